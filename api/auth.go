@@ -1,0 +1,133 @@
+package api
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// Roles.
+const (
+	RoleClerk      = "clerk"
+	RoleAuditor    = "auditor"
+	RoleSupervisor = "supervisor"
+	RoleAssessor   = "assessor"
+	RoleAdmin      = "admin"
+)
+
+// Principal is who a request acts for.
+type Principal struct {
+	Name     string   `json:"name"`
+	Role     string   `json:"role"`
+	Counties []string `json:"counties,omitempty"`
+	Groups   []int    `json:"groups,omitempty"`
+}
+
+// Admin is the principal of a server run without tokens (loopback only).
+var Admin = Principal{Name: "local-admin", Role: RoleAdmin}
+
+// TokenEntry is one line of the tokens file.
+type TokenEntry struct {
+	TokenSHA256 string   `json:"token_sha256"`
+	Token       string   `json:"token"`
+	Name        string   `json:"name"`
+	Role        string   `json:"role"`
+	Counties    []string `json:"counties"`
+	Groups      []int    `json:"groups"`
+}
+
+// Tokens maps SHA-256 digests of bearer tokens to principals.
+type Tokens struct {
+	byHash map[[32]byte]Principal
+}
+
+// LoadTokens reads a tokens file (JSON list), refusing unknown roles and counties.
+func LoadTokens(path string, ref *domain.Reference, log *slog.Logger) (*Tokens, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("tokens file: %w", err)
+	}
+	var entries []TokenEntry
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&entries); err != nil {
+		return nil, fmt.Errorf("tokens file %s: %w", path, err)
+	}
+	t := &Tokens{byHash: map[[32]byte]Principal{}}
+	for i, e := range entries {
+		var h [32]byte
+		switch {
+		case e.TokenSHA256 != "":
+			raw, err := hex.DecodeString(e.TokenSHA256)
+			if err != nil || len(raw) != 32 {
+				return nil, fmt.Errorf("tokens file %s: entry %d: token_sha256 is not 64 hex digits", path, i)
+			}
+			copy(h[:], raw)
+		case e.Token != "":
+			if log != nil {
+				log.Warn("tokens file holds a plain token; store token_sha256 instead", "entry", i, "name", e.Name)
+			}
+			h = sha256.Sum256([]byte(e.Token))
+		default:
+			return nil, fmt.Errorf("tokens file %s: entry %d has neither token_sha256 nor token", path, i)
+		}
+		if !slices.Contains([]string{RoleClerk, RoleAuditor, RoleSupervisor, RoleAssessor, RoleAdmin}, e.Role) {
+			return nil, fmt.Errorf("tokens file %s: entry %d: unknown role %q", path, i, e.Role)
+		}
+		for _, c := range e.Counties {
+			if _, ok := ref.County(c); !ok {
+				return nil, fmt.Errorf("tokens file %s: entry %d: unknown county %q", path, i, c)
+			}
+		}
+		t.byHash[h] = Principal{Name: e.Name, Role: e.Role, Counties: e.Counties, Groups: e.Groups}
+	}
+	return t, nil
+}
+
+// Lookup finds the principal of a bearer token.
+func (t *Tokens) Lookup(token string) (Principal, bool) {
+	h := sha256.Sum256([]byte(token))
+	for k, p := range t.byHash {
+		if subtle.ConstantTimeCompare(k[:], h[:]) == 1 {
+			return p, true
+		}
+	}
+	return Principal{}, false
+}
+
+// canWriteEmployer: clerks in their counties, admins everywhere.
+func (p Principal) canWriteEmployer(county string) bool {
+	switch p.Role {
+	case RoleAdmin:
+		return true
+	case RoleClerk:
+		return slices.Contains(p.Counties, county)
+	}
+	return false
+}
+
+// canReadCounty: what a principal may read of a county's employers and figures.
+func (p Principal) canReadCounty(county string, ref *domain.Reference) bool {
+	switch p.Role {
+	case RoleAdmin, RoleAuditor, RoleAssessor:
+		return true
+	case RoleClerk:
+		return slices.Contains(p.Counties, county)
+	case RoleSupervisor:
+		c, ok := ref.County(county)
+		return ok && (slices.Contains(p.Groups, c.Group) || slices.Contains(p.Counties, county))
+	}
+	return false
+}
+
+func forbidden(format string, args ...any) error {
+	return &domain.Error{Kind: domain.KindForbidden, Detail: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,178 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+)
+
+// EmployerView is the answer of GET /v1/employers/{id}.
+type EmployerView struct {
+	EmployerID       string                     `json:"employer_id"`
+	Version          uint64                     `json:"version"`
+	AsOf             domain.Date                `json:"as_of"`
+	Name             string                     `json:"name"`
+	County           string                     `json:"county"`
+	OrgCode          string                     `json:"org_code,omitempty"`
+	CreditCode       string                     `json:"credit_code,omitempty"`
+	Kind             domain.EmployerKind        `json:"kind"`
+	Ownership        string                     `json:"ownership,omitempty"`
+	RiskClass        int                        `json:"risk_class"`
+	InIndustrialPark bool                       `json:"in_industrial_park"`
+	EnteredOn        domain.Date                `json:"entered_on"`
+	Registered       bool                       `json:"registered"`
+	RegisteredOn     domain.Date                `json:"registered_on,omitempty"`
+	CertificateNo    string                     `json:"certificate_no,omitempty"`
+	Deregistered     bool                       `json:"deregistered"`
+	Workforce        int64                      `json:"workforce"`
+	Enrolled         map[domain.Insurance]int64 `json:"enrolled"`
+	EnforcementStage string                     `json:"enforcement_stage"`
+	Lines            []domain.LineState         `json:"lines"`
+	Totals           domain.Totals              `json:"totals"`
+	ChainOK          bool                       `json:"chain_ok"`
+}
+
+func (s *Server) asOf(r *http.Request) (domain.Date, error) {
+	v := r.URL.Query().Get("as_of")
+	if v == "" {
+		return s.cfg.Today(), nil
+	}
+	d, err := domain.ParseDate(v)
+	if err != nil {
+		return 0, domain.Invalid("as_of", "%v", err)
+	}
+	return d, nil
+}
+
+// readableEmployer loads an employer and checks the caller may read it.
+func (s *Server) readableEmployer(r *http.Request) (*domain.Employer, error) {
+	id := r.PathValue("id")
+	e, ok := s.cfg.Store.Employer(id)
+	if !ok {
+		return nil, domain.NotFound("id", "no employer %s in the ledger", id)
+	}
+	p := principalOf(r)
+	if !p.canReadCounty(e.County, s.cfg.Store.Reference()) {
+		return nil, forbidden("%s (%s) may not read employers of county %s", p.Name, p.Role, e.County)
+	}
+	return e, nil
+}
+
+func (s *Server) getEmployer(w http.ResponseWriter, r *http.Request) {
+	asOf, err := s.asOf(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	e, err := s.readableEmployer(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	ref := s.cfg.Store.Reference()
+	st := e.Account.Statement(asOf, ref.LateFees)
+	stage := "none"
+	if e.LastStep != "" {
+		stage = e.LastStep
+	}
+	if stage != "none" && st.Totals.ArrearsCurrentYearFen+st.Totals.ArrearsPriorYearsFen == 0 {
+		stage = "closed"
+	}
+	_, broken := s.cfg.Store.ChainBreak(e.ID)
+	v := EmployerView{
+		EmployerID: e.ID, Version: e.Version, AsOf: asOf, Name: e.Name, County: e.County, OrgCode: e.OrgCode,
+		CreditCode: e.CreditCode, Kind: e.Kind, Ownership: e.Ownership, RiskClass: e.RiskClass,
+		InIndustrialPark: e.InIndustrialPark, EnteredOn: e.EnteredOn, Registered: e.Registered,
+		RegisteredOn: e.RegisteredOn, CertificateNo: e.CertificateNo, Deregistered: e.Deregistered,
+		Workforce: e.Workforce, Enrolled: e.Enrolled, EnforcementStage: stage,
+		Lines: st.Lines, Totals: st.Totals, ChainOK: !broken,
+	}
+	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, e.Version))
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.cfg.Store.Applied(), 10))
+	writeJSON(w, http.StatusOK, v)
+}
+
+// HistoryEvent is one event of an employer's history.
+type HistoryEvent struct {
+	Seq        uint64      `json:"seq"`
+	RecordedAt time.Time   `json:"recorded_at"`
+	OccurredOn domain.Date `json:"occurred_on"`
+	Type       string      `json:"type"`
+	ID         string      `json:"id"`
+	Actor      string      `json:"actor"`
+	Payload    any         `json:"payload"`
+	Hash       string      `json:"hash"`
+	PrevHash   string      `json:"prev_hash,omitempty"`
+	ChainOK    bool        `json:"chain_ok"`
+}
+
+// History is the answer of GET /v1/employers/{id}/history.
+type History struct {
+	EmployerID string         `json:"employer_id"`
+	Version    uint64         `json:"version"`
+	ChainOK    bool           `json:"chain_ok"`
+	Events     []HistoryEvent `json:"events"`
+}
+
+// BuildHistory turns stored events into the history answer, cut at throughSeq (0: none) and at
+// events dated after asOf (0: none).
+func BuildHistory(id string, raw []eventstore.RawEvent, throughSeq uint64, asOf domain.Date) History {
+	h := History{EmployerID: id, ChainOK: true, Events: []HistoryEvent{}}
+	for _, ev := range raw {
+		if throughSeq != 0 && ev.Seq > throughSeq {
+			break
+		}
+		h.ChainOK = h.ChainOK && ev.ChainOK
+		h.Version = ev.Seq
+		if asOf != 0 && ev.OccurredOn > asOf {
+			continue
+		}
+		var payload any = ev.Body
+		if ev.Body == nil {
+			payload = string(ev.Payload)
+		}
+		h.Events = append(h.Events, HistoryEvent{
+			Seq: ev.Seq, RecordedAt: time.Unix(0, ev.RecordedAt).UTC(), OccurredOn: ev.OccurredOn, Type: ev.Type,
+			ID: ev.ID, Actor: ev.Actor, Payload: payload, Hash: ev.Hash, PrevHash: ev.PrevHash, ChainOK: ev.ChainOK,
+		})
+	}
+	return h
+}
+
+func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var through uint64
+	if v := q.Get("through_seq"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			writeError(w, domain.Invalid("through_seq", "%q is not a sequence number", v))
+			return
+		}
+		through = n
+	}
+	var asOf domain.Date
+	if v := q.Get("as_of"); v != "" {
+		d, err := domain.ParseDate(v)
+		if err != nil {
+			writeError(w, domain.Invalid("as_of", "%v", err))
+			return
+		}
+		asOf = d
+	}
+	e, err := s.readableEmployer(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	raw, err := s.cfg.Store.History(r.Context(), e.ID)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.cfg.Store.Applied(), 10))
+	writeJSON(w, http.StatusOK, BuildHistory(e.ID, raw, through, asOf))
+}

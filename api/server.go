@@ -1,0 +1,414 @@
+// Package api serves the ledger over HTTP: the write routes of the public contract, employer
+// reads, health, and the JSON error shape {error, field, detail}.
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+)
+
+// MaxBody is the largest request body accepted.
+const MaxBody = 1 << 20
+
+// Config configures the HTTP API.
+type Config struct {
+	Store *eventstore.Store
+	// Tokens, when nil, makes every request an admin's (only for loopback listeners).
+	Tokens *Tokens
+	// Today gives the business date of reads and the latest date a write may carry.
+	Today func() domain.Date
+	Log   *slog.Logger
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg Config
+	mux *http.ServeMux
+}
+
+// New builds the API's handler.
+func New(cfg Config) *Server {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Today == nil {
+		cfg.Today = func() domain.Date { return domain.DateFromTime(time.Now().In(shanghai)) }
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+var shanghai = func() *time.Location {
+	if l, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return l
+	}
+	return time.FixedZone("CST", 8*3600)
+}()
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// HTTPServer wraps the handler in a server with timeouts, so slow clients cannot hold it.
+func HTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+type route struct {
+	path   string
+	family string // "employer", "audit", "reference"
+	newCmd func() domain.Command
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "seq": s.cfg.Store.Applied()})
+	})
+	s.mux.HandleFunc("POST /v1/employers", s.auth(s.createEmployer))
+	for _, rt := range []route{
+		{"registration", "employer", func() domain.Command { return &domain.CompleteRegistration{} }},
+		{"changes", "employer", func() domain.Command { return &domain.ChangeEmployer{} }},
+		{"surveys", "employer", func() domain.Command { return &domain.RecordSurvey{} }},
+		{"enrollments", "employer", func() domain.Command { return &domain.RecordEnrollment{} }},
+		{"declarations", "employer", func() domain.Command { return &domain.FileDeclaration{} }},
+		{"assessments", "employer", func() domain.Command { return &domain.MakeAssessment{} }},
+		{"opening-balances", "employer", func() domain.Command { return &domain.RecordOpeningBalance{} }},
+		{"payments", "employer", func() domain.Command { return &domain.RecordPayment{} }},
+		{"payment-reversals", "employer", func() domain.Command { return &domain.ReversePayment{} }},
+		{"contracts", "employer", func() domain.Command { return &domain.RecordContracts{} }},
+		{"transfer", "employer", func() domain.Command { return &domain.Transfer{} }},
+		{"deregistration", "employer", func() domain.Command { return &domain.Deregister{} }},
+		{"audit-findings", "audit", func() domain.Command { return &domain.RecordAuditFinding{} }},
+		{"waivers", "audit", func() domain.Command { return &domain.GrantWaiver{} }},
+		{"enforcement", "audit", func() domain.Command { return &domain.RecordEnforcement{} }},
+	} {
+		s.mux.HandleFunc("POST /v1/employers/{id}/"+rt.path, s.auth(s.employerWrite(rt)))
+	}
+	s.mux.HandleFunc("POST /v1/reference/{kind}", s.auth(s.referenceWrite))
+	s.mux.HandleFunc("GET /v1/employers/{id}", s.auth(s.getEmployer))
+	s.mux.HandleFunc("GET /v1/employers/{id}/history", s.auth(s.getHistory))
+}
+
+type ctxKey struct{}
+
+func principalOf(r *http.Request) Principal { return r.Context().Value(ctxKey{}).(Principal) }
+
+// auth resolves the bearer token to a principal: 401 when missing or unknown.
+func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p := Admin
+		if s.cfg.Tokens != nil {
+			tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || tok == "" {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="kuozheng"`)
+				writeError(w, &domain.Error{Kind: domain.KindUnauthorized, Field: "Authorization", Detail: "a bearer token is required"})
+				return
+			}
+			if p, ok = s.cfg.Tokens.Lookup(strings.TrimSpace(tok)); !ok {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="kuozheng", error="invalid_token"`)
+				writeError(w, &domain.Error{Kind: domain.KindUnauthorized, Field: "Authorization", Detail: "unknown token"})
+				return
+			}
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, p)))
+	}
+}
+
+// readBody reads a JSON body of at most MaxBody bytes into v, refusing unknown fields and broken
+// UTF-8, and returns the canonical form of the body for idempotency.
+func readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, &domain.Error{Kind: domain.KindTooLarge, Field: "body", Detail: fmt.Sprintf("the body is over the limit of %d bytes", MaxBody)}
+		}
+		return nil, domain.Invalid("body", "could not read the body: %v", err)
+	}
+	if !utf8.Valid(body) {
+		return nil, domain.Invalid("body", "is not valid UTF-8")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, domain.Invalid("body", "is empty: a JSON object is required")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return nil, jsonError(err)
+	}
+	if dec.More() {
+		return nil, domain.Invalid("body", "holds more than one JSON value")
+	}
+	var canon any
+	d2 := json.NewDecoder(bytes.NewReader(body))
+	d2.UseNumber()
+	if err := d2.Decode(&canon); err != nil {
+		return nil, jsonError(err)
+	}
+	return json.Marshal(canon)
+}
+
+func jsonError(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return domain.Invalid("body", "is not valid JSON at byte %d: %v", se.Offset, err)
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			field = "body"
+		}
+		return domain.Invalid(field, "has a %s where %s is expected", te.Value, jsonKind(te.Type.Kind().String()))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return domain.Invalid(name, "is not a field of this request")
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return domain.Invalid("body", "is truncated JSON")
+	}
+	return domain.Invalid("body", "%v", err)
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "a string"
+	case "slice":
+		return "a list"
+	case "struct", "map":
+		return "an object"
+	case "bool":
+		return "true or false"
+	}
+	return "a " + k
+}
+
+func bodyHash(r *http.Request, canon []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s %s\n", r.Method, r.URL.Path)
+	h.Write(canon)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func ifMatch(r *http.Request) (*uint64, error) {
+	v := r.Header.Get("If-Match")
+	if v == "" {
+		return nil, nil
+	}
+	v = strings.TrimPrefix(strings.TrimSpace(v), "W/")
+	n, err := strconv.ParseUint(strings.Trim(v, `"`), 10, 64)
+	if err != nil {
+		return nil, domain.Invalid("If-Match", "%q is not a version: want the ETag of an employer read, e.g. \"42\"", v)
+	}
+	return &n, nil
+}
+
+func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
+	var cmd domain.RegisterEmployer
+	canon, err := readBody(w, r, &cmd)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	p := principalOf(r)
+	if !p.canWriteEmployer(cmd.County) {
+		writeError(w, forbidden("%s (%s) may not register employers in county %q", p.Name, p.Role, cmd.County))
+		return
+	}
+	req := eventstore.Request{Create: true, Command: &cmd}
+	// Check first so that the id can come from the normalised organisation code.
+	if err := cmd.Check(domain.Context{Ref: s.cfg.Store.Reference(), Today: s.cfg.Today()}); err != nil {
+		if key := r.Header.Get("Idempotency-Key"); key == "" {
+			writeError(w, err)
+			return
+		}
+	}
+	req.EmployerID = cmd.EmployerID()
+	s.execute(w, r, req, canon)
+}
+
+func (s *Server) employerWrite(rt route) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		cmd := rt.newCmd()
+		canon, err := readBody(w, r, cmd)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		p := principalOf(r)
+		switch rt.family {
+		case "audit":
+			if p.Role != RoleAuditor && p.Role != RoleAdmin {
+				writeError(w, forbidden("%s (%s) may not record %s: auditors only", p.Name, p.Role, rt.path))
+				return
+			}
+		default:
+			if p.Role != RoleClerk && p.Role != RoleAdmin {
+				writeError(w, forbidden("%s (%s) may not record %s: clerks only", p.Name, p.Role, rt.path))
+				return
+			}
+		}
+		req := eventstore.Request{EmployerID: r.PathValue("id"), Command: cmd}
+		if rt.family == "employer" {
+			req.Authorize = func(e *domain.Employer) error {
+				if !p.canWriteEmployer(e.County) {
+					return forbidden("%s (%s) may not write to employers of county %s", p.Name, p.Role, e.County)
+				}
+				return nil
+			}
+		}
+		s.execute(w, r, req, canon)
+	}
+}
+
+func (s *Server) execute(w http.ResponseWriter, r *http.Request, req eventstore.Request, canon []byte) {
+	var err error
+	if req.IfMatch, err = ifMatch(r); err != nil {
+		writeError(w, err)
+		return
+	}
+	p := principalOf(r)
+	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
+	if len(req.IdempotencyKey) > 200 {
+		writeError(w, domain.Invalid("Idempotency-Key", "is longer than 200 characters"))
+		return
+	}
+	req.BodyHash = bodyHash(r, canon)
+	req.Actor = p.Role + ":" + p.Name
+	req.CorrelationID = r.Header.Get("X-Request-Id")
+	req.Today = s.cfg.Today()
+	res, err := s.cfg.Store.Execute(r.Context(), req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	status := http.StatusCreated
+	if res.Duplicate {
+		status = http.StatusOK
+	}
+	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, res.Version))
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(res.Seq, 10))
+	writeJSON(w, status, res)
+}
+
+func (s *Server) referenceWrite(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	if p.Role != RoleAdmin {
+		writeError(w, forbidden("%s (%s) may not change reference data: admins only", p.Name, p.Role))
+		return
+	}
+	var payload domain.Payload
+	var canon []byte
+	var err error
+	var on domain.Date
+	switch r.PathValue("kind") {
+	case "rates":
+		var v domain.RateTable
+		canon, err = readBody(w, r, &v)
+		payload, on = domain.RatesSet{Table: v}, v.EffectiveFrom
+	case "late-fee-rates":
+		var v domain.LateFeeRate
+		canon, err = readBody(w, r, &v)
+		payload, on = domain.LateFeeRatesSet{Rate: v}, v.EffectiveFrom
+	case "settings":
+		var v domain.Settings
+		canon, err = readBody(w, r, &v)
+		payload, on = domain.SettingsSet{Settings: v}, v.EffectiveFrom
+	case "targets":
+		var v domain.Targets
+		canon, err = readBody(w, r, &v)
+		payload, on = domain.TargetsSet{Targets: v}, v.EffectiveFrom
+	case "average-wage":
+		var v domain.AverageWage
+		canon, err = readBody(w, r, &v)
+		payload, on = domain.AverageWageSet{Wage: v}, v.EffectiveFrom
+	default:
+		writeError(w, domain.NotFound("kind", "unknown reference data %q: want rates, late-fee-rates, settings, targets or average-wage", r.PathValue("kind")))
+		return
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	res, err := s.cfg.Store.ExecuteRef(r.Context(), eventstore.RefRequest{
+		Payload: payload, On: on, IdempotencyKey: r.Header.Get("Idempotency-Key"),
+		BodyHash: bodyHash(r, canon), Actor: p.Role + ":" + p.Name,
+	})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	status := http.StatusCreated
+	if res.Duplicate {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, res)
+}
+
+// ErrorBody is the JSON shape of every error answer.
+type ErrorBody struct {
+	Error  string `json:"error"`
+	Field  string `json:"field,omitempty"`
+	Detail string `json:"detail"`
+}
+
+var statusOf = map[domain.Kind]int{
+	domain.KindInvalid:             http.StatusBadRequest,
+	domain.KindNotFound:            http.StatusNotFound,
+	domain.KindConflict:            http.StatusConflict,
+	domain.KindStale:               http.StatusPreconditionFailed,
+	domain.KindIdempotencyMismatch: http.StatusUnprocessableEntity,
+	domain.KindUnauthorized:        http.StatusUnauthorized,
+	domain.KindForbidden:           http.StatusForbidden,
+	domain.KindTooLarge:            http.StatusRequestEntityTooLarge,
+	domain.KindUnavailable:         http.StatusServiceUnavailable,
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	var de *domain.Error
+	switch {
+	case errors.As(err, &de):
+	case errors.Is(err, eventstore.ErrStale):
+		de = &domain.Error{Kind: domain.KindStale, Field: "If-Match", Detail: "the employer changed since the version you read; read it again"}
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "the ledger did not answer in time; retry with the same Idempotency-Key"}
+	default:
+		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "the ledger could not complete the request: " + err.Error()}
+	}
+	code := statusOf[de.Kind]
+	if code == 0 {
+		code = http.StatusInternalServerError
+	}
+	writeJSON(w, code, ErrorBody{Error: de.Kind.String(), Field: de.Field, Detail: de.Detail})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}

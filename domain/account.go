@@ -1,0 +1,381 @@
+package domain
+
+import (
+	"cmp"
+	"slices"
+)
+
+// LineKey names a line: one period of one insurance.
+type LineKey struct {
+	Period    Period
+	Insurance Insurance
+}
+
+// compare orders lines oldest period first, then insurances in allocation order.
+func (k LineKey) compare(o LineKey) int {
+	if c := cmp.Compare(k.Period, o.Period); c != 0 {
+		return c
+	}
+	return cmp.Compare(k.Insurance.Rank(), o.Insurance.Rank())
+}
+
+type entryKind uint8
+
+const (
+	entrySetBase entryKind = iota + 1 // a declaration or assessment: replaces the period's base dues
+	entryAudit                        // an audit addition on one line
+	entryOpening                      // arrears carried over from before the ledger
+	entryPayment
+	entryReversal
+	entryWaivePrincipal
+	entryWaiveFee
+)
+
+type lineAmount struct {
+	key    LineKey
+	amount Fen
+}
+
+// entry is one money event, reduced to what the arithmetic needs.
+type entry struct {
+	kind    entryKind
+	date    Date
+	seq     uint64
+	period  Period
+	dueOn   Date
+	lines   []lineAmount
+	amount  Fen
+	receipt string
+	allocs  []Allocation
+}
+
+// Account holds an employer's money events; its balances as of any date follow from them.
+type Account struct {
+	entries []entry
+}
+
+// record adds the money part of an event; other events are ignored.
+func (a *Account) record(seq uint64, body Payload) {
+	var e entry
+	switch p := body.(type) {
+	case DeclarationFiled:
+		e = entry{kind: entrySetBase, date: p.DeclaredOn, period: p.Period, dueOn: p.DueOn}
+		for _, l := range p.Lines {
+			e.lines = append(e.lines, lineAmount{LineKey{p.Period, l.Insurance}, l.DueFen})
+		}
+	case AssessmentMade:
+		e = entry{kind: entrySetBase, date: p.AssessedOn, period: p.Period, dueOn: p.DueOn}
+		for _, l := range p.Lines {
+			e.lines = append(e.lines, lineAmount{LineKey{p.Period, l.Insurance}, l.DueFen})
+		}
+	case AuditFindingRecorded:
+		if p.DueFen == 0 {
+			return
+		}
+		e = entry{kind: entryAudit, date: p.FoundOn, period: p.Period, dueOn: p.DueOn,
+			lines: []lineAmount{{LineKey{p.Period, p.Insurance}, p.DueFen}}}
+	case OpeningBalanceRecorded:
+		for _, l := range p.Lines {
+			a.entries = append(a.entries, entry{kind: entryOpening, date: p.AsOf, seq: seq, period: l.Period, dueOn: l.DueOn,
+				lines: []lineAmount{{LineKey{l.Period, l.Insurance}, l.OutstandingFen}}})
+		}
+		return
+	case PaymentReceived:
+		e = entry{kind: entryPayment, date: p.PaidOn, amount: p.AmountFen, receipt: p.ReceiptNo, allocs: p.Allocations}
+	case PaymentReversed:
+		e = entry{kind: entryReversal, date: p.ReversedOn, receipt: p.ReceiptNo}
+	case WaiverGranted:
+		k := entryWaiveFee
+		if p.Kind == WaiverPrincipal {
+			k = entryWaivePrincipal
+		}
+		e = entry{kind: k, date: p.DecidedOn, amount: p.AmountFen, lines: []lineAmount{{LineKey{p.Period, p.Insurance}, p.AmountFen}}}
+	default:
+		return
+	}
+	e.seq = seq
+	a.entries = append(a.entries, e)
+}
+
+// LineState is one line's balances as of a date.
+type LineState struct {
+	Period    Period    `json:"period"`
+	Insurance Insurance `json:"insurance"`
+	DueDate   Date      `json:"due_date"`
+	DueFen    Fen       `json:"due_fen"`
+	PaidFen   Fen       `json:"paid_fen"`
+	WaivedFen Fen       `json:"waived_fen"`
+	// OutstandingFen is principal still owed.
+	OutstandingFen Fen `json:"outstanding_fen"`
+	// LateFeeFen is late fee accrued and neither paid nor waived.
+	LateFeeFen        Fen `json:"late_fee_fen"`
+	LateFeeAccruedFen Fen `json:"late_fee_accrued_fen"`
+	LateFeePaidFen    Fen `json:"late_fee_paid_fen"`
+	LateFeeWaivedFen  Fen `json:"late_fee_waived_fen"`
+	// RecoveredFen is principal paid on this line after its due date (清欠).
+	RecoveredFen Fen `json:"recovered_fen"`
+}
+
+// Totals sums a statement.
+type Totals struct {
+	DueFen                Fen `json:"due_fen"`
+	PaidFen               Fen `json:"paid_fen"`
+	WaivedFen             Fen `json:"waived_fen"`
+	OutstandingFen        Fen `json:"outstanding_fen"`
+	LateFeeFen            Fen `json:"late_fee_fen"`
+	CreditFen             Fen `json:"credit_fen"`
+	ArrearsCurrentYearFen Fen `json:"arrears_current_year_fen"`
+	ArrearsPriorYearsFen  Fen `json:"arrears_prior_years_fen"`
+	RecoveredFen          Fen `json:"recovered_fen"`
+}
+
+// Statement is an employer's balances as of a date.
+type Statement struct {
+	AsOf   Date        `json:"as_of"`
+	Lines  []LineState `json:"lines"`
+	Totals Totals      `json:"totals"`
+}
+
+// Line returns the state of one line and whether it exists.
+func (s *Statement) Line(k LineKey) (LineState, bool) {
+	for _, l := range s.Lines {
+		if l.Period == k.Period && l.Insurance == k.Insurance {
+			return l, true
+		}
+	}
+	return LineState{}, false
+}
+
+type reduction struct {
+	date   Date
+	amount Fen // negative for a refund of overpaid principal
+}
+
+type simLine struct {
+	key                  LineKey
+	dueOn                Date
+	base, audit, opening Fen
+	paid, waived         Fen
+	feePaid, feeWaived   Fen
+	recovered            Fen
+	reductions           []reduction
+}
+
+func (l *simLine) principal() Fen   { return l.base + l.audit + l.opening }
+func (l *simLine) outstanding() Fen { return l.principal() - l.paid - l.waived }
+
+// feeAccrued is the late fee accrued on the line through day t: Σ over days d with
+// dueOn < d ≤ t of outstanding(d) × daily_bp(d) / 10000, rounded half up once. A reduction
+// dated d counts on day d, so the paid part bears no fee on the day of payment.
+func (l *simLine) feeAccrued(t Date, fees []LateFeeRate) Fen {
+	if t <= l.dueOn {
+		return 0
+	}
+	var num int64
+	out := l.principal()
+	start, i := l.dueOn+1, 0
+	for {
+		for i < len(l.reductions) && l.reductions[i].date <= start {
+			out -= l.reductions[i].amount
+			i++
+		}
+		end := t
+		if i < len(l.reductions) && l.reductions[i].date-1 < end {
+			end = l.reductions[i].date - 1
+		}
+		if out > 0 {
+			num += int64(out) * bpDays(start, end, fees)
+		}
+		if end >= t {
+			break
+		}
+		start = end + 1
+	}
+	fee, _ := MulDivHalfUp(num, 1, 10000)
+	return Fen(fee)
+}
+
+// bpDays sums the daily late-fee rate over the days from a to b inclusive.
+func bpDays(a, b Date, fees []LateFeeRate) int64 {
+	var sum int64
+	for i, f := range fees {
+		lo := max(a, f.EffectiveFrom)
+		hi := b
+		if i+1 < len(fees) {
+			hi = min(hi, fees[i+1].EffectiveFrom-1)
+		}
+		if hi >= lo {
+			sum += int64(hi-lo+1) * int64(f.DailyBP)
+		}
+	}
+	return sum
+}
+
+type sim struct {
+	lines  map[LineKey]*simLine
+	order  []*simLine // oldest period first, insurances in allocation order
+	credit Fen
+	fees   []LateFeeRate
+}
+
+func (s *sim) line(k LineKey, dueOn Date) *simLine {
+	if l, ok := s.lines[k]; ok {
+		return l
+	}
+	l := &simLine{key: k, dueOn: dueOn}
+	s.lines[k] = l
+	i, _ := slices.BinarySearchFunc(s.order, k, func(x *simLine, k LineKey) int { return x.key.compare(k) })
+	s.order = slices.Insert(s.order, i, l)
+	return l
+}
+
+func (s *sim) pay(l *simLine, x Fen, d Date) {
+	if x <= 0 {
+		return
+	}
+	l.paid += x
+	l.reductions = append(l.reductions, reduction{d, x})
+	if d > l.dueOn {
+		l.recovered += x
+	}
+}
+
+// settle moves principal overpaid after an amendment into credit, then lets credit pay what is
+// outstanding, oldest line first.
+func (s *sim) settle(d Date) {
+	for _, l := range s.order {
+		if over := -l.outstanding(); over > 0 {
+			refund := min(over, l.paid)
+			l.paid -= refund
+			l.reductions = append(l.reductions, reduction{d, -refund})
+			s.credit += refund
+		}
+	}
+	for _, l := range s.order {
+		if s.credit <= 0 {
+			return
+		}
+		x := min(s.credit, max(l.outstanding(), 0))
+		s.pay(l, x, d)
+		s.credit -= x
+	}
+}
+
+func (s *sim) apply(e *entry) {
+	switch e.kind {
+	case entrySetBase:
+		for _, l := range s.order {
+			if l.key.Period == e.period {
+				l.base = 0
+			}
+		}
+		for _, la := range e.lines {
+			s.line(la.key, e.dueOn).base = la.amount
+		}
+		s.settle(e.date)
+	case entryAudit:
+		for _, la := range e.lines {
+			s.line(la.key, e.dueOn).audit += la.amount
+		}
+		s.settle(e.date)
+	case entryOpening:
+		for _, la := range e.lines {
+			s.line(la.key, e.dueOn).opening = la.amount
+		}
+		s.settle(e.date)
+	case entryPayment:
+		rem := e.amount
+		for _, a := range e.allocs {
+			if l, ok := s.lines[LineKey{a.Period, a.Insurance}]; ok {
+				x := min(a.AmountFen, rem, max(l.outstanding(), 0))
+				s.pay(l, x, e.date)
+				rem -= x
+			}
+		}
+		for _, l := range s.order {
+			x := min(rem, max(l.outstanding(), 0))
+			s.pay(l, x, e.date)
+			rem -= x
+		}
+		for _, l := range s.order {
+			if rem <= 0 {
+				break
+			}
+			owed := l.feeAccrued(e.date, s.fees) - l.feePaid - l.feeWaived
+			x := min(rem, max(owed, 0))
+			l.feePaid += x
+			rem -= x
+		}
+		s.credit += rem
+	case entryWaivePrincipal:
+		if l, ok := s.lines[e.lines[0].key]; ok {
+			x := min(e.amount, max(l.outstanding(), 0))
+			l.waived += x
+			l.reductions = append(l.reductions, reduction{e.date, x})
+		}
+	case entryWaiveFee:
+		if l, ok := s.lines[e.lines[0].key]; ok {
+			owed := l.feeAccrued(e.date, s.fees) - l.feePaid - l.feeWaived
+			l.feeWaived += min(e.amount, max(owed, 0))
+		}
+	}
+}
+
+// Statement computes the balances as of asOf from the entries dated on or before it, applied in
+// business-date order (then recording order), with the late-fee schedule fees.
+func (a *Account) Statement(asOf Date, fees []LateFeeRate) Statement {
+	entries := make([]*entry, 0, len(a.entries))
+	reversed := map[string]bool{}
+	for i := range a.entries {
+		e := &a.entries[i]
+		if e.date > asOf {
+			continue
+		}
+		if e.kind == entryReversal {
+			reversed[e.receipt] = true
+			continue
+		}
+		entries = append(entries, e)
+	}
+	slices.SortStableFunc(entries, func(x, y *entry) int {
+		if c := cmp.Compare(x.date, y.date); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.seq, y.seq)
+	})
+	s := &sim{lines: map[LineKey]*simLine{}, fees: fees}
+	for _, e := range entries {
+		if e.kind == entryPayment && reversed[e.receipt] {
+			continue
+		}
+		s.apply(e)
+	}
+	st := Statement{AsOf: asOf, Lines: make([]LineState, 0, len(s.order))}
+	t := &st.Totals
+	for _, l := range s.order {
+		accrued := l.feeAccrued(asOf, fees)
+		ls := LineState{
+			Period: l.key.Period, Insurance: l.key.Insurance, DueDate: l.dueOn,
+			DueFen: l.principal(), PaidFen: l.paid, WaivedFen: l.waived, OutstandingFen: max(l.outstanding(), 0),
+			LateFeeAccruedFen: accrued, LateFeePaidFen: l.feePaid, LateFeeWaivedFen: l.feeWaived,
+			LateFeeFen:   max(accrued-l.feePaid-l.feeWaived, 0),
+			RecoveredFen: l.recovered,
+		}
+		st.Lines = append(st.Lines, ls)
+		t.DueFen += ls.DueFen
+		t.PaidFen += ls.PaidFen
+		t.WaivedFen += ls.WaivedFen
+		t.OutstandingFen += ls.OutstandingFen
+		t.LateFeeFen += ls.LateFeeFen
+		t.RecoveredFen += ls.RecoveredFen
+		if l.dueOn < asOf && ls.OutstandingFen > 0 {
+			if l.key.Period.Year() == asOf.Year() {
+				t.ArrearsCurrentYearFen += ls.OutstandingFen
+			} else {
+				t.ArrearsPriorYearsFen += ls.OutstandingFen
+			}
+		}
+	}
+	t.CreditFen = s.credit
+	return st
+}

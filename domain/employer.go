@@ -1,0 +1,138 @@
+package domain
+
+import (
+	"crypto/sha1"
+	"fmt"
+	"maps"
+	"slices"
+)
+
+// Enforcement steps, in ladder order.
+const (
+	StepNotice           = "notice"
+	StepInspection       = "inspection"
+	StepMediaExposure    = "media_exposure"
+	StepForcedCollection = "forced_collection"
+	StepCourtApplication = "court_application"
+	StepCourtResult      = "court_result"
+)
+
+// EnforcementSteps lists the ladder in order.
+var EnforcementSteps = []string{StepNotice, StepInspection, StepMediaExposure, StepForcedCollection, StepCourtApplication, StepCourtResult}
+
+// Waiver kinds and bases.
+const (
+	WaiverLateFee   = "late_fee"
+	WaiverPrincipal = "principal"
+)
+
+// Employer is the write side's view of one employer: what the decision rules need, folded from
+// its events.
+type Employer struct {
+	ID string
+	Profile
+	EnteredOn      Date
+	Registered     bool
+	RegisteredOn   Date
+	CertificateNo  string
+	Deregistered   bool
+	DeregisteredOn Date
+	Workforce      int64
+	Enrolled       map[Insurance]int64
+	// Receipts maps receipt numbers to whether the payment was reversed.
+	Receipts  map[string]bool
+	Declared  map[Period]bool
+	NoticeOn  Date
+	LastStep  string
+	Contracts int64
+	Account   Account
+
+	// Version is the stream sequence of the last event, N its number, Head its hash.
+	Version uint64
+	N       uint64
+	Head    string
+}
+
+// Exists reports whether the employer has entered the ledger.
+func (e *Employer) Exists() bool { return e != nil && e.N > 0 }
+
+// Apply folds one of the employer's events into its state.
+func (e *Employer) Apply(ev Event) {
+	if e.Enrolled == nil {
+		e.Enrolled = map[Insurance]int64{}
+		e.Receipts = map[string]bool{}
+		e.Declared = map[Period]bool{}
+	}
+	e.ID = ev.EmployerID
+	e.Version, e.N, e.Head = ev.Seq, ev.N, ev.Hash
+	switch p := ev.Body.(type) {
+	case EmployerRegistered:
+		e.Profile, e.EnteredOn = p.Profile, p.RegisteredOn
+		e.Registered, e.RegisteredOn, e.CertificateNo = true, p.RegisteredOn, p.CertificateNo
+	case EmployerFound:
+		e.Profile, e.EnteredOn = p.Profile, p.FoundOn
+	case RegistrationCompleted:
+		e.Registered, e.RegisteredOn, e.CertificateNo = true, p.RegisteredOn, p.CertificateNo
+	case EmployerChanged:
+		if p.Name != nil {
+			e.Name = *p.Name
+		}
+		if p.RiskClass != nil {
+			e.RiskClass = *p.RiskClass
+		}
+		if p.Ownership != nil {
+			e.Ownership = *p.Ownership
+		}
+		if p.InIndustrialPark != nil {
+			e.InIndustrialPark = *p.InIndustrialPark
+		}
+	case SurveyCounted:
+		e.Workforce = p.Workforce
+	case EnrollmentRecorded:
+		e.Enrolled[p.Insurance] = p.Headcount
+	case DeclarationFiled:
+		e.Declared[p.Period] = true
+	case PaymentReceived:
+		e.Receipts[p.ReceiptNo] = false
+	case PaymentReversed:
+		e.Receipts[p.ReceiptNo] = true
+	case EnforcementStepRecorded:
+		if p.Step == StepNotice && e.NoticeOn == 0 {
+			e.NoticeOn = p.On
+		}
+		e.LastStep = p.Step
+	case ContractsSigned:
+		e.Contracts += p.Count
+	case EmployerTransferred:
+		e.County = p.To
+	case EmployerDeregistered:
+		e.Deregistered, e.DeregisteredOn = true, p.On
+	}
+	e.Account.record(ev.Seq, ev.Body)
+}
+
+// ledgerNamespace is the UUID namespace of employer ids derived from organisation codes.
+var ledgerNamespace = [16]byte{0x6b, 0x75, 0x6f, 0x7a, 0x68, 0x65, 0x6e, 0x67, 0x2d, 0x6f, 0x72, 0x67, 0x2d, 0x69, 0x64, 0x00}
+
+// EmployerIDForOrgCode is the employer id of an organisation code (a UUIDv5): the same code
+// always maps to the same employer, so a second registration of it collides in the stream.
+func EmployerIDForOrgCode(orgCode string) string {
+	h := sha1.New()
+	h.Write(ledgerNamespace[:])
+	h.Write([]byte(orgCode))
+	var u [16]byte
+	copy(u[:], h.Sum(nil))
+	u[6] = (u[6] & 0x0f) | 0x50
+	u[8] = (u[8] & 0x3f) | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
+
+// Clone returns a copy of e that can be changed without changing e.
+func (e *Employer) Clone() *Employer {
+	c := *e
+	c.Enrolled = maps.Clone(e.Enrolled)
+	c.Receipts = maps.Clone(e.Receipts)
+	c.Declared = maps.Clone(e.Declared)
+	c.Account.entries = slices.Clip(e.Account.entries)
+	return &c
+}

@@ -1,0 +1,80 @@
+package domain
+
+import "fmt"
+
+// CheckReference validates a new version of reference data.
+func CheckReference(p Payload, ref *Reference) error {
+	switch e := p.(type) {
+	case RatesSet:
+		if e.Table.EffectiveFrom == 0 {
+			return Invalid("effective_from", "is required (YYYY-MM-DD)")
+		}
+		if len(e.Table.Lines) == 0 {
+			return Invalid("lines", "at least one rate is required")
+		}
+		for i, l := range e.Table.Lines {
+			f := fmt.Sprintf("lines[%d].", i)
+			if !l.Insurance.Valid() {
+				return Invalid(f+"insurance", "unknown insurance %q", l.Insurance)
+			}
+			if l.Payer != PayerUnit && l.Payer != PayerIndividual {
+				return Invalid(f+"payer", "unknown payer class %q: want unit or individual", l.Payer)
+			}
+			if l.RiskClass < 0 || l.RiskClass > 3 {
+				return Invalid(f+"risk_class", "%d is not 0 (any) or 1–3", l.RiskClass)
+			}
+			if l.EmployerBP < 0 || l.EmployeeBP < 0 || l.EmployerBP+l.EmployeeBP > 10000 {
+				return Invalid(f+"employer_bp", "rates must be between 0 and 10000 basis points in all")
+			}
+		}
+	case LateFeeRatesSet:
+		if e.Rate.EffectiveFrom == 0 {
+			return Invalid("effective_from", "is required (YYYY-MM-DD)")
+		}
+		if e.Rate.DailyBP < 0 || e.Rate.DailyBP > 100 {
+			return Invalid("daily_bp", "%d is not between 0 and 100 basis points a day", e.Rate.DailyBP)
+		}
+	case SettingsSet:
+		if e.Settings.EffectiveFrom == 0 {
+			return Invalid("effective_from", "is required (YYYY-MM-DD)")
+		}
+		if e.Settings.DueDay < 1 || e.Settings.DueDay > 28 {
+			return Invalid("due_day", "%d is not a day between 1 and 28", e.Settings.DueDay)
+		}
+		if e.Settings.EnforcementGraceDays < 0 {
+			return Invalid("enforcement_grace_days", "is negative")
+		}
+	case TargetsSet:
+		if e.Targets.EffectiveFrom == 0 {
+			return Invalid("effective_from", "is required (YYYY-MM-DD)")
+		}
+		if e.Targets.Year < 1990 || e.Targets.Year > 2100 {
+			return Invalid("year", "%d is not a plausible year", e.Targets.Year)
+		}
+		for k, v := range e.Targets.City {
+			if v < 0 {
+				return Invalid("city."+k, "is negative")
+			}
+		}
+		for code, m := range e.Targets.Counties {
+			if err := ref.CheckCounty("counties."+code, code); err != nil {
+				return err
+			}
+			for k, v := range m {
+				if v < 0 {
+					return Invalid("counties."+code+"."+k, "is negative")
+				}
+			}
+		}
+	case AverageWageSet:
+		if e.Wage.EffectiveFrom == 0 {
+			return Invalid("effective_from", "is required (YYYY-MM-DD)")
+		}
+		if e.Wage.MonthlyFen <= 0 || e.Wage.MonthlyFen > MaxFen {
+			return Invalid("monthly_fen", "must be a positive amount of fen")
+		}
+	default:
+		return Invalid("", "not reference data")
+	}
+	return nil
+}

@@ -1,0 +1,255 @@
+package eventstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+)
+
+// unit is the events of one or more commands on one subject, appended contiguously, all or none.
+type unit struct {
+	subject  string
+	expected uint64 // the subject's last sequence the events were decided on (0: none yet)
+	msgs     []*nats.Msg
+	done     chan unitResult
+}
+
+type unitResult struct {
+	firstSeq uint64
+	err      error
+}
+
+// committer shares fsyncs between concurrent writers: it packs the units waiting when a batch
+// goes out into one atomic batch (group commit), with several batches in flight.
+type committer struct {
+	nc       *nats.Conn
+	subject  func(string) string
+	maxMsgs  int
+	timeout  time.Duration
+	queue    chan *unit
+	slots    chan struct{}
+	mu       sync.Mutex
+	inflight map[string]bool // subjects with a unit in flight: at most one each
+	wake     chan struct{}
+	observe  func(batchMsgs int, d time.Duration, err error)
+}
+
+func newCommitter(nc *nats.Conn, maxMsgs, inFlight int, timeout time.Duration) *committer {
+	return &committer{
+		nc: nc, maxMsgs: maxMsgs, timeout: timeout,
+		queue:    make(chan *unit, 4096),
+		slots:    make(chan struct{}, inFlight),
+		inflight: map[string]bool{},
+		wake:     make(chan struct{}, 1),
+	}
+}
+
+// submit queues u and waits for its outcome.
+func (c *committer) submit(ctx context.Context, u *unit) (uint64, error) {
+	u.done = make(chan unitResult, 1)
+	select {
+	case c.queue <- u:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	// Once queued, the unit may be committed whatever the caller does: wait for the truth.
+	r := <-u.done
+	return r.firstSeq, r.err
+}
+
+// run is the committer's loop; it returns when ctx ends.
+func (c *committer) run(ctx context.Context) {
+	var deferred []*unit
+	for {
+		if len(deferred) == 0 {
+			select {
+			case u := <-c.queue:
+				deferred = append(deferred, u)
+			case <-ctx.Done():
+				return
+			}
+		}
+		select {
+		case c.slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		var batch []*unit
+		n := 0
+		c.mu.Lock()
+		taken := map[string]bool{}
+		take := func(u *unit) bool {
+			if c.inflight[u.subject] || taken[u.subject] || (n > 0 && n+len(u.msgs) > c.maxMsgs) {
+				return false
+			}
+			taken[u.subject] = true
+			batch = append(batch, u)
+			n += len(u.msgs)
+			return true
+		}
+		rest := deferred[:0]
+		for _, u := range deferred {
+			if !take(u) {
+				rest = append(rest, u)
+			}
+		}
+		deferred = rest
+	drain:
+		for n < c.maxMsgs {
+			select {
+			case u := <-c.queue:
+				if !take(u) {
+					deferred = append(deferred, u)
+				}
+			default:
+				break drain
+			}
+		}
+		for _, u := range batch {
+			c.inflight[u.subject] = true
+		}
+		c.mu.Unlock()
+		if len(batch) == 0 {
+			// Everything waiting is behind a unit in flight on its subject.
+			<-c.slots
+			select {
+			case <-c.wake:
+			case u := <-c.queue:
+				deferred = append(deferred, u)
+			case <-ctx.Done():
+				return
+			}
+			continue
+		}
+		go c.commit(batch, n)
+	}
+}
+
+func (c *committer) release(batch []*unit) {
+	c.mu.Lock()
+	for _, u := range batch {
+		delete(c.inflight, u.subject)
+	}
+	c.mu.Unlock()
+	<-c.slots
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *committer) commit(batch []*unit, n int) {
+	start := time.Now()
+	first, err := c.publish(batch, n)
+	if c.observe != nil {
+		c.observe(n, time.Since(start), err)
+	}
+	c.release(batch)
+	if err == nil {
+		seq := first
+		for _, u := range batch {
+			u.done <- unitResult{firstSeq: seq}
+			seq += uint64(len(u.msgs))
+		}
+		return
+	}
+	if len(batch) == 1 || !(errors.Is(err, ErrConflict) || errors.Is(err, errDuplicate)) {
+		for _, u := range batch {
+			u.done <- unitResult{err: err}
+		}
+		return
+	}
+	// One unit spoiled the batch; the rest must not pay for it. Commit each on its own
+	// (their subjects are free again, and order within a subject is kept by the callers).
+	for _, u := range batch {
+		go func(u *unit) {
+			c.slots <- struct{}{}
+			first, err := c.publish([]*unit{u}, len(u.msgs))
+			<-c.slots
+			u.done <- unitResult{firstSeq: first, err: err}
+		}(u)
+	}
+}
+
+type pubAck struct {
+	Stream    string    `json:"stream"`
+	Seq       uint64    `json:"seq"`
+	Duplicate bool      `json:"duplicate"`
+	Count     uint64    `json:"count"`
+	Error     *APIError `json:"error"`
+}
+
+// publish sends the units as one message (a single event) or one atomic batch, and returns the
+// sequence of the first message.
+func (c *committer) publish(batch []*unit, n int) (uint64, error) {
+	msgs := make([]*nats.Msg, 0, n)
+	for _, u := range batch {
+		for i, m := range u.msgs {
+			m.Header.Del("Nats-Expected-Last-Subject-Sequence")
+			if i == 0 {
+				// Only the first message of a subject may carry the expected sequence: the
+				// server checks each message against the stream as it stood before the batch.
+				m.Header.Set("Nats-Expected-Last-Subject-Sequence", strconv.FormatUint(u.expected, 10))
+			}
+			msgs = append(msgs, m)
+		}
+	}
+	if len(msgs) == 1 {
+		m := msgs[0]
+		m.Header.Del("Nats-Batch-Id")
+		m.Header.Del("Nats-Batch-Sequence")
+		m.Header.Del("Nats-Batch-Commit")
+		ack, err := c.request(m)
+		if err != nil {
+			return 0, err
+		}
+		if ack.Duplicate {
+			return 0, errDuplicate
+		}
+		return ack.Seq, nil
+	}
+	id := uuid.NewString()
+	for i, m := range msgs {
+		m.Header.Set("Nats-Batch-Id", id)
+		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
+		if i == len(msgs)-1 {
+			m.Header.Set("Nats-Batch-Commit", "1")
+			break
+		}
+		m.Header.Del("Nats-Batch-Commit")
+		m.Reply = ""
+		if err := c.nc.PublishMsg(m); err != nil {
+			return 0, fmt.Errorf("publish batch: %w", err)
+		}
+	}
+	ack, err := c.request(msgs[len(msgs)-1])
+	if err != nil {
+		return 0, err
+	}
+	if ack.Count != uint64(len(msgs)) {
+		return 0, fmt.Errorf("atomic batch: committed %d of %d messages", ack.Count, len(msgs))
+	}
+	return ack.Seq - ack.Count + 1, nil
+}
+
+func (c *committer) request(m *nats.Msg) (*pubAck, error) {
+	resp, err := c.nc.RequestMsg(m, c.timeout)
+	if err != nil {
+		return nil, fmt.Errorf("append: %w", err)
+	}
+	var ack pubAck
+	if err := json.Unmarshal(resp.Data, &ack); err != nil {
+		return nil, fmt.Errorf("append: bad acknowledgement %q: %w", resp.Data, err)
+	}
+	if ack.Error != nil {
+		return nil, classify(ack.Error)
+	}
+	return &ack, nil
+}

@@ -1,0 +1,344 @@
+package eventstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/nats-io/nats.go"
+)
+
+// Request is one command to execute against one employer.
+type Request struct {
+	// EmployerID names the employer; for a new employer it is the id to create ("" makes a fresh one).
+	EmployerID string
+	// Create is true for a command that enters a new employer.
+	Create  bool
+	Command domain.Command
+	// IfMatch, when set, is the version the caller last saw; a different current version fails.
+	IfMatch *uint64
+	// IdempotencyKey is the client's key ("" for none); BodyHash identifies the request it came with.
+	IdempotencyKey string
+	BodyHash       string
+	Actor          string
+	CorrelationID  string
+	// Today is the business date against which future dates are refused.
+	Today domain.Date
+	// Authorize, if set, vets the employer's current state (e.g. the caller's county scope).
+	Authorize func(e *domain.Employer) error
+}
+
+// Result is the outcome of an executed command.
+type Result struct {
+	EmployerID string   `json:"employer_id"`
+	EventIDs   []string `json:"event_ids"`
+	Seq        uint64   `json:"seq"`
+	Version    uint64   `json:"version"`
+	Duplicate  bool     `json:"duplicate,omitempty"`
+}
+
+// ErrStale: the caller's If-Match version is not the employer's current version.
+var ErrStale = errors.New("eventstore: stale version")
+
+// KeyHash is how an idempotency key is stored: hashed, so clients' keys never appear in events.
+func KeyHash(key string) string {
+	sum := sha256.Sum256([]byte("idempotency-key\x00" + key))
+	return hex.EncodeToString(sum[:])
+}
+
+const maxAttempts = 8
+
+// Execute checks a command, decides its events against the employer's current state and appends
+// them atomically. A retried idempotency key answers the first result; a conflicting concurrent
+// write is retried on the new state unless the caller gave If-Match.
+func (s *Store) Execute(ctx context.Context, req Request) (Result, error) {
+	var key string
+	if req.IdempotencyKey != "" {
+		key = KeyHash(req.IdempotencyKey)
+		unlock := s.locks.lock("key:" + key)
+		defer unlock()
+		if r, ok, err := s.lookupKey(key, req.BodyHash); ok || err != nil {
+			return r, err
+		}
+	}
+	dctx := domain.Context{Ref: s.Reference(), Today: req.Today}
+	if err := req.Command.Check(dctx); err != nil {
+		return Result{}, err
+	}
+	id := req.EmployerID
+	if id == "" {
+		if !req.Create {
+			return Result{}, domain.NotFound("employer_id", "no employer id given")
+		}
+		u, err := uuid.NewV7()
+		if err != nil {
+			return Result{}, err
+		}
+		id = u.String()
+	}
+	unlock := s.locks.lock("e:" + id)
+	defer unlock()
+	for attempt := 1; ; attempt++ {
+		u, ids, err := s.decide(id, req, key)
+		if err != nil {
+			return Result{}, err
+		}
+		first, err := s.com.submit(ctx, u)
+		switch {
+		case err == nil:
+			last := first + uint64(len(u.msgs)) - 1
+			if err := s.WaitApplied(ctx, last); err != nil {
+				return Result{}, err
+			}
+			s.observeAppended(u)
+			return Result{EmployerID: id, EventIDs: ids, Seq: last, Version: last}, nil
+		case errors.Is(err, errDuplicate):
+			if s.cfg.Metrics != nil {
+				s.cfg.Metrics.Duplicate()
+			}
+			if err := s.CatchUp(ctx); err != nil {
+				return Result{}, err
+			}
+			if r, ok, err := s.lookupKey(key, req.BodyHash); ok || err != nil {
+				return r, err
+			}
+			return Result{}, fmt.Errorf("append refused as a duplicate, but no event carries its key: %w", err)
+		case errors.Is(err, ErrConflict):
+			if s.cfg.Metrics != nil {
+				s.cfg.Metrics.Conflict()
+			}
+			if err := s.CatchUp(ctx); err != nil {
+				return Result{}, err
+			}
+			if req.IfMatch != nil || attempt == maxAttempts {
+				return Result{}, fmt.Errorf("%w: %v", ErrStale, err)
+			}
+		default:
+			return Result{}, err
+		}
+	}
+}
+
+func (s *Store) observeAppended(u *unit) {
+	if s.cfg.Metrics == nil {
+		return
+	}
+	for _, m := range u.msgs {
+		s.cfg.Metrics.Appended(m.Header.Get("Kz-Type"), 1)
+	}
+}
+
+// lookupKey answers a retried idempotency key: the first result for the same body, an error for
+// another body.
+func (s *Store) lookupKey(key, bodyHash string) (Result, bool, error) {
+	if key == "" {
+		return Result{}, false, nil
+	}
+	s.mu.RLock()
+	k, ok := s.keys[key]
+	s.mu.RUnlock()
+	if !ok {
+		return Result{}, false, nil
+	}
+	if k.bodyHash != bodyHash {
+		return Result{}, true, &domain.Error{Kind: domain.KindIdempotencyMismatch, Field: "Idempotency-Key",
+			Detail: "this key was already used with a different request; use a new key for a new request"}
+	}
+	return Result{EmployerID: k.employerID, EventIDs: append([]string(nil), k.eventIDs...), Seq: k.seq, Version: k.seq, Duplicate: true}, true, nil
+}
+
+// decide runs the command against the current state and builds the messages to append.
+func (s *Store) decide(id string, req Request, key string) (*unit, []string, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e := s.employers[id]
+	switch {
+	case req.Create && e.Exists():
+		// Decide reports the duplicate registration with its rule.
+	case !req.Create && !e.Exists():
+		return nil, nil, domain.NotFound("employer_id", "no employer %s in the ledger", id)
+	}
+	if e == nil {
+		e = &domain.Employer{}
+	}
+	if req.IfMatch != nil && *req.IfMatch != e.Version {
+		return nil, nil, fmt.Errorf("%w: If-Match %d, current version %d", ErrStale, *req.IfMatch, e.Version)
+	}
+	if req.Authorize != nil && e.Exists() {
+		if err := req.Authorize(e); err != nil {
+			return nil, nil, err
+		}
+	}
+	ref := s.ref
+	payloads, err := req.Command.Decide(e, domain.Context{Ref: &ref, Today: req.Today})
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.build(id, e, req, key, payloads)
+}
+
+// build turns payloads into chained messages for the employer's subject.
+func (s *Store) build(id string, e *domain.Employer, req Request, key string, payloads []domain.Payload) (*unit, []string, error) {
+	subject := EmployerPrefix + id
+	u := &unit{subject: subject, expected: e.Version}
+	ids := make([]string, 0, len(payloads))
+	prevHash, n := e.Head, e.N
+	county := e.County
+	for i, p := range payloads {
+		evID, err := uuid.NewV7()
+		if err != nil {
+			return nil, nil, err
+		}
+		if reg, ok := p.(domain.EmployerRegistered); ok {
+			county = reg.County
+		} else if f, ok := p.(domain.EmployerFound); ok {
+			county = f.County
+		}
+		n++
+		env := domain.Envelope{
+			ID: evID.String(), EmployerID: id, County: county, OccurredOn: req.Command.Date(), Actor: req.Actor,
+			IdemKey: key, BodyHash: req.BodyHash, CorrelationID: req.CorrelationID, N: n, PrevHash: prevHash,
+		}
+		if i == 0 {
+			env.PrevSeq = e.Version
+		}
+		data, err := domain.Encode(env, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		hash := domain.ChainHash(prevHash, data)
+		m := nats.NewMsg(subject)
+		m.Data = data
+		m.Header.Set(HashHeader, hash)
+		m.Header.Set("Kz-Type", p.EventType())
+		if i == 0 && key != "" {
+			m.Header.Set(nats.MsgIdHdr, key)
+		}
+		u.msgs = append(u.msgs, m)
+		ids = append(ids, env.ID)
+		prevHash = hash
+	}
+	return u, ids, nil
+}
+
+// ensureReference writes the default reference data at the ledger's first start. Each kind is
+// appended with expected sequence 0, so concurrent first starts write it once.
+func (s *Store) ensureReference(ctx context.Context) error {
+	s.mu.RLock()
+	have := len(s.ref.Counties) > 0
+	s.mu.RUnlock()
+	if have {
+		return nil
+	}
+	bySubject := map[string]*unit{}
+	var order []*unit
+	for _, p := range domain.DefaultReferenceEvents() {
+		subject := RefPrefix + domain.RefKind(p)
+		u := bySubject[subject]
+		if u == nil {
+			u = &unit{subject: subject}
+			bySubject[subject] = u
+			order = append(order, u)
+		}
+		var prev head
+		if n := len(u.msgs); n > 0 {
+			prev = head{n: uint64(n), hash: u.msgs[n-1].Header.Get(HashHeader)}
+		}
+		ev, _ := uuid.NewV7()
+		env := domain.Envelope{ID: ev.String(), OccurredOn: domain.MustDate("2006-04-18"), Actor: "system:defaults", N: prev.n + 1, PrevHash: prev.hash}
+		data, err := domain.Encode(env, p)
+		if err != nil {
+			return err
+		}
+		m := nats.NewMsg(subject)
+		m.Data = data
+		m.Header.Set(HashHeader, domain.ChainHash(prev.hash, data))
+		m.Header.Set("Kz-Type", p.EventType())
+		u.msgs = append(u.msgs, m)
+	}
+	// One atomic batch of every kind: all or nothing.
+	first, err := s.com.publish(order, 0)
+	if err != nil && !errors.Is(err, ErrConflict) {
+		return fmt.Errorf("write default reference data: %w", err)
+	}
+	if err == nil {
+		s.log.Info("wrote default reference data", "first_seq", first)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return s.CatchUp(wctx)
+}
+
+// RefRequest is a new version of one kind of reference data.
+type RefRequest struct {
+	Payload        domain.Payload
+	On             domain.Date
+	IdempotencyKey string
+	BodyHash       string
+	Actor          string
+}
+
+// ExecuteRef validates and appends a new version of reference data.
+func (s *Store) ExecuteRef(ctx context.Context, req RefRequest) (Result, error) {
+	var key string
+	if req.IdempotencyKey != "" {
+		key = KeyHash(req.IdempotencyKey)
+		unlock := s.locks.lock("key:" + key)
+		defer unlock()
+		if r, ok, err := s.lookupKey(key, req.BodyHash); ok || err != nil {
+			return r, err
+		}
+	}
+	if err := domain.CheckReference(req.Payload, s.Reference()); err != nil {
+		return Result{}, err
+	}
+	subject := RefPrefix + domain.RefKind(req.Payload)
+	unlock := s.locks.lock(subject)
+	defer unlock()
+	for attempt := 1; ; attempt++ {
+		s.mu.RLock()
+		h := s.heads[subject]
+		s.mu.RUnlock()
+		evID, err := uuid.NewV7()
+		if err != nil {
+			return Result{}, err
+		}
+		env := domain.Envelope{ID: evID.String(), OccurredOn: req.On, Actor: req.Actor, IdemKey: key, BodyHash: req.BodyHash,
+			N: h.n + 1, PrevSeq: h.seq, PrevHash: h.hash}
+		data, err := domain.Encode(env, req.Payload)
+		if err != nil {
+			return Result{}, err
+		}
+		m := nats.NewMsg(subject)
+		m.Data = data
+		m.Header.Set(HashHeader, domain.ChainHash(h.hash, data))
+		m.Header.Set("Kz-Type", req.Payload.EventType())
+		if key != "" {
+			m.Header.Set(nats.MsgIdHdr, key)
+		}
+		u := &unit{subject: subject, expected: h.seq, msgs: []*nats.Msg{m}}
+		first, err := s.com.submit(ctx, u)
+		switch {
+		case err == nil:
+			if err := s.WaitApplied(ctx, first); err != nil {
+				return Result{}, err
+			}
+			s.observeAppended(u)
+			return Result{EventIDs: []string{env.ID}, Seq: first, Version: first}, nil
+		case (errors.Is(err, ErrConflict) || errors.Is(err, errDuplicate)) && attempt < maxAttempts:
+			if err := s.CatchUp(ctx); err != nil {
+				return Result{}, err
+			}
+			if r, ok, err := s.lookupKey(key, req.BodyHash); ok || err != nil {
+				return r, err
+			}
+		default:
+			return Result{}, err
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package eventstore
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// EmbeddedConfig configures the nats-server that runs inside the ledger's process.
+type EmbeddedConfig struct {
+	// Dir holds the JetStream files.
+	Dir string
+	// LazySync lets the server acknowledge writes before they reach the disk (JetStream's own
+	// default, flushing every two minutes). The ledger's default is false: sync before ack.
+	LazySync bool
+	// Listen is a host:port to accept NATS clients on; empty means no port at all.
+	Listen string
+	// DuplicateWindow is not set here but on the stream (Config).
+}
+
+// Embedded is a running embedded nats-server and a client connection to it.
+type Embedded struct {
+	Server *server.Server
+	Conn   *nats.Conn
+}
+
+// StartEmbedded starts nats-server with JetStream storing files under cfg.Dir and connects to it
+// in-process.
+func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*Embedded, error) {
+	if cfg.Dir == "" {
+		return nil, errors.New("embedded nats-server: no data folder given")
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
+		return nil, fmt.Errorf("embedded nats-server: %w", err)
+	}
+	opts := &server.Options{
+		ServerName:         "kuozheng",
+		JetStream:          true,
+		StoreDir:           filepath.Join(cfg.Dir, "jetstream"),
+		DontListen:         cfg.Listen == "",
+		NoSigs:             true,
+		NoLog:              true,
+		MaxPayload:         8 << 20,
+		JetStreamMaxMemory: 256 << 20,
+		SyncInterval:       2 * time.Minute,
+		SyncAlways:         !cfg.LazySync,
+	}
+	if cfg.Listen != "" {
+		host, port, err := splitHostPort(cfg.Listen)
+		if err != nil {
+			return nil, err
+		}
+		opts.Host, opts.Port = host, port
+	}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("embedded nats-server: %w", err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(30 * time.Second) {
+		ns.Shutdown()
+		return nil, errors.New("embedded nats-server: not ready after 30s")
+	}
+	nc, err := nats.Connect("", nats.InProcessServer(ns), nats.Name("kuozheng"), nats.MaxReconnects(-1))
+	if err != nil {
+		ns.Shutdown()
+		return nil, fmt.Errorf("connect to embedded nats-server: %w", err)
+	}
+	if log != nil {
+		if cfg.LazySync {
+			log.Warn("durability: the embedded nats-server acknowledges writes before they are on disk (lazy fsync); a power failure can lose acknowledged events")
+		} else {
+			log.Info("durability: the embedded nats-server syncs to disk before acknowledging every write (sync_interval: always)")
+		}
+	}
+	return &Embedded{Server: ns, Conn: nc}, nil
+}
+
+// Close drains the connection and shuts the server down, flushing its files.
+func (e *Embedded) Close() {
+	if e == nil {
+		return
+	}
+	e.Conn.Close()
+	e.Server.Shutdown()
+	e.Server.WaitForShutdown()
+}
+
+func splitHostPort(hp string) (string, int, error) {
+	var host string
+	var port int
+	i := len(hp) - 1
+	for i >= 0 && hp[i] != ':' {
+		i--
+	}
+	if i < 0 {
+		return "", 0, fmt.Errorf("nats listen address %q: want host:port", hp)
+	}
+	host = hp[:i]
+	if _, err := fmt.Sscan(hp[i+1:], &port); err != nil {
+		return "", 0, fmt.Errorf("nats listen address %q: bad port", hp)
+	}
+	return host, port, nil
+}
+
+// DirLock is an exclusive lock on a data folder; nats-server itself does not lock its store.
+type DirLock struct{ f *os.File }
+
+// LockDir takes the exclusive lock on dir, failing at once if another process holds it.
+func LockDir(dir string) (*DirLock, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, "kuozheng.lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o640)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("data folder %s is in use by another kuozheng process (lock %s): %w", dir, path, err)
+	}
+	_ = f.Truncate(0)
+	_, _ = fmt.Fprintf(f, "%d\n", os.Getpid())
+	return &DirLock{f: f}, nil
+}
+
+// Unlock releases the lock.
+func (l *DirLock) Unlock() {
+	if l != nil && l.f != nil {
+		_ = syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
+		l.f.Close()
+	}
+}

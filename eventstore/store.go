@@ -1,0 +1,432 @@
+// Package eventstore keeps the ledger's events in a NATS JetStream stream: it appends commands'
+// events atomically with optimistic concurrency per employer, remembers idempotency keys for
+// ever, chains each employer's events by SHA-256, and indexes what the write side needs.
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Subject prefixes.
+const (
+	EmployerPrefix = "ledger.e."
+	RefPrefix      = "ledger.ref."
+)
+
+// Header carrying an event's chain hash.
+const HashHeader = "Kz-Hash"
+
+// Config configures a Store.
+type Config struct {
+	// Stream is the stream's name (default LEDGER).
+	Stream string
+	// Replicas of the stream on a cluster (default 1).
+	Replicas int
+	// DuplicateWindow is how long JetStream itself remembers message ids (default 2m); the
+	// store remembers idempotency keys beyond it.
+	DuplicateWindow time.Duration
+	// MaxBatch is the most messages in one atomic batch (default 1000).
+	MaxBatch int
+	// BatchesInFlight is how many atomic batches may be committing at once (default 4).
+	BatchesInFlight int
+	// Timeout bounds one publish round trip (default 10s).
+	Timeout time.Duration
+	// Metrics observes appends; nil observes nothing.
+	Metrics Observer
+	Log     *slog.Logger
+}
+
+// Observer is told what the store does, for metrics.
+type Observer interface {
+	Appended(eventType string, n int)
+	Batch(msgs int, d time.Duration, err error)
+	Conflict()
+	Duplicate()
+}
+
+// head is the last event of one subject.
+type head struct {
+	seq  uint64
+	n    uint64
+	hash string
+}
+
+type keyRecord struct {
+	bodyHash   string
+	employerID string
+	eventIDs   []string
+	seq        uint64
+}
+
+// ChainBreak records where an employer's hash chain or sequence links first fail.
+type ChainBreak struct {
+	Seq    uint64
+	Reason string
+}
+
+// Store is the ledger's event store.
+type Store struct {
+	cfg    Config
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	log    *slog.Logger
+	com    *committer
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu        sync.RWMutex
+	employers map[string]*domain.Employer
+	seqs      map[string][]uint64 // employer → sequences of its events
+	heads     map[string]head     // subject → last event
+	keys      map[string]*keyRecord
+	breaks    map[string]ChainBreak
+	ref       domain.Reference
+	applied   atomic.Uint64
+	notify    chan struct{} // closed and replaced when applied advances
+	tailErr   error
+
+	locks keyedMutex
+}
+
+// Open creates or updates the stream, replays it into the store's indexes and starts following it.
+func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
+	if cfg.Stream == "" {
+		cfg.Stream = "LEDGER"
+	}
+	if cfg.Replicas == 0 {
+		cfg.Replicas = 1
+	}
+	if cfg.DuplicateWindow == 0 {
+		cfg.DuplicateWindow = 2 * time.Minute
+	}
+	if cfg.MaxBatch == 0 {
+		cfg.MaxBatch = 1000
+	}
+	if cfg.BatchesInFlight == 0 {
+		cfg.BatchesInFlight = 4
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	sc := jetstream.StreamConfig{
+		Name:               cfg.Stream,
+		Subjects:           []string{"ledger.>"},
+		Storage:            jetstream.FileStorage,
+		Replicas:           cfg.Replicas,
+		Retention:          jetstream.LimitsPolicy,
+		Discard:            jetstream.DiscardNew,
+		Duplicates:         cfg.DuplicateWindow,
+		DenyDelete:         true,
+		DenyPurge:          true,
+		AllowDirect:        true,
+		AllowAtomicPublish: true,
+	}
+	stream, err := js.CreateOrUpdateStream(ctx, sc)
+	if err != nil {
+		return nil, fmt.Errorf("create stream %s: %w", cfg.Stream, err)
+	}
+	s := &Store{
+		cfg: cfg, nc: nc, js: js, stream: stream, log: cfg.Log,
+		employers: map[string]*domain.Employer{},
+		seqs:      map[string][]uint64{},
+		heads:     map[string]head{},
+		keys:      map[string]*keyRecord{},
+		breaks:    map[string]ChainBreak{},
+		notify:    make(chan struct{}),
+		done:      make(chan struct{}),
+	}
+	s.com = newCommitter(nc, cfg.MaxBatch, cfg.BatchesInFlight, cfg.Timeout)
+	if cfg.Metrics != nil {
+		s.com.observe = cfg.Metrics.Batch
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	go s.com.run(runCtx)
+	if err := s.startTail(ctx, runCtx); err != nil {
+		cancel()
+		return nil, err
+	}
+	if err := s.CatchUp(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.ensureReference(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops following the stream. Appends in progress fail.
+func (s *Store) Close() {
+	s.cancel()
+	<-s.done
+}
+
+// Stream is the name of the stream.
+func (s *Store) Stream() string { return s.cfg.Stream }
+
+// JetStream returns the JetStream context, for readers that follow the stream themselves.
+func (s *Store) JetStream() jetstream.JetStream { return s.js }
+
+// Applied is the last stream sequence folded into the store's indexes.
+func (s *Store) Applied() uint64 { return s.applied.Load() }
+
+// LastSeq asks the stream for its last sequence.
+func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("stream info: %w", err)
+	}
+	return info.State.LastSeq, nil
+}
+
+// CatchUp waits until the indexes reflect everything the stream holds now.
+func (s *Store) CatchUp(ctx context.Context) error {
+	last, err := s.LastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	return s.WaitApplied(ctx, last)
+}
+
+// WaitApplied waits until the indexes have folded sequence seq.
+func (s *Store) WaitApplied(ctx context.Context, seq uint64) error {
+	for {
+		s.mu.RLock()
+		ch, terr := s.notify, s.tailErr
+		s.mu.RUnlock()
+		if s.applied.Load() >= seq {
+			return nil
+		}
+		if terr != nil {
+			return terr
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for sequence %d (at %d): %w", seq, s.applied.Load(), ctx.Err())
+		}
+	}
+}
+
+// Reference returns the reference data as the store knows it now.
+func (s *Store) Reference() *domain.Reference {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r := s.ref
+	return &r
+}
+
+// Employer returns a copy of an employer's write-side state.
+func (s *Store) Employer(id string) (*domain.Employer, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e, ok := s.employers[id]
+	if !ok {
+		return nil, false
+	}
+	return e.Clone(), true
+}
+
+// EmployerIDs lists the ids of every employer.
+func (s *Store) EmployerIDs() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ids := make([]string, 0, len(s.employers))
+	for id := range s.employers {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// ChainBreak reports the first break in an employer's chain, if any.
+func (s *Store) ChainBreak(id string) (ChainBreak, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	b, ok := s.breaks[id]
+	return b, ok
+}
+
+// ChainBreaks lists every employer whose chain is broken.
+func (s *Store) ChainBreaks() map[string]ChainBreak {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string]ChainBreak, len(s.breaks))
+	for k, v := range s.breaks {
+		out[k] = v
+	}
+	return out
+}
+
+func (s *Store) startTail(ctx, runCtx context.Context) error {
+	cons, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return fmt.Errorf("follow stream: %w", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(2000))
+	if err != nil {
+		return fmt.Errorf("follow stream: %w", err)
+	}
+	go func() {
+		<-runCtx.Done()
+		it.Stop()
+	}()
+	go func() {
+		defer close(s.done)
+		for {
+			msg, err := it.Next()
+			if err != nil {
+				if errors.Is(err, jetstream.ErrMsgIteratorClosed) || runCtx.Err() != nil {
+					return
+				}
+				s.log.Warn("following the stream", "err", err)
+				continue
+			}
+			s.apply(msg)
+		}
+	}()
+	return nil
+}
+
+// apply folds one stored message into the indexes and checks its chain links.
+func (s *Store) apply(msg jetstream.Msg) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		s.log.Error("message without metadata", "err", err)
+		return
+	}
+	seq := meta.Sequence.Stream
+	subject := msg.Subject()
+	data := msg.Data()
+	hash := msg.Headers().Get(HashHeader)
+	ev, derr := domain.Decode(data)
+	ev.Seq, ev.RecordedAt, ev.Hash = seq, meta.Timestamp.UnixNano(), hash
+
+	s.mu.Lock()
+	defer func() {
+		s.applied.Store(seq)
+		close(s.notify)
+		s.notify = make(chan struct{})
+		s.mu.Unlock()
+	}()
+	h := s.heads[subject]
+	reason := chainReason(h, ev, data, derr)
+	s.heads[subject] = head{seq: seq, n: ev.N, hash: hash}
+	id, isEmployer := strings.CutPrefix(subject, EmployerPrefix)
+	if derr == nil && ev.IdemKey != "" {
+		k := s.keys[ev.IdemKey]
+		if k == nil {
+			k = &keyRecord{bodyHash: ev.BodyHash}
+			s.keys[ev.IdemKey] = k
+		}
+		if isEmployer {
+			k.employerID = id
+		}
+		k.eventIDs = append(k.eventIDs, ev.ID)
+		k.seq = seq
+	}
+	if strings.HasPrefix(subject, RefPrefix) {
+		if derr == nil {
+			s.ref.Apply(ev.Body)
+		}
+		return
+	}
+	if !isEmployer {
+		return
+	}
+	if reason != "" {
+		if _, seen := s.breaks[id]; !seen {
+			s.breaks[id] = ChainBreak{Seq: seq, Reason: reason}
+			s.log.Error("hash chain broken", "employer", id, "seq", seq, "reason", reason)
+		}
+	}
+	s.seqs[id] = append(s.seqs[id], seq)
+	if derr != nil {
+		return
+	}
+	e := s.employers[id]
+	if e == nil {
+		e = &domain.Employer{}
+		s.employers[id] = e
+	}
+	ev.EmployerID = id
+	e.Apply(ev)
+}
+
+// chainReason says why an event does not link to its subject's previous event, or "".
+func chainReason(prev head, ev domain.Event, data []byte, derr error) string {
+	switch {
+	case derr != nil:
+		return "undecodable event: " + derr.Error()
+	case ev.Hash == "":
+		return "no hash header"
+	case domain.ChainHash(ev.PrevHash, data) != ev.Hash:
+		return "hash does not match the event's bytes"
+	case ev.PrevHash != prev.hash:
+		return "prev_hash does not match the previous event's hash"
+	case ev.N != prev.n+1:
+		return fmt.Sprintf("event number %d follows %d", ev.N, prev.n)
+	case ev.PrevSeq != 0 && ev.PrevSeq != prev.seq:
+		return fmt.Sprintf("prev_seq %d, but the previous event is at %d", ev.PrevSeq, prev.seq)
+	case ev.PrevSeq == 0 && prev.seq != 0 && prev.seq != ev.Seq-1:
+		return fmt.Sprintf("linked to the message just before (%d), but the previous event is at %d", ev.Seq-1, prev.seq)
+	}
+	return ""
+}
+
+// keyedMutex serialises work per key (an employer) without a lock per key for ever.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*refMutex
+}
+
+type refMutex struct {
+	sync.Mutex
+	refs int
+}
+
+func (k *keyedMutex) lock(key string) func() {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*refMutex{}
+	}
+	m := k.locks[key]
+	if m == nil {
+		m = &refMutex{}
+		k.locks[key] = m
+	}
+	m.refs++
+	k.mu.Unlock()
+	m.Lock()
+	return func() {
+		m.Unlock()
+		k.mu.Lock()
+		m.refs--
+		if m.refs == 0 {
+			delete(k.locks, key)
+		}
+		k.mu.Unlock()
+	}
+}
