@@ -110,6 +110,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /v1/reference/{kind}", s.auth(s.referenceWrite))
 	s.mux.HandleFunc("GET /v1/employers/{id}", s.auth(s.getEmployer))
 	s.mux.HandleFunc("GET /v1/employers/{id}/history", s.auth(s.getHistory))
+	s.mux.HandleFunc("GET /v1/verify", s.auth(s.verify))
 }
 
 type ctxKey struct{}
@@ -411,4 +412,18 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
+}
+
+func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	if p.Role != RoleAdmin && p.Role != RoleAuditor && p.Role != RoleAssessor {
+		writeError(w, forbidden("%s (%s) may not verify the whole ledger", p.Name, p.Role))
+		return
+	}
+	in, err := s.cfg.Store.Verify(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, in)
 }

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/nats-io/nats.go"
+)
+
+var errHelp = errors.New("help shown")
+
+// parse parses flags that may come before or after positional arguments.
+func parse(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, error) {
+	fs.SetOutput(stdout)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, errHelp
+			}
+			return nil, usageError{err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// storeFlags are the options of commands that open the ledger's stream themselves.
+type storeFlags struct {
+	data      string
+	natsURL   string
+	lazyFsync bool
+}
+
+func (f *storeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.data, "data", "./data", "data folder of the embedded nats-server (locked while open)")
+	fs.StringVar(&f.natsURL, "nats", "", "connect to this NATS server or cluster instead of embedding one")
+	fs.BoolVar(&f.lazyFsync, "lazy-fsync", false, "let the embedded server acknowledge before syncing to disk (faster, can lose acknowledged writes on power failure)")
+}
+
+// ledger is an open store and whatever must be closed with it.
+type ledger struct {
+	store *eventstore.Store
+	close func()
+}
+
+func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, error) {
+	var nc *nats.Conn
+	var closers []func()
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	if f.natsURL != "" {
+		var err error
+		nc, err = nats.Connect(f.natsURL, nats.Name("kuozheng"), nats.MaxReconnects(-1))
+		if err != nil {
+			return nil, fmt.Errorf("connect to %s: %w", f.natsURL, err)
+		}
+		closers = append(closers, nc.Close)
+	} else {
+		lock, err := eventstore.LockDir(f.data)
+		if err != nil {
+			return nil, err
+		}
+		closers = append(closers, lock.Unlock)
+		emb, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: f.data, LazySync: f.lazyFsync}, log)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		closers = append(closers, emb.Close)
+		nc = emb.Conn
+	}
+	st, err := eventstore.Open(ctx, nc, eventstore.Config{Log: log})
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	closers = append(closers, st.Close)
+	return &ledger{store: st, close: closeAll}, nil
+}
+
+func parseDateFlag(name, v string) (domain.Date, error) {
+	if v == "" {
+		return 0, nil
+	}
+	d, err := domain.ParseDate(v)
+	if err != nil {
+		return 0, usageError{fmt.Sprintf("--%s: %v", name, err)}
+	}
+	return d, nil
+}
+
+func todayInShanghai() domain.Date {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		loc = time.FixedZone("CST", 8*3600)
+	}
+	return domain.DateFromTime(time.Now().In(loc))
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	if strings.EqualFold(os.Getenv("KUOZHENG_LOG"), "debug") {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}

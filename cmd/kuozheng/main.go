@@ -1,0 +1,65 @@
+// Command kuozheng runs and inspects the ledger of employer social-insurance enrollment and
+// contribution arrears (扩面征缴).
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// usageError is bad usage: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+const usage = `kuozheng — event-sourced ledger of social-insurance enrollment and contribution arrears
+
+Usage:
+  kuozheng serve   [--data DIR] [--nats URL] [--listen ADDR] [--tokens FILE] [--today YYYY-MM-DD] [--lazy-fsync]
+  kuozheng history EMPLOYER [--through-seq N] [--as-of YYYY-MM-DD] [--json] [--server URL | --data DIR]
+  kuozheng verify  [EMPLOYER] [--server URL | --data DIR | --nats URL]
+
+Run 'kuozheng COMMAND --help' for a command's options.
+Commands other than serve talk to a running server (--server, default http://127.0.0.1:8080,
+token from KUOZHENG_TOKEN) or open a data folder that no server holds (--data).
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(args[1:], stdout, stderr)
+	case "history":
+		err = history(args[1:], stdout, stderr)
+	case "verify":
+		err = verify(args[1:], stdout, stderr)
+	default:
+		err = usageError{fmt.Sprintf("unknown command %q; run 'kuozheng --help'", args[0])}
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "kuozheng:", err)
+		return 2
+	default:
+		fmt.Fprintln(stderr, "kuozheng:", err)
+		return 1
+	}
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/kuozheng/kuozheng/api"
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+func serve(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var sf storeFlags
+	sf.register(fs)
+	listen := fs.String("listen", "127.0.0.1:8080", "HTTP address to serve the API on")
+	tokens := fs.String("tokens", "", "tokens file (JSON) with roles and county scopes; without it only loopback is allowed, as admin")
+	today := fs.String("today", "", "business date that reads use when no as_of is given (default: today in Asia/Shanghai)")
+	fs.Usage = func() {
+		fmt.Fprintln(stdout, "Usage: kuozheng serve [options]\n\nRuns the ledger: embedded nats-server (or --nats), the HTTP API, health and metrics.\n\nOptions:")
+		fs.PrintDefaults()
+	}
+	pos, err := parse(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("serve takes no arguments, got %q", pos)}
+	}
+	fixedToday, err := parseDateFlag("today", *today)
+	if err != nil {
+		return err
+	}
+	host, _, err := net.SplitHostPort(*listen)
+	if err != nil {
+		return usageError{fmt.Sprintf("--listen %q: %v", *listen, err)}
+	}
+	if *tokens == "" && !isLoopback(host) {
+		return usageError{fmt.Sprintf("--listen %s is not a loopback address: give --tokens, or the ledger would accept anyone as admin", *listen)}
+	}
+	log := newLogger(stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	led, err := openLedger(ctx, sf, log)
+	if err != nil {
+		return err
+	}
+	defer led.close()
+	cfg := api.Config{Store: led.store, Log: log}
+	if fixedToday != 0 {
+		cfg.Today = func() domain.Date { return fixedToday }
+	} else {
+		cfg.Today = todayInShanghai
+	}
+	if *tokens != "" {
+		t, err := api.LoadTokens(*tokens, led.store.Reference(), log)
+		if err != nil {
+			return err
+		}
+		cfg.Tokens = t
+	} else {
+		log.Warn("no --tokens: every request is treated as admin; listening on loopback only", "listen", *listen)
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	srv := api.HTTPServer(*listen, api.New(cfg))
+	log.Info("kuozheng serving", "url", "http://"+ln.Addr().String(), "seq", led.store.Applied())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	case <-ctx.Done():
+		log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
