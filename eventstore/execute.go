@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/google/uuid"
@@ -51,7 +52,15 @@ func KeyHash(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-const maxAttempts = 8
+// maxAttempts bounds the retries of a command that keeps losing races to other writers.
+const maxAttempts = 20
+
+// backoff waits a little, more after each lost race, so that two busy writers stop colliding.
+func backoff(attempt int) {
+	if attempt > 1 {
+		time.Sleep(time.Duration(rand.IntN(attempt*500)) * time.Microsecond)
+	}
+}
 
 // Execute checks a command, decides its events against the employer's current state and appends
 // them atomically. A retried idempotency key answers the first result; a conflicting concurrent
@@ -75,11 +84,7 @@ func (s *Store) Execute(ctx context.Context, req Request) (Result, error) {
 		if !req.Create {
 			return Result{}, domain.NotFound("employer_id", "no employer id given")
 		}
-		u, err := uuid.NewV7()
-		if err != nil {
-			return Result{}, err
-		}
-		id = u.String()
+		id = newID()
 	}
 	unlock := s.locks.lock("e:" + id)
 	defer unlock()
@@ -118,6 +123,7 @@ func (s *Store) Execute(ctx context.Context, req Request) (Result, error) {
 			if req.IfMatch != nil || attempt == maxAttempts {
 				return Result{}, fmt.Errorf("%w: %v", ErrStale, err)
 			}
+			backoff(attempt)
 		default:
 			return Result{}, err
 		}
@@ -140,8 +146,13 @@ func (s *Store) lookupKey(key, bodyHash string) (Result, bool, error) {
 		return Result{}, false, nil
 	}
 	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.lookupKeyLocked(key, bodyHash)
+}
+
+// lookupKeyLocked is lookupKey for callers holding s.mu.
+func (s *Store) lookupKeyLocked(key, bodyHash string) (Result, bool, error) {
 	k, ok := s.keys[key]
-	s.mu.RUnlock()
 	if !ok {
 		return Result{}, false, nil
 	}
@@ -179,11 +190,12 @@ func (s *Store) decide(id string, req Request, key string) (*unit, []string, err
 	if err != nil {
 		return nil, nil, err
 	}
-	return s.build(id, e, req, key, payloads)
+	return s.build(id, e, e.Version, req, key, payloads)
 }
 
 // build turns payloads into chained messages for the employer's subject.
-func (s *Store) build(id string, e *domain.Employer, req Request, key string, payloads []domain.Payload) (*unit, []string, error) {
+// prevSeq is the sequence of the employer's previous event, or 0 when the events follow it directly.
+func (s *Store) build(id string, e *domain.Employer, prevSeq uint64, req Request, key string, payloads []domain.Payload) (*unit, []string, error) {
 	subject := EmployerPrefix + id
 	u := &unit{subject: subject, expected: e.Version}
 	ids := make([]string, 0, len(payloads))
@@ -205,7 +217,7 @@ func (s *Store) build(id string, e *domain.Employer, req Request, key string, pa
 			IdemKey: key, BodyHash: req.BodyHash, CorrelationID: req.CorrelationID, N: n, PrevHash: prevHash,
 		}
 		if i == 0 {
-			env.PrevSeq = e.Version
+			env.PrevSeq = prevSeq
 		}
 		data, err := domain.Encode(env, p)
 		if err != nil {
@@ -341,4 +353,9 @@ func (s *Store) ExecuteRef(ctx context.Context, req RefRequest) (Result, error) 
 			return Result{}, err
 		}
 	}
+}
+
+// newID is a fresh time-ordered id (UUIDv7).
+func newID() string {
+	return uuid.Must(uuid.NewV7()).String()
 }

@@ -1,0 +1,210 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"math"
+	"slices"
+	"sync"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// BulkResult is the outcome of one request of a bulk append.
+type BulkResult struct {
+	Result
+	Err error
+}
+
+// ExecuteBulk executes many commands, in order per employer, packing them into atomic batches of
+// up to MaxBatch messages with several batches in flight: the path for imports and generated
+// ledgers. Each request succeeds or fails on its own; results are in the order of reqs.
+func (s *Store) ExecuteBulk(ctx context.Context, reqs []Request) []BulkResult {
+	out := make([]BulkResult, len(reqs))
+	keys := make([]string, len(reqs))
+	pending := map[string][]int{} // employer → indexes of its requests still to do, in order
+	var order []string
+	for i := range reqs {
+		r := &reqs[i]
+		if r.IdempotencyKey != "" {
+			keys[i] = KeyHash(r.IdempotencyKey)
+		}
+		if r.EmployerID == "" {
+			if rc, ok := r.Command.(*domain.RegisterEmployer); ok && r.Create {
+				if err := rc.Check(domain.Context{Ref: s.Reference(), Today: r.Today}); err != nil {
+					out[i].Err = err
+					continue
+				}
+				r.EmployerID = rc.EmployerID()
+			}
+			if r.EmployerID == "" {
+				r.EmployerID = newID()
+			}
+		}
+		if _, ok := pending[r.EmployerID]; !ok {
+			order = append(order, r.EmployerID)
+		}
+		pending[r.EmployerID] = append(pending[r.EmployerID], i)
+	}
+	for len(order) > 0 {
+		if ctx.Err() != nil {
+			for _, id := range order {
+				for _, i := range pending[id] {
+					out[i].Err = ctx.Err()
+				}
+			}
+			return out
+		}
+		order = s.bulkRound(ctx, reqs, keys, out, pending, order)
+	}
+	return out
+}
+
+type bulkUnit struct {
+	u    *unit
+	reqs []int
+	ends []int // index in u.msgs after each request's last event
+}
+
+// bulkRound decides and appends the next run of commands of every employer in order; it returns
+// the employers with work left.
+func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, out []BulkResult, pending map[string][]int, order []string) []string {
+	sorted := slices.Clone(order)
+	slices.Sort(sorted)
+	for _, id := range sorted {
+		unlock := s.locks.lock("e:" + id)
+		defer unlock()
+	}
+	usedKeys := map[string]bool{}
+	var units []*bulkUnit
+	var fakeSeq uint64 = math.MaxUint64 / 2
+	s.mu.RLock()
+	ref := s.ref
+	for _, id := range order {
+		idx := pending[id]
+		cur := s.employers[id]
+		var e *domain.Employer
+		if cur == nil {
+			e = &domain.Employer{}
+		} else {
+			e = cur.Clone()
+		}
+		bu := &bulkUnit{u: &unit{subject: EmployerPrefix + id, expected: e.Version}}
+		taken := 0
+		for _, i := range idx {
+			req := reqs[i]
+			if k := keys[i]; k != "" {
+				if r, ok, err := s.lookupKeyLocked(k, req.BodyHash); ok || err != nil {
+					out[i] = BulkResult{Result: r, Err: err}
+					taken++
+					continue
+				}
+				if usedKeys[k] {
+					break // the same key again: after this round's append it answers as a duplicate
+				}
+			}
+			if len(bu.u.msgs) >= s.cfg.MaxBatch/2 {
+				break
+			}
+			taken++
+			dctx := domain.Context{Ref: &ref, Today: req.Today}
+			if err := req.Command.Check(dctx); err != nil {
+				out[i].Err = err
+				continue
+			}
+			if !req.Create && !e.Exists() {
+				out[i].Err = domain.NotFound("employer_id", "no employer %s in the ledger", id)
+				continue
+			}
+			if req.Authorize != nil && e.Exists() {
+				if err := req.Authorize(e); err != nil {
+					out[i].Err = err
+					continue
+				}
+			}
+			payloads, err := req.Command.Decide(e, dctx)
+			if err != nil {
+				out[i].Err = err
+				continue
+			}
+			// A command after another in the same unit follows it directly in the stream.
+			prevSeq := e.Version
+			if len(bu.u.msgs) > 0 {
+				prevSeq = 0
+			}
+			nu, ids, err := s.build(id, e, prevSeq, req, keys[i], payloads)
+			if err != nil {
+				out[i].Err = err
+				continue
+			}
+			for j, m := range nu.msgs {
+				ev, _ := domain.Decode(m.Data)
+				fakeSeq++
+				ev.Seq, ev.Hash, ev.EmployerID = fakeSeq, m.Header.Get(HashHeader), id
+				e.Apply(ev)
+				out[i].EventIDs = append(out[i].EventIDs, ids[j])
+			}
+			if keys[i] != "" {
+				usedKeys[keys[i]] = true
+			}
+			bu.u.msgs = append(bu.u.msgs, nu.msgs...)
+			bu.reqs = append(bu.reqs, i)
+			bu.ends = append(bu.ends, len(bu.u.msgs))
+		}
+		pending[id] = idx[taken:]
+		if len(bu.u.msgs) > 0 {
+			units = append(units, bu)
+		}
+	}
+	s.mu.RUnlock()
+
+	var wg sync.WaitGroup
+	errs := make([]error, len(units))
+	firsts := make([]uint64, len(units))
+	for k, bu := range units {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			firsts[k], errs[k] = s.com.submit(ctx, bu.u)
+		}()
+	}
+	wg.Wait()
+	var last uint64
+	retry := false
+	for k, bu := range units {
+		err := errs[k]
+		switch {
+		case err == nil:
+			for j, i := range bu.reqs {
+				seq := firsts[k] + uint64(bu.ends[j]) - 1
+				out[i].EmployerID, out[i].Seq, out[i].Version = reqs[i].EmployerID, seq, seq
+				last = max(last, seq)
+			}
+			s.observeAppended(bu.u)
+		case errors.Is(err, ErrConflict) || errors.Is(err, errDuplicate):
+			// Decide again on the state as it is now, next round.
+			retry = true
+			id := reqs[bu.reqs[0]].EmployerID
+			for _, i := range bu.reqs {
+				out[i].EventIDs = nil
+			}
+			pending[id] = append(slices.Clone(bu.reqs), pending[id]...)
+		default:
+			for _, i := range bu.reqs {
+				out[i] = BulkResult{Err: err}
+			}
+		}
+	}
+	if retry {
+		_ = s.CatchUp(ctx)
+	} else if last > 0 {
+		_ = s.WaitApplied(ctx, last)
+	}
+	next := order[:0]
+	for _, id := range order {
+		if len(pending[id]) > 0 {
+			next = append(next, id)
+		}
+	}
+	return next
+}
