@@ -158,7 +158,7 @@ func readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return nil, jsonError(err)
+		return nil, jsonError(err, body)
 	}
 	if dec.More() {
 		return nil, domain.Invalid("body", "holds more than one JSON value")
@@ -167,12 +167,12 @@ func readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 	d2 := json.NewDecoder(bytes.NewReader(body))
 	d2.UseNumber()
 	if err := d2.Decode(&canon); err != nil {
-		return nil, jsonError(err)
+		return nil, jsonError(err, body)
 	}
 	return json.Marshal(canon)
 }
 
-func jsonError(err error) error {
+func jsonError(err error, body []byte) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
@@ -182,6 +182,8 @@ func jsonError(err error) error {
 		field := te.Field
 		if field == "" {
 			field = "body"
+		} else {
+			field = locate(body, strings.Split(field, "."), te.Value)
 		}
 		return domain.Invalid(field, "has a %s where %s is expected", te.Value, jsonKind(te.Type.Kind().String()))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -191,6 +193,66 @@ func jsonError(err error) error {
 		return domain.Invalid("body", "is truncated JSON")
 	}
 	return domain.Invalid("body", "%v", err)
+}
+
+// locate turns the decoder's dotted path (which drops list indexes) into a path such as
+// "lines[2].wage_base_fen", by finding the first value of the wrong JSON kind along it.
+func locate(body []byte, path []string, kind string) string {
+	var tree any
+	if json.Unmarshal(body, &tree) != nil {
+		return strings.Join(path, ".")
+	}
+	if p, ok := find(tree, path, kind); ok {
+		return p
+	}
+	return strings.Join(path, ".")
+}
+
+func find(node any, path []string, kind string) (string, bool) {
+	if list, ok := node.([]any); ok {
+		for i, el := range list {
+			if p, ok := find(el, path, kind); ok {
+				return fmt.Sprintf("[%d]", i) + p, true
+			}
+		}
+		return "", false
+	}
+	if len(path) == 0 {
+		return "", jsonKindOf(node) == kind
+	}
+	obj, ok := node.(map[string]any)
+	if !ok {
+		return "", false
+	}
+	child, ok := obj[path[0]]
+	if !ok {
+		return "", false
+	}
+	rest, ok := find(child, path[1:], kind)
+	if !ok {
+		return "", false
+	}
+	if strings.HasPrefix(rest, "[") || rest == "" {
+		return path[0] + rest, true
+	}
+	return path[0] + "." + rest, true
+}
+
+// jsonKindOf names a decoded value's kind as json.UnmarshalTypeError.Value does.
+func jsonKindOf(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "bool"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return "null"
 }
 
 func jsonKind(k string) string {
@@ -228,13 +290,17 @@ func ifMatch(r *http.Request) (*uint64, error) {
 }
 
 func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	if p.Role != RoleClerk && p.Role != RoleAdmin {
+		writeError(w, forbidden("%s (%s) may not register employers: clerks only", p.Name, p.Role))
+		return
+	}
 	var cmd domain.RegisterEmployer
 	canon, err := readBody(w, r, &cmd)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	p := principalOf(r)
 	if !p.canWriteEmployer(cmd.County) {
 		writeError(w, forbidden("%s (%s) may not register employers in county %q", p.Name, p.Role, cmd.County))
 		return
@@ -253,12 +319,6 @@ func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) employerWrite(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		cmd := rt.newCmd()
-		canon, err := readBody(w, r, cmd)
-		if err != nil {
-			writeError(w, err)
-			return
-		}
 		p := principalOf(r)
 		switch rt.family {
 		case "audit":
@@ -271,6 +331,18 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 				writeError(w, forbidden("%s (%s) may not record %s: clerks only", p.Name, p.Role, rt.path))
 				return
 			}
+		}
+		// Scope is answered before the body's details, so nobody learns about employers they
+		// may not write to; Authorize checks it again on the state the command is decided on.
+		if county, ok := s.cfg.Store.EmployerCounty(r.PathValue("id")); ok && rt.family == "employer" && !p.canWriteEmployer(county) {
+			writeError(w, forbidden("%s (%s) may not write to employers of county %s", p.Name, p.Role, county))
+			return
+		}
+		cmd := rt.newCmd()
+		canon, err := readBody(w, r, cmd)
+		if err != nil {
+			writeError(w, err)
+			return
 		}
 		req := eventstore.Request{EmployerID: r.PathValue("id"), Command: cmd}
 		if rt.family == "employer" {

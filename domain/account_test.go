@@ -138,7 +138,7 @@ func TestLedgerArithmetic(t *testing.T) {
 			events: []Payload{reg,
 				AssessmentMade{AssessedOn: MustDate("2006-06-20"), Period: MustPeriod("2006-05"), Reason: AssessNoDeclaration, DueOn: MustDate("2006-06-15"), Lines: []AssessedLine{{Pension, 380247}}},
 				paid("2006-06-20", 100000, "R1"), declared("2006-06-25", "2006-05", Pension, 300000)},
-			asOf:  "2006-06-25",
+			asOf: "2006-06-25",
 			// With the declared 300000: 4 days on 300000 (2400), then 6 days on 200000 (2400).
 			lines: []want{{"2006-05", Pension, 300000, 100000, 0, 200000, 4800, 4800}},
 		},

@@ -1,9 +1,9 @@
 package domain
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -29,6 +29,28 @@ type Command interface {
 	Decide(e *Employer, ctx Context) ([]Payload, error)
 	// Date is the command's business date (valid after Check).
 	Date() Date
+}
+
+// Number is a JSON value kept exactly as the client wrote it, so that validation, not the JSON
+// decoder, judges it and names the field: a string "12", 12.5 or true are all refused there.
+type Number string
+
+// UnmarshalJSON keeps the raw value; null counts as absent.
+func (n *Number) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*n = ""
+		return nil
+	}
+	*n = Number(b)
+	return nil
+}
+
+// MarshalJSON writes the value back as it came.
+func (n Number) MarshalJSON() ([]byte, error) {
+	if n == "" {
+		return []byte("null"), nil
+	}
+	return []byte(n), nil
 }
 
 // checker collects the first field error while parsing raw inputs.
@@ -93,16 +115,24 @@ func (c *checker) period(field, s string) Period {
 }
 
 // integer parses a JSON number that must be a whole number in [lo, hi].
-func (c *checker) integer(field string, n json.Number, required bool, lo, hi int64, unit string) int64 {
+func (c *checker) integer(field string, n Number, required bool, lo, hi int64, unit string) int64 {
 	if n == "" {
 		if required {
 			c.fail(Invalid(field, "is required"))
 		}
 		return 0
 	}
-	var v int64
-	if _, err := fmt.Sscan(string(n), &v); err != nil || fmt.Sprint(v) != strings.TrimPrefix(string(n), "+") {
-		c.fail(Invalid(field, "%s is not a whole number of %s", n, unit))
+	if n[0] == '"' {
+		c.fail(Invalid(field, "%s is a string: want a whole number of %s, without quotes", n, unit))
+		return 0
+	}
+	v, err := strconv.ParseInt(string(n), 10, 64)
+	if err != nil {
+		if first := n[0]; first == '-' || (first >= '0' && first <= '9') {
+			c.fail(Invalid(field, "%s is not a whole number of %s", n, unit))
+		} else {
+			c.fail(Invalid(field, "%s is not a number: want a whole number of %s", n, unit))
+		}
 		return 0
 	}
 	if v < lo {
@@ -120,7 +150,7 @@ func (c *checker) integer(field string, n json.Number, required bool, lo, hi int
 	return v
 }
 
-func (c *checker) fen(field string, n json.Number, required bool, positive bool) Fen {
+func (c *checker) fen(field string, n Number, required bool, positive bool) Fen {
 	lo := int64(0)
 	if positive {
 		lo = 1
@@ -174,17 +204,17 @@ func carries(e *Employer, field string, ins Insurance) error {
 
 // RegisterEmployer enters an employer in the ledger, registered or found unregistered by the survey.
 type RegisterEmployer struct {
-	Name             string      `json:"name"`
-	County           string      `json:"county"`
-	OrgCode          string      `json:"org_code"`
-	CreditCode       string      `json:"credit_code"`
-	Kind             string      `json:"kind"`
-	Ownership        string      `json:"ownership"`
-	RiskClass        json.Number `json:"risk_class"`
-	InIndustrialPark bool        `json:"in_industrial_park"`
-	RegisteredOn     string      `json:"registered_on"`
-	CertificateNo    string      `json:"certificate_no"`
-	FoundOn          string      `json:"found_on"`
+	Name             string `json:"name"`
+	County           string `json:"county"`
+	OrgCode          string `json:"org_code"`
+	CreditCode       string `json:"credit_code"`
+	Kind             string `json:"kind"`
+	Ownership        string `json:"ownership"`
+	RiskClass        Number `json:"risk_class"`
+	InIndustrialPark bool   `json:"in_industrial_park"`
+	RegisteredOn     string `json:"registered_on"`
+	CertificateNo    string `json:"certificate_no"`
+	FoundOn          string `json:"found_on"`
 
 	profile Profile
 	date    Date
@@ -308,11 +338,11 @@ func (r *CompleteRegistration) Decide(e *Employer, ctx Context) ([]Payload, erro
 
 // ChangeEmployer changes registration details.
 type ChangeEmployer struct {
-	On               string       `json:"on"`
-	Name             *string      `json:"name"`
-	RiskClass        *json.Number `json:"risk_class"`
-	Ownership        *string      `json:"ownership"`
-	InIndustrialPark *bool        `json:"in_industrial_park"`
+	On               string  `json:"on"`
+	Name             *string `json:"name"`
+	RiskClass        *Number `json:"risk_class"`
+	Ownership        *string `json:"ownership"`
+	InIndustrialPark *bool   `json:"in_industrial_park"`
 	date             Date
 	event            EmployerChanged
 }
@@ -357,8 +387,8 @@ func (r *ChangeEmployer) Decide(e *Employer, ctx Context) ([]Payload, error) {
 
 // RecordSurvey records the survey's count of persons who should be insured.
 type RecordSurvey struct {
-	AsOf      string      `json:"as_of"`
-	Workforce json.Number `json:"workforce"`
+	AsOf      string `json:"as_of"`
+	Workforce Number `json:"workforce"`
 	date      Date
 	workforce int64
 }
@@ -384,9 +414,9 @@ func (r *RecordSurvey) Decide(e *Employer, ctx Context) ([]Payload, error) {
 
 // RecordEnrollment records the insured headcount of one insurance.
 type RecordEnrollment struct {
-	Insurance   string      `json:"insurance"`
-	Headcount   json.Number `json:"headcount"`
-	EffectiveOn string      `json:"effective_on"`
+	Insurance   string `json:"insurance"`
+	Headcount   Number `json:"headcount"`
+	EffectiveOn string `json:"effective_on"`
 	ev          EnrollmentRecorded
 }
 
@@ -418,9 +448,9 @@ func (r *RecordEnrollment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 
 // DeclareLine is one insurance of a declaration as the client sends it.
 type DeclareLine struct {
-	Insurance   string      `json:"insurance"`
-	Headcount   json.Number `json:"headcount"`
-	WageBaseFen json.Number `json:"wage_base_fen"`
+	Insurance   string `json:"insurance"`
+	Headcount   Number `json:"headcount"`
+	WageBaseFen Number `json:"wage_base_fen"`
 }
 
 // FileDeclaration declares a period's contribution base; the ledger computes the amount due.
@@ -497,8 +527,8 @@ func (r *FileDeclaration) Decide(e *Employer, ctx Context) ([]Payload, error) {
 
 // AssessLine is one insurance of an explicit assessment.
 type AssessLine struct {
-	Insurance string      `json:"insurance"`
-	DueFen    json.Number `json:"due_fen"`
+	Insurance string `json:"insurance"`
+	DueFen    Number `json:"due_fen"`
 }
 
 // Assessment reasons.
@@ -587,9 +617,9 @@ func (r *MakeAssessment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 
 // OpeningInput is one line of carried-over arrears.
 type OpeningInput struct {
-	Period         string      `json:"period"`
-	Insurance      string      `json:"insurance"`
-	OutstandingFen json.Number `json:"outstanding_fen"`
+	Period         string `json:"period"`
+	Insurance      string `json:"insurance"`
+	OutstandingFen Number `json:"outstanding_fen"`
 }
 
 // RecordOpeningBalance enters arrears carried over from before the ledger.
@@ -646,15 +676,15 @@ func (r *RecordOpeningBalance) Decide(e *Employer, ctx Context) ([]Payload, erro
 
 // AllocationInput directs part of a payment.
 type AllocationInput struct {
-	Insurance string      `json:"insurance"`
-	Period    string      `json:"period"`
-	AmountFen json.Number `json:"amount_fen"`
+	Insurance string `json:"insurance"`
+	Period    string `json:"period"`
+	AmountFen Number `json:"amount_fen"`
 }
 
 // RecordPayment records money received.
 type RecordPayment struct {
 	PaidOn      string            `json:"paid_on"`
-	AmountFen   json.Number       `json:"amount_fen"`
+	AmountFen   Number            `json:"amount_fen"`
 	ReceiptNo   string            `json:"receipt_no"`
 	Allocations []AllocationInput `json:"allocations"`
 	ev          PaymentReceived
@@ -741,13 +771,13 @@ const (
 
 // RecordAuditFinding records what an audit found.
 type RecordAuditFinding struct {
-	FoundOn          string      `json:"found_on"`
-	Kind             string      `json:"kind"`
-	Period           string      `json:"period"`
-	Insurance        string      `json:"insurance"`
-	ExtraWageBaseFen json.Number `json:"extra_wage_base_fen"`
-	ExtraHeadcount   json.Number `json:"extra_headcount"`
-	RedeclareBy      string      `json:"redeclare_by"`
+	FoundOn          string `json:"found_on"`
+	Kind             string `json:"kind"`
+	Period           string `json:"period"`
+	Insurance        string `json:"insurance"`
+	ExtraWageBaseFen Number `json:"extra_wage_base_fen"`
+	ExtraHeadcount   Number `json:"extra_headcount"`
+	RedeclareBy      string `json:"redeclare_by"`
 	ev               AuditFindingRecorded
 }
 
@@ -814,14 +844,14 @@ func (r *RecordAuditFinding) Decide(e *Employer, ctx Context) ([]Payload, error)
 
 // GrantWaiver waives late fees or principal on one line, with an authorising decision.
 type GrantWaiver struct {
-	DecidedOn    string      `json:"decided_on"`
-	Kind         string      `json:"kind"`
-	AuthorityDoc string      `json:"authority_doc"`
-	Reason       string      `json:"reason"`
-	Basis        string      `json:"basis"`
-	Insurance    string      `json:"insurance"`
-	Period       string      `json:"period"`
-	AmountFen    json.Number `json:"amount_fen"`
+	DecidedOn    string `json:"decided_on"`
+	Kind         string `json:"kind"`
+	AuthorityDoc string `json:"authority_doc"`
+	Reason       string `json:"reason"`
+	Basis        string `json:"basis"`
+	Insurance    string `json:"insurance"`
+	Period       string `json:"period"`
+	AmountFen    Number `json:"amount_fen"`
 	ev           WaiverGranted
 }
 
@@ -926,8 +956,8 @@ func (r *RecordEnforcement) Decide(e *Employer, ctx Context) ([]Payload, error) 
 
 // RecordContracts records newly signed labour contracts.
 type RecordContracts struct {
-	SignedOn string      `json:"signed_on"`
-	Count    json.Number `json:"count"`
+	SignedOn string `json:"signed_on"`
+	Count    Number `json:"count"`
 	ev       ContractsSigned
 }
 

@@ -61,9 +61,11 @@ func (s *Store) ExecuteBulk(ctx context.Context, reqs []Request) []BulkResult {
 }
 
 type bulkUnit struct {
-	u    *unit
-	reqs []int
-	ends []int // index in u.msgs after each request's last event
+	u     *unit
+	reqs  []int
+	ends  []int // index in u.msgs after each request's last event
+	first uint64
+	err   error
 }
 
 // bulkRound decides and appends the next run of commands of every employer in order; it returns
@@ -78,10 +80,13 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 	usedKeys := map[string]bool{}
 	var units []*bulkUnit
 	var fakeSeq uint64 = math.MaxUint64 / 2
-	s.mu.RLock()
-	ref := s.ref
+	ref := s.Reference()
+	// Units go to the committer as soon as they are built, so that deciding the next employers
+	// overlaps with committing the first ones.
+	var wg sync.WaitGroup
 	for _, id := range order {
 		idx := pending[id]
+		s.mu.RLock()
 		cur := s.employers[id]
 		var e *domain.Employer
 		if cur == nil {
@@ -89,12 +94,13 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 		} else {
 			e = cur.Clone()
 		}
+		s.mu.RUnlock()
 		bu := &bulkUnit{u: &unit{subject: EmployerPrefix + id, expected: e.Version}}
 		taken := 0
 		for _, i := range idx {
 			req := reqs[i]
 			if k := keys[i]; k != "" {
-				if r, ok, err := s.lookupKeyLocked(k, req.BodyHash); ok || err != nil {
+				if r, ok, err := s.lookupKey(k, req.BodyHash); ok || err != nil {
 					out[i] = BulkResult{Result: r, Err: err}
 					taken++
 					continue
@@ -107,7 +113,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 				break
 			}
 			taken++
-			dctx := domain.Context{Ref: &ref, Today: req.Today}
+			dctx := domain.Context{Ref: ref, Today: req.Today}
 			if err := req.Command.Check(dctx); err != nil {
 				out[i].Err = err
 				continue
@@ -132,17 +138,16 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 			if len(bu.u.msgs) > 0 {
 				prevSeq = 0
 			}
-			nu, ids, err := s.build(id, e, prevSeq, req, keys[i], payloads)
+			nu, evs, err := s.build(id, e, prevSeq, req, keys[i], payloads)
 			if err != nil {
 				out[i].Err = err
 				continue
 			}
-			for j, m := range nu.msgs {
-				ev, _ := domain.Decode(m.Data)
+			for _, ev := range evs {
 				fakeSeq++
-				ev.Seq, ev.Hash, ev.EmployerID = fakeSeq, m.Header.Get(HashHeader), id
+				ev.Seq = fakeSeq
 				e.Apply(ev)
-				out[i].EventIDs = append(out[i].EventIDs, ids[j])
+				out[i].EventIDs = append(out[i].EventIDs, ev.ID)
 			}
 			if keys[i] != "" {
 				usedKeys[keys[i]] = true
@@ -154,29 +159,22 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 		pending[id] = idx[taken:]
 		if len(bu.u.msgs) > 0 {
 			units = append(units, bu)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				bu.first, bu.err = s.com.submit(ctx, bu.u)
+			}()
 		}
-	}
-	s.mu.RUnlock()
-
-	var wg sync.WaitGroup
-	errs := make([]error, len(units))
-	firsts := make([]uint64, len(units))
-	for k, bu := range units {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			firsts[k], errs[k] = s.com.submit(ctx, bu.u)
-		}()
 	}
 	wg.Wait()
 	var last uint64
 	retry := false
-	for k, bu := range units {
-		err := errs[k]
+	for _, bu := range units {
+		err := bu.err
 		switch {
 		case err == nil:
 			for j, i := range bu.reqs {
-				seq := firsts[k] + uint64(bu.ends[j]) - 1
+				seq := bu.first + uint64(bu.ends[j]) - 1
 				out[i].EmployerID, out[i].Seq, out[i].Version = reqs[i].EmployerID, seq, seq
 				last = max(last, seq)
 			}

@@ -38,6 +38,8 @@ type committer struct {
 	mu       sync.Mutex
 	inflight map[string]bool // subjects with a unit in flight: at most one each
 	wake     chan struct{}
+	linger   time.Duration // longest wait for more units once one is ready
+	gap      time.Duration // a batch leaves when no unit arrived for this long
 	observe  func(batchMsgs int, d time.Duration, err error)
 }
 
@@ -48,6 +50,8 @@ func newCommitter(nc *nats.Conn, maxMsgs, inFlight int, timeout time.Duration) *
 		slots:    make(chan struct{}, inFlight),
 		inflight: map[string]bool{},
 		wake:     make(chan struct{}, 1),
+		linger:   2 * time.Millisecond,
+		gap:      200 * time.Microsecond,
 	}
 }
 
@@ -101,6 +105,10 @@ func (c *committer) run(ctx context.Context) {
 			}
 		}
 		deferred = rest
+		// Linger briefly while writers keep arriving: a batch costs the server a fixed few
+		// milliseconds whatever its size, so fuller batches mean more commands per second.
+		linger := time.NewTimer(c.linger)
+		quiet := time.NewTimer(c.gap)
 	drain:
 		for n < c.maxMsgs {
 			select {
@@ -108,10 +116,15 @@ func (c *committer) run(ctx context.Context) {
 				if !take(u) {
 					deferred = append(deferred, u)
 				}
-			default:
+				quiet.Reset(c.gap)
+			case <-quiet.C:
+				break drain
+			case <-linger.C:
 				break drain
 			}
 		}
+		linger.Stop()
+		quiet.Stop()
 		for _, u := range batch {
 			c.inflight[u.subject] = true
 		}

@@ -89,10 +89,11 @@ func (s *Store) Execute(ctx context.Context, req Request) (Result, error) {
 	unlock := s.locks.lock("e:" + id)
 	defer unlock()
 	for attempt := 1; ; attempt++ {
-		u, ids, err := s.decide(id, req, key)
+		u, evs, err := s.decide(id, req, key)
 		if err != nil {
 			return Result{}, err
 		}
+		ids := eventIDs(evs)
 		first, err := s.com.submit(ctx, u)
 		switch {
 		case err == nil:
@@ -164,7 +165,7 @@ func (s *Store) lookupKeyLocked(key, bodyHash string) (Result, bool, error) {
 }
 
 // decide runs the command against the current state and builds the messages to append.
-func (s *Store) decide(id string, req Request, key string) (*unit, []string, error) {
+func (s *Store) decide(id string, req Request, key string) (*unit, []domain.Event, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	e := s.employers[id]
@@ -195,10 +196,10 @@ func (s *Store) decide(id string, req Request, key string) (*unit, []string, err
 
 // build turns payloads into chained messages for the employer's subject.
 // prevSeq is the sequence of the employer's previous event, or 0 when the events follow it directly.
-func (s *Store) build(id string, e *domain.Employer, prevSeq uint64, req Request, key string, payloads []domain.Payload) (*unit, []string, error) {
+func (s *Store) build(id string, e *domain.Employer, prevSeq uint64, req Request, key string, payloads []domain.Payload) (*unit, []domain.Event, error) {
 	subject := EmployerPrefix + id
 	u := &unit{subject: subject, expected: e.Version}
-	ids := make([]string, 0, len(payloads))
+	evs := make([]domain.Event, 0, len(payloads))
 	prevHash, n := e.Head, e.N
 	county := e.County
 	for i, p := range payloads {
@@ -232,10 +233,11 @@ func (s *Store) build(id string, e *domain.Employer, prevSeq uint64, req Request
 			m.Header.Set(nats.MsgIdHdr, key)
 		}
 		u.msgs = append(u.msgs, m)
-		ids = append(ids, env.ID)
+		env.Hash = hash
+		evs = append(evs, domain.Event{Envelope: env, Body: p})
 		prevHash = hash
 	}
-	return u, ids, nil
+	return u, evs, nil
 }
 
 // ensureReference writes the default reference data at the ledger's first start. Each kind is
@@ -358,4 +360,12 @@ func (s *Store) ExecuteRef(ctx context.Context, req RefRequest) (Result, error) 
 // newID is a fresh time-ordered id (UUIDv7).
 func newID() string {
 	return uuid.Must(uuid.NewV7()).String()
+}
+
+func eventIDs(evs []domain.Event) []string {
+	ids := make([]string, len(evs))
+	for i, ev := range evs {
+		ids[i] = ev.ID
+	}
+	return ids
 }

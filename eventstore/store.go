@@ -474,3 +474,14 @@ func (s *Store) Verify(ctx context.Context) (Integrity, error) {
 	in.OK = len(in.Breaks) == 0 && in.Deleted == 0 && in.Lost == 0
 	return in, nil
 }
+
+// EmployerCounty returns the county an employer is in now.
+func (s *Store) EmployerCounty(id string) (string, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e, ok := s.employers[id]
+	if !ok {
+		return "", false
+	}
+	return e.County, true
+}

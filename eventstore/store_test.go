@@ -25,7 +25,7 @@ func register(orgCode, county string) eventstore.Request {
 
 func payment(id, receipt string, fen int64) eventstore.Request {
 	return eventstore.Request{EmployerID: id, Today: today, Actor: "test", Command: &domain.RecordPayment{
-		PaidOn: "2006-06-10", AmountFen: json.Number(fmt.Sprint(fen)), ReceiptNo: receipt,
+		PaidOn: "2006-06-10", AmountFen: domain.Number(fmt.Sprint(fen)), ReceiptNo: receipt,
 	}}
 }
 

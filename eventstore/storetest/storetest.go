@@ -11,6 +11,8 @@ import (
 
 // Ledger is a store on an embedded nats-server in a test's temporary folder.
 type Ledger struct {
+	// LazySync makes the server acknowledge before syncing (JetStream's default), for reference figures.
+	LazySync bool
 	Dir      string
 	Embedded *eventstore.Embedded
 	Store    *eventstore.Store
@@ -21,7 +23,13 @@ type Ledger struct {
 // temporary folder and opens the store on it; both stop when the test ends.
 func Start(t testing.TB, cfg eventstore.Config) *Ledger {
 	t.Helper()
-	l := &Ledger{Dir: t.TempDir(), Config: cfg}
+	return StartLazy(t, cfg, false)
+}
+
+// StartLazy is Start with the server's sync policy chosen: lazy acknowledges before syncing.
+func StartLazy(t testing.TB, cfg eventstore.Config, lazy bool) *Ledger {
+	t.Helper()
+	l := &Ledger{Dir: t.TempDir(), Config: cfg, LazySync: lazy}
 	l.Restart(t)
 	t.Cleanup(l.Stop)
 	return l
@@ -31,7 +39,7 @@ func Start(t testing.TB, cfg eventstore.Config) *Ledger {
 func (l *Ledger) Restart(t testing.TB) {
 	t.Helper()
 	l.Stop()
-	emb, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: l.Dir}, nil)
+	emb, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: l.Dir, LazySync: l.LazySync}, nil)
 	if err != nil {
 		t.Fatalf("start embedded nats-server: %v", err)
 	}

@@ -1,0 +1,272 @@
+package api_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/kuozheng/kuozheng/api"
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
+)
+
+var today = domain.MustDate("2006-12-31")
+
+// Tokens of the tokens file written by newAuthEnv.
+const (
+	tokClerkA  = "clerk-a"  // clerk of 360702
+	tokClerkB  = "clerk-b"  // clerk of 360721
+	tokAuditor = "aud"      // auditor
+	tokSuper   = "sup"      // supervisor of group 1
+	tokAdmin   = "adm"      // admin
+	tokHashed  = "h-secret" // clerk of 360702, stored only as token_sha256
+	tokUnknown = "no-such-token"
+)
+
+// env is a ledger on an embedded nats-server with the API served over real HTTP.
+type env struct {
+	t      *testing.T
+	l      *storetest.Ledger
+	srv    *httptest.Server
+	tokens *api.Tokens
+}
+
+// newEnv starts a ledger and serves the API without tokens (every request is an admin's).
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{t: t, l: storetest.Start(t, eventstore.Config{})}
+	e.serve()
+	return e
+}
+
+// newAuthEnv starts a ledger and serves the API with a tokens file.
+func newAuthEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{t: t, l: storetest.Start(t, eventstore.Config{})}
+	sum := sha256.Sum256([]byte(tokHashed))
+	entries := []map[string]any{
+		{"token": tokClerkA, "name": "a", "role": "clerk", "counties": []string{"360702"}},
+		{"token": tokClerkB, "name": "b", "role": "clerk", "counties": []string{"360721"}},
+		{"token": tokAuditor, "name": "aud", "role": "auditor"},
+		{"token": tokSuper, "name": "sup", "role": "supervisor", "groups": []int{1}},
+		{"token": tokAdmin, "name": "adm", "role": "admin"},
+		{"token_sha256": hex.EncodeToString(sum[:]), "name": "h", "role": "clerk", "counties": []string{"360702"}},
+	}
+	b, err := json.Marshal(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if e.tokens, err = api.LoadTokens(path, e.l.Store.Reference(), nil); err != nil {
+		t.Fatalf("load tokens: %v", err)
+	}
+	e.serve()
+	return e
+}
+
+func (e *env) serve() {
+	e.t.Helper()
+	cfg := api.Config{Store: e.l.Store, Today: func() domain.Date { return today }}
+	if e.tokens != nil {
+		cfg.Tokens = e.tokens
+	}
+	srv := httptest.NewServer(api.New(cfg))
+	e.srv = srv
+	e.t.Cleanup(srv.Close)
+}
+
+// restart stops the ledger and starts it again on the same folder, with a new HTTP server.
+func (e *env) restart() {
+	e.t.Helper()
+	e.srv.Close()
+	e.l.Restart(e.t)
+	e.serve()
+}
+
+func (e *env) count() uint64 {
+	e.t.Helper()
+	return e.l.MessageCount(e.t)
+}
+
+// resp is an HTTP answer with its JSON body decoded (numbers kept as json.Number).
+type resp struct {
+	Status int
+	Header http.Header
+	Raw    []byte
+	JSON   map[string]any
+}
+
+func (r resp) str(k string) string {
+	s, _ := r.JSON[k].(string)
+	return s
+}
+
+func (r resp) num(k string) int64 {
+	n, ok := r.JSON[k].(json.Number)
+	if !ok {
+		return -1
+	}
+	v, err := n.Int64()
+	if err != nil {
+		return -1
+	}
+	return v
+}
+
+func (r resp) String() string { return fmt.Sprintf("%d %s", r.Status, bytes.TrimSpace(r.Raw)) }
+
+// req is one HTTP request of a test.
+type req struct {
+	Method string
+	Path   string
+	Token  string // "" sends no Authorization header
+	Body   []byte
+	Header map[string]string
+}
+
+func (e *env) do(t testing.TB, q req) resp {
+	t.Helper()
+	if q.Method == "" {
+		q.Method = http.MethodPost
+	}
+	var body io.Reader
+	if q.Body != nil {
+		body = bytes.NewReader(q.Body)
+	}
+	hr, err := http.NewRequest(q.Method, e.srv.URL+q.Path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Body != nil {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	if q.Token != "" {
+		hr.Header.Set("Authorization", "Bearer "+q.Token)
+	}
+	for k, v := range q.Header {
+		hr.Header.Set(k, v)
+	}
+	hres, err := e.srv.Client().Do(hr)
+	if err != nil {
+		t.Fatalf("%s %s: %v", q.Method, q.Path, err)
+	}
+	defer hres.Body.Close()
+	raw, err := io.ReadAll(hres.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read answer: %v", q.Method, q.Path, err)
+	}
+	r := resp{Status: hres.StatusCode, Header: hres.Header, Raw: raw}
+	if len(bytes.TrimSpace(raw)) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&r.JSON); err != nil {
+			t.Fatalf("%s %s: answer %d is not a JSON object: %v: %s", q.Method, q.Path, r.Status, err, raw)
+		}
+	}
+	return r
+}
+
+func (e *env) post(t testing.TB, path, token, body string) resp {
+	t.Helper()
+	return e.do(t, req{Path: path, Token: token, Body: []byte(body)})
+}
+
+func (e *env) get(t testing.TB, path, token string) resp {
+	t.Helper()
+	return e.do(t, req{Method: http.MethodGet, Path: path, Token: token})
+}
+
+// mustWrite posts and fails the test unless the answer is 201.
+func (e *env) mustWrite(t testing.TB, path, token, body string) resp {
+	t.Helper()
+	r := e.post(t, path, token, body)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("POST %s %s: %s, want 201", path, body, r)
+	}
+	return r
+}
+
+// register enters an enterprise registered on 2006-04-03 and returns its id.
+func (e *env) register(t testing.TB, token, org, county string) string {
+	t.Helper()
+	r := e.mustWrite(t, "/v1/employers", token, registration(org, county))
+	id := r.str("employer_id")
+	if id == "" {
+		t.Fatalf("registration answered no employer_id: %s", r)
+	}
+	return id
+}
+
+func registration(org, county string) string {
+	return fmt.Sprintf(`{"name":"单位 %s","county":%q,"org_code":%q,"kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`, org, county, org)
+}
+
+func paymentBody(receipt string, fen int64, paidOn string) string {
+	return fmt.Sprintf(`{"paid_on":%q,"amount_fen":%d,"receipt_no":%q}`, paidOn, fen, receipt)
+}
+
+// orgCode makes a valid organisation code from a number: 10000004 → "10000004-0".
+func orgCode(n int) string {
+	body := fmt.Sprintf("%08d", n)
+	c, err := domain.OrgCodeCheck(body)
+	if err != nil {
+		panic(err)
+	}
+	return body + "-" + string(c)
+}
+
+// creditCodeOf makes a valid unified social credit code (registered in county) whose characters
+// 9–17 are the organisation code org.
+func creditCodeOf(org, county string) string {
+	body := "91" + county + org[:8] + org[9:]
+	c, err := domain.CreditCodeCheck(body)
+	if err != nil {
+		panic(err)
+	}
+	return body + string(c)
+}
+
+func empPath(id, sub string) string {
+	if sub == "" {
+		return "/v1/employers/" + id
+	}
+	return "/v1/employers/" + id + "/" + sub
+}
+
+// wantError checks an error answer: status, error kind and field.
+func wantError(t testing.TB, r resp, status int, kind, field string) {
+	t.Helper()
+	if r.Status != status {
+		t.Errorf("status %d, want %d: %s", r.Status, status, r.Raw)
+		return
+	}
+	if got := r.str("error"); got != kind {
+		t.Errorf("error %q, want %q: %s", got, kind, r.Raw)
+	}
+	if got := r.str("field"); got != field {
+		t.Errorf("field %q, want %q: %s", got, field, r.Raw)
+	}
+	if _, ok := r.JSON["detail"].(string); !ok || r.str("detail") == "" {
+		t.Errorf("no detail in the error answer: %s", r.Raw)
+	}
+}
+
+// wantUnchanged checks that the stream holds as many messages as before.
+func (e *env) wantUnchanged(t testing.TB, before uint64) {
+	t.Helper()
+	if got := e.count(); got != before {
+		t.Errorf("a refused request appended: the stream holds %d messages, had %d", got, before)
+	}
+}

@@ -1,0 +1,217 @@
+package eventstore_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
+	"github.com/nats-io/nats.go"
+)
+
+const benchEmployers = 20000
+
+var counties = []string{"360702", "360721", "360722", "360723", "360724", "360725", "360726", "360727", "360728", "360729",
+	"360730", "360731", "360732", "360733", "360734", "360735", "360781", "360782", "360771"}
+
+// realisticRequests is one employer's typical first months: registration, survey, enrollment,
+// a declaration and a payment.
+func realisticRequests(base, n int) []eventstore.Request {
+	reqs := make([]eventstore.Request, 0, n*5)
+	for i := range n {
+		code := orgCode(base + i)
+		id := domain.EmployerIDForOrgCode(code)
+		reqs = append(reqs,
+			eventstore.Request{Create: true, Today: today, Actor: "bench", Command: &domain.RegisterEmployer{
+				Name: "赣州市某某有限公司" + strconv.Itoa(i), County: counties[i%len(counties)], OrgCode: code, Kind: "enterprise",
+				RiskClass: "2", InIndustrialPark: i%3 == 0, RegisteredOn: "2006-04-03", CertificateNo: "GZ" + strconv.Itoa(base+i)}},
+			eventstore.Request{EmployerID: id, Today: today, Actor: "bench", Command: &domain.RecordSurvey{AsOf: "2006-04-20", Workforce: "40"}},
+			eventstore.Request{EmployerID: id, Today: today, Actor: "bench", Command: &domain.RecordEnrollment{Insurance: "pension", Headcount: "36", EffectiveOn: "2006-05-01"}},
+			eventstore.Request{EmployerID: id, Today: today, Actor: "bench", Command: &domain.FileDeclaration{DeclaredOn: "2006-06-05", Period: "2006-05",
+				Lines: []domain.DeclareLine{{Insurance: "pension", Headcount: "36", WageBaseFen: "4320000"}, {Insurance: "medical", Headcount: "36", WageBaseFen: "4320000"}}}},
+			eventstore.Request{EmployerID: id, Today: today, Actor: "bench", Command: &domain.RecordPayment{PaidOn: "2006-06-12", AmountFen: "1555200", ReceiptNo: "R" + strconv.Itoa(base+i)}},
+		)
+	}
+	return reqs
+}
+
+// BenchmarkAppendBulk appends realistic events for 20,000 employers through the ledger's bulk
+// path, beside raw JetStream atomic batches of 1000 with the expected-sequence header.
+func BenchmarkAppendBulk(b *testing.B) {
+	for _, lazy := range []bool{false, true} {
+		sync := "fsync"
+		if lazy {
+			sync = "lazy"
+		}
+		b.Run("ledger/"+sync, func(b *testing.B) {
+			l := storetest.StartLazy(b, eventstore.Config{}, lazy)
+			base := 1
+			var events int
+			var elapsed time.Duration
+			for b.Loop() {
+				reqs := realisticRequests(base, benchEmployers)
+				base += benchEmployers
+				start := time.Now()
+				res := l.Store.ExecuteBulk(context.Background(), reqs)
+				elapsed += time.Since(start)
+				for _, r := range res {
+					if r.Err != nil {
+						b.Fatal(r.Err)
+					}
+					events += len(r.EventIDs)
+				}
+			}
+			b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
+		})
+		b.Run("raw-atomic-1000/"+sync, func(b *testing.B) {
+			l := storetest.StartLazy(b, eventstore.Config{}, lazy)
+			sample := sampleEvent(b)
+			var events int
+			var elapsed time.Duration
+			for b.Loop() {
+				start := time.Now()
+				total := benchEmployers * 5
+				for done := 0; done < total; done += 1000 {
+					rawAtomicBatch(b, l.Embedded.Conn, sample, 1000)
+				}
+				elapsed += time.Since(start)
+				events += total
+			}
+			b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
+		})
+	}
+}
+
+func sampleEvent(b *testing.B) []byte {
+	env := domain.Envelope{ID: uuid.NewString(), EmployerID: uuid.NewString(), County: "360702", OccurredOn: domain.MustDate("2006-06-12"), Actor: "bench", N: 5, PrevSeq: 41, PrevHash: "ab12"}
+	data, err := domain.Encode(env, domain.PaymentReceived{PaidOn: domain.MustDate("2006-06-12"), AmountFen: 1555200, ReceiptNo: "R1234567"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
+
+// rawAtomicBatch publishes n messages on fresh subjects as one atomic batch, each with the
+// expected-last-subject-sequence header.
+func rawAtomicBatch(b *testing.B, nc *nats.Conn, data []byte, n int) {
+	id := uuid.NewString()
+	for i := 1; i <= n; i++ {
+		m := nats.NewMsg(eventstore.EmployerPrefix + uuid.NewString())
+		m.Data = data
+		m.Header.Set("Nats-Expected-Last-Subject-Sequence", "0")
+		m.Header.Set("Nats-Batch-Id", id)
+		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i))
+		if i < n {
+			if err := nc.PublishMsg(m); err != nil {
+				b.Fatal(err)
+			}
+			continue
+		}
+		m.Header.Set("Nats-Batch-Commit", "1")
+		resp, err := nc.RequestMsg(m, 30*time.Second)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var ack struct {
+			Count int             `json:"count"`
+			Error json.RawMessage `json:"error"`
+		}
+		if err := json.Unmarshal(resp.Data, &ack); err != nil || ack.Error != nil || ack.Count != n {
+			b.Fatalf("raw batch: %s", resp.Data)
+		}
+	}
+}
+
+const benchWriters = 64
+
+// BenchmarkAppendConcurrent sends one-event commands from 64 goroutines through the ledger's
+// append, beside raw synchronous publishes from 64 goroutines; both durable unless lazy.
+func BenchmarkAppendConcurrent(b *testing.B) {
+	for _, lazy := range []bool{false, true} {
+		sync := "fsync"
+		if lazy {
+			sync = "lazy"
+		}
+		b.Run("ledger/"+sync, func(b *testing.B) {
+			l := storetest.StartLazy(b, eventstore.Config{}, lazy)
+			reqs := realisticRequests(1, benchWriters*4)
+			var regs []eventstore.Request
+			for i := 0; i < len(reqs); i += 5 {
+				regs = append(regs, reqs[i])
+			}
+			for _, r := range l.Store.ExecuteBulk(context.Background(), regs) {
+				if r.Err != nil {
+					b.Fatal(r.Err)
+				}
+			}
+			ids := l.Store.EmployerIDs()
+			var n atomic.Int64
+			run := func(total int) time.Duration {
+				return concurrently(total, func(w, k int) error {
+					id := ids[(w*7+k)%len(ids)]
+					_, err := l.Store.Execute(context.Background(), eventstore.Request{EmployerID: id, Today: today, Actor: "bench",
+						Command: &domain.RecordPayment{PaidOn: "2006-06-12", AmountFen: "100", ReceiptNo: fmt.Sprintf("C%d-%d-%d", n.Add(1), w, k)}})
+					return err
+				})
+			}
+			var elapsed time.Duration
+			var cmds int
+			for b.Loop() {
+				elapsed += run(10000)
+				cmds += 10000
+			}
+			b.ReportMetric(float64(cmds)/elapsed.Seconds(), "commands/s")
+		})
+		b.Run("raw-sync-publish/"+sync, func(b *testing.B) {
+			l := storetest.StartLazy(b, eventstore.Config{}, lazy)
+			sample := sampleEvent(b)
+			var elapsed time.Duration
+			var cmds int
+			for b.Loop() {
+				elapsed += concurrently(10000, func(w, k int) error {
+					_, err := l.Embedded.Conn.Request(eventstore.EmployerPrefix+uuid.NewString(), sample, 30*time.Second)
+					return err
+				})
+				cmds += 10000
+			}
+			b.ReportMetric(float64(cmds)/elapsed.Seconds(), "publishes/s")
+		})
+	}
+}
+
+// concurrently runs total calls of f spread over benchWriters goroutines and returns the time taken.
+func concurrently(total int, f func(worker, k int) error) time.Duration {
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	var failed atomic.Value
+	start := time.Now()
+	for w := range benchWriters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1))
+				if k > total {
+					return
+				}
+				if err := f(w, k); err != nil {
+					failed.Store(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := failed.Load(); err != nil {
+		panic(err)
+	}
+	return time.Since(start)
+}
