@@ -64,6 +64,7 @@ type bulkUnit struct {
 	u     *unit
 	reqs  []int
 	ends  []int // index in u.msgs after each request's last event
+	evs   []domain.Event
 	first uint64
 	err   error
 }
@@ -153,6 +154,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 				usedKeys[keys[i]] = true
 			}
 			bu.u.msgs = append(bu.u.msgs, nu.msgs...)
+			bu.evs = append(bu.evs, evs...)
 			bu.reqs = append(bu.reqs, i)
 			bu.ends = append(bu.ends, len(bu.u.msgs))
 		}
@@ -167,7 +169,6 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 		}
 	}
 	wg.Wait()
-	var last uint64
 	retry := false
 	for _, bu := range units {
 		err := bu.err
@@ -176,8 +177,9 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 			for j, i := range bu.reqs {
 				seq := bu.first + uint64(bu.ends[j]) - 1
 				out[i].EmployerID, out[i].Seq, out[i].Version = reqs[i].EmployerID, seq, seq
-				last = max(last, seq)
+
 			}
+			s.applyLocal(bu.u.subject, bu.first, bu.evs)
 			s.observeAppended(bu.u)
 		case errors.Is(err, ErrConflict) || errors.Is(err, errDuplicate):
 			// Decide again on the state as it is now, next round.
@@ -195,8 +197,6 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 	}
 	if retry {
 		_ = s.CatchUp(ctx)
-	} else if last > 0 {
-		_ = s.WaitApplied(ctx, last)
 	}
 	next := order[:0]
 	for _, id := range order {

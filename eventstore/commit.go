@@ -30,7 +30,6 @@ type unitResult struct {
 // goes out into one atomic batch (group commit), with several batches in flight.
 type committer struct {
 	nc       *nats.Conn
-	subject  func(string) string
 	maxMsgs  int
 	timeout  time.Duration
 	queue    chan *unit

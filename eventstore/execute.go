@@ -98,9 +98,7 @@ func (s *Store) Execute(ctx context.Context, req Request) (Result, error) {
 		switch {
 		case err == nil:
 			last := first + uint64(len(u.msgs)) - 1
-			if err := s.WaitApplied(ctx, last); err != nil {
-				return Result{}, err
-			}
+			s.applyLocal(u.subject, first, evs)
 			s.observeAppended(u)
 			return Result{EmployerID: id, EventIDs: ids, Seq: last, Version: last}, nil
 		case errors.Is(err, errDuplicate):
@@ -339,9 +337,8 @@ func (s *Store) ExecuteRef(ctx context.Context, req RefRequest) (Result, error) 
 		first, err := s.com.submit(ctx, u)
 		switch {
 		case err == nil:
-			if err := s.WaitApplied(ctx, first); err != nil {
-				return Result{}, err
-			}
+			env.Hash = u.msgs[0].Header.Get(HashHeader)
+			s.applyLocal(subject, first, []domain.Event{{Envelope: env, Body: req.Payload}})
 			s.observeAppended(u)
 			return Result{EventIDs: []string{env.ID}, Seq: first, Version: first}, nil
 		case (errors.Is(err, ErrConflict) || errors.Is(err, errDuplicate)) && attempt < maxAttempts:

@@ -117,7 +117,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		cfg.MaxBatch = 1000
 	}
 	if cfg.BatchesInFlight == 0 {
-		cfg.BatchesInFlight = 4
+		cfg.BatchesInFlight = 2
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 10 * time.Second
@@ -321,21 +321,49 @@ func (s *Store) apply(msg jetstream.Msg) {
 	}
 	seq := meta.Sequence.Stream
 	subject := msg.Subject()
-	data := msg.Data()
-	hash := msg.Headers().Get(HashHeader)
-	ev, derr := domain.Decode(data)
-	ev.Seq, ev.RecordedAt, ev.Hash = seq, meta.Timestamp.UnixNano(), hash
-
+	s.mu.RLock()
+	known := s.heads[subject].seq >= seq
+	s.mu.RUnlock()
+	var ev domain.Event
+	var derr error
+	if !known {
+		// Not one of this store's own appends (those are folded when acknowledged): decode it.
+		ev, derr = domain.Decode(msg.Data())
+		ev.Seq, ev.RecordedAt, ev.Hash = seq, meta.Timestamp.UnixNano(), msg.Headers().Get(HashHeader)
+	}
 	s.mu.Lock()
-	defer func() {
-		s.applied.Store(seq)
-		close(s.notify)
-		s.notify = make(chan struct{})
-		s.mu.Unlock()
-	}()
+	defer s.mu.Unlock()
+	if !known && s.heads[subject].seq < seq {
+		s.fold(subject, ev, msg.Data(), derr)
+	}
+	s.applied.Store(seq)
+	close(s.notify)
+	s.notify = make(chan struct{})
+}
+
+// applyLocal folds events this store appended, as soon as they are acknowledged, so a writer
+// need not wait for them to come back through the stream.
+func (s *Store) applyLocal(subject string, first uint64, evs []domain.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, ev := range evs {
+		ev.Seq = first + uint64(i)
+		if s.heads[subject].seq < ev.Seq {
+			s.fold(subject, ev, nil, nil)
+		}
+	}
+}
+
+// fold applies one event to the indexes; with data it also checks the event's chain link.
+// The caller holds s.mu.
+func (s *Store) fold(subject string, ev domain.Event, data []byte, derr error) {
+	seq := ev.Seq
 	h := s.heads[subject]
-	reason := chainReason(h, ev, data, derr)
-	s.heads[subject] = head{seq: seq, n: ev.N, hash: hash}
+	var reason string
+	if data != nil {
+		reason = chainReason(h, ev, data, derr)
+	}
+	s.heads[subject] = head{seq: seq, n: ev.N, hash: ev.Hash}
 	id, isEmployer := strings.CutPrefix(subject, EmployerPrefix)
 	if derr == nil && ev.IdemKey != "" {
 		k := s.keys[ev.IdemKey]

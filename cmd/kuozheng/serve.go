@@ -24,7 +24,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	tokens := fs.String("tokens", "", "tokens file (JSON) with roles and county scopes; without it only loopback is allowed, as admin")
 	today := fs.String("today", "", "business date that reads use when no as_of is given (default: today in Asia/Shanghai)")
 	fs.Usage = func() {
-		fmt.Fprintln(stdout, "Usage: kuozheng serve [options]\n\nRuns the ledger: embedded nats-server (or --nats), the HTTP API, health and metrics.\n\nOptions:")
+		fmt.Fprintln(stdout, "Usage: kuozheng serve [options]\n\nRuns the ledger: embedded nats-server (or --nats), the HTTP API and health checks.\n\nOptions:")
 		fs.PrintDefaults()
 	}
 	pos, err := parse(fs, args, stdout)

@@ -1,0 +1,294 @@
+package api_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/kuozheng/kuozheng/api"
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
+)
+
+// registeredRoutes is a copy of the routes api.(*Server).routes registers ("METHOD /path" as in
+// the mux patterns). TestOpenAPIListsEveryRegisteredRoute checks the source against this list and
+// this list against openapi.yaml, so a route added without documenting it fails the tests.
+var registeredRoutes = []string{
+	"GET /healthz",
+	"POST /v1/employers",
+	"POST /v1/employers/{id}/registration",
+	"POST /v1/employers/{id}/changes",
+	"POST /v1/employers/{id}/surveys",
+	"POST /v1/employers/{id}/enrollments",
+	"POST /v1/employers/{id}/declarations",
+	"POST /v1/employers/{id}/assessments",
+	"POST /v1/employers/{id}/opening-balances",
+	"POST /v1/employers/{id}/payments",
+	"POST /v1/employers/{id}/payment-reversals",
+	"POST /v1/employers/{id}/contracts",
+	"POST /v1/employers/{id}/transfer",
+	"POST /v1/employers/{id}/deregistration",
+	"POST /v1/employers/{id}/audit-findings",
+	"POST /v1/employers/{id}/waivers",
+	"POST /v1/employers/{id}/enforcement",
+	"POST /v1/reference/{kind}",
+	"GET /v1/employers/{id}",
+	"GET /v1/employers/{id}/history",
+	"GET /v1/verify",
+}
+
+// specOp is one operation of openapi.yaml: its method, path template and documented statuses.
+type specOp struct {
+	method, path string
+	statuses     []string
+	line         int
+}
+
+func (o specOp) route() string { return strings.ToUpper(o.method) + " " + o.path }
+
+var (
+	specTopKey    = regexp.MustCompile(`^[A-Za-z]`)
+	specPathKey   = regexp.MustCompile(`^  (/\S*):\s*$`)
+	specMethodKey = regexp.MustCompile(`^    (get|put|post|delete|options|head|patch|trace):\s*$`)
+	specRespKey   = regexp.MustCompile(`^      responses:\s*$`)
+	specStatusKey = regexp.MustCompile(`^        "([1-5]\d\d)":\s*$`)
+	specCompKind  = regexp.MustCompile(`^  ([A-Za-z]+):\s*$`)
+	specCompName  = regexp.MustCompile(`^    ([A-Za-z0-9_.-]+):\s*$`)
+	specRef       = regexp.MustCompile(`\$ref: "#/components/([A-Za-z]+)/([A-Za-z0-9_.-]+)"`)
+	specParam     = regexp.MustCompile(`\{([^}/]+)\}`)
+)
+
+// parseSpec reads the operations of the paths section and the names of the components section
+// of openapi.yaml without a YAML library; the file keeps the two-space layout this relies on.
+func parseSpec(t *testing.T, data []byte) (ops []specOp, components map[string]bool) {
+	t.Helper()
+	components = map[string]bool{}
+	var section, path, compKind string
+	var op *specOp
+	inResponses := false
+	flush := func() {
+		if op != nil {
+			ops = append(ops, *op)
+			op = nil
+		}
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if strings.Contains(line, "\t") {
+			t.Fatalf("openapi.yaml:%d: a tab; YAML indents with spaces", n)
+		}
+		if specTopKey.MatchString(line) {
+			flush()
+			section, _, _ = strings.Cut(line, ":")
+			continue
+		}
+		switch section {
+		case "paths":
+			if m := specPathKey.FindStringSubmatch(line); m != nil {
+				flush()
+				path = m[1]
+			} else if m := specMethodKey.FindStringSubmatch(line); m != nil {
+				flush()
+				if path == "" {
+					t.Fatalf("openapi.yaml:%d: method %s outside a path", n, m[1])
+				}
+				op = &specOp{method: m[1], path: path, line: n}
+				inResponses = false
+			} else if op != nil && specRespKey.MatchString(line) {
+				inResponses = true
+			} else if op != nil && strings.HasPrefix(line, "      ") && !strings.HasPrefix(line, "       ") {
+				inResponses = false // another key of the operation
+			} else if m := specStatusKey.FindStringSubmatch(line); m != nil && op != nil && inResponses {
+				op.statuses = append(op.statuses, m[1])
+			}
+		case "components":
+			if m := specCompKind.FindStringSubmatch(line); m != nil {
+				compKind = m[1]
+			} else if m := specCompName.FindStringSubmatch(line); m != nil && compKind != "" {
+				components[compKind+"/"+m[1]] = true
+			}
+		}
+	}
+	flush()
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) == 0 {
+		t.Fatal("openapi.yaml: no operations found under paths:")
+	}
+	return ops, components
+}
+
+func TestOpenAPIIsWellFormed(t *testing.T) {
+	if !bytes.HasPrefix(api.OpenAPI, []byte("openapi: 3.1.")) {
+		t.Fatalf("openapi.yaml does not start with openapi: 3.1.x")
+	}
+	ops, components := parseSpec(t, api.OpenAPI)
+	seen := map[string]int{}
+	for _, o := range ops {
+		if prev, dup := seen[o.route()]; dup {
+			t.Errorf("openapi.yaml:%d: %s is also documented at line %d", o.line, o.route(), prev)
+		}
+		seen[o.route()] = o.line
+		if len(o.statuses) == 0 {
+			t.Errorf("openapi.yaml:%d: %s documents no responses", o.line, o.route())
+		}
+	}
+	for _, m := range specRef.FindAllStringSubmatch(string(api.OpenAPI), -1) {
+		if !components[m[1]+"/"+m[2]] {
+			t.Errorf("openapi.yaml refers to #/components/%s/%s, which it does not define", m[1], m[2])
+		}
+	}
+	for _, need := range []string{"schemas/Error", "schemas/WriteResult", "schemas/EmployerView", "schemas/History",
+		"schemas/Integrity", "parameters/IdempotencyKey", "parameters/IfMatch", "securitySchemes/bearerAuth"} {
+		if !components[need] {
+			t.Errorf("openapi.yaml defines no components/%s", need)
+		}
+	}
+}
+
+// TestOpenAPIListsEveryRegisteredRoute: every route pattern in the package's source is in
+// registeredRoutes, and registeredRoutes and openapi.yaml list the same routes.
+func TestOpenAPIListsEveryRegisteredRoute(t *testing.T) {
+	ops, _ := parseSpec(t, api.OpenAPI)
+	documented := map[string]bool{}
+	for _, o := range ops {
+		documented[o.route()] = true
+	}
+	listed := map[string]bool{}
+	for _, r := range registeredRoutes {
+		listed[r] = true
+		if !documented[r] {
+			t.Errorf("%s is registered but not documented in openapi.yaml", r)
+		}
+	}
+	for _, o := range ops {
+		if !listed[o.route()] {
+			t.Errorf("openapi.yaml:%d: %s is documented but not in registeredRoutes (copy of api.(*Server).routes)", o.line, o.route())
+		}
+	}
+	for _, r := range routesInSource(t) {
+		if !listed[r] {
+			t.Errorf("the source registers %s, missing from registeredRoutes and so perhaps from openapi.yaml", r)
+		}
+	}
+}
+
+var (
+	srcPattern  = regexp.MustCompile(`"((?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /[^"]*)"`)
+	srcSubRoute = regexp.MustCompile(`\{"([a-z][a-z0-9-]*)", "[a-z]+", func\(\) domain\.Command`)
+)
+
+// routesInSource finds the mux patterns written in the package's non-test files. A pattern ending
+// in "/" is a prefix completed by the route table (route{path, family, newCmd}).
+func routesInSource(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var subs []string
+		for _, m := range srcSubRoute.FindAllSubmatch(src, -1) {
+			subs = append(subs, string(m[1]))
+		}
+		for _, m := range srcPattern.FindAllSubmatch(src, -1) {
+			p := string(m[1])
+			if !strings.HasSuffix(p, "/") {
+				out = append(out, p)
+				continue
+			}
+			if len(subs) == 0 {
+				t.Errorf("%s: pattern prefix %q with no route table to complete it", f, p)
+			}
+			for _, s := range subs {
+				out = append(out, p+s)
+			}
+		}
+	}
+	if len(out) < len(registeredRoutes) {
+		t.Errorf("found only %d route patterns in the source (%v), fewer than the %d in registeredRoutes: update routesInSource", len(out), out, len(registeredRoutes))
+	}
+	return out
+}
+
+// TestOpenAPIRoutesExistOnTheServer sends a request to every documented operation of the real
+// server: the mux must route it to one of our handlers (JSON answer; not Go's plain "404 page not
+// found", not 405), and the status it answers must be one the operation documents.
+func TestOpenAPIRoutesExistOnTheServer(t *testing.T) {
+	ops, _ := parseSpec(t, api.OpenAPI)
+	l := storetest.Start(t, eventstore.Config{})
+	srv := httptest.NewServer(api.New(api.Config{Store: l.Store, Today: func() domain.Date { return domain.MustDate("2006-12-31") }}))
+	defer srv.Close()
+	values := map[string]string{"id": uuid.NewString(), "kind": "rates"}
+	for _, o := range ops {
+		t.Run(o.route(), func(t *testing.T) {
+			path := specParam.ReplaceAllStringFunc(o.path, func(p string) string {
+				v, ok := values[strings.Trim(p, "{}")]
+				if !ok {
+					t.Fatalf("no test value for path parameter %s: add one to values", p)
+				}
+				return v
+			})
+			var body io.Reader
+			if o.method == "post" || o.method == "put" || o.method == "patch" {
+				body = strings.NewReader(`{}`)
+			}
+			req, err := http.NewRequest(strings.ToUpper(o.method), srv.URL+path, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body != nil {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			res, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			ct := res.Header.Get("Content-Type")
+			switch {
+			case res.StatusCode == http.StatusMethodNotAllowed:
+				t.Fatalf("%s %s: 405 (allowed: %q): the server has no such route", req.Method, path, res.Header.Get("Allow"))
+			case res.StatusCode == http.StatusNotFound && strings.TrimSpace(string(raw)) == "404 page not found":
+				t.Fatalf("%s %s: Go's default 404: the server has no such route", req.Method, path)
+			case !strings.HasPrefix(ct, "application/json"):
+				t.Fatalf("%s %s: %d with Content-Type %q, not one of our JSON handlers: %s", req.Method, path, res.StatusCode, ct, raw)
+			}
+			if !slices.Contains(o.statuses, res.Status[:3]) {
+				t.Errorf("%s %s answered %d, which openapi.yaml:%d does not document (%v): %s", req.Method, path, res.StatusCode, o.line, o.statuses, raw)
+			}
+			if res.StatusCode >= 400 {
+				var e struct {
+					Error  *string `json:"error"`
+					Detail *string `json:"detail"`
+				}
+				if err := json.Unmarshal(raw, &e); err != nil || e.Error == nil || e.Detail == nil {
+					t.Errorf("%s %s: %d without the {error, field, detail} shape: %s", req.Method, path, res.StatusCode, raw)
+				}
+			}
+		})
+	}
+}

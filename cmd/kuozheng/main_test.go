@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kuozheng/kuozheng/api"
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/nats-io/nats.go"
+)
+
+func runCmd(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestUsageErrorsExitTwoAndHelpExitsZero(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"help lists the commands", []string{"--help"}, 0, "kuozheng serve"},
+		{"a command's help exits 0", []string{"serve", "--help"}, 0, "-listen"},
+		{"an unknown command is bad usage", []string{"frobnicate"}, 2, "unknown command"},
+		{"an unknown flag is bad usage", []string{"serve", "--no-such-flag"}, 2, "no-such-flag"},
+		{"a non-loopback listener needs tokens", []string{"serve", "--listen", "0.0.0.0:0", "--data", "unused"}, 2, "--tokens"},
+		{"a bad --today is bad usage", []string{"serve", "--today", "2006-04-31", "--data", "unused"}, 2, "April 2006 has 30 days"},
+		{"history needs an employer", []string{"history"}, 2, "EMPLOYER"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCmd(tt.args...)
+			if code != tt.code || !strings.Contains(out+errOut, tt.want) {
+				t.Fatalf("exit %d, output %q %q; want exit %d mentioning %q", code, out, errOut, tt.code, tt.want)
+			}
+		})
+	}
+}
+
+func TestServeRefusesADataFolderHeldByAnotherProcess(t *testing.T) {
+	dir := t.TempDir()
+	lock, err := eventstore.LockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock()
+	code, _, errOut := runCmd("serve", "--data", dir, "--listen", "127.0.0.1:0")
+	if code != 1 || !strings.Contains(errOut, "in use by another kuozheng process") {
+		t.Fatalf("exit %d, stderr %q; want 1 and a clear message", code, errOut)
+	}
+}
+
+// seed writes a few events into a data folder and returns an employer id.
+func seed(t *testing.T, dir string) string {
+	t.Helper()
+	led, err := openLedger(context.Background(), storeFlags{data: dir}, newLogger(&bytes.Buffer{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer led.close()
+	today := domain.MustDate("2006-12-31")
+	res, err := led.store.Execute(context.Background(), eventstore.Request{Create: true, Today: today, Actor: "test", Command: &domain.RegisterEmployer{
+		Name: "赣州某厂", County: "360702", OrgCode: "10000004-0", Kind: "enterprise", RiskClass: "1", RegisteredOn: "2006-04-03"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := led.store.Execute(context.Background(), eventstore.Request{EmployerID: res.EmployerID, Today: today, Actor: "test",
+			Command: &domain.RecordPayment{PaidOn: fmt.Sprintf("2006-06-%02d", 10+i), AmountFen: "100", ReceiptNo: fmt.Sprint("R", i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return res.EmployerID
+}
+
+func TestHistoryAndVerifyOnADataFolder(t *testing.T) {
+	dir := t.TempDir()
+	id := seed(t, dir)
+	code, out, errOut := runCmd("history", id, "--data", dir, "--json")
+	if code != 0 {
+		t.Fatalf("history exit %d: %s", code, errOut)
+	}
+	var h api.History
+	if err := json.Unmarshal([]byte(out), &h); err != nil {
+		t.Fatalf("history --json is not JSON: %v\n%s", err, out)
+	}
+	if len(h.Events) != 4 || !h.ChainOK || h.Events[0].Type != "employer.registered" {
+		t.Fatalf("history: %d events, chain_ok %v", len(h.Events), h.ChainOK)
+	}
+	code, out, _ = runCmd("history", id, "--data", dir, "--as-of", "2006-06-10")
+	if code != 0 || strings.Count(out, "payment.received") != 1 {
+		t.Fatalf("history --as-of 2006-06-10 should list one payment:\n%s", out)
+	}
+	if code, out, errOut := runCmd("verify", "--data", dir); code != 0 || !strings.Contains(out, "ok:") {
+		t.Fatalf("verify of an intact ledger: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// Forge a message straight into the stream.
+	emb, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := nats.NewMsg(eventstore.EmployerPrefix + id)
+	m.Data = []byte(`{"id":"x","type":"payment.received","schema":1,"occurred_on":"2006-06-20","actor":"forger","n":5,"payload":{"paid_on":"2006-06-20","amount_fen":1,"receipt_no":"F"}}`)
+	m.Header.Set(eventstore.HashHeader, "00")
+	resp, err := emb.Conn.RequestMsg(m, 5*time.Second)
+	if err != nil || bytes.Contains(resp.Data, []byte("error")) {
+		t.Fatalf("forge: %v %s", err, resp.Data)
+	}
+	var ack struct{ Seq uint64 }
+	_ = json.Unmarshal(resp.Data, &ack)
+	emb.Close()
+
+	code, out, _ = runCmd("verify", "--data", dir)
+	want := fmt.Sprintf("BROKEN employer %s at sequence %d", id, ack.Seq)
+	if code != 1 || !strings.Contains(out, want) {
+		t.Fatalf("verify of a tampered ledger: exit %d, want 1 and %q in\n%s", code, want, out)
+	}
+}

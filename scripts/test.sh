@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The project's test command: formatting, vet, staticcheck, and the tests with the race detector.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+if ! command -v staticcheck >/dev/null 2>&1; then
+  GOBIN="$(go env GOPATH)/bin" go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+  PATH="$(go env GOPATH)/bin:$PATH"
+fi
+staticcheck ./...
+go test -race -count=1 -timeout 15m ./...
