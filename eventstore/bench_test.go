@@ -99,14 +99,19 @@ func sampleEvent(b *testing.B) []byte {
 	return data
 }
 
-// rawAtomicBatch publishes n messages on fresh subjects as one atomic batch, each with the
-// expected-last-subject-sequence header.
+// rawAtomicBatch publishes n messages as one atomic batch, five to a fresh subject as the ledger
+// does for a new employer, with the expected-last-subject-sequence header on each subject's first.
 func rawAtomicBatch(b *testing.B, nc *nats.Conn, data []byte, n int) {
 	id := uuid.NewString()
+	var subject string
 	for i := 1; i <= n; i++ {
-		m := nats.NewMsg(eventstore.EmployerPrefix + uuid.NewString())
+		m := nats.NewMsg("")
+		if (i-1)%5 == 0 {
+			subject = eventstore.EmployerPrefix + uuid.NewString()
+			m.Header.Set("Nats-Expected-Last-Subject-Sequence", "0")
+		}
+		m.Subject = subject
 		m.Data = data
-		m.Header.Set("Nats-Expected-Last-Subject-Sequence", "0")
 		m.Header.Set("Nats-Batch-Id", id)
 		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i))
 		if i < n {

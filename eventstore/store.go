@@ -40,7 +40,7 @@ type Config struct {
 	DuplicateWindow time.Duration
 	// MaxBatch is the most messages in one atomic batch (default 1000).
 	MaxBatch int
-	// BatchesInFlight is how many atomic batches may be committing at once (default 4).
+	// BatchesInFlight is how many atomic batches may be committing at once (default 1: the stream ingests one batch at a time, so more only adds latency).
 	BatchesInFlight int
 	// Timeout bounds one publish round trip (default 10s).
 	Timeout time.Duration
@@ -73,8 +73,8 @@ type keyRecord struct {
 
 // ChainBreak records where an employer's hash chain or sequence links first fail.
 type ChainBreak struct {
-	Seq    uint64
-	Reason string
+	Seq    uint64 `json:"seq"`
+	Reason string `json:"reason"`
 }
 
 // Store is the ledger's event store.
@@ -117,7 +117,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		cfg.MaxBatch = 1000
 	}
 	if cfg.BatchesInFlight == 0 {
-		cfg.BatchesInFlight = 2
+		cfg.BatchesInFlight = 1
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 10 * time.Second

@@ -304,3 +304,33 @@ func TestTamperedEventBreaksTheChainAtItsSequence(t *testing.T) {
 		t.Fatalf("history chain_ok should hold up to the forged event and fail from it")
 	}
 }
+
+func TestSubscribeDeliversEventsFromASequenceInOrder(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	emp := mustExecute(t, l.Store, register(orgCode(61), "360725"))
+	for k := range 5 {
+		mustExecute(t, l.Store, payment(emp.EmployerID, fmt.Sprint("S", k), 100))
+	}
+	last := l.MessageCount(t)
+	from := last - 2
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var got []uint64
+	stop := errors.New("enough")
+	err := l.Store.Subscribe(ctx, from, func(ev domain.Event) error {
+		got = append(got, ev.Seq)
+		if ev.EmployerID != emp.EmployerID || ev.Type != "payment.received" || ev.Body == nil {
+			t.Errorf("event %d: %s for %s", ev.Seq, ev.Type, ev.EmployerID)
+		}
+		if ev.Seq == last {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) {
+		t.Fatalf("subscribe: %v", err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint([]uint64{from, from + 1, from + 2}) {
+		t.Fatalf("delivered %v, want %d..%d", got, from, last)
+	}
+}
