@@ -164,7 +164,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				bu.first, bu.err = s.com.submit(ctx, bu.u)
+				bu.first, bu.err = s.appendLocal(ctx, bu.u, bu.evs)
 			}()
 		}
 	}
@@ -179,8 +179,6 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 				out[i].EmployerID, out[i].Seq, out[i].Version = reqs[i].EmployerID, seq, seq
 
 			}
-			s.applyLocal(bu.u.subject, bu.first, bu.evs)
-			s.observeAppended(bu.u)
 		case errors.Is(err, ErrConflict) || errors.Is(err, errDuplicate):
 			// Decide again on the state as it is now, next round.
 			retry = true

@@ -94,12 +94,10 @@ func (s *Store) Execute(ctx context.Context, req Request) (Result, error) {
 			return Result{}, err
 		}
 		ids := eventIDs(evs)
-		first, err := s.com.submit(ctx, u)
+		first, err := s.appendLocal(ctx, u, evs)
 		switch {
 		case err == nil:
 			last := first + uint64(len(u.msgs)) - 1
-			s.applyLocal(u.subject, first, evs)
-			s.observeAppended(u)
 			return Result{EmployerID: id, EventIDs: ids, Seq: last, Version: last}, nil
 		case errors.Is(err, errDuplicate):
 			if s.cfg.Metrics != nil {
@@ -334,12 +332,10 @@ func (s *Store) ExecuteRef(ctx context.Context, req RefRequest) (Result, error) 
 			m.Header.Set(nats.MsgIdHdr, key)
 		}
 		u := &unit{subject: subject, expected: h.seq, msgs: []*nats.Msg{m}}
-		first, err := s.com.submit(ctx, u)
+		env.Hash = m.Header.Get(HashHeader)
+		first, err := s.appendLocal(ctx, u, []domain.Event{{Envelope: env, Body: req.Payload}})
 		switch {
 		case err == nil:
-			env.Hash = u.msgs[0].Header.Get(HashHeader)
-			s.applyLocal(subject, first, []domain.Event{{Envelope: env, Body: req.Payload}})
-			s.observeAppended(u)
 			return Result{EventIDs: []string{env.ID}, Seq: first, Version: first}, nil
 		case (errors.Is(err, ErrConflict) || errors.Is(err, errDuplicate)) && attempt < maxAttempts:
 			if err := s.CatchUp(ctx); err != nil {

@@ -100,6 +100,9 @@ type Store struct {
 	tailErr   error
 
 	locks keyedMutex
+
+	pendMu  sync.Mutex
+	pending map[string]chan struct{} // subjects with an append of this store in flight
 }
 
 // Open creates or updates the stream, replays it into the store's indexes and starts following it.
@@ -155,6 +158,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		breaks:    map[string]ChainBreak{},
 		notify:    make(chan struct{}),
 		done:      make(chan struct{}),
+		pending:   map[string]chan struct{}{},
 	}
 	s.com = newCommitter(nc, cfg.MaxBatch, cfg.BatchesInFlight, cfg.Timeout)
 	if cfg.Metrics != nil {
@@ -321,6 +325,14 @@ func (s *Store) apply(msg jetstream.Msg) {
 	}
 	seq := meta.Sequence.Stream
 	subject := msg.Subject()
+	// If this store has an append in flight on the subject, the message is most likely that
+	// append: wait for its acknowledgement, which folds it, rather than decoding it here.
+	s.pendMu.Lock()
+	ch := s.pending[subject]
+	s.pendMu.Unlock()
+	if ch != nil {
+		<-ch
+	}
 	s.mu.RLock()
 	known := s.heads[subject].seq >= seq
 	s.mu.RUnlock()
@@ -339,6 +351,27 @@ func (s *Store) apply(msg jetstream.Msg) {
 	s.applied.Store(seq)
 	close(s.notify)
 	s.notify = make(chan struct{})
+}
+
+// appendLocal submits a unit and, once it is acknowledged, folds its events; the follower waits
+// for that rather than decoding the same messages.
+func (s *Store) appendLocal(ctx context.Context, u *unit, evs []domain.Event) (uint64, error) {
+	ch := make(chan struct{})
+	s.pendMu.Lock()
+	s.pending[u.subject] = ch
+	s.pendMu.Unlock()
+	defer func() {
+		s.pendMu.Lock()
+		delete(s.pending, u.subject)
+		s.pendMu.Unlock()
+		close(ch)
+	}()
+	first, err := s.com.submit(ctx, u)
+	if err == nil {
+		s.applyLocal(u.subject, first, evs)
+		s.observeAppended(u)
+	}
+	return first, err
 }
 
 // applyLocal folds events this store appended, as soon as they are acknowledged, so a writer
