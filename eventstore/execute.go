@@ -66,15 +66,27 @@ func backoff(attempt int) {
 // them atomically. A retried idempotency key answers the first result; a conflicting concurrent
 // write is retried on the new state unless the caller gave If-Match.
 func (s *Store) Execute(ctx context.Context, req Request) (Result, error) {
-	var key string
-	if req.IdempotencyKey != "" {
-		key = KeyHash(req.IdempotencyKey)
-		unlock := s.locks.lock("key:" + key)
-		defer unlock()
-		if r, ok, err := s.lookupKey(key, req.BodyHash); ok || err != nil {
-			return r, err
-		}
+	return s.withKey(req.IdempotencyKey, req.BodyHash, func(key string) (Result, error) {
+		return s.execute(ctx, req, key)
+	})
+}
+
+// withKey runs do once per idempotency key: requests with the same key wait for each other, and a
+// key already in the ledger answers from its index without running do.
+func (s *Store) withKey(raw, bodyHash string, do func(key string) (Result, error)) (Result, error) {
+	if raw == "" {
+		return do("")
 	}
+	key := KeyHash(raw)
+	unlock := s.locks.lock("key:" + key)
+	defer unlock()
+	if r, ok, err := s.lookupKey(key, bodyHash); ok || err != nil {
+		return r, err
+	}
+	return do(key)
+}
+
+func (s *Store) execute(ctx context.Context, req Request, key string) (Result, error) {
 	dctx := domain.Context{Ref: s.Reference(), Today: req.Today}
 	if err := req.Command.Check(dctx); err != nil {
 		return Result{}, err
@@ -295,15 +307,12 @@ type RefRequest struct {
 
 // ExecuteRef validates and appends a new version of reference data.
 func (s *Store) ExecuteRef(ctx context.Context, req RefRequest) (Result, error) {
-	var key string
-	if req.IdempotencyKey != "" {
-		key = KeyHash(req.IdempotencyKey)
-		unlock := s.locks.lock("key:" + key)
-		defer unlock()
-		if r, ok, err := s.lookupKey(key, req.BodyHash); ok || err != nil {
-			return r, err
-		}
-	}
+	return s.withKey(req.IdempotencyKey, req.BodyHash, func(key string) (Result, error) {
+		return s.executeRef(ctx, req, key)
+	})
+}
+
+func (s *Store) executeRef(ctx context.Context, req RefRequest, key string) (Result, error) {
 	if err := domain.CheckReference(req.Payload, s.Reference()); err != nil {
 		return Result{}, err
 	}
