@@ -46,6 +46,7 @@ type Employer struct {
 	LastStep  string
 	Contracts int64
 	Account   Account
+	History   History
 
 	// Version is the stream sequence of the last event, N its number, Head its hash.
 	Version uint64
@@ -58,9 +59,14 @@ func (e *Employer) Exists() bool { return e != nil && e.N > 0 }
 
 // Apply folds one of the employer's events into its state.
 func (e *Employer) Apply(ev Event) {
+	// Maps are made here, not in a constructor, so that zero and restored states both work.
 	if e.Enrolled == nil {
 		e.Enrolled = map[Insurance]int64{}
+	}
+	if e.Receipts == nil {
 		e.Receipts = map[string]bool{}
+	}
+	if e.Declared == nil {
 		e.Declared = map[Period]bool{}
 	}
 	e.ID = ev.EmployerID
@@ -109,6 +115,7 @@ func (e *Employer) Apply(ev Event) {
 		e.Deregistered, e.DeregisteredOn = true, p.On
 	}
 	e.Account.record(ev.Seq, ev.Body)
+	e.History.record(ev.Body)
 }
 
 // ledgerNamespace is the UUID namespace of employer ids derived from organisation codes.
@@ -134,5 +141,6 @@ func (e *Employer) Clone() *Employer {
 	c.Receipts = maps.Clone(e.Receipts)
 	c.Declared = maps.Clone(e.Declared)
 	c.Account.entries = slices.Clip(e.Account.entries)
+	c.History = e.History.clone()
 	return &c
 }

@@ -1,0 +1,171 @@
+package domain
+
+import (
+	"maps"
+	"slices"
+)
+
+// Dated values kept so that views can answer "as of" any business date.
+
+// EnrollmentAt is an enrollment headcount from a date.
+type EnrollmentAt struct {
+	On        Date
+	Insurance Insurance
+	Headcount int64
+}
+
+// CountAt is a count recorded on a date (survey workforce, contracts signed).
+type CountAt struct {
+	On    Date
+	Count int64
+}
+
+// CountyAt is the county an employer belongs to from a date.
+type CountyAt struct {
+	On     Date
+	County string
+}
+
+// StepAt is an enforcement step on a date.
+type StepAt struct {
+	On       Date
+	Step     string
+	Deadline Date
+	DocNo    string
+}
+
+// History is an employer's dated facts, in the order they were recorded.
+type History struct {
+	Enrollments  []EnrollmentAt
+	Surveys      []CountAt
+	Contracts    []CountAt
+	Counties     []CountyAt
+	Steps        []StepAt
+	Findings     []AuditFindingRecorded
+	Waivers      []WaiverGranted
+	Declarations map[Period]DeclarationFiled
+	Assessed     map[Period]Date
+}
+
+func (h *History) record(body Payload) {
+	switch p := body.(type) {
+	case EmployerRegistered:
+		h.Counties = append(h.Counties, CountyAt{p.RegisteredOn, p.County})
+	case EmployerFound:
+		h.Counties = append(h.Counties, CountyAt{p.FoundOn, p.County})
+	case EmployerTransferred:
+		h.Counties = append(h.Counties, CountyAt{p.On, p.To})
+	case SurveyCounted:
+		h.Surveys = append(h.Surveys, CountAt{p.AsOf, p.Workforce})
+	case EnrollmentRecorded:
+		h.Enrollments = append(h.Enrollments, EnrollmentAt{p.EffectiveOn, p.Insurance, p.Headcount})
+	case AuditFindingRecorded:
+		h.Findings = append(h.Findings, p)
+		if p.Kind == FindingMissedWorkers {
+			h.Enrollments = append(h.Enrollments, EnrollmentAt{p.FoundOn, p.Insurance, h.enrolledOn(p.Insurance, p.FoundOn) + p.ExtraHeadcount})
+		}
+	case ContractsSigned:
+		h.Contracts = append(h.Contracts, CountAt{p.SignedOn, p.Count})
+	case EnforcementStepRecorded:
+		h.Steps = append(h.Steps, StepAt{p.On, p.Step, p.Deadline, p.DocNo})
+	case WaiverGranted:
+		h.Waivers = append(h.Waivers, p)
+	case DeclarationFiled:
+		if h.Declarations == nil {
+			h.Declarations = map[Period]DeclarationFiled{}
+		}
+		if old, ok := h.Declarations[p.Period]; !ok || old.DeclaredOn <= p.DeclaredOn {
+			h.Declarations[p.Period] = p
+		}
+	case AssessmentMade:
+		if h.Assessed == nil {
+			h.Assessed = map[Period]Date{}
+		}
+		h.Assessed[p.Period] = p.AssessedOn
+	}
+}
+
+func (h *History) clone() History {
+	c := *h
+	c.Enrollments = slices.Clip(h.Enrollments)
+	c.Surveys = slices.Clip(h.Surveys)
+	c.Contracts = slices.Clip(h.Contracts)
+	c.Counties = slices.Clip(h.Counties)
+	c.Steps = slices.Clip(h.Steps)
+	c.Findings = slices.Clip(h.Findings)
+	c.Waivers = slices.Clip(h.Waivers)
+	c.Declarations = maps.Clone(h.Declarations)
+	c.Assessed = maps.Clone(h.Assessed)
+	return c
+}
+
+// latest returns the value of the entry with the greatest date on or before d (the last
+// recorded among equal dates).
+func latest[T any](list []T, on func(T) Date, d Date) (T, bool) {
+	var best T
+	var bestOn Date
+	found := false
+	for _, x := range list {
+		if o := on(x); o <= d && (!found || o >= bestOn) {
+			best, bestOn, found = x, o, true
+		}
+	}
+	return best, found
+}
+
+func (h *History) enrolledOn(ins Insurance, d Date) int64 {
+	var n int64
+	var at Date
+	found := false
+	for _, x := range h.Enrollments {
+		if x.Insurance == ins && x.On <= d && (!found || x.On >= at) {
+			n, at, found = x.Headcount, x.On, true
+		}
+	}
+	return n
+}
+
+// EnrolledOn is the insured headcount of an insurance on d (the latest enrollment on or before d).
+func (e *Employer) EnrolledOn(ins Insurance, d Date) int64 { return e.History.enrolledOn(ins, d) }
+
+// WorkforceOn is the survey's count of persons who should be insured, as known on d.
+func (e *Employer) WorkforceOn(d Date) int64 {
+	s, _ := latest(e.History.Surveys, func(c CountAt) Date { return c.On }, d)
+	return s.Count
+}
+
+// CountyOn is the employer's county on d (its first county before it entered the ledger).
+func (e *Employer) CountyOn(d Date) string {
+	if c, ok := latest(e.History.Counties, func(c CountyAt) Date { return c.On }, d); ok {
+		return c.County
+	}
+	if len(e.History.Counties) > 0 {
+		return e.History.Counties[0].County
+	}
+	return e.County
+}
+
+// ContractsBetween sums contracts signed from a to b inclusive.
+func (e *Employer) ContractsBetween(a, b Date) int64 {
+	var n int64
+	for _, c := range e.History.Contracts {
+		if c.On >= a && c.On <= b {
+			n += c.Count
+		}
+	}
+	return n
+}
+
+// StepsThrough lists enforcement steps dated on or before d.
+func (e *Employer) StepsThrough(d Date) []StepAt {
+	var out []StepAt
+	for _, s := range e.History.Steps {
+		if s.On <= d {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// EnteredBy reports whether the employer had entered the ledger by d.
+func (e *Employer) EnteredBy(d Date) bool { return e.Exists() && e.EnteredOn <= d }

@@ -1,0 +1,266 @@
+package projections
+
+import (
+	"encoding/json"
+	"strconv"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// Ratio is a rate kept as its integer parts; it is shown as a number in [0, 1], or null when the
+// denominator is 0. Rates are never rounded and never used in money arithmetic.
+type Ratio struct {
+	Num, Den int64
+}
+
+// MarshalJSON writes Num/Den as a JSON number, or null.
+func (r Ratio) MarshalJSON() ([]byte, error) {
+	if r.Den == 0 {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, float64(r.Num)/float64(r.Den), 'g', -1, 64), nil
+}
+
+// UnmarshalJSON accepts what MarshalJSON writes; the parts are not recoverable, so it keeps none.
+func (r *Ratio) UnmarshalJSON([]byte) error { return nil }
+
+// InsuranceFigures are one insurance's figures for a county (or group, or the city).
+type InsuranceFigures struct {
+	Insured                  int64      `json:"insured"`
+	ShouldInsure             int64      `json:"should_insure"`
+	CoverageRate             Ratio      `json:"coverage_rate"`
+	PaidInsured              int64      `json:"paid_insured"`
+	ContributionRate         Ratio      `json:"contribution_rate"`
+	PeriodDueFen             domain.Fen `json:"period_due_fen"`
+	PeriodCollectedFen       domain.Fen `json:"period_collected_fen"`
+	PeriodCollectionRate     Ratio      `json:"period_collection_rate"`
+	CumulativeDueFen         domain.Fen `json:"cumulative_due_fen"`
+	CumulativeCollectedFen   domain.Fen `json:"cumulative_collected_fen"`
+	CumulativeCollectionRate Ratio      `json:"cumulative_collection_rate"`
+	ArrearsCurrentYearFen    domain.Fen `json:"arrears_current_year_fen"`
+	ArrearsPriorYearsFen     domain.Fen `json:"arrears_prior_years_fen"`
+	RecoveredFen             domain.Fen `json:"recovered_fen"`
+	// YearCollectedFen is principal collected for periods of the as-of year (当期征缴, for targets).
+	YearCollectedFen domain.Fen `json:"year_collected_fen"`
+}
+
+func (f *InsuranceFigures) add(o *InsuranceFigures) {
+	f.Insured += o.Insured
+	f.ShouldInsure += o.ShouldInsure
+	f.PaidInsured += o.PaidInsured
+	f.PeriodDueFen += o.PeriodDueFen
+	f.PeriodCollectedFen += o.PeriodCollectedFen
+	f.CumulativeDueFen += o.CumulativeDueFen
+	f.CumulativeCollectedFen += o.CumulativeCollectedFen
+	f.ArrearsCurrentYearFen += o.ArrearsCurrentYearFen
+	f.ArrearsPriorYearsFen += o.ArrearsPriorYearsFen
+	f.RecoveredFen += o.RecoveredFen
+	f.YearCollectedFen += o.YearCollectedFen
+}
+
+func (f *InsuranceFigures) rates() {
+	f.CoverageRate = Ratio{f.Insured, f.ShouldInsure}
+	f.ContributionRate = Ratio{f.PaidInsured, f.Insured}
+	f.PeriodCollectionRate = Ratio{int64(f.PeriodCollectedFen), int64(f.PeriodDueFen)}
+	f.CumulativeCollectionRate = Ratio{int64(f.CumulativeCollectedFen), int64(f.CumulativeDueFen)}
+}
+
+// Flag is an accountability flag raised on an employer.
+type Flag struct {
+	Kind       string `json:"kind"`
+	EmployerID string `json:"employer_id,omitempty"`
+	Detail     string `json:"detail"`
+}
+
+// Figures are a county's (or group's, or the city's) figures.
+type Figures struct {
+	Code                  string                                 `json:"code,omitempty"`
+	Name                  string                                 `json:"name,omitempty"`
+	NameEN                string                                 `json:"name_en,omitempty"`
+	Group                 int                                    `json:"group,omitempty"`
+	Employers             int64                                  `json:"employers"`
+	Insurances            map[domain.Insurance]*InsuranceFigures `json:"insurances"`
+	ArrearsCurrentYearFen domain.Fen                             `json:"arrears_current_year_fen"`
+	ArrearsPriorYearsFen  domain.Fen                             `json:"arrears_prior_years_fen"`
+	RecoveredFen          domain.Fen                             `json:"recovered_fen"`
+	LateFeeFen            domain.Fen                             `json:"late_fee_fen"`
+	ContractsSigned       int64                                  `json:"contracts_signed"`
+	Flags                 []Flag                                 `json:"flags"`
+}
+
+func newFigures() *Figures {
+	f := &Figures{Insurances: make(map[domain.Insurance]*InsuranceFigures, len(domain.Insurances)), Flags: []Flag{}}
+	for _, ins := range domain.Insurances {
+		f.Insurances[ins] = &InsuranceFigures{}
+	}
+	return f
+}
+
+func (f *Figures) add(o *Figures) {
+	f.Employers += o.Employers
+	for ins, x := range o.Insurances {
+		f.Insurances[ins].add(x)
+	}
+	f.ArrearsCurrentYearFen += o.ArrearsCurrentYearFen
+	f.ArrearsPriorYearsFen += o.ArrearsPriorYearsFen
+	f.RecoveredFen += o.RecoveredFen
+	f.LateFeeFen += o.LateFeeFen
+	f.ContractsSigned += o.ContractsSigned
+	f.Flags = append(f.Flags, o.Flags...)
+}
+
+func (f *Figures) finish() {
+	for _, x := range f.Insurances {
+		x.rates()
+	}
+}
+
+// contribution is one employer's share of the figures, split by county: headcounts count where
+// the employer is on asOf, a line's money where the employer was on the period's first day.
+type contribution map[string]*Figures
+
+func (c contribution) at(county string) *Figures {
+	f := c[county]
+	if f == nil {
+		f = newFigures()
+		c[county] = f
+	}
+	return f
+}
+
+// Query names the figures asked for: the period whose collection is measured, and the business
+// date they are taken at.
+type Query struct {
+	Period domain.Period `json:"period"`
+	AsOf   domain.Date   `json:"as_of"`
+}
+
+// employerFigures computes one employer's contribution to the figures of q.
+func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Query) contribution {
+	c := contribution{}
+	if !e.EnteredBy(q.AsOf) {
+		return c
+	}
+	active := !(e.Deregistered && e.DeregisteredOn <= q.AsOf)
+	home := e.CountyOn(q.AsOf)
+	hf := c.at(home)
+	st := e.Account.Statement(q.AsOf, ref.LateFees)
+	lines := map[domain.LineKey]domain.LineState{}
+	for _, l := range st.Lines {
+		lines[domain.LineKey{Period: l.Period, Insurance: l.Insurance}] = l
+	}
+	if active {
+		hf.Employers = 1
+		workforce := e.WorkforceOn(q.AsOf)
+		for _, ins := range domain.Insurances {
+			x := hf.Insurances[ins]
+			x.Insured = e.EnrolledOn(ins, q.AsOf)
+			if !e.Kind.Individual() || ins == domain.Pension || ins == domain.Medical {
+				x.ShouldInsure = max(workforce, x.Insured)
+			}
+			if l, ok := lines[domain.LineKey{Period: q.Period, Insurance: ins}]; ok && l.OutstandingFen == 0 {
+				x.PaidInsured = x.Insured
+			}
+		}
+		year := q.AsOf.Year()
+		hf.ContractsSigned = e.ContractsBetween(domain.MustDate(strconv.Itoa(year)+"-01-01"), q.AsOf)
+	}
+	for _, l := range st.Lines {
+		county := e.CountyOn(l.Period.FirstDay())
+		f := c.at(county)
+		x := f.Insurances[l.Insurance]
+		if l.Period == q.Period {
+			x.PeriodDueFen += l.DueFen
+			x.PeriodCollectedFen += l.PaidFen
+		}
+		if l.Period.Year() == q.Period.Year() && l.Period <= q.Period {
+			x.CumulativeDueFen += l.DueFen
+			x.CumulativeCollectedFen += l.PaidFen
+		}
+		if l.Period.Year() == q.AsOf.Year() {
+			x.YearCollectedFen += l.PaidFen
+		}
+		if l.DueDate < q.AsOf && l.OutstandingFen > 0 {
+			if l.Period.Year() == q.AsOf.Year() {
+				x.ArrearsCurrentYearFen += l.OutstandingFen
+				f.ArrearsCurrentYearFen += l.OutstandingFen
+			} else {
+				x.ArrearsPriorYearsFen += l.OutstandingFen
+				f.ArrearsPriorYearsFen += l.OutstandingFen
+			}
+		}
+		x.RecoveredFen += l.RecoveredFen
+		f.RecoveredFen += l.RecoveredFen
+		f.LateFeeFen += l.LateFeeFen
+	}
+	hf.Flags = employerFlags(id, e, ref, q, st)
+	return c
+}
+
+// Report is the figures of every county, group and the city for one query.
+type Report struct {
+	Seq      uint64        `json:"seq"`
+	AsOf     domain.Date   `json:"as_of"`
+	Period   domain.Period `json:"period"`
+	Counties []*Figures    `json:"counties"`
+	Groups   []*Figures    `json:"groups"`
+	City     *Figures      `json:"city"`
+}
+
+// aggregate sums employers' contributions into a report.
+func aggregate(ref *domain.Reference, q Query, seq uint64, parts []contribution) *Report {
+	r := &Report{Seq: seq, AsOf: q.AsOf, Period: q.Period, City: newFigures()}
+	byCode := map[string]*Figures{}
+	for _, c := range ref.Counties {
+		f := newFigures()
+		f.Code, f.Name, f.NameEN, f.Group = c.Code, c.Name, c.NameEN, c.Group
+		byCode[c.Code] = f
+		r.Counties = append(r.Counties, f)
+	}
+	for _, p := range parts {
+		for code, f := range p {
+			if cf := byCode[code]; cf != nil {
+				cf.add(f)
+			}
+		}
+	}
+	for _, g := range ref.Groups {
+		gf := newFigures()
+		gf.Group, gf.Name = g.N, g.Lead
+		for _, code := range g.Counties {
+			if cf := byCode[code]; cf != nil {
+				gf.add(cf)
+			}
+		}
+		gf.finish()
+		r.Groups = append(r.Groups, gf)
+	}
+	for _, cf := range r.Counties {
+		r.City.add(cf)
+		cf.finish()
+	}
+	r.City.finish()
+	r.City.Name = "赣州市"
+	return r
+}
+
+// Report computes the figures for q from scratch.
+func (l *Ledger) Report(q Query) *Report {
+	parts := make([]contribution, 0, len(l.Employers))
+	for _, id := range sortedIDs(l.Employers) {
+		parts = append(parts, employerFigures(id, l.Employers[id], &l.Ref, q))
+	}
+	return aggregate(&l.Ref, q, l.Seq, parts)
+}
+
+// County returns the figures of one county in r.
+func (r *Report) County(code string) (*Figures, bool) {
+	for _, c := range r.Counties {
+		if c.Code == code {
+			return c, true
+		}
+	}
+	return nil, false
+}
+
+var _ json.Marshaler = Ratio{}

@@ -1,0 +1,71 @@
+package projections
+
+import (
+	"fmt"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// Flag kinds.
+const (
+	FlagArrearsWithoutEnforcement = "arrears_without_enforcement"
+	FlagWaiverReview              = "waiver_review"
+	FlagBaseBelowFloor            = "base_below_floor"
+	FlagParkEmployerNotEnrolled   = "park_employer_not_enrolled"
+	FlagHighRiskWithoutWorkInjury = "high_risk_without_work_injury"
+)
+
+// employerFlags raises the accountability flags of API.md on one employer as of q.AsOf.
+func employerFlags(id string, e *domain.Employer, ref *domain.Reference, q Query, st domain.Statement) []Flag {
+	var flags []Flag
+	grace := ref.SettingsOn(q.AsOf).EnforcementGraceDays
+	if len(e.StepsThrough(q.AsOf)) == 0 {
+		var owed domain.Fen
+		var oldest domain.Date
+		for _, l := range st.Lines {
+			if l.OutstandingFen > 0 && l.DueDate.AddDays(grace) < q.AsOf {
+				owed += l.OutstandingFen
+				if oldest == 0 || l.DueDate < oldest {
+					oldest = l.DueDate
+				}
+			}
+		}
+		if owed > 0 {
+			flags = append(flags, Flag{FlagArrearsWithoutEnforcement, id,
+				fmt.Sprintf("%s yuan in arrears more than %d days past due (since %s) with no enforcement step", owed, grace, oldest)})
+		}
+	}
+	for _, w := range e.History.Waivers {
+		if w.DecidedOn > q.AsOf {
+			continue
+		}
+		switch {
+		case w.Kind == domain.WaiverPrincipal:
+			flags = append(flags, Flag{FlagWaiverReview, id,
+				fmt.Sprintf("principal waiver of %s yuan on %s %s (%s, %s) on %s", w.AmountFen, w.Insurance, w.Period, w.Basis, w.AuthorityDoc, w.DecidedOn)})
+		case w.AccruedFeeFen > 0 && 2*w.AmountFen > w.AccruedFeeFen:
+			flags = append(flags, Flag{FlagWaiverReview, id,
+				fmt.Sprintf("late-fee waiver of %s yuan is over half the %s yuan accrued on %s %s (%s) on %s", w.AmountFen, w.AccruedFeeFen, w.Insurance, w.Period, w.AuthorityDoc, w.DecidedOn)})
+		}
+	}
+	if d, ok := e.History.Declarations[q.Period]; ok && d.DeclaredOn <= q.AsOf {
+		if wage, ok := ref.AverageWageOn(q.Period.FirstDay()); ok {
+			for _, l := range d.Lines {
+				// base per head < 60% of the average wage, compared without division.
+				if l.Headcount > 0 && int64(l.WageBaseFen)*10 < int64(wage)*6*l.Headcount {
+					flags = append(flags, Flag{FlagBaseBelowFloor, id,
+						fmt.Sprintf("%s %s declares %s yuan for %d persons, under 60%% of the average wage %s", q.Period, l.Insurance, l.WageBaseFen, l.Headcount, wage)})
+					break
+				}
+			}
+		}
+	}
+	active := !(e.Deregistered && e.DeregisteredOn <= q.AsOf)
+	if active && e.InIndustrialPark && e.EnrolledOn(domain.Pension, q.AsOf) == 0 {
+		flags = append(flags, Flag{FlagParkEmployerNotEnrolled, id, "industrial-park employer with no pension enrollment"})
+	}
+	if active && !e.Kind.Individual() && e.RiskClass == 3 && e.EnrolledOn(domain.WorkInjury, q.AsOf) == 0 {
+		flags = append(flags, Flag{FlagHighRiskWithoutWorkInjury, id, "risk class 3 employer with no work-injury enrollment"})
+	}
+	return flags
+}

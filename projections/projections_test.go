@@ -1,0 +1,190 @@
+package projections
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+func refEvents() []domain.Event {
+	var evs []domain.Event
+	for _, p := range domain.DefaultReferenceEvents() {
+		evs = append(evs, domain.Event{Body: p})
+	}
+	return evs
+}
+
+// randomEvents makes a plausible sequence of events for a few employers.
+func randomEvents(rng *rand.Rand, n int) []domain.Event {
+	evs := refEvents()
+	counties := []string{"360702", "360721", "360782", "360735"}
+	var ids []string
+	for len(evs) < n {
+		if len(ids) == 0 || rng.IntN(10) == 0 {
+			id := fmt.Sprintf("e%03d", len(ids))
+			ids = append(ids, id)
+			evs = append(evs, domain.Event{Envelope: domain.Envelope{EmployerID: id}, Body: domain.EmployerRegistered{
+				Profile:      domain.Profile{Name: id, County: counties[rng.IntN(len(counties))], Kind: domain.KindEnterprise, RiskClass: 1 + rng.IntN(3), InIndustrialPark: rng.IntN(3) == 0},
+				RegisteredOn: domain.MustDate("2006-04-01").AddDays(rng.IntN(20))}})
+			continue
+		}
+		id := ids[rng.IntN(len(ids))]
+		day := domain.MustDate("2006-05-01").AddDays(rng.IntN(240))
+		period := domain.MustPeriod("2006-04")
+		for range rng.IntN(7) {
+			period = period.Next()
+		}
+		ins := domain.Insurances[rng.IntN(len(domain.Insurances))]
+		var body domain.Payload
+		switch rng.IntN(9) {
+		case 0:
+			body = domain.SurveyCounted{AsOf: day, Workforce: int64(10 + rng.IntN(50))}
+		case 1:
+			body = domain.EnrollmentRecorded{Insurance: ins, Headcount: int64(5 + rng.IntN(40)), EffectiveOn: day}
+		case 2, 3:
+			body = domain.DeclarationFiled{DeclaredOn: day, Period: period, DueOn: (&domain.Reference{}).DueDate(period),
+				Lines: []domain.DeclaredLine{{Insurance: ins, Headcount: 10, WageBaseFen: 1000000, DueFen: domain.Fen(10000 + rng.IntN(90000))}}}
+		case 4, 5:
+			body = domain.PaymentReceived{PaidOn: day, AmountFen: domain.Fen(1000 + rng.IntN(80000)), ReceiptNo: fmt.Sprint("R", len(evs))}
+		case 6:
+			body = domain.WaiverGranted{DecidedOn: day, Kind: domain.WaiverLateFee, Insurance: ins, Period: period, AmountFen: domain.Fen(rng.IntN(500)), AccruedFeeFen: 600}
+		case 7:
+			body = domain.EnforcementStepRecorded{Step: domain.StepNotice, On: day, Deadline: day.AddDays(15), DocNo: "N"}
+		case 8:
+			body = domain.EmployerTransferred{On: day, To: counties[rng.IntN(len(counties))]}
+		}
+		evs = append(evs, domain.Event{Envelope: domain.Envelope{EmployerID: id}, Body: body})
+	}
+	for i := range evs {
+		evs[i].Seq = uint64(i + 1)
+		evs[i].N = uint64(i + 1)
+	}
+	return evs
+}
+
+func reportJSON(t *testing.T, l *Ledger, q Query) string {
+	t.Helper()
+	b, err := json.Marshal(l.Report(q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestFoldingInOnePassOrThroughASnapshotGivesIdenticalViews(t *testing.T) {
+	queries := []Query{
+		{Period: domain.MustPeriod("2006-06"), AsOf: domain.MustDate("2006-08-31")},
+		{Period: domain.MustPeriod("2006-11"), AsOf: domain.MustDate("2006-12-31")},
+	}
+	for seed := range uint64(25) {
+		rng := rand.New(rand.NewPCG(seed, 2006))
+		evs := randomEvents(rng, 60+rng.IntN(300))
+		whole := NewLedger()
+		for _, ev := range evs {
+			whole.Apply(ev)
+		}
+		cut := rng.IntN(len(evs))
+		first := NewLedger()
+		for _, ev := range evs[:cut] {
+			first.Apply(ev)
+		}
+		var buf bytes.Buffer
+		if err := first.Snapshot(&buf); err != nil {
+			t.Fatal(err)
+		}
+		second, err := RestoreLedger(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs { // replaying from the start must skip what the snapshot holds
+			second.Apply(ev)
+		}
+		for _, q := range queries {
+			a, b := reportJSON(t, whole, q), reportJSON(t, second, q)
+			if a != b {
+				t.Fatalf("seed %d, cut %d of %d, %v: views differ\none pass: %.400s\nsnapshot: %.400s", seed, cut, len(evs), q, a, b)
+			}
+		}
+		for id, e := range whole.Employers {
+			a, _ := json.Marshal(e.Account.Statement(domain.MustDate("2006-12-31"), domain.DefaultLateFees))
+			b, _ := json.Marshal(second.Employers[id].Account.Statement(domain.MustDate("2006-12-31"), domain.DefaultLateFees))
+			if string(a) != string(b) {
+				t.Fatalf("seed %d: employer %s statement differs after a snapshot", seed, id)
+			}
+		}
+	}
+}
+
+func TestRatesAreComputedAsTheDomainDefinesThem(t *testing.T) {
+	l := NewLedger()
+	seq := uint64(0)
+	apply := func(id string, body domain.Payload) {
+		seq++
+		l.Apply(domain.Event{Envelope: domain.Envelope{Seq: seq, N: seq, EmployerID: id}, Body: body})
+	}
+	for _, ev := range refEvents() {
+		seq++
+		ev.Seq = seq
+		l.Apply(ev)
+	}
+	reg := func(county string) domain.EmployerRegistered {
+		return domain.EmployerRegistered{Profile: domain.Profile{Name: "x", County: county, Kind: domain.KindEnterprise, RiskClass: 1}, RegisteredOn: domain.MustDate("2006-04-03")}
+	}
+	decl := func(period string, due domain.Fen) domain.DeclarationFiled {
+		p := domain.MustPeriod(period)
+		return domain.DeclarationFiled{DeclaredOn: p.Next().FirstDay(), Period: p, DueOn: l.Ref.DueDate(p),
+			Lines: []domain.DeclaredLine{{Insurance: domain.Pension, Headcount: 80, WageBaseFen: 100, DueFen: due}}}
+	}
+	// A: 80 insured of 96 surveyed, pays June in full on time.
+	apply("A", reg("360724"))
+	apply("A", domain.SurveyCounted{AsOf: domain.MustDate("2006-04-10"), Workforce: 96})
+	apply("A", domain.EnrollmentRecorded{Insurance: domain.Pension, Headcount: 80, EffectiveOn: domain.MustDate("2006-05-01")})
+	apply("A", decl("2006-05", 10000))
+	apply("A", decl("2006-06", 10000))
+	apply("A", domain.PaymentReceived{PaidOn: domain.MustDate("2006-07-10"), AmountFen: 20000, ReceiptNo: "A1"})
+	// B: 20 insured of 20 surveyed, pays June partly late.
+	apply("B", reg("360724"))
+	apply("B", domain.SurveyCounted{AsOf: domain.MustDate("2006-04-10"), Workforce: 20})
+	apply("B", domain.EnrollmentRecorded{Insurance: domain.Pension, Headcount: 20, EffectiveOn: domain.MustDate("2006-05-01")})
+	apply("B", decl("2006-06", 5000))
+	apply("B", domain.PaymentReceived{PaidOn: domain.MustDate("2006-08-01"), AmountFen: 3000, ReceiptNo: "B1"})
+	// C: enrolled but never declared June; counts as unpaid.
+	apply("C", reg("360724"))
+	apply("C", domain.EnrollmentRecorded{Insurance: domain.Pension, Headcount: 10, EffectiveOn: domain.MustDate("2006-05-01")})
+
+	r := l.Report(Query{Period: domain.MustPeriod("2006-06"), AsOf: domain.MustDate("2006-08-31")})
+	c, _ := r.County("360724")
+	p := c.Insurances[domain.Pension]
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"insured is the latest enrollment headcounts", p.Insured, int64(110)},
+		{"should insure is the survey, at least the insured", p.ShouldInsure, int64(96 + 20 + 10)},
+		{"coverage rate is insured over should insure", p.CoverageRate, Ratio{110, 126}},
+		{"paid insured counts employers with nothing outstanding on the period", p.PaidInsured, int64(80)},
+		{"contribution rate is paid insured over insured", p.ContributionRate, Ratio{80, 110}},
+		{"period due is the June lines", p.PeriodDueFen, domain.Fen(15000)},
+		// A's 20000 paid May then June in full; B's 3000 went to June.
+		{"period collected is principal paid on June lines", p.PeriodCollectedFen, domain.Fen(13000)},
+		{"cumulative runs from January through June", p.CumulativeDueFen, domain.Fen(25000)},
+		{"current-year arrears are overdue June principal", c.ArrearsCurrentYearFen, domain.Fen(2000)},
+		// A paid May (due 06-15) on 07-10, and B paid June (due 07-15) on 08-01: both overdue.
+		{"recovered counts principal paid after its due date", c.RecoveredFen, domain.Fen(13000)},
+	}
+	for _, tt := range checks {
+		if fmt.Sprint(tt.got) != fmt.Sprint(tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+	if city := r.City.Insurances[domain.Pension]; city.Insured != 110 || r.Groups[0].Insurances[domain.Pension].Insured != 110 {
+		t.Errorf("city and group 1 should sum the county: %d, %d", city.Insured, r.Groups[0].Insurances[domain.Pension].Insured)
+	}
+	if b, _ := json.Marshal(Ratio{1, 0}); string(b) != "null" {
+		t.Errorf("a rate with denominator 0 is %s, want null", b)
+	}
+}

@@ -1,0 +1,349 @@
+package projections
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// SnapshotBucket is the JetStream object store bucket that keeps snapshots of the views.
+const SnapshotBucket = "KUOZHENG_VIEWS"
+
+const snapshotObject = "views"
+
+// RunnerConfig configures a Runner.
+type RunnerConfig struct {
+	// SnapshotEvery is how many applied events trigger a snapshot (default 100,000); a snapshot
+	// is also taken when the runner has caught up and events arrived in the last SnapshotIdle.
+	SnapshotEvery uint64
+	SnapshotIdle  time.Duration
+	// NoSnapshots disables reading and writing snapshots.
+	NoSnapshots bool
+	Log         *slog.Logger
+	// Observe, if set, is told of applied events and snapshots, for metrics.
+	Observe Observer
+}
+
+// Observer is told what the runner does.
+type Observer interface {
+	Applied(n int, seq uint64)
+	Snapshot(seq uint64, size int, d time.Duration)
+}
+
+// Runner feeds the views from the stream with an ordered consumer, keeps the live report up to
+// date incrementally, and persists snapshots so that a restart resumes instead of replaying.
+type Runner struct {
+	store *eventstore.Store
+	cfg   RunnerConfig
+	log   *slog.Logger
+
+	mu       sync.RWMutex
+	ledger   *Ledger
+	dirty    map[string]bool
+	allDirty bool
+
+	liveMu    sync.Mutex
+	liveQuery Query
+	parts     map[string]contribution
+	cached    *Report
+
+	seq      atomic.Uint64
+	notifyMu sync.Mutex
+	notify   chan struct{}
+	ready    atomic.Bool
+
+	objects  jetstream.ObjectStore
+	snapSeq  uint64
+	snapMu   sync.Mutex
+	lastSnap time.Time
+	lastErr  atomic.Value
+	done     chan struct{}
+}
+
+// NewRunner makes a runner over store.
+func NewRunner(store *eventstore.Store, cfg RunnerConfig) *Runner {
+	if cfg.SnapshotEvery == 0 {
+		cfg.SnapshotEvery = 100_000
+	}
+	if cfg.SnapshotIdle == 0 {
+		cfg.SnapshotIdle = 30 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Runner{store: store, cfg: cfg, log: cfg.Log, ledger: NewLedger(), dirty: map[string]bool{}, parts: map[string]contribution{},
+		notify: make(chan struct{}), done: make(chan struct{})}
+}
+
+// Start restores the latest snapshot, if any, and follows the stream from there until ctx ends.
+// It returns once following has started; Ready reports when the views have caught up.
+func (r *Runner) Start(ctx context.Context) error {
+	if !r.cfg.NoSnapshots {
+		obs, err := r.store.JetStream().CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+			Bucket: SnapshotBucket, Description: "snapshots of kuozheng's views", Storage: jetstream.FileStorage})
+		if err != nil {
+			return fmt.Errorf("snapshot bucket: %w", err)
+		}
+		r.objects = obs
+		if err := r.restore(ctx); err != nil {
+			r.log.Warn("no usable snapshot; replaying the stream from the start", "err", err)
+		}
+	}
+	head, err := r.store.LastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	if r.seq.Load() >= head {
+		r.ready.Store(true)
+	}
+	from := r.seq.Load() + 1
+	start := time.Now()
+	go func() {
+		defer close(r.done)
+		err := r.store.Subscribe(ctx, from, func(ev domain.Event) error {
+			r.apply(ev)
+			if !r.ready.Load() && ev.Seq >= head {
+				r.ready.Store(true)
+				r.log.Info("views caught up", "seq", ev.Seq, "replayed", ev.Seq-from+1, "took", time.Since(start).Round(time.Millisecond))
+			}
+			r.maybeSnapshot(ctx, false)
+			return nil
+		})
+		if err != nil && !errors.Is(err, context.Canceled) {
+			r.lastErr.Store(err)
+			r.log.Error("following the stream stopped", "err", err)
+		}
+	}()
+	go r.idleSnapshots(ctx)
+	return nil
+}
+
+// Wait waits for the follower to stop after its context ended.
+func (r *Runner) Wait() { <-r.done }
+
+// Ready reports whether the views have caught up with the stream as it was at start.
+func (r *Runner) Ready() bool { return r.ready.Load() }
+
+// Seq is the last sequence the views reflect.
+func (r *Runner) Seq() uint64 { return r.seq.Load() }
+
+func (r *Runner) apply(ev domain.Event) {
+	r.mu.Lock()
+	r.ledger.Apply(ev)
+	if ev.EmployerID == "" {
+		r.allDirty = true
+	} else {
+		r.dirty[ev.EmployerID] = true
+	}
+	r.mu.Unlock()
+	r.seq.Store(ev.Seq)
+	if r.cfg.Observe != nil {
+		r.cfg.Observe.Applied(1, ev.Seq)
+	}
+	r.notifyMu.Lock()
+	close(r.notify)
+	r.notify = make(chan struct{})
+	r.notifyMu.Unlock()
+}
+
+// Changed returns a channel closed at the next applied event.
+func (r *Runner) Changed() <-chan struct{} {
+	r.notifyMu.Lock()
+	defer r.notifyMu.Unlock()
+	return r.notify
+}
+
+// WaitSeq waits until the views reflect seq (read-your-writes).
+func (r *Runner) WaitSeq(ctx context.Context, seq uint64) error {
+	for r.seq.Load() < seq {
+		ch := r.Changed()
+		if r.seq.Load() >= seq {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// View runs fn with the ledger held still; fn must not keep references past its return.
+func (r *Runner) View(fn func(l *Ledger)) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	fn(r.ledger)
+}
+
+// SetLive names the query kept up to date incrementally (the dashboard's default: today and the
+// period last due).
+func (r *Runner) SetLive(q Query) {
+	r.liveMu.Lock()
+	defer r.liveMu.Unlock()
+	if q != r.liveQuery {
+		r.liveQuery, r.cached, r.parts = q, nil, nil
+	}
+}
+
+// Report returns the figures for q. The live query costs only the employers changed since it
+// was last asked; any other query is computed from scratch.
+func (r *Runner) Report(q Query) *Report {
+	r.liveMu.Lock()
+	live := q == r.liveQuery
+	if !live {
+		r.liveMu.Unlock()
+		r.mu.RLock()
+		defer r.mu.RUnlock()
+		return r.ledger.Report(q)
+	}
+	defer r.liveMu.Unlock()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	seq := r.ledger.Seq
+	if r.cached != nil && r.cached.Seq == seq {
+		return r.cached
+	}
+	if r.parts == nil || r.allDirty {
+		r.parts = make(map[string]contribution, len(r.ledger.Employers))
+		for id, e := range r.ledger.Employers {
+			r.parts[id] = employerFigures(id, e, &r.ledger.Ref, q)
+		}
+		r.allDirty = false
+		clear(r.dirty)
+	}
+	for id := range r.dirty {
+		if e, ok := r.ledger.Employers[id]; ok {
+			r.parts[id] = employerFigures(id, e, &r.ledger.Ref, q)
+		}
+	}
+	clear(r.dirty)
+	ids := sortedIDs(r.ledger.Employers)
+	parts := make([]contribution, 0, len(ids))
+	for _, id := range ids {
+		parts = append(parts, r.parts[id])
+	}
+	r.cached = aggregate(&r.ledger.Ref, q, seq, parts)
+	return r.cached
+}
+
+func (r *Runner) restore(ctx context.Context) error {
+	info, err := r.objects.GetInfo(ctx, snapshotObject)
+	if err != nil {
+		return err
+	}
+	if v := info.Metadata["code_version"]; v != CodeVersion {
+		return fmt.Errorf("snapshot written by %q, this build folds %q", v, CodeVersion)
+	}
+	start := time.Now()
+	data, err := r.objects.GetBytes(ctx, snapshotObject)
+	if err != nil {
+		return err
+	}
+	l, err := RestoreLedger(bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.ledger, r.allDirty = l, true
+	r.mu.Unlock()
+	r.seq.Store(l.Seq)
+	r.snapSeq = l.Seq
+	r.log.Info("views restored from snapshot", "seq", l.Seq, "bytes", len(data), "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func (r *Runner) maybeSnapshot(ctx context.Context, idle bool) {
+	if r.objects == nil {
+		return
+	}
+	seq := r.seq.Load()
+	due := seq >= r.snapSeq+r.cfg.SnapshotEvery || (idle && seq > r.snapSeq)
+	if !due {
+		return
+	}
+	if err := r.SaveSnapshot(ctx); err != nil {
+		r.log.Warn("snapshot failed", "err", err)
+	}
+}
+
+func (r *Runner) idleSnapshots(ctx context.Context) {
+	t := time.NewTicker(r.cfg.SnapshotIdle)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if r.ready.Load() {
+				r.maybeSnapshot(ctx, true)
+			}
+		}
+	}
+}
+
+// SaveSnapshot writes the views' state now.
+func (r *Runner) SaveSnapshot(ctx context.Context) error {
+	if r.objects == nil {
+		return errors.New("snapshots are disabled")
+	}
+	r.snapMu.Lock()
+	defer r.snapMu.Unlock()
+	start := time.Now()
+	var buf bytes.Buffer
+	r.mu.RLock()
+	seq := r.ledger.Seq
+	err := r.ledger.Snapshot(&buf)
+	r.mu.RUnlock()
+	if err != nil {
+		return err
+	}
+	_, err = r.objects.Put(ctx, jetstream.ObjectMeta{Name: snapshotObject, Metadata: map[string]string{
+		"seq": strconv.FormatUint(seq, 10), "code_version": CodeVersion}}, &buf)
+	if err != nil {
+		return fmt.Errorf("store snapshot: %w", err)
+	}
+	r.snapSeq, r.lastSnap = seq, time.Now()
+	if r.cfg.Observe != nil {
+		r.cfg.Observe.Snapshot(seq, buf.Len(), time.Since(start))
+	}
+	r.log.Debug("snapshot stored", "seq", seq, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// LastSnapshot is when the last snapshot was stored (zero if none this run) and its sequence.
+func (r *Runner) LastSnapshot() (time.Time, uint64) {
+	r.snapMu.Lock()
+	defer r.snapMu.Unlock()
+	return r.lastSnap, r.snapSeq
+}
+
+// Rebuild folds the whole stream from sequence 1 through seq into a new ledger.
+func Rebuild(ctx context.Context, store *eventstore.Store, through uint64) (*Ledger, error) {
+	l := NewLedger()
+	if through == 0 {
+		return l, nil
+	}
+	stop := errors.New("done")
+	err := store.Subscribe(ctx, 1, func(ev domain.Event) error {
+		l.Apply(ev)
+		if ev.Seq >= through {
+			return stop
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, stop) {
+		return nil, err
+	}
+	return l, nil
+}

@@ -1,0 +1,66 @@
+package projections
+
+import (
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// Progress is one measure's progress against its target.
+type Progress struct {
+	Measure string `json:"measure"`
+	Target  int64  `json:"target"`
+	Actual  int64  `json:"actual"`
+	Rate    Ratio  `json:"rate"`
+}
+
+// TargetProgress is the city's and each county's progress against a year's targets.
+type TargetProgress struct {
+	Year     int                   `json:"year"`
+	AsOf     domain.Date           `json:"as_of"`
+	City     []Progress            `json:"city"`
+	Counties map[string][]Progress `json:"counties"`
+}
+
+// measures maps each target measure to the figure that meets it.
+var measures = []struct {
+	name   string
+	actual func(f *Figures) int64
+}{
+	{domain.TargetPensionInsured, func(f *Figures) int64 { return f.Insurances[domain.Pension].Insured }},
+	{domain.TargetPensionCollectedFen, func(f *Figures) int64 { return int64(f.Insurances[domain.Pension].YearCollectedFen) }},
+	{domain.TargetUnemploymentInsured, func(f *Figures) int64 { return f.Insurances[domain.Unemployment].Insured }},
+	{domain.TargetUnemploymentCollected, func(f *Figures) int64 { return int64(f.Insurances[domain.Unemployment].YearCollectedFen) }},
+	{domain.TargetMedicalInsured, func(f *Figures) int64 { return f.Insurances[domain.Medical].Insured }},
+	{domain.TargetWorkInjuryInsured, func(f *Figures) int64 { return f.Insurances[domain.WorkInjury].Insured }},
+	{domain.TargetMaternityInsured, func(f *Figures) int64 { return f.Insurances[domain.Maternity].Insured }},
+	{domain.TargetContractsSigned, func(f *Figures) int64 { return f.ContractsSigned }},
+}
+
+// Targets measures a report against the targets of its as-of year. Counties without a target
+// split get the city target shared in proportion to their should-insure pension population.
+func Targets(ref *domain.Reference, r *Report) TargetProgress {
+	tp := TargetProgress{Year: r.AsOf.Year(), AsOf: r.AsOf, City: []Progress{}, Counties: map[string][]Progress{}}
+	t, ok := ref.TargetsFor(r.AsOf.Year())
+	if !ok {
+		return tp
+	}
+	for _, m := range measures {
+		target := t.City[m.name]
+		actual := m.actual(r.City)
+		tp.City = append(tp.City, Progress{m.name, target, actual, Ratio{actual, target}})
+	}
+	cityShould := r.City.Insurances[domain.Pension].ShouldInsure
+	for _, c := range r.Counties {
+		var list []Progress
+		for _, m := range measures {
+			target, ok := t.Counties[c.Code][m.name]
+			if !ok && cityShould > 0 {
+				v, _ := domain.MulDivHalfUp(t.City[m.name], c.Insurances[domain.Pension].ShouldInsure, cityShould)
+				target = v
+			}
+			actual := m.actual(c)
+			list = append(list, Progress{m.name, target, actual, Ratio{actual, target}})
+		}
+		tp.Counties[c.Code] = list
+	}
+	return tp
+}

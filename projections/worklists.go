@@ -1,0 +1,68 @@
+package projections
+
+import (
+	"fmt"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// Work item kinds.
+const (
+	WorkNoticePastDeadline  = "notice_past_deadline"
+	WorkFindingPastDeadline = "finding_past_redeclare_by"
+	WorkAssessmentCandidate = "no_line_for_due_period"
+)
+
+// WorkItem is one thing a clerk should do.
+type WorkItem struct {
+	Kind       string      `json:"kind"`
+	EmployerID string      `json:"employer_id"`
+	Name       string      `json:"name"`
+	County     string      `json:"county"`
+	Since      domain.Date `json:"since"`
+	Detail     string      `json:"detail"`
+}
+
+// Worklist lists a clerk's work in the given counties (all when counties is nil) as of asOf:
+// notices past their deadline with arrears still owed and no later step, audit findings past
+// redeclare_by with no new declaration of the period, and enrolled employers with no line for the
+// last due period (candidates for a 110% assessment).
+func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem {
+	items := []WorkItem{}
+	due := DefaultPeriod(&l.Ref, asOf)
+	for _, id := range l.Order {
+		e := l.Employers[id]
+		county := e.CountyOn(asOf)
+		if !e.EnteredBy(asOf) || (counties != nil && !counties[county]) || (e.Deregistered && e.DeregisteredOn <= asOf) {
+			continue
+		}
+		item := func(kind string, since domain.Date, format string, args ...any) {
+			items = append(items, WorkItem{kind, id, e.Name, county, since, fmt.Sprintf(format, args...)})
+		}
+		st := e.Account.Statement(asOf, l.Ref.LateFees)
+		arrears := st.Totals.ArrearsCurrentYearFen + st.Totals.ArrearsPriorYearsFen
+		if steps := e.StepsThrough(asOf); len(steps) > 0 {
+			last := steps[len(steps)-1]
+			if last.Step == domain.StepNotice && last.Deadline < asOf && arrears > 0 {
+				item(WorkNoticePastDeadline, last.Deadline, "notice %s set %s as deadline; %s yuan still in arrears: escalate to inspection", last.DocNo, last.Deadline, arrears)
+			}
+		}
+		for _, f := range e.History.Findings {
+			if f.FoundOn > asOf || f.RedeclareBy >= asOf || f.Kind == domain.FindingUnregistered {
+				continue
+			}
+			if d, ok := e.History.Declarations[f.Period]; ok && d.DeclaredOn >= f.FoundOn && d.DeclaredOn <= asOf {
+				continue
+			}
+			item(WorkFindingPastDeadline, f.RedeclareBy, "%s finding of %s on %s %s: no re-declaration by %s", f.Kind, f.FoundOn, f.Insurance, f.Period, f.RedeclareBy)
+		}
+		if enrolled := e.EnrolledOn(domain.Pension, asOf) + e.EnrolledOn(domain.Medical, asOf); enrolled > 0 {
+			if _, ok := e.History.Declarations[due]; !ok {
+				if _, assessed := e.History.Assessed[due]; !assessed {
+					item(WorkAssessmentCandidate, l.Ref.DueDate(due), "no declaration or assessment for %s, due %s: assess at 110%% of the previous period", due, l.Ref.DueDate(due))
+				}
+			}
+		}
+	}
+	return items
+}
