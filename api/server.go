@@ -20,6 +20,7 @@ import (
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/projections"
 )
 
 // MaxBody is the largest request body accepted.
@@ -28,6 +29,8 @@ const MaxBody = 1 << 20
 // Config configures the HTTP API.
 type Config struct {
 	Store *eventstore.Store
+	// Runner serves the projection reads; without it they answer 503.
+	Runner *projections.Runner
 	// Tokens, when nil, makes every request an admin's (only for loopback listeners).
 	Tokens *Tokens
 	// Today gives the business date of reads and the latest date a write may carry.
@@ -111,6 +114,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/employers/{id}", s.auth(s.getEmployer))
 	s.mux.HandleFunc("GET /v1/employers/{id}/history", s.auth(s.getHistory))
 	s.mux.HandleFunc("GET /v1/verify", s.auth(s.verify))
+	s.readRoutes()
 }
 
 type ctxKey struct{}

@@ -264,3 +264,14 @@ func (r *Report) County(code string) (*Figures, bool) {
 }
 
 var _ json.Marshaler = Ratio{}
+
+// Sum adds up figures (for a scope of counties) under a name.
+func Sum(name string, parts []*Figures) *Figures {
+	f := newFigures()
+	f.Name = name
+	for _, p := range parts {
+		f.add(p)
+	}
+	f.finish()
+	return f
+}

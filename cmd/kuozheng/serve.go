@@ -14,6 +14,7 @@ import (
 
 	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/projections"
 )
 
 func serve(args []string, stdout, stderr io.Writer) error {
@@ -53,7 +54,16 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer led.close()
-	cfg := api.Config{Store: led.store, Log: log}
+	runner := projections.NewRunner(led.store, projections.RunnerConfig{Log: log})
+	if err := runner.Start(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		if err := runner.SaveSnapshot(context.Background()); err != nil {
+			log.Warn("snapshot at shutdown", "err", err)
+		}
+	}()
+	cfg := api.Config{Store: led.store, Runner: runner, Log: log}
 	if fixedToday != 0 {
 		cfg.Today = func() domain.Date { return fixedToday }
 	} else {

@@ -1,0 +1,467 @@
+package api
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/projections"
+	"github.com/xuri/excelize/v2"
+)
+
+// readRoutes registers the projection reads. Every read answers X-Ledger-Seq and honours
+// ?min_seq=N (read-your-writes, waiting up to 5 s).
+func (s *Server) readRoutes() {
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.HandleFunc("GET /v1/employers", s.auth(s.read(s.listEmployers)))
+	s.mux.HandleFunc("GET /v1/counties", s.auth(s.read(s.counties)))
+	s.mux.HandleFunc("GET /v1/counties/{code}", s.auth(s.read(s.county)))
+	s.mux.HandleFunc("GET /v1/groups", s.auth(s.read(s.groups)))
+	s.mux.HandleFunc("GET /v1/groups/{n}", s.auth(s.read(s.group)))
+	s.mux.HandleFunc("GET /v1/targets", s.auth(s.read(s.targets)))
+	s.mux.HandleFunc("GET /v1/worklists", s.auth(s.read(s.worklists)))
+	s.mux.HandleFunc("GET /v1/reports/monthly/{month}", s.auth(s.read(s.monthly)))
+	s.mux.HandleFunc("GET /v1/live", s.auth(s.live))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Runner == nil || !s.cfg.Runner.Ready() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "catching up"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "seq": s.cfg.Runner.Seq()})
+}
+
+// read wraps a projection read: the views must be running, min_seq is waited for, and the
+// sequence the answer reflects is sent back.
+func (s *Server) read(h func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.Runner == nil {
+			writeError(w, &domain.Error{Kind: domain.KindUnavailable, Detail: "the views are not running on this server"})
+			return
+		}
+		if v := r.URL.Query().Get("min_seq"); v != "" {
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				writeError(w, domain.Invalid("min_seq", "%q is not a sequence number", v))
+				return
+			}
+			ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+			err = s.cfg.Runner.WaitSeq(ctx, n)
+			cancel()
+			if err != nil {
+				w.Header().Set("Retry-After", "1")
+				writeError(w, &domain.Error{Kind: domain.KindUnavailable, Field: "min_seq",
+					Detail: fmt.Sprintf("the views reflect sequence %d, not yet %d; retry", s.cfg.Runner.Seq(), n)})
+				return
+			}
+		}
+		w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.cfg.Runner.Seq(), 10))
+		if err := h(w, r); err != nil {
+			writeError(w, err)
+		}
+	}
+}
+
+// query reads ?period= and ?as_of=; the defaults are today and the period last due.
+func (s *Server) query(r *http.Request) (projections.Query, error) {
+	asOf, err := s.asOf(r)
+	if err != nil {
+		return projections.Query{}, err
+	}
+	var ref *domain.Reference
+	s.cfg.Runner.View(func(l *projections.Ledger) { r := l.Ref; ref = &r })
+	q := projections.Query{AsOf: asOf, Period: projections.DefaultPeriod(ref, asOf)}
+	if v := r.URL.Query().Get("period"); v != "" {
+		p, err := domain.ParsePeriod(v)
+		if err != nil {
+			return q, domain.Invalid("period", "%v", err)
+		}
+		q.Period = p
+	}
+	return q, nil
+}
+
+// liveQuery is the default query, kept up to date incrementally.
+func (s *Server) liveQuery() projections.Query {
+	var q projections.Query
+	s.cfg.Runner.View(func(l *projections.Ledger) {
+		today := s.cfg.Today()
+		q = projections.Query{AsOf: today, Period: projections.DefaultPeriod(&l.Ref, today)}
+	})
+	s.cfg.Runner.SetLive(q)
+	return q
+}
+
+// scoped is a report cut to what the principal may read, with the city summed over those counties.
+type scoped struct {
+	Seq      uint64                 `json:"seq"`
+	AsOf     domain.Date            `json:"as_of"`
+	Period   domain.Period          `json:"period"`
+	Counties []*projections.Figures `json:"counties"`
+	City     *projections.Figures   `json:"city"`
+	Scope    string                 `json:"scope"`
+}
+
+func (s *Server) report(r *http.Request) (*projections.Report, error) {
+	q, err := s.query(r)
+	if err != nil {
+		return nil, err
+	}
+	s.liveQuery()
+	return s.cfg.Runner.Report(q), nil
+}
+
+func (s *Server) visible(p Principal) func(code string) bool {
+	ref := s.cfg.Store.Reference()
+	return func(code string) bool { return p.canReadCounty(code, ref) }
+}
+
+func (s *Server) counties(w http.ResponseWriter, r *http.Request) error {
+	rep, err := s.report(r)
+	if err != nil {
+		return err
+	}
+	p := principalOf(r)
+	see := s.visible(p)
+	out := scoped{Seq: rep.Seq, AsOf: rep.AsOf, Period: rep.Period, City: rep.City, Scope: "city"}
+	for _, c := range rep.Counties {
+		if see(c.Code) {
+			out.Counties = append(out.Counties, c)
+		}
+	}
+	if len(out.Counties) != len(rep.Counties) {
+		out.City, out.Scope = projections.Sum("", out.Counties), "visible counties"
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) county(w http.ResponseWriter, r *http.Request) error {
+	code := r.PathValue("code")
+	if err := s.cfg.Store.Reference().CheckCounty("code", code); err != nil {
+		return &domain.Error{Kind: domain.KindNotFound, Field: "code", Detail: err.(*domain.Error).Detail}
+	}
+	p := principalOf(r)
+	if !s.visible(p)(code) {
+		return forbidden("%s (%s) may not read county %s", p.Name, p.Role, code)
+	}
+	rep, err := s.report(r)
+	if err != nil {
+		return err
+	}
+	c, _ := rep.County(code)
+	writeJSON(w, http.StatusOK, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "county": c})
+	return nil
+}
+
+func (s *Server) groupVisible(p Principal, g *projections.Figures) bool {
+	ref := s.cfg.Store.Reference()
+	for _, gr := range ref.Groups {
+		if gr.N == g.Group {
+			for _, code := range gr.Counties {
+				if !p.canReadCounty(code, ref) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) groups(w http.ResponseWriter, r *http.Request) error {
+	rep, err := s.report(r)
+	if err != nil {
+		return err
+	}
+	p := principalOf(r)
+	out := []*projections.Figures{}
+	for _, g := range rep.Groups {
+		if s.groupVisible(p, g) {
+			out = append(out, g)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "groups": out})
+	return nil
+}
+
+func (s *Server) group(w http.ResponseWriter, r *http.Request) error {
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 1 || n > len(s.cfg.Store.Reference().Groups) {
+		return domain.NotFound("n", "no supervision group %q: groups are 1–%d", r.PathValue("n"), len(s.cfg.Store.Reference().Groups))
+	}
+	rep, err := s.report(r)
+	if err != nil {
+		return err
+	}
+	g := rep.Groups[n-1]
+	p := principalOf(r)
+	if !s.groupVisible(p, g) {
+		return forbidden("%s (%s) may not read group %d", p.Name, p.Role, n)
+	}
+	var counties []*projections.Figures
+	for _, c := range rep.Counties {
+		if c.Group == n {
+			counties = append(counties, c)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "group": g, "counties": counties})
+	return nil
+}
+
+func (s *Server) targets(w http.ResponseWriter, r *http.Request) error {
+	rep, err := s.report(r)
+	if err != nil {
+		return err
+	}
+	ref := s.cfg.Store.Reference()
+	tp := projections.Targets(ref, rep)
+	p := principalOf(r)
+	for code := range tp.Counties {
+		if !p.canReadCounty(code, ref) {
+			delete(tp.Counties, code)
+		}
+	}
+	writeJSON(w, http.StatusOK, tp)
+	return nil
+}
+
+func (s *Server) worklists(w http.ResponseWriter, r *http.Request) error {
+	asOf, err := s.asOf(r)
+	if err != nil {
+		return err
+	}
+	p := principalOf(r)
+	ref := s.cfg.Store.Reference()
+	allowed := map[string]bool{}
+	if c := r.URL.Query().Get("county"); c != "" {
+		if err := ref.CheckCounty("county", c); err != nil {
+			return err
+		}
+		if !p.canReadCounty(c, ref) {
+			return forbidden("%s (%s) may not read county %s", p.Name, p.Role, c)
+		}
+		allowed[c] = true
+	} else {
+		for _, c := range ref.Counties {
+			if p.canReadCounty(c.Code, ref) {
+				allowed[c.Code] = true
+			}
+		}
+	}
+	var items []projections.WorkItem
+	s.cfg.Runner.View(func(l *projections.Ledger) { items = l.Worklist(allowed, asOf) })
+	writeJSON(w, http.StatusOK, map[string]any{"as_of": asOf, "items": items})
+	return nil
+}
+
+// EmployerSummary is one row of the employer list.
+type EmployerSummary struct {
+	EmployerID string              `json:"employer_id"`
+	Name       string              `json:"name"`
+	County     string              `json:"county"`
+	Kind       domain.EmployerKind `json:"kind"`
+	OrgCode    string              `json:"org_code,omitempty"`
+	Registered bool                `json:"registered"`
+	Version    uint64              `json:"version"`
+}
+
+const pageSize = 100
+
+func (s *Server) listEmployers(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	p := principalOf(r)
+	ref := s.cfg.Store.Reference()
+	county := q.Get("county")
+	if county != "" {
+		if err := ref.CheckCounty("county", county); err != nil {
+			return err
+		}
+	}
+	page := 1
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return domain.Invalid("page", "%q is not a page number (1, 2, …)", v)
+		}
+		page = n
+	}
+	text := strings.ToLower(strings.TrimSpace(q.Get("q")))
+	var rows []EmployerSummary
+	s.cfg.Runner.View(func(l *projections.Ledger) {
+		for _, id := range l.Order {
+			e := l.Employers[id]
+			if (county != "" && e.County != county) || !p.canReadCounty(e.County, ref) {
+				continue
+			}
+			if text != "" && !strings.Contains(strings.ToLower(e.Name), text) && !strings.Contains(strings.ToLower(e.OrgCode), text) && !strings.HasPrefix(id, text) {
+				continue
+			}
+			rows = append(rows, EmployerSummary{id, e.Name, e.County, e.Kind, e.OrgCode, e.Registered, e.Version})
+		}
+	})
+	total := len(rows)
+	lo := min((page-1)*pageSize, total)
+	hi := min(lo+pageSize, total)
+	writeJSON(w, http.StatusOK, map[string]any{"total": total, "page": page, "page_size": pageSize, "employers": slices.Clip(rows[lo:hi])})
+	return nil
+}
+
+// monthly serves the monthly county report of month M: the figures at the end of M (or today,
+// if earlier), for the period last due by then (M−1, due on the 15th of M).
+func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
+	m, err := domain.ParsePeriod(r.PathValue("month"))
+	if err != nil {
+		return domain.Invalid("month", "%v", err)
+	}
+	asOf := min(m.LastDay(), s.cfg.Today())
+	if asOf < m.FirstDay() {
+		return domain.Invalid("month", "%s has not begun on %s", m, s.cfg.Today())
+	}
+	var ref *domain.Reference
+	s.cfg.Runner.View(func(l *projections.Ledger) { r := l.Ref; ref = &r })
+	rep := s.cfg.Runner.Report(projections.Query{AsOf: asOf, Period: projections.DefaultPeriod(ref, asOf)})
+	p := principalOf(r)
+	see := s.visible(p)
+	var rows []*projections.Figures
+	for _, c := range rep.Counties {
+		if see(c.Code) {
+			rows = append(rows, c)
+		}
+	}
+	format := r.URL.Query().Get("format")
+	name := fmt.Sprintf("kuozheng-monthly-%s", m)
+	switch format {
+	case "", "json":
+		writeJSON(w, http.StatusOK, map[string]any{"month": m, "seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "counties": rows, "city": projections.Sum("赣州市", rows)})
+	case "csv":
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, name))
+		cw := csv.NewWriter(w)
+		for _, row := range MonthlyRows(rep, rows) {
+			_ = cw.Write(row)
+		}
+		cw.Flush()
+	case "xlsx":
+		f := excelize.NewFile()
+		defer f.Close()
+		sheet := "月报 Monthly"
+		_ = f.SetSheetName("Sheet1", sheet)
+		for i, row := range MonthlyRows(rep, rows) {
+			cells := make([]any, len(row))
+			for j, v := range row {
+				if n, err := strconv.ParseInt(v, 10, 64); err == nil && i > 0 {
+					cells[j] = n
+				} else {
+					cells[j] = v
+				}
+			}
+			cell, _ := excelize.CoordinatesToCellName(1, i+1)
+			if err := f.SetSheetRow(sheet, cell, &cells); err != nil {
+				return err
+			}
+		}
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.xlsx"`, name))
+		return f.Write(w)
+	default:
+		return domain.Invalid("format", "unknown format %q: want json, csv or xlsx", format)
+	}
+	return nil
+}
+
+// MonthlyRows lays the monthly report out as rows: a bilingual header, then one row per county
+// and insurance. Money is in fen, rates in basis points of their exact value (rounded half up).
+func MonthlyRows(rep *projections.Report, counties []*projections.Figures) [][]string {
+	rows := [][]string{{"所属区县 county code", "区县 county", "险种 insurance", "参保人数 insured", "应参保人数 should insure",
+		"参保率 coverage (bp)", "足额缴费人数 paid insured", "缴费率 contribution (bp)", "当期应缴 period due (fen)",
+		"当期实缴 period collected (fen)", "当期征缴率 period collection (bp)", "累计应缴 cumulative due (fen)",
+		"累计实缴 cumulative collected (fen)", "累计征缴率 cumulative collection (bp)", "当年欠费 arrears current year (fen)",
+		"历年欠费 arrears prior years (fen)", "清欠 recovered (fen)", "期间 period", "截至 as of"}}
+	bp := func(r projections.Ratio) string {
+		if r.Den == 0 {
+			return ""
+		}
+		v, _ := domain.MulDivHalfUp(r.Num, 10000, r.Den)
+		return strconv.FormatInt(v, 10)
+	}
+	for _, c := range counties {
+		for _, ins := range domain.Insurances {
+			x := c.Insurances[ins]
+			rows = append(rows, []string{c.Code, c.Name, string(ins), i64(x.Insured), i64(x.ShouldInsure), bp(x.CoverageRate),
+				i64(x.PaidInsured), bp(x.ContributionRate), i64(int64(x.PeriodDueFen)), i64(int64(x.PeriodCollectedFen)),
+				bp(x.PeriodCollectionRate), i64(int64(x.CumulativeDueFen)), i64(int64(x.CumulativeCollectedFen)),
+				bp(x.CumulativeCollectionRate), i64(int64(x.ArrearsCurrentYearFen)), i64(int64(x.ArrearsPriorYearsFen)),
+				i64(int64(x.RecoveredFen)), rep.Period.String(), rep.AsOf.String()})
+		}
+	}
+	return rows
+}
+
+func i64(v int64) string { return strconv.FormatInt(v, 10) }
+
+// live streams server-sent events: each time the views advance, the sequence and the city's
+// headline figures for the default query; clients re-read what they show.
+func (s *Server) live(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Runner == nil {
+		writeError(w, &domain.Error{Kind: domain.KindUnavailable, Detail: "the views are not running on this server"})
+		return
+	}
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		writeError(w, &domain.Error{Kind: domain.KindUnavailable, Detail: "streaming is not supported here"})
+		return
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{})
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	send := func() bool {
+		q := s.liveQuery()
+		rep := s.cfg.Runner.Report(q)
+		b, _ := json.Marshal(map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "caught_up": s.cfg.Runner.Ready(),
+			"head": s.cfg.Store.Applied(), "city": rep.City})
+		if _, err := fmt.Fprintf(w, "id: %d\nevent: views\ndata: %s\n\n", rep.Seq, b); err != nil {
+			return false
+		}
+		fl.Flush()
+		return true
+	}
+	if !send() {
+		return
+	}
+	ping := time.NewTicker(15 * time.Second)
+	defer ping.Stop()
+	for {
+		changed := s.cfg.Runner.Changed()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-ping.C:
+			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
+				return
+			}
+			fl.Flush()
+		case <-changed:
+			// Coalesce bursts: at most a few updates a second.
+			select {
+			case <-time.After(200 * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			}
+			if !send() {
+				return
+			}
+		}
+	}
+}
