@@ -31,6 +31,8 @@ type Config struct {
 	Store *eventstore.Store
 	// Runner serves the projection reads; without it they answer 503.
 	Runner *projections.Runner
+	// Metrics, if set, serves /metrics and counts every request.
+	Metrics *Metrics
 	// Tokens, when nil, makes every request an admin's (only for loopback listeners).
 	Tokens *Tokens
 	// Today gives the business date of reads and the latest date a write may carry.
@@ -40,8 +42,9 @@ type Config struct {
 
 // Server is the HTTP API.
 type Server struct {
-	cfg Config
-	mux *http.ServeMux
+	cfg     Config
+	mux     *http.ServeMux
+	handler http.Handler
 }
 
 // New builds the API's handler.
@@ -54,6 +57,11 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
 	s.routes()
+	s.handler = s.mux
+	if cfg.Metrics != nil {
+		s.mux.Handle("GET /metrics", cfg.Metrics.Handler())
+		s.handler = cfg.Metrics.Instrument(s.mux)
+	}
 	return s
 }
 
@@ -65,7 +73,7 @@ var shanghai = func() *time.Location {
 }()
 
 // ServeHTTP serves the API.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // HTTPServer wraps the handler in a server with timeouts, so slow clients cannot hold it.
 func HTTPServer(addr string, h http.Handler) *http.Server {

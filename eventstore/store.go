@@ -546,3 +546,9 @@ func (s *Store) EmployerCounty(id string) (string, bool) {
 	}
 	return e.County, true
 }
+
+// Observe sends the store's events (appends, batches, conflicts, duplicates) to o from now on.
+func (s *Store) Observe(o Observer) {
+	s.cfg.Metrics = o
+	s.com.observe = o.Batch
+}

@@ -54,7 +54,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer led.close()
-	runner := projections.NewRunner(led.store, projections.RunnerConfig{Log: log})
+	metrics := api.NewMetrics()
+	led.store.Observe(metrics)
+	runner := projections.NewRunner(led.store, projections.RunnerConfig{Log: log, Observe: metrics})
+	metrics.Watch(led.store, runner)
 	if err := runner.Start(ctx); err != nil {
 		return err
 	}
@@ -63,7 +66,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			log.Warn("snapshot at shutdown", "err", err)
 		}
 	}()
-	cfg := api.Config{Store: led.store, Runner: runner, Log: log}
+	cfg := api.Config{Store: led.store, Runner: runner, Metrics: metrics, Log: log}
 	if fixedToday != 0 {
 		cfg.Today = func() domain.Date { return fixedToday }
 	} else {
