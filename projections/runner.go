@@ -347,3 +347,32 @@ func Rebuild(ctx context.Context, store *eventstore.Store, through uint64) (*Led
 	}
 	return l, nil
 }
+
+// ViewCheck is the outcome of comparing the live views with a rebuild from sequence 1.
+type ViewCheck struct {
+	Seq         uint64   `json:"seq"`
+	OK          bool     `json:"ok"`
+	Differences []string `json:"differences"`
+}
+
+// VerifyRebuild copies the live views at their current sequence, rebuilds the views from
+// sequence 1 through the same sequence, and compares the two as of asOf.
+func (r *Runner) VerifyRebuild(ctx context.Context, asOf domain.Date) (ViewCheck, error) {
+	var buf bytes.Buffer
+	r.mu.RLock()
+	err := r.ledger.Snapshot(&buf)
+	r.mu.RUnlock()
+	if err != nil {
+		return ViewCheck{}, err
+	}
+	live, err := RestoreLedger(&buf)
+	if err != nil {
+		return ViewCheck{}, err
+	}
+	rebuilt, err := Rebuild(ctx, r.store, live.Seq)
+	if err != nil {
+		return ViewCheck{}, fmt.Errorf("rebuild: %w", err)
+	}
+	diffs := Compare(live, rebuilt, VerifyQueries(&live.Ref, asOf))
+	return ViewCheck{Seq: live.Seq, OK: len(diffs) == 0, Differences: append([]string{}, diffs...)}, nil
+}

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/kuozheng/kuozheng/api"
-	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/projections"
 )
 
 // remote is how a command reaches a running server.
@@ -161,16 +161,22 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		return usageError{"verify takes at most one EMPLOYER id"}
 	}
 	ctx := context.Background()
-	var in eventstore.Integrity
+	var in api.Verification
 	if flagSet(fs, "data") || flagSet(fs, "nats") {
 		led, err := openLedger(ctx, sf, newLogger(io.Discard))
 		if err != nil {
 			return err
 		}
 		defer led.close()
-		if in, err = led.store.Verify(ctx); err != nil {
+		if in.Integrity, err = led.store.Verify(ctx); err != nil {
 			return err
 		}
+		fmt.Fprintln(stderr, "rebuilding every view from sequence 1 to compare with the live ones…")
+		vc, err := verifyViews(ctx, led, stderr)
+		if err != nil {
+			return err
+		}
+		in.Views, in.OK = &vc, in.OK && vc.OK
 	} else if err := rm.get(ctx, "/v1/verify", &in); err != nil {
 		return err
 	}
@@ -188,9 +194,37 @@ func verify(args []string, stdout, stderr io.Writer) error {
 			failed = failed || b.EmployerID == pos[0]
 		}
 	}
+	if in.Views != nil {
+		for _, d := range in.Views.Differences {
+			fmt.Fprintf(stdout, "VIEWS differ from a rebuild at sequence %d: %s\n", in.Views.Seq, d)
+		}
+		failed = failed || !in.Views.OK
+	}
 	if failed {
 		return fmt.Errorf("verification failed")
 	}
 	fmt.Fprintln(stdout, "ok: every hash chain and sequence link holds")
+	if in.Views != nil {
+		fmt.Fprintf(stdout, "ok: the views at sequence %d equal a rebuild from sequence 1\n", in.Views.Seq)
+	}
 	return nil
+}
+
+// verifyViews runs the views on an open ledger (from their snapshot, if any) until they catch up,
+// then compares them with a rebuild from sequence 1.
+func verifyViews(ctx context.Context, led *ledger, progress io.Writer) (projections.ViewCheck, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	runner := projections.NewRunner(led.store, projections.RunnerConfig{})
+	if err := runner.Start(ctx); err != nil {
+		return projections.ViewCheck{}, err
+	}
+	head := led.store.Applied()
+	if err := runner.WaitSeq(ctx, head); err != nil {
+		return projections.ViewCheck{}, err
+	}
+	vc, err := runner.VerifyRebuild(ctx, todayInShanghai())
+	cancel()
+	runner.Wait()
+	return vc, err
 }
