@@ -1,0 +1,149 @@
+package domain
+
+import (
+	"errors"
+	"testing"
+)
+
+func defaultRef() *Reference {
+	r := &Reference{}
+	for _, p := range DefaultReferenceEvents() {
+		r.Apply(p)
+	}
+	return r
+}
+
+// decide checks and decides cmd against e, then folds the events into e.
+func decide(t *testing.T, e *Employer, cmd Command) []Payload {
+	t.Helper()
+	ctx := Context{Ref: defaultRef(), Today: MustDate("2006-12-31")}
+	if err := cmd.Check(ctx); err != nil {
+		t.Fatalf("%T: %v", cmd, err)
+	}
+	ps, err := cmd.Decide(e, ctx)
+	if err != nil {
+		t.Fatalf("%T: %v", cmd, err)
+	}
+	for _, p := range ps {
+		e.Apply(Event{Envelope: Envelope{Seq: e.Version + 1, N: e.N + 1}, Body: p})
+	}
+	return ps
+}
+
+func registered(kind EmployerKind, risk int) *Employer {
+	return fold(EmployerRegistered{Profile: Profile{Name: "x", County: "360702", Kind: kind, RiskClass: risk}, RegisteredOn: MustDate("2006-04-01")})
+}
+
+func TestDueAmountsComeFromTheRateTableInForceOnThePeriodsFirstDay(t *testing.T) {
+	tests := []struct {
+		name string
+		kind EmployerKind
+		risk int
+		ins  string
+		base string
+		want Fen
+	}{
+		{"pension for a unit is 20% + 8%, rounded half up once", KindEnterprise, 1, "pension", "1234567", 345679},
+		{"unemployment for a unit is 2% + 1%", KindEnterprise, 1, "unemployment", "1234567", 37037},
+		{"medical for a unit is 6% + 2%", KindEnterprise, 1, "medical", "1234567", 98765},
+		{"work injury follows the risk class (class III: 2%)", KindEnterprise, 3, "work_injury", "1234567", 24691},
+		{"work injury class I is 0.5%", KindEnterprise, 1, "work_injury", "1234567", 6173},
+		{"maternity is 0.7%", KindEnterprise, 1, "maternity", "1234567", 8642},
+		{"individual payers pay pension at 20% of their base", KindFlexible, 1, "pension", "150000", 30000},
+		{"individual payers pay medical at 8%", KindIndividualBusiness, 1, "medical", "150050", 12004},
+		{"exactly half a fen rounds up (50 × 3% = 1.5)", KindEnterprise, 1, "unemployment", "50", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := registered(tt.kind, tt.risk)
+			ps := decide(t, e, &FileDeclaration{DeclaredOn: "2006-05-10", Period: "2006-04",
+				Lines: []DeclareLine{{Insurance: tt.ins, Headcount: "1", WageBaseFen: Number(tt.base)}}})
+			if got := ps[0].(DeclarationFiled).Lines[0].DueFen; got != tt.want {
+				t.Fatalf("due %d fen, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAssessmentForNoDeclarationIs110PercentOfThePreviousPeriod(t *testing.T) {
+	e := registered(KindEnterprise, 1)
+	decide(t, e, &FileDeclaration{DeclaredOn: "2006-05-10", Period: "2006-04",
+		Lines: []DeclareLine{{Insurance: "pension", Headcount: "10", WageBaseFen: "1234567"}}})
+	// 345679 × 110% = 380246.9 → 380247.
+	ps := decide(t, e, &MakeAssessment{AssessedOn: "2006-06-20", Period: "2006-05", Reason: AssessNoDeclaration})
+	if got := ps[0].(AssessmentMade).Lines[0].DueFen; got != 380247 {
+		t.Fatalf("first assessment %d, want 380247", got)
+	}
+	// A second assessed month is 110% of the assessed one: 380247 × 110% = 418271.7 → 418272.
+	ps = decide(t, e, &MakeAssessment{AssessedOn: "2006-07-20", Period: "2006-06", Reason: AssessNoDeclaration})
+	if got := ps[0].(AssessmentMade).Lines[0].DueFen; got != 418272 {
+		t.Fatalf("second assessment %d, want 418272", got)
+	}
+	// The declaration of 2006-05 settles its assessment.
+	decide(t, e, &FileDeclaration{DeclaredOn: "2006-07-25", Period: "2006-05",
+		Lines: []DeclareLine{{Insurance: "pension", Headcount: "10", WageBaseFen: "1000000"}}})
+	st := e.Account.Statement(MustDate("2006-07-25"), DefaultLateFees)
+	if l, _ := st.Line(LineKey{MustPeriod("2006-05"), Pension}); l.DueFen != 280000 {
+		t.Fatalf("settled line due %d, want 280000", l.DueFen)
+	}
+	// A declared period cannot be assessed for no declaration.
+	ctx := Context{Ref: defaultRef(), Today: MustDate("2006-12-31")}
+	cmd := &MakeAssessment{AssessedOn: "2006-08-01", Period: "2006-05", Reason: AssessNoDeclaration}
+	_ = cmd.Check(ctx)
+	if _, err := cmd.Decide(e, ctx); err == nil {
+		t.Fatal("assessing a declared period for no declaration was allowed")
+	}
+}
+
+func TestAuditFindingOfUnderReportedBaseAddsItsContributions(t *testing.T) {
+	e := registered(KindEnterprise, 1)
+	decide(t, e, &FileDeclaration{DeclaredOn: "2006-06-05", Period: "2006-05",
+		Lines: []DeclareLine{{Insurance: "pension", Headcount: "10", WageBaseFen: "1000000"}}})
+	ps := decide(t, e, &RecordAuditFinding{FoundOn: "2006-08-01", Kind: FindingUnderReportedBase, Period: "2006-05",
+		Insurance: "pension", ExtraWageBaseFen: "500000", RedeclareBy: "2006-08-31"})
+	if got := ps[0].(AuditFindingRecorded).DueFen; got != 140000 {
+		t.Fatalf("extra due %d, want 140000 (28%% of 500000)", got)
+	}
+	st := e.Account.Statement(MustDate("2006-08-01"), DefaultLateFees)
+	l, _ := st.Line(LineKey{MustPeriod("2006-05"), Pension})
+	// 420000 overdue from 2006-06-16 through 2006-08-01 (47 days) at 2‰: 39480.
+	if l.DueFen != 420000 || l.LateFeeFen != 39480 {
+		t.Fatalf("line due %d, fee %d; want 420000 and 39480", l.DueFen, l.LateFeeFen)
+	}
+	ps = decide(t, e, &RecordAuditFinding{FoundOn: "2006-08-02", Kind: FindingMissedWorkers, Period: "2006-05",
+		Insurance: "pension", ExtraHeadcount: "3", ExtraWageBaseFen: "300000", RedeclareBy: "2006-08-31"})
+	if got := ps[0].(AuditFindingRecorded).DueFen; got != 84000 || e.EnrolledOn(Pension, MustDate("2006-08-02")) != 3 {
+		t.Fatalf("missed workers: due %d, enrolled %d; want 84000 and 3 more", got, e.EnrolledOn(Pension, MustDate("2006-08-02")))
+	}
+}
+
+func TestWaiverAndDeregistrationRules(t *testing.T) {
+	e := registered(KindEnterprise, 1)
+	decide(t, e, &FileDeclaration{DeclaredOn: "2006-05-10", Period: "2006-04",
+		Lines: []DeclareLine{{Insurance: "pension", Headcount: "10", WageBaseFen: "1000000"}}})
+	ctx := Context{Ref: defaultRef(), Today: MustDate("2006-12-31")}
+	tests := []struct {
+		name  string
+		cmd   Command
+		field string
+	}{
+		{"a late-fee waiver above the fee owed is refused", &GrantWaiver{DecidedOn: "2006-05-20", Kind: WaiverLateFee, AuthorityDoc: "赣市劳社字〔2006〕1号", Reason: "r",
+			Insurance: "pension", Period: "2006-04", AmountFen: "999999"}, "amount_fen"},
+		{"a waiver of a line that does not exist is refused", &GrantWaiver{DecidedOn: "2006-05-20", Kind: WaiverLateFee, AuthorityDoc: "d", Reason: "r",
+			Insurance: "medical", Period: "2006-04", AmountFen: "1"}, "period"},
+		{"deregistration with arrears is refused", &Deregister{On: "2006-06-01", Reason: "closed"}, "on"},
+		{"nothing may be dated before the employer entered the ledger", &RecordPayment{PaidOn: "2006-03-31", AmountFen: "1", ReceiptNo: "R"}, "paid_on"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.cmd.Check(ctx); err != nil {
+				t.Fatalf("check: %v", err)
+			}
+			_, err := tt.cmd.Decide(e, ctx)
+			var de *Error
+			if !errors.As(err, &de) || de.Kind != KindConflict || de.Field != tt.field {
+				t.Fatalf("got %v, want a conflict on %s", err, tt.field)
+			}
+		})
+	}
+}
