@@ -63,7 +63,7 @@ type Runner struct {
 	ready    atomic.Bool
 
 	objects  jetstream.ObjectStore
-	snapSeq  uint64
+	snapSeq  atomic.Uint64
 	snapMu   sync.Mutex
 	lastSnap time.Time
 	lastErr  atomic.Value
@@ -258,7 +258,7 @@ func (r *Runner) restore(ctx context.Context) error {
 	r.ledger, r.allDirty = l, true
 	r.mu.Unlock()
 	r.seq.Store(l.Seq)
-	r.snapSeq = l.Seq
+	r.snapSeq.Store(l.Seq)
 	r.log.Info("views restored from snapshot", "seq", l.Seq, "bytes", len(data), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
@@ -268,7 +268,8 @@ func (r *Runner) maybeSnapshot(ctx context.Context, idle bool) {
 		return
 	}
 	seq := r.seq.Load()
-	due := seq >= r.snapSeq+r.cfg.SnapshotEvery || (idle && seq > r.snapSeq)
+	last := r.snapSeq.Load()
+	due := seq >= last+r.cfg.SnapshotEvery || (idle && seq > last)
 	if !due {
 		return
 	}
@@ -313,7 +314,8 @@ func (r *Runner) SaveSnapshot(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store snapshot: %w", err)
 	}
-	r.snapSeq, r.lastSnap = seq, time.Now()
+	r.snapSeq.Store(seq)
+	r.lastSnap = time.Now()
 	if r.cfg.Observe != nil {
 		r.cfg.Observe.Snapshot(seq, buf.Len(), time.Since(start))
 	}
@@ -325,7 +327,7 @@ func (r *Runner) SaveSnapshot(ctx context.Context) error {
 func (r *Runner) LastSnapshot() (time.Time, uint64) {
 	r.snapMu.Lock()
 	defer r.snapMu.Unlock()
-	return r.lastSnap, r.snapSeq
+	return r.lastSnap, r.snapSeq.Load()
 }
 
 // Rebuild folds the whole stream from sequence 1 through seq into a new ledger.

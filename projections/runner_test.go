@@ -1,0 +1,133 @@
+package projections_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
+	"github.com/kuozheng/kuozheng/projections"
+)
+
+var today = domain.MustDate("2006-12-31")
+
+func write(t *testing.T, s *eventstore.Store, employers, from int) {
+	t.Helper()
+	var reqs []eventstore.Request
+	for i := from; i < from+employers; i++ {
+		body := fmt.Sprintf("%08d", 300+i)
+		c, _ := domain.OrgCodeCheck(body)
+		code := body + "-" + string(c)
+		id := domain.EmployerIDForOrgCode(code)
+		reqs = append(reqs,
+			eventstore.Request{Create: true, Today: today, Command: &domain.RegisterEmployer{Name: "厂" + body, County: "360702", OrgCode: code, Kind: "enterprise", RiskClass: "1", RegisteredOn: "2006-04-03"}},
+			eventstore.Request{EmployerID: id, Today: today, Command: &domain.RecordEnrollment{Insurance: "pension", Headcount: domain.Number(fmt.Sprint(5 + i)), EffectiveOn: "2006-05-01"}},
+			eventstore.Request{EmployerID: id, Today: today, Command: &domain.FileDeclaration{DeclaredOn: "2006-06-05", Period: "2006-05",
+				Lines: []domain.DeclareLine{{Insurance: "pension", Headcount: "5", WageBaseFen: domain.Number(fmt.Sprint(100000 * (i + 1)))}}}},
+			eventstore.Request{EmployerID: id, Today: today, Command: &domain.RecordPayment{PaidOn: "2006-07-01", AmountFen: domain.Number(fmt.Sprint(20000 * (i + 1))), ReceiptNo: "R1"}},
+		)
+	}
+	for _, r := range s.ExecuteBulk(context.Background(), reqs) {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+}
+
+func waitSeq(t *testing.T, r *projections.Runner, seq uint64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.WaitSeq(ctx, seq); err != nil {
+		t.Fatalf("views did not reach %d: %v", seq, err)
+	}
+}
+
+func TestARestartResumesFromTheSnapshotAndEqualsARebuild(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	write(t, l.Store, 30, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	first := projections.NewRunner(l.Store, projections.RunnerConfig{})
+	if err := first.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitSeq(t, first, l.Store.Applied())
+	if err := first.SaveSnapshot(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, snapSeq := first.LastSnapshot()
+	cancel()
+	first.Wait()
+
+	write(t, l.Store, 10, 30) // events the snapshot does not hold
+	second := projections.NewRunner(l.Store, projections.RunnerConfig{})
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	if err := second.Start(ctx2); err != nil {
+		t.Fatal(err)
+	}
+	waitSeq(t, second, l.Store.Applied())
+	if second.Seq() <= snapSeq {
+		t.Fatalf("second runner at %d, snapshot at %d", second.Seq(), snapSeq)
+	}
+	rebuilt, err := projections.Rebuild(context.Background(), l.Store, second.Seq())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := projections.Query{Period: domain.MustPeriod("2006-05"), AsOf: today}
+	a, _ := json.Marshal(second.Report(q))
+	b, _ := json.Marshal(rebuilt.Report(q))
+	if string(a) != string(b) {
+		t.Fatalf("views after a restart differ from a rebuild:\n%.300s\n%.300s", a, b)
+	}
+	vc, err := second.VerifyRebuild(context.Background(), today)
+	if err != nil || !vc.OK {
+		t.Fatalf("verify: %+v %v", vc, err)
+	}
+	var insured int64
+	second.View(func(l *projections.Ledger) { insured = l.Report(q).City.Insurances[domain.Pension].Insured })
+	want := int64(0)
+	for i := range 40 {
+		want += int64(5 + i)
+	}
+	if insured != want {
+		t.Fatalf("pension insured %d, want %d", insured, want)
+	}
+}
+
+func TestTheLiveReportFollowsNewEventsIncrementally(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	write(t, l.Store, 5, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := projections.NewRunner(l.Store, projections.RunnerConfig{NoSnapshots: true})
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	q := projections.Query{Period: domain.MustPeriod("2006-05"), AsOf: today}
+	r.SetLive(q)
+	waitSeq(t, r, l.Store.Applied())
+	before := r.Report(q).City.Insurances[domain.Pension].PeriodCollectedFen
+	id := domain.EmployerIDForOrgCode(func() string { c, _ := domain.OrgCodeCheck("00000300"); return "00000300-" + string(c) }())
+	res, err := l.Store.Execute(context.Background(), eventstore.Request{EmployerID: id, Today: today,
+		Command: &domain.RecordPayment{PaidOn: "2006-07-02", AmountFen: "8000", ReceiptNo: "R2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSeq(t, r, res.Seq)
+	after := r.Report(q)
+	if got := after.City.Insurances[domain.Pension].PeriodCollectedFen; got != before+8000 {
+		t.Fatalf("collected %d after a payment of 8000 on %d", got, before)
+	}
+	var scratch *projections.Report
+	r.View(func(l *projections.Ledger) { scratch = l.Report(q) })
+	a, _ := json.Marshal(after)
+	b, _ := json.Marshal(scratch)
+	if string(a) != string(b) {
+		t.Fatal("the incremental live report differs from one computed from scratch")
+	}
+}
