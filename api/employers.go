@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -62,7 +63,30 @@ func (s *Server) readableEmployer(r *http.Request) (*domain.Employer, error) {
 	return e, nil
 }
 
+// waitStore honours ?min_seq= on reads served from the write side's state.
+func (s *Server) waitStore(r *http.Request) error {
+	v := r.URL.Query().Get("min_seq")
+	if v == "" {
+		return nil
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return domain.Invalid("min_seq", "%q is not a sequence number", v)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if err := s.cfg.Store.WaitApplied(ctx, n); err != nil {
+		return &domain.Error{Kind: domain.KindUnavailable, Field: "min_seq",
+			Detail: fmt.Sprintf("the ledger is at sequence %d, not yet %d; retry", s.cfg.Store.Applied(), n)}
+	}
+	return nil
+}
+
 func (s *Server) getEmployer(w http.ResponseWriter, r *http.Request) {
+	if err := s.waitStore(r); err != nil {
+		writeError(w, err)
+		return
+	}
 	asOf, err := s.asOf(r)
 	if err != nil {
 		writeError(w, err)
@@ -144,6 +168,10 @@ func BuildHistory(id string, raw []eventstore.RawEvent, throughSeq uint64, asOf 
 }
 
 func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
+	if err := s.waitStore(r); err != nil {
+		writeError(w, err)
+		return
+	}
 	q := r.URL.Query()
 	var through uint64
 	if v := q.Get("through_seq"); v != "" {
