@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,11 +13,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
+	"github.com/kuozheng/kuozheng/projections"
 )
 
 var today = domain.MustDate("2006-12-31")
@@ -38,6 +41,10 @@ type env struct {
 	l      *storetest.Ledger
 	srv    *httptest.Server
 	tokens *api.Tokens
+	// runner, when set, serves the projection reads.
+	runner *projections.Runner
+	// today, when set, is the server's business date instead of the package's today.
+	today domain.Date
 }
 
 // newEnv starts a ledger and serves the API without tokens (every request is an admin's).
@@ -52,6 +59,46 @@ func newEnv(t *testing.T) *env {
 func newAuthEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{t: t, l: storetest.Start(t, eventstore.Config{})}
+	e.loadTokens()
+	e.serve()
+	return e
+}
+
+// newReadEnv starts a ledger, a projection runner on it (caught up before it returns), and serves
+// the API with the tokens file of newAuthEnv and day as today's business date.
+func newReadEnv(t *testing.T, day domain.Date) *env {
+	t.Helper()
+	e := &env{t: t, l: storetest.Start(t, eventstore.Config{}), today: day}
+	e.loadTokens()
+	e.runner = startRunner(t, e.l.Store)
+	e.serve()
+	return e
+}
+
+// startRunner starts a projection runner (without snapshots) on store, stopped when the test
+// ends, and waits until it has caught up with the stream.
+func startRunner(t testing.TB, store *eventstore.Store) *projections.Runner {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := projections.NewRunner(store, projections.RunnerConfig{NoSnapshots: true})
+	if err := r.Start(ctx); err != nil {
+		cancel()
+		t.Fatalf("start the projection runner: %v", err)
+	}
+	t.Cleanup(func() { cancel(); r.Wait() })
+	storetest.CheckFor(t, 10*time.Second, 5*time.Millisecond, func() error {
+		if !r.Ready() {
+			return fmt.Errorf("the projection runner has not caught up (at sequence %d)", r.Seq())
+		}
+		return nil
+	})
+	return r
+}
+
+// loadTokens writes the test tokens file and loads it.
+func (e *env) loadTokens() {
+	t := e.t
+	t.Helper()
 	sum := sha256.Sum256([]byte(tokHashed))
 	entries := []map[string]any{
 		{"token": tokClerkA, "name": "a", "role": "clerk", "counties": []string{"360702"}},
@@ -72,13 +119,15 @@ func newAuthEnv(t *testing.T) *env {
 	if e.tokens, err = api.LoadTokens(path, e.l.Store.Reference(), nil); err != nil {
 		t.Fatalf("load tokens: %v", err)
 	}
-	e.serve()
-	return e
 }
 
 func (e *env) serve() {
 	e.t.Helper()
-	cfg := api.Config{Store: e.l.Store, Today: func() domain.Date { return today }}
+	day := today
+	if e.today != 0 {
+		day = e.today
+	}
+	cfg := api.Config{Store: e.l.Store, Runner: e.runner, Today: func() domain.Date { return day }}
 	if e.tokens != nil {
 		cfg.Tokens = e.tokens
 	}
@@ -87,9 +136,11 @@ func (e *env) serve() {
 	e.t.Cleanup(srv.Close)
 }
 
-// restart stops the ledger and starts it again on the same folder, with a new HTTP server.
+// restart stops the ledger and starts it again on the same folder, with a new HTTP server
+// (without a projection runner: the old one followed the stopped store).
 func (e *env) restart() {
 	e.t.Helper()
+	e.runner = nil
 	e.srv.Close()
 	e.l.Restart(e.t)
 	e.serve()

@@ -3,6 +3,7 @@ package api_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -47,6 +49,17 @@ var registeredRoutes = []string{
 	"GET /v1/employers/{id}",
 	"GET /v1/employers/{id}/history",
 	"GET /v1/verify",
+	"GET /readyz",
+	"GET /v1/employers",
+	"GET /v1/counties",
+	"GET /v1/counties/{code}",
+	"GET /v1/groups",
+	"GET /v1/groups/{n}",
+	"GET /v1/targets",
+	"GET /v1/worklists",
+	"GET /v1/reports/monthly/{month}",
+	"GET /v1/live",
+	"GET /metrics",
 }
 
 // specOp is one operation of openapi.yaml: its method, path template and documented statuses.
@@ -153,11 +166,37 @@ func TestOpenAPIIsWellFormed(t *testing.T) {
 		}
 	}
 	for _, need := range []string{"schemas/Error", "schemas/WriteResult", "schemas/EmployerView", "schemas/History",
-		"schemas/Integrity", "parameters/IdempotencyKey", "parameters/IfMatch", "securitySchemes/bearerAuth"} {
+		"schemas/Integrity", "parameters/IdempotencyKey", "parameters/IfMatch", "securitySchemes/bearerAuth",
+		"schemas/Figures", "schemas/InsuranceFigures", "schemas/CountiesReport", "schemas/MonthlyReport", "schemas/WorkItem",
+		"schemas/TargetProgress", "schemas/EmployerSummary", "schemas/EmployerList", "schemas/LiveEvent",
+		"parameters/Period", "parameters/MinSeq", "parameters/Format", "responses/ViewsUnavailable"} {
 		if !components[need] {
 			t.Errorf("openapi.yaml defines no components/%s", need)
 		}
 	}
+	// Rates are null when their denominator is 0 (API.md): the schema must allow both.
+	schema := specSchema(string(api.OpenAPI), "InsuranceFigures")
+	for _, rate := range []string{"coverage_rate", "contribution_rate", "period_collection_rate", "cumulative_collection_rate"} {
+		if !strings.Contains(schema, "        "+rate+":\n          type: [number, \"null\"]\n") {
+			t.Errorf("openapi.yaml: InsuranceFigures.%s is not documented as type: [number, \"null\"]", rate)
+		}
+	}
+}
+
+// specSchema returns the text of one schema under components/schemas.
+func specSchema(spec, name string) string {
+	_, rest, ok := strings.Cut(spec, "\n  schemas:\n")
+	if !ok {
+		return ""
+	}
+	_, rest, ok = strings.Cut(rest, "\n    "+name+":\n")
+	if !ok {
+		return ""
+	}
+	if loc := regexp.MustCompile(`(?m)^    \S`).FindStringIndex(rest); loc != nil {
+		rest = rest[:loc[0]]
+	}
+	return rest
 }
 
 // TestOpenAPIListsEveryRegisteredRoute: every route pattern in the package's source is in
@@ -234,14 +273,19 @@ func routesInSource(t *testing.T) []string {
 }
 
 // TestOpenAPIRoutesExistOnTheServer sends a request to every documented operation of the real
-// server: the mux must route it to one of our handlers (JSON answer; not Go's plain "404 page not
-// found", not 405), and the status it answers must be one the operation documents.
+// server, run with a projection runner and metrics so that reads answer: the mux must route it to
+// one of our handlers (JSON answer; not Go's plain "404 page not found", not 405), and the status
+// it answers must be one the operation documents. /v1/live must open an event stream and /metrics
+// answer Prometheus text.
 func TestOpenAPIRoutesExistOnTheServer(t *testing.T) {
 	ops, _ := parseSpec(t, api.OpenAPI)
 	l := storetest.Start(t, eventstore.Config{})
-	srv := httptest.NewServer(api.New(api.Config{Store: l.Store, Today: func() domain.Date { return domain.MustDate("2006-12-31") }}))
+	runner := startRunner(t, l.Store)
+	srv := httptest.NewServer(api.New(api.Config{Store: l.Store, Runner: runner, Metrics: api.NewMetrics(),
+		Today: func() domain.Date { return domain.MustDate("2006-12-31") }}))
 	defer srv.Close()
-	values := map[string]string{"id": uuid.NewString(), "kind": "rates"}
+	values := map[string]string{"id": uuid.NewString(), "kind": "rates", "code": "360702", "n": "1", "month": "2006-12"}
+	streams := map[string]string{"GET /v1/live": "text/event-stream", "GET /metrics": "text/plain"}
 	for _, o := range ops {
 		t.Run(o.route(), func(t *testing.T) {
 			path := specParam.ReplaceAllStringFunc(o.path, func(p string) string {
@@ -255,7 +299,9 @@ func TestOpenAPIRoutesExistOnTheServer(t *testing.T) {
 			if o.method == "post" || o.method == "put" || o.method == "patch" {
 				body = strings.NewReader(`{}`)
 			}
-			req, err := http.NewRequest(strings.ToUpper(o.method), srv.URL+path, body)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			req, err := http.NewRequestWithContext(ctx, strings.ToUpper(o.method), srv.URL+path, body)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -266,9 +312,20 @@ func TestOpenAPIRoutesExistOnTheServer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			raw, _ := io.ReadAll(res.Body)
-			res.Body.Close()
+			defer res.Body.Close()
 			ct := res.Header.Get("Content-Type")
+			if want, ok := streams[o.route()]; ok {
+				// An event stream never ends: the status and the media type are all there is to check.
+				if res.StatusCode != http.StatusOK || !strings.HasPrefix(ct, want) {
+					t.Fatalf("%s %s: %d with Content-Type %q, want 200 with %s", req.Method, path, res.StatusCode, ct, want)
+				}
+				if !slices.Contains(o.statuses, "200") {
+					t.Errorf("openapi.yaml:%d: %s does not document its 200", o.line, o.route())
+				}
+				cancel()
+				return
+			}
+			raw, _ := io.ReadAll(res.Body)
 			switch {
 			case res.StatusCode == http.StatusMethodNotAllowed:
 				t.Fatalf("%s %s: 405 (allowed: %q): the server has no such route", req.Method, path, res.Header.Get("Allow"))
@@ -279,6 +336,11 @@ func TestOpenAPIRoutesExistOnTheServer(t *testing.T) {
 			}
 			if !slices.Contains(o.statuses, res.Status[:3]) {
 				t.Errorf("%s %s answered %d, which openapi.yaml:%d does not document (%v): %s", req.Method, path, res.StatusCode, o.line, o.statuses, raw)
+			}
+			if o.method == "get" && strings.HasPrefix(o.path, "/v1/") && res.StatusCode == http.StatusOK && o.path != "/v1/verify" {
+				if res.Header.Get("X-Ledger-Seq") == "" {
+					t.Errorf("%s %s: 200 without X-Ledger-Seq", req.Method, path)
+				}
 			}
 			if res.StatusCode >= 400 {
 				var e struct {

@@ -295,7 +295,7 @@ func (s *Server) listEmployers(w http.ResponseWriter, r *http.Request) error {
 		page = n
 	}
 	text := strings.ToLower(strings.TrimSpace(q.Get("q")))
-	var rows []EmployerSummary
+	rows := []EmployerSummary{}
 	s.cfg.Runner.View(func(l *projections.Ledger) {
 		for _, id := range l.Order {
 			e := l.Employers[id]
@@ -358,7 +358,8 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 		for i, row := range MonthlyRows(rep, rows) {
 			cells := make([]any, len(row))
 			for j, v := range row {
-				if n, err := strconv.ParseInt(v, 10, 64); err == nil && i > 0 {
+				// Codes and names stay text; figures become numbers.
+				if n, err := strconv.ParseInt(v, 10, 64); err == nil && i > 0 && j >= 3 {
 					cells[j] = n
 				} else {
 					cells[j] = v
@@ -437,13 +438,14 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		fl.Flush()
 		return true
 	}
+	// Listen before reading, so an event applied while a report is built still wakes us.
+	changed := s.cfg.Runner.Changed()
 	if !send() {
 		return
 	}
 	ping := time.NewTicker(15 * time.Second)
 	defer ping.Stop()
 	for {
-		changed := s.cfg.Runner.Changed()
 		select {
 		case <-r.Context().Done():
 			return
@@ -459,6 +461,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 			case <-r.Context().Done():
 				return
 			}
+			changed = s.cfg.Runner.Changed()
 			if !send() {
 				return
 			}

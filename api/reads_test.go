@@ -1,0 +1,865 @@
+package api_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// readDay is the business date of the read tests: the ledger below runs from April to August 2006.
+var readDay = domain.MustDate("2006-08-31")
+
+// The pension rate of enterprises in 2006, employer + employee, in basis points.
+const pensionBP = 2800
+
+// insFigures is InsuranceFigures as a client decodes it; rates are kept raw to tell null apart.
+type insFigures struct {
+	Insured                  int64           `json:"insured"`
+	ShouldInsure             int64           `json:"should_insure"`
+	CoverageRate             json.RawMessage `json:"coverage_rate"`
+	PaidInsured              int64           `json:"paid_insured"`
+	ContributionRate         json.RawMessage `json:"contribution_rate"`
+	PeriodDueFen             int64           `json:"period_due_fen"`
+	PeriodCollectedFen       int64           `json:"period_collected_fen"`
+	PeriodCollectionRate     json.RawMessage `json:"period_collection_rate"`
+	CumulativeDueFen         int64           `json:"cumulative_due_fen"`
+	CumulativeCollectedFen   int64           `json:"cumulative_collected_fen"`
+	CumulativeCollectionRate json.RawMessage `json:"cumulative_collection_rate"`
+	ArrearsCurrentYearFen    int64           `json:"arrears_current_year_fen"`
+	ArrearsPriorYearsFen     int64           `json:"arrears_prior_years_fen"`
+	RecoveredFen             int64           `json:"recovered_fen"`
+}
+
+// sums lists the figures that add up across counties.
+func (x *insFigures) sums() []int64 {
+	return []int64{x.Insured, x.ShouldInsure, x.PaidInsured, x.PeriodDueFen, x.PeriodCollectedFen, x.CumulativeDueFen,
+		x.CumulativeCollectedFen, x.ArrearsCurrentYearFen, x.ArrearsPriorYearsFen, x.RecoveredFen}
+}
+
+// figures is Figures as a client decodes it.
+type figures struct {
+	Code                  string                 `json:"code"`
+	Name                  string                 `json:"name"`
+	Group                 int                    `json:"group"`
+	Employers             int64                  `json:"employers"`
+	Insurances            map[string]*insFigures `json:"insurances"`
+	ArrearsCurrentYearFen int64                  `json:"arrears_current_year_fen"`
+	ArrearsPriorYearsFen  int64                  `json:"arrears_prior_years_fen"`
+	RecoveredFen          int64                  `json:"recovered_fen"`
+	LateFeeFen            int64                  `json:"late_fee_fen"`
+	ContractsSigned       int64                  `json:"contracts_signed"`
+	Flags                 []json.RawMessage      `json:"flags"`
+}
+
+func (f *figures) sums() []int64 {
+	out := []int64{f.Employers, f.ArrearsCurrentYearFen, f.ArrearsPriorYearsFen, f.RecoveredFen, f.LateFeeFen, f.ContractsSigned, int64(len(f.Flags))}
+	for _, ins := range domain.Insurances {
+		if x := f.Insurances[string(ins)]; x != nil {
+			out = append(out, x.sums()...)
+		}
+	}
+	return out
+}
+
+func (f *figures) pension() *insFigures { return f.Insurances[string(domain.Pension)] }
+
+// sumFigures adds up the additive figures of parts, as the server should for a group or the city.
+func sumFigures(parts []*figures) []int64 {
+	var out []int64
+	for _, p := range parts {
+		s := p.sums()
+		if out == nil {
+			out = make([]int64, len(s))
+		}
+		for i, v := range s {
+			out[i] += v
+		}
+	}
+	return out
+}
+
+type countiesAnswer struct {
+	Seq      int64      `json:"seq"`
+	AsOf     string     `json:"as_of"`
+	Period   string     `json:"period"`
+	Counties []*figures `json:"counties"`
+	City     *figures   `json:"city"`
+	Scope    string     `json:"scope"`
+}
+
+func (a *countiesAnswer) county(t testing.TB, code string) *figures {
+	t.Helper()
+	for _, c := range a.Counties {
+		if c.Code == code {
+			return c
+		}
+	}
+	t.Fatalf("no county %s in the answer", code)
+	return nil
+}
+
+func (a *countiesAnswer) codes() []string {
+	var out []string
+	for _, c := range a.Counties {
+		out = append(out, c.Code)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// decode decodes a JSON answer into v, failing the test unless it is a 200.
+func decode(t testing.TB, r resp, v any) {
+	t.Helper()
+	if r.Status != http.StatusOK {
+		t.Fatalf("answer %s, want 200", r)
+	}
+	if err := json.Unmarshal(r.Raw, v); err != nil {
+		t.Fatalf("answer does not decode: %v: %s", err, r.Raw)
+	}
+}
+
+// wantRate checks a rate: null when den is 0, else the number num/den exactly (rates are not rounded).
+func wantRate(t testing.TB, what string, raw json.RawMessage, num, den int64) {
+	t.Helper()
+	if raw == nil {
+		t.Errorf("%s is missing", what)
+		return
+	}
+	if den == 0 {
+		if string(raw) != "null" {
+			t.Errorf("%s = %s, want null (denominator 0)", what, raw)
+		}
+		return
+	}
+	got, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil {
+		t.Errorf("%s = %s, want the number %d/%d", what, raw, num, den)
+		return
+	}
+	if want := float64(num) / float64(den); got != want {
+		t.Errorf("%s = %v, want %d/%d = %v", what, got, num, den, want)
+	}
+}
+
+// wantRatesConsistent checks the four rates of every insurance against their own parts.
+func wantRatesConsistent(t testing.TB, label string, f *figures) {
+	t.Helper()
+	if len(f.Insurances) != len(domain.Insurances) {
+		t.Errorf("%s: insurances %v, want all five", label, f.Insurances)
+	}
+	for _, ins := range domain.Insurances {
+		x := f.Insurances[string(ins)]
+		if x == nil {
+			t.Errorf("%s: no %s figures", label, ins)
+			continue
+		}
+		w := label + " " + string(ins)
+		wantRate(t, w+" coverage_rate", x.CoverageRate, x.Insured, x.ShouldInsure)
+		wantRate(t, w+" contribution_rate", x.ContributionRate, x.PaidInsured, x.Insured)
+		wantRate(t, w+" period_collection_rate", x.PeriodCollectionRate, x.PeriodCollectedFen, x.PeriodDueFen)
+		wantRate(t, w+" cumulative_collection_rate", x.CumulativeCollectionRate, x.CumulativeCollectedFen, x.CumulativeDueFen)
+	}
+}
+
+// pensionDue is what the ledger must compute for a pension line: round_half_up(base × 2800 / 10000).
+func pensionDue(wageBaseFen int64) int64 { return (wageBaseFen*pensionBP*2 + 10000) / 20000 }
+
+// bpHalfUp is num/den in basis points, rounded half up (the monthly report's rates).
+func bpHalfUp(num, den int64) string {
+	if den == 0 {
+		return ""
+	}
+	return strconv.FormatInt((num*10000*2+den)/(2*den), 10)
+}
+
+// readLedger is the small ledger the read tests run against, with what the tests need of it.
+type readLedger struct {
+	*env
+	a, b, c, d, e string // employer ids
+	lastSeq       int64
+}
+
+// The employers of readLedger:
+//
+//	A 360702 (group 1): survey 10, pension 8;  declares 2006-06 and 2006-07, pays both in full on time.
+//	B 360702 (group 1): survey 7, pension 5;   declares both, pays 100000 of 2006-06 late, nothing of 2006-07.
+//	C 360721 (group 1): survey 4, pension 4;   declares nothing (a candidate for assessment).
+//	D 360782 (group 2): survey 6, pension 6;   declares both, pays nothing; a notice with deadline 2006-08-20.
+//	E 360722 (group 3): survey 3, pension 3;   declares both, pays both in full on time.
+const (
+	baseA, baseB, baseD, baseE = 1234567, 600003, 300000, 200000
+	partB                      = 100000
+)
+
+func newReadLedger(t *testing.T) *readLedger {
+	t.Helper()
+	l := &readLedger{env: newReadEnv(t, readDay)}
+	write := func(path, body string) {
+		t.Helper()
+		l.lastSeq = l.mustWrite(t, path, tokAdmin, body).num("seq")
+	}
+	employer := func(n int, name, county string, workforce, insured int) string {
+		t.Helper()
+		r := l.mustWrite(t, "/v1/employers", tokAdmin, fmt.Sprintf(
+			`{"name":%q,"county":%q,"org_code":%q,"kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`, name, county, orgCode(n)))
+		id := r.str("employer_id")
+		write(empPath(id, "surveys"), fmt.Sprintf(`{"as_of":"2006-04-20","workforce":%d}`, workforce))
+		write(empPath(id, "enrollments"), fmt.Sprintf(`{"insurance":"pension","headcount":%d,"effective_on":"2006-05-01"}`, insured))
+		return id
+	}
+	declare := func(id, period, declaredOn string, headcount int, base int64) {
+		t.Helper()
+		write(empPath(id, "declarations"), fmt.Sprintf(
+			`{"declared_on":%q,"period":%q,"lines":[{"insurance":"pension","headcount":%d,"wage_base_fen":%d}]}`, declaredOn, period, headcount, base))
+	}
+	l.a = employer(20000001, "赣南钨业有限公司", "360702", 10, 8)
+	l.b = employer(20000002, "章贡纺织厂", "360702", 7, 5)
+	l.c = employer(20000003, "赣县稀土公司", "360721", 4, 4)
+	l.d = employer(20000004, "南康家具厂", "360782", 6, 6)
+	l.e = employer(20000005, "信丰脐橙公司", "360722", 3, 3)
+	for _, x := range []struct {
+		id        string
+		headcount int
+		base      int64
+	}{{l.a, 8, baseA}, {l.b, 5, baseB}, {l.d, 6, baseD}, {l.e, 3, baseE}} {
+		declare(x.id, "2006-06", "2006-07-05", x.headcount, x.base)
+		declare(x.id, "2006-07", "2006-08-05", x.headcount, x.base)
+	}
+	write(empPath(l.a, "payments"), allocated("A-06", pensionDue(baseA), "2006-07-10", "2006-06"))
+	write(empPath(l.a, "payments"), allocated("A-07", pensionDue(baseA), "2006-08-10", "2006-07"))
+	write(empPath(l.b, "payments"), allocated("B-06", partB, "2006-07-25", "2006-06"))
+	write(empPath(l.e, "payments"), allocated("E-06", pensionDue(baseE), "2006-07-14", "2006-06"))
+	write(empPath(l.e, "payments"), allocated("E-07", pensionDue(baseE), "2006-08-14", "2006-07"))
+	write(empPath(l.d, "enforcement"), `{"step":"notice","on":"2006-08-01","doc_no":"限改[2006]7号","deadline":"2006-08-20"}`)
+	return l
+}
+
+// allocated is a payment allocated in full to one pension period.
+func allocated(receipt string, fen int64, paidOn, period string) string {
+	return fmt.Sprintf(`{"paid_on":%q,"amount_fen":%d,"receipt_no":%q,"allocations":[{"insurance":"pension","period":%q,"amount_fen":%d}]}`,
+		paidOn, fen, receipt, period, fen)
+}
+
+func (l *readLedger) counties(t testing.TB, query, token string) *countiesAnswer {
+	t.Helper()
+	var a countiesAnswer
+	decode(t, l.get(t, "/v1/counties"+query, token), &a)
+	return &a
+}
+
+// rawGet is a GET whose answer is not JSON (csv, xlsx).
+func (l *readLedger) rawGet(t testing.TB, path, token string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, l.srv.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := l.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, body
+}
+
+func TestProjectionReadsOverASmallLedger(t *testing.T) {
+	t.Parallel()
+	l := newReadLedger(t)
+	june := fmt.Sprintf("?period=2006-06&as_of=2006-08-31&min_seq=%d", l.lastSeq)
+
+	t.Run("county figures for 2006-06 as of 2006-08-31 are the hand-computed ones", func(t *testing.T) {
+		r := l.get(t, "/v1/counties"+june, tokAdmin)
+		if seq, err := strconv.ParseInt(r.Header.Get("X-Ledger-Seq"), 10, 64); err != nil || seq < l.lastSeq {
+			t.Errorf("X-Ledger-Seq %q, want at least the last write's %d", r.Header.Get("X-Ledger-Seq"), l.lastSeq)
+		}
+		var a countiesAnswer
+		decode(t, r, &a)
+		if a.AsOf != "2006-08-31" || a.Period != "2006-06" || len(a.Counties) != 19 || a.Scope != "city" {
+			t.Fatalf("as_of %s, period %s, %d counties, scope %q: want 2006-08-31, 2006-06, 19, city", a.AsOf, a.Period, len(a.Counties), a.Scope)
+		}
+		c := a.county(t, "360702")
+		p := c.pension()
+		due := pensionDue(baseA) + pensionDue(baseB)
+		collected := pensionDue(baseA) + partB
+		arrears := (pensionDue(baseB) - partB) + pensionDue(baseB) // B's 2006-06 rest and its whole 2006-07
+		want := []struct {
+			name      string
+			got, want int64
+		}{
+			{"employers", c.Employers, 2},
+			{"pension insured", p.Insured, 8 + 5},
+			{"pension should_insure", p.ShouldInsure, 10 + 7},
+			{"pension paid_insured (only A paid 2006-06 in full)", p.PaidInsured, 8},
+			{"pension period_due_fen", p.PeriodDueFen, due},
+			{"pension period_due_fen (written out)", p.PeriodDueFen, 345679 + 168001},
+			{"pension period_collected_fen", p.PeriodCollectedFen, collected},
+			{"pension cumulative_due_fen (no earlier 2006 lines)", p.CumulativeDueFen, due},
+			{"pension cumulative_collected_fen", p.CumulativeCollectedFen, collected},
+			{"pension arrears_current_year_fen", p.ArrearsCurrentYearFen, arrears},
+			{"county arrears_current_year_fen", c.ArrearsCurrentYearFen, arrears},
+			{"pension arrears_prior_years_fen", p.ArrearsPriorYearsFen, 0},
+			{"pension recovered_fen (B paid after 2006-07-15)", p.RecoveredFen, partB},
+			{"unemployment should_insure (the survey counts every insurance)", c.Insurances["unemployment"].ShouldInsure, 17},
+		}
+		for _, w := range want {
+			if w.got != w.want {
+				t.Errorf("360702 %s = %d, want %d", w.name, w.got, w.want)
+			}
+		}
+		wantRate(t, "360702 pension coverage_rate", p.CoverageRate, 13, 17)
+		wantRate(t, "360702 pension contribution_rate", p.ContributionRate, 8, 13)
+		wantRate(t, "360702 pension period_collection_rate", p.PeriodCollectionRate, collected, due)
+		wantRate(t, "360702 unemployment coverage_rate (0 insured of 17)", c.Insurances["unemployment"].CoverageRate, 0, 17)
+		wantRate(t, "360702 unemployment contribution_rate (nobody insured)", c.Insurances["unemployment"].ContributionRate, 0, 0)
+		for _, f := range a.Counties {
+			wantRatesConsistent(t, f.Code, f)
+		}
+		wantRatesConsistent(t, "city", a.City)
+	})
+
+	t.Run("a county with no employers has every rate null", func(t *testing.T) {
+		a := l.counties(t, june, tokAdmin)
+		c := a.county(t, "360724")
+		if c.Employers != 0 || slices.ContainsFunc(c.sums(), func(v int64) bool { return v != 0 }) {
+			t.Errorf("360724 has figures %v, want all 0", c.sums())
+		}
+		for _, ins := range domain.Insurances {
+			x := c.Insurances[string(ins)]
+			for name, raw := range map[string]json.RawMessage{"coverage_rate": x.CoverageRate, "contribution_rate": x.ContributionRate,
+				"period_collection_rate": x.PeriodCollectionRate, "cumulative_collection_rate": x.CumulativeCollectionRate} {
+				if string(raw) != "null" {
+					t.Errorf("360724 %s %s = %s, want null", ins, name, raw)
+				}
+			}
+		}
+	})
+
+	t.Run("the city sums every county", func(t *testing.T) {
+		a := l.counties(t, june, tokAdmin)
+		if got, want := a.City.sums(), sumFigures(a.Counties); !slices.Equal(got, want) {
+			t.Errorf("city %v, want the sum of the counties %v", got, want)
+		}
+		if p := a.City.pension(); p.Insured != 26 || p.ShouldInsure != 30 {
+			t.Errorf("city pension insured %d of %d, want 26 of 30", p.Insured, p.ShouldInsure)
+		}
+	})
+
+	t.Run("a group sums its counties", func(t *testing.T) {
+		var g struct {
+			Group    *figures   `json:"group"`
+			Counties []*figures `json:"counties"`
+		}
+		decode(t, l.get(t, "/v1/groups/1"+june, tokAdmin), &g)
+		var codes []string
+		for _, c := range g.Counties {
+			codes = append(codes, c.Code)
+		}
+		slices.Sort(codes)
+		if want := []string{"360702", "360721", "360724", "360771"}; !slices.Equal(codes, want) {
+			t.Fatalf("group 1 counties %v, want %v", codes, want)
+		}
+		if got, want := g.Group.sums(), sumFigures(g.Counties); !slices.Equal(got, want) {
+			t.Errorf("group 1 %v, want the sum of its counties %v", got, want)
+		}
+		if p := g.Group.pension(); g.Group.Group != 1 || p.Insured != 13+4 || p.ShouldInsure != 17+4 {
+			t.Errorf("group %d pension insured %d of %d, want group 1 with 17 of 21", g.Group.Group, p.Insured, p.ShouldInsure)
+		}
+		wantRatesConsistent(t, "group 1", g.Group)
+		var all struct {
+			Groups []*figures `json:"groups"`
+		}
+		decode(t, l.get(t, "/v1/groups"+june, tokAdmin), &all)
+		if len(all.Groups) != 6 || !slices.Equal(all.Groups[0].sums(), g.Group.sums()) {
+			t.Errorf("/v1/groups: %d groups, the first %v: want 6, the first as /v1/groups/1", len(all.Groups), all.Groups)
+		}
+	})
+
+	t.Run("tokens cut the reads to their scope", func(t *testing.T) {
+		group1 := []string{"360702", "360721", "360724", "360771"}
+		cases := []struct {
+			name  string
+			token string
+			want  []string
+			scope string
+		}{
+			{"a supervisor of group 1 sees only group 1's counties", tokSuper, group1, "visible counties"},
+			{"a clerk sees only its county", tokClerkA, []string{"360702"}, "visible counties"},
+			{"an auditor sees the whole city", tokAuditor, nil, "city"},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				a := l.counties(t, june, c.token)
+				if c.want != nil && !slices.Equal(a.codes(), c.want) {
+					t.Errorf("counties %v, want %v", a.codes(), c.want)
+				}
+				if c.want == nil && len(a.Counties) != 19 {
+					t.Errorf("%d counties, want 19", len(a.Counties))
+				}
+				if a.Scope != c.scope {
+					t.Errorf("scope %q, want %q", a.Scope, c.scope)
+				}
+				if got, want := a.City.sums(), sumFigures(a.Counties); !slices.Equal(got, want) {
+					t.Errorf("city %v, want the sum of the visible counties %v", got, want)
+				}
+			})
+		}
+		errs := []struct {
+			name   string
+			path   string
+			token  string
+			status int
+			kind   string
+			field  string
+		}{
+			{"a supervisor of group 1 reading a county of group 3 is 403", "/v1/counties/360722", tokSuper, 403, "forbidden", ""},
+			{"a supervisor of group 1 reading group 3 is 403", "/v1/groups/3", tokSuper, 403, "forbidden", ""},
+			{"a clerk reading another county is 403", "/v1/counties/360721", tokClerkA, 403, "forbidden", ""},
+			{"a clerk reading another county's worklist is 403", "/v1/worklists?county=360782", tokClerkA, 403, "forbidden", ""},
+			{"an unknown county code is 404", "/v1/counties/360799", tokAdmin, 404, "not_found", "code"},
+			{"group 7 is 404", "/v1/groups/7", tokAdmin, 404, "not_found", "n"},
+			{"a period that does not exist is 400 naming period", "/v1/counties?period=2006-13", tokAdmin, 400, "invalid", "period"},
+			{"a period that is not a period is 400 naming period", "/v1/counties/360702?period=June", tokAdmin, 400, "invalid", "period"},
+			{"as_of 2006-02-30 is 400 naming as_of", "/v1/groups?as_of=2006-02-30", tokAdmin, 400, "invalid", "as_of"},
+			{"a read without a token is 401", "/v1/counties", "", 401, "unauthorized", "Authorization"},
+		}
+		for _, c := range errs {
+			t.Run(c.name, func(t *testing.T) {
+				wantError(t, l.get(t, c.path, c.token), c.status, c.kind, c.field)
+			})
+		}
+		t.Run("a supervisor of group 1 reading a county of its group is 200", func(t *testing.T) {
+			var one struct {
+				County *figures `json:"county"`
+			}
+			decode(t, l.get(t, "/v1/counties/360721"+june, tokSuper), &one)
+			if one.County.Code != "360721" || one.County.pension().Insured != 4 {
+				t.Errorf("county %+v, want 360721 with 4 insured", one.County)
+			}
+		})
+		t.Run("a supervisor of group 1 sees only group 1 in /v1/groups", func(t *testing.T) {
+			var g struct {
+				Groups []*figures `json:"groups"`
+			}
+			decode(t, l.get(t, "/v1/groups", tokSuper), &g)
+			if len(g.Groups) != 1 || g.Groups[0].Group != 1 {
+				t.Errorf("groups %v, want only group 1", g.Groups)
+			}
+		})
+	})
+
+	t.Run("the employer list shows only employers in scope, filtered and paged", func(t *testing.T) {
+		type list struct {
+			Total     int `json:"total"`
+			Page      int `json:"page"`
+			PageSize  int `json:"page_size"`
+			Employers []struct {
+				EmployerID string `json:"employer_id"`
+				Name       string `json:"name"`
+				County     string `json:"county"`
+			} `json:"employers"`
+		}
+		cases := []struct {
+			name  string
+			query string
+			token string
+			want  []string
+		}{
+			{"an admin sees every employer, in the order they entered", "", tokAdmin, []string{l.a, l.b, l.c, l.d, l.e}},
+			{"a clerk sees its county's employers", "", tokClerkA, []string{l.a, l.b}},
+			{"a supervisor sees its group's employers", "", tokSuper, []string{l.a, l.b, l.c}},
+			{"county= filters", "?county=360782", tokAdmin, []string{l.d}},
+			{"county= outside a clerk's scope shows nothing", "?county=360782", tokClerkA, []string{}},
+			{"q= filters by name", "?q=" + url.QueryEscape("钨业"), tokAdmin, []string{l.a}},
+			{"q= finds an organisation code", "?q=" + orgCode(20000004), tokAdmin, []string{l.d}},
+			{"q= respects scope", "?q=" + url.QueryEscape("南康"), tokClerkA, []string{}},
+			{"q= that matches nothing is an empty list", "?q=nothing-like-this", tokAdmin, []string{}},
+			{"page 2 of a small ledger is empty", "?page=2", tokAdmin, []string{}},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				r := l.get(t, "/v1/employers"+c.query, c.token)
+				if r.Header.Get("X-Ledger-Seq") == "" {
+					t.Errorf("no X-Ledger-Seq")
+				}
+				if got := fmt.Sprintf("%T", r.JSON["employers"]); got != "[]interface {}" {
+					t.Errorf("employers is %v (%s), want a JSON list, [] when empty: %s", r.JSON["employers"], got, bytes.TrimSpace(r.Raw))
+				}
+				var ls list
+				decode(t, r, &ls)
+				var ids []string
+				for _, e := range ls.Employers {
+					ids = append(ids, e.EmployerID)
+				}
+				if !slices.Equal(ids, c.want) && !(len(ids) == 0 && len(c.want) == 0) {
+					t.Errorf("employers %v, want %v", ids, c.want)
+				}
+				if ls.PageSize != 100 {
+					t.Errorf("page_size %d, want 100", ls.PageSize)
+				}
+				if c.query == "?page=2" && (ls.Total != 5 || ls.Page != 2) {
+					t.Errorf("total %d, page %d: want 5 and 2", ls.Total, ls.Page)
+				}
+			})
+		}
+		for _, bad := range []struct{ query, field string }{{"?page=0", "page"}, {"?page=-1", "page"}, {"?page=two", "page"}, {"?county=360799", "county"}} {
+			t.Run("bad "+bad.query+" is 400", func(t *testing.T) {
+				wantError(t, l.get(t, "/v1/employers"+bad.query, tokAdmin), 400, "invalid", bad.field)
+			})
+		}
+	})
+
+	t.Run("the city's pension_insured target progress is the city's pension insured against 275000", func(t *testing.T) {
+		var tp struct {
+			Year int    `json:"year"`
+			AsOf string `json:"as_of"`
+			City []struct {
+				Measure string          `json:"measure"`
+				Target  int64           `json:"target"`
+				Actual  int64           `json:"actual"`
+				Rate    json.RawMessage `json:"rate"`
+			} `json:"city"`
+			Counties map[string]json.RawMessage `json:"counties"`
+		}
+		decode(t, l.get(t, "/v1/targets", tokAdmin), &tp)
+		a := l.counties(t, "", tokAdmin) // the same default query: today and the period last due
+		if tp.Year != 2006 || tp.AsOf != "2006-08-31" || len(tp.Counties) != 19 {
+			t.Errorf("year %d, as_of %s, %d counties: want 2006, 2006-08-31, 19", tp.Year, tp.AsOf, len(tp.Counties))
+		}
+		i := slices.IndexFunc(tp.City, func(p struct {
+			Measure string          `json:"measure"`
+			Target  int64           `json:"target"`
+			Actual  int64           `json:"actual"`
+			Rate    json.RawMessage `json:"rate"`
+		}) bool {
+			return p.Measure == "pension_insured"
+		})
+		if i < 0 {
+			t.Fatalf("no pension_insured in the city's progress: %+v", tp.City)
+		}
+		p := tp.City[i]
+		if p.Target != 275000 || p.Actual != a.City.pension().Insured || p.Actual != 26 {
+			t.Errorf("pension_insured target %d, actual %d: want 275000 and the city's pension insured %d (26)", p.Target, p.Actual, a.City.pension().Insured)
+		}
+		wantRate(t, "pension_insured rate", p.Rate, 26, 275000)
+		var clerk struct {
+			Counties map[string]json.RawMessage `json:"counties"`
+		}
+		decode(t, l.get(t, "/v1/targets", tokClerkA), &clerk)
+		if len(clerk.Counties) != 1 || clerk.Counties["360702"] == nil {
+			t.Errorf("a clerk's targets show counties %v, want only 360702", clerk.Counties)
+		}
+	})
+
+	t.Run("worklists", func(t *testing.T) {
+		type item struct {
+			Kind       string `json:"kind"`
+			EmployerID string `json:"employer_id"`
+			County     string `json:"county"`
+			Since      string `json:"since"`
+		}
+		cases := []struct {
+			name  string
+			query string
+			token string
+			want  []item
+		}{
+			{"an enrolled employer with no line for 2006-07 and a notice past its deadline with arrears", "", tokAdmin, []item{
+				{"no_line_for_due_period", l.c, "360721", "2006-08-15"},
+				{"notice_past_deadline", l.d, "360782", "2006-08-20"},
+			}},
+			{"a notice is not listed before its deadline has passed", "?as_of=2006-08-19", tokAdmin, []item{
+				{"no_line_for_due_period", l.c, "360721", "2006-08-15"},
+			}},
+			{"county= keeps one county", "?county=360782", tokAdmin, []item{{"notice_past_deadline", l.d, "360782", "2006-08-20"}}},
+			{"a supervisor of group 1 sees its counties' items only", "", tokSuper, []item{{"no_line_for_due_period", l.c, "360721", "2006-08-15"}}},
+			{"a clerk with nothing to do gets an empty list", "", tokClerkA, []item{}},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				var w struct {
+					AsOf  string `json:"as_of"`
+					Items []item `json:"items"`
+				}
+				r := l.get(t, "/v1/worklists"+c.query, c.token)
+				decode(t, r, &w)
+				if w.Items == nil {
+					t.Errorf("items is not a list: %s", r.Raw)
+				}
+				slices.SortFunc(w.Items, func(x, y item) int { return strings.Compare(x.Kind, y.Kind) })
+				if !slices.Equal(w.Items, c.want) && !(len(w.Items) == 0 && len(c.want) == 0) {
+					t.Errorf("items %+v, want %+v", w.Items, c.want)
+				}
+			})
+		}
+	})
+
+	t.Run("the monthly report of 2006-07", func(t *testing.T) {
+		var m struct {
+			Month    string     `json:"month"`
+			AsOf     string     `json:"as_of"`
+			Period   string     `json:"period"`
+			Counties []*figures `json:"counties"`
+			City     *figures   `json:"city"`
+		}
+		decode(t, l.get(t, "/v1/reports/monthly/2006-07", tokAdmin), &m)
+		if m.Month != "2006-07" || m.AsOf != "2006-07-31" || m.Period != "2006-06" || len(m.Counties) != 19 {
+			t.Fatalf("month %s, as_of %s, period %s, %d counties: want 2006-07, 2006-07-31 (end of month), 2006-06 (last due), 19",
+				m.Month, m.AsOf, m.Period, len(m.Counties))
+		}
+		if got, want := m.City.sums(), sumFigures(m.Counties); !slices.Equal(got, want) {
+			t.Errorf("city %v, want the sum of the counties %v", got, want)
+		}
+		ja := &countiesAnswer{Counties: m.Counties}
+		p := ja.county(t, "360702").pension()
+		// On 2006-07-31 B's 2006-06 rest is in arrears; the 2006-07 declarations came in August.
+		if p.ArrearsCurrentYearFen != pensionDue(baseB)-partB || p.PeriodCollectedFen != pensionDue(baseA)+partB {
+			t.Errorf("360702 pension arrears %d, collected %d: want %d and %d", p.ArrearsCurrentYearFen, p.PeriodCollectedFen,
+				pensionDue(baseB)-partB, pensionDue(baseA)+partB)
+		}
+		want := []string{"360702", "章贡区", "pension", i64s(p.Insured), i64s(p.ShouldInsure), bpHalfUp(p.Insured, p.ShouldInsure),
+			i64s(p.PaidInsured), bpHalfUp(p.PaidInsured, p.Insured), i64s(p.PeriodDueFen), i64s(p.PeriodCollectedFen),
+			bpHalfUp(p.PeriodCollectedFen, p.PeriodDueFen), i64s(p.CumulativeDueFen), i64s(p.CumulativeCollectedFen),
+			bpHalfUp(p.CumulativeCollectedFen, p.CumulativeDueFen), i64s(p.ArrearsCurrentYearFen), i64s(p.ArrearsPriorYearsFen),
+			i64s(p.RecoveredFen), "2006-06", "2006-07-31"}
+		if want[5] != "7647" || want[7] != "6154" { // 13/17 and 8/13, half up
+			t.Fatalf("hand check of the basis points: %s and %s, want 7647 and 6154", want[5], want[7])
+		}
+
+		res, body := l.rawGet(t, "/v1/reports/monthly/2006-07?format=csv", tokAdmin)
+		if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
+			t.Fatalf("csv: %d %q: %s", res.StatusCode, res.Header.Get("Content-Type"), body)
+		}
+		rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+		if err != nil {
+			t.Fatalf("the csv does not parse: %v", err)
+		}
+		if len(rows) != 1+19*5 || len(rows[0]) != 19 || !strings.Contains(rows[0][0], "county") {
+			t.Fatalf("csv has %d rows (header %v), want a header and 19 × 5 rows of 19 columns", len(rows), rows[0])
+		}
+		i := slices.IndexFunc(rows, func(r []string) bool { return r[0] == "360702" && r[2] == "pension" })
+		if i < 0 || !slices.Equal(rows[i], want) {
+			t.Errorf("csv row of 360702 pension\n%q\nwant (from the json)\n%q", rows[max(i, 0)], want)
+		}
+		if j := slices.IndexFunc(rows, func(r []string) bool { return r[0] == "360724" && r[2] == "pension" }); j < 0 || rows[j][5] != "" || rows[j][10] != "" {
+			t.Errorf("csv row of 360724 pension %q: want empty rates (denominator 0)", rows[max(j, 0)])
+		}
+
+		res, body = l.rawGet(t, "/v1/reports/monthly/2006-07?format=xlsx", tokAdmin)
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" {
+			t.Fatalf("xlsx: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		f, err := excelize.OpenReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatalf("the xlsx does not open: %v", err)
+		}
+		defer f.Close()
+		sheets := f.GetSheetList()
+		if len(sheets) != 1 {
+			t.Fatalf("sheets %v, want one", sheets)
+		}
+		xrows, err := f.GetRows(sheets[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(xrows) != len(rows) {
+			t.Fatalf("xlsx has %d rows, the csv %d", len(xrows), len(rows))
+		}
+		for k := range rows {
+			if !slices.Equal(xrows[k], rows[k]) {
+				t.Errorf("xlsx row %d %q, csv %q", k+1, xrows[k], rows[k])
+			}
+		}
+
+		t.Run("a clerk's csv holds only its county", func(t *testing.T) {
+			res, body := l.rawGet(t, "/v1/reports/monthly/2006-07?format=csv", tokClerkA)
+			rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+			if res.StatusCode != 200 || err != nil || len(rows) != 1+5 {
+				t.Errorf("%d, %d rows (%v): want 200 with a header and 5 rows", res.StatusCode, len(rows), err)
+			}
+		})
+		for _, c := range []struct{ name, path, field string }{
+			{"format=pdf is 400", "/v1/reports/monthly/2006-07?format=pdf", "format"},
+			{"a month that has not begun (2007-01 on 2006-08-31) is 400", "/v1/reports/monthly/2007-01", "month"},
+			{"the next month (2006-09 on 2006-08-31) is 400", "/v1/reports/monthly/2006-09?format=csv", "month"},
+			{"month 2006-13 is 400", "/v1/reports/monthly/2006-13", "month"},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				wantError(t, l.get(t, c.path, tokAdmin), 400, "invalid", c.field)
+			})
+		}
+	})
+
+	t.Run("readyz answers 200 once caught up", func(t *testing.T) {
+		r := l.get(t, "/readyz", "")
+		if r.Status != 200 || r.str("status") != "ready" || r.num("seq") < l.lastSeq {
+			t.Errorf("/readyz %s, want 200 ready with seq ≥ %d", r, l.lastSeq)
+		}
+	})
+
+	t.Run("read your writes: min_seq of a payment's seq shows the payment", func(t *testing.T) {
+		july := "/v1/counties/360702?period=2006-07&as_of=2006-08-31"
+		collected := func(r resp) int64 {
+			t.Helper()
+			var one struct {
+				County *figures `json:"county"`
+			}
+			decode(t, r, &one)
+			return one.County.pension().PeriodCollectedFen
+		}
+		before := collected(l.get(t, july+fmt.Sprintf("&min_seq=%d", l.lastSeq), tokAdmin))
+		pay := l.mustWrite(t, empPath(l.b, "payments"), tokClerkA, allocated("B-07a", 1000, "2006-08-31", "2006-07"))
+		s := pay.num("seq")
+		r := l.get(t, july+fmt.Sprintf("&min_seq=%d", s), tokAdmin)
+		if seq, err := strconv.ParseInt(r.Header.Get("X-Ledger-Seq"), 10, 64); err != nil || seq < s {
+			t.Errorf("X-Ledger-Seq %q, want at least the payment's %d", r.Header.Get("X-Ledger-Seq"), s)
+		}
+		if got := collected(r); got != before+1000 {
+			t.Errorf("360702 pension collected for 2006-07 = %d after the payment, want %d + 1000", got, before)
+		}
+		for _, bad := range []string{"abc", "-1", "1.5"} {
+			wantError(t, l.get(t, "/v1/counties?min_seq="+bad, tokAdmin), 400, "invalid", "min_seq")
+		}
+	})
+
+	t.Run("live streams an event when the views advance", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.srv.URL+"/v1/live", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tokAdmin)
+		res, err := l.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+			t.Fatalf("/v1/live: %d %q, want 200 text/event-stream", res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		events := sseEvents(res.Body)
+		next := func() liveEvent {
+			t.Helper()
+			select {
+			case ev, ok := <-events:
+				if !ok {
+					t.Fatal("the event stream ended")
+				}
+				return ev
+			case <-time.After(5 * time.Second):
+				t.Fatal("no event within 5 s")
+			}
+			return liveEvent{}
+		}
+		first := next()
+		if first.Event != "views" || first.Data.Seq <= 0 || first.ID != strconv.FormatInt(first.Data.Seq, 10) || first.Data.City == nil {
+			t.Fatalf("first event %+v: want event views with id = data.seq and the city's figures", first)
+		}
+		pay := l.mustWrite(t, empPath(l.b, "payments"), tokAdmin, allocated("B-07b", 2000, "2006-08-31", "2006-07"))
+		for {
+			ev := next()
+			if ev.Event != "views" {
+				t.Fatalf("event %+v, want views", ev)
+			}
+			if ev.Data.Seq >= pay.num("seq") {
+				if ev.Data.Seq <= first.Data.Seq {
+					t.Fatalf("a later event's seq %d is not above the first's %d", ev.Data.Seq, first.Data.Seq)
+				}
+				break
+			}
+		}
+		cancel()
+	})
+}
+
+// liveEvent is one server-sent event of /v1/live.
+type liveEvent struct {
+	ID    string
+	Event string
+	Data  struct {
+		Seq  int64    `json:"seq"`
+		City *figures `json:"city"`
+	}
+	Raw string
+}
+
+// sseEvents reads server-sent events from body until it ends.
+func sseEvents(body io.Reader) <-chan liveEvent {
+	ch := make(chan liveEvent, 16)
+	go func() {
+		defer close(ch)
+		sc := bufio.NewScanner(body)
+		sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
+		var ev liveEvent
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				if ev.Event != "" || ev.Raw != "" {
+					_ = json.Unmarshal([]byte(ev.Raw), &ev.Data)
+					ch <- ev
+				}
+				ev = liveEvent{}
+			case strings.HasPrefix(line, ":"): // a comment (ping)
+			case strings.HasPrefix(line, "id: "):
+				ev.ID = strings.TrimPrefix(line, "id: ")
+			case strings.HasPrefix(line, "event: "):
+				ev.Event = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: "):
+				ev.Raw += strings.TrimPrefix(line, "data: ")
+			}
+		}
+	}()
+	return ch
+}
+
+func i64s(v int64) string { return strconv.FormatInt(v, 10) }
+
+// TestMinSeqNotReachedAnswers503NamingMinSeqAfterFiveSeconds waits out the 5 s, so it runs in
+// parallel with the other read tests.
+func TestMinSeqNotReachedAnswers503NamingMinSeqAfterFiveSeconds(t *testing.T) {
+	t.Parallel()
+	e := newReadEnv(t, readDay)
+	start := time.Now()
+	r := e.get(t, "/v1/counties?min_seq=1000000000", tokAdmin)
+	took := time.Since(start)
+	wantError(t, r, http.StatusServiceUnavailable, "unavailable", "min_seq")
+	if took < 4500*time.Millisecond || took > 7*time.Second {
+		t.Errorf("answered after %v, want after about 5 s", took.Round(time.Millisecond))
+	}
+	if r.Header.Get("Retry-After") == "" {
+		t.Errorf("503 without Retry-After")
+	}
+}
+
+func TestReadsWithoutARunnerAnswer503(t *testing.T) {
+	e := newEnv(t)
+	for _, path := range []string{"/readyz", "/v1/counties", "/v1/employers", "/v1/reports/monthly/2006-07"} {
+		t.Run(path, func(t *testing.T) {
+			r := e.get(t, path, "")
+			if r.Status != http.StatusServiceUnavailable {
+				t.Errorf("%s, want 503", r)
+			}
+		})
+	}
+}
