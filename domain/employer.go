@@ -69,7 +69,9 @@ func (e *Employer) Apply(ev Event) {
 	if e.Declared == nil {
 		e.Declared = map[Period]bool{}
 	}
-	e.ID = ev.EmployerID
+	if e.ID == "" {
+		e.ID = ev.EmployerID
+	}
 	e.Version, e.N, e.Head = ev.Seq, ev.N, ev.Hash
 	switch p := ev.Body.(type) {
 	case EmployerRegistered:

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -74,6 +75,14 @@ func Encode(env Envelope, body Payload) ([]byte, error) {
 
 // Decode parses stored bytes into an event, upcasting older payload schemas.
 func Decode(data []byte) (Event, error) {
+	// Fast path: events at the current schema decode in one pass, envelope and payload together.
+	if t := peekType(data); t != "" {
+		if reg, ok := registry[t]; ok {
+			if ev, err := reg.whole(data); err == nil && ev.Type == t && ev.Schema == reg.schema {
+				return ev, nil
+			}
+		}
+	}
 	var ev Event
 	if err := json.Unmarshal(data, &ev.Envelope); err != nil {
 		return ev, fmt.Errorf("decode envelope: %w", err)
@@ -93,9 +102,28 @@ func Decode(data []byte) (Event, error) {
 	return ev, nil
 }
 
+var typeKey = []byte(`"type":"`)
+
+// peekType finds the envelope's type without decoding (Encode writes it second, after the id).
+func peekType(data []byte) string {
+	i := bytes.Index(data, typeKey)
+	if i < 0 || i > 64 {
+		return ""
+	}
+	rest := data[i+len(typeKey):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return ""
+	}
+	return string(rest[:j])
+}
+
 type registration struct {
 	schema int
+	// decode reads a payload of any known schema (upcasting older ones).
 	decode func(schema int, raw json.RawMessage) (Payload, error)
+	// whole reads a whole event at the current schema in one pass.
+	whole func(data []byte) (Event, error)
 }
 
 var registry = map[string]registration{}
@@ -105,11 +133,23 @@ func schemaOf(t string) int { return registry[t].schema }
 // register adds a payload type at schema version 1; a later schema adds its upcaster here.
 func register[T Payload]() {
 	var zero T
-	registry[zero.EventType()] = registration{schema: 1, decode: func(_ int, raw json.RawMessage) (Payload, error) {
-		var v T
-		err := json.Unmarshal(raw, &v)
-		return v, err
-	}}
+	registry[zero.EventType()] = registration{
+		schema: 1,
+		decode: func(_ int, raw json.RawMessage) (Payload, error) {
+			var v T
+			err := json.Unmarshal(raw, &v)
+			return v, err
+		},
+		whole: func(data []byte) (Event, error) {
+			// The outer Payload field is shallower than the envelope's, so it takes "payload".
+			var w struct {
+				Envelope
+				Payload T `json:"payload"`
+			}
+			err := json.Unmarshal(data, &w)
+			return Event{Envelope: w.Envelope, Body: w.Payload}, err
+		},
+	}
 }
 
 func init() {

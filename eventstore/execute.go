@@ -155,21 +155,41 @@ func (s *Store) lookupKey(key, bodyHash string) (Result, bool, error) {
 		return Result{}, false, nil
 	}
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.lookupKeyLocked(key, bodyHash)
-}
-
-// lookupKeyLocked is lookupKey for callers holding s.mu.
-func (s *Store) lookupKeyLocked(key, bodyHash string) (Result, bool, error) {
-	k, ok := s.keys[key]
+	k, ok := s.keys[digestOf(key)]
+	var rec keyRecord
+	var seqs []uint64
+	if ok {
+		rec = k
+		for _, q := range s.seqs[rec.employerID] {
+			if q >= rec.first && q <= rec.last {
+				seqs = append(seqs, q)
+			}
+		}
+	}
+	s.mu.RUnlock()
 	if !ok {
 		return Result{}, false, nil
 	}
-	if k.bodyHash != bodyHash {
+	if rec.body != digestOf(bodyHash) {
 		return Result{}, true, &domain.Error{Kind: domain.KindIdempotencyMismatch, Field: "Idempotency-Key",
 			Detail: "this key was already used with a different request; use a new key for a new request"}
 	}
-	return Result{EmployerID: k.employerID, EventIDs: append([]string(nil), k.eventIDs...), Seq: k.seq, Version: k.seq, Duplicate: true}, true, nil
+	if rec.subject != "" {
+		seqs = []uint64{rec.first}
+	}
+	ids := make([]string, 0, len(seqs))
+	for _, q := range seqs {
+		raw, err := s.stream.GetMsg(context.Background(), q)
+		if err != nil {
+			return Result{}, true, fmt.Errorf("read back event %d of key: %w", q, err)
+		}
+		ev, err := domain.Decode(raw.Data)
+		if err != nil {
+			return Result{}, true, err
+		}
+		ids = append(ids, ev.ID)
+	}
+	return Result{EmployerID: rec.employerID, EventIDs: ids, Seq: rec.last, Version: rec.last, Duplicate: true}, true, nil
 }
 
 // decide runs the command against the current state and builds the messages to append.

@@ -6,6 +6,8 @@ package eventstore
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,11 +66,31 @@ type head struct {
 	hash string
 }
 
+// keyRecord is what the index keeps of an idempotency key: a digest of the request it came with
+// and where its events are; the event ids are read back from the stream on a retry.
 type keyRecord struct {
-	bodyHash   string
-	employerID string
-	eventIDs   []string
-	seq        uint64
+	body       digest
+	employerID string // shared with the employer's state; "" for reference data
+	subject    string // set for reference data only
+	first      uint64
+	last       uint64
+}
+
+// digest is 128 bits of a key or body hash: enough to tell requests apart, small enough to keep
+// for every command the ledger ever received.
+type digest [16]byte
+
+func digestOf(s string) digest {
+	var d digest
+	if len(s) == 64 {
+		if b, err := hex.DecodeString(s); err == nil {
+			copy(d[:], b)
+			return d
+		}
+	}
+	sum := sha256.Sum256([]byte(s))
+	copy(d[:], sum[:])
+	return d
 }
 
 // ChainBreak records where an employer's hash chain or sequence links first fail.
@@ -92,7 +114,7 @@ type Store struct {
 	employers map[string]*domain.Employer
 	seqs      map[string][]uint64 // employer → sequences of its events
 	heads     map[string]head     // subject → last event
-	keys      map[string]*keyRecord
+	keys      map[digest]keyRecord
 	breaks    map[string]ChainBreak
 	ref       domain.Reference
 	applied   atomic.Uint64
@@ -154,7 +176,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		employers: map[string]*domain.Employer{},
 		seqs:      map[string][]uint64{},
 		heads:     map[string]head{},
-		keys:      map[string]*keyRecord{},
+		keys:      map[digest]keyRecord{},
 		breaks:    map[string]ChainBreak{},
 		notify:    make(chan struct{}),
 		done:      make(chan struct{}),
@@ -399,16 +421,18 @@ func (s *Store) fold(subject string, ev domain.Event, data []byte, derr error) {
 	s.heads[subject] = head{seq: seq, n: ev.N, hash: ev.Hash}
 	id, isEmployer := strings.CutPrefix(subject, EmployerPrefix)
 	if derr == nil && ev.IdemKey != "" {
-		k := s.keys[ev.IdemKey]
-		if k == nil {
-			k = &keyRecord{bodyHash: ev.BodyHash}
-			s.keys[ev.IdemKey] = k
+		kd := digestOf(ev.IdemKey)
+		k, ok := s.keys[kd]
+		if !ok {
+			k = keyRecord{body: digestOf(ev.BodyHash), first: seq}
+			if !isEmployer {
+				k.subject = subject
+			} else if e := s.employers[id]; e != nil {
+				k.employerID = e.ID
+			}
 		}
-		if isEmployer {
-			k.employerID = id
-		}
-		k.eventIDs = append(k.eventIDs, ev.ID)
-		k.seq = seq
+		k.last = seq
+		s.keys[kd] = k
 	}
 	if strings.HasPrefix(subject, RefPrefix) {
 		if derr == nil {
@@ -431,11 +455,19 @@ func (s *Store) fold(subject string, ev domain.Event, data []byte, derr error) {
 	}
 	e := s.employers[id]
 	if e == nil {
-		e = &domain.Employer{}
+		id = strings.Clone(id) // not a slice of this message's subject, which would pin it
+		e = &domain.Employer{ID: id}
 		s.employers[id] = e
 	}
-	ev.EmployerID = id
+	ev.EmployerID = e.ID
 	e.Apply(ev)
+	if derr == nil && ev.IdemKey != "" {
+		if kd := digestOf(ev.IdemKey); s.keys[kd].employerID == "" {
+			k := s.keys[kd]
+			k.employerID = e.ID
+			s.keys[kd] = k
+		}
+	}
 }
 
 // chainReason says why an event does not link to its subject's previous event, or "".

@@ -17,7 +17,8 @@ func (e usageError) Error() string { return e.msg }
 const usage = `kuozheng — event-sourced ledger of social-insurance enrollment and contribution arrears
 
 Usage:
-  kuozheng serve   [--data DIR] [--nats URL] [--listen ADDR] [--tokens FILE] [--today YYYY-MM-DD] [--lazy-fsync]
+  kuozheng serve   [--data DIR] [--nats URL] [--listen ADDR] [--tokens FILE] [--demo] [--today YYYY-MM-DD] [--lazy-fsync]
+  kuozheng demo    [--employers N] [--seed S] [--data DIR | --nats URL]
   kuozheng history EMPLOYER [--through-seq N] [--as-of YYYY-MM-DD] [--json] [--server URL | --data DIR]
   kuozheng verify  [EMPLOYER] [--server URL | --data DIR | --nats URL]
 
@@ -46,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = history(args[1:], stdout, stderr)
 	case "verify":
 		err = verify(args[1:], stdout, stderr)
+	case "demo":
+		err = demoCmd(args[1:], stdout, stderr)
 	default:
 		err = usageError{fmt.Sprintf("unknown command %q; run 'kuozheng --help'", args[0])}
 	}

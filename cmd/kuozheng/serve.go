@@ -14,6 +14,7 @@ import (
 
 	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/domain/demo"
 	"github.com/kuozheng/kuozheng/projections"
 )
 
@@ -23,7 +24,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	sf.register(fs)
 	listen := fs.String("listen", "127.0.0.1:8080", "HTTP address to serve the API on")
 	tokens := fs.String("tokens", "", "tokens file (JSON) with roles and county scopes; without it only loopback is allowed, as admin")
-	today := fs.String("today", "", "business date that reads use when no as_of is given (default: today in Asia/Shanghai)")
+	today := fs.String("today", "", "business date that reads use when no as_of is given (default: today in Asia/Shanghai; 2006-12-31 with --demo)")
+	withDemo := fs.Bool("demo", false, "load the generated Ganzhou 2006 demo ledger on first start (never into a ledger that has employers)")
+	demoEmployers := fs.Int("demo-employers", 20000, "payers in the demo ledger")
 	fs.Usage = func() {
 		fmt.Fprintln(stdout, "Usage: kuozheng serve [options]\n\nRuns the ledger: embedded nats-server (or --nats), the HTTP API and health checks.\n\nOptions:")
 		fs.PrintDefaults()
@@ -38,6 +41,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fixedToday, err := parseDateFlag("today", *today)
 	if err != nil {
 		return err
+	}
+	if *withDemo && fixedToday == 0 {
+		fixedToday = demo.Today
 	}
 	host, _, err := net.SplitHostPort(*listen)
 	if err != nil {
@@ -54,6 +60,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer led.close()
+	if *withDemo {
+		if n := len(led.store.EmployerIDs()); n > 0 {
+			log.Info("--demo: the ledger already holds employers; serving it as it is", "employers", n)
+		} else if _, err := loadDemo(ctx, led.store, demo.Config{Employers: *demoEmployers, Seed: 2006}, stderr); err != nil {
+			return err
+		}
+	}
 	metrics := api.NewMetrics()
 	led.store.Observe(metrics)
 	runner := projections.NewRunner(led.store, projections.RunnerConfig{Log: log, Observe: metrics})
