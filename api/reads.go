@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -28,7 +29,103 @@ func (s *Server) readRoutes() {
 	s.mux.HandleFunc("GET /v1/targets", s.auth(s.read(s.targets)))
 	s.mux.HandleFunc("GET /v1/worklists", s.auth(s.read(s.worklists)))
 	s.mux.HandleFunc("GET /v1/reports/monthly/{month}", s.auth(s.read(s.monthly)))
+	s.mux.HandleFunc("GET /v1/flags", s.auth(s.read(s.flags)))
 	s.mux.HandleFunc("GET /v1/live", s.auth(s.live))
+}
+
+// encoded caches encoded answers of a report per route and scope: the live report only changes
+// when an event arrives, and supervisors' dashboards ask for it far more often than that.
+type encoded struct {
+	mu sync.Mutex
+	m  map[encKey][]byte
+}
+
+type encKey struct {
+	rep   *projections.Report
+	route string
+	scope string
+}
+
+// writeCached answers with the cached encoding of build() for (rep, route, principal's scope).
+func (s *Server) writeCached(w http.ResponseWriter, r *http.Request, rep *projections.Report, build func() any) {
+	p := principalOf(r)
+	scope := p.Role + fmt.Sprint(p.Counties, p.Groups)
+	if p.Role == RoleAdmin || p.Role == RoleAuditor || p.Role == RoleAssessor {
+		scope = "all"
+	}
+	key := encKey{rep, r.Pattern + "?" + r.URL.RawQuery, scope}
+	s.enc.mu.Lock()
+	b, ok := s.enc.m[key]
+	s.enc.mu.Unlock()
+	if !ok {
+		var err error
+		if b, err = json.Marshal(build()); err != nil {
+			writeError(w, err)
+			return
+		}
+		b = append(b, '\n')
+		s.enc.mu.Lock()
+		if s.enc.m == nil || len(s.enc.m) > 256 {
+			s.enc.m = map[encKey][]byte{}
+		}
+		s.enc.m[key] = b
+		s.enc.mu.Unlock()
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(b)
+}
+
+// flags lists the employers raising accountability flags, by county and kind, a page at a time.
+func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
+	rep, err := s.report(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	county, kind := q.Get("county"), q.Get("kind")
+	if county != "" {
+		if err := s.cfg.Store.Reference().CheckCounty("county", county); err != nil {
+			return err
+		}
+	}
+	if kind != "" && !slices.Contains(projections.FlagKinds, kind) {
+		return domain.Invalid("kind", "unknown flag kind %q: want one of %s", kind, strings.Join(projections.FlagKinds, ", "))
+	}
+	page := 1
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return domain.Invalid("page", "%q is not a page number (1, 2, …)", v)
+		}
+		page = n
+	}
+	type row struct {
+		projections.Flag
+		County string `json:"county"`
+	}
+	see := s.visible(principalOf(r))
+	rows := []row{}
+	for _, c := range rep.Counties {
+		if (county != "" && c.Code != county) || !see(c.Code) {
+			continue
+		}
+		for _, f := range c.EmployerFlags {
+			if kind == "" || f.Kind == kind {
+				rows = append(rows, row{f, c.Code})
+			}
+		}
+	}
+	lo := min((page-1)*pageSize, len(rows))
+	hi := min(lo+pageSize, len(rows))
+	writeJSON(w, http.StatusOK, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "total": len(rows), "page": page, "page_size": pageSize, "flags": rows[lo:hi]})
+	return nil
+}
+
+// Warm computes the live report, so the first reader does not wait for it.
+func (s *Server) Warm() {
+	if s.cfg.Runner != nil {
+		s.cfg.Runner.Report(s.liveQuery())
+	}
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -129,18 +226,19 @@ func (s *Server) counties(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := principalOf(r)
-	see := s.visible(p)
-	out := scoped{Seq: rep.Seq, AsOf: rep.AsOf, Period: rep.Period, City: rep.City, Scope: "city"}
-	for _, c := range rep.Counties {
-		if see(c.Code) {
-			out.Counties = append(out.Counties, c)
+	s.writeCached(w, r, rep, func() any {
+		see := s.visible(principalOf(r))
+		out := scoped{Seq: rep.Seq, AsOf: rep.AsOf, Period: rep.Period, City: rep.City, Scope: "city"}
+		for _, c := range rep.Counties {
+			if see(c.Code) {
+				out.Counties = append(out.Counties, c)
+			}
 		}
-	}
-	if len(out.Counties) != len(rep.Counties) {
-		out.City, out.Scope = projections.Sum("", out.Counties), "visible counties"
-	}
-	writeJSON(w, http.StatusOK, out)
+		if len(out.Counties) != len(rep.Counties) {
+			out.City, out.Scope = projections.Sum("", out.Counties), "visible counties"
+		}
+		return out
+	})
 	return nil
 }
 

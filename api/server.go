@@ -45,6 +45,7 @@ type Server struct {
 	cfg     Config
 	mux     *http.ServeMux
 	handler http.Handler
+	enc     encoded
 }
 
 // New builds the API's handler.

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -65,10 +66,12 @@ func (f *InsuranceFigures) rates() {
 	f.CumulativeCollectionRate = Ratio{int64(f.CumulativeCollectedFen), int64(f.CumulativeDueFen)}
 }
 
-// Flag is an accountability flag raised on an employer.
+// Flag is an accountability flag: raised on one employer (with its id), or, in a county's
+// figures, the count of employers raising one kind (without an id).
 type Flag struct {
 	Kind       string `json:"kind"`
 	EmployerID string `json:"employer_id,omitempty"`
+	Count      int64  `json:"count,omitempty"`
 	Detail     string `json:"detail"`
 }
 
@@ -85,7 +88,9 @@ type Figures struct {
 	RecoveredFen          domain.Fen                             `json:"recovered_fen"`
 	LateFeeFen            domain.Fen                             `json:"late_fee_fen"`
 	ContractsSigned       int64                                  `json:"contracts_signed"`
-	Flags                 []Flag                                 `json:"flags"`
+	// Flags counts the employers raising each kind of flag; EmployerFlags lists them.
+	Flags         []Flag `json:"flags"`
+	EmployerFlags []Flag `json:"-"`
 }
 
 func newFigures() *Figures {
@@ -106,12 +111,22 @@ func (f *Figures) add(o *Figures) {
 	f.RecoveredFen += o.RecoveredFen
 	f.LateFeeFen += o.LateFeeFen
 	f.ContractsSigned += o.ContractsSigned
-	f.Flags = append(f.Flags, o.Flags...)
+	f.EmployerFlags = append(f.EmployerFlags, o.EmployerFlags...)
 }
 
 func (f *Figures) finish() {
 	for _, x := range f.Insurances {
 		x.rates()
+	}
+	counts := map[string]int64{}
+	for _, fl := range f.EmployerFlags {
+		counts[fl.Kind]++
+	}
+	f.Flags = []Flag{}
+	for _, kind := range FlagKinds {
+		if n := counts[kind]; n > 0 {
+			f.Flags = append(f.Flags, Flag{Kind: kind, Count: n, Detail: fmt.Sprintf("%d employers: %s", n, flagMeaning[kind])})
+		}
 	}
 }
 
@@ -193,7 +208,7 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 		f.RecoveredFen += l.RecoveredFen
 		f.LateFeeFen += l.LateFeeFen
 	}
-	hf.Flags = employerFlags(id, e, ref, q, st)
+	hf.EmployerFlags = employerFlags(id, e, ref, q, st)
 	return c
 }
 

@@ -15,6 +15,17 @@ const (
 	FlagHighRiskWithoutWorkInjury = "high_risk_without_work_injury"
 )
 
+// FlagKinds lists the flag kinds in the order reports show them.
+var FlagKinds = []string{FlagArrearsWithoutEnforcement, FlagWaiverReview, FlagBaseBelowFloor, FlagParkEmployerNotEnrolled, FlagHighRiskWithoutWorkInjury}
+
+var flagMeaning = map[string]string{
+	FlagArrearsWithoutEnforcement: "arrears past the grace period with no enforcement step",
+	FlagWaiverReview:              "a principal waiver, or a late-fee waiver over half the fee (随意减免 review)",
+	FlagBaseBelowFloor:            "declared base per head under 60% of the average wage",
+	FlagParkEmployerNotEnrolled:   "industrial-park employer without pension enrollment",
+	FlagHighRiskWithoutWorkInjury: "risk class 3 employer without work-injury enrollment",
+}
+
 // employerFlags raises the accountability flags of API.md on one employer as of q.AsOf.
 func employerFlags(id string, e *domain.Employer, ref *domain.Reference, q Query, st domain.Statement) []Flag {
 	var flags []Flag
@@ -31,7 +42,7 @@ func employerFlags(id string, e *domain.Employer, ref *domain.Reference, q Query
 			}
 		}
 		if owed > 0 {
-			flags = append(flags, Flag{FlagArrearsWithoutEnforcement, id,
+			flags = append(flags, Flag{Kind: FlagArrearsWithoutEnforcement, EmployerID: id, Detail:
 				fmt.Sprintf("%s yuan in arrears more than %d days past due (since %s) with no enforcement step", owed, grace, oldest)})
 		}
 	}
@@ -41,10 +52,10 @@ func employerFlags(id string, e *domain.Employer, ref *domain.Reference, q Query
 		}
 		switch {
 		case w.Kind == domain.WaiverPrincipal:
-			flags = append(flags, Flag{FlagWaiverReview, id,
+			flags = append(flags, Flag{Kind: FlagWaiverReview, EmployerID: id, Detail:
 				fmt.Sprintf("principal waiver of %s yuan on %s %s (%s, %s) on %s", w.AmountFen, w.Insurance, w.Period, w.Basis, w.AuthorityDoc, w.DecidedOn)})
 		case w.AccruedFeeFen > 0 && 2*w.AmountFen > w.AccruedFeeFen:
-			flags = append(flags, Flag{FlagWaiverReview, id,
+			flags = append(flags, Flag{Kind: FlagWaiverReview, EmployerID: id, Detail:
 				fmt.Sprintf("late-fee waiver of %s yuan is over half the %s yuan accrued on %s %s (%s) on %s", w.AmountFen, w.AccruedFeeFen, w.Insurance, w.Period, w.AuthorityDoc, w.DecidedOn)})
 		}
 	}
@@ -53,7 +64,7 @@ func employerFlags(id string, e *domain.Employer, ref *domain.Reference, q Query
 			for _, l := range d.Lines {
 				// base per head < 60% of the average wage, compared without division.
 				if l.Headcount > 0 && int64(l.WageBaseFen)*10 < int64(wage)*6*l.Headcount {
-					flags = append(flags, Flag{FlagBaseBelowFloor, id,
+					flags = append(flags, Flag{Kind: FlagBaseBelowFloor, EmployerID: id, Detail:
 						fmt.Sprintf("%s %s declares %s yuan for %d persons, under 60%% of the average wage %s", q.Period, l.Insurance, l.WageBaseFen, l.Headcount, wage)})
 					break
 				}
@@ -62,10 +73,10 @@ func employerFlags(id string, e *domain.Employer, ref *domain.Reference, q Query
 	}
 	active := !(e.Deregistered && e.DeregisteredOn <= q.AsOf)
 	if active && e.InIndustrialPark && e.EnrolledOn(domain.Pension, q.AsOf) == 0 {
-		flags = append(flags, Flag{FlagParkEmployerNotEnrolled, id, "industrial-park employer with no pension enrollment"})
+		flags = append(flags, Flag{Kind: FlagParkEmployerNotEnrolled, EmployerID: id, Detail: "industrial-park employer with no pension enrollment"})
 	}
 	if active && !e.Kind.Individual() && e.RiskClass == 3 && e.EnrolledOn(domain.WorkInjury, q.AsOf) == 0 {
-		flags = append(flags, Flag{FlagHighRiskWithoutWorkInjury, id, "risk class 3 employer with no work-injury enrollment"})
+		flags = append(flags, Flag{Kind: FlagHighRiskWithoutWorkInjury, EmployerID: id, Detail: "risk class 3 employer with no work-injury enrollment"})
 	}
 	return flags
 }

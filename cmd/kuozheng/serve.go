@@ -98,7 +98,15 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := api.HTTPServer(*listen, api.New(cfg))
+	handler := api.New(cfg)
+	go func() {
+		// Compute the dashboard's figures once the views have caught up.
+		for !runner.Ready() && ctx.Err() == nil {
+			time.Sleep(100 * time.Millisecond)
+		}
+		handler.Warm()
+	}()
+	srv := api.HTTPServer(*listen, handler)
 	log.Info("kuozheng serving", "url", "http://"+ln.Addr().String(), "seq", led.store.Applied())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -1,0 +1,122 @@
+package api_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kuozheng/kuozheng/api"
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/domain/demo"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
+	"github.com/kuozheng/kuozheng/projections"
+)
+
+const benchClients = 32
+
+// load sends GETs to url from 32 clients for d and returns requests/s and the p99 latency.
+func load(b *testing.B, url string, d time.Duration) (float64, time.Duration) {
+	tr := &http.Transport{MaxIdleConnsPerHost: benchClients}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	var mu sync.Mutex
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	stop := time.Now().Add(d)
+	start := time.Now()
+	for range benchClients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for time.Now().Before(stop) {
+				t0 := time.Now()
+				resp, err := client.Get(url)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Errorf("status %d", resp.StatusCode)
+					return
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	slices.Sort(lat)
+	if len(lat) == 0 {
+		b.Fatal("no requests completed")
+	}
+	return float64(len(lat)) / el.Seconds(), lat[len(lat)*99/100]
+}
+
+// BenchmarkCountiesRead serves GET /v1/counties of a 20,000-payer demo ledger to 32 concurrent
+// clients over loopback HTTP, beside a Go handler returning the same bytes from memory.
+func BenchmarkCountiesRead(b *testing.B) {
+	l := storetest.StartLazy(b, eventstore.Config{}, true)
+	steps := demo.Generate(demo.Config{Employers: 20000, Seed: 2006})
+	reqs := make([]eventstore.Request, len(steps))
+	for i, s := range steps {
+		reqs[i] = eventstore.Request{EmployerID: s.EmployerID, Create: s.Create, Command: s.Command, Today: demo.Today, Actor: "bench"}
+	}
+	for _, r := range l.Store.ExecuteBulk(context.Background(), reqs) {
+		if r.Err != nil {
+			b.Fatal(r.Err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	runner := projections.NewRunner(l.Store, projections.RunnerConfig{NoSnapshots: true})
+	if err := runner.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	last, err := l.Store.LastSeq(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := runner.WaitSeq(ctx, last); err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New(api.Config{Store: l.Store, Runner: runner, Today: func() domain.Date { return demo.Today }}))
+	defer srv.Close()
+	// The first read computes every employer's figures; later ones reuse them.
+	resp, err := http.Get(srv.URL + "/v1/counties")
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	raw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	}))
+	defer raw.Close()
+	b.Run("ledger", func(b *testing.B) {
+		for b.Loop() {
+			rps, p99 := load(b, srv.URL+"/v1/counties", 3*time.Second)
+			b.ReportMetric(rps, "req/s")
+			b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+		}
+	})
+	b.Run("raw-bytes", func(b *testing.B) {
+		for b.Loop() {
+			rps, p99 := load(b, raw.URL, 3*time.Second)
+			b.ReportMetric(rps, "req/s")
+			b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+		}
+	})
+}
