@@ -42,8 +42,7 @@ func employerFlags(id string, e *domain.Employer, ref *domain.Reference, q Query
 			}
 		}
 		if owed > 0 {
-			flags = append(flags, Flag{Kind: FlagArrearsWithoutEnforcement, EmployerID: id, Detail:
-				fmt.Sprintf("%s yuan in arrears more than %d days past due (since %s) with no enforcement step", owed, grace, oldest)})
+			flags = append(flags, Flag{Kind: FlagArrearsWithoutEnforcement, EmployerID: id, Detail: fmt.Sprintf("%s yuan in arrears more than %d days past due (since %s) with no enforcement step", owed, grace, oldest)})
 		}
 	}
 	for _, w := range e.History.Waivers {
@@ -52,11 +51,9 @@ func employerFlags(id string, e *domain.Employer, ref *domain.Reference, q Query
 		}
 		switch {
 		case w.Kind == domain.WaiverPrincipal:
-			flags = append(flags, Flag{Kind: FlagWaiverReview, EmployerID: id, Detail:
-				fmt.Sprintf("principal waiver of %s yuan on %s %s (%s, %s) on %s", w.AmountFen, w.Insurance, w.Period, w.Basis, w.AuthorityDoc, w.DecidedOn)})
+			flags = append(flags, Flag{Kind: FlagWaiverReview, EmployerID: id, Detail: fmt.Sprintf("principal waiver of %s yuan on %s %s (%s, %s) on %s", w.AmountFen, w.Insurance, w.Period, w.Basis, w.AuthorityDoc, w.DecidedOn)})
 		case w.AccruedFeeFen > 0 && 2*w.AmountFen > w.AccruedFeeFen:
-			flags = append(flags, Flag{Kind: FlagWaiverReview, EmployerID: id, Detail:
-				fmt.Sprintf("late-fee waiver of %s yuan is over half the %s yuan accrued on %s %s (%s) on %s", w.AmountFen, w.AccruedFeeFen, w.Insurance, w.Period, w.AuthorityDoc, w.DecidedOn)})
+			flags = append(flags, Flag{Kind: FlagWaiverReview, EmployerID: id, Detail: fmt.Sprintf("late-fee waiver of %s yuan is over half the %s yuan accrued on %s %s (%s) on %s", w.AmountFen, w.AccruedFeeFen, w.Insurance, w.Period, w.AuthorityDoc, w.DecidedOn)})
 		}
 	}
 	if d, ok := e.History.Declarations[q.Period]; ok && d.DeclaredOn <= q.AsOf {
@@ -64,8 +61,7 @@ func employerFlags(id string, e *domain.Employer, ref *domain.Reference, q Query
 			for _, l := range d.Lines {
 				// base per head < 60% of the average wage, compared without division.
 				if l.Headcount > 0 && int64(l.WageBaseFen)*10 < int64(wage)*6*l.Headcount {
-					flags = append(flags, Flag{Kind: FlagBaseBelowFloor, EmployerID: id, Detail:
-						fmt.Sprintf("%s %s declares %s yuan for %d persons, under 60%% of the average wage %s", q.Period, l.Insurance, l.WageBaseFen, l.Headcount, wage)})
+					flags = append(flags, Flag{Kind: FlagBaseBelowFloor, EmployerID: id, Detail: fmt.Sprintf("%s %s declares %s yuan for %d persons, under 60%% of the average wage %s", q.Period, l.Insurance, l.WageBaseFen, l.Headcount, wage)})
 					break
 				}
 			}
