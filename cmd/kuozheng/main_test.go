@@ -126,3 +126,20 @@ func TestHistoryAndVerifyOnADataFolder(t *testing.T) {
 		t.Fatalf("verify of a tampered ledger: exit %d, want 1 and %q in\n%s", code, want, out)
 	}
 }
+
+func TestDemoLoadsOnceAndVerifies(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := runCmd("demo", "--employers", "60", "--data", dir)
+	if code != 0 || !strings.Contains(out, "demo ledger:") {
+		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errOut)
+	}
+	first := out[strings.LastIndex(out, "sequence "):]
+	code, out, errOut = runCmd("demo", "--employers", "60", "--data", dir)
+	if code != 0 || out[strings.LastIndex(out, "sequence "):] != first {
+		t.Fatalf("a second demo run appended: exit %d, %q then %q\n%s", code, first, out, errOut)
+	}
+	code, out, errOut = runCmd("verify", "--data", dir)
+	if code != 0 || !strings.Contains(out, "equal a rebuild") {
+		t.Fatalf("verify of the demo ledger: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
