@@ -91,13 +91,9 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 	if kind != "" && !slices.Contains(projections.FlagKinds, kind) {
 		return domain.Invalid("kind", "unknown flag kind %q: want one of %s", kind, strings.Join(projections.FlagKinds, ", "))
 	}
-	page := 1
-	if v := q.Get("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return domain.Invalid("page", "%q is not a page number (1, 2, …)", v)
-		}
-		page = n
+	page, err := pageOf(q.Get("page"))
+	if err != nil {
+		return err
 	}
 	type row struct {
 		projections.Flag
@@ -115,8 +111,7 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	lo := min((page-1)*pageSize, len(rows))
-	hi := min(lo+pageSize, len(rows))
+	lo, hi := pageBounds(page, len(rows))
 	writeJSON(w, http.StatusOK, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "total": len(rows), "page": page, "page_size": pageSize, "flags": rows[lo:hi]})
 	return nil
 }
@@ -374,6 +369,24 @@ type EmployerSummary struct {
 
 const pageSize = 100
 
+// pageOf parses ?page= (default 1).
+func pageOf(v string) (int, error) {
+	if v == "" {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, domain.Invalid("page", "%q is not a page number (1, 2, …)", v)
+	}
+	return n, nil
+}
+
+// pageBounds is the slice of n rows that page shows.
+func pageBounds(page, n int) (lo, hi int) {
+	lo = min((page-1)*pageSize, n)
+	return lo, min(lo+pageSize, n)
+}
+
 func (s *Server) listEmployers(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	p := principalOf(r)
@@ -384,13 +397,9 @@ func (s *Server) listEmployers(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	page := 1
-	if v := q.Get("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return domain.Invalid("page", "%q is not a page number (1, 2, …)", v)
-		}
-		page = n
+	page, err := pageOf(q.Get("page"))
+	if err != nil {
+		return err
 	}
 	text := strings.ToLower(strings.TrimSpace(q.Get("q")))
 	rows := []EmployerSummary{}
@@ -407,8 +416,7 @@ func (s *Server) listEmployers(w http.ResponseWriter, r *http.Request) error {
 		}
 	})
 	total := len(rows)
-	lo := min((page-1)*pageSize, total)
-	hi := min(lo+pageSize, total)
+	lo, hi := pageBounds(page, total)
 	writeJSON(w, http.StatusOK, map[string]any{"total": total, "page": page, "page_size": pageSize, "employers": slices.Clip(rows[lo:hi])})
 	return nil
 }
