@@ -434,7 +434,20 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 	}
 	var ref *domain.Reference
 	s.cfg.Runner.View(func(l *projections.Ledger) { r := l.Ref; ref = &r })
-	rep := s.cfg.Runner.Report(projections.Query{AsOf: asOf, Period: projections.DefaultPeriod(ref, asOf)})
+	var rep *projections.Report
+	if id := r.URL.Query().Get("freeze"); id != "" {
+		// A month-end bulletin served from a freeze: the figures never move.
+		f, frozen, err := s.loadFreeze(r, id)
+		if err != nil {
+			return err
+		}
+		if f.ValidThrough.Period() != m {
+			return domain.Invalid("freeze", "freeze %s is valid through %s, not a day of %s", id, f.ValidThrough, m)
+		}
+		rep = frozen
+	} else {
+		rep = s.cfg.Runner.Report(projections.Query{AsOf: asOf, Period: projections.DefaultPeriod(ref, asOf)})
+	}
 	p := principalOf(r)
 	see := s.visible(p)
 	var rows []*projections.Figures

@@ -124,6 +124,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/employers/{id}/history", s.auth(s.getHistory))
 	s.mux.HandleFunc("GET /v1/verify", s.auth(s.verify))
 	s.readRoutes()
+	s.freezeRoutes()
 }
 
 type ctxKey struct{}

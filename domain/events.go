@@ -176,6 +176,7 @@ func init() {
 	register[SettingsSet]()
 	register[TargetsSet]()
 	register[AverageWageSet]()
+	register[FreezeMade]()
 }
 
 // EventTypes lists every event type this build knows.
@@ -480,3 +481,20 @@ func (r *Reference) Apply(p Payload) {
 		r.AverageWages = upsert(r.AverageWages, e.Wage, func(t AverageWage) Date { return t.EffectiveFrom })
 	}
 }
+
+// FreezeMade records a point-in-time freeze: the figures of the views folded through sequence
+// ThroughSeq, counting what was dated on or before ValidThrough. It is kept in the ledger's own
+// stream, which never forgets.
+type FreezeMade struct {
+	ID           string          `json:"id"`
+	ThroughSeq   uint64          `json:"through_seq"`
+	ValidThrough Date            `json:"valid_through"`
+	ChainHead    string          `json:"chain_head"`
+	CodeVersion  string          `json:"code_version"`
+	Digest       string          `json:"digest"`
+	CreatedAt    string          `json:"created_at"`
+	Figures      json.RawMessage `json:"figures"`
+}
+
+// EventType names the event.
+func (FreezeMade) EventType() string { return "freeze.made" }

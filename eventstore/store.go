@@ -123,6 +123,8 @@ type Store struct {
 
 	locks keyedMutex
 
+	freezes []FreezeRef
+
 	pendMu  sync.Mutex
 	pending map[string]chan struct{} // subjects with an append of this store in flight
 }
@@ -437,6 +439,12 @@ func (s *Store) fold(subject string, ev domain.Event, data []byte, derr error) {
 	if strings.HasPrefix(subject, RefPrefix) {
 		if derr == nil {
 			s.ref.Apply(ev.Body)
+		}
+		return
+	}
+	if strings.HasPrefix(subject, FreezePrefix) {
+		if derr == nil {
+			s.foldFreeze(subject, ev)
 		}
 		return
 	}

@@ -118,6 +118,9 @@ func (f *Figures) finish() {
 	for _, x := range f.Insurances {
 		x.rates()
 	}
+	if len(f.EmployerFlags) == 0 && f.Flags != nil {
+		return // read back from a freeze, or nothing to count
+	}
 	counts := map[string]int64{}
 	for _, fl := range f.EmployerFlags {
 		counts[fl.Kind]++

@@ -332,13 +332,26 @@ func (r *Runner) LastSnapshot() (time.Time, uint64) {
 
 // Rebuild folds the whole stream from sequence 1 through seq into a new ledger.
 func Rebuild(ctx context.Context, store *eventstore.Store, through uint64) (*Ledger, error) {
+	return Replay(ctx, store, through, nil)
+}
+
+// Replay is Rebuild telling progress (the sequence reached) about once a second.
+func Replay(ctx context.Context, store *eventstore.Store, through uint64, progress func(seq uint64)) (*Ledger, error) {
 	l := NewLedger()
 	if through == 0 {
 		return l, nil
 	}
 	stop := errors.New("done")
+	last := time.Now()
 	err := store.Subscribe(ctx, 1, func(ev domain.Event) error {
+		if ev.Seq > through {
+			return stop
+		}
 		l.Apply(ev)
+		if progress != nil && time.Since(last) > time.Second {
+			last = time.Now()
+			progress(ev.Seq)
+		}
 		if ev.Seq >= through {
 			return stop
 		}

@@ -1,0 +1,194 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/projections"
+)
+
+func (s *Server) freezeRoutes() {
+	s.mux.HandleFunc("POST /v1/freezes", s.auth(s.createFreeze))
+	s.mux.HandleFunc("GET /v1/freezes", s.auth(s.listFreezes))
+	s.mux.HandleFunc("GET /v1/freezes/{id}", s.auth(s.getFreeze))
+	s.mux.HandleFunc("GET /v1/freezes/{id}/restatement", s.auth(s.restatement))
+	s.mux.HandleFunc("GET /v1/rankings", s.auth(s.rankings))
+}
+
+// FreezeRequest is the body of POST /v1/freezes.
+type FreezeRequest struct {
+	ValidThrough string `json:"valid_through"`
+	ThroughSeq   uint64 `json:"through_seq"`
+}
+
+func (s *Server) createFreeze(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	if p.Role != RoleAssessor && p.Role != RoleAdmin {
+		writeError(w, forbidden("%s (%s) may not make freezes: the assessment team only", p.Name, p.Role))
+		return
+	}
+	var req FreezeRequest
+	if _, err := readBody(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if req.ValidThrough == "" {
+		writeError(w, domain.Invalid("valid_through", "is required (YYYY-MM-DD)"))
+		return
+	}
+	d, err := domain.ParseDate(req.ValidThrough)
+	if err != nil {
+		writeError(w, domain.Invalid("valid_through", "%v", err))
+		return
+	}
+	last, err := s.cfg.Store.LastSeq(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	through := req.ThroughSeq
+	if through == 0 {
+		through = last
+	} else if through > last {
+		writeError(w, domain.Invalid("through_seq", "%d is beyond the stream's last sequence %d", through, last))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Minute)
+	defer cancel()
+	f, err := projections.MakeFreeze(ctx, s.cfg.Store, through, d, nil)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	seq, err := s.cfg.Store.AppendFreeze(ctx, f)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	f.Figures = nil
+	w.Header().Set("Location", "/v1/freezes/"+f.ID)
+	writeJSON(w, http.StatusCreated, map[string]any{"id": f.ID, "through_seq": f.ThroughSeq, "valid_through": f.ValidThrough,
+		"chain_head": f.ChainHead, "code_version": f.CodeVersion, "digest": f.Digest, "created_at": f.CreatedAt, "seq": seq})
+}
+
+func (s *Server) listFreezes(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"freezes": s.cfg.Store.Freezes()})
+}
+
+func (s *Server) loadFreeze(r *http.Request, id string) (domain.FreezeMade, *projections.Report, error) {
+	f, _, err := s.cfg.Store.Freeze(r.Context(), id)
+	if err != nil {
+		return f, nil, err
+	}
+	rep, err := projections.FrozenReport(f)
+	return f, rep, err
+}
+
+func (s *Server) getFreeze(w http.ResponseWriter, r *http.Request) {
+	f, rep, err := s.loadFreeze(r, r.PathValue("id"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": f.ID, "through_seq": f.ThroughSeq, "valid_through": f.ValidThrough,
+		"chain_head": f.ChainHead, "code_version": f.CodeVersion, "digest": f.Digest, "created_at": f.CreatedAt,
+		"figures": s.scopeReport(r, rep)})
+}
+
+// scopeReport cuts a report to the counties the principal may read.
+func (s *Server) scopeReport(r *http.Request, rep *projections.Report) *projections.Report {
+	see := s.visible(principalOf(r))
+	out := *rep
+	out.Counties = nil
+	for _, c := range rep.Counties {
+		if see(c.Code) {
+			out.Counties = append(out.Counties, c)
+		}
+	}
+	if len(out.Counties) != len(rep.Counties) {
+		out.Groups, out.City = nil, projections.Sum("", out.Counties)
+	}
+	return &out
+}
+
+// ResponsibleEvent is an event recorded after a freeze but dated within it.
+type ResponsibleEvent struct {
+	Seq        uint64      `json:"seq"`
+	Type       string      `json:"type"`
+	EmployerID string      `json:"employer_id,omitempty"`
+	County     string      `json:"county,omitempty"`
+	OccurredOn domain.Date `json:"occurred_on"`
+	RecordedAt time.Time   `json:"recorded_at"`
+	Actor      string      `json:"actor"`
+}
+
+const maxResponsible = 1000
+
+func (s *Server) restatement(w http.ResponseWriter, r *http.Request) {
+	f, frozen, err := s.loadFreeze(r, r.PathValue("id"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var now *projections.Report
+	var seq uint64
+	s.cfg.Runner.View(func(l *projections.Ledger) {
+		seq = l.Seq
+		now = l.Report(projections.FreezeQuery(&l.Ref, f.ValidThrough))
+	})
+	changes := projections.Restate(frozen, now)
+	see := s.visible(principalOf(r))
+	visible := changes[:0:0]
+	changed := map[string]bool{}
+	for _, c := range changes {
+		if len(c.Scope) == 6 && !see(c.Scope) {
+			continue
+		}
+		changed[c.Scope] = true
+		visible = append(visible, c)
+	}
+	events := []ResponsibleEvent{}
+	if len(visible) > 0 && seq > f.ThroughSeq {
+		stop := errors.New("done")
+		ctx, cancel := context.WithTimeout(r.Context(), time.Minute)
+		defer cancel()
+		err := s.cfg.Store.Subscribe(ctx, f.ThroughSeq+1, func(ev domain.Event) error {
+			if ev.Seq > seq {
+				return stop
+			}
+			if ev.OccurredOn <= f.ValidThrough && ev.Type != "freeze.made" && (ev.EmployerID == "" || changed[ev.County]) && len(events) < maxResponsible {
+				events = append(events, ResponsibleEvent{ev.Seq, ev.Type, ev.EmployerID, ev.County, ev.OccurredOn, time.Unix(0, ev.RecordedAt).UTC(), ev.Actor})
+			}
+			if ev.Seq >= seq {
+				return stop
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, stop) {
+			writeError(w, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"freeze": f.ID, "valid_through": f.ValidThrough, "frozen_through_seq": f.ThroughSeq,
+		"now_seq": seq, "changes": visible, "events": events})
+}
+
+func (s *Server) rankings(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("freeze")
+	if id == "" {
+		writeError(w, domain.Invalid("freeze", "is required: rankings are made from a freeze (POST /v1/freezes)"))
+		return
+	}
+	f, rep, err := s.loadFreeze(r, id)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var ref *domain.Reference
+	s.cfg.Runner.View(func(l *projections.Ledger) { x := l.Ref; ref = &x })
+	writeJSON(w, http.StatusOK, map[string]any{"freeze": f.ID, "valid_through": f.ValidThrough, "through_seq": f.ThroughSeq,
+		"weighting": projections.RankingWeighting, "rankings": projections.Rank(ref, rep)})
+}

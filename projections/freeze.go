@@ -1,0 +1,80 @@
+package projections
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+)
+
+// FreezeQuery is the query a freeze valid through d answers: as of d, for the period last due.
+func FreezeQuery(ref *domain.Reference, d domain.Date) Query {
+	return Query{Period: DefaultPeriod(ref, d), AsOf: d}
+}
+
+// ChainHead digests every employer's last hash as the ledger knows them: a chain rewritten
+// before the sequence disagrees with it.
+func ChainHead(l *Ledger) string {
+	ids := make([]string, 0, len(l.Employers))
+	for id := range l.Employers {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	h := sha256.New()
+	for _, id := range ids {
+		fmt.Fprintf(h, "%s %s\n", id, l.Employers[id].Head)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// FreezeFigures is the canonical form of a freeze's figures and its SHA-256 digest.
+func FreezeFigures(l *Ledger, d domain.Date) (*Report, []byte, string, error) {
+	rep := l.Report(FreezeQuery(&l.Ref, d))
+	b, err := json.Marshal(rep)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	sum := sha256.Sum256(b)
+	return rep, b, hex.EncodeToString(sum[:]), nil
+}
+
+// MakeFreeze folds the stream from sequence 1 through `through` with the views' folds, counts what
+// is dated on or before validThrough, and returns the freeze to store. The same (through,
+// validThrough) gives the same figures and digest, whatever was appended after `through`.
+func MakeFreeze(ctx context.Context, store *eventstore.Store, through uint64, validThrough domain.Date, progress func(seq uint64)) (domain.FreezeMade, error) {
+	l, err := Replay(ctx, store, through, progress)
+	if err != nil {
+		return domain.FreezeMade{}, err
+	}
+	if l.Seq < through {
+		return domain.FreezeMade{}, fmt.Errorf("the stream ends at %d, before %d", l.Seq, through)
+	}
+	_, figures, digest, err := FreezeFigures(l, validThrough)
+	if err != nil {
+		return domain.FreezeMade{}, err
+	}
+	return domain.FreezeMade{
+		ID: uuid.Must(uuid.NewV7()).String(), ThroughSeq: through, ValidThrough: validThrough, ChainHead: ChainHead(l),
+		CodeVersion: CodeVersion, Digest: digest, CreatedAt: time.Now().UTC().Format(time.RFC3339), Figures: figures,
+	}, nil
+}
+
+// FrozenReport reads a freeze's figures back.
+func FrozenReport(f domain.FreezeMade) (*Report, error) {
+	var r Report
+	if err := json.Unmarshal(f.Figures, &r); err != nil {
+		return nil, fmt.Errorf("freeze %s: %w", f.ID, err)
+	}
+	// Rates are stored as numbers; their integer parts come back from the counts.
+	for _, c := range append(append(r.Counties, r.Groups...), r.City) {
+		c.finish()
+	}
+	return &r, nil
+}

@@ -1,0 +1,148 @@
+package projections
+
+import (
+	"encoding/json"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// Change is one figure that moved between a freeze and now, for the same valid-through date.
+type Change struct {
+	Scope  string `json:"scope"` // a county code, "group:N" or "city"
+	Figure string `json:"figure"`
+	Frozen int64  `json:"frozen"`
+	Now    int64  `json:"now"`
+	Delta  int64  `json:"delta"`
+}
+
+// flatten lists a figures object's integer leaves by path (rates, names and flag details aside).
+func flatten(prefix string, v any, out map[string]int64) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, c := range x {
+			if strings.HasSuffix(k, "_rate") || k == "flags" || k == "group" {
+				continue
+			}
+			p := k
+			if prefix != "" {
+				p = prefix + "." + k
+			}
+			flatten(p, c, out)
+		}
+	case float64:
+		out[prefix] = int64(x)
+	}
+}
+
+func scopes(r *Report) map[string]map[string]int64 {
+	out := map[string]map[string]int64{}
+	add := func(scope string, f *Figures) {
+		var m map[string]any
+		b, _ := json.Marshal(f)
+		_ = json.Unmarshal(b, &m)
+		leaves := map[string]int64{}
+		flatten("", m, leaves)
+		out[scope] = leaves
+	}
+	for _, c := range r.Counties {
+		add(c.Code, c)
+	}
+	for _, g := range r.Groups {
+		add("group:"+itoa(g.Group), g)
+	}
+	add("city", r.City)
+	return out
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+// Restate lists every integer figure that differs between a frozen report and a report of the
+// same valid-through date computed now, county by county, then groups and the city.
+func Restate(frozen, now *Report) []Change {
+	a, b := scopes(frozen), scopes(now)
+	var out []Change
+	names := make([]string, 0, len(a))
+	for s := range a {
+		names = append(names, s)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		ri, rj := scopeRank(names[i]), scopeRank(names[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return names[i] < names[j]
+	})
+	for _, s := range names {
+		keys := make([]string, 0, len(a[s]))
+		for k := range a[s] {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if x, y := a[s][k], b[s][k]; x != y {
+				out = append(out, Change{Scope: s, Figure: k, Frozen: x, Now: y, Delta: y - x})
+			}
+		}
+	}
+	return out
+}
+
+func scopeRank(s string) int {
+	switch {
+	case s == "city":
+		return 2
+	case strings.HasPrefix(s, "group:"):
+		return 1
+	}
+	return 0
+}
+
+// Ranking is one county's place on target completion.
+type Ranking struct {
+	Rank     int        `json:"rank"`
+	Code     string     `json:"code"`
+	Name     string     `json:"name"`
+	Score    Ratio      `json:"score"`
+	Measures []Progress `json:"measures"`
+}
+
+// RankingWeighting states how rankings are scored.
+const RankingWeighting = "each county's score is the mean, over the 8 measures of the year's targets, of actual/target " +
+	"capped at 1.2 (so no single over-achievement hides the others); measures weigh equally; county targets are the " +
+	"county split where one is recorded, else the city target shared by the county's share of pension should-insure; " +
+	"ties are broken by county code"
+
+// Rank orders the counties of a report on target completion.
+func Rank(ref *domain.Reference, r *Report) []Ranking {
+	tp := Targets(ref, r)
+	var out []Ranking
+	for _, c := range r.Counties {
+		ms := tp.Counties[c.Code]
+		// Score in parts per million, computed in integers: mean of min(actual/target, 1.2).
+		var sum int64
+		for _, m := range ms {
+			if m.Target > 0 {
+				v, _ := domain.MulDivHalfUp(m.Actual, 1_000_000, m.Target)
+				sum += min(v, 1_200_000)
+			}
+		}
+		den := int64(len(ms)) * 1_000_000
+		out = append(out, Ranking{Code: c.Code, Name: c.Name, Score: Ratio{sum, den}, Measures: ms})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Score.Num != out[j].Score.Num {
+			return out[i].Score.Num > out[j].Score.Num
+		}
+		return out[i].Code < out[j].Code
+	})
+	for i := range out {
+		out[i].Rank = i + 1
+	}
+	return out
+}
