@@ -120,6 +120,16 @@ func (s *Server) getEmployer(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
+// Balances are an employer's running totals after an event, as the ledger then knew them.
+type Balances struct {
+	DueFen         domain.Fen `json:"due_fen"`
+	PaidFen        domain.Fen `json:"paid_fen"`
+	WaivedFen      domain.Fen `json:"waived_fen"`
+	OutstandingFen domain.Fen `json:"outstanding_fen"`
+	LateFeeFen     domain.Fen `json:"late_fee_fen"`
+	CreditFen      domain.Fen `json:"credit_fen"`
+}
+
 // HistoryEvent is one event of an employer's history.
 type HistoryEvent struct {
 	Seq        uint64      `json:"seq"`
@@ -132,36 +142,49 @@ type HistoryEvent struct {
 	Hash       string      `json:"hash"`
 	PrevHash   string      `json:"prev_hash,omitempty"`
 	ChainOK    bool        `json:"chain_ok"`
+	// Balances are the totals as of the history's as_of after this event and those before it.
+	Balances Balances `json:"balances"`
 }
 
 // History is the answer of GET /v1/employers/{id}/history.
 type History struct {
 	EmployerID string         `json:"employer_id"`
 	Version    uint64         `json:"version"`
+	AsOf       domain.Date    `json:"as_of"`
+	ThroughSeq uint64         `json:"through_seq,omitempty"`
 	ChainOK    bool           `json:"chain_ok"`
 	Events     []HistoryEvent `json:"events"`
+	// Balances are the totals after every event shown.
+	Balances Balances `json:"balances"`
 }
 
-// BuildHistory turns stored events into the history answer, cut at throughSeq (0: none) and at
-// events dated after asOf (0: none).
-func BuildHistory(id string, raw []eventstore.RawEvent, throughSeq uint64, asOf domain.Date) History {
-	h := History{EmployerID: id, ChainOK: true, Events: []HistoryEvent{}}
+// BuildHistory turns stored events into the history answer: events recorded through throughSeq
+// (0: all), dated on or before asOf, each with the balances as of asOf after it. The balances
+// come from the same fold as the ledger's, applied event by event.
+func BuildHistory(id string, raw []eventstore.RawEvent, throughSeq uint64, asOf domain.Date, fees []domain.LateFeeRate) History {
+	h := History{EmployerID: id, AsOf: asOf, ThroughSeq: throughSeq, ChainOK: true, Events: []HistoryEvent{}}
+	e := &domain.Employer{}
 	for _, ev := range raw {
 		if throughSeq != 0 && ev.Seq > throughSeq {
 			break
 		}
 		h.ChainOK = h.ChainOK && ev.ChainOK
 		h.Version = ev.Seq
-		if asOf != 0 && ev.OccurredOn > asOf {
+		if ev.OccurredOn > asOf {
 			continue
 		}
 		var payload any = ev.Body
 		if ev.Body == nil {
-			payload = string(ev.Payload)
+			payload = string(ev.Data)
+		} else {
+			e.Apply(ev.Event)
 		}
+		t := e.Account.Statement(asOf, fees).Totals
+		h.Balances = Balances{t.DueFen, t.PaidFen, t.WaivedFen, t.OutstandingFen, t.LateFeeFen, t.CreditFen}
 		h.Events = append(h.Events, HistoryEvent{
 			Seq: ev.Seq, RecordedAt: time.Unix(0, ev.RecordedAt).UTC(), OccurredOn: ev.OccurredOn, Type: ev.Type,
 			ID: ev.ID, Actor: ev.Actor, Payload: payload, Hash: ev.Hash, PrevHash: ev.PrevHash, ChainOK: ev.ChainOK,
+			Balances: h.Balances,
 		})
 	}
 	return h
@@ -182,14 +205,10 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 		}
 		through = n
 	}
-	var asOf domain.Date
-	if v := q.Get("as_of"); v != "" {
-		d, err := domain.ParseDate(v)
-		if err != nil {
-			writeError(w, domain.Invalid("as_of", "%v", err))
-			return
-		}
-		asOf = d
+	asOf, err := s.asOf(r)
+	if err != nil {
+		writeError(w, err)
+		return
 	}
 	e, err := s.readableEmployer(r)
 	if err != nil {
@@ -202,5 +221,5 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.cfg.Store.Applied(), 10))
-	writeJSON(w, http.StatusOK, BuildHistory(e.ID, raw, through, asOf))
+	writeJSON(w, http.StatusOK, BuildHistory(e.ID, raw, through, asOf, s.cfg.Store.Reference().LateFees))
 }

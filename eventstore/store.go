@@ -46,6 +46,9 @@ type Config struct {
 	BatchesInFlight int
 	// Timeout bounds one publish round trip (default 10s).
 	Timeout time.Duration
+	// HistoryCache is how many events of recently read employers to keep in memory
+	// (default 100,000; negative disables it).
+	HistoryCache int
 	// Metrics observes appends; nil observes nothing.
 	Metrics Observer
 	Log     *slog.Logger
@@ -124,6 +127,7 @@ type Store struct {
 	locks keyedMutex
 
 	freezes []FreezeRef
+	cache   *eventCache
 
 	pendMu  sync.Mutex
 	pending map[string]chan struct{} // subjects with an append of this store in flight
@@ -151,6 +155,9 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.HistoryCache == 0 {
+		cfg.HistoryCache = 100_000
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -183,6 +190,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		notify:    make(chan struct{}),
 		done:      make(chan struct{}),
 		pending:   map[string]chan struct{}{},
+		cache:     newEventCache(cfg.HistoryCache),
 	}
 	s.com = newCommitter(nc, cfg.MaxBatch, cfg.BatchesInFlight, cfg.Timeout)
 	if cfg.Metrics != nil {

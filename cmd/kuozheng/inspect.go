@@ -102,7 +102,10 @@ func history(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		h = api.BuildHistory(pos[0], raw, *through, d)
+		if d == 0 {
+			d = todayInShanghai()
+		}
+		h = api.BuildHistory(pos[0], raw, *through, d, led.store.Reference().LateFees)
 	} else {
 		q := url.Values{}
 		if *through > 0 {
@@ -122,10 +125,12 @@ func history(args []string, stdout, stderr io.Writer) error {
 		return enc.Encode(h)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 2, 2, ' ', 0)
-	fmt.Fprintf(tw, "employer %s  version %d  chain_ok %v\n", h.EmployerID, h.Version, h.ChainOK)
-	fmt.Fprintln(tw, "SEQ\tRECORDED\tOCCURRED\tTYPE\tACTOR\tHASH\tCHAIN")
+	fmt.Fprintf(tw, "employer %s  version %d  as of %s  chain_ok %v\n", h.EmployerID, h.Version, h.AsOf, h.ChainOK)
+	fmt.Fprintln(tw, "SEQ\tRECORDED\tOCCURRED\tTYPE\tACTOR\tDUE\tPAID\tOUTSTANDING\tLATE FEE\tCREDIT\tHASH\tCHAIN")
 	for _, e := range h.Events {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%v\n", e.Seq, e.RecordedAt.Format(time.DateTime), e.OccurredOn, e.Type, e.Actor, short(e.Hash), e.ChainOK)
+		b := e.Balances
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\n", e.Seq, e.RecordedAt.Format(time.DateTime), e.OccurredOn, e.Type, e.Actor,
+			b.DueFen, b.PaidFen, b.OutstandingFen, b.LateFeeFen, b.CreditFen, short(e.Hash), e.ChainOK)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
