@@ -34,6 +34,11 @@ func (r *remote) get(ctx context.Context, path string, v any) error {
 	if tok := os.Getenv("KUOZHENG_TOKEN"); tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
+	return r.do(req, v)
+}
+
+// do sends a request and decodes a 2xx JSON answer into v, or turns an error answer into one line.
+func (r *remote) do(req *http.Request, v any) error {
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("%w (is 'kuozheng serve' running? or use --data DIR)", err)
@@ -43,7 +48,7 @@ func (r *remote) get(ctx context.Context, path string, v any) error {
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode/100 != 2 {
 		var eb api.ErrorBody
 		if json.Unmarshal(body, &eb) == nil && eb.Detail != "" {
 			if eb.Field != "" {

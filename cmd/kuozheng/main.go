@@ -20,6 +20,7 @@ Usage:
   kuozheng serve   [--data DIR] [--nats URL] [--listen ADDR] [--tokens FILE] [--demo] [--today YYYY-MM-DD] [--lazy-fsync]
   kuozheng demo    [--employers N] [--seed S] [--data DIR | --nats URL]
   kuozheng history EMPLOYER [--through-seq N] [--as-of YYYY-MM-DD] [--json] [--server URL | --data DIR]
+  kuozheng freeze  --valid-through YYYY-MM-DD [--through-seq N] [--server URL | --data DIR]
   kuozheng verify  [EMPLOYER] [--server URL | --data DIR | --nats URL]
 
 Run 'kuozheng COMMAND --help' for a command's options.
@@ -49,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = verify(args[1:], stdout, stderr)
 	case "demo":
 		err = demoCmd(args[1:], stdout, stderr)
+	case "freeze":
+		err = freezeCmd(args[1:], stdout, stderr)
 	default:
 		err = usageError{fmt.Sprintf("unknown command %q; run 'kuozheng --help'", args[0])}
 	}

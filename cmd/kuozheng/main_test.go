@@ -143,3 +143,31 @@ func TestDemoLoadsOnceAndVerifies(t *testing.T) {
 		t.Fatalf("verify of the demo ledger: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+func TestFreezeOnADataFolderGivesTheSameDigestForTheSameSequenceAndDate(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errOut := runCmd("demo", "--employers", "40", "--data", dir); code != 0 {
+		t.Fatalf("demo: %s", errOut)
+	}
+	var first, second, later map[string]any
+	code, out, errOut := runCmd("freeze", "--valid-through", "2006-11-30", "--data", dir)
+	if code != 0 || json.Unmarshal([]byte(out), &first) != nil {
+		t.Fatalf("freeze: exit %d\n%s\n%s", code, out, errOut)
+	}
+	s := fmt.Sprint(first["through_seq"])
+	seed(t, dir) // more events after the freeze, dated 2006-06
+	code, out, errOut = runCmd("freeze", "--valid-through", "2006-11-30", "--through-seq", s, "--data", dir)
+	if code != 0 || json.Unmarshal([]byte(out), &second) != nil {
+		t.Fatalf("second freeze: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if first["digest"] != second["digest"] || first["chain_head"] != second["chain_head"] {
+		t.Fatalf("the same (S, D) gave %v and %v", first["digest"], second["digest"])
+	}
+	code, out, _ = runCmd("freeze", "--valid-through", "2006-11-30", "--data", dir)
+	if code != 0 || json.Unmarshal([]byte(out), &later) != nil || later["digest"] == first["digest"] {
+		t.Fatalf("a freeze through the new events should differ: %v", later["digest"])
+	}
+	if code, _, errOut := runCmd("freeze", "--data", dir); code != 2 || !strings.Contains(errOut, "--valid-through") {
+		t.Fatalf("freeze without a date: exit %d %s", code, errOut)
+	}
+}
