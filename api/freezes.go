@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -12,10 +13,10 @@ import (
 
 func (s *Server) freezeRoutes() {
 	s.mux.HandleFunc("POST /v1/freezes", s.auth(s.createFreeze))
-	s.mux.HandleFunc("GET /v1/freezes", s.auth(s.listFreezes))
-	s.mux.HandleFunc("GET /v1/freezes/{id}", s.auth(s.getFreeze))
-	s.mux.HandleFunc("GET /v1/freezes/{id}/restatement", s.auth(s.restatement))
-	s.mux.HandleFunc("GET /v1/rankings", s.auth(s.rankings))
+	s.mux.HandleFunc("GET /v1/freezes", s.auth(s.storeRead(s.listFreezes)))
+	s.mux.HandleFunc("GET /v1/freezes/{id}", s.auth(s.storeRead(s.getFreeze)))
+	s.mux.HandleFunc("GET /v1/freezes/{id}/restatement", s.auth(s.read(s.restatement)))
+	s.mux.HandleFunc("GET /v1/rankings", s.auth(s.read(s.rankings)))
 }
 
 // FreezeRequest is the body of POST /v1/freezes.
@@ -74,12 +75,31 @@ func (s *Server) createFreeze(w http.ResponseWriter, r *http.Request) {
 		"chain_head": f.ChainHead, "code_version": f.CodeVersion, "digest": f.Digest, "created_at": f.CreatedAt, "seq": seq})
 }
 
-func (s *Server) listFreezes(w http.ResponseWriter, r *http.Request) {
+// storeRead wraps a read served from the write side's state: min_seq, X-Ledger-Seq.
+func (s *Server) storeRead(h func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := s.waitStore(r); err != nil {
+			writeError(w, err)
+			return
+		}
+		w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.cfg.Store.Applied(), 10))
+		if err := h(w, r); err != nil {
+			writeError(w, err)
+		}
+	}
+}
+
+func (s *Server) listFreezes(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{"freezes": s.cfg.Store.Freezes()})
+	return nil
 }
 
 func (s *Server) loadFreeze(r *http.Request, id string) (domain.FreezeMade, *projections.Report, error) {
 	f, _, err := s.cfg.Store.Freeze(r.Context(), id)
+	var de *domain.Error
+	if errors.As(err, &de) && de.Kind == domain.KindNotFound && r.URL.Query().Get("freeze") == id {
+		return f, nil, domain.NotFound("freeze", "no freeze %q", id) // named by the query parameter
+	}
 	if err != nil {
 		return f, nil, err
 	}
@@ -87,15 +107,15 @@ func (s *Server) loadFreeze(r *http.Request, id string) (domain.FreezeMade, *pro
 	return f, rep, err
 }
 
-func (s *Server) getFreeze(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getFreeze(w http.ResponseWriter, r *http.Request) error {
 	f, rep, err := s.loadFreeze(r, r.PathValue("id"))
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": f.ID, "through_seq": f.ThroughSeq, "valid_through": f.ValidThrough,
 		"chain_head": f.ChainHead, "code_version": f.CodeVersion, "digest": f.Digest, "created_at": f.CreatedAt,
 		"figures": s.scopeReport(r, rep)})
+	return nil
 }
 
 // scopeReport cuts a report to the counties the principal may read.
@@ -127,11 +147,10 @@ type ResponsibleEvent struct {
 
 const maxResponsible = 1000
 
-func (s *Server) restatement(w http.ResponseWriter, r *http.Request) {
+func (s *Server) restatement(w http.ResponseWriter, r *http.Request) error {
 	f, frozen, err := s.loadFreeze(r, r.PathValue("id"))
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	var now *projections.Report
 	var seq uint64
@@ -140,11 +159,14 @@ func (s *Server) restatement(w http.ResponseWriter, r *http.Request) {
 		now = l.Report(projections.FreezeQuery(&l.Ref, f.ValidThrough))
 	})
 	changes := projections.Restate(frozen, now)
-	see := s.visible(principalOf(r))
-	visible := changes[:0:0]
+	p := principalOf(r)
+	see := s.visible(p)
+	full := p.Role == RoleAdmin || p.Role == RoleAuditor || p.Role == RoleAssessor
+	visible := []projections.Change{}
 	changed := map[string]bool{}
 	for _, c := range changes {
-		if len(c.Scope) == 6 && !see(c.Scope) {
+		// Groups and the city sum counties a scoped reader may not see.
+		if (len(c.Scope) == 6 && !see(c.Scope)) || (len(c.Scope) != 6 && !full) {
 			continue
 		}
 		changed[c.Scope] = true
@@ -168,27 +190,26 @@ func (s *Server) restatement(w http.ResponseWriter, r *http.Request) {
 			return nil
 		})
 		if err != nil && !errors.Is(err, stop) {
-			writeError(w, err)
-			return
+			return err
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"freeze": f.ID, "valid_through": f.ValidThrough, "frozen_through_seq": f.ThroughSeq,
 		"now_seq": seq, "changes": visible, "events": events})
+	return nil
 }
 
-func (s *Server) rankings(w http.ResponseWriter, r *http.Request) {
+func (s *Server) rankings(w http.ResponseWriter, r *http.Request) error {
 	id := r.URL.Query().Get("freeze")
 	if id == "" {
-		writeError(w, domain.Invalid("freeze", "is required: rankings are made from a freeze (POST /v1/freezes)"))
-		return
+		return domain.Invalid("freeze", "is required: rankings are made from a freeze (POST /v1/freezes)")
 	}
 	f, rep, err := s.loadFreeze(r, id)
 	if err != nil {
-		writeError(w, err)
-		return
+		return err
 	}
 	var ref *domain.Reference
 	s.cfg.Runner.View(func(l *projections.Ledger) { x := l.Ref; ref = &x })
 	writeJSON(w, http.StatusOK, map[string]any{"freeze": f.ID, "valid_through": f.ValidThrough, "through_seq": f.ThroughSeq,
 		"weighting": projections.RankingWeighting, "rankings": projections.Rank(ref, rep)})
+	return nil
 }

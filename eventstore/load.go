@@ -1,10 +1,8 @@
 package eventstore
 
 import (
-	"container/list"
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/kuozheng/kuozheng/domain"
 	"golang.org/x/sync/errgroup"
@@ -31,48 +29,46 @@ func (s *Store) Events(ctx context.Context, id string) ([]domain.Event, error) {
 }
 
 // History loads one employer's events in order with, for each, whether its chain link holds.
-// The store knows each employer's sequences, so it reads them by direct get, several at once,
-// with no consumer and no scan of the file store for the subject; recently read employers come
-// from a bounded cache and only their new events are read.
+// They come from the in-memory archive the follower keeps; events not (yet) archived are read by
+// direct gets of the sequences the store's index holds, several at once, with no consumer.
 func (s *Store) History(ctx context.Context, id string) ([]RawEvent, error) {
 	s.mu.RLock()
 	seqs := append([]uint64(nil), s.seqs[id]...)
 	s.mu.RUnlock()
-	cached := s.cache.get(id)
-	n := 0
-	for n < len(cached) && n < len(seqs) && cached[n].Seq == seqs[n] {
-		n++
+	recs, err := s.archive.records(id)
+	if err != nil {
+		return nil, fmt.Errorf("employer %s: %w", id, err)
+	}
+	bySeq := make(map[uint64]record, len(recs))
+	for _, r := range recs {
+		bySeq[r.seq] = r
 	}
 	out := make([]RawEvent, len(seqs))
-	copy(out, cached[:n])
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
-	for i := n; i < len(seqs); i++ {
+	for i, seq := range seqs {
+		if r, ok := bySeq[seq]; ok {
+			out[i] = rawEvent(id, r)
+			continue
+		}
 		g.Go(func() error {
-			raw, err := s.stream.GetMsg(gctx, seqs[i])
+			raw, err := s.stream.GetMsg(gctx, seq)
 			if err != nil {
-				return fmt.Errorf("load event %d of employer %s: %w", seqs[i], id, err)
+				return fmt.Errorf("load event %d of employer %s: %w", seq, id, err)
 			}
-			ev, derr := domain.Decode(raw.Data)
-			if derr != nil {
-				ev.Type = "undecodable"
-			}
-			ev.Seq, ev.RecordedAt, ev.Hash = raw.Sequence, raw.Time.UnixNano(), raw.Header.Get(HashHeader)
-			ev.EmployerID = id
-			out[i] = RawEvent{Event: ev, Data: raw.Data}
+			out[i] = rawEvent(id, record{seq: raw.Sequence, ts: raw.Time.UnixNano(), hash: raw.Header.Get(HashHeader), data: raw.Data})
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	// Chain links are checked on every read (the cache keeps the bytes, not the verdict).
 	var prev head
 	broken := false
 	for i := range out {
 		var derr error
 		if out[i].Body == nil {
-			derr = fmt.Errorf("undecodable")
+			derr = errCorrupt
 		}
 		if chainReason(prev, out[i].Event, out[i].Data, derr) != "" {
 			broken = true
@@ -80,71 +76,18 @@ func (s *Store) History(ctx context.Context, id string) ([]RawEvent, error) {
 		prev = head{seq: out[i].Seq, n: out[i].N, hash: out[i].Hash}
 		out[i].ChainOK = !broken
 	}
-	if n < len(out) {
-		s.cache.put(id, out)
-	}
 	return out, nil
 }
 
-// eventCache is a least-recently-used cache of employers' events, bounded by the number of
-// events it holds (each costs its stored bytes, ~0.3–0.6 KB, plus its decoded form, ~0.5 KB).
-type eventCache struct {
-	mu    sync.Mutex
-	limit int
-	n     int
-	order *list.List
-	byID  map[string]*list.Element
+func rawEvent(id string, r record) RawEvent {
+	ev, derr := domain.Decode(r.data)
+	if derr != nil {
+		ev.Type = "undecodable"
+		ev.Body = nil
+	}
+	ev.Seq, ev.RecordedAt, ev.Hash, ev.EmployerID = r.seq, r.ts, r.hash, id
+	return RawEvent{Event: ev, Data: r.data}
 }
 
-type cacheEntry struct {
-	id     string
-	events []RawEvent
-}
-
-func newEventCache(limit int) *eventCache {
-	return &eventCache{limit: limit, order: list.New(), byID: map[string]*list.Element{}}
-}
-
-func (c *eventCache) get(id string) []RawEvent {
-	if c == nil || c.limit <= 0 {
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.byID[id]; ok {
-		c.order.MoveToFront(el)
-		return el.Value.(*cacheEntry).events
-	}
-	return nil
-}
-
-func (c *eventCache) put(id string, events []RawEvent) {
-	if c == nil || c.limit <= 0 || len(events) > c.limit {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.byID[id]; ok {
-		e := el.Value.(*cacheEntry)
-		c.n += len(events) - len(e.events)
-		e.events = events
-		c.order.MoveToFront(el)
-	} else {
-		c.byID[id] = c.order.PushFront(&cacheEntry{id, events})
-		c.n += len(events)
-	}
-	for c.n > c.limit {
-		el := c.order.Back()
-		e := el.Value.(*cacheEntry)
-		c.order.Remove(el)
-		delete(c.byID, e.id)
-		c.n -= len(e.events)
-	}
-}
-
-// CachedEvents is how many events the history cache holds now.
-func (s *Store) CachedEvents() int {
-	s.cache.mu.Lock()
-	defer s.cache.mu.Unlock()
-	return s.cache.n
-}
+// ArchiveBytes is the memory the history archive holds now.
+func (s *Store) ArchiveBytes() int64 { return s.archive.bytes() }

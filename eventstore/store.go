@@ -46,9 +46,9 @@ type Config struct {
 	BatchesInFlight int
 	// Timeout bounds one publish round trip (default 10s).
 	Timeout time.Duration
-	// HistoryCache is how many events of recently read employers to keep in memory
-	// (default 100,000; negative disables it).
-	HistoryCache int
+	// ArchiveBytes bounds the in-memory archive of events that serves histories (default
+	// 512 MiB, about 2.5 million events of the demo's size; negative disables it).
+	ArchiveBytes int64
 	// Metrics observes appends; nil observes nothing.
 	Metrics Observer
 	Log     *slog.Logger
@@ -127,7 +127,7 @@ type Store struct {
 	locks keyedMutex
 
 	freezes []FreezeRef
-	cache   *eventCache
+	archive *archive
 
 	pendMu  sync.Mutex
 	pending map[string]chan struct{} // subjects with an append of this store in flight
@@ -156,8 +156,8 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	if cfg.HistoryCache == 0 {
-		cfg.HistoryCache = 100_000
+	if cfg.ArchiveBytes == 0 {
+		cfg.ArchiveBytes = 512 << 20
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -190,7 +190,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		notify:    make(chan struct{}),
 		done:      make(chan struct{}),
 		pending:   map[string]chan struct{}{},
-		cache:     newEventCache(cfg.HistoryCache),
+		archive:   newArchive(cfg.ArchiveBytes),
 	}
 	s.com = newCommitter(nc, cfg.MaxBatch, cfg.BatchesInFlight, cfg.Timeout)
 	if cfg.Metrics != nil {
@@ -374,6 +374,9 @@ func (s *Store) apply(msg jetstream.Msg) {
 		// Not one of this store's own appends (those are folded when acknowledged): decode it.
 		ev, derr = domain.Decode(msg.Data())
 		ev.Seq, ev.RecordedAt, ev.Hash = seq, meta.Timestamp.UnixNano(), msg.Headers().Get(HashHeader)
+	}
+	if id, ok := strings.CutPrefix(subject, EmployerPrefix); ok {
+		s.archive.add(id, record{seq: seq, ts: meta.Timestamp.UnixNano(), hash: msg.Headers().Get(HashHeader), data: msg.Data()})
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
