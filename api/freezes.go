@@ -59,7 +59,15 @@ func (s *Server) createFreeze(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Minute)
 	defer cancel()
-	f, err := projections.MakeFreeze(ctx, s.cfg.Store, through, d, nil)
+	// Start from a copy of the live views when they are not past the sequence asked for.
+	var start *projections.Ledger
+	if s.cfg.Runner != nil && s.cfg.Runner.Seq() <= through {
+		if start, err = s.cfg.Runner.Copy(); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
+	f, err := projections.MakeFreezeFrom(ctx, s.cfg.Store, start, through, d, nil)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -61,6 +61,11 @@ var registeredRoutes = []string{
 	"GET /v1/reports/monthly/{month}",
 	"GET /v1/live",
 	"GET /metrics",
+	"POST /v1/freezes",
+	"GET /v1/freezes",
+	"GET /v1/freezes/{id}",
+	"GET /v1/freezes/{id}/restatement",
+	"GET /v1/rankings",
 }
 
 // specOp is one operation of openapi.yaml: its method, path template and documented statuses.
@@ -170,7 +175,9 @@ func TestOpenAPIIsWellFormed(t *testing.T) {
 		"schemas/Integrity", "parameters/IdempotencyKey", "parameters/IfMatch", "securitySchemes/bearerAuth",
 		"schemas/Figures", "schemas/InsuranceFigures", "schemas/CountiesReport", "schemas/MonthlyReport", "schemas/WorkItem",
 		"schemas/TargetProgress", "schemas/EmployerSummary", "schemas/EmployerList", "schemas/LiveEvent",
-		"parameters/Period", "parameters/MinSeq", "parameters/Format", "responses/ViewsUnavailable"} {
+		"parameters/Period", "parameters/MinSeq", "parameters/Format", "responses/ViewsUnavailable",
+		"schemas/FreezeManifest", "schemas/Freeze", "schemas/Restatement", "schemas/Change", "schemas/ResponsibleEvent",
+		"schemas/Ranking", "parameters/FreezeQuery"} {
 		if !components[need] {
 			t.Errorf("openapi.yaml defines no components/%s", need)
 		}

@@ -1,14 +1,17 @@
 package projections_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/domain/demo"
 	"github.com/kuozheng/kuozheng/eventstore"
@@ -121,5 +124,147 @@ func BenchmarkRebuild(b *testing.B) {
 			elapsed += time.Since(start)
 		}
 		b.ReportMetric(float64(last)*float64(b.N)/elapsed.Seconds(), "events/s")
+	})
+}
+
+// BenchmarkHistory reads one employer's history (its ~20–60 events) at 1,000,000 events, from
+// random employers, through the store's index and cache, beside a raw subject-filtered ordered
+// consumer on the same employer. It reports p50 and p99.
+func BenchmarkHistory(b *testing.B) {
+	n := benchEvents()
+	st, closeAll := demoLedger(b, n)
+	defer closeAll()
+	ctx := context.Background()
+	ids := st.EmployerIDs()
+	slices.Sort(ids)
+	pick := func(i int) string { return ids[(i*7919)%len(ids)] }
+	measure := func(b *testing.B, rounds int, read func(id string) int) {
+		var lat []time.Duration
+		events := 0
+		for b.Loop() {
+			for i := range rounds {
+				t0 := time.Now()
+				events += read(pick(i))
+				lat = append(lat, time.Since(t0))
+			}
+		}
+		slices.Sort(lat)
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+		b.ReportMetric(float64(events)/float64(len(lat)), "events/read")
+	}
+	// An auditor's read: the events, their chain check and the balances after each.
+	read := func(id string) int {
+		raw, err := st.History(ctx, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := api.BuildHistory(id, raw, 0, demo.Today, domain.DefaultLateFees)
+		if !h.ChainOK {
+			b.Fatalf("employer %s: chain broken", id)
+		}
+		return len(h.Events)
+	}
+	// Cold: each read is an employer not read before. Warm: the same employers again, from the
+	// bounded cache.
+	last, _ := st.LastSeq(ctx)
+	b.Logf("archive: %d MB for %d events", st.ArchiveBytes()>>20, last)
+	b.Run("ledger-cold", func(b *testing.B) {
+		measure(b, 2000, read)
+		b.ReportMetric(float64(st.ArchiveBytes())/float64(1<<20), "archive-MiB")
+	})
+	b.Run("ledger-warm", func(b *testing.B) { measure(b, 2000, read) })
+	b.Run("raw-ordered-consumer", func(b *testing.B) {
+		s, err := st.JetStream().Stream(ctx, st.Stream())
+		if err != nil {
+			b.Fatal(err)
+		}
+		measure(b, 100, func(id string) int {
+			e, _ := st.Employer(id)
+			cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{eventstore.EmployerPrefix + id}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			got := 0
+			for got < int(e.N) {
+				batch, err := cons.FetchNoWait(int(e.N) - got)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for m := range batch.Messages() {
+					if _, err := domain.Decode(m.Data()); err != nil {
+						b.Fatal(err)
+					}
+					got++
+				}
+			}
+			return got
+		})
+	})
+}
+
+// BenchmarkFreeze replays 1,000,000 events and computes the frozen figures, beside an ordered
+// consumer that only reads the same range.
+func BenchmarkFreeze(b *testing.B) {
+	n := benchEvents()
+	st, closeAll := demoLedger(b, n)
+	defer closeAll()
+	ctx := context.Background()
+	last, _ := st.LastSeq(ctx)
+	b.Run("ledger", func(b *testing.B) {
+		for b.Loop() {
+			f, err := projections.MakeFreeze(ctx, st, last, demo.Today, nil)
+			if err != nil || f.Digest == "" {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/freeze")
+	})
+	b.Run("ledger-from-live-views", func(b *testing.B) {
+		// As POST /v1/freezes does when the views have not passed S: copy them, fold the rest.
+		live, err := projections.Rebuild(ctx, st, last-1000)
+		if err != nil {
+			b.Fatal(err)
+		}
+		snap, err := live.SnapshotBytes()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			start, err := projections.RestoreLedger(bytes.NewReader(snap))
+			if err != nil {
+				b.Fatal(err)
+			}
+			f, err := projections.MakeFreezeFrom(ctx, st, start, last, demo.Today, nil)
+			if err != nil || f.Digest == "" {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/freeze")
+	})
+	b.Run("raw-ordered-consumer", func(b *testing.B) {
+		for b.Loop() {
+			s, _ := st.JetStream().Stream(ctx, st.Stream())
+			cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			it, err := cons.Messages(jetstream.PullMaxMessages(2000))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for {
+				msg, err := it.Next()
+				if err != nil {
+					b.Fatal(err)
+				}
+				meta, _ := msg.Metadata()
+				if meta.Sequence.Stream >= last {
+					break
+				}
+			}
+			it.Stop()
+		}
+		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/read")
 	})
 }

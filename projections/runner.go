@@ -341,9 +341,17 @@ func Replay(ctx context.Context, store *eventstore.Store, through uint64, progre
 	if through == 0 {
 		return l, nil
 	}
+	return l, ReplayOnto(ctx, store, l, through, progress)
+}
+
+// ReplayOnto folds the events after l.Seq through `through` into l.
+func ReplayOnto(ctx context.Context, store *eventstore.Store, l *Ledger, through uint64, progress func(seq uint64)) error {
+	if l.Seq >= through {
+		return nil
+	}
 	stop := errors.New("done")
 	last := time.Now()
-	err := store.Subscribe(ctx, 1, func(ev domain.Event) error {
+	err := store.Subscribe(ctx, l.Seq+1, func(ev domain.Event) error {
 		if ev.Seq > through {
 			return stop
 		}
@@ -358,9 +366,21 @@ func Replay(ctx context.Context, store *eventstore.Store, through uint64, progre
 		return nil
 	})
 	if err != nil && !errors.Is(err, stop) {
+		return err
+	}
+	return nil
+}
+
+// Copy returns a copy of the live views, for work that folds further on its own.
+func (r *Runner) Copy() (*Ledger, error) {
+	var buf bytes.Buffer
+	r.mu.RLock()
+	err := r.ledger.Snapshot(&buf)
+	r.mu.RUnlock()
+	if err != nil {
 		return nil, err
 	}
-	return l, nil
+	return RestoreLedger(&buf)
 }
 
 // ViewCheck is the outcome of comparing the live views with a rebuild from sequence 1.
@@ -373,14 +393,7 @@ type ViewCheck struct {
 // VerifyRebuild copies the live views at their current sequence, rebuilds the views from
 // sequence 1 through the same sequence, and compares the two as of asOf.
 func (r *Runner) VerifyRebuild(ctx context.Context, asOf domain.Date) (ViewCheck, error) {
-	var buf bytes.Buffer
-	r.mu.RLock()
-	err := r.ledger.Snapshot(&buf)
-	r.mu.RUnlock()
-	if err != nil {
-		return ViewCheck{}, err
-	}
-	live, err := RestoreLedger(&buf)
+	live, err := r.Copy()
 	if err != nil {
 		return ViewCheck{}, err
 	}
