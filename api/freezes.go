@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -43,6 +44,14 @@ func (s *Server) createFreeze(w http.ResponseWriter, r *http.Request) {
 	d, err := domain.ParseDate(req.ValidThrough)
 	if err != nil {
 		writeError(w, domain.Invalid("valid_through", "%v", err))
+		return
+	}
+	if today := s.cfg.Today(); d > today {
+		writeError(w, domain.Invalid("valid_through", "%s is after today's business date %s: a freeze counts what has happened", d, today))
+		return
+	}
+	if d < domain.MustDate("1990-01-01") {
+		writeError(w, domain.Invalid("valid_through", "%s is before 1990, earlier than any record this ledger keeps", d))
 		return
 	}
 	last, err := s.cfg.Store.LastSeq(r.Context())
@@ -160,6 +169,13 @@ func (s *Server) restatement(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// The views must at least know what the freeze knew.
+	wctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	err = s.cfg.Runner.WaitSeq(wctx, f.ThroughSeq)
+	cancel()
+	if err != nil {
+		return &domain.Error{Kind: domain.KindUnavailable, Detail: fmt.Sprintf("the views are behind the freeze's sequence %d; retry", f.ThroughSeq)}
+	}
 	var now *projections.Report
 	var seq uint64
 	s.cfg.Runner.View(func(l *projections.Ledger) {
@@ -202,7 +218,7 @@ func (s *Server) restatement(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"freeze": f.ID, "valid_through": f.ValidThrough, "frozen_through_seq": f.ThroughSeq,
-		"now_seq": seq, "changes": visible, "events": events})
+		"now_seq": seq, "changes": visible, "events": events, "events_truncated": len(events) >= maxResponsible})
 	return nil
 }
 

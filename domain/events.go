@@ -493,7 +493,7 @@ type FreezeMade struct {
 	CodeVersion  string          `json:"code_version"`
 	Digest       string          `json:"digest"`
 	CreatedAt    string          `json:"created_at"`
-	Figures      json.RawMessage `json:"figures"`
+	Figures      json.RawMessage `json:"figures,omitempty"`
 }
 
 // EventType names the event.
