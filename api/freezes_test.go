@@ -252,10 +252,6 @@ type change struct {
 // scope: what a restatement of a must list once the ledger holds what b was made from.
 func diffFigures(t testing.TB, a, b frozenFigures) []change {
 	t.Helper()
-	type scoped struct {
-		scope string
-		raw   json.RawMessage
-	}
 	all := func(f frozenFigures) map[string]json.RawMessage {
 		m := map[string]json.RawMessage{}
 		for _, c := range f.Counties {
