@@ -125,6 +125,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/verify", s.auth(s.verify))
 	s.readRoutes()
 	s.freezeRoutes()
+	s.dashboardRoutes()
 }
 
 type ctxKey struct{}

@@ -379,3 +379,68 @@ func (a *Account) Statement(asOf Date, fees []LateFeeRate) Statement {
 	t.CreditFen = s.credit
 	return st
 }
+
+// Overdue is a line's outstanding principal past its due date at some date.
+type Overdue struct {
+	Period         Period
+	Insurance      Insurance
+	OutstandingFen Fen
+}
+
+// OverdueAt gives, for each date in at (ascending), the outstanding principal of every line due
+// before that date, counting the events dated on or before it: the arrears at each date, from one
+// pass over the entries (an account with reversals is replayed once per date, since a reversal
+// undoes its payment only from its own date on).
+func (a *Account) OverdueAt(at []Date, fees []LateFeeRate) [][]Overdue {
+	out := make([][]Overdue, len(at))
+	hasReversal := false
+	for i := range a.entries {
+		hasReversal = hasReversal || a.entries[i].kind == entryReversal
+	}
+	overdue := func(s *sim, d Date) []Overdue {
+		var list []Overdue
+		for _, l := range s.order {
+			if l.dueOn < d && l.outstanding() > 0 {
+				list = append(list, Overdue{l.key.Period, l.key.Insurance, l.outstanding()})
+			}
+		}
+		return list
+	}
+	if hasReversal {
+		for i, d := range at {
+			st := a.Statement(d, fees)
+			for _, l := range st.Lines {
+				if l.DueDate < d && l.OutstandingFen > 0 {
+					out[i] = append(out[i], Overdue{l.Period, l.Insurance, l.OutstandingFen})
+				}
+			}
+		}
+		return out
+	}
+	entries := make([]*entry, 0, len(a.entries))
+	for i := range a.entries {
+		entries = append(entries, &a.entries[i])
+	}
+	slices.SortStableFunc(entries, func(x, y *entry) int {
+		if c := cmp.Compare(x.date, y.date); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.seq, y.seq)
+	})
+	s := &sim{lines: map[LineKey]*simLine{}, fees: fees}
+	ci := 0
+	for _, e := range entries {
+		for ci < len(at) && e.date > at[ci] {
+			out[ci] = overdue(s, at[ci])
+			ci++
+		}
+		if ci == len(at) {
+			break
+		}
+		s.apply(e)
+	}
+	for ; ci < len(at); ci++ {
+		out[ci] = overdue(s, at[ci])
+	}
+	return out
+}

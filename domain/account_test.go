@@ -210,3 +210,36 @@ func TestRecoveredCountsOnlyPrincipalPaidAfterItsDueDate(t *testing.T) {
 		t.Fatalf("recovered %d, want 1000", st.Totals.RecoveredFen)
 	}
 }
+
+func TestOverdueAtEachDateEqualsAStatementAsOfThatDate(t *testing.T) {
+	reg := EmployerRegistered{Profile: Profile{Kind: KindEnterprise, County: "360702", RiskClass: 1}, RegisteredOn: MustDate("2006-01-05")}
+	dates := []Date{MustDate("2006-05-31"), MustDate("2006-06-30"), MustDate("2006-07-31"), MustDate("2006-08-31")}
+	for _, tt := range []struct {
+		name   string
+		events []Payload
+	}{
+		{"partial and late payments", []Payload{reg, declared("2006-05-10", "2006-04", Pension, 100000), declared("2006-06-10", "2006-05", Pension, 90000),
+			paid("2006-06-20", 50000, "R1"), paid("2006-07-20", 150000, "R2")}},
+		{"a reversal is replayed per date", []Payload{reg, declared("2006-05-10", "2006-04", Pension, 100000), paid("2006-06-01", 100000, "R1"),
+			PaymentReversed{ReversedOn: MustDate("2006-07-05"), ReceiptNo: "R1"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := fold(tt.events...)
+			got := e.Account.OverdueAt(dates, DefaultLateFees)
+			for i, d := range dates {
+				var want, sum Fen
+				for _, l := range e.Account.Statement(d, DefaultLateFees).Lines {
+					if l.DueDate < d {
+						want += l.OutstandingFen
+					}
+				}
+				for _, o := range got[i] {
+					sum += o.OutstandingFen
+				}
+				if sum != want {
+					t.Errorf("%s: overdue %d, statement says %d", d, sum, want)
+				}
+			}
+		})
+	}
+}

@@ -62,6 +62,10 @@ type Runner struct {
 	notify   chan struct{}
 	ready    atomic.Bool
 
+	seriesMu sync.Mutex
+	series   *Series
+	seriesAt time.Time
+
 	objects  jetstream.ObjectStore
 	snapSeq  atomic.Uint64
 	snapMu   sync.Mutex

@@ -1,0 +1,115 @@
+package projections
+
+import (
+	"time"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// SeriesLine is one county's (or the city's) monthly figures, one value per month of the series.
+type SeriesLine struct {
+	Code           string       `json:"code,omitempty"`
+	Name           string       `json:"name"`
+	Group          int          `json:"group,omitempty"`
+	DueFen         []domain.Fen `json:"due_fen"`
+	CollectedFen   []domain.Fen `json:"collected_fen"`
+	CollectionRate []Ratio      `json:"collection_rate"`
+	ArrearsFen     []domain.Fen `json:"arrears_fen"`
+}
+
+// Series is the dashboard's charts: for each month, the collection rate of that month's period
+// as of the series date, and the arrears at the month's end.
+type Series struct {
+	Seq      uint64        `json:"seq"`
+	AsOf     domain.Date   `json:"as_of"`
+	Months   []string      `json:"months"`
+	Counties []*SeriesLine `json:"counties"`
+	City     *SeriesLine   `json:"city"`
+}
+
+func newLine(n int) *SeriesLine {
+	return &SeriesLine{DueFen: make([]domain.Fen, n), CollectedFen: make([]domain.Fen, n), CollectionRate: make([]Ratio, n), ArrearsFen: make([]domain.Fen, n)}
+}
+
+// Series computes the monthly series for the periods from..to as of asOf, with one statement and
+// one pass for the arrears per employer.
+func (l *Ledger) Series(asOf domain.Date, from, to domain.Period) *Series {
+	var months []domain.Period
+	for p := from; p <= to; p = p.Next() {
+		months = append(months, p)
+	}
+	n := len(months)
+	s := &Series{Seq: l.Seq, AsOf: asOf, City: newLine(n)}
+	s.City.Name = "赣州市"
+	byCode := map[string]*SeriesLine{}
+	for _, c := range l.Ref.Counties {
+		line := newLine(n)
+		line.Code, line.Name, line.Group = c.Code, c.Name, c.Group
+		byCode[c.Code] = line
+		s.Counties = append(s.Counties, line)
+	}
+	ends := make([]domain.Date, n)
+	for i, p := range months {
+		s.Months = append(s.Months, p.String())
+		ends[i] = min(p.LastDay(), asOf)
+	}
+	index := map[domain.Period]int{}
+	for i, p := range months {
+		index[p] = i
+	}
+	for _, id := range sortedIDs(l.Employers) {
+		e := l.Employers[id]
+		if !e.EnteredBy(asOf) {
+			continue
+		}
+		for _, ln := range e.Account.Statement(asOf, l.Ref.LateFees).Lines {
+			i, ok := index[ln.Period]
+			if !ok {
+				continue
+			}
+			if line := byCode[e.CountyOn(ln.Period.FirstDay())]; line != nil {
+				line.DueFen[i] += ln.DueFen
+				line.CollectedFen[i] += ln.PaidFen
+			}
+		}
+		for i, list := range e.Account.OverdueAt(ends, l.Ref.LateFees) {
+			for _, o := range list {
+				if line := byCode[e.CountyOn(o.Period.FirstDay())]; line != nil {
+					line.ArrearsFen[i] += o.OutstandingFen
+				}
+			}
+		}
+	}
+	for _, line := range append(s.Counties, s.City) {
+		if line != s.City {
+			for i := range n {
+				s.City.DueFen[i] += line.DueFen[i]
+				s.City.CollectedFen[i] += line.CollectedFen[i]
+				s.City.ArrearsFen[i] += line.ArrearsFen[i]
+			}
+		}
+	}
+	for _, line := range append(s.Counties, s.City) {
+		for i := range n {
+			line.CollectionRate[i] = Ratio{int64(line.CollectedFen[i]), int64(line.DueFen[i])}
+		}
+	}
+	return s
+}
+
+// Series returns the monthly series, recomputed at most every 30 seconds while events arrive.
+func (r *Runner) Series(asOf domain.Date, from, to domain.Period) *Series {
+	r.seriesMu.Lock()
+	defer r.seriesMu.Unlock()
+	c := r.series
+	fresh := c != nil && c.AsOf == asOf && len(c.Months) > 0 && c.Months[0] == from.String() && c.Months[len(c.Months)-1] == to.String() &&
+		(c.Seq == r.seq.Load() || time.Since(r.seriesAt) < 30*time.Second)
+	if fresh {
+		return c
+	}
+	r.mu.RLock()
+	s := r.ledger.Series(asOf, from, to)
+	r.mu.RUnlock()
+	r.series, r.seriesAt = s, time.Now()
+	return s
+}
