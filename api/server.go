@@ -126,6 +126,7 @@ func (s *Server) routes() {
 	s.readRoutes()
 	s.freezeRoutes()
 	s.dashboardRoutes()
+	s.importRoutes()
 }
 
 type ctxKey struct{}

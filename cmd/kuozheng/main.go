@@ -19,6 +19,7 @@ const usage = `kuozheng — event-sourced ledger of social-insurance enrollment 
 Usage:
   kuozheng serve   [--data DIR] [--nats URL] [--listen ADDR] [--tokens FILE] [--demo] [--today YYYY-MM-DD] [--lazy-fsync]
   kuozheng demo    [--employers N] [--seed S] [--data DIR | --nats URL]
+  kuozheng import  FILE.csv|FILE.xlsx [--kind KIND] [--encoding utf-8|gbk] [--rejects FILE] [--server URL | --data DIR]
   kuozheng history EMPLOYER [--through-seq N] [--as-of YYYY-MM-DD] [--json] [--server URL | --data DIR]
   kuozheng freeze  --valid-through YYYY-MM-DD [--through-seq N] [--server URL | --data DIR]
   kuozheng verify  [EMPLOYER] [--server URL | --data DIR | --nats URL]
@@ -52,6 +53,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = demoCmd(args[1:], stdout, stderr)
 	case "freeze":
 		err = freezeCmd(args[1:], stdout, stderr)
+	case "import":
+		err = importCmd(args[1:], stdout, stderr)
 	default:
 		err = usageError{fmt.Sprintf("unknown command %q; run 'kuozheng --help'", args[0])}
 	}

@@ -1,0 +1,62 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/kuozheng/kuozheng/api/importer"
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// MaxImport is the largest file POST /v1/imports accepts.
+const MaxImport = 64 << 20
+
+func (s *Server) importRoutes() {
+	s.mux.HandleFunc("POST /v1/imports", s.auth(s.importFile))
+}
+
+// importFile loads a spreadsheet sent as multipart form data (file, kind, encoding) and answers
+// the same report the command line prints.
+func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	if p.Role != RoleClerk && p.Role != RoleAdmin {
+		writeError(w, forbidden("%s (%s) may not import: clerks only", p.Name, p.Role))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxImport)
+	if err := r.ParseMultipartForm(8 << 20); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, &domain.Error{Kind: domain.KindTooLarge, Field: "file", Detail: fmt.Sprintf("the upload is over the limit of %d bytes", MaxImport)})
+			return
+		}
+		writeError(w, domain.Invalid("file", "a multipart form with a file is required: %v", err))
+		return
+	}
+	defer r.MultipartForm.RemoveAll()
+	f, hdr, err := r.FormFile("file")
+	if err != nil {
+		writeError(w, domain.Invalid("file", "is required (a .csv or .xlsx file)"))
+		return
+	}
+	defer f.Close()
+	t, err := importer.Read(f, hdr.Filename, r.FormValue("encoding"))
+	if err != nil {
+		writeError(w, domain.Invalid("file", "%v", err))
+		return
+	}
+	opt := importer.Options{Kind: r.FormValue("kind"), Actor: p.Role + ":" + p.Name, Today: s.cfg.Today(),
+		Authorize: func(county string) error {
+			if !p.canWriteEmployer(county) {
+				return forbidden("%s (%s) may not write to employers of county %s", p.Name, p.Role, county)
+			}
+			return nil
+		}}
+	rep, err := importer.Import(r.Context(), s.cfg.Store, t, opt)
+	if err != nil {
+		writeError(w, domain.Invalid("file", "%v", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kuozheng/kuozheng/api/importer"
+)
+
+func importCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	var sf storeFlags
+	sf.register(fs)
+	var rm remote
+	rm.register(fs)
+	kind := fs.String("kind", "", "kind of rows: "+strings.Join(importer.Kinds, ", ")+" (default: detected from the header)")
+	encoding := fs.String("encoding", "", "encoding of a CSV file: utf-8 or gbk (default: detected)")
+	rejects := fs.String("rejects", "", "where to write the rejected rows (default: FILE.rejects.csv)")
+	today := fs.String("today", "", "business date after which rows are refused (default: today in Asia/Shanghai)")
+	fs.Usage = func() {
+		fmt.Fprintln(stdout, "Usage: kuozheng import FILE.csv|FILE.xlsx [options]\n\nLoads registrations, surveys, enrollments, declarations, payments or contracts, one kind per\nfile, with Chinese or English column names. Valid rows go in; bad rows are reported with their\nrow, column, value and reason, and written to a rejects file that can be corrected and imported\nagain. Every row's key comes from its content and position: re-running, or resuming after a\ncrash, appends nothing twice.\n\nOptions:")
+		fs.PrintDefaults()
+	}
+	pos, err := parse(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"import needs exactly one FILE"}
+	}
+	path := pos[0]
+	d, err := parseDateFlag("today", *today)
+	if err != nil {
+		return err
+	}
+	if d == 0 {
+		d = todayInShanghai()
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	t, err := importer.Read(bytes.NewReader(data), path, *encoding)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	var rep *importer.Report
+	if flagSet(fs, "data") || flagSet(fs, "nats") {
+		led, err := openLedger(ctx, sf, newLogger(io.Discard))
+		if err != nil {
+			return err
+		}
+		defer led.close()
+		rep, err = importer.Import(ctx, led.store, t, importer.Options{Kind: *kind, Actor: "import:" + filepath.Base(path), Today: d,
+			Progress: progressPrinter(stderr)})
+		if err != nil {
+			if rep != nil && ctx.Err() != nil {
+				fmt.Fprintf(stderr, "\ninterrupted after %d rows imported; run the same command again to resume\n", rep.Imported)
+			}
+			return err
+		}
+	} else {
+		rep, err = uploadImport(ctx, rm, path, data, *kind, *encoding)
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "%s: %d rows (%s, %s): %d imported, %d already there, %d rejected, in %.1f s (%.0f rows/s)\n",
+		path, rep.Rows, rep.Kind, rep.Encoding, rep.Imported, rep.Duplicates, len(rep.Rejected), rep.Seconds, float64(rep.Rows)/max(rep.Seconds, 1e-9))
+	for i, r := range rep.Rejected {
+		if i == 20 {
+			fmt.Fprintf(stdout, "… and %d more in the rejects file\n", len(rep.Rejected)-20)
+			break
+		}
+		fmt.Fprintf(stdout, "row %d, column %s, value %q: %s\n", r.Row, r.Column, r.Value, r.Reason)
+	}
+	if len(rep.Rejected) > 0 {
+		out := *rejects
+		if out == "" {
+			out = strings.TrimSuffix(path, filepath.Ext(path)) + ".rejects.csv"
+		}
+		f, err := os.Create(out)
+		if err != nil {
+			return err
+		}
+		if err := importer.WriteRejects(f, t, rep.Rejected); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "rejected rows written to %s: correct them and import that file\n", out)
+	}
+	return nil
+}
+
+// progressPrinter draws a progress bar on a terminal, or prints a line every few seconds.
+func progressPrinter(w io.Writer) func(done, total int, elapsed time.Duration) {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			tty = true
+		}
+	}
+	var last time.Time
+	return func(done, total int, elapsed time.Duration) {
+		rate := float64(done) / max(elapsed.Seconds(), 1e-9)
+		eta := time.Duration(float64(total-done)/max(rate, 1e-9)) * time.Second
+		if tty {
+			const width = 30
+			filled := width * done / max(total, 1)
+			fmt.Fprintf(w, "\r[%s%s] %d/%d rows, %.0f rows/s, ETA %v   ", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, total, rate, eta.Round(time.Second))
+			if done == total {
+				fmt.Fprintln(w)
+			}
+			return
+		}
+		if time.Since(last) > 2*time.Second || done == total {
+			last = time.Now()
+			fmt.Fprintf(w, "import: %d/%d rows (%d%%), %.0f rows/s, ETA %v\n", done, total, done*100/max(total, 1), rate, eta.Round(time.Second))
+		}
+	}
+}
+
+func uploadImport(ctx context.Context, rm remote, path string, data []byte, kind, encoding string) (*importer.Report, error) {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("file", filepath.Base(path))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := fw.Write(data); err != nil {
+		return nil, err
+	}
+	_ = mw.WriteField("kind", kind)
+	_ = mw.WriteField("encoding", encoding)
+	if err := mw.Close(); err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(rm.server, "/")+"/v1/imports", &body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if tok := os.Getenv("KUOZHENG_TOKEN"); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	var rep importer.Report
+	if err := rm.do(req, &rep); err != nil {
+		return nil, err
+	}
+	return &rep, nil
+}
