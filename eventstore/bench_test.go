@@ -2,7 +2,6 @@ package eventstore_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"sync"
@@ -14,7 +13,6 @@ import (
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
-	"github.com/nats-io/nats.go"
 )
 
 const benchEmployers = 20000
@@ -80,7 +78,7 @@ func BenchmarkAppendBulk(b *testing.B) {
 				start := time.Now()
 				total := benchEmployers * 5
 				for done := 0; done < total; done += 1000 {
-					rawAtomicBatch(b, l.Embedded.Conn, sample, 1000)
+					storetest.RawAtomicBatch(b, l.Embedded.Conn, eventstore.EmployerPrefix, sample, 1000, 5)
 				}
 				elapsed += time.Since(start)
 				events += total
@@ -97,42 +95,6 @@ func sampleEvent(b *testing.B) []byte {
 		b.Fatal(err)
 	}
 	return data
-}
-
-// rawAtomicBatch publishes n messages as one atomic batch, five to a fresh subject as the ledger
-// does for a new employer, with the expected-last-subject-sequence header on each subject's first.
-func rawAtomicBatch(b *testing.B, nc *nats.Conn, data []byte, n int) {
-	id := uuid.NewString()
-	var subject string
-	for i := 1; i <= n; i++ {
-		m := nats.NewMsg("")
-		if (i-1)%5 == 0 {
-			subject = eventstore.EmployerPrefix + uuid.NewString()
-			m.Header.Set("Nats-Expected-Last-Subject-Sequence", "0")
-		}
-		m.Subject = subject
-		m.Data = data
-		m.Header.Set("Nats-Batch-Id", id)
-		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i))
-		if i < n {
-			if err := nc.PublishMsg(m); err != nil {
-				b.Fatal(err)
-			}
-			continue
-		}
-		m.Header.Set("Nats-Batch-Commit", "1")
-		resp, err := nc.RequestMsg(m, 30*time.Second)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var ack struct {
-			Count int             `json:"count"`
-			Error json.RawMessage `json:"error"`
-		}
-		if err := json.Unmarshal(resp.Data, &ack); err != nil || ack.Error != nil || ack.Count != n {
-			b.Fatalf("raw batch: %s", resp.Data)
-		}
-	}
 }
 
 const benchWriters = 64

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math"
 	"slices"
-	"sync"
 
 	"github.com/kuozheng/kuozheng/domain"
 )
@@ -67,6 +66,7 @@ type bulkUnit struct {
 	evs   []domain.Event
 	first uint64
 	err   error
+	done  func() // clears the follower's wait on the subject
 }
 
 // bulkRound decides and appends the next run of commands of every employer in order; it returns
@@ -84,7 +84,22 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 	ref := s.Reference()
 	// Units go to the committer as soon as they are built, so that deciding the next employers
 	// overlaps with committing the first ones.
-	var wg sync.WaitGroup
+	// Units go to the committer as they are built; one goroutine takes their outcomes in order and
+	// folds what was appended, so building, committing and folding overlap.
+	sent := make(chan *bulkUnit, 4096)
+	collected := make(chan struct{})
+	go func() {
+		defer close(collected)
+		for bu := range sent {
+			r := <-bu.u.done
+			bu.first, bu.err = r.firstSeq, r.err
+			if r.err == nil {
+				s.applyLocal(bu.u.subject, bu.first, bu.evs)
+				s.observeAppended(bu.u)
+			}
+			bu.done()
+		}
+	}()
 	for _, id := range order {
 		idx := pending[id]
 		s.mu.RLock()
@@ -115,9 +130,11 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 			}
 			taken++
 			dctx := domain.Context{Ref: ref, Today: req.Today}
-			if err := req.Command.Check(dctx); err != nil {
-				out[i].Err = err
-				continue
+			if !req.Checked {
+				if err := req.Command.Check(dctx); err != nil {
+					out[i].Err = err
+					continue
+				}
 			}
 			if !req.Create && !e.Exists() {
 				out[i].Err = domain.NotFound("employer_id", "no employer %s in the ledger", id)
@@ -161,14 +178,17 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 		pending[id] = idx[taken:]
 		if len(bu.u.msgs) > 0 {
 			units = append(units, bu)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				bu.first, bu.err = s.appendLocal(ctx, bu.u, bu.evs)
-			}()
+			bu.done = s.markPending(bu.u.subject)
+			if err := s.com.enqueue(ctx, bu.u); err != nil {
+				bu.err = err
+				bu.done()
+				continue
+			}
+			sent <- bu
 		}
 	}
-	wg.Wait()
+	close(sent)
+	<-collected
 	retry := false
 	for _, bu := range units {
 		err := bu.err

@@ -56,15 +56,23 @@ func newCommitter(nc *nats.Conn, maxMsgs, inFlight int, timeout time.Duration) *
 
 // submit queues u and waits for its outcome.
 func (c *committer) submit(ctx context.Context, u *unit) (uint64, error) {
-	u.done = make(chan unitResult, 1)
-	select {
-	case c.queue <- u:
-	case <-ctx.Done():
-		return 0, ctx.Err()
+	if err := c.enqueue(ctx, u); err != nil {
+		return 0, err
 	}
 	// Once queued, the unit may be committed whatever the caller does: wait for the truth.
 	r := <-u.done
 	return r.firstSeq, r.err
+}
+
+// enqueue queues u; its outcome arrives on u.done.
+func (c *committer) enqueue(ctx context.Context, u *unit) error {
+	u.done = make(chan unitResult, 1)
+	select {
+	case c.queue <- u:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // run is the committer's loop; it returns when ctx ends.

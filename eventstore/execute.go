@@ -32,6 +32,8 @@ type Request struct {
 	Today domain.Date
 	// Authorize, if set, vets the employer's current state (e.g. the caller's county scope).
 	Authorize func(e *domain.Employer) error
+	// Checked says the caller already ran Command.Check against the current reference data.
+	Checked bool
 }
 
 // Result is the outcome of an executed command.

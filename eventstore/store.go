@@ -391,22 +391,29 @@ func (s *Store) apply(msg jetstream.Msg) {
 // appendLocal submits a unit and, once it is acknowledged, folds its events; the follower waits
 // for that rather than decoding the same messages.
 func (s *Store) appendLocal(ctx context.Context, u *unit, evs []domain.Event) (uint64, error) {
-	ch := make(chan struct{})
-	s.pendMu.Lock()
-	s.pending[u.subject] = ch
-	s.pendMu.Unlock()
-	defer func() {
-		s.pendMu.Lock()
-		delete(s.pending, u.subject)
-		s.pendMu.Unlock()
-		close(ch)
-	}()
+	done := s.markPending(u.subject)
+	defer done()
 	first, err := s.com.submit(ctx, u)
 	if err == nil {
 		s.applyLocal(u.subject, first, evs)
 		s.observeAppended(u)
 	}
 	return first, err
+}
+
+// markPending tells the follower that this store has an append in flight on subject; the
+// returned func clears it.
+func (s *Store) markPending(subject string) func() {
+	ch := make(chan struct{})
+	s.pendMu.Lock()
+	s.pending[subject] = ch
+	s.pendMu.Unlock()
+	return func() {
+		s.pendMu.Lock()
+		delete(s.pending, subject)
+		s.pendMu.Unlock()
+		close(ch)
+	}
 }
 
 // applyLocal folds events this store appended, as soon as they are acknowledged, so a writer

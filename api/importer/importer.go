@@ -299,6 +299,7 @@ func (b *builder) build(rep *Report) []row {
 	}
 	for k := range out {
 		out[k].req.IdempotencyKey, out[k].req.BodyHash = b.key(out[k].lines)
+		out[k].req.Checked = true
 		if out[k].req.EmployerID == "" {
 			// An individual payer has no organisation code: its id comes from its row's key, so a
 			// re-run finds the same employer.
