@@ -50,7 +50,7 @@ func (s *Server) seriesRead(w http.ResponseWriter, r *http.Request) error {
 			*p.dst = x
 		}
 	}
-	if to < from || int(to-from) > 36 {
+	if to < from || int(to-from) >= 36 {
 		return domain.Invalid("to", "the series runs from %s to %s: want 1 to 36 months", from, to)
 	}
 	series := s.cfg.Runner.Series(asOf, from, to)
