@@ -1,9 +1,13 @@
 package projections_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +15,7 @@ import (
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
 	"github.com/kuozheng/kuozheng/projections"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 var today = domain.MustDate("2006-12-31")
@@ -38,6 +43,34 @@ func write(t *testing.T, s *eventstore.Store, employers, from int) {
 	}
 }
 
+// syncBuffer is a log buffer the runner writes while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// head is the stream's last sequence (the store's follower may still be behind it).
+func head(t *testing.T, l *storetest.Ledger) uint64 {
+	t.Helper()
+	last, err := l.Store.LastSeq(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return last
+}
+
 func waitSeq(t *testing.T, r *projections.Runner, seq uint64) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -55,7 +88,7 @@ func TestARestartResumesFromTheSnapshotAndEqualsARebuild(t *testing.T) {
 	if err := first.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitSeq(t, first, l.Store.Applied())
+	waitSeq(t, first, head(t, l))
 	if err := first.SaveSnapshot(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +103,7 @@ func TestARestartResumesFromTheSnapshotAndEqualsARebuild(t *testing.T) {
 	if err := second.Start(ctx2); err != nil {
 		t.Fatal(err)
 	}
-	waitSeq(t, second, l.Store.Applied())
+	waitSeq(t, second, head(t, l))
 	if second.Seq() <= snapSeq {
 		t.Fatalf("second runner at %d, snapshot at %d", second.Seq(), snapSeq)
 	}
@@ -110,7 +143,7 @@ func TestTheLiveReportFollowsNewEventsIncrementally(t *testing.T) {
 	}
 	q := projections.Query{Period: domain.MustPeriod("2006-05"), AsOf: today}
 	r.SetLive(q)
-	waitSeq(t, r, l.Store.Applied())
+	waitSeq(t, r, head(t, l))
 	before := r.Report(q).City.Insurances[domain.Pension].PeriodCollectedFen
 	id := domain.EmployerIDForOrgCode(func() string { c, _ := domain.OrgCodeCheck("00000300"); return "00000300-" + string(c) }())
 	res, err := l.Store.Execute(context.Background(), eventstore.Request{EmployerID: id, Today: today,
@@ -153,5 +186,65 @@ func TestAFreezeFromACopyOfTheViewsEqualsOneReplayedFromTheStart(t *testing.T) {
 	}
 	if full.Digest != part.Digest || full.ChainHead != part.ChainHead || string(full.Figures) != string(part.Figures) {
 		t.Fatalf("digests differ: %s from the start, %s from a copy at %d", full.Digest, part.Digest, mid)
+	}
+}
+
+func TestACorruptOrOlderSnapshotIsIgnoredAndTheViewsRebuild(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		data    []byte
+		version string
+	}{
+		{"corrupt bytes", []byte("this is not a snapshot"), projections.CodeVersion},
+		{"a truncated snapshot", nil, projections.CodeVersion}, // filled below with half a real one
+		{"another code version", nil, "views-0"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := storetest.Start(t, eventstore.Config{})
+			write(t, l.Store, 8, 0)
+			ctx := context.Background()
+			last, err := l.Store.LastSeq(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rebuilt, err := projections.Rebuild(ctx, l.Store, last)
+			if err != nil {
+				t.Fatal(err)
+			}
+			good, err := rebuilt.SnapshotBytes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			data := tt.data
+			if data == nil && tt.version == projections.CodeVersion {
+				data = good[:len(good)/2]
+			} else if data == nil {
+				data = good
+			}
+			obs, err := l.Store.JetStream().CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: projections.SnapshotBucket})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := obs.Put(ctx, jetstream.ObjectMeta{Name: "views", Metadata: map[string]string{"seq": "999999", "code_version": tt.version}}, bytes.NewReader(data)); err != nil {
+				t.Fatal(err)
+			}
+			logs := &syncBuffer{}
+			r := projections.NewRunner(l.Store, projections.RunnerConfig{Log: slog.New(slog.NewTextHandler(logs, nil))})
+			rctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			if err := r.Start(rctx); err != nil {
+				t.Fatal(err)
+			}
+			waitSeq(t, r, last)
+			if !strings.Contains(logs.String(), "no usable snapshot") {
+				t.Fatalf("no warning about the bad snapshot in the log:\n%s", logs.String())
+			}
+			q := projections.Query{Period: domain.MustPeriod("2006-05"), AsOf: today}
+			a, _ := json.Marshal(r.Report(q))
+			b, _ := json.Marshal(rebuilt.Report(q))
+			if string(a) != string(b) {
+				t.Fatalf("the views after ignoring the snapshot differ from a rebuild:\n%.300s\n%.300s", a, b)
+			}
+		})
 	}
 }
