@@ -23,6 +23,7 @@ Usage:
   kuozheng history EMPLOYER [--through-seq N] [--as-of YYYY-MM-DD] [--json] [--server URL | --data DIR]
   kuozheng freeze  --valid-through YYYY-MM-DD [--through-seq N] [--server URL | --data DIR]
   kuozheng verify  [EMPLOYER] [--server URL | --data DIR | --nats URL]
+  kuozheng bench   http|rss|report ...   (scripts/bench.sh runs the whole suite)
 
 Run 'kuozheng COMMAND --help' for a command's options.
 Commands other than serve talk to a running server (--server, default http://127.0.0.1:8080,
@@ -55,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = freezeCmd(args[1:], stdout, stderr)
 	case "import":
 		err = importCmd(args[1:], stdout, stderr)
+	case "bench":
+		err = benchCmd(args[1:], stdout, stderr)
 	default:
 		err = usageError{fmt.Sprintf("unknown command %q; run 'kuozheng --help'", args[0])}
 	}

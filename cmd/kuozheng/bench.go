@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+const benchUsage = `Usage: kuozheng bench SUBCOMMAND [options]
+
+  http    --server URL [--clients 64] [--seconds 10]   one-event commands over HTTP from concurrent clients
+  rss     --data DIR [--today D]                       peak RSS of 'kuozheng serve' on a data folder, once ready
+  report  FILE...                                      medians of Go benchmark output (and bench JSON lines), as a table and JSON
+
+scripts/bench.sh runs them all; see the README.
+`
+
+func benchCmd(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, benchUsage)
+		if len(args) == 0 {
+			return usageError{"bench needs a subcommand"}
+		}
+		return errHelp
+	}
+	switch args[0] {
+	case "http":
+		return benchHTTP(args[1:], stdout)
+	case "rss":
+		return benchRSS(args[1:], stdout, stderr)
+	case "report":
+		return benchReport(args[1:], stdout)
+	}
+	return usageError{fmt.Sprintf("unknown bench subcommand %q", args[0])}
+}
+
+// benchLine is one measured figure, written as a JSON line so that report can gather it.
+type benchLine struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit"`
+}
+
+func emit(w io.Writer, name string, value float64, unit string) {
+	b, _ := json.Marshal(benchLine{name, value, unit})
+	fmt.Fprintln(w, string(b))
+}
+
+// benchHTTP registers one employer per client, then has every client post one-event payments
+// for the time given, and reports commands/s, p50 and p99.
+func benchHTTP(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench http", flag.ContinueOnError)
+	server := fs.String("server", "http://127.0.0.1:8080", "a running kuozheng server")
+	clients := fs.Int("clients", 64, "concurrent clients")
+	seconds := fs.Float64("seconds", 10, "how long to send")
+	if _, err := parse(fs, args, stdout); err != nil {
+		return err
+	}
+	base := strings.TrimRight(*server, "/")
+	tr := &http.Transport{MaxIdleConnsPerHost: *clients}
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	post := func(path, body string) (int, error) {
+		resp, err := client.Post(base+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			return 0, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	run := time.Now().UnixNano()
+	ids := make([]string, *clients)
+	for i := range ids {
+		// A fresh block of organisation codes per run, so runs do not collide.
+		body := fmt.Sprintf("%08d", 70000000+int(run/1e6%100000)*64+i)
+		c, _ := domain.OrgCodeCheck(body)
+		code := body + "-" + string(c)
+		st, err := post("/v1/employers", fmt.Sprintf(`{"name":"bench %d","county":"360702","org_code":%q,"kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`, i, code))
+		if err != nil {
+			return err
+		}
+		if st != 201 && st != 409 {
+			return fmt.Errorf("register: status %d", st)
+		}
+		ids[i] = domain.EmployerIDForOrgCode(code)
+	}
+	var n, fails atomic.Int64
+	var mu sync.Mutex
+	var lat []time.Duration
+	stop := time.Now().Add(time.Duration(*seconds * float64(time.Second)))
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range *clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for k := 0; time.Now().Before(stop); k++ {
+				t0 := time.Now()
+				st, err := post("/v1/employers/"+ids[w]+"/payments", fmt.Sprintf(`{"paid_on":"2006-06-10","amount_fen":100,"receipt_no":"B%d-%d-%d"}`, run, w, k))
+				if err != nil || st != 201 {
+					fails.Add(1)
+					continue
+				}
+				mine = append(mine, time.Since(t0))
+				n.Add(1)
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	slices.Sort(lat)
+	if len(lat) == 0 {
+		return fmt.Errorf("no command succeeded (%d failed)", fails.Load())
+	}
+	emit(stdout, "http-append/commands", float64(n.Load())/el.Seconds(), "commands/s")
+	emit(stdout, "http-append/p50", float64(lat[len(lat)/2].Microseconds())/1000, "ms")
+	emit(stdout, "http-append/p99", float64(lat[len(lat)*99/100].Microseconds())/1000, "ms")
+	if f := fails.Load(); f > 0 {
+		return fmt.Errorf("%d commands failed", f)
+	}
+	return nil
+}
+
+// benchRSS starts 'kuozheng serve' on a data folder, waits until its views are ready and reports
+// its peak resident set size.
+func benchRSS(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench rss", flag.ContinueOnError)
+	data := fs.String("data", "./data", "data folder")
+	listen := fs.String("listen", "127.0.0.1:18099", "address for the measured server")
+	today := fs.String("today", "2006-12-31", "business date")
+	if _, err := parse(fs, args, stdout); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(self, "serve", "--data", *data, "--listen", *listen, "--today", *today)
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	for ctx.Err() == nil {
+		resp, err := http.Get("http://" + *listen + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("serve was not ready after 15 minutes")
+	}
+	ready := time.Since(start)
+	// Read /v1/counties once so the live figures are computed too.
+	if resp, err := http.Get("http://" + *listen + "/v1/counties"); err == nil {
+		resp.Body.Close()
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			emit(stdout, "serve/peak-rss", kb/1024, "MiB")
+		}
+	}
+	emit(stdout, "serve/ready", ready.Seconds(), "s")
+	return nil
+}
+
+// benchReport reads Go benchmark output and bench JSON lines, and prints the median of each
+// figure as a table, then writes bench-results.json.
+func benchReport(files []string, stdout io.Writer) error {
+	values := map[string][]float64{}
+	units := map[string]string{}
+	var order []string
+	add := func(name string, v float64, unit string) {
+		if _, ok := values[name]; !ok {
+			order = append(order, name)
+		}
+		values[name] = append(values[name], v)
+		units[name] = unit
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		for sc.Scan() {
+			line := sc.Text()
+			var bl benchLine
+			if json.Unmarshal([]byte(line), &bl) == nil && bl.Name != "" {
+				add(bl.Name, bl.Value, bl.Unit)
+				continue
+			}
+			fields := strings.Fields(line)
+			if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") {
+				continue
+			}
+			name := strings.TrimSuffix(fields[0], "-2")
+			if i := strings.LastIndex(name, "-"); i > 0 {
+				if _, err := strconv.Atoi(name[i+1:]); err == nil {
+					name = name[:i]
+				}
+			}
+			for i := 2; i+1 < len(fields); i += 2 {
+				v, err := strconv.ParseFloat(fields[i], 64)
+				if err != nil || fields[i+1] == "ns/op" {
+					continue
+				}
+				add(name+" "+fields[i+1], v, fields[i+1])
+			}
+		}
+	}
+	type result struct {
+		Name   string    `json:"name"`
+		Median float64   `json:"median"`
+		Unit   string    `json:"unit"`
+		Runs   []float64 `json:"runs"`
+	}
+	var out []result
+	for _, name := range order {
+		v := slices.Clone(values[name])
+		slices.Sort(v)
+		out = append(out, result{name, v[len(v)/2], units[name], values[name]})
+		fmt.Fprintf(stdout, "%-70s %14.2f %s (%d runs)\n", name, v[len(v)/2], units[name], len(v))
+	}
+	b, _ := json.MarshalIndent(out, "", "  ")
+	return os.WriteFile("bench-results.json", b, 0o644)
+}
