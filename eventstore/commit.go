@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,17 +30,18 @@ type unitResult struct {
 // committer shares fsyncs between concurrent writers: it packs the units waiting when a batch
 // goes out into one atomic batch (group commit), with several batches in flight.
 type committer struct {
-	nc       *nats.Conn
-	maxMsgs  int
-	timeout  time.Duration
-	queue    chan *unit
-	slots    chan struct{}
-	mu       sync.Mutex
-	inflight map[string]bool // subjects with a unit in flight: at most one each
-	wake     chan struct{}
-	linger   time.Duration // longest wait for more units once one is ready
-	gap      time.Duration // a batch leaves when no unit arrived for this long
-	observe  func(batchMsgs int, d time.Duration, err error)
+	nc        *nats.Conn
+	maxMsgs   int
+	timeout   time.Duration
+	queue     chan *unit
+	slots     chan struct{}
+	mu        sync.Mutex
+	inflight  map[string]bool // subjects with a unit in flight: at most one each
+	wake      chan struct{}
+	linger    time.Duration // longest wait for more units once one is ready
+	lastUnits atomic.Int64  // units in the last batch sent
+	gap       time.Duration // a batch leaves when no unit arrived for this long
+	observe   func(batchMsgs int, d time.Duration, err error)
 }
 
 func newCommitter(nc *nats.Conn, maxMsgs, inFlight int, timeout time.Duration) *committer {
@@ -49,7 +51,7 @@ func newCommitter(nc *nats.Conn, maxMsgs, inFlight int, timeout time.Duration) *
 		slots:    make(chan struct{}, inFlight),
 		inflight: map[string]bool{},
 		wake:     make(chan struct{}, 1),
-		linger:   2 * time.Millisecond,
+		linger:   4 * time.Millisecond,
 		gap:      200 * time.Microsecond,
 	}
 }
@@ -113,7 +115,10 @@ func (c *committer) run(ctx context.Context) {
 		}
 		deferred = rest
 		// Linger briefly while writers keep arriving: a batch costs the server a fixed few
-		// milliseconds whatever its size, so fuller batches mean more commands per second.
+		// milliseconds whatever its size, so fuller batches mean more commands per second. The
+		// writers of the last batch are likely to come back (over HTTP, a round trip later), so
+		// a batch waits for as many units as the last one had, up to the linger time.
+		target := int(c.lastUnits.Load())
 		linger := time.NewTimer(c.linger)
 		quiet := time.NewTimer(c.gap)
 	drain:
@@ -125,7 +130,10 @@ func (c *committer) run(ctx context.Context) {
 				}
 				quiet.Reset(c.gap)
 			case <-quiet.C:
-				break drain
+				if len(batch) >= target {
+					break drain
+				}
+				quiet.Reset(c.gap)
 			case <-linger.C:
 				break drain
 			}
@@ -166,6 +174,7 @@ func (c *committer) release(batch []*unit) {
 }
 
 func (c *committer) commit(batch []*unit, n int) {
+	c.lastUnits.Store(int64(len(batch)))
 	start := time.Now()
 	first, err := c.publish(batch, n)
 	if c.observe != nil {

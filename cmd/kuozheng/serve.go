@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os/signal"
 	"syscall"
 	"time"
@@ -25,6 +26,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	listen := fs.String("listen", "127.0.0.1:8080", "HTTP address to serve the API on")
 	tokens := fs.String("tokens", "", "tokens file (JSON) with roles and county scopes; without it only loopback is allowed, as admin")
 	today := fs.String("today", "", "business date that reads use when no as_of is given (default: today in Asia/Shanghai; 2006-12-31 with --demo)")
+	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof) on this loopback address, for performance work")
 	withDemo := fs.Bool("demo", false, "load the generated Ganzhou 2006 demo ledger on first start (never into a ledger that has employers)")
 	demoEmployers := fs.Int("demo-employers", 20000, "payers in the demo ledger")
 	fs.Usage = func() {
@@ -41,6 +43,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fixedToday, err := parseDateFlag("today", *today)
 	if err != nil {
 		return err
+	}
+	if *pprofAddr != "" {
+		host, _, err := net.SplitHostPort(*pprofAddr)
+		if err != nil || !isLoopback(host) {
+			return usageError{fmt.Sprintf("--pprof %q: want a loopback host:port", *pprofAddr)}
+		}
+		go func() { _ = http.ListenAndServe(*pprofAddr, pprofMux()) }()
 	}
 	if *withDemo && fixedToday == 0 {
 		fixedToday = demo.Today
@@ -130,4 +139,14 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// pprofMux serves the profiler on its own listener, never on the API's.
+func pprofMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
