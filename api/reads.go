@@ -383,6 +383,9 @@ func pageOf(v string) (int, error) {
 
 // pageBounds is the slice of n rows that page shows.
 func pageBounds(page, n int) (lo, hi int) {
+	if page-1 > n/pageSize {
+		return n, n // past the end (and no overflow for absurd page numbers)
+	}
 	lo = min((page-1)*pageSize, n)
 	return lo, min(lo+pageSize, n)
 }

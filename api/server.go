@@ -12,7 +12,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -157,6 +160,12 @@ func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 // readBody reads a JSON body of at most MaxBody bytes into v, refusing unknown fields and broken
 // UTF-8, and returns the canonical form of the body for idempotency.
 func readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return nil, &domain.Error{Kind: domain.KindUnsupportedMedia, Field: "Content-Type",
+				Detail: fmt.Sprintf("%q is not JSON: send Content-Type: application/json", ct)}
+		}
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -174,6 +183,12 @@ func readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if field := failingField(body, v); field != "" {
+			var de *domain.Error
+			if je := jsonError(err, body); errors.As(je, &de) && de.Field == "body" {
+				return nil, domain.Invalid(field, "%s", strings.TrimPrefix(de.Detail, "has "))
+			}
+		}
 		return nil, jsonError(err, body)
 	}
 	if dec.More() {
@@ -186,6 +201,31 @@ func readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 		return nil, jsonError(err, body)
 	}
 	return json.Marshal(canon)
+}
+
+// failingField finds which top-level field of a JSON object fails to decode into a value of v's
+// type, for errors (from a field's own decoder) that do not say where they are.
+func failingField(body []byte, v any) string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return ""
+	}
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	t := reflect.TypeOf(v)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	for _, k := range names {
+		one, _ := json.Marshal(map[string]json.RawMessage{k: fields[k]})
+		if json.Unmarshal(one, reflect.New(t).Interface()) != nil {
+			return k
+		}
+	}
+	return ""
 }
 
 func jsonError(err error, body []byte) error {
@@ -228,6 +268,9 @@ func find(node any, path []string, kind string) (string, bool) {
 	if list, ok := node.([]any); ok {
 		for i, el := range list {
 			if p, ok := find(el, path, kind); ok {
+				if p != "" && !strings.HasPrefix(p, "[") {
+					p = "." + p
+				}
 				return fmt.Sprintf("[%d]", i) + p, true
 			}
 		}
@@ -290,6 +333,18 @@ func bodyHash(r *http.Request, canon []byte) string {
 	fmt.Fprintf(h, "%s %s\n", r.Method, r.URL.Path)
 	h.Write(canon)
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// idempotencyKey reads the Idempotency-Key header.
+func idempotencyKey(r *http.Request) (string, error) {
+	k := r.Header.Get("Idempotency-Key")
+	if len(k) > 200 {
+		return "", domain.Invalid("Idempotency-Key", "is longer than 200 characters")
+	}
+	if !utf8.ValidString(k) {
+		return "", domain.Invalid("Idempotency-Key", "is not valid UTF-8")
+	}
+	return k, nil
 }
 
 func ifMatch(r *http.Request) (*uint64, error) {
@@ -380,9 +435,8 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, req eventstore.
 		return
 	}
 	p := principalOf(r)
-	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
-	if len(req.IdempotencyKey) > 200 {
-		writeError(w, domain.Invalid("Idempotency-Key", "is longer than 200 characters"))
+	if req.IdempotencyKey, err = idempotencyKey(r); err != nil {
+		writeError(w, err)
 		return
 	}
 	req.BodyHash = bodyHash(r, canon)
@@ -442,8 +496,13 @@ func (s *Server) referenceWrite(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	key, err := idempotencyKey(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	res, err := s.cfg.Store.ExecuteRef(r.Context(), eventstore.RefRequest{
-		Payload: payload, On: on, IdempotencyKey: r.Header.Get("Idempotency-Key"),
+		Payload: payload, On: on, IdempotencyKey: key,
 		BodyHash: bodyHash(r, canon), Actor: p.Role + ":" + p.Name,
 	})
 	if err != nil {
@@ -474,6 +533,7 @@ var statusOf = map[domain.Kind]int{
 	domain.KindForbidden:           http.StatusForbidden,
 	domain.KindTooLarge:            http.StatusRequestEntityTooLarge,
 	domain.KindUnavailable:         http.StatusServiceUnavailable,
+	domain.KindUnsupportedMedia:    http.StatusUnsupportedMediaType,
 }
 
 func writeError(w http.ResponseWriter, err error) {

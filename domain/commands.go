@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -73,6 +74,9 @@ func (c *checker) text(field, s string, required bool, maxLen int) string {
 		c.fail(Invalid(field, "is required"))
 	case utf8.RuneCountInString(s) > maxLen:
 		c.fail(Invalid(field, "is longer than %d characters", maxLen))
+	case strings.IndexFunc(s, unprintable) >= 0:
+		r, _ := utf8.DecodeRuneInString(s[strings.IndexFunc(s, unprintable):])
+		c.fail(Invalid(field, "contains the control or direction-override character U+%04X", r))
 	}
 	return strings.TrimSpace(s)
 }
@@ -177,6 +181,12 @@ func (c *checker) oneOf(field, s string, options ...string) string {
 		c.fail(Invalid(field, "unknown value %q: want one of %s", s, strings.Join(options, ", ")))
 	}
 	return s
+}
+
+// unprintable reports control characters and the bidirectional overrides that make text display
+// differently from what it is.
+func unprintable(r rune) bool {
+	return unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
 }
 
 // notBefore is the rule that nothing is dated before the employer entered the ledger.

@@ -25,6 +25,8 @@ const (
 	KindTooLarge
 	// KindUnavailable: the ledger cannot answer now (store down, deadline passed); retry later.
 	KindUnavailable
+	// KindUnsupportedMedia: the body is not of a type the route reads.
+	KindUnsupportedMedia
 )
 
 var kindNames = map[Kind]string{
@@ -37,6 +39,7 @@ var kindNames = map[Kind]string{
 	KindForbidden:           "forbidden",
 	KindTooLarge:            "too_large",
 	KindUnavailable:         "unavailable",
+	KindUnsupportedMedia:    "unsupported_media_type",
 }
 
 // String names the kind as it appears in JSON error bodies.
