@@ -20,8 +20,11 @@ type EmbeddedConfig struct {
 	// LazySync lets the server acknowledge writes before they reach the disk (JetStream's own
 	// default, flushing every two minutes). The ledger's default is false: sync before ack.
 	LazySync bool
-	// Listen is a host:port to accept NATS clients on; empty means no port at all.
-	Listen string
+	// Listen is a host:port to accept NATS clients on; empty means no port at all. A listening
+	// server requires User and Password of every client.
+	Listen   string
+	User     string
+	Password string
 	// DuplicateWindow is not set here but on the stream (Config).
 }
 
@@ -53,11 +56,15 @@ func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*Embedded, error) {
 		SyncAlways:         !cfg.LazySync,
 	}
 	if cfg.Listen != "" {
+		if cfg.User == "" || len(cfg.Password) < 12 {
+			return nil, errors.New("embedded nats-server: listening on a port requires a user and a password of at least 12 characters")
+		}
 		host, port, err := splitHostPort(cfg.Listen)
 		if err != nil {
 			return nil, err
 		}
 		opts.Host, opts.Port = host, port
+		opts.Username, opts.Password = cfg.User, cfg.Password
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
@@ -68,7 +75,7 @@ func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*Embedded, error) {
 		ns.Shutdown()
 		return nil, errors.New("embedded nats-server: not ready after 30s")
 	}
-	nc, err := nats.Connect("", nats.InProcessServer(ns), nats.Name("kuozheng"), nats.MaxReconnects(-1))
+	nc, err := nats.Connect("", nats.InProcessServer(ns), nats.Name("kuozheng"), nats.MaxReconnects(-1), nats.UserInfo(cfg.User, cfg.Password))
 	if err != nil {
 		ns.Shutdown()
 		return nil, fmt.Errorf("connect to embedded nats-server: %w", err)

@@ -334,3 +334,32 @@ func TestSubscribeDeliversEventsFromASequenceInOrder(t *testing.T) {
 		t.Fatalf("delivered %v, want %d..%d", got, from, last)
 	}
 }
+
+func TestTheEmbeddedServerListensOnlyWhenAskedAndThenRequiresCredentials(t *testing.T) {
+	emb, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: t.TempDir()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if addr := emb.Server.Addr(); addr != nil {
+		t.Fatalf("the default embedded server listens on %v", addr)
+	}
+	emb.Close()
+	if _, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: t.TempDir(), Listen: "127.0.0.1:0"}, nil); err == nil {
+		t.Fatal("a listening server without credentials started")
+	}
+	emb, err = eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: t.TempDir(), Listen: "127.0.0.1:-1", User: "kz", Password: "correct horse battery"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emb.Close()
+	url := emb.Server.ClientURL()
+	if nc, err := nats.Connect(url); err == nil {
+		nc.Close()
+		t.Fatal("a client without credentials connected")
+	}
+	nc, err := nats.Connect(url, nats.UserInfo("kz", "correct horse battery"))
+	if err != nil {
+		t.Fatalf("a client with credentials: %v", err)
+	}
+	nc.Close()
+}

@@ -40,14 +40,16 @@ func parse(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, error) 
 
 // storeFlags are the options of commands that open the ledger's stream themselves.
 type storeFlags struct {
-	data      string
-	natsURL   string
-	lazyFsync bool
+	data       string
+	natsURL    string
+	lazyFsync  bool
+	natsListen string
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", "./data", "data folder of the embedded nats-server (locked while open)")
 	fs.StringVar(&f.natsURL, "nats", "", "connect to this NATS server or cluster instead of embedding one")
+	fs.StringVar(&f.natsListen, "nats-listen", "", "let NATS clients reach the embedded server on this host:port (credentials from KUOZHENG_NATS_USER and KUOZHENG_NATS_PASSWORD, required)")
 	fs.BoolVar(&f.lazyFsync, "lazy-fsync", false, "let the embedded server acknowledge before syncing to disk (faster, can lose acknowledged writes on power failure)")
 }
 
@@ -78,7 +80,8 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 			return nil, err
 		}
 		closers = append(closers, lock.Unlock)
-		emb, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: f.data, LazySync: f.lazyFsync}, log)
+		emb, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: f.data, LazySync: f.lazyFsync, Listen: f.natsListen,
+			User: os.Getenv("KUOZHENG_NATS_USER"), Password: os.Getenv("KUOZHENG_NATS_PASSWORD")}, log)
 		if err != nil {
 			closeAll()
 			return nil, err
