@@ -124,6 +124,11 @@ func (s *Server) Warm() {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Damage != "" {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "damaged", "reason": s.cfg.Damage,
+			"what_to_do": "inspect with kuozheng verify; restart with --accept-damage to serve the ledger as it is"})
+		return
+	}
 	if s.cfg.Runner == nil || !s.cfg.Runner.Ready() {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "catching up"})
 		return

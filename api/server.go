@@ -36,6 +36,8 @@ type Config struct {
 	Runner *projections.Runner
 	// Metrics, if set, serves /metrics and counts every request.
 	Metrics *Metrics
+	// Damage, if set, is why the ledger looked damaged at start: /readyz says so and answers 503.
+	Damage string
 	// Tokens, when nil, makes every request an admin's (only for loopback listeners).
 	Tokens *Tokens
 	// Today gives the business date of reads and the latest date a write may carry.

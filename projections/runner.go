@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,6 +73,13 @@ type Runner struct {
 	lastSnap time.Time
 	lastErr  atomic.Value
 	done     chan struct{}
+	damage   atomic.Value // string: why the stream looks damaged, found at start
+}
+
+// Damage says why the stream looks damaged (a snapshot ahead of it), or "".
+func (r *Runner) Damage() string {
+	s, _ := r.damage.Load().(string)
+	return s
 }
 
 // NewRunner makes a runner over store.
@@ -258,6 +266,21 @@ func (r *Runner) restore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if last, err := r.store.LastSeq(ctx); err == nil && l.Seq > last {
+		var lost []string
+		for _, id := range sortedIDs(l.Employers) {
+			if e := l.Employers[id]; e.Version > last {
+				lost = append(lost, fmt.Sprintf("%s (known through sequence %d)", id, e.Version))
+			}
+		}
+		if len(lost) > 5 {
+			lost = append(lost[:5], fmt.Sprintf("and %d more", len(lost)-5))
+		}
+		reason := fmt.Sprintf("the views' snapshot reached sequence %d but the stream ends at %d: acknowledged events were lost; employers affected: %s",
+			l.Seq, last, strings.Join(lost, ", "))
+		r.damage.Store(reason)
+		return errors.New(reason)
+	}
 	r.mu.Lock()
 	r.ledger, r.allDirty = l, true
 	r.mu.Unlock()
@@ -350,18 +373,24 @@ func Replay(ctx context.Context, store *eventstore.Store, through uint64, progre
 
 // ReplayOnto folds the events after l.Seq through `through` into l.
 func ReplayOnto(ctx context.Context, store *eventstore.Store, l *Ledger, through uint64, progress func(seq uint64)) error {
+	// Never wait for sequences the stream does not hold (lost to damage, or not yet written).
+	last, err := store.LastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	through = min(through, last)
 	if l.Seq >= through {
 		return nil
 	}
 	stop := errors.New("done")
-	last := time.Now()
-	err := store.Subscribe(ctx, l.Seq+1, func(ev domain.Event) error {
+	told := time.Now()
+	err = store.Subscribe(ctx, l.Seq+1, func(ev domain.Event) error {
 		if ev.Seq > through {
 			return stop
 		}
 		l.Apply(ev)
-		if progress != nil && time.Since(last) > time.Second {
-			last = time.Now()
+		if progress != nil && time.Since(told) > time.Second {
+			told = time.Now()
 			progress(ev.Seq)
 		}
 		if ev.Seq >= through {

@@ -236,5 +236,9 @@ func verifyViews(ctx context.Context, led *ledger, progress io.Writer) (projecti
 	vc, err := runner.VerifyRebuild(ctx, todayInShanghai())
 	cancel()
 	runner.Wait()
+	if d := runner.Damage(); d != "" {
+		vc.OK = false
+		vc.Differences = append(vc.Differences, d)
+	}
 	return vc, err
 }

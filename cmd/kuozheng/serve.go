@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -27,6 +28,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	tokens := fs.String("tokens", "", "tokens file (JSON) with roles and county scopes; without it only loopback is allowed, as admin")
 	today := fs.String("today", "", "business date that reads use when no as_of is given (default: today in Asia/Shanghai; 2006-12-31 with --demo)")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof) on this loopback address, for performance work")
+	acceptDamage := fs.Bool("accept-damage", false, "report ready even when verification at start found damage (lost or altered events)")
 	withDemo := fs.Bool("demo", false, "load the generated Ganzhou 2006 demo ledger on first start (never into a ledger that has employers)")
 	demoEmployers := fs.Int("demo-employers", 20000, "payers in the demo ledger")
 	fs.Usage = func() {
@@ -89,6 +91,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 	cfg := api.Config{Store: led.store, Runner: runner, Metrics: metrics, Log: log}
+	if damage := startupDamage(ctx, led, runner); damage != "" {
+		if *acceptDamage {
+			log.Error("the ledger is damaged; serving it as it is because of --accept-damage", "damage", damage)
+		} else {
+			log.Error("the ledger is damaged; /readyz answers 503 until restarted with --accept-damage (inspect with kuozheng verify)", "damage", damage)
+			cfg.Damage = damage
+		}
+	}
 	if fixedToday != 0 {
 		cfg.Today = func() domain.Date { return fixedToday }
 	} else {
@@ -149,4 +159,28 @@ func pprofMux() *http.ServeMux {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
+}
+
+// startupDamage checks what the store found while replaying the stream (hash chains, sequence
+// links, lost and deleted messages) and whether the views' snapshot is ahead of the stream.
+func startupDamage(ctx context.Context, led *ledger, runner *projections.Runner) string {
+	var why []string
+	if d := runner.Damage(); d != "" {
+		why = append(why, d)
+	}
+	in, err := led.store.Verify(ctx)
+	if err != nil {
+		return "verification failed: " + err.Error()
+	}
+	if in.Lost > 0 || in.Deleted > 0 {
+		why = append(why, fmt.Sprintf("the stream reports %d lost and %d deleted messages", in.Lost, in.Deleted))
+	}
+	for i, b := range in.Breaks {
+		if i == 5 {
+			why = append(why, fmt.Sprintf("and %d more employers", len(in.Breaks)-5))
+			break
+		}
+		why = append(why, fmt.Sprintf("employer %s breaks at sequence %d: %s", b.EmployerID, b.Seq, b.Reason))
+	}
+	return strings.Join(why, "; ")
 }
