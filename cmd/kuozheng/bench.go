@@ -25,6 +25,7 @@ const benchUsage = `Usage: kuozheng bench SUBCOMMAND [options]
 
   http    --server URL [--clients 64] [--seconds 10]   one-event commands over HTTP from concurrent clients
   rss     --data DIR [--today D]                       peak RSS of 'kuozheng serve' on a data folder, once ready
+  load    --server URL [--clients 64] [--seconds 60]   mixed writes and reads with contention; checks the money adds up
   report  FILE...                                      medians of Go benchmark output (and bench JSON lines), as a table and JSON
 
 scripts/bench.sh runs them all; see the README.
@@ -43,6 +44,8 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		return benchHTTP(args[1:], stdout)
 	case "rss":
 		return benchRSS(args[1:], stdout, stderr)
+	case "load":
+		return benchLoad(args[1:], stdout)
 	case "report":
 		return benchReport(args[1:], stdout)
 	}
