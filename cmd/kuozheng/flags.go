@@ -44,12 +44,14 @@ type storeFlags struct {
 	natsURL    string
 	lazyFsync  bool
 	natsListen string
+	replicas   int
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", "./data", "data folder of the embedded nats-server (locked while open)")
 	fs.StringVar(&f.natsURL, "nats", "", "connect to this NATS server or cluster instead of embedding one")
 	fs.StringVar(&f.natsListen, "nats-listen", "", "let NATS clients reach the embedded server on this host:port (credentials from KUOZHENG_NATS_USER and KUOZHENG_NATS_PASSWORD, required)")
+	fs.IntVar(&f.replicas, "replicas", 1, "replicas of the LEDGER stream when it is created or updated on --nats (3 on a three-node cluster)")
 	fs.BoolVar(&f.lazyFsync, "lazy-fsync", false, "let the embedded server acknowledge before syncing to disk (faster, can lose acknowledged writes on power failure)")
 }
 
@@ -89,7 +91,7 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		closers = append(closers, emb.Close)
 		nc = emb.Conn
 	}
-	st, err := eventstore.Open(ctx, nc, eventstore.Config{Log: log})
+	st, err := eventstore.Open(ctx, nc, eventstore.Config{Log: log, Replicas: f.replicas})
 	if err != nil {
 		closeAll()
 		return nil, err

@@ -1,0 +1,165 @@
+package eventstore_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startCluster runs three JetStream servers in this process, routed to each other on loopback.
+func startCluster(t *testing.T) []*server.Server {
+	t.Helper()
+	ports := []int{freePort(t), freePort(t), freePort(t)}
+	var servers []*server.Server
+	for i := range 3 {
+		var routes []string
+		for j, p := range ports {
+			if j != i {
+				routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
+			}
+		}
+		opts := &server.Options{
+			ServerName: fmt.Sprintf("n%d", i+1), Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
+			JetStream: true, StoreDir: t.TempDir(), SyncAlways: true, SyncInterval: 2 * time.Minute,
+			Cluster: server.ClusterOpts{Name: "kuozheng", Host: "127.0.0.1", Port: ports[i]},
+			Routes:  server.RoutesFromStr(fmt.Sprint(routes[0], ",", routes[1])),
+		}
+		s, err := server.NewServer(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go s.Start()
+		servers = append(servers, s)
+	}
+	for _, s := range servers {
+		if !s.ReadyForConnections(20 * time.Second) {
+			t.Fatal("a cluster node did not start")
+		}
+		t.Cleanup(s.Shutdown)
+	}
+	storetest.CheckFor(t, 30*time.Second, 100*time.Millisecond, func() error {
+		for _, s := range servers {
+			if s.JetStreamIsLeader() {
+				return nil
+			}
+		}
+		return fmt.Errorf("no JetStream meta leader elected yet")
+	})
+	return servers
+}
+
+func TestStoppingTheStreamLeaderLosesNoAcknowledgedWrite(t *testing.T) {
+	servers := startCluster(t)
+	var urls []string
+	for _, s := range servers {
+		urls = append(urls, s.ClientURL())
+	}
+	nc, err := nats.Connect(fmt.Sprint(urls[0], ",", urls[1], ",", urls[2]), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var st *eventstore.Store
+	storetest.CheckFor(t, 30*time.Second, 200*time.Millisecond, func() error {
+		var err error
+		st, err = eventstore.Open(ctx, nc, eventstore.Config{Replicas: 3, Timeout: 3 * time.Second})
+		return err
+	})
+	defer st.Close()
+	emp := mustExecute(t, st, register(orgCode(31), "360702"))
+
+	var acked sync.Map // receipt → seq
+	var attempts, retries atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; ; k++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				req := payment(emp.EmployerID, fmt.Sprintf("C%d-%d", w, k), 100)
+				req.IdempotencyKey, req.BodyHash = fmt.Sprintf("c-%d-%d", w, k), "b"
+				attempts.Add(1)
+				deadline := time.Now().Add(30 * time.Second)
+				for {
+					res, err := st.Execute(ctx, req)
+					if err == nil {
+						acked.Store(fmt.Sprintf("C%d-%d", w, k), res.Seq)
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Errorf("write C%d-%d never went through: %v", w, k, err)
+						return
+					}
+					retries.Add(1) // the same key again: a duplicate if the first try landed
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond)
+	info, err := st.JetStream().Stream(ctx, st.Stream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	si, err := info.Info(ctx)
+	if err != nil || si.Cluster == nil {
+		t.Fatalf("stream info: %v", err)
+	}
+	leader := si.Cluster.Leader
+	for _, s := range servers {
+		if s.Name() == leader {
+			s.Shutdown()
+			t.Logf("stopped the stream leader %s after %d writes", leader, attempts.Load())
+		}
+	}
+	time.Sleep(3 * time.Second)
+	close(stop)
+	wg.Wait()
+	if err := st.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := st.Employer(emp.EmployerID)
+	n := 0
+	acked.Range(func(k, v any) bool {
+		n++
+		if _, ok := e.Receipts[k.(string)]; !ok {
+			t.Errorf("acknowledged receipt %s (seq %d) is missing", k, v)
+		}
+		return true
+	})
+	if len(e.Receipts) != n {
+		t.Errorf("the ledger holds %d receipts, %d were acknowledged", len(e.Receipts), n)
+	}
+	in, err := st.Verify(ctx)
+	if err != nil || !in.OK {
+		t.Fatalf("verify: %+v %v", in, err)
+	}
+	t.Logf("writes acknowledged %d, found %d, retried after errors %d", n, len(e.Receipts), retries.Load())
+}
