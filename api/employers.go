@@ -82,17 +82,22 @@ func (s *Server) waitStore(r *http.Request) error {
 	return nil
 }
 
+// employerAsOf reads ?as_of= and the employer the caller may read.
+func (s *Server) employerAsOf(r *http.Request) (*domain.Employer, domain.Date, error) {
+	asOf, err := s.asOf(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	e, err := s.readableEmployer(r)
+	return e, asOf, err
+}
+
 func (s *Server) getEmployer(w http.ResponseWriter, r *http.Request) {
 	if err := s.waitStore(r); err != nil {
 		writeError(w, err)
 		return
 	}
-	asOf, err := s.asOf(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	e, err := s.readableEmployer(r)
+	e, asOf, err := s.employerAsOf(r)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -205,12 +210,7 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 		}
 		through = n
 	}
-	asOf, err := s.asOf(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	e, err := s.readableEmployer(r)
+	e, asOf, err := s.employerAsOf(r)
 	if err != nil {
 		writeError(w, err)
 		return

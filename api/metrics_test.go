@@ -2,11 +2,13 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
@@ -43,12 +45,20 @@ func TestMetricsFollowPrometheusConventionsAndCountWhatHappens(t *testing.T) {
 	}
 	resp.Body.Close()
 
-	resp, err = http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	// Requests are counted once their answer is written, so the last one may still be counting.
+	var text []byte
+	storetest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		resp, err := http.Get(srv.URL + "/metrics")
+		if err != nil {
+			return err
+		}
+		text, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(text), `route="GET /v1/counties"`) {
+			return fmt.Errorf("the counties read is not counted yet")
+		}
+		return nil
+	})
 	problems, err := promlint.New(strings.NewReader(string(text))).Lint()
 	if err != nil {
 		t.Fatalf("metrics do not parse: %v", err)

@@ -554,11 +554,25 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
+	p := principalOf(r)
+	full := p.Role == RoleAdmin || p.Role == RoleAuditor || p.Role == RoleAssessor
+	see := s.visible(p)
 	send := func() bool {
 		q := s.liveQuery()
 		rep := s.cfg.Runner.Report(q)
+		city := rep.City
+		if !full {
+			// A scoped reader sees the sum of its counties, never the city's.
+			var mine []*projections.Figures
+			for _, c := range rep.Counties {
+				if see(c.Code) {
+					mine = append(mine, c)
+				}
+			}
+			city = projections.Sum("visible counties", mine)
+		}
 		b, _ := json.Marshal(map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "caught_up": s.cfg.Runner.Ready(),
-			"head": s.cfg.Store.Applied(), "city": rep.City})
+			"head": s.cfg.Store.Applied(), "city": city})
 		if _, err := fmt.Fprintf(w, "id: %d\nevent: views\ndata: %s\n\n", rep.Seq, b); err != nil {
 			return false
 		}

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
@@ -141,6 +142,11 @@ func principalOf(r *http.Request) Principal { return r.Context().Value(ctxKey{})
 // auth resolves the bearer token to a principal: 401 when missing or unknown.
 func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && crossSite(r) {
+			// A browser page of another site must not write through a user's loopback server.
+			writeError(w, forbidden("cross-site writes are refused (Origin %q)", r.Header.Get("Origin")))
+			return
+		}
 		p := Admin
 		if s.cfg.Tokens != nil {
 			tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -159,14 +165,26 @@ func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// crossSite reports a request a browser sent on behalf of another site.
+func crossSite(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+		return true
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	return err != nil || u.Host != r.Host
+}
+
 // readBody reads a JSON body of at most MaxBody bytes into v, refusing unknown fields and broken
 // UTF-8, and returns the canonical form of the body for idempotency.
 func readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return nil, &domain.Error{Kind: domain.KindUnsupportedMedia, Field: "Content-Type",
-				Detail: fmt.Sprintf("%q is not JSON: send Content-Type: application/json", ct)}
-		}
+	ct := r.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return nil, &domain.Error{Kind: domain.KindUnsupportedMedia, Field: "Content-Type",
+			Detail: fmt.Sprintf("%q is not JSON: send Content-Type: application/json", ct)}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {

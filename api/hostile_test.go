@@ -1,0 +1,633 @@
+package api_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kuozheng/kuozheng/api"
+)
+
+// wantHostileError checks the answer to a hostile request: the wanted 4xx status, the JSON error
+// shape {error, field, detail} with a non-empty error and detail, and the field named as wanted
+// (any of fields; the first is the one the contract asks for).
+func wantHostileError(t testing.TB, r resp, status int, fields ...string) {
+	t.Helper()
+	if r.Status < 400 || r.Status > 499 {
+		t.Errorf("status %d, want a 4xx (%d): %s", r.Status, status, r.Raw)
+		return
+	}
+	if r.Status != status {
+		t.Errorf("status %d, want %d: %s", r.Status, status, r.Raw)
+	}
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("Content-Type %q, want application/json: %s", r.Header.Get("Content-Type"), r.Raw)
+	}
+	var body struct {
+		Error  *string `json:"error"`
+		Field  *string `json:"field"`
+		Detail *string `json:"detail"`
+	}
+	if err := json.Unmarshal(r.Raw, &body); err != nil || body.Error == nil || *body.Error == "" || body.Detail == nil || *body.Detail == "" {
+		t.Errorf("not the {error, field, detail} shape: %s", r.Raw)
+		return
+	}
+	got := ""
+	if body.Field != nil {
+		got = *body.Field
+	}
+	for _, f := range fields {
+		if got == f {
+			return
+		}
+	}
+	t.Errorf("field %q, want %q: %s", got, fields[0], r.Raw)
+}
+
+// hostile is one malformed or hostile request. Its path may hold {id} (a real employer of 360702).
+type hostile struct {
+	name   string
+	method string // default POST
+	path   string
+	body   string
+	header map[string]string
+	status int
+	fields []string // the field the error must name (the first is the contract's; more are tolerated)
+}
+
+func nested(open, close string, n int) string {
+	return strings.Repeat(open, n) + strings.Repeat(close, n)
+}
+
+// TestHostileRequestsAreRefusedWithoutAppending sends malformed and hostile requests to the write
+// routes and a few reads: each must answer its 4xx with the {error, field, detail} shape naming
+// the field, and append nothing.
+func TestHostileRequestsAreRefusedWithoutAppending(t *testing.T) {
+	e := newReadEnv(t, today)
+	id := e.register(t, tokAdmin, orgA, "360702")
+	e.mustWrite(t, empPath(id, "declarations"), tokAdmin,
+		`{"declared_on":"2006-05-10","period":"2006-04","lines":[{"insurance":"pension","headcount":3,"wage_base_fen":300000}]}`)
+	e.mustWrite(t, empPath(id, "enforcement"), tokAdmin, `{"step":"notice","on":"2006-07-01","doc_no":"限改[2006]9号","deadline":"2006-07-31"}`)
+	// A first write with a key, replayed below with another body.
+	if r := e.do(t, req{Path: empPath(id, "payments"), Token: tokAdmin, Body: []byte(paymentBody("K-1", 100, "2006-06-20")),
+		Header: map[string]string{"Idempotency-Key": "hostile-key-1"}}); r.Status != http.StatusCreated {
+		t.Fatalf("first keyed payment: %s", r)
+	}
+
+	pay := func(fields string) string {
+		return `{"paid_on":"2006-06-20","amount_fen":100,"receipt_no":"H-R",` + fields + `}`
+	}
+	payWith := func(field, value string) string {
+		base := map[string]string{"paid_on": `"2006-06-20"`, "amount_fen": "100", "receipt_no": `"H-R"`}
+		base[field] = value
+		return fmt.Sprintf(`{"paid_on":%s,"amount_fen":%s,"receipt_no":%s}`, base["paid_on"], base["amount_fen"], base["receipt_no"])
+	}
+	decl := func(period, line string) string {
+		return fmt.Sprintf(`{"declared_on":"2006-06-10","period":%s,"lines":%s}`, period, line)
+	}
+	nextOrg := 77100000
+	regWith := func(field, value string) string {
+		nextOrg++ // a fresh organisation code each, so that a wrongly accepted one does not mask the next
+		m := map[string]string{"name": `"单位 H"`, "county": `"360702"`, "org_code": fmt.Sprintf("%q", orgCode(nextOrg)),
+			"kind": `"enterprise"`, "risk_class": "1", "registered_on": `"2006-04-03"`}
+		m[field] = value
+		var b strings.Builder
+		b.WriteString("{")
+		first := true
+		for _, k := range []string{"name", "county", "org_code", "kind", "risk_class", "registered_on", "in_industrial_park"} {
+			v, ok := m[k]
+			if !ok {
+				continue
+			}
+			if !first {
+				b.WriteString(",")
+			}
+			first = false
+			fmt.Fprintf(&b, "%q:%s", k, v)
+		}
+		b.WriteString("}")
+		return b.String()
+	}
+	finding := func(redeclareBy string) string {
+		return `{"found_on":"2006-08-01","kind":"under_reported_base","period":"2006-06","insurance":"pension","extra_wage_base_fen":10000,"redeclare_by":` + redeclareBy + `}`
+	}
+
+	// 100,000 declaration lines in well under 1 MiB.
+	manyLines := "[" + strings.TrimSuffix(strings.Repeat("{},", 100000), ",") + "]"
+	if n := len(decl(`"2006-05"`, manyLines)); n >= api.MaxBody {
+		t.Fatalf("the 100,000-line declaration is %d bytes, not within 1 MiB", n)
+	}
+	twoMiB := `{"paid_on":"2006-06-20","amount_fen":100,"receipt_no":"` + strings.Repeat("x", 2<<20) + `"}`
+	tenKB := strings.Repeat("k", 10<<10)
+
+	cases := []hostile{
+		// Wrong JSON types, field by field.
+		{name: "name is a number", path: "/v1/employers", body: regWith("name", "123"), status: 400, fields: []string{"name"}},
+		{name: "county is a number", path: "/v1/employers", body: regWith("county", "360702"), status: 400, fields: []string{"county"}},
+		{name: "in_industrial_park is a string", path: "/v1/employers", body: regWith("in_industrial_park", `"yes"`), status: 400, fields: []string{"in_industrial_park"}},
+		{name: "org_code is a list", path: "/v1/employers", body: regWith("org_code", `["10000004-0"]`), status: 400, fields: []string{"org_code"}},
+		{name: "registered_on is a number", path: "/v1/employers", body: regWith("registered_on", "20060403"), status: 400, fields: []string{"registered_on"}},
+		{name: "receipt_no is a number", path: "{id}/payments", body: payWith("receipt_no", "7"), status: 400, fields: []string{"receipt_no"}},
+		{name: "allocations is an object", path: "{id}/payments", body: pay(`"allocations":{}`), status: 400, fields: []string{"allocations"}},
+		{name: "allocations[0].period is a number", path: "{id}/payments", body: pay(`"allocations":[{"insurance":"pension","period":200605,"amount_fen":1}]`), status: 400, fields: []string{"allocations[0].period"}},
+		{name: "declaration lines is a string", path: "{id}/declarations", body: decl(`"2006-05"`, `"pension"`), status: 400, fields: []string{"lines"}},
+		{name: "a declaration line is a number", path: "{id}/declarations", body: decl(`"2006-05"`, `[1]`), status: 400, fields: []string{"lines[0]"}},
+		{name: "headcount is a string", path: "{id}/enrollments", body: `{"insurance":"pension","headcount":"3","effective_on":"2006-05-01"}`, status: 400, fields: []string{"headcount"}},
+		{name: "a change's name is a number", path: "{id}/changes", body: `{"on":"2006-06-01","name":5}`, status: 400, fields: []string{"name"}},
+		{name: "workforce is an object", path: "{id}/surveys", body: `{"as_of":"2006-06-01","workforce":{}}`, status: 400, fields: []string{"workforce"}},
+		{name: "valid_through is a number", path: "/v1/freezes", body: `{"valid_through":20061130}`, status: 400, fields: []string{"valid_through"}},
+		{name: "through_seq is a string", path: "/v1/freezes", body: `{"valid_through":"2006-11-30","through_seq":"5"}`, status: 400, fields: []string{"through_seq"}},
+		{name: "daily_bp is a string", path: "/v1/reference/late-fee-rates", body: `{"effective_from":"2006-12-01","daily_bp":"5"}`, status: 400, fields: []string{"daily_bp"}},
+		{name: "due_day is true", path: "/v1/reference/settings", body: `{"effective_from":"2006-12-01","due_day":true}`, status: 400, fields: []string{"due_day"}},
+
+		// Numbers beyond int64.
+		{name: "amount_fen 9223372036854775808", path: "{id}/payments", body: payWith("amount_fen", "9223372036854775808"), status: 400, fields: []string{"amount_fen"}},
+		{name: "amount_fen 1e400", path: "{id}/payments", body: payWith("amount_fen", "1e400"), status: 400, fields: []string{"amount_fen"}},
+		{name: "wage_base_fen 9223372036854775808", path: "{id}/declarations", body: decl(`"2006-05"`, `[{"insurance":"pension","headcount":1,"wage_base_fen":9223372036854775808}]`), status: 400, fields: []string{"lines[0].wage_base_fen"}},
+		{name: "risk_class 1e400", path: "/v1/employers", body: regWith("risk_class", "1e400"), status: 400, fields: []string{"risk_class"}},
+		{name: "through_seq 1e400", path: "/v1/freezes", body: `{"valid_through":"2006-11-30","through_seq":1e400}`, status: 400, fields: []string{"through_seq"}},
+		{name: "due_day 9223372036854775808", path: "/v1/reference/settings", body: `{"effective_from":"2006-12-01","due_day":9223372036854775808}`, status: 400, fields: []string{"due_day"}},
+		{name: "monthly_fen 9223372036854775808", path: "/v1/reference/average-wage", body: `{"effective_from":"2006-12-01","monthly_fen":9223372036854775808}`, status: 400, fields: []string{"monthly_fen"}},
+
+		// Fen that are not whole numbers.
+		{name: "amount_fen 12.5", path: "{id}/payments", body: payWith("amount_fen", "12.5"), status: 400, fields: []string{"amount_fen"}},
+		{name: "amount_fen -1", path: "{id}/payments", body: payWith("amount_fen", "-1"), status: 400, fields: []string{"amount_fen"}},
+		{name: `amount_fen "12"`, path: "{id}/payments", body: payWith("amount_fen", `"12"`), status: 400, fields: []string{"amount_fen"}},
+		{name: "amount_fen true", path: "{id}/payments", body: payWith("amount_fen", "true"), status: 400, fields: []string{"amount_fen"}},
+		{name: "monthly_fen 12.5", path: "/v1/reference/average-wage", body: `{"effective_from":"2006-12-01","monthly_fen":12.5}`, status: 400, fields: []string{"monthly_fen"}},
+
+		// Dates and periods that do not exist or are not YYYY-MM-DD / YYYY-MM.
+		{name: "paid_on 2006-04-31", path: "{id}/payments", body: payWith("paid_on", `"2006-04-31"`), status: 400, fields: []string{"paid_on"}},
+		{name: "paid_on 2006-02-29", path: "{id}/payments", body: payWith("paid_on", `"2006-02-29"`), status: 400, fields: []string{"paid_on"}},
+		{name: "paid_on 2006-13-01", path: "{id}/payments", body: payWith("paid_on", `"2006-13-01"`), status: 400, fields: []string{"paid_on"}},
+		{name: "paid_on 06-04-01", path: "{id}/payments", body: payWith("paid_on", `"06-04-01"`), status: 400, fields: []string{"paid_on"}},
+		{name: "paid_on 2006-4-1", path: "{id}/payments", body: payWith("paid_on", `"2006-4-1"`), status: 400, fields: []string{"paid_on"}},
+		{name: "paid_on empty", path: "{id}/payments", body: payWith("paid_on", `""`), status: 400, fields: []string{"paid_on"}},
+		{name: "deadline 2006-4-1", path: "{id}/enforcement", body: `{"step":"notice","on":"2006-08-01","doc_no":"限改1","deadline":"2006-4-1"}`, status: 400, fields: []string{"deadline"}},
+		{name: "redeclare_by 2006-13-01", path: "{id}/audit-findings", body: finding(`"2006-13-01"`), status: 400, fields: []string{"redeclare_by"}},
+		{name: "valid_through 2006-04-31", path: "/v1/freezes", body: `{"valid_through":"2006-04-31"}`, status: 400, fields: []string{"valid_through"}},
+		{name: "effective_from 2006-02-29", path: "/v1/reference/late-fee-rates", body: `{"effective_from":"2006-02-29","daily_bp":5}`, status: 400, fields: []string{"effective_from"}},
+		{name: "period 2006-00", path: "{id}/declarations", body: decl(`"2006-00"`, `[{"insurance":"pension","headcount":1,"wage_base_fen":1000}]`), status: 400, fields: []string{"period"}},
+		{name: "period 2006-13", path: "{id}/declarations", body: decl(`"2006-13"`, `[{"insurance":"pension","headcount":1,"wage_base_fen":1000}]`), status: 400, fields: []string{"period"}},
+		{name: "waiver period 2006-00", path: "{id}/waivers", body: `{"decided_on":"2006-08-01","kind":"late_fee","authority_doc":"文1","reason":"r","insurance":"pension","period":"2006-00","amount_fen":1}`, status: 400, fields: []string{"period"}},
+
+		// Unknown fields.
+		{name: "unknown top-level field", path: "{id}/payments", body: pay(`"colour":"red"`), status: 400, fields: []string{"colour"}},
+		{name: "unknown field in a freeze", path: "/v1/freezes", body: `{"valid_thru":"2006-11-30"}`, status: 400, fields: []string{"valid_thru"}},
+		{name: "unknown field in reference data", path: "/v1/reference/average-wage", body: `{"effective_from":"2006-12-01","monthly_fen":100000,"extra":1}`, status: 400, fields: []string{"extra"}},
+		// The contract asks for a path; the decoder only gives the name. Either names it.
+		{name: "unknown field inside a list", path: "{id}/payments", body: pay(`"allocations":[{"insurance":"pension","period":"2006-04","amount_fen":1,"note":"x"}]`), status: 400, fields: []string{"allocations[0].note", "note"}},
+
+		// Huge and deep JSON.
+		{name: "a declaration of 100,000 lines", path: "{id}/declarations", body: decl(`"2006-05"`, manyLines), status: 400, fields: []string{"lines[0].insurance"}},
+		{name: "10,000 nested lists", path: "/v1/employers", body: nested("[", "]", 10000), status: 400, fields: []string{"body"}},
+		{name: "10,001 nested objects (beyond the decoder's depth)", path: "{id}/payments", body: strings.Repeat(`{"a":`, 10000) + "{}" + strings.Repeat("}", 10000), status: 400, fields: []string{"body", "a"}},
+		{name: "100,001 nested lists (beyond the decoder's depth)", path: "{id}/payments", body: nested("[", "]", 100001), status: 400, fields: []string{"body"}},
+		{name: "10,000 unclosed lists", path: "/v1/reference/rates", body: strings.Repeat("[", 10000), status: 400, fields: []string{"body"}},
+
+		// Names that are not plain text, or too long.
+		{name: "a NUL in a name", path: "/v1/employers", body: regWith("name", `"单位\u0000H"`), status: 400, fields: []string{"name"}},
+		{name: "a right-to-left override in a name", path: "/v1/employers", body: regWith("name", `"单位\u202eH"`), status: 400, fields: []string{"name"}},
+		{name: "a 10 KB name", path: "/v1/employers", body: regWith("name", `"`+tenKB+`"`), status: 400, fields: []string{"name"}},
+		{name: "a 10 KB name in a change", path: "{id}/changes", body: `{"on":"2006-06-01","name":"` + tenKB + `"}`, status: 400, fields: []string{"name"}},
+		{name: "a NUL in a receipt number", path: "{id}/payments", body: payWith("receipt_no", `"R\u0000"`), status: 400, fields: []string{"receipt_no"}},
+
+		// Bytes that are not UTF-8, bodies too large, of the wrong type or shape.
+		{name: "invalid UTF-8 in a name", path: "/v1/employers", body: regWith("name", "\"\xff\xfe\""), status: 400, fields: []string{"body", "name"}},
+		{name: "a 2 MiB payment", path: "{id}/payments", body: twoMiB, status: 413, fields: []string{"body"}},
+		{name: "a 2 MiB freeze", path: "/v1/freezes", body: twoMiB, status: 413, fields: []string{"body"}},
+		{name: "a 2 MiB rate table", path: "/v1/reference/rates", body: twoMiB, status: 413, fields: []string{"body"}},
+		// A JSON body sent as text/plain or a form is what a cross-site form can send without a
+		// preflight: it must not be taken as JSON.
+		{name: "valid JSON sent as text/plain", path: "{id}/payments", body: paymentBody("CT-1", 100, "2006-06-20"), header: map[string]string{"Content-Type": "text/plain"}, status: 415, fields: []string{"Content-Type"}},
+		{name: "valid JSON sent as a form", path: "{id}/payments", body: paymentBody("CT-2", 100, "2006-06-20"), header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, status: 415, fields: []string{"Content-Type"}},
+		{name: "empty body", path: "{id}/payments", body: "", status: 400, fields: []string{"body"}},
+		{name: "a JSON list", path: "{id}/payments", body: `[]`, status: 400, fields: []string{"body"}},
+		{name: "a JSON string", path: "/v1/employers", body: `"hello"`, status: 400, fields: []string{"body"}},
+		{name: "JSON null", path: "{id}/payments", body: `null`, status: 400, fields: []string{"paid_on"}},
+		{name: "two JSON values", path: "/v1/freezes", body: `{"valid_through":"2006-11-30"}{}`, status: 400, fields: []string{"body"}},
+		{name: "garbage after the value", path: "{id}/payments", body: paymentBody("G-1", 100, "2006-06-20") + " x", status: 400, fields: []string{"body"}},
+
+		// Headers.
+		{name: "a 10 KB Idempotency-Key on a payment", path: "{id}/payments", body: paymentBody("IK-1", 100, "2006-06-20"), header: map[string]string{"Idempotency-Key": tenKB}, status: 400, fields: []string{"Idempotency-Key"}},
+		{name: "a 10 KB Idempotency-Key on a registration", path: "/v1/employers", body: registration(orgCode(77000002), "360702"), header: map[string]string{"Idempotency-Key": tenKB}, status: 400, fields: []string{"Idempotency-Key"}},
+		{name: "a 10 KB Idempotency-Key on reference data", path: "/v1/reference/late-fee-rates", body: `{"effective_from":"2006-12-01","daily_bp":5}`, header: map[string]string{"Idempotency-Key": tenKB}, status: 400, fields: []string{"Idempotency-Key"}},
+		{name: "If-Match garbage", path: "{id}/payments", body: paymentBody("IM-1", 100, "2006-06-20"), header: map[string]string{"If-Match": "garbage"}, status: 400, fields: []string{"If-Match"}},
+		{name: "If-Match negative", path: "{id}/payments", body: paymentBody("IM-2", 100, "2006-06-20"), header: map[string]string{"If-Match": `"-1"`}, status: 400, fields: []string{"If-Match"}},
+		{name: "If-Match beyond uint64", path: "{id}/payments", body: paymentBody("IM-3", 100, "2006-06-20"), header: map[string]string{"If-Match": `"18446744073709551616"`}, status: 400, fields: []string{"If-Match"}},
+		{name: "a replayed Idempotency-Key with another body", path: "{id}/payments", body: paymentBody("K-2", 100, "2006-06-20"), header: map[string]string{"Idempotency-Key": "hostile-key-1"}, status: 422, fields: []string{"Idempotency-Key"}},
+
+		// Path ids that are not employers.
+		{name: "an id that is not a UUID", path: "/v1/employers/not-a-uuid/payments", body: paymentBody("P-1", 100, "2006-06-20"), status: 404, fields: []string{"employer_id"}},
+		{name: "an id of ../../etc/passwd", path: "/v1/employers/..%2F..%2Fetc%2Fpasswd/payments", body: paymentBody("P-2", 100, "2006-06-20"), status: 404, fields: []string{"employer_id"}},
+		{name: "an id that is a NATS wildcard *", path: "/v1/employers/%2A/payments", body: paymentBody("P-3", 100, "2006-06-20"), status: 404, fields: []string{"employer_id"}},
+		{name: "an id that is a NATS wildcard >", path: "/v1/employers/%3E/deregistration", body: `{"on":"2006-08-01","reason":"x"}`, status: 404, fields: []string{"employer_id"}},
+		{name: "an id with subject dots", path: "/v1/employers/a.b.c/audit-findings", body: finding(`"2006-08-31"`), status: 404, fields: []string{"employer_id"}},
+		// The mux cleans a path holding /../ with a redirect; what is finally answered is a 404.
+		{name: "a raw ../ in the path", path: "/v1/employers/" + "x/../../employers/zz/payments", body: paymentBody("P-4", 100, "2006-06-20"), status: 404, fields: []string{"employer_id", "id"}},
+		{name: "an unknown reference kind", path: "/v1/reference/..%2Fsecrets", body: `{}`, status: 404, fields: []string{"kind"}},
+		{name: "read an id of ../x", method: "GET", path: "/v1/employers/..%2Fx", status: 404, fields: []string{"id"}},
+		{name: "read the history of an id holding NUL", method: "GET", path: "/v1/employers/%00/history", status: 404, fields: []string{"id"}},
+		{name: "read a freeze whose id is not a UUID", method: "GET", path: "/v1/freezes/..%2F..%2Fx", status: 404, fields: []string{"id"}},
+
+		// Query parameters with bad values.
+		{name: "as_of 2006-02-30", method: "GET", path: "{id}?as_of=2006-02-30", status: 400, fields: []string{"as_of"}},
+		{name: "as_of yesterday", method: "GET", path: "/v1/counties?as_of=yesterday", status: 400, fields: []string{"as_of"}},
+		{name: "period 2006-00 on counties", method: "GET", path: "/v1/counties?period=2006-00", status: 400, fields: []string{"period"}},
+		{name: "period 2006-13 on groups", method: "GET", path: "/v1/groups?period=2006-13", status: 400, fields: []string{"period"}},
+		{name: "min_seq -1", method: "GET", path: "{id}?min_seq=-1", status: 400, fields: []string{"min_seq"}},
+		{name: "min_seq abc on counties", method: "GET", path: "/v1/counties?min_seq=abc", status: 400, fields: []string{"min_seq"}},
+		{name: "page 0", method: "GET", path: "/v1/employers?page=0", status: 400, fields: []string{"page"}},
+		{name: "page -1 on flags", method: "GET", path: "/v1/flags?page=-1", status: 400, fields: []string{"page"}},
+		{name: "page beyond int64", method: "GET", path: "/v1/employers?page=99999999999999999999", status: 400, fields: []string{"page"}},
+		{name: "format pdf", method: "GET", path: "/v1/reports/monthly/2006-12?format=pdf", status: 400, fields: []string{"format"}},
+		{name: "month 2006-13", method: "GET", path: "/v1/reports/monthly/2006-13", status: 400, fields: []string{"month"}},
+		{name: "series from 2006-00", method: "GET", path: "/v1/series?from=2006-00", status: 400, fields: []string{"from"}},
+		{name: "through_seq -5", method: "GET", path: "{id}/history?through_seq=-5", status: 400, fields: []string{"through_seq"}},
+		{name: "worklists of county 999999", method: "GET", path: "/v1/worklists?county=999999", status: 400, fields: []string{"county"}},
+		{name: "flags of kind bogus", method: "GET", path: "/v1/flags?kind=bogus", status: 400, fields: []string{"kind"}},
+	}
+	if len(cases) < 40 {
+		t.Fatalf("only %d hostile requests", len(cases))
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := c.path
+			if strings.HasPrefix(path, "{id}") {
+				path = empPath(id, "") + strings.TrimPrefix(path, "{id}")
+			}
+			method := c.method
+			if method == "" {
+				method = http.MethodPost
+			}
+			q := req{Method: method, Path: path, Token: tokAdmin, Header: c.header}
+			if method == http.MethodPost {
+				q.Body = []byte(c.body)
+			}
+			before := e.count()
+			r := e.do(t, q)
+			wantHostileError(t, r, c.status, c.fields...)
+			e.wantUnchanged(t, before)
+		})
+	}
+}
+
+// TestDuplicatedJSONKeysTakeTheLastValue documents what a body with a key given twice does:
+// encoding/json keeps the last value, for validation and for the idempotency digest alike, so the
+// value checked is the value stored, and a retry of the same bytes is the same request.
+func TestDuplicatedJSONKeysTakeTheLastValue(t *testing.T) {
+	e := newEnv(t)
+	id := e.register(t, "", orgA, "360702")
+	path := empPath(id, "payments")
+
+	before := e.count()
+	wantHostileError(t, e.post(t, path, "", `{"paid_on":"2006-06-20","amount_fen":100,"amount_fen":"x","receipt_no":"D-1"}`), 400, "amount_fen")
+	e.wantUnchanged(t, before)
+
+	key := map[string]string{"Idempotency-Key": "dup-keys-1"}
+	r := e.do(t, req{Path: path, Body: []byte(`{"paid_on":"2006-06-20","amount_fen":"x","amount_fen":250,"receipt_no":"D-2"}`), Header: key})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("a body whose repeated key ends valid: %s, want 201 (the last value counts)", r)
+	}
+	h := e.get(t, empPath(id, "history"), "")
+	var hist struct {
+		Events []struct {
+			Type    string         `json:"type"`
+			Payload map[string]any `json:"payload"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal(h.Raw, &hist); err != nil {
+		t.Fatal(err)
+	}
+	last := hist.Events[len(hist.Events)-1]
+	if amt, _ := last.Payload["amount_fen"].(float64); amt != 250 {
+		t.Errorf("the stored payment is %v fen, want the last value 250: %+v", last.Payload["amount_fen"], last)
+	}
+	// The digest is of the decoded body: the same body without the shadowed value is the same
+	// request for the key.
+	r = e.do(t, req{Path: path, Body: []byte(`{"paid_on":"2006-06-20","amount_fen":250,"receipt_no":"D-2"}`), Header: key})
+	if r.Status != http.StatusOK || r.JSON["duplicate"] != true {
+		t.Errorf("a retry of the key with the last values: %s, want 200 duplicate", r)
+	}
+}
+
+// TestTextNamesAreStoredVerbatimAndNeverExecuted: names that look like SQL or HTML are plain text
+// to the ledger (there is no SQL, and the dashboard only ever sets textContent): accepted, stored
+// exactly, and answered as JSON strings, escaped as JSON requires.
+func TestTextNamesAreStoredVerbatimAndNeverExecuted(t *testing.T) {
+	e := newEnv(t)
+	for i, name := range []string{
+		`x"); DROP TABLE employers; --`,
+		`<script>alert(document.cookie)</script>`,
+		`<img src=x onerror=alert(1)>`,
+	} {
+		body, _ := json.Marshal(map[string]any{"name": name, "county": "360702", "org_code": orgCode(78000001 + i),
+			"kind": "enterprise", "risk_class": 1, "registered_on": "2006-04-03"})
+		r := e.post(t, "/v1/employers", "", string(body))
+		if r.Status != http.StatusCreated {
+			t.Fatalf("name %q: %s, want 201", name, r)
+		}
+		g := e.get(t, empPath(r.str("employer_id"), ""), "")
+		if got := g.str("name"); got != name {
+			t.Errorf("stored name %q, want %q exactly", got, name)
+		}
+		if ct := g.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			t.Errorf("the read of a name holding markup answers Content-Type %q, want application/json", ct)
+		}
+		if strings.Contains(name, `"`) && !bytes.Contains(g.Raw, []byte(`x\"); DROP`)) {
+			t.Errorf("the quote in %q is not JSON-escaped: %s", name, g.Raw)
+		}
+	}
+	// The dashboard renders names as text, never as markup.
+	for _, f := range []string{"dashboard/app.js", "dashboard/index.html"} {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := regexp.MustCompile(`innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function`).Find(src); m != nil {
+			t.Errorf("%s uses %s: a stored name could run as markup", f, m)
+		}
+	}
+}
+
+// TestAHugeArrayWithinTheLimitIsHandled: a payment split into as many one-fen allocations as fit
+// in 1 MiB is answered without a 5xx (it may be refused or recorded), and the employer stays readable.
+func TestAHugeArrayWithinTheLimitIsHandled(t *testing.T) {
+	e := newEnv(t)
+	id := e.register(t, "", orgA, "360702")
+	const one = `{"insurance":"pension","period":"2006-04","amount_fen":1},`
+	n := (api.MaxBody - 200) / len(one)
+	body := fmt.Sprintf(`{"paid_on":"2006-06-20","amount_fen":%d,"receipt_no":"BIG","allocations":[%s]}`, n, strings.TrimSuffix(strings.Repeat(one, n), ","))
+	before := e.count()
+	start := time.Now()
+	r := e.post(t, empPath(id, "payments"), "", body)
+	t.Logf("%d allocations (%d bytes): %d in %v", n, len(body), r.Status, time.Since(start))
+	switch {
+	case r.Status >= 500:
+		t.Fatalf("%d allocations: %s", n, r)
+	case r.Status >= 400:
+		e.wantUnchanged(t, before)
+	case r.Status != http.StatusCreated:
+		t.Fatalf("%d allocations: %s, want 201 or a 4xx", n, r)
+	}
+	if g := e.get(t, empPath(id, ""), ""); g.Status != http.StatusOK {
+		t.Errorf("the employer read after a huge payment: %s", g)
+	}
+}
+
+// TestAHugePageNumberIsNotA5xx: ?page= with a number whose offset overflows int is answered (an
+// empty page or a 400), not a panic that drops the connection.
+func TestAHugePageNumberIsNotA5xx(t *testing.T) {
+	e := newReadEnv(t, today)
+	e.register(t, tokAdmin, orgA, "360702")
+	for _, path := range []string{"/v1/employers?page=92233720368547760", "/v1/flags?page=92233720368547760", "/v1/employers?page=9223372036854775807"} {
+		hr, _ := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
+		hr.Header.Set("Authorization", "Bearer "+tokAdmin)
+		res, err := e.srv.Client().Do(hr)
+		if err != nil {
+			t.Errorf("GET %s: %v (the handler panicked and the connection was dropped)", path, err)
+			continue
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode >= 500 || (res.StatusCode != 200 && res.StatusCode != 400) {
+			t.Errorf("GET %s: %d %s, want 200 (an empty page) or 400", path, res.StatusCode, raw)
+		}
+	}
+}
+
+// TestAReplayedKeyOfARefusedRequestIsNotUsedUp: a request refused with a 4xx does not use up its
+// Idempotency-Key (API.md): the corrected request with the same key is recorded.
+func TestAReplayedKeyOfARefusedRequestIsNotUsedUp(t *testing.T) {
+	e := newEnv(t)
+	id := e.register(t, "", orgA, "360702")
+	key := map[string]string{"Idempotency-Key": "refused-then-fixed"}
+	before := e.count()
+	wantHostileError(t, e.do(t, req{Path: empPath(id, "payments"), Body: []byte(paymentBody("F-1", 100, "2006-02-30")), Header: key}), 400, "paid_on")
+	e.wantUnchanged(t, before)
+	if r := e.do(t, req{Path: empPath(id, "payments"), Body: []byte(paymentBody("F-1", 100, "2006-06-30")), Header: key}); r.Status != http.StatusCreated {
+		t.Fatalf("the corrected request with the refused request's key: %s, want 201", r)
+	}
+}
+
+// TestAStreamedHugeBodyIsRefusedQuickly: a 50 MiB body is answered 413 once the first MiB is
+// read, without waiting for the rest, and appends nothing.
+func TestAStreamedHugeBodyIsRefusedQuickly(t *testing.T) {
+	e := newEnv(t)
+	id := e.register(t, "", orgA, "360702")
+	before := e.count()
+	const size = 50 << 20
+	conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	_ = conn.SetDeadline(start.Add(20 * time.Second))
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", empPath(id, "payments"), size)
+	sent := make(chan int64, 1)
+	go func() {
+		// Stream the body; the server may stop reading and close long before it ends.
+		chunk := bytes.Repeat([]byte(" "), 64<<10)
+		var n int64
+		for n < size {
+			w, err := conn.Write(chunk)
+			n += int64(w)
+			if err != nil {
+				break
+			}
+		}
+		sent <- n
+	}()
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a 50 MiB body: %v", err)
+	}
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	elapsed := time.Since(start)
+	if res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 50 MiB body: %d %s, want 413", res.StatusCode, raw)
+	}
+	if elapsed > 5*time.Second {
+		t.Errorf("the 413 took %v", elapsed)
+	}
+	conn.Close()
+	if n := <-sent; n >= size {
+		t.Errorf("the server read all %d bytes of a body it refuses after 1 MiB", n)
+	}
+	e.wantUnchanged(t, before)
+}
+
+// TestHTTPServerTimeoutsCloseSlowClients: api.HTTPServer sets every timeout and a header limit,
+// and a client sending its headers a byte at a time is cut off after ReadHeaderTimeout (tested on
+// a copy of the server with the timeouts shortened), as is one trickling its body after ReadTimeout.
+func TestHTTPServerTimeoutsCloseSlowClients(t *testing.T) {
+	e := newEnv(t)
+	real := api.HTTPServer("127.0.0.1:0", api.New(api.Config{Store: e.l.Store}))
+	if real.ReadHeaderTimeout <= 0 || real.ReadTimeout <= 0 || real.WriteTimeout <= 0 || real.IdleTimeout <= 0 {
+		t.Errorf("api.HTTPServer leaves a timeout unset: header %v, read %v, write %v, idle %v",
+			real.ReadHeaderTimeout, real.ReadTimeout, real.WriteTimeout, real.IdleTimeout)
+	}
+	if real.ReadHeaderTimeout > real.ReadTimeout {
+		t.Errorf("ReadHeaderTimeout %v is longer than ReadTimeout %v", real.ReadHeaderTimeout, real.ReadTimeout)
+	}
+	if real.MaxHeaderBytes <= 0 || real.MaxHeaderBytes > 1<<20 {
+		t.Errorf("MaxHeaderBytes %d, want a limit of at most 1 MiB", real.MaxHeaderBytes)
+	}
+	if real.Handler == nil {
+		t.Error("api.HTTPServer has no handler")
+	}
+
+	srv := api.HTTPServer("", real.Handler)
+	scale := func(d time.Duration) time.Duration { return d / 40 } // 10 s → 250 ms, 30 s → 750 ms
+	srv.ReadHeaderTimeout, srv.ReadTimeout = scale(real.ReadHeaderTimeout), scale(real.ReadTimeout)
+	srv.WriteTimeout, srv.IdleTimeout = scale(real.WriteTimeout), scale(real.IdleTimeout)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+
+	// closedWithin trickles the request a byte every 50 ms and reports how long the server took
+	// to close the connection (or answer and close).
+	closedWithin := func(t *testing.T, head, trickle string) time.Duration {
+		conn, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		start := time.Now()
+		if _, err := io.WriteString(conn, head); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for i := 0; ; i++ {
+				select {
+				case <-time.After(50 * time.Millisecond):
+				}
+				if _, err := conn.Write([]byte{trickle[i%len(trickle)]}); err != nil {
+					return
+				}
+				if time.Since(start) > 10*time.Second {
+					return
+				}
+			}
+		}()
+		_ = conn.SetReadDeadline(start.Add(10 * time.Second))
+		_, err = io.Copy(io.Discard, conn)
+		elapsed := time.Since(start)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatalf("the server still held the connection after %v", elapsed)
+		}
+		conn.Close()
+		<-done
+		return elapsed
+	}
+	t.Run("slow headers", func(t *testing.T) {
+		d := closedWithin(t, "GET /healthz HTTP/1.1\r\nHost: x\r\n", "X-Slow: aaaaaaaaaa\r\n")
+		if limit := srv.ReadHeaderTimeout + time.Second; d > limit {
+			t.Errorf("a client sending headers a byte at a time was closed after %v, want within %v", d, limit)
+		}
+	})
+	t.Run("slow body", func(t *testing.T) {
+		d := closedWithin(t, "POST /v1/employers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n", " ")
+		if limit := srv.ReadTimeout + time.Second; d > limit {
+			t.Errorf("a client trickling its body was closed after %v, want within %v", d, limit)
+		}
+	})
+	t.Run("headers over MaxHeaderBytes", func(t *testing.T) {
+		conn, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+		go fmt.Fprintf(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: %s\r\n\r\n", strings.Repeat("a", srv.MaxHeaderBytes+8192))
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("no answer to oversized headers: %v", err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("headers over %d bytes: %d, want 431", srv.MaxHeaderBytes, res.StatusCode)
+		}
+	})
+}
+
+// TestAJSONBodyWithoutContentTypeIsRefused: a body with no Content-Type is what a web page can
+// send cross-site without a CORS preflight (fetch with mode "no-cors" and a Blob of no type), so
+// against a server run without tokens (every request an admin's, on loopback) any page the
+// operator opens could write to the ledger. Writes must require application/json.
+func TestAJSONBodyWithoutContentTypeIsRefused(t *testing.T) {
+	e := newEnv(t)
+	id := e.register(t, "", orgA, "360702")
+	for _, path := range []string{empPath(id, "payments"), "/v1/employers"} {
+		body := paymentBody("NCT-1", 100, "2006-06-20")
+		if path == "/v1/employers" {
+			body = registration(orgB, "360702")
+		}
+		// From another site the request is refused as cross-site (403); from the same site (no
+		// Origin) for want of a JSON Content-Type (415). Either way nothing is appended.
+		for origin, want := range map[string]int{"https://evil.example": http.StatusForbidden, "": http.StatusUnsupportedMediaType} {
+			hr, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, strings.NewReader(body))
+			if origin != "" {
+				hr.Header.Set("Origin", origin)
+			}
+			before := e.count()
+			res, err := e.srv.Client().Do(hr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != want {
+				t.Errorf("POST %s with no Content-Type, Origin %q: %d %s, want %d", path, origin, res.StatusCode, raw, want)
+			}
+			e.wantUnchanged(t, before)
+		}
+	}
+}
+
+// TestACrossSiteImportIsRefusedWithoutTokens: multipart/form-data is a content type any web page
+// may POST cross-site without a preflight (a FormData with a Blob), so a server run without
+// tokens must not take an import from a page of another site (the browser says so in Origin and
+// Sec-Fetch-Site); it appends nothing.
+func TestACrossSiteImportIsRefusedWithoutTokens(t *testing.T) {
+	e := newEnv(t)
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	fw, _ := mw.CreateFormFile("file", "registrations.csv")
+	fmt.Fprintf(fw, "单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n跨站单位,%s,章贡区,企业,1,2006-04-03\n", orgA)
+	mw.Close()
+	hr, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/v1/imports", &b)
+	hr.Header.Set("Content-Type", mw.FormDataContentType())
+	hr.Header.Set("Origin", "https://evil.example")
+	hr.Header.Set("Sec-Fetch-Site", "cross-site")
+	before := e.count()
+	res, err := e.srv.Client().Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode < 400 || res.StatusCode > 499 {
+		t.Errorf("a cross-site import to a server without tokens: %d %s, want a 4xx (403)", res.StatusCode, raw)
+	}
+	e.wantUnchanged(t, before)
+}

@@ -1,0 +1,189 @@
+package domain_test
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// FuzzParseDate: ParseDate never panics; what it accepts is exactly the text its String gives
+// back (YYYY-MM-DD is the only spelling), which parses to the same date; what it refuses is a
+// *DateError quoting the input.
+func FuzzParseDate(f *testing.F) {
+	for _, s := range []string{"2006-04-30", "2006-04-31", "2006-02-29", "2004-02-29", "2006-13-01", "06-04-01",
+		"2006-4-1", "", "0000-01-01", "0001-01-01", "9999-12-31", "2006-00-10", "2006-01-00", "+006-01-01", "２００６-01-01"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := domain.ParseDate(s)
+		if err != nil {
+			var de *domain.DateError
+			if !errors.As(err, &de) || de.Input != s {
+				t.Fatalf("ParseDate(%q): %v, want a *DateError quoting the input", s, err)
+			}
+			if d != 0 {
+				t.Fatalf("ParseDate(%q) failed but returned %d", s, d)
+			}
+			return
+		}
+		if d.IsZero() {
+			t.Fatalf("ParseDate(%q) accepted the zero date", s)
+		}
+		if got := d.String(); got != s {
+			t.Fatalf("ParseDate(%q).String() = %q", s, got)
+		}
+		back, err := domain.ParseDate(d.String())
+		if err != nil || back != d {
+			t.Fatalf("ParseDate(%q) = %d, whose String %q parses back to %d, %v", s, d, d.String(), back, err)
+		}
+		y, m, day := d.YMD()
+		if again, err := domain.DateOf(y, m, day); err != nil || again != d {
+			t.Fatalf("DateOf%v = %d, %v; want %d", []int{y, int(m), day}, again, err, d)
+		}
+		if d.Period().FirstDay() > d || d.Period().LastDay() < d {
+			t.Fatalf("%s is not within its period %s", d, d.Period())
+		}
+		text, err := d.MarshalText()
+		if err != nil || string(text) != s {
+			t.Fatalf("MarshalText of %s: %q, %v", s, text, err)
+		}
+		var u domain.Date
+		if err := u.UnmarshalText(text); err != nil || u != d {
+			t.Fatalf("UnmarshalText(%q) = %d, %v; want %d", text, u, err, d)
+		}
+	})
+}
+
+// FuzzParsePeriod: ParsePeriod never panics; an accepted period's String is the input and parses
+// back equal; its first and last days lie in it, and Next/Prev step by one month.
+func FuzzParsePeriod(f *testing.F) {
+	for _, s := range []string{"2006-05", "2006-00", "2006-13", "2006-5", "06-05", "", "0001-01", "9999-12", "0000-12", "2006-05-01", "2006/05"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := domain.ParsePeriod(s)
+		if err != nil {
+			var de *domain.DateError
+			if !errors.As(err, &de) || de.Input != s || de.Kind != "period" {
+				t.Fatalf("ParsePeriod(%q): %v, want a *DateError of kind period quoting the input", s, err)
+			}
+			return
+		}
+		if got := p.String(); got != s {
+			t.Fatalf("ParsePeriod(%q).String() = %q", s, got)
+		}
+		if back, err := domain.ParsePeriod(p.String()); err != nil || back != p {
+			t.Fatalf("ParsePeriod(%q) = %d parses back as %d, %v", s, p, back, err)
+		}
+		if p.FirstDay().Period() != p || p.LastDay().Period() != p || p.LastDay() < p.FirstDay() {
+			t.Fatalf("%s: first day %s, last day %s", s, p.FirstDay(), p.LastDay())
+		}
+		if p.Next().Prev() != p || p.Next().FirstDay() != p.LastDay().AddDays(1) {
+			t.Fatalf("%s: Next %s, Prev of Next %s", s, p.Next(), p.Next().Prev())
+		}
+		if again, err := domain.PeriodOf(p.Year(), p.Month()); err != nil || again != p {
+			t.Fatalf("PeriodOf(%d, %d) = %d, %v; want %d", p.Year(), p.Month(), again, err, p)
+		}
+	})
+}
+
+// FuzzNormalizeOrgCode: NormalizeOrgCode never panics, and a normalized code is a fixed point
+// (with or without its hyphen, in either case) whose check digit OrgCodeCheck agrees with.
+func FuzzNormalizeOrgCode(f *testing.F) {
+	for _, s := range []string{"10000004-0", "100000040", "10000018-x", "10000018-X", "10000004-1", "1000000-40", "",
+		"１0000004-0", "ABCDEFGH-", "a0000004-0", "10000004_0", "10000004-0 "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := domain.NormalizeOrgCode(s)
+		if err != nil {
+			var ie *domain.IDError
+			if !errors.As(err, &ie) || ie.Input != s || n != "" {
+				t.Fatalf("NormalizeOrgCode(%q) = %q, %v: want \"\" and an *IDError quoting the input", s, n, err)
+			}
+			return
+		}
+		if len(n) != 10 || n[8] != '-' || n != strings.ToUpper(n) {
+			t.Fatalf("NormalizeOrgCode(%q) = %q: want XXXXXXXX-X upper-case", s, n)
+		}
+		for _, again := range []string{n, strings.ToLower(n), n[:8] + n[9:]} {
+			if m, err := domain.NormalizeOrgCode(again); err != nil || m != n {
+				t.Fatalf("NormalizeOrgCode(%q) = %q, %v; %q normalizes to %q", again, m, err, s, n)
+			}
+		}
+		if c, err := domain.OrgCodeCheck(n[:8]); err != nil || c != n[9] {
+			t.Fatalf("OrgCodeCheck(%q) = %q, %v; the normalized code ends in %q", n[:8], c, err, n[9])
+		}
+	})
+}
+
+// FuzzNormalizeCreditCode: NormalizeCreditCode never panics; a normalized code is a fixed point
+// and carries a valid organisation code in characters 9–17.
+func FuzzNormalizeCreditCode(f *testing.F) {
+	for _, s := range []string{"91360702100000040X", "913607021000000400", "91360702MA35XXXX0Y", "", "91360702100000040", "9136070210000004O0",
+		"９1360702100000040X", strings.Repeat("0", 18)} {
+		f.Add(s)
+	}
+	// A valid code: 91 + county + org code body and check digit + credit check character.
+	body := "91360702" + "10000004" + "0"
+	c, _ := domain.CreditCodeCheck(body)
+	f.Add(body + string(c))
+	f.Add(strings.ToLower(body + string(c)))
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := domain.NormalizeCreditCode(s)
+		if err != nil {
+			var ie *domain.IDError
+			if !errors.As(err, &ie) || ie.Input != s || n != "" {
+				t.Fatalf("NormalizeCreditCode(%q) = %q, %v: want \"\" and an *IDError quoting the input", s, n, err)
+			}
+			if org := domain.OrgCodeOfCreditCode(s); org != "" {
+				t.Fatalf("OrgCodeOfCreditCode(%q) = %q for an invalid code", s, org)
+			}
+			return
+		}
+		if len(n) != 18 || n != strings.ToUpper(n) {
+			t.Fatalf("NormalizeCreditCode(%q) = %q", s, n)
+		}
+		for _, again := range []string{n, strings.ToLower(n)} {
+			if m, err := domain.NormalizeCreditCode(again); err != nil || m != n {
+				t.Fatalf("NormalizeCreditCode(%q) = %q, %v; %q normalizes to %q", again, m, err, s, n)
+			}
+		}
+		org := domain.OrgCodeOfCreditCode(n)
+		if o, err := domain.NormalizeOrgCode(org); err != nil || o != org {
+			t.Fatalf("the organisation code %q inside %q does not normalize to itself: %q, %v", org, n, o, err)
+		}
+		if c, err := domain.CreditCodeCheck(n[:17]); err != nil || c != n[17] {
+			t.Fatalf("CreditCodeCheck(%q) = %q, %v; the code ends in %q", n[:17], c, err, n[17])
+		}
+	})
+}
+
+// FuzzFenUnmarshalJSON: Fen accepts exactly the JSON integers within int64, and what it accepts
+// marshals back to the same text.
+func FuzzFenUnmarshalJSON(f *testing.F) {
+	for _, s := range []string{"0", "12", "-1", "12.5", "1e3", `"12"`, "true", "null", "-0", "007", "9223372036854775807",
+		"9223372036854775808", "-9223372036854775808", "1e400", "", "-", "1_000"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var v domain.Fen = 42
+		if err := v.UnmarshalJSON([]byte(s)); err != nil {
+			if v != 42 {
+				t.Fatalf("a refused %q changed the value to %d", s, v)
+			}
+			return
+		}
+		want, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || int64(v) != want {
+			t.Fatalf("Fen accepted %q as %d (ParseInt: %d, %v)", s, v, want, err)
+		}
+		if b, _ := json.Marshal(int64(v)); string(b) != s && s != "-0" {
+			t.Fatalf("Fen accepted %q, which marshals back as %s", s, b)
+		}
+	})
+}
