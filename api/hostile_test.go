@@ -517,9 +517,7 @@ func TestHTTPServerTimeoutsCloseSlowClients(t *testing.T) {
 		go func() {
 			defer close(done)
 			for i := 0; ; i++ {
-				select {
-				case <-time.After(50 * time.Millisecond):
-				}
+				time.Sleep(50 * time.Millisecond)
 				if _, err := conn.Write([]byte{trickle[i%len(trickle)]}); err != nil {
 					return
 				}
