@@ -126,3 +126,20 @@ func newLogger(w io.Writer) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
+
+// command makes a subcommand's flag set with the options that reach the ledger (a data folder,
+// NATS, or a running server) and its help text.
+func command(name, help string, stdout io.Writer) (*flag.FlagSet, *storeFlags, *remote) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	sf, rm := &storeFlags{}, &remote{}
+	sf.register(fs)
+	rm.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stdout, help+"\n\nOptions:")
+		fs.PrintDefaults()
+	}
+	return fs, sf, rm
+}
+
+// local reports whether the command was asked to open the ledger itself rather than ask a server.
+func local(fs *flag.FlagSet) bool { return flagSet(fs, "data") || flagSet(fs, "nats") }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,17 +16,9 @@ import (
 )
 
 func freezeCmd(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("freeze", flag.ContinueOnError)
-	var sf storeFlags
-	sf.register(fs)
-	var rm remote
-	rm.register(fs)
+	fs, sf, rm := command("freeze", "Usage: kuozheng freeze --valid-through YYYY-MM-DD [--through-seq N] [options]\n\nReplays the ledger through a sequence with the views' folds, counts what is dated on or before\nthe date, and stores the figures with a manifest (sequence, date, chain head, code version,\nSHA-256 digest) in the ledger's own stream. The same sequence and date always give the same digest.", stdout)
 	validThrough := fs.String("valid-through", "", "business date the figures count events up to (required)")
 	through := fs.Uint64("through-seq", 0, "last stream sequence to fold (default: the last one now)")
-	fs.Usage = func() {
-		fmt.Fprintln(stdout, "Usage: kuozheng freeze --valid-through YYYY-MM-DD [--through-seq N] [options]\n\nReplays the ledger through a sequence with the views' folds, counts what is dated on or before\nthe date, and stores the figures with a manifest (sequence, date, chain head, code version,\nSHA-256 digest) in the ledger's own stream. The same sequence and date always give the same digest.\n\nOptions:")
-		fs.PrintDefaults()
-	}
 	pos, err := parse(fs, args, stdout)
 	if err != nil {
 		return err
@@ -44,8 +35,8 @@ func freezeCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	var manifest map[string]any
-	if flagSet(fs, "data") || flagSet(fs, "nats") {
-		led, err := openLedger(ctx, sf, newLogger(io.Discard))
+	if local(fs) {
+		led, err := openLedger(ctx, *sf, newLogger(io.Discard))
 		if err != nil {
 			return err
 		}

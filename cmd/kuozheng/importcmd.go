@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -19,19 +18,11 @@ import (
 )
 
 func importCmd(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	var sf storeFlags
-	sf.register(fs)
-	var rm remote
-	rm.register(fs)
+	fs, sf, rm := command("import", "Usage: kuozheng import FILE.csv|FILE.xlsx [options]\n\nLoads registrations, surveys, enrollments, declarations, payments or contracts, one kind per\nfile, with Chinese or English column names. Valid rows go in; bad rows are reported with their\nrow, column, value and reason, and written to a rejects file that can be corrected and imported\nagain. Every row's key comes from its content and position: re-running, or resuming after a\ncrash, appends nothing twice.", stdout)
 	kind := fs.String("kind", "", "kind of rows: "+strings.Join(importer.Kinds, ", ")+" (default: detected from the header)")
 	encoding := fs.String("encoding", "", "encoding of a CSV file: utf-8 or gbk (default: detected)")
 	rejects := fs.String("rejects", "", "where to write the rejected rows (default: FILE.rejects.csv)")
 	today := fs.String("today", "", "business date after which rows are refused (default: today in Asia/Shanghai)")
-	fs.Usage = func() {
-		fmt.Fprintln(stdout, "Usage: kuozheng import FILE.csv|FILE.xlsx [options]\n\nLoads registrations, surveys, enrollments, declarations, payments or contracts, one kind per\nfile, with Chinese or English column names. Valid rows go in; bad rows are reported with their\nrow, column, value and reason, and written to a rejects file that can be corrected and imported\nagain. Every row's key comes from its content and position: re-running, or resuming after a\ncrash, appends nothing twice.\n\nOptions:")
-		fs.PrintDefaults()
-	}
 	pos, err := parse(fs, args, stdout)
 	if err != nil {
 		return err
@@ -58,8 +49,8 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	var rep *importer.Report
-	if flagSet(fs, "data") || flagSet(fs, "nats") {
-		led, err := openLedger(ctx, sf, newLogger(io.Discard))
+	if local(fs) {
+		led, err := openLedger(ctx, *sf, newLogger(io.Discard))
 		if err != nil {
 			return err
 		}
@@ -73,7 +64,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		rep, err = uploadImport(ctx, rm, path, data, *kind, *encoding)
+		rep, err = uploadImport(ctx, *rm, path, data, *kind, *encoding)
 		if err != nil {
 			return err
 		}

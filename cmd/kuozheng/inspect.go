@@ -69,18 +69,10 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 }
 
 func history(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("history", flag.ContinueOnError)
-	var sf storeFlags
-	sf.register(fs)
-	var rm remote
-	rm.register(fs)
+	fs, sf, rm := command("history", "Usage: kuozheng history EMPLOYER [options]\n\nPrints an employer's events in order, with hashes and whether the chain holds.", stdout)
 	through := fs.Uint64("through-seq", 0, "only events up to this stream sequence (what the ledger knew then)")
 	asOf := fs.String("as-of", "", "only events dated on or before this business date")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	fs.Usage = func() {
-		fmt.Fprintln(stdout, "Usage: kuozheng history EMPLOYER [options]\n\nPrints an employer's events in order, with hashes and whether the chain holds.\n\nOptions:")
-		fs.PrintDefaults()
-	}
 	pos, err := parse(fs, args, stdout)
 	if err != nil {
 		return err
@@ -94,8 +86,8 @@ func history(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	var h api.History
-	if flagSet(fs, "data") || flagSet(fs, "nats") {
-		led, err := openLedger(ctx, sf, newLogger(io.Discard))
+	if local(fs) {
+		led, err := openLedger(ctx, *sf, newLogger(io.Discard))
 		if err != nil {
 			return err
 		}
@@ -154,15 +146,7 @@ func short(h string) string {
 }
 
 func verify(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	var sf storeFlags
-	sf.register(fs)
-	var rm remote
-	rm.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stdout, "Usage: kuozheng verify [EMPLOYER] [options]\n\nChecks every employer's SHA-256 hash chain and sequence links, and the stream's lost and\ndeleted counters. Exits 1 naming the employer and sequence of each break.\n\nOptions:")
-		fs.PrintDefaults()
-	}
+	fs, sf, rm := command("verify", "Usage: kuozheng verify [EMPLOYER] [options]\n\nChecks every employer's SHA-256 hash chain and sequence links, and the stream's lost and\ndeleted counters. Exits 1 naming the employer and sequence of each break.", stdout)
 	pos, err := parse(fs, args, stdout)
 	if err != nil {
 		return err
@@ -172,8 +156,8 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx := context.Background()
 	var in api.Verification
-	if flagSet(fs, "data") || flagSet(fs, "nats") {
-		led, err := openLedger(ctx, sf, newLogger(io.Discard))
+	if local(fs) {
+		led, err := openLedger(ctx, *sf, newLogger(io.Discard))
 		if err != nil {
 			return err
 		}
