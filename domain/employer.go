@@ -47,6 +47,8 @@ type Employer struct {
 	Contracts int64
 	Account   Account
 	History   History
+	// SkipHistory leaves History empty: the write side decides without it and saves its memory.
+	SkipHistory bool
 
 	// Version is the stream sequence of the last event, N its number, Head its hash.
 	Version uint64
@@ -117,7 +119,9 @@ func (e *Employer) Apply(ev Event) {
 		e.Deregistered, e.DeregisteredOn = true, p.On
 	}
 	e.Account.record(ev.Seq, ev.Body)
-	e.History.record(ev.Body)
+	if !e.SkipHistory {
+		e.History.record(ev.Body)
+	}
 }
 
 // ledgerNamespace is the UUID namespace of employer ids derived from organisation codes.

@@ -106,7 +106,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 		cur := s.employers[id]
 		var e *domain.Employer
 		if cur == nil {
-			e = &domain.Employer{}
+			e = &domain.Employer{SkipHistory: true}
 		} else {
 			e = cur.Clone()
 		}

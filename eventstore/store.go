@@ -482,7 +482,7 @@ func (s *Store) fold(subject string, ev domain.Event, data []byte, derr error) {
 	e := s.employers[id]
 	if e == nil {
 		id = strings.Clone(id) // not a slice of this message's subject, which would pin it
-		e = &domain.Employer{ID: id}
+		e = &domain.Employer{ID: id, SkipHistory: true}
 		s.employers[id] = e
 	}
 	ev.EmployerID = e.ID
