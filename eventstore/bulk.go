@@ -72,12 +72,8 @@ type bulkUnit struct {
 // bulkRound decides and appends the next run of commands of every employer in order; it returns
 // the employers with work left.
 func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, out []BulkResult, pending map[string][]int, order []string) []string {
-	sorted := slices.Clone(order)
-	slices.Sort(sorted)
-	for _, id := range sorted {
-		unlock := s.locks.lock("e:" + id)
-		defer unlock()
-	}
+	// No per-employer locks here: a command decided on a state another writer changes meanwhile
+	// fails its expected sequence and is decided again next round.
 	usedKeys := map[string]bool{}
 	var units []*bulkUnit
 	var fakeSeq uint64 = math.MaxUint64 / 2
@@ -95,7 +91,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 			bu.first, bu.err = r.firstSeq, r.err
 			if r.err == nil {
 				s.applyLocal(bu.u.subject, bu.first, bu.evs)
-				s.observeAppended(bu.u)
+				s.observeAppended(bu.evs)
 			}
 			bu.done()
 		}

@@ -141,12 +141,12 @@ func (s *Store) execute(ctx context.Context, req Request, key string) (Result, e
 	}
 }
 
-func (s *Store) observeAppended(u *unit) {
+func (s *Store) observeAppended(evs []domain.Event) {
 	if s.cfg.Metrics == nil {
 		return
 	}
-	for _, m := range u.msgs {
-		s.cfg.Metrics.Appended(m.Header.Get("Kz-Type"), 1)
+	for _, ev := range evs {
+		s.cfg.Metrics.Appended(ev.Body.EventType(), 1)
 	}
 }
 
@@ -258,7 +258,6 @@ func (s *Store) build(id string, e *domain.Employer, prevSeq uint64, req Request
 		m := nats.NewMsg(subject)
 		m.Data = data
 		m.Header.Set(HashHeader, hash)
-		m.Header.Set("Kz-Type", p.EventType())
 		if i == 0 && key != "" {
 			m.Header.Set(nats.MsgIdHdr, key)
 		}

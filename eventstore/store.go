@@ -396,7 +396,7 @@ func (s *Store) appendLocal(ctx context.Context, u *unit, evs []domain.Event) (u
 	first, err := s.com.submit(ctx, u)
 	if err == nil {
 		s.applyLocal(u.subject, first, evs)
-		s.observeAppended(u)
+		s.observeAppended(evs)
 	}
 	return first, err
 }
