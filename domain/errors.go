@@ -80,19 +80,3 @@ func Conflict(field, format string, args ...any) *Error {
 func NotFound(field, format string, args ...any) *Error {
 	return &Error{Kind: KindNotFound, Field: field, Detail: fmt.Sprintf(format, args...)}
 }
-
-// Prefix returns err with its field placed under prefix (e.g. "lines[0]"); other errors are
-// returned as they are.
-func Prefix(prefix string, err error) error {
-	e, ok := err.(*Error)
-	if !ok || prefix == "" {
-		return err
-	}
-	c := *e
-	if c.Field == "" {
-		c.Field = prefix
-	} else {
-		c.Field = prefix + "." + c.Field
-	}
-	return &c
-}

@@ -199,9 +199,6 @@ func (r *Reference) DueDate(p Period) Date {
 	return next.FirstDay().AddDays(day - 1)
 }
 
-// LateFeeSchedule returns the late-fee rate versions, oldest first.
-func (r *Reference) LateFeeSchedule() []LateFeeRate { return r.LateFees }
-
 // AverageWageOn returns the average monthly wage in force on d.
 func (r *Reference) AverageWageOn(d Date) (Fen, bool) {
 	i := inForce(len(r.AverageWages), func(i int) Date { return r.AverageWages[i].EffectiveFrom }, d)

@@ -15,19 +15,6 @@ type RawEvent struct {
 	ChainOK bool
 }
 
-// Events loads one employer's events in order (see History).
-func (s *Store) Events(ctx context.Context, id string) ([]domain.Event, error) {
-	h, err := s.History(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]domain.Event, len(h))
-	for i, ev := range h {
-		out[i] = ev.Event
-	}
-	return out, nil
-}
-
 // History loads one employer's events in order with, for each, whether its chain link holds.
 // They come from the in-memory archive the follower keeps; events not (yet) archived are read by
 // direct gets of the sequences the store's index holds, several at once, with no consumer.

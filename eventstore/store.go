@@ -305,17 +305,6 @@ func (s *Store) ChainBreak(id string) (ChainBreak, bool) {
 	return b, ok
 }
 
-// ChainBreaks lists every employer whose chain is broken.
-func (s *Store) ChainBreaks() map[string]ChainBreak {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	out := make(map[string]ChainBreak, len(s.breaks))
-	for k, v := range s.breaks {
-		out[k] = v
-	}
-	return out
-}
-
 func (s *Store) startTail(ctx, runCtx context.Context) error {
 	cons, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverAllPolicy,
