@@ -231,8 +231,7 @@ func (s *Server) rankings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var ref *domain.Reference
-	s.cfg.Runner.View(func(l *projections.Ledger) { x := l.Ref; ref = &x })
+	ref := s.viewsRef()
 	writeJSON(w, http.StatusOK, map[string]any{"freeze": f.ID, "valid_through": f.ValidThrough, "through_seq": f.ThroughSeq,
 		"weighting": projections.RankingWeighting, "rankings": projections.Rank(ref, rep)})
 	return nil

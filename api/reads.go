@@ -173,8 +173,7 @@ func (s *Server) query(r *http.Request) (projections.Query, error) {
 	if err != nil {
 		return projections.Query{}, err
 	}
-	var ref *domain.Reference
-	s.cfg.Runner.View(func(l *projections.Ledger) { r := l.Ref; ref = &r })
+	ref := s.viewsRef()
 	q := projections.Query{AsOf: asOf, Period: projections.DefaultPeriod(ref, asOf)}
 	if v := r.URL.Query().Get("period"); v != "" {
 		p, err := domain.ParsePeriod(v)
@@ -184,6 +183,13 @@ func (s *Server) query(r *http.Request) (projections.Query, error) {
 		q.Period = p
 	}
 	return q, nil
+}
+
+// viewsRef is the reference data as the views know it (what their figures were computed with).
+func (s *Server) viewsRef() *domain.Reference {
+	var ref domain.Reference
+	s.cfg.Runner.View(func(l *projections.Ledger) { ref = l.Ref })
+	return &ref
 }
 
 // liveQuery is the default query, kept up to date incrementally.
@@ -440,8 +446,7 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 	if asOf < m.FirstDay() {
 		return domain.Invalid("month", "%s has not begun on %s", m, s.cfg.Today())
 	}
-	var ref *domain.Reference
-	s.cfg.Runner.View(func(l *projections.Ledger) { r := l.Ref; ref = &r })
+	ref := s.viewsRef()
 	var rep *projections.Report
 	if id := r.URL.Query().Get("freeze"); id != "" {
 		// A month-end bulletin served from a freeze: the figures never move.
