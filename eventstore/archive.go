@@ -4,6 +4,10 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -16,31 +20,38 @@ var (
 	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
 )
 
-// archive keeps every employer's stored events in memory, compressed in chunks, so that an
-// auditor's history is read without going back to the file store (whose blocks hold the events of
-// thousands of employers, so one employer's history would touch dozens of blocks). The follower
-// fills it from the messages it already receives; it is bounded by a byte budget, and an employer
-// evicted from it is read by direct gets instead.
+// archive keeps every employer's stored events grouped by employer, so that an auditor's history
+// is read without going back to the file store (whose blocks hold the events of thousands of
+// employers, so one employer's history would touch dozens of blocks). The follower fills it from
+// the messages it already receives. Full chunks of an employer's records are compressed and
+// written to an unlinked scratch file, read back through the page cache; only the open tails stay
+// on the heap, bounded by a byte budget, and an employer left out is read by direct gets instead.
+// The file is rebuilt at every start and vanishes when the process ends.
 type archive struct {
 	mu      sync.Mutex
 	budget  int64
-	size    int64
+	size    int64 // bytes of open tails on the heap
+	file    *os.File
+	end     int64 // bytes written to file
+	err     error // the first write error; the archive stops growing after it
 	shelves map[string]*shelf
+	scratch []byte // reused for building records and chunks
+	packed  []byte
 }
 
 // shelf is one employer's events: compressed chunks of chunkSize records, then the open tail.
 type shelf struct {
 	chunks []chunk
-	tail   []byte // encoded records not yet compressed
-	count  int    // records in tail
+	tail   [][]byte // encoded records not yet compressed
 }
 
 type chunk struct {
 	first, last uint64 // sequences of the first and last record
-	data        []byte // zstd-compressed records
+	off         int64  // where the zstd-compressed records are in the file
+	n           int32  // and their length
 }
 
-const chunkSize = 16
+const chunkSize = 8
 
 // record is one stored message as the archive keeps it.
 type record struct {
@@ -50,8 +61,30 @@ type record struct {
 	data []byte
 }
 
-func newArchive(budget int64) *archive {
-	return &archive{budget: budget, shelves: map[string]*shelf{}}
+// newArchive opens an archive whose chunks go to a scratch file in dir (the system's temporary
+// folder when dir is "").
+func newArchive(budget int64, dir string) (*archive, error) {
+	a := &archive{budget: budget, shelves: map[string]*shelf{}}
+	if budget <= 0 {
+		return a, nil
+	}
+	f, err := os.CreateTemp(dir, "kuozheng-archive-*")
+	if err != nil {
+		return nil, fmt.Errorf("history archive: %w", err)
+	}
+	// Unlinked at once: the space is the process's only, and is freed however it ends.
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("history archive: %w", err)
+	}
+	a.file = f
+	return a, nil
+}
+
+func (a *archive) close() {
+	if a != nil && a.file != nil {
+		a.file.Close()
+	}
 }
 
 func appendRecord(b []byte, r record) []byte {
@@ -100,29 +133,45 @@ func readRecords(b []byte, out []record) ([]record, error) {
 
 // add appends an employer's next record (in stream order).
 func (a *archive) add(id string, r record) {
-	if a == nil || a.budget <= 0 {
+	if a == nil || a.file == nil {
 		return
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s := a.shelves[id]
 	if s == nil {
-		if a.size > a.budget {
+		if a.size > a.budget || a.err != nil {
 			return // full: this employer is read by direct gets
 		}
 		s = &shelf{}
 		a.shelves[id] = s
 	}
-	before := len(s.tail)
-	s.tail = appendRecord(s.tail, r)
-	s.count++
-	a.size += int64(len(s.tail) - before)
-	if s.count == chunkSize {
-		recs, _ := readRecords(s.tail, nil)
-		c := chunk{first: recs[0].seq, last: recs[len(recs)-1].seq, data: zenc.EncodeAll(s.tail, nil)}
-		s.chunks = append(s.chunks, c)
-		a.size += int64(len(c.data)) - int64(len(s.tail))
-		s.tail, s.count = nil, 0
+	// Records and chunks are kept at their exact length: spare capacity, from append's doubling
+	// or from the encoder sizing its output for its input, was half the archive's memory.
+	a.scratch = appendRecord(a.scratch[:0], r)
+	rec := append([]byte(nil), a.scratch...)
+	s.tail = append(s.tail, rec)
+	a.size += int64(len(rec))
+	if len(s.tail) == chunkSize {
+		raw := a.scratch[:0]
+		for _, t := range s.tail {
+			raw = append(raw, t...)
+		}
+		first, _ := binary.Uvarint(s.tail[0])
+		a.packed = zenc.EncodeAll(raw, a.packed[:0])
+		a.scratch = raw
+		if _, err := a.file.WriteAt(a.packed, a.end); err != nil {
+			// The records stay in the tail, which History reads as well.
+			if a.err == nil {
+				a.err = err
+				slog.Error("history archive: write failed; histories are read from the stream instead", "err", err)
+			}
+			return
+		}
+		s.chunks = append(s.chunks, chunk{first: first, last: r.seq, off: a.end, n: int32(len(a.packed))})
+		a.end += int64(len(a.packed))
+		a.size -= int64(len(raw))
+		s.tail = nil
 	}
 }
 
@@ -137,12 +186,19 @@ func (a *archive) records(id string) ([]record, error) {
 	var tail []byte
 	if s != nil {
 		chunks = append(chunks, s.chunks...)
-		tail = append([]byte(nil), s.tail...)
+		for _, t := range s.tail {
+			tail = append(tail, t...)
+		}
 	}
 	a.mu.Unlock()
 	var out []record
+	var packed []byte
 	for _, c := range chunks {
-		raw, err := zdec.DecodeAll(c.data, nil)
+		packed = slices.Grow(packed[:0], int(c.n))[:c.n]
+		if _, err := a.file.ReadAt(packed, c.off); err != nil {
+			return nil, fmt.Errorf("history archive: %w", err)
+		}
+		raw, err := zdec.DecodeAll(packed, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -153,12 +209,12 @@ func (a *archive) records(id string) ([]record, error) {
 	return readRecords(tail, out)
 }
 
-// bytes is the archive's size in memory (compressed chunks and open tails).
-func (a *archive) bytes() int64 {
+// bytes is the archive's size on the heap (open tails) and in its file (compressed chunks).
+func (a *archive) bytes() (heap, file int64) {
 	if a == nil {
-		return 0
+		return 0, 0
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.size
+	return a.size, a.end
 }

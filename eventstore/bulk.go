@@ -99,8 +99,16 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 	for _, id := range order {
 		idx := pending[id]
 		s.mu.RLock()
-		cur := s.employers[id]
+		cur, err := s.employer(ctx, id)
 		var e *domain.Employer
+		if err != nil {
+			s.mu.RUnlock()
+			for _, i := range idx {
+				out[i] = BulkResult{Err: err}
+			}
+			pending[id] = nil
+			continue
+		}
 		if cur == nil {
 			e = &domain.Employer{SkipHistory: true}
 		} else {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -157,17 +158,7 @@ func (s *Store) lookupKey(key, bodyHash string) (Result, bool, error) {
 		return Result{}, false, nil
 	}
 	s.mu.RLock()
-	k, ok := s.keys[digestOf(key)]
-	var rec keyRecord
-	var seqs []uint64
-	if ok {
-		rec = k
-		for _, q := range s.seqs[rec.employerID] {
-			if q >= rec.first && q <= rec.last {
-				seqs = append(seqs, q)
-			}
-		}
-	}
+	rec, ok := s.keys[digestOf(key)]
 	s.mu.RUnlock()
 	if !ok {
 		return Result{}, false, nil
@@ -176,14 +167,31 @@ func (s *Store) lookupKey(key, bodyHash string) (Result, bool, error) {
 		return Result{}, true, &domain.Error{Kind: domain.KindIdempotencyMismatch, Field: "Idempotency-Key",
 			Detail: "this key was already used with a different request; use a new key for a new request"}
 	}
-	if rec.subject != "" {
-		seqs = []uint64{rec.first}
+	first, err := s.stream.GetMsg(context.Background(), rec.first)
+	if err != nil {
+		return Result{}, true, fmt.Errorf("read back event %d of key: %w", rec.first, err)
+	}
+	employerID, _ := strings.CutPrefix(first.Subject, EmployerPrefix)
+	if employerID == first.Subject {
+		employerID = "" // reference data
+	}
+	seqs := []uint64{rec.first}
+	if employerID != "" && rec.last > rec.first {
+		s.mu.RLock()
+		for _, q := range s.seqs[employerID] {
+			if q > rec.first && q <= rec.last {
+				seqs = append(seqs, q)
+			}
+		}
+		s.mu.RUnlock()
 	}
 	ids := make([]string, 0, len(seqs))
-	for _, q := range seqs {
-		raw, err := s.stream.GetMsg(context.Background(), q)
-		if err != nil {
-			return Result{}, true, fmt.Errorf("read back event %d of key: %w", q, err)
+	for i, q := range seqs {
+		raw := first
+		if i > 0 {
+			if raw, err = s.stream.GetMsg(context.Background(), q); err != nil {
+				return Result{}, true, fmt.Errorf("read back event %d of key: %w", q, err)
+			}
 		}
 		ev, err := domain.Decode(raw.Data)
 		if err != nil {
@@ -191,14 +199,17 @@ func (s *Store) lookupKey(key, bodyHash string) (Result, bool, error) {
 		}
 		ids = append(ids, ev.ID)
 	}
-	return Result{EmployerID: rec.employerID, EventIDs: ids, Seq: rec.last, Version: rec.last, Duplicate: true}, true, nil
+	return Result{EmployerID: employerID, EventIDs: ids, Seq: rec.last, Version: rec.last, Duplicate: true}, true, nil
 }
 
 // decide runs the command against the current state and builds the messages to append.
 func (s *Store) decide(id string, req Request, key string) (*unit, []domain.Event, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	e := s.employers[id]
+	e, err := s.employer(context.Background(), id)
+	if err != nil {
+		return nil, nil, err
+	}
 	switch {
 	case req.Create && e.Exists():
 		// Decide reports the duplicate registration with its rule.

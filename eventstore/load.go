@@ -16,12 +16,17 @@ type RawEvent struct {
 }
 
 // History loads one employer's events in order with, for each, whether its chain link holds.
-// They come from the in-memory archive the follower keeps; events not (yet) archived are read by
+// They come from the archive the follower keeps; events not (yet) archived are read by
 // direct gets of the sequences the store's index holds, several at once, with no consumer.
 func (s *Store) History(ctx context.Context, id string) ([]RawEvent, error) {
 	s.mu.RLock()
 	seqs := append([]uint64(nil), s.seqs[id]...)
 	s.mu.RUnlock()
+	return s.readHistory(ctx, id, seqs)
+}
+
+// readHistory reads the events of an employer at the given sequences; it takes no lock.
+func (s *Store) readHistory(ctx context.Context, id string, seqs []uint64) ([]RawEvent, error) {
 	recs, err := s.archive.records(id)
 	if err != nil {
 		return nil, fmt.Errorf("employer %s: %w", id, err)
@@ -76,5 +81,5 @@ func rawEvent(id string, r record) RawEvent {
 	return RawEvent{Event: ev, Data: r.data}
 }
 
-// ArchiveBytes is the memory the history archive holds now.
-func (s *Store) ArchiveBytes() int64 { return s.archive.bytes() }
+// ArchiveSize is what the history archive holds now: bytes on the heap and in its file.
+func (s *Store) ArchiveSize() (heap, file int64) { return s.archive.bytes() }

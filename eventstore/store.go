@@ -46,9 +46,16 @@ type Config struct {
 	BatchesInFlight int
 	// Timeout bounds one publish round trip (default 10s).
 	Timeout time.Duration
-	// ArchiveBytes bounds the in-memory archive of events that serves histories (default
-	// 512 MiB, about 2.5 million events of the demo's size; negative disables it).
+	// ArchiveBytes bounds the heap held by the archive of events that serves histories: each
+	// employer's newest events, before they are compressed into the archive's file (default
+	// 256 MiB, enough for about 50,000 employers; negative disables the archive).
 	ArchiveBytes int64
+	// ArchiveDir is where the archive's scratch file goes (default: the system's temporary
+	// folder). It holds about a third of the stream's size and is gone when the store closes.
+	ArchiveDir string
+	// EmployerCache is how many employers' folded state the write side keeps (default 4096);
+	// others are folded from their stored events when a command needs them.
+	EmployerCache int
 	// Metrics observes appends; nil observes nothing.
 	Metrics Observer
 	Log     *slog.Logger
@@ -70,13 +77,13 @@ type head struct {
 }
 
 // keyRecord is what the index keeps of an idempotency key: a digest of the request it came with
-// and where its events are; the event ids are read back from the stream on a retry.
+// and the sequences of its first and last events. A command's events share one subject, so the
+// subject, the employer and the event ids are read back from the stream on a retry; the index
+// holds one entry per command ever received and is kept to 48 bytes an entry.
 type keyRecord struct {
-	body       digest
-	employerID string // shared with the employer's state; "" for reference data
-	subject    string // set for reference data only
-	first      uint64
-	last       uint64
+	body  digest
+	first uint64
+	last  uint64
 }
 
 // digest is 128 bits of a key or body hash: enough to tell requests apart, small enough to keep
@@ -113,16 +120,16 @@ type Store struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	mu        sync.RWMutex
-	employers map[string]*domain.Employer
-	seqs      map[string][]uint64 // employer → sequences of its events
-	heads     map[string]head     // subject → last event
-	keys      map[digest]keyRecord
-	breaks    map[string]ChainBreak
-	ref       domain.Reference
-	applied   atomic.Uint64
-	notify    chan struct{} // closed and replaced when applied advances
-	tailErr   error
+	mu      sync.RWMutex
+	cache   *employerCache
+	seqs    map[string][]uint64 // employer → sequences of its events
+	heads   map[string]head     // subject → last event
+	keys    map[digest]keyRecord
+	breaks  map[string]ChainBreak
+	ref     domain.Reference
+	applied atomic.Uint64
+	notify  chan struct{} // closed and replaced when applied advances
+	tailErr error
 
 	locks keyedMutex
 
@@ -156,8 +163,11 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.EmployerCache <= 0 {
+		cfg.EmployerCache = 4096
+	}
 	if cfg.ArchiveBytes == 0 {
-		cfg.ArchiveBytes = 512 << 20
+		cfg.ArchiveBytes = 256 << 20
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -180,17 +190,21 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create stream %s: %w", cfg.Stream, err)
 	}
+	arch, err := newArchive(cfg.ArchiveBytes, cfg.ArchiveDir)
+	if err != nil {
+		return nil, err
+	}
 	s := &Store{
 		cfg: cfg, nc: nc, js: js, stream: stream, log: cfg.Log,
-		employers: map[string]*domain.Employer{},
-		seqs:      map[string][]uint64{},
-		heads:     map[string]head{},
-		keys:      map[digest]keyRecord{},
-		breaks:    map[string]ChainBreak{},
-		notify:    make(chan struct{}),
-		done:      make(chan struct{}),
-		pending:   map[string]chan struct{}{},
-		archive:   newArchive(cfg.ArchiveBytes),
+		cache:   newEmployerCache(cfg.EmployerCache),
+		seqs:    map[string][]uint64{},
+		heads:   map[string]head{},
+		keys:    map[digest]keyRecord{},
+		breaks:  map[string]ChainBreak{},
+		notify:  make(chan struct{}),
+		done:    make(chan struct{}),
+		pending: map[string]chan struct{}{},
+		archive: arch,
 	}
 	s.com = newCommitter(nc, cfg.MaxBatch, cfg.BatchesInFlight, cfg.Timeout)
 	if cfg.Metrics != nil {
@@ -201,6 +215,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	go s.com.run(runCtx)
 	if err := s.startTail(ctx, runCtx); err != nil {
 		cancel()
+		arch.close()
 		return nil, err
 	}
 	if err := s.CatchUp(ctx); err != nil {
@@ -218,6 +233,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 func (s *Store) Close() {
 	s.cancel()
 	<-s.done
+	s.archive.close()
 }
 
 // Stream is the name of the stream.
@@ -275,12 +291,16 @@ func (s *Store) Reference() *domain.Reference {
 	return &r
 }
 
-// Employer returns a copy of an employer's write-side state.
+// Employer returns a copy of an employer's write-side state; false when the employer has no
+// events or they cannot be read.
 func (s *Store) Employer(id string) (*domain.Employer, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	e, ok := s.employers[id]
-	if !ok {
+	e, err := s.employer(context.Background(), id)
+	if err != nil {
+		s.log.Error("fold employer", "employer", id, "err", err)
+	}
+	if e == nil {
 		return nil, false
 	}
 	return e.Clone(), true
@@ -290,8 +310,8 @@ func (s *Store) Employer(id string) (*domain.Employer, bool) {
 func (s *Store) EmployerIDs() []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	ids := make([]string, 0, len(s.employers))
-	for id := range s.employers {
+	ids := make([]string, 0, len(s.seqs))
+	for id := range s.seqs {
 		ids = append(ids, id)
 	}
 	return ids
@@ -434,11 +454,6 @@ func (s *Store) fold(subject string, ev domain.Event, data []byte, derr error) {
 		k, ok := s.keys[kd]
 		if !ok {
 			k = keyRecord{body: digestOf(ev.BodyHash), first: seq}
-			if !isEmployer {
-				k.subject = subject
-			} else if e := s.employers[id]; e != nil {
-				k.employerID = e.ID
-			}
 		}
 		k.last = seq
 		s.keys[kd] = k
@@ -468,21 +483,17 @@ func (s *Store) fold(subject string, ev domain.Event, data []byte, derr error) {
 	if derr != nil {
 		return
 	}
-	e := s.employers[id]
+	e := s.cache.get(id)
 	if e == nil {
+		if len(s.seqs[id]) > 1 {
+			return // not cached: folded from its events when a command needs it
+		}
 		id = strings.Clone(id) // not a slice of this message's subject, which would pin it
 		e = &domain.Employer{ID: id, SkipHistory: true}
-		s.employers[id] = e
+		s.cache.put(e)
 	}
 	ev.EmployerID = e.ID
 	e.Apply(ev)
-	if derr == nil && ev.IdemKey != "" {
-		if kd := digestOf(ev.IdemKey); s.keys[kd].employerID == "" {
-			k := s.keys[kd]
-			k.employerID = e.ID
-			s.keys[kd] = k
-		}
-	}
 }
 
 // chainReason says why an event does not link to its subject's previous event, or "".
@@ -573,7 +584,7 @@ func (s *Store) Verify(ctx context.Context) (Integrity, error) {
 		in.Lost = len(info.State.Lost.Msgs)
 	}
 	s.mu.RLock()
-	in.Employers = len(s.employers)
+	in.Employers = len(s.seqs)
 	for id, b := range s.breaks {
 		in.Breaks = append(in.Breaks, BreakEntry{EmployerID: id, ChainBreak: b})
 	}
@@ -585,9 +596,7 @@ func (s *Store) Verify(ctx context.Context) (Integrity, error) {
 
 // EmployerCounty returns the county an employer is in now.
 func (s *Store) EmployerCounty(id string) (string, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	e, ok := s.employers[id]
+	e, ok := s.Employer(id)
 	if !ok {
 		return "", false
 	}

@@ -258,6 +258,8 @@ func (r *Runner) restore(ctx context.Context) error {
 		return fmt.Errorf("snapshot written by %q, this build folds %q", v, CodeVersion)
 	}
 	start := time.Now()
+	// Read whole first (it is compressed): decoding while the object streams in outlasts the
+	// object store's read timeout on a large ledger.
 	data, err := r.objects.GetBytes(ctx, snapshotObject)
 	if err != nil {
 		return err
@@ -286,7 +288,7 @@ func (r *Runner) restore(ctx context.Context) error {
 	r.mu.Unlock()
 	r.seq.Store(l.Seq)
 	r.snapSeq.Store(l.Seq)
-	r.log.Info("views restored from snapshot", "seq", l.Seq, "bytes", len(data), "took", time.Since(start).Round(time.Millisecond))
+	r.log.Info("views restored from snapshot", "seq", l.Seq, "bytes", info.Size, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -10,15 +10,33 @@ import (
 	"github.com/kuozheng/kuozheng/domain"
 )
 
-// CodeVersion names the folds' logic; a snapshot written by another version is not used, and
-// freeze manifests record it.
-const CodeVersion = "views-1"
+// CodeVersion names the folds' logic and the snapshot's layout; a snapshot written by another
+// version is not used, and freeze manifests record it.
+const CodeVersion = "views-2"
 
-// Snapshot writes the ledger's state, compressed; Restore reads it back.
+// snapshotHeader is what a snapshot holds before its employers.
+type snapshotHeader struct {
+	Seq       uint64
+	Ref       domain.Reference
+	Employers int
+}
+
+// Snapshot writes the ledger's state, compressed; RestoreLedger reads it back. Employers are
+// written one gob value each, in the order they entered the ledger, so that neither side ever
+// holds the whole encoding in memory.
 func (l *Ledger) Snapshot(w io.Writer) error {
 	zw := gzip.NewWriter(w)
-	if err := gob.NewEncoder(zw).Encode(l); err != nil {
+	enc := gob.NewEncoder(zw)
+	if err := enc.Encode(snapshotHeader{Seq: l.Seq, Ref: l.Ref, Employers: len(l.Order)}); err != nil {
 		return fmt.Errorf("snapshot: %w", err)
+	}
+	for _, id := range l.Order {
+		if err := enc.Encode(id); err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+		if err := enc.Encode(l.Employers[id]); err != nil {
+			return fmt.Errorf("snapshot of employer %s: %w", id, err)
+		}
 	}
 	return zw.Close()
 }
@@ -29,12 +47,23 @@ func RestoreLedger(r io.Reader) (*Ledger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("restore snapshot: %w", err)
 	}
-	l := NewLedger()
-	if err := gob.NewDecoder(zr).Decode(l); err != nil {
+	dec := gob.NewDecoder(zr)
+	var h snapshotHeader
+	if err := dec.Decode(&h); err != nil {
 		return nil, fmt.Errorf("restore snapshot: %w", err)
 	}
-	if l.Employers == nil {
-		l.Employers = map[string]*domain.Employer{}
+	l := &Ledger{Seq: h.Seq, Ref: h.Ref, Employers: make(map[string]*domain.Employer, h.Employers), Order: make([]string, 0, h.Employers)}
+	for range h.Employers {
+		var id string
+		if err := dec.Decode(&id); err != nil {
+			return nil, fmt.Errorf("restore snapshot: employer %d: %w", len(l.Order)+1, err)
+		}
+		e := &domain.Employer{}
+		if err := dec.Decode(e); err != nil {
+			return nil, fmt.Errorf("restore snapshot: employer %s: %w", id, err)
+		}
+		l.Employers[id] = e
+		l.Order = append(l.Order, id)
 	}
 	return l, nil
 }

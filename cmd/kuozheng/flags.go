@@ -91,7 +91,11 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		closers = append(closers, emb.Close)
 		nc = emb.Conn
 	}
-	st, err := eventstore.Open(ctx, nc, eventstore.Config{Log: log, Replicas: f.replicas})
+	cfg := eventstore.Config{Log: log, Replicas: f.replicas}
+	if f.natsURL == "" {
+		cfg.ArchiveDir = f.data // beside the stream, not in a temporary folder that may be in memory
+	}
+	st, err := eventstore.Open(ctx, nc, cfg)
 	if err != nil {
 		closeAll()
 		return nil, err

@@ -35,6 +35,7 @@ func TestUsageErrorsExitTwoAndHelpExitsZero(t *testing.T) {
 		{"a non-loopback listener needs tokens", []string{"serve", "--listen", "0.0.0.0:0", "--data", "unused"}, 2, "--tokens"},
 		{"a bad --today is bad usage", []string{"serve", "--today", "2006-04-31", "--data", "unused"}, 2, "April 2006 has 30 days"},
 		{"history needs an employer", []string{"history"}, 2, "EMPLOYER"},
+		{"a bad --memory-limit is bad usage", []string{"serve", "--memory-limit", "lots", "--data", "unused"}, 2, "--memory-limit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,6 +31,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	acceptDamage := fs.Bool("accept-damage", false, "report ready even when verification at start found damage (lost or altered events)")
 	withDemo := fs.Bool("demo", false, "load the generated Ganzhou 2006 demo ledger on first start (never into a ledger that has employers)")
 	demoEmployers := fs.Int("demo-employers", 20000, "payers in the demo ledger")
+	memLimit := fs.String("memory-limit", defaultMemoryLimit, "soft limit on the Go heap, such as 1GiB or 0 for none; raise it beyond about 1.5 million events (GOMEMLIMIT applies when this is not given)")
 	fs.Usage = func() {
 		fmt.Fprintln(stdout, "Usage: kuozheng serve [options]\n\nRuns the ledger: embedded nats-server (or --nats), the HTTP API and health checks.\n\nOptions:")
 		fs.PrintDefaults()
@@ -43,6 +44,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", pos)}
 	}
 	fixedToday, err := parseDateFlag("today", *today)
+	if err != nil {
+		return err
+	}
+	limit, err := applyMemoryLimit(fs, *memLimit)
 	if err != nil {
 		return err
 	}
@@ -66,6 +71,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	log := newLogger(stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	log.Info("memory", "soft_limit_mib", limit>>20)
+	go watchMemory(ctx, limit, log)
 	led, err := openLedger(ctx, sf, log)
 	if err != nil {
 		return err

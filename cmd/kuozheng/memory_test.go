@@ -1,0 +1,51 @@
+package main
+
+import (
+	"flag"
+	"runtime/debug"
+	"testing"
+)
+
+func TestMemoryLimitSizes(t *testing.T) {
+	for _, tt := range []struct {
+		name, in string
+		want     int64
+		bad      bool
+	}{
+		{"binary units", "1GiB", 1 << 30, false},
+		{"mebibytes with a space", "512 MiB", 512 << 20, false},
+		{"decimal units", "800MB", 800e6, false},
+		{"plain bytes", "1073741824", 1 << 30, false},
+		{"zero is no limit", "0", 0, false},
+		{"off is no limit", "off", 0, false},
+		{"negative is refused", "-1GiB", 0, true},
+		{"fractions are refused", "1.5GiB", 0, true},
+		{"unknown units are refused", "1TB", 0, true},
+		{"overflow is refused", "9999999999GiB", 0, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseBytes(tt.in)
+			if (err != nil) != tt.bad || got != tt.want {
+				t.Fatalf("parseBytes(%q) = %d, %v; want %d, error %v", tt.in, got, err, tt.want, tt.bad)
+			}
+		})
+	}
+}
+
+func TestMemoryLimitFlagSetsTheCollectorsLimit(t *testing.T) {
+	before := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(before) })
+	t.Setenv("GOMEMLIMIT", "")
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	v := fs.String("memory-limit", defaultMemoryLimit, "")
+	if err := fs.Parse([]string{"--memory-limit", "700MiB"}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := applyMemoryLimit(fs, *v)
+	if err != nil || n != 700<<20 || debug.SetMemoryLimit(-1) != 700<<20 {
+		t.Fatalf("limit %d, %v; collector's %d; want 700 MiB in both", n, err, debug.SetMemoryLimit(-1))
+	}
+	if _, err := applyMemoryLimit(fs, "lots"); err == nil {
+		t.Fatal("--memory-limit lots accepted")
+	}
+}
