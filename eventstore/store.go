@@ -596,8 +596,10 @@ func (s *Store) Verify(ctx context.Context) (Integrity, error) {
 
 // EmployerCounty returns the county an employer is in now.
 func (s *Store) EmployerCounty(id string) (string, bool) {
-	e, ok := s.Employer(id)
-	if !ok {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e, err := s.employer(context.Background(), id)
+	if err != nil || e == nil {
 		return "", false
 	}
 	return e.County, true
