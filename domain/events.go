@@ -102,15 +102,21 @@ func Decode(data []byte) (Event, error) {
 	return ev, nil
 }
 
-var typeKey = []byte(`"type":"`)
+var typeKey = []byte(`"type":`)
 
-// peekType finds the envelope's type without decoding (Encode writes it second, after the id).
+// peekType finds the envelope's type without decoding. Encode writes it second, after the id;
+// JSON that went through PostgreSQL's jsonb has its keys reordered and spaced, so the first few
+// hundred bytes are searched and a space is allowed. The caller checks the decoded type anyway.
 func peekType(data []byte) string {
-	i := bytes.Index(data, typeKey)
-	if i < 0 || i > 64 {
+	i := bytes.Index(data[:min(len(data), 320)], typeKey)
+	if i < 0 {
 		return ""
 	}
-	rest := data[i+len(typeKey):]
+	rest := bytes.TrimLeft(data[i+len(typeKey):], " ")
+	if len(rest) == 0 || rest[0] != '"' {
+		return ""
+	}
+	rest = rest[1:]
 	j := bytes.IndexByte(rest, '"')
 	if j < 0 {
 		return ""

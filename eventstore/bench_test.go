@@ -2,6 +2,7 @@ package eventstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
@@ -85,7 +87,55 @@ func BenchmarkAppendBulk(b *testing.B) {
 			}
 			b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
 		})
+		b.Run("postgres-copy-1000/"+sync, func(b *testing.B) {
+			pool := storetest.Postgres(b, "bench_bulk", lazy)
+			rows := ledgerRows(b, realisticRequests(1, benchEmployers))
+			var events int
+			var elapsed time.Duration
+			for b.Loop() {
+				// Each round appends the same events as new employers' (fresh ids), as the
+				// ledger's rounds do.
+				fresh := map[string]string{}
+				i := 0
+				start := time.Now()
+				events += storetest.PostgresCopy(b, pool, "bench_bulk", 1000, func() (storetest.PGEvent, bool) {
+					if i == len(rows) {
+						return storetest.PGEvent{}, false
+					}
+					r := rows[i]
+					i++
+					if fresh[r.EmployerID] == "" {
+						fresh[r.EmployerID] = uuid.NewString()
+					}
+					r.EmployerID, r.IdemKey, r.RecordedAt = fresh[r.EmployerID], uuid.NewString(), time.Now()
+					return r, true
+				})
+				elapsed += time.Since(start)
+			}
+			b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
+		})
 	}
+}
+
+// ledgerRows appends requests to a scratch ledger and returns its employers' events as rows of
+// the PostgreSQL table, so that both sides append the same bytes.
+func ledgerRows(b *testing.B, reqs []eventstore.Request) []storetest.PGEvent {
+	b.Helper()
+	l := storetest.StartLazy(b, eventstore.Config{}, true)
+	for _, r := range l.Store.ExecuteBulk(context.Background(), reqs) {
+		if r.Err != nil {
+			b.Fatal(r.Err)
+		}
+	}
+	next, stop := storetest.EventRows(b, l.Store)
+	defer stop()
+	var rows []storetest.PGEvent
+	for r, ok := next(); ok; r, ok = next() {
+		if r.EmployerID != "" {
+			rows = append(rows, r)
+		}
+	}
+	return rows
 }
 
 func sampleEvent(b *testing.B) []byte {
@@ -150,6 +200,35 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 				cmds += 10000
 			}
 			b.ReportMetric(float64(cmds)/elapsed.Seconds(), "publishes/s")
+		})
+		b.Run("postgres-insert/"+sync, func(b *testing.B) {
+			pool := storetest.Postgres(b, "bench_concurrent", lazy)
+			sample := sampleEvent(b)
+			ids := make([]string, benchWriters*4)
+			for i := range ids {
+				ids[i] = uuid.NewString()
+			}
+			// One statement a command: the next version of the employer, unique, so that a
+			// concurrent writer on the same employer fails and decides again, as the ledger's do.
+			insert := `INSERT INTO bench_concurrent (employer_id, version, type, payload)
+				SELECT $1, COALESCE(MAX(version), 0) + 1, 'payment.received', $2 FROM bench_concurrent WHERE employer_id = $1`
+			var elapsed time.Duration
+			var cmds int
+			for b.Loop() {
+				elapsed += concurrently(10000, func(w, k int) error {
+					id := [16]byte(uuid.MustParse(ids[(w*7+k)%len(ids)]))
+					for {
+						_, err := pool.Exec(context.Background(), insert, id, sample)
+						var pe *pgconn.PgError
+						if errors.As(err, &pe) && pe.Code == "23505" {
+							continue
+						}
+						return err
+					}
+				})
+				cmds += 10000
+			}
+			b.ReportMetric(float64(cmds)/elapsed.Seconds(), "commands/s")
 		})
 	}
 }

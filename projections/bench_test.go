@@ -11,10 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/domain/demo"
 	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
 	"github.com/kuozheng/kuozheng/projections"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -99,6 +103,55 @@ func BenchmarkRebuild(b *testing.B) {
 		}
 		b.ReportMetric(float64(last)*float64(b.N)/elapsed.Seconds(), "events/s")
 	})
+	b.Run("postgres-replay", func(b *testing.B) {
+		table := fmt.Sprintf("bench_ledger_%d", n)
+		pool := storetest.PostgresLoaded(b, table, st)
+		var elapsed time.Duration
+		for b.Loop() {
+			start := time.Now()
+			l := projections.NewLedger()
+			pgEvents(b, pool, "SELECT seq, employer_id, recorded_at, payload::text FROM "+table+" ORDER BY seq", nil, func(ev eventstore.RawEvent) {
+				l.Apply(ev.Event)
+			})
+			q := projections.Query{AsOf: demo.Today, Period: projections.DefaultPeriod(&l.Ref, demo.Today)}
+			if r := l.Report(q); r.City.Employers == 0 {
+				b.Fatal("empty report")
+			}
+			elapsed += time.Since(start)
+		}
+		b.ReportMetric(float64(last)*float64(b.N)/elapsed.Seconds(), "events/s")
+	})
+}
+
+// pgEvents runs a query over the PostgreSQL event table and hands each row over as the store's
+// events are handed over: decoded, with sequence, employer and time set.
+func pgEvents(b *testing.B, pool *pgxpool.Pool, query string, args []any, each func(eventstore.RawEvent)) {
+	rows, err := pool.Query(context.Background(), query, args...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq uint64
+		var emp pgtype.UUID
+		var ts time.Time
+		var payload []byte
+		if err := rows.Scan(&seq, &emp, &ts, &payload); err != nil {
+			b.Fatal(err)
+		}
+		ev, err := domain.Decode(payload)
+		if err != nil {
+			b.Fatalf("row %d: %v", seq, err)
+		}
+		ev.Seq, ev.RecordedAt = seq, ts.UnixNano()
+		if emp.Valid {
+			ev.EmployerID = uuid.UUID(emp.Bytes).String()
+		}
+		each(eventstore.RawEvent{Event: ev, Data: payload, ChainOK: true})
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // rawRead reads the stream through `last` with an ordered consumer, decoding each event if asked:
@@ -184,13 +237,30 @@ func BenchmarkHistory(b *testing.B) {
 		b.ReportMetric(float64(file)/float64(1<<20), "archive-file-MiB")
 	})
 	b.Run("ledger-warm", func(b *testing.B) { measure(b, 2000, read) })
+	b.Run("postgres-select", func(b *testing.B) {
+		table := fmt.Sprintf("bench_ledger_%d", n)
+		pool := storetest.PostgresLoaded(b, table, st)
+		query := "SELECT seq, employer_id, recorded_at, payload::text FROM " + table + " WHERE employer_id = $1 ORDER BY version"
+		measure(b, 2000, func(id string) int {
+			var raw []eventstore.RawEvent
+			pgEvents(b, pool, query, []any{[16]byte(uuid.MustParse(id))}, func(ev eventstore.RawEvent) { raw = append(raw, ev) })
+			return len(api.BuildHistory(id, raw, 0, demo.Today, domain.DefaultLateFees).Events)
+		})
+	})
 	b.Run("raw-ordered-consumer", func(b *testing.B) {
 		s, err := st.JetStream().Stream(ctx, st.Stream())
 		if err != nil {
 			b.Fatal(err)
 		}
+		// How many events each employer has, found before measuring.
+		count := map[string]uint64{}
+		for i := range 100 {
+			if e, ok := st.Employer(pick(i)); ok {
+				count[pick(i)] = e.N
+			}
+		}
 		measure(b, 100, func(id string) int {
-			e, _ := st.Employer(id)
+			e := struct{ N uint64 }{count[id]}
 			cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{eventstore.EmployerPrefix + id}})
 			if err != nil {
 				b.Fatal(err)

@@ -1,29 +1,48 @@
 #!/usr/bin/env bash
 # The performance suite: every headline figure beside the raw engine, measured in one run.
-#   scripts/bench.sh           ledgers of 1,000,000 events, 3 runs each (about an hour here)
-#   scripts/bench.sh --quick   100,000 events, 1 run each
-# Prints a table of medians and writes bench-results.json.
+#   scripts/bench.sh                 ledgers of 1,000,000 events, 3 runs each (about 40 minutes here)
+#   scripts/bench.sh --quick         100,000 events, 1 run each (about 6 minutes)
+#   scripts/bench.sh --vs-postgres   also the same workloads on a PostgreSQL event table
+#                                    (starts a throwaway server; apt-get install -y postgresql)
+# Prints a table (ours, raw, ratio, PostgreSQL; default durability, then lazy) and writes
+# bench-results.json. The generated ledger is kept in $TMPDIR/kuozheng-bench-N for later runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 events=1000000
 count=3
-if [ "${1:-}" = "--quick" ]; then
-  events=100000
-  count=1
-fi
+postgres=
+for arg in "$@"; do
+  case "$arg" in
+  --quick) events=100000; count=1 ;;
+  --vs-postgres) postgres=1 ;;
+  -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+  *) echo "unknown option $arg" >&2; sed -n '2,8p' "$0" >&2; exit 2 ;;
+  esac
+done
 export KUOZHENG_BENCH_EVENTS=$events
 out=$(mktemp -d)
-trap 'kill "${pid:-}" 2>/dev/null || true' EXIT
+pid=
+cleanup() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
+  if [ -n "$postgres" ] && [ -d "$out/pg/data" ]; then scripts/postgres.sh stop "$out/pg" || true; fi
+}
+trap cleanup EXIT
 
 echo "== building"
 go build -o "$out/kuozheng" ./cmd/kuozheng
 
+if [ -n "$postgres" ]; then
+  echo "== starting PostgreSQL (default durability: fsync, synchronous commit)"
+  KUOZHENG_BENCH_POSTGRES=$(scripts/postgres.sh start "$out/pg")
+  export KUOZHENG_BENCH_POSTGRES
+fi
+
 echo "== appends: bulk path and 64 concurrent writers, beside raw JetStream (fsync and lazy)"
-go test -run XXX -bench 'AppendBulk|AppendConcurrent' -benchtime 1x -count "$count" ./eventstore/ | tee "$out/append.txt"
+go test -run XXX -bench 'AppendBulk|AppendConcurrent' -benchtime 1x -count "$count" -timeout 60m ./eventstore/ | tee "$out/append.txt"
 
 echo "== views at $events events: rebuild, one employer's history, freeze, beside raw consumers"
-go test -run XXX -bench 'Rebuild|History|Freeze' -benchtime 1x -count "$count" -timeout 90m ./projections/ | tee "$out/views.txt"
+go test -run XXX -bench 'Rebuild|History|Freeze' -benchtime 1x -count "$count" -timeout 120m ./projections/ | tee "$out/views.txt"
 
 echo "== GET /v1/counties from 32 clients, beside a handler returning the same bytes"
 go test -run XXX -bench 'CountiesRead' -benchtime 1x -count "$count" ./api/ | tee "$out/reads.txt"
@@ -31,18 +50,25 @@ go test -run XXX -bench 'CountiesRead' -benchtime 1x -count "$count" ./api/ | te
 echo "== import of 200,000 rows, beside raw atomic batches"
 go test -run XXX -bench 'Import' -benchtime 1x -count "$count" -timeout 30m ./api/importer/ | tee "$out/import.txt"
 
-echo "== HTTP appends from 64 clients to a real server (sync before ack)"
-"$out/kuozheng" serve --data "$out/http-data" --listen 127.0.0.1:18098 --today 2006-12-31 2>"$out/serve.log" &
-pid=$!
-for _ in $(seq 1 120); do
-  curl -fs http://127.0.0.1:18098/readyz >/dev/null 2>&1 && break
-  sleep 0.5
-done
-for _ in $(seq 1 "$count"); do
-  "$out/kuozheng" bench http --server http://127.0.0.1:18098 --clients 64 --seconds 10 | tee -a "$out/http.txt"
-done
-kill "$pid"; wait "$pid" 2>/dev/null || true
-pid=
+# http_append NAME [serve flags]: 64 clients posting one-event commands to a fresh server.
+http_append() {
+  local name=$1; shift
+  rm -rf "$out/http-data"
+  "$out/kuozheng" serve --data "$out/http-data" --listen 127.0.0.1:18098 --today 2006-12-31 "$@" 2>"$out/serve-$name.log" &
+  pid=$!
+  for _ in $(seq 1 120); do
+    curl -fs http://127.0.0.1:18098/readyz >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  for _ in $(seq 1 "$count"); do
+    "$out/kuozheng" bench http --server http://127.0.0.1:18098 --clients 64 --seconds 10 --name "$name" | tee -a "$out/http.txt"
+  done
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  pid=
+}
+echo "== HTTP appends from 64 clients to a real server (sync before ack, then lazy)"
+http_append http-append
+http_append http-append-lazy --lazy-fsync
 
 echo "== peak RSS of serve with every view at $events events"
 "$out/kuozheng" bench rss --data "${TMPDIR:-/tmp}/kuozheng-bench-$events" | tee "$out/rss.txt"

@@ -23,7 +23,7 @@ import (
 
 const benchUsage = `Usage: kuozheng bench SUBCOMMAND [options]
 
-  http    --server URL [--clients 64] [--seconds 10]   one-event commands over HTTP from concurrent clients
+  http    --server URL [--clients 64] [--seconds 10] [--name P]  one-event commands over HTTP from concurrent clients
   rss     --data DIR [--today D]                       peak RSS of 'kuozheng serve' on a data folder, once ready
   load    --server URL [--clients 64] [--seconds 60]   mixed writes and reads with contention; checks the money adds up
   report  FILE...                                      medians of Go benchmark output (and bench JSON lines), as a table and JSON
@@ -71,6 +71,7 @@ func benchHTTP(args []string, stdout io.Writer) error {
 	server := fs.String("server", "http://127.0.0.1:8080", "a running kuozheng server")
 	clients := fs.Int("clients", 64, "concurrent clients")
 	seconds := fs.Float64("seconds", 10, "how long to send")
+	name := fs.String("name", "http-append", "prefix of the figures reported")
 	if _, err := parse(fs, args, stdout); err != nil {
 		return err
 	}
@@ -134,9 +135,9 @@ func benchHTTP(args []string, stdout io.Writer) error {
 	if len(lat) == 0 {
 		return fmt.Errorf("no command succeeded (%d failed)", fails.Load())
 	}
-	emit(stdout, "http-append/commands", float64(n.Load())/el.Seconds(), "commands/s")
-	emit(stdout, "http-append/p50", float64(lat[len(lat)/2].Microseconds())/1000, "ms")
-	emit(stdout, "http-append/p99", float64(lat[len(lat)*99/100].Microseconds())/1000, "ms")
+	emit(stdout, *name+"/commands", float64(n.Load())/el.Seconds(), "commands/s")
+	emit(stdout, *name+"/p50", float64(lat[len(lat)/2].Microseconds())/1000, "ms")
+	emit(stdout, *name+"/p99", float64(lat[len(lat)*99/100].Microseconds())/1000, "ms")
 	if f := fails.Load(); f > 0 {
 		return fmt.Errorf("%d commands failed", f)
 	}
@@ -249,13 +250,23 @@ func benchReport(files []string, stdout io.Writer) error {
 		Unit   string    `json:"unit"`
 		Runs   []float64 `json:"runs"`
 	}
-	var out []result
+	var figures []result
+	median := map[string]float64{}
 	for _, name := range order {
 		v := slices.Clone(values[name])
 		slices.Sort(v)
-		out = append(out, result{name, v[len(v)/2], units[name], values[name]})
-		fmt.Fprintf(stdout, "%-70s %14.2f %s (%d runs)\n", name, v[len(v)/2], units[name], len(v))
+		median[name] = v[len(v)/2]
+		figures = append(figures, result{name, v[len(v)/2], units[name], values[name]})
 	}
-	b, _ := json.MarshalIndent(out, "", "  ")
+	table := comparisonTable(median)
+	printTable(stdout, table)
+	fmt.Fprintln(stdout, "\nEvery figure (median of its runs):")
+	for _, f := range figures {
+		fmt.Fprintf(stdout, "  %-62s %12.2f %s (%d runs)\n", f.Name, f.Median, f.Unit, len(f.Runs))
+	}
+	b, _ := json.MarshalIndent(struct {
+		Table   []comparison `json:"table"`
+		Figures []result     `json:"figures"`
+	}{table, figures}, "", "  ")
 	return os.WriteFile("bench-results.json", b, 0o644)
 }

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+)
+
+// A comparisonRow names the figures of one line of the performance table: ours, the raw engine's
+// in the same run, PostgreSQL's, each with default durability and then lazy (acknowledge before
+// sync), and the target ours is held to.
+type comparisonRow struct {
+	label, unit               string
+	ours, raw, pg             string
+	oursLazy, rawLazy, pgLazy string
+	lowerIsBetter             bool
+	minRatio, atLeast, atMost float64 // zero: no such target
+	targetText                string
+}
+
+var comparisonRows = []comparisonRow{
+	{label: "append, bulk path", unit: "events/s",
+		ours: "BenchmarkAppendBulk/ledger/fsync events/s", raw: "BenchmarkAppendBulk/raw-atomic-1000/fsync events/s", pg: "BenchmarkAppendBulk/postgres-copy-1000/fsync events/s",
+		oursLazy: "BenchmarkAppendBulk/ledger/lazy events/s", rawLazy: "BenchmarkAppendBulk/raw-atomic-1000/lazy events/s", pgLazy: "BenchmarkAppendBulk/postgres-copy-1000/lazy events/s",
+		minRatio: 0.75, targetText: ">= 75% of raw"},
+	{label: "append, 64 writers in process", unit: "commands/s",
+		ours: "BenchmarkAppendConcurrent/ledger/fsync commands/s", raw: "BenchmarkAppendConcurrent/raw-sync-publish/fsync publishes/s", pg: "BenchmarkAppendConcurrent/postgres-insert/fsync commands/s",
+		oursLazy: "BenchmarkAppendConcurrent/ledger/lazy commands/s", rawLazy: "BenchmarkAppendConcurrent/raw-sync-publish/lazy publishes/s", pgLazy: "BenchmarkAppendConcurrent/postgres-insert/lazy commands/s",
+		minRatio: 1.5, atLeast: 5000, targetText: ">= 1.5x raw and >= 5000/s"},
+	{label: "append via HTTP, 64 clients", unit: "commands/s",
+		ours: "http-append/commands", raw: "BenchmarkAppendConcurrent/raw-sync-publish/fsync publishes/s", pg: "BenchmarkAppendConcurrent/postgres-insert/fsync commands/s",
+		oursLazy: "http-append-lazy/commands", rawLazy: "BenchmarkAppendConcurrent/raw-sync-publish/lazy publishes/s", pgLazy: "BenchmarkAppendConcurrent/postgres-insert/lazy commands/s",
+		minRatio: 1.5, atLeast: 5000, targetText: ">= 1.5x raw and >= 5000/s"},
+	{label: "  HTTP append p50", unit: "ms", ours: "http-append/p50", oursLazy: "http-append-lazy/p50", lowerIsBetter: true},
+	{label: "  HTTP append p99", unit: "ms", ours: "http-append/p99", oursLazy: "http-append-lazy/p99", lowerIsBetter: true},
+	{label: "rebuild of all views", unit: "events/s",
+		ours: "BenchmarkRebuild/views events/s", raw: "BenchmarkRebuild/raw-decode-only events/s", pg: "BenchmarkRebuild/postgres-replay events/s",
+		minRatio: 0.70, targetText: ">= 70% of raw"},
+	{label: "one employer's history p50", unit: "ms", lowerIsBetter: true,
+		ours: "BenchmarkHistory/ledger-cold p50-ms", raw: "BenchmarkHistory/raw-ordered-consumer p50-ms", pg: "BenchmarkHistory/postgres-select p50-ms",
+		atMost: 1, targetText: "<= 1 ms"},
+	{label: "one employer's history p99", unit: "ms", lowerIsBetter: true,
+		ours: "BenchmarkHistory/ledger-cold p99-ms", raw: "BenchmarkHistory/raw-ordered-consumer p99-ms", pg: "BenchmarkHistory/postgres-select p99-ms",
+		atMost: 5, targetText: "<= 5 ms"},
+	{label: "freeze, as POST /v1/freezes makes it", unit: "s", lowerIsBetter: true,
+		ours: "BenchmarkFreeze/ledger-from-live-views s/freeze", raw: "BenchmarkFreeze/raw-ordered-consumer s/read",
+		atMost: 15, targetText: "<= 15 s"},
+	{label: "freeze, replayed from sequence 1", unit: "s", lowerIsBetter: true,
+		ours: "BenchmarkFreeze/ledger s/freeze", raw: "BenchmarkFreeze/raw-ordered-consumer s/read",
+		atMost: 15, targetText: "<= 15 s"},
+	{label: "GET /v1/counties", unit: "req/s",
+		ours: "BenchmarkCountiesRead/ledger req/s", raw: "BenchmarkCountiesRead/raw-bytes req/s",
+		atLeast: 5000, targetText: ">= 5000/s"},
+	{label: "  GET /v1/counties p99", unit: "ms", lowerIsBetter: true,
+		ours: "BenchmarkCountiesRead/ledger p99-ms", raw: "BenchmarkCountiesRead/raw-bytes p99-ms"},
+	{label: "import of survey rows", unit: "rows/s",
+		ours: "BenchmarkImport/ledger rows/s", raw: "BenchmarkImport/raw-atomic-1000 events/s"},
+	{label: "peak RSS of serve, all views", unit: "MiB", lowerIsBetter: true,
+		ours: "serve/peak-rss", atMost: 1536, targetText: "<= 1.5 GiB"},
+	{label: "  serve ready after start", unit: "s", lowerIsBetter: true, ours: "serve/ready"},
+}
+
+// comparison is one line of the table as printed and written to bench-results.json.
+type comparison struct {
+	Label    string   `json:"label"`
+	Unit     string   `json:"unit"`
+	Ours     *float64 `json:"ours"`
+	Raw      *float64 `json:"raw,omitempty"`
+	Ratio    *float64 `json:"ratio,omitempty"` // ours/raw for rates, raw/ours for times: above 1 is better than raw
+	Postgres *float64 `json:"postgres,omitempty"`
+	OursLazy *float64 `json:"ours_lazy,omitempty"`
+	RawLazy  *float64 `json:"raw_lazy,omitempty"`
+	PgLazy   *float64 `json:"postgres_lazy,omitempty"`
+	Target   string   `json:"target,omitempty"`
+	Met      *bool    `json:"met,omitempty"`
+}
+
+func comparisonTable(median map[string]float64) []comparison {
+	get := func(name string) *float64 {
+		if v, ok := median[name]; ok && name != "" {
+			return &v
+		}
+		return nil
+	}
+	var out []comparison
+	for _, r := range comparisonRows {
+		c := comparison{Label: r.label, Unit: r.unit, Ours: get(r.ours), Raw: get(r.raw), Postgres: get(r.pg),
+			OursLazy: get(r.oursLazy), RawLazy: get(r.rawLazy), PgLazy: get(r.pgLazy), Target: r.targetText}
+		if c.Ours == nil {
+			continue
+		}
+		if c.Raw != nil && *c.Raw > 0 && *c.Ours > 0 {
+			ratio := *c.Ours / *c.Raw
+			if r.lowerIsBetter {
+				ratio = *c.Raw / *c.Ours
+			}
+			c.Ratio = &ratio
+		}
+		if r.targetText != "" {
+			met := (r.minRatio == 0 || (c.Ratio != nil && *c.Ratio >= r.minRatio)) &&
+				(r.atLeast == 0 || *c.Ours >= r.atLeast) && (r.atMost == 0 || *c.Ours <= r.atMost)
+			c.Met = &met
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func printTable(w io.Writer, rows []comparison) {
+	num := func(v *float64) string {
+		switch {
+		case v == nil:
+			return "-"
+		case math.Abs(*v) >= 100:
+			return fmt.Sprintf("%.0f", *v)
+		default:
+			return fmt.Sprintf("%.2f", *v)
+		}
+	}
+	fmt.Fprintf(w, "%-38s %-10s %10s %10s %7s %10s | %10s %10s %10s | %s\n", "", "unit", "ours", "raw", "ratio", "postgres", "ours lazy", "raw lazy", "pg lazy", "target")
+	fmt.Fprintln(w, strings.Repeat("-", 150))
+	for _, c := range rows {
+		ratio := "-"
+		if c.Ratio != nil {
+			ratio = fmt.Sprintf("%.2fx", *c.Ratio)
+		}
+		target := c.Target
+		if c.Met != nil {
+			target += map[bool]string{true: "  met", false: "  MISSED"}[*c.Met]
+		}
+		fmt.Fprintf(w, "%-38s %-10s %10s %10s %7s %10s | %10s %10s %10s | %s\n", c.Label, c.Unit, num(c.Ours), num(c.Raw), ratio, num(c.Postgres),
+			num(c.OursLazy), num(c.RawLazy), num(c.PgLazy), target)
+	}
+	fmt.Fprintln(w, "ratio: ours/raw for rates and raw/ours for times, so above 1 is faster than the raw engine.")
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestBenchReportPairsEachFigureWithTheRawEngineAndTheTarget(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	goBench := `goos: linux
+BenchmarkAppendBulk/ledger/fsync-2         	       1	 100 ns/op	     30000 events/s
+BenchmarkAppendBulk/ledger/fsync-2         	       1	 100 ns/op	     36000 events/s
+BenchmarkAppendBulk/ledger/fsync-2         	       1	 100 ns/op	     90000 events/s
+BenchmarkAppendBulk/raw-atomic-1000/fsync-2	       1	 100 ns/op	     40000 events/s
+BenchmarkAppendBulk/postgres-copy-1000/fsync-2	   1	 100 ns/op	     60000 events/s
+BenchmarkHistory/ledger-cold-2         	       1	 100 ns/op	 0.50 p50-ms	 7.0 p99-ms
+BenchmarkHistory/raw-ordered-consumer-2	       1	 100 ns/op	 2.00 p50-ms	 90 p99-ms
+`
+	lines := `{"name":"serve/peak-rss","value":1200,"unit":"MiB"}
+`
+	a, b := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt")
+	if err := os.WriteFile(a, []byte(goBench), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := benchReport([]string{a, b}, &out); err != nil {
+		t.Fatal(err)
+	}
+	table := out.String()
+	for _, want := range []string{
+		"append, bulk path", "36000", "0.90x", "60000", ">= 75% of raw  met", // the median of three, not the mean
+		"one employer's history p50", "4.00x", "<= 1 ms  met",
+		"one employer's history p99", "<= 5 ms  MISSED",
+		"peak RSS of serve, all views", "<= 1.5 GiB  met",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	if strings.Contains(table, "rebuild of all views") {
+		t.Errorf("a row with no figures is printed:\n%s", table)
+	}
+	var res struct {
+		Table []comparison `json:"table"`
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "bench-results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &res); err != nil || len(res.Table) != 4 {
+		t.Fatalf("bench-results.json: %v, %d rows, want 4", err, len(res.Table))
+	}
+	if r := res.Table[0]; r.Ratio == nil || *r.Ratio != 0.9 || r.Met == nil || !*r.Met {
+		t.Fatalf("first row: %+v", r)
+	}
+}

@@ -1,0 +1,42 @@
+package domain
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"testing"
+)
+
+func TestEventsDecodeTheSameAfterTheirKeysAreReorderedAndSpaced(t *testing.T) {
+	env := Envelope{ID: "0b6c2a36-8f6e-4a57-b3f4-0d5b3b1a9c11", EmployerID: "e", County: "360702", OccurredOn: MustDate("2006-06-12"), Actor: "clerk:a", N: 3}
+	data, err := Encode(env, PaymentReceived{PaidOn: MustDate("2006-06-12"), AmountFen: 1555200, ReceiptNo: "R1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	// As PostgreSQL's jsonb prints it: keys reordered, a space after each colon.
+	spaced := bytes.ReplaceAll(must(json.Marshal(m)), []byte(`":`), []byte(`": `))
+	for name, in := range map[string][]byte{"spaced": spaced, "indented": must(json.MarshalIndent(m, "", "  "))} {
+		got, err := Decode(in)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got.Type != want.Type || got.N != want.N || !reflect.DeepEqual(got.Body, want.Body) {
+			t.Fatalf("%s: decoded %+v, want %+v", name, got, want)
+		}
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
