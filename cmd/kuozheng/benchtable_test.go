@@ -17,6 +17,8 @@ BenchmarkAppendBulk/ledger/fsync-2         	       1	 100 ns/op	     36000 event
 BenchmarkAppendBulk/ledger/fsync-2         	       1	 100 ns/op	     90000 events/s
 BenchmarkAppendBulk/raw-atomic-1000/fsync-2	       1	 100 ns/op	     40000 events/s
 BenchmarkAppendBulk/postgres-copy-1000/fsync-2	   1	 100 ns/op	     60000 events/s
+BenchmarkImport/ledger-2	   1	 100 ns/op	     20000 rows/s
+BenchmarkImport/raw-atomic-1000-2	   1	 100 ns/op	     40000 events/s
 BenchmarkHistory/ledger-cold-2         	       1	 100 ns/op	 0.50 p50-ms	 7.0 p99-ms
 BenchmarkHistory/raw-ordered-consumer-2	       1	 100 ns/op	 2.00 p50-ms	 90 p99-ms
 `
@@ -39,6 +41,7 @@ BenchmarkHistory/raw-ordered-consumer-2	       1	 100 ns/op	 2.00 p50-ms	 90 p99
 		"one employer's history p50", "4.00x", "<= 1 ms  met",
 		"one employer's history p99", "<= 5 ms  MISSED",
 		"peak RSS of serve, all views", "<= 1.5 GiB  met",
+		"import of survey rows", "0.50x", // a name ending in digits keeps them
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
@@ -54,8 +57,8 @@ BenchmarkHistory/raw-ordered-consumer-2	       1	 100 ns/op	 2.00 p50-ms	 90 p99
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(data, &res); err != nil || len(res.Table) != 4 {
-		t.Fatalf("bench-results.json: %v, %d rows, want 4", err, len(res.Table))
+	if err := json.Unmarshal(data, &res); err != nil || len(res.Table) != 5 {
+		t.Fatalf("bench-results.json: %v, %d rows, want 5", err, len(res.Table))
 	}
 	if r := res.Table[0]; r.Ratio == nil || *r.Ratio != 0.9 || r.Met == nil || !*r.Met {
 		t.Fatalf("first row: %+v", r)
