@@ -249,22 +249,39 @@ func (r *Runner) Report(q Query) *Report {
 	return r.cached
 }
 
-func (r *Runner) restore(ctx context.Context) error {
-	info, err := r.objects.GetInfo(ctx, snapshotObject)
+// readSnapshot reads the views' latest snapshot, if this build can use it.
+func readSnapshot(ctx context.Context, objects jetstream.ObjectStore) (*Ledger, int, error) {
+	info, err := objects.GetInfo(ctx, snapshotObject)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	if v := info.Metadata["code_version"]; v != CodeVersion {
-		return fmt.Errorf("snapshot written by %q, this build folds %q", v, CodeVersion)
+		return nil, 0, fmt.Errorf("snapshot written by %q, this build folds %q", v, CodeVersion)
 	}
-	start := time.Now()
 	// Read whole first (it is compressed): decoding while the object streams in outlasts the
 	// object store's read timeout on a large ledger.
-	data, err := r.objects.GetBytes(ctx, snapshotObject)
+	data, err := objects.GetBytes(ctx, snapshotObject)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	l, err := RestoreLedger(bytes.NewReader(data))
+	return l, len(data), err
+}
+
+// SavedViews returns the views as serve last saved them, for work that folds on from there (a
+// freeze through a later sequence); an error when there is no snapshot this build can use.
+func SavedViews(ctx context.Context, store *eventstore.Store) (*Ledger, error) {
+	objects, err := store.JetStream().ObjectStore(ctx, SnapshotBucket)
+	if err != nil {
+		return nil, err
+	}
+	l, _, err := readSnapshot(ctx, objects)
+	return l, err
+}
+
+func (r *Runner) restore(ctx context.Context) error {
+	start := time.Now()
+	l, size, err := readSnapshot(ctx, r.objects)
 	if err != nil {
 		return err
 	}
@@ -288,7 +305,7 @@ func (r *Runner) restore(ctx context.Context) error {
 	r.mu.Unlock()
 	r.seq.Store(l.Seq)
 	r.snapSeq.Store(l.Seq)
-	r.log.Info("views restored from snapshot", "seq", l.Seq, "bytes", info.Size, "took", time.Since(start).Round(time.Millisecond))
+	r.log.Info("views restored from snapshot", "seq", l.Seq, "bytes", size, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -51,8 +51,16 @@ func freezeCmd(args []string, stdout, stderr io.Writer) error {
 		} else if s > last {
 			return fmt.Errorf("--through-seq %d is beyond the stream's last sequence %d", s, last)
 		}
+		// Fold on from the views serve saved when they are not past S (the digest is the same as
+		// from sequence 1, as for POST /v1/freezes); otherwise replay everything.
+		from, err := projections.SavedViews(ctx, led.store)
+		if err != nil || from.Seq > s {
+			from = nil
+		} else {
+			fmt.Fprintf(stderr, "folding on from the views serve saved at sequence %d\n", from.Seq)
+		}
 		start := time.Now()
-		f, err := projections.MakeFreeze(ctx, led.store, s, d, func(seq uint64) {
+		f, err := projections.MakeFreezeFrom(ctx, led.store, from, s, d, func(seq uint64) {
 			rate := float64(seq) / time.Since(start).Seconds()
 			fmt.Fprintf(stderr, "\rreplaying: %d/%d events (%d%%), %.0f/s, ETA %v   ", seq, s, seq*100/s, rate,
 				(time.Duration(float64(s-seq)/rate) * time.Second).Round(time.Second))
