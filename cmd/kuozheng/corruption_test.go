@@ -20,25 +20,7 @@ func damagedLedger(t *testing.T, dropIndex bool) string {
 	if code, _, errOut := runCmd("demo", "--employers", "60", "--data", dir); code != 0 {
 		t.Fatalf("demo: %s", errOut)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	led, err := openLedger(ctx, storeFlags{data: dir}, newLogger(io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := projections.NewRunner(led.store, projections.RunnerConfig{})
-	if err := r.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	last, _ := led.store.LastSeq(ctx)
-	if err := r.WaitSeq(ctx, last); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.SaveSnapshot(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cancel()
-	r.Wait()
-	led.close()
+	saveViews(t, dir)
 
 	msgs := filepath.Join(dir, "jetstream", "jetstream", "$G", "streams", "LEDGER", "msgs")
 	blk := filepath.Join(msgs, "1.blk")

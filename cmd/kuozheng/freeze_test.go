@@ -21,25 +21,7 @@ func TestFreezeFromSavedViewsHasTheDigestOfAReplayFromTheStart(t *testing.T) {
 	}
 	ctx := context.Background()
 	// Save the views as serve does, then append more after them.
-	led, err := openLedger(ctx, storeFlags{data: dir}, newLogger(&bytes.Buffer{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	runner := projections.NewRunner(led.store, projections.RunnerConfig{})
-	if err := runner.Start(runCtx); err != nil {
-		t.Fatal(err)
-	}
-	saved, _ := led.store.LastSeq(ctx)
-	if err := runner.WaitSeq(ctx, saved); err != nil {
-		t.Fatal(err)
-	}
-	if err := runner.SaveSnapshot(ctx); err != nil {
-		t.Fatal(err)
-	}
-	stop()
-	runner.Wait()
-	led.close()
+	saved := saveViews(t, dir)
 	seed(t, dir)
 
 	fromStart := func(through uint64) string {
@@ -86,4 +68,31 @@ func TestFreezeFromSavedViewsHasTheDigestOfAReplayFromTheStart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// saveViews folds the views of a data folder and saves their snapshot, as serve does; it returns
+// the sequence they reached.
+func saveViews(t *testing.T, dir string) uint64 {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	led, err := openLedger(ctx, storeFlags{data: dir}, newLogger(&bytes.Buffer{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer led.close()
+	r := projections.NewRunner(led.store, projections.RunnerConfig{})
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	last, _ := led.store.LastSeq(ctx)
+	if err := r.WaitSeq(ctx, last); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SaveSnapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	r.Wait()
+	return last
 }
