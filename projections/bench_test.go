@@ -237,6 +237,17 @@ func BenchmarkHistory(b *testing.B) {
 		b.ReportMetric(float64(file)/float64(1<<20), "archive-file-MiB")
 	})
 	b.Run("ledger-warm", func(b *testing.B) { measure(b, 2000, read) })
+	// The write side keeps the 4,096 employers written to last; a command on another first folds
+	// it again from the archive. These employers were not written to since the store opened.
+	b.Run("write-side-refold", func(b *testing.B) {
+		measure(b, 2000, func(id string) int {
+			e, ok := st.Employer(id)
+			if !ok {
+				b.Fatalf("employer %s not found", id)
+			}
+			return int(e.N)
+		})
+	})
 	b.Run("postgres-select", func(b *testing.B) {
 		table := fmt.Sprintf("bench_ledger_%d", n)
 		pool := storetest.PostgresLoaded(b, table, st)
