@@ -43,7 +43,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	case "http":
 		return benchHTTP(args[1:], stdout)
 	case "rss":
-		return benchRSS(args[1:], stdout, stderr)
+		return benchRSS(args[1:], stdout)
 	case "load":
 		return benchLoad(args[1:], stdout)
 	case "report":
@@ -146,7 +146,7 @@ func benchHTTP(args []string, stdout io.Writer) error {
 
 // benchRSS starts 'kuozheng serve' on a data folder, waits until its views are ready and reports
 // its peak resident set size.
-func benchRSS(args []string, stdout, stderr io.Writer) error {
+func benchRSS(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench rss", flag.ContinueOnError)
 	data := fs.String("data", "./data", "data folder")
 	listen := fs.String("listen", "127.0.0.1:18099", "address for the measured server")

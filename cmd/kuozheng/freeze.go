@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -59,9 +58,13 @@ func freezeCmd(args []string, stdout, stderr io.Writer) error {
 		} else {
 			fmt.Fprintf(stderr, "folding on from the views serve saved at sequence %d\n", from.Seq)
 		}
+		var base uint64 // where the fold starts, for the rate
+		if from != nil {
+			base = from.Seq
+		}
 		start := time.Now()
 		f, err := projections.MakeFreezeFrom(ctx, led.store, from, s, d, func(seq uint64) {
-			rate := float64(seq) / time.Since(start).Seconds()
+			rate := float64(seq-base) / time.Since(start).Seconds()
 			fmt.Fprintf(stderr, "\rreplaying: %d/%d events (%d%%), %.0f/s, ETA %v   ", seq, s, seq*100/s, rate,
 				(time.Duration(float64(s-seq)/rate) * time.Second).Round(time.Second))
 		})
@@ -77,8 +80,9 @@ func freezeCmd(args []string, stdout, stderr io.Writer) error {
 			"code_version": f.CodeVersion, "digest": f.Digest, "created_at": f.CreatedAt, "seq": seq}
 	} else {
 		body, _ := json.Marshal(api.FreezeRequest{ValidThrough: d.String(), ThroughSeq: *through})
-		done := make(chan struct{})
+		done, cleared := make(chan struct{}), make(chan struct{})
 		go func() {
+			defer close(cleared)
 			start := time.Now()
 			t := time.NewTicker(time.Second)
 			defer t.Stop()
@@ -94,7 +98,7 @@ func freezeCmd(args []string, stdout, stderr io.Writer) error {
 		}()
 		err := rm.post(ctx, "/v1/freezes", body, &manifest)
 		close(done)
-		time.Sleep(10 * time.Millisecond)
+		<-cleared
 		if err != nil {
 			return err
 		}
@@ -110,8 +114,5 @@ func (r *remote) post(ctx context.Context, path string, body []byte, v any) erro
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if tok := os.Getenv("KUOZHENG_TOKEN"); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
 	return r.do(req, v)
 }

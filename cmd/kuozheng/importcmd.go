@@ -147,9 +147,6 @@ func uploadImport(ctx context.Context, rm remote, path string, data []byte, kind
 		return nil, err
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	if tok := os.Getenv("KUOZHENG_TOKEN"); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
 	var rep importer.Report
 	if err := rm.do(req, &rep); err != nil {
 		return nil, err

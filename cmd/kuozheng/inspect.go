@@ -31,14 +31,15 @@ func (r *remote) get(ctx context.Context, path string, v any) error {
 	if err != nil {
 		return err
 	}
-	if tok := os.Getenv("KUOZHENG_TOKEN"); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
 	return r.do(req, v)
 }
 
 // do sends a request and decodes a 2xx JSON answer into v, or turns an error answer into one line.
+// do sends a request with the token from KUOZHENG_TOKEN and decodes the JSON answer into v.
 func (r *remote) do(req *http.Request, v any) error {
+	if tok := os.Getenv("KUOZHENG_TOKEN"); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("%w (is 'kuozheng serve' running? or use --data DIR)", err)
@@ -166,7 +167,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintln(stderr, "rebuilding every view from sequence 1 to compare with the live ones…")
-		vc, err := verifyViews(ctx, led, stderr)
+		vc, err := verifyViews(ctx, led)
 		if err != nil {
 			return err
 		}
@@ -206,7 +207,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 
 // verifyViews runs the views on an open ledger (from their snapshot, if any) until they catch up,
 // then compares them with a rebuild from sequence 1.
-func verifyViews(ctx context.Context, led *ledger, progress io.Writer) (projections.ViewCheck, error) {
+func verifyViews(ctx context.Context, led *ledger) (projections.ViewCheck, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	runner := projections.NewRunner(led.store, projections.RunnerConfig{})

@@ -45,9 +45,7 @@ func parseBytes(s string) (int64, error) {
 // applyMemoryLimit sets the collector's soft memory limit from --memory-limit; GOMEMLIMIT in the
 // environment wins when the flag is not given. It returns the limit in force (0: none).
 func applyMemoryLimit(fs *flag.FlagSet, value string) (int64, error) {
-	given := false
-	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "memory-limit" })
-	if os.Getenv("GOMEMLIMIT") != "" && !given {
+	if os.Getenv("GOMEMLIMIT") != "" && !flagSet(fs, "memory-limit") {
 		return max(debug.SetMemoryLimit(-1), 0), nil
 	}
 	n, err := parseBytes(value)

@@ -130,7 +130,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		for !runner.Ready() && ctx.Err() == nil {
 			time.Sleep(100 * time.Millisecond)
 		}
-		handler.Warm()
+		if ctx.Err() == nil {
+			handler.Warm()
+		}
 	}()
 	srv := api.HTTPServer(*listen, handler)
 	log.Info("kuozheng serving", "url", "http://"+ln.Addr().String(), "seq", led.store.Applied())
