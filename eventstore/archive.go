@@ -46,9 +46,8 @@ type shelf struct {
 }
 
 type chunk struct {
-	first, last uint64 // sequences of the first and last record
-	off         int64  // where the zstd-compressed records are in the file
-	n           int32  // and their length
+	off int64 // where the zstd-compressed records are in the file
+	n   int32 // and their length
 }
 
 const chunkSize = 8
@@ -157,7 +156,6 @@ func (a *archive) add(id string, r record) {
 		for _, t := range s.tail {
 			raw = append(raw, t...)
 		}
-		first, _ := binary.Uvarint(s.tail[0])
 		a.packed = zenc.EncodeAll(raw, a.packed[:0])
 		a.scratch = raw
 		if _, err := a.file.WriteAt(a.packed, a.end); err != nil {
@@ -168,7 +166,7 @@ func (a *archive) add(id string, r record) {
 			}
 			return
 		}
-		s.chunks = append(s.chunks, chunk{first: first, last: r.seq, off: a.end, n: int32(len(a.packed))})
+		s.chunks = append(s.chunks, chunk{off: a.end, n: int32(len(a.packed))})
 		a.end += int64(len(a.packed))
 		a.size -= int64(len(raw))
 		s.tail = nil

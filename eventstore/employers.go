@@ -63,7 +63,7 @@ func (s *Store) employer(ctx context.Context, id string) (*domain.Employer, erro
 	if len(seqs) == 0 {
 		return nil, nil
 	}
-	raws, err := s.readHistory(ctx, id, seqs)
+	raws, err := s.readEvents(ctx, id, seqs)
 	if err != nil {
 		return nil, err
 	}

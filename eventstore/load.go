@@ -22,11 +22,29 @@ func (s *Store) History(ctx context.Context, id string) ([]RawEvent, error) {
 	s.mu.RLock()
 	seqs := append([]uint64(nil), s.seqs[id]...)
 	s.mu.RUnlock()
-	return s.readHistory(ctx, id, seqs)
+	out, err := s.readEvents(ctx, id, seqs)
+	if err != nil {
+		return nil, err
+	}
+	var prev head
+	broken := false
+	for i := range out {
+		var derr error
+		if out[i].Body == nil {
+			derr = errCorrupt
+		}
+		if chainReason(prev, out[i].Event, out[i].Data, derr) != "" {
+			broken = true
+		}
+		prev = head{seq: out[i].Seq, n: out[i].N, hash: out[i].Hash}
+		out[i].ChainOK = !broken
+	}
+	return out, nil
 }
 
-// readHistory reads the events of an employer at the given sequences; it takes no lock.
-func (s *Store) readHistory(ctx context.Context, id string, seqs []uint64) ([]RawEvent, error) {
+// readEvents reads and decodes the events of an employer at the given sequences, without
+// checking their chain; it takes no lock.
+func (s *Store) readEvents(ctx context.Context, id string, seqs []uint64) ([]RawEvent, error) {
 	recs, err := s.archive.records(id)
 	if err != nil {
 		return nil, fmt.Errorf("employer %s: %w", id, err)
@@ -54,19 +72,6 @@ func (s *Store) readHistory(ctx context.Context, id string, seqs []uint64) ([]Ra
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
-	}
-	var prev head
-	broken := false
-	for i := range out {
-		var derr error
-		if out[i].Body == nil {
-			derr = errCorrupt
-		}
-		if chainReason(prev, out[i].Event, out[i].Data, derr) != "" {
-			broken = true
-		}
-		prev = head{seq: out[i].Seq, n: out[i].N, hash: out[i].Hash}
-		out[i].ChainOK = !broken
 	}
 	return out, nil
 }

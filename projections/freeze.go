@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,13 +21,8 @@ func FreezeQuery(ref *domain.Reference, d domain.Date) Query {
 // ChainHead digests every employer's last hash as the ledger knows them: a chain rewritten
 // before the sequence disagrees with it.
 func ChainHead(l *Ledger) string {
-	ids := make([]string, 0, len(l.Employers))
-	for id := range l.Employers {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
 	h := sha256.New()
-	for _, id := range ids {
+	for _, id := range sortedIDs(l.Employers) {
 		fmt.Fprintf(h, "%s %s\n", id, l.Employers[id].Head)
 	}
 	return hex.EncodeToString(h.Sum(nil))

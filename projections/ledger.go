@@ -49,12 +49,6 @@ func (l *Ledger) Apply(ev domain.Event) {
 	e.Apply(ev)
 }
 
-// Employer returns one employer's state.
-func (l *Ledger) Employer(id string) (*domain.Employer, bool) {
-	e, ok := l.Employers[id]
-	return e, ok
-}
-
 // DefaultPeriod is the latest period whose contributions fell due on or before asOf.
 func DefaultPeriod(ref *domain.Reference, asOf domain.Date) domain.Period {
 	p := asOf.Period()

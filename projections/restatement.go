@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -51,15 +52,10 @@ func scopes(r *Report) map[string]map[string]int64 {
 		add(c.Code, c)
 	}
 	for _, g := range r.Groups {
-		add("group:"+itoa(g.Group), g)
+		add("group:"+strconv.Itoa(g.Group), g)
 	}
 	add("city", r.City)
 	return out
-}
-
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }
 
 // Restate lists every integer figure that differs between a frozen report and a report of the

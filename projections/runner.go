@@ -71,7 +71,6 @@ type Runner struct {
 	snapSeq  atomic.Uint64
 	snapMu   sync.Mutex
 	lastSnap time.Time
-	lastErr  atomic.Value
 	done     chan struct{}
 	damage   atomic.Value // string: why the stream looks damaged, found at start
 }
@@ -132,7 +131,6 @@ func (r *Runner) Start(ctx context.Context) error {
 			return nil
 		})
 		if err != nil && !errors.Is(err, context.Canceled) {
-			r.lastErr.Store(err)
 			r.log.Error("following the stream stopped", "err", err)
 		}
 	}()

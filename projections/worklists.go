@@ -30,6 +30,7 @@ type WorkItem struct {
 func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem {
 	items := []WorkItem{}
 	due := DefaultPeriod(&l.Ref, asOf)
+	dueOn := l.Ref.DueDate(due)
 	for _, id := range l.Order {
 		e := l.Employers[id]
 		county := e.CountyOn(asOf)
@@ -39,12 +40,13 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 		item := func(kind string, since domain.Date, format string, args ...any) {
 			items = append(items, WorkItem{kind, id, e.Name, county, since, fmt.Sprintf(format, args...)})
 		}
-		st := e.Account.Statement(asOf, l.Ref.LateFees)
-		arrears := st.Totals.ArrearsCurrentYearFen + st.Totals.ArrearsPriorYearsFen
 		if steps := e.StepsThrough(asOf); len(steps) > 0 {
-			last := steps[len(steps)-1]
-			if last.Step == domain.StepNotice && last.Deadline < asOf && arrears > 0 {
-				item(WorkNoticePastDeadline, last.Deadline, "notice %s set %s as deadline; %s yuan still in arrears: escalate to inspection", last.DocNo, last.Deadline, arrears)
+			// Only a notice past its deadline needs the statement, the costliest part.
+			if last := steps[len(steps)-1]; last.Step == domain.StepNotice && last.Deadline < asOf {
+				st := e.Account.Statement(asOf, l.Ref.LateFees)
+				if arrears := st.Totals.ArrearsCurrentYearFen + st.Totals.ArrearsPriorYearsFen; arrears > 0 {
+					item(WorkNoticePastDeadline, last.Deadline, "notice %s set %s as deadline; %s yuan still in arrears: escalate to inspection", last.DocNo, last.Deadline, arrears)
+				}
 			}
 		}
 		for _, f := range e.History.Findings {
@@ -59,7 +61,7 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 		if enrolled := e.EnrolledOn(domain.Pension, asOf) + e.EnrolledOn(domain.Medical, asOf); enrolled > 0 {
 			if _, ok := e.History.Declarations[due]; !ok {
 				if _, assessed := e.History.Assessed[due]; !assessed {
-					item(WorkAssessmentCandidate, l.Ref.DueDate(due), "no declaration or assessment for %s, due %s: assess at 110%% of the previous period", due, l.Ref.DueDate(due))
+					item(WorkAssessmentCandidate, dueOn, "no declaration or assessment for %s, due %s: assess at 110%% of the previous period", due, dueOn)
 				}
 			}
 		}

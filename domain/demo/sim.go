@@ -62,7 +62,8 @@ type sim struct {
 }
 
 func newSim(g *generator, p *plan) *sim {
-	return &sim{plan: p, g: g, due: map[domain.Period][]lineDue{}, declaredOn: map[domain.Period]domain.Date{}}
+	// The rules decide without the dated history the views keep; skip building it.
+	return &sim{plan: p, g: g, e: domain.Employer{SkipHistory: true}, due: map[domain.Period][]lineDue{}, declaredOn: map[domain.Period]domain.Date{}}
 }
 
 func (s *sim) run() {
