@@ -114,11 +114,17 @@ func (p Principal) canWriteEmployer(county string) bool {
 	return false
 }
 
+// readsAll reports whether the principal reads every county's employers and figures.
+func (p Principal) readsAll() bool {
+	return p.Role == RoleAdmin || p.Role == RoleAuditor || p.Role == RoleAssessor
+}
+
 // canReadCounty: what a principal may read of a county's employers and figures.
 func (p Principal) canReadCounty(county string, ref *domain.Reference) bool {
-	switch p.Role {
-	case RoleAdmin, RoleAuditor, RoleAssessor:
+	if p.readsAll() {
 		return true
+	}
+	switch p.Role {
 	case RoleClerk:
 		return slices.Contains(p.Counties, county)
 	case RoleSupervisor:

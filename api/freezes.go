@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/projections"
 )
 
@@ -88,8 +89,7 @@ func (s *Server) createFreeze(w http.ResponseWriter, r *http.Request) {
 	}
 	f.Figures = nil
 	w.Header().Set("Location", "/v1/freezes/"+f.ID)
-	writeJSON(w, http.StatusCreated, map[string]any{"id": f.ID, "through_seq": f.ThroughSeq, "valid_through": f.ValidThrough,
-		"chain_head": f.ChainHead, "code_version": f.CodeVersion, "digest": f.Digest, "created_at": f.CreatedAt, "seq": seq})
+	writeJSON(w, http.StatusCreated, eventstore.FreezeRef{FreezeMade: f, Seq: seq})
 }
 
 // storeRead wraps a read served from the write side's state: min_seq, X-Ledger-Seq.
@@ -185,7 +185,7 @@ func (s *Server) restatement(w http.ResponseWriter, r *http.Request) error {
 	changes := projections.Restate(frozen, now)
 	p := principalOf(r)
 	see := s.visible(p)
-	full := p.Role == RoleAdmin || p.Role == RoleAuditor || p.Role == RoleAssessor
+	full := p.readsAll()
 	visible := []projections.Change{}
 	changed := map[string]bool{}
 	for _, c := range changes {

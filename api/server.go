@@ -203,13 +203,15 @@ func readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		if field := failingField(body, v); field != "" {
-			var de *domain.Error
-			if je := jsonError(err, body); errors.As(je, &de) && de.Field == "body" {
+		je := jsonError(err, body)
+		// Only an error that names no field is worth the search for the field that failed.
+		var de *domain.Error
+		if errors.As(je, &de) && de.Field == "body" {
+			if field := failingField(body, v); field != "" {
 				return nil, domain.Invalid(field, "%s", strings.TrimPrefix(de.Detail, "has "))
 			}
 		}
-		return nil, jsonError(err, body)
+		return nil, je
 	}
 	if dec.More() {
 		return nil, domain.Invalid("body", "holds more than one JSON value")
@@ -584,7 +586,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	p := principalOf(r)
-	if p.Role != RoleAdmin && p.Role != RoleAuditor && p.Role != RoleAssessor {
+	if !p.readsAll() {
 		writeError(w, forbidden("%s (%s) may not verify the whole ledger", p.Name, p.Role))
 		return
 	}

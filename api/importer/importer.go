@@ -79,7 +79,7 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 	} else if _, ok := required[kind]; !ok {
 		return nil, fmt.Errorf("unknown kind %q: want one of %s", kind, strings.Join(Kinds, ", "))
 	}
-	cols, _ := columns(t.Header)
+	cols := columns(t.Header)
 	for _, f := range required[kind] {
 		if _, ok := cols[f]; !ok {
 			return nil, fmt.Errorf("a %s file needs a column %q (or %s)", kind, f, strings.Join(aliases[f][1:], ", "))

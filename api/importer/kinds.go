@@ -66,26 +66,28 @@ var insuranceNames = map[string]string{"养老": "pension", "养老保险": "pen
 var kindNames = map[string]string{"企业": "enterprise", "事业单位": "institution", "机关事业单位": "institution", "个体工商户": "individual_business",
 	"个体": "individual_business", "灵活就业人员": "flexible", "灵活就业": "flexible"}
 
-// columns maps a header to field → column index.
-func columns(header []string) (map[string]int, []string) {
-	byName := map[string]string{}
+// columnsByName maps every normalised alias to its field.
+var columnsByName = func() map[string]string {
+	m := map[string]string{}
 	for field, names := range aliases {
 		for _, n := range names {
-			byName[normalize(n)] = field
+			m[normalize(n)] = field
 		}
 	}
+	return m
+}()
+
+// columns maps a header to field → column index; unknown columns are ignored.
+func columns(header []string) map[string]int {
 	cols := map[string]int{}
-	var unknown []string
 	for i, h := range header {
-		if f, ok := byName[normalize(h)]; ok {
+		if f, ok := columnsByName[normalize(h)]; ok {
 			if _, dup := cols[f]; !dup {
 				cols[f] = i
 			}
-		} else if strings.TrimSpace(h) != "" {
-			unknown = append(unknown, h)
 		}
 	}
-	return cols, unknown
+	return cols
 }
 
 func normalize(s string) string {
@@ -96,7 +98,7 @@ func normalize(s string) string {
 // Detect names the kind of a file from its header: the kind whose required columns are all
 // present, preferring the one that uses most columns.
 func Detect(header []string) (string, error) {
-	cols, _ := columns(header)
+	cols := columns(header)
 	best, bestN := "", -1
 	for _, k := range Kinds {
 		ok := true

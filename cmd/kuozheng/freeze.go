@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kuozheng/kuozheng/api"
+	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/projections"
 )
 
@@ -33,7 +34,7 @@ func freezeCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	var manifest map[string]any
+	var manifest any
 	if local(fs) {
 		led, err := openLedger(ctx, *sf, newLogger(io.Discard))
 		if err != nil {
@@ -76,8 +77,8 @@ func freezeCmd(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		manifest = map[string]any{"id": f.ID, "through_seq": f.ThroughSeq, "valid_through": f.ValidThrough, "chain_head": f.ChainHead,
-			"code_version": f.CodeVersion, "digest": f.Digest, "created_at": f.CreatedAt, "seq": seq}
+		f.Figures = nil
+		manifest = eventstore.FreezeRef{FreezeMade: f, Seq: seq}
 	} else {
 		body, _ := json.Marshal(api.FreezeRequest{ValidThrough: d.String(), ThroughSeq: *through})
 		done, cleared := make(chan struct{}), make(chan struct{})
