@@ -337,12 +337,7 @@ func (a *Account) Statement(asOf Date, fees []LateFeeRate) Statement {
 		}
 		entries = append(entries, e)
 	}
-	slices.SortStableFunc(entries, func(x, y *entry) int {
-		if c := cmp.Compare(x.date, y.date); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.seq, y.seq)
-	})
+	slices.SortStableFunc(entries, entryOrder)
 	s := &sim{lines: map[LineKey]*simLine{}, fees: fees}
 	for _, e := range entries {
 		if e.kind == entryPayment && reversed[e.receipt] {
@@ -421,12 +416,7 @@ func (a *Account) OverdueAt(at []Date, fees []LateFeeRate) [][]Overdue {
 	for i := range a.entries {
 		entries = append(entries, &a.entries[i])
 	}
-	slices.SortStableFunc(entries, func(x, y *entry) int {
-		if c := cmp.Compare(x.date, y.date); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.seq, y.seq)
-	})
+	slices.SortStableFunc(entries, entryOrder)
 	s := &sim{lines: map[LineKey]*simLine{}, fees: fees}
 	ci := 0
 	for _, e := range entries {
@@ -443,4 +433,13 @@ func (a *Account) OverdueAt(at []Date, fees []LateFeeRate) [][]Overdue {
 		out[ci] = overdue(s, at[ci])
 	}
 	return out
+}
+
+// entryOrder is the order in which money events are applied: by date, then as recorded.
+// Statement and OverdueAt must agree on it.
+func entryOrder(x, y *entry) int {
+	if c := cmp.Compare(x.date, y.date); c != 0 {
+		return c
+	}
+	return cmp.Compare(x.seq, y.seq)
 }

@@ -114,13 +114,16 @@ func (f *Figures) add(o *Figures) {
 	f.EmployerFlags = append(f.EmployerFlags, o.EmployerFlags...)
 }
 
-func (f *Figures) finish() {
+// rates computes each insurance's rates from its counts.
+func (f *Figures) rates() {
 	for _, x := range f.Insurances {
 		x.rates()
 	}
-	if len(f.EmployerFlags) == 0 && f.Flags != nil {
-		return // read back from a freeze, or nothing to count
-	}
+}
+
+// finish computes the rates and counts the flags.
+func (f *Figures) finish() {
+	f.rates()
 	counts := map[string]int64{}
 	for _, fl := range f.EmployerFlags {
 		counts[fl.Kind]++

@@ -80,9 +80,10 @@ func FrozenReport(f domain.FreezeMade) (*Report, error) {
 	if err := json.Unmarshal(f.Figures, &r); err != nil {
 		return nil, fmt.Errorf("freeze %s: %w", f.ID, err)
 	}
-	// Rates are stored as numbers; their integer parts come back from the counts.
+	// Rates are stored as numbers; their integer parts come back from the counts. The flag
+	// counts are stored as they were (the employers behind them are not).
 	for _, c := range append(append(r.Counties, r.Groups...), r.City) {
-		c.finish()
+		c.rates()
 	}
 	return &r, nil
 }
