@@ -73,18 +73,5 @@ func sumSeries(lines []*projections.SeriesLine) *projections.SeriesLine {
 	if len(lines) == 0 {
 		return &projections.SeriesLine{Name: "visible counties"}
 	}
-	n := len(lines[0].DueFen)
-	sum := &projections.SeriesLine{Name: "visible counties", DueFen: make([]domain.Fen, n), CollectedFen: make([]domain.Fen, n),
-		CollectionRate: make([]projections.Ratio, n), ArrearsFen: make([]domain.Fen, n)}
-	for _, l := range lines {
-		for i := range n {
-			sum.DueFen[i] += l.DueFen[i]
-			sum.CollectedFen[i] += l.CollectedFen[i]
-			sum.ArrearsFen[i] += l.ArrearsFen[i]
-		}
-	}
-	for i := range n {
-		sum.CollectionRate[i] = projections.Ratio{Num: int64(sum.CollectedFen[i]), Den: int64(sum.DueFen[i])}
-	}
-	return sum
+	return projections.SumSeries("visible counties", len(lines[0].DueFen), lines)
 }

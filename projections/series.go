@@ -80,21 +80,32 @@ func (l *Ledger) Series(asOf domain.Date, from, to domain.Period) *Series {
 			}
 		}
 	}
-	for _, line := range append(s.Counties, s.City) {
-		if line != s.City {
-			for i := range n {
-				s.City.DueFen[i] += line.DueFen[i]
-				s.City.CollectedFen[i] += line.CollectedFen[i]
-				s.City.ArrearsFen[i] += line.ArrearsFen[i]
-			}
-		}
+	for _, line := range s.Counties {
+		line.setRates()
 	}
-	for _, line := range append(s.Counties, s.City) {
-		for i := range n {
-			line.CollectionRate[i] = Ratio{int64(line.CollectedFen[i]), int64(line.DueFen[i])}
-		}
-	}
+	s.City = SumSeries(s.City.Name, n, s.Counties)
 	return s
+}
+
+// SumSeries adds lines of months months up, month by month, into a line named name.
+func SumSeries(name string, months int, lines []*SeriesLine) *SeriesLine {
+	sum := newLine(months)
+	sum.Name = name
+	for _, line := range lines {
+		for i := range months {
+			sum.DueFen[i] += line.DueFen[i]
+			sum.CollectedFen[i] += line.CollectedFen[i]
+			sum.ArrearsFen[i] += line.ArrearsFen[i]
+		}
+	}
+	sum.setRates()
+	return sum
+}
+
+func (line *SeriesLine) setRates() {
+	for i := range line.DueFen {
+		line.CollectionRate[i] = Ratio{int64(line.CollectedFen[i]), int64(line.DueFen[i])}
+	}
 }
 
 // Series returns the monthly series, recomputed at most every 30 seconds while events arrive.
