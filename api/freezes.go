@@ -135,16 +135,21 @@ func (s *Server) getFreeze(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// scopeReport cuts a report to the counties the principal may read.
-func (s *Server) scopeReport(r *http.Request, rep *projections.Report) *projections.Report {
-	see := s.visible(principalOf(r))
-	out := *rep
-	out.Counties = nil
-	for _, c := range rep.Counties {
+// visibleCounties keeps the counties see lets through, in order (nil when none).
+func visibleCounties(see func(code string) bool, counties []*projections.Figures) []*projections.Figures {
+	var out []*projections.Figures
+	for _, c := range counties {
 		if see(c.Code) {
-			out.Counties = append(out.Counties, c)
+			out = append(out, c)
 		}
 	}
+	return out
+}
+
+// scopeReport cuts a report to the counties the principal may read.
+func (s *Server) scopeReport(r *http.Request, rep *projections.Report) *projections.Report {
+	out := *rep
+	out.Counties = visibleCounties(s.visible(principalOf(r)), rep.Counties)
 	if len(out.Counties) != len(rep.Counties) {
 		out.Groups, out.City = nil, projections.Sum("", out.Counties)
 	}

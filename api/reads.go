@@ -233,13 +233,8 @@ func (s *Server) counties(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.writeCached(w, r, rep, func() any {
-		see := s.visible(principalOf(r))
-		out := scoped{Seq: rep.Seq, AsOf: rep.AsOf, Period: rep.Period, City: rep.City, Scope: "city"}
-		for _, c := range rep.Counties {
-			if see(c.Code) {
-				out.Counties = append(out.Counties, c)
-			}
-		}
+		out := scoped{Seq: rep.Seq, AsOf: rep.AsOf, Period: rep.Period, City: rep.City, Scope: "city",
+			Counties: visibleCounties(s.visible(principalOf(r)), rep.Counties)}
 		if len(out.Counties) != len(rep.Counties) {
 			out.City, out.Scope = projections.Sum("", out.Counties), "visible counties"
 		}
@@ -462,13 +457,7 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 		rep = s.cfg.Runner.Report(projections.Query{AsOf: asOf, Period: projections.DefaultPeriod(ref, asOf)})
 	}
 	p := principalOf(r)
-	see := s.visible(p)
-	var rows []*projections.Figures
-	for _, c := range rep.Counties {
-		if see(c.Code) {
-			rows = append(rows, c)
-		}
-	}
+	rows := visibleCounties(s.visible(p), rep.Counties)
 	format := r.URL.Query().Get("format")
 	name := fmt.Sprintf("kuozheng-monthly-%s", m)
 	switch format {
@@ -568,13 +557,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		city := rep.City
 		if !full {
 			// A scoped reader sees the sum of its counties, never the city's.
-			var mine []*projections.Figures
-			for _, c := range rep.Counties {
-				if see(c.Code) {
-					mine = append(mine, c)
-				}
-			}
-			city = projections.Sum("visible counties", mine)
+			city = projections.Sum("visible counties", visibleCounties(see, rep.Counties))
 		}
 		b, _ := json.Marshal(map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "caught_up": s.cfg.Runner.Ready(),
 			"head": s.cfg.Store.Applied(), "city": city})
