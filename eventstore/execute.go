@@ -261,23 +261,36 @@ func (s *Store) build(id string, e *domain.Employer, prevSeq uint64, req Request
 		if i == 0 {
 			env.PrevSeq = prevSeq
 		}
-		data, err := domain.Encode(env, p)
+		msgID := ""
+		if i == 0 {
+			msgID = key
+		}
+		m, ev, err := chained(subject, env, p, msgID)
 		if err != nil {
 			return nil, nil, err
 		}
-		hash := domain.ChainHash(prevHash, data)
-		m := nats.NewMsg(subject)
-		m.Data = data
-		m.Header.Set(HashHeader, hash)
-		if i == 0 && key != "" {
-			m.Header.Set(nats.MsgIdHdr, key)
-		}
 		u.msgs = append(u.msgs, m)
-		env.Hash = hash
-		evs = append(evs, domain.Event{Envelope: env, Body: p})
-		prevHash = hash
+		evs = append(evs, ev)
+		prevHash = ev.Hash
 	}
 	return u, evs, nil
+}
+
+// chained encodes an event as a message of subject with the hash that chains it to
+// env.PrevHash; msgID, when set, is the id JetStream deduplicates on.
+func chained(subject string, env domain.Envelope, p domain.Payload, msgID string) (*nats.Msg, domain.Event, error) {
+	data, err := domain.Encode(env, p)
+	if err != nil {
+		return nil, domain.Event{}, err
+	}
+	env.Hash = domain.ChainHash(env.PrevHash, data)
+	m := nats.NewMsg(subject)
+	m.Data = data
+	m.Header.Set(HashHeader, env.Hash)
+	if msgID != "" {
+		m.Header.Set(nats.MsgIdHdr, msgID)
+	}
+	return m, domain.Event{Envelope: env, Body: p}, nil
 }
 
 // ensureReference writes the default reference data at the ledger's first start. Each kind is
@@ -305,13 +318,10 @@ func (s *Store) ensureReference(ctx context.Context) error {
 		}
 		ev, _ := uuid.NewV7()
 		env := domain.Envelope{ID: ev.String(), OccurredOn: domain.MustDate("2006-04-18"), Actor: "system:defaults", N: prev.n + 1, PrevHash: prev.hash}
-		data, err := domain.Encode(env, p)
+		m, _, err := chained(subject, env, p, "")
 		if err != nil {
 			return err
 		}
-		m := nats.NewMsg(subject)
-		m.Data = data
-		m.Header.Set(HashHeader, domain.ChainHash(prev.hash, data))
 		m.Header.Set("Kz-Type", p.EventType())
 		u.msgs = append(u.msgs, m)
 	}
@@ -361,23 +371,16 @@ func (s *Store) executeRef(ctx context.Context, req RefRequest, key string) (Res
 		}
 		env := domain.Envelope{ID: evID.String(), OccurredOn: req.On, Actor: req.Actor, IdemKey: key, BodyHash: req.BodyHash,
 			N: h.n + 1, PrevSeq: h.seq, PrevHash: h.hash}
-		data, err := domain.Encode(env, req.Payload)
+		m, ev, err := chained(subject, env, req.Payload, key)
 		if err != nil {
 			return Result{}, err
 		}
-		m := nats.NewMsg(subject)
-		m.Data = data
-		m.Header.Set(HashHeader, domain.ChainHash(h.hash, data))
 		m.Header.Set("Kz-Type", req.Payload.EventType())
-		if key != "" {
-			m.Header.Set(nats.MsgIdHdr, key)
-		}
 		u := &unit{subject: subject, expected: h.seq, msgs: []*nats.Msg{m}}
-		env.Hash = m.Header.Get(HashHeader)
-		first, err := s.appendLocal(ctx, u, []domain.Event{{Envelope: env, Body: req.Payload}})
+		first, err := s.appendLocal(ctx, u, []domain.Event{ev})
 		switch {
 		case err == nil:
-			return Result{EventIDs: []string{env.ID}, Seq: first, Version: first}, nil
+			return Result{EventIDs: []string{ev.ID}, Seq: first, Version: first}, nil
 		case (errors.Is(err, ErrConflict) || errors.Is(err, errDuplicate)) && attempt < maxAttempts:
 			if err := s.CatchUp(ctx); err != nil {
 				return Result{}, err

@@ -22,16 +22,12 @@ type FreezeRef struct {
 func (s *Store) AppendFreeze(ctx context.Context, f domain.FreezeMade) (uint64, error) {
 	subject := FreezePrefix + f.ID
 	env := domain.Envelope{ID: newID(), OccurredOn: f.ValidThrough, Actor: "system:freeze", N: 1}
-	data, err := domain.Encode(env, f)
+	m, ev, err := chained(subject, env, f, "")
 	if err != nil {
 		return 0, err
 	}
-	m := nats.NewMsg(subject)
-	m.Data = data
-	m.Header.Set(HashHeader, domain.ChainHash("", data))
 	m.Header.Set("Kz-Type", f.EventType())
-	env.Hash = m.Header.Get(HashHeader)
-	return s.appendLocal(ctx, &unit{subject: subject, msgs: []*nats.Msg{m}}, []domain.Event{{Envelope: env, Body: f}})
+	return s.appendLocal(ctx, &unit{subject: subject, msgs: []*nats.Msg{m}}, []domain.Event{ev})
 }
 
 // Freezes lists the stored freezes, oldest first.
