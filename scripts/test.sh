@@ -17,7 +17,9 @@ go test -race -count=1 -timeout 15m ./...
 # Brief fuzzing of every fuzz target (their seed corpora already ran as tests above).
 for target in domain:FuzzParseDate domain:FuzzParsePeriod domain:FuzzNormalizeOrgCode domain:FuzzNormalizeCreditCode \
   domain:FuzzFenUnmarshalJSON api:FuzzDecodeRequest api/importer:FuzzImportRows; do
-  go test -run XXX -fuzz "^${target#*:}\$" -fuzztime 5s -fuzzminimizetime 1s "./${target%%:*}" >/dev/null
+  if ! out=$(go test -run XXX -fuzz "^${target#*:}\$" -fuzztime 5s -fuzzminimizetime 1s "./${target%%:*}" 2>&1); then
+    echo "fuzzing $target failed:"; echo "$out"; exit 1
+  fi
 done
 echo "fuzzing: 7 targets, 5 s each: no crasher"
 # A short run of the load test: mixed writes and reads with contention; the money must add up.
