@@ -63,8 +63,8 @@ const (
 func expectedAccess(role, route, target string) access {
 	method, path, _ := strings.Cut(route, " ")
 	switch route {
-	case "GET /healthz", "GET /readyz", "GET /metrics":
-		return allow // operational routes, served without a token (liveness probes, scraping)
+	case "GET /healthz", "GET /readyz":
+		return allow // operational routes, served without a token (liveness and readiness probes)
 	}
 	switch role {
 	case "no token", "unknown token":
@@ -101,6 +101,9 @@ func expectedAccess(role, route, target string) access {
 	case route == "GET /v1/groups/{n}":
 		// A group's figures sum counties a clerk of one county may not read.
 		return yes(role == "auditor" || role == "assessor" || (role == "supervisor" && in))
+	case route == "GET /metrics":
+		// Admins only: a scraper without a token uses serve's --metrics-listen.
+		return deny
 	case route == "GET /v1/verify":
 		// Not in the table: the whole ledger's integrity, for those who read every employer.
 		return yes(role == "auditor" || role == "assessor")

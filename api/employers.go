@@ -46,7 +46,7 @@ func (s *Server) asOf(r *http.Request) (domain.Date, error) {
 	if err != nil {
 		return 0, domain.Invalid("as_of", "%v", err)
 	}
-	return d, nil
+	return d, domain.CheckNotBeforeEarliest("as_of", d)
 }
 
 // readableEmployer loads an employer and checks the caller may read it.

@@ -51,8 +51,8 @@ func (s *Server) createFreeze(w http.ResponseWriter, r *http.Request) {
 		writeError(w, domain.Invalid("valid_through", "%s is after today's business date %s: a freeze counts what has happened", d, today))
 		return
 	}
-	if d < domain.MustDate("1990-01-01") {
-		writeError(w, domain.Invalid("valid_through", "%s is before 1990, earlier than any record this ledger keeps", d))
+	if err := domain.CheckNotBeforeEarliest("valid_through", d); err != nil {
+		writeError(w, err)
 		return
 	}
 	last, err := s.cfg.Store.LastSeq(r.Context())

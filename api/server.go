@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
@@ -25,6 +24,8 @@ import (
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/projections"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // MaxBody is the largest request body accepted.
@@ -64,10 +65,10 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
 	s.routes()
-	s.handler = s.mux
+	s.handler = s.guard(s.mux)
 	if cfg.Metrics != nil {
-		s.mux.Handle("GET /metrics", cfg.Metrics.Handler())
-		s.handler = cfg.Metrics.Instrument(s.mux)
+		s.mux.HandleFunc("GET /metrics", s.auth(s.metrics))
+		s.handler = cfg.Metrics.Instrument(s.handler)
 	}
 	return s
 }
@@ -142,11 +143,6 @@ func principalOf(r *http.Request) Principal { return r.Context().Value(ctxKey{})
 // auth resolves the bearer token to a principal: 401 when missing or unknown.
 func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead && crossSite(r) {
-			// A browser page of another site must not write through a user's loopback server.
-			writeError(w, forbidden("cross-site writes are refused (Origin %q)", r.Header.Get("Origin")))
-			return
-		}
 		p := Admin
 		if s.cfg.Tokens != nil {
 			tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -165,21 +161,8 @@ func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// crossSite reports a request a browser sent on behalf of another site.
-func crossSite(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
-		return true
-	}
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return false
-	}
-	u, err := url.Parse(origin)
-	return err != nil || u.Host != r.Host
-}
-
-// readBody reads a JSON body of at most MaxBody bytes into v, refusing unknown fields and broken
-// UTF-8, and returns the canonical form of the body for idempotency.
+// readBody reads a JSON body of at most MaxBody bytes into v, refusing unknown, repeated and
+// wrongly cased fields and broken UTF-8, and returns the canonical form of the body for idempotency.
 func readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 	ct := r.Header.Get("Content-Type")
 	if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
@@ -192,7 +175,8 @@ func readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 		if errors.As(err, &mbe) {
 			return nil, &domain.Error{Kind: domain.KindTooLarge, Field: "body", Detail: fmt.Sprintf("the body is over the limit of %d bytes", MaxBody)}
 		}
-		return nil, domain.Invalid("body", "could not read the body: %v", err)
+		// The error names the sockets; the client needs only to know the body did not arrive.
+		return nil, domain.Invalid("body", "could not be read whole: the client sent it too slowly or closed the connection")
 	}
 	if !utf8.Valid(body) {
 		return nil, domain.Invalid("body", "is not valid UTF-8")
@@ -215,6 +199,10 @@ func readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 	}
 	if dec.More() {
 		return nil, domain.Invalid("body", "holds more than one JSON value")
+	}
+	// After the decoder, which bounds how deep the body nests.
+	if err := checkKeys(body, reflect.TypeOf(v)); err != nil {
+		return nil, err
 	}
 	var canon any
 	d2 := json.NewDecoder(bytes.NewReader(body))
@@ -566,14 +554,42 @@ func writeError(w http.ResponseWriter, err error) {
 		de = &domain.Error{Kind: domain.KindStale, Field: "If-Match", Detail: "the employer changed since the version you read; read it again"}
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "the ledger did not answer in time; retry with the same Idempotency-Key"}
+	case unavailable(err):
+		id := internalError(w, err)
+		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "the ledger's store is unavailable; retry with the same Idempotency-Key (request " + id + ")"}
 	default:
-		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "the ledger could not complete the request: " + err.Error()}
+		// Not the client's error: its text (paths, addresses, internals) goes to the log only.
+		id := internalError(w, err)
+		writeJSON(w, http.StatusInternalServerError, ErrorBody{Error: "internal",
+			Detail: "the server failed to complete the request; it logged the cause under request id " + id})
+		return
 	}
 	code := statusOf[de.Kind]
 	if code == 0 {
 		code = http.StatusInternalServerError
 	}
 	writeJSON(w, code, ErrorBody{Error: de.Kind.String(), Field: de.Field, Detail: de.Detail})
+}
+
+// unavailable reports an error of the connection to the ledger's store, which a retry may cure.
+func unavailable(err error) bool {
+	for _, e := range []error{nats.ErrConnectionClosed, nats.ErrNoServers, nats.ErrTimeout, nats.ErrNoResponders,
+		nats.ErrConnectionDraining, nats.ErrDisconnected, jetstream.ErrNoStreamResponse, jetstream.ErrJetStreamNotEnabled} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// metrics serves Prometheus metrics to admins; a scraper without a token uses serve's
+// --metrics-listen instead.
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
+	if p := principalOf(r); p.Role != RoleAdmin {
+		writeError(w, forbidden("%s (%s) may not read metrics: admins only (or scrape serve's --metrics-listen)", p.Name, p.Role))
+		return
+	}
+	s.cfg.Metrics.Handler().ServeHTTP(w, r)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

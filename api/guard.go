@@ -1,0 +1,143 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// MaxRequestID is the longest X-Request-Id accepted: it is stored in every event the request
+// appends, for ever.
+const MaxRequestID = 128
+
+// guard is the first thing every request meets: it names the request (X-Request-Id), refuses
+// names of this server a browser page of another site could use (DNS rebinding) and writes from
+// other sites, and sets the headers that keep answers from being sniffed or framed.
+func (s *Server) guard(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, forbidden("cross-site writes are refused (Origin %q)", r.Header.Get("Origin")))
+	}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		if h.Get("Content-Security-Policy") == "" {
+			h.Set("Content-Security-Policy", "frame-ancestors 'none'")
+		}
+		id := r.Header.Get("X-Request-Id")
+		if err := checkRequestID(id); err != nil {
+			writeError(w, err)
+			return
+		}
+		if id == "" {
+			id = uuid.NewString()
+		}
+		h.Set("X-Request-Id", id)
+		gw := &guardWriter{ResponseWriter: w, id: id}
+		defer func() {
+			if gw.internal != nil {
+				s.cfg.Log.Error("request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", gw.internal)
+			}
+		}()
+		if s.cfg.Tokens == nil && !loopbackHost(r.Host) {
+			// Without tokens every request is an admin's; a page of another site that made its
+			// own name resolve to 127.0.0.1 must not be one.
+			writeError(gw, &domain.Error{Kind: domain.KindForbidden, Field: "Host",
+				Detail: fmt.Sprintf("%q is not a loopback name: without --tokens this server answers only localhost, 127.0.0.1 and [::1]", clip(r.Host, 64))})
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		cop.Handler(next).ServeHTTP(gw, r)
+	})
+}
+
+type requestIDKey struct{}
+
+// requestID is the request's X-Request-Id, given or made by guard.
+func requestID(r *http.Request) string {
+	id, _ := r.Context().Value(requestIDKey{}).(string)
+	return id
+}
+
+// checkRequestID accepts an empty id or up to MaxRequestID printable ASCII characters.
+func checkRequestID(id string) error {
+	if len(id) > MaxRequestID {
+		return domain.Invalid("X-Request-Id", "is %d bytes long: at most %d printable ASCII characters", len(id), MaxRequestID)
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x20 || id[i] > 0x7e {
+			return domain.Invalid("X-Request-Id", "holds a byte 0x%02x at %d: only printable ASCII characters are allowed", id[i], i)
+		}
+	}
+	return nil
+}
+
+// loopbackHost reports a Host header that names this machine's loopback interface.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else {
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	}
+	switch strings.ToLower(strings.TrimSuffix(host, ".")) {
+	case "localhost", "127.0.0.1", "::1":
+		return true
+	}
+	return false
+}
+
+// clip shortens s to at most n bytes (on a rune boundary), so that an answer never echoes a
+// hostile input whole.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utfStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+func utfStart(b byte) bool { return b&0xc0 != 0x80 }
+
+// guardWriter carries the request's id and, once writeError met an error that is not the
+// client's, that error, which guard logs with the id instead of sending it to the client.
+type guardWriter struct {
+	http.ResponseWriter
+	id       string
+	internal error
+}
+
+// Flush lets server-sent events through.
+func (w *guardWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (w *guardWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// internalError records err for guard to log, and says under which request id.
+func internalError(w http.ResponseWriter, err error) string {
+	for {
+		switch x := w.(type) {
+		case *guardWriter:
+			x.internal = err
+			return x.id
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			slog.Error("request failed", "err", err)
+			return ""
+		}
+	}
+}

@@ -1,0 +1,13 @@
+package domain
+
+// EarliestDate is the first business date the ledger records or answers for: nothing before the
+// 1990s' social-insurance rules is kept, so an earlier date is a typing error.
+var EarliestDate = MustDate("1990-01-01")
+
+// CheckNotBeforeEarliest refuses a date before EarliestDate, naming field.
+func CheckNotBeforeEarliest(field string, d Date) error {
+	if d < EarliestDate {
+		return Invalid(field, "%s is before 1990, earlier than any record this ledger keeps", d)
+	}
+	return nil
+}
