@@ -45,7 +45,7 @@ type entry struct {
 	dueOn   Date
 	lines   []lineAmount
 	amount  Fen
-	receipt string
+	receipt string // of a payment or reversal, as NormalizeCode gives it
 	allocs  []Allocation
 }
 
@@ -81,9 +81,9 @@ func (a *Account) record(seq uint64, body Payload) {
 		}
 		return
 	case PaymentReceived:
-		e = entry{kind: entryPayment, date: p.PaidOn, amount: p.AmountFen, receipt: p.ReceiptNo, allocs: p.Allocations}
+		e = entry{kind: entryPayment, date: p.PaidOn, amount: p.AmountFen, receipt: NormalizeCode(p.ReceiptNo), allocs: p.Allocations}
 	case PaymentReversed:
-		e = entry{kind: entryReversal, date: p.ReversedOn, receipt: p.ReceiptNo}
+		e = entry{kind: entryReversal, date: p.ReversedOn, receipt: NormalizeCode(p.ReceiptNo)}
 	case WaiverGranted:
 		k := entryWaiveFee
 		if p.Kind == WaiverPrincipal {

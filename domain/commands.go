@@ -66,19 +66,53 @@ func (c *checker) fail(err *Error) {
 	}
 }
 
+// text checks free text (a name, a reason, an authority document) and returns its stored form,
+// NormalizeText(s). White space alone is an absent value ("is required" when one is); text whose
+// other characters are all invisible (zero-width, BOM, direction marks) is refused.
 func (c *checker) text(field, s string, required bool, maxLen int) string {
-	switch {
-	case !utf8.ValidString(s):
+	return c.normalized(field, s, required, maxLen, NormalizeText)
+}
+
+// code checks a code typed by people (a receipt, certificate or document number) and returns
+// its compared and stored form, NormalizeCode(s), by the rules of text.
+func (c *checker) code(field, s string, required bool, maxLen int) string {
+	return c.normalized(field, s, required, maxLen, NormalizeCode)
+}
+
+// normalized refuses invalid UTF-8, control characters and bidirectional overrides (which are
+// refused, not removed: they make text display differently from what it is), then judges
+// normalize(s): it needs a visible character and at most maxLen characters, as given and as
+// stored. It returns "" when the field is absent or refused.
+func (c *checker) normalized(field, s string, required bool, maxLen int, normalize func(string) string) string {
+	if !utf8.ValidString(s) {
 		c.fail(Invalid(field, "is not valid UTF-8"))
-	case required && strings.TrimSpace(s) == "":
-		c.fail(Invalid(field, "is required"))
-	case utf8.RuneCountInString(s) > maxLen:
-		c.fail(Invalid(field, "is longer than %d characters", maxLen))
-	case strings.IndexFunc(s, unprintable) >= 0:
-		r, _ := utf8.DecodeRuneInString(s[strings.IndexFunc(s, unprintable):])
-		c.fail(Invalid(field, "contains the control or direction-override character U+%04X", r))
+		return ""
 	}
-	return strings.TrimSpace(s)
+	if i := strings.IndexFunc(s, unprintable); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		c.fail(Invalid(field, "contains the control or direction-override character U+%04X", r))
+		return ""
+	}
+	if strings.TrimSpace(s) == "" {
+		if required {
+			c.fail(Invalid(field, "is required"))
+		}
+		return ""
+	}
+	if utf8.RuneCountInString(s) > maxLen {
+		c.fail(Invalid(field, "is longer than %d characters", maxLen))
+		return ""
+	}
+	n := normalize(s)
+	if strings.IndexFunc(n, visible) < 0 {
+		c.fail(Invalid(field, "has no visible character: it holds only spaces and invisible (zero-width or format) characters"))
+		return ""
+	}
+	if utf8.RuneCountInString(n) > maxLen {
+		c.fail(Invalid(field, "is longer than %d characters once normalised (NFKC spells some characters out)", maxLen))
+		return ""
+	}
+	return n
 }
 
 func (c *checker) date(field, s string, required bool) Date {
@@ -278,7 +312,7 @@ func (r *RegisterEmployer) Check(ctx Context) error {
 		return Invalid("found_on", "give either registered_on (registered) or found_on (found unregistered), not both")
 	case r.RegisteredOn != "":
 		r.date = c.date("registered_on", r.RegisteredOn, true)
-		r.CertificateNo = c.text("certificate_no", r.CertificateNo, false, 64)
+		r.CertificateNo = c.code("certificate_no", r.CertificateNo, false, 64)
 	case r.FoundOn != "":
 		r.date = c.date("found_on", r.FoundOn, true)
 		if r.CertificateNo != "" {
@@ -325,7 +359,7 @@ type CompleteRegistration struct {
 func (r *CompleteRegistration) Check(ctx Context) error {
 	c := &checker{ctx: ctx}
 	r.date = c.date("registered_on", r.RegisteredOn, true)
-	r.CertificateNo = c.text("certificate_no", r.CertificateNo, false, 64)
+	r.CertificateNo = c.code("certificate_no", r.CertificateNo, false, 64)
 	return c.err
 }
 
@@ -705,7 +739,7 @@ func (r *RecordPayment) Check(ctx Context) error {
 	c := &checker{ctx: ctx}
 	r.ev.PaidOn = c.date("paid_on", r.PaidOn, true)
 	r.ev.AmountFen = c.fen("amount_fen", r.AmountFen, true, true)
-	r.ev.ReceiptNo = c.text("receipt_no", r.ReceiptNo, true, 64)
+	r.ev.ReceiptNo = c.code("receipt_no", r.ReceiptNo, true, 64)
 	var sum Fen
 	r.ev.Allocations = nil
 	for i, a := range r.Allocations {
@@ -747,7 +781,7 @@ type ReversePayment struct {
 func (r *ReversePayment) Check(ctx Context) error {
 	c := &checker{ctx: ctx}
 	r.ev.ReversedOn = c.date("reversed_on", r.ReversedOn, true)
-	r.ev.ReceiptNo = c.text("receipt_no", r.ReceiptNo, true, 64)
+	r.ev.ReceiptNo = c.code("receipt_no", r.ReceiptNo, true, 64)
 	r.ev.Reason = c.text("reason", r.Reason, true, 500)
 	return c.err
 }
@@ -930,7 +964,7 @@ func (r *RecordEnforcement) Check(ctx Context) error {
 	c := &checker{ctx: ctx}
 	r.ev.Step = c.oneOf("step", r.Step, EnforcementSteps...)
 	r.ev.On = c.date("on", r.On, true)
-	r.ev.DocNo = c.text("doc_no", r.DocNo, true, 100)
+	r.ev.DocNo = c.code("doc_no", r.DocNo, true, 100)
 	if r.Deadline != "" {
 		d, err := ParseDate(r.Deadline)
 		if err != nil {

@@ -39,7 +39,9 @@ type Employer struct {
 	DeregisteredOn Date
 	Workforce      int64
 	Enrolled       map[Insurance]int64
-	// Receipts maps receipt numbers to whether the payment was reversed.
+	// Receipts maps the receipt numbers of the employer's payments, in the form NormalizeCode
+	// gives them (upper case, NFKC, no zero-width or other format characters), to whether the
+	// payment was reversed.
 	Receipts  map[string]bool
 	Declared  map[Period]bool
 	NoticeOn  Date
@@ -103,9 +105,9 @@ func (e *Employer) Apply(ev Event) {
 	case DeclarationFiled:
 		e.Declared[p.Period] = true
 	case PaymentReceived:
-		e.Receipts[p.ReceiptNo] = false
+		e.Receipts[NormalizeCode(p.ReceiptNo)] = false
 	case PaymentReversed:
-		e.Receipts[p.ReceiptNo] = true
+		e.Receipts[NormalizeCode(p.ReceiptNo)] = true
 	case EnforcementStepRecorded:
 		if p.Step == StepNotice && e.NoticeOn == 0 {
 			e.NoticeOn = p.On

@@ -6,8 +6,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/kuozheng/kuozheng/domain"
+	"golang.org/x/text/unicode/norm"
 )
 
 // FuzzParseDate: ParseDate never panics; what it accepts is exactly the text its String gives
@@ -184,6 +187,65 @@ func FuzzFenUnmarshalJSON(f *testing.F) {
 		}
 		if b, _ := json.Marshal(int64(v)); string(b) != s && s != "-0" {
 			t.Fatalf("Fen accepted %q, which marshals back as %s", s, b)
+		}
+	})
+}
+
+// FuzzNormalizeCode: NormalizeCode never panics and is idempotent; its result holds no format
+// character, has no white space at either end, and is the same for the input in upper case and
+// in lower case (cased after canonical decomposition, as case folding must be: upper-casing
+// U+0345 turns a combining mark into a letter) and with zero-width characters put in.
+func FuzzNormalizeCode(f *testing.F) {
+	for _, s := range []string{"GZ-0001", "gz-0001", "GZ\u200b-0001", "ＧＺ－０００１", "\ufeffGZ-0001\u200d", " gz\u00ad-0001 ",
+		"\u200b", "", "Straße", "STRASSE", "ẞ", "ς", "Σ", "ı", "İ", "K", "ǅ", "ﬁ", "㍻", "\u3164", "ﾠ", "a\ufe0f", "e\u200b\u0301", "限改[2006]9号",
+		"\u1dff\u0345", "ᾳ", "i\u0307", "㎠", "\u0130x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n := domain.NormalizeCode(s)
+		if !utf8.ValidString(s) {
+			return // refused before it is normalised; it only must not panic
+		}
+		if again := domain.NormalizeCode(n); again != n {
+			t.Fatalf("NormalizeCode(%q) = %q, whose NormalizeCode is %q", s, n, again)
+		}
+		if i := strings.IndexFunc(n, func(r rune) bool { return unicode.Is(unicode.Cf, r) }); i >= 0 {
+			t.Fatalf("NormalizeCode(%q) = %q keeps a format character at byte %d", s, n, i)
+		}
+		if strings.TrimSpace(n) != n {
+			t.Fatalf("NormalizeCode(%q) = %q is not trimmed", s, n)
+		}
+		nfd := norm.NFD.String(s)
+		for _, v := range []string{strings.ToUpper(nfd), strings.ToLower(nfd), "\u200b" + s + "\u2060"} {
+			if m := domain.NormalizeCode(v); m != n {
+				t.Fatalf("NormalizeCode(%q) = %q but NormalizeCode(%q) = %q", s, n, v, m)
+			}
+		}
+	})
+}
+
+// FuzzNormalizeText: NormalizeText never panics and is idempotent; its result holds no format
+// character, has no white space at either end, and is unchanged by a zero-width space put in.
+func FuzzNormalizeText(f *testing.F) {
+	for _, s := range []string{"单位 甲", "\u200b", "\u200b\u200c\u200d\ufeff", " 赣府字（2006）12号 ", "e\u200b\u0301", "Ａｂｃ", "\u00a0x\u3000", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n := domain.NormalizeText(s)
+		if !utf8.ValidString(s) {
+			return // refused before it is normalised; it only must not panic
+		}
+		if again := domain.NormalizeText(n); again != n {
+			t.Fatalf("NormalizeText(%q) = %q, whose NormalizeText is %q", s, n, again)
+		}
+		if i := strings.IndexFunc(n, func(r rune) bool { return unicode.Is(unicode.Cf, r) }); i >= 0 {
+			t.Fatalf("NormalizeText(%q) = %q keeps a format character at byte %d", s, n, i)
+		}
+		if strings.TrimSpace(n) != n {
+			t.Fatalf("NormalizeText(%q) = %q is not trimmed", s, n)
+		}
+		if m := domain.NormalizeText("\u200b" + s + "\ufeff"); m != n {
+			t.Fatalf("NormalizeText(%q) = %q but with zero-width characters around it %q", s, n, m)
 		}
 	})
 }

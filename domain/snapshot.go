@@ -39,7 +39,9 @@ func (a Account) GobEncode() ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-// GobDecode restores what GobEncode wrote.
+// GobDecode restores what GobEncode wrote. Receipts are normalised again, as record does, so a
+// snapshot written before receipts were normalised restores the state a fold of the same events
+// reaches now.
 func (a *Account) GobDecode(b []byte) error {
 	var in []accountEntry
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&in); err != nil {
@@ -47,7 +49,7 @@ func (a *Account) GobDecode(b []byte) error {
 	}
 	a.entries = make([]entry, len(in))
 	for i, ae := range in {
-		e := entry{kind: entryKind(ae.Kind), date: ae.Date, seq: ae.Seq, period: ae.Period, dueOn: ae.DueOn, amount: ae.Amount, receipt: ae.Receipt, allocs: ae.Allocs}
+		e := entry{kind: entryKind(ae.Kind), date: ae.Date, seq: ae.Seq, period: ae.Period, dueOn: ae.DueOn, amount: ae.Amount, receipt: NormalizeCode(ae.Receipt), allocs: ae.Allocs}
 		for _, l := range ae.Lines {
 			e.lines = append(e.lines, lineAmount{LineKey{l.Period, l.Insurance}, l.Amount})
 		}

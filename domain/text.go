@@ -1,0 +1,98 @@
+package domain
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Text typed by people is compared and stored in one normal form, so that two spellings that
+// read the same are the same to the ledger: a receipt number with a zero-width space inside, in
+// other letter case or in full-width forms is the receipt already recorded, and a name or a
+// reason made only of invisible characters is no name or reason at all.
+//
+// Two kinds of text are told apart:
+//   - free text (names, reasons, authority documents, ownership): NormalizeText;
+//   - codes (receipt, certificate and document numbers): NormalizeCode, which also folds case.
+//
+// Both are pure functions of their input, so a fold of old events that were stored before
+// normalisation reaches the same state as one of events stored normalised.
+
+// ignorable reports the default-ignorable code points (Unicode's Default_Ignorable_Code_Point
+// without its white space): the format characters (general category Cf: zero-width space and
+// joiners, BOM, direction marks, soft hyphen, invisible operators, tags), fillers such as
+// HANGUL FILLER, and variation selectors. None of them shows anything of its own.
+func ignorable(r rune) bool {
+	return unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r) ||
+		unicode.Is(unicode.Variation_Selector, r)
+}
+
+// format reports a format character (general category Cf).
+func format(r rune) bool { return unicode.Is(unicode.Cf, r) }
+
+// visible reports a character that shows: graphic, not white space, not default-ignorable.
+func visible(r rune) bool {
+	return unicode.IsGraphic(r) && !unicode.IsSpace(r) && !ignorable(r)
+}
+
+// asciiOnly reports whether s is all ASCII, for which NFKC changes nothing and which holds no
+// format character.
+func asciiOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// drop removes the characters for which strip is true.
+func drop(s string, strip func(rune) bool) string {
+	if strings.IndexFunc(s, strip) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if strip(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// NormalizeText returns the form in which free text (a name, a reason, an authority document)
+// is stored: format characters (Cf: zero-width space and joiners, BOM, direction marks, soft
+// hyphen) removed, Unicode NFKC applied (so full-width letters, digits and punctuation become
+// their ordinary forms), and white space trimmed from both ends. Letter case is kept. It never
+// fails and NormalizeText(NormalizeText(s)) == NormalizeText(s); whether the result has a
+// visible character is for the caller to judge.
+func NormalizeText(s string) string {
+	if asciiOnly(s) {
+		return strings.TrimSpace(s)
+	}
+	return strings.TrimSpace(drop(norm.NFKC.String(drop(s, format)), format))
+}
+
+// NormalizeCode returns the form in which a code typed by people (a receipt, certificate or
+// document number) is compared and stored: every default-ignorable character removed (the
+// format characters of NormalizeText, and fillers and variation selectors too), letters folded
+// to upper case, Unicode NFKC applied, and white space trimmed from both ends. Two codes that
+// differ only in those respects have the same NormalizeCode: "gz-0001", "GZ\u200b-0001" and
+// "ＧＺ－０００１" are all "GZ-0001". Case is folded on decomposed text, as Unicode's
+// compatibility caseless match does (NFD, fold, NFKD, fold, then NFKC to store), so that a
+// letter and its canonical equivalents fold alike (İ is I with a dot above, not I). It never
+// fails and is idempotent.
+func NormalizeCode(s string) string {
+	if asciiOnly(s) {
+		return strings.ToUpper(strings.TrimSpace(s))
+	}
+	s = upper(norm.NFD.String(drop(s, ignorable)))
+	s = upper(norm.NFKD.String(s))
+	return strings.TrimSpace(drop(norm.NFKC.String(s), ignorable))
+}
+
+// upper folds letter case one character at a time to upper case, through lower case so that
+// the characters of one case class meet (ſ, s and S all give S; ς, σ and Σ all give Σ).
+func upper(s string) string {
+	return strings.Map(func(r rune) rune { return unicode.ToUpper(unicode.ToLower(r)) }, s)
+}
