@@ -2,9 +2,13 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kuozheng/kuozheng/api"
 )
 
 // TestTextWithNoVisibleCharacterIsRefusedWithoutAppending: through the HTTP server, free text
@@ -47,5 +51,82 @@ func TestTextWithNoVisibleCharacterIsRefusedWithoutAppending(t *testing.T) {
 			}
 			e.wantUnchanged(t, before)
 		})
+	}
+}
+
+// TestAReceiptIsOneReceiptHoweverSpeltAndFreeAgainAfterReversal: through the HTTP server, a
+// receipt number in other case, with a zero-width character or in full-width forms is the
+// receipt already recorded (409, nothing appended); the stored events carry the normalised
+// form; a reversed payment's receipt may be recorded anew, and reversing it again undoes only
+// the new payment.
+func TestAReceiptIsOneReceiptHoweverSpeltAndFreeAgainAfterReversal(t *testing.T) {
+	e := newEnv(t)
+	id := e.register(t, "", orgCode(79100003), "360702")
+	pay, reverse := empPath(id, "payments"), empPath(id, "payment-reversals")
+	e.mustWrite(t, pay, "", paymentBody("GZ-0001", 100000, "2006-06-10"))
+
+	refused := func(t *testing.T, path, body string) {
+		t.Helper()
+		before := e.count()
+		wantError(t, e.post(t, path, "", body), http.StatusConflict, "conflict", "receipt_no")
+		e.wantUnchanged(t, before)
+	}
+	for _, spelling := range []string{"GZ-0001", "gz-0001", "GZ\u200b-0001", "ＧＺ－０００１", "\ufeffｇｚ-0001\u200d"} {
+		t.Run(fmt.Sprintf("%q is the recorded receipt", spelling), func(t *testing.T) {
+			refused(t, pay, paymentBody(spelling, 100, "2006-06-11"))
+		})
+	}
+	e.mustWrite(t, pay, "", paymentBody("ｇｚ\u200b－０００２", 5000, "2006-06-12"))
+
+	// The clerk reverses the mistyped payment, in another spelling, and records it anew.
+	e.mustWrite(t, reverse, "", `{"reversed_on":"2006-06-20","receipt_no":"gz-0001","reason":"退票"}`)
+	e.mustWrite(t, pay, "", paymentBody("ＧＺ－０００１", 70000, "2006-06-21"))
+	refused(t, pay, paymentBody("GZ-0001", 100, "2006-06-22"))
+	// Reversing the receipt again undoes the new payment only; then nothing with it stands.
+	e.mustWrite(t, reverse, "", `{"reversed_on":"2006-06-25","receipt_no":"GZ-0001","reason":"再次退票"}`)
+	refused(t, reverse, `{"reversed_on":"2006-06-26","receipt_no":"GZ-0001","reason":"x"}`)
+
+	type hist struct {
+		Events []struct {
+			Type    string          `json:"type"`
+			Payload json.RawMessage `json:"payload"`
+		} `json:"events"`
+		Balances api.Balances `json:"balances"`
+	}
+	read := func(asOf string) hist {
+		t.Helper()
+		r := e.get(t, empPath(id, "history")+"?as_of="+asOf, "")
+		if r.Status != http.StatusOK {
+			t.Fatalf("history as of %s: %s", asOf, r)
+		}
+		var h hist
+		if err := json.Unmarshal(r.Raw, &h); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	var stored []string
+	for _, ev := range read("2006-12-31").Events {
+		if ev.Type == "payment.received" || ev.Type == "payment.reversed" {
+			var p struct {
+				ReceiptNo string `json:"receipt_no"`
+			}
+			if err := json.Unmarshal(ev.Payload, &p); err != nil {
+				t.Fatal(err)
+			}
+			stored = append(stored, p.ReceiptNo)
+		}
+	}
+	if want := []string{"GZ-0001", "GZ-0002", "GZ-0001", "GZ-0001", "GZ-0001"}; !slices.Equal(stored, want) {
+		t.Errorf("stored receipt numbers %q, want %q", stored, want)
+	}
+	// No dues: what stands of the payments is credit.
+	for _, c := range []struct {
+		asOf string
+		want int64
+	}{{"2006-06-19", 105000}, {"2006-06-20", 5000}, {"2006-06-24", 75000}, {"2006-06-25", 5000}} {
+		if got := int64(read(c.asOf).Balances.CreditFen); got != c.want {
+			t.Errorf("credit as of %s: %d fen, want %d", c.asOf, got, c.want)
+		}
 	}
 }

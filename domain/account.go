@@ -47,6 +47,9 @@ type entry struct {
 	amount  Fen
 	receipt string // of a payment or reversal, as NormalizeCode gives it
 	allocs  []Allocation
+	// undoes is, for a reversal, 1 + the index in Account.entries of the payment it undoes, or 0
+	// when no payment with its receipt stood when it was recorded.
+	undoes int
 }
 
 // Account holds an employer's money events; its balances as of any date follow from them.
@@ -84,6 +87,7 @@ func (a *Account) record(seq uint64, body Payload) {
 		e = entry{kind: entryPayment, date: p.PaidOn, amount: p.AmountFen, receipt: NormalizeCode(p.ReceiptNo), allocs: p.Allocations}
 	case PaymentReversed:
 		e = entry{kind: entryReversal, date: p.ReversedOn, receipt: NormalizeCode(p.ReceiptNo)}
+		e.undoes = standing(a.entries, e.receipt)
 	case WaiverGranted:
 		k := entryWaiveFee
 		if p.Kind == WaiverPrincipal {
@@ -95,6 +99,40 @@ func (a *Account) record(seq uint64, body Payload) {
 	}
 	e.seq = seq
 	a.entries = append(a.entries, e)
+}
+
+// standing returns 1 + the index in entries (in recording order) of the payment with receipt
+// (normalised) that stands at their end, or 0 when none does. Each reversal undid the last payment
+// with its receipt recorded before it that no earlier reversal had undone (so a receipt recorded
+// anew after a reversal is the new payment's, and its own reversal undoes only it), and the
+// standing payment is the last one left undone. The receipt rule allows one standing payment per
+// receipt; events stored before receipts were normalised may hold more, and are paired the same
+// way, last first.
+func standing(entries []entry, receipt string) int {
+	reversals := 0
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := &entries[i]
+		if e.receipt != receipt {
+			continue
+		}
+		switch {
+		case e.kind == entryReversal:
+			reversals++
+		case e.kind == entryPayment && reversals > 0:
+			reversals--
+		case e.kind == entryPayment:
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// payment returns the payment with receipt (normalised) that stands, if one does.
+func (a *Account) payment(receipt string) (entry, bool) {
+	if i := standing(a.entries, receipt); i > 0 {
+		return a.entries[i-1], true
+	}
+	return entry{}, false
 }
 
 // LineState is one line's balances as of a date.
@@ -325,14 +363,19 @@ func (s *sim) apply(e *entry) {
 // business-date order (then recording order), with the late-fee schedule fees.
 func (a *Account) Statement(asOf Date, fees []LateFeeRate) Statement {
 	entries := make([]*entry, 0, len(a.entries))
-	reversed := map[string]bool{}
+	var undone map[*entry]bool // payments undone by a reversal dated on or before asOf
 	for i := range a.entries {
 		e := &a.entries[i]
 		if e.date > asOf {
 			continue
 		}
 		if e.kind == entryReversal {
-			reversed[e.receipt] = true
+			if e.undoes > 0 {
+				if undone == nil {
+					undone = map[*entry]bool{}
+				}
+				undone[&a.entries[e.undoes-1]] = true
+			}
 			continue
 		}
 		entries = append(entries, e)
@@ -340,7 +383,7 @@ func (a *Account) Statement(asOf Date, fees []LateFeeRate) Statement {
 	slices.SortStableFunc(entries, entryOrder)
 	s := &sim{lines: map[LineKey]*simLine{}, fees: fees}
 	for _, e := range entries {
-		if e.kind == entryPayment && reversed[e.receipt] {
+		if undone[e] {
 			continue
 		}
 		s.apply(e)

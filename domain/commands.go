@@ -758,13 +758,14 @@ func (r *RecordPayment) Check(ctx Context) error {
 // Date is the payment date.
 func (r *RecordPayment) Date() Date { return r.ev.PaidOn }
 
-// Decide refuses a receipt number the employer already used.
+// Decide refuses a receipt number of a payment of the employer's that stands (not reversed),
+// compared in the form NormalizeCode gives; a reversed payment's receipt may be recorded anew.
 func (r *RecordPayment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if err := notBefore(e, "paid_on", r.ev.PaidOn); err != nil {
 		return nil, err
 	}
-	if _, used := e.Receipts[r.ev.ReceiptNo]; used {
-		return nil, Conflict("receipt_no", "receipt %s is already recorded for this employer", r.ev.ReceiptNo)
+	if reversed, used := e.Receipts[r.ev.ReceiptNo]; used && !reversed {
+		return nil, Conflict("receipt_no", "receipt %s is already recorded for this employer, on a payment that stands (only a reversed payment's receipt may be recorded again)", r.ev.ReceiptNo)
 	}
 	return []Payload{r.ev}, nil
 }
@@ -789,7 +790,9 @@ func (r *ReversePayment) Check(ctx Context) error {
 // Date is the reversal date.
 func (r *ReversePayment) Date() Date { return r.ev.ReversedOn }
 
-// Decide requires a recorded, not yet reversed payment.
+// Decide requires a recorded payment with the receipt that stands (not reversed), dated on or
+// before the reversal; the reversal undoes that payment only, not an earlier reversed one that
+// had the same receipt.
 func (r *ReversePayment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	reversed, ok := e.Receipts[r.ev.ReceiptNo]
 	switch {
@@ -798,10 +801,8 @@ func (r *ReversePayment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	case reversed:
 		return nil, Conflict("receipt_no", "the payment with receipt %s is already reversed", r.ev.ReceiptNo)
 	}
-	for _, en := range e.Account.entries {
-		if en.kind == entryPayment && en.receipt == r.ev.ReceiptNo && r.ev.ReversedOn < en.date {
-			return nil, Conflict("reversed_on", "%s is before the payment's date %s", r.ev.ReversedOn, en.date)
-		}
+	if p, ok := e.Account.payment(r.ev.ReceiptNo); ok && r.ev.ReversedOn < p.date {
+		return nil, Conflict("reversed_on", "%s is before the payment's date %s", r.ev.ReversedOn, p.date)
 	}
 	return []Payload{r.ev}, nil
 }

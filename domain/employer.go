@@ -39,9 +39,10 @@ type Employer struct {
 	DeregisteredOn Date
 	Workforce      int64
 	Enrolled       map[Insurance]int64
-	// Receipts maps the receipt numbers of the employer's payments, in the form NormalizeCode
-	// gives them (upper case, NFKC, no zero-width or other format characters), to whether the
-	// payment was reversed.
+	// Receipts holds every receipt number of the employer's payments, in the form NormalizeCode
+	// gives it (upper case, NFKC, no zero-width or other format characters), mapped to whether
+	// its payment was reversed. A receipt mapped to false belongs to a payment that stands and
+	// may not be recorded again; one mapped to true may be recorded anew.
 	Receipts  map[string]bool
 	Declared  map[Period]bool
 	NoticeOn  Date
@@ -77,6 +78,7 @@ func (e *Employer) Apply(ev Event) {
 		e.ID = ev.EmployerID
 	}
 	e.Version, e.N, e.Head = ev.Seq, ev.N, ev.Hash
+	e.Account.record(ev.Seq, ev.Body)
 	switch p := ev.Body.(type) {
 	case EmployerRegistered:
 		e.Profile, e.EnteredOn = p.Profile, p.RegisteredOn
@@ -107,7 +109,11 @@ func (e *Employer) Apply(ev Event) {
 	case PaymentReceived:
 		e.Receipts[NormalizeCode(p.ReceiptNo)] = false
 	case PaymentReversed:
-		e.Receipts[NormalizeCode(p.ReceiptNo)] = true
+		// Reversed unless another payment with the receipt still stands, which only events
+		// stored before receipts were normalised can leave ("r1" and "R1" both recorded).
+		no := NormalizeCode(p.ReceiptNo)
+		_, stands := e.Account.payment(no)
+		e.Receipts[no] = !stands
 	case EnforcementStepRecorded:
 		if p.Step == StepNotice && e.NoticeOn == 0 {
 			e.NoticeOn = p.On
@@ -120,7 +126,6 @@ func (e *Employer) Apply(ev Event) {
 	case EmployerDeregistered:
 		e.Deregistered, e.DeregisteredOn = true, p.On
 	}
-	e.Account.record(ev.Seq, ev.Body)
 	if !e.SkipHistory {
 		e.History.record(ev.Body)
 	}

@@ -39,9 +39,9 @@ func (a Account) GobEncode() ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-// GobDecode restores what GobEncode wrote. Receipts are normalised again, as record does, so a
-// snapshot written before receipts were normalised restores the state a fold of the same events
-// reaches now.
+// GobDecode restores what GobEncode wrote. Receipts are normalised again and reversals paired
+// with their payments again, as record does, so a snapshot written before receipts were
+// normalised restores the state a fold of the same events reaches now.
 func (a *Account) GobDecode(b []byte) error {
 	var in []accountEntry
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&in); err != nil {
@@ -52,6 +52,9 @@ func (a *Account) GobDecode(b []byte) error {
 		e := entry{kind: entryKind(ae.Kind), date: ae.Date, seq: ae.Seq, period: ae.Period, dueOn: ae.DueOn, amount: ae.Amount, receipt: NormalizeCode(ae.Receipt), allocs: ae.Allocs}
 		for _, l := range ae.Lines {
 			e.lines = append(e.lines, lineAmount{LineKey{l.Period, l.Insurance}, l.Amount})
+		}
+		if e.kind == entryReversal {
+			e.undoes = standing(a.entries[:i], e.receipt)
 		}
 		a.entries[i] = e
 	}

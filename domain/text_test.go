@@ -1,7 +1,10 @@
 package domain
 
 import (
+	"bytes"
+	"encoding/gob"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 )
@@ -162,4 +165,155 @@ func TestAReceiptIsTheSameReceiptHoweverItIsSpelt(t *testing.T) {
 	}
 	// Another receipt number is another receipt.
 	decide(t, e, &RecordPayment{PaidOn: "2006-06-11", AmountFen: "100", ReceiptNo: "GZ-0002"})
+}
+
+// money is what stands of an employer's payments as of a date: principal paid plus credit.
+func money(e *Employer, on string) Fen {
+	st := e.Account.Statement(MustDate(on), DefaultLateFees)
+	return st.Totals.PaidFen + st.Totals.CreditFen
+}
+
+func TestAReversedPaymentsReceiptMayBeRecordedAnew(t *testing.T) {
+	e := registered(KindEnterprise, 1)
+	decide(t, e, &RecordPayment{PaidOn: "2006-06-10", AmountFen: "100000", ReceiptNo: "R1"})
+	decide(t, e, &RecordPayment{PaidOn: "2006-06-10", AmountFen: "5000", ReceiptNo: "R2"})
+
+	if de := refusal(t, e, &RecordPayment{PaidOn: "2006-06-12", AmountFen: "100", ReceiptNo: "r2"}); de.Kind != KindConflict || de.Field != "receipt_no" {
+		t.Fatalf("the receipt of a payment that stands: %v, want a conflict on receipt_no", de)
+	}
+	decide(t, e, &ReversePayment{ReversedOn: "2006-06-20", ReceiptNo: "R1", Reason: "退票"})
+	// The clerk records the mistyped payment again under its receipt, in another spelling.
+	decide(t, e, &RecordPayment{PaidOn: "2006-06-21", AmountFen: "70000", ReceiptNo: "ｒ1"})
+	if de := refusal(t, e, &RecordPayment{PaidOn: "2006-06-22", AmountFen: "100", ReceiptNo: "R1"}); de.Kind != KindConflict || de.Field != "receipt_no" {
+		t.Fatalf("the receipt of the payment recorded anew: %v, want a conflict on receipt_no", de)
+	}
+	// The first reversal undoes the first payment only, from its own date.
+	for _, c := range []struct {
+		on   string
+		want Fen
+	}{{"2006-06-19", 105000}, {"2006-06-20", 5000}, {"2006-06-21", 75000}, {"2006-12-31", 75000}} {
+		if got := money(e, c.on); got != c.want {
+			t.Errorf("as of %s, %d fen of payments stand; want %d", c.on, got, c.want)
+		}
+	}
+	// Reversing the receipt again reverses the payment recorded anew, and only it.
+	decide(t, e, &ReversePayment{ReversedOn: "2006-06-25", ReceiptNo: "R1", Reason: "再次退票"})
+	for _, c := range []struct {
+		on   string
+		want Fen
+	}{{"2006-06-21", 75000}, {"2006-06-24", 75000}, {"2006-06-25", 5000}} {
+		if got := money(e, c.on); got != c.want {
+			t.Errorf("after the second reversal, as of %s, %d fen stand; want %d", c.on, got, c.want)
+		}
+	}
+	if de := refusal(t, e, &ReversePayment{ReversedOn: "2006-06-26", ReceiptNo: "R1", Reason: "x"}); de.Kind != KindConflict || de.Field != "receipt_no" {
+		t.Fatalf("a third reversal with no payment standing: %v, want a conflict on receipt_no", de)
+	}
+	if !e.Receipts["R1"] || e.Receipts["R2"] || len(e.Receipts) != 2 {
+		t.Fatalf("receipts %v, want R1 reversed and R2 standing", e.Receipts)
+	}
+}
+
+func TestAReversalIsDatedAgainstThePaymentThatStands(t *testing.T) {
+	e := registered(KindEnterprise, 1)
+	decide(t, e, &RecordPayment{PaidOn: "2006-06-20", AmountFen: "100", ReceiptNo: "R1"})
+	decide(t, e, &ReversePayment{ReversedOn: "2006-06-25", ReceiptNo: "R1", Reason: "录错日期"})
+	// The correction is dated earlier than the mistyped payment.
+	decide(t, e, &RecordPayment{PaidOn: "2006-06-10", AmountFen: "100", ReceiptNo: "R1"})
+	if de := refusal(t, e, &ReversePayment{ReversedOn: "2006-06-09", ReceiptNo: "R1", Reason: "x"}); de.Field != "reversed_on" {
+		t.Fatalf("a reversal before the standing payment's date: %v, want a conflict on reversed_on", de)
+	}
+	decide(t, e, &ReversePayment{ReversedOn: "2006-06-15", ReceiptNo: "R1", Reason: "退票"})
+	if got := money(e, "2006-06-30"); got != 0 {
+		t.Fatalf("%d fen stand after both payments were reversed, want 0", got)
+	}
+}
+
+func TestARefoldReachesTheStateTheDecisionsDid(t *testing.T) {
+	e := registered(KindEnterprise, 1)
+	var events []Payload
+	events = append(events, EmployerRegistered{Profile: e.Profile, RegisteredOn: e.RegisteredOn})
+	for _, c := range []Command{
+		&FileDeclaration{DeclaredOn: "2006-05-10", Period: "2006-04", Lines: []DeclareLine{{Insurance: "pension", Headcount: "10", WageBaseFen: "1000000"}}},
+		&RecordPayment{PaidOn: "2006-06-10", AmountFen: "100000", ReceiptNo: "gz-1"},
+		&ReversePayment{ReversedOn: "2006-06-20", ReceiptNo: "GZ-1", Reason: "退票"},
+		&RecordPayment{PaidOn: "2006-06-21", AmountFen: "70000", ReceiptNo: "ＧＺ－１"},
+		&RecordPayment{PaidOn: "2006-06-22", AmountFen: "30000", ReceiptNo: "GZ-2"},
+		&ReversePayment{ReversedOn: "2006-07-01", ReceiptNo: "gz-1", Reason: "再次退票"},
+		&RecordPayment{PaidOn: "2006-07-02", AmountFen: "280000", ReceiptNo: "GZ-1"},
+	} {
+		events = append(events, decide(t, e, c)...)
+	}
+	days := []string{"2006-06-15", "2006-06-20", "2006-06-21", "2006-06-30", "2006-07-01", "2006-07-02", "2006-12-31"}
+	same := func(t *testing.T, what string, got *Employer) {
+		t.Helper()
+		if !maps.Equal(got.Receipts, e.Receipts) {
+			t.Errorf("%s: receipts %v, want %v", what, got.Receipts, e.Receipts)
+		}
+		for _, d := range days {
+			a, b := got.Account.Statement(MustDate(d), DefaultLateFees), e.Account.Statement(MustDate(d), DefaultLateFees)
+			if a.Totals != b.Totals {
+				t.Errorf("%s: totals as of %s %+v, want %+v", what, d, a.Totals, b.Totals)
+			}
+		}
+	}
+	if st := e.Account.Statement(MustDate("2006-07-01"), DefaultLateFees); st.Totals.PaidFen != 30000 {
+		t.Fatalf("as of 2006-07-01, %d fen of principal paid; want 30000 (GZ-2 only: both GZ-1 payments are reversed)", st.Totals.PaidFen)
+	}
+	if st := e.Account.Statement(MustDate("2006-07-02"), DefaultLateFees); st.Totals.PaidFen != 280000 || !maps.Equal(e.Receipts, map[string]bool{"GZ-1": false, "GZ-2": false}) {
+		t.Fatalf("as of 2006-07-02, %d fen of principal paid, receipts %v; want 280000, GZ-1 and GZ-2 standing", st.Totals.PaidFen, e.Receipts)
+	}
+	same(t, "a fold of the stored events", fold(events...))
+
+	// Events stored before receipts were normalised, spelt as the clerk typed them.
+	var raw []Payload
+	spelt := []string{"gz-1", "GZ\u200b-1", "ＧＺ－１", "GZ-2", "gz-1", "Gz-1"}
+	for _, p := range events {
+		switch q := p.(type) {
+		case PaymentReceived:
+			q.ReceiptNo, spelt = spelt[0], spelt[1:]
+			p = q
+		case PaymentReversed:
+			q.ReceiptNo, spelt = spelt[0], spelt[1:]
+			p = q
+		}
+		raw = append(raw, p)
+	}
+	old := fold(raw...)
+	same(t, "a fold of events stored unnormalised", old)
+
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(old.Account); err != nil {
+		t.Fatal(err)
+	}
+	restored := &Employer{Receipts: old.Receipts}
+	if err := gob.NewDecoder(&buf).Decode(&restored.Account); err != nil {
+		t.Fatal(err)
+	}
+	same(t, "an account restored from a snapshot", restored)
+
+	// A reversal decided on a clone does not reach the original.
+	c := e.Clone()
+	decide(t, c, &ReversePayment{ReversedOn: "2006-07-03", ReceiptNo: "GZ-1", Reason: "x"})
+	if paidC, paidE := c.Account.Statement(MustDate("2006-12-31"), DefaultLateFees).Totals.PaidFen, e.Account.Statement(MustDate("2006-12-31"), DefaultLateFees).Totals.PaidFen; paidC != 30000 || paidE != 280000 || !c.Receipts["GZ-1"] || e.Receipts["GZ-1"] {
+		t.Fatalf("principal paid: clone %d fen, original %d fen; want 30000 and 280000", paidC, paidE)
+	}
+}
+
+func TestReceiptsStoredTwiceBeforeNormalisationAreReversedOneByOne(t *testing.T) {
+	// "r1" and "R1" were two receipts before normalisation; now they are one, held twice.
+	e := fold(EmployerRegistered{Profile: Profile{Name: "x", County: "360702", Kind: KindEnterprise, RiskClass: 1}, RegisteredOn: MustDate("2006-04-01")},
+		paid("2006-06-10", 100, "r1"), paid("2006-06-11", 200, "R1"))
+	decide(t, e, &ReversePayment{ReversedOn: "2006-06-20", ReceiptNo: "R1", Reason: "x"})
+	if got := money(e, "2006-06-30"); got != 100 {
+		t.Fatalf("%d fen stand after one reversal, want 100 (the later payment is undone first)", got)
+	}
+	if de := refusal(t, e, &RecordPayment{PaidOn: "2006-06-21", AmountFen: "1", ReceiptNo: "R1"}); de.Field != "receipt_no" {
+		t.Fatalf("recording R1 while one of its payments stands: %v, want a conflict on receipt_no", de)
+	}
+	decide(t, e, &ReversePayment{ReversedOn: "2006-06-21", ReceiptNo: "r1", Reason: "x"})
+	if got := money(e, "2006-06-30"); got != 0 || !e.Receipts["R1"] {
+		t.Fatalf("%d fen stand after two reversals, receipts %v; want 0 and R1 reversed", got, e.Receipts)
+	}
+	decide(t, e, &RecordPayment{PaidOn: "2006-06-22", AmountFen: "300", ReceiptNo: "R1"})
 }
