@@ -168,7 +168,7 @@ func TestTokensGateEveryRouteByRoleAndCounty(t *testing.T) {
 		{"a non-bearer scheme is 401", "POST", empPath(a, "payments"), "", map[string]string{"Authorization": "Basic " + tokAdmin}, paymentBody("X2", 100, "2006-06-10"), 401, "Authorization"},
 		{"a read without a token is 401", "GET", empPath(a, ""), "", nil, "", 401, "Authorization"},
 		{"a clerk of 360702 registering in 360721 is 403", "POST", "/v1/employers", tokClerkA, nil, registration(orgCode(3), "360721"), 403, ""},
-		{"a clerk of 360702 paying for an employer of 360721 is 403", "POST", empPath(b, "payments"), tokClerkA, nil, paymentBody("X3", 100, "2006-06-10"), 403, ""},
+		{"a clerk of 360702 paying for an employer of 360721 is 404, as if it did not exist", "POST", empPath(b, "payments"), tokClerkA, nil, paymentBody("X3", 100, "2006-06-10"), 404, "id"},
 		{"a clerk recording an audit finding is 403", "POST", empPath(a, "audit-findings"), tokClerkA, nil, finding, 403, ""},
 		{"a clerk recording enforcement is 403", "POST", empPath(a, "enforcement"), tokClerkA, nil, `{"step":"inspection","on":"2006-08-02","doc_no":"检1"}`, 403, ""},
 		{"an auditor registering an employer is 403", "POST", "/v1/employers", tokAuditor, nil, registration(orgCode(3), "360702"), 403, ""},
@@ -177,9 +177,9 @@ func TestTokensGateEveryRouteByRoleAndCounty(t *testing.T) {
 		{"a supervisor recording a payment is 403", "POST", empPath(a, "payments"), tokSuper, nil, paymentBody("X5", 100, "2006-06-10"), 403, ""},
 		{"a supervisor recording enforcement is 403", "POST", empPath(a, "enforcement"), tokSuper, nil, `{"step":"inspection","on":"2006-08-02","doc_no":"检2"}`, 403, ""},
 		{"a supervisor recording an audit finding is 403", "POST", empPath(a, "audit-findings"), tokSuper, nil, finding, 403, ""},
-		{"a clerk reading an employer of another county is 403", "GET", empPath(b, ""), tokClerkA, nil, "", 403, ""},
-		{"a clerk reading the history of an employer of another county is 403", "GET", empPath(b, "history"), tokClerkA, nil, "", 403, ""},
-		{"a supervisor reading an employer outside its groups' counties is 403", "GET", empPath(c, ""), tokSuper, nil, "", 403, ""},
+		{"a clerk reading an employer of another county is 404, as if it did not exist", "GET", empPath(b, ""), tokClerkA, nil, "", 404, "id"},
+		{"a clerk reading the history of an employer of another county is 404, as if it did not exist", "GET", empPath(b, "history"), tokClerkA, nil, "", 404, "id"},
+		{"a supervisor reading an employer outside its groups' counties is 404, as if it did not exist", "GET", empPath(c, ""), tokSuper, nil, "", 404, "id"},
 		{"a supervisor reading an employer of its groups' counties is 200", "GET", empPath(a, ""), tokSuper, nil, "", 200, ""},
 		{"a clerk reading an employer of its county is 200", "GET", empPath(a, ""), tokClerkA, nil, "", 200, ""},
 		{"an auditor reading any employer is 200", "GET", empPath(b, "history"), tokAuditor, nil, "", 200, ""},
@@ -187,7 +187,7 @@ func TestTokensGateEveryRouteByRoleAndCounty(t *testing.T) {
 		{"an auditor recording enforcement after a notice is 201", "POST", empPath(a, "enforcement"), tokAuditor, nil, `{"step":"inspection","on":"2006-08-02","doc_no":"检3"}`, 201, ""},
 		{"an auditor recording an audit finding is 201", "POST", empPath(b, "audit-findings"), tokAuditor, nil, finding, 201, ""},
 		{"a token_sha256 entry authenticates its clerk", "POST", empPath(a, "payments"), tokHashed, nil, paymentBody("OK2", 100, "2006-06-10"), 201, ""},
-		{"a token_sha256 entry is scoped to its counties", "POST", empPath(b, "payments"), tokHashed, nil, paymentBody("X6", 100, "2006-06-10"), 403, ""},
+		{"a token_sha256 entry is scoped to its counties", "POST", empPath(b, "payments"), tokHashed, nil, paymentBody("X6", 100, "2006-06-10"), 404, "id"},
 		{"a clerk registering in its county is 201", "POST", "/v1/employers", tokClerkB, nil, registration(orgCode(3), "360721"), 201, ""},
 	}
 	for _, c := range cases {
@@ -206,6 +206,8 @@ func TestTokensGateEveryRouteByRoleAndCounty(t *testing.T) {
 				}
 			case 403:
 				wantError(t, r, 403, "forbidden", c.field)
+			case 404:
+				wantError(t, r, 404, "not_found", c.field)
 			default:
 				if r.Status != c.status {
 					t.Fatalf("%s, want %d", r, c.status)

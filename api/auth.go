@@ -62,7 +62,16 @@ func LoadTokens(path string, ref *domain.Reference, log *slog.Logger) (*Tokens, 
 		return nil, fmt.Errorf("tokens file %s: %w", path, err)
 	}
 	t := &Tokens{byHash: map[[32]byte]Principal{}}
+	names := map[string]int{}
 	for i, e := range entries {
+		// The name is who an event records and whose idempotency keys a request uses.
+		if strings.TrimSpace(e.Name) == "" {
+			return nil, fmt.Errorf("tokens file %s: entry %d has no name", path, i)
+		}
+		if j, ok := names[e.Name]; ok {
+			return nil, fmt.Errorf("tokens file %s: entries %d and %d are both named %q: each token needs a name of its own", path, j, i, e.Name)
+		}
+		names[e.Name] = i
 		var h [32]byte
 		switch {
 		case e.TokenSHA256 != "":
@@ -136,4 +145,10 @@ func (p Principal) canReadCounty(county string, ref *domain.Reference) bool {
 
 func forbidden(format string, args ...any) error {
 	return &domain.Error{Kind: domain.KindForbidden, Detail: fmt.Sprintf(format, args...)}
+}
+
+// notYours answers a principal who does not read every county about an employer it may not read
+// exactly as about one that does not exist, so that neither can be told from the other.
+func notYours(id string) error {
+	return domain.NotFound("id", "no employer %s among those you may read (not found or not yours)", clip(id, 64))
 }

@@ -53,12 +53,12 @@ func (s *Server) asOf(r *http.Request) (domain.Date, error) {
 func (s *Server) readableEmployer(r *http.Request) (*domain.Employer, error) {
 	id := r.PathValue("id")
 	e, ok := s.cfg.Store.Employer(id)
-	if !ok {
-		return nil, domain.NotFound("id", "no employer %s in the ledger", id)
-	}
 	p := principalOf(r)
-	if !p.canReadCounty(e.County, s.cfg.Store.Reference()) {
-		return nil, forbidden("%s (%s) may not read employers of county %s", p.Name, p.Role, e.County)
+	switch {
+	case !p.readsAll() && (!ok || !p.canReadCounty(e.County, s.cfg.Store.Reference())):
+		return nil, notYours(id)
+	case !ok:
+		return nil, domain.NotFound("id", "no employer %s in the ledger", clip(id, 64))
 	}
 	return e, nil
 }

@@ -33,63 +33,57 @@ func (s *Server) createFreeze(w http.ResponseWriter, r *http.Request) {
 		writeError(w, forbidden("%s (%s) may not make freezes: the assessment team only", p.Name, p.Role))
 		return
 	}
-	var req FreezeRequest
-	if _, err := readBody(w, r, &req); err != nil {
+	var body FreezeRequest
+	canon, err := readBody(w, r, &body)
+	if err != nil {
 		writeError(w, err)
 		return
 	}
-	if req.ValidThrough == "" {
+	if body.ValidThrough == "" {
 		writeError(w, domain.Invalid("valid_through", "is required (YYYY-MM-DD)"))
 		return
 	}
-	d, err := domain.ParseDate(req.ValidThrough)
+	d, err := domain.ParseDate(body.ValidThrough)
 	if err != nil {
 		writeError(w, domain.Invalid("valid_through", "%v", err))
 		return
 	}
-	if today := s.cfg.Today(); d > today {
-		writeError(w, domain.Invalid("valid_through", "%s is after today's business date %s: a freeze counts what has happened", d, today))
-		return
-	}
-	if err := domain.CheckNotBeforeEarliest("valid_through", d); err != nil {
-		writeError(w, err)
-		return
-	}
-	last, err := s.cfg.Store.LastSeq(r.Context())
+	key, err := s.idempotencyKey(r)
 	if err != nil {
 		writeError(w, err)
-		return
-	}
-	through := req.ThroughSeq
-	if through == 0 {
-		through = last
-	} else if through > last {
-		writeError(w, domain.Invalid("through_seq", "%d is beyond the stream's last sequence %d", through, last))
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Minute)
 	defer cancel()
-	// Start from a copy of the live views when they are not past the sequence asked for.
-	var start *projections.Ledger
-	if s.cfg.Runner != nil && s.cfg.Runner.Seq() <= through {
-		if start, err = s.cfg.Runner.Copy(); err != nil {
-			writeError(w, err)
-			return
-		}
-	}
-	f, err := projections.MakeFreezeFrom(ctx, s.cfg.Store, start, through, d, nil)
+	ref, dup, err := projections.Freeze(ctx, s.cfg.Store, projections.FreezeRequest{
+		ValidThrough: d, Today: s.cfg.Today(), ThroughSeq: body.ThroughSeq,
+		Views: func(through uint64) (*projections.Ledger, error) {
+			// Fold on from a copy of the live views when they are not past the sequence asked for.
+			if s.cfg.Runner != nil && s.cfg.Runner.Seq() <= through {
+				return s.cfg.Runner.Copy()
+			}
+			return nil, nil
+		},
+		FreezeOrder: eventstore.FreezeOrder{Actor: p.Role + ":" + p.Name, IdempotencyKey: key,
+			BodyHash: bodyHash(r, canon), CorrelationID: r.Header.Get("X-Request-Id")},
+	})
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	seq, err := s.cfg.Store.AppendFreeze(ctx, f)
-	if err != nil {
-		writeError(w, err)
-		return
+	status := http.StatusCreated
+	if dup {
+		status = http.StatusOK
 	}
-	f.Figures = nil
-	w.Header().Set("Location", "/v1/freezes/"+f.ID)
-	writeJSON(w, http.StatusCreated, eventstore.FreezeRef{FreezeMade: f, Seq: seq})
+	w.Header().Set("Location", "/v1/freezes/"+ref.ID)
+	writeJSON(w, status, FreezeAnswer{FreezeRef: ref, Duplicate: dup})
+}
+
+// FreezeAnswer is the answer of POST /v1/freezes: the freeze's manifest and where it is stored;
+// duplicate when an Idempotency-Key retry answers the freeze the key first made.
+type FreezeAnswer struct {
+	eventstore.FreezeRef
+	Duplicate bool `json:"duplicate,omitempty"`
 }
 
 // storeRead wraps a read served from the write side's state: min_seq, X-Ledger-Seq.
@@ -236,8 +230,21 @@ func (s *Server) rankings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ref := s.viewsRef()
+	// The targets, and anything else of the reference data, as they stood at the freeze's S: a
+	// freeze's ranking does not move when targets change later.
+	ref, err := s.cfg.Store.ReferenceAt(r.Context(), f.ThroughSeq)
+	if err != nil {
+		return err
+	}
+	see := s.visible(principalOf(r))
+	rankings := []projections.Ranking{}
+	for _, rk := range projections.Rank(ref, rep) {
+		// A scoped reader sees its counties' rows (with their rank), not others' figures.
+		if see(rk.Code) {
+			rankings = append(rankings, rk)
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"freeze": f.ID, "valid_through": f.ValidThrough, "through_seq": f.ThroughSeq,
-		"weighting": projections.RankingWeighting, "rankings": projections.Rank(ref, rep)})
+		"weighting": projections.RankingWeighting, "rankings": rankings})
 	return nil
 }

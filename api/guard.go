@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -54,17 +53,9 @@ func (s *Server) guard(next http.Handler) http.Handler {
 				Detail: fmt.Sprintf("%q is not a loopback name: without --tokens this server answers only localhost, 127.0.0.1 and [::1]", clip(r.Host, 64))})
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
 		cop.Handler(next).ServeHTTP(gw, r)
+
 	})
-}
-
-type requestIDKey struct{}
-
-// requestID is the request's X-Request-Id, given or made by guard.
-func requestID(r *http.Request) string {
-	id, _ := r.Context().Value(requestIDKey{}).(string)
-	return id
 }
 
 // checkRequestID accepts an empty id or up to MaxRequestID printable ASCII characters.

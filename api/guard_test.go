@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -48,7 +49,7 @@ func TestWithoutTokensOnlyLoopbackHostNamesAreServed(t *testing.T) {
 	e := newEnv(t)
 	id := e.register(t, "", orgA, "360702")
 	port := e.srv.Listener.Addr().String()[strings.LastIndex(e.srv.Listener.Addr().String(), ":"):]
-	for _, c := range []struct {
+	for i, c := range []struct {
 		host string
 		ok   bool
 	}{
@@ -67,7 +68,7 @@ func TestWithoutTokensOnlyLoopbackHostNamesAreServed(t *testing.T) {
 			before := e.count()
 			origin := map[string]string{"Origin": "http://" + c.host}
 			get := e.sendHost(t, http.MethodGet, empPath(id, ""), c.host, "", "", origin)
-			post := e.sendHost(t, http.MethodPost, empPath(id, "payments"), c.host, "", paymentBody("DNS-"+c.host, 100, "2006-06-20"), origin)
+			post := e.sendHost(t, http.MethodPost, empPath(id, "payments"), c.host, "", paymentBody(fmt.Sprintf("DNS-%d", i), 100, "2006-06-20"), origin)
 			if c.ok {
 				if get.Status != http.StatusOK || post.Status != http.StatusCreated {
 					t.Errorf("Host %s: GET %d, POST %d; want 200 and 201: %s %s", c.host, get.Status, post.Status, get.Raw, post.Raw)

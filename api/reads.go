@@ -129,6 +129,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 			"what_to_do": "inspect with kuozheng verify; restart with --accept-damage to serve the ledger as it is"})
 		return
 	}
+	if s.cfg.Connected != nil {
+		if err := s.cfg.Connected(); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "disconnected", "reason": err.Error()})
+			return
+		}
+	}
 	if s.cfg.Runner == nil || !s.cfg.Runner.Ready() {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "catching up"})
 		return
@@ -329,6 +335,9 @@ func (s *Server) targets(w http.ResponseWriter, r *http.Request) error {
 			delete(tp.Counties, code)
 		}
 	}
+	if !p.readsAll() {
+		tp.City = []projections.Progress{} // the city's actual figures sum counties not theirs
+	}
 	writeJSON(w, http.StatusOK, tp)
 	return nil
 }
@@ -410,7 +419,8 @@ func (s *Server) listEmployers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	text := strings.ToLower(strings.TrimSpace(q.Get("q")))
+	// Names are stored normalised (NFKC, no format characters), so the query is too.
+	text := strings.ToLower(domain.NormalizeText(q.Get("q")))
 	rows := []EmployerSummary{}
 	s.cfg.Runner.View(func(l *projections.Ledger) {
 		for _, id := range l.Order {

@@ -44,7 +44,10 @@ type Config struct {
 	Tokens *Tokens
 	// Today gives the business date of reads and the latest date a write may carry.
 	Today func() domain.Date
-	Log   *slog.Logger
+	// Connected, if set, says why the ledger's NATS connection is down (nil when up): /readyz
+	// answers 503 with the reason meanwhile.
+	Connected func() error
+	Log       *slog.Logger
 }
 
 // Server is the HTTP API.
@@ -345,8 +348,10 @@ func bodyHash(r *http.Request, canon []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// idempotencyKey reads the Idempotency-Key header.
-func idempotencyKey(r *http.Request) (string, error) {
+// idempotencyKey reads the Idempotency-Key header, scoped to the principal: one clerk's key
+// neither blocks nor reveals another's. Without tokens there is one principal, and keys are
+// used as given (as ledgers written before scoping stored them).
+func (s *Server) idempotencyKey(r *http.Request) (string, error) {
 	k := r.Header.Get("Idempotency-Key")
 	if len(k) > 200 {
 		return "", domain.Invalid("Idempotency-Key", "is longer than 200 characters")
@@ -354,7 +359,10 @@ func idempotencyKey(r *http.Request) (string, error) {
 	if !utf8.ValidString(k) {
 		return "", domain.Invalid("Idempotency-Key", "is not valid UTF-8")
 	}
-	return k, nil
+	if k == "" || s.cfg.Tokens == nil {
+		return k, nil
+	}
+	return "principal\x00" + principalOf(r).Name + "\x00" + k, nil
 }
 
 func ifMatch(r *http.Request) (*uint64, error) {
@@ -386,7 +394,13 @@ func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, forbidden("%s (%s) may not register employers in county %q", p.Name, p.Role, cmd.County))
 		return
 	}
-	req := eventstore.Request{Create: true, Command: &cmd}
+	req := eventstore.Request{Create: true, Command: &cmd, Authorize: func(e *domain.Employer) error {
+		// The code is taken; whose it is, and its name, are only for those who may read it.
+		if !p.canReadCounty(e.County, s.cfg.Store.Reference()) {
+			return domain.Conflict("org_code", "organisation code %s is already registered, to an employer that is not yours", e.OrgCode)
+		}
+		return nil
+	}}
 	// Check first so that the id can come from the normalised organisation code.
 	if err := cmd.Check(domain.Context{Ref: s.cfg.Store.Reference(), Today: s.cfg.Today()}); err != nil {
 		if key := r.Header.Get("Idempotency-Key"); key == "" {
@@ -414,8 +428,14 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 			}
 		}
 		// Scope is answered before the body's details, so nobody learns about employers they
-		// may not write to; Authorize checks it again on the state the command is decided on.
-		if county, ok := s.cfg.Store.EmployerCounty(r.PathValue("id")); ok && rt.family == "employer" && !p.canWriteEmployer(county) {
+		// may not read; Authorize checks it again on the state the command is decided on.
+		id := r.PathValue("id")
+		county, ok := s.cfg.Store.EmployerCounty(id)
+		if !p.readsAll() && (!ok || !p.canReadCounty(county, s.cfg.Store.Reference())) {
+			writeError(w, notYours(id))
+			return
+		}
+		if ok && rt.family == "employer" && !p.canWriteEmployer(county) {
 			writeError(w, forbidden("%s (%s) may not write to employers of county %s", p.Name, p.Role, county))
 			return
 		}
@@ -429,7 +449,7 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 		if rt.family == "employer" {
 			req.Authorize = func(e *domain.Employer) error {
 				if !p.canWriteEmployer(e.County) {
-					return forbidden("%s (%s) may not write to employers of county %s", p.Name, p.Role, e.County)
+					return notYours(e.ID)
 				}
 				return nil
 			}
@@ -445,7 +465,7 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, req eventstore.
 		return
 	}
 	p := principalOf(r)
-	if req.IdempotencyKey, err = idempotencyKey(r); err != nil {
+	if req.IdempotencyKey, err = s.idempotencyKey(r); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -506,7 +526,7 @@ func (s *Server) referenceWrite(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	key, err := idempotencyKey(r)
+	key, err := s.idempotencyKey(r)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -6,6 +6,13 @@ var EarliestDate = MustDate("1990-01-01")
 
 // CheckNotBeforeEarliest refuses a date before EarliestDate, naming field.
 func CheckNotBeforeEarliest(field string, d Date) error {
+	if e := beforeEarliest(field, d); e != nil {
+		return e
+	}
+	return nil
+}
+
+func beforeEarliest(field string, d Date) *Error {
 	if d < EarliestDate {
 		return Invalid(field, "%s is before 1990, earlier than any record this ledger keeps", d)
 	}

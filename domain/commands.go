@@ -130,8 +130,8 @@ func (c *checker) date(field, s string, required bool) Date {
 	if c.ctx.Today != 0 && d > c.ctx.Today {
 		c.fail(Invalid(field, "%s is after today's business date %s", d, c.ctx.Today))
 	}
-	if d < MustDate("1990-01-01") {
-		c.fail(Invalid(field, "%s is before 1990, earlier than any record this ledger keeps", d))
+	if e := beforeEarliest(field, d); e != nil {
+		c.fail(e)
 	}
 	return d
 }
@@ -146,7 +146,7 @@ func (c *checker) period(field, s string) Period {
 		c.fail(Invalid(field, "%v", err))
 		return 0
 	}
-	if p.Year() < 1990 {
+	if p.Year() < EarliestDate.Year() {
 		c.fail(Invalid(field, "%s is before 1990", p))
 	}
 	return p

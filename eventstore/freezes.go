@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // FreezePrefix is the subject prefix of freezes: "ledger.freeze.<id>".
@@ -16,18 +18,93 @@ const FreezePrefix = "ledger.freeze."
 type FreezeRef struct {
 	domain.FreezeMade
 	Seq uint64 `json:"seq"`
+	// MadeBy is who asked for the freeze ("role:name").
+	MadeBy string `json:"made_by"`
 }
 
-// AppendFreeze stores a freeze in the ledger's stream, under its own subject, once.
-func (s *Store) AppendFreeze(ctx context.Context, f domain.FreezeMade) (uint64, error) {
-	subject := FreezePrefix + f.ID
-	env := domain.Envelope{ID: newID(), OccurredOn: f.ValidThrough, Actor: "system:freeze", N: 1}
-	m, ev, err := chained(subject, env, f, "")
+// FreezeOrder says who asks for a freeze and how a retry is recognised.
+type FreezeOrder struct {
+	// Actor is recorded as the freeze's maker ("role:name").
+	Actor string
+	// IdempotencyKey ("" for none) and BodyHash make a retry answer the first freeze.
+	IdempotencyKey string
+	BodyHash       string
+	CorrelationID  string
+}
+
+// AppendFreeze stores the freeze make returns in the ledger's stream, under its own subject, as
+// made by o.Actor. With an idempotency key, make runs once per key: a retry answers the freeze
+// the key first made (duplicate true) without folding anything, and the same key with another
+// body is refused.
+func (s *Store) AppendFreeze(ctx context.Context, o FreezeOrder, make func() (domain.FreezeMade, error)) (FreezeRef, bool, error) {
+	res, err := s.withKey(o.IdempotencyKey, o.BodyHash, func(key string) (Result, error) {
+		f, err := make()
+		if err != nil {
+			return Result{}, err
+		}
+		subject := FreezePrefix + f.ID
+		env := domain.Envelope{ID: newID(), OccurredOn: f.ValidThrough, Actor: o.Actor, IdemKey: key, BodyHash: o.BodyHash,
+			CorrelationID: o.CorrelationID, N: 1}
+		m, ev, err := chained(subject, env, f, "")
+		if err != nil {
+			return Result{}, err
+		}
+		seq, err := s.appendLocal(ctx, &unit{subject: subject, msgs: []*nats.Msg{m}}, []domain.Event{ev})
+		return Result{EventIDs: []string{env.ID}, Seq: seq, Version: seq}, err
+	})
 	if err != nil {
-		return 0, err
+		return FreezeRef{}, false, err
 	}
-	m.Header.Set("Kz-Type", f.EventType())
-	return s.appendLocal(ctx, &unit{subject: subject, msgs: []*nats.Msg{m}}, []domain.Event{ev})
+	if err := s.WaitApplied(ctx, res.Seq); err != nil {
+		return FreezeRef{}, false, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, f := range s.freezes {
+		if f.Seq == res.Seq {
+			return f, res.Duplicate, nil
+		}
+	}
+	return FreezeRef{}, false, fmt.Errorf("the freeze at sequence %d is not in the store's index", res.Seq)
+}
+
+// ReferenceAt is the reference data as it stood after stream sequence seq: what figures computed
+// through seq (a freeze's) were computed with.
+func (s *Store) ReferenceAt(ctx context.Context, seq uint64) (*domain.Reference, error) {
+	var ref domain.Reference
+	if seq == 0 {
+		return &ref, nil
+	}
+	cons, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{RefPrefix + ">"}})
+	if err != nil {
+		return nil, fmt.Errorf("reference data at %d: %w", seq, err)
+	}
+	left := cons.CachedInfo().NumPending
+	for left > 0 {
+		batch, err := cons.Fetch(int(min(left, 256)), jetstream.FetchMaxWait(30*time.Second))
+		if err != nil {
+			return nil, fmt.Errorf("reference data at %d: %w", seq, err)
+		}
+		for msg := range batch.Messages() {
+			left--
+			meta, err := msg.Metadata()
+			if err != nil {
+				return nil, err
+			}
+			if meta.Sequence.Stream > seq {
+				return &ref, nil
+			}
+			ev, err := domain.Decode(msg.Data())
+			if err != nil {
+				return nil, fmt.Errorf("reference data at %d: message %d: %w", seq, meta.Sequence.Stream, err)
+			}
+			ref.Apply(ev.Body)
+		}
+		if err := batch.Error(); err != nil {
+			return nil, fmt.Errorf("reference data at %d: %w", seq, err)
+		}
+	}
+	return &ref, nil
 }
 
 // Freezes lists the stored freezes, oldest first.
@@ -72,5 +149,5 @@ func (s *Store) foldFreeze(subject string, ev domain.Event) {
 		return
 	}
 	f.Figures = nil
-	s.freezes = append(s.freezes, FreezeRef{FreezeMade: f, Seq: ev.Seq})
+	s.freezes = append(s.freezes, FreezeRef{FreezeMade: f, Seq: ev.Seq, MadeBy: ev.Actor})
 }

@@ -87,3 +87,51 @@ func FrozenReport(f domain.FreezeMade) (*Report, error) {
 	}
 	return &r, nil
 }
+
+// FreezeRequest asks for a freeze, from the API or the command line alike.
+type FreezeRequest struct {
+	// ValidThrough is the business date the figures count events up to: not before 1990, not
+	// after Today (a freeze counts what has happened).
+	ValidThrough domain.Date
+	Today        domain.Date
+	// ThroughSeq is the last stream sequence to fold; 0 for the stream's last one now.
+	ThroughSeq uint64
+	// Views, if set, gives views folded by this code up to a sequence at or before the one
+	// asked (or nil), to fold on from instead of from sequence 1.
+	Views func(through uint64) (*Ledger, error)
+	// Progress, if set, hears the sequence the fold reached.
+	Progress func(seq uint64)
+	eventstore.FreezeOrder
+}
+
+// Freeze checks a freeze request, folds the ledger through its sequence and stores the freeze,
+// recorded as made by the request's actor. A retry with the same idempotency key answers the
+// first freeze (duplicate true) without folding again.
+func Freeze(ctx context.Context, store *eventstore.Store, req FreezeRequest) (eventstore.FreezeRef, bool, error) {
+	d := req.ValidThrough
+	if err := domain.CheckNotBeforeEarliest("valid_through", d); err != nil {
+		return eventstore.FreezeRef{}, false, err
+	}
+	if req.Today != 0 && d > req.Today {
+		return eventstore.FreezeRef{}, false, domain.Invalid("valid_through", "%s is after today's business date %s: a freeze counts what has happened", d, req.Today)
+	}
+	last, err := store.LastSeq(ctx)
+	if err != nil {
+		return eventstore.FreezeRef{}, false, err
+	}
+	through := req.ThroughSeq
+	if through == 0 {
+		through = last
+	} else if through > last {
+		return eventstore.FreezeRef{}, false, domain.Invalid("through_seq", "%d is beyond the stream's last sequence %d", through, last)
+	}
+	return store.AppendFreeze(ctx, req.FreezeOrder, func() (domain.FreezeMade, error) {
+		var start *Ledger
+		if req.Views != nil {
+			if start, err = req.Views(through); err != nil {
+				return domain.FreezeMade{}, err
+			}
+		}
+		return MakeFreezeFrom(ctx, store, start, through, d, req.Progress)
+	})
+}

@@ -265,7 +265,7 @@ func TestCrashWhileWritingLosesNoAcknowledgedPaymentAndDuplicatesNone(t *testing
 					if w >= hot {
 						emp = employers[(w*7+i)%len(employers)]
 					}
-					receipt := fmt.Sprintf("%sr%d-w%02d-%04d", crashReceiptPrefix, round, w, i)
+					receipt := fmt.Sprintf("%sR%d-W%02d-%04d", crashReceiptPrefix, round, w, i) // as stored: codes are kept in capitals
 					wr := crashWrite{employer: emp, receipt: receipt, key: "crash-key-" + receipt,
 						body: fmt.Appendf(nil, `{"paid_on":"2006-12-20","amount_fen":100,"receipt_no":%q}`, receipt)}
 					mu.Lock()

@@ -58,7 +58,31 @@ func (f *storeFlags) register(fs *flag.FlagSet) {
 // ledger is an open store and whatever must be closed with it.
 type ledger struct {
 	store *eventstore.Store
+	nc    *nats.Conn
 	close func()
+}
+
+// connected reports whether the ledger's NATS connection is up, and why not.
+func (l *ledger) connected() error {
+	if st := l.nc.Status(); st != nats.CONNECTED {
+		return fmt.Errorf("the connection to NATS is %s; writes and new events wait for it", strings.ToLower(st.String()))
+	}
+	return nil
+}
+
+// watchConnection logs the NATS connection going and coming back, which otherwise goes unseen.
+func watchConnection(nc *nats.Conn, log *slog.Logger) {
+	nc.SetDisconnectErrHandler(func(c *nats.Conn, err error) {
+		log.Error("NATS connection lost; /readyz answers 503 until it is back", "err", err)
+	})
+	nc.SetReconnectHandler(func(c *nats.Conn) {
+		log.Info("NATS connection back", "server", c.ConnectedUrlRedacted())
+	})
+	nc.SetClosedHandler(func(c *nats.Conn) {
+		if err := c.LastError(); err != nil {
+			log.Error("NATS connection closed", "err", err)
+		}
+	})
 }
 
 func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, error) {
@@ -101,7 +125,10 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		return nil, err
 	}
 	closers = append(closers, st.Close)
-	return &ledger{store: st, close: closeAll}, nil
+	if log != nil {
+		watchConnection(nc, log)
+	}
+	return &ledger{store: st, nc: nc, close: closeAll}, nil
 }
 
 func parseDateFlag(name, v string) (domain.Date, error) {

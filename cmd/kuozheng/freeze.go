@@ -3,14 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os/user"
 	"strings"
 	"time"
 
 	"github.com/kuozheng/kuozheng/api"
+	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/projections"
 )
@@ -19,6 +23,8 @@ func freezeCmd(args []string, stdout, stderr io.Writer) error {
 	fs, sf, rm := command("freeze", "Usage: kuozheng freeze --valid-through YYYY-MM-DD [--through-seq N] [options]\n\nReplays the ledger through a sequence with the views' folds, counts what is dated on or before\nthe date, and stores the figures with a manifest (sequence, date, chain head, code version,\nSHA-256 digest) in the ledger's own stream. The same sequence and date always give the same digest.", stdout)
 	validThrough := fs.String("valid-through", "", "business date the figures count events up to (required)")
 	through := fs.Uint64("through-seq", 0, "last stream sequence to fold (default: the last one now)")
+	key := fs.String("idempotency-key", "", "a retry with the same key answers the freeze the key first made instead of making another")
+	today := fs.String("today", "", "business date after which valid-through is refused (default: today in Asia/Shanghai)")
 	pos, err := parse(fs, args, stdout)
 	if err != nil {
 		return err
@@ -41,44 +47,49 @@ func freezeCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer led.close()
-		last, err := led.store.LastSeq(ctx)
-		if err != nil {
-			return err
+		day := todayInShanghai()
+		if *today != "" {
+			if day, err = parseDateFlag("today", *today); err != nil {
+				return err
+			}
 		}
-		s := *through
-		if s == 0 {
-			s = last
-		} else if s > last {
-			return fmt.Errorf("--through-seq %d is beyond the stream's last sequence %d", s, last)
+		actor := "admin:cli"
+		if u, err := user.Current(); err == nil {
+			actor = "admin:" + u.Username + "@cli"
 		}
-		// Fold on from the views serve saved when they are not past S (the digest is the same as
-		// from sequence 1, as for POST /v1/freezes); otherwise replay everything.
-		from, err := projections.SavedViews(ctx, led.store)
-		if err != nil || from.Seq > s {
-			from = nil
-		} else {
-			fmt.Fprintf(stderr, "folding on from the views serve saved at sequence %d\n", from.Seq)
+		target := *through // the sequence the fold runs to, for the progress line
+		if target == 0 {
+			if target, err = led.store.LastSeq(ctx); err != nil {
+				return err
+			}
 		}
 		var base uint64 // where the fold starts, for the rate
-		if from != nil {
-			base = from.Seq
-		}
 		start := time.Now()
-		f, err := projections.MakeFreezeFrom(ctx, led.store, from, s, d, func(seq uint64) {
-			rate := float64(seq-base) / time.Since(start).Seconds()
-			fmt.Fprintf(stderr, "\rreplaying: %d/%d events (%d%%), %.0f/s, ETA %v   ", seq, s, seq*100/s, rate,
-				(time.Duration(float64(s-seq)/rate) * time.Second).Round(time.Second))
+		ref, _, err := projections.Freeze(ctx, led.store, projections.FreezeRequest{
+			ValidThrough: d, Today: day, ThroughSeq: *through,
+			// Fold on from the views serve saved when they are not past S (the digest is the same
+			// as from sequence 1, as for POST /v1/freezes); otherwise replay everything.
+			Views: func(s uint64) (*projections.Ledger, error) {
+				from, err := projections.SavedViews(ctx, led.store)
+				if err != nil || from.Seq > s {
+					return nil, nil
+				}
+				fmt.Fprintf(stderr, "folding on from the views serve saved at sequence %d\n", from.Seq)
+				base = from.Seq
+				return from, nil
+			},
+			Progress: func(seq uint64) {
+				rate := float64(seq-base) / time.Since(start).Seconds()
+				fmt.Fprintf(stderr, "\rreplaying: %d/%d events (%d%%), %.0f/s, ETA %v   ", seq, target, seq*100/max(target, 1), rate,
+					(time.Duration(float64(target-min(seq, target))/rate) * time.Second).Round(time.Second))
+			},
+			FreezeOrder: eventstore.FreezeOrder{Actor: actor, IdempotencyKey: *key, BodyHash: freezeBodyHash(d, *through)},
 		})
 		fmt.Fprint(stderr, "\r\033[K")
 		if err != nil {
 			return err
 		}
-		seq, err := led.store.AppendFreeze(ctx, f)
-		if err != nil {
-			return err
-		}
-		f.Figures = nil
-		manifest = eventstore.FreezeRef{FreezeMade: f, Seq: seq}
+		manifest = ref
 	} else {
 		body, _ := json.Marshal(api.FreezeRequest{ValidThrough: d.String(), ThroughSeq: *through})
 		done, cleared := make(chan struct{}), make(chan struct{})
@@ -97,7 +108,7 @@ func freezeCmd(args []string, stdout, stderr io.Writer) error {
 				}
 			}
 		}()
-		err := rm.post(ctx, "/v1/freezes", body, &manifest)
+		err := rm.post(ctx, "/v1/freezes", body, &manifest, *key)
 		close(done)
 		<-cleared
 		if err != nil {
@@ -109,11 +120,20 @@ func freezeCmd(args []string, stdout, stderr io.Writer) error {
 	return enc.Encode(manifest)
 }
 
-func (r *remote) post(ctx context.Context, path string, body []byte, v any) error {
+// freezeBodyHash identifies a freeze asked for on the command line, for its idempotency key.
+func freezeBodyHash(d domain.Date, through uint64) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "kuozheng freeze --valid-through %s --through-seq %d", d, through))
+	return hex.EncodeToString(sum[:])
+}
+
+func (r *remote) post(ctx context.Context, path string, body []byte, v any, key string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(r.server, "/")+path, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
 	return r.do(req, v)
 }

@@ -27,6 +27,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	listen := fs.String("listen", "127.0.0.1:8080", "HTTP address to serve the API on")
 	tokens := fs.String("tokens", "", "tokens file (JSON) with roles and county scopes; without it only loopback is allowed, as admin")
 	today := fs.String("today", "", "business date that reads use when no as_of is given (default: today in Asia/Shanghai; 2006-12-31 with --demo)")
+	metricsAddr := fs.String("metrics-listen", "", "also serve /metrics alone, without a token, on this host:port (for a Prometheus scraper; the API's /metrics needs an admin token when --tokens is given)")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof) on this loopback address, for performance work")
 	acceptDamage := fs.Bool("accept-damage", false, "report ready even when verification at start found damage (lost or altered events)")
 	withDemo := fs.Bool("demo", false, "load the generated Ganzhou 2006 demo ledger on first start (never into a ledger that has employers)")
@@ -97,7 +98,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			log.Warn("snapshot at shutdown", "err", err)
 		}
 	}()
-	cfg := api.Config{Store: led.store, Runner: runner, Metrics: metrics, Log: log}
+	cfg := api.Config{Store: led.store, Runner: runner, Metrics: metrics, Log: log, Connected: led.connected}
 	if damage := startupDamage(ctx, led, runner); damage != "" {
 		if *acceptDamage {
 			log.Error("the ledger is damaged; serving it as it is because of --accept-damage", "damage", damage)
@@ -125,6 +126,18 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	handler := api.New(cfg)
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("--metrics-listen: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics.Handler())
+		msrv := api.HTTPServer(*metricsAddr, mux)
+		go func() { _ = msrv.Serve(mln) }()
+		defer msrv.Close()
+		log.Info("metrics for scrapers", "url", "http://"+mln.Addr().String()+"/metrics")
+	}
 	go func() {
 		// Compute the dashboard's figures once the views have caught up.
 		for !runner.Ready() && ctx.Err() == nil {
