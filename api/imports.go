@@ -41,11 +41,12 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	t, err := importer.Read(f, hdr.Filename, r.FormValue("encoding"))
+	t, err := importer.Open(f, hdr.Filename, r.FormValue("encoding"))
 	if err != nil {
-		writeError(w, domain.Invalid("file", "%v", err))
+		writeImportError(w, err)
 		return
 	}
+	defer t.Close()
 	opt := importer.Options{Kind: r.FormValue("kind"), Actor: p.Role + ":" + p.Name, Today: s.cfg.Today(),
 		Authorize: func(county string) error {
 			if !p.canWriteEmployer(county) {
@@ -55,8 +56,19 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		}}
 	rep, err := importer.Import(r.Context(), s.cfg.Store, t, opt)
 	if err != nil {
-		writeError(w, domain.Invalid("file", "%v", err))
+		writeImportError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)
+}
+
+// writeImportError answers a file the importer refused: 413 for a file past a limit (the error
+// says which), else 400.
+func writeImportError(w http.ResponseWriter, err error) {
+	var de *domain.Error
+	if errors.As(err, &de) && de.Kind == domain.KindTooLarge {
+		writeError(w, de)
+		return
+	}
+	writeError(w, domain.Invalid("file", "%v", err))
 }

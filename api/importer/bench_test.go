@@ -41,11 +41,12 @@ func BenchmarkImport(b *testing.B) {
 			base += payers
 			start := time.Now()
 			for _, f := range []string{regs, decls} {
-				tb, err := importer.Read(strings.NewReader(f), "rows.csv", "")
+				tb, err := importer.Open(strings.NewReader(f), "rows.csv", "")
 				if err != nil {
 					b.Fatal(err)
 				}
 				rep, err := importer.Import(context.Background(), l.Store, tb, importer.Options{Today: today})
+				tb.Close()
 				if err != nil || len(rep.Rejected) > 0 || rep.Imported != payers {
 					b.Fatalf("import: %v %+v", err, rep.Rejected[:min(3, len(rep.Rejected))])
 				}

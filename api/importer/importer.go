@@ -55,15 +55,23 @@ type Options struct {
 	Authorize func(county string) error
 }
 
-// row is one command built from one or more rows of the file.
+// record is one row of the file.
+type record struct {
+	n     int // its place among the file's rows besides the header, from 0
+	line  int // its line number in the file
+	cells []string
+}
+
+// row is one command built from one or more records.
 type row struct {
-	lines []int // indexes into the table's rows
-	req   eventstore.Request
+	recs []*record
+	req  eventstore.Request
 }
 
 // Import checks every row of t, appends the valid ones through the bulk path and reports the
-// rest. Each command's idempotency key digests its rows' content and position, so importing the
-// same file again, or after a crash, appends nothing twice.
+// rest. It reads t a batch at a time (Options.Batch rows, at most MaxBatchBytes of cells), so that
+// memory is bounded by a batch. Each command's idempotency key digests its rows' content and
+// position, so importing the same file again, or after a crash, appends nothing twice.
 func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options) (*Report, error) {
 	start := time.Now()
 	if opt.Batch <= 0 {
@@ -77,7 +85,7 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 		}
 		kind = k
 	} else if _, ok := required[kind]; !ok {
-		return nil, fmt.Errorf("unknown kind %q: want one of %s", kind, strings.Join(Kinds, ", "))
+		return nil, fmt.Errorf("unknown kind %q: want one of %s", echo(kind), strings.Join(Kinds, ", "))
 	}
 	cols := columns(t.Header)
 	for _, f := range required[kind] {
@@ -93,38 +101,38 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 			return nil, fmt.Errorf("a %s file needs a column naming the employer: org_code (组织机构代码), credit_code or employer_id", kind)
 		}
 	}
-	rep := &Report{Kind: kind, Encoding: t.Encoding, Rows: len(t.Rows), Rejected: []Reject{}}
-	b := &builder{t: t, cols: cols, kind: kind, ref: store.Reference(), opt: opt}
-	cmds := b.build(rep)
-	checked := len(rep.Rejected) // rows refused before anything was sent
-	for lo := 0; lo < len(cmds); lo += opt.Batch {
-		hi := min(lo+opt.Batch, len(cmds))
-		reqs := make([]eventstore.Request, hi-lo)
-		for i := range reqs {
-			reqs[i] = cmds[lo+i].req
+	rep := &Report{Kind: kind, Encoding: t.Encoding, Rejected: []Reject{}}
+	b := &builder{header: t.Header, cols: cols, kind: kind, ref: store.Reference(), opt: opt, store: store}
+	// carry is the last declaration of a batch, which the next batch's first rows may continue.
+	var carry *row
+	for eof := false; !eof; {
+		recs, err := b.read(t, rep.Rows)
+		if err == io.EOF {
+			eof = true
+		} else if err != nil {
+			return nil, err
 		}
-		for i, res := range store.ExecuteBulk(ctx, reqs) {
-			c := cmds[lo+i]
-			switch {
-			case res.Err != nil:
-				if errors.Is(res.Err, context.Canceled) || errors.Is(res.Err, context.DeadlineExceeded) {
-					return rep, res.Err
-				}
-				for _, l := range c.lines {
-					rep.Rejected = append(rep.Rejected, b.reject(l, res.Err))
-				}
-			case res.Duplicate:
-				rep.Duplicates += len(c.lines)
-			default:
-				rep.Imported += len(c.lines)
-			}
+		rep.Rows += len(recs)
+		cmds := b.build(recs, carry, rep)
+		carry = nil
+		if !eof && b.kind == KindDeclarations && len(cmds) > 0 {
+			last := cmds[len(cmds)-1]
+			carry, cmds = &last, cmds[:len(cmds)-1]
+		}
+		b.finish(cmds)
+		if err := b.send(ctx, cmds, rep); err != nil {
+			return rep, err
 		}
 		if opt.Progress != nil {
-			done := checked
-			for _, c := range cmds[:hi] {
-				done += len(c.lines)
+			done := rep.Rows
+			if carry != nil {
+				done -= len(carry.recs)
 			}
-			opt.Progress(done, len(t.Rows), time.Since(start))
+			total := max(t.Rows, done)
+			if eof {
+				total = done
+			}
+			opt.Progress(done, total, time.Since(start))
 		}
 	}
 	sortRejects(rep.Rejected)
@@ -132,78 +140,136 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 	return rep, nil
 }
 
+// read takes the next batch of rows from t: Options.Batch rows or MaxBatchBytes of cells; io.EOF
+// with the last.
+func (b *builder) read(t *Table, n int) ([]*record, error) {
+	var recs []*record
+	held := 0
+	for len(recs) < b.opt.Batch && held < MaxBatchBytes {
+		cells, line, err := t.Next()
+		if err != nil {
+			return recs, err
+		}
+		for _, c := range cells {
+			held += len(c)
+		}
+		recs = append(recs, &record{n: n + len(recs), line: line, cells: cells})
+	}
+	return recs, nil
+}
+
+// send appends a batch of commands and reports each one's rows.
+func (b *builder) send(ctx context.Context, cmds []row, rep *Report) error {
+	reqs := make([]eventstore.Request, len(cmds))
+	for i := range reqs {
+		reqs[i] = cmds[i].req
+	}
+	for i, res := range b.store.ExecuteBulk(ctx, reqs) {
+		c := cmds[i]
+		if errors.Is(res.Err, context.Canceled) || errors.Is(res.Err, context.DeadlineExceeded) {
+			return res.Err
+		}
+		switch {
+		case res.Err != nil:
+			b.rejectAll(rep, c, res.Err)
+		case res.Duplicate:
+			rep.Duplicates += len(c.recs)
+		default:
+			rep.Imported += len(c.recs)
+		}
+	}
+	return nil
+}
+
+func (b *builder) rejectAll(rep *Report, c row, err error) {
+	for _, r := range c.recs {
+		rep.Rejected = append(rep.Rejected, b.reject(r, err))
+	}
+}
+
 func sortRejects(r []Reject) {
 	slices.SortStableFunc(r, func(a, b Reject) int { return cmp.Compare(a.Row, b.Row) })
 }
 
 type builder struct {
-	t    *Table
-	cols map[string]int
-	kind string
-	ref  *domain.Reference
-	opt  Options
+	header []string
+	cols   map[string]int
+	kind   string
+	ref    *domain.Reference
+	opt    Options
+	store  *eventstore.Store
 }
 
-func (b *builder) cell(i int, field string) string {
+func (b *builder) cell(r *record, field string) string {
 	c, ok := b.cols[field]
-	if !ok || c >= len(b.t.Rows[i]) {
+	if !ok || c >= len(r.cells) {
 		return ""
 	}
-	return strings.TrimSpace(b.t.Rows[i][c])
+	return strings.TrimSpace(r.cells[c])
 }
 
-func (b *builder) header(field string) string {
+func (b *builder) column(field string) string {
 	if c, ok := b.cols[field]; ok {
-		return b.t.Header[c]
+		return echo(b.header[c])
 	}
 	return field
 }
 
 var indexed = regexp.MustCompile(`^(lines|allocations)\[\d+\]\.`)
 
-// reject turns an error about row i into a report line naming the column.
-func (b *builder) reject(i int, err error) Reject {
-	r := Reject{Row: b.t.Lines[i], Reason: err.Error()}
+// reject turns an error about record r into a report line naming the column.
+func (b *builder) reject(r *record, err error) Reject {
+	rj := Reject{Row: r.line, Reason: clip(err.Error(), maxReason)}
 	var de *domain.Error
 	if errors.As(err, &de) {
-		r.Reason = de.Detail
+		rj.Reason = clip(de.Detail, maxReason)
 		field := indexed.ReplaceAllString(de.Field, "")
 		if field == "employer_id" && b.kind != KindRegistrations {
-			field = "org_code"
+			field = b.employerField(r)
 		}
 		if _, ok := b.cols[field]; ok {
-			r.Column, r.Value = b.header(field), b.cell(i, field)
+			rj.Column, rj.Value = b.column(field), echo(b.cell(r, field))
 		} else {
-			r.Column = de.Field
+			rj.Column = de.Field
 		}
 	}
-	return r
+	return rj
+}
+
+// employerField is the column a row names its employer by: employer_id, credit_code or org_code.
+func (b *builder) employerField(r *record) string {
+	for _, f := range []string{"employer_id", "credit_code"} {
+		if b.cell(r, f) != "" {
+			return f
+		}
+	}
+	return "org_code"
 }
 
 // key digests a command's rows: their kind, position and content.
-func (b *builder) key(lines []int) (string, string) {
+func (b *builder) key(recs []*record) (string, string) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00", b.kind)
-	for _, i := range lines {
-		fmt.Fprintf(h, "%d\x00%s\x1e", b.t.Lines[i], strings.Join(b.t.Rows[i], "\x1f"))
+	for _, r := range recs {
+		fmt.Fprintf(h, "%d\x00%s\x1e", r.line, strings.Join(r.cells, "\x1f"))
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	return "import:" + sum, sum
 }
 
 // employer finds the employer a row is about.
-func (b *builder) employer(i int) (string, error) {
-	if id := b.cell(i, "employer_id"); id != "" {
+func (b *builder) employer(r *record) (string, error) {
+	if id := b.cell(r, "employer_id"); id != "" {
 		return id, nil
 	}
-	if cc := b.cell(i, "credit_code"); cc != "" {
+	if cc := b.cell(r, "credit_code"); cc != "" {
 		n, err := domain.NormalizeCreditCode(cc)
 		if err != nil {
 			return "", domain.Invalid("credit_code", "%v", err)
 		}
 		return domain.EmployerIDForOrgCode(domain.OrgCodeOfCreditCode(n)), nil
 	}
-	oc := b.cell(i, "org_code")
+	oc := b.cell(r, "org_code")
 	if oc == "" {
 		return "", domain.Invalid("org_code", "is required to name the employer")
 	}
@@ -214,8 +280,8 @@ func (b *builder) employer(i int) (string, error) {
 	return domain.EmployerIDForOrgCode(n), nil
 }
 
-func (b *builder) num(i int, field string) domain.Number {
-	v := strings.ReplaceAll(b.cell(i, field), ",", "")
+func (b *builder) num(r *record, field string) domain.Number {
+	v := strings.ReplaceAll(b.cell(r, field), ",", "")
 	if v == "" {
 		return ""
 	}
@@ -225,15 +291,15 @@ func (b *builder) num(i int, field string) domain.Number {
 	return domain.Number(v)
 }
 
-// command builds the command of row i (declarations are grouped by the caller).
-func (b *builder) command(i int) (eventstore.Request, error) {
+// command builds the command of record r (declarations are grouped by the caller).
+func (b *builder) command(r *record) (eventstore.Request, error) {
 	req := eventstore.Request{Actor: b.opt.Actor, Today: b.opt.Today}
 	if b.kind == KindRegistrations {
 		cmd := &domain.RegisterEmployer{
-			Name: b.cell(i, "name"), County: countyCode(b.ref, b.cell(i, "county")), OrgCode: b.cell(i, "org_code"),
-			CreditCode: b.cell(i, "credit_code"), Kind: canonical(kindNames, b.cell(i, "kind")), Ownership: b.cell(i, "ownership"),
-			RiskClass: b.num(i, "risk_class"), InIndustrialPark: boolean(b.cell(i, "in_industrial_park")),
-			RegisteredOn: b.cell(i, "registered_on"), CertificateNo: b.cell(i, "certificate_no"), FoundOn: b.cell(i, "found_on"),
+			Name: b.cell(r, "name"), County: countyCode(b.ref, b.cell(r, "county")), OrgCode: b.cell(r, "org_code"),
+			CreditCode: b.cell(r, "credit_code"), Kind: canonical(kindNames, b.cell(r, "kind")), Ownership: b.cell(r, "ownership"),
+			RiskClass: b.num(r, "risk_class"), InIndustrialPark: boolean(b.cell(r, "in_industrial_park")),
+			RegisteredOn: b.cell(r, "registered_on"), CertificateNo: b.cell(r, "certificate_no"), FoundOn: b.cell(r, "found_on"),
 		}
 		if err := cmd.Check(domain.Context{Ref: b.ref, Today: b.opt.Today}); err != nil {
 			return req, err
@@ -246,23 +312,23 @@ func (b *builder) command(i int) (eventstore.Request, error) {
 		req.Create, req.Command, req.EmployerID = true, cmd, cmd.EmployerID()
 		return req, nil
 	}
-	id, err := b.employer(i)
+	id, err := b.employer(r)
 	if err != nil {
 		return req, err
 	}
 	req.EmployerID = id
 	switch b.kind {
 	case KindSurveys:
-		req.Command = &domain.RecordSurvey{AsOf: b.cell(i, "as_of"), Workforce: b.num(i, "workforce")}
+		req.Command = &domain.RecordSurvey{AsOf: b.cell(r, "as_of"), Workforce: b.num(r, "workforce")}
 	case KindEnrollments:
-		req.Command = &domain.RecordEnrollment{Insurance: canonical(insuranceNames, b.cell(i, "insurance")), Headcount: b.num(i, "headcount"), EffectiveOn: b.cell(i, "effective_on")}
+		req.Command = &domain.RecordEnrollment{Insurance: canonical(insuranceNames, b.cell(r, "insurance")), Headcount: b.num(r, "headcount"), EffectiveOn: b.cell(r, "effective_on")}
 	case KindDeclarations:
-		req.Command = &domain.FileDeclaration{DeclaredOn: b.cell(i, "declared_on"), Period: b.cell(i, "period"),
-			Lines: []domain.DeclareLine{{Insurance: canonical(insuranceNames, b.cell(i, "insurance")), Headcount: b.num(i, "headcount"), WageBaseFen: b.num(i, "wage_base_fen")}}}
+		req.Command = &domain.FileDeclaration{DeclaredOn: b.cell(r, "declared_on"), Period: b.cell(r, "period"),
+			Lines: []domain.DeclareLine{{Insurance: canonical(insuranceNames, b.cell(r, "insurance")), Headcount: b.num(r, "headcount"), WageBaseFen: b.num(r, "wage_base_fen")}}}
 	case KindPayments:
-		req.Command = &domain.RecordPayment{PaidOn: b.cell(i, "paid_on"), AmountFen: b.num(i, "amount_fen"), ReceiptNo: b.cell(i, "receipt_no")}
+		req.Command = &domain.RecordPayment{PaidOn: b.cell(r, "paid_on"), AmountFen: b.num(r, "amount_fen"), ReceiptNo: b.cell(r, "receipt_no")}
 	case KindContracts:
-		req.Command = &domain.RecordContracts{SignedOn: b.cell(i, "signed_on"), Count: b.num(i, "count")}
+		req.Command = &domain.RecordContracts{SignedOn: b.cell(r, "signed_on"), Count: b.num(r, "count")}
 	}
 	if err := req.Command.Check(domain.Context{Ref: b.ref, Today: b.opt.Today}); err != nil {
 		return req, err
@@ -273,65 +339,76 @@ func (b *builder) command(i int) (eventstore.Request, error) {
 	return req, nil
 }
 
-// build checks every row and makes the commands; a declaration's lines for one employer, period
-// and date, on consecutive rows, make one declaration (a later one would replace it).
-func (b *builder) build(rep *Report) []row {
+// build checks a batch of records and makes their commands; a declaration's lines for one
+// employer, period and date, on consecutive rows, make one declaration (a later one would replace
+// it). carry, if not nil, is the last declaration of the batch before, which the first records may
+// continue: it comes first in what build returns. Commands have no idempotency key yet (finish).
+func (b *builder) build(recs []*record, carry *row, rep *Report) []row {
 	// Checking rows is independent work: spread it over the cores, then group in order.
-	reqs := make([]eventstore.Request, len(b.t.Rows))
-	errs := make([]error, len(b.t.Rows))
+	reqs := make([]eventstore.Request, len(recs))
+	errs := make([]error, len(recs))
 	workers := max(runtime.GOMAXPROCS(0), 1)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; i < len(b.t.Rows); i += workers {
-				reqs[i], errs[i] = b.command(i)
+			for i := w; i < len(recs); i += workers {
+				reqs[i], errs[i] = b.command(recs[i])
 			}
 		}()
 	}
 	wg.Wait()
 	var out []row
-	for i := range b.t.Rows {
+	if carry != nil {
+		out = append(out, *carry)
+	}
+	for i, r := range recs {
 		req, err := reqs[i], errs[i]
 		if err != nil {
-			rep.Rejected = append(rep.Rejected, b.reject(i, err))
+			rep.Rejected = append(rep.Rejected, b.reject(r, err))
 			continue
 		}
 		if b.kind == KindDeclarations && len(out) > 0 {
 			last := &out[len(out)-1]
 			prev, cur := last.req.Command.(*domain.FileDeclaration), req.Command.(*domain.FileDeclaration)
-			if last.req.EmployerID == req.EmployerID && prev.Period == cur.Period && prev.DeclaredOn == cur.DeclaredOn && last.lines[len(last.lines)-1] == i-1 {
+			if last.req.EmployerID == req.EmployerID && prev.Period == cur.Period && prev.DeclaredOn == cur.DeclaredOn && last.recs[len(last.recs)-1].n == r.n-1 {
 				next := *prev
 				next.Lines = append(append([]domain.DeclareLine(nil), prev.Lines...), cur.Lines...)
 				if err := next.Check(domain.Context{Ref: b.ref, Today: b.opt.Today}); err != nil {
-					rep.Rejected = append(rep.Rejected, b.reject(i, err))
+					rep.Rejected = append(rep.Rejected, b.reject(r, err))
 					continue
 				}
 				last.req.Command = &next
-				last.lines = append(last.lines, i)
+				last.recs = append(last.recs, r)
 				continue
 			}
 		}
-		out = append(out, row{lines: []int{i}, req: req})
-	}
-	for k := range out {
-		out[k].req.IdempotencyKey, out[k].req.BodyHash = b.key(out[k].lines)
-		out[k].req.Checked = true
-		if out[k].req.EmployerID == "" {
-			// An individual payer has no organisation code: its id comes from its row's key, so a
-			// re-run finds the same employer.
-			sum := sha256.Sum256([]byte(out[k].req.BodyHash))
-			u := sum[:16]
-			u[6], u[8] = (u[6]&0x0f)|0x50, (u[8]&0x3f)|0x80
-			out[k].req.EmployerID = fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
-		}
+		out = append(out, row{recs: []*record{r}, req: req})
 	}
 	return out
 }
 
+// finish gives each command its idempotency key, and an individual payer its id.
+func (b *builder) finish(cmds []row) {
+	for k := range cmds {
+		c := &cmds[k]
+		c.req.IdempotencyKey, c.req.BodyHash = b.key(c.recs)
+		c.req.Checked = true
+		if c.req.EmployerID == "" {
+			// An individual payer has no organisation code: its id comes from its row's key, so a
+			// re-run finds the same employer.
+			sum := sha256.Sum256([]byte(c.req.BodyHash))
+			u := sum[:16]
+			u[6], u[8] = (u[6]&0x0f)|0x50, (u[8]&0x3f)|0x80
+			c.req.EmployerID = fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+		}
+	}
+}
+
 // WriteRejects writes the rejected rows with the file's header and a last column saying why, as
-// UTF-8 CSV (with a byte-order mark, for Excel), ready to be corrected and imported again.
+// UTF-8 CSV (with a byte-order mark, for Excel), ready to be corrected and imported again. t is
+// the file opened again: its rows are read through, and those rejected written as they were.
 func WriteRejects(w io.Writer, t *Table, rejects []Reject) error {
 	if _, err := io.WriteString(w, "\ufeff"); err != nil {
 		return err
@@ -340,27 +417,31 @@ func WriteRejects(w io.Writer, t *Table, rejects []Reject) error {
 	if err := cw.Write(append(append([]string(nil), t.Header...), "错误 error")); err != nil {
 		return err
 	}
-	byLine := map[int]int{}
-	for i, l := range t.Lines {
-		byLine[l] = i
-	}
-	seen := map[int]bool{}
+	why := map[int]string{}
 	for _, r := range rejects {
-		if seen[r.Row] {
+		if _, ok := why[r.Row]; ok {
 			continue
 		}
-		seen[r.Row] = true
-		i, ok := byLine[r.Row]
+		why[r.Row] = r.Reason
+		if r.Column != "" {
+			why[r.Row] = r.Column + ": " + r.Reason
+		}
+	}
+	for {
+		rec, line, err := t.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		reason, ok := why[line]
 		if !ok {
 			continue
 		}
-		rec := append([]string(nil), t.Rows[i]...)
+		rec = append([]string(nil), rec...)
 		for len(rec) < len(t.Header) {
 			rec = append(rec, "")
-		}
-		reason := r.Reason
-		if r.Column != "" {
-			reason = r.Column + ": " + reason
 		}
 		if err := cw.Write(append(rec[:len(t.Header)], reason)); err != nil {
 			return err

@@ -23,12 +23,20 @@ func orgCode(n int) string {
 	return body + "-" + string(c)
 }
 
-func load(t *testing.T, s *eventstore.Store, name string, data []byte, opt importer.Options) *importer.Report {
+// open opens a file for reading, closed when the test ends.
+func open(t *testing.T, name string, data []byte) *importer.Table {
 	t.Helper()
-	tb, err := importer.Read(bytes.NewReader(data), name, "")
+	tb, err := importer.Open(bytes.NewReader(data), name, "")
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { tb.Close() })
+	return tb
+}
+
+func load(t *testing.T, s *eventstore.Store, name string, data []byte, opt importer.Options) *importer.Report {
+	t.Helper()
+	tb := open(t, name, data)
 	if opt.Today == 0 {
 		opt.Today = today
 	}
@@ -107,8 +115,7 @@ func TestBadRowsAreReportedAndTheirFixedRejectsImport(t *testing.T) {
 	}
 	bad := map[int]string{3: "date", 150: "amount", 151: "negative", 400: "org", 777: "date", 901: "amount", 1000: "org"}
 	file := thousandRows(bad)
-	tb, _ := importer.Read(strings.NewReader(file), "payments.csv", "")
-	rep, err := importer.Import(context.Background(), l.Store, tb, importer.Options{Today: today, Batch: 128})
+	rep, err := importer.Import(context.Background(), l.Store, open(t, "payments.csv", []byte(file)), importer.Options{Today: today, Batch: 128})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +134,7 @@ func TestBadRowsAreReportedAndTheirFixedRejectsImport(t *testing.T) {
 		}
 	}
 	var rejects bytes.Buffer
-	if err := importer.WriteRejects(&rejects, tb, rep.Rejected); err != nil {
+	if err := importer.WriteRejects(&rejects, open(t, "payments.csv", []byte(file)), rep.Rejected); err != nil {
 		t.Fatal(err)
 	}
 	// A clerk corrects the rejects file: fixes each bad value and drops the error column.
@@ -163,18 +170,14 @@ func TestUnknownColumnsAndKindsAreClearErrors(t *testing.T) {
 		{"an unknown kind", "a\n1\n", "loans", "unknown kind"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			tb, err := importer.Read(strings.NewReader(tt.file), "x.csv", "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = importer.Import(context.Background(), l.Store, tb, importer.Options{Kind: tt.kind, Today: today})
+			_, err := importer.Import(context.Background(), l.Store, open(t, "x.csv", []byte(tt.file)), importer.Options{Kind: tt.kind, Today: today})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("got %v, want an error mentioning %q", err, tt.want)
 			}
 		})
 	}
 	gbkBytes, _ := simplifiedchinese.GBK.NewEncoder().Bytes([]byte("单位名称\n赣州\n"))
-	if _, err := importer.Read(bytes.NewReader(gbkBytes), "x.csv", "utf-8"); err == nil {
+	if _, err := importer.Open(bytes.NewReader(gbkBytes), "x.csv", "utf-8"); err == nil {
 		t.Fatal("a GBK file read as UTF-8 was accepted")
 	}
 }

@@ -112,7 +112,7 @@ func Detect(header []string) (string, error) {
 		}
 	}
 	if best == "" {
-		return "", fmt.Errorf("cannot tell the kind of file from its columns %q: give --kind (%s)", header, strings.Join(Kinds, ", "))
+		return "", fmt.Errorf("cannot tell the kind of file from its columns %s: give --kind (%s)", echoHeader(header), strings.Join(Kinds, ", "))
 	}
 	return best, nil
 }

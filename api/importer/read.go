@@ -2,17 +2,22 @@
 // (UTF-8 or GBK) or xlsx, one kind of row per file, Chinese or English column names, every row
 // checked and reported, every row's idempotency key derived from its content and position so
 // that an import can be re-run or resumed without appending anything twice.
+//
+// A file is read as a stream: Open checks it against the limits of limits.go in a first pass that
+// keeps nothing, and Import takes its rows a batch at a time, so that memory is bounded by a batch
+// whatever the file expands to.
 package importer
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
 )
@@ -23,78 +28,63 @@ const (
 	EncodingGBK  = "gbk"
 )
 
-// Table is a file's header and rows, as text.
+// Table is a file being read: its header, then its rows one at a time from Next.
 type Table struct {
 	Header []string
-	Rows   [][]string
-	// Lines holds each row's line number in the file (1 is the header).
-	Lines []int
-	// Encoding is what the file was read as.
+	// Encoding is what the file was read as: utf-8, gbk or xlsx.
 	Encoding string
+	// Rows is how many rows besides the header Open counted: exactly those Next will return for
+	// a CSV file; for xlsx, an estimate from the XML: the rows with any value in the workbook's
+	// largest sheet.
+	Rows int
+	// next returns the next row, blank or not, and its line; io.EOF after the last.
+	next  func() ([]string, int, error)
+	close func() error
+	read  int // rows returned, the header included
 }
 
-// Read reads a CSV or xlsx file. For CSV, encoding is utf-8, gbk, or "" to detect (a file that
-// is not valid UTF-8 is read as GBK, which every GB 2312 file also is).
-func Read(r io.Reader, name, encoding string) (*Table, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, err
-	}
-	if strings.HasSuffix(strings.ToLower(name), ".xlsx") || bytes.HasPrefix(data, []byte("PK\x03\x04")) {
-		return readXLSX(data)
-	}
-	enc := strings.ToLower(strings.ReplaceAll(encoding, "_", "-"))
-	switch enc {
-	case "":
-		enc = EncodingUTF8
-		if !utf8.Valid(data) {
-			enc = EncodingGBK
-		}
-	case "utf8":
-		enc = EncodingUTF8
-	case "gb2312", "gb18030", "cp936":
-		enc = EncodingGBK
-	case EncodingUTF8, EncodingGBK:
-	default:
-		return nil, fmt.Errorf("unknown encoding %q: want utf-8 or gbk", encoding)
-	}
-	if enc == EncodingGBK {
-		dec, _, err := transform.Bytes(simplifiedchinese.GB18030.NewDecoder(), data)
-		if err != nil {
-			return nil, fmt.Errorf("the file is not valid GBK: %w", err)
-		}
-		data = dec
-	} else if !utf8.Valid(data) {
-		return nil, fmt.Errorf("the file is not valid UTF-8 (is it GBK? give --encoding gbk)")
-	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	cr := csv.NewReader(bytes.NewReader(data))
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	t := &Table{Encoding: enc}
+// Next returns the next row that is not blank and its line number in the file (the header's is
+// 1, or more if blank rows come first); io.EOF after the last row.
+func (t *Table) Next() ([]string, int, error) {
 	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
+		rec, line, err := t.next()
 		if err != nil {
-			return nil, fmt.Errorf("CSV: %w", err)
-		}
-		if t.Header == nil {
-			t.Header = rec
-			continue
+			return nil, 0, err
 		}
 		if blank(rec) {
 			continue
 		}
-		line, _ := cr.FieldPos(0)
-		t.Rows = append(t.Rows, rec)
-		t.Lines = append(t.Lines, line)
+		if t.read++; t.read > MaxRows+1 {
+			return nil, 0, tooManyRows("the file")
+		}
+		return rec, line, nil
 	}
-	if t.Header == nil {
-		return nil, fmt.Errorf("the file is empty: a header row is required")
+}
+
+// Close releases what the table holds (an xlsx file's temporary files).
+func (t *Table) Close() error {
+	if t.close == nil {
+		return nil
 	}
-	return t, nil
+	return t.close()
+}
+
+// Open opens a CSV or xlsx file for reading, after checking it within the limits (an error of kind
+// TooLarge says which it passes). For CSV, encoding is utf-8, gbk, or "" to detect (a file that is
+// not valid UTF-8 is read as GBK, which every GB 2312 file also is). r is read more than once.
+func Open(r io.ReadSeeker, name, encoding string) (*Table, error) {
+	magic := make([]byte, 4)
+	n, err := io.ReadFull(r, magic)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return nil, err
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	if strings.HasSuffix(strings.ToLower(name), ".xlsx") || bytes.Equal(magic[:n], []byte("PK\x03\x04")) {
+		return openXLSX(r)
+	}
+	return openCSV(r, encoding)
 }
 
 func blank(rec []string) bool {
@@ -106,37 +96,193 @@ func blank(rec []string) bool {
 	return true
 }
 
-func readXLSX(data []byte) (*Table, error) {
-	f, err := excelize.OpenReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("xlsx: %w", err)
-	}
-	defer f.Close()
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		return nil, fmt.Errorf("xlsx: no sheet")
-	}
-	rows, err := f.GetRows(sheets[0])
-	if err != nil {
-		return nil, fmt.Errorf("xlsx: %w", err)
-	}
-	t := &Table{Encoding: "xlsx"}
-	for i, rec := range rows {
-		if t.Header == nil {
-			if blank(rec) {
-				continue
-			}
-			t.Header = rec
-			continue
+func openCSV(r io.ReadSeeker, encoding string) (*Table, error) {
+	enc := strings.ToLower(strings.ReplaceAll(encoding, "_", "-"))
+	switch enc {
+	case "", "utf8", EncodingUTF8:
+		valid, err := validUTF8(r)
+		if err != nil {
+			return nil, err
 		}
-		if blank(rec) {
-			continue
+		switch {
+		case valid:
+			enc = EncodingUTF8
+		case enc == "":
+			enc = EncodingGBK
+		default:
+			return nil, fmt.Errorf("the file is not valid UTF-8 (is it GBK? give --encoding gbk)")
 		}
-		t.Rows = append(t.Rows, rec)
-		t.Lines = append(t.Lines, i+1)
+	case "gb2312", "gb18030", "cp936", EncodingGBK:
+		enc = EncodingGBK
+	default:
+		return nil, fmt.Errorf("unknown encoding %q: want utf-8 or gbk", echo(encoding))
 	}
-	if t.Header == nil {
-		return nil, fmt.Errorf("xlsx: the first sheet is empty: a header row is required")
+	// A first pass checks the limits and counts the rows, keeping nothing; the second reads.
+	t, err := csvTable(r, enc, true)
+	if err != nil {
+		return nil, err
 	}
+	rows := 0
+	for {
+		_, _, err := t.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		rows++
+	}
+	if t, err = csvTable(r, enc, false); err != nil {
+		return nil, err
+	}
+	t.Rows = rows
 	return t, nil
+}
+
+// csvTable reads a CSV file from its start up to its header.
+func csvTable(r io.ReadSeeker, enc string, reuse bool) (*Table, error) {
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	c := newCSVReader(r, enc, reuse)
+	t := &Table{Encoding: enc, next: c.next}
+	rec, _, err := t.Next()
+	if err == io.EOF {
+		return nil, fmt.Errorf("the file is empty: a header row is required")
+	}
+	if err != nil {
+		return nil, err
+	}
+	t.Header = rec
+	return t, nil
+}
+
+// validUTF8 reads r through and reports whether it is valid UTF-8.
+func validUTF8(r io.Reader) (bool, error) {
+	buf := make([]byte, 64<<10)
+	carry := 0
+	for {
+		n, err := r.Read(buf[carry:])
+		n += carry
+		end := n
+		if err == nil {
+			// A character cut by the end of the buffer is checked with the next one.
+			for i := n - 1; i >= 0 && i >= n-utf8.UTFMax; i-- {
+				if utf8.RuneStart(buf[i]) {
+					if !utf8.FullRune(buf[i:n]) {
+						end = i
+					}
+					break
+				}
+			}
+		}
+		if !utf8.Valid(buf[:end]) {
+			return false, nil
+		}
+		carry = copy(buf, buf[end:n])
+		if err == io.EOF {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+}
+
+// errRowTooLong stops the CSV reader in a row longer than MaxRowBytes.
+var errRowTooLong = errors.New("row too long")
+
+// rowLimit lets a CSV reader read at most MaxRowBytes+1 bytes past the end of the last row it
+// finished, so that no row, however long, is held whole.
+type rowLimit struct {
+	r     io.Reader
+	read  int64 // bytes given to the CSV reader
+	until int64 // how many it may have
+}
+
+func (l *rowLimit) Read(p []byte) (int, error) {
+	if l.read >= l.until {
+		return 0, errRowTooLong
+	}
+	if int64(len(p)) > l.until-l.read {
+		p = p[:l.until-l.read]
+	}
+	n, err := l.r.Read(p)
+	l.read += int64(n)
+	return n, err
+}
+
+// csvReader reads the records of a CSV file, refusing any past the limits.
+type csvReader struct {
+	cr   *csv.Reader
+	lim  *rowLimit
+	prev int64 // offset of the end of the last record
+}
+
+// newCSVReader reads r as CSV in encoding enc; reuse lets each record reuse the last one's memory
+// (for a pass that keeps nothing).
+func newCSVReader(r io.Reader, enc string, reuse bool) *csvReader {
+	if enc == EncodingGBK {
+		r = transform.NewReader(r, simplifiedchinese.GB18030.NewDecoder())
+	}
+	br := bufio.NewReader(r)
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
+		_, _ = br.Discard(3)
+	}
+	lim := &rowLimit{r: br, until: MaxRowBytes + 1}
+	cr := csv.NewReader(lim)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	cr.ReuseRecord = reuse
+	return &csvReader{cr: cr, lim: lim}
+}
+
+func (c *csvReader) next() ([]string, int, error) {
+	rec, err := c.cr.Read()
+	if errors.Is(err, errRowTooLong) {
+		line, _ := c.cr.FieldPos(0)
+		return nil, 0, rowTooLong(line)
+	}
+	if err == io.EOF {
+		return nil, 0, err
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("CSV: %w", err)
+	}
+	line, _ := c.cr.FieldPos(0)
+	end := c.cr.InputOffset()
+	if end-c.prev > MaxRowBytes {
+		return nil, 0, rowTooLong(line)
+	}
+	c.prev = end
+	c.lim.until = end + MaxRowBytes + 1
+	if err := checkRow(rec, line); err != nil {
+		return nil, 0, err
+	}
+	return rec, line, nil
+}
+
+// tooManyRows refuses a file or sheet (what) of more than MaxRows rows.
+func tooManyRows(what string) error {
+	return tooLarge("%s has more than %s rows besides its header; split it into files of at most %s rows each",
+		what, thousands(MaxRows), thousands(MaxRows))
+}
+
+func rowTooLong(line int) error {
+	return tooLarge("the row on line %d is longer than %s; a row may have at most %d columns of at most %s each, and %s in all",
+		line, size(MaxRowBytes), MaxColumns, size(MaxCellBytes), size(MaxRowBytes))
+}
+
+// checkRow refuses a row of too many columns or with too long a cell.
+func checkRow(rec []string, line int) error {
+	if len(rec) > MaxColumns {
+		return tooLarge("the row on line %d has %s columns, more than the limit of %d", line, thousands(int64(len(rec))), MaxColumns)
+	}
+	for i, c := range rec {
+		if len(c) > MaxCellBytes {
+			return tooLarge("the cell in column %d of line %d is longer than %s", i+1, line, size(MaxCellBytes))
+		}
+	}
+	return nil
 }

@@ -38,14 +38,12 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	if d == 0 {
 		d = todayInShanghai()
 	}
-	data, err := os.ReadFile(path)
+	// The file is checked within the importer's limits here, also before an upload.
+	t, done, err := openTable(path, *encoding)
 	if err != nil {
 		return err
 	}
-	t, err := importer.Read(bytes.NewReader(data), path, *encoding)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
+	defer done()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	var rep *importer.Report
@@ -64,7 +62,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		rep, err = uploadImport(ctx, *rm, path, data, *kind, *encoding)
+		rep, err = uploadImport(ctx, *rm, path, *kind, *encoding)
 		if err != nil {
 			return err
 		}
@@ -83,11 +81,16 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		if out == "" {
 			out = strings.TrimSuffix(path, filepath.Ext(path)) + ".rejects.csv"
 		}
+		again, doneAgain, err := openTable(path, *encoding)
+		if err != nil {
+			return err
+		}
+		defer doneAgain()
 		f, err := os.Create(out)
 		if err != nil {
 			return err
 		}
-		if err := importer.WriteRejects(f, t, rep.Rejected); err != nil {
+		if err := importer.WriteRejects(f, again, rep.Rejected); err != nil {
 			f.Close()
 			return err
 		}
@@ -97,6 +100,19 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "rejected rows written to %s: correct them and import that file\n", out)
 	}
 	return nil
+}
+
+// openTable opens a file to import, read as a stream; done closes the table and the file.
+func openTable(path, encoding string) (t *importer.Table, done func(), err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t, err = importer.Open(f, path, encoding); err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, func() { t.Close(); f.Close() }, nil
 }
 
 // progressPrinter draws a progress bar on a terminal, or prints a line every few seconds.
@@ -127,14 +143,19 @@ func progressPrinter(w io.Writer) func(done, total int, elapsed time.Duration) {
 	}
 }
 
-func uploadImport(ctx context.Context, rm remote, path string, data []byte, kind, encoding string) (*importer.Report, error) {
+func uploadImport(ctx context.Context, rm remote, path, kind, encoding string) (*importer.Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	fw, err := mw.CreateFormFile("file", filepath.Base(path))
 	if err != nil {
 		return nil, err
 	}
-	if _, err := fw.Write(data); err != nil {
+	if _, err := io.Copy(fw, f); err != nil {
 		return nil, err
 	}
 	_ = mw.WriteField("kind", kind)

@@ -1,0 +1,256 @@
+package importer_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/kuozheng/kuozheng/api/importer"
+	"github.com/kuozheng/kuozheng/api/importer/xlsxtest"
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
+)
+
+// memoryBound is how much a refused or streamed file may make the process allocate, in all.
+const memoryBound = 64 << 20
+
+// allocated runs f and returns how many bytes the process allocated meanwhile: an upper bound of
+// how much f's peak added to the heap, whatever the garbage collector did.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// wantTooLarge fails unless err is a TooLarge error on the file whose detail says all of want.
+func wantTooLarge(t *testing.T, err error, want ...string) {
+	t.Helper()
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Kind != domain.KindTooLarge || de.Field != "file" {
+		t.Fatalf("got %v, want a TooLarge error on the file", err)
+	}
+	for _, w := range want {
+		if !strings.Contains(de.Detail, w) {
+			t.Fatalf("the error %q does not say %q", de.Detail, w)
+		}
+	}
+	if len(de.Detail) > 512 {
+		t.Fatalf("the error is %d bytes long: %.200q…", len(de.Detail), de.Detail)
+	}
+}
+
+var paymentsHeader = []string{"组织机构代码", "缴费日期", "金额(分)", "票据号"}
+
+// TestXLSXBombsAreRefusedBeforeTheyExpand: sheets that expand far past the limits, in files of a
+// few megabytes, are refused with the limit they pass, while the process allocates less than
+// memoryBound in all: each is refused from its zip directory or by a scan that stops at the limit,
+// never expanded into memory.
+func TestXLSXBombsAreRefusedBeforeTheyExpand(t *testing.T) {
+	row := `<row><c><v>1</v></c></row>`
+	for _, tt := range []struct {
+		name  string
+		sheet xlsxtest.Sheet
+		want  []string
+	}{
+		{"a sheet expanding to 600 MB", xlsxtest.Sheet{Head: xlsxtest.Cells(paymentsHeader...), Unit: row, N: 600_000_000 / len(row)},
+			[]string{"expands to more than 268,435,456 bytes (256 MiB)", "split the file"}},
+		{"8 million rows in 200 MB", xlsxtest.Sheet{Head: xlsxtest.Cells(paymentsHeader...), Unit: row, N: 8_000_000},
+			[]string{"more than 200,000 rows besides its header", "split it"}},
+		{"a row of 10 million cells", xlsxtest.Sheet{Head: "<row>", Unit: `<c><v>1</v></c>`, N: 10_000_000, Tail: "</row>"},
+			[]string{"row 1 of sheet xl/worksheets/sheet1.xml has more than 256 columns"}},
+		{"a cell at column XFD", xlsxtest.Sheet{Head: `<row><c r="XFD1"><v>1</v></c></row>`},
+			[]string{"more than 256 columns"}},
+		{"a cell of 100 MB", xlsxtest.Sheet{Head: xlsxtest.Cells(paymentsHeader...) + `<row><c t="inlineStr"><is><t>`, Unit: strings.Repeat("a", 1000), N: 100_000, Tail: "</t></is></c></row>"},
+			[]string{"a cell of row 2 of sheet xl/worksheets/sheet1.xml is longer than 8,192 bytes (8 KiB)"}},
+		{"elements nested 10 million deep", xlsxtest.Sheet{Head: xlsxtest.Cells(paymentsHeader...), Unit: "<x>", N: 10_000_000},
+			[]string{"nests elements more than 64 deep"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			file := xlsxtest.File(tt.sheet, nil)
+			var err error
+			n := allocated(func() { _, err = importer.Open(bytes.NewReader(file), "bomb.xlsx", "") })
+			wantTooLarge(t, err, tt.want...)
+			if n > memoryBound {
+				t.Fatalf("refusing a %d-byte file whose sheet expands to %d bytes allocated %d MiB, more than %d MiB",
+					len(file), tt.sheet.Size(), n>>20, memoryBound>>20)
+			}
+			t.Logf("%d-byte file, sheet of %d MB: refused after allocating %.1f MiB: %v", len(file), tt.sheet.Size()/1e6, float64(n)/(1<<20), err)
+		})
+	}
+}
+
+// TestAnXLSXThatLiesAboutItsSizeIsRefused: a sheet declaring 1 MB that expands to 600 MB is
+// refused as damaged once it passes its declared size, with little allocated.
+func TestAnXLSXThatLiesAboutItsSizeIsRefused(t *testing.T) {
+	row := xlsxtest.Cells("1")
+	file := xlsxtest.File(xlsxtest.Sheet{Head: xlsxtest.Cells(paymentsHeader...), Unit: row, N: 600_000_000 / len(row), DeclaredSize: 1 << 20}, nil)
+	var err error
+	n := allocated(func() { _, err = importer.Open(bytes.NewReader(file), "liar.xlsx", "") })
+	if err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Fatalf("got %v, want the file refused as damaged", err)
+	}
+	if n > memoryBound {
+		t.Fatalf("refusing it allocated %d MiB", n>>20)
+	}
+}
+
+// TestOtherPartsOfAnXLSXAreBounded: a part excelize reads into memory whole (here the styles) is
+// refused past MaxPartBytes, from its declared size; shared strings past MaxSharedStrings texts
+// are refused as they are scanned.
+func TestOtherPartsOfAnXLSXAreBounded(t *testing.T) {
+	styles := `<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">` + strings.Repeat(" ", importer.MaxPartBytes) + `</styleSheet>`
+	file := xlsxtest.File(xlsxtest.Rows(paymentsHeader), map[string]string{"xl/styles.xml": styles})
+	_, err := importer.Open(bytes.NewReader(file), "styled.xlsx", "")
+	wantTooLarge(t, err, "part xl/styles.xml of the xlsx file expands to", "more than the 2,097,152 bytes (2 MiB) allowed")
+
+	sst := `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">` + strings.Repeat("<si><t>a</t></si>", importer.MaxSharedStrings+1) + `</sst>`
+	file = xlsxtest.File(xlsxtest.Sheet{Head: `<row><c t="s"><v>0</v></c></row>`}, map[string]string{"xl/sharedStrings.xml": sst})
+	_, err = importer.Open(bytes.NewReader(file), "texts.xlsx", "")
+	wantTooLarge(t, err, "the xlsx file's shared strings hold more than 1,000,000 texts")
+}
+
+// TestASheetAtTheLimitIsReadAsAStream: a sheet of MaxRows rows of two cells is read row by row
+// with the heap, sampled every 10,000 rows, staying within memoryBound, the header first and every
+// row in order with its line number.
+func TestASheetAtTheLimitIsReadAsAStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads 200,000 rows")
+	}
+	sheet := xlsxtest.Sheet{Head: xlsxtest.Cells(paymentsHeader...), Unit: `<row><c><v>100</v></c><c t="inlineStr"><is><t>R</t></is></c></row>`, N: importer.MaxRows}
+	file := xlsxtest.File(sheet, nil)
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base, peak := ms.HeapAlloc, ms.HeapAlloc
+	tb, err := importer.Open(bytes.NewReader(file), "big.xlsx", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tb.Close()
+	if tb.Header[0] != "组织机构代码" || tb.Rows != importer.MaxRows {
+		t.Fatalf("header %q, %d rows counted", tb.Header, tb.Rows)
+	}
+	rows := 0
+	for {
+		rec, line, err := tb.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows++
+		if line != rows+1 || len(rec) != 2 || rec[0] != "100" || rec[1] != "R" {
+			t.Fatalf("row %d: line %d, %q", rows, line, rec)
+		}
+		if rows%10_000 == 0 {
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapAlloc)
+		}
+	}
+	if rows != importer.MaxRows {
+		t.Fatalf("read %d rows, want %d", rows, importer.MaxRows)
+	}
+	if grew := peak - base; grew > memoryBound {
+		t.Fatalf("reading %d rows (a sheet of %d MB) grew the heap by %d MiB", rows, sheet.Size()/1e6, grew>>20)
+	}
+	t.Logf("%d rows, a sheet of %d MB: the heap grew by at most %.1f MiB", rows, sheet.Size()/1e6, float64(peak-base)/(1<<20))
+}
+
+// TestCSVFilesPastTheLimitsAreRefused: a header of a million columns, too many columns within the
+// row limit, a long cell, a long quoted cell over many lines and too many rows are each refused
+// as too large, with a short answer (never the header echoed back).
+func TestCSVFilesPastTheLimitsAreRefused(t *testing.T) {
+	rows := func(n int) string {
+		var b strings.Builder
+		b.WriteString("组织机构代码,缴费日期,金额(分),票据号\n")
+		for i := range n {
+			fmt.Fprintf(&b, "12345678-9,2006-06-10,%d,R%d\n", i, i)
+		}
+		return b.String()
+	}
+	for _, tt := range []struct {
+		name, file string
+		want       []string
+	}{
+		{"a header of a million columns", strings.Repeat("a,", 1_000_000) + "a\n1\n",
+			[]string{"the row on line 1 is longer than 262,144 bytes (256 KiB)", "at most 256 columns"}},
+		{"a header of 100,000 columns", strings.Repeat("a,", 99_999) + "a\n1\n",
+			[]string{"the row on line 1 has 100,000 columns, more than the limit of 256"}},
+		{"a cell of 9 KiB", "组织机构代码,缴费日期,金额(分),票据号\n12345678-9,2006-06-10,1," + strings.Repeat("R", 9<<10) + "\n",
+			[]string{"the cell in column 4 of line 2 is longer than 8,192 bytes (8 KiB)"}},
+		{"a quoted cell of 300,000 lines", "组织机构代码,缴费日期,金额(分),票据号\n12345678-9,2006-06-10,1,\"" + strings.Repeat("\n", 300_000) + "\"\n",
+			[]string{"the row on line 2 is longer than 262,144 bytes"}},
+		{"200,001 rows", rows(importer.MaxRows + 1),
+			[]string{"the file has more than 200,000 rows besides its header; split it into files of at most 200,000 rows each"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var err error
+			n := allocated(func() { _, err = importer.Open(strings.NewReader(tt.file), "x.csv", "") })
+			wantTooLarge(t, err, tt.want...)
+			if n > memoryBound {
+				t.Fatalf("refusing a CSV file of %d bytes allocated %d MiB", len(tt.file), n>>20)
+			}
+		})
+	}
+	// Within the limits, the same shapes are read.
+	tb, err := importer.Open(strings.NewReader(rows(importer.MaxRows)), "x.csv", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tb.Rows != importer.MaxRows {
+		t.Fatalf("%d rows counted, want %d", tb.Rows, importer.MaxRows)
+	}
+}
+
+// TestAnUnknownHeaderIsNotEchoedWhole: a header of 200 long unknown column names is answered in
+// a few hundred bytes, naming the first columns shortened and counting the rest.
+func TestAnUnknownHeaderIsNotEchoedWhole(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	var cols []string
+	for i := range 200 {
+		cols = append(cols, fmt.Sprintf("column %d %s", i, strings.Repeat("长", 300)))
+	}
+	_, err := importer.Import(context.Background(), l.Store, open(t, "x.csv", []byte(strings.Join(cols, ",")+"\n1\n")), importer.Options{Today: today})
+	if err == nil || !strings.Contains(err.Error(), "cannot tell the kind of file from its columns") || !strings.Contains(err.Error(), "and 184 more") {
+		t.Fatalf("got %v", err)
+	}
+	if len(err.Error()) > 4096 {
+		t.Fatalf("the error is %d bytes long", len(err.Error()))
+	}
+}
+
+// TestADeclarationSpanningBatchesIsOneDeclaration: consecutive lines of one declaration (employer,
+// period, date) make one declaration even when the batch ends between them, and the keys do not
+// depend on the batch size: the same file in batches of 1 and of 50,000 is the same commands.
+func TestADeclarationSpanningBatchesIsOneDeclaration(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	org := orgCode(7001)
+	if r := load(t, l.Store, "regs.csv", []byte("单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n甲,"+org+",章贡区,企业,1,2006-04-03\n"), importer.Options{}); r.Imported != 1 {
+		t.Fatalf("registration: %+v", r)
+	}
+	decls := "组织机构代码,申报日期,所属期,险种,参保人数,缴费基数(分)\n" +
+		org + ",2006-06-05,2006-05,养老,2,100000\n" +
+		org + ",2006-06-05,2006-05,医疗,2,100000\n" +
+		org + ",2006-06-05,2006-05,失业,2,100000\n" +
+		org + ",2006-05-05,2006-04,养老,2,100000\n"
+	if r := load(t, l.Store, "decls.csv", []byte(decls), importer.Options{Batch: 1}); r.Imported != 4 || len(r.Rejected) != 0 {
+		t.Fatalf("declarations in batches of 1: %+v", r)
+	}
+	e, _ := l.Store.Employer(domain.EmployerIDForOrgCode(org))
+	if e.N != 3 {
+		t.Fatalf("the employer has %d events, want 3: its registration and two declarations", e.N)
+	}
+	if r := load(t, l.Store, "decls.csv", []byte(decls), importer.Options{}); r.Duplicates != 4 {
+		t.Fatalf("the same file in one batch: %+v", r)
+	}
+}

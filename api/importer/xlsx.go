@@ -1,0 +1,444 @@
+package importer
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// streamAbove is the size over which excelize keeps a sheet or the shared strings in a temporary
+// file, read as a stream, rather than in memory.
+const streamAbove = 1 << 20
+
+// maxXMLRun is the longest a tag, a run of text or all of one cell's XML may be in a sheet or
+// the shared strings: room for a cell of MaxCellBytes with every character escaped.
+const maxXMLRun = 4 * MaxCellBytes
+
+// openXLSX checks an xlsx file within the limits, from what its zip directory declares and then
+// from a pass over its sheets and shared strings that expands them without keeping them, and opens
+// its first sheet as a stream of rows.
+func openXLSX(r io.ReadSeeker) (*Table, error) {
+	n, err := r.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	ra, ok := r.(io.ReaderAt)
+	if !ok {
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return nil, err
+		}
+		ra = bytes.NewReader(data)
+	}
+	zr, err := openZip(ra, n)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkParts(zr); err != nil {
+		return nil, err
+	}
+	rows := 0
+	for _, zf := range zr.File {
+		name := strings.ToLower(partName(zf.Name))
+		sheet := strings.HasPrefix(name, "xl/worksheets/sheet")
+		if !sheet && name != "xl/sharedstrings.xml" {
+			continue
+		}
+		sc := &xmlScan{part: partName(zf.Name), sheet: sheet}
+		if err := sc.scan(zf); err != nil {
+			return nil, err
+		}
+		rows = max(rows, sc.rows-1)
+	}
+	f, err := excelize.OpenReader(io.NewSectionReader(ra, 0, n), excelize.Options{UnzipSizeLimit: MaxUncompressedBytes, UnzipXMLSizeLimit: streamAbove})
+	if err != nil {
+		if f != nil {
+			f.Close()
+		}
+		return nil, fmt.Errorf("xlsx: %s", clip(err.Error(), maxReason))
+	}
+	t, err := sheetTable(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	t.Rows = max(rows, 0)
+	return t, nil
+}
+
+// sheetTable reads the first sheet of f up to its header.
+func sheetTable(f *excelize.File) (*Table, error) {
+	sheets := f.GetSheetList()
+	if len(sheets) == 0 {
+		return nil, fmt.Errorf("xlsx: no sheet")
+	}
+	rows, err := f.Rows(sheets[0])
+	if err != nil {
+		return nil, fmt.Errorf("xlsx: %s", clip(err.Error(), maxReason))
+	}
+	line := 0
+	t := &Table{Encoding: "xlsx"}
+	t.next = func() ([]string, int, error) {
+		if !rows.Next() {
+			if err := rows.Error(); err != nil {
+				return nil, 0, fmt.Errorf("xlsx: row %d: %s", line+1, clip(err.Error(), maxReason))
+			}
+			return nil, 0, io.EOF
+		}
+		line++
+		rec, err := rows.Columns()
+		if err != nil {
+			return nil, 0, fmt.Errorf("xlsx: row %d: %s", line, clip(err.Error(), maxReason))
+		}
+		if err := checkRow(rec, line); err != nil {
+			return nil, 0, err
+		}
+		return rec, line, nil
+	}
+	t.close = func() error {
+		return errors.Join(rows.Close(), f.Close())
+	}
+	rec, _, err := t.Next()
+	if err == io.EOF {
+		err = fmt.Errorf("xlsx: the first sheet is empty: a header row is required")
+	}
+	if err != nil {
+		t.Close()
+		return nil, err
+	}
+	t.Header = rec
+	return t, nil
+}
+
+// budgetReaderAt fails reads past a budget, so that reading a zip's directory stops at
+// MaxDirectoryBytes whatever the directory claims.
+type budgetReaderAt struct {
+	r      io.ReaderAt
+	budget int64 // bytes left; below 0, no limit
+}
+
+var errDirectoryTooLarge = errors.New("zip directory too large")
+
+func (b *budgetReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if b.budget >= 0 {
+		if int64(len(p)) > b.budget {
+			return 0, errDirectoryTooLarge
+		}
+		b.budget -= int64(len(p))
+	}
+	return b.r.ReadAt(p, off)
+}
+
+// openZip reads an xlsx file's zip directory, refusing one over MaxDirectoryBytes before it is
+// read whole (the directory's end record, which is searched for in the file's last 65 KiB, is
+// allowed besides).
+func openZip(r io.ReaderAt, n int64) (*zip.Reader, error) {
+	br := &budgetReaderAt{r: r, budget: MaxDirectoryBytes + 1<<10 + 65<<10 + 4<<10}
+	zr, err := zip.NewReader(br, n)
+	if errors.Is(err, errDirectoryTooLarge) {
+		return nil, tooLarge("the xlsx file's list of parts is longer than %s: too many parts", size(MaxDirectoryBytes))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("xlsx: not a valid xlsx (zip) file: %w", err)
+	}
+	br.budget = -1
+	return zr, nil
+}
+
+// partName is a part's name as excelize knows it.
+func partName(name string) string {
+	return strings.ReplaceAll(name, "\\", "/")
+}
+
+// checkParts refuses, from the sizes its zip directory declares (archive/zip fails a part that
+// expands past its declared size), an xlsx file that expands past MaxUncompressedBytes, or whose
+// parts that excelize holds in memory are past MaxPartBytes or together MaxInMemoryBytes.
+func checkParts(zr *zip.Reader) error {
+	var total, inMemory uint64
+	for _, zf := range zr.File {
+		n := zf.UncompressedSize64
+		if n > MaxUncompressedBytes || total+n > MaxUncompressedBytes {
+			return tooLarge("the xlsx file expands to more than %s (part %s alone declares %s); split the file",
+				size(MaxUncompressedBytes), echo(partName(zf.Name)), size(int64(min(n, 1<<62))))
+		}
+		total += n
+		name := strings.ToLower(partName(zf.Name))
+		streamed := (strings.HasPrefix(name, "xl/worksheets/sheet") || name == "xl/sharedstrings.xml") && n > streamAbove
+		if streamed {
+			continue
+		}
+		if n > MaxPartBytes && !strings.HasPrefix(name, "xl/worksheets/sheet") && name != "xl/sharedstrings.xml" {
+			return tooLarge("part %s of the xlsx file expands to %s, more than the %s allowed a part other than a sheet",
+				echo(partName(zf.Name)), size(int64(n)), size(MaxPartBytes))
+		}
+		if inMemory += n; inMemory > MaxInMemoryBytes {
+			return tooLarge("the parts of the xlsx file read into memory (all but its sheets and shared strings over %s) expand to more than %s",
+				size(streamAbove), size(MaxInMemoryBytes))
+		}
+	}
+	return nil
+}
+
+// xmlScan checks a sheet's or the shared strings' XML, as it is inflated, against the limits:
+// rows, columns, the length of a cell, and how deep elements nest. It looks at bytes, not at XML
+// tokens, so that nothing it reads is ever held whole, and errs on the side of counting too much
+// (a row is counted if any cell of it has a value or formula element, even an empty one).
+type xmlScan struct {
+	part  string
+	sheet bool // a sheet; else the shared strings
+
+	inTag bool
+	tag   []byte // the tag being read, without its angle brackets
+	run   int    // bytes of the text being read
+	depth int
+
+	row       int  // number of the row being read
+	inRow     bool // inside a row element
+	hasValue  bool // the row has a value
+	col       int  // column of the cell being read
+	inItem    bool // inside a cell (sheet) or a string item (shared strings)
+	itemBytes int  // bytes of that cell's or item's XML so far
+
+	rows  int // rows with a value
+	items int // shared strings
+}
+
+func (s *xmlScan) scan(zf *zip.File) error {
+	rc, err := zf.Open()
+	if err != nil {
+		return fmt.Errorf("xlsx: part %s: %w", echo(s.part), err)
+	}
+	defer rc.Close()
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := rc.Read(buf)
+		if serr := s.feed(buf[:n]); serr != nil {
+			return serr
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("xlsx: the file is damaged: part %s: %w", echo(s.part), err)
+		}
+	}
+}
+
+// feed scans the next bytes of the part.
+func (s *xmlScan) feed(p []byte) error {
+	for len(p) > 0 {
+		if !s.inTag {
+			i := bytes.IndexByte(p, '<')
+			if i < 0 {
+				i = len(p)
+			}
+			s.run += i
+			if err := s.grow(i); err != nil {
+				return err
+			}
+			if s.run > maxXMLRun {
+				return s.tooLong()
+			}
+			if i == len(p) {
+				return nil
+			}
+			s.inTag, s.tag, s.run = true, s.tag[:0], 0
+			p = p[i+1:]
+			continue
+		}
+		i := bytes.IndexByte(p, '>')
+		end := i >= 0
+		if !end {
+			i = len(p)
+		}
+		if len(s.tag)+i > maxXMLRun {
+			return s.tooLong()
+		}
+		s.tag = append(s.tag, p[:i]...)
+		if !end {
+			return nil
+		}
+		p = p[i+1:]
+		s.inTag = false
+		if err := s.grow(len(s.tag) + 2); err != nil {
+			return err
+		}
+		if err := s.element(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// grow counts n more bytes of the cell or string item being read.
+func (s *xmlScan) grow(n int) error {
+	if !s.inItem {
+		return nil
+	}
+	if s.itemBytes += n; s.itemBytes > maxXMLRun {
+		return s.tooLong()
+	}
+	return nil
+}
+
+func (s *xmlScan) tooLong() error {
+	if s.sheet {
+		return tooLarge("a cell of row %d of sheet %s is longer than %s", max(s.row, 1), echo(s.part), size(MaxCellBytes))
+	}
+	return tooLarge("text %d of the xlsx file's shared strings is longer than %s", s.items, size(MaxCellBytes))
+}
+
+// element acts on the tag just read.
+func (s *xmlScan) element() error {
+	t := s.tag
+	if len(t) == 0 || t[0] == '?' || t[0] == '!' {
+		return nil // a declaration, comment or CDATA section
+	}
+	if t[0] == '/' {
+		s.depth--
+		switch localName(t[1:]) {
+		case "row":
+			s.endRow()
+		case "c", "si":
+			s.inItem = false
+		}
+		return s.checkRows()
+	}
+	closed := t[len(t)-1] == '/'
+	if !closed {
+		if s.depth++; s.depth > maxXMLDepth {
+			return tooLarge("part %s of the xlsx file nests elements more than %d deep", echo(s.part), maxXMLDepth)
+		}
+	}
+	name := localName(t)
+	if !s.sheet {
+		if name == "si" {
+			if s.items++; s.items > MaxSharedStrings {
+				return tooLarge("the xlsx file's shared strings hold more than %s texts", thousands(MaxSharedStrings))
+			}
+			s.inItem, s.itemBytes = !closed, len(t)+2
+		}
+		return nil
+	}
+	switch name {
+	case "row":
+		s.endRow()
+		s.row++
+		if r, ok := attr(t, "r"); ok {
+			if n, err := strconv.Atoi(string(r)); err == nil && n > 0 {
+				s.row = n
+			}
+		}
+		s.inRow, s.hasValue, s.col = !closed, false, 0
+	case "c":
+		if !s.inRow {
+			return nil
+		}
+		s.col++
+		if r, ok := attr(t, "r"); ok {
+			if c := column(r); c > 0 {
+				s.col = c
+			}
+		}
+		if s.col > MaxColumns {
+			return tooLarge("row %d of sheet %s has more than %d columns", s.row, echo(s.part), MaxColumns)
+		}
+		s.inItem, s.itemBytes = !closed, len(t)+2
+	case "v", "is", "f":
+		if s.inRow {
+			s.hasValue = true
+		}
+	}
+	return nil
+}
+
+// endRow ends the row being read, if any.
+func (s *xmlScan) endRow() {
+	if s.inRow && s.hasValue {
+		s.rows++
+	}
+	s.inRow, s.inItem = false, false
+}
+
+// checkRows refuses a sheet of more rows with a value than a header and MaxRows.
+func (s *xmlScan) checkRows() error {
+	if s.rows > MaxRows+1 {
+		return tooManyRows("sheet " + echo(s.part))
+	}
+	return nil
+}
+
+// localName is the name of the element a tag opens, without its namespace prefix.
+func localName(tag []byte) string {
+	end := bytes.IndexAny(tag, " \t\r\n/")
+	if end < 0 {
+		end = len(tag)
+	}
+	name := tag[:end]
+	if i := bytes.LastIndexByte(name, ':'); i >= 0 {
+		name = name[i+1:]
+	}
+	return string(name)
+}
+
+// attr finds the value of the attribute of a tag with the given local name.
+func attr(tag []byte, name string) ([]byte, bool) {
+	i := bytes.IndexAny(tag, " \t\r\n")
+	if i < 0 {
+		return nil, false
+	}
+	t := tag[i:]
+	for {
+		t = bytes.TrimLeft(t, " \t\r\n")
+		eq := bytes.IndexByte(t, '=')
+		if eq < 0 {
+			return nil, false
+		}
+		key := bytes.TrimSpace(t[:eq])
+		if k := bytes.LastIndexByte(key, ':'); k >= 0 {
+			key = key[k+1:]
+		}
+		t = bytes.TrimLeft(t[eq+1:], " \t\r\n")
+		if len(t) == 0 || (t[0] != '"' && t[0] != '\'') {
+			return nil, false
+		}
+		q := t[0]
+		end := bytes.IndexByte(t[1:], q)
+		if end < 0 {
+			return nil, false
+		}
+		if string(key) == name {
+			return t[1 : 1+end], true
+		}
+		t = t[2+end:]
+	}
+}
+
+// column is the column number of a cell reference such as "AB12" (A is 1), or 0 if it has none;
+// any number over MaxColumns reads as MaxColumns+1.
+func column(ref []byte) int {
+	c := 0
+	for _, ch := range ref {
+		switch {
+		case ch >= 'A' && ch <= 'Z':
+			c = c*26 + int(ch-'A') + 1
+		case ch >= 'a' && ch <= 'z':
+			c = c*26 + int(ch-'a') + 1
+		default:
+			return c
+		}
+		if c > MaxColumns {
+			return MaxColumns + 1
+		}
+	}
+	return c
+}

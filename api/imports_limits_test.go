@@ -1,0 +1,121 @@
+package api_test
+
+import (
+	"bytes"
+	"mime/multipart"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/kuozheng/kuozheng/api/importer/xlsxtest"
+)
+
+// importBound is how much answering a bomb may make the whole process (ledger, server and test)
+// allocate, in all.
+const importBound = 64 << 20
+
+// upload posts a file to /v1/imports as token.
+func (e *env) upload(t testing.TB, token, name string, file []byte) resp {
+	t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	fw, err := mw.CreateFormFile("file", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.Write(file); err != nil {
+		t.Fatal(err)
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return e.do(t, req{Path: "/v1/imports", Token: token, Body: b.Bytes(), Header: map[string]string{"Content-Type": mw.FormDataContentType()}})
+}
+
+// uploadAllocating posts a file as the admin and returns the answer and how many bytes the process
+// allocated meanwhile (an upper bound of what answering added to the heap at its peak).
+func (e *env) uploadAllocating(t testing.TB, name string, file []byte) (resp, uint64) {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	r := e.upload(t, tokAdmin, name, file)
+	runtime.ReadMemStats(&after)
+	return r, after.TotalAlloc - before.TotalAlloc
+}
+
+// TestAnXLSXBombAnswers413WithoutExpanding: xlsx files of a few megabytes whose sheet expands to
+// 600 MB, or to 8 million rows in 200 MB, answer 413 naming the limit they pass, append nothing,
+// and cost the process less than importBound of allocations in all (before, the first one peaked
+// past 800 MiB). A file within the limits still imports.
+func TestAnXLSXBombAnswers413WithoutExpanding(t *testing.T) {
+	e := newAuthEnv(t)
+	header := xlsxtest.Cells("组织机构代码", "缴费日期", "金额(分)", "票据号")
+	row := xlsxtest.Cells(orgCode(1), "2006-06-10", "100", "R1")
+	for _, tt := range []struct {
+		name  string
+		sheet xlsxtest.Sheet
+		want  string
+	}{
+		{"600 MB", xlsxtest.Sheet{Head: header, Unit: row, N: 600_000_000 / len(row)}, "the xlsx file expands to more than 268,435,456 bytes (256 MiB)"},
+		{"8 million rows", xlsxtest.Sheet{Head: header, Unit: `<row><c><v>1</v></c></row>`, N: 8_000_000}, "has more than 200,000 rows besides its header; split it"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			file := xlsxtest.File(tt.sheet, nil)
+			before := e.count()
+			r, n := e.uploadAllocating(t, "bomb.xlsx", file)
+			wantError(t, r, 413, "too_large", "file")
+			if !strings.Contains(r.str("detail"), tt.want) {
+				t.Errorf("detail %q, want it to say %q", r.str("detail"), tt.want)
+			}
+			if n > importBound {
+				t.Errorf("answering a %d-byte file whose sheet expands to %d bytes allocated %d MiB, more than %d MiB",
+					len(file), tt.sheet.Size(), n>>20, importBound>>20)
+			}
+			e.wantUnchanged(t, before)
+			t.Logf("%.1f MB file, sheet of %d MB: %d in %.1f MiB allocated: %s", float64(len(file))/1e6, tt.sheet.Size()/1e6, r.Status, float64(n)/(1<<20), r.str("detail"))
+		})
+	}
+	// The same shapes within the limits import.
+	regs := xlsxtest.Rows([]string{"单位名称", "组织机构代码", "所属区县", "单位类型", "行业风险类别", "登记日期"},
+		[]string{"甲", orgCode(1), "360702", "企业", "1", "2006-04-03"})
+	if r := e.upload(t, tokAdmin, "regs.xlsx", xlsxtest.File(regs, nil)); r.Status != 200 || r.num("imported") != 1 {
+		t.Fatalf("a registration in an xlsx file: %s", r)
+	}
+	pays := xlsxtest.Sheet{Head: header, Unit: row, N: 1}
+	if r := e.upload(t, tokAdmin, "pays.xlsx", xlsxtest.File(pays, nil)); r.Status != 200 || r.num("imported") != 1 {
+		t.Fatalf("a payment in an xlsx file: %s", r)
+	}
+}
+
+// TestACSVOfAMillionColumnsAnswers413Briefly: a CSV header of a million columns (2 MB) answers
+// 413 in a few hundred bytes (before, 400 echoing the header back in 11.9 MB); 300 columns of long
+// unknown names, within the row limit, answer 413 too; 200 of them answer 400 without the header
+// whole.
+func TestACSVOfAMillionColumnsAnswers413Briefly(t *testing.T) {
+	e := newAuthEnv(t)
+	for _, tt := range []struct {
+		name   string
+		file   string
+		status int
+		want   string
+	}{
+		{"a million columns", strings.Repeat("column,", 999_999) + "column\n1\n", 413, "longer than 262,144 bytes (256 KiB)"},
+		{"300 columns", strings.Repeat(strings.Repeat("长", 100)+",", 299) + "x\n1\n", 413, "has 300 columns, more than the limit of 256"},
+		{"200 unknown columns", strings.Repeat(strings.Repeat("长", 100)+",", 199) + "x\n1\n", 400, "cannot tell the kind of file from its columns"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := e.count()
+			r := e.upload(t, tokClerkA, "wide.csv", []byte(tt.file))
+			kind := map[int]string{413: "too_large", 400: "invalid"}[tt.status]
+			wantError(t, r, tt.status, kind, "file")
+			if !strings.Contains(r.str("detail"), tt.want) {
+				t.Errorf("detail %q, want it to say %q", r.str("detail"), tt.want)
+			}
+			if len(r.Raw) > 4096 {
+				t.Errorf("the answer to a %d-byte header is %d bytes long", len(tt.file), len(r.Raw))
+			}
+			e.wantUnchanged(t, before)
+		})
+	}
+}
