@@ -2,12 +2,15 @@ package api_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"mime/multipart"
 	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/kuozheng/kuozheng/api/importer"
 	"github.com/kuozheng/kuozheng/api/importer/xlsxtest"
+	"github.com/kuozheng/kuozheng/domain"
 )
 
 // importBound is how much answering a bomb may make the whole process (ledger, server and test)
@@ -118,4 +121,77 @@ func TestACSVOfAMillionColumnsAnswers413Briefly(t *testing.T) {
 			e.wantUnchanged(t, before)
 		})
 	}
+}
+
+// shape is an import report without what differs between two rows about different employers:
+// the time taken and each rejected row's value (the row's own organisation code).
+func shape(t testing.TB, r resp) string {
+	t.Helper()
+	if r.Status != 200 {
+		t.Fatalf("import: %s", r)
+	}
+	var rep importer.Report
+	if err := json.Unmarshal(r.Raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	rep.Seconds = 0
+	for i := range rep.Rejected {
+		rep.Rejected[i].Value = ""
+	}
+	b, _ := json.Marshal(rep)
+	return string(b)
+}
+
+// TestAClerkLearnsNothingOfAnotherCountysEmployersByImporting: a clerk of 360721 importing the
+// payments file a clerk of 360702 imported, or another payment of that employer, gets the answer
+// it gets for an employer that does not exist: the row refused as "no employer by this code in
+// the counties you may write to", not counted as a duplicate, and nothing appended. Registering
+// the same organisation code in its own county is refused without naming the employer.
+func TestAClerkLearnsNothingOfAnotherCountysEmployersByImporting(t *testing.T) {
+	e := newAuthEnv(t)
+	x, nobody := orgCode(4242), orgCode(4343)
+	const regHeader = "单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n"
+	if r := e.upload(t, tokClerkA, "regs.csv", []byte(regHeader+"秘密单位,"+x+",360702,企业,1,2006-04-03\n")); r.num("imported") != 1 {
+		t.Fatalf("clerk A registering in its county: %s", r)
+	}
+	payments := func(org, receipt string) []byte {
+		return []byte("组织机构代码,缴费日期,金额(分),票据号\n" + org + ",2006-06-10,100," + receipt + "\n")
+	}
+	if r := e.upload(t, tokClerkA, "pay.csv", payments(x, "R1")); r.num("imported") != 1 {
+		t.Fatalf("clerk A paying for its employer: %s", r)
+	}
+	if r := e.upload(t, tokClerkA, "pay.csv", payments(x, "R1")); r.num("duplicates") != 1 {
+		t.Fatalf("clerk A importing its file again: %s, want the row a duplicate", r)
+	}
+
+	before := e.count()
+	absent := e.upload(t, tokClerkB, "pay.csv", payments(nobody, "R1"))
+	for _, tt := range []struct{ name, org, receipt string }{
+		{"the file clerk A imported", x, "R1"},
+		{"another payment of A's employer", x, "R2"},
+	} {
+		r := e.upload(t, tokClerkB, "pay.csv", payments(tt.org, tt.receipt))
+		if r.num("duplicates") != 0 || r.num("imported") != 0 {
+			t.Errorf("clerk B importing %s: %s, want nothing imported and no duplicate", tt.name, r)
+		}
+		if got, want := shape(t, r), shape(t, absent); got != want {
+			t.Errorf("clerk B importing %s answers\n%s\nbut for an employer nobody registered\n%s", tt.name, got, want)
+		}
+		if strings.Contains(string(r.Raw), "360702") || strings.Contains(string(r.Raw), "秘密单位") {
+			t.Errorf("clerk B importing %s learns A's county or employer: %s", tt.name, r)
+		}
+	}
+	if want := `"rejected":[{"row":2,"column":"组织机构代码","value":"","reason":"no employer by this code in the counties you may write to"}]`; !strings.Contains(shape(t, absent), want) {
+		t.Errorf("clerk B paying for an employer nobody registered: %s, want %s", absent, want)
+	}
+	r := e.upload(t, tokClerkB, "regs.csv", []byte(regHeader+"乙,"+x+",360721,企业,1,2006-04-03\n"))
+	var rep importer.Report
+	if err := json.Unmarshal(r.Raw, &rep); err != nil || len(rep.Rejected) != 1 || rep.Duplicates != 0 {
+		t.Fatalf("clerk B registering A's organisation code in its county: %s, want the row refused", r)
+	}
+	id := domain.EmployerIDForOrgCode(x)
+	if reason := rep.Rejected[0].Reason; strings.Contains(reason, "秘密单位") || strings.Contains(reason, id) || strings.Contains(reason, "360702") {
+		t.Errorf("clerk B registering A's organisation code learns about A's employer: %q", reason)
+	}
+	e.wantUnchanged(t, before)
 }

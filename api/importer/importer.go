@@ -51,7 +51,8 @@ type Options struct {
 	Batch int
 	// Progress, if set, is told after each batch.
 	Progress func(done, total int, elapsed time.Duration)
-	// Authorize, if set, vets each row's county (a clerk's scope).
+	// Authorize, if set, vets each row's county (a clerk's scope). A row about an employer outside
+	// it is answered exactly as one about an employer that does not exist.
 	Authorize func(county string) error
 }
 
@@ -160,6 +161,19 @@ func (b *builder) read(t *Table, n int) ([]*record, error) {
 
 // send appends a batch of commands and reports each one's rows.
 func (b *builder) send(ctx context.Context, cmds []row, rep *Report) error {
+	if b.opt.Authorize != nil {
+		// A row about an employer outside the importer's counties is refused before the ledger
+		// answers anything else about it (that it is a duplicate, or whose it is).
+		kept := cmds[:0]
+		for _, c := range cmds {
+			if err := b.hidden(c.req); err != nil {
+				b.rejectAll(rep, c, err)
+				continue
+			}
+			kept = append(kept, c)
+		}
+		cmds = kept
+	}
 	reqs := make([]eventstore.Request, len(cmds))
 	for i := range reqs {
 		reqs[i] = cmds[i].req
@@ -168,6 +182,13 @@ func (b *builder) send(ctx context.Context, cmds []row, rep *Report) error {
 		c := cmds[i]
 		if errors.Is(res.Err, context.Canceled) || errors.Is(res.Err, context.DeadlineExceeded) {
 			return res.Err
+		}
+		if b.opt.Authorize != nil && (res.Err != nil || res.Duplicate) {
+			// The employer may have left the importer's counties while the batch was decided.
+			if err := b.hidden(c.req); err != nil {
+				b.rejectAll(rep, c, err)
+				continue
+			}
 		}
 		switch {
 		case res.Err != nil:
@@ -185,6 +206,22 @@ func (b *builder) rejectAll(rep *Report, c row, err error) {
 	for _, r := range c.recs {
 		rep.Rejected = append(rep.Rejected, b.reject(r, err))
 	}
+}
+
+// hidden answers, for an import scoped by Options.Authorize, a row about an employer the importer
+// may not write exactly as a row about an employer that does not exist: "no employer by this
+// code in your counties", never a duplicate, a conflict naming it, or its county. A registration
+// of an organisation code already entered elsewhere is refused without saying where or as whom.
+func (b *builder) hidden(req eventstore.Request) error {
+	county, ok := b.store.EmployerCounty(req.EmployerID)
+	mine := ok && b.opt.Authorize(county) == nil
+	switch {
+	case req.Create && ok && !mine:
+		return domain.Conflict("org_code", "an employer with this organisation code is already in the ledger")
+	case !req.Create && !mine:
+		return domain.NotFound("employer_id", "no employer by this code in the counties you may write to")
+	}
+	return nil
 }
 
 func sortRejects(r []Reject) {
