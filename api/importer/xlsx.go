@@ -75,7 +75,7 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 	return t, nil
 }
 
-// sheetTable reads the first sheet of f up to its header.
+// sheetTable reads the first sheet of f up to its header; on an error, the caller closes f.
 func sheetTable(f *excelize.File) (*Table, error) {
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
@@ -112,7 +112,7 @@ func sheetTable(f *excelize.File) (*Table, error) {
 		err = fmt.Errorf("xlsx: the first sheet is empty: a header row is required")
 	}
 	if err != nil {
-		t.Close()
+		rows.Close()
 		return nil, err
 	}
 	t.Header = rec
