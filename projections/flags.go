@@ -19,7 +19,7 @@ const (
 var FlagKinds = []string{FlagArrearsWithoutEnforcement, FlagWaiverReview, FlagBaseBelowFloor, FlagParkEmployerNotEnrolled, FlagHighRiskWithoutWorkInjury}
 
 var flagMeaning = map[string]string{
-	FlagArrearsWithoutEnforcement: "arrears past the grace period with no enforcement step",
+	FlagArrearsWithoutEnforcement: "arrears past the grace period with no enforcement step since they fell due",
 	FlagWaiverReview:              "a principal waiver, or a late-fee waiver over half the fee (随意减免 review)",
 	FlagBaseBelowFloor:            "declared base per head under 60% of the average wage",
 	FlagParkEmployerNotEnrolled:   "industrial-park employer without pension enrollment",
@@ -30,20 +30,28 @@ var flagMeaning = map[string]string{
 func employerFlags(id string, e *domain.Employer, ref *domain.Reference, q Query, st domain.Statement) []Flag {
 	var flags []Flag
 	grace := ref.SettingsOn(q.AsOf).EnforcementGraceDays
-	if len(e.StepsThrough(q.AsOf)) == 0 {
-		var owed domain.Fen
-		var oldest domain.Date
-		for _, l := range st.Lines {
-			if l.OutstandingFen > 0 && l.DueDate.AddDays(grace) < q.AsOf {
-				owed += l.OutstandingFen
-				if oldest == 0 || l.DueDate < oldest {
-					oldest = l.DueDate
-				}
+	// A step taken on day S addresses the arrears of S: the lines due before S. Lines that fell
+	// due on or after the latest step have had none since they fell due, whatever came before.
+	var lastStep domain.Date
+	for _, s := range e.StepsThrough(q.AsOf) {
+		lastStep = max(lastStep, s.On)
+	}
+	var owed domain.Fen
+	var oldest domain.Date
+	for _, l := range st.Lines {
+		if l.OutstandingFen > 0 && l.DueDate.AddDays(grace) < q.AsOf && l.DueDate >= lastStep {
+			owed += l.OutstandingFen
+			if oldest == 0 || l.DueDate < oldest {
+				oldest = l.DueDate
 			}
 		}
-		if owed > 0 {
-			flags = append(flags, Flag{Kind: FlagArrearsWithoutEnforcement, EmployerID: id, Detail: fmt.Sprintf("%s yuan in arrears more than %d days past due (since %s) with no enforcement step", owed, grace, oldest)})
+	}
+	if owed > 0 {
+		since := "no enforcement step"
+		if lastStep != 0 {
+			since = fmt.Sprintf("no enforcement step since they fell due (the latest was on %s)", lastStep)
 		}
+		flags = append(flags, Flag{Kind: FlagArrearsWithoutEnforcement, EmployerID: id, Detail: fmt.Sprintf("%s yuan in arrears more than %d days past due (since %s) with %s", owed, grace, oldest, since)})
 	}
 	for _, w := range e.History.Waivers {
 		if w.DecidedOn > q.AsOf {
