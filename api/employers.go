@@ -11,7 +11,7 @@ import (
 	"github.com/kuozheng/kuozheng/eventstore"
 )
 
-// EmployerView is the answer of GET /v1/employers/{id}.
+// EmployerView is the answer of GET /v1/employers/{id}: the employer as it stood on AsOf.
 type EmployerView struct {
 	EmployerID       string                     `json:"employer_id"`
 	Version          uint64                     `json:"version"`
@@ -92,6 +92,9 @@ func (s *Server) employerAsOf(r *http.Request) (*domain.Employer, domain.Date, e
 	return e, asOf, err
 }
 
+// getEmployer answers the employer as it stood on as_of: every field comes from its events dated
+// on or before as_of (see domain.EmployerOn), the lines as the lines' arithmetic cuts them. The
+// version (the ETag writes compare with If-Match) is what the ledger knows now, whatever as_of.
 func (s *Server) getEmployer(w http.ResponseWriter, r *http.Request) {
 	if err := s.waitStore(r); err != nil {
 		writeError(w, err)
@@ -102,25 +105,36 @@ func (s *Server) getEmployer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	ref := s.cfg.Store.Reference()
-	st := e.Account.Statement(asOf, ref.LateFees)
+	raw, err := s.cfg.Store.History(r.Context(), e.ID)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	version := e.Version
+	events := make([]domain.Event, len(raw))
+	for i := range raw {
+		events[i] = raw[i].Event
+		version = max(version, raw[i].Seq)
+	}
+	at := domain.EmployerOn(events, asOf)
+	st := at.Account.Statement(asOf, s.cfg.Store.Reference().LateFees)
 	stage := "none"
-	if e.LastStep != "" {
-		stage = e.LastStep
+	if at.LastStep != "" {
+		stage = at.LastStep
 	}
 	if stage != "none" && st.Totals.ArrearsCurrentYearFen+st.Totals.ArrearsPriorYearsFen == 0 {
 		stage = "closed"
 	}
 	_, broken := s.cfg.Store.ChainBreak(e.ID)
 	v := EmployerView{
-		EmployerID: e.ID, Version: e.Version, AsOf: asOf, Name: e.Name, County: e.County, OrgCode: e.OrgCode,
-		CreditCode: e.CreditCode, Kind: e.Kind, Ownership: e.Ownership, RiskClass: e.RiskClass,
-		InIndustrialPark: e.InIndustrialPark, EnteredOn: e.EnteredOn, Registered: e.Registered,
-		RegisteredOn: e.RegisteredOn, CertificateNo: e.CertificateNo, Deregistered: e.Deregistered,
-		Workforce: e.Workforce, Enrolled: e.Enrolled, EnforcementStage: stage,
+		EmployerID: e.ID, Version: version, AsOf: asOf, Name: at.Name, County: at.County, OrgCode: at.OrgCode,
+		CreditCode: at.CreditCode, Kind: at.Kind, Ownership: at.Ownership, RiskClass: at.RiskClass,
+		InIndustrialPark: at.InIndustrialPark, EnteredOn: at.EnteredOn, Registered: at.Registered,
+		RegisteredOn: at.RegisteredOn, CertificateNo: at.CertificateNo, Deregistered: at.Deregistered,
+		Workforce: at.Workforce, Enrolled: at.EnrollmentsOn(asOf), EnforcementStage: stage,
 		Lines: st.Lines, Totals: st.Totals, ChainOK: !broken,
 	}
-	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, e.Version))
+	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, version))
 	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.cfg.Store.Applied(), 10))
 	writeJSON(w, http.StatusOK, v)
 }

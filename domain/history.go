@@ -128,6 +128,18 @@ func (h *History) enrolledOn(ins Insurance, d Date) int64 {
 // EnrolledOn is the insured headcount of an insurance on d (the latest enrollment on or before d).
 func (e *Employer) EnrolledOn(ins Insurance, d Date) int64 { return e.History.enrolledOn(ins, d) }
 
+// EnrollmentsOn is the insured headcount on d of every insurance enrolled on or before d: the
+// latest enrollment of each, with the workers audit findings found missing added.
+func (e *Employer) EnrollmentsOn(d Date) map[Insurance]int64 {
+	out := map[Insurance]int64{}
+	for _, x := range e.History.Enrollments {
+		if x.On <= d {
+			out[x.Insurance] = e.History.enrolledOn(x.Insurance, d)
+		}
+	}
+	return out
+}
+
 // WorkforceOn is the survey's count of persons who should be insured, as known on d.
 func (e *Employer) WorkforceOn(d Date) int64 {
 	s, _ := latest(e.History.Surveys, func(c CountAt) Date { return c.On }, d)
