@@ -139,7 +139,7 @@ func (s *Server) getEmployer(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
-// Balances are an employer's running totals after an event, as the ledger then knew them.
+// Balances are an employer's totals on a date, counting the events folded so far.
 type Balances struct {
 	DueFen         domain.Fen `json:"due_fen"`
 	PaidFen        domain.Fen `json:"paid_fen"`
@@ -161,7 +161,8 @@ type HistoryEvent struct {
 	Hash       string      `json:"hash"`
 	PrevHash   string      `json:"prev_hash,omitempty"`
 	ChainOK    bool        `json:"chain_ok"`
-	// Balances are the totals as of the history's as_of after this event and those before it.
+	// Balances are the totals as they stood on this event's business date, counting this event
+	// and those recorded before it (an auditor replaying reads them day by day).
 	Balances Balances `json:"balances"`
 }
 
@@ -173,13 +174,14 @@ type History struct {
 	ThroughSeq uint64         `json:"through_seq,omitempty"`
 	ChainOK    bool           `json:"chain_ok"`
 	Events     []HistoryEvent `json:"events"`
-	// Balances are the totals after every event shown.
+	// Balances are the totals as of AsOf, counting every event shown.
 	Balances Balances `json:"balances"`
 }
 
 // BuildHistory turns stored events into the history answer: events recorded through throughSeq
-// (0: all), dated on or before asOf, each with the balances as of asOf after it. The balances
-// come from the same fold as the ledger's, applied event by event.
+// (0: all), dated on or before asOf, each with the balances on its own business date after it,
+// and the totals as of asOf after them all. The balances come from the same fold as the
+// ledger's, applied event by event.
 func BuildHistory(id string, raw []eventstore.RawEvent, throughSeq uint64, asOf domain.Date, fees []domain.LateFeeRate) History {
 	h := History{EmployerID: id, AsOf: asOf, ThroughSeq: throughSeq, ChainOK: true, Events: []HistoryEvent{}}
 	e := &domain.Employer{}
@@ -198,15 +200,18 @@ func BuildHistory(id string, raw []eventstore.RawEvent, throughSeq uint64, asOf 
 		} else {
 			e.Apply(ev.Event)
 		}
-		t := e.Account.Statement(asOf, fees).Totals
-		h.Balances = Balances{t.DueFen, t.PaidFen, t.WaivedFen, t.OutstandingFen, t.LateFeeFen, t.CreditFen}
 		h.Events = append(h.Events, HistoryEvent{
 			Seq: ev.Seq, RecordedAt: time.Unix(0, ev.RecordedAt).UTC(), OccurredOn: ev.OccurredOn, Type: ev.Type,
 			ID: ev.ID, Actor: ev.Actor, Payload: payload, Hash: ev.Hash, PrevHash: ev.PrevHash, ChainOK: ev.ChainOK,
-			Balances: h.Balances,
+			Balances: balances(e.Account.Statement(ev.OccurredOn, fees).Totals),
 		})
 	}
+	h.Balances = balances(e.Account.Statement(asOf, fees).Totals)
 	return h
+}
+
+func balances(t domain.Totals) Balances {
+	return Balances{t.DueFen, t.PaidFen, t.WaivedFen, t.OutstandingFen, t.LateFeeFen, t.CreditFen}
 }
 
 func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {

@@ -11,7 +11,8 @@ import (
 
 // TestHistoryCutsMatchAFoldByHand builds one employer's history, then checks that the
 // through_seq cut (what the ledger knew) and the as_of cut (what was dated by then) list the
-// events and balances a fold by hand gives.
+// events and balances a fold by hand gives: the totals as of as_of, and the last event's
+// balances on its own business date.
 func TestHistoryCutsMatchAFoldByHand(t *testing.T) {
 	e := newReadEnv(t, domain.MustDate("2006-12-31"))
 	id := e.register(t, tokAdmin, "10000004-0", "360702")
@@ -51,6 +52,7 @@ func TestHistoryCutsMatchAFoldByHand(t *testing.T) {
 		query   string
 		types   []string
 		balance api.Balances
+		last    api.Balances
 	}{
 		{
 			// Through the first payment, as of 05-31: 280000 due; 100000 paid on 05-25;
@@ -58,6 +60,8 @@ func TestHistoryCutsMatchAFoldByHand(t *testing.T) {
 			name: "through_seq cuts by what the ledger knew", query: fmt.Sprintf("through_seq=%d&as_of=2006-05-31", seq(pay1)),
 			types:   []string{"employer.registered", "declaration.filed", "payment.received"},
 			balance: api.Balances{DueFen: 280000, PaidFen: 100000, OutstandingFen: 180000, LateFeeFen: 7560},
+			// On 05-25: 5040 + 1 day (25) on 180000 = 360.
+			last: api.Balances{DueFen: 280000, PaidFen: 100000, OutstandingFen: 180000, LateFeeFen: 5040 + 360},
 		},
 		{
 			// Everything, as of 05-31: the 05-20 payment counts from its date: 4 days (16–19) on
@@ -65,12 +69,16 @@ func TestHistoryCutsMatchAFoldByHand(t *testing.T) {
 			name: "a late-recorded payment changes the fee from its business date", query: "as_of=2006-05-31",
 			types:   []string{"employer.registered", "declaration.filed", "payment.received", "payment.received"},
 			balance: api.Balances{DueFen: 280000, PaidFen: 150000, OutstandingFen: 130000, LateFeeFen: 6360},
+			// The last event, the 05-20 payment, on 05-20 (the 05-25 one not yet dated): 2240 +
+			// 1 day (20) on 230000 = 460.
+			last: api.Balances{DueFen: 280000, PaidFen: 50000, OutstandingFen: 230000, LateFeeFen: 2240 + 460},
 		},
 		{
 			// As of 05-22: the 05-25 payment is not yet dated; 4 days on 280000 (2240) + 3 days (20–22) on 230000 (1380).
 			name: "as_of cuts by business date", query: "as_of=2006-05-22",
 			types:   []string{"employer.registered", "declaration.filed", "payment.received"},
 			balance: api.Balances{DueFen: 280000, PaidFen: 50000, OutstandingFen: 230000, LateFeeFen: 2240 + 1380},
+			last:    api.Balances{DueFen: 280000, PaidFen: 50000, OutstandingFen: 230000, LateFeeFen: 2240 + 460},
 		},
 		{
 			name: "as_of before the declaration shows nothing due", query: "as_of=2006-05-01",
@@ -88,8 +96,11 @@ func TestHistoryCutsMatchAFoldByHand(t *testing.T) {
 			if fmt.Sprint(types) != fmt.Sprint(tt.types) {
 				t.Fatalf("events %v, want %v", types, tt.types)
 			}
-			if h.Balances != tt.balance || h.Events[len(h.Events)-1].Balances != tt.balance {
+			if h.Balances != tt.balance {
 				t.Fatalf("balances %+v, want %+v", h.Balances, tt.balance)
+			}
+			if last := h.Events[len(h.Events)-1].Balances; last != tt.last {
+				t.Fatalf("last event's balances %+v, want %+v", last, tt.last)
 			}
 			if !h.ChainOK {
 				t.Fatal("chain_ok false on an untouched ledger")
