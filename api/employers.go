@@ -181,10 +181,12 @@ type History struct {
 // BuildHistory turns stored events into the history answer: events recorded through throughSeq
 // (0: all), dated on or before asOf, each with the balances on its own business date after it,
 // and the totals as of asOf after them all. The balances come from the same fold as the
-// ledger's, applied event by event.
+// ledger's, applied event by event; a replay computes them incrementally (domain.Replay), so a
+// history in business-date order costs one pass instead of a statement from scratch per event.
 func BuildHistory(id string, raw []eventstore.RawEvent, throughSeq uint64, asOf domain.Date, fees []domain.LateFeeRate) History {
 	h := History{EmployerID: id, AsOf: asOf, ThroughSeq: throughSeq, ChainOK: true, Events: []HistoryEvent{}}
-	e := &domain.Employer{}
+	e := &domain.Employer{SkipHistory: true}
+	rp := domain.NewReplay(fees)
 	for _, ev := range raw {
 		if throughSeq != 0 && ev.Seq > throughSeq {
 			break
@@ -203,10 +205,10 @@ func BuildHistory(id string, raw []eventstore.RawEvent, throughSeq uint64, asOf 
 		h.Events = append(h.Events, HistoryEvent{
 			Seq: ev.Seq, RecordedAt: time.Unix(0, ev.RecordedAt).UTC(), OccurredOn: ev.OccurredOn, Type: ev.Type,
 			ID: ev.ID, Actor: ev.Actor, Payload: payload, Hash: ev.Hash, PrevHash: ev.PrevHash, ChainOK: ev.ChainOK,
-			Balances: balances(e.Account.Statement(ev.OccurredOn, fees).Totals),
+			Balances: balances(rp.TotalsOn(&e.Account, ev.OccurredOn)),
 		})
 	}
-	h.Balances = balances(e.Account.Statement(asOf, fees).Totals)
+	h.Balances = balances(rp.TotalsOn(&e.Account, asOf))
 	return h
 }
 

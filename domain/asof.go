@@ -40,3 +40,85 @@ func EmployerOn(events []Event, d Date) *Employer {
 	}
 	return e
 }
+
+// Replay gives an employer's totals as its events are folded one at a time, each on a date the
+// caller chooses (a history's balances after each event, on that event's date): what Statement
+// gives on the account folded so far, without replaying the whole account at every event. While
+// no applied entry is dated after the date asked, it applies only the entries taken since the
+// last call; an entry that would be applied before one already applied (a backdated one) makes
+// it replay from the start once. A date before an entry already applied, or an account with a
+// payment reversal (which undoes its payment from the payment's date), is answered by Statement.
+type Replay struct {
+	fees []LateFeeRate
+	// taken counts the account's entries seen so far.
+	taken int
+	// pending holds the entries taken but not yet applied, in application order.
+	pending []*entry
+	// s has applied, in application order, every taken entry not pending; nil: start again.
+	s *sim
+	// last is the last entry applied (nil: none).
+	last      *entry
+	reversals bool
+}
+
+// NewReplay starts a replay with the late-fee schedule fees.
+func NewReplay(fees []LateFeeRate) *Replay { return &Replay{fees: fees} }
+
+// TotalsOn returns a.Statement(d, fees).Totals. Between calls the account may only grow, by the
+// events folded into its employer.
+func (r *Replay) TotalsOn(a *Account, d Date) Totals {
+	for i := r.taken; i < len(a.entries); i++ {
+		e := a.entries[i]
+		r.reversals = r.reversals || e.kind == entryReversal
+		if r.last != nil && entryOrder(&e, r.last) < 0 {
+			r.s = nil
+		}
+		at, _ := slices.BinarySearchFunc(r.pending, &e, entryOrder)
+		r.pending = slices.Insert(r.pending, at, &e)
+	}
+	r.taken = len(a.entries)
+	if r.reversals || (r.s != nil && r.last != nil && r.last.date > d) {
+		return a.Statement(d, r.fees).Totals
+	}
+	if r.s == nil {
+		r.s = &sim{lines: map[LineKey]*simLine{}, fees: r.fees}
+		r.last = nil
+		r.pending = r.pending[:0]
+		for i := range a.entries {
+			e := a.entries[i]
+			r.pending = append(r.pending, &e)
+		}
+		slices.SortStableFunc(r.pending, entryOrder)
+	}
+	n := 0
+	for n < len(r.pending) && r.pending[n].date <= d {
+		r.s.apply(r.pending[n])
+		r.last = r.pending[n]
+		n++
+	}
+	r.pending = r.pending[n:]
+	return r.s.totals(d)
+}
+
+// totals sums the lines as of asOf as Statement does.
+func (s *sim) totals(asOf Date) Totals {
+	var t Totals
+	for _, l := range s.order {
+		out := max(l.outstanding(), 0)
+		t.DueFen += l.principal()
+		t.PaidFen += l.paid
+		t.WaivedFen += l.waived
+		t.OutstandingFen += out
+		t.LateFeeFen += max(l.feeAccrued(asOf, s.fees)-l.feePaid-l.feeWaived, 0)
+		t.RecoveredFen += l.recovered
+		if l.dueOn < asOf && out > 0 {
+			if l.key.Period.Year() == asOf.Year() {
+				t.ArrearsCurrentYearFen += out
+			} else {
+				t.ArrearsPriorYearsFen += out
+			}
+		}
+	}
+	t.CreditFen = s.credit
+	return t
+}
