@@ -120,7 +120,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 		for _, i := range idx {
 			req := reqs[i]
 			if k := keys[i]; k != "" {
-				if r, ok, err := s.lookupKey(k, req.BodyHash); ok || err != nil {
+				if r, ok, err := s.lookupKey(ctx, k, req.BodyHash); ok || err != nil {
 					out[i] = BulkResult{Result: r, Err: err}
 					taken++
 					continue

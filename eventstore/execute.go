@@ -69,25 +69,29 @@ func backoff(attempt int) {
 // them atomically. A retried idempotency key answers the first result; a conflicting concurrent
 // write is retried on the new state unless the caller gave If-Match.
 func (s *Store) Execute(ctx context.Context, req Request) (Result, error) {
-	return s.withKey(req.IdempotencyKey, req.BodyHash, func(key string) (Result, error) {
+	return s.withKey(ctx, req.IdempotencyKey, req.BodyHash, func(key string) (Result, error) {
 		return s.execute(ctx, req, key)
 	})
 }
 
 // withKey runs do once per idempotency key: requests with the same key wait for each other, and a
 // key already in the ledger answers from its index without running do.
-func (s *Store) withKey(raw, bodyHash string, do func(key string) (Result, error)) (Result, error) {
+func (s *Store) withKey(ctx context.Context, raw, bodyHash string, do func(key string) (Result, error)) (Result, error) {
 	if raw == "" {
 		return do("")
 	}
 	key := KeyHash(raw)
 	unlock := s.locks.lock("key:" + key)
 	defer unlock()
-	if r, ok, err := s.lookupKey(key, bodyHash); ok || err != nil {
+	if r, ok, err := s.lookupKey(ctx, key, bodyHash); ok || err != nil {
 		return r, err
 	}
 	return do(key)
 }
+
+// errKeyKnown: the command's idempotency key reached the indexes after withKey looked it up (its
+// first attempt was appended by another replica meanwhile); the key answers, not a new decision.
+var errKeyKnown = errors.New("eventstore: idempotency key already recorded")
 
 func (s *Store) execute(ctx context.Context, req Request, key string) (Result, error) {
 	dctx := domain.Context{Ref: s.Reference(), Today: req.Today}
@@ -105,6 +109,10 @@ func (s *Store) execute(ctx context.Context, req Request, key string) (Result, e
 	defer unlock()
 	for attempt := 1; ; attempt++ {
 		u, evs, err := s.decide(id, req, key)
+		if errors.Is(err, errKeyKnown) {
+			r, _, err := s.lookupKey(ctx, key, req.BodyHash)
+			return r, err
+		}
 		if err != nil {
 			return Result{}, err
 		}
@@ -121,7 +129,7 @@ func (s *Store) execute(ctx context.Context, req Request, key string) (Result, e
 			if err := s.CatchUp(ctx); err != nil {
 				return Result{}, err
 			}
-			if r, ok, err := s.lookupKey(key, req.BodyHash); ok || err != nil {
+			if r, ok, err := s.lookupKey(ctx, key, req.BodyHash); ok || err != nil {
 				return r, err
 			}
 			return Result{}, fmt.Errorf("append refused as a duplicate, but no event carries its key: %w", err)
@@ -131,6 +139,11 @@ func (s *Store) execute(ctx context.Context, req Request, key string) (Result, e
 			}
 			if err := s.CatchUp(ctx); err != nil {
 				return Result{}, err
+			}
+			// The writer that won may be this command's own first attempt, sent to another
+			// replica: its key answers (a duplicate, or a mismatch), before any If-Match.
+			if r, ok, err := s.lookupKey(ctx, key, req.BodyHash); ok || err != nil {
+				return r, err
 			}
 			if req.IfMatch != nil || attempt == maxAttempts {
 				return Result{}, fmt.Errorf("%w: %v", ErrStale, err)
@@ -153,7 +166,7 @@ func (s *Store) observeAppended(evs []domain.Event) {
 
 // lookupKey answers a retried idempotency key: the first result for the same body, an error for
 // another body.
-func (s *Store) lookupKey(key, bodyHash string) (Result, bool, error) {
+func (s *Store) lookupKey(ctx context.Context, key, bodyHash string) (Result, bool, error) {
 	if key == "" {
 		return Result{}, false, nil
 	}
@@ -167,7 +180,7 @@ func (s *Store) lookupKey(key, bodyHash string) (Result, bool, error) {
 		return Result{}, true, &domain.Error{Kind: domain.KindIdempotencyMismatch, Field: "Idempotency-Key",
 			Detail: "this key was already used with a different request; use a new key for a new request"}
 	}
-	first, err := s.stream.GetMsg(context.Background(), rec.first)
+	first, err := s.stream.GetMsg(ctx, rec.first)
 	if err != nil {
 		return Result{}, true, fmt.Errorf("read back event %d of key: %w", rec.first, err)
 	}
@@ -189,7 +202,7 @@ func (s *Store) lookupKey(key, bodyHash string) (Result, bool, error) {
 	for i, q := range seqs {
 		raw := first
 		if i > 0 {
-			if raw, err = s.stream.GetMsg(context.Background(), q); err != nil {
+			if raw, err = s.stream.GetMsg(ctx, q); err != nil {
 				return Result{}, true, fmt.Errorf("read back event %d of key: %w", q, err)
 			}
 		}
@@ -202,10 +215,15 @@ func (s *Store) lookupKey(key, bodyHash string) (Result, bool, error) {
 	return Result{EmployerID: employerID, EventIDs: ids, Seq: rec.last, Version: rec.last, Duplicate: true}, true, nil
 }
 
-// decide runs the command against the current state and builds the messages to append.
+// decide runs the command against the current state and builds the messages to append; it
+// answers errKeyKnown when the command's key is in the indexes, which change together with the
+// state: a command whose first attempt is already folded into the state is never decided again.
 func (s *Store) decide(id string, req Request, key string) (*unit, []domain.Event, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if _, ok := s.keys[digestOf(key)]; key != "" && ok {
+		return nil, nil, errKeyKnown
+	}
 	e, err := s.employer(context.Background(), id)
 	if err != nil {
 		return nil, nil, err
@@ -349,7 +367,7 @@ type RefRequest struct {
 
 // ExecuteRef validates and appends a new version of reference data.
 func (s *Store) ExecuteRef(ctx context.Context, req RefRequest) (Result, error) {
-	return s.withKey(req.IdempotencyKey, req.BodyHash, func(key string) (Result, error) {
+	return s.withKey(ctx, req.IdempotencyKey, req.BodyHash, func(key string) (Result, error) {
 		return s.executeRef(ctx, req, key)
 	})
 }
@@ -385,7 +403,7 @@ func (s *Store) executeRef(ctx context.Context, req RefRequest, key string) (Res
 			if err := s.CatchUp(ctx); err != nil {
 				return Result{}, err
 			}
-			if r, ok, err := s.lookupKey(key, req.BodyHash); ok || err != nil {
+			if r, ok, err := s.lookupKey(ctx, key, req.BodyHash); ok || err != nil {
 				return r, err
 			}
 		default:

@@ -1,0 +1,193 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// conflictSignal is an Observer that tells the test when a batch was refused as a conflict or
+// as a duplicate (inside an atomic batch, JetStream checks message ids first).
+type conflictSignal struct{ conflicts chan struct{} }
+
+func (o *conflictSignal) Appended(string, int) {}
+func (o *conflictSignal) Conflict()            {}
+func (o *conflictSignal) Duplicate()           {}
+func (o *conflictSignal) Batch(_ int, _ time.Duration, err error) {
+	if errors.Is(err, ErrConflict) || errors.Is(err, errDuplicate) {
+		select {
+		case o.conflicts <- struct{}{}:
+		default:
+		}
+	}
+}
+
+var replicaToday = domain.MustDate("2006-12-31")
+
+// replicaPair opens a second store on the first one's server, as a second API replica, with an
+// employer both know.
+func replicaPair(t *testing.T) (first, second *Store, employer string, sig *conflictSignal) {
+	t.Helper()
+	first, emb := testStore(t)
+	sig = &conflictSignal{conflicts: make(chan struct{}, 1)}
+	second, err := Open(context.Background(), emb.Conn, Config{Metrics: sig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(second.Close)
+	res, err := first.Execute(context.Background(), Request{Create: true, Today: replicaToday, Actor: "test", Command: &domain.RegisterEmployer{
+		Name: "单位", County: "360702", OrgCode: "10000004-0", Kind: "enterprise", RiskClass: "1", RegisteredOn: "2006-04-03"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := second.WaitApplied(context.Background(), res.Seq); err != nil {
+		t.Fatal(err)
+	}
+	return first, second, res.EmployerID, sig
+}
+
+// keyedPayment is a payment of receipt R-1 with an Idempotency-Key and a body hash.
+func keyedPayment(employer, key, body string) Request {
+	return Request{EmployerID: employer, Today: replicaToday, Actor: "test", IdempotencyKey: key, BodyHash: body,
+		Command: &domain.RecordPayment{PaidOn: "2006-06-10", AmountFen: "100", ReceiptNo: "R-1"}}
+}
+
+func wantDuplicateOf(t *testing.T, got Result, err error, first Result) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("the retry on the other replica: %v; want the first result as a duplicate", err)
+	}
+	if !got.Duplicate || got.Seq != first.Seq || fmt.Sprint(got.EventIDs) != fmt.Sprint(first.EventIDs) {
+		t.Fatalf("the retry on the other replica answered %+v, want %+v marked duplicate", got, first)
+	}
+}
+
+func wantMismatch(t *testing.T, err error) {
+	t.Helper()
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Kind != domain.KindIdempotencyMismatch {
+		t.Fatalf("the same key with another body: %v, want an idempotency mismatch (422)", err)
+	}
+}
+
+type outcome struct {
+	res Result
+	err error
+}
+
+// The second replica decides a retry on a state without the first replica's event (its follower
+// is held back), so the append conflicts; once it catches up, the retry must find the key
+// rather than decide again and hit the receipt the first attempt recorded.
+func TestARetryThatConflictsWithTheFirstAttemptOnAnotherReplicaAnswersTheFirstResult(t *testing.T) {
+	for _, body := range []string{"same", "other"} {
+		t.Run(body+" body", func(t *testing.T) {
+			first, second, id, sig := replicaPair(t)
+			release := second.markPending(EmployerPrefix + id) // the follower waits here
+			done, err := first.Execute(context.Background(), keyedPayment(id, "k-1", "same"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := make(chan outcome, 1)
+			go func() {
+				res, err := second.Execute(context.Background(), keyedPayment(id, "k-1", body))
+				out <- outcome{res, err}
+			}()
+			select {
+			case <-sig.conflicts:
+			case o := <-out:
+				t.Fatalf("the retry did not conflict: %+v %v", o.res, o.err)
+			case <-time.After(20 * time.Second):
+				t.Fatal("the retry neither conflicted nor returned")
+			}
+			release()
+			o := <-out
+			if body == "same" {
+				wantDuplicateOf(t, o.res, o.err, done)
+			} else {
+				wantMismatch(t, o.err)
+			}
+		})
+	}
+}
+
+// The second replica looks the key up before the first replica's event reaches it, and decides
+// after: the receipt is then already recorded, but the key must answer first.
+func TestARetryDecidedAfterTheFirstAttemptArrivedAnswersTheFirstResult(t *testing.T) {
+	for _, body := range []string{"same", "other"} {
+		t.Run(body+" body", func(t *testing.T) {
+			first, second, id, _ := replicaPair(t)
+			unlock := second.locks.lock("e:" + id)
+			release := second.markPending(EmployerPrefix + id)
+			done, err := first.Execute(context.Background(), keyedPayment(id, "k-2", "same"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := make(chan outcome, 1)
+			go func() {
+				res, err := second.Execute(context.Background(), keyedPayment(id, "k-2", body))
+				out <- outcome{res, err}
+			}()
+			// Wait until the retry missed the key and queues for the employer.
+			deadline := time.Now().Add(20 * time.Second)
+			for waiters(&second.locks, "e:"+id) < 2 {
+				if time.Now().After(deadline) {
+					t.Fatal("the retry never reached the employer's lock")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			release()
+			if err := second.WaitApplied(context.Background(), done.Seq); err != nil {
+				t.Fatal(err)
+			}
+			unlock()
+			o := <-out
+			if body == "same" {
+				wantDuplicateOf(t, o.res, o.err, done)
+			} else {
+				wantMismatch(t, o.err)
+			}
+		})
+	}
+}
+
+// The bulk path decides on a copy of the state taken before it looks keys up, and decides a
+// conflicting unit again only after looking its keys up again.
+func TestABulkRetryThatConflictsWithTheFirstAttemptOnAnotherReplicaAnswersTheFirstResult(t *testing.T) {
+	first, second, id, sig := replicaPair(t)
+	release := second.markPending(EmployerPrefix + id)
+	done, err := first.Execute(context.Background(), keyedPayment(id, "k-3", "same"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := keyedPayment(id, "k-4", "x")
+	other.Command = &domain.RecordPayment{PaidOn: "2006-06-11", AmountFen: "200", ReceiptNo: "R-2"}
+	out := make(chan []BulkResult, 1)
+	go func() {
+		out <- second.ExecuteBulk(context.Background(), []Request{keyedPayment(id, "k-3", "same"), other})
+	}()
+	select {
+	case <-sig.conflicts:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the bulk retry did not conflict")
+	}
+	release()
+	res := <-out
+	wantDuplicateOf(t, res[0].Result, res[0].Err, done)
+	if res[1].Err != nil {
+		t.Fatalf("the other request of the bulk: %v", res[1].Err)
+	}
+}
+
+// waiters counts the holders and waiters of one key of a keyedMutex.
+func waiters(k *keyedMutex, key string) int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if m := k.locks[key]; m != nil {
+		return m.refs
+	}
+	return 0
+}
