@@ -19,8 +19,17 @@ type unit struct {
 	subject  string
 	expected uint64 // the subject's last sequence the events were decided on (0: none yet)
 	msgs     []*nats.Msg
-	done     chan unitResult
+	done     chan unitResult // the unit's one outcome (buffered: sending it never blocks)
+	state    atomic.Int32    // unitQueued, unitSent or unitWithdrawn
 }
+
+// A unit's life: queued, then sent (and back to queued if its batch was refused whole and it
+// is to be sent alone), or withdrawn before it was sent, when the committer stops.
+const (
+	unitQueued    int32 = iota // waiting to be sent
+	unitSent                   // in a batch on its way to JetStream
+	unitWithdrawn              // never to be sent: the committer stopped
+)
 
 type unitResult struct {
 	firstSeq uint64
@@ -42,6 +51,8 @@ type committer struct {
 	lastUnits atomic.Int64  // units in the last batch sent
 	gap       time.Duration // a batch leaves when no unit arrived for this long
 	observe   func(batchMsgs int, d time.Duration, err error)
+	stopped   chan struct{}  // closed when run stops taking units
+	wg        sync.WaitGroup // run and every goroutine committing a batch
 }
 
 func newCommitter(nc *nats.Conn, maxMsgs, inFlight int, timeout time.Duration) *committer {
@@ -53,7 +64,22 @@ func newCommitter(nc *nats.Conn, maxMsgs, inFlight int, timeout time.Duration) *
 		wake:     make(chan struct{}, 1),
 		linger:   4 * time.Millisecond,
 		gap:      200 * time.Microsecond,
+		stopped:  make(chan struct{}),
 	}
+}
+
+// start runs the committer until ctx ends; wait then waits for it and its batches.
+func (c *committer) start(ctx context.Context) {
+	c.wg.Go(func() { c.run(ctx) })
+}
+
+// wait returns once the committer has stopped and every batch it sent has its outcome, which
+// takes at most the publish timeout after ctx ended.
+func (c *committer) wait() { c.wg.Wait() }
+
+// notRecorded wraps why a unit was never sent.
+func notRecorded(cause error) error {
+	return fmt.Errorf("%w: %w", ErrNotRecorded, cause)
 }
 
 // submit queues u and waits for its outcome.
@@ -61,25 +87,54 @@ func (c *committer) submit(ctx context.Context, u *unit) (uint64, error) {
 	if err := c.enqueue(ctx, u); err != nil {
 		return 0, err
 	}
-	// Once queued, the unit may be committed whatever the caller does: wait for the truth.
-	r := <-u.done
+	r := c.outcome(u)
 	return r.firstSeq, r.err
 }
 
-// enqueue queues u; its outcome arrives on u.done.
+// enqueue queues u; outcome gives its outcome. Nothing is queued once ctx has ended or the
+// committer has stopped.
 func (c *committer) enqueue(ctx context.Context, u *unit) error {
 	u.done = make(chan unitResult, 1)
+	select {
+	case <-c.stopped:
+		return notRecorded(ErrClosed)
+	default:
+	}
 	select {
 	case c.queue <- u:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-c.stopped:
+		return notRecorded(ErrClosed)
+	}
+}
+
+// outcome waits for the outcome of a queued unit. When the committer stops, a unit not yet sent
+// answers ErrNotRecorded and one in flight its outcome, which comes within the publish timeout.
+func (c *committer) outcome(u *unit) unitResult {
+	select {
+	case r := <-u.done:
+		return r
+	case <-c.stopped:
+		if u.state.CompareAndSwap(unitQueued, unitWithdrawn) {
+			return unitResult{err: notRecorded(ErrClosed)}
+		}
+		return <-u.done // in flight, or withdrawn by the committer: its outcome comes
+	}
+}
+
+// refuse answers a unit that will not be sent, unless its writer withdrew it already.
+func refuse(u *unit, cause error) {
+	if u.state.CompareAndSwap(unitQueued, unitWithdrawn) {
+		u.done <- unitResult{err: notRecorded(cause)}
 	}
 }
 
 // run is the committer's loop; it returns when ctx ends.
 func (c *committer) run(ctx context.Context) {
 	var deferred []*unit
+	defer func() { c.stop(deferred) }()
 	for {
 		if len(deferred) == 0 {
 			select {
@@ -98,7 +153,11 @@ func (c *committer) run(ctx context.Context) {
 		n := 0
 		c.mu.Lock()
 		taken := map[string]bool{}
+		// take puts u in the batch, or drops it if it was withdrawn; false defers it.
 		take := func(u *unit) bool {
+			if u.state.Load() == unitWithdrawn {
+				return true
+			}
 			if c.inflight[u.subject] || taken[u.subject] || (n > 0 && n+len(u.msgs) > c.maxMsgs) {
 				return false
 			}
@@ -156,16 +215,38 @@ func (c *committer) run(ctx context.Context) {
 			}
 			continue
 		}
-		go c.commit(batch, n)
+		c.wg.Go(func() { c.commit(batch, n) })
 	}
 }
 
-func (c *committer) release(batch []*unit) {
+// stop answers the units still waiting when run returns: none of them is sent.
+func (c *committer) stop(waiting []*unit) {
+	close(c.stopped)
+	for _, u := range waiting {
+		refuse(u, ErrClosed)
+	}
+	for {
+		select {
+		case u := <-c.queue:
+			refuse(u, ErrClosed)
+		default:
+			// A unit queued from now on is withdrawn by its writer, which sees c.stopped.
+			return
+		}
+	}
+}
+
+// unmark frees the subjects of units no longer in flight.
+func (c *committer) unmark(units []*unit) {
 	c.mu.Lock()
-	for _, u := range batch {
+	for _, u := range units {
 		delete(c.inflight, u.subject)
 	}
 	c.mu.Unlock()
+}
+
+func (c *committer) release(batch []*unit) {
+	c.unmark(batch)
 	<-c.slots
 	select {
 	case c.wake <- struct{}{}:
@@ -174,6 +255,23 @@ func (c *committer) release(batch []*unit) {
 }
 
 func (c *committer) commit(batch []*unit, n int) {
+	// Send only the units still queued: a unit withdrawn since it was taken is not.
+	sending := make([]*unit, 0, len(batch))
+	var withdrawn []*unit
+	for _, u := range batch {
+		if u.state.CompareAndSwap(unitQueued, unitSent) {
+			sending = append(sending, u)
+		} else {
+			withdrawn = append(withdrawn, u)
+			n -= len(u.msgs)
+		}
+	}
+	c.unmark(withdrawn)
+	batch = sending
+	if len(batch) == 0 {
+		c.release(nil)
+		return
+	}
 	c.lastUnits.Store(int64(len(batch)))
 	start := time.Now()
 	first, err := c.publish(batch, n)
@@ -195,16 +293,35 @@ func (c *committer) commit(batch []*unit, n int) {
 		}
 		return
 	}
-	// One unit spoiled the batch; the rest must not pay for it. Commit each on its own
-	// (their subjects are free again, and order within a subject is kept by the callers).
+	// One unit spoiled the batch, which stored nothing; the rest must not pay for it. Commit
+	// each on its own (their subjects are free again, and order within a subject is kept by
+	// the callers).
 	for _, u := range batch {
-		go func(u *unit) {
-			c.slots <- struct{}{}
-			first, err := c.publish([]*unit{u}, len(u.msgs))
-			<-c.slots
-			u.done <- unitResult{firstSeq: first, err: err}
-		}(u)
+		u.state.Store(unitQueued)
+		c.wg.Go(func() { c.commitAlone(u) })
 	}
+}
+
+// commitAlone sends one unit as a batch of its own, unless it was withdrawn.
+func (c *committer) commitAlone(u *unit) {
+	select {
+	case <-c.stopped:
+		refuse(u, ErrClosed)
+		return
+	default:
+	}
+	select {
+	case c.slots <- struct{}{}:
+	case <-c.stopped:
+		refuse(u, ErrClosed)
+		return
+	}
+	defer func() { <-c.slots }()
+	if !u.state.CompareAndSwap(unitQueued, unitSent) {
+		return // withdrawn: its writer was answered
+	}
+	first, err := c.publish([]*unit{u}, len(u.msgs))
+	u.done <- unitResult{firstSeq: first, err: err}
 }
 
 type pubAck struct {

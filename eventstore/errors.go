@@ -26,6 +26,13 @@ func (e *APIError) Error() string {
 // ErrConflict: the employer changed since its state was read (another writer won).
 var ErrConflict = errors.New("eventstore: the employer changed concurrently")
 
+// ErrNotRecorded: the write was never sent (the store closed while it waited its turn); nothing
+// of it was stored.
+var ErrNotRecorded = errors.New("eventstore: the write was not recorded")
+
+// ErrClosed: the store is closed; writes fail with it (wrapped in ErrNotRecorded).
+var ErrClosed = errors.New("eventstore: the store is closed")
+
 // errDuplicate: JetStream already holds a message with one of the batch's message ids.
 var errDuplicate = errors.New("eventstore: duplicate message id")
 

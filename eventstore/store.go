@@ -212,9 +212,10 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	go s.com.run(runCtx)
+	s.com.start(runCtx)
 	if err := s.startTail(ctx, runCtx); err != nil {
 		cancel()
+		s.com.wait()
 		arch.close()
 		return nil, err
 	}
@@ -229,9 +230,12 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// Close stops following the stream. Appends in progress fail.
+// Close stops following the stream and appending. Appends not yet sent fail with ErrClosed
+// (wrapped in ErrNotRecorded); Close returns once those in flight have their outcome, which
+// takes at most Config.Timeout.
 func (s *Store) Close() {
 	s.cancel()
+	s.com.wait()
 	<-s.done
 	s.archive.close()
 }

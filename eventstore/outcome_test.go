@@ -1,0 +1,148 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/nats-io/nats.go"
+)
+
+// heldAppends stands in for JetStream on subjects outside the stream: it hands the test every
+// message published there and answers only when the test says so.
+func heldAppends(t *testing.T, nc *nats.Conn) <-chan *nats.Msg {
+	t.Helper()
+	got := make(chan *nats.Msg, 64)
+	sub, err := nc.Subscribe("kz.held.>", func(m *nats.Msg) { got <- m })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	return got
+}
+
+func next(t *testing.T, got <-chan *nats.Msg) *nats.Msg {
+	t.Helper()
+	select {
+	case m := <-got:
+		return m
+	case <-time.After(20 * time.Second):
+		t.Fatal("no message reached the stand-in for JetStream")
+		return nil
+	}
+}
+
+func ack(t *testing.T, m *nats.Msg, seq uint64) {
+	t.Helper()
+	if err := m.Respond(fmt.Appendf(nil, `{"stream":"LEDGER","seq":%d}`, seq)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type submitted struct {
+	seq uint64
+	err error
+}
+
+func submitAsync(c *committer, ctx context.Context, u *unit) <-chan submitted {
+	out := make(chan submitted, 1)
+	go func() {
+		seq, err := c.submit(ctx, u)
+		out <- submitted{seq, err}
+	}()
+	return out
+}
+
+func result(t *testing.T, ch <-chan submitted) submitted {
+	t.Helper()
+	select {
+	case r := <-ch:
+		return r
+	case <-time.After(20 * time.Second):
+		t.Fatal("a writer was not answered")
+		return submitted{}
+	}
+}
+
+// Closing the store answers every writer whose unit is queued, at once, with an error that says
+// nothing was recorded; Close returns only once the batch in flight has its outcome.
+func TestCloseAnswersQueuedWritersAndWaitsForTheBatchInFlight(t *testing.T) {
+	emb, err := StartEmbedded(EmbeddedConfig{Dir: t.TempDir()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(emb.Close)
+	s, err := Open(context.Background(), emb.Conn, Config{Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := heldAppends(t, emb.Conn)
+	before := lastSeq(t, s)
+	flying := submitAsync(s.com, context.Background(), &unit{subject: "kz.held.x", msgs: []*nats.Msg{msg("kz.held.x", "x")}})
+	held := next(t, got)
+
+	var queued []<-chan submitted
+	for i := range 5 {
+		subject := fmt.Sprintf("ledger.x.q%d", i)
+		queued = append(queued, submitAsync(s.com, context.Background(), &unit{subject: subject, msgs: []*nats.Msg{msg(subject, "q")}}))
+	}
+	bulk := make(chan []BulkResult, 1)
+	go func() {
+		bulk <- s.ExecuteBulk(context.Background(), []Request{{Create: true, Today: replicaToday, Actor: "test", Command: &domain.RegisterEmployer{
+			Name: "单位", County: "360702", OrgCode: "10000004-0", Kind: "enterprise", RiskClass: "1", RegisteredOn: "2006-04-03"}}})
+	}()
+	// Six units wait: one taken by the committer, which waits for a free slot, five in its queue.
+	deadline := time.Now().Add(20 * time.Second)
+	for len(s.com.queue) < 5 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d units queued, want 5", len(s.com.queue))
+		}
+		time.Sleep(time.Millisecond)
+	}
+
+	closed := make(chan struct{})
+	go func() {
+		s.Close()
+		close(closed)
+	}()
+	for i, ch := range queued {
+		if r := result(t, ch); !errors.Is(r.err, ErrNotRecorded) || !errors.Is(r.err, ErrClosed) {
+			t.Fatalf("queued writer %d: %v, want ErrClosed", i, r.err)
+		}
+	}
+	select {
+	case res := <-bulk:
+		if !errors.Is(res[0].Err, ErrNotRecorded) {
+			t.Fatalf("queued bulk writer: %v, want ErrNotRecorded", res[0].Err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the bulk writer was not answered")
+	}
+	if _, err := s.com.submit(context.Background(), &unit{subject: "ledger.x.late", msgs: []*nats.Msg{msg("ledger.x.late", "l")}}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("a write after Close: %v, want ErrClosed", err)
+	}
+	select {
+	case <-closed:
+		t.Fatal("Close returned while a batch was in flight")
+	default:
+	}
+	ack(t, held, 4242)
+	if r := result(t, flying); r.err != nil || r.seq != 4242 {
+		t.Fatalf("the batch in flight: %d %v, want its acknowledgement", r.seq, r.err)
+	}
+	select {
+	case <-closed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Close did not return after the batch in flight ended")
+	}
+	n, err := s.stream.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.State.LastSeq != before {
+		t.Fatalf("queued writes were stored after Close: last sequence %d, want %d", n.State.LastSeq, before)
+	}
+}
