@@ -87,7 +87,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 	go func() {
 		defer close(collected)
 		for bu := range sent {
-			r := s.com.outcome(bu.u)
+			r := s.com.outcome(ctx, bu.u)
 			bu.first, bu.err = r.firstSeq, r.err
 			if r.err == nil {
 				s.applyLocal(bu.u.subject, bu.first, bu.evs)

@@ -20,15 +20,18 @@ type unit struct {
 	expected uint64 // the subject's last sequence the events were decided on (0: none yet)
 	msgs     []*nats.Msg
 	done     chan unitResult // the unit's one outcome (buffered: sending it never blocks)
-	state    atomic.Int32    // unitQueued, unitSent or unitWithdrawn
+	state    atomic.Int32    // unitQueued, unitSent, unitWithdrawn or unitAbandoned
 }
 
 // A unit's life: queued, then sent (and back to queued if its batch was refused whole and it
-// is to be sent alone), or withdrawn before it was sent, when the committer stops.
+// is to be sent alone), or withdrawn before it was sent. Only its writer, while it still waits,
+// lets it go out: a writer answered before its unit was sent withdraws it, so it is never sent;
+// a writer answered while it was in flight abandons it, so it is never sent again.
 const (
 	unitQueued    int32 = iota // waiting to be sent
 	unitSent                   // in a batch on its way to JetStream
-	unitWithdrawn              // never to be sent: the committer stopped
+	unitWithdrawn              // never to be sent: its writer gave up, or the committer stopped
+	unitAbandoned              // sent, and its writer was answered with ErrOutcomeUnknown
 )
 
 type unitResult struct {
@@ -87,7 +90,7 @@ func (c *committer) submit(ctx context.Context, u *unit) (uint64, error) {
 	if err := c.enqueue(ctx, u); err != nil {
 		return 0, err
 	}
-	r := c.outcome(u)
+	r := c.outcome(ctx, u)
 	return r.firstSeq, r.err
 }
 
@@ -95,6 +98,9 @@ func (c *committer) submit(ctx context.Context, u *unit) (uint64, error) {
 // committer has stopped.
 func (c *committer) enqueue(ctx context.Context, u *unit) error {
 	u.done = make(chan unitResult, 1)
+	if err := ctx.Err(); err != nil {
+		return notRecorded(err)
+	}
 	select {
 	case <-c.stopped:
 		return notRecorded(ErrClosed)
@@ -104,23 +110,54 @@ func (c *committer) enqueue(ctx context.Context, u *unit) error {
 	case c.queue <- u:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return notRecorded(ctx.Err())
 	case <-c.stopped:
 		return notRecorded(ErrClosed)
 	}
 }
 
-// outcome waits for the outcome of a queued unit. When the committer stops, a unit not yet sent
-// answers ErrNotRecorded and one in flight its outcome, which comes within the publish timeout.
-func (c *committer) outcome(u *unit) unitResult {
-	select {
-	case r := <-u.done:
-		return r
-	case <-c.stopped:
-		if u.state.CompareAndSwap(unitQueued, unitWithdrawn) {
-			return unitResult{err: notRecorded(ErrClosed)}
+// outcome waits for the outcome of a queued unit. When ctx ends first, a unit not yet sent is
+// withdrawn and answers ErrNotRecorded, and one already sent answers ErrOutcomeUnknown: neither
+// is sent afterwards. When the committer stops, a unit not yet sent answers ErrNotRecorded and
+// one in flight its outcome, which comes within the publish timeout.
+func (c *committer) outcome(ctx context.Context, u *unit) unitResult {
+	stopped := c.stopped
+	for {
+		select {
+		case r := <-u.done:
+			return r
+		case <-stopped:
+			if u.state.CompareAndSwap(unitQueued, unitWithdrawn) {
+				return unitResult{err: notRecorded(ErrClosed)}
+			}
+			stopped = nil // in flight: its outcome comes
+		case <-ctx.Done():
+			return abandon(u, ctx.Err())
 		}
-		return <-u.done // in flight, or withdrawn by the committer: its outcome comes
+	}
+}
+
+// abandon answers the writer of u, whose context ended with cause, and makes sure u is not
+// sent after that answer.
+func abandon(u *unit, cause error) unitResult {
+	for {
+		select {
+		case r := <-u.done:
+			return r
+		default:
+		}
+		switch u.state.Load() {
+		case unitQueued:
+			if u.state.CompareAndSwap(unitQueued, unitWithdrawn) {
+				return unitResult{err: notRecorded(cause)}
+			}
+		case unitSent:
+			if u.state.CompareAndSwap(unitSent, unitAbandoned) {
+				return unitResult{err: fmt.Errorf("%w: %w", ErrOutcomeUnknown, cause)}
+			}
+		default: // withdrawn by the committer as it stopped, which answers it
+			return <-u.done
+		}
 	}
 }
 
@@ -153,7 +190,7 @@ func (c *committer) run(ctx context.Context) {
 		n := 0
 		c.mu.Lock()
 		taken := map[string]bool{}
-		// take puts u in the batch, or drops it if it was withdrawn; false defers it.
+		// take puts u in the batch, or drops it if its writer withdrew it; false defers it.
 		take := func(u *unit) bool {
 			if u.state.Load() == unitWithdrawn {
 				return true
@@ -255,7 +292,7 @@ func (c *committer) release(batch []*unit) {
 }
 
 func (c *committer) commit(batch []*unit, n int) {
-	// Send only the units still queued: a unit withdrawn since it was taken is not.
+	// Send only the units whose writers still wait: a unit withdrawn since it was taken is not.
 	sending := make([]*unit, 0, len(batch))
 	var withdrawn []*unit
 	for _, u := range batch {
@@ -295,14 +332,15 @@ func (c *committer) commit(batch []*unit, n int) {
 	}
 	// One unit spoiled the batch, which stored nothing; the rest must not pay for it. Commit
 	// each on its own (their subjects are free again, and order within a subject is kept by
-	// the callers).
+	// the callers), unless its writer was answered meanwhile: then it is not sent again.
 	for _, u := range batch {
-		u.state.Store(unitQueued)
-		c.wg.Go(func() { c.commitAlone(u) })
+		if u.state.CompareAndSwap(unitSent, unitQueued) {
+			c.wg.Go(func() { c.commitAlone(u) })
+		}
 	}
 }
 
-// commitAlone sends one unit as a batch of its own, unless it was withdrawn.
+// commitAlone sends one unit as a batch of its own, if its writer still waits for it.
 func (c *committer) commitAlone(u *unit) {
 	select {
 	case <-c.stopped:
@@ -333,8 +371,14 @@ type pubAck struct {
 }
 
 // publish sends the units as one message (a single event) or one atomic batch, and returns the
-// sequence of the first message.
+// sequence of the first message. An error wrapping ErrNotRecorded means nothing was stored; one
+// wrapping ErrOutcomeUnknown means the batch was sent but not acknowledged.
 func (c *committer) publish(batch []*unit, n int) (uint64, error) {
+	if !c.nc.IsConnected() {
+		// Not sent: a message published now would wait in the client's reconnect buffer and
+		// could be stored at any later time.
+		return 0, notRecorded(fmt.Errorf("append: NATS connection %s", c.nc.Status()))
+	}
 	msgs := make([]*nats.Msg, 0, n)
 	for _, u := range batch {
 		for i, m := range u.msgs {
@@ -372,7 +416,8 @@ func (c *committer) publish(batch []*unit, n int) (uint64, error) {
 		m.Header.Del("Nats-Batch-Commit")
 		m.Reply = ""
 		if err := c.nc.PublishMsg(m); err != nil {
-			return 0, fmt.Errorf("publish batch: %w", err)
+			// Without its commit message the server stores none of the batch.
+			return 0, notRecorded(fmt.Errorf("publish batch: %w", err))
 		}
 	}
 	ack, err := c.request(msgs[len(msgs)-1])
@@ -387,12 +432,15 @@ func (c *committer) publish(batch []*unit, n int) (uint64, error) {
 
 func (c *committer) request(m *nats.Msg) (*pubAck, error) {
 	resp, err := c.nc.RequestMsg(m, c.timeout)
+	if errors.Is(err, nats.ErrNoResponders) {
+		return nil, notRecorded(fmt.Errorf("append: %w", err)) // no stream took it
+	}
 	if err != nil {
-		return nil, fmt.Errorf("append: %w", err)
+		return nil, fmt.Errorf("%w: append: %w", ErrOutcomeUnknown, err)
 	}
 	var ack pubAck
 	if err := json.Unmarshal(resp.Data, &ack); err != nil {
-		return nil, fmt.Errorf("append: bad acknowledgement %q: %w", resp.Data, err)
+		return nil, fmt.Errorf("%w: append: bad acknowledgement %q: %w", ErrOutcomeUnknown, resp.Data, err)
 	}
 	if ack.Error != nil {
 		return nil, classify(ack.Error)

@@ -26,8 +26,15 @@ func (e *APIError) Error() string {
 // ErrConflict: the employer changed since its state was read (another writer won).
 var ErrConflict = errors.New("eventstore: the employer changed concurrently")
 
-// ErrNotRecorded: the write was never sent (the store closed while it waited its turn); nothing
-// of it was stored.
+// ErrOutcomeUnknown: the write was sent to JetStream but no acknowledgement came before the
+// caller's context ended or the publish timed out, so it may or may not be stored. Retrying it
+// with the same Idempotency-Key answers which: the first result as a duplicate, or a new
+// append. The store never sends it again, and stops waiting for it at most PublishTimeoutBound
+// (Config.Timeout) after it was sent.
+var ErrOutcomeUnknown = errors.New("eventstore: the write was sent but not acknowledged in time; its outcome is unknown")
+
+// ErrNotRecorded: the write was never sent (its caller's context ended while it waited its
+// turn, the store closed, NATS was unreachable) or nothing of it was stored; retrying is safe.
 var ErrNotRecorded = errors.New("eventstore: the write was not recorded")
 
 // ErrClosed: the store is closed; writes fail with it (wrapped in ErrNotRecorded).

@@ -67,6 +67,58 @@ func result(t *testing.T, ch <-chan submitted) submitted {
 	}
 }
 
+// A writer whose context ends while its unit waits behind a commit in flight is told that
+// nothing was recorded, and its unit is never sent; the writer of the unit in flight is told
+// the outcome is unknown. A publish that times out unacknowledged is unknown too, and one that
+// no stream takes is not recorded.
+func TestAWriterAnsweredBeforeItsUnitIsSentIsNotRecordedAndItsUnitNeverSent(t *testing.T) {
+	s, emb := testStore(t)
+	got := heldAppends(t, emb.Conn)
+
+	ctxA, cancelA := context.WithCancel(context.Background())
+	a := submitAsync(s.com, ctxA, &unit{subject: "kz.held.a", msgs: []*nats.Msg{msg("kz.held.a", "a")}})
+	heldA := next(t, got) // in flight: one batch at a time, so the next unit waits
+
+	ctxB, cancelB := context.WithCancel(context.Background())
+	b := &unit{subject: "kz.held.b", msgs: []*nats.Msg{msg("kz.held.b", "b")}}
+	if err := s.com.enqueue(ctxB, b); err != nil {
+		t.Fatal(err)
+	}
+	cancelB()
+	if r := s.com.outcome(ctxB, b); !errors.Is(r.err, ErrNotRecorded) || !errors.Is(r.err, context.Canceled) || errors.Is(r.err, ErrOutcomeUnknown) {
+		t.Fatalf("a queued unit whose writer gave up: %v, want ErrNotRecorded", r.err)
+	}
+	cancelA()
+	if r := result(t, a); !errors.Is(r.err, ErrOutcomeUnknown) || errors.Is(r.err, ErrNotRecorded) {
+		t.Fatalf("a unit in flight whose writer gave up: %v, want ErrOutcomeUnknown", r.err)
+	}
+
+	// The committer goes on; the withdrawn unit would leave before one queued after it.
+	ack(t, heldA, 4242)
+	c := submitAsync(s.com, context.Background(), &unit{subject: "kz.held.c", msgs: []*nats.Msg{msg("kz.held.c", "c")}})
+	if m := next(t, got); m.Subject != "kz.held.c" {
+		t.Fatalf("%s was sent after its writer was answered", m.Subject)
+	} else {
+		ack(t, m, 4243)
+	}
+	if r := result(t, c); r.err != nil || r.seq != 4243 {
+		t.Fatalf("the next unit: %d %v", r.seq, r.err)
+	}
+
+	// No acknowledgement within the publish timeout: unknown. No stream at all: not recorded.
+	short := newCommitter(emb.Conn, 10, 1, 50*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	short.start(ctx)
+	defer func() { cancel(); short.wait() }()
+	if _, err := short.submit(context.Background(), &unit{subject: "kz.held.d", msgs: []*nats.Msg{msg("kz.held.d", "d")}}); !errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("an unacknowledged publish: %v, want ErrOutcomeUnknown", err)
+	}
+	next(t, got)
+	if _, err := short.submit(context.Background(), &unit{subject: "kz.nobody", msgs: []*nats.Msg{msg("kz.nobody", "e")}}); !errors.Is(err, ErrNotRecorded) {
+		t.Fatalf("a publish no stream took: %v, want ErrNotRecorded", err)
+	}
+}
+
 // Closing the store answers every writer whose unit is queued, at once, with an error that says
 // nothing was recorded; Close returns only once the batch in flight has its outcome.
 func TestCloseAnswersQueuedWritersAndWaitsForTheBatchInFlight(t *testing.T) {

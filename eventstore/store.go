@@ -31,6 +31,13 @@ const (
 // Header carrying an event's chain hash.
 const HashHeader = "Kz-Hash"
 
+// PublishTimeoutBound is the default of Config.Timeout: how long one publish waits for
+// JetStream's acknowledgement. It bounds how long a write can stay pending after its caller was
+// answered: a write not yet sent when its caller's context ends is never sent (ErrNotRecorded),
+// and the one publish already in flight is waited for at most this long from when it was sent,
+// and never sent again (ErrOutcomeUnknown).
+const PublishTimeoutBound = 10 * time.Second
+
 // Config configures a Store.
 type Config struct {
 	// Stream is the stream's name (default LEDGER).
@@ -44,7 +51,7 @@ type Config struct {
 	MaxBatch int
 	// BatchesInFlight is how many atomic batches may be committing at once (default 1: the stream ingests one batch at a time, so more only adds latency).
 	BatchesInFlight int
-	// Timeout bounds one publish round trip (default 10s).
+	// Timeout bounds one publish round trip (default PublishTimeoutBound).
 	Timeout time.Duration
 	// ArchiveBytes bounds the heap held by the archive of events that serves histories: each
 	// employer's newest events, before they are compressed into the archive's file (default
@@ -158,7 +165,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		cfg.BatchesInFlight = 1
 	}
 	if cfg.Timeout == 0 {
-		cfg.Timeout = 10 * time.Second
+		cfg.Timeout = PublishTimeoutBound
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
