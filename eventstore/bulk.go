@@ -98,11 +98,9 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 	}()
 	for _, id := range order {
 		idx := pending[id]
-		s.mu.RLock()
-		cur, err := s.employer(ctx, id)
+		cur, err := s.rlockEmployer(ctx, id)
 		var e *domain.Employer
 		if err != nil {
-			s.mu.RUnlock()
 			for _, i := range idx {
 				out[i] = BulkResult{Err: err}
 			}

@@ -3,6 +3,7 @@ package eventstore
 import (
 	"container/list"
 	"context"
+	"slices"
 	"strings"
 	"sync"
 
@@ -52,30 +53,43 @@ func (c *employerCache) put(e *domain.Employer) {
 	}
 }
 
-// employer returns an employer's write-side state, folding it from its stored events when it is
-// not cached; nil when the employer has no events. The caller holds s.mu, for reading or
-// writing, so the events folded are exactly those the indexes know.
-func (s *Store) employer(ctx context.Context, id string) (*domain.Employer, error) {
-	if e := s.cache.get(id); e != nil {
-		return e, nil
-	}
-	seqs := s.seqs[id]
-	if len(seqs) == 0 {
-		return nil, nil
-	}
-	raws, err := s.readEvents(ctx, id, seqs)
-	if err != nil {
-		return nil, err
-	}
-	e := &domain.Employer{ID: strings.Clone(id), SkipHistory: true}
-	for _, r := range raws {
-		if r.Body == nil {
-			continue // undecodable: the fold skips it too, and the chain check reports it
+// rlockEmployer returns an employer's write-side state with s.mu read-locked, so that the state
+// is exactly what the indexes know until the caller releases the lock; nil when the employer
+// has no events. An employer not cached is folded from its stored events without the lock
+// (reading them may wait on NATS), with ctx bounding the reads; events that arrive meanwhile
+// are folded too before it is cached. On error the lock is not held.
+func (s *Store) rlockEmployer(ctx context.Context, id string) (*domain.Employer, error) {
+	var e *domain.Employer
+	folded := 0
+	for {
+		s.mu.RLock()
+		if c := s.cache.get(id); c != nil {
+			return c, nil
 		}
-		ev := r.Event
-		ev.EmployerID = e.ID
-		e.Apply(ev)
+		seqs := s.seqs[id]
+		if len(seqs) == folded {
+			if e != nil {
+				s.cache.put(e)
+			}
+			return e, nil
+		}
+		more := slices.Clone(seqs[folded:])
+		s.mu.RUnlock()
+		raws, err := s.readEvents(ctx, id, more)
+		if err != nil {
+			return nil, err
+		}
+		if e == nil {
+			e = &domain.Employer{ID: strings.Clone(id), SkipHistory: true}
+		}
+		for _, r := range raws {
+			if r.Body == nil {
+				continue // undecodable: the fold skips it too, and the chain check reports it
+			}
+			ev := r.Event
+			ev.EmployerID = e.ID
+			e.Apply(ev)
+		}
+		folded += len(more)
 	}
-	s.cache.put(e)
-	return e, nil
 }

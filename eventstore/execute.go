@@ -108,7 +108,7 @@ func (s *Store) execute(ctx context.Context, req Request, key string) (Result, e
 	unlock := s.locks.lock("e:" + id)
 	defer unlock()
 	for attempt := 1; ; attempt++ {
-		u, evs, err := s.decide(id, req, key)
+		u, evs, err := s.decide(ctx, id, req, key)
 		if errors.Is(err, errKeyKnown) {
 			r, _, err := s.lookupKey(ctx, key, req.BodyHash)
 			return r, err
@@ -218,15 +218,14 @@ func (s *Store) lookupKey(ctx context.Context, key, bodyHash string) (Result, bo
 // decide runs the command against the current state and builds the messages to append; it
 // answers errKeyKnown when the command's key is in the indexes, which change together with the
 // state: a command whose first attempt is already folded into the state is never decided again.
-func (s *Store) decide(id string, req Request, key string) (*unit, []domain.Event, error) {
-	s.mu.RLock()
+func (s *Store) decide(ctx context.Context, id string, req Request, key string) (*unit, []domain.Event, error) {
+	e, err := s.rlockEmployer(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
 	defer s.mu.RUnlock()
 	if _, ok := s.keys[digestOf(key)]; key != "" && ok {
 		return nil, nil, errKeyKnown
-	}
-	e, err := s.employer(context.Background(), id)
-	if err != nil {
-		return nil, nil, err
 	}
 	switch {
 	case req.Create && e.Exists():

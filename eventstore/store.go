@@ -303,18 +303,29 @@ func (s *Store) Reference() *domain.Reference {
 }
 
 // Employer returns a copy of an employer's write-side state; false when the employer has no
-// events or they cannot be read.
+// events or they cannot be read within Config.Timeout.
 func (s *Store) Employer(id string) (*domain.Employer, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	e, err := s.employer(context.Background(), id)
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
+	defer cancel()
+	e, err := s.EmployerContext(ctx, id)
 	if err != nil {
 		s.log.Error("fold employer", "employer", id, "err", err)
 	}
-	if e == nil {
-		return nil, false
+	return e, e != nil
+}
+
+// EmployerContext returns a copy of an employer's write-side state, nil when the employer has
+// no events; ctx bounds reading its events when they are not cached.
+func (s *Store) EmployerContext(ctx context.Context, id string) (*domain.Employer, error) {
+	e, err := s.rlockEmployer(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	return e.Clone(), true
+	defer s.mu.RUnlock()
+	if e == nil {
+		return nil, nil
+	}
+	return e.Clone(), nil
 }
 
 // EmployerIDs lists the ids of every employer.
@@ -605,15 +616,27 @@ func (s *Store) Verify(ctx context.Context) (Integrity, error) {
 	return in, nil
 }
 
-// EmployerCounty returns the county an employer is in now.
+// EmployerCounty returns the county an employer is in now; false when it has no events or they
+// cannot be read within Config.Timeout.
 func (s *Store) EmployerCounty(id string) (string, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	e, err := s.employer(context.Background(), id)
-	if err != nil || e == nil {
-		return "", false
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
+	defer cancel()
+	county, err := s.EmployerCountyContext(ctx, id)
+	return county, err == nil && county != ""
+}
+
+// EmployerCountyContext returns the county an employer is in now, "" when it has no events; ctx
+// bounds reading its events when they are not cached.
+func (s *Store) EmployerCountyContext(ctx context.Context, id string) (string, error) {
+	e, err := s.rlockEmployer(ctx, id)
+	if err != nil {
+		return "", err
 	}
-	return e.County, true
+	defer s.mu.RUnlock()
+	if e == nil {
+		return "", nil
+	}
+	return e.County, nil
 }
 
 // Observe sends the store's events (appends, batches, conflicts, duplicates) to o from now on.
