@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,8 +51,14 @@ type Runner struct {
 	cfg   RunnerConfig
 	log   *slog.Logger
 
+	// mu guards the live ledger, which only the follower changes, and what says which of its
+	// parts it shares with the read-only copy readers work on (copy on write).
 	mu       sync.RWMutex
 	ledger   *Ledger
+	current  *Ledger             // a read-only copy of ledger as it is now; nil once it changed
+	shared   bool                // ledger shares employers and reference data with a copy
+	owned    map[string]struct{} // employers copied since the last copy was made: not shared
+	refOwned bool                // reference data copied since the last copy was made
 	dirty    map[string]bool
 	allDirty bool
 
@@ -69,10 +78,10 @@ type Runner struct {
 
 	objects  jetstream.ObjectStore
 	snapSeq  atomic.Uint64
-	snapMu   sync.Mutex
-	lastSnap time.Time
-	done     chan struct{}
-	damage   atomic.Value // string: why the stream looks damaged, found at start
+	snapMu   sync.Mutex     // one snapshot at a time
+	lastSnap atomic.Int64   // when the last snapshot was stored, in Unix nanoseconds (0: none)
+	bg       sync.WaitGroup // the follower, the idle-snapshot loop and the snapshots they start
+	damage   atomic.Value   // string: why the stream looks damaged, found at start
 }
 
 // Damage says why the stream looks damaged (a snapshot ahead of it), or "".
@@ -92,8 +101,8 @@ func NewRunner(store *eventstore.Store, cfg RunnerConfig) *Runner {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{store: store, cfg: cfg, log: cfg.Log, ledger: NewLedger(), dirty: map[string]bool{}, parts: map[string]contribution{},
-		notify: make(chan struct{}), done: make(chan struct{})}
+	return &Runner{store: store, cfg: cfg, log: cfg.Log, ledger: NewLedger(), owned: map[string]struct{}{}, dirty: map[string]bool{},
+		parts: map[string]contribution{}, notify: make(chan struct{})}
 }
 
 // Start restores the latest snapshot, if any, and follows the stream from there until ctx ends.
@@ -119,8 +128,7 @@ func (r *Runner) Start(ctx context.Context) error {
 	}
 	from := r.seq.Load() + 1
 	start := time.Now()
-	go func() {
-		defer close(r.done)
+	r.bg.Go(func() {
 		err := r.store.Subscribe(ctx, from, func(ev domain.Event) error {
 			r.apply(ev)
 			if !r.ready.Load() && ev.Seq >= head {
@@ -133,13 +141,13 @@ func (r *Runner) Start(ctx context.Context) error {
 		if err != nil && !errors.Is(err, context.Canceled) {
 			r.log.Error("following the stream stopped", "err", err)
 		}
-	}()
-	go r.idleSnapshots(ctx)
+	})
+	r.bg.Go(func() { r.idleSnapshots(ctx) })
 	return nil
 }
 
-// Wait waits for the follower to stop after its context ended.
-func (r *Runner) Wait() { <-r.done }
+// Wait waits for the follower, and the snapshots it started, to stop after its context ended.
+func (r *Runner) Wait() { r.bg.Wait() }
 
 // Ready reports whether the views have caught up with the stream as it was at start.
 func (r *Runner) Ready() bool { return r.ready.Load() }
@@ -149,7 +157,9 @@ func (r *Runner) Seq() uint64 { return r.seq.Load() }
 
 func (r *Runner) apply(ev domain.Event) {
 	r.mu.Lock()
+	r.unshare(ev)
 	r.ledger.Apply(ev)
+	r.current = nil
 	if ev.EmployerID == "" {
 		r.allDirty = true
 	} else {
@@ -189,11 +199,85 @@ func (r *Runner) WaitSeq(ctx context.Context, seq uint64) error {
 	return nil
 }
 
-// View runs fn with the ledger held still; fn must not keep references past its return.
-func (r *Runner) View(fn func(l *Ledger)) {
+// unshare copies what ev is about to change in the live ledger when a read-only copy shares
+// it: the employer's state, or the reference data (whose lists Reference.Apply changes in
+// place). The caller holds r.mu.
+func (r *Runner) unshare(ev domain.Event) {
+	if !r.shared || ev.Body == nil || (ev.Seq != 0 && ev.Seq <= r.ledger.Seq) {
+		return // Ledger.Apply changes nothing a copy shares
+	}
+	if ev.EmployerID == "" {
+		if !r.refOwned {
+			r.ledger.Ref = cloneRef(r.ledger.Ref)
+			r.refOwned = true
+		}
+		return
+	}
+	if _, ok := r.owned[ev.EmployerID]; ok {
+		return
+	}
+	if e := r.ledger.Employers[ev.EmployerID]; e != nil {
+		r.ledger.Employers[ev.EmployerID] = e.Clone()
+	}
+	r.owned[ev.EmployerID] = struct{}{}
+}
+
+// cloneRef copies the reference data's lists and maps, so that changing one copy in place
+// leaves the other as it was.
+func cloneRef(ref domain.Reference) domain.Reference {
+	v := reflect.ValueOf(&ref).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch {
+		case f.Kind() == reflect.Slice && !f.IsNil():
+			c := reflect.MakeSlice(f.Type(), f.Len(), f.Len())
+			reflect.Copy(c, f)
+			f.Set(c)
+		case f.Kind() == reflect.Map && !f.IsNil():
+			c := reflect.MakeMapWithSize(f.Type(), f.Len())
+			for it := f.MapRange(); it.Next(); {
+				c.SetMapIndex(it.Key(), it.Value())
+			}
+			f.Set(c)
+		}
+	}
+	return ref
+}
+
+// Current returns the views as they are now, read-only. The follower never changes what it
+// returns: it copies an employer, or the reference data, before changing what such a copy
+// shares. So whole-ledger work on it (reports, series, snapshots) holds up neither the follower
+// nor other readers, and it may be kept. Callers must not change it.
+func (r *Runner) Current() *Ledger {
 	r.mu.RLock()
-	defer r.mu.RUnlock()
-	fn(r.ledger)
+	v := r.current
+	r.mu.RUnlock()
+	if v != nil {
+		return v
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.currentLocked()
+}
+
+// currentLocked is Current for a caller holding r.mu for writing. Making a copy costs a map of
+// employer pointers; the follower then copies each employer before it first changes it.
+func (r *Runner) currentLocked() *Ledger {
+	if r.current == nil {
+		c := *r.ledger
+		c.Employers = maps.Clone(r.ledger.Employers)
+		c.Order = slices.Clip(r.ledger.Order) // the live ledger only appends past it
+		r.current = &c
+		r.shared, r.refOwned = true, false
+		clear(r.owned)
+	}
+	return r.current
+}
+
+// View runs fn on the views as they are now (Current), without holding up the follower; fn
+// must not change the ledger.
+func (r *Runner) View(fn func(l *Ledger)) {
+	fn(r.Current())
 }
 
 // SetLive names the query kept up to date incrementally (the dashboard's default: today and the
@@ -207,43 +291,45 @@ func (r *Runner) SetLive(q Query) {
 }
 
 // Report returns the figures for q. The live query costs only the employers changed since it
-// was last asked; any other query is computed from scratch.
+// was last asked; any other query is computed from scratch. Both work on a read-only copy of
+// the views (Current), holding up neither the follower nor other readers.
 func (r *Runner) Report(q Query) *Report {
 	r.liveMu.Lock()
-	live := q == r.liveQuery
-	if !live {
+	if q != r.liveQuery {
 		r.liveMu.Unlock()
-		r.mu.RLock()
-		defer r.mu.RUnlock()
-		return r.ledger.Report(q)
+		return r.Current().Report(q)
 	}
 	defer r.liveMu.Unlock()
 	r.mu.RLock()
-	defer r.mu.RUnlock()
 	seq := r.ledger.Seq
+	r.mu.RUnlock()
 	if r.cached != nil && r.cached.Seq == seq {
 		return r.cached
 	}
-	if r.parts == nil || r.allDirty {
-		r.parts = make(map[string]contribution, len(r.ledger.Employers))
-		for id, e := range r.ledger.Employers {
-			r.parts[id] = employerFigures(id, e, &r.ledger.Ref, q)
+	// The copy and the employers changed up to it, taken together: later changes stay dirty.
+	r.mu.Lock()
+	v := r.currentLocked()
+	dirty, all := r.dirty, r.allDirty
+	r.dirty, r.allDirty = map[string]bool{}, false
+	r.mu.Unlock()
+	if r.parts == nil || all {
+		r.parts = make(map[string]contribution, len(v.Employers))
+		for id, e := range v.Employers {
+			r.parts[id] = employerFigures(id, e, &v.Ref, q)
 		}
-		r.allDirty = false
-		clear(r.dirty)
-	}
-	for id := range r.dirty {
-		if e, ok := r.ledger.Employers[id]; ok {
-			r.parts[id] = employerFigures(id, e, &r.ledger.Ref, q)
+	} else {
+		for id := range dirty {
+			if e, ok := v.Employers[id]; ok {
+				r.parts[id] = employerFigures(id, e, &v.Ref, q)
+			}
 		}
 	}
-	clear(r.dirty)
-	ids := sortedIDs(r.ledger.Employers)
+	ids := sortedIDs(v.Employers)
 	parts := make([]contribution, 0, len(ids))
 	for _, id := range ids {
 		parts = append(parts, r.parts[id])
 	}
-	r.cached = aggregate(&r.ledger.Ref, q, seq, parts)
+	r.cached = aggregate(&v.Ref, q, v.Seq, parts)
 	return r.cached
 }
 
@@ -300,6 +386,8 @@ func (r *Runner) restore(ctx context.Context) error {
 	}
 	r.mu.Lock()
 	r.ledger, r.allDirty = l, true
+	r.current, r.shared, r.refOwned = nil, false, false
+	clear(r.owned)
 	r.mu.Unlock()
 	r.seq.Store(l.Seq)
 	r.snapSeq.Store(l.Seq)
@@ -307,6 +395,7 @@ func (r *Runner) restore(ctx context.Context) error {
 	return nil
 }
 
+// maybeSnapshot starts a snapshot in the background when one is due and none is under way.
 func (r *Runner) maybeSnapshot(ctx context.Context, idle bool) {
 	if r.objects == nil {
 		return
@@ -314,12 +403,15 @@ func (r *Runner) maybeSnapshot(ctx context.Context, idle bool) {
 	seq := r.seq.Load()
 	last := r.snapSeq.Load()
 	due := seq >= last+r.cfg.SnapshotEvery || (idle && seq > last)
-	if !due {
+	if !due || !r.snapMu.TryLock() {
 		return
 	}
-	if err := r.SaveSnapshot(ctx); err != nil {
-		r.log.Warn("snapshot failed", "err", err)
-	}
+	r.bg.Go(func() {
+		defer r.snapMu.Unlock()
+		if err := r.saveSnapshot(ctx); err != nil {
+			r.log.Warn("snapshot failed", "err", err)
+		}
+	})
 }
 
 func (r *Runner) idleSnapshots(ctx context.Context) {
@@ -337,41 +429,47 @@ func (r *Runner) idleSnapshots(ctx context.Context) {
 	}
 }
 
-// SaveSnapshot writes the views' state now.
+// SaveSnapshot writes the views' state now. It encodes a read-only copy of the views
+// (Current), holding up neither the follower nor readers.
 func (r *Runner) SaveSnapshot(ctx context.Context) error {
 	if r.objects == nil {
 		return errors.New("snapshots are disabled")
 	}
 	r.snapMu.Lock()
 	defer r.snapMu.Unlock()
+	return r.saveSnapshot(ctx)
+}
+
+// saveSnapshot is SaveSnapshot for a caller holding r.snapMu.
+func (r *Runner) saveSnapshot(ctx context.Context) error {
 	start := time.Now()
+	v := r.Current()
 	var buf bytes.Buffer
-	r.mu.RLock()
-	seq := r.ledger.Seq
-	err := r.ledger.Snapshot(&buf)
-	r.mu.RUnlock()
-	if err != nil {
+	if err := v.Snapshot(&buf); err != nil {
 		return err
 	}
-	_, err = r.objects.Put(ctx, jetstream.ObjectMeta{Name: snapshotObject, Metadata: map[string]string{
-		"seq": strconv.FormatUint(seq, 10), "code_version": CodeVersion}}, &buf)
+	size := buf.Len()
+	_, err := r.objects.Put(ctx, jetstream.ObjectMeta{Name: snapshotObject, Metadata: map[string]string{
+		"seq": strconv.FormatUint(v.Seq, 10), "code_version": CodeVersion}}, &buf)
 	if err != nil {
 		return fmt.Errorf("store snapshot: %w", err)
 	}
-	r.snapSeq.Store(seq)
-	r.lastSnap = time.Now()
+	r.snapSeq.Store(v.Seq)
+	r.lastSnap.Store(time.Now().UnixNano())
 	if r.cfg.Observe != nil {
-		r.cfg.Observe.Snapshot(seq, buf.Len(), time.Since(start))
+		r.cfg.Observe.Snapshot(v.Seq, size, time.Since(start))
 	}
-	r.log.Debug("snapshot stored", "seq", seq, "took", time.Since(start).Round(time.Millisecond))
+	r.log.Debug("snapshot stored", "seq", v.Seq, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
 // LastSnapshot is when the last snapshot was stored (zero if none this run) and its sequence.
 func (r *Runner) LastSnapshot() (time.Time, uint64) {
-	r.snapMu.Lock()
-	defer r.snapMu.Unlock()
-	return r.lastSnap, r.snapSeq.Load()
+	var at time.Time
+	if ns := r.lastSnap.Load(); ns != 0 {
+		at = time.Unix(0, ns)
+	}
+	return at, r.snapSeq.Load()
 }
 
 // Rebuild folds the whole stream from sequence 1 through seq into a new ledger.
@@ -421,13 +519,11 @@ func ReplayOnto(ctx context.Context, store *eventstore.Store, l *Ledger, through
 	return nil
 }
 
-// Copy returns a copy of the live views, for work that folds further on its own.
+// Copy returns a deep copy of the live views, for work that folds further on its own; it is
+// made from a read-only copy (Current), holding up neither the follower nor readers.
 func (r *Runner) Copy() (*Ledger, error) {
 	var buf bytes.Buffer
-	r.mu.RLock()
-	err := r.ledger.Snapshot(&buf)
-	r.mu.RUnlock()
-	if err != nil {
+	if err := r.Current().Snapshot(&buf); err != nil {
 		return nil, err
 	}
 	return RestoreLedger(&buf)

@@ -108,7 +108,8 @@ func (line *SeriesLine) setRates() {
 	}
 }
 
-// Series returns the monthly series, recomputed at most every 30 seconds while events arrive.
+// Series returns the monthly series, recomputed at most every 30 seconds while events arrive,
+// from a read-only copy of the views (Current), holding up neither the follower nor readers.
 func (r *Runner) Series(asOf domain.Date, from, to domain.Period) *Series {
 	r.seriesMu.Lock()
 	defer r.seriesMu.Unlock()
@@ -118,9 +119,7 @@ func (r *Runner) Series(asOf domain.Date, from, to domain.Period) *Series {
 	if fresh {
 		return c
 	}
-	r.mu.RLock()
-	s := r.ledger.Series(asOf, from, to)
-	r.mu.RUnlock()
+	s := r.Current().Series(asOf, from, to)
 	r.series, r.seriesAt = s, time.Now()
 	return s
 }
