@@ -52,7 +52,11 @@ func (s *Server) asOf(r *http.Request) (domain.Date, error) {
 // readableEmployer loads an employer and checks the caller may read it.
 func (s *Server) readableEmployer(r *http.Request) (*domain.Employer, error) {
 	id := r.PathValue("id")
-	e, ok := s.cfg.Store.Employer(id)
+	e, err := s.cfg.Store.EmployerContext(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	ok := e != nil
 	p := principalOf(r)
 	switch {
 	case !p.readsAll() && (!ok || !p.canReadCounty(e.County, s.cfg.Store.Reference())):

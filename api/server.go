@@ -31,6 +31,10 @@ import (
 // MaxBody is the largest request body accepted.
 const MaxBody = 1 << 20
 
+// WriteTimeout bounds how long a write waits for the ledger before it is answered 503 (never
+// sent) or 504 outcome_unknown (sent, not yet confirmed).
+const WriteTimeout = 20 * time.Second
+
 // Config configures the HTTP API.
 type Config struct {
 	Store *eventstore.Store
@@ -430,7 +434,12 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 		// Scope is answered before the body's details, so nobody learns about employers they
 		// may not read; Authorize checks it again on the state the command is decided on.
 		id := r.PathValue("id")
-		county, ok := s.cfg.Store.EmployerCounty(id)
+		county, err := s.cfg.Store.EmployerCountyContext(r.Context(), id)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		ok := county != ""
 		if !p.readsAll() && (!ok || !p.canReadCounty(county, s.cfg.Store.Reference())) {
 			writeError(w, notYours(id))
 			return
@@ -473,7 +482,11 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, req eventstore.
 	req.Actor = p.Role + ":" + p.Name
 	req.CorrelationID = r.Header.Get("X-Request-Id")
 	req.Today = s.cfg.Today()
-	res, err := s.cfg.Store.Execute(r.Context(), req)
+	// A deadline of its own, so that a client always gets a definite answer: recorded, not
+	// recorded, or outcome unknown.
+	ctx, cancel := context.WithTimeout(r.Context(), WriteTimeout)
+	defer cancel()
+	res, err := s.cfg.Store.Execute(ctx, req)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -570,6 +583,14 @@ func writeError(w http.ResponseWriter, err error) {
 	var de *domain.Error
 	switch {
 	case errors.As(err, &de):
+	case errors.Is(err, eventstore.ErrOutcomeUnknown):
+		// Sent but not acknowledged: it may yet be recorded (within eventstore.PublishTimeoutBound
+		// of being sent), so the client must not take it for refused.
+		writeJSON(w, http.StatusGatewayTimeout, ErrorBody{Error: "outcome_unknown",
+			Detail: "the ledger did not confirm the write in time: it may or may not be recorded; retry with the same Idempotency-Key to learn which (a retry never records it twice)"})
+		return
+	case errors.Is(err, eventstore.ErrNotRecorded):
+		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "the write was not recorded (the ledger could not take it now); retry, with the same Idempotency-Key"}
 	case errors.Is(err, eventstore.ErrStale):
 		de = &domain.Error{Kind: domain.KindStale, Field: "If-Match", Detail: "the employer changed since the version you read; read it again"}
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):

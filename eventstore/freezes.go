@@ -37,7 +37,7 @@ type FreezeOrder struct {
 // the key first made (duplicate true) without folding anything, and the same key with another
 // body is refused.
 func (s *Store) AppendFreeze(ctx context.Context, o FreezeOrder, make func() (domain.FreezeMade, error)) (FreezeRef, bool, error) {
-	res, err := s.withKey(o.IdempotencyKey, o.BodyHash, func(key string) (Result, error) {
+	res, err := s.withKey(ctx, o.IdempotencyKey, o.BodyHash, func(key string) (Result, error) {
 		f, err := make()
 		if err != nil {
 			return Result{}, err

@@ -12,7 +12,7 @@ import (
 
 // CodeVersion names the folds' logic and the snapshot's layout; a snapshot written by another
 // version is not used, and freeze manifests record it.
-const CodeVersion = "views-2"
+const CodeVersion = "views-3" // 3: the arrears flag counts arrears no step addressed since they fell due; receipts are normalised
 
 // snapshotHeader is what a snapshot holds before its employers.
 type snapshotHeader struct {

@@ -70,19 +70,19 @@ func (l *ledger) connected() error {
 	return nil
 }
 
-// watchConnection logs the NATS connection going and coming back, which otherwise goes unseen.
-func watchConnection(nc *nats.Conn, log *slog.Logger) {
+// watchConnection logs the NATS connection going and coming back, which otherwise goes unseen,
+// until the returned func stops it (before the connection is closed on purpose).
+func watchConnection(nc *nats.Conn, log *slog.Logger) (stop func()) {
 	nc.SetDisconnectErrHandler(func(c *nats.Conn, err error) {
 		log.Error("NATS connection lost; /readyz answers 503 until it is back", "err", err)
 	})
 	nc.SetReconnectHandler(func(c *nats.Conn) {
 		log.Info("NATS connection back", "server", c.ConnectedUrlRedacted())
 	})
-	nc.SetClosedHandler(func(c *nats.Conn) {
-		if err := c.LastError(); err != nil {
-			log.Error("NATS connection closed", "err", err)
-		}
-	})
+	return func() {
+		nc.SetDisconnectErrHandler(nil)
+		nc.SetReconnectHandler(nil)
+	}
 }
 
 func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, error) {
@@ -95,7 +95,9 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 	}
 	if f.natsURL != "" {
 		var err error
-		nc, err = nats.Connect(f.natsURL, nats.Name("kuozheng"), nats.MaxReconnects(-1))
+		// No reconnect buffer: a write while disconnected fails at once (not recorded) instead of
+		// being sent later, after its client was answered.
+		nc, err = nats.Connect(f.natsURL, nats.Name("kuozheng"), nats.MaxReconnects(-1), nats.ReconnectBufSize(-1))
 		if err != nil {
 			return nil, fmt.Errorf("connect to %s: %w", f.natsURL, err)
 		}
@@ -126,7 +128,7 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 	}
 	closers = append(closers, st.Close)
 	if log != nil {
-		watchConnection(nc, log)
+		closers = append(closers, watchConnection(nc, log))
 	}
 	return &ledger{store: st, nc: nc, close: closeAll}, nil
 }

@@ -1,0 +1,51 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/kuozheng/kuozheng/eventstore"
+)
+
+// TestWriteErrorTellsUnknownFromNotRecorded: a client must be able to tell a write that was not
+// recorded (503: retry) from one whose outcome is unknown (504 outcome_unknown: retry with the
+// same key to learn which), and never read an internal error's text.
+func TestWriteErrorTellsUnknownFromNotRecorded(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		err    error
+		status int
+		kind   string
+		detail string
+	}{
+		{"sent, not acknowledged", fmt.Errorf("append: %w: %w", eventstore.ErrOutcomeUnknown, context.DeadlineExceeded), 504, "outcome_unknown", "Idempotency-Key"},
+		{"never sent", fmt.Errorf("append: %w: %w", eventstore.ErrNotRecorded, context.Canceled), 503, "unavailable", "not recorded"},
+		{"store closed", fmt.Errorf("%w: %w", eventstore.ErrNotRecorded, eventstore.ErrClosed), 503, "unavailable", "not recorded"},
+		{"a bug", errors.New("open /var/lib/kuozheng/secret: permission denied"), 500, "internal", "request id"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			gw := &guardWriter{ResponseWriter: rec, id: "req-7"}
+			writeError(gw, c.err)
+			var body ErrorBody
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+				t.Fatal(err)
+			}
+			if rec.Code != c.status || body.Error != c.kind || !strings.Contains(body.Detail, c.detail) {
+				t.Errorf("%v: %d %+v, want %d %s mentioning %q", c.err, rec.Code, body, c.status, c.kind, c.detail)
+			}
+			if strings.Contains(body.Detail, "/var/lib") || strings.Contains(body.Detail, "eventstore:") {
+				t.Errorf("the answer shows the internal error: %+v", body)
+			}
+			if c.status == http.StatusInternalServerError && (gw.internal == nil || !strings.Contains(body.Detail, "req-7")) {
+				t.Errorf("an internal error is not kept for the log under its request id: %+v", body)
+			}
+		})
+	}
+}
