@@ -590,7 +590,8 @@ func writeError(w http.ResponseWriter, err error) {
 			Detail: "the ledger did not confirm the write in time: it may or may not be recorded; retry with the same Idempotency-Key to learn which (a retry never records it twice)"})
 		return
 	case errors.Is(err, eventstore.ErrNotRecorded):
-		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "the write was not recorded (the ledger could not take it now); retry, with the same Idempotency-Key"}
+		id := internalError(w, err)
+		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "the write was not recorded (the ledger could not take it now); retry, with the same Idempotency-Key (request " + id + ")"}
 	case errors.Is(err, eventstore.ErrStale):
 		de = &domain.Error{Kind: domain.KindStale, Field: "If-Match", Detail: "the employer changed since the version you read; read it again"}
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):

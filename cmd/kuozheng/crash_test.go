@@ -72,51 +72,7 @@ func freeAddr(t *testing.T) string {
 // startCrashServer starts the server on the data folder and waits until /readyz answers 200.
 func startCrashServer(t *testing.T, bin, data string) *crashServer {
 	t.Helper()
-	addr := freeAddr(t)
-	s := &crashServer{
-		cmd:  exec.Command(bin, "serve", "--data", data, "--listen", addr, "--today", "2006-12-31"),
-		base: "http://" + addr,
-		// A fresh transport per process: no idle connection outlives the process it went to.
-		client: &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}},
-		done:   make(chan struct{}),
-		stderr: &syncBuffer{},
-	}
-	s.cmd.Stderr = s.stderr
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		_ = s.cmd.Wait()
-		close(s.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-s.done:
-		default:
-			_ = s.cmd.Process.Signal(syscall.SIGKILL)
-			<-s.done
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case <-s.done:
-			t.Fatalf("serve exited before it was ready (%v):\n%s", s.cmd.ProcessState, s.stderr)
-		default:
-		}
-		resp, err := s.client.Get(s.base + "/readyz")
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve was not ready within 30 s:\n%s", s.stderr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return startReplica(t, bin, nil, "--data", data)
 }
 
 // kill sends SIGKILL and waits for the process to be gone.
@@ -206,11 +162,7 @@ func TestCrashWhileWritingLosesNoAcknowledgedPaymentAndDuplicatesNone(t *testing
 	t.Logf("seed %d (rerun with KUOZHENG_CRASH_SEED=%d)", seed, seed)
 	rng := rand.New(rand.NewSource(seed))
 
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "kuozheng")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	dir, bin := buildBinary(t)
 	data := filepath.Join(dir, "data")
 	if out, err := exec.Command(bin, "demo", "--employers", "30", "--data", data).CombinedOutput(); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)

@@ -15,11 +15,7 @@ import (
 )
 
 func TestAnImportKilledMidwayAndRunAgainHasEveryRowExactlyOnce(t *testing.T) {
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "kuozheng")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	dir, bin := buildBinary(t)
 	const rows = 40000
 	var b strings.Builder
 	b.WriteString("单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n")

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,17 @@ import (
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/nats-io/nats.go"
 )
+
+// buildBinary builds kuozheng into a temporary folder of t and returns the folder and the binary.
+func buildBinary(t *testing.T) (dir, bin string) {
+	t.Helper()
+	dir = t.TempDir()
+	bin = filepath.Join(dir, "kuozheng")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return dir, bin
+}
 
 func runCmd(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer

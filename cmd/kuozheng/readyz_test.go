@@ -18,16 +18,12 @@ import (
 
 // TestReadyzFollowsTheNATSConnection: a replica whose NATS server is gone answers /readyz 503
 // with the reason and logs the loss; when the server is back it logs that, answers 200 again and
-// takes writes.
+// takes writes. Its --metrics-listen port serves /metrics without a token.
 func TestReadyzFollowsTheNATSConnection(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs a NATS server beside it")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "kuozheng")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	dir, bin := buildBinary(t)
 	natsAddr := freeAddr(t)
 	natsCfg := eventstore.EmbeddedConfig{Dir: filepath.Join(dir, "nats"), Listen: natsAddr, User: "kz", Password: "a-long-enough-password"}
 	emb, err := eventstore.StartEmbedded(natsCfg, nil)
@@ -36,9 +32,10 @@ func TestReadyzFollowsTheNATSConnection(t *testing.T) {
 	}
 	t.Cleanup(func() { emb.Close() })
 
-	addr := freeAddr(t)
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
 	stderr := &syncBuffer{}
-	cmd := exec.Command(bin, "serve", "--nats", "nats://kz:a-long-enough-password@"+natsAddr, "--listen", addr, "--today", "2006-12-31")
+	cmd := exec.Command(bin, "serve", "--nats", "nats://kz:a-long-enough-password@"+natsAddr, "--listen", addr, "--today", "2006-12-31",
+		"--metrics-listen", metricsAddr)
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -86,6 +83,16 @@ func TestReadyzFollowsTheNATSConnection(t *testing.T) {
 		return body
 	}
 	want(http.StatusOK, "")
+	// A scraper reads /metrics on its own port without a token.
+	if resp, err := client.Get("http://" + metricsAddr + "/metrics"); err != nil {
+		t.Error(err)
+	} else {
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(raw), "kuozheng_") {
+			t.Errorf("--metrics-listen: %d %.200s", resp.StatusCode, raw)
+		}
+	}
 
 	emb.Close()
 	down := want(http.StatusServiceUnavailable, "NATS connection lost")

@@ -100,11 +100,7 @@ func TestTwoReplicasAnswerRetriesWithTheSameKeyOnceAndNever409(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs two servers")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "kuozheng")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	dir, bin := buildBinary(t)
 	natsAddr := freeAddr(t)
 	creds := []string{"KUOZHENG_NATS_USER=kz", "KUOZHENG_NATS_PASSWORD=correct horse battery"}
 	first := startReplica(t, bin, creds, "--data", filepath.Join(dir, "a"), "--nats-listen", natsAddr)
