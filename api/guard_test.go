@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -175,17 +176,34 @@ func TestAStoppedStoreIsAnsweredWithoutItsInternals(t *testing.T) {
 	e := newEnv(t)
 	id := e.register(t, "", orgA, "360702")
 	e.l.Embedded.Conn.Close()
-	r := e.do(t, req{Path: empPath(id, "payments"), Body: []byte(paymentBody("GONE-1", 100, "2006-06-20")),
+	write := e.do(t, req{Path: empPath(id, "payments"), Body: []byte(paymentBody("GONE-1", 100, "2006-06-20")),
 		Header: map[string]string{"X-Request-Id": "req-gone-1"}})
-	if r.Status < 500 {
-		t.Fatalf("a write with the store gone: %s, want a 5xx", r)
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	fw, _ := mw.CreateFormFile("file", "payments.csv")
+	fmt.Fprintf(fw, "组织机构代码,缴费日期,金额(分),票据号\n%s,2006-06-20,100,GONE-2\n", orgA)
+	mw.Close()
+	hr, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/v1/imports", &form)
+	hr.Header.Set("Content-Type", mw.FormDataContentType())
+	hr.Header.Set("X-Request-Id", "req-gone-1")
+	res, err := e.srv.Client().Do(hr)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, leak := range []string{"nats", "jetstream", "tcp", "127.0.0.1", "/tmp/"} {
-		if bytes.Contains(bytes.ToLower(r.Raw), []byte(leak)) {
-			t.Errorf("the answer leaks %q: %s", leak, r.Raw)
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	imp := resp{Status: res.StatusCode, Raw: raw}
+	for _, r := range []resp{write, imp} {
+		if r.Status < 500 {
+			t.Errorf("a write with the store gone: %s, want a 5xx", r)
 		}
-	}
-	if !bytes.Contains(r.Raw, []byte("req-gone-1")) {
-		t.Errorf("the answer does not name the request id to report: %s", r.Raw)
+		for _, leak := range []string{"nats", "jetstream", "tcp", "127.0.0.1", "/tmp/"} {
+			if bytes.Contains(bytes.ToLower(r.Raw), []byte(leak)) {
+				t.Errorf("the answer leaks %q: %s", leak, r.Raw)
+			}
+		}
+		if !bytes.Contains(r.Raw, []byte("req-gone-1")) {
+			t.Errorf("the answer does not name the request id to report: %s", r.Raw)
+		}
 	}
 }

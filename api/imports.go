@@ -3,6 +3,8 @@ package api
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 
 	"github.com/kuozheng/kuozheng/api/importer"
@@ -29,6 +31,12 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			writeError(w, &domain.Error{Kind: domain.KindTooLarge, Field: "file", Detail: fmt.Sprintf("the upload is over the limit of %d bytes", MaxImport)})
+			return
+		}
+		var ne net.Error
+		if errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) {
+			// The error names the sockets; the client needs only to know the upload did not arrive.
+			writeError(w, domain.Invalid("file", "the upload did not arrive whole: the client sent it too slowly or closed the connection"))
 			return
 		}
 		writeError(w, domain.Invalid("file", "a multipart form with a file is required: %v", err))
@@ -67,12 +75,15 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 }
 
 // writeImportError answers a file the importer refused: 413 for a file past a limit (the error
-// says which), else 400.
+// says which), the ledger's own answer when it did not take a batch, else 400.
 func writeImportError(w http.ResponseWriter, err error) {
 	var de *domain.Error
-	if errors.As(err, &de) && de.Kind == domain.KindTooLarge {
+	switch {
+	case errors.As(err, &de) && de.Kind == domain.KindTooLarge:
 		writeError(w, de)
-		return
+	case errors.Is(err, importer.ErrLedger):
+		writeError(w, err)
+	default:
+		writeError(w, domain.Invalid("file", "%v", err))
 	}
-	writeError(w, domain.Invalid("file", "%v", err))
 }

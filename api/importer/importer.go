@@ -73,6 +73,11 @@ type row struct {
 // rest. It reads t a batch at a time (Options.Batch rows, at most MaxBatchBytes of cells), so that
 // memory is bounded by a batch. Each command's idempotency key digests its rows' content and
 // position, so importing the same file again, or after a crash, appends nothing twice.
+// ErrLedger marks an import that stopped because the ledger did not take a batch (it was down,
+// or did not answer in time), not because of the file: the batches before it are recorded, and
+// importing the same file again records the rest once.
+var ErrLedger = errors.New("importer: the ledger did not take a batch")
+
 func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options) (*Report, error) {
 	start := time.Now()
 	if opt.Batch <= 0 {
@@ -122,7 +127,7 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 		}
 		b.finish(cmds)
 		if err := b.send(ctx, cmds, rep); err != nil {
-			return rep, err
+			return rep, fmt.Errorf("%w: %w", ErrLedger, err)
 		}
 		if opt.Progress != nil {
 			done := rep.Rows
@@ -178,10 +183,18 @@ func (b *builder) send(ctx context.Context, cmds []row, rep *Report) error {
 	for i := range reqs {
 		reqs[i] = cmds[i].req
 	}
+	// fault is the first error that is the ledger's, not the row's (it was down, or did not
+	// answer in time): those rows are neither imported nor the file's fault, and the import stops
+	// after this batch's tally; running it again records them once.
+	var fault error
 	for i, res := range b.store.ExecuteBulk(ctx, reqs) {
 		c := cmds[i]
-		if errors.Is(res.Err, context.Canceled) || errors.Is(res.Err, context.DeadlineExceeded) {
-			return res.Err
+		var de *domain.Error
+		if res.Err != nil && !errors.As(res.Err, &de) {
+			if fault == nil {
+				fault = res.Err
+			}
+			continue
 		}
 		if b.opt.Authorize != nil && (res.Err != nil || res.Duplicate) {
 			// The employer may have left the importer's counties while the batch was decided.
@@ -199,7 +212,7 @@ func (b *builder) send(ctx context.Context, cmds []row, rep *Report) error {
 			rep.Imported += len(c.recs)
 		}
 	}
-	return nil
+	return fault
 }
 
 func (b *builder) rejectAll(rep *Report, c row, err error) {
