@@ -133,6 +133,9 @@ func (c *checker) date(field, s string, required bool) Date {
 	if e := beforeEarliest(field, d); e != nil {
 		c.fail(e)
 	}
+	if e := checkYearOpen(c.ctx.Ref, field, d); e != nil {
+		c.fail(e)
+	}
 	return d
 }
 

@@ -27,6 +27,8 @@ const (
 	KindUnavailable
 	// KindUnsupportedMedia: the body is not of a type the route reads.
 	KindUnsupportedMedia
+	// KindYearClosed: the input is dated in a closed year (年度结转); nothing was appended.
+	KindYearClosed
 )
 
 var kindNames = map[Kind]string{
@@ -40,6 +42,7 @@ var kindNames = map[Kind]string{
 	KindTooLarge:            "too_large",
 	KindUnavailable:         "unavailable",
 	KindUnsupportedMedia:    "unsupported_media_type",
+	KindYearClosed:          "year_closed",
 }
 
 // String names the kind as it appears in JSON error bodies.

@@ -183,6 +183,8 @@ func init() {
 	register[TargetsSet]()
 	register[AverageWageSet]()
 	register[FreezeMade]()
+	register[YearClosed]()
+	register[YearReopened]()
 }
 
 // EventTypes lists every event type this build knows.
@@ -466,6 +468,8 @@ func RefKind(p Payload) string {
 		return "targets"
 	case AverageWageSet:
 		return "average-wage"
+	case YearClosed, YearReopened:
+		return "years"
 	}
 	return ""
 }
@@ -485,6 +489,10 @@ func (r *Reference) Apply(p Payload) {
 		r.Targets = append(r.Targets, e.Targets)
 	case AverageWageSet:
 		r.AverageWages = upsert(r.AverageWages, e.Wage, func(t AverageWage) Date { return t.EffectiveFrom })
+	case YearClosed:
+		r.applyYear(YearStatus{Year: e.Year, Closed: true, FreezeID: e.FreezeID, Digest: e.Digest})
+	case YearReopened:
+		r.applyYear(YearStatus{Year: e.Year, ReopenReason: e.Reason})
 	}
 }
 

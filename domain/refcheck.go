@@ -73,6 +73,23 @@ func CheckReference(p Payload, ref *Reference) error {
 		if e.Wage.MonthlyFen <= 0 || e.Wage.MonthlyFen > MaxFen {
 			return Invalid("monthly_fen", "must be a positive amount of fen")
 		}
+	case YearClosed:
+		switch {
+		case e.Year < EarliestDate.Year() || e.Year > 9999:
+			return Invalid("year", "%d is not a year from %d", e.Year, EarliestDate.Year())
+		case e.FreezeID == "" || e.Digest == "":
+			return Invalid("freeze_id", "a year is closed after a freeze valid through its 31 December")
+		case ref.Closed(e.Year):
+			st, _ := ref.Year(e.Year)
+			return Conflict("year", "%d is already closed (after freeze %s)", e.Year, st.FreezeID)
+		}
+	case YearReopened:
+		if _, err := NewYearReopened(e.Year, e.Reason); err != nil {
+			return err
+		}
+		if !ref.Closed(e.Year) {
+			return Conflict("year", "%d is not closed", e.Year)
+		}
 	default:
 		return Invalid("", "not reference data")
 	}

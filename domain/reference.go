@@ -130,6 +130,8 @@ type Reference struct {
 	Settings     []Settings    `json:"settings"`
 	Targets      []Targets     `json:"targets"`
 	AverageWages []AverageWage `json:"average_wages"`
+	// Years lists the years ever closed (年度结转), by year, with their status now.
+	Years []YearStatus `json:"years,omitempty"`
 }
 
 // County returns the county with code, if known.

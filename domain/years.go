@@ -1,0 +1,90 @@
+package domain
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+)
+
+// YearClosed is the year-end closing (年度结转) of Year after the freeze FreezeID, valid through
+// its 31 December, whose digest it repeats. It changes no figure of any date; from it on, an
+// event dated in Year is refused (KindYearClosed) until an admin reopens the year.
+type YearClosed struct {
+	Year     int    `json:"year"`
+	FreezeID string `json:"freeze_id"`
+	Digest   string `json:"digest"`
+}
+
+// YearReopened reopens a closed year, for the reason given, until it is closed again.
+type YearReopened struct {
+	Year   int    `json:"year"`
+	Reason string `json:"reason"`
+}
+
+// EventType names the event.
+func (YearClosed) EventType() string { return "year.closed" }
+
+// EventType names the event.
+func (YearReopened) EventType() string { return "year.reopened" }
+
+// YearStatus is a year's closing as the reference data knows it: closed or not, the freeze it
+// was last closed after, and the reason it was last reopened.
+type YearStatus struct {
+	Year         int    `json:"year"`
+	Closed       bool   `json:"closed"`
+	FreezeID     string `json:"freeze_id,omitempty"`
+	Digest       string `json:"digest,omitempty"`
+	ReopenReason string `json:"reopen_reason,omitempty"`
+}
+
+// NewYearReopened checks a reopening: the year, and a reason with visible text (normalised).
+func NewYearReopened(year int, reason string) (YearReopened, error) {
+	c := &checker{}
+	r := YearReopened{Year: year, Reason: c.text("reason", reason, true, 500)}
+	if c.err == nil && (year < EarliestDate.Year() || year > 9999) {
+		c.fail(Invalid("year", "%d is not a year from %d", year, EarliestDate.Year()))
+	}
+	return r, c.err
+}
+
+// Closed reports whether year is closed.
+func (r *Reference) Closed(year int) bool {
+	st, ok := r.Year(year)
+	return ok && st.Closed
+}
+
+// Year returns year's closing status, if it was ever closed.
+func (r *Reference) Year(year int) (YearStatus, bool) {
+	i := sort.Search(len(r.Years), func(i int) bool { return r.Years[i].Year >= year })
+	if i < len(r.Years) && r.Years[i].Year == year {
+		return r.Years[i], true
+	}
+	return YearStatus{}, false
+}
+
+// applyYear folds a closing or a reopening into the list of years kept sorted by year. It builds
+// a new list, so that copies of the reference data taken before share nothing it changes.
+func (r *Reference) applyYear(st YearStatus) {
+	years := slices.Clone(r.Years)
+	i := sort.Search(len(years), func(i int) bool { return years[i].Year >= st.Year })
+	if i < len(years) && years[i].Year == st.Year {
+		if st.Closed {
+			st.ReopenReason = years[i].ReopenReason
+		} else {
+			st.FreezeID, st.Digest = years[i].FreezeID, years[i].Digest
+		}
+		years[i] = st
+	} else {
+		years = slices.Insert(years, i, st)
+	}
+	r.Years = years
+}
+
+// checkYearOpen refuses a business date in a closed year.
+func checkYearOpen(ref *Reference, field string, d Date) *Error {
+	if ref == nil || !ref.Closed(d.Year()) {
+		return nil
+	}
+	return &Error{Kind: KindYearClosed, Field: field,
+		Detail: fmt.Sprintf("%s is in %d, a closed year: its figures are final; an admin may reopen the year with a reason", d, d.Year())}
+}
