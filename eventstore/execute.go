@@ -372,13 +372,15 @@ func (s *Store) ExecuteRef(ctx context.Context, req RefRequest) (Result, error) 
 }
 
 func (s *Store) executeRef(ctx context.Context, req RefRequest, key string) (Result, error) {
-	if err := domain.CheckReference(req.Payload, s.Reference()); err != nil {
-		return Result{}, err
-	}
 	subject := RefPrefix + domain.RefKind(req.Payload)
 	unlock := s.locks.lock(subject)
 	defer unlock()
 	for attempt := 1; ; attempt++ {
+		// Checked under the subject's lock, on every attempt, so that two closings of a year
+		// (or a closing that another replica recorded meanwhile) cannot both pass.
+		if err := domain.CheckReference(req.Payload, s.Reference()); err != nil {
+			return Result{}, err
+		}
 		s.mu.RLock()
 		h := s.heads[subject]
 		s.mu.RUnlock()

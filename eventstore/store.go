@@ -141,7 +141,10 @@ type Store struct {
 	locks keyedMutex
 
 	freezes []FreezeRef
-	archive *archive
+	years   map[int]YearRecord
+	// earliest is the earliest business date of any event seen.
+	earliest domain.Date
+	archive  *archive
 
 	pendMu  sync.Mutex
 	pending map[string]chan struct{} // subjects with an append of this store in flight
@@ -208,6 +211,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		heads:   map[string]head{},
 		keys:    map[digest]keyRecord{},
 		breaks:  map[string]ChainBreak{},
+		years:   map[int]YearRecord{},
 		notify:  make(chan struct{}),
 		done:    make(chan struct{}),
 		pending: map[string]chan struct{}{},
@@ -480,9 +484,13 @@ func (s *Store) fold(subject string, ev domain.Event, data []byte, derr error) {
 		k.last = seq
 		s.keys[kd] = k
 	}
+	if derr == nil && ev.OccurredOn != 0 && (s.earliest == 0 || ev.OccurredOn < s.earliest) {
+		s.earliest = ev.OccurredOn
+	}
 	if strings.HasPrefix(subject, RefPrefix) {
 		if derr == nil {
 			s.ref.Apply(ev.Body)
+			s.foldYear(ev)
 		}
 		return
 	}

@@ -1,0 +1,63 @@
+package eventstore
+
+import (
+	"slices"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// YearRecord is a year's closing (年度结转) as the ledger recorded it: its status, and who last
+// closed and reopened it, on which business date and at which stream sequence.
+type YearRecord struct {
+	domain.YearStatus
+	ClosedBy    string      `json:"closed_by,omitempty"`
+	ClosedOn    domain.Date `json:"closed_on,omitempty"`
+	ClosedSeq   uint64      `json:"closed_seq,omitempty"`
+	ReopenedBy  string      `json:"reopened_by,omitempty"`
+	ReopenedOn  domain.Date `json:"reopened_on,omitempty"`
+	ReopenedSeq uint64      `json:"reopened_seq,omitempty"`
+}
+
+// Years lists every year from the earliest business date of the ledger's events through
+// through (a business date, usually today), and any later year with a closing, oldest first.
+func (s *Store) Years(through domain.Date) []YearRecord {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	byYear := map[int]YearRecord{}
+	if s.earliest != 0 {
+		for y := s.earliest.Year(); y <= through.Year(); y++ {
+			byYear[y] = YearRecord{YearStatus: domain.YearStatus{Year: y}}
+		}
+	}
+	for y, r := range s.years {
+		byYear[y] = r
+	}
+	out := make([]YearRecord, 0, len(byYear))
+	for _, r := range byYear {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b YearRecord) int { return a.Year - b.Year })
+	return out
+}
+
+// foldYear records a closing or a reopening with who made it and when. The caller holds s.mu,
+// after the reference data has applied the event.
+func (s *Store) foldYear(ev domain.Event) {
+	var year int
+	switch e := ev.Body.(type) {
+	case domain.YearClosed:
+		year = e.Year
+	case domain.YearReopened:
+		year = e.Year
+	default:
+		return
+	}
+	r := s.years[year]
+	r.YearStatus, _ = s.ref.Year(year)
+	if r.Closed {
+		r.ClosedBy, r.ClosedOn, r.ClosedSeq = ev.Actor, ev.OccurredOn, ev.Seq
+	} else {
+		r.ReopenedBy, r.ReopenedOn, r.ReopenedSeq = ev.Actor, ev.OccurredOn, ev.Seq
+	}
+	s.years[year] = r
+}
