@@ -66,6 +66,9 @@ var registeredRoutes = []string{
 	"GET /v1/freezes/{id}",
 	"GET /v1/freezes/{id}/restatement",
 	"GET /v1/rankings",
+	"GET /v1/years",
+	"POST /v1/years/{year}/close",
+	"POST /v1/years/{year}/reopen",
 	"GET /v1/series",
 	"POST /v1/imports",
 }
@@ -307,7 +310,7 @@ func TestOpenAPIRoutesExistOnTheServer(t *testing.T) {
 	srv := httptest.NewServer(api.New(api.Config{Store: l.Store, Runner: runner, Metrics: api.NewMetrics(),
 		Today: func() domain.Date { return domain.MustDate("2006-12-31") }}))
 	defer srv.Close()
-	values := map[string]string{"id": uuid.NewString(), "kind": "rates", "code": "360702", "n": "1", "month": "2006-12"}
+	values := map[string]string{"id": uuid.NewString(), "kind": "rates", "code": "360702", "n": "1", "month": "2006-12", "year": "2006"}
 	streams := map[string]string{"GET /v1/live": "text/event-stream", "GET /metrics": "text/plain"}
 	for _, o := range ops {
 		t.Run(o.route(), func(t *testing.T) {

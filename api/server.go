@@ -139,6 +139,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/verify", s.auth(s.verify))
 	s.readRoutes()
 	s.freezeRoutes()
+	s.yearRoutes()
 	s.dashboardRoutes()
 	s.importRoutes()
 }
@@ -539,24 +540,7 @@ func (s *Server) referenceWrite(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	key, err := s.idempotencyKey(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	res, err := s.cfg.Store.ExecuteRef(r.Context(), eventstore.RefRequest{
-		Payload: payload, On: on, IdempotencyKey: key,
-		BodyHash: bodyHash(r, canon), Actor: p.Role + ":" + p.Name,
-	})
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	status := http.StatusCreated
-	if res.Duplicate {
-		status = http.StatusOK
-	}
-	writeJSON(w, status, res)
+	s.writeRef(w, r, canon, payload, on)
 }
 
 // ErrorBody is the JSON shape of every error answer.
@@ -577,6 +561,7 @@ var statusOf = map[domain.Kind]int{
 	domain.KindTooLarge:            http.StatusRequestEntityTooLarge,
 	domain.KindUnavailable:         http.StatusServiceUnavailable,
 	domain.KindUnsupportedMedia:    http.StatusUnsupportedMediaType,
+	domain.KindYearClosed:          http.StatusConflict,
 }
 
 func writeError(w http.ResponseWriter, err error) {

@@ -27,6 +27,9 @@ type Reject struct {
 	Column string `json:"column"`
 	Value  string `json:"value"`
 	Reason string `json:"reason"`
+	// Error is "year_closed" for a row dated in a closed year: no correction of the row imports
+	// it, only an admin's reopening of the year. It is empty for every other reason.
+	Error string `json:"error,omitempty"`
 }
 
 // Report sums up an import.
@@ -273,6 +276,9 @@ func (b *builder) reject(r *record, err error) Reject {
 	var de *domain.Error
 	if errors.As(err, &de) {
 		rj.Reason = clip(de.Detail, maxReason)
+		if de.Kind == domain.KindYearClosed {
+			rj.Error = de.Kind.String()
+		}
 		field := indexed.ReplaceAllString(de.Field, "")
 		if field == "employer_id" && b.kind != KindRegistrations {
 			field = b.employerField(r)

@@ -1,0 +1,143 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+)
+
+func (s *Server) yearRoutes() {
+	s.mux.HandleFunc("GET /v1/years", s.auth(s.storeRead(s.listYears)))
+	s.mux.HandleFunc("POST /v1/years/{year}/close", s.auth(s.closeYear))
+	s.mux.HandleFunc("POST /v1/years/{year}/reopen", s.auth(s.reopenYear))
+}
+
+// CloseYearRequest is the body of POST /v1/years/{year}/close: the freeze to close after, or
+// none for the latest freeze valid through the year's 31 December.
+type CloseYearRequest struct {
+	FreezeID string `json:"freeze_id"`
+}
+
+// ReopenYearRequest is the body of POST /v1/years/{year}/reopen.
+type ReopenYearRequest struct {
+	Reason string `json:"reason"`
+}
+
+// pathYear reads the {year} of the path: a year from 1990 that today's business date has ended.
+func (s *Server) pathYear(r *http.Request) (int, error) {
+	v := r.PathValue("year")
+	y, err := strconv.Atoi(v)
+	earliest := domain.EarliestDate.Year()
+	switch {
+	case err != nil || len(v) != 4:
+		return 0, domain.Invalid("year", "%q is not a year (YYYY)", v)
+	case y < earliest:
+		return 0, domain.Invalid("year", "%d is before %d", y, earliest)
+	case y >= s.cfg.Today().Year():
+		return 0, domain.Invalid("year", "%d has not ended by today's business date %s", y, s.cfg.Today())
+	}
+	return y, nil
+}
+
+func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	if p.Role != RoleAssessor && p.Role != RoleAdmin {
+		writeError(w, forbidden("%s (%s) may not close years: the assessment team and admins only", p.Name, p.Role))
+		return
+	}
+	year, err := s.pathYear(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var body CloseYearRequest
+	canon, err := readBody(w, r, &body)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	f, err := s.yearEndFreeze(year, body.FreezeID)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	s.writeRef(w, r, canon, domain.YearClosed{Year: year, FreezeID: f.ID, Digest: f.Digest}, s.cfg.Today())
+}
+
+// yearEndFreeze finds the stored freeze valid through year's 31 December that a closing
+// follows: the one named, or the latest.
+func (s *Server) yearEndFreeze(year int, id string) (eventstore.FreezeRef, error) {
+	end, err := domain.DateOf(year, time.December, 31)
+	if err != nil {
+		return eventstore.FreezeRef{}, domain.Invalid("year", "%v", err)
+	}
+	var found *eventstore.FreezeRef
+	for _, f := range s.cfg.Store.Freezes() {
+		if (id == "" || f.ID == id) && f.ValidThrough == end && (found == nil || f.Seq > found.Seq) {
+			found = &f
+		}
+	}
+	switch {
+	case found != nil:
+		return *found, nil
+	case id != "":
+		return eventstore.FreezeRef{}, domain.Conflict("freeze_id", "no stored freeze %q valid through %s: a year is closed after its year-end freeze", id, end)
+	}
+	return eventstore.FreezeRef{}, domain.Conflict("year", "no freeze valid through %s is stored: make the year-end freeze (POST /v1/freezes) before closing %d", end, year)
+}
+
+func (s *Server) reopenYear(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	if p.Role != RoleAdmin {
+		writeError(w, forbidden("%s (%s) may not reopen years: admins only", p.Name, p.Role))
+		return
+	}
+	year, err := s.pathYear(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var body ReopenYearRequest
+	canon, err := readBody(w, r, &body)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	ev, err := domain.NewYearReopened(year, body.Reason)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	s.writeRef(w, r, canon, ev, s.cfg.Today())
+}
+
+// writeRef appends a reference-data event dated on, with the request's Idempotency-Key.
+func (s *Server) writeRef(w http.ResponseWriter, r *http.Request, canon []byte, payload domain.Payload, on domain.Date) {
+	p := principalOf(r)
+	key, err := s.idempotencyKey(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	res, err := s.cfg.Store.ExecuteRef(r.Context(), eventstore.RefRequest{
+		Payload: payload, On: on, IdempotencyKey: key,
+		BodyHash: bodyHash(r, canon), Actor: p.Role + ":" + p.Name,
+	})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	status := http.StatusCreated
+	if res.Duplicate {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, res)
+}
+
+func (s *Server) listYears(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]any{"years": s.cfg.Store.Years(s.cfg.Today())})
+	return nil
+}

@@ -1,0 +1,298 @@
+package api_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/kuozheng/kuozheng/api/importer"
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
+)
+
+// yearsToday is the business date of the year-end closing tests: 2006 has ended.
+var yearsToday = domain.MustDate("2007-02-01")
+
+// newYearsEnv is newFreezeEnv with a small demo ledger, today being 2007-02-01, and one
+// employer of 360702 (clerk A's) with a payment dated 2006-06-10; it returns the employer's id.
+func newYearsEnv(t *testing.T) (*env, string) {
+	t.Helper()
+	l := storetest.Start(t, eventstore.Config{})
+	loadDemoLedger(t, l.Store, 3)
+	e := &env{t: t, l: l, today: yearsToday}
+	e.loadFreezeTokens()
+	e.runner = startRunner(t, l.Store)
+	e.serve()
+	id := e.register(t, tokClerkA, orgCode(7001), "360702")
+	e.mustWrite(t, empPath(id, "payments"), tokClerkA, paymentBody("Y-1", 1000, "2006-06-10"))
+	return e, id
+}
+
+// closeYear closes year as token, failing the test unless it answers 201, and waits until the
+// views have applied the closing.
+func (e *env) closeYear(t *testing.T, token, year, body string) resp {
+	t.Helper()
+	r := e.mustWrite(t, "/v1/years/"+year+"/close", token, body)
+	e.waitViews(t, uint64(r.num("seq")))
+	return r
+}
+
+// yearOf reads GET /v1/years and returns year's entry.
+func (e *env) yearOf(t *testing.T, year int) eventstore.YearRecord {
+	t.Helper()
+	r := e.get(t, "/v1/years", tokSuper)
+	var body struct {
+		Years []eventstore.YearRecord `json:"years"`
+	}
+	decode(t, r, &body)
+	for _, y := range body.Years {
+		if y.Year == year {
+			return y
+		}
+	}
+	t.Fatalf("GET /v1/years lists no %d: %s", year, r.Raw)
+	return eventstore.YearRecord{}
+}
+
+// digestOf is the SHA-256 of an answer's body; with dropSeq, of its top-level fields but "seq"
+// (the sequence a read reflects, which every appended event advances).
+func digestOf(t *testing.T, r resp, dropSeq bool) string {
+	t.Helper()
+	if r.Status != http.StatusOK {
+		t.Fatalf("read answered %s", r)
+	}
+	b := r.Raw
+	if dropSeq {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(r.Raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		delete(m, "seq")
+		var err error
+		if b, err = json.Marshal(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// TestClosingAYearChangesNoFigureHistoryOrFreeze: closing 2006 after its year-end freeze leaves
+// the county figures as of 2006-12-31, an employer's history and the freeze's figures
+// byte-identical, and a new freeze of the same (S, D) gives the same digest. GET /v1/years and
+// the views know 2006 is closed.
+func TestClosingAYearChangesNoFigureHistoryOrFreeze(t *testing.T) {
+	e, id := newYearsEnv(t)
+	f := e.freeze(t, tokAssessor, "2006-12-31", 0)
+	e.waitViews(t, f.Seq)
+	reads := []struct {
+		name, path string
+		dropSeq    bool
+	}{
+		{"county figures as of 2006-12-31", "/v1/counties?as_of=2006-12-31", true},
+		{"the employer's history", "/v1/employers/" + id + "/history", false},
+		{"the freeze", "/v1/freezes/" + f.ID, false},
+	}
+	before := map[string]string{}
+	for _, rd := range reads {
+		before[rd.name] = digestOf(t, e.get(t, rd.path, tokAdmin), rd.dropSeq)
+	}
+
+	e.closeYear(t, tokAssessor, "2006", `{}`)
+
+	for _, rd := range reads {
+		if got := digestOf(t, e.get(t, rd.path, tokAdmin), rd.dropSeq); got != before[rd.name] {
+			t.Errorf("%s changed when 2006 was closed: digest %s, was %s", rd.name, got, before[rd.name])
+		}
+	}
+	if again := e.freeze(t, tokAssessor, "2006-12-31", f.ThroughSeq); again.Digest != f.Digest {
+		t.Errorf("a freeze of (%d, 2006-12-31) after the closing has digest %s, the one before %s", f.ThroughSeq, again.Digest, f.Digest)
+	}
+	y := e.yearOf(t, 2006)
+	if !y.Closed || y.FreezeID != f.ID || y.Digest != f.Digest || y.ClosedBy != "assessor:ass" || y.ClosedOn != yearsToday || y.ClosedSeq == 0 {
+		t.Errorf("GET /v1/years says of 2006 %+v, want closed by assessor:ass on %s after freeze %s (%s)", y, yearsToday, f.ID, f.Digest)
+	}
+	if y := e.yearOf(t, 2007); y.Closed {
+		t.Errorf("GET /v1/years says 2007 is closed: %+v", y)
+	}
+	views, err := e.runner.Copy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !views.Ref.Closed(2006) || views.Ref.Closed(2007) {
+		t.Errorf("the views' reference data has 2006 closed %v, 2007 closed %v; want true, false", views.Ref.Closed(2006), views.Ref.Closed(2007))
+	}
+}
+
+// TestAWriteDatedInAClosedYearAnswers409YearClosed: once 2006 is closed, every write whose
+// business date is in 2006 answers 409 year_closed naming the date's field and appends nothing;
+// writes dated in 2007, including a declaration for December 2006 and a payment allocated to a
+// 2006 line (the recovery of prior-year arrears), are recorded.
+func TestAWriteDatedInAClosedYearAnswers409YearClosed(t *testing.T) {
+	e, id := newYearsEnv(t)
+	e.freeze(t, tokAssessor, "2006-12-31", 0)
+	e.closeYear(t, tokAssessor, "2006", `{}`)
+	const waiver = `{"decided_on":%q,"kind":"late_fee","authority_doc":"赣劳社字[2006]1号","reason":"r","insurance":"pension","period":"2006-04","amount_fen":10}`
+	for _, tt := range []struct {
+		name, path, token, body string
+		status                  int
+		field                   string
+	}{
+		{"a backdated payment", empPath(id, "payments"), tokClerkA, paymentBody("Y-2", 500, "2006-11-20"), 409, "paid_on"},
+		{"a registration dated in 2006", "/v1/employers", tokClerkA, registration(orgCode(7002), "360702"), 409, "registered_on"},
+		{"a declaration dated in 2006", empPath(id, "declarations"), tokClerkA,
+			`{"declared_on":"2006-12-20","period":"2006-11","lines":[{"insurance":"pension","headcount":3,"wage_base_fen":300000}]}`, 409, "declared_on"},
+		{"a waiver dated in 2006", empPath(id, "waivers"), tokAuditor, fmt.Sprintf(waiver, "2006-12-01"), 409, "decided_on"},
+		{"a payment dated 2007-01-10", empPath(id, "payments"), tokClerkA, paymentBody("Y-3", 500, "2007-01-10"), 201, ""},
+		{"a declaration of 2006-12 filed in 2007", empPath(id, "declarations"), tokClerkA,
+			`{"declared_on":"2007-01-10","period":"2006-12","lines":[{"insurance":"pension","headcount":3,"wage_base_fen":300000}]}`, 201, ""},
+		{"a 2007 payment allocated to a 2006 line", empPath(id, "payments"), tokClerkA,
+			`{"paid_on":"2007-01-12","amount_fen":100,"receipt_no":"Y-4","allocations":[{"insurance":"pension","period":"2006-12","amount_fen":100}]}`, 201, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := e.count()
+			r := e.post(t, tt.path, tt.token, tt.body)
+			if tt.status == 201 {
+				if r.Status != 201 {
+					t.Fatalf("%s: %s, want 201", tt.body, r)
+				}
+				return
+			}
+			wantError(t, r, tt.status, "year_closed", tt.field)
+			e.wantUnchanged(t, before)
+		})
+	}
+}
+
+// TestAYearClosesOnlyAfterItsYearEndFreezeOnceAndByTheAssessmentTeam: closing needs a stored
+// freeze valid through 31 December (409 otherwise, also for a named freeze of another date),
+// an assessor or admin (403), a year from 1990 that has ended (400); a second closing is 409,
+// and a retry of the first closing's Idempotency-Key answers it (200, duplicate). A refusal
+// appends nothing.
+func TestAYearClosesOnlyAfterItsYearEndFreezeOnceAndByTheAssessmentTeam(t *testing.T) {
+	e, _ := newYearsEnv(t)
+	nov := e.freeze(t, tokAssessor, "2006-11-30", 0)
+	refuse := []struct {
+		name, year, token, body string
+		status                  int
+		kind, field             string
+	}{
+		{"without a December freeze", "2006", tokAssessor, `{}`, 409, "conflict", "year"},
+		{"after a named freeze of November", "2006", tokAssessor, fmt.Sprintf(`{"freeze_id":%q}`, nov.ID), 409, "conflict", "freeze_id"},
+		{"by a clerk", "2006", tokClerkA, `{}`, 403, "forbidden", ""},
+		{"by a supervisor", "2006", tokSuper, `{}`, 403, "forbidden", ""},
+		{"a year before 1990", "1989", tokAssessor, `{}`, 400, "invalid", "year"},
+		{"the year not yet ended", "2007", tokAssessor, `{}`, 400, "invalid", "year"},
+		{"no year", "20x6", tokAssessor, `{}`, 400, "invalid", "year"},
+		{"an unknown field", "2006", tokAssessor, `{"freeze":"x"}`, 400, "invalid", "freeze"},
+	}
+	check := func(tt struct {
+		name, year, token, body string
+		status                  int
+		kind, field             string
+	}) {
+		t.Run(tt.name, func(t *testing.T) {
+			before := e.count()
+			wantError(t, e.post(t, "/v1/years/"+tt.year+"/close", tt.token, tt.body), tt.status, tt.kind, tt.field)
+			e.wantUnchanged(t, before)
+		})
+	}
+	for _, tt := range refuse {
+		check(tt)
+	}
+	dec := e.freeze(t, tokAssessor, "2006-12-31", 0)
+	key := map[string]string{"Idempotency-Key": "close-2006"}
+	first := e.do(t, req{Path: "/v1/years/2006/close", Token: tokAssessor, Body: []byte(`{}`), Header: key})
+	if first.Status != 201 {
+		t.Fatalf("closing 2006 after its December freeze: %s", first)
+	}
+	retry := e.do(t, req{Path: "/v1/years/2006/close", Token: tokAssessor, Body: []byte(`{}`), Header: key})
+	if retry.Status != 200 || retry.num("seq") != first.num("seq") {
+		t.Errorf("a retry of the closing's key: %s, want 200 answering sequence %d", retry, first.num("seq"))
+	}
+	check(struct {
+		name, year, token, body string
+		status                  int
+		kind, field             string
+	}{"a second time", "2006", tokAdmin, fmt.Sprintf(`{"freeze_id":%q}`, dec.ID), 409, "conflict", "year"})
+	if y := e.yearOf(t, 2006); y.FreezeID != dec.ID {
+		t.Errorf("2006 closed after freeze %q, want the December one %s", y.FreezeID, dec.ID)
+	}
+}
+
+// TestAnAdminReopensAClosedYearWithAReason: only an admin reopens a closed year, and only with a
+// visible reason (400 otherwise); then a backdated write is recorded, the year is listed open
+// with who reopened it and why, and it can be closed again.
+func TestAnAdminReopensAClosedYearWithAReason(t *testing.T) {
+	e, id := newYearsEnv(t)
+	e.freeze(t, tokAssessor, "2006-12-31", 0)
+	e.closeYear(t, tokAssessor, "2006", `{}`)
+	backdated := paymentBody("Y-5", 500, "2006-11-20")
+	wantError(t, e.post(t, empPath(id, "payments"), tokClerkA, backdated), 409, "year_closed", "paid_on")
+	for _, tt := range []struct {
+		name, token, body string
+		status            int
+		kind, field       string
+	}{
+		{"without a reason", tokAdmin, `{}`, 400, "invalid", "reason"},
+		{"with a blank reason", tokAdmin, `{"reason":"  "}`, 400, "invalid", "reason"},
+		{"with an invisible reason", tokAdmin, `{"reason":"\u200b"}`, 400, "invalid", "reason"},
+		{"by an assessor", tokAssessor, `{"reason":"补录"}`, 403, "forbidden", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := e.count()
+			wantError(t, e.post(t, "/v1/years/2006/reopen", tt.token, tt.body), tt.status, tt.kind, tt.field)
+			e.wantUnchanged(t, before)
+		})
+	}
+	e.mustWrite(t, "/v1/years/2006/reopen", tokAdmin, `{"reason":"补录审计发现的欠费"}`)
+	e.mustWrite(t, empPath(id, "payments"), tokClerkA, backdated)
+	y := e.yearOf(t, 2006)
+	if y.Closed || y.ReopenReason != "补录审计发现的欠费" || y.ReopenedBy != "admin:adm" || y.ReopenedOn != yearsToday {
+		t.Errorf("GET /v1/years says of 2006 %+v, want open, reopened by admin:adm on %s for its reason", y, yearsToday)
+	}
+	wantError(t, e.post(t, "/v1/years/2006/reopen", tokAdmin, `{"reason":"again"}`), 409, "conflict", "year")
+	e.freeze(t, tokAssessor, "2006-12-31", 0)
+	e.closeYear(t, tokAdmin, "2006", `{}`)
+	wantError(t, e.post(t, empPath(id, "payments"), tokClerkA, paymentBody("Y-6", 500, "2006-11-21")), 409, "year_closed", "paid_on")
+}
+
+// TestAClosedYearStaysClosedAfterARestart: the closing is rebuilt from the stream when the store
+// starts again.
+func TestAClosedYearStaysClosedAfterARestart(t *testing.T) {
+	e, id := newYearsEnv(t)
+	f := e.freeze(t, tokAssessor, "2006-12-31", 0)
+	e.closeYear(t, tokAssessor, "2006", `{}`)
+	e.restart()
+	before := e.count()
+	wantError(t, e.post(t, empPath(id, "payments"), tokClerkA, paymentBody("Y-7", 500, "2006-11-20")), 409, "year_closed", "paid_on")
+	e.wantUnchanged(t, before)
+	if y := e.yearOf(t, 2006); !y.Closed || y.FreezeID != f.ID || y.ClosedBy != "assessor:ass" {
+		t.Errorf("after a restart GET /v1/years says of 2006 %+v, want closed by assessor:ass after %s", y, f.ID)
+	}
+}
+
+// TestAnImportRowDatedInAClosedYearIsRejectedYearClosed: an imported row dated in a closed year
+// is rejected with error year_closed, naming its date column; the file's other rows import.
+func TestAnImportRowDatedInAClosedYearIsRejectedYearClosed(t *testing.T) {
+	e, _ := newYearsEnv(t)
+	e.freeze(t, tokAssessor, "2006-12-31", 0)
+	e.closeYear(t, tokAssessor, "2006", `{}`)
+	org := orgCode(7001)
+	file := "组织机构代码,缴费日期,金额(分),票据号\n" + org + ",2006-11-20,100,I-1\n" + org + ",2007-01-10,100,I-2\n"
+	r := e.upload(t, tokClerkA, "pay.csv", []byte(file))
+	var rep importer.Report
+	if err := json.Unmarshal(r.Raw, &rep); err != nil {
+		t.Fatalf("import: %s: %v", r, err)
+	}
+	if rep.Imported != 1 || len(rep.Rejected) != 1 {
+		t.Fatalf("import: %s, want one row imported and one rejected", r)
+	}
+	if rj := rep.Rejected[0]; rj.Row != 2 || rj.Error != "year_closed" || rj.Column != "缴费日期" || rj.Value != "2006-11-20" {
+		t.Errorf("the row dated 2006-11-20 is rejected as %+v, want row 2, error year_closed, column 缴费日期", rj)
+	}
+}
