@@ -47,6 +47,9 @@ func (s *Server) seriesRead(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return domain.Invalid(p.name, "%v", err)
 			}
+			if err := domain.CheckPeriodNotBeforeEarliest(p.name, x); err != nil {
+				return err
+			}
 			*p.dst = x
 		}
 	}

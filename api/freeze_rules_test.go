@@ -117,6 +117,17 @@ func TestScopedReadersSeeOnlyTheirCounties(t *testing.T) {
 			t.Errorf("a clerk of 360702 sees the targets of %d counties", len(tp.Counties))
 		}
 	})
+	t.Run("the monthly report's total", func(t *testing.T) {
+		var m struct {
+			City struct {
+				Name string `json:"name"`
+			} `json:"city"`
+		}
+		decode(t, e.get(t, "/v1/reports/monthly/2006-11", tokClerkA), &m)
+		if m.City.Name == "赣州市" {
+			t.Errorf("a clerk's monthly report calls the sum of its county the city's")
+		}
+	})
 	t.Run("a registration's conflict", func(t *testing.T) {
 		id := e.register(t, tokAdmin, orgCode(55500001), "360782")
 		r := e.post(t, "/v1/employers", tokClerkA, registration(orgCode(55500001), "360702"))

@@ -154,7 +154,8 @@ func TestAnswersCannotBeSniffedOrFramed(t *testing.T) {
 }
 
 // TestReadsRefuseDatesBefore1990: every read that takes as_of refuses a date before 1990 with 400
-// naming as_of, as writes refuse such dates.
+// naming as_of, and every read that takes a period or month one of a year before 1990, as writes
+// refuse such dates.
 func TestReadsRefuseDatesBefore1990(t *testing.T) {
 	e := newReadEnv(t, today)
 	id := e.register(t, tokAdmin, orgA, "360702")
@@ -167,6 +168,15 @@ func TestReadsRefuseDatesBefore1990(t *testing.T) {
 		if r := e.get(t, path+"?as_of=1990-01-01", tokAdmin); r.Status != http.StatusOK {
 			t.Errorf("%s?as_of=1990-01-01: %s, want 200", path, r)
 		}
+	}
+	// Periods too: a month or period before 1990 is no record of this ledger.
+	for _, c := range []struct{ path, field string }{
+		{"/v1/counties?period=0001-01", "period"},
+		{"/v1/counties/360702?period=1989-12", "period"},
+		{"/v1/reports/monthly/0001-11", "month"},
+		{"/v1/series?from=0001-01&to=0001-12", "from"},
+	} {
+		wantHostileError(t, e.get(t, c.path, tokAdmin), http.StatusBadRequest, c.field)
 	}
 }
 

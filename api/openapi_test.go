@@ -22,6 +22,7 @@ import (
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
+	"go.yaml.in/yaml/v3"
 )
 
 // registeredRoutes is a copy of the routes api.(*Server).routes registers ("METHOD /path" as in
@@ -167,6 +168,11 @@ func parseSpec(t *testing.T, data []byte) (ops []specOp, components map[string]b
 func TestOpenAPIIsWellFormed(t *testing.T) {
 	if !bytes.HasPrefix(api.OpenAPI, []byte("openapi: 3.1.")) {
 		t.Fatalf("openapi.yaml does not start with openapi: 3.1.x")
+	}
+	// The checks below read it line by line; a real YAML parser is what any OpenAPI tool uses.
+	var doc map[string]any
+	if err := yaml.Unmarshal(api.OpenAPI, &doc); err != nil {
+		t.Fatalf("openapi.yaml is not valid YAML: %v", err)
 	}
 	ops, components := parseSpec(t, api.OpenAPI)
 	seen := map[string]int{}

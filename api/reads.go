@@ -186,6 +186,9 @@ func (s *Server) query(r *http.Request) (projections.Query, error) {
 		if err != nil {
 			return q, domain.Invalid("period", "%v", err)
 		}
+		if err := domain.CheckPeriodNotBeforeEarliest("period", p); err != nil {
+			return q, err
+		}
 		q.Period = p
 	}
 	return q, nil
@@ -447,6 +450,9 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return domain.Invalid("month", "%v", err)
 	}
+	if err := domain.CheckPeriodNotBeforeEarliest("month", m); err != nil {
+		return err
+	}
 	asOf := min(m.LastDay(), s.cfg.Today())
 	if asOf < m.FirstDay() {
 		return domain.Invalid("month", "%s has not begun on %s", m, s.cfg.Today())
@@ -472,7 +478,11 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 	name := fmt.Sprintf("kuozheng-monthly-%s", m)
 	switch format {
 	case "", "json":
-		writeJSON(w, http.StatusOK, map[string]any{"month": m, "seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "counties": rows, "city": projections.Sum("赣州市", rows)})
+		total := "赣州市"
+		if len(rows) != len(rep.Counties) {
+			total = "visible counties" // the sum of the reader's counties, not the city's
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"month": m, "seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "counties": rows, "city": projections.Sum(total, rows)})
 	case "csv":
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, name))

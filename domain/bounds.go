@@ -18,3 +18,11 @@ func beforeEarliest(field string, d Date) *Error {
 	}
 	return nil
 }
+
+// CheckPeriodNotBeforeEarliest refuses a period of a year before EarliestDate's, naming field.
+func CheckPeriodNotBeforeEarliest(field string, p Period) error {
+	if p.Year() < EarliestDate.Year() {
+		return Invalid(field, "%s is before 1990, earlier than any record this ledger keeps", p)
+	}
+	return nil
+}

@@ -90,7 +90,7 @@ func (c *checker) normalized(field, s string, required bool, maxLen int, normali
 	}
 	if i := strings.IndexFunc(s, unprintable); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(s[i:])
-		c.fail(Invalid(field, "contains the control or direction-override character U+%04X", r))
+		c.fail(Invalid(field, "contains the character U+%04X, which is not allowed (a control or direction-override character, or U+FFFD, which stands for text damaged before it was sent)", r))
 		return ""
 	}
 	if strings.TrimSpace(s) == "" {
@@ -223,7 +223,7 @@ func (c *checker) oneOf(field, s string, options ...string) string {
 // unprintable reports control characters and the bidirectional overrides that make text display
 // differently from what it is.
 func unprintable(r rune) bool {
-	return unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
+	return unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == utf8.RuneError
 }
 
 // notBefore is the rule that nothing is dated before the employer entered the ledger.

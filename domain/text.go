@@ -31,9 +31,16 @@ func ignorable(r rune) bool {
 // format reports a format character (general category Cf).
 func format(r rune) bool { return unicode.Is(unicode.Cf, r) }
 
-// visible reports a character that shows: graphic, not white space, not default-ignorable.
+// visible reports a character that shows: graphic, not white space, not default-ignorable, and
+// not the Braille blank (U+2800), which is graphic but draws nothing.
 func visible(r rune) bool {
-	return unicode.IsGraphic(r) && !unicode.IsSpace(r) && !ignorable(r)
+	return unicode.IsGraphic(r) && !unicode.IsSpace(r) && !ignorable(r) && r != '\u2800'
+}
+
+// dash reports a character that reads as a hyphen in a code: the dash punctuation (Pd: hyphen,
+// non-breaking hyphen, en and em dashes, …) and the minus sign. A code keeps them all as "-".
+func dash(r rune) bool {
+	return r != '-' && (unicode.Is(unicode.Pd, r) || r == '\u2212' || r == '\u2043')
 }
 
 // asciiOnly reports whether s is all ASCII, for which NFKC changes nothing and which holds no
@@ -78,7 +85,7 @@ func NormalizeText(s string) string {
 // format characters of NormalizeText, and fillers and variation selectors too), letters folded
 // to upper case, Unicode NFKC applied, and white space trimmed from both ends. Two codes that
 // differ only in those respects have the same NormalizeCode: "gz-0001", "GZ\u200b-0001" and
-// "ＧＺ－０００１" are all "GZ-0001". Case is folded on decomposed text, as Unicode's
+// "ＧＺ－０００１" are all "GZ-0001", and so is "GZ‑0001" with any dash or the minus sign. Case is folded on decomposed text, as Unicode's
 // compatibility caseless match does (NFD, fold, NFKD, fold, then NFKC to store), so that a
 // letter and its canonical equivalents fold alike (İ is I with a dot above, not I). It never
 // fails and is idempotent.
@@ -88,7 +95,16 @@ func NormalizeCode(s string) string {
 	}
 	s = upper(norm.NFD.String(drop(s, ignorable)))
 	s = upper(norm.NFKD.String(s))
-	return strings.TrimSpace(drop(norm.NFKC.String(s), ignorable))
+	s = strings.TrimSpace(drop(norm.NFKC.String(s), ignorable))
+	if strings.IndexFunc(s, dash) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if dash(r) {
+			return '-'
+		}
+		return r
+	}, s)
 }
 
 // upper folds letter case one character at a time to upper case, through lower case so that

@@ -62,6 +62,9 @@ func TestTextWithNoVisibleCharacterIsRefusedNamingTheField(t *testing.T) {
 		{"a receipt number of one zero-width space", &RecordPayment{PaidOn: "2006-06-10", AmountFen: "100", ReceiptNo: zw}, "receipt_no"},
 		{"an enforcement document number of a BOM", &RecordEnforcement{Step: StepNotice, On: "2006-07-01", DocNo: "\ufeff", Deadline: "2006-07-31"}, "doc_no"},
 		{"a certificate number of a zero-width joiner", &CompleteRegistration{RegisteredOn: "2006-06-01", CertificateNo: "\u200d"}, "certificate_no"},
+		{"a waiver whose authority document is the Braille blank, which draws nothing", waiver("\u2800", "r"), "authority_doc"},
+		{"a receipt number of the Braille blank", &RecordPayment{PaidOn: "2006-06-10", AmountFen: "100", ReceiptNo: "\u2800"}, "receipt_no"},
+		{"a name of the Braille blank and a HANGUL FILLER", reg("\u2800\u3164", ""), "name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,7 +150,8 @@ func TestAReceiptIsTheSameReceiptHoweverItIsSpelt(t *testing.T) {
 	// An employer folded from events stored before receipts were normalised.
 	old := fold(EmployerRegistered{Profile: Profile{Name: "x", County: "360702", Kind: KindEnterprise, RiskClass: 1}, RegisteredOn: MustDate("2006-04-01")},
 		paid("2006-06-10", 100, "gz\u200b-0001"))
-	for _, spelling := range []string{"GZ-0001", "gz-0001", "Gz-0001", "GZ\u200b-0001", "\ufeffGZ-0001\u200d", "ＧＺ－０００１", "ｇｚ－０００１", " GZ-0001\u3000"} {
+	for _, spelling := range []string{"GZ-0001", "gz-0001", "Gz-0001", "GZ\u200b-0001", "\ufeffGZ-0001\u200d", "ＧＺ－０００１", "ｇｚ－０００１", " GZ-0001\u3000",
+		"GZ\u20110001", "GZ\u20100001", "GZ\u22120001", "GZ\u20130001", "gz\ufe630001"} {
 		for _, emp := range []struct {
 			name string
 			e    *Employer
@@ -316,4 +320,24 @@ func TestReceiptsStoredTwiceBeforeNormalisationAreReversedOneByOne(t *testing.T)
 		t.Fatalf("%d fen stand after two reversals, receipts %v; want 0 and R1 reversed", got, e.Receipts)
 	}
 	decide(t, e, &RecordPayment{PaidOn: "2006-06-22", AmountFen: "300", ReceiptNo: "R1"})
+}
+
+// TestTextDamagedBeforeItWasSentIsRefused: a JSON escape of a lone surrogate decodes to U+FFFD,
+// the mark of text damaged on its way; it is refused, not stored as a receipt or a name.
+func TestTextDamagedBeforeItWasSentIsRefused(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		cmd   Command
+		field string
+	}{
+		{"a receipt number", &RecordPayment{PaidOn: "2006-06-10", AmountFen: "100", ReceiptNo: "U8-\ufffd"}, "receipt_no"},
+		{"a reason", &Deregister{On: "2006-06-20", Reason: "关闭\ufffd"}, "reason"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var de *Error
+			if err := c.cmd.Check(testCtx()); !errors.As(err, &de) || de.Kind != KindInvalid || de.Field != c.field || !strings.Contains(de.Detail, "U+FFFD") {
+				t.Fatalf("got %v, want invalid input in %s naming U+FFFD", err, c.field)
+			}
+		})
+	}
 }
