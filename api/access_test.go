@@ -96,8 +96,10 @@ func expectedAccess(role, route, target string) access {
 		return yes(role == "auditor")
 	case route == "POST /v1/reference/{kind}":
 		return deny
-	case route == "POST /v1/freezes":
+	case route == "POST /v1/freezes" || route == "POST /v1/years/{year}/close":
 		return yes(role == "assessor")
+	case route == "POST /v1/years/{year}/reopen":
+		return deny // admins only
 	case route == "GET /v1/employers/{id}" || route == "GET /v1/employers/{id}/history":
 		if !in && (role == "clerk" || role == "supervisor") {
 			return hidden
@@ -190,6 +192,8 @@ func TestAccessMatrixFollowsTheTokensTable(t *testing.T) {
 		"waivers": func() string {
 			return `{"decided_on":"2006-08-01","kind":"late_fee","authority_doc":"文1","reason":"r","insurance":"pension","period":"2006-04","amount_fen":1}`
 		},
+		"close":  func() string { return `{}` },
+		"reopen": func() string { return `{"reason":"access matrix"}` },
 		"enforcement": func() string {
 			return fmt.Sprintf(`{"step":"notice","on":"2006-07-01","doc_no":"限改%d","deadline":"2006-07-31"}`, uniq())
 		},
@@ -215,7 +219,9 @@ func TestAccessMatrixFollowsTheTokensTable(t *testing.T) {
 		}
 		for _, tg := range targets {
 			c := accessCase{route: route, target: tg, method: method}
-			r := strings.NewReplacer("{kind}", "rates", "{month}", "2006-12")
+			// Year 2005 has no December freeze: closing or reopening it is refused (409) after the
+			// access check, so the matrix closes nothing.
+			r := strings.NewReplacer("{kind}", "rates", "{month}", "2006-12", "{year}", "2005")
 			switch tg {
 			case tgtIn:
 				r = strings.NewReplacer("{id}", in, "{code}", "360702", "{n}", "1", "{kind}", "rates", "{month}", "2006-12")
