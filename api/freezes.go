@@ -244,7 +244,11 @@ func (s *Server) rankings(w http.ResponseWriter, r *http.Request) error {
 			rankings = append(rankings, rk)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"freeze": f.ID, "valid_through": f.ValidThrough, "through_seq": f.ThroughSeq,
-		"weighting": projections.RankingWeighting, "rankings": rankings})
+	out := map[string]any{"freeze": f.ID, "valid_through": f.ValidThrough, "through_seq": f.ThroughSeq, "year": f.ValidThrough.Year(),
+		"weighting": projections.RankingWeighting, "rankings": rankings}
+	if _, ok := ref.TargetsFor(f.ValidThrough.Year()); !ok {
+		out["note"] = projections.NoTargetsNote(f.ValidThrough.Year())
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

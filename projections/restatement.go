@@ -114,9 +114,13 @@ const RankingWeighting = "each county's score is the mean, over the 8 measures o
 	"county split where one is recorded, else the city target shared by the county's share of pension should-insure; " +
 	"ties are broken by county code"
 
-// Rank orders the counties of a report on target completion.
+// Rank orders the counties of a report on target completion against the targets of its as-of
+// year; a year without targets ranks no county (Targets' Note says why).
 func Rank(ref *domain.Reference, r *Report) []Ranking {
 	tp := Targets(ref, r)
+	if tp.Note != "" {
+		return nil
+	}
 	var out []Ranking
 	for _, c := range r.Counties {
 		ms := tp.Counties[c.Code]

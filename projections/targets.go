@@ -1,6 +1,8 @@
 package projections
 
 import (
+	"fmt"
+
 	"github.com/kuozheng/kuozheng/domain"
 )
 
@@ -14,8 +16,11 @@ type Progress struct {
 
 // TargetProgress is the city's and each county's progress against a year's targets.
 type TargetProgress struct {
-	Year     int                   `json:"year"`
-	AsOf     domain.Date           `json:"as_of"`
+	Year int         `json:"year"`
+	AsOf domain.Date `json:"as_of"`
+	// Note says why the progress is empty when no targets are recorded for Year; a year never
+	// borrows another year's targets.
+	Note     string                `json:"note,omitempty"`
 	City     []Progress            `json:"city"`
 	Counties map[string][]Progress `json:"counties"`
 }
@@ -36,11 +41,13 @@ var measures = []struct {
 }
 
 // Targets measures a report against the targets of its as-of year. Counties without a target
-// split get the city target shared in proportion to their should-insure pension population.
+// split get the city target shared in proportion to their should-insure pension population. A
+// year without targets gives an empty progress with a Note.
 func Targets(ref *domain.Reference, r *Report) TargetProgress {
 	tp := TargetProgress{Year: r.AsOf.Year(), AsOf: r.AsOf, City: []Progress{}, Counties: map[string][]Progress{}}
 	t, ok := ref.TargetsFor(r.AsOf.Year())
 	if !ok {
+		tp.Note = NoTargetsNote(tp.Year)
 		return tp
 	}
 	for _, m := range measures {
@@ -63,4 +70,9 @@ func Targets(ref *domain.Reference, r *Report) TargetProgress {
 		tp.Counties[c.Code] = list
 	}
 	return tp
+}
+
+// NoTargetsNote says that year has no targets and how to record them.
+func NoTargetsNote(year int) string {
+	return fmt.Sprintf("no targets recorded for %d: an admin records them with POST /v1/reference/targets {\"year\": %d, …}", year, year)
 }
