@@ -227,6 +227,29 @@ func TestFiguresOfAYearAfter2006(t *testing.T) {
 			wantProgress(t, "ranking "+k.Code, k.Measures, map[string][2]int64{domain.TargetPensionInsured: {want.pensionTarget, want.pensionActual}})
 		}
 	})
+
+	t.Run("the series as of 2007-12-31 defaults to the months of 2007", func(t *testing.T) {
+		var s struct {
+			Months   []string `json:"months"`
+			Counties []struct {
+				Code   string  `json:"code"`
+				DueFen []int64 `json:"due_fen"`
+			} `json:"counties"`
+			City struct {
+				DueFen       []int64 `json:"due_fen"`
+				CollectedFen []int64 `json:"collected_fen"`
+			} `json:"city"`
+		}
+		decode(t, l.get(t, "/v1/series?as_of=2007-12-31", tokAdmin), &s)
+		if len(s.Months) != 12 || s.Months[0] != "2007-01" || s.Months[11] != "2007-12" {
+			t.Fatalf("months %v, want 2007-01 to 2007-12", s.Months)
+		}
+		wantDue := []int64{dueB2007, dueB2007, 0, dueA2007, dueA2007 + dueB2007, 0, 0, 0, 0, 0, 0, 0}
+		wantCollected := []int64{0, dueB2007, 0, dueA2007, dueA2007 + partB2007, 0, 0, 0, 0, 0, 0, 0}
+		if fmt.Sprint(s.City.DueFen) != fmt.Sprint(wantDue) || fmt.Sprint(s.City.CollectedFen) != fmt.Sprint(wantCollected) {
+			t.Errorf("city due %v collected %v, want %v and %v", s.City.DueFen, s.City.CollectedFen, wantDue, wantCollected)
+		}
+	})
 }
 
 // TestTargetsOfAYearWithoutTargets: a year without targets answers an empty progress with a note,

@@ -30,14 +30,14 @@ func noStore(h http.Handler) http.Handler {
 	})
 }
 
-// seriesRead serves the monthly series (?from=&to=, default April–December of the as-of year).
+// seriesRead serves the monthly series (?from=&to=, default January–December of the as-of year).
 func (s *Server) seriesRead(w http.ResponseWriter, r *http.Request) error {
 	asOf, err := s.asOf(r)
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	from, to := domain.MustPeriod(asOf.Period().String()[:4]+"-04"), domain.MustPeriod(asOf.Period().String()[:4]+"-12")
+	from, to := projections.DefaultSeriesMonths(asOf)
 	for _, p := range []struct {
 		name string
 		dst  *domain.Period

@@ -31,6 +31,14 @@ func newLine(n int) *SeriesLine {
 	return &SeriesLine{DueFen: make([]domain.Fen, n), CollectedFen: make([]domain.Fen, n), CollectionRate: make([]Ratio, n), ArrearsFen: make([]domain.Fen, n)}
 }
 
+// DefaultSeriesMonths are the months a series shows when none are asked for: January to December
+// of asOf's year, the months whose periods the year's cumulative figures and targets count.
+func DefaultSeriesMonths(asOf domain.Date) (from, to domain.Period) {
+	p := asOf.Period()
+	from = p - domain.Period(p.Month()-time.January)
+	return from, from + 11
+}
+
 // Series computes the monthly series for the periods from..to as of asOf, with one statement and
 // one pass for the arrears per employer.
 func (l *Ledger) Series(asOf domain.Date, from, to domain.Period) *Series {
