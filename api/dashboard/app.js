@@ -473,8 +473,10 @@
     if (!t) return;
     $('#targets-year').textContent = t.year ? t.year + '年 ' + t.year : '';
     const city = $('#targets-city');
-    if (!t.city || !t.city.length) {
-      city.replaceChildren(el('p', { class: 'note' }, '本年度无目标 no targets for this year'));
+    if (t.note) {
+      city.replaceChildren(el('p', { class: 'note' }, '本年度无目标 ' + t.note));
+    } else if (!t.city || !t.city.length) {
+      city.replaceChildren(el('p', { class: 'note' }, '全市数据不在您的范围 city figures are outside your counties'));
     } else {
       city.replaceChildren(...t.city.map(p => bar(p)));
     }
