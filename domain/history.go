@@ -168,15 +168,17 @@ func (e *Employer) ContractsBetween(a, b Date) int64 {
 	return n
 }
 
-// StepsThrough lists enforcement steps dated on or before d.
-func (e *Employer) StepsThrough(d Date) []StepAt {
-	var out []StepAt
+// LatestStepThrough is the enforcement step dated last on or before d (of two on one day, the one
+// recorded later), whatever order the steps were recorded in; false when there is none.
+func (e *Employer) LatestStepThrough(d Date) (StepAt, bool) {
+	var latest StepAt
+	found := false
 	for _, s := range e.History.Steps {
-		if s.On <= d {
-			out = append(out, s)
+		if s.On <= d && (!found || s.On >= latest.On) {
+			latest, found = s, true
 		}
 	}
-	return out
+	return latest, found
 }
 
 // EnteredBy reports whether the employer had entered the ledger by d.

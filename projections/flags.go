@@ -33,8 +33,8 @@ func employerFlags(id string, e *domain.Employer, ref *domain.Reference, q Query
 	// A step taken on day S addresses the arrears of S: the lines due before S. Lines that fell
 	// due on or after the latest step have had none since they fell due, whatever came before.
 	var lastStep domain.Date
-	for _, s := range e.StepsThrough(q.AsOf) {
-		lastStep = max(lastStep, s.On)
+	if s, ok := e.LatestStepThrough(q.AsOf); ok {
+		lastStep = s.On
 	}
 	var owed domain.Fen
 	var oldest domain.Date

@@ -40,9 +40,11 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 		item := func(kind string, since domain.Date, format string, args ...any) {
 			items = append(items, WorkItem{kind, id, e.Name, county, since, fmt.Sprintf(format, args...)})
 		}
-		if steps := e.StepsThrough(asOf); len(steps) > 0 {
+		// The step dated last, not the one recorded last: a notice entered late does not undo
+		// the inspection that followed it.
+		if last, ok := e.LatestStepThrough(asOf); ok {
 			// Only a notice past its deadline needs the statement, the costliest part.
-			if last := steps[len(steps)-1]; last.Step == domain.StepNotice && last.Deadline < asOf {
+			if last.Step == domain.StepNotice && last.Deadline < asOf {
 				st := e.Account.Statement(asOf, l.Ref.LateFees)
 				if arrears := st.Totals.ArrearsCurrentYearFen + st.Totals.ArrearsPriorYearsFen; arrears > 0 {
 					item(WorkNoticePastDeadline, last.Deadline, "notice %s set %s as deadline; %s yuan still in arrears: escalate to inspection", last.DocNo, last.Deadline, arrears)
