@@ -71,10 +71,7 @@ func (s *Server) createFreeze(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	status := http.StatusCreated
-	if dup {
-		status = http.StatusOK
-	}
+	status := writeStatus(dup)
 	w.Header().Set("Location", "/v1/freezes/"+ref.ID)
 	writeJSON(w, status, FreezeAnswer{FreezeRef: ref, Duplicate: dup})
 }

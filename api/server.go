@@ -492,10 +492,7 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, req eventstore.
 		writeError(w, err)
 		return
 	}
-	status := http.StatusCreated
-	if res.Duplicate {
-		status = http.StatusOK
-	}
+	status := writeStatus(res.Duplicate)
 	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, res.Version))
 	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(res.Seq, 10))
 	writeJSON(w, status, res)
@@ -541,6 +538,15 @@ func (s *Server) referenceWrite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeRef(w, r, canon, payload, on)
+}
+
+// writeStatus is a write's status: 201 for what it appended, 200 for an Idempotency-Key retry
+// answered with the first result.
+func writeStatus(duplicate bool) int {
+	if duplicate {
+		return http.StatusOK
+	}
+	return http.StatusCreated
 }
 
 // ErrorBody is the JSON shape of every error answer.

@@ -130,10 +130,7 @@ func (s *Server) writeRef(w http.ResponseWriter, r *http.Request, canon []byte, 
 		writeError(w, err)
 		return
 	}
-	status := http.StatusCreated
-	if res.Duplicate {
-		status = http.StatusOK
-	}
+	status := writeStatus(res.Duplicate)
 	writeJSON(w, status, res)
 }
 

@@ -68,17 +68,7 @@ func TestArrearsWithoutEnforcementConcernsArrearsNoStepAddressedSinceTheyFellDue
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := NewLedger()
-			var seq uint64
-			for _, ev := range refEvents() {
-				seq++
-				ev.Seq = seq
-				l.Apply(ev)
-			}
-			apply := func(body domain.Payload) {
-				seq++
-				l.Apply(domain.Event{Envelope: domain.Envelope{Seq: seq, N: seq, EmployerID: "E"}, Body: body})
-			}
+			l, apply := oneEmployerLedger()
 			decl := func(period string, declaredOn string, due domain.Fen) domain.DeclarationFiled {
 				p := domain.MustPeriod(period)
 				return domain.DeclarationFiled{DeclaredOn: domain.MustDate(declaredOn), Period: p, DueOn: l.Ref.DueDate(p),

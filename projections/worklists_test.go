@@ -24,17 +24,7 @@ func TestANoticePastItsDeadlineIsWorkUnlessALaterDatedStepFollowed(t *testing.T)
 		{"the notice recorded after the inspection it preceded answers nothing", []domain.EnforcementStepRecorded{inspection, notice}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			l := NewLedger()
-			var seq uint64
-			for _, ev := range refEvents() {
-				seq++
-				ev.Seq = seq
-				l.Apply(ev)
-			}
-			apply := func(body domain.Payload) {
-				seq++
-				l.Apply(domain.Event{Envelope: domain.Envelope{Seq: seq, N: seq, EmployerID: "E"}, Body: body})
-			}
+			l, apply := oneEmployerLedger()
 			apply(domain.EmployerRegistered{Profile: domain.Profile{Name: "E", County: "360702", Kind: domain.KindEnterprise, RiskClass: 1},
 				RegisteredOn: domain.MustDate("2006-03-01")})
 			p := domain.MustPeriod("2006-04")
@@ -51,5 +41,21 @@ func TestANoticePastItsDeadlineIsWorkUnlessALaterDatedStepFollowed(t *testing.T)
 				t.Errorf("a notice_past_deadline item: %v, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+// oneEmployerLedger is a ledger holding the reference data, and a func that applies the next
+// event of employer "E" to it.
+func oneEmployerLedger() (*Ledger, func(domain.Payload)) {
+	l := NewLedger()
+	var seq uint64
+	for _, ev := range refEvents() {
+		seq++
+		ev.Seq = seq
+		l.Apply(ev)
+	}
+	return l, func(body domain.Payload) {
+		seq++
+		l.Apply(domain.Event{Envelope: domain.Envelope{Seq: seq, N: seq, EmployerID: "E"}, Body: body})
 	}
 }
