@@ -182,6 +182,7 @@ func init() {
 	register[SettingsSet]()
 	register[TargetsSet]()
 	register[AverageWageSet]()
+	register[CountyRedefined]()
 	register[FreezeMade]()
 	register[YearClosed]()
 	register[YearReopened]()
@@ -468,6 +469,8 @@ func RefKind(p Payload) string {
 		return "targets"
 	case AverageWageSet:
 		return "average-wage"
+	case CountyRedefined:
+		return "county-redefinitions"
 	case YearClosed, YearReopened:
 		return "years"
 	}
@@ -489,6 +492,8 @@ func (r *Reference) Apply(p Payload) {
 		r.Targets = append(r.Targets, e.Targets)
 	case AverageWageSet:
 		r.AverageWages = upsert(r.AverageWages, e.Wage, func(t AverageWage) Date { return t.EffectiveFrom })
+	case CountyRedefined:
+		r.applyRedefinition(e)
 	case YearClosed:
 		r.applyYear(YearStatus{Year: e.Year, Closed: true, FreezeID: e.FreezeID, Digest: e.Digest})
 	case YearReopened:

@@ -130,16 +130,23 @@ type Reference struct {
 	Settings     []Settings    `json:"settings"`
 	Targets      []Targets     `json:"targets"`
 	AverageWages []AverageWage `json:"average_wages"`
+	// Redefinitions are the county changes (a new code replacing an old one from a date), in
+	// the order they were recorded.
+	Redefinitions []CountyRedefined `json:"redefinitions,omitempty"`
 	// Years lists the years ever closed (年度结转), by year, with their status now.
 	Years []YearStatus `json:"years,omitempty"`
 }
 
-// County returns the county with code, if known.
+// County returns the county with code, if known: one of the counties defined or a successor
+// introduced by a redefinition.
 func (r *Reference) County(code string) (County, bool) {
 	for _, c := range r.Counties {
 		if c.Code == code {
 			return c, true
 		}
+	}
+	if x, ok := r.predecessor(code); ok {
+		return x.county(), true
 	}
 	return County{}, false
 }

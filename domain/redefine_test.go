@@ -1,0 +1,55 @@
+package domain_test
+
+import (
+	"testing"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// TestCountyCodeOn: a recorded county reads under the code in force on the date asked, through
+// every redefinition, and the counties in force keep the successor in its predecessor's place.
+func TestCountyCodeOn(t *testing.T) {
+	var ref domain.Reference
+	for _, p := range domain.DefaultReferenceEvents() {
+		ref.Apply(p)
+	}
+	for _, p := range []domain.CountyRedefined{
+		{Code: "360703", Name: "南康区", Predecessor: "360782", EffectiveFrom: domain.MustDate("2013-01-01")},
+		{Code: "360704", Name: "赣县区", Predecessor: "360721", EffectiveFrom: domain.MustDate("2016-01-01")},
+		{Code: "360799", Name: "赣县新区", Predecessor: "360704", EffectiveFrom: domain.MustDate("2020-01-01")},
+	} {
+		if err := domain.CheckReference(p, &ref); err != nil {
+			t.Fatalf("%+v: %v", p, err)
+		}
+		ref.Apply(p)
+	}
+	for _, c := range []struct {
+		name, code, on, want string
+	}{
+		{"the predecessor reads as itself before the change", "360782", "2012-12-31", "360782"},
+		{"the predecessor reads as the successor from the change", "360782", "2013-01-01", "360703"},
+		{"the successor reads as the predecessor before the change", "360703", "2012-12-31", "360782"},
+		{"a chain of changes is followed forward", "360721", "2020-06-30", "360799"},
+		{"a chain of changes is followed back", "360799", "2015-12-31", "360721"},
+		{"a chain stops at the change in force", "360799", "2017-01-01", "360704"},
+		{"a county never changed reads as itself", "360702", "2020-01-01", "360702"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := ref.CountyCodeOn(c.code, domain.MustDate(c.on)); got != c.want {
+				t.Errorf("CountyCodeOn(%s, %s) = %s, want %s", c.code, c.on, got, c.want)
+			}
+		})
+	}
+	on := ref.CountiesOn(domain.MustDate("2013-01-01"))
+	if len(on) != len(ref.Counties) {
+		t.Fatalf("%d counties in force, want %d", len(on), len(ref.Counties))
+	}
+	for i, c := range ref.Counties {
+		if c.Code == "360782" && (on[i].Code != "360703" || on[i].Group != c.Group) {
+			t.Errorf("in 360782's place on 2013-01-01: %+v, want 360703 in group %d", on[i], c.Group)
+		}
+	}
+	if !ref.SameCounty("360721", "360799") || ref.SameCounty("360782", "360721") {
+		t.Errorf("SameCounty: 360721 and 360799 are one county, 360782 and 360721 are not")
+	}
+}
