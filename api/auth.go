@@ -128,17 +128,18 @@ func (p Principal) readsAll() bool {
 	return p.Role == RoleAdmin || p.Role == RoleAuditor || p.Role == RoleAssessor
 }
 
-// canReadCounty: what a principal may read of a county's employers and figures.
+// canReadCounty: what a principal may read of a county's employers and figures. A token naming
+// a county reads it under every code it has had (a clerk of 360782 reads 360703 after 2013).
 func (p Principal) canReadCounty(county string, ref *domain.Reference) bool {
 	if p.readsAll() {
 		return true
 	}
 	switch p.Role {
 	case RoleClerk:
-		return slices.Contains(p.Counties, county)
+		return slices.ContainsFunc(p.Counties, func(c string) bool { return ref.SameCounty(c, county) })
 	case RoleSupervisor:
 		c, ok := ref.County(county)
-		return ok && (slices.Contains(p.Groups, c.Group) || slices.Contains(p.Counties, county))
+		return ok && (slices.Contains(p.Groups, c.Group) || slices.ContainsFunc(p.Counties, func(c string) bool { return ref.SameCounty(c, county) }))
 	}
 	return false
 }

@@ -131,7 +131,7 @@ func (s *Server) getEmployer(w http.ResponseWriter, r *http.Request) {
 	}
 	_, broken := s.cfg.Store.ChainBreak(e.ID)
 	v := EmployerView{
-		EmployerID: e.ID, Version: version, AsOf: asOf, Name: at.Name, County: at.County, OrgCode: at.OrgCode,
+		EmployerID: e.ID, Version: version, AsOf: asOf, Name: at.Name, County: s.cfg.Store.Reference().CountyCodeOn(at.County, asOf), OrgCode: at.OrgCode,
 		CreditCode: at.CreditCode, Kind: at.Kind, Ownership: at.Ownership, RiskClass: at.RiskClass,
 		InIndustrialPark: at.InIndustrialPark, EnteredOn: at.EnteredOn, Registered: at.Registered,
 		RegisteredOn: at.RegisteredOn, CertificateNo: at.CertificateNo, Deregistered: at.Deregistered,

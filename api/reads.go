@@ -265,9 +265,23 @@ func (s *Server) county(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, _ := rep.County(code)
+	c, ok := rep.County(code)
+	if !ok {
+		return notInForce(s.cfg.Store.Reference(), code, rep.AsOf)
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "county": c})
 	return nil
+}
+
+// notInForce answers a read of a county under a code not in force on asOf: 404 naming the code
+// that is (the successor after a redefinition, the predecessor before it).
+func notInForce(ref *domain.Reference, code string, asOf domain.Date) error {
+	now := ref.CountyCodeOn(code, asOf)
+	c, _ := ref.County(now)
+	if x, ok := ref.Successor(code); ok && x.Code == now {
+		return domain.NotFound("code", "county %s became %s %s on %s: ask for %s", code, x.Code, x.Name, x.EffectiveFrom, x.Code)
+	}
+	return domain.NotFound("code", "county %s is not in force on %s: it was %s %s then", code, asOf, now, c.Name)
 }
 
 func (s *Server) groupVisible(p Principal, g *projections.Figures) bool {
@@ -360,9 +374,9 @@ func (s *Server) worklists(w http.ResponseWriter, r *http.Request) error {
 		if !p.canReadCounty(c, ref) {
 			return forbidden("%s (%s) may not read county %s", p.Name, p.Role, c)
 		}
-		allowed[c] = true
+		allowed[ref.CountyCodeOn(c, asOf)] = true
 	} else {
-		for _, c := range ref.Counties {
+		for _, c := range ref.CountiesOn(asOf) {
 			if p.canReadCounty(c.Code, ref) {
 				allowed[c.Code] = true
 			}
@@ -428,7 +442,7 @@ func (s *Server) listEmployers(w http.ResponseWriter, r *http.Request) error {
 	s.cfg.Runner.View(func(l *projections.Ledger) {
 		for _, id := range l.Order {
 			e := l.Employers[id]
-			if (county != "" && e.County != county) || !p.canReadCounty(e.County, ref) {
+			if (county != "" && !ref.SameCounty(e.County, county)) || !p.canReadCounty(e.County, ref) {
 				continue
 			}
 			if text != "" && !strings.Contains(strings.ToLower(e.Name), text) && !strings.Contains(strings.ToLower(e.OrgCode), text) && !strings.HasPrefix(id, text) {

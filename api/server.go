@@ -529,8 +529,12 @@ func (s *Server) referenceWrite(w http.ResponseWriter, r *http.Request) {
 		var v domain.AverageWage
 		canon, err = readBody(w, r, &v)
 		payload, on = domain.AverageWageSet{Wage: v}, v.EffectiveFrom
+	case "county-redefinitions":
+		var v domain.CountyRedefined
+		canon, err = readBody(w, r, &v)
+		payload, on = v, v.EffectiveFrom
 	default:
-		writeError(w, domain.NotFound("kind", "unknown reference data %q: want rates, late-fee-rates, settings, targets or average-wage", r.PathValue("kind")))
+		writeError(w, domain.NotFound("kind", "unknown reference data %q: want rates, late-fee-rates, settings, targets, average-wage or county-redefinitions", r.PathValue("kind")))
 		return
 	}
 	if err != nil {

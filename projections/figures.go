@@ -137,7 +137,8 @@ func (f *Figures) finish() {
 }
 
 // contribution is one employer's share of the figures, split by county: headcounts count where
-// the employer is on asOf, a line's money where the employer was on the period's first day.
+// the employer is on asOf, a line's money where the employer was on the period's first day, each
+// under the code in force on asOf (Reference.CountyCodeOn).
 type contribution map[string]*Figures
 
 func (c contribution) at(county string) *Figures {
@@ -163,7 +164,7 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 		return c
 	}
 	active := !(e.Deregistered && e.DeregisteredOn <= q.AsOf)
-	home := e.CountyOn(q.AsOf)
+	home := ref.CountyCodeOn(e.CountyOn(q.AsOf), q.AsOf)
 	hf := c.at(home)
 	st := e.Account.Statement(q.AsOf, ref.LateFees)
 	lines := map[domain.LineKey]domain.LineState{}
@@ -187,7 +188,7 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 		hf.ContractsSigned = e.ContractsBetween(domain.MustDate(strconv.Itoa(year)+"-01-01"), q.AsOf)
 	}
 	for _, l := range st.Lines {
-		county := e.CountyOn(l.Period.FirstDay())
+		county := ref.CountyCodeOn(e.CountyOn(l.Period.FirstDay()), q.AsOf)
 		f := c.at(county)
 		x := f.Insurances[l.Insurance]
 		if l.Period == q.Period {
@@ -232,7 +233,7 @@ type Report struct {
 func aggregate(ref *domain.Reference, q Query, seq uint64, parts []contribution) *Report {
 	r := &Report{Seq: seq, AsOf: q.AsOf, Period: q.Period, City: newFigures()}
 	byCode := map[string]*Figures{}
-	for _, c := range ref.Counties {
+	for _, c := range ref.CountiesOn(q.AsOf) {
 		f := newFigures()
 		f.Code, f.Name, f.NameEN, f.Group = c.Code, c.Name, c.NameEN, c.Group
 		byCode[c.Code] = f
@@ -245,7 +246,7 @@ func aggregate(ref *domain.Reference, q Query, seq uint64, parts []contribution)
 			}
 		}
 	}
-	for _, g := range ref.Groups {
+	for _, g := range ref.GroupsOn(q.AsOf) {
 		gf := newFigures()
 		gf.Group, gf.Name = g.N, g.Lead
 		for _, code := range g.Counties {

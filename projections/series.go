@@ -50,7 +50,7 @@ func (l *Ledger) Series(asOf domain.Date, from, to domain.Period) *Series {
 	s := &Series{Seq: l.Seq, AsOf: asOf, City: newLine(n)}
 	s.City.Name = "赣州市"
 	byCode := map[string]*SeriesLine{}
-	for _, c := range l.Ref.Counties {
+	for _, c := range l.Ref.CountiesOn(asOf) {
 		line := newLine(n)
 		line.Code, line.Name, line.Group = c.Code, c.Name, c.Group
 		byCode[c.Code] = line
@@ -75,14 +75,14 @@ func (l *Ledger) Series(asOf domain.Date, from, to domain.Period) *Series {
 			if !ok {
 				continue
 			}
-			if line := byCode[e.CountyOn(ln.Period.FirstDay())]; line != nil {
+			if line := byCode[l.Ref.CountyCodeOn(e.CountyOn(ln.Period.FirstDay()), asOf)]; line != nil {
 				line.DueFen[i] += ln.DueFen
 				line.CollectedFen[i] += ln.PaidFen
 			}
 		}
 		for i, list := range e.Account.OverdueAt(ends, l.Ref.LateFees) {
 			for _, o := range list {
-				if line := byCode[e.CountyOn(o.Period.FirstDay())]; line != nil {
+				if line := byCode[l.Ref.CountyCodeOn(e.CountyOn(o.Period.FirstDay()), asOf)]; line != nil {
 					line.ArrearsFen[i] += o.OutstandingFen
 				}
 			}

@@ -33,7 +33,7 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 	dueOn := l.Ref.DueDate(due)
 	for _, id := range l.Order {
 		e := l.Employers[id]
-		county := e.CountyOn(asOf)
+		county := l.Ref.CountyCodeOn(e.CountyOn(asOf), asOf)
 		if !e.EnteredBy(asOf) || (counties != nil && !counties[county]) || (e.Deregistered && e.DeregisteredOn <= asOf) {
 			continue
 		}

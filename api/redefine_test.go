@@ -1,0 +1,218 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// nankangRedefinition is the real change: 南康市 360782 became 南康区 360703 on 2013-01-01.
+const nankangRedefinition = `{"code":"360703","name":"南康区","name_en":"Nankang District","predecessor":"360782","effective_from":"2013-01-01"}`
+
+// nankangLedger is a ledger with one 南康市 employer declaring 2012-11 to 2013-02 and paying two
+// of those months, with (redefined) or without the 2013 redefinition; it returns the env and the
+// employer's id.
+func nankangLedger(t *testing.T, redefined bool) (*env, string) {
+	t.Helper()
+	e := newReadEnv(t, domain.MustDate("2014-12-31"))
+	if redefined {
+		e.mustWrite(t, "/v1/reference/county-redefinitions", tokAdmin, nankangRedefinition)
+	}
+	id := e.mustWrite(t, "/v1/employers", tokAdmin, `{"name":"南康家具厂","county":"360782","org_code":"`+orgCode(78200001)+
+		`","kind":"enterprise","risk_class":1,"registered_on":"2012-01-05"}`).str("employer_id")
+	e.mustWrite(t, empPath(id, "surveys"), tokAdmin, `{"as_of":"2012-01-20","workforce":4}`)
+	e.mustWrite(t, empPath(id, "enrollments"), tokAdmin, `{"insurance":"pension","headcount":4,"effective_on":"2012-02-01"}`)
+	for _, d := range [][2]string{{"2012-11", "2012-12-05"}, {"2012-12", "2013-01-05"}, {"2013-01", "2013-02-05"}, {"2013-02", "2013-03-05"}} {
+		e.mustWrite(t, empPath(id, "declarations"), tokAdmin, fmt.Sprintf(
+			`{"declared_on":%q,"period":%q,"lines":[{"insurance":"pension","headcount":4,"wage_base_fen":800000}]}`, d[1], d[0]))
+	}
+	e.mustWrite(t, empPath(id, "payments"), tokAdmin, allocated("NK-1", pensionDue(800000), "2012-12-10", "2012-11"))
+	seq := e.mustWrite(t, empPath(id, "payments"), tokAdmin, allocated("NK-2", pensionDue(800000), "2013-02-10", "2013-01"))
+	e.waitViews(t, uint64(seq.num("seq")))
+	return e, id
+}
+
+// withoutSeq decodes a read's answer and drops its "seq" (the two ledgers hold different numbers
+// of events), re-encoding the rest.
+func withoutSeq(t *testing.T, r resp) string {
+	t.Helper()
+	if r.Status != http.StatusOK {
+		t.Fatalf("read answered %s", r)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(r.Raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "seq")
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// countyOf returns the entry with code among the "counties" of an answer, or nil.
+func countyOf(t *testing.T, r resp, code string) map[string]any {
+	t.Helper()
+	list, _ := r.JSON["counties"].([]any)
+	for _, c := range list {
+		if m := c.(map[string]any); m["code"] == code {
+			return m
+		}
+	}
+	return nil
+}
+
+// TestCountyRedefinitionKeepsFiguresAcrossTheChange: 南康市 360782 became 南康区 360703 on
+// 2013-01-01. Before that date the counties read exactly as on a ledger without the change; from
+// it 360703 stands in 360782's place with the same employer's figures; the series of 360703 runs
+// on from 360782's months; the employer's county as of each date is the code then in force; a
+// read of the old code after the change names the new one; restart keeps it.
+func TestCountyRedefinitionKeepsFiguresAcrossTheChange(t *testing.T) {
+	t.Parallel()
+	plain, _ := nankangLedger(t, false)
+	e, id := nankangLedger(t, true)
+
+	t.Run("before the change the counties read as without it", func(t *testing.T) {
+		for _, q := range []string{"?as_of=2012-12-31", "?as_of=2012-12-31&period=2012-11", "?as_of=2012-06-30"} {
+			got, want := withoutSeq(t, e.get(t, "/v1/counties"+q, tokAdmin)), withoutSeq(t, plain.get(t, "/v1/counties"+q, tokAdmin))
+			if got != want {
+				t.Errorf("/v1/counties%s differs from the ledger without the redefinition:\n got %s\nwant %s", q, got, want)
+			}
+			if !strings.Contains(got, `"360782"`) || strings.Contains(got, `"360703"`) {
+				t.Errorf("/v1/counties%s: want 360782 and no 360703: %s", q, got)
+			}
+		}
+		c := countyOf(t, e.get(t, "/v1/counties?as_of=2012-12-31&period=2012-11", tokAdmin), "360782")
+		if c == nil || fmt.Sprint(c["period_due_fen"]) == "0" {
+			t.Errorf("360782 as of 2012-12-31 has no 2012-11 due: %v", c)
+		}
+	})
+
+	t.Run("after the change the successor carries the predecessor's employers", func(t *testing.T) {
+		for _, q := range []string{"?as_of=2013-06-30", "?as_of=2013-06-30&period=2013-02", "?as_of=2014-12-31"} {
+			r, p := e.get(t, "/v1/counties"+q, tokAdmin), plain.get(t, "/v1/counties"+q, tokAdmin)
+			if countyOf(t, r, "360782") != nil {
+				t.Errorf("/v1/counties%s still lists 360782", q)
+			}
+			got, want := countyOf(t, r, "360703"), countyOf(t, p, "360782")
+			if got == nil || want == nil {
+				t.Fatalf("/v1/counties%s: 360703 %v, plain 360782 %v", q, got, want)
+			}
+			if got["name"] != "南康区" {
+				t.Errorf("/v1/counties%s: 360703 named %v, want 南康区", q, got["name"])
+			}
+			delete(got, "code")
+			delete(got, "name")
+			delete(got, "name_en")
+			delete(want, "code")
+			delete(want, "name")
+			delete(want, "name_en")
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("/v1/counties%s: 360703's figures\n %v\ndiffer from 360782's without the change\n %v", q, got, want)
+			}
+			if fmt.Sprint(r.JSON["city"]) != fmt.Sprint(p.JSON["city"]) {
+				t.Errorf("/v1/counties%s: the city differs from the ledger without the change", q)
+			}
+		}
+	})
+
+	t.Run("the successor's series runs on from the predecessor's months", func(t *testing.T) {
+		const q = "/v1/series?as_of=2013-12-31&from=2012-01&to=2013-12"
+		r, p := e.get(t, q, tokAdmin), plain.get(t, q, tokAdmin)
+		got, want := countyOf(t, r, "360703"), countyOf(t, p, "360782")
+		if got == nil || want == nil || countyOf(t, r, "360782") != nil {
+			t.Fatalf("%s: want 360703 and no 360782: %s", q, r.Raw)
+		}
+		for _, k := range []string{"due_fen", "collected_fen", "arrears_fen"} {
+			if fmt.Sprint(got[k]) != fmt.Sprint(want[k]) {
+				t.Errorf("%s: 360703's %s %v, want 360782's without the change %v", q, k, got[k], want[k])
+			}
+		}
+		due := got["due_fen"].([]any)
+		if fmt.Sprint(due[10]) == "0" || fmt.Sprint(due[12]) == "0" {
+			t.Errorf("%s: 360703's due has a gap at the change: %v", q, due)
+		}
+	})
+
+	employerCounty := []struct {
+		asOf, want string
+	}{{"2012-06-30", "360782"}, {"2012-12-31", "360782"}, {"2013-01-01", "360703"}, {"2014-12-31", "360703"}}
+	checkEmployer := func(t *testing.T) {
+		for _, c := range employerCounty {
+			if got := e.get(t, empPath(id, "")+"?as_of="+c.asOf, tokAdmin).str("county"); got != c.want {
+				t.Errorf("employer as of %s: county %q, want %q", c.asOf, got, c.want)
+			}
+		}
+	}
+	t.Run("the employer's county as of each date is the code then in force", checkEmployer)
+
+	t.Run("a county read under a code not in force names the one that is", func(t *testing.T) {
+		for _, c := range []struct{ path, names string }{
+			{"/v1/counties/360782?as_of=2013-06-30", "360703"},
+			{"/v1/counties/360703?as_of=2012-12-31", "360782"},
+		} {
+			r := e.get(t, c.path, tokAdmin)
+			wantError(t, r, http.StatusNotFound, "not_found", "code")
+			if !strings.Contains(r.str("detail"), c.names) {
+				t.Errorf("%s: detail %q does not name %s", c.path, r.str("detail"), c.names)
+			}
+		}
+		if r := e.get(t, "/v1/counties/360703?as_of=2013-06-30", tokAdmin); r.Status != http.StatusOK {
+			t.Errorf("/v1/counties/360703 after the change: %s", r)
+		}
+	})
+
+	t.Run("freezes before and after the change", func(t *testing.T) {
+		before := e.getFreeze(t, tokAdmin, e.freeze(t, tokAdmin, "2012-12-31", 0).ID)
+		after := e.getFreeze(t, tokAdmin, e.freeze(t, tokAdmin, "2013-06-30", 0).ID)
+		if !strings.Contains(string(before.Figures), `"360782"`) || strings.Contains(string(before.Figures), `"360703"`) {
+			t.Errorf("the freeze valid through 2012-12-31 should hold 360782 and not 360703")
+		}
+		if !strings.Contains(string(after.Figures), `"360703"`) || strings.Contains(string(after.Figures), `"360782"`) {
+			t.Errorf("the freeze valid through 2013-06-30 should hold 360703 and not 360782")
+		}
+	})
+
+	t.Run("restart keeps the redefinition", func(t *testing.T) {
+		e.restart()
+		if got := e.l.Store.Reference().CountyCodeOn("360782", domain.MustDate("2013-06-30")); got != "360703" {
+			t.Errorf("after restart 360782 reads as %s on 2013-06-30, want 360703", got)
+		}
+		checkEmployer(t)
+	})
+}
+
+// TestCountyRedefinitionRefusals: a redefinition naming an unknown predecessor, a code in use, an
+// already replaced county or a date before 1990 is refused and appends nothing.
+func TestCountyRedefinitionRefusals(t *testing.T) {
+	t.Parallel()
+	e := newAuthEnv(t)
+	e.mustWrite(t, "/v1/reference/county-redefinitions", tokAdmin, nankangRedefinition)
+	for _, c := range []struct {
+		name, token, body string
+		status            int
+		kind, field       string
+	}{
+		{"an unknown predecessor is refused", tokAdmin, `{"code":"360799","name":"某区","predecessor":"360799","effective_from":"2013-01-01"}`, 400, "invalid", "predecessor"},
+		{"a new code already in use is refused", tokAdmin, `{"code":"360702","name":"章贡区","predecessor":"360721","effective_from":"2016-01-01"}`, 409, "conflict", "code"},
+		{"a county already replaced is refused", tokAdmin, `{"code":"360799","name":"南康某区","predecessor":"360782","effective_from":"2014-01-01"}`, 409, "conflict", "predecessor"},
+		{"an effective date before 1990 is refused", tokAdmin, `{"code":"360704","name":"赣县区","predecessor":"360721","effective_from":"1989-12-31"}`, 400, "invalid", "effective_from"},
+		{"a code that is not 6 digits is refused", tokAdmin, `{"code":"36070","name":"赣县区","predecessor":"360721","effective_from":"2016-01-01"}`, 400, "invalid", "code"},
+		{"a name is required", tokAdmin, `{"code":"360704","predecessor":"360721","effective_from":"2016-01-01"}`, 400, "invalid", "name"},
+		{"an unknown group is refused", tokAdmin, `{"code":"360704","name":"赣县区","predecessor":"360721","effective_from":"2016-01-01","group":9}`, 400, "invalid", "group"},
+		{"only admins redefine counties", tokAuditor, `{"code":"360704","name":"赣县区","predecessor":"360721","effective_from":"2016-01-01"}`, 403, "forbidden", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := e.count()
+			wantError(t, e.post(t, "/v1/reference/county-redefinitions", c.token, c.body), c.status, c.kind, c.field)
+			e.wantUnchanged(t, before)
+		})
+	}
+	e.mustWrite(t, "/v1/reference/county-redefinitions", tokAdmin, `{"code":"360704","name":"赣县区","predecessor":"360721","effective_from":"2016-01-01"}`)
+}
