@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
 )
 
@@ -215,4 +218,41 @@ func TestCountyRedefinitionRefusals(t *testing.T) {
 		})
 	}
 	e.mustWrite(t, "/v1/reference/county-redefinitions", tokAdmin, `{"code":"360704","name":"赣县区","predecessor":"360721","effective_from":"2016-01-01"}`)
+}
+
+// TestTokensNamingThePredecessorReadTheSuccessor: a clerk whose token names 360782 reads, after
+// the change, 360703's figures and the employers recorded under 360782; a clerk of another county
+// does not.
+func TestTokensNamingThePredecessorReadTheSuccessor(t *testing.T) {
+	t.Parallel()
+	e, id := nankangLedger(t, true)
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	if err := os.WriteFile(path, []byte(`[{"token":"clerk-nk","name":"nk","role":"clerk","counties":["360782"]},
+		{"token":"clerk-a","name":"a","role":"clerk","counties":["360702"]}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	if e.tokens, err = api.LoadTokens(path, e.l.Store.Reference(), nil); err != nil {
+		t.Fatal(err)
+	}
+	e.serve()
+	for _, c := range []struct {
+		name, path, token string
+		status            int
+	}{
+		{"the predecessor's clerk reads the successor's figures", "/v1/counties/360703?as_of=2013-06-30", "clerk-nk", 200},
+		{"the predecessor's clerk reads the employer after the change", empPath(id, "") + "?as_of=2013-06-30", "clerk-nk", 200},
+		{"another county's clerk does not read the successor", "/v1/counties/360703?as_of=2013-06-30", "clerk-a", 403},
+		{"another county's clerk does not read the employer", empPath(id, "") + "?as_of=2013-06-30", "clerk-a", 404},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if r := e.get(t, c.path, c.token); r.Status != c.status {
+				t.Errorf("GET %s as %s: %s, want %d", c.path, c.token, r, c.status)
+			}
+		})
+	}
+	r := e.get(t, "/v1/employers?county=360703", "clerk-nk")
+	if !strings.Contains(string(r.Raw), id) {
+		t.Errorf("GET /v1/employers?county=360703 as the clerk of 360782 does not list %s: %s", id, r)
+	}
 }
