@@ -172,12 +172,15 @@ type HistoryEvent struct {
 
 // History is the answer of GET /v1/employers/{id}/history.
 type History struct {
-	EmployerID string         `json:"employer_id"`
-	Version    uint64         `json:"version"`
-	AsOf       domain.Date    `json:"as_of"`
-	ThroughSeq uint64         `json:"through_seq,omitempty"`
-	ChainOK    bool           `json:"chain_ok"`
-	Events     []HistoryEvent `json:"events"`
+	EmployerID string      `json:"employer_id"`
+	Version    uint64      `json:"version"`
+	AsOf       domain.Date `json:"as_of"`
+	ThroughSeq uint64      `json:"through_seq,omitempty"`
+	ChainOK    bool        `json:"chain_ok"`
+	// County is the employer's county on AsOf, under the code in force then (set by the route;
+	// the events keep the code they were recorded with).
+	County string         `json:"county,omitempty"`
+	Events []HistoryEvent `json:"events"`
 	// Balances are the totals as of AsOf, counting every event shown.
 	Balances Balances `json:"balances"`
 }
@@ -246,5 +249,8 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.cfg.Store.Applied(), 10))
-	writeJSON(w, http.StatusOK, BuildHistory(e.ID, raw, through, asOf, s.cfg.Store.Reference().LateFees))
+	ref := s.cfg.Store.Reference()
+	h := BuildHistory(e.ID, raw, through, asOf, ref.LateFees)
+	h.County = ref.CountyCodeOn(e.CountyOn(asOf), asOf)
+	writeJSON(w, http.StatusOK, h)
 }

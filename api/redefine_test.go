@@ -151,6 +151,9 @@ func TestCountyRedefinitionKeepsFiguresAcrossTheChange(t *testing.T) {
 			if got := e.get(t, empPath(id, "")+"?as_of="+c.asOf, tokAdmin).str("county"); got != c.want {
 				t.Errorf("employer as of %s: county %q, want %q", c.asOf, got, c.want)
 			}
+			if got := e.get(t, empPath(id, "history")+"?as_of="+c.asOf, tokAdmin).str("county"); got != c.want {
+				t.Errorf("employer's history as of %s: county %q, want %q", c.asOf, got, c.want)
+			}
 		}
 	}
 	t.Run("the employer's county as of each date is the code then in force", checkEmployer)
