@@ -84,7 +84,7 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	county, kind := q.Get("county"), q.Get("kind")
 	if county != "" {
-		if err := s.cfg.Store.Reference().CheckCounty("county", county); err != nil {
+		if err := countyFilter(s.cfg.Store.Reference(), county, rep.AsOf); err != nil {
 			return err
 		}
 	}
@@ -284,6 +284,21 @@ func notInForce(ref *domain.Reference, code string, asOf domain.Date) error {
 	return domain.NotFound("code", "county %s is not in force on %s: it was %s %s then", code, asOf, now, c.Name)
 }
 
+// countyFilter checks a ?county= filter of a read answering for asOf as GET
+// /v1/counties/{code} does: an unknown code → 400, one not in force on asOf → 404 naming the
+// code that is.
+func countyFilter(ref *domain.Reference, code string, asOf domain.Date) error {
+	if err := ref.CheckCounty("county", code); err != nil {
+		return err
+	}
+	if ref.CountyCodeOn(code, asOf) != code {
+		err := notInForce(ref, code, asOf).(*domain.Error)
+		err.Field = "county"
+		return err
+	}
+	return nil
+}
+
 func (s *Server) groupVisible(p Principal, g *projections.Figures) bool {
 	ref := s.cfg.Store.Reference()
 	for _, gr := range ref.Groups {
@@ -374,7 +389,10 @@ func (s *Server) worklists(w http.ResponseWriter, r *http.Request) error {
 		if !p.canReadCounty(c, ref) {
 			return forbidden("%s (%s) may not read county %s", p.Name, p.Role, c)
 		}
-		allowed[ref.CountyCodeOn(c, asOf)] = true
+		if err := countyFilter(ref, c, asOf); err != nil {
+			return err
+		}
+		allowed[c] = true
 	} else {
 		for _, c := range ref.CountiesOn(asOf) {
 			if p.canReadCounty(c.Code, ref) {
@@ -438,6 +456,7 @@ func (s *Server) listEmployers(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Names are stored normalised (NFKC, no format characters), so the query is too.
 	text := strings.ToLower(domain.NormalizeText(q.Get("q")))
+	today := s.cfg.Today() // each row names its county by the code in force today
 	rows := []EmployerSummary{}
 	s.cfg.Runner.View(func(l *projections.Ledger) {
 		for _, id := range l.Order {
@@ -448,7 +467,7 @@ func (s *Server) listEmployers(w http.ResponseWriter, r *http.Request) error {
 			if text != "" && !strings.Contains(strings.ToLower(e.Name), text) && !strings.Contains(strings.ToLower(e.OrgCode), text) && !strings.HasPrefix(id, text) {
 				continue
 			}
-			rows = append(rows, EmployerSummary{id, e.Name, e.County, e.Kind, e.OrgCode, e.Registered, e.Version})
+			rows = append(rows, EmployerSummary{id, e.Name, ref.CountyCodeOn(e.County, today), e.Kind, e.OrgCode, e.Registered, e.Version})
 		}
 	})
 	total := len(rows)

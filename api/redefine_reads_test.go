@@ -1,0 +1,79 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestEmployerListNamesTheCountyInForce: on a business date after 南康市 360782 became 南康区
+// 360703, GET /v1/employers lists the employer recorded under 360782 with county 360703, as the
+// employer's own read does; without the change it stays 360782.
+func TestEmployerListNamesTheCountyInForce(t *testing.T) {
+	t.Parallel()
+	plain, _ := nankangLedger(t, false)
+	e, id := nankangLedger(t, true)
+	for _, c := range []struct {
+		e    *env
+		want string
+	}{{plain, "360782"}, {e, "360703"}} {
+		for _, q := range []string{"", "?county=360782", "?county=360703", "?q=南康"} {
+			if q == "?county=360703" && c.e == plain {
+				continue // unknown without the change
+			}
+			r := c.e.get(t, "/v1/employers"+q, tokAdmin)
+			rows, _ := r.JSON["employers"].([]any)
+			if r.Status != http.StatusOK || len(rows) != 1 {
+				t.Fatalf("GET /v1/employers%s: want one row: %s", q, r)
+			}
+			row := rows[0].(map[string]any)
+			if row["employer_id"] != id && c.e == e {
+				t.Errorf("GET /v1/employers%s lists %v, want %s", q, row["employer_id"], id)
+			}
+			if row["county"] != c.want {
+				t.Errorf("GET /v1/employers%s: county %v, want the code in force today %s", q, row["county"], c.want)
+			}
+		}
+	}
+	if got := e.get(t, empPath(id, ""), tokAdmin).str("county"); got != "360703" {
+		t.Errorf("the employer's own read names %q, want 360703", got)
+	}
+}
+
+// TestCountyFiltersFollowTheCodeInForce: GET /v1/flags?county= and GET /v1/worklists?county=
+// answer a code not in force on as_of (360782 after 2013-01-01, 360703 before it) as GET
+// /v1/counties/{code} does, 404 naming the code in force; the code in force finds exactly what
+// 360782 finds on the ledger without the change.
+func TestCountyFiltersFollowTheCodeInForce(t *testing.T) {
+	t.Parallel()
+	plain, _ := nankangLedger(t, false)
+	e, id := nankangLedger(t, true)
+	for _, route := range []string{"/v1/flags", "/v1/worklists"} {
+		for _, c := range []struct{ asOf, old, now string }{{"2013-06-30", "360782", "360703"}, {"2012-12-31", "360703", "360782"}} {
+			path := fmt.Sprintf("%s?as_of=%s&county=", route, c.asOf)
+			r := e.get(t, path+c.old, tokAdmin)
+			wantError(t, r, http.StatusNotFound, "not_found", "county")
+			if !strings.Contains(r.str("detail"), c.now) {
+				t.Errorf("%s%s: detail %q does not name %s", path, c.old, r.str("detail"), c.now)
+			}
+			got, want := e.get(t, path+c.now, tokAdmin), plain.get(t, path+"360782", tokAdmin)
+			if got.Status != http.StatusOK || want.Status != http.StatusOK {
+				t.Fatalf("%s%s: %s; plain %s", path, c.now, got, want)
+			}
+			for _, k := range []string{"flags", "items"} {
+				g, _ := got.JSON[k].([]any)
+				w, _ := want.JSON[k].([]any)
+				if len(g) != len(w) {
+					t.Errorf("%s%s lists %d %s, want %d as 360782 without the change", path, c.now, len(g), k, len(w))
+				}
+			}
+			if route == "/v1/flags" && c.asOf == "2013-06-30" && got.num("total") == 0 {
+				t.Errorf("%s%s finds no flag: %s", path, c.now, got)
+			}
+			if route == "/v1/worklists" && !strings.Contains(string(got.Raw), id) && len(want.JSON["items"].([]any)) > 0 {
+				t.Errorf("%s%s does not list %s: %s", path, c.now, id, got)
+			}
+		}
+	}
+}
