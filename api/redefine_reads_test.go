@@ -77,3 +77,30 @@ func TestCountyFiltersFollowTheCodeInForce(t *testing.T) {
 		}
 	}
 }
+
+// TestCountyTargetsFollowTheCodeInForce: a 2013 target split naming 360782 counts for 360703
+// after the change (not the share of the city target 360703 would otherwise get), and, as of
+// 2012, a 2012 split naming 360703 counts for 360782.
+func TestCountyTargetsFollowTheCodeInForce(t *testing.T) {
+	t.Parallel()
+	e, _ := nankangLedger(t, true)
+	for _, c := range []struct{ year, named, asOf, now string }{{"2013", "360782", "2013-06-30", "360703"}, {"2012", "360703", "2012-06-30", "360782"}} {
+		e.mustWrite(t, "/v1/reference/targets", tokAdmin, fmt.Sprintf(`{"effective_from":"%s-01-01","year":%s,
+			"city":{"pension_insured":1000},"counties":{%q:{"pension_insured":7}}}`, c.year, c.year, c.named))
+		e.waitViews(t, e.count())
+		r := e.get(t, "/v1/targets?as_of="+c.asOf, tokAdmin)
+		counties, _ := r.JSON["counties"].(map[string]any)
+		list, _ := counties[c.now].([]any)
+		if len(list) == 0 {
+			t.Fatalf("/v1/targets?as_of=%s has no %s: %s", c.asOf, c.now, r)
+		}
+		if _, ok := counties[c.named]; ok {
+			t.Errorf("/v1/targets?as_of=%s lists %s, not in force then", c.asOf, c.named)
+		}
+		for _, p := range list {
+			if m := p.(map[string]any); m["measure"] == "pension_insured" && fmt.Sprint(m["target"]) != "7" {
+				t.Errorf("/v1/targets?as_of=%s: %s's pension_insured target %v, want 7 set for %s", c.asOf, c.now, m["target"], c.named)
+			}
+		}
+	}
+}

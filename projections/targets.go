@@ -2,6 +2,8 @@ package projections
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/kuozheng/kuozheng/domain"
 )
@@ -56,10 +58,11 @@ func Targets(ref *domain.Reference, r *Report) TargetProgress {
 		tp.City = append(tp.City, Progress{m.name, target, actual, Ratio{actual, target}})
 	}
 	cityShould := r.City.Insurances[domain.Pension].ShouldInsure
+	split := countyTargets(ref, t, r.AsOf)
 	for _, c := range r.Counties {
 		var list []Progress
 		for _, m := range measures {
-			target, ok := t.Counties[c.Code][m.name]
+			target, ok := split[c.Code][m.name]
 			if !ok && cityShould > 0 {
 				v, _ := domain.MulDivHalfUp(t.City[m.name], c.Insurances[domain.Pension].ShouldInsure, cityShould)
 				target = v
@@ -70,6 +73,21 @@ func Targets(ref *domain.Reference, r *Report) TargetProgress {
 		tp.Counties[c.Code] = list
 	}
 	return tp
+}
+
+// countyTargets is the target split of t with each county under the code in force on asOf
+// (Reference.CountyCodeOn): a split set for 南康市 360782 counts for 南康区 360703 after 2013. A
+// split naming the code in force itself wins over one naming another code of the same county
+// (and among those, the lowest code, so the answer does not depend on map order).
+func countyTargets(ref *domain.Reference, t domain.Targets, asOf domain.Date) map[string]map[string]int64 {
+	out := make(map[string]map[string]int64, len(t.Counties))
+	for _, code := range slices.Sorted(maps.Keys(t.Counties)) {
+		now := ref.CountyCodeOn(code, asOf)
+		if _, taken := out[now]; !taken || code == now {
+			out[now] = t.Counties[code]
+		}
+	}
+	return out
 }
 
 // NoTargetsNote says that year has no targets and how to record them.
