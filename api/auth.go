@@ -129,7 +129,8 @@ func (p Principal) readsAll() bool {
 }
 
 // canReadCounty: what a principal may read of a county's employers and figures. A token naming
-// a county reads it under every code it has had (a clerk of 360782 reads 360703 after 2013).
+// a county reads it under every code it has had (a clerk of 360782 reads 360703 after 2013), and
+// a supervisor of a group the county has been in reads it too (Reference.GroupsOfCounty).
 func (p Principal) canReadCounty(county string, ref *domain.Reference) bool {
 	if p.readsAll() {
 		return true
@@ -139,7 +140,15 @@ func (p Principal) canReadCounty(county string, ref *domain.Reference) bool {
 		return slices.ContainsFunc(p.Counties, func(c string) bool { return ref.SameCounty(c, county) })
 	case RoleSupervisor:
 		c, ok := ref.County(county)
-		return ok && (slices.Contains(p.Groups, c.Group) || slices.ContainsFunc(p.Counties, func(c string) bool { return ref.SameCounty(c, county) }))
+		if !ok {
+			return false
+		}
+		if slices.ContainsFunc(p.Counties, func(c string) bool { return ref.SameCounty(c, county) }) || slices.Contains(p.Groups, c.Group) {
+			return true
+		}
+		// A supervisor of any group the county has been in (the groups in force before and
+		// after each redefinition) reads it under every code it has had.
+		return len(ref.Redefinitions) > 0 && slices.ContainsFunc(ref.GroupsOfCounty(county), func(g int) bool { return slices.Contains(p.Groups, g) })
 	}
 	return false
 }

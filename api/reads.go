@@ -299,9 +299,11 @@ func countyFilter(ref *domain.Reference, code string, asOf domain.Date) error {
 	return nil
 }
 
-func (s *Server) groupVisible(p Principal, g *projections.Figures) bool {
+// groupVisible: a principal reads a group's figures as of asOf if it reads every county of the
+// group in force on asOf (Reference.GroupsOn).
+func (s *Server) groupVisible(p Principal, g *projections.Figures, asOf domain.Date) bool {
 	ref := s.cfg.Store.Reference()
-	for _, gr := range ref.Groups {
+	for _, gr := range ref.GroupsOn(asOf) {
 		if gr.N == g.Group {
 			for _, code := range gr.Counties {
 				if !p.canReadCounty(code, ref) {
@@ -322,7 +324,7 @@ func (s *Server) groups(w http.ResponseWriter, r *http.Request) error {
 	p := principalOf(r)
 	out := []*projections.Figures{}
 	for _, g := range rep.Groups {
-		if s.groupVisible(p, g) {
+		if s.groupVisible(p, g, rep.AsOf) {
 			out = append(out, g)
 		}
 	}
@@ -341,7 +343,7 @@ func (s *Server) group(w http.ResponseWriter, r *http.Request) error {
 	}
 	g := rep.Groups[n-1]
 	p := principalOf(r)
-	if !s.groupVisible(p, g) {
+	if !s.groupVisible(p, g, rep.AsOf) {
 		return forbidden("%s (%s) may not read group %d", p.Name, p.Role, n)
 	}
 	var counties []*projections.Figures

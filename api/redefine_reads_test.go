@@ -3,8 +3,12 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kuozheng/kuozheng/api"
 )
 
 // TestEmployerListNamesTheCountyInForce: on a business date after 南康市 360782 became 南康区
@@ -102,5 +106,53 @@ func TestCountyTargetsFollowTheCodeInForce(t *testing.T) {
 				t.Errorf("/v1/targets?as_of=%s: %s's pension_insured target %v, want 7 set for %s", c.asOf, c.now, m["target"], c.named)
 			}
 		}
+	}
+}
+
+// TestGroupAccessFollowsTheGroupsInForce: 南康市 360782 (group 2) became 南康区 360703 on
+// 2013-01-01, here moved to group 3. Group reads are allowed on the groups in force on as_of
+// (GroupsOn): a clerk of group 2's other counties reads group 2 after the change, not before. A
+// supervisor of either group the county has been in reads it under both codes: group 3's reads the
+// employer recorded under 360782 and 360703's figures; group 2's reads 360703 too; group 1's
+// neither.
+func TestGroupAccessFollowsTheGroupsInForce(t *testing.T) {
+	t.Parallel()
+	e, id := nankangLedgerWith(t, `{"code":"360703","name":"南康区","predecessor":"360782","effective_from":"2013-01-01","group":3}`)
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	if err := os.WriteFile(path, []byte(`[{"token":"sup-2","name":"s2","role":"supervisor","groups":[2]},
+		{"token":"sup-3","name":"s3","role":"supervisor","groups":[3]},
+		{"token":"sup-1","name":"s1","role":"supervisor","groups":[1]},
+		{"token":"clerk-g2","name":"g2","role":"clerk","counties":["360723","360725"]}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	if e.tokens, err = api.LoadTokens(path, e.l.Store.Reference(), nil); err != nil {
+		t.Fatal(err)
+	}
+	e.serve()
+	for _, c := range []struct {
+		name, path, token string
+		status            int
+	}{
+		{"group 2's other counties' clerk reads group 2 after the change", "/v1/groups/2?as_of=2013-06-30", "clerk-g2", 200},
+		{"group 2's other counties' clerk does not read group 2 before it", "/v1/groups/2?as_of=2012-12-31", "clerk-g2", 403},
+		{"the successor's group's supervisor reads group 3 after the change", "/v1/groups/3?as_of=2013-06-30", "sup-3", 200},
+		{"the successor's group's supervisor reads the successor", "/v1/counties/360703?as_of=2013-06-30", "sup-3", 200},
+		{"the successor's group's supervisor reads the employer recorded under 360782", empPath(id, "") + "?as_of=2013-06-30", "sup-3", 200},
+		{"the successor's group's supervisor reads the predecessor before the change", "/v1/counties/360782?as_of=2012-12-31", "sup-3", 200},
+		{"the predecessor's group's supervisor reads the successor", "/v1/counties/360703?as_of=2013-06-30", "sup-2", 200},
+		{"the predecessor's group's supervisor reads the employer", empPath(id, "") + "?as_of=2013-06-30", "sup-2", 200},
+		{"another group's supervisor does not read the successor", "/v1/counties/360703?as_of=2013-06-30", "sup-1", 403},
+		{"another group's supervisor does not read the employer", empPath(id, "") + "?as_of=2013-06-30", "sup-1", 404},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if r := e.get(t, c.path, c.token); r.Status != c.status {
+				t.Errorf("GET %s as %s: %s, want %d", c.path, c.token, r, c.status)
+			}
+		})
+	}
+	r := e.get(t, "/v1/groups?as_of=2013-06-30", "clerk-g2")
+	if groups, _ := r.JSON["groups"].([]any); len(groups) != 1 {
+		t.Errorf("GET /v1/groups?as_of=2013-06-30 as group 2's other counties' clerk: want group 2 only: %s", r)
 	}
 }

@@ -22,9 +22,18 @@ const nankangRedefinition = `{"code":"360703","name":"南康区","name_en":"Nank
 // employer's id.
 func nankangLedger(t *testing.T, redefined bool) (*env, string) {
 	t.Helper()
-	e := newReadEnv(t, domain.MustDate("2014-12-31"))
 	if redefined {
-		e.mustWrite(t, "/v1/reference/county-redefinitions", tokAdmin, nankangRedefinition)
+		return nankangLedgerWith(t, nankangRedefinition)
+	}
+	return nankangLedgerWith(t, "")
+}
+
+// nankangLedgerWith is nankangLedger with the given redefinition (none if empty).
+func nankangLedgerWith(t *testing.T, redefinition string) (*env, string) {
+	t.Helper()
+	e := newReadEnv(t, domain.MustDate("2014-12-31"))
+	if redefinition != "" {
+		e.mustWrite(t, "/v1/reference/county-redefinitions", tokAdmin, redefinition)
 	}
 	id := e.mustWrite(t, "/v1/employers", tokAdmin, `{"name":"南康家具厂","county":"360782","org_code":"`+orgCode(78200001)+
 		`","kind":"enterprise","risk_class":1,"registered_on":"2012-01-05"}`).str("employer_id")

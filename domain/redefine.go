@@ -108,6 +108,25 @@ func (r *Reference) GroupsOn(d Date) []Group {
 	return out
 }
 
+// GroupsOfCounty lists the supervision groups the county that code names has been in, under any
+// of its codes: the groups in force (GroupsOn) before the first change and from each change on.
+// A supervisor of any of them reads the county under every code it has had.
+func (r *Reference) GroupsOfCounty(code string) []int {
+	dates := []Date{0}
+	for _, x := range r.Redefinitions {
+		dates = append(dates, x.EffectiveFrom)
+	}
+	var out []int
+	for _, d := range dates {
+		for _, g := range r.GroupsOn(d) {
+			if !slices.Contains(out, g.N) && slices.ContainsFunc(g.Counties, func(c string) bool { return r.SameCounty(c, code) }) {
+				out = append(out, g.N)
+			}
+		}
+	}
+	return out
+}
+
 // checkRedefinition validates a redefinition against the reference data it would join.
 func checkRedefinition(e CountyRedefined, ref *Reference) error {
 	switch {
