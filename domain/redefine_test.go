@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -51,5 +52,30 @@ func TestCountyCodeOn(t *testing.T) {
 	}
 	if !ref.SameCounty("360721", "360799") || ref.SameCounty("360782", "360721") {
 		t.Errorf("SameCounty: 360721 and 360799 are one county, 360782 and 360721 are not")
+	}
+}
+
+// TestGroupsOfCounty: a county moved to another group by its redefinition has been in both, under
+// either code; a county never moved only in its own; an unknown code in none.
+func TestGroupsOfCounty(t *testing.T) {
+	var ref domain.Reference
+	for _, p := range domain.DefaultReferenceEvents() {
+		ref.Apply(p)
+	}
+	if got := ref.GroupsOfCounty("360782"); !slices.Equal(got, []int{2}) {
+		t.Errorf("without redefinitions 360782 has been in groups %v, want [2]", got)
+	}
+	p := domain.CountyRedefined{Code: "360703", Name: "南康区", Predecessor: "360782", EffectiveFrom: domain.MustDate("2013-01-01"), Group: 3}
+	if err := domain.CheckReference(p, &ref); err != nil {
+		t.Fatal(err)
+	}
+	ref.Apply(p)
+	for _, c := range []struct {
+		code string
+		want []int
+	}{{"360782", []int{2, 3}}, {"360703", []int{2, 3}}, {"360723", []int{2}}, {"360722", []int{3}}, {"999999", nil}} {
+		if got := ref.GroupsOfCounty(c.code); !slices.Equal(got, c.want) {
+			t.Errorf("GroupsOfCounty(%s) = %v, want %v", c.code, got, c.want)
+		}
 	}
 }
