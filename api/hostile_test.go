@@ -257,6 +257,20 @@ func TestHostileRequestsAreRefusedWithoutAppending(t *testing.T) {
 		{name: "through_seq -5", method: "GET", path: "{id}/history?through_seq=-5", status: 400, fields: []string{"through_seq"}},
 		{name: "worklists of county 999999", method: "GET", path: "/v1/worklists?county=999999", status: 400, fields: []string{"county"}},
 		{name: "flags of kind bogus", method: "GET", path: "/v1/flags?kind=bogus", status: 400, fields: []string{"kind"}},
+
+		// Issue 12: what an attacker, a second replica and an auditor found.
+		{name: "as_of 0001-01-01 on counties", method: "GET", path: "/v1/counties?as_of=0001-01-01", status: 400, fields: []string{"as_of"}},
+		{name: "as_of 0001-01-01 on an employer", method: "GET", path: "{id}?as_of=0001-01-01", status: 400, fields: []string{"as_of"}},
+		{name: "period 1989-12 on counties", method: "GET", path: "/v1/counties?period=1989-12", status: 400, fields: []string{"period"}},
+		{name: "month 0001-11", method: "GET", path: "/v1/reports/monthly/0001-11", status: 400, fields: []string{"month"}},
+		{name: "amount_fen given twice", path: "{id}/payments", body: `{"paid_on":"2006-06-20","amount_fen":1,"amount_fen":999999,"receipt_no":"H-2"}`, status: 400, fields: []string{"amount_fen"}},
+		{name: "AMOUNT_FEN in capitals", path: "{id}/payments", body: `{"paid_on":"2006-06-20","AMOUNT_FEN":1,"receipt_no":"H-3"}`, status: 400, fields: []string{"AMOUNT_FEN"}},
+		{name: "a receipt of one zero-width space", path: "{id}/payments", body: payWith("receipt_no", `"\u200b"`), status: 400, fields: []string{"receipt_no"}},
+		{name: "a receipt holding U+FFFD from a lone surrogate", path: "{id}/payments", body: payWith("receipt_no", `"H-\ud800"`), status: 400, fields: []string{"receipt_no"}},
+		{name: "a name of zero-width characters", path: "/v1/employers", body: regWith("name", `"\u200b\u200c\u2060"`), status: 400, fields: []string{"name"}},
+		{name: "a name of the Braille blank", path: "/v1/employers", body: regWith("name", `"\u2800"`), status: 400, fields: []string{"name"}},
+		{name: "an X-Request-Id of 60,000 bytes", path: "{id}/payments", body: pay(`"allocations":[]`), header: map[string]string{"X-Request-Id": strings.Repeat("r", 60000)}, status: 400, fields: []string{"X-Request-Id"}},
+		{name: "a freeze valid through 2030", path: "/v1/freezes", body: `{"valid_through":"2030-01-01"}`, status: 400, fields: []string{"valid_through"}},
 	}
 	if len(cases) < 40 {
 		t.Fatalf("only %d hostile requests", len(cases))
