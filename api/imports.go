@@ -71,7 +71,30 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		writeImportError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rep)
+	writeJSON(w, http.StatusOK, importAnswer(rep))
+}
+
+// MaxRejectsListed is how many rejected rows an import's answer lists; the count says how many
+// there were in all. A file mostly refused is better fixed from its first errors and sent again
+// (its accepted rows are recorded once) than answered with tens of megabytes.
+const MaxRejectsListed = 1000
+
+// ImportAnswer is the answer of POST /v1/imports: the importer's report, its rejected rows cut
+// to the first MaxRejectsListed.
+type ImportAnswer struct {
+	*importer.Report
+	RejectedTotal     int  `json:"rejected_total"`
+	RejectedTruncated bool `json:"rejected_truncated,omitempty"`
+}
+
+func importAnswer(rep *importer.Report) ImportAnswer {
+	a := ImportAnswer{Report: rep, RejectedTotal: len(rep.Rejected)}
+	if len(rep.Rejected) > MaxRejectsListed {
+		cut := *rep
+		cut.Rejected = rep.Rejected[:MaxRejectsListed]
+		a.Report, a.RejectedTruncated = &cut, true
+	}
+	return a
 }
 
 // writeImportError answers a file the importer refused: 413 for a file past a limit (the error

@@ -3,11 +3,14 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"mime/multipart"
+	"net/http"
 	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/api/importer"
 	"github.com/kuozheng/kuozheng/api/importer/xlsxtest"
 	"github.com/kuozheng/kuozheng/domain"
@@ -192,6 +195,34 @@ func TestAClerkLearnsNothingOfAnotherCountysEmployersByImporting(t *testing.T) {
 	id := domain.EmployerIDForOrgCode(x)
 	if reason := rep.Rejected[0].Reason; strings.Contains(reason, "秘密单位") || strings.Contains(reason, id) || strings.Contains(reason, "360702") {
 		t.Errorf("clerk B registering A's organisation code learns about A's employer: %q", reason)
+	}
+	e.wantUnchanged(t, before)
+}
+
+// TestAMostlyRefusedImportListsItsFirstRejects: a file of 1,500 bad rows is answered with the
+// first api.MaxRejectsListed of them and the count of all, not with every one (70,000 bad rows
+// were a 10.5 MB answer); nothing is appended.
+func TestAMostlyRefusedImportListsItsFirstRejects(t *testing.T) {
+	e := newEnv(t)
+	var b strings.Builder
+	b.WriteString("单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n")
+	for i := range 1500 {
+		fmt.Fprintf(&b, "单位%d,%s,章贡区,企业,1,2006-04-31\n", i, orgCode(70000000+i)) // 31 April: every row refused
+	}
+	before := e.count()
+	r := e.upload(t, "", "registrations.csv", []byte(b.String()))
+	var rep struct {
+		Imported          int               `json:"imported"`
+		Rejected          []json.RawMessage `json:"rejected"`
+		RejectedTotal     int               `json:"rejected_total"`
+		RejectedTruncated bool              `json:"rejected_truncated"`
+	}
+	if err := json.Unmarshal(r.Raw, &rep); err != nil || r.Status != http.StatusOK {
+		t.Fatalf("%d %.300s: %v", r.Status, r.Raw, err)
+	}
+	if rep.Imported != 0 || len(rep.Rejected) != api.MaxRejectsListed || rep.RejectedTotal != 1500 || !rep.RejectedTruncated {
+		t.Errorf("imported %d, listed %d rejects of %d (truncated %v); want 0, %d of 1500, truncated",
+			rep.Imported, len(rep.Rejected), rep.RejectedTotal, rep.RejectedTruncated, api.MaxRejectsListed)
 	}
 	e.wantUnchanged(t, before)
 }
