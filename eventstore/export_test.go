@@ -1,0 +1,41 @@
+package eventstore
+
+// MemoryParts names the write side's structures that hold state per event or per payer (idempotency
+// keys, history archive on the heap, employer sequences, chain heads, folded-employer LRU), in the
+// order a benchmark drops them. Subject strings shared by the sequences, heads and archive are
+// freed with the last of them, the heads.
+var MemoryParts = []string{"keys", "archive-heap", "seqs", "heads", "lru"}
+
+// ReleaseForMeasure drops one of the store's structures (named as in MemoryParts) so that a
+// benchmark can measure the live heap it held. The store must not be used afterwards.
+func (s *Store) ReleaseForMeasure(part string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch part {
+	case "keys":
+		s.keys = nil
+	case "seqs":
+		s.seqs = nil
+	case "heads":
+		s.heads = nil
+	case "archive-heap":
+		s.archive.mu.Lock()
+		s.archive.shelves = nil
+		s.archive.scratch, s.archive.packed = nil, nil
+		s.archive.mu.Unlock()
+	case "lru":
+		s.cache = newEmployerCache(s.cfg.EmployerCache)
+	default:
+		panic("unknown part " + part)
+	}
+}
+
+// ArchiveSizes is the archive's own accounting: open tails on the heap and its file's size.
+func (s *Store) ArchiveSizes() (heap, file int64) { return s.archive.bytes() }
+
+// CachedEmployers is how many employers the write side's LRU holds.
+func (s *Store) CachedEmployers() int {
+	s.cache.mu.Lock()
+	defer s.cache.mu.Unlock()
+	return s.cache.order.Len()
+}
