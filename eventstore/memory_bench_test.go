@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -46,14 +47,27 @@ var memoryStructures = append(append([]string{}, eventstore.MemoryParts...),
 	"archive-heap-own", "archive-file", "views-employers", "views-history", "views-snapshot")
 
 // measureMemory builds a demo ledger of payers (every step with an idempotency key, as the API
-// and imports send them), opens a fresh store on it as serve does at start, rebuilds the views,
-// and measures each structure.
-func measureMemory(b *testing.B, payers int) memoryPoint {
+// and imports send them; with half, only the first half of each payer's steps), opens a fresh
+// store on it as serve does at start, rebuilds the views, and measures each structure.
+func measureMemory(b *testing.B, payers int, half bool) memoryPoint {
 	b.Helper()
 	ctx := context.Background()
 	l := storetest.StartLazy(b, eventstore.Config{}, true)
 	defer l.Stop()
 	steps := demo.Generate(demo.Config{Employers: payers, Seed: 2006})
+	if half {
+		total, kept := map[string]int{}, map[string]int{}
+		for _, s := range steps {
+			total[s.EmployerID]++
+		}
+		steps = slices.DeleteFunc(steps, func(s demo.Step) bool {
+			if s.EmployerID == "" {
+				return false
+			}
+			kept[s.EmployerID]++
+			return kept[s.EmployerID] > (total[s.EmployerID]+1)/2
+		})
+	}
 	reqs := make([]eventstore.Request, len(steps))
 	for i, s := range steps {
 		reqs[i] = eventstore.Request{EmployerID: s.EmployerID, Create: s.Create, Command: s.Command, Today: demo.Today, Actor: "bench",
@@ -107,12 +121,10 @@ func measureMemory(b *testing.B, payers int) memoryPoint {
 	return p
 }
 
-// BenchmarkMemoryPerEventAndPayer builds demo ledgers of two sizes (payers P and 2P, events E and
-// about 2E), and reports what each structure holding state per event or per payer costs, as the
-// slope between the two: bytes per event (its growth over the events added) and bytes per payer
-// (the same growth over the payers added). The demo's events per payer are the same at both
-// sizes, so the two are one slope in two units, not a split of the cost between events and
-// payers. Also reported: each structure's bytes at the larger size.
+// BenchmarkMemoryPerEventAndPayer builds three demo ledgers: P payers (E events), 2P payers with
+// the first half of each one's steps (about E events), and 2P payers (about 2E events); it fits
+// each structure's bytes as a·events + b·payers + c through the three points and reports a
+// (-B/event) and b (-B/payer), and the bytes held in the largest ledger (-B).
 //
 // Live heap, after two collections, with the structure present and then released (the next
 // released after it, in this order): the views' dated history (History emptied in every
@@ -124,18 +136,33 @@ func measureMemory(b *testing.B, payers int) memoryPoint {
 // figures carry its noise; the smaller default ledger carries most.
 func BenchmarkMemoryPerEventAndPayer(b *testing.B) {
 	small := memoryPayers()
-	var pts [2]memoryPoint
+	var pts [3]memoryPoint
 	for b.Loop() {
-		pts[0] = measureMemory(b, small)
-		pts[1] = measureMemory(b, 2*small)
+		pts[0] = measureMemory(b, small, false)
+		pts[1] = measureMemory(b, 2*small, true)
+		pts[2] = measureMemory(b, 2*small, false)
 	}
-	de, dp := pts[1].events-pts[0].events, pts[1].payers-pts[0].payers
-	b.ReportMetric(pts[1].events, "events")
-	b.ReportMetric(pts[1].payers, "payers")
+	b.ReportMetric(pts[2].events, "events")
+	b.ReportMetric(pts[2].payers, "payers")
 	for _, s := range memoryStructures {
-		d := pts[1].bytes[s] - pts[0].bytes[s]
-		b.ReportMetric(d/de, s+"-B/event")
-		b.ReportMetric(d/dp, s+"-B/payer")
-		b.ReportMetric(pts[1].bytes[s], s+"-B")
+		perEvent, perPayer := fitEventsPayers(pts, s)
+		b.ReportMetric(perEvent, s+"-B/event")
+		b.ReportMetric(perPayer, s+"-B/payer")
+		b.ReportMetric(pts[2].bytes[s], s+"-B")
 	}
+}
+
+// fitEventsPayers solves bytes = a·events + b·payers + c through three points (Cramer's rule).
+func fitEventsPayers(pts [3]memoryPoint, s string) (a, b float64) {
+	det3 := func(m [3][3]float64) float64 {
+		return m[0][0]*(m[1][1]*m[2][2]-m[1][2]*m[2][1]) - m[0][1]*(m[1][0]*m[2][2]-m[1][2]*m[2][0]) + m[0][2]*(m[1][0]*m[2][1]-m[1][1]*m[2][0])
+	}
+	var m, ma, mb [3][3]float64
+	for i, p := range pts {
+		m[i] = [3]float64{p.events, p.payers, 1}
+		ma[i] = [3]float64{p.bytes[s], p.payers, 1}
+		mb[i] = [3]float64{p.events, p.bytes[s], 1}
+	}
+	d := det3(m)
+	return det3(ma) / d, det3(mb) / d
 }
