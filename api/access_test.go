@@ -385,7 +385,7 @@ func firstLiveEvent(t *testing.T, e *env, token string) []byte {
 }
 
 // writeTokens writes entries as a tokens file and returns its path.
-func writeTokens(t *testing.T, entries []map[string]any) string {
+func writeTokens(t testing.TB, entries []map[string]any) string {
 	t.Helper()
 	b, err := json.Marshal(entries)
 	if err != nil {

@@ -51,11 +51,7 @@ type yearLedger struct {
 // being today's business date.
 func newYearEnv(t *testing.T, day domain.Date) *env {
 	t.Helper()
-	e := &env{t: t, l: storetest.Start(t, eventstore.Config{}), today: day}
-	e.loadFreezeTokens()
-	e.runner = startRunner(t, e.l.Store)
-	e.serve()
-	return e
+	return serveAssessed(t, storetest.Start(t, eventstore.Config{}), day)
 }
 
 // rates2007 is the default rate table with the pension employer rate at 2100 bp from 2007-01-01.

@@ -160,5 +160,5 @@ func forbidden(format string, args ...any) error {
 // notYours answers a principal who does not read every county about an employer it may not read
 // exactly as about one that does not exist, so that neither can be told from the other.
 func notYours(id string) error {
-	return domain.NotFound("id", "no employer %s among those you may read (not found or not yours)", clip(id, 64))
+	return domain.NotFound("id", "no employer %s among those you may read (not found or not yours)", domain.Clip(id, 64))
 }

@@ -62,7 +62,7 @@ func (s *Server) readableEmployer(r *http.Request) (*domain.Employer, error) {
 	case !p.readsAll() && (!ok || !p.canReadCounty(e.County, s.cfg.Store.Reference())):
 		return nil, notYours(id)
 	case !ok:
-		return nil, domain.NotFound("id", "no employer %s in the ledger", clip(id, 64))
+		return nil, domain.NotFound("id", "no employer %s in the ledger", domain.Clip(id, 64))
 	}
 	return e, nil
 }

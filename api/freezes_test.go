@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
@@ -22,7 +20,6 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/domain/demo"
 	"github.com/kuozheng/kuozheng/eventstore"
@@ -48,7 +45,14 @@ func newFreezeEnv(t *testing.T, employers int) *env {
 	if employers > 0 {
 		loadDemoLedger(t, l.Store, employers)
 	}
-	e := &env{t: t, l: l, today: freezeToday}
+	return serveAssessed(t, l, freezeToday)
+}
+
+// serveAssessed starts a projection runner on l and serves the API with the freeze tests'
+// tokens, day being today's business date.
+func serveAssessed(t *testing.T, l *storetest.Ledger, day domain.Date) *env {
+	t.Helper()
+	e := &env{t: t, l: l, today: day}
 	e.loadFreezeTokens()
 	e.runner = startRunner(t, l.Store)
 	e.serve()
@@ -88,17 +92,7 @@ func (e *env) loadFreezeTokens() {
 		{"token": tokAdmin, "name": "adm", "role": "admin"},
 		{"token": tokAssessor, "name": "ass", "role": "assessor"},
 	}
-	b, err := json.Marshal(entries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "tokens.json")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if e.tokens, err = api.LoadTokens(path, e.l.Store.Reference(), nil); err != nil {
-		t.Fatalf("load tokens: %v", err)
-	}
+	e.useTokens(entries)
 }
 
 // waitViews waits until the runner has applied seq.

@@ -50,7 +50,7 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			// Without tokens every request is an admin's; a page of another site that made its
 			// own name resolve to 127.0.0.1 must not be one.
 			writeError(gw, &domain.Error{Kind: domain.KindForbidden, Field: "Host",
-				Detail: fmt.Sprintf("%q is not a loopback name: without --tokens this server answers only localhost, 127.0.0.1 and [::1]", clip(r.Host, 64))})
+				Detail: fmt.Sprintf("%q is not a loopback name: without --tokens this server answers only localhost, 127.0.0.1 and [::1]", domain.Clip(r.Host, 64))})
 			return
 		}
 		cop.Handler(next).ServeHTTP(gw, r)
@@ -84,20 +84,6 @@ func loopbackHost(host string) bool {
 	}
 	return false
 }
-
-// clip shortens s to at most n bytes (on a rune boundary), so that an answer never echoes a
-// hostile input whole.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utfStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
-
-func utfStart(b byte) bool { return b&0xc0 != 0x80 }
 
 // guardWriter carries the request's id and, once writeError met an error that is not the
 // client's, that error, which guard logs with the id instead of sending it to the client.

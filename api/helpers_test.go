@@ -10,8 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -108,16 +106,15 @@ func (e *env) loadTokens() {
 		{"token": tokAdmin, "name": "adm", "role": "admin"},
 		{"token_sha256": hex.EncodeToString(sum[:]), "name": "h", "role": "clerk", "counties": []string{"360702"}},
 	}
-	b, err := json.Marshal(entries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "tokens.json")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if e.tokens, err = api.LoadTokens(path, e.l.Store.Reference(), nil); err != nil {
-		t.Fatalf("load tokens: %v", err)
+	e.useTokens(entries)
+}
+
+// useTokens writes entries as a tokens file and loads it as the server's tokens.
+func (e *env) useTokens(entries []map[string]any) {
+	e.t.Helper()
+	var err error
+	if e.tokens, err = api.LoadTokens(writeTokens(e.t, entries), e.l.Store.Reference(), nil); err != nil {
+		e.t.Fatalf("load tokens: %v", err)
 	}
 }
 

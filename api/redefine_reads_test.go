@@ -3,12 +3,8 @@ package api_test
 import (
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/kuozheng/kuozheng/api"
 )
 
 // TestEmployerListNamesTheCountyInForce: on a business date after 南康市 360782 became 南康区
@@ -118,17 +114,12 @@ func TestCountyTargetsFollowTheCodeInForce(t *testing.T) {
 func TestGroupAccessFollowsTheGroupsInForce(t *testing.T) {
 	t.Parallel()
 	e, id := nankangLedgerWith(t, `{"code":"360703","name":"南康区","predecessor":"360782","effective_from":"2013-01-01","group":3}`)
-	path := filepath.Join(t.TempDir(), "tokens.json")
-	if err := os.WriteFile(path, []byte(`[{"token":"sup-2","name":"s2","role":"supervisor","groups":[2]},
-		{"token":"sup-3","name":"s3","role":"supervisor","groups":[3]},
-		{"token":"sup-1","name":"s1","role":"supervisor","groups":[1]},
-		{"token":"clerk-g2","name":"g2","role":"clerk","counties":["360723","360725"]}]`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var err error
-	if e.tokens, err = api.LoadTokens(path, e.l.Store.Reference(), nil); err != nil {
-		t.Fatal(err)
-	}
+	e.useTokens([]map[string]any{
+		{"token": "sup-2", "name": "s2", "role": "supervisor", "groups": []int{2}},
+		{"token": "sup-3", "name": "s3", "role": "supervisor", "groups": []int{3}},
+		{"token": "sup-1", "name": "s1", "role": "supervisor", "groups": []int{1}},
+		{"token": "clerk-g2", "name": "g2", "role": "clerk", "counties": []string{"360723", "360725"}},
+	})
 	e.serve()
 	for _, c := range []struct {
 		name, path, token string

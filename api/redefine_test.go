@@ -4,13 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
 )
 
@@ -238,15 +235,10 @@ func TestCountyRedefinitionRefusals(t *testing.T) {
 func TestTokensNamingThePredecessorReadTheSuccessor(t *testing.T) {
 	t.Parallel()
 	e, id := nankangLedger(t, true)
-	path := filepath.Join(t.TempDir(), "tokens.json")
-	if err := os.WriteFile(path, []byte(`[{"token":"clerk-nk","name":"nk","role":"clerk","counties":["360782"]},
-		{"token":"clerk-a","name":"a","role":"clerk","counties":["360702"]}]`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var err error
-	if e.tokens, err = api.LoadTokens(path, e.l.Store.Reference(), nil); err != nil {
-		t.Fatal(err)
-	}
+	e.useTokens([]map[string]any{
+		{"token": "clerk-nk", "name": "nk", "role": "clerk", "counties": []string{"360782"}},
+		{"token": "clerk-a", "name": "a", "role": "clerk", "counties": []string{"360702"}},
+	})
 	e.serve()
 	for _, c := range []struct {
 		name, path, token string

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
-	"github.com/kuozheng/kuozheng/eventstore"
-	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
 
 // The acceptance test of year-end closing (issue 13): two ledgers receive the same writes over
@@ -121,10 +119,7 @@ type acceptLedger struct {
 
 func newAcceptLedger(t *testing.T) *acceptLedger {
 	t.Helper()
-	e := &env{t: t, l: storetest.Start(t, eventstore.Config{}), today: acceptToday}
-	e.loadFreezeTokens()
-	e.runner = startRunner(t, e.l.Store)
-	e.serve()
+	e := newYearEnv(t, acceptToday)
 	return &acceptLedger{env: e, ids: make([]string, acceptPayers)}
 }
 

@@ -23,10 +23,7 @@ func newYearsEnv(t *testing.T) (*env, string) {
 	t.Helper()
 	l := storetest.Start(t, eventstore.Config{})
 	loadDemoLedger(t, l.Store, 3)
-	e := &env{t: t, l: l, today: yearsToday}
-	e.loadFreezeTokens()
-	e.runner = startRunner(t, l.Store)
-	e.serve()
+	e := serveAssessed(t, l, yearsToday)
 	id := e.register(t, tokClerkA, orgCode(7001), "360702")
 	e.mustWrite(t, empPath(id, "payments"), tokClerkA, paymentBody("Y-1", 1000, "2006-06-10"))
 	return e, id

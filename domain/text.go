@@ -3,6 +3,7 @@ package domain
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -111,4 +112,17 @@ func NormalizeCode(s string) string {
 // the characters of one case class meet (ſ, s and S all give S; ς, σ and Σ all give Σ).
 func upper(s string) string {
 	return strings.Map(func(r rune) rune { return unicode.ToUpper(unicode.ToLower(r)) }, s)
+}
+
+// Clip shortens s to at most n bytes, on a character boundary, marking the cut with "…", so that
+// an answer never echoes a long or hostile input whole.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

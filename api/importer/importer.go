@@ -272,10 +272,10 @@ var indexed = regexp.MustCompile(`^(lines|allocations)\[\d+\]\.`)
 
 // reject turns an error about record r into a report line naming the column.
 func (b *builder) reject(r *record, err error) Reject {
-	rj := Reject{Row: r.line, Reason: clip(err.Error(), maxReason)}
+	rj := Reject{Row: r.line, Reason: domain.Clip(err.Error(), maxReason)}
 	var de *domain.Error
 	if errors.As(err, &de) {
-		rj.Reason = clip(de.Detail, maxReason)
+		rj.Reason = domain.Clip(de.Detail, maxReason)
 		if de.Kind == domain.KindYearClosed {
 			rj.Error = de.Kind.String()
 		}

@@ -3,7 +3,6 @@ package importer
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/kuozheng/kuozheng/domain"
 )
@@ -81,7 +80,7 @@ func thousands(n int64) string {
 // echo shortens text from the file to at most maxEcho bytes, on a character boundary, marking the
 // cut, so that an answer never repeats a file's long text back.
 func echo(s string) string {
-	return clip(s, maxEcho)
+	return domain.Clip(s, maxEcho)
 }
 
 // echoHeader lists at most 16 of a header's columns, each shortened, and counts the rest.
@@ -99,16 +98,4 @@ func echoHeader(header []string) string {
 		fmt.Fprintf(&b, "%q", echo(h))
 	}
 	return b.String()
-}
-
-// clip shortens s to at most n bytes, on a character boundary, marking the cut.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }

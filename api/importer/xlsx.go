@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kuozheng/kuozheng/domain"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -64,7 +65,7 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 		if f != nil {
 			f.Close()
 		}
-		return nil, fmt.Errorf("xlsx: %s", clip(err.Error(), maxReason))
+		return nil, fmt.Errorf("xlsx: %s", domain.Clip(err.Error(), maxReason))
 	}
 	t, err := sheetTable(f)
 	if err != nil {
@@ -83,21 +84,21 @@ func sheetTable(f *excelize.File) (*Table, error) {
 	}
 	rows, err := f.Rows(sheets[0])
 	if err != nil {
-		return nil, fmt.Errorf("xlsx: %s", clip(err.Error(), maxReason))
+		return nil, fmt.Errorf("xlsx: %s", domain.Clip(err.Error(), maxReason))
 	}
 	line := 0
 	t := &Table{Encoding: "xlsx"}
 	t.next = func() ([]string, int, error) {
 		if !rows.Next() {
 			if err := rows.Error(); err != nil {
-				return nil, 0, fmt.Errorf("xlsx: row %d: %s", line+1, clip(err.Error(), maxReason))
+				return nil, 0, fmt.Errorf("xlsx: row %d: %s", line+1, domain.Clip(err.Error(), maxReason))
 			}
 			return nil, 0, io.EOF
 		}
 		line++
 		rec, err := rows.Columns()
 		if err != nil {
-			return nil, 0, fmt.Errorf("xlsx: row %d: %s", line, clip(err.Error(), maxReason))
+			return nil, 0, fmt.Errorf("xlsx: row %d: %s", line, domain.Clip(err.Error(), maxReason))
 		}
 		if err := checkRow(rec, line); err != nil {
 			return nil, 0, err
