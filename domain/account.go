@@ -389,33 +389,43 @@ func (a *Account) Statement(asOf Date, fees []LateFeeRate) Statement {
 		s.apply(e)
 	}
 	st := Statement{AsOf: asOf, Lines: make([]LineState, 0, len(s.order))}
-	t := &st.Totals
 	for _, l := range s.order {
-		accrued := l.feeAccrued(asOf, fees)
-		ls := LineState{
-			Period: l.key.Period, Insurance: l.key.Insurance, DueDate: l.dueOn,
-			DueFen: l.principal(), PaidFen: l.paid, WaivedFen: l.waived, OutstandingFen: max(l.outstanding(), 0),
-			LateFeeAccruedFen: accrued, LateFeePaidFen: l.feePaid, LateFeeWaivedFen: l.feeWaived,
-			LateFeeFen:   max(accrued-l.feePaid-l.feeWaived, 0),
-			RecoveredFen: l.recovered,
-		}
+		ls := l.state(asOf, fees)
 		st.Lines = append(st.Lines, ls)
-		t.DueFen += ls.DueFen
-		t.PaidFen += ls.PaidFen
-		t.WaivedFen += ls.WaivedFen
-		t.OutstandingFen += ls.OutstandingFen
-		t.LateFeeFen += ls.LateFeeFen
-		t.RecoveredFen += ls.RecoveredFen
-		if l.dueOn < asOf && ls.OutstandingFen > 0 {
-			if l.key.Period.Year() == asOf.Year() {
-				t.ArrearsCurrentYearFen += ls.OutstandingFen
-			} else {
-				t.ArrearsPriorYearsFen += ls.OutstandingFen
-			}
+		st.Totals.add(ls, asOf)
+	}
+	st.Totals.CreditFen = s.credit
+	return st
+}
+
+// state is the line as of asOf.
+func (l *simLine) state(asOf Date, fees []LateFeeRate) LineState {
+	accrued := l.feeAccrued(asOf, fees)
+	return LineState{
+		Period: l.key.Period, Insurance: l.key.Insurance, DueDate: l.dueOn,
+		DueFen: l.principal(), PaidFen: l.paid, WaivedFen: l.waived, OutstandingFen: max(l.outstanding(), 0),
+		LateFeeAccruedFen: accrued, LateFeePaidFen: l.feePaid, LateFeeWaivedFen: l.feeWaived,
+		LateFeeFen:   max(accrued-l.feePaid-l.feeWaived, 0),
+		RecoveredFen: l.recovered,
+	}
+}
+
+// add counts a line as of asOf into the totals: an outstanding line past its due date is arrears
+// of the current year when its period is of asOf's year, of prior years otherwise.
+func (t *Totals) add(ls LineState, asOf Date) {
+	t.DueFen += ls.DueFen
+	t.PaidFen += ls.PaidFen
+	t.WaivedFen += ls.WaivedFen
+	t.OutstandingFen += ls.OutstandingFen
+	t.LateFeeFen += ls.LateFeeFen
+	t.RecoveredFen += ls.RecoveredFen
+	if ls.DueDate < asOf && ls.OutstandingFen > 0 {
+		if ls.Period.Year() == asOf.Year() {
+			t.ArrearsCurrentYearFen += ls.OutstandingFen
+		} else {
+			t.ArrearsPriorYearsFen += ls.OutstandingFen
 		}
 	}
-	t.CreditFen = s.credit
-	return st
 }
 
 // Overdue is a line's outstanding principal past its due date at some date.

@@ -104,20 +104,7 @@ func (r *Replay) TotalsOn(a *Account, d Date) Totals {
 func (s *sim) totals(asOf Date) Totals {
 	var t Totals
 	for _, l := range s.order {
-		out := max(l.outstanding(), 0)
-		t.DueFen += l.principal()
-		t.PaidFen += l.paid
-		t.WaivedFen += l.waived
-		t.OutstandingFen += out
-		t.LateFeeFen += max(l.feeAccrued(asOf, s.fees)-l.feePaid-l.feeWaived, 0)
-		t.RecoveredFen += l.recovered
-		if l.dueOn < asOf && out > 0 {
-			if l.key.Period.Year() == asOf.Year() {
-				t.ArrearsCurrentYearFen += out
-			} else {
-				t.ArrearsPriorYearsFen += out
-			}
-		}
+		t.add(l.state(asOf, s.fees), asOf)
 	}
 	t.CreditFen = s.credit
 	return t
