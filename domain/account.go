@@ -52,9 +52,14 @@ type entry struct {
 	undoes int
 }
 
-// Account holds an employer's money events; its balances as of any date follow from them.
+// Account holds an employer's money events; its balances as of any date follow from them. Once
+// compacted (Compact), it answers dates after the boundary only.
 type Account struct {
 	entries []entry
+	carry   *carry // never changed once made: copies of the account share it
+	// Stale is set when an entry recorded after a compaction needs what it folded away (see
+	// stale); the account must then be folded again from its events.
+	Stale bool
 }
 
 // record adds the money part of an event; other events are ignored.
@@ -79,8 +84,10 @@ func (a *Account) record(seq uint64, body Payload) {
 			lines: []lineAmount{{LineKey{p.Period, p.Insurance}, p.DueFen}}}
 	case OpeningBalanceRecorded:
 		for _, l := range p.Lines {
-			a.entries = append(a.entries, entry{kind: entryOpening, date: p.AsOf, seq: seq, period: l.Period, dueOn: l.DueOn,
-				lines: []lineAmount{{LineKey{l.Period, l.Insurance}, l.OutstandingFen}}})
+			e := entry{kind: entryOpening, date: p.AsOf, seq: seq, period: l.Period, dueOn: l.DueOn,
+				lines: []lineAmount{{LineKey{l.Period, l.Insurance}, l.OutstandingFen}}}
+			a.Stale = a.Stale || a.stale(&e)
+			a.entries = append(a.entries, e)
 		}
 		return
 	case PaymentReceived:
@@ -98,6 +105,7 @@ func (a *Account) record(seq uint64, body Payload) {
 		return
 	}
 	e.seq = seq
+	a.Stale = a.Stale || a.stale(&e)
 	a.entries = append(a.entries, e)
 }
 
@@ -172,6 +180,8 @@ type Statement struct {
 	AsOf   Date        `json:"as_of"`
 	Lines  []LineState `json:"lines"`
 	Totals Totals      `json:"totals"`
+	// Settled sums the lines a year-end compaction took out of Lines (their money is in Totals).
+	Settled []Settled `json:"settled,omitempty"`
 }
 
 // Line returns the state of one line and whether it exists.
@@ -360,8 +370,31 @@ func (s *sim) apply(e *entry) {
 }
 
 // Statement computes the balances as of asOf from the entries dated on or before it, applied in
-// business-date order (then recording order), with the late-fee schedule fees.
+// business-date order (then recording order), with the late-fee schedule fees. A compacted
+// account answers dates after its boundary only (CompactedThrough); its settled lines count in
+// the totals and are listed in Settled, not in Lines.
 func (a *Account) Statement(asOf Date, fees []LateFeeRate) Statement {
+	s := a.simThrough(asOf, fees)
+	st := Statement{AsOf: asOf, Lines: make([]LineState, 0, len(s.order))}
+	for _, l := range s.order {
+		ls := l.state(asOf, fees)
+		st.Lines = append(st.Lines, ls)
+		st.Totals.add(ls, asOf)
+	}
+	st.Totals.CreditFen = s.credit
+	for _, x := range a.Settled() {
+		st.Totals.DueFen += x.DueFen
+		st.Totals.PaidFen += x.PaidFen
+		st.Totals.WaivedFen += x.WaivedFen
+		st.Totals.RecoveredFen += x.RecoveredFen
+	}
+	st.Settled = a.Settled()
+	return st
+}
+
+// simThrough applies, from the carry, the entries dated on or before asOf that no reversal
+// dated on or before it undid.
+func (a *Account) simThrough(asOf Date, fees []LateFeeRate) *sim {
 	entries := make([]*entry, 0, len(a.entries))
 	var undone map[*entry]bool // payments undone by a reversal dated on or before asOf
 	for i := range a.entries {
@@ -381,21 +414,14 @@ func (a *Account) Statement(asOf Date, fees []LateFeeRate) Statement {
 		entries = append(entries, e)
 	}
 	slices.SortStableFunc(entries, entryOrder)
-	s := &sim{lines: map[LineKey]*simLine{}, fees: fees}
+	s := a.newSim(fees)
 	for _, e := range entries {
 		if undone[e] {
 			continue
 		}
 		s.apply(e)
 	}
-	st := Statement{AsOf: asOf, Lines: make([]LineState, 0, len(s.order))}
-	for _, l := range s.order {
-		ls := l.state(asOf, fees)
-		st.Lines = append(st.Lines, ls)
-		st.Totals.add(ls, asOf)
-	}
-	st.Totals.CreditFen = s.credit
-	return st
+	return s
 }
 
 // state is the line as of asOf.
@@ -470,7 +496,7 @@ func (a *Account) OverdueAt(at []Date, fees []LateFeeRate) [][]Overdue {
 		entries = append(entries, &a.entries[i])
 	}
 	slices.SortStableFunc(entries, entryOrder)
-	s := &sim{lines: map[LineKey]*simLine{}, fees: fees}
+	s := a.newSim(fees)
 	ci := 0
 	for _, e := range entries {
 		for ci < len(at) && e.date > at[ci] {

@@ -24,15 +24,58 @@ type snapLine struct {
 	Amount    Fen
 }
 
-// GobEncode writes the account's entries, so that views can be snapshotted and restored.
+// accountSnap is what GobEncode writes of an account.
+type accountSnap struct {
+	Entries []accountEntry
+	Carry   *carrySnap
+	Stale   bool
+}
+
+// carrySnap mirrors carry with exported fields.
+type carrySnap struct {
+	Through Date
+	Lines   []lineSnap
+	Credit  Fen
+	Settled []Settled
+	Dropped []Period
+}
+
+type lineSnap struct {
+	Period                            Period
+	Insurance                         Insurance
+	DueOn                             Date
+	Base, Audit, Opening, Paid        Fen
+	Waived, FeePaid, FeeWaived, Recov Fen
+	Reductions                        []reductionSnap
+}
+
+type reductionSnap struct {
+	Date   Date
+	Amount Fen
+}
+
+// GobEncode writes the account's entries and carry, so that views can be snapshotted and
+// restored.
 func (a Account) GobEncode() ([]byte, error) {
-	out := make([]accountEntry, len(a.entries))
+	out := accountSnap{Entries: make([]accountEntry, len(a.entries)), Stale: a.Stale}
 	for i, e := range a.entries {
 		ae := accountEntry{Kind: uint8(e.kind), Date: e.date, Seq: e.seq, Period: e.period, DueOn: e.dueOn, Amount: e.amount, Receipt: e.receipt, Allocs: e.allocs}
 		for _, l := range e.lines {
 			ae.Lines = append(ae.Lines, snapLine{l.key.Period, l.key.Insurance, l.amount})
 		}
-		out[i] = ae
+		out.Entries[i] = ae
+	}
+	if c := a.carry; c != nil {
+		cs := &carrySnap{Through: c.through, Credit: c.credit, Settled: c.settled, Dropped: c.dropped}
+		for _, l := range c.lines {
+			ls := lineSnap{Period: l.key.Period, Insurance: l.key.Insurance, DueOn: l.dueOn, Base: l.base, Audit: l.audit, Opening: l.opening,
+				Paid: l.paid, Waived: l.waived, FeePaid: l.feePaid, FeeWaived: l.feeWaived, Recov: l.recovered}
+			for _, r := range l.reductions {
+				ls.Reductions = append(ls.Reductions, reductionSnap{r.date, r.amount})
+			}
+			cs.Lines = append(cs.Lines, ls)
+		}
+		out.Carry = cs
 	}
 	var buf bytes.Buffer
 	err := gob.NewEncoder(&buf).Encode(out)
@@ -43,12 +86,13 @@ func (a Account) GobEncode() ([]byte, error) {
 // with their payments again, as record does, so a snapshot written before receipts were
 // normalised restores the state a fold of the same events reaches now.
 func (a *Account) GobDecode(b []byte) error {
-	var in []accountEntry
+	var in accountSnap
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&in); err != nil {
 		return err
 	}
-	a.entries = make([]entry, len(in))
-	for i, ae := range in {
+	a.entries = make([]entry, len(in.Entries))
+	a.Stale = in.Stale
+	for i, ae := range in.Entries {
 		e := entry{kind: entryKind(ae.Kind), date: ae.Date, seq: ae.Seq, period: ae.Period, dueOn: ae.DueOn, amount: ae.Amount, receipt: NormalizeCode(ae.Receipt), allocs: ae.Allocs}
 		for _, l := range ae.Lines {
 			e.lines = append(e.lines, lineAmount{LineKey{l.Period, l.Insurance}, l.Amount})
@@ -57,6 +101,19 @@ func (a *Account) GobDecode(b []byte) error {
 			e.undoes = standing(a.entries[:i], e.receipt)
 		}
 		a.entries[i] = e
+	}
+	a.carry = nil
+	if cs := in.Carry; cs != nil {
+		c := &carry{through: cs.Through, credit: cs.Credit, settled: cs.Settled, dropped: cs.Dropped}
+		for _, ls := range cs.Lines {
+			l := simLine{key: LineKey{ls.Period, ls.Insurance}, dueOn: ls.DueOn, base: ls.Base, audit: ls.Audit, opening: ls.Opening,
+				paid: ls.Paid, waived: ls.Waived, feePaid: ls.FeePaid, feeWaived: ls.FeeWaived, recovered: ls.Recov}
+			for _, r := range ls.Reductions {
+				l.reductions = append(l.reductions, reduction{r.Date, r.Amount})
+			}
+			c.lines = append(c.lines, l)
+		}
+		a.carry = c
 	}
 	return nil
 }

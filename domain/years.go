@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 )
 
 // YearClosed is the year-end closing (年度结转) of Year after the freeze FreezeID, valid through
@@ -80,11 +81,45 @@ func (r *Reference) applyYear(st YearStatus) {
 	r.Years = years
 }
 
-// checkYearOpen refuses a business date in a closed year.
+// LockedThrough is the last day of the books closed for good: 31 December of the latest year
+// Y such that every year from the first closed year through Y is closed (0 when no year is).
+// Nothing dated on or before it can be recorded (checkYearOpen), so what it comes to is fixed
+// until an admin reopens one of those years.
+func (r *Reference) LockedThrough() Date {
+	y, ok := r.firstClosed()
+	if !ok {
+		return 0
+	}
+	for r.Closed(y + 1) {
+		y++
+	}
+	d, _ := DateOf(y, time.December, 31)
+	return d
+}
+
+// firstClosed is the earliest closed year.
+func (r *Reference) firstClosed() (int, bool) {
+	for _, st := range r.Years {
+		if st.Closed {
+			return st.Year, true
+		}
+	}
+	return 0, false
+}
+
+// checkYearOpen refuses a business date in a closed year, or before the first closed year:
+// closing a year closes the books before it too.
 func checkYearOpen(ref *Reference, field string, d Date) *Error {
-	if ref == nil || !ref.Closed(d.Year()) {
+	if ref == nil {
 		return nil
 	}
-	return &Error{Kind: KindYearClosed, Field: field,
-		Detail: fmt.Sprintf("%s is in %d, a closed year: its figures are final; an admin may reopen the year with a reason", d, d.Year())}
+	if ref.Closed(d.Year()) {
+		return &Error{Kind: KindYearClosed, Field: field,
+			Detail: fmt.Sprintf("%s is in %d, a closed year: its figures are final; an admin may reopen the year with a reason", d, d.Year())}
+	}
+	if first, ok := ref.firstClosed(); ok && d.Year() < first {
+		return &Error{Kind: KindYearClosed, Field: field,
+			Detail: fmt.Sprintf("%s is before %d, the first closed year: the books before it are closed with it; an admin may reopen %d with a reason", d, first, first)}
+	}
+	return nil
 }

@@ -1,0 +1,293 @@
+package domain
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Year-end compaction: once every year through a boundary is closed, nothing dated on or
+// before it can be recorded, so what an account's entries up to it come to is fixed. Compact
+// folds them into a carry: the lines still open (with everything their late fee needs), the
+// credit, and sums of the settled lines, which leave the working set. Statements for dates
+// after the boundary then start from the carry; dates on or before it are no longer answered.
+
+// carry is an account folded through a boundary.
+type carry struct {
+	through Date
+	// lines are the lines open at through, or kept (see Compact), oldest first.
+	lines  []simLine
+	credit Fen
+	// settled sums the lines that left: per group, insurance and year bucket.
+	settled []Settled
+	// dropped lists the periods a line left from, sorted: an amendment, audit or opening of one
+	// of them needs the line back (Stale).
+	dropped []Period
+}
+
+// Settled sums lines that left the working set at a year-end compaction: fully paid, waived
+// or credited, with no late fee owed, and touched by nothing recorded later. Year is the year
+// of their periods when it is the latest compacted year, 0 for all earlier ones.
+type Settled struct {
+	Group     string    `json:"group"`
+	Insurance Insurance `json:"insurance"`
+	Year      int       `json:"year"`
+	DueFen    Fen       `json:"due_fen"`
+	PaidFen   Fen       `json:"paid_fen"`
+	WaivedFen Fen       `json:"waived_fen"`
+	// LateFeePaidFen and LateFeeWaivedFen settle the late fee that accrued on them.
+	LateFeePaidFen   Fen `json:"late_fee_paid_fen"`
+	LateFeeWaivedFen Fen `json:"late_fee_waived_fen"`
+	RecoveredFen     Fen `json:"recovered_fen"`
+}
+
+func (s *Settled) add(l *simLine, fees []LateFeeRate, through Date) {
+	st := l.state(through, fees)
+	s.DueFen += st.DueFen
+	s.PaidFen += st.PaidFen
+	s.WaivedFen += st.WaivedFen
+	s.LateFeePaidFen += st.LateFeePaidFen
+	s.LateFeeWaivedFen += st.LateFeeWaivedFen
+	s.RecoveredFen += st.RecoveredFen
+}
+
+func (s *Settled) merge(o Settled) {
+	s.DueFen += o.DueFen
+	s.PaidFen += o.PaidFen
+	s.WaivedFen += o.WaivedFen
+	s.LateFeePaidFen += o.LateFeePaidFen
+	s.LateFeeWaivedFen += o.LateFeeWaivedFen
+	s.RecoveredFen += o.RecoveredFen
+}
+
+// CompactedThrough is the boundary the account was compacted through (0: never): its
+// statements answer dates after it only.
+func (a *Account) CompactedThrough() Date {
+	if a.carry == nil {
+		return 0
+	}
+	return a.carry.through
+}
+
+// Compact folds the entries dated on or before through into the account's carry. A line
+// leaves when, as of through, nothing of it is outstanding or owed in late fee, its period is
+// before keepFrom, and no entry dated after through amends, audits or opens its period; its
+// money is summed under group(period) and its insurance. Compact refuses (false, nothing
+// changed) when a reversal dated after through undoes a payment dated on or before it: that
+// payment must stay an entry, since it counts until the reversal's date. It returns the
+// receipts of the payments folded.
+func (a *Account) Compact(through Date, keepFrom Period, fees []LateFeeRate, group func(Period) string) ([]string, bool) {
+	if a.carry != nil && through <= a.carry.through {
+		return nil, true
+	}
+	touched := map[Period]bool{}
+	for _, e := range a.entries {
+		if e.date <= through {
+			continue
+		}
+		if e.kind == entryReversal && e.undoes > 0 && a.entries[e.undoes-1].date <= through {
+			return nil, false
+		}
+		for _, p := range e.touches() {
+			touched[p] = true
+		}
+	}
+	s := a.simThrough(through, fees)
+	c := &carry{through: through, credit: s.credit}
+	if a.carry != nil {
+		for _, old := range a.carry.settled {
+			old.Year = 0
+			c.addSettled(old)
+		}
+		c.dropped = a.carry.dropped
+	}
+	lastYear := through.Year()
+	for _, l := range s.order {
+		owed := l.feeAccrued(through, fees) - l.feePaid - l.feeWaived
+		if l.outstanding() != 0 || owed != 0 || l.key.Period >= keepFrom || touched[l.key.Period] {
+			kept := *l
+			kept.reductions = slices.Clip(kept.reductions)
+			c.lines = append(c.lines, kept)
+			continue
+		}
+		var sum Settled
+		sum.add(l, fees, through)
+		sum.Group, sum.Insurance = group(l.key.Period), l.key.Insurance
+		if l.key.Period.Year() == lastYear {
+			sum.Year = lastYear
+		}
+		c.addSettled(sum)
+		if i, found := slices.BinarySearch(c.dropped, l.key.Period); !found {
+			c.dropped = slices.Insert(slices.Clip(c.dropped), i, l.key.Period)
+		}
+	}
+	slices.SortFunc(c.settled, func(x, y Settled) int {
+		return cmp.Or(cmp.Compare(x.Group, y.Group), cmp.Compare(x.Insurance.Rank(), y.Insurance.Rank()), cmp.Compare(x.Year, y.Year))
+	})
+	var receipts []string
+	kept := make([]entry, 0, len(a.entries))
+	index := make([]int, len(a.entries)) // old index + 1 → new index + 1
+	for i, e := range a.entries {
+		if e.date <= through {
+			if e.kind == entryPayment {
+				receipts = append(receipts, e.receipt)
+			}
+			continue
+		}
+		kept = append(kept, e)
+		index[i] = len(kept)
+	}
+	for i := range kept {
+		if kept[i].undoes > 0 {
+			kept[i].undoes = index[kept[i].undoes-1]
+		}
+	}
+	a.entries, a.carry = slices.Clip(kept), c
+	return receipts, true
+}
+
+// addSettled adds sum to the bucket of its group, insurance and year.
+func (c *carry) addSettled(sum Settled) {
+	for i := range c.settled {
+		if b := &c.settled[i]; b.Group == sum.Group && b.Insurance == sum.Insurance && b.Year == sum.Year {
+			b.merge(sum)
+			return
+		}
+	}
+	c.settled = append(c.settled, sum)
+}
+
+// touches lists the periods whose lines an entry sets, audits or opens.
+func (e *entry) touches() []Period {
+	switch e.kind {
+	case entrySetBase:
+		return []Period{e.period}
+	case entryAudit, entryOpening:
+		out := make([]Period, 0, len(e.lines))
+		for _, l := range e.lines {
+			out = append(out, l.key.Period)
+		}
+		return out
+	}
+	return nil
+}
+
+// stale reports whether an entry recorded after a compaction needs what the compaction folded
+// away: it sets, audits or opens a period a settled line left from, or reverses a payment that
+// is no longer an entry. The account's statements are then wrong until it is folded again
+// from its events.
+func (a *Account) stale(e *entry) bool {
+	if a.carry == nil {
+		return false
+	}
+	if e.kind == entryReversal {
+		return e.undoes == 0
+	}
+	for _, p := range e.touches() {
+		if _, found := slices.BinarySearch(a.carry.dropped, p); found {
+			return true
+		}
+	}
+	return false
+}
+
+// Settled lists the sums of the lines that left at compactions, sorted by group, insurance
+// and year.
+func (a *Account) Settled() []Settled {
+	if a.carry == nil {
+		return nil
+	}
+	return a.carry.settled
+}
+
+// newSim starts a simulation from the carry, if any, copying what applying entries changes.
+func (a *Account) newSim(fees []LateFeeRate) *sim {
+	s := &sim{lines: map[LineKey]*simLine{}, fees: fees}
+	if a.carry == nil {
+		return s
+	}
+	s.credit = a.carry.credit
+	s.order = make([]*simLine, len(a.carry.lines))
+	for i := range a.carry.lines {
+		l := a.carry.lines[i]
+		l.reductions = slices.Clip(l.reductions)
+		s.lines[l.key] = &l
+		s.order[i] = &l
+	}
+	return s
+}
+
+// Compact takes what is dated on or before through out of the employer's working state: the
+// account's settled lines (Account.Compact, summed under the county the employer was in at the
+// start of their period) and the dated facts no date after through needs. It returns false,
+// changing nothing, when the account cannot be compacted. Reads of a compacted employer must be
+// for dates after through and periods from keepFrom on.
+func (e *Employer) Compact(through Date, keepFrom Period, fees []LateFeeRate) bool {
+	receipts, ok := e.Account.Compact(through, keepFrom, fees, func(p Period) string { return e.CountyOn(p.FirstDay()) })
+	if !ok {
+		return false
+	}
+	for _, r := range receipts {
+		if _, stands := e.Account.payment(r); !stands {
+			delete(e.Receipts, r)
+		}
+	}
+	for p := range e.Declared {
+		if p < keepFrom {
+			delete(e.Declared, p)
+		}
+	}
+	e.History.compact(through, keepFrom)
+	return true
+}
+
+// compact drops the facts dated on or before through that no later date reads: of each
+// insurance's enrollments, the surveys and the enforcement steps, all but the latest; contracts
+// (counted within a year); declarations and assessments of periods before keepFrom, except the
+// declarations of periods with audit findings (a finding waits for one). Counties, findings and
+// waivers stay: later reads use all of them.
+func (h *History) compact(through Date, keepFrom Period) {
+	h.Enrollments = keepLatest(h.Enrollments, through, func(x EnrollmentAt) (Date, Insurance) { return x.On, x.Insurance })
+	h.Surveys = keepLatest(h.Surveys, through, func(x CountAt) (Date, int) { return x.On, 0 })
+	h.Steps = keepLatest(h.Steps, through, func(x StepAt) (Date, int) { return x.On, 0 })
+	h.Contracts = slices.DeleteFunc(slices.Clone(h.Contracts), func(x CountAt) bool { return x.On <= through })
+	found := map[Period]bool{}
+	for _, f := range h.Findings {
+		found[f.Period] = true
+	}
+	for p := range h.Declarations {
+		if p < keepFrom && !found[p] {
+			delete(h.Declarations, p)
+		}
+	}
+	for p := range h.Assessed {
+		if p < keepFrom {
+			delete(h.Assessed, p)
+		}
+	}
+}
+
+// keepLatest keeps, of the facts dated on or before through, the latest of each key (the last
+// recorded among equal dates), and every later fact, in their order.
+func keepLatest[T any, K comparable](list []T, through Date, at func(T) (Date, K)) []T {
+	latest := map[K]int{}
+	for i, x := range list {
+		on, k := at(x)
+		if on > through {
+			continue
+		}
+		if j, ok := latest[k]; ok {
+			if best, _ := at(list[j]); on < best {
+				continue
+			}
+		}
+		latest[k] = i
+	}
+	out := make([]T, 0, len(list))
+	for i, x := range list {
+		on, k := at(x)
+		if j, ok := latest[k]; on > through || (ok && j == i) {
+			out = append(out, x)
+		}
+	}
+	return slices.Clip(out)
+}
