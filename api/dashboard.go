@@ -56,7 +56,10 @@ func (s *Server) seriesRead(w http.ResponseWriter, r *http.Request) error {
 	if to < from || int(to-from) >= 36 {
 		return domain.Invalid("to", "the series runs from %s to %s: want 1 to 36 months", from, to)
 	}
-	series := s.cfg.Runner.Series(asOf, from, to)
+	series, err := s.cfg.Runner.Series(r.Context(), asOf, from, to)
+	if err != nil {
+		return err
+	}
 	see := s.visible(principalOf(r))
 	out := *series
 	out.Counties = nil

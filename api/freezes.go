@@ -172,12 +172,11 @@ func (s *Server) restatement(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return &domain.Error{Kind: domain.KindUnavailable, Detail: fmt.Sprintf("the views are behind the freeze's sequence %d; retry", f.ThroughSeq)}
 	}
-	var now *projections.Report
-	var seq uint64
-	s.cfg.Runner.View(func(l *projections.Ledger) {
-		seq = l.Seq
-		now = l.Report(projections.FreezeQuery(&l.Ref, f.ValidThrough))
-	})
+	now, err := s.cfg.Runner.Report(r.Context(), projections.FreezeQuery(s.viewsRef(), f.ValidThrough))
+	if err != nil {
+		return err
+	}
+	seq := now.Seq
 	changes := projections.Restate(frozen, now)
 	p := principalOf(r)
 	see := s.visible(p)

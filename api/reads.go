@@ -119,7 +119,9 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 // Warm computes the live report, so the first reader does not wait for it.
 func (s *Server) Warm() {
 	if s.cfg.Runner != nil {
-		s.cfg.Runner.Report(s.liveQuery())
+		if _, err := s.cfg.Runner.Report(context.Background(), s.liveQuery()); err != nil {
+			s.cfg.Log.Warn("live report", "err", err)
+		}
 	}
 }
 
@@ -228,7 +230,7 @@ func (s *Server) report(r *http.Request) (*projections.Report, error) {
 		return nil, err
 	}
 	s.liveQuery()
-	return s.cfg.Runner.Report(q), nil
+	return s.cfg.Runner.Report(r.Context(), q)
 }
 
 func (s *Server) visible(p Principal) func(code string) bool {
@@ -402,8 +404,12 @@ func (s *Server) worklists(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	var items []projections.WorkItem
-	s.cfg.Runner.View(func(l *projections.Ledger) { items = l.Worklist(allowed, asOf) })
+	ref = s.viewsRef()
+	l, err := s.cfg.Runner.At(r.Context(), projections.Query{AsOf: asOf, Period: projections.DefaultPeriod(ref, asOf)}, asOf, "as_of")
+	if err != nil {
+		return err
+	}
+	items := l.Worklist(allowed, asOf)
 	writeJSON(w, http.StatusOK, map[string]any{"as_of": asOf, "items": items})
 	return nil
 }
@@ -505,7 +511,9 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 		}
 		rep = frozen
 	} else {
-		rep = s.cfg.Runner.Report(projections.Query{AsOf: asOf, Period: projections.DefaultPeriod(ref, asOf)})
+		if rep, err = s.cfg.Runner.Report(r.Context(), projections.Query{AsOf: asOf, Period: projections.DefaultPeriod(ref, asOf)}); err != nil {
+			return err
+		}
 	}
 	p := principalOf(r)
 	rows := visibleCounties(s.visible(p), rep.Counties)
@@ -607,8 +615,10 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	full := p.readsAll()
 	see := s.visible(p)
 	send := func() bool {
-		q := s.liveQuery()
-		rep := s.cfg.Runner.Report(q)
+		rep, err := s.cfg.Runner.Report(r.Context(), s.liveQuery())
+		if err != nil {
+			return r.Context().Err() == nil
+		}
 		city := rep.City
 		if !full {
 			// A scoped reader sees the sum of its counties, never the city's.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/projections"
 )
 
 // The acceptance test of year-end closing (issue 13): two ledgers receive the same writes over
@@ -103,6 +104,12 @@ func acceptOps() []acceptOp {
 			body: `{"paid_on":"2008-08-20","amount_fen":50000,"receipt_no":"QQ-5","allocations":[{"insurance":"pension","period":"2007-08","amount_fen":50000}]}`},
 		acceptOp{date: "2007-09-03", payer: 4, sub: "payment-reversals", token: tokAdmin,
 			body: `{"reversed_on":"2007-09-03","receipt_no":"P4-2007-07","reason":"退票"}`},
+		// After both closings: a payment of December 2007 bounces, and an audit adds to a line of
+		// 2006 that was paid in full (both need what the closed years' compaction folded away).
+		acceptOp{date: "2008-02-15", payer: 6, sub: "payment-reversals", token: tokAdmin,
+			body: `{"reversed_on":"2008-02-15","receipt_no":"P6-2007-10","reason":"退票"}`},
+		acceptOp{date: "2008-03-10", payer: 3, sub: "audit-findings", token: tokAdmin,
+			body: `{"found_on":"2008-03-10","kind":"under_reported_base","period":"2006-07","insurance":"pension","extra_wage_base_fen":250000,"redeclare_by":"2008-04-10"}`},
 	)
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].date < ops[j].date })
 	return ops
@@ -287,10 +294,21 @@ func TestClosingYearsAcceptance(t *testing.T) {
 		}
 		closing.retryKeyed(t, "after closing "+year)
 	}
+	wantCompacted(t, closing.runner, domain.MustDate("2007-12-31"))
 	i = open.run(t, ops, i, "2009-01-31")
 	j = closing.run(t, ops, j, "2009-01-31")
 	if i != len(ops) || j != len(ops) {
 		t.Fatalf("ran %d and %d of %d writes", i, j, len(ops))
+	}
+
+	// The bounced payment of 2007 keeps payer 6 out of the 2007 compaction; the audit brought
+	// payer 3's 2006-07 pension line back into its working set.
+	views := closing.runner.Current()
+	if through := views.Employers[closing.ids[6]].Account.CompactedThrough(); through >= views.Boundary {
+		t.Errorf("payer 6, whose 2007 payment bounced in 2008, is compacted through %s", through)
+	}
+	if !hasLine(views.Employers[closing.ids[3]].Account.Statement(acceptToday, views.Ref.LateFees), "2006-07", domain.Pension) {
+		t.Errorf("payer 3's audited 2006-07 pension line is not in its working set")
 	}
 
 	// An employer read's version is the sequence of its last event, which the freezes and
@@ -344,6 +362,34 @@ func wantArrears(t *testing.T, when, raw string) {
 	if c := body.City; c.Current <= 0 || c.Prior <= 0 || c.Recovered <= 0 || c.LateFee <= 0 {
 		t.Errorf("the city's figures as of %s %+v: want current and prior arrears, recovery and late fees", when, c)
 	}
+}
+
+// wantCompacted checks that the live views are compacted through the boundary: settled lines
+// left the working set of most payers, and figures as of the boundary are no longer theirs to
+// answer.
+func wantCompacted(t *testing.T, r *projections.Runner, boundary domain.Date) {
+	t.Helper()
+	l := r.Current()
+	if l.Boundary != boundary {
+		t.Fatalf("the live views are compacted through %s, want %s", l.Boundary, boundary)
+	}
+	settled := 0
+	for _, e := range l.Employers {
+		if e.Account.CompactedThrough() == boundary && len(e.Account.Settled()) > 0 {
+			settled++
+		}
+	}
+	if settled < len(l.Employers)/2 {
+		t.Errorf("%d of %d payers have settled lines compacted through %s, want most", settled, len(l.Employers), boundary)
+	}
+	if l.Covers(projections.Query{AsOf: boundary, Period: boundary.Period()}) {
+		t.Errorf("compacted views claim to cover figures as of %s", boundary)
+	}
+}
+
+func hasLine(st domain.Statement, period string, ins domain.Insurance) bool {
+	_, ok := st.Line(domain.LineKey{Period: domain.MustPeriod(period), Insurance: ins})
+	return ok
 }
 
 func mustAtoi(t *testing.T, s string) int {

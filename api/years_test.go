@@ -12,6 +12,7 @@ import (
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
+	"github.com/kuozheng/kuozheng/projections"
 )
 
 // yearsToday is the business date of the year-end closing tests: 2006 has ended.
@@ -126,7 +127,7 @@ func TestClosingAYearChangesNoFigureHistoryOrFreeze(t *testing.T) {
 }
 
 // TestAWriteDatedInAClosedYearAnswers409YearClosed: once 2006 is closed, every write whose
-// business date is in 2006 answers 409 year_closed naming the date's field and appends nothing;
+// business date is in 2006 or before answers 409 year_closed naming the date's field and appends nothing;
 // writes dated in 2007, including a declaration for December 2006 and a payment allocated to a
 // 2006 line (the recovery of prior-year arrears), are recorded.
 func TestAWriteDatedInAClosedYearAnswers409YearClosed(t *testing.T) {
@@ -144,6 +145,7 @@ func TestAWriteDatedInAClosedYearAnswers409YearClosed(t *testing.T) {
 		{"a declaration dated in 2006", empPath(id, "declarations"), tokClerkA,
 			`{"declared_on":"2006-12-20","period":"2006-11","lines":[{"insurance":"pension","headcount":3,"wage_base_fen":300000}]}`, 409, "declared_on"},
 		{"a waiver dated in 2006", empPath(id, "waivers"), tokAuditor, fmt.Sprintf(waiver, "2006-12-01"), 409, "decided_on"},
+		{"a payment dated before the first closed year (the books before it close with it)", empPath(id, "payments"), tokClerkA, paymentBody("Y-5", 500, "2005-12-20"), 409, "paid_on"},
 		{"a payment dated 2007-01-10", empPath(id, "payments"), tokClerkA, paymentBody("Y-3", 500, "2007-01-10"), 201, ""},
 		{"a declaration of 2006-12 filed in 2007", empPath(id, "declarations"), tokClerkA,
 			`{"declared_on":"2007-01-10","period":"2006-12","lines":[{"insurance":"pension","headcount":3,"wage_base_fen":300000}]}`, 201, ""},
@@ -246,7 +248,20 @@ func TestAnAdminReopensAClosedYearWithAReason(t *testing.T) {
 			e.wantUnchanged(t, before)
 		})
 	}
-	e.mustWrite(t, "/v1/years/2006/reopen", tokAdmin, `{"reason":"补录审计发现的欠费"}`)
+	const figures = "/v1/counties?as_of=2006-12-31"
+	closed := digestOf(t, e.get(t, figures, tokAdmin), true)
+	if b := e.runner.Current().Boundary; b != domain.MustDate("2006-12-31") {
+		t.Fatalf("the views are compacted through %s after closing 2006", b)
+	}
+	r := e.mustWrite(t, "/v1/years/2006/reopen", tokAdmin, `{"reason":"补录审计发现的欠费"}`)
+	e.waitViews(t, uint64(r.num("seq")))
+	// Reopened, 2006 is in the live views again: every employer folded anew from its events.
+	if l := e.runner.Current(); l.Boundary != 0 || !l.Covers(projections.Query{AsOf: domain.MustDate("2006-12-31"), Period: domain.MustPeriod("2006-11")}) {
+		t.Errorf("after reopening 2006 the views are compacted through %s", l.Boundary)
+	}
+	if got := digestOf(t, e.get(t, figures, tokAdmin), true); got != closed {
+		t.Errorf("figures as of 2006-12-31 differ once 2006 is reopened: digest %s, was %s", got, closed)
+	}
 	e.mustWrite(t, empPath(id, "payments"), tokClerkA, backdated)
 	y := e.yearOf(t, 2006)
 	if y.Closed || y.ReopenReason != "补录审计发现的欠费" || y.ReopenedBy != "admin:adm" || y.ReopenedOn != yearsToday {

@@ -215,6 +215,18 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 		f.RecoveredFen += l.RecoveredFen
 		f.LateFeeFen += l.LateFeeFen
 	}
+	// Lines a year-end compaction summed: only their cumulative part (when the period asked is
+	// of the latest compacted year) and what was recovered on them still count.
+	for _, x := range st.Settled {
+		f := c.at(ref.CountyCodeOn(x.Group, q.AsOf))
+		ins := f.Insurances[x.Insurance]
+		if x.Year == q.Period.Year() {
+			ins.CumulativeDueFen += x.DueFen
+			ins.CumulativeCollectedFen += x.PaidFen
+		}
+		ins.RecoveredFen += x.RecoveredFen
+		f.RecoveredFen += x.RecoveredFen
+	}
 	hf.EmployerFlags = employerFlags(id, e, ref, q, st)
 	return c
 }

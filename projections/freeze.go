@@ -53,8 +53,13 @@ func MakeFreeze(ctx context.Context, store *eventstore.Store, through uint64, va
 func MakeFreezeFrom(ctx context.Context, store *eventstore.Store, start *Ledger, through uint64, validThrough domain.Date, progress func(seq uint64)) (domain.FreezeMade, error) {
 	l := start
 	var err error
-	if l == nil || l.Seq > through {
-		l, err = Replay(ctx, store, through, progress)
+	if l == nil || l.Seq > through || !l.Covers(FreezeQuery(&l.Ref, validThrough)) {
+		// From sequence 1, compacting closed books no further than the date frozen.
+		l = NewLedger()
+		l.Source = StoreSource{Store: store}
+		keep := Query{AsOf: validThrough, Period: validThrough.Period().Prev().Prev()}
+		l.Keep = &keep
+		err = ReplayOnto(ctx, store, l, through, progress)
 	} else if l.Seq < through {
 		err = ReplayOnto(ctx, store, l, through, progress)
 	}

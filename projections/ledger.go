@@ -18,6 +18,16 @@ type Ledger struct {
 	Employers map[string]*domain.Employer
 	// Order lists employer ids in the order they entered the ledger.
 	Order []string
+	// Boundary is the date every employer is compacted through (0: none), KeepFrom the first
+	// period kept whole (see Covers).
+	Boundary domain.Date
+	KeepFrom domain.Period
+	// Source, if set, lets the ledger compact closed years and fold employers again; without it
+	// the ledger never compacts.
+	Source EventSource
+	// Keep, if set, is a query the ledger must stay able to answer: it compacts no further.
+	Keep *Query
+	err  error
 }
 
 // NewLedger returns an empty ledger.
@@ -38,6 +48,10 @@ func (l *Ledger) Apply(ev domain.Event) {
 	}
 	if ev.EmployerID == "" {
 		l.Ref.Apply(ev.Body)
+		switch ev.Body.(type) {
+		case domain.YearClosed, domain.YearReopened:
+			l.recompact()
+		}
 		return
 	}
 	e := l.Employers[ev.EmployerID]
@@ -47,6 +61,9 @@ func (l *Ledger) Apply(ev domain.Event) {
 		l.Order = append(l.Order, ev.EmployerID)
 	}
 	e.Apply(ev)
+	if e.Account.Stale {
+		l.refold(ev.EmployerID, ev.Seq)
+	}
 }
 
 // DefaultPeriod is the latest period whose contributions fell due on or before asOf.

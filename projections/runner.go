@@ -82,6 +82,9 @@ type Runner struct {
 	lastSnap atomic.Int64   // when the last snapshot was stored, in Unix nanoseconds (0: none)
 	bg       sync.WaitGroup // the follower, the idle-snapshot loop and the snapshots they start
 	damage   atomic.Value   // string: why the stream looks damaged, found at start
+
+	pastMu sync.Mutex // one replay of closed books at a time
+	past   *Ledger    // the last one (see At)
 }
 
 // Damage says why the stream looks damaged (a snapshot ahead of it), or "".
@@ -101,7 +104,9 @@ func NewRunner(store *eventstore.Store, cfg RunnerConfig) *Runner {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{store: store, cfg: cfg, log: cfg.Log, ledger: NewLedger(), owned: map[string]struct{}{}, dirty: map[string]bool{},
+	l := NewLedger()
+	l.Source = StoreSource{Store: store}
+	return &Runner{store: store, cfg: cfg, log: cfg.Log, ledger: l, owned: map[string]struct{}{}, dirty: map[string]bool{},
 		parts: map[string]contribution{}, notify: make(chan struct{})}
 }
 
@@ -158,7 +163,12 @@ func (r *Runner) Seq() uint64 { return r.seq.Load() }
 func (r *Runner) apply(ev domain.Event) {
 	r.mu.Lock()
 	r.unshare(ev)
+	failed := r.ledger.Err() != nil
 	r.ledger.Apply(ev)
+	if err := r.ledger.Err(); err != nil && !failed {
+		r.log.Error("the views cannot follow the stream: restart to rebuild them", "seq", ev.Seq, "err", err)
+		r.damage.Store("the views could not fold an event: " + err.Error())
+	}
 	r.current = nil
 	if ev.EmployerID == "" {
 		r.allDirty = true
@@ -291,20 +301,24 @@ func (r *Runner) SetLive(q Query) {
 }
 
 // Report returns the figures for q. The live query costs only the employers changed since it
-// was last asked; any other query is computed from scratch. Both work on a read-only copy of
-// the views (Current), holding up neither the follower nor other readers.
-func (r *Runner) Report(q Query) *Report {
+// was last asked; any other query is computed from scratch, from the views At gives. All work
+// on read-only views, holding up neither the follower nor other readers.
+func (r *Runner) Report(ctx context.Context, q Query) (*Report, error) {
 	r.liveMu.Lock()
-	if q != r.liveQuery {
+	if q != r.liveQuery || !r.Current().Covers(q) {
 		r.liveMu.Unlock()
-		return r.Current().Report(q)
+		l, err := r.At(ctx, q, q.AsOf, "period")
+		if err != nil {
+			return nil, err
+		}
+		return l.Report(q), nil
 	}
 	defer r.liveMu.Unlock()
 	r.mu.RLock()
 	seq := r.ledger.Seq
 	r.mu.RUnlock()
 	if r.cached != nil && r.cached.Seq == seq {
-		return r.cached
+		return r.cached, nil
 	}
 	// The copy and the employers changed up to it, taken together: later changes stay dirty.
 	r.mu.Lock()
@@ -330,7 +344,7 @@ func (r *Runner) Report(q Query) *Report {
 		parts = append(parts, r.parts[id])
 	}
 	r.cached = aggregate(&v.Ref, q, v.Seq, parts)
-	return r.cached
+	return r.cached, nil
 }
 
 // readSnapshot reads the views' latest snapshot, if this build can use it.
@@ -360,7 +374,11 @@ func SavedViews(ctx context.Context, store *eventstore.Store) (*Ledger, error) {
 		return nil, err
 	}
 	l, _, err := readSnapshot(ctx, objects)
-	return l, err
+	if err != nil {
+		return nil, err
+	}
+	l.Source = StoreSource{Store: store}
+	return l, nil
 }
 
 func (r *Runner) restore(ctx context.Context) error {
@@ -384,6 +402,7 @@ func (r *Runner) restore(ctx context.Context) error {
 		r.damage.Store(reason)
 		return errors.New(reason)
 	}
+	l.Source = StoreSource{Store: r.store}
 	r.mu.Lock()
 	r.ledger, r.allDirty = l, true
 	r.current, r.shared, r.refOwned = nil, false, false
@@ -480,6 +499,7 @@ func Rebuild(ctx context.Context, store *eventstore.Store, through uint64) (*Led
 // Replay is Rebuild telling progress (the sequence reached) about once a second.
 func Replay(ctx context.Context, store *eventstore.Store, through uint64, progress func(seq uint64)) (*Ledger, error) {
 	l := NewLedger()
+	l.Source = StoreSource{Store: store}
 	if through == 0 {
 		return l, nil
 	}
@@ -516,7 +536,7 @@ func ReplayOnto(ctx context.Context, store *eventstore.Store, l *Ledger, through
 	if err != nil && !errors.Is(err, stop) {
 		return err
 	}
-	return nil
+	return l.Err()
 }
 
 // Copy returns a deep copy of the live views, for work that folds further on its own; it is
@@ -526,7 +546,12 @@ func (r *Runner) Copy() (*Ledger, error) {
 	if err := r.Current().Snapshot(&buf); err != nil {
 		return nil, err
 	}
-	return RestoreLedger(&buf)
+	l, err := RestoreLedger(&buf)
+	if err != nil {
+		return nil, err
+	}
+	l.Source = StoreSource{Store: r.store}
+	return l, nil
 }
 
 // ViewCheck is the outcome of comparing the live views with a rebuild from sequence 1.

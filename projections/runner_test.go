@@ -112,7 +112,7 @@ func TestARestartResumesFromTheSnapshotAndEqualsARebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := projections.Query{Period: domain.MustPeriod("2006-05"), AsOf: today}
-	a, _ := json.Marshal(second.Report(q))
+	a, _ := json.Marshal(mustReport(t, second, q))
 	b, _ := json.Marshal(rebuilt.Report(q))
 	if string(a) != string(b) {
 		t.Fatalf("views after a restart differ from a rebuild:\n%.300s\n%.300s", a, b)
@@ -144,7 +144,7 @@ func TestTheLiveReportFollowsNewEventsIncrementally(t *testing.T) {
 	q := projections.Query{Period: domain.MustPeriod("2006-05"), AsOf: today}
 	r.SetLive(q)
 	waitSeq(t, r, head(t, l))
-	before := r.Report(q).City.Insurances[domain.Pension].PeriodCollectedFen
+	before := mustReport(t, r, q).City.Insurances[domain.Pension].PeriodCollectedFen
 	id := domain.EmployerIDForOrgCode(func() string { c, _ := domain.OrgCodeCheck("00000300"); return "00000300-" + string(c) }())
 	res, err := l.Store.Execute(context.Background(), eventstore.Request{EmployerID: id, Today: today,
 		Command: &domain.RecordPayment{PaidOn: "2006-07-02", AmountFen: "8000", ReceiptNo: "R2"}})
@@ -152,7 +152,7 @@ func TestTheLiveReportFollowsNewEventsIncrementally(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitSeq(t, r, res.Seq)
-	after := r.Report(q)
+	after := mustReport(t, r, q)
 	if got := after.City.Insurances[domain.Pension].PeriodCollectedFen; got != before+8000 {
 		t.Fatalf("collected %d after a payment of 8000 on %d", got, before)
 	}
@@ -240,11 +240,21 @@ func TestACorruptOrOlderSnapshotIsIgnoredAndTheViewsRebuild(t *testing.T) {
 				t.Fatalf("no warning about the bad snapshot in the log:\n%s", logs.String())
 			}
 			q := projections.Query{Period: domain.MustPeriod("2006-05"), AsOf: today}
-			a, _ := json.Marshal(r.Report(q))
+			a, _ := json.Marshal(mustReport(t, r, q))
 			b, _ := json.Marshal(rebuilt.Report(q))
 			if string(a) != string(b) {
 				t.Fatalf("the views after ignoring the snapshot differ from a rebuild:\n%.300s\n%.300s", a, b)
 			}
 		})
 	}
+}
+
+// mustReport is r.Report, failing the test on an error.
+func mustReport(t testing.TB, r *projections.Runner, q projections.Query) *projections.Report {
+	t.Helper()
+	rep, err := r.Report(context.Background(), q)
+	if err != nil {
+		t.Fatalf("report %+v: %v", q, err)
+	}
+	return rep
 }

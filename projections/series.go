@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"context"
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -118,16 +119,20 @@ func (line *SeriesLine) setRates() {
 
 // Series returns the monthly series, recomputed at most every 30 seconds while events arrive,
 // from a read-only copy of the views (Current), holding up neither the follower nor readers.
-func (r *Runner) Series(asOf domain.Date, from, to domain.Period) *Series {
+func (r *Runner) Series(ctx context.Context, asOf domain.Date, from, to domain.Period) (*Series, error) {
 	r.seriesMu.Lock()
 	defer r.seriesMu.Unlock()
 	c := r.series
 	fresh := c != nil && c.AsOf == asOf && len(c.Months) > 0 && c.Months[0] == from.String() && c.Months[len(c.Months)-1] == to.String() &&
 		(c.Seq == r.seq.Load() || time.Since(r.seriesAt) < 30*time.Second)
 	if fresh {
-		return c
+		return c, nil
 	}
-	s := r.Current().Series(asOf, from, to)
+	l, err := r.At(ctx, Query{AsOf: from.FirstDay(), Period: from}, asOf, "from")
+	if err != nil {
+		return nil, err
+	}
+	s := l.Series(asOf, from, to)
 	r.series, r.seriesAt = s, time.Now()
-	return s
+	return s, nil
 }

@@ -12,13 +12,15 @@ import (
 
 // CodeVersion names the folds' logic and the snapshot's layout; a snapshot written by another
 // version is not used, and freeze manifests record it.
-const CodeVersion = "views-3" // 3: the arrears flag counts arrears no step addressed since they fell due; receipts are normalised
+const CodeVersion = "views-4" // 4: closed years are compacted; 3: the arrears flag counts arrears no step addressed since they fell due; receipts are normalised
 
 // snapshotHeader is what a snapshot holds before its employers.
 type snapshotHeader struct {
 	Seq       uint64
 	Ref       domain.Reference
 	Employers int
+	Boundary  domain.Date
+	KeepFrom  domain.Period
 }
 
 // Snapshot writes the ledger's state, compressed; RestoreLedger reads it back. Employers are
@@ -27,7 +29,7 @@ type snapshotHeader struct {
 func (l *Ledger) Snapshot(w io.Writer) error {
 	zw := gzip.NewWriter(w)
 	enc := gob.NewEncoder(zw)
-	if err := enc.Encode(snapshotHeader{Seq: l.Seq, Ref: l.Ref, Employers: len(l.Order)}); err != nil {
+	if err := enc.Encode(snapshotHeader{Seq: l.Seq, Ref: l.Ref, Employers: len(l.Order), Boundary: l.Boundary, KeepFrom: l.KeepFrom}); err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
 	for _, id := range l.Order {
@@ -52,7 +54,8 @@ func RestoreLedger(r io.Reader) (*Ledger, error) {
 	if err := dec.Decode(&h); err != nil {
 		return nil, fmt.Errorf("restore snapshot: %w", err)
 	}
-	l := &Ledger{Seq: h.Seq, Ref: h.Ref, Employers: make(map[string]*domain.Employer, h.Employers), Order: make([]string, 0, h.Employers)}
+	l := &Ledger{Seq: h.Seq, Ref: h.Ref, Employers: make(map[string]*domain.Employer, h.Employers), Order: make([]string, 0, h.Employers),
+		Boundary: h.Boundary, KeepFrom: h.KeepFrom}
 	for range h.Employers {
 		var id string
 		if err := dec.Decode(&id); err != nil {

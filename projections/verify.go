@@ -22,6 +22,9 @@ func Compare(live, rebuilt *Ledger, queries []Query) []string {
 		note("live views hold %d employers, rebuilt %d", len(live.Employers), len(rebuilt.Employers))
 	}
 	for _, q := range queries {
+		if !live.Covers(q) || !rebuilt.Covers(q) {
+			continue // closed books both compacted: the freezes' digests check those
+		}
 		a, _ := json.Marshal(live.Report(q))
 		b, _ := json.Marshal(rebuilt.Report(q))
 		if string(a) != string(b) && !note("report for period %s as of %s differs", q.Period, q.AsOf) {

@@ -46,7 +46,7 @@ func TestWorkOnTheViewsHoldsUpNeitherTheFollowerNorOtherReaders(t *testing.T) {
 	q := projections.Query{Period: domain.MustPeriod("2006-05"), AsOf: today}
 	live := projections.Query{Period: domain.MustPeriod("2006-06"), AsOf: today}
 	r.SetLive(live)
-	r.Report(live)
+	mustReport(t, r, live)
 
 	inView, proceed := make(chan uint64), make(chan struct{})
 	viewed := make(chan string, 1)
@@ -92,16 +92,18 @@ func TestWorkOnTheViewsHoldsUpNeitherTheFollowerNorOtherReaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, got := range map[string]*projections.Report{
-		"report": r.Report(q), "saved snapshot": saved.Report(q), "copy": cp.Report(q),
+		"report": mustReport(t, r, q), "saved snapshot": saved.Report(q), "copy": cp.Report(q),
 	} {
 		if reportJSON(t, got) != want {
 			t.Fatalf("%s differs from a rebuild at %d", name, res.Seq)
 		}
 	}
-	if got := r.Report(live); got.Seq != res.Seq || reportJSON(t, got) != rebuiltReport(t, l, res.Seq, live) {
+	if got := mustReport(t, r, live); got.Seq != res.Seq || reportJSON(t, got) != rebuiltReport(t, l, res.Seq, live) {
 		t.Fatalf("the live report at %d differs from a rebuild at %d", got.Seq, res.Seq)
 	}
-	if s := r.Series(today, domain.MustPeriod("2006-05"), domain.MustPeriod("2006-07")); s.Seq != res.Seq {
+	if s, err := r.Series(context.Background(), today, domain.MustPeriod("2006-05"), domain.MustPeriod("2006-07")); err != nil {
+		t.Fatalf("series: %v", err)
+	} else if s.Seq != res.Seq {
 		t.Fatalf("series at %d, want %d", s.Seq, res.Seq)
 	}
 

@@ -45,11 +45,11 @@ func TestDamagedBlocksAreReportedNotServedSilently(t *testing.T) {
 		// The file store either serves the altered message (then its hash chain breaks) or finds
 		// the bad checksum and cuts the block there (then the snapshot shows events lost).
 		dir := damagedLedger(t, false)
-		code, out, _ := runCmd("verify", "--data", dir)
+		code, out, errOut := runCmd("verify", "--data", dir)
 		broken := strings.Contains(out, "BROKEN employer ") && strings.Contains(out, " at sequence ")
 		lost := strings.Contains(out, "acknowledged events were lost") && strings.Contains(out, "known through sequence")
 		if code != 1 || !(broken || lost) {
-			t.Fatalf("verify: exit %d\n%s", code, out)
+			t.Fatalf("verify: exit %d\n%s\nstandard error:\n%s", code, out, errOut)
 		}
 	})
 	t.Run("a block cut at the damage shows as acknowledged events lost", func(t *testing.T) {
