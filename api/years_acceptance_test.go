@@ -164,7 +164,8 @@ func (a *acceptLedger) run(t *testing.T, ops []acceptOp, from int, through strin
 
 // reads are the GETs whose answers (but their top-level seq) closing must leave unchanged.
 func (a *acceptLedger) closedYearReads(freezes []string) []string {
-	paths := []string{"/v1/counties?as_of=2006-12-31", "/v1/counties?as_of=2007-12-31"}
+	paths := []string{"/v1/counties?as_of=2006-12-31", "/v1/counties?as_of=2007-12-31", "/v1/counties?as_of=2006-06-30&period=2006-04",
+		"/v1/series?as_of=2006-12-31", "/v1/series?as_of=2007-12-31", "/v1/worklists?as_of=2006-10-31", "/v1/targets?as_of=2007-06-30"}
 	for _, f := range freezes {
 		paths = append(paths, "/v1/freezes/"+f)
 	}
@@ -295,6 +296,12 @@ func TestClosingYearsAcceptance(t *testing.T) {
 		closing.retryKeyed(t, "after closing "+year)
 	}
 	wantCompacted(t, closing.runner, domain.MustDate("2007-12-31"))
+	// A period of the closed books as of a date after them: the live views no longer hold it.
+	wantError(t, closing.get(t, "/v1/counties?as_of=2008-01-31&period=2007-05", tokAdmin), 400, "invalid", "period")
+	wantError(t, closing.get(t, "/v1/series?as_of=2008-01-31&from=2007-11&to=2008-01", tokAdmin), 400, "invalid", "from")
+	if r := open.get(t, "/v1/counties?as_of=2008-01-31&period=2007-05", tokAdmin); r.Status != http.StatusOK {
+		t.Errorf("the ledger never closed answers a 2007 period as of 2008-01-31 with %s", r)
+	}
 	i = open.run(t, ops, i, "2009-01-31")
 	j = closing.run(t, ops, j, "2009-01-31")
 	if i != len(ops) || j != len(ops) {
