@@ -179,6 +179,7 @@ func (r *Runner) At(ctx context.Context, keep Query, asOf domain.Date, field str
 	r.pastMu.Lock()
 	defer r.pastMu.Unlock()
 	if p := r.past; p != nil && p.Seq == through && p.Covers(keep) {
+		r.pastUsed = time.Now()
 		return p, nil
 	}
 	r.past = nil // let the collector have it before the next replay grows
@@ -192,6 +193,21 @@ func (r *Runner) At(ctx context.Context, keep Query, asOf domain.Date, field str
 		return nil, err
 	}
 	r.log.Info("views of closed books replayed", "as_of", asOf, "period", keep.Period, "through", through, "took", time.Since(start).Round(time.Millisecond))
-	r.past = l
+	r.past, r.pastUsed = l, time.Now()
 	return l, nil
+}
+
+// pastIdle is how long the views of closed books replayed last are kept unused.
+const pastIdle = 10 * time.Minute
+
+// dropIdlePast lets the collector have the views of closed books replayed last once unused for
+// pastIdle, so a look at an old year does not hold its memory for ever.
+func (r *Runner) dropIdlePast() {
+	if !r.pastMu.TryLock() {
+		return // a replay is under way
+	}
+	defer r.pastMu.Unlock()
+	if r.past != nil && time.Since(r.pastUsed) > pastIdle {
+		r.past = nil
+	}
 }

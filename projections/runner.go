@@ -83,8 +83,9 @@ type Runner struct {
 	bg       sync.WaitGroup // the follower, the idle-snapshot loop and the snapshots they start
 	damage   atomic.Value   // string: why the stream looks damaged, found at start
 
-	pastMu sync.Mutex // one replay of closed books at a time
-	past   *Ledger    // the last one (see At)
+	pastMu   sync.Mutex // one replay of closed books at a time
+	past     *Ledger    // the last one (see At)
+	pastUsed time.Time  // when it last answered
 }
 
 // Damage says why the stream looks damaged (a snapshot ahead of it), or "".
@@ -444,6 +445,7 @@ func (r *Runner) idleSnapshots(ctx context.Context) {
 			if r.ready.Load() {
 				r.maybeSnapshot(ctx, true)
 			}
+			r.dropIdlePast()
 		}
 	}
 }
