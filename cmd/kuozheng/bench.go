@@ -26,6 +26,8 @@ const benchUsage = `Usage: kuozheng bench SUBCOMMAND [options]
   http    --server URL [--clients 64] [--seconds 10] [--name P]  one-event commands over HTTP from concurrent clients
   rss     --data DIR [--today D]                       peak RSS of 'kuozheng serve' on a data folder, once ready
   load    --server URL [--clients 64] [--seconds 60]   mixed writes and reads with contention; checks the money adds up
+  years   --data DIR [--years 2006-2015] [--employers 20000]  a ledger grown year by year: serve's memory and ready
+          time after each year, then restart, first start, history, counties and freeze on the whole
   report  FILE...                                      medians of Go benchmark output (and bench JSON lines), as a table and JSON
 
 scripts/bench.sh runs them all; see the README.
@@ -48,6 +50,8 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		return benchLoad(args[1:], stdout)
 	case "report":
 		return benchReport(args[1:], stdout)
+	case "years":
+		return benchYears(args[1:], stdout, stderr)
 	}
 	return usageError{fmt.Sprintf("unknown bench subcommand %q", args[0])}
 }
