@@ -170,11 +170,9 @@ func (s *Store) lookupKey(ctx context.Context, key, bodyHash string) (Result, bo
 	if key == "" {
 		return Result{}, false, nil
 	}
-	s.mu.RLock()
-	rec, ok := s.keys[digestOf(key)]
-	s.mu.RUnlock()
-	if !ok {
-		return Result{}, false, nil
+	rec, ok, err := s.keys.get(digestOf(key))
+	if err != nil || !ok {
+		return Result{}, ok, err
 	}
 	if rec.body != digestOf(bodyHash) {
 		return Result{}, true, &domain.Error{Kind: domain.KindIdempotencyMismatch, Field: "Idempotency-Key",
@@ -224,8 +222,12 @@ func (s *Store) decide(ctx context.Context, id string, req Request, key string) 
 		return nil, nil, err
 	}
 	defer s.mu.RUnlock()
-	if _, ok := s.keys[digestOf(key)]; key != "" && ok {
-		return nil, nil, errKeyKnown
+	if key != "" {
+		if _, ok, err := s.keys.get(digestOf(key)); err != nil {
+			return nil, nil, err
+		} else if ok {
+			return nil, nil, errKeyKnown
+		}
 	}
 	switch {
 	case req.Create && e.Exists():

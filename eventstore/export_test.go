@@ -1,9 +1,9 @@
 package eventstore
 
-// MemoryParts names the write side's structures that hold state per event or per payer (idempotency
-// keys, history archive on the heap, employer sequences, chain heads, folded-employer LRU), in the
-// order a benchmark drops them. Subject strings shared by the sequences, heads and archive are
-// freed with the last of them, the heads.
+// MemoryParts names the write side's structures that hold state per event or per payer (the
+// idempotency index's memtables and run fences, history archive on the heap, employer sequences,
+// chain heads, folded-employer LRU), in the order a benchmark drops them. Subject strings shared
+// by the sequences, heads and archive are freed with the last of them, the heads.
 var MemoryParts = []string{"keys", "archive-heap", "seqs", "heads", "lru"}
 
 // ReleaseForMeasure drops one of the store's structures (named as in MemoryParts) so that a
@@ -13,7 +13,12 @@ func (s *Store) ReleaseForMeasure(part string) {
 	defer s.mu.Unlock()
 	switch part {
 	case "keys":
-		s.keys = nil
+		s.keys.mu.Lock()
+		s.keys.mem, s.keys.frozen = nil, nil
+		for _, r := range s.keys.runs {
+			r.fences, r.sums = nil, nil
+		}
+		s.keys.mu.Unlock()
 	case "seqs":
 		s.seqs = nil
 	case "heads":

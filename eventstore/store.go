@@ -57,8 +57,9 @@ type Config struct {
 	// employer's newest events, before they are compressed into the archive's file (default
 	// 256 MiB, enough for about 50,000 employers; negative disables the archive).
 	ArchiveBytes int64
-	// ArchiveDir is where the archive's scratch file goes (default: the system's temporary
-	// folder). It holds about a third of the stream's size and is gone when the store closes.
+	// ArchiveDir is where the archive's and the idempotency index's scratch files go (default:
+	// the system's temporary folder). The archive holds about a third of the stream's size; the
+	// files are gone when the store closes.
 	ArchiveDir string
 	// EmployerCache is how many employers' folded state the write side keeps (default 4096);
 	// others are folded from their stored events when a command needs them.
@@ -86,7 +87,7 @@ type head struct {
 // keyRecord is what the index keeps of an idempotency key: a digest of the request it came with
 // and the sequences of its first and last events. A command's events share one subject, so the
 // subject, the employer and the event ids are read back from the stream on a retry; the index
-// holds one entry per command ever received and is kept to 48 bytes an entry.
+// holds one entry per command ever received (keyindex.go), 48 bytes in a run file.
 type keyRecord struct {
 	body  digest
 	first uint64
@@ -131,7 +132,7 @@ type Store struct {
 	cache   *employerCache
 	seqs    map[string][]uint64 // employer → sequences of its events
 	heads   map[string]head     // subject → last event
-	keys    map[digest]keyRecord
+	keys    *keyIndex
 	breaks  map[string]ChainBreak
 	ref     domain.Reference
 	applied atomic.Uint64
@@ -148,6 +149,8 @@ type Store struct {
 
 	pendMu  sync.Mutex
 	pending map[string]chan struct{} // subjects with an append of this store in flight
+
+	bg sync.WaitGroup // the keeper
 }
 
 // Open creates or updates the stream, replays it into the store's indexes and starts following it.
@@ -209,7 +212,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		cache:   newEmployerCache(cfg.EmployerCache),
 		seqs:    map[string][]uint64{},
 		heads:   map[string]head{},
-		keys:    map[digest]keyRecord{},
+		keys:    newKeyIndex("", cfg.ArchiveDir, keyMemMax),
 		breaks:  map[string]ChainBreak{},
 		years:   map[int]YearRecord{},
 		notify:  make(chan struct{}),
@@ -224,10 +227,13 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.com.start(runCtx)
+	s.bg.Go(func() { s.keep(runCtx) })
 	if err := s.startTail(ctx, runCtx); err != nil {
 		cancel()
 		s.com.wait()
+		s.bg.Wait()
 		arch.close()
+		s.keys.close()
 		return nil, err
 	}
 	if err := s.CatchUp(ctx); err != nil {
@@ -248,7 +254,9 @@ func (s *Store) Close() {
 	s.cancel()
 	s.com.wait()
 	<-s.done
+	s.bg.Wait()
 	s.archive.close()
+	s.keys.close()
 }
 
 // Stream is the name of the stream.
@@ -476,13 +484,7 @@ func (s *Store) fold(subject string, ev domain.Event, data []byte, derr error) {
 	s.heads[subject] = head{seq: seq, n: ev.N, hash: ev.Hash}
 	id, isEmployer := strings.CutPrefix(subject, EmployerPrefix)
 	if derr == nil && ev.IdemKey != "" {
-		kd := digestOf(ev.IdemKey)
-		k, ok := s.keys[kd]
-		if !ok {
-			k = keyRecord{body: digestOf(ev.BodyHash), first: seq}
-		}
-		k.last = seq
-		s.keys[kd] = k
+		s.keys.add(digestOf(ev.IdemKey), digestOf(ev.BodyHash), seq)
 	}
 	if derr == nil && ev.OccurredOn != 0 && (s.earliest == 0 || ev.OccurredOn < s.earliest) {
 		s.earliest = ev.OccurredOn
