@@ -1,13 +1,16 @@
 package eventstore
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -16,41 +19,57 @@ import (
 // Hashes and ids are random hex, which only an entropy coder shrinks: zstd keeps a chunk at about
 // a third of its size where s2 kept most of it.
 var (
-	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
 	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
 )
 
 // archive keeps every employer's stored events grouped by employer, so that an auditor's history
-// is read without going back to the file store (whose blocks hold the events of thousands of
-// employers, so one employer's history would touch dozens of blocks). The follower fills it from
-// the messages it already receives. Full chunks of an employer's records are compressed and
-// written to an unlinked scratch file, read back through the page cache; only the open tails stay
-// on the heap, bounded by a byte budget, and an employer left out is read by direct gets instead.
-// The file is rebuilt at every start and vanishes when the process ends.
+// or a fold of an employer out of the write side's cache is read without going back to the file
+// store (whose blocks hold the events of thousands of employers, so one employer's history would
+// touch dozens of blocks). The follower fills it from the messages it already receives.
+//
+// Every chunkSize records of an employer are compressed, by the sealer beside the follower, into
+// a chunk appended to the archive's file; each chunk's header links to the employer's chunk
+// before it. The records after an employer's newest chunk (its open tail) are in the tail log
+// (tails.go), on disk too. Memory holds, per employer, where its newest chunk and its tail's
+// records are: O(1) an employer (at most chunkSize-1 references, more only while a seal waits),
+// nothing an event.
+//
+// The files are unlinked scratch files, rebuilt at every start.
 type archive struct {
 	mu      sync.Mutex
-	budget  int64
-	size    int64 // bytes of open tails on the heap
-	file    *os.File
-	end     int64 // bytes written to file
-	err     error // the first write error; the archive stops growing after it
+	file    *os.File // the chunks; nil when the archive is disabled
+	end     int64    // bytes written to file
+	err     error    // the first write error: the archive stops being used after it
+	tails   *tailLog
 	shelves map[string]*shelf
-	scratch []byte // reused for building records and chunks
-	packed  []byte
+	seal    map[string]struct{} // shelves whose tail holds a chunk's worth: the sealer's work
+	wake    chan struct{}       // tells the sealer there is work
+	packed  []byte              // reused for writing chunks
 }
 
-// shelf is one employer's events: compressed chunks of chunkSize records, then the open tail.
+// shelf is one employer's events: a chain of chunks in the file, then the open tail.
 type shelf struct {
-	chunks []chunk
-	tail   [][]byte // encoded records not yet compressed
+	last chunkRef  // newest chunk; n is 0 while there is none
+	seq  uint64    // sequence of the newest record added
+	tail []tailRef // the records after the newest chunk, oldest first, at exact length
 }
 
-type chunk struct {
-	off int64 // where the zstd-compressed records are in the file
-	n   int32 // and their length
+// chunkRef is where a chunk is in the archive's file: its header, then its zstd-compressed records.
+type chunkRef struct {
+	off int64
+	n   uint32
 }
 
-const chunkSize = 8
+const (
+	chunkSize = 8
+	// A chunk's header: the previous chunk of the employer (offset, length) and the CRC-32C of
+	// those 12 bytes and the compressed records.
+	chunkHeader = 16
+	// sealBacklog is how many shelves may wait for the sealer before the follower seals a tail
+	// itself: the sealer compresses beside the follower, but tails must not pile up.
+	sealBacklog = 4096
+)
 
 // record is one stored message as the archive keeps it.
 type record struct {
@@ -60,13 +79,14 @@ type record struct {
 	data []byte
 }
 
-// newArchive opens an archive whose chunks go to a scratch file in dir (the system's temporary
-// folder when dir is "").
-func newArchive(budget int64, dir string) (*archive, error) {
-	a := &archive{budget: budget, shelves: map[string]*shelf{}}
-	if budget <= 0 {
-		return a, nil
-	}
+// newArchive opens an archive whose chunks go to file and tails to tails (file nil: the archive
+// is disabled).
+func newArchive(file *os.File, tails *tailLog) *archive {
+	return &archive{file: file, tails: tails, shelves: map[string]*shelf{}, seal: map[string]struct{}{}, wake: make(chan struct{}, 1)}
+}
+
+// scratchArchiveFile is an unlinked file in dir (the system's temporary folder when "").
+func scratchArchiveFile(dir string) (*os.File, error) {
 	f, err := os.CreateTemp(dir, "kuozheng-archive-*")
 	if err != nil {
 		return nil, fmt.Errorf("history archive: %w", err)
@@ -76,13 +96,24 @@ func newArchive(budget int64, dir string) (*archive, error) {
 		f.Close()
 		return nil, fmt.Errorf("history archive: %w", err)
 	}
-	a.file = f
-	return a, nil
+	return f, nil
 }
 
 func (a *archive) close() {
 	if a != nil && a.file != nil {
 		a.file.Close()
+		a.tails.close()
+	}
+}
+
+// usable reports whether the archive serves histories; the caller holds a.mu.
+func (a *archive) usable() bool { return a.file != nil && a.err == nil }
+
+// fail stops the archive being used; histories are then read from the stream. The caller holds a.mu.
+func (a *archive) fail(err error) {
+	if a.err == nil {
+		a.err = err
+		slog.Error("history archive failed; histories are read from the stream instead", "err", err)
 	}
 }
 
@@ -130,89 +161,289 @@ func readRecords(b []byte, out []record) ([]record, error) {
 	return out, nil
 }
 
-// add appends an employer's next record (in stream order).
-func (a *archive) add(id string, r record) {
-	if a == nil || a.file == nil {
-		return
-	}
+// add appends an employer's next record (encoded by appendRecord), in stream order.
+func (a *archive) add(id string, seq uint64, rec []byte) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if !a.usable() {
+		return
+	}
 	s := a.shelves[id]
 	if s == nil {
-		if a.size > a.budget || a.err != nil {
-			return // full: this employer is read by direct gets
-		}
 		s = &shelf{}
-		a.shelves[id] = s
+		a.shelves[strings.Clone(id)] = s // not a slice of the message's subject, which would pin it
 	}
-	// Records and chunks are kept at their exact length: spare capacity, from append's doubling
-	// or from the encoder sizing its output for its input, was half the archive's memory.
-	a.scratch = appendRecord(a.scratch[:0], r)
-	rec := append([]byte(nil), a.scratch...)
-	s.tail = append(s.tail, rec)
-	a.size += int64(len(rec))
-	if len(s.tail) == chunkSize {
-		raw := a.scratch[:0]
-		for _, t := range s.tail {
-			raw = append(raw, t...)
+	ref, err := a.tails.append(seq, rec)
+	if err != nil {
+		a.fail(err)
+		return
+	}
+	s.seq = seq
+	s.tail = append(append(make([]tailRef, 0, len(s.tail)+1), s.tail...), ref)
+	if len(s.tail) < chunkSize {
+		return
+	}
+	if len(a.seal) >= sealBacklog {
+		if raw, err := a.tailRecords(s.tail[:chunkSize]); err != nil {
+			a.fail(err)
+		} else {
+			a.install(s, chunkSize, zenc.EncodeAll(raw, nil))
 		}
-		a.packed = zenc.EncodeAll(raw, a.packed[:0])
-		a.scratch = raw
-		if _, err := a.file.WriteAt(a.packed, a.end); err != nil {
-			// The records stay in the tail, which History reads as well.
-			if a.err == nil {
-				a.err = err
-				slog.Error("history archive: write failed; histories are read from the stream instead", "err", err)
-			}
-			return
+		return
+	}
+	if _, queued := a.seal[id]; !queued {
+		a.seal[strings.Clone(id)] = struct{}{}
+		select {
+		case a.wake <- struct{}{}:
+		default:
 		}
-		s.chunks = append(s.chunks, chunk{off: a.end, n: int32(len(a.packed))})
-		a.end += int64(len(a.packed))
-		a.size -= int64(len(raw))
-		s.tail = nil
 	}
 }
 
-// records returns an employer's archived records, oldest first.
-func (a *archive) records(id string) ([]record, error) {
-	if a == nil {
-		return nil, nil
-	}
-	a.mu.Lock()
-	s := a.shelves[id]
-	var chunks []chunk
-	var tail []byte
-	if s != nil {
-		chunks = append(chunks, s.chunks...)
-		for _, t := range s.tail {
-			tail = append(tail, t...)
-		}
-	}
-	a.mu.Unlock()
-	var out []record
-	var packed []byte
-	for _, c := range chunks {
-		packed = slices.Grow(packed[:0], int(c.n))[:c.n]
-		if _, err := a.file.ReadAt(packed, c.off); err != nil {
-			return nil, fmt.Errorf("history archive: %w", err)
-		}
-		raw, err := zdec.DecodeAll(packed, nil)
+// tailRecords reads tail records, concatenated; the caller holds a.mu.
+func (a *archive) tailRecords(refs []tailRef) ([]byte, error) {
+	var raw []byte
+	for _, r := range refs {
+		b, err := a.tails.read(r)
 		if err != nil {
 			return nil, err
 		}
-		if out, err = readRecords(raw, out); err != nil {
-			return nil, err
-		}
+		raw = append(raw, b...)
 	}
-	return readRecords(tail, out)
+	return raw, nil
 }
 
-// bytes is the archive's size on the heap (open tails) and in its file (compressed chunks).
-func (a *archive) bytes() (heap, file int64) {
-	if a == nil {
-		return 0, 0
+// install writes a chunk of the oldest n tail records of s, compressed in packed, and takes them
+// off its tail; the caller holds a.mu.
+func (a *archive) install(s *shelf, n int, packed []byte) {
+	if !a.writeChunk(s, packed) {
+		return
 	}
+	for _, r := range s.tail[:n] {
+		a.tails.drop(r)
+	}
+	s.tail = exact(s.tail[n:])
+}
+
+// exact copies b at its exact length (nil when empty): spare capacity, from append's doubling,
+// would be most of a shelf's memory.
+func exact[T any](b []T) []T {
+	if len(b) == 0 {
+		return nil
+	}
+	return append(make([]T, 0, len(b)), b...)
+}
+
+// writeChunk appends a chunk of compressed records linked to s's newest chunk, and makes it
+// s's newest; the caller holds a.mu. On a write error the archive stops being used.
+func (a *archive) writeChunk(s *shelf, packed []byte) bool {
+	buf := a.packed[:0]
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(s.last.off))
+	buf = binary.LittleEndian.AppendUint32(buf, s.last.n)
+	buf = append(buf, 0, 0, 0, 0)
+	buf = append(buf, packed...)
+	crc := crc32.Update(crc32.Checksum(buf[:12], crc32c), crc32c, buf[chunkHeader:])
+	binary.LittleEndian.PutUint32(buf[12:16], crc)
+	a.packed = buf
+	if _, err := a.file.WriteAt(buf, a.end); err != nil {
+		a.fail(err)
+		return false
+	}
+	s.last = chunkRef{off: a.end, n: uint32(len(buf))}
+	a.end += int64(len(buf))
+	return true
+}
+
+// readChunk reads and decompresses one chunk, returning its records and the chunk before it.
+func (a *archive) readChunk(c chunkRef) ([]record, chunkRef, error) {
+	buf := make([]byte, c.n)
+	if c.n < chunkHeader {
+		return nil, chunkRef{}, fmt.Errorf("history archive: chunk at %d: %w", c.off, errCorrupt)
+	}
+	if _, err := a.file.ReadAt(buf, c.off); err != nil {
+		return nil, chunkRef{}, fmt.Errorf("history archive: %w", err)
+	}
+	crc := crc32.Update(crc32.Checksum(buf[:12], crc32c), crc32c, buf[chunkHeader:])
+	prev := chunkRef{off: int64(binary.LittleEndian.Uint64(buf[0:8])), n: binary.LittleEndian.Uint32(buf[8:12])}
+	if crc != binary.LittleEndian.Uint32(buf[12:16]) || (prev.n != 0 && prev.off+int64(prev.n) > c.off) {
+		return nil, chunkRef{}, fmt.Errorf("history archive: chunk at %d: %w", c.off, errCorrupt)
+	}
+	raw, err := zdec.DecodeAll(buf[chunkHeader:], nil)
+	if err != nil {
+		return nil, chunkRef{}, fmt.Errorf("history archive: chunk at %d: %w", c.off, err)
+	}
+	recs, err := readRecords(raw, nil)
+	if err != nil {
+		return nil, chunkRef{}, fmt.Errorf("history archive: chunk at %d: %w", c.off, err)
+	}
+	return recs, prev, nil
+}
+
+// archived is what the archive holds of an employer's events after a sequence.
+type archived struct {
+	recs    []record // in order
+	through uint64   // the archive holds every event of the employer through this sequence
+}
+
+// read returns an employer's archived records with sequences after after; false when the archive
+// does not serve histories (disabled, or failed to write).
+func (a *archive) read(id string, after uint64) (archived, bool, error) {
+	a.mu.Lock()
+	if !a.usable() {
+		a.mu.Unlock()
+		return archived{}, false, nil
+	}
+	s := a.shelves[id]
+	if s == nil {
+		a.mu.Unlock()
+		return archived{}, true, nil
+	}
+	last, out := s.last, archived{through: s.seq}
+	var tail []byte
+	for _, r := range s.tail {
+		if r.seq > after {
+			b, err := a.tails.read(r)
+			if err != nil {
+				a.mu.Unlock()
+				return archived{}, true, err
+			}
+			tail = append(tail, b...)
+		}
+	}
+	a.mu.Unlock()
+	// Newest chunk first, back to the one holding after.
+	var chunks [][]record
+	for c := last; c.n != 0; {
+		recs, prev, err := a.readChunk(c)
+		if err != nil {
+			return archived{}, true, err
+		}
+		chunks = append(chunks, recs)
+		if len(recs) > 0 && recs[0].seq <= after {
+			break
+		}
+		c = prev
+	}
+	for _, recs := range slices.Backward(chunks) {
+		for _, r := range recs {
+			if r.seq > after {
+				out.recs = append(out.recs, r)
+			}
+		}
+	}
+	var err error
+	if out.recs, err = readRecords(tail, out.recs); err != nil {
+		return archived{}, true, err
+	}
+	return out, true, nil
+}
+
+// sizes is what the archive holds: an estimate of its heap (shelves, tail references, the tail
+// log's buffer) and the bytes of its chunk file and tail segments.
+func (a *archive) sizes() (heap, files int64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.size, a.end
+	if a.file == nil {
+		return 0, 0
+	}
+	const perShelf = 40 + 16 + 48 // the shelf, its map entry and its id
+	for id, s := range a.shelves {
+		heap += perShelf + int64(len(id)) + int64(cap(s.tail))*24
+	}
+	heap += int64(cap(a.tails.buf))
+	files = a.end + int64(len(a.tails.buf))
+	for _, seg := range a.tails.segs {
+		files += seg.size
+	}
+	return heap, files
+}
+
+// sealWaiting writes the chunks of the shelves whose tails hold a chunk's worth, until none
+// waits, and compacts a tail segment after each round. The sealer runs it beside the follower,
+// which so neither compresses nor rewrites.
+func (a *archive) sealWaiting() {
+	for {
+		a.compactTails()
+		a.mu.Lock()
+		work := a.seal
+		a.seal = map[string]struct{}{}
+		a.mu.Unlock()
+		if len(work) == 0 {
+			return
+		}
+		for id := range work {
+			a.sealShelf(id)
+		}
+	}
+}
+
+// sealShelf writes an employer's chunks while its tail holds a chunk's worth. The records are
+// compressed without the lock; only a seal takes records off a tail, and the follower adds after
+// them, so unless a seal by the follower came first they are still the oldest once compressed.
+func (a *archive) sealShelf(id string) {
+	for {
+		a.mu.Lock()
+		s := a.shelves[id]
+		if s == nil || !a.usable() || len(s.tail) < chunkSize {
+			a.mu.Unlock()
+			return
+		}
+		refs := slices.Clone(s.tail[:chunkSize])
+		raw, err := a.tailRecords(refs)
+		if err != nil {
+			a.fail(err)
+			a.mu.Unlock()
+			return
+		}
+		a.mu.Unlock()
+		packed := zenc.EncodeAll(raw, nil)
+		a.mu.Lock()
+		if a.shelves[id] == s && len(s.tail) >= chunkSize &&
+			slices.EqualFunc(s.tail[:chunkSize], refs, func(x, y tailRef) bool { return x.seq == y.seq }) {
+			a.install(s, chunkSize, packed)
+		}
+		a.mu.Unlock()
+	}
+}
+
+// compactTails copies forward the live records of the tail segment most dead, if it is mostly
+// dead: they are the tails of employers with no recent event. It finds them among every shelf,
+// once a segment, so the lock is held for a moment a segment written.
+func (a *archive) compactTails() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if old := a.tails.sparsest(); old != nil && a.usable() {
+		for _, s := range a.shelves {
+			for i, r := range s.tail {
+				if r.seg != old.n {
+					continue
+				}
+				b, err := a.tails.read(r)
+				if err == nil {
+					s.tail[i], err = a.tails.append(r.seq, b)
+				}
+				if err != nil {
+					a.fail(err)
+					return
+				}
+				a.tails.drop(r)
+			}
+		}
+		if a.tails.segs[old.n] == old {
+			a.fail(fmt.Errorf("tail segment %d: %d records left after copying them forward: %w", old.n, old.live, errCorrupt))
+			return
+		}
+	}
+}
+
+// seal is the archive's sealer: it compresses and writes the chunks of full tails.
+func (s *Store) seal(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.archive.wake:
+			s.archive.sealWaiting()
+		}
+	}
 }

@@ -3,7 +3,6 @@ package eventstore
 import (
 	"container/list"
 	"context"
-	"slices"
 	"strings"
 	"sync"
 
@@ -59,23 +58,22 @@ func (c *employerCache) put(e *domain.Employer) {
 // (reading them may wait on NATS), with ctx bounding the reads; events that arrive meanwhile
 // are folded too before it is cached. On error the lock is not held.
 func (s *Store) rlockEmployer(ctx context.Context, id string) (*domain.Employer, error) {
+	subject := EmployerPrefix + id
 	var e *domain.Employer
-	folded := 0
+	var folded uint64 // the sequence e is folded through
 	for {
 		s.mu.RLock()
 		if c := s.cache.get(id); c != nil {
 			return c, nil
 		}
-		seqs := s.seqs[id]
-		if len(seqs) == folded {
+		if s.heads[subject].seq <= folded {
 			if e != nil {
 				s.cache.put(e)
 			}
 			return e, nil
 		}
-		more := slices.Clone(seqs[folded:])
 		s.mu.RUnlock()
-		raws, err := s.readEvents(ctx, id, more)
+		raws, err := s.employerEvents(ctx, id, folded)
 		if err != nil {
 			return nil, err
 		}
@@ -83,6 +81,7 @@ func (s *Store) rlockEmployer(ctx context.Context, id string) (*domain.Employer,
 			e = &domain.Employer{ID: strings.Clone(id), SkipHistory: true}
 		}
 		for _, r := range raws {
+			folded = r.Seq
 			if r.Body == nil {
 				continue // undecodable: the fold skips it too, and the chain check reports it
 			}
@@ -90,6 +89,5 @@ func (s *Store) rlockEmployer(ctx context.Context, id string) (*domain.Employer,
 			ev.EmployerID = e.ID
 			e.Apply(ev)
 		}
-		folded += len(more)
 	}
 }

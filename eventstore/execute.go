@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Request is one command to execute against one employer.
@@ -165,7 +166,8 @@ func (s *Store) observeAppended(evs []domain.Event) {
 }
 
 // lookupKey answers a retried idempotency key: the first result for the same body, an error for
-// another body.
+// another body. The command's events are read back from the stream: those of its subject from
+// its first to its last sequence that carry the key.
 func (s *Store) lookupKey(ctx context.Context, key, bodyHash string) (Result, bool, error) {
 	if key == "" {
 		return Result{}, false, nil
@@ -186,29 +188,24 @@ func (s *Store) lookupKey(ctx context.Context, key, bodyHash string) (Result, bo
 	if employerID == first.Subject {
 		employerID = "" // reference data
 	}
-	seqs := []uint64{rec.first}
-	if employerID != "" && rec.last > rec.first {
-		s.mu.RLock()
-		for _, q := range s.seqs[employerID] {
-			if q > rec.first && q <= rec.last {
-				seqs = append(seqs, q)
-			}
-		}
-		s.mu.RUnlock()
-	}
-	ids := make([]string, 0, len(seqs))
-	for i, q := range seqs {
-		raw := first
-		if i > 0 {
-			if raw, err = s.stream.GetMsg(ctx, q); err != nil {
-				return Result{}, true, fmt.Errorf("read back event %d of key: %w", q, err)
-			}
-		}
+	var ids []string
+	for raw := first; ; {
 		ev, err := domain.Decode(raw.Data)
 		if err != nil {
 			return Result{}, true, err
 		}
-		ids = append(ids, ev.ID)
+		if ev.IdemKey == key {
+			ids = append(ids, ev.ID)
+		}
+		// A command's events are contiguous on its subject; a read by subject also steps over
+		// anything else.
+		if raw.Sequence >= rec.last {
+			break
+		}
+		after := raw.Sequence
+		if raw, err = s.stream.GetMsg(ctx, after+1, jetstream.WithGetMsgSubject(first.Subject)); err != nil {
+			return Result{}, true, fmt.Errorf("read back the events of key after %d: %w", after, err)
+		}
 	}
 	return Result{EmployerID: employerID, EventIDs: ids, Seq: rec.last, Version: rec.last, Duplicate: true}, true, nil
 }

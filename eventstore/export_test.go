@@ -1,10 +1,10 @@
 package eventstore
 
 // MemoryParts names the write side's structures that hold state per event or per payer (the
-// idempotency index's memtables and run fences, history archive on the heap, employer sequences,
-// chain heads, folded-employer LRU), in the order a benchmark drops them. Subject strings shared
-// by the sequences, heads and archive are freed with the last of them, the heads.
-var MemoryParts = []string{"keys", "archive-heap", "seqs", "heads", "lru"}
+// idempotency index's memtables and run fences, the history archive's shelves, chain heads,
+// folded-employer LRU), in the order a benchmark drops them. Subject strings are freed with the
+// heads.
+var MemoryParts = []string{"keys", "archive-heap", "heads", "lru"}
 
 // ReleaseForMeasure drops one of the store's structures (named as in MemoryParts) so that a
 // benchmark can measure the live heap it held. The store must not be used afterwards.
@@ -19,14 +19,12 @@ func (s *Store) ReleaseForMeasure(part string) {
 			r.fences, r.sums = nil, nil
 		}
 		s.keys.mu.Unlock()
-	case "seqs":
-		s.seqs = nil
 	case "heads":
 		s.heads = nil
 	case "archive-heap":
 		s.archive.mu.Lock()
-		s.archive.shelves = nil
-		s.archive.scratch, s.archive.packed = nil, nil
+		s.archive.shelves, s.archive.seal = nil, nil
+		s.archive.packed, s.archive.tails.buf = nil, nil
 		s.archive.mu.Unlock()
 	case "lru":
 		s.cache = newEmployerCache(s.cfg.EmployerCache)
@@ -35,8 +33,8 @@ func (s *Store) ReleaseForMeasure(part string) {
 	}
 }
 
-// ArchiveSizes is the archive's own accounting: open tails on the heap and its file's size.
-func (s *Store) ArchiveSizes() (heap, file int64) { return s.archive.bytes() }
+// ArchiveSizes is the archive's own accounting: its heap (estimated) and its files' size.
+func (s *Store) ArchiveSizes() (heap, files int64) { return s.archive.sizes() }
 
 // CachedEmployers is how many employers the write side's LRU holds.
 func (s *Store) CachedEmployers() int {

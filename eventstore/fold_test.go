@@ -110,7 +110,7 @@ func TestFoldingAnEmployerOutOfTheCacheHoldsNoLockWhileItReadsFromNATS(t *testin
 	}
 	t.Cleanup(nc.Close)
 	// No archive and one cached employer: the first employer is folded from direct gets.
-	s, err := Open(context.Background(), nc, Config{EmployerCache: 1, ArchiveBytes: -1})
+	s, err := Open(context.Background(), nc, Config{EmployerCache: 1, NoArchive: true})
 	if err != nil {
 		t.Fatal(err)
 	}

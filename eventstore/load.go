@@ -2,10 +2,11 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/kuozheng/kuozheng/domain"
-	"golang.org/x/sync/errgroup"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // RawEvent is one stored message of an employer, with its chain check.
@@ -16,13 +17,11 @@ type RawEvent struct {
 }
 
 // History loads one employer's events in order with, for each, whether its chain link holds.
-// They come from the archive the follower keeps; events not (yet) archived are read by
-// direct gets of the sequences the store's index holds, several at once, with no consumer.
+// They come from the archive the follower keeps; events the follower has not archived yet (this
+// store's newest appends), and every event when there is no archive, by a read of the employer's
+// subject, with no consumer.
 func (s *Store) History(ctx context.Context, id string) ([]RawEvent, error) {
-	s.mu.RLock()
-	seqs := append([]uint64(nil), s.seqs[id]...)
-	s.mu.RUnlock()
-	out, err := s.readEvents(ctx, id, seqs)
+	out, err := s.employerEvents(ctx, id, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -42,36 +41,44 @@ func (s *Store) History(ctx context.Context, id string) ([]RawEvent, error) {
 	return out, nil
 }
 
-// readEvents reads and decodes the events of an employer at the given sequences, without
-// checking their chain; it takes no lock.
-func (s *Store) readEvents(ctx context.Context, id string, seqs []uint64) ([]RawEvent, error) {
-	recs, err := s.archive.records(id)
+// employerEvents reads and decodes an employer's events after sequence after through the last
+// one folded into the store's state when it is called, in order, without checking their chain;
+// it takes no lock. Events beyond that one are left out even when the archive holds them: a
+// fold of the employer must not get ahead of the state, which folds them when they come.
+func (s *Store) employerEvents(ctx context.Context, id string, after uint64) ([]RawEvent, error) {
+	subject := EmployerPrefix + id
+	s.mu.RLock()
+	through := s.heads[subject].seq
+	s.mu.RUnlock()
+	if through <= after {
+		return nil, nil
+	}
+	arch, ok, err := s.archive.read(id, after)
 	if err != nil {
 		return nil, fmt.Errorf("employer %s: %w", id, err)
 	}
-	bySeq := make(map[uint64]record, len(recs))
-	for _, r := range recs {
-		bySeq[r.seq] = r
+	if !ok {
+		arch = archived{} // no archive: every event is read from the stream
 	}
-	out := make([]RawEvent, len(seqs))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(8)
-	for i, seq := range seqs {
-		if r, ok := bySeq[seq]; ok {
-			out[i] = rawEvent(id, r)
-			continue
+	out := make([]RawEvent, 0, len(arch.recs)+1)
+	for _, r := range arch.recs {
+		if r.seq <= through {
+			out = append(out, rawEvent(id, r))
 		}
-		g.Go(func() error {
-			raw, err := s.stream.GetMsg(gctx, seq)
-			if err != nil {
-				return fmt.Errorf("load event %d of employer %s: %w", seq, id, err)
-			}
-			out[i] = rawEvent(id, record{seq: raw.Sequence, ts: raw.Time.UnixNano(), hash: raw.Header.Get(HashHeader), data: raw.Data})
-			return nil
-		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
+	for next := max(arch.through, after) + 1; next <= through; {
+		raw, err := s.stream.GetMsg(ctx, next, jetstream.WithGetMsgSubject(subject))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return nil, fmt.Errorf("employer %s: event %d is not in the stream", id, through)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load events of employer %s from %d: %w", id, next, err)
+		}
+		if raw.Sequence > through {
+			return nil, fmt.Errorf("employer %s: event %d is not in the stream", id, through)
+		}
+		out = append(out, rawEvent(id, record{seq: raw.Sequence, ts: raw.Time.UnixNano(), hash: raw.Header.Get(HashHeader), data: raw.Data}))
+		next = raw.Sequence + 1
 	}
 	return out, nil
 }
@@ -86,5 +93,6 @@ func rawEvent(id string, r record) RawEvent {
 	return RawEvent{Event: ev, Data: r.data}
 }
 
-// ArchiveSize is what the history archive holds now: bytes on the heap and in its file.
-func (s *Store) ArchiveSize() (heap, file int64) { return s.archive.bytes() }
+// ArchiveSize is what the history archive holds now: an estimate of its heap (a few references an
+// employer) and the bytes of its files (compressed chunks and open tails).
+func (s *Store) ArchiveSize() (heap, files int64) { return s.archive.sizes() }

@@ -129,11 +129,12 @@ func measureMemory(b *testing.B, payers int, half bool) memoryPoint {
 // Live heap, after two collections, with the structure present and then released (the next
 // released after it, in this order): the views' dated history (History emptied in every
 // employer), the rest of the views' Ledger (as a rebuild makes it), then the store's idempotency
-// keys, history archive's heap part, employer sequences, chain heads (with the subject strings
-// the three share) and folded-employer LRU. Own accounting: the archive's open tails
-// (archive-heap-own, records only) and its scratch file (archive-file), and the views' snapshot
-// (views-snapshot, gzip bytes). The embedded nats-server shares the heap, so the released
-// figures carry its noise; the smaller default ledger carries most.
+// index (memtables and run fences; its runs are files), history archive's heap part (shelves:
+// each employer's newest chunk and tail references; the records are in files), chain heads
+// (with the subject strings) and folded-employer LRU. Own accounting: the archive's heap by its
+// own estimate (archive-heap-own) and its files (archive-file: chunks and tail log), and the
+// views' snapshot (views-snapshot, gzip bytes). The embedded nats-server shares the heap, so the
+// released figures carry its noise; the smaller default ledger carries most.
 func BenchmarkMemoryPerEventAndPayer(b *testing.B) {
 	small := memoryPayers()
 	var pts [3]memoryPoint

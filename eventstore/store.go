@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -53,13 +54,12 @@ type Config struct {
 	BatchesInFlight int
 	// Timeout bounds one publish round trip (default PublishTimeoutBound).
 	Timeout time.Duration
-	// ArchiveBytes bounds the heap held by the archive of events that serves histories: each
-	// employer's newest events, before they are compressed into the archive's file (default
-	// 256 MiB, enough for about 50,000 employers; negative disables the archive).
-	ArchiveBytes int64
+	// NoArchive disables the archive of events that serves histories and folds of employers out
+	// of the write side's cache: they then read the stream by subject, one event a request.
+	NoArchive bool
 	// ArchiveDir is where the archive's and the idempotency index's scratch files go (default:
-	// the system's temporary folder). The archive holds about a third of the stream's size; the
-	// files are gone when the store closes.
+	// the system's temporary folder). The archive's chunks hold about a fifth of the stream's
+	// size, its open tails about a kilobyte a payer; the files are gone when the store closes.
 	ArchiveDir string
 	// EmployerCache is how many employers' folded state the write side keeps (default 4096);
 	// others are folded from their stored events when a command needs them.
@@ -130,8 +130,7 @@ type Store struct {
 
 	mu      sync.RWMutex
 	cache   *employerCache
-	seqs    map[string][]uint64 // employer → sequences of its events
-	heads   map[string]head     // subject → last event
+	heads   map[string]head // subject → last event
 	keys    *keyIndex
 	breaks  map[string]ChainBreak
 	ref     domain.Reference
@@ -150,7 +149,7 @@ type Store struct {
 	pendMu  sync.Mutex
 	pending map[string]chan struct{} // subjects with an append of this store in flight
 
-	bg sync.WaitGroup // the keeper
+	bg sync.WaitGroup // the keeper and the sealer
 }
 
 // Open creates or updates the stream, replays it into the store's indexes and starts following it.
@@ -179,9 +178,6 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	if cfg.EmployerCache <= 0 {
 		cfg.EmployerCache = 4096
 	}
-	if cfg.ArchiveBytes == 0 {
-		cfg.ArchiveBytes = 256 << 20
-	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, err
@@ -203,14 +199,16 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create stream %s: %w", cfg.Stream, err)
 	}
-	arch, err := newArchive(cfg.ArchiveBytes, cfg.ArchiveDir)
-	if err != nil {
-		return nil, err
+	var file *os.File
+	if !cfg.NoArchive {
+		if file, err = scratchArchiveFile(cfg.ArchiveDir); err != nil {
+			return nil, err
+		}
 	}
+	arch := newArchive(file, newTailLog("", cfg.ArchiveDir))
 	s := &Store{
 		cfg: cfg, nc: nc, js: js, stream: stream, log: cfg.Log,
 		cache:   newEmployerCache(cfg.EmployerCache),
-		seqs:    map[string][]uint64{},
 		heads:   map[string]head{},
 		keys:    newKeyIndex("", cfg.ArchiveDir, keyMemMax),
 		breaks:  map[string]ChainBreak{},
@@ -228,6 +226,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	s.cancel = cancel
 	s.com.start(runCtx)
 	s.bg.Go(func() { s.keep(runCtx) })
+	s.bg.Go(func() { s.seal(runCtx) })
 	if err := s.startTail(ctx, runCtx); err != nil {
 		cancel()
 		s.com.wait()
@@ -344,9 +343,11 @@ func (s *Store) EmployerContext(ctx context.Context, id string) (*domain.Employe
 func (s *Store) EmployerIDs() []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	ids := make([]string, 0, len(s.seqs))
-	for id := range s.seqs {
-		ids = append(ids, id)
+	var ids []string
+	for subject := range s.heads {
+		if id, ok := strings.CutPrefix(subject, EmployerPrefix); ok {
+			ids = append(ids, id)
+		}
 	}
 	return ids
 }
@@ -419,7 +420,7 @@ func (s *Store) apply(msg jetstream.Msg) {
 		ev.Seq, ev.RecordedAt, ev.Hash = seq, meta.Timestamp.UnixNano(), msg.Headers().Get(HashHeader)
 	}
 	if id, ok := strings.CutPrefix(subject, EmployerPrefix); ok {
-		s.archive.add(id, record{seq: seq, ts: meta.Timestamp.UnixNano(), hash: msg.Headers().Get(HashHeader), data: msg.Data()})
+		s.archive.add(id, seq, appendRecord(nil, record{seq: seq, ts: meta.Timestamp.UnixNano(), hash: msg.Headers().Get(HashHeader), data: msg.Data()}))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -511,13 +512,12 @@ func (s *Store) fold(subject string, ev domain.Event, data []byte, derr error) {
 			s.log.Error("hash chain broken", "employer", id, "seq", seq, "reason", reason)
 		}
 	}
-	s.seqs[id] = append(s.seqs[id], seq)
 	if derr != nil {
 		return
 	}
 	e := s.cache.get(id)
 	if e == nil {
-		if len(s.seqs[id]) > 1 {
+		if h.seq != 0 {
 			return // not cached: folded from its events when a command needs it
 		}
 		id = strings.Clone(id) // not a slice of this message's subject, which would pin it
@@ -616,7 +616,11 @@ func (s *Store) Verify(ctx context.Context) (Integrity, error) {
 		in.Lost = len(info.State.Lost.Msgs)
 	}
 	s.mu.RLock()
-	in.Employers = len(s.seqs)
+	for subject := range s.heads {
+		if strings.HasPrefix(subject, EmployerPrefix) {
+			in.Employers++
+		}
+	}
 	for id, b := range s.breaks {
 		in.Breaks = append(in.Breaks, BreakEntry{EmployerID: id, ChainBreak: b})
 	}

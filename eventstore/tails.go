@@ -1,0 +1,186 @@
+package eventstore
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// tailLog holds the records of the archive's open tails (an employer's events after its newest
+// chunk) on disk, so that memory holds only where each one is: the follower appends each record
+// as it comes, in segment files of tailSegmentSize bytes, through a small write buffer. Once
+// sealed into a chunk a record is dead; a segment with no live record left is deleted, and the
+// live records of a segment mostly dead (less than 1/tailCompactBelow live), the tails of
+// employers with no recent event, are copied forward. The log so stays within a few times the records of open tails, which grow with
+// payers, not with history. The archive's lock guards it.
+type tailLog struct {
+	segSize  int64  // tailSegmentSize but in tests
+	dir      string // where segments go; "" for unlinked scratch files in scratch
+	scratch  string
+	segs     map[uint32]*tailSegment
+	cur      *tailSegment // the segment appended to
+	next     uint32       // number of the next segment
+	buf      []byte       // appended to cur after its size, not yet written
+	obsolete []*tailSegment
+}
+
+type tailSegment struct {
+	n         uint32
+	f         *os.File
+	size      int64 // bytes written
+	live      int   // tail records in it
+	liveBytes int64
+}
+
+// tailRef is where a tail record is.
+type tailRef struct {
+	seq uint64
+	seg uint32
+	off uint32
+	n   uint32
+}
+
+const (
+	tailSegmentSize = 16 << 20
+	tailBufferSize  = 64 << 10
+	// tailCompactBelow: a segment whose live records are less than 1/tailCompactBelow of its
+	// bytes has them copied forward, and is deleted.
+	tailCompactBelow = 4
+)
+
+func newTailLog(dir, scratch string) *tailLog {
+	return &tailLog{segSize: tailSegmentSize, dir: dir, scratch: scratch, segs: map[uint32]*tailSegment{}, next: 1}
+}
+
+// tailSegmentName names the n-th segment file of a folder.
+func tailSegmentName(n uint32) string { return fmt.Sprintf("tails-%010d.log", n) }
+
+// append adds a record and returns where it is.
+func (t *tailLog) append(seq uint64, rec []byte) (tailRef, error) {
+	if t.cur == nil || t.cur.size+int64(len(t.buf)+len(rec)) > t.segSize {
+		if err := t.rotate(); err != nil {
+			return tailRef{}, err
+		}
+	}
+	ref := tailRef{seq: seq, seg: t.cur.n, off: uint32(t.cur.size) + uint32(len(t.buf)), n: uint32(len(rec))}
+	t.buf = append(t.buf, rec...)
+	t.cur.live++
+	t.cur.liveBytes += int64(len(rec))
+	if len(t.buf) >= tailBufferSize {
+		if err := t.flush(); err != nil {
+			return tailRef{}, err
+		}
+	}
+	return ref, nil
+}
+
+// rotate starts a new segment.
+func (t *tailLog) rotate() error {
+	if err := t.flush(); err != nil {
+		return err
+	}
+	var f *os.File
+	var err error
+	if t.dir == "" {
+		if f, err = os.CreateTemp(t.scratch, "kuozheng-tails-*"); err == nil {
+			// Unlinked at once: the space is the process's only, and is freed however it ends.
+			err = os.Remove(f.Name())
+		}
+	} else {
+		f, err = os.OpenFile(filepath.Join(t.dir, tailSegmentName(t.next)), os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o640)
+	}
+	if err != nil {
+		if f != nil {
+			f.Close()
+		}
+		return fmt.Errorf("history archive: %w", err)
+	}
+	old := t.cur
+	t.cur = &tailSegment{n: t.next, f: f}
+	t.segs[t.next] = t.cur
+	t.next++
+	if old != nil && old.live == 0 {
+		t.retire(old)
+	}
+	return nil
+}
+
+// flush writes the buffer to the current segment.
+func (t *tailLog) flush() error {
+	if len(t.buf) == 0 {
+		return nil
+	}
+	if _, err := t.cur.f.WriteAt(t.buf, t.cur.size); err != nil {
+		return fmt.Errorf("history archive: %w", err)
+	}
+	t.cur.size += int64(len(t.buf))
+	t.buf = t.buf[:0]
+	return nil
+}
+
+// read returns a copy of a record.
+func (t *tailLog) read(r tailRef) ([]byte, error) {
+	seg := t.segs[r.seg]
+	if seg == nil {
+		return nil, fmt.Errorf("history archive: tail segment %d: %w", r.seg, errCorrupt)
+	}
+	b := make([]byte, r.n)
+	if seg == t.cur && int64(r.off) >= seg.size {
+		at := int64(r.off) - seg.size
+		if at+int64(r.n) > int64(len(t.buf)) {
+			return nil, fmt.Errorf("history archive: tail record %d: %w", r.seq, errCorrupt)
+		}
+		copy(b, t.buf[at:])
+		return b, nil
+	}
+	if _, err := seg.f.ReadAt(b, int64(r.off)); err != nil {
+		return nil, fmt.Errorf("history archive: tail record %d: %w", r.seq, err)
+	}
+	return b, nil
+}
+
+// drop forgets a record sealed into a chunk; a segment left with none is retired.
+func (t *tailLog) drop(r tailRef) {
+	seg := t.segs[r.seg]
+	if seg == nil {
+		return
+	}
+	seg.live--
+	seg.liveBytes -= int64(r.n)
+	if seg.live == 0 && seg != t.cur {
+		t.retire(seg)
+	}
+}
+
+// retire takes a segment with no live record out of the log. A scratch segment is closed at
+// once; a folder's is kept, to delete once nothing names it.
+func (t *tailLog) retire(seg *tailSegment) {
+	delete(t.segs, seg.n)
+	if t.dir == "" {
+		seg.f.Close()
+		return
+	}
+	t.obsolete = append(t.obsolete, seg)
+}
+
+// sparsest returns the segment other than the current one with the smallest share of live
+// bytes, if that is below 1/tailCompactBelow, else nil.
+func (t *tailLog) sparsest() *tailSegment {
+	var best *tailSegment
+	for _, seg := range t.segs {
+		if seg != t.cur && seg.liveBytes*tailCompactBelow < seg.size &&
+			(best == nil || seg.liveBytes*best.size < best.liveBytes*seg.size) {
+			best = seg
+		}
+	}
+	return best
+}
+
+func (t *tailLog) close() {
+	for _, seg := range t.segs {
+		seg.f.Close()
+	}
+	for _, seg := range t.obsolete {
+		seg.f.Close()
+	}
+}
