@@ -66,7 +66,7 @@ func (s *Store) rlockEmployer(ctx context.Context, id string) (*domain.Employer,
 		if c := s.cache.get(id); c != nil {
 			return c, nil
 		}
-		if s.heads[subject].seq <= folded {
+		if s.foldHead(subject).seq <= folded {
 			if e != nil {
 				s.cache.put(e)
 			}

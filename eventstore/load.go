@@ -32,7 +32,7 @@ func (s *Store) History(ctx context.Context, id string) ([]RawEvent, error) {
 		if out[i].Body == nil {
 			derr = errCorrupt
 		}
-		if chainReason(prev, out[i].Event, out[i].Data, derr) != "" {
+		if chainReason(prev, out[i].Event, hashMatches(out[i].Event, out[i].Data), derr) != "" {
 			broken = true
 		}
 		prev = head{seq: out[i].Seq, n: out[i].N, hash: out[i].Hash}
@@ -48,7 +48,7 @@ func (s *Store) History(ctx context.Context, id string) ([]RawEvent, error) {
 func (s *Store) employerEvents(ctx context.Context, id string, after uint64) ([]RawEvent, error) {
 	subject := EmployerPrefix + id
 	s.mu.RLock()
-	through := s.heads[subject].seq
+	through := s.foldHead(subject).seq
 	s.mu.RUnlock()
 	if through <= after {
 		return nil, nil

@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -130,7 +129,8 @@ type Store struct {
 
 	mu      sync.RWMutex
 	cache   *employerCache
-	heads   map[string]head // subject → last event
+	heads   map[string]head         // subject → the last event the follower checked
+	ahead   map[string][]localEvent // subject → this store's appends the follower has not reached
 	keys    *keyIndex
 	breaks  map[string]ChainBreak
 	ref     domain.Reference
@@ -210,6 +210,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		cfg: cfg, nc: nc, js: js, stream: stream, log: cfg.Log,
 		cache:   newEmployerCache(cfg.EmployerCache),
 		heads:   map[string]head{},
+		ahead:   map[string][]localEvent{},
 		keys:    newKeyIndex("", cfg.ArchiveDir, keyMemMax),
 		breaks:  map[string]ChainBreak{},
 		years:   map[int]YearRecord{},
@@ -227,7 +228,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	s.com.start(runCtx)
 	s.bg.Go(func() { s.keep(runCtx) })
 	s.bg.Go(func() { s.seal(runCtx) })
-	if err := s.startTail(ctx, runCtx); err != nil {
+	if err := s.startTail(ctx, runCtx, 1); err != nil {
 		cancel()
 		s.com.wait()
 		s.bg.Wait()
@@ -349,6 +350,11 @@ func (s *Store) EmployerIDs() []string {
 			ids = append(ids, id)
 		}
 	}
+	for subject := range s.ahead {
+		if id, ok := strings.CutPrefix(subject, EmployerPrefix); ok && s.heads[subject].seq == 0 {
+			ids = append(ids, id)
+		}
+	}
 	return ids
 }
 
@@ -358,195 +364,6 @@ func (s *Store) ChainBreak(id string) (ChainBreak, bool) {
 	defer s.mu.RUnlock()
 	b, ok := s.breaks[id]
 	return b, ok
-}
-
-func (s *Store) startTail(ctx, runCtx context.Context) error {
-	cons, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-	})
-	if err != nil {
-		return fmt.Errorf("follow stream: %w", err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(2000))
-	if err != nil {
-		return fmt.Errorf("follow stream: %w", err)
-	}
-	go func() {
-		<-runCtx.Done()
-		it.Stop()
-	}()
-	go func() {
-		defer close(s.done)
-		for {
-			msg, err := it.Next()
-			if err != nil {
-				if errors.Is(err, jetstream.ErrMsgIteratorClosed) || runCtx.Err() != nil {
-					return
-				}
-				s.log.Warn("following the stream", "err", err)
-				continue
-			}
-			s.apply(msg)
-		}
-	}()
-	return nil
-}
-
-// apply folds one stored message into the indexes and checks its chain links.
-func (s *Store) apply(msg jetstream.Msg) {
-	meta, err := msg.Metadata()
-	if err != nil {
-		s.log.Error("message without metadata", "err", err)
-		return
-	}
-	seq := meta.Sequence.Stream
-	subject := msg.Subject()
-	// If this store has an append in flight on the subject, the message is most likely that
-	// append: wait for its acknowledgement, which folds it, rather than decoding it here.
-	s.pendMu.Lock()
-	ch := s.pending[subject]
-	s.pendMu.Unlock()
-	if ch != nil {
-		<-ch
-	}
-	s.mu.RLock()
-	known := s.heads[subject].seq >= seq
-	s.mu.RUnlock()
-	var ev domain.Event
-	var derr error
-	if !known {
-		// Not one of this store's own appends (those are folded when acknowledged): decode it.
-		ev, derr = domain.Decode(msg.Data())
-		ev.Seq, ev.RecordedAt, ev.Hash = seq, meta.Timestamp.UnixNano(), msg.Headers().Get(HashHeader)
-	}
-	if id, ok := strings.CutPrefix(subject, EmployerPrefix); ok {
-		s.archive.add(id, seq, appendRecord(nil, record{seq: seq, ts: meta.Timestamp.UnixNano(), hash: msg.Headers().Get(HashHeader), data: msg.Data()}))
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !known && s.heads[subject].seq < seq {
-		s.fold(subject, ev, msg.Data(), derr)
-	}
-	s.applied.Store(seq)
-	close(s.notify)
-	s.notify = make(chan struct{})
-}
-
-// appendLocal submits a unit and, once it is acknowledged, folds its events; the follower waits
-// for that rather than decoding the same messages.
-func (s *Store) appendLocal(ctx context.Context, u *unit, evs []domain.Event) (uint64, error) {
-	done := s.markPending(u.subject)
-	defer done()
-	first, err := s.com.submit(ctx, u)
-	if err == nil {
-		s.applyLocal(u.subject, first, evs)
-		s.observeAppended(evs)
-	}
-	return first, err
-}
-
-// markPending tells the follower that this store has an append in flight on subject; the
-// returned func clears it.
-func (s *Store) markPending(subject string) func() {
-	ch := make(chan struct{})
-	s.pendMu.Lock()
-	s.pending[subject] = ch
-	s.pendMu.Unlock()
-	return func() {
-		s.pendMu.Lock()
-		delete(s.pending, subject)
-		s.pendMu.Unlock()
-		close(ch)
-	}
-}
-
-// applyLocal folds events this store appended, as soon as they are acknowledged, so a writer
-// need not wait for them to come back through the stream.
-func (s *Store) applyLocal(subject string, first uint64, evs []domain.Event) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, ev := range evs {
-		ev.Seq = first + uint64(i)
-		if s.heads[subject].seq < ev.Seq {
-			s.fold(subject, ev, nil, nil)
-		}
-	}
-}
-
-// fold applies one event to the indexes; with data it also checks the event's chain link.
-// The caller holds s.mu.
-func (s *Store) fold(subject string, ev domain.Event, data []byte, derr error) {
-	seq := ev.Seq
-	h := s.heads[subject]
-	var reason string
-	if data != nil {
-		reason = chainReason(h, ev, data, derr)
-	}
-	s.heads[subject] = head{seq: seq, n: ev.N, hash: ev.Hash}
-	id, isEmployer := strings.CutPrefix(subject, EmployerPrefix)
-	if derr == nil && ev.IdemKey != "" {
-		s.keys.add(digestOf(ev.IdemKey), digestOf(ev.BodyHash), seq)
-	}
-	if derr == nil && ev.OccurredOn != 0 && (s.earliest == 0 || ev.OccurredOn < s.earliest) {
-		s.earliest = ev.OccurredOn
-	}
-	if strings.HasPrefix(subject, RefPrefix) {
-		if derr == nil {
-			s.ref.Apply(ev.Body)
-			s.foldYear(ev)
-		}
-		return
-	}
-	if strings.HasPrefix(subject, FreezePrefix) {
-		if derr == nil {
-			s.foldFreeze(subject, ev)
-		}
-		return
-	}
-	if !isEmployer {
-		return
-	}
-	if reason != "" {
-		if _, seen := s.breaks[id]; !seen {
-			s.breaks[id] = ChainBreak{Seq: seq, Reason: reason}
-			s.log.Error("hash chain broken", "employer", id, "seq", seq, "reason", reason)
-		}
-	}
-	if derr != nil {
-		return
-	}
-	e := s.cache.get(id)
-	if e == nil {
-		if h.seq != 0 {
-			return // not cached: folded from its events when a command needs it
-		}
-		id = strings.Clone(id) // not a slice of this message's subject, which would pin it
-		e = &domain.Employer{ID: id, SkipHistory: true}
-		s.cache.put(e)
-	}
-	ev.EmployerID = e.ID
-	e.Apply(ev)
-}
-
-// chainReason says why an event does not link to its subject's previous event, or "".
-func chainReason(prev head, ev domain.Event, data []byte, derr error) string {
-	switch {
-	case derr != nil:
-		return "undecodable event: " + derr.Error()
-	case ev.Hash == "":
-		return "no hash header"
-	case domain.ChainHash(ev.PrevHash, data) != ev.Hash:
-		return "hash does not match the event's bytes"
-	case ev.PrevHash != prev.hash:
-		return "prev_hash does not match the previous event's hash"
-	case ev.N != prev.n+1:
-		return fmt.Sprintf("event number %d follows %d", ev.N, prev.n)
-	case ev.PrevSeq != 0 && ev.PrevSeq != prev.seq:
-		return fmt.Sprintf("prev_seq %d, but the previous event is at %d", ev.PrevSeq, prev.seq)
-	case ev.PrevSeq == 0 && prev.seq != 0 && prev.seq != ev.Seq-1:
-		return fmt.Sprintf("linked to the message just before (%d), but the previous event is at %d", ev.Seq-1, prev.seq)
-	}
-	return ""
 }
 
 // keyedMutex serialises work per key (an employer) without a lock per key for ever.

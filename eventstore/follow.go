@@ -1,0 +1,314 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// localEvent is an event this store appended and folded as soon as it was acknowledged, kept
+// until the follower reaches it in the stream and checks the stored bytes' chain link with it.
+type localEvent struct {
+	seq, n, prevSeq uint64
+	prevHash, hash  string
+}
+
+// foldHead is the last event of a subject folded into the store's state: one of its own
+// appends not yet reached by the follower, or else the last the follower checked. The caller
+// holds s.mu.
+func (s *Store) foldHead(subject string) head {
+	if a := s.ahead[subject]; len(a) > 0 {
+		l := a[len(a)-1]
+		return head{seq: l.seq, n: l.n, hash: l.hash}
+	}
+	return s.heads[subject]
+}
+
+// startTail follows the stream from sequence from on. Messages are prepared (decoded, their
+// chain hash and archive record computed) by followWorkers goroutines while the one before is
+// folded; they are folded one at a time, in stream order.
+func (s *Store) startTail(ctx, runCtx context.Context, from uint64) error {
+	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
+	if from > 1 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
+	}
+	cons, err := s.stream.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("follow stream: %w", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(2000))
+	if err != nil {
+		return fmt.Errorf("follow stream: %w", err)
+	}
+	go func() {
+		<-runCtx.Done()
+		it.Stop()
+	}()
+	work, ordered := make(chan *prepared, 1024), make(chan *prepared, 1024)
+	for range followWorkers {
+		go func() {
+			for p := range work {
+				s.prepare(p)
+				close(p.ready)
+			}
+		}()
+	}
+	go func() {
+		defer close(work)
+		defer close(ordered)
+		for {
+			msg, err := it.Next()
+			if err != nil {
+				if errors.Is(err, jetstream.ErrMsgIteratorClosed) || runCtx.Err() != nil {
+					return
+				}
+				s.log.Warn("following the stream", "err", err)
+				continue
+			}
+			p := &prepared{msg: msg, ready: make(chan struct{})}
+			work <- p
+			ordered <- p
+		}
+	}()
+	go func() {
+		defer close(s.done)
+		for p := range ordered {
+			<-p.ready
+			s.apply(p)
+		}
+	}()
+	return nil
+}
+
+// followWorkers is how many goroutines prepare messages for the follower.
+const followWorkers = 2
+
+// prepared is a message made ready to be folded.
+type prepared struct {
+	msg     jetstream.Msg
+	ready   chan struct{} // closed once prepared
+	bad     bool          // no metadata: skipped
+	seq     uint64
+	subject string
+	data    []byte
+	own     bool // folded by this store already when prepared
+	ev      domain.Event
+	derr    error
+	hashOK  bool   // the hash header is the chain hash of the bytes after ev.PrevHash
+	rec     []byte // the archive's record, for an employer's event
+}
+
+// prepare decodes a message, unless this store folded it already when its append was
+// acknowledged, and computes what folding it needs that does not depend on the messages before.
+func (s *Store) prepare(p *prepared) {
+	meta, err := p.msg.Metadata()
+	if err != nil {
+		p.bad = true
+		return
+	}
+	p.seq, p.subject, p.data = meta.Sequence.Stream, p.msg.Subject(), p.msg.Data()
+	// If this store has an append in flight on the subject, the message is most likely that
+	// append: wait for its acknowledgement, which folds it, rather than decoding it here.
+	s.pendMu.Lock()
+	ch := s.pending[p.subject]
+	s.pendMu.Unlock()
+	if ch != nil {
+		<-ch
+	}
+	s.mu.RLock()
+	own, isOwn := s.ownEvent(p.subject, p.seq)
+	s.mu.RUnlock()
+	if isOwn {
+		// Its envelope is the one this store built: the chain check needs no decoding.
+		p.own = true
+		p.ev.N, p.ev.PrevSeq, p.ev.PrevHash = own.n, own.prevSeq, own.prevHash
+	} else {
+		p.ev, p.derr = domain.Decode(p.data)
+	}
+	p.ev.Seq, p.ev.RecordedAt, p.ev.Hash = p.seq, meta.Timestamp.UnixNano(), p.msg.Headers().Get(HashHeader)
+	p.hashOK = hashMatches(p.ev, p.data)
+	if strings.HasPrefix(p.subject, EmployerPrefix) {
+		p.rec = appendRecord(nil, record{seq: p.seq, ts: p.ev.RecordedAt, hash: p.ev.Hash, data: p.data})
+	}
+}
+
+// apply checks one prepared message's chain link and folds it into the indexes, unless this
+// store folded it already when its append was acknowledged.
+func (s *Store) apply(p *prepared) {
+	if p.bad {
+		s.log.Error("message without metadata")
+		return
+	}
+	seq, subject, ev := p.seq, p.subject, p.ev
+	id, isEmployer := strings.CutPrefix(subject, EmployerPrefix)
+	if isEmployer {
+		s.archive.add(id, seq, p.rec)
+	}
+	s.mu.Lock()
+	own, isOwn := s.ownEvent(subject, seq)
+	switch {
+	case isOwn && !p.own:
+		// Folded by this store after the message was prepared: checked, not folded again.
+		ev.N, ev.PrevSeq, ev.PrevHash, p.derr = own.n, own.prevSeq, own.prevHash, nil
+	case p.own && !isOwn:
+		// Never so (only the follower forgets this store's appends), but then it is decoded.
+		ev, p.derr = domain.Decode(p.data)
+		ev.Seq, ev.RecordedAt, ev.Hash = seq, p.ev.RecordedAt, p.ev.Hash
+		p.hashOK = hashMatches(ev, p.data)
+	}
+	for a := s.ahead[subject]; len(a) > 0 && a[0].seq <= seq; a = s.ahead[subject] {
+		if len(a) == 1 {
+			delete(s.ahead, subject)
+		} else {
+			s.ahead[subject] = a[1:]
+		}
+	}
+	first := s.foldHead(subject).seq == 0
+	fold := !isOwn && s.foldHead(subject).seq < seq
+	reason := chainReason(s.heads[subject], ev, p.hashOK, p.derr)
+	if isOwn && reason == "" && own.hash != ev.Hash {
+		reason = "the stored event is not the one appended"
+	}
+	s.heads[subject] = head{seq: seq, n: ev.N, hash: ev.Hash}
+	if isEmployer && reason != "" {
+		if _, seen := s.breaks[id]; !seen {
+			s.breaks[strings.Clone(id)] = ChainBreak{Seq: seq, Reason: reason}
+			s.log.Error("hash chain broken", "employer", id, "seq", seq, "reason", reason)
+		}
+	}
+	if fold {
+		s.fold(subject, ev, p.derr, first)
+	}
+	s.applied.Store(seq)
+	close(s.notify)
+	s.notify = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// ownEvent returns the event this store folded at seq on subject, if the follower has not
+// reached it yet. The caller holds s.mu.
+func (s *Store) ownEvent(subject string, seq uint64) (localEvent, bool) {
+	for _, l := range s.ahead[subject] {
+		if l.seq == seq {
+			return l, true
+		}
+		if l.seq > seq {
+			break
+		}
+	}
+	return localEvent{}, false
+}
+
+// appendLocal submits a unit and, once it is acknowledged, folds its events; the follower waits
+// for that rather than decoding the same messages.
+func (s *Store) appendLocal(ctx context.Context, u *unit, evs []domain.Event) (uint64, error) {
+	done := s.markPending(u.subject)
+	defer done()
+	first, err := s.com.submit(ctx, u)
+	if err == nil {
+		s.applyLocal(u.subject, first, evs)
+		s.observeAppended(evs)
+	}
+	return first, err
+}
+
+// markPending tells the follower that this store has an append in flight on subject; the
+// returned func clears it.
+func (s *Store) markPending(subject string) func() {
+	ch := make(chan struct{})
+	s.pendMu.Lock()
+	s.pending[subject] = ch
+	s.pendMu.Unlock()
+	return func() {
+		s.pendMu.Lock()
+		delete(s.pending, subject)
+		s.pendMu.Unlock()
+		close(ch)
+	}
+}
+
+// applyLocal folds events this store appended, as soon as they are acknowledged, so a writer
+// need not wait for them to come back through the stream; the follower checks their chain
+// links when it reaches them.
+func (s *Store) applyLocal(subject string, first uint64, evs []domain.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, ev := range evs {
+		ev.Seq = first + uint64(i)
+		h := s.foldHead(subject)
+		if h.seq >= ev.Seq {
+			continue // the follower got there first
+		}
+		s.ahead[subject] = append(s.ahead[subject], localEvent{seq: ev.Seq, n: ev.N, prevSeq: ev.PrevSeq, prevHash: ev.PrevHash, hash: ev.Hash})
+		s.fold(subject, ev, nil, h.seq == 0)
+	}
+}
+
+// fold applies one event to the state: idempotency keys, reference data, freezes and the
+// employer's folded state (when it is cached, or this is its first event). The caller holds s.mu.
+func (s *Store) fold(subject string, ev domain.Event, derr error, first bool) {
+	if derr != nil {
+		return
+	}
+	if ev.IdemKey != "" {
+		s.keys.add(digestOf(ev.IdemKey), digestOf(ev.BodyHash), ev.Seq)
+	}
+	if ev.OccurredOn != 0 && (s.earliest == 0 || ev.OccurredOn < s.earliest) {
+		s.earliest = ev.OccurredOn
+	}
+	if strings.HasPrefix(subject, RefPrefix) {
+		s.ref.Apply(ev.Body)
+		s.foldYear(ev)
+		return
+	}
+	if strings.HasPrefix(subject, FreezePrefix) {
+		s.foldFreeze(subject, ev)
+		return
+	}
+	id, ok := strings.CutPrefix(subject, EmployerPrefix)
+	if !ok {
+		return
+	}
+	e := s.cache.get(id)
+	if e == nil {
+		if !first {
+			return // not cached: folded from its events when a command needs it
+		}
+		id = strings.Clone(id) // not a slice of this message's subject, which would pin it
+		e = &domain.Employer{ID: id, SkipHistory: true}
+		s.cache.put(e)
+	}
+	ev.EmployerID = e.ID
+	e.Apply(ev)
+}
+
+// hashMatches reports whether an event's hash is the chain hash of its bytes after its prev_hash.
+func hashMatches(ev domain.Event, data []byte) bool {
+	return ev.Hash != "" && domain.ChainHash(ev.PrevHash, data) == ev.Hash
+}
+
+// chainReason says why an event does not link to its subject's previous event, or ""; hashOK
+// is hashMatches of the event.
+func chainReason(prev head, ev domain.Event, hashOK bool, derr error) string {
+	switch {
+	case derr != nil:
+		return "undecodable event: " + derr.Error()
+	case ev.Hash == "":
+		return "no hash header"
+	case !hashOK:
+		return "hash does not match the event's bytes"
+	case ev.PrevHash != prev.hash:
+		return "prev_hash does not match the previous event's hash"
+	case ev.N != prev.n+1:
+		return fmt.Sprintf("event number %d follows %d", ev.N, prev.n)
+	case ev.PrevSeq != 0 && ev.PrevSeq != prev.seq:
+		return fmt.Sprintf("prev_seq %d, but the previous event is at %d", ev.PrevSeq, prev.seq)
+	case ev.PrevSeq == 0 && prev.seq != 0 && prev.seq != ev.Seq-1:
+		return fmt.Sprintf("linked to the message just before (%d), but the previous event is at %d", ev.Seq-1, prev.seq)
+	}
+	return ""
+}
