@@ -1,7 +1,6 @@
 package eventstore
 
 import (
-	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -35,7 +34,9 @@ var (
 // records are: O(1) an employer (at most chunkSize-1 references, more only while a seal waits),
 // nothing an event.
 //
-// The files are unlinked scratch files, rebuilt at every start.
+// With a folder the files persist and the snapshot records the chunk file's length, the tail
+// log's segments and every shelf; without one they are unlinked scratch files rebuilt at every
+// start.
 type archive struct {
 	mu      sync.Mutex
 	file    *os.File // the chunks; nil when the archive is disabled
@@ -436,14 +437,96 @@ func (a *archive) compactTails() {
 	}
 }
 
-// seal is the archive's sealer: it compresses and writes the chunks of full tails.
-func (s *Store) seal(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.archive.wake:
-			s.archive.sealWaiting()
+// archiveState is the archive as a snapshot keeps it.
+type archiveState struct {
+	end      int64
+	segs     []tailSegmentState
+	shelves  []shelfState
+	files    []*os.File // to sync before the snapshot is written
+	obsolete int        // tail segments retired before: deleted once the snapshot is written
+}
+
+// shelfState is a shelf as a snapshot keeps it.
+type shelfState struct {
+	id   string
+	last chunkRef
+	seq  uint64
+	tail []tailRef
+}
+
+// capture returns the archive's state for a snapshot; false when the archive is not in use.
+func (a *archive) capture() (archiveState, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.usable() {
+		return archiveState{}, false
+	}
+	segs, files, err := a.tails.state()
+	if err != nil {
+		a.fail(err)
+		return archiveState{}, false
+	}
+	st := archiveState{end: a.end, segs: segs, files: append(files, a.file), obsolete: len(a.tails.obsolete),
+		shelves: make([]shelfState, 0, len(a.shelves))}
+	for id, s := range a.shelves {
+		st.shelves = append(st.shelves, shelfState{id: id, last: s.last, seq: s.seq, tail: slices.Clone(s.tail)})
+	}
+	return st, true
+}
+
+// sync makes the files a snapshot names durable, before it is written.
+func (st archiveState) sync() error {
+	for _, f := range st.files {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("history archive: %w", err)
 		}
 	}
+	return nil
+}
+
+// deleteObsolete removes the tail segments retired before st was captured, once a snapshot of
+// st is written.
+func (a *archive) deleteObsolete(st archiveState) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.tails.deleteObsolete(st.obsolete)
+}
+
+// restore sets the archive to a snapshot's, dropping whatever the files hold beyond it: chunks
+// and tail records written after the snapshot, which the follower archives again.
+func (a *archive) restore(st archiveState) error {
+	info, err := a.file.Stat()
+	if err != nil {
+		return fmt.Errorf("history archive: %w", err)
+	}
+	if info.Size() < st.end {
+		return fmt.Errorf("history archive: %s holds %d bytes, the snapshot %d", a.file.Name(), info.Size(), st.end)
+	}
+	if err := a.file.Truncate(st.end); err != nil {
+		return fmt.Errorf("history archive: %w", err)
+	}
+	a.end = st.end
+	if err := a.tails.restore(st.segs); err != nil {
+		return err
+	}
+	for _, sh := range st.shelves {
+		for _, r := range sh.tail {
+			seg := a.tails.segs[r.seg]
+			if seg == nil || int64(r.off)+int64(r.n) > seg.size {
+				return fmt.Errorf("history archive: employer %s's tail record %d is not in its segment: %w", sh.id, r.seq, errCorrupt)
+			}
+			seg.live++
+		}
+		a.shelves[sh.id] = &shelf{last: sh.last, seq: sh.seq, tail: exact(sh.tail)}
+		if len(sh.tail) >= chunkSize {
+			a.seal[sh.id] = struct{}{}
+		}
+	}
+	if len(a.seal) > 0 {
+		select {
+		case a.wake <- struct{}{}:
+		default:
+		}
+	}
+	return nil
 }

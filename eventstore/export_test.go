@@ -1,9 +1,11 @@
 package eventstore
 
+import "time"
+
 // MemoryParts names the write side's structures that hold state per event or per payer (the
-// idempotency index's memtables and run fences, the history archive's shelves, chain heads,
-// folded-employer LRU), in the order a benchmark drops them. Subject strings are freed with the
-// heads.
+// idempotency index's memtables and run fences, the history archive's shelves and open tails,
+// chain heads, folded-employer LRU), in the order a benchmark drops them. Subject strings are
+// freed with the heads.
 var MemoryParts = []string{"keys", "archive-heap", "heads", "lru"}
 
 // ReleaseForMeasure drops one of the store's structures (named as in MemoryParts) so that a
@@ -20,7 +22,7 @@ func (s *Store) ReleaseForMeasure(part string) {
 		}
 		s.keys.mu.Unlock()
 	case "heads":
-		s.heads = nil
+		s.heads, s.ahead = nil, nil
 	case "archive-heap":
 		s.archive.mu.Lock()
 		s.archive.shelves, s.archive.seal = nil, nil
@@ -41,4 +43,63 @@ func (s *Store) CachedEmployers() int {
 	s.cache.mu.Lock()
 	defer s.cache.mu.Unlock()
 	return s.cache.order.Len()
+}
+
+// Folded counts the messages the follower applied since Open.
+func (s *Store) Folded() uint64 { return s.folded.Load() }
+
+// KeyCounts is how many idempotency keys the index holds in memory and in runs, and its runs.
+func (s *Store) KeyCounts() (mem, runs uint64, files int) {
+	mem, runs = s.keys.keys()
+	s.keys.mu.RLock()
+	defer s.keys.mu.RUnlock()
+	return mem, runs, len(s.keys.runs)
+}
+
+// SetKeyMemtable sets how many keys the index's memtable holds before it is written as a run.
+func (s *Store) SetKeyMemtable(n int) {
+	s.keys.mu.Lock()
+	defer s.keys.mu.Unlock()
+	s.keys.memMax = n
+}
+
+// SnapshotNow has the keeper write a snapshot of the state now and waits until it is written;
+// it returns the snapshot's sequence.
+func (s *Store) SnapshotNow() uint64 {
+	for !s.snapBusy.CompareAndSwap(false, true) {
+		time.Sleep(time.Millisecond)
+	}
+	s.applyMu.Lock()
+	snap := s.capture()
+	s.applyMu.Unlock()
+	s.snapReq <- snap
+	for s.snapBusy.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	return snap.seq
+}
+
+// Crash stops the store as a killed process would leave it: no snapshot at close, so the folder
+// holds the last snapshot taken and whatever was written after it.
+func (s *Store) Crash() {
+	s.crashed = true
+	s.Close()
+}
+
+// SetSnapshotIdle sets how long the follower must be idle before a snapshot, for stores opened
+// from now on; it returns a func restoring the default.
+func SetSnapshotIdle(d time.Duration) func() {
+	old := snapshotIdle
+	snapshotIdle = d
+	return func() { snapshotIdle = old }
+}
+
+// SnapshotSeq is the sequence of the last snapshot written (or restored).
+func (s *Store) SnapshotSeq() uint64 { return s.snapSaved.Load() }
+
+// SetTailSegmentSize sets the size at which the archive's tail log starts a new segment.
+func (s *Store) SetTailSegmentSize(n int64) {
+	s.archive.mu.Lock()
+	defer s.archive.mu.Unlock()
+	s.archive.tails.segSize = n
 }

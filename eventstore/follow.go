@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/nats-io/nats.go/jetstream"
@@ -78,7 +79,9 @@ func (s *Store) startTail(ctx, runCtx context.Context, from uint64) error {
 		defer close(s.done)
 		for p := range ordered {
 			<-p.ready
-			s.apply(p)
+			if s.apply(p) {
+				s.requestSnapshot()
+			}
 		}
 	}()
 	return nil
@@ -137,13 +140,15 @@ func (s *Store) prepare(p *prepared) {
 }
 
 // apply checks one prepared message's chain link and folds it into the indexes, unless this
-// store folded it already when its append was acknowledged.
-func (s *Store) apply(p *prepared) {
+// store folded it already when its append was acknowledged; it reports whether a snapshot is due.
+func (s *Store) apply(p *prepared) bool {
 	if p.bad {
 		s.log.Error("message without metadata")
-		return
+		return false
 	}
 	seq, subject, ev := p.seq, p.subject, p.ev
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
 	id, isEmployer := strings.CutPrefix(subject, EmployerPrefix)
 	if isEmployer {
 		s.archive.add(id, seq, p.rec)
@@ -174,6 +179,9 @@ func (s *Store) apply(p *prepared) {
 		reason = "the stored event is not the one appended"
 	}
 	s.heads[subject] = head{seq: seq, n: ev.N, hash: ev.Hash}
+	if strings.HasPrefix(subject, RefPrefix) {
+		s.refSeqs = append(s.refSeqs, seq)
+	}
 	if isEmployer && reason != "" {
 		if _, seen := s.breaks[id]; !seen {
 			s.breaks[strings.Clone(id)] = ChainBreak{Seq: seq, Reason: reason}
@@ -183,10 +191,14 @@ func (s *Store) apply(p *prepared) {
 	if fold {
 		s.fold(subject, ev, p.derr, first)
 	}
+	s.last = lastMessage{subject: subject, hash: ev.Hash, size: uint64(len(p.data))}
+	s.folded.Add(1)
+	s.lastApply.Store(time.Now().UnixNano())
 	s.applied.Store(seq)
 	close(s.notify)
 	s.notify = make(chan struct{})
 	s.mu.Unlock()
+	return s.cfg.SnapshotEvery > 0 && seq >= s.snapSeq.Load()+uint64(s.cfg.SnapshotEvery)
 }
 
 // ownEvent returns the event this store folded at seq on subject, if the follower has not

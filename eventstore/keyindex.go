@@ -1,7 +1,6 @@
 package eventstore
 
 import (
-	"context"
 	"fmt"
 	"math/bits"
 	"os"
@@ -19,7 +18,8 @@ import (
 // frozen memtables and every run say of a key (mergeKeyRecords), so a command whose events were
 // folded on both sides of a flush keeps its first and last sequences.
 //
-// The runs are unlinked scratch files; runs in a folder (dir) are files that outlive the store.
+// With a folder the runs are files in it, named by the store's snapshot, which lists the runs
+// holding every key folded up to its sequence; without one they are unlinked scratch files.
 type keyIndex struct {
 	mu     sync.RWMutex
 	mem    map[digest]keyRecord
@@ -32,7 +32,7 @@ type keyIndex struct {
 	dir      string // where run files go; "" for unlinked scratch files in scratch
 	scratch  string
 	next     uint64   // number of the next run file
-	obsolete []string // run files merged away, to delete once nothing names them
+	obsolete []string // run files merged away, deleted once a snapshot no longer names them
 
 	bufs sync.Pool // *[]byte block buffers for lookups
 }
@@ -287,6 +287,15 @@ func (x *keyIndex) load(refs []keyRunRef) error {
 	return nil
 }
 
+// deleteObsolete removes the files of runs merged away, once a snapshot no longer names them.
+// Keeper only.
+func (x *keyIndex) deleteObsolete() {
+	for _, name := range x.obsolete {
+		_ = os.Remove(filepath.Join(x.dir, name))
+	}
+	x.obsolete = nil
+}
+
 // keys counts the keys held in memory and in runs (a key in several counts several times).
 func (x *keyIndex) keys() (mem, runs uint64) {
 	x.mu.RLock()
@@ -308,18 +317,4 @@ func (x *keyIndex) close() {
 		r.f.Close()
 	}
 	x.runs = nil
-}
-
-// keep is the keeper: it writes frozen memtables as runs.
-func (s *Store) keep(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.keys.wake:
-			if err := s.keys.flush(); err != nil {
-				s.log.Error("idempotency index: writing a run; its keys stay in memory", "err", err)
-			}
-		}
-	}
 }

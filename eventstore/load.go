@@ -83,6 +83,15 @@ func (s *Store) employerEvents(ctx context.Context, id string, after uint64) ([]
 	return out, nil
 }
 
+// getRecord reads the message at seq from the stream.
+func (s *Store) getRecord(ctx context.Context, seq uint64) (record, error) {
+	raw, err := s.stream.GetMsg(ctx, seq)
+	if err != nil {
+		return record{}, err
+	}
+	return record{seq: raw.Sequence, ts: raw.Time.UnixNano(), hash: raw.Header.Get(HashHeader), data: raw.Data}, nil
+}
+
 func rawEvent(id string, r record) RawEvent {
 	ev, derr := domain.Decode(r.data)
 	if derr != nil {

@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -53,12 +52,24 @@ type Config struct {
 	BatchesInFlight int
 	// Timeout bounds one publish round trip (default PublishTimeoutBound).
 	Timeout time.Duration
+	// Dir is where the store keeps its own state between starts: a snapshot of its indexes
+	// (written every SnapshotEvery events, when idle and at Close), the history archive's file
+	// and the idempotency index's runs. A start then reads only the events after the snapshot.
+	// Empty: every start replays the whole stream, and the archive and runs are scratch files
+	// in ArchiveDir. A folder serves one store at a time (it is locked while open); a store on
+	// another replica needs its own or none.
+	Dir string
+	// SnapshotEvery is how many events the store folds between two snapshots in Dir (default
+	// 250,000; negative: only when idle and at Close). A start after a crash replays at most
+	// about this many events.
+	SnapshotEvery int
 	// NoArchive disables the archive of events that serves histories and folds of employers out
 	// of the write side's cache: they then read the stream by subject, one event a request.
 	NoArchive bool
-	// ArchiveDir is where the archive's and the idempotency index's scratch files go (default:
-	// the system's temporary folder). The archive's chunks hold about a fifth of the stream's
-	// size, its open tails about a kilobyte a payer; the files are gone when the store closes.
+	// ArchiveDir is where the archive's and the idempotency index's scratch files go when there
+	// is no Dir (default: the system's temporary folder). The archive's chunks hold about a fifth
+	// of the stream's size, its open tails about a kilobyte a payer; the files are gone when the
+	// store closes.
 	ArchiveDir string
 	// EmployerCache is how many employers' folded state the write side keeps (default 4096);
 	// others are folded from their stored events when a command needs them.
@@ -127,6 +138,10 @@ type Store struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
+	// applyMu is held by the follower while it applies a message, and by a snapshot's capture,
+	// which so sees the state at one sequence.
+	applyMu sync.Mutex
+
 	mu      sync.RWMutex
 	cache   *employerCache
 	heads   map[string]head         // subject → the last event the follower checked
@@ -134,7 +149,9 @@ type Store struct {
 	keys    *keyIndex
 	breaks  map[string]ChainBreak
 	ref     domain.Reference
+	refSeqs []uint64 // sequences of the reference events through applied, for a snapshot
 	applied atomic.Uint64
+	last    lastMessage   // the message at applied
 	notify  chan struct{} // closed and replaced when applied advances
 	tailErr error
 
@@ -149,7 +166,25 @@ type Store struct {
 	pendMu  sync.Mutex
 	pending map[string]chan struct{} // subjects with an append of this store in flight
 
-	bg sync.WaitGroup // the keeper and the sealer
+	// Snapshots (snapshot.go); the stream's identity is what a snapshot must match.
+	dirLock   *DirLock
+	created   int64 // the stream's creation time, Unix nanoseconds
+	firstSeq  uint64
+	snapSeq   atomic.Uint64 // the sequence of the last snapshot taken
+	snapSaved atomic.Uint64 // the sequence of the last snapshot written (or restored)
+	snapBusy  atomic.Bool   // a snapshot is being written
+	snapReq   chan *snapshot
+	lastApply atomic.Int64 // when the follower last applied a message, Unix nanoseconds
+	folded    atomic.Uint64
+	crashed   bool           // set by a test simulating a crash: Close writes no snapshot
+	bg        sync.WaitGroup // the keeper, the sealer and the idle watcher
+}
+
+// lastMessage identifies the message at a sequence, so that a snapshot can be checked against
+// the stream it was taken from.
+type lastMessage struct {
+	subject, hash string
+	size          uint64
 }
 
 // Open creates or updates the stream, replays it into the store's indexes and starts following it.
@@ -199,26 +234,29 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create stream %s: %w", cfg.Stream, err)
 	}
-	var file *os.File
-	if !cfg.NoArchive {
-		if file, err = scratchArchiveFile(cfg.ArchiveDir); err != nil {
-			return nil, err
-		}
-	}
-	arch := newArchive(file, newTailLog("", cfg.ArchiveDir))
+	info := stream.CachedInfo()
 	s := &Store{
 		cfg: cfg, nc: nc, js: js, stream: stream, log: cfg.Log,
-		cache:   newEmployerCache(cfg.EmployerCache),
-		heads:   map[string]head{},
-		ahead:   map[string][]localEvent{},
-		keys:    newKeyIndex("", cfg.ArchiveDir, keyMemMax),
-		breaks:  map[string]ChainBreak{},
-		years:   map[int]YearRecord{},
-		notify:  make(chan struct{}),
-		done:    make(chan struct{}),
-		pending: map[string]chan struct{}{},
-		archive: arch,
+		cache:    newEmployerCache(cfg.EmployerCache),
+		heads:    map[string]head{},
+		ahead:    map[string][]localEvent{},
+		breaks:   map[string]ChainBreak{},
+		years:    map[int]YearRecord{},
+		notify:   make(chan struct{}),
+		done:     make(chan struct{}),
+		pending:  map[string]chan struct{}{},
+		created:  info.Created.UnixNano(),
+		firstSeq: max(info.State.FirstSeq, 1), // 0 while the stream is empty
+		snapReq:  make(chan *snapshot, 1),
 	}
+	start := time.Now()
+	if err := s.openState(ctx); err != nil {
+		s.closeFiles()
+		return nil, err
+	}
+	from := s.applied.Load()
+	s.snapSeq.Store(from)
+	s.snapSaved.Store(from)
 	s.com = newCommitter(nc, cfg.MaxBatch, cfg.BatchesInFlight, cfg.Timeout)
 	if cfg.Metrics != nil {
 		s.com.observe = cfg.Metrics.Batch
@@ -228,12 +266,15 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	s.com.start(runCtx)
 	s.bg.Go(func() { s.keep(runCtx) })
 	s.bg.Go(func() { s.seal(runCtx) })
-	if err := s.startTail(ctx, runCtx, 1); err != nil {
+	if cfg.Dir != "" {
+		idle := snapshotIdle
+		s.bg.Go(func() { s.snapshotWhenIdle(runCtx, idle) })
+	}
+	if err := s.startTail(ctx, runCtx, from+1); err != nil {
 		cancel()
 		s.com.wait()
 		s.bg.Wait()
-		arch.close()
-		s.keys.close()
+		s.closeFiles()
 		return nil, err
 	}
 	if err := s.CatchUp(ctx); err != nil {
@@ -244,19 +285,37 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	s.log.Info("event store ready", "snapshot_seq", from, "replayed", s.folded.Load(), "applied", s.applied.Load(),
+		"took", time.Since(start).Round(time.Millisecond))
 	return s, nil
 }
 
-// Close stops following the stream and appending. Appends not yet sent fail with ErrClosed
-// (wrapped in ErrNotRecorded); Close returns once those in flight have their outcome, which
-// takes at most Config.Timeout.
+// Close stops following the stream and appending, and with a Dir writes a last snapshot.
+// Appends not yet sent fail with ErrClosed (wrapped in ErrNotRecorded); Close returns once those
+// in flight have their outcome, which takes at most Config.Timeout.
 func (s *Store) Close() {
 	s.cancel()
 	s.com.wait()
 	<-s.done
 	s.bg.Wait()
+	if s.cfg.Dir != "" && !s.crashed {
+		s.applyMu.Lock()
+		snap := s.capture()
+		s.applyMu.Unlock()
+		if err := s.writeSnapshot(snap); err != nil {
+			s.log.Error("event store: snapshot at close", "err", err)
+		}
+	}
+	s.closeFiles()
+}
+
+// closeFiles closes the archive's file, the key runs and the folder's lock.
+func (s *Store) closeFiles() {
 	s.archive.close()
-	s.keys.close()
+	if s.keys != nil {
+		s.keys.close()
+	}
+	s.dirLock.Unlock()
 }
 
 // Stream is the name of the stream.

@@ -4,14 +4,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 )
 
 // tailLog holds the records of the archive's open tails (an employer's events after its newest
 // chunk) on disk, so that memory holds only where each one is: the follower appends each record
 // as it comes, in segment files of tailSegmentSize bytes, through a small write buffer. Once
-// sealed into a chunk a record is dead; a segment with no live record left is deleted, and the
-// live records of a segment mostly dead (less than 1/tailCompactBelow live), the tails of
-// employers with no recent event, are copied forward. The log so stays within a few times the records of open tails, which grow with
+// sealed into a chunk a record is dead; a segment with no live record left is deleted (after the
+// next snapshot, which no longer names it), and the live records of a segment mostly dead (less
+// than 1/tailCompactBelow live), the tails of employers with no recent event, are copied
+// forward. The log so stays within a few times the records of open tails, which grow with
 // payers, not with history. The archive's lock guards it.
 type tailLog struct {
 	segSize  int64  // tailSegmentSize but in tests
@@ -54,6 +57,17 @@ func newTailLog(dir, scratch string) *tailLog {
 
 // tailSegmentName names the n-th segment file of a folder.
 func tailSegmentName(n uint32) string { return fmt.Sprintf("tails-%010d.log", n) }
+
+// tailSegmentNumber is the number of a segment file's name, or 0 if it is not one.
+func tailSegmentNumber(name string) uint32 {
+	s, ok := strings.CutPrefix(name, "tails-")
+	if s, ok2 := strings.CutSuffix(s, ".log"); ok && ok2 {
+		if n, err := strconv.ParseUint(s, 10, 32); err == nil {
+			return uint32(n)
+		}
+	}
+	return 0
+}
 
 // append adds a record and returns where it is.
 func (t *tailLog) append(seq uint64, rec []byte) (tailRef, error) {
@@ -153,7 +167,7 @@ func (t *tailLog) drop(r tailRef) {
 }
 
 // retire takes a segment with no live record out of the log. A scratch segment is closed at
-// once; a folder's is kept, to delete once nothing names it.
+// once; a folder's is deleted once a snapshot no longer names it (deleteObsolete).
 func (t *tailLog) retire(seg *tailSegment) {
 	delete(t.segs, seg.n)
 	if t.dir == "" {
@@ -174,6 +188,64 @@ func (t *tailLog) sparsest() *tailSegment {
 		}
 	}
 	return best
+}
+
+// tailSegmentState is a segment as a snapshot names it.
+type tailSegmentState struct {
+	n    uint32
+	size int64
+}
+
+// state writes the buffer out and returns the segments, for a snapshot, and their files, to
+// sync before it is written.
+func (t *tailLog) state() ([]tailSegmentState, []*os.File, error) {
+	if err := t.flush(); err != nil {
+		return nil, nil, err
+	}
+	var out []tailSegmentState
+	var files []*os.File
+	for _, seg := range t.segs {
+		out = append(out, tailSegmentState{n: seg.n, size: seg.size})
+		files = append(files, seg.f)
+	}
+	return out, files, nil
+}
+
+// restore opens a snapshot's segments, dropping what they hold beyond it.
+func (t *tailLog) restore(segs []tailSegmentState) error {
+	for _, st := range segs {
+		f, err := os.OpenFile(filepath.Join(t.dir, tailSegmentName(st.n)), os.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("history archive: %w", err)
+		}
+		seg := &tailSegment{n: st.n, f: f, size: st.size}
+		t.segs[st.n] = seg
+		info, err := f.Stat()
+		if err == nil && info.Size() < st.size {
+			err = fmt.Errorf("%s holds %d bytes, the snapshot %d", f.Name(), info.Size(), st.size)
+		}
+		if err == nil {
+			err = f.Truncate(st.size)
+		}
+		if err != nil {
+			return fmt.Errorf("history archive: %w", err)
+		}
+		if t.cur == nil || st.n > t.cur.n {
+			t.cur = seg
+		}
+		t.next = max(t.next, st.n+1)
+	}
+	return nil
+}
+
+// deleteObsolete removes the files of the first upTo segments retired: those retired before the
+// last snapshot written was captured.
+func (t *tailLog) deleteObsolete(upTo int) {
+	for _, seg := range t.obsolete[:upTo] {
+		seg.f.Close()
+		_ = os.Remove(filepath.Join(t.dir, tailSegmentName(seg.n)))
+	}
+	t.obsolete = t.obsolete[upTo:]
 }
 
 func (t *tailLog) close() {
