@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -45,6 +46,8 @@ type storeFlags struct {
 	lazyFsync  bool
 	natsListen string
 	replicas   int
+	// replayAll opens the store without its folder, so that it folds and checks every event.
+	replayAll bool
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
@@ -118,7 +121,13 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		nc = emb.Conn
 	}
 	cfg := eventstore.Config{Log: log, Replicas: f.replicas}
-	if f.natsURL == "" {
+	switch {
+	case f.natsURL == "" && !f.replayAll:
+		// The store's snapshot, archive and key runs beside the stream: a start folds only the
+		// events after the snapshot. On --nats a replica has no folder of its own: it folds the
+		// whole stream at start, with scratch files in the system's temporary folder.
+		cfg.Dir = filepath.Join(f.data, "store")
+	case f.natsURL == "":
 		cfg.ArchiveDir = f.data // beside the stream, not in a temporary folder that may be in memory
 	}
 	st, err := eventstore.Open(ctx, nc, cfg)
@@ -164,7 +173,8 @@ func newLogger(w io.Writer) *slog.Logger {
 // NATS, or a running server) and its help text.
 func command(name, help string, stdout io.Writer) (*flag.FlagSet, *storeFlags, *remote) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	sf, rm := &storeFlags{}, &remote{}
+	// verify checks every chain from its first event, not from the store's snapshot.
+	sf, rm := &storeFlags{replayAll: name == "verify"}, &remote{}
 	sf.register(fs)
 	rm.register(fs)
 	fs.Usage = func() {
