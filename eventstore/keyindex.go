@@ -37,9 +37,9 @@ type keyIndex struct {
 	bufs sync.Pool // *[]byte block buffers for lookups
 }
 
-// keyMemMax is how many keys the memtable holds before it is frozen: about 3 MiB of map, just
-// under the load at which the map would double.
-const keyMemMax = 57344
+// keyMemMax is how many keys the memtable holds before it is frozen: 3.5 MiB of map when full
+// (about 110 bytes a key), as much again while a frozen one is written.
+const keyMemMax = 32768
 
 func newKeyIndex(dir, scratch string, memMax int) *keyIndex {
 	return &keyIndex{
@@ -74,7 +74,7 @@ func (x *keyIndex) freezeLocked() {
 		return
 	}
 	x.frozen = append(x.frozen, x.mem)
-	x.mem = make(map[digest]keyRecord, len(x.mem))
+	x.mem = map[digest]keyRecord{} // grown as keys come: a map sized for a full one would double the index's memory
 	select {
 	case x.wake <- struct{}{}:
 	default:
