@@ -1,8 +1,9 @@
 // Package demo generates a realistic, reproducible ledger of the 2006 Ganzhou social-insurance
 // campaign: the April survey, registrations, enrollments, monthly declarations and payments,
 // arrears and their recovery, audits, enforcement, waivers, contracts, transfers and
-// deregistrations, for 19 counties that differ in size and discipline. It only builds commands;
-// executing them is the caller's business.
+// deregistrations, for 19 counties that differ in size and discipline (Generate); and, year by
+// year, the years after it (Campaign), with each year's reference data (YearReference). It only
+// builds commands; executing them is the caller's business.
 package demo
 
 import (
@@ -30,6 +31,10 @@ type Config struct {
 
 // Step is one command for one employer, in the order it must be executed.
 type Step struct {
+	// Payer is the payer's index in the ledger (0 to Employers-1 for the 2006 payers, then the
+	// later entrants), and N the step's number among the payer's steps of its year, from 0:
+	// with the year they name the step for ever, whatever else is generated.
+	Payer, N int
 	// EmployerID is the employer's id: derived from the organisation code for a unit, a fixed
 	// UUID-like id for an individual payer.
 	EmployerID string
@@ -42,6 +47,12 @@ type Step struct {
 
 // Today is the demo ledger's business date: every step is dated on or before it.
 var Today = domain.MustDate("2006-12-31")
+
+// FirstYear is the year every demo ledger starts with: the 2006 campaign of the plan.
+const FirstYear = 2006
+
+// MaxYear is the last year a Campaign plays.
+const MaxYear = 2020
 
 // scaleBase is the number of payers at which the plan's city-wide targets are met.
 const scaleBase = 20000
@@ -69,13 +80,17 @@ func Generate(cfg Config) []Step {
 }
 
 type generator struct {
-	n     int
-	seed  uint64
-	ref   *domain.Reference
+	n    int
+	seed uint64
+	// ctx is what 2006's steps are checked against: the default reference data, and Today.
 	ctx   domain.Context
 	plans []*plan
 	// scale multiplies everything the targets fix (insured, contracts).
 	scale float64
+	// heads turns a unit's relative size into its headcount of each insurance (scaleHeads).
+	heads [5]float64
+	// units counts the units given an organisation code so far.
+	units int
 }
 
 func newGenerator(cfg Config) *generator {
@@ -83,7 +98,7 @@ func newGenerator(cfg Config) *generator {
 	for _, p := range domain.DefaultReferenceEvents() {
 		ref.Apply(p)
 	}
-	return &generator{n: cfg.Employers, seed: cfg.Seed, ref: ref, ctx: domain.Context{Ref: ref, Today: Today},
+	return &generator{n: cfg.Employers, seed: cfg.Seed, ctx: domain.Context{Ref: ref, Today: Today},
 		scale: float64(cfg.Employers) / scaleBase}
 }
 
@@ -100,11 +115,19 @@ type plan struct {
 	risk      int
 	park      bool
 	orgCode   string
-	certNo    string
+	// creditCode is the unified social credit code of a unit registered from 2016.
+	creditCode string
+	certNo     string
+	// enter is the year the payer enters the ledger; gone is true once the year it was planned
+	// to leave in has been played, after which it is not played again.
+	enter int
+	gone  bool
 
-	found    bool        // found unregistered by the April survey
-	regOn    domain.Date // registration date; 0 for one found that never registers
-	surveyOn domain.Date
+	found bool        // found unregistered by the April survey
+	regOn domain.Date // registration date; 0 for one found that never registers
+	// unregistered is true for a payer found unregistered that has not been planned to register.
+	unregistered bool
+	surveyOn     domain.Date
 
 	size    float64 // relative size before scaling
 	carry   [5]bool
@@ -139,13 +162,20 @@ func (p *plan) registered() bool { return p.regOn != 0 }
 // enrolledAtEnd reports whether the employer's enrollments count at the year's end.
 func (p *plan) enrolledAtEnd() bool { return p.registered() && p.deregOn == 0 && p.bankruptOn == 0 }
 
-func day(m, d int) domain.Date {
-	dt, err := domain.DateOf(2006, time.Month(m), d)
+// day is a date of the first campaign year, 2006.
+func day(m, d int) domain.Date { return dateIn(FirstYear, m, d) }
+
+// dateIn is a date the generator knows to exist.
+func dateIn(y, m, d int) domain.Date {
+	dt, err := domain.DateOf(y, time.Month(m), d)
 	if err != nil {
 		panic(err)
 	}
 	return dt
 }
+
+// yearEnd is 31 December of y: the business date of the ledger while y is played.
+func yearEnd(y int) domain.Date { return dateIn(y, 12, 31) }
 
 func between(r *rand.Rand, lo, hi domain.Date) domain.Date {
 	if hi <= lo {
@@ -200,17 +230,9 @@ func weighted[T any](r *rand.Rand, items []T, w func(*T) float64) *T {
 // contracts to the targets.
 func (g *generator) drawPlans() {
 	g.plans = make([]*plan, g.n)
-	units := 0
 	for i := range g.plans {
 		p := g.draw(i)
-		if p.unit() {
-			p.orgCode = orgCode(g.seed, units)
-			p.id = domain.EmployerIDForOrgCode(p.orgCode)
-			units++
-		} else {
-			p.id = payerID(g.seed, i)
-		}
-		p.certNo = fmt.Sprintf("赣社险登字%s%06d号", p.county.code, i+1)
+		g.identify(p)
 		g.plans[i] = p
 	}
 	g.pickRare()
@@ -218,9 +240,65 @@ func (g *generator) drawPlans() {
 	g.scaleContracts()
 }
 
+// identify gives the payer its identifiers: a unit the next organisation code (and from 2016
+// the unified social credit code around it), an individual payer an id of its own.
+func (g *generator) identify(p *plan) {
+	if p.unit() {
+		p.orgCode = orgCode(g.seed, g.units)
+		p.id = domain.EmployerIDForOrgCode(p.orgCode)
+		g.units++
+		if p.enter >= creditCodesFrom {
+			p.creditCode = creditCode(p)
+		}
+	} else {
+		p.id = payerID(g.seed, p.idx)
+	}
+	p.certNo = fmt.Sprintf("赣社险登字%s%06d号", p.county.code, p.idx+1)
+}
+
 func (g *generator) draw(i int) *plan {
 	r := rand.New(rand.NewPCG(g.seed, uint64(i)))
-	p := &plan{idx: i, r: r}
+	p := &plan{idx: i, r: r, enter: FirstYear}
+	g.drawProfile(p)
+	c := p.county
+
+	// The April survey: a share of units turns out never to have registered.
+	p.surveyOn = workday(between(r, day(4, 3), day(4, 28)), day(4, 3), day(4, 28))
+	if p.unit() && r.Float64() < 0.12*(0.75+0.6*c.grade) {
+		p.found = true
+		switch x := r.Float64(); {
+		case x < 0.45:
+			p.regOn = between(r, day(5, 8), day(5, 31))
+		case x < 0.65:
+			p.regOn = between(r, day(6, 1), day(6, 30))
+		case x < 0.85:
+			p.regOn = between(r, day(7, 1), day(11, 25))
+		}
+		if p.regOn != 0 {
+			p.regOn = workday(p.regOn, day(5, 2), day(11, 30))
+		}
+	} else {
+		p.regOn = workday(between(r, day(4, 1), day(4, 20)), day(4, 1), day(4, 20))
+		p.surveyOn = max(p.surveyOn, p.regOn)
+	}
+	if p.unit() && !p.found && r.Float64() < 0.09*(0.7+0.8*c.grade) {
+		p.opening = true
+		p.repay = r.Float64() < 0.5
+	}
+	if p.unit() && p.registered() && r.Float64() < 0.04*(0.7+0.6*c.grade) {
+		p.audit = true
+	}
+	if p.underReport && r.Float64() < 0.5 {
+		p.audit = true
+	}
+	p.unregistered = p.found && p.regOn == 0
+	return p
+}
+
+// drawProfile draws who the payer is: county, kind, sector, ownership, name, size, wage,
+// payment habits and the insurances it carries.
+func (g *generator) drawProfile(p *plan) {
+	r := p.r
 	p.county = weighted(r, counties, func(c *county) float64 { return c.weight })
 	c := p.county
 	kinds := []struct {
@@ -299,37 +377,6 @@ func (g *generator) draw(i int) *plan {
 		}
 	}
 	g.drawCarry(p)
-
-	// The April survey: a share of units turns out never to have registered.
-	p.surveyOn = workday(between(r, day(4, 3), day(4, 28)), day(4, 3), day(4, 28))
-	if p.unit() && r.Float64() < 0.12*(0.75+0.6*c.grade) {
-		p.found = true
-		switch x := r.Float64(); {
-		case x < 0.45:
-			p.regOn = between(r, day(5, 8), day(5, 31))
-		case x < 0.65:
-			p.regOn = between(r, day(6, 1), day(6, 30))
-		case x < 0.85:
-			p.regOn = between(r, day(7, 1), day(11, 25))
-		}
-		if p.regOn != 0 {
-			p.regOn = workday(p.regOn, day(5, 2), day(11, 30))
-		}
-	} else {
-		p.regOn = workday(between(r, day(4, 1), day(4, 20)), day(4, 1), day(4, 20))
-		p.surveyOn = max(p.surveyOn, p.regOn)
-	}
-	if p.unit() && !p.found && r.Float64() < 0.09*(0.7+0.8*c.grade) {
-		p.opening = true
-		p.repay = r.Float64() < 0.5
-	}
-	if p.unit() && p.registered() && r.Float64() < 0.04*(0.7+0.6*c.grade) {
-		p.audit = true
-	}
-	if p.underReport && r.Float64() < 0.5 {
-		p.audit = true
-	}
-	return p
 }
 
 func tilt(c *county, key string) float64 {
@@ -480,7 +527,7 @@ func (g *generator) scaleHeads() {
 			}
 		}
 	}
-	var f [5]float64
+	f := &g.heads
 	for k := range 5 {
 		if raw[k] > 0 {
 			f[k] = max(tg[k]*g.scale-fixed[k], 0) / raw[k]

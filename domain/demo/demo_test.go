@@ -38,59 +38,75 @@ type ledger struct {
 
 func cmdType(c domain.Command) string { return strings.TrimPrefix(fmt.Sprintf("%T", c), "*domain.") }
 
+func newLedger() *ledger {
+	return &ledger{employers: map[string]*domain.Employer{}, steps: map[string]int{}, byEmp: map[string][]domain.Command{},
+		openings: map[string]bool{}, waivers: map[string]int{}, enforce: map[string]int{}, startedIn: map[string]domain.EmployerKind{}}
+}
+
 // replay folds the steps in order, checking and deciding each against the employer's state; it
-// fails the test at the first refused step.
+// fails the test at the first refused step, or one dated before the step before it.
 func replay(t testing.TB, steps []demo.Step) *ledger {
 	t.Helper()
 	ctx := domain.Context{Ref: reference(), Today: demo.Today}
-	l := &ledger{employers: map[string]*domain.Employer{}, steps: map[string]int{}, byEmp: map[string][]domain.Command{},
-		openings: map[string]bool{}, waivers: map[string]int{}, enforce: map[string]int{}, startedIn: map[string]domain.EmployerKind{}}
-	var seq uint64
+	l := newLedger()
 	var last domain.Date
 	for i, st := range steps {
-		cmd := st.Command
-		if err := cmd.Check(ctx); err != nil {
-			t.Fatalf("step %d (%s, employer %s): Check: %v", i, cmdType(cmd), st.EmployerID, err)
+		l.apply(t, ctx, st, uint64(i+1))
+		if d := st.Command.Date(); d < last {
+			t.Fatalf("step %d (%s): dated %s, before the step before it (%s)", i, cmdType(st.Command), d, last)
 		}
-		e := l.employers[st.EmployerID]
-		switch {
-		case st.Create && e != nil:
-			t.Fatalf("step %d: Create for employer %s, which exists", i, st.EmployerID)
-		case !st.Create && e == nil:
-			t.Fatalf("step %d (%s): employer %s does not exist", i, cmdType(cmd), st.EmployerID)
-		case st.Create:
-			e = &domain.Employer{}
-		}
-		payloads, err := cmd.Decide(e, ctx)
-		if err != nil {
-			t.Fatalf("step %d (%s, employer %s): Decide: %v", i, cmdType(cmd), st.EmployerID, err)
-		}
-		for _, p := range payloads {
-			seq++
-			e.Apply(domain.Event{Envelope: domain.Envelope{EmployerID: st.EmployerID, Seq: seq, N: e.N + 1}, Body: p})
-		}
-		if st.Create {
-			l.employers[st.EmployerID] = e
-			l.order = append(l.order, st.EmployerID)
-			l.startedIn[st.EmployerID] = e.Kind
-		}
-		d := cmd.Date()
-		if d < e.EnteredOn || d > demo.Today || d < last {
-			t.Fatalf("step %d (%s): date %s out of order or outside %s..%s (previous step %s)", i, cmdType(cmd), d, e.EnteredOn, demo.Today, last)
-		}
-		last = d
-		l.steps[cmdType(cmd)]++
-		l.byEmp[st.EmployerID] = append(l.byEmp[st.EmployerID], cmd)
-		switch c := cmd.(type) {
-		case *domain.RecordOpeningBalance:
-			l.openings[st.EmployerID] = true
-		case *domain.GrantWaiver:
-			l.waivers[c.Kind]++
-		case *domain.RecordEnforcement:
-			l.enforce[c.Step]++
-		}
+		last = st.Command.Date()
 	}
 	return l
+}
+
+// apply checks and decides one step against its employer's state and folds its events as event
+// seq; it fails the test if the step is refused, or dated outside the employer's time in the
+// ledger or before the employer's step before it.
+func (l *ledger) apply(t testing.TB, ctx domain.Context, st demo.Step, seq uint64) {
+	t.Helper()
+	cmd := st.Command
+	if err := cmd.Check(ctx); err != nil {
+		t.Fatalf("%s for employer %s: Check: %v", cmdType(cmd), st.EmployerID, err)
+	}
+	e := l.employers[st.EmployerID]
+	switch {
+	case st.Create && e != nil:
+		t.Fatalf("Create for employer %s, which exists", st.EmployerID)
+	case !st.Create && e == nil:
+		t.Fatalf("%s: employer %s does not exist", cmdType(cmd), st.EmployerID)
+	case st.Create:
+		e = &domain.Employer{}
+	}
+	var last domain.Date
+	if cmds := l.byEmp[st.EmployerID]; len(cmds) > 0 {
+		last = cmds[len(cmds)-1].Date()
+	}
+	payloads, err := cmd.Decide(e, ctx)
+	if err != nil {
+		t.Fatalf("%s for employer %s: Decide: %v", cmdType(cmd), st.EmployerID, err)
+	}
+	for _, p := range payloads {
+		e.Apply(domain.Event{Envelope: domain.Envelope{EmployerID: st.EmployerID, Seq: seq, N: e.N + 1}, Body: p})
+	}
+	if st.Create {
+		l.employers[st.EmployerID] = e
+		l.order = append(l.order, st.EmployerID)
+		l.startedIn[st.EmployerID] = e.Kind
+	}
+	if d := cmd.Date(); d < e.EnteredOn || d > ctx.Today || d < last {
+		t.Fatalf("%s of %s: date %s outside %s..%s or before the employer's step before it (%s)", cmdType(cmd), st.EmployerID, d, e.EnteredOn, ctx.Today, last)
+	}
+	l.steps[cmdType(cmd)]++
+	l.byEmp[st.EmployerID] = append(l.byEmp[st.EmployerID], cmd)
+	switch c := cmd.(type) {
+	case *domain.RecordOpeningBalance:
+		l.openings[st.EmployerID] = true
+	case *domain.GrantWaiver:
+		l.waivers[c.Kind]++
+	case *domain.RecordEnforcement:
+		l.enforce[c.Step]++
+	}
 }
 
 // figures are the city and county totals at Today.
@@ -369,6 +385,24 @@ func TestLedgerAt2000MatchesThePlan(t *testing.T) {
 			t.Errorf("units with prior-year arrears %.3f, want about 0.08", got)
 		}
 	})
+}
+
+// logSteps logs how many steps there are of each command.
+func logSteps(t *testing.T, steps []demo.Step) {
+	counts := map[string]int{}
+	for _, st := range steps {
+		counts[cmdType(st.Command)]++
+	}
+	var types []string
+	for k := range counts {
+		types = append(types, k)
+	}
+	slices.Sort(types)
+	var b strings.Builder
+	for _, k := range types {
+		fmt.Fprintf(&b, " %s=%d", k, counts[k])
+	}
+	t.Logf("%d steps:%s", len(steps), b.String())
 }
 
 func logFigures(t *testing.T, l *ledger, f figures) {

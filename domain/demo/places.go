@@ -175,9 +175,9 @@ func payerName(r *rand.Rand, c *county, kind domain.EmployerKind) string {
 	return c.name + personName(r) + pick(r, shops)
 }
 
-// docNo formats a county document number such as 信劳社字〔2006〕45号.
-func docNo(c *county, kind string, n int) string {
-	return fmt.Sprintf("%s%s〔2006〕%d号", c.abbr, kind, n)
+// docNo formats a county document number of a year, such as 信劳社字〔2006〕45号.
+func docNo(c *county, kind string, year, n int) string {
+	return fmt.Sprintf("%s%s〔%d〕%d号", c.abbr, kind, year, n)
 }
 
 var (

@@ -35,7 +35,11 @@ type lineDue struct {
 // accrued late fees) are read from it, and a command the ledger would refuse is never emitted.
 type sim struct {
 	*plan
-	g      *generator
+	g *generator
+	// year is the calendar year played; nothing is planned after end, its 31 December.
+	year   int
+	end    domain.Date
+	ctx    domain.Context
 	e      domain.Employer
 	seq    uint64
 	agenda []action
@@ -61,11 +65,14 @@ type sim struct {
 	fixedWage int // the wage declared after an audit corrected under-reporting
 }
 
+// newSim plays p's first campaign year, 2006.
 func newSim(g *generator, p *plan) *sim {
 	// The rules decide without the dated history the views keep; skip building it.
-	return &sim{plan: p, g: g, e: domain.Employer{SkipHistory: true}, due: map[domain.Period][]lineDue{}, declaredOn: map[domain.Period]domain.Date{}}
+	return &sim{plan: p, g: g, year: FirstYear, end: Today, ctx: g.ctx, e: domain.Employer{SkipHistory: true},
+		due: map[domain.Period][]lineDue{}, declaredOn: map[domain.Period]domain.Date{}}
 }
 
+// run plays the year in which the payer enters the ledger.
 func (s *sim) run() {
 	if s.found {
 		s.at(s.surveyOn, s.enterFound)
@@ -73,6 +80,11 @@ func (s *sim) run() {
 		s.at(s.regOn, s.enterRegistered)
 	}
 	s.at(s.surveyOn, s.survey)
+	s.play()
+}
+
+// play runs the agenda to the year's end, or until the payer leaves.
+func (s *sim) play() {
 	for s.next < len(s.agenda) && !s.done {
 		a := s.agenda[s.next]
 		s.next++
@@ -81,9 +93,9 @@ func (s *sim) run() {
 	}
 }
 
-// at plans fn on d; nothing is planned after Today or before what is already happening.
+// at plans fn on d; nothing is planned after the year's end or before what is already happening.
 func (s *sim) at(d domain.Date, fn func(domain.Date)) {
-	if d == 0 || d > Today {
+	if d == 0 || d > s.end {
 		return
 	}
 	d = max(d, s.now)
@@ -101,10 +113,10 @@ func do[T any, P interface {
 }](s *sim, cmd P) []domain.Payload {
 	cp := *cmd // Check fills unexported fields: keep the emitted command as built
 	c := P(&cp)
-	if err := c.Check(s.g.ctx); err != nil {
+	if err := c.Check(s.ctx); err != nil {
 		return nil
 	}
-	pl, err := c.Decide(&s.e, s.g.ctx)
+	pl, err := c.Decide(&s.e, s.ctx)
 	if err != nil {
 		return nil
 	}
@@ -113,12 +125,12 @@ func do[T any, P interface {
 		s.e.Apply(domain.Event{Envelope: domain.Envelope{EmployerID: s.id, Seq: s.seq, N: s.e.N + 1}, Body: p})
 	}
 	_, create := any(cmd).(*domain.RegisterEmployer)
-	s.out = append(s.out, datedStep{c.Date(), Step{EmployerID: s.id, Create: create, Command: cmd}})
+	s.out = append(s.out, datedStep{c.Date(), Step{EmployerID: s.id, Create: create, Command: cmd, Payer: s.idx, N: len(s.out)}})
 	return pl
 }
 
 func (s *sim) statement(d domain.Date) domain.Statement {
-	return s.e.Account.Statement(d, s.g.ref.LateFees)
+	return s.e.Account.Statement(d, s.ctx.Ref.LateFees)
 }
 
 // arrears is the principal overdue on d.
@@ -135,13 +147,13 @@ func (s *sim) arrears(d domain.Date) domain.Fen {
 func (s *sim) uniform(lo, hi float64) float64 { return lo + (hi-lo)*s.r.Float64() }
 
 // after returns a working day from lo+a to lo+b days, or 0 (nothing happens) when that is
-// past Today.
+// past the year's end.
 func (s *sim) after(lo domain.Date, a, b int) domain.Date {
-	if lo.AddDays(a) > Today {
+	if lo.AddDays(a) > s.end {
 		return 0
 	}
 	d := between(s.r, lo.AddDays(a), lo.AddDays(b))
-	return workday(d, lo.AddDays(a), min(lo.AddDays(b+2), Today))
+	return workday(d, lo.AddDays(a), min(lo.AddDays(b+2), s.end))
 }
 
 func num(v int64) domain.Number { return domain.Number(strconv.FormatInt(v, 10)) }
@@ -149,9 +161,11 @@ func num(v int64) domain.Number { return domain.Number(strconv.FormatInt(v, 10))
 func fen(v domain.Fen) domain.Number { return num(int64(v)) }
 
 var (
-	jan1      = domain.MustDate("2006-01-01")
+	jan1 = domain.MustDate("2006-01-01")
+	// dateTexts and periodTexts cover the years a campaign may run, and the periods before them
+	// that opening balances name.
 	dateTexts = func() []string {
-		t := make([]string, 365)
+		t := make([]string, int(yearEnd(MaxYear)-jan1)+1)
 		for i := range t {
 			t[i] = jan1.AddDays(i).String()
 		}
@@ -159,7 +173,7 @@ var (
 	}()
 	firstPeriod = domain.MustPeriod("2003-01")
 	periodTexts = func() []string {
-		t := make([]string, 48)
+		t := make([]string, int(yearEnd(MaxYear).Period()-firstPeriod)+1)
 		for i := range t {
 			t[i] = (firstPeriod + domain.Period(i)).String()
 		}
@@ -167,7 +181,7 @@ var (
 	}()
 )
 
-// ds formats a date, from a table for the demo year (most of the output is dates).
+// ds formats a date, from a table for the campaign years (most of the output is dates).
 func ds(d domain.Date) string {
 	if i := int(d - jan1); i >= 0 && i < len(dateTexts) {
 		return dateTexts[i]
@@ -184,10 +198,17 @@ func ps(p domain.Period) string {
 
 func period(y, m int) domain.Period { return day(1, 1).Period() + domain.Period((y-2006)*12+m-1) }
 
+// day is a date of the year played.
+func (s *sim) day(m, d int) domain.Date { return dateIn(s.year, m, d) }
+
+// period is a month of the year played.
+func (s *sim) period(m int) domain.Period { return period(s.year, m) }
+
 // ---- entering the ledger ----
 
 func (s *sim) register(d domain.Date, found bool) bool {
-	cmd := &domain.RegisterEmployer{Name: s.name, County: s.county.code, OrgCode: s.orgCode, Kind: string(s.kind),
+	// A county's new code (南康市 became 南康区 in 2013) is the one registrations use from its date.
+	cmd := &domain.RegisterEmployer{Name: s.name, County: s.ctx.Ref.CountyCodeOn(s.county.code, d), OrgCode: s.orgCode, CreditCode: s.creditCode, Kind: string(s.kind),
 		Ownership: s.ownership, RiskClass: num(int64(s.risk)), InIndustrialPark: s.park}
 	if found {
 		cmd.FoundOn = ds(d)
@@ -208,8 +229,8 @@ func (s *sim) enterRegistered(d domain.Date) {
 	s.enroll(d, s.initial)
 	s.afterRegistration(d)
 	if s.backDeclare {
-		s.at(s.after(max(d, day(5, 1)), 7, 120), func(x domain.Date) {
-			s.backPeriods(x, period(2006, 1), period(2006, 3))
+		s.at(s.after(max(d, s.day(5, 1)), 7, 120), func(x domain.Date) {
+			s.backPeriods(x, s.period(1), s.period(3))
 		})
 	}
 }
@@ -223,9 +244,9 @@ func (s *sim) enterFound(d domain.Date) {
 		s.at(s.regOn, s.completeRegistration)
 	} else if s.r.Float64() < 0.6 {
 		// The inspectorate records the unregistered employer during the audit months.
-		s.at(workday(between(s.r, day(6, 5), day(8, 31)), day(6, 5), day(8, 31)), func(x domain.Date) {
+		s.at(workday(between(s.r, s.day(6, 5), s.day(8, 31)), s.day(6, 5), s.day(8, 31)), func(x domain.Date) {
 			do(s, &domain.RecordAuditFinding{FoundOn: ds(x), Kind: domain.FindingUnregistered, Period: ps(x.Period()),
-				Insurance: string(domain.Pension), RedeclareBy: ds(min(x.AddDays(30), Today))})
+				Insurance: string(domain.Pension), RedeclareBy: ds(min(x.AddDays(30), s.end))})
 		})
 	}
 }
@@ -236,8 +257,8 @@ func (s *sim) completeRegistration(d domain.Date) {
 	}
 	s.enroll(d, s.initial)
 	s.afterRegistration(d)
-	// Many late registrants back-pay the months since the survey (补缴).
-	if from := period(2006, 4); s.first > from && s.r.Float64() < 0.45 {
+	// Many late registrants back-pay the months since they were found (补缴), a year at most.
+	if from := max(s.e.EnteredOn.Period(), s.first-12); s.first > from && s.r.Float64() < 0.45 {
 		s.at(s.after(d, 3, 20), func(x domain.Date) { s.backPeriods(x, from, s.first.Prev()) })
 	}
 }
@@ -295,17 +316,24 @@ func (s *sim) openingBalance(d domain.Date) {
 
 // afterRegistration plans the employer's year from its registration on.
 func (s *sim) afterRegistration(d domain.Date) {
-	r := s.r
 	s.first = d.Period()
-	last := period(2006, 11)
-	end := day(12, 29)
+	s.planYear(d, s.first)
+}
+
+// planYear plans the employer's year from d: the declarations of the periods from `from` on
+// (December's falls due next year), payments, contracts, audits, enforcement and what ends
+// the year early.
+func (s *sim) planYear(d domain.Date, from domain.Period) {
+	r := s.r
+	last := s.period(11)
+	end := s.day(12, 29)
 	if s.deregOn != 0 {
 		last, end = s.deregOn.Period().Prev(), s.deregOn-1
 	}
 	if s.bankruptOn != 0 {
 		last, end = s.bankruptOn.Period().Prev(), s.bankruptOn-1
 	}
-	for p := s.first; p <= last; p++ {
+	for p := from; p <= last; p++ {
 		next := p.Next().FirstDay()
 		off := r.IntN(15)
 		if s.clean {
@@ -328,31 +356,36 @@ func (s *sim) afterRegistration(d domain.Date) {
 				c = min(c, left-(k-1-i))
 			}
 			left -= c
-			on := workday(between(r, max(d, day(4, 10)), end), d, end)
+			on := workday(between(r, max(d, s.day(4, 10)), end), d, end)
 			s.at(on, func(x domain.Date) { do(s, &domain.RecordContracts{SignedOn: ds(x), Count: num(c)}) })
 		}
 	}
+	// The 2006 campaign audited and enforced from June; later years all year round.
+	auditFrom, checkFrom := s.day(6, 1), 6
+	if s.year > FirstYear {
+		auditFrom, checkFrom = s.day(3, 1), 1
+	}
 	if s.audit && !s.clean {
-		s.at(workday(between(r, day(6, 1), day(11, 30)), day(6, 1), day(11, 30)), s.auditFinding)
+		s.at(workday(between(r, auditFrom, s.day(11, 30)), auditFrom, s.day(11, 30)), s.auditFinding)
 	}
 	if s.unit() && !s.clean {
-		for m := 6; m <= 12; m++ {
-			s.at(workday(day(m, 20), day(m, 18), day(m, 22)), s.check)
+		for m := checkFrom; m <= 12; m++ {
+			s.at(workday(s.day(m, 20), s.day(m, 18), s.day(m, 22)), s.check)
 		}
 	}
 	if s.repay {
 		n := 1 + r.IntN(3)
 		dates := make([]domain.Date, n)
 		for i := range dates {
-			dates[i] = workday(between(r, day(5, 15), day(12, 20)), day(5, 15), day(12, 22))
+			dates[i] = workday(between(r, s.day(5, 15), s.day(12, 20)), s.day(5, 15), s.day(12, 22))
 		}
 		slices.Sort(dates)
 		for i, x := range dates {
-			s.at(x, func(y domain.Date) { s.repayOpening(y, i == n-1) })
+			s.at(x, func(y domain.Date) { s.repayPrior(y, i == n-1) })
 		}
 	}
 	if !s.clean {
-		s.at(workday(between(r, day(9, 15), day(12, 22)), day(9, 15), day(12, 22)), s.feeReview)
+		s.at(workday(between(r, s.day(9, 15), s.day(12, 22)), s.day(9, 15), s.day(12, 22)), s.feeReview)
 	}
 	if s.transferOn != 0 {
 		s.at(s.transferOn, s.transfer)
@@ -363,8 +396,11 @@ func (s *sim) afterRegistration(d domain.Date) {
 	if s.bankruptOn != 0 {
 		s.at(s.bankruptOn, s.bankrupt)
 	}
-	if s.deregOn != 0 {
+	switch {
+	case s.deregOn != 0 && s.year == FirstYear:
 		s.at(s.deregOn, func(x domain.Date) { s.leave(x, pick(r, leaveReasons[s.kind])) })
+	case s.deregOn != 0:
+		s.at(s.deregOn, s.exit)
 	}
 }
 
@@ -386,7 +422,7 @@ func (s *sim) wageFor(p domain.Period) float64 {
 	if s.fixedWage > 0 {
 		w = float64(s.fixedWage)
 	}
-	if s.raise > 0 && p >= period(2006, 7) {
+	if s.raise > 0 && p >= s.period(7) {
 		w *= 1 + s.raise
 	}
 	if s.unit() {
@@ -431,7 +467,7 @@ func (s *sim) declare(p domain.Period, d domain.Date) {
 	if s.e.Declared[p] {
 		return
 	}
-	due := s.g.ref.DueDate(p)
+	due := s.ctx.Ref.DueDate(p)
 	// A missed declaration is assessed at 110% of the previous month after the deadline.
 	if !s.clean && p > s.first && s.e.Declared[p.Prev()] && s.r.Float64() < 0.006*s.prop*(0.6+s.county.grade) {
 		s.owes = true
@@ -471,7 +507,7 @@ func (s *sim) planPayment(p domain.Period, d, due domain.Date) {
 		s.hadLate = true
 		days := 1 + min(int(r.ExpFloat64()*18), 119)
 		fees := r.Float64() < 0.3
-		s.at(workday(max(due.AddDays(days), d), d, Today), func(y domain.Date) { s.payPeriod(p, y, 1, fees) })
+		s.at(workday(max(due.AddDays(days), d), d, s.end), func(y domain.Date) { s.payPeriod(p, y, 1, fees) })
 	default:
 		s.at(onTime(), func(y domain.Date) { s.payPeriod(p, y, 1, false) })
 	}
@@ -630,6 +666,14 @@ func (s *sim) backPeriods(d domain.Date, from, to domain.Period) {
 func (s *sim) auditFinding(d domain.Date) {
 	r := s.r
 	var cands []domain.Period
+	if s.year > FirstYear {
+		// An audit looks back two years: a finding on a period of a closed year is dated now.
+		for _, l := range s.statement(d).Lines {
+			if p := l.Period; p.Year() >= s.year-2 && p < s.period(1) && (len(cands) == 0 || cands[len(cands)-1] != p) {
+				cands = append(cands, p)
+			}
+		}
+	}
 	for _, p := range s.periods {
 		if s.declaredOn[p] < d && p < d.Period() {
 			cands = append(cands, p)
@@ -651,7 +695,7 @@ func (s *sim) auditFinding(d domain.Date) {
 	}
 	heads := s.headsFor(p, k)
 	cmd := &domain.RecordAuditFinding{FoundOn: ds(d), Period: ps(p), Insurance: string(domain.Insurances[k]),
-		RedeclareBy: ds(min(d.AddDays(30), Today))}
+		RedeclareBy: ds(min(d.AddDays(30), s.end))}
 	var extra int64
 	switch {
 	case s.underReport:
@@ -686,7 +730,7 @@ func (s *sim) auditFinding(d domain.Date) {
 	}
 }
 
-func (s *sim) docNo(kind string) string { return docNo(s.county, kind, 1+s.r.IntN(300)) }
+func (s *sim) docNo(kind string) string { return docNo(s.county, kind, s.year, 1+s.r.IntN(300)) }
 
 func (s *sim) step(step string, d domain.Date, doc string, deadline domain.Date) bool {
 	cmd := &domain.RecordEnforcement{Step: step, On: ds(d), DocNo: doc}
@@ -702,16 +746,21 @@ func (s *sim) check(d domain.Date) {
 	if !s.owes || s.ladder {
 		return
 	}
+	// After 2006 the county's chance is drawn first: the statement, which replays the payer's
+	// years, is then read only when a notice may follow.
+	if s.year > FirstYear && s.r.Float64() >= 0.5*s.county.vigor {
+		return
+	}
 	var over domain.Fen
 	for _, l := range s.statement(d).Lines {
 		if l.OutstandingFen > 0 && l.DueDate.AddDays(60) < d {
 			over += l.OutstandingFen
 		}
 	}
-	if over < 50000 || s.r.Float64() >= 0.5*s.county.vigor {
+	if over < 50000 || (s.year == FirstYear && s.r.Float64() >= 0.5*s.county.vigor) {
 		return
 	}
-	deadline := min(d.AddDays(15+s.r.IntN(16)), Today)
+	deadline := min(d.AddDays(15+s.r.IntN(16)), s.end)
 	if !s.step(domain.StepNotice, d, s.docNo("劳监令"), deadline) {
 		return
 	}
@@ -784,7 +833,7 @@ func (s *sim) court(d domain.Date) {
 		return
 	}
 	s.at(s.after(d, 30, 75), func(y domain.Date) {
-		doc := fmt.Sprintf("（2006）%s执字第%d号", s.county.abbr, 1+s.r.IntN(200))
+		doc := fmt.Sprintf("（%d）%s执字第%d号", s.year, s.county.abbr, 1+s.r.IntN(200))
 		if s.step(domain.StepCourtResult, y, doc, 0) && s.r.Float64() < 0.5 {
 			s.at(s.after(y, 1, 10), func(z domain.Date) { s.payArrears(z, 1, s.r.Float64() < 0.5) })
 		}
@@ -793,7 +842,7 @@ func (s *sim) court(d domain.Date) {
 
 func (s *sim) authority() string {
 	if s.r.IntN(3) == 0 {
-		return fmt.Sprintf("赣市劳社字〔2006〕%d号", 10+s.r.IntN(190))
+		return fmt.Sprintf("赣市劳社字〔%d〕%d号", s.year, 10+s.r.IntN(190))
 	}
 	return s.docNo("劳社字")
 }
@@ -803,21 +852,26 @@ func (s *sim) waive(d domain.Date, kind, doc, reason, basis string, l domain.Lin
 		Insurance: string(l.Insurance), Period: ps(l.Period), AmountFen: fen(amount)})
 }
 
-// repayOpening pays part of the prior-year arrears (清欠); after the last instalment the late
+// repayPrior pays part of the prior-year arrears (清欠); after the last instalment the late
 // fees on the cleared years are often waived by decision.
-func (s *sim) repayOpening(d domain.Date, last bool) {
+func (s *sim) repayPrior(d domain.Date, last bool) {
 	f := s.uniform(0.2, 0.6)
 	if last && s.r.Float64() < 0.4 {
 		f = 1
 	}
-	prior := func(l domain.LineState) bool { return l.Period.Year() < 2006 }
-	if s.payLines(d, f, false, prior) == 0 || !last || s.r.Float64() >= 0.6 {
+	prior := func(l domain.LineState) bool { return l.Period.Year() < s.year }
+	// The 2006 campaign waived generously to bring old arrears in; later years less so.
+	share, lines := 0.6, 12
+	if s.year > FirstYear {
+		share, lines = 0.3, 4
+	}
+	if s.payLines(d, f, false, prior) == 0 || !last || s.r.Float64() >= share {
 		return
 	}
 	s.at(s.after(d, 3, 25), func(x domain.Date) {
 		doc, n := s.authority(), 0
 		for _, l := range s.statement(x).Lines {
-			if prior(l) && l.OutstandingFen == 0 && l.LateFeeFen > 0 && n < 12 {
+			if prior(l) && l.OutstandingFen == 0 && l.LateFeeFen > 0 && n < lines {
 				s.waive(x, domain.WaiverLateFee, doc, "补缴历年欠费本金，按规定减免滞纳金", "", l, l.LateFeeFen)
 				n++
 			}
@@ -827,7 +881,11 @@ func (s *sim) repayOpening(d domain.Date, last bool) {
 
 // feeReview: now and then a late payer obtains a decision waiving part of a late fee.
 func (s *sim) feeReview(d domain.Date) {
-	if !(s.hadLate || s.owes) || s.r.Float64() >= 0.12 {
+	chance := 0.12
+	if s.year > FirstYear {
+		chance = 0.05 // the campaign's leniency is over
+	}
+	if !(s.hadLate || s.owes) || s.r.Float64() >= chance {
 		return
 	}
 	var best domain.LineState
@@ -845,7 +903,7 @@ func (s *sim) feeReview(d domain.Date) {
 
 // bankrupt writes off what the bankrupt employer owes, by the court's ruling, and deregisters it.
 func (s *sim) bankrupt(d domain.Date) {
-	doc := fmt.Sprintf("（2006）赣中民破字第%d号", 1+s.r.IntN(40))
+	doc := fmt.Sprintf("（%d）赣中民破字第%d号", s.year, 1+s.r.IntN(40))
 	for _, l := range s.statement(d).Lines {
 		if l.OutstandingFen > 0 {
 			s.waive(d, domain.WaiverPrincipal, doc, "企业依法宣告破产，破产财产不足清偿，依法核销欠费", "bankruptcy", l, l.OutstandingFen)
@@ -857,6 +915,21 @@ func (s *sim) bankrupt(d domain.Date) {
 		}
 	}
 	s.leave(d, "企业依法宣告破产，破产程序终结")
+}
+
+// exit settles what the payer owes, principal and late fees, and deregisters it: an office
+// deregisters a payer once its arrears are paid.
+func (s *sim) exit(d domain.Date) {
+	var sum domain.Fen
+	var allocs []domain.AllocationInput
+	for _, l := range s.statement(d).Lines {
+		if l.OutstandingFen > 0 {
+			allocs = append(allocs, domain.AllocationInput{Insurance: string(l.Insurance), Period: ps(l.Period), AmountFen: fen(l.OutstandingFen)})
+		}
+		sum += l.OutstandingFen + l.LateFeeFen
+	}
+	s.pay(d, sum, allocs, false)
+	s.leave(d, pick(s.r, leaveReasons[s.kind]))
 }
 
 // leave ends the employer's headcounts and deregisters it, if nothing is owed.
@@ -881,7 +954,7 @@ func (s *sim) transfer(d domain.Date) {
 			to = "360721"
 		}
 	}
-	if do(s, &domain.Transfer{On: ds(d), County: to}) == nil {
+	if do(s, &domain.Transfer{On: ds(d), County: s.ctx.Ref.CountyCodeOn(to, d)}) == nil {
 		return
 	}
 	if to == "360771" && !s.e.InIndustrialPark {
@@ -892,7 +965,7 @@ func (s *sim) transfer(d domain.Date) {
 
 // change records a restructuring (改制) of a state or collective firm, or a new risk class.
 func (s *sim) change(d domain.Date) {
-	if s.kind == domain.KindEnterprise && (s.ownership == "国有" || s.ownership == "集体") {
+	if s.e.Kind == domain.KindEnterprise && (s.e.Ownership == "国有" || s.e.Ownership == "集体") {
 		name := s.e.Name
 		for _, suf := range []string{"总公司", "有限公司", "公司", "厂"} {
 			if strings.HasSuffix(name, suf) {
