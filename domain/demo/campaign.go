@@ -29,11 +29,11 @@ const creditCodesFrom = 2016
 // so memory follows the payers played at once, not the ledger's history. The same Config
 // always gives the same steps for every year, whichever years were played in the same run.
 type Campaign struct {
-	g     *generator
-	year  int
-	ctx   domain.Context
-	stats YearStats
-	mu    sync.Mutex
+	g    *generator
+	year int
+	ctx  domain.Context
+	// played holds, by payer, what its play of the year did (the last play, if played again).
+	played []YearStats
 }
 
 // YearStats counts what the payers played in a year did.
@@ -84,9 +84,16 @@ func (c *Campaign) Reference() []RefEvent { return YearReference(c.year) }
 
 // Stats counts what the payers played in the year so far did.
 func (c *Campaign) Stats() YearStats {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.stats
+	var t YearStats
+	for _, s := range c.played {
+		t.Played += s.Played
+		t.Entered += s.Entered
+		t.Registered += s.Registered
+		t.Left += s.Left
+		t.Active += s.Active
+		t.Steps += s.Steps
+	}
+	return t
 }
 
 // ClosingDay is the day the assessment team closes year y (年度结转): its first working day
@@ -120,22 +127,24 @@ func (c *Campaign) Next() error {
 	for range max(0, target-(alive-leaving)) {
 		c.g.plans = append(c.g.plans, c.g.entrant(len(c.g.plans), y, c.ctx.Ref))
 	}
-	c.mu.Lock()
-	c.stats = YearStats{}
-	c.mu.Unlock()
+	c.played = nil
 	return nil
 }
 
 // Steps plays the year of the payers lo to hi-1 (in parallel: each payer has its own random
 // stream) and returns their steps, each payer's in order, payers in index order. state gives
-// the state of a payer who entered in an earlier year; 2006 needs none.
+// the state of a payer who entered in an earlier year; 2006 needs none. Playing payers again
+// from the same states gives the same steps.
 func (c *Campaign) Steps(lo, hi int, state State) ([]Step, error) {
 	lo, hi = max(lo, 0), min(hi, len(c.g.plans))
 	if lo >= hi {
 		return nil, nil
 	}
+	if len(c.played) < len(c.g.plans) {
+		c.played = append(c.played, make([]YearStats, len(c.g.plans)-len(c.played))...)
+	}
 	outs := make([][]datedStep, hi-lo)
-	results := make([]played, hi-lo)
+	results := make([]outcome, hi-lo)
 	errs := make([]error, hi-lo)
 	var next atomic.Int64
 	next.Store(int64(lo))
@@ -153,11 +162,11 @@ func (c *Campaign) Steps(lo, hi int, state State) ([]Step, error) {
 	}
 	wg.Wait()
 	var steps []Step
-	var st YearStats
 	for i := range outs {
 		if errs[i] != nil {
 			return nil, errs[i]
 		}
+		st := YearStats{Steps: len(outs[i])}
 		for _, s := range outs[i] {
 			steps = append(steps, s.Step)
 			switch cmd := s.Command.(type) {
@@ -173,69 +182,59 @@ func (c *Campaign) Steps(lo, hi int, state State) ([]Step, error) {
 			}
 		}
 		if results[i].played {
-			st.Played++
+			st.Played = 1
 		}
 		if results[i].active {
-			st.Active++
+			st.Active = 1
 		}
+		c.played[lo+i] = st
 	}
-	st.Steps = len(steps)
-	c.mu.Lock()
-	c.stats.add(st)
-	c.mu.Unlock()
 	return steps, nil
 }
 
-func (s *YearStats) add(o YearStats) {
-	s.Played += o.Played
-	s.Entered += o.Entered
-	s.Registered += o.Registered
-	s.Left += o.Left
-	s.Active += o.Active
-	s.Steps += o.Steps
-}
-
-// played is how a payer's year ended: played at all, and registered and in the ledger at the end.
-type played struct{ played, active bool }
+// outcome is how a payer's year ended: played at all, and registered and in the ledger at its end.
+type outcome struct{ played, active bool }
 
 // play plays one payer's year.
-func (c *Campaign) play(p *plan, state State) ([]datedStep, played, error) {
+func (c *Campaign) play(p *plan, state State) ([]datedStep, outcome, error) {
 	var s *sim
 	switch {
 	case c.year == FirstYear:
 		s = newSim(c.g, p)
 		s.run()
 	case p.gone || p.enter > c.year:
-		return nil, played{}, nil
+		return nil, outcome{}, nil
 	case p.enter == c.year:
 		s = c.newSim(p)
 		s.run()
 	default:
 		e, err := state(p.id)
 		if err != nil {
-			return nil, played{}, fmt.Errorf("the state of payer %d (%s) at the start of %d: %w", p.idx, p.id, c.year, err)
+			return nil, outcome{}, fmt.Errorf("the state of payer %d (%s) at the start of %d: %w", p.idx, p.id, c.year, err)
 		}
 		if e == nil || e.Deregistered {
-			return nil, played{}, nil
+			return nil, outcome{}, nil
 		}
 		s = c.newSim(p)
 		s.e, s.seq = *e, e.Version
 		s.resume()
 		s.play()
 	}
-	return s.out, played{played: true, active: s.e.Registered && !s.e.Deregistered}, nil
+	return s.out, outcome{played: true, active: s.e.Registered && !s.e.Deregistered}, nil
 }
 
 // newSim plays p's year after 2006.
 func (c *Campaign) newSim(p *plan) *sim {
+	p.rewind()
 	return &sim{plan: p, g: c.g, year: c.year, end: c.ctx.Today, ctx: c.ctx, now: dateIn(c.year, 1, 1),
 		e: domain.Employer{SkipHistory: true}, due: map[domain.Period][]lineDue{}, declaredOn: map[domain.Period]domain.Date{}}
 }
 
 // yearStream is the payer's random stream for year y (after 2006, whose streams draw keeps):
 // the payer's index and the year, so that no two streams of a ledger coincide.
-func (g *generator) yearStream(i, y int) *rand.Rand {
-	return rand.New(rand.NewPCG(g.seed, uint64(y)<<40|uint64(i)))
+func (g *generator) yearStream(i, y int) (*rand.Rand, *rand.PCG) {
+	src := rand.NewPCG(g.seed, uint64(y)<<40|uint64(i))
+	return rand.New(src), src
 }
 
 // evolve moves a payer's plan on to year y: a payer planned to leave in y-1 is gone; the
@@ -247,16 +246,17 @@ func (g *generator) evolve(p *plan, y int) {
 		return
 	}
 	if p.deregOn != 0 || p.bankruptOn != 0 {
-		p.gone, p.r = true, nil
+		p.gone, p.r, p.src = true, nil, nil
 		return
 	}
-	r := g.yearStream(p.idx, y)
+	r, src := g.yearStream(p.idx, y)
 	c := p.county
 	audited := p.audit
-	*p = plan{idx: p.idx, r: r, id: p.id, county: c, kind: p.kind, sec: p.sec, name: p.name, ownership: p.ownership,
+	*p = plan{idx: p.idx, r: r, src: src, id: p.id, county: c, kind: p.kind, sec: p.sec, name: p.name, ownership: p.ownership,
 		risk: p.risk, park: p.park, orgCode: p.orgCode, creditCode: p.creditCode, certNo: p.certNo, enter: p.enter,
 		unregistered: p.unregistered, size: p.size, carry: p.carry, ratio: p.ratio, final: p.final, initial: p.final,
 		wage: p.wage, underReport: p.underReport, prop: p.prop}
+	defer p.drawn()
 
 	// Units grow a little on the whole, some a lot and some shrink; a quarter take on staff
 	// during the year.
@@ -368,8 +368,8 @@ func workforce(r *rand.Rand, p *plan) int64 {
 // with a unified social credit code; a payer of a county whose code changed registers under
 // the new code and name.
 func (g *generator) entrant(i, y int, ref *domain.Reference) *plan {
-	r := g.yearStream(i, y)
-	p := &plan{idx: i, r: r, enter: y}
+	r, src := g.yearStream(i, y)
+	p := &plan{idx: i, r: r, src: src, enter: y}
 	g.drawProfile(p)
 	c := p.county
 	p.wage = int(math.Round(float64(p.wage) * wageIndex(y)))
@@ -403,6 +403,7 @@ func (g *generator) entrant(i, y int, ref *domain.Reference) *plan {
 		}
 	}
 	g.identify(p)
+	p.drawn()
 	return p
 }
 

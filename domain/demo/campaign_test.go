@@ -358,3 +358,48 @@ func TestUnitsEnteringFrom2016RegisterWithACreditCode(t *testing.T) {
 		t.Fatalf("no unit entered in 2016: %v", units)
 	}
 }
+
+func TestPlayingAYearAgainGivesTheSameSteps(t *testing.T) {
+	c := demo.NewCampaign(demo.Config{Employers: 80, Seed: 4})
+	l, ref := newLedger(), reference()
+	state := func(id string) (*domain.Employer, error) {
+		if e := l.employers[id]; e != nil {
+			return e.Clone(), nil
+		}
+		return nil, nil
+	}
+	var seq uint64
+	for year := demo.FirstYear; year <= 2007; year++ {
+		if year > demo.FirstYear {
+			ref.Apply(domain.YearClosed{Year: year - 1, FreezeID: "f", Digest: "d"})
+			if err := c.Next(); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range c.Reference() {
+				ref.Apply(r.Payload)
+			}
+		}
+		first, err := c.Steps(0, c.Payers(), state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stats := c.Stats()
+		again, err := c.Steps(0, c.Payers(), state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := json.Marshal(first)
+		b, _ := json.Marshal(again)
+		if len(first) == 0 || string(a) != string(b) {
+			t.Fatalf("%d: %d steps, then %d different ones", year, len(first), len(again))
+		}
+		if c.Stats() != stats {
+			t.Fatalf("%d: the year's counts were %+v, and %+v after playing it again", year, stats, c.Stats())
+		}
+		ctx := domain.Context{Ref: ref, Today: c.Today()}
+		for _, st := range first {
+			seq++
+			l.apply(t, ctx, st, seq)
+		}
+	}
+}

@@ -104,8 +104,14 @@ func newGenerator(cfg Config) *generator {
 
 // plan is what is decided about an employer before its year is played out.
 type plan struct {
-	idx       int
-	r         *rand.Rand
+	idx int
+	// r is the payer's random stream, drawing from src; start is src's state once the plan is
+	// drawn, from which every play of the year starts (rewind), so that playing a payer's year
+	// again gives the same steps.
+	r     *rand.Rand
+	src   *rand.PCG
+	start rand.PCG
+
 	id        string
 	county    *county
 	kind      domain.EmployerKind
@@ -155,6 +161,12 @@ type plan struct {
 }
 
 func (p *plan) unit() bool { return !p.kind.Individual() }
+
+// drawn marks the plan drawn: its year is played from the stream's state now.
+func (p *plan) drawn() { p.start = *p.src }
+
+// rewind sets the stream back to where the year's play starts.
+func (p *plan) rewind() { *p.src = p.start }
 
 // registered reports whether the employer holds a registration at the year's end.
 func (p *plan) registered() bool { return p.regOn != 0 }
@@ -238,6 +250,9 @@ func (g *generator) drawPlans() {
 	g.pickRare()
 	g.scaleHeads()
 	g.scaleContracts()
+	for _, p := range g.plans {
+		p.drawn()
+	}
 }
 
 // identify gives the payer its identifiers: a unit the next organisation code (and from 2016
@@ -257,8 +272,9 @@ func (g *generator) identify(p *plan) {
 }
 
 func (g *generator) draw(i int) *plan {
-	r := rand.New(rand.NewPCG(g.seed, uint64(i)))
-	p := &plan{idx: i, r: r, enter: FirstYear}
+	src := rand.NewPCG(g.seed, uint64(i))
+	r := rand.New(src)
+	p := &plan{idx: i, r: r, src: src, enter: FirstYear}
 	g.drawProfile(p)
 	c := p.county
 

@@ -67,6 +67,7 @@ type sim struct {
 
 // newSim plays p's first campaign year, 2006.
 func newSim(g *generator, p *plan) *sim {
+	p.rewind()
 	// The rules decide without the dated history the views keep; skip building it.
 	return &sim{plan: p, g: g, year: FirstYear, end: Today, ctx: g.ctx, e: domain.Employer{SkipHistory: true},
 		due: map[domain.Period][]lineDue{}, declaredOn: map[domain.Period]domain.Date{}}
