@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kuozheng/kuozheng/domain/demo"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -38,10 +39,11 @@ func benchYears(args []string, stdout, stderr io.Writer) error {
 	if _, err := parse(fs, args, stdout); err != nil {
 		return err
 	}
-	from, to, err := parseYears(*years)
+	to, err := parseYears(*years)
 	if err != nil {
-		return usageError{err.Error()}
+		return err
 	}
+	from := demo.FirstYear
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -141,19 +143,6 @@ type yearRow struct {
 	ReadySeconds       float64 `json:"ready_seconds"`
 	PeakRSSMiB         float64 `json:"peak_rss_mib"`
 	RSSMiB             float64 `json:"rss_mib"`
-}
-
-func parseYears(s string) (int, int, error) {
-	a, b, ok := strings.Cut(s, "-")
-	if !ok {
-		b = a
-	}
-	from, err1 := strconv.Atoi(a)
-	to, err2 := strconv.Atoi(b)
-	if err1 != nil || err2 != nil || from < 1990 || to < from || to > 9999 {
-		return 0, 0, fmt.Errorf("--years %q: want FROM-TO, such as 2006-2015", s)
-	}
-	return from, to, nil
 }
 
 type yearsBench struct {

@@ -2,23 +2,51 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/domain/demo"
 	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/projections"
 )
+
+// demoBatch is how many payers' year is generated and appended at once: the generator keeps
+// one batch's steps, and the store keeps the batch's employers folded (its cache holds 4,096)
+// from the generator's reading of their state to the append, with the next batch read meanwhile.
+const demoBatch = 1500
+
+// demoActor records the demo's events.
+const demoActor = "demo:generator"
 
 func demoCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
-	employers := fs.Int("employers", 20000, "number of payers to generate (tests use a few hundred)")
+	employers := fs.Int("employers", 20000, "payers in 2006, the first year (tests use a few hundred); later years grow from them by about 6% a year")
 	seed := fs.Uint64("seed", 2006, "random seed: the same seed gives the same ledger")
+	years := fs.String("years", "2006", fmt.Sprintf("the years to generate: 2006, or 2006-YYYY up to %d; every year but the last ends with its year-end freeze and closing", demo.MaxYear))
+	memLimit := fs.String("memory-limit", "0", "soft limit on the Go heap, such as 5GiB, or 0 for none: a little above what is live keeps the resident size near it, at some cost in collection (GOMEMLIMIT applies when this is not given)")
 	fs.Usage = func() {
-		fmt.Fprintln(stdout, "Usage: kuozheng demo [options]\n\nGenerates a realistic Ganzhou 2006 ledger (registrations, surveys, enrollments, declarations,\npayments, assessments, audits, enforcement, waivers, contracts) into a data folder that no\nserver holds, or into --nats. Steps carry idempotency keys, so an interrupted run can simply\nbe run again.\n\nOptions:")
+		fmt.Fprintln(stdout, `Usage: kuozheng demo [options]
+
+Generates a realistic Ganzhou ledger into a data folder that no server holds, or into --nats:
+the 2006 campaign (registrations, surveys, enrollments, declarations, payments, assessments,
+audits, enforcement, waivers, contracts) and, with --years 2006-YYYY, each later year: new
+registrations and deregistrations, monthly declarations and payments, arrears carried and
+recovered, audits, enforcement, the year's reference data (average wage, targets and rate
+changes, illustrative figures; county changes), and each year's freeze and closing before the
+next. It generates and appends year by year, a batch of payers at a time: what the generator
+holds follows the batch, while the store's indexes and the freezes' views grow with the ledger
+(README, Ten-year demo). Every step carries an idempotency key, so an interrupted run can simply
+be run again: what is already in the ledger is not appended twice.
+
+Options:`)
 		fs.PrintDefaults()
 	}
 	pos, err := parse(fs, args, stdout)
@@ -31,62 +59,416 @@ func demoCmd(args []string, stdout, stderr io.Writer) error {
 	if *employers < 1 {
 		return usageError{"--employers must be at least 1"}
 	}
+	last, err := parseYears(*years)
+	if err != nil {
+		return err
+	}
+	if _, err := applyMemoryLimit(fs, *memLimit); err != nil {
+		return err
+	}
 	ctx := context.Background()
 	led, err := openLedger(ctx, sf, newLogger(stderr))
 	if err != nil {
 		return err
 	}
 	defer led.close()
-	n, err := loadDemo(ctx, led.store, demo.Config{Employers: *employers, Seed: *seed}, stderr)
+	sum, err := loadYears(ctx, led.store, demo.Config{Employers: *employers, Seed: *seed}, last, stderr)
 	if err != nil {
 		return err
 	}
-	last, err := led.store.LastSeq(ctx)
+	lastSeq, err := led.store.LastSeq(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "demo ledger: %d commands for %d payers; the stream is at sequence %d\n", n, *employers, last)
+	sum.print(stdout)
+	fmt.Fprintf(stdout, "demo ledger: %d commands for %d payers; the stream is at sequence %d\n", sum.commands, sum.payers, lastSeq)
 	return nil
 }
 
-// loadDemo appends the demo ledger through the bulk path, in chunks, reporting progress.
-func loadDemo(ctx context.Context, store *eventstore.Store, cfg demo.Config, progress io.Writer) (int, error) {
-	start := time.Now()
-	steps := demo.Generate(cfg)
-	fmt.Fprintf(progress, "demo: generated %d commands for %d payers in %v\n", len(steps), cfg.Employers, time.Since(start).Round(time.Millisecond))
-	reqs := make([]eventstore.Request, len(steps))
-	for i, s := range steps {
-		reqs[i] = eventstore.Request{EmployerID: s.EmployerID, Create: s.Create, Command: s.Command, Today: demo.Today,
-			Actor: "demo:generator", IdempotencyKey: fmt.Sprintf("demo-%d-%d-%d", cfg.Seed, cfg.Employers, i), BodyHash: fmt.Sprintf("demo-%d", i)}
+// parseYears reads --years: "2006" or "2006-YYYY", and returns the last year.
+func parseYears(s string) (int, error) {
+	from, to, ranged := strings.Cut(s, "-")
+	first, err1 := strconv.Atoi(from)
+	last, err2 := first, error(nil)
+	if ranged {
+		last, err2 = strconv.Atoi(to)
 	}
-	const chunk = 20000
-	start = time.Now()
-	last := time.Now()
-	done, failed := 0, 0
-	for lo := 0; lo < len(reqs); lo += chunk {
-		hi := min(lo+chunk, len(reqs))
-		for i, res := range store.ExecuteBulk(ctx, reqs[lo:hi]) {
-			if res.Err != nil {
-				failed++
-				if failed <= 5 {
-					fmt.Fprintf(progress, "demo: command %d (%T) for %s: %v\n", lo+i, steps[lo+i].Command, steps[lo+i].EmployerID, res.Err)
-				}
+	switch {
+	case err1 != nil || err2 != nil || len(from) != 4 || (ranged && len(to) != 4):
+		return 0, usageError{fmt.Sprintf("--years %q: want a year or a range such as 2006-2015", s)}
+	case first != demo.FirstYear:
+		return 0, usageError{fmt.Sprintf("--years %q: the demo ledger starts with the %d campaign, so the years start at %d", s, demo.FirstYear, demo.FirstYear)}
+	case last < first || last > demo.MaxYear:
+		return 0, usageError{fmt.Sprintf("--years %q: the last year must be from %d to %d", s, demo.FirstYear, demo.MaxYear)}
+	}
+	return last, nil
+}
+
+// loadDemo appends the 2006 demo ledger (serve --demo).
+func loadDemo(ctx context.Context, store *eventstore.Store, cfg demo.Config, progress io.Writer) (int, error) {
+	sum, err := loadYears(ctx, store, cfg, demo.FirstYear, progress)
+	return sum.commands, err
+}
+
+// yearSummary is what one year of the demo appended, and how long it took.
+type yearSummary struct {
+	year                        int
+	skipped                     bool // closed by an earlier run: nothing generated
+	stats                       demo.YearStats
+	commands, events, duplicate int
+	took, froze                 time.Duration
+}
+
+// demoSummary is what a demo run did, year by year.
+type demoSummary struct {
+	years            []yearSummary
+	commands, payers int
+}
+
+func (s demoSummary) print(w io.Writer) {
+	fmt.Fprintln(w, "year  payers played  entered  left  active at end  commands  events appended  already there  generate+append  freeze+close")
+	for _, y := range s.years {
+		if y.skipped {
+			fmt.Fprintf(w, "%d  closed by an earlier run: not generated again\n", y.year)
+			continue
+		}
+		froze := "-"
+		if y.froze > 0 {
+			froze = y.froze.Round(100 * time.Millisecond).String()
+		}
+		fmt.Fprintf(w, "%d  %13d  %7d  %4d  %13d  %8d  %15d  %13d  %15v  %12s\n", y.year, y.stats.Played, y.stats.Entered, y.stats.Left,
+			y.stats.Active, y.commands, y.events, y.duplicate, y.took.Round(100*time.Millisecond), froze)
+	}
+}
+
+// demoKey names a step of the demo for ever: the run's seed and size, the year, and what
+// within the year (a payer's step, a reference event, the freeze, the closing).
+func demoKey(cfg demo.Config, year int, what string) string {
+	return fmt.Sprintf("demo-%d-%d-%d-%s", cfg.Seed, cfg.Employers, year, what)
+}
+
+// loadYears generates and appends the demo ledger from 2006 through last: for each year its
+// reference data, then its payers' steps batch by batch (the next batch generated while one is
+// appended), then, but for the last year, the year-end freeze and the closing. A year an
+// earlier run closed is not generated again; everything else is appended with idempotency
+// keys, so a run after an interrupted one appends only what is missing.
+func loadYears(ctx context.Context, store *eventstore.Store, cfg demo.Config, last int, w io.Writer) (demoSummary, error) {
+	if cfg.Employers <= 0 {
+		cfg.Employers = 20000
+	}
+	if cfg.Seed == 0 {
+		cfg.Seed = 2006
+	}
+	var sum demoSummary
+	c := demo.NewCampaign(cfg)
+	p := newDemoProgress(w, last)
+	// The views the freezes fold on from one year to the next, so that each event is folded once.
+	views := projections.NewLedger()
+	for y := demo.FirstYear; y <= last; y++ {
+		if y > demo.FirstYear {
+			if err := c.Next(); err != nil {
+				return sum, err
 			}
 		}
-		done = hi
-		if time.Since(last) > time.Second || done == len(reqs) {
-			last = time.Now()
-			el := time.Since(start)
-			rate := float64(done) / el.Seconds()
-			eta := time.Duration(float64(len(reqs)-done)/rate) * time.Second
-			fmt.Fprintf(progress, "demo: %d/%d commands (%d%%), %.0f/s, ETA %v\n", done, len(reqs), done*100/len(reqs), rate, eta.Round(time.Second))
+		ys := yearSummary{year: y}
+		if closedSeq(store, y) != 0 {
+			ys.skipped = true
+			sum.years = append(sum.years, ys)
+			continue
+		}
+		start := time.Now()
+		if y == demo.FirstYear {
+			if err := ownLedger(ctx, store, cfg, c); err != nil {
+				return sum, err
+			}
+		}
+		if err := writeReference(ctx, store, cfg, c); err != nil {
+			return sum, err
+		}
+		state := stateAt(ctx, store, closedSeq(store, y-1))
+		if err := appendYear(ctx, store, cfg, c, state, p, &ys); err != nil {
+			return sum, err
+		}
+		ys.took = time.Since(start)
+		ys.stats = c.Stats()
+		if y < last {
+			start := time.Now()
+			if err := closeYear(ctx, store, cfg, y, views, p); err != nil {
+				return sum, err
+			}
+			ys.froze = time.Since(start)
+			if y == last-1 {
+				views = nil // the last freeze is made: let the collector have the views
+			}
+		}
+		p.yearDone(ys)
+		sum.years = append(sum.years, ys)
+		sum.commands += ys.commands
+		sum.payers = ys.stats.Active
+	}
+	return sum, store.CatchUp(ctx)
+}
+
+// closedSeq is the stream sequence of year y's closing, 0 while it is open.
+func closedSeq(store *eventstore.Store, y int) uint64 {
+	for _, r := range store.Years(domain.Date(0)) {
+		if r.Year == y && r.Closed {
+			return r.ClosedSeq
+		}
+	}
+	return 0
+}
+
+// ownLedger refuses a ledger that holds the demo's first payer other than by this demo's steps
+// (a ledger made by an older demo, or with another --employers): appending to it would record
+// the payers' steps twice. The first step is appended here, and found there by the year.
+func ownLedger(ctx context.Context, store *eventstore.Store, cfg demo.Config, c *demo.Campaign) error {
+	if len(store.EmployerIDs()) == 0 {
+		return nil
+	}
+	steps, err := c.Steps(0, 1, nil)
+	if err != nil || len(steps) == 0 {
+		return err
+	}
+	if res := store.ExecuteBulk(ctx, demoRequests(cfg, c, steps[:1]))[0]; res.Err != nil {
+		return fmt.Errorf("demo: the ledger already holds the demo's first payer %s, recorded otherwise than by a demo of seed %d and %d payers (an older demo, or another --employers?); the demo appends to an empty ledger or to one it made: %w",
+			steps[0].EmployerID, cfg.Seed, cfg.Employers, res.Err)
+	}
+	return nil
+}
+
+// writeReference appends the year's reference data before its activity.
+func writeReference(ctx context.Context, store *eventstore.Store, cfg demo.Config, c *demo.Campaign) error {
+	for i, r := range c.Reference() {
+		key := demoKey(cfg, c.Year(), fmt.Sprint("ref-", i))
+		err := retryUnknown(ctx, store, func() error {
+			_, err := store.ExecuteRef(ctx, eventstore.RefRequest{Payload: r.Payload, On: r.On, IdempotencyKey: key, BodyHash: key, Actor: demoActor})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("demo: %d reference data %s: %w", c.Year(), r.Payload.EventType(), err)
+		}
+	}
+	return nil
+}
+
+// stateAt gives a payer's state as it stood at sequence since (the previous year's closing):
+// what the store holds, unless a run interrupted in this year already appended some of the
+// payer's steps, in which case its events up to since are folded again, so that the year is
+// generated exactly as the interrupted run generated it.
+func stateAt(ctx context.Context, store *eventstore.Store, since uint64) demo.State {
+	return func(id string) (*domain.Employer, error) {
+		e, err := store.EmployerContext(ctx, id)
+		if err != nil || e == nil || e.Version <= since {
+			return e, err
+		}
+		raws, err := store.History(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		e = &domain.Employer{ID: id, SkipHistory: true}
+		for _, r := range raws {
+			if r.Seq <= since && r.Body != nil {
+				e.Apply(r.Event)
+			}
+		}
+		if !e.Exists() {
+			return nil, nil
+		}
+		return e, nil
+	}
+}
+
+// batch is one batch of a year's steps, generated ahead of its append.
+type batch struct {
+	steps []demo.Step
+	err   error
+}
+
+// appendYear generates and appends the year's steps, batch by batch.
+func appendYear(ctx context.Context, store *eventstore.Store, cfg demo.Config, c *demo.Campaign, state demo.State, p *demoProgress, ys *yearSummary) error {
+	payers := c.Payers()
+	p.yearStart(c.Year(), payers)
+	// One batch is generated while the one before it is appended: both are read and decided
+	// on the store's folded employers, which its cache keeps for two batches.
+	ahead := make(chan batch)
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Every other year runs the batches from the last: the store's cache still holds the
+	// employers of the last batches a year appended, which are then not folded again.
+	n := (payers + demoBatch - 1) / demoBatch
+	go func() {
+		defer close(ahead)
+		for i := range n {
+			if c.Year()%2 == 1 {
+				i = n - 1 - i
+			}
+			steps, err := c.Steps(i*demoBatch, (i+1)*demoBatch, state)
+			select {
+			case ahead <- batch{steps, err}:
+			case <-gctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	done := 0
+	for b := range ahead {
+		if b.err != nil {
+			return b.err
+		}
+		reqs := demoRequests(cfg, c, b.steps)
+		var refused []error
+		for i, res := range store.ExecuteBulk(ctx, reqs) {
+			switch {
+			case res.Err != nil:
+				refused = append(refused, fmt.Errorf("%s %T for %s: %w", reqs[i].IdempotencyKey, reqs[i].Command, reqs[i].EmployerID, res.Err))
+			case res.Duplicate:
+				ys.duplicate++
+			default:
+				ys.events += len(res.EventIDs)
+			}
+		}
+		ys.commands += len(reqs)
+		done += demoBatch
+		if len(refused) > 0 {
+			return fmt.Errorf("demo: %d of %d commands of %d were refused, the first: %w", len(refused), len(reqs), c.Year(), refused[0])
 		}
 		if err := ctx.Err(); err != nil {
-			return done, err
+			return err
 		}
+		p.batchDone(min(done, payers), ys)
 	}
-	if failed > 0 {
-		return done, fmt.Errorf("demo: %d of %d commands were refused", failed, len(reqs))
+	return nil
+}
+
+// demoRequests are the requests that append steps of the campaign's year, each with its key.
+func demoRequests(cfg demo.Config, c *demo.Campaign, steps []demo.Step) []eventstore.Request {
+	reqs := make([]eventstore.Request, len(steps))
+	for i, s := range steps {
+		key := demoKey(cfg, c.Year(), fmt.Sprintf("%d-%d", s.Payer, s.N))
+		reqs[i] = eventstore.Request{EmployerID: s.EmployerID, Create: s.Create, Command: s.Command, Today: c.Today(),
+			Actor: demoActor, IdempotencyKey: key, BodyHash: key}
 	}
-	return done, store.CatchUp(ctx)
+	return reqs
+}
+
+// closeYear makes the year-end freeze of y (its figures through the stream's last sequence,
+// counting what is dated on or before 31 December) and closes the year after it (年度结转), as
+// POST /v1/freezes and POST /v1/years/{y}/close do. The freeze folds on from the views of the
+// previous one.
+func closeYear(ctx context.Context, store *eventstore.Store, cfg demo.Config, y int, views *projections.Ledger, p *demoProgress) error {
+	on := demo.ClosingDay(y)
+	key := demoKey(cfg, y, "freeze")
+	var ref eventstore.FreezeRef
+	err := retryUnknown(ctx, store, func() (err error) {
+		ref, _, err = projections.Freeze(ctx, store, projections.FreezeRequest{
+			ValidThrough: domain.MustDate(fmt.Sprintf("%d-12-31", y)), Today: on,
+			Views: func(through uint64) (*projections.Ledger, error) {
+				if views.Seq > through {
+					return nil, nil
+				}
+				return views, nil
+			},
+			Progress:    func(seq uint64) { p.freezing(y, seq) },
+			FreezeOrder: eventstore.FreezeOrder{Actor: demoActor, IdempotencyKey: key, BodyHash: key},
+		})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("demo: the year-end freeze of %d: %w", y, err)
+	}
+	key = demoKey(cfg, y, "close")
+	err = retryUnknown(ctx, store, func() error {
+		_, err := store.ExecuteRef(ctx, eventstore.RefRequest{Payload: domain.YearClosed{Year: y, FreezeID: ref.ID, Digest: ref.Digest},
+			On: on, IdempotencyKey: key, BodyHash: ref.ID, Actor: demoActor})
+		return err
+	})
+	var de *domain.Error
+	switch {
+	case errors.As(err, &de) && de.Kind == domain.KindConflict && closedSeq(store, y) != 0:
+		return nil // closed meanwhile, by someone else
+	case err != nil:
+		return fmt.Errorf("demo: closing %d: %w", y, err)
+	case closedSeq(store, y) == 0:
+		// The key answered an earlier closing, and an admin has reopened the year since.
+		return fmt.Errorf("demo: %d was closed by an earlier run and reopened since: close it again (POST /v1/years/%d/close) to go on", y, y)
+	}
+	return nil
+}
+
+// retryUnknown runs a write again, at most twice, when the store could not say whether it was
+// recorded (or said it was not), once the store has caught up with the stream: its idempotency
+// key then answers the first write if that was recorded after all. A loaded machine with a
+// large ledger has left a year-end freeze unacknowledged within the store's timeout.
+func retryUnknown(ctx context.Context, store *eventstore.Store, write func() error) error {
+	err := write()
+	for attempt := 0; attempt < 2 && (errors.Is(err, eventstore.ErrOutcomeUnknown) || errors.Is(err, eventstore.ErrNotRecorded)); attempt++ {
+		if err := store.CatchUp(ctx); err != nil {
+			return err
+		}
+		err = write()
+	}
+	return err
+}
+
+// demoProgress tells, at most once a second, how far the run is: within the year, commands
+// done of about how many, events appended a second, and the time left for the year and the run.
+type demoProgress struct {
+	w        io.Writer
+	last     int // the run's last year
+	start    time.Time
+	told     time.Time
+	perPayer float64 // commands a payer a year, as measured so far
+	year     int
+	payers   int
+	began    time.Time // the year
+}
+
+func newDemoProgress(w io.Writer, last int) *demoProgress {
+	return &demoProgress{w: w, last: last, start: time.Now(), perPayer: 25}
+}
+
+func (p *demoProgress) line(format string, args ...any) {
+	if time.Since(p.told) < time.Second {
+		return
+	}
+	p.told = time.Now()
+	fmt.Fprintf(p.w, "demo: "+format+"\n", args...)
+}
+
+func (p *demoProgress) yearStart(year, payers int) {
+	p.year, p.payers, p.began = year, payers, time.Now()
+}
+
+func (p *demoProgress) batchDone(payersDone int, ys *yearSummary) {
+	if payersDone > 0 {
+		p.perPayer = float64(ys.commands) / float64(payersDone)
+	}
+	el := time.Since(p.began).Seconds()
+	rate := float64(ys.commands) / el
+	estimate := int(p.perPayer * float64(p.payers))
+	left := float64(max(estimate-ys.commands, 0))
+	// Later years: as many payers again, growing.
+	for y, n := p.year+1, float64(p.payers); y <= p.last; y++ {
+		n *= 1.06
+		left += n * p.perPayer
+	}
+	p.line("%d: %d/≈%d commands (%d%%), %.0f events/s; ETA %v for %d, %v for the run", p.year, ys.commands, estimate,
+		min(100, ys.commands*100/max(estimate, 1)), float64(ys.events)/el, eta(float64(max(estimate-ys.commands, 0))/rate), p.year, eta(left/rate))
+}
+
+func (p *demoProgress) freezing(year int, seq uint64) {
+	p.line("%d: the year-end freeze is folding the stream at sequence %d", year, seq)
+}
+
+func (p *demoProgress) yearDone(ys yearSummary) {
+	p.line("%d done: %d commands (%d already there), %d payers active at its end, %v; freeze and closing %v; %v since the start",
+		ys.year, ys.commands, ys.duplicate, ys.stats.Active, ys.took.Round(time.Second), ys.froze.Round(100*time.Millisecond), time.Since(p.start).Round(time.Second))
+}
+
+func eta(seconds float64) time.Duration {
+	return (time.Duration(seconds) * time.Second).Round(time.Second)
 }

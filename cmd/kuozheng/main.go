@@ -18,7 +18,7 @@ const usage = `kuozheng — event-sourced ledger of social-insurance enrollment 
 
 Usage:
   kuozheng serve   [--data DIR] [--nats URL] [--listen ADDR] [--tokens FILE] [--demo] [--today YYYY-MM-DD] [--lazy-fsync]
-  kuozheng demo    [--employers N] [--seed S] [--data DIR | --nats URL]
+  kuozheng demo    [--years 2006[-YYYY]] [--employers N] [--seed S] [--data DIR | --nats URL]
   kuozheng import  FILE.csv|FILE.xlsx [--kind KIND] [--encoding utf-8|gbk] [--rejects FILE] [--server URL | --data DIR]
   kuozheng history EMPLOYER [--through-seq N] [--as-of YYYY-MM-DD] [--json] [--server URL | --data DIR]
   kuozheng freeze  --valid-through YYYY-MM-DD [--through-seq N] [--server URL | --data DIR]

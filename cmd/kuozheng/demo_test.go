@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/domain/demo"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/projections"
+)
+
+// openData opens a data folder's ledger for the test and closes it at the test's end.
+func openData(t *testing.T, dir string) *ledger {
+	t.Helper()
+	led, err := openLedger(context.Background(), storeFlags{data: dir}, newLogger(&bytes.Buffer{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(led.close)
+	return led
+}
+
+func lastSeq(t *testing.T, led *ledger) uint64 {
+	t.Helper()
+	seq, err := led.store.LastSeq(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seq
+}
+
+func TestDemoYearsFlag(t *testing.T) {
+	for _, tc := range []struct {
+		name, years, want string
+	}{
+		{"the years start at 2006", "2007-2010", "start at 2006"},
+		{"the last year is at most MaxYear", fmt.Sprintf("2006-%d", demo.MaxYear+1), "last year"},
+		{"the last year is not before the first", "2006-2005", "last year"},
+		{"a year has four digits", "06-10", "want a year"},
+		{"a range is two years", "2006-", "want a year"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCmd("demo", "--years", tc.years, "--data", t.TempDir())
+			if code != 2 || !strings.Contains(out+errOut, tc.want) {
+				t.Fatalf("--years %s: exit %d, %q %q; want exit 2 mentioning %q", tc.years, code, out, errOut, tc.want)
+			}
+		})
+	}
+}
+
+func TestDemoYearsClosesEveryYearButTheLastAndARunAgainAppendsNothing(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := runCmd("demo", "--years", "2006-2008", "--employers", "200", "--data", dir)
+	if code != 0 {
+		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errOut)
+	}
+	t.Log(out)
+	led := openData(t, dir)
+	first := lastSeq(t, led)
+	freezes := map[string]domain.Date{}
+	for _, f := range led.store.Freezes() {
+		freezes[f.ID] = f.ValidThrough
+	}
+	years := map[int]eventstore.YearRecord{}
+	for _, r := range led.store.Years(domain.MustDate("2008-12-31")) {
+		years[r.Year] = r
+	}
+	for _, tc := range []struct {
+		year   int
+		closed bool
+	}{{2006, true}, {2007, true}, {2008, false}} {
+		r := years[tc.year]
+		if r.Closed != tc.closed {
+			t.Errorf("%d: closed %v, want %v", tc.year, r.Closed, tc.closed)
+		}
+		if end := domain.MustDate(fmt.Sprint(tc.year, "-12-31")); tc.closed && freezes[r.FreezeID] != end {
+			t.Errorf("%d is closed after freeze %q, valid through %s; want one valid through %s", tc.year, r.FreezeID, freezes[r.FreezeID], end)
+		}
+	}
+	led.close()
+
+	code, out, errOut = runCmd("demo", "--years", "2006-2008", "--employers", "200", "--data", dir)
+	if code != 0 || !strings.Contains(out, "2007  closed by an earlier run") {
+		t.Fatalf("the second run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if again := lastSeq(t, openData(t, dir)); again != first {
+		t.Fatalf("the second run appended: the stream went from %d to %d", first, again)
+	}
+}
+
+func TestDemoRefusesALedgerItDidNotMake(t *testing.T) {
+	dir := t.TempDir()
+	if code, out, errOut := runCmd("demo", "--employers", "60", "--data", dir); code != 0 {
+		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errOut)
+	}
+	led := openData(t, dir)
+	before := lastSeq(t, led)
+	led.close()
+	code, out, errOut := runCmd("demo", "--employers", "61", "--data", dir)
+	if code != 1 || !strings.Contains(errOut, "already holds the demo's first payer") {
+		t.Fatalf("a demo of another size on the ledger: exit %d\n%s\n%s; want exit 1 and the ledger refused", code, out, errOut)
+	}
+	if after := lastSeq(t, openData(t, dir)); after != before {
+		t.Fatalf("the refused demo appended: the stream went from %d to %d", before, after)
+	}
+}
+
+// histories lists every employer's events as (type, business date, payload), by employer.
+func histories(t *testing.T, led *ledger) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, id := range led.store.EmployerIDs() {
+		raws, err := led.store.History(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range raws {
+			b, err := json.Marshal(r.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[id] = append(out[id], fmt.Sprintf("%s %s %s", r.Type, r.OccurredOn, b))
+		}
+	}
+	return out
+}
+
+func TestDemoRunAfterOneInterruptedMidYearAppendsOnlyWhatIsMissing(t *testing.T) {
+	ctx := context.Background()
+	cfg := demo.Config{Employers: 120, Seed: 2006}
+	whole := t.TempDir()
+	if code, out, errOut := runCmd("demo", "--years", "2006-2008", "--employers", "120", "--data", whole); code != 0 {
+		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	// The interrupted run: 2006 and 2007 appended and closed, then the first half of 2008's steps.
+	cut := t.TempDir()
+	led := openData(t, cut)
+	if _, err := loadYears(ctx, led.store, cfg, 2007, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := closeYear(ctx, led.store, cfg, 2007, projections.NewLedger(), newDemoProgress(io.Discard, 2007)); err != nil {
+		t.Fatal(err)
+	}
+	c := demo.NewCampaign(cfg)
+	for range 2 {
+		if err := c.Next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := writeReference(ctx, led.store, cfg, c); err != nil {
+		t.Fatal(err)
+	}
+	steps, err := c.Steps(0, c.Payers(), stateAt(ctx, led.store, closedSeq(led.store, 2007)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range led.store.ExecuteBulk(ctx, demoRequests(cfg, c, steps[:len(steps)/2])) {
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+	}
+	led.close()
+
+	if code, out, errOut := runCmd("demo", "--years", "2006-2008", "--employers", "120", "--data", cut); code != 0 {
+		t.Fatalf("the run after the interruption: exit %d\n%s\n%s", code, out, errOut)
+	}
+	a, b := openData(t, whole), openData(t, cut)
+	if sa, sb := lastSeq(t, a), lastSeq(t, b); sa != sb {
+		t.Errorf("the interrupted ledger ends at sequence %d, the whole one at %d", sb, sa)
+	}
+	ha, hb := histories(t, a), histories(t, b)
+	if len(ha) != len(hb) {
+		t.Fatalf("%d employers after the interruption, %d in the whole run", len(hb), len(ha))
+	}
+	for id, evs := range ha {
+		if !slices.Equal(evs, hb[id]) {
+			t.Fatalf("employer %s: %d events after the interruption, %d in the whole run; they differ", id, len(hb[id]), len(evs))
+		}
+	}
+}
+
+func TestDemoThrough2013RedefinesNankang(t *testing.T) {
+	dir := t.TempDir()
+	if code, out, errOut := runCmd("demo", "--years", "2006-2013", "--employers", "20", "--data", dir); code != 0 {
+		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errOut)
+	}
+	led := openData(t, dir)
+	ref := led.store.Reference()
+	if x, ok := ref.Successor("360782"); !ok || x.Code != "360703" || x.EffectiveFrom != domain.MustDate("2013-01-01") {
+		t.Errorf("南康市 360782: successor %+v, %v; want 南康区 360703 from 2013-01-01", x, ok)
+	}
+	if _, ok := ref.Successor("360721"); ok {
+		t.Error("赣县 360721 is redefined, but that is effective 2016, after the years generated")
+	}
+	for y := 2006; y <= 2013; y++ {
+		if closed := ref.Closed(y); closed != (y < 2013) {
+			t.Errorf("%d: closed %v", y, closed)
+		}
+	}
+}
