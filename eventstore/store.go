@@ -174,8 +174,8 @@ type Store struct {
 	snapSaved atomic.Uint64 // the sequence of the last snapshot written (or restored)
 	snapBusy  atomic.Bool   // a snapshot is being written
 	snapReq   chan *snapshot
-	lastApply atomic.Int64 // when the follower last applied a message, Unix nanoseconds
-	folded    atomic.Uint64
+	lastApply atomic.Int64   // when the follower last applied a message, Unix nanoseconds
+	folded    atomic.Uint64  // messages the follower applied since Open
 	crashed   bool           // set by a test simulating a crash: Close writes no snapshot
 	bg        sync.WaitGroup // the keeper, the sealer and the idle watcher
 }
@@ -187,7 +187,9 @@ type lastMessage struct {
 	size          uint64
 }
 
-// Open creates or updates the stream, replays it into the store's indexes and starts following it.
+// Open creates or updates the stream, restores the store's state from the snapshot in Config.Dir
+// if one matches the stream, folds the events after it (every event without one) and follows
+// the stream from there.
 func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	if cfg.Stream == "" {
 		cfg.Stream = "LEDGER"
