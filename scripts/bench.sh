@@ -4,6 +4,9 @@
 #   scripts/bench.sh --quick         100,000 events, 1 run each (about 6 minutes)
 #   scripts/bench.sh --vs-postgres   also the same workloads on a PostgreSQL event table
 #                                    (starts a throwaway server; apt-get install -y postgresql)
+#   scripts/bench.sh --years [N]     only the ten-year ledger (2006-2015, N payers in 2006, default
+#                                    20000): serve after each year, then restart, first start,
+#                                    history, counties and freeze (kuozheng bench years)
 # Prints a table (ours, raw, ratio, PostgreSQL; default durability, then lazy) and writes
 # bench-results.json. The generated ledger is kept in $TMPDIR/kuozheng-bench-N for later runs.
 set -euo pipefail
@@ -12,12 +15,20 @@ cd "$(dirname "$0")/.."
 events=1000000
 count=3
 postgres=
+if [ "${1:-}" = "--years" ]; then
+  payers=${2:-20000}
+  out=$(mktemp -d)
+  go build -o "$out/kuozheng" ./cmd/kuozheng
+  "$out/kuozheng" bench years --data "${TMPDIR:-/tmp}/kuozheng-years-$payers" --employers "$payers" | tee "$out/years.txt"
+  "$out/kuozheng" bench report "$out/years.txt"
+  exit 0
+fi
 for arg in "$@"; do
   case "$arg" in
   --quick) events=100000; count=1 ;;
   --vs-postgres) postgres=1 ;;
-  -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
-  *) echo "unknown option $arg" >&2; sed -n '2,8p' "$0" >&2; exit 2 ;;
+  -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+  *) echo "unknown option $arg" >&2; sed -n '2,11p' "$0" >&2; exit 2 ;;
   esac
 done
 export KUOZHENG_BENCH_EVENTS=$events
