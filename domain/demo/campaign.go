@@ -56,15 +56,7 @@ type State func(employerID string) (*domain.Employer, error)
 
 // NewCampaign draws the 2006 payers and begins 2006.
 func NewCampaign(cfg Config) *Campaign {
-	if cfg.Employers <= 0 {
-		cfg.Employers = scaleBase
-	}
-	cfg.Employers = min(cfg.Employers, maxEmployers)
-	if cfg.Seed == 0 {
-		cfg.Seed = 2006
-	}
-	g := newGenerator(cfg)
-	g.drawPlans()
+	g := drawnGenerator(cfg)
 	return &Campaign{g: g, year: FirstYear, ctx: g.ctx}
 }
 

@@ -67,6 +67,11 @@ const wageScale = 0.62
 // steps keep their order). The same Config always gives the same steps, byte for byte; every
 // amount is whole fen and every date lies between the employer's entry and Today.
 func Generate(cfg Config) []Step {
+	return drawnGenerator(cfg).simulate()
+}
+
+// drawnGenerator is a generator for cfg (defaults filled in) with the 2006 payers drawn.
+func drawnGenerator(cfg Config) *generator {
 	if cfg.Employers <= 0 {
 		cfg.Employers = scaleBase
 	}
@@ -76,7 +81,7 @@ func Generate(cfg Config) []Step {
 	}
 	g := newGenerator(cfg)
 	g.drawPlans()
-	return g.simulate()
+	return g
 }
 
 type generator struct {
