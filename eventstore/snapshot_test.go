@@ -554,3 +554,18 @@ func TestTheStoreSnapshotsEveryNEventsAndWhenIdle(t *testing.T) {
 		})
 	}
 }
+
+func TestClosingTwiceKeepsTheSnapshotTheFirstCloseWrote(t *testing.T) {
+	l := storetest.Start(t, snapshotConfig(t.TempDir(), nil))
+	var w ledgerWork
+	w.add(t, l.Store, 0)
+	if err := l.Store.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	l.Store.Close()
+	l.Restart(t) // closes the store again, then opens it
+	if l.Store.Folded() != 0 {
+		t.Fatalf("the start after two closes folded %d messages, want none", l.Store.Folded())
+	}
+	sameAsReplay(t, l, w.ids)
+}

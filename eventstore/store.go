@@ -178,6 +178,7 @@ type Store struct {
 	folded    atomic.Uint64  // messages the follower applied since Open
 	crashed   bool           // set by a test simulating a crash: Close writes no snapshot
 	bg        sync.WaitGroup // the keeper, the sealer and the idle watcher
+	closeOnce sync.Once
 }
 
 // lastMessage identifies the message at a sequence, so that a snapshot can be checked against
@@ -294,8 +295,12 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 
 // Close stops following the stream and appending, and with a Dir writes a last snapshot.
 // Appends not yet sent fail with ErrClosed (wrapped in ErrNotRecorded); Close returns once those
-// in flight have their outcome, which takes at most Config.Timeout.
+// in flight have their outcome, which takes at most Config.Timeout. Closing again does nothing.
 func (s *Store) Close() {
+	s.closeOnce.Do(s.close)
+}
+
+func (s *Store) close() {
 	s.cancel()
 	s.com.wait()
 	<-s.done
