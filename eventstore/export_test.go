@@ -16,7 +16,7 @@ func (s *Store) ReleaseForMeasure(part string) {
 	switch part {
 	case "keys":
 		s.keys.mu.Lock()
-		s.keys.mem, s.keys.frozen = nil, nil
+		s.keys.mem, s.keys.frozen, s.keys.filter = nil, nil, nil
 		for _, r := range s.keys.runs {
 			r.fences, r.sums = nil, nil
 		}

@@ -14,9 +14,10 @@ import (
 // keyIndex remembers every idempotency key the ledger ever recorded, in memory bounded whatever
 // their number: the newest keys are in a map (the memtable); a full memtable is frozen, and the
 // store's keeper writes it as a sorted run file (keyrun.go) and merges runs of about the same
-// size four at a time, so a lookup reads few of them. A lookup merges what the memtable, the
-// frozen memtables and every run say of a key (mergeKeyRecords), so a command whose events were
-// folded on both sides of a flush keeps its first and last sequences.
+// size four at a time, so a lookup reads few of them, and none for a key the filter (keyfilter.go)
+// says was never added. A lookup merges what the memtable, the frozen memtables and every run say
+// of a key (mergeKeyRecords), so a command whose events were folded on both sides of a flush
+// keeps its first and last sequences.
 //
 // With a folder the runs are files in it, named by the store's snapshot, which lists the runs
 // holding every key folded up to its sequence; without one they are unlinked scratch files.
@@ -25,6 +26,7 @@ type keyIndex struct {
 	mem    map[digest]keyRecord
 	frozen []map[digest]keyRecord // full memtables not yet in a run, oldest first
 	runs   []*keyRun
+	filter *keyFilter // every key added since the first run was written; nil before
 	memMax int
 	wake   chan struct{} // tells the keeper that a memtable froze
 
@@ -57,6 +59,9 @@ func (x *keyIndex) add(k, body digest, seq uint64) {
 		r = mergeKeyRecords(old, r)
 	}
 	x.mem[k] = r
+	if x.filter != nil {
+		x.filter.add(k)
+	}
 	if len(x.mem) >= x.memMax {
 		x.freezeLocked()
 	}
@@ -102,7 +107,7 @@ func (x *keyIndex) get(k digest) (keyRecord, bool, error) {
 			take(r)
 		}
 	}
-	if len(x.runs) > 0 {
+	if len(x.runs) > 0 && (x.filter == nil || x.filter.mayHold(k)) {
 		buf := x.bufs.Get().(*[]byte)
 		defer x.bufs.Put(buf)
 		for _, run := range x.runs {
@@ -130,6 +135,20 @@ func (x *keyIndex) flush() error {
 		if m == nil {
 			return nil
 		}
+		x.mu.Lock()
+		if x.filter == nil {
+			// Until now every key was in memory; from now on the filter holds them all.
+			x.filter = newKeyFilter()
+			for k := range x.mem {
+				x.filter.add(k)
+			}
+			for _, f := range x.frozen {
+				for k := range f {
+					x.filter.add(k)
+				}
+			}
+		}
+		x.mu.Unlock()
 		keys := make([]digest, 0, len(m))
 		for k := range m {
 			keys = append(keys, k)
@@ -265,7 +284,8 @@ func (x *keyIndex) manifest() []keyRunRef {
 	return refs
 }
 
-// load opens the runs a snapshot names, before the index is used.
+// load opens the runs a snapshot names, and the filter saved with them (or, if it cannot be
+// read, one made from the runs' keys), before the index is used.
 func (x *keyIndex) load(refs []keyRunRef) error {
 	for _, ref := range refs {
 		f, err := os.Open(filepath.Join(x.dir, ref.name))
@@ -277,12 +297,47 @@ func (x *keyIndex) load(refs []keyRunRef) error {
 			f.Close()
 			return err
 		}
+		x.runs = append(x.runs, r)
 		if r.count != ref.count {
-			f.Close()
 			return fmt.Errorf("idempotency index: %s holds %d keys, the snapshot says %d", ref.name, r.count, ref.count)
 		}
-		x.runs = append(x.runs, r)
 		x.next = max(x.next, keyRunNumber(ref.name)+1)
+	}
+	if len(x.runs) == 0 {
+		return nil
+	}
+	if f, err := readKeyFilter(filepath.Join(x.dir, keyFilterFile)); err == nil {
+		x.filter = f
+		return nil
+	}
+	x.filter = newKeyFilter()
+	for _, r := range x.runs {
+		it := r.iter()
+		for {
+			k, _, ok, err := it.next()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				break
+			}
+			x.filter.add(k)
+		}
+	}
+	return nil
+}
+
+// saveFilter writes the filter beside the runs, before a snapshot names them. Keeper only.
+func (x *keyIndex) saveFilter() error {
+	x.mu.RLock()
+	if x.filter == nil {
+		x.mu.RUnlock()
+		return nil
+	}
+	b := x.filter.encode()
+	x.mu.RUnlock()
+	if err := writeFileAtomic(x.dir, keyFilterFile, b); err != nil {
+		return fmt.Errorf("idempotency index: %w", err)
 	}
 	return nil
 }

@@ -89,6 +89,9 @@ func (s *Store) writeSnapshot(snap *snapshot) error {
 		return err
 	}
 	snap.keyRuns = s.keys.manifest()
+	if err := s.keys.saveFilter(); err != nil {
+		return err
+	}
 	if snap.archived {
 		if err := snap.arch.sync(); err != nil {
 			return err

@@ -272,6 +272,16 @@ func TestIdempotencyKeysAnswerTheFirstResultFromRunsMergedAndReadAfterARestart(t
 	if n := l.MessageCount(t); l.Store.Folded() != 0 {
 		t.Fatalf("a restart after Close folded %d of %d messages, want none", l.Store.Folded(), n)
 	}
+	// Without the filter saved beside the runs, a start makes it again from their keys.
+	l.Stop()
+	if err := os.Remove(filepath.Join(dir, "keys.filter")); err != nil {
+		t.Fatal(err)
+	}
+	l.Restart(t)
+	if l.Store.Folded() != 0 {
+		t.Fatalf("a restart without the key filter folded %d messages, want none", l.Store.Folded())
+	}
+	w.checkRetries(t, l.Store)
 }
 
 // A key's command had two events; the memtable is written as a run after each, so the key's

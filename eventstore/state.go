@@ -187,7 +187,8 @@ func (s *Store) removeOrphans(snap *snapshot) {
 			named = slices.ContainsFunc(snap.keyRuns, func(r keyRunRef) bool { return r.name == name }) ||
 				slices.ContainsFunc(snap.arch.segs, func(t tailSegmentState) bool { return tailSegmentName(t.n) == name })
 		}
-		orphan := keyRunNumber(name) > 0 || tailSegmentNumber(name) > 0 || name == snapshotFile+".tmp"
+		orphan := keyRunNumber(name) > 0 || tailSegmentNumber(name) > 0 || name == snapshotFile+".tmp" ||
+			name == keyFilterFile+".tmp" || (snap == nil && name == keyFilterFile)
 		if orphan && !named {
 			_ = os.Remove(filepath.Join(s.cfg.Dir, name))
 		}
