@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -162,8 +163,7 @@ func loadYears(ctx context.Context, store *eventstore.Store, cfg demo.Config, la
 	var sum demoSummary
 	c := demo.NewCampaign(cfg)
 	p := newDemoProgress(w, last)
-	// The views the freezes fold on from one year to the next, so that each event is folded once.
-	views := projections.NewLedger()
+	views := &parkedViews{store: store}
 	for y := demo.FirstYear; y <= last; y++ {
 		if y > demo.FirstYear {
 			if err := c.Next(); err != nil {
@@ -193,12 +193,18 @@ func loadYears(ctx context.Context, store *eventstore.Store, cfg demo.Config, la
 		ys.stats = c.Stats()
 		if y < last {
 			start := time.Now()
-			if err := closeYear(ctx, store, cfg, y, views, p); err != nil {
+			l, err := views.take(ctx)
+			if err != nil {
+				return sum, err
+			}
+			if err := closeYear(ctx, store, cfg, y, l, p); err != nil {
 				return sum, err
 			}
 			ys.froze = time.Since(start)
-			if y == last-1 {
-				views = nil // the last freeze is made: let the collector have the views
+			if y < last-1 {
+				if err := views.park(l); err != nil {
+					return sum, err
+				}
 			}
 		}
 		p.yearDone(ys)
@@ -207,6 +213,47 @@ func loadYears(ctx context.Context, store *eventstore.Store, cfg demo.Config, la
 		sum.payers = ys.stats.Active
 	}
 	return sum, store.CatchUp(ctx)
+}
+
+// parkedViews are the views the year-end freezes fold on from one year to the next, so that
+// each event is folded once. Between two freezes they are kept compressed: the year's appends
+// need the memory, and only the freeze reads them.
+type parkedViews struct {
+	store *eventstore.Store
+	data  []byte // a snapshot of the views, nil before the run's first freeze
+}
+
+// take returns the views: the parked ones, or at the run's first freeze those serve last saved
+// (a run going on with a ledger an earlier one made), else empty ones. Either way they read
+// employers from the store, so that each closing compacts them as it does serve's.
+func (v *parkedViews) take(ctx context.Context) (*projections.Ledger, error) {
+	if v.data == nil {
+		if len(v.store.EmployerIDs()) > 0 {
+			if l, err := projections.SavedViews(ctx, v.store); err == nil {
+				return l, nil
+			}
+		}
+		l := projections.NewLedger()
+		l.Source = projections.StoreSource{Store: v.store}
+		return l, nil
+	}
+	l, err := projections.RestoreLedger(bytes.NewReader(v.data))
+	if err != nil {
+		return nil, fmt.Errorf("demo: the views parked since the last freeze: %w", err)
+	}
+	v.data = nil
+	l.Source = projections.StoreSource{Store: v.store}
+	return l, nil
+}
+
+// park keeps l, compressed, until the next freeze.
+func (v *parkedViews) park(l *projections.Ledger) error {
+	data, err := l.SnapshotBytes()
+	if err != nil {
+		return fmt.Errorf("demo: parking the views until the next freeze: %w", err)
+	}
+	v.data = data
+	return nil
 }
 
 // closedSeq is the stream sequence of year y's closing, 0 while it is open.

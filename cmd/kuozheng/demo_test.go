@@ -206,3 +206,48 @@ func TestDemoThrough2013RedefinesNankang(t *testing.T) {
 		}
 	}
 }
+
+// The year-end freezes fold on from the previous year's views (parked between freezes, or saved
+// by serve when a run goes on with an earlier run's ledger), compacted at each closing: their
+// digests must be those of a fold from sequence 1.
+func TestDemoFreezesEqualAFoldFromSequenceOne(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if code, out, errOut := runCmd("demo", "--years", "2006-2008", "--employers", "150", "--data", dir); code != 0 {
+		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// serve saves its views; the next run's first freeze folds on from them.
+	led := openData(t, dir)
+	rctx, cancel := context.WithCancel(ctx)
+	runner := projections.NewRunner(led.store, projections.RunnerConfig{})
+	if err := runner.Start(rctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := runner.WaitSeq(ctx, lastSeq(t, led)); err != nil {
+		t.Fatal(err)
+	}
+	if err := runner.SaveSnapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	runner.Wait()
+	led.close()
+	if code, out, errOut := runCmd("demo", "--years", "2006-2010", "--employers", "150", "--data", dir); code != 0 {
+		t.Fatalf("the run going on to 2010: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	led = openData(t, dir)
+	freezes := led.store.Freezes()
+	if len(freezes) != 4 {
+		t.Fatalf("%d freezes, want the year-end ones of 2006 to 2009", len(freezes))
+	}
+	for _, f := range freezes {
+		again, err := projections.MakeFreeze(ctx, led.store, f.ThroughSeq, f.ValidThrough, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Digest != f.Digest {
+			t.Errorf("the freeze valid through %s: digest %s, a fold from sequence 1 gives %s", f.ValidThrough, f.Digest, again.Digest)
+		}
+	}
+}
