@@ -165,6 +165,13 @@ func (s *Store) observeAppended(evs []domain.Event) {
 	}
 }
 
+// Recorded reports whether a command with this idempotency key is in the ledger, as far as the
+// store has followed the stream.
+func (s *Store) Recorded(key string) (bool, error) {
+	_, ok, err := s.keys.get(digestOf(KeyHash(key)))
+	return ok, err
+}
+
 // lookupKey answers a retried idempotency key: the first result for the same body, an error for
 // another body. The command's events are read back from the stream: those of its subject from
 // its first to its last sequence that carry the key.

@@ -363,3 +363,19 @@ func TestTheEmbeddedServerListensOnlyWhenAskedAndThenRequiresCredentials(t *test
 	}
 	nc.Close()
 }
+
+func TestRecordedKnowsTheKeysOfRecordedCommandsOnly(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	req := register(orgCode(7), "360702")
+	req.IdempotencyKey, req.BodyHash = "register-7", "body-7"
+	mustExecute(t, l.Store, req)
+	for _, tc := range []struct {
+		key  string
+		want bool
+	}{{"register-7", true}, {"register-8", false}} {
+		got, err := l.Store.Recorded(tc.key)
+		if err != nil || got != tc.want {
+			t.Errorf("Recorded(%q) = %v, %v; want %v", tc.key, got, err, tc.want)
+		}
+	}
+}
