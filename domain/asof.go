@@ -45,21 +45,32 @@ func EmployerOn(events []Event, d Date) *Employer {
 // caller chooses (a history's balances after each event, on that event's date): what Statement
 // gives on the account folded so far, without replaying the whole account at every event. While
 // no applied entry is dated after the date asked, it applies only the entries taken since the
-// last call; an entry that would be applied before one already applied (a backdated one) makes
-// it replay from the start once. A date before an entry already applied, or an account with a
-// payment reversal (which undoes its payment from the payment's date), is answered by Statement.
+// last call. It replays from the start once when an entry would be applied before one already
+// applied (a backdated one), or when a payment reversal comes into effect (it undoes its payment
+// from the payment's date). A date before an entry already applied is answered by Statement.
 type Replay struct {
 	fees []LateFeeRate
 	// taken counts the account's entries seen so far.
 	taken int
 	// pending holds the entries taken but not yet applied, in application order.
-	pending []*entry
-	// s has applied, in application order, every taken entry not pending; nil: start again.
+	pending []taken
+	// s has applied, in application order, every taken entry not pending, but the payments in
+	// undone; nil: start again.
 	s *sim
 	// last is the last entry applied (nil: none).
-	last      *entry
-	reversals bool
+	last *entry
+	// undone holds the indexes in the account's entries of the payments undone by a reversal
+	// applied in s.
+	undone map[int]bool
 }
+
+// taken is an entry and its index in the account's entries.
+type taken struct {
+	e *entry
+	i int
+}
+
+func takenOrder(x taken, y *entry) int { return entryOrder(x.e, y) }
 
 // NewReplay starts a replay with the late-fee schedule fees.
 func NewReplay(fees []LateFeeRate) *Replay { return &Replay{fees: fees} }
@@ -69,35 +80,57 @@ func NewReplay(fees []LateFeeRate) *Replay { return &Replay{fees: fees} }
 func (r *Replay) TotalsOn(a *Account, d Date) Totals {
 	for i := r.taken; i < len(a.entries); i++ {
 		e := a.entries[i]
-		r.reversals = r.reversals || e.kind == entryReversal
 		if r.last != nil && entryOrder(&e, r.last) < 0 {
 			r.s = nil
 		}
-		at, _ := slices.BinarySearchFunc(r.pending, &e, entryOrder)
-		r.pending = slices.Insert(r.pending, at, &e)
+		at, _ := slices.BinarySearchFunc(r.pending, &e, takenOrder)
+		r.pending = slices.Insert(r.pending, at, taken{&e, i})
 	}
 	r.taken = len(a.entries)
-	if r.reversals || (r.s != nil && r.last != nil && r.last.date > d) {
+	if r.s != nil && r.last != nil && r.last.date > d {
 		return a.Statement(d, r.fees).Totals
 	}
+	for !r.applyThrough(a, d) {
+		r.s = nil
+	}
+	return r.s.totals(d)
+}
+
+// applyThrough applies the pending entries dated on or before d, starting again from the first
+// entry when s is nil: then every reversal dated on or before d undoes its payment from the
+// start. It returns false, having stopped, at a reversal of a payment already applied.
+func (r *Replay) applyThrough(a *Account, d Date) bool {
 	if r.s == nil {
 		r.s = &sim{lines: map[LineKey]*simLine{}, fees: r.fees}
 		r.last = nil
+		r.undone = map[int]bool{}
 		r.pending = r.pending[:0]
 		for i := range a.entries {
 			e := a.entries[i]
-			r.pending = append(r.pending, &e)
+			r.pending = append(r.pending, taken{&e, i})
+			if e.kind == entryReversal && e.undoes > 0 && e.date <= d {
+				r.undone[e.undoes-1] = true
+			}
 		}
-		slices.SortStableFunc(r.pending, entryOrder)
+		slices.SortStableFunc(r.pending, func(x, y taken) int { return entryOrder(x.e, y.e) })
 	}
 	n := 0
-	for n < len(r.pending) && r.pending[n].date <= d {
-		r.s.apply(r.pending[n])
-		r.last = r.pending[n]
+	for n < len(r.pending) && r.pending[n].e.date <= d {
+		t := r.pending[n]
+		switch {
+		case t.e.kind == entryReversal:
+			if t.e.undoes > 0 && !r.undone[t.e.undoes-1] {
+				r.pending = r.pending[n:]
+				return false
+			}
+		case !r.undone[t.i]:
+			r.s.apply(t.e)
+		}
+		r.last = t.e
 		n++
 	}
 	r.pending = r.pending[n:]
-	return r.s.totals(d)
+	return true
 }
 
 // totals sums the lines as of asOf as Statement does.
