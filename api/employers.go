@@ -56,15 +56,22 @@ func (s *Server) readableEmployer(r *http.Request) (*domain.Employer, error) {
 	if err != nil {
 		return nil, err
 	}
+	return e, s.mayRead(r, id, e)
+}
+
+// mayRead says whether the request's principal may read employer id, folded as e (nil: not in
+// the ledger): one of another county's employers, or one not in the ledger, is not theirs to
+// know of; otherwise an unknown employer is not found.
+func (s *Server) mayRead(r *http.Request, id string, e *domain.Employer) error {
 	ok := e != nil
 	p := principalOf(r)
 	switch {
 	case !p.readsAll() && (!ok || !p.canReadCounty(e.County, s.cfg.Store.Reference())):
-		return nil, notYours(id)
+		return notYours(id)
 	case !ok:
-		return nil, domain.NotFound("id", "no employer %s in the ledger", domain.Clip(id, 64))
+		return domain.NotFound("id", "no employer %s in the ledger", domain.Clip(id, 64))
 	}
-	return e, nil
+	return nil
 }
 
 // waitStore honours ?min_seq= on reads served from the write side's state.
@@ -219,6 +226,21 @@ func BuildHistory(id string, raw []eventstore.RawEvent, throughSeq uint64, asOf 
 	return h
 }
 
+// foldRaw folds an employer's events as the store does (without its dated history), or returns
+// nil when they do not make an employer.
+func foldRaw(id string, raw []eventstore.RawEvent) *domain.Employer {
+	e := &domain.Employer{ID: id, SkipHistory: true}
+	for _, ev := range raw {
+		if ev.Body != nil {
+			e.Apply(ev.Event)
+		}
+	}
+	if !e.Exists() {
+		return nil
+	}
+	return e
+}
+
 func balances(t domain.Totals) Balances {
 	return Balances{t.DueFen, t.PaidFen, t.WaivedFen, t.OutstandingFen, t.LateFeeFen, t.CreditFen}
 }
@@ -238,13 +260,21 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 		}
 		through = n
 	}
-	e, asOf, err := s.employerAsOf(r)
+	asOf, err := s.asOf(r)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	raw, err := s.cfg.Store.History(r.Context(), e.ID)
+	// The employer is folded from the events read here, not from the store's state: an employer
+	// not among the store's recently used ones would be read and decoded twice.
+	id := r.PathValue("id")
+	raw, err := s.cfg.Store.History(r.Context(), id)
 	if err != nil {
+		writeError(w, err)
+		return
+	}
+	e := foldRaw(id, raw)
+	if err := s.mayRead(r, id, e); err != nil {
 		writeError(w, err)
 		return
 	}
