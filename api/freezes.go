@@ -27,6 +27,9 @@ type FreezeRequest struct {
 	ThroughSeq   uint64 `json:"through_seq"`
 }
 
+// freezeTimeout bounds the fold of a freeze asked over HTTP.
+const freezeTimeout = 5 * time.Minute
+
 func (s *Server) createFreeze(w http.ResponseWriter, r *http.Request) {
 	p := principalOf(r)
 	if p.Role != RoleAssessor && p.Role != RoleAdmin {
@@ -53,8 +56,11 @@ func (s *Server) createFreeze(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Minute)
+	// A freeze of a long ledger folds for longer than the server's write timeout allows any
+	// answer: the answer may take as long as the freeze may.
+	ctx, cancel := context.WithTimeout(r.Context(), freezeTimeout)
 	defer cancel()
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(freezeTimeout + 10*time.Second))
 	ref, dup, err := projections.Freeze(ctx, s.cfg.Store, projections.FreezeRequest{
 		ValidThrough: d, Today: s.cfg.Today(), ThroughSeq: body.ThroughSeq,
 		Views: func(through uint64) (*projections.Ledger, error) {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"slices"
 	"sort"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/domain/demo"
 	"github.com/kuozheng/kuozheng/eventstore"
@@ -863,5 +865,27 @@ func TestFreezeReadsAnswerXLedgerSeq(t *testing.T) {
 		} else if r.Header.Get("X-Ledger-Seq") == "" {
 			t.Errorf("GET %s: 200 without X-Ledger-Seq", path)
 		}
+	}
+}
+
+// A freeze of a long ledger folds for longer than the server's write timeout: its answer must
+// still reach the client. Here the timeout has passed before the handler starts.
+func TestAFreezeIsAnsweredAfterTheServersWriteTimeout(t *testing.T) {
+	e := newEnv(t)
+	srv := httptest.NewUnstartedServer(api.New(api.Config{Store: e.l.Store, Today: func() domain.Date { return freezeToday }}))
+	srv.Config.WriteTimeout = time.Nanosecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	resp, err := http.Post(srv.URL+"/v1/freezes", "application/json", strings.NewReader(`{"valid_through":"2006-12-31"}`))
+	if err != nil {
+		t.Fatalf("POST /v1/freezes on a server whose write timeout has passed: %v", err)
+	}
+	defer resp.Body.Close()
+	var m struct {
+		ID     string `json:"id"`
+		Digest string `json:"digest"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil || resp.StatusCode != http.StatusCreated || m.Digest == "" {
+		t.Fatalf("POST /v1/freezes: %s, %+v, %v; want 201 with the freeze", resp.Status, m, err)
 	}
 }
