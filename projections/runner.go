@@ -541,18 +541,17 @@ func ReplayOnto(ctx context.Context, store *eventstore.Store, l *Ledger, through
 	return l.Err()
 }
 
-// Copy returns a deep copy of the live views, for work that folds further on its own; it is
-// made from a read-only copy (Current), holding up neither the follower nor readers.
+// Copy returns a copy of the live views for work that folds further on its own: each employer
+// and the reference data copied as the follower copies them before changing them, so that
+// neither side's folding changes the other's. It is made from a read-only copy (Current),
+// holding up neither the follower nor readers.
 func (r *Runner) Copy() (*Ledger, error) {
-	var buf bytes.Buffer
-	if err := r.Current().Snapshot(&buf); err != nil {
-		return nil, err
+	cur := r.Current()
+	l := &Ledger{Seq: cur.Seq, Ref: cloneRef(cur.Ref), Employers: make(map[string]*domain.Employer, len(cur.Employers)),
+		Order: slices.Clone(cur.Order), Boundary: cur.Boundary, KeepFrom: cur.KeepFrom, Source: StoreSource{Store: r.store}}
+	for id, e := range cur.Employers {
+		l.Employers[id] = e.Clone()
 	}
-	l, err := RestoreLedger(&buf)
-	if err != nil {
-		return nil, err
-	}
-	l.Source = StoreSource{Store: r.store}
 	return l, nil
 }
 

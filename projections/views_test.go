@@ -3,6 +3,7 @@ package projections_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -110,5 +111,55 @@ func TestWorkOnTheViewsHoldsUpNeitherTheFollowerNorOtherReaders(t *testing.T) {
 	close(proceed)
 	if got, want := <-viewed, rebuiltReport(t, l, seen, q); got != want {
 		t.Fatalf("the reader's view changed under it: it differs from a rebuild at %d", seen)
+	}
+}
+
+// A copy of the views folds on by itself: what it folds changes neither the views it was copied
+// from nor what a reader holds, and each equals a rebuild at its own sequence.
+func TestACopyOfTheViewsFoldsOnWithoutChangingTheOriginal(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	write(t, l.Store, 6, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := projections.NewRunner(l.Store, projections.RunnerConfig{NoSnapshots: true})
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := head(t, l)
+	waitSeq(t, r, first)
+	held := r.Current()
+	cp, err := r.Copy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A payment to each employer the copy shares with the views, and new reference data.
+	for i := range 6 {
+		body := fmt.Sprintf("%08d", 300+i)
+		c, _ := domain.OrgCodeCheck(body)
+		id := domain.EmployerIDForOrgCode(body + "-" + string(c))
+		if _, err := l.Store.Execute(context.Background(), eventstore.Request{EmployerID: id, Today: today,
+			Command: &domain.RecordPayment{PaidOn: "2006-07-02", AmountFen: "8000", ReceiptNo: "R2"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wage := domain.DefaultAverageWage
+	wage.MonthlyFen *= 10
+	if _, err := l.Store.ExecuteRef(context.Background(), eventstore.RefRequest{Payload: domain.AverageWageSet{Wage: wage}, On: wage.EffectiveFrom, Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	last := head(t, l)
+	if err := projections.ReplayOnto(context.Background(), l.Store, cp, last, nil); err != nil {
+		t.Fatal(err)
+	}
+	q := projections.Query{Period: domain.MustPeriod("2006-05"), AsOf: today}
+	if got, want := reportJSON(t, cp.Report(q)), rebuiltReport(t, l, last, q); got != want {
+		t.Errorf("the copy folded on to %d differs from a rebuild there", last)
+	}
+	if got, want := reportJSON(t, held.Report(q)), rebuiltReport(t, l, first, q); got != want {
+		t.Errorf("the views held at %d changed while the copy folded on", first)
+	}
+	waitSeq(t, r, last)
+	if got, want := reportJSON(t, mustReport(t, r, q)), rebuiltReport(t, l, last, q); got != want {
+		t.Errorf("the live views at %d differ from a rebuild there", last)
 	}
 }
