@@ -54,9 +54,45 @@ type reductionSnap struct {
 	Amount Fen
 }
 
-// GobEncode writes the account's entries and carry, so that views can be snapshotted and
-// restored.
+// GobEncode writes the account for a snapshot on its own; EncodeState writes it within a stream
+// (a snapshot of many accounts), where the format's description is written once, not per account.
 func (a Account) GobEncode() ([]byte, error) {
+	if a.entries == nil && a.carry == nil && !a.Stale {
+		return []byte{}, nil // an account left out of its employer's value (EncodeState)
+	}
+	var buf bytes.Buffer
+	err := gob.NewEncoder(&buf).Encode(a.snap())
+	return buf.Bytes(), err
+}
+
+// GobDecode restores what GobEncode wrote.
+func (a *Account) GobDecode(b []byte) error {
+	if len(b) == 0 {
+		*a = Account{}
+		return nil
+	}
+	var in accountSnap
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&in); err != nil {
+		return err
+	}
+	a.restore(in)
+	return nil
+}
+
+// EncodeState writes the account as the next value of enc's stream; DecodeState reads it back.
+func (a *Account) EncodeState(enc *gob.Encoder) error { return enc.Encode(a.snap()) }
+
+// DecodeState reads an account EncodeState wrote as the next value of dec's stream.
+func (a *Account) DecodeState(dec *gob.Decoder) error {
+	var in accountSnap
+	if err := dec.Decode(&in); err != nil {
+		return err
+	}
+	a.restore(in)
+	return nil
+}
+
+func (a Account) snap() accountSnap {
 	out := accountSnap{Entries: make([]accountEntry, len(a.entries)), Stale: a.Stale}
 	for i, e := range a.entries {
 		ae := accountEntry{Kind: uint8(e.kind), Date: e.date, Seq: e.seq, Period: e.period, DueOn: e.dueOn, Amount: e.amount, Receipt: e.receipt, Allocs: e.allocs}
@@ -77,19 +113,13 @@ func (a Account) GobEncode() ([]byte, error) {
 		}
 		out.Carry = cs
 	}
-	var buf bytes.Buffer
-	err := gob.NewEncoder(&buf).Encode(out)
-	return buf.Bytes(), err
+	return out
 }
 
-// GobDecode restores what GobEncode wrote. Receipts are normalised again and reversals paired
+// restore sets the account from its snapshot. Receipts are normalised again and reversals paired
 // with their payments again, as record does, so a snapshot written before receipts were
 // normalised restores the state a fold of the same events reaches now.
-func (a *Account) GobDecode(b []byte) error {
-	var in accountSnap
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&in); err != nil {
-		return err
-	}
+func (a *Account) restore(in accountSnap) {
 	a.entries = make([]entry, len(in.Entries))
 	a.Stale = in.Stale
 	for i, ae := range in.Entries {
@@ -115,5 +145,4 @@ func (a *Account) GobDecode(b []byte) error {
 		}
 		a.carry = c
 	}
-	return nil
 }

@@ -12,7 +12,7 @@ import (
 
 // CodeVersion names the folds' logic and the snapshot's layout; a snapshot written by another
 // version is not used, and freeze manifests record it.
-const CodeVersion = "views-4" // 4: closed years are compacted; 3: the arrears flag counts arrears no step addressed since they fell due; receipts are normalised
+const CodeVersion = "views-5" // 5: accounts follow their employers in the snapshot stream; 4: closed years are compacted; 3: the arrears flag counts arrears no step addressed since they fell due; receipts are normalised
 
 // snapshotHeader is what a snapshot holds before its employers.
 type snapshotHeader struct {
@@ -36,7 +36,15 @@ func (l *Ledger) Snapshot(w io.Writer) error {
 		if err := enc.Encode(id); err != nil {
 			return fmt.Errorf("snapshot: %w", err)
 		}
-		if err := enc.Encode(l.Employers[id]); err != nil {
+		// The account follows its employer as a value of the same stream: written within the
+		// employer's value, it would describe its format again for every employer.
+		e := l.Employers[id]
+		shallow := *e
+		shallow.Account = domain.Account{}
+		if err := enc.Encode(&shallow); err != nil {
+			return fmt.Errorf("snapshot of employer %s: %w", id, err)
+		}
+		if err := e.Account.EncodeState(enc); err != nil {
 			return fmt.Errorf("snapshot of employer %s: %w", id, err)
 		}
 	}
@@ -63,6 +71,9 @@ func RestoreLedger(r io.Reader) (*Ledger, error) {
 		}
 		e := &domain.Employer{}
 		if err := dec.Decode(e); err != nil {
+			return nil, fmt.Errorf("restore snapshot: employer %s: %w", id, err)
+		}
+		if err := e.Account.DecodeState(dec); err != nil {
 			return nil, fmt.Errorf("restore snapshot: employer %s: %w", id, err)
 		}
 		l.Employers[id] = e
