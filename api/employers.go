@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -226,21 +227,6 @@ func BuildHistory(id string, raw []eventstore.RawEvent, throughSeq uint64, asOf 
 	return h
 }
 
-// foldRaw folds an employer's events as the store does (without its dated history), or returns
-// nil when they do not make an employer.
-func foldRaw(id string, raw []eventstore.RawEvent) *domain.Employer {
-	e := &domain.Employer{ID: id, SkipHistory: true}
-	for _, ev := range raw {
-		if ev.Body != nil {
-			e.Apply(ev.Event)
-		}
-	}
-	if !e.Exists() {
-		return nil
-	}
-	return e
-}
-
 func balances(t domain.Totals) Balances {
 	return Balances{t.DueFen, t.PaidFen, t.WaivedFen, t.OutstandingFen, t.LateFeeFen, t.CreditFen}
 }
@@ -273,7 +259,7 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	e := foldRaw(id, raw)
+	e := eventstore.Fold(id, raw, math.MaxUint64)
 	if err := s.mayRead(r, id, e); err != nil {
 		writeError(w, err)
 		return

@@ -41,6 +41,25 @@ func (s *Store) History(ctx context.Context, id string) ([]RawEvent, error) {
 	return out, nil
 }
 
+// Fold folds an employer's events read by History, those through sequence through, as the store
+// folds its employers (without their dated history); nil when they do not make
+// an employer. Events that could not be decoded are skipped, as the store's fold skips them.
+func Fold(id string, raws []RawEvent, through uint64) *domain.Employer {
+	e := &domain.Employer{ID: id, SkipHistory: true}
+	for _, r := range raws {
+		if r.Seq > through {
+			break
+		}
+		if r.Body != nil {
+			e.Apply(r.Event)
+		}
+	}
+	if !e.Exists() {
+		return nil
+	}
+	return e
+}
+
 // employerEvents reads and decodes an employer's events after sequence after through the last
 // one folded into the store's state when it is called, in order, without checking their chain;
 // it takes no lock. Events beyond that one are left out even when the archive holds them: a

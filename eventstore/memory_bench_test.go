@@ -3,10 +3,8 @@ package eventstore_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"runtime"
 	"slices"
-	"strconv"
 	"testing"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -20,8 +18,8 @@ import (
 // other has twice the payers and so about twice the events): 400 payers, about 9,000 events, unless
 // KUOZHENG_BENCH_EVENTS asks for about that many events in the smaller one.
 func memoryPayers() int {
-	if v, err := strconv.Atoi(os.Getenv("KUOZHENG_BENCH_EVENTS")); err == nil && v > 0 {
-		return v/23 + 1 // the demo makes about 23 events per payer
+	if n := storetest.BenchEvents(0); n > 0 {
+		return n/23 + 1 // the demo makes about 23 events per payer
 	}
 	return 400
 }

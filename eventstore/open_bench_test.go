@@ -5,22 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain/demo"
 	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
-
-// openEvents is the size of the demo ledger BenchmarkOpen opens: 200,000 events unless
-// KUOZHENG_BENCH_EVENTS says otherwise.
-func openEvents() int {
-	if v, err := strconv.Atoi(os.Getenv("KUOZHENG_BENCH_EVENTS")); err == nil && v > 0 {
-		return v
-	}
-	return 200_000
-}
 
 // openLedger returns the data folder of a demo ledger of about n events (every step with an
 // idempotency key), generating it the first time under the temporary folder.
@@ -108,7 +99,7 @@ func dirSize(b *testing.B, dir string) (total float64) {
 // It reports events folded per second, seconds to ready, the live heap held once ready (the
 // embedded nats-server shares the heap: its caches are in it) and the folder's size.
 func BenchmarkOpen(b *testing.B) {
-	n := openEvents()
+	n := storetest.BenchEvents(200_000)
 	dir := openLedger(b, n)
 	emb, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: dir, LazySync: true}, nil)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -22,14 +21,6 @@ import (
 	"github.com/kuozheng/kuozheng/projections"
 	"github.com/nats-io/nats.go/jetstream"
 )
-
-// benchEvents is the ledger size of the rebuild benchmark; KUOZHENG_BENCH_EVENTS overrides it.
-func benchEvents() int {
-	if v, err := strconv.Atoi(os.Getenv("KUOZHENG_BENCH_EVENTS")); err == nil && v > 0 {
-		return v
-	}
-	return 1_000_000
-}
 
 // demoLedger opens (generating it the first time) a data folder holding at least n demo events.
 // It is kept under the temporary folder so that repeated runs measure, not generate.
@@ -73,7 +64,7 @@ func demoLedger(b *testing.B, n int) (*eventstore.Store, func()) {
 // BenchmarkRebuild folds every view from sequence 1 over a demo ledger of about 1,000,000
 // events, beside a raw ordered consumer that only decodes the same messages.
 func BenchmarkRebuild(b *testing.B) {
-	n := benchEvents()
+	n := storetest.BenchEvents(1_000_000)
 	st, closeAll := demoLedger(b, n)
 	defer closeAll()
 	ctx := context.Background()
@@ -192,7 +183,7 @@ func rawRead(b *testing.B, st *eventstore.Store, last uint64, decode bool) {
 // random employers, through the store's index and cache, beside a raw subject-filtered ordered
 // consumer on the same employer. It reports p50 and p99.
 func BenchmarkHistory(b *testing.B) {
-	n := benchEvents()
+	n := storetest.BenchEvents(1_000_000)
 	st, closeAll := demoLedger(b, n)
 	defer closeAll()
 	ctx := context.Background()
@@ -297,7 +288,7 @@ func BenchmarkHistory(b *testing.B) {
 // BenchmarkFreeze replays 1,000,000 events and computes the frozen figures, beside an ordered
 // consumer that only reads the same range.
 func BenchmarkFreeze(b *testing.B) {
-	n := benchEvents()
+	n := storetest.BenchEvents(1_000_000)
 	st, closeAll := demoLedger(b, n)
 	defer closeAll()
 	ctx := context.Background()

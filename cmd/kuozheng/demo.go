@@ -328,16 +328,7 @@ func stateAt(ctx context.Context, store *eventstore.Store, since uint64) demo.St
 		if err != nil {
 			return nil, err
 		}
-		e = &domain.Employer{ID: id, SkipHistory: true}
-		for _, r := range raws {
-			if r.Seq <= since && r.Body != nil {
-				e.Apply(r.Event)
-			}
-		}
-		if !e.Exists() {
-			return nil, nil
-		}
-		return e, nil
+		return eventstore.Fold(id, raws, since), nil
 	}
 }
 

@@ -344,6 +344,12 @@ func workforce(r *rand.Rand, p *plan) int64 {
 	if !p.unit() {
 		return 1
 	}
+	return int64(math.Ceil(float64(top(p)) * surveyCover(r, p)))
+}
+
+// surveyCover draws how many persons a unit's survey counts for each one insured at the most:
+// more where the county enrolls worse.
+func surveyCover(r *rand.Rand, p *plan) float64 {
 	cover := 1.05 + 0.2*r.Float64()
 	switch x := r.Float64(); {
 	case x < 0.08+0.1*p.county.grade:
@@ -351,7 +357,7 @@ func workforce(r *rand.Rand, p *plan) int64 {
 	case x > 0.92:
 		cover = 1 + 0.05*r.Float64()
 	}
-	return int64(math.Ceil(float64(top(p)) * cover))
+	return cover
 }
 
 // entrant draws payer i, who enters the ledger in year y: registered on a working day of the

@@ -584,13 +584,7 @@ func (g *generator) scaleHeads() {
 				}
 			}
 		}
-		cover := 1.05 + 0.2*r.Float64()
-		switch x := r.Float64(); {
-		case x < 0.08+0.1*p.county.grade:
-			cover = 1.25 + 0.35*r.Float64()
-		case x > 0.92:
-			cover = 1 + 0.05*r.Float64()
-		}
+		cover := surveyCover(r, p) // drawn for every payer, so the draws after it stay as they were
 		if !p.unit() {
 			cover = 1
 		}

@@ -4,6 +4,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -129,4 +130,13 @@ func RawAtomicBatch(tb testing.TB, nc *nats.Conn, prefix string, data []byte, n,
 			tb.Fatalf("raw batch: %s", resp.Data)
 		}
 	}
+}
+
+// BenchEvents is the ledger size a benchmark asks for in KUOZHENG_BENCH_EVENTS (scripts/bench.sh
+// sets it), or def when it is unset or not a positive number.
+func BenchEvents(def int) int {
+	if v, err := strconv.Atoi(os.Getenv("KUOZHENG_BENCH_EVENTS")); err == nil && v > 0 {
+		return v
+	}
+	return def
 }
