@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kuozheng/kuozheng/domain/demo"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
@@ -35,24 +34,7 @@ func openLedger(b *testing.B, n int) string {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	start := time.Now()
-	steps := demo.Generate(demo.Config{Employers: n/23 + 1, Seed: 2006})
-	reqs := make([]eventstore.Request, len(steps))
-	for i, s := range steps {
-		reqs[i] = eventstore.Request{EmployerID: s.EmployerID, Create: s.Create, Command: s.Command, Today: demo.Today, Actor: "bench",
-			IdempotencyKey: fmt.Sprintf("bench-%d", i), BodyHash: fmt.Sprint(i)}
-	}
-	steps = nil
-	const chunk = 50000
-	for lo := 0; lo < len(reqs); lo += chunk {
-		for i, r := range st.ExecuteBulk(ctx, reqs[lo:min(lo+chunk, len(reqs))]) {
-			if r.Err != nil {
-				b.Fatalf("generating: step %d: %v", lo+i, r.Err)
-			}
-		}
-	}
-	last, _ := st.LastSeq(ctx)
-	b.Logf("generated %d events in %v", last, time.Since(start).Round(time.Second))
+	storetest.AppendDemo(b, st, n/23+1)
 	if err := os.WriteFile(filepath.Join(dir, "done"), nil, 0o644); err != nil {
 		b.Fatal(err)
 	}

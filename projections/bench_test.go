@@ -38,25 +38,7 @@ func demoLedger(b *testing.B, n int) (*eventstore.Store, func()) {
 		b.Fatal(err)
 	}
 	if last, _ := st.LastSeq(ctx); last < uint64(n) {
-		// The demo makes about 23 events per payer.
-		start := time.Now()
-		cfg := demo.Config{Employers: n/23 + 1, Seed: 2006}
-		steps := demo.Generate(cfg)
-		reqs := make([]eventstore.Request, len(steps))
-		for i, s := range steps {
-			reqs[i] = eventstore.Request{EmployerID: s.EmployerID, Create: s.Create, Command: s.Command, Today: demo.Today, Actor: "bench",
-				IdempotencyKey: fmt.Sprintf("bench-%d", i), BodyHash: fmt.Sprint(i)}
-		}
-		const chunk = 50000
-		for lo := 0; lo < len(reqs); lo += chunk {
-			for i, r := range st.ExecuteBulk(ctx, reqs[lo:min(lo+chunk, len(reqs))]) {
-				if r.Err != nil {
-					b.Fatalf("generating: step %d: %v", lo+i, r.Err)
-				}
-			}
-		}
-		last, _ := st.LastSeq(ctx)
-		b.Logf("generated %d events for %d payers in %v", last, cfg.Employers, time.Since(start).Round(time.Second))
+		storetest.AppendDemo(b, st, n/23+1) // the demo makes about 23 events per payer
 	}
 	return st, func() { st.Close(); emb.Close() }
 }

@@ -4,12 +4,14 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/kuozheng/kuozheng/domain/demo"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/nats-io/nats.go"
 )
@@ -139,4 +141,31 @@ func BenchEvents(def int) int {
 		return v
 	}
 	return def
+}
+
+// AppendDemo appends the 2006 demo ledger of the given payers (about 23 events each) to st
+// through the bulk path, every step with an idempotency key, and returns the stream's last
+// sequence: the ledger the benchmarks measure.
+func AppendDemo(tb testing.TB, st *eventstore.Store, employers int) uint64 {
+	tb.Helper()
+	ctx := context.Background()
+	start := time.Now()
+	steps := demo.Generate(demo.Config{Employers: employers, Seed: 2006})
+	reqs := make([]eventstore.Request, len(steps))
+	for i, s := range steps {
+		reqs[i] = eventstore.Request{EmployerID: s.EmployerID, Create: s.Create, Command: s.Command, Today: demo.Today, Actor: "bench",
+			IdempotencyKey: fmt.Sprintf("bench-%d", i), BodyHash: fmt.Sprint(i)}
+	}
+	steps = nil
+	const chunk = 50000
+	for lo := 0; lo < len(reqs); lo += chunk {
+		for i, r := range st.ExecuteBulk(ctx, reqs[lo:min(lo+chunk, len(reqs))]) {
+			if r.Err != nil {
+				tb.Fatalf("generating: step %d: %v", lo+i, r.Err)
+			}
+		}
+	}
+	last, _ := st.LastSeq(ctx)
+	tb.Logf("generated %d events for %d payers in %v", last, employers, time.Since(start).Round(time.Second))
+	return last
 }
