@@ -207,6 +207,10 @@ type simLine struct {
 	feePaid, feeWaived   Fen
 	recovered            Fen
 	reductions           []reduction
+	// fixed is set on a line a compaction carried with nothing outstanding: its late fee accrued
+	// (fee) can no longer change, so its reductions are not kept (see carriedLine).
+	fixed bool
+	fee   Fen
 }
 
 func (l *simLine) principal() Fen   { return l.base + l.audit + l.opening }
@@ -216,6 +220,9 @@ func (l *simLine) outstanding() Fen { return l.principal() - l.paid - l.waived }
 // dueOn < d ≤ t of outstanding(d) × daily_bp(d) / 10000, rounded half up once. A reduction
 // dated d counts on day d, so the paid part bears no fee on the day of payment.
 func (l *simLine) feeAccrued(t Date, fees []LateFeeRate) Fen {
+	if l.fixed {
+		return l.fee
+	}
 	if t <= l.dueOn {
 		return 0
 	}

@@ -14,14 +14,54 @@ import (
 // carry is an account folded through a boundary.
 type carry struct {
 	through Date
-	// lines are the lines open at through, or kept (see Compact), oldest first.
-	lines  []simLine
-	credit Fen
+	// lines are the lines open at through, or kept (see Compact), oldest first; reductions holds
+	// the reductions of those that are not fixed, line after line.
+	lines      []carriedLine
+	reductions []reduction
+	credit     Fen
 	// settled sums the lines that left: per group, insurance and year bucket.
 	settled []Settled
 	// dropped lists the periods a line left from, sorted: an amendment, audit or opening of one
 	// of them needs the line back (Stale).
 	dropped []Period
+}
+
+// carriedLine is a line a compaction kept. A line with nothing outstanding at the boundary and
+// no later entry setting, auditing or opening its period is fixed: no payment can reach it and
+// its late fee accrued (fee) can no longer change, so its reductions are dropped; an entry that
+// would change its principal needs the account folded again (stale), as for a line that left.
+// Most lines a long-lived ledger carries are fixed: principal paid, late fee owed. Holding no
+// pointer, carried lines cost the collector nothing to scan.
+type carriedLine struct {
+	period                             Period
+	dueOn                              Date
+	base, audit, opening, paid, waived Fen
+	feePaid, feeWaived, recovered, fee Fen
+	reductions                         int32 // how many of carry.reductions are the line's
+	rank                               uint8 // the insurance's Rank
+	fixed                              bool
+}
+
+// carried returns l as carried through a boundary, appending its reductions to c's unless fixed.
+func (c *carry) carried(l *simLine, fixed bool, fees []LateFeeRate) carriedLine {
+	cl := carriedLine{period: l.key.Period, dueOn: l.dueOn, base: l.base, audit: l.audit, opening: l.opening,
+		paid: l.paid, waived: l.waived, feePaid: l.feePaid, feeWaived: l.feeWaived, recovered: l.recovered,
+		rank: uint8(l.key.Insurance.Rank()), fixed: fixed || l.fixed}
+	if cl.fixed {
+		cl.fee = l.feeAccrued(c.through, fees)
+		return cl
+	}
+	cl.reductions = int32(len(l.reductions))
+	c.reductions = append(c.reductions, l.reductions...)
+	return cl
+}
+
+// simLine returns the line to simulate from, its reductions those at reductions (clipped: a
+// simulation appends to a copy).
+func (cl *carriedLine) simLine(reductions []reduction) simLine {
+	return simLine{key: LineKey{cl.period, Insurances[cl.rank]}, dueOn: cl.dueOn, base: cl.base, audit: cl.audit, opening: cl.opening,
+		paid: cl.paid, waived: cl.waived, feePaid: cl.feePaid, feeWaived: cl.feeWaived, recovered: cl.recovered,
+		reductions: reductions, fixed: cl.fixed, fee: cl.fee}
 }
 
 // Settled sums lines that left the working set at a year-end compaction: fully paid, waived
@@ -93,6 +133,7 @@ func (a *Account) Compact(through Date, keepFrom Period, fees []LateFeeRate, gro
 	}
 	s := a.simThrough(through, fees)
 	c := &carry{through: through, credit: s.credit}
+	var carried []*simLine
 	if a.carry != nil {
 		for _, old := range a.carry.settled {
 			old.Year = 0
@@ -104,9 +145,7 @@ func (a *Account) Compact(through Date, keepFrom Period, fees []LateFeeRate, gro
 	for _, l := range s.order {
 		owed := l.feeAccrued(through, fees) - l.feePaid - l.feeWaived
 		if l.outstanding() != 0 || owed != 0 || l.key.Period >= keepFrom || touched[l.key.Period] {
-			kept := *l
-			kept.reductions = slices.Clip(kept.reductions)
-			c.lines = append(c.lines, kept)
+			carried = append(carried, l)
 			continue
 		}
 		var sum Settled
@@ -120,6 +159,11 @@ func (a *Account) Compact(through Date, keepFrom Period, fees []LateFeeRate, gro
 			c.dropped = slices.Insert(slices.Clip(c.dropped), i, l.key.Period)
 		}
 	}
+	c.lines = make([]carriedLine, len(carried))
+	for i, l := range carried {
+		c.lines[i] = c.carried(l, l.outstanding() == 0 && !touched[l.key.Period], fees)
+	}
+	c.reductions = slices.Clip(c.reductions)
 	slices.SortFunc(c.settled, func(x, y Settled) int {
 		return cmp.Or(cmp.Compare(x.Group, y.Group), cmp.Compare(x.Insurance.Rank(), y.Insurance.Rank()), cmp.Compare(x.Year, y.Year))
 	})
@@ -183,7 +227,18 @@ func (a *Account) stale(e *entry) bool {
 		return e.undoes == 0
 	}
 	for _, p := range e.touches() {
-		if _, found := slices.BinarySearch(a.carry.dropped, p); found {
+		if _, found := slices.BinarySearch(a.carry.dropped, p); found || a.carry.fixes(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// fixes reports whether a line of period p is carried fixed.
+func (c *carry) fixes(p Period) bool {
+	i, _ := slices.BinarySearchFunc(c.lines, p, func(l carriedLine, p Period) int { return cmp.Compare(l.period, p) })
+	for ; i < len(c.lines) && c.lines[i].period == p; i++ {
+		if c.lines[i].fixed {
 			return true
 		}
 	}
@@ -205,13 +260,17 @@ func (a *Account) newSim(fees []LateFeeRate) *sim {
 	if a.carry == nil {
 		return s
 	}
-	s.credit = a.carry.credit
-	s.order = make([]*simLine, len(a.carry.lines))
-	for i := range a.carry.lines {
-		l := a.carry.lines[i]
-		l.reductions = slices.Clip(l.reductions)
-		s.lines[l.key] = &l
-		s.order[i] = &l
+	c := a.carry
+	s.credit = c.credit
+	block := make([]simLine, len(c.lines))
+	s.order = make([]*simLine, len(c.lines))
+	r := c.reductions
+	for i := range c.lines {
+		n := c.lines[i].reductions
+		block[i] = c.lines[i].simLine(r[:n:n])
+		r = r[n:]
+		s.lines[block[i].key] = &block[i]
+		s.order[i] = &block[i]
 	}
 	return s
 }

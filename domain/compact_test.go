@@ -150,14 +150,17 @@ func TestCompactionRules(t *testing.T) {
 		ev(2, "2006-05-05", decl("2006-04", 10000)),
 		ev(3, "2006-05-10", pay("2006-05-10", "R1", 10000)),
 		ev(4, "2006-06-05", decl("2006-05", 10000)),
+		ev(5, "2006-07-05", decl("2006-06", 10000)),
+		ev(6, "2006-08-14", domain.PaymentReceived{PaidOn: domain.MustDate("2006-08-14"), AmountFen: 10000, ReceiptNo: "R2",
+			Allocations: []domain.Allocation{{Insurance: domain.Pension, Period: domain.MustPeriod("2006-06"), AmountFen: 10000}}}),
 	}
 	cases := []struct {
 		name     string
 		later    domain.Event
 		compacts bool
 	}{
-		{"a reversal after the boundary of a payment before it refuses compaction", ev(5, "2007-02-01", domain.PaymentReversed{ReversedOn: domain.MustDate("2007-02-01"), ReceiptNo: "R1", Reason: "退票"}), false},
-		{"a payment after the boundary needs nothing folded away", ev(5, "2007-02-01", pay("2007-02-01", "R2", 500)), true},
+		{"a reversal after the boundary of a payment before it refuses compaction", ev(7, "2007-02-01", domain.PaymentReversed{ReversedOn: domain.MustDate("2007-02-01"), ReceiptNo: "R1", Reason: "退票"}), false},
+		{"a payment after the boundary needs nothing folded away", ev(7, "2007-02-01", pay("2007-02-01", "R3", 500)), true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -172,12 +175,16 @@ func TestCompactionRules(t *testing.T) {
 		later     domain.Event
 		wantStale bool
 	}{
-		{"an audit of a settled period's line needs it back", ev(5, "2007-03-01", domain.AuditFindingRecorded{FoundOn: domain.MustDate("2007-03-01"), Kind: domain.FindingUnderReportedBase,
+		{"an audit of a settled period's line needs it back", ev(7, "2007-03-01", domain.AuditFindingRecorded{FoundOn: domain.MustDate("2007-03-01"), Kind: domain.FindingUnderReportedBase,
 			Period: domain.MustPeriod("2006-04"), Insurance: domain.Pension, DueFen: 700, DueOn: domain.MustDate("2006-05-15")}), true},
-		{"an audit of an open line does not", ev(5, "2007-03-01", domain.AuditFindingRecorded{FoundOn: domain.MustDate("2007-03-01"), Kind: domain.FindingUnderReportedBase,
+		{"an audit of a line carried with nothing outstanding needs it back (its late fee was fixed)", ev(7, "2007-03-01", domain.AuditFindingRecorded{FoundOn: domain.MustDate("2007-03-01"), Kind: domain.FindingUnderReportedBase,
+			Period: domain.MustPeriod("2006-06"), Insurance: domain.Pension, DueFen: 700, DueOn: domain.MustDate("2006-07-15")}), true},
+		{"an amendment of that line's period needs it back too", ev(7, "2007-03-01", decl("2006-06", 9000)), true},
+		{"a payment after the boundary reaches the fixed line's late fee only", ev(7, "2007-03-01", pay("2007-03-01", "R3", 30000)), false},
+		{"an audit of an open line does not", ev(7, "2007-03-01", domain.AuditFindingRecorded{FoundOn: domain.MustDate("2007-03-01"), Kind: domain.FindingUnderReportedBase,
 			Period: domain.MustPeriod("2006-05"), Insurance: domain.Pension, DueFen: 700, DueOn: domain.MustDate("2006-06-15")}), false},
-		{"the reversal of a payment folded away needs it back", ev(5, "2007-02-01", domain.PaymentReversed{ReversedOn: domain.MustDate("2007-02-01"), ReceiptNo: "R1", Reason: "退票"}), true},
-		{"an amendment of a period after keepFrom does not", ev(5, "2007-01-05", decl("2006-12", 10000)), false},
+		{"the reversal of a payment folded away needs it back", ev(7, "2007-02-01", domain.PaymentReversed{ReversedOn: domain.MustDate("2007-02-01"), ReceiptNo: "R1", Reason: "退票"}), true},
+		{"an amendment of a period after keepFrom does not", ev(7, "2007-01-05", decl("2006-12", 10000)), false},
 	}
 	for _, c := range after {
 		t.Run(c.name, func(t *testing.T) {
@@ -189,9 +196,20 @@ func TestCompactionRules(t *testing.T) {
 			if _, ok := st.Line(domain.LineKey{Period: domain.MustPeriod("2006-04"), Insurance: domain.Pension}); ok {
 				t.Fatal("the settled 2006-04 line is still in the working set")
 			}
+			fixed, ok := st.Line(domain.LineKey{Period: domain.MustPeriod("2006-06"), Insurance: domain.Pension})
+			if !ok || fixed.OutstandingFen != 0 || fixed.LateFeeFen == 0 {
+				t.Fatalf("the 2006-06 line, paid late, should be carried with its late fee owed: %+v", fixed)
+			}
 			e.Apply(c.later)
 			if e.Account.Stale != c.wantStale {
 				t.Fatalf("Stale = %v, want %v", e.Account.Stale, c.wantStale)
+			}
+			if !e.Account.Stale {
+				asOf := domain.MustDate("2007-06-30")
+				whole := fold(append(append([]domain.Event{}, base...), c.later))
+				if got, want := e.Account.Statement(asOf, fees).Totals, whole.Account.Statement(asOf, fees).Totals; got != want {
+					t.Fatalf("as of %s the compacted account has totals %+v, the whole one %+v", asOf, got, want)
+				}
 			}
 		})
 	}

@@ -2,9 +2,11 @@ package domain
 
 import (
 	"bytes"
+	"encoding/gob"
 	"encoding/json"
 	"reflect"
 	"testing"
+	"unsafe"
 )
 
 func TestEventsDecodeTheSameAfterTheirKeysAreReorderedAndSpaced(t *testing.T) {
@@ -39,4 +41,27 @@ func must(b []byte, err error) []byte {
 		panic(err)
 	}
 	return b
+}
+
+func TestInsurancesSurviveASnapshotAndShareTheirNames(t *testing.T) {
+	type holder struct{ Lines []DeclaredLine }
+	in := holder{Lines: []DeclaredLine{{Insurance: Pension, Headcount: 1}, {Insurance: Maternity}, {Insurance: ""}, {Insurance: "pension "}}}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(in); err != nil {
+		t.Fatal(err)
+	}
+	var out holder
+	if err := gob.NewDecoder(&buf).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in, out) {
+		t.Fatalf("got %+v, want %+v", out, in)
+	}
+	if unsafe.StringData(string(out.Lines[0].Insurance)) != unsafe.StringData(string(Pension)) {
+		t.Fatal("a decoded pension is a string of its own, not the name every other pension shares")
+	}
+	var i Insurance
+	if err := i.GobDecode([]byte{9}); err == nil {
+		t.Fatal("an unknown encoding decoded without error")
+	}
 }

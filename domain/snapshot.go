@@ -3,6 +3,7 @@ package domain
 import (
 	"bytes"
 	"encoding/gob"
+	"fmt"
 )
 
 // accountEntry mirrors entry with exported fields, for snapshots.
@@ -33,20 +34,23 @@ type accountSnap struct {
 
 // carrySnap mirrors carry with exported fields.
 type carrySnap struct {
-	Through Date
-	Lines   []lineSnap
-	Credit  Fen
-	Settled []Settled
-	Dropped []Period
+	Through    Date
+	Lines      []lineSnap
+	Reductions []reductionSnap
+	Credit     Fen
+	Settled    []Settled
+	Dropped    []Period
 }
 
 type lineSnap struct {
 	Period                            Period
-	Insurance                         Insurance
+	Rank                              uint8
 	DueOn                             Date
 	Base, Audit, Opening, Paid        Fen
 	Waived, FeePaid, FeeWaived, Recov Fen
-	Reductions                        []reductionSnap
+	Fixed                             bool
+	Fee                               Fen
+	Reductions                        int32
 }
 
 type reductionSnap struct {
@@ -102,14 +106,15 @@ func (a Account) snap() accountSnap {
 		out.Entries[i] = ae
 	}
 	if c := a.carry; c != nil {
-		cs := &carrySnap{Through: c.through, Credit: c.credit, Settled: c.settled, Dropped: c.dropped}
-		for _, l := range c.lines {
-			ls := lineSnap{Period: l.key.Period, Insurance: l.key.Insurance, DueOn: l.dueOn, Base: l.base, Audit: l.audit, Opening: l.opening,
-				Paid: l.paid, Waived: l.waived, FeePaid: l.feePaid, FeeWaived: l.feeWaived, Recov: l.recovered}
-			for _, r := range l.reductions {
-				ls.Reductions = append(ls.Reductions, reductionSnap{r.date, r.amount})
-			}
-			cs.Lines = append(cs.Lines, ls)
+		cs := &carrySnap{Through: c.through, Credit: c.credit, Settled: c.settled, Dropped: c.dropped,
+			Lines: make([]lineSnap, len(c.lines)), Reductions: make([]reductionSnap, len(c.reductions))}
+		for i, l := range c.lines {
+			cs.Lines[i] = lineSnap{Period: l.period, Rank: l.rank, DueOn: l.dueOn, Base: l.base, Audit: l.audit, Opening: l.opening,
+				Paid: l.paid, Waived: l.waived, FeePaid: l.feePaid, FeeWaived: l.feeWaived, Recov: l.recovered,
+				Fixed: l.fixed, Fee: l.fee, Reductions: l.reductions}
+		}
+		for i, r := range c.reductions {
+			cs.Reductions[i] = reductionSnap{r.date, r.amount}
 		}
 		out.Carry = cs
 	}
@@ -124,6 +129,9 @@ func (a *Account) restore(in accountSnap) {
 	a.Stale = in.Stale
 	for i, ae := range in.Entries {
 		e := entry{kind: entryKind(ae.Kind), date: ae.Date, seq: ae.Seq, period: ae.Period, dueOn: ae.DueOn, amount: ae.Amount, receipt: NormalizeCode(ae.Receipt), allocs: ae.Allocs}
+		if len(ae.Lines) > 0 {
+			e.lines = make([]lineAmount, 0, len(ae.Lines))
+		}
 		for _, l := range ae.Lines {
 			e.lines = append(e.lines, lineAmount{LineKey{l.Period, l.Insurance}, l.Amount})
 		}
@@ -134,15 +142,42 @@ func (a *Account) restore(in accountSnap) {
 	}
 	a.carry = nil
 	if cs := in.Carry; cs != nil {
-		c := &carry{through: cs.Through, credit: cs.Credit, settled: cs.Settled, dropped: cs.Dropped}
-		for _, ls := range cs.Lines {
-			l := simLine{key: LineKey{ls.Period, ls.Insurance}, dueOn: ls.DueOn, base: ls.Base, audit: ls.Audit, opening: ls.Opening,
-				paid: ls.Paid, waived: ls.Waived, feePaid: ls.FeePaid, feeWaived: ls.FeeWaived, recovered: ls.Recov}
-			for _, r := range ls.Reductions {
-				l.reductions = append(l.reductions, reduction{r.Date, r.Amount})
-			}
-			c.lines = append(c.lines, l)
+		c := &carry{through: cs.Through, credit: cs.Credit, settled: cs.Settled, dropped: cs.Dropped,
+			lines: make([]carriedLine, len(cs.Lines)), reductions: make([]reduction, len(cs.Reductions))}
+		for i, ls := range cs.Lines {
+			c.lines[i] = carriedLine{period: ls.Period, rank: ls.Rank, dueOn: ls.DueOn, base: ls.Base, audit: ls.Audit, opening: ls.Opening,
+				paid: ls.Paid, waived: ls.Waived, feePaid: ls.FeePaid, feeWaived: ls.FeeWaived, recovered: ls.Recov,
+				fixed: ls.Fixed, fee: ls.Fee, reductions: ls.Reductions}
+		}
+		for i, r := range cs.Reductions {
+			c.reductions[i] = reduction{r.Date, r.Amount}
 		}
 		a.carry = c
 	}
+}
+
+// insuranceGob holds the encodings of the five insurances: their ranks.
+var insuranceGob = [][]byte{{0}, {1}, {2}, {3}, {4}}
+
+// GobEncode writes an insurance for a snapshot as its rank, or as its name when it is none of the
+// five. A snapshot holds millions of insurances: decoded as names, each would be a string of its
+// own for as long as the state lives.
+func (i Insurance) GobEncode() ([]byte, error) {
+	if r := i.Rank(); r >= 0 {
+		return insuranceGob[r], nil
+	}
+	return append([]byte{0xff}, i...), nil
+}
+
+// GobDecode reads what GobEncode wrote.
+func (i *Insurance) GobDecode(b []byte) error {
+	switch {
+	case len(b) == 1 && int(b[0]) < len(Insurances):
+		*i = Insurances[b[0]]
+	case len(b) > 0 && b[0] == 0xff:
+		*i = Insurance(b[1:])
+	default:
+		return fmt.Errorf("insurance: unknown encoding %x", b)
+	}
+	return nil
 }

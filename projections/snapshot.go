@@ -3,16 +3,20 @@ package projections
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"encoding/gob"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/kuozheng/kuozheng/domain"
 )
 
 // CodeVersion names the folds' logic and the snapshot's layout; a snapshot written by another
 // version is not used, and freeze manifests record it.
-const CodeVersion = "views-5" // 5: accounts follow their employers in the snapshot stream; 4: closed years are compacted; 3: the arrears flag counts arrears no step addressed since they fell due; receipts are normalised
+const CodeVersion = "views-6" // 6: lines carried with nothing outstanding keep their late fee, not their reductions; the snapshot is in parts, decoded in parallel; insurances are written as ranks; 5: accounts follow their employers in the snapshot stream; 4: closed years are compacted; 3: the arrears flag counts arrears no step addressed since they fell due; receipts are normalised
 
 // snapshotHeader is what a snapshot holds before its employers.
 type snapshotHeader struct {
@@ -23,63 +27,211 @@ type snapshotHeader struct {
 	KeepFrom  domain.Period
 }
 
-// Snapshot writes the ledger's state, compressed; RestoreLedger reads it back. Employers are
-// written one gob value each, in the order they entered the ledger, so that neither side ever
-// holds the whole encoding in memory.
+// snapshotChunk is how many employers one part of a snapshot holds: parts are compressed and
+// decoded apart, on every core, and one part's encoding is what either side holds at once
+// besides the ledger.
+const snapshotChunk = 2048
+
+// Snapshot writes the ledger's state, compressed; RestoreLedger reads it back. The snapshot is a
+// header, then the employers in the order they entered the ledger, in parts of snapshotChunk,
+// each part a length and a gzip-compressed gob stream of its own.
 func (l *Ledger) Snapshot(w io.Writer) error {
-	zw := gzip.NewWriter(w)
-	enc := gob.NewEncoder(zw)
-	if err := enc.Encode(snapshotHeader{Seq: l.Seq, Ref: l.Ref, Employers: len(l.Order), Boundary: l.Boundary, KeepFrom: l.KeepFrom}); err != nil {
+	head, err := encodePart(func(enc *gob.Encoder) error {
+		return enc.Encode(snapshotHeader{Seq: l.Seq, Ref: l.Ref, Employers: len(l.Order), Boundary: l.Boundary, KeepFrom: l.KeepFrom})
+	})
+	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
-	for _, id := range l.Order {
-		if err := enc.Encode(id); err != nil {
-			return fmt.Errorf("snapshot: %w", err)
-		}
-		// The account follows its employer as a value of the same stream: written within the
-		// employer's value, it would describe its format again for every employer.
-		e := l.Employers[id]
-		shallow := *e
-		shallow.Account = domain.Account{}
-		if err := enc.Encode(&shallow); err != nil {
-			return fmt.Errorf("snapshot of employer %s: %w", id, err)
-		}
-		if err := e.Account.EncodeState(enc); err != nil {
-			return fmt.Errorf("snapshot of employer %s: %w", id, err)
-		}
+	if err := writePart(w, head); err != nil {
+		return fmt.Errorf("snapshot: %w", err)
 	}
-	return zw.Close()
+	parts := (len(l.Order) + snapshotChunk - 1) / snapshotChunk
+	return inOrder(parts, func(i int) ([]byte, error) {
+		return encodePart(func(enc *gob.Encoder) error {
+			for _, id := range l.Order[i*snapshotChunk : min((i+1)*snapshotChunk, len(l.Order))] {
+				if err := encodeEmployer(enc, id, l.Employers[id]); err != nil {
+					return fmt.Errorf("snapshot of employer %s: %w", id, err)
+				}
+			}
+			return nil
+		})
+	}, func(_ int, b []byte) error { return writePart(w, b) })
+}
+
+func encodeEmployer(enc *gob.Encoder, id string, e *domain.Employer) error {
+	if err := enc.Encode(id); err != nil {
+		return err
+	}
+	// The account follows its employer as a value of the same stream: written within the
+	// employer's value, it would describe its format again for every employer.
+	shallow := *e
+	shallow.Account = domain.Account{}
+	if err := enc.Encode(&shallow); err != nil {
+		return err
+	}
+	return e.Account.EncodeState(enc)
 }
 
 // RestoreLedger reads a ledger written by Snapshot.
 func RestoreLedger(r io.Reader) (*Ledger, error) {
-	zr, err := gzip.NewReader(r)
+	head, err := readPart(r)
 	if err != nil {
 		return nil, fmt.Errorf("restore snapshot: %w", err)
 	}
-	dec := gob.NewDecoder(zr)
 	var h snapshotHeader
-	if err := dec.Decode(&h); err != nil {
+	if err := decodePart(head, func(dec *gob.Decoder) error { return dec.Decode(&h) }); err != nil {
 		return nil, fmt.Errorf("restore snapshot: %w", err)
 	}
 	l := &Ledger{Seq: h.Seq, Ref: h.Ref, Employers: make(map[string]*domain.Employer, h.Employers), Order: make([]string, 0, h.Employers),
 		Boundary: h.Boundary, KeepFrom: h.KeepFrom}
-	for range h.Employers {
-		var id string
-		if err := dec.Decode(&id); err != nil {
-			return nil, fmt.Errorf("restore snapshot: employer %d: %w", len(l.Order)+1, err)
+	parts := (h.Employers + snapshotChunk - 1) / snapshotChunk
+	encoded := make([][]byte, parts)
+	for i := range encoded {
+		if encoded[i], err = readPart(r); err != nil {
+			return nil, fmt.Errorf("restore snapshot: part %d of %d: %w", i+1, parts, err)
 		}
-		e := &domain.Employer{}
-		if err := dec.Decode(e); err != nil {
-			return nil, fmt.Errorf("restore snapshot: employer %s: %w", id, err)
+	}
+	type employer struct {
+		id string
+		e  *domain.Employer
+	}
+	err = inOrder(parts, func(i int) ([]employer, error) {
+		n := min(snapshotChunk, h.Employers-i*snapshotChunk)
+		out := make([]employer, n)
+		err := decodePart(encoded[i], func(dec *gob.Decoder) error {
+			for j := range out {
+				out[j].e = &domain.Employer{}
+				if err := dec.Decode(&out[j].id); err != nil {
+					return fmt.Errorf("employer %d: %w", i*snapshotChunk+j+1, err)
+				}
+				if err := dec.Decode(out[j].e); err != nil {
+					return fmt.Errorf("employer %s: %w", out[j].id, err)
+				}
+				if err := out[j].e.Account.DecodeState(dec); err != nil {
+					return fmt.Errorf("employer %s: %w", out[j].id, err)
+				}
+			}
+			return nil
+		})
+		encoded[i] = nil
+		return out, err
+	}, func(_ int, part []employer) error {
+		for _, x := range part {
+			l.Employers[x.id] = x.e
+			l.Order = append(l.Order, x.id)
 		}
-		if err := e.Account.DecodeState(dec); err != nil {
-			return nil, fmt.Errorf("restore snapshot: employer %s: %w", id, err)
-		}
-		l.Employers[id] = e
-		l.Order = append(l.Order, id)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("restore snapshot: %w", err)
 	}
 	return l, nil
+}
+
+func encodePart(write func(*gob.Encoder) error) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := write(gob.NewEncoder(zw)); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func decodePart(b []byte, read func(*gob.Decoder) error) error {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	if err := read(gob.NewDecoder(zr)); err != nil {
+		return err
+	}
+	// Read to the end, so that the part's checksum is verified.
+	if _, err := io.Copy(io.Discard, zr); err != nil {
+		return err
+	}
+	return zr.Close()
+}
+
+func writePart(w io.Writer, b []byte) error {
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(b)))
+	if _, err := w.Write(n[:]); err != nil {
+		return err
+	}
+	_, err := w.Write(b)
+	return err
+}
+
+// maxPart bounds a part's length as read, so that a damaged length is an error, not an
+// allocation of gigabytes.
+const maxPart = 1 << 30
+
+func readPart(r io.Reader) ([]byte, error) {
+	var n [4]byte
+	if _, err := io.ReadFull(r, n[:]); err != nil {
+		return nil, err
+	}
+	size := binary.BigEndian.Uint32(n[:])
+	if size > maxPart {
+		return nil, fmt.Errorf("a part of %d bytes: damaged", size)
+	}
+	b := make([]byte, size)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// inOrder runs work(0) … work(n-1) on every core and hands each result to done in index order,
+// at most a few results ahead of done; it stops at the first error.
+func inOrder[T any](n int, work func(int) (T, error), done func(int, T) error) error {
+	workers := max(1, runtime.GOMAXPROCS(0))
+	type result struct {
+		v   T
+		err error
+	}
+	slots := make([]chan result, n)
+	for i := range slots {
+		slots[i] = make(chan result, 1)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	stop := make(chan struct{})
+	defer close(stop) // before the wait: it releases workers waiting for room
+	// A worker takes the next index once there is room: at most 2·workers results wait for done.
+	ahead := make(chan struct{}, 2*workers)
+	for range workers {
+		wg.Go(func() {
+			for {
+				select {
+				case ahead <- struct{}{}:
+				case <-stop:
+					return
+				}
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				v, err := work(i)
+				slots[i] <- result{v, err}
+			}
+		})
+	}
+	for i := range n {
+		r := <-slots[i]
+		<-ahead
+		if r.err != nil {
+			return r.err
+		}
+		if err := done(i, r.v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SnapshotBytes is Snapshot into memory.
