@@ -64,8 +64,15 @@ func (s *Server) createFreeze(w http.ResponseWriter, r *http.Request) {
 	ref, dup, err := projections.Freeze(ctx, s.cfg.Store, projections.FreezeRequest{
 		ValidThrough: d, Today: s.cfg.Today(), ThroughSeq: body.ThroughSeq,
 		Views: func(through uint64) (*projections.Ledger, error) {
-			// Fold on from a copy of the live views when they are not past the sequence asked for.
-			if s.cfg.Runner != nil && s.cfg.Runner.Seq() <= through {
+			if s.cfg.Runner == nil {
+				return nil, nil
+			}
+			// The live views at the very sequence asked for are only read (a year-end freeze
+			// of a quiet ledger: no copy of every employer); short of it, a copy folds on.
+			if cur := s.cfg.Runner.Current(); cur.Seq == through {
+				return cur, nil
+			}
+			if s.cfg.Runner.Seq() <= through {
 				return s.cfg.Runner.Copy()
 			}
 			return nil, nil

@@ -46,9 +46,10 @@ func MakeFreeze(ctx context.Context, store *eventstore.Store, through uint64, va
 	return MakeFreezeFrom(ctx, store, nil, through, validThrough, progress)
 }
 
-// MakeFreezeFrom is MakeFreeze starting from a copy of views folded by the same code up to a
-// sequence at or before `through` (the live views, or a snapshot), replaying only the rest; with
-// start nil it replays from sequence 1. Folding in two parts gives the same views as in one pass
+// MakeFreezeFrom is MakeFreeze starting from views folded by the same code up to a sequence at or
+// before `through` (a copy of the live views, or a snapshot), replaying only the rest onto them;
+// with start nil it replays from sequence 1. Views already at `through` are only read, so they
+// may be the live views themselves. Folding in two parts gives the same views as in one pass
 // (tested), so the figures and digest are the same either way.
 func MakeFreezeFrom(ctx context.Context, store *eventstore.Store, start *Ledger, through uint64, validThrough domain.Date, progress func(seq uint64)) (domain.FreezeMade, error) {
 	l := start
@@ -102,7 +103,8 @@ type FreezeRequest struct {
 	// ThroughSeq is the last stream sequence to fold; 0 for the stream's last one now.
 	ThroughSeq uint64
 	// Views, if set, gives views folded by this code up to a sequence at or before the one
-	// asked (or nil), to fold on from instead of from sequence 1.
+	// asked (or nil), to fold on from instead of from sequence 1: views short of it are changed,
+	// views at it only read.
 	Views func(through uint64) (*Ledger, error)
 	// Progress, if set, hears the sequence the fold reached.
 	Progress func(seq uint64)
