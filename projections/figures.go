@@ -3,6 +3,7 @@ package projections
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -138,16 +139,43 @@ func (f *Figures) finish() {
 
 // contribution is one employer's share of the figures, split by county: headcounts count where
 // the employer is on asOf, a line's money where the employer was on the period's first day, each
-// under the code in force on asOf (Reference.CountyCodeOn).
-type contribution map[string]*Figures
+// under the code in force on asOf (Reference.CountyCodeOn). The live report keeps one for every
+// employer, so it is a few blocks of numbers (most employers have one county), not Figures.
+type contribution []share
 
-func (c contribution) at(county string) *Figures {
-	f := c[county]
-	if f == nil {
-		f = newFigures()
-		c[county] = f
+// share is an employer's part of one county's figures.
+type share struct {
+	county                                string
+	employers, contracts                  int64
+	arrearsCurrentYear, arrearsPriorYears domain.Fen
+	recovered, lateFee                    domain.Fen
+	insurances                            [5]InsuranceFigures // in domain.Insurances order
+	flags                                 []Flag
+}
+
+// at returns the county's share, added if missing; it is valid until the next call.
+func (c *contribution) at(county string) *share {
+	for i := range *c {
+		if (*c)[i].county == county {
+			return &(*c)[i]
+		}
 	}
-	return f
+	*c = append(*c, share{county: county})
+	return &(*c)[len(*c)-1]
+}
+
+// addShare adds an employer's share to the county's figures.
+func (f *Figures) addShare(s *share) {
+	f.Employers += s.employers
+	for i, ins := range domain.Insurances {
+		f.Insurances[ins].add(&s.insurances[i])
+	}
+	f.ArrearsCurrentYearFen += s.arrearsCurrentYear
+	f.ArrearsPriorYearsFen += s.arrearsPriorYears
+	f.RecoveredFen += s.recovered
+	f.LateFeeFen += s.lateFee
+	f.ContractsSigned += s.contracts
+	f.EmployerFlags = append(f.EmployerFlags, s.flags...)
 }
 
 // Query names the figures asked for: the period whose collection is measured, and the business
@@ -159,7 +187,7 @@ type Query struct {
 
 // employerFigures computes one employer's contribution to the figures of q.
 func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Query) contribution {
-	c := contribution{}
+	var c contribution
 	if !e.EnteredBy(q.AsOf) {
 		return c
 	}
@@ -172,10 +200,10 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 		lines[domain.LineKey{Period: l.Period, Insurance: l.Insurance}] = l
 	}
 	if active {
-		hf.Employers = 1
+		hf.employers = 1
 		workforce := e.WorkforceOn(q.AsOf)
-		for _, ins := range domain.Insurances {
-			x := hf.Insurances[ins]
+		for i, ins := range domain.Insurances {
+			x := &hf.insurances[i]
 			x.Insured = e.EnrolledOn(ins, q.AsOf)
 			if !e.Kind.Individual() || ins == domain.Pension || ins == domain.Medical {
 				x.ShouldInsure = max(workforce, x.Insured)
@@ -185,12 +213,12 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 			}
 		}
 		year := q.AsOf.Year()
-		hf.ContractsSigned = e.ContractsBetween(domain.MustDate(strconv.Itoa(year)+"-01-01"), q.AsOf)
+		hf.contracts = e.ContractsBetween(domain.MustDate(strconv.Itoa(year)+"-01-01"), q.AsOf)
 	}
 	for _, l := range st.Lines {
 		county := ref.CountyCodeOn(e.CountyOn(l.Period.FirstDay()), q.AsOf)
 		f := c.at(county)
-		x := f.Insurances[l.Insurance]
+		x := &f.insurances[l.Insurance.Rank()]
 		if l.Period == q.Period {
 			x.PeriodDueFen += l.DueFen
 			x.PeriodCollectedFen += l.PaidFen
@@ -205,30 +233,30 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 		if l.DueDate < q.AsOf && l.OutstandingFen > 0 {
 			if l.Period.Year() == q.AsOf.Year() {
 				x.ArrearsCurrentYearFen += l.OutstandingFen
-				f.ArrearsCurrentYearFen += l.OutstandingFen
+				f.arrearsCurrentYear += l.OutstandingFen
 			} else {
 				x.ArrearsPriorYearsFen += l.OutstandingFen
-				f.ArrearsPriorYearsFen += l.OutstandingFen
+				f.arrearsPriorYears += l.OutstandingFen
 			}
 		}
 		x.RecoveredFen += l.RecoveredFen
-		f.RecoveredFen += l.RecoveredFen
-		f.LateFeeFen += l.LateFeeFen
+		f.recovered += l.RecoveredFen
+		f.lateFee += l.LateFeeFen
 	}
 	// Lines a year-end compaction summed: only their cumulative part (when the period asked is
 	// of the latest compacted year) and what was recovered on them still count.
 	for _, x := range st.Settled {
 		f := c.at(ref.CountyCodeOn(x.Group, q.AsOf))
-		ins := f.Insurances[x.Insurance]
+		ins := &f.insurances[x.Insurance.Rank()]
 		if x.Year == q.Period.Year() {
 			ins.CumulativeDueFen += x.DueFen
 			ins.CumulativeCollectedFen += x.PaidFen
 		}
 		ins.RecoveredFen += x.RecoveredFen
-		f.RecoveredFen += x.RecoveredFen
+		f.recovered += x.RecoveredFen
 	}
-	hf.EmployerFlags = employerFlags(id, e, ref, q, st)
-	return c
+	c.at(home).flags = employerFlags(id, e, ref, q, st)
+	return slices.Clip(c)
 }
 
 // Report is the figures of every county, group and the city for one query.
@@ -252,9 +280,9 @@ func aggregate(ref *domain.Reference, q Query, seq uint64, parts []contribution)
 		r.Counties = append(r.Counties, f)
 	}
 	for _, p := range parts {
-		for code, f := range p {
-			if cf := byCode[code]; cf != nil {
-				cf.add(f)
+		for i := range p {
+			if cf := byCode[p[i].county]; cf != nil {
+				cf.addShare(&p[i])
 			}
 		}
 	}
