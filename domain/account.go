@@ -38,15 +38,16 @@ type lineAmount struct {
 
 // entry is one money event, reduced to what the arithmetic needs.
 type entry struct {
-	kind    entryKind
-	date    Date
-	seq     uint64
-	period  Period
-	dueOn   Date
+	kind   entryKind
+	date   Date
+	period Period
+	dueOn  Date
+	seq    uint64
+	// lines are the amounts the event sets, audits, opens or waives per line; of a payment, its
+	// explicit allocations.
 	lines   []lineAmount
 	amount  Fen
 	receipt string // of a payment or reversal, as NormalizeCode gives it
-	allocs  []Allocation
 	// undoes is, for a reversal, 1 + the index in Account.entries of the payment it undoes, or 0
 	// when no payment with its receipt stood when it was recorded.
 	undoes int
@@ -67,14 +68,14 @@ func (a *Account) record(seq uint64, body Payload) {
 	var e entry
 	switch p := body.(type) {
 	case DeclarationFiled:
-		e = entry{kind: entrySetBase, date: p.DeclaredOn, period: p.Period, dueOn: p.DueOn}
-		for _, l := range p.Lines {
-			e.lines = append(e.lines, lineAmount{LineKey{p.Period, l.Insurance}, l.DueFen})
+		e = entry{kind: entrySetBase, date: p.DeclaredOn, period: p.Period, dueOn: p.DueOn, lines: make([]lineAmount, len(p.Lines))}
+		for i, l := range p.Lines {
+			e.lines[i] = lineAmount{LineKey{p.Period, l.Insurance}, l.DueFen}
 		}
 	case AssessmentMade:
-		e = entry{kind: entrySetBase, date: p.AssessedOn, period: p.Period, dueOn: p.DueOn}
-		for _, l := range p.Lines {
-			e.lines = append(e.lines, lineAmount{LineKey{p.Period, l.Insurance}, l.DueFen})
+		e = entry{kind: entrySetBase, date: p.AssessedOn, period: p.Period, dueOn: p.DueOn, lines: make([]lineAmount, len(p.Lines))}
+		for i, l := range p.Lines {
+			e.lines[i] = lineAmount{LineKey{p.Period, l.Insurance}, l.DueFen}
 		}
 	case AuditFindingRecorded:
 		if p.DueFen == 0 {
@@ -91,7 +92,13 @@ func (a *Account) record(seq uint64, body Payload) {
 		}
 		return
 	case PaymentReceived:
-		e = entry{kind: entryPayment, date: p.PaidOn, amount: p.AmountFen, receipt: NormalizeCode(p.ReceiptNo), allocs: p.Allocations}
+		e = entry{kind: entryPayment, date: p.PaidOn, amount: p.AmountFen, receipt: NormalizeCode(p.ReceiptNo)}
+		if len(p.Allocations) > 0 {
+			e.lines = make([]lineAmount, len(p.Allocations))
+			for i, x := range p.Allocations {
+				e.lines[i] = lineAmount{LineKey{x.Period, x.Insurance}, x.AmountFen}
+			}
+		}
 	case PaymentReversed:
 		e = entry{kind: entryReversal, date: p.ReversedOn, receipt: NormalizeCode(p.ReceiptNo)}
 		e.undoes = standing(a.entries, e.receipt)
@@ -340,9 +347,9 @@ func (s *sim) apply(e *entry) {
 		s.settle(e.date)
 	case entryPayment:
 		rem := e.amount
-		for _, a := range e.allocs {
-			if l, ok := s.lines[LineKey{a.Period, a.Insurance}]; ok {
-				x := min(a.AmountFen, rem, max(l.outstanding(), 0))
+		for _, a := range e.lines {
+			if l, ok := s.lines[a.key]; ok {
+				x := min(a.amount, rem, max(l.outstanding(), 0))
 				s.pay(l, x, e.date)
 				rem -= x
 			}

@@ -185,7 +185,8 @@ func (a *Account) Compact(through Date, keepFrom Period, fees []LateFeeRate, gro
 			kept[i].undoes = index[kept[i].undoes-1]
 		}
 	}
-	a.entries, a.carry = slices.Clip(kept), c
+	// A copy of its own size: the entries before the boundary were most of them.
+	a.entries, a.carry = slices.Clone(kept), c
 	return receipts, true
 }
 
@@ -313,11 +314,7 @@ func (h *History) compact(through Date, keepFrom Period) {
 	for _, f := range h.Findings {
 		found[f.Period] = true
 	}
-	for p := range h.Declarations {
-		if p < keepFrom && !found[p] {
-			delete(h.Declarations, p)
-		}
-	}
+	h.Declarations = slices.Clip(slices.DeleteFunc(slices.Clone(h.Declarations), func(d Declared) bool { return d.Period < keepFrom && !found[d.Period] }))
 	for p := range h.Assessed {
 		if p < keepFrom {
 			delete(h.Assessed, p)

@@ -214,3 +214,22 @@ func TestCompactionRules(t *testing.T) {
 		})
 	}
 }
+
+// TestAnAmendmentInACopyLeavesTheOriginalsDeclaration: views copy an employer before changing it
+// (copy on write), and the copy shares its lists until then.
+func TestAnAmendmentInACopyLeavesTheOriginalsDeclaration(t *testing.T) {
+	p := domain.MustPeriod("2006-04")
+	decl := func(n uint64, on string, headcount int64) domain.Event {
+		return domain.Event{Envelope: domain.Envelope{EmployerID: "e1", Seq: n, N: n}, Body: domain.DeclarationFiled{Period: p, DeclaredOn: domain.MustDate(on),
+			DueOn: domain.MustDate("2006-05-15"), Lines: []domain.DeclaredLine{{Insurance: domain.Pension, Headcount: headcount, WageBaseFen: 100000, DueFen: 20000}}}}
+	}
+	e := fold([]domain.Event{decl(1, "2006-05-05", 10)})
+	c := e.Clone()
+	c.Apply(decl(2, "2006-05-20", 12))
+	c.Apply(decl(3, "2006-05-01", 99)) // dated before the one in force: not in force
+	got, _ := e.History.Declaration(p)
+	amended, _ := c.History.Declaration(p)
+	if got.Lines[0].Headcount != 10 || amended.Lines[0].Headcount != 12 || amended.On != domain.MustDate("2006-05-20") {
+		t.Fatalf("original declares %d, the amended copy %+v; want 10 and 12 declared on 2006-05-20", got.Lines[0].Headcount, amended)
+	}
+}

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 )
@@ -36,15 +37,61 @@ type StepAt struct {
 
 // History is an employer's dated facts, in the order they were recorded.
 type History struct {
-	Enrollments  []EnrollmentAt
-	Surveys      []CountAt
-	Contracts    []CountAt
-	Counties     []CountyAt
-	Steps        []StepAt
-	Findings     []AuditFindingRecorded
-	Waivers      []WaiverGranted
-	Declarations map[Period]DeclarationFiled
+	Enrollments []EnrollmentAt
+	Surveys     []CountAt
+	Contracts   []CountAt
+	Counties    []CountyAt
+	Steps       []StepAt
+	Findings    []AuditFindingRecorded
+	Waivers     []WaiverGranted
+	// Declarations holds each period's declaration in force, by period (see Declaration).
+	Declarations []Declared
 	Assessed     map[Period]Date
+}
+
+// Declared is what the views keep of the declaration of a period in force: the latest by date
+// (the last recorded among equal dates), and of its lines what the base-floor flag reads.
+type Declared struct {
+	Period Period
+	On     Date
+	Lines  []DeclaredBase
+}
+
+// DeclaredBase is a declared line's insurance, headcount and wage base.
+type DeclaredBase struct {
+	Insurance   Insurance
+	Headcount   int64
+	WageBaseFen Fen
+}
+
+// Declaration returns the declaration of period p in force, if any.
+func (h *History) Declaration(p Period) (Declared, bool) {
+	i, found := h.declared(p)
+	if !found {
+		return Declared{}, false
+	}
+	return h.Declarations[i], true
+}
+
+func (h *History) declared(p Period) (int, bool) {
+	return slices.BinarySearchFunc(h.Declarations, p, func(d Declared, p Period) int { return cmp.Compare(d.Period, p) })
+}
+
+// declare records a declaration unless one of a later date is in force. A replaced one is
+// replaced in a copy of the list: copies of the history share it.
+func (h *History) declare(p DeclarationFiled) {
+	d := Declared{Period: p.Period, On: p.DeclaredOn, Lines: make([]DeclaredBase, len(p.Lines))}
+	for i, l := range p.Lines {
+		d.Lines[i] = DeclaredBase{l.Insurance, l.Headcount, l.WageBaseFen}
+	}
+	i, found := h.declared(p.Period)
+	switch {
+	case !found:
+		h.Declarations = slices.Insert(h.Declarations, i, d)
+	case h.Declarations[i].On <= d.On:
+		h.Declarations = slices.Clone(h.Declarations)
+		h.Declarations[i] = d
+	}
 }
 
 func (h *History) record(body Payload) {
@@ -71,12 +118,7 @@ func (h *History) record(body Payload) {
 	case WaiverGranted:
 		h.Waivers = append(h.Waivers, p)
 	case DeclarationFiled:
-		if h.Declarations == nil {
-			h.Declarations = map[Period]DeclarationFiled{}
-		}
-		if old, ok := h.Declarations[p.Period]; !ok || old.DeclaredOn <= p.DeclaredOn {
-			h.Declarations[p.Period] = p
-		}
+		h.declare(p)
 	case AssessmentMade:
 		if h.Assessed == nil {
 			h.Assessed = map[Period]Date{}
@@ -94,7 +136,7 @@ func (h *History) clone() History {
 	c.Steps = slices.Clip(h.Steps)
 	c.Findings = slices.Clip(h.Findings)
 	c.Waivers = slices.Clip(h.Waivers)
-	c.Declarations = maps.Clone(h.Declarations)
+	c.Declarations = slices.Clip(h.Declarations)
 	c.Assessed = maps.Clone(h.Assessed)
 	return c
 }

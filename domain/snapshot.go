@@ -16,7 +16,6 @@ type accountEntry struct {
 	Lines   []snapLine
 	Amount  Fen
 	Receipt string
-	Allocs  []Allocation
 }
 
 type snapLine struct {
@@ -99,7 +98,7 @@ func (a *Account) DecodeState(dec *gob.Decoder) error {
 func (a Account) snap() accountSnap {
 	out := accountSnap{Entries: make([]accountEntry, len(a.entries)), Stale: a.Stale}
 	for i, e := range a.entries {
-		ae := accountEntry{Kind: uint8(e.kind), Date: e.date, Seq: e.seq, Period: e.period, DueOn: e.dueOn, Amount: e.amount, Receipt: e.receipt, Allocs: e.allocs}
+		ae := accountEntry{Kind: uint8(e.kind), Date: e.date, Seq: e.seq, Period: e.period, DueOn: e.dueOn, Amount: e.amount, Receipt: e.receipt}
 		for _, l := range e.lines {
 			ae.Lines = append(ae.Lines, snapLine{l.key.Period, l.key.Insurance, l.amount})
 		}
@@ -128,7 +127,7 @@ func (a *Account) restore(in accountSnap) {
 	a.entries = make([]entry, len(in.Entries))
 	a.Stale = in.Stale
 	for i, ae := range in.Entries {
-		e := entry{kind: entryKind(ae.Kind), date: ae.Date, seq: ae.Seq, period: ae.Period, dueOn: ae.DueOn, amount: ae.Amount, receipt: NormalizeCode(ae.Receipt), allocs: ae.Allocs}
+		e := entry{kind: entryKind(ae.Kind), date: ae.Date, seq: ae.Seq, period: ae.Period, dueOn: ae.DueOn, amount: ae.Amount, receipt: NormalizeCode(ae.Receipt)}
 		if len(ae.Lines) > 0 {
 			e.lines = make([]lineAmount, 0, len(ae.Lines))
 		}

@@ -64,7 +64,7 @@ func employerFlags(id string, e *domain.Employer, ref *domain.Reference, q Query
 			flags = append(flags, Flag{Kind: FlagWaiverReview, EmployerID: id, Detail: fmt.Sprintf("late-fee waiver of %s yuan is over half the %s yuan accrued on %s %s (%s) on %s", w.AmountFen, w.AccruedFeeFen, w.Insurance, w.Period, w.AuthorityDoc, w.DecidedOn)})
 		}
 	}
-	if d, ok := e.History.Declarations[q.Period]; ok && d.DeclaredOn <= q.AsOf {
+	if d, ok := e.History.Declaration(q.Period); ok && d.On <= q.AsOf {
 		if wage, ok := ref.AverageWageOn(q.Period.FirstDay()); ok {
 			for _, l := range d.Lines {
 				// base per head < 60% of the average wage, compared without division.

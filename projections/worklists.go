@@ -55,13 +55,13 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 			if f.FoundOn > asOf || f.RedeclareBy >= asOf || f.Kind == domain.FindingUnregistered {
 				continue
 			}
-			if d, ok := e.History.Declarations[f.Period]; ok && d.DeclaredOn >= f.FoundOn && d.DeclaredOn <= asOf {
+			if d, ok := e.History.Declaration(f.Period); ok && d.On >= f.FoundOn && d.On <= asOf {
 				continue
 			}
 			item(WorkFindingPastDeadline, f.RedeclareBy, "%s finding of %s on %s %s: no re-declaration by %s", f.Kind, f.FoundOn, f.Insurance, f.Period, f.RedeclareBy)
 		}
 		if enrolled := e.EnrolledOn(domain.Pension, asOf) + e.EnrolledOn(domain.Medical, asOf); enrolled > 0 {
-			if _, ok := e.History.Declarations[due]; !ok {
+			if _, ok := e.History.Declaration(due); !ok {
 				if _, assessed := e.History.Assessed[due]; !assessed {
 					item(WorkAssessmentCandidate, dueOn, "no declaration or assessment for %s, due %s: assess at 110%% of the previous period", due, dueOn)
 				}
