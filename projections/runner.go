@@ -450,8 +450,9 @@ func (r *Runner) idleSnapshots(ctx context.Context) {
 	}
 }
 
-// SaveSnapshot writes the views' state now. It encodes a read-only copy of the views
-// (Current), holding up neither the follower nor readers.
+// SaveSnapshot writes the views' state now, unless the last snapshot stored or restored holds
+// it already. It encodes a read-only copy of the views (Current), holding up neither the
+// follower nor readers.
 func (r *Runner) SaveSnapshot(ctx context.Context) error {
 	if r.objects == nil {
 		return errors.New("snapshots are disabled")
@@ -465,6 +466,9 @@ func (r *Runner) SaveSnapshot(ctx context.Context) error {
 func (r *Runner) saveSnapshot(ctx context.Context) error {
 	start := time.Now()
 	v := r.Current()
+	if v.Seq != 0 && v.Seq == r.snapSeq.Load() {
+		return nil // a restart with nothing new, or a shutdown just after a snapshot
+	}
 	var buf bytes.Buffer
 	if err := v.Snapshot(&buf); err != nil {
 		return err

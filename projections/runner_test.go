@@ -92,7 +92,13 @@ func TestARestartResumesFromTheSnapshotAndEqualsARebuild(t *testing.T) {
 	if err := first.SaveSnapshot(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	_, snapSeq := first.LastSnapshot()
+	at, snapSeq := first.LastSnapshot()
+	if err := first.SaveSnapshot(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := first.LastSnapshot(); !again.Equal(at) {
+		t.Fatal("a snapshot with nothing new since the last one was stored again")
+	}
 	cancel()
 	first.Wait()
 
