@@ -33,25 +33,26 @@ type carry struct {
 // Most lines a long-lived ledger carries are fixed: principal paid, late fee owed. Holding no
 // pointer, carried lines cost the collector nothing to scan.
 type carriedLine struct {
-	period                             Period
-	dueOn                              Date
-	base, audit, opening, paid, waived Fen
-	feePaid, feeWaived, recovered, fee Fen
-	reductions                         int32 // how many of carry.reductions are the line's
-	rank                               uint8 // the insurance's Rank
-	fixed                              bool
+	// Exported for the snapshot's encoding, which writes carried lines as they are.
+	Period                             Period
+	DueOn                              Date
+	Base, Audit, Opening, Paid, Waived Fen
+	FeePaid, FeeWaived, Recovered, Fee Fen
+	Reductions                         int32 // how many of carry.reductions are the line's
+	Rank                               uint8 // the insurance's Rank
+	Fixed                              bool
 }
 
 // carried returns l as carried through a boundary, appending its reductions to c's unless fixed.
 func (c *carry) carried(l *simLine, fixed bool, fees []LateFeeRate) carriedLine {
-	cl := carriedLine{period: l.key.Period, dueOn: l.dueOn, base: l.base, audit: l.audit, opening: l.opening,
-		paid: l.paid, waived: l.waived, feePaid: l.feePaid, feeWaived: l.feeWaived, recovered: l.recovered,
-		rank: uint8(l.key.Insurance.Rank()), fixed: fixed || l.fixed}
-	if cl.fixed {
-		cl.fee = l.feeAccrued(c.through, fees)
+	cl := carriedLine{Period: l.key.Period, DueOn: l.dueOn, Base: l.base, Audit: l.audit, Opening: l.opening,
+		Paid: l.paid, Waived: l.waived, FeePaid: l.feePaid, FeeWaived: l.feeWaived, Recovered: l.recovered,
+		Rank: uint8(l.key.Insurance.Rank()), Fixed: fixed || l.fixed}
+	if cl.Fixed {
+		cl.Fee = l.feeAccrued(c.through, fees)
 		return cl
 	}
-	cl.reductions = int32(len(l.reductions))
+	cl.Reductions = int32(len(l.reductions))
 	c.reductions = append(c.reductions, l.reductions...)
 	return cl
 }
@@ -59,9 +60,9 @@ func (c *carry) carried(l *simLine, fixed bool, fees []LateFeeRate) carriedLine 
 // simLine returns the line to simulate from, its reductions those at reductions (clipped: a
 // simulation appends to a copy).
 func (cl *carriedLine) simLine(reductions []reduction) simLine {
-	return simLine{key: LineKey{cl.period, Insurances[cl.rank]}, dueOn: cl.dueOn, base: cl.base, audit: cl.audit, opening: cl.opening,
-		paid: cl.paid, waived: cl.waived, feePaid: cl.feePaid, feeWaived: cl.feeWaived, recovered: cl.recovered,
-		reductions: reductions, fixed: cl.fixed, fee: cl.fee}
+	return simLine{key: LineKey{cl.Period, Insurances[cl.Rank]}, dueOn: cl.DueOn, base: cl.Base, audit: cl.Audit, opening: cl.Opening,
+		paid: cl.Paid, waived: cl.Waived, feePaid: cl.FeePaid, feeWaived: cl.FeeWaived, recovered: cl.Recovered,
+		reductions: reductions, fixed: cl.Fixed, fee: cl.Fee}
 }
 
 // Settled sums lines that left the working set at a year-end compaction: fully paid, waived
@@ -237,9 +238,9 @@ func (a *Account) stale(e *entry) bool {
 
 // fixes reports whether a line of period p is carried fixed.
 func (c *carry) fixes(p Period) bool {
-	i, _ := slices.BinarySearchFunc(c.lines, p, func(l carriedLine, p Period) int { return cmp.Compare(l.period, p) })
-	for ; i < len(c.lines) && c.lines[i].period == p; i++ {
-		if c.lines[i].fixed {
+	i, _ := slices.BinarySearchFunc(c.lines, p, func(l carriedLine, p Period) int { return cmp.Compare(l.Period, p) })
+	for ; i < len(c.lines) && c.lines[i].Period == p; i++ {
+		if c.lines[i].Fixed {
 			return true
 		}
 	}
@@ -267,7 +268,7 @@ func (a *Account) newSim(fees []LateFeeRate) *sim {
 	s.order = make([]*simLine, len(c.lines))
 	r := c.reductions
 	for i := range c.lines {
-		n := c.lines[i].reductions
+		n := c.lines[i].Reductions
 		block[i] = c.lines[i].simLine(r[:n:n])
 		r = r[n:]
 		s.lines[block[i].key] = &block[i]

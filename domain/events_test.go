@@ -65,3 +65,15 @@ func TestInsurancesSurviveASnapshotAndShareTheirNames(t *testing.T) {
 		t.Fatal("an unknown encoding decoded without error")
 	}
 }
+
+func TestAnAccountSnapshotWithLinesThisBuildNeverWritesIsRefused(t *testing.T) {
+	for name, snap := range map[string]accountSnap{
+		"an insurance past the five":         {Carry: &carrySnap{Lines: []carriedLine{{Rank: 5}}}},
+		"reductions the carry does not have": {Carry: &carrySnap{Lines: []carriedLine{{Reductions: 2}}, Reductions: []reductionSnap{{}}}},
+	} {
+		var a Account
+		if err := a.restore(snap); err == nil {
+			t.Errorf("%s: restored without error", name)
+		}
+	}
+}

@@ -34,22 +34,11 @@ type accountSnap struct {
 // carrySnap mirrors carry with exported fields.
 type carrySnap struct {
 	Through    Date
-	Lines      []lineSnap
+	Lines      []carriedLine
 	Reductions []reductionSnap
 	Credit     Fen
 	Settled    []Settled
 	Dropped    []Period
-}
-
-type lineSnap struct {
-	Period                            Period
-	Rank                              uint8
-	DueOn                             Date
-	Base, Audit, Opening, Paid        Fen
-	Waived, FeePaid, FeeWaived, Recov Fen
-	Fixed                             bool
-	Fee                               Fen
-	Reductions                        int32
 }
 
 type reductionSnap struct {
@@ -78,8 +67,7 @@ func (a *Account) GobDecode(b []byte) error {
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&in); err != nil {
 		return err
 	}
-	a.restore(in)
-	return nil
+	return a.restore(in)
 }
 
 // EncodeState writes the account as the next value of enc's stream; DecodeState reads it back.
@@ -91,8 +79,7 @@ func (a *Account) DecodeState(dec *gob.Decoder) error {
 	if err := dec.Decode(&in); err != nil {
 		return err
 	}
-	a.restore(in)
-	return nil
+	return a.restore(in)
 }
 
 func (a Account) snap() accountSnap {
@@ -106,12 +93,7 @@ func (a Account) snap() accountSnap {
 	}
 	if c := a.carry; c != nil {
 		cs := &carrySnap{Through: c.through, Credit: c.credit, Settled: c.settled, Dropped: c.dropped,
-			Lines: make([]lineSnap, len(c.lines)), Reductions: make([]reductionSnap, len(c.reductions))}
-		for i, l := range c.lines {
-			cs.Lines[i] = lineSnap{Period: l.period, Rank: l.rank, DueOn: l.dueOn, Base: l.base, Audit: l.audit, Opening: l.opening,
-				Paid: l.paid, Waived: l.waived, FeePaid: l.feePaid, FeeWaived: l.feeWaived, Recov: l.recovered,
-				Fixed: l.fixed, Fee: l.fee, Reductions: l.reductions}
-		}
+			Lines: c.lines, Reductions: make([]reductionSnap, len(c.reductions))}
 		for i, r := range c.reductions {
 			cs.Reductions[i] = reductionSnap{r.date, r.amount}
 		}
@@ -123,7 +105,7 @@ func (a Account) snap() accountSnap {
 // restore sets the account from its snapshot. Receipts are normalised again and reversals paired
 // with their payments again, as record does, so a snapshot written before receipts were
 // normalised restores the state a fold of the same events reaches now.
-func (a *Account) restore(in accountSnap) {
+func (a *Account) restore(in accountSnap) error {
 	a.entries = make([]entry, len(in.Entries))
 	a.Stale = in.Stale
 	for i, ae := range in.Entries {
@@ -142,17 +124,23 @@ func (a *Account) restore(in accountSnap) {
 	a.carry = nil
 	if cs := in.Carry; cs != nil {
 		c := &carry{through: cs.Through, credit: cs.Credit, settled: cs.Settled, dropped: cs.Dropped,
-			lines: make([]carriedLine, len(cs.Lines)), reductions: make([]reduction, len(cs.Reductions))}
-		for i, ls := range cs.Lines {
-			c.lines[i] = carriedLine{period: ls.Period, rank: ls.Rank, dueOn: ls.DueOn, base: ls.Base, audit: ls.Audit, opening: ls.Opening,
-				paid: ls.Paid, waived: ls.Waived, feePaid: ls.FeePaid, feeWaived: ls.FeeWaived, recovered: ls.Recov,
-				fixed: ls.Fixed, fee: ls.Fee, reductions: ls.Reductions}
+			lines: cs.Lines, reductions: make([]reduction, len(cs.Reductions))}
+		n := 0
+		for _, l := range c.lines {
+			if int(l.Rank) >= len(Insurances) || l.Reductions < 0 {
+				return fmt.Errorf("carried line %s: insurance %d, %d reductions: not a line this build wrote", l.Period, l.Rank, l.Reductions)
+			}
+			n += int(l.Reductions)
+		}
+		if n != len(c.reductions) {
+			return fmt.Errorf("carried lines have %d reductions, the carry %d", n, len(c.reductions))
 		}
 		for i, r := range cs.Reductions {
 			c.reductions[i] = reduction{r.Date, r.Amount}
 		}
 		a.carry = c
 	}
+	return nil
 }
 
 // insuranceGob holds the encodings of the five insurances: their ranks.
