@@ -70,23 +70,23 @@ func (a *Account) record(seq uint64, body Payload) {
 	case DeclarationFiled:
 		e = entry{kind: entrySetBase, date: p.DeclaredOn, period: p.Period, dueOn: p.DueOn, lines: make([]lineAmount, len(p.Lines))}
 		for i, l := range p.Lines {
-			e.lines[i] = lineAmount{LineKey{p.Period, l.Insurance}, l.DueFen}
+			e.lines[i] = lineAmount{LineKey{p.Period, l.Insurance.canonical()}, l.DueFen}
 		}
 	case AssessmentMade:
 		e = entry{kind: entrySetBase, date: p.AssessedOn, period: p.Period, dueOn: p.DueOn, lines: make([]lineAmount, len(p.Lines))}
 		for i, l := range p.Lines {
-			e.lines[i] = lineAmount{LineKey{p.Period, l.Insurance}, l.DueFen}
+			e.lines[i] = lineAmount{LineKey{p.Period, l.Insurance.canonical()}, l.DueFen}
 		}
 	case AuditFindingRecorded:
 		if p.DueFen == 0 {
 			return
 		}
 		e = entry{kind: entryAudit, date: p.FoundOn, period: p.Period, dueOn: p.DueOn,
-			lines: []lineAmount{{LineKey{p.Period, p.Insurance}, p.DueFen}}}
+			lines: []lineAmount{{LineKey{p.Period, p.Insurance.canonical()}, p.DueFen}}}
 	case OpeningBalanceRecorded:
 		for _, l := range p.Lines {
 			e := entry{kind: entryOpening, date: p.AsOf, seq: seq, period: l.Period, dueOn: l.DueOn,
-				lines: []lineAmount{{LineKey{l.Period, l.Insurance}, l.OutstandingFen}}}
+				lines: []lineAmount{{LineKey{l.Period, l.Insurance.canonical()}, l.OutstandingFen}}}
 			a.Stale = a.Stale || a.stale(&e)
 			a.entries = append(a.entries, e)
 		}
@@ -96,7 +96,7 @@ func (a *Account) record(seq uint64, body Payload) {
 		if len(p.Allocations) > 0 {
 			e.lines = make([]lineAmount, len(p.Allocations))
 			for i, x := range p.Allocations {
-				e.lines[i] = lineAmount{LineKey{x.Period, x.Insurance}, x.AmountFen}
+				e.lines[i] = lineAmount{LineKey{x.Period, x.Insurance.canonical()}, x.AmountFen}
 			}
 		}
 	case PaymentReversed:
@@ -107,7 +107,7 @@ func (a *Account) record(seq uint64, body Payload) {
 		if p.Kind == WaiverPrincipal {
 			k = entryWaivePrincipal
 		}
-		e = entry{kind: k, date: p.DecidedOn, amount: p.AmountFen, lines: []lineAmount{{LineKey{p.Period, p.Insurance}, p.AmountFen}}}
+		e = entry{kind: k, date: p.DecidedOn, amount: p.AmountFen, lines: []lineAmount{{LineKey{p.Period, p.Insurance.canonical()}, p.AmountFen}}}
 	default:
 		return
 	}

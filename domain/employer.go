@@ -103,7 +103,7 @@ func (e *Employer) Apply(ev Event) {
 	case SurveyCounted:
 		e.Workforce = p.Workforce
 	case EnrollmentRecorded:
-		e.Enrolled[p.Insurance] = p.Headcount
+		e.Enrolled[p.Insurance.canonical()] = p.Headcount
 	case DeclarationFiled:
 		e.Declared[p.Period] = true
 	case PaymentReceived:

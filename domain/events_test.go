@@ -77,3 +77,22 @@ func TestAnAccountSnapshotWithLinesThisBuildNeverWritesIsRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestAFoldedEventsInsurancesShareTheirNames(t *testing.T) {
+	env := Envelope{ID: "0b6c2a36-8f6e-4a57-b3f4-0d5b3b1a9c12", EmployerID: "e", County: "360702", OccurredOn: MustDate("2006-05-05"), Actor: "clerk:a", N: 1}
+	data, err := Encode(env, DeclarationFiled{DeclaredOn: MustDate("2006-05-05"), Period: MustPeriod("2006-04"), DueOn: MustDate("2006-05-15"),
+		Lines: []DeclaredLine{{Insurance: Pension, Headcount: 3, WageBaseFen: 300000, DueFen: 60000}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e Employer
+	e.Apply(ev)
+	shared := func(i Insurance) bool { return unsafe.StringData(string(i)) == unsafe.StringData(string(Pension)) }
+	if !shared(e.Account.entries[0].lines[0].key.Insurance) || !shared(e.History.Declarations[0].Lines[0].Insurance) {
+		t.Fatal("the folded state holds the insurance decoded from the event, a string of its own")
+	}
+}

@@ -82,7 +82,7 @@ func (h *History) declared(p Period) (int, bool) {
 func (h *History) declare(p DeclarationFiled) {
 	d := Declared{Period: p.Period, On: p.DeclaredOn, Lines: make([]DeclaredBase, len(p.Lines))}
 	for i, l := range p.Lines {
-		d.Lines[i] = DeclaredBase{l.Insurance, l.Headcount, l.WageBaseFen}
+		d.Lines[i] = DeclaredBase{l.Insurance.canonical(), l.Headcount, l.WageBaseFen}
 	}
 	i, found := h.declared(p.Period)
 	switch {
@@ -105,8 +105,9 @@ func (h *History) record(body Payload) {
 	case SurveyCounted:
 		h.Surveys = append(h.Surveys, CountAt{p.AsOf, p.Workforce})
 	case EnrollmentRecorded:
-		h.Enrollments = append(h.Enrollments, EnrollmentAt{p.EffectiveOn, p.Insurance, p.Headcount})
+		h.Enrollments = append(h.Enrollments, EnrollmentAt{p.EffectiveOn, p.Insurance.canonical(), p.Headcount})
 	case AuditFindingRecorded:
+		p.Insurance = p.Insurance.canonical()
 		h.Findings = append(h.Findings, p)
 		if p.Kind == FindingMissedWorkers {
 			h.Enrollments = append(h.Enrollments, EnrollmentAt{p.FoundOn, p.Insurance, h.enrolledOn(p.Insurance, p.FoundOn) + p.ExtraHeadcount})
@@ -116,6 +117,7 @@ func (h *History) record(body Payload) {
 	case EnforcementStepRecorded:
 		h.Steps = append(h.Steps, StepAt{p.On, p.Step, p.Deadline, p.DocNo})
 	case WaiverGranted:
+		p.Insurance = p.Insurance.canonical()
 		h.Waivers = append(h.Waivers, p)
 	case DeclarationFiled:
 		h.declare(p)

@@ -23,6 +23,16 @@ var Insurances = []Insurance{Pension, Unemployment, Medical, WorkInjury, Materni
 // Rank is the insurance's position in allocation order, or -1 if unknown.
 func (i Insurance) Rank() int { return slices.Index(Insurances, i) }
 
+// canonical returns i as the name the five insurances share. State kept for long (an account's
+// lines, a history) holds its insurances so: decoded from an event, each would be a string of
+// its own.
+func (i Insurance) canonical() Insurance {
+	if r := i.Rank(); r >= 0 {
+		return Insurances[r]
+	}
+	return i
+}
+
 // Valid reports whether i is one of the five insurances.
 func (i Insurance) Valid() bool { return i.Rank() >= 0 }
 
