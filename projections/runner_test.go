@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -263,4 +264,52 @@ func mustReport(t testing.TB, r *projections.Runner, q projections.Query) *proje
 		t.Fatalf("report %+v: %v", q, err)
 	}
 	return rep
+}
+
+type snapshotCounter struct{ n atomic.Int64 }
+
+func (c *snapshotCounter) Applied(int, uint64)                  {}
+func (c *snapshotCounter) Snapshot(uint64, int, time.Duration) { c.n.Add(1) }
+
+// TestALongReplayWritesASnapshotEveryTwentyEventsAnEmployer: writing a snapshot costs in
+// proportion to the employers, so a replay of many events among few employers is not stopped
+// every SnapshotEvery events to write one.
+func TestALongReplayWritesASnapshotEveryTwentyEventsAnEmployer(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	write(t, l.Store, 10, 0) // 10 employers, fewer than 200 events
+	counter := &snapshotCounter{}
+	r := projections.NewRunner(l.Store, projections.RunnerConfig{SnapshotEvery: 10, SnapshotIdle: time.Hour, Observe: counter})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); r.Wait() }()
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitSeq(t, r, head(t, l))
+	if err := r.SaveSnapshot(context.Background()); err != nil { // waits for one under way
+		t.Fatal(err)
+	}
+	if n := counter.n.Load(); n != 1 {
+		t.Fatalf("%d snapshots of 10 employers' %d events, want only the one asked for (SnapshotEvery 10, but 20 events an employer)", n, head(t, l))
+	}
+	var pays []eventstore.Request // 290 payments among the same 10 employers: a snapshot is due
+	for i := range 10 {
+		body := fmt.Sprintf("%08d", 300+i)
+		c, _ := domain.OrgCodeCheck(body)
+		for n := 2; n <= 30; n++ {
+			pays = append(pays, eventstore.Request{EmployerID: domain.EmployerIDForOrgCode(body + "-" + string(c)), Today: today,
+				Command: &domain.RecordPayment{PaidOn: "2006-07-02", AmountFen: "100", ReceiptNo: fmt.Sprint("R", n)}})
+		}
+	}
+	for _, res := range l.Store.ExecuteBulk(context.Background(), pays) {
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for counter.n.Load() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no snapshot after %d events among 10 employers (due every 200)", head(t, l))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
