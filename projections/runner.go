@@ -364,7 +364,7 @@ func readSnapshot(ctx context.Context, objects jetstream.ObjectStore) (*Ledger, 
 	if err != nil {
 		return nil, 0, err
 	}
-	l, err := RestoreLedger(bytes.NewReader(data))
+	l, err := RestoreLedgerBytes(data)
 	return l, len(data), err
 }
 

@@ -268,7 +268,7 @@ func mustReport(t testing.TB, r *projections.Runner, q projections.Query) *proje
 
 type snapshotCounter struct{ n atomic.Int64 }
 
-func (c *snapshotCounter) Applied(int, uint64)                  {}
+func (c *snapshotCounter) Applied(int, uint64)                 {}
 func (c *snapshotCounter) Snapshot(uint64, int, time.Duration) { c.n.Add(1) }
 
 // TestALongReplayWritesASnapshotEveryTwentyEventsAnEmployer: writing a snapshot costs in

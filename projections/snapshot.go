@@ -74,7 +74,16 @@ func encodeEmployer(enc *gob.Encoder, id string, e *domain.Employer) error {
 
 // RestoreLedger reads a ledger written by Snapshot.
 func RestoreLedger(r io.Reader) (*Ledger, error) {
-	head, err := readPart(r)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("restore snapshot: %w", err)
+	}
+	return RestoreLedgerBytes(data)
+}
+
+// RestoreLedgerBytes is RestoreLedger from the snapshot's bytes, whose parts it decodes in place.
+func RestoreLedgerBytes(data []byte) (*Ledger, error) {
+	head, data, err := cutPart(data)
 	if err != nil {
 		return nil, fmt.Errorf("restore snapshot: %w", err)
 	}
@@ -87,7 +96,7 @@ func RestoreLedger(r io.Reader) (*Ledger, error) {
 	parts := (h.Employers + snapshotChunk - 1) / snapshotChunk
 	encoded := make([][]byte, parts)
 	for i := range encoded {
-		if encoded[i], err = readPart(r); err != nil {
+		if encoded[i], data, err = cutPart(data); err != nil {
 			return nil, fmt.Errorf("restore snapshot: part %d of %d: %w", i+1, parts, err)
 		}
 	}
@@ -165,24 +174,16 @@ func writePart(w io.Writer, b []byte) error {
 	return err
 }
 
-// maxPart bounds a part's length as read, so that a damaged length is an error, not an
-// allocation of gigabytes.
-const maxPart = 1 << 30
-
-func readPart(r io.Reader) ([]byte, error) {
-	var n [4]byte
-	if _, err := io.ReadFull(r, n[:]); err != nil {
-		return nil, err
+// cutPart returns the part data starts with and what follows it.
+func cutPart(data []byte) (part, rest []byte, err error) {
+	if len(data) < 4 {
+		return nil, nil, io.ErrUnexpectedEOF
 	}
-	size := binary.BigEndian.Uint32(n[:])
-	if size > maxPart {
-		return nil, fmt.Errorf("a part of %d bytes: damaged", size)
+	size := binary.BigEndian.Uint32(data)
+	if uint64(size) > uint64(len(data)-4) {
+		return nil, nil, fmt.Errorf("a part of %d bytes where %d remain: damaged or cut short", size, len(data)-4)
 	}
-	b := make([]byte, size)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return nil, err
-	}
-	return b, nil
+	return data[4 : 4+size], data[4+size:], nil
 }
 
 // inOrder runs work(0) … work(n-1) on every core and hands each result to done in index order,

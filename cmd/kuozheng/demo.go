@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -252,7 +251,7 @@ func (v *parkedViews) take(ctx context.Context) (*projections.Ledger, error) {
 		l.Source = projections.StoreSource{Store: v.store}
 		return l, nil
 	}
-	l, err := projections.RestoreLedger(bytes.NewReader(v.data))
+	l, err := projections.RestoreLedgerBytes(v.data)
 	if err != nil {
 		return nil, fmt.Errorf("demo: the views parked since the last freeze: %w", err)
 	}
