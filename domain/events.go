@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-
-	gojson "github.com/goccy/go-json"
 )
 
 // Payload is the typed body of an event.
@@ -85,12 +83,6 @@ func Decode(data []byte) (Event, error) {
 			}
 		}
 	}
-	return decodeStandard(data)
-}
-
-// decodeStandard decodes with the standard library, in two passes: events of earlier schemas,
-// and any event the fast path refuses.
-func decodeStandard(data []byte) (Event, error) {
 	var ev Event
 	if err := json.Unmarshal(data, &ev.Envelope); err != nil {
 		return ev, fmt.Errorf("decode envelope: %w", err)
@@ -160,7 +152,7 @@ func register[T Payload]() {
 				Envelope
 				Payload T `json:"payload"`
 			}
-			err := gojson.Unmarshal(data, &w)
+			err := json.Unmarshal(data, &w)
 			return Event{Envelope: w.Envelope, Body: w.Payload}, err
 		},
 	}

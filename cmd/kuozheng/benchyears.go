@@ -191,7 +191,14 @@ type server struct {
 func (b *yearsBench) serve(today string, extra ...string) (*server, error) {
 	args := append([]string{"serve", "--data", b.data, "--listen", b.listen, "--today", today}, extra...)
 	cmd := exec.Command(b.self, args...)
-	cmd.Stderr = io.Discard
+	// Serve's log goes beside the ledger, for a look at what a start spent its time and memory on.
+	logFile, err := os.OpenFile(b.data+".serve.log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close() // the child keeps its own descriptor
+	fmt.Fprintf(logFile, "--- kuozheng %s\n", strings.Join(args, " "))
+	cmd.Stderr = logFile
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, err
