@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+
+	fastjson "github.com/segmentio/encoding/json"
 )
 
 // Payload is the typed body of an event.
@@ -84,7 +86,7 @@ func Decode(data []byte) (Event, error) {
 		}
 	}
 	var ev Event
-	if err := json.Unmarshal(data, &ev.Envelope); err != nil {
+	if err := fastjson.Unmarshal(data, &ev.Envelope); err != nil {
 		return ev, fmt.Errorf("decode envelope: %w", err)
 	}
 	reg, ok := registry[ev.Type]
@@ -143,7 +145,7 @@ func register[T Payload]() {
 		schema: 1,
 		decode: func(_ int, raw json.RawMessage) (Payload, error) {
 			var v T
-			err := json.Unmarshal(raw, &v)
+			err := fastjson.Unmarshal(raw, &v)
 			return v, err
 		},
 		whole: func(data []byte) (Event, error) {
@@ -152,7 +154,7 @@ func register[T Payload]() {
 				Envelope
 				Payload T `json:"payload"`
 			}
-			err := json.Unmarshal(data, &w)
+			err := fastjson.Unmarshal(data, &w)
 			return Event{Envelope: w.Envelope, Body: w.Payload}, err
 		},
 	}

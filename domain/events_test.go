@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/gob"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 	"unsafe"
@@ -94,5 +95,122 @@ func TestAFoldedEventsInsurancesShareTheirNames(t *testing.T) {
 	shared := func(i Insurance) bool { return unsafe.StringData(string(i)) == unsafe.StringData(string(Pension)) }
 	if !shared(e.Account.entries[0].lines[0].key.Insurance) || !shared(e.History.Declarations[0].Lines[0].Insurance) {
 		t.Fatal("the folded state holds the insurance decoded from the event, a string of its own")
+	}
+}
+
+// Stored events are read by a faster decoder than encoding/json. It must read every event type,
+// with every field set, exactly as the standard library does, and keep no byte of its input: the
+// folded state outlives the message it was decoded from.
+func TestEveryEventDecodesAsTheStandardLibraryReadsItAndKeepsNoByteOfItsInput(t *testing.T) {
+	for _, typ := range EventTypes() {
+		reg := registry[typ]
+		zero, err := reg.decode(reg.schema, json.RawMessage(`{}`))
+		if err != nil {
+			t.Fatalf("%s: %v", typ, err)
+		}
+		body := reflect.New(reflect.TypeOf(zero)).Elem()
+		n := 0
+		fillForTest(body, &n)
+		env := Envelope{ID: "0b6c2a36-8f6e-4a57-b3f4-0d5b3b1a9c13", EmployerID: "e-1", County: "360702", OccurredOn: MustDate("2006-05-05"),
+			Actor: "clerk:a", IdemKey: "k-1", BodyHash: "bh", CorrelationID: "c", CausationID: "d", N: 9, PrevSeq: 4, PrevHash: "ph"}
+		data, err := Encode(env, body.Interface().(Payload))
+		if err != nil {
+			t.Fatalf("%s: %v", typ, err)
+		}
+		got, err := Decode(data)
+		if err != nil {
+			t.Fatalf("%s: %v", typ, err)
+		}
+		var wantEnv Envelope
+		if err := json.Unmarshal(data, &wantEnv); err != nil {
+			t.Fatal(err)
+		}
+		wantBody := reflect.New(body.Type())
+		if err := json.Unmarshal(wantEnv.Payload, wantBody.Interface()); err != nil {
+			t.Fatal(err)
+		}
+		got.Payload, wantEnv.Payload = nil, nil
+		if !reflect.DeepEqual(got.Envelope, wantEnv) || !reflect.DeepEqual(got.Body, wantBody.Elem().Interface()) {
+			t.Fatalf("%s: decoded\n%+v %+v\nencoding/json reads\n%+v %+v", typ, got.Envelope, got.Body, wantEnv, wantBody.Elem().Interface())
+		}
+		for i := range data {
+			data[i] = 'X'
+		}
+		if !reflect.DeepEqual(got.Body, wantBody.Elem().Interface()) || got.ID != env.ID {
+			t.Fatalf("%s: the decoded event changed with the bytes it was decoded from", typ)
+		}
+	}
+}
+
+// fillForTest sets every field of v to a value that is not its zero and that JSON carries.
+func fillForTest(v reflect.Value, n *int) {
+	*n++
+	switch v.Interface().(type) {
+	case Date:
+		v.Set(reflect.ValueOf(MustDate("2006-05-05") + Date(*n)))
+		return
+	case Period:
+		v.Set(reflect.ValueOf(MustPeriod("2006-04")))
+		return
+	case Insurance:
+		v.Set(reflect.ValueOf(Insurance("medical")))
+		return
+	case json.RawMessage:
+		v.Set(reflect.ValueOf(json.RawMessage(`{"a":[1,"b"]}`)))
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(fmt.Sprintf("文字-%d", *n))
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(int64(*n))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(uint64(*n))
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fillForTest(v.Elem(), n)
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
+		for i := range 2 {
+			fillForTest(v.Index(i), n)
+		}
+	case reflect.Map:
+		v.Set(reflect.MakeMap(v.Type()))
+		k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+		fillForTest(k, n)
+		fillForTest(e, n)
+		v.SetMapIndex(k, e)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fillForTest(v.Field(i), n)
+			}
+		}
+	}
+}
+
+// BenchmarkDecode reads the two events a payer has most of, a declaration of five insurances and
+// a payment allocated to three, as stored.
+func BenchmarkDecode(b *testing.B) {
+	env := Envelope{ID: "0b2d1c7e-8f3a-4c61-9a7d-2f1e5b6c7d8e", EmployerID: "4492481b-0e45-5670-8934-2c4f4e6adb01", County: "360702",
+		OccurredOn: MustDate("2010-05-10"), Actor: "demo", IdemKey: "demo-2010-05-decl-12345", N: 57,
+		BodyHash: "8f3a4c619a7d2f1e5b6c7d8e0b2d1c7e8f3a4c619a7d2f1e5b6c7d8e0b2d1c7e", PrevHash: "0b2d1c7e8f3a4c619a7d2f1e5b6c7d8e0b2d1c7e8f3a4c619a7d2f1e5b6c7d8e"}
+	var decl DeclarationFiled
+	var pay PaymentReceived
+	for _, ins := range []Insurance{Pension, Unemployment, "medical", "work_injury", Maternity} {
+		decl.Lines = append(decl.Lines, DeclaredLine{Insurance: ins, Headcount: 12, WageBaseFen: 1234567, RateBP: 200, DueFen: 24691})
+		pay.Allocations = append(pay.Allocations, Allocation{Insurance: ins, Period: MustPeriod("2010-04"), AmountFen: 24691})
+	}
+	decl.DeclaredOn, decl.Period, decl.DueOn = MustDate("2010-05-10"), MustPeriod("2010-04"), MustDate("2010-05-15")
+	pay.PaidOn, pay.AmountFen, pay.ReceiptNo, pay.Allocations = MustDate("2010-05-20"), 74073, "GZ-2010-012345", pay.Allocations[:3]
+	data := [][]byte{must(Encode(env, decl)), must(Encode(env, pay))}
+	b.SetBytes(int64(len(data[0])+len(data[1])) / 2)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := Decode(data[i%2]); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
