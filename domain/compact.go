@@ -14,9 +14,11 @@ import (
 // carry is an account folded through a boundary.
 type carry struct {
 	through Date
-	// lines are the lines open at through, or kept (see Compact), oldest first; reductions holds
-	// the reductions of those that are not fixed, line after line.
-	lines      []carriedLine
+	// lines are the lines open at through, or kept (see Compact), oldest first, packed (see
+	// packLines), and nlines their number; reductions holds the reductions of those that are not
+	// fixed, line after line.
+	lines      []byte
+	nlines     int
 	reductions []reduction
 	credit     Fen
 	// settled sums the lines that left: per group, insurance and year bucket.
@@ -30,8 +32,8 @@ type carry struct {
 // no later entry setting, auditing or opening its period is fixed: no payment can reach it and
 // its late fee accrued (fee) can no longer change, so its reductions are dropped; an entry that
 // would change its principal needs the account folded again (stale), as for a line that left.
-// Most lines a long-lived ledger carries are fixed: principal paid, late fee owed. Holding no
-// pointer, carried lines cost the collector nothing to scan.
+// Most lines a long-lived ledger carries are fixed: principal paid, late fee owed. A carry keeps
+// its lines packed (carrypack.go).
 type carriedLine struct {
 	// Exported for the snapshot's encoding, which writes carried lines as they are.
 	Period                             Period
@@ -160,10 +162,11 @@ func (a *Account) Compact(through Date, keepFrom Period, fees []LateFeeRate, gro
 			c.dropped = slices.Insert(slices.Clip(c.dropped), i, l.key.Period)
 		}
 	}
-	c.lines = make([]carriedLine, len(carried))
+	lines := make([]carriedLine, len(carried))
 	for i, l := range carried {
-		c.lines[i] = c.carried(l, l.outstanding() == 0 && !touched[l.key.Period], fees)
+		lines[i] = c.carried(l, l.outstanding() == 0 && !touched[l.key.Period], fees)
 	}
+	c.lines, c.nlines = packLines(lines), len(lines)
 	c.reductions = slices.Clip(c.reductions)
 	slices.SortFunc(c.settled, func(x, y Settled) int {
 		return cmp.Or(cmp.Compare(x.Group, y.Group), cmp.Compare(x.Insurance.Rank(), y.Insurance.Rank()), cmp.Compare(x.Year, y.Year))
@@ -238,9 +241,9 @@ func (a *Account) stale(e *entry) bool {
 
 // fixes reports whether a line of period p is carried fixed.
 func (c *carry) fixes(p Period) bool {
-	i, _ := slices.BinarySearchFunc(c.lines, p, func(l carriedLine, p Period) int { return cmp.Compare(l.Period, p) })
-	for ; i < len(c.lines) && c.lines[i].Period == p; i++ {
-		if c.lines[i].Fixed {
+	r := packedLines{b: c.lines}
+	for l, ok := r.next(); ok && l.Period <= p; l, ok = r.next() {
+		if l.Period == p && l.Fixed {
 			return true
 		}
 	}
@@ -264,12 +267,14 @@ func (a *Account) newSim(fees []LateFeeRate) *sim {
 	}
 	c := a.carry
 	s.credit = c.credit
-	block := make([]simLine, len(c.lines))
-	s.order = make([]*simLine, len(c.lines))
+	block := make([]simLine, c.nlines)
+	s.order = make([]*simLine, c.nlines)
 	r := c.reductions
-	for i := range c.lines {
-		n := c.lines[i].Reductions
-		block[i] = c.lines[i].simLine(r[:n:n])
+	lines := packedLines{b: c.lines}
+	for i := range block {
+		l, _ := lines.next()
+		n := l.Reductions
+		block[i] = l.simLine(r[:n:n])
 		r = r[n:]
 		s.lines[block[i].key] = &block[i]
 		s.order[i] = &block[i]

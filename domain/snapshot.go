@@ -93,7 +93,7 @@ func (a Account) snap() accountSnap {
 	}
 	if c := a.carry; c != nil {
 		cs := &carrySnap{Through: c.through, Credit: c.credit, Settled: c.settled, Dropped: c.dropped,
-			Lines: c.lines, Reductions: make([]reductionSnap, len(c.reductions))}
+			Lines: unpackLines(c.lines, c.nlines), Reductions: make([]reductionSnap, len(c.reductions))}
 		for i, r := range c.reductions {
 			cs.Reductions[i] = reductionSnap{r.date, r.amount}
 		}
@@ -124,9 +124,12 @@ func (a *Account) restore(in accountSnap) error {
 	a.carry = nil
 	if cs := in.Carry; cs != nil {
 		c := &carry{through: cs.Through, credit: cs.Credit, settled: cs.Settled, dropped: cs.Dropped,
-			lines: cs.Lines, reductions: make([]reduction, len(cs.Reductions))}
+			lines: packLines(cs.Lines), nlines: len(cs.Lines), reductions: make([]reduction, len(cs.Reductions))}
 		n := 0
-		for _, l := range c.lines {
+		for i, l := range cs.Lines {
+			if i > 0 && l.Period < cs.Lines[i-1].Period {
+				return fmt.Errorf("carried line %s after %s: lines not oldest first", l.Period, cs.Lines[i-1].Period)
+			}
 			if int(l.Rank) >= len(Insurances) || l.Reductions < 0 {
 				return fmt.Errorf("carried line %s: insurance %d, %d reductions: not a line this build wrote", l.Period, l.Rank, l.Reductions)
 			}
