@@ -280,7 +280,13 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		s.closeFiles()
 		return nil, err
 	}
-	if err := s.CatchUp(ctx); err != nil {
+	last, err := s.LastSeq(ctx)
+	if err == nil {
+		stop := ReportProgress(s.log, "event store replaying the stream", from, last, s.applied.Load, ProgressEvery)
+		err = s.WaitApplied(ctx, last)
+		stop()
+	}
+	if err != nil {
 		s.Close()
 		return nil, err
 	}

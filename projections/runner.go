@@ -136,9 +136,12 @@ func (r *Runner) Start(ctx context.Context) error {
 	from := r.seq.Load() + 1
 	start := time.Now()
 	r.bg.Go(func() {
+		stop := eventstore.ReportProgress(r.log, "views replaying the stream", from-1, head, r.seq.Load, eventstore.ProgressEvery)
+		defer stop()
 		err := r.store.Subscribe(ctx, from, func(ev domain.Event) error {
 			r.apply(ev)
 			if !r.ready.Load() && ev.Seq >= head {
+				stop()
 				r.ready.Store(true)
 				r.log.Info("views caught up", "seq", ev.Seq, "replayed", ev.Seq-from+1, "took", time.Since(start).Round(time.Millisecond))
 			}
