@@ -1,38 +1,21 @@
-package eventstore
+package eventstore_test
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kuozheng/kuozheng/eventstore"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestALongFoldLogsHowFarItHasComeUntilStopped(t *testing.T) {
-	var out lockedBuffer
+	var out logBuffer
 	log := slog.New(slog.NewTextHandler(&out, nil))
 	var seq atomic.Uint64
 	seq.Store(400)
-	stop := ReportProgress(log, "replaying", 100, 1000, seq.Load, time.Millisecond)
+	stop := eventstore.ReportProgress(log, "replaying", 100, 1000, seq.Load, time.Millisecond)
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "seq=400 of=1000"); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no progress logged within 10 s: %q", out.String())
