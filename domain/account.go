@@ -218,6 +218,23 @@ type simLine struct {
 	// (fee) can no longer change, so its reductions are not kept (see carriedLine).
 	fixed bool
 	fee   Fen
+	// settled remembers the fee of a line its reductions paid off: it accrues nothing after the
+	// last of them, so a replay asking for every later date (an auditor's history asks once an
+	// event) does not sum the line's days again.
+	settled feeMemo
+	// quiet is set on a line summed into its sim's quiet totals, as counted (see sim.totals).
+	quiet   bool
+	counted LineState
+}
+
+// feeMemo is the fee a line accrued through any date from on, while its principal and the
+// number of its reductions stay as they were (reductions are only ever appended).
+type feeMemo struct {
+	ok         bool
+	reductions int
+	principal  Fen
+	from       Date
+	fee        Fen
 }
 
 func (l *simLine) principal() Fen   { return l.base + l.audit + l.opening }
@@ -232,6 +249,10 @@ func (l *simLine) feeAccrued(t Date, fees []LateFeeRate) Fen {
 	}
 	if t <= l.dueOn {
 		return 0
+	}
+	m := &l.settled
+	if m.ok && t >= m.from && m.reductions == len(l.reductions) && m.principal == l.principal() {
+		return m.fee
 	}
 	var num int64
 	out := l.principal()
@@ -254,6 +275,9 @@ func (l *simLine) feeAccrued(t Date, fees []LateFeeRate) Fen {
 		start = end + 1
 	}
 	fee, _ := MulDivHalfUp(num, 1, 10000)
+	if out <= 0 && i == len(l.reductions) && i > 0 {
+		*m = feeMemo{ok: true, reductions: i, principal: l.principal(), from: l.reductions[i-1].date, fee: Fen(fee)}
+	}
 	return Fen(fee)
 }
 
@@ -278,16 +302,25 @@ type sim struct {
 	order  []*simLine // oldest period first, insurances in allocation order
 	credit Fen
 	fees   []LateFeeRate
+	// Of totals, once tracking: the states of the quiet lines summed, and the lines not quiet.
+	tracking bool
+	quiet    Totals
+	active   []*simLine
 }
 
+// line returns the line k, made with due date dueOn if new, for an entry to change it.
 func (s *sim) line(k LineKey, dueOn Date) *simLine {
 	if l, ok := s.lines[k]; ok {
+		s.touch(l)
 		return l
 	}
 	l := &simLine{key: k, dueOn: dueOn}
 	s.lines[k] = l
 	i, _ := slices.BinarySearchFunc(s.order, k, func(x *simLine, k LineKey) int { return x.key.compare(k) })
 	s.order = slices.Insert(s.order, i, l)
+	if s.tracking {
+		s.active = append(s.active, l)
+	}
 	return l
 }
 
@@ -295,6 +328,7 @@ func (s *sim) pay(l *simLine, x Fen, d Date) {
 	if x <= 0 {
 		return
 	}
+	s.touch(l)
 	l.paid += x
 	l.reductions = append(l.reductions, reduction{d, x})
 	if d > l.dueOn {
@@ -307,6 +341,7 @@ func (s *sim) pay(l *simLine, x Fen, d Date) {
 func (s *sim) settle(d Date) {
 	for _, l := range s.order {
 		if over := -l.outstanding(); over > 0 {
+			s.touch(l)
 			refund := min(over, l.paid)
 			l.paid -= refund
 			l.reductions = append(l.reductions, reduction{d, -refund})
@@ -328,6 +363,7 @@ func (s *sim) apply(e *entry) {
 	case entrySetBase:
 		for _, l := range s.order {
 			if l.key.Period == e.period {
+				s.touch(l)
 				l.base = 0
 			}
 		}
@@ -365,18 +401,23 @@ func (s *sim) apply(e *entry) {
 			}
 			owed := l.feeAccrued(e.date, s.fees) - l.feePaid - l.feeWaived
 			x := min(rem, max(owed, 0))
-			l.feePaid += x
+			if x > 0 {
+				s.touch(l)
+				l.feePaid += x
+			}
 			rem -= x
 		}
 		s.credit += rem
 	case entryWaivePrincipal:
 		if l, ok := s.lines[e.lines[0].key]; ok {
+			s.touch(l)
 			x := min(e.amount, max(l.outstanding(), 0))
 			l.waived += x
 			l.reductions = append(l.reductions, reduction{e.date, x})
 		}
 	case entryWaiveFee:
 		if l, ok := s.lines[e.lines[0].key]; ok {
+			s.touch(l)
 			owed := l.feeAccrued(e.date, s.fees) - l.feePaid - l.feeWaived
 			l.feeWaived += min(e.amount, max(owed, 0))
 		}

@@ -133,12 +133,58 @@ func (r *Replay) applyThrough(a *Account, d Date) bool {
 	return true
 }
 
-// totals sums the lines as of asOf as Statement does.
+// totals sums the lines as of asOf as Statement does. It is asked after each event of a replay,
+// with asOf never before an entry applied: a line whose state no such date changes (still) is
+// summed once, into quiet, until an entry changes it (touch). Ten years of a payer are hundreds
+// of lines, nearly all of them paid off.
 func (s *sim) totals(asOf Date) Totals {
-	var t Totals
-	for _, l := range s.order {
-		t.add(l.state(asOf, s.fees), asOf)
+	if !s.tracking {
+		s.tracking, s.active = true, slices.Clone(s.order)
 	}
+	t := s.quiet
+	active := s.active[:0]
+	for _, l := range s.active {
+		ls := l.state(asOf, s.fees)
+		if l.still(asOf) {
+			l.quiet, l.counted = true, ls
+			s.quiet.add(ls, asOf)
+			t.add(ls, asOf)
+			continue
+		}
+		t.add(ls, asOf)
+		active = append(active, l)
+	}
+	clear(s.active[len(active):])
+	s.active = active
 	t.CreditFen = s.credit
 	return t
+}
+
+// still reports whether the line's state is the same at every date from d on while no entry
+// changes it: nothing outstanding, past its due date, its late fee accrued for good.
+func (l *simLine) still(d Date) bool {
+	if l.outstanding() > 0 || d <= l.dueOn {
+		return false
+	}
+	m := &l.settled
+	return l.fixed || m.ok && m.reductions == len(l.reductions) && m.principal == l.principal()
+}
+
+// touch is called before an entry changes line l: a quiet line leaves the quiet sum.
+func (s *sim) touch(l *simLine) {
+	if !l.quiet {
+		return
+	}
+	l.quiet = false
+	s.quiet.remove(l.counted)
+	s.active = append(s.active, l)
+}
+
+// remove takes out of the totals a line state add counted with nothing outstanding.
+func (t *Totals) remove(ls LineState) {
+	t.DueFen -= ls.DueFen
+	t.PaidFen -= ls.PaidFen
+	t.WaivedFen -= ls.WaivedFen
+	t.LateFeeFen -= ls.LateFeeFen
+	t.RecoveredFen -= ls.RecoveredFen
 }

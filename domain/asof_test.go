@@ -71,3 +71,38 @@ func TestReplayGivesTheStatementOfTheAccountFoldedSoFar(t *testing.T) {
 		}
 	}
 }
+
+// A replay sums a paid-off line once (sim.totals); every entry that changes such a line must take
+// it out of that sum again.
+func TestAReplayCountsAPaidOffLineAgainOnceAnEntryChangesIt(t *testing.T) {
+	reg := EmployerRegistered{Profile: Profile{Kind: KindEnterprise, County: "360702", RiskClass: 1}, RegisteredOn: MustDate("2006-01-05")}
+	paidLate := []Payload{reg, declared("2006-02-10", "2006-01", Pension, 50000), PaymentReceived{PaidOn: MustDate("2006-03-20"), AmountFen: 50000, ReceiptNo: "R1"}}
+	for _, c := range []struct {
+		name  string
+		on    string
+		later Payload
+	}{
+		{"an amendment dropping the insurance refunds its principal", "2006-04-10", declared("2006-04-10", "2006-01", Medical, 30000)},
+		{"an amendment raising the base", "2006-04-10", declared("2006-04-10", "2006-01", Pension, 80000)},
+		{"an audit finding", "2006-04-12", AuditFindingRecorded{FoundOn: MustDate("2006-04-12"), Kind: FindingUnderReportedBase, Period: MustPeriod("2006-01"), Insurance: Pension, DueFen: 7000, DueOn: MustDate("2006-04-30")}},
+		{"a late-fee payment", "2006-04-15", PaymentReceived{PaidOn: MustDate("2006-04-15"), AmountFen: 300, ReceiptNo: "R2"}},
+		{"a late-fee waiver", "2006-04-15", WaiverGranted{DecidedOn: MustDate("2006-04-15"), Kind: WaiverLateFee, Insurance: Pension, Period: MustPeriod("2006-01"), AmountFen: 100}},
+		{"an opening balance of the period", "2006-04-15", OpeningBalanceRecorded{AsOf: MustDate("2006-04-15"), Lines: []OpeningLine{{Period: MustPeriod("2006-01"), Insurance: Pension, OutstandingFen: 9000, DueOn: MustDate("2006-02-15")}}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := fold(paidLate...)
+			r := NewReplay(DefaultLateFees)
+			for _, d := range []string{"2006-03-20", "2006-03-31"} {
+				if got, want := r.TotalsOn(&e.Account, MustDate(d)), e.Account.Statement(MustDate(d), DefaultLateFees).Totals; got != want {
+					t.Fatalf("as of %s: replay %+v, statement %+v", d, got, want)
+				}
+			}
+			e.Apply(Event{Envelope: Envelope{Seq: 9, N: 4}, Body: c.later})
+			for _, d := range []string{c.on, "2006-12-31"} {
+				if got, want := r.TotalsOn(&e.Account, MustDate(d)), e.Account.Statement(MustDate(d), DefaultLateFees).Totals; got != want {
+					t.Fatalf("after it, as of %s: replay %+v, statement %+v", d, got, want)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,91 @@
+package domain
+
+import (
+	"cmp"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func TestAPaidOffLinesRememberedFeeIsTheFeeSummedAgain(t *testing.T) {
+	r := rand.New(rand.NewPCG(2011, 7))
+	fees := DefaultLateFees
+	remembered := 0
+	for trial := range 300 {
+		l := simLine{dueOn: MustDate("2009-05-15") + Date(r.IntN(900)), base: Fen(1 + r.IntN(500000))}
+		d := l.dueOn - 30
+		for step := range 40 {
+			switch r.IntN(6) {
+			case 0:
+				d += Date(r.IntN(90))
+				l.reductions = append(l.reductions, reduction{d, Fen(r.IntN(int(l.principal()) + 1))})
+			case 1:
+				d += Date(r.IntN(90))
+				l.reductions = append(l.reductions, reduction{d, l.outstandingByReductions()})
+			case 2:
+				d += Date(r.IntN(30))
+				l.reductions = append(l.reductions, reduction{d, -Fen(r.IntN(1000))})
+			case 3:
+				l.audit += Fen(r.IntN(20000))
+			}
+			at := d + Date(r.IntN(400))
+			fresh := l
+			fresh.settled = feeMemo{}
+			if got, want := l.feeAccrued(at, fees), fresh.feeAccrued(at, fees); got != want {
+				t.Fatalf("trial %d step %d: fee through %s %s, summed again %s", trial, step, at, got, want)
+			}
+			if l.settled.ok {
+				remembered++
+			}
+		}
+	}
+	if remembered == 0 {
+		t.Fatal("no paid-off line's fee was remembered")
+	}
+}
+
+// outstandingByReductions is what the line's reductions leave of its principal.
+func (l *simLine) outstandingByReductions() Fen {
+	out := l.principal()
+	for _, x := range l.reductions {
+		out -= x.amount
+	}
+	return max(out, 0)
+}
+
+// BenchmarkTotalsAfterEachEvent replays ten years of a payer (a declaration of five insurances
+// and a payment a month, one in four paid late) asking for the totals after each event, as an
+// auditor's history does.
+func BenchmarkTotalsAfterEachEvent(b *testing.B) {
+	type dated struct {
+		on   Date
+		body Payload
+	}
+	var events []dated
+	r := rand.New(rand.NewPCG(2006, 2015))
+	for p := MustPeriod("2006-01"); p <= MustPeriod("2015-12"); p++ {
+		decl := DeclarationFiled{DeclaredOn: p.Next().FirstDay() + 9, Period: p, DueOn: p.Next().FirstDay() + 14}
+		var due Fen
+		for _, ins := range Insurances {
+			decl.Lines = append(decl.Lines, DeclaredLine{Insurance: ins, Headcount: 12, WageBaseFen: 1200000, RateBP: 200, DueFen: 24000})
+			due += 24000
+		}
+		paid := decl.DueOn - 2
+		if r.IntN(4) == 0 {
+			paid += Date(10 + r.IntN(200))
+		}
+		events = append(events, dated{decl.DeclaredOn, decl}, dated{paid, PaymentReceived{PaidOn: paid, AmountFen: due, ReceiptNo: fmt.Sprintf("R-%d", p)}})
+	}
+	slices.SortStableFunc(events, func(x, y dated) int { return cmp.Compare(x.on, y.on) })
+	b.ReportAllocs()
+	for b.Loop() {
+		var a Account
+		rp := NewReplay(DefaultLateFees)
+		for i, ev := range events {
+			a.record(uint64(i+1), ev.body)
+			rp.TotalsOn(&a, ev.on)
+		}
+	}
+	b.ReportMetric(float64(len(events)), "events")
+}
