@@ -2,6 +2,7 @@ package domain
 
 import (
 	"cmp"
+	"math"
 	"slices"
 )
 
@@ -224,17 +225,20 @@ type simLine struct {
 	settled feeMemo
 	// quiet is set on a line summed into its sim's quiet totals, as counted (see sim.totals).
 	quiet   bool
-	counted LineState
+	counted quietState
 }
 
 // feeMemo is the fee a line accrued through any date from on, while its principal and the
-// number of its reductions stay as they were (reductions are only ever appended).
+// number of its reductions (reductions are only ever appended; 0: no memo) stay as they were.
 type feeMemo struct {
-	ok         bool
-	reductions int
-	principal  Fen
-	from       Date
-	fee        Fen
+	principal, fee Fen
+	reductions     int32
+	from           Date
+}
+
+// quietState is what a quiet line adds to the totals: it has nothing outstanding.
+type quietState struct {
+	due, paid, waived, lateFee, recovered Fen
 }
 
 func (l *simLine) principal() Fen   { return l.base + l.audit + l.opening }
@@ -251,7 +255,7 @@ func (l *simLine) feeAccrued(t Date, fees []LateFeeRate) Fen {
 		return 0
 	}
 	m := &l.settled
-	if m.ok && t >= m.from && m.reductions == len(l.reductions) && m.principal == l.principal() {
+	if m.reductions > 0 && t >= m.from && int(m.reductions) == len(l.reductions) && m.principal == l.principal() {
 		return m.fee
 	}
 	var num int64
@@ -275,8 +279,8 @@ func (l *simLine) feeAccrued(t Date, fees []LateFeeRate) Fen {
 		start = end + 1
 	}
 	fee, _ := MulDivHalfUp(num, 1, 10000)
-	if out <= 0 && i == len(l.reductions) && i > 0 {
-		*m = feeMemo{ok: true, reductions: i, principal: l.principal(), from: l.reductions[i-1].date, fee: Fen(fee)}
+	if out <= 0 && i == len(l.reductions) && i > 0 && i <= math.MaxInt32 {
+		*m = feeMemo{reductions: int32(i), principal: l.principal(), from: l.reductions[i-1].date, fee: Fen(fee)}
 	}
 	return Fen(fee)
 }
@@ -306,6 +310,8 @@ type sim struct {
 	tracking bool
 	quiet    Totals
 	active   []*simLine
+	// slab holds the lines made next, a few at a time: a statement makes dozens.
+	slab []simLine
 }
 
 // line returns the line k, made with due date dueOn if new, for an entry to change it.
@@ -314,7 +320,11 @@ func (s *sim) line(k LineKey, dueOn Date) *simLine {
 		s.touch(l)
 		return l
 	}
-	l := &simLine{key: k, dueOn: dueOn}
+	if len(s.slab) == cap(s.slab) {
+		s.slab = make([]simLine, 0, 16)
+	}
+	s.slab = append(s.slab, simLine{key: k, dueOn: dueOn})
+	l := &s.slab[len(s.slab)-1]
 	s.lines[k] = l
 	i, _ := slices.BinarySearchFunc(s.order, k, func(x *simLine, k LineKey) int { return x.key.compare(k) })
 	s.order = slices.Insert(s.order, i, l)

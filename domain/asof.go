@@ -146,7 +146,7 @@ func (s *sim) totals(asOf Date) Totals {
 	for _, l := range s.active {
 		ls := l.state(asOf, s.fees)
 		if l.still(asOf) {
-			l.quiet, l.counted = true, ls
+			l.quiet, l.counted = true, quietState{ls.DueFen, ls.PaidFen, ls.WaivedFen, ls.LateFeeFen, ls.RecoveredFen}
 			s.quiet.add(ls, asOf)
 			t.add(ls, asOf)
 			continue
@@ -167,7 +167,7 @@ func (l *simLine) still(d Date) bool {
 		return false
 	}
 	m := &l.settled
-	return l.fixed || m.ok && m.reductions == len(l.reductions) && m.principal == l.principal()
+	return l.fixed || m.reductions > 0 && int(m.reductions) == len(l.reductions) && m.principal == l.principal()
 }
 
 // touch is called before an entry changes line l: a quiet line leaves the quiet sum.
@@ -180,11 +180,11 @@ func (s *sim) touch(l *simLine) {
 	s.active = append(s.active, l)
 }
 
-// remove takes out of the totals a line state add counted with nothing outstanding.
-func (t *Totals) remove(ls LineState) {
-	t.DueFen -= ls.DueFen
-	t.PaidFen -= ls.PaidFen
-	t.WaivedFen -= ls.WaivedFen
-	t.LateFeeFen -= ls.LateFeeFen
-	t.RecoveredFen -= ls.RecoveredFen
+// remove takes a quiet line's state out of the totals.
+func (t *Totals) remove(q quietState) {
+	t.DueFen -= q.due
+	t.PaidFen -= q.paid
+	t.WaivedFen -= q.waived
+	t.LateFeeFen -= q.lateFee
+	t.RecoveredFen -= q.recovered
 }

@@ -261,13 +261,15 @@ func (a *Account) Settled() []Settled {
 
 // newSim starts a simulation from the carry, if any, copying what applying entries changes.
 func (a *Account) newSim(fees []LateFeeRate) *sim {
-	s := &sim{lines: map[LineKey]*simLine{}, fees: fees}
+	s := &sim{fees: fees}
 	if a.carry == nil {
+		s.lines = map[LineKey]*simLine{}
 		return s
 	}
 	c := a.carry
 	s.credit = c.credit
 	block := make([]simLine, c.nlines)
+	s.lines = make(map[LineKey]*simLine, c.nlines)
 	s.order = make([]*simLine, c.nlines)
 	r := c.reductions
 	lines := packedLines{b: c.lines}
