@@ -37,16 +37,21 @@ type sim struct {
 	*plan
 	g *generator
 	// year is the calendar year played; nothing is planned after end, its 31 December.
-	year   int
-	end    domain.Date
-	ctx    domain.Context
-	e      domain.Employer
-	seq    uint64
-	agenda []action
-	next   int
-	n      int
-	now    domain.Date
-	out    []datedStep
+	year int
+	end  domain.Date
+	ctx  domain.Context
+	e    domain.Employer
+	seq  uint64
+	// last is the statement last computed, as of lastOn at sequence lastSeq: a payer's day asks
+	// for the same statement again and again, and its state changes only with seq.
+	last    *domain.Statement
+	lastOn  domain.Date
+	lastSeq uint64
+	agenda  []action
+	next    int
+	n       int
+	now     domain.Date
+	out     []datedStep
 
 	receipts   int
 	due        map[domain.Period][]lineDue
@@ -130,8 +135,13 @@ func do[T any, P interface {
 	return pl
 }
 
+// statement is the payer's statement as of d. Callers only read it.
 func (s *sim) statement(d domain.Date) domain.Statement {
-	return s.e.Account.Statement(d, s.ctx.Ref.LateFees)
+	if s.last == nil || s.lastOn != d || s.lastSeq != s.seq {
+		st := s.e.Account.Statement(d, s.ctx.Ref.LateFees)
+		s.last, s.lastOn, s.lastSeq = &st, d, s.seq
+	}
+	return *s.last
 }
 
 // arrears is the principal overdue on d.
