@@ -313,3 +313,41 @@ func TestALongReplayWritesASnapshotEveryTwentyEventsAnEmployer(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestASnapshotWhoseUploadFailsLeavesTheOneBefore(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	write(t, l.Store, 10, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	first := projections.NewRunner(l.Store, projections.RunnerConfig{})
+	if err := first.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitSeq(t, first, head(t, l))
+	if err := first.SaveSnapshot(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, kept := first.LastSnapshot()
+	write(t, l.Store, 10, 10)
+	waitSeq(t, first, head(t, l))
+	gone, stop := context.WithCancel(context.Background())
+	stop()
+	if err := first.SaveSnapshot(gone); err == nil {
+		t.Fatal("a snapshot uploaded on a cancelled context")
+	}
+	if _, seq := first.LastSnapshot(); seq != kept {
+		t.Fatalf("after a failed upload the last snapshot is at %d, want %d", seq, kept)
+	}
+	cancel()
+	first.Wait()
+
+	second := projections.NewRunner(l.Store, projections.RunnerConfig{})
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	if err := second.Start(ctx2); err != nil {
+		t.Fatal(err)
+	}
+	if _, seq := second.LastSnapshot(); seq != kept {
+		t.Fatalf("restored the snapshot at %d, want the one before the failed upload, at %d", seq, kept)
+	}
+	waitSeq(t, second, head(t, l))
+}
