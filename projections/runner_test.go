@@ -72,6 +72,19 @@ func head(t *testing.T, l *storetest.Ledger) uint64 {
 	return last
 }
 
+// startCaughtUp starts a runner on l's store and waits until it has applied the stream's head.
+func startCaughtUp(t *testing.T, l *storetest.Ledger, cfg projections.RunnerConfig) (*projections.Runner, context.CancelFunc) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := projections.NewRunner(l.Store, cfg)
+	if err := r.Start(ctx); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	waitSeq(t, r, head(t, l))
+	return r, cancel
+}
+
 func waitSeq(t *testing.T, r *projections.Runner, seq uint64) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -84,12 +97,7 @@ func waitSeq(t *testing.T, r *projections.Runner, seq uint64) {
 func TestARestartResumesFromTheSnapshotAndEqualsARebuild(t *testing.T) {
 	l := storetest.Start(t, eventstore.Config{})
 	write(t, l.Store, 30, 0)
-	ctx, cancel := context.WithCancel(context.Background())
-	first := projections.NewRunner(l.Store, projections.RunnerConfig{})
-	if err := first.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	waitSeq(t, first, head(t, l))
+	first, cancel := startCaughtUp(t, l, projections.RunnerConfig{})
 	if err := first.SaveSnapshot(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -317,12 +325,7 @@ func TestALongReplayWritesASnapshotEveryTwentyEventsAnEmployer(t *testing.T) {
 func TestASnapshotWhoseUploadFailsLeavesTheOneBefore(t *testing.T) {
 	l := storetest.Start(t, eventstore.Config{})
 	write(t, l.Store, 10, 0)
-	ctx, cancel := context.WithCancel(context.Background())
-	first := projections.NewRunner(l.Store, projections.RunnerConfig{})
-	if err := first.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	waitSeq(t, first, head(t, l))
+	first, cancel := startCaughtUp(t, l, projections.RunnerConfig{})
 	if err := first.SaveSnapshot(context.Background()); err != nil {
 		t.Fatal(err)
 	}
