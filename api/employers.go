@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -199,16 +198,27 @@ type History struct {
 // ledger's, applied event by event; a replay computes them incrementally (domain.Replay), so a
 // history in business-date order costs one pass instead of a statement from scratch per event.
 func BuildHistory(id string, raw []eventstore.RawEvent, throughSeq uint64, asOf domain.Date, fees []domain.LateFeeRate) History {
-	h := History{EmployerID: id, AsOf: asOf, ThroughSeq: throughSeq, ChainOK: true, Events: []HistoryEvent{}}
-	e := &domain.Employer{SkipHistory: true}
+	h, _ := buildHistory(id, raw, throughSeq, asOf, fees)
+	return h
+}
+
+// buildHistory is BuildHistory, also returning the employer, with its dated facts, folded from
+// every event when the answer shows them all (nil otherwise, or when they make no employer), so
+// that a full history is folded once.
+func buildHistory(id string, raw []eventstore.RawEvent, throughSeq uint64, asOf domain.Date, fees []domain.LateFeeRate) (History, *domain.Employer) {
+	h := History{EmployerID: id, AsOf: asOf, ThroughSeq: throughSeq, ChainOK: true, Events: make([]HistoryEvent, 0, len(raw))}
+	e := &domain.Employer{ID: id}
 	rp := domain.NewReplay(fees)
+	all := true
 	for _, ev := range raw {
 		if throughSeq != 0 && ev.Seq > throughSeq {
+			all = false
 			break
 		}
 		h.ChainOK = h.ChainOK && ev.ChainOK
 		h.Version = ev.Seq
 		if ev.OccurredOn > asOf {
+			all = false
 			continue
 		}
 		var payload any = ev.Body
@@ -224,7 +234,10 @@ func BuildHistory(id string, raw []eventstore.RawEvent, throughSeq uint64, asOf 
 		})
 	}
 	h.Balances = balances(rp.TotalsOn(&e.Account, asOf))
-	return h
+	if !all || !e.Exists() {
+		e = nil
+	}
+	return h, e
 }
 
 func balances(t domain.Totals) Balances {
@@ -252,21 +265,33 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The employer is folded from the events read here, not from the store's state: an employer
-	// not among the store's recently used ones would be read and decoded twice.
+	// not among the store's recently used ones would be read and decoded twice. Access follows
+	// the employer as it is now; the county shown is the one of as_of, from its dated facts.
 	id := r.PathValue("id")
 	raw, err := s.cfg.Store.History(r.Context(), id)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	e := eventstore.Fold(id, raw, math.MaxUint64)
+	ref := s.cfg.Store.Reference()
+	h, e := buildHistory(id, raw, through, asOf, ref.LateFees)
+	if e == nil {
+		// Not every event is shown (or they make no employer): access is decided on them all.
+		e = &domain.Employer{ID: id}
+		for _, ev := range raw {
+			if ev.Body != nil {
+				e.Apply(ev.Event)
+			}
+		}
+		if !e.Exists() {
+			e = nil
+		}
+	}
 	if err := s.mayRead(r, id, e); err != nil {
 		writeError(w, err)
 		return
 	}
 	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.cfg.Store.Applied(), 10))
-	ref := s.cfg.Store.Reference()
-	h := BuildHistory(e.ID, raw, through, asOf, ref.LateFees)
 	h.County = ref.CountyCodeOn(e.CountyOn(asOf), asOf)
 	writeJSON(w, http.StatusOK, h)
 }

@@ -114,3 +114,35 @@ func TestHistoryCutsMatchAFoldByHand(t *testing.T) {
 		t.Fatalf("full history version %d, want %d", h.Version, seq(pay2))
 	}
 }
+
+// A history is read under the access the employer gives today, whatever date it is read as of:
+// a clerk reads the whole past of an employer transferred into the county, and none of one
+// transferred out (not found, as for any employer not theirs). The county it shows is the one
+// of the date asked.
+func TestAHistoryAsOfAnEarlierDateIsReadUnderTheEmployersPresentCounty(t *testing.T) {
+	e := newAuthEnv(t)
+	movedIn := e.register(t, tokAdmin, orgCode(71000001), "360721")
+	movedOut := e.register(t, tokAdmin, orgCode(71000002), "360702")
+	e.mustWrite(t, empPath(movedIn, "transfer"), tokAdmin, `{"on":"2006-07-15","county":"360702"}`)
+	e.mustWrite(t, empPath(movedOut, "transfer"), tokAdmin, `{"on":"2006-07-15","county":"360721"}`)
+	for _, c := range []struct {
+		name, id, asOf string
+		status         int
+		county         string
+	}{
+		{"moved in, read as of before the move", movedIn, "2006-06-30", 200, "360721"},
+		{"moved in, read as of after the move", movedIn, "2006-07-20", 200, "360702"},
+		{"moved out, read as of before the move", movedOut, "2006-06-30", 404, ""},
+		{"moved out, read as of after the move", movedOut, "2006-07-20", 404, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.get(t, empPath(c.id, "history")+"?as_of="+c.asOf, tokClerkA)
+			if r.Status != c.status {
+				t.Fatalf("clerk of 360702: %s, want %d", r, c.status)
+			}
+			if c.status == 200 && r.str("county") != c.county {
+				t.Fatalf("county %q, want %q", r.str("county"), c.county)
+			}
+		})
+	}
+}
