@@ -50,16 +50,6 @@ func (s *Server) asOf(r *http.Request) (domain.Date, error) {
 	return d, domain.CheckNotBeforeEarliest("as_of", d)
 }
 
-// readableEmployer loads an employer and checks the caller may read it.
-func (s *Server) readableEmployer(r *http.Request) (*domain.Employer, error) {
-	id := r.PathValue("id")
-	e, err := s.cfg.Store.EmployerContext(r.Context(), id)
-	if err != nil {
-		return nil, err
-	}
-	return e, s.mayRead(r, id, e)
-}
-
 // mayRead says whether the request's principal may read employer id, folded as e (nil: not in
 // the ledger): one of another county's employers, or one not in the ledger, is not theirs to
 // know of; otherwise an unknown employer is not found.
