@@ -266,15 +266,7 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 	h, e := buildHistory(id, raw, through, asOf, ref.LateFees)
 	if e == nil {
 		// Not every event is shown (or they make no employer): access is decided on them all.
-		e = &domain.Employer{ID: id}
-		for _, ev := range raw {
-			if ev.Body != nil {
-				e.Apply(ev.Event)
-			}
-		}
-		if !e.Exists() {
-			e = nil
-		}
+		e = eventstore.FoldOnto(&domain.Employer{ID: id}, raw, math.MaxUint64)
 	}
 	if err := s.mayRead(r, id, e); err != nil {
 		writeError(w, err)

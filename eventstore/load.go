@@ -45,7 +45,11 @@ func (s *Store) History(ctx context.Context, id string) ([]RawEvent, error) {
 // folds its employers (without their dated history); nil when they do not make
 // an employer. Events that could not be decoded are skipped, as the store's fold skips them.
 func Fold(id string, raws []RawEvent, through uint64) *domain.Employer {
-	e := &domain.Employer{ID: id, SkipHistory: true}
+	return FoldOnto(&domain.Employer{ID: id, SkipHistory: true}, raws, through)
+}
+
+// FoldOnto is Fold onto e, a new employer that says whether to keep the dated facts.
+func FoldOnto(e *domain.Employer, raws []RawEvent, through uint64) *domain.Employer {
 	for _, r := range raws {
 		if r.Seq > through {
 			break
