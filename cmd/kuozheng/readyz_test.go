@@ -32,10 +32,9 @@ func TestReadyzFollowsTheNATSConnection(t *testing.T) {
 	}
 	t.Cleanup(func() { emb.Close() })
 
-	addr, metricsAddr := freeAddr(t), freeAddr(t)
 	stderr := &syncBuffer{}
-	cmd := exec.Command(bin, "serve", "--nats", "nats://kz:a-long-enough-password@"+natsAddr, "--listen", addr, "--today", "2006-12-31",
-		"--metrics-listen", metricsAddr)
+	cmd := exec.Command(bin, "serve", "--nats", "nats://kz:a-long-enough-password@"+natsAddr, "--listen", "127.0.0.1:0", "--today", "2006-12-31",
+		"--metrics-listen", "127.0.0.1:0")
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -46,9 +45,11 @@ func TestReadyzFollowsTheNATSConnection(t *testing.T) {
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		<-done
 	})
+	base := loggedURL(t, stderr, done, "kuozheng serving")
+	metricsURL := loggedURL(t, stderr, done, "metrics for scrapers")
 	client := &http.Client{Timeout: 10 * time.Second}
 	readyz := func() (int, map[string]any, error) {
-		resp, err := client.Get("http://" + addr + "/readyz")
+		resp, err := client.Get(base + "/readyz")
 		if err != nil {
 			return 0, nil, err
 		}
@@ -84,7 +85,7 @@ func TestReadyzFollowsTheNATSConnection(t *testing.T) {
 	}
 	want(http.StatusOK, "")
 	// A scraper reads /metrics on its own port without a token.
-	if resp, err := client.Get("http://" + metricsAddr + "/metrics"); err != nil {
+	if resp, err := client.Get(metricsURL); err != nil {
 		t.Error(err)
 	} else {
 		raw, _ := io.ReadAll(resp.Body)
@@ -104,7 +105,7 @@ func TestReadyzFollowsTheNATSConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	want(http.StatusOK, "NATS connection back")
-	resp, err := client.Post("http://"+addr+"/v1/employers", "application/json", strings.NewReader(
+	resp, err := client.Post(base+"/v1/employers", "application/json", strings.NewReader(
 		`{"name":"重连后单位","county":"360702","org_code":"10000004-0","kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`))
 	if err != nil {
 		t.Fatal(err)

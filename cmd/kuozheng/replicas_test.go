@@ -22,10 +22,8 @@ import (
 // startReplica starts `kuozheng serve` with args and env and waits until /readyz answers 200.
 func startReplica(t *testing.T, bin string, env []string, args ...string) *crashServer {
 	t.Helper()
-	addr := freeAddr(t)
 	s := &crashServer{
-		cmd:    exec.Command(bin, append([]string{"serve", "--listen", addr, "--today", "2006-12-31"}, args...)...),
-		base:   "http://" + addr,
+		cmd:    exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--today", "2006-12-31"}, args...)...),
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}},
 		done:   make(chan struct{}),
 		stderr: &syncBuffer{},
@@ -48,8 +46,32 @@ func startReplica(t *testing.T, bin string, env []string, args ...string) *crash
 			<-s.done
 		}
 	})
+	s.base = loggedURL(t, s.stderr, s.done, "kuozheng serving")
 	waitFor(t, s, "/readyz")
 	return s
+}
+
+// loggedURL waits until serve's log has the line msg with the url it bound: the port is the
+// kernel's pick, so no other process on a busy machine can take it between picking and binding.
+func loggedURL(t *testing.T, log *syncBuffer, done <-chan struct{}, msg string) string {
+	t.Helper()
+	deadline := time.Now().Add(120 * time.Second)
+	for {
+		text := log.String()
+		_, rest, ok := strings.Cut(text, `msg="`+msg+`" url=`)
+		if line, _, whole := strings.Cut(rest, "\n"); ok && whole && line != "" {
+			return strings.Fields(line)[0]
+		}
+		select {
+		case <-done:
+			t.Fatalf("serve exited:\n%s", text)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not log %q within 120 s:\n%s", msg, text)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // waitFor polls GET path on s until it answers 200.
