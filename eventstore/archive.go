@@ -34,6 +34,10 @@ var (
 // records are: O(1) an employer (at most chunkSize-1 references, more only while a seal waits),
 // nothing an event.
 //
+// The chunk file also holds checkpoints of employers' folded write-side state (checkpoint.go),
+// so that folding an employer out of the cache reads its state and the events after it, not its
+// whole history; the shelf knows its newest.
+//
 // With a folder the files persist and the snapshot records the chunk file's length, the tail
 // log's segments and every shelf; without one they are unlinked scratch files rebuilt at every
 // start.
@@ -51,9 +55,11 @@ type archive struct {
 
 // shelf is one employer's events: a chain of chunks in the file, then the open tail.
 type shelf struct {
-	last chunkRef  // newest chunk; n is 0 while there is none
-	seq  uint64    // sequence of the newest record added
-	tail []tailRef // the records after the newest chunk, oldest first, at exact length
+	last     chunkRef  // newest chunk; n is 0 while there is none
+	seq      uint64    // sequence of the newest record added
+	tail     []tailRef // the records after the newest chunk, oldest first, at exact length
+	state    chunkRef  // newest checkpoint of the employer's folded state; n is 0 while there is none
+	stateSeq uint64    // the sequence state is folded through
 }
 
 // chunkRef is where a chunk is in the archive's file: its header, then its zstd-compressed records.
@@ -238,9 +244,19 @@ func exact[T any](b []T) []T {
 // writeChunk appends a chunk of compressed records linked to s's newest chunk, and makes it
 // s's newest; the caller holds a.mu. On a write error the archive stops being used.
 func (a *archive) writeChunk(s *shelf, packed []byte) bool {
+	ref, ok := a.writeBlob(s.last, packed)
+	if ok {
+		s.last = ref
+	}
+	return ok
+}
+
+// writeBlob appends compressed bytes behind a header linking to prev and returns where they
+// are; the caller holds a.mu. On a write error the archive stops being used.
+func (a *archive) writeBlob(prev chunkRef, packed []byte) (chunkRef, bool) {
 	buf := a.packed[:0]
-	buf = binary.LittleEndian.AppendUint64(buf, uint64(s.last.off))
-	buf = binary.LittleEndian.AppendUint32(buf, s.last.n)
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(prev.off))
+	buf = binary.LittleEndian.AppendUint32(buf, prev.n)
 	buf = append(buf, 0, 0, 0, 0)
 	buf = append(buf, packed...)
 	crc := crc32.Update(crc32.Checksum(buf[:12], crc32c), crc32c, buf[chunkHeader:])
@@ -248,15 +264,28 @@ func (a *archive) writeChunk(s *shelf, packed []byte) bool {
 	a.packed = buf
 	if _, err := a.file.WriteAt(buf, a.end); err != nil {
 		a.fail(err)
-		return false
+		return chunkRef{}, false
 	}
-	s.last = chunkRef{off: a.end, n: uint32(len(buf))}
+	ref := chunkRef{off: a.end, n: uint32(len(buf))}
 	a.end += int64(len(buf))
-	return true
+	return ref, true
 }
 
 // readChunk reads and decompresses one chunk, returning its records and the chunk before it.
 func (a *archive) readChunk(c chunkRef) ([]record, chunkRef, error) {
+	raw, prev, err := a.readBlob(c)
+	if err != nil {
+		return nil, chunkRef{}, err
+	}
+	recs, err := readRecords(raw, nil)
+	if err != nil {
+		return nil, chunkRef{}, fmt.Errorf("history archive: chunk at %d: %w", c.off, err)
+	}
+	return recs, prev, nil
+}
+
+// readBlob reads, checks and decompresses what writeBlob wrote at c, and the link it holds.
+func (a *archive) readBlob(c chunkRef) ([]byte, chunkRef, error) {
 	buf := make([]byte, c.n)
 	if c.n < chunkHeader {
 		return nil, chunkRef{}, fmt.Errorf("history archive: chunk at %d: %w", c.off, errCorrupt)
@@ -273,11 +302,47 @@ func (a *archive) readChunk(c chunkRef) ([]record, chunkRef, error) {
 	if err != nil {
 		return nil, chunkRef{}, fmt.Errorf("history archive: chunk at %d: %w", c.off, err)
 	}
-	recs, err := readRecords(raw, nil)
-	if err != nil {
-		return nil, chunkRef{}, fmt.Errorf("history archive: chunk at %d: %w", c.off, err)
+	return raw, prev, nil
+}
+
+// saveState writes a checkpoint of an employer's folded state through seq, encoded in data. It
+// is kept only when the archive holds the employer's events through seq, so that a snapshot
+// never names a checkpoint ahead of the events it has archived, and when it is newer than the
+// one kept.
+func (a *archive) saveState(id string, seq uint64, data []byte) {
+	packed := zenc.EncodeAll(data, nil)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.usable() {
+		return
 	}
-	return recs, prev, nil
+	s := a.shelves[id]
+	if s == nil || seq > s.seq || seq <= s.stateSeq {
+		return
+	}
+	if ref, ok := a.writeBlob(chunkRef{}, packed); ok {
+		s.state, s.stateSeq = ref, seq
+	}
+}
+
+// loadState returns the newest checkpoint of an employer's state and the sequence it is folded
+// through; nil when there is none.
+func (a *archive) loadState(id string) (uint64, []byte, error) {
+	a.mu.Lock()
+	var ref chunkRef
+	var seq uint64
+	if s := a.shelves[id]; s != nil && a.usable() {
+		ref, seq = s.state, s.stateSeq
+	}
+	a.mu.Unlock()
+	if ref.n == 0 {
+		return 0, nil, nil
+	}
+	data, _, err := a.readBlob(ref)
+	if err != nil {
+		return 0, nil, fmt.Errorf("checkpoint of employer %s: %w", id, err)
+	}
+	return seq, data, nil
 }
 
 // archived is what the archive holds of an employer's events after a sequence.
@@ -347,7 +412,7 @@ func (a *archive) sizes() (heap, files int64) {
 	if a.file == nil {
 		return 0, 0
 	}
-	const perShelf = 40 + 16 + 48 // the shelf, its map entry and its id
+	const perShelf = 72 + 16 + 48 // the shelf, its map entry and its id
 	for id, s := range a.shelves {
 		heap += perShelf + int64(len(id)) + int64(cap(s.tail))*24
 	}
@@ -448,10 +513,12 @@ type archiveState struct {
 
 // shelfState is a shelf as a snapshot keeps it.
 type shelfState struct {
-	id   string
-	last chunkRef
-	seq  uint64
-	tail []tailRef
+	id       string
+	last     chunkRef
+	seq      uint64
+	tail     []tailRef
+	state    chunkRef
+	stateSeq uint64
 }
 
 // capture returns the archive's state for a snapshot; false when the archive is not in use.
@@ -469,7 +536,7 @@ func (a *archive) capture() (archiveState, bool) {
 	st := archiveState{end: a.end, segs: segs, files: append(files, a.file), obsolete: len(a.tails.obsolete),
 		shelves: make([]shelfState, 0, len(a.shelves))}
 	for id, s := range a.shelves {
-		st.shelves = append(st.shelves, shelfState{id: id, last: s.last, seq: s.seq, tail: slices.Clone(s.tail)})
+		st.shelves = append(st.shelves, shelfState{id: id, last: s.last, seq: s.seq, tail: slices.Clone(s.tail), state: s.state, stateSeq: s.stateSeq})
 	}
 	return st, true
 }
@@ -517,7 +584,10 @@ func (a *archive) restore(st archiveState) error {
 			}
 			seg.live++
 		}
-		a.shelves[sh.id] = &shelf{last: sh.last, seq: sh.seq, tail: exact(sh.tail)}
+		if sh.state.off+int64(sh.state.n) > st.end || sh.stateSeq > sh.seq {
+			return fmt.Errorf("history archive: employer %s's checkpoint is not in the file: %w", sh.id, errCorrupt)
+		}
+		a.shelves[sh.id] = &shelf{last: sh.last, seq: sh.seq, tail: exact(sh.tail), state: sh.state, stateSeq: sh.stateSeq}
 		if len(sh.tail) >= chunkSize {
 			a.seal[sh.id] = struct{}{}
 		}

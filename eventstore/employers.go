@@ -54,13 +54,15 @@ func (c *employerCache) put(e *domain.Employer) {
 
 // rlockEmployer returns an employer's write-side state with s.mu read-locked, so that the state
 // is exactly what the indexes know until the caller releases the lock; nil when the employer
-// has no events. An employer not cached is folded from its stored events without the lock
-// (reading them may wait on NATS), with ctx bounding the reads; events that arrive meanwhile
-// are folded too before it is cached. On error the lock is not held.
+// has no events. An employer not cached is folded, from its newest checkpoint (checkpoint.go)
+// or its first event, without the lock (reading them may wait on NATS), with ctx bounding the
+// reads; events that arrive meanwhile are folded too before it is cached. On error the lock is
+// not held.
 func (s *Store) rlockEmployer(ctx context.Context, id string) (*domain.Employer, error) {
 	subject := EmployerPrefix + id
 	var e *domain.Employer
 	var folded uint64 // the sequence e is folded through
+	applied := 0      // events applied past the checkpoint the fold started from
 	for {
 		s.mu.RLock()
 		if c := s.cache.get(id); c != nil {
@@ -73,21 +75,29 @@ func (s *Store) rlockEmployer(ctx context.Context, id string) (*domain.Employer,
 			return e, nil
 		}
 		s.mu.RUnlock()
+		if e == nil {
+			e, folded = s.checkpoint(id)
+			if e == nil {
+				e = &domain.Employer{ID: strings.Clone(id), SkipHistory: true}
+			}
+		}
 		raws, err := s.employerEvents(ctx, id, folded)
 		if err != nil {
 			return nil, err
 		}
-		if e == nil {
-			e = &domain.Employer{ID: strings.Clone(id), SkipHistory: true}
-		}
 		for _, r := range raws {
 			folded = r.Seq
+			applied++
 			if r.Body == nil {
 				continue // undecodable: the fold skips it too, and the chain check reports it
 			}
 			ev := r.Event
 			ev.EmployerID = e.ID
 			e.Apply(ev)
+		}
+		if applied >= checkpointAfter && e.Version == folded {
+			s.saveCheckpoint(e)
+			applied = 0
 		}
 	}
 }

@@ -103,3 +103,14 @@ func (s *Store) SetTailSegmentSize(n int64) {
 	defer s.archive.mu.Unlock()
 	s.archive.tails.segSize = n
 }
+
+// CheckpointSeq is the sequence the employer's newest checkpoint is folded through; 0 when it
+// has none.
+func (s *Store) CheckpointSeq(id string) uint64 {
+	s.archive.mu.Lock()
+	defer s.archive.mu.Unlock()
+	if sh := s.archive.shelves[id]; sh != nil {
+		return sh.stateSeq
+	}
+	return 0
+}

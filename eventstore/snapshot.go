@@ -27,10 +27,11 @@ import (
 // or the new one. What was written after the snapshot (runs and segments not named, bytes beyond
 // the lengths it records) is dropped at start, and folded again from the stream.
 const (
-	snapshotFile    = "store.snap"
-	archiveFile     = "archive.dat"
-	snapshotMagic   = "KZSTORE\x00"
-	snapshotVersion = 1
+	snapshotFile  = "store.snap"
+	archiveFile   = "archive.dat"
+	snapshotMagic = "KZSTORE\x00"
+	// Version 2 adds each shelf's checkpoint; version 1 is read as shelves without one.
+	snapshotVersion = 2
 )
 
 // snapshot is the store's state at seq, and the identity of the stream it was taken of.
@@ -224,6 +225,9 @@ func (snap *snapshot) encode() []byte {
 				e.u(uint64(r.off))
 				e.u(uint64(r.n))
 			}
+			e.i(sh.state.off)
+			e.u(uint64(sh.state.n))
+			e.u(sh.stateSeq)
 		}
 	} else {
 		e.u(0)
@@ -314,8 +318,9 @@ func readSnapshot(path string) (*snapshot, error) {
 		return nil, errors.New("its bytes do not match their checksum (truncated or damaged)")
 	}
 	d := &snapshotDecoder{b: body[len(snapshotMagic):]}
-	if v := d.u(); v != snapshotVersion {
-		return nil, fmt.Errorf("version %d; this build reads version %d", v, snapshotVersion)
+	v := d.u()
+	if v != 1 && v != snapshotVersion {
+		return nil, fmt.Errorf("version %d; this build reads versions 1 to %d", v, snapshotVersion)
 	}
 	snap := &snapshot{stream: d.s(), created: d.i(), firstSeq: d.u(), seq: d.u()}
 	snap.last = lastMessage{subject: d.s(), hash: d.hash(), size: d.u()}
@@ -361,6 +366,10 @@ func readSnapshot(path string) (*snapshot, error) {
 			sh.tail = make([]tailRef, d.count())
 			for j := range sh.tail {
 				sh.tail[j] = tailRef{seq: d.u(), seg: uint32(d.u()), off: uint32(d.u()), n: uint32(d.u())}
+			}
+			if v >= 2 {
+				sh.state = chunkRef{off: d.i(), n: uint32(d.u())}
+				sh.stateSeq = d.u()
 			}
 		}
 	}

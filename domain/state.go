@@ -1,0 +1,207 @@
+package domain
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// AppendState appends e's write-side state (e folded without its dated history, its account
+// not compacted) to b, in a compact binary form that ReadState restores: what a checkpoint of
+// the write side keeps, so that a fold can start from it instead of the employer's first event.
+// It refuses a state it does not carry whole.
+func (e *Employer) AppendState(b []byte) ([]byte, error) {
+	if !e.SkipHistory {
+		return b, errors.New("employer state: only a state folded without its history is carried")
+	}
+	if e.Account.carry != nil {
+		return b, errors.New("employer state: a compacted account is not carried")
+	}
+	w := stateWriter{b}
+	w.s(e.ID)
+	w.s(e.Name)
+	w.s(e.County)
+	w.s(e.OrgCode)
+	w.s(e.CreditCode)
+	w.s(string(e.Kind))
+	w.s(e.Ownership)
+	w.i(int64(e.RiskClass))
+	w.bool(e.InIndustrialPark)
+	w.i(int64(e.EnteredOn))
+	w.bool(e.Registered)
+	w.i(int64(e.RegisteredOn))
+	w.s(e.CertificateNo)
+	w.bool(e.Deregistered)
+	w.i(int64(e.DeregisteredOn))
+	w.i(e.Workforce)
+	w.u(uint64(len(e.Enrolled)))
+	for ins, n := range e.Enrolled {
+		w.s(string(ins))
+		w.i(n)
+	}
+	w.u(uint64(len(e.Receipts)))
+	for r, reversed := range e.Receipts {
+		w.s(r)
+		w.bool(reversed)
+	}
+	w.u(uint64(len(e.Declared)))
+	for p, ok := range e.Declared {
+		w.i(int64(p))
+		w.bool(ok)
+	}
+	w.i(int64(e.NoticeOn))
+	w.s(e.LastStep)
+	w.i(e.Contracts)
+	w.bool(e.Account.Stale)
+	w.u(uint64(len(e.Account.entries)))
+	for _, en := range e.Account.entries {
+		w.u(uint64(en.kind))
+		w.i(int64(en.date))
+		w.i(int64(en.period))
+		w.i(int64(en.dueOn))
+		w.u(en.seq)
+		w.u(uint64(len(en.lines)))
+		for _, l := range en.lines {
+			w.i(int64(l.key.Period))
+			w.s(string(l.key.Insurance))
+			w.i(int64(l.amount))
+		}
+		w.i(int64(en.amount))
+		w.s(en.receipt)
+		w.i(int64(en.undoes))
+	}
+	w.u(e.Version)
+	w.u(e.N)
+	w.s(e.Head)
+	return w.b, nil
+}
+
+// ReadState restores an employer's write-side state from what AppendState wrote.
+func ReadState(b []byte) (*Employer, error) {
+	r := stateReader{b: b}
+	e := &Employer{SkipHistory: true}
+	e.ID = r.s()
+	e.Name, e.County, e.OrgCode, e.CreditCode = r.s(), r.s(), r.s(), r.s()
+	e.Kind, e.Ownership, e.RiskClass, e.InIndustrialPark = EmployerKind(r.s()), r.s(), int(r.i()), r.bool()
+	e.EnteredOn = Date(r.i())
+	e.Registered, e.RegisteredOn, e.CertificateNo = r.bool(), Date(r.i()), r.s()
+	e.Deregistered, e.DeregisteredOn = r.bool(), Date(r.i())
+	e.Workforce = r.i()
+	n := r.count()
+	e.Enrolled = make(map[Insurance]int64, n)
+	for range n {
+		e.Enrolled[Insurance(r.s())] = r.i()
+	}
+	n = r.count()
+	e.Receipts = make(map[string]bool, n)
+	for range n {
+		e.Receipts[r.s()] = r.bool()
+	}
+	n = r.count()
+	e.Declared = make(map[Period]bool, n)
+	for range n {
+		e.Declared[Period(r.i())] = r.bool()
+	}
+	e.NoticeOn, e.LastStep, e.Contracts = Date(r.i()), r.s(), r.i()
+	e.Account.Stale = r.bool()
+	if n = r.count(); n > 0 {
+		e.Account.entries = make([]entry, n)
+	}
+	for i := range e.Account.entries {
+		en := &e.Account.entries[i]
+		en.kind, en.date, en.period, en.dueOn, en.seq = entryKind(r.u()), Date(r.i()), Period(r.i()), Date(r.i()), r.u()
+		if k := r.count(); k > 0 {
+			en.lines = make([]lineAmount, k)
+		}
+		for j := range en.lines {
+			en.lines[j] = lineAmount{LineKey{Period(r.i()), Insurance(r.s())}, Fen(r.i())}
+		}
+		en.amount, en.receipt, en.undoes = Fen(r.i()), r.s(), int(r.i())
+		if en.undoes < 0 || en.undoes > i {
+			r.fail()
+		}
+	}
+	e.Version, e.N, e.Head = r.u(), r.u(), r.s()
+	if r.err == nil && len(r.b) != 0 {
+		r.fail()
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return e, nil
+}
+
+type stateWriter struct{ b []byte }
+
+func (w *stateWriter) u(v uint64) { w.b = binary.AppendUvarint(w.b, v) }
+func (w *stateWriter) i(v int64)  { w.b = binary.AppendVarint(w.b, v) }
+func (w *stateWriter) s(v string) { w.u(uint64(len(v))); w.b = append(w.b, v...) }
+
+func (w *stateWriter) bool(v bool) {
+	if v {
+		w.b = append(w.b, 1)
+	} else {
+		w.b = append(w.b, 0)
+	}
+}
+
+// stateReader reads what stateWriter wrote; its first error sticks and its reads then give zero.
+type stateReader struct {
+	b   []byte
+	err error
+}
+
+var errStateFormat = errors.New("employer state: malformed")
+
+func (r *stateReader) fail() {
+	if r.err == nil {
+		r.err = errStateFormat
+	}
+	r.b = nil
+}
+
+func (r *stateReader) u() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *stateReader) i() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// count reads a length, refusing one longer than the bytes left could hold.
+func (r *stateReader) count() int {
+	n := r.u()
+	if n > uint64(len(r.b)) {
+		r.fail()
+		return 0
+	}
+	return int(n)
+}
+
+func (r *stateReader) s() string {
+	n := r.count()
+	v := string(r.b[:n])
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *stateReader) bool() bool {
+	if len(r.b) == 0 || r.b[0] > 1 {
+		r.fail()
+		return false
+	}
+	v := r.b[0] == 1
+	r.b = r.b[1:]
+	return v
+}

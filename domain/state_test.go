@@ -1,0 +1,97 @@
+package domain
+
+import (
+	"math/rand/v2"
+	"reflect"
+	"testing"
+)
+
+// foldWriteSide applies payloads to a new employer folded without its history, as the write side
+// folds.
+func foldWriteSide(ps ...Payload) *Employer {
+	e := &Employer{SkipHistory: true}
+	for i, p := range ps {
+		e.Apply(Event{Envelope: Envelope{Seq: uint64(i + 1), N: uint64(i + 1)}, Body: p})
+	}
+	return e
+}
+
+// An employer's write-side state restored by ReadState equals the state folded from the same
+// events, and goes on folding alike: random money events with reversals, and every field of
+// Employer set.
+func TestAStateRestoredFromItsEncodingFoldsOnAsTheOriginal(t *testing.T) {
+	for seed := range uint64(100) {
+		rng := rand.New(rand.NewPCG(seed, 31))
+		e := foldWriteSide(
+			EmployerRegistered{Profile: Profile{Name: "甲", County: "360702", OrgCode: "12345678-9", CreditCode: "91360700MA35X0000X", Kind: KindEnterprise,
+				Ownership: "private", RiskClass: 2, InIndustrialPark: true}, RegisteredOn: MustDate("2006-01-05"), CertificateNo: "GZ1"},
+			EnrollmentRecorded{Insurance: Pension, Headcount: 30, EffectiveOn: MustDate("2006-02-01")},
+			SurveyCounted{AsOf: MustDate("2006-02-01"), Workforce: 40},
+		)
+		e.ID, e.NoticeOn, e.LastStep, e.Contracts, e.Deregistered, e.DeregisteredOn = "e1", MustDate("2006-03-01"), "notice", 7, true, MustDate("2006-09-01")
+		on := MustDate("2006-01-05")
+		n := 20 + rng.IntN(60)
+		for i := range n {
+			on = on.AddDays(rng.IntN(9))
+			e.Apply(Event{Envelope: Envelope{Seq: uint64(i + 4), N: uint64(i + 4)}, Body: randomMoneyEvent(rng, on, i, seed%2 == 0)})
+		}
+		b, err := e.AppendState(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := ReadState(b)
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		if !reflect.DeepEqual(back, e) {
+			t.Fatalf("seed %d: restored\n%+v\nfolded\n%+v", seed, back, e)
+		}
+		for i := range 10 {
+			ev := Event{Envelope: Envelope{Seq: uint64(n + i + 4), N: uint64(n + i + 4)}, Body: randomMoneyEvent(rng, on, n+i, true)}
+			e.Apply(ev)
+			back.Apply(ev)
+		}
+		if !reflect.DeepEqual(back, e) {
+			t.Fatalf("seed %d: after ten more events the restored state differs", seed)
+		}
+	}
+}
+
+// AppendState carries every field of Employer and Profile: a field added to either must be
+// added to the encoding (and checkpointVersion in eventstore raised), and then to this count.
+func TestTheStateEncodingKnowsEveryFieldOfEmployer(t *testing.T) {
+	if n := reflect.TypeFor[Employer]().NumField(); n != 21 {
+		t.Errorf("Employer has %d fields; AppendState carries 21 (History and SkipHistory as the absence of history)", n)
+	}
+	if n := reflect.TypeFor[Profile]().NumField(); n != 8 {
+		t.Errorf("Profile has %d fields; AppendState carries 8", n)
+	}
+	if n := reflect.TypeFor[entry]().NumField(); n != 9 {
+		t.Errorf("entry has %d fields; AppendState carries 9", n)
+	}
+}
+
+// What AppendState does not carry is refused, and bytes that are no state are an error, never
+// a state.
+func TestAStateThatCannotBeCarriedOrReadIsRefused(t *testing.T) {
+	e := fold(EmployerRegistered{Profile: Profile{Kind: KindEnterprise, County: "360702", RiskClass: 1}, RegisteredOn: MustDate("2006-01-05")},
+		DeclarationFiled{DeclaredOn: MustDate("2006-02-05"), Period: MustPeriod("2006-01"), DueOn: MustDate("2006-02-15"), Lines: []DeclaredLine{{Insurance: Pension, DueFen: 100}}},
+		PaymentReceived{PaidOn: MustDate("2006-02-10"), AmountFen: 100, ReceiptNo: "R1"},
+		PaymentReversed{ReversedOn: MustDate("2006-02-11"), ReceiptNo: "R1"})
+	if _, err := e.AppendState(nil); err == nil {
+		t.Error("a state with its dated history encoded")
+	}
+	e.SkipHistory = true
+	b, err := e.AppendState(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range len(b) {
+		if _, err := ReadState(b[:i]); err == nil {
+			t.Fatalf("the first %d of %d bytes read as a state", i, len(b))
+		}
+	}
+	if _, err := ReadState(append(b, 0)); err == nil {
+		t.Error("a state with a byte after it read")
+	}
+}
