@@ -65,7 +65,8 @@ func load(b *testing.B, url string, d time.Duration) (float64, time.Duration) {
 }
 
 // BenchmarkCountiesRead serves GET /v1/counties of a 20,000-payer demo ledger to 32 concurrent
-// clients over loopback HTTP, beside a Go handler returning the same bytes from memory.
+// clients over loopback HTTP, beside a Go handler returning the same bytes from memory; and one
+// page of its employer list.
 func BenchmarkCountiesRead(b *testing.B) {
 	l := storetest.StartLazy(b, eventstore.Config{}, true)
 	steps := demo.Generate(demo.Config{Employers: 20000, Seed: 2006})
@@ -110,6 +111,21 @@ func BenchmarkCountiesRead(b *testing.B) {
 			rps, p99 := load(b, srv.URL+"/v1/counties", 3*time.Second)
 			b.ReportMetric(rps, "req/s")
 			b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+		}
+	})
+	// A page in the middle of the employer list: its cost is counting the matches, not naming
+	// every payer's county.
+	b.Run("employer-list-page", func(b *testing.B) {
+		for b.Loop() {
+			resp, err := http.Get(srv.URL + "/v1/employers?page=100")
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Fatalf("GET /v1/employers?page=100: %s", resp.Status)
+			}
 		}
 	})
 	b.Run("raw-bytes", func(b *testing.B) {

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -465,7 +466,14 @@ func (s *Server) listEmployers(w http.ResponseWriter, r *http.Request) error {
 	// Names are stored normalised (NFKC, no format characters), so the query is too.
 	text := strings.ToLower(domain.NormalizeText(q.Get("q")))
 	today := s.cfg.Today() // each row names its county by the code in force today
+	// Every match is counted, but only the page's rows are made: naming a row's county walks
+	// the county changes, which for every payer of a city made a page cost 30 ms.
+	first := math.MaxInt
+	if page-1 <= math.MaxInt/pageSize {
+		first = (page - 1) * pageSize
+	}
 	rows := []EmployerSummary{}
+	total := 0
 	s.cfg.Runner.View(func(l *projections.Ledger) {
 		for _, id := range l.Order {
 			e := l.Employers[id]
@@ -475,12 +483,13 @@ func (s *Server) listEmployers(w http.ResponseWriter, r *http.Request) error {
 			if text != "" && !strings.Contains(strings.ToLower(e.Name), text) && !strings.Contains(strings.ToLower(e.OrgCode), text) && !strings.HasPrefix(id, text) {
 				continue
 			}
-			rows = append(rows, EmployerSummary{id, e.Name, ref.CountyCodeOn(e.County, today), e.Kind, e.OrgCode, e.Registered, e.Version})
+			if total >= first && total-first < pageSize {
+				rows = append(rows, EmployerSummary{id, e.Name, ref.CountyCodeOn(e.County, today), e.Kind, e.OrgCode, e.Registered, e.Version})
+			}
+			total++
 		}
 	})
-	total := len(rows)
-	lo, hi := pageBounds(page, total)
-	writeJSON(w, http.StatusOK, map[string]any{"total": total, "page": page, "page_size": pageSize, "employers": slices.Clip(rows[lo:hi])})
+	writeJSON(w, http.StatusOK, map[string]any{"total": total, "page": page, "page_size": pageSize, "employers": rows})
 	return nil
 }
 

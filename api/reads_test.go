@@ -19,6 +19,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/projections"
 )
 
 // readDay is the business date of the read tests: the ledger below runs from April to August 2006.
@@ -861,5 +862,55 @@ func TestReadsWithoutARunnerAnswer503(t *testing.T) {
 				t.Errorf("%s, want 503", r)
 			}
 		})
+	}
+}
+
+// The employer list's pages, read one after the other, hold every employer in scope once, in
+// the order they entered, each page with the total; the page after the last is empty.
+func TestTheEmployerListsPagesHoldEveryEmployerOnce(t *testing.T) {
+	e := newFreezeEnv(t, 250)
+	for _, tok := range []string{tokAdmin, tokClerkA} {
+		var all []string
+		total := -1
+		for page := 1; ; page++ {
+			var ls struct {
+				Total     int `json:"total"`
+				Employers []struct {
+					EmployerID string `json:"employer_id"`
+					County     string `json:"county"`
+				} `json:"employers"`
+			}
+			decode(t, e.get(t, fmt.Sprintf("/v1/employers?page=%d", page), tok), &ls)
+			if total >= 0 && ls.Total != total {
+				t.Fatalf("%s: page %d says %d employers, page 1 said %d", tok, page, ls.Total, total)
+			}
+			total = ls.Total
+			if len(ls.Employers) == 0 {
+				break
+			}
+			if len(ls.Employers) > 100 || (len(all)+len(ls.Employers) < total && len(ls.Employers) != 100) {
+				t.Fatalf("%s: page %d holds %d employers of %d", tok, page, len(ls.Employers), total)
+			}
+			for _, em := range ls.Employers {
+				if tok == tokClerkA && em.County != "360702" {
+					t.Fatalf("clerk of 360702 sees an employer of %s", em.County)
+				}
+				all = append(all, em.EmployerID)
+			}
+		}
+		var want []string
+		e.runner.View(func(l *projections.Ledger) {
+			for _, id := range l.Order {
+				if tok == tokAdmin || l.Employers[id].County == "360702" {
+					want = append(want, id)
+				}
+			}
+		})
+		if !slices.Equal(all, want) || total != len(want) {
+			t.Errorf("%s: the pages hold %d employers (total %d), want the %d in scope in order", tok, len(all), total, len(want))
+		}
+		if tok == tokAdmin && len(want) < 201 {
+			t.Fatalf("the ledger has %d employers: too few for three pages", len(want))
+		}
 	}
 }
