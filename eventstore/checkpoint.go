@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/kuozheng/kuozheng/domain"
 )
@@ -44,22 +45,31 @@ func (s *Store) checkpoint(id string) (*domain.Employer, uint64) {
 	seq, data, err := s.archive.loadState(id)
 	if err != nil || data == nil {
 		if err != nil {
-			s.log.Warn("a checkpoint could not be read; the employer is folded from its first event", "employer", id, "err", err)
+			s.passOver(id, err)
 		}
 		return nil, 0
 	}
 	e, err := decodeCheckpoint(data)
 	if err != nil {
 		if !errors.Is(err, errCheckpointVersion) {
-			s.log.Warn("a checkpoint could not be decoded; the employer is folded from its first event", "employer", id, "err", err)
+			s.passOver(id, err)
 		}
 		return nil, 0
 	}
 	if e.ID != id || e.Version != seq {
-		s.log.Warn("a checkpoint is another employer's or another sequence's; the employer is folded from its first event", "employer", id, "seq", seq)
+		s.passOver(id, fmt.Errorf("it holds employer %s at sequence %d, not %s at %d", e.ID, e.Version, id, seq))
 		return nil, 0
 	}
 	return e, seq
+}
+
+// passOver logs the first checkpoint that could not be used (the employer is then folded from
+// its first event, which is correct, only slower); a damaged file would otherwise log it on
+// every fold.
+func (s *Store) passOver(id string, err error) {
+	s.badCheckpoint.Do(func() {
+		s.log.Warn("a checkpoint could not be used; such employers are folded from their first event (logged once)", "employer", id, "err", err)
+	})
 }
 
 // saveCheckpoint keeps e, folded through its Version, as the employer's newest checkpoint.

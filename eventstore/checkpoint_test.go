@@ -70,6 +70,11 @@ func TestAFoldFromACheckpointReachesTheStateOfAFoldFromTheFirstEvent(t *testing.
 	same("live")
 	l.Restart(t)
 	same("after a restart")
+	// A damaged checkpoint is passed over: the fold starts from the first event.
+	if err := l.Store.DamageCheckpoint(a); err != nil {
+		t.Fatal(err)
+	}
+	same("with its checkpoint damaged")
 
 	// Decisions on the folded state: a standing receipt is refused, a reversed one taken anew.
 	mustExecute(t, l.Store, payment(b, "B-evict", 100))

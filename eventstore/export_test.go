@@ -114,3 +114,18 @@ func (s *Store) CheckpointSeq(id string) uint64 {
 	}
 	return 0
 }
+
+// DamageCheckpoint flips a byte of the employer's newest checkpoint in the archive's file.
+func (s *Store) DamageCheckpoint(id string) error {
+	s.archive.mu.Lock()
+	defer s.archive.mu.Unlock()
+	ref := s.archive.shelves[id].state
+	b := make([]byte, 1)
+	off := ref.off + int64(ref.n) - 1
+	if _, err := s.archive.file.ReadAt(b, off); err != nil {
+		return err
+	}
+	b[0] ^= 0xff
+	_, err := s.archive.file.WriteAt(b, off)
+	return err
+}

@@ -185,6 +185,9 @@ type Store struct {
 	crashed   bool           // set by a test simulating a crash: Close writes no snapshot
 	bg        sync.WaitGroup // the keeper, the sealer and the idle watcher
 	closeOnce sync.Once
+	// badCheckpoint logs the first checkpoint that could not be used; later ones would say the
+	// same for every fold.
+	badCheckpoint sync.Once
 }
 
 // lastMessage identifies the message at a sequence, so that a snapshot can be checked against
