@@ -468,10 +468,7 @@ func (s *Server) listEmployers(w http.ResponseWriter, r *http.Request) error {
 	today := s.cfg.Today() // each row names its county by the code in force today
 	// Every match is counted, but only the page's rows are made: naming a row's county walks
 	// the county changes, which for every payer of a city made a page cost 30 ms.
-	first := math.MaxInt
-	if page-1 <= math.MaxInt/pageSize {
-		first = (page - 1) * pageSize
-	}
+	first, _ := pageBounds(page, math.MaxInt)
 	rows := []EmployerSummary{}
 	total := 0
 	s.cfg.Runner.View(func(l *projections.Ledger) {
