@@ -205,8 +205,32 @@ func (d Date) String() string {
 	if d == 0 {
 		return ""
 	}
+	return string(d.appendTo(make([]byte, 0, 10)))
+}
+
+// appendTo appends d as String writes it; d is not zero.
+func (d Date) appendTo(b []byte) []byte {
 	y, m, day := dateCivil(d)
-	return fmt.Sprintf("%04d-%02d-%02d", y, int(m), day)
+	if y < 0 || y > 9999 {
+		return fmt.Appendf(b, "%04d-%02d-%02d", y, int(m), day)
+	}
+	b = appendDigits(b, y, 4)
+	b = appendDigits(append(b, '-'), int(m), 2)
+	return appendDigits(append(b, '-'), day, 2)
+}
+
+// appendDigits appends n, which is not negative and has at most width digits, zero-padded to
+// width digits: dates are written for every event a history or a report shows, and fmt's
+// generality made formatting them a tenth of a history's time.
+func appendDigits(b []byte, n, width int) []byte {
+	for i := width - 1; i >= 0; i-- {
+		b = append(b, 0)
+	}
+	for i := len(b) - 1; i >= len(b)-width; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return b
 }
 
 // AddDays returns the date n days after d (before, if n < 0). The zero Date
@@ -237,13 +261,18 @@ func (d Date) Period() Period {
 // so JSON carries it as a string. It fails for dates outside 0001-9999,
 // which ParseDate could not read back.
 func (d Date) MarshalText() ([]byte, error) {
+	return d.AppendText(make([]byte, 0, 10))
+}
+
+// AppendText appends what MarshalText returns to b (encoding.TextAppender).
+func (d Date) AppendText(b []byte) ([]byte, error) {
 	if d == 0 {
-		return []byte{}, nil
+		return b, nil
 	}
 	if d < dateMin || d > dateMax {
 		return nil, fmt.Errorf("date %s is outside 0001-01-01..9999-12-31", d)
 	}
-	return []byte(d.String()), nil
+	return d.appendTo(b), nil
 }
 
 // UnmarshalText decodes "YYYY-MM-DD" strictly as ParseDate does; empty text
@@ -330,7 +359,16 @@ func (p Period) String() string {
 	if p == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%04d-%02d", p.Year(), int(p.Month()))
+	return string(p.appendTo(make([]byte, 0, 7)))
+}
+
+// appendTo appends p as String writes it; p is not zero.
+func (p Period) appendTo(b []byte) []byte {
+	if y := p.Year(); y < 0 || y > 9999 {
+		return fmt.Appendf(b, "%04d-%02d", y, int(p.Month()))
+	}
+	b = appendDigits(b, p.Year(), 4)
+	return appendDigits(append(b, '-'), int(p.Month()), 2)
 }
 
 // FirstDay returns the first day of p, or the zero Date for the zero Period.
@@ -368,13 +406,18 @@ func (p Period) Prev() Period {
 // MarshalText encodes p as "YYYY-MM", and the zero Period as empty text, so
 // JSON carries it as a string. It fails for periods outside 0001-9999.
 func (p Period) MarshalText() ([]byte, error) {
+	return p.AppendText(make([]byte, 0, 7))
+}
+
+// AppendText appends what MarshalText returns to b (encoding.TextAppender).
+func (p Period) AppendText(b []byte) ([]byte, error) {
 	if p == 0 {
-		return []byte{}, nil
+		return b, nil
 	}
 	if y := p.Year(); y < 1 || y > 9999 {
 		return nil, fmt.Errorf("period %s is outside 0001-01..9999-12", p)
 	}
-	return []byte(p.String()), nil
+	return p.appendTo(b), nil
 }
 
 // UnmarshalText decodes "YYYY-MM" strictly as ParsePeriod does; empty text

@@ -447,3 +447,33 @@ func BenchmarkDateOf(b *testing.B) {
 		_, _ = DateOf(1900+i%200, time.Month(1+i%12), 1+i%28)
 	}
 }
+
+func TestDatesAndPeriodsPrintZeroPaddedAtEveryWidth(t *testing.T) {
+	tests := []struct {
+		name string
+		got  string
+		want string
+	}{
+		{"year 1 is padded to four digits", MustDate("0001-01-01").String(), "0001-01-01"},
+		{"year 9999, the last, prints whole", MustDate("9999-12-31").String(), "9999-12-31"},
+		{"a date past 9999 prints its whole year", (MustDate("9999-12-31") + 1).String(), "10000-01-01"},
+		{"a date in year 0 is padded", (MustDate("0001-01-01") - 2).String(), "0000-12-30"},
+		{"a date before year 0 prints a minus sign", (MustDate("0001-01-01") - 367).String(), "-001-12-31"},
+		{"a period pads its month", MustPeriod("2006-05").String(), "2006-05"},
+		{"period 0001-01 is padded", MustPeriod("0001-01").String(), "0001-01"},
+		{"a period past 9999 prints its whole year", (MustPeriod("9999-12") + 1).String(), "10000-01"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.got != tc.want {
+				t.Errorf("got %q, want %q", tc.got, tc.want)
+			}
+		})
+	}
+	for p := MustPeriod("0001-01"); p <= MustPeriod("9999-12"); p += 97 {
+		text, err := p.MarshalText()
+		if err != nil || string(text) != p.String() || MustPeriod(string(text)) != p {
+			t.Fatalf("period %d: MarshalText %q, %v; String %q", int(p), text, err, p.String())
+		}
+	}
+}
