@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -212,5 +213,32 @@ func BenchmarkDecode(b *testing.B) {
 		if _, err := Decode(data[i%2]); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestChainHashIsAgreesWithChainHash(t *testing.T) {
+	data := []byte(`{"id":"x","type":"payment.received"}`)
+	first := ChainHash("", data)
+	second := ChainHash(first, data)
+	tests := []struct {
+		name           string
+		hash, prevHash string
+		want           bool
+	}{
+		{"a first event's hash holds", first, "", true},
+		{"a later event's hash holds over its prev_hash", second, first, true},
+		{"the hash of other bytes does not hold", first, first, false},
+		{"an upper-case copy of the hash is not the hash", strings.ToUpper(second), first, false},
+		{"a prev_hash that is not hex is hashed as text", ChainHash(strings.Repeat("z", 64), data), strings.Repeat("z", 64), true},
+		{"a short prev_hash is hashed as ChainHash hashes it", ChainHash("abcd", data), "abcd", true},
+		{"a hash of the wrong length never holds", second[:10], first, false},
+		{"no hash never holds", "", first, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ChainHashIs(tc.hash, tc.prevHash, data); got != tc.want || got != (ChainHash(tc.prevHash, data) == tc.hash) {
+				t.Errorf("ChainHashIs = %v, want %v (and what ChainHash says)", got, tc.want)
+			}
+		})
 	}
 }

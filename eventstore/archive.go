@@ -286,10 +286,15 @@ func (a *archive) readChunk(c chunkRef) ([]record, chunkRef, error) {
 
 // readBlob reads, checks and decompresses what writeBlob wrote at c, and the link it holds.
 func (a *archive) readBlob(c chunkRef) ([]byte, chunkRef, error) {
-	buf := make([]byte, c.n)
 	if c.n < chunkHeader {
 		return nil, chunkRef{}, fmt.Errorf("history archive: chunk at %d: %w", c.off, errCorrupt)
 	}
+	pooled := blobBuffers.Get().(*[]byte)
+	defer blobBuffers.Put(pooled)
+	if cap(*pooled) < int(c.n) {
+		*pooled = make([]byte, c.n)
+	}
+	buf := (*pooled)[:c.n]
 	if _, err := a.file.ReadAt(buf, c.off); err != nil {
 		return nil, chunkRef{}, fmt.Errorf("history archive: %w", err)
 	}
@@ -304,6 +309,10 @@ func (a *archive) readBlob(c chunkRef) ([]byte, chunkRef, error) {
 	}
 	return raw, prev, nil
 }
+
+// blobBuffers hold compressed chunks between their read and their decompression: a history
+// reads dozens.
+var blobBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // saveState writes a checkpoint of an employer's folded state through seq, encoded in data. It
 // is kept only when the archive holds the employer's events through seq, so that a snapshot

@@ -300,7 +300,7 @@ func (s *Store) fold(subject string, ev domain.Event, derr error, first bool) {
 
 // hashMatches reports whether an event's hash is the chain hash of its bytes after its prev_hash.
 func hashMatches(ev domain.Event, data []byte) bool {
-	return ev.Hash != "" && domain.ChainHash(ev.PrevHash, data) == ev.Hash
+	return ev.Hash != "" && domain.ChainHashIs(ev.Hash, ev.PrevHash, data)
 }
 
 // chainReason says why an event does not link to its subject's previous event, or ""; hashOK
