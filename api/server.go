@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -60,6 +61,8 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler
 	enc     encoded
+	// warming is set while WarmWhenReady has not yet computed the live report.
+	warming atomic.Bool
 }
 
 // New builds the API's handler.
@@ -631,6 +634,20 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	if a, ok := v.(jsonAppender); ok {
+		buf := answerBuffers.Get().(*[]byte)
+		b, err := a.appendJSON((*buf)[:0])
+		if err == nil {
+			w.WriteHeader(code)
+			_, _ = w.Write(append(b, '\n'))
+			if cap(b) <= maxPooledAnswer {
+				*buf = b
+				answerBuffers.Put(buf)
+			}
+			return
+		}
+		answerBuffers.Put(buf)
+	}
 	w.WriteHeader(code)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
