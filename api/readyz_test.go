@@ -1,11 +1,16 @@
 package api_test
 
 import (
+	"context"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
@@ -28,4 +33,62 @@ func TestADamagedLedgerIsNotReadyAndSaysWhy(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "breaks at sequence 42") || !strings.Contains(string(body), "--accept-damage") {
 		t.Fatalf("/readyz of a damaged ledger: %d %s", resp.StatusCode, body)
 	}
+}
+
+// TestALedgerIsReadyOnlyOnceItsLiveReportIsComputed: after WarmWhenReady, /readyz answers 503
+// "warming up" until the live report is computed (and logged), then 200.
+func TestALedgerIsReadyOnlyOnceItsLiveReportIsComputed(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	loadDemoLedger(t, l.Store, 100)
+	r := startRunner(t, l.Store)
+	var log syncLog
+	h := api.New(api.Config{Store: l.Store, Runner: r, Log: slog.New(slog.NewTextHandler(&log, nil)),
+		Today: func() domain.Date { return domain.MustDate("2006-12-31") }})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	readyz := func() (int, string) {
+		resp, err := http.Get(srv.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := readyz(); code != http.StatusOK {
+		t.Fatalf("/readyz with the views caught up and nothing to warm: %d %s", code, body)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h.WarmWhenReady(ctx)
+	storetest.CheckFor(t, time.Minute, 10*time.Millisecond, func() error {
+		code, body := readyz()
+		switch {
+		case code == http.StatusServiceUnavailable && strings.Contains(body, "warming up"):
+			return errors.New("warming up")
+		case code != http.StatusOK:
+			t.Fatalf("/readyz while warming: %d %s", code, body)
+		case !strings.Contains(log.String(), "live report computed"):
+			t.Fatalf("/readyz 200 before the live report was computed; log: %s", log.String())
+		}
+		return nil
+	})
+}
+
+// syncLog is a log's text, written by the server's goroutines and read by the test.
+type syncLog struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }

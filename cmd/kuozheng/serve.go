@@ -140,15 +140,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		defer msrv.Close()
 		log.Info("metrics for scrapers", "url", "http://"+mln.Addr().String()+"/metrics")
 	}
-	go func() {
-		// Compute the dashboard's figures once the views have caught up.
-		for !runner.Ready() && ctx.Err() == nil {
-			time.Sleep(100 * time.Millisecond)
-		}
-		if ctx.Err() == nil {
-			handler.Warm()
-		}
-	}()
+	// The dashboard's figures are computed once the views have caught up, before /readyz says ready.
+	handler.WarmWhenReady(ctx)
 	srv := api.HTTPServer(*listen, handler)
 	log.Info("kuozheng serving", "url", "http://"+ln.Addr().String(), "seq", led.store.Applied())
 	errc := make(chan error, 1)
