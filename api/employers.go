@@ -187,46 +187,90 @@ type History struct {
 // ledger's, applied event by event; a replay computes them incrementally (domain.Replay), so a
 // history in business-date order costs one pass instead of a statement from scratch per event.
 func BuildHistory(id string, raw []eventstore.RawEvent, throughSeq uint64, asOf domain.Date, fees []domain.LateFeeRate) History {
-	h, _ := buildHistory(id, raw, throughSeq, asOf, fees)
+	b := newHistoryBuilder(id, throughSeq, asOf, fees)
+	h := History{Events: make([]HistoryEvent, 0, len(raw))}
+	for _, ev := range raw {
+		if row, shown := b.add(ev); shown {
+			h.Events = append(h.Events, row)
+		}
+	}
+	b.finish(&h)
 	return h
 }
 
-// buildHistory is BuildHistory, also returning the employer, with its dated facts, folded from
-// every event when the answer shows them all (nil otherwise, or when they make no employer), so
-// that a full history is folded once.
-func buildHistory(id string, raw []eventstore.RawEvent, throughSeq uint64, asOf domain.Date, fees []domain.LateFeeRate) (History, *domain.Employer) {
-	h := History{EmployerID: id, AsOf: asOf, ThroughSeq: throughSeq, ChainOK: true, Events: make([]HistoryEvent, 0, len(raw))}
-	e := &domain.Employer{ID: id}
-	rp := domain.NewReplay(fees)
-	all := true
-	for _, ev := range raw {
-		if throughSeq != 0 && ev.Seq > throughSeq {
-			all = false
-			break
-		}
-		h.ChainOK = h.ChainOK && ev.ChainOK
-		h.Version = ev.Seq
-		if ev.OccurredOn > asOf {
-			all = false
-			continue
-		}
-		var payload any = ev.Body
-		if ev.Body == nil {
-			payload = string(ev.Data)
-		} else {
-			e.Apply(ev.Event)
-		}
-		h.Events = append(h.Events, HistoryEvent{
-			Seq: ev.Seq, RecordedAt: time.Unix(0, ev.RecordedAt).UTC(), OccurredOn: ev.OccurredOn, Type: ev.Type,
-			ID: ev.ID, Actor: ev.Actor, Payload: payload, Hash: ev.Hash, PrevHash: ev.PrevHash, ChainOK: ev.ChainOK,
-			Balances: balances(rp.TotalsOn(&e.Account, ev.OccurredOn)),
-		})
+// historyBuilder makes the history answer one stored event at a time, as BuildHistory
+// describes, and folds the employer as it is now, with its dated facts, from every event (for
+// the access check and the county): the shown events' fold while every event is shown, a copy
+// of it from the first one that is not.
+type historyBuilder struct {
+	head  History // the answer but its events
+	asOf  domain.Date
+	rp    *domain.Replay
+	shown *domain.Employer // folded from the events shown
+	now   *domain.Employer // folded from every event, once they differ; nil while they do not
+	ended bool             // an event recorded after the answer's through_seq was seen
+}
+
+func newHistoryBuilder(id string, throughSeq uint64, asOf domain.Date, fees []domain.LateFeeRate) *historyBuilder {
+	return &historyBuilder{
+		head:  History{EmployerID: id, AsOf: asOf, ThroughSeq: throughSeq, ChainOK: true},
+		asOf:  asOf,
+		rp:    domain.NewReplay(fees),
+		shown: &domain.Employer{ID: id},
 	}
-	h.Balances = balances(rp.TotalsOn(&e.Account, asOf))
-	if !all || !e.Exists() {
-		e = nil
+}
+
+// add takes the employer's next event and returns its row of the answer, if it is shown.
+func (b *historyBuilder) add(ev eventstore.RawEvent) (HistoryEvent, bool) {
+	if !b.ended && b.head.ThroughSeq != 0 && ev.Seq > b.head.ThroughSeq {
+		b.ended = true
 	}
-	return h, e
+	if b.ended || ev.OccurredOn > b.asOf {
+		if b.now == nil {
+			b.now = b.shown.Clone()
+		}
+		if ev.Body != nil {
+			b.now.Apply(ev.Event)
+		}
+		if !b.ended {
+			b.head.ChainOK = b.head.ChainOK && ev.ChainOK
+			b.head.Version = ev.Seq
+		}
+		return HistoryEvent{}, false
+	}
+	b.head.ChainOK = b.head.ChainOK && ev.ChainOK
+	b.head.Version = ev.Seq
+	var payload any = ev.Body
+	if ev.Body == nil {
+		payload = string(ev.Data)
+	} else {
+		b.shown.Apply(ev.Event)
+		if b.now != nil {
+			b.now.Apply(ev.Event)
+		}
+	}
+	return HistoryEvent{
+		Seq: ev.Seq, RecordedAt: time.Unix(0, ev.RecordedAt).UTC(), OccurredOn: ev.OccurredOn, Type: ev.Type,
+		ID: ev.ID, Actor: ev.Actor, Payload: payload, Hash: ev.Hash, PrevHash: ev.PrevHash, ChainOK: ev.ChainOK,
+		Balances: balances(b.rp.TotalsOn(&b.shown.Account, ev.OccurredOn)),
+	}, true
+}
+
+// finish sets h's fields but its events, and returns the employer as it is now (nil when its
+// events make none).
+func (b *historyBuilder) finish(h *History) *domain.Employer {
+	events := h.Events
+	*h = b.head
+	h.Events = events
+	h.Balances = balances(b.rp.TotalsOn(&b.shown.Account, b.asOf))
+	now := b.now
+	if now == nil {
+		now = b.shown
+	}
+	if !now.Exists() {
+		return nil
+	}
+	return now
 }
 
 func balances(t domain.Totals) Balances {
@@ -256,23 +300,48 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 	// The employer is folded from the events read here, not from the store's state: an employer
 	// not among the store's recently used ones would be read and decoded twice. Access follows
 	// the employer as it is now; the county shown is the one of as_of, from its dated facts.
+	// Each event's row is encoded as it is read, so a long history is never held whole.
 	id := r.PathValue("id")
-	raw, err := s.cfg.Store.History(r.Context(), id)
+	ref := s.cfg.Store.Reference()
+	b := newHistoryBuilder(id, through, asOf, ref.LateFees)
+	rowsBuf := answerBuffers.Get().(*[]byte)
+	defer putAnswerBuffer(rowsBuf)
+	rows := append((*rowsBuf)[:0], '[')
+	err = s.cfg.Store.EachEvent(r.Context(), id, func(ev eventstore.RawEvent) error {
+		row, shown := b.add(ev)
+		if !shown {
+			return nil
+		}
+		if len(rows) > 1 {
+			rows = append(rows, ',')
+		}
+		var err error
+		rows, err = row.appendJSON(rows)
+		return err
+	})
+	*rowsBuf = rows
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	ref := s.cfg.Store.Reference()
-	h, e := buildHistory(id, raw, through, asOf, ref.LateFees)
-	if e == nil {
-		// Not every event is shown (or they make no employer): access is decided on them all.
-		e = eventstore.FoldOnto(&domain.Employer{ID: id}, raw, math.MaxUint64)
-	}
+	var h History
+	e := b.finish(&h)
 	if err := s.mayRead(r, id, e); err != nil {
 		writeError(w, err)
 		return
 	}
-	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.cfg.Store.Applied(), 10))
 	h.County = ref.CountyCodeOn(e.CountyOn(asOf), asOf)
-	writeJSON(w, http.StatusOK, h)
+	outBuf := answerBuffers.Get().(*[]byte)
+	defer putAnswerBuffer(outBuf)
+	out, err := h.appendHead((*outBuf)[:0])
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out = append(h.appendTail(append(append(out, rows...), ']')), '\n')
+	*outBuf = out
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.cfg.Store.Applied(), 10))
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(out)
 }

@@ -10,15 +10,12 @@ import (
 	fastjson "github.com/segmentio/encoding/json"
 )
 
-// jsonAppender is an answer that writes its own JSON, byte for byte what writeJSON's encoder
-// would write for it. A history is a few hundred events; encoding it by reflection was a
-// quarter of its time and most of its garbage.
-type jsonAppender interface {
-	appendJSON(b []byte) ([]byte, error)
-}
+// The history answer writes its own JSON, byte for byte what writeJSON's encoder would write
+// for a History: a ten-year history is a few hundred events, and encoding them by reflection was
+// a quarter of its time and much of its garbage. Its rows are appended as its events are read.
 
-// appendJSON appends h as encoding/json writes it with HTML escaping off.
-func (h History) appendJSON(b []byte) ([]byte, error) {
+// appendHead appends h's JSON up to its events' value.
+func (h History) appendHead(b []byte) ([]byte, error) {
 	b = append(b, `{"employer_id":`...)
 	b = appendString(b, h.EmployerID)
 	b = append(b, `,"version":`...)
@@ -38,23 +35,13 @@ func (h History) appendJSON(b []byte) ([]byte, error) {
 		b = append(b, `,"county":`...)
 		b = appendString(b, h.County)
 	}
-	b = append(b, `,"events":`...)
-	if h.Events == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range h.Events {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, err = h.Events[i].appendJSON(b); err != nil {
-				return nil, err
-			}
-		}
-		b = append(b, ']')
-	}
+	return append(b, `,"events":`...), nil
+}
+
+// appendTail appends h's JSON after its events' value.
+func (h History) appendTail(b []byte) []byte {
 	b = append(b, `,"balances":`...)
-	return append(h.Balances.appendJSON(b), '}'), nil
+	return append(h.Balances.appendJSON(b), '}')
 }
 
 func (e *HistoryEvent) appendJSON(b []byte) ([]byte, error) {
@@ -144,3 +131,10 @@ var answerBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // maxPooledAnswer is the largest buffer kept for reuse; a rare huge answer's is let go.
 const maxPooledAnswer = 4 << 20
+
+// putAnswerBuffer gives a buffer of answerBuffers back, unless it grew too large to keep.
+func putAnswerBuffer(b *[]byte) {
+	if cap(*b) <= maxPooledAnswer {
+		answerBuffers.Put(b)
+	}
+}

@@ -634,20 +634,6 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	if a, ok := v.(jsonAppender); ok {
-		buf := answerBuffers.Get().(*[]byte)
-		b, err := a.appendJSON((*buf)[:0])
-		if err == nil {
-			w.WriteHeader(code)
-			_, _ = w.Write(append(b, '\n'))
-			if cap(b) <= maxPooledAnswer {
-				*buf = b
-				answerBuffers.Put(buf)
-			}
-			return
-		}
-		answerBuffers.Put(buf)
-	}
 	w.WriteHeader(code)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)

@@ -141,31 +141,40 @@ var errCorrupt = errors.New("archive: corrupt record")
 
 func readRecords(b []byte, out []record) ([]record, error) {
 	for len(b) > 0 {
-		var r record
-		var n int
-		if r.seq, n = binary.Uvarint(b); n <= 0 {
-			return out, errCorrupt
+		r, rest, err := nextRecord(b)
+		if err != nil {
+			return out, err
 		}
-		b = b[n:]
-		if r.ts, n = binary.Varint(b); n <= 0 {
-			return out, errCorrupt
-		}
-		b = b[n:]
-		hl, n := binary.Uvarint(b)
-		if n <= 0 || uint64(len(b)-n) < hl {
-			return out, errCorrupt
-		}
-		r.hash = hex.EncodeToString(b[n : n+int(hl)])
-		b = b[n+int(hl):]
-		dl, n := binary.Uvarint(b)
-		if n <= 0 || uint64(len(b)-n) < dl {
-			return out, errCorrupt
-		}
-		r.data = b[n : n+int(dl)]
-		b = b[n+int(dl):]
-		out = append(out, r)
+		out, b = append(out, r), rest
 	}
 	return out, nil
+}
+
+// nextRecord decodes the record b starts with, and returns it and the bytes after it; its data
+// is a slice of b.
+func nextRecord(b []byte) (record, []byte, error) {
+	var r record
+	var n int
+	if r.seq, n = binary.Uvarint(b); n <= 0 {
+		return r, nil, errCorrupt
+	}
+	b = b[n:]
+	if r.ts, n = binary.Varint(b); n <= 0 {
+		return r, nil, errCorrupt
+	}
+	b = b[n:]
+	hl, n := binary.Uvarint(b)
+	if n <= 0 || uint64(len(b)-n) < hl {
+		return r, nil, errCorrupt
+	}
+	r.hash = hex.EncodeToString(b[n : n+int(hl)])
+	b = b[n+int(hl):]
+	dl, n := binary.Uvarint(b)
+	if n <= 0 || uint64(len(b)-n) < dl {
+		return r, nil, errCorrupt
+	}
+	r.data = b[n : n+int(dl)]
+	return r, b[n+int(dl):], nil
 }
 
 // add appends an employer's next record (encoded by appendRecord), in stream order.
@@ -286,28 +295,38 @@ func (a *archive) readChunk(c chunkRef) ([]record, chunkRef, error) {
 
 // readBlob reads, checks and decompresses what writeBlob wrote at c, and the link it holds.
 func (a *archive) readBlob(c chunkRef) ([]byte, chunkRef, error) {
-	if c.n < chunkHeader {
-		return nil, chunkRef{}, fmt.Errorf("history archive: chunk at %d: %w", c.off, errCorrupt)
-	}
 	pooled := blobBuffers.Get().(*[]byte)
 	defer blobBuffers.Put(pooled)
-	if cap(*pooled) < int(c.n) {
-		*pooled = make([]byte, c.n)
+	packed, prev, err := a.appendPacked((*pooled)[:0], c)
+	*pooled = packed
+	if err != nil {
+		return nil, chunkRef{}, err
 	}
-	buf := (*pooled)[:c.n]
-	if _, err := a.file.ReadAt(buf, c.off); err != nil {
-		return nil, chunkRef{}, fmt.Errorf("history archive: %w", err)
-	}
-	crc := crc32.Update(crc32.Checksum(buf[:12], crc32c), crc32c, buf[chunkHeader:])
-	prev := chunkRef{off: int64(binary.LittleEndian.Uint64(buf[0:8])), n: binary.LittleEndian.Uint32(buf[8:12])}
-	if crc != binary.LittleEndian.Uint32(buf[12:16]) || (prev.n != 0 && prev.off+int64(prev.n) > c.off) {
-		return nil, chunkRef{}, fmt.Errorf("history archive: chunk at %d: %w", c.off, errCorrupt)
-	}
-	raw, err := zdec.DecodeAll(buf[chunkHeader:], nil)
+	raw, err := zdec.DecodeAll(packed, nil)
 	if err != nil {
 		return nil, chunkRef{}, fmt.Errorf("history archive: chunk at %d: %w", c.off, err)
 	}
 	return raw, prev, nil
+}
+
+// appendPacked reads and checks what writeBlob wrote at c, and appends its compressed bytes to
+// b; it returns the link it holds.
+func (a *archive) appendPacked(b []byte, c chunkRef) ([]byte, chunkRef, error) {
+	if c.n < chunkHeader {
+		return b, chunkRef{}, fmt.Errorf("history archive: chunk at %d: %w", c.off, errCorrupt)
+	}
+	start := len(b)
+	b = slices.Grow(b, int(c.n))[:start+int(c.n)]
+	buf := b[start:]
+	if _, err := a.file.ReadAt(buf, c.off); err != nil {
+		return b[:start], chunkRef{}, fmt.Errorf("history archive: %w", err)
+	}
+	crc := crc32.Update(crc32.Checksum(buf[:12], crc32c), crc32c, buf[chunkHeader:])
+	prev := chunkRef{off: int64(binary.LittleEndian.Uint64(buf[0:8])), n: binary.LittleEndian.Uint32(buf[8:12])}
+	if crc != binary.LittleEndian.Uint32(buf[12:16]) || (prev.n != 0 && prev.off+int64(prev.n) > c.off) {
+		return b[:start], chunkRef{}, fmt.Errorf("history archive: chunk at %d: %w", c.off, errCorrupt)
+	}
+	return append(b[:start], buf[chunkHeader:]...), prev, nil
 }
 
 // blobBuffers hold compressed chunks between their read and their decompression: a history
@@ -411,6 +430,55 @@ func (a *archive) read(id string, after uint64) (archived, bool, error) {
 		return archived{}, true, err
 	}
 	return out, true, nil
+}
+
+// packedHistory is an employer's archived records as readPacked reads them: its chunks still
+// compressed, and its open tail.
+type packedHistory struct {
+	packed  []byte   // the compressed chunks, newest first
+	spans   [][2]int // where each chunk is in packed, newest first
+	tail    []byte   // the tail's records
+	through uint64   // the archive holds every event of the employer through this sequence
+	raw     []byte   // the chunk being read, decompressed (the reader's)
+}
+
+// readPacked reads every archived record of an employer into h, the chunks compressed; false
+// when the archive does not serve histories. Decompressing is left to the reader, which so holds
+// one chunk of a long history at a time and can do it beside its use of the records.
+func (a *archive) readPacked(id string, h *packedHistory) (bool, error) {
+	h.packed, h.spans, h.tail, h.through = h.packed[:0], h.spans[:0], h.tail[:0], 0
+	a.mu.Lock()
+	if !a.usable() {
+		a.mu.Unlock()
+		return false, nil
+	}
+	s := a.shelves[id]
+	if s == nil {
+		a.mu.Unlock()
+		return true, nil
+	}
+	last := s.last
+	h.through = s.seq
+	for _, r := range s.tail {
+		b, err := a.tails.read(r)
+		if err != nil {
+			a.mu.Unlock()
+			return true, err
+		}
+		h.tail = append(h.tail, b...)
+	}
+	a.mu.Unlock()
+	for c := last; c.n != 0; {
+		var prev chunkRef
+		var err error
+		start := len(h.packed)
+		if h.packed, prev, err = a.appendPacked(h.packed, c); err != nil {
+			return true, err
+		}
+		h.spans = append(h.spans, [2]int{start, len(h.packed)})
+		c = prev
+	}
+	return true, nil
 }
 
 // sizes is what the archive holds: an estimate of its heap (shelves, tail references, the tail

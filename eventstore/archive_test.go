@@ -55,3 +55,37 @@ func TestHistoryFromTheArchiveIsTheStreamsOwnBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestEachEventStopsAtTheReadersError: EachEvent hands the events History returns, in order,
+// each with its bytes, and stops at the first error of its reader, returning it.
+func TestEachEventStopsAtTheReadersError(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{ArchiveDir: t.TempDir()})
+	ctx := context.Background()
+	id := mustExecute(t, l.Store, register(orgCode(4100), "360702")).EmployerID
+	for k := 1; k < 21; k++ { // chunks and a tail
+		mustExecute(t, l.Store, payment(id, fmt.Sprintf("E%d", k), int64(k)))
+	}
+	if err := l.Store.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	all, err := l.Store.History(ctx, id)
+	if err != nil || len(all) != 21 {
+		t.Fatalf("History: %d events, %v", len(all), err)
+	}
+	i := 0
+	err = l.Store.EachEvent(ctx, id, func(ev eventstore.RawEvent) error {
+		if ev.Seq != all[i].Seq || string(ev.Data) != string(all[i].Data) || ev.ChainOK != all[i].ChainOK {
+			t.Fatalf("event %d: seq %d, chain %v; History has seq %d, chain %v", i, ev.Seq, ev.ChainOK, all[i].Seq, all[i].ChainOK)
+		}
+		i++
+		if i == 13 {
+			return errStop
+		}
+		return nil
+	})
+	if err != errStop || i != 13 {
+		t.Fatalf("EachEvent returned %v after %d events; want the reader's error after 13", err, i)
+	}
+}
+
+var errStop = fmt.Errorf("reader stops")

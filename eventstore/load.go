@@ -1,6 +1,7 @@
 package eventstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,24 +22,13 @@ type RawEvent struct {
 // store's newest appends), and every event when there is no archive, by a read of the employer's
 // subject, with no consumer.
 func (s *Store) History(ctx context.Context, id string) ([]RawEvent, error) {
-	out, err := s.employerEvents(ctx, id, 0)
-	if err != nil {
-		return nil, err
-	}
-	var prev head
-	broken := false
-	for i := range out {
-		var derr error
-		if out[i].Body == nil {
-			derr = errCorrupt
-		}
-		if chainReason(prev, out[i].Event, hashMatches(out[i].Event, out[i].Data), derr) != "" {
-			broken = true
-		}
-		prev = head{seq: out[i].Seq, n: out[i].N, hash: out[i].Hash}
-		out[i].ChainOK = !broken
-	}
-	return out, nil
+	var out []RawEvent
+	err := s.EachEvent(ctx, id, func(r RawEvent) error {
+		r.Data = bytes.Clone(r.Data)
+		out = append(out, r)
+		return nil
+	})
+	return out, err
 }
 
 // Fold folds an employer's events read by History, those through sequence through, as the store
@@ -69,10 +59,7 @@ func FoldOnto(e *domain.Employer, raws []RawEvent, through uint64) *domain.Emplo
 // it takes no lock. Events beyond that one are left out even when the archive holds them: a
 // fold of the employer must not get ahead of the state, which folds them when they come.
 func (s *Store) employerEvents(ctx context.Context, id string, after uint64) ([]RawEvent, error) {
-	subject := EmployerPrefix + id
-	s.mu.RLock()
-	through := s.foldHead(subject).seq
-	s.mu.RUnlock()
+	through := s.foldedThrough(id)
 	if through <= after {
 		return nil, nil
 	}
@@ -89,21 +76,41 @@ func (s *Store) employerEvents(ctx context.Context, id string, after uint64) ([]
 			out = append(out, rawEvent(id, r))
 		}
 	}
-	for next := max(arch.through, after) + 1; next <= through; {
+	err = s.streamRecords(ctx, id, max(arch.through, after)+1, through, func(r record) error {
+		out = append(out, rawEvent(id, r))
+		return nil
+	})
+	return out, err
+}
+
+// foldedThrough is the sequence of the last event of an employer folded into the store's state.
+func (s *Store) foldedThrough(id string) uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.foldHead(EmployerPrefix + id).seq
+}
+
+// streamRecords calls fn with an employer's records from sequence from through through, read
+// from the stream by subject.
+func (s *Store) streamRecords(ctx context.Context, id string, from, through uint64, fn func(record) error) error {
+	subject := EmployerPrefix + id
+	for next := from; next <= through; {
 		raw, err := s.stream.GetMsg(ctx, next, jetstream.WithGetMsgSubject(subject))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			return nil, fmt.Errorf("employer %s: event %d is not in the stream", id, through)
+			return fmt.Errorf("employer %s: event %d is not in the stream", id, through)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("load events of employer %s from %d: %w", id, next, err)
+			return fmt.Errorf("load events of employer %s from %d: %w", id, next, err)
 		}
 		if raw.Sequence > through {
-			return nil, fmt.Errorf("employer %s: event %d is not in the stream", id, through)
+			return fmt.Errorf("employer %s: event %d is not in the stream", id, through)
 		}
-		out = append(out, rawEvent(id, record{seq: raw.Sequence, ts: raw.Time.UnixNano(), hash: raw.Header.Get(HashHeader), data: raw.Data}))
+		if err := fn(record{seq: raw.Sequence, ts: raw.Time.UnixNano(), hash: raw.Header.Get(HashHeader), data: raw.Data}); err != nil {
+			return err
+		}
 		next = raw.Sequence + 1
 	}
-	return out, nil
+	return nil
 }
 
 // getRecord reads the message at seq from the stream.

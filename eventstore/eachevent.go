@@ -1,0 +1,92 @@
+package eventstore
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// EachEvent calls fn with one employer's events in order, as History returns them; an event's
+// Data is valid only during the call. A reader that needs each event once (an auditor's history
+// answer) so holds one of the archive's chunks at a time, decompressed into a reused buffer,
+// instead of the whole history: on a served ledger the garbage a request leaves is what the
+// collector charges it for. An error of fn stops the reading and is returned.
+func (s *Store) EachEvent(ctx context.Context, id string, fn func(RawEvent) error) error {
+	through := s.foldedThrough(id)
+	if through == 0 {
+		return nil
+	}
+	ph := packedHistories.Get().(*packedHistory)
+	defer packedHistories.Put(ph)
+	ok, err := s.archive.readPacked(id, ph)
+	if err != nil {
+		return fmt.Errorf("employer %s: %w", id, err)
+	}
+	if !ok {
+		ph.through, ph.spans, ph.tail = 0, ph.spans[:0], ph.tail[:0] // no archive: every event is read from the stream
+	}
+	var chain chainCheck
+	var fnErr error // returned as it is, not as the archive's
+	each := func(r record) error {
+		if r.seq > through {
+			return nil
+		}
+		fnErr = fn(chain.next(rawEvent(id, r)))
+		return fnErr
+	}
+	read := func(b []byte) error {
+		if err := eachRecord(b, each); err != nil && fnErr == nil {
+			return fmt.Errorf("employer %s: %w", id, err)
+		}
+		return fnErr
+	}
+	for i := len(ph.spans) - 1; i >= 0; i-- {
+		if ph.raw, err = zdec.DecodeAll(ph.packed[ph.spans[i][0]:ph.spans[i][1]], ph.raw[:0]); err != nil {
+			return fmt.Errorf("employer %s: history archive: %w", id, err)
+		}
+		if err := read(ph.raw); err != nil {
+			return err
+		}
+	}
+	if err := read(ph.tail); err != nil {
+		return err
+	}
+	return s.streamRecords(ctx, id, ph.through+1, through, each)
+}
+
+var packedHistories = sync.Pool{New: func() any { return new(packedHistory) }}
+
+// eachRecord calls fn with each record encoded in b; their data are slices of b.
+func eachRecord(b []byte, fn func(record) error) error {
+	for len(b) > 0 {
+		r, rest, err := nextRecord(b)
+		if err != nil {
+			return fmt.Errorf("history archive: %w", err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+		b = rest
+	}
+	return nil
+}
+
+// chainCheck checks an employer's events, in order, against the chain they make: once a link
+// fails, every later event is marked broken too.
+type chainCheck struct {
+	prev   head
+	broken bool
+}
+
+func (c *chainCheck) next(ev RawEvent) RawEvent {
+	var derr error
+	if ev.Body == nil {
+		derr = errCorrupt
+	}
+	if chainReason(c.prev, ev.Event, hashMatches(ev.Event, ev.Data), derr) != "" {
+		c.broken = true
+	}
+	c.prev = head{seq: ev.Seq, n: ev.N, hash: ev.Hash}
+	ev.ChainOK = !c.broken
+	return ev
+}
