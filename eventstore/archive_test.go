@@ -14,8 +14,8 @@ func TestHistoryFromTheArchiveIsTheStreamsOwnBytes(t *testing.T) {
 	dir := t.TempDir()
 	l := storetest.Start(t, eventstore.Config{ArchiveDir: dir})
 	ctx := context.Background()
-	// 1, 8, 9 and 21 events: no chunk, one full chunk, a chunk and a tail, chunks and a tail.
-	sizes := []int{1, 8, 9, 21}
+	// No chunk, one full chunk, a chunk and a tail, chunks and a tail.
+	sizes := []int{1, eventstore.ChunkSize, eventstore.ChunkSize + 1, 2*eventstore.ChunkSize + 5}
 	var ids []string
 	for i, n := range sizes {
 		id := mustExecute(t, l.Store, register(orgCode(4000+i), "360702")).EmployerID
@@ -62,29 +62,30 @@ func TestEachEventStopsAtTheReadersError(t *testing.T) {
 	l := storetest.Start(t, eventstore.Config{ArchiveDir: t.TempDir()})
 	ctx := context.Background()
 	id := mustExecute(t, l.Store, register(orgCode(4100), "360702")).EmployerID
-	for k := 1; k < 21; k++ { // chunks and a tail
+	n := 2*eventstore.ChunkSize + 5 // chunks and a tail
+	for k := 1; k < n; k++ {
 		mustExecute(t, l.Store, payment(id, fmt.Sprintf("E%d", k), int64(k)))
 	}
 	if err := l.Store.CatchUp(ctx); err != nil {
 		t.Fatal(err)
 	}
 	all, err := l.Store.History(ctx, id)
-	if err != nil || len(all) != 21 {
+	if err != nil || len(all) != n {
 		t.Fatalf("History: %d events, %v", len(all), err)
 	}
-	i := 0
+	i, stopAt := 0, eventstore.ChunkSize+3 // past the first chunk
 	err = l.Store.EachEvent(ctx, id, func(ev eventstore.RawEvent) error {
 		if ev.Seq != all[i].Seq || string(ev.Data) != string(all[i].Data) || ev.ChainOK != all[i].ChainOK {
 			t.Fatalf("event %d: seq %d, chain %v; History has seq %d, chain %v", i, ev.Seq, ev.ChainOK, all[i].Seq, all[i].ChainOK)
 		}
 		i++
-		if i == 13 {
+		if i == stopAt {
 			return errStop
 		}
 		return nil
 	})
-	if err != errStop || i != 13 {
-		t.Fatalf("EachEvent returned %v after %d events; want the reader's error after 13", err, i)
+	if err != errStop || i != stopAt {
+		t.Fatalf("EachEvent returned %v after %d events; want the reader's error after %d", err, i, stopAt)
 	}
 }
 

@@ -18,7 +18,7 @@ func TestAnEmployerOutOfTheCacheIsFoldedAgainToTheSameState(t *testing.T) {
 	for i := range 12 {
 		id := mustExecute(t, l.Store, register(orgCode(6000+i), "360702")).EmployerID
 		// More events than an archive chunk, so the state comes from chunks and the tail.
-		for k := range 10 + i {
+		for k := range eventstore.ChunkSize + 2 + i {
 			mustExecute(t, l.Store, payment(id, fmt.Sprintf("C%d", k), int64(100+k)))
 		}
 		e, ok := l.Store.Employer(id)

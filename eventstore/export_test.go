@@ -6,6 +6,9 @@ import "time"
 // idempotency index's memtables and run fences, the history archive's shelves and open tails,
 // chain heads, folded-employer LRU), in the order a benchmark drops them. Subject strings are
 // freed with the heads.
+// ChunkSize is how many of an employer's records the archive compresses together.
+const ChunkSize = chunkSize
+
 var MemoryParts = []string{"keys", "archive-heap", "heads", "lru"}
 
 // ReleaseForMeasure drops one of the store's structures (named as in MemoryParts) so that a
