@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -60,6 +61,12 @@ type shelf struct {
 	tail     []tailRef // the records after the newest chunk, oldest first, at exact length
 	state    chunkRef  // newest checkpoint of the employer's folded state; n is 0 while there is none
 	stateSeq uint64    // the sequence state is folded through
+	// dir is the newest directory of the employer's chunks (n 0: none), recent the chunks sealed
+	// since, oldest first (fewer than dirEvery). A directory lists dirEvery chunks and links to
+	// the directory before it, so that a history learns where all its chunks are in a few reads
+	// and reads them at once, instead of one chunk after another down their links.
+	dir    chunkRef
+	recent []chunkRef
 }
 
 // chunkRef is where a chunk is in the archive's file: its header, then its zstd-compressed records.
@@ -69,6 +76,8 @@ type chunkRef struct {
 }
 
 const (
+	// dirEvery is how many chunks a directory lists.
+	dirEvery  = 8
 	chunkSize = 8
 	// A chunk's header: the previous chunk of the employer (offset, length) and the CRC-32C of
 	// those 12 bytes and the compressed records.
@@ -254,10 +263,26 @@ func exact[T any](b []T) []T {
 // s's newest; the caller holds a.mu. On a write error the archive stops being used.
 func (a *archive) writeChunk(s *shelf, packed []byte) bool {
 	ref, ok := a.writeBlob(s.last, packed)
-	if ok {
-		s.last = ref
+	if !ok {
+		return false
 	}
-	return ok
+	s.last = ref
+	s.recent = append(append(make([]chunkRef, 0, len(s.recent)+1), s.recent...), ref)
+	if len(s.recent) == dirEvery {
+		if dir, ok := a.writeBlob(s.dir, appendChunkRefs(nil, s.recent)); ok {
+			s.dir, s.recent = dir, nil
+		}
+	}
+	return true
+}
+
+// appendChunkRefs appends refs as a directory holds them: 12 bytes each.
+func appendChunkRefs(b []byte, refs []chunkRef) []byte {
+	for _, r := range refs {
+		b = binary.LittleEndian.AppendUint64(b, uint64(r.off))
+		b = binary.LittleEndian.AppendUint32(b, r.n)
+	}
+	return b
 }
 
 // writeBlob appends compressed bytes behind a header linking to prev and returns where they
@@ -321,12 +346,21 @@ func (a *archive) appendPacked(b []byte, c chunkRef) ([]byte, chunkRef, error) {
 	if _, err := a.file.ReadAt(buf, c.off); err != nil {
 		return b[:start], chunkRef{}, fmt.Errorf("history archive: %w", err)
 	}
+	prev, err := checkBlob(buf, c)
+	if err != nil {
+		return b[:start], chunkRef{}, err
+	}
+	return append(b[:start], buf[chunkHeader:]...), prev, nil
+}
+
+// checkBlob checks the CRC of a blob read whole from c, and returns the link it holds.
+func checkBlob(buf []byte, c chunkRef) (chunkRef, error) {
 	crc := crc32.Update(crc32.Checksum(buf[:12], crc32c), crc32c, buf[chunkHeader:])
 	prev := chunkRef{off: int64(binary.LittleEndian.Uint64(buf[0:8])), n: binary.LittleEndian.Uint32(buf[8:12])}
 	if crc != binary.LittleEndian.Uint32(buf[12:16]) || (prev.n != 0 && prev.off+int64(prev.n) > c.off) {
-		return b[:start], chunkRef{}, fmt.Errorf("history archive: chunk at %d: %w", c.off, errCorrupt)
+		return chunkRef{}, fmt.Errorf("history archive: chunk at %d: %w", c.off, errCorrupt)
 	}
-	return append(b[:start], buf[chunkHeader:]...), prev, nil
+	return prev, nil
 }
 
 // blobBuffers hold compressed chunks between their read and their decompression: a history
@@ -440,11 +474,15 @@ type packedHistory struct {
 	tail    []byte   // the tail's records
 	through uint64   // the archive holds every event of the employer through this sequence
 	raw     []byte   // the chunk being read, decompressed (the reader's)
+	refs    []chunkRef
+	prevs   []chunkRef // each chunk's link, newest first
 }
 
 // readPacked reads every archived record of an employer into h, the chunks compressed; false
 // when the archive does not serve histories. Decompressing is left to the reader, which so holds
-// one chunk of a long history at a time and can do it beside its use of the records.
+// one chunk of a long history at a time. The chunks are found through the employer's directories
+// (a read for every dirEvery chunks) and read at once; only chunks no directory lists (sealed by
+// a build before directories) are found by following their links, one read after another.
 func (a *archive) readPacked(id string, h *packedHistory) (bool, error) {
 	h.packed, h.spans, h.tail, h.through = h.packed[:0], h.spans[:0], h.tail[:0], 0
 	a.mu.Lock()
@@ -457,7 +495,11 @@ func (a *archive) readPacked(id string, h *packedHistory) (bool, error) {
 		a.mu.Unlock()
 		return true, nil
 	}
-	last := s.last
+	last, dir, end := s.last, s.dir, a.end
+	refs := h.refs[:0]
+	for _, r := range slices.Backward(s.recent) {
+		refs = append(refs, r)
+	}
 	h.through = s.seq
 	for _, r := range s.tail {
 		b, err := a.tails.read(r)
@@ -468,18 +510,118 @@ func (a *archive) readPacked(id string, h *packedHistory) (bool, error) {
 		h.tail = append(h.tail, b...)
 	}
 	a.mu.Unlock()
-	for c := last; c.n != 0; {
+	// Newest first: the chunks since the newest directory, then each directory's.
+	for dir.n != 0 {
+		var err error
+		var prev chunkRef
+		start := len(h.packed)
+		if h.packed, prev, err = a.appendPacked(h.packed, dir); err != nil {
+			return true, err
+		}
+		listed := h.packed[start:]
+		if len(listed)%12 != 0 {
+			return true, fmt.Errorf("history archive: directory at %d: %w", dir.off, errCorrupt)
+		}
+		for i := len(listed) - 12; i >= 0; i -= 12 {
+			refs = append(refs, chunkRef{off: int64(binary.LittleEndian.Uint64(listed[i:])), n: binary.LittleEndian.Uint32(listed[i+8:])})
+		}
+		h.packed = h.packed[:start]
+		dir = prev
+	}
+	h.refs = refs
+	for _, r := range refs {
+		if r.n < chunkHeader || r.off < 0 || r.off+int64(r.n) > end {
+			return true, fmt.Errorf("history archive: employer %s's directory names a chunk outside the file: %w", id, errCorrupt)
+		}
+	}
+	if len(refs) > 0 && refs[0] != last {
+		return true, fmt.Errorf("history archive: employer %s's newest chunk is not its directories' newest: %w", id, errCorrupt)
+	}
+	if len(refs) == 0 && last.n != 0 {
+		refs = append(refs, last)
+	}
+	if err := a.readChunks(h, refs); err != nil {
+		return true, err
+	}
+	// The links must agree with the directories; the oldest listed chunk may link to older ones
+	// no directory lists.
+	for i := 0; i+1 < len(h.spans); i++ {
+		if h.prevs[i] != refs[i+1] {
+			return true, fmt.Errorf("history archive: employer %s's chunk at %d does not link to the one its directory lists before it: %w", id, refs[i].off, errCorrupt)
+		}
+	}
+	for c := h.prevs[len(h.prevs)-1:]; len(c) == 1 && c[0].n != 0; {
 		var prev chunkRef
 		var err error
 		start := len(h.packed)
-		if h.packed, prev, err = a.appendPacked(h.packed, c); err != nil {
+		if h.packed, prev, err = a.appendPacked(h.packed, c[0]); err != nil {
 			return true, err
 		}
 		h.spans = append(h.spans, [2]int{start, len(h.packed)})
-		c = prev
+		c[0] = prev
 	}
 	return true, nil
 }
+
+// readChunks reads the chunks refs (newest first) into h.packed, several at a time, and their
+// links into h.prevs.
+func (a *archive) readChunks(h *packedHistory, refs []chunkRef) error {
+	h.spans, h.prevs = h.spans[:0], h.prevs[:0]
+	if len(refs) == 0 {
+		h.prevs = append(h.prevs, chunkRef{})
+		return nil
+	}
+	if len(refs) == 1 {
+		var err error
+		var prev chunkRef
+		if h.packed, prev, err = a.appendPacked(h.packed[:0], refs[0]); err != nil {
+			return err
+		}
+		h.spans, h.prevs = append(h.spans, [2]int{0, len(h.packed)}), append(h.prevs, prev)
+		return nil
+	}
+	total := 0
+	for _, r := range refs {
+		if r.n < chunkHeader {
+			return fmt.Errorf("history archive: chunk at %d: %w", r.off, errCorrupt)
+		}
+		h.spans = append(h.spans, [2]int{total, total + int(r.n)})
+		total += int(r.n)
+	}
+	h.packed = slices.Grow(h.packed[:0], total)[:total]
+	h.prevs = slices.Grow(h.prevs, len(refs))[:len(refs)]
+	errs := make([]error, len(refs))
+	read := func(i int) {
+		buf := h.packed[h.spans[i][0]:h.spans[i][1]]
+		if _, err := a.file.ReadAt(buf, refs[i].off); err != nil {
+			errs[i] = fmt.Errorf("history archive: %w", err)
+			return
+		}
+		h.prevs[i], errs[i] = checkBlob(buf, refs[i])
+	}
+	// Reads at once: on a cold page cache each waits for the disk, and the disk serves several.
+	var wg sync.WaitGroup
+	next := atomic.Int64{}
+	for range min(len(refs), chunkReaders) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(refs); i = int(next.Add(1) - 1) {
+				read(i)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	// The headers off: each span is its compressed records.
+	for i := range h.spans {
+		h.spans[i][0] += chunkHeader
+	}
+	return nil
+}
+
+// chunkReaders is how many reads of a history's chunks are in flight at once.
+const chunkReaders = 8
 
 // sizes is what the archive holds: an estimate of its heap (shelves, tail references, the tail
 // log's buffer) and the bytes of its chunk file and tail segments.
@@ -491,7 +633,7 @@ func (a *archive) sizes() (heap, files int64) {
 	}
 	const perShelf = 72 + 16 + 48 // the shelf, its map entry and its id
 	for id, s := range a.shelves {
-		heap += perShelf + int64(len(id)) + int64(cap(s.tail))*24
+		heap += perShelf + int64(len(id)) + int64(cap(s.tail))*24 + int64(cap(s.recent))*16
 	}
 	heap += int64(cap(a.tails.buf))
 	files = a.end + int64(len(a.tails.buf))
@@ -596,6 +738,8 @@ type shelfState struct {
 	tail     []tailRef
 	state    chunkRef
 	stateSeq uint64
+	dir      chunkRef
+	recent   []chunkRef
 }
 
 // capture returns the archive's state for a snapshot; false when the archive is not in use.
@@ -613,7 +757,8 @@ func (a *archive) capture() (archiveState, bool) {
 	st := archiveState{end: a.end, segs: segs, files: append(files, a.file), obsolete: len(a.tails.obsolete),
 		shelves: make([]shelfState, 0, len(a.shelves))}
 	for id, s := range a.shelves {
-		st.shelves = append(st.shelves, shelfState{id: id, last: s.last, seq: s.seq, tail: slices.Clone(s.tail), state: s.state, stateSeq: s.stateSeq})
+		st.shelves = append(st.shelves, shelfState{id: id, last: s.last, seq: s.seq, tail: slices.Clone(s.tail), state: s.state, stateSeq: s.stateSeq,
+			dir: s.dir, recent: slices.Clone(s.recent)})
 	}
 	return st, true
 }
@@ -664,7 +809,11 @@ func (a *archive) restore(st archiveState) error {
 		if sh.state.off+int64(sh.state.n) > st.end || sh.stateSeq > sh.seq {
 			return fmt.Errorf("history archive: employer %s's checkpoint is not in the file: %w", sh.id, errCorrupt)
 		}
-		a.shelves[sh.id] = &shelf{last: sh.last, seq: sh.seq, tail: exact(sh.tail), state: sh.state, stateSeq: sh.stateSeq}
+		if sh.dir.off+int64(sh.dir.n) > st.end || len(sh.recent) >= dirEvery || (len(sh.recent) > 0 && sh.recent[len(sh.recent)-1] != sh.last) {
+			return fmt.Errorf("history archive: employer %s's chunk directory does not match the file: %w", sh.id, errCorrupt)
+		}
+		a.shelves[sh.id] = &shelf{last: sh.last, seq: sh.seq, tail: exact(sh.tail), state: sh.state, stateSeq: sh.stateSeq,
+			dir: sh.dir, recent: exact(sh.recent)}
 		if len(sh.tail) >= chunkSize {
 			a.seal[sh.id] = struct{}{}
 		}

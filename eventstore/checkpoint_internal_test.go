@@ -3,9 +3,11 @@ package eventstore
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -33,32 +35,41 @@ func TestACheckpointOfAnotherBuildIsPassedOver(t *testing.T) {
 	}
 }
 
-// A snapshot of version 1, written before shelves had checkpoints, is read as shelves without
-// one; this version's snapshot keeps each shelf's checkpoint.
-func TestASnapshotKeepsCheckpointsAndOneWrittenBeforeThemIsRead(t *testing.T) {
+// Snapshots of versions 1 and 2, written before shelves had checkpoints and chunk directories,
+// are read as shelves without them; this version's snapshot keeps both.
+func TestASnapshotKeepsCheckpointsAndDirectoriesAndOlderOnesAreRead(t *testing.T) {
 	snap := &snapshot{stream: "KZ", archived: true, arch: archiveState{end: 100,
-		shelves: []shelfState{{id: "e", last: chunkRef{off: 0, n: 40}, seq: 9, state: chunkRef{off: 40, n: 60}, stateSeq: 9}}}}
+		shelves: []shelfState{{id: "e", last: chunkRef{off: 0, n: 40}, seq: 9, state: chunkRef{off: 40, n: 60}, stateSeq: 9,
+			dir: chunkRef{off: 10, n: 20}, recent: []chunkRef{{off: 0, n: 40}}}}}}
 	dir := t.TempDir()
-	path := filepath.Join(dir, "v2")
+	path := filepath.Join(dir, "v3")
 	if err := os.WriteFile(path, snap.encode(), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	got, err := readSnapshot(path)
-	if err != nil || got.arch.shelves[0].state != snap.arch.shelves[0].state || got.arch.shelves[0].stateSeq != 9 {
-		t.Fatalf("version 2: %+v, %v", got, err)
+	if err != nil || got.arch.shelves[0].state != snap.arch.shelves[0].state || got.arch.shelves[0].stateSeq != 9 ||
+		got.arch.shelves[0].dir != snap.arch.shelves[0].dir || len(got.arch.shelves[0].recent) != 1 || got.arch.shelves[0].recent[0] != snap.arch.shelves[0].recent[0] {
+		t.Fatalf("version 3: %+v, %v", got, err)
 	}
-	// Version 1: the same bytes without the shelf's checkpoint (its last three fields).
+	// Older versions: the same bytes without the shelf's directory (its last three fields when
+	// zero), then without its checkpoint (three more).
 	snap.arch.shelves[0].state, snap.arch.shelves[0].stateSeq = chunkRef{}, 0
+	snap.arch.shelves[0].dir, snap.arch.shelves[0].recent = chunkRef{}, nil
 	b := snap.encode()
-	body := b[:len(b)-4-3]
-	body[len(snapshotMagic)] = 1
-	v1 := binary.LittleEndian.AppendUint32(body, crc32.Checksum(body, crc32c))
-	path = filepath.Join(dir, "v1")
-	if err := os.WriteFile(path, v1, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	got, err = readSnapshot(path)
-	if err != nil || got.arch.shelves[0].seq != 9 || got.arch.shelves[0].stateSeq != 0 {
-		t.Fatalf("version 1: %+v, %v", got, err)
+	for _, old := range []struct {
+		version  byte
+		stripped int
+	}{{2, 3}, {1, 6}} {
+		body := slices.Clone(b[:len(b)-4-old.stripped])
+		body[len(snapshotMagic)] = old.version
+		bytes := binary.LittleEndian.AppendUint32(body, crc32.Checksum(body, crc32c))
+		path = filepath.Join(dir, fmt.Sprintf("v%d", old.version))
+		if err := os.WriteFile(path, bytes, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err = readSnapshot(path)
+		if err != nil || got.arch.shelves[0].seq != 9 || got.arch.shelves[0].stateSeq != 0 || got.arch.shelves[0].dir.n != 0 || len(got.arch.shelves[0].recent) != 0 {
+			t.Fatalf("version %d: %+v, %v", old.version, got, err)
+		}
 	}
 }

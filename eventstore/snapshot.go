@@ -30,8 +30,9 @@ const (
 	snapshotFile  = "store.snap"
 	archiveFile   = "archive.dat"
 	snapshotMagic = "KZSTORE\x00"
-	// Version 2 adds each shelf's checkpoint; version 1 is read as shelves without one.
-	snapshotVersion = 2
+	// Version 2 adds each shelf's checkpoint, version 3 its directory and the chunks sealed since;
+	// older versions are read as shelves without them.
+	snapshotVersion = 3
 )
 
 // snapshot is the store's state at seq, and the identity of the stream it was taken of.
@@ -228,6 +229,13 @@ func (snap *snapshot) encode() []byte {
 			e.i(sh.state.off)
 			e.u(uint64(sh.state.n))
 			e.u(sh.stateSeq)
+			e.i(sh.dir.off)
+			e.u(uint64(sh.dir.n))
+			e.u(uint64(len(sh.recent)))
+			for _, r := range sh.recent {
+				e.i(r.off)
+				e.u(uint64(r.n))
+			}
 		}
 	} else {
 		e.u(0)
@@ -319,7 +327,7 @@ func readSnapshot(path string) (*snapshot, error) {
 	}
 	d := &snapshotDecoder{b: body[len(snapshotMagic):]}
 	v := d.u()
-	if v != 1 && v != snapshotVersion {
+	if v < 1 || v > snapshotVersion {
 		return nil, fmt.Errorf("version %d; this build reads versions 1 to %d", v, snapshotVersion)
 	}
 	snap := &snapshot{stream: d.s(), created: d.i(), firstSeq: d.u(), seq: d.u()}
@@ -370,6 +378,13 @@ func readSnapshot(path string) (*snapshot, error) {
 			if v >= 2 {
 				sh.state = chunkRef{off: d.i(), n: uint32(d.u())}
 				sh.stateSeq = d.u()
+			}
+			if v >= 3 {
+				sh.dir = chunkRef{off: d.i(), n: uint32(d.u())}
+				sh.recent = make([]chunkRef, d.count())
+				for j := range sh.recent {
+					sh.recent[j] = chunkRef{off: d.i(), n: uint32(d.u())}
+				}
 			}
 		}
 	}

@@ -1,0 +1,80 @@
+package eventstore
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
+
+// An employer's chunks are found through its directories and read at once; an archive whose
+// shelves have no directories (sealed before them) or only some is read down the chunks' links,
+// with the same records; a directory that names the wrong chunks is an error, not a wrong history.
+func TestAHistoryIsFoundThroughItsDirectoriesOrItsLinks(t *testing.T) {
+	file, err := scratchArchiveFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newArchive(file, newTailLog("", t.TempDir()))
+	defer a.close()
+	n := 2*dirEvery*chunkSize + 3*chunkSize + 5 // two directories, three chunks since, a tail
+	for seq := 1; seq <= n; seq++ {
+		a.add("e", uint64(seq), appendRecord(nil, record{seq: uint64(seq), ts: int64(seq), data: fmt.Appendf(nil, "event %d", seq)}))
+	}
+	a.sealWaiting()
+	s := a.shelves["e"]
+	if s.dir.n == 0 || len(s.recent) != 3 {
+		t.Fatalf("after %d records: directory %v, %d chunks since; want one and 3", n, s.dir, len(s.recent))
+	}
+	read := func(name string, listed int) {
+		t.Helper()
+		var h packedHistory
+		ok, err := a.readPacked("e", &h)
+		if err != nil || !ok {
+			t.Fatalf("%s: %v, %v", name, ok, err)
+		}
+		if len(h.refs) != listed {
+			t.Fatalf("%s: %d chunks found before the first read, want %d", name, len(h.refs), listed)
+		}
+		var seqs []uint64
+		for i := len(h.spans) - 1; i >= 0; i-- {
+			raw, err := zdec.DecodeAll(h.packed[h.spans[i][0]:h.spans[i][1]], nil)
+			if err != nil {
+				t.Fatalf("%s: chunk %d: %v", name, i, err)
+			}
+			recs, err := readRecords(raw, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range recs {
+				seqs = append(seqs, r.seq)
+			}
+		}
+		tail, err := readRecords(h.tail, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range tail {
+			seqs = append(seqs, r.seq)
+		}
+		if len(seqs) != n {
+			t.Fatalf("%s: %d records, want %d", name, len(seqs), n)
+		}
+		for i, seq := range seqs {
+			if seq != uint64(i+1) {
+				t.Fatalf("%s: record %d has sequence %d", name, i, seq)
+			}
+		}
+	}
+	read("through the directories", 2*dirEvery+3)
+	dir, recent := s.dir, s.recent
+	s.dir = chunkRef{}
+	read("the chunks since the directories, then down the links", 3)
+	s.recent = nil
+	read("down the links alone", 0)
+	s.dir, s.recent = recent[0], recent // a chunk where a directory should be
+	if _, err := a.readPacked("e", &packedHistory{}); !errors.Is(err, errCorrupt) {
+		t.Fatalf("a directory naming other chunks: %v, want errCorrupt", err)
+	}
+	s.dir, s.recent = dir, recent
+	read("through the directories again", 2*dirEvery+3)
+}
