@@ -30,9 +30,11 @@ var (
 //
 // Every chunkSize records of an employer are compressed, by the sealer beside the follower, into
 // a chunk appended to the archive's file; each chunk's header links to the employer's chunk
-// before it. The records after an employer's newest chunk (its open tail) are in the tail log
-// (tails.go), on disk too. Memory holds, per employer, where its newest chunk and its tail's
-// records are: O(1) an employer (at most chunkSize-1 references, more only while a seal waits),
+// before it, and every dirEvery chunks a directory lists them, so that a history finds its chunks
+// in a few reads and reads them at once. The records after an employer's newest chunk (its open
+// tail) are in the tail log (tails.go), on disk too. Memory holds, per employer, where its newest
+// chunk and directory, the chunks sealed since and its tail's records are: O(1) an employer (at
+// most chunkSize-1 tail references, more only while a seal waits, and dirEvery-1 chunks),
 // nothing an event.
 //
 // The chunk file also holds checkpoints of employers' folded write-side state (checkpoint.go),
