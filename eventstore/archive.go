@@ -78,10 +78,8 @@ type chunkRef struct {
 }
 
 const (
-	// dirEvery is how many chunks are sealed between two directories; dirMax is the most a
-	// directory lists (3 KB: 2,048 events of an employer).
+	// dirEvery is how many chunks a directory lists.
 	dirEvery  = 8
-	dirMax    = 256
 	chunkSize = 8
 	// A chunk's header: the previous chunk of the employer (offset, length) and the CRC-32C of
 	// those 12 bytes and the compressed records.
@@ -273,29 +271,11 @@ func (a *archive) writeChunk(s *shelf, packed []byte) bool {
 	s.last = ref
 	s.recent = append(append(make([]chunkRef, 0, len(s.recent)+1), s.recent...), ref)
 	if len(s.recent) == dirEvery {
-		a.writeDirectory(s)
-	}
-	return true
-}
-
-// writeDirectory writes a directory of s's chunks and makes it s's newest. It lists the chunks of
-// the directory before it too, up to dirMax, so that a history of up to dirMax chunks finds them
-// all in one read; beyond, a new directory starts, linked to the one before. The caller holds
-// a.mu. A directory that cannot be written leaves the chunks where they were: found by links.
-func (a *archive) writeDirectory(s *shelf) {
-	prev, listed := s.dir, []byte(nil)
-	if prev.n != 0 {
-		var before chunkRef
-		var err error
-		if listed, before, err = a.appendPacked(nil, prev); err == nil && len(listed)/12+len(s.recent) <= dirMax {
-			prev = before // the new directory takes over the old one's chunks, and its link
-		} else {
-			listed = nil
+		if dir, ok := a.writeBlob(s.dir, appendChunkRefs(nil, s.recent)); ok {
+			s.dir, s.recent = dir, nil
 		}
 	}
-	if dir, ok := a.writeBlob(prev, appendChunkRefs(listed, s.recent)); ok {
-		s.dir, s.recent = dir, nil
-	}
+	return true
 }
 
 // appendChunkRefs appends refs as a directory holds them: 12 bytes each.
@@ -643,7 +623,7 @@ func (a *archive) readChunks(h *packedHistory, refs []chunkRef) error {
 }
 
 // chunkReaders is how many reads of a history's chunks are in flight at once.
-const chunkReaders = 32
+const chunkReaders = 8
 
 // sizes is what the archive holds: an estimate of its heap (shelves, tail references, the tail
 // log's buffer) and the bytes of its chunk file and tail segments.

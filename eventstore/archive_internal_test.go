@@ -78,39 +78,3 @@ func TestAHistoryIsFoundThroughItsDirectoriesOrItsLinks(t *testing.T) {
 	s.dir, s.recent = dir, recent
 	read("through the directories again", 2*dirEvery+3)
 }
-
-// A directory lists the chunks of the one before it, up to dirMax; beyond, a new one starts,
-// linked to the one before, and a history finds its chunks through both.
-func TestDirectoriesListUpToDirMaxChunksThenLink(t *testing.T) {
-	file, err := scratchArchiveFile(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := newArchive(file, newTailLog("", t.TempDir()))
-	defer a.close()
-	chunks := dirMax + 2*dirEvery + 1
-	n := chunks*chunkSize + 3
-	for seq := 1; seq <= n; seq++ {
-		a.add("e", uint64(seq), appendRecord(nil, record{seq: uint64(seq), ts: int64(seq), data: fmt.Appendf(nil, "event %d", seq)}))
-		if seq%(64*chunkSize) == 0 {
-			a.sealWaiting()
-		}
-	}
-	a.sealWaiting()
-	s := a.shelves["e"]
-	newest, link, err := a.appendPacked(nil, s.dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(newest)/12 != 2*dirEvery || link.n == 0 {
-		t.Fatalf("the newest directory lists %d chunks and links to %v; want %d and the full one before it", len(newest)/12, link, 2*dirEvery)
-	}
-	older, _, err := a.appendPacked(nil, link)
-	if err != nil || len(older)/12 != dirMax {
-		t.Fatalf("the directory before lists %d chunks (%v), want %d", len(older)/12, err, dirMax)
-	}
-	var h packedHistory
-	if ok, err := a.readPacked("e", &h); err != nil || !ok || len(h.refs) != chunks || len(h.spans) != chunks {
-		t.Fatalf("readPacked: %v, %v; %d chunks found by directory, %d read; want %d", ok, err, len(h.refs), len(h.spans), chunks)
-	}
-}
