@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -41,7 +40,7 @@ func TestALedgerIsReadyOnlyOnceItsLiveReportIsComputed(t *testing.T) {
 	l := storetest.Start(t, eventstore.Config{})
 	loadDemoLedger(t, l.Store, 100)
 	r := startRunner(t, l.Store)
-	var log syncLog
+	var log storetest.SyncBuffer
 	h := api.New(api.Config{Store: l.Store, Runner: r, Log: slog.New(slog.NewTextHandler(&log, nil)),
 		Today: func() domain.Date { return domain.MustDate("2006-12-31") }})
 	srv := httptest.NewServer(h)
@@ -73,22 +72,4 @@ func TestALedgerIsReadyOnlyOnceItsLiveReportIsComputed(t *testing.T) {
 		}
 		return nil
 	})
-}
-
-// syncLog is a log's text, written by the server's goroutines and read by the test.
-type syncLog struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }

@@ -8,10 +8,11 @@ import (
 	"time"
 
 	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
 
 func TestALongFoldLogsHowFarItHasComeUntilStopped(t *testing.T) {
-	var out logBuffer
+	var out storetest.SyncBuffer
 	log := slog.New(slog.NewTextHandler(&out, nil))
 	var seq atomic.Uint64
 	seq.Store(400)

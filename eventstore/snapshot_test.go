@@ -11,7 +11,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,27 +20,9 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// logBuffer collects a store's log lines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // snapshotConfig is a store keeping its state in dir, snapshotting only when asked (and at
 // Close), logging to log.
-func snapshotConfig(dir string, log *logBuffer) eventstore.Config {
+func snapshotConfig(dir string, log *storetest.SyncBuffer) eventstore.Config {
 	cfg := eventstore.Config{Dir: dir, SnapshotEvery: -1}
 	if log != nil {
 		cfg.Log = slog.New(slog.NewTextHandler(log, nil))
@@ -358,7 +339,7 @@ func TestADamagedOrMismatchedSnapshotIsIgnoredWithALogLineAndTheStoreRebuilds(t 
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			dir, log := t.TempDir(), &logBuffer{}
+			dir, log := t.TempDir(), &storetest.SyncBuffer{}
 			l := storetest.Start(t, snapshotConfig(dir, log))
 			var w ledgerWork
 			w.add(t, l.Store, 0)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -42,24 +41,6 @@ func write(t *testing.T, s *eventstore.Store, employers, from int) {
 			t.Fatal(r.Err)
 		}
 	}
-}
-
-// syncBuffer is a log buffer the runner writes while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // head is the stream's last sequence (the store's follower may still be behind it).
@@ -243,7 +224,7 @@ func TestACorruptOrOlderSnapshotIsIgnoredAndTheViewsRebuild(t *testing.T) {
 			if _, err := obs.Put(ctx, jetstream.ObjectMeta{Name: "views", Metadata: map[string]string{"seq": "999999", "code_version": tt.version}}, bytes.NewReader(data)); err != nil {
 				t.Fatal(err)
 			}
-			logs := &syncBuffer{}
+			logs := &storetest.SyncBuffer{}
 			r := projections.NewRunner(l.Store, projections.RunnerConfig{Log: slog.New(slog.NewTextHandler(logs, nil))})
 			rctx, cancel := context.WithCancel(ctx)
 			defer cancel()

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/kuozheng/kuozheng/api"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
 
 // crashWrite is one payment a writer posts: a unique receipt and a unique Idempotency-Key.
@@ -37,25 +38,7 @@ type crashServer struct {
 	base   string
 	client *http.Client
 	done   chan struct{}
-	stderr *syncBuffer
-}
-
-// syncBuffer collects a child's stderr; the process writes it while the test may read it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	stderr *storetest.SyncBuffer
 }
 
 func freeAddr(t *testing.T) string {

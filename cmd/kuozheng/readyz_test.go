@@ -32,7 +32,7 @@ func TestReadyzFollowsTheNATSConnection(t *testing.T) {
 	}
 	t.Cleanup(func() { emb.Close() })
 
-	stderr := &syncBuffer{}
+	stderr := &storetest.SyncBuffer{}
 	cmd := exec.Command(bin, "serve", "--nats", "nats://kz:a-long-enough-password@"+natsAddr, "--listen", "127.0.0.1:0", "--today", "2006-12-31",
 		"--metrics-listen", "127.0.0.1:0")
 	cmd.Stderr = stderr

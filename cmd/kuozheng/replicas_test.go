@@ -17,6 +17,7 @@ import (
 
 	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
 
 // startReplica starts `kuozheng serve` with args and env and waits until /readyz answers 200.
@@ -26,7 +27,7 @@ func startReplica(t *testing.T, bin string, env []string, args ...string) *crash
 		cmd:    exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--today", "2006-12-31"}, args...)...),
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}},
 		done:   make(chan struct{}),
-		stderr: &syncBuffer{},
+		stderr: &storetest.SyncBuffer{},
 	}
 	s.cmd.Env = append(os.Environ(), env...)
 	s.cmd.Stderr = s.stderr
@@ -53,7 +54,7 @@ func startReplica(t *testing.T, bin string, env []string, args ...string) *crash
 
 // loggedURL waits until serve's log has the line msg with the url it bound: the port is the
 // kernel's pick, so no other process on a busy machine can take it between picking and binding.
-func loggedURL(t *testing.T, log *syncBuffer, done <-chan struct{}, msg string) string {
+func loggedURL(t *testing.T, log *storetest.SyncBuffer, done <-chan struct{}, msg string) string {
 	t.Helper()
 	deadline := time.Now().Add(120 * time.Second)
 	for {

@@ -2,11 +2,13 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -168,4 +170,24 @@ func AppendDemo(tb testing.TB, st *eventstore.Store, employers int) uint64 {
 	last, _ := st.LastSeq(ctx)
 	tb.Logf("generated %d events for %d payers in %v", last, employers, time.Since(start).Round(time.Second))
 	return last
+}
+
+// SyncBuffer collects text written by a server's goroutines (a log, a child's stderr) while the
+// test reads it.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String is what was written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
