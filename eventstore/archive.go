@@ -694,12 +694,14 @@ func (a *archive) sealShelf(id string) {
 }
 
 // compactTails copies forward the live records of the tail segment most dead, if it is mostly
-// dead: they are the tails of employers with no recent event. It finds them among every shelf,
-// once a segment, so the lock is held for a moment a segment written.
-func (a *archive) compactTails() {
+// dead (they are the tails of employers with no recent event), and reports whether there was one.
+// It finds them among every shelf, once a segment, so the lock is held for a moment a segment
+// written.
+func (a *archive) compactTails() bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if old := a.tails.sparsest(); old != nil && a.usable() {
+	old := a.tails.sparsest()
+	if old != nil && a.usable() {
 		for _, s := range a.shelves {
 			for i, r := range s.tail {
 				if r.seg != old.n {
@@ -711,16 +713,17 @@ func (a *archive) compactTails() {
 				}
 				if err != nil {
 					a.fail(err)
-					return
+					return false
 				}
 				a.tails.drop(r)
 			}
 		}
 		if a.tails.segs[old.n] == old {
 			a.fail(fmt.Errorf("tail segment %d: %d records left after copying them forward: %w", old.n, old.live, errCorrupt))
-			return
+			return false
 		}
 	}
+	return old != nil && a.usable()
 }
 
 // archiveState is the archive as a snapshot keeps it.

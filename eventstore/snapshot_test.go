@@ -485,6 +485,7 @@ func TestTailsOfQuietEmployersAreCopiedForwardAndHistoriesStayTheSame(t *testing
 	if err := l.Store.CatchUp(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	l.Store.SealNow()
 	l.Store.SnapshotNow()
 	if n := len(tailSegments(t, dir)); n > 5 {
 		t.Fatalf("%d tail segments after a snapshot, want at most 5", n)
