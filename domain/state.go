@@ -159,18 +159,13 @@ func (r *stateReader) fail() {
 	r.b = nil
 }
 
-func (r *stateReader) u() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail()
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
+func (r *stateReader) u() uint64 { return readVarint(r, binary.Uvarint) }
 
-func (r *stateReader) i() int64 {
-	v, n := binary.Varint(r.b)
+func (r *stateReader) i() int64 { return readVarint(r, binary.Varint) }
+
+// readVarint reads one varint with read (binary.Uvarint or binary.Varint).
+func readVarint[T uint64 | int64](r *stateReader, read func([]byte) (T, int)) T {
+	v, n := read(r.b)
 	if n <= 0 {
 		r.fail()
 		return 0

@@ -429,18 +429,11 @@ func (a *archive) read(id string, after uint64) (archived, bool, error) {
 		return archived{}, true, nil
 	}
 	last, out := s.last, archived{through: s.seq}
-	var tail []byte
-	for _, r := range s.tail {
-		if r.seq > after {
-			b, err := a.tails.read(r)
-			if err != nil {
-				a.mu.Unlock()
-				return archived{}, true, err
-			}
-			tail = append(tail, b...)
-		}
-	}
+	tail, err := a.appendTail(nil, s, after)
 	a.mu.Unlock()
+	if err != nil {
+		return archived{}, true, err
+	}
 	// Newest chunk first, back to the one holding after.
 	var chunks [][]record
 	for c := last; c.n != 0; {
@@ -461,11 +454,25 @@ func (a *archive) read(id string, after uint64) (archived, bool, error) {
 			}
 		}
 	}
-	var err error
 	if out.recs, err = readRecords(tail, out.recs); err != nil {
 		return archived{}, true, err
 	}
 	return out, true, nil
+}
+
+// appendTail appends the records of s's tail with sequences after after to b; the caller holds
+// a.mu.
+func (a *archive) appendTail(b []byte, s *shelf, after uint64) ([]byte, error) {
+	for _, r := range s.tail {
+		if r.seq > after {
+			rec, err := a.tails.read(r)
+			if err != nil {
+				return b, err
+			}
+			b = append(b, rec...)
+		}
+	}
+	return b, nil
 }
 
 // packedHistory is an employer's archived records as readPacked reads them: its chunks still
@@ -503,18 +510,14 @@ func (a *archive) readPacked(id string, h *packedHistory) (bool, error) {
 		refs = append(refs, r)
 	}
 	h.through = s.seq
-	for _, r := range s.tail {
-		b, err := a.tails.read(r)
-		if err != nil {
-			a.mu.Unlock()
-			return true, err
-		}
-		h.tail = append(h.tail, b...)
-	}
+	var err error
+	h.tail, err = a.appendTail(h.tail, s, 0)
 	a.mu.Unlock()
+	if err != nil {
+		return true, err
+	}
 	// Newest first: the chunks since the newest directory, then each directory's.
 	for dir.n != 0 {
-		var err error
 		var prev chunkRef
 		start := len(h.packed)
 		if h.packed, prev, err = a.appendPacked(h.packed, dir); err != nil {
@@ -531,62 +534,45 @@ func (a *archive) readPacked(id string, h *packedHistory) (bool, error) {
 		dir = prev
 	}
 	h.refs = refs
-	for _, r := range refs {
-		if r.n < chunkHeader || r.off < 0 || r.off+int64(r.n) > end {
-			return true, fmt.Errorf("history archive: employer %s's directory names a chunk outside the file: %w", id, errCorrupt)
-		}
-	}
 	if len(refs) > 0 && refs[0] != last {
 		return true, fmt.Errorf("history archive: employer %s's newest chunk is not its directories' newest: %w", id, errCorrupt)
 	}
 	if len(refs) == 0 && last.n != 0 {
 		refs = append(refs, last)
 	}
+	for _, r := range refs {
+		if r.n < chunkHeader || r.off < 0 || r.off+int64(r.n) > end {
+			return true, fmt.Errorf("history archive: employer %s's directory names a chunk outside the file: %w", id, errCorrupt)
+		}
+	}
 	if err := a.readChunks(h, refs); err != nil {
 		return true, err
 	}
 	// The links must agree with the directories; the oldest listed chunk may link to older ones
-	// no directory lists.
-	for i := 0; i+1 < len(h.spans); i++ {
-		if h.prevs[i] != refs[i+1] {
+	// no directory lists, found down their links.
+	var older chunkRef
+	for i, prev := range h.prevs {
+		if i+1 < len(refs) && prev != refs[i+1] {
 			return true, fmt.Errorf("history archive: employer %s's chunk at %d does not link to the one its directory lists before it: %w", id, refs[i].off, errCorrupt)
 		}
+		older = prev
 	}
-	for c := h.prevs[len(h.prevs)-1:]; len(c) == 1 && c[0].n != 0; {
-		var prev chunkRef
-		var err error
+	for older.n != 0 {
 		start := len(h.packed)
-		if h.packed, prev, err = a.appendPacked(h.packed, c[0]); err != nil {
+		if h.packed, older, err = a.appendPacked(h.packed, older); err != nil {
 			return true, err
 		}
 		h.spans = append(h.spans, [2]int{start, len(h.packed)})
-		c[0] = prev
 	}
 	return true, nil
 }
 
-// readChunks reads the chunks refs (newest first) into h.packed, several at a time, and their
-// links into h.prevs.
+// readChunks reads the chunks refs (newest first, each at least a header long) into h.packed,
+// several at a time, and their links into h.prevs.
 func (a *archive) readChunks(h *packedHistory, refs []chunkRef) error {
 	h.spans, h.prevs = h.spans[:0], h.prevs[:0]
-	if len(refs) == 0 {
-		h.prevs = append(h.prevs, chunkRef{})
-		return nil
-	}
-	if len(refs) == 1 {
-		var err error
-		var prev chunkRef
-		if h.packed, prev, err = a.appendPacked(h.packed[:0], refs[0]); err != nil {
-			return err
-		}
-		h.spans, h.prevs = append(h.spans, [2]int{0, len(h.packed)}), append(h.prevs, prev)
-		return nil
-	}
 	total := 0
 	for _, r := range refs {
-		if r.n < chunkHeader {
-			return fmt.Errorf("history archive: chunk at %d: %w", r.off, errCorrupt)
-		}
 		h.spans = append(h.spans, [2]int{total, total + int(r.n)})
 		total += int(r.n)
 	}
@@ -602,16 +588,21 @@ func (a *archive) readChunks(h *packedHistory, refs []chunkRef) error {
 		h.prevs[i], errs[i] = checkBlob(buf, refs[i])
 	}
 	// Reads at once: on a cold page cache each waits for the disk, and the disk serves several.
-	var wg sync.WaitGroup
-	next := atomic.Int64{}
-	for range min(len(refs), chunkReaders) {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(refs); i = int(next.Add(1) - 1) {
-				read(i)
-			}
-		})
+	// One chunk is read here, without a goroutine.
+	if len(refs) == 1 {
+		read(0)
+	} else {
+		var wg sync.WaitGroup
+		next := atomic.Int64{}
+		for range min(len(refs), chunkReaders) {
+			wg.Go(func() {
+				for i := int(next.Add(1) - 1); i < len(refs); i = int(next.Add(1) - 1) {
+					read(i)
+				}
+			})
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
@@ -737,14 +728,8 @@ type archiveState struct {
 
 // shelfState is a shelf as a snapshot keeps it.
 type shelfState struct {
-	id       string
-	last     chunkRef
-	seq      uint64
-	tail     []tailRef
-	state    chunkRef
-	stateSeq uint64
-	dir      chunkRef
-	recent   []chunkRef
+	id string
+	shelf
 }
 
 // capture returns the archive's state for a snapshot; false when the archive is not in use.
@@ -762,8 +747,9 @@ func (a *archive) capture() (archiveState, bool) {
 	st := archiveState{end: a.end, segs: segs, files: append(files, a.file), obsolete: len(a.tails.obsolete),
 		shelves: make([]shelfState, 0, len(a.shelves))}
 	for id, s := range a.shelves {
-		st.shelves = append(st.shelves, shelfState{id: id, last: s.last, seq: s.seq, tail: slices.Clone(s.tail), state: s.state, stateSeq: s.stateSeq,
-			dir: s.dir, recent: slices.Clone(s.recent)})
+		sh := *s
+		sh.tail, sh.recent = slices.Clone(s.tail), slices.Clone(s.recent)
+		st.shelves = append(st.shelves, shelfState{id: id, shelf: sh})
 	}
 	return st, true
 }
@@ -817,8 +803,9 @@ func (a *archive) restore(st archiveState) error {
 		if sh.dir.off+int64(sh.dir.n) > st.end || len(sh.recent) >= dirEvery || (len(sh.recent) > 0 && sh.recent[len(sh.recent)-1] != sh.last) {
 			return fmt.Errorf("history archive: employer %s's chunk directory does not match the file: %w", sh.id, errCorrupt)
 		}
-		a.shelves[sh.id] = &shelf{last: sh.last, seq: sh.seq, tail: exact(sh.tail), state: sh.state, stateSeq: sh.stateSeq,
-			dir: sh.dir, recent: exact(sh.recent)}
+		s := sh.shelf
+		s.tail, s.recent = exact(sh.tail), exact(sh.recent)
+		a.shelves[sh.id] = &s
 		if len(sh.tail) >= chunkSize {
 			a.seal[sh.id] = struct{}{}
 		}

@@ -39,8 +39,8 @@ func TestACheckpointOfAnotherBuildIsPassedOver(t *testing.T) {
 // are read as shelves without them; this version's snapshot keeps both.
 func TestASnapshotKeepsCheckpointsAndDirectoriesAndOlderOnesAreRead(t *testing.T) {
 	snap := &snapshot{stream: "KZ", archived: true, arch: archiveState{end: 100,
-		shelves: []shelfState{{id: "e", last: chunkRef{off: 0, n: 40}, seq: 9, state: chunkRef{off: 40, n: 60}, stateSeq: 9,
-			dir: chunkRef{off: 10, n: 20}, recent: []chunkRef{{off: 0, n: 40}}}}}}
+		shelves: []shelfState{{id: "e", shelf: shelf{last: chunkRef{off: 0, n: 40}, seq: 9, state: chunkRef{off: 40, n: 60}, stateSeq: 9,
+			dir: chunkRef{off: 10, n: 20}, recent: []chunkRef{{off: 0, n: 40}}}}}}}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "v3")
 	if err := os.WriteFile(path, snap.encode(), 0o600); err != nil {
