@@ -118,13 +118,7 @@ func (s *Server) getEmployer(w http.ResponseWriter, r *http.Request) {
 	}
 	at := domain.EmployerOn(events, asOf)
 	st := at.Account.Statement(asOf, s.cfg.Store.Reference().LateFees)
-	stage := "none"
-	if at.LastStep != "" {
-		stage = at.LastStep
-	}
-	if stage != "none" && st.Totals.ArrearsCurrentYearFen+st.Totals.ArrearsPriorYearsFen == 0 {
-		stage = "closed"
-	}
+	stage := at.Stage(st.Totals)
 	_, broken := s.cfg.Store.ChainBreak(e.ID)
 	v := EmployerView{
 		EmployerID: e.ID, Version: version, AsOf: asOf, Name: at.Name, County: s.cfg.Store.Reference().CountyCodeOn(at.County, asOf), OrgCode: at.OrgCode,

@@ -513,8 +513,7 @@ func (l *simLine) state(asOf Date, fees []LateFeeRate) LineState {
 	}
 }
 
-// add counts a line as of asOf into the totals: an outstanding line past its due date is arrears
-// of the current year when its period is of asOf's year, of prior years otherwise.
+// add counts a line as of asOf into the totals.
 func (t *Totals) add(ls LineState, asOf Date) {
 	t.DueFen += ls.DueFen
 	t.PaidFen += ls.PaidFen
@@ -522,17 +521,33 @@ func (t *Totals) add(ls LineState, asOf Date) {
 	t.OutstandingFen += ls.OutstandingFen
 	t.LateFeeFen += ls.LateFeeFen
 	t.RecoveredFen += ls.RecoveredFen
-	if ls.DueDate < asOf && ls.OutstandingFen > 0 {
-		if ls.Period.Year() == asOf.Year() {
-			t.ArrearsCurrentYearFen += ls.OutstandingFen
-		} else {
-			t.ArrearsPriorYearsFen += ls.OutstandingFen
-		}
+	current, prior := ls.Arrears(asOf)
+	t.ArrearsCurrentYearFen += current
+	t.ArrearsPriorYearsFen += prior
+}
+
+// Overdue reports whether a line due on dueOn with outstanding principal is in arrears on d: it
+// is once its due date has passed.
+func Overdue(dueOn Date, outstanding Fen, d Date) bool { return dueOn < d && outstanding > 0 }
+
+// Arrears is the line's principal in arrears on asOf (outstanding past its due date), as the
+// current year's when its period is of asOf's year, else as prior years'.
+func (ls LineState) Arrears(asOf Date) (currentYear, priorYears Fen) {
+	switch {
+	case !Overdue(ls.DueDate, ls.OutstandingFen, asOf):
+		return 0, 0
+	case ls.Period.Year() == asOf.Year():
+		return ls.OutstandingFen, 0
+	default:
+		return 0, ls.OutstandingFen
 	}
 }
 
-// Overdue is a line's outstanding principal past its due date at some date.
-type Overdue struct {
+// ArrearsFen is the principal in arrears, the current year's and prior years' together.
+func (t Totals) ArrearsFen() Fen { return t.ArrearsCurrentYearFen + t.ArrearsPriorYearsFen }
+
+// OverdueLine is a line's outstanding principal past its due date at some date.
+type OverdueLine struct {
 	Period         Period
 	Insurance      Insurance
 	OutstandingFen Fen
@@ -542,17 +557,17 @@ type Overdue struct {
 // before that date, counting the events dated on or before it: the arrears at each date, from one
 // pass over the entries (an account with reversals is replayed once per date, since a reversal
 // undoes its payment only from its own date on).
-func (a *Account) OverdueAt(at []Date, fees []LateFeeRate) [][]Overdue {
-	out := make([][]Overdue, len(at))
+func (a *Account) OverdueAt(at []Date, fees []LateFeeRate) [][]OverdueLine {
+	out := make([][]OverdueLine, len(at))
 	hasReversal := false
 	for i := range a.entries {
 		hasReversal = hasReversal || a.entries[i].kind == entryReversal
 	}
-	overdue := func(s *sim, d Date) []Overdue {
-		var list []Overdue
+	overdue := func(s *sim, d Date) []OverdueLine {
+		var list []OverdueLine
 		for _, l := range s.order {
-			if l.dueOn < d && l.outstanding() > 0 {
-				list = append(list, Overdue{l.key.Period, l.key.Insurance, l.outstanding()})
+			if Overdue(l.dueOn, l.outstanding(), d) {
+				list = append(list, OverdueLine{l.key.Period, l.key.Insurance, l.outstanding()})
 			}
 		}
 		return list
@@ -561,8 +576,8 @@ func (a *Account) OverdueAt(at []Date, fees []LateFeeRate) [][]Overdue {
 		for i, d := range at {
 			st := a.Statement(d, fees)
 			for _, l := range st.Lines {
-				if l.DueDate < d && l.OutstandingFen > 0 {
-					out[i] = append(out[i], Overdue{l.Period, l.Insurance, l.OutstandingFen})
+				if Overdue(l.DueDate, l.OutstandingFen, d) {
+					out[i] = append(out[i], OverdueLine{l.Period, l.Insurance, l.OutstandingFen})
 				}
 			}
 		}

@@ -1095,7 +1095,7 @@ func (r *Deregister) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	}
 	st := e.Account.Statement(r.date, ctx.Ref.LateFees)
 	t := st.Totals
-	if arrears := t.ArrearsCurrentYearFen + t.ArrearsPriorYearsFen; arrears > 0 || t.LateFeeFen > 0 {
+	if arrears := t.ArrearsFen(); arrears > 0 || t.LateFeeFen > 0 {
 		return nil, Conflict("on", "arrears of %d fen and late fees of %d fen remain on %s; they must be paid or lawfully waived first", arrears, t.LateFeeFen, r.date)
 	}
 	return []Payload{EmployerDeregistered{On: r.date, Reason: r.Reason}}, nil

@@ -17,6 +17,13 @@ const (
 	StepCourtResult      = "court_result"
 )
 
+// Stages of enforcement that are no step: before the first step, and once the arrears it was
+// taken for are paid or waived.
+const (
+	StageNone   = "none"
+	StageClosed = "closed"
+)
+
 // EnforcementSteps lists the ladder in order.
 var EnforcementSteps = []string{StepNotice, StepInspection, StepMediaExposure, StepForcedCollection, StepCourtApplication, StepCourtResult}
 
@@ -156,4 +163,18 @@ func (e *Employer) Clone() *Employer {
 	c.Account.entries = slices.Clip(e.Account.entries)
 	c.History = e.History.clone()
 	return &c
+}
+
+// Stage is where enforcement stands on the date of t, the employer's totals then: StageNone
+// before any step, StageClosed once a step was taken and no principal is in arrears, else the
+// last step taken.
+func (e *Employer) Stage(t Totals) string {
+	switch {
+	case e.LastStep == "":
+		return StageNone
+	case t.ArrearsFen() == 0:
+		return StageClosed
+	default:
+		return e.LastStep
+	}
 }

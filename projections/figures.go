@@ -230,15 +230,11 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 		if l.Period.Year() == q.AsOf.Year() {
 			x.YearCollectedFen += l.PaidFen
 		}
-		if l.DueDate < q.AsOf && l.OutstandingFen > 0 {
-			if l.Period.Year() == q.AsOf.Year() {
-				x.ArrearsCurrentYearFen += l.OutstandingFen
-				f.arrearsCurrentYear += l.OutstandingFen
-			} else {
-				x.ArrearsPriorYearsFen += l.OutstandingFen
-				f.arrearsPriorYears += l.OutstandingFen
-			}
-		}
+		current, prior := l.Arrears(q.AsOf)
+		x.ArrearsCurrentYearFen += current
+		f.arrearsCurrentYear += current
+		x.ArrearsPriorYearsFen += prior
+		f.arrearsPriorYears += prior
 		x.RecoveredFen += l.RecoveredFen
 		f.recovered += l.RecoveredFen
 		f.lateFee += l.LateFeeFen

@@ -46,7 +46,7 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 			// Only a notice past its deadline needs the statement, the costliest part.
 			if last.Step == domain.StepNotice && last.Deadline < asOf {
 				st := e.Account.Statement(asOf, l.Ref.LateFees)
-				if arrears := st.Totals.ArrearsCurrentYearFen + st.Totals.ArrearsPriorYearsFen; arrears > 0 {
+				if arrears := st.Totals.ArrearsFen(); arrears > 0 {
 					item(WorkNoticePastDeadline, last.Deadline, "notice %s set %s as deadline; %s yuan still in arrears: escalate to inspection", last.DocNo, last.Deadline, arrears)
 				}
 			}

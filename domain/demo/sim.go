@@ -148,9 +148,8 @@ func (s *sim) statement(d domain.Date) domain.Statement {
 func (s *sim) arrears(d domain.Date) domain.Fen {
 	var sum domain.Fen
 	for _, l := range s.statement(d).Lines {
-		if l.DueDate < d {
-			sum += l.OutstandingFen
-		}
+		current, prior := l.Arrears(d)
+		sum += current + prior
 	}
 	return sum
 }
@@ -790,7 +789,7 @@ func (s *sim) check(d domain.Date) {
 // payArrears pays a share of the current year's overdue principal; prior-year arrears are
 // sometimes paid down a little with it, under a separate receipt.
 func (s *sim) payArrears(d domain.Date, frac float64, fees bool) {
-	s.payLines(d, frac, fees, func(l domain.LineState) bool { return l.DueDate < d && l.Period.Year() == d.Year() })
+	s.payLines(d, frac, fees, func(l domain.LineState) bool { current, _ := l.Arrears(d); return current > 0 })
 	if s.r.Float64() < 0.3 {
 		s.payLines(d, s.uniform(0.1, 0.5), false, func(l domain.LineState) bool { return l.Period.Year() < d.Year() })
 	}
@@ -946,7 +945,7 @@ func (s *sim) exit(d domain.Date) {
 // leave ends the employer's headcounts and deregisters it, if nothing is owed.
 func (s *sim) leave(d domain.Date, reason string) {
 	t := s.statement(d).Totals
-	if t.ArrearsCurrentYearFen+t.ArrearsPriorYearsFen > 0 || t.LateFeeFen > 0 {
+	if t.ArrearsFen() > 0 || t.LateFeeFen > 0 {
 		return
 	}
 	s.enroll(d, [5]int64{})
