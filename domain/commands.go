@@ -243,7 +243,7 @@ func active(e *Employer) error {
 
 // carries checks that individual payers are only charged pension and medical.
 func carries(e *Employer, field string, ins Insurance) error {
-	if e.Kind.Individual() && ins != Pension && ins != Medical {
+	if !e.Kind.Carries(ins) {
 		return Conflict(field, "%s payers only carry pension and medical, not %s", e.Kind, ins)
 	}
 	return nil

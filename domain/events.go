@@ -233,6 +233,12 @@ const (
 // Individual reports whether the payer pays as an individual (个体工商户, 灵活就业人员).
 func (k EmployerKind) Individual() bool { return k == KindIndividualBusiness || k == KindFlexible }
 
+// Carries reports whether payers of the kind carry the insurance: individual payers carry
+// pension and medical only.
+func (k EmployerKind) Carries(ins Insurance) bool {
+	return !k.Individual() || ins == Pension || ins == Medical
+}
+
 // Payer is the rate class of the kind.
 func (k EmployerKind) Payer() PayerClass {
 	if k.Individual() {

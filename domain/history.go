@@ -227,3 +227,9 @@ func (e *Employer) LatestStepThrough(d Date) (StepAt, bool) {
 
 // EnteredBy reports whether the employer had entered the ledger by d.
 func (e *Employer) EnteredBy(d Date) bool { return e.Exists() && e.EnteredOn <= d }
+
+// ActiveOn reports whether the employer is a payer on d: entered by then and not deregistered on
+// or before it.
+func (e *Employer) ActiveOn(d Date) bool {
+	return e.EnteredBy(d) && !(e.Deregistered && e.DeregisteredOn <= d)
+}

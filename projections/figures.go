@@ -191,7 +191,7 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 	if !e.EnteredBy(q.AsOf) {
 		return c
 	}
-	active := !(e.Deregistered && e.DeregisteredOn <= q.AsOf)
+	active := e.ActiveOn(q.AsOf)
 	home := ref.CountyCodeOn(e.CountyOn(q.AsOf), q.AsOf)
 	hf := c.at(home)
 	st := e.Account.Statement(q.AsOf, ref.LateFees)
@@ -205,7 +205,7 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 		for i, ins := range domain.Insurances {
 			x := &hf.insurances[i]
 			x.Insured = e.EnrolledOn(ins, q.AsOf)
-			if !e.Kind.Individual() || ins == domain.Pension || ins == domain.Medical {
+			if e.Kind.Carries(ins) {
 				x.ShouldInsure = max(workforce, x.Insured)
 			}
 			if l, ok := lines[domain.LineKey{Period: q.Period, Insurance: ins}]; ok && l.OutstandingFen == 0 {

@@ -75,7 +75,7 @@ func employerFlags(id string, e *domain.Employer, ref *domain.Reference, q Query
 			}
 		}
 	}
-	active := !(e.Deregistered && e.DeregisteredOn <= q.AsOf)
+	active := e.ActiveOn(q.AsOf)
 	if active && e.InIndustrialPark && e.EnrolledOn(domain.Pension, q.AsOf) == 0 {
 		flags = append(flags, Flag{Kind: FlagParkEmployerNotEnrolled, EmployerID: id, Detail: "industrial-park employer with no pension enrollment"})
 	}

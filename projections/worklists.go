@@ -34,7 +34,7 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 	for _, id := range l.Order {
 		e := l.Employers[id]
 		county := l.Ref.CountyCodeOn(e.CountyOn(asOf), asOf)
-		if !e.EnteredBy(asOf) || (counties != nil && !counties[county]) || (e.Deregistered && e.DeregisteredOn <= asOf) {
+		if !e.ActiveOn(asOf) || (counties != nil && !counties[county]) {
 			continue
 		}
 		item := func(kind string, since domain.Date, format string, args ...any) {
