@@ -266,14 +266,7 @@ func paymentBody(receipt string, fen int64, paidOn string) string {
 }
 
 // orgCode makes a valid organisation code from a number: 10000004 → "10000004-0".
-func orgCode(n int) string {
-	body := fmt.Sprintf("%08d", n)
-	c, err := domain.OrgCodeCheck(body)
-	if err != nil {
-		panic(err)
-	}
-	return body + "-" + string(c)
-}
+func orgCode(n int) string { return domain.NumberedOrgCode(n) }
 
 // creditCodeOf makes a valid unified social credit code (registered in county) whose characters
 // 9–17 are the organisation code org.

@@ -71,7 +71,7 @@ func New(cfg Config) *Server {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Today == nil {
-		cfg.Today = func() domain.Date { return domain.DateFromTime(time.Now().In(shanghai)) }
+		cfg.Today = func() domain.Date { return domain.DateInChina(time.Now()) }
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
 	s.routes()
@@ -82,13 +82,6 @@ func New(cfg Config) *Server {
 	}
 	return s
 }
-
-var shanghai = func() *time.Location {
-	if l, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return l
-	}
-	return time.FixedZone("CST", 8*3600)
-}()
 
 // ServeHTTP serves the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

@@ -179,6 +179,17 @@ func DateFromTime(t time.Time) Date {
 	return dateCivilDays(y, int(m), d)
 }
 
+// shanghai is the ledger's zone: Ganzhou keeps China Standard Time, UTC+8 all year.
+var shanghai = func() *time.Location {
+	if l, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return l
+	}
+	return time.FixedZone("CST", 8*3600) // no zone database on the machine
+}()
+
+// DateInChina returns the business date at instant t: its civil date in Asia/Shanghai.
+func DateInChina(t time.Time) Date { return DateFromTime(t.In(shanghai)) }
+
 // YMD returns the year, month and day of d; the zero Date gives 0, 0, 0.
 func (d Date) YMD() (y int, m time.Month, day int) {
 	if d == 0 {

@@ -477,3 +477,20 @@ func TestDatesAndPeriodsPrintZeroPaddedAtEveryWidth(t *testing.T) {
 		}
 	}
 }
+
+func TestTheBusinessDateIsTheDateInChina(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		at   time.Time
+		want string
+	}{
+		{"16:00 UTC is already the next day in Ganzhou", time.Date(2006, 12, 31, 16, 0, 0, 0, time.UTC), "2007-01-01"},
+		{"15:59 UTC is still the same day", time.Date(2006, 12, 31, 15, 59, 59, 0, time.UTC), "2006-12-31"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := DateInChina(c.at).String(); got != c.want {
+				t.Fatalf("DateInChina(%s) = %s, want %s", c.at, got, c.want)
+			}
+		})
+	}
+}

@@ -1,10 +1,10 @@
 package domain
 
 import (
-	"crypto/sha1"
-	"fmt"
 	"maps"
 	"slices"
+
+	"github.com/google/uuid"
 )
 
 // Enforcement steps, in ladder order.
@@ -139,19 +139,12 @@ func (e *Employer) Apply(ev Event) {
 }
 
 // ledgerNamespace is the UUID namespace of employer ids derived from organisation codes.
-var ledgerNamespace = [16]byte{0x6b, 0x75, 0x6f, 0x7a, 0x68, 0x65, 0x6e, 0x67, 0x2d, 0x6f, 0x72, 0x67, 0x2d, 0x69, 0x64, 0x00}
+var ledgerNamespace = uuid.UUID{0x6b, 0x75, 0x6f, 0x7a, 0x68, 0x65, 0x6e, 0x67, 0x2d, 0x6f, 0x72, 0x67, 0x2d, 0x69, 0x64, 0x00}
 
 // EmployerIDForOrgCode is the employer id of an organisation code (a UUIDv5): the same code
 // always maps to the same employer, so a second registration of it collides in the stream.
 func EmployerIDForOrgCode(orgCode string) string {
-	h := sha1.New()
-	h.Write(ledgerNamespace[:])
-	h.Write([]byte(orgCode))
-	var u [16]byte
-	copy(u[:], h.Sum(nil))
-	u[6] = (u[6] & 0x0f) | 0x50
-	u[8] = (u[8] & 0x3f) | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+	return uuid.NewSHA1(ledgerNamespace, []byte(orgCode)).String()
 }
 
 // Clone returns a copy of e that can be changed without changing e.

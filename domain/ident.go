@@ -113,6 +113,17 @@ func OrgCodeCheck(body string) (byte, error) {
 	return identOrgCheck(body), nil
 }
 
+// NumberedOrgCode is the valid organisation code whose body is n in eight digits, as
+// NormalizeOrgCode gives it: codes for generated and test payers. n must be in [0, 10^8).
+func NumberedOrgCode(n int) string {
+	body := fmt.Sprintf("%08d", n)
+	c, err := OrgCodeCheck(body)
+	if err != nil {
+		panic(err) // n out of range
+	}
+	return body + "-" + string(c)
+}
+
 // NormalizeOrgCode accepts a GB 11714-1997 organisation code as
 // "XXXXXXXX-X" or "XXXXXXXXX", in either case, and returns it upper-cased
 // as "XXXXXXXX-X" if its check character is right. Otherwise it returns an

@@ -328,3 +328,14 @@ func TestCreditCodeWithABadOrgCodeIsRejectedEvenWithARightCheck(t *testing.T) {
 		}
 	}
 }
+
+// Ids are in ledgers already: the derivation of an employer's id from its code may never change.
+func TestAnEmployerIdDerivedFromAnOrgCodeNeverChanges(t *testing.T) {
+	code := NumberedOrgCode(10000004)
+	if code != "10000004-0" {
+		t.Fatalf("NumberedOrgCode(10000004) = %q, want 10000004-0", code)
+	}
+	if got, want := EmployerIDForOrgCode(code), "e6c99fa2-cede-56c2-b256-c1d378fdba99"; got != want {
+		t.Fatalf("EmployerIDForOrgCode(%q) = %s, want %s (the id stored ledgers hold)", code, got, want)
+	}
+}

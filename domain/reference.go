@@ -198,12 +198,13 @@ func (r *Reference) Rate(ins Insurance, payer PayerClass, risk int, d Date) (Bas
 	return 0, false
 }
 
-// SettingsOn returns the settings in force on d (the earliest known ones before any version).
+// SettingsOn returns the settings in force on d (the earliest known ones before any version,
+// DefaultSettings without any).
 func (r *Reference) SettingsOn(d Date) Settings {
 	i := inForce(len(r.Settings), func(i int) Date { return r.Settings[i].EffectiveFrom }, d)
 	if i < 0 {
 		if len(r.Settings) == 0 {
-			return Settings{DueDay: 15, EnforcementGraceDays: 90}
+			return DefaultSettings
 		}
 		i = 0
 	}

@@ -30,14 +30,7 @@ func payment(id, receipt string, fen int64) eventstore.Request {
 }
 
 // orgCode makes a valid organisation code from a number.
-func orgCode(n int) string {
-	body := fmt.Sprintf("%08d", n)
-	c, err := domain.OrgCodeCheck(body)
-	if err != nil {
-		panic(err)
-	}
-	return body + "-" + string(c)
-}
+func orgCode(n int) string { return domain.NumberedOrgCode(n) }
 
 func mustExecute(t *testing.T, s *eventstore.Store, req eventstore.Request) eventstore.Result {
 	t.Helper()

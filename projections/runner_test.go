@@ -25,8 +25,7 @@ func write(t *testing.T, s *eventstore.Store, employers, from int) {
 	var reqs []eventstore.Request
 	for i := from; i < from+employers; i++ {
 		body := fmt.Sprintf("%08d", 300+i)
-		c, _ := domain.OrgCodeCheck(body)
-		code := body + "-" + string(c)
+		code := domain.NumberedOrgCode(300 + i)
 		id := domain.EmployerIDForOrgCode(code)
 		reqs = append(reqs,
 			eventstore.Request{Create: true, Today: today, Command: &domain.RegisterEmployer{Name: "厂" + body, County: "360702", OrgCode: code, Kind: "enterprise", RiskClass: "1", RegisteredOn: "2006-04-03"}},
@@ -141,7 +140,7 @@ func TestTheLiveReportFollowsNewEventsIncrementally(t *testing.T) {
 	r.SetLive(q)
 	waitSeq(t, r, head(t, l))
 	before := mustReport(t, r, q).City.Insurances[domain.Pension].PeriodCollectedFen
-	id := domain.EmployerIDForOrgCode(func() string { c, _ := domain.OrgCodeCheck("00000300"); return "00000300-" + string(c) }())
+	id := domain.EmployerIDForOrgCode(domain.NumberedOrgCode(300))
 	res, err := l.Store.Execute(context.Background(), eventstore.Request{EmployerID: id, Today: today,
 		Command: &domain.RecordPayment{PaidOn: "2006-07-02", AmountFen: "8000", ReceiptNo: "R2"}})
 	if err != nil {
@@ -282,10 +281,9 @@ func TestALongReplayWritesASnapshotEveryTwentyEventsAnEmployer(t *testing.T) {
 	}
 	var pays []eventstore.Request // 290 payments among the same 10 employers: a snapshot is due
 	for i := range 10 {
-		body := fmt.Sprintf("%08d", 300+i)
-		c, _ := domain.OrgCodeCheck(body)
+		id := domain.EmployerIDForOrgCode(domain.NumberedOrgCode(300 + i))
 		for n := 2; n <= 30; n++ {
-			pays = append(pays, eventstore.Request{EmployerID: domain.EmployerIDForOrgCode(body + "-" + string(c)), Today: today,
+			pays = append(pays, eventstore.Request{EmployerID: id, Today: today,
 				Command: &domain.RecordPayment{PaidOn: "2006-07-02", AmountFen: "100", ReceiptNo: fmt.Sprint("R", n)}})
 		}
 	}

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 )
@@ -454,10 +456,12 @@ func (b *builder) finish(cmds []row) {
 		if c.req.EmployerID == "" {
 			// An individual payer has no organisation code: its id comes from its row's key, so a
 			// re-run finds the same employer.
+			// Not uuid.NewSHA1: ids derived this way are in ledgers already, and a re-run of
+			// an old file must find its payers.
 			sum := sha256.Sum256([]byte(c.req.BodyHash))
-			u := sum[:16]
+			u := uuid.UUID(sum[:16])
 			u[6], u[8] = (u[6]&0x0f)|0x50, (u[8]&0x3f)|0x80
-			c.req.EmployerID = fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+			c.req.EmployerID = u.String()
 		}
 	}
 }

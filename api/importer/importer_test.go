@@ -17,11 +17,7 @@ import (
 
 var today = domain.MustDate("2006-12-31")
 
-func orgCode(n int) string {
-	body := fmt.Sprintf("%08d", n)
-	c, _ := domain.OrgCodeCheck(body)
-	return body + "-" + string(c)
-}
+func orgCode(n int) string { return domain.NumberedOrgCode(n) }
 
 // open opens a file for reading, closed when the test ends.
 func open(t *testing.T, name string, data []byte) *importer.Table {

@@ -153,13 +153,7 @@ func parseDateFlag(name, v string) (domain.Date, error) {
 	return d, nil
 }
 
-func todayInShanghai() domain.Date {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		loc = time.FixedZone("CST", 8*3600)
-	}
-	return domain.DateFromTime(time.Now().In(loc))
-}
+func todayInShanghai() domain.Date { return domain.DateInChina(time.Now()) }
 
 func newLogger(w io.Writer) *slog.Logger {
 	level := slog.LevelInfo

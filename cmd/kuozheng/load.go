@@ -50,9 +50,7 @@ func benchLoad(args []string, stdout io.Writer) error {
 	run := time.Now().UnixNano()
 	ids := make([]string, *employers)
 	for i := range ids {
-		body := fmt.Sprintf("%08d", 80000000+int(run/1e6%100000)*64+i)
-		c, _ := domain.OrgCodeCheck(body)
-		code := body + "-" + string(c)
+		code := domain.NumberedOrgCode(80000000 + int(run/1e6%100000)*64 + i)
 		ids[i] = domain.EmployerIDForOrgCode(code)
 		if st, err := do("POST", "/v1/employers", fmt.Sprintf(`{"name":"load %d","county":"360702","org_code":%q,"kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`, i, code), nil); err != nil || (st != 201 && st != 409) {
 			return fmt.Errorf("register: %d %v", st, err)

@@ -132,12 +132,7 @@ func TestTwoReplicasAnswerRetriesWithTheSameKeyOnceAndNever409(t *testing.T) {
 
 	var employers []string
 	for i := range 4 {
-		body := fmt.Sprintf("%08d", 7100+i)
-		c, err := domain.OrgCodeCheck(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		reg := fmt.Appendf(nil, `{"name":"副本单位%d","county":"360702","org_code":"%s-%c","kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`, i, body, c)
+		reg := fmt.Appendf(nil, `{"name":"副本单位%d","county":"360702","org_code":"%s","kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`, i, domain.NumberedOrgCode(7100+i))
 		resp, err := first.client.Post(first.base+"/v1/employers", "application/json", bytes.NewReader(reg))
 		if err != nil {
 			t.Fatal(err)

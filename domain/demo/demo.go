@@ -7,7 +7,6 @@
 package demo
 
 import (
-	"crypto/sha1"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -17,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/kuozheng/kuozheng/domain"
 )
 
@@ -618,31 +618,19 @@ func (g *generator) scaleContracts() {
 // orgCode builds a valid GB 11714 organisation code: 8 digits from a permutation of the unit
 // counter (7919 is prime to 10^7), so codes look scattered yet never repeat within a ledger.
 func orgCode(seed uint64, n int) string {
-	body := fmt.Sprintf("%08d", 70000000+(uint64(n)*7919+seed%10000000)%10000000)
-	check, err := domain.OrgCodeCheck(body)
-	if err != nil {
-		panic(err) // digits only: cannot happen
-	}
-	return body + "-" + string(check)
+	return domain.NumberedOrgCode(int(70000000 + (uint64(n)*7919+seed%10000000)%10000000))
 }
 
 // payerNamespace is the UUID namespace of the demo's individual payers.
-var payerNamespace = [16]byte{0x6b, 0x75, 0x6f, 0x7a, 0x68, 0x65, 0x6e, 0x67, 0x2d, 0x64, 0x65, 0x6d, 0x6f, 0x2d, 0x69, 0x64}
+var payerNamespace = uuid.UUID{0x6b, 0x75, 0x6f, 0x7a, 0x68, 0x65, 0x6e, 0x67, 0x2d, 0x64, 0x65, 0x6d, 0x6f, 0x2d, 0x69, 0x64}
 
-// payerID is a UUIDv5-style id derived from the seed and the payer's index: individual payers
+// payerID is a UUIDv5 id derived from the seed and the payer's index: individual payers
 // have no organisation code to derive one from, and a random id would break reproducibility.
 func payerID(seed uint64, i int) string {
-	h := sha1.New()
-	h.Write(payerNamespace[:])
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], seed)
 	binary.BigEndian.PutUint64(b[8:], uint64(i))
-	h.Write(b[:])
-	var u [16]byte
-	copy(u[:], h.Sum(nil))
-	u[6] = (u[6] & 0x0f) | 0x50
-	u[8] = (u[8] & 0x3f) | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+	return uuid.NewSHA1(payerNamespace, b[:]).String()
 }
 
 // simulate plays every employer's year, in parallel (each employer has its own random stream,
