@@ -12,6 +12,23 @@ func CheckNotBeforeEarliest(field string, d Date) error {
 	return nil
 }
 
+// CheckHappened refuses, naming field, a date that cannot be a business date of something that has
+// happened: before EarliestDate, or after today (no bound when today is 0). Writes and freezes
+// are held to it.
+func CheckHappened(field string, d, today Date) error {
+	if e := happened(field, d, today); e != nil {
+		return e
+	}
+	return nil
+}
+
+func happened(field string, d, today Date) *Error {
+	if today != 0 && d > today {
+		return Invalid(field, "%s is after today's business date %s", d, today)
+	}
+	return beforeEarliest(field, d)
+}
+
 func beforeEarliest(field string, d Date) *Error {
 	if d < EarliestDate {
 		return Invalid(field, "%s is before 1990, earlier than any record this ledger keeps", d)

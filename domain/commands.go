@@ -127,10 +127,7 @@ func (c *checker) date(field, s string, required bool) Date {
 		c.fail(Invalid(field, "%v", err))
 		return 0
 	}
-	if c.ctx.Today != 0 && d > c.ctx.Today {
-		c.fail(Invalid(field, "%s is after today's business date %s", d, c.ctx.Today))
-	}
-	if e := beforeEarliest(field, d); e != nil {
+	if e := happened(field, d, c.ctx.Today); e != nil {
 		c.fail(e)
 	}
 	if e := checkYearOpen(c.ctx.Ref, field, d); e != nil {

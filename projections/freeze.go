@@ -116,11 +116,8 @@ type FreezeRequest struct {
 // first freeze (duplicate true) without folding again.
 func Freeze(ctx context.Context, store *eventstore.Store, req FreezeRequest) (eventstore.FreezeRef, bool, error) {
 	d := req.ValidThrough
-	if err := domain.CheckNotBeforeEarliest("valid_through", d); err != nil {
+	if err := domain.CheckHappened("valid_through", d, req.Today); err != nil {
 		return eventstore.FreezeRef{}, false, err
-	}
-	if req.Today != 0 && d > req.Today {
-		return eventstore.FreezeRef{}, false, domain.Invalid("valid_through", "%s is after today's business date %s: a freeze counts what has happened", d, req.Today)
 	}
 	last, err := store.LastSeq(ctx)
 	if err != nil {
