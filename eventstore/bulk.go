@@ -30,7 +30,7 @@ func (s *Store) ExecuteBulk(ctx context.Context, reqs []Request) []BulkResult {
 		}
 		if r.EmployerID == "" {
 			if rc, ok := r.Command.(*domain.RegisterEmployer); ok && r.Create {
-				if err := rc.Check(domain.Context{Ref: s.Reference(), Today: r.Today}); err != nil {
+				if err := check(*r, s.Reference()); err != nil {
 					out[i].Err = err
 					continue
 				}
@@ -131,24 +131,11 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 				break
 			}
 			taken++
-			dctx := domain.Context{Ref: ref, Today: req.Today}
-			if !req.Checked {
-				if err := req.Command.Check(dctx); err != nil {
-					out[i].Err = err
-					continue
-				}
-			}
-			if !req.Create && !e.Exists() {
-				out[i].Err = domain.NotFound("employer_id", "no employer %s in the ledger", id)
+			if err := check(req, ref); err != nil {
+				out[i].Err = err
 				continue
 			}
-			if req.Authorize != nil && e.Exists() {
-				if err := req.Authorize(e); err != nil {
-					out[i].Err = err
-					continue
-				}
-			}
-			payloads, err := req.Command.Decide(e, dctx)
+			payloads, err := decideOn(e, id, req, ref)
 			if err != nil {
 				out[i].Err = err
 				continue

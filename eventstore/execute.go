@@ -34,7 +34,8 @@ type Request struct {
 	Today domain.Date
 	// Authorize, if set, vets the employer's current state (e.g. the caller's county scope).
 	Authorize func(e *domain.Employer) error
-	// Checked says the caller already ran Command.Check against the current reference data.
+	// Checked says the caller already ran Command.Check against the current reference data, so
+	// that the write side does not run it again.
 	Checked bool
 }
 
@@ -95,8 +96,7 @@ func (s *Store) withKey(ctx context.Context, raw, bodyHash string, do func(key s
 var errKeyKnown = errors.New("eventstore: idempotency key already recorded")
 
 func (s *Store) execute(ctx context.Context, req Request, key string) (Result, error) {
-	dctx := domain.Context{Ref: s.Reference(), Today: req.Today}
-	if err := req.Command.Check(dctx); err != nil {
+	if err := check(req, s.Reference()); err != nil {
 		return Result{}, err
 	}
 	id := req.EmployerID
@@ -233,29 +233,41 @@ func (s *Store) decide(ctx context.Context, id string, req Request, key string) 
 			return nil, nil, errKeyKnown
 		}
 	}
-	switch {
-	case req.Create && e.Exists():
-		// Decide reports the duplicate registration with its rule.
-	case !req.Create && !e.Exists():
-		return nil, nil, domain.NotFound("employer_id", "no employer %s in the ledger", id)
-	}
 	if e == nil {
 		e = &domain.Employer{}
 	}
-	if req.IfMatch != nil && *req.IfMatch != e.Version {
-		return nil, nil, fmt.Errorf("%w: If-Match %d, current version %d", ErrStale, *req.IfMatch, e.Version)
-	}
-	if req.Authorize != nil && e.Exists() {
-		if err := req.Authorize(e); err != nil {
-			return nil, nil, err
-		}
-	}
 	ref := s.ref
-	payloads, err := req.Command.Decide(e, domain.Context{Ref: &ref, Today: req.Today})
+	payloads, err := decideOn(e, id, req, &ref)
 	if err != nil {
 		return nil, nil, err
 	}
 	return s.build(id, e, e.Version, req, key, payloads)
+}
+
+// check runs the command's checks of its own fields, unless the caller says it has.
+func check(req Request, ref *domain.Reference) error {
+	if req.Checked {
+		return nil
+	}
+	return req.Command.Check(domain.Context{Ref: ref, Today: req.Today})
+}
+
+// decideOn is the write side's one decision, for single commands and bulk rounds alike: the
+// request against e, the employer's current state, and the reference data ref.
+func decideOn(e *domain.Employer, id string, req Request, ref *domain.Reference) ([]domain.Payload, error) {
+	// A registration of an employer that exists is left to Decide, which names the rule.
+	if !req.Create && !e.Exists() {
+		return nil, domain.NotFound("employer_id", "no employer %s in the ledger", id)
+	}
+	if req.IfMatch != nil && *req.IfMatch != e.Version {
+		return nil, fmt.Errorf("%w: If-Match %d, current version %d", ErrStale, *req.IfMatch, e.Version)
+	}
+	if req.Authorize != nil && e.Exists() {
+		if err := req.Authorize(e); err != nil {
+			return nil, err
+		}
+	}
+	return req.Command.Decide(e, domain.Context{Ref: ref, Today: req.Today})
 }
 
 // build turns payloads into chained messages for the employer's subject.
