@@ -219,7 +219,7 @@ type reduction struct {
 	amount Fen // negative for a refund of overpaid principal
 }
 
-type simLine struct {
+type bookLine struct {
 	key                  LineKey
 	dueOn                Date
 	base, audit, opening Fen
@@ -235,7 +235,7 @@ type simLine struct {
 	// last of them, so a replay asking for every later date (an auditor's history asks once an
 	// event) does not sum the line's days again.
 	settled feeMemo
-	// quiet is set on a line summed into its sim's quiet totals, as counted (see sim.totals).
+	// quiet is set on a line summed into its book's quiet totals, as counted (see book.totals).
 	quiet   bool
 	counted quietState
 }
@@ -253,13 +253,13 @@ type quietState struct {
 	due, paid, waived, lateFee, recovered Fen
 }
 
-func (l *simLine) principal() Fen   { return l.base + l.audit + l.opening }
-func (l *simLine) outstanding() Fen { return l.principal() - l.paid - l.waived }
+func (l *bookLine) principal() Fen   { return l.base + l.audit + l.opening }
+func (l *bookLine) outstanding() Fen { return l.principal() - l.paid - l.waived }
 
 // feeAccrued is the late fee accrued on the line through day t: Σ over days d with
 // dueOn < d ≤ t of outstanding(d) × daily_bp(d) / 10000, rounded half up once. A reduction
 // dated d counts on day d, so the paid part bears no fee on the day of payment.
-func (l *simLine) feeAccrued(t Date, fees []LateFeeRate) Fen {
+func (l *bookLine) feeAccrued(t Date, fees []LateFeeRate) Fen {
 	if l.fixed {
 		return l.fee
 	}
@@ -313,32 +313,41 @@ func bpDays(a, b Date, fees []LateFeeRate) int64 {
 	return sum
 }
 
-type sim struct {
-	lines  map[LineKey]*simLine
-	order  []*simLine // oldest period first, insurances in allocation order
+// book is an account's lines as its entries, applied in order, leave them: the arithmetic of
+// balances and late fees that statements, histories and figures all read.
+//
+// A payment is allocated in this order, the one place it is written (DOMAIN.md, "Payments,
+// credit, waivers"): its explicit allocations first, each at most the line's outstanding
+// principal; then outstanding principal, oldest period first and, within a period, insurances in
+// the order of Insurances (pension, unemployment, medical, work injury, maternity); then accrued
+// late fees, oldest line first; what remains is credit, which pays new dues as they are recorded
+// (settle).
+type book struct {
+	lines  map[LineKey]*bookLine
+	order  []*bookLine // oldest period first, insurances in allocation order
 	credit Fen
 	fees   []LateFeeRate
 	// Of totals, once tracking: the states of the quiet lines summed, and the lines not quiet.
 	tracking bool
 	quiet    Totals
-	active   []*simLine
+	active   []*bookLine
 	// slab holds the lines made next, a few at a time: a statement makes dozens.
-	slab []simLine
+	slab []bookLine
 }
 
 // line returns the line k, made with due date dueOn if new, for an entry to change it.
-func (s *sim) line(k LineKey, dueOn Date) *simLine {
+func (s *book) line(k LineKey, dueOn Date) *bookLine {
 	if l, ok := s.lines[k]; ok {
 		s.touch(l)
 		return l
 	}
 	if len(s.slab) == cap(s.slab) {
-		s.slab = make([]simLine, 0, 16)
+		s.slab = make([]bookLine, 0, 16)
 	}
-	s.slab = append(s.slab, simLine{key: k, dueOn: dueOn})
+	s.slab = append(s.slab, bookLine{key: k, dueOn: dueOn})
 	l := &s.slab[len(s.slab)-1]
 	s.lines[k] = l
-	i, _ := slices.BinarySearchFunc(s.order, k, func(x *simLine, k LineKey) int { return x.key.compare(k) })
+	i, _ := slices.BinarySearchFunc(s.order, k, func(x *bookLine, k LineKey) int { return x.key.compare(k) })
 	s.order = slices.Insert(s.order, i, l)
 	if s.tracking {
 		s.active = append(s.active, l)
@@ -346,7 +355,7 @@ func (s *sim) line(k LineKey, dueOn Date) *simLine {
 	return l
 }
 
-func (s *sim) pay(l *simLine, x Fen, d Date) {
+func (s *book) pay(l *bookLine, x Fen, d Date) {
 	if x <= 0 {
 		return
 	}
@@ -360,7 +369,7 @@ func (s *sim) pay(l *simLine, x Fen, d Date) {
 
 // settle moves principal overpaid after an amendment into credit, then lets credit pay what is
 // outstanding, oldest line first.
-func (s *sim) settle(d Date) {
+func (s *book) settle(d Date) {
 	for _, l := range s.order {
 		if over := -l.outstanding(); over > 0 {
 			s.touch(l)
@@ -380,7 +389,7 @@ func (s *sim) settle(d Date) {
 	}
 }
 
-func (s *sim) apply(e *entry) {
+func (s *book) apply(e *entry) {
 	switch e.kind {
 	case entrySetBase:
 		for _, l := range s.order {
@@ -451,7 +460,7 @@ func (s *sim) apply(e *entry) {
 // account answers dates after its boundary only (CompactedThrough); its settled lines count in
 // the totals and are listed in Settled, not in Lines.
 func (a *Account) Statement(asOf Date, fees []LateFeeRate) Statement {
-	s := a.simThrough(asOf, fees)
+	s := a.bookThrough(asOf, fees)
 	st := Statement{AsOf: asOf, Lines: make([]LineState, 0, len(s.order))}
 	for _, l := range s.order {
 		ls := l.state(asOf, fees)
@@ -469,9 +478,9 @@ func (a *Account) Statement(asOf Date, fees []LateFeeRate) Statement {
 	return st
 }
 
-// simThrough applies, from the carry, the entries dated on or before asOf that no reversal
+// bookThrough applies, from the carry, the entries dated on or before asOf that no reversal
 // dated on or before it undid.
-func (a *Account) simThrough(asOf Date, fees []LateFeeRate) *sim {
+func (a *Account) bookThrough(asOf Date, fees []LateFeeRate) *book {
 	entries := make([]*entry, 0, len(a.entries))
 	var undone map[*entry]bool // payments undone by a reversal dated on or before asOf
 	for i := range a.entries {
@@ -491,7 +500,7 @@ func (a *Account) simThrough(asOf Date, fees []LateFeeRate) *sim {
 		entries = append(entries, e)
 	}
 	slices.SortStableFunc(entries, entryOrder)
-	s := a.newSim(fees)
+	s := a.newBook(fees)
 	for _, e := range entries {
 		if undone[e] {
 			continue
@@ -502,7 +511,7 @@ func (a *Account) simThrough(asOf Date, fees []LateFeeRate) *sim {
 }
 
 // state is the line as of asOf.
-func (l *simLine) state(asOf Date, fees []LateFeeRate) LineState {
+func (l *bookLine) state(asOf Date, fees []LateFeeRate) LineState {
 	accrued := l.feeAccrued(asOf, fees)
 	return LineState{
 		Period: l.key.Period, Insurance: l.key.Insurance, DueDate: l.dueOn,
@@ -563,7 +572,7 @@ func (a *Account) OverdueAt(at []Date, fees []LateFeeRate) [][]OverdueLine {
 	for i := range a.entries {
 		hasReversal = hasReversal || a.entries[i].kind == entryReversal
 	}
-	overdue := func(s *sim, d Date) []OverdueLine {
+	overdue := func(s *book, d Date) []OverdueLine {
 		var list []OverdueLine
 		for _, l := range s.order {
 			if Overdue(l.dueOn, l.outstanding(), d) {
@@ -588,7 +597,7 @@ func (a *Account) OverdueAt(at []Date, fees []LateFeeRate) [][]OverdueLine {
 		entries = append(entries, &a.entries[i])
 	}
 	slices.SortStableFunc(entries, entryOrder)
-	s := a.newSim(fees)
+	s := a.newBook(fees)
 	ci := 0
 	for _, e := range entries {
 		for ci < len(at) && e.date > at[ci] {

@@ -56,7 +56,7 @@ type Replay struct {
 	pending []taken
 	// s has applied, in application order, every taken entry not pending, but the payments in
 	// undone; nil: start again.
-	s *sim
+	s *book
 	// last is the last entry applied (nil: none).
 	last *entry
 	// undone holds the indexes in the account's entries of the payments undone by a reversal
@@ -101,7 +101,7 @@ func (r *Replay) TotalsOn(a *Account, d Date) Totals {
 // start. It returns false, having stopped, at a reversal of a payment already applied.
 func (r *Replay) applyThrough(a *Account, d Date) bool {
 	if r.s == nil {
-		r.s = &sim{lines: map[LineKey]*simLine{}, fees: r.fees}
+		r.s = &book{lines: map[LineKey]*bookLine{}, fees: r.fees}
 		r.last = nil
 		r.undone = map[int]bool{}
 		r.pending = r.pending[:0]
@@ -137,7 +137,7 @@ func (r *Replay) applyThrough(a *Account, d Date) bool {
 // with asOf never before an entry applied: a line whose state no such date changes (still) is
 // summed once, into quiet, until an entry changes it (touch). Ten years of a payer are hundreds
 // of lines, nearly all of them paid off.
-func (s *sim) totals(asOf Date) Totals {
+func (s *book) totals(asOf Date) Totals {
 	if !s.tracking {
 		s.tracking, s.active = true, slices.Clone(s.order)
 	}
@@ -162,7 +162,7 @@ func (s *sim) totals(asOf Date) Totals {
 
 // still reports whether the line's state is the same at every date from d on while no entry
 // changes it: nothing outstanding, past its due date, its late fee accrued for good.
-func (l *simLine) still(d Date) bool {
+func (l *bookLine) still(d Date) bool {
 	if l.outstanding() > 0 || d <= l.dueOn {
 		return false
 	}
@@ -171,7 +171,7 @@ func (l *simLine) still(d Date) bool {
 }
 
 // touch is called before an entry changes line l: a quiet line leaves the quiet sum.
-func (s *sim) touch(l *simLine) {
+func (s *book) touch(l *bookLine) {
 	if !l.quiet {
 		return
 	}

@@ -72,7 +72,7 @@ func TestReplayGivesTheStatementOfTheAccountFoldedSoFar(t *testing.T) {
 	}
 }
 
-// A replay sums a paid-off line once (sim.totals); every entry that changes such a line must take
+// A replay sums a paid-off line once (book.totals); every entry that changes such a line must take
 // it out of that sum again.
 func TestAReplayCountsAPaidOffLineAgainOnceAnEntryChangesIt(t *testing.T) {
 	reg := EmployerRegistered{Profile: Profile{Kind: KindEnterprise, County: "360702", RiskClass: 1}, RegisteredOn: MustDate("2006-01-05")}

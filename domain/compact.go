@@ -46,7 +46,7 @@ type carriedLine struct {
 }
 
 // carried returns l as carried through a boundary, appending its reductions to c's unless fixed.
-func (c *carry) carried(l *simLine, fixed bool, fees []LateFeeRate) carriedLine {
+func (c *carry) carried(l *bookLine, fixed bool, fees []LateFeeRate) carriedLine {
 	cl := carriedLine{Period: l.key.Period, DueOn: l.dueOn, Base: l.base, Audit: l.audit, Opening: l.opening,
 		Paid: l.paid, Waived: l.waived, FeePaid: l.feePaid, FeeWaived: l.feeWaived, Recovered: l.recovered,
 		Rank: uint8(l.key.Insurance.Rank()), Fixed: fixed || l.fixed}
@@ -59,10 +59,10 @@ func (c *carry) carried(l *simLine, fixed bool, fees []LateFeeRate) carriedLine 
 	return cl
 }
 
-// simLine returns the line to simulate from, its reductions those at reductions (clipped: a
+// bookLine returns the line to simulate from, its reductions those at reductions (clipped: a
 // simulation appends to a copy).
-func (cl *carriedLine) simLine(reductions []reduction) simLine {
-	return simLine{key: LineKey{cl.Period, Insurances[cl.Rank]}, dueOn: cl.DueOn, base: cl.Base, audit: cl.Audit, opening: cl.Opening,
+func (cl *carriedLine) bookLine(reductions []reduction) bookLine {
+	return bookLine{key: LineKey{cl.Period, Insurances[cl.Rank]}, dueOn: cl.DueOn, base: cl.Base, audit: cl.Audit, opening: cl.Opening,
 		paid: cl.Paid, waived: cl.Waived, feePaid: cl.FeePaid, feeWaived: cl.FeeWaived, recovered: cl.Recovered,
 		reductions: reductions, fixed: cl.Fixed, fee: cl.Fee}
 }
@@ -83,7 +83,7 @@ type Settled struct {
 	RecoveredFen     Fen `json:"recovered_fen"`
 }
 
-func (s *Settled) add(l *simLine, fees []LateFeeRate, through Date) {
+func (s *Settled) add(l *bookLine, fees []LateFeeRate, through Date) {
 	st := l.state(through, fees)
 	s.DueFen += st.DueFen
 	s.PaidFen += st.PaidFen
@@ -134,9 +134,9 @@ func (a *Account) Compact(through Date, keepFrom Period, fees []LateFeeRate, gro
 			touched[p] = true
 		}
 	}
-	s := a.simThrough(through, fees)
+	s := a.bookThrough(through, fees)
 	c := &carry{through: through, credit: s.credit}
-	var carried []*simLine
+	var carried []*bookLine
 	if a.carry != nil {
 		for _, old := range a.carry.settled {
 			old.Year = 0
@@ -259,24 +259,24 @@ func (a *Account) Settled() []Settled {
 	return a.carry.settled
 }
 
-// newSim starts a simulation from the carry, if any, copying what applying entries changes.
-func (a *Account) newSim(fees []LateFeeRate) *sim {
-	s := &sim{fees: fees}
+// newBook starts a simulation from the carry, if any, copying what applying entries changes.
+func (a *Account) newBook(fees []LateFeeRate) *book {
+	s := &book{fees: fees}
 	if a.carry == nil {
-		s.lines = map[LineKey]*simLine{}
+		s.lines = map[LineKey]*bookLine{}
 		return s
 	}
 	c := a.carry
 	s.credit = c.credit
-	block := make([]simLine, c.nlines)
-	s.lines = make(map[LineKey]*simLine, c.nlines)
-	s.order = make([]*simLine, c.nlines)
+	block := make([]bookLine, c.nlines)
+	s.lines = make(map[LineKey]*bookLine, c.nlines)
+	s.order = make([]*bookLine, c.nlines)
 	r := c.reductions
 	lines := packedLines{b: c.lines}
 	for i := range block {
 		l, _ := lines.next()
 		n := l.Reductions
-		block[i] = l.simLine(r[:n:n])
+		block[i] = l.bookLine(r[:n:n])
 		r = r[n:]
 		s.lines[block[i].key] = &block[i]
 		s.order[i] = &block[i]

@@ -432,7 +432,7 @@ type CountiesDefined struct {
 	Groups   []Group  `json:"groups"`
 }
 
-// RatesSet: a new version of the contribution rate table.
+// RatesSet: a new version of the premium rate table (费率).
 type RatesSet struct {
 	Table RateTable `json:"table"`
 }

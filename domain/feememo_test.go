@@ -13,7 +13,7 @@ func TestAPaidOffLinesRememberedFeeIsTheFeeSummedAgain(t *testing.T) {
 	fees := DefaultLateFees
 	remembered := 0
 	for trial := range 300 {
-		l := simLine{dueOn: MustDate("2009-05-15") + Date(r.IntN(900)), base: Fen(1 + r.IntN(500000))}
+		l := bookLine{dueOn: MustDate("2009-05-15") + Date(r.IntN(900)), base: Fen(1 + r.IntN(500000))}
 		d := l.dueOn - 30
 		for step := range 40 {
 			switch r.IntN(6) {
@@ -46,7 +46,7 @@ func TestAPaidOffLinesRememberedFeeIsTheFeeSummedAgain(t *testing.T) {
 }
 
 // outstandingByReductions is what the line's reductions leave of its principal.
-func (l *simLine) outstandingByReductions() Fen {
+func (l *bookLine) outstandingByReductions() Fen {
 	out := l.principal()
 	for _, x := range l.reductions {
 		out -= x.amount

@@ -62,7 +62,8 @@ type Group struct {
 	Counties []string `json:"counties"`
 }
 
-// RateLine is one contribution rate: for an insurance, a payer class and, for work injury, a
+// RateLine is one premium rate (费率, the share of the wage base levied; "contribution rate" is
+// 缴费率, a figure of the views): for an insurance, a payer class and, for work injury, a
 // risk class (0 = any).
 type RateLine struct {
 	Insurance  Insurance   `json:"insurance"`
@@ -81,7 +82,7 @@ const (
 	PayerIndividual PayerClass = "individual"
 )
 
-// RateTable is a version of the contribution rates, in force from EffectiveFrom.
+// RateTable is a version of the premium rates, in force from EffectiveFrom.
 type RateTable struct {
 	EffectiveFrom Date       `json:"effective_from"`
 	Lines         []RateLine `json:"lines"`
