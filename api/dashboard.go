@@ -60,7 +60,7 @@ func (s *Server) seriesRead(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	see := s.visible(principalOf(r))
+	see := s.visibleIn(principalOf(r), s.viewsRef())
 	out := *series
 	out.Counties = nil
 	for _, c := range series.Counties {

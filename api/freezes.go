@@ -125,6 +125,11 @@ func (s *Server) loadFreeze(r *http.Request, id string) (domain.FreezeMade, *pro
 		return f, nil, err
 	}
 	rep, err := projections.FrozenReport(f)
+	if err == nil {
+		// A frozen report names its counties itself; who may read which of them is decided
+		// by the scopes as they stand, so by the write side's reference data.
+		rep.Ref = s.cfg.Store.Reference()
+	}
 	return f, rep, err
 }
 
@@ -153,7 +158,7 @@ func visibleCounties(see func(code string) bool, counties []*projections.Figures
 // scopeReport cuts a report to the counties the principal may read.
 func (s *Server) scopeReport(r *http.Request, rep *projections.Report) *projections.Report {
 	out := *rep
-	out.Counties = visibleCounties(s.visible(principalOf(r)), rep.Counties)
+	out.Counties = visibleCounties(s.visibleIn(principalOf(r), rep.Ref), rep.Counties)
 	if len(out.Counties) != len(rep.Counties) {
 		out.Groups, out.City = nil, projections.Sum("", out.Counties)
 	}
@@ -192,7 +197,7 @@ func (s *Server) restatement(w http.ResponseWriter, r *http.Request) error {
 	seq := now.Seq
 	changes := projections.Restate(frozen, now)
 	p := principalOf(r)
-	see := s.visible(p)
+	see := s.visibleIn(p, now.Ref)
 	full := p.readsAll()
 	visible := []projections.Change{}
 	changed := map[string]bool{}
@@ -245,7 +250,7 @@ func (s *Server) rankings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	see := s.visible(principalOf(r))
+	see := s.visibleIn(principalOf(r), ref)
 	rankings := []projections.Ranking{}
 	for _, rk := range projections.Rank(ref, rep) {
 		// A scoped reader sees its counties' rows (with their rank), not others' figures.

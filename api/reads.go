@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -85,7 +86,7 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	county, kind := q.Get("county"), q.Get("kind")
 	if county != "" {
-		if err := countyFilter(s.cfg.Store.Reference(), county, rep.AsOf); err != nil {
+		if err := countyFilter(rep.Ref, county, rep.AsOf); err != nil {
 			return err
 		}
 	}
@@ -100,7 +101,7 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 		projections.Flag
 		County string `json:"county"`
 	}
-	see := s.visible(principalOf(r))
+	see := s.visibleIn(principalOf(r), rep.Ref)
 	rows := []row{}
 	for _, c := range rep.Counties {
 		if (county != "" && c.Code != county) || !see(c.Code) {
@@ -262,8 +263,8 @@ func (s *Server) report(r *http.Request) (*projections.Report, error) {
 	return s.cfg.Runner.Report(r.Context(), q)
 }
 
-func (s *Server) visible(p Principal) func(code string) bool {
-	ref := s.cfg.Store.Reference()
+// visibleIn says which counties p may read, by ref: the reference data of what is read.
+func (s *Server) visibleIn(p Principal, ref *domain.Reference) func(code string) bool {
 	return func(code string) bool { return p.canReadCounty(code, ref) }
 }
 
@@ -274,7 +275,7 @@ func (s *Server) counties(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.writeCached(w, r, rep, func() any {
 		out := scoped{Seq: rep.Seq, AsOf: rep.AsOf, Period: rep.Period, City: rep.City, Scope: "city",
-			Counties: visibleCounties(s.visible(principalOf(r)), rep.Counties)}
+			Counties: visibleCounties(s.visibleIn(principalOf(r), rep.Ref), rep.Counties)}
 		if len(out.Counties) != len(rep.Counties) {
 			out.City, out.Scope = projections.Sum("", out.Counties), "visible counties"
 		}
@@ -285,20 +286,20 @@ func (s *Server) counties(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) county(w http.ResponseWriter, r *http.Request) error {
 	code := r.PathValue("code")
-	if err := s.cfg.Store.Reference().CheckCounty("code", code); err != nil {
-		return &domain.Error{Kind: domain.KindNotFound, Field: "code", Detail: err.(*domain.Error).Detail}
-	}
-	p := principalOf(r)
-	if !s.visible(p)(code) {
-		return forbidden("%s (%s) may not read county %s", p.Name, p.Role, code)
-	}
 	rep, err := s.report(r)
 	if err != nil {
 		return err
 	}
+	if err := rep.Ref.CheckCounty("code", code); err != nil {
+		return asNotFound(err) // a path names a resource: an unknown one is not found
+	}
+	p := principalOf(r)
+	if !s.visibleIn(p, rep.Ref)(code) {
+		return forbidden("%s (%s) may not read county %s", p.Name, p.Role, code)
+	}
 	c, ok := rep.County(code)
 	if !ok {
-		return notInForce(s.cfg.Store.Reference(), code, rep.AsOf)
+		return notInForce(rep.Ref, "code", code, rep.AsOf)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "county": c})
 	return nil
@@ -306,13 +307,24 @@ func (s *Server) county(w http.ResponseWriter, r *http.Request) error {
 
 // notInForce answers a read of a county under a code not in force on asOf: 404 naming the code
 // that is (the successor after a redefinition, the predecessor before it).
-func notInForce(ref *domain.Reference, code string, asOf domain.Date) error {
+func notInForce(ref *domain.Reference, field, code string, asOf domain.Date) error {
 	now := ref.CountyCodeOn(code, asOf)
 	c, _ := ref.County(now)
 	if x, ok := ref.Successor(code); ok && x.Code == now {
-		return domain.NotFound("code", "county %s became %s %s on %s: ask for %s", code, x.Code, x.Name, x.EffectiveFrom, x.Code)
+		return domain.NotFound(field, "county %s became %s %s on %s: ask for %s", code, x.Code, x.Name, x.EffectiveFrom, x.Code)
 	}
-	return domain.NotFound("code", "county %s is not in force on %s: it was %s %s then", code, asOf, now, c.Name)
+	return domain.NotFound(field, "county %s is not in force on %s: it was %s %s then", code, asOf, now, c.Name)
+}
+
+// asNotFound is err, when it is a domain error, as one of kind not found.
+func asNotFound(err error) error {
+	var de *domain.Error
+	if !errors.As(err, &de) {
+		return err
+	}
+	nf := *de
+	nf.Kind = domain.KindNotFound
+	return &nf
 }
 
 // countyFilter checks a ?county= filter of a read answering for asOf as GET
@@ -323,18 +335,16 @@ func countyFilter(ref *domain.Reference, code string, asOf domain.Date) error {
 		return err
 	}
 	if ref.CountyCodeOn(code, asOf) != code {
-		err := notInForce(ref, code, asOf).(*domain.Error)
-		err.Field = "county"
-		return err
+		return notInForce(ref, "county", code, asOf)
 	}
 	return nil
 }
 
 // groupVisible: a principal reads a group's figures as of asOf if it reads every county of the
 // group in force on asOf (Reference.GroupsOn).
-func (s *Server) groupVisible(p Principal, g *projections.Figures, asOf domain.Date) bool {
-	ref := s.cfg.Store.Reference()
-	for _, gr := range ref.GroupsOn(asOf) {
+func groupVisible(p Principal, g *projections.Figures, rep *projections.Report) bool {
+	ref := rep.Ref
+	for _, gr := range ref.GroupsOn(rep.AsOf) {
 		if gr.N == g.Group {
 			for _, code := range gr.Counties {
 				if !p.canReadCounty(code, ref) {
@@ -355,7 +365,7 @@ func (s *Server) groups(w http.ResponseWriter, r *http.Request) error {
 	p := principalOf(r)
 	out := []*projections.Figures{}
 	for _, g := range rep.Groups {
-		if s.groupVisible(p, g, rep.AsOf) {
+		if groupVisible(p, g, rep) {
 			out = append(out, g)
 		}
 	}
@@ -364,17 +374,17 @@ func (s *Server) groups(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) group(w http.ResponseWriter, r *http.Request) error {
-	n, err := strconv.Atoi(r.PathValue("n"))
-	if err != nil || n < 1 || n > len(s.cfg.Store.Reference().Groups) {
-		return domain.NotFound("n", "no supervision group %q: groups are 1–%d", r.PathValue("n"), len(s.cfg.Store.Reference().Groups))
-	}
 	rep, err := s.report(r)
 	if err != nil {
 		return err
 	}
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 1 || n > len(rep.Groups) {
+		return domain.NotFound("n", "no supervision group %q: groups are 1–%d", r.PathValue("n"), len(rep.Groups))
+	}
 	g := rep.Groups[n-1]
 	p := principalOf(r)
-	if !s.groupVisible(p, g, rep.AsOf) {
+	if !groupVisible(p, g, rep) {
 		return forbidden("%s (%s) may not read group %d", p.Name, p.Role, n)
 	}
 	var counties []*projections.Figures
@@ -392,7 +402,7 @@ func (s *Server) targets(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ref := s.cfg.Store.Reference()
+	ref := rep.Ref
 	tp := projections.Targets(ref, rep)
 	p := principalOf(r)
 	for code := range tp.Counties {
@@ -550,7 +560,7 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	p := principalOf(r)
-	rows := visibleCounties(s.visible(p), rep.Counties)
+	rows := visibleCounties(s.visibleIn(p, rep.Ref), rep.Counties)
 	format := r.URL.Query().Get("format")
 	name := fmt.Sprintf("kuozheng-monthly-%s", m)
 	switch format {
@@ -647,7 +657,6 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	p := principalOf(r)
 	full := p.readsAll()
-	see := s.visible(p)
 	send := func() bool {
 		rep, err := s.cfg.Runner.Report(r.Context(), s.liveQuery())
 		if err != nil {
@@ -656,7 +665,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		city := rep.City
 		if !full {
 			// A scoped reader sees the sum of its counties, never the city's.
-			city = projections.Sum("visible counties", visibleCounties(see, rep.Counties))
+			city = projections.Sum("visible counties", visibleCounties(s.visibleIn(p, rep.Ref), rep.Counties))
 		}
 		b, _ := json.Marshal(map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "caught_up": s.cfg.Runner.Ready(),
 			"head": s.cfg.Store.Applied(), "city": city})

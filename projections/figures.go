@@ -263,11 +263,14 @@ type Report struct {
 	Counties []*Figures    `json:"counties"`
 	Groups   []*Figures    `json:"groups"`
 	City     *Figures      `json:"city"`
+	// Ref is the reference data the figures were computed with (read-only): a read of the
+	// report names counties and groups and checks scopes by it, not by another copy.
+	Ref *domain.Reference `json:"-"`
 }
 
 // aggregate sums employers' contributions into a report.
 func aggregate(ref *domain.Reference, q Query, seq uint64, parts []contribution) *Report {
-	r := &Report{Seq: seq, AsOf: q.AsOf, Period: q.Period, City: newFigures()}
+	r := &Report{Seq: seq, AsOf: q.AsOf, Period: q.Period, City: newFigures(), Ref: ref}
 	byCode := map[string]*Figures{}
 	for _, c := range ref.CountiesOn(q.AsOf) {
 		f := newFigures()
