@@ -1,0 +1,178 @@
+package domain
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// checker collects the first field error while parsing raw inputs.
+type checker struct {
+	ctx Context
+	err error
+}
+
+func (c *checker) fail(err *Error) {
+	if c.err == nil {
+		c.err = err
+	}
+}
+
+// text checks free text (a name, a reason, an authority document) and returns its stored form,
+// NormalizeText(s). White space alone is an absent value ("is required" when one is); text whose
+// other characters are all invisible (zero-width, BOM, direction marks) is refused.
+func (c *checker) text(field, s string, required bool, maxLen int) string {
+	return c.normalized(field, s, required, maxLen, NormalizeText)
+}
+
+// code checks a code typed by people (a receipt, certificate or document number) and returns
+// its compared and stored form, NormalizeCode(s), by the rules of text.
+func (c *checker) code(field, s string, required bool, maxLen int) string {
+	return c.normalized(field, s, required, maxLen, NormalizeCode)
+}
+
+// normalized refuses invalid UTF-8, control characters and bidirectional overrides (which are
+// refused, not removed: they make text display differently from what it is), then judges
+// normalize(s): it needs a visible character and at most maxLen characters, as given and as
+// stored. It returns "" when the field is absent or refused.
+func (c *checker) normalized(field, s string, required bool, maxLen int, normalize func(string) string) string {
+	if !utf8.ValidString(s) {
+		c.fail(Invalid(field, "is not valid UTF-8"))
+		return ""
+	}
+	if i := strings.IndexFunc(s, unprintable); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		c.fail(Invalid(field, "contains the character U+%04X, which is not allowed (a control or direction-override character, or U+FFFD, which stands for text damaged before it was sent)", r))
+		return ""
+	}
+	if strings.TrimSpace(s) == "" {
+		if required {
+			c.fail(Invalid(field, "is required"))
+		}
+		return ""
+	}
+	if utf8.RuneCountInString(s) > maxLen {
+		c.fail(Invalid(field, "is longer than %d characters", maxLen))
+		return ""
+	}
+	n := normalize(s)
+	if strings.IndexFunc(n, visible) < 0 {
+		c.fail(Invalid(field, "has no visible character: it holds only spaces and invisible (zero-width or format) characters"))
+		return ""
+	}
+	if utf8.RuneCountInString(n) > maxLen {
+		c.fail(Invalid(field, "is longer than %d characters once normalised (NFKC spells some characters out)", maxLen))
+		return ""
+	}
+	return n
+}
+
+func (c *checker) date(field, s string, required bool) Date {
+	if s == "" {
+		if required {
+			c.fail(Invalid(field, "is required (YYYY-MM-DD)"))
+		}
+		return 0
+	}
+	d, err := ParseDate(s)
+	if err != nil {
+		c.fail(Invalid(field, "%v", err))
+		return 0
+	}
+	if e := happened(field, d, c.ctx.Today); e != nil {
+		c.fail(e)
+	}
+	if e := checkYearOpen(c.ctx.Ref, field, d); e != nil {
+		c.fail(e)
+	}
+	return d
+}
+
+func (c *checker) period(field, s string) Period {
+	if s == "" {
+		c.fail(Invalid(field, "is required (YYYY-MM)"))
+		return 0
+	}
+	p, err := ParsePeriod(s)
+	if err != nil {
+		c.fail(Invalid(field, "%v", err))
+		return 0
+	}
+	if p.Year() < EarliestDate.Year() {
+		c.fail(Invalid(field, "%s is before 1990", p))
+	}
+	return p
+}
+
+// integer parses a JSON number that must be a whole number in [lo, hi].
+func (c *checker) integer(field string, n Number, required bool, lo, hi int64, unit string) int64 {
+	if n == "" {
+		if required {
+			c.fail(Invalid(field, "is required"))
+		}
+		return 0
+	}
+	if n[0] == '"' {
+		c.fail(Invalid(field, "%s is a string: want a whole number of %s, without quotes", n, unit))
+		return 0
+	}
+	v, err := strconv.ParseInt(string(n), 10, 64)
+	if err != nil {
+		if first := n[0]; first == '-' || (first >= '0' && first <= '9') {
+			c.fail(Invalid(field, "%s is not a whole number of %s", n, unit))
+		} else {
+			c.fail(Invalid(field, "%s is not a number: want a whole number of %s", n, unit))
+		}
+		return 0
+	}
+	if v < lo {
+		if lo == 0 {
+			c.fail(Invalid(field, "%d is negative", v))
+		} else {
+			c.fail(Invalid(field, "%d is below the minimum %d", v, lo))
+		}
+		return 0
+	}
+	if v > hi {
+		c.fail(Invalid(field, "%d is above the maximum %d", v, hi))
+		return 0
+	}
+	return v
+}
+
+func (c *checker) fen(field string, n Number, required bool, positive bool) Fen {
+	lo := int64(0)
+	if positive {
+		lo = 1
+	}
+	return Fen(c.integer(field, n, required, lo, MaxFen, "fen"))
+}
+
+func (c *checker) insurance(field, s string) Insurance {
+	if s == "" {
+		c.fail(Invalid(field, "is required"))
+		return ""
+	}
+	i, err := ParseInsurance(field, s)
+	if err != nil {
+		c.fail(err.(*Error))
+	}
+	return i
+}
+
+func (c *checker) oneOf(field, s string, options ...string) string {
+	if s == "" {
+		c.fail(Invalid(field, "is required: one of %s", strings.Join(options, ", ")))
+	} else if !slices.Contains(options, s) {
+		c.fail(Invalid(field, "unknown value %q: want one of %s", s, strings.Join(options, ", ")))
+	}
+	return s
+}
+
+// unprintable reports control characters and the bidirectional overrides that make text display
+// differently from what it is.
+func unprintable(r rune) bool {
+	return unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == utf8.RuneError
+}

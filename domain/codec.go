@@ -1,0 +1,145 @@
+package domain
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	fastjson "github.com/segmentio/encoding/json"
+)
+
+// Encode returns the stored bytes of an envelope whose payload is body.
+func Encode(env Envelope, body Payload) ([]byte, error) {
+	p, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	env.Type = body.EventType()
+	env.Schema = schemaOf(env.Type)
+	env.Payload = p
+	return json.Marshal(env)
+}
+
+// Decode parses stored bytes into an event, upcasting older payload schemas.
+func Decode(data []byte) (Event, error) {
+	// Fast path: events at the current schema decode in one pass, envelope and payload together.
+	if t := peekType(data); t != "" {
+		if reg, ok := registry[t]; ok {
+			if ev, err := reg.whole(data); err == nil && ev.Type == t && ev.Schema == reg.schema {
+				return ev, nil
+			}
+		}
+	}
+	var ev Event
+	if err := fastjson.Unmarshal(data, &ev.Envelope); err != nil {
+		return ev, fmt.Errorf("decode envelope: %w", err)
+	}
+	reg, ok := registry[ev.Type]
+	if !ok {
+		return ev, fmt.Errorf("unknown event type %q", ev.Type)
+	}
+	if ev.Schema > reg.schema {
+		return ev, fmt.Errorf("event type %q schema %d is newer than this build knows (%d)", ev.Type, ev.Schema, reg.schema)
+	}
+	body, err := reg.decode(ev.Schema, ev.Payload)
+	if err != nil {
+		return ev, fmt.Errorf("decode %s payload: %w", ev.Type, err)
+	}
+	ev.Body = body
+	return ev, nil
+}
+
+var typeKey = []byte(`"type":`)
+
+// peekType finds the envelope's type without decoding. Encode writes it second, after the id;
+// JSON that went through PostgreSQL's jsonb has its keys reordered and spaced, so the first few
+// hundred bytes are searched and a space is allowed. The caller checks the decoded type anyway.
+func peekType(data []byte) string {
+	i := bytes.Index(data[:min(len(data), 320)], typeKey)
+	if i < 0 {
+		return ""
+	}
+	rest := bytes.TrimLeft(data[i+len(typeKey):], " ")
+	if len(rest) == 0 || rest[0] != '"' {
+		return ""
+	}
+	rest = rest[1:]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return ""
+	}
+	return string(rest[:j])
+}
+
+type registration struct {
+	schema int
+	// decode reads a payload of any known schema (upcasting older ones).
+	decode func(schema int, raw json.RawMessage) (Payload, error)
+	// whole reads a whole event at the current schema in one pass.
+	whole func(data []byte) (Event, error)
+}
+
+var registry = map[string]registration{}
+
+func schemaOf(t string) int { return registry[t].schema }
+
+// register adds a payload type at schema version 1; a later schema adds its upcaster here.
+func register[T Payload]() {
+	var zero T
+	registry[zero.EventType()] = registration{
+		schema: 1,
+		decode: func(_ int, raw json.RawMessage) (Payload, error) {
+			var v T
+			err := fastjson.Unmarshal(raw, &v)
+			return v, err
+		},
+		whole: func(data []byte) (Event, error) {
+			// The outer Payload field is shallower than the envelope's, so it takes "payload".
+			var w struct {
+				Envelope
+				Payload T `json:"payload"`
+			}
+			err := fastjson.Unmarshal(data, &w)
+			return Event{Envelope: w.Envelope, Body: w.Payload}, err
+		},
+	}
+}
+
+func init() {
+	register[EmployerRegistered]()
+	register[EmployerFound]()
+	register[RegistrationCompleted]()
+	register[EmployerChanged]()
+	register[SurveyCounted]()
+	register[EnrollmentRecorded]()
+	register[DeclarationFiled]()
+	register[AssessmentMade]()
+	register[OpeningBalanceRecorded]()
+	register[PaymentReceived]()
+	register[PaymentReversed]()
+	register[AuditFindingRecorded]()
+	register[WaiverGranted]()
+	register[EnforcementStepRecorded]()
+	register[ContractsSigned]()
+	register[EmployerTransferred]()
+	register[EmployerDeregistered]()
+	register[CountiesDefined]()
+	register[RatesSet]()
+	register[LateFeeRatesSet]()
+	register[SettingsSet]()
+	register[TargetsSet]()
+	register[AverageWageSet]()
+	register[CountyRedefined]()
+	register[FreezeMade]()
+	register[YearClosed]()
+	register[YearReopened]()
+}
+
+// EventTypes lists every event type this build knows.
+func EventTypes() []string {
+	out := make([]string, 0, len(registry))
+	for t := range registry {
+		out = append(out, t)
+	}
+	return out
+}

@@ -1,0 +1,129 @@
+package domain
+
+// Audit finding kinds.
+const (
+	FindingUnderReportedBase = "under_reported_base"
+	FindingMissedWorkers     = "missed_workers"
+	FindingUnregistered      = "unregistered"
+)
+
+// RecordAuditFinding records what an audit found.
+type RecordAuditFinding struct {
+	FoundOn          string `json:"found_on"`
+	Kind             string `json:"kind"`
+	Period           string `json:"period"`
+	Insurance        string `json:"insurance"`
+	ExtraWageBaseFen Number `json:"extra_wage_base_fen"`
+	ExtraHeadcount   Number `json:"extra_headcount"`
+	RedeclareBy      string `json:"redeclare_by"`
+	ev               AuditFindingRecorded
+}
+
+// Check validates the fields.
+func (r *RecordAuditFinding) Check(ctx Context) error {
+	c := &checker{ctx: ctx}
+	ev := AuditFindingRecorded{}
+	ev.FoundOn = c.date("found_on", r.FoundOn, true)
+	ev.Kind = c.oneOf("kind", r.Kind, FindingUnderReportedBase, FindingMissedWorkers, FindingUnregistered)
+	ev.Period = c.period("period", r.Period)
+	ev.Insurance = c.insurance("insurance", r.Insurance)
+	switch ev.Kind {
+	case FindingUnderReportedBase:
+		ev.ExtraWageBaseFen = c.fen("extra_wage_base_fen", r.ExtraWageBaseFen, true, true)
+	case FindingMissedWorkers:
+		ev.ExtraHeadcount = c.integer("extra_headcount", r.ExtraHeadcount, true, 1, MaxCount, "persons")
+		ev.ExtraWageBaseFen = c.fen("extra_wage_base_fen", r.ExtraWageBaseFen, true, true)
+	}
+	if r.RedeclareBy == "" {
+		c.fail(Invalid("redeclare_by", "is required (YYYY-MM-DD)"))
+	} else if d, err := ParseDate(r.RedeclareBy); err != nil {
+		c.fail(Invalid("redeclare_by", "%v", err))
+	} else {
+		ev.RedeclareBy = d
+	}
+	if c.err == nil && ev.RedeclareBy < ev.FoundOn {
+		c.fail(Invalid("redeclare_by", "%s is before the finding date %s", ev.RedeclareBy, ev.FoundOn))
+	}
+	if c.err == nil && ev.Period.FirstDay() > ev.FoundOn {
+		c.fail(Invalid("period", "%s has not begun on %s", ev.Period, ev.FoundOn))
+	}
+	if c.err == nil {
+		ev.DueOn = ctx.Ref.DueDate(ev.Period)
+	}
+	r.ev = ev
+	return c.err
+}
+
+// Date is the finding date.
+func (r *RecordAuditFinding) Date() Date { return r.ev.FoundOn }
+
+// Decide computes the extra due at the rates in force on the period's first day.
+func (r *RecordAuditFinding) Decide(e *Employer, ctx Context) ([]Payload, error) {
+	if err := notBefore(e, "found_on", r.ev.FoundOn); err != nil {
+		return nil, err
+	}
+	if err := carries(e, "insurance", r.ev.Insurance); err != nil {
+		return nil, err
+	}
+	ev := r.ev
+	if ev.ExtraWageBaseFen > 0 {
+		bp, ok := ctx.Ref.Rate(ev.Insurance, e.Kind.Payer(), e.RiskClass, ev.Period.FirstDay())
+		if !ok {
+			return nil, Conflict("insurance", "no %s rate for %s payers is in force on %s", ev.Insurance, e.Kind.Payer(), ev.Period.FirstDay())
+		}
+		due, err := ApplyRate(ev.ExtraWageBaseFen, bp)
+		if err != nil {
+			return nil, Invalid("extra_wage_base_fen", "%v", err)
+		}
+		ev.RateBP, ev.DueFen = bp, due
+	}
+	return []Payload{ev}, nil
+}
+
+// RecordEnforcement records a step of the enforcement ladder.
+type RecordEnforcement struct {
+	Step     string `json:"step"`
+	On       string `json:"on"`
+	DocNo    string `json:"doc_no"`
+	Deadline string `json:"deadline"`
+	ev       EnforcementStepRecorded
+}
+
+// Check validates the fields; a notice needs a deadline.
+func (r *RecordEnforcement) Check(ctx Context) error {
+	c := &checker{ctx: ctx}
+	r.ev.Step = c.oneOf("step", r.Step, EnforcementSteps...)
+	r.ev.On = c.date("on", r.On, true)
+	r.ev.DocNo = c.code("doc_no", r.DocNo, true, 100)
+	if r.Deadline != "" {
+		d, err := ParseDate(r.Deadline)
+		if err != nil {
+			c.fail(Invalid("deadline", "%v", err))
+		} else if d < r.ev.On {
+			c.fail(Invalid("deadline", "%s is before the step's date %s", d, r.ev.On))
+		}
+		r.ev.Deadline = d
+	} else if r.ev.Step == StepNotice {
+		c.fail(Invalid("deadline", "is required for a notice (限期改正 sets a deadline)"))
+	}
+	return c.err
+}
+
+// Date is the step's date.
+func (r *RecordEnforcement) Date() Date { return r.ev.On }
+
+// Decide requires a notice before any later step.
+func (r *RecordEnforcement) Decide(e *Employer, ctx Context) ([]Payload, error) {
+	if err := notBefore(e, "on", r.ev.On); err != nil {
+		return nil, err
+	}
+	if r.ev.Step != StepNotice {
+		if e.NoticeOn == 0 {
+			return nil, Conflict("step", "%s needs a notice to correct (限期改正) first; none is recorded", r.ev.Step)
+		}
+		if r.ev.On < e.NoticeOn {
+			return nil, Conflict("on", "%s is before the notice of %s", r.ev.On, e.NoticeOn)
+		}
+	}
+	return []Payload{r.ev}, nil
+}

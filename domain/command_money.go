@@ -1,0 +1,388 @@
+package domain
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// DeclareLine is one insurance of a declaration as the client sends it.
+type DeclareLine struct {
+	Insurance   string `json:"insurance"`
+	Headcount   Number `json:"headcount"`
+	WageBaseFen Number `json:"wage_base_fen"`
+}
+
+// FileDeclaration declares a period's contribution base; the ledger computes the amount due.
+type FileDeclaration struct {
+	DeclaredOn string        `json:"declared_on"`
+	Period     string        `json:"period"`
+	Lines      []DeclareLine `json:"lines"`
+	ev         DeclarationFiled
+}
+
+// Check validates the fields.
+func (r *FileDeclaration) Check(ctx Context) error {
+	c := &checker{ctx: ctx}
+	r.ev.DeclaredOn = c.date("declared_on", r.DeclaredOn, true)
+	r.ev.Period = c.period("period", r.Period)
+	if c.err == nil && r.ev.Period.FirstDay() > r.ev.DeclaredOn {
+		c.fail(Invalid("period", "%s has not begun on %s", r.ev.Period, r.ev.DeclaredOn))
+	}
+	if c.err == nil && len(r.Lines) == 0 {
+		c.fail(Invalid("lines", "at least one line is required"))
+	}
+	seen := map[Insurance]bool{}
+	r.ev.Lines = r.ev.Lines[:0]
+	for i, l := range r.Lines {
+		f := fmt.Sprintf("lines[%d].", i)
+		dl := DeclaredLine{
+			Insurance:   c.insurance(f+"insurance", l.Insurance),
+			Headcount:   c.integer(f+"headcount", l.Headcount, true, 0, MaxCount, "persons"),
+			WageBaseFen: c.fen(f+"wage_base_fen", l.WageBaseFen, true, false),
+		}
+		if c.err == nil && seen[dl.Insurance] {
+			c.fail(Invalid(f+"insurance", "%s appears twice", dl.Insurance))
+		}
+		seen[dl.Insurance] = true
+		r.ev.Lines = append(r.ev.Lines, dl)
+	}
+	if c.err == nil {
+		r.ev.DueOn = ctx.Ref.DueDate(r.ev.Period)
+	}
+	return c.err
+}
+
+// Date is the declaration date.
+func (r *FileDeclaration) Date() Date { return r.ev.DeclaredOn }
+
+// Decide computes each line's due at the rates in force on the period's first day.
+func (r *FileDeclaration) Decide(e *Employer, ctx Context) ([]Payload, error) {
+	if err := active(e); err != nil {
+		return nil, err
+	}
+	if err := notBefore(e, "declared_on", r.ev.DeclaredOn); err != nil {
+		return nil, err
+	}
+	ev := r.ev
+	ev.Lines = slices.Clone(r.ev.Lines)
+	for i := range ev.Lines {
+		l := &ev.Lines[i]
+		f := fmt.Sprintf("lines[%d].insurance", i)
+		if err := carries(e, f, l.Insurance); err != nil {
+			return nil, err
+		}
+		bp, ok := ctx.Ref.Rate(l.Insurance, e.Kind.Payer(), e.RiskClass, ev.Period.FirstDay())
+		if !ok {
+			return nil, Conflict(f, "no %s rate for %s payers is in force on %s", l.Insurance, e.Kind.Payer(), ev.Period.FirstDay())
+		}
+		due, err := ApplyRate(l.WageBaseFen, bp)
+		if err != nil {
+			return nil, Invalid(fmt.Sprintf("lines[%d].wage_base_fen", i), "%v", err)
+		}
+		l.RateBP, l.DueFen = bp, due
+	}
+	return []Payload{ev}, nil
+}
+
+// AssessLine is one insurance of an explicit assessment.
+type AssessLine struct {
+	Insurance string `json:"insurance"`
+	DueFen    Number `json:"due_fen"`
+}
+
+// Assessment reasons.
+const (
+	AssessNoDeclaration = "no_declaration"
+	AssessAudit         = "audit"
+)
+
+// MakeAssessment assesses a period: at 110% of the previous period's due when the employer did not
+// declare, or with explicit lines.
+type MakeAssessment struct {
+	AssessedOn string       `json:"assessed_on"`
+	Period     string       `json:"period"`
+	Reason     string       `json:"reason"`
+	Lines      []AssessLine `json:"lines"`
+	ev         AssessmentMade
+}
+
+// Check validates the fields.
+func (r *MakeAssessment) Check(ctx Context) error {
+	c := &checker{ctx: ctx}
+	r.ev.AssessedOn = c.date("assessed_on", r.AssessedOn, true)
+	r.ev.Period = c.period("period", r.Period)
+	r.ev.Reason = c.oneOf("reason", r.Reason, AssessNoDeclaration, AssessAudit)
+	if c.err == nil && r.ev.Period.FirstDay() > r.ev.AssessedOn {
+		c.fail(Invalid("period", "%s has not begun on %s", r.ev.Period, r.ev.AssessedOn))
+	}
+	if c.err == nil && r.ev.Reason == AssessAudit && len(r.Lines) == 0 {
+		c.fail(Invalid("lines", "an audit assessment must give its lines"))
+	}
+	seen := map[Insurance]bool{}
+	r.ev.Lines = nil
+	for i, l := range r.Lines {
+		f := fmt.Sprintf("lines[%d].", i)
+		al := AssessedLine{Insurance: c.insurance(f+"insurance", l.Insurance), DueFen: c.fen(f+"due_fen", l.DueFen, true, false)}
+		if c.err == nil && seen[al.Insurance] {
+			c.fail(Invalid(f+"insurance", "%s appears twice", al.Insurance))
+		}
+		seen[al.Insurance] = true
+		r.ev.Lines = append(r.ev.Lines, al)
+	}
+	if c.err == nil {
+		r.ev.DueOn = ctx.Ref.DueDate(r.ev.Period)
+	}
+	return c.err
+}
+
+// Date is the assessment date.
+func (r *MakeAssessment) Date() Date { return r.ev.AssessedOn }
+
+// Decide computes 110% of the previous period's due per insurance when no lines are given.
+func (r *MakeAssessment) Decide(e *Employer, ctx Context) ([]Payload, error) {
+	if err := active(e); err != nil {
+		return nil, err
+	}
+	if err := notBefore(e, "assessed_on", r.ev.AssessedOn); err != nil {
+		return nil, err
+	}
+	ev := r.ev
+	if ev.Reason == AssessNoDeclaration && e.Declared[ev.Period] {
+		return nil, Conflict("period", "%s is already declared; an assessment for no declaration does not apply", ev.Period)
+	}
+	for i, l := range ev.Lines {
+		if err := carries(e, fmt.Sprintf("lines[%d].insurance", i), l.Insurance); err != nil {
+			return nil, err
+		}
+	}
+	if len(ev.Lines) == 0 {
+		st := e.Account.Statement(ev.AssessedOn, ctx.Ref.LateFees)
+		prev := ev.Period.Prev()
+		for _, ins := range Insurances {
+			if l, ok := st.Line(LineKey{prev, ins}); ok && l.DueFen > 0 {
+				due, err := Percent(l.DueFen, 110)
+				if err != nil {
+					return nil, Invalid("period", "%v", err)
+				}
+				ev.Lines = append(ev.Lines, AssessedLine{Insurance: ins, DueFen: due})
+			}
+		}
+		if len(ev.Lines) == 0 {
+			return nil, Conflict("lines", "no due for the previous period %s to assess 110%% of: give the lines", prev)
+		}
+	}
+	return []Payload{ev}, nil
+}
+
+// OpeningInput is one line of carried-over arrears.
+type OpeningInput struct {
+	Period         string `json:"period"`
+	Insurance      string `json:"insurance"`
+	OutstandingFen Number `json:"outstanding_fen"`
+}
+
+// RecordOpeningBalance enters arrears carried over from before the ledger.
+type RecordOpeningBalance struct {
+	AsOf  string         `json:"as_of"`
+	Lines []OpeningInput `json:"lines"`
+	ev    OpeningBalanceRecorded
+}
+
+// Check validates the fields.
+func (r *RecordOpeningBalance) Check(ctx Context) error {
+	c := &checker{ctx: ctx}
+	r.ev.AsOf = c.date("as_of", r.AsOf, true)
+	if c.err == nil && len(r.Lines) == 0 {
+		c.fail(Invalid("lines", "at least one line is required"))
+	}
+	seen := map[LineKey]bool{}
+	r.ev.Lines = nil
+	for i, l := range r.Lines {
+		f := fmt.Sprintf("lines[%d].", i)
+		ol := OpeningLine{Period: c.period(f+"period", l.Period), Insurance: c.insurance(f+"insurance", l.Insurance),
+			OutstandingFen: c.fen(f+"outstanding_fen", l.OutstandingFen, true, true)}
+		if c.err == nil && ol.Period.FirstDay() > r.ev.AsOf {
+			c.fail(Invalid(f+"period", "%s is after the balance date %s", ol.Period, r.ev.AsOf))
+		}
+		k := LineKey{ol.Period, ol.Insurance}
+		if c.err == nil && seen[k] {
+			c.fail(Invalid(f+"period", "%s %s appears twice", ol.Period, ol.Insurance))
+		}
+		seen[k] = true
+		if c.err == nil {
+			ol.DueOn = ctx.Ref.DueDate(ol.Period)
+		}
+		r.ev.Lines = append(r.ev.Lines, ol)
+	}
+	return c.err
+}
+
+// Date is the balance date.
+func (r *RecordOpeningBalance) Date() Date { return r.ev.AsOf }
+
+// Decide records the balances.
+func (r *RecordOpeningBalance) Decide(e *Employer, ctx Context) ([]Payload, error) {
+	if err := notBefore(e, "as_of", r.ev.AsOf); err != nil {
+		return nil, err
+	}
+	for i, l := range r.ev.Lines {
+		if err := carries(e, fmt.Sprintf("lines[%d].insurance", i), l.Insurance); err != nil {
+			return nil, err
+		}
+	}
+	return []Payload{r.ev}, nil
+}
+
+// AllocationInput directs part of a payment.
+type AllocationInput struct {
+	Insurance string `json:"insurance"`
+	Period    string `json:"period"`
+	AmountFen Number `json:"amount_fen"`
+}
+
+// RecordPayment records money received.
+type RecordPayment struct {
+	PaidOn      string            `json:"paid_on"`
+	AmountFen   Number            `json:"amount_fen"`
+	ReceiptNo   string            `json:"receipt_no"`
+	Allocations []AllocationInput `json:"allocations"`
+	ev          PaymentReceived
+}
+
+// Check validates the fields; allocations may not add up to more than the amount.
+func (r *RecordPayment) Check(ctx Context) error {
+	c := &checker{ctx: ctx}
+	r.ev.PaidOn = c.date("paid_on", r.PaidOn, true)
+	r.ev.AmountFen = c.fen("amount_fen", r.AmountFen, true, true)
+	r.ev.ReceiptNo = c.code("receipt_no", r.ReceiptNo, true, 64)
+	var sum Fen
+	r.ev.Allocations = nil
+	for i, a := range r.Allocations {
+		f := fmt.Sprintf("allocations[%d].", i)
+		al := Allocation{Insurance: c.insurance(f+"insurance", a.Insurance), Period: c.period(f+"period", a.Period),
+			AmountFen: c.fen(f+"amount_fen", a.AmountFen, true, true)}
+		sum += al.AmountFen
+		if c.err == nil && sum > r.ev.AmountFen {
+			c.fail(Invalid(f+"amount_fen", "allocations add up to %d fen, more than the payment's %d", sum, r.ev.AmountFen))
+		}
+		r.ev.Allocations = append(r.ev.Allocations, al)
+	}
+	return c.err
+}
+
+// Date is the payment date.
+func (r *RecordPayment) Date() Date { return r.ev.PaidOn }
+
+// Decide refuses a receipt number of a payment of the employer's that stands (not reversed),
+// compared in the form NormalizeCode gives; a reversed payment's receipt may be recorded anew.
+func (r *RecordPayment) Decide(e *Employer, ctx Context) ([]Payload, error) {
+	if err := notBefore(e, "paid_on", r.ev.PaidOn); err != nil {
+		return nil, err
+	}
+	if reversed, used := e.Receipts[r.ev.ReceiptNo]; used && !reversed {
+		return nil, Conflict("receipt_no", "receipt %s is already recorded for this employer, on a payment that stands (only a reversed payment's receipt may be recorded again)", r.ev.ReceiptNo)
+	}
+	return []Payload{r.ev}, nil
+}
+
+// ReversePayment undoes a bounced payment.
+type ReversePayment struct {
+	ReversedOn string `json:"reversed_on"`
+	ReceiptNo  string `json:"receipt_no"`
+	Reason     string `json:"reason"`
+	ev         PaymentReversed
+}
+
+// Check validates the fields.
+func (r *ReversePayment) Check(ctx Context) error {
+	c := &checker{ctx: ctx}
+	r.ev.ReversedOn = c.date("reversed_on", r.ReversedOn, true)
+	r.ev.ReceiptNo = c.code("receipt_no", r.ReceiptNo, true, 64)
+	r.ev.Reason = c.text("reason", r.Reason, true, 500)
+	return c.err
+}
+
+// Date is the reversal date.
+func (r *ReversePayment) Date() Date { return r.ev.ReversedOn }
+
+// Decide requires a recorded payment with the receipt that stands (not reversed), dated on or
+// before the reversal; the reversal undoes that payment only, not an earlier reversed one that
+// had the same receipt.
+func (r *ReversePayment) Decide(e *Employer, ctx Context) ([]Payload, error) {
+	reversed, ok := e.Receipts[r.ev.ReceiptNo]
+	switch {
+	case !ok:
+		return nil, Conflict("receipt_no", "no payment with receipt %s is recorded for this employer", r.ev.ReceiptNo)
+	case reversed:
+		return nil, Conflict("receipt_no", "the payment with receipt %s is already reversed", r.ev.ReceiptNo)
+	}
+	if p, ok := e.Account.payment(r.ev.ReceiptNo); ok && r.ev.ReversedOn < p.date {
+		return nil, Conflict("reversed_on", "%s is before the payment's date %s", r.ev.ReversedOn, p.date)
+	}
+	return []Payload{r.ev}, nil
+}
+
+// GrantWaiver waives late fees or principal on one line, with an authorising decision.
+type GrantWaiver struct {
+	DecidedOn    string `json:"decided_on"`
+	Kind         string `json:"kind"`
+	AuthorityDoc string `json:"authority_doc"`
+	Reason       string `json:"reason"`
+	Basis        string `json:"basis"`
+	Insurance    string `json:"insurance"`
+	Period       string `json:"period"`
+	AmountFen    Number `json:"amount_fen"`
+	ev           WaiverGranted
+}
+
+// Check validates the fields: an authority document always, a basis for principal.
+func (r *GrantWaiver) Check(ctx Context) error {
+	c := &checker{ctx: ctx}
+	ev := WaiverGranted{}
+	ev.DecidedOn = c.date("decided_on", r.DecidedOn, true)
+	ev.Kind = c.oneOf("kind", r.Kind, WaiverLateFee, WaiverPrincipal)
+	if c.err == nil && strings.TrimSpace(r.AuthorityDoc) == "" {
+		c.fail(Invalid("authority_doc", "is required: a waiver is only lawful with an authorising decision (随意减免 is not allowed)"))
+	}
+	ev.AuthorityDoc = c.text("authority_doc", r.AuthorityDoc, true, 200)
+	ev.Reason = c.text("reason", r.Reason, true, 500)
+	if ev.Kind == WaiverPrincipal {
+		if r.Basis == "" {
+			c.fail(Invalid("basis", "is required for a principal waiver: bankruptcy or court_ruling"))
+		}
+		ev.Basis = c.oneOf("basis", r.Basis, "bankruptcy", "court_ruling")
+	} else if r.Basis != "" {
+		ev.Basis = c.text("basis", r.Basis, false, 100)
+	}
+	ev.Insurance = c.insurance("insurance", r.Insurance)
+	ev.Period = c.period("period", r.Period)
+	ev.AmountFen = c.fen("amount_fen", r.AmountFen, true, true)
+	r.ev = ev
+	return c.err
+}
+
+// Date is the decision date.
+func (r *GrantWaiver) Date() Date { return r.ev.DecidedOn }
+
+// Decide refuses a waiver larger than what is owed on the line on the decision date.
+func (r *GrantWaiver) Decide(e *Employer, ctx Context) ([]Payload, error) {
+	if err := notBefore(e, "decided_on", r.ev.DecidedOn); err != nil {
+		return nil, err
+	}
+	st := e.Account.Statement(r.ev.DecidedOn, ctx.Ref.LateFees)
+	l, ok := st.Line(LineKey{r.ev.Period, r.ev.Insurance})
+	if !ok {
+		return nil, Conflict("period", "the employer has no %s line for %s", r.ev.Insurance, r.ev.Period)
+	}
+	ev := r.ev
+	ev.AccruedFeeFen = l.LateFeeAccruedFen
+	owed, what := l.OutstandingFen, "outstanding principal"
+	if ev.Kind == WaiverLateFee {
+		owed, what = l.LateFeeFen, "unpaid late fee"
+	}
+	if ev.AmountFen > owed {
+		return nil, Conflict("amount_fen", "%d fen is more than the %s of %d fen on %s %s on %s", ev.AmountFen, what, owed, ev.Insurance, ev.Period, ev.DecidedOn)
+	}
+	return []Payload{ev}, nil
+}
