@@ -1,12 +1,14 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -161,4 +163,29 @@ func forbidden(format string, args ...any) error {
 // exactly as about one that does not exist, so that neither can be told from the other.
 func notYours(id string) error {
 	return domain.NotFound("id", "no employer %s among those you may read (not found or not yours)", domain.Clip(id, 64))
+}
+
+type ctxKey struct{}
+
+func principalOf(r *http.Request) Principal { return r.Context().Value(ctxKey{}).(Principal) }
+
+// auth resolves the bearer token to a principal: 401 when missing or unknown.
+func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p := Admin
+		if s.cfg.Tokens != nil {
+			tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || tok == "" {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="kuozheng"`)
+				writeError(w, &domain.Error{Kind: domain.KindUnauthorized, Field: "Authorization", Detail: "a bearer token is required"})
+				return
+			}
+			if p, ok = s.cfg.Tokens.Lookup(strings.TrimSpace(tok)); !ok {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="kuozheng", error="invalid_token"`)
+				writeError(w, &domain.Error{Kind: domain.KindUnauthorized, Field: "Authorization", Detail: "unknown token"})
+				return
+			}
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, p)))
+	}
 }

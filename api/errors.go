@@ -1,0 +1,87 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ErrorBody is the JSON shape of every error answer.
+type ErrorBody struct {
+	Error  string `json:"error"`
+	Field  string `json:"field,omitempty"`
+	Detail string `json:"detail"`
+}
+
+var statusOf = map[domain.Kind]int{
+	domain.KindInvalid:             http.StatusBadRequest,
+	domain.KindNotFound:            http.StatusNotFound,
+	domain.KindConflict:            http.StatusConflict,
+	domain.KindStale:               http.StatusPreconditionFailed,
+	domain.KindIdempotencyMismatch: http.StatusUnprocessableEntity,
+	domain.KindUnauthorized:        http.StatusUnauthorized,
+	domain.KindForbidden:           http.StatusForbidden,
+	domain.KindTooLarge:            http.StatusRequestEntityTooLarge,
+	domain.KindUnavailable:         http.StatusServiceUnavailable,
+	domain.KindUnsupportedMedia:    http.StatusUnsupportedMediaType,
+	domain.KindYearClosed:          http.StatusConflict,
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	var de *domain.Error
+	switch {
+	case errors.As(err, &de):
+	case errors.Is(err, eventstore.ErrOutcomeUnknown):
+		// Sent but not acknowledged: it may yet be recorded (within eventstore.PublishTimeoutBound
+		// of being sent), so the client must not take it for refused.
+		writeJSON(w, http.StatusGatewayTimeout, ErrorBody{Error: "outcome_unknown",
+			Detail: "the ledger did not confirm the write in time: it may or may not be recorded; retry with the same Idempotency-Key to learn which (a retry never records it twice)"})
+		return
+	case errors.Is(err, eventstore.ErrNotRecorded):
+		id := internalError(w, err)
+		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "the write was not recorded (the ledger could not take it now); retry, with the same Idempotency-Key (request " + id + ")"}
+	case errors.Is(err, eventstore.ErrStale):
+		de = &domain.Error{Kind: domain.KindStale, Field: "If-Match", Detail: "the employer changed since the version you read; read it again"}
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "the ledger did not answer in time; retry with the same Idempotency-Key"}
+	case unavailable(err):
+		id := internalError(w, err)
+		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "the ledger's store is unavailable; retry with the same Idempotency-Key (request " + id + ")"}
+	default:
+		// Not the client's error: its text (paths, addresses, internals) goes to the log only.
+		id := internalError(w, err)
+		writeJSON(w, http.StatusInternalServerError, ErrorBody{Error: "internal",
+			Detail: "the server failed to complete the request; it logged the cause under request id " + id})
+		return
+	}
+	code := statusOf[de.Kind]
+	if code == 0 {
+		code = http.StatusInternalServerError
+	}
+	writeJSON(w, code, ErrorBody{Error: de.Kind.String(), Field: de.Field, Detail: de.Detail})
+}
+
+// unavailable reports an error of the connection to the ledger's store, which a retry may cure.
+func unavailable(err error) bool {
+	for _, e := range []error{nats.ErrConnectionClosed, nats.ErrNoServers, nats.ErrTimeout, nats.ErrNoResponders,
+		nats.ErrConnectionDraining, nats.ErrDisconnected, jetstream.ErrNoStreamResponse, jetstream.ErrJetStreamNotEnabled} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}

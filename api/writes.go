@@ -1,0 +1,213 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+)
+
+// idempotencyKey reads the Idempotency-Key header, scoped to the principal: one clerk's key
+// neither blocks nor reveals another's. Without tokens there is one principal, and keys are
+// used as given (as ledgers written before scoping stored them).
+func (s *Server) idempotencyKey(r *http.Request) (string, error) {
+	k := r.Header.Get("Idempotency-Key")
+	if len(k) > 200 {
+		return "", domain.Invalid("Idempotency-Key", "is longer than 200 characters")
+	}
+	if !utf8.ValidString(k) {
+		return "", domain.Invalid("Idempotency-Key", "is not valid UTF-8")
+	}
+	if k == "" || s.cfg.Tokens == nil {
+		return k, nil
+	}
+	return "principal\x00" + principalOf(r).Name + "\x00" + k, nil
+}
+
+func ifMatch(r *http.Request) (*uint64, error) {
+	v := r.Header.Get("If-Match")
+	if v == "" {
+		return nil, nil
+	}
+	v = strings.TrimPrefix(strings.TrimSpace(v), "W/")
+	n, err := strconv.ParseUint(strings.Trim(v, `"`), 10, 64)
+	if err != nil {
+		return nil, domain.Invalid("If-Match", "%q is not a version: want the ETag of an employer read, e.g. \"42\"", v)
+	}
+	return &n, nil
+}
+
+func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	if p.Role != RoleClerk && p.Role != RoleAdmin {
+		writeError(w, forbidden("%s (%s) may not register employers: clerks only", p.Name, p.Role))
+		return
+	}
+	var cmd domain.RegisterEmployer
+	canon, err := readBody(w, r, &cmd)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if !p.canWriteEmployer(cmd.County) {
+		writeError(w, forbidden("%s (%s) may not register employers in county %q", p.Name, p.Role, cmd.County))
+		return
+	}
+	req := eventstore.Request{Create: true, Command: &cmd, Authorize: func(e *domain.Employer) error {
+		// The code is taken; whose it is, and its name, are only for those who may read it.
+		if !p.canReadCounty(e.County, s.cfg.Store.Reference()) {
+			return domain.Conflict("org_code", "organisation code %s is already registered, to an employer that is not yours", e.OrgCode)
+		}
+		return nil
+	}}
+	// Check first so that the id can come from the normalised organisation code.
+	if err := cmd.Check(domain.Context{Ref: s.cfg.Store.Reference(), Today: s.cfg.Today()}); err != nil {
+		if key := r.Header.Get("Idempotency-Key"); key == "" {
+			writeError(w, err)
+			return
+		}
+	}
+	req.EmployerID = cmd.EmployerID()
+	s.execute(w, r, req, canon)
+}
+
+func (s *Server) employerWrite(rt route) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p := principalOf(r)
+		switch rt.family {
+		case "audit":
+			if p.Role != RoleAuditor && p.Role != RoleAdmin {
+				writeError(w, forbidden("%s (%s) may not record %s: auditors only", p.Name, p.Role, rt.path))
+				return
+			}
+		default:
+			if p.Role != RoleClerk && p.Role != RoleAdmin {
+				writeError(w, forbidden("%s (%s) may not record %s: clerks only", p.Name, p.Role, rt.path))
+				return
+			}
+		}
+		// Scope is answered before the body's details, so nobody learns about employers they
+		// may not read; Authorize checks it again on the state the command is decided on.
+		id := r.PathValue("id")
+		county, err := s.cfg.Store.EmployerCountyContext(r.Context(), id)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		ok := county != ""
+		if !p.readsAll() && (!ok || !p.canReadCounty(county, s.cfg.Store.Reference())) {
+			writeError(w, notYours(id))
+			return
+		}
+		if ok && rt.family == "employer" && !p.canWriteEmployer(county) {
+			writeError(w, forbidden("%s (%s) may not write to employers of county %s", p.Name, p.Role, county))
+			return
+		}
+		cmd := rt.newCmd()
+		canon, err := readBody(w, r, cmd)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		req := eventstore.Request{EmployerID: r.PathValue("id"), Command: cmd}
+		if rt.family == "employer" {
+			req.Authorize = func(e *domain.Employer) error {
+				if !p.canWriteEmployer(e.County) {
+					return notYours(e.ID)
+				}
+				return nil
+			}
+		}
+		s.execute(w, r, req, canon)
+	}
+}
+
+func (s *Server) execute(w http.ResponseWriter, r *http.Request, req eventstore.Request, canon []byte) {
+	var err error
+	if req.IfMatch, err = ifMatch(r); err != nil {
+		writeError(w, err)
+		return
+	}
+	p := principalOf(r)
+	if req.IdempotencyKey, err = s.idempotencyKey(r); err != nil {
+		writeError(w, err)
+		return
+	}
+	req.BodyHash = bodyHash(r, canon)
+	req.Actor = p.Role + ":" + p.Name
+	req.CorrelationID = r.Header.Get("X-Request-Id")
+	req.Today = s.cfg.Today()
+	// A deadline of its own, so that a client always gets a definite answer: recorded, not
+	// recorded, or outcome unknown.
+	ctx, cancel := context.WithTimeout(r.Context(), WriteTimeout)
+	defer cancel()
+	res, err := s.cfg.Store.Execute(ctx, req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	status := writeStatus(res.Duplicate)
+	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, res.Version))
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(res.Seq, 10))
+	writeJSON(w, status, res)
+}
+
+func (s *Server) referenceWrite(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	if p.Role != RoleAdmin {
+		writeError(w, forbidden("%s (%s) may not change reference data: admins only", p.Name, p.Role))
+		return
+	}
+	var payload domain.Payload
+	var canon []byte
+	var err error
+	var on domain.Date
+	switch r.PathValue("kind") {
+	case "rates":
+		var v domain.RateTable
+		canon, err = readBody(w, r, &v)
+		payload, on = domain.RatesSet{Table: v}, v.EffectiveFrom
+	case "late-fee-rates":
+		var v domain.LateFeeRate
+		canon, err = readBody(w, r, &v)
+		payload, on = domain.LateFeeRatesSet{Rate: v}, v.EffectiveFrom
+	case "settings":
+		var v domain.Settings
+		canon, err = readBody(w, r, &v)
+		payload, on = domain.SettingsSet{Settings: v}, v.EffectiveFrom
+	case "targets":
+		var v domain.Targets
+		canon, err = readBody(w, r, &v)
+		payload, on = domain.TargetsSet{Targets: v}, v.EffectiveFrom
+	case "average-wage":
+		var v domain.AverageWage
+		canon, err = readBody(w, r, &v)
+		payload, on = domain.AverageWageSet{Wage: v}, v.EffectiveFrom
+	case "county-redefinitions":
+		var v domain.CountyRedefined
+		canon, err = readBody(w, r, &v)
+		payload, on = v, v.EffectiveFrom
+	default:
+		writeError(w, domain.NotFound("kind", "unknown reference data %q: want rates, late-fee-rates, settings, targets, average-wage or county-redefinitions", r.PathValue("kind")))
+		return
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	s.writeRef(w, r, canon, payload, on)
+}
+
+// writeStatus is a write's status: 201 for what it appended, 200 for an Idempotency-Key retry
+// answered with the first result.
+func writeStatus(duplicate bool) int {
+	if duplicate {
+		return http.StatusOK
+	}
+	return http.StatusCreated
+}
