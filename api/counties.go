@@ -1,0 +1,202 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/projections"
+)
+
+// flags lists the employers raising accountability flags, by county and kind, a page at a time.
+func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
+	rep, err := s.report(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	county, kind := q.Get("county"), q.Get("kind")
+	if county != "" {
+		if err := countyFilter(rep.Ref, county, rep.AsOf); err != nil {
+			return err
+		}
+	}
+	if kind != "" && !slices.Contains(projections.FlagKinds, kind) {
+		return domain.Invalid("kind", "unknown flag kind %q: want one of %s", kind, strings.Join(projections.FlagKinds, ", "))
+	}
+	page, err := pageOf(q.Get("page"))
+	if err != nil {
+		return err
+	}
+	type row struct {
+		projections.Flag
+		County string `json:"county"`
+	}
+	see := s.visibleIn(principalOf(r), rep.Ref)
+	rows := []row{}
+	for _, c := range rep.Counties {
+		if (county != "" && c.Code != county) || !see(c.Code) {
+			continue
+		}
+		for _, f := range c.EmployerFlags {
+			if kind == "" || f.Kind == kind {
+				rows = append(rows, row{f, c.Code})
+			}
+		}
+	}
+	lo, hi := pageBounds(page, len(rows))
+	writeJSON(w, http.StatusOK, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "total": len(rows), "page": page, "page_size": pageSize, "flags": rows[lo:hi]})
+	return nil
+}
+
+func (s *Server) counties(w http.ResponseWriter, r *http.Request) error {
+	rep, err := s.report(r)
+	if err != nil {
+		return err
+	}
+	s.writeCached(w, r, rep, func() any {
+		out := scoped{Seq: rep.Seq, AsOf: rep.AsOf, Period: rep.Period, City: rep.City, Scope: "city",
+			Counties: visibleCounties(s.visibleIn(principalOf(r), rep.Ref), rep.Counties)}
+		if len(out.Counties) != len(rep.Counties) {
+			out.City, out.Scope = projections.Sum("", out.Counties), "visible counties"
+		}
+		return out
+	})
+	return nil
+}
+
+func (s *Server) county(w http.ResponseWriter, r *http.Request) error {
+	code := r.PathValue("code")
+	rep, err := s.report(r)
+	if err != nil {
+		return err
+	}
+	if err := rep.Ref.CheckCounty("code", code); err != nil {
+		return asNotFound(err) // a path names a resource: an unknown one is not found
+	}
+	p := principalOf(r)
+	if !s.visibleIn(p, rep.Ref)(code) {
+		return forbidden("%s (%s) may not read county %s", p.Name, p.Role, code)
+	}
+	c, ok := rep.County(code)
+	if !ok {
+		return notInForce(rep.Ref, "code", code, rep.AsOf)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "county": c})
+	return nil
+}
+
+// notInForce answers a read of a county under a code not in force on asOf: 404 naming the code
+// that is (the successor after a redefinition, the predecessor before it).
+func notInForce(ref *domain.Reference, field, code string, asOf domain.Date) error {
+	now := ref.CountyCodeOn(code, asOf)
+	c, _ := ref.County(now)
+	if x, ok := ref.Successor(code); ok && x.Code == now {
+		return domain.NotFound(field, "county %s became %s %s on %s: ask for %s", code, x.Code, x.Name, x.EffectiveFrom, x.Code)
+	}
+	return domain.NotFound(field, "county %s is not in force on %s: it was %s %s then", code, asOf, now, c.Name)
+}
+
+// asNotFound is err, when it is a domain error, as one of kind not found.
+func asNotFound(err error) error {
+	var de *domain.Error
+	if !errors.As(err, &de) {
+		return err
+	}
+	nf := *de
+	nf.Kind = domain.KindNotFound
+	return &nf
+}
+
+// countyFilter checks a ?county= filter of a read answering for asOf as GET
+// /v1/counties/{code} does: an unknown code → 400, one not in force on asOf → 404 naming the
+// code that is.
+func countyFilter(ref *domain.Reference, code string, asOf domain.Date) error {
+	if err := ref.CheckCounty("county", code); err != nil {
+		return err
+	}
+	if ref.CountyCodeOn(code, asOf) != code {
+		return notInForce(ref, "county", code, asOf)
+	}
+	return nil
+}
+
+// groupVisible: a principal reads a group's figures as of asOf if it reads every county of the
+// group in force on asOf (Reference.GroupsOn).
+func groupVisible(p Principal, g *projections.Figures, rep *projections.Report) bool {
+	ref := rep.Ref
+	for _, gr := range ref.GroupsOn(rep.AsOf) {
+		if gr.N == g.Group {
+			for _, code := range gr.Counties {
+				if !p.canReadCounty(code, ref) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) groups(w http.ResponseWriter, r *http.Request) error {
+	rep, err := s.report(r)
+	if err != nil {
+		return err
+	}
+	p := principalOf(r)
+	out := []*projections.Figures{}
+	for _, g := range rep.Groups {
+		if groupVisible(p, g, rep) {
+			out = append(out, g)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "groups": out})
+	return nil
+}
+
+func (s *Server) group(w http.ResponseWriter, r *http.Request) error {
+	rep, err := s.report(r)
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 1 || n > len(rep.Groups) {
+		return domain.NotFound("n", "no supervision group %q: groups are 1–%d", r.PathValue("n"), len(rep.Groups))
+	}
+	g := rep.Groups[n-1]
+	p := principalOf(r)
+	if !groupVisible(p, g, rep) {
+		return forbidden("%s (%s) may not read group %d", p.Name, p.Role, n)
+	}
+	var counties []*projections.Figures
+	for _, c := range rep.Counties {
+		if c.Group == n {
+			counties = append(counties, c)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "group": g, "counties": counties})
+	return nil
+}
+
+func (s *Server) targets(w http.ResponseWriter, r *http.Request) error {
+	rep, err := s.report(r)
+	if err != nil {
+		return err
+	}
+	ref := rep.Ref
+	tp := projections.Targets(ref, rep)
+	p := principalOf(r)
+	for code := range tp.Counties {
+		if !p.canReadCounty(code, ref) {
+			delete(tp.Counties, code)
+		}
+	}
+	if !p.readsAll() {
+		tp.City = []projections.Progress{} // the city's actual figures sum counties not theirs
+	}
+	writeJSON(w, http.StatusOK, tp)
+	return nil
+}

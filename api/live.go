@@ -1,0 +1,80 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/projections"
+)
+
+// live streams server-sent events: each time the views advance, the sequence and the city's
+// headline figures for the default query; clients re-read what they show.
+func (s *Server) live(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Runner == nil {
+		writeError(w, &domain.Error{Kind: domain.KindUnavailable, Detail: "the views are not running on this server"})
+		return
+	}
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		writeError(w, &domain.Error{Kind: domain.KindUnavailable, Detail: "streaming is not supported here"})
+		return
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{})
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	p := principalOf(r)
+	full := p.readsAll()
+	send := func() bool {
+		rep, err := s.cfg.Runner.Report(r.Context(), s.liveQuery())
+		if err != nil {
+			return r.Context().Err() == nil
+		}
+		city := rep.City
+		if !full {
+			// A scoped reader sees the sum of its counties, never the city's.
+			city = projections.Sum("visible counties", visibleCounties(s.visibleIn(p, rep.Ref), rep.Counties))
+		}
+		b, _ := json.Marshal(map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "caught_up": s.cfg.Runner.Ready(),
+			"head": s.cfg.Store.Applied(), "city": city})
+		if _, err := fmt.Fprintf(w, "id: %d\nevent: views\ndata: %s\n\n", rep.Seq, b); err != nil {
+			return false
+		}
+		fl.Flush()
+		return true
+	}
+	// Listen before reading, so an event applied while a report is built still wakes us.
+	changed := s.cfg.Runner.Changed()
+	if !send() {
+		return
+	}
+	ping := time.NewTicker(15 * time.Second)
+	defer ping.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-ping.C:
+			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
+				return
+			}
+			fl.Flush()
+		case <-changed:
+			// Coalesce bursts: at most a few updates a second.
+			select {
+			case <-time.After(200 * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			}
+			changed = s.cfg.Runner.Changed()
+			if !send() {
+				return
+			}
+		}
+	}
+}

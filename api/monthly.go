@@ -1,0 +1,121 @@
+package api
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/projections"
+	"github.com/xuri/excelize/v2"
+)
+
+// monthly serves the monthly county report of month M: the figures at the end of M (or today,
+// if earlier), for the period last due by then (M−1, due on the 15th of M).
+func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
+	m, err := domain.ParsePeriod(r.PathValue("month"))
+	if err != nil {
+		return domain.Invalid("month", "%v", err)
+	}
+	if err := domain.CheckPeriodNotBeforeEarliest("month", m); err != nil {
+		return err
+	}
+	asOf := min(m.LastDay(), s.cfg.Today())
+	if asOf < m.FirstDay() {
+		return domain.Invalid("month", "%s has not begun on %s", m, s.cfg.Today())
+	}
+	ref := s.viewsRef()
+	var rep *projections.Report
+	if id := r.URL.Query().Get("freeze"); id != "" {
+		// A month-end bulletin served from a freeze: the figures never move.
+		f, frozen, err := s.loadFreeze(r, id)
+		if err != nil {
+			return err
+		}
+		if f.ValidThrough.Period() != m {
+			return domain.Invalid("freeze", "freeze %s is valid through %s, not a day of %s", id, f.ValidThrough, m)
+		}
+		rep = frozen
+	} else {
+		if rep, err = s.cfg.Runner.Report(r.Context(), projections.Query{AsOf: asOf, Period: projections.DefaultPeriod(ref, asOf)}); err != nil {
+			return err
+		}
+	}
+	p := principalOf(r)
+	rows := visibleCounties(s.visibleIn(p, rep.Ref), rep.Counties)
+	format := r.URL.Query().Get("format")
+	name := fmt.Sprintf("kuozheng-monthly-%s", m)
+	switch format {
+	case "", "json":
+		total := "赣州市"
+		if len(rows) != len(rep.Counties) {
+			total = "visible counties" // the sum of the reader's counties, not the city's
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"month": m, "seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "counties": rows, "city": projections.Sum(total, rows)})
+	case "csv":
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, name))
+		cw := csv.NewWriter(w)
+		for _, row := range MonthlyRows(rep, rows) {
+			_ = cw.Write(row)
+		}
+		cw.Flush()
+	case "xlsx":
+		f := excelize.NewFile()
+		defer f.Close()
+		sheet := "月报 Monthly"
+		_ = f.SetSheetName("Sheet1", sheet)
+		for i, row := range MonthlyRows(rep, rows) {
+			cells := make([]any, len(row))
+			for j, v := range row {
+				// Codes and names stay text; figures become numbers.
+				if n, err := strconv.ParseInt(v, 10, 64); err == nil && i > 0 && j >= 3 {
+					cells[j] = n
+				} else {
+					cells[j] = v
+				}
+			}
+			cell, _ := excelize.CoordinatesToCellName(1, i+1)
+			if err := f.SetSheetRow(sheet, cell, &cells); err != nil {
+				return err
+			}
+		}
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.xlsx"`, name))
+		return f.Write(w)
+	default:
+		return domain.Invalid("format", "unknown format %q: want json, csv or xlsx", format)
+	}
+	return nil
+}
+
+// MonthlyRows lays the monthly report out as rows: a bilingual header, then one row per county
+// and insurance. Money is in fen, rates in basis points of their exact value (rounded half up).
+func MonthlyRows(rep *projections.Report, counties []*projections.Figures) [][]string {
+	rows := [][]string{{"所属区县 county code", "区县 county", "险种 insurance", "参保人数 insured", "应参保人数 should insure",
+		"参保率 coverage (bp)", "足额缴费人数 paid insured", "缴费率 contribution (bp)", "当期应缴 period due (fen)",
+		"当期实缴 period collected (fen)", "当期征缴率 period collection (bp)", "累计应缴 cumulative due (fen)",
+		"累计实缴 cumulative collected (fen)", "累计征缴率 cumulative collection (bp)", "当年欠费 arrears current year (fen)",
+		"历年欠费 arrears prior years (fen)", "清欠 recovered (fen)", "期间 period", "截至 as of"}}
+	bp := func(r projections.Ratio) string {
+		if r.Den == 0 {
+			return ""
+		}
+		v, _ := domain.MulDivHalfUp(r.Num, 10000, r.Den)
+		return strconv.FormatInt(v, 10)
+	}
+	for _, c := range counties {
+		for _, ins := range domain.Insurances {
+			x := c.Insurances[ins]
+			rows = append(rows, []string{c.Code, c.Name, string(ins), i64(x.Insured), i64(x.ShouldInsure), bp(x.CoverageRate),
+				i64(x.PaidInsured), bp(x.ContributionRate), i64(int64(x.PeriodDueFen)), i64(int64(x.PeriodCollectedFen)),
+				bp(x.PeriodCollectionRate), i64(int64(x.CumulativeDueFen)), i64(int64(x.CumulativeCollectedFen)),
+				bp(x.CumulativeCollectionRate), i64(int64(x.ArrearsCurrentYearFen)), i64(int64(x.ArrearsPriorYearsFen)),
+				i64(int64(x.RecoveredFen)), rep.Period.String(), rep.AsOf.String()})
+		}
+	}
+	return rows
+}
+
+func i64(v int64) string { return strconv.FormatInt(v, 10) }
