@@ -53,9 +53,9 @@ func (a asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
 }
 
-// dashboardAssets are the embedded files by name.
+// dashboardAssets are the embedded files by name, and labels.js rendered from the Go labels.
 func dashboardAssets() map[string]asset {
-	out := map[string]asset{}
+	out := map[string]asset{"labels.js": newAsset("labels.js", labelsJS())}
 	files, _ := fs.Sub(dashboardFiles, "dashboard")
 	err := fs.WalkDir(files, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

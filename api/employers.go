@@ -118,12 +118,12 @@ func (s *Server) getEmployer(w http.ResponseWriter, r *http.Request) {
 	}
 	at := domain.EmployerOn(events, asOf)
 	st := at.Account.Statement(asOf, s.cfg.Store.Reference().LateFees)
-	stage := "none"
+	stage := stageNone
 	if at.LastStep != "" {
 		stage = at.LastStep
 	}
-	if stage != "none" && st.Totals.ArrearsCurrentYearFen+st.Totals.ArrearsPriorYearsFen == 0 {
-		stage = "closed"
+	if stage != stageNone && st.Totals.ArrearsCurrentYearFen+st.Totals.ArrearsPriorYearsFen == 0 {
+		stage = stageClosed
 	}
 	_, broken := s.cfg.Store.ChainBreak(e.ID)
 	v := EmployerView{
