@@ -1,9 +1,16 @@
 package api
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
+	"fmt"
 	"io/fs"
 	"net/http"
+	"path"
+	"strings"
+	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/projections"
@@ -12,22 +19,74 @@ import (
 //go:embed dashboard
 var dashboardFiles embed.FS
 
+// dashboardTypes are the media types of the dashboard's files, set here rather than taken from
+// the host's MIME table: a browser refuses a module script served as anything but JavaScript.
+var dashboardTypes = map[string]string{
+	".html": "text/html; charset=utf-8",
+	".css":  "text/css; charset=utf-8",
+	".js":   "text/javascript; charset=utf-8",
+}
+
+// asset is one file of the dashboard, held in memory with its media type and a content ETag.
+type asset struct {
+	body        []byte
+	ctype, etag string
+}
+
+func newAsset(name string, body []byte) asset {
+	ctype, ok := dashboardTypes[path.Ext(name)]
+	if !ok {
+		panic(fmt.Sprintf("api: the dashboard's file %s has no media type in dashboardTypes", name))
+	}
+	sum := sha256.Sum256(body)
+	return asset{body: body, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+}
+
+// ServeHTTP answers the file. no-cache makes the browser ask again on every load (the files
+// change with the binary), and the ETag lets an unchanged file answer 304.
+func (a asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", a.ctype)
+	h.Set("ETag", a.etag)
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+}
+
+// dashboardAssets are the embedded files by name, and labels.js rendered from the Go labels.
+func dashboardAssets() map[string]asset {
+	out := map[string]asset{"labels.js": newAsset("labels.js", labelsJS())}
+	files, _ := fs.Sub(dashboardFiles, "dashboard")
+	err := fs.WalkDir(files, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := fs.ReadFile(files, name)
+		if err == nil {
+			out[name] = newAsset(name, body)
+		}
+		return err
+	})
+	if err != nil {
+		panic("api: read the embedded dashboard: " + err.Error())
+	}
+	return out
+}
+
 // dashboardRoutes serves the supervisors' dashboard (files embedded in the binary, nothing
 // fetched from elsewhere) and the monthly series its charts draw.
 func (s *Server) dashboardRoutes() {
-	files, _ := fs.Sub(dashboardFiles, "dashboard")
-	static := http.FileServer(http.FS(files))
-	s.mux.Handle("GET /{$}", noStore(static))
-	s.mux.Handle("GET /assets/", http.StripPrefix("/assets/", noStore(static)))
-	s.mux.HandleFunc("GET /v1/series", s.auth(s.read(s.seriesRead)))
-}
-
-func noStore(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-cache")
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
-		h.ServeHTTP(w, r)
+	assets := dashboardAssets()
+	s.mux.Handle("GET /{$}", assets["index.html"])
+	s.mux.HandleFunc("GET /assets/", func(w http.ResponseWriter, r *http.Request) {
+		a, ok := assets[strings.TrimPrefix(r.URL.Path, "/assets/")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		a.ServeHTTP(w, r)
 	})
+	s.mux.HandleFunc("GET /v1/series", s.auth(s.read(s.seriesRead)))
 }
 
 // seriesRead serves the monthly series (?from=&to=, default January–December of the as-of year).

@@ -1,0 +1,67 @@
+// Reading the API: the bearer token kept in sessionStorage, asked for on a 401.
+
+import { $, bi } from './dom.js';
+
+export const TOKEN_KEY = 'kuozheng-token';
+
+export class ApiError extends Error {
+  constructor(status, body, path) {
+    super((body && (body.detail || body.error)) || ('HTTP ' + status));
+    this.status = status;
+    this.body = body;
+    this.path = path;
+  }
+}
+
+export const sleep = ms => new Promise(r => setTimeout(r, ms));
+export const getToken = () => sessionStorage.getItem(TOKEN_KEY) || '';
+
+let tokenPrompt = null; // one prompt at a time, shared by every request that met a 401
+
+export function askToken(reason) {
+  if (tokenPrompt) return tokenPrompt;
+  const dlg = $('#token-dialog');
+  $('#token-reason').replaceChildren(...bi(reason || '服务器要求访问令牌。', 'The server asks for a bearer token.'));
+  $('#token-input').value = '';
+  tokenPrompt = new Promise(resolve => {
+    const done = () => {
+      const v = $('#token-input').value.trim();
+      if (v) sessionStorage.setItem(TOKEN_KEY, v);
+      dlg.removeEventListener('close', done);
+      tokenPrompt = null;
+      resolve(v);
+    };
+    dlg.addEventListener('close', done);
+    if (!dlg.open) dlg.showModal();
+    $('#token-input').focus();
+  });
+  return tokenPrompt;
+}
+
+export function authHeaders(extra) {
+  const h = Object.assign({ Accept: 'application/json' }, extra || {});
+  const tok = getToken();
+  if (tok) h.Authorization = 'Bearer ' + tok;
+  return h;
+}
+
+// api reads path as JSON: a 401 asks for a token and retries, a 503 for min_seq is retried.
+export async function api(path, opts) {
+  opts = opts || {};
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(path, { method: opts.method || 'GET', headers: authHeaders(opts.headers), body: opts.body, cache: 'no-store' });
+    if (res.status === 401 && attempt < 5) {
+      await askToken(getToken() ? '令牌无效或已过期。' : '服务器要求访问令牌。');
+      continue;
+    }
+    if (res.status === 503 && res.headers.get('Retry-After') && attempt < 5) {
+      await sleep(1000 * Number(res.headers.get('Retry-After') || 1));
+      continue;
+    }
+    const text = await res.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+    if (!res.ok) throw new ApiError(res.status, data, path);
+    return { data: data, seq: Number(res.headers.get('X-Ledger-Seq') || 0) };
+  }
+}

@@ -1,0 +1,47 @@
+// Figures arrive as integers (money in fen) and rates in [0, 1]; they are formatted here, at
+// the edge.
+
+function groupDigits(s) { return s.replace(/\B(?=(\d{3})+(?!\d))/g, ','); }
+
+export function fmtInt(n) {
+  if (n === null || n === undefined) return '—';
+  return (n < 0 ? '-' : '') + groupDigits(String(Math.abs(Math.trunc(n))));
+}
+
+// Fen to yuan with two decimals and thousands separators, in integer arithmetic.
+export function fmtYuan(fen) {
+  if (fen === null || fen === undefined) return '—';
+  const neg = fen < 0;
+  const a = Math.abs(Math.trunc(fen));
+  const yuan = Math.floor(a / 100);
+  const cents = String(a % 100).padStart(2, '0');
+  return (neg ? '-' : '') + groupDigits(String(yuan)) + '.' + cents;
+}
+
+// Fen to 万元 (10,000 yuan), for axes and bars.
+export function fmtWan(fen, digits) {
+  if (fen === null || fen === undefined) return '—';
+  let s = (Math.abs(fen) / 1e6).toFixed(digits === undefined ? 1 : digits);
+  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
+  const [i, d] = s.split('.');
+  return (fen < 0 ? '-' : '') + groupDigits(i) + (d ? '.' + d : '') + '万';
+}
+
+export function fmtRate(r) {
+  if (r === null || r === undefined) return '—';
+  return (r * 100).toFixed(1) + '%';
+}
+
+export function fmtCell(kind, v) {
+  switch (kind) {
+    case 'money': return fmtYuan(v);
+    case 'rate': return fmtRate(v);
+    case 'int': return fmtInt(v);
+    default: return v === null || v === undefined ? '—' : String(v);
+  }
+}
+
+// An RFC 3339 timestamp to the second, as "2006-12-31 09:30:00".
+export function fmtTime(ts) { return (ts || '').replace('T', ' ').slice(0, 19); }
+
+export function shortId(id) { return id ? id.slice(0, 8) : ''; }

@@ -1,0 +1,100 @@
+// Live updates: /v1/live announces each new sequence the views reach, and the page re-reads
+// what it shows, in place, without a reload.
+
+import { askToken, authHeaders, sleep } from './api.js';
+import { loadSeries } from './charts.js';
+import { loadCounties, loadGroups, renderCounties } from './counties.js';
+import { loadFlags } from './flags.js';
+import { panel, setConn, showHeader } from './header.js';
+import { kz, S } from './state.js';
+import { loadTargets } from './targets.js';
+
+let refreshing = false;
+let pendingSeq = 0;
+
+// refresh re-reads what the page shows, reflecting at least seq; calls during a refresh are
+// folded into one more.
+async function refresh(seq) {
+  pendingSeq = Math.max(pendingSeq, seq);
+  if (refreshing) return;
+  refreshing = true;
+  try {
+    for (let tries = 0; pendingSeq > kz.seq && tries < 5; tries++) {
+      const want = pendingSeq;
+      await panel('panel-counties', async () => {
+        await Promise.all([loadCounties(want), S.group ? loadGroups(want) : null]);
+        renderCounties(true);
+      });
+      kz.refreshes++;
+      panel('panel-targets', () => loadTargets(want));
+      panel('panel-flags', () => loadFlags(want));
+      if (Date.now() - S.seriesAt > 30000 && S.series) panel('panel-charts', loadSeries);
+      if (kz.seq < want) await sleep(500); // the views answered an older sequence: try again
+    }
+  } finally {
+    refreshing = false;
+    showHeader();
+  }
+}
+
+// dispatch handles one server-sent event block; only `views` events matter.
+function dispatch(block) {
+  let type = 'message';
+  const data = [];
+  for (const line of block.split('\n')) {
+    if (!line || line.startsWith(':')) continue;
+    const i = line.indexOf(':');
+    const field = i < 0 ? line : line.slice(0, i);
+    let value = i < 0 ? '' : line.slice(i + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'event') type = value;
+    else if (field === 'data') data.push(value);
+  }
+  if (type !== 'views' || !data.length) return;
+  let ev;
+  try { ev = JSON.parse(data.join('\n')); } catch (e) { return; }
+  S.live = ev;
+  kz.liveSeq = ev.seq;
+  showHeader();
+  if (ev.seq > kz.seq && S.counties) refresh(ev.seq);
+}
+
+// live reads the event stream through fetch rather than EventSource, which cannot send the
+// bearer token, and reconnects with a growing delay.
+export async function live() {
+  let backoff = 1000;
+  for (;;) {
+    setConn('connecting');
+    try {
+      const res = await fetch('/v1/live', { headers: authHeaders({ Accept: 'text/event-stream' }), cache: 'no-store' });
+      if (res.status === 401) {
+        setConn('off');
+        await askToken('实时更新需要令牌。');
+        continue;
+      }
+      if (res.status === 403) { setConn('off'); return; }
+      if (!res.ok || !res.body) throw new Error('live: HTTP ' + res.status);
+      setConn('on');
+      backoff = 1000;
+      const reader = res.body.getReader();
+      const dec = new TextDecoder();
+      let buf = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += dec.decode(value, { stream: true });
+        buf = buf.replace(/\r\n/g, '\n');
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          dispatch(buf.slice(0, i));
+          buf = buf.slice(i + 2);
+        }
+      }
+    } catch (e) {
+      console.warn('live stream:', e);
+    }
+    setConn('off');
+    await sleep(backoff);
+    backoff = Math.min(backoff * 2, 15000);
+  }
+}

@@ -1,0 +1,40 @@
+// What the page holds, shared by its modules.
+
+const loads = Number(sessionStorage.getItem('kuozheng-loads') || 0) + 1;
+sessionStorage.setItem('kuozheng-loads', String(loads));
+
+// window.kz lets a test (or a curious supervisor) see what the page holds; loadId changes only
+// when the page is loaded again.
+export const kz = window.kz = {
+  loadId: Math.random().toString(36).slice(2) + Date.now().toString(36),
+  loads: loads,
+  startedAt: performance.now(),
+  tableDrawnAt: null,
+  seq: 0, // the sequence the figures shown reflect
+  liveSeq: 0, // the last sequence announced by /v1/live
+  refreshes: 0,
+};
+
+export const S = {
+  ins: 'pension',
+  group: '',
+  sort: { key: null, dir: 1 },
+  counties: null, // GET /v1/counties answer
+  groups: [], // GET /v1/groups answer's groups
+  targets: null,
+  series: null,
+  seriesAt: 0,
+  flagsPage: 1,
+  order: [], // county codes in the API's order
+  names: {}, // code → name
+  live: null,
+  forbidden: new Set(),
+};
+
+export function countyName(code) { return S.names[code] || code; }
+
+export function inGroup(code) {
+  if (!S.group) return true;
+  const c = S.counties && S.counties.counties.find(x => x.code === code);
+  return c && String(c.group) === S.group;
+}

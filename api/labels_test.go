@@ -1,0 +1,143 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"go/constant"
+	"go/importer"
+	"go/token"
+	"go/types"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kuozheng/kuozheng/api"
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/projections"
+)
+
+// labelsConst is one table of labels.js as the server renders it.
+var labelsConst = regexp.MustCompile(`(?s)export const ([A-Z_]+) = Object\.freeze\((\{.*?\})\);`)
+
+// TestDashboardLabelsCoverTheDomain: the dashboard's labels.js names every code the domain and
+// the projections define, and nothing else, so a constant added, renamed or removed in Go
+// fails here instead of showing as a raw code on the page. The domain's constants are read
+// from its exported API with go/types, which finds those no list of the domain holds
+// (employer kinds, target measures, enforcement steps).
+func TestDashboardLabelsCoverTheDomain(t *testing.T) {
+	srv := httptest.NewServer(api.New(api.Config{Today: func() domain.Date { return domain.MustDate("2006-12-31") }}))
+	defer srv.Close()
+	res, err := srv.Client().Get(srv.URL + "/assets/labels.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if ct := res.Header.Get("Content-Type"); res.StatusCode != http.StatusOK || !strings.HasPrefix(ct, "text/javascript") {
+		t.Fatalf("GET /assets/labels.js: %d %q, want 200 text/javascript", res.StatusCode, ct)
+	}
+	got := map[string]map[string]string{}
+	order := map[string][]string{}
+	for _, m := range labelsConst.FindAllSubmatch(body, -1) {
+		var table map[string]string
+		if err := json.Unmarshal(m[2], &table); err != nil {
+			t.Fatalf("labels.js: %s is not a JSON object: %v\n%s", m[1], err, m[2])
+		}
+		got[string(m[1])] = table
+		order[string(m[1])] = keysInOrder(t, m[2])
+	}
+
+	pkg, err := importer.ForCompiler(token.NewFileSet(), "source", nil).Import("github.com/kuozheng/kuozheng/domain")
+	if err != nil {
+		t.Fatalf("type-check the domain package: %v", err)
+	}
+	// consts lists the string values of the domain's exported constants of the named type, or,
+	// for an empty type name, of its untyped string constants whose names start with prefix.
+	consts := func(typeName, prefix string) []string {
+		var out []string
+		for _, name := range pkg.Scope().Names() {
+			c, ok := pkg.Scope().Lookup(name).(*types.Const)
+			if !ok || !c.Exported() || c.Val().Kind() != constant.String || !strings.HasPrefix(name, prefix) {
+				continue
+			}
+			named, _ := c.Type().(*types.Named)
+			if (typeName == "" && named == nil) || (named != nil && named.Obj().Name() == typeName) {
+				out = append(out, constant.StringVal(c.Val()))
+			}
+		}
+		if len(out) == 0 {
+			t.Fatalf("the domain package has no constants of type %q named %s…: update this test", typeName, prefix)
+		}
+		return out
+	}
+	insurances := consts("Insurance", "")
+	for _, ins := range domain.Insurances {
+		insurances = append(insurances, string(ins))
+	}
+	// The employer read shows the domain's stages besides its steps: none yet, and closed.
+	stages := append(consts("", "Stage"), domain.EnforcementSteps...)
+	want := map[string][]string{
+		"INSURANCES":  insurances,
+		"FLAG_KINDS":  projections.FlagKinds,
+		"MEASURES":    consts("", "Target"),
+		"STAGES":      append(stages, consts("", "Step")...),
+		"EVENT_TYPES": domain.EventTypes(),
+		"KINDS":       consts("EmployerKind", ""),
+	}
+	for name, codes := range want {
+		slices.Sort(codes)
+		codes = slices.Compact(codes)
+		table, ok := got[name]
+		if !ok {
+			t.Errorf("labels.js has no %s", name)
+			continue
+		}
+		for _, code := range codes {
+			if strings.TrimSpace(table[code]) == "" {
+				t.Errorf("labels.js: %s has no label for %q", name, code)
+			}
+		}
+		for code := range table {
+			if !slices.Contains(codes, code) {
+				t.Errorf("labels.js: %s labels %q, which Go does not define", name, code)
+			}
+		}
+	}
+	for name := range got {
+		if _, ok := want[name]; !ok {
+			t.Errorf("labels.js exports %s, which this test does not check against Go", name)
+		}
+	}
+	// The insurance menu lists the insurances in the domain's order, pension first.
+	var wantOrder []string
+	for _, ins := range domain.Insurances {
+		wantOrder = append(wantOrder, string(ins))
+	}
+	if !slices.Equal(order["INSURANCES"], wantOrder) {
+		t.Errorf("labels.js lists INSURANCES as %v, want the domain's order %v", order["INSURANCES"], wantOrder)
+	}
+}
+
+// keysInOrder lists a flat JSON object's keys in the order written, which a map forgets.
+func keysInOrder(t *testing.T, obj []byte) []string {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	var keys []string
+	_, err := dec.Token() // {
+	for err == nil && dec.More() {
+		var key json.Token
+		var value string
+		if key, err = dec.Token(); err == nil {
+			keys = append(keys, key.(string))
+			err = dec.Decode(&value)
+		}
+	}
+	if err != nil {
+		t.Fatalf("labels.js: %v", err)
+	}
+	return keys
+}
