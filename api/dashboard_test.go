@@ -180,13 +180,13 @@ func TestDashboardInChromium(t *testing.T) {
 	poll(t, ctx, 5*time.Second, `document.querySelector('#freezes tr[data-freeze="`+freeze.str("id")+`"]') !== null`)
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('#freezes tr[data-freeze="`+freeze.str("id")+`"]').click()`))
 	poll(t, ctx, 10*time.Second, `document.querySelectorAll('#freeze-figures tbody tr[data-county]').length === 19 && document.querySelectorAll('#restatement-changes tbody tr').length > 0 && document.querySelectorAll('#restatement-events tbody tr[data-seq]').length > 0`)
-	// Wait for the charts' redraw after the restatement panel changed the layout, then shoot.
-	time.Sleep(300 * time.Millisecond)
 	shot(t, ctx, "kuozheng-dashboard-1280.png")
 
-	// A phone: the table is still there, and nothing is wider than the screen.
+	// A phone: the table is still there, and nothing is wider than the screen once the charts
+	// have been drawn again for the new width (counted, not timed).
+	draws := eval[int](t, ctx, `window.kz.chartDraws`)
 	run(t, ctx, chromedp.EmulateViewport(390, 844))
-	time.Sleep(400 * time.Millisecond) // the charts redraw for the new width
+	poll(t, ctx, 10*time.Second, fmt.Sprintf(`window.innerWidth === 390 && window.kz.chartDraws > %d`, draws))
 	if n := eval[int](t, ctx, `document.querySelectorAll('#counties-body tr[data-county]').length`); n != 19 {
 		t.Errorf("at 390 px the table has %d county rows, want 19", n)
 	}

@@ -4,7 +4,7 @@
 import { api } from './api.js';
 import { $, el } from './dom.js';
 import { fmtWan, fmtYuan } from './format.js';
-import { inGroup, S } from './state.js';
+import { inGroup, kz, S } from './state.js';
 
 // 20 distinguishable colours; a county keeps its colour whatever the filter.
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22',
@@ -93,6 +93,7 @@ export function renderCharts() {
   if (s.city && $('#arrears-city').checked) arrLines.push({ key: 'city', name: cityName, color: '#111', values: s.city.arrears_fen, strong: true });
   lineChart($('#chart-arrears'), $('#legend-arrears'), s.months, arrLines, (v, exact) => (exact ? fmtYuan(v) + '元' : fmtWan(v, v < 1e6 && v > 0 ? 2 : 0)));
   $('#panel-charts').dataset.seq = String(s.seq);
+  kz.chartDraws++;
 }
 
 export async function loadSeries() {

@@ -13,6 +13,7 @@ export const kz = window.kz = {
   seq: 0, // the sequence the figures shown reflect
   liveSeq: 0, // the last sequence announced by /v1/live
   refreshes: 0,
+  chartDraws: 0, // how often the charts were drawn, so that a test can wait for a redraw
 };
 
 export const S = {
