@@ -19,9 +19,8 @@ import (
 )
 
 func TestMetricsFollowPrometheusConventionsAndCountWhatHappens(t *testing.T) {
-	l := storetest.Start(t, eventstore.Config{})
 	m := api.NewMetrics()
-	l.Store.Observe(m)
+	l := storetest.Start(t, eventstore.Config{Metrics: m})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	runner := projections.NewRunner(l.Store, projections.RunnerConfig{NoSnapshots: true, Observe: m})

@@ -101,3 +101,70 @@ func (s *Store) rlockEmployer(ctx context.Context, id string) (*domain.Employer,
 		}
 	}
 }
+
+// Employer returns a copy of an employer's write-side state; false when the employer has no
+// events or they cannot be read within Config.Timeout.
+func (s *Store) Employer(id string) (*domain.Employer, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
+	defer cancel()
+	e, err := s.EmployerContext(ctx, id)
+	if err != nil {
+		s.log.Error("fold employer", "employer", id, "err", err)
+	}
+	return e, e != nil
+}
+
+// EmployerContext returns a copy of an employer's write-side state, nil when the employer has
+// no events; ctx bounds reading its events when they are not cached.
+func (s *Store) EmployerContext(ctx context.Context, id string) (*domain.Employer, error) {
+	e, err := s.rlockEmployer(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	if e == nil {
+		return nil, nil
+	}
+	return e.Clone(), nil
+}
+
+// EmployerIDs lists the ids of every employer.
+func (s *Store) EmployerIDs() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var ids []string
+	for subject := range s.heads {
+		if id, ok := strings.CutPrefix(subject, EmployerPrefix); ok {
+			ids = append(ids, id)
+		}
+	}
+	for subject := range s.ahead {
+		if id, ok := strings.CutPrefix(subject, EmployerPrefix); ok && s.heads[subject].seq == 0 {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// EmployerCounty returns the county an employer is in now; false when it has no events or they
+// cannot be read within Config.Timeout.
+func (s *Store) EmployerCounty(id string) (string, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
+	defer cancel()
+	county, err := s.EmployerCountyContext(ctx, id)
+	return county, err == nil && county != ""
+}
+
+// EmployerCountyContext returns the county an employer is in now, "" when it has no events; ctx
+// bounds reading its events when they are not cached.
+func (s *Store) EmployerCountyContext(ctx context.Context, id string) (string, error) {
+	e, err := s.rlockEmployer(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	defer s.mu.RUnlock()
+	if e == nil {
+		return "", nil
+	}
+	return e.County, nil
+}

@@ -4,14 +4,11 @@
 package eventstore
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,12 +122,6 @@ func digestOf(s string) digest {
 	sum := sha256.Sum256([]byte(s))
 	copy(d[:], sum[:])
 	return d
-}
-
-// ChainBreak records where an employer's hash chain or sequence links first fail.
-type ChainBreak struct {
-	Seq    uint64 `json:"seq"`
-	Reason string `json:"reason"`
 }
 
 // Store is the ledger's event store.
@@ -393,166 +384,4 @@ func (s *Store) Reference() *domain.Reference {
 	defer s.mu.RUnlock()
 	r := s.ref
 	return &r
-}
-
-// Employer returns a copy of an employer's write-side state; false when the employer has no
-// events or they cannot be read within Config.Timeout.
-func (s *Store) Employer(id string) (*domain.Employer, bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
-	defer cancel()
-	e, err := s.EmployerContext(ctx, id)
-	if err != nil {
-		s.log.Error("fold employer", "employer", id, "err", err)
-	}
-	return e, e != nil
-}
-
-// EmployerContext returns a copy of an employer's write-side state, nil when the employer has
-// no events; ctx bounds reading its events when they are not cached.
-func (s *Store) EmployerContext(ctx context.Context, id string) (*domain.Employer, error) {
-	e, err := s.rlockEmployer(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	defer s.mu.RUnlock()
-	if e == nil {
-		return nil, nil
-	}
-	return e.Clone(), nil
-}
-
-// EmployerIDs lists the ids of every employer.
-func (s *Store) EmployerIDs() []string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	var ids []string
-	for subject := range s.heads {
-		if id, ok := strings.CutPrefix(subject, EmployerPrefix); ok {
-			ids = append(ids, id)
-		}
-	}
-	for subject := range s.ahead {
-		if id, ok := strings.CutPrefix(subject, EmployerPrefix); ok && s.heads[subject].seq == 0 {
-			ids = append(ids, id)
-		}
-	}
-	return ids
-}
-
-// ChainBreak reports the first break in an employer's chain, if any.
-func (s *Store) ChainBreak(id string) (ChainBreak, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	b, ok := s.breaks[id]
-	return b, ok
-}
-
-// keyedMutex serialises work per key (an employer) without a lock per key for ever.
-type keyedMutex struct {
-	mu    sync.Mutex
-	locks map[string]*refMutex
-}
-
-type refMutex struct {
-	sync.Mutex
-	refs int
-}
-
-func (k *keyedMutex) lock(key string) func() {
-	k.mu.Lock()
-	if k.locks == nil {
-		k.locks = map[string]*refMutex{}
-	}
-	m := k.locks[key]
-	if m == nil {
-		m = &refMutex{}
-		k.locks[key] = m
-	}
-	m.refs++
-	k.mu.Unlock()
-	m.Lock()
-	return func() {
-		m.Unlock()
-		k.mu.Lock()
-		m.refs--
-		if m.refs == 0 {
-			delete(k.locks, key)
-		}
-		k.mu.Unlock()
-	}
-}
-
-// Integrity is what verification found.
-type Integrity struct {
-	LastSeq   uint64       `json:"last_seq"`
-	Messages  uint64       `json:"messages"`
-	Deleted   int          `json:"deleted"`
-	Lost      int          `json:"lost"`
-	Employers int          `json:"employers"`
-	Breaks    []BreakEntry `json:"breaks"`
-	OK        bool         `json:"ok"`
-}
-
-// BreakEntry names an employer whose chain is broken.
-type BreakEntry struct {
-	EmployerID string `json:"employer_id"`
-	ChainBreak
-}
-
-// Verify checks every employer's hash chain and sequence links as folded so far, and the stream's
-// deleted and lost counters (zero in a ledger that never forgets).
-func (s *Store) Verify(ctx context.Context) (Integrity, error) {
-	if err := s.CatchUp(ctx); err != nil {
-		return Integrity{}, err
-	}
-	info, err := s.stream.Info(ctx)
-	if err != nil {
-		return Integrity{}, err
-	}
-	in := Integrity{LastSeq: info.State.LastSeq, Messages: info.State.Msgs, Deleted: info.State.NumDeleted, Breaks: []BreakEntry{}}
-	if info.State.Lost != nil {
-		in.Lost = len(info.State.Lost.Msgs)
-	}
-	s.mu.RLock()
-	for subject := range s.heads {
-		if strings.HasPrefix(subject, EmployerPrefix) {
-			in.Employers++
-		}
-	}
-	for id, b := range s.breaks {
-		in.Breaks = append(in.Breaks, BreakEntry{EmployerID: id, ChainBreak: b})
-	}
-	s.mu.RUnlock()
-	slices.SortFunc(in.Breaks, func(a, b BreakEntry) int { return cmp.Compare(a.Seq, b.Seq) })
-	in.OK = len(in.Breaks) == 0 && in.Deleted == 0 && in.Lost == 0
-	return in, nil
-}
-
-// EmployerCounty returns the county an employer is in now; false when it has no events or they
-// cannot be read within Config.Timeout.
-func (s *Store) EmployerCounty(id string) (string, bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
-	defer cancel()
-	county, err := s.EmployerCountyContext(ctx, id)
-	return county, err == nil && county != ""
-}
-
-// EmployerCountyContext returns the county an employer is in now, "" when it has no events; ctx
-// bounds reading its events when they are not cached.
-func (s *Store) EmployerCountyContext(ctx context.Context, id string) (string, error) {
-	e, err := s.rlockEmployer(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	defer s.mu.RUnlock()
-	if e == nil {
-		return "", nil
-	}
-	return e.County, nil
-}
-
-// Observe sends the store's events (appends, batches, conflicts, duplicates) to o from now on.
-func (s *Store) Observe(o Observer) {
-	s.cfg.Metrics = o
-	s.com.observe = o.Batch
 }

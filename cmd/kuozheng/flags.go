@@ -48,6 +48,8 @@ type storeFlags struct {
 	replicas   int
 	// replayAll opens the store without its folder, so that it folds and checks every event.
 	replayAll bool
+	// metrics observes the store's appends and commits (eventstore.Config.Metrics).
+	metrics eventstore.Observer
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
@@ -120,7 +122,7 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		closers = append(closers, emb.Close)
 		nc = emb.Conn
 	}
-	cfg := eventstore.Config{Log: log, Replicas: f.replicas}
+	cfg := eventstore.Config{Log: log, Replicas: f.replicas, Metrics: f.metrics}
 	switch {
 	case f.natsURL == "" && !f.replayAll:
 		// The store's snapshot, archive and key runs beside the stream: a start folds only the

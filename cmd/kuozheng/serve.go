@@ -76,6 +76,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	log.Info("memory", "soft_limit_mib", limit>>20)
 	go watchMemory(ctx, limit, log)
 	sf.replayAll = *noSnapshots
+	metrics := api.NewMetrics()
+	sf.metrics = metrics // given at open: the committer reads it from its first batch on
 	led, err := openLedger(ctx, sf, log)
 	if err != nil {
 		return err
@@ -88,8 +90,6 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	metrics := api.NewMetrics()
-	led.store.Observe(metrics)
 	runner := projections.NewRunner(led.store, projections.RunnerConfig{Log: log, Observe: metrics, NoSnapshots: *noSnapshots})
 	metrics.Watch(led.store, runner)
 	if err := runner.Start(ctx); err != nil {
