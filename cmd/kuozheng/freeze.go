@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os/user"
-	"strings"
 	"time"
 
 	"github.com/kuozheng/kuozheng/api"
@@ -124,16 +121,4 @@ func freezeCmd(args []string, stdout, stderr io.Writer) error {
 func freezeBodyHash(d domain.Date, through uint64) string {
 	sum := sha256.Sum256(fmt.Appendf(nil, "kuozheng freeze --valid-through %s --through-seq %d", d, through))
 	return hex.EncodeToString(sum[:])
-}
-
-func (r *remote) post(ctx context.Context, path string, body []byte, v any, key string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(r.server, "/")+path, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if key != "" {
-		req.Header.Set("Idempotency-Key", key)
-	}
-	return r.do(req, v)
 }
