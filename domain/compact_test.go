@@ -3,8 +3,8 @@ package domain_test
 import (
 	"testing"
 
+	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
 	"github.com/kuozheng/kuozheng/domain"
-	"github.com/kuozheng/kuozheng/domain/demo"
 )
 
 // demoEvents folds the demo generator's steps into each employer's events, in order.

@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kuozheng/kuozheng/domain/demo"
+	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/nats-io/nats.go/jetstream"
 )

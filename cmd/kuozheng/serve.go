@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/kuozheng/kuozheng/api"
+	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
 	"github.com/kuozheng/kuozheng/domain"
-	"github.com/kuozheng/kuozheng/domain/demo"
 	"github.com/kuozheng/kuozheng/projections"
 )
 

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/kuozheng/kuozheng/domain/demo"
+	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/nats-io/nats.go"
 )

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
 	"github.com/kuozheng/kuozheng/domain"
-	"github.com/kuozheng/kuozheng/domain/demo"
 )
 
 // yearly is a campaign played into a ledger of the test's own, year by year, as the event store

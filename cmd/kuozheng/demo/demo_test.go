@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
 	"github.com/kuozheng/kuozheng/domain"
-	"github.com/kuozheng/kuozheng/domain/demo"
 )
 
 func reference() *domain.Reference {
