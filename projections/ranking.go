@@ -1,0 +1,55 @@
+package projections
+
+import (
+	"sort"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// Ranking is one county's place on target completion.
+type Ranking struct {
+	Rank     int        `json:"rank"`
+	Code     string     `json:"code"`
+	Name     string     `json:"name"`
+	Score    Ratio      `json:"score"`
+	Measures []Progress `json:"measures"`
+}
+
+// RankingWeighting states how rankings are scored.
+const RankingWeighting = "each county's score is the mean, over the 8 measures of the year's targets, of actual/target " +
+	"capped at 1.2 (so no single over-achievement hides the others); measures weigh equally; county targets are the " +
+	"county split where one is recorded, else the city target shared by the county's share of pension should-insure; " +
+	"ties are broken by county code"
+
+// Rank orders the counties of a report on target completion against the targets of its as-of
+// year; a year without targets ranks no county (Targets' Note says why).
+func Rank(ref *domain.Reference, r *Report) []Ranking {
+	tp := Targets(ref, r)
+	if tp.Note != "" {
+		return nil
+	}
+	var out []Ranking
+	for _, c := range r.Counties {
+		ms := tp.Counties[c.Code]
+		// Score in parts per million, computed in integers: mean of min(actual/target, 1.2).
+		var sum int64
+		for _, m := range ms {
+			if m.Target > 0 {
+				v, _ := domain.MulDivHalfUp(m.Actual, 1_000_000, m.Target)
+				sum += min(v, 1_200_000)
+			}
+		}
+		den := int64(len(ms)) * 1_000_000
+		out = append(out, Ranking{Code: c.Code, Name: c.Name, Score: Ratio{sum, den}, Measures: ms})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Score.Num != out[j].Score.Num {
+			return out[i].Score.Num > out[j].Score.Num
+		}
+		return out[i].Code < out[j].Code
+	})
+	for i := range out {
+		out[i].Rank = i + 1
+	}
+	return out
+}
