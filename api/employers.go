@@ -10,6 +10,7 @@ import (
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/projections"
 )
 
 // EmployerView is the answer of GET /v1/employers/{id}: the employer as it stood on AsOf.
@@ -133,144 +134,6 @@ func (s *Server) getEmployer(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
-// Balances are an employer's totals on a date, counting the events folded so far.
-type Balances struct {
-	DueFen         domain.Fen `json:"due_fen"`
-	PaidFen        domain.Fen `json:"paid_fen"`
-	WaivedFen      domain.Fen `json:"waived_fen"`
-	OutstandingFen domain.Fen `json:"outstanding_fen"`
-	LateFeeFen     domain.Fen `json:"late_fee_fen"`
-	CreditFen      domain.Fen `json:"credit_fen"`
-}
-
-// HistoryEvent is one event of an employer's history.
-type HistoryEvent struct {
-	Seq        uint64      `json:"seq"`
-	RecordedAt time.Time   `json:"recorded_at"`
-	OccurredOn domain.Date `json:"occurred_on"`
-	Type       string      `json:"type"`
-	ID         string      `json:"id"`
-	Actor      string      `json:"actor"`
-	Payload    any         `json:"payload"`
-	Hash       string      `json:"hash"`
-	PrevHash   string      `json:"prev_hash,omitempty"`
-	ChainOK    bool        `json:"chain_ok"`
-	// Balances are the totals as they stood on this event's business date, counting this event
-	// and those recorded before it (an auditor replaying reads them day by day).
-	Balances Balances `json:"balances"`
-}
-
-// History is the answer of GET /v1/employers/{id}/history.
-type History struct {
-	EmployerID string      `json:"employer_id"`
-	Version    uint64      `json:"version"`
-	AsOf       domain.Date `json:"as_of"`
-	ThroughSeq uint64      `json:"through_seq,omitempty"`
-	ChainOK    bool        `json:"chain_ok"`
-	// County is the employer's county on AsOf, under the code in force then (set by the route;
-	// the events keep the code they were recorded with).
-	County string         `json:"county,omitempty"`
-	Events []HistoryEvent `json:"events"`
-	// Balances are the totals as of AsOf, counting every event shown.
-	Balances Balances `json:"balances"`
-}
-
-// BuildHistory turns stored events into the history answer: events recorded through throughSeq
-// (0: all), dated on or before asOf, each with the balances on its own business date after it,
-// and the totals as of asOf after them all. The balances come from the same fold as the
-// ledger's, applied event by event; a replay computes them incrementally (domain.Replay), so a
-// history in business-date order costs one pass instead of a statement from scratch per event.
-func BuildHistory(id string, raw []eventstore.RawEvent, throughSeq uint64, asOf domain.Date, fees []domain.LateFeeRate) History {
-	b := newHistoryBuilder(id, throughSeq, asOf, fees)
-	h := History{Events: make([]HistoryEvent, 0, len(raw))}
-	for _, ev := range raw {
-		if row, shown := b.add(ev); shown {
-			h.Events = append(h.Events, row)
-		}
-	}
-	b.finish(&h)
-	return h
-}
-
-// historyBuilder makes the history answer one stored event at a time, as BuildHistory
-// describes, and folds the employer as it is now, with its dated facts, from every event (for
-// the access check and the county): the shown events' fold while every event is shown, a copy
-// of it from the first one that is not.
-type historyBuilder struct {
-	head  History // the answer but its events
-	asOf  domain.Date
-	rp    *domain.Replay
-	shown *domain.Employer // folded from the events shown
-	now   *domain.Employer // folded from every event, once they differ; nil while they do not
-	ended bool             // an event recorded after the answer's through_seq was seen
-}
-
-func newHistoryBuilder(id string, throughSeq uint64, asOf domain.Date, fees []domain.LateFeeRate) *historyBuilder {
-	return &historyBuilder{
-		head:  History{EmployerID: id, AsOf: asOf, ThroughSeq: throughSeq, ChainOK: true},
-		asOf:  asOf,
-		rp:    domain.NewReplay(fees),
-		shown: &domain.Employer{ID: id},
-	}
-}
-
-// add takes the employer's next event and returns its row of the answer, if it is shown.
-func (b *historyBuilder) add(ev eventstore.RawEvent) (HistoryEvent, bool) {
-	if !b.ended && b.head.ThroughSeq != 0 && ev.Seq > b.head.ThroughSeq {
-		b.ended = true
-	}
-	if b.ended || ev.OccurredOn > b.asOf {
-		if b.now == nil {
-			b.now = b.shown.Clone()
-		}
-		if ev.Body != nil {
-			b.now.Apply(ev.Event)
-		}
-		if !b.ended {
-			b.head.ChainOK = b.head.ChainOK && ev.ChainOK
-			b.head.Version = ev.Seq
-		}
-		return HistoryEvent{}, false
-	}
-	b.head.ChainOK = b.head.ChainOK && ev.ChainOK
-	b.head.Version = ev.Seq
-	var payload any = ev.Body
-	if ev.Body == nil {
-		payload = string(ev.Data)
-	} else {
-		b.shown.Apply(ev.Event)
-		if b.now != nil {
-			b.now.Apply(ev.Event)
-		}
-	}
-	return HistoryEvent{
-		Seq: ev.Seq, RecordedAt: time.Unix(0, ev.RecordedAt).UTC(), OccurredOn: ev.OccurredOn, Type: ev.Type,
-		ID: ev.ID, Actor: ev.Actor, Payload: payload, Hash: ev.Hash, PrevHash: ev.PrevHash, ChainOK: ev.ChainOK,
-		Balances: balances(b.rp.TotalsOn(&b.shown.Account, ev.OccurredOn)),
-	}, true
-}
-
-// finish sets h's fields but its events, and returns the employer as it is now (nil when its
-// events make none).
-func (b *historyBuilder) finish(h *History) *domain.Employer {
-	events := h.Events
-	*h = b.head
-	h.Events = events
-	h.Balances = balances(b.rp.TotalsOn(&b.shown.Account, b.asOf))
-	now := b.now
-	if now == nil {
-		now = b.shown
-	}
-	if !now.Exists() {
-		return nil
-	}
-	return now
-}
-
-func balances(t domain.Totals) Balances {
-	return Balances{t.DueFen, t.PaidFen, t.WaivedFen, t.OutstandingFen, t.LateFeeFen, t.CreditFen}
-}
-
 func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 	if err := s.waitStore(r); err != nil {
 		writeError(w, err)
@@ -297,12 +160,12 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 	// Each event's row is encoded as it is read, so a long history is never held whole.
 	id := r.PathValue("id")
 	ref := s.cfg.Store.Reference()
-	b := newHistoryBuilder(id, through, asOf, ref.LateFees)
+	b := projections.NewHistoryBuilder(id, through, asOf, ref.LateFees)
 	rowsBuf := answerBuffers.Get().(*[]byte)
 	defer putAnswerBuffer(rowsBuf)
 	rows := append((*rowsBuf)[:0], '[')
 	err = s.cfg.Store.EachEvent(r.Context(), id, func(ev eventstore.RawEvent) error {
-		row, shown := b.add(ev)
+		row, shown := b.Add(ev)
 		if !shown {
 			return nil
 		}
@@ -310,7 +173,7 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 			rows = append(rows, ',')
 		}
 		var err error
-		rows, err = row.appendJSON(rows)
+		rows, err = row.AppendJSON(rows)
 		return err
 	})
 	*rowsBuf = rows
@@ -318,8 +181,8 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	var h History
-	e := b.finish(&h)
+	var h projections.History
+	e := b.Finish(&h)
 	if err := s.mayRead(r, id, e); err != nil {
 		writeError(w, err)
 		return
@@ -327,12 +190,12 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 	h.County = ref.CountyCodeOn(e.CountyOn(asOf), asOf)
 	outBuf := answerBuffers.Get().(*[]byte)
 	defer putAnswerBuffer(outBuf)
-	out, err := h.appendHead((*outBuf)[:0])
+	out, err := h.AppendHead((*outBuf)[:0])
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	out = append(h.appendTail(append(append(out, rows...), ']')), '\n')
+	out = append(h.AppendTail(append(append(out, rows...), ']')), '\n')
 	*outBuf = out
 	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.cfg.Store.Applied(), 10))
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

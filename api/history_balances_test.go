@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/projections"
 )
 
 // TestHistoryBalancesStandOnEachEventsBusinessDate reads a history twenty years on, as the
@@ -26,24 +26,24 @@ func TestHistoryBalancesStandOnEachEventsBusinessDate(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("history: %s", r)
 	}
-	var h api.History
+	var h projections.History
 	if err := json.Unmarshal(r.Raw, &h); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
 		name string
-		want api.Balances
+		want projections.Balances
 	}{
-		{"registration, 2006-04-03: nothing due yet", api.Balances{}},
-		{"declaration, 2006-05-05: due, not yet overdue, no fee", api.Balances{DueFen: 16800, OutstandingFen: 16800}},
+		{"registration, 2006-04-03: nothing due yet", projections.Balances{}},
+		{"declaration, 2006-05-05: due, not yet overdue, no fee", projections.Balances{DueFen: 16800, OutstandingFen: 16800}},
 		// 29 days (05-16 to 06-13) × 16,800 × 20 bp = 9,744,000, and on 06-14 the paid part bears
 		// no fee: 1 day × 6,800 × 20 bp = 136,000. 9,880,000 / 10,000 = 988.
-		{"payment R-1, 2006-06-14: the fee through its date on what it left", api.Balances{DueFen: 16800, PaidFen: 10000, OutstandingFen: 6800, LateFeeFen: 988}},
+		{"payment R-1, 2006-06-14: the fee through its date on what it left", projections.Balances{DueFen: 16800, PaidFen: 10000, OutstandingFen: 6800, LateFeeFen: 988}},
 		// 9,744,000 + 18 days (06-14 to 07-01) × 6,800 × 20 bp = 2,448,000: 12,192,000 → 1,219.2 → 1,219.
-		{"notice, 2006-07-01: the fee keeps accruing on what is left", api.Balances{DueFen: 16800, PaidFen: 10000, OutstandingFen: 6800, LateFeeFen: 1219}},
+		{"notice, 2006-07-01: the fee keeps accruing on what is left", projections.Balances{DueFen: 16800, PaidFen: 10000, OutstandingFen: 6800, LateFeeFen: 1219}},
 		// On 06-01 R-1 (06-14) had not happened: 16 days (05-16 to 05-31) × 16,800 × 20 bp =
 		// 5,376,000, and 06-01 × 14,800 × 20 bp = 296,000: 5,672,000 → 567.2 → 567.
-		{"payment R-2, dated 2006-06-01, recorded last: the balances of 06-01", api.Balances{DueFen: 16800, PaidFen: 2000, OutstandingFen: 14800, LateFeeFen: 567}},
+		{"payment R-2, dated 2006-06-01, recorded last: the balances of 06-01", projections.Balances{DueFen: 16800, PaidFen: 2000, OutstandingFen: 14800, LateFeeFen: 567}},
 	}
 	if len(h.Events) != len(tests) {
 		t.Fatalf("%d events, want %d: %s", len(h.Events), len(tests), r.Raw)
@@ -58,7 +58,7 @@ func TestHistoryBalancesStandOnEachEventsBusinessDate(t *testing.T) {
 	// As of 2026-06-30: 16 days × 16,800 × 20 = 5,376,000; 13 days (06-01 to 06-13) × 14,800 ×
 	// 20 = 3,848,000; 1,843 days (2006-06-14 to 2011-06-30) × 4,800 × 20 = 176,928,000; 5,479
 	// days (2011-07-01 to 2026-06-30) × 4,800 × 5 = 131,496,000. Sum 317,648,000 → 31,764.8 → 31,765.
-	want := api.Balances{DueFen: 16800, PaidFen: 12000, OutstandingFen: 4800, LateFeeFen: 31765}
+	want := projections.Balances{DueFen: 16800, PaidFen: 12000, OutstandingFen: 4800, LateFeeFen: 31765}
 	if h.AsOf != domain.MustDate("2026-06-30") || h.Balances != want {
 		t.Errorf("totals as of %s: %+v, want as of 2026-06-30 %+v", h.AsOf, h.Balances, want)
 	}

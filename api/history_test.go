@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/projections"
 )
 
 // TestHistoryCutsMatchAFoldByHand builds one employer's history, then checks that the
@@ -26,11 +26,11 @@ func TestHistoryCutsMatchAFoldByHand(t *testing.T) {
 		Version uint64 `json:"version"`
 		ChainOK bool   `json:"chain_ok"`
 		Events  []struct {
-			Seq      uint64       `json:"seq"`
-			Type     string       `json:"type"`
-			Balances api.Balances `json:"balances"`
+			Seq      uint64               `json:"seq"`
+			Type     string               `json:"type"`
+			Balances projections.Balances `json:"balances"`
 		} `json:"events"`
-		Balances api.Balances `json:"balances"`
+		Balances projections.Balances `json:"balances"`
 	}
 	read := func(query string) hist {
 		t.Helper()
@@ -51,39 +51,39 @@ func TestHistoryCutsMatchAFoldByHand(t *testing.T) {
 		name    string
 		query   string
 		types   []string
-		balance api.Balances
-		last    api.Balances
+		balance projections.Balances
+		last    projections.Balances
 	}{
 		{
 			// Through the first payment, as of 05-31: 280000 due; 100000 paid on 05-25;
 			// fee: 9 days (16–24) on 280000 + 7 days (25–31) on 180000 at 20 bp = 5040 + 2520 = 7560.
 			name: "through_seq cuts by what the ledger knew", query: fmt.Sprintf("through_seq=%d&as_of=2006-05-31", seq(pay1)),
 			types:   []string{"employer.registered", "declaration.filed", "payment.received"},
-			balance: api.Balances{DueFen: 280000, PaidFen: 100000, OutstandingFen: 180000, LateFeeFen: 7560},
+			balance: projections.Balances{DueFen: 280000, PaidFen: 100000, OutstandingFen: 180000, LateFeeFen: 7560},
 			// On 05-25: 5040 + 1 day (25) on 180000 = 360.
-			last: api.Balances{DueFen: 280000, PaidFen: 100000, OutstandingFen: 180000, LateFeeFen: 5040 + 360},
+			last: projections.Balances{DueFen: 280000, PaidFen: 100000, OutstandingFen: 180000, LateFeeFen: 5040 + 360},
 		},
 		{
 			// Everything, as of 05-31: the 05-20 payment counts from its date: 4 days (16–19) on
 			// 280000 = 2240, 5 days (20–24) on 230000 = 2300, 7 days (25–31) on 130000 = 1820.
 			name: "a late-recorded payment changes the fee from its business date", query: "as_of=2006-05-31",
 			types:   []string{"employer.registered", "declaration.filed", "payment.received", "payment.received"},
-			balance: api.Balances{DueFen: 280000, PaidFen: 150000, OutstandingFen: 130000, LateFeeFen: 6360},
+			balance: projections.Balances{DueFen: 280000, PaidFen: 150000, OutstandingFen: 130000, LateFeeFen: 6360},
 			// The last event, the 05-20 payment, on 05-20 (the 05-25 one not yet dated): 2240 +
 			// 1 day (20) on 230000 = 460.
-			last: api.Balances{DueFen: 280000, PaidFen: 50000, OutstandingFen: 230000, LateFeeFen: 2240 + 460},
+			last: projections.Balances{DueFen: 280000, PaidFen: 50000, OutstandingFen: 230000, LateFeeFen: 2240 + 460},
 		},
 		{
 			// As of 05-22: the 05-25 payment is not yet dated; 4 days on 280000 (2240) + 3 days (20–22) on 230000 (1380).
 			name: "as_of cuts by business date", query: "as_of=2006-05-22",
 			types:   []string{"employer.registered", "declaration.filed", "payment.received"},
-			balance: api.Balances{DueFen: 280000, PaidFen: 50000, OutstandingFen: 230000, LateFeeFen: 2240 + 1380},
-			last:    api.Balances{DueFen: 280000, PaidFen: 50000, OutstandingFen: 230000, LateFeeFen: 2240 + 460},
+			balance: projections.Balances{DueFen: 280000, PaidFen: 50000, OutstandingFen: 230000, LateFeeFen: 2240 + 1380},
+			last:    projections.Balances{DueFen: 280000, PaidFen: 50000, OutstandingFen: 230000, LateFeeFen: 2240 + 460},
 		},
 		{
 			name: "as_of before the declaration shows nothing due", query: "as_of=2006-05-01",
 			types:   []string{"employer.registered"},
-			balance: api.Balances{},
+			balance: projections.Balances{},
 		},
 	}
 	for _, tt := range tests {

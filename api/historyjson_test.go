@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
+	"github.com/kuozheng/kuozheng/projections"
 )
 
 // TestAHistoryAnswerIsWhatEncodingJSONWrites checks the history's own encoder against
@@ -72,7 +72,7 @@ func TestAHistoryAnswerIsWhatEncodingJSONWrites(t *testing.T) {
 			if r.Status != http.StatusOK {
 				t.Fatalf("history of %s%s: %s", id, c.query, r)
 			}
-			want := api.BuildHistory(id, raw, c.through, c.asOf, l.Store.Reference().LateFees)
+			want := projections.BuildHistory(id, raw, c.through, c.asOf, l.Store.Reference().LateFees)
 			want.County = r.str("county")
 			var buf bytes.Buffer
 			enc := json.NewEncoder(&buf)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kuozheng/kuozheng/api"
+	"github.com/kuozheng/kuozheng/projections"
 )
 
 // TestTextWithNoVisibleCharacterIsRefusedWithoutAppending: through the HTTP server, free text
@@ -91,7 +91,7 @@ func TestAReceiptIsOneReceiptHoweverSpeltAndFreeAgainAfterReversal(t *testing.T)
 			Type    string          `json:"type"`
 			Payload json.RawMessage `json:"payload"`
 		} `json:"events"`
-		Balances api.Balances `json:"balances"`
+		Balances projections.Balances `json:"balances"`
 	}
 	read := func(asOf string) hist {
 		t.Helper()

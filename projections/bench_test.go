@@ -13,7 +13,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
@@ -193,7 +192,7 @@ func BenchmarkHistory(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h := api.BuildHistory(id, raw, 0, demo.Today, domain.DefaultLateFees)
+		h := projections.BuildHistory(id, raw, 0, demo.Today, domain.DefaultLateFees)
 		if !h.ChainOK {
 			b.Fatalf("employer %s: chain broken", id)
 		}
@@ -228,7 +227,7 @@ func BenchmarkHistory(b *testing.B) {
 		measure(b, 2000, func(id string) int {
 			var raw []eventstore.RawEvent
 			pgEvents(b, pool, query, []any{[16]byte(uuid.MustParse(id))}, func(ev eventstore.RawEvent) { raw = append(raw, ev) })
-			return len(api.BuildHistory(id, raw, 0, demo.Today, domain.DefaultLateFees).Events)
+			return len(projections.BuildHistory(id, raw, 0, demo.Today, domain.DefaultLateFees).Events)
 		})
 	})
 	b.Run("raw-ordered-consumer", func(b *testing.B) {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
+	"github.com/kuozheng/kuozheng/projections"
 )
 
 // crashWrite is one payment a writer posts: a unique receipt and a unique Idempotency-Key.
@@ -274,7 +275,7 @@ func TestCrashWhileWritingLosesNoAcknowledgedPaymentAndDuplicatesNone(t *testing
 		perEmployer := map[string]int64{}
 		var sum int64
 		for _, id := range employers {
-			var h api.History
+			var h projections.History
 			srv.getJSON(t, "/v1/employers/"+id+"/history", &h)
 			if !h.ChainOK {
 				t.Errorf("round %d: employer %s: chain_ok false", round, id)

@@ -30,7 +30,7 @@ func history(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	var h api.History
+	var h projections.History
 	if local(fs) {
 		led, err := openLedger(ctx, *sf, newLogger(io.Discard))
 		if err != nil {
@@ -47,7 +47,7 @@ func history(args []string, stdout, stderr io.Writer) error {
 		if d == 0 {
 			d = todayInShanghai()
 		}
-		h = api.BuildHistory(pos[0], raw, *through, d, led.store.Reference().LateFees)
+		h = projections.BuildHistory(pos[0], raw, *through, d, led.store.Reference().LateFees)
 	} else {
 		q := url.Values{}
 		if *through > 0 {

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/projections"
 	"github.com/nats-io/nats.go"
 )
 
@@ -103,7 +103,7 @@ func TestHistoryAndVerifyOnADataFolder(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("history exit %d: %s", code, errOut)
 	}
-	var h api.History
+	var h projections.History
 	if err := json.Unmarshal([]byte(out), &h); err != nil {
 		t.Fatalf("history --json is not JSON: %v\n%s", err, out)
 	}

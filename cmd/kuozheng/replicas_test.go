@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
+	"github.com/kuozheng/kuozheng/projections"
 )
 
 // startReplica starts `kuozheng serve` with args and env and waits until /readyz answers 200.
@@ -276,7 +276,7 @@ func TestTwoReplicasAnswerRetriesWithTheSameKeyOnceAndNever409(t *testing.T) {
 			clear(count)
 			found := 0
 			for _, id := range employers {
-				var h api.History
+				var h projections.History
 				s.getJSON(t, "/v1/employers/"+id+"/history", &h)
 				for _, ev := range h.Events {
 					p, _ := ev.Payload.(map[string]any)

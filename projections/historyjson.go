@@ -1,21 +1,20 @@
-package api
+package projections
 
 import (
 	"errors"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
 	fastjson "github.com/segmentio/encoding/json"
 )
 
-// The history answer writes its own JSON, byte for byte what writeJSON's encoder would write
+// The history answer writes its own JSON, byte for byte what encoding/json (with HTML escaping off) writes
 // for a History: a ten-year history is a few hundred events, and encoding them by reflection was
 // a quarter of its time and much of its garbage. Its rows are appended as its events are read.
 
-// appendHead appends h's JSON up to its events' value.
-func (h History) appendHead(b []byte) ([]byte, error) {
+// AppendHead appends h's JSON up to its events' value.
+func (h History) AppendHead(b []byte) ([]byte, error) {
 	b = append(b, `{"employer_id":`...)
 	b = appendString(b, h.EmployerID)
 	b = append(b, `,"version":`...)
@@ -38,13 +37,13 @@ func (h History) appendHead(b []byte) ([]byte, error) {
 	return append(b, `,"events":`...), nil
 }
 
-// appendTail appends h's JSON after its events' value.
-func (h History) appendTail(b []byte) []byte {
+// AppendTail appends h's JSON after its events' value.
+func (h History) AppendTail(b []byte) []byte {
 	b = append(b, `,"balances":`...)
 	return append(h.Balances.appendJSON(b), '}')
 }
 
-func (e *HistoryEvent) appendJSON(b []byte) ([]byte, error) {
+func (e *HistoryEvent) AppendJSON(b []byte) ([]byte, error) {
 	b = append(b, `{"seq":`...)
 	b = strconv.AppendUint(b, e.Seq, 10)
 	b = append(b, `,"recorded_at":`...)
@@ -99,7 +98,7 @@ func (t Balances) appendJSON(b []byte) []byte {
 }
 
 // errOutOfRange is what appendJSON reports for a value encoding/json cannot write either.
-var errOutOfRange = errors.New("api: a time outside years 0-9999 has no JSON form")
+var errOutOfRange = errors.New("projections: a time outside years 0-9999 has no JSON form")
 
 // appendString appends s as a JSON string: quoted as it is when every byte is printable ASCII
 // that needs no escape (ids, hashes, codes), and by the general encoder otherwise.
@@ -123,18 +122,4 @@ func appendDate(b []byte, d domain.Date) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '"'), nil
-}
-
-// answerBuffers keeps the buffers of appended answers: a history's is a few hundred kilobytes,
-// which a buffer grown afresh for each request would allocate twice over.
-var answerBuffers = sync.Pool{New: func() any { return new([]byte) }}
-
-// maxPooledAnswer is the largest buffer kept for reuse; a rare huge answer's is let go.
-const maxPooledAnswer = 4 << 20
-
-// putAnswerBuffer gives a buffer of answerBuffers back, unless it grew too large to keep.
-func putAnswerBuffer(b *[]byte) {
-	if cap(*b) <= maxPooledAnswer {
-		answerBuffers.Put(b)
-	}
 }
