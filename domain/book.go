@@ -1,0 +1,260 @@
+package domain
+
+import (
+	"math"
+	"slices"
+)
+
+type reduction struct {
+	date   Date
+	amount Fen // negative for a refund of overpaid principal
+}
+
+type bookLine struct {
+	key                  LineKey
+	dueOn                Date
+	base, audit, opening Fen
+	paid, waived         Fen
+	feePaid, feeWaived   Fen
+	recovered            Fen
+	reductions           []reduction
+	// fixed is set on a line a compaction carried with nothing outstanding: its late fee accrued
+	// (fee) can no longer change, so its reductions are not kept (see carriedLine).
+	fixed bool
+	fee   Fen
+	// settled remembers the fee of a line its reductions paid off: it accrues nothing after the
+	// last of them, so a replay asking for every later date (an auditor's history asks once an
+	// event) does not sum the line's days again.
+	settled feeMemo
+	// quiet is set on a line summed into its book's quiet totals, as counted (see book.totals).
+	quiet   bool
+	counted quietState
+}
+
+// feeMemo is the fee a line accrued through any date from on, while its principal and the
+// number of its reductions (reductions are only ever appended; 0: no memo) stay as they were.
+type feeMemo struct {
+	principal, fee Fen
+	reductions     int32
+	from           Date
+}
+
+// quietState is what a quiet line adds to the totals: it has nothing outstanding.
+type quietState struct {
+	due, paid, waived, lateFee, recovered Fen
+}
+
+func (l *bookLine) principal() Fen { return l.base + l.audit + l.opening }
+
+func (l *bookLine) outstanding() Fen { return l.principal() - l.paid - l.waived }
+
+// feeAccrued is the late fee accrued on the line through day t: Σ over days d with
+// dueOn < d ≤ t of outstanding(d) × daily_bp(d) / 10000, rounded half up once. A reduction
+// dated d counts on day d, so the paid part bears no fee on the day of payment.
+func (l *bookLine) feeAccrued(t Date, fees []LateFeeRate) Fen {
+	if l.fixed {
+		return l.fee
+	}
+	if t <= l.dueOn {
+		return 0
+	}
+	m := &l.settled
+	if m.reductions > 0 && t >= m.from && int(m.reductions) == len(l.reductions) && m.principal == l.principal() {
+		return m.fee
+	}
+	var num int64
+	out := l.principal()
+	start, i := l.dueOn+1, 0
+	for {
+		for i < len(l.reductions) && l.reductions[i].date <= start {
+			out -= l.reductions[i].amount
+			i++
+		}
+		end := t
+		if i < len(l.reductions) && l.reductions[i].date-1 < end {
+			end = l.reductions[i].date - 1
+		}
+		if out > 0 {
+			num += int64(out) * bpDays(start, end, fees)
+		}
+		if end >= t {
+			break
+		}
+		start = end + 1
+	}
+	fee, _ := MulDivHalfUp(num, 1, 10000)
+	if out <= 0 && i == len(l.reductions) && i > 0 && i <= math.MaxInt32 {
+		*m = feeMemo{reductions: int32(i), principal: l.principal(), from: l.reductions[i-1].date, fee: Fen(fee)}
+	}
+	return Fen(fee)
+}
+
+// bpDays sums the daily late-fee rate over the days from a to b inclusive.
+func bpDays(a, b Date, fees []LateFeeRate) int64 {
+	var sum int64
+	for i, f := range fees {
+		lo := max(a, f.EffectiveFrom)
+		hi := b
+		if i+1 < len(fees) {
+			hi = min(hi, fees[i+1].EffectiveFrom-1)
+		}
+		if hi >= lo {
+			sum += int64(hi-lo+1) * int64(f.DailyBP)
+		}
+	}
+	return sum
+}
+
+// book is an account's lines as its entries, applied in order, leave them: the arithmetic of
+// balances and late fees that statements, histories and figures all read.
+//
+// A payment is allocated in this order, the one place it is written (DOMAIN.md, "Payments,
+// credit, waivers"): its explicit allocations first, each at most the line's outstanding
+// principal; then outstanding principal, oldest period first and, within a period, insurances in
+// the order of Insurances (pension, unemployment, medical, work injury, maternity); then accrued
+// late fees, oldest line first; what remains is credit, which pays new dues as they are recorded
+// (settle).
+type book struct {
+	lines  map[LineKey]*bookLine
+	order  []*bookLine // oldest period first, insurances in allocation order
+	credit Fen
+	fees   []LateFeeRate
+	// Of totals, once tracking: the states of the quiet lines summed, and the lines not quiet.
+	tracking bool
+	quiet    Totals
+	active   []*bookLine
+	// slab holds the lines made next, a few at a time: a statement makes dozens.
+	slab []bookLine
+}
+
+// line returns the line k, made with due date dueOn if new, for an entry to change it.
+func (s *book) line(k LineKey, dueOn Date) *bookLine {
+	if l, ok := s.lines[k]; ok {
+		s.touch(l)
+		return l
+	}
+	if len(s.slab) == cap(s.slab) {
+		s.slab = make([]bookLine, 0, 16)
+	}
+	s.slab = append(s.slab, bookLine{key: k, dueOn: dueOn})
+	l := &s.slab[len(s.slab)-1]
+	s.lines[k] = l
+	i, _ := slices.BinarySearchFunc(s.order, k, func(x *bookLine, k LineKey) int { return x.key.compare(k) })
+	s.order = slices.Insert(s.order, i, l)
+	if s.tracking {
+		s.active = append(s.active, l)
+	}
+	return l
+}
+
+func (s *book) pay(l *bookLine, x Fen, d Date) {
+	if x <= 0 {
+		return
+	}
+	s.touch(l)
+	l.paid += x
+	l.reductions = append(l.reductions, reduction{d, x})
+	if d > l.dueOn {
+		l.recovered += x
+	}
+}
+
+// settle moves principal overpaid after an amendment into credit, then lets credit pay what is
+// outstanding, oldest line first.
+func (s *book) settle(d Date) {
+	for _, l := range s.order {
+		if over := -l.outstanding(); over > 0 {
+			s.touch(l)
+			refund := min(over, l.paid)
+			l.paid -= refund
+			l.reductions = append(l.reductions, reduction{d, -refund})
+			s.credit += refund
+		}
+	}
+	for _, l := range s.order {
+		if s.credit <= 0 {
+			return
+		}
+		x := min(s.credit, max(l.outstanding(), 0))
+		s.pay(l, x, d)
+		s.credit -= x
+	}
+}
+
+func (s *book) apply(e *entry) {
+	switch e.kind {
+	case entrySetBase:
+		for _, l := range s.order {
+			if l.key.Period == e.period {
+				s.touch(l)
+				l.base = 0
+			}
+		}
+		for _, la := range e.lines {
+			s.line(la.key, e.dueOn).base = la.amount
+		}
+		s.settle(e.date)
+	case entryAudit:
+		for _, la := range e.lines {
+			s.line(la.key, e.dueOn).audit += la.amount
+		}
+		s.settle(e.date)
+	case entryOpening:
+		for _, la := range e.lines {
+			s.line(la.key, e.dueOn).opening = la.amount
+		}
+		s.settle(e.date)
+	case entryPayment:
+		rem := e.amount
+		for _, a := range e.lines {
+			if l, ok := s.lines[a.key]; ok {
+				x := min(a.amount, rem, max(l.outstanding(), 0))
+				s.pay(l, x, e.date)
+				rem -= x
+			}
+		}
+		for _, l := range s.order {
+			x := min(rem, max(l.outstanding(), 0))
+			s.pay(l, x, e.date)
+			rem -= x
+		}
+		for _, l := range s.order {
+			if rem <= 0 {
+				break
+			}
+			owed := l.feeAccrued(e.date, s.fees) - l.feePaid - l.feeWaived
+			x := min(rem, max(owed, 0))
+			if x > 0 {
+				s.touch(l)
+				l.feePaid += x
+			}
+			rem -= x
+		}
+		s.credit += rem
+	case entryWaivePrincipal:
+		if l, ok := s.lines[e.lines[0].key]; ok {
+			s.touch(l)
+			x := min(e.amount, max(l.outstanding(), 0))
+			l.waived += x
+			l.reductions = append(l.reductions, reduction{e.date, x})
+		}
+	case entryWaiveFee:
+		if l, ok := s.lines[e.lines[0].key]; ok {
+			s.touch(l)
+			owed := l.feeAccrued(e.date, s.fees) - l.feePaid - l.feeWaived
+			l.feeWaived += min(e.amount, max(owed, 0))
+		}
+	}
+}
+
+// state is the line as of asOf.
+func (l *bookLine) state(asOf Date, fees []LateFeeRate) LineState {
+	accrued := l.feeAccrued(asOf, fees)
+	return LineState{
+		Period: l.key.Period, Insurance: l.key.Insurance, DueDate: l.dueOn,
+		DueFen: l.principal(), PaidFen: l.paid, WaivedFen: l.waived, OutstandingFen: max(l.outstanding(), 0),
+		LateFeeAccruedFen: accrued, LateFeePaidFen: l.feePaid, LateFeeWaivedFen: l.feeWaived,
+		LateFeeFen:   max(accrued-l.feePaid-l.feeWaived, 0),
+		RecoveredFen: l.recovered,
+	}
+}

@@ -1,0 +1,172 @@
+package domain
+
+import (
+	"slices"
+)
+
+// LineState is one line's balances as of a date.
+type LineState struct {
+	Period    Period    `json:"period"`
+	Insurance Insurance `json:"insurance"`
+	DueDate   Date      `json:"due_date"`
+	DueFen    Fen       `json:"due_fen"`
+	PaidFen   Fen       `json:"paid_fen"`
+	WaivedFen Fen       `json:"waived_fen"`
+	// OutstandingFen is principal still owed.
+	OutstandingFen Fen `json:"outstanding_fen"`
+	// LateFeeFen is late fee accrued and neither paid nor waived.
+	LateFeeFen        Fen `json:"late_fee_fen"`
+	LateFeeAccruedFen Fen `json:"late_fee_accrued_fen"`
+	LateFeePaidFen    Fen `json:"late_fee_paid_fen"`
+	LateFeeWaivedFen  Fen `json:"late_fee_waived_fen"`
+	// RecoveredFen is principal paid on this line after its due date (清欠).
+	RecoveredFen Fen `json:"recovered_fen"`
+}
+
+// Totals sums a statement.
+type Totals struct {
+	DueFen                Fen `json:"due_fen"`
+	PaidFen               Fen `json:"paid_fen"`
+	WaivedFen             Fen `json:"waived_fen"`
+	OutstandingFen        Fen `json:"outstanding_fen"`
+	LateFeeFen            Fen `json:"late_fee_fen"`
+	CreditFen             Fen `json:"credit_fen"`
+	ArrearsCurrentYearFen Fen `json:"arrears_current_year_fen"`
+	ArrearsPriorYearsFen  Fen `json:"arrears_prior_years_fen"`
+	RecoveredFen          Fen `json:"recovered_fen"`
+}
+
+// Statement is an employer's balances as of a date.
+type Statement struct {
+	AsOf   Date        `json:"as_of"`
+	Lines  []LineState `json:"lines"`
+	Totals Totals      `json:"totals"`
+	// Settled sums the lines a year-end compaction took out of Lines (their money is in Totals).
+	Settled []Settled `json:"settled,omitempty"`
+}
+
+// Line returns the state of one line and whether it exists.
+func (s *Statement) Line(k LineKey) (LineState, bool) {
+	for _, l := range s.Lines {
+		if l.Period == k.Period && l.Insurance == k.Insurance {
+			return l, true
+		}
+	}
+	return LineState{}, false
+}
+
+// Statement computes the balances as of asOf from the entries dated on or before it, applied in
+// business-date order (then recording order), with the late-fee schedule fees. A compacted
+// account answers dates after its boundary only (CompactedThrough); its settled lines count in
+// the totals and are listed in Settled, not in Lines.
+func (a *Account) Statement(asOf Date, fees []LateFeeRate) Statement {
+	s := a.bookThrough(asOf, fees)
+	st := Statement{AsOf: asOf, Lines: make([]LineState, 0, len(s.order))}
+	for _, l := range s.order {
+		ls := l.state(asOf, fees)
+		st.Lines = append(st.Lines, ls)
+		st.Totals.add(ls, asOf)
+	}
+	st.Totals.CreditFen = s.credit
+	for _, x := range a.Settled() {
+		st.Totals.DueFen += x.DueFen
+		st.Totals.PaidFen += x.PaidFen
+		st.Totals.WaivedFen += x.WaivedFen
+		st.Totals.RecoveredFen += x.RecoveredFen
+	}
+	st.Settled = a.Settled()
+	return st
+}
+
+// add counts a line as of asOf into the totals.
+func (t *Totals) add(ls LineState, asOf Date) {
+	t.DueFen += ls.DueFen
+	t.PaidFen += ls.PaidFen
+	t.WaivedFen += ls.WaivedFen
+	t.OutstandingFen += ls.OutstandingFen
+	t.LateFeeFen += ls.LateFeeFen
+	t.RecoveredFen += ls.RecoveredFen
+	current, prior := ls.Arrears(asOf)
+	t.ArrearsCurrentYearFen += current
+	t.ArrearsPriorYearsFen += prior
+}
+
+// Overdue reports whether a line due on dueOn with outstanding principal is in arrears on d: it
+// is once its due date has passed.
+func Overdue(dueOn Date, outstanding Fen, d Date) bool { return dueOn < d && outstanding > 0 }
+
+// Arrears is the line's principal in arrears on asOf (outstanding past its due date), as the
+// current year's when its period is of asOf's year, else as prior years'.
+func (ls LineState) Arrears(asOf Date) (currentYear, priorYears Fen) {
+	switch {
+	case !Overdue(ls.DueDate, ls.OutstandingFen, asOf):
+		return 0, 0
+	case ls.Period.Year() == asOf.Year():
+		return ls.OutstandingFen, 0
+	default:
+		return 0, ls.OutstandingFen
+	}
+}
+
+// ArrearsFen is the principal in arrears, the current year's and prior years' together.
+func (t Totals) ArrearsFen() Fen { return t.ArrearsCurrentYearFen + t.ArrearsPriorYearsFen }
+
+// OverdueLine is a line's outstanding principal past its due date at some date.
+type OverdueLine struct {
+	Period         Period
+	Insurance      Insurance
+	OutstandingFen Fen
+}
+
+// OverdueAt gives, for each date in at (ascending), the outstanding principal of every line due
+// before that date, counting the events dated on or before it: the arrears at each date, from one
+// pass over the entries (an account with reversals is replayed once per date, since a reversal
+// undoes its payment only from its own date on).
+func (a *Account) OverdueAt(at []Date, fees []LateFeeRate) [][]OverdueLine {
+	out := make([][]OverdueLine, len(at))
+	hasReversal := false
+	for i := range a.entries {
+		hasReversal = hasReversal || a.entries[i].kind == entryReversal
+	}
+	overdue := func(s *book, d Date) []OverdueLine {
+		var list []OverdueLine
+		for _, l := range s.order {
+			if Overdue(l.dueOn, l.outstanding(), d) {
+				list = append(list, OverdueLine{l.key.Period, l.key.Insurance, l.outstanding()})
+			}
+		}
+		return list
+	}
+	if hasReversal {
+		for i, d := range at {
+			st := a.Statement(d, fees)
+			for _, l := range st.Lines {
+				if Overdue(l.DueDate, l.OutstandingFen, d) {
+					out[i] = append(out[i], OverdueLine{l.Period, l.Insurance, l.OutstandingFen})
+				}
+			}
+		}
+		return out
+	}
+	entries := make([]*entry, 0, len(a.entries))
+	for i := range a.entries {
+		entries = append(entries, &a.entries[i])
+	}
+	slices.SortStableFunc(entries, entryOrder)
+	s := a.newBook(fees)
+	ci := 0
+	for _, e := range entries {
+		for ci < len(at) && e.date > at[ci] {
+			out[ci] = overdue(s, at[ci])
+			ci++
+		}
+		if ci == len(at) {
+			break
+		}
+		s.apply(e)
+	}
+	for ; ci < len(at); ci++ {
+		out[ci] = overdue(s, at[ci])
+	}
+	return out
+}
