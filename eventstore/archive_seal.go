@@ -1,0 +1,154 @@
+package eventstore
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"slices"
+)
+
+// writeChunk appends a chunk of compressed records linked to s's newest chunk, and makes it
+// s's newest; the caller holds a.mu. On a write error the archive stops being used.
+func (a *archive) writeChunk(s *shelf, packed []byte) bool {
+	ref, ok := a.writeBlob(s.last, packed)
+	if !ok {
+		return false
+	}
+	s.last = ref
+	s.recent = append(append(make([]chunkRef, 0, len(s.recent)+1), s.recent...), ref)
+	if len(s.recent) == dirEvery {
+		if dir, ok := a.writeBlob(s.dir, appendChunkRefs(nil, s.recent)); ok {
+			s.dir, s.recent = dir, nil
+		}
+	}
+	return true
+}
+
+// appendChunkRefs appends refs as a directory holds them: 12 bytes each.
+func appendChunkRefs(b []byte, refs []chunkRef) []byte {
+	for _, r := range refs {
+		b = binary.LittleEndian.AppendUint64(b, uint64(r.off))
+		b = binary.LittleEndian.AppendUint32(b, r.n)
+	}
+	return b
+}
+
+// writeBlob appends compressed bytes behind a header linking to prev and returns where they
+// are; the caller holds a.mu. On a write error the archive stops being used.
+func (a *archive) writeBlob(prev chunkRef, packed []byte) (chunkRef, bool) {
+	buf := a.packed[:0]
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(prev.off))
+	buf = binary.LittleEndian.AppendUint32(buf, prev.n)
+	buf = append(buf, 0, 0, 0, 0)
+	buf = append(buf, packed...)
+	crc := crc32.Update(crc32.Checksum(buf[:12], crc32c), crc32c, buf[chunkHeader:])
+	binary.LittleEndian.PutUint32(buf[12:16], crc)
+	a.packed = buf
+	if _, err := a.file.WriteAt(buf, a.end); err != nil {
+		a.fail(err)
+		return chunkRef{}, false
+	}
+	ref := chunkRef{off: a.end, n: uint32(len(buf))}
+	a.end += int64(len(buf))
+	return ref, true
+}
+
+// appendPacked reads and checks what writeBlob wrote at c, and appends its compressed bytes to
+// b; it returns the link it holds.
+func (a *archive) appendPacked(b []byte, c chunkRef) ([]byte, chunkRef, error) {
+	if c.n < chunkHeader {
+		return b, chunkRef{}, fmt.Errorf("history archive: chunk at %d: %w", c.off, errCorrupt)
+	}
+	start := len(b)
+	b = slices.Grow(b, int(c.n))[:start+int(c.n)]
+	buf := b[start:]
+	if _, err := a.file.ReadAt(buf, c.off); err != nil {
+		return b[:start], chunkRef{}, fmt.Errorf("history archive: %w", err)
+	}
+	prev, err := checkBlob(buf, c)
+	if err != nil {
+		return b[:start], chunkRef{}, err
+	}
+	return append(b[:start], buf[chunkHeader:]...), prev, nil
+}
+
+// sealWaiting writes the chunks of the shelves whose tails hold a chunk's worth, until none
+// waits, and compacts a tail segment after each round. The sealer runs it beside the follower,
+// which so neither compresses nor rewrites.
+func (a *archive) sealWaiting() {
+	for {
+		a.compactTails()
+		a.mu.Lock()
+		work := a.seal
+		a.seal = map[string]struct{}{}
+		a.mu.Unlock()
+		if len(work) == 0 {
+			return
+		}
+		for id := range work {
+			a.sealShelf(id)
+		}
+	}
+}
+
+// sealShelf writes an employer's chunks while its tail holds a chunk's worth. The records are
+// compressed without the lock; only a seal takes records off a tail, and the follower adds after
+// them, so unless a seal by the follower came first they are still the oldest once compressed.
+func (a *archive) sealShelf(id string) {
+	for {
+		a.mu.Lock()
+		s := a.shelves[id]
+		if s == nil || !a.usable() || len(s.tail) < chunkSize {
+			a.mu.Unlock()
+			return
+		}
+		refs := slices.Clone(s.tail[:chunkSize])
+		raw, err := a.tailRecords(refs)
+		if err != nil {
+			a.fail(err)
+			a.mu.Unlock()
+			return
+		}
+		a.mu.Unlock()
+		packed := zenc.EncodeAll(raw, nil)
+		a.mu.Lock()
+		if a.shelves[id] == s && len(s.tail) >= chunkSize &&
+			slices.EqualFunc(s.tail[:chunkSize], refs, func(x, y tailRef) bool { return x.seq == y.seq }) {
+			a.install(s, chunkSize, packed)
+		}
+		a.mu.Unlock()
+	}
+}
+
+// compactTails copies forward the live records of the tail segment most dead, if it is mostly
+// dead (they are the tails of employers with no recent event), and reports whether there was one.
+// It finds them among every shelf, once a segment, so the lock is held for a moment a segment
+// written.
+func (a *archive) compactTails() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	old := a.tails.sparsest()
+	if old != nil && a.usable() {
+		for _, s := range a.shelves {
+			for i, r := range s.tail {
+				if r.seg != old.n {
+					continue
+				}
+				b, err := a.tails.read(r)
+				if err == nil {
+					s.tail[i], err = a.tails.append(r.seq, b)
+				}
+				if err != nil {
+					a.fail(err)
+					return false
+				}
+				a.tails.drop(r)
+			}
+		}
+		if a.tails.segs[old.n] == old {
+			a.fail(fmt.Errorf("tail segment %d: %d records left after copying them forward: %w", old.n, old.live, errCorrupt))
+			return false
+		}
+	}
+	return old != nil && a.usable()
+}
