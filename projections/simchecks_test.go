@@ -1,0 +1,179 @@
+package projections_test
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/projections"
+)
+
+// checkFreezes folds every freeze again from sequence 1: the same (sequence, date) must give
+// the same digest, whatever was appended since and however often the ledger restarted.
+func (s *simulation) checkFreezes() {
+	for _, f := range s.freezes {
+		ctx, cancel := s.ctx()
+		again, err := projections.MakeFreeze(ctx, s.store(), f.ThroughSeq, f.ValidThrough, nil)
+		cancel()
+		if err != nil {
+			s.fatalf("freeze %s again: %v", f.ID, err)
+		}
+		if again.Digest != f.Digest || again.ChainHead != f.ChainHead {
+			s.fatalf("freeze through %d valid through %s: digest %s, chain head %s; folded again %s, %s",
+				f.ThroughSeq, f.ValidThrough, f.Digest, f.ChainHead, again.Digest, again.ChainHead)
+		}
+	}
+}
+
+// knownDefect reports a broken invariant that an amendment lowering a paid, waived or fee-paid
+// line is known to cause (KNOWN-BUG-FEE-OVERPAID, KNOWN-BUG-RECOVERED-AFTER-REFUND,
+// KNOWN-BUG-WAIVER-ABOVE-DUE: see domain's TestAnAmendmentLoweringAPaidLineKeepsTheInvariants
+// and the report of issue 14), on a line the model saw lowered so. Only that rule on that line
+// is set aside; every other rule, and every other line, is still checked.
+func knownDefect(v *domain.InvariantError, st mStatement) bool {
+	if v.Line == nil {
+		return false
+	}
+	switch v.Rule {
+	case domain.RuleFeeCovered, domain.RuleRecoveredWithinPaid, domain.RulePrincipalCovered:
+	default:
+		return false
+	}
+	l, ok := st.line(mKey{v.Line.Period, v.Line.Insurance.Rank()})
+	return ok && l.Lowered
+}
+
+func (s *simulation) checkViolations(who string, p *simPayer, vs []*domain.InvariantError, asOf domain.Date) {
+	s.t.Helper()
+	if len(vs) == 0 {
+		return
+	}
+	st := modelStatement(p.events, asOf)
+	for _, v := range vs {
+		if knownDefect(v, st) {
+			if s.counts["known_defect:"+v.Rule] == 0 {
+				s.t.Logf("seed %d, step %d: known defect set aside (first of its rule), %s of %s: %v\nmodel events:\n%s", s.seed, s.step, who, p.id, v, dumpEvents(p.events))
+			}
+			s.counts["known_defect:"+v.Rule]++
+			continue
+		}
+		s.fatalf("%s of %s: %v\nmodel events:\n%s", who, p.id, v, dumpEvents(p.events))
+	}
+}
+
+// checkPayerInvariants checks the write side's state of p after a command dated d.
+func (s *simulation) checkPayerInvariants(p *simPayer, d domain.Date) {
+	s.t.Helper()
+	ctx, cancel := s.ctx()
+	defer cancel()
+	e, err := s.store().EmployerContext(ctx, p.id)
+	if err != nil || e == nil {
+		s.fatalf("write side of %s: %v", p.id, err)
+	}
+	fees := s.store().Reference().LateFees
+	for _, asOf := range []domain.Date{d, s.today} {
+		s.checkViolations("write side", p, e.Account.Violations(asOf, fees), asOf)
+	}
+}
+
+// checkAll waits for the views, compares them with a rebuild from sequence 1, and compares the
+// write side and the views with the model, employer by employer.
+func (s *simulation) checkAll() {
+	s.t.Helper()
+	ctx, cancel := s.ctx()
+	defer cancel()
+	if err := s.store().CatchUp(ctx); err != nil {
+		s.fatalf("catch up: %v", err)
+	}
+	if err := s.runner.WaitSeq(ctx, s.lastSeq()); err != nil {
+		s.fatalf("views did not reach %d: %v", s.lastSeq(), err)
+	}
+	vc, err := s.runner.VerifyRebuild(ctx, s.today)
+	if err != nil || !vc.OK {
+		s.fatalf("live views differ from a rebuild: %+v %v", vc, err)
+	}
+	views := s.runner.Current()
+	if len(views.Employers) != len(s.payers) {
+		s.fatalf("the views hold %d employers, the simulation registered %d", len(views.Employers), len(s.payers))
+	}
+	fees := s.store().Reference().LateFees
+	for _, p := range s.payers {
+		e, err := s.store().EmployerContext(ctx, p.id)
+		if err != nil || e == nil {
+			s.fatalf("write side of %s: %v", p.id, err)
+		}
+		past := p.entered.AddDays(s.intn(int(s.today-p.entered) + 1))
+		for _, asOf := range []domain.Date{s.today, past} {
+			st := e.Account.Statement(asOf, fees)
+			s.compare("write side", p, asOf, &st)
+			s.checkViolations("write side", p, e.Account.Violations(asOf, fees), asOf)
+		}
+		v := views.Employers[p.id]
+		if v == nil {
+			s.fatalf("employer %s is not in the views", p.id)
+		}
+		if v.Account.CompactedThrough() < s.today {
+			st := v.Account.Statement(s.today, views.Ref.LateFees)
+			s.compare("views", p, s.today, &st)
+			s.checkViolations("views", p, v.Account.Violations(s.today, views.Ref.LateFees), s.today)
+		}
+	}
+	s.counts["check"]++
+}
+
+// compare checks a ledger statement against the model's, line by line and in total. Lines a
+// year-end compaction took out of the views' statement must be settled in the model.
+func (s *simulation) compare(who string, p *simPayer, asOf domain.Date, st *domain.Statement) {
+	s.t.Helper()
+	m := modelStatement(p.events, asOf)
+	fail := func(format string, args ...any) {
+		s.t.Helper()
+		s.fatalf("%s of %s as of %s: %s\nmodel events:\n%s", who, p.id, asOf, fmt.Sprintf(format, args...), dumpEvents(p.events))
+	}
+	var due, paid, waived, out, owed int64
+	for _, ml := range m.Lines {
+		due, paid, waived, out, owed = due+ml.Due, paid+ml.Paid, waived+ml.Waived, out+ml.Outstanding, owed+ml.FeeOwed
+		l, ok := st.Line(domain.LineKey{Period: ml.Key.period, Insurance: domain.Insurance(modelIns[ml.Key.ins])})
+		if !ok {
+			if len(st.Settled) == 0 || ml.Outstanding != 0 || ml.FeeOwed != 0 {
+				fail("line %s %s missing (model: %+v)", ml.Key.period, modelIns[ml.Key.ins], ml)
+			}
+			continue
+		}
+		got := mLineState{Key: ml.Key, Due: int64(l.DueFen), Paid: int64(l.PaidFen), Waived: int64(l.WaivedFen), Outstanding: int64(l.OutstandingFen),
+			FeeAccrued: int64(l.LateFeeAccruedFen), FeePaid: int64(l.LateFeePaidFen), FeeWaived: int64(l.LateFeeWaivedFen), FeeOwed: int64(l.LateFeeFen), Lowered: ml.Lowered}
+		if got != ml {
+			fail("line %s %s:\nledger %+v\nmodel  %+v", ml.Key.period, modelIns[ml.Key.ins], got, ml)
+		}
+	}
+	if len(st.Lines) > len(m.Lines) {
+		fail("%d lines, the model has %d", len(st.Lines), len(m.Lines))
+	}
+	t := st.Totals
+	if int64(t.CreditFen) != m.Credit || int64(t.DueFen) != due || int64(t.PaidFen) != paid || int64(t.WaivedFen) != waived ||
+		int64(t.OutstandingFen) != out || int64(t.LateFeeFen) != owed {
+		fail("totals %+v; model: due %d paid %d waived %d outstanding %d late fee %d credit %d", t, due, paid, waived, out, owed, m.Credit)
+	}
+}
+
+func dumpEvents(evs []*mEvent) string {
+	var b strings.Builder
+	names := map[mKind]string{mSet: "set", mAudit: "audit", mOpening: "opening", mPay: "pay", mReverse: "reverse", mWaivePrincipal: "waive_principal", mWaiveFee: "waive_fee"}
+	for _, e := range evs {
+		fmt.Fprintf(&b, "  seq %d %s %s", e.seq, e.date, names[e.kind])
+		if e.kind == mSet {
+			fmt.Fprintf(&b, " period %s", e.period)
+		}
+		for _, a := range e.amounts {
+			fmt.Fprintf(&b, " [%s %s %d]", a.key.period, modelIns[a.key.ins], a.amount)
+		}
+		if e.amount != 0 {
+			fmt.Fprintf(&b, " amount %d", e.amount)
+		}
+		if e.receipt != "" {
+			fmt.Fprintf(&b, " receipt %s", e.receipt)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}

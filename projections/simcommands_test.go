@@ -1,0 +1,411 @@
+package projections_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+)
+
+func fen(v int64) domain.Number { return domain.Number(fmt.Sprint(v)) }
+
+// command runs one random command, valid or not.
+func (s *simulation) command() {
+	if len(s.payers) < *simPayers && (len(s.payers) < 5 || s.chance(25)) {
+		s.register()
+		return
+	}
+	p := s.payer(false)
+	switch r := s.intn(100); {
+	case r < 18:
+		s.declare(p)
+	case r < 36:
+		s.pay(p)
+	case r < 42:
+		s.reverse(p)
+	case r < 48:
+		s.assess(p)
+	case r < 54:
+		s.audit(p)
+	case r < 62:
+		s.waive(p)
+	case r < 65:
+		s.opening(p)
+	case r < 70:
+		s.enforce(p)
+	case r < 78:
+		s.other(p)
+	case r < 80:
+		s.deregister(p)
+	case r < 84:
+		s.invalid(p)
+	default:
+		s.declare(p)
+	}
+}
+
+func (s *simulation) register() {
+	n := len(s.payers)
+	p := &simPayer{risk: 1 + s.intn(3), county: domain.DefaultCounties[s.intn(len(domain.DefaultCounties))].Code, entered: s.today,
+		declared: map[domain.Period]bool{}, standing: map[string]*mEvent{}, registered: true}
+	cmd := &domain.RegisterEmployer{Name: fmt.Sprintf("单位%d", n), County: p.county, RiskClass: domain.Number(fmt.Sprint(p.risk)), Kind: "enterprise"}
+	if s.chance(10) {
+		p.individual = true
+		cmd.Kind = []string{"flexible", "individual_business"}[s.intn(2)]
+	} else {
+		body := fmt.Sprintf("%08d", 70000+n)
+		c, err := domain.OrgCodeCheck(body)
+		if err != nil {
+			s.fatalf("org code: %v", err)
+		}
+		p.org = body + "-" + string(c)
+		p.id = domain.EmployerIDForOrgCode(p.org)
+		cmd.OrgCode = p.org
+	}
+	if s.chance(15) {
+		p.registered = false
+		cmd.FoundOn = s.today.String()
+	} else {
+		cmd.RegisteredOn = s.today.String()
+	}
+	s.exec(p, eventstore.Request{EmployerID: p.id, Create: true, Command: cmd}, expect{what: "register"}, func(res eventstore.Result) {
+		p.id = res.EmployerID
+		s.payers = append(s.payers, p)
+		s.byID[p.id] = p
+	})
+	if p.org != "" && s.chance(10) {
+		again := *cmd
+		again.Name = "重复"
+		s.exec(p, eventstore.Request{EmployerID: p.id, Create: true, Command: &again}, expect{kind: domain.KindConflict, what: "register_twice"}, nil)
+	}
+}
+
+func (s *simulation) declare(p *simPayer) {
+	d, ok := s.date(p)
+	if !ok {
+		return
+	}
+	period := s.period(d)
+	what := "declaration"
+	if s.chance(40) {
+		var done []domain.Period // an amendment of a period already declared
+		for q := range p.declared {
+			if q.FirstDay() <= d {
+				done = append(done, q)
+			}
+		}
+		if len(done) > 0 {
+			slices.Sort(done)
+			period, what = done[s.intn(len(done))], "amendment"
+		}
+	}
+	cmd := &domain.FileDeclaration{DeclaredOn: d.String(), Period: period.String()}
+	e := &mEvent{kind: mSet, date: d, period: period}
+	for _, ins := range modelIns {
+		if !p.carries(ins) || s.chance(35) {
+			continue
+		}
+		heads := 1 + s.intn(40)
+		base := int64(heads) * int64(60000+s.intn(300000))
+		if s.chance(3) {
+			base = 0
+		}
+		cmd.Lines = append(cmd.Lines, domain.DeclareLine{Insurance: ins, Headcount: fen(int64(heads)), WageBaseFen: fen(base)})
+		bp, _ := modelRateBP(ins, p.individual, p.risk)
+		e.amounts = append(e.amounts, mAmount{mKey{period, insRank(ins)}, halfUp(base, bp, 10000)})
+	}
+	if len(cmd.Lines) == 0 {
+		cmd.Lines = append(cmd.Lines, domain.DeclareLine{Insurance: "pension", Headcount: "1", WageBaseFen: "100000"})
+		bp, _ := modelRateBP("pension", p.individual, p.risk)
+		e.amounts = append(e.amounts, mAmount{mKey{period, 0}, halfUp(100000, bp, 10000)})
+	}
+	if p.deregistered {
+		s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{kind: domain.KindConflict, what: "declaration_deregistered"}, nil)
+		return
+	}
+	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{what: what}, func(res eventstore.Result) {
+		p.declared[period] = true
+		s.record(p, res, e)
+	})
+}
+
+func (s *simulation) pay(p *simPayer) {
+	d, ok := s.date(p)
+	if !ok {
+		return
+	}
+	st := modelStatement(p.events, d)
+	var owed int64
+	for _, l := range st.Lines {
+		owed += l.Outstanding + l.FeeOwed
+	}
+	amount := int64(1 + s.intn(80000))
+	switch {
+	case owed > 0 && s.chance(40):
+		amount = owed // pays everything, fees too
+	case owed > 0 && s.chance(30):
+		amount = 1 + int64(s.intn(int(min(owed, 1<<30))))
+	case s.chance(10):
+		amount = owed + 1 + int64(s.intn(50000)) // leaves credit
+	}
+	p.receipts++
+	receipt := fmt.Sprintf("R%d", p.receipts)
+	cmd := &domain.RecordPayment{PaidOn: d.String(), AmountFen: fen(amount), ReceiptNo: receipt}
+	e := &mEvent{kind: mPay, date: d, amount: amount, receipt: receipt}
+	if len(st.Lines) > 0 && s.chance(25) {
+		l := st.Lines[s.intn(len(st.Lines))]
+		x := 1 + int64(s.intn(int(amount)))
+		cmd.Allocations = append(cmd.Allocations, domain.AllocationInput{Insurance: modelIns[l.Key.ins], Period: l.Key.period.String(), AmountFen: fen(x)})
+		e.amounts = append(e.amounts, mAmount{l.Key, x})
+	}
+	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{what: "payment"}, func(res eventstore.Result) {
+		p.standing[receipt] = e
+		s.record(p, res, e)
+	})
+	if s.chance(15) {
+		// The same receipt again, in lower case: the same receipt once normalised.
+		again := &domain.RecordPayment{PaidOn: d.String(), AmountFen: "100", ReceiptNo: strings.ToLower(receipt)}
+		s.exec(p, eventstore.Request{EmployerID: p.id, Command: again}, expect{kind: domain.KindConflict, what: "payment"}, nil)
+	}
+}
+
+func (s *simulation) reverse(p *simPayer) {
+	var receipts []string
+	for r, e := range p.standing {
+		if e.date > s.lockedThrough {
+			receipts = append(receipts, r)
+		}
+	}
+	slices.Sort(receipts)
+	if len(receipts) == 0 {
+		return
+	}
+	r := receipts[s.intn(len(receipts))]
+	pay := p.standing[r]
+	lo := max(pay.date, s.lockedThrough+1)
+	if lo > s.today {
+		return
+	}
+	d := lo.AddDays(s.intn(int(min(s.today-lo, 60)) + 1))
+	cmd := &domain.ReversePayment{ReversedOn: d.String(), ReceiptNo: r, Reason: "退票"}
+	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{what: "reversal"}, func(res eventstore.Result) {
+		delete(p.standing, r)
+		p.reversed = append(p.reversed, r)
+		s.record(p, res, &mEvent{kind: mReverse, date: d, receipt: r, undoes: pay})
+	})
+	switch {
+	case s.chance(30):
+		again := &domain.ReversePayment{ReversedOn: d.String(), ReceiptNo: r, Reason: "again"}
+		s.exec(p, eventstore.Request{EmployerID: p.id, Command: again}, expect{kind: domain.KindConflict, what: "reversal"}, nil)
+	case s.chance(20):
+		unknown := &domain.ReversePayment{ReversedOn: d.String(), ReceiptNo: "NONE-" + r, Reason: "unknown"}
+		s.exec(p, eventstore.Request{EmployerID: p.id, Command: unknown}, expect{kind: domain.KindConflict, what: "reversal"}, nil)
+	case s.chance(20) && pay.date > s.lockedThrough+1 && pay.date > p.entered:
+		// A payment recorded anew with the reversed receipt may not be reversed before its date.
+		p.receipts++
+		anew := &mEvent{kind: mPay, date: pay.date, amount: 777, receipt: r}
+		s.exec(p, eventstore.Request{EmployerID: p.id, Command: &domain.RecordPayment{PaidOn: pay.date.String(), AmountFen: "777", ReceiptNo: r}},
+			expect{what: "payment_anew"}, func(res eventstore.Result) {
+				p.standing[r] = anew
+				s.record(p, res, anew)
+			})
+		early := &domain.ReversePayment{ReversedOn: pay.date.AddDays(-1).String(), ReceiptNo: r, Reason: "early"}
+		s.exec(p, eventstore.Request{EmployerID: p.id, Command: early}, expect{kind: domain.KindConflict, what: "reversal"}, nil)
+	}
+}
+
+func (s *simulation) assess(p *simPayer) {
+	d, ok := s.date(p)
+	if !ok || p.deregistered {
+		return
+	}
+	period := s.period(d)
+	cmd := &domain.MakeAssessment{AssessedOn: d.String(), Period: period.String(), Reason: domain.AssessNoDeclaration}
+	e := &mEvent{kind: mSet, date: d, period: period}
+	exp := expect{what: "assessment"}
+	if s.chance(25) {
+		cmd.Reason = domain.AssessAudit
+		ins := s.insurance(p)
+		due := int64(s.intn(400000))
+		cmd.Lines = []domain.AssessLine{{Insurance: ins, DueFen: fen(due)}}
+		e.amounts = append(e.amounts, mAmount{mKey{period, insRank(ins)}, due})
+	} else {
+		// 110% of the previous period's due, per insurance, whatever its source.
+		st := modelStatement(p.events, d)
+		for _, l := range st.Lines {
+			if l.Key.period == period.Prev() && l.Due > 0 {
+				e.amounts = append(e.amounts, mAmount{mKey{period, l.Key.ins}, halfUp(l.Due, 110, 100)})
+			}
+		}
+		if p.declared[period] || len(e.amounts) == 0 {
+			exp = expect{kind: domain.KindConflict, what: "assessment"}
+		}
+	}
+	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(res eventstore.Result) { s.record(p, res, e) })
+}
+
+func (s *simulation) audit(p *simPayer) {
+	d, ok := s.date(p)
+	if !ok {
+		return
+	}
+	period := s.period(d)
+	ins := s.insurance(p)
+	extra := int64(1 + s.intn(900000))
+	cmd := &domain.RecordAuditFinding{FoundOn: d.String(), Kind: domain.FindingUnderReportedBase, Period: period.String(), Insurance: ins,
+		ExtraWageBaseFen: fen(extra), RedeclareBy: d.AddDays(30).String()}
+	if s.chance(30) {
+		cmd.Kind, cmd.ExtraHeadcount = domain.FindingMissedWorkers, fen(int64(1+s.intn(9)))
+	}
+	if s.chance(5) {
+		cmd.RedeclareBy = ""
+		s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{kind: domain.KindInvalid, what: "audit"}, nil)
+		return
+	}
+	bp, _ := modelRateBP(ins, p.individual, p.risk)
+	e := &mEvent{kind: mAudit, date: d, amounts: []mAmount{{mKey{period, insRank(ins)}, halfUp(extra, bp, 10000)}}}
+	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{what: "audit"}, func(res eventstore.Result) { s.record(p, res, e) })
+}
+
+func (s *simulation) opening(p *simPayer) {
+	d, ok := s.date(p)
+	if !ok {
+		return
+	}
+	period := domain.MustPeriod(fmt.Sprintf("2005-%02d", 1+s.intn(12)))
+	if s.chance(30) {
+		period = domain.MustPeriod(fmt.Sprintf("2006-%02d", 1+s.intn(3)))
+	}
+	ins := s.insurance(p)
+	amount := int64(1 + s.intn(500000))
+	cmd := &domain.RecordOpeningBalance{AsOf: d.String(), Lines: []domain.OpeningInput{{Period: period.String(), Insurance: ins, OutstandingFen: fen(amount)}}}
+	e := &mEvent{kind: mOpening, date: d, amounts: []mAmount{{mKey{period, insRank(ins)}, amount}}}
+	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{what: "opening"}, func(res eventstore.Result) { s.record(p, res, e) })
+}
+
+func (s *simulation) waive(p *simPayer) {
+	d, ok := s.date(p)
+	if !ok {
+		return
+	}
+	st := modelStatement(p.events, d)
+	if len(st.Lines) == 0 {
+		return
+	}
+	l := st.Lines[s.intn(len(st.Lines))]
+	cmd := &domain.GrantWaiver{DecidedOn: d.String(), Kind: domain.WaiverLateFee, AuthorityDoc: "赣劳社字〔2006〕12号", Reason: "困难企业",
+		Insurance: modelIns[l.Key.ins], Period: l.Key.period.String()}
+	owed, kind, what := l.FeeOwed, mWaiveFee, "waiver_fee"
+	if s.chance(40) {
+		cmd.Kind, cmd.Basis = domain.WaiverPrincipal, []string{"bankruptcy", "court_ruling"}[s.intn(2)]
+		owed, kind, what = l.Outstanding, mWaivePrincipal, "waiver_principal"
+	}
+	amount := int64(1 + s.intn(int(min(max(owed, 1), 1<<30))))
+	cmd.AmountFen = fen(amount)
+	switch {
+	case s.chance(8):
+		cmd.AuthorityDoc = " "
+		s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{kind: domain.KindInvalid, what: what}, nil)
+	case cmd.Kind == domain.WaiverPrincipal && s.chance(8):
+		cmd.Basis = ""
+		s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{kind: domain.KindInvalid, what: what}, nil)
+	case amount > owed:
+		s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{kind: domain.KindConflict, what: what}, nil)
+	default:
+		e := &mEvent{kind: kind, date: d, amount: amount, amounts: []mAmount{{l.Key, amount}}}
+		s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{what: what}, func(res eventstore.Result) { s.record(p, res, e) })
+	}
+}
+
+func (s *simulation) enforce(p *simPayer) {
+	d, ok := s.date(p)
+	if !ok {
+		return
+	}
+	step := domain.EnforcementSteps[s.intn(len(domain.EnforcementSteps))]
+	cmd := &domain.RecordEnforcement{Step: step, On: d.String(), DocNo: fmt.Sprintf("限改[%d]%d号", d.Year(), s.step)}
+	exp := expect{what: "enforcement"}
+	if step == domain.StepNotice {
+		cmd.Deadline = d.AddDays(15).String()
+	} else if p.noticeOn == 0 || d < p.noticeOn {
+		exp.kind = domain.KindConflict
+	}
+	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(eventstore.Result) {
+		if step == domain.StepNotice && p.noticeOn == 0 {
+			p.noticeOn = d
+		}
+	})
+}
+
+// other runs the commands that move no money: enrollments, surveys, contracts, changes of risk
+// class (which change later dues), transfers, registrations of payers found unregistered.
+func (s *simulation) other(p *simPayer) {
+	d, ok := s.date(p)
+	if !ok {
+		return
+	}
+	req := eventstore.Request{EmployerID: p.id}
+	exp := expect{what: "other"}
+	var done func(eventstore.Result)
+	switch s.intn(6) {
+	case 0:
+		req.Command = &domain.RecordEnrollment{Insurance: s.insurance(p), Headcount: fen(int64(s.intn(60))), EffectiveOn: d.String()}
+	case 1:
+		req.Command = &domain.RecordSurvey{AsOf: d.String(), Workforce: fen(int64(s.intn(80)))}
+	case 2:
+		req.Command = &domain.RecordContracts{SignedOn: d.String(), Count: fen(int64(1 + s.intn(20)))}
+	case 3:
+		risk := 1 + s.intn(3)
+		req.Command = &domain.ChangeEmployer{On: d.String(), RiskClass: ptr(fen(int64(risk)))}
+		done = func(eventstore.Result) { p.risk = risk }
+	case 4:
+		to := domain.DefaultCounties[s.intn(len(domain.DefaultCounties))].Code
+		req.Command = &domain.Transfer{On: d.String(), County: to}
+		if to == p.county {
+			exp.kind = domain.KindConflict
+		}
+		done = func(eventstore.Result) { p.county = to }
+	case 5:
+		req.Command = &domain.CompleteRegistration{RegisteredOn: d.String(), CertificateNo: fmt.Sprintf("赣社%d", s.step)}
+		if p.registered {
+			exp.kind = domain.KindConflict
+		}
+		done = func(eventstore.Result) { p.registered = true }
+	}
+	if _, ok := req.Command.(*domain.RecordEnrollment); ok && p.deregistered {
+		exp.kind = domain.KindConflict
+	}
+	switch req.Command.(type) {
+	case *domain.ChangeEmployer, *domain.Transfer, *domain.CompleteRegistration:
+		if p.deregistered {
+			exp.kind = domain.KindConflict
+		}
+	}
+	if done == nil {
+		done = func(eventstore.Result) {}
+	}
+	s.exec(p, req, exp, done)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (s *simulation) deregister(p *simPayer) {
+	d, ok := s.date(p)
+	if !ok {
+		return
+	}
+	exp := expect{what: "deregistration"}
+	if p.deregistered {
+		exp.kind = domain.KindConflict
+	} else {
+		for _, l := range modelStatement(p.events, d).Lines {
+			if (modelDueDate(l.Key.period) < d && l.Outstanding > 0) || l.FeeOwed > 0 {
+				exp.kind = domain.KindConflict // arrears or late fees remain
+			}
+		}
+	}
+	cmd := &domain.Deregister{On: d.String(), Reason: "注销"}
+	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(eventstore.Result) { p.deregistered = true })
+}
