@@ -56,11 +56,12 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 	case "csv":
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, name))
+		// The status is sent with the first bytes: an error after it can only end the answer
+		// early, which the client sees as a cut download, and the log records.
 		cw := csv.NewWriter(w)
-		for _, row := range MonthlyRows(rep, rows) {
-			_ = cw.Write(row)
+		if err := cw.WriteAll(MonthlyRows(rep, rows)); err != nil {
+			s.cfg.Log.Warn("monthly report: the CSV answer was cut short", "err", err)
 		}
-		cw.Flush()
 	case "xlsx":
 		f := excelize.NewFile()
 		defer f.Close()
@@ -102,7 +103,10 @@ func MonthlyRows(rep *projections.Report, counties []*projections.Figures) [][]s
 		if r.Den == 0 {
 			return ""
 		}
-		v, _ := domain.MulDivHalfUp(r.Num, 10000, r.Den)
+		v, err := domain.MulDivHalfUp(r.Num, 10000, r.Den)
+		if err != nil {
+			return "" // past int64 basis points (over 9×10^14 in the numerator): left undefined, as a zero denominator is
+		}
 		return strconv.FormatInt(v, 10)
 	}
 	for _, c := range counties {

@@ -82,6 +82,8 @@ func (l *bookLine) feeAccrued(t Date, fees []LateFeeRate) Fen {
 		}
 		start = end + 1
 	}
+	// num < 0 (more paid than due on those days) accrues nothing, which is MulDivHalfUp's only
+	// error here: a result never exceeds num.
 	fee, _ := MulDivHalfUp(num, 1, 10000)
 	if out <= 0 && i == len(l.reductions) && i > 0 && i <= math.MaxInt32 {
 		*m = feeMemo{reductions: int32(i), principal: l.principal(), from: l.reductions[i-1].date, fee: Fen(fee)}

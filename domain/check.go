@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,10 +15,15 @@ type checker struct {
 	err error
 }
 
-func (c *checker) fail(err *Error) {
-	if c.err == nil {
-		c.err = err
+func (c *checker) fail(err error) {
+	if c.err != nil {
+		return
 	}
+	var de *Error
+	if !errors.As(err, &de) {
+		de = &Error{Kind: KindInvalid, Detail: err.Error()} // the checks' own errors are all *Error
+	}
+	c.err = de
 }
 
 // text checks free text (a name, a reason, an authority document) and returns its stored form,
@@ -157,7 +163,7 @@ func (c *checker) insurance(field, s string) Insurance {
 	}
 	i, err := ParseInsurance(field, s)
 	if err != nil {
-		c.fail(err.(*Error))
+		c.fail(err)
 	}
 	return i
 }

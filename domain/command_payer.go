@@ -29,7 +29,7 @@ func (r *RegisterEmployer) Check(ctx Context) error {
 	}
 	if c.err == nil {
 		if err := ctx.Ref.CheckCounty("county", r.County); err != nil {
-			c.fail(err.(*Error))
+			c.fail(err)
 		}
 	}
 	p.Kind = EmployerKind(c.oneOf("kind", r.Kind, string(KindEnterprise), string(KindInstitution), string(KindIndividualBusiness), string(KindFlexible)))

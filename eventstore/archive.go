@@ -13,8 +13,8 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// Hashes and ids are random hex, which only an entropy coder shrinks: zstd keeps a chunk at about
-// a third of its size where s2 kept most of it.
+// Hashes and ids are random hex, which only an entropy coder shrinks: zstd keeps a chunk's records
+// at about a third of their size where s2 kept most of it.
 var (
 	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
 	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))

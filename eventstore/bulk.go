@@ -16,7 +16,7 @@ type BulkResult struct {
 }
 
 // ExecuteBulk executes many commands, in order per employer, packing them into atomic batches of
-// up to MaxBatch messages with several batches in flight: the path for imports and generated
+// up to MaxBatch messages, committed as Config.BatchesInFlight allows: the path for imports and generated
 // ledgers. Each request succeeds or fails on its own; results are in the order of reqs.
 func (s *Store) ExecuteBulk(ctx context.Context, reqs []Request) []BulkResult {
 	out := make([]BulkResult, len(reqs))

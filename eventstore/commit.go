@@ -40,7 +40,8 @@ type unitResult struct {
 }
 
 // committer shares fsyncs between concurrent writers: it packs the units waiting when a batch
-// goes out into one atomic batch (group commit), with several batches in flight.
+// goes out into one atomic batch (group commit), with up to Config.BatchesInFlight batches
+// committing at once.
 type committer struct {
 	nc        *nats.Conn
 	maxMsgs   int

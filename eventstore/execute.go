@@ -357,7 +357,6 @@ func (s *Store) ensureReference(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		m.Header.Set("Kz-Type", p.EventType())
 		u.msgs = append(u.msgs, m)
 	}
 	// One atomic batch of every kind: all or nothing.
@@ -412,7 +411,6 @@ func (s *Store) executeRef(ctx context.Context, req RefRequest, key string) (Res
 		if err != nil {
 			return Result{}, err
 		}
-		m.Header.Set("Kz-Type", req.Payload.EventType())
 		u := &unit{subject: subject, expected: h.seq, msgs: []*nats.Msg{m}}
 		first, err := s.appendLocal(ctx, u, []domain.Event{ev})
 		switch {

@@ -70,8 +70,8 @@ type Config struct {
 	// of the write side's cache: they then read the stream by subject, one event a request.
 	NoArchive bool
 	// ArchiveDir is where the archive's and the idempotency index's scratch files go when there
-	// is no Dir (default: the system's temporary folder). The archive's chunks hold about a fifth
-	// of the stream's size, its open tails about a kilobyte a payer; the files are gone when the
+	// is no Dir (default: the system's temporary folder). The archive's chunks take about a quarter
+	// of the stream's size (1.8 GB beside 7.3 GB at ten years of the demo), its open tails about a kilobyte a payer; the files are gone when the
 	// store closes.
 	ArchiveDir string
 	// EmployerCache is how many employers' folded state the write side keeps (default 4096);

@@ -35,7 +35,12 @@ func Rank(ref *domain.Reference, r *Report) []Ranking {
 		var sum int64
 		for _, m := range ms {
 			if m.Target > 0 {
-				v, _ := domain.MulDivHalfUp(m.Actual, 1_000_000, m.Target)
+				// Inputs are non-negative and Target positive, so the only error is a ratio
+				// past int64's range: far above the cap, which is what it then counts.
+				v, err := domain.MulDivHalfUp(m.Actual, 1_000_000, m.Target)
+				if err != nil {
+					v = 1_200_000
+				}
 				sum += min(v, 1_200_000)
 			}
 		}

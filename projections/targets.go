@@ -64,6 +64,8 @@ func Targets(ref *domain.Reference, r *Report) TargetProgress {
 		for _, m := range measures {
 			target, ok := split[c.Code][m.name]
 			if !ok && cityShould > 0 {
+				// Cannot fail: all are non-negative and the county's share is at most the
+				// city's, so the result is at most the city's target.
 				v, _ := domain.MulDivHalfUp(t.City[m.name], c.Insurances[domain.Pension].ShouldInsure, cityShould)
 				target = v
 			}
