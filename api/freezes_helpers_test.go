@@ -76,19 +76,10 @@ func loadDemoLedger(t *testing.T, store *eventstore.Store, employers int) {
 	}
 }
 
-// loadFreezeTokens writes and loads the tokens of loadTokens plus an assessor.
+// loadFreezeTokens writes and loads the role tokens plus an assessor.
 func (e *env) loadFreezeTokens() {
-	t := e.t
-	t.Helper()
-	entries := []map[string]any{
-		{"token": tokClerkA, "name": "a", "role": "clerk", "counties": []string{"360702"}},
-		{"token": tokClerkB, "name": "b", "role": "clerk", "counties": []string{"360721"}},
-		{"token": tokAuditor, "name": "aud", "role": "auditor"},
-		{"token": tokSuper, "name": "sup", "role": "supervisor", "groups": []int{1}},
-		{"token": tokAdmin, "name": "adm", "role": "admin"},
-		{"token": tokAssessor, "name": "ass", "role": "assessor"},
-	}
-	e.useTokens(entries)
+	e.t.Helper()
+	e.useTokens(append(roleTokens(), map[string]any{"token": tokAssessor, "name": "ass", "role": "assessor"}))
 }
 
 // waitViews waits until the runner has applied seq.
@@ -154,7 +145,8 @@ func (e *env) getFreeze(t testing.TB, token, id string) manifest {
 	return m
 }
 
-// frozenFigures is the figures object of a freeze, decoded.
+// frozenFigures is the figures object of a freeze, decoded; GET /v1/counties and /v1/groups
+// answer the same shape, kept raw the same way.
 type frozenFigures struct {
 	Seq      uint64            `json:"seq"`
 	AsOf     string            `json:"as_of"`
@@ -388,16 +380,6 @@ func wantSameFigures(t testing.TB, what string, frozen, live []json.RawMessage) 
 			t.Errorf("%s: the freeze differs from the live views (frozen vs live):\n%s", what, strings.Join(d, "\n"))
 		}
 	}
-}
-
-// liveFigures is GET /v1/counties or /v1/groups, kept raw.
-type liveFigures struct {
-	Seq      uint64            `json:"seq"`
-	AsOf     string            `json:"as_of"`
-	Period   string            `json:"period"`
-	Counties []json.RawMessage `json:"counties"`
-	Groups   []json.RawMessage `json:"groups"`
-	City     json.RawMessage   `json:"city"`
 }
 
 // rawDo sends a GET and returns the status, or the transport error (a handler that panicked

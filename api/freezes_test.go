@@ -154,7 +154,7 @@ func TestFreezeEqualsTheLiveViewsAndSurvivesARestart(t *testing.T) {
 			t.Errorf("freeze (%d, %s): figures as_of %s seq %d", s, d, fig.AsOf, fig.Seq)
 		}
 		q := fmt.Sprintf("?as_of=%s&period=%s", d, fig.Period)
-		var counties, groups liveFigures
+		var counties, groups frozenFigures
 		decode(t, e.get(t, "/v1/counties"+q, tokAssessor), &counties)
 		decode(t, e.get(t, "/v1/groups"+q, tokAssessor), &groups)
 		if counties.AsOf != fig.AsOf || counties.Period != fig.Period || len(counties.Counties) != 19 {

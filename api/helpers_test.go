@@ -98,15 +98,19 @@ func (e *env) loadTokens() {
 	t := e.t
 	t.Helper()
 	sum := sha256.Sum256([]byte(tokHashed))
-	entries := []map[string]any{
+	e.useTokens(append(roleTokens(),
+		map[string]any{"token_sha256": hex.EncodeToString(sum[:]), "name": "h", "role": "clerk", "counties": []string{"360702"}}))
+}
+
+// roleTokens are the tokens file's entries of one principal of each role but the assessor.
+func roleTokens() []map[string]any {
+	return []map[string]any{
 		{"token": tokClerkA, "name": "a", "role": "clerk", "counties": []string{"360702"}},
 		{"token": tokClerkB, "name": "b", "role": "clerk", "counties": []string{"360721"}},
 		{"token": tokAuditor, "name": "aud", "role": "auditor"},
 		{"token": tokSuper, "name": "sup", "role": "supervisor", "groups": []int{1}},
 		{"token": tokAdmin, "name": "adm", "role": "admin"},
-		{"token_sha256": hex.EncodeToString(sum[:]), "name": "h", "role": "clerk", "counties": []string{"360702"}},
 	}
-	e.useTokens(entries)
 }
 
 // useTokens writes entries as a tokens file and loads it as the server's tokens.

@@ -145,18 +145,7 @@ func TestACrashAfterTheLastSnapshotLeavesAConsistentStore(t *testing.T) {
 }
 
 func runFiles(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".run") {
-			names = append(names, e.Name())
-		}
-	}
-	return names
+	return filesIn(t, dir, func(name string) bool { return strings.HasSuffix(name, ".run") })
 }
 
 // Chain breaks found before a snapshot come back from it; those after it are found by the

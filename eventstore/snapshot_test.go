@@ -320,6 +320,11 @@ func TestTailsOfQuietEmployersAreCopiedForwardAndHistoriesStayTheSame(t *testing
 }
 
 func tailSegments(t *testing.T, dir string) []string {
+	return filesIn(t, dir, func(name string) bool { return strings.HasPrefix(name, "tails-") })
+}
+
+// filesIn lists the names in dir that keep accepts.
+func filesIn(t *testing.T, dir string, keep func(name string) bool) []string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -327,7 +332,7 @@ func tailSegments(t *testing.T, dir string) []string {
 	}
 	var names []string
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), "tails-") {
+		if keep(e.Name()) {
 			names = append(names, e.Name())
 		}
 	}
