@@ -161,16 +161,32 @@ func (s *book) pay(l *bookLine, x Fen, d Date) {
 	}
 }
 
-// settle moves principal overpaid after an amendment into credit, then lets credit pay what is
-// outstanding, oldest line first.
+// settle undoes, on day d, what a due lowered since (an amendment, a replaced opening balance)
+// leaves paid or waived beyond it, then lets credit pay what is outstanding, oldest line first.
+// Of principal above the new due, what was paid goes back to credit (and stops counting as
+// recovered, the latest payments first) and the rest of a waiver lapses; of late fee above what
+// the new due accrues, what was paid goes back to credit and the rest of a fee waiver lapses.
+// Money is given back before a waiver is cut, so a waiver stands as far as anything is owed.
 func (s *book) settle(d Date) {
 	for _, l := range s.order {
 		if over := -l.outstanding(); over > 0 {
 			s.touch(l)
 			refund := min(over, l.paid)
 			l.paid -= refund
-			l.reductions = append(l.reductions, reduction{d, -refund})
+			// Payments are applied in date order, so the latest are the late ones.
+			l.recovered -= min(refund, l.recovered)
 			s.credit += refund
+			l.waived -= over - refund
+			l.reductions = append(l.reductions, reduction{d, -over})
+		}
+		if l.feePaid+l.feeWaived > 0 {
+			if over := l.feePaid + l.feeWaived - l.feeAccrued(d, s.fees); over > 0 {
+				s.touch(l)
+				refund := min(over, l.feePaid)
+				l.feePaid -= refund
+				s.credit += refund
+				l.feeWaived -= over - refund
+			}
 		}
 	}
 	for _, l := range s.order {

@@ -274,9 +274,6 @@ func FuzzEmployerApply(f *testing.F) {
 			e.Apply(domain.Event{Envelope: domain.Envelope{EmployerID: "E", Seq: seq, N: seq, OccurredOn: on}, Body: p})
 		}
 		apply(domain.EmployerRegistered{Profile: domain.Profile{Name: "甲", County: "360702", Kind: domain.KindEnterprise, RiskClass: 2}, RegisteredOn: start}, start)
-		// set counts the dues set on a period: a second one is an amendment or a settlement,
-		// whose lowering of a paid line sets aside the known defects (invariants_test.go).
-		set := map[domain.Period]int{}
 		receipts := 0
 		for i := 0; i+4 <= len(data) && i < 4*64; i += 4 {
 			op, a, b, c := data[i]%8, int(data[i+1]), int(data[i+2]), int(data[i+3])
@@ -332,39 +329,13 @@ func FuzzEmployerApply(f *testing.F) {
 				continue
 			}
 			for _, p := range events {
-				switch x := p.(type) {
-				case domain.DeclarationFiled:
-					set[x.Period]++
-				case domain.AssessmentMade:
-					set[x.Period]++
-				case domain.OpeningBalanceRecorded:
-					for _, l := range x.Lines {
-						set[l.Period]++ // a second opening balance of a line replaces the first
-					}
-				}
 				apply(p, cmd.Date())
 				for _, asOf := range []domain.Date{cmd.Date(), end} {
 					for _, v := range e.Account.Violations(asOf, ref.LateFees) {
-						if knownAmendmentDefect(v) && set[v.Line.Period] > 1 {
-							continue // KNOWN-BUG-FEE-OVERPAID, -RECOVERED-AFTER-REFUND, -WAIVER-ABOVE-DUE
-						}
 						t.Fatalf("after op %d (%T %+v): %v", i/4, cmd, cmd, v)
 					}
 				}
 			}
 		}
 	})
-}
-
-// knownAmendmentDefect reports a broken rule of the kinds an amendment lowering a paid or
-// waived line is known to cause (see TestAnAmendmentLoweringAPaidLineKeepsTheInvariants).
-func knownAmendmentDefect(v *domain.InvariantError) bool {
-	if v.Line == nil {
-		return false
-	}
-	switch v.Rule {
-	case domain.RuleFeeCovered, domain.RuleRecoveredWithinPaid, domain.RulePrincipalCovered:
-		return true
-	}
-	return false
 }

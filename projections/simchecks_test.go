@@ -25,38 +25,12 @@ func (s *simulation) checkFreezes() {
 	}
 }
 
-// knownDefect reports a broken invariant that an amendment lowering a paid, waived or fee-paid
-// line is known to cause (KNOWN-BUG-FEE-OVERPAID, KNOWN-BUG-RECOVERED-AFTER-REFUND,
-// KNOWN-BUG-WAIVER-ABOVE-DUE: see domain's TestAnAmendmentLoweringAPaidLineKeepsTheInvariants
-// and the report of issue 14), on a line the model saw lowered so. Only that rule on that line
-// is set aside; every other rule, and every other line, is still checked.
-func knownDefect(v *domain.InvariantError, st mStatement) bool {
-	if v.Line == nil {
-		return false
-	}
-	switch v.Rule {
-	case domain.RuleFeeCovered, domain.RuleRecoveredWithinPaid, domain.RulePrincipalCovered:
-	default:
-		return false
-	}
-	l, ok := st.line(mKey{v.Line.Period, v.Line.Insurance.Rank()})
-	return ok && l.Lowered
-}
-
 func (s *simulation) checkViolations(who string, p *simPayer, vs []*domain.InvariantError, asOf domain.Date) {
 	s.t.Helper()
 	if len(vs) == 0 {
 		return
 	}
-	st := modelStatement(p.events, asOf)
 	for _, v := range vs {
-		if knownDefect(v, st) {
-			if s.counts["known_defect:"+v.Rule] == 0 {
-				s.t.Logf("seed %d, step %d: known defect set aside (first of its rule), %s of %s: %v\nmodel events:\n%s", s.seed, s.step, who, p.id, v, dumpEvents(p.events))
-			}
-			s.counts["known_defect:"+v.Rule]++
-			continue
-		}
 		s.fatalf("%s of %s: %v\nmodel events:\n%s", who, p.id, v, dumpEvents(p.events))
 	}
 }
@@ -141,7 +115,7 @@ func (s *simulation) compare(who string, p *simPayer, asOf domain.Date, st *doma
 			continue
 		}
 		got := mLineState{Key: ml.Key, Due: int64(l.DueFen), Paid: int64(l.PaidFen), Waived: int64(l.WaivedFen), Outstanding: int64(l.OutstandingFen),
-			FeeAccrued: int64(l.LateFeeAccruedFen), FeePaid: int64(l.LateFeePaidFen), FeeWaived: int64(l.LateFeeWaivedFen), FeeOwed: int64(l.LateFeeFen), Lowered: ml.Lowered}
+			FeeAccrued: int64(l.LateFeeAccruedFen), FeePaid: int64(l.LateFeePaidFen), FeeWaived: int64(l.LateFeeWaivedFen), FeeOwed: int64(l.LateFeeFen)}
 		if got != ml {
 			fail("line %s %s:\nledger %+v\nmodel  %+v", ml.Key.period, modelIns[ml.Key.ins], got, ml)
 		}

@@ -110,9 +110,6 @@ type mLine struct {
 	// moves lower (payments, waivers) or raise (principal paid moved back to credit) what is
 	// outstanding, from their date on; they are appended in date order.
 	moves []mAmountOn
-	// lowered is set when a due set later fell below what was paid or waived on the line, or
-	// after late fee was paid or waived on it: the known defects (KNOWN-BUG-*) show there.
-	lowered bool
 }
 
 type mAmountOn struct {
@@ -146,22 +143,12 @@ type mLineState struct {
 	Key                                     mKey
 	Due, Paid, Waived, Outstanding          int64
 	FeeAccrued, FeePaid, FeeWaived, FeeOwed int64
-	Lowered                                 bool
 }
 
 // mStatement is an employer's balances as of a date.
 type mStatement struct {
 	Lines  []mLineState
 	Credit int64
-}
-
-func (s *mStatement) line(k mKey) (mLineState, bool) {
-	for _, l := range s.Lines {
-		if l.Key == k {
-			return l, true
-		}
-	}
-	return mLineState{}, false
 }
 
 // statement replays the events dated on or before asOf, in date order then as recorded,
@@ -208,15 +195,26 @@ func modelStatement(events []*mEvent, asOf domain.Date) mStatement {
 			l.moves = append(l.moves, mAmountOn{d, x})
 		}
 	}
-	// newDues: principal paid above a lowered due goes back to credit, and credit pays what
-	// is outstanding, oldest line first (credit pays new dues as they arise, principal only).
+	// newDues: what a lowered due no longer covers is undone (principal paid above it goes back
+	// to credit and a principal waiver lapses to it; late fee paid above what it accrues goes
+	// back to credit and a fee waiver lapses to it), then credit pays what is outstanding,
+	// oldest line first (credit pays new dues as they arise, principal only).
 	newDues := func(d domain.Date) {
 		for _, l := range order {
 			if over := -l.outstanding(); over > 0 {
 				back := min(over, l.paid)
 				l.paid -= back
-				l.moves = append(l.moves, mAmountOn{d, -back})
+				l.waived -= over - back
+				l.moves = append(l.moves, mAmountOn{d, -over})
 				credit += back
+			}
+			if l.feePaid+l.feeWaived > 0 {
+				if over := l.feePaid + l.feeWaived - l.fee(d); over > 0 {
+					back := min(over, l.feePaid)
+					l.feePaid -= back
+					l.feeWaived -= over - back
+					credit += back
+				}
 			}
 		}
 		for _, l := range order {
@@ -225,33 +223,19 @@ func modelStatement(events []*mEvent, asOf domain.Date) mStatement {
 			credit -= x
 		}
 	}
-	lower := func(l *mLine, before int64) {
-		if l.principal() < before && (l.paid+l.waived > l.principal() || l.feePaid+l.feeWaived > 0) {
-			l.lowered = true
-		}
-	}
 	for _, e := range evs {
 		if undone[e] {
 			continue
 		}
 		switch e.kind {
 		case mSet:
-			before := map[*mLine]int64{}
 			for _, l := range order {
 				if l.key.period == e.period {
-					before[l] = l.principal()
 					l.base = 0
 				}
 			}
 			for _, a := range e.amounts {
-				l := get(a.key, modelDueDate(a.key.period))
-				if _, ok := before[l]; !ok {
-					before[l] = l.principal()
-				}
-				l.base = a.amount
-			}
-			for l, p := range before {
-				lower(l, p)
+				get(a.key, modelDueDate(a.key.period)).base = a.amount
 			}
 			newDues(e.date)
 		case mAudit:
@@ -261,10 +245,7 @@ func modelStatement(events []*mEvent, asOf domain.Date) mStatement {
 			newDues(e.date)
 		case mOpening:
 			for _, a := range e.amounts {
-				l := get(a.key, modelDueDate(a.key.period))
-				p := l.principal()
-				l.opening = a.amount // a second opening balance of a line replaces the first
-				lower(l, p)
+				get(a.key, modelDueDate(a.key.period)).opening = a.amount // a second opening balance of a line replaces the first
 			}
 			newDues(e.date)
 		case mPay:
@@ -307,7 +288,7 @@ func modelStatement(events []*mEvent, asOf domain.Date) mStatement {
 		acc := l.fee(asOf)
 		st.Lines = append(st.Lines, mLineState{Key: l.key, Due: l.principal(), Paid: l.paid, Waived: l.waived,
 			Outstanding: max(l.outstanding(), 0), FeeAccrued: acc, FeePaid: l.feePaid, FeeWaived: l.feeWaived,
-			FeeOwed: max(acc-l.feePaid-l.feeWaived, 0), Lowered: l.lowered})
+			FeeOwed: max(acc-l.feePaid-l.feeWaived, 0)})
 	}
 	return st
 }
