@@ -70,16 +70,19 @@ func (s *Server) counties(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) county(w http.ResponseWriter, r *http.Request) error {
 	code := r.PathValue("code")
-	rep, err := s.report(r)
-	if err != nil {
-		return err
-	}
-	if err := rep.Ref.CheckCounty("code", code); err != nil {
+	// Checked before the report is computed, by the views' reference data (the report's, or
+	// older by the events applied meanwhile).
+	ref := s.viewsRef()
+	if err := ref.CheckCounty("code", code); err != nil {
 		return asNotFound(err) // a path names a resource: an unknown one is not found
 	}
 	p := principalOf(r)
-	if !s.visibleIn(p, rep.Ref)(code) {
+	if !s.visibleIn(p, ref)(code) {
 		return forbidden("%s (%s) may not read county %s", p.Name, p.Role, code)
+	}
+	rep, err := s.report(r)
+	if err != nil {
+		return err
 	}
 	c, ok := rep.County(code)
 	if !ok {

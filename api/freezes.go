@@ -250,7 +250,7 @@ func (s *Server) rankings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	see := s.visibleIn(principalOf(r), ref)
+	see := s.visibleIn(principalOf(r), rep.Ref) // scoped as the freeze's figures are (loadFreeze)
 	rankings := []projections.Ranking{}
 	for _, rk := range projections.Rank(ref, rep) {
 		// A scoped reader sees its counties' rows (with their rank), not others' figures.

@@ -7,7 +7,7 @@ import (
 
 type reduction struct {
 	date   Date
-	amount Fen // negative for a refund of overpaid principal
+	amount Fen // negative for principal given back or a waiver lapsed when a due was lowered
 }
 
 type bookLine struct {
@@ -17,7 +17,13 @@ type bookLine struct {
 	paid, waived         Fen
 	feePaid, feeWaived   Fen
 	recovered            Fen
-	reductions           []reduction
+	// What a lowered due took back and a raised one restores (see settle): principal waived and
+	// late fee waived that lapsed, late fee paid that went back to credit.
+	waiverLapsed, feeWaiverLapsed, feeRefunded Fen
+	// feeBase is the principal the late fee was last fitted to (settle): only a changed
+	// principal changes what was accrued before.
+	feeBase    Fen
+	reductions []reduction
 	// fixed is set on a line a compaction carried with nothing outstanding: its late fee accrued
 	// (fee) can no longer change, so its reductions are not kept (see carriedLine).
 	fixed bool
@@ -161,34 +167,59 @@ func (s *book) pay(l *bookLine, x Fen, d Date) {
 	}
 }
 
-// settle undoes, on day d, what a due lowered since (an amendment, a replaced opening balance)
-// leaves paid or waived beyond it, then lets credit pay what is outstanding, oldest line first.
-// Of principal above the new due, what was paid goes back to credit (and stops counting as
-// recovered, the latest payments first) and the rest of a waiver lapses; of late fee above what
-// the new due accrues, what was paid goes back to credit and the rest of a fee waiver lapses.
-// Money is given back before a waiver is cut, so a waiver stands as far as anything is owed.
+// settle fits, on day d, what was paid and waived on each line to its due as it now stands,
+// then lets credit pay what is outstanding, oldest line first.
+//
+// A due lowered (an amendment, a replaced opening balance) below what covers it gives back
+// money first and then lets waivers lapse: principal paid above the new due goes to credit and
+// stops counting as recovered (the latest payments first: they are the late ones), the rest of a
+// principal waiver lapses; late fee paid above what the new due accrues goes to credit, the rest
+// of a fee waiver lapses. A due raised again restores what lapsed, a waiver being a decision that
+// still stands, and pays back from credit the late fee given back; the principal given back is
+// paid again from credit as any new due is.
 func (s *book) settle(d Date) {
+	var refit []*bookLine // lines whose principal changed, with late fee paid or waived
 	for _, l := range s.order {
 		if over := -l.outstanding(); over > 0 {
 			s.touch(l)
 			refund := min(over, l.paid)
 			l.paid -= refund
-			// Payments are applied in date order, so the latest are the late ones.
 			l.recovered -= min(refund, l.recovered)
 			s.credit += refund
 			l.waived -= over - refund
+			l.waiverLapsed += over - refund
 			l.reductions = append(l.reductions, reduction{d, -over})
+		} else if l.waiverLapsed > 0 && over < 0 {
+			s.touch(l)
+			x := min(-over, l.waiverLapsed)
+			l.waived += x
+			l.waiverLapsed -= x
+			l.reductions = append(l.reductions, reduction{d, x})
 		}
-		if l.feePaid+l.feeWaived > 0 {
-			if over := l.feePaid + l.feeWaived - l.feeAccrued(d, s.fees); over > 0 {
-				s.touch(l)
-				refund := min(over, l.feePaid)
-				l.feePaid -= refund
-				s.credit += refund
-				l.feeWaived -= over - refund
+		if p := l.principal(); p != l.feeBase {
+			l.feeBase = p
+			if l.feePaid+l.feeWaived+l.feeWaiverLapsed+l.feeRefunded > 0 {
+				refit = append(refit, l)
 			}
 		}
 	}
+	// Credit pays principal first; the late fee is fitted after, to day d as those payments
+	// leave it, and what a fee gives back pays principal in turn. A payment on d only lowers
+	// d's fee, by a five-hundredth of it at most, so each round gives back less and this ends.
+	for {
+		s.payFromCredit(d)
+		gave := false
+		for _, l := range refit {
+			gave = s.fitFee(l, d) || gave
+		}
+		if !gave {
+			return
+		}
+	}
+}
+
+// payFromCredit lets credit pay outstanding principal on d, oldest line first.
+func (s *book) payFromCredit(d Date) {
 	for _, l := range s.order {
 		if s.credit <= 0 {
 			return
@@ -197,6 +228,33 @@ func (s *book) settle(d Date) {
 		s.pay(l, x, d)
 		s.credit -= x
 	}
+}
+
+// fitFee fits what was paid and waived of l's late fee to what it has accrued by d, after its
+// principal changed (see settle), and reports whether it gave money back to credit.
+func (s *book) fitFee(l *bookLine, d Date) bool {
+	owed := l.feeAccrued(d, s.fees) - l.feePaid - l.feeWaived
+	switch {
+	case owed < 0:
+		s.touch(l)
+		refund := min(-owed, l.feePaid)
+		l.feePaid -= refund
+		l.feeRefunded += refund
+		s.credit += refund
+		l.feeWaived += owed + refund
+		l.feeWaiverLapsed -= owed + refund
+		return refund > 0
+	case owed > 0 && l.feeWaiverLapsed+l.feeRefunded > 0:
+		s.touch(l)
+		x := min(owed, l.feeWaiverLapsed)
+		l.feeWaived += x
+		l.feeWaiverLapsed -= x
+		y := min(owed-x, l.feeRefunded, s.credit)
+		l.feePaid += y
+		l.feeRefunded -= y
+		s.credit -= y
+	}
+	return false
 }
 
 func (s *book) apply(e *entry) {

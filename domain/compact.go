@@ -40,15 +40,18 @@ type carriedLine struct {
 	DueOn                              Date
 	Base, Audit, Opening, Paid, Waived Fen
 	FeePaid, FeeWaived, Recovered, Fee Fen
-	Reductions                         int32 // how many of carry.reductions are the line's
-	Rank                               uint8 // the insurance's Rank
-	Fixed                              bool
+	// What a lowered due took back, for a raise after the boundary to restore (book.settle).
+	WaiverLapsed, FeeWaiverLapsed, FeeRefunded Fen
+	Reductions                                 int32 // how many of carry.reductions are the line's
+	Rank                                       uint8 // the insurance's Rank
+	Fixed                                      bool
 }
 
 // carried returns l as carried through a boundary, appending its reductions to c's unless fixed.
 func (c *carry) carried(l *bookLine, fixed bool, fees []LateFeeRate) carriedLine {
 	cl := carriedLine{Period: l.key.Period, DueOn: l.dueOn, Base: l.base, Audit: l.audit, Opening: l.opening,
 		Paid: l.paid, Waived: l.waived, FeePaid: l.feePaid, FeeWaived: l.feeWaived, Recovered: l.recovered,
+		WaiverLapsed: l.waiverLapsed, FeeWaiverLapsed: l.feeWaiverLapsed, FeeRefunded: l.feeRefunded,
 		Rank: uint8(l.key.Insurance.Rank()), Fixed: fixed || l.fixed}
 	if cl.Fixed {
 		cl.Fee = l.feeAccrued(c.through, fees)
@@ -64,7 +67,8 @@ func (c *carry) carried(l *bookLine, fixed bool, fees []LateFeeRate) carriedLine
 func (cl *carriedLine) bookLine(reductions []reduction) bookLine {
 	return bookLine{key: LineKey{cl.Period, Insurances[cl.Rank]}, dueOn: cl.DueOn, base: cl.Base, audit: cl.Audit, opening: cl.Opening,
 		paid: cl.Paid, waived: cl.Waived, feePaid: cl.FeePaid, feeWaived: cl.FeeWaived, recovered: cl.Recovered,
-		reductions: reductions, fixed: cl.Fixed, fee: cl.Fee}
+		waiverLapsed: cl.WaiverLapsed, feeWaiverLapsed: cl.FeeWaiverLapsed, feeRefunded: cl.FeeRefunded,
+		reductions: reductions, fixed: cl.Fixed, fee: cl.Fee, feeBase: cl.Base + cl.Audit + cl.Opening}
 }
 
 // Settled sums lines that left the working set at a year-end compaction: fully paid, waived

@@ -244,9 +244,48 @@ func TestALoweredDueGivesBackWhatItNoLongerCovers(t *testing.T) {
 				domain.PaymentReceived{PaidOn: d("2006-09-02"), AmountFen: 10000, ReceiptNo: "R1"}, decl("2006-09-10", 100)},
 			paid: 100, recovered: 100, feeAccrued: 16, feeWaived: 16, credit: 9900,
 		},
+		{
+			// Lowered on 09-10 and raised back on 09-11: the waiver stands again (a decision that
+			// still stands); the one day it had lapsed bears a fee: 15 days × 10000 fen + 1 day ×
+			// 9900 fen at 20 bp = 319.8 → 320.
+			name:   "a principal waiver that lapsed is restored when the due is raised again",
+			events: []domain.Payload{reg, decl("2006-06-05", 10000), domain.WaiverGranted{DecidedOn: d("2006-07-01"), Kind: domain.WaiverPrincipal, Period: p, Insurance: domain.Pension, AmountFen: 10000}, decl("2006-09-10", 100), decl("2006-09-11", 10000)},
+			waived: 10000, feeAccrued: 320,
+		},
+		{
+			// As the lapse case above, then raised back on 09-11: credit pays the 9900 again on
+			// 09-11, the fee waiver is restored (1544 lapsed), and the one day 9900 was
+			// outstanding (09-10) adds 19.8: 78 × 200 + 198 = 15798 → 1580, 20 owed.
+			name: "a late-fee waiver that lapsed is restored when the due is raised again",
+			events: []domain.Payload{reg, decl("2006-06-05", 10000), domain.WaiverGranted{DecidedOn: d("2006-09-01"), Kind: domain.WaiverLateFee, Period: p, Insurance: domain.Pension, AmountFen: 1560},
+				domain.PaymentReceived{PaidOn: d("2006-09-02"), AmountFen: 10000, ReceiptNo: "R1"}, decl("2006-09-10", 100), decl("2006-09-11", 10000)},
+			paid: 10000, recovered: 10000, feeAccrued: 1580, feeWaived: 1560,
+		},
+		{
+			// Principal and fee paid in full on 09-01 (11540); lowered and raised back the same
+			// day: everything given back is paid back, as if nothing had happened.
+			name: "a due lowered and raised back the same day leaves the line as it was",
+			events: []domain.Payload{reg, decl("2006-06-05", 10000), domain.PaymentReceived{PaidOn: d("2006-09-01"), AmountFen: 11540, ReceiptNo: "R1"},
+				decl("2006-09-10", 100), decl("2006-09-10", 10000)},
+			paid: 10000, recovered: 10000, feeAccrued: 1540, feePaid: 1540,
+		},
+		{
+			// Paid in full on 09-01; lowered to 6000 on 09-10 (4000 principal and 616 of the 1540
+			// fee back to credit: 6000 fen accrue 924); an audit adds 4000 back on 09-20: credit
+			// pays the principal, then the fee given back. The 10 days 4000 was outstanding add
+			// 80: 1540 + 80 = 1620 accrued.
+			name: "late fee given back is paid back from credit when an audit raises the due again",
+			events: []domain.Payload{reg, decl("2006-06-05", 10000), domain.PaymentReceived{PaidOn: d("2006-09-01"), AmountFen: 11540, ReceiptNo: "R1"}, decl("2006-09-10", 6000),
+				domain.AuditFindingRecorded{FoundOn: d("2006-09-20"), Kind: domain.FindingUnderReportedBase, Period: p, Insurance: domain.Pension, DueFen: 4000, DueOn: d("2006-06-15"), RedeclareBy: d("2006-10-20")}},
+			paid: 10000, recovered: 10000, feeAccrued: 1620, feePaid: 1540,
+		},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			st := foldPayloads(c.events...).Account.Statement(d("2006-12-31"), domain.DefaultLateFees)
+			e := foldPayloads(c.events...)
+			if err := e.CheckInvariants(d("2006-12-31"), domain.DefaultLateFees); err != nil {
+				t.Fatal(err)
+			}
+			st := e.Account.Statement(d("2006-12-31"), domain.DefaultLateFees)
 			l, ok := st.Line(domain.LineKey{Period: p, Insurance: domain.Pension})
 			if !ok {
 				t.Fatal("no line 2006-05 pension")

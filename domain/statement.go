@@ -91,15 +91,15 @@ func (t *Totals) add(ls LineState, asOf Date) {
 	t.ArrearsPriorYearsFen += prior
 }
 
-// Overdue reports whether a line due on dueOn with outstanding principal is in arrears on d: it
+// overdue reports whether a line due on dueOn with outstanding principal is in arrears on d: it
 // is once its due date has passed.
-func Overdue(dueOn Date, outstanding Fen, d Date) bool { return dueOn < d && outstanding > 0 }
+func overdue(dueOn Date, outstanding Fen, d Date) bool { return dueOn < d && outstanding > 0 }
 
 // Arrears is the line's principal in arrears on asOf (outstanding past its due date), as the
 // current year's when its period is of asOf's year, else as prior years'.
 func (ls LineState) Arrears(asOf Date) (currentYear, priorYears Fen) {
 	switch {
-	case !Overdue(ls.DueDate, ls.OutstandingFen, asOf):
+	case !overdue(ls.DueDate, ls.OutstandingFen, asOf):
 		return 0, 0
 	case ls.Period.Year() == asOf.Year():
 		return ls.OutstandingFen, 0
@@ -128,10 +128,10 @@ func (a *Account) OverdueAt(at []Date, fees []LateFeeRate) [][]OverdueLine {
 	for i := range a.entries {
 		hasReversal = hasReversal || a.entries[i].kind == entryReversal
 	}
-	overdue := func(s *book, d Date) []OverdueLine {
+	listAt := func(s *book, d Date) []OverdueLine {
 		var list []OverdueLine
 		for _, l := range s.order {
-			if Overdue(l.dueOn, l.outstanding(), d) {
+			if overdue(l.dueOn, l.outstanding(), d) {
 				list = append(list, OverdueLine{l.key.Period, l.key.Insurance, l.outstanding()})
 			}
 		}
@@ -141,7 +141,7 @@ func (a *Account) OverdueAt(at []Date, fees []LateFeeRate) [][]OverdueLine {
 		for i, d := range at {
 			st := a.Statement(d, fees)
 			for _, l := range st.Lines {
-				if Overdue(l.DueDate, l.OutstandingFen, d) {
+				if overdue(l.DueDate, l.OutstandingFen, d) {
 					out[i] = append(out[i], OverdueLine{l.Period, l.Insurance, l.OutstandingFen})
 				}
 			}
@@ -157,7 +157,7 @@ func (a *Account) OverdueAt(at []Date, fees []LateFeeRate) [][]OverdueLine {
 	ci := 0
 	for _, e := range entries {
 		for ci < len(at) && e.date > at[ci] {
-			out[ci] = overdue(s, at[ci])
+			out[ci] = listAt(s, at[ci])
 			ci++
 		}
 		if ci == len(at) {
@@ -166,7 +166,7 @@ func (a *Account) OverdueAt(at []Date, fees []LateFeeRate) [][]OverdueLine {
 		s.apply(e)
 	}
 	for ; ci < len(at); ci++ {
-		out[ci] = overdue(s, at[ci])
+		out[ci] = listAt(s, at[ci])
 	}
 	return out
 }

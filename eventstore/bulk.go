@@ -78,8 +78,6 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 	var units []*bulkUnit
 	var fakeSeq uint64 = math.MaxUint64 / 2
 	ref := s.Reference()
-	// Units go to the committer as soon as they are built, so that deciding the next employers
-	// overlaps with committing the first ones.
 	// Units go to the committer as they are built; one goroutine takes their outcomes in order and
 	// folds what was appended, so building, committing and folding overlap.
 	sent := make(chan *bulkUnit, 4096)
@@ -129,6 +127,9 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 			}
 			if len(bu.u.msgs) >= s.cfg.MaxBatch/2 {
 				break
+			}
+			if req.IfMatch != nil && len(bu.u.msgs) > 0 {
+				break // its version is the one after this round's append: it goes in the next
 			}
 			taken++
 			if err := check(req, ref); err != nil {

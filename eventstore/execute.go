@@ -34,8 +34,9 @@ type Request struct {
 	Today domain.Date
 	// Authorize, if set, vets the employer's current state (e.g. the caller's county scope).
 	Authorize func(e *domain.Employer) error
-	// Checked says the caller already ran Command.Check against the current reference data, so
-	// that the write side does not run it again.
+	// Checked says the caller already ran Command.Check on this very Command value against the
+	// current reference data (Check also normalises the fields Decide and the ids use), so that
+	// the write side does not run it again.
 	Checked bool
 }
 

@@ -107,6 +107,9 @@ type mLine struct {
 	base, audit, opening int64
 	paid, waived         int64
 	feePaid, feeWaived   int64
+	// What a lowered due took back and a raised one gives again: waivers lapsed, fee paid back.
+	waiverLapsed, feeWaiverLapsed, feeRefunded int64
+	feeBase                                    int64 // the principal the fee was last fitted to
 	// moves lower (payments, waivers) or raise (principal paid moved back to credit) what is
 	// outstanding, from their date on; they are appended in date order.
 	moves []mAmountOn
@@ -195,32 +198,68 @@ func modelStatement(events []*mEvent, asOf domain.Date) mStatement {
 			l.moves = append(l.moves, mAmountOn{d, x})
 		}
 	}
-	// newDues: what a lowered due no longer covers is undone (principal paid above it goes back
-	// to credit and a principal waiver lapses to it; late fee paid above what it accrues goes
-	// back to credit and a fee waiver lapses to it), then credit pays what is outstanding,
-	// oldest line first (credit pays new dues as they arise, principal only).
-	newDues := func(d domain.Date) {
-		for _, l := range order {
-			if over := -l.outstanding(); over > 0 {
-				back := min(over, l.paid)
-				l.paid -= back
-				l.waived -= over - back
-				l.moves = append(l.moves, mAmountOn{d, -over})
-				credit += back
-			}
-			if l.feePaid+l.feeWaived > 0 {
-				if over := l.feePaid + l.feeWaived - l.fee(d); over > 0 {
-					back := min(over, l.feePaid)
-					l.feePaid -= back
-					l.feeWaived -= over - back
-					credit += back
-				}
-			}
-		}
+	payFromCredit := func(d domain.Date) {
 		for _, l := range order {
 			x := min(credit, max(l.outstanding(), 0))
 			pay(l, x, d)
 			credit -= x
+		}
+	}
+	// newDues: a due lowered below what covers it gives money back first (principal paid above
+	// it and late fee paid above what it now accrues go to credit), then lets waivers lapse; a
+	// due raised again restores the lapsed waivers and, after credit has paid principal, pays
+	// the fee given back from what credit is left. Credit pays new dues as they arise,
+	// principal only; the fee is fitted again until nothing more is given back.
+	newDues := func(d domain.Date) {
+		var changed []*mLine
+		for _, l := range order {
+			switch out := l.outstanding(); {
+			case out < 0:
+				back := min(-out, l.paid)
+				l.paid -= back
+				credit += back
+				l.waived -= -out - back
+				l.waiverLapsed += -out - back
+				l.moves = append(l.moves, mAmountOn{d, out})
+			case out > 0 && l.waiverLapsed > 0:
+				x := min(out, l.waiverLapsed)
+				l.waived += x
+				l.waiverLapsed -= x
+				l.moves = append(l.moves, mAmountOn{d, x})
+			}
+			if l.principal() != l.feeBase {
+				l.feeBase = l.principal()
+				if l.feePaid+l.feeWaived+l.feeWaiverLapsed+l.feeRefunded > 0 {
+					changed = append(changed, l)
+				}
+			}
+		}
+		for {
+			payFromCredit(d)
+			gaveBack := false
+			for _, l := range changed {
+				owed := l.fee(d) - l.feePaid - l.feeWaived
+				if owed < 0 {
+					back := min(-owed, l.feePaid)
+					l.feePaid -= back
+					l.feeRefunded += back
+					credit += back
+					l.feeWaived -= -owed - back
+					l.feeWaiverLapsed += -owed - back
+					gaveBack = gaveBack || back > 0
+				} else if owed > 0 {
+					x := min(owed, l.feeWaiverLapsed)
+					l.feeWaived += x
+					l.feeWaiverLapsed -= x
+					y := min(owed-x, l.feeRefunded, credit)
+					l.feePaid += y
+					l.feeRefunded -= y
+					credit -= y
+				}
+			}
+			if !gaveBack {
+				return
+			}
 		}
 	}
 	for _, e := range evs {

@@ -8,7 +8,8 @@ import (
 )
 
 // Compare checks that two ledgers give the same views: the same sequence, employers, statements
-// and reports for the given queries. It returns the differences found (at most a few).
+// and reports for the given queries, and that the live statements keep the arithmetic's
+// invariants (domain.CheckInvariants). It returns the differences found (at most a few).
 func Compare(live, rebuilt *Ledger, queries []Query) []string {
 	var diffs []string
 	note := func(format string, args ...any) bool {
@@ -37,6 +38,9 @@ func Compare(live, rebuilt *Ledger, queries []Query) []string {
 					return diffs
 				}
 				continue
+			}
+			if err := live.Employers[id].CheckInvariants(q.AsOf, live.Ref.LateFees); err != nil && !note("employer %s: %v", id, err) {
+				return diffs
 			}
 			x, _ := json.Marshal(live.Employers[id].Account.Statement(q.AsOf, live.Ref.LateFees))
 			y, _ := json.Marshal(r.Account.Statement(q.AsOf, rebuilt.Ref.LateFees))
