@@ -76,6 +76,7 @@ var dashboardLabels = []labelTable{
 		{"contracts.signed", "劳动合同 contracts"},
 		{"employer.transferred", "转移 transfer"},
 		{"employer.deregistered", "注销 deregistered"},
+		{"employer.reinstated", "复业 reinstated"},
 		{"reference.counties_defined", "区县设定 counties defined"},
 		{"reference.county_redefined", "区划调整 county redefined"},
 		{"reference.rates_set", "费率 rates set"},

@@ -38,6 +38,7 @@ var registeredRoutes = []string{
 	"POST /v1/employers/{id}/declarations",
 	"POST /v1/employers/{id}/assessments",
 	"POST /v1/employers/{id}/opening-balances",
+	"POST /v1/employers/{id}/reinstatement",
 	"POST /v1/employers/{id}/payments",
 	"POST /v1/employers/{id}/payment-reversals",
 	"POST /v1/employers/{id}/contracts",

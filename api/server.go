@@ -107,6 +107,7 @@ func (s *Server) routes() {
 		{"contracts", "employer", func() domain.Command { return &domain.RecordContracts{} }},
 		{"transfer", "employer", func() domain.Command { return &domain.Transfer{} }},
 		{"deregistration", "employer", func() domain.Command { return &domain.Deregister{} }},
+		{"reinstatement", "employer", func() domain.Command { return &domain.Reinstate{} }},
 		{"audit-findings", "audit", func() domain.Command { return &domain.RecordAuditFinding{} }},
 		{"waivers", "audit", func() domain.Command { return &domain.GrantWaiver{} }},
 		{"enforcement", "audit", func() domain.Command { return &domain.RecordEnforcement{} }},

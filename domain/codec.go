@@ -123,6 +123,7 @@ func init() {
 	register[ContractsSigned]()
 	register[EmployerTransferred]()
 	register[EmployerDeregistered]()
+	register[EmployerReinstated]()
 	register[CountiesDefined]()
 	register[RatesSet]()
 	register[LateFeeRatesSet]()

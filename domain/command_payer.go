@@ -309,6 +309,35 @@ func (r *Transfer) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	return []Payload{EmployerTransferred{On: r.date, From: e.County, To: r.County}}, nil
 }
 
+// Reinstate makes a deregistered employer a payer again (复业).
+type Reinstate struct {
+	ReinstatedOn string `json:"reinstated_on"`
+	Reason       string `json:"reason"`
+	date         Date
+}
+
+// Check validates the fields.
+func (r *Reinstate) Check(ctx Context) error {
+	c := &checker{ctx: ctx}
+	r.date = c.date("reinstated_on", r.ReinstatedOn, true)
+	r.Reason = c.text("reason", r.Reason, true, 500)
+	return c.err
+}
+
+// Date is the reinstatement date.
+func (r *Reinstate) Date() Date { return r.date }
+
+// Decide refuses an employer that is not deregistered, or a date before its deregistration.
+func (r *Reinstate) Decide(e *Employer, ctx Context) ([]Payload, error) {
+	if !e.Deregistered {
+		return nil, Conflict("reinstated_on", "the employer is not deregistered: only a deregistered payer is reinstated")
+	}
+	if r.date < e.DeregisteredOn {
+		return nil, Conflict("reinstated_on", "%s is before the deregistration of %s", r.date, e.DeregisteredOn)
+	}
+	return []Payload{EmployerReinstated{On: r.date, Reason: r.Reason}}, nil
+}
+
 // Deregister removes an employer from the active population.
 type Deregister struct {
 	On     string `json:"on"`

@@ -322,6 +322,7 @@ func (h *History) compact(through Date, keepFrom Period) {
 	h.Surveys = keepLatest(h.Surveys, through, func(x CountAt) (Date, int) { return x.On, 0 })
 	h.Steps = keepLatest(h.Steps, through, func(x StepAt) (Date, int) { return x.On, 0 })
 	h.Contracts = slices.DeleteFunc(slices.Clone(h.Contracts), func(x CountAt) bool { return x.On <= through })
+	h.Inactive = slices.Clip(slices.DeleteFunc(slices.Clone(h.Inactive), func(x DateSpan) bool { return x.Until <= through }))
 	found := map[Period]bool{}
 	for _, f := range h.Findings {
 		found[f.Period] = true

@@ -147,3 +147,37 @@ func TestWaiverAndDeregistrationRules(t *testing.T) {
 		})
 	}
 }
+
+func TestReinstatementEndsADeregistrationFromItsDate(t *testing.T) {
+	e := registered(KindEnterprise, 1)
+	ctx := Context{Ref: defaultRef(), Today: MustDate("2006-12-31")}
+	refused := func(cmd Command, kind Kind, field string) {
+		t.Helper()
+		err := cmd.Check(ctx)
+		if err == nil {
+			_, err = cmd.Decide(e, ctx)
+		}
+		var de *Error
+		if !errors.As(err, &de) || de.Kind != kind || de.Field != field {
+			t.Fatalf("%+v: got %v, want %v on %s", cmd, err, kind, field)
+		}
+	}
+	refused(&Reinstate{ReinstatedOn: "2006-09-01", Reason: "复业"}, KindConflict, "reinstated_on") // not deregistered
+	decide(t, e, &Deregister{On: "2006-08-01", Reason: "停业"})
+	refused(&Reinstate{ReinstatedOn: "2006-07-31", Reason: "复业"}, KindConflict, "reinstated_on") // before the deregistration
+	refused(&Reinstate{ReinstatedOn: "2006-10-01"}, KindInvalid, "reason")
+	refused(&Reinstate{ReinstatedOn: "2007-01-01", Reason: "复业"}, KindInvalid, "reinstated_on") // after today
+	refused(&FileDeclaration{DeclaredOn: "2006-09-10", Period: "2006-08", Lines: []DeclareLine{{Insurance: "pension", Headcount: "1", WageBaseFen: "100000"}}}, KindConflict, "")
+	decide(t, e, &Reinstate{ReinstatedOn: "2006-10-01", Reason: "复业"})
+	for _, c := range []struct {
+		on     string
+		active bool
+	}{{"2006-07-31", true}, {"2006-08-01", false}, {"2006-09-30", false}, {"2006-10-01", true}, {"2006-12-31", true}} {
+		if got := e.ActiveOn(MustDate(c.on)); got != c.active {
+			t.Errorf("active on %s: %v, want %v", c.on, got, c.active)
+		}
+	}
+	// Dues start again: the next period is declared, and the payer may be deregistered again.
+	decide(t, e, &FileDeclaration{DeclaredOn: "2006-11-10", Period: "2006-10", Lines: []DeclareLine{{Insurance: "pension", Headcount: "1", WageBaseFen: "100000"}}})
+	refused(&Reinstate{ReinstatedOn: "2006-11-01", Reason: "again"}, KindConflict, "reinstated_on")
+}

@@ -132,6 +132,11 @@ func (e *Employer) Apply(ev Event) {
 		e.County = p.To
 	case EmployerDeregistered:
 		e.Deregistered, e.DeregisteredOn = true, p.On
+	case EmployerReinstated:
+		if !e.SkipHistory {
+			e.History.Inactive = append(e.History.Inactive, DateSpan{From: e.DeregisteredOn, Until: p.On})
+		}
+		e.Deregistered, e.DeregisteredOn = false, 0
 	}
 	if !e.SkipHistory {
 		e.History.record(ev.Body)

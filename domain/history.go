@@ -47,6 +47,14 @@ type History struct {
 	// Declarations holds each period's declaration in force, by period (see Declaration).
 	Declarations []Declared
 	Assessed     map[Period]Date
+	// Inactive holds the deregistrations a reinstatement ended: the employer was no payer from
+	// From until the day before Until.
+	Inactive []DateSpan
+}
+
+// DateSpan is the days from From up to, not including, Until.
+type DateSpan struct {
+	From, Until Date
 }
 
 // Declared is what the views keep of the declaration of a period in force: the latest by date
@@ -228,8 +236,16 @@ func (e *Employer) LatestStepThrough(d Date) (StepAt, bool) {
 // EnteredBy reports whether the employer had entered the ledger by d.
 func (e *Employer) EnteredBy(d Date) bool { return e.Exists() && e.EnteredOn <= d }
 
-// ActiveOn reports whether the employer is a payer on d: entered by then and not deregistered on
-// or before it.
+// ActiveOn reports whether the employer is a payer on d: entered by then, not deregistered on or
+// before it, nor then within a deregistration a reinstatement ended.
 func (e *Employer) ActiveOn(d Date) bool {
-	return e.EnteredBy(d) && !(e.Deregistered && e.DeregisteredOn <= d)
+	if !e.EnteredBy(d) || (e.Deregistered && e.DeregisteredOn <= d) {
+		return false
+	}
+	for _, s := range e.History.Inactive {
+		if s.From <= d && d < s.Until {
+			return false
+		}
+	}
+	return true
 }

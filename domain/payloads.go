@@ -211,7 +211,15 @@ type EmployerDeregistered struct {
 	Reason string `json:"reason"`
 }
 
+// EmployerReinstated: a deregistered employer is a payer again from On (复业); dues start
+// again with the next period.
+type EmployerReinstated struct {
+	On     Date   `json:"on"`
+	Reason string `json:"reason"`
+}
+
 // EventType implementations.
+func (EmployerReinstated) EventType() string { return "employer.reinstated" }
 func (EmployerRegistered) EventType() string { return "employer.registered" }
 
 func (EmployerFound) EventType() string { return "employer.found" }
