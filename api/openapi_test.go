@@ -60,6 +60,7 @@ var registeredRoutes = []string{
 	"GET /v1/targets",
 	"GET /v1/worklists",
 	"GET /v1/flags",
+	"GET /v1/events",
 	"GET /v1/reports/monthly/{month}",
 	"GET /v1/live",
 	"GET /metrics",

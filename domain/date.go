@@ -190,6 +190,12 @@ var shanghai = func() *time.Location {
 // DateInChina returns the business date at instant t: its civil date in Asia/Shanghai.
 func DateInChina(t time.Time) Date { return DateFromTime(t.In(shanghai)) }
 
+// StartInChina is the instant d begins in Asia/Shanghai: DateInChina's inverse.
+func (d Date) StartInChina() time.Time {
+	y, m, day := d.YMD()
+	return time.Date(y, m, day, 0, 0, 0, 0, shanghai)
+}
+
 // YMD returns the year, month and day of d; the zero Date gives 0, 0, 0.
 func (d Date) YMD() (y int, m time.Month, day int) {
 	if d == 0 {

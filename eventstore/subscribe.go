@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/nats-io/nats.go/jetstream"
@@ -89,4 +90,36 @@ func nextEvent(it jetstream.MessagesContext) (domain.Event, error) {
 		ev.EmployerID = id
 	}
 	return ev, nil
+}
+
+// SeqAt returns the first sequence the stream recorded at or after t, or the stream's last
+// sequence plus one when it recorded nothing since: where a read of what was recorded from t
+// on starts.
+func (s *Store) SeqAt(ctx context.Context, t time.Time) (uint64, error) {
+	last, err := s.LastSeq(ctx)
+	if err != nil {
+		return 0, err
+	}
+	cons, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &t})
+	if err != nil {
+		return 0, fmt.Errorf("sequence at %s: %w", t.Format(time.RFC3339), err)
+	}
+	if cons.CachedInfo().NumPending == 0 {
+		return last + 1, nil
+	}
+	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(10*time.Second))
+	if err != nil {
+		return 0, fmt.Errorf("sequence at %s: %w", t.Format(time.RFC3339), err)
+	}
+	if msg, ok := <-batch.Messages(); ok {
+		meta, err := msg.Metadata()
+		if err != nil {
+			return 0, err
+		}
+		return meta.Sequence.Stream, nil
+	}
+	if err := batch.Error(); err != nil {
+		return 0, fmt.Errorf("sequence at %s: %w", t.Format(time.RFC3339), err)
+	}
+	return last + 1, nil
 }
