@@ -1,4 +1,4 @@
-// The desk: the forms of desk-forms.js drawn for the token's role, posted to the write routes.
+// The desk: the forms of deskforms.js drawn for the token's role, posted to the write routes.
 // Each submission carries an Idempotency-Key made once for it and kept across its retries (a
 // network error, a 5xx, a 504 outcome_unknown), so a retry or a second click appends once; the
 // button is disabled while a submission is in flight. The server checks every value; its error
@@ -6,7 +6,7 @@
 
 import { askToken, authHeaders, getToken } from './api.js';
 import { $, bi, el } from './dom.js';
-import { formsFor } from './desk-forms.js';
+import { formsFor } from './deskforms.js';
 import { fmtYuan } from './format.js';
 import { kz, S } from './state.js';
 
