@@ -1,10 +1,8 @@
 package api
 
 import (
-	"math"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/projections"
@@ -46,17 +44,6 @@ func (s *Server) worklists(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// EmployerSummary is one row of the employer list.
-type EmployerSummary struct {
-	EmployerID string              `json:"employer_id"`
-	Name       string              `json:"name"`
-	County     string              `json:"county"`
-	Kind       domain.EmployerKind `json:"kind"`
-	OrgCode    string              `json:"org_code,omitempty"`
-	Registered bool                `json:"registered"`
-	Version    uint64              `json:"version"`
-}
-
 const pageSize = 100
 
 // pageOf parses ?page= (default 1).
@@ -80,43 +67,39 @@ func pageBounds(page, n int) (lo, hi int) {
 	return lo, min(lo+pageSize, n)
 }
 
+// listEmployers answers GET /v1/employers: the employers the principal may read, filtered (see
+// parseSearch), in the order they entered the ledger, a page (?page=) or a cursor (?cursor=) at
+// a time, or every match as csv or xlsx (?format=). The answer names the principal and the
+// families of writes it may make, which the desk's forms follow.
 func (s *Server) listEmployers(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
 	p := principalOf(r)
-	ref := s.cfg.Store.Reference()
-	county := q.Get("county")
-	if county != "" {
-		if err := ref.CheckCounty("county", county); err != nil {
-			return err
-		}
-	}
-	page, err := pageOf(q.Get("page"))
+	q, err := parseSearch(r.URL.Query(), s.cfg.Store.Reference())
 	if err != nil {
 		return err
 	}
-	// Names are stored normalised (NFKC, no format characters), so the query is too.
-	text := strings.ToLower(domain.NormalizeText(q.Get("q")))
-	today := s.cfg.Today() // each row names its county by the code in force today
-	// Every match is counted, but only the page's rows are made: naming a row's county walks
-	// the county changes, which for every payer of a city made a page cost 30 ms.
-	first, _ := pageBounds(page, math.MaxInt)
-	rows := []EmployerSummary{}
-	total := 0
-	s.cfg.Runner.View(func(l *projections.Ledger) {
-		for _, id := range l.Order {
-			e := l.Employers[id]
-			if (county != "" && !ref.SameCounty(e.County, county)) || !p.canReadCounty(e.County, ref) {
-				continue
-			}
-			if text != "" && !strings.Contains(strings.ToLower(e.Name), text) && !strings.Contains(strings.ToLower(e.OrgCode), text) && !strings.HasPrefix(id, text) {
-				continue
-			}
-			if total >= first && total-first < pageSize {
-				rows = append(rows, EmployerSummary{id, e.Name, ref.CountyCodeOn(e.County, today), e.Kind, e.OrgCode, e.Registered, e.Version})
-			}
-			total++
+	var flagged map[string]bool
+	if q.flag != "" {
+		if flagged, err = s.flaggedEmployers(r.Context(), q.flag); err != nil {
+			return err
 		}
-	})
-	writeJSON(w, http.StatusOK, map[string]any{"total": total, "page": page, "page_size": pageSize, "employers": rows})
+	}
+	export := q.format == "csv" || q.format == "xlsx"
+	today := s.cfg.Today() // each row names its county by the code in force today
+	var res searchResult
+	s.cfg.Runner.View(func(l *projections.Ledger) { res, err = q.run(l, p, today, flagged, export) })
+	if err != nil {
+		return err
+	}
+	if export {
+		return s.writeExport(w, q.format, res.rows, today)
+	}
+	out := map[string]any{"total": res.total, "page_size": q.limit, "employers": res.rows, "principal": viewOf(p)}
+	if q.cursor == "" {
+		out["page"] = q.page
+	}
+	if res.next != "" {
+		out["next_cursor"] = res.next
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -7,28 +7,31 @@ import { ApiError, askToken, TOKEN_KEY } from './api.js';
 import { loadSeries, renderCharts, wireCharts } from './charts.js';
 import { loadCounties, loadGroups, renderCounties, wireCounties } from './counties.js';
 import { $ } from './dom.js';
-import { searchEmployers, showEmployer } from './employer.js';
+import { showEmployer } from './employer.js';
 import { loadFlags, wireFlags } from './flags.js';
 import { loadFreezes } from './freezes.js';
 import { panel, showError } from './header.js';
 import { live } from './live.js';
+import { fillSearchCounties, searchEmployers, wireSearch } from './search.js';
 import { S } from './state.js';
 import { loadTargets, renderTargets } from './targets.js';
 
 // route shows the view the location's hash names: the dashboard, or the employer page with a
-// search (#/employer?q=) or one employer (#/employer/{id}).
+// search (#/employer?q=) or one employer (#/employer/{id}, ?seq=N after a write of sequence N).
 function route() {
   const h = location.hash || '#/';
-  const m = h.match(/^#\/employer(?:\/([^/?]+))?(?:\?q=(.*))?$/);
+  const m = h.match(/^#\/employer(?:\/([^/?]+))?(?:\?(?:q=(.*)|seq=(\d+)))?$/);
   $('#view-dashboard').hidden = !!m;
   $('#view-employer').hidden = !m;
   $('#nav-dashboard').classList.toggle('current', !m);
   $('#nav-employer').classList.toggle('current', !!m);
   if (!m) return;
   if (m[1]) {
-    showEmployer(decodeURIComponent(m[1]));
+    showEmployer(decodeURIComponent(m[1]), m[3] ? Number(m[3]) : 0);
   } else {
     $('#employer-detail').hidden = true;
+    $('#desk-employer').hidden = true;
+    $('#desk-employer').dataset.employer = '';
     const q = m[2] ? decodeURIComponent(m[2]) : $('#employer-q').value;
     $('#employer-q').value = q;
     searchEmployers(q).catch(showError);
@@ -39,6 +42,7 @@ function wire() {
   wireCounties();
   wireFlags();
   wireCharts();
+  wireSearch(showError);
   $('#group').addEventListener('change', e => {
     S.group = e.target.value;
     renderCounties(false);
@@ -63,6 +67,7 @@ async function start() {
   await panel('panel-counties', async () => {
     await Promise.all([loadCounties(0), loadGroups(0).catch(e => { if (!(e instanceof ApiError && e.status === 403)) throw e; })]);
     renderCounties(false);
+    fillSearchCounties();
   });
   live();
   await Promise.all([

@@ -1,27 +1,20 @@
-// The employer page: a search, and one employer's facts, balances, lines and event history.
+// The employer page: one employer's facts, balances, lines and event history, and the desk's
+// forms for it (the search is in search.js).
 
 import { api, ApiError } from './api.js';
+import { drawDesk } from './desk.js';
 import { $, bi, el } from './dom.js';
 import { fmtInt, fmtYuan } from './format.js';
 import { EVENT_TYPES, INSURANCES, KINDS, STAGES } from './labels.js';
-import { countyName } from './state.js';
-
-export async function searchEmployers(q) {
-  const r = await api('/v1/employers?' + new URLSearchParams({ q: q || '', page: '1' }));
-  const d = r.data;
-  const rows = (d.employers || []).map(e => el('tr', { 'data-employer': e.employer_id },
-    el('td', null, el('a', { href: '#/employer/' + e.employer_id }, e.name)), el('td', null, countyName(e.county)),
-    el('td', null, KINDS[e.kind] || e.kind), el('td', { class: 'mono' }, e.org_code || '—'), el('td', null, e.registered ? '是 yes' : '否 no')));
-  $('#employer-results').hidden = false;
-  $('#employer-results tbody').replaceChildren(...rows);
-  $('#employer-results-note').textContent = '共 ' + fmtInt(d.total) + ' 个单位 ' + fmtInt(d.total) + ' employers' + (d.total > rows.length ? '，显示前 ' + rows.length + ' 个 showing the first ' + rows.length : '');
-}
+import { loadPrincipal } from './search.js';
+import { countyName, kz } from './state.js';
 
 function fact(zh, en, value, attrs) {
   return el('div', attrs || null, el('dt', null, ...bi(zh, en)), el('dd', null, value));
 }
 
-export async function showEmployer(id) {
+// showEmployer shows employer id as the ledger has it at sequence minSeq or later.
+export async function showEmployer(id, minSeq) {
   const box = $('#employer-detail');
   box.hidden = false;
   $('#employer-name').textContent = '加载中 loading…';
@@ -32,7 +25,9 @@ export async function showEmployer(id) {
   $('#history-chain').textContent = '';
   box.dataset.employer = id;
   try {
-    const [er, hr] = await Promise.all([api('/v1/employers/' + encodeURIComponent(id)), api('/v1/employers/' + encodeURIComponent(id) + '/history')]);
+    const q = minSeq ? '?min_seq=' + minSeq : '';
+    const base = '/v1/employers/' + encodeURIComponent(id);
+    const [er, hr] = await Promise.all([api(base + q), api(base + '/history' + q), loadPrincipal()]);
     if (box.dataset.employer !== id) return;
     const e = er.data, h = hr.data;
     $('#employer-name').replaceChildren(e.name + ' ', el('small', { class: 'mono' }, e.employer_id));
@@ -71,7 +66,16 @@ export async function showEmployer(id) {
         el('td', { class: 'num', 'data-value': b.outstanding_fen }, fmtYuan(b.outstanding_fen)), el('td', { class: 'num' }, fmtYuan(b.late_fee_fen)),
         el('td', null, ev.chain_ok ? '✓' : '✗'));
     }));
+    box.dataset.version = String(e.version);
+    kz.employerShown = (kz.employerShown || 0) + 1;
+    const desk = $('#desk-employer');
+    if (desk.dataset.employer !== id) {
+      desk.dataset.employer = id;
+      drawDesk(desk, 'employer', id, w => showEmployer(id, w.seq));
+    }
   } catch (e) {
+    $('#desk-employer').hidden = true;
+    $('#desk-employer').dataset.employer = '';
     const msg = e instanceof ApiError && e.status === 403 ? '无权查看此单位 not allowed to read this employer'
       : e instanceof ApiError && e.status === 404 ? '无此单位 no such employer' : '无法加载 could not load: ' + e.message;
     $('#employer-name').textContent = msg;

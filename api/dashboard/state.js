@@ -30,6 +30,9 @@ export const S = {
   names: {}, // code → name
   live: null,
   forbidden: new Set(),
+  principal: null, // who the token acts for, from the employer list's answer
+  searchParams: null, // the current search's query
+  nextCursor: '',
 };
 
 export function countyName(code) { return S.names[code] || code; }

@@ -1,0 +1,200 @@
+// The desk: the forms of deskforms.js drawn for the token's role, posted to the write routes.
+// Each submission carries an Idempotency-Key made once for it and kept across its retries (a
+// network error, a 5xx, a 504 outcome_unknown), so a retry or a second click appends once; the
+// button is disabled while a submission is in flight. The server checks every value; its error
+// {field, detail} is shown beside the field it names and that field gets the focus.
+
+import { askToken, authHeaders, getToken } from './api.js';
+import { $, bi, el } from './dom.js';
+import { formsFor } from './deskforms.js';
+import { fmtYuan } from './format.js';
+import { kz, S } from './state.js';
+
+kz.desk = { submits: 0, written: [] }; // what a test (or a curious clerk) may look at
+
+let uid = 0;
+
+function input(f, path, form) {
+  const id = 'f-' + form.key + '-' + path.replace(/[^a-z0-9]+/gi, '-') + '-' + (++uid);
+  const errId = id + '-err';
+  const attrs = { id, name: path, 'data-path': path, 'aria-describedby': errId, 'aria-required': f.req ? 'true' : null };
+  let ctl;
+  if (f.kind === 'select') {
+    const choices = f.options();
+    ctl = el('select', attrs, (f.blank || !f.req) ? el('option', { value: '' }, '—') : null, ...choices.map(([v, t]) => el('option', { value: v }, t)));
+    if (f.name === 'county' && choices.length === 1) ctl.value = choices[0][0];
+  } else if (f.kind === 'check') {
+    ctl = el('input', Object.assign(attrs, { type: 'checkbox' }));
+  } else {
+    const ph = { date: 'YYYY-MM-DD', month: 'YYYY-MM' }[f.kind] || f.hint || null;
+    ctl = el('input', Object.assign(attrs, { type: 'text', inputmode: f.kind === 'int' ? 'numeric' : null, placeholder: ph, autocomplete: 'off' }));
+  }
+  ctl.dataset.kind = f.kind;
+  const hint = f.money ? el('small', { class: 'yuan', 'aria-live': 'polite' }) : null;
+  if (hint) ctl.addEventListener('input', () => { hint.textContent = /^\d+$/.test(ctl.value.trim()) ? '= ' + fmtYuan(Number(ctl.value.trim())) + ' 元' : ''; });
+  const label = el('label', { for: id }, ...bi(f.zh, f.en), f.req ? el('span', { class: 'req', title: '必填 required' }, ' *') : null);
+  return el('div', { class: 'field' + (f.kind === 'check' ? ' check' : '') }, label, ctl, hint, el('span', { class: 'field-error', id: errId, 'data-error-for': path, role: 'alert' }));
+}
+
+function linesBlock(f, form) {
+  const box = el('fieldset', { class: 'lines', 'data-path': f.name });
+  const rows = el('div', { class: 'line-rows' });
+  const renumber = () => Array.from(rows.children).forEach((row, i) => {
+    for (const ctl of row.querySelectorAll('[data-item]')) {
+      const path = f.name + '[' + i + '].' + ctl.dataset.item;
+      ctl.name = path; ctl.dataset.path = path;
+      row.querySelector('[data-error-for$=".' + ctl.dataset.item + '"]').dataset.errorFor = path;
+    }
+  });
+  const add = () => {
+    const row = el('div', { class: 'line-row' });
+    for (const it of f.item) {
+      const fld = input(it, f.name + '[0].' + it.name, form);
+      const ctl = fld.querySelector('[data-path]');
+      ctl.dataset.item = it.name;
+      row.append(fld);
+    }
+    row.append(el('button', { type: 'button', class: 'link remove', onclick: () => { row.remove(); renumber(); } }, '删除 remove'));
+    rows.append(row);
+    renumber();
+    return row;
+  };
+  for (let i = 0; i < (f.start || 0); i++) add();
+  box.append(el('legend', null, ...bi(f.zh, f.en)), rows,
+    el('button', { type: 'button', class: 'add-line', onclick: () => { const r = add(); r.querySelector('select, input').focus(); } }, '+ 增加一行 add a line'),
+    el('span', { class: 'field-error', 'data-error-for': f.name, role: 'alert' }));
+  return box;
+}
+
+// value reads one control as the API wants it: empty → absent; an int that reads as a JSON
+// number → that number, anything else → the text as typed (the server names what is wrong).
+function value(ctl, spec) {
+  if (ctl.type === 'checkbox') return ctl.checked;
+  const v = ctl.value.trim();
+  if (v === '') return undefined;
+  if (spec.kind === 'int' || spec.number) return /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(v) ? Number(v) : v;
+  return v;
+}
+
+function bodyOf(formEl, spec) {
+  const body = {};
+  for (const f of spec.fields) {
+    if (f.kind === 'lines') {
+      const items = Array.from(formEl.querySelectorAll('fieldset[data-path="' + f.name + '"] .line-row')).map(row => {
+        const o = {};
+        for (const it of f.item) {
+          const v = value(row.querySelector('[data-item="' + it.name + '"]'), it);
+          if (v !== undefined) o[it.name] = v;
+        }
+        return o;
+      });
+      if (items.length || f.req) body[f.name] = items;
+      continue;
+    }
+    const v = value(formEl.querySelector('[data-path="' + f.name + '"]'), f);
+    if (v !== undefined && v !== false) body[f.name] = v;
+  }
+  return body;
+}
+
+function clearErrors(formEl) {
+  for (const e of formEl.querySelectorAll('.field-error, .form-error')) e.textContent = '';
+  for (const c of formEl.querySelectorAll('[aria-invalid]')) c.removeAttribute('aria-invalid');
+  formEl.dataset.errorField = '';
+}
+
+// showProblem puts the API's error beside its field (or at the form's head) and focuses it.
+function showProblem(formEl, status, err) {
+  const field = (err && err.field) || '';
+  const text = (err && err.detail) || (err && err.error) || ('HTTP ' + status);
+  const code = err && err.error ? ' [' + err.error + ']' : '';
+  formEl.dataset.errorField = field;
+  formEl.dataset.errorStatus = String(status);
+  const slot = field && formEl.querySelector('[data-error-for="' + CSS.escape(field) + '"]');
+  const ctl = field && formEl.querySelector('[data-path="' + CSS.escape(field) + '"]');
+  if (slot) {
+    slot.textContent = text + code;
+    if (ctl && ctl.matches('input, select')) { ctl.setAttribute('aria-invalid', 'true'); ctl.focus(); return; }
+    const first = ctl && ctl.querySelector('input, select, button');
+    (first || slot).focus();
+    return;
+  }
+  const head = formEl.querySelector('.form-error');
+  head.textContent = (field ? field + ': ' : '') + text + code;
+  head.focus();
+}
+
+// post sends one submission: a 401 asks for a token and sends it again (same key).
+async function post(path, body, key) {
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(path, {
+      method: 'POST', cache: 'no-store', body: JSON.stringify(body),
+      headers: authHeaders({ 'Content-Type': 'application/json', 'Idempotency-Key': key }),
+    });
+    if (res.status === 401 && attempt < 3) { await askToken(getToken() ? '令牌无效或已过期。' : '服务器要求访问令牌。'); continue; }
+    let data = null;
+    try { data = await res.json(); } catch (e) { data = null; }
+    return { status: res.status, data };
+  }
+}
+
+function drawForm(spec, employerId, onWritten) {
+  const formEl = el('form', { class: 'desk-form', 'data-form': spec.key, novalidate: true });
+  const button = el('button', { type: 'submit', class: 'primary' }, '提交 submit');
+  const status = el('p', { class: 'form-status', role: 'status' });
+  formEl.append(el('h3', null, ...bi(spec.zh, spec.en)), el('p', { class: 'form-error', tabindex: -1, role: 'alert' }),
+    ...spec.fields.map(f => f.kind === 'lines' ? linesBlock(f, spec) : input(f, f.name, spec)),
+    el('div', { class: 'buttons' }, button), status);
+  formEl.addEventListener('submit', async ev => {
+    ev.preventDefault();
+    if (formEl.dataset.busy === 'true') return; // a second click while the first is in flight
+    formEl.dataset.busy = 'true';
+    button.disabled = true;
+    clearErrors(formEl);
+    // One key a submission: kept until the server has answered it for good.
+    if (!formEl.dataset.key) formEl.dataset.key = crypto.randomUUID();
+    const key = formEl.dataset.key;
+    const path = '/v1/employers' + (spec.path ? '/' + encodeURIComponent(employerId) + '/' + spec.path : '');
+    kz.desk.submits++;
+    status.textContent = '提交中 sending…';
+    try {
+      const r = await post(path, bodyOf(formEl, spec), key);
+      if (r.status >= 500 || r.status === 408 || r.status === 429) {
+        status.textContent = '未确认，可重试（同一请求不会重复记录） not confirmed: submit again to retry (it will not be recorded twice)';
+        showProblem(formEl, r.status, r.data);
+        return;
+      }
+      delete formEl.dataset.key; // answered: the next submission is a new one
+      if (r.status >= 400) { status.textContent = ''; showProblem(formEl, r.status, r.data); return; }
+      const w = r.data || {};
+      kz.desk.written.push({ form: spec.key, key, seq: w.seq, duplicate: !!w.duplicate });
+      formEl.dataset.lastSeq = String(w.seq || '');
+      status.textContent = (w.duplicate ? '已记录（重复提交未再记录） already recorded' : '已记录 recorded') + ' · seq ' + w.seq + ' · v' + w.version;
+      onWritten(w);
+    } catch (e) {
+      status.textContent = '网络错误，可重试（同一请求不会重复记录） network error: submit again to retry (it will not be recorded twice)';
+      formEl.querySelector('.form-error').textContent = String(e && e.message || e);
+    } finally {
+      formEl.dataset.busy = 'false';
+      button.disabled = false;
+    }
+  });
+  return formEl;
+}
+
+// drawDesk fills box with a menu of the forms the principal may use and the chosen form.
+export function drawDesk(box, scope, employerId, onWritten) {
+  const forms = formsFor(S.principal, scope);
+  box.hidden = forms.length === 0;
+  if (!forms.length) { box.replaceChildren(); return; }
+  const area = el('div', { class: 'desk-area' });
+  const show = spec => {
+    for (const b of tabs.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.form === spec.key));
+    area.replaceChildren(drawForm(spec, employerId, onWritten));
+    box.dataset.form = spec.key;
+  };
+  const tabs = el('div', { class: 'desk-tabs', role: 'toolbar', 'aria-label': '录入 record' },
+    ...forms.map(spec => el('button', { type: 'button', 'data-form': spec.key, onclick: () => { show(spec); area.querySelector('input, select').focus(); } }, ...bi(spec.zh, spec.en))));
+  box.replaceChildren(...(forms.length > 1 ? [tabs] : []), area);
+  show(forms[0]);
+}

@@ -1,0 +1,108 @@
+// The desk's forms, one entry a form: the write route it posts to (under the employer, or
+// /v1/employers itself for a registration), the family of writes it belongs to (the list answer
+// names the families the token may use: `employer` for clerks, `audit` for auditors) and its
+// fields, named as the API names them. Nothing here checks a value: the server does, and its
+// {field, detail} is shown beside the field of that name. To add a form, add an entry.
+
+import { INSURANCES, KINDS, STAGES } from './labels.js';
+import { S } from './state.js';
+
+const opts = (table, codes) => (codes || Object.keys(table)).map(k => [k, table[k] || k]);
+const list = pairs => pairs.map(([k, zh, en]) => [k, zh + ' ' + en]);
+
+// Field kinds: text, date (YYYY-MM-DD, typed), month (YYYY-MM), int (sent as a JSON number when
+// it reads as one, else as typed, for the server to refuse), select, check (true/false), and
+// lines (a list of rows of the `item` fields, sent as a JSON list).
+const date = (name, zh, en, req) => ({ name, kind: 'date', zh, en, req });
+const insurance = { name: 'insurance', kind: 'select', zh: '险种', en: 'insurance', req: true, options: () => opts(INSURANCES) };
+
+export const FORMS = [
+  {
+    key: 'register', path: '', family: 'employer', zh: '登记缴费单位', en: 'Register a payer', scope: 'none',
+    fields: [
+      { name: 'name', kind: 'text', zh: '名称', en: 'name', req: true },
+      { name: 'county', kind: 'select', zh: '区县', en: 'county', req: true, options: () => ((S.principal && S.principal.counties && S.principal.counties.length) ? S.principal.counties : S.order).map(c => [c, (S.names[c] || c) + ' ' + c]) },
+      { name: 'kind', kind: 'select', zh: '类型', en: 'kind', req: true, options: () => opts(KINDS) },
+      { name: 'org_code', kind: 'text', zh: '组织机构代码', en: 'org code', hint: 'XXXXXXXX-X' },
+      { name: 'credit_code', kind: 'text', zh: '统一社会信用代码', en: 'credit code' },
+      { name: 'ownership', kind: 'text', zh: '所有制', en: 'ownership' },
+      { name: 'risk_class', kind: 'select', zh: '风险等级', en: 'risk class', req: true, options: () => [['1', 'I'], ['2', 'II'], ['3', 'III']], number: true },
+      { name: 'in_industrial_park', kind: 'check', zh: '工业园区内', en: 'in an industrial park' },
+      date('registered_on', '登记日期', 'registered on (holds a certificate)'),
+      { name: 'certificate_no', kind: 'text', zh: '登记证号', en: 'certificate no' },
+      date('found_on', '摸底发现日期', 'found on (not yet registered)'),
+    ],
+  },
+  {
+    key: 'survey', path: 'surveys', family: 'employer', zh: '摸底调查', en: 'Survey',
+    fields: [date('as_of', '调查日期', 'as of', true), { name: 'workforce', kind: 'int', zh: '应参保人数', en: 'workforce', req: true }],
+  },
+  {
+    key: 'enrollment', path: 'enrollments', family: 'employer', zh: '参保', en: 'Enrollment',
+    fields: [insurance, { name: 'headcount', kind: 'int', zh: '人数', en: 'headcount', req: true }, date('effective_on', '生效日期', 'effective on', true)],
+  },
+  {
+    key: 'declaration', path: 'declarations', family: 'employer', zh: '申报', en: 'Declaration',
+    fields: [
+      date('declared_on', '申报日期', 'declared on', true),
+      { name: 'period', kind: 'month', zh: '所属期', en: 'period', req: true },
+      { name: 'lines', kind: 'lines', zh: '险种明细', en: 'insurance lines', req: true, start: 1,
+        item: [insurance, { name: 'headcount', kind: 'int', zh: '人数', en: 'headcount', req: true }, { name: 'wage_base_fen', kind: 'int', zh: '缴费基数（分）', en: 'wage base (fen)', req: true, money: true }] },
+    ],
+  },
+  {
+    key: 'payment', path: 'payments', family: 'employer', zh: '缴费', en: 'Payment',
+    fields: [
+      date('paid_on', '缴费日期', 'paid on', true),
+      { name: 'amount_fen', kind: 'int', zh: '金额（分）', en: 'amount (fen)', req: true, money: true },
+      { name: 'receipt_no', kind: 'text', zh: '票据号', en: 'receipt no', req: true },
+      { name: 'allocations', kind: 'lines', zh: '指定冲抵', en: 'allocations (optional)', start: 0,
+        item: [insurance, { name: 'period', kind: 'month', zh: '所属期', en: 'period', req: true }, { name: 'amount_fen', kind: 'int', zh: '金额（分）', en: 'amount (fen)', req: true, money: true }] },
+    ],
+  },
+  {
+    key: 'reversal', path: 'payment-reversals', family: 'employer', zh: '缴费退票', en: 'Payment reversal',
+    fields: [date('reversed_on', '退票日期', 'reversed on', true), { name: 'receipt_no', kind: 'text', zh: '票据号', en: 'receipt no', req: true }, { name: 'reason', kind: 'text', zh: '原因', en: 'reason', req: true }],
+  },
+  {
+    key: 'finding', path: 'audit-findings', family: 'audit', zh: '稽核发现', en: 'Audit finding',
+    fields: [
+      date('found_on', '发现日期', 'found on', true),
+      { name: 'kind', kind: 'select', zh: '类型', en: 'kind', req: true, options: () => list([['under_reported_base', '少报基数', 'under-reported base'], ['missed_workers', '漏报人数', 'missed workers'], ['unregistered', '未登记', 'unregistered']]) },
+      { name: 'period', kind: 'month', zh: '所属期', en: 'period', req: true },
+      insurance,
+      { name: 'extra_wage_base_fen', kind: 'int', zh: '少报基数（分）', en: 'extra wage base (fen)', money: true },
+      { name: 'extra_headcount', kind: 'int', zh: '漏报人数', en: 'extra headcount' },
+      date('redeclare_by', '限期补报', 'redeclare by', true),
+    ],
+  },
+  {
+    key: 'waiver', path: 'waivers', family: 'audit', zh: '减免', en: 'Waiver',
+    fields: [
+      date('decided_on', '决定日期', 'decided on', true),
+      { name: 'kind', kind: 'select', zh: '类型', en: 'kind', req: true, options: () => list([['late_fee', '滞纳金', 'late fee'], ['principal', '本金', 'principal']]) },
+      { name: 'authority_doc', kind: 'text', zh: '批准文件', en: 'authority document', req: true },
+      { name: 'reason', kind: 'text', zh: '理由', en: 'reason', req: true },
+      { name: 'basis', kind: 'select', zh: '依据', en: 'basis (principal only)', blank: true, options: () => list([['bankruptcy', '破产', 'bankruptcy'], ['court_ruling', '法院裁定', 'court ruling']]) },
+      insurance,
+      { name: 'period', kind: 'month', zh: '所属期', en: 'period', req: true },
+      { name: 'amount_fen', kind: 'int', zh: '金额（分）', en: 'amount (fen)', req: true, money: true },
+    ],
+  },
+  {
+    key: 'enforcement', path: 'enforcement', family: 'audit', zh: '执法步骤', en: 'Enforcement step',
+    fields: [
+      { name: 'step', kind: 'select', zh: '步骤', en: 'step', req: true, options: () => opts(STAGES).filter(([k]) => k !== 'none' && k !== 'closed') },
+      date('on', '日期', 'on', true),
+      { name: 'doc_no', kind: 'text', zh: '文书号', en: 'document no', req: true },
+      date('deadline', '期限', 'deadline (notice only)'),
+    ],
+  },
+];
+
+// formsFor lists the forms the principal's write families allow, for an employer (scope
+// 'employer') or for none (a registration).
+export function formsFor(principal, scope) {
+  const writes = (principal && principal.writes) || [];
+  return FORMS.filter(f => writes.includes(f.family) && (f.scope || 'employer') === scope);
+}

@@ -1,0 +1,101 @@
+// The employer search: text and filters sent to GET /v1/employers, which filters on the server;
+// further pages by its cursor; the whole result exported as csv or xlsx. The answer also names
+// the principal, whose write families decide which desk forms the page shows.
+
+import { api, authHeaders } from './api.js';
+import { drawDesk } from './desk.js';
+import { $, el } from './dom.js';
+import { fmtInt, fmtYuan } from './format.js';
+import { FLAG_KINDS, KINDS, STAGES } from './labels.js';
+import { countyName, kz, S } from './state.js';
+
+const FILTERS = ['county', 'kind', 'in_park', 'stage', 'arrears_above_fen', 'flag'];
+
+// wireSearch fills the filter menus and wires the buttons.
+export function wireSearch(onError) {
+  const fill = (id, pairs) => { const s = $(id); for (const [v, t] of pairs) s.append(el('option', { value: v }, t)); };
+  fill('#search-kind', Object.entries(KINDS));
+  fill('#search-stage', Object.entries(STAGES));
+  fill('#search-flag', [['any', '任一标记 any flag'], ...Object.entries(FLAG_KINDS)]);
+  $('#employer-more').addEventListener('click', () => searchEmployers(null, S.nextCursor).catch(onError));
+  for (const fmt of ['csv', 'xlsx']) $('#export-' + fmt).addEventListener('click', () => exportResult(fmt).catch(onError));
+}
+
+// fillSearchCounties lists the counties the token sees (once the county table has loaded).
+export function fillSearchCounties() {
+  const s = $('#search-county');
+  if (s.options.length > 1 || !S.order.length) return;
+  for (const c of S.order) s.append(el('option', { value: c }, countyName(c) + ' ' + c));
+}
+
+function params(q) {
+  const p = new URLSearchParams();
+  if (q) p.set('q', q);
+  for (const f of FILTERS) {
+    const v = $('#search-' + f.replace(/_/g, '-')).value.trim();
+    if (v) p.set(f, v);
+  }
+  return p;
+}
+
+function row(e) {
+  return el('tr', { 'data-employer': e.employer_id },
+    el('td', null, el('a', { href: '#/employer/' + e.employer_id }, e.name)), el('td', null, countyName(e.county)),
+    el('td', null, KINDS[e.kind] || e.kind), el('td', { class: 'mono' }, e.org_code || e.credit_code || '—'),
+    el('td', null, e.registered ? '是 yes' : '否 no'), el('td', { class: 'num', 'data-value': e.arrears_fen }, fmtYuan(e.arrears_fen)),
+    el('td', null, STAGES[e.enforcement_stage] || e.enforcement_stage));
+}
+
+// loadPrincipal learns who the token acts for (a one-row search).
+export async function loadPrincipal() {
+  if (S.principal) return S.principal;
+  const r = await api('/v1/employers?limit=1');
+  S.principal = r.data.principal;
+  return S.principal;
+}
+
+// searchEmployers shows the first page of matches, or with cursor appends the next page.
+export async function searchEmployers(q, cursor) {
+  const p = cursor ? S.searchParams : params(q === null || q === undefined ? $('#employer-q').value.trim() : q);
+  if (!cursor) S.searchParams = p;
+  const r = await api('/v1/employers?' + p + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
+  const d = r.data;
+  S.principal = d.principal;
+  S.nextCursor = d.next_cursor || '';
+  const body = $('#employer-results tbody');
+  const rows = (d.employers || []).map(row);
+  if (cursor) body.append(...rows); else body.replaceChildren(...rows);
+  $('#employer-results').hidden = false;
+  $('#employer-more').hidden = !S.nextCursor;
+  $('#search-export').hidden = false;
+  const shown = body.rows.length;
+  $('#employer-results-note').textContent = '共 ' + fmtInt(d.total) + ' 个单位 ' + fmtInt(d.total) + ' employers' + (d.total > shown ? '，已显示 ' + shown + ' 个 showing ' + shown : '');
+  $('#employer-results').dataset.total = String(d.total);
+  kz.searches = (kz.searches || 0) + 1;
+  drawRegister();
+}
+
+// drawRegister shows the registration form to those who may register payers.
+export function drawRegister() {
+  const box = $('#desk-register');
+  if (box.dataset.drawn === 'true' || !S.principal) return;
+  box.dataset.drawn = 'true';
+  drawDesk(box, 'none', '', w => { location.hash = '#/employer/' + w.employer_id + '?seq=' + w.seq; });
+}
+
+// exportResult downloads every match of the current search (the bearer token rides along, so a
+// plain link would not do).
+async function exportResult(format) {
+  const p = new URLSearchParams(S.searchParams || params());
+  p.set('format', format);
+  const res = await fetch('/v1/employers?' + p, { headers: authHeaders({ Accept: '*/*' }), cache: 'no-store' });
+  if (!res.ok) throw new Error('export: HTTP ' + res.status);
+  const blob = await res.blob();
+  const url = URL.createObjectURL(blob);
+  const a = el('a', { href: url, download: 'kuozheng-employers.' + format });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  kz.lastExport = { format, bytes: blob.size };
+}

@@ -1,0 +1,319 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/projections"
+	"github.com/xuri/excelize/v2"
+)
+
+// EmployerSummary is one row of the employer list. Arrears and the enforcement stage are as of
+// today (the server's business date).
+type EmployerSummary struct {
+	EmployerID       string              `json:"employer_id"`
+	Name             string              `json:"name"`
+	County           string              `json:"county"`
+	Kind             domain.EmployerKind `json:"kind"`
+	OrgCode          string              `json:"org_code,omitempty"`
+	CreditCode       string              `json:"credit_code,omitempty"`
+	CertificateNo    string              `json:"certificate_no,omitempty"`
+	InIndustrialPark bool                `json:"in_industrial_park"`
+	Registered       bool                `json:"registered"`
+	ArrearsFen       domain.Fen          `json:"arrears_fen"`
+	EnforcementStage string              `json:"enforcement_stage"`
+	Version          uint64              `json:"version"`
+}
+
+// search is a parsed GET /v1/employers query.
+type search struct {
+	county, text, kind, stage, flag, format string
+	inPark                                  *bool
+	arrearsAbove                            domain.Fen // -1: no filter
+	page, limit                             int
+	cursor                                  string
+}
+
+const maxPageSize = 1000
+
+// searchStages are the enforcement stages the stage filter accepts.
+var searchStages = append([]string{domain.StageNone}, append(slices.Clone(domain.EnforcementSteps), domain.StageClosed)...)
+
+var employerKinds = []string{string(domain.KindEnterprise), string(domain.KindInstitution), string(domain.KindIndividualBusiness), string(domain.KindFlexible)}
+
+// parseSearch reads and checks the query: every bad parameter is answered 400 naming it.
+func parseSearch(q map[string][]string, ref *domain.Reference) (search, error) {
+	get := func(k string) string {
+		if v := q[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	s := search{county: get("county"), kind: get("kind"), stage: get("stage"), flag: get("flag"), format: get("format"), arrearsAbove: -1, limit: pageSize, cursor: get("cursor")}
+	// Names are stored normalised (NFKC, no format characters), so the query is too.
+	s.text = strings.ToLower(domain.NormalizeText(get("q")))
+	if s.county != "" {
+		if err := ref.CheckCounty("county", s.county); err != nil {
+			return s, err
+		}
+	}
+	if s.kind != "" && !slices.Contains(employerKinds, s.kind) {
+		return s, domain.Invalid("kind", "unknown kind %q: want one of %s", s.kind, strings.Join(employerKinds, ", "))
+	}
+	if s.stage != "" && !slices.Contains(searchStages, s.stage) {
+		return s, domain.Invalid("stage", "unknown enforcement stage %q: want one of %s", s.stage, strings.Join(searchStages, ", "))
+	}
+	if s.flag != "" && s.flag != "any" && !slices.Contains(projections.FlagKinds, s.flag) {
+		return s, domain.Invalid("flag", "unknown flag kind %q: want any or one of %s", s.flag, strings.Join(projections.FlagKinds, ", "))
+	}
+	if v := get("in_park"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return s, domain.Invalid("in_park", "%q is not true or false", domain.Clip(v, 32))
+		}
+		s.inPark = &b
+	}
+	if v := get("arrears_above_fen"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || n > domain.MaxFen {
+			return s, domain.Invalid("arrears_above_fen", "%q is not a whole number of fen from 0 to %d", domain.Clip(v, 32), domain.MaxFen)
+		}
+		s.arrearsAbove = domain.Fen(n)
+	}
+	if v := get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPageSize {
+			return s, domain.Invalid("limit", "%q is not a page size from 1 to %d", domain.Clip(v, 32), maxPageSize)
+		}
+		s.limit = n
+	}
+	switch s.format {
+	case "", "json", "csv", "xlsx":
+	default:
+		return s, domain.Invalid("format", "unknown format %q: want json, csv or xlsx", domain.Clip(s.format, 32))
+	}
+	var err error
+	if s.page, err = pageOf(get("page")); err != nil {
+		return s, err
+	}
+	if s.cursor != "" && get("page") != "" {
+		return s, domain.Invalid("page", "give either page or cursor, not both")
+	}
+	return s, nil
+}
+
+// Cursors are opaque to clients: the position in the ledger's entry order to go on from and
+// the id of the employer just before it, which must still be there.
+func encodeCursor(pos int, prev string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("e1:%d:%s", pos, prev)))
+}
+
+func decodeCursor(c string, order []string) (int, error) {
+	bad := domain.Invalid("cursor", "%q is not a cursor this server gave (start again without one)", domain.Clip(c, 64))
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return 0, bad
+	}
+	parts := strings.SplitN(string(raw), ":", 3)
+	if len(parts) != 3 || parts[0] != "e1" {
+		return 0, bad
+	}
+	pos, err := strconv.Atoi(parts[1])
+	if err != nil || pos < 1 || pos > len(order) || order[pos-1] != parts[2] {
+		return 0, bad
+	}
+	return pos, nil
+}
+
+// searchResult is what a search found: the page's rows (every match for an export), the count of
+// all matches and the cursor of the next page ("" at the end).
+type searchResult struct {
+	rows  []EmployerSummary
+	total int
+	next  string
+}
+
+// run finds the employers the principal may read that match s, in the order they entered the
+// ledger. flagged, when not nil, holds the employers raising the flag asked for. Statements
+// (for arrears and stage) are made for the rows shown, and for every candidate only when a
+// filter needs them.
+func (s search) run(l *projections.Ledger, p Principal, today domain.Date, flagged map[string]bool, all bool) (searchResult, error) {
+	ref := &l.Ref
+	start := 0
+	if s.cursor != "" {
+		pos, err := decodeCursor(s.cursor, l.Order)
+		if err != nil {
+			return searchResult{}, err
+		}
+		start = pos
+	}
+	first := 0 // matches to pass over before the page (page mode)
+	if s.cursor == "" && !all {
+		first = len(l.Order) + 1
+		if s.page-1 <= len(l.Order)/s.limit {
+			first = (s.page - 1) * s.limit
+		}
+	}
+	needState := s.stage != "" || s.arrearsAbove >= 0
+	res := searchResult{rows: []EmployerSummary{}}
+	seen, more := 0, false // matches at or after start; whether one follows the page
+	for i, id := range l.Order {
+		e := l.Employers[id]
+		if e == nil || !s.matches(id, e, p, ref, flagged) {
+			continue
+		}
+		var st *domain.Statement
+		if needState {
+			x := e.Account.Statement(today, ref.LateFees)
+			st = &x
+			if (s.stage != "" && e.Stage(x.Totals) != s.stage) || (s.arrearsAbove >= 0 && x.Totals.ArrearsFen() <= s.arrearsAbove) {
+				continue
+			}
+		}
+		res.total++
+		if i < start {
+			continue
+		}
+		seen++
+		switch {
+		case all:
+		case seen <= first:
+			continue
+		case len(res.rows) == s.limit:
+			more = true
+			continue
+		}
+		if st == nil {
+			x := e.Account.Statement(today, ref.LateFees)
+			st = &x
+		}
+		res.rows = append(res.rows, EmployerSummary{EmployerID: id, Name: e.Name, County: ref.CountyCodeOn(e.County, today), Kind: e.Kind,
+			OrgCode: e.OrgCode, CreditCode: e.CreditCode, CertificateNo: e.CertificateNo, InIndustrialPark: e.InIndustrialPark,
+			Registered: e.Registered, ArrearsFen: st.Totals.ArrearsFen(), EnforcementStage: e.Stage(st.Totals), Version: e.Version})
+		if !all && len(res.rows) == s.limit {
+			res.next = encodeCursor(i+1, id)
+		}
+	}
+	if !more {
+		res.next = ""
+	}
+	return res, nil
+}
+
+// matches applies the filters that need no statement.
+func (s search) matches(id string, e *domain.Employer, p Principal, ref *domain.Reference, flagged map[string]bool) bool {
+	if (s.county != "" && !ref.SameCounty(e.County, s.county)) || !p.canReadCounty(e.County, ref) {
+		return false
+	}
+	if s.kind != "" && string(e.Kind) != s.kind {
+		return false
+	}
+	if s.inPark != nil && e.InIndustrialPark != *s.inPark {
+		return false
+	}
+	if flagged != nil && !flagged[id] {
+		return false
+	}
+	if s.text == "" {
+		return true
+	}
+	for _, v := range []string{e.Name, e.OrgCode, e.CreditCode, e.CertificateNo} {
+		if v != "" && strings.Contains(strings.ToLower(v), s.text) {
+			return true
+		}
+	}
+	return strings.HasPrefix(id, s.text)
+}
+
+// flaggedEmployers are the employers raising flag (any kind for "any") in the live report.
+func (s *Server) flaggedEmployers(ctx context.Context, flag string) (map[string]bool, error) {
+	rep, err := s.cfg.Runner.Report(ctx, s.liveQuery())
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, c := range rep.Counties {
+		for _, f := range c.EmployerFlags {
+			if flag == "any" || f.Kind == flag {
+				out[f.EmployerID] = true
+			}
+		}
+	}
+	return out, nil
+}
+
+// principalView tells the page who it acts for and which families of writes it may make
+// ("employer": a clerk's, in its counties; "audit": an auditor's).
+type principalView struct {
+	Name     string   `json:"name"`
+	Role     string   `json:"role"`
+	Counties []string `json:"counties,omitempty"`
+	Groups   []int    `json:"groups,omitempty"`
+	Writes   []string `json:"writes"`
+}
+
+func viewOf(p Principal) principalView {
+	v := principalView{Name: p.Name, Role: p.Role, Counties: p.Counties, Groups: p.Groups, Writes: []string{}}
+	if p.Role == RoleClerk || p.Role == RoleAdmin {
+		v.Writes = append(v.Writes, "employer")
+	}
+	if p.Role == RoleAuditor || p.Role == RoleAdmin {
+		v.Writes = append(v.Writes, "audit")
+	}
+	return v
+}
+
+// searchRows lays the rows out for csv and xlsx: a bilingual header, then one row an employer.
+func searchRows(rows []EmployerSummary) [][]string {
+	out := [][]string{{"单位编号 employer id", "名称 name", "区县 county", "类型 kind", "组织机构代码 org code", "统一社会信用代码 credit code",
+		"登记证号 certificate no", "园区 in park", "已登记 registered", "欠费 arrears (fen)", "执法阶段 enforcement stage", "版本 version"}}
+	for _, r := range rows {
+		out = append(out, []string{r.EmployerID, r.Name, r.County, string(r.Kind), r.OrgCode, r.CreditCode, r.CertificateNo,
+			strconv.FormatBool(r.InIndustrialPark), strconv.FormatBool(r.Registered), strconv.FormatInt(int64(r.ArrearsFen), 10),
+			r.EnforcementStage, strconv.FormatUint(r.Version, 10)})
+	}
+	return out
+}
+
+// writeExport answers every match as csv or xlsx.
+func (s *Server) writeExport(w http.ResponseWriter, format string, rows []EmployerSummary, today domain.Date) error {
+	name := "kuozheng-employers-" + today.String()
+	table := searchRows(rows)
+	if format == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, name))
+		cw := csv.NewWriter(w)
+		if err := cw.WriteAll(table); err != nil {
+			s.cfg.Log.Warn("employer export: the CSV answer was cut short", "err", err)
+		}
+		return nil
+	}
+	f := excelize.NewFile()
+	defer f.Close()
+	sheet := "单位 Employers"
+	_ = f.SetSheetName("Sheet1", sheet)
+	for i, row := range table {
+		cells := make([]any, len(row))
+		for j, v := range row {
+			cells[j] = v
+			// Arrears and version are numbers; codes stay text (leading zeros).
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil && i > 0 && (j == 9 || j == 11) {
+				cells[j] = n
+			}
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow(sheet, cell, &cells); err != nil {
+			return err
+		}
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.xlsx"`, name))
+	return f.Write(w)
+}
