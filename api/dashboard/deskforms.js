@@ -65,6 +65,14 @@ export const FORMS = [
     fields: [date('reversed_on', '退票日期', 'reversed on', true), { name: 'receipt_no', kind: 'text', zh: '票据号', en: 'receipt no', req: true }, { name: 'reason', kind: 'text', zh: '原因', en: 'reason', req: true }],
   },
   {
+    key: 'deregistration', path: 'deregistration', family: 'employer', zh: '注销', en: 'Deregistration',
+    fields: [date('on', '注销日期', 'on', true), { name: 'reason', kind: 'text', zh: '原因', en: 'reason', req: true }],
+  },
+  {
+    key: 'reinstatement', path: 'reinstatement', family: 'employer', zh: '复业', en: 'Reinstatement',
+    fields: [date('reinstated_on', '复业日期', 'reinstated on', true), { name: 'reason', kind: 'text', zh: '原因', en: 'reason', req: true }],
+  },
+  {
     key: 'finding', path: 'audit-findings', family: 'audit', zh: '稽核发现', en: 'Audit finding',
     fields: [
       date('found_on', '发现日期', 'found on', true),
