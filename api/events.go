@@ -29,6 +29,11 @@ type RecordedEvent struct {
 	Actor      string      `json:"actor"`
 }
 
+// recorded is what a list of events shows of ev.
+func recorded(ev domain.Event) RecordedEvent {
+	return RecordedEvent{ev.Seq, ev.Type, ev.EmployerID, ev.County, ev.OccurredOn, time.Unix(0, ev.RecordedAt).UTC(), ev.Actor}
+}
+
 // events lists the events recorded from one day through another (days in China), by one actor
 // when actor is given ("role:name" or the token's name), oldest first, of the counties the
 // principal may read. It reads the stream from the first event recorded on from, never before:
@@ -79,7 +84,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 			}
 			scanned++
 			if (actor == "" || ev.Actor == actor || actorName(ev.Actor) == actor) && (ev.County == "" || see(ev.County)) {
-				rows = append(rows, RecordedEvent{ev.Seq, ev.Type, ev.EmployerID, ev.County, ev.OccurredOn, time.Unix(0, ev.RecordedAt).UTC(), ev.Actor})
+				rows = append(rows, recorded(ev))
 			}
 			if ev.Seq >= last {
 				return stop

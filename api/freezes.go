@@ -166,15 +166,7 @@ func (s *Server) scopeReport(r *http.Request, rep *projections.Report) *projecti
 }
 
 // ResponsibleEvent is an event recorded after a freeze but dated within it.
-type ResponsibleEvent struct {
-	Seq        uint64      `json:"seq"`
-	Type       string      `json:"type"`
-	EmployerID string      `json:"employer_id,omitempty"`
-	County     string      `json:"county,omitempty"`
-	OccurredOn domain.Date `json:"occurred_on"`
-	RecordedAt time.Time   `json:"recorded_at"`
-	Actor      string      `json:"actor"`
-}
+type ResponsibleEvent = RecordedEvent
 
 const maxResponsible = 1000
 
@@ -219,7 +211,7 @@ func (s *Server) restatement(w http.ResponseWriter, r *http.Request) error {
 				return stop
 			}
 			if ev.OccurredOn <= f.ValidThrough && ev.Type != "freeze.made" && (ev.EmployerID == "" || changed[ev.County]) && len(events) < maxResponsible {
-				events = append(events, ResponsibleEvent{ev.Seq, ev.Type, ev.EmployerID, ev.County, ev.OccurredOn, time.Unix(0, ev.RecordedAt).UTC(), ev.Actor})
+				events = append(events, recorded(ev))
 			}
 			if ev.Seq >= seq {
 				return stop

@@ -1,14 +1,12 @@
 package api
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/projections"
-	"github.com/xuri/excelize/v2"
 )
 
 // monthly serves the monthly county report of month M: the figures at the end of M (or today,
@@ -53,38 +51,9 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 			total = "visible counties" // the sum of the reader's counties, not the city's
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"month": m, "seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "counties": rows, "city": projections.Sum(total, rows)})
-	case "csv":
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, name))
-		// The status is sent with the first bytes: an error after it can only end the answer
-		// early, which the client sees as a cut download, and the log records.
-		cw := csv.NewWriter(w)
-		if err := cw.WriteAll(MonthlyRows(rep, rows)); err != nil {
-			s.cfg.Log.Warn("monthly report: the CSV answer was cut short", "err", err)
-		}
-	case "xlsx":
-		f := excelize.NewFile()
-		defer f.Close()
-		sheet := "月报 Monthly"
-		_ = f.SetSheetName("Sheet1", sheet)
-		for i, row := range MonthlyRows(rep, rows) {
-			cells := make([]any, len(row))
-			for j, v := range row {
-				// Codes and names stay text; figures become numbers.
-				if n, err := strconv.ParseInt(v, 10, 64); err == nil && i > 0 && j >= 3 {
-					cells[j] = n
-				} else {
-					cells[j] = v
-				}
-			}
-			cell, _ := excelize.CoordinatesToCellName(1, i+1)
-			if err := f.SetSheetRow(sheet, cell, &cells); err != nil {
-				return err
-			}
-		}
-		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.xlsx"`, name))
-		return f.Write(w)
+	case "csv", "xlsx":
+		// Codes and names stay text; figures become numbers.
+		return s.writeTable(w, format, name, "月报 Monthly", MonthlyRows(rep, rows), func(col int) bool { return col >= 3 })
 	default:
 		return domain.Invalid("format", "unknown format %q: want json, csv or xlsx", format)
 	}

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/base64"
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"slices"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/projections"
-	"github.com/xuri/excelize/v2"
 )
 
 // EmployerSummary is one row of the employer list. Arrears and the enforcement stage are as of
@@ -284,36 +282,6 @@ func searchRows(rows []EmployerSummary) [][]string {
 
 // writeExport answers every match as csv or xlsx.
 func (s *Server) writeExport(w http.ResponseWriter, format string, rows []EmployerSummary, today domain.Date) error {
-	name := "kuozheng-employers-" + today.String()
-	table := searchRows(rows)
-	if format == "csv" {
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, name))
-		cw := csv.NewWriter(w)
-		if err := cw.WriteAll(table); err != nil {
-			s.cfg.Log.Warn("employer export: the CSV answer was cut short", "err", err)
-		}
-		return nil
-	}
-	f := excelize.NewFile()
-	defer f.Close()
-	sheet := "单位 Employers"
-	_ = f.SetSheetName("Sheet1", sheet)
-	for i, row := range table {
-		cells := make([]any, len(row))
-		for j, v := range row {
-			cells[j] = v
-			// Arrears and version are numbers; codes stay text (leading zeros).
-			if n, err := strconv.ParseInt(v, 10, 64); err == nil && i > 0 && (j == 9 || j == 11) {
-				cells[j] = n
-			}
-		}
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := f.SetSheetRow(sheet, cell, &cells); err != nil {
-			return err
-		}
-	}
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.xlsx"`, name))
-	return f.Write(w)
+	// Arrears and version are numbers; codes stay text (leading zeros).
+	return s.writeTable(w, format, "kuozheng-employers-"+today.String(), "单位 Employers", searchRows(rows), func(col int) bool { return col == 9 || col == 11 })
 }

@@ -1,0 +1,47 @@
+package api
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// writeTable answers rows, a header row first, as a download named name: "csv" (UTF-8) or
+// "xlsx" (one sheet). number says which columns of the data rows are figures, written to the
+// sheet as numbers; codes stay text, keeping their leading zeros.
+func (s *Server) writeTable(w http.ResponseWriter, format, name, sheet string, rows [][]string, number func(col int) bool) error {
+	if format == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, name))
+		// The status is sent with the first bytes: an error after it can only end the answer
+		// early, which the client sees as a cut download, and the log records.
+		if err := csv.NewWriter(w).WriteAll(rows); err != nil {
+			s.cfg.Log.Warn("a CSV answer was cut short", "name", name, "err", err)
+		}
+		return nil
+	}
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetName("Sheet1", sheet); err != nil {
+		return err
+	}
+	for i, row := range rows {
+		cells := make([]any, len(row))
+		for j, v := range row {
+			cells[j] = v
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil && i > 0 && number(j) {
+				cells[j] = n
+			}
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow(sheet, cell, &cells); err != nil {
+			return err
+		}
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.xlsx"`, name))
+	return f.Write(w)
+}
