@@ -207,15 +207,7 @@ func FuzzNormalizeCode(f *testing.F) {
 		if !utf8.ValidString(s) {
 			return // refused before it is normalised; it only must not panic
 		}
-		if again := domain.NormalizeCode(n); again != n {
-			t.Fatalf("NormalizeCode(%q) = %q, whose NormalizeCode is %q", s, n, again)
-		}
-		if i := strings.IndexFunc(n, func(r rune) bool { return unicode.Is(unicode.Cf, r) }); i >= 0 {
-			t.Fatalf("NormalizeCode(%q) = %q keeps a format character at byte %d", s, n, i)
-		}
-		if strings.TrimSpace(n) != n {
-			t.Fatalf("NormalizeCode(%q) = %q is not trimmed", s, n)
-		}
+		checkNormalForm(t, "NormalizeCode", domain.NormalizeCode, s, n)
 		nfd := norm.NFD.String(s)
 		for _, v := range []string{strings.ToUpper(nfd), strings.ToLower(nfd), "\u200b" + s + "\u2060"} {
 			if m := domain.NormalizeCode(v); m != n {
@@ -223,6 +215,21 @@ func FuzzNormalizeCode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkNormalForm fails unless n, what normalize (named name) made of s, is a fixed point of it,
+// holds no format character and has no white space at either end.
+func checkNormalForm(t *testing.T, name string, normalize func(string) string, s, n string) {
+	t.Helper()
+	if again := normalize(n); again != n {
+		t.Fatalf("%s(%q) = %q, whose %s is %q", name, s, n, name, again)
+	}
+	if i := strings.IndexFunc(n, func(r rune) bool { return unicode.Is(unicode.Cf, r) }); i >= 0 {
+		t.Fatalf("%s(%q) = %q keeps a format character at byte %d", name, s, n, i)
+	}
+	if strings.TrimSpace(n) != n {
+		t.Fatalf("%s(%q) = %q is not trimmed", name, s, n)
+	}
 }
 
 // FuzzNormalizeText: NormalizeText never panics and is idempotent; its result holds no format
@@ -236,15 +243,7 @@ func FuzzNormalizeText(f *testing.F) {
 		if !utf8.ValidString(s) {
 			return // refused before it is normalised; it only must not panic
 		}
-		if again := domain.NormalizeText(n); again != n {
-			t.Fatalf("NormalizeText(%q) = %q, whose NormalizeText is %q", s, n, again)
-		}
-		if i := strings.IndexFunc(n, func(r rune) bool { return unicode.Is(unicode.Cf, r) }); i >= 0 {
-			t.Fatalf("NormalizeText(%q) = %q keeps a format character at byte %d", s, n, i)
-		}
-		if strings.TrimSpace(n) != n {
-			t.Fatalf("NormalizeText(%q) = %q is not trimmed", s, n)
-		}
+		checkNormalForm(t, "NormalizeText", domain.NormalizeText, s, n)
 		if m := domain.NormalizeText("\u200b" + s + "\ufeff"); m != n {
 			t.Fatalf("NormalizeText(%q) = %q but with zero-width characters around it %q", s, n, m)
 		}
