@@ -44,8 +44,6 @@ const maxPageSize = 1000
 // searchStages are the enforcement stages the stage filter accepts.
 var searchStages = append([]string{domain.StageNone}, append(slices.Clone(domain.EnforcementSteps), domain.StageClosed)...)
 
-var employerKinds = []string{string(domain.KindEnterprise), string(domain.KindInstitution), string(domain.KindIndividualBusiness), string(domain.KindFlexible)}
-
 // parseSearch reads and checks the query: every bad parameter is answered 400 naming it.
 func parseSearch(q map[string][]string, ref *domain.Reference) (search, error) {
 	get := func(k string) string {
@@ -62,14 +60,14 @@ func parseSearch(q map[string][]string, ref *domain.Reference) (search, error) {
 			return s, err
 		}
 	}
-	if s.kind != "" && !slices.Contains(employerKinds, s.kind) {
-		return s, domain.Invalid("kind", "unknown kind %q: want one of %s", s.kind, strings.Join(employerKinds, ", "))
+	if s.kind != "" && !slices.Contains(domain.EmployerKinds, s.kind) {
+		return s, domain.Invalid("kind", "unknown kind %q: want one of %s", domain.Clip(s.kind, 32), strings.Join(domain.EmployerKinds, ", "))
 	}
 	if s.stage != "" && !slices.Contains(searchStages, s.stage) {
-		return s, domain.Invalid("stage", "unknown enforcement stage %q: want one of %s", s.stage, strings.Join(searchStages, ", "))
+		return s, domain.Invalid("stage", "unknown enforcement stage %q: want one of %s", domain.Clip(s.stage, 32), strings.Join(searchStages, ", "))
 	}
 	if s.flag != "" && s.flag != "any" && !slices.Contains(projections.FlagKinds, s.flag) {
-		return s, domain.Invalid("flag", "unknown flag kind %q: want any or one of %s", s.flag, strings.Join(projections.FlagKinds, ", "))
+		return s, domain.Invalid("flag", "unknown flag kind %q: want any or one of %s", domain.Clip(s.flag, 32), strings.Join(projections.FlagKinds, ", "))
 	}
 	if v := get("in_park"); v != "" {
 		b, err := strconv.ParseBool(v)

@@ -32,7 +32,7 @@ func (r *RegisterEmployer) Check(ctx Context) error {
 			c.fail(err)
 		}
 	}
-	p.Kind = EmployerKind(c.oneOf("kind", r.Kind, string(KindEnterprise), string(KindInstitution), string(KindIndividualBusiness), string(KindFlexible)))
+	p.Kind = EmployerKind(c.oneOf("kind", r.Kind, EmployerKinds...))
 	p.Ownership = c.text("ownership", r.Ownership, false, 50)
 	p.RiskClass = int(c.integer("risk_class", r.RiskClass, true, 1, 3, "risk classes (1–3)"))
 	if c.err != nil {

@@ -15,6 +15,9 @@ const (
 	KindFlexible           EmployerKind = "flexible"
 )
 
+// EmployerKinds lists every kind of payer.
+var EmployerKinds = []string{string(KindEnterprise), string(KindInstitution), string(KindIndividualBusiness), string(KindFlexible)}
+
 // Individual reports whether the payer pays as an individual (个体工商户, 灵活就业人员).
 func (k EmployerKind) Individual() bool { return k == KindIndividualBusiness || k == KindFlexible }
 
