@@ -44,11 +44,7 @@ func (s *Server) asOf(r *http.Request) (domain.Date, error) {
 	if v == "" {
 		return s.cfg.Today(), nil
 	}
-	d, err := domain.ParseDate(v)
-	if err != nil {
-		return 0, domain.Invalid("as_of", "%v", err)
-	}
-	return d, domain.CheckNotBeforeEarliest("as_of", d)
+	return requiredDate(v, "as_of")
 }
 
 // mayRead says whether the request's principal may read employer id, folded as e (nil: not in

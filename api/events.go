@@ -114,7 +114,7 @@ func actorName(actor string) string {
 	return actor
 }
 
-// requiredDate parses a required date parameter, naming it in the error.
+// requiredDate parses a required date of the request, not before 1990, naming field in the error.
 func requiredDate(v, field string) (domain.Date, error) {
 	if v == "" {
 		return 0, domain.Invalid(field, "is required (YYYY-MM-DD)")

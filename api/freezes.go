@@ -42,13 +42,9 @@ func (s *Server) createFreeze(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if body.ValidThrough == "" {
-		writeError(w, domain.Invalid("valid_through", "is required (YYYY-MM-DD)"))
-		return
-	}
-	d, err := domain.ParseDate(body.ValidThrough)
+	d, err := requiredDate(body.ValidThrough, "valid_through")
 	if err != nil {
-		writeError(w, domain.Invalid("valid_through", "%v", err))
+		writeError(w, err)
 		return
 	}
 	key, err := s.idempotencyKey(r)

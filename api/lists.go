@@ -73,7 +73,7 @@ func pageBounds(page, n int) (lo, hi int) {
 // families of writes it may make, which the desk's forms follow.
 func (s *Server) listEmployers(w http.ResponseWriter, r *http.Request) error {
 	p := principalOf(r)
-	q, err := parseSearch(r.URL.Query(), s.cfg.Store.Reference())
+	q, err := parseSearch(r.URL.Query(), s.viewsRef()) // the search reads the views
 	if err != nil {
 		return err
 	}

@@ -62,8 +62,7 @@ func CheckStatement(st *Statement, received Fen) error {
 }
 
 // StatementViolations is CheckStatement reporting every broken rule, line by line, then for
-// the statement as a whole: a caller that knows of one defect can set it aside and still see
-// the others.
+// the statement as a whole, so that a report of a damaged ledger shows all of them at once.
 func StatementViolations(st *Statement, received Fen) []*InvariantError {
 	var out []*InvariantError
 	broken := func(rule string, line *LineKey, format string, args ...any) {
@@ -176,9 +175,4 @@ func (a *Account) Violations(asOf Date, fees []LateFeeRate) []*InvariantError {
 	}
 	st := a.Statement(asOf, fees)
 	return StatementViolations(&st, in)
-}
-
-// CheckInvariants checks the employer's account as of asOf (Account.CheckInvariants).
-func (e *Employer) CheckInvariants(asOf Date, fees []LateFeeRate) error {
-	return e.Account.CheckInvariants(asOf, fees)
 }

@@ -143,7 +143,7 @@ func TestAFoldOfValidEventsKeepsTheInvariantsAndAccountsForEveryPayment(t *testi
 			if !ok || got != tt.received {
 				t.Fatalf("Received(%s) = %d, %v; want %d", tt.asOf, got, ok, tt.received)
 			}
-			if err := e.CheckInvariants(d(tt.asOf), domain.DefaultLateFees); err != nil {
+			if err := e.Account.CheckInvariants(d(tt.asOf), domain.DefaultLateFees); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -170,17 +170,25 @@ func TestStatementViolationsReportsEveryBrokenRuleNotOnlyTheFirst(t *testing.T) 
 	}
 }
 
+// The line the amendment tests work on: 2006-05 pension of an enterprise registered on
+// 2006-04-03, due 2006-06-15.
+var (
+	mayLine    = domain.MustPeriod("2006-05")
+	enterprise = domain.EmployerRegistered{Profile: domain.Profile{Name: "甲", County: "360702", Kind: domain.KindEnterprise, RiskClass: 1}, RegisteredOn: domain.MustDate("2006-04-03")}
+)
+
+// mayPension is a declaration of 2006-05 pension on on, due.
+func mayPension(on string, due domain.Fen) domain.DeclarationFiled {
+	return domain.DeclarationFiled{DeclaredOn: domain.MustDate(on), Period: mayLine, DueOn: domain.MustDate("2006-06-15"),
+		Lines: []domain.DeclaredLine{{Insurance: domain.Pension, Headcount: 1, DueFen: due}}}
+}
+
 // The amendments below lower a line's principal after it was paid or waived: the simulation
 // (projections/simulation_test.go) found each of them breaking an invariant before book.settle
 // gave back, or let lapse, what the lowered due no longer covers.
 func TestAnAmendmentLoweringAPaidLineKeepsTheInvariants(t *testing.T) {
 	d := domain.MustDate
-	p := domain.MustPeriod("2006-05")
-	decl := func(on string, due domain.Fen) domain.DeclarationFiled {
-		return domain.DeclarationFiled{DeclaredOn: d(on), Period: p, DueOn: d("2006-06-15"),
-			Lines: []domain.DeclaredLine{{Insurance: domain.Pension, Headcount: 1, DueFen: due}}}
-	}
-	reg := domain.EmployerRegistered{Profile: domain.Profile{Name: "甲", County: "360702", Kind: domain.KindEnterprise, RiskClass: 1}, RegisteredOn: d("2006-04-03")}
+	p, decl, reg := mayLine, mayPension, enterprise
 	tests := []struct {
 		name   string
 		events []domain.Payload
@@ -197,7 +205,7 @@ func TestAnAmendmentLoweringAPaidLineKeepsTheInvariants(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := foldPayloads(tt.events...).CheckInvariants(d("2006-12-31"), domain.DefaultLateFees); err != nil {
+			if err := foldPayloads(tt.events...).Account.CheckInvariants(d("2006-12-31"), domain.DefaultLateFees); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -208,12 +216,7 @@ func TestAnAmendmentLoweringAPaidLineKeepsTheInvariants(t *testing.T) {
 // 2006-06-15), late fee 20 bp a day from 06-16.
 func TestALoweredDueGivesBackWhatItNoLongerCovers(t *testing.T) {
 	d := domain.MustDate
-	p := domain.MustPeriod("2006-05")
-	decl := func(on string, due domain.Fen) domain.DeclarationFiled {
-		return domain.DeclarationFiled{DeclaredOn: d(on), Period: p, DueOn: d("2006-06-15"),
-			Lines: []domain.DeclaredLine{{Insurance: domain.Pension, Headcount: 1, DueFen: due}}}
-	}
-	reg := domain.EmployerRegistered{Profile: domain.Profile{Name: "甲", County: "360702", Kind: domain.KindEnterprise, RiskClass: 1}, RegisteredOn: d("2006-04-03")}
+	p, decl, reg := mayLine, mayPension, enterprise
 	for _, c := range []struct {
 		name                                   string
 		events                                 []domain.Payload
@@ -282,7 +285,7 @@ func TestALoweredDueGivesBackWhatItNoLongerCovers(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := foldPayloads(c.events...)
-			if err := e.CheckInvariants(d("2006-12-31"), domain.DefaultLateFees); err != nil {
+			if err := e.Account.CheckInvariants(d("2006-12-31"), domain.DefaultLateFees); err != nil {
 				t.Fatal(err)
 			}
 			st := e.Account.Statement(d("2006-12-31"), domain.DefaultLateFees)
