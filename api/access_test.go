@@ -74,6 +74,12 @@ func expectedAccess(role, route, target string) access {
 		return deny
 	}
 	switch {
+	case route == "POST /v1/employers/{id}/voids":
+		// Clerks in their counties, auditors and admins; the body decides further (four eyes).
+		if role == "clerk" && !in {
+			return hidden
+		}
+		return yes(role == "clerk" || role == "auditor")
 	case route == "POST /v1/employers" || route == "POST /v1/imports" ||
 		(method == "POST" && strings.HasPrefix(path, "/v1/employers/{id}/") && !isAuditRoute(path)):
 		// Employer writes and imports: clerks in their counties. An import out of scope answers
@@ -177,9 +183,11 @@ func TestAccessMatrixFollowsTheTokensTable(t *testing.T) {
 		"payments":          func() string { return paymentBody(fmt.Sprintf("M-%d", uniq()), 100, "2006-06-20") },
 		"payment-reversals": func() string { return `{"reversed_on":"2006-07-01","receipt_no":"NONE","reason":"退票"}` }, // 409
 		"contracts":         func() string { return `{"signed_on":"2006-06-01","count":2}` },
-		"transfer":          func() string { return `{"on":"2006-08-01"}` },            // no county: 400, the employer stays
-		"deregistration":    func() string { return `{"on":"2006-08-01"}` },            // no reason: 400, the employer stays
-		"reinstatement":     func() string { return `{"reinstated_on":"2006-08-01"}` }, // no reason: 400
+		"transfer":          func() string { return `{"on":"2006-08-01"}` },                                                   // no county: 400, the employer stays
+		"deregistration":    func() string { return `{"on":"2006-08-01"}` },                                                   // no reason: 400, the employer stays
+		"reinstatement":     func() string { return `{"reinstated_on":"2006-08-01"}` },                                        // no reason: 400
+		"refunds":           func() string { return `{"refunded_on":"2006-08-01","amount_fen":1,"receipt_no":"RF-NONE"}` },    // no credit: 409
+		"voids":             func() string { return `{"event_id":"none","voided_on":"2006-08-01","reason":"access matrix"}` }, // no such event: 404
 		"audit-findings": func() string {
 			return `{"found_on":"2006-08-01","kind":"under_reported_base","period":"2006-06","insurance":"pension","extra_wage_base_fen":10000,"redeclare_by":"2006-08-31"}`
 		},

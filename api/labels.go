@@ -77,6 +77,8 @@ var dashboardLabels = []labelTable{
 		{"employer.transferred", "转移 transfer"},
 		{"employer.deregistered", "注销 deregistered"},
 		{"employer.reinstated", "复业 reinstated"},
+		{"event.voided", "冲正 voided"},
+		{"credit.refunded", "退费 refunded"},
 		{"reference.counties_defined", "区县设定 counties defined"},
 		{"reference.county_redefined", "区划调整 county redefined"},
 		{"reference.rates_set", "费率 rates set"},

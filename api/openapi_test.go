@@ -39,6 +39,8 @@ var registeredRoutes = []string{
 	"POST /v1/employers/{id}/assessments",
 	"POST /v1/employers/{id}/opening-balances",
 	"POST /v1/employers/{id}/reinstatement",
+	"POST /v1/employers/{id}/refunds",
+	"POST /v1/employers/{id}/voids",
 	"POST /v1/employers/{id}/payments",
 	"POST /v1/employers/{id}/payment-reversals",
 	"POST /v1/employers/{id}/contracts",

@@ -85,7 +85,7 @@ func HTTPServer(addr string, h http.Handler) *http.Server {
 
 type route struct {
 	path   string
-	family string // "employer", "audit", "reference"
+	family string // "employer" (clerks), "audit" (auditors), "void" (clerks, auditors)
 	newCmd func() domain.Command
 }
 
@@ -108,6 +108,8 @@ func (s *Server) routes() {
 		{"transfer", "employer", func() domain.Command { return &domain.Transfer{} }},
 		{"deregistration", "employer", func() domain.Command { return &domain.Deregister{} }},
 		{"reinstatement", "employer", func() domain.Command { return &domain.Reinstate{} }},
+		{"refunds", "employer", func() domain.Command { return &domain.RefundCredit{} }},
+		{"voids", "void", func() domain.Command { return &domain.VoidEvent{} }},
 		{"audit-findings", "audit", func() domain.Command { return &domain.RecordAuditFinding{} }},
 		{"waivers", "audit", func() domain.Command { return &domain.GrantWaiver{} }},
 		{"enforcement", "audit", func() domain.Command { return &domain.RecordEnforcement{} }},

@@ -85,6 +85,13 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 				writeError(w, forbidden("%s (%s) may not record %s: auditors only", p.Name, p.Role, rt.path))
 				return
 			}
+		case "void":
+			// Who may void which event is the domain's rule (four eyes on money); clerks
+			// correct their own counties' employers only.
+			if p.Role != RoleClerk && p.Role != RoleAuditor && p.Role != RoleAdmin {
+				writeError(w, forbidden("%s (%s) may not record %s: clerks, auditors and admins only", p.Name, p.Role, rt.path))
+				return
+			}
 		default:
 			if p.Role != RoleClerk && p.Role != RoleAdmin {
 				writeError(w, forbidden("%s (%s) may not record %s: clerks only", p.Name, p.Role, rt.path))
@@ -104,7 +111,8 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 			writeError(w, notYours(id))
 			return
 		}
-		if ok && rt.family == "employer" && !p.canWriteEmployer(county) {
+		countyBound := rt.family == "employer" || rt.family == "void" && p.Role == RoleClerk
+		if ok && countyBound && !p.canWriteEmployer(county) {
 			writeError(w, forbidden("%s (%s) may not write to employers of county %s", p.Name, p.Role, county))
 			return
 		}
@@ -115,7 +123,7 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 			return
 		}
 		req := eventstore.Request{EmployerID: r.PathValue("id"), Command: cmd}
-		if rt.family == "employer" {
+		if countyBound {
 			req.Authorize = func(e *domain.Employer) error {
 				if !p.canWriteEmployer(e.County) {
 					return notYours(e.ID)

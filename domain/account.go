@@ -29,6 +29,7 @@ const (
 	entryReversal
 	entryWaivePrincipal
 	entryWaiveFee
+	entryRefund // credit paid back (退费)
 )
 
 type lineAmount struct {
@@ -102,6 +103,8 @@ func (a *Account) record(seq uint64, body Payload) {
 	case PaymentReversed:
 		e = entry{kind: entryReversal, date: p.ReversedOn, receipt: NormalizeCode(p.ReceiptNo)}
 		e.undoes = standing(a.entries, e.receipt)
+	case CreditRefunded:
+		e = entry{kind: entryRefund, date: p.RefundedOn, amount: p.AmountFen, receipt: NormalizeCode(p.ReceiptNo)}
 	case WaiverGranted:
 		k := entryWaiveFee
 		if p.Kind == WaiverPrincipal {
@@ -162,9 +165,18 @@ func (a *Account) payment(receipt string) (entry, bool) {
 	return entry{}, false
 }
 
-// bookThrough applies, from the carry, the entries dated on or before asOf that no reversal
-// dated on or before it undid.
+// bookThrough applies, from the carry, the entries applied(asOf) lists.
 func (a *Account) bookThrough(asOf Date, fees []LateFeeRate) *book {
+	s := a.newBook(fees)
+	for _, e := range a.applied(asOf) {
+		s.apply(e)
+	}
+	return s
+}
+
+// applied returns the entries dated on or before asOf that no reversal dated on or before it
+// undid, in the order they apply (entryOrder); reversals are left out.
+func (a *Account) applied(asOf Date) []*entry {
 	entries := make([]*entry, 0, len(a.entries))
 	var undone map[*entry]bool // payments undone by a reversal dated on or before asOf
 	for i := range a.entries {
@@ -184,14 +196,10 @@ func (a *Account) bookThrough(asOf Date, fees []LateFeeRate) *book {
 		entries = append(entries, e)
 	}
 	slices.SortStableFunc(entries, entryOrder)
-	s := a.newBook(fees)
-	for _, e := range entries {
-		if undone[e] {
-			continue
-		}
-		s.apply(e)
+	if undone != nil {
+		entries = slices.DeleteFunc(entries, func(e *entry) bool { return undone[e] })
 	}
-	return s
+	return entries
 }
 
 // entryOrder is the order in which money events are applied: by date, then as recorded.

@@ -10,7 +10,8 @@ import (
 // the order the lines' arithmetic uses, so every dated fact (name, county, registration,
 // workforce, enrollment, enforcement step) is the latest dated by d, whenever it was recorded.
 // Before the employer entered the ledger it has only the identity it entered with: its profile
-// and entry date. Events that could not be decoded (no body) are left out.
+// and entry date. Events that could not be decoded (no body) are left out, and so are the events
+// a void among them names, whatever the void's date: a void counts from its sequence on.
 func EmployerOn(events []Event, d Date) *Employer {
 	on := make([]Event, 0, len(events))
 	for _, ev := range events {
@@ -21,7 +22,7 @@ func EmployerOn(events []Event, d Date) *Employer {
 	slices.SortStableFunc(on, func(a, b Event) int {
 		return cmp.Or(cmp.Compare(a.OccurredOn, b.OccurredOn), cmp.Compare(a.Seq, b.Seq))
 	})
-	e := &Employer{}
+	e := &Employer{voided: voidedIn(events)}
 	for _, ev := range on {
 		e.Apply(ev)
 	}

@@ -126,7 +126,12 @@ type book struct {
 	lines  map[LineKey]*bookLine
 	order  []*bookLine // oldest period first, insurances in allocation order
 	credit Fen
-	fees   []LateFeeRate
+	// overdrawn is what refunds paid out beyond the credit and the principal they could take
+	// back (see apply): money no line or credit accounts for, which the decisions never allow.
+	overdrawn Fen
+	// overdrawnBy is the first refund that overdrew.
+	overdrawnBy *entry
+	fees        []LateFeeRate
 	// Of totals, once tracking: the states of the quiet lines summed, and the lines not quiet.
 	tracking bool
 	quiet    Totals
@@ -320,6 +325,37 @@ func (s *book) apply(e *entry) {
 			owed := l.feeAccrued(e.date, s.fees) - l.feePaid - l.feeWaived
 			l.feeWaived += min(e.amount, max(owed, 0))
 		}
+	case entryRefund:
+		s.refund(e)
+	}
+}
+
+// refund pays e's amount out of credit. A refund is decided against the credit at its date, but
+// an event recorded after it and dated before it (a due that credit paid, a reversal or void of
+// a payment that made the credit) can leave less there: the refund then takes the rest back, on
+// its date, from principal paid, newest line first, since the money it paid out is no longer
+// there to pay them. What it still cannot find is overdrawn.
+func (s *book) refund(e *entry) {
+	x := min(e.amount, max(s.credit, 0))
+	s.credit -= x
+	short := e.amount - x
+	for i := len(s.order) - 1; i >= 0 && short > 0; i-- {
+		l := s.order[i]
+		y := min(short, l.paid)
+		if y <= 0 {
+			continue
+		}
+		s.touch(l)
+		l.paid -= y
+		l.recovered -= min(y, l.recovered)
+		l.reductions = append(l.reductions, reduction{e.date, -y})
+		short -= y
+	}
+	if short > 0 {
+		if s.overdrawnBy == nil {
+			s.overdrawnBy = e
+		}
+		s.overdrawn += short
 	}
 }
 

@@ -124,6 +124,8 @@ func init() {
 	register[EmployerTransferred]()
 	register[EmployerDeregistered]()
 	register[EmployerReinstated]()
+	register[EventVoided]()
+	register[CreditRefunded]()
 	register[CountiesDefined]()
 	register[RatesSet]()
 	register[LateFeeRatesSet]()

@@ -308,7 +308,8 @@ func (r *ReversePayment) Date() Date { return r.ev.ReversedOn }
 
 // Decide requires a recorded payment with the receipt that stands (not reversed), dated on or
 // before the reversal; the reversal undoes that payment only, not an earlier reversed one that
-// had the same receipt.
+// had the same receipt. It refuses a reversal after which a refund would have paid out money the
+// account no longer holds (the payment's money was refunded): the refund is voided first.
 func (r *ReversePayment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	reversed, ok := e.Receipts[r.ev.ReceiptNo]
 	switch {
@@ -319,6 +320,12 @@ func (r *ReversePayment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	}
 	if p, ok := e.Account.payment(r.ev.ReceiptNo); ok && r.ev.ReversedOn < p.date {
 		return nil, Conflict("reversed_on", "%s is before the payment's date %s", r.ev.ReversedOn, p.date)
+	}
+	trial := e.Account
+	trial.entries = slices.Clip(trial.entries)
+	trial.record(e.Version+1, r.ev)
+	if ref, ok := trial.overdrawnBy(ctx.Ref.LateFees); ok {
+		return nil, Conflict("receipt_no", "the refund with receipt %s of %s paid out money this payment brought in: void the refund first", ref.receipt, ref.date)
 	}
 	return []Payload{r.ev}, nil
 }

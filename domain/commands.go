@@ -7,10 +7,14 @@ const MaxFen = 1_000_000_000_000
 const MaxCount = 10_000_000
 
 // Context is what a command is checked against besides the employer: the reference data known
-// now and today's business date.
+// now, today's business date and who records it.
 type Context struct {
 	Ref   *Reference
 	Today Date
+	// Actor is who records the command ("role:name").
+	Actor string
+	// Events are the employer's events in stream order, given to an EventsDecider only.
+	Events []Event
 }
 
 // Command is a request to change an employer.

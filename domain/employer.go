@@ -60,6 +60,12 @@ type Employer struct {
 	// SkipHistory leaves History empty: the write side decides without it and saves its memory.
 	SkipHistory bool
 
+	// Refold is set when a void names an event already folded into the state: the state is then
+	// the employer's events folded again from the first (Fold).
+	Refold bool
+	// voided holds the sequences of the events voids name that the fold is to leave out (Fold).
+	voided map[uint64]bool
+
 	// Version is the stream sequence of the last event, N its number, Head its hash.
 	Version uint64
 	N       uint64
@@ -85,6 +91,9 @@ func (e *Employer) Apply(ev Event) {
 		e.ID = ev.EmployerID
 	}
 	e.Version, e.N, e.Head = ev.Seq, ev.N, ev.Hash
+	if e.voided[ev.Seq] && ev.Seq != 0 {
+		return // voided later in the stream: it counts as never recorded
+	}
 	e.Account.record(ev.Seq, ev.Body)
 	switch p := ev.Body.(type) {
 	case EmployerRegistered:
@@ -137,6 +146,11 @@ func (e *Employer) Apply(ev Event) {
 			e.History.Inactive = append(e.History.Inactive, DateSpan{From: e.DeregisteredOn, Until: p.On})
 		}
 		e.Deregistered, e.DeregisteredOn = false, 0
+	case EventVoided:
+		if !e.voided[p.TargetSeq] {
+			e.markVoided(p.TargetSeq)
+			e.Refold = true
+		}
 	}
 	if !e.SkipHistory {
 		e.History.record(ev.Body)
@@ -158,6 +172,7 @@ func (e *Employer) Clone() *Employer {
 	c.Enrolled = maps.Clone(e.Enrolled)
 	c.Receipts = maps.Clone(e.Receipts)
 	c.Declared = maps.Clone(e.Declared)
+	c.voided = maps.Clone(e.voided)
 	c.Account.entries = slices.Clip(e.Account.entries)
 	c.History = e.History.clone()
 	return &c

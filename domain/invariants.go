@@ -126,9 +126,9 @@ func StatementViolations(st *Statement, received Fen) []*InvariantError {
 }
 
 // Received is the money an account's statement as of asOf must account for: the payments
-// dated on or before asOf that no reversal dated on or before asOf undid and, when the account
-// is compacted, what its carry held (credit, and principal and late fee paid on its lines and
-// settled sums). It is 0, with false, for a date a compacted account no longer answers.
+// dated on or before asOf that no reversal dated on or before asOf undid, less the refunds dated
+// on or before asOf, and, when the account is compacted, what its carry held (credit, and
+// principal and late fee paid on its lines and settled sums). It is 0, with false, for a date a compacted account no longer answers.
 func (a *Account) Received(asOf Date) (Fen, bool) {
 	var in Fen
 	if c := a.carry; c != nil {
@@ -151,8 +151,12 @@ func (a *Account) Received(asOf Date) (Fen, bool) {
 		}
 	}
 	for i, e := range a.entries {
-		if e.kind == entryPayment && e.date <= asOf && !undone[i+1] {
+		switch {
+		case e.date > asOf:
+		case e.kind == entryPayment && !undone[i+1]:
 			in += e.amount
+		case e.kind == entryRefund:
+			in -= e.amount
 		}
 	}
 	return in, true

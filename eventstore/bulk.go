@@ -3,6 +3,7 @@ package eventstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 
@@ -132,11 +133,15 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 				break // its version is the one after this round's append: it goes in the next
 			}
 			taken++
+			if _, ok := req.Command.(domain.EventsDecider); ok {
+				out[i].Err = fmt.Errorf("eventstore: %T is decided on the employer's events: execute it on its own", req.Command)
+				continue
+			}
 			if err := check(req, ref); err != nil {
 				out[i].Err = err
 				continue
 			}
-			payloads, err := decideOn(e, id, req, ref)
+			payloads, err := decideOn(e, id, req, ref, nil)
 			if err != nil {
 				out[i].Err = err
 				continue

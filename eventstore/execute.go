@@ -222,7 +222,24 @@ func (s *Store) lookupKey(ctx context.Context, key, bodyHash string) (Result, bo
 // answers errKeyKnown when the command's key is in the indexes, which change together with the
 // state: a command whose first attempt is already folded into the state is never decided again.
 func (s *Store) decide(ctx context.Context, id string, req Request, key string) (*unit, []domain.Event, error) {
+	var evs []domain.Event
+	_, withEvents := req.Command.(domain.EventsDecider)
+	var read uint64 // the sequence evs were read through
 	e, err := s.rlockEmployer(ctx, id)
+	for withEvents && err == nil && e != nil && read != e.Version {
+		// The events are read without the lock, then the state they must end at is taken again:
+		// only another replica's append, folded meanwhile, makes them differ.
+		s.mu.RUnlock()
+		var raws []RawEvent
+		if raws, err = s.employerEvents(ctx, id, 0); err != nil {
+			return nil, nil, err
+		}
+		if len(raws) > 0 {
+			read = raws[len(raws)-1].Seq
+		}
+		evs = events(raws, id)
+		e, err = s.rlockEmployer(ctx, id)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -238,7 +255,7 @@ func (s *Store) decide(ctx context.Context, id string, req Request, key string) 
 		e = &domain.Employer{}
 	}
 	ref := s.ref
-	payloads, err := decideOn(e, id, req, &ref)
+	payloads, err := decideOn(e, id, req, &ref, evs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -254,8 +271,9 @@ func check(req Request, ref *domain.Reference) error {
 }
 
 // decideOn is the write side's one decision, for single commands and bulk rounds alike: the
-// request against e, the employer's current state, and the reference data ref.
-func decideOn(e *domain.Employer, id string, req Request, ref *domain.Reference) ([]domain.Payload, error) {
+// request against e, the employer's current state, and the reference data ref; evs are the
+// employer's events when the command is an EventsDecider.
+func decideOn(e *domain.Employer, id string, req Request, ref *domain.Reference, evs []domain.Event) ([]domain.Payload, error) {
 	// A registration of an employer that exists is left to Decide, which names the rule.
 	if !req.Create && !e.Exists() {
 		return nil, domain.NotFound("employer_id", "no employer %s in the ledger", id)
@@ -268,7 +286,7 @@ func decideOn(e *domain.Employer, id string, req Request, ref *domain.Reference)
 			return nil, err
 		}
 	}
-	return req.Command.Decide(e, domain.Context{Ref: ref, Today: req.Today})
+	return req.Command.Decide(e, domain.Context{Ref: ref, Today: req.Today, Actor: req.Actor, Events: evs})
 }
 
 // build turns payloads into chained messages for the employer's subject.

@@ -296,6 +296,9 @@ func (s *Store) fold(subject string, ev domain.Event, derr error, first bool) {
 	}
 	ev.EmployerID = e.ID
 	e.Apply(ev)
+	if e.Refold {
+		s.cache.drop(id) // a void: folded again from its events when a command needs it
+	}
 }
 
 // hashMatches reports whether an event's hash is the chain hash of its bytes after its prev_hash.

@@ -40,18 +40,28 @@ func Fold(id string, raws []RawEvent, through uint64) *domain.Employer {
 
 // FoldOnto is Fold onto e, a new employer that says whether to keep the dated facts.
 func FoldOnto(e *domain.Employer, raws []RawEvent, through uint64) *domain.Employer {
-	for _, r := range raws {
-		if r.Seq > through {
-			break
-		}
-		if r.Body != nil {
-			e.Apply(r.Event)
-		}
+	n := len(raws)
+	for n > 0 && raws[n-1].Seq > through {
+		n--
 	}
+	e.Fold(events(raws[:n], e.ID))
 	if !e.Exists() {
 		return nil
 	}
 	return e
+}
+
+// events returns the events of raws, those that could be decoded, as employer id's.
+func events(raws []RawEvent, id string) []domain.Event {
+	out := make([]domain.Event, 0, len(raws))
+	for _, r := range raws {
+		if r.Body != nil {
+			ev := r.Event
+			ev.EmployerID = id
+			out = append(out, ev)
+		}
+	}
+	return out
 }
 
 // employerEvents reads and decodes an employer's events after sequence after through the last

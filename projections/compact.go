@@ -142,10 +142,10 @@ func (l *Ledger) refold(id string, seq uint64) {
 		return
 	}
 	e := &domain.Employer{}
-	for _, ev := range evs {
-		ev.EmployerID = id
-		e.Apply(ev)
+	for i := range evs {
+		evs[i].EmployerID = id
 	}
+	e.Fold(evs)
 	if l.Boundary != 0 {
 		e.Compact(l.Boundary, l.KeepFrom, l.Ref.LateFees)
 	}

@@ -45,8 +45,17 @@ type History struct {
 	// the events keep the code they were recorded with).
 	County string         `json:"county,omitempty"`
 	Events []HistoryEvent `json:"events"`
+	// Voided links each event a void shown names to that void: from the void's row on, the
+	// event counts as never recorded.
+	Voided []VoidLink `json:"voided,omitempty"`
 	// Balances are the totals as of AsOf, counting every event shown.
 	Balances Balances `json:"balances"`
+}
+
+// VoidLink is an event a void names, and the void.
+type VoidLink struct {
+	EventSeq uint64 `json:"event_seq"`
+	VoidSeq  uint64 `json:"void_seq"`
 }
 
 // BuildHistory turns stored events into the history answer: events recorded through throughSeq
@@ -73,10 +82,14 @@ func BuildHistory(id string, raw []eventstore.RawEvent, throughSeq uint64, asOf 
 type HistoryBuilder struct {
 	head  History // the answer but its events
 	asOf  domain.Date
+	fees  []domain.LateFeeRate
 	rp    *domain.Replay
 	shown *domain.Employer // folded from the events shown
 	now   *domain.Employer // folded from every event, once they differ; nil while they do not
 	ended bool             // an event recorded after the answer's through_seq was seen
+	// The decoded events of shown (with every void through through_seq, whatever its date: a
+	// void counts from its sequence) and of now, kept to fold them again after a void.
+	shownEvs, allEvs []domain.Event
 }
 
 // NewHistoryBuilder starts the history of employer id, as BuildHistory's arguments say.
@@ -84,8 +97,21 @@ func NewHistoryBuilder(id string, throughSeq uint64, asOf domain.Date, fees []do
 	return &HistoryBuilder{
 		head:  History{EmployerID: id, AsOf: asOf, ThroughSeq: throughSeq, ChainOK: true},
 		asOf:  asOf,
+		fees:  fees,
 		rp:    domain.NewReplay(fees),
 		shown: &domain.Employer{ID: id},
+	}
+}
+
+// refold folds the employer again after a void: shown from the events shown and the voids, now
+// from every event. Balances start again from the fold.
+func (b *HistoryBuilder) refold() {
+	b.shown = &domain.Employer{ID: b.head.EmployerID}
+	b.shown.Fold(b.shownEvs)
+	b.rp = domain.NewReplay(b.fees)
+	if b.now != nil {
+		b.now = &domain.Employer{ID: b.head.EmployerID}
+		b.now.Fold(b.allEvs)
 	}
 }
 
@@ -94,6 +120,10 @@ func (b *HistoryBuilder) Add(ev eventstore.RawEvent) (HistoryEvent, bool) {
 	if !b.ended && b.head.ThroughSeq != 0 && ev.Seq > b.head.ThroughSeq {
 		b.ended = true
 	}
+	if ev.Body != nil {
+		b.allEvs = append(b.allEvs, ev.Event)
+	}
+	void, isVoid := ev.Body.(domain.EventVoided)
 	if b.ended || ev.OccurredOn > b.asOf {
 		if b.now == nil {
 			b.now = b.shown.Clone()
@@ -104,6 +134,13 @@ func (b *HistoryBuilder) Add(ev eventstore.RawEvent) (HistoryEvent, bool) {
 		if !b.ended {
 			b.head.ChainOK = b.head.ChainOK && ev.ChainOK
 			b.head.Version = ev.Seq
+			if isVoid {
+				b.shownEvs = append(b.shownEvs, ev.Event)
+				b.head.Voided = append(b.head.Voided, VoidLink{void.TargetSeq, ev.Seq})
+			}
+		}
+		if b.now.Refold {
+			b.refold()
 		}
 		return HistoryEvent{}, false
 	}
@@ -113,9 +150,16 @@ func (b *HistoryBuilder) Add(ev eventstore.RawEvent) (HistoryEvent, bool) {
 	if ev.Body == nil {
 		payload = string(ev.Data)
 	} else {
+		b.shownEvs = append(b.shownEvs, ev.Event)
 		b.shown.Apply(ev.Event)
 		if b.now != nil {
 			b.now.Apply(ev.Event)
+		}
+		if isVoid {
+			b.head.Voided = append(b.head.Voided, VoidLink{void.TargetSeq, ev.Seq})
+		}
+		if b.shown.Refold || b.now != nil && b.now.Refold {
+			b.refold()
 		}
 	}
 	return HistoryEvent{

@@ -39,6 +39,19 @@ func (h History) AppendHead(b []byte) ([]byte, error) {
 
 // AppendTail appends h's JSON after its events' value.
 func (h History) AppendTail(b []byte) []byte {
+	if len(h.Voided) > 0 {
+		b = append(b, `,"voided":[`...)
+		for i, v := range h.Voided {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"event_seq":`...)
+			b = strconv.AppendUint(b, v.EventSeq, 10)
+			b = append(b, `,"void_seq":`...)
+			b = append(strconv.AppendUint(b, v.VoidSeq, 10), '}')
+		}
+		b = append(b, ']')
+	}
 	b = append(b, `,"balances":`...)
 	return append(h.Balances.appendJSON(b), '}')
 }

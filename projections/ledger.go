@@ -61,7 +61,7 @@ func (l *Ledger) Apply(ev domain.Event) {
 		l.Order = append(l.Order, ev.EmployerID)
 	}
 	e.Apply(ev)
-	if e.Account.Stale {
+	if e.Account.Stale || e.Refold {
 		l.refold(ev.EmployerID, ev.Seq)
 	}
 }

@@ -41,6 +41,8 @@ func (s *simulation) command() {
 		s.deregister(p)
 	case r < 84:
 		s.invalid(p)
+	case r < 87:
+		s.void(p)
 	default:
 		s.declare(p)
 	}
@@ -408,4 +410,35 @@ func (s *simulation) deregister(p *simPayer) {
 	}
 	cmd := &domain.Deregister{On: d.String(), Reason: "注销"}
 	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(eventstore.Result) { p.deregistered = true })
+}
+
+// void voids one of the payer's money events that nothing stands on: a payment that stands, a
+// waiver, an audit finding, an opening balance. The model forgets the event: from the void on,
+// the ledger must count as if it had never been recorded. A second void of it is refused.
+func (s *simulation) void(p *simPayer) {
+	var cands []*mEvent
+	for _, e := range p.events {
+		switch {
+		case e.id == "" || e.date <= s.lockedThrough:
+		case e.kind == mPay && p.standing[e.receipt] == e, e.kind == mWaiveFee, e.kind == mWaivePrincipal, e.kind == mAudit, e.kind == mOpening:
+			cands = append(cands, e)
+		}
+	}
+	if len(cands) == 0 {
+		return
+	}
+	e := cands[s.intn(len(cands))]
+	d := e.date.AddDays(s.intn(int(min(s.today-e.date, 60)) + 1))
+	req := eventstore.Request{EmployerID: p.id, Command: &domain.VoidEvent{EventID: e.id, VoidedOn: d.String(), Reason: "冲正"},
+		Actor: "admin:checker"} // money events need a second person: the simulation records as "sim"
+	s.exec(p, req, expect{what: "void"}, func(eventstore.Result) {
+		p.events = slices.DeleteFunc(p.events, func(x *mEvent) bool { return x == e })
+		if e.kind == mPay {
+			delete(p.standing, e.receipt)
+		}
+	})
+	if s.chance(30) {
+		again := eventstore.Request{EmployerID: p.id, Command: &domain.VoidEvent{EventID: e.id, VoidedOn: d.String(), Reason: "again"}, Actor: "admin:checker"}
+		s.exec(p, again, expect{kind: domain.KindConflict, what: "void"}, nil)
+	}
 }

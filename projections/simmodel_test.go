@@ -93,6 +93,7 @@ type mEvent struct {
 	kind    mKind
 	date    domain.Date
 	seq     uint64
+	id      string        // the event's id, for a void
 	period  domain.Period // of mSet
 	amounts []mAmount     // dues set, audited, opened or waived; a payment's allocations
 	amount  int64         // of a payment or waiver

@@ -263,7 +263,10 @@ type expect struct {
 // with a *domain.Error of the kind expected and leave the stream as it was.
 func (s *simulation) exec(p *simPayer, req eventstore.Request, exp expect, ok func(res eventstore.Result)) {
 	s.t.Helper()
-	req.Today, req.Actor = s.today, "sim"
+	req.Today = s.today
+	if req.Actor == "" {
+		req.Actor = "sim"
+	}
 	before := s.lastSeq()
 	ctx, cancel := s.ctx()
 	res, err := s.store().Execute(ctx, req)
@@ -293,6 +296,9 @@ func (s *simulation) exec(p *simPayer, req eventstore.Request, exp expect, ok fu
 
 func (s *simulation) record(p *simPayer, res eventstore.Result, e *mEvent) {
 	e.seq = res.Seq
+	if len(res.EventIDs) == 1 {
+		e.id = res.EventIDs[0]
+	}
 	p.events = append(p.events, e)
 }
 

@@ -1,0 +1,337 @@
+package domain
+
+import (
+	"strings"
+)
+
+// Corrections (冲正): a void names one earlier event of the same employer, which from the void's
+// sequence on counts as never recorded: the employer's state is its events folded without it
+// (Fold). Reads and freezes cut before the void still see it, since they fold fewer events.
+
+// EventVoided is a void (冲正). It keeps what it voids, so that a history or a list of
+// corrections shows both without looking the event up.
+type EventVoided struct {
+	TargetID    string `json:"event_id"`
+	TargetSeq   uint64 `json:"event_seq"`
+	TargetType  string `json:"event_type"`
+	TargetActor string `json:"event_actor"`
+	TargetOn    Date   `json:"event_on"`
+	VoidedOn    Date   `json:"voided_on"`
+	Reason      string `json:"reason"`
+}
+
+// CreditRefunded is credit paid back to the employer (退费).
+type CreditRefunded struct {
+	RefundedOn Date   `json:"refunded_on"`
+	AmountFen  Fen    `json:"amount_fen"`
+	ReceiptNo  string `json:"receipt_no"`
+}
+
+// EventType implementations.
+func (EventVoided) EventType() string    { return "event.voided" }
+func (CreditRefunded) EventType() string { return "credit.refunded" }
+
+// EventsDecider is a command decided on the employer's events as well as its state: the store
+// gives them in Context.Events.
+type EventsDecider interface {
+	Command
+	DecidesOnEvents()
+}
+
+// fourEyes lists the event types that move money: a void of one needs an auditor or admin who is
+// not its actor (DOMAIN.md names payments, waivers, opening balances and audit findings; a
+// reversal and a refund move money as a payment does).
+var fourEyes = map[string]bool{
+	PaymentReceived{}.EventType():        true,
+	PaymentReversed{}.EventType():        true,
+	WaiverGranted{}.EventType():          true,
+	OpeningBalanceRecorded{}.EventType(): true,
+	AuditFindingRecorded{}.EventType():   true,
+	CreditRefunded{}.EventType():         true,
+}
+
+// VoidNeedsFourEyes reports whether a void of an event of this type needs an auditor or admin
+// who is not the event's actor.
+func VoidNeedsFourEyes(eventType string) bool { return fourEyes[eventType] }
+
+// ActorName is the token's name of an actor "role:name" (the whole actor when it has no role).
+func ActorName(actor string) string {
+	if _, name, ok := strings.Cut(actor, ":"); ok {
+		return name
+	}
+	return actor
+}
+
+// actorRole is the role of an actor "role:name", or "".
+func actorRole(actor string) string {
+	role, _, ok := strings.Cut(actor, ":")
+	if !ok {
+		return ""
+	}
+	return role
+}
+
+// Fold folds an employer's events, in stream order, each recorded after the last one folded into
+// e. An event a void among them names is left out, as if never recorded. A void naming an
+// event folded before them sets Refold: e must then be folded from the employer's first event.
+// Events that could not be decoded (no body) are skipped.
+func (e *Employer) Fold(evs []Event) {
+	for _, ev := range evs {
+		if v, ok := ev.Body.(EventVoided); ok && v.TargetSeq > e.Version {
+			e.markVoided(v.TargetSeq)
+		}
+	}
+	for _, ev := range evs {
+		if ev.Body != nil {
+			e.Apply(ev)
+		}
+	}
+}
+
+func (e *Employer) markVoided(seq uint64) {
+	if e.voided == nil {
+		e.voided = map[uint64]bool{}
+	}
+	e.voided[seq] = true
+}
+
+// voidedIn returns the sequences of the events the voids among evs name.
+func voidedIn(evs []Event) map[uint64]bool {
+	var out map[uint64]bool
+	for _, ev := range evs {
+		if v, ok := ev.Body.(EventVoided); ok {
+			if out == nil {
+				out = map[uint64]bool{}
+			}
+			out[v.TargetSeq] = true
+		}
+	}
+	return out
+}
+
+// VoidEvent voids one of the employer's events (冲正).
+type VoidEvent struct {
+	EventID  string `json:"event_id"`
+	VoidedOn string `json:"voided_on"`
+	Reason   string `json:"reason"`
+	date     Date
+}
+
+// Check validates the fields.
+func (r *VoidEvent) Check(ctx Context) error {
+	c := &checker{ctx: ctx}
+	r.EventID = c.text("event_id", r.EventID, true, 64)
+	r.date = c.date("voided_on", r.VoidedOn, true)
+	r.Reason = c.text("reason", r.Reason, true, 500)
+	return c.err
+}
+
+// Date is the void's date.
+func (r *VoidEvent) Date() Date { return r.date }
+
+// DecidesOnEvents marks the command as decided on the employer's events.
+func (r *VoidEvent) DecidesOnEvents() {}
+
+// Decide finds the event among ctx.Events and refuses: a void, the employer's entry, an event
+// already voided, one dated in a closed year or after the void's date; a money event unless
+// ctx.Actor is an auditor or admin other than its actor (four eyes); an event later events stand
+// on (Dependent); and a void after which a refund would pay out money the account no longer has.
+func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
+	at := -1
+	for i := range ctx.Events {
+		if ctx.Events[i].ID == r.EventID {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		return nil, NotFound("event_id", "no event %s among this employer's events", Clip(r.EventID, 64))
+	}
+	t := ctx.Events[at]
+	voided := voidedIn(ctx.Events)
+	switch t.Body.(type) {
+	case nil:
+		return nil, Conflict("event_id", "event %s could not be decoded; it cannot be voided", t.ID)
+	case EventVoided:
+		return nil, Conflict("event_id", "event %s is a void: a void cannot be voided (record the event again instead)", t.ID)
+	case EmployerRegistered, EmployerFound:
+		return nil, Conflict("event_id", "event %s entered the employer into the ledger and cannot be voided; deregister the employer instead", t.ID)
+	}
+	if voided[t.Seq] {
+		return nil, Conflict("event_id", "event %s is already voided", t.ID)
+	}
+	if err := checkYearOpen(ctx.Ref, "event_id", t.OccurredOn); err != nil {
+		return nil, err
+	}
+	if r.date < t.OccurredOn {
+		return nil, Conflict("voided_on", "%s is before the voided event's date %s", r.date, t.OccurredOn)
+	}
+	if VoidNeedsFourEyes(t.Type) {
+		if role := actorRole(ctx.Actor); role != "auditor" && role != "admin" {
+			return nil, &Error{Kind: KindForbidden, Field: "event_id",
+				Detail: "a void of a money event (" + t.Type + ") needs an auditor or admin who is not the event's actor (four eyes)"}
+		}
+		if ActorName(ctx.Actor) == ActorName(t.Actor) {
+			return nil, &Error{Kind: KindForbidden, Field: "event_id",
+				Detail: "a void of a money event needs a second person: " + ActorName(t.Actor) + " recorded it and may not void it (four eyes)"}
+		}
+	}
+	if d, ok := Dependent(ctx.Events, t.ID); ok {
+		return nil, Conflict("event_id", "event %s (%s, seq %d) stands on event %s: void it first", d.ID, d.Type, d.Seq, t.ID)
+	}
+	trial := &Employer{ID: e.ID, SkipHistory: true}
+	trial.markVoided(t.Seq)
+	trial.Fold(ctx.Events)
+	if ref, ok := trial.Account.overdrawnBy(ctx.Ref.LateFees); ok {
+		return nil, Conflict("event_id", "the refund with receipt %s of %s paid out money that event %s brought in: void the refund first", ref.receipt, ref.date, t.ID)
+	}
+	return []Payload{EventVoided{TargetID: t.ID, TargetSeq: t.Seq, TargetType: t.Type, TargetActor: t.Actor,
+		TargetOn: t.OccurredOn, VoidedOn: r.date, Reason: r.Reason}}, nil
+}
+
+// Dependent returns the first event among an employer's events (in stream order) that stands on
+// the event id, one a void of it would leave without its ground: the reversal of a payment; a
+// payment recorded anew with the receipt of a reversal; a declaration of an insurance whose
+// enrollment it is (until the insurance is enrolled again); a later enforcement step; the
+// reinstatement that ends a deregistration; any event recorded after a reinstatement. Voided
+// events and voids stand on nothing.
+func Dependent(events []Event, id string) (Event, bool) {
+	voided := voidedIn(events)
+	at := -1
+	for i := range events {
+		if events[i].ID == id {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		return Event{}, false
+	}
+	for _, ev := range events[at+1:] {
+		if voided[ev.Seq] || ev.Body == nil {
+			continue
+		}
+		if _, ok := ev.Body.(EventVoided); ok {
+			continue
+		}
+		switch t := events[at].Body.(type) {
+		case PaymentReceived:
+			switch p := ev.Body.(type) {
+			case PaymentReversed:
+				if NormalizeCode(p.ReceiptNo) == NormalizeCode(t.ReceiptNo) {
+					return ev, true
+				}
+			case PaymentReceived:
+				if NormalizeCode(p.ReceiptNo) == NormalizeCode(t.ReceiptNo) {
+					return Event{}, false
+				}
+			}
+		case PaymentReversed:
+			if p, ok := ev.Body.(PaymentReceived); ok && NormalizeCode(p.ReceiptNo) == NormalizeCode(t.ReceiptNo) {
+				return ev, true
+			}
+		case EnrollmentRecorded:
+			switch p := ev.Body.(type) {
+			case EnrollmentRecorded:
+				if p.Insurance.canonical() == t.Insurance.canonical() {
+					return Event{}, false
+				}
+			case DeclarationFiled:
+				for _, l := range p.Lines {
+					if l.Insurance.canonical() == t.Insurance.canonical() {
+						return ev, true
+					}
+				}
+			}
+		case EnforcementStepRecorded:
+			if _, ok := ev.Body.(EnforcementStepRecorded); ok {
+				return ev, true
+			}
+		case EmployerDeregistered:
+			if _, ok := ev.Body.(EmployerReinstated); ok {
+				return ev, true
+			}
+		case EmployerReinstated:
+			return ev, true
+		}
+	}
+	return Event{}, false
+}
+
+// RefundCredit pays credit back to the employer (退费).
+type RefundCredit struct {
+	RefundedOn string `json:"refunded_on"`
+	AmountFen  Number `json:"amount_fen"`
+	ReceiptNo  string `json:"receipt_no"`
+	ev         CreditRefunded
+}
+
+// Check validates the fields.
+func (r *RefundCredit) Check(ctx Context) error {
+	c := &checker{ctx: ctx}
+	r.ev.RefundedOn = c.date("refunded_on", r.RefundedOn, true)
+	r.ev.AmountFen = c.fen("amount_fen", r.AmountFen, true, true)
+	r.ev.ReceiptNo = c.code("receipt_no", r.ReceiptNo, true, 64)
+	return c.err
+}
+
+// Date is the refund's date.
+func (r *RefundCredit) Date() Date { return r.ev.RefundedOn }
+
+// Decide refuses a refund above the credit the employer holds on its date and keeps from then on
+// (a refund never takes money that has since paid a due, or that a later refund paid out), and a
+// receipt of another refund of the employer's that stands.
+func (r *RefundCredit) Decide(e *Employer, ctx Context) ([]Payload, error) {
+	if err := notBefore(e, "refunded_on", r.ev.RefundedOn); err != nil {
+		return nil, err
+	}
+	for _, en := range e.Account.entries {
+		if en.kind == entryRefund && en.receipt == r.ev.ReceiptNo {
+			return nil, Conflict("receipt_no", "receipt %s is already recorded for this employer, on a refund of %s", r.ev.ReceiptNo, en.date)
+		}
+	}
+	if credit := e.Account.CreditFrom(r.ev.RefundedOn, ctx.Ref.LateFees); r.ev.AmountFen > credit {
+		return nil, Conflict("amount_fen", "%d fen is more than the credit of %d fen the employer holds from %s on: a refund pays back credit only", r.ev.AmountFen, credit, r.ev.RefundedOn)
+	}
+	return []Payload{r.ev}, nil
+}
+
+// CreditFrom is the least credit the account holds on any date from d on: on d, after the
+// entries dated on or before it, and after each later one (reversals dated after d undo their
+// payments from the start, as in a statement as of the last entry).
+func (a *Account) CreditFrom(d Date, fees []LateFeeRate) Fen {
+	last := d
+	for _, e := range a.entries {
+		last = max(last, e.date)
+	}
+	entries := a.applied(last)
+	s := a.newBook(fees)
+	i := 0
+	for ; i < len(entries) && entries[i].date <= d; i++ {
+		s.apply(entries[i])
+	}
+	least := s.credit
+	for ; i < len(entries); i++ {
+		s.apply(entries[i])
+		least = min(least, s.credit)
+	}
+	return max(least, 0)
+}
+
+// overdrawnBy returns the first refund that pays out more than the account holds (see
+// book.refund), in a statement as of its last entry.
+func (a *Account) overdrawnBy(fees []LateFeeRate) (entry, bool) {
+	var last Date
+	refunds := false
+	for _, e := range a.entries {
+		last = max(last, e.date)
+		refunds = refunds || e.kind == entryRefund
+	}
+	if !refunds {
+		return entry{}, false
+	}
+	if s := a.bookThrough(last, fees); s.overdrawnBy != nil {
+		return *s.overdrawnBy, true
+	}
+	return entry{}, false
+}

@@ -1,0 +1,347 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// payerBook is one employer's events as a store would hold them, with the write side's fold of
+// them kept as the store keeps it: applied one at a time, folded again when a void asks.
+type payerBook struct {
+	t   *testing.T
+	evs []Event
+	e   *Employer
+}
+
+func newPayerBook(t *testing.T) *payerBook {
+	b := &payerBook{t: t, e: &Employer{ID: "p1", SkipHistory: true}}
+	b.must("clerk:wang", &RegisterEmployer{OrgCode: NumberedOrgCode(1), Name: "赣南机械厂", County: "360702",
+		Kind: string(KindEnterprise), RiskClass: "1", Ownership: "私营", RegisteredOn: "2006-04-01", CertificateNo: "C1"})
+	return b
+}
+
+// do checks and decides cmd as actor, on the events so far, and records what it decides.
+func (b *payerBook) do(actor string, cmd Command) ([]Event, error) {
+	ctx := Context{Ref: defaultRef(), Today: MustDate("2006-12-31"), Actor: actor}
+	if _, ok := cmd.(EventsDecider); ok {
+		ctx.Events = b.evs
+	}
+	if err := cmd.Check(ctx); err != nil {
+		return nil, err
+	}
+	ps, err := cmd.Decide(b.e, ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Event
+	for _, p := range ps {
+		n := uint64(len(b.evs) + 1)
+		ev := Event{Envelope: Envelope{ID: fmt.Sprintf("ev-%d", n), Type: p.EventType(), EmployerID: "p1", Seq: n, N: n,
+			OccurredOn: cmd.Date(), Actor: actor}, Body: p}
+		b.evs = append(b.evs, ev)
+		b.e.Apply(ev)
+		out = append(out, ev)
+	}
+	if b.e.Refold {
+		b.e = &Employer{ID: "p1", SkipHistory: true}
+		b.e.Fold(b.evs)
+	}
+	return out, nil
+}
+
+func (b *payerBook) must(actor string, cmd Command) Event {
+	b.t.Helper()
+	evs, err := b.do(actor, cmd)
+	if err != nil {
+		b.t.Fatalf("%T: %v", cmd, err)
+	}
+	return evs[0]
+}
+
+// refused runs cmd and wants it refused with kind on field; it returns the error's detail.
+func (b *payerBook) refused(actor string, cmd Command, kind Kind, field string) string {
+	b.t.Helper()
+	n := len(b.evs)
+	_, err := b.do(actor, cmd)
+	var de *Error
+	if !errors.As(err, &de) || de.Kind != kind || de.Field != field {
+		b.t.Fatalf("%T: got %v, want a %v error on %q", cmd, err, kind, field)
+	}
+	if len(b.evs) != n {
+		b.t.Fatalf("%T was refused but recorded events", cmd)
+	}
+	return de.Detail
+}
+
+func declaration(on, period string, dueBase string) *FileDeclaration {
+	return &FileDeclaration{DeclaredOn: on, Period: period,
+		Lines: []DeclareLine{{Insurance: "unemployment", Headcount: "1", WageBaseFen: Number(dueBase)}}}
+}
+
+func payment(on, receipt, amount string) *RecordPayment {
+	return &RecordPayment{PaidOn: on, AmountFen: Number(amount), ReceiptNo: receipt}
+}
+
+func void(id, on string) *VoidEvent {
+	return &VoidEvent{EventID: id, VoidedOn: on, Reason: "entered twice"}
+}
+
+// statementsAt are the statements of e's account on the dates a test compares.
+func statementsAt(e *Employer) []Statement {
+	var out []Statement
+	for _, d := range []string{"2006-05-31", "2006-06-30", "2006-09-30", "2006-12-31"} {
+		out = append(out, e.Account.Statement(MustDate(d), defaultRef().LateFees))
+	}
+	return out
+}
+
+func TestAVoidedPaymentCountsAsNeverRecorded(t *testing.T) {
+	// Unemployment is 3% of the base: a base of 1,000,000 fen is due 30,000 fen.
+	with, without := newPayerBook(t), newPayerBook(t)
+	for _, b := range []*payerBook{with, without} {
+		b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+	}
+	paid := with.must("clerk:wang", payment("2006-05-12", "R-1", "20000"))
+	for _, b := range []*payerBook{with, without} {
+		b.must("clerk:wang", payment("2006-07-01", "R-2", "5000"))
+		b.must("clerk:wang", declaration("2006-06-10", "2006-05", "1000000"))
+	}
+	before := statementsAt(with.e)
+	with.must("auditor:li", void(paid.ID, "2006-07-20"))
+
+	if got, want := statementsAt(with.e), statementsAt(without.e); !reflect.DeepEqual(got, want) {
+		t.Errorf("after the void the statements are\n%+v\nwithout the payment they are\n%+v", got, want)
+	}
+	if reflect.DeepEqual(before, statementsAt(with.e)) {
+		t.Error("the void changed no statement")
+	}
+	// The late fee on April's line, as of 2006-06-30: 30,000 fen outstanding from 05-16 to
+	// 06-30 (46 days) at 2‰ a day, less the July payment (after the date) = 30,000 × 46 × 20 / 10,000.
+	st := with.e.Account.Statement(MustDate("2006-06-30"), defaultRef().LateFees)
+	if l, _ := st.Line(LineKey{MustPeriod("2006-04"), Unemployment}); l.LateFeeFen != 2760 {
+		t.Errorf("April's late fee as of 06-30 = %d fen, want 2760 (the voided payment no longer lowers it)", l.LateFeeFen)
+	}
+	if _, used := with.e.Receipts["R-1"]; used {
+		t.Error("the voided payment's receipt is still taken")
+	}
+	// The state a fold of every event reaches is the one the write side kept.
+	again := &Employer{ID: "p1", SkipHistory: true}
+	again.Fold(with.evs)
+	if !reflect.DeepEqual(statementsAt(again), statementsAt(with.e)) {
+		t.Error("a fold of the events differs from the state folded one event at a time")
+	}
+	// A fold cut before the void still sees the payment.
+	cut := &Employer{ID: "p1", SkipHistory: true}
+	cut.Fold(with.evs[:len(with.evs)-1])
+	if !reflect.DeepEqual(statementsAt(cut), before) {
+		t.Error("a fold cut before the void does not see the payment")
+	}
+	// So does a dated read (EmployerOn) of a date before the void: a void counts from its
+	// sequence, whatever its date.
+	on := EmployerOn(with.evs, MustDate("2006-06-30"))
+	if got := on.Account.Statement(MustDate("2006-06-30"), defaultRef().LateFees); !reflect.DeepEqual(got, statementsAt(without.e)[1]) {
+		t.Errorf("EmployerOn a date before the void's = %+v, want the statement without the payment", got.Totals)
+	}
+}
+
+func TestVoidRules(t *testing.T) {
+	t.Run("a void cannot be voided", func(t *testing.T) {
+		b := newPayerBook(t)
+		s := b.must("clerk:wang", &RecordSurvey{AsOf: "2006-05-01", Workforce: "40"})
+		v := b.must("clerk:wang", void(s.ID, "2006-05-02"))
+		b.refused("admin:root", void(v.ID, "2006-05-03"), KindConflict, "event_id")
+	})
+	t.Run("an event is voided once", func(t *testing.T) {
+		b := newPayerBook(t)
+		s := b.must("clerk:wang", &RecordSurvey{AsOf: "2006-05-01", Workforce: "40"})
+		b.must("clerk:wang", void(s.ID, "2006-05-02"))
+		b.refused("clerk:wang", void(s.ID, "2006-05-03"), KindConflict, "event_id")
+	})
+	t.Run("the employer's entry is not voided", func(t *testing.T) {
+		b := newPayerBook(t)
+		b.refused("admin:root", void(b.evs[0].ID, "2006-05-03"), KindConflict, "event_id")
+	})
+	t.Run("an unknown event is not found", func(t *testing.T) {
+		b := newPayerBook(t)
+		b.refused("admin:root", void("no-such-event", "2006-05-03"), KindNotFound, "event_id")
+	})
+	t.Run("a void is not dated before the event", func(t *testing.T) {
+		b := newPayerBook(t)
+		s := b.must("clerk:wang", &RecordSurvey{AsOf: "2006-05-01", Workforce: "40"})
+		b.refused("clerk:wang", void(s.ID, "2006-04-30"), KindConflict, "voided_on")
+	})
+	t.Run("a survey voided restores the workforce counted before", func(t *testing.T) {
+		b := newPayerBook(t)
+		b.must("clerk:wang", &RecordSurvey{AsOf: "2006-05-01", Workforce: "40"})
+		s := b.must("clerk:wang", &RecordSurvey{AsOf: "2006-06-01", Workforce: "400"})
+		b.must("clerk:wang", void(s.ID, "2006-06-02"))
+		if b.e.Workforce != 40 {
+			t.Errorf("workforce = %d, want 40", b.e.Workforce)
+		}
+	})
+}
+
+func TestFourEyesOnMoneyVoids(t *testing.T) {
+	b := newPayerBook(t)
+	b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+	p := b.must("clerk:wang", payment("2006-05-12", "R-1", "20000"))
+	w := b.must("auditor:li", &GrantWaiver{DecidedOn: "2006-08-01", Kind: WaiverLateFee, AuthorityDoc: "赣劳社〔2006〕1号",
+		Reason: "hardship", Insurance: "unemployment", Period: "2006-04", AmountFen: "100"})
+	tests := []struct {
+		name, actor string
+		event       Event
+		kind        Kind
+	}{
+		{"a clerk may not void a payment", "clerk:zhao", p, KindForbidden},
+		{"an auditor may not void a waiver of their own", "auditor:li", w, KindForbidden},
+		{"an admin may not void a payment they recorded under another role", "admin:wang", p, KindForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if d := b.refused(tt.actor, void(tt.event.ID, "2006-08-02"), tt.kind, "event_id"); !strings.Contains(d, "four eyes") {
+				t.Errorf("refusal %q does not say which rule", d)
+			}
+		})
+	}
+	t.Run("another auditor voids the waiver", func(t *testing.T) {
+		b.must("auditor:zhou", void(w.ID, "2006-08-02"))
+	})
+	t.Run("an admin who did not record it voids the payment", func(t *testing.T) {
+		b.must("admin:root", void(p.ID, "2006-08-02"))
+	})
+	t.Run("a clerk voids a declaration, which moves no money by itself", func(t *testing.T) {
+		d := b.evs[1]
+		if d.Type != "declaration.filed" {
+			t.Fatalf("event 2 is %s", d.Type)
+		}
+		b.must("clerk:zhao", void(d.ID, "2006-08-03"))
+		if st := b.e.Account.Statement(MustDate("2006-12-31"), defaultRef().LateFees); st.Totals.DueFen != 0 {
+			t.Errorf("due after the declaration's void = %d, want 0", st.Totals.DueFen)
+		}
+	})
+}
+
+func TestAVoidOfAnEventLaterOnesStandOnNamesThem(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(b *payerBook) (target, dependent Event)
+	}{
+		{"a payment already reversed", func(b *payerBook) (Event, Event) {
+			p := b.must("clerk:wang", payment("2006-05-12", "R-1", "20000"))
+			r := b.must("clerk:wang", &ReversePayment{ReversedOn: "2006-05-20", ReceiptNo: "R-1", Reason: "退票"})
+			return p, r
+		}},
+		{"a reversal whose receipt was paid again", func(b *payerBook) (Event, Event) {
+			b.must("clerk:wang", payment("2006-05-12", "R-1", "20000"))
+			r := b.must("clerk:wang", &ReversePayment{ReversedOn: "2006-05-20", ReceiptNo: "R-1", Reason: "退票"})
+			p := b.must("clerk:wang", payment("2006-05-25", "R-1", "20000"))
+			return r, p
+		}},
+		{"an enrollment under a declaration", func(b *payerBook) (Event, Event) {
+			en := b.must("clerk:wang", &RecordEnrollment{Insurance: "unemployment", Headcount: "3", EffectiveOn: "2006-05-01"})
+			d := b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+			return en, d
+		}},
+		{"an enforcement step with a later one", func(b *payerBook) (Event, Event) {
+			b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+			n := b.must("auditor:li", &RecordEnforcement{Step: StepNotice, On: "2006-07-01", DocNo: "N-1", Deadline: "2006-07-15"})
+			i := b.must("auditor:li", &RecordEnforcement{Step: StepInspection, On: "2006-08-01", DocNo: "I-1"})
+			return n, i
+		}},
+		{"a deregistration a reinstatement ended", func(b *payerBook) (Event, Event) {
+			d := b.must("clerk:wang", &Deregister{On: "2006-06-01", Reason: "停业"})
+			r := b.must("clerk:wang", &Reinstate{ReinstatedOn: "2006-08-01", Reason: "复业"})
+			return d, r
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newPayerBook(t)
+			target, dep := tt.setup(b)
+			detail := b.refused("admin:root", void(target.ID, "2006-09-01"), KindConflict, "event_id")
+			if want := dep.ID; !strings.Contains(detail, want) {
+				t.Errorf("the refusal %q does not name the dependent event %s", detail, want)
+			}
+			b.must("admin:root", void(dep.ID, "2006-09-01"))
+			b.must("admin:root", void(target.ID, "2006-09-02"))
+		})
+	}
+}
+
+func TestRefundRules(t *testing.T) {
+	// April's line is due 30,000 fen (3% of 1,000,000); 45,000 paid leaves 15,000 fen credit.
+	setup := func(t *testing.T) (*payerBook, Event) {
+		b := newPayerBook(t)
+		b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+		p := b.must("clerk:wang", payment("2006-05-12", "R-1", "45000"))
+		return b, p
+	}
+	refund := func(on, amount, receipt string) *RefundCredit {
+		return &RefundCredit{RefundedOn: on, AmountFen: Number(amount), ReceiptNo: receipt}
+	}
+	t.Run("a refund pays back credit, at most all of it", func(t *testing.T) {
+		b, _ := setup(t)
+		b.refused("clerk:wang", refund("2006-06-01", "15001", "T-1"), KindConflict, "amount_fen")
+		b.must("clerk:wang", refund("2006-06-01", "15000", "T-1"))
+		st := b.e.Account.Statement(MustDate("2006-06-30"), defaultRef().LateFees)
+		if st.Totals.CreditFen != 0 || st.Totals.PaidFen != 30000 {
+			t.Errorf("after the refund: credit %d, paid %d; want 0 and 30000", st.Totals.CreditFen, st.Totals.PaidFen)
+		}
+		if err := b.e.Account.CheckInvariants(MustDate("2006-06-30"), defaultRef().LateFees); err != nil {
+			t.Error(err)
+		}
+	})
+	t.Run("a refund is not dated before the credit arose", func(t *testing.T) {
+		b, _ := setup(t)
+		b.refused("clerk:wang", refund("2006-05-11", "1", "T-1"), KindConflict, "amount_fen")
+	})
+	t.Run("a refund's receipt is its own", func(t *testing.T) {
+		b, _ := setup(t)
+		b.must("clerk:wang", refund("2006-06-01", "100", "T-1"))
+		b.refused("clerk:wang", refund("2006-06-02", "100", "t-1"), KindConflict, "receipt_no")
+	})
+	t.Run("a refund never takes credit a later due was paid from", func(t *testing.T) {
+		b, _ := setup(t)
+		// May's line (30,000 fen, declared 06-10) is paid from the credit: 15,000 of it.
+		b.must("clerk:wang", declaration("2006-06-10", "2006-05", "1000000"))
+		b.refused("clerk:wang", refund("2006-06-01", "1", "T-1"), KindConflict, "amount_fen")
+	})
+	t.Run("a reversal of a payment whose money was refunded is refused, naming the refund", func(t *testing.T) {
+		b, p := setup(t)
+		b.must("clerk:wang", refund("2006-06-01", "15000", "T-1"))
+		d := b.refused("clerk:wang", &ReversePayment{ReversedOn: "2006-06-05", ReceiptNo: "R-1", Reason: "退票"}, KindConflict, "receipt_no")
+		if !strings.Contains(d, "T-1") {
+			t.Errorf("refusal %q does not name the refund", d)
+		}
+		d = b.refused("auditor:li", void(p.ID, "2006-06-05"), KindConflict, "event_id")
+		if !strings.Contains(d, "T-1") {
+			t.Errorf("refusal %q does not name the refund", d)
+		}
+		r := b.evs[len(b.evs)-1]
+		b.must("auditor:li", void(r.ID, "2006-06-06"))
+		b.must("auditor:li", void(p.ID, "2006-06-06"))
+	})
+	t.Run("a due recorded after a refund and dated before it: the refund takes back what credit paid", func(t *testing.T) {
+		b, _ := setup(t)
+		b.must("clerk:wang", refund("2006-06-01", "15000", "T-1"))
+		// An audit finds 500,000 fen of base under-reported in April (15,000 fen due, overdue
+		// from 05-15), recorded now, dated 05-20: on 05-20 the credit paid it; on 06-01 the
+		// refund paid that credit out, so from 06-01 the 15,000 fen is owed again.
+		b.must("auditor:li", &RecordAuditFinding{FoundOn: "2006-05-20", Kind: "under_reported_base", Period: "2006-04",
+			Insurance: "unemployment", ExtraWageBaseFen: "500000", RedeclareBy: "2006-06-30"})
+		st := b.e.Account.Statement(MustDate("2006-06-30"), defaultRef().LateFees)
+		l, _ := st.Line(LineKey{MustPeriod("2006-04"), Unemployment})
+		// Late fee: 15,000 outstanding 05-16..05-19 (4 days), nothing 05-20..05-31, 15,000
+		// again 06-01..06-30 (30 days): 15,000 × 34 × 20 / 10,000 = 1,020 fen.
+		if l.OutstandingFen != 15000 || l.LateFeeFen != 1020 || st.Totals.CreditFen != 0 {
+			t.Errorf("April's line as of 06-30: outstanding %d, late fee %d, credit %d; want 15000, 1020, 0",
+				l.OutstandingFen, l.LateFeeFen, st.Totals.CreditFen)
+		}
+		if err := b.e.Account.CheckInvariants(MustDate("2006-06-30"), defaultRef().LateFees); err != nil {
+			t.Error(err)
+		}
+	})
+}
