@@ -112,6 +112,9 @@ func expectedAccess(role, route, target string) access {
 	case route == "GET /metrics":
 		// Admins only: a scraper without a token uses serve's --metrics-listen.
 		return deny
+	case route == "GET /v1/corrections":
+		// Supervisors read their own counties' (an out-of-scope supervisor's answer is empty).
+		return yes(role == "auditor" || role == "supervisor")
 	case route == "GET /v1/verify":
 		// Not in the table: the whole ledger's integrity, for those who read every employer.
 		return yes(role == "auditor" || role == "assessor")

@@ -1,10 +1,11 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -40,16 +41,9 @@ func recorded(ev domain.Event) RecordedEvent {
 // its cost is that of the period, not of the ledger's history.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	from, err := requiredDate(q.Get("from"), "from")
+	from, to, err := recordedPeriod(q)
 	if err != nil {
 		return err
-	}
-	to, err := requiredDate(q.Get("to"), "to")
-	if err != nil {
-		return err
-	}
-	if to < from {
-		return domain.Invalid("to", "%s is before from %s", to, from)
 	}
 	actor := q.Get("actor")
 	ctx := r.Context()
@@ -63,37 +57,23 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	} else if start, err = s.cfg.Store.SeqAt(ctx, from.StartInChina()); err != nil {
 		return err
 	}
-	last, err := s.cfg.Store.LastSeq(ctx)
-	if err != nil {
-		return err
-	}
-	end := (to + 1).StartInChina().UnixNano()
 	see := s.visibleIn(principalOf(r), s.cfg.Store.Reference())
 	rows := []RecordedEvent{}
 	next := uint64(0) // where the next page starts; 0 when the period is read through
-	if start <= last {
-		stop := errors.New("page done")
-		scanned := 0
-		err = s.cfg.Store.Subscribe(ctx, start, func(ev domain.Event) error {
-			if ev.RecordedAt >= end {
-				return stop
-			}
-			if len(rows) == eventsPage || scanned == eventsScan {
-				next = ev.Seq
-				return stop
-			}
-			scanned++
-			if (actor == "" || ev.Actor == actor || actorName(ev.Actor) == actor) && (ev.County == "" || see(ev.County)) {
-				rows = append(rows, recorded(ev))
-			}
-			if ev.Seq >= last {
-				return stop
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, stop) {
-			return err
+	scanned := 0
+	err = s.eachRecorded(ctx, start, to, func(ev domain.Event) error {
+		if len(rows) == eventsPage || scanned == eventsScan {
+			next = ev.Seq
+			return errStopScan
 		}
+		scanned++
+		if isActor(ev.Actor, actor) && (ev.County == "" || see(ev.County)) {
+			rows = append(rows, recorded(ev))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	out := map[string]any{"from": from, "to": to, "events": rows}
 	if actor != "" {
@@ -106,12 +86,53 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// actorName is the token's name of an actor "role:name".
-func actorName(actor string) string {
-	if _, name, ok := strings.Cut(actor, ":"); ok {
-		return name
+// isActor reports whether an event's actor ("role:name") is the one asked for, given as
+// "role:name" or as the token's name; every actor is when none is asked for.
+func isActor(actor, asked string) bool {
+	return asked == "" || actor == asked || domain.ActorName(actor) == asked
+}
+
+// errStopScan ends an eachRecorded scan early, without error.
+var errStopScan = errors.New("scan stopped")
+
+// eachRecorded calls fn with the events from sequence start on that were recorded on or before
+// day to (in China), in order, until fn answers errStopScan.
+func (s *Server) eachRecorded(ctx context.Context, start uint64, to domain.Date, fn func(domain.Event) error) error {
+	last, err := s.cfg.Store.LastSeq(ctx)
+	if err != nil || start > last {
+		return err
 	}
-	return actor
+	end := (to + 1).StartInChina().UnixNano()
+	err = s.cfg.Store.Subscribe(ctx, start, func(ev domain.Event) error {
+		if ev.RecordedAt >= end {
+			return errStopScan
+		}
+		if err := fn(ev); err != nil {
+			return err
+		}
+		if ev.Seq >= last {
+			return errStopScan
+		}
+		return nil
+	})
+	if errors.Is(err, errStopScan) {
+		return nil
+	}
+	return err
+}
+
+// recordedPeriod reads the days from and to (in China) of a list of recorded events.
+func recordedPeriod(q url.Values) (from, to domain.Date, err error) {
+	if from, err = requiredDate(q.Get("from"), "from"); err != nil {
+		return 0, 0, err
+	}
+	if to, err = requiredDate(q.Get("to"), "to"); err != nil {
+		return 0, 0, err
+	}
+	if to < from {
+		return 0, 0, domain.Invalid("to", "%s is before from %s", to, from)
+	}
+	return from, to, nil
 }
 
 // requiredDate parses a required date of the request, not before 1990, naming field in the error.

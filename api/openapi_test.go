@@ -52,6 +52,7 @@ var registeredRoutes = []string{
 	"POST /v1/reference/{kind}",
 	"GET /v1/employers/{id}",
 	"GET /v1/employers/{id}/history",
+	"GET /v1/corrections",
 	"GET /v1/verify",
 	"GET /readyz",
 	"GET /v1/employers",

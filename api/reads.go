@@ -27,6 +27,7 @@ func (s *Server) readRoutes() {
 	s.mux.HandleFunc("GET /v1/reports/monthly/{month}", s.auth(s.read(s.monthly)))
 	s.mux.HandleFunc("GET /v1/flags", s.auth(s.read(s.flags)))
 	s.mux.HandleFunc("GET /v1/events", s.auth(s.storeRead(s.events)))
+	s.mux.HandleFunc("GET /v1/corrections", s.auth(s.storeRead(s.corrections)))
 	s.mux.HandleFunc("GET /v1/live", s.auth(s.live))
 }
 

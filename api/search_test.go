@@ -136,7 +136,7 @@ func TestEmployerSearchFilters(t *testing.T) {
 		t.Errorf("the row of %s says stage %q, arrears %d; the employer read says %q, %d (want 180000)", f.noticed, row.Stage, row.ArrearsFen, st.Stage, st.Totals.Cur+st.Totals.Prior)
 	}
 	// The principal and what it may write.
-	for tok, want := range map[string][]string{tokClerkA: {"employer"}, tokAuditor: {"audit"}, tokSuper: {}, tokAdmin: {"employer", "audit"}} {
+	for tok, want := range map[string][]string{tokClerkA: {"employer", "void"}, tokAuditor: {"audit", "void"}, tokSuper: {}, tokAdmin: {"employer", "audit", "void"}} {
 		if got := f.list(t, tok, url.Values{}).Principal.Writes; !slices.Equal(got, want) {
 			t.Errorf("token %s: writes %v, want %v", tok, got, want)
 		}
