@@ -1,0 +1,94 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+type correctionsAnswer struct {
+	Rows []struct {
+		County    string `json:"county"`
+		Actor     string `json:"actor"`
+		Recorded  int    `json:"recorded"`
+		Voided    int    `json:"voided"`
+		VoidsMade int    `json:"voids_made"`
+		RateBP    *int   `json:"rate_bp"`
+		Flagged   bool   `json:"flagged"`
+	} `json:"rows"`
+	Voids []struct {
+		EventActor string `json:"event_actor"`
+		Actor      string `json:"actor"`
+		EventType  string `json:"event_type"`
+	} `json:"voids"`
+}
+
+// TestCorrectionsCountVoidsPerCountyAndActor: the voids of a clerk's surveys, per county and
+// actor beside what each recorded, flagged once three or more are voided at 5% or more; scoped
+// to the counties the reader may read; refused to clerks and for periods over a year.
+func TestCorrectionsCountVoidsPerCountyAndActor(t *testing.T) {
+	e := newReadEnv(t, today)
+	a := e.register(t, tokClerkA, orgCode(9300), "360702")
+	b := e.register(t, tokClerkB, orgCode(9301), "360721")
+	var surveys []string
+	for i := range 4 {
+		r := e.mustWrite(t, empPath(a, "surveys"), tokClerkA, fmt.Sprintf(`{"as_of":"2006-05-%02d","workforce":%d}`, i+1, 10+i))
+		surveys = append(surveys, r.JSON["event_ids"].([]any)[0].(string))
+	}
+	e.mustWrite(t, empPath(b, "surveys"), tokClerkB, `{"as_of":"2006-05-01","workforce":3}`)
+	c := e.register(t, tokAdmin, orgCode(9302), "360782") // group 2
+	e.mustWrite(t, empPath(c, "surveys"), tokAdmin, `{"as_of":"2006-05-01","workforce":3}`)
+	for i, id := range surveys[:3] {
+		e.mustWrite(t, empPath(a, "voids"), tokClerkA, fmt.Sprintf(`{"event_id":%q,"voided_on":"2006-05-%02d","reason":"录错 mistyped"}`, id, i+10))
+	}
+	// The period is of recorded times, the stream's clock: a day either side of now (the test
+	// may cross midnight).
+	now := domain.DateInChina(time.Now())
+	period := func(q string) string { return fmt.Sprintf("/v1/corrections?from=%s&to=%s%s", now-1, now+1, q) }
+	var ans correctionsAnswer
+	decode(t, e.get(t, period(""), tokAuditor), &ans)
+	rows := map[string]int{}
+	for i, r := range ans.Rows {
+		rows[r.County+" "+r.Actor] = i
+	}
+	ra, ok := rows["360702 clerk:a"]
+	if !ok {
+		t.Fatalf("no row for clerk a in 360702: %+v", ans.Rows)
+	}
+	got := ans.Rows[ra]
+	// Clerk a recorded a registration and four surveys (5 events), and three voids of them.
+	if got.Recorded != 5 || got.Voided != 3 || got.VoidsMade != 3 || got.RateBP == nil || *got.RateBP != 6000 || !got.Flagged {
+		t.Errorf("clerk a's row: %+v; want 5 recorded, 3 voided, 3 voids made, 6000 bp, flagged", got)
+	}
+	if rb := ans.Rows[rows["360721 clerk:b"]]; rb.Actor != "clerk:b" || rb.Recorded != 2 || rb.Voided != 0 || rb.Flagged {
+		t.Errorf("clerk b's row: %+v; want 2 recorded, nothing voided, not flagged", rb)
+	}
+	if len(ans.Voids) != 3 || ans.Voids[0].EventType != "survey.counted" || ans.Voids[0].EventActor != "clerk:a" {
+		t.Errorf("voids: %+v; want the three surveys of clerk a", ans.Voids)
+	}
+	if rc := ans.Rows[rows["360782 admin:adm"]]; rc.Actor != "admin:adm" || rc.Recorded != 2 {
+		t.Errorf("the admin's row in 360782: %+v; want 2 recorded", rc)
+	}
+	// A supervisor of group 1 reads 360702 (group 1), not 360782 (group 2).
+	decode(t, e.get(t, period(""), tokSuper), &ans)
+	seen := map[string]bool{}
+	for _, r := range ans.Rows {
+		seen[r.County] = true
+	}
+	if !seen["360702"] || seen["360782"] {
+		t.Errorf("the supervisor of group 1 reads the corrections of %v; want 360702's, not 360782's", seen)
+	}
+	wantError(t, e.get(t, period("&county=360782"), tokSuper), http.StatusForbidden, "forbidden", "")
+	// An actor filter keeps that actor's rows and voids.
+	decode(t, e.get(t, period("&actor=b"), tokAdmin), &ans)
+	if len(ans.Rows) != 1 || ans.Rows[0].Actor != "clerk:b" || len(ans.Voids) != 0 {
+		t.Errorf("actor=b: %+v, voids %+v; want clerk b's row alone", ans.Rows, ans.Voids)
+	}
+	wantError(t, e.get(t, period(""), tokClerkA), http.StatusForbidden, "forbidden", "")
+	wantError(t, e.get(t, period("&county=999999"), tokAuditor), http.StatusBadRequest, "invalid", "county")
+	wantError(t, e.get(t, fmt.Sprintf("/v1/corrections?from=%s&to=%s", now-366, now), tokAuditor), http.StatusBadRequest, "invalid", "to")
+	wantError(t, e.get(t, "/v1/corrections?from=2006-04-31&to=2006-05-01", tokAuditor), http.StatusBadRequest, "invalid", "from")
+}
