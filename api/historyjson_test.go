@@ -27,6 +27,9 @@ func TestAHistoryAnswerIsWhatEncodingJSONWrites(t *testing.T) {
 	e.serve()
 	odd := e.register(t, tokAdmin, "10000005-9", "360702")
 	e.mustWrite(t, empPath(odd, "payments"), tokAdmin, paymentBody(`R<1>&"\u2028`+"\u00e9中", 100, "2006-05-20"))
+	// A survey voided: the answer links them (voided).
+	survey := e.mustWrite(t, empPath(odd, "surveys"), tokAdmin, `{"as_of":"2006-05-21","workforce":7}`).JSON["event_ids"].([]any)[0].(string)
+	e.mustWrite(t, empPath(odd, "voids"), tokAdmin, fmt.Sprintf(`{"event_id":%q,"voided_on":"2006-05-22","reason":"<录错> & \u2028"}`, survey))
 	// A message no build can decode, on the employer's subject: its chain breaks there.
 	if _, err := l.Embedded.Conn.Request(eventstore.EmployerPrefix+odd, []byte("not json \xff <b>&\u2028"), 10*time.Second); err != nil {
 		t.Fatal(err)
