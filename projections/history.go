@@ -87,9 +87,17 @@ type HistoryBuilder struct {
 	shown *domain.Employer // folded from the events shown
 	now   *domain.Employer // folded from every event, once they differ; nil while they do not
 	ended bool             // an event recorded after the answer's through_seq was seen
-	// The decoded events of shown (with every void through through_seq, whatever its date: a
-	// void counts from its sequence) and of now, kept to fold them again after a void.
-	shownEvs, allEvs []domain.Event
+	// kept holds what a fold needs of every decoded event, to fold them again after a void.
+	kept []keptEvent
+}
+
+// keptEvent is what Employer.Apply reads of an event, and whether the answer shows it (or, for
+// a void through through_seq, whatever its date, counts it: a void counts from its sequence).
+type keptEvent struct {
+	seq, n uint64
+	hash   string
+	body   domain.Payload
+	shown  bool
 }
 
 // NewHistoryBuilder starts the history of employer id, as BuildHistory's arguments say.
@@ -106,12 +114,21 @@ func NewHistoryBuilder(id string, throughSeq uint64, asOf domain.Date, fees []do
 // refold folds the employer again after a void: shown from the events shown and the voids, now
 // from every event. Balances start again from the fold.
 func (b *HistoryBuilder) refold() {
+	var shown, all []domain.Event
+	for _, k := range b.kept {
+		ev := domain.Event{Envelope: domain.Envelope{EmployerID: b.head.EmployerID, Seq: k.seq, N: k.n}, Body: k.body}
+		ev.Hash = k.hash
+		if k.shown {
+			shown = append(shown, ev)
+		}
+		all = append(all, ev)
+	}
 	b.shown = &domain.Employer{ID: b.head.EmployerID}
-	b.shown.Fold(b.shownEvs)
+	b.shown.Fold(shown)
 	b.rp = domain.NewReplay(b.fees)
 	if b.now != nil {
 		b.now = &domain.Employer{ID: b.head.EmployerID}
-		b.now.Fold(b.allEvs)
+		b.now.Fold(all)
 	}
 }
 
@@ -121,7 +138,7 @@ func (b *HistoryBuilder) Add(ev eventstore.RawEvent) (HistoryEvent, bool) {
 		b.ended = true
 	}
 	if ev.Body != nil {
-		b.allEvs = append(b.allEvs, ev.Event)
+		b.kept = append(b.kept, keptEvent{seq: ev.Seq, n: ev.N, hash: ev.Hash, body: ev.Body})
 	}
 	void, isVoid := ev.Body.(domain.EventVoided)
 	if b.ended || ev.OccurredOn > b.asOf {
@@ -135,7 +152,7 @@ func (b *HistoryBuilder) Add(ev eventstore.RawEvent) (HistoryEvent, bool) {
 			b.head.ChainOK = b.head.ChainOK && ev.ChainOK
 			b.head.Version = ev.Seq
 			if isVoid {
-				b.shownEvs = append(b.shownEvs, ev.Event)
+				b.kept[len(b.kept)-1].shown = true
 				b.head.Voided = append(b.head.Voided, VoidLink{void.TargetSeq, ev.Seq})
 			}
 		}
@@ -150,7 +167,7 @@ func (b *HistoryBuilder) Add(ev eventstore.RawEvent) (HistoryEvent, bool) {
 	if ev.Body == nil {
 		payload = string(ev.Data)
 	} else {
-		b.shownEvs = append(b.shownEvs, ev.Event)
+		b.kept[len(b.kept)-1].shown = true
 		b.shown.Apply(ev.Event)
 		if b.now != nil {
 			b.now.Apply(ev.Event)
