@@ -11,13 +11,15 @@ import (
 // payerBook is one employer's events as a store would hold them, with the write side's fold of
 // them kept as the store keeps it: applied one at a time, folded again when a void asks.
 type payerBook struct {
-	t   *testing.T
-	evs []Event
-	e   *Employer
+	t     *testing.T
+	evs   []Event
+	e     *Employer
+	ref   *Reference
+	today Date
 }
 
 func newPayerBook(t *testing.T) *payerBook {
-	b := &payerBook{t: t, e: &Employer{ID: "p1", SkipHistory: true}}
+	b := &payerBook{t: t, e: &Employer{ID: "p1", SkipHistory: true}, ref: defaultRef(), today: MustDate("2006-12-31")}
 	b.must("clerk:wang", &RegisterEmployer{OrgCode: NumberedOrgCode(1), Name: "赣南机械厂", County: "360702",
 		Kind: string(KindEnterprise), RiskClass: "1", Ownership: "私营", RegisteredOn: "2006-04-01", CertificateNo: "C1"})
 	return b
@@ -25,7 +27,7 @@ func newPayerBook(t *testing.T) *payerBook {
 
 // do checks and decides cmd as actor, on the events so far, and records what it decides.
 func (b *payerBook) do(actor string, cmd Command) ([]Event, error) {
-	ctx := Context{Ref: defaultRef(), Today: MustDate("2006-12-31"), Actor: actor}
+	ctx := Context{Ref: b.ref, Today: b.today, Actor: actor}
 	if _, ok := cmd.(EventsDecider); ok {
 		ctx.Events = b.evs
 	}
@@ -172,6 +174,13 @@ func TestVoidRules(t *testing.T) {
 		b := newPayerBook(t)
 		s := b.must("clerk:wang", &RecordSurvey{AsOf: "2006-05-01", Workforce: "40"})
 		b.refused("clerk:wang", void(s.ID, "2006-04-30"), KindConflict, "voided_on")
+	})
+	t.Run("an event dated in a closed year is not voided", func(t *testing.T) {
+		b := newPayerBook(t)
+		s := b.must("clerk:wang", &RecordSurvey{AsOf: "2006-05-01", Workforce: "40"})
+		b.ref.Apply(YearClosed{Year: 2006, FreezeID: "f", Digest: "d"})
+		b.today = MustDate("2007-01-10")
+		b.refused("clerk:wang", void(s.ID, "2007-01-05"), KindYearClosed, "event_id")
 	})
 	t.Run("a survey voided restores the workforce counted before", func(t *testing.T) {
 		b := newPayerBook(t)
