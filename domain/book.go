@@ -331,10 +331,11 @@ func (s *book) apply(e *entry) {
 }
 
 // refund pays e's amount out of credit. A refund is decided against the credit at its date, but
-// an event recorded after it and dated before it (a due that credit paid, a reversal or void of
-// a payment that made the credit) can leave less there: the refund then takes the rest back, on
-// its date, from principal paid, newest line first, since the money it paid out is no longer
-// there to pay them. What it still cannot find is overdrawn.
+// an event recorded after it and dated before it (a due that a payment or credit paid instead of
+// leaving credit) can leave less there: the refund then takes the rest back, on its date, from
+// principal paid and then late fee paid, newest line first, since the money it paid out is no
+// longer there to pay them. What it still cannot find (a payment reversed or voided after its
+// money was refunded, which the decisions refuse) is overdrawn.
 func (s *book) refund(e *entry) {
 	x := min(e.amount, max(s.credit, 0))
 	s.credit -= x
@@ -350,6 +351,14 @@ func (s *book) refund(e *entry) {
 		l.recovered -= min(y, l.recovered)
 		l.reductions = append(l.reductions, reduction{e.date, -y})
 		short -= y
+	}
+	for i := len(s.order) - 1; i >= 0 && short > 0; i-- {
+		l := s.order[i]
+		if y := min(short, l.feePaid); y > 0 {
+			s.touch(l)
+			l.feePaid -= y
+			short -= y
+		}
 	}
 	if short > 0 {
 		if s.overdrawnBy == nil {

@@ -268,14 +268,21 @@ func FuzzEmployerApply(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		e := &domain.Employer{}
 		seq := uint64(0)
+		var evs []domain.Event
 		apply := func(p domain.Payload, on domain.Date) {
 			seq++
-			e.Apply(domain.Event{Envelope: domain.Envelope{EmployerID: "E", Seq: seq, N: seq, OccurredOn: on}, Body: p})
+			ev := domain.Event{Envelope: domain.Envelope{ID: fmt.Sprint("ev", seq), Type: p.EventType(), EmployerID: "E", Seq: seq, N: seq, OccurredOn: on}, Body: p}
+			evs = append(evs, ev)
+			e.Apply(ev)
+			if e.Refold {
+				e = &domain.Employer{}
+				e.Fold(evs)
+			}
 		}
 		apply(domain.EmployerRegistered{Profile: domain.Profile{Name: "甲", County: "360702", Kind: domain.KindEnterprise, RiskClass: 2}, RegisteredOn: start}, start)
 		receipts := 0
 		for i := 0; i+4 <= len(data) && i < 4*64; i += 4 {
-			op, a, b, c := data[i]%8, int(data[i+1]), int(data[i+2]), int(data[i+3])
+			op, a, b, c := data[i]%10, int(data[i+1]), int(data[i+2]), int(data[i+3])
 			on := start.AddDays(a * 4 % 1000)
 			period := domain.MustPeriod("2006-01")
 			for range b % 30 {
@@ -314,7 +321,13 @@ func FuzzEmployerApply(f *testing.F) {
 					w.Kind, w.Basis = domain.WaiverPrincipal, "bankruptcy"
 				}
 				cmd = w
+			case 8:
+				cmd = &domain.RefundCredit{RefundedOn: on.String(), AmountFen: domain.Number(strconv.Itoa(1 + b*c)), ReceiptNo: fmt.Sprint("T", i)}
+			case 9:
+				cmd = &domain.VoidEvent{EventID: fmt.Sprint("ev", 1+(a*256+b)%len(evs)), VoidedOn: on.AddDays(c).String(), Reason: "fuzz"}
 			}
+			ctx := ctx
+			ctx.Actor, ctx.Events = "admin:fuzz", evs
 			err := cmd.Check(ctx)
 			var events []domain.Payload
 			if err == nil {
