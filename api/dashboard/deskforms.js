@@ -65,6 +65,14 @@ export const FORMS = [
     fields: [date('reversed_on', '退票日期', 'reversed on', true), { name: 'receipt_no', kind: 'text', zh: '票据号', en: 'receipt no', req: true }, { name: 'reason', kind: 'text', zh: '原因', en: 'reason', req: true }],
   },
   {
+    key: 'refund', path: 'refunds', family: 'employer', zh: '退费', en: 'Refund',
+    fields: [
+      date('refunded_on', '退费日期', 'refunded on', true),
+      { name: 'amount_fen', kind: 'int', zh: '金额（分）', en: 'amount (fen)', req: true, money: true },
+      { name: 'receipt_no', kind: 'text', zh: '票据号', en: 'receipt no', req: true },
+    ],
+  },
+  {
     key: 'deregistration', path: 'deregistration', family: 'employer', zh: '注销', en: 'Deregistration',
     fields: [date('on', '注销日期', 'on', true), { name: 'reason', kind: 'text', zh: '原因', en: 'reason', req: true }],
   },
