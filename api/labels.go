@@ -69,7 +69,7 @@ var dashboardLabels = []labelTable{
 		{"assessment.made", "核定 assessment"},
 		{"opening_balance.recorded", "期初欠费 opening balance"},
 		{"payment.received", "缴费 payment"},
-		{"payment.reversed", "冲正 payment reversed"},
+		{"payment.reversed", "退票 payment reversed"},
 		{"audit_finding.recorded", "稽核 audit finding"},
 		{"waiver.granted", "减免 waiver"},
 		{"enforcement.step_recorded", "执法 enforcement"},

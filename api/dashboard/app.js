@@ -5,6 +5,7 @@
 
 import { ApiError, askToken, TOKEN_KEY } from './api.js';
 import { loadSeries, renderCharts, wireCharts } from './charts.js';
+import { loadCorrections, wireCorrections } from './corrections.js';
 import { loadCounties, loadGroups, renderCounties, wireCounties } from './counties.js';
 import { $ } from './dom.js';
 import { showEmployer } from './employer.js';
@@ -42,6 +43,7 @@ function wire() {
   wireCounties();
   wireFlags();
   wireCharts();
+  wireCorrections();
   wireSearch(showError);
   $('#group').addEventListener('change', e => {
     S.group = e.target.value;
@@ -74,6 +76,7 @@ async function start() {
     panel('panel-targets', () => loadTargets(0)),
     panel('panel-flags', () => loadFlags(0)),
     panel('panel-freezes', loadFreezes),
+    panel('panel-corrections', loadCorrections),
   ]);
   await panel('panel-charts', loadSeries);
 }

@@ -2,7 +2,8 @@
 // Each submission carries an Idempotency-Key made once for it and kept across its retries (a
 // network error, a 5xx, a 504 outcome_unknown), so a retry or a second click appends once; the
 // button is disabled while a submission is in flight. The server checks every value; its error
-// {field, detail} is shown beside the field it names and that field gets the focus.
+// {field, detail} is shown beside the field it names and that field gets the focus. A form the
+// menu does not list (a void, about one event of the history) is opened with its event preset.
 
 import { askToken, authHeaders, getToken } from './api.js';
 import { $, bi, el } from './dom.js';
@@ -17,9 +18,14 @@ let uid = 0;
 function input(f, path, form) {
   const id = 'f-' + form.key + '-' + path.replace(/[^a-z0-9]+/gi, '-') + '-' + (++uid);
   const errId = id + '-err';
-  const attrs = { id, name: path, 'data-path': path, 'aria-describedby': errId, 'aria-required': f.req ? 'true' : null };
+  const shownId = id + '-shown';
+  const attrs = { id, name: path, 'data-path': path, 'aria-describedby': errId + (f.kind === 'event' ? ' ' + shownId : ''), 'aria-required': f.req ? 'true' : null };
   let ctl;
-  if (f.kind === 'select') {
+  if (f.kind === 'event') {
+    // Preset by whoever opened the form (drawDesk's open), sent as it is; focusable, so that a
+    // refusal of the event can take the focus.
+    ctl = el('input', Object.assign(attrs, { type: 'text', readonly: true, class: 'mono', autocomplete: 'off' }));
+  } else if (f.kind === 'select') {
     const choices = f.options();
     ctl = el('select', attrs, (f.blank || !f.req) ? el('option', { value: '' }, '—') : null, ...choices.map(([v, t]) => el('option', { value: v }, t)));
     if (f.name === 'county' && choices.length === 1) ctl.value = choices[0][0];
@@ -32,8 +38,10 @@ function input(f, path, form) {
   ctl.dataset.kind = f.kind;
   const hint = f.money ? el('small', { class: 'yuan', 'aria-live': 'polite' }) : null;
   if (hint) ctl.addEventListener('input', () => { hint.textContent = /^\d+$/.test(ctl.value.trim()) ? '= ' + fmtYuan(Number(ctl.value.trim())) + ' 元' : ''; });
+  const shown = f.kind === 'event' ? el('small', { class: 'event-shown', id: shownId, 'data-shown-for': path }) : null;
   const label = el('label', { for: id }, ...bi(f.zh, f.en), f.req ? el('span', { class: 'req', title: '必填 required' }, ' *') : null);
-  return el('div', { class: 'field' + (f.kind === 'check' ? ' check' : '') }, label, ctl, hint, el('span', { class: 'field-error', id: errId, 'data-error-for': path, role: 'alert' }));
+  return el('div', { class: 'field' + (f.kind === 'check' ? ' check' : '') + (f.kind === 'event' ? ' event' : '') }, label, ctl, shown, hint,
+    el('span', { class: 'field-error', id: errId, 'data-error-for': path, role: 'alert' }));
 }
 
 function linesBlock(f, form) {
@@ -138,13 +146,19 @@ async function post(path, body, key) {
   }
 }
 
-function drawForm(spec, employerId, onWritten) {
+// drawForm draws spec's form; preset (for a form opened from the history) gives values of its
+// fields, what each shows beside its value, and what its close button (or Escape) does.
+function drawForm(spec, employerId, onWritten, preset) {
   const formEl = el('form', { class: 'desk-form', 'data-form': spec.key, novalidate: true });
   const button = el('button', { type: 'submit', class: 'primary' }, '提交 submit');
+  const cancel = preset && preset.cancel ? el('button', { type: 'button', class: 'cancel', onclick: preset.cancel }, '关闭 close') : null;
   const status = el('p', { class: 'form-status', role: 'status' });
   formEl.append(el('h3', null, ...bi(spec.zh, spec.en)), el('p', { class: 'form-error', tabindex: -1, role: 'alert' }),
     ...spec.fields.map(f => f.kind === 'lines' ? linesBlock(f, spec) : input(f, f.name, spec)),
-    el('div', { class: 'buttons' }, button), status);
+    el('div', { class: 'buttons' }, button, cancel), status);
+  for (const [name, v] of Object.entries((preset && preset.values) || {})) formEl.querySelector('[data-path="' + CSS.escape(name) + '"]').value = v;
+  for (const [name, v] of Object.entries((preset && preset.shown) || {})) formEl.querySelector('[data-shown-for="' + CSS.escape(name) + '"]').textContent = v;
+  if (cancel) formEl.addEventListener('keydown', ev => { if (ev.key === 'Escape') { ev.preventDefault(); preset.cancel(); } });
   formEl.addEventListener('submit', async ev => {
     ev.preventDefault();
     if (formEl.dataset.busy === 'true') return; // a second click while the first is in flight
@@ -182,19 +196,40 @@ function drawForm(spec, employerId, onWritten) {
   return formEl;
 }
 
-// drawDesk fills box with a menu of the forms the principal may use and the chosen form.
+// drawDesk fills box with a menu of the forms the principal may use and the chosen form, and
+// returns what opens a form the menu does not list: open(key, preset) shows it with preset's
+// values (drawForm) and focuses its first field to fill; its close button shows the menu's form again
+// and calls preset.onCancel. open answers false when the principal may not use the form.
 export function drawDesk(box, scope, employerId, onWritten) {
   const forms = formsFor(S.principal, scope);
-  box.hidden = forms.length === 0;
-  if (!forms.length) { box.replaceChildren(); return; }
+  const listed = forms.filter(f => !f.opened);
   const area = el('div', { class: 'desk-area' });
-  const show = spec => {
+  let current = listed[0]; // the menu's form last chosen
+  const show = (spec, preset) => {
     for (const b of tabs.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.form === spec.key));
-    area.replaceChildren(drawForm(spec, employerId, onWritten));
+    area.replaceChildren(drawForm(spec, employerId, onWritten, preset));
     box.dataset.form = spec.key;
   };
   const tabs = el('div', { class: 'desk-tabs', role: 'toolbar', 'aria-label': '录入 record' },
-    ...forms.map(spec => el('button', { type: 'button', 'data-form': spec.key, onclick: () => { show(spec); area.querySelector('input, select').focus(); } }, ...bi(spec.zh, spec.en))));
-  box.replaceChildren(...(forms.length > 1 ? [tabs] : []), area);
-  show(forms[0]);
+    ...listed.map(spec => el('button', { type: 'button', 'data-form': spec.key, onclick: () => { current = spec; show(spec); area.querySelector('input, select').focus(); } }, ...bi(spec.zh, spec.en))));
+  box.hidden = listed.length === 0;
+  box.replaceChildren(...(listed.length > 1 ? [tabs] : []), area);
+  box.dataset.form = '';
+  if (current) show(current);
+  return {
+    open(key, preset) {
+      const spec = forms.find(f => f.key === key && f.opened);
+      if (!spec) return false;
+      const back = () => {
+        if (current) show(current); else { area.replaceChildren(); box.hidden = true; box.dataset.form = ''; }
+        if (preset.onCancel) preset.onCancel();
+      };
+      show(spec, Object.assign({}, preset, { cancel: back }));
+      box.hidden = false;
+      const first = area.querySelector('input:not([readonly]), select');
+      first.scrollIntoView({ block: 'center' });
+      first.focus();
+      return true;
+    },
+  };
 }

@@ -3,6 +3,8 @@
 // names the families the token may use: `employer` for clerks, `audit` for auditors) and its
 // fields, named as the API names them. Nothing here checks a value: the server does, and its
 // {field, detail} is shown beside the field of that name. To add a form, add an entry.
+// A form with `opened` is not in the desk's menu: it is about one event and is opened from that
+// event's row of the history, with the event's id preset (drawDesk's open).
 
 import { INSURANCES, KINDS, STAGES } from './labels.js';
 import { S } from './state.js';
@@ -11,8 +13,9 @@ const opts = (table, codes) => (codes || Object.keys(table)).map(k => [k, table[
 const list = pairs => pairs.map(([k, zh, en]) => [k, zh + ' ' + en]);
 
 // Field kinds: text, date (YYYY-MM-DD, typed), month (YYYY-MM), int (sent as a JSON number when
-// it reads as one, else as typed, for the server to refuse), select, check (true/false), and
-// lines (a list of rows of the `item` fields, sent as a JSON list).
+// it reads as one, else as typed, for the server to refuse), select, check (true/false), lines
+// (a list of rows of the `item` fields, sent as a JSON list), and event (an event's id, preset
+// and read-only, shown with what the event is).
 const date = (name, zh, en, req) => ({ name, kind: 'date', zh, en, req });
 const insurance = { name: 'insurance', kind: 'select', zh: '险种', en: 'insurance', req: true, options: () => opts(INSURANCES) };
 
@@ -65,6 +68,14 @@ export const FORMS = [
     fields: [date('reversed_on', '退票日期', 'reversed on', true), { name: 'receipt_no', kind: 'text', zh: '票据号', en: 'receipt no', req: true }, { name: 'reason', kind: 'text', zh: '原因', en: 'reason', req: true }],
   },
   {
+    key: 'refund', path: 'refunds', family: 'employer', zh: '退费', en: 'Refund',
+    fields: [
+      date('refunded_on', '退费日期', 'refunded on', true),
+      { name: 'amount_fen', kind: 'int', zh: '金额（分）', en: 'amount (fen)', req: true, money: true },
+      { name: 'receipt_no', kind: 'text', zh: '票据号', en: 'receipt no', req: true },
+    ],
+  },
+  {
     key: 'deregistration', path: 'deregistration', family: 'employer', zh: '注销', en: 'Deregistration',
     fields: [date('on', '注销日期', 'on', true), { name: 'reason', kind: 'text', zh: '原因', en: 'reason', req: true }],
   },
@@ -104,6 +115,16 @@ export const FORMS = [
       date('on', '日期', 'on', true),
       { name: 'doc_no', kind: 'text', zh: '文书号', en: 'document no', req: true },
       date('deadline', '期限', 'deadline (notice only)'),
+    ],
+  },
+  {
+    // Which events the principal may void is the server's rule (a money event needs an auditor
+    // or admin who did not record it): its refusal is shown beside the event.
+    key: 'void', path: 'voids', family: 'void', zh: '冲正', en: 'Void an event', opened: 'history',
+    fields: [
+      { name: 'event_id', kind: 'event', zh: '被冲正事件', en: 'event voided', req: true },
+      date('voided_on', '冲正日期', 'voided on', true),
+      { name: 'reason', kind: 'text', zh: '原因', en: 'reason', req: true },
     ],
   },
 ];

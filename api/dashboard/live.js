@@ -3,6 +3,7 @@
 
 import { askToken, authHeaders, sleep } from './api.js';
 import { loadSeries } from './charts.js';
+import { loadCorrections } from './corrections.js';
 import { loadCounties, loadGroups, renderCounties } from './counties.js';
 import { loadFlags } from './flags.js';
 import { panel, setConn, showHeader } from './header.js';
@@ -29,6 +30,8 @@ async function refresh(seq) {
       panel('panel-targets', () => loadTargets(want));
       panel('panel-flags', () => loadFlags(want));
       if (Date.now() - S.seriesAt > 30000 && S.series) panel('panel-charts', loadSeries);
+      // The corrections read the period's events: at most twice a minute, and not after a 403.
+      if (Date.now() - S.correctionsAt > 30000 && !S.forbidden.has('panel-corrections')) panel('panel-corrections', loadCorrections);
       if (kz.seq < want) await sleep(500); // the views answered an older sequence: try again
     }
   } finally {

@@ -25,6 +25,7 @@ export const S = {
   targets: null,
   series: null,
   seriesAt: 0,
+  correctionsAt: 0, // when the corrections panel was last read
   flagsPage: 1,
   order: [], // county codes in the API's order
   names: {}, // code → name
