@@ -159,10 +159,15 @@ func forbidden(format string, args ...any) error {
 	return &domain.Error{Kind: domain.KindForbidden, Detail: fmt.Sprintf(format, args...)}
 }
 
-// notYours answers a principal who does not read every county about an employer it may not read
-// exactly as about one that does not exist, so that neither can be told from the other.
+// notYours answers a principal about an employer of a county it may not read (API.md: a single
+// read outside scope is 403). Only the id is named: the employer's name and county stay unsaid.
 func notYours(id string) error {
-	return domain.NotFound("id", "no employer %s among those you may read (not found or not yours)", domain.Clip(id, 64))
+	return forbidden("employer %s is in a county you may not read", domain.Clip(id, 64))
+}
+
+// noEmployer answers about an employer id the ledger does not hold, naming field.
+func noEmployer(field, id string) error {
+	return domain.NotFound(field, "no employer %s in the ledger", domain.Clip(id, 64))
 }
 
 type ctxKey struct{}

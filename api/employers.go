@@ -48,16 +48,15 @@ func (s *Server) asOf(r *http.Request) (domain.Date, error) {
 }
 
 // mayRead says whether the request's principal may read employer id, folded as e (nil: not in
-// the ledger): one of another county's employers, or one not in the ledger, is not theirs to
-// know of; otherwise an unknown employer is not found.
+// the ledger): an unknown employer is not found, one of a county the principal may not read is
+// forbidden.
 func (s *Server) mayRead(r *http.Request, id string, e *domain.Employer) error {
-	ok := e != nil
 	p := principalOf(r)
 	switch {
-	case !p.readsAll() && (!ok || !p.canReadCounty(e.County, s.cfg.Store.Reference())):
+	case e == nil:
+		return noEmployer("id", id)
+	case !p.readsAll() && !p.canReadCounty(e.County, s.cfg.Store.Reference()):
 		return notYours(id)
-	case !ok:
-		return domain.NotFound("id", "no employer %s in the ledger", domain.Clip(id, 64))
 	}
 	return nil
 }

@@ -117,7 +117,7 @@ func TestHistoryCutsMatchAFoldByHand(t *testing.T) {
 
 // A history is read under the access the employer gives today, whatever date it is read as of:
 // a clerk reads the whole past of an employer transferred into the county, and none of one
-// transferred out (not found, as for any employer not theirs). The county it shows is the one
+// transferred out (forbidden, as for any employer not theirs). The county it shows is the one
 // of the date asked.
 func TestAHistoryAsOfAnEarlierDateIsReadUnderTheEmployersPresentCounty(t *testing.T) {
 	e := newAuthEnv(t)
@@ -132,8 +132,8 @@ func TestAHistoryAsOfAnEarlierDateIsReadUnderTheEmployersPresentCounty(t *testin
 	}{
 		{"moved in, read as of before the move", movedIn, "2006-06-30", 200, "360721"},
 		{"moved in, read as of after the move", movedIn, "2006-07-20", 200, "360702"},
-		{"moved out, read as of before the move", movedOut, "2006-06-30", 404, ""},
-		{"moved out, read as of after the move", movedOut, "2006-07-20", 404, ""},
+		{"moved out, read as of before the move", movedOut, "2006-06-30", 403, ""},
+		{"moved out, read as of after the move", movedOut, "2006-07-20", 403, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := e.get(t, empPath(c.id, "history")+"?as_of="+c.asOf, tokClerkA)

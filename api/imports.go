@@ -58,7 +58,7 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 	opt := importer.Options{Kind: r.FormValue("kind"), Actor: p.Role + ":" + p.Name, Today: s.cfg.Today()}
 	if p.Role != RoleAdmin {
 		// A clerk's rows are vetted one by one: a row about an employer outside its counties is
-		// refused as if the employer did not exist.
+		// refused.
 		opt.Authorize = func(county string) error {
 			if !p.canWriteEmployer(county) {
 				return forbidden("%s (%s) may not write to employers of county %s", p.Name, p.Role, county)

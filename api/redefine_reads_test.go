@@ -134,7 +134,7 @@ func TestGroupAccessFollowsTheGroupsInForce(t *testing.T) {
 		{"the predecessor's group's supervisor reads the successor", "/v1/counties/360703?as_of=2013-06-30", "sup-2", 200},
 		{"the predecessor's group's supervisor reads the employer", empPath(id, "") + "?as_of=2013-06-30", "sup-2", 200},
 		{"another group's supervisor does not read the successor", "/v1/counties/360703?as_of=2013-06-30", "sup-1", 403},
-		{"another group's supervisor does not read the employer", empPath(id, "") + "?as_of=2013-06-30", "sup-1", 404},
+		{"another group's supervisor does not read the employer", empPath(id, "") + "?as_of=2013-06-30", "sup-1", 403},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if r := e.get(t, c.path, c.token); r.Status != c.status {

@@ -247,7 +247,7 @@ func TestTokensNamingThePredecessorReadTheSuccessor(t *testing.T) {
 		{"the predecessor's clerk reads the successor's figures", "/v1/counties/360703?as_of=2013-06-30", "clerk-nk", 200},
 		{"the predecessor's clerk reads the employer after the change", empPath(id, "") + "?as_of=2013-06-30", "clerk-nk", 200},
 		{"another county's clerk does not read the successor", "/v1/counties/360703?as_of=2013-06-30", "clerk-a", 403},
-		{"another county's clerk does not read the employer", empPath(id, "") + "?as_of=2013-06-30", "clerk-a", 404},
+		{"another county's clerk does not read the employer", empPath(id, "") + "?as_of=2013-06-30", "clerk-a", 403},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if r := e.get(t, c.path, c.token); r.Status != c.status {

@@ -98,21 +98,24 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 				return
 			}
 		}
-		// Scope is answered before the body's details, so nobody learns about employers they
-		// may not read; Authorize checks it again on the state the command is decided on.
+		// Scope is answered before the body's details, so nobody learns more than that an
+		// employer is not theirs; Authorize checks it again on the state the command is decided on.
 		id := r.PathValue("id")
 		county, err := s.cfg.Store.EmployerCountyContext(r.Context(), id)
 		if err != nil {
 			writeError(w, err)
 			return
 		}
-		ok := county != ""
-		if !p.readsAll() && (!ok || !p.canReadCounty(county, s.cfg.Store.Reference())) {
+		switch {
+		case county == "":
+			writeError(w, noEmployer("employer_id", id))
+			return
+		case !p.readsAll() && !p.canReadCounty(county, s.cfg.Store.Reference()):
 			writeError(w, notYours(id))
 			return
 		}
 		countyBound := rt.family == "employer" || rt.family == "void" && p.Role == RoleClerk
-		if ok && countyBound && !p.canWriteEmployer(county) {
+		if countyBound && !p.canWriteEmployer(county) {
 			writeError(w, forbidden("%s (%s) may not write to employers of county %s", p.Name, p.Role, county))
 			return
 		}

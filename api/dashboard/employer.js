@@ -121,7 +121,8 @@ export async function showEmployer(id, minSeq) {
     $('#desk-employer').dataset.employer = '';
     deskOf = null;
     const msg = e instanceof ApiError && e.status === 403 ? '无权查看此单位 not allowed to read this employer'
-      : e instanceof ApiError && e.status === 404 ? '无此单位 no such employer' : '无法加载 could not load: ' + e.message;
+      : e instanceof ApiError && e.status === 404 ? '无此单位 no such employer'
+        : e instanceof ApiError && e.status === 403 ? '无权查看 not yours to read' : '无法加载 could not load: ' + e.message;
     $('#employer-name').textContent = msg;
   }
 }
