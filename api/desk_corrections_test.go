@@ -57,17 +57,7 @@ type correctionRow struct {
 // correctionRows reads GET /v1/corrections and returns its rows with their numbers as text.
 func correctionRows(t *testing.T, e *env, from, to, token string) []correctionRow {
 	t.Helper()
-	var raw struct {
-		Rows []struct {
-			County    string `json:"county"`
-			Actor     string `json:"actor"`
-			Recorded  int    `json:"recorded"`
-			Voided    int    `json:"voided"`
-			VoidsMade int    `json:"voids_made"`
-			RateBP    *int   `json:"rate_bp"`
-			Flagged   bool   `json:"flagged"`
-		} `json:"rows"`
-	}
+	var raw correctionsAnswer
 	decode(t, e.get(t, "/v1/corrections?from="+from+"&to="+to, token), &raw)
 	var out []correctionRow
 	for _, r := range raw.Rows {
