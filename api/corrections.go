@@ -24,8 +24,8 @@ type CorrectionRow struct {
 	County string `json:"county"`
 	Actor  string `json:"actor"`
 	// Recorded counts the events the actor recorded in the period, voids left out; Voided the
-	// voids recorded in the period of events the actor recorded (whenever); VoidsMade the voids
-	// the actor recorded.
+	// voids recorded in the period of events the actor recorded (whenever, in this county);
+	// VoidsMade the voids the actor recorded. Voided may exceed Recorded.
 	Recorded  int  `json:"recorded"`
 	Voided    int  `json:"voided"`
 	VoidsMade int  `json:"voids_made"`
@@ -92,23 +92,28 @@ func (s *Server) corrections(w http.ResponseWriter, r *http.Request) error {
 	voids := []Correction{}
 	truncated := false
 	err = s.eachRecorded(r.Context(), start, to, func(ev domain.Event) error {
-		if ev.EmployerID == "" || !see(ev.County) || county != "" && !ref.SameCounty(county, ev.County) {
+		if ev.EmployerID == "" {
 			return nil
 		}
+		in := func(c string) bool { return see(c) && (county == "" || ref.SameCounty(county, c)) }
 		v, isVoid := ev.Body.(domain.EventVoided)
 		if !isVoid {
-			if isActor(ev.Actor, actor) {
+			if in(ev.County) && isActor(ev.Actor, actor) {
 				row(ev.County, ev.Actor).Recorded++
 			}
 			return nil
 		}
-		if isActor(ev.Actor, actor) {
+		listed := false
+		if in(ev.County) && isActor(ev.Actor, actor) {
 			row(ev.County, ev.Actor).VoidsMade++
+			listed = true
 		}
-		if isActor(v.TargetActor, actor) {
-			row(ev.County, v.TargetActor).Voided++
+		// A mistake counts where it was recorded: the employer may have moved since.
+		if tc := cmp.Or(v.TargetCounty, ev.County); in(tc) && isActor(v.TargetActor, actor) {
+			row(tc, v.TargetActor).Voided++
+			listed = true
 		}
-		if !isActor(ev.Actor, actor) && !isActor(v.TargetActor, actor) {
+		if !listed {
 			return nil
 		}
 		if len(voids) == correctionList {

@@ -44,6 +44,10 @@ func TestCorrectionsCountVoidsPerCountyAndActor(t *testing.T) {
 	for i, id := range surveys[:3] {
 		e.mustWrite(t, empPath(a, "voids"), tokClerkA, fmt.Sprintf(`{"event_id":%q,"voided_on":"2006-05-%02d","reason":"录错 mistyped"}`, id, i+10))
 	}
+	// The fourth survey is voided after the payer moved to 360721: the mistake still counts in
+	// 360702, where it was recorded; the void in 360721, where it was made.
+	e.mustWrite(t, empPath(a, "transfer"), tokAdmin, `{"on":"2006-06-01","county":"360721"}`)
+	e.mustWrite(t, empPath(a, "voids"), tokAdmin, fmt.Sprintf(`{"event_id":%q,"voided_on":"2006-06-02","reason":"录错 mistyped"}`, surveys[3]))
 	// The period is of recorded times, the stream's clock: a day either side of now (the test
 	// may cross midnight).
 	now := domain.DateInChina(time.Now())
@@ -59,15 +63,19 @@ func TestCorrectionsCountVoidsPerCountyAndActor(t *testing.T) {
 		t.Fatalf("no row for clerk a in 360702: %+v", ans.Rows)
 	}
 	got := ans.Rows[ra]
-	// Clerk a recorded a registration and four surveys (5 events), and three voids of them.
-	if got.Recorded != 5 || got.Voided != 3 || got.VoidsMade != 3 || got.RateBP == nil || *got.RateBP != 6000 || !got.Flagged {
-		t.Errorf("clerk a's row: %+v; want 5 recorded, 3 voided, 3 voids made, 6000 bp, flagged", got)
+	// Clerk a recorded a registration and four surveys (5 events) and three voids of them; the
+	// admin voided the fourth.
+	if got.Recorded != 5 || got.Voided != 4 || got.VoidsMade != 3 || got.RateBP == nil || *got.RateBP != 8000 || !got.Flagged {
+		t.Errorf("clerk a's row: %+v; want 5 recorded, 4 voided, 3 voids made, 8000 bp, flagged", got)
+	}
+	if rv := ans.Rows[rows["360721 admin:adm"]]; rv.Actor != "admin:adm" || rv.VoidsMade != 1 || rv.Voided != 0 {
+		t.Errorf("the admin's row in 360721: %+v; want the void made there", rv)
 	}
 	if rb := ans.Rows[rows["360721 clerk:b"]]; rb.Actor != "clerk:b" || rb.Recorded != 2 || rb.Voided != 0 || rb.Flagged {
 		t.Errorf("clerk b's row: %+v; want 2 recorded, nothing voided, not flagged", rb)
 	}
-	if len(ans.Voids) != 3 || ans.Voids[0].EventType != "survey.counted" || ans.Voids[0].EventActor != "clerk:a" {
-		t.Errorf("voids: %+v; want the three surveys of clerk a", ans.Voids)
+	if len(ans.Voids) != 4 || ans.Voids[0].EventType != "survey.counted" || ans.Voids[3].EventActor != "clerk:a" || ans.Voids[3].Actor != "admin:adm" {
+		t.Errorf("voids: %+v; want the four surveys of clerk a", ans.Voids)
 	}
 	if rc := ans.Rows[rows["360782 admin:adm"]]; rc.Actor != "admin:adm" || rc.Recorded != 2 {
 		t.Errorf("the admin's row in 360782: %+v; want 2 recorded", rc)

@@ -15,9 +15,11 @@ type EventVoided struct {
 	TargetSeq   uint64 `json:"event_seq"`
 	TargetType  string `json:"event_type"`
 	TargetActor string `json:"event_actor"`
-	TargetOn    Date   `json:"event_on"`
-	VoidedOn    Date   `json:"voided_on"`
-	Reason      string `json:"reason"`
+	// TargetCounty is the county the event was recorded in, where its mistake is counted.
+	TargetCounty string `json:"event_county,omitempty"`
+	TargetOn     Date   `json:"event_on"`
+	VoidedOn     Date   `json:"voided_on"`
+	Reason       string `json:"reason"`
 }
 
 // CreditRefunded is credit paid back to the employer (退费).
@@ -186,7 +188,7 @@ func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
 		return nil, Conflict("event_id", "the refund with receipt %s of %s paid out money that event %s brought in: void the refund first", ref.receipt, ref.date, t.ID)
 	}
 	return []Payload{EventVoided{TargetID: t.ID, TargetSeq: t.Seq, TargetType: t.Type, TargetActor: t.Actor,
-		TargetOn: t.OccurredOn, VoidedOn: r.date, Reason: r.Reason}}, nil
+		TargetCounty: t.County, TargetOn: t.OccurredOn, VoidedOn: r.date, Reason: r.Reason}}, nil
 }
 
 // Dependent returns the first event among an employer's events (in stream order) that stands on
