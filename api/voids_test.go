@@ -1,11 +1,15 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/kuozheng/kuozheng/eventstore"
 )
 
 // correctionsLedger fills e with the same three payers of 360702 as every ledger of these tests:
@@ -177,4 +181,24 @@ func TestRefundsThroughTheAPI(t *testing.T) {
 		t.Errorf("the refusal does not name the refund: %s", r)
 	}
 	e.wantUnchanged(t, n)
+}
+
+// TestAVoidOnADamagedSubjectAnswersAsAnyWrite: a void is decided on the events the state was
+// folded from, undecodable ones counted; a damaged message last on the employer's subject must
+// not keep the void re-reading them for ever: it answers as any other write there does.
+func TestAVoidOnADamagedSubjectAnswersAsAnyWrite(t *testing.T) {
+	e := newAuthEnv(t)
+	id := e.register(t, tokClerkA, orgCode(9400), "360702")
+	survey := e.mustWrite(t, empPath(id, "surveys"), tokClerkA, `{"as_of":"2006-05-01","workforce":4}`).JSON["event_ids"].([]any)[0].(string)
+	if _, err := e.l.Embedded.Conn.Request(eventstore.EmployerPrefix+id, []byte("not json"), 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.l.Store.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	w := e.post(t, empPath(id, "surveys"), tokClerkA, `{"as_of":"2006-05-03","workforce":5}`)
+	v := e.post(t, empPath(id, "voids"), tokClerkA, fmt.Sprintf(`{"event_id":%q,"voided_on":"2006-05-02","reason":"录错"}`, survey))
+	if v.Status != w.Status || v.str("error") != w.str("error") {
+		t.Errorf("on a damaged subject a survey answers %s, a void %s: want the same", w, v)
+	}
 }

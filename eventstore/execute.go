@@ -226,7 +226,7 @@ func (s *Store) decide(ctx context.Context, id string, req Request, key string) 
 	_, withEvents := req.Command.(domain.EventsDecider)
 	var read uint64 // the sequence evs were read through
 	e, err := s.rlockEmployer(ctx, id)
-	for withEvents && err == nil && e != nil && read != e.Version {
+	for withEvents && err == nil && e != nil && read != s.foldHead(EmployerPrefix+id).seq {
 		// The events are read without the lock, then the state they must end at is taken again:
 		// only another replica's append, folded meanwhile, makes them differ.
 		s.mu.RUnlock()
