@@ -131,7 +131,9 @@ type book struct {
 	overdrawn Fen
 	// overdrawnBy is the first refund that overdrew.
 	overdrawnBy *entry
-	fees        []LateFeeRate
+	// tookBack is the date of the last refund that found too little credit (0: none).
+	tookBack Date
+	fees     []LateFeeRate
 	// Of totals, once tracking: the states of the quiet lines summed, and the lines not quiet.
 	tracking bool
 	quiet    Totals
@@ -340,6 +342,9 @@ func (s *book) refund(e *entry) {
 	x := min(e.amount, max(s.credit, 0))
 	s.credit -= x
 	short := e.amount - x
+	if short > 0 {
+		s.tookBack = max(s.tookBack, e.date)
+	}
 	for i := len(s.order) - 1; i >= 0 && short > 0; i-- {
 		l := s.order[i]
 		y := min(short, l.paid)

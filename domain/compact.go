@@ -126,6 +126,9 @@ func (a *Account) Compact(through Date, keepFrom Period, fees []LateFeeRate, gro
 	if a.carry != nil && through <= a.carry.through {
 		return nil, true
 	}
+	if a.takesBackAfter(through, fees) {
+		return nil, false
+	}
 	touched := map[Period]bool{}
 	for _, e := range a.entries {
 		if e.date <= through {
@@ -224,10 +227,32 @@ func (e *entry) touches() []Period {
 	return nil
 }
 
+// takesBackAfter reports whether a refund dated after through finds too little credit and takes
+// back money paid on lines (book.refund): newest lines first, settled ones among them, which a
+// carry through `through` no longer holds. Such an account is not compacted through `through`.
+func (a *Account) takesBackAfter(through Date, fees []LateFeeRate) bool {
+	last, refunds := through, false
+	for _, e := range a.entries {
+		last = max(last, e.date)
+		refunds = refunds || e.kind == entryRefund && e.date > through
+	}
+	return refunds && a.bookThrough(last, fees).tookBack > through
+}
+
+// TakesBackCarried reports whether the account is compacted and a refund after its boundary
+// finds too little credit (takesBackAfter): the money it takes back may be on lines the carry no
+// longer holds, so the account must be folded again from its events (and is then not compacted
+// through that boundary). Only accounts with refunds after their boundary cost more than a scan
+// of their entries.
+func (a *Account) TakesBackCarried(fees []LateFeeRate) bool {
+	return a.carry != nil && a.takesBackAfter(a.carry.through, fees)
+}
+
 // stale reports whether an entry recorded after a compaction needs what the compaction folded
 // away: it sets, audits or opens a period a settled line left from, or reverses a payment that
-// is no longer an entry. The account's statements are then wrong until it is folded again
-// from its events.
+// is no longer an entry. The account's statements are then wrong until it is folded again from
+// its events. (A refund left short of credit is found by TakesBackCarried, which needs the
+// late-fee schedule.)
 func (a *Account) stale(e *entry) bool {
 	if a.carry == nil {
 		return false

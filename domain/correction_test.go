@@ -354,3 +354,31 @@ func TestRefundRules(t *testing.T) {
 		}
 	})
 }
+
+func TestARefundShortOfCreditAfterABoundaryKeepsTheAccountWhole(t *testing.T) {
+	b := newPayerBook(t)
+	b.today = MustDate("2007-02-28")
+	b.must("clerk:wang", declaration("2006-11-05", "2006-10", "1000000"))
+	b.must("clerk:wang", payment("2006-12-01", "R-1", "40000")) // 9,100 fen credit, once 900 fen of late fee is paid
+	b.must("clerk:wang", &RefundCredit{RefundedOn: "2007-01-20", AmountFen: "9100", ReceiptNo: "T-1"})
+	fees := b.ref.LateFees
+	end := MustDate("2006-12-31")
+	compacted := b.e.Clone()
+	if !compacted.Compact(end, MustPeriod("2006-12"), fees) {
+		t.Fatal("an account whose refund finds its credit was not compacted")
+	}
+	// A declaration recorded now, dated before the refund: the credit pays it, the refund
+	// takes it back from the newest lines paid, settled ones among them.
+	b.must("clerk:wang", declaration("2007-01-10", "2006-12", "200000"))
+	ev := b.evs[len(b.evs)-1]
+	compacted.Apply(ev)
+	if !compacted.Account.TakesBackCarried(fees) {
+		t.Error("a compacted account whose refund now takes back money paid does not ask to be folded again")
+	}
+	if b.e.Clone().Compact(end, MustPeriod("2006-12"), fees) {
+		t.Error("an account whose refund after the boundary takes back money paid was compacted")
+	}
+	if b.e.Account.TakesBackCarried(fees) {
+		t.Error("an account never compacted asks to be folded again")
+	}
+}

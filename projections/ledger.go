@@ -61,7 +61,7 @@ func (l *Ledger) Apply(ev domain.Event) {
 		l.Order = append(l.Order, ev.EmployerID)
 	}
 	e.Apply(ev)
-	if e.Account.Stale || e.Refold {
+	if e.Account.Stale || e.Refold || e.Account.TakesBackCarried(l.Ref.LateFees) {
 		l.refold(ev.EmployerID, ev.Seq)
 	}
 }

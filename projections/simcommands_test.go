@@ -43,6 +43,8 @@ func (s *simulation) command() {
 		s.invalid(p)
 	case r < 87:
 		s.void(p)
+	case r < 90:
+		s.refund(p)
 	default:
 		s.declare(p)
 	}
@@ -192,10 +194,16 @@ func (s *simulation) reverse(p *simPayer) {
 	}
 	d := lo.AddDays(s.intn(int(min(s.today-lo, 60)) + 1))
 	cmd := &domain.ReversePayment{ReversedOn: d.String(), ReceiptNo: r, Reason: "退票"}
+	rev := &mEvent{kind: mReverse, date: d, receipt: r, undoes: pay}
+	if overdraws(append(slices.Clip(p.events), rev), d) {
+		// A refund paid out this payment's money: the reversal is refused, naming it.
+		s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{kind: domain.KindConflict, what: "reversal_refunded"}, nil)
+		return
+	}
 	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{what: "reversal"}, func(res eventstore.Result) {
 		delete(p.standing, r)
 		p.reversed = append(p.reversed, r)
-		s.record(p, res, &mEvent{kind: mReverse, date: d, receipt: r, undoes: pay})
+		s.record(p, res, rev)
 	})
 	switch {
 	case s.chance(30):
@@ -413,14 +421,14 @@ func (s *simulation) deregister(p *simPayer) {
 }
 
 // void voids one of the payer's money events that nothing stands on: a payment that stands, a
-// waiver, an audit finding, an opening balance. The model forgets the event: from the void on,
+// waiver, an audit finding, an opening balance, a refund. The model forgets the event: from the void on,
 // the ledger must count as if it had never been recorded. A second void of it is refused.
 func (s *simulation) void(p *simPayer) {
 	var cands []*mEvent
 	for _, e := range p.events {
 		switch {
 		case e.id == "" || e.date <= s.lockedThrough:
-		case e.kind == mPay && p.standing[e.receipt] == e, e.kind == mWaiveFee, e.kind == mWaivePrincipal, e.kind == mAudit, e.kind == mOpening:
+		case e.kind == mPay && p.standing[e.receipt] == e, e.kind == mWaiveFee, e.kind == mWaivePrincipal, e.kind == mAudit, e.kind == mOpening, e.kind == mRefund:
 			cands = append(cands, e)
 		}
 	}
@@ -431,6 +439,11 @@ func (s *simulation) void(p *simPayer) {
 	d := e.date.AddDays(s.intn(int(min(s.today-e.date, 60)) + 1))
 	req := eventstore.Request{EmployerID: p.id, Command: &domain.VoidEvent{EventID: e.id, VoidedOn: d.String(), Reason: "冲正"},
 		Actor: "admin:checker"} // money events need a second person: the simulation records as "sim"
+	if overdraws(slices.DeleteFunc(slices.Clone(p.events), func(x *mEvent) bool { return x == e }), d) {
+		// A refund paid out money this event brought in: the void is refused, naming it.
+		s.exec(p, req, expect{kind: domain.KindConflict, what: "void_refunded"}, nil)
+		return
+	}
 	s.exec(p, req, expect{what: "void"}, func(eventstore.Result) {
 		p.events = slices.DeleteFunc(p.events, func(x *mEvent) bool { return x == e })
 		if e.kind == mPay {
@@ -441,4 +454,49 @@ func (s *simulation) void(p *simPayer) {
 		again := eventstore.Request{EmployerID: p.id, Command: &domain.VoidEvent{EventID: e.id, VoidedOn: d.String(), Reason: "again"}, Actor: "admin:checker"}
 		s.exec(p, again, expect{kind: domain.KindConflict, what: "void"}, nil)
 	}
+}
+
+// lastDate is the latest date of the payer's money events, and at least d.
+func lastDate(p *simPayer, d domain.Date) domain.Date {
+	for _, e := range p.events {
+		d = max(d, e.date)
+	}
+	return d
+}
+
+// overdraws reports whether, with events, a refund pays out more than the account holds, as
+// the decisions see it: as of the last event, every reversal undoing its payment.
+func overdraws(events []*mEvent, d domain.Date) bool {
+	last := d
+	for _, e := range events {
+		last = max(last, e.date)
+	}
+	return modelReplay(events, last, last).Overdrawn > 0
+}
+
+// refund pays back credit: at most the least credit held from its date on, as of the last
+// event (every reversal undoing its payment), else refused.
+func (s *simulation) refund(p *simPayer) {
+	d, ok := s.date(p)
+	if !ok {
+		return
+	}
+	last := lastDate(p, d)
+	least := modelReplay(p.events, d, last).Credit
+	for _, e := range p.events {
+		if e.date > d {
+			least = min(least, modelReplay(p.events, e.date, last).Credit)
+		}
+	}
+	amount := least + 1 + int64(s.intn(5000))
+	exp := expect{kind: domain.KindConflict, what: "refund"}
+	if least > 0 && s.chance(70) {
+		amount, exp = 1+int64(s.intn(int(min(least, 1<<30)))), expect{what: "refund"}
+	}
+	p.receipts++
+	receipt := fmt.Sprintf("T%d", p.receipts)
+	cmd := &domain.RefundCredit{RefundedOn: d.String(), AmountFen: fen(amount), ReceiptNo: receipt}
+	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(res eventstore.Result) {
+		s.record(p, res, &mEvent{kind: mRefund, date: d, amount: amount, receipt: receipt})
+	})
 }

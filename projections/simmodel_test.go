@@ -70,6 +70,7 @@ const (
 	mReverse
 	mWaivePrincipal
 	mWaiveFee
+	mRefund // credit paid back; short of credit, it takes back principal, then fee, paid
 )
 
 type mKey struct {
@@ -153,20 +154,29 @@ type mLineState struct {
 type mStatement struct {
 	Lines  []mLineState
 	Credit int64
+	// Overdrawn is what refunds paid out that neither credit nor money paid on lines held.
+	Overdrawn int64
 }
 
 // statement replays the events dated on or before asOf, in date order then as recorded,
 // leaving out payments a reversal dated on or before asOf undid (a bounced payment never
 // paid anything).
 func modelStatement(events []*mEvent, asOf domain.Date) mStatement {
+	return modelReplay(events, asOf, asOf)
+}
+
+// modelReplay is modelStatement with the reversals dated on or before undoThrough undoing their
+// payments (a refund's decision looks at the account as of its last event: every reversal then
+// undoes its payment from the start).
+func modelReplay(events []*mEvent, asOf, undoThrough domain.Date) mStatement {
 	undone := map[*mEvent]bool{}
 	var evs []*mEvent
 	for _, e := range events {
-		if e.date > asOf {
+		if e.kind == mReverse && e.date <= undoThrough {
+			undone[e.undoes] = true
 			continue
 		}
-		if e.kind == mReverse {
-			undone[e.undoes] = true
+		if e.date > asOf || e.kind == mReverse {
 			continue
 		}
 		evs = append(evs, e)
@@ -179,7 +189,7 @@ func modelStatement(events []*mEvent, asOf domain.Date) mStatement {
 	})
 	lines := map[mKey]*mLine{}
 	var order []*mLine // oldest period first, insurances in allocation order
-	var credit int64
+	var credit, overdrawn int64
 	get := func(k mKey, due domain.Date) *mLine {
 		if l := lines[k]; l != nil {
 			return l
@@ -321,9 +331,26 @@ func modelStatement(events []*mEvent, asOf domain.Date) mStatement {
 			if l := lines[e.amounts[0].key]; l != nil {
 				l.feeWaived += min(e.amount, max(l.fee(e.date)-l.feePaid-l.feeWaived, 0))
 			}
+		case mRefund:
+			x := min(e.amount, max(credit, 0))
+			credit -= x
+			short := e.amount - x
+			for i := len(order) - 1; i >= 0 && short > 0; i-- {
+				if y := min(short, order[i].paid); y > 0 {
+					order[i].paid -= y
+					order[i].moves = append(order[i].moves, mAmountOn{e.date, -y})
+					short -= y
+				}
+			}
+			for i := len(order) - 1; i >= 0 && short > 0; i-- {
+				y := min(short, order[i].feePaid)
+				order[i].feePaid -= y
+				short -= y
+			}
+			overdrawn += short
 		}
 	}
-	st := mStatement{Credit: credit}
+	st := mStatement{Credit: credit, Overdrawn: overdrawn}
 	for _, l := range order {
 		acc := l.fee(asOf)
 		st.Lines = append(st.Lines, mLineState{Key: l.key, Due: l.principal(), Paid: l.paid, Waived: l.waived,
