@@ -14,8 +14,9 @@ import (
 	"github.com/kuozheng/kuozheng/domain"
 )
 
-// moduleImport finds a module's static imports and the page's module script.
-var moduleImport = regexp.MustCompile(`(?m)^import [^;]*? from '\./([a-z]+\.js)';$|<script type="module" src="/assets/([a-z]+\.js)">`)
+// moduleImport finds a module's static imports, the page's module script, and a module loaded
+// on first use (import('./x.js')).
+var moduleImport = regexp.MustCompile(`(?m)^import [^;]*? from '\./([a-z]+\.js)';$|<script type="module" src="/assets/([a-z]+\.js)">|\bimport\('\./([a-z]+\.js)'\)`)
 
 // TestDashboardFilesAreServedAsModules: every file of the dashboard and every module the page
 // imports, from the page's script down, is part of the page (a module nothing imports is dead)
@@ -76,7 +77,7 @@ func TestDashboardFilesAreServedAsModules(t *testing.T) {
 			t.Errorf("GET %s with If-None-Match its ETag: %d, want 304", p, again.StatusCode)
 		}
 		for _, m := range moduleImport.FindAllSubmatch(body, -1) {
-			imp := "/assets/" + string(m[1]) + string(m[2])
+			imp := "/assets/" + string(m[1]) + string(m[2]) + string(m[3])
 			imported[imp] = true
 			queue = append(queue, imp)
 		}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -228,6 +230,11 @@ func (s *Server) rankings(w http.ResponseWriter, r *http.Request) error {
 	if id == "" {
 		return domain.Invalid("freeze", "is required: rankings are made from a freeze (POST /v1/freezes)")
 	}
+	// Checked before the freeze is read: a bad format costs nothing.
+	format := r.URL.Query().Get("format")
+	if !slices.Contains([]string{"", "json", "csv", "xlsx"}, format) {
+		return domain.Invalid("format", "unknown format %q: want json, csv or xlsx", format)
+	}
 	f, rep, err := s.loadFreeze(r, id)
 	if err != nil {
 		return err
@@ -246,6 +253,11 @@ func (s *Server) rankings(w http.ResponseWriter, r *http.Request) error {
 			rankings = append(rankings, rk)
 		}
 	}
+	if format == "csv" || format == "xlsx" {
+		// The rank, the code and the name, then figures; codes stay text.
+		name := fmt.Sprintf("kuozheng-ranking-%s-seq%d", f.ValidThrough, f.ThroughSeq)
+		return s.writeTable(w, format, name, "排名 Ranking", RankingRows(f, rankings), func(col int) bool { return col == 0 || col >= 3 })
+	}
 	out := map[string]any{"freeze": f.ID, "valid_through": f.ValidThrough, "through_seq": f.ThroughSeq, "year": f.ValidThrough.Year(),
 		"weighting": projections.RankingWeighting, "rankings": rankings}
 	if _, ok := ref.TargetsFor(f.ValidThrough.Year()); !ok {
@@ -253,4 +265,47 @@ func (s *Server) rankings(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// RankingRows lays a freeze's rankings out as rows: a bilingual header, then one row per county,
+// best first: its rank, code, name and score, and for each measure of the year's targets (in the
+// dashboard's order) the target, the actual figure and the completion. Money is in fen, the
+// score and completions in basis points of their exact value (rounded half up); the freeze's
+// (S, D) and id close each row, so that a sheet copied elsewhere still says what it ranks.
+func RankingRows(f domain.FreezeMade, rankings []projections.Ranking) [][]string {
+	measures := rankingMeasures()
+	head := []string{"名次 rank", "区县代码 county code", "区县 county", "得分 score (bp)"}
+	for _, m := range measures {
+		unit := ""
+		if strings.HasSuffix(m.code, "_fen") {
+			unit = " (fen)"
+		}
+		head = append(head, m.name+" 目标 target"+unit, m.name+" 实际 actual"+unit, m.name+" 完成率 completion (bp)")
+	}
+	rows := [][]string{append(head, "截至 valid through", "序列 through seq", "冻结 freeze")}
+	for _, rk := range rankings {
+		row := []string{strconv.Itoa(rk.Rank), rk.Code, rk.Name, basisPoints(rk.Score)}
+		for _, m := range measures {
+			i := slices.IndexFunc(rk.Measures, func(p projections.Progress) bool { return p.Measure == m.code })
+			if i < 0 {
+				row = append(row, "", "", "")
+				continue
+			}
+			p := rk.Measures[i]
+			row = append(row, i64(p.Target), i64(p.Actual), basisPoints(p.Rate))
+		}
+		rows = append(rows, append(row, f.ValidThrough.String(), strconv.FormatUint(f.ThroughSeq, 10), f.ID))
+	}
+	return rows
+}
+
+// rankingMeasures are the target measures with their bilingual names, in the order the
+// dashboard lists them (its MEASURES labels, which a test holds to the domain's measures).
+func rankingMeasures() []label {
+	for _, t := range dashboardLabels {
+		if t.name == "MEASURES" {
+			return t.labels
+		}
+	}
+	panic("api: the dashboard's labels have no MEASURES table")
 }

@@ -68,23 +68,13 @@ func MonthlyRows(rep *projections.Report, counties []*projections.Figures) [][]s
 		"当期实缴 period collected (fen)", "当期征缴率 period collection (bp)", "累计应缴 cumulative due (fen)",
 		"累计实缴 cumulative collected (fen)", "累计征缴率 cumulative collection (bp)", "当年欠费 arrears current year (fen)",
 		"历年欠费 arrears prior years (fen)", "清欠 recovered (fen)", "期间 period", "截至 as of"}}
-	bp := func(r projections.Ratio) string {
-		if r.Den == 0 {
-			return ""
-		}
-		v, err := domain.MulDivHalfUp(r.Num, 10000, r.Den)
-		if err != nil {
-			return "" // past int64 basis points (over 9×10^14 in the numerator): left undefined, as a zero denominator is
-		}
-		return strconv.FormatInt(v, 10)
-	}
 	for _, c := range counties {
 		for _, ins := range domain.Insurances {
 			x := c.Insurances[ins]
-			rows = append(rows, []string{c.Code, c.Name, string(ins), i64(x.Insured), i64(x.ShouldInsure), bp(x.CoverageRate),
-				i64(x.PaidInsured), bp(x.ContributionRate), i64(int64(x.PeriodDueFen)), i64(int64(x.PeriodCollectedFen)),
-				bp(x.PeriodCollectionRate), i64(int64(x.CumulativeDueFen)), i64(int64(x.CumulativeCollectedFen)),
-				bp(x.CumulativeCollectionRate), i64(int64(x.ArrearsCurrentYearFen)), i64(int64(x.ArrearsPriorYearsFen)),
+			rows = append(rows, []string{c.Code, c.Name, string(ins), i64(x.Insured), i64(x.ShouldInsure), basisPoints(x.CoverageRate),
+				i64(x.PaidInsured), basisPoints(x.ContributionRate), i64(int64(x.PeriodDueFen)), i64(int64(x.PeriodCollectedFen)),
+				basisPoints(x.PeriodCollectionRate), i64(int64(x.CumulativeDueFen)), i64(int64(x.CumulativeCollectedFen)),
+				basisPoints(x.CumulativeCollectionRate), i64(int64(x.ArrearsCurrentYearFen)), i64(int64(x.ArrearsPriorYearsFen)),
 				i64(int64(x.RecoveredFen)), rep.Period.String(), rep.AsOf.String()})
 		}
 	}
@@ -92,3 +82,16 @@ func MonthlyRows(rep *projections.Report, counties []*projections.Figures) [][]s
 }
 
 func i64(v int64) string { return strconv.FormatInt(v, 10) }
+
+// basisPoints writes a ratio in basis points of its exact value, rounded half up; empty when it
+// is undefined (a zero denominator).
+func basisPoints(r projections.Ratio) string {
+	if r.Den == 0 {
+		return ""
+	}
+	v, err := domain.MulDivHalfUp(r.Num, 10000, r.Den)
+	if err != nil {
+		return "" // past int64 basis points (over 9×10^14 in the numerator): left undefined, as a zero denominator is
+	}
+	return strconv.FormatInt(v, 10)
+}

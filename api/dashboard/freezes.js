@@ -1,98 +1,170 @@
-// The freezes panel: the year-end freezes, and for the one chosen its frozen figures and how
-// the ledger has restated them since.
+// The freezes panel: the list of freezes, kept current by /v1/live (live.js calls loadFreezes
+// when the sequence moves, so a freeze made in another tab appears without a reload), and for
+// the assessment team and admins the form that makes one (POST /v1/freezes). A chosen freeze's
+// ranking, figures and restatement are drawn by rank.js, loaded only when one is opened.
 
-import { api } from './api.js';
-import { COLS } from './counties.js';
-import { $, bi, el } from './dom.js';
-import { fmtInt, fmtRate, fmtTime, fmtYuan, shortId } from './format.js';
-import { EVENT_TYPES, INSURANCES } from './labels.js';
-import { countyName, S } from './state.js';
+import { api, ApiError, authHeaders, askToken, getToken } from './api.js';
+import { $, el } from './dom.js';
+import { fmtInt, fmtTime } from './format.js';
+import { loadPrincipal } from './search.js';
+import { kz, S } from './state.js';
 
-export async function loadFreezes() {
-  const r = await api('/v1/freezes');
-  const list = (r.data.freezes || []).slice().reverse();
-  const rows = list.map(f => {
-    const tr = el('tr', { 'data-freeze': f.id, class: 'clickable', tabindex: 0 },
-      el('td', null, f.valid_through), el('td', { class: 'num' }, fmtInt(f.through_seq)),
-      el('td', null, fmtTime(f.created_at)), el('td', { class: 'mono' }, (f.digest || '').slice(0, 12)));
-    const open = () => showFreeze(f.id);
-    tr.addEventListener('click', open);
-    tr.addEventListener('keydown', e => { if (e.key === 'Enter') open(); });
-    return tr;
-  });
-  if (!rows.length) rows.push(el('tr', { class: 'placeholder' }, el('td', { colspan: 4 }, '尚无冻结 no freezes yet')));
-  $('#freezes tbody').replaceChildren(...rows);
-}
+// For a test (or a curious assessor): lists drawn, the freezes made from this page, whether one
+// is being made, and (rank.js) the downloads saved.
+kz.freezes = { loads: 0, made: [], running: false };
 
-// The names of the figures a restatement may name that the county table has no column for.
-const FIGURES = {
-  employers: '单位数 employers', should_insure: '应参保 should insure', paid_insured: '足额缴费人数 paid insured',
-  period_due_fen: '当期应缴 due, period', cumulative_due_fen: '累计应缴 due, cumulative',
-  cumulative_collected_fen: '累计实缴 collected, cumulative', year_collected_fen: '本年征缴 collected, this year',
-  late_fee_fen: '滞纳金 late fees', contracts_signed: '劳动合同 contracts signed',
-};
+let wired = false;
+let chosen = ''; // the freeze whose detail is shown
+let fresh = ''; // the freeze this page has just made, marked in the list
+let listSeq = 0; // the sequence the list drawn reflects: a slower, older answer is dropped
 
-// figureLabel names a figure's path, e.g. insurances.pension.period_collected_fen.
-function figureLabel(path) {
-  const parts = path.split('.');
-  const last = parts[parts.length - 1];
-  const col = COLS.find(c => c.key === last);
-  let label = col ? col.zh + ' ' + col.en : FIGURES[last] || last;
-  if (parts[0] === 'insurances' && parts[1]) label = (INSURANCES[parts[1]] || parts[1]).split(' ')[0] + ' · ' + label;
-  return label;
-}
-
-function scopeLabel(scope) {
-  if (scope === 'city') return '全市 city';
-  if (scope.startsWith('group:')) return '第' + scope.slice(6) + '组 group ' + scope.slice(6);
-  return countyName(scope);
-}
-
-async function showFreeze(id) {
-  const box = $('#freeze-detail');
-  box.hidden = false;
-  box.replaceChildren(el('p', { class: 'computing' }, '加载中 loading…'));
+// open draws a freeze's detail, loading its module on first use.
+async function open(id) {
+  chosen = id;
   for (const tr of document.querySelectorAll('#freezes tbody tr')) tr.classList.toggle('selected', tr.dataset.freeze === id);
   try {
-    const [fr, rs] = await Promise.all([api('/v1/freezes/' + encodeURIComponent(id)), api('/v1/freezes/' + encodeURIComponent(id) + '/restatement')]);
-    const f = fr.data, rest = rs.data;
-    const figs = f.figures || {};
-    const ins = S.ins;
-    const rows = (figs.counties || []).map(c => {
-      const x = (c.insurances || {})[ins] || {};
-      return el('tr', { 'data-county': c.code }, el('th', { scope: 'row', class: 'name' }, c.name),
-        el('td', { class: 'num', 'data-field': 'insured', 'data-value': x.insured }, fmtInt(x.insured)),
-        el('td', { class: 'num', 'data-field': 'coverage_rate' }, fmtRate(x.coverage_rate)),
-        el('td', { class: 'num', 'data-field': 'period_collected_fen', 'data-value': x.period_collected_fen }, fmtYuan(x.period_collected_fen)),
-        el('td', { class: 'num', 'data-field': 'period_collection_rate' }, fmtRate(x.period_collection_rate)),
-        el('td', { class: 'num', 'data-field': 'arrears_current_year_fen', 'data-value': x.arrears_current_year_fen }, fmtYuan(x.arrears_current_year_fen)));
-    });
-    const changes = (rest.changes || []).map(c => {
-      const money = c.figure.endsWith('_fen');
-      const fmt = money ? fmtYuan : fmtInt;
-      return el('tr', { 'data-scope': c.scope, 'data-figure': c.figure }, el('td', { class: 'name' }, scopeLabel(c.scope)), el('td', null, figureLabel(c.figure)),
-        el('td', { class: 'num' }, fmt(c.frozen)), el('td', { class: 'num' }, fmt(c.now)),
-        el('td', { class: 'num ' + (c.delta < 0 ? 'neg' : 'pos') }, (c.delta > 0 ? '+' : '') + fmt(c.delta)));
-    });
-    const events = (rest.events || []).map(e => el('tr', { 'data-seq': e.seq }, el('td', { class: 'num' }, e.seq),
-      el('td', null, EVENT_TYPES[e.type] || e.type), el('td', { class: 'name' }, e.county ? countyName(e.county) : '—'),
-      el('td', null, e.employer_id ? el('a', { href: '#/employer/' + e.employer_id }, shortId(e.employer_id)) : '—'),
-      el('td', { class: 'nowrap' }, e.occurred_on), el('td', { class: 'nowrap' }, fmtTime(e.recorded_at)), el('td', null, e.actor)));
-    const head = (...cols) => el('thead', null, el('tr', null, ...cols.map(([zh, en, num]) => el('th', { class: num ? 'num' : null }, ...bi(zh, en)))));
-    box.replaceChildren(
-      el('h3', null, ...bi('冻结数据', 'Frozen figures'), ' ', el('small', { class: 'mono' }, f.id)),
-      el('p', { class: 'note' }, '截至 valid through ' + f.valid_through + ' · 序列 through seq ' + f.through_seq + ' · 链头 chain head ' + (f.chain_head || '').slice(0, 12) + ' · ' + (INSURANCES[ins] || ins)),
-      el('div', { class: 'table-wrap scroll-y' }, el('table', { class: 'compact', id: 'freeze-figures' },
-        head(['区县', 'county'], ['参保', 'insured', 1], ['参保率', 'coverage', 1], ['当期实缴', 'collected', 1], ['征缴率', 'collection', 1], ['当年欠费', 'arrears', 1]),
-        el('tbody', null, ...rows))),
-      el('h3', null, ...bi('重述', 'Restatement'), ' ', el('small', null, '冻结后 since the freeze: seq ' + rest.frozen_through_seq + ' → ' + rest.now_seq)),
-      changes.length ? el('div', { class: 'table-wrap scroll-y' }, el('table', { class: 'compact', id: 'restatement-changes' },
-        head(['范围', 'scope'], ['指标', 'figure'], ['冻结值', 'frozen', 1], ['现值', 'now', 1], ['变动', 'delta', 1]), el('tbody', null, ...changes)))
-        : el('p', { class: 'note' }, '无变化 no changes since the freeze'),
-      events.length ? el('h3', null, ...bi('相关事件', 'Responsible events'), rest.events_truncated ? el('small', null, ' (仅前 ' + events.length + ' 条 first ' + events.length + ')') : null) : null,
-      events.length ? el('div', { class: 'table-wrap scroll-y' }, el('table', { class: 'compact', id: 'restatement-events' },
-        head(['序列', 'seq', 1], ['事件', 'event'], ['区县', 'county'], ['单位', 'employer'], ['发生', 'on'], ['记录', 'recorded'], ['操作人', 'actor']), el('tbody', null, ...events))) : null);
+    const { showFreeze } = await import('./rank.js');
+    await showFreeze(id);
   } catch (e) {
-    box.replaceChildren(el('p', { class: 'error' }, '无法加载 could not load: ' + e.message));
+    const box = $('#freeze-detail');
+    box.hidden = false;
+    box.replaceChildren(el('p', { class: 'error' }, '无法加载 could not load: ' + (e && e.message || e)));
+  }
+}
+
+function row(f) {
+  const tr = el('tr', { 'data-freeze': f.id, 'data-seq': f.through_seq, 'data-valid-through': f.valid_through,
+    class: 'clickable' + (f.id === chosen ? ' selected' : '') + (f.id === fresh ? ' fresh' : ''),
+    title: '打开排名与冻结数据 open its ranking and figures' },
+  el('td', { class: 'nowrap' }, f.valid_through), el('td', { class: 'num' }, fmtInt(f.through_seq)),
+  el('td', { class: 'nowrap' }, fmtTime(f.created_at)), el('td', { class: 'mono' }, f.made_by || '—'),
+  el('td', { class: 'mono', title: f.digest }, (f.digest || '').slice(0, 12)),
+  el('td', null, el('button', { type: 'button', class: 'link', 'data-open': f.id, 'aria-label': '打开 ' + f.valid_through + ' 的排名 open the ranking of ' + f.valid_through + ', seq ' + f.through_seq }, '排名 ranking')));
+  // The whole row answers a click; the button (whose click reaches the row) is the keyboard's way in.
+  tr.addEventListener('click', () => open(f.id));
+  return tr;
+}
+
+// loadFreezes reads the list (reflecting at least minSeq) and draws it, newest first; the first
+// call also sets up the freeze form for those who may freeze.
+export async function loadFreezes(minSeq) {
+  if (!wired) {
+    wired = true;
+    wireForm();
+  }
+  const r = await api('/v1/freezes' + (minSeq ? '?min_seq=' + minSeq : ''));
+  if (r.seq < listSeq) return;
+  listSeq = r.seq;
+  const list = (r.data.freezes || []).slice().reverse();
+  const rows = list.map(row);
+  if (!rows.length) rows.push(el('tr', { class: 'placeholder' }, el('td', { colspan: 6 }, '尚无冻结 no freezes yet')));
+  $('#freezes tbody').replaceChildren(...rows);
+  $('#freezes').dataset.count = String(list.length);
+  kz.freezes.loads++;
+}
+
+// yearEnd is the default valid-through date: the year end of the figures' year, or, while that
+// year runs (a freeze may not be dated after today), the last year end passed.
+function yearEnd(asOf) {
+  const y = Number(asOf.slice(0, 4));
+  const end = y + '-12-31';
+  return end <= asOf ? end : (y - 1) + '-12-31';
+}
+
+// wireForm shows the form to assessors and admins (the server refuses anyone else all the same).
+async function wireForm() {
+  const form = $('#freeze-form');
+  let p;
+  try {
+    p = await loadPrincipal();
+  } catch (e) {
+    return; // no principal, no form: the list is all this reader gets
+  }
+  if (!p || (p.role !== 'assessor' && p.role !== 'admin')) return;
+  const input = $('#freeze-valid-through');
+  const asOf = (S.counties && S.counties.as_of) || '';
+  if (asOf) {
+    input.value = yearEnd(asOf);
+    input.max = asOf;
+  }
+  form.hidden = false;
+  form.addEventListener('submit', e => {
+    e.preventDefault();
+    makeFreeze();
+  });
+}
+
+let key = ''; // the Idempotency-Key of the freeze asked for, kept until the server answers it
+
+function showProblem(text, field) {
+  const box = $('#freeze-error');
+  box.textContent = (field ? field + ': ' : '') + text;
+  box.dataset.field = field || '';
+  const input = $('#freeze-valid-through');
+  if (field === 'valid_through' || field === 'through_seq' || !field) {
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+  }
+}
+
+// makeFreeze asks for a freeze of the date chosen: the button is disabled and the time taken
+// shown while the ledger is folded (minutes on a long one).
+async function makeFreeze() {
+  if (kz.freezes.running) return;
+  const input = $('#freeze-valid-through');
+  const button = $('#freeze-make');
+  const progress = $('#freeze-progress');
+  $('#freeze-error').textContent = '';
+  input.removeAttribute('aria-invalid');
+  if (!input.value) {
+    showProblem('请选择截至日期 choose the valid-through date', 'valid_through');
+    return;
+  }
+  kz.freezes.running = true;
+  button.disabled = true;
+  $('#freeze-form').setAttribute('aria-busy', 'true');
+  const started = performance.now();
+  const tick = () => { progress.textContent = '冻结中 freezing… ' + ((performance.now() - started) / 1000).toFixed(1) + ' s'; };
+  tick();
+  const timer = setInterval(tick, 200);
+  if (!key) key = crypto.randomUUID ? crypto.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2);
+  try {
+    let res;
+    for (let attempt = 0; ; attempt++) {
+      res = await fetch('/v1/freezes', {
+        method: 'POST', cache: 'no-store', body: JSON.stringify({ valid_through: input.value }),
+        headers: authHeaders({ 'Content-Type': 'application/json', 'Idempotency-Key': key }),
+      });
+      if (res.status === 401 && attempt < 3) { await askToken(getToken() ? '令牌无效或已过期。' : '服务器要求访问令牌。'); continue; }
+      break;
+    }
+    let data = null;
+    try { data = await res.json(); } catch (e) { data = null; }
+    const secs = ((performance.now() - started) / 1000).toFixed(1) + ' s';
+    if (res.status >= 500 || res.status === 408 || res.status === 429) {
+      // Not answered for good: the same key makes a retry answer the freeze if it was made.
+      progress.textContent = '';
+      showProblem('未确认，可重试 not confirmed, try again: ' + ((data && data.detail) || 'HTTP ' + res.status));
+      return;
+    }
+    key = '';
+    if (!res.ok) {
+      progress.textContent = '';
+      showProblem(((data && data.detail) || 'HTTP ' + res.status) + (data && data.error ? ' [' + data.error + ']' : ''), data && data.field);
+      return;
+    }
+    fresh = data.id;
+    kz.freezes.made.push({ id: data.id, seq: data.seq, through_seq: data.through_seq, duplicate: !!data.duplicate });
+    progress.textContent = (data.duplicate ? '已有此冻结 already made' : '已冻结 frozen') + ' ' + data.valid_through +
+      ' · 序列 seq ' + fmtInt(data.through_seq) + ' · ' + secs;
+    await loadFreezes(data.seq);
+  } catch (e) {
+    progress.textContent = '';
+    showProblem('网络错误，可重试 network error, try again: ' + (e instanceof ApiError ? e.message : String(e && e.message || e)));
+  } finally {
+    clearInterval(timer);
+    kz.freezes.running = false;
+    button.disabled = false;
+    $('#freeze-form').removeAttribute('aria-busy');
   }
 }

@@ -6,6 +6,7 @@ import { loadSeries } from './charts.js';
 import { loadCorrections } from './corrections.js';
 import { loadCounties, loadGroups, renderCounties } from './counties.js';
 import { loadFlags } from './flags.js';
+import { loadFreezes } from './freezes.js';
 import { panel, setConn, showHeader } from './header.js';
 import { kz, S } from './state.js';
 import { loadTargets } from './targets.js';
@@ -29,6 +30,7 @@ async function refresh(seq) {
       kz.refreshes++;
       panel('panel-targets', () => loadTargets(want));
       panel('panel-flags', () => loadFlags(want));
+      panel('panel-freezes', () => loadFreezes(want)); // a freeze made anywhere moves the sequence
       if (Date.now() - S.seriesAt > 30000 && S.series) panel('panel-charts', loadSeries);
       // The corrections read the period's events: at most twice a minute, and not after a 403.
       if (Date.now() - S.correctionsAt > 30000 && !S.forbidden.has('panel-corrections')) panel('panel-corrections', loadCorrections);
