@@ -134,6 +134,8 @@ function render(e, h) {
   const box = $('#employer-detail');
   V.rendered = true;
   V.version = e.version;
+  // The cut as the server read it: through_seq 0 is none.
+  V.cut = { as_of: V.cut.as_of ? h.as_of : '', through_seq: h.through_seq ? String(h.through_seq) : '' };
   $('#employer-name').replaceChildren(e.name + ' ', el('small', { class: 'mono' }, e.employer_id));
   const enrolled = Object.entries(e.enrolled || {}).filter(([, n]) => n > 0).map(([k, n]) => (INSURANCES[k] || k).split(' ')[0] + ' ' + n).join('、') || '—';
   $('#employer-facts').replaceChildren(
