@@ -19,7 +19,6 @@ import (
 
 // auditHistory is the part of GET /v1/employers/{id}/history the auditor's test compares.
 type auditHistory struct {
-	AsOf     string         `json:"as_of"`
 	Version  uint64         `json:"version"`
 	Events   []auditEvent   `json:"events"`
 	Balances map[string]int `json:"balances"`
@@ -372,6 +371,9 @@ func TestAuditorInChromium(t *testing.T) {
 		Totals map[string]int64 `json:"totals"`
 	}
 	decode(t, e.get(t, empPath(id, "")+"?as_of="+asOf, tokAuditor), &then)
+	if got := eval[string](t, ctx, `document.querySelector('#employer-facts [data-field="as_of"]').dataset.value`); got != then.AsOf || got != asOf {
+		t.Errorf("as of %s the page's facts are as of %q, the API's %q", asOf, got, then.AsOf)
+	}
 	got := totals()
 	for _, f := range []string{"due_fen", "paid_fen", "waived_fen", "outstanding_fen", "late_fee_fen", "credit_fen"} {
 		if got[f] != strconv.FormatInt(then.Totals[f], 10) {
