@@ -8,35 +8,29 @@ import { loadSeries, renderCharts, wireCharts } from './charts.js';
 import { loadCorrections, wireCorrections } from './corrections.js';
 import { loadCounties, loadGroups, renderCounties, wireCounties } from './counties.js';
 import { $ } from './dom.js';
-import { showEmployer } from './employer.js';
+import { showEmployer, wireEmployer } from './employer.js';
 import { loadFlags, wireFlags } from './flags.js';
 import { loadFreezes } from './freezes.js';
 import { panel, showError } from './header.js';
 import { live } from './live.js';
-import { fillSearchCounties, searchEmployers, wireSearch } from './search.js';
+import { fillSearchCounties, showResults, wireSearch } from './search.js';
 import { S } from './state.js';
 import { loadTargets, renderTargets } from './targets.js';
 
 // route shows the view the location's hash names: the dashboard, or the employer page with a
-// search (#/employer?q=) or one employer (#/employer/{id}, ?seq=N after a write of sequence N).
+// search (#/employer?q=) or one employer (#/employer/{id}, ?seq=N after a write of sequence N,
+// ?as_of=D&through_seq=N for a replay).
 function route() {
   const h = location.hash || '#/';
-  const m = h.match(/^#\/employer(?:\/([^/?]+))?(?:\?(?:q=(.*)|seq=(\d+)))?$/);
+  const m = h.match(/^#\/employer(?:\/([^/?]+))?(?:\?(.*))?$/);
   $('#view-dashboard').hidden = !!m;
   $('#view-employer').hidden = !m;
   $('#nav-dashboard').classList.toggle('current', !m);
   $('#nav-employer').classList.toggle('current', !!m);
   if (!m) return;
-  if (m[1]) {
-    showEmployer(decodeURIComponent(m[1]), m[3] ? Number(m[3]) : 0);
-  } else {
-    $('#employer-detail').hidden = true;
-    $('#desk-employer').hidden = true;
-    $('#desk-employer').dataset.employer = '';
-    const q = m[2] ? decodeURIComponent(m[2]) : $('#employer-q').value;
-    $('#employer-q').value = q;
-    searchEmployers(q).catch(showError);
-  }
+  const query = new URLSearchParams(m[2] || '');
+  if (m[1]) showEmployer(decodeURIComponent(m[1]), query);
+  else showResults(query.has('q') ? query.get('q') : null).catch(showError);
 }
 
 function wire() {
@@ -45,6 +39,7 @@ function wire() {
   wireCharts();
   wireCorrections();
   wireSearch(showError);
+  wireEmployer();
   $('#group').addEventListener('change', e => {
     S.group = e.target.value;
     renderCounties(false);

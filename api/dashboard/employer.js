@@ -1,18 +1,54 @@
 // The employer page: one employer's facts, balances, lines and event history, and the desk's
-// forms for it (the search is in search.js). In the history a voided event is struck through
-// and names its void, a void links to the event it voids, and each other event has a button
-// that opens the desk's void form for it, for a principal who may void (the server decides
-// which events).
+// forms for it (the search is in search.js). The view replaces the search list it was opened
+// from, which the back link shows again as it was left.
+//
+// An auditor replays the employer at any moment: as of a business date (as_of: the events dated
+// on or before it, balances and late fees on that day) and through a sequence (through_seq: the
+// events recorded up to it, for the history and its balances). Both cuts are in the location's
+// hash, so a replay can be linked; the server checks them and its error is shown beside the
+// control it names. Uncut, the view follows live writes: each new sequence of /v1/live leads to a
+// HEAD of the employer (its ETag is its version) and, when the version moved, to a re-read. A cut
+// view stays where the user put it and says that newer events exist.
+//
+// In the history a voided event is struck through and names its void, a void links to the event
+// it voids, and each other event has a button that opens the desk's void form for it, for a
+// principal who may void (the server decides which events).
 
-import { api, ApiError } from './api.js';
+import { api, ApiError, authHeaders } from './api.js';
 import { drawDesk } from './desk.js';
 import { $, bi, el } from './dom.js';
+import { describe, recorded } from './events.js';
 import { fmtInt, fmtYuan } from './format.js';
 import { EVENT_TYPES, INSURANCES, KINDS, STAGES } from './labels.js';
-import { loadPrincipal } from './search.js';
+import { leaveResults, loadPrincipal, resultsLink } from './search.js';
 import { countyName, kz, S } from './state.js';
 
+const CUTS = ['as_of', 'through_seq'];
+
+// V is the view's state: the employer shown and its cut, what the last answer said, and the live
+// check's progress.
+const V = {
+  id: '',
+  cut: { as_of: '', through_seq: '' },
+  gen: 0, // each load's number: an answer to an older load is dropped
+  rendered: false, // the employer has been drawn (for this id)
+  version: 0, // the employer's version in the last answer (its last event's sequence)
+  checked: 0, // the live sequence last checked against
+  pending: 0, // a live sequence announced while a check was running
+  checking: false,
+};
+
 let deskOf = null; // drawDesk's answer for the employer shown: opens the void form
+
+const isCut = () => !!(V.cut.as_of || V.cut.through_seq);
+
+// hashOf is the page's address of employer id with cut (its empty values left out).
+function hashOf(id, cut) {
+  const p = new URLSearchParams();
+  for (const k of CUTS) if (cut[k]) p.set(k, cut[k]);
+  const qs = String(p);
+  return '#/employer/' + encodeURIComponent(id) + (qs ? '?' + qs : '');
+}
 
 // jump brings the history's row of event seq into view and gives it the focus.
 function jump(seq) {
@@ -52,77 +88,252 @@ function fact(zh, en, value, attrs) {
   return el('div', attrs || null, el('dt', null, ...bi(zh, en)), el('dd', null, value));
 }
 
-// showEmployer shows employer id as the ledger has it at sequence minSeq or later.
-export async function showEmployer(id, minSeq) {
+const money = (zh, en, k, fen) => fact(zh, en, fmtYuan(fen || 0) + ' 元', { 'data-field': k, 'data-value': fen || 0 });
+
+// A balance cell of the history: yuan shown, the fen kept for a test to compare.
+const balance = (label, field, fen) => el('td', { class: 'num', 'data-label': label, 'data-field': field, 'data-value': fen }, fmtYuan(fen));
+
+function historyRow(ev, voidOf, voids, mayVoid) {
+  const b = ev.balances || {};
+  const cls = [ev.chain_ok ? '' : 'broken', voidOf.has(ev.seq) ? 'voided' : '', ev.type === 'event.voided' ? 'void-row' : ''].filter(Boolean).join(' ');
+  const [day, time] = recorded(ev.recorded_at);
+  return el('tr', { id: 'ev-' + ev.seq, tabindex: -1, 'data-seq': ev.seq, 'data-type': ev.type, 'data-occurred-on': ev.occurred_on, class: cls || null },
+    el('td', { class: 'num seq' },
+      el('a', { href: hashOf(V.id, { as_of: V.cut.as_of, through_seq: String(ev.seq) }), title: '回看到此事件 replay through this event' }, ev.seq)),
+    el('td', { class: 'when' }, el('span', { class: 'occurred' }, ev.occurred_on),
+      el('span', { class: 'recorded', title: '记录于 recorded at ' + ev.recorded_at }, el('span', null, day), ' ', el('span', null, time))),
+    el('td', { class: 'event' }, describe(ev),
+      el('div', { class: 'ev-meta' }, el('span', { class: 'actor' }, '操作人 actor ', el('span', { class: 'mono' }, ev.actor)),
+        el('details', null, el('summary', null, '原始数据 ', el('span', { class: 'en' }, 'raw '), el('code', null, ev.type)),
+          el('pre', null, JSON.stringify(ev.payload, null, 1)), el('small', { class: 'mono' }, 'id ' + ev.id + ' · hash ' + (ev.hash || '').slice(0, 16))))),
+    balance('应缴 due', 'due_fen', b.due_fen), balance('实缴 paid', 'paid_fen', b.paid_fen),
+    balance('欠缴 outstanding', 'outstanding_fen', b.outstanding_fen), balance('滞纳金 late fee', 'late_fee_fen', b.late_fee_fen),
+    el('td', { class: 'chain', 'data-label': '链 chain', title: ev.chain_ok ? '哈希链完好 chain ok' : '哈希链断裂 chain broken' }, ev.chain_ok ? '✓' : '✗ 断 broken'),
+    correction(ev, voidOf, voids, mayVoid));
+}
+
+// cutText says which events the view shows, in Chinese and English.
+function cutText(asOf) {
+  if (!isCut()) return bi('显示全部事件，截至今天 ' + asOf + '，随新记录更新。', 'Every event, as of today ' + asOf + '; new records are drawn as they come.');
+  const zh = [], en = [];
+  if (V.cut.as_of) { zh.push('发生在 ' + asOf + ' 及以前'); en.push('dated on or before ' + asOf); }
+  if (V.cut.through_seq) { zh.push('序列 ≤ #' + V.cut.through_seq); en.push('recorded through #' + V.cut.through_seq); }
+  return bi('回看：只显示' + zh.join('、') + '的事件，新记录不再画出。', 'Replay: events ' + en.join(' and ') + '; new records are not drawn.');
+}
+
+// showNewer says that events exist beyond the cut, the employer being at version v.
+function showNewer(v) {
+  const p = $('#employer-newer');
+  p.hidden = false;
+  p.dataset.version = String(v);
+  p.replaceChildren('有更新的事件：此单位已记录到 #' + v + '，不在当前回看中。 ', el('span', { class: 'en' }, 'Newer events exist: the employer is at #' + v + ', beyond this replay. '),
+    el('a', { href: hashOf(V.id, {}) }, '显示最新 show the latest'));
+}
+
+function render(e, h) {
   const box = $('#employer-detail');
-  box.hidden = false;
-  $('#employer-name').textContent = '加载中 loading…';
-  $('#employer-facts').replaceChildren();
-  $('#employer-totals').replaceChildren();
-  $('#employer-lines tbody').replaceChildren();
-  $('#history tbody').replaceChildren();
-  $('#history-chain').textContent = '';
-  box.dataset.employer = id;
-  try {
-    const q = minSeq ? '?min_seq=' + minSeq : '';
-    const base = '/v1/employers/' + encodeURIComponent(id);
-    const [er, hr] = await Promise.all([api(base + q), api(base + '/history' + q), loadPrincipal()]);
-    if (box.dataset.employer !== id) return;
-    const e = er.data, h = hr.data;
-    $('#employer-name').replaceChildren(e.name + ' ', el('small', { class: 'mono' }, e.employer_id));
-    const enrolled = Object.entries(e.enrolled || {}).filter(([, n]) => n > 0).map(([k, n]) => (INSURANCES[k] || k).split(' ')[0] + ' ' + n).join('、') || '—';
-    $('#employer-facts').replaceChildren(
-      fact('区县', 'county', countyName(e.county) + ' ' + e.county),
-      fact('类型', 'kind', KINDS[e.kind] || e.kind),
-      fact('组织机构代码', 'org code', e.org_code || e.credit_code || '—'),
-      fact('风险等级', 'risk class', e.risk_class),
-      fact('登记', 'registered', e.registered ? (e.registered_on || '是 yes') : '未登记 not registered'),
-      fact('应参保人数', 'workforce', fmtInt(e.workforce)),
-      fact('参保', 'enrolled', enrolled),
-      fact('执法阶段', 'enforcement stage', STAGES[e.enforcement_stage] || e.enforcement_stage, { 'data-field': 'enforcement_stage', 'data-value': e.enforcement_stage }),
-      fact('截至', 'as of', e.as_of + ' · v' + e.version));
-    const t = e.totals || {};
+  V.rendered = true;
+  V.version = e.version;
+  // The cut as the server read it: through_seq 0 is none.
+  V.cut = { as_of: V.cut.as_of ? h.as_of : '', through_seq: h.through_seq ? String(h.through_seq) : '' };
+  $('#employer-name').replaceChildren(e.name + ' ', el('small', { class: 'mono' }, e.employer_id));
+  const enrolled = Object.entries(e.enrolled || {}).filter(([, n]) => n > 0).map(([k, n]) => (INSURANCES[k] || k).split(' ')[0] + ' ' + n).join('、') || '—';
+  $('#employer-facts').replaceChildren(
+    fact('区县', 'county', countyName(e.county) + ' ' + e.county),
+    fact('类型', 'kind', KINDS[e.kind] || e.kind),
+    fact('组织机构代码', 'org code', e.org_code || e.credit_code || '—'),
+    fact('风险等级', 'risk class', e.risk_class),
+    fact('登记', 'registered', e.registered ? (e.registered_on || '是 yes') : '未登记 not registered'),
+    fact('应参保人数', 'workforce', fmtInt(e.workforce)),
+    fact('参保', 'enrolled', enrolled),
+    fact('执法阶段', 'enforcement stage', STAGES[e.enforcement_stage] || e.enforcement_stage, { 'data-field': 'enforcement_stage', 'data-value': e.enforcement_stage }),
+    fact('截至', 'as of', e.as_of + ' · v' + e.version, { 'data-field': 'as_of', 'data-value': e.as_of }));
+  // Cut at a sequence, the balances are the history's (the employer's read knows no sequence).
+  const t = e.totals || {};
+  if (V.cut.through_seq) {
+    const hb = h.balances || {};
+    $('#employer-totals').replaceChildren(money('应缴', 'due', 'due_fen', hb.due_fen), money('实缴', 'paid', 'paid_fen', hb.paid_fen),
+      money('减免', 'waived', 'waived_fen', hb.waived_fen), money('欠缴', 'outstanding', 'outstanding_fen', hb.outstanding_fen),
+      money('滞纳金', 'late fee', 'late_fee_fen', hb.late_fee_fen), money('预缴', 'credit', 'credit_fen', hb.credit_fen));
+    $('#employer-totals-note').textContent = '截至 ' + h.as_of + '，序列 ≤ #' + V.cut.through_seq + ' as of ' + h.as_of + ', through #' + V.cut.through_seq;
+    $('#employer-lines-note').textContent = '截至 ' + e.as_of + '，含全部已记录事件（明细不按序列回看） as of ' + e.as_of + ', every event recorded (lines are not cut at a sequence)';
+  } else {
     $('#employer-totals').replaceChildren(
       ...[['应缴', 'due', 'due_fen'], ['实缴', 'paid', 'paid_fen'], ['减免', 'waived', 'waived_fen'], ['欠缴', 'outstanding', 'outstanding_fen'],
         ['滞纳金', 'late fee', 'late_fee_fen'], ['当年欠费', 'arrears this year', 'arrears_current_year_fen'],
         ['历年欠费', 'arrears prior years', 'arrears_prior_years_fen'], ['清欠', 'recovered', 'recovered_fen'], ['预缴', 'credit', 'credit_fen']]
-        .map(([zh, en, k]) => fact(zh, en, fmtYuan(t[k] || 0) + ' 元', { 'data-field': k, 'data-value': t[k] || 0 })));
-    $('#employer-lines tbody').replaceChildren(...(e.lines || []).map(l => el('tr', { class: l.outstanding_fen > 0 ? 'owing' : null },
-      el('td', null, l.period), el('td', null, (INSURANCES[l.insurance] || l.insurance)), el('td', null, l.due_date),
-      el('td', { class: 'num' }, fmtYuan(l.due_fen)), el('td', { class: 'num' }, fmtYuan(l.paid_fen)), el('td', { class: 'num' }, fmtYuan(l.waived_fen)),
-      el('td', { class: 'num', 'data-value': l.outstanding_fen }, fmtYuan(l.outstanding_fen)), el('td', { class: 'num' }, fmtYuan(l.late_fee_fen)))));
-    const chain = $('#history-chain');
-    chain.textContent = h.chain_ok ? '哈希链完好 chain ok' : '哈希链断裂 chain broken';
-    chain.className = 'badge ' + (h.chain_ok ? 'ok' : 'bad');
-    chain.dataset.chainOk = String(h.chain_ok);
-    const voidOf = new Map((h.voided || []).map(v => [v.event_seq, v.void_seq]));
-    const voids = new Map((h.voided || []).map(v => [v.void_seq, v.event_seq]));
-    const mayVoid = ((S.principal && S.principal.writes) || []).includes('void');
-    $('#history tbody').replaceChildren(...(h.events || []).map(ev => {
-      const b = ev.balances || {};
-      const cls = [ev.chain_ok ? '' : 'broken', voidOf.has(ev.seq) ? 'voided' : '', ev.type === 'event.voided' ? 'void-row' : ''].filter(Boolean).join(' ');
-      return el('tr', { id: 'ev-' + ev.seq, tabindex: -1, 'data-seq': ev.seq, 'data-type': ev.type, class: cls || null },
-        el('td', { class: 'num' }, ev.seq), el('td', null, ev.occurred_on),
-        el('td', null, el('details', null, el('summary', null, EVENT_TYPES[ev.type] || ev.type),
-          el('pre', null, JSON.stringify(ev.payload, null, 1)), el('small', { class: 'mono' }, 'hash ' + (ev.hash || '').slice(0, 16)))),
-        el('td', null, ev.actor), el('td', { class: 'num' }, fmtYuan(b.due_fen)), el('td', { class: 'num' }, fmtYuan(b.paid_fen)),
-        el('td', { class: 'num', 'data-value': b.outstanding_fen }, fmtYuan(b.outstanding_fen)), el('td', { class: 'num' }, fmtYuan(b.late_fee_fen)),
-        el('td', null, ev.chain_ok ? '✓' : '✗'), correction(ev, voidOf, voids, mayVoid));
-    }));
-    box.dataset.version = String(e.version);
-    kz.employerShown = (kz.employerShown || 0) + 1;
+        .map(([zh, en, k]) => money(zh, en, k, t[k])));
+    $('#employer-totals-note').textContent = '截至 ' + e.as_of + ' as of ' + e.as_of;
+    $('#employer-lines-note').textContent = '截至 ' + e.as_of + ' as of ' + e.as_of;
+  }
+  $('#employer-lines tbody').replaceChildren(...(e.lines || []).map(l => el('tr', { class: l.outstanding_fen > 0 ? 'owing' : null },
+    el('td', { class: 'nowrap' }, l.period), el('td', null, (INSURANCES[l.insurance] || l.insurance)), el('td', { class: 'nowrap', 'data-label': '缴费期限 due by' }, l.due_date),
+    el('td', { class: 'num', 'data-label': '应缴 due' }, fmtYuan(l.due_fen)), el('td', { class: 'num', 'data-label': '实缴 paid' }, fmtYuan(l.paid_fen)),
+    el('td', { class: 'num', 'data-label': '减免 waived' }, fmtYuan(l.waived_fen)),
+    el('td', { class: 'num', 'data-label': '欠缴 outstanding', 'data-value': l.outstanding_fen }, fmtYuan(l.outstanding_fen)),
+    el('td', { class: 'num', 'data-label': '滞纳金 late fee' }, fmtYuan(l.late_fee_fen)))));
+  const chain = $('#history-chain');
+  chain.textContent = h.chain_ok ? '哈希链完好 chain ok' : '哈希链断裂 chain broken';
+  chain.className = 'badge ' + (h.chain_ok ? 'ok' : 'bad');
+  chain.dataset.chainOk = String(h.chain_ok);
+  const voidOf = new Map((h.voided || []).map(v => [v.event_seq, v.void_seq]));
+  const voids = new Map((h.voided || []).map(v => [v.void_seq, v.event_seq]));
+  const mayVoid = ((S.principal && S.principal.writes) || []).includes('void');
+  const events = h.events || [];
+  $('#history tbody').replaceChildren(...events.map(ev => historyRow(ev, voidOf, voids, mayVoid)));
+  $('#history-count').textContent = events.length + ' 条 ' + (events.length === 1 ? 'event' : 'events');
+  $('#cut-state').replaceChildren(...cutText(e.as_of));
+  box.dataset.version = String(e.version);
+  box.dataset.asOf = V.cut.as_of;
+  box.dataset.throughSeq = V.cut.through_seq;
+  box.dataset.cut = String(isCut());
+  $('#employer-newer').hidden = true;
+  // Cut, an event beyond the last one shown is one the cut leaves out.
+  if (isCut() && e.version > events.reduce((m, ev) => Math.max(m, ev.seq), 0)) showNewer(e.version);
+  kz.employerShown = (kz.employerShown || 0) + 1;
+}
+
+// cutError shows the server's refusal of a cut's value beside its control; answers whether the
+// error was about a cut.
+function cutError(err) {
+  const body = err instanceof ApiError && err.status === 400 ? err.body : null;
+  const field = body && body.field;
+  if (!CUTS.includes(field)) return false;
+  const slot = $('#employer-cut [data-error-for="' + field + '"]');
+  slot.textContent = body.detail + (body.error ? ' [' + body.error + ']' : '');
+  const ctl = $('#employer-cut [name="' + field + '"]');
+  ctl.setAttribute('aria-invalid', 'true');
+  return true;
+}
+
+function clearCutErrors() {
+  for (const s of document.querySelectorAll('#employer-cut .field-error')) s.textContent = '';
+  for (const c of document.querySelectorAll('#employer-cut [aria-invalid]')) c.removeAttribute('aria-invalid');
+}
+
+// load reads the employer and its history under the view's cut (at least sequence minSeq) and
+// draws them; a refused cut is shown beside its control and leaves what was drawn.
+async function load(minSeq) {
+  const gen = ++V.gen;
+  const id = V.id;
+  const box = $('#employer-detail');
+  box.setAttribute('aria-busy', 'true');
+  const q = new URLSearchParams();
+  if (V.cut.as_of) q.set('as_of', V.cut.as_of);
+  if (minSeq) q.set('min_seq', String(minSeq));
+  const hq = new URLSearchParams(q);
+  if (V.cut.through_seq) hq.set('through_seq', V.cut.through_seq);
+  const base = '/v1/employers/' + encodeURIComponent(id);
+  const [er, hr] = await Promise.allSettled([api(base + (String(q) ? '?' + q : '')), api(base + '/history' + (String(hq) ? '?' + hq : '')), loadPrincipal()]);
+  if (gen !== V.gen) return;
+  box.removeAttribute('aria-busy');
+  clearCutErrors();
+  if (er.status === 'fulfilled' && hr.status === 'fulfilled') {
+    render(er.value.data, hr.value.data);
     const desk = $('#desk-employer');
     if (desk.dataset.employer !== id) {
       desk.dataset.employer = id;
-      deskOf = drawDesk(desk, 'employer', id, w => showEmployer(id, w.seq));
+      deskOf = drawDesk(desk, 'employer', id, w => load(w.seq));
     }
-  } catch (e) {
-    $('#desk-employer').hidden = true;
-    $('#desk-employer').dataset.employer = '';
-    deskOf = null;
-    const msg = e instanceof ApiError && e.status === 403 ? '无权查看此单位 not allowed to read this employer'
-      : e instanceof ApiError && e.status === 404 ? '无此单位 no such employer'
-        : e instanceof ApiError && e.status === 403 ? '无权查看 not yours to read' : '无法加载 could not load: ' + e.message;
-    $('#employer-name').textContent = msg;
+    return;
   }
+  const errs = [er, hr].filter(r => r.status === 'rejected').map(r => r.reason);
+  const cutErrs = errs.filter(cutError);
+  if (cutErrs.length === errs.length) {
+    $('#cut-state').replaceChildren(...bi('未能回看：请更正标出的值。' + (V.rendered ? '下方仍是上一次的结果。' : ''),
+      'Could not replay: correct the value marked.' + (V.rendered ? ' Below is still the previous view.' : '')));
+    if (!V.rendered) $('#employer-name').textContent = '回看的值有误 the replay\'s values are wrong';
+    const bad = $('#employer-cut [aria-invalid="true"]');
+    if (bad) bad.focus();
+    return;
+  }
+  const e = errs.find(x => !cutErrs.includes(x));
+  V.rendered = false;
+  $('#desk-employer').hidden = true;
+  $('#desk-employer').dataset.employer = '';
+  deskOf = null;
+  for (const sel of ['#employer-facts', '#employer-totals', '#employer-lines tbody', '#history tbody']) $(sel).replaceChildren();
+  const msg = e instanceof ApiError && e.status === 403 ? '无权查看此单位 not allowed to read this employer'
+    : e instanceof ApiError && e.status === 404 ? '无此单位 no such employer' : '无法加载 could not load: ' + (e && e.message);
+  $('#employer-name').textContent = msg;
+}
+
+// showEmployer shows employer id (the route #/employer/{id}?as_of=&through_seq=&seq=) in place
+// of the search list: replayed as the query's cut says, as the ledger has it at sequence seq or
+// later (after a write of the page's own).
+export function showEmployer(id, query) {
+  const box = $('#employer-detail');
+  const fresh = V.id !== id || box.hidden;
+  leaveResults();
+  box.hidden = false;
+  V.cut = { as_of: (query.get('as_of') || '').trim(), through_seq: (query.get('through_seq') || '').trim() };
+  for (const k of CUTS) $('#employer-cut [name="' + k + '"]').value = V.cut[k];
+  const back = resultsLink();
+  const a = $('#employer-back');
+  a.href = back.href;
+  a.replaceChildren('← ', ...(back.results ? bi('返回查询结果', 'back to the results') : bi('查询单位', 'find an employer')));
+  if (fresh) {
+    V.id = id;
+    V.rendered = false;
+    V.version = 0;
+    V.checked = 0;
+    box.dataset.employer = id;
+    box.dataset.version = '';
+    $('#employer-name').textContent = '加载中 loading…';
+    for (const sel of ['#employer-facts', '#employer-totals', '#employer-lines tbody', '#history tbody']) $(sel).replaceChildren();
+    for (const sel of ['#history-chain', '#history-count', '#cut-state', '#employer-totals-note', '#employer-lines-note']) $(sel).textContent = '';
+    $('#employer-newer').hidden = true;
+    // Where the user looks: the top of the employer, its name focused for a screen reader.
+    box.scrollIntoView({ block: 'start' });
+    $('#employer-name').focus({ preventScroll: true });
+  }
+  load(Number(query.get('seq')) || 0);
+}
+
+// headVersion is the employer's version as the ledger knows it at sequence seq or later: the
+// ETag of a HEAD, which carries no body (0 when it cannot be read).
+async function headVersion(id, seq) {
+  kz.employerChecks = (kz.employerChecks || 0) + 1;
+  try {
+    const res = await fetch('/v1/employers/' + encodeURIComponent(id) + '?min_seq=' + seq, { method: 'HEAD', headers: authHeaders(), cache: 'no-store' });
+    const m = res.ok && /^(?:W\/)?"(\d+)"$/.exec(res.headers.get('ETag') || '');
+    return m ? Number(m[1]) : 0;
+  } catch (e) {
+    return 0;
+  }
+}
+
+// follow answers a new sequence of the views: when it may concern the employer shown, the
+// employer's version is checked, and a change is drawn (uncut) or announced (cut).
+async function follow(seq) {
+  if (!V.rendered || $('#employer-detail').hidden || $('#view-employer').hidden || seq <= Math.max(V.version, V.checked)) return;
+  if (V.checking) { V.pending = Math.max(V.pending, seq); return; }
+  V.checking = true;
+  try {
+    for (let want = seq; want > V.checked; want = V.pending) {
+      V.checked = want;
+      const id = V.id;
+      const v = await headVersion(id, want);
+      if (id !== V.id || v <= V.version) continue;
+      if (isCut()) showNewer(v); else await load(want);
+    }
+  } finally {
+    V.checking = false;
+  }
+}
+
+// wireEmployer wires the replay's controls and the live updates.
+export function wireEmployer() {
+  $('#employer-cut').addEventListener('submit', ev => {
+    ev.preventDefault();
+    const cut = {};
+    for (const k of CUTS) cut[k] = $('#employer-cut [name="' + k + '"]').value.trim();
+    const target = hashOf(V.id, cut);
+    if (location.hash === target) load(0); else location.hash = target;
+  });
+  $('#cut-reset').addEventListener('click', () => {
+    const target = hashOf(V.id, {});
+    if (location.hash === target) load(0); else location.hash = target;
+  });
+  document.addEventListener('kz-views', ev => follow(ev.detail.seq));
 }

@@ -61,6 +61,7 @@ function dispatch(block) {
   S.live = ev;
   kz.liveSeq = ev.seq;
   showHeader();
+  document.dispatchEvent(new CustomEvent('kz-views', { detail: ev })); // for views that re-read on their own (employer.js)
   if (ev.seq > kz.seq && S.counties) refresh(ev.seq);
 }
 

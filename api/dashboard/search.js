@@ -1,6 +1,8 @@
 // The employer search: text and filters sent to GET /v1/employers, which filters on the server;
 // further pages by its cursor; the whole result exported as csv or xlsx. The answer also names
-// the principal, whose write families decide which desk forms the page shows.
+// the principal, whose write families decide which desk forms the page shows. An employer opened
+// from the list replaces it (employer.js); going back shows the list as it was left, with its
+// pages and its scroll, without searching again.
 
 import { api, authHeaders } from './api.js';
 import { drawDesk } from './desk.js';
@@ -36,6 +38,46 @@ function params(q) {
     if (v) p.set(f, v);
   }
   return p;
+}
+
+// left is the list an employer was opened from: its search, the page's scroll then, and the
+// search text; null when no list was left for an employer.
+let left = null;
+
+// leaveResults hides the search list (and the registration form) for an employer, noting where
+// the list was scrolled.
+export function leaveResults() {
+  const finder = $('#employer-finder');
+  if (finder.hidden) return;
+  left = $('#employer-results').hidden ? null : { params: String(S.searchParams), y: window.scrollY, q: $('#employer-q').value.trim() };
+  finder.hidden = true;
+}
+
+// resultsLink is where the employer page's back link leads: the list it was opened from, or the
+// search.
+export function resultsLink() {
+  if (!left) return { href: '#/employer', results: false };
+  return { href: '#/employer' + (left.q ? '?q=' + encodeURIComponent(left.q) : ''), results: true };
+}
+
+// showResults shows the search (the route #/employer?q=, q null for the text as it stands): the
+// list left for an employer as it was, scrolled where it was and with the focus on that
+// employer's link, when the search is the same; else the search's first page.
+export async function showResults(q) {
+  const detail = $('#employer-detail');
+  const from = detail.hidden ? '' : detail.dataset.employer;
+  detail.hidden = true;
+  $('#desk-employer').hidden = true;
+  $('#desk-employer').dataset.employer = '';
+  $('#employer-finder').hidden = false;
+  if (q === null) q = $('#employer-q').value; else $('#employer-q').value = q;
+  const back = from && left && left.params === String(params(q));
+  const y = back ? left.y : 0;
+  left = null;
+  if (!back) return searchEmployers(q);
+  window.scrollTo(0, y);
+  const a = document.querySelector('#employer-results tr[data-employer="' + CSS.escape(from) + '"] a');
+  if (a) a.focus({ preventScroll: true });
 }
 
 function row(e) {
