@@ -89,9 +89,9 @@ async function showFreeze(id) {
       changes.length ? el('div', { class: 'table-wrap scroll-y' }, el('table', { class: 'compact', id: 'restatement-changes' },
         head(['范围', 'scope'], ['指标', 'figure'], ['冻结值', 'frozen', 1], ['现值', 'now', 1], ['变动', 'delta', 1]), el('tbody', null, ...changes)))
         : el('p', { class: 'note' }, '无变化 no changes since the freeze'),
-      events.length ? el('h3', null, ...bi('相关事件', 'Responsible events'), rest.events_truncated ? el('small', null, ' (仅前 ' + events.length + ' 条 first ' + events.length + ')') : null) : null,
+      events.length ? el('h3', null, ...bi('相关事件', 'Responsible events'), rest.events_truncated ? el('small', null, ' (仅前 ' + events.length + ' 条 first ' + events.length + ')') : null) : '',
       events.length ? el('div', { class: 'table-wrap scroll-y' }, el('table', { class: 'compact', id: 'restatement-events' },
-        head(['序列', 'seq', 1], ['事件', 'event'], ['区县', 'county'], ['单位', 'employer'], ['发生', 'on'], ['记录', 'recorded'], ['操作人', 'actor']), el('tbody', null, ...events))) : null);
+        head(['序列', 'seq', 1], ['事件', 'event'], ['区县', 'county'], ['单位', 'employer'], ['发生', 'on'], ['记录', 'recorded'], ['操作人', 'actor']), el('tbody', null, ...events))) : ''); // '' not null: replaceChildren writes null as "null"
   } catch (e) {
     box.replaceChildren(el('p', { class: 'error' }, '无法加载 could not load: ' + e.message));
   }
