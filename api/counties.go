@@ -3,54 +3,11 @@ package api
 import (
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/projections"
 )
-
-// flags lists the employers raising accountability flags, by county and kind, a page at a time.
-func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
-	rep, err := s.report(r)
-	if err != nil {
-		return err
-	}
-	q := r.URL.Query()
-	county, kind := q.Get("county"), q.Get("kind")
-	if county != "" {
-		if err := countyFilter(rep.Ref, county, rep.AsOf); err != nil {
-			return err
-		}
-	}
-	if kind != "" && !slices.Contains(projections.FlagKinds, kind) {
-		return domain.Invalid("kind", "unknown flag kind %q: want one of %s", kind, strings.Join(projections.FlagKinds, ", "))
-	}
-	page, err := pageOf(q.Get("page"))
-	if err != nil {
-		return err
-	}
-	type row struct {
-		projections.Flag
-		County string `json:"county"`
-	}
-	see := s.visibleIn(principalOf(r), rep.Ref)
-	rows := []row{}
-	for _, c := range rep.Counties {
-		if (county != "" && c.Code != county) || !see(c.Code) {
-			continue
-		}
-		for _, f := range c.EmployerFlags {
-			if kind == "" || f.Kind == kind {
-				rows = append(rows, row{f, c.Code})
-			}
-		}
-	}
-	lo, hi := pageBounds(page, len(rows))
-	writeJSON(w, http.StatusOK, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "total": len(rows), "page": page, "page_size": pageSize, "flags": rows[lo:hi]})
-	return nil
-}
 
 func (s *Server) counties(w http.ResponseWriter, r *http.Request) error {
 	rep, err := s.report(r)

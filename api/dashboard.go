@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -89,7 +91,9 @@ func (s *Server) dashboardRoutes() {
 	s.mux.HandleFunc("GET /v1/series", s.auth(s.read(s.seriesRead)))
 }
 
-// seriesRead serves the monthly series (?from=&to=, default January–December of the as-of year).
+// seriesRead serves the monthly series (?from=&to=, default January–December of the as-of year),
+// of every insurance summed or of one (?insurance=), for the counties the principal may read or
+// those of one group among them (?group=).
 func (s *Server) seriesRead(w http.ResponseWriter, r *http.Request) error {
 	asOf, err := s.asOf(r)
 	if err != nil {
@@ -115,15 +119,36 @@ func (s *Server) seriesRead(w http.ResponseWriter, r *http.Request) error {
 	if to < from || int(to-from) >= 36 {
 		return domain.Invalid("to", "the series runs from %s to %s: want 1 to 36 months", from, to)
 	}
+	var ins domain.Insurance
+	if v := q.Get("insurance"); v != "" {
+		if ins, err = domain.ParseInsurance("insurance", v); err != nil {
+			return err
+		}
+	}
+	ref := s.viewsRef()
+	group := 0
+	if v := q.Get("group"); v != "" {
+		groups := ref.GroupsOn(asOf)
+		n, err := strconv.Atoi(v)
+		if err != nil || !slices.ContainsFunc(groups, func(g domain.Group) bool { return g.N == n }) {
+			return domain.Invalid("group", "%q is not a supervision group: groups are 1–%d", domain.Clip(v, 32), len(groups))
+		}
+		group = n
+	}
 	series, err := s.cfg.Runner.Series(r.Context(), asOf, from, to)
 	if err != nil {
 		return err
 	}
-	see := s.visibleIn(principalOf(r), s.viewsRef())
-	out := *series
+	series = series.ForInsurance(ins)
+	see := s.visibleIn(principalOf(r), ref)
+	// The answer names the group whose counties it keeps; its total is theirs.
+	out := struct {
+		projections.Series
+		Group int `json:"group,omitempty"`
+	}{*series, group}
 	out.Counties = nil
 	for _, c := range series.Counties {
-		if see(c.Code) {
+		if see(c.Code) && (group == 0 || c.Group == group) {
 			out.Counties = append(out.Counties, c)
 		}
 	}

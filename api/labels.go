@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/projections"
@@ -90,6 +93,12 @@ var dashboardLabels = []labelTable{
 		{"year.closed", "年度结转 year closed"},
 		{"year.reopened", "年度重开 year reopened"},
 	}},
+	{"WAIVER_BASES", []label{
+		{"bankruptcy", "破产 bankruptcy"},
+		{"court_ruling", "法院裁定 court ruling"},
+	}},
+	{"FLAG_DETAILS_ZH", flagDetailTable(0)},
+	{"FLAG_DETAILS_EN", flagDetailTable(1)},
 	{"KINDS", []label{
 		{string(domain.KindEnterprise), "企业 enterprise"},
 		{string(domain.KindInstitution), "事业单位 institution"},
@@ -116,4 +125,137 @@ func labelsJS() []byte {
 		b.WriteString("\n});\n")
 	}
 	return b.Bytes()
+}
+
+// flagDetails word an employer's flag from its amount, date and facts (projections.FlagFacts),
+// in Chinese and in English: the page fills them in (flags.js, money formatted by format.js)
+// and so do the exports (flagDetail), so both say the same. A key is a flag kind, or a kind and
+// the variant flagDetailKey names. Placeholders: {amount} and {accrued_fee} in 万元 with two
+// decimals; {wage_base} and {average_wage} in 元 (a month's wage in 万元 would read 0.15);
+// {since}, {last_step}, {period} and {authority_doc} as they are; {grace_days} and {headcount}
+// as integers; {insurance} and {basis} by their labels, in the sentence's language.
+var flagDetails = []struct{ key, zh, en string }{
+	{projections.FlagArrearsWithoutEnforcement,
+		"欠费 {amount} 万元逾期超过 {grace_days} 天（最早 {since} 到期），未采取执法措施",
+		"{amount} ×10k yuan in arrears more than {grace_days} days past due (since {since}) with no enforcement step"},
+	{projections.FlagArrearsWithoutEnforcement + ".after_step",
+		"欠费 {amount} 万元逾期超过 {grace_days} 天（最早 {since} 到期），到期后未再执法（最近一次 {last_step}）",
+		"{amount} ×10k yuan in arrears more than {grace_days} days past due (since {since}) with no enforcement step since they fell due (the latest was on {last_step})"},
+	{projections.FlagWaiverReview + "." + domain.WaiverPrincipal,
+		"{since} 减免{insurance} {period} 本金 {amount} 万元（{basis}，{authority_doc}）",
+		"principal waiver of {amount} ×10k yuan on {insurance} {period} ({basis}, {authority_doc}) on {since}"},
+	{projections.FlagWaiverReview + "." + domain.WaiverLateFee,
+		"{since} 减免{insurance} {period} 滞纳金 {amount} 万元，超过应计 {accrued_fee} 万元的一半（{authority_doc}）",
+		"late-fee waiver of {amount} ×10k yuan is over half the {accrued_fee} ×10k yuan accrued on {insurance} {period} ({authority_doc}) on {since}"},
+	{projections.FlagBaseBelowFloor,
+		"{period} {insurance} 申报 {headcount} 人缴费基数 {wage_base} 元，人均低于社平工资 {average_wage} 元的 60%",
+		"{period} {insurance} declares a base of {wage_base} yuan for a headcount of {headcount}, under 60% of the average wage {average_wage} yuan a head"},
+	{projections.FlagParkEmployerNotEnrolled, "园区单位未参加养老保险", "industrial-park employer with no pension enrollment"},
+	{projections.FlagHighRiskWithoutWorkInjury, "风险类别 3 的单位未参加工伤保险", "risk class 3 employer with no work-injury enrollment"},
+}
+
+// flagDetailTable is flagDetails in one language (0 Chinese, 1 English), as a labels.js table.
+func flagDetailTable(lang int) []label {
+	out := make([]label, len(flagDetails))
+	for i, d := range flagDetails {
+		out[i] = label{d.key, [2]string{d.zh, d.en}[lang]}
+	}
+	return out
+}
+
+// flagDetailKey names the wording of f in flagDetails; flags.js chooses the same way.
+func flagDetailKey(f projections.Flag) string {
+	switch {
+	case f.Kind == projections.FlagArrearsWithoutEnforcement && f.Facts != nil && f.Facts.LastStep != 0:
+		return f.Kind + ".after_step"
+	case f.Kind == projections.FlagWaiverReview && f.Facts != nil:
+		return f.Kind + "." + f.Facts.Waiver
+	}
+	return f.Kind
+}
+
+// labelOf is the label of code in the named table of dashboardLabels, or code when it has none.
+func labelOf(table, code string) string {
+	for _, t := range dashboardLabels {
+		if t.name != table {
+			continue
+		}
+		for _, l := range t.labels {
+			if l.code == code {
+				return l.name
+			}
+		}
+	}
+	return code
+}
+
+// labelPart is the Chinese (lang 0) or English (lang 1) part of a label: a label is the
+// Chinese name, a space, then the English one.
+func labelPart(label string, lang int) string {
+	zh, en, ok := strings.Cut(label, " ")
+	if !ok {
+		return label
+	}
+	return [2]string{zh, en}[lang]
+}
+
+// flagDetail words f in Chinese then English, as the page does; a flag whose wording is not
+// in flagDetails keeps the projection's detail.
+func flagDetail(f projections.Flag) string {
+	key := flagDetailKey(f)
+	i := slices.IndexFunc(flagDetails, func(d struct{ key, zh, en string }) bool { return d.key == key })
+	if i < 0 {
+		return f.Detail
+	}
+	facts := projections.FlagFacts{}
+	if f.Facts != nil {
+		facts = *f.Facts
+	}
+	fill := func(tmpl string, lang int) string {
+		return strings.NewReplacer(
+			"{amount}", wan(f.AmountFen), "{accrued_fee}", wan(facts.AccruedFeeFen),
+			"{wage_base}", yuan(facts.WageBaseFen), "{average_wage}", yuan(facts.AverageWageFen),
+			"{since}", f.Since.String(), "{last_step}", facts.LastStep.String(), "{period}", facts.Period.String(),
+			"{authority_doc}", facts.AuthorityDoc, "{grace_days}", strconv.Itoa(facts.GraceDays),
+			"{headcount}", strconv.FormatInt(facts.Headcount, 10),
+			"{insurance}", labelPart(labelOf("INSURANCES", string(facts.Insurance)), lang),
+			"{basis}", labelPart(labelOf("WAIVER_BASES", facts.Basis), lang),
+		).Replace(tmpl)
+	}
+	return fill(flagDetails[i].zh, 0) + " " + fill(flagDetails[i].en, 1)
+}
+
+// wan formats fen in 万元 with two decimals and grouped thousands, rounded half away from
+// zero, in integer arithmetic: format.js's fmtWan.
+func wan(f domain.Fen) string {
+	sign, u := "", uint64(f)
+	if f < 0 {
+		u = -u
+	}
+	h := (u + 5000) / 10000 // hundredths of 万元
+	if f < 0 && h > 0 {
+		sign = "-" // no "-0.00"
+	}
+	return sign + groupThousands(strconv.FormatUint(h/100, 10)) + fmt.Sprintf(".%02d", h%100)
+}
+
+// yuan formats fen in 元 with two decimals and grouped thousands: format.js's fmtYuan.
+func yuan(f domain.Fen) string {
+	sign, u := "", uint64(f)
+	if f < 0 {
+		sign, u = "-", -u
+	}
+	return sign + groupThousands(strconv.FormatUint(u/100, 10)) + fmt.Sprintf(".%02d", u%100)
+}
+
+// groupThousands puts a comma between each three digits of a run of digits, from the right.
+func groupThousands(digits string) string {
+	var b strings.Builder
+	for i, c := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }

@@ -87,6 +87,10 @@ func TestDashboardLabelsCoverTheDomain(t *testing.T) {
 		"STAGES":      append(stages, consts("", "Step")...),
 		"EVENT_TYPES": domain.EventTypes(),
 		"KINDS":       consts("EmployerKind", ""),
+		// The bases a principal waiver may give (domain's waiver command accepts these two).
+		"WAIVER_BASES":    {"bankruptcy", "court_ruling"},
+		"FLAG_DETAILS_ZH": flagDetailKeys(),
+		"FLAG_DETAILS_EN": flagDetailKeys(),
 	}
 	for name, codes := range want {
 		slices.Sort(codes)
@@ -140,4 +144,74 @@ func keysInOrder(t *testing.T, obj []byte) []string {
 		t.Fatalf("labels.js: %v", err)
 	}
 	return keys
+}
+
+// flagDetailKeys are the wordings of the flags: one a kind, two for arrears (with or without a
+// step before they fell due) and for a waiver (of principal or of late fee).
+func flagDetailKeys() []string {
+	var keys []string
+	for _, k := range projections.FlagKinds {
+		switch k {
+		case projections.FlagArrearsWithoutEnforcement:
+			keys = append(keys, k, k+".after_step")
+		case projections.FlagWaiverReview:
+			keys = append(keys, k+"."+domain.WaiverPrincipal, k+"."+domain.WaiverLateFee)
+		default:
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// flagPlaceholders are the facts flags.js and api/labels.go fill into a flag's wording.
+var flagPlaceholders = []string{"amount", "accrued_fee", "wage_base", "average_wage", "since", "last_step", "period",
+	"insurance", "basis", "authority_doc", "grace_days", "headcount"}
+
+// TestFlagDetailsSayTheSameInBothLanguages: each wording of a flag names the same facts in
+// Chinese and in English, only facts the page and the exports fill in, the Chinese in Chinese
+// and the English without it.
+func TestFlagDetailsSayTheSameInBothLanguages(t *testing.T) {
+	srv := httptest.NewServer(api.New(api.Config{Today: func() domain.Date { return domain.MustDate("2006-12-31") }}))
+	defer srv.Close()
+	res, err := srv.Client().Get(srv.URL + "/assets/labels.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	tables := map[string]map[string]string{}
+	for _, m := range labelsConst.FindAllSubmatch(body, -1) {
+		var table map[string]string
+		if err := json.Unmarshal(m[2], &table); err != nil {
+			t.Fatalf("labels.js: %s: %v", m[1], err)
+		}
+		tables[string(m[1])] = table
+	}
+	placeholder := regexp.MustCompile(`\{(\w+)\}`)
+	names := func(s string) []string {
+		var out []string
+		for _, m := range placeholder.FindAllStringSubmatch(s, -1) {
+			out = append(out, m[1])
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	han := regexp.MustCompile(`\p{Han}`)
+	for _, key := range flagDetailKeys() {
+		zh, en := tables["FLAG_DETAILS_ZH"][key], tables["FLAG_DETAILS_EN"][key]
+		if !slices.Equal(names(zh), names(en)) {
+			t.Errorf("flag wording %s names %v in Chinese, %v in English", key, names(zh), names(en))
+		}
+		for _, n := range names(zh) {
+			if !slices.Contains(flagPlaceholders, n) {
+				t.Errorf("flag wording %s names {%s}, which flags.js does not fill in", key, n)
+			}
+		}
+		if !han.MatchString(zh) || han.MatchString(en) {
+			t.Errorf("flag wording %s: Chinese %q, English %q", key, zh, en)
+		}
+		if strings.Contains(zh, "{amount}") && !strings.Contains(zh, "{amount} 万元") {
+			t.Errorf("flag wording %s gives {amount} without its unit 万元: %q", key, zh)
+		}
+	}
 }

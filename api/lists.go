@@ -58,15 +58,6 @@ func pageOf(v string) (int, error) {
 	return n, nil
 }
 
-// pageBounds is the slice of n rows that page shows.
-func pageBounds(page, n int) (lo, hi int) {
-	if page-1 > n/pageSize {
-		return n, n // past the end (and no overflow for absurd page numbers)
-	}
-	lo = min((page-1)*pageSize, n)
-	return lo, min(lo+pageSize, n)
-}
-
 // listEmployers answers GET /v1/employers: the employers the principal may read, filtered (see
 // parseSearch), in the order they entered the ledger, a page (?page=) or a cursor (?cursor=) at
 // a time, or every match as csv or xlsx (?format=). The answer names the principal and the

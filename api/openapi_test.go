@@ -201,7 +201,7 @@ func TestOpenAPIIsWellFormed(t *testing.T) {
 		"schemas/TargetProgress", "schemas/EmployerSummary", "schemas/EmployerList", "schemas/LiveEvent",
 		"parameters/Period", "parameters/MinSeq", "parameters/Format", "responses/ViewsUnavailable",
 		"schemas/FreezeManifest", "schemas/Freeze", "schemas/Restatement", "schemas/Change", "schemas/ResponsibleEvent",
-		"schemas/Ranking", "parameters/FreezeQuery"} {
+		"schemas/Ranking", "parameters/FreezeQuery", "schemas/FlagFacts", "schemas/FlagRow", "schemas/FlagEmployer"} {
 		if !components[need] {
 			t.Errorf("openapi.yaml defines no components/%s", need)
 		}
@@ -389,6 +389,52 @@ func TestOpenAPIRoutesExistOnTheServer(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOpenAPIDocumentsTheDashboardQueries: the filters, orders and formats of GET /v1/flags
+// and GET /v1/series that the dashboard uses are documented (directly or by a shared parameter).
+func TestOpenAPIDocumentsTheDashboardQueries(t *testing.T) {
+	type param struct {
+		Ref  string `yaml:"$ref"`
+		Name string `yaml:"name"`
+		In   string `yaml:"in"`
+	}
+	var doc struct {
+		Paths      map[string]map[string]yaml.Node `yaml:"paths"` // a path's "parameters" is a list, its operations maps
+		Components struct {
+			Parameters map[string]param `yaml:"parameters"`
+		} `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(api.OpenAPI, &doc); err != nil {
+		t.Fatalf("openapi.yaml: %v", err)
+	}
+	want := map[string][]string{
+		"/v1/flags":  {"county", "group", "kind", "q", "sort", "by", "page", "limit", "format", "as_of", "period", "min_seq"},
+		"/v1/series": {"insurance", "group", "from", "to", "as_of", "min_seq"},
+	}
+	for path, names := range want {
+		var op struct {
+			Parameters []param `yaml:"parameters"`
+		}
+		node := doc.Paths[path]["get"]
+		if err := node.Decode(&op); err != nil {
+			t.Fatalf("openapi.yaml: GET %s: %v", path, err)
+		}
+		var got []string
+		for _, p := range op.Parameters {
+			if name, ok := strings.CutPrefix(p.Ref, "#/components/parameters/"); ok {
+				p = doc.Components.Parameters[name]
+			}
+			if p.In == "query" {
+				got = append(got, p.Name)
+			}
+		}
+		for _, n := range names {
+			if !slices.Contains(got, n) {
+				t.Errorf("openapi.yaml: GET %s documents the query parameters %v, not %s", path, got, n)
+			}
+		}
 	}
 }
 

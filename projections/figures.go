@@ -74,6 +74,12 @@ type Flag struct {
 	EmployerID string `json:"employer_id,omitempty"`
 	Count      int64  `json:"count,omitempty"`
 	Detail     string `json:"detail"`
+	// An employer's flag also says what it is about, for lists to sort and word it: the money
+	// at stake and the day the matter began (zero when the kind has none), and the facts its
+	// detail states (FlagFacts).
+	AmountFen domain.Fen  `json:"amount_fen,omitempty"`
+	Since     domain.Date `json:"since,omitempty"`
+	Facts     *FlagFacts  `json:"facts,omitempty"`
 }
 
 // Figures are a county's (or group's, or the city's) figures.

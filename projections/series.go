@@ -26,6 +26,20 @@ type Series struct {
 	Months   []string      `json:"months"`
 	Counties []*SeriesLine `json:"counties"`
 	City     *SeriesLine   `json:"city"`
+	// Insurance names the insurance of a series of one insurance (ForInsurance); the lines
+	// of a series without one sum them all.
+	Insurance domain.Insurance `json:"insurance,omitempty"`
+	// byInsurance are the series of each insurance, in domain.Insurances order, computed in the
+	// same pass as the sums.
+	byInsurance []*Series
+}
+
+// ForInsurance is the series of the lines of one insurance, or s itself for "".
+func (s *Series) ForInsurance(ins domain.Insurance) *Series {
+	if ins == "" || ins.Rank() < 0 || ins.Rank() >= len(s.byInsurance) {
+		return s
+	}
+	return s.byInsurance[ins.Rank()]
 }
 
 func newLine(n int) *SeriesLine {
@@ -51,11 +65,23 @@ func (l *Ledger) Series(asOf domain.Date, from, to domain.Period) *Series {
 	s := &Series{Seq: l.Seq, AsOf: asOf, City: newLine(n)}
 	s.City.Name = "赣州市"
 	byCode := map[string]*SeriesLine{}
+	// Each insurance's lines, by county code, beside the sums.
+	perIns := make([]map[string]*SeriesLine, len(domain.Insurances))
+	for i, ins := range domain.Insurances {
+		perIns[i] = map[string]*SeriesLine{}
+		s.byInsurance = append(s.byInsurance, &Series{Seq: l.Seq, AsOf: asOf, Insurance: ins})
+	}
 	for _, c := range l.Ref.CountiesOn(asOf) {
 		line := newLine(n)
 		line.Code, line.Name, line.Group = c.Code, c.Name, c.Group
 		byCode[c.Code] = line
 		s.Counties = append(s.Counties, line)
+		for i, is := range s.byInsurance {
+			x := newLine(n)
+			x.Code, x.Name, x.Group = c.Code, c.Name, c.Group
+			perIns[i][c.Code] = x
+			is.Counties = append(is.Counties, x)
+		}
 	}
 	ends := make([]domain.Date, n)
 	for i, p := range months {
@@ -76,15 +102,21 @@ func (l *Ledger) Series(asOf domain.Date, from, to domain.Period) *Series {
 			if !ok {
 				continue
 			}
-			if line := byCode[l.Ref.CountyCodeOn(e.CountyOn(ln.Period.FirstDay()), asOf)]; line != nil {
+			code := l.Ref.CountyCodeOn(e.CountyOn(ln.Period.FirstDay()), asOf)
+			if line := byCode[code]; line != nil {
 				line.DueFen[i] += ln.DueFen
 				line.CollectedFen[i] += ln.PaidFen
+				x := perIns[ln.Insurance.Rank()][code]
+				x.DueFen[i] += ln.DueFen
+				x.CollectedFen[i] += ln.PaidFen
 			}
 		}
 		for i, list := range e.Account.OverdueAt(ends, l.Ref.LateFees) {
 			for _, o := range list {
-				if line := byCode[l.Ref.CountyCodeOn(e.CountyOn(o.Period.FirstDay()), asOf)]; line != nil {
+				code := l.Ref.CountyCodeOn(e.CountyOn(o.Period.FirstDay()), asOf)
+				if line := byCode[code]; line != nil {
 					line.ArrearsFen[i] += o.OutstandingFen
+					perIns[o.Insurance.Rank()][code].ArrearsFen[i] += o.OutstandingFen
 				}
 			}
 		}
@@ -93,6 +125,13 @@ func (l *Ledger) Series(asOf domain.Date, from, to domain.Period) *Series {
 		line.setRates()
 	}
 	s.City = SumSeries(s.City.Name, n, s.Counties)
+	for _, is := range s.byInsurance {
+		is.Months = s.Months
+		for _, line := range is.Counties {
+			line.setRates()
+		}
+		is.City = SumSeries(s.City.Name, n, is.Counties)
+	}
 	return s
 }
 

@@ -18,10 +18,19 @@ export const getToken = () => sessionStorage.getItem(TOKEN_KEY) || '';
 
 let tokenPrompt = null; // one prompt at a time, shared by every request that met a 401
 
-export function askToken(reason) {
+// The reasons for asking for a token, in English, by their Chinese: both say the same.
+const REASONS_EN = {
+  '服务器要求访问令牌。': 'The server asks for a bearer token.',
+  '令牌无效或已过期。': 'The token is not valid, or has expired.',
+};
+
+// askToken asks for a token, saying why in Chinese (zh) and in English (en, or the known
+// reason's).
+export function askToken(zh, en) {
   if (tokenPrompt) return tokenPrompt;
   const dlg = $('#token-dialog');
-  $('#token-reason').replaceChildren(...bi(reason || '服务器要求访问令牌。', 'The server asks for a bearer token.'));
+  zh = zh || '服务器要求访问令牌。';
+  $('#token-reason').replaceChildren(...bi(zh, en || REASONS_EN[zh] || ''));
   $('#token-input').value = '';
   tokenPrompt = new Promise(resolve => {
     const done = () => {

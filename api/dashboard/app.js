@@ -4,18 +4,19 @@
 // Go constants.
 
 import { ApiError, askToken, TOKEN_KEY } from './api.js';
-import { loadSeries, renderCharts, wireCharts } from './charts.js';
+import { loadSeries, wireCharts } from './charts.js';
 import { loadCorrections, wireCorrections } from './corrections.js';
 import { loadCounties, loadGroups, renderCounties, wireCounties } from './counties.js';
 import { $ } from './dom.js';
 import { showEmployer, wireEmployer } from './employer.js';
-import { loadFlags, wireFlags } from './flags.js';
+import { fillCountySelect, loadFlags, wireFlags } from './flags.js';
 import { loadFreezes } from './freezes.js';
-import { panel, showError } from './header.js';
+import { panel, showError, showPrincipal } from './header.js';
 import { live } from './live.js';
-import { fillSearchCounties, showResults, wireSearch } from './search.js';
+import { fillSearchCounties, loadPrincipal, showResults, wireSearch } from './search.js';
 import { S } from './state.js';
 import { loadTargets, renderTargets } from './targets.js';
+import { readViewState, writeViewState } from './viewstate.js';
 
 // route shows the view the location's hash names: the dashboard, or the employer page with a
 // search (#/employer?q=) or one employer (#/employer/{id}, ?seq=N after a write of sequence N,
@@ -27,10 +28,28 @@ function route() {
   $('#view-employer').hidden = !m;
   $('#nav-dashboard').classList.toggle('current', !m);
   $('#nav-employer').classList.toggle('current', !!m);
-  if (!m) return;
+  if (!m) {
+    // A dashboard link with another view (group, insurance, order) shows that view.
+    if (readViewState(h) && S.counties) showView();
+    return;
+  }
   const query = new URLSearchParams(m[2] || '');
   if (m[1]) showEmployer(decodeURIComponent(m[1]), query);
   else showResults(query.has('q') ? query.get('q') : null).catch(showError);
+}
+
+// showView draws the dashboard for the state chosen (group, insurance, orders), re-reading
+// what depends on it, and puts that state in the location.
+function showView() {
+  $('#group').value = S.group;
+  $('#insurance').value = S.ins;
+  renderCounties(false);
+  renderTargets();
+  fillCountySelect();
+  S.flagsPage = 1;
+  panel('panel-flags', () => loadFlags(0));
+  panel('panel-charts', loadSeries);
+  writeViewState();
 }
 
 function wire() {
@@ -42,9 +61,7 @@ function wire() {
   wireEmployer();
   $('#group').addEventListener('change', e => {
     S.group = e.target.value;
-    renderCounties(false);
-    renderTargets();
-    renderCharts();
+    showView();
   });
   $('#employer-search').addEventListener('submit', e => {
     e.preventDefault();
@@ -52,20 +69,24 @@ function wire() {
     const target = '#/employer' + (q ? '?q=' + encodeURIComponent(q) : '');
     if (location.hash === target) route(); else location.hash = target;
   });
-  $('#token-change').addEventListener('click', () => askToken('输入新的令牌（留空则不发送）。').then(() => location.reload()));
+  $('#token-change').addEventListener('click', () => askToken('输入新的令牌（留空则不发送）。', 'Enter a new token (leave it empty to send none).').then(() => location.reload()));
   $('#token-clear').addEventListener('click', () => { sessionStorage.removeItem(TOKEN_KEY); $('#token-input').value = ''; $('#token-dialog').close(); });
   window.addEventListener('hashchange', route);
 }
 
 async function start() {
+  if (!/^#\/employer/.test(location.hash)) readViewState(location.hash);
   wire();
   route();
   // The table first; the rest after it; the series (slow on a big ledger) last.
   await panel('panel-counties', async () => {
-    await Promise.all([loadCounties(0), loadGroups(0).catch(e => { if (!(e instanceof ApiError && e.status === 403)) throw e; })]);
+    await Promise.all([loadCounties(0), loadGroups(0).catch(e => { if (!(e instanceof ApiError && e.status === 403)) throw e; S.group = ''; })]);
     renderCounties(false);
     fillSearchCounties();
+    fillCountySelect();
+    writeViewState();
   });
+  loadPrincipal().then(showPrincipal).catch(e => console.warn('who the token acts for:', e));
   live();
   await Promise.all([
     panel('panel-targets', () => loadTargets(0)),

@@ -1,14 +1,16 @@
 // The county table: one row per county the token may see, the chosen insurance's figures, a
 // group's total and the city's; sortable by any column, updated in place. Each cell keeps its
-// raw figure in data-value.
+// raw figure in data-value (money in fen) and shows money in 万元, the unit in the header; a
+// county's flag count opens its flags.
 
 import { api } from './api.js';
 import { $, el } from './dom.js';
-import { fillCountySelect } from './flags.js';
+import { fillCountySelect, showCountyFlags } from './flags.js';
 import { fmtCell, fmtInt, fmtYuan } from './format.js';
 import { clearError, showHeader, showScope } from './header.js';
 import { FLAG_KINDS, INSURANCES } from './labels.js';
 import { inGroup, kz, S } from './state.js';
+import { writeViewState } from './viewstate.js';
 
 // The table's columns: `ins` columns read the chosen insurance's figures.
 export const COLS = [
@@ -39,24 +41,32 @@ function cellTitle(f, col) {
   const x = f.insurances && f.insurances[S.ins];
   if (col.kind === 'rate' && x) {
     const fmt = col.money ? fmtYuan : fmtInt;
-    return fmt(x[col.num]) + ' / ' + fmt(x[col.den]);
+    return fmt(x[col.num]) + ' / ' + fmt(x[col.den]) + (col.money ? ' 元 yuan' : '');
   }
   if (col.key === 'flags' && f.flags && f.flags.length) {
     return f.flags.map(fl => (FLAG_KINDS[fl.kind] || fl.kind) + ': ' + fl.count).join('\n');
   }
   if (col.key === 'name' && f.code) return f.code + (f.name_en ? ' ' + f.name_en : '');
+  if (col.kind === 'money' && x) return fmtYuan(x[col.key]) + ' 元 yuan';
   return null;
+}
+
+// label is a column's Chinese name for a cell (its English in data-en), which a narrow screen
+// shows beside the figure, each row a card.
+function label(col) {
+  return col.zh + (col.kind === 'money' ? '（万元）' : '');
 }
 
 function buildHead() {
   const tr = $('#counties-head');
   tr.replaceChildren(...COLS.map(col => {
     const th = el('th', { 'data-field': col.key, class: col.kind === 'text' ? 'name' : 'num', scope: 'col', tabindex: 0, title: '排序 sort' },
-      col.zh, el('br'), el('span', { class: 'en' }, col.en));
+      col.zh, col.kind === 'money' ? el('span', { class: 'unit' }, '（万元）') : null, el('br'), el('span', { class: 'en' }, col.en));
     const sort = () => {
       if (S.sort.key === col.key) S.sort.dir = -S.sort.dir;
       else { S.sort.key = col.key; S.sort.dir = col.kind === 'text' ? 1 : -1; }
       renderCounties();
+      writeViewState();
     };
     th.addEventListener('click', sort);
     th.addEventListener('keydown', e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); sort(); } });
@@ -64,13 +74,32 @@ function buildHead() {
   }));
 }
 
+// scrollHint says, when the table is wider than its box, that more columns are to the right
+// (or left): the county column stays put, the figures scroll under it.
+function scrollHint() {
+  const wrap = $('#counties-wrap');
+  const more = wrap.scrollWidth - wrap.clientWidth;
+  const hint = $('#counties-more');
+  const right = more > 1 && wrap.scrollLeft < more - 1;
+  hint.hidden = more <= 1;
+  hint.dataset.more = right ? 'right' : 'left';
+  hint.textContent = right ? '→ 向右滑动查看更多列（清欠、标记） scroll right for more columns' : '← 向左滑动查看前面的列 scroll left for the first columns';
+  wrap.classList.toggle('more-right', right);
+}
+
 // wireCounties builds the table's head and the insurance menu, whose choice redraws the table.
 export function wireCounties() {
   buildHead();
+  $('#counties-wrap').addEventListener('scroll', scrollHint, { passive: true });
+  window.addEventListener('resize', scrollHint);
+  $('#counties-body').addEventListener('click', e => {
+    const b = e.target.closest('button.flags-link');
+    if (b) showCountyFlags(b.dataset.county);
+  });
   const sel = $('#insurance');
   for (const [k, v] of Object.entries(INSURANCES)) sel.append(el('option', { value: k }, v));
   sel.value = S.ins;
-  sel.addEventListener('change', e => { S.ins = e.target.value; renderCounties(false); });
+  sel.addEventListener('change', e => { S.ins = e.target.value; renderCounties(false); writeViewState(); });
 }
 
 const rowsByKey = new Map();
@@ -80,7 +109,7 @@ function fillRow(tr, f, animate) {
   tr.dataset.insurance = S.ins;
   if (!tr.cells.length) {
     for (const col of COLS) {
-      tr.append(el(col.kind === 'text' ? 'th' : 'td', { 'data-field': col.key, class: col.kind === 'text' ? 'name' : 'num', scope: col.kind === 'text' ? 'row' : null }));
+      tr.append(el(col.kind === 'text' ? 'th' : 'td', { 'data-field': col.key, 'data-label': label(col), 'data-en': col.en, class: col.kind === 'text' ? 'name' : 'num', scope: col.kind === 'text' ? 'row' : null }));
     }
   }
   COLS.forEach((col, i) => {
@@ -93,6 +122,10 @@ function fillRow(tr, f, animate) {
     if (col.key === 'name') {
       td.replaceChildren(f.name || '');
       if (f.code && f.code.length === 6) td.append(el('small', { class: 'code' }, f.code));
+    } else if (col.key === 'flags' && v > 0 && f.code && f.code.length === 6) {
+      // A county's count opens its flags; a total's is a figure.
+      td.replaceChildren(el('button', { type: 'button', class: 'link flags-link', 'data-county': f.code,
+        'aria-label': '查看' + (f.name || f.code) + '的 ' + v + ' 条标记 show the ' + v + ' flags of ' + (f.name || f.code) }, fmtInt(v)));
     } else {
       td.textContent = fmtCell(col.kind, v);
     }
@@ -111,8 +144,8 @@ export function renderCounties(animate) {
   const data = S.counties;
   if (!data) return;
   let list = (data.counties || []).filter(c => inGroup(c.code));
-  if (S.sort.key) {
-    const col = COLS.find(c => c.key === S.sort.key);
+  const col = COLS.find(c => c.key === S.sort.key); // none for a key a hand-made link names
+  if (col) {
     list = list.slice().sort((a, b) => {
       const x = figure(a, col), y = figure(b, col);
       if (x === null || x === undefined) return 1;
@@ -153,6 +186,7 @@ export function renderCounties(animate) {
     th.dataset.dir = on ? (S.sort.dir > 0 ? '▲' : '▼') : '';
   }
   $('#counties').dataset.seq = String(data.seq);
+  scrollHint();
   if (kz.tableDrawnAt === null && rows.length) {
     kz.tableDrawnAt = performance.now();
     document.body.dataset.tableDrawn = 'true';
@@ -183,5 +217,8 @@ export async function loadGroups(minSeq) {
   const sel = $('#group');
   if (sel.options.length === 1) {
     for (const g of S.groups) sel.append(el('option', { value: g.group }, '第' + g.group + '组 ' + (g.name || '') + ' (group ' + g.group + ')'));
+    // A group named by the location that the token may not read is no filter.
+    if (S.group && !S.groups.some(g => String(g.group) === S.group)) S.group = '';
+    sel.value = S.group;
   }
 }

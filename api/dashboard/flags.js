@@ -1,45 +1,180 @@
-// The accountability flags panel: a page of flags at a time, by county and kind.
+// The accountability flags panel: the flagged employers of the counties shown (the group
+// chosen, or one county), a page at a time, each with its flags worded in Chinese and English;
+// filtered, searched and sorted by the server (GET /v1/flags?by=employer), and exported.
 
-import { api } from './api.js';
+import { api, authHeaders } from './api.js';
 import { $, el } from './dom.js';
-import { fmtInt, shortId } from './format.js';
+import { fmtInt, fmtWan, fmtYuan } from './format.js';
 import { panel } from './header.js';
-import { FLAG_KINDS } from './labels.js';
-import { countyName, S } from './state.js';
+import { FLAG_DETAILS_EN, FLAG_DETAILS_ZH, FLAG_KINDS, INSURANCES, WAIVER_BASES } from './labels.js';
+import { countyName, inGroup, kz, S } from './state.js';
+import { writeViewState } from './viewstate.js';
 
-// wireFlags fills the kind menu and makes the menus and the pager reload the panel.
-export function wireFlags() {
-  for (const [k, v] of Object.entries(FLAG_KINDS)) $('#flags-kind').append(el('option', { value: k }, v));
-  $('#flags-prev').addEventListener('click', () => { S.flagsPage = Math.max(1, S.flagsPage - 1); panel('panel-flags', loadFlags); });
-  $('#flags-next').addEventListener('click', () => { S.flagsPage++; panel('panel-flags', loadFlags); });
-  $('#flags-county').addEventListener('change', () => { S.flagsPage = 1; panel('panel-flags', loadFlags); });
-  $('#flags-kind').addEventListener('change', () => { S.flagsPage = 1; panel('panel-flags', loadFlags); });
+const PAGE_SIZE = 25; // employers a page
+const SHOWN = 3; // flags shown of an employer before "more"
+
+// detailKey names a flag's wording in FLAG_DETAILS_*, as api/labels.go flagDetailKey does.
+function detailKey(f) {
+  const facts = f.facts || {};
+  if (f.kind === 'arrears_without_enforcement' && facts.last_step) return f.kind + '.after_step';
+  if (f.kind === 'waiver_review' && facts.waiver) return f.kind + '.' + facts.waiver;
+  return f.kind;
 }
 
-// fillCountySelect fills the county menu once, when the first county answer names them.
+// part is the Chinese (0) or English (1) half of a bilingual label.
+function part(label, lang) {
+  if (!label) return '';
+  const i = label.indexOf(' ');
+  return i < 0 ? label : lang ? label.slice(i + 1) : label.slice(0, i);
+}
+
+// detail words a flag in Chinese, then English (dimmed), from its facts; money by format.js.
+// Dates and periods are kept on one line (a browser may break "2006-04" after its hyphen).
+function detail(f) {
+  const key = detailKey(f);
+  if (!FLAG_DETAILS_ZH[key]) return [f.detail || ''];
+  const x = f.facts || {};
+  const nowrap = v => el('span', { class: 'nowrap' }, v);
+  const value = (k, lang) => {
+    switch (k) {
+      case 'amount': return nowrap(fmtWan(f.amount_fen));
+      case 'accrued_fee': return nowrap(fmtWan(x.accrued_fee_fen));
+      case 'wage_base': return nowrap(fmtYuan(x.wage_base_fen));
+      case 'average_wage': return nowrap(fmtYuan(x.average_wage_fen));
+      case 'since': return nowrap(f.since || '');
+      case 'last_step': return nowrap(x.last_step || '');
+      case 'period': return nowrap(x.period || '');
+      case 'insurance': return part(INSURANCES[x.insurance] || x.insurance, lang);
+      case 'basis': return part(WAIVER_BASES[x.basis] || x.basis, lang);
+      case 'grace_days': return fmtInt(x.grace_days || 0);
+      case 'headcount': return fmtInt(x.headcount || 0);
+      default: return x[k] === undefined ? '{' + k + '}' : String(x[k]);
+    }
+  };
+  // A template alternates text and placeholder names: "a {amount} b" splits to [a, amount, b].
+  const fill = (tmpl, lang) => tmpl.split(/\{(\w+)\}/).map((t, i) => (i % 2 ? value(t, lang) : t));
+  return [...fill(FLAG_DETAILS_ZH[key], 0), ' ', el('span', { class: 'en' }, ...fill(FLAG_DETAILS_EN[key], 1))];
+}
+
+function query(extra) {
+  const f = S.flagsQuery;
+  const q = new URLSearchParams({ by: 'employer', sort: f.sort, limit: String(PAGE_SIZE), page: String(S.flagsPage) });
+  if (f.county) q.set('county', f.county);
+  else if (S.group) q.set('group', S.group);
+  if (f.kind) q.set('kind', f.kind);
+  if (f.q) q.set('q', f.q);
+  for (const [k, v] of Object.entries(extra || {})) q.set(k, v);
+  return q;
+}
+
+// reload shows the first page of the panel for the filters now set, and puts them in the URL.
+function reload() {
+  S.flagsPage = 1;
+  writeViewState();
+  return panel('panel-flags', loadFlags);
+}
+
+// wireFlags fills the kind menu and makes the controls and the pager reload the panel.
+export function wireFlags() {
+  for (const [k, v] of Object.entries(FLAG_KINDS)) $('#flags-kind').append(el('option', { value: k }, v));
+  const f = S.flagsQuery;
+  $('#flags-kind').value = f.kind;
+  $('#flags-sort').value = f.sort;
+  $('#flags-q').value = f.q;
+  $('#flags-prev').addEventListener('click', () => { S.flagsPage = Math.max(1, S.flagsPage - 1); panel('panel-flags', loadFlags); });
+  $('#flags-next').addEventListener('click', () => { S.flagsPage++; panel('panel-flags', loadFlags); });
+  $('#flags-county').addEventListener('change', e => { S.flagsQuery.county = e.target.value; reload(); });
+  $('#flags-kind').addEventListener('change', e => { S.flagsQuery.kind = e.target.value; reload(); });
+  $('#flags-sort').addEventListener('change', e => { S.flagsQuery.sort = e.target.value; reload(); });
+  $('#flags-search').addEventListener('submit', e => { e.preventDefault(); S.flagsQuery.q = $('#flags-q').value.trim(); reload(); });
+  // Clearing the search box (its × or Escape) shows every flag again.
+  $('#flags-q').addEventListener('search', () => { if (!$('#flags-q').value && S.flagsQuery.q) { S.flagsQuery.q = ''; reload(); } });
+  $('#flags-csv').addEventListener('click', () => exportFlags('csv').catch(showExportError));
+  $('#flags-xlsx').addEventListener('click', () => exportFlags('xlsx').catch(showExportError));
+}
+
+// fillCountySelect lists the counties of the group chosen (all the token may read without
+// one); a county chosen outside the group is let go.
 export function fillCountySelect() {
   const sel = $('#flags-county');
-  if (sel.options.length > 1) return;
-  for (const code of S.order) sel.append(el('option', { value: code }, countyName(code) + ' ' + code));
+  const codes = S.order.filter(inGroup);
+  const want = ['', ...codes].join(',');
+  if (sel.dataset.codes !== want) {
+    sel.replaceChildren(el('option', { value: '' }, S.group ? '本组全部区县 all counties of the group' : '全部区县 all counties'),
+      ...codes.map(code => el('option', { value: code }, countyName(code) + ' ' + code)));
+    sel.dataset.codes = want;
+  }
+  if (S.flagsQuery.county && !codes.includes(S.flagsQuery.county)) S.flagsQuery.county = '';
+  sel.value = S.flagsQuery.county;
+}
+
+// showCountyFlags shows one county's flags (a click on its count in the table) and moves to them.
+export async function showCountyFlags(code) {
+  S.flagsQuery.county = code;
+  fillCountySelect();
+  await reload();
+  const p = $('#panel-flags');
+  p.scrollIntoView({ block: 'start' });
+  $('#flags-heading').focus({ preventScroll: true });
+}
+
+function employerRow(e) {
+  const flags = e.flags || [];
+  const item = f => el('li', { 'data-kind': f.kind, 'data-amount': f.amount_fen || 0 }, ...detail(f));
+  const list = el('ul', { class: 'flag-details' }, ...flags.slice(0, SHOWN).map(item));
+  const more = flags.length > SHOWN
+    ? el('details', { class: 'more' }, el('summary', null, '另 ' + (flags.length - SHOWN) + ' 条 ' + (flags.length - SHOWN) + ' more'),
+      el('ul', { class: 'flag-details' }, ...flags.slice(SHOWN).map(item)))
+    : null;
+  return el('tr', { 'data-employer': e.employer_id, 'data-county': e.county, 'data-flags': flags.length, 'data-amount': e.amount_fen },
+    el('td', { class: 'employer' }, el('a', { href: '#/employer/' + encodeURIComponent(e.employer_id), title: e.employer_id }, e.name || e.employer_id),
+      el('small', { class: 'code' }, countyName(e.county))),
+    el('td', { class: 'kinds' }, ...e.kinds.map(k => el('span', { class: 'chip', 'data-kind': k }, FLAG_KINDS[k] || k))),
+    el('td', { class: 'num amount', 'data-value': e.amount_fen, 'data-label': '涉及金额（万元） amount' }, e.amount_fen ? fmtWan(e.amount_fen) : '—'),
+    el('td', { class: 'num date', 'data-label': '最早 since' }, e.since ? [el('span', { class: 'nowrap' }, e.since), el('small', { class: 'code' }, fmtInt(e.age_days) + ' 天 days')] : '—'),
+    el('td', { class: 'detail' }, list, more));
 }
 
 export async function loadFlags(minSeq) {
-  const q = new URLSearchParams({ page: String(S.flagsPage) });
-  if ($('#flags-county').value) q.set('county', $('#flags-county').value);
-  if ($('#flags-kind').value) q.set('kind', $('#flags-kind').value);
-  if (minSeq) q.set('min_seq', String(minSeq));
+  const q = query(minSeq ? { min_seq: String(minSeq) } : null);
   const r = await api('/v1/flags?' + q);
   const d = r.data;
-  const rows = (d.flags || []).map(f => el('tr', { 'data-county': f.county, 'data-kind': f.kind },
-    el('td', { class: 'name' }, countyName(f.county)),
-    el('td', null, FLAG_KINDS[f.kind] || f.kind),
-    el('td', null, f.employer_id ? el('a', { href: '#/employer/' + f.employer_id, title: f.employer_id }, shortId(f.employer_id)) : '—'),
-    el('td', { class: 'detail' }, f.detail || '')));
-  if (!rows.length) rows.push(el('tr', { class: 'placeholder' }, el('td', { colspan: 4 }, '无标记 no flags')));
+  const rows = (d.employers || []).map(employerRow);
+  if (!rows.length) rows.push(el('tr', { class: 'placeholder' }, el('td', { colspan: 5 }, '无标记 no flags')));
   $('#flags tbody').replaceChildren(...rows);
   const pages = Math.max(1, Math.ceil(d.total / d.page_size));
-  $('#flags-total').textContent = '共 ' + fmtInt(d.total) + ' 条 ' + fmtInt(d.total) + ' flags';
-  $('#flags-page').textContent = d.page + ' / ' + pages;
+  const total = $('#flags-total');
+  total.textContent = fmtInt(d.flags_total) + ' 条标记 · ' + fmtInt(d.employers_total) + ' 家单位 ' + fmtInt(d.flags_total) + ' flag' + (d.flags_total === 1 ? '' : 's') +
+    ' on ' + fmtInt(d.employers_total) + ' employer' + (d.employers_total === 1 ? '' : 's');
+  total.dataset.flags = d.flags_total;
+  total.dataset.employers = d.employers_total;
+  $('#flags-scope').textContent = S.flagsQuery.county ? countyName(S.flagsQuery.county) : S.group ? '第' + S.group + '组 group ' + S.group : '';
+  $('#flags').dataset.query = q.toString();
+  $('#flags-page').textContent = '第 ' + d.page + ' / ' + pages + ' 页 page ' + d.page + ' of ' + pages;
   $('#flags-prev').disabled = d.page <= 1;
   $('#flags-next').disabled = d.page >= pages;
+  kz.flagLoads = (kz.flagLoads || 0) + 1;
+}
+
+// exportFlags downloads every flag the panel's filters match, as csv or xlsx (the bearer token
+// rides along, so a plain link would not do).
+async function exportFlags(format) {
+  const q = query({ format: format });
+  q.delete('by');
+  q.delete('page');
+  q.delete('limit');
+  const res = await fetch('/v1/flags?' + q, { headers: authHeaders({ Accept: '*/*' }), cache: 'no-store' });
+  if (!res.ok) throw new Error('HTTP ' + res.status);
+  const blob = await res.blob();
+  const url = URL.createObjectURL(blob);
+  const a = el('a', { href: url, download: 'kuozheng-flags.' + format });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  kz.lastFlagExport = { format: format, bytes: blob.size, query: q.toString() };
+}
+
+function showExportError(e) {
+  $('#flags-export-error').textContent = '导出失败 export failed: ' + e.message;
 }

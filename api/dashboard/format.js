@@ -18,13 +18,13 @@ export function fmtYuan(fen) {
   return (neg ? '-' : '') + groupDigits(String(yuan)) + '.' + cents;
 }
 
-// Fen to 万元 (10,000 yuan), for axes and bars.
-export function fmtWan(fen, digits) {
+// Fen to 万元 (10,000 yuan) with two decimals, rounded half away from zero, in integer
+// arithmetic: the page's one unit for money (the unit goes in the column's header); the
+// exports word flags with the same figures (api/labels.go wan).
+export function fmtWan(fen) {
   if (fen === null || fen === undefined) return '—';
-  let s = (Math.abs(fen) / 1e6).toFixed(digits === undefined ? 1 : digits);
-  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
-  const [i, d] = s.split('.');
-  return (fen < 0 ? '-' : '') + groupDigits(i) + (d ? '.' + d : '') + '万';
+  const h = Math.floor((Math.abs(Math.trunc(fen)) + 5000) / 10000); // hundredths of 万元
+  return (fen < 0 && h > 0 ? '-' : '') + groupDigits(String(Math.floor(h / 100))) + '.' + String(h % 100).padStart(2, '0');
 }
 
 export function fmtRate(r) {
@@ -34,7 +34,7 @@ export function fmtRate(r) {
 
 export function fmtCell(kind, v) {
   switch (kind) {
-    case 'money': return fmtYuan(v);
+    case 'money': return fmtWan(v);
     case 'rate': return fmtRate(v);
     case 'int': return fmtInt(v);
     default: return v === null || v === undefined ? '—' : String(v);

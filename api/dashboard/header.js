@@ -32,6 +32,9 @@ export function showError(e) {
 
 export function clearError() { $('#error').hidden = true; }
 
+// showHeader shows the date, the sequence and one state of the figures: caught up (live and
+// current), catching up, or, while the live stream is down, possibly stale — never "caught up"
+// beside "offline".
 export function showHeader() {
   const c = S.counties;
   if (c) {
@@ -41,31 +44,53 @@ export function showHeader() {
   $('#seq').textContent = kz.seq ? String(kz.seq) : '—';
   const badge = $('#caught-up');
   const live = S.live;
-  let ok = false;
+  let state = 'unknown';
   let text = '—';
-  if (live) {
-    ok = live.caught_up && kz.seq >= live.seq;
-    text = ok ? '已同步 caught up' : '追赶中 catching up' + (live.head ? ' (' + live.head + ')' : '');
+  if (S.conn !== 'on') {
+    state = live ? 'stale' : 'unknown';
+    text = live ? '可能过时 may be stale' : '—';
+  } else if (live) {
+    state = live.caught_up && kz.seq >= live.seq ? 'ok' : 'catching-up';
+    text = state === 'ok' ? '已同步 caught up' : '追赶中 catching up' + (live.head ? ' (' + live.head + ')' : '');
   }
   badge.textContent = text;
-  badge.className = 'badge ' + (live ? (ok ? 'ok' : 'warn') : '');
-  badge.dataset.caughtUp = ok ? 'true' : 'false';
+  badge.className = 'badge ' + ({ ok: 'ok', 'catching-up': 'warn', stale: 'warn' }[state] || '');
+  badge.dataset.caughtUp = state === 'ok' ? 'true' : 'false';
+  badge.dataset.state = state;
 }
 
 export function setConn(state) {
+  S.conn = state;
   const dot = $('#conn');
   dot.className = 'conn ' + state;
   dot.dataset.state = state;
   $('#conn-text').textContent = { on: '实时 live', connecting: '连接中 connecting', off: '已断开 offline' }[state];
+  showHeader();
 }
 
 export function showScope() {
   const c = S.counties;
   let text = '—';
   if (c) {
-    text = c.scope === 'city' ? '全市 all counties' : '可见 ' + c.counties.length + ' 个区县 ' + c.counties.length + ' counties visible';
+    const n = c.counties.length;
+    text = c.scope === 'city' ? '全市 all counties' : '可见 ' + n + ' 个区县 ' + n + (n === 1 ? ' county' : ' counties') + ' visible';
   }
   if (S.forbidden.size) text += ' · 隐藏 hidden: ' + S.forbidden.size;
   $('#scope').textContent = text;
   $('#scope').title = getToken() ? 'bearer token set' : 'no token sent';
+}
+
+// The roles of the tokens file, in the page's words.
+const ROLES = { clerk: '经办 clerk', auditor: '稽核 auditor', supervisor: '督查 supervisor', assessor: '考核 assessor', admin: '管理员 admin' };
+
+// showPrincipal names who the token acts for: name, role, and the groups or counties it reads.
+export function showPrincipal(p) {
+  const who = $('#who');
+  if (!p) return;
+  const parts = [p.name, ROLES[p.role] || p.role];
+  if (p.groups && p.groups.length) parts.push(p.groups.map(g => '第' + g + '组').join('、') + ' group' + (p.groups.length > 1 ? 's ' : ' ') + p.groups.join(', '));
+  if (p.counties && p.counties.length) parts.push(p.counties.map(c => S.names[c] || c).join('、'));
+  who.textContent = parts.join(' · ');
+  who.dataset.role = p.role;
+  who.dataset.name = p.name;
 }

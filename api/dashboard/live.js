@@ -75,7 +75,7 @@ export async function live() {
       const res = await fetch('/v1/live', { headers: authHeaders({ Accept: 'text/event-stream' }), cache: 'no-store' });
       if (res.status === 401) {
         setConn('off');
-        await askToken('实时更新需要令牌。');
+        await askToken('实时更新需要令牌。', 'Live updates need a token.');
         continue;
       }
       if (res.status === 403) { setConn('off'); return; }

@@ -34,6 +34,9 @@ export const S = {
   principal: null, // who the token acts for, from the employer list's answer
   searchParams: null, // the current search's query
   nextCursor: '',
+  conn: 'off', // the live stream: on, connecting or off
+  flagsQuery: { county: '', kind: '', q: '', sort: 'amount' }, // the flags panel's filters and order
+  hidden: { rate: new Set(), arrears: new Set() }, // the chart lines a legend click hid
 };
 
 export function countyName(code) { return S.names[code] || code; }
