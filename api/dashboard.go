@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -29,9 +30,10 @@ var dashboardTypes = map[string]string{
 	".js":   "text/javascript; charset=utf-8",
 }
 
-// asset is one file of the dashboard, held in memory with its media type and a content ETag.
+// asset is one file of the dashboard, held in memory with its media type and a content ETag,
+// and gzipped once: the page's files are a third of their size that way, over slow county links.
 type asset struct {
-	body        []byte
+	body, gz    []byte
 	ctype, etag string
 }
 
@@ -41,18 +43,45 @@ func newAsset(name string, body []byte) asset {
 		panic(fmt.Sprintf("api: the dashboard's file %s has no media type in dashboardTypes", name))
 	}
 	sum := sha256.Sum256(body)
-	return asset{body: body, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	_, _ = zw.Write(body) // a bytes.Buffer does not fail
+	_ = zw.Close()
+	return asset{body: body, gz: gz.Bytes(), ctype: ctype, etag: hex.EncodeToString(sum[:16])}
 }
 
-// ServeHTTP answers the file. no-cache makes the browser ask again on every load (the files
-// change with the binary), and the ETag lets an unchanged file answer 304.
+// ServeHTTP answers the file, gzipped when the client accepts it. no-cache makes the browser ask
+// again on every load (the files change with the binary), and the ETag (one per encoding) lets
+// an unchanged file answer 304.
 func (a asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", a.ctype)
-	h.Set("ETag", a.etag)
 	h.Set("Cache-Control", "no-cache")
+	h.Set("Vary", "Accept-Encoding")
 	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+	body := a.body
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		body = a.gz
+		h.Set("Content-Encoding", "gzip")
+		h.Set("ETag", `"`+a.etag+`-gz"`)
+	} else {
+		h.Set("ETag", `"`+a.etag+`"`)
+	}
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+}
+
+// acceptsGzip reports whether an Accept-Encoding header accepts gzip: named (or *) without q=0.
+func acceptsGzip(header string) bool {
+	for _, part := range strings.Split(header, ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		coding = strings.ToLower(strings.TrimSpace(coding))
+		if coding != "gzip" && coding != "*" {
+			continue
+		}
+		q := strings.ReplaceAll(strings.ToLower(params), " ", "")
+		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+	}
+	return false
 }
 
 // dashboardAssets are the embedded files by name, and labels.js rendered from the Go labels.

@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -94,5 +96,61 @@ func TestDashboardFilesAreServedAsModules(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusNotFound {
 		t.Errorf("GET /assets/no-such.js: %d, want 404", res.StatusCode)
+	}
+}
+
+// TestDashboardFilesAreGzippedForClientsThatAcceptIt: every file answers gzipped to a client
+// that accepts gzip, the same bytes once unzipped, and as they are to one that does not (or
+// refuses gzip with q=0); the page's files come to well under half their size.
+func TestDashboardFilesAreGzippedForClientsThatAcceptIt(t *testing.T) {
+	srv := httptest.NewServer(api.New(api.Config{Today: func() domain.Date { return domain.MustDate("2006-12-31") }}))
+	defer srv.Close()
+	entries, err := os.ReadDir("dashboard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(p, accept string) (*http.Response, []byte) {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+p, nil)
+		req.Header.Set("Accept-Encoding", accept) // set by hand: the client then unzips nothing
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res, body
+	}
+	var plain, zipped int
+	for _, e := range append(entries, nil) {
+		p := "/assets/labels.js"
+		if e != nil {
+			p = "/assets/" + e.Name()
+		}
+		res, identity := get(p, "identity")
+		if res.Header.Get("Content-Encoding") != "" {
+			t.Errorf("GET %s accepting identity: Content-Encoding %q", p, res.Header.Get("Content-Encoding"))
+		}
+		if res, _ := get(p, "gzip;q=0, identity"); res.Header.Get("Content-Encoding") != "" {
+			t.Errorf("GET %s refusing gzip: Content-Encoding %q", p, res.Header.Get("Content-Encoding"))
+		}
+		res, gz := get(p, "br, gzip;q=0.8")
+		if res.Header.Get("Content-Encoding") != "gzip" || res.Header.Get("Vary") != "Accept-Encoding" {
+			t.Errorf("GET %s accepting gzip: Content-Encoding %q, Vary %q", p, res.Header.Get("Content-Encoding"), res.Header.Get("Vary"))
+			continue
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(gz))
+		if err != nil {
+			t.Fatalf("GET %s: %v", p, err)
+		}
+		unzipped, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(unzipped, identity) {
+			t.Errorf("GET %s: the gzipped answer unzips to %d bytes (%v), not the %d served plain", p, len(unzipped), err, len(identity))
+		}
+		plain += len(identity)
+		zipped += len(gz)
+	}
+	t.Logf("the dashboard's files: %d bytes, %d gzipped", plain, zipped)
+	if zipped*2 > plain {
+		t.Errorf("the dashboard's files gzip to %d of %d bytes: want under half", zipped, plain)
 	}
 }
