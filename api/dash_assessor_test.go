@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -167,37 +166,6 @@ func TestRankingsDownload(t *testing.T) {
 	wantError(t, e.get(t, "/v1/rankings?format=csv", tokAssessor), http.StatusBadRequest, "invalid", "freeze")
 }
 
-// assessorConsole fails the test for the page's JavaScript errors (the browser's own logging of
-// 4xx answers aside: the page handles those).
-func assessorConsole(t *testing.T, ctx context.Context) {
-	t.Helper()
-	var mu sync.Mutex
-	var errs []string
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError && m.Source == "network" && !strings.Contains(m.URL, "/assets/") {
-				continue
-			}
-			if m.IsException() || m.Type == chromedp.ConsoleError {
-				mu.Lock()
-				errs = append(errs, fmt.Sprintf("%s %s:%d: %s", m.Type, m.URL, m.Line+1, m.Text))
-				mu.Unlock()
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, m := range errs {
-			t.Errorf("JavaScript error: %s", m)
-		}
-	})
-}
-
 // assessorSignIn opens the dashboard in ctx as token and waits for its table, the live stream
 // and the freezes list.
 func assessorSignIn(t *testing.T, ctx context.Context, url, token string) {
@@ -270,12 +238,12 @@ func TestAssessorDashboardInChromium(t *testing.T) {
 	}
 	e := newFreezeEnv(t, 60)
 	ctx := startBrowser(t)
-	assessorConsole(t, ctx)
+	watchConsole(t, ctx)
 
 	// A second tab, open before the freeze is made, which must list it without a reload.
 	other, cancelOther := chromedp.NewContext(ctx)
 	defer cancelOther()
-	assessorConsole(t, other)
+	watchConsole(t, other)
 	assessorSignIn(t, other, e.srv.URL+"/", tokAssessor)
 	otherLoad := eval[string](t, other, `window.kz.loadId`)
 

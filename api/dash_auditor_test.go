@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -77,36 +76,6 @@ func sameRows(rows []pageRow, h auditHistory) []string {
 		}
 	}
 	return diffs
-}
-
-// watchConsole gathers the page's JavaScript errors and reports them when the test ends (an API
-// answer of 4xx, which the page handles, is logged by the browser and is not one).
-func watchConsole(t *testing.T, ctx context.Context) {
-	var mu sync.Mutex
-	var errs []string
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError && m.Source == "network" && !strings.Contains(m.URL, "/assets/") {
-				continue
-			}
-			if m.IsException() || m.Type == chromedp.ConsoleError {
-				mu.Lock()
-				errs = append(errs, fmt.Sprintf("%s %s:%d: %s", m.Type, m.URL, m.Line+1, m.Text))
-				mu.Unlock()
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, m := range errs {
-			t.Errorf("JavaScript error: %s", m)
-		}
-	})
 }
 
 // setCut types the replay's date and sequence into the employer page's controls.

@@ -79,34 +79,7 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 
 	ctx := startBrowser(t)
-	var jsMu sync.Mutex
-	var jsErrors []string
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			// The browser logs every API answer of 4xx or 5xx as a network error; the page
-			// handles those (a 401 asks for a token, a 403 hides a panel, a 503 is retried). A
-			// file of the page's own that fails to load is an error all the same.
-			if m.Type == chromedp.ConsoleError && m.Source == "network" && !strings.Contains(m.URL, "/assets/") {
-				continue
-			}
-			if m.IsException() || m.Type == chromedp.ConsoleError {
-				jsMu.Lock()
-				jsErrors = append(jsErrors, fmt.Sprintf("%s %s:%d: %s", m.Type, m.URL, m.Line+1, m.Text))
-				jsMu.Unlock()
-			}
-		}
-	}()
-	defer func() {
-		jsMu.Lock()
-		defer jsMu.Unlock()
-		for _, m := range jsErrors {
-			t.Errorf("JavaScript error: %s", m)
-		}
-	}()
+	watchConsole(t, ctx)
 
 	// 1280×800: the table drawn, figure for figure as the API answers.
 	run(t, ctx, chromedp.EmulateViewport(1280, 800))
@@ -290,6 +263,40 @@ func poll(t *testing.T, ctx context.Context, d time.Duration, js string) {
 	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(d))); err != nil {
 		t.Fatalf("waited %v for %s: %v", d, js, err)
 	}
+}
+
+// watchConsole gathers the page's JavaScript errors and reports them when the test ends (an API
+// answer of 4xx, which the page handles, is logged by the browser and is not one).
+func watchConsole(t *testing.T, ctx context.Context) {
+	t.Helper()
+	var mu sync.Mutex
+	var errs []string
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			// The browser logs every API answer of 4xx or 5xx as a network error; the page
+			// handles those (a 401 asks for a token, a 403 hides a panel, a 503 is retried). A
+			// file of the page's own that fails to load is an error all the same.
+			if m.Type == chromedp.ConsoleError && m.Source == "network" && !strings.Contains(m.URL, "/assets/") {
+				continue
+			}
+			if m.IsException() || m.Type == chromedp.ConsoleError {
+				mu.Lock()
+				errs = append(errs, fmt.Sprintf("%s %s:%d: %s", m.Type, m.URL, m.Line+1, m.Text))
+				mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range errs {
+			t.Errorf("JavaScript error: %s", m)
+		}
+	})
 }
 
 // shot saves a full-page PNG in the test's folder and in /tmp, for people to look at.
