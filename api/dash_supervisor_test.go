@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -422,35 +421,6 @@ func supDays(t *testing.T, d string) int64 {
 	return x.Unix() / 86400
 }
 
-// supWatchJS fails the test, when it ends, on any JavaScript exception or error the page logs but
-// the network errors of API answers the page handles (401, 403, 503).
-func supWatchJS(t *testing.T, ctx context.Context) {
-	var mu sync.Mutex
-	var errs []string
-	go func() {
-		for m, err := range chromedp.Console(ctx) {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError && m.Source == "network" && !strings.Contains(m.URL, "/assets/") {
-				continue
-			}
-			if m.IsException() || m.Type == chromedp.ConsoleError {
-				mu.Lock()
-				errs = append(errs, fmt.Sprintf("%s %s:%d: %s", m.Type, m.URL, m.Line+1, m.Text))
-				mu.Unlock()
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, m := range errs {
-			t.Errorf("JavaScript error: %s", m)
-		}
-	})
-}
-
 // supChoose sets a menu of the page and tells the page it changed, as a person's choice does.
 func supChoose(t *testing.T, ctx context.Context, id, value string) {
 	t.Helper()
@@ -497,7 +467,7 @@ func TestDashboardSupervisorInChromium(t *testing.T) {
 	decode(t, e.get(t, "/v1/counties", tokSuper), &counties)
 	counts, groups := counties.flagCounts()
 	ctx := startBrowser(t)
-	supWatchJS(t, ctx)
+	watchConsole(t, ctx)
 	run(t, ctx, chromedp.EmulateViewport(1440, 900))
 	run(t, ctx, chromedp.Navigate(e.srv.URL+"/"))
 
