@@ -225,6 +225,14 @@ func (s search) matches(id string, e *domain.Employer, p Principal, ref *domain.
 			return true
 		}
 	}
+	// A code is often typed without its hyphen (12345678X for 12345678-X).
+	if bare := strings.ReplaceAll(s.text, "-", ""); bare != "" {
+		for _, v := range []string{e.OrgCode, e.CertificateNo} {
+			if v != "" && strings.Contains(strings.ReplaceAll(strings.ToLower(v), "-", ""), bare) {
+				return true
+			}
+		}
+	}
 	return strings.HasPrefix(id, s.text)
 }
 

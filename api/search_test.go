@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -110,6 +111,8 @@ func TestEmployerSearchFilters(t *testing.T) {
 		{"flag: park employer not enrolled", tokAdmin, url.Values{"flag": {"park_employer_not_enrolled"}}, []string{f.park}},
 		{"flag any, with a stage", tokAdmin, url.Values{"flag": {"any"}, "stage": {"none"}}, []string{f.park, f.owing}},
 		{"certificate number, part", tokAdmin, url.Values{"q": {"cert-77"}}, []string{f.park}},
+		{"organisation code without its hyphen", tokAdmin, url.Values{"q": {strings.ReplaceAll(orgCode(7005), "-", "")}}, []string{f.other}},
+		{"certificate number without its hyphens", tokAdmin, url.Values{"q": {"gzcert778"}}, []string{f.park}},
 		{"credit code, part", tokAdmin, url.Values{"q": {creditCodeOf(orgCode(7003), "360702")[2:12]}}, []string{f.owing}},
 		{"name, Chinese, part", tokAdmin, url.Values{"q": {"机械"}}, []string{f.owing}},
 		{"name and kind", tokAdmin, url.Values{"q": {"单位"}, "kind": {"enterprise"}}, []string{f.plain, f.noticed, f.other}},
