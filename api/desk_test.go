@@ -179,7 +179,10 @@ func TestDeskInChromium(t *testing.T) {
 		t.Errorf("the clerk of 360721 finds %s employers for %s, want 0", got, org)
 	}
 	run(t, ctx, chromedp.Navigate(e.srv.URL+"/#/employer/"+id))
-	poll(t, ctx, 15*time.Second, `document.getElementById('employer-name').textContent.startsWith('无')`)
+	poll(t, ctx, 15*time.Second, `!document.getElementById('employer-error').hidden && document.getElementById('employer-error').textContent.startsWith('无权')`)
+	if got := eval[string](t, ctx, `document.getElementById('employer-name').textContent`); got != "单位 Employer "+id {
+		t.Errorf("the refused employer's heading reads %q, want it to name the employer asked for, not the refusal", got)
+	}
 	if !eval[bool](t, ctx, `document.getElementById('desk-employer').hidden`) {
 		t.Errorf("the clerk of 360721 is shown forms for a payer of 360702")
 	}

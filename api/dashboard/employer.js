@@ -229,6 +229,7 @@ async function load(minSeq) {
   box.removeAttribute('aria-busy');
   clearCutErrors();
   if (er.status === 'fulfilled' && hr.status === 'fulfilled') {
+    $('#employer-error').hidden = true;
     render(er.value.data, hr.value.data);
     const desk = $('#desk-employer');
     if (desk.dataset.employer !== id) {
@@ -255,7 +256,10 @@ async function load(minSeq) {
   for (const sel of ['#employer-facts', '#employer-totals', '#employer-lines tbody', '#history tbody']) $(sel).replaceChildren();
   const msg = e instanceof ApiError && e.status === 403 ? '无权查看此单位 not allowed to read this employer'
     : e instanceof ApiError && e.status === 404 ? '无此单位 no such employer' : '无法加载 could not load: ' + (e && e.message);
-  $('#employer-name').textContent = msg;
+  // The heading names what was asked for; the refusal is said apart from it, and read out.
+  $('#employer-name').replaceChildren('单位 Employer ', el('small', { class: 'mono' }, id));
+  $('#employer-error').textContent = msg;
+  $('#employer-error').hidden = false;
 }
 
 // showEmployer shows employer id (the route #/employer/{id}?as_of=&through_seq=&seq=) in place
@@ -280,6 +284,7 @@ export function showEmployer(id, query) {
     box.dataset.employer = id;
     box.dataset.version = '';
     $('#employer-name').textContent = '加载中 loading…';
+    $('#employer-error').hidden = true;
     for (const sel of ['#employer-facts', '#employer-totals', '#employer-lines tbody', '#history tbody']) $(sel).replaceChildren();
     for (const sel of ['#history-chain', '#history-count', '#cut-state', '#employer-totals-note', '#employer-lines-note']) $(sel).textContent = '';
     $('#employer-newer').hidden = true;
