@@ -95,7 +95,8 @@ type Figures struct {
 	RecoveredFen          domain.Fen                             `json:"recovered_fen"`
 	LateFeeFen            domain.Fen                             `json:"late_fee_fen"`
 	ContractsSigned       int64                                  `json:"contracts_signed"`
-	// Flags counts the employers raising each kind of flag; EmployerFlags lists them.
+	// Flags counts the flags of each kind (an employer with two large waivers raises two; the
+	// detail says "employers", which freezes made so far keep); EmployerFlags lists them.
 	Flags         []Flag `json:"flags"`
 	EmployerFlags []Flag `json:"-"`
 }
