@@ -480,6 +480,13 @@ func TestDashboardSupervisorInChromium(t *testing.T) {
 	supAnswerToken(t, ctx, tokSuper)
 	poll(t, ctx, 15*time.Second, `document.querySelectorAll('#counties-body tr[data-county]').length === 4 && document.querySelectorAll('#chart-rate-table tbody tr').length === 5 && document.getElementById('flags-total').dataset.flags !== undefined`)
 
+	// The page stays light: its own files, as the browser fetched them (gzipped).
+	page := eval[float64](t, ctx, `[...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource').filter(r => r.name.includes('/assets/'))].reduce((n, r) => n + r.encodedBodySize, 0)`)
+	t.Logf("the supervisor's page: %.0f bytes of its own files, as transferred", page)
+	if page > 96<<10 {
+		t.Errorf("the supervisor's page fetches %.0f bytes of its own files, want at most 96 KiB", page)
+	}
+
 	// The header: the supervisor's name, role and group; one state of the figures.
 	poll(t, ctx, 10*time.Second, `document.getElementById('who').dataset.role === 'supervisor'`)
 	if who := eval[string](t, ctx, `document.getElementById('who').textContent`); !strings.Contains(who, "sup") || !strings.Contains(who, "督查 supervisor") || !strings.Contains(who, "第1组") {
