@@ -92,7 +92,7 @@ func expectedAccess(role, route, target string) access {
 		return yes(role == "assessor")
 	case route == "POST /v1/years/{year}/reopen":
 		return deny // admins only
-	case route == "GET /v1/employers/{id}" || route == "GET /v1/employers/{id}/history":
+	case route == "GET /v1/employers/{id}" || route == "GET /v1/employers/{id}/history" || route == "GET /v1/employers/{id}/notices/{file}":
 		return yes(role == "auditor" || role == "assessor" || in)
 	case route == "GET /v1/counties/{code}":
 		return yes(role == "auditor" || role == "assessor" || in)
@@ -114,7 +114,8 @@ func expectedAccess(role, route, target string) access {
 }
 
 func isAuditRoute(path string) bool {
-	return strings.HasSuffix(path, "/audit-findings") || strings.HasSuffix(path, "/waivers") || strings.HasSuffix(path, "/enforcement")
+	return strings.HasSuffix(path, "/audit-findings") || strings.HasSuffix(path, "/waivers") || strings.HasSuffix(path, "/enforcement") ||
+		strings.HasSuffix(path, "/notices")
 }
 
 // newAccessEnv is newFreezeEnv's tokens (with an assessor) and a projection runner, served with
@@ -187,8 +188,9 @@ func TestAccessMatrixFollowsTheTokensTable(t *testing.T) {
 		"waivers": func() string {
 			return `{"decided_on":"2006-08-01","kind":"late_fee","authority_doc":"文1","reason":"r","insurance":"pension","period":"2006-04","amount_fen":1}`
 		},
-		"close":  func() string { return `{}` },
-		"reopen": func() string { return `{"reason":"access matrix"}` },
+		"notices": func() string { return `{"issued_on":"2006-07-01","deadline":"2006-07-31"}` },
+		"close":   func() string { return `{}` },
+		"reopen":  func() string { return `{"reason":"access matrix"}` },
 		"enforcement": func() string {
 			return fmt.Sprintf(`{"step":"notice","on":"2006-07-01","doc_no":"限改%d","deadline":"2006-07-31"}`, uniq())
 		},
@@ -219,9 +221,9 @@ func TestAccessMatrixFollowsTheTokensTable(t *testing.T) {
 			r := strings.NewReplacer("{kind}", "rates", "{month}", "2006-12", "{year}", "2005")
 			switch tg {
 			case tgtIn:
-				r = strings.NewReplacer("{id}", in, "{code}", "360702", "{n}", "1", "{kind}", "rates", "{month}", "2006-12")
+				r = strings.NewReplacer("{id}", in, "{code}", "360702", "{n}", "1", "{kind}", "rates", "{month}", "2006-12", "{file}", "none.pdf")
 			case tgtOut:
-				r = strings.NewReplacer("{id}", out, "{code}", "360782", "{n}", "2", "{kind}", "rates", "{month}", "2006-12")
+				r = strings.NewReplacer("{id}", out, "{code}", "360782", "{n}", "2", "{kind}", "rates", "{month}", "2006-12", "{file}", "none.pdf")
 			}
 			if strings.HasPrefix(pattern, "/v1/freezes/{id}") {
 				r = strings.NewReplacer("{id}", freeze.ID)

@@ -49,6 +49,8 @@ var registeredRoutes = []string{
 	"POST /v1/employers/{id}/audit-findings",
 	"POST /v1/employers/{id}/waivers",
 	"POST /v1/employers/{id}/enforcement",
+	"POST /v1/employers/{id}/notices",
+	"GET /v1/employers/{id}/notices/{file}",
 	"POST /v1/reference/{kind}",
 	"GET /v1/employers/{id}",
 	"GET /v1/employers/{id}/history",
@@ -321,7 +323,7 @@ func TestOpenAPIRoutesExistOnTheServer(t *testing.T) {
 	srv := httptest.NewServer(api.New(api.Config{Store: l.Store, Runner: runner, Metrics: api.NewMetrics(),
 		Today: func() domain.Date { return domain.MustDate("2006-12-31") }}))
 	defer srv.Close()
-	values := map[string]string{"id": uuid.NewString(), "kind": "rates", "code": "360702", "n": "1", "month": "2006-12", "year": "2006"}
+	values := map[string]string{"id": uuid.NewString(), "kind": "rates", "code": "360702", "n": "1", "month": "2006-12", "year": "2006", "file": "none.pdf"}
 	streams := map[string]string{"GET /v1/live": "text/event-stream", "GET /metrics": "text/plain"}
 	for _, o := range ops {
 		t.Run(o.route(), func(t *testing.T) {

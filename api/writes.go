@@ -139,15 +139,29 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 }
 
 func (s *Server) execute(w http.ResponseWriter, r *http.Request, req eventstore.Request, canon []byte) {
-	var err error
-	if req.IfMatch, err = ifMatch(r); err != nil {
+	res, err := s.run(r, req, canon)
+	if err != nil {
 		writeError(w, err)
 		return
 	}
+	status := writeStatus(res.Duplicate)
+	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, res.Version))
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(res.Seq, 10))
+	writeJSON(w, status, res)
+}
+
+// run executes req as the request r asks: its If-Match (unless req has one), Idempotency-Key,
+// actor and business date.
+func (s *Server) run(r *http.Request, req eventstore.Request, canon []byte) (eventstore.Result, error) {
+	var err error
+	if req.IfMatch == nil {
+		if req.IfMatch, err = ifMatch(r); err != nil {
+			return eventstore.Result{}, err
+		}
+	}
 	p := principalOf(r)
 	if req.IdempotencyKey, err = s.idempotencyKey(r); err != nil {
-		writeError(w, err)
-		return
+		return eventstore.Result{}, err
 	}
 	req.BodyHash = bodyHash(r, canon)
 	req.Actor = p.Role + ":" + p.Name
@@ -157,15 +171,7 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, req eventstore.
 	// recorded, or outcome unknown.
 	ctx, cancel := context.WithTimeout(r.Context(), WriteTimeout)
 	defer cancel()
-	res, err := s.cfg.Store.Execute(ctx, req)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	status := writeStatus(res.Duplicate)
-	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, res.Version))
-	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(res.Seq, 10))
-	writeJSON(w, status, res)
+	return s.cfg.Store.Execute(ctx, req)
 }
 
 func (s *Server) referenceWrite(w http.ResponseWriter, r *http.Request) {

@@ -193,6 +193,9 @@ type EnforcementStepRecorded struct {
 	On       Date   `json:"on"`
 	DocNo    string `json:"doc_no"`
 	Deadline Date   `json:"deadline,omitempty"`
+	// DocSHA256 is the SHA-256 (hex) of the document's bytes when the ledger printed it (an
+	// arrears notice issued by IssueNotice); "" for a step whose paper was made elsewhere.
+	DocSHA256 string `json:"doc_sha256,omitempty"`
 }
 
 // ContractsSigned: newly signed labour contracts.

@@ -285,6 +285,11 @@ func (s *Store) fold(subject string, ev domain.Event, derr error, first bool) {
 	if !ok {
 		return
 	}
+	if st, ok := ev.Body.(domain.EnforcementStepRecorded); ok && st.Step == domain.StepNotice {
+		if prefix, n, ok := domain.ParseNoticeNumber(st.DocNo); ok && n > s.notices[prefix] {
+			s.notices[strings.Clone(prefix)] = n
+		}
+	}
 	e := s.cache.get(id)
 	if e == nil {
 		if !first {

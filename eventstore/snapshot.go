@@ -31,8 +31,9 @@ const (
 	archiveFile   = "archive.dat"
 	snapshotMagic = "KZSTORE\x00"
 	// Version 2 adds each shelf's checkpoint, version 3 its directory and the chunks sealed since;
-	// older versions are read as shelves without them.
-	snapshotVersion = 3
+	// older versions are read as shelves without them. Version 4 adds the notice numbers; a
+	// snapshot of an older version is not used (the stream is folded again).
+	snapshotVersion = 4
 )
 
 // snapshot is the store's state at seq, and the identity of the stream it was taken of.
@@ -45,6 +46,7 @@ type snapshot struct {
 	earliest domain.Date
 	refSeqs  []uint64
 	freezes  []FreezeRef
+	notices  map[string]int // nil in a snapshot older than version 4
 	breaks   map[string]ChainBreak
 	heads    map[string]head
 	keyRuns  []keyRunRef
@@ -61,6 +63,7 @@ func (s *Store) capture() *snapshot {
 		refSeqs: slices.Clone(s.refSeqs), breaks: maps.Clone(s.breaks), heads: maps.Clone(s.heads)}
 	s.mu.RLock()
 	snap.earliest = s.earliest
+	snap.notices = maps.Clone(s.notices)
 	for _, f := range s.freezes {
 		// This store's own freezes are folded before the follower reaches them.
 		if f.Seq <= snap.seq {
@@ -240,6 +243,11 @@ func (snap *snapshot) encode() []byte {
 	} else {
 		e.u(0)
 	}
+	e.u(uint64(len(snap.notices)))
+	for _, prefix := range slices.Sorted(maps.Keys(snap.notices)) {
+		e.s(prefix)
+		e.u(uint64(snap.notices[prefix]))
+	}
 	return binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(e.b, crc32c))
 }
 
@@ -386,6 +394,14 @@ func readSnapshot(path string) (*snapshot, error) {
 					sh.recent[j] = chunkRef{off: d.i(), n: uint32(d.u())}
 				}
 			}
+		}
+	}
+	if v >= 4 {
+		n := d.count()
+		snap.notices = make(map[string]int, n)
+		for range n {
+			prefix := d.s()
+			snap.notices[prefix] = int(d.u())
 		}
 	}
 	if d.err == nil && len(d.b) != 0 {

@@ -88,6 +88,9 @@ func (s *Store) restore(ctx context.Context, snap *snapshot) error {
 	if err != nil {
 		return err
 	}
+	if snap.notices == nil {
+		return unusable("written before the store kept notice numbers")
+	}
 	if last < snap.seq {
 		return unusable("taken at sequence %d, but the stream ends at %d", snap.seq, last)
 	}
@@ -140,6 +143,7 @@ func (s *Store) restore(ctx context.Context, snap *snapshot) error {
 		s.foldYear(ev)
 	}
 	s.heads, s.breaks, s.refSeqs, s.freezes, s.earliest = snap.heads, snap.breaks, snap.refSeqs, snap.freezes, snap.earliest
+	s.notices = snap.notices
 	s.last = snap.last
 	s.applied.Store(snap.seq)
 	return nil
@@ -168,6 +172,7 @@ func (s *Store) startFresh() error {
 	s.archive = newArchive(f, newTailLog(dir, ""))
 	s.heads, s.breaks, s.refSeqs, s.freezes, s.earliest = map[string]head{}, map[string]ChainBreak{}, nil, nil, 0
 	s.ref, s.years, s.last = domain.Reference{}, map[int]YearRecord{}, lastMessage{}
+	s.notices = map[string]int{}
 	s.applied.Store(0)
 	return nil
 }

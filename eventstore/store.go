@@ -156,6 +156,9 @@ type Store struct {
 
 	freezes []FreezeRef
 	years   map[int]YearRecord
+	// notices holds, per notice number prefix (domain.NoticePrefix), the highest serial of the
+	// notices recorded (NoticeNumber).
+	notices map[string]int
 	// earliest is the earliest business date of any event seen.
 	earliest domain.Date
 	archive  *archive
@@ -245,6 +248,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		ahead:    map[string][]localEvent{},
 		breaks:   map[string]ChainBreak{},
 		years:    map[int]YearRecord{},
+		notices:  map[string]int{},
 		notify:   make(chan struct{}),
 		done:     make(chan struct{}),
 		pending:  map[string]chan struct{}{},

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine, and nothing when it is already there:
 # Debian's chromium (the dashboard's test drives it) with a Chinese font for its screenshots, gcc
-# and libc headers (the race detector needs cgo), curl (scripts/load.sh), and staticcheck.
+# and libc headers (the race detector needs cgo), curl (scripts/load.sh), poppler's pdftotext (the
+# printed documents' tests read their text with it), and staticcheck.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$(go env GOPATH)/bin:$PATH"
@@ -10,6 +11,7 @@ missing=()
 fc-list 2>/dev/null | grep -qi wenquanyi || missing+=(fonts-wqy-microhei)
 command -v gcc >/dev/null || missing+=(gcc libc6-dev)
 command -v curl >/dev/null || missing+=(curl)
+command -v pdftotext >/dev/null || missing+=(poppler-utils)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian's ${missing[*]}"
   sudo=""

@@ -1,0 +1,183 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/kuozheng/kuozheng/api/documents"
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+)
+
+// noticeAttempts bounds how often an issue is printed again because the employer changed
+// between reading its events and recording the notice.
+const noticeAttempts = 5
+
+// issueNotice is POST /v1/employers/{id}/notices: it numbers an arrears notice (per county and
+// year, under the store's lock of that number series), prints it from the employer's events, and
+// records the step "notice" with the number and the SHA-256 of the PDF, conditional on the
+// version printed from; the answer is the PDF. A retried Idempotency-Key answers the notice first
+// recorded, printed again from the ledger.
+func (s *Server) issueNotice(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	if p.Role != RoleAuditor && p.Role != RoleAdmin {
+		writeError(w, forbidden("%s (%s) may not issue arrears notices: auditors and admins only", p.Name, p.Role))
+		return
+	}
+	id := r.PathValue("id")
+	county, err := s.cfg.Store.EmployerCountyContext(r.Context(), id)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if county == "" {
+		writeError(w, noEmployer("employer_id", id))
+		return
+	}
+	var cmd domain.IssueNotice
+	canon, err := readBody(w, r, &cmd)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	ref := s.cfg.Store.Reference()
+	if err := cmd.Check(domain.Context{Ref: ref, Today: s.cfg.Today()}); err != nil {
+		writeError(w, err)
+		return
+	}
+	clientIfMatch := r.Header.Get("If-Match") != ""
+	var pdf []byte
+	var number string
+	var res eventstore.Result
+	for attempt := 1; ; attempt++ {
+		raw, err := s.cfg.Store.History(r.Context(), id)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		events, version := eventsBefore(raw, math.MaxUint64)
+		n := documents.NoticeOf("", cmd.Date(), cmd.DeadlineDate(), events, ref)
+		prefix := domain.NoticePrefix(n.CountyName, cmd.Date().Year())
+		err = s.cfg.Store.WithNoticeNumber(r.Context(), prefix, func(next string) error {
+			n.Number, number = next, next
+			if pdf, err = n.Render(); err != nil {
+				return err
+			}
+			sum := sha256.Sum256(pdf)
+			cmd.Document(next, hex.EncodeToString(sum[:]))
+			req := eventstore.Request{EmployerID: id, Command: &cmd, Checked: true}
+			if !clientIfMatch {
+				req.IfMatch = &version
+			}
+			res, err = s.run(r, req, canon)
+			return err
+		})
+		if errors.Is(err, eventstore.ErrStale) && !clientIfMatch && attempt < noticeAttempts {
+			continue // recorded since it was read: print it again from the new state
+		}
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		break
+	}
+	if res.Duplicate {
+		var err error
+		if number, pdf, err = s.printRecorded(r.Context(), id, func(seq uint64, _ domain.EnforcementStepRecorded) bool { return seq == res.Seq }); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
+	w.Header().Set("ETag", `"`+strconv.FormatUint(res.Version, 10)+`"`)
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(res.Seq, 10))
+	writePDF(w, writeStatus(res.Duplicate), number, pdf)
+}
+
+// getNotice is GET /v1/employers/{id}/notices/{number}.pdf: the notice printed again from the
+// employer's events recorded before it and the reference data then, byte for byte what was
+// answered when it was issued (its recorded SHA-256 is checked).
+func (s *Server) getNotice(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	number, ok := strings.CutSuffix(r.PathValue("file"), ".pdf")
+	if !ok {
+		writeError(w, domain.NotFound("number", "%q: a notice is read as {number}.pdf", r.PathValue("file")))
+		return
+	}
+	raw, err := s.cfg.Store.History(r.Context(), id)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := s.mayRead(r, id, eventstore.Fold(id, raw, math.MaxUint64)); err != nil {
+		writeError(w, err)
+		return
+	}
+	_, pdf, err := s.printRecorded(r.Context(), id, func(_ uint64, st domain.EnforcementStepRecorded) bool { return st.DocNo == number })
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.cfg.Store.Applied(), 10))
+	writePDF(w, http.StatusOK, number, pdf)
+}
+
+// printRecorded prints again the first notice of employer id the ledger printed that match
+// accepts, and checks its bytes against the SHA-256 recorded with it.
+func (s *Server) printRecorded(ctx context.Context, id string, match func(seq uint64, st domain.EnforcementStepRecorded) bool) (string, []byte, error) {
+	raw, err := s.cfg.Store.History(ctx, id)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, ev := range raw {
+		st, ok := ev.Body.(domain.EnforcementStepRecorded)
+		if !ok || st.Step != domain.StepNotice || st.DocSHA256 == "" || !match(ev.Seq, st) {
+			continue
+		}
+		ref, err := s.cfg.Store.ReferenceAt(ctx, ev.Seq)
+		if err != nil {
+			return "", nil, err
+		}
+		events, _ := eventsBefore(raw, ev.Seq)
+		n := documents.NoticeOf(st.DocNo, st.On, st.Deadline, events, ref)
+		pdf, err := n.Render()
+		if err != nil {
+			return "", nil, err
+		}
+		if sum := sha256.Sum256(pdf); hex.EncodeToString(sum[:]) != st.DocSHA256 {
+			return "", nil, fmt.Errorf("notice %s printed again differs from the one issued (SHA-256 %s recorded, %x now)", st.DocNo, st.DocSHA256, sum)
+		}
+		return st.DocNo, pdf, nil
+	}
+	return "", nil, domain.NotFound("number", "employer %s has no notice printed by the ledger with that number", id)
+}
+
+// eventsBefore returns the events of raw recorded before sequence seq, and the sequence of the
+// last of them.
+func eventsBefore(raw []eventstore.RawEvent, seq uint64) ([]domain.Event, uint64) {
+	events := make([]domain.Event, 0, len(raw))
+	var last uint64
+	for _, ev := range raw {
+		if ev.Seq < seq {
+			events = append(events, ev.Event)
+			last = max(last, ev.Seq)
+		}
+	}
+	return events, last
+}
+
+func writePDF(w http.ResponseWriter, status int, number string, pdf []byte) {
+	sum := sha256.Sum256(pdf)
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("X-Document-Number", number)
+	w.Header().Set("X-Document-SHA256", hex.EncodeToString(sum[:]))
+	w.Header().Set("Content-Length", strconv.Itoa(len(pdf)))
+	w.WriteHeader(status)
+	_, _ = w.Write(pdf)
+}
