@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -14,7 +15,10 @@ import (
 	"testing"
 
 	"github.com/kuozheng/kuozheng/api/documents"
+	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
 
 // pdfAnswer is an answer whose body is not JSON.
@@ -207,4 +211,63 @@ func TestNoticesPrintTheLedgersFigures(t *testing.T) {
 		t.Errorf("an unknown notice: %d, want 404", g.status)
 	}
 	e.wantUnchanged(t, before)
+}
+
+// BenchmarkNotices prints the notices of a county's payers with arrears on 2006-12-31 in a demo
+// ledger, as GET …/notices/{n}.pdf does (the employer's events read, the notice composed and
+// printed), and reports notices per second and bytes per notice. It gates on nothing.
+func BenchmarkNotices(b *testing.B) {
+	l := storetest.StartLazy(b, eventstore.Config{}, true)
+	steps := demo.Generate(demo.Config{Employers: 2000, Seed: 2006})
+	reqs := make([]eventstore.Request, len(steps))
+	for i, s := range steps {
+		reqs[i] = eventstore.Request{EmployerID: s.EmployerID, Create: s.Create, Command: s.Command, Today: demo.Today, Actor: "bench"}
+	}
+	for _, r := range l.Store.ExecuteBulk(context.Background(), reqs) {
+		if r.Err != nil {
+			b.Fatal(r.Err)
+		}
+	}
+	ctx, ref, on := context.Background(), l.Store.Reference(), domain.MustDate("2006-12-31")
+	var payers []string
+	for _, id := range l.Store.EmployerIDs() {
+		raw, err := l.Store.History(ctx, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		events := make([]domain.Event, len(raw))
+		for i := range raw {
+			events[i] = raw[i].Event
+		}
+		if n := documents.NoticeOf("", on, on+15, events, ref); n.CountyCode == "360702" && n.PrincipalFen > 0 {
+			payers = append(payers, id)
+		}
+	}
+	if len(payers) == 0 {
+		b.Fatal("no payer of 360702 has arrears in the demo ledger")
+	}
+	var size int64
+	printed := 0
+	b.ResetTimer()
+	for b.Loop() {
+		id := payers[printed%len(payers)]
+		raw, err := l.Store.History(ctx, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		events := make([]domain.Event, len(raw))
+		for i := range raw {
+			events[i] = raw[i].Event
+		}
+		n := documents.NoticeOf(domain.NoticeNumber(domain.NoticePrefix("章贡区", 2006), printed+1), on, on+15, events, ref)
+		pdf, err := n.Render()
+		if err != nil {
+			b.Fatal(err)
+		}
+		size += int64(len(pdf))
+		printed++
+	}
+	b.ReportMetric(float64(printed)/b.Elapsed().Seconds(), "notices/s")
+	b.ReportMetric(float64(size)/float64(printed), "bytes/notice")
+	b.ReportMetric(float64(len(payers)), "payers")
 }
