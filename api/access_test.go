@@ -94,7 +94,7 @@ func expectedAccess(role, route, target string) access {
 		return deny // admins only
 	case route == "GET /v1/employers/{id}" || route == "GET /v1/employers/{id}/history" || route == "GET /v1/employers/{id}/notices/{file}":
 		return yes(role == "auditor" || role == "assessor" || in)
-	case route == "GET /v1/counties/{code}":
+	case route == "GET /v1/counties/{code}" || route == "GET /v1/counties/{code}/arrears-list.pdf":
 		return yes(role == "auditor" || role == "assessor" || in)
 	case route == "GET /v1/groups/{n}":
 		// A group's figures sum counties a clerk of one county may not read.

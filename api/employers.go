@@ -106,6 +106,15 @@ func (s *Server) getEmployer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	v := s.employerViewOf(id, raw, asOf)
+	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, v.Version))
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.cfg.Store.Applied(), 10))
+	writeJSON(w, http.StatusOK, v)
+}
+
+// employerViewOf is employer id as it stood on asOf, from its events raw: the answer of
+// GET /v1/employers/{id}?as_of= (documents print from it too).
+func (s *Server) employerViewOf(id string, raw []eventstore.RawEvent, asOf domain.Date) EmployerView {
 	var version uint64
 	events := make([]domain.Event, len(raw))
 	for i := range raw {
@@ -115,18 +124,15 @@ func (s *Server) getEmployer(w http.ResponseWriter, r *http.Request) {
 	at := domain.EmployerOn(events, asOf)
 	st := at.Account.Statement(asOf, s.cfg.Store.Reference().LateFees)
 	stage := at.Stage(st.Totals)
-	_, broken := s.cfg.Store.ChainBreak(e.ID)
-	v := EmployerView{
-		EmployerID: e.ID, Version: version, AsOf: asOf, Name: at.Name, County: s.cfg.Store.Reference().CountyCodeOn(at.County, asOf), OrgCode: at.OrgCode,
+	_, broken := s.cfg.Store.ChainBreak(id)
+	return EmployerView{
+		EmployerID: id, Version: version, AsOf: asOf, Name: at.Name, County: s.cfg.Store.Reference().CountyCodeOn(at.County, asOf), OrgCode: at.OrgCode,
 		CreditCode: at.CreditCode, Kind: at.Kind, Ownership: at.Ownership, RiskClass: at.RiskClass,
 		InIndustrialPark: at.InIndustrialPark, EnteredOn: at.EnteredOn, Registered: at.Registered,
 		RegisteredOn: at.RegisteredOn, CertificateNo: at.CertificateNo, Deregistered: at.Deregistered,
 		Workforce: at.Workforce, Enrolled: at.EnrollmentsOn(asOf), EnforcementStage: stage,
 		Lines: st.Lines, Totals: st.Totals, ChainOK: !broken,
 	}
-	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, version))
-	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.cfg.Store.Applied(), 10))
-	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {

@@ -60,6 +60,7 @@ var registeredRoutes = []string{
 	"GET /v1/employers",
 	"GET /v1/counties",
 	"GET /v1/counties/{code}",
+	"GET /v1/counties/{code}/arrears-list.pdf",
 	"GET /v1/groups",
 	"GET /v1/groups/{n}",
 	"GET /v1/targets",
@@ -89,11 +90,13 @@ var nonAPIRoutes = []string{
 	"GET /assets/",
 }
 
-// specOp is one operation of openapi.yaml: its method, path template and documented statuses.
+// specOp is one operation of openapi.yaml: its method, path template and documented statuses,
+// and whether it names application/pdf among its answers' media types.
 type specOp struct {
 	method, path string
 	statuses     []string
 	line         int
+	pdf          bool
 }
 
 func (o specOp) route() string { return strings.ToUpper(o.method) + " " + o.path }
@@ -153,6 +156,9 @@ func parseSpec(t *testing.T, data []byte) (ops []specOp, components map[string]b
 				inResponses = false // another key of the operation
 			} else if m := specStatusKey.FindStringSubmatch(line); m != nil && op != nil && inResponses {
 				op.statuses = append(op.statuses, m[1])
+			}
+			if op != nil && strings.TrimSpace(line) == "application/pdf:" {
+				op.pdf = true
 			}
 		case "components":
 			if m := specCompKind.FindStringSubmatch(line); m != nil {
@@ -370,6 +376,11 @@ func TestOpenAPIRoutesExistOnTheServer(t *testing.T) {
 				t.Fatalf("%s %s: 405 (allowed: %q): the server has no such route", req.Method, path, res.Header.Get("Allow"))
 			case res.StatusCode == http.StatusNotFound && strings.TrimSpace(string(raw)) == "404 page not found":
 				t.Fatalf("%s %s: Go's default 404: the server has no such route", req.Method, path)
+			case strings.HasPrefix(ct, "application/pdf") && res.StatusCode == http.StatusOK:
+				// A printed document: a PDF the route documents.
+				if !bytes.HasPrefix(raw, []byte("%PDF-")) || !o.pdf {
+					t.Fatalf("%s %s: a 200 PDF (%d bytes) that openapi.yaml:%d does not document as application/pdf", req.Method, path, len(raw), o.line)
+				}
 			case !strings.HasPrefix(ct, "application/json"):
 				t.Fatalf("%s %s: %d with Content-Type %q, not one of our JSON handlers: %s", req.Method, path, res.StatusCode, ct, raw)
 			}

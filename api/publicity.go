@@ -1,0 +1,130 @@
+package api
+
+import (
+	"cmp"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kuozheng/kuozheng/api/documents"
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/projections"
+)
+
+// publicityRoutes registers the printed lists: the arrears publicity list of a county and the
+// monthly bulletin of a freeze.
+func (s *Server) publicityRoutes() {
+	s.mux.HandleFunc("GET /v1/counties/{code}/arrears-list.pdf", s.auth(s.read(s.arrearsList)))
+}
+
+// arrearsList is GET /v1/counties/{code}/arrears-list.pdf?as_of=&above_fen=: the county's
+// employers whose principal overdue on as_of exceeds above_fen (default 0), most first, as the
+// employer list selects them (GET /v1/employers?county=&arrears_above_fen=, run on the views as
+// of as_of) and each as GET /v1/employers/{id}?as_of= reads it from its events up to the views'
+// sequence, so that the same sequence prints the same bytes.
+func (s *Server) arrearsList(w http.ResponseWriter, r *http.Request) error {
+	code := r.PathValue("code")
+	ref := s.viewsRef()
+	county, ok := ref.County(code)
+	if !ok {
+		return domain.NotFound("code", "no county %q", domain.Clip(code, 32))
+	}
+	p := principalOf(r)
+	if !p.canReadCounty(code, ref) {
+		return forbidden("%s (%s) may not read county %s", p.Name, p.Role, code)
+	}
+	asOf, err := s.asOf(r)
+	if err != nil {
+		return err
+	}
+	if err := countyFilter(ref, code, asOf); err != nil {
+		return err
+	}
+	above := r.URL.Query().Get("above_fen")
+	if above == "" {
+		above = "0"
+	}
+	if n, err := strconv.ParseInt(above, 10, 64); err != nil || n < 0 || n > domain.MaxFen {
+		return domain.Invalid("above_fen", "%q is not a whole number of fen from 0 to %d", domain.Clip(above, 32), domain.MaxFen)
+	}
+	q, err := parseSearch(url.Values{"county": {code}, "arrears_above_fen": {above}}, ref)
+	if err != nil {
+		return err
+	}
+	l, err := s.cfg.Runner.At(r.Context(), projections.Query{AsOf: asOf, Period: projections.DefaultPeriod(ref, asOf)}, asOf, "as_of")
+	if err != nil {
+		return err
+	}
+	res, err := q.run(l, p, asOf, nil, true)
+	if err != nil {
+		return err
+	}
+	doc := documents.PublicityList{CountyCode: county.Code, CountyName: county.Name, AsOf: asOf, AboveFen: q.arrearsAbove,
+		Rows: make([]documents.PublicityRow, 0, len(res.rows))}
+	for _, row := range res.rows {
+		raw, err := s.cfg.Store.History(r.Context(), row.EmployerID)
+		if err != nil {
+			return err
+		}
+		events := raw[:0:0]
+		for _, ev := range raw {
+			if ev.Seq <= l.Seq {
+				events = append(events, ev)
+			}
+		}
+		v := s.employerViewOf(row.EmployerID, events, asOf)
+		pr := documents.PublicityRow{Name: v.Name, Code: v.CreditCode, ArrearsCurrentYearFen: v.Totals.ArrearsCurrentYearFen,
+			ArrearsPriorYearsFen: v.Totals.ArrearsPriorYearsFen, LateFeeFen: v.Totals.LateFeeFen, Stage: stageName(v.EnforcementStage)}
+		if pr.Code == "" {
+			pr.Code = v.OrgCode
+		}
+		pr.MonthsOverdue, pr.Oldest = monthsOverdue(v.Lines, asOf)
+		if pr.ArrearsFen() != row.ArrearsFen {
+			return fmt.Errorf("employer %s: the list figures %s yuan of arrears on %s, its events %s", row.EmployerID, row.ArrearsFen, asOf, pr.ArrearsFen())
+		}
+		doc.Rows = append(doc.Rows, pr)
+	}
+	// Most arrears first; ties in the order the list gives (the ledger's entry order).
+	slices.SortStableFunc(doc.Rows, func(a, b documents.PublicityRow) int { return cmp.Compare(b.ArrearsFen(), a.ArrearsFen()) })
+	pdf, err := doc.Render()
+	if err != nil {
+		return err
+	}
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(l.Seq, 10))
+	writePDF(w, http.StatusOK, "", pdf)
+	return nil
+}
+
+// monthsOverdue counts the periods of lines with principal overdue on asOf, and the earliest.
+func monthsOverdue(lines []domain.LineState, asOf domain.Date) (int, domain.Period) {
+	periods := map[domain.Period]bool{}
+	var oldest domain.Period
+	for _, l := range lines {
+		if cur, prior := l.Arrears(asOf); cur+prior > 0 {
+			if len(periods) == 0 || l.Period < oldest {
+				oldest = l.Period
+			}
+			periods[l.Period] = true
+		}
+	}
+	return len(periods), oldest
+}
+
+// stageName is an enforcement stage's Chinese name, as the dashboard labels it.
+func stageName(code string) string {
+	for _, t := range dashboardLabels {
+		if t.name != "STAGES" {
+			continue
+		}
+		for _, l := range t.labels {
+			if l.code == code {
+				name, _, _ := strings.Cut(l.name, " ")
+				return name
+			}
+		}
+	}
+	return code
+}
