@@ -74,6 +74,7 @@ var registeredRoutes = []string{
 	"GET /v1/freezes",
 	"GET /v1/freezes/{id}",
 	"GET /v1/freezes/{id}/restatement",
+	"GET /v1/freezes/{id}/bulletin.pdf",
 	"GET /v1/rankings",
 	"GET /v1/years",
 	"POST /v1/years/{year}/close",

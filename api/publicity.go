@@ -18,6 +18,7 @@ import (
 // monthly bulletin of a freeze.
 func (s *Server) publicityRoutes() {
 	s.mux.HandleFunc("GET /v1/counties/{code}/arrears-list.pdf", s.auth(s.read(s.arrearsList)))
+	s.mux.HandleFunc("GET /v1/freezes/{id}/bulletin.pdf", s.auth(s.storeRead(s.bulletin)))
 }
 
 // arrearsList is GET /v1/counties/{code}/arrears-list.pdf?as_of=&above_fen=: the county's
@@ -94,6 +95,71 @@ func (s *Server) arrearsList(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(l.Seq, 10))
+	writePDF(w, http.StatusOK, "", pdf)
+	return nil
+}
+
+// bulletin is GET /v1/freezes/{id}/bulletin.pdf: the monthly bulletin (通报) of a freeze, its
+// figures and ranking as GET /v1/freezes/{id} and GET /v1/rankings?freeze= answer them (the
+// targets as they stood at the freeze's sequence), and the counties praised and criticised by
+// documents.BulletinRule, judged on the whole ranking. A scoped reader gets its counties only.
+func (s *Server) bulletin(w http.ResponseWriter, r *http.Request) error {
+	f, rep, err := s.loadFreeze(r, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	ref, err := s.cfg.Store.ReferenceAt(r.Context(), f.ThroughSeq)
+	if err != nil {
+		return err
+	}
+	p := principalOf(r)
+	see := s.visibleIn(p, rep.Ref)
+	scoped := s.scopeReport(r, rep)
+	doc := documents.Bulletin{FreezeID: f.ID, Digest: f.Digest, ThroughSeq: f.ThroughSeq, ValidThrough: f.ValidThrough, Period: rep.Period,
+		Scope: "全市", Counties: scoped.Counties, Total: scoped.City, Weighting: projections.RankingWeighting}
+	if !p.readsAll() {
+		doc.Scope = "本辖区（" + p.Name + "）"
+	}
+	measures := rankingMeasures()
+	for _, m := range measures {
+		name, _, _ := strings.Cut(m.name, " ")
+		doc.Measures = append(doc.Measures, name)
+	}
+	ranking := projections.Rank(ref, rep)
+	if len(ranking) == 0 {
+		doc.Note = projections.NoTargetsNote(f.ValidThrough.Year())
+	}
+	names := map[string]string{}
+	for _, rk := range ranking {
+		names[rk.Code] = rk.Name + "（" + rk.Code + "）"
+		if !see(rk.Code) {
+			continue
+		}
+		br := documents.BulletinRank{Rank: rk.Rank, Code: rk.Code, Name: rk.Name, Score: rk.Score}
+		for _, m := range measures {
+			var rate projections.Ratio
+			if i := slices.IndexFunc(rk.Measures, func(p projections.Progress) bool { return p.Measure == m.code }); i >= 0 {
+				rate = rk.Measures[i].Rate
+			}
+			br.Completions = append(br.Completions, rate)
+		}
+		doc.Ranking = append(doc.Ranking, br)
+	}
+	praised, criticised := documents.Judge(ranking)
+	for _, c := range praised {
+		if see(c) {
+			doc.Praised = append(doc.Praised, names[c])
+		}
+	}
+	for _, c := range criticised {
+		if see(c) {
+			doc.Criticised = append(doc.Criticised, names[c])
+		}
+	}
+	pdf, err := doc.Render()
+	if err != nil {
+		return err
+	}
 	writePDF(w, http.StatusOK, "", pdf)
 	return nil
 }

@@ -142,6 +142,9 @@ func wrap(pdf *fpdf.Fpdf, s string, width float64) []string {
 // widePara prints s across the landscape page, wrapped between any two characters.
 func widePara(pdf *fpdf.Fpdf, s string) {
 	for _, l := range wrap(pdf, s, wideWidth) {
+		if pdf.GetY()+6.5 > wideBottom {
+			addWidePage(pdf)
+		}
 		pdf.CellFormat(wideWidth, 6.5, l, "", 1, "L", false, 0, "")
 	}
 }

@@ -1,0 +1,156 @@
+package documents
+
+import (
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/projections"
+)
+
+// BulletinRule is the rule a bulletin praises and criticises counties by, printed on it.
+const BulletinRule = "表扬：得分排名前三且各项指标完成率均不低于100%的县（市、区）；" +
+	"通报批评：得分排名后三位，或任一项指标完成率低于60%的县（市、区），受表扬者除外。" +
+	"未定目标的指标不计。"
+
+// Bulletin is what a monthly bulletin (通报) prints: a freeze's figures, its ranking with the
+// weighting, and the counties praised and criticised by BulletinRule.
+type Bulletin struct {
+	FreezeID, Digest string
+	ThroughSeq       uint64
+	ValidThrough     domain.Date
+	Period           domain.Period
+	// Scope says whose counties are printed (全市, or the reader's).
+	Scope string
+	// Counties are the frozen figures of the counties printed; Total sums them.
+	Counties []*projections.Figures
+	Total    *projections.Figures
+	// Measures name the target measures, in the order of each ranking's Completions.
+	Measures []string
+	Ranking  []BulletinRank
+	// Weighting states how the score is made; Note why nothing is ranked, when nothing is.
+	Weighting, Note string
+	// Praised and Criticised are the counties so judged by BulletinRule, among those printed.
+	Praised, Criticised []string
+}
+
+// BulletinRank is one county's place in a bulletin's ranking.
+type BulletinRank struct {
+	Rank        int
+	Code, Name  string
+	Score       projections.Ratio
+	Completions []projections.Ratio // aligned with Bulletin.Measures; Den 0 where no target
+}
+
+// Judge applies BulletinRule to a whole ranking (best first, every county of the city): the codes
+// praised and criticised, in the ranking's order.
+func Judge(ranking []projections.Ranking) (praised, criticised []string) {
+	for _, rk := range ranking {
+		allMet, anyLow := true, false
+		for _, m := range rk.Measures {
+			if m.Rate.Den == 0 {
+				continue
+			}
+			allMet = allMet && !below(m.Rate, 100)
+			anyLow = anyLow || below(m.Rate, 60)
+		}
+		switch {
+		case rk.Rank <= 3 && allMet:
+			praised = append(praised, rk.Code)
+		case rk.Rank > len(ranking)-3 || anyLow:
+			criticised = append(criticised, rk.Code)
+		}
+	}
+	return praised, criticised
+}
+
+// below says whether r is below pct percent, exactly.
+func below(r projections.Ratio, pct int64) bool {
+	l := new(big.Int).Mul(big.NewInt(r.Num), big.NewInt(100))
+	return l.Cmp(new(big.Int).Mul(big.NewInt(r.Den), big.NewInt(pct))) < 0
+}
+
+// Percent writes a ratio as a percentage with two decimals, rounded half up ("" when undefined).
+func Percent(r projections.Ratio) string {
+	if r.Den == 0 {
+		return ""
+	}
+	bp, err := domain.MulDivHalfUp(r.Num, 10000, r.Den)
+	if err != nil {
+		return ""
+	}
+	sign := ""
+	if bp < 0 {
+		sign, bp = "-", -bp
+	}
+	return fmt.Sprintf("%s%d.%02d%%", sign, bp/100, bp%100)
+}
+
+var bulletinCountyColumns = []column{
+	{"代码", 18, "C"}, {"县（市、区）", 24, "L"}, {"参保覆盖率", 25, "R"}, {"缴费率", 25, "R"},
+	{"当期征缴率", 27, "R"}, {"累计征缴率", 27, "R"}, {"本年度欠费", 36, "R"}, {"以前年度欠费", 36, "R"}, {"清欠", 36, "R"},
+}
+
+// Render prints the bulletin: the same bulletin gives the same bytes.
+func (b *Bulletin) Render() ([]byte, error) {
+	pdf := newWideA4(b.ValidThrough, "通报 "+b.ValidThrough.String(), fmt.Sprintf("通报（截至%s，冻结 %s）", ChineseDate(b.ValidThrough), b.FreezeID))
+	addWidePage(pdf)
+	pdf.SetFont(font, "", 18)
+	pdf.CellFormat(wideWidth, 11, "关于"+strconv.Itoa(b.ValidThrough.Year())+"年社会保险扩面征缴工作情况的通报", "", 1, "C", false, 0, "")
+	pdf.SetFont(font, "", 11)
+	widePara(pdf, fmt.Sprintf("数据截至：%s（核算期 %s）　范围：%s", ChineseDate(b.ValidThrough), b.Period, b.Scope))
+	widePara(pdf, fmt.Sprintf("数据冻结：%s，账本序列 S=%d，截至日期 D=%s，摘要 %s", b.FreezeID, b.ThroughSeq, b.ValidThrough, b.Digest))
+	pdf.Ln(2)
+	widePara(pdf, "一、各县（市、区）养老保险主要指标（冻结数据；金额单位：元）")
+	rows := make([][]string, 0, len(b.Counties)+1)
+	line := func(code, name string, f *projections.Figures) []string {
+		p := f.Insurances[domain.Pension]
+		return []string{code, name, Percent(p.CoverageRate), Percent(p.ContributionRate), Percent(p.PeriodCollectionRate),
+			Percent(p.CumulativeCollectionRate), Yuan(p.ArrearsCurrentYearFen), Yuan(p.ArrearsPriorYearsFen), Yuan(p.RecoveredFen)}
+	}
+	for _, c := range b.Counties {
+		rows = append(rows, line(c.Code, c.Name, c))
+	}
+	if b.Total != nil {
+		rows = append(rows, line("", "合计", b.Total))
+	}
+	wideTable(pdf, bulletinCountyColumns, rows)
+	pdf.Ln(3)
+	pdf.SetFont(font, "", 11)
+	widePara(pdf, "二、目标任务完成情况排名（完成率 = 实际/目标）")
+	widePara(pdf, "计分办法："+b.Weighting)
+	if b.Note != "" {
+		widePara(pdf, b.Note)
+	} else {
+		cols := []column{{"名次", 12, "C"}, {"代码", 18, "C"}, {"县（市、区）", 24, "L"}, {"得分", 18, "R"}}
+		w := (wideWidth - 72) / float64(max(len(b.Measures), 1))
+		for _, m := range b.Measures {
+			cols = append(cols, column{m, w, "R"})
+		}
+		rows = rows[:0]
+		for _, rk := range b.Ranking {
+			row := []string{strconv.Itoa(rk.Rank), rk.Code, rk.Name, Percent(rk.Score)}
+			for _, c := range rk.Completions {
+				row = append(row, Percent(c))
+			}
+			rows = append(rows, row)
+		}
+		wideTable(pdf, cols, rows)
+	}
+	pdf.Ln(3)
+	pdf.SetFont(font, "", 11)
+	widePara(pdf, "三、表扬与通报批评")
+	widePara(pdf, "规则："+BulletinRule)
+	list := func(names []string) string {
+		if len(names) == 0 {
+			return "无"
+		}
+		return strings.Join(names, "、")
+	}
+	widePara(pdf, "表扬："+list(b.Praised))
+	widePara(pdf, "通报批评："+list(b.Criticised))
+	signature(pdf, "赣州市劳动和社会保障局", b.ValidThrough)
+	return output(pdf)
+}
