@@ -127,6 +127,7 @@ func (s *Server) routes() {
 	s.yearRoutes()
 	s.dashboardRoutes()
 	s.importRoutes()
+	s.statementRoutes()
 }
 
 // metrics serves Prometheus metrics to admins; a scraper without a token uses serve's
