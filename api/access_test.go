@@ -93,7 +93,7 @@ func expectedAccess(role, route, target string) access {
 	case route == "POST /v1/years/{year}/reopen":
 		return deny // admins only
 	case route == "GET /v1/employers/{id}" || route == "GET /v1/employers/{id}/history" || route == "GET /v1/employers/{id}/notices/{file}" ||
-		route == "GET /v1/employers/{id}/statement.pdf":
+		route == "GET /v1/employers/{id}/statement.pdf" || route == "GET /v1/employers/{id}/events/{file}":
 		return yes(role == "auditor" || role == "assessor" || in)
 	case route == "GET /v1/counties/{code}":
 		return yes(role == "auditor" || role == "assessor" || in)

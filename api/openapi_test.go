@@ -52,6 +52,7 @@ var registeredRoutes = []string{
 	"POST /v1/employers/{id}/notices",
 	"GET /v1/employers/{id}/notices/{file}",
 	"GET /v1/employers/{id}/statement.pdf",
+	"GET /v1/employers/{id}/events/{file}",
 	"POST /v1/reference/{kind}",
 	"GET /v1/employers/{id}",
 	"GET /v1/employers/{id}/history",

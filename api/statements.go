@@ -3,7 +3,9 @@ package api
 import (
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/kuozheng/kuozheng/api/documents"
 	"github.com/kuozheng/kuozheng/domain"
@@ -13,6 +15,7 @@ import (
 // statementRoutes serves the statement (对账单) and the documents of single events.
 func (s *Server) statementRoutes() {
 	s.mux.HandleFunc("GET /v1/employers/{id}/statement.pdf", s.auth(s.getStatement))
+	s.mux.HandleFunc("GET /v1/employers/{id}/events/{file}", s.auth(s.getEventDocument))
 }
 
 // getStatement is GET /v1/employers/{id}/statement.pdf?from=&to=[&through_seq=]: the statement
@@ -78,4 +81,47 @@ func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(seq, 10))
 	writePDF(w, http.StatusOK, "", pdf)
+}
+
+// getEventDocument is GET /v1/employers/{id}/events/{event_id}.pdf: a payment's receipt (缴费凭证),
+// or the note of a reversal, a void or a refund, printed from the employer's events through the
+// event and the reference data then (readers of the employer); other events print nothing (404).
+func (s *Server) getEventDocument(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	raw, err := s.cfg.Store.History(r.Context(), id)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := s.mayRead(r, id, eventstore.Fold(id, raw, math.MaxUint64)); err != nil {
+		writeError(w, err)
+		return
+	}
+	eventID, ok := strings.CutSuffix(r.PathValue("file"), ".pdf")
+	if !ok {
+		writeError(w, domain.NotFound("event_id", "%q: an event's document is read as {event_id}.pdf", r.PathValue("file")))
+		return
+	}
+	i := slices.IndexFunc(raw, func(ev eventstore.RawEvent) bool { return ev.ID == eventID })
+	if i < 0 {
+		writeError(w, domain.NotFound("event_id", "employer %s has no event %s", id, eventID))
+		return
+	}
+	ref, err := s.cfg.Store.ReferenceAt(r.Context(), raw[i].Seq)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	doc, ok := documents.EventDocumentOf(raw, i, ref)
+	if !ok {
+		writeError(w, domain.NotFound("event_id", "no printable document for %s", raw[i].Type))
+		return
+	}
+	pdf, err := doc.Render()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(raw[i].Seq, 10))
+	writePDF(w, http.StatusOK, doc.ReceiptNo, pdf)
 }

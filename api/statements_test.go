@@ -151,3 +151,76 @@ func TestStatementPrintsTheHistorysRunningBalances(t *testing.T) {
 	}
 	e.wantUnchanged(t, before2)
 }
+
+// TestReceiptsAndNotesPrintTheirEvents prints the documents of statementPayer's events: a
+// payment's receipt (amount in figures and capitals, receipt number, allocations, sequence and
+// hash as the history records them), the notes of a reversal, a refund and a void (naming the
+// payment it voids), a voided payment's receipt saying so, and 404 for other events and unknown
+// ones; the same request gives the same bytes; a clerk of another county gets 403.
+func TestReceiptsAndNotesPrintTheirEvents(t *testing.T) {
+	e := newAuthEnv(t)
+	id, ids := statementPayer(t, e)
+	var h projections.History
+	decode(t, e.get(t, empPath(id, "history"), tokAuditor), &h)
+	byID := map[string]projections.HistoryEvent{}
+	for _, ev := range h.Events {
+		byID[ev.ID] = ev
+	}
+	doc := func(name string) (string, pdfAnswer) {
+		t.Helper()
+		a := e.raw(t, http.MethodGet, empPath(id, "events/"+ids[name]+".pdf"), tokClerkA, "")
+		if a.status != http.StatusOK || a.header.Get("Content-Type") != "application/pdf" {
+			t.Fatalf("GET the document of %s: %d %.300s", name, a.status, a.body)
+		}
+		ev := byID[ids[name]]
+		if a.header.Get("X-Ledger-Seq") != strconv.FormatUint(ev.Seq, 10) {
+			t.Errorf("%s: X-Ledger-Seq %s, want %d", name, a.header.Get("X-Ledger-Seq"), ev.Seq)
+		}
+		text := pdfText(t, a.body)
+		for _, w := range []string{fmt.Sprintf("账本序号：%d", ev.Seq), "业务编号：" + ev.ID, "哈希：" + ev.Hash, "单位 77000001-5", "章贡区（360702）"} {
+			if !strings.Contains(text, w) {
+				t.Errorf("the document of %s does not print %q:\n%s", name, w, text)
+			}
+		}
+		return text, a
+	}
+	wants := func(name, text string, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				t.Errorf("the document of %s does not print %q:\n%s", name, w, text)
+			}
+		}
+	}
+	receipt, first := doc("pay-late")
+	wants("pay-late", receipt, "缴费凭证", "收据号：SJ-001", "日期：2006年7月20日",
+		"金额：人民币 500.00 元（大写："+domain.ChineseCapitals(50000)+"）", "分配：2006-04 医疗保险 300.00 元")
+	if strings.Contains(receipt, "冲正") {
+		t.Errorf("a receipt of a payment never voided mentions a void:\n%s", receipt)
+	}
+	if _, again := doc("pay-late"); !bytes.Equal(first.body, again.body) {
+		t.Error("the same receipt read twice differs")
+	}
+	text, _ := doc("reversal")
+	wants("reversal", text, "退票通知", "收据号：SJ-003", "更正事项：收据号 SJ-003 的缴费（2006-08-15，第 "+strconv.FormatUint(byID[ids["pay-bounced"]].Seq, 10)+" 号）",
+		"金额：人民币 70.00 元（大写：柒拾元整）", "原因：空头支票")
+	text, _ = doc("refund")
+	wants("refund", text, "退费通知", "收据号：TF-001", "金额：人民币 1,000.00 元（大写：壹仟元整）")
+	text, _ = doc("void")
+	voided := byID[ids["pay-wrong"]]
+	wants("void", text, "冲正通知", fmt.Sprintf("更正事项：第 %d 号 缴费（2006-08-16，业务编号 %s）", voided.Seq, voided.ID),
+		"收据号 SJ-004，金额 5.00 元", "金额：人民币 5.00 元（大写：伍元整）", "原因：重复录入", "日期：2006年8月20日")
+	text, _ = doc("pay-wrong")
+	wants("pay-wrong", text, fmt.Sprintf("已由账本序号 %d 的冲正作废", byID[ids["void"]].Seq))
+
+	before := e.count()
+	wantError(t, e.get(t, empPath(id, "events/"+ids["decl-04"]+".pdf"), tokClerkA), http.StatusNotFound, "not_found", "event_id")
+	if r := e.get(t, empPath(id, "events/"+ids["decl-04"]+".pdf"), tokClerkA); !strings.Contains(r.str("detail"), "no printable document for declaration.filed") {
+		t.Errorf("a declaration's document: %s", r)
+	}
+	wantError(t, e.get(t, empPath(id, "events/no-such-event.pdf"), tokClerkA), http.StatusNotFound, "not_found", "event_id")
+	if g := e.raw(t, http.MethodGet, empPath(id, "events/"+ids["pay-late"]+".pdf"), tokClerkB, ""); g.status != http.StatusForbidden {
+		t.Errorf("a clerk of 360721 reading a receipt of 360702: %d, want 403", g.status)
+	}
+	e.wantUnchanged(t, before)
+}
