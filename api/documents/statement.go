@@ -268,11 +268,14 @@ func (st *Statement) Render() ([]byte, error) {
 		}
 		pdf.Ln(-1)
 	}
+	// note prints an event's description, on a new page with the header when it and its row
+	// (a description runs to three lines at most) would not fit.
 	note := func(s string) {
-		pdf.SetFont(font, "", 10)
-		if pdf.GetY()+2*rowHeight > pageHeight-margin-5 {
+		if pdf.GetY()+4*rowHeight > pageHeight-margin-5 {
 			pdf.AddPage()
+			header()
 		}
+		pdf.SetFont(font, "", 10)
 		paragraph(pdf, s)
 	}
 	header()
