@@ -268,8 +268,8 @@ func (st *Statement) Render() ([]byte, error) {
 		}
 		pdf.Ln(-1)
 	}
-	// note prints an event's description, on a new page with the header when it and its row
-	// (a description runs to three lines at most) would not fit.
+	// note prints an event's description, on a new page with the header when three lines and
+	// its row would not fit (a longer description, a long waiver reason, may still flow over).
 	note := func(s string) {
 		if pdf.GetY()+4*rowHeight > pageHeight-margin-5 {
 			pdf.AddPage()
