@@ -92,7 +92,8 @@ func expectedAccess(role, route, target string) access {
 		return yes(role == "assessor")
 	case route == "POST /v1/years/{year}/reopen":
 		return deny // admins only
-	case route == "GET /v1/employers/{id}" || route == "GET /v1/employers/{id}/history" || route == "GET /v1/employers/{id}/notices/{file}":
+	case route == "GET /v1/employers/{id}" || route == "GET /v1/employers/{id}/history" || route == "GET /v1/employers/{id}/notices/{file}" ||
+		route == "GET /v1/employers/{id}/statement.pdf" || route == "GET /v1/employers/{id}/events/{file}":
 		return yes(role == "auditor" || role == "assessor" || in)
 	case route == "GET /v1/counties/{code}" || route == "GET /v1/counties/{code}/arrears-list.pdf":
 		return yes(role == "auditor" || role == "assessor" || in)
@@ -232,6 +233,8 @@ func TestAccessMatrixFollowsTheTokensTable(t *testing.T) {
 			switch {
 			case route == "GET /v1/rankings":
 				c.path += "?freeze=" + freeze.ID
+			case route == "GET /v1/employers/{id}/statement.pdf":
+				c.path += "?from=2006-05-01&to=2006-06-30"
 			case route == "POST /v1/employers":
 				county := map[string]string{tgtIn: "360702", tgtOut: "360782"}[tg]
 				c.body = jsonBody(func() string { return registration(orgCode(66100000+uniq()), county) })

@@ -51,6 +51,8 @@ var registeredRoutes = []string{
 	"POST /v1/employers/{id}/enforcement",
 	"POST /v1/employers/{id}/notices",
 	"GET /v1/employers/{id}/notices/{file}",
+	"GET /v1/employers/{id}/statement.pdf",
+	"GET /v1/employers/{id}/events/{file}",
 	"POST /v1/reference/{kind}",
 	"GET /v1/employers/{id}",
 	"GET /v1/employers/{id}/history",

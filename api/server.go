@@ -128,6 +128,7 @@ func (s *Server) routes() {
 	s.dashboardRoutes()
 	s.importRoutes()
 	s.publicityRoutes()
+	s.statementRoutes()
 }
 
 // metrics serves Prometheus metrics to admins; a scraper without a token uses serve's

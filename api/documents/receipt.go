@@ -1,0 +1,108 @@
+package documents
+
+import (
+	"fmt"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+)
+
+// EventDocument is what the document of one event prints: a payment's receipt (缴费凭证), or the
+// note of a reversal (退票通知), a void (冲正通知) or a refund (退费通知).
+type EventDocument struct {
+	// Title is the document's name (缴费凭证, 退票通知, 冲正通知, 退费通知).
+	Title string
+	Seq   uint64
+	ID    string
+	Hash  string
+	On    domain.Date
+	// The payer as it stood on On.
+	Payer     Payer
+	ReceiptNo string
+	// AmountFen is the money the event moved, or that the event it corrects moved (0: none).
+	AmountFen   domain.Fen
+	Allocations []domain.Allocation
+	// Corrects names the event a note corrects; Reason is why.
+	Corrects, Reason string
+	// VoidedBy is the sequence of a later void of the event (0: none).
+	VoidedBy uint64
+}
+
+// EventDocumentOf composes the document of raw[i], an event of an employer's events raw (stream
+// order), with the reference data ref; ok is false for an event type that prints none. A later
+// void of the event is noted on it.
+func EventDocumentOf(raw []eventstore.RawEvent, i int, ref *domain.Reference) (EventDocument, bool) {
+	ev := raw[i]
+	d := EventDocument{Seq: ev.Seq, ID: ev.ID, Hash: ev.Hash, On: ev.OccurredOn}
+	switch b := ev.Body.(type) {
+	case domain.PaymentReceived:
+		d.Title, d.ReceiptNo, d.AmountFen, d.Allocations = "缴费凭证", b.ReceiptNo, b.AmountFen, b.Allocations
+	case domain.PaymentReversed:
+		amount, paid := paymentOf(raw, b.ReceiptNo, ev.Seq)
+		d.Title, d.ReceiptNo, d.AmountFen, d.Reason = "退票通知", b.ReceiptNo, amount, b.Reason
+		d.Corrects = fmt.Sprintf("收据号 %s 的缴费（%s）", b.ReceiptNo, paid)
+	case domain.CreditRefunded:
+		d.Title, d.ReceiptNo, d.AmountFen = "退费通知", b.ReceiptNo, b.AmountFen
+		d.Corrects, d.Reason = "溢缴余额", "退还溢缴的社会保险费"
+	case domain.EventVoided:
+		d.Title, d.Reason = "冲正通知", b.Reason
+		d.Corrects = fmt.Sprintf("第 %d 号 %s（%s，业务编号 %s）", b.TargetSeq, EventName(b.TargetType), b.TargetOn, b.TargetID)
+		for j := range raw[:i] {
+			if raw[j].Seq == b.TargetSeq {
+				what, amount := describe(raw[j].Event, raw)
+				d.Corrects += "：" + what
+				d.AmountFen = amount
+			}
+		}
+	default:
+		return EventDocument{}, false
+	}
+	for _, later := range raw[i+1:] {
+		if v, ok := later.Body.(domain.EventVoided); ok && v.TargetSeq == ev.Seq {
+			d.VoidedBy = later.Seq
+		}
+	}
+	events := make([]domain.Event, 0, i+1)
+	for _, e := range raw[:i+1] {
+		events = append(events, e.Event)
+	}
+	d.Payer = payerOn(events, d.On, ref)
+	return d, true
+}
+
+// Render prints the document: the same event gives the same bytes.
+func (d *EventDocument) Render() ([]byte, error) {
+	pdf := newA4(d.On, d.Title+" "+d.ID, fmt.Sprintf("%s 账本序号 %d", d.Title, d.Seq))
+	pdf.AddPage()
+	pdf.SetFont(font, "", 20)
+	pdf.CellFormat(textWidth, 12, d.Title, "", 1, "C", false, 0, "")
+	pdf.SetFont(font, "", 11)
+	para := func(s string) { paragraph(pdf, s) }
+	para("缴费单位：" + d.Payer.Name)
+	para(d.Payer.code())
+	para("所在县（市、区）：" + d.Payer.CountyName + "（" + d.Payer.CountyCode + "）")
+	pdf.Ln(2)
+	if d.ReceiptNo != "" {
+		para("收据号：" + d.ReceiptNo)
+	}
+	para("日期：" + ChineseDate(d.On))
+	if d.Corrects != "" {
+		para("更正事项：" + d.Corrects)
+	}
+	para("金额：人民币 " + Yuan(d.AmountFen) + " 元（大写：" + domain.ChineseCapitals(d.AmountFen) + "）")
+	if len(d.Allocations) > 0 {
+		para("分配：" + allocations(d.Allocations))
+	}
+	if d.Reason != "" {
+		para("原因：" + d.Reason)
+	}
+	if d.VoidedBy != 0 {
+		para(fmt.Sprintf("本%s所载业务已由账本序号 %d 的冲正作废。", d.Title, d.VoidedBy))
+	}
+	pdf.Ln(2)
+	pdf.SetFont(font, "", 9)
+	para(fmt.Sprintf("账本序号：%d　业务编号：%s", d.Seq, d.ID))
+	para("哈希：" + d.Hash)
+	footerSign(pdf, d.Payer, d.On)
+	return output(pdf)
+}

@@ -1,0 +1,127 @@
+package api
+
+import (
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kuozheng/kuozheng/api/documents"
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+)
+
+// statementRoutes serves the statement (对账单) and the documents of single events.
+func (s *Server) statementRoutes() {
+	s.mux.HandleFunc("GET /v1/employers/{id}/statement.pdf", s.auth(s.getStatement))
+	s.mux.HandleFunc("GET /v1/employers/{id}/events/{file}", s.auth(s.getEventDocument))
+}
+
+// getStatement is GET /v1/employers/{id}/statement.pdf?from=&to=[&through_seq=]: the statement
+// for from through to of the employer's events recorded through through_seq (default: all),
+// printed from the employer's history (readers of the employer; the access is checked before
+// the query); the same sequence gives the same bytes, and
+// X-Ledger-Seq answers the employer's last event counted.
+func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	raw, err := s.cfg.Store.History(r.Context(), id)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := s.mayRead(r, id, eventstore.Fold(id, raw, math.MaxUint64)); err != nil {
+		writeError(w, err)
+		return
+	}
+	q := r.URL.Query()
+	from, err := requiredDate(q.Get("from"), "from")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	to, err := requiredDate(q.Get("to"), "to")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if from > to {
+		writeError(w, domain.Invalid("to", "%s is before from %s", to, from))
+		return
+	}
+	through := uint64(math.MaxUint64)
+	if v := q.Get("through_seq"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n == 0 {
+			writeError(w, domain.Invalid("through_seq", "%q is not a sequence number", v))
+			return
+		}
+		through = n
+	}
+	var seq uint64 // the employer's last event through through_seq
+	for _, ev := range raw {
+		if ev.Seq <= through {
+			seq = max(seq, ev.Seq)
+		}
+	}
+	if seq == 0 {
+		writeError(w, domain.NotFound("through_seq", "employer %s has no event recorded through sequence %d", id, through))
+		return
+	}
+	ref, err := s.cfg.Store.ReferenceAt(r.Context(), seq)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	st := documents.StatementOf(id, raw, seq, from, to, ref)
+	pdf, err := st.Render()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(seq, 10))
+	writePDF(w, http.StatusOK, "", pdf)
+}
+
+// getEventDocument is GET /v1/employers/{id}/events/{event_id}.pdf: a payment's receipt (缴费凭证),
+// or the note of a reversal, a void or a refund, printed from the employer's events through the
+// event and the reference data then (readers of the employer); other events print nothing (404).
+func (s *Server) getEventDocument(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	raw, err := s.cfg.Store.History(r.Context(), id)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := s.mayRead(r, id, eventstore.Fold(id, raw, math.MaxUint64)); err != nil {
+		writeError(w, err)
+		return
+	}
+	eventID, ok := strings.CutSuffix(r.PathValue("file"), ".pdf")
+	if !ok {
+		writeError(w, domain.NotFound("event_id", "%q: an event's document is read as {event_id}.pdf", r.PathValue("file")))
+		return
+	}
+	i := slices.IndexFunc(raw, func(ev eventstore.RawEvent) bool { return ev.ID == eventID })
+	if i < 0 {
+		writeError(w, domain.NotFound("event_id", "employer %s has no event %s", id, eventID))
+		return
+	}
+	ref, err := s.cfg.Store.ReferenceAt(r.Context(), raw[i].Seq)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	doc, ok := documents.EventDocumentOf(raw, i, ref)
+	if !ok {
+		writeError(w, domain.NotFound("event_id", "no printable document for %s", raw[i].Type))
+		return
+	}
+	pdf, err := doc.Render()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(raw[i].Seq, 10))
+	writePDF(w, http.StatusOK, doc.ReceiptNo, pdf)
+}
