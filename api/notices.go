@@ -175,7 +175,9 @@ func eventsBefore(raw []eventstore.RawEvent, seq uint64) ([]domain.Event, uint64
 func writePDF(w http.ResponseWriter, status int, number string, pdf []byte) {
 	sum := sha256.Sum256(pdf)
 	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("X-Document-Number", number)
+	if number != "" {
+		w.Header().Set("X-Document-Number", number) // documents without a number of their own have none
+	}
 	w.Header().Set("X-Document-SHA256", hex.EncodeToString(sum[:]))
 	w.Header().Set("Content-Length", strconv.Itoa(len(pdf)))
 	w.WriteHeader(status)
