@@ -89,8 +89,12 @@ func (s *Server) issueNotice(w http.ResponseWriter, r *http.Request) {
 		break
 	}
 	if res.Duplicate {
-		var err error
-		if number, pdf, err = s.printRecorded(r.Context(), id, func(seq uint64, _ domain.EnforcementStepRecorded) bool { return seq == res.Seq }); err != nil {
+		raw, err := s.cfg.Store.History(r.Context(), id)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		if number, pdf, err = s.printRecorded(r.Context(), raw, func(seq uint64, _ domain.EnforcementStepRecorded) bool { return seq == res.Seq }); err != nil {
 			writeError(w, err)
 			return
 		}
@@ -110,16 +114,12 @@ func (s *Server) getNotice(w http.ResponseWriter, r *http.Request) {
 		writeError(w, domain.NotFound("number", "%q: a notice is read as {number}.pdf", r.PathValue("file")))
 		return
 	}
-	raw, err := s.cfg.Store.History(r.Context(), id)
+	raw, err := s.readableHistory(r, id)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	if err := s.mayRead(r, id, eventstore.Fold(id, raw, math.MaxUint64)); err != nil {
-		writeError(w, err)
-		return
-	}
-	_, pdf, err := s.printRecorded(r.Context(), id, func(_ uint64, st domain.EnforcementStepRecorded) bool { return st.DocNo == number })
+	_, pdf, err := s.printRecorded(r.Context(), raw, func(_ uint64, st domain.EnforcementStepRecorded) bool { return st.DocNo == number })
 	if err != nil {
 		writeError(w, err)
 		return
@@ -128,13 +128,19 @@ func (s *Server) getNotice(w http.ResponseWriter, r *http.Request) {
 	writePDF(w, http.StatusOK, number, pdf)
 }
 
-// printRecorded prints again the first notice of employer id the ledger printed that match
-// accepts, and checks its bytes against the SHA-256 recorded with it.
-func (s *Server) printRecorded(ctx context.Context, id string, match func(seq uint64, st domain.EnforcementStepRecorded) bool) (string, []byte, error) {
-	raw, err := s.cfg.Store.History(ctx, id)
+// readableHistory reads employer id's events for a document, once the request's principal may
+// read the employer (404 unknown, 403 out of scope).
+func (s *Server) readableHistory(r *http.Request, id string) ([]eventstore.RawEvent, error) {
+	raw, err := s.cfg.Store.History(r.Context(), id)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
+	return raw, s.mayRead(r, id, eventstore.Fold(id, raw, math.MaxUint64))
+}
+
+// printRecorded prints again the first notice among an employer's events raw that match
+// accepts, and checks its bytes against the SHA-256 recorded with it.
+func (s *Server) printRecorded(ctx context.Context, raw []eventstore.RawEvent, match func(seq uint64, st domain.EnforcementStepRecorded) bool) (string, []byte, error) {
 	for _, ev := range raw {
 		st, ok := ev.Body.(domain.EnforcementStepRecorded)
 		if !ok || st.Step != domain.StepNotice || st.DocSHA256 == "" || !match(ev.Seq, st) {
@@ -155,7 +161,7 @@ func (s *Server) printRecorded(ctx context.Context, id string, match func(seq ui
 		}
 		return st.DocNo, pdf, nil
 	}
-	return "", nil, domain.NotFound("number", "employer %s has no notice printed by the ledger with that number", id)
+	return "", nil, domain.NotFound("number", "the employer has no notice printed by the ledger with that number")
 }
 
 // eventsBefore returns the events of raw recorded before sequence seq, and the sequence of the

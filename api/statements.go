@@ -25,12 +25,8 @@ func (s *Server) statementRoutes() {
 // X-Ledger-Seq answers the employer's last event counted.
 func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	raw, err := s.cfg.Store.History(r.Context(), id)
+	raw, err := s.readableHistory(r, id)
 	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if err := s.mayRead(r, id, eventstore.Fold(id, raw, math.MaxUint64)); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -88,12 +84,8 @@ func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
 // event and the reference data then (readers of the employer); other events print nothing (404).
 func (s *Server) getEventDocument(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	raw, err := s.cfg.Store.History(r.Context(), id)
+	raw, err := s.readableHistory(r, id)
 	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if err := s.mayRead(r, id, eventstore.Fold(id, raw, math.MaxUint64)); err != nil {
 		writeError(w, err)
 		return
 	}
