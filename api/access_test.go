@@ -242,6 +242,8 @@ func TestAccessMatrixFollowsTheTokensTable(t *testing.T) {
 				c.body = importBody(map[string]string{tgtIn: orgIn, tgtOut: orgOut}[tg])
 			case route == "POST /v1/reference/{kind}":
 				c.body = jsonBody(func() string { return `{}` }) // 400 for the admin: no version of the rates is made
+			case route == "POST /v1/counties/{code}/notices":
+				c.body = jsonBody(func() string { return `{"issued_on":"2006-07-01","deadline":"2006-07-31","overdue_days":30}` })
 			case route == "POST /v1/freezes":
 				c.body = jsonBody(func() string { return `{"valid_through":"2006-11-30"}` })
 			case method == "POST":

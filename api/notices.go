@@ -52,20 +52,39 @@ func (s *Server) issueNotice(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	clientIfMatch := r.Header.Get("If-Match") != ""
+	pin := r.Header.Get("If-Match") == "" // else the client's version is the condition
+	number, pdf, res, err := s.issueOne(r.Context(), id, cmd, ref, pin, func(req eventstore.Request) (eventstore.Result, error) {
+		return s.run(r, req, canon)
+	})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("ETag", `"`+strconv.FormatUint(res.Version, 10)+`"`)
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(res.Seq, 10))
+	writePDF(w, writeStatus(res.Duplicate), number, pdf)
+}
+
+// issueOne issues one notice to employer id from cmd (checked against ref): it numbers it under
+// the store's lock of the county's series for the year, prints it from the employer's events and
+// has record record the step with the number and the PDF's SHA-256, conditional on the version
+// printed from when pin is set (printed again, up to noticeAttempts times, if the employer
+// changed meanwhile). A duplicate (a retried idempotency key) answers the notice first recorded,
+// printed again from the ledger.
+func (s *Server) issueOne(ctx context.Context, id string, cmd domain.IssueNotice, ref *domain.Reference, pin bool,
+	record func(eventstore.Request) (eventstore.Result, error)) (string, []byte, eventstore.Result, error) {
 	var pdf []byte
 	var number string
 	var res eventstore.Result
 	for attempt := 1; ; attempt++ {
-		raw, err := s.cfg.Store.History(r.Context(), id)
+		raw, err := s.cfg.Store.History(ctx, id)
 		if err != nil {
-			writeError(w, err)
-			return
+			return "", nil, res, err
 		}
 		events, version := eventsBefore(raw, math.MaxUint64)
 		n := documents.NoticeOf("", cmd.Date(), cmd.DeadlineDate(), events, ref)
 		prefix := domain.NoticePrefix(n.CountyName, cmd.Date().Year())
-		err = s.cfg.Store.WithNoticeNumber(r.Context(), prefix, func(next string) error {
+		err = s.cfg.Store.WithNoticeNumber(ctx, prefix, func(next string) error {
 			n.Number, number = next, next
 			if pdf, err = n.Render(); err != nil {
 				return err
@@ -73,35 +92,30 @@ func (s *Server) issueNotice(w http.ResponseWriter, r *http.Request) {
 			sum := sha256.Sum256(pdf)
 			cmd.Document(next, hex.EncodeToString(sum[:]))
 			req := eventstore.Request{EmployerID: id, Command: &cmd, Checked: true}
-			if !clientIfMatch {
+			if pin {
 				req.IfMatch = &version
 			}
-			res, err = s.run(r, req, canon)
+			res, err = record(req)
 			return err
 		})
-		if errors.Is(err, eventstore.ErrStale) && !clientIfMatch && attempt < noticeAttempts {
+		if errors.Is(err, eventstore.ErrStale) && pin && attempt < noticeAttempts {
 			continue // recorded since it was read: print it again from the new state
 		}
 		if err != nil {
-			writeError(w, err)
-			return
+			return "", nil, res, err
 		}
 		break
 	}
 	if res.Duplicate {
-		raw, err := s.cfg.Store.History(r.Context(), id)
+		raw, err := s.cfg.Store.History(ctx, id)
 		if err != nil {
-			writeError(w, err)
-			return
+			return "", nil, res, err
 		}
-		if number, pdf, err = s.printRecorded(r.Context(), raw, func(seq uint64, _ domain.EnforcementStepRecorded) bool { return seq == res.Seq }); err != nil {
-			writeError(w, err)
-			return
+		if number, pdf, err = s.printRecorded(ctx, raw, func(seq uint64, _ domain.EnforcementStepRecorded) bool { return seq == res.Seq }); err != nil {
+			return "", nil, res, err
 		}
 	}
-	w.Header().Set("ETag", `"`+strconv.FormatUint(res.Version, 10)+`"`)
-	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(res.Seq, 10))
-	writePDF(w, writeStatus(res.Duplicate), number, pdf)
+	return number, pdf, res, nil
 }
 
 // getNotice is GET /v1/employers/{id}/notices/{number}.pdf: the notice printed again from the

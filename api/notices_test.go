@@ -30,6 +30,12 @@ type pdfAnswer struct {
 
 func (e *env) raw(t testing.TB, method, path, token, body string) pdfAnswer {
 	t.Helper()
+	return e.rawWith(t, method, path, token, body, nil)
+}
+
+// rawWith is raw with more request headers.
+func (e *env) rawWith(t testing.TB, method, path, token, body string, header http.Header) pdfAnswer {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -37,6 +43,9 @@ func (e *env) raw(t testing.TB, method, path, token, body string) pdfAnswer {
 	hr, err := http.NewRequest(method, e.srv.URL+path, rd)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range header {
+		hr.Header[k] = v
 	}
 	hr.Header.Set("Authorization", "Bearer "+token)
 	if body != "" {

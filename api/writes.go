@@ -159,11 +159,16 @@ func (s *Server) run(r *http.Request, req eventstore.Request, canon []byte) (eve
 			return eventstore.Result{}, err
 		}
 	}
-	p := principalOf(r)
 	if req.IdempotencyKey, err = s.idempotencyKey(r); err != nil {
 		return eventstore.Result{}, err
 	}
 	req.BodyHash = bodyHash(r, canon)
+	return s.record(r, req)
+}
+
+// record records req, its key and body hash set, as the request's principal.
+func (s *Server) record(r *http.Request, req eventstore.Request) (eventstore.Result, error) {
+	p := principalOf(r)
 	req.Actor = p.Role + ":" + p.Name
 	req.CorrelationID = r.Header.Get("X-Request-Id")
 	req.Today = s.cfg.Today()

@@ -1,0 +1,121 @@
+package api_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"testing"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// unzip reads a zip's files by name, in order.
+func unzip(t testing.TB, b []byte) ([]string, map[string][]byte) {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatalf("not a zip: %v", err)
+	}
+	var names []string
+	files := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, f.Name)
+		files[f.Name] = body
+	}
+	return names, files
+}
+
+// TestCountyNoticesZipTheNoticesIssued issues a county's notices in one batch and checks the zip:
+// one PDF per employer of the county with principal overdue more than overdue_days days, numbered
+// on from -0001 in the employer list's order, each the bytes recorded (SHA-256) and served again by
+// GET …/notices/{number}.pdf, the manifest's figures those of the employer as of issued_on; a
+// retry with the same Idempotency-Key answers the same bytes and appends nothing; refusals append
+// nothing.
+func TestCountyNoticesZipTheNoticesIssued(t *testing.T) {
+	e := newReadEnv(t, domain.MustDate("2006-06-30"))
+	opening := func(asOf, period string, fen int) string {
+		return fmt.Sprintf(`{"as_of":%q,"lines":[{"period":%q,"insurance":"pension","outstanding_fen":%d},{"period":%q,"insurance":"medical","outstanding_fen":5432}]}`, asOf, period, fen, period)
+	}
+	var due []string
+	for i := range 4 {
+		id := e.register(t, tokAdmin, orgCode(72000001+i), "360702")
+		e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, opening("2006-04-03", "2006-03", 100000+i*1000))
+		due = append(due, id)
+	}
+	recent := e.register(t, tokAdmin, orgCode(72000010), "360702") // arrears due 2006-05-15: 5 days overdue
+	e.mustWrite(t, empPath(recent, "opening-balances"), tokAdmin, opening("2006-05-03", "2006-04", 70000))
+	e.register(t, tokAdmin, orgCode(72000011), "360702") // no arrears
+	other := e.register(t, tokAdmin, orgCode(72000012), "360721")
+	e.mustWrite(t, empPath(other, "opening-balances"), tokAdmin, opening("2006-04-03", "2006-03", 90000))
+
+	const path, body = "/v1/counties/360702/notices", `{"issued_on":"2006-05-20","deadline":"2006-06-05","overdue_days":30}`
+	before := e.count()
+	if r := e.raw(t, http.MethodPost, path, tokClerkA, body); r.status != http.StatusForbidden {
+		t.Errorf("a clerk issuing a county's notices: %d %s, want 403", r.status, r.body)
+	}
+	wantError(t, e.post(t, "/v1/counties/369999/notices", tokAuditor, body), 404, "not_found", "code")
+	wantError(t, e.post(t, path, tokAuditor, `{"issued_on":"2006-05-20","deadline":"2006-05-20","overdue_days":30}`), 400, "invalid", "deadline")
+	wantError(t, e.post(t, path, tokAuditor, `{"issued_on":"2006-05-20","deadline":"2006-06-05"}`), 400, "invalid", "overdue_days")
+	wantError(t, e.post(t, path, tokAuditor, `{"issued_on":"2006-05-20","deadline":"2006-06-05","overdue_days":-1}`), 400, "invalid", "overdue_days")
+	e.wantUnchanged(t, before)
+
+	key := http.Header{"Idempotency-Key": {"batch-2006-05-20"}}
+	a := e.rawWith(t, http.MethodPost, path, tokAuditor, body, key)
+	if a.status != http.StatusOK || a.header.Get("Content-Type") != "application/zip" {
+		t.Fatalf("POST %s: %d %s %.300s", path, a.status, a.header.Get("Content-Type"), a.body)
+	}
+	names, files := unzip(t, a.body)
+	if len(names) != len(due)+1 || names[len(names)-1] != "manifest.csv" {
+		t.Fatalf("the zip holds %q, want %d notices and manifest.csv", names, len(due))
+	}
+	rows, err := csv.NewReader(bytes.NewReader(files["manifest.csv"])).ReadAll()
+	if err != nil || len(rows) != len(due)+1 {
+		t.Fatalf("manifest.csv: %v, %d rows: %q", err, len(rows), files["manifest.csv"])
+	}
+	if h := rows[0]; fmt.Sprint(h) != "[number employer_id name principal_fen late_fee_fen sha256]" {
+		t.Errorf("manifest header %q", h)
+	}
+	for i, id := range due {
+		number := domain.NoticeNumber(domain.NoticePrefix("章贡区", 2006), i+1)
+		pdf := files[number+".pdf"]
+		if names[i] != number+".pdf" || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+			t.Errorf("file %d is %q, want the PDF %s.pdf", i, names[i], number)
+			continue
+		}
+		if got := e.recordedSHA(t, id, number); got != sha(pdf) {
+			t.Errorf("%s: recorded SHA-256 %s, the zip's PDF %s", number, got, sha(pdf))
+		}
+		if g := e.raw(t, http.MethodGet, noticePath(id, number), tokAuditor, ""); g.status != http.StatusOK || !bytes.Equal(g.body, pdf) {
+			t.Errorf("GET %s: %d, %d bytes; want the zip's %d", number, g.status, len(g.body), len(pdf))
+		}
+		var st struct {
+			Name   string        `json:"name"`
+			Totals domain.Totals `json:"totals"`
+		}
+		decode(t, e.get(t, empPath(id, "")+"?as_of=2006-05-20", tokAuditor), &st)
+		want := []string{number, id, st.Name, strconv.FormatInt(int64(st.Totals.ArrearsFen()), 10), strconv.FormatInt(int64(st.Totals.LateFeeFen), 10), sha(pdf)}
+		if fmt.Sprint(rows[i+1]) != fmt.Sprint(want) {
+			t.Errorf("manifest row %d: %q, want %q", i+1, rows[i+1], want)
+		}
+	}
+
+	// A retry answers the same bytes and appends nothing.
+	before = e.count()
+	if b := e.rawWith(t, http.MethodPost, path, tokAuditor, body, key); b.status != http.StatusOK || !bytes.Equal(b.body, a.body) {
+		t.Errorf("the retry answered %d, %d bytes of SHA-256 %s; want the first %d bytes (%s)", b.status, len(b.body), sha(b.body), len(a.body), sha(a.body))
+	}
+	e.wantUnchanged(t, before)
+}
