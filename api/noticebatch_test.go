@@ -3,14 +3,21 @@ package api_test
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/kuozheng/kuozheng/api"
+	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
 
 // unzip reads a zip's files by name, in order.
@@ -118,4 +125,47 @@ func TestCountyNoticesZipTheNoticesIssued(t *testing.T) {
 		t.Errorf("the retry answered %d, %d bytes of SHA-256 %s; want the first %d bytes (%s)", b.status, len(b.body), sha(b.body), len(a.body), sha(a.body))
 	}
 	e.wantUnchanged(t, before)
+}
+
+// BenchmarkNoticeBatch issues the notices of 360702 in a demo ledger of 2,000 employers with POST
+// /v1/counties/360702/notices (every payer with principal overdue on 2006-12-31, numbered,
+// printed, recorded and zipped), one batch an iteration, and reports notices per second and zip
+// bytes per notice. It gates on nothing.
+func BenchmarkNoticeBatch(b *testing.B) {
+	l := storetest.StartLazy(b, eventstore.Config{}, true)
+	steps := demo.Generate(demo.Config{Employers: 2000, Seed: 2006})
+	reqs := make([]eventstore.Request, len(steps))
+	for i, s := range steps {
+		reqs[i] = eventstore.Request{EmployerID: s.EmployerID, Create: s.Create, Command: s.Command, Today: demo.Today, Actor: "bench"}
+	}
+	for _, r := range l.Store.ExecuteBulk(context.Background(), reqs) {
+		if r.Err != nil {
+			b.Fatal(r.Err)
+		}
+	}
+	runner := startRunner(b, l.Store)
+	srv := httptest.NewServer(api.New(api.Config{Store: l.Store, Runner: runner, Today: func() domain.Date { return demo.Today }}))
+	b.Cleanup(srv.Close)
+	var notices, size int64
+	for b.Loop() {
+		res, err := srv.Client().Post(srv.URL+"/v1/counties/360702/notices", "application/json",
+			strings.NewReader(`{"issued_on":"2006-12-31","deadline":"2007-01-15","overdue_days":0}`))
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK {
+			b.Fatalf("batch: %d %v %.300s", res.StatusCode, err, body)
+		}
+		n, _ := strconv.ParseInt(res.Header.Get("X-Notice-Count"), 10, 64)
+		if n == 0 {
+			b.Fatal("the batch issued no notice: no payer of 360702 has arrears in the demo ledger")
+		}
+		notices += n
+		size += int64(len(body))
+	}
+	b.ReportMetric(float64(notices)/b.Elapsed().Seconds(), "notices/s")
+	b.ReportMetric(float64(size)/float64(notices), "bytes/notice")
+	b.ReportMetric(float64(notices)/float64(b.N), "notices/batch")
 }
