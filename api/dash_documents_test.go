@@ -165,6 +165,27 @@ func TestDocumentsInChromium(t *testing.T) {
 		t.Errorf("an opening balance has %d print links: the server prints nothing for it", got)
 	}
 
+	// The dashboard's publicity list of 360702: the threshold typed in 元 is sent as fen (the
+	// employer owes 1,343.21 元, above 1,343.2), as of the figures' date.
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`location.hash = '#/'`))
+	poll(t, ctx, 15*time.Second, `!document.getElementById('publicity').hidden && document.querySelector('#publicity-county option[value="360702"]') !== null`)
+	asOf := eval[string](t, ctx, `document.getElementById('as-of').textContent`)
+	if asOf != "2006-12-31" {
+		t.Errorf("the figures are as of %q, want 2006-12-31", asOf)
+	}
+	n = eval[int](t, ctx, `window.kz.documents.length`)
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`(f => { f.elements.code.value = '360702'; f.elements.above_fen.value = '1.234'; f.requestSubmit(); })(document.getElementById('publicity'))`))
+	poll(t, ctx, 5*time.Second, `document.querySelector('#publicity [data-error-for="above_fen"]').textContent !== ''`)
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`(f => { f.elements.above_fen.value = '1,343.2'; f.requestSubmit(); })(document.getElementById('publicity'))`))
+	d, b = offered(t, ctx, n)
+	if got := eval[int](t, ctx, `window.kz.documents.length`); got != n+1 {
+		t.Errorf("the page offered %d documents for two publicity submissions (one refused), want 1", got-n)
+	}
+	wantSameDocument(t, e, "the publicity list", d, b, "/v1/counties/360702/arrears-list.pdf?as_of=2006-12-31&above_fen=134320", tokAuditor)
+	if !strings.Contains(pdfText(t, b), "72000001-7") {
+		t.Errorf("the publicity list above 1,343.20 元 leaves out the employer owing 1,343.21 元")
+	}
+
 	// A clerk of the county: the history's documents, no notice form.
 	clerk, cancel := chromedp.NewContext(ctx)
 	defer cancel()
@@ -173,4 +194,30 @@ func TestDocumentsInChromium(t *testing.T) {
 	if got := eval[int](t, clerk, `document.querySelectorAll('[data-form="notice"]').length`); got != 0 {
 		t.Errorf("a clerk's page has %d notice forms or buttons, want none", got)
 	}
+}
+
+// TestDocumentsBulletinInChromium: in a freeze's view, the bulletin's download offers the bytes
+// GET /v1/freezes/{id}/bulletin.pdf answers.
+func TestDocumentsBulletinInChromium(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("the documents test needs a real browser at %s: %v", chromiumPath, err)
+	}
+	e := newFreezeEnv(t, 30)
+	e.waitViews(t, e.count())
+	f := e.freeze(t, tokAssessor, freezeToday.String(), 0)
+	ctx := startBrowser(t)
+	watchConsole(t, ctx)
+	signIn(t, ctx, e.srv.URL+"/", tokAdmin)
+	poll(t, ctx, 15*time.Second, `document.querySelector('#freezes tr[data-freeze="`+f.ID+`"]') !== null`)
+	run(t, ctx, chromedp.Click(chromedp.CSS(`#freezes tr[data-freeze="`+f.ID+`"]`)))
+	link := `document.querySelector('#freeze-detail .freeze-downloads a[href$="/bulletin.pdf"]')`
+	poll(t, ctx, 10*time.Second, link+` !== null`)
+	path := "/v1/freezes/" + url.PathEscape(f.ID) + "/bulletin.pdf"
+	if got := eval[string](t, ctx, link+`.getAttribute('href')`); got != path {
+		t.Errorf("the bulletin's link is %q, want %q", got, path)
+	}
+	n := eval[int](t, ctx, `(window.kz.documents || []).length`)
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](link+`.click()`))
+	d, b := offered(t, ctx, n)
+	wantSameDocument(t, e, "the bulletin", d, b, path, tokAdmin)
 }

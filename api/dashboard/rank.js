@@ -7,6 +7,7 @@
 import { api, authHeaders } from './api.js';
 import { COLS } from './counties.js';
 import { $, bi, el } from './dom.js';
+import { save } from './documents.js';
 import { fmtInt, fmtRate, fmtTime, fmtYuan, shortId } from './format.js';
 import { EVENT_TYPES, INSURANCES, MEASURES } from './labels.js';
 import { countyName, kz } from './state.js';
@@ -106,12 +107,7 @@ async function download(a, status) {
     const res = await fetch(a.href, { headers: authHeaders({ Accept: '*/*' }), cache: 'no-store' });
     if (!res.ok) throw new Error('HTTP ' + res.status);
     const blob = await res.blob();
-    const url = URL.createObjectURL(blob);
-    const tmp = el('a', { href: url, download: a.getAttribute('download') });
-    document.body.append(tmp);
-    tmp.click();
-    tmp.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    await save({ blob, status: res.status, number: '', sha256: res.headers.get('X-Document-SHA256') || '' }, a.getAttribute('download'));
     kz.freezes.downloads.push({ href: a.getAttribute('href'), bytes: blob.size });
     status.textContent = '';
   } catch (e) {
