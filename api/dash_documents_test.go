@@ -30,7 +30,7 @@ type pageDocument struct {
 // the bytes its Blob holds.
 func offered(t *testing.T, ctx context.Context, n int) (pageDocument, []byte) {
 	t.Helper()
-	poll(t, ctx, 15*time.Second, `(window.kz.documents || []).length > `+strconv.Itoa(n)+` && window.kz.lastDocument.sha256 !== undefined`)
+	poll(t, ctx, 15*time.Second, `(window.kz.documentsOffered || 0) > `+strconv.Itoa(n)+` && window.kz.lastDocument.sha256 !== undefined`)
 	d := eval[pageDocument](t, ctx, `window.kz.lastDocument`)
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`window.__pdf = null; window.kz.lastDocument.blob.arrayBuffer().then(b => {
 		let s = ''; for (const x of new Uint8Array(b)) s += String.fromCharCode(x); window.__pdf = btoa(s); })`))
@@ -139,7 +139,7 @@ func TestDocumentsInChromium(t *testing.T) {
 	if got := eval[[]string](t, ctx, `['from', 'to'].map(k => document.querySelector('#employer-statement [name="' + k + '"]').value)`); got[0] != "2006-01-01" || got[1] != "2006-12-31" {
 		t.Errorf("the statement's dates default to %v, want [2006-01-01 2006-12-31]", got)
 	}
-	n := eval[int](t, ctx, `window.kz.documents.length`)
+	n := eval[int](t, ctx, `window.kz.documentsOffered`)
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('#employer-statement button[type=submit]').click()`))
 	d, b = offered(t, ctx, n)
 	if !strings.HasPrefix(d.Name, "statement-") {
@@ -153,7 +153,7 @@ func TestDocumentsInChromium(t *testing.T) {
 	poll(t, ctx, 10*time.Second, `document.querySelector('#employer-statement [data-error-for="to"]').textContent !== ''`)
 
 	// The payment's receipt, from its row of the history.
-	n = eval[int](t, ctx, `window.kz.documents.length`)
+	n = eval[int](t, ctx, `window.kz.documentsOffered`)
 	link := `document.querySelector('#history tr[data-type="payment.received"] a[data-doc="event"]')`
 	if got := eval[string](t, ctx, link+`.getAttribute('href')`); got != empPath(id, "events/"+url.PathEscape(payID)+".pdf") {
 		t.Errorf("the payment's print link is %q, want the receipt of %s", got, payID)
@@ -173,12 +173,12 @@ func TestDocumentsInChromium(t *testing.T) {
 	if asOf != "2006-12-31" {
 		t.Errorf("the figures are as of %q, want 2006-12-31", asOf)
 	}
-	n = eval[int](t, ctx, `window.kz.documents.length`)
+	n = eval[int](t, ctx, `window.kz.documentsOffered`)
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`(f => { f.elements.code.value = '360702'; f.elements.above_fen.value = '1.234'; f.requestSubmit(); })(document.getElementById('publicity'))`))
 	poll(t, ctx, 5*time.Second, `document.querySelector('#publicity [data-error-for="above_fen"]').textContent !== ''`)
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`(f => { f.elements.above_fen.value = '1,343.2'; f.requestSubmit(); })(document.getElementById('publicity'))`))
 	d, b = offered(t, ctx, n)
-	if got := eval[int](t, ctx, `window.kz.documents.length`); got != n+1 {
+	if got := eval[int](t, ctx, `window.kz.documentsOffered`); got != n+1 {
 		t.Errorf("the page offered %d documents for two publicity submissions (one refused), want 1", got-n)
 	}
 	wantSameDocument(t, e, "the publicity list", d, b, "/v1/counties/360702/arrears-list.pdf?as_of=2006-12-31&above_fen=134320", tokAuditor)
@@ -216,7 +216,7 @@ func TestDocumentsBulletinInChromium(t *testing.T) {
 	if got := eval[string](t, ctx, link+`.getAttribute('href')`); got != path {
 		t.Errorf("the bulletin's link is %q, want %q", got, path)
 	}
-	n := eval[int](t, ctx, `(window.kz.documents || []).length`)
+	n := eval[int](t, ctx, `window.kz.documentsOffered || 0`)
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](link+`.click()`))
 	d, b := offered(t, ctx, n)
 	wantSameDocument(t, e, "the bulletin", d, b, path, tokAdmin)

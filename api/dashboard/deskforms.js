@@ -20,6 +20,9 @@ const list = pairs => pairs.map(([k, zh, en]) => [k, zh + ' ' + en]);
 const date = (name, zh, en, req) => ({ name, kind: 'date', zh, en, req });
 const insurance = { name: 'insurance', kind: 'select', zh: '险种', en: 'insurance', req: true, options: () => opts(INSURANCES) };
 
+// today is the business date the page knows: the employer's as of (uncut), else the figures'.
+const today = () => S.today || (S.counties && S.counties.as_of) || '';
+
 export const FORMS = [
   {
     key: 'register', path: '', family: 'employer', zh: '登记缴费单位', en: 'Register a payer', scope: 'none',
@@ -125,8 +128,8 @@ export const FORMS = [
     key: 'notice', path: 'notices', family: 'audit', zh: '责令限期缴纳通知书', en: 'Arrears notice',
     pdf: (id, number) => 'notice-' + number + '.pdf',
     fields: [
-      Object.assign(date('issued_on', '签发日期', 'issued on', true), { def: () => S.today }),
-      Object.assign(date('deadline', '限期', 'deadline', true), { def: () => S.today && addDays(S.today, 15) }),
+      Object.assign(date('issued_on', '签发日期', 'issued on', true), { def: () => today() }),
+      Object.assign(date('deadline', '限期', 'deadline', true), { def: () => today() && addDays(today(), 15) }),
     ],
   },
   {

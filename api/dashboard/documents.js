@@ -11,7 +11,9 @@ import { ApiError, askToken, authHeaders, getToken } from './api.js';
 import { el } from './dom.js';
 import { kz } from './state.js';
 
-kz.documents = [];
+kz.documents = []; // the last KEEP offered
+kz.documentsOffered = 0; // how many were offered in all
+const KEEP = 20;
 
 // headerText reads a header sent as UTF-8 bytes (a notice's number is Chinese), which fetch
 // hands over one character a byte.
@@ -57,6 +59,10 @@ export async function offer(doc, name, text) {
   if (crypto.subtle) rec.sha256 = hex(await crypto.subtle.digest('SHA-256', await doc.blob.arrayBuffer()));
   kz.lastDocument = rec;
   kz.documents.push(rec);
+  kz.documentsOffered++;
+  // The page keeps the last KEEP documents' bytes (to open again offline); older ones are let go.
+  for (const old of kz.documents.slice(0, -KEEP)) URL.revokeObjectURL(old.url);
+  kz.documents.splice(0, Math.max(0, kz.documents.length - KEEP));
   return el('a', { href: url, download: name, class: 'document', 'data-document': name, type: 'application/pdf' }, text || name);
 }
 
