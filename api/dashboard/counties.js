@@ -5,11 +5,12 @@
 
 import { api } from './api.js';
 import { $, el } from './dom.js';
+import { clearErrors, download, yuanToFen } from './documents.js';
 import { fillCountySelect, showCountyFlags } from './flags.js';
 import { fmtCell, fmtInt, fmtYuan } from './format.js';
 import { clearError, showHeader, showScope } from './header.js';
 import { FLAG_KINDS, INSURANCES } from './labels.js';
-import { inGroup, kz, S } from './state.js';
+import { countyName, inGroup, kz, S } from './state.js';
 import { writeViewState } from './viewstate.js';
 
 // The table's columns: `ins` columns read the chosen insurance's figures.
@@ -88,7 +89,44 @@ function scrollHint() {
 }
 
 // wireCounties builds the table's head and the insurance menu, whose choice redraws the table.
+// The publicity list (欠费公示名单) of a county, as of the figures' date, of the employers owing
+// more than the threshold typed in 元 (read as fen in integer arithmetic).
+function wirePublicity() {
+  const f = $('#publicity');
+  f.addEventListener('submit', ev => {
+    ev.preventDefault();
+    clearErrors(f);
+    const code = f.elements.code.value;
+    const fen = yuanToFen(f.elements.above_fen.value || '0');
+    if (fen === null) {
+      const slot = f.querySelector('[data-error-for="above_fen"]');
+      slot.textContent = '请填写元，最多两位小数 yuan, at most two decimals';
+      f.elements.above_fen.setAttribute('aria-invalid', 'true');
+      f.elements.above_fen.focus();
+      $('#publicity-status').textContent = '';
+      return;
+    }
+    const asOf = (S.counties && S.counties.as_of) || '';
+    const q = new URLSearchParams({ as_of: asOf, above_fen: fen });
+    download('/v1/counties/' + encodeURIComponent(code) + '/arrears-list.pdf?' + q, 'arrears-list-' + code + '-' + asOf + '.pdf', $('#publicity-status'), f);
+  });
+}
+
+// fillPublicity lists the counties shown in the publicity form (keeping the choice).
+function fillPublicity() {
+  const sel = $('#publicity-county');
+  const was = sel.value;
+  const codes = (S.counties.counties || []).map(c => c.code);
+  if (sel.options.length !== codes.length || Array.from(sel.options).some((o, i) => o.value !== codes[i])) {
+    sel.replaceChildren(...codes.map(c => el('option', { value: c }, countyName(c) + ' ' + c)));
+    if (codes.includes(was)) sel.value = was;
+  }
+  $('#publicity-as-of').textContent = '截至 as of ' + (S.counties.as_of || '');
+  $('#publicity').hidden = codes.length === 0;
+}
+
 export function wireCounties() {
+  wirePublicity();
   buildHead();
   $('#counties-wrap').addEventListener('scroll', scrollHint, { passive: true });
   window.addEventListener('resize', scrollHint);
@@ -209,6 +247,7 @@ export async function loadCounties(minSeq) {
   showHeader();
   showScope();
   fillCountySelect();
+  fillPublicity();
 }
 
 export async function loadGroups(minSeq) {

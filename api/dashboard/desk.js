@@ -6,6 +6,7 @@
 // menu does not list (a void, about one event of the history) is opened with its event preset.
 
 import { askToken, authHeaders, getToken } from './api.js';
+import { headerText, offer } from './documents.js';
 import { $, bi, el } from './dom.js';
 import { formsFor } from './deskforms.js';
 import { fmtYuan } from './format.js';
@@ -132,7 +133,8 @@ function showProblem(formEl, status, err) {
   head.focus();
 }
 
-// post sends one submission: a 401 asks for a token and sends it again (same key).
+// post sends one submission: a 401 asks for a token and sends it again (same key). A PDF answer
+// (an arrears notice) is kept as {blob, number, sha256, seq} in data.pdf.
 async function post(path, body, key) {
   for (let attempt = 0; ; attempt++) {
     const res = await fetch(path, {
@@ -140,6 +142,12 @@ async function post(path, body, key) {
       headers: authHeaders({ 'Content-Type': 'application/json', 'Idempotency-Key': key }),
     });
     if (res.status === 401 && attempt < 3) { await askToken(getToken() ? '令牌无效或已过期。' : '服务器要求访问令牌。'); continue; }
+    if (res.ok && (res.headers.get('Content-Type') || '').startsWith('application/pdf')) {
+      const h = n => headerText(res, n);
+      const pdf = { status: res.status, blob: await res.blob(), number: h('X-Document-Number'), sha256: h('X-Document-SHA256'), seq: Number(h('X-Ledger-Seq') || 0) };
+      const etag = /^(?:W\/)?"(\d+)"$/.exec(h('ETag'));
+      return { status: res.status, data: { seq: pdf.seq, version: etag ? Number(etag[1]) : pdf.seq, duplicate: res.status === 200, pdf } };
+    }
     let data = null;
     try { data = await res.json(); } catch (e) { data = null; }
     return { status: res.status, data };
@@ -158,6 +166,9 @@ function drawForm(spec, employerId, onWritten, preset) {
     el('div', { class: 'buttons' }, button, cancel), status);
   for (const [name, v] of Object.entries((preset && preset.values) || {})) formEl.querySelector('[data-path="' + CSS.escape(name) + '"]').value = v;
   for (const [name, v] of Object.entries((preset && preset.shown) || {})) formEl.querySelector('[data-shown-for="' + CSS.escape(name) + '"]').textContent = v;
+  for (const f of spec.fields) if (f.def) { const v = f.def(); if (v) formEl.querySelector('[data-path="' + CSS.escape(f.name) + '"]').value = v; }
+  const result = spec.pdf ? el('p', { class: 'form-document', 'aria-live': 'polite' }) : null;
+  if (result) formEl.append(result);
   if (cancel) formEl.addEventListener('keydown', ev => { if (ev.key === 'Escape') { ev.preventDefault(); preset.cancel(); } });
   formEl.addEventListener('submit', async ev => {
     ev.preventDefault();
@@ -184,6 +195,15 @@ function drawForm(spec, employerId, onWritten, preset) {
       kz.desk.written.push({ form: spec.key, key, seq: w.seq, duplicate: !!w.duplicate });
       formEl.dataset.lastSeq = String(w.seq || '');
       status.textContent = (w.duplicate ? '已记录（重复提交未再记录） already recorded' : '已记录 recorded') + ' · seq ' + w.seq + ' · v' + w.version;
+      if (w.pdf) {
+        // The document the write printed: its number, and its bytes to open or save.
+        formEl.dataset.number = w.pdf.number;
+        const name = spec.pdf(employerId, w.pdf.number);
+        const a = await offer(w.pdf, name, '打开 / 保存 PDF open / save the PDF');
+        result.replaceChildren(...bi('文书号 ' + w.pdf.number, 'number ' + w.pdf.number), ' · ', a);
+        result.dataset.number = w.pdf.number;
+        a.focus();
+      }
       onWritten(w);
     } catch (e) {
       status.textContent = '网络错误，可重试（同一请求不会重复记录） network error: submit again to retry (it will not be recorded twice)';

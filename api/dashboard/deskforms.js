@@ -6,6 +6,7 @@
 // A form with `opened` is not in the desk's menu: it is about one event and is opened from that
 // event's row of the history, with the event's id preset (drawDesk's open).
 
+import { addDays } from './documents.js';
 import { INSURANCES, KINDS, STAGES } from './labels.js';
 import { S } from './state.js';
 
@@ -18,6 +19,9 @@ const list = pairs => pairs.map(([k, zh, en]) => [k, zh + ' ' + en]);
 // and read-only, shown with what the event is).
 const date = (name, zh, en, req) => ({ name, kind: 'date', zh, en, req });
 const insurance = { name: 'insurance', kind: 'select', zh: '险种', en: 'insurance', req: true, options: () => opts(INSURANCES) };
+
+// today is the business date the page knows: the employer's as of (uncut), else the figures'.
+const today = () => S.today || (S.counties && S.counties.as_of) || '';
 
 export const FORMS = [
   {
@@ -115,6 +119,17 @@ export const FORMS = [
       date('on', '日期', 'on', true),
       { name: 'doc_no', kind: 'text', zh: '文书号', en: 'document no', req: true },
       date('deadline', '期限', 'deadline (notice only)'),
+    ],
+  },
+  {
+    // An arrears notice (责令限期缴纳通知书): the server numbers and prints it and records the
+    // step "notice"; its answer is the PDF, offered with its number (pdf names the file). The
+    // dates default to the page's business date and fifteen days after it.
+    key: 'notice', path: 'notices', family: 'audit', zh: '责令限期缴纳通知书', en: 'Arrears notice',
+    pdf: (id, number) => 'notice-' + number + '.pdf',
+    fields: [
+      Object.assign(date('issued_on', '签发日期', 'issued on', true), { def: () => today() }),
+      Object.assign(date('deadline', '限期', 'deadline', true), { def: () => today() && addDays(today(), 15) }),
     ],
   },
   {

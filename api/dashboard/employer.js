@@ -17,6 +17,7 @@
 import { api, ApiError, authHeaders } from './api.js';
 import { drawDesk } from './desk.js';
 import { $, bi, el } from './dom.js';
+import { download } from './documents.js';
 import { describe, recorded } from './events.js';
 import { fmtInt, fmtYuan } from './format.js';
 import { EVENT_TYPES, INSURANCES, KINDS, STAGES } from './labels.js';
@@ -93,6 +94,31 @@ const money = (zh, en, k, fen) => fact(zh, en, fmtYuan(fen || 0) + ' 元', { 'da
 // A balance cell of the history: yuan shown, the fen kept for a test to compare.
 const balance = (label, field, fen) => el('td', { class: 'num', 'data-label': label, 'data-field': field, 'data-value': fen }, fmtYuan(fen));
 
+// PRINTED are the events of which the server prints a document (a receipt, or a note).
+const PRINTED = new Set(['payment.received', 'payment.reversed', 'credit.refunded', 'event.voided']);
+
+// docLink fetches path with the token and saves it as name; its status is said beside it.
+function docLink(path, name, zh, en, attrs) {
+  const status = el('span', { class: 'doc-status', role: 'status' });
+  const a = el('a', Object.assign({ href: path, download: name, class: 'doc', title: zh + ' ' + en }, attrs || {}), ...bi(zh, en));
+  a.addEventListener('click', ev => { ev.preventDefault(); download(path, name, status); });
+  return el('span', { class: 'doc-link' }, a, ' ', status);
+}
+
+// documentOf is a history row's document link: a receipt or a note, or an issued notice printed
+// again (only a notice the ledger printed, which records its SHA-256).
+function documentOf(ev) {
+  const base = '/v1/employers/' + encodeURIComponent(V.id);
+  if (PRINTED.has(ev.type)) {
+    return docLink(base + '/events/' + encodeURIComponent(ev.id) + '.pdf', 'kuozheng-' + ev.type.split('.')[0] + '-' + ev.seq + '.pdf', '打印', 'print', { 'data-doc': 'event' });
+  }
+  const p = ev.payload || {};
+  if (ev.type === 'enforcement.step_recorded' && p.step === 'notice' && p.doc_no && p.doc_sha256) {
+    return docLink(base + '/notices/' + encodeURIComponent(p.doc_no + '.pdf'), 'notice-' + p.doc_no + '.pdf', '通知书', 'notice (PDF)', { 'data-doc': 'notice', 'data-number': p.doc_no });
+  }
+  return null;
+}
+
 function historyRow(ev, voidOf, voids, mayVoid) {
   const b = ev.balances || {};
   const cls = [ev.chain_ok ? '' : 'broken', voidOf.has(ev.seq) ? 'voided' : '', ev.type === 'event.voided' ? 'void-row' : ''].filter(Boolean).join(' ');
@@ -102,7 +128,7 @@ function historyRow(ev, voidOf, voids, mayVoid) {
       el('a', { href: hashOf(V.id, { as_of: V.cut.as_of, through_seq: String(ev.seq) }), title: '回看到此事件 replay through this event' }, ev.seq)),
     el('td', { class: 'when' }, el('span', { class: 'occurred' }, ev.occurred_on),
       el('span', { class: 'recorded', title: '记录于 recorded at ' + ev.recorded_at }, el('span', null, day), ' ', el('span', null, time))),
-    el('td', { class: 'event' }, describe(ev),
+    el('td', { class: 'event' }, describe(ev), documentOf(ev),
       el('div', { class: 'ev-meta' }, el('span', { class: 'actor' }, '操作人 actor ', el('span', { class: 'mono' }, ev.actor)),
         el('details', null, el('summary', null, '原始数据 ', el('span', { class: 'en' }, 'raw '), el('code', null, ev.type)),
           el('pre', null, JSON.stringify(ev.payload, null, 1)), el('small', { class: 'mono' }, 'id ' + ev.id + ' · hash ' + (ev.hash || '').slice(0, 16))))),
@@ -190,7 +216,20 @@ function render(e, h) {
   $('#employer-newer').hidden = true;
   // Cut, an event beyond the last one shown is one the cut leaves out.
   if (isCut() && e.version > events.reduce((m, ev) => Math.max(m, ev.seq), 0)) showNewer(e.version);
+  if (!V.cut.as_of) S.today = e.as_of;
+  statementDefaults(e.as_of);
   kz.employerShown = (kz.employerShown || 0) + 1;
+}
+
+// statementDefaults sets the statement's dates to the year of the page's as-of date, through it,
+// when another employer or date is shown (what the user typed for this one is kept).
+function statementDefaults(asOf) {
+  const f = $('#employer-statement');
+  const key = V.id + '@' + asOf;
+  if (f.dataset.for === key) return;
+  f.dataset.for = key;
+  f.elements.from.value = asOf.slice(0, 4) + '-01-01';
+  f.elements.to.value = asOf;
 }
 
 // cutError shows the server's refusal of a cut's value beside its control; answers whether the
@@ -341,4 +380,13 @@ export function wireEmployer() {
     if (location.hash === target) load(0); else location.hash = target;
   });
   document.addEventListener('kz-views', ev => follow(ev.detail.seq));
+  // The statement of the dates asked, of the events the view shows (its through_seq cut).
+  $('#employer-statement').addEventListener('submit', ev => {
+    ev.preventDefault();
+    const f = ev.target;
+    const q = new URLSearchParams({ from: f.elements.from.value.trim(), to: f.elements.to.value.trim() });
+    if (V.cut.through_seq) q.set('through_seq', V.cut.through_seq);
+    const name = 'statement-' + V.id + '-' + q.get('from') + '-' + q.get('to') + '.pdf';
+    download('/v1/employers/' + encodeURIComponent(V.id) + '/statement.pdf?' + q, name, $('#statement-status'), f);
+  });
 }

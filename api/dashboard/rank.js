@@ -7,6 +7,7 @@
 import { api, authHeaders } from './api.js';
 import { COLS } from './counties.js';
 import { $, bi, el } from './dom.js';
+import { save } from './documents.js';
 import { fmtInt, fmtRate, fmtTime, fmtYuan, shortId } from './format.js';
 import { EVENT_TYPES, INSURANCES, MEASURES } from './labels.js';
 import { countyName, kz } from './state.js';
@@ -106,12 +107,7 @@ async function download(a, status) {
     const res = await fetch(a.href, { headers: authHeaders({ Accept: '*/*' }), cache: 'no-store' });
     if (!res.ok) throw new Error('HTTP ' + res.status);
     const blob = await res.blob();
-    const url = URL.createObjectURL(blob);
-    const tmp = el('a', { href: url, download: a.getAttribute('download') });
-    document.body.append(tmp);
-    tmp.click();
-    tmp.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    await save({ blob, status: res.status, number: '', sha256: res.headers.get('X-Document-SHA256') || '' }, a.getAttribute('download'));
     kz.freezes.downloads.push({ href: a.getAttribute('href'), bytes: blob.size });
     status.textContent = '';
   } catch (e) {
@@ -136,6 +132,7 @@ function downloads(f) {
     el('span', null, ' · ', ...bi('冻结数据（' + month + ' 月报）', 'figures, monthly report'), ': '),
     link('/v1/reports/monthly/' + month + '?freeze=' + q + '&format=xlsx', base + '-figures.xlsx', 'Excel (xlsx)'), ' ',
     link('/v1/reports/monthly/' + month + '?freeze=' + q + '&format=csv', base + '-figures.csv', 'CSV'), ' ',
+    el('span', null, ' · '), link('/v1/freezes/' + q + '/bulletin.pdf', base + '-bulletin.pdf', '通报 bulletin (PDF)'), ' ',
     el('button', { type: 'button', class: 'print', onclick: () => window.print() }, '打印 print'), ' ', status);
 }
 

@@ -31,6 +31,7 @@ export const S = {
   names: {}, // code → name
   live: null,
   forbidden: new Set(),
+  today: '', // the business date the employer page read as today (an uncut employer's as_of)
   principal: null, // who the token acts for, from the employer list's answer
   searchParams: null, // the current search's query
   nextCursor: '',
