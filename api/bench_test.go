@@ -64,12 +64,12 @@ func load(b *testing.B, url string, d time.Duration) (float64, time.Duration) {
 	return float64(len(lat)) / el.Seconds(), lat[len(lat)*99/100]
 }
 
-// BenchmarkCountiesRead serves GET /v1/counties of a 20,000-payer demo ledger to 32 concurrent
-// clients over loopback HTTP, beside a Go handler returning the same bytes from memory; and one
-// page of its employer list.
-func BenchmarkCountiesRead(b *testing.B) {
+// benchLedger is a demo ledger of employers payers (seed 2006) on a store that lasts the
+// benchmark.
+func benchLedger(b *testing.B, employers int) *storetest.Ledger {
+	b.Helper()
 	l := storetest.StartLazy(b, eventstore.Config{}, true)
-	steps := demo.Generate(demo.Config{Employers: 20000, Seed: 2006})
+	steps := demo.Generate(demo.Config{Employers: employers, Seed: 2006})
 	reqs := make([]eventstore.Request, len(steps))
 	for i, s := range steps {
 		reqs[i] = eventstore.Request{EmployerID: s.EmployerID, Create: s.Create, Command: s.Command, Today: demo.Today, Actor: "bench"}
@@ -79,6 +79,14 @@ func BenchmarkCountiesRead(b *testing.B) {
 			b.Fatal(r.Err)
 		}
 	}
+	return l
+}
+
+// BenchmarkCountiesRead serves GET /v1/counties of a 20,000-payer demo ledger to 32 concurrent
+// clients over loopback HTTP, beside a Go handler returning the same bytes from memory; and one
+// page of its employer list.
+func BenchmarkCountiesRead(b *testing.B) {
+	l := benchLedger(b, 20000)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	runner := projections.NewRunner(l.Store, projections.RunnerConfig{NoSnapshots: true})

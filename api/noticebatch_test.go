@@ -3,7 +3,6 @@ package api_test
 import (
 	"archive/zip"
 	"bytes"
-	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -16,8 +15,6 @@ import (
 	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
 	"github.com/kuozheng/kuozheng/domain"
-	"github.com/kuozheng/kuozheng/eventstore"
-	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
 
 // unzip reads a zip's files by name, in order.
@@ -132,17 +129,7 @@ func TestCountyNoticesZipTheNoticesIssued(t *testing.T) {
 // printed, recorded and zipped), one batch an iteration, and reports notices per second and zip
 // bytes per notice. It gates on nothing.
 func BenchmarkNoticeBatch(b *testing.B) {
-	l := storetest.StartLazy(b, eventstore.Config{}, true)
-	steps := demo.Generate(demo.Config{Employers: 2000, Seed: 2006})
-	reqs := make([]eventstore.Request, len(steps))
-	for i, s := range steps {
-		reqs[i] = eventstore.Request{EmployerID: s.EmployerID, Create: s.Create, Command: s.Command, Today: demo.Today, Actor: "bench"}
-	}
-	for _, r := range l.Store.ExecuteBulk(context.Background(), reqs) {
-		if r.Err != nil {
-			b.Fatal(r.Err)
-		}
-	}
+	l := benchLedger(b, 2000)
 	runner := startRunner(b, l.Store)
 	srv := httptest.NewServer(api.New(api.Config{Store: l.Store, Runner: runner, Today: func() domain.Date { return demo.Today }}))
 	b.Cleanup(srv.Close)

@@ -15,10 +15,7 @@ import (
 	"testing"
 
 	"github.com/kuozheng/kuozheng/api/documents"
-	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
 	"github.com/kuozheng/kuozheng/domain"
-	"github.com/kuozheng/kuozheng/eventstore"
-	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
 
 // pdfAnswer is an answer whose body is not JSON.
@@ -226,17 +223,7 @@ func TestNoticesPrintTheLedgersFigures(t *testing.T) {
 // ledger, as GET …/notices/{n}.pdf does (the employer's events read, the notice composed and
 // printed), and reports notices per second and bytes per notice. It gates on nothing.
 func BenchmarkNotices(b *testing.B) {
-	l := storetest.StartLazy(b, eventstore.Config{}, true)
-	steps := demo.Generate(demo.Config{Employers: 2000, Seed: 2006})
-	reqs := make([]eventstore.Request, len(steps))
-	for i, s := range steps {
-		reqs[i] = eventstore.Request{EmployerID: s.EmployerID, Create: s.Create, Command: s.Command, Today: demo.Today, Actor: "bench"}
-	}
-	for _, r := range l.Store.ExecuteBulk(context.Background(), reqs) {
-		if r.Err != nil {
-			b.Fatal(r.Err)
-		}
-	}
+	l := benchLedger(b, 2000)
 	ctx, ref, on := context.Background(), l.Store.Reference(), domain.MustDate("2006-12-31")
 	var payers []string
 	for _, id := range l.Store.EmployerIDs() {
