@@ -24,23 +24,13 @@ import (
 
 // assessorRankings is GET /v1/rankings.
 type assessorRankings struct {
-	Freeze       string `json:"freeze"`
-	ValidThrough string `json:"valid_through"`
-	ThroughSeq   uint64 `json:"through_seq"`
-	Year         int    `json:"year"`
-	Weighting    string `json:"weighting"`
-	Note         string `json:"note"`
-	Rankings     []struct {
-		Rank     int     `json:"rank"`
-		Code     string  `json:"code"`
-		Name     string  `json:"name"`
-		Score    float64 `json:"score"`
-		Measures []struct {
-			Measure string `json:"measure"`
-			Target  int64  `json:"target"`
-			Actual  int64  `json:"actual"`
-		} `json:"measures"`
-	} `json:"rankings"`
+	Freeze       string       `json:"freeze"`
+	ValidThrough string       `json:"valid_through"`
+	ThroughSeq   uint64       `json:"through_seq"`
+	Year         int          `json:"year"`
+	Weighting    string       `json:"weighting"`
+	Note         string       `json:"note"`
+	Rankings     []apiRanking `json:"rankings"`
 }
 
 func (e *env) assessorRankings(t testing.TB, token, id string) assessorRankings {

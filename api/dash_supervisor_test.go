@@ -7,7 +7,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"net/url"
@@ -263,7 +262,8 @@ func TestFlagsAndSeriesForTheDashboard(t *testing.T) {
 	})
 
 	t.Run("export", func(t *testing.T) {
-		status, ctype, body := supRaw(t, e, "/v1/flags?format=csv&sort=amount&group=1", tokSuper)
+		a := e.raw(t, http.MethodGet, "/v1/flags?format=csv&sort=amount&group=1", tokSuper, "")
+		status, ctype, body := a.status, a.header.Get("Content-Type"), a.body
 		if status != http.StatusOK || !strings.HasPrefix(ctype, "text/csv") {
 			t.Fatalf("GET /v1/flags?format=csv: %d %s", status, ctype)
 		}
@@ -287,8 +287,8 @@ func TestFlagsAndSeriesForTheDashboard(t *testing.T) {
 				t.Errorf("csv row %d: detail %q is not worded in Chinese and English", i+1, row[5])
 			}
 		}
-		if status, _, body := supRaw(t, e, "/v1/flags?format=xlsx", tokSuper); status != http.StatusOK || !bytes.HasPrefix(body, []byte("PK")) {
-			t.Errorf("GET /v1/flags?format=xlsx: %d, %d bytes", status, len(body))
+		if a := e.raw(t, http.MethodGet, "/v1/flags?format=xlsx", tokSuper, ""); a.status != http.StatusOK || !bytes.HasPrefix(a.body, []byte("PK")) {
+			t.Errorf("GET /v1/flags?format=xlsx: %d, %d bytes", a.status, len(a.body))
 		}
 	})
 
@@ -389,26 +389,6 @@ func supAccessible(t *testing.T, ctx context.Context, when string) {
 	for _, p := range eval[[]string](t, ctx, supA11yJS) {
 		t.Errorf("at %s: %s", when, p)
 	}
-}
-
-// supRaw reads path as token, whatever its media type: its status, media type and body.
-func supRaw(t *testing.T, e *env, path, token string) (int, string, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := e.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.StatusCode, res.Header.Get("Content-Type"), body
 }
 
 // supDays is a date as a day number, for differences in days.
