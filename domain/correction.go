@@ -137,7 +137,7 @@ func (r *VoidEvent) DecidesOnEvents() {}
 // Decide finds the event among ctx.Events and refuses: a void, the employer's entry, an event
 // already voided, one dated in a closed year or after the void's date; a money event unless
 // ctx.Actor is an auditor or admin other than its actor (four eyes); an event later events stand
-// on (Dependent); and a void after which a refund would pay out money the account no longer has.
+// on (dependent); and a void after which a refund would pay out money the account no longer has.
 func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	at := -1
 	for i := range ctx.Events {
@@ -178,7 +178,7 @@ func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
 				Detail: "a void of a money event needs a second person: " + ActorName(t.Actor) + " recorded it and may not void it (four eyes)"}
 		}
 	}
-	if d, ok := Dependent(ctx.Events, t.ID); ok {
+	if d, ok := dependent(ctx.Events, at, voided); ok {
 		return nil, Conflict("event_id", "event %s (%s, seq %d) stands on event %s: void it first", d.ID, d.Type, d.Seq, t.ID)
 	}
 	trial := &Employer{ID: e.ID, SkipHistory: true}
@@ -191,24 +191,13 @@ func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
 		TargetCounty: t.County, TargetOn: t.OccurredOn, VoidedOn: r.date, Reason: r.Reason}}, nil
 }
 
-// Dependent returns the first event among an employer's events (in stream order) that stands on
-// the event id, one a void of it would leave without its ground: the reversal of a payment; a
-// payment recorded anew with the receipt of a reversal; a declaration of an insurance whose
-// enrollment it is (until the insurance is enrolled again); a later enforcement step; the
-// reinstatement that ends a deregistration; any event recorded after a reinstatement. Voided
-// events and voids stand on nothing.
-func Dependent(events []Event, id string) (Event, bool) {
-	voided := voidedIn(events)
-	at := -1
-	for i := range events {
-		if events[i].ID == id {
-			at = i
-			break
-		}
-	}
-	if at < 0 {
-		return Event{}, false
-	}
+// dependent returns the first event among an employer's events (in stream order) that stands on
+// the one at index at (voided: the events voids name), one a void of it would leave without its
+// ground: the reversal of a payment; a payment recorded anew with the receipt of a reversal; a
+// declaration of an insurance whose enrollment it is (until the insurance is enrolled again); a
+// later enforcement step; the reinstatement that ends a deregistration; any event recorded after
+// a reinstatement. Voided events and voids stand on nothing.
+func dependent(events []Event, at int, voided map[uint64]bool) (Event, bool) {
 	for _, ev := range events[at+1:] {
 		if voided[ev.Seq] || ev.Body == nil {
 			continue
