@@ -231,11 +231,7 @@ func (e *entry) touches() []Period {
 // back money paid on lines (book.refund): newest lines first, settled ones among them, which a
 // carry through `through` no longer holds. Such an account is not compacted through `through`.
 func (a *Account) takesBackAfter(through Date, fees []LateFeeRate) bool {
-	last, refunds := through, false
-	for _, e := range a.entries {
-		last = max(last, e.date)
-		refunds = refunds || e.kind == entryRefund && e.date > through
-	}
+	last, refunds := a.refundsAfter(through)
 	return refunds && a.bookThrough(last, fees).tookBack > through
 }
 

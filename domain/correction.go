@@ -291,10 +291,7 @@ func (r *RefundCredit) Decide(e *Employer, ctx Context) ([]Payload, error) {
 // entries dated on or before it, and after each later one (reversals dated after d undo their
 // payments from the start, as in a statement as of the last entry).
 func (a *Account) CreditFrom(d Date, fees []LateFeeRate) Fen {
-	last := d
-	for _, e := range a.entries {
-		last = max(last, e.date)
-	}
+	last, _ := a.refundsAfter(d)
 	entries := a.applied(last)
 	s := a.newBook(fees)
 	i := 0
@@ -312,12 +309,7 @@ func (a *Account) CreditFrom(d Date, fees []LateFeeRate) Fen {
 // overdrawnBy returns the first refund that pays out more than the account holds (see
 // book.refund), in a statement as of its last entry.
 func (a *Account) overdrawnBy(fees []LateFeeRate) (entry, bool) {
-	var last Date
-	refunds := false
-	for _, e := range a.entries {
-		last = max(last, e.date)
-		refunds = refunds || e.kind == entryRefund
-	}
+	last, refunds := a.refundsAfter(0)
 	if !refunds {
 		return entry{}, false
 	}
@@ -325,4 +317,15 @@ func (a *Account) overdrawnBy(fees []LateFeeRate) (entry, bool) {
 		return *s.overdrawnBy, true
 	}
 	return entry{}, false
+}
+
+// refundsAfter returns the latest date among d and the entries', and whether a refund is dated
+// after d.
+func (a *Account) refundsAfter(d Date) (last Date, refunds bool) {
+	last = d
+	for _, e := range a.entries {
+		last = max(last, e.date)
+		refunds = refunds || e.kind == entryRefund && e.date > d
+	}
+	return last, refunds
 }
