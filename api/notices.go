@@ -153,7 +153,7 @@ func (s *Server) readableHistory(r *http.Request, id string) ([]eventstore.RawEv
 }
 
 // printRecorded prints again the first notice among an employer's events raw that match
-// accepts, and checks its bytes against the SHA-256 recorded with it.
+// accepts, the way (documents.Printings) whose bytes have the SHA-256 recorded with it.
 func (s *Server) printRecorded(ctx context.Context, raw []eventstore.RawEvent, match func(seq uint64, st domain.EnforcementStepRecorded) bool) (string, []byte, error) {
 	for _, ev := range raw {
 		st, ok := ev.Body.(domain.EnforcementStepRecorded)
@@ -166,14 +166,20 @@ func (s *Server) printRecorded(ctx context.Context, raw []eventstore.RawEvent, m
 		}
 		events, _ := eventsBefore(raw, ev.Seq)
 		n := documents.NoticeOf(st.DocNo, st.On, st.Deadline, events, ref)
-		pdf, err := n.Render()
-		if err != nil {
-			return "", nil, err
+		var errs []error
+		for _, p := range documents.Printings {
+			pdf, err := n.RenderAs(p)
+			if err != nil {
+				errs = append(errs, err) // a way that cannot print it did not
+				continue
+			}
+			sum := sha256.Sum256(pdf)
+			if hex.EncodeToString(sum[:]) == st.DocSHA256 {
+				return st.DocNo, pdf, nil
+			}
+			errs = append(errs, fmt.Errorf("printed way %d: SHA-256 %x", p, sum))
 		}
-		if sum := sha256.Sum256(pdf); hex.EncodeToString(sum[:]) != st.DocSHA256 {
-			return "", nil, fmt.Errorf("notice %s printed again differs from the one issued (SHA-256 %s recorded, %x now)", st.DocNo, st.DocSHA256, sum)
-		}
-		return st.DocNo, pdf, nil
+		return "", nil, fmt.Errorf("notice %s printed again differs from the one issued (SHA-256 %s recorded): %w", st.DocNo, st.DocSHA256, errors.Join(errs...))
 	}
 	return "", nil, domain.NotFound("number", "the employer has no notice printed by the ledger with that number")
 }

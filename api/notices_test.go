@@ -16,6 +16,7 @@ import (
 
 	"github.com/kuozheng/kuozheng/api/documents"
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
 )
 
 // pdfAnswer is an answer whose body is not JSON.
@@ -217,6 +218,51 @@ func TestNoticesPrintTheLedgersFigures(t *testing.T) {
 		t.Errorf("an unknown notice: %d, want 404", g.status)
 	}
 	e.wantUnchanged(t, before)
+}
+
+// TestANoticePrintedAnEarlierWayIsServedAgainByteForByte records a notice as the first build
+// printed it (the whole font handed to fpdf) and reads it back: the GET answers those bytes, which
+// the current printing does not give, and a notice issued now is printed the current way.
+func TestANoticePrintedAnEarlierWayIsServedAgainByteForByte(t *testing.T) {
+	e := newAuthEnv(t)
+	ctx := context.Background()
+	id := e.register(t, tokAdmin, orgCode(71000011), "360702")
+	e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`)
+	raw, err := e.l.Store.History(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []domain.Event
+	for _, ev := range raw {
+		events = append(events, ev.Event)
+	}
+	number := domain.NoticeNumber(domain.NoticePrefix("章贡区", 2006), 1)
+	n := documents.NoticeOf(number, domain.MustDate("2006-05-15"), domain.MustDate("2006-05-31"), events, e.l.Store.Reference())
+	first, err := n.RenderAs(documents.WholeFont)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now, err := n.Render(); err != nil || bytes.Equal(now, first) {
+		t.Fatalf("the current printing gives the first build's bytes (%v): nothing to fall back from", err)
+	}
+	cmd := domain.IssueNotice{IssuedOn: "2006-05-15", Deadline: "2006-05-31"}
+	if err := cmd.Check(domain.Context{Ref: e.l.Store.Reference(), Today: domain.MustDate("2006-12-31")}); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Document(number, sha(first))
+	if _, err := e.l.Store.Execute(ctx, eventstore.Request{EmployerID: id, Command: &cmd, Checked: true}); err != nil {
+		t.Fatal(err)
+	}
+	if g := e.raw(t, http.MethodGet, noticePath(id, number), tokAuditor, ""); g.status != http.StatusOK || !bytes.Equal(g.body, first) {
+		t.Fatalf("GET the notice printed the first way: %d, SHA-256 %s; want the recorded %s", g.status, sha(g.body), sha(first))
+	}
+	next := e.issue(t, id, "2006-06-15", "2006-06-30")
+	if got := next.header.Get("X-Document-Number"); got != domain.NoticeNumber(domain.NoticePrefix("章贡区", 2006), 2) {
+		t.Fatalf("the next notice is numbered %q", got)
+	}
+	if g := e.raw(t, http.MethodGet, noticePath(id, next.header.Get("X-Document-Number")), tokAuditor, ""); !bytes.Equal(g.body, next.body) {
+		t.Fatalf("the notice issued now is not served again byte for byte")
+	}
 }
 
 // BenchmarkNotices prints the notices of a county's payers with arrears on 2006-12-31 in a demo

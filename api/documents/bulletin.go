@@ -95,62 +95,62 @@ var bulletinCountyColumns = []column{
 
 // Render prints the bulletin: the same bulletin gives the same bytes.
 func (b *Bulletin) Render() ([]byte, error) {
-	pdf := newWideA4(b.ValidThrough, "通报 "+b.ValidThrough.String(), fmt.Sprintf("通报（截至%s，冻结 %s）", ChineseDate(b.ValidThrough), b.FreezeID))
-	addWidePage(pdf)
-	pdf.SetFont(font, "", 18)
-	pdf.CellFormat(wideWidth, 11, "关于"+strconv.Itoa(b.ValidThrough.Year())+"年社会保险扩面征缴工作情况的通报", "", 1, "C", false, 0, "")
-	pdf.SetFont(font, "", 11)
-	widePara(pdf, fmt.Sprintf("数据截至：%s（核算期 %s）　范围：%s", ChineseDate(b.ValidThrough), b.Period, b.Scope))
-	widePara(pdf, fmt.Sprintf("数据冻结：%s，账本序列 S=%d，截至日期 D=%s，摘要 %s", b.FreezeID, b.ThroughSeq, b.ValidThrough, b.Digest))
-	pdf.Ln(2)
-	widePara(pdf, "一、各县（市、区）养老保险主要指标（冻结数据；金额单位：元）")
-	rows := make([][]string, 0, len(b.Counties)+1)
-	line := func(code, name string, f *projections.Figures) []string {
-		p := f.Insurances[domain.Pension]
-		return []string{code, name, Percent(p.CoverageRate), Percent(p.ContributionRate), Percent(p.PeriodCollectionRate),
-			Percent(p.CumulativeCollectionRate), Yuan(p.ArrearsCurrentYearFen), Yuan(p.ArrearsPriorYearsFen), Yuan(p.RecoveredFen)}
-	}
-	for _, c := range b.Counties {
-		rows = append(rows, line(c.Code, c.Name, c))
-	}
-	if b.Total != nil {
-		rows = append(rows, line("", "合计", b.Total))
-	}
-	wideTable(pdf, bulletinCountyColumns, rows)
-	pdf.Ln(3)
-	pdf.SetFont(font, "", 11)
-	widePara(pdf, "二、目标任务完成情况排名（完成率 = 实际/目标）")
-	widePara(pdf, "计分办法："+b.Weighting)
-	if b.Note != "" {
-		widePara(pdf, b.Note)
-	} else {
-		cols := []column{{"名次", 12, "C"}, {"代码", 18, "C"}, {"县（市、区）", 24, "L"}, {"得分", 18, "R"}}
-		w := (wideWidth - 72) / float64(max(len(b.Measures), 1))
-		for _, m := range b.Measures {
-			cols = append(cols, column{m, w, "R"})
+	return print(Printings[0], layout{on: b.ValidThrough, title: "通报 " + b.ValidThrough.String(), footer: fmt.Sprintf("通报（截至%s，冻结 %s）", ChineseDate(b.ValidThrough), b.FreezeID), wide: true}, func(d *doc) {
+		d.addPage()
+		d.font(18)
+		d.cell(wideWidth, 11, "关于"+strconv.Itoa(b.ValidThrough.Year())+"年社会保险扩面征缴工作情况的通报", "", 1, "C")
+		d.font(11)
+		d.widePara(fmt.Sprintf("数据截至：%s（核算期 %s）　范围：%s", ChineseDate(b.ValidThrough), b.Period, b.Scope))
+		d.widePara(fmt.Sprintf("数据冻结：%s，账本序列 S=%d，截至日期 D=%s，摘要 %s", b.FreezeID, b.ThroughSeq, b.ValidThrough, b.Digest))
+		d.ln(2)
+		d.widePara("一、各县（市、区）养老保险主要指标（冻结数据；金额单位：元）")
+		rows := make([][]string, 0, len(b.Counties)+1)
+		line := func(code, name string, f *projections.Figures) []string {
+			p := f.Insurances[domain.Pension]
+			return []string{code, name, Percent(p.CoverageRate), Percent(p.ContributionRate), Percent(p.PeriodCollectionRate),
+				Percent(p.CumulativeCollectionRate), Yuan(p.ArrearsCurrentYearFen), Yuan(p.ArrearsPriorYearsFen), Yuan(p.RecoveredFen)}
 		}
-		rows = rows[:0]
-		for _, rk := range b.Ranking {
-			row := []string{strconv.Itoa(rk.Rank), rk.Code, rk.Name, Percent(rk.Score)}
-			for _, c := range rk.Completions {
-				row = append(row, Percent(c))
+		for _, c := range b.Counties {
+			rows = append(rows, line(c.Code, c.Name, c))
+		}
+		if b.Total != nil {
+			rows = append(rows, line("", "合计", b.Total))
+		}
+		d.wideTable(bulletinCountyColumns, rows)
+		d.ln(3)
+		d.font(11)
+		d.widePara("二、目标任务完成情况排名（完成率 = 实际/目标）")
+		d.widePara("计分办法：" + b.Weighting)
+		if b.Note != "" {
+			d.widePara(b.Note)
+		} else {
+			cols := []column{{"名次", 12, "C"}, {"代码", 18, "C"}, {"县（市、区）", 24, "L"}, {"得分", 18, "R"}}
+			w := (wideWidth - 72) / float64(max(len(b.Measures), 1))
+			for _, m := range b.Measures {
+				cols = append(cols, column{m, w, "R"})
 			}
-			rows = append(rows, row)
+			rows = rows[:0]
+			for _, rk := range b.Ranking {
+				row := []string{strconv.Itoa(rk.Rank), rk.Code, rk.Name, Percent(rk.Score)}
+				for _, c := range rk.Completions {
+					row = append(row, Percent(c))
+				}
+				rows = append(rows, row)
+			}
+			d.wideTable(cols, rows)
 		}
-		wideTable(pdf, cols, rows)
-	}
-	pdf.Ln(3)
-	pdf.SetFont(font, "", 11)
-	widePara(pdf, "三、表扬与通报批评")
-	widePara(pdf, "规则："+BulletinRule)
-	list := func(names []string) string {
-		if len(names) == 0 {
-			return "无"
+		d.ln(3)
+		d.font(11)
+		d.widePara("三、表扬与通报批评")
+		d.widePara("规则：" + BulletinRule)
+		list := func(names []string) string {
+			if len(names) == 0 {
+				return "无"
+			}
+			return strings.Join(names, "、")
 		}
-		return strings.Join(names, "、")
-	}
-	widePara(pdf, "表扬："+list(b.Praised))
-	widePara(pdf, "通报批评："+list(b.Criticised))
-	signature(pdf, "赣州市劳动和社会保障局", b.ValidThrough)
-	return output(pdf)
+		d.widePara("表扬：" + list(b.Praised))
+		d.widePara("通报批评：" + list(b.Criticised))
+		d.signature("赣州市劳动和社会保障局", b.ValidThrough)
+	})
 }

@@ -15,6 +15,21 @@ import (
 //go:embed font/gbsn00lp-gb2312.ttf
 var songti []byte
 
+// Printing names a way a document's bytes are made. A document prints again the way it was
+// first printed, byte for byte: a notice's recorded SHA-256 is checked against its reprint.
+type Printing int
+
+const (
+	// WholeFont hands fpdf the whole embedded font (the builds of 2026-12-01 printed so).
+	WholeFont Printing = iota + 1
+	// OwnGlyphs hands fpdf the font cut to the characters the document prints: fpdf's own
+	// parsing and subsetting grow with the characters a font maps, so a document costs a third.
+	OwnGlyphs
+)
+
+// Printings lists the ways documents are printed, the current one first.
+var Printings = []Printing{OwnGlyphs, WholeFont}
+
 const (
 	font       = "songti"
 	margin     = 20.0 // mm
@@ -22,50 +37,183 @@ const (
 	pageHeight = 297.0
 	textWidth  = pageWidth - 2*margin
 	rowHeight  = 7.0
+	// printable is every printable ASCII character: always in a document's font, for the page
+	// numbers fpdf writes and whatever digits and Latin letters the ledger prints.
+	printable = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"
 )
 
-// newA4 starts an A4 document whose metadata hold no clock reading: its creation and
-// modification dates are on (the ledger's date, midnight in China), its resources are written
-// in a fixed order, and every page carries footer (with {nb} for the page count).
-func newA4(on domain.Date, title, footer string) *fpdf.Fpdf {
-	pdf := fpdf.New("P", "mm", "A4", "")
-	t := on.StartInChina()
-	pdf.SetCreationDate(t)
-	pdf.SetModificationDate(t)
-	pdf.SetCatalogSort(true)
-	pdf.SetCompression(true)
-	pdf.SetProducer("kuozheng", true)
-	pdf.SetTitle(title, true)
-	pdf.AddUTF8FontFromBytes(font, "", songti)
-	pdf.SetMargins(margin, margin, margin)
-	pdf.SetAutoPageBreak(true, margin+5)
-	pdf.AliasNbPages("{nb}")
-	pdf.SetFooterFunc(func() {
-		pdf.SetY(-margin)
-		pdf.SetFont(font, "", 9)
-		pdf.CellFormat(textWidth, 5, fmt.Sprintf("%s　第 %d 页 共 {nb} 页", footer, pdf.PageNo()), "", 0, "C", false, 0, "")
-	})
-	return pdf
+// layout is what a document prints on every page and in its metadata.
+type layout struct {
+	// on is the ledger's date the document's metadata carry (midnight in China): no clock reading.
+	on            domain.Date
+	title, footer string
+	// wide documents are landscape and break their own pages.
+	wide bool
 }
 
-func output(pdf *fpdf.Fpdf) ([]byte, error) {
+// doc is a document being printed. A document prints twice: in the first pass (pdf nil) it
+// only notes the characters it would print, its page breaks and line wraps skipped, so that the
+// second pass can embed a font cut to them.
+type doc struct {
+	pdf   *fpdf.Fpdf
+	noted []rune
+	wide  bool
+}
+
+// print prints the document body fills, the way p says.
+func print(p Printing, l layout, body func(d *doc)) ([]byte, error) {
+	ttf := songti
+	if p != WholeFont {
+		first := &doc{wide: l.wide}
+		first.note(printable + l.footer + "　第页共")
+		body(first)
+		face, err := songtiFace()
+		if err != nil {
+			return nil, fmt.Errorf("reading the documents' font: %w", err)
+		}
+		if ttf, err = face.cut(first.noted); err != nil {
+			return nil, err
+		}
+	}
+	d := &doc{pdf: newA4(l, ttf), wide: l.wide}
+	body(d)
 	var b bytes.Buffer
-	if err := pdf.Output(&b); err != nil {
+	if err := d.pdf.Output(&b); err != nil {
 		return nil, fmt.Errorf("printing the document: %w", err)
 	}
 	return b.Bytes(), nil
 }
 
+// newA4 starts an A4 document whose metadata hold no clock reading: its creation and
+// modification dates are l.on (midnight in China), its resources are written in a fixed order,
+// and every page carries l.footer (with {nb} for the page count).
+func newA4(l layout, ttf []byte) *fpdf.Fpdf {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	t := l.on.StartInChina()
+	pdf.SetCreationDate(t)
+	pdf.SetModificationDate(t)
+	pdf.SetCatalogSort(true)
+	pdf.SetCompression(true)
+	pdf.SetProducer("kuozheng", true)
+	pdf.SetTitle(l.title, true)
+	pdf.AddUTF8FontFromBytes(font, "", ttf)
+	pdf.SetMargins(margin, margin, margin)
+	pdf.SetAutoPageBreak(!l.wide, margin+5)
+	pdf.AliasNbPages("{nb}")
+	width := textWidth
+	if l.wide {
+		width = wideWidth
+	}
+	pdf.SetFooterFunc(func() {
+		pdf.SetY(-margin)
+		pdf.SetFont(font, "", 9)
+		pdf.CellFormat(width, 5, fmt.Sprintf("%s　第 %d 页 共 {nb} 页", l.footer, pdf.PageNo()), "", 0, "C", false, 0, "")
+	})
+	return pdf
+}
+
+func (d *doc) note(s string) {
+	for _, r := range s {
+		d.noted = append(d.noted, r)
+	}
+}
+
+func (d *doc) addPage() {
+	switch {
+	case d.pdf == nil:
+	case d.wide:
+		d.pdf.AddPageFormat("L", fpdf.SizeType{Wd: pageWidth, Ht: pageHeight})
+	default:
+		d.pdf.AddPage()
+	}
+}
+
+func (d *doc) font(size float64) {
+	if d.pdf != nil {
+		d.pdf.SetFont(font, "", size)
+	}
+}
+
+// cell prints s in a cell of w by h (fpdf's CellFormat, never filled nor linked).
+func (d *doc) cell(w, h float64, s, border string, ln int, align string) {
+	if d.pdf == nil {
+		d.note(s)
+		return
+	}
+	d.pdf.CellFormat(w, h, s, border, ln, align, false, 0, "")
+}
+
+func (d *doc) ln(h float64) {
+	if d.pdf != nil {
+		d.pdf.Ln(h)
+	}
+}
+
+// y is the position on the page; 0 in the first pass, where nothing breaks a page.
+func (d *doc) y() float64 {
+	if d.pdf == nil {
+		return 0
+	}
+	return d.pdf.GetY()
+}
+
+func (d *doc) x() float64 {
+	if d.pdf == nil {
+		return 0
+	}
+	return d.pdf.GetX()
+}
+
+func (d *doc) setXY(x, y float64) {
+	if d.pdf != nil {
+		d.pdf.SetXY(x, y)
+	}
+}
+
+func (d *doc) rect(x, y, w, h float64) {
+	if d.pdf != nil {
+		d.pdf.Rect(x, y, w, h, "D")
+	}
+}
+
+// wrap cuts s into lines no wider than width, between any two characters (Chinese has no spaces
+// to break at; fpdf's MultiCell drops the character at such a break). The first pass wraps
+// nothing.
+func (d *doc) wrap(s string, width float64) []string {
+	var out []string
+	line := []rune{}
+	for _, r := range s {
+		if d.pdf != nil && len(line) > 0 && d.pdf.GetStringWidth(string(append(line, r))) > width {
+			out = append(out, string(line))
+			line = line[:0]
+		}
+		line = append(line, r)
+	}
+	return append(out, string(line))
+}
+
+// paragraph prints s wrapped to the portrait page's text width.
+func (d *doc) paragraph(s string) {
+	for _, l := range d.wrap(s, textWidth) {
+		d.cell(textWidth, 6.5, l, "", 1, "L")
+	}
+}
+
 // Render prints the notice: the same notice gives the same bytes.
-func (n *Notice) Render() ([]byte, error) {
-	pdf := newA4(n.IssuedOn, "责令限期缴纳通知书 "+n.Number, n.Number)
-	pdf.AddPage()
-	pdf.SetFont(font, "", 20)
-	pdf.CellFormat(textWidth, 12, "责令限期缴纳通知书", "", 1, "C", false, 0, "")
-	pdf.SetFont(font, "", 11)
-	pdf.CellFormat(textWidth, 8, n.Number, "", 1, "R", false, 0, "")
-	pdf.Ln(2)
-	para := func(s string) { paragraph(pdf, s) }
+func (n *Notice) Render() ([]byte, error) { return n.RenderAs(Printings[0]) }
+
+// RenderAs prints the notice the way p says.
+func (n *Notice) RenderAs(p Printing) ([]byte, error) {
+	return print(p, layout{on: n.IssuedOn, title: "责令限期缴纳通知书 " + n.Number, footer: n.Number}, n.body)
+}
+
+func (n *Notice) body(d *doc) {
+	d.addPage()
+	d.font(20)
+	d.cell(textWidth, 12, "责令限期缴纳通知书", "", 1, "C")
+	d.font(11)
+	d.cell(textWidth, 8, n.Number, "", 1, "R")
+	d.ln(2)
 	code := "组织机构代码：" + n.OrgCode
 	switch {
 	case n.CreditCode != "":
@@ -73,79 +221,59 @@ func (n *Notice) Render() ([]byte, error) {
 	case n.OrgCode == "":
 		code = "组织机构代码：无（个人缴费）"
 	}
-	para("缴费单位：" + n.Name)
-	para(code)
-	para("所在县（市、区）：" + n.CountyName + "（" + n.CountyCode + "）")
-	pdf.Ln(2)
-	para(fmt.Sprintf("　　经核查，截至%s，你单位欠缴社会保险费本金人民币 %s 元，应加收滞纳金人民币 %s 元，合计人民币 %s 元。明细如下：",
+	d.paragraph("缴费单位：" + n.Name)
+	d.paragraph(code)
+	d.paragraph("所在县（市、区）：" + n.CountyName + "（" + n.CountyCode + "）")
+	d.ln(2)
+	d.paragraph(fmt.Sprintf("　　经核查，截至%s，你单位欠缴社会保险费本金人民币 %s 元，应加收滞纳金人民币 %s 元，合计人民币 %s 元。明细如下：",
 		ChineseDate(n.IssuedOn), Yuan(n.PrincipalFen), Yuan(n.LateFeeFen), Yuan(n.TotalFen)))
-	pdf.Ln(1)
-	n.table(pdf)
-	pdf.Ln(3)
-	para("滞纳金自缴费期限届满次日起按日计收，至" + ChineseDate(n.IssuedOn) + "止：")
+	d.ln(1)
+	n.table(d)
+	d.ln(3)
+	d.paragraph("滞纳金自缴费期限届满次日起按日计收，至" + ChineseDate(n.IssuedOn) + "止：")
 	for _, r := range n.Rates {
-		para(fmt.Sprintf("　　%s 至 %s，按日加收 %s，依据%s；", r.From, r.Through, DailyRate(r.DailyBP), r.Basis))
+		d.paragraph(fmt.Sprintf("　　%s 至 %s，按日加收 %s，依据%s；", r.From, r.Through, DailyRate(r.DailyBP), r.Basis))
 	}
-	pdf.Ln(2)
-	para("欠缴本金：人民币 " + Yuan(n.PrincipalFen) + " 元（大写：" + domain.ChineseCapitals(n.PrincipalFen) + "）")
-	para("滞 纳 金：人民币 " + Yuan(n.LateFeeFen) + " 元（大写：" + domain.ChineseCapitals(n.LateFeeFen) + "）")
-	para("合　　计：人民币 " + Yuan(n.TotalFen) + " 元（大写：" + domain.ChineseCapitals(n.TotalFen) + "）")
-	pdf.Ln(2)
-	para("　　请你单位于" + ChineseDate(n.Deadline) + "前将上述欠缴的社会保险费及滞纳金足额缴纳。逾期仍不缴纳的，" +
+	d.ln(2)
+	d.paragraph("欠缴本金：人民币 " + Yuan(n.PrincipalFen) + " 元（大写：" + domain.ChineseCapitals(n.PrincipalFen) + "）")
+	d.paragraph("滞 纳 金：人民币 " + Yuan(n.LateFeeFen) + " 元（大写：" + domain.ChineseCapitals(n.LateFeeFen) + "）")
+	d.paragraph("合　　计：人民币 " + Yuan(n.TotalFen) + " 元（大写：" + domain.ChineseCapitals(n.TotalFen) + "）")
+	d.ln(2)
+	d.paragraph("　　请你单位于" + ChineseDate(n.Deadline) + "前将上述欠缴的社会保险费及滞纳金足额缴纳。逾期仍不缴纳的，" +
 		"将依法从欠缴之日起继续按日加收滞纳金，并由劳动保障行政部门依法处理或申请人民法院强制执行。")
-	pdf.Ln(10)
-	pdf.CellFormat(textWidth, 7, n.Office(), "", 1, "R", false, 0, "")
-	pdf.CellFormat(textWidth, 7, ChineseDate(n.IssuedOn), "", 1, "R", false, 0, "")
-	return output(pdf)
+	d.ln(10)
+	d.cell(textWidth, 7, n.Office(), "", 1, "R")
+	d.cell(textWidth, 7, ChineseDate(n.IssuedOn), "", 1, "R")
 }
 
-// paragraph prints s wrapped to the text width, breaking between any two characters (Chinese
-// has no spaces to break at; fpdf's MultiCell drops the character at such a break).
-func paragraph(pdf *fpdf.Fpdf, s string) {
-	const lineHeight = 6.5
-	line := []rune{}
-	for _, r := range s {
-		if len(line) > 0 && pdf.GetStringWidth(string(append(line, r))) > textWidth {
-			pdf.CellFormat(textWidth, lineHeight, string(line), "", 1, "L", false, 0, "")
-			line = line[:0]
-		}
-		line = append(line, r)
-	}
-	pdf.CellFormat(textWidth, lineHeight, string(line), "", 1, "L", false, 0, "")
-}
-
-var noticeColumns = []struct {
-	title string
-	width float64
-	align string
-}{
+var noticeColumns = []column{
 	{"序号", 14, "C"}, {"费款所属期", 26, "C"}, {"险种", 26, "C"}, {"缴费期限", 28, "C"},
 	{"欠缴本金（元）", 38, "R"}, {"滞纳金（元）", 38, "R"},
 }
 
 // table prints the lines, its header again at the top of every page it flows onto.
-func (n *Notice) table(pdf *fpdf.Fpdf) {
+func (n *Notice) table(d *doc) {
 	header := func() {
 		for _, c := range noticeColumns {
-			pdf.CellFormat(c.width, rowHeight, c.title, "1", 0, "C", false, 0, "")
+			d.cell(c.width, rowHeight, c.title, "1", 0, "C")
 		}
-		pdf.Ln(-1)
+		d.ln(-1)
 	}
 	row := func(cells ...string) {
-		if pdf.GetY()+rowHeight > pageHeight-margin-5 {
-			pdf.AddPage()
+		if d.y()+rowHeight > pageHeight-margin-5 {
+			d.addPage()
 			header()
 		}
 		for i, c := range noticeColumns {
-			pdf.CellFormat(c.width, rowHeight, cells[i], "1", 0, c.align, false, 0, "")
+			d.cell(c.width, rowHeight, cells[i], "1", 0, c.align)
 		}
-		pdf.Ln(-1)
+		d.ln(-1)
 	}
-	pdf.SetFont(font, "", 10)
+	d.font(10)
 	header()
 	for i, l := range n.Lines {
 		row(fmt.Sprint(i+1), l.Period.String(), InsuranceName(l.Insurance), l.DueDate.String(), Yuan(l.OutstandingFen), Yuan(l.LateFeeFen))
 	}
 	row("合计", "", "", "", Yuan(n.PrincipalFen), Yuan(n.LateFeeFen))
-	pdf.SetFont(font, "", 11)
+	d.font(11)
 }

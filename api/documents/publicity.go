@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/go-pdf/fpdf"
 	"github.com/kuozheng/kuozheng/domain"
 )
 
@@ -56,22 +55,6 @@ const (
 	tableLine     = 4.5
 )
 
-// newWideA4 starts a landscape A4 document as newA4 does; pages are added with addWidePage.
-func newWideA4(on domain.Date, title, footer string) *fpdf.Fpdf {
-	pdf := newA4(on, title, footer)
-	pdf.SetAutoPageBreak(false, margin)
-	pdf.SetFooterFunc(func() {
-		pdf.SetY(-margin)
-		pdf.SetFont(font, "", 9)
-		pdf.CellFormat(wideWidth, 5, fmt.Sprintf("%s　第 %d 页 共 {nb} 页", footer, pdf.PageNo()), "", 0, "C", false, 0, "")
-	})
-	return pdf
-}
-
-func addWidePage(pdf *fpdf.Fpdf) {
-	pdf.AddPageFormat("L", fpdf.SizeType{Wd: pageWidth, Ht: pageHeight})
-}
-
 // column is one column of a wide table.
 type column struct {
 	title string
@@ -81,35 +64,35 @@ type column struct {
 
 // wideTable prints rows under columns, wrapping each cell between any two characters, the header
 // again at the top of every page the table flows onto.
-func wideTable(pdf *fpdf.Fpdf, cols []column, rows [][]string) {
-	pdf.SetFont(font, "", tableFontSize)
+func (d *doc) wideTable(cols []column, rows [][]string) {
+	d.font(tableFontSize)
 	var row func(cells []string, header bool)
 	row = func(cells []string, header bool) {
 		wrapped := make([][]string, len(cols))
 		lines := 1
 		for i, c := range cols {
-			wrapped[i] = wrap(pdf, cells[i], c.width-2)
+			wrapped[i] = d.wrap(cells[i], c.width-2)
 			lines = max(lines, len(wrapped[i]))
 		}
 		h := float64(lines)*tableLine + 2
-		if !header && pdf.GetY()+h > wideBottom {
-			addWidePage(pdf)
+		if !header && d.y()+h > wideBottom {
+			d.addPage()
 			row(titles(cols), true)
 		}
-		x, y := pdf.GetX(), pdf.GetY()
+		x, y := d.x(), d.y()
 		for i, c := range cols {
-			pdf.Rect(x, y, c.width, h, "D")
+			d.rect(x, y, c.width, h)
 			align := c.align
 			if header {
 				align = "C"
 			}
 			for j, s := range wrapped[i] {
-				pdf.SetXY(x+1, y+1+float64(j)*tableLine)
-				pdf.CellFormat(c.width-2, tableLine, s, "", 0, align, false, 0, "")
+				d.setXY(x+1, y+1+float64(j)*tableLine)
+				d.cell(c.width-2, tableLine, s, "", 0, align)
 			}
 			x += c.width
 		}
-		pdf.SetXY(margin, y+h)
+		d.setXY(margin, y+h)
 	}
 	row(titles(cols), true)
 	for _, r := range rows {
@@ -125,27 +108,13 @@ func titles(cols []column) []string {
 	return out
 }
 
-// wrap cuts s into lines no wider than width, between any two characters.
-func wrap(pdf *fpdf.Fpdf, s string, width float64) []string {
-	var out []string
-	line := []rune{}
-	for _, r := range s {
-		if len(line) > 0 && pdf.GetStringWidth(string(append(line, r))) > width {
-			out = append(out, string(line))
-			line = line[:0]
-		}
-		line = append(line, r)
-	}
-	return append(out, string(line))
-}
-
 // widePara prints s across the landscape page, wrapped between any two characters.
-func widePara(pdf *fpdf.Fpdf, s string) {
-	for _, l := range wrap(pdf, s, wideWidth) {
-		if pdf.GetY()+6.5 > wideBottom {
-			addWidePage(pdf)
+func (d *doc) widePara(s string) {
+	for _, l := range d.wrap(s, wideWidth) {
+		if d.y()+6.5 > wideBottom {
+			d.addPage()
 		}
-		pdf.CellFormat(wideWidth, 6.5, l, "", 1, "L", false, 0, "")
+		d.cell(wideWidth, 6.5, l, "", 1, "L")
 	}
 }
 
@@ -158,40 +127,40 @@ var publicityColumns = []column{
 // Render prints the list: the same list gives the same bytes.
 func (l *PublicityList) Render() ([]byte, error) {
 	title := l.CountyName + "欠费单位公示名单"
-	pdf := newWideA4(l.AsOf, title+" "+l.AsOf.String(), title+"（截至"+ChineseDate(l.AsOf)+"）")
-	addWidePage(pdf)
-	pdf.SetFont(font, "", 18)
-	pdf.CellFormat(wideWidth, 11, "欠费单位公示名单", "", 1, "C", false, 0, "")
-	pdf.SetFont(font, "", 11)
-	widePara(pdf, fmt.Sprintf("县（市、区）：%s（%s）　　截至日期：%s　　公示标准：欠缴本金超过人民币 %s 元　　金额单位：元",
-		l.CountyName, l.CountyCode, ChineseDate(l.AsOf), Yuan(l.AboveFen)))
-	widePara(pdf, fmt.Sprintf("　　截至%s，下列 %d 户单位欠缴社会保险费本金（缴费期限已过，含本年度及以前年度）超过人民币 %s 元，按欠费合计从多到少排列，现予公示。",
-		ChineseDate(l.AsOf), len(l.Rows), Yuan(l.AboveFen)))
-	pdf.Ln(2)
-	rows := make([][]string, 0, len(l.Rows)+1)
-	for i, r := range l.Rows {
-		oldest := ""
-		if r.MonthsOverdue > 0 {
-			oldest = r.Oldest.String()
+	return print(Printings[0], layout{on: l.AsOf, title: title + " " + l.AsOf.String(), footer: title + "（截至" + ChineseDate(l.AsOf) + "）", wide: true}, func(d *doc) {
+		d.addPage()
+		d.font(18)
+		d.cell(wideWidth, 11, "欠费单位公示名单", "", 1, "C")
+		d.font(11)
+		d.widePara(fmt.Sprintf("县（市、区）：%s（%s）　　截至日期：%s　　公示标准：欠缴本金超过人民币 %s 元　　金额单位：元",
+			l.CountyName, l.CountyCode, ChineseDate(l.AsOf), Yuan(l.AboveFen)))
+		d.widePara(fmt.Sprintf("　　截至%s，下列 %d 户单位欠缴社会保险费本金（缴费期限已过，含本年度及以前年度）超过人民币 %s 元，按欠费合计从多到少排列，现予公示。",
+			ChineseDate(l.AsOf), len(l.Rows), Yuan(l.AboveFen)))
+		d.ln(2)
+		rows := make([][]string, 0, len(l.Rows)+1)
+		for i, r := range l.Rows {
+			oldest := ""
+			if r.MonthsOverdue > 0 {
+				oldest = r.Oldest.String()
+			}
+			rows = append(rows, []string{strconv.Itoa(i + 1), r.Name, r.Code, Yuan(r.ArrearsCurrentYearFen), Yuan(r.ArrearsPriorYearsFen),
+				Yuan(r.ArrearsFen()), Yuan(r.LateFeeFen), strconv.Itoa(r.MonthsOverdue), oldest, r.Stage})
 		}
-		rows = append(rows, []string{strconv.Itoa(i + 1), r.Name, r.Code, Yuan(r.ArrearsCurrentYearFen), Yuan(r.ArrearsPriorYearsFen),
-			Yuan(r.ArrearsFen()), Yuan(r.LateFeeFen), strconv.Itoa(r.MonthsOverdue), oldest, r.Stage})
-	}
-	cur, prior, fee := l.Totals()
-	rows = append(rows, []string{"合计", strconv.Itoa(len(l.Rows)) + " 户", "", Yuan(cur), Yuan(prior), Yuan(cur + prior), Yuan(fee), "", "", ""})
-	wideTable(pdf, publicityColumns, rows)
-	signature(pdf, l.CountyName+"社会保险事业管理局", l.AsOf)
-	return output(pdf)
+		cur, prior, fee := l.Totals()
+		rows = append(rows, []string{"合计", strconv.Itoa(len(l.Rows)) + " 户", "", Yuan(cur), Yuan(prior), Yuan(cur + prior), Yuan(fee), "", "", ""})
+		d.wideTable(publicityColumns, rows)
+		d.signature(l.CountyName+"社会保险事业管理局", l.AsOf)
+	})
 }
 
 // signature closes a wide document with the office and the date, on a new page when they do
 // not fit.
-func signature(pdf *fpdf.Fpdf, office string, on domain.Date) {
-	if pdf.GetY()+22 > wideBottom {
-		addWidePage(pdf)
+func (d *doc) signature(office string, on domain.Date) {
+	if d.y()+22 > wideBottom {
+		d.addPage()
 	}
-	pdf.Ln(8)
-	pdf.SetFont(font, "", 11)
-	pdf.CellFormat(wideWidth, 7, office, "", 1, "R", false, 0, "")
-	pdf.CellFormat(wideWidth, 7, ChineseDate(on), "", 1, "R", false, 0, "")
+	d.ln(8)
+	d.font(11)
+	d.cell(wideWidth, 7, office, "", 1, "R")
+	d.cell(wideWidth, 7, ChineseDate(on), "", 1, "R")
 }

@@ -71,38 +71,38 @@ func EventDocumentOf(raw []eventstore.RawEvent, i int, ref *domain.Reference) (E
 }
 
 // Render prints the document: the same event gives the same bytes.
-func (d *EventDocument) Render() ([]byte, error) {
-	pdf := newA4(d.On, d.Title+" "+d.ID, fmt.Sprintf("%s 账本序号 %d", d.Title, d.Seq))
-	pdf.AddPage()
-	pdf.SetFont(font, "", 20)
-	pdf.CellFormat(textWidth, 12, d.Title, "", 1, "C", false, 0, "")
-	pdf.SetFont(font, "", 11)
-	para := func(s string) { paragraph(pdf, s) }
-	para("缴费单位：" + d.Payer.Name)
-	para(d.Payer.code())
-	para("所在县（市、区）：" + d.Payer.CountyName + "（" + d.Payer.CountyCode + "）")
-	pdf.Ln(2)
-	if d.ReceiptNo != "" {
-		para("收据号：" + d.ReceiptNo)
-	}
-	para("日期：" + ChineseDate(d.On))
-	if d.Corrects != "" {
-		para("更正事项：" + d.Corrects)
-	}
-	para("金额：人民币 " + Yuan(d.AmountFen) + " 元（大写：" + domain.ChineseCapitals(d.AmountFen) + "）")
-	if len(d.Allocations) > 0 {
-		para("分配：" + allocations(d.Allocations))
-	}
-	if d.Reason != "" {
-		para("原因：" + d.Reason)
-	}
-	if d.VoidedBy != 0 {
-		para(fmt.Sprintf("本%s所载业务已由账本序号 %d 的冲正作废。", d.Title, d.VoidedBy))
-	}
-	pdf.Ln(2)
-	pdf.SetFont(font, "", 9)
-	para(fmt.Sprintf("账本序号：%d　业务编号：%s", d.Seq, d.ID))
-	para("哈希：" + d.Hash)
-	footerSign(pdf, d.Payer, d.On)
-	return output(pdf)
+func (e *EventDocument) Render() ([]byte, error) {
+	return print(Printings[0], layout{on: e.On, title: e.Title + " " + e.ID, footer: fmt.Sprintf("%s 账本序号 %d", e.Title, e.Seq)}, func(d *doc) {
+		d.addPage()
+		d.font(20)
+		d.cell(textWidth, 12, e.Title, "", 1, "C")
+		d.font(11)
+		para := func(s string) { d.paragraph(s) }
+		para("缴费单位：" + e.Payer.Name)
+		para(e.Payer.code())
+		para("所在县（市、区）：" + e.Payer.CountyName + "（" + e.Payer.CountyCode + "）")
+		d.ln(2)
+		if e.ReceiptNo != "" {
+			para("收据号：" + e.ReceiptNo)
+		}
+		para("日期：" + ChineseDate(e.On))
+		if e.Corrects != "" {
+			para("更正事项：" + e.Corrects)
+		}
+		para("金额：人民币 " + Yuan(e.AmountFen) + " 元（大写：" + domain.ChineseCapitals(e.AmountFen) + "）")
+		if len(e.Allocations) > 0 {
+			para("分配：" + allocations(e.Allocations))
+		}
+		if e.Reason != "" {
+			para("原因：" + e.Reason)
+		}
+		if e.VoidedBy != 0 {
+			para(fmt.Sprintf("本%s所载业务已由账本序号 %d 的冲正作废。", e.Title, e.VoidedBy))
+		}
+		d.ln(2)
+		d.font(9)
+		para(fmt.Sprintf("账本序号：%d　业务编号：%s", e.Seq, e.ID))
+		para("哈希：" + e.Hash)
+		d.footerSign(e.Payer, e.On)
+	})
 }

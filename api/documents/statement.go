@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-pdf/fpdf"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/projections"
@@ -233,80 +232,80 @@ var statementColumns = []struct {
 // Render prints the statement: the same statement gives the same bytes.
 func (st *Statement) Render() ([]byte, error) {
 	title := "社会保险费对账单"
-	pdf := newA4(st.To, title, fmt.Sprintf("%s %s 至 %s 账本序号 %d", title, st.From, st.To, st.ThroughSeq))
-	pdf.AddPage()
-	pdf.SetFont(font, "", 20)
-	pdf.CellFormat(textWidth, 12, title, "", 1, "C", false, 0, "")
-	pdf.SetFont(font, "", 11)
-	para := func(s string) { paragraph(pdf, s) }
-	para("缴费单位：" + st.Payer.Name)
-	para(st.Payer.code())
-	para("所在县（市、区）：" + st.Payer.CountyName + "（" + st.Payer.CountyCode + "）")
-	para(fmt.Sprintf("对账期间：%s 至 %s（账本序号 %d 及以前记录的业务）", ChineseDate(st.From), ChineseDate(st.To), st.ThroughSeq))
-	para("金额单位：元。每笔业务后的余额为该业务日期的余额，计入该业务及其前记录的业务；滞纳金为截至该日应缴未缴、未减免的滞纳金。")
-	pdf.Ln(2)
-	header := func() {
-		pdf.SetFont(font, "", 9)
-		for _, c := range statementColumns {
-			pdf.CellFormat(c.width, rowHeight, c.title, "1", 0, "C", false, 0, "")
-		}
-		pdf.Ln(-1)
-	}
-	row := func(first, on string, b projections.Balances) {
-		pdf.SetFont(font, "", 9)
-		if pdf.GetY()+rowHeight > pageHeight-margin-5 {
-			pdf.AddPage()
-			header()
-		}
-		cells := []string{first, on, Yuan(b.DueFen), Yuan(b.PaidFen), Yuan(b.WaivedFen), Yuan(b.OutstandingFen), Yuan(b.LateFeeFen), Yuan(b.CreditFen)}
-		for i, c := range statementColumns {
-			align := "R"
-			if i < 2 {
-				align = "C"
+	return print(Printings[0], layout{on: st.To, title: title, footer: fmt.Sprintf("%s %s 至 %s 账本序号 %d", title, st.From, st.To, st.ThroughSeq)}, func(d *doc) {
+		d.addPage()
+		d.font(20)
+		d.cell(textWidth, 12, title, "", 1, "C")
+		d.font(11)
+		para := func(s string) { d.paragraph(s) }
+		para("缴费单位：" + st.Payer.Name)
+		para(st.Payer.code())
+		para("所在县（市、区）：" + st.Payer.CountyName + "（" + st.Payer.CountyCode + "）")
+		para(fmt.Sprintf("对账期间：%s 至 %s（账本序号 %d 及以前记录的业务）", ChineseDate(st.From), ChineseDate(st.To), st.ThroughSeq))
+		para("金额单位：元。每笔业务后的余额为该业务日期的余额，计入该业务及其前记录的业务；滞纳金为截至该日应缴未缴、未减免的滞纳金。")
+		d.ln(2)
+		header := func() {
+			d.font(9)
+			for _, c := range statementColumns {
+				d.cell(c.width, rowHeight, c.title, "1", 0, "C")
 			}
-			pdf.CellFormat(c.width, rowHeight, cells[i], "1", 0, align, false, 0, "")
+			d.ln(-1)
 		}
-		pdf.Ln(-1)
-	}
-	// note prints an event's description, on a new page with the header when three lines and
-	// its row would not fit (a longer description, a long waiver reason, may still flow over).
-	note := func(s string) {
-		if pdf.GetY()+4*rowHeight > pageHeight-margin-5 {
-			pdf.AddPage()
-			header()
+		row := func(first, on string, b projections.Balances) {
+			d.font(9)
+			if d.y()+rowHeight > pageHeight-margin-5 {
+				d.addPage()
+				header()
+			}
+			cells := []string{first, on, Yuan(b.DueFen), Yuan(b.PaidFen), Yuan(b.WaivedFen), Yuan(b.OutstandingFen), Yuan(b.LateFeeFen), Yuan(b.CreditFen)}
+			for i, c := range statementColumns {
+				align := "R"
+				if i < 2 {
+					align = "C"
+				}
+				d.cell(c.width, rowHeight, cells[i], "1", 0, align)
+			}
+			d.ln(-1)
 		}
-		pdf.SetFont(font, "", 10)
-		paragraph(pdf, s)
-	}
-	header()
-	row("期初", (st.From - 1).String(), st.Opening)
-	for _, r := range st.Rows {
-		what := r.What
-		if r.VoidedBy != 0 {
-			what += "（已由第 " + strconv.FormatUint(r.VoidedBy, 10) + " 号冲正）"
+		// note prints an event's description, on a new page with the header when three lines and
+		// its row would not fit (a longer description, a long waiver reason, may still flow over).
+		note := func(s string) {
+			if d.y()+4*rowHeight > pageHeight-margin-5 {
+				d.addPage()
+				header()
+			}
+			d.font(10)
+			d.paragraph(s)
 		}
-		note(fmt.Sprintf("第 %d 号 %s %s", r.Seq, r.On, what))
-		row(strconv.FormatUint(r.Seq, 10), r.On.String(), r.Balances)
-	}
-	row("期末", st.To.String(), st.Closing)
-	pdf.Ln(3)
-	pdf.SetFont(font, "", 11)
-	para("截至" + ChineseDate(st.To) + "：")
-	c := st.Closing
-	for _, t := range []struct {
-		name string
-		fen  domain.Fen
-	}{{"应缴本金", c.DueFen}, {"已缴本金", c.PaidFen}, {"减免本金", c.WaivedFen}, {"欠缴本金", c.OutstandingFen}, {"滞 纳 金", c.LateFeeFen}, {"溢缴余额", c.CreditFen}} {
-		para(t.name + "：人民币 " + Yuan(t.fen) + " 元（大写：" + domain.ChineseCapitals(t.fen) + "）")
-	}
-	footerSign(pdf, st.Payer, st.To)
-	return output(pdf)
+		header()
+		row("期初", (st.From - 1).String(), st.Opening)
+		for _, r := range st.Rows {
+			what := r.What
+			if r.VoidedBy != 0 {
+				what += "（已由第 " + strconv.FormatUint(r.VoidedBy, 10) + " 号冲正）"
+			}
+			note(fmt.Sprintf("第 %d 号 %s %s", r.Seq, r.On, what))
+			row(strconv.FormatUint(r.Seq, 10), r.On.String(), r.Balances)
+		}
+		row("期末", st.To.String(), st.Closing)
+		d.ln(3)
+		d.font(11)
+		para("截至" + ChineseDate(st.To) + "：")
+		c := st.Closing
+		for _, t := range []struct {
+			name string
+			fen  domain.Fen
+		}{{"应缴本金", c.DueFen}, {"已缴本金", c.PaidFen}, {"减免本金", c.WaivedFen}, {"欠缴本金", c.OutstandingFen}, {"滞 纳 金", c.LateFeeFen}, {"溢缴余额", c.CreditFen}} {
+			para(t.name + "：人民币 " + Yuan(t.fen) + " 元（大写：" + domain.ChineseCapitals(t.fen) + "）")
+		}
+		d.footerSign(st.Payer, st.To)
+	})
 }
 
 // footerSign prints the issuing office and the date at the end of a document.
-func footerSign(pdf *fpdf.Fpdf, p Payer, on domain.Date) {
-	pdf.Ln(8)
-	pdf.SetFont(font, "", 11)
-	pdf.CellFormat(textWidth, 7, p.office(), "", 1, "R", false, 0, "")
-	pdf.CellFormat(textWidth, 7, ChineseDate(on), "", 1, "R", false, 0, "")
+func (d *doc) footerSign(p Payer, on domain.Date) {
+	d.ln(8)
+	d.font(11)
+	d.cell(textWidth, 7, p.office(), "", 1, "R")
+	d.cell(textWidth, 7, ChineseDate(on), "", 1, "R")
 }

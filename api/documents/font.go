@@ -1,0 +1,356 @@
+package documents
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// face is a TrueType font read once: its tables and the glyph of every character it maps.
+// fpdf parses and subsets the font it is given for every document, at a cost that grows with the
+// characters the font maps (7,600 here); cutting it first to the characters a document prints
+// makes a document about three times cheaper.
+type face struct {
+	tables   []table
+	glyphOf  map[rune]uint16
+	loca     []uint32 // numGlyphs+1 offsets into glyf
+	glyf     []byte
+	longLoca bool
+}
+
+type table struct {
+	tag  string
+	data []byte
+}
+
+// songtiFace is the embedded font, read on first use.
+var songtiFace = sync.OnceValues(func() (*face, error) { return readFace(songti) })
+
+// readFace reads a TrueType font with glyf outlines and a Unicode BMP (format 4) cmap.
+func readFace(b []byte) (*face, error) {
+	if len(b) < 12 {
+		return nil, errors.New("font: too short")
+	}
+	n := int(binary.BigEndian.Uint16(b[4:]))
+	f := &face{}
+	byTag := map[string][]byte{}
+	for i := range n {
+		rec := 12 + 16*i
+		if rec+16 > len(b) {
+			return nil, errors.New("font: table directory cut short")
+		}
+		tag := string(b[rec : rec+4])
+		off, size := int(binary.BigEndian.Uint32(b[rec+8:])), int(binary.BigEndian.Uint32(b[rec+12:]))
+		if off < 0 || size < 0 || off+size > len(b) {
+			return nil, fmt.Errorf("font: table %q out of the file", tag)
+		}
+		byTag[tag] = b[off : off+size]
+		f.tables = append(f.tables, table{tag, b[off : off+size]})
+	}
+	for _, tag := range []string{"head", "maxp", "loca", "glyf", "cmap", "hhea", "hmtx"} {
+		if byTag[tag] == nil {
+			return nil, fmt.Errorf("font: no %q table", tag)
+		}
+	}
+	if len(byTag["head"]) < 54 || len(byTag["maxp"]) < 6 {
+		return nil, errors.New("font: head or maxp cut short")
+	}
+	f.longLoca = binary.BigEndian.Uint16(byTag["head"][50:]) == 1
+	glyphs := int(binary.BigEndian.Uint16(byTag["maxp"][4:]))
+	loca := byTag["loca"]
+	f.glyf = byTag["glyf"]
+	f.loca = make([]uint32, glyphs+1)
+	for i := range f.loca {
+		switch {
+		case f.longLoca && 4*i+4 <= len(loca):
+			f.loca[i] = binary.BigEndian.Uint32(loca[4*i:])
+		case !f.longLoca && 2*i+2 <= len(loca):
+			f.loca[i] = 2 * uint32(binary.BigEndian.Uint16(loca[2*i:]))
+		default:
+			return nil, errors.New("font: loca cut short")
+		}
+		if f.loca[i] > uint32(len(f.glyf)) || i > 0 && f.loca[i] < f.loca[i-1] {
+			return nil, fmt.Errorf("font: glyph %d out of glyf", i)
+		}
+	}
+	var err error
+	f.glyphOf, err = readCmap(byTag["cmap"], glyphs)
+	return f, err
+}
+
+// readCmap reads the Windows Unicode BMP subtable (platform 3, encoding 1, format 4).
+func readCmap(c []byte, glyphs int) (map[rune]uint16, error) {
+	u16 := func(at int) (int, error) {
+		if at < 0 || at+2 > len(c) {
+			return 0, errors.New("font: cmap cut short")
+		}
+		return int(binary.BigEndian.Uint16(c[at:])), nil
+	}
+	n, err := u16(2)
+	if err != nil {
+		return nil, err
+	}
+	sub := -1
+	for i := range n {
+		platform, _ := u16(4 + 8*i)
+		encoding, _ := u16(6 + 8*i)
+		if platform == 3 && encoding == 1 && 12+8*i <= len(c) {
+			sub = int(binary.BigEndian.Uint32(c[8+8*i:]))
+		}
+	}
+	if format, err := u16(sub); err != nil || format != 4 {
+		return nil, errors.New("font: no Unicode BMP cmap of format 4")
+	}
+	segX2, err := u16(sub + 6)
+	if err != nil {
+		return nil, err
+	}
+	ends, starts, deltas, ranges := sub+14, sub+16+segX2, sub+16+2*segX2, sub+16+3*segX2
+	out := map[rune]uint16{}
+	for s := 0; s < segX2; s += 2 {
+		end, err1 := u16(ends + s)
+		start, err2 := u16(starts + s)
+		delta, err3 := u16(deltas + s)
+		rangeOff, err4 := u16(ranges + s)
+		if err := errors.Join(err1, err2, err3, err4); err != nil {
+			return nil, err
+		}
+		for ch := start; ch <= end && ch != 0xFFFF; ch++ {
+			g := (ch + delta) & 0xFFFF
+			if rangeOff != 0 {
+				if g, err = u16(ranges + s + rangeOff + 2*(ch-start)); err != nil {
+					return nil, err
+				}
+				if g != 0 {
+					g = (g + delta) & 0xFFFF
+				}
+			}
+			if g != 0 && g < glyphs {
+				out[rune(ch)] = uint16(g)
+			}
+		}
+	}
+	return out, nil
+}
+
+// glyph is glyph g's outline.
+func (f *face) glyph(g uint16) []byte { return f.glyf[f.loca[g]:f.loca[g+1]] }
+
+// cut returns the font with the glyphs of runes alone (and .notdef, and the parts of composite
+// glyphs), each under its glyph id, and a cmap that maps runes alone; every other table as it
+// was. A rune the font has no glyph for is an error: the document would print it as nothing.
+func (f *face) cut(runes []rune) ([]byte, error) {
+	slices.Sort(runes)
+	runes = slices.Compact(runes)
+	keep := map[uint16]bool{0: true}
+	var todo []uint16
+	for _, r := range runes {
+		g, ok := f.glyphOf[r]
+		if !ok {
+			return nil, &domain.Error{Kind: domain.KindConflict, Field: "document",
+				Detail: fmt.Sprintf("cannot print %q (U+%04X): the documents' font has no glyph for it", r, r)}
+		}
+		if !keep[g] {
+			keep[g] = true
+			todo = append(todo, g)
+		}
+	}
+	for len(todo) > 0 {
+		g := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		for _, part := range components(f.glyph(g)) {
+			if int(part)+1 < len(f.loca) && !keep[part] {
+				keep[part] = true
+				todo = append(todo, part)
+			}
+		}
+	}
+	var glyf []byte
+	loca := make([]byte, 0, 4*len(f.loca))
+	for g := range len(f.loca) - 1 {
+		if f.longLoca {
+			loca = binary.BigEndian.AppendUint32(loca, uint32(len(glyf)))
+		} else {
+			loca = binary.BigEndian.AppendUint16(loca, uint16(len(glyf)/2))
+		}
+		if keep[uint16(g)] {
+			glyf = append(glyf, f.glyph(uint16(g))...)
+			for len(glyf)%4 != 0 {
+				glyf = append(glyf, 0)
+			}
+		}
+	}
+	if f.longLoca {
+		loca = binary.BigEndian.AppendUint32(loca, uint32(len(glyf)))
+	} else {
+		loca = binary.BigEndian.AppendUint16(loca, uint16(len(glyf)/2))
+	}
+	tables := make([]table, 0, len(f.tables))
+	for _, t := range f.tables {
+		switch t.tag {
+		case "cmap":
+			t.data = f.cmap(runes)
+		case "loca":
+			t.data = loca
+		case "glyf":
+			t.data = glyf
+		case "head":
+			t.data = append([]byte(nil), t.data...)
+			binary.BigEndian.PutUint32(t.data[8:], 0) // checkSumAdjustment, set below
+		}
+		tables = append(tables, t)
+	}
+	return assemble(tables), nil
+}
+
+// components lists the glyphs a composite glyph is made of (none for a simple one).
+func components(g []byte) []uint16 {
+	if len(g) < 10 || int16(binary.BigEndian.Uint16(g)) >= 0 {
+		return nil
+	}
+	const (
+		argsAreWords   = 0x0001
+		haveScale      = 0x0008
+		moreComponents = 0x0020
+		haveXYScale    = 0x0040
+		haveTwoByTwo   = 0x0080
+	)
+	var out []uint16
+	for at := 10; at+4 <= len(g); {
+		flags := binary.BigEndian.Uint16(g[at:])
+		out = append(out, binary.BigEndian.Uint16(g[at+2:]))
+		at += 4 + 2
+		if flags&argsAreWords != 0 {
+			at += 2
+		}
+		switch {
+		case flags&haveScale != 0:
+			at += 2
+		case flags&haveXYScale != 0:
+			at += 4
+		case flags&haveTwoByTwo != 0:
+			at += 8
+		}
+		if flags&moreComponents == 0 {
+			break
+		}
+	}
+	return out
+}
+
+// cmap is a cmap table with one format-4 subtable (Windows, Unicode BMP) mapping runes, sorted
+// and without repeats, to their glyphs: a segment a run of consecutive characters, its glyphs
+// listed in the glyph array.
+func (f *face) cmap(runes []rune) []byte {
+	type segment struct{ start, end int }
+	var segs []segment
+	for _, r := range runes {
+		if r >= 0xFFFF {
+			continue
+		}
+		if n := len(segs); n > 0 && segs[n-1].end+1 == int(r) {
+			segs[n-1].end++
+		} else {
+			segs = append(segs, segment{int(r), int(r)})
+		}
+	}
+	segs = append(segs, segment{0xFFFF, 0xFFFF})
+	n := len(segs)
+	search, selector := 2, 0
+	for search*2 <= 2*n {
+		search *= 2
+		selector++
+	}
+	var glyphs []byte
+	ends, starts, deltas, offsets := []byte{}, []byte{}, []byte{}, []byte{}
+	for i, s := range segs {
+		ends = binary.BigEndian.AppendUint16(ends, uint16(s.end))
+		starts = binary.BigEndian.AppendUint16(starts, uint16(s.start))
+		if s.start == 0xFFFF {
+			deltas = binary.BigEndian.AppendUint16(deltas, 1)
+			offsets = binary.BigEndian.AppendUint16(offsets, 0)
+			continue
+		}
+		deltas = binary.BigEndian.AppendUint16(deltas, 0)
+		// From this segment's idRangeOffset entry to its first glyph in the array.
+		offsets = binary.BigEndian.AppendUint16(offsets, uint16(2*(n-i)+len(glyphs)))
+		for ch := s.start; ch <= s.end; ch++ {
+			glyphs = binary.BigEndian.AppendUint16(glyphs, f.glyphOf[rune(ch)])
+		}
+	}
+	length := 16 + 8*n + len(glyphs)
+	sub := binary.BigEndian.AppendUint16(nil, 4)
+	sub = binary.BigEndian.AppendUint16(sub, uint16(length))
+	sub = binary.BigEndian.AppendUint16(sub, 0) // language
+	sub = binary.BigEndian.AppendUint16(sub, uint16(2*n))
+	sub = binary.BigEndian.AppendUint16(sub, uint16(search))
+	sub = binary.BigEndian.AppendUint16(sub, uint16(selector))
+	sub = binary.BigEndian.AppendUint16(sub, uint16(2*n-search))
+	sub = append(sub, ends...)
+	sub = binary.BigEndian.AppendUint16(sub, 0) // reservedPad
+	sub = append(append(append(append(sub, starts...), deltas...), offsets...), glyphs...)
+	out := []byte{0, 0, 0, 1, 0, 3, 0, 1, 0, 0, 0, 12} // version 0, one subtable (3, 1) at 12
+	return append(out, sub...)
+}
+
+// assemble writes tables as a TrueType file, its directory sorted by tag, every table on a
+// four-byte boundary with its checksum, and head's checkSumAdjustment set.
+func assemble(tables []table) []byte {
+	slices.SortFunc(tables, func(a, b table) int {
+		if a.tag < b.tag {
+			return -1
+		}
+		if a.tag > b.tag {
+			return 1
+		}
+		return 0
+	})
+	n := len(tables)
+	search, selector := 1, 0
+	for search*2 <= n {
+		search *= 2
+		selector++
+	}
+	out := binary.BigEndian.AppendUint32(nil, 0x00010000)
+	out = binary.BigEndian.AppendUint16(out, uint16(n))
+	out = binary.BigEndian.AppendUint16(out, uint16(16*search))
+	out = binary.BigEndian.AppendUint16(out, uint16(selector))
+	out = binary.BigEndian.AppendUint16(out, uint16(16*(n-search)))
+	at := 12 + 16*n
+	head := -1
+	for _, t := range tables {
+		out = append(out, t.tag...)
+		out = binary.BigEndian.AppendUint32(out, checksum(t.data))
+		out = binary.BigEndian.AppendUint32(out, uint32(at))
+		out = binary.BigEndian.AppendUint32(out, uint32(len(t.data)))
+		at += (len(t.data) + 3) &^ 3
+	}
+	for _, t := range tables {
+		if t.tag == "head" {
+			head = len(out)
+		}
+		out = append(out, t.data...)
+		for len(out)%4 != 0 {
+			out = append(out, 0)
+		}
+	}
+	if head >= 0 {
+		binary.BigEndian.PutUint32(out[head+8:], 0xB1B0AFBA-checksum(out))
+	}
+	return out
+}
+
+// checksum is TrueType's table checksum: the sum of its big-endian 32-bit words, zero-padded.
+func checksum(b []byte) uint32 {
+	var sum uint32
+	for i := 0; i < len(b); i += 4 {
+		var w [4]byte
+		copy(w[:], b[i:])
+		sum += binary.BigEndian.Uint32(w[:])
+	}
+	return sum
+}
