@@ -7,10 +7,14 @@ import (
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
+	"errors"
 	"math"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kuozheng/kuozheng/api/documents"
@@ -29,6 +33,10 @@ type NoticeBatch struct {
 // noticeProgressEvery is how many notices of a batch the log reports progress after.
 const noticeProgressEvery = 100
 
+// noticeChunk is how many notices of a batch are numbered and printed ahead, side by side, under
+// one hold of the number series' lock (a single notice of the county waits for one chunk).
+const noticeChunk = 32
+
 // issueNotices is POST /v1/counties/{code}/notices: an arrears notice, issued as POST
 // /v1/employers/{id}/notices issues one (same numbering, same recorded step and SHA-256), to
 // every employer of the county with a line whose principal is overdue on issued_on more than
@@ -37,7 +45,8 @@ const noticeProgressEvery = 100
 // issued_on). The answer is a zip of the PDFs, named by their numbers, and manifest.csv, with
 // the file times of issued_on: the same notices give the same bytes. With an Idempotency-Key each
 // employer's notice is recorded under a key of its own derived from it, so that a retry answers
-// the notices first issued, printed again from the ledger, and issues those a failed batch left.
+// the notices first issued, printed again from the ledger, and issues those a failed batch left;
+// while it runs, GET /v1/counties/{code}/notices/progress with the same key tells how far it is.
 func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 	p := principalOf(r)
 	if p.Role != RoleAuditor && p.Role != RoleAdmin {
@@ -70,11 +79,91 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ids, err := s.countyArrears(r.Context(), p, code, on)
+	prog := s.batches.start(code, key)
+	zipped, issued, err := s.runNoticeBatch(r, code, batch, ref, key, bodyHash(r, canon), prog)
+	prog.finish(issued, err)
+	s.batches.done(key)
 	if err != nil {
 		return err
 	}
-	hash := bodyHash(r, canon)
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", `attachment; filename="notices-`+code+"-"+on.String()+`.zip"`)
+	w.Header().Set("X-Notice-Count", strconv.Itoa(issued))
+	w.Header().Set("Content-Length", strconv.Itoa(len(zipped)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(zipped)
+	return nil
+}
+
+// noticeDraft is one employer's notice in a county batch: read and composed, then numbered and
+// printed ahead of being recorded.
+type noticeDraft struct {
+	id      string
+	version uint64
+	notice  documents.Notice
+	pdf     []byte
+	err     error // printing it
+	// recorded: an earlier try of the batch recorded its notice (its key is known).
+	recorded bool
+	// skipped: no longer overdue when its notice was to be recorded (paid meanwhile).
+	skipped bool
+	// recordedAt: the sequence of the notice its key answered, recorded by another try of the
+	// batch meanwhile (its number was not used).
+	recordedAt uint64
+}
+
+// draft reads employer id's events and composes its notice without a number; eligible reports
+// whether a principal of it is overdue more than days days on the issue date.
+func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, ref *domain.Reference) (eligible bool, err error) {
+	raw, err := s.cfg.Store.History(ctx, d.id)
+	if err != nil {
+		return false, err
+	}
+	events, version := eventsBefore(raw, math.MaxUint64)
+	d.version, d.notice = version, documents.NoticeOf("", batch.Date(), batch.DeadlineDate(), events, ref)
+	return overdueSince(d.notice, batch.Date(), *batch.OverdueDays), nil
+}
+
+// runNoticeBatch issues the batch's notices and zips them: the employers' events are read and
+// their notices composed side by side; then, a chunk at a time under the lock of the county's
+// number series, numbered and printed side by side and recorded in order (printed again when an
+// employer changed meanwhile, or when a notice recorded earlier leaves a number unused).
+func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch, ref *domain.Reference, key, hash string, prog *batchProgress) ([]byte, int, error) {
+	ctx, on := r.Context(), batch.Date()
+	ids, err := s.countyArrears(ctx, principalOf(r), code, on)
+	if err != nil {
+		return nil, 0, err
+	}
+	prog.set(func(p *BatchProgress) { p.Employers = len(ids) })
+	keyOf := func(id string) string {
+		if key == "" {
+			return ""
+		}
+		return key + "\x00county-notices\x00" + id
+	}
+	all := make([]noticeDraft, len(ids))
+	eligible := make([]bool, len(ids))
+	errs := make([]error, len(ids))
+	parallel(len(ids), func(i int) {
+		all[i].id = ids[i]
+		eligible[i], errs[i] = s.draft(ctx, &all[i], batch, ref)
+		prog.set(func(p *BatchProgress) { p.Read++ })
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, 0, err
+	}
+	var drafts []*noticeDraft
+	for i := range all {
+		if eligible[i] {
+			drafts = append(drafts, &all[i])
+		}
+	}
+	prog.set(func(p *BatchProgress) { p.Eligible = len(drafts) })
+	record := func(d *noticeDraft, req eventstore.Request) (eventstore.Result, error) {
+		req.IdempotencyKey, req.BodyHash = keyOf(d.id), hash
+		return s.record(r, req)
+	}
+
 	var pdfs bytes.Buffer
 	zw := zip.NewWriter(&pdfs)
 	var manifest bytes.Buffer
@@ -82,31 +171,7 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 	_ = mw.Write([]string{"number", "employer_id", "name", "principal_fen", "late_fee_fen", "sha256"})
 	modified := time.Date(on.Year(), on.Month(), on.Day(), 0, 0, 0, 0, time.UTC)
 	issued := 0
-	for i, id := range ids {
-		raw, err := s.cfg.Store.History(r.Context(), id)
-		if err != nil {
-			return err
-		}
-		events, _ := eventsBefore(raw, math.MaxUint64)
-		if !overdueSince(documents.NoticeOf("", on, batch.DeadlineDate(), events, ref), on, *batch.OverdueDays) {
-			continue
-		}
-		number, pdf, res, err := s.issueOne(r.Context(), id, batch.IssueNotice, ref, true, func(req eventstore.Request) (eventstore.Result, error) {
-			if key != "" {
-				req.IdempotencyKey = key + "\x00county-notices\x00" + id
-			}
-			req.BodyHash = hash
-			return s.record(r, req)
-		})
-		if err != nil {
-			return err
-		}
-		raw, err = s.cfg.Store.History(r.Context(), id)
-		if err != nil {
-			return err
-		}
-		events, _ = eventsBefore(raw, res.Seq)
-		n := documents.NoticeOf(number, on, batch.DeadlineDate(), events, ref)
+	add := func(number, id string, n documents.Notice, pdf []byte) error {
 		f, err := zw.CreateHeader(&zip.FileHeader{Name: number + ".pdf", Method: zip.Store, Modified: modified})
 		if err != nil {
 			return err
@@ -116,29 +181,151 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 		}
 		sum := sha256.Sum256(pdf)
 		_ = mw.Write([]string{number, id, n.Name, strconv.FormatInt(int64(n.PrincipalFen), 10), strconv.FormatInt(int64(n.LateFeeFen), 10), hex.EncodeToString(sum[:])})
-		if issued++; issued%noticeProgressEvery == 0 {
-			s.cfg.Log.Info("county notices", "county", code, "issued", issued, "employers_read", i+1, "employers", len(ids))
+		issued++
+		prog.set(func(p *BatchProgress) { p.Issued = issued })
+		if issued%noticeProgressEvery == 0 {
+			s.cfg.Log.Info("county notices", "county", code, "issued", issued, "of", len(drafts))
+		}
+		return nil
+	}
+	// addRecorded adds the notice recorded at seq, printed again from the ledger.
+	addRecorded := func(id string, seq uint64) error {
+		raw, err := s.cfg.Store.History(ctx, id)
+		if err != nil {
+			return err
+		}
+		number, pdf, err := s.printRecorded(ctx, raw, func(at uint64, _ domain.EnforcementStepRecorded) bool { return at == seq })
+		if err != nil {
+			return err
+		}
+		events, _ := eventsBefore(raw, seq)
+		return add(number, id, documents.NoticeOf(number, on, batch.DeadlineDate(), events, ref), pdf)
+	}
+	for len(drafts) > 0 {
+		chunk := drafts[:min(noticeChunk, len(drafts))]
+		drafts = drafts[len(chunk):]
+		prefix := domain.NoticePrefix(chunk[0].notice.CountyName, on.Year())
+		err := s.cfg.Store.WithNoticeNumbers(ctx, prefix, func(next int) error {
+			// Under the series' lock no notice of it is recorded but by this chunk: a key
+			// recorded now stays the only notice of its employer in this batch.
+			var fresh []*noticeDraft
+			for _, d := range chunk {
+				if k := keyOf(d.id); k != "" {
+					var err error
+					if d.recorded, err = s.cfg.Store.Recorded(k); err != nil {
+						return err
+					}
+				}
+				if !d.recorded {
+					fresh = append(fresh, d)
+				}
+			}
+			parallel(len(fresh), func(i int) {
+				fresh[i].notice.Number = domain.NoticeNumber(prefix, next+i)
+				fresh[i].pdf, fresh[i].err = fresh[i].notice.Render()
+			})
+			reqs := make([]eventstore.Request, len(fresh))
+			for i, d := range fresh {
+				if d.err != nil {
+					return d.err
+				}
+				reqs[i] = d.request(batch.IssueNotice, keyOf(d.id), hash)
+			}
+			for i, res := range s.recordAll(r, reqs) {
+				d := fresh[i]
+				switch {
+				case errors.Is(res.Err, eventstore.ErrStale):
+					// Changed since read: printed again from its events, with its number.
+					if err := s.recordDraft(ctx, d, batch, ref, d.notice.Number, record); err != nil {
+						return err
+					}
+					if d.skipped {
+						s.cfg.Log.Warn("county notices: no longer overdue when recorded; its number is left unused",
+							"county", code, "employer", d.id, "number", d.notice.Number)
+					}
+				case res.Err != nil:
+					return res.Err
+				case res.Duplicate:
+					d.recordedAt = res.Seq // recorded by another replica meanwhile
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, d := range chunk {
+			switch {
+			case d.skipped:
+			case d.recorded:
+				// Issued by an earlier try of the batch: the key answers the notice it recorded.
+				var res eventstore.Result
+				if res, err = record(d, eventstore.Request{EmployerID: d.id, Command: &batch.IssueNotice, Checked: true}); err == nil {
+					err = addRecorded(d.id, res.Seq)
+				}
+			case d.recordedAt != 0:
+				err = addRecorded(d.id, d.recordedAt)
+			default:
+				err = add(d.notice.Number, d.id, d.notice, d.pdf)
+			}
+			if err != nil {
+				return nil, 0, err
+			}
 		}
 	}
 	mw.Flush()
 	f, err := zw.CreateHeader(&zip.FileHeader{Name: "manifest.csv", Method: zip.Deflate, Modified: modified})
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	if _, err := f.Write(manifest.Bytes()); err != nil {
-		return err
+		return nil, 0, err
 	}
 	if err := zw.Close(); err != nil {
-		return err
+		return nil, 0, err
 	}
 	s.cfg.Log.Info("county notices done", "county", code, "issued", issued, "employers", len(ids))
-	w.Header().Set("Content-Type", "application/zip")
-	w.Header().Set("Content-Disposition", `attachment; filename="notices-`+code+"-"+on.String()+`.zip"`)
-	w.Header().Set("X-Notice-Count", strconv.Itoa(issued))
-	w.Header().Set("Content-Length", strconv.Itoa(pdfs.Len()))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(pdfs.Bytes())
-	return nil
+	return pdfs.Bytes(), issued, nil
+}
+
+// request is the request recording d's notice, as printed, on the version it was read at.
+func (d *noticeDraft) request(cmd domain.IssueNotice, key, bodyHash string) eventstore.Request {
+	sum := sha256.Sum256(d.pdf)
+	cmd.Document(d.notice.Number, hex.EncodeToString(sum[:]))
+	version := d.version
+	return eventstore.Request{EmployerID: d.id, Command: &cmd, Checked: true, IfMatch: &version, IdempotencyKey: key, BodyHash: bodyHash}
+}
+
+// recordDraft records d's notice as number, printing it again first when it was printed with
+// another number, and again from the employer's new events when it changed since read (up to
+// noticeAttempts times); d.skipped is set when it is no longer overdue.
+func (s *Server) recordDraft(ctx context.Context, d *noticeDraft, batch NoticeBatch, ref *domain.Reference, number string,
+	record func(*noticeDraft, eventstore.Request) (eventstore.Result, error)) error {
+	for attempt := 1; ; attempt++ {
+		if d.err == nil && d.notice.Number != number {
+			d.notice.Number = number
+			d.pdf, d.err = d.notice.Render()
+		}
+		if d.err != nil {
+			return d.err
+		}
+		res, err := record(d, d.request(batch.IssueNotice, "", ""))
+		if err == nil && res.Duplicate {
+			d.recordedAt = res.Seq
+		}
+		if errors.Is(err, eventstore.ErrStale) && attempt < noticeAttempts {
+			eligible, err := s.draft(ctx, d, batch, ref)
+			if err != nil {
+				return err
+			}
+			if !eligible {
+				d.skipped = true
+				return nil
+			}
+			continue // printed again with the number above
+		}
+		return err
+	}
 }
 
 // countyArrears lists the county's employers with principal overdue on on, in the order of the
@@ -179,4 +366,20 @@ func overdueSince(n documents.Notice, on domain.Date, days int64) bool {
 		}
 	}
 	return false
+}
+
+// parallel calls fn(i) for every i below n, on as many goroutines as there are processors.
+func parallel(n int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(n, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }

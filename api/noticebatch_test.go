@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -122,6 +123,91 @@ func TestCountyNoticesZipTheNoticesIssued(t *testing.T) {
 		t.Errorf("the retry answered %d, %d bytes of SHA-256 %s; want the first %d bytes (%s)", b.status, len(b.body), sha(b.body), len(a.body), sha(a.body))
 	}
 	e.wantUnchanged(t, before)
+}
+
+// TestABatchIsNumberedInOrderAcrossChunksAndARetryIssuesWhatIsLeft issues a county batch of
+// more notices than are printed side by side at once, after a single notice took the series'
+// first number: the batch's notices are numbered on from it, contiguous, in the manifest's order,
+// each recorded with its PDF's hash; its progress reads done with every count. A retry with the
+// same key after more employers fell into arrears answers the notices first issued, byte for
+// byte, and issues the new ones on from the next number, appending only those.
+func TestABatchIsNumberedInOrderAcrossChunksAndARetryIssuesWhatIsLeft(t *testing.T) {
+	e := newReadEnv(t, domain.MustDate("2006-06-30"))
+	owe := func(id string, fen int) {
+		e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, fmt.Sprintf(`{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":%d}]}`, fen))
+	}
+	var first []string
+	for i := range 40 {
+		id := e.register(t, tokAdmin, orgCode(73000001+i), "360702")
+		owe(id, 100000+i*100)
+		first = append(first, id)
+	}
+	prefix := domain.NoticePrefix("章贡区", 2006)
+	if n := e.issue(t, first[5], "2006-05-10", "2006-05-31").header.Get("X-Document-Number"); n != domain.NoticeNumber(prefix, 1) {
+		t.Fatalf("the single notice is %q", n)
+	}
+	const path, body = "/v1/counties/360702/notices", `{"issued_on":"2006-05-20","deadline":"2006-06-05","overdue_days":30}`
+	key := http.Header{"Idempotency-Key": {"big-batch"}}
+	check := func(a pdfAnswer, want int) ([][]string, map[string][]byte) {
+		t.Helper()
+		if a.status != http.StatusOK {
+			t.Fatalf("POST %s: %d %.300s", path, a.status, a.body)
+		}
+		names, files := unzip(t, a.body)
+		rows, err := csv.NewReader(bytes.NewReader(files["manifest.csv"])).ReadAll()
+		if err != nil || len(rows) != want+1 || len(names) != want+1 || a.header.Get("X-Notice-Count") != strconv.Itoa(want) {
+			t.Fatalf("the zip holds %d files, %d manifest rows (%v), X-Notice-Count %s; want %d notices", len(names), len(rows), err, a.header.Get("X-Notice-Count"), want)
+		}
+		for i, row := range rows[1:] {
+			number, id := row[0], row[1]
+			if names[i] != number+".pdf" {
+				t.Errorf("file %d is %s, the manifest's row %s", i, names[i], number)
+			}
+			if got := e.recordedSHA(t, id, number); got != sha(files[number+".pdf"]) || got != row[5] {
+				t.Errorf("%s of %s: recorded SHA-256 %s, the zip's PDF %s, the manifest %s", number, id, got, sha(files[number+".pdf"]), row[5])
+			}
+		}
+		return rows[1:], files
+	}
+	rows, files := check(e.rawWith(t, http.MethodPost, path, tokAuditor, body, key), len(first))
+	for i, row := range rows {
+		if want := domain.NoticeNumber(prefix, i+2); row[0] != want {
+			t.Errorf("manifest row %d is numbered %s, want %s", i+1, row[0], want)
+		}
+	}
+
+	var progress api.BatchProgress
+	byKey := map[string]string{"Idempotency-Key": "big-batch"}
+	decode(t, e.do(t, req{Method: http.MethodGet, Path: path + "/progress", Token: tokAuditor, Header: byKey}), &progress)
+	if want := (api.BatchProgress{County: "360702", State: "done", Employers: 40, Read: 40, Eligible: 40, Issued: 40}); progress != want {
+		t.Errorf("progress %+v, want %+v", progress, want)
+	}
+	wantError(t, e.do(t, req{Method: http.MethodGet, Path: path + "/progress", Token: tokAdmin, Header: byKey}), 404, "not_found", "Idempotency-Key")
+	wantError(t, e.do(t, req{Method: http.MethodGet, Path: "/v1/counties/360721/notices/progress", Token: tokAuditor, Header: byKey}), 404, "not_found", "Idempotency-Key")
+	wantError(t, e.get(t, path+"/progress", tokAuditor), 400, "invalid", "Idempotency-Key")
+
+	var later []string
+	for i := range 3 {
+		id := e.register(t, tokAdmin, orgCode(73000101+i), "360702")
+		owe(id, 50000)
+		later = append(later, id)
+	}
+	before := e.count()
+	again, againFiles := check(e.rawWith(t, http.MethodPost, path, tokAuditor, body, key), len(first)+len(later))
+	if got := e.count() - before; got != uint64(len(later)) {
+		t.Errorf("the retry appended %d events, want the %d new notices", got, len(later))
+	}
+	next := len(first) + 2
+	for _, row := range again {
+		if slices.Contains(later, row[1]) {
+			if want := domain.NoticeNumber(prefix, next); row[0] != want {
+				t.Errorf("the new notice of %s is %s, want %s", row[1], row[0], want)
+			}
+			next++
+		} else if !bytes.Equal(againFiles[row[0]+".pdf"], files[row[0]+".pdf"]) {
+			t.Errorf("the retry printed %s of %s differently", row[0], row[1])
+		}
+	}
 }
 
 // BenchmarkNoticeBatch issues the notices of 360702 in a demo ledger of 2,000 employers with POST

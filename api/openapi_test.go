@@ -52,6 +52,7 @@ var registeredRoutes = []string{
 	"POST /v1/employers/{id}/notices",
 	"GET /v1/employers/{id}/notices/{file}",
 	"POST /v1/counties/{code}/notices",
+	"GET /v1/counties/{code}/notices/progress",
 	"GET /v1/employers/{id}/statement.pdf",
 	"GET /v1/employers/{id}/events/{file}",
 	"POST /v1/reference/{kind}",

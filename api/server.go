@@ -47,6 +47,7 @@ type Server struct {
 	enc     encoded
 	// warming is set while WarmWhenReady has not yet computed the live report.
 	warming atomic.Bool
+	batches batches
 }
 
 // New builds the API's handler.
@@ -119,6 +120,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /v1/employers/{id}/notices", s.auth(s.issueNotice))
 	s.mux.HandleFunc("GET /v1/employers/{id}/notices/{file}", s.auth(s.getNotice))
 	s.mux.HandleFunc("POST /v1/counties/{code}/notices", s.auth(s.read(s.issueNotices)))
+	s.mux.HandleFunc("GET /v1/counties/{code}/notices/progress", s.auth(s.read(s.noticeProgress)))
 	s.mux.HandleFunc("POST /v1/reference/{kind}", s.auth(s.referenceWrite))
 	s.mux.HandleFunc("GET /v1/employers/{id}", s.auth(s.getEmployer))
 	s.mux.HandleFunc("GET /v1/employers/{id}/history", s.auth(s.getHistory))

@@ -168,15 +168,31 @@ func (s *Server) run(r *http.Request, req eventstore.Request, canon []byte) (eve
 
 // record records req, its key and body hash set, as the request's principal.
 func (s *Server) record(r *http.Request, req eventstore.Request) (eventstore.Result, error) {
-	p := principalOf(r)
-	req.Actor = p.Role + ":" + p.Name
-	req.CorrelationID = r.Header.Get("X-Request-Id")
-	req.Today = s.cfg.Today()
+	s.stamp(r, &req)
 	// A deadline of its own, so that a client always gets a definite answer: recorded, not
 	// recorded, or outcome unknown.
 	ctx, cancel := context.WithTimeout(r.Context(), WriteTimeout)
 	defer cancel()
 	return s.cfg.Store.Execute(ctx, req)
+}
+
+// recordAll is record for several requests, committed together (Store.ExecuteBulk); each
+// succeeds or fails on its own.
+func (s *Server) recordAll(r *http.Request, reqs []eventstore.Request) []eventstore.BulkResult {
+	for i := range reqs {
+		s.stamp(r, &reqs[i])
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), WriteTimeout)
+	defer cancel()
+	return s.cfg.Store.ExecuteBulk(ctx, reqs)
+}
+
+// stamp sets who records req, under which request, on which business date.
+func (s *Server) stamp(r *http.Request, req *eventstore.Request) {
+	p := principalOf(r)
+	req.Actor = p.Role + ":" + p.Name
+	req.CorrelationID = r.Header.Get("X-Request-Id")
+	req.Today = s.cfg.Today()
 }
 
 func (s *Server) referenceWrite(w http.ResponseWriter, r *http.Request) {

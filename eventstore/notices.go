@@ -13,6 +13,12 @@ import (
 // this store. Another replica's notices count once its follower has folded them; two replicas
 // issuing notices of one prefix at the same moment could give one number twice.
 func (s *Store) WithNoticeNumber(ctx context.Context, prefix string, issue func(number string) error) error {
+	return s.WithNoticeNumbers(ctx, prefix, func(next int) error { return issue(domain.NoticeNumber(prefix, next)) })
+}
+
+// WithNoticeNumbers is WithNoticeNumber for several notices: issue gets the next number of
+// prefix and may record notices numbered on from it, in order, before it returns.
+func (s *Store) WithNoticeNumbers(ctx context.Context, prefix string, issue func(next int) error) error {
 	unlock := s.locks.lock("notice:" + prefix)
 	defer unlock()
 	if err := s.CatchUp(ctx); err != nil {
@@ -21,5 +27,5 @@ func (s *Store) WithNoticeNumber(ctx context.Context, prefix string, issue func(
 	s.mu.RLock()
 	n := s.notices[prefix] + 1
 	s.mu.RUnlock()
-	return issue(domain.NoticeNumber(prefix, n))
+	return issue(n)
 }

@@ -169,7 +169,11 @@ func (f *face) cut(runes []rune) ([]byte, error) {
 			}
 		}
 	}
-	var glyf []byte
+	size := 0
+	for g := range keep {
+		size += (len(f.glyph(g)) + 3) &^ 3
+	}
+	glyf := make([]byte, 0, size)
 	loca := make([]byte, 0, 4*len(f.loca))
 	for g := range len(f.loca) - 1 {
 		if f.longLoca {
@@ -321,6 +325,11 @@ func assemble(tables []table) []byte {
 	out = binary.BigEndian.AppendUint16(out, uint16(selector))
 	out = binary.BigEndian.AppendUint16(out, uint16(16*(n-search)))
 	at := 12 + 16*n
+	size := at
+	for _, t := range tables {
+		size += (len(t.data) + 3) &^ 3
+	}
+	out = slices.Grow(out, size-len(out))
 	head := -1
 	for _, t := range tables {
 		out = append(out, t.tag...)
