@@ -71,7 +71,7 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.pdf"`, name))
 		writePDF(w, http.StatusOK, "", pdf)
 	default:
-		return domain.Invalid("format", "unknown format %q: want json, csv, xlsx or pdf", format)
+		return domain.Invalid("format", "unknown format %q: want json, csv, xlsx or pdf", domain.Clip(format, 32))
 	}
 	return nil
 }

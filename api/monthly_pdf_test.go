@@ -167,7 +167,8 @@ func wantMonthlyPDF(t *testing.T, text string, j monthlyAnswer, scope, total str
 // figure (amounts in yuan, rates as the csv's basis points in percent) in its insurance's table,
 // the total row, no county outside the reader's scope, the header and page footers. The same
 // request prints the same bytes; a freeze's report does not move after a backdated payment nor
-// across a restart, while the live one does; an unknown format is refused naming format.
+// across a restart, while the live one does; an unknown format is refused naming format, the
+// formats and the value clipped.
 func TestMonthlyReportAsPDF(t *testing.T) {
 	e := newFreezeEnv(t, 60)
 	x, due := e.freezeEmployer(t, 99000017, "360702", 2000000)
@@ -269,7 +270,11 @@ func TestMonthlyReportAsPDF(t *testing.T) {
 		t.Errorf("the freeze's report after a restart: %s, before %s", sha(b), sha(frozen))
 	}
 
-	for _, format := range []string{"docx", "PDF", "pdf,csv"} {
-		wantError(t, e.get(t, "/v1/reports/monthly/"+month+"?format="+format, tokAdmin), http.StatusBadRequest, "invalid", "format")
+	for _, format := range []string{"docx", "PDF", "pdf,csv", strings.Repeat("pdf", 400)} {
+		r := e.get(t, "/v1/reports/monthly/"+month+"?format="+format, tokAdmin)
+		wantError(t, r, http.StatusBadRequest, "invalid", "format")
+		if d := r.str("detail"); !strings.Contains(d, "json, csv, xlsx or pdf") || len(d) > 200 {
+			t.Errorf("format %.20q: detail %q, want the formats listed and the value clipped", format, d)
+		}
 	}
 }
