@@ -413,6 +413,23 @@ func TestAssessorDashboardInChromium(t *testing.T) {
 	}
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('a.download[href$="format=xlsx"]').click()`))
 	poll(t, ctx, 10*time.Second, `window.kz.freezes.downloads.length === 1 && window.kz.freezes.downloads[0].bytes > 0`)
+	// Beside them the monthly report as PDF, of the same freeze: a click saves the bytes GET answers.
+	pdfLink := `document.querySelector('a.download[href*="/v1/reports/monthly/2006-12"][href$="format=pdf"]')`
+	pdfHref := strings.Replace(figHref, "format=xlsx", "format=pdf", 1)
+	if got := eval[string](t, ctx, pdfLink+`.getAttribute('href')`); got != pdfHref {
+		t.Errorf("the monthly report's PDF link is %q, want %q", got, pdfHref)
+	}
+	if got, want := eval[string](t, ctx, pdfLink+`.getAttribute('download')`), fmt.Sprintf("kuozheng-%s-seq%d-figures.pdf", f.ValidThrough, f.ThroughSeq); got != want {
+		t.Errorf("the monthly report's PDF saves as %q, want %q", got, want)
+	}
+	offeredBefore := eval[int](t, ctx, `window.kz.documentsOffered || 0`)
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](pdfLink+`.click()`))
+	poll(t, ctx, 10*time.Second, `window.kz.freezes.downloads.length === 2 && window.kz.freezes.downloads[1].bytes > 0`)
+	d, b := offered(t, ctx, offeredBefore)
+	wantSameDocument(t, e, "the monthly report's PDF", d, b, pdfHref, tokAssessor)
+	if text := pdfText(t, b); !strings.Contains(text, "数据来源：冻结 "+id) {
+		t.Errorf("the monthly report's PDF does not name the freeze %s:\n%s", id, text)
+	}
 
 	// Screenshots for review, the ranking open.
 	for _, w := range []int64{1440, 1024, 390} {

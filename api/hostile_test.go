@@ -246,7 +246,7 @@ func TestHostileRequestsAreRefusedWithoutAppending(t *testing.T) {
 		{name: "page 0", method: "GET", path: "/v1/employers?page=0", status: 400, fields: []string{"page"}},
 		{name: "page -1 on flags", method: "GET", path: "/v1/flags?page=-1", status: 400, fields: []string{"page"}},
 		{name: "page beyond int64", method: "GET", path: "/v1/employers?page=99999999999999999999", status: 400, fields: []string{"page"}},
-		{name: "format pdf", method: "GET", path: "/v1/reports/monthly/2006-12?format=pdf", status: 400, fields: []string{"format"}},
+		{name: "format docx", method: "GET", path: "/v1/reports/monthly/2006-12?format=docx", status: 400, fields: []string{"format"}},
 		{name: "month 2006-13", method: "GET", path: "/v1/reports/monthly/2006-13", status: 400, fields: []string{"month"}},
 		{name: "series from 2006-00", method: "GET", path: "/v1/series?from=2006-00", status: 400, fields: []string{"from"}},
 		{name: "through_seq -5", method: "GET", path: "{id}/history?through_seq=-5", status: 400, fields: []string{"through_seq"}},

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/kuozheng/kuozheng/api/documents"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/projections"
 )
@@ -25,6 +26,7 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 	}
 	ref := s.viewsRef()
 	var rep *projections.Report
+	var freeze domain.FreezeMade
 	if id := r.URL.Query().Get("freeze"); id != "" {
 		// A month-end bulletin served from a freeze: the figures never move.
 		f, frozen, err := s.loadFreeze(r, id)
@@ -34,7 +36,7 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 		if f.ValidThrough.Period() != m {
 			return domain.Invalid("freeze", "freeze %s is valid through %s, not a day of %s", id, f.ValidThrough, m)
 		}
-		rep = frozen
+		rep, freeze = frozen, f
 	} else {
 		if rep, err = s.cfg.Runner.Report(r.Context(), projections.Query{AsOf: asOf, Period: projections.DefaultPeriod(ref, asOf)}); err != nil {
 			return err
@@ -44,18 +46,32 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 	rows := visibleCounties(s.visibleIn(p, rep.Ref), rep.Counties)
 	format := r.URL.Query().Get("format")
 	name := fmt.Sprintf("kuozheng-monthly-%s", m)
+	all := len(rows) == len(rep.Counties)
 	switch format {
 	case "", "json":
 		total := "赣州市"
-		if len(rows) != len(rep.Counties) {
+		if !all {
 			total = "visible counties" // the sum of the reader's counties, not the city's
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"month": m, "seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "counties": rows, "city": projections.Sum(total, rows)})
 	case "csv", "xlsx":
 		// Codes and names stay text; figures become numbers.
 		return s.writeTable(w, format, name, "月报 Monthly", MonthlyRows(rep, rows), func(col int) bool { return col >= 3 })
+	case "pdf":
+		// The figures of the csv, and the JSON's total, printed by insurance.
+		doc := documents.MonthlyReport{Month: m, AsOf: rep.AsOf, Period: rep.Period, Seq: rep.Seq, FreezeID: freeze.ID, Digest: freeze.Digest,
+			Scope: "全市", Counties: rows, Total: projections.Sum("全市合计", rows), TotalName: "全市合计"}
+		if !all {
+			doc.Scope, doc.TotalName = "本辖区（"+p.Name+"）", "本辖区合计"
+		}
+		pdf, err := doc.Render()
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.pdf"`, name))
+		writePDF(w, http.StatusOK, "", pdf)
 	default:
-		return domain.Invalid("format", "unknown format %q: want json, csv or xlsx", format)
+		return domain.Invalid("format", "unknown format %q: want json, csv, xlsx or pdf", domain.Clip(format, 32))
 	}
 	return nil
 }

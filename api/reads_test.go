@@ -440,7 +440,7 @@ func TestProjectionReadsOverASmallLedger(t *testing.T) {
 			}
 		})
 		for _, c := range []struct{ name, path, field string }{
-			{"format=pdf is 400", "/v1/reports/monthly/2006-07?format=pdf", "format"},
+			{"format=docx is 400", "/v1/reports/monthly/2006-07?format=docx", "format"},
 			{"a month that has not begun (2007-01 on 2006-08-31) is 400", "/v1/reports/monthly/2007-01", "month"},
 			{"the next month (2006-09 on 2006-08-31) is 400", "/v1/reports/monthly/2006-09?format=csv", "month"},
 			{"month 2006-13 is 400", "/v1/reports/monthly/2006-13", "month"},

@@ -132,6 +132,7 @@ function downloads(f) {
     el('span', null, ' · ', ...bi('冻结数据（' + month + ' 月报）', 'figures, monthly report'), ': '),
     link('/v1/reports/monthly/' + month + '?freeze=' + q + '&format=xlsx', base + '-figures.xlsx', 'Excel (xlsx)'), ' ',
     link('/v1/reports/monthly/' + month + '?freeze=' + q + '&format=csv', base + '-figures.csv', 'CSV'), ' ',
+    link('/v1/reports/monthly/' + month + '?freeze=' + q + '&format=pdf', base + '-figures.pdf', '月报 PDF'), ' ',
     el('span', null, ' · '), link('/v1/freezes/' + q + '/bulletin.pdf', base + '-bulletin.pdf', '通报 bulletin (PDF)'), ' ',
     el('button', { type: 'button', class: 'print', onclick: () => window.print() }, '打印 print'), ' ', status);
 }
