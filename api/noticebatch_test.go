@@ -143,7 +143,7 @@ func TestABatchIsNumberedInOrderAcrossChunksAndARetryIssuesWhatIsLeft(t *testing
 		first = append(first, id)
 	}
 	prefix := domain.NoticePrefix("章贡区", 2006)
-	if n := e.issue(t, first[5], "2006-05-10", "2006-05-31").header.Get("X-Document-Number"); n != domain.NoticeNumber(prefix, 1) {
+	if n := docNumber(t, e.issue(t, first[5], "2006-05-10", "2006-05-31")); n != domain.NoticeNumber(prefix, 1) {
 		t.Fatalf("the single notice is %q", n)
 	}
 	const path, body = "/v1/counties/360702/notices", `{"issued_on":"2006-05-20","deadline":"2006-06-05","overdue_days":30}`

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -202,7 +203,8 @@ func writePDF(w http.ResponseWriter, status int, number string, pdf []byte) {
 	sum := sha256.Sum256(pdf)
 	w.Header().Set("Content-Type", "application/pdf")
 	if number != "" {
-		w.Header().Set("X-Document-Number", number) // documents without a number of their own have none
+		// Percent-encoded UTF-8: a header is bytes a browser reads as Latin-1, and a number is Chinese.
+		w.Header().Set("X-Document-Number", url.PathEscape(number)) // documents without a number of their own have none
 	}
 	w.Header().Set("X-Document-SHA256", hex.EncodeToString(sum[:]))
 	w.Header().Set("Content-Length", strconv.Itoa(len(pdf)))

@@ -71,6 +71,23 @@ func (e *env) issue(t testing.TB, id, issuedOn, deadline string) pdfAnswer {
 	return a
 }
 
+// docNumber is an answer's X-Document-Number, decoded: the API percent-encodes it, and nothing
+// else (a raw byte above 0x7e is refused).
+func docNumber(t testing.TB, a pdfAnswer) string {
+	t.Helper()
+	v := a.header.Get("X-Document-Number")
+	for _, c := range []byte(v) {
+		if c < 0x20 || c > 0x7e {
+			t.Fatalf("X-Document-Number %q is not ASCII", v)
+		}
+	}
+	n, err := url.PathUnescape(v)
+	if err != nil {
+		t.Fatalf("X-Document-Number %q: %v", v, err)
+	}
+	return n
+}
+
 func noticePath(id, number string) string {
 	return empPath(id, "notices/"+url.PathEscape(number+".pdf"))
 }
@@ -141,11 +158,11 @@ func TestNoticesPrintTheLedgersFigures(t *testing.T) {
 		got  pdfAnswer
 		want string
 	}{{na, "赣社征〔2006〕章贡-0001"}, {nb, "赣社征〔2006〕章贡-0002"}, {nc, "赣社征〔2006〕赣县-0001"}} {
-		if n := x.got.header.Get("X-Document-Number"); n != x.want {
+		if n := docNumber(t, x.got); n != x.want {
 			t.Errorf("X-Document-Number %q, want %q", n, x.want)
 		}
 	}
-	number := na.header.Get("X-Document-Number")
+	number := docNumber(t, na)
 
 	// The text against the employer read as of the issue date.
 	var st struct {
@@ -205,7 +222,7 @@ func TestNoticesPrintTheLedgersFigures(t *testing.T) {
 		t.Errorf("after a restart, recorded doc_sha256 %s, want %s", got, sha(na.body))
 	}
 	// Numbering goes on after the restart.
-	if n := e.issue(t, b, "2006-07-01", "2006-07-31").header.Get("X-Document-Number"); n != "赣社征〔2006〕章贡-0003" {
+	if n := docNumber(t, e.issue(t, b, "2006-07-01", "2006-07-31")); n != "赣社征〔2006〕章贡-0003" {
 		t.Errorf("the first notice of 360702 after a restart is %q, want 赣社征〔2006〕章贡-0003", n)
 	}
 
@@ -257,10 +274,10 @@ func TestANoticePrintedAnEarlierWayIsServedAgainByteForByte(t *testing.T) {
 		t.Fatalf("GET the notice printed the first way: %d, SHA-256 %s; want the recorded %s", g.status, sha(g.body), sha(first))
 	}
 	next := e.issue(t, id, "2006-06-15", "2006-06-30")
-	if got := next.header.Get("X-Document-Number"); got != domain.NoticeNumber(domain.NoticePrefix("章贡区", 2006), 2) {
+	if got := docNumber(t, next); got != domain.NoticeNumber(domain.NoticePrefix("章贡区", 2006), 2) {
 		t.Fatalf("the next notice is numbered %q", got)
 	}
-	if g := e.raw(t, http.MethodGet, noticePath(id, next.header.Get("X-Document-Number")), tokAuditor, ""); !bytes.Equal(g.body, next.body) {
+	if g := e.raw(t, http.MethodGet, noticePath(id, docNumber(t, next)), tokAuditor, ""); !bytes.Equal(g.body, next.body) {
 		t.Fatalf("the notice issued now is not served again byte for byte")
 	}
 }

@@ -15,12 +15,10 @@ kz.documents = []; // the last KEEP offered
 kz.documentsOffered = 0; // how many were offered in all
 const KEEP = 20;
 
-// headerText reads a header sent as UTF-8 bytes (a notice's number is Chinese), which fetch
-// hands over one character a byte.
+// headerText reads a header the API percent-encodes (a document's number is Chinese).
 export function headerText(res, name) {
   const v = res.headers.get(name) || '';
-  if (!/[\u0080-\u00ff]/.test(v) || /[^\u0000-\u00ff]/.test(v)) return v;
-  try { return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(v, c => c.charCodeAt(0))); } catch (e) { return v; }
+  try { return decodeURIComponent(v); } catch (e) { return v; }
 }
 
 // fetchPDF reads path (GET, or the options' method and body) as a PDF: a 401 asks for a token

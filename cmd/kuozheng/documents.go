@@ -173,7 +173,7 @@ func (f *documentFlags) issue(stdout, stderr io.Writer, path string, body []byte
 	}
 	if n := rec.Header().Get("X-Notice-Count"); n != "" {
 		fmt.Fprintf(stderr, "%s notices issued\n", n)
-	} else if n := rec.Header().Get("X-Document-Number"); n != "" {
+	} else if n, err := url.PathUnescape(rec.Header().Get("X-Document-Number")); err == nil && n != "" {
 		fmt.Fprintf(stderr, "notice %s issued\n", n)
 	}
 	if f.out == "" {
