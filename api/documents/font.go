@@ -20,7 +20,14 @@ type face struct {
 	loca     []uint32 // numGlyphs+1 offsets into glyf
 	glyf     []byte
 	longLoca bool
+	// metrics are every glyph's advance width and left side bearing, as hmtx stores them.
+	metrics [][4]byte
 }
+
+// kept are the tables a cut font keeps (with new glyph ids, tables that refer to glyphs by id,
+// such as kern or GSUB, would be wrong; the documents print no ligatures nor kerning).
+var kept = map[string]bool{"head": true, "hhea": true, "maxp": true, "OS/2": true, "name": true, "cmap": true, "post": true,
+	"loca": true, "glyf": true, "hmtx": true, "cvt ": true, "fpgm": true, "prep": true, "gasp": true}
 
 type table struct {
 	tag  string
@@ -75,6 +82,23 @@ func readFace(b []byte) (*face, error) {
 		}
 		if f.loca[i] > uint32(len(f.glyf)) || i > 0 && f.loca[i] < f.loca[i-1] {
 			return nil, fmt.Errorf("font: glyph %d out of glyf", i)
+		}
+	}
+	hhea, hmtx := byTag["hhea"], byTag["hmtx"]
+	if len(hhea) < 36 {
+		return nil, errors.New("font: hhea cut short")
+	}
+	long := int(binary.BigEndian.Uint16(hhea[34:]))
+	if long == 0 || long > glyphs || len(hmtx) < 4*long+2*(glyphs-long) {
+		return nil, errors.New("font: hmtx cut short")
+	}
+	f.metrics = make([][4]byte, glyphs)
+	for g := range glyphs {
+		if g < long {
+			copy(f.metrics[g][:], hmtx[4*g:])
+		} else {
+			copy(f.metrics[g][:2], hmtx[4*(long-1):])
+			copy(f.metrics[g][2:], hmtx[4*long+2*(g-long):])
 		}
 	}
 	var err error
@@ -141,8 +165,8 @@ func readCmap(c []byte, glyphs int) (map[rune]uint16, error) {
 func (f *face) glyph(g uint16) []byte { return f.glyf[f.loca[g]:f.loca[g+1]] }
 
 // cut returns the font with the glyphs of runes alone (and .notdef, and the parts of composite
-// glyphs), each under its glyph id, and a cmap that maps runes alone; every other table as it
-// was. A rune the font has no glyph for is an error: the document would print it as nothing.
+// glyphs), numbered from 0 in the order they had, and a cmap that maps runes alone. A rune the
+// font has no glyph for is an error: the document would print it as nothing.
 func (f *face) cut(runes []rune) ([]byte, error) {
 	slices.Sort(runes)
 	runes = slices.Compact(runes)
@@ -163,56 +187,88 @@ func (f *face) cut(runes []rune) ([]byte, error) {
 		g := todo[len(todo)-1]
 		todo = todo[:len(todo)-1]
 		for _, part := range components(f.glyph(g)) {
-			if int(part)+1 < len(f.loca) && !keep[part] {
-				keep[part] = true
-				todo = append(todo, part)
+			if int(part.glyph)+1 < len(f.loca) && !keep[part.glyph] {
+				keep[part.glyph] = true
+				todo = append(todo, part.glyph)
 			}
 		}
 	}
+	old := make([]uint16, 0, len(keep))
 	size := 0
 	for g := range keep {
+		old = append(old, g)
 		size += (len(f.glyph(g)) + 3) &^ 3
 	}
-	glyf := make([]byte, 0, size)
-	loca := make([]byte, 0, 4*len(f.loca))
-	for g := range len(f.loca) - 1 {
-		if f.longLoca {
-			loca = binary.BigEndian.AppendUint32(loca, uint32(len(glyf)))
-		} else {
-			loca = binary.BigEndian.AppendUint16(loca, uint16(len(glyf)/2))
-		}
-		if keep[uint16(g)] {
-			glyf = append(glyf, f.glyph(uint16(g))...)
-			for len(glyf)%4 != 0 {
-				glyf = append(glyf, 0)
-			}
-		}
+	slices.Sort(old)
+	renumber := make(map[uint16]uint16, len(old))
+	for i, g := range old {
+		renumber[g] = uint16(i)
 	}
-	if f.longLoca {
+	glyf := make([]byte, 0, size)
+	loca := make([]byte, 0, 4*(len(old)+1))
+	hmtx := make([]byte, 0, 4*len(old))
+	for _, g := range old {
 		loca = binary.BigEndian.AppendUint32(loca, uint32(len(glyf)))
-	} else {
-		loca = binary.BigEndian.AppendUint16(loca, uint16(len(glyf)/2))
+		at := len(glyf)
+		glyf = append(glyf, f.glyph(g)...)
+		for _, c := range components(glyf[at:]) {
+			binary.BigEndian.PutUint16(glyf[at+c.at:], renumber[c.glyph])
+		}
+		for len(glyf)%4 != 0 {
+			glyf = append(glyf, 0)
+		}
+		hmtx = append(hmtx, f.metrics[g][:]...)
+	}
+	loca = binary.BigEndian.AppendUint32(loca, uint32(len(glyf)))
+	cmap := make(map[rune]uint16, len(runes))
+	for _, r := range runes {
+		cmap[r] = renumber[f.glyphOf[r]]
 	}
 	tables := make([]table, 0, len(f.tables))
 	for _, t := range f.tables {
+		if !kept[t.tag] {
+			continue
+		}
 		switch t.tag {
 		case "cmap":
-			t.data = f.cmap(runes)
+			t.data = cmapTable(runes, cmap)
 		case "loca":
 			t.data = loca
 		case "glyf":
 			t.data = glyf
+		case "hmtx":
+			t.data = hmtx
 		case "head":
-			t.data = append([]byte(nil), t.data...)
-			binary.BigEndian.PutUint32(t.data[8:], 0) // checkSumAdjustment, set below
+			t.data = slices.Clone(t.data)
+			binary.BigEndian.PutUint32(t.data[8:], 0)  // checkSumAdjustment, set by assemble
+			binary.BigEndian.PutUint16(t.data[50:], 1) // long loca offsets
+		case "maxp":
+			t.data = slices.Clone(t.data)
+			binary.BigEndian.PutUint16(t.data[4:], uint16(len(old)))
+		case "hhea":
+			t.data = slices.Clone(t.data)
+			binary.BigEndian.PutUint16(t.data[34:], uint16(len(old)))
+		case "post":
+			if len(t.data) < 32 {
+				continue
+			}
+			// Version 3: no glyph names, which would be by the old ids.
+			t.data = append(binary.BigEndian.AppendUint32(nil, 0x00030000), t.data[4:32]...)
 		}
 		tables = append(tables, t)
 	}
 	return assemble(tables), nil
 }
 
-// components lists the glyphs a composite glyph is made of (none for a simple one).
-func components(g []byte) []uint16 {
+// component is one part of a composite glyph: the glyph it uses, and where in the composite
+// glyph's bytes that id is written.
+type component struct {
+	glyph uint16
+	at    int
+}
+
+// components lists the parts of a composite glyph (none for a simple one).
+func components(g []byte) []component {
 	if len(g) < 10 || int16(binary.BigEndian.Uint16(g)) >= 0 {
 		return nil
 	}
@@ -223,10 +279,10 @@ func components(g []byte) []uint16 {
 		haveXYScale    = 0x0040
 		haveTwoByTwo   = 0x0080
 	)
-	var out []uint16
+	var out []component
 	for at := 10; at+4 <= len(g); {
 		flags := binary.BigEndian.Uint16(g[at:])
-		out = append(out, binary.BigEndian.Uint16(g[at+2:]))
+		out = append(out, component{binary.BigEndian.Uint16(g[at+2:]), at + 2})
 		at += 4 + 2
 		if flags&argsAreWords != 0 {
 			at += 2
@@ -246,10 +302,10 @@ func components(g []byte) []uint16 {
 	return out
 }
 
-// cmap is a cmap table with one format-4 subtable (Windows, Unicode BMP) mapping runes, sorted
-// and without repeats, to their glyphs: a segment a run of consecutive characters, its glyphs
-// listed in the glyph array.
-func (f *face) cmap(runes []rune) []byte {
+// cmapTable is a cmap table with one format-4 subtable (Windows, Unicode BMP) mapping runes,
+// sorted and without repeats, to their glyphs: a segment a run of consecutive characters, its
+// glyphs listed in the glyph array.
+func cmapTable(runes []rune, glyphOf map[rune]uint16) []byte {
 	type segment struct{ start, end int }
 	var segs []segment
 	for _, r := range runes {
@@ -283,7 +339,7 @@ func (f *face) cmap(runes []rune) []byte {
 		// From this segment's idRangeOffset entry to its first glyph in the array.
 		offsets = binary.BigEndian.AppendUint16(offsets, uint16(2*(n-i)+len(glyphs)))
 		for ch := s.start; ch <= s.end; ch++ {
-			glyphs = binary.BigEndian.AppendUint16(glyphs, f.glyphOf[rune(ch)])
+			glyphs = binary.BigEndian.AppendUint16(glyphs, glyphOf[rune(ch)])
 		}
 	}
 	length := 16 + 8*n + len(glyphs)
