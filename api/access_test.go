@@ -116,7 +116,7 @@ func expectedAccess(role, route, target string) access {
 
 func isAuditRoute(path string) bool {
 	return strings.HasSuffix(path, "/audit-findings") || strings.HasSuffix(path, "/waivers") || strings.HasSuffix(path, "/enforcement") ||
-		strings.HasSuffix(path, "/notices")
+		strings.HasSuffix(path, "/notices") || strings.HasSuffix(path, "/inspections")
 }
 
 // newAccessEnv is newFreezeEnv's tokens (with an assessor) and a projection runner, served with
@@ -189,9 +189,10 @@ func TestAccessMatrixFollowsTheTokensTable(t *testing.T) {
 		"waivers": func() string {
 			return `{"decided_on":"2006-08-01","kind":"late_fee","authority_doc":"文1","reason":"r","insurance":"pension","period":"2006-04","amount_fen":1}`
 		},
-		"notices": func() string { return `{"issued_on":"2006-07-01","deadline":"2006-07-31"}` },
-		"close":   func() string { return `{}` },
-		"reopen":  func() string { return `{"reason":"access matrix"}` },
+		"notices":     func() string { return `{"issued_on":"2006-07-01","deadline":"2006-07-31"}` },
+		"inspections": func() string { return `{"on":"2006-07-01","team":"市稽核一组","scope":"full","result":"clean"}` },
+		"close":       func() string { return `{}` },
+		"reopen":      func() string { return `{"reason":"access matrix"}` },
 		"enforcement": func() string {
 			return fmt.Sprintf(`{"step":"notice","on":"2006-07-01","doc_no":"限改%d","deadline":"2006-07-31"}`, uniq())
 		},

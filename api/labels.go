@@ -74,6 +74,7 @@ var dashboardLabels = []labelTable{
 		{"payment.received", "缴费 payment"},
 		{"payment.reversed", "退票 payment reversed"},
 		{"audit_finding.recorded", "稽核 audit finding"},
+		{"inspection.recorded", "检查 inspection"},
 		{"waiver.granted", "减免 waiver"},
 		{"enforcement.step_recorded", "执法 enforcement"},
 		{"contracts.signed", "劳动合同 contracts"},

@@ -47,6 +47,7 @@ var registeredRoutes = []string{
 	"POST /v1/employers/{id}/transfer",
 	"POST /v1/employers/{id}/deregistration",
 	"POST /v1/employers/{id}/audit-findings",
+	"POST /v1/employers/{id}/inspections",
 	"POST /v1/employers/{id}/waivers",
 	"POST /v1/employers/{id}/enforcement",
 	"POST /v1/employers/{id}/notices",

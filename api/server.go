@@ -112,6 +112,7 @@ func (s *Server) routes() {
 		{"refunds", "employer", func() domain.Command { return &domain.RefundCredit{} }},
 		{"voids", "void", func() domain.Command { return &domain.VoidEvent{} }},
 		{"audit-findings", "audit", func() domain.Command { return &domain.RecordAuditFinding{} }},
+		{"inspections", "audit", func() domain.Command { return &domain.RecordInspection{} }},
 		{"waivers", "audit", func() domain.Command { return &domain.GrantWaiver{} }},
 		{"enforcement", "audit", func() domain.Command { return &domain.RecordEnforcement{} }},
 	} {

@@ -118,6 +118,7 @@ func init() {
 	register[PaymentReceived]()
 	register[PaymentReversed]()
 	register[AuditFindingRecorded]()
+	register[InspectionRecorded]()
 	register[WaiverGranted]()
 	register[EnforcementStepRecorded]()
 	register[ContractsSigned]()

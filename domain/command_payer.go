@@ -13,6 +13,7 @@ type RegisterEmployer struct {
 	RegisteredOn     string `json:"registered_on"`
 	CertificateNo    string `json:"certificate_no"`
 	FoundOn          string `json:"found_on"`
+	attributes
 
 	profile Profile
 	date    Date
@@ -35,6 +36,10 @@ func (r *RegisterEmployer) Check(ctx Context) error {
 	p.Kind = EmployerKind(c.oneOf("kind", r.Kind, EmployerKinds...))
 	p.Ownership = c.text("ownership", r.Ownership, false, 50)
 	p.RiskClass = int(c.integer("risk_class", r.RiskClass, true, 1, 3, "risk classes (1–3)"))
+	if r.Park != nil && *r.Park != "" {
+		p.InIndustrialPark = true // a payer registered in a named park is in a park
+	}
+	r.attributes.check(c, &p)
 	if c.err != nil {
 		return c.err
 	}
@@ -141,8 +146,9 @@ type ChangeEmployer struct {
 	RiskClass        *Number `json:"risk_class"`
 	Ownership        *string `json:"ownership"`
 	InIndustrialPark *bool   `json:"in_industrial_park"`
-	date             Date
-	event            EmployerChanged
+	attributes
+	date  Date
+	event EmployerChanged
 }
 
 // Check validates the fields; at least one change is required.
@@ -162,8 +168,33 @@ func (r *ChangeEmployer) Check(ctx Context) error {
 		rc := int(c.integer("risk_class", *r.RiskClass, true, 1, 3, "risk classes (1–3)"))
 		ev.RiskClass = &rc
 	}
-	if c.err == nil && ev.Name == nil && ev.Ownership == nil && ev.RiskClass == nil && ev.InIndustrialPark == nil {
-		c.fail(Invalid("name", "no change given: set at least one of name, risk_class, ownership, in_industrial_park"))
+	// The attributes given, checked alone here and against the payer's others in Decide.
+	var p Profile
+	if r.InIndustrialPark != nil {
+		p.InIndustrialPark = *r.InIndustrialPark
+	} else if r.Park != nil && *r.Park != "" {
+		p.InIndustrialPark = true // joining a named park puts the payer in a park
+	}
+	r.attributes.check(c, &p)
+	given := r.attributes
+	if given.Industry != nil {
+		given.Industry = &p.Industry
+	}
+	if given.Sector != nil {
+		given.Sector = &p.Sector
+	}
+	if given.OwnershipCode != nil {
+		given.OwnershipCode = &p.OwnershipCode
+	}
+	if given.Park != nil {
+		given.Park = &p.Park
+	}
+	ev.Industry, ev.Sector, ev.OwnershipCode, ev.Park, ev.Agency = given.Industry, given.Sector, given.OwnershipCode, given.Park, given.Agency
+	if r.Park != nil && p.Park != "" && r.InIndustrialPark == nil {
+		ev.InIndustrialPark = &p.InIndustrialPark
+	}
+	if c.err == nil && ev == (EmployerChanged{On: r.date}) {
+		c.fail(Invalid("name", "no change given: set at least one of name, risk_class, ownership, in_industrial_park, industry, sector, ownership_code, park, agency"))
 	}
 	r.event = ev
 	return c.err
@@ -172,13 +203,23 @@ func (r *ChangeEmployer) Check(ctx Context) error {
 // Date is the day of the change.
 func (r *ChangeEmployer) Date() Date { return r.date }
 
-// Decide records the change.
+// Decide records the change, once the payer's attributes after it agree with each other.
 func (r *ChangeEmployer) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if err := active(e); err != nil {
 		return nil, err
 	}
 	if err := notBefore(e, "on", r.date); err != nil {
 		return nil, err
+	}
+	after := e.Profile
+	if r.event.InIndustrialPark != nil {
+		after.InIndustrialPark = *r.event.InIndustrialPark
+	}
+	c := &checker{ctx: ctx}
+	a := attributes{Industry: r.event.Industry, Sector: r.event.Sector, OwnershipCode: r.event.OwnershipCode, Park: r.event.Park, Agency: r.event.Agency}
+	a.check(c, &after)
+	if c.err != nil {
+		return nil, c.err
 	}
 	return []Payload{r.event}, nil
 }
@@ -187,15 +228,22 @@ func (r *ChangeEmployer) Decide(e *Employer, ctx Context) ([]Payload, error) {
 type RecordSurvey struct {
 	AsOf      string `json:"as_of"`
 	Workforce Number `json:"workforce"`
+	// Migrants is how many of the workforce are migrant workers (农民工); optional.
+	Migrants  Number `json:"migrants"`
 	date      Date
 	workforce int64
+	migrants  int64
 }
 
-// Check validates the fields.
+// Check validates the fields: migrant workers are part of the workforce.
 func (r *RecordSurvey) Check(ctx Context) error {
 	c := &checker{ctx: ctx}
 	r.date = c.date("as_of", r.AsOf, true)
 	r.workforce = c.integer("workforce", r.Workforce, true, 0, MaxCount, "persons")
+	r.migrants = c.integer("migrants", r.Migrants, false, 0, MaxCount, "persons")
+	if c.err == nil && r.migrants > r.workforce {
+		c.fail(Invalid("migrants", "%d migrant workers is more than the workforce of %d", r.migrants, r.workforce))
+	}
 	return c.err
 }
 
@@ -207,7 +255,7 @@ func (r *RecordSurvey) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if err := notBefore(e, "as_of", r.date); err != nil {
 		return nil, err
 	}
-	return []Payload{SurveyCounted{AsOf: r.date, Workforce: r.workforce}}, nil
+	return []Payload{SurveyCounted{AsOf: r.date, Workforce: r.workforce, Migrants: r.migrants}}, nil
 }
 
 // RecordEnrollment records the insured headcount of one insurance.
@@ -215,15 +263,29 @@ type RecordEnrollment struct {
 	Insurance   string `json:"insurance"`
 	Headcount   Number `json:"headcount"`
 	EffectiveOn string `json:"effective_on"`
-	ev          EnrollmentRecorded
+	// Migrants is how many of the headcount are migrant workers; Retirees, for medical insurance
+	// only, the retirees insured besides. Both optional.
+	Migrants Number `json:"migrants"`
+	Retirees Number `json:"retirees"`
+	ev       EnrollmentRecorded
 }
 
-// Check validates the fields.
+// Check validates the fields: migrant workers are part of the headcount; retirees are counted
+// for medical insurance alone.
 func (r *RecordEnrollment) Check(ctx Context) error {
 	c := &checker{ctx: ctx}
 	r.ev.Insurance = c.insurance("insurance", r.Insurance)
 	r.ev.Headcount = c.integer("headcount", r.Headcount, true, 0, MaxCount, "persons")
 	r.ev.EffectiveOn = c.date("effective_on", r.EffectiveOn, true)
+	r.ev.Migrants = c.integer("migrants", r.Migrants, false, 0, MaxCount, "persons")
+	r.ev.Retirees = c.integer("retirees", r.Retirees, false, 0, MaxCount, "persons")
+	switch {
+	case c.err != nil:
+	case r.ev.Migrants > r.ev.Headcount:
+		c.fail(Invalid("migrants", "%d migrant workers is more than the headcount of %d", r.ev.Migrants, r.ev.Headcount))
+	case r.ev.Retirees > 0 && r.ev.Insurance.canonical() != Medical:
+		c.fail(Invalid("retirees", "retirees are counted for medical insurance only, not %s", r.ev.Insurance))
+	}
 	return c.err
 }
 

@@ -46,6 +46,14 @@ type Employer struct {
 	DeregisteredOn Date
 	Workforce      int64
 	Enrolled       map[Insurance]int64
+	// Migrants is the survey's count of migrant workers (农民工) among the workforce;
+	// MigrantsEnrolled the migrant workers of each insurance's headcount (nil: none recorded);
+	// Retirees the retirees insured for medical care besides the headcount.
+	Migrants         int64
+	MigrantsEnrolled map[Insurance]int64
+	Retirees         int64
+	// Inspected holds the dates of the payer's inspections (稽核), in the order recorded.
+	Inspected []Date
 	// Receipts holds every receipt number of the employer's payments, in the form NormalizeCode
 	// gives it (upper case, NFKC, no zero-width or other format characters), mapped to whether
 	// its payment was reversed. A receipt mapped to false belongs to a payment that stands and
@@ -116,10 +124,27 @@ func (e *Employer) Apply(ev Event) {
 		if p.InIndustrialPark != nil {
 			e.InIndustrialPark = *p.InIndustrialPark
 		}
+		set(&e.Industry, p.Industry)
+		set(&e.Sector, p.Sector)
+		set(&e.OwnershipCode, p.OwnershipCode)
+		set(&e.Park, p.Park)
+		set(&e.Agency, p.Agency)
 	case SurveyCounted:
-		e.Workforce = p.Workforce
+		e.Workforce, e.Migrants = p.Workforce, p.Migrants
 	case EnrollmentRecorded:
-		e.Enrolled[p.Insurance.canonical()] = p.Headcount
+		ins := p.Insurance.canonical()
+		e.Enrolled[ins] = p.Headcount
+		if p.Migrants != 0 || e.MigrantsEnrolled[ins] != 0 {
+			if e.MigrantsEnrolled == nil {
+				e.MigrantsEnrolled = map[Insurance]int64{}
+			}
+			e.MigrantsEnrolled[ins] = p.Migrants
+		}
+		if ins == Medical {
+			e.Retirees = p.Retirees
+		}
+	case InspectionRecorded:
+		e.Inspected = append(e.Inspected, p.On)
 	case DeclarationFiled:
 		e.Declared[p.Period] = true
 	case PaymentReceived:
@@ -172,6 +197,8 @@ func (e *Employer) Clone() *Employer {
 	c.Enrolled = maps.Clone(e.Enrolled)
 	c.Receipts = maps.Clone(e.Receipts)
 	c.Declared = maps.Clone(e.Declared)
+	c.MigrantsEnrolled = maps.Clone(e.MigrantsEnrolled)
+	c.Inspected = slices.Clip(e.Inspected)
 	c.voided = maps.Clone(e.voided)
 	c.Account.entries = slices.Clip(e.Account.entries)
 	c.History = e.History.clone()
@@ -189,5 +216,12 @@ func (e *Employer) Stage(t Totals) string {
 		return StageClosed
 	default:
 		return e.LastStep
+	}
+}
+
+// set sets *v to *to when a change gives it.
+func set[T any](v *T, to *T) {
+	if to != nil {
+		*v = *to
 	}
 }

@@ -45,6 +45,14 @@ type Profile struct {
 	Ownership        string       `json:"ownership,omitempty"`
 	RiskClass        int          `json:"risk_class"`
 	InIndustrialPark bool         `json:"in_industrial_park"`
+	// Industry is the section of GB/T 4754-2002 (A–T); Sector one of the plan's named sectors
+	// (Sectors); OwnershipCode the economic type of GB/T 12402-2000; Park the industrial park
+	// the payer is in; Agency marks a labour agency placing workers (劳务派遣、代理).
+	Industry      string `json:"industry,omitempty"`
+	Sector        string `json:"sector,omitempty"`
+	OwnershipCode string `json:"ownership_code,omitempty"`
+	Park          string `json:"park,omitempty"`
+	Agency        bool   `json:"agency,omitempty"`
 }
 
 // EmployerRegistered: an employer entered the ledger holding a social-insurance registration.
@@ -73,12 +81,19 @@ type EmployerChanged struct {
 	RiskClass        *int    `json:"risk_class,omitempty"`
 	Ownership        *string `json:"ownership,omitempty"`
 	InIndustrialPark *bool   `json:"in_industrial_park,omitempty"`
+	Industry         *string `json:"industry,omitempty"`
+	Sector           *string `json:"sector,omitempty"`
+	OwnershipCode    *string `json:"ownership_code,omitempty"`
+	Park             *string `json:"park,omitempty"`
+	Agency           *bool   `json:"agency,omitempty"`
 }
 
 // SurveyCounted: the survey counted the persons who should be insured.
 type SurveyCounted struct {
 	AsOf      Date  `json:"as_of"`
 	Workforce int64 `json:"workforce"`
+	// Migrants is how many of the workforce are migrant workers (农民工).
+	Migrants int64 `json:"migrants,omitempty"`
 }
 
 // EnrollmentRecorded: the insured headcount for an insurance from a date.
@@ -86,6 +101,20 @@ type EnrollmentRecorded struct {
 	Insurance   Insurance `json:"insurance"`
 	Headcount   int64     `json:"headcount"`
 	EffectiveOn Date      `json:"effective_on"`
+	// Migrants is how many of the headcount are migrant workers (农民工); Retirees, for medical
+	// insurance, how many retirees are insured besides (of restructured or bankrupt enterprises).
+	Migrants int64 `json:"migrants,omitempty"`
+	Retirees int64 `json:"retirees,omitempty"`
+}
+
+// InspectionRecorded: an inspection (稽核/检查) of the payer, whether or not it found anything;
+// what it found is recorded as audit findings of their own.
+type InspectionRecorded struct {
+	On     Date   `json:"on"`
+	Team   string `json:"team"`
+	Scope  string `json:"scope"`
+	Result string `json:"result"`
+	Note   string `json:"note,omitempty"`
 }
 
 // DeclaredLine is one insurance of a declaration, with the amount the ledger computed.
@@ -249,6 +278,8 @@ func (PaymentReceived) EventType() string { return "payment.received" }
 func (PaymentReversed) EventType() string { return "payment.reversed" }
 
 func (AuditFindingRecorded) EventType() string { return "audit_finding.recorded" }
+
+func (InspectionRecorded) EventType() string { return "inspection.recorded" }
 
 func (WaiverGranted) EventType() string { return "waiver.granted" }
 

@@ -72,6 +72,22 @@ func (e *Employer) AppendState(b []byte) ([]byte, error) {
 	w.u(e.Version)
 	w.u(e.N)
 	w.s(e.Head)
+	w.s(e.Industry)
+	w.s(e.Sector)
+	w.s(e.OwnershipCode)
+	w.s(e.Park)
+	w.bool(e.Agency)
+	w.i(e.Migrants)
+	w.u(uint64(len(e.MigrantsEnrolled)))
+	for ins, n := range e.MigrantsEnrolled {
+		w.s(string(ins))
+		w.i(n)
+	}
+	w.i(e.Retirees)
+	w.u(uint64(len(e.Inspected)))
+	for _, d := range e.Inspected {
+		w.i(int64(d))
+	}
 	return w.b, nil
 }
 
@@ -121,6 +137,21 @@ func ReadState(b []byte) (*Employer, error) {
 		}
 	}
 	e.Version, e.N, e.Head = r.u(), r.u(), r.s()
+	e.Industry, e.Sector, e.OwnershipCode, e.Park, e.Agency = r.s(), r.s(), r.s(), r.s(), r.bool()
+	e.Migrants = r.i()
+	if n = r.count(); n > 0 {
+		e.MigrantsEnrolled = make(map[Insurance]int64, n)
+	}
+	for range n {
+		e.MigrantsEnrolled[Insurance(r.s())] = r.i()
+	}
+	e.Retirees = r.i()
+	if n = r.count(); n > 0 {
+		e.Inspected = make([]Date, n)
+	}
+	for i := range e.Inspected {
+		e.Inspected[i] = Date(r.i())
+	}
 	if r.err == nil && len(r.b) != 0 {
 		r.fail()
 	}

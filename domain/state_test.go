@@ -24,16 +24,19 @@ func TestAStateRestoredFromItsEncodingFoldsOnAsTheOriginal(t *testing.T) {
 		rng := rand.New(rand.NewPCG(seed, 31))
 		e := foldWriteSide(
 			EmployerRegistered{Profile: Profile{Name: "甲", County: "360702", OrgCode: "12345678-9", CreditCode: "91360700MA35X0000X", Kind: KindEnterprise,
-				Ownership: "private", RiskClass: 2, InIndustrialPark: true}, RegisteredOn: MustDate("2006-01-05"), CertificateNo: "GZ1"},
-			EnrollmentRecorded{Insurance: Pension, Headcount: 30, EffectiveOn: MustDate("2006-02-01")},
-			SurveyCounted{AsOf: MustDate("2006-02-01"), Workforce: 40},
+				Ownership: "private", RiskClass: 2, InIndustrialPark: true, Industry: "C", Sector: SectorFurniture, OwnershipCode: "173",
+				Park: "赣州经济技术开发区", Agency: true}, RegisteredOn: MustDate("2006-01-05"), CertificateNo: "GZ1"},
+			EnrollmentRecorded{Insurance: Pension, Headcount: 30, EffectiveOn: MustDate("2006-02-01"), Migrants: 12},
+			EnrollmentRecorded{Insurance: Medical, Headcount: 30, EffectiveOn: MustDate("2006-02-01"), Retirees: 4},
+			SurveyCounted{AsOf: MustDate("2006-02-01"), Workforce: 40, Migrants: 15},
+			InspectionRecorded{On: MustDate("2006-02-03"), Team: "市稽核一组", Scope: "full", Result: InspectionClean},
 		)
 		e.ID, e.NoticeOn, e.LastStep, e.Contracts, e.Deregistered, e.DeregisteredOn = "e1", MustDate("2006-03-01"), "notice", 7, true, MustDate("2006-09-01")
 		on := MustDate("2006-01-05")
 		n := 20 + rng.IntN(60)
 		for i := range n {
 			on = on.AddDays(rng.IntN(9))
-			e.Apply(Event{Envelope: Envelope{Seq: uint64(i + 4), N: uint64(i + 4)}, Body: randomMoneyEvent(rng, on, i, seed%2 == 0)})
+			e.Apply(Event{Envelope: Envelope{Seq: uint64(i + 6), N: uint64(i + 6)}, Body: randomMoneyEvent(rng, on, i, seed%2 == 0)})
 		}
 		b, err := e.AppendState(nil)
 		if err != nil {
@@ -47,7 +50,7 @@ func TestAStateRestoredFromItsEncodingFoldsOnAsTheOriginal(t *testing.T) {
 			t.Fatalf("seed %d: restored\n%+v\nfolded\n%+v", seed, back, e)
 		}
 		for i := range 10 {
-			ev := Event{Envelope: Envelope{Seq: uint64(n + i + 4), N: uint64(n + i + 4)}, Body: randomMoneyEvent(rng, on, n+i, true)}
+			ev := Event{Envelope: Envelope{Seq: uint64(n + i + 6), N: uint64(n + i + 6)}, Body: randomMoneyEvent(rng, on, n+i, true)}
 			e.Apply(ev)
 			back.Apply(ev)
 		}
@@ -62,11 +65,11 @@ func TestAStateRestoredFromItsEncodingFoldsOnAsTheOriginal(t *testing.T) {
 func TestTheStateEncodingKnowsEveryFieldOfEmployer(t *testing.T) {
 	// Refold and voided are not carried: a state is saved folded through its last event, with no
 	// void left to act on, and voids only ever name earlier events.
-	if n := reflect.TypeFor[Employer]().NumField(); n != 23 {
-		t.Errorf("Employer has %d fields; AppendState carries 21 (History and SkipHistory as the absence of history) and leaves out Refold and voided", n)
+	if n := reflect.TypeFor[Employer]().NumField(); n != 27 {
+		t.Errorf("Employer has %d fields; AppendState carries 25 (History and SkipHistory as the absence of history) and leaves out Refold and voided", n)
 	}
-	if n := reflect.TypeFor[Profile]().NumField(); n != 8 {
-		t.Errorf("Profile has %d fields; AppendState carries 8", n)
+	if n := reflect.TypeFor[Profile]().NumField(); n != 13 {
+		t.Errorf("Profile has %d fields; AppendState carries 13", n)
 	}
 	if n := reflect.TypeFor[entry]().NumField(); n != 9 {
 		t.Errorf("entry has %d fields; AppendState carries 9", n)

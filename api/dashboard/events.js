@@ -9,6 +9,8 @@ import { EVENT_TYPES, INSURANCES, KINDS, STAGES } from './labels.js';
 import { countyName } from './state.js';
 
 const FINDING_KINDS = { under_reported_base: '少报基数 under-reported base', missed_workers: '漏报人数 missed workers', unregistered: '未登记 unregistered' };
+const INSPECTION_RESULTS = { clean: '未发现问题 nothing found', findings: '发现问题 findings' };
+const INSPECTION_SCOPES = { registration: '登记参保 registration', wage_base: '缴费基数 wage base', payment: '缴费 payment', full: '全面 full' };
 const WAIVER_KINDS = { late_fee: '滞纳金 late fee', principal: '本金 principal' };
 const WAIVER_BASES = { bankruptcy: '破产 bankruptcy', court_ruling: '法院裁定 court ruling' };
 const RISK = { 1: 'I', 2: 'II', 3: 'III' };
@@ -54,6 +56,8 @@ const LINES = {
     p.extra_wage_base_fen && '少报基数 base +' + yuan(p.extra_wage_base_fen), p.extra_headcount && '漏报 +' + persons(p.extra_headcount),
     p.due_fen && '补缴 due ' + yuan(p.due_fen) + (p.rate_bp ? ' (' + rate(p.rate_bp) + ')' : ''), p.due_on && '原期限 due by ' + p.due_on,
     p.redeclare_by && '限期补报 redeclare by ' + p.redeclare_by]],
+  'inspection.recorded': p => ['检查 inspection ' + (INSPECTION_RESULTS[p.result] || p.result), ['检查组 team ' + p.team,
+    '范围 scope ' + (INSPECTION_SCOPES[p.scope] || p.scope), p.note && '说明 note: ' + p.note]],
   'waiver.granted': p => ['减免 waiver ' + (WAIVER_KINDS[p.kind] || p.kind) + ' ' + yuan(p.amount_fen), [p.period + ' ' + ins(p.insurance),
     p.accrued_fee_fen && '当时滞纳金 fee accrued then ' + yuan(p.accrued_fee_fen), '文件 authority ' + p.authority_doc,
     p.basis && '依据 basis ' + (WAIVER_BASES[p.basis] || p.basis), p.reason && '理由 reason: ' + p.reason]],
