@@ -74,6 +74,13 @@ function wire() {
   window.addEventListener('hashchange', route);
 }
 
+// noticeBatch draws the county batch of arrears notices for those who may issue notices (the
+// desk's `audit` family: auditors and admins), its module loaded only for them.
+function noticeBatch(p) {
+  if (!p || !(p.writes || []).includes('audit')) return;
+  import('./noticebatch.js').then(m => m.drawNoticeBatch()).catch(showError);
+}
+
 async function start() {
   if (!/^#\/employer/.test(location.hash)) readViewState(location.hash);
   wire();
@@ -86,7 +93,7 @@ async function start() {
     fillCountySelect();
     writeViewState();
   });
-  loadPrincipal().then(showPrincipal).catch(e => console.warn('who the token acts for:', e));
+  loadPrincipal().then(p => { showPrincipal(p); noticeBatch(p); }).catch(e => console.warn('who the token acts for:', e));
   live();
   await Promise.all([
     panel('panel-targets', () => loadTargets(0)),

@@ -48,8 +48,8 @@ export async function fetchPDF(path, opts) {
 // hex is a buffer's bytes in lower-case hexadecimal.
 const hex = buf => Array.from(new Uint8Array(buf), b => b.toString(16).padStart(2, '0')).join('');
 
-// offer keeps doc's bytes under a Blob URL and answers a link that saves them as name; the last
-// offer is kz.lastDocument (its sha256 is the page's own hash of the bytes it holds).
+// offer keeps doc's bytes (a PDF, or the zip of a county's notices) under a Blob URL and answers
+// a link that saves them as name; the last offer is kz.lastDocument (its sha256 is the page's own hash of the bytes it holds).
 export async function offer(doc, name, text) {
   const url = URL.createObjectURL(doc.blob);
   const rec = { name, status: doc.status, size: doc.blob.size, type: doc.blob.type, number: doc.number, header_sha256: doc.sha256, url, sha256: '' };
@@ -61,7 +61,7 @@ export async function offer(doc, name, text) {
   // The page keeps the last KEEP documents' bytes (to open again offline); older ones are let go.
   for (const old of kz.documents.slice(0, -KEEP)) URL.revokeObjectURL(old.url);
   kz.documents.splice(0, Math.max(0, kz.documents.length - KEEP));
-  return el('a', { href: url, download: name, class: 'document', 'data-document': name, type: 'application/pdf' }, text || name);
+  return el('a', { href: url, download: name, class: 'document', 'data-document': name, type: doc.blob.type || 'application/pdf' }, text || name);
 }
 
 // save hands the browser doc's bytes as a download named name (and answers the link made).
