@@ -218,8 +218,11 @@ export function drawNoticeBatch() {
     }
     const code = county.value;
     const on = issuedOn.value.trim();
-    const body = { issued_on: on || undefined, deadline: deadline.value.trim() || undefined, overdue_days: Number(n) };
-    run({ code, body: JSON.stringify(body), key: crypto.randomUUID(), name: 'notices-' + code + '-' + on + '.zip' }, false);
+    const body = JSON.stringify({ issued_on: on || undefined, deadline: deadline.value.trim() || undefined, overdue_days: Number(n) });
+    // The same batch sent again after a failure keeps its key: the API finishes it instead of
+    // issuing every notice a second time under new numbers.
+    const key = failed && failed.code === code && failed.body === body ? failed.key : crypto.randomUUID();
+    run({ code, body, key, name: 'notices-' + code + '-' + on + '.zip' }, false);
   });
   retry.addEventListener('click', () => { if (!busy && failed) run(failed, true); });
 }
