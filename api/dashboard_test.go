@@ -213,11 +213,12 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 }
 
-// startBrowser starts headless Chromium with its own profile; it is stopped when the test ends,
-// before the HTTP server (whose /v1/live stream it holds open) is closed.
+// startBrowser starts headless Chromium with its own profile and temporary folder (it leaves a
+// singleton socket there when stopped); it is stopped when the test ends, before the HTTP server
+// (whose /v1/live stream it holds open) is closed.
 func startBrowser(t *testing.T) context.Context {
 	t.Helper()
-	profile := t.TempDir()
+	profile, tmp := t.TempDir(), t.TempDir()
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Headless,
@@ -231,6 +232,7 @@ func startBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("disable-extensions", true),
 		chromedp.UserDataDir(profile),
+		chromedp.Env("TMPDIR="+tmp),
 		chromedp.WindowSize(1280, 800),
 	)
 	ctx, cancelTab := chromedp.NewContext(actx)
