@@ -143,31 +143,32 @@ type attributes struct {
 }
 
 // check validates the attributes given against the profile they change (its current values for
-// those not given) and applies them to it.
-func (a *attributes) check(c *checker, p *Profile) {
+// those not given), applies them to it, and returns them as applied (nil where not given).
+func (a attributes) check(c *checker, p *Profile) attributes {
+	out := attributes{Agency: a.Agency}
 	if a.Industry != nil {
-		p.Industry = strings.ToUpper(strings.TrimSpace(*a.Industry))
+		p.Industry, out.Industry = strings.ToUpper(strings.TrimSpace(*a.Industry)), &p.Industry
 		if _, ok := Industries[p.Industry]; !ok && p.Industry != "" {
 			c.fail(Invalid("industry", "%q is not a section of GB/T 4754-2002 (A–T)", Clip(*a.Industry, 32)))
 		}
 	}
 	if a.Sector != nil {
-		p.Sector = c.oneOf("sector", *a.Sector, append([]string{""}, Sectors...)...)
+		p.Sector, out.Sector = c.oneOf("sector", *a.Sector, append([]string{""}, Sectors...)...), &p.Sector
 	}
 	if a.OwnershipCode != nil {
-		p.OwnershipCode = strings.TrimSpace(*a.OwnershipCode)
+		p.OwnershipCode, out.OwnershipCode = strings.TrimSpace(*a.OwnershipCode), &p.OwnershipCode
 		if _, ok := OwnershipCodes[p.OwnershipCode]; !ok && p.OwnershipCode != "" {
 			c.fail(Invalid("ownership_code", "%q is not an economic type of GB/T 12402-2000 (e.g. 110 国有全资, 173 私营有限责任)", Clip(*a.OwnershipCode, 32)))
 		}
 	}
 	if a.Park != nil {
-		p.Park = c.text("park", *a.Park, false, 100)
+		p.Park, out.Park = c.text("park", *a.Park, false, 100), &p.Park
 	}
 	if a.Agency != nil {
 		p.Agency = *a.Agency
 	}
 	if c.err != nil {
-		return
+		return out
 	}
 	if want := sectorIndustry[p.Sector]; want != "" && p.Industry != "" && p.Industry != want {
 		c.fail(Invalid("sector", "%s lies in industry section %s (%s), not %s", p.Sector, want, Industries[want], p.Industry))
@@ -175,4 +176,5 @@ func (a *attributes) check(c *checker, p *Profile) {
 	if p.Park != "" && !p.InIndustrialPark {
 		c.fail(Invalid("in_industrial_park", "is false for a payer registered in park %q", p.Park))
 	}
+	return out
 }

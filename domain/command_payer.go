@@ -175,21 +175,8 @@ func (r *ChangeEmployer) Check(ctx Context) error {
 	} else if r.Park != nil && *r.Park != "" {
 		p.InIndustrialPark = true // joining a named park puts the payer in a park
 	}
-	r.attributes.check(c, &p)
-	given := r.attributes
-	if given.Industry != nil {
-		given.Industry = &p.Industry
-	}
-	if given.Sector != nil {
-		given.Sector = &p.Sector
-	}
-	if given.OwnershipCode != nil {
-		given.OwnershipCode = &p.OwnershipCode
-	}
-	if given.Park != nil {
-		given.Park = &p.Park
-	}
-	ev.Industry, ev.Sector, ev.OwnershipCode, ev.Park, ev.Agency = given.Industry, given.Sector, given.OwnershipCode, given.Park, given.Agency
+	a := r.attributes.check(c, &p)
+	ev.Industry, ev.Sector, ev.OwnershipCode, ev.Park, ev.Agency = a.Industry, a.Sector, a.OwnershipCode, a.Park, a.Agency
 	if r.Park != nil && p.Park != "" && r.InIndustrialPark == nil {
 		ev.InIndustrialPark = &p.InIndustrialPark
 	}
