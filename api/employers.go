@@ -26,6 +26,11 @@ type EmployerView struct {
 	Ownership        string                     `json:"ownership,omitempty"`
 	RiskClass        int                        `json:"risk_class"`
 	InIndustrialPark bool                       `json:"in_industrial_park"`
+	Industry         string                     `json:"industry,omitempty"`
+	Sector           string                     `json:"sector,omitempty"`
+	OwnershipCode    string                     `json:"ownership_code,omitempty"`
+	Park             string                     `json:"park,omitempty"`
+	Agency           bool                       `json:"agency,omitempty"`
 	EnteredOn        domain.Date                `json:"entered_on"`
 	Registered       bool                       `json:"registered"`
 	RegisteredOn     domain.Date                `json:"registered_on,omitempty"`
@@ -33,6 +38,12 @@ type EmployerView struct {
 	Deregistered     bool                       `json:"deregistered"`
 	Workforce        int64                      `json:"workforce"`
 	Enrolled         map[domain.Insurance]int64 `json:"enrolled"`
+	// Migrants is the survey's migrant workers, MigrantsEnrolled those of each enrollment,
+	// Retirees the retirees of the medical enrollment, Inspected the inspections' dates.
+	Migrants         int64                      `json:"migrants,omitempty"`
+	MigrantsEnrolled map[domain.Insurance]int64 `json:"migrants_enrolled,omitempty"`
+	Retirees         int64                      `json:"retirees,omitempty"`
+	Inspected        []domain.Date              `json:"inspected,omitempty"`
 	EnforcementStage string                     `json:"enforcement_stage"`
 	Lines            []domain.LineState         `json:"lines"`
 	Totals           domain.Totals              `json:"totals"`
@@ -128,9 +139,11 @@ func (s *Server) employerViewOf(id string, raw []eventstore.RawEvent, asOf domai
 	return EmployerView{
 		EmployerID: id, Version: version, AsOf: asOf, Name: at.Name, County: s.cfg.Store.Reference().CountyCodeOn(at.County, asOf), OrgCode: at.OrgCode,
 		CreditCode: at.CreditCode, Kind: at.Kind, Ownership: at.Ownership, RiskClass: at.RiskClass,
-		InIndustrialPark: at.InIndustrialPark, EnteredOn: at.EnteredOn, Registered: at.Registered,
+		InIndustrialPark: at.InIndustrialPark, Industry: at.Industry, Sector: at.Sector, OwnershipCode: at.OwnershipCode, Park: at.Park,
+		Agency: at.Agency, EnteredOn: at.EnteredOn, Registered: at.Registered,
 		RegisteredOn: at.RegisteredOn, CertificateNo: at.CertificateNo, Deregistered: at.Deregistered,
-		Workforce: at.Workforce, Enrolled: at.EnrollmentsOn(asOf), EnforcementStage: stage,
+		Workforce: at.Workforce, Enrolled: at.EnrollmentsOn(asOf), Migrants: at.Migrants, MigrantsEnrolled: at.MigrantsEnrolled,
+		Retirees: at.Retirees, Inspected: at.Inspected, EnforcementStage: stage,
 		Lines: st.Lines, Totals: st.Totals, ChainOK: !broken,
 	}
 }
