@@ -5,12 +5,10 @@
 
 import { el } from './dom.js';
 import { fmtInt, fmtYuan } from './format.js';
-import { EVENT_TYPES, INSURANCES, KINDS, STAGES } from './labels.js';
+import { EVENT_TYPES, INSPECTION_RESULTS, INSPECTION_SCOPES, INSURANCES, KINDS, STAGES } from './labels.js';
 import { countyName } from './state.js';
 
 const FINDING_KINDS = { under_reported_base: '少报基数 under-reported base', missed_workers: '漏报人数 missed workers', unregistered: '未登记 unregistered' };
-const INSPECTION_RESULTS = { clean: '未发现问题 nothing found', findings: '发现问题 findings' };
-const INSPECTION_SCOPES = { registration: '登记参保 registration', wage_base: '缴费基数 wage base', payment: '缴费 payment', full: '全面 full' };
 const WAIVER_KINDS = { late_fee: '滞纳金 late fee', principal: '本金 principal' };
 const WAIVER_BASES = { bankruptcy: '破产 bankruptcy', court_ruling: '法院裁定 court ruling' };
 const RISK = { 1: 'I', 2: 'II', 3: 'III' };
