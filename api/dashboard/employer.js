@@ -194,6 +194,8 @@ function render(e, h) {
     fact('执法阶段', 'enforcement stage', STAGES[e.enforcement_stage] || e.enforcement_stage, { 'data-field': 'enforcement_stage', 'data-value': e.enforcement_stage }),
     known('检查', 'inspections', 'inspected', (e.inspected || []).join('、') || '—', (e.inspected || []).join(',')),
     fact('截至', 'as of', e.as_of + ' · v' + e.version, { 'data-field': 'as_of', 'data-value': e.as_of }));
+  // A principal who writes the employer's facts changes them through the desk's change form.
+  $('#employer-actions').hidden = !((S.principal && S.principal.writes) || []).includes('employer');
   // Cut at a sequence, the balances are the history's (the employer's read knows no sequence).
   const t = e.totals || {};
   if (V.cut.through_seq) {
@@ -395,6 +397,7 @@ export function wireEmployer() {
     const target = hashOf(V.id, cut);
     if (location.hash === target) load(0); else location.hash = target;
   });
+  $('#employer-change').addEventListener('click', () => deskOf && deskOf.open('change', { onCancel: () => $('#employer-change').focus() }));
   $('#cut-reset').addEventListener('click', () => {
     const target = hashOf(V.id, {});
     if (location.hash === target) load(0); else location.hash = target;
