@@ -93,17 +93,25 @@ func employerPayloads() []struct {
 	d := domain.MustDate
 	p := domain.MustPeriod("2006-11")
 	name, risk, park := "新名 new name", 3, true
-	prof := domain.Profile{Name: "测试厂", County: "360702", OrgCode: "12345678-9", Kind: domain.KindEnterprise, RiskClass: 2}
+	industry, sector, none, no := "B", domain.SectorCoal, "", false
+	prof := domain.Profile{Name: "测试厂", County: "360702", OrgCode: "12345678-9", Kind: domain.KindEnterprise, RiskClass: 2,
+		Industry: "C", Sector: domain.SectorFurniture, OwnershipCode: "173", Park: "南康家具产业园", Agency: true}
+	attributes := []string{"行业 industry C 制造业 manufacturing", "重点行业 sector 家具制造 furniture making",
+		"经济类型 ownership 173 私营有限责任（公司） private limited liability company", "园区 park 南康家具产业园", "劳务派遣 labour agency"}
 	return []struct {
 		body domain.Payload
 		want []string
 	}{
-		{domain.EmployerRegistered{Profile: prof, RegisteredOn: d("2006-04-03"), CertificateNo: "C-1"}, []string{"登记 registered", "测试厂", "C-1", "360702"}},
-		{domain.EmployerFound{Profile: prof, FoundOn: d("2006-04-03")}, []string{"摸底发现 found", "测试厂"}},
+		{domain.EmployerRegistered{Profile: prof, RegisteredOn: d("2006-04-03"), CertificateNo: "C-1"}, append([]string{"登记 registered", "测试厂", "C-1", "360702"}, attributes...)},
+		{domain.EmployerFound{Profile: prof, FoundOn: d("2006-04-03")}, append([]string{"摸底发现 found", "测试厂"}, attributes...)},
 		{domain.RegistrationCompleted{RegisteredOn: d("2006-05-03"), CertificateNo: "C-2"}, []string{"补登记 registration completed", "C-2"}},
 		{domain.EmployerChanged{On: d("2006-06-01"), Name: &name, RiskClass: &risk, InIndustrialPark: &park}, []string{"变更 changed", "新名 new name", "III", "是 yes"}},
-		{domain.SurveyCounted{AsOf: d("2006-04-20"), Workforce: 25}, []string{"摸底 survey", "25 人 persons"}},
+		{domain.EmployerChanged{On: d("2006-06-01"), Industry: &industry, Sector: &sector, OwnershipCode: &none, Park: &none, Agency: &no},
+			[]string{"变更 changed", "行业 industry → B 采矿业 mining", "重点行业 sector → 煤矿 coal mining", "经济类型 ownership → 无 none", "园区 park → 无 none", "劳务派遣 labour agency → 否 no"}},
+		{domain.SurveyCounted{AsOf: d("2006-04-20"), Workforce: 25, Migrants: 12}, []string{"摸底 survey", "25 人 persons", "其中农民工 migrant workers 12 人"}},
 		{domain.EnrollmentRecorded{Insurance: domain.Pension, Headcount: 10, EffectiveOn: d("2006-05-01")}, []string{"参保 enrollment", "养老 pension", "10 人", "2006-05-01"}},
+		{domain.EnrollmentRecorded{Insurance: domain.Medical, Headcount: 10, EffectiveOn: d("2006-05-01"), Migrants: 4, Retirees: 3},
+			[]string{"参保 enrollment", "医疗 medical", "其中农民工 migrant workers 4 人", "另有退休人员 retirees besides 3 人"}},
 		{domain.DeclarationFiled{DeclaredOn: d("2006-12-05"), Period: p, DueOn: d("2006-12-15"), Lines: []domain.DeclaredLine{
 			{Insurance: domain.Pension, Headcount: 10, WageBaseFen: 1000000, RateBP: 2800, DueFen: 280000},
 			{Insurance: domain.Medical, Headcount: 10, WageBaseFen: 1000000, RateBP: 850, DueFen: 85000}}},
@@ -117,6 +125,8 @@ func employerPayloads() []struct {
 		{domain.PaymentReversed{ReversedOn: d("2006-12-12"), ReceiptNo: "R-1", Reason: "退票 bounced"}, []string{"退票 payment reversed", "R-1", "退票 bounced"}},
 		{domain.AuditFindingRecorded{FoundOn: d("2006-12-01"), Kind: "under_reported_base", Period: p, Insurance: domain.Pension, ExtraWageBaseFen: 500000, RateBP: 2000, DueFen: 100000, DueOn: d("2006-12-15"), RedeclareBy: d("2006-12-31")},
 			[]string{"稽核发现 audit finding", "少报基数 under-reported base", "5,000.00 元", "1,000.00 元", "2006-12-31"}},
+		{domain.InspectionRecorded{On: d("2006-11-20"), Team: "市稽核一组", Scope: domain.ScopeWageBase, Result: domain.InspectionFindings, Note: "少报基数"},
+			[]string{"检查 inspection 发现问题 findings", "检查组 team 市稽核一组", "范围 scope 缴费基数 wage base", "说明 note: 少报基数"}},
 		{domain.WaiverGranted{DecidedOn: d("2006-12-01"), Kind: "late_fee", AuthorityDoc: "赣社发[2006]1号", Reason: "困难 hardship", Insurance: domain.Pension, Period: p, AmountFen: 4321},
 			[]string{"减免 waiver 滞纳金 late fee 43.21 元", "赣社发[2006]1号", "困难 hardship", "2006-11 养老 pension"}},
 		{domain.EnforcementStepRecorded{Step: domain.StepNotice, On: d("2006-07-01"), DocNo: "N-1", Deadline: d("2006-07-15")}, []string{"执法 enforcement 催缴通知 notice", "N-1", "2006-07-15"}},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -106,6 +107,66 @@ var dashboardLabels = []labelTable{
 		{string(domain.KindIndividualBusiness), "个体 individual business"},
 		{string(domain.KindFlexible), "灵活就业 flexible"},
 	}},
+	// A payer's attributes (issue 18): the Chinese names are the domain's, the English are here.
+	{"INDUSTRIES", domainLabels(domain.Industries, industriesEN)},
+	{"SECTORS", []label{
+		{domain.SectorCoal, "煤矿 coal mining"},
+		{domain.SectorMining, "非煤矿山 other mining"},
+		{domain.SectorConstruction, "建筑施工 construction"},
+		{domain.SectorFurniture, "家具制造 furniture making"},
+		{domain.SectorHighRisk, "其他高风险 other high risk"},
+	}},
+	{"OWNERSHIP_CODES", domainLabels(domain.OwnershipCodes, ownershipCodesEN)},
+	{"INSPECTION_SCOPES", []label{
+		{domain.ScopeRegistration, "登记参保 registration"},
+		{domain.ScopeWageBase, "缴费基数 wage base"},
+		{domain.ScopePayment, "缴费 payment"},
+		{domain.ScopeFull, "全面 full"},
+	}},
+	{"INSPECTION_RESULTS", []label{
+		{domain.InspectionClean, "未发现问题 nothing found"},
+		{domain.InspectionFindings, "发现问题 findings"},
+	}},
+}
+
+// industriesEN names the sections of GB/T 4754-2002 (domain.Industries) in English.
+var industriesEN = map[string]string{
+	"A": "agriculture, forestry, animal husbandry and fishery", "B": "mining", "C": "manufacturing",
+	"D": "electricity, gas and water supply", "E": "construction", "F": "transport, storage and post",
+	"G": "information transmission, computer services and software", "H": "wholesale and retail trade",
+	"I": "hotels and catering", "J": "finance", "K": "real estate", "L": "leasing and business services",
+	"M": "scientific research, technical services and geological prospecting",
+	"N": "water conservancy, environment and public facilities", "O": "household and other services",
+	"P": "education", "Q": "health, social security and social welfare", "R": "culture, sports and entertainment",
+	"S": "public administration and social organisations", "T": "international organisations",
+}
+
+// ownershipCodesEN names the economic types of GB/T 12402-2000 (domain.OwnershipCodes) in English.
+var ownershipCodesEN = map[string]string{
+	"110": "state-owned", "120": "collective", "130": "joint-stock cooperative", "140": "joint operation",
+	"141": "state joint operation", "142": "collective joint operation", "143": "state and collective joint operation",
+	"149": "other joint operation", "150": "limited liability company", "151": "wholly state-owned company",
+	"159": "other limited liability company", "160": "company limited by shares", "170": "private",
+	"171": "private sole proprietorship", "172": "private partnership", "173": "private limited liability company",
+	"174": "private company limited by shares", "175": "individual business", "179": "other private",
+	"190": "other domestic", "200": "Hong Kong, Macao and Taiwan investment",
+	"210": "equity joint venture with Hong Kong, Macao or Taiwan", "220": "cooperative joint venture with Hong Kong, Macao or Taiwan",
+	"230": "wholly Hong Kong, Macao or Taiwan owned", "240": "Hong Kong, Macao or Taiwan company limited by shares",
+	"290": "other Hong Kong, Macao and Taiwan investment", "300": "foreign investment", "310": "Sino-foreign equity joint venture",
+	"320": "Sino-foreign cooperative joint venture", "330": "wholly foreign-owned", "340": "foreign company limited by shares",
+	"390": "other foreign investment",
+}
+
+// domainLabels is a table of the domain's codes in their order, each named by its Chinese from
+// the domain and its English from en (a code en lacks keeps the Chinese alone, which the labels'
+// test reports).
+func domainLabels(zh, en map[string]string) []label {
+	codes := slices.Sorted(maps.Keys(zh))
+	out := make([]label, len(codes))
+	for i, c := range codes {
+		out[i] = label{c, strings.TrimSpace(zh[c] + " " + en[c])}
+	}
+	return out
 }
 
 // labelsJS renders dashboardLabels as an ES module: one frozen object per table, its keys in

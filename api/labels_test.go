@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"go/types"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -91,6 +92,12 @@ func TestDashboardLabelsCoverTheDomain(t *testing.T) {
 		"WAIVER_BASES":    {"bankruptcy", "court_ruling"},
 		"FLAG_DETAILS_ZH": flagDetailKeys(),
 		"FLAG_DETAILS_EN": flagDetailKeys(),
+		// A payer's attributes and its inspections (TestAttributeLabelsAreTheDomainsNames).
+		"INDUSTRIES":         slices.Collect(maps.Keys(domain.Industries)),
+		"SECTORS":            slices.Clone(domain.Sectors),
+		"OWNERSHIP_CODES":    slices.Collect(maps.Keys(domain.OwnershipCodes)),
+		"INSPECTION_SCOPES":  consts("", "Scope"),
+		"INSPECTION_RESULTS": consts("", "Inspection"),
 	}
 	for name, codes := range want {
 		slices.Sort(codes)
@@ -213,5 +220,55 @@ func TestFlagDetailsSayTheSameInBothLanguages(t *testing.T) {
 		if strings.Contains(zh, "{amount}") && !strings.Contains(zh, "{amount} 万元") {
 			t.Errorf("flag wording %s gives {amount} without its unit 万元: %q", key, zh)
 		}
+	}
+}
+
+// servedLabels reads the tables of labels.js as the server renders it: each table's labels and
+// its codes in the order written.
+func servedLabels(t *testing.T) (tables map[string]map[string]string, order map[string][]string) {
+	t.Helper()
+	srv := httptest.NewServer(api.New(api.Config{Today: func() domain.Date { return domain.MustDate("2006-12-31") }}))
+	defer srv.Close()
+	res, err := srv.Client().Get(srv.URL + "/assets/labels.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	tables, order = map[string]map[string]string{}, map[string][]string{}
+	for _, m := range labelsConst.FindAllSubmatch(body, -1) {
+		var table map[string]string
+		if err := json.Unmarshal(m[2], &table); err != nil {
+			t.Fatalf("labels.js: %s: %v", m[1], err)
+		}
+		tables[string(m[1])], order[string(m[1])] = table, keysInOrder(t, m[2])
+	}
+	return tables, order
+}
+
+// TestAttributeLabelsAreTheDomainsNames: the desk's menus of industries (GB/T 4754-2002) and
+// ownership codes (GB/T 12402-2000) name each code by the domain's Chinese name, then an English
+// one, in the codes' order; the sectors and the inspections' scopes and results read Chinese
+// then English too.
+func TestAttributeLabelsAreTheDomainsNames(t *testing.T) {
+	tables, order := servedLabels(t)
+	han := regexp.MustCompile(`\p{Han}`)
+	for name, domainNames := range map[string]map[string]string{"INDUSTRIES": domain.Industries, "OWNERSHIP_CODES": domain.OwnershipCodes,
+		"SECTORS": nil, "INSPECTION_SCOPES": nil, "INSPECTION_RESULTS": nil} {
+		for code, l := range tables[name] {
+			zh, en, _ := strings.Cut(l, " ")
+			if domainNames != nil && zh != domainNames[code] {
+				t.Errorf("labels.js: %s names %q %q in Chinese, the domain %q", name, code, zh, domainNames[code])
+			}
+			if !han.MatchString(zh) || strings.TrimSpace(en) == "" || han.MatchString(en) {
+				t.Errorf("labels.js: %s labels %q %q: want the Chinese, a space, then the English", name, code, l)
+			}
+		}
+		if domainNames != nil && !slices.IsSorted(order[name]) {
+			t.Errorf("labels.js lists %s as %v, want the codes in order", name, order[name])
+		}
+	}
+	if !slices.Equal(order["SECTORS"], domain.Sectors) {
+		t.Errorf("labels.js lists SECTORS as %v, want the domain's order %v", order["SECTORS"], domain.Sectors)
 	}
 }

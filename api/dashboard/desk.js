@@ -16,6 +16,9 @@ kz.desk = { submits: 0, written: [] }; // what a test (or a curious clerk) may l
 
 let uid = 0;
 
+// NONE is the value of a select's "none" choice (a field's `clear`), sent as "".
+const NONE = '\u2205';
+
 function input(f, path, form) {
   const id = 'f-' + form.key + '-' + path.replace(/[^a-z0-9]+/gi, '-') + '-' + (++uid);
   const errId = id + '-err';
@@ -28,8 +31,11 @@ function input(f, path, form) {
     ctl = el('input', Object.assign(attrs, { type: 'text', readonly: true, class: 'mono', autocomplete: 'off' }));
   } else if (f.kind === 'select') {
     const choices = f.options();
-    ctl = el('select', attrs, (f.blank || !f.req) ? el('option', { value: '' }, '—') : null, ...choices.map(([v, t]) => el('option', { value: v }, t)));
+    ctl = el('select', attrs, (f.blank || !f.req) ? el('option', { value: '' }, f.unchanged ? '不变 unchanged' : '—') : null,
+      f.clear ? el('option', { value: NONE }, '无（清除） none (clear)') : null, ...choices.map(([v, t]) => el('option', { value: v }, t)));
     if (f.name === 'county' && choices.length === 1) ctl.value = choices[0][0];
+  } else if (f.kind === 'bool') {
+    ctl = el('select', attrs, el('option', { value: '' }, '不变 unchanged'), el('option', { value: 'true' }, '是 yes'), el('option', { value: 'false' }, '否 no'));
   } else if (f.kind === 'check') {
     ctl = el('input', Object.assign(attrs, { type: 'checkbox' }));
   } else {
@@ -75,12 +81,15 @@ function linesBlock(f, form) {
   return box;
 }
 
-// value reads one control as the API wants it: empty → absent; an int that reads as a JSON
-// number → that number, anything else → the text as typed (the server names what is wrong).
+// value reads one control as the API wants it: empty (or a check not ticked) → absent; a bool's
+// choice → true or false; a select's "none" → ""; an int that reads as a JSON number → that
+// number, anything else → the text as typed (the server names what is wrong).
 function value(ctl, spec) {
-  if (ctl.type === 'checkbox') return ctl.checked;
+  if (ctl.type === 'checkbox') return ctl.checked || undefined;
   const v = ctl.value.trim();
   if (v === '') return undefined;
+  if (spec.kind === 'bool') return v === 'true';
+  if (v === NONE) return '';
   if (spec.kind === 'int' || spec.number) return /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(v) ? Number(v) : v;
   return v;
 }
@@ -100,10 +109,23 @@ function bodyOf(formEl, spec) {
       if (items.length || f.req) body[f.name] = items;
       continue;
     }
-    const v = value(formEl.querySelector('[data-path="' + f.name + '"]'), f);
-    if (v !== undefined && v !== false) body[f.name] = v;
+    const ctl = formEl.querySelector('[data-path="' + f.name + '"]');
+    const v = ctl.closest('.field').hidden ? undefined : value(ctl, f);
+    if (v !== undefined) body[f.name] = v;
   }
-  return body;
+  return spec.body ? spec.body(body) : body;
+}
+
+// showWhen shows each field with `when` only while the field it names has the value it names.
+function showWhen(formEl, spec) {
+  for (const f of spec.fields.filter(x => x.when)) {
+    const [name, want] = f.when;
+    const on = formEl.querySelector('[data-path="' + CSS.escape(name) + '"]');
+    const box = formEl.querySelector('[data-path="' + CSS.escape(f.name) + '"]').closest('.field');
+    const sync = () => { box.hidden = on.value !== want; };
+    on.addEventListener('change', sync);
+    sync();
+  }
 }
 
 function clearErrors(formEl) {
@@ -167,6 +189,7 @@ function drawForm(spec, employerId, onWritten, preset) {
   for (const [name, v] of Object.entries((preset && preset.values) || {})) formEl.querySelector('[data-path="' + CSS.escape(name) + '"]').value = v;
   for (const [name, v] of Object.entries((preset && preset.shown) || {})) formEl.querySelector('[data-shown-for="' + CSS.escape(name) + '"]').textContent = v;
   for (const f of spec.fields) if (f.def) { const v = f.def(); if (v) formEl.querySelector('[data-path="' + CSS.escape(f.name) + '"]').value = v; }
+  showWhen(formEl, spec);
   const result = spec.pdf ? el('p', { class: 'form-document', 'aria-live': 'polite' }) : null;
   if (result) formEl.append(result);
   if (cancel) formEl.addEventListener('keydown', ev => { if (ev.key === 'Escape') { ev.preventDefault(); preset.cancel(); } });

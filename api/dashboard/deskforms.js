@@ -3,22 +3,40 @@
 // names the families the token may use: `employer` for clerks, `audit` for auditors) and its
 // fields, named as the API names them. Nothing here checks a value: the server does, and its
 // {field, detail} is shown beside the field of that name. To add a form, add an entry.
-// A form with `opened` is not in the desk's menu: it is about one event and is opened from that
-// event's row of the history, with the event's id preset (drawDesk's open).
+// A form with `opened` is not in the desk's menu: it is opened from the employer's page, the void
+// from an event's row of the history with the event's id preset, the change from the employer's
+// facts (drawDesk's open).
 
 import { addDays } from './documents.js';
-import { INSURANCES, KINDS, STAGES } from './labels.js';
+import { INDUSTRIES, INSPECTION_RESULTS, INSPECTION_SCOPES, INSURANCES, KINDS, OWNERSHIP_CODES, SECTORS, STAGES } from './labels.js';
 import { S } from './state.js';
 
 const opts = (table, codes) => (codes || Object.keys(table)).map(k => [k, table[k] || k]);
 const list = pairs => pairs.map(([k, zh, en]) => [k, zh + ' ' + en]);
 
 // Field kinds: text, date (YYYY-MM-DD, typed), month (YYYY-MM), int (sent as a JSON number when
-// it reads as one, else as typed, for the server to refuse), select, check (true/false), lines
-// (a list of rows of the `item` fields, sent as a JSON list), and event (an event's id, preset
-// and read-only, shown with what the event is).
+// it reads as one, else as typed, for the server to refuse), select, check (true when ticked,
+// else absent), bool (a choice of unchanged, yes or no: absent, true or false), lines (a list of
+// rows of the `item` fields, sent as a JSON list), and event (an event's id, preset and
+// read-only, shown with what the event is). A select with `unchanged` offers "unchanged" (absent)
+// as its empty choice, with `clear` also "none" (sent as ""); a field with `when: [name, value]`
+// is shown, and sent, only while the form's field `name` has that value.
 const date = (name, zh, en, req) => ({ name, kind: 'date', zh, en, req });
 const insurance = { name: 'insurance', kind: 'select', zh: '险种', en: 'insurance', req: true, options: () => opts(INSURANCES) };
+const int = (name, zh, en, req) => ({ name, kind: 'int', zh, en, req });
+// coded lists a table's codes with their names: "C 制造业 manufacturing".
+const coded = table => () => Object.keys(table).map(k => [k, k + ' ' + table[k]]);
+
+// attributes are a payer's registration facts of issue 18, for a registration or (change) a
+// change of them. The server checks them together: a sector lies in one industry section, a
+// named park puts the payer in a park.
+const attributes = change => [
+  { name: 'industry', kind: 'select', zh: '行业门类', en: 'industry (GB/T 4754)', options: coded(INDUSTRIES), unchanged: change, clear: change },
+  { name: 'sector', kind: 'select', zh: '重点行业', en: 'sector named by the plan', options: () => opts(SECTORS), unchanged: change, clear: change },
+  { name: 'ownership_code', kind: 'select', zh: '经济类型', en: 'ownership code (GB/T 12402)', options: coded(OWNERSHIP_CODES), unchanged: change, clear: change },
+  { name: 'park', kind: 'text', zh: '所在园区', en: 'industrial park', hint: change ? '不变 unchanged' : null },
+  change ? { name: 'agency', kind: 'bool', zh: '劳务派遣或代理', en: 'labour agency' } : { name: 'agency', kind: 'check', zh: '劳务派遣或代理', en: 'labour agency' },
+];
 
 // today is the business date the page knows: the employer's as of (uncut), else the figures'.
 const today = () => S.today || (S.counties && S.counties.as_of) || '';
@@ -35,6 +53,7 @@ export const FORMS = [
       { name: 'ownership', kind: 'text', zh: '所有制', en: 'ownership' },
       { name: 'risk_class', kind: 'select', zh: '风险等级', en: 'risk class', req: true, options: () => [['1', 'I'], ['2', 'II'], ['3', 'III']], number: true },
       { name: 'in_industrial_park', kind: 'check', zh: '工业园区内', en: 'in an industrial park' },
+      ...attributes(false),
       date('registered_on', '登记日期', 'registered on (holds a certificate)'),
       { name: 'certificate_no', kind: 'text', zh: '登记证号', en: 'certificate no' },
       date('found_on', '摸底发现日期', 'found on (not yet registered)'),
@@ -42,11 +61,28 @@ export const FORMS = [
   },
   {
     key: 'survey', path: 'surveys', family: 'employer', zh: '摸底调查', en: 'Survey',
-    fields: [date('as_of', '调查日期', 'as of', true), { name: 'workforce', kind: 'int', zh: '应参保人数', en: 'workforce', req: true }],
+    fields: [date('as_of', '调查日期', 'as of', true), int('workforce', '应参保人数', 'workforce', true), int('migrants', '其中农民工', 'of whom migrant workers')],
   },
   {
     key: 'enrollment', path: 'enrollments', family: 'employer', zh: '参保', en: 'Enrollment',
-    fields: [insurance, { name: 'headcount', kind: 'int', zh: '人数', en: 'headcount', req: true }, date('effective_on', '生效日期', 'effective on', true)],
+    fields: [insurance, int('headcount', '人数', 'headcount', true), date('effective_on', '生效日期', 'effective on', true),
+      int('migrants', '其中农民工', 'of whom migrant workers'),
+      Object.assign(int('retirees', '另有退休人员', 'retirees besides (medical)'), { when: ['insurance', 'medical'] })],
+  },
+  {
+    // A change of the registration's details: only the fields given change. Opened from the
+    // employer's facts. "Not in a park" also clears the park's name (a named park puts the payer
+    // in one).
+    key: 'change', path: 'changes', family: 'employer', zh: '变更登记事项', en: 'Change of registration details', opened: 'facts',
+    fields: [
+      Object.assign(date('on', '变更日期', 'on', true), { def: () => today() }),
+      { name: 'name', kind: 'text', zh: '名称', en: 'name', hint: '不变 unchanged' },
+      { name: 'risk_class', kind: 'select', zh: '风险等级', en: 'risk class', options: () => [['1', 'I'], ['2', 'II'], ['3', 'III']], number: true, unchanged: true },
+      { name: 'ownership', kind: 'text', zh: '所有制', en: 'ownership', hint: '不变 unchanged' },
+      { name: 'in_industrial_park', kind: 'bool', zh: '工业园区内', en: 'in an industrial park' },
+      ...attributes(true),
+    ],
+    body: b => (b.in_industrial_park === false && b.park === undefined ? Object.assign(b, { park: '' }) : b),
   },
   {
     key: 'declaration', path: 'declarations', family: 'employer', zh: '申报', en: 'Declaration',
@@ -97,6 +133,18 @@ export const FORMS = [
       { name: 'extra_wage_base_fen', kind: 'int', zh: '少报基数（分）', en: 'extra wage base (fen)', money: true },
       { name: 'extra_headcount', kind: 'int', zh: '漏报人数', en: 'extra headcount' },
       date('redeclare_by', '限期补报', 'redeclare by', true),
+    ],
+  },
+  {
+    // An inspection (稽核/检查), recorded whether or not it found anything; what it found is
+    // recorded as audit findings of their own.
+    key: 'inspection', path: 'inspections', family: 'audit', zh: '检查', en: 'Inspection',
+    fields: [
+      Object.assign(date('on', '检查日期', 'on', true), { def: () => today() }),
+      { name: 'team', kind: 'text', zh: '检查组', en: 'team', req: true },
+      { name: 'scope', kind: 'select', zh: '范围', en: 'scope', req: true, options: () => opts(INSPECTION_SCOPES) },
+      { name: 'result', kind: 'select', zh: '结果', en: 'result', req: true, options: () => opts(INSPECTION_RESULTS) },
+      { name: 'note', kind: 'text', zh: '说明', en: 'note' },
     ],
   },
   {

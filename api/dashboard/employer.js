@@ -18,9 +18,9 @@ import { api, ApiError, authHeaders } from './api.js';
 import { drawDesk } from './desk.js';
 import { $, bi, el } from './dom.js';
 import { download } from './documents.js';
-import { describe, recorded } from './events.js';
+import { coded, describe, recorded, sector } from './events.js';
 import { fmtInt, fmtYuan } from './format.js';
-import { EVENT_TYPES, INSURANCES, KINDS, STAGES } from './labels.js';
+import { EVENT_TYPES, INDUSTRIES, INSURANCES, KINDS, OWNERSHIP_CODES, STAGES } from './labels.js';
 import { leaveResults, loadPrincipal, resultsLink } from './search.js';
 import { countyName, kz, S } from './state.js';
 
@@ -88,6 +88,22 @@ function correction(ev, voidOf, voids, mayVoid) {
 function fact(zh, en, value, attrs) {
   return el('div', attrs || null, el('dt', null, ...bi(zh, en)), el('dd', null, value));
 }
+
+// A fact a test reads: its value shown, the API's kept in data-value.
+const known = (zh, en, k, shown, v) => fact(zh, en, shown, { 'data-field': k, 'data-value': v === undefined || v === null ? '' : String(v) });
+
+// byInsurance is counts of each insurance, named in Chinese: "养老 10、工伤 70" ("—" for none).
+const byInsurance = m => Object.entries(m || {}).filter(([, n]) => n > 0).map(([k, n]) => (INSURANCES[k] || k).split(' ')[0] + ' ' + fmtInt(n)).join('、') || '—';
+
+// attributeFacts are the payer's registration facts of issue 18 as of the view's date: its
+// industry and sector, ownership code, park and whether it is a labour agency.
+const attributeFacts = e => [
+  known('行业门类', 'industry', 'industry', e.industry ? coded(INDUSTRIES, e.industry) : '—', e.industry),
+  known('重点行业', 'sector', 'sector', e.sector ? sector(e.sector) : '—', e.sector),
+  known('经济类型', 'ownership code', 'ownership_code', e.ownership_code ? coded(OWNERSHIP_CODES, e.ownership_code) : '—', e.ownership_code),
+  known('园区', 'industrial park', 'park', e.park || (e.in_industrial_park ? '园区内 in a park' : '—'), e.park),
+  known('劳务派遣', 'labour agency', 'agency', e.agency ? '是 yes' : '否 no', !!e.agency),
+];
 
 const money = (zh, en, k, fen) => fact(zh, en, fmtYuan(fen || 0) + ' 元', { 'data-field': k, 'data-value': fen || 0 });
 
@@ -163,17 +179,23 @@ function render(e, h) {
   // The cut as the server read it: through_seq 0 is none.
   V.cut = { as_of: V.cut.as_of ? h.as_of : '', through_seq: h.through_seq ? String(h.through_seq) : '' };
   $('#employer-name').replaceChildren(e.name + ' ', el('small', { class: 'mono' }, e.employer_id));
-  const enrolled = Object.entries(e.enrolled || {}).filter(([, n]) => n > 0).map(([k, n]) => (INSURANCES[k] || k).split(' ')[0] + ' ' + n).join('、') || '—';
   $('#employer-facts').replaceChildren(
     fact('区县', 'county', countyName(e.county) + ' ' + e.county),
     fact('类型', 'kind', KINDS[e.kind] || e.kind),
     fact('组织机构代码', 'org code', e.org_code || e.credit_code || '—'),
     fact('风险等级', 'risk class', e.risk_class),
+    ...attributeFacts(e),
     fact('登记', 'registered', e.registered ? (e.registered_on || '是 yes') : '未登记 not registered'),
     fact('应参保人数', 'workforce', fmtInt(e.workforce)),
-    fact('参保', 'enrolled', enrolled),
+    known('其中农民工', 'migrant workers', 'migrants', fmtInt(e.migrants || 0), e.migrants || 0),
+    fact('参保', 'enrolled', byInsurance(e.enrolled)),
+    known('参保农民工', 'migrants enrolled', 'migrants_enrolled', byInsurance(e.migrants_enrolled), JSON.stringify(e.migrants_enrolled || {})),
+    known('医保退休人员', 'medical retirees', 'retirees', fmtInt(e.retirees || 0), e.retirees || 0),
     fact('执法阶段', 'enforcement stage', STAGES[e.enforcement_stage] || e.enforcement_stage, { 'data-field': 'enforcement_stage', 'data-value': e.enforcement_stage }),
+    known('检查', 'inspections', 'inspected', (e.inspected || []).join('、') || '—', (e.inspected || []).join(',')),
     fact('截至', 'as of', e.as_of + ' · v' + e.version, { 'data-field': 'as_of', 'data-value': e.as_of }));
+  // A principal who writes the employer's facts changes them through the desk's change form.
+  $('#employer-actions').hidden = !((S.principal && S.principal.writes) || []).includes('employer');
   // Cut at a sequence, the balances are the history's (the employer's read knows no sequence).
   const t = e.totals || {};
   if (V.cut.through_seq) {
@@ -375,6 +397,7 @@ export function wireEmployer() {
     const target = hashOf(V.id, cut);
     if (location.hash === target) load(0); else location.hash = target;
   });
+  $('#employer-change').addEventListener('click', () => deskOf && deskOf.open('change', { onCancel: () => $('#employer-change').focus() }));
   $('#cut-reset').addEventListener('click', () => {
     const target = hashOf(V.id, {});
     if (location.hash === target) load(0); else location.hash = target;

@@ -5,12 +5,10 @@
 
 import { el } from './dom.js';
 import { fmtInt, fmtYuan } from './format.js';
-import { EVENT_TYPES, INSURANCES, KINDS, STAGES } from './labels.js';
+import { EVENT_TYPES, INDUSTRIES, INSPECTION_RESULTS, INSPECTION_SCOPES, INSURANCES, KINDS, OWNERSHIP_CODES, SECTORS, STAGES } from './labels.js';
 import { countyName } from './state.js';
 
 const FINDING_KINDS = { under_reported_base: '少报基数 under-reported base', missed_workers: '漏报人数 missed workers', unregistered: '未登记 unregistered' };
-const INSPECTION_RESULTS = { clean: '未发现问题 nothing found', findings: '发现问题 findings' };
-const INSPECTION_SCOPES = { registration: '登记参保 registration', wage_base: '缴费基数 wage base', payment: '缴费 payment', full: '全面 full' };
 const WAIVER_KINDS = { late_fee: '滞纳金 late fee', principal: '本金 principal' };
 const WAIVER_BASES = { bankruptcy: '破产 bankruptcy', court_ruling: '法院裁定 court ruling' };
 const RISK = { 1: 'I', 2: 'II', 3: 'III' };
@@ -20,6 +18,16 @@ const ins = k => INSURANCES[k] || k;
 const county = code => code ? countyName(code) + ' ' + code : '—';
 const persons = n => fmtInt(n) + ' 人 persons';
 const yesNo = b => b ? '是 yes' : '否 no';
+// coded is a code with its name ("C 制造业 manufacturing"); "" (a change that clears it) is none.
+export const coded = (table, code) => code ? code + ' ' + (table[code] || '') : '无 none';
+export const sector = code => code ? SECTORS[code] || code : '无 none';
+
+// attributes are a registration's facts of issue 18, as they were registered.
+const attributes = p => [p.industry && '行业 industry ' + coded(INDUSTRIES, p.industry), p.sector && '重点行业 sector ' + sector(p.sector),
+  p.ownership_code && '经济类型 ownership ' + coded(OWNERSHIP_CODES, p.ownership_code), p.park && '园区 park ' + p.park,
+  p.agency && '劳务派遣 labour agency'];
+// changed is what a change gives: only the fields it names, an emptied one as none.
+const changed = (p, k, zh, en, f) => p[k] !== undefined && zh + ' ' + en + ' → ' + f(p[k]);
 
 // rate is basis points as a percentage, in integer arithmetic: 2800 → "28%", 50 → "0.5%".
 function rate(bp) {
@@ -34,15 +42,19 @@ const LINES = {
   'employer.registered': p => ['登记 registered', [p.name, KINDS[p.kind] || p.kind, '区县 county ' + county(p.county),
     p.certificate_no && '证号 certificate ' + p.certificate_no, p.org_code && '代码 org code ' + p.org_code,
     p.credit_code && '信用代码 credit code ' + p.credit_code, '风险 risk ' + (RISK[p.risk_class] || p.risk_class),
-    p.in_industrial_park && '园区内 in an industrial park']],
+    p.in_industrial_park && '园区内 in an industrial park', ...attributes(p)]],
   'employer.found': p => ['摸底发现 found (未登记 not registered)', [p.name, KINDS[p.kind] || p.kind, '区县 county ' + county(p.county),
-    p.org_code && '代码 org code ' + p.org_code, p.in_industrial_park && '园区内 in an industrial park']],
+    p.org_code && '代码 org code ' + p.org_code, p.in_industrial_park && '园区内 in an industrial park', ...attributes(p)]],
   'employer.registration_completed': p => ['补登记 registration completed', [p.certificate_no && '证号 certificate ' + p.certificate_no]],
   'employer.changed': p => ['变更 changed', [
     p.name !== undefined && '名称 name → ' + p.name, p.risk_class !== undefined && '风险 risk → ' + (RISK[p.risk_class] || p.risk_class),
-    p.ownership !== undefined && '所有制 ownership → ' + p.ownership, p.in_industrial_park !== undefined && '园区内 in a park → ' + yesNo(p.in_industrial_park)]],
-  'survey.counted': p => ['摸底 survey', ['应参保 workforce ' + persons(p.workforce)]],
-  'enrollment.recorded': p => ['参保 enrollment', [ins(p.insurance) + ' ' + persons(p.headcount), '自 from ' + p.effective_on]],
+    p.ownership !== undefined && '所有制 ownership → ' + p.ownership, p.in_industrial_park !== undefined && '园区内 in a park → ' + yesNo(p.in_industrial_park),
+    changed(p, 'industry', '行业', 'industry', c => coded(INDUSTRIES, c)), changed(p, 'sector', '重点行业', 'sector', sector),
+    changed(p, 'ownership_code', '经济类型', 'ownership', c => coded(OWNERSHIP_CODES, c)), changed(p, 'park', '园区', 'park', n => n || '无 none'),
+    changed(p, 'agency', '劳务派遣', 'labour agency', yesNo)]],
+  'survey.counted': p => ['摸底 survey', ['应参保 workforce ' + persons(p.workforce), p.migrants && '其中农民工 migrant workers ' + persons(p.migrants)]],
+  'enrollment.recorded': p => ['参保 enrollment', [ins(p.insurance) + ' ' + persons(p.headcount), '自 from ' + p.effective_on,
+    p.migrants && '其中农民工 migrant workers ' + persons(p.migrants), p.retirees && '另有退休人员 retirees besides ' + persons(p.retirees)]],
   'declaration.filed': p => ['申报 declaration ' + p.period, [total(p.lines), '缴费期限 due by ' + p.due_on], (p.lines || []).map(l =>
     ins(l.insurance) + ' ' + persons(l.headcount) + ' 基数 base ' + yuan(l.wage_base_fen) + ' × ' + rate(l.rate_bp) + ' → 应缴 due ' + yuan(l.due_fen))],
   'assessment.made': p => ['核定 assessment ' + p.period, [total(p.lines), p.reason && '理由 reason: ' + p.reason, '缴费期限 due by ' + p.due_on],
