@@ -158,6 +158,15 @@ type plan struct {
 	bankruptOn  domain.Date
 	transferOn  domain.Date
 	changeOn    domain.Date
+
+	// The attributes (drawAttributes): GB/T 4754 section, the plan's named sector, GB/T 12402
+	// code, the park's name, a labour agency; the share of migrant workers in the workforce and
+	// of retirees beside the medical headcount; the day a payer without work injury joins it
+	// during 2006 (0: it carries work injury from the start, if at all).
+	industry, named, ownCode, parkName string
+	agency                             bool
+	migrants, retirees                 float64
+	wiFrom                             domain.Date
 }
 
 func (p *plan) unit() bool { return !p.kind.Individual() }
