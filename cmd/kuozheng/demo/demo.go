@@ -1,7 +1,8 @@
 // Package demo generates a realistic, reproducible ledger of the 2006 Ganzhou social-insurance
-// campaign: the April survey, registrations, enrollments, monthly declarations and payments,
-// arrears and their recovery, audits, enforcement, waivers, contracts, transfers and
-// deregistrations, for 19 counties that differ in size and discipline (Generate); and, year by
+// campaign: the April survey, registrations (with the payers' industry, sector, park and
+// economic type), enrollments (migrant workers, retirees), monthly declarations and payments,
+// arrears and their recovery, audits and inspections, enforcement, waivers, contracts, transfers
+// and deregistrations, for 19 counties that differ in size and discipline (Generate); and, year by
 // year, the years after it (Campaign), with each year's reference data (YearReference). It only
 // builds commands; executing them is the caller's business.
 package demo
