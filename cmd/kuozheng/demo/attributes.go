@@ -28,12 +28,14 @@ func (g *generator) fieldStream(i, y int) *rand.Rand {
 }
 
 // parks are the industrial parks of each county (工业园区), the first being where most of its park
-// employers are. The names are those the parks went by around 2006, for illustration: the
-// ledger takes any name.
+// employers are. The names are illustrative: a few after parks of about 2006 (the development
+// zone, 龙南, 大余's 新世纪工业城, 南康's furniture park), the rest "<county>工业园", without the
+// county's rank so that they read the same once 南康 and 赣县 become districts. The ledger takes
+// any name.
 var parks = map[string][]string{
 	"360702": {"章贡区沙河工业园"},
 	"360771": {"赣州经济技术开发区"},
-	"360782": {"南康市工业园", "南康家具产业园"},
+	"360782": {"南康工业园", "南康家具产业园"},
 	"360721": {"赣县工业园"},
 	"360722": {"信丰工业园"},
 	"360723": {"大余新世纪工业城"},
