@@ -285,6 +285,9 @@ func (b *builder) reject(r *record, err error) Reject {
 		if field == "employer_id" && b.kind != KindRegistrations {
 			field = b.employerField(r)
 		}
+		if _, ok := b.cols["ownership_code"]; !ok && field == "ownership_code" {
+			field = "ownership" // the code was read from the 经济类型 column
+		}
 		if _, ok := b.cols[field]; ok {
 			rj.Column, rj.Value = b.column(field), echo(b.cell(r, field))
 		} else {
@@ -355,9 +358,12 @@ func (b *builder) command(r *record) (eventstore.Request, error) {
 	if b.kind == KindRegistrations {
 		cmd := &domain.RegisterEmployer{
 			Name: b.cell(r, "name"), County: countyCode(b.ref, b.cell(r, "county")), OrgCode: b.cell(r, "org_code"),
-			CreditCode: b.cell(r, "credit_code"), Kind: canonical(kindNames, b.cell(r, "kind")), Ownership: b.cell(r, "ownership"),
-			RiskClass: b.num(r, "risk_class"), InIndustrialPark: boolean(b.cell(r, "in_industrial_park")),
-			RegisteredOn: b.cell(r, "registered_on"), CertificateNo: b.cell(r, "certificate_no"), FoundOn: b.cell(r, "found_on"),
+			CreditCode: b.cell(r, "credit_code"), Kind: canonical(kindNames, b.cell(r, "kind")),
+			RiskClass: b.num(r, "risk_class"), RegisteredOn: b.cell(r, "registered_on"), CertificateNo: b.cell(r, "certificate_no"),
+			FoundOn: b.cell(r, "found_on"),
+		}
+		if err := b.attributes(r, cmd); err != nil {
+			return req, err
 		}
 		if err := cmd.Check(domain.Context{Ref: b.ref, Today: b.opt.Today}); err != nil {
 			return req, err
@@ -377,9 +383,10 @@ func (b *builder) command(r *record) (eventstore.Request, error) {
 	req.EmployerID = id
 	switch b.kind {
 	case KindSurveys:
-		req.Command = &domain.RecordSurvey{AsOf: b.cell(r, "as_of"), Workforce: b.num(r, "workforce")}
+		req.Command = &domain.RecordSurvey{AsOf: b.cell(r, "as_of"), Workforce: b.num(r, "workforce"), Migrants: b.num(r, "migrants")}
 	case KindEnrollments:
-		req.Command = &domain.RecordEnrollment{Insurance: canonical(insuranceNames, b.cell(r, "insurance")), Headcount: b.num(r, "headcount"), EffectiveOn: b.cell(r, "effective_on")}
+		req.Command = &domain.RecordEnrollment{Insurance: canonical(insuranceNames, b.cell(r, "insurance")), Headcount: b.num(r, "headcount"),
+			EffectiveOn: b.cell(r, "effective_on"), Migrants: b.num(r, "migrants"), Retirees: b.num(r, "retirees")}
 	case KindDeclarations:
 		req.Command = &domain.FileDeclaration{DeclaredOn: b.cell(r, "declared_on"), Period: b.cell(r, "period"),
 			Lines: []domain.DeclareLine{{Insurance: canonical(insuranceNames, b.cell(r, "insurance")), Headcount: b.num(r, "headcount"), WageBaseFen: b.num(r, "wage_base_fen")}}}
@@ -395,6 +402,66 @@ func (b *builder) command(r *record) (eventstore.Request, error) {
 		req.Authorize = func(e *domain.Employer) error { return b.opt.Authorize(e.County) }
 	}
 	return req, nil
+}
+
+// attributes reads a registration's economic type, industry, sector, park and agency columns
+// into cmd. An empty cell gives nothing.
+func (b *builder) attributes(r *record, cmd *domain.RegisterEmployer) error {
+	cmd.Ownership = b.cell(r, "ownership")
+	if v := b.cell(r, "ownership_code"); v != "" {
+		code, _, err := ownershipCode(v)
+		if err != nil {
+			return err
+		}
+		if code == "" {
+			code = v // not a code nor a type's name: validation names it
+		}
+		cmd.OwnershipCode = &code
+	} else if _, ok := b.cols["ownership_code"]; !ok && cmd.Ownership != "" {
+		// Without a column of its own, an economic type written as a code or a name of GB/T
+		// 12402-2000 in the 经济类型 column gives the code too (its errors name that column).
+		code, isCode, err := ownershipCode(cmd.Ownership)
+		if err != nil {
+			return err
+		}
+		if isCode {
+			cmd.OwnershipCode = &code
+			if name, ok := domain.OwnershipCodes[code]; ok && cmd.Ownership[0] >= '0' && cmd.Ownership[0] <= '9' {
+				cmd.Ownership = name
+			}
+		}
+	}
+	if v := b.cell(r, "industry"); v != "" {
+		s := industrySection(v)
+		cmd.Industry = &s
+	}
+	if v := b.cell(r, "sector"); v != "" {
+		s := canonical(sectorNames, v)
+		cmd.Sector = &s
+	}
+	in, ok := yesNo(b.cell(r, "in_industrial_park"))
+	if !ok {
+		return domain.Invalid("in_industrial_park", "%q is neither 是 nor 否 (yes or no); a park's name goes in a 园区 (park) column", domain.Clip(b.cell(r, "in_industrial_park"), 32))
+	}
+	cmd.InIndustrialPark = in
+	if v := b.cell(r, "park"); v != "" {
+		// The 园区 column names the park, or says only 是 or 否.
+		if yes, ok := yesNo(v); ok {
+			cmd.InIndustrialPark = cmd.InIndustrialPark || yes
+		} else if b.cell(r, "in_industrial_park") != "" && !in {
+			return domain.Invalid("in_industrial_park", "says no, but the payer is in park %q", domain.Clip(v, 32))
+		} else {
+			cmd.Park, cmd.InIndustrialPark = &v, true
+		}
+	}
+	if v := b.cell(r, "agency"); v != "" {
+		yes, ok := yesNo(v)
+		if !ok {
+			return domain.Invalid("agency", "%q is neither 是 nor 否 (yes or no)", domain.Clip(v, 32))
+		}
+		cmd.Agency = &yes
+	}
+	return nil
 }
 
 // build checks a batch of records and makes their commands; a declaration's lines for one

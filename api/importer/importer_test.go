@@ -68,6 +68,27 @@ func TestAGBKFileImportsTheSameEventsAsItsUTF8Twin(t *testing.T) {
 			t.Fatalf("employer %s differs: %+v vs %+v", id, ea.Profile, eb.Profile)
 		}
 	}
+	// The sample's economic types, industries, sectors, parks and agencies are in the ledger.
+	var parks, sectors, agencies, codes int
+	for _, id := range a.Store.EmployerIDs() {
+		e, _ := a.Store.Employer(id)
+		if e.Industry == "" || e.OwnershipCode == "" {
+			t.Errorf("%s imported without an industry or an economic type: %+v", e.Name, e.Profile)
+		}
+		codes++
+		if e.Park != "" && e.InIndustrialPark {
+			parks++
+		}
+		if e.Sector != "" {
+			sectors++
+		}
+		if e.Agency {
+			agencies++
+		}
+	}
+	if codes != 12 || parks != 6 || sectors != 5 || agencies != 1 {
+		t.Errorf("the sample imported %d payers, %d in a named park, %d in the plan's sectors, %d agencies; want 12, 6, 5, 1", codes, parks, sectors, agencies)
+	}
 	if !strings.Contains(a.Store.Reference().Counties[0].Name, "章贡") {
 		t.Fatal("reference data missing")
 	}
@@ -175,5 +196,116 @@ func TestUnknownColumnsAndKindsAreClearErrors(t *testing.T) {
 	gbkBytes, _ := simplifiedchinese.GBK.NewEncoder().Bytes([]byte("单位名称\n赣州\n"))
 	if _, err := importer.Open(bytes.NewReader(gbkBytes), "x.csv", "utf-8"); err == nil {
 		t.Fatal("a GBK file read as UTF-8 was accepted")
+	}
+}
+
+// TestPayerAttributesImportUnderChineseOrEnglishHeaders: the economic type, industry, sector,
+// park and agency of registrations, the migrant workers of surveys and enrollments and the
+// retirees of medical enrollments import under either language's column names; a bad value, or
+// a sector outside its industry's section, is refused naming its column and appends nothing.
+func TestPayerAttributesImportUnderChineseOrEnglishHeaders(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	zh := "单位名称,组织机构代码,所属区县,单位类型,经济类型,行业,重点行业,行业风险类别,园区,劳务派遣,登记日期\n" +
+		"南康市华兴家具有限公司," + orgCode(7001) + ",南康市,企业,私营有限责任（公司）,C,家俱,2,南康家具产业园,否,2006-04-03\n" +
+		"兴国县宏达煤业有限公司," + orgCode(7002) + ",兴国县,企业,私营,C,煤矿,3,,,2006-04-03\n" + // a coal mine is not manufacturing
+		"赣州某公司," + orgCode(7003) + ",章贡区,企业,999,H,,1,,,2006-04-03\n" +
+		"赣州人力公司," + orgCode(7004) + ",章贡区,企业,私营,L,,1,,也许,2006-04-03\n" +
+		"赣县路桥工程有限公司," + orgCode(7005) + ",赣县,企业,173 私营有限责任（公司）,E 建筑业,建筑,3,否,是,2006-04-03\n" +
+		"大余县钨矿," + orgCode(7006) + ",大余县,企业,国有,采矿业,非煤矿山,3,是,,2006-04-03\n" +
+		"赣州某厂," + orgCode(7007) + ",章贡区,企业,173 国有全资,C,,1,,,2006-04-03\n" +
+		"赣州某店," + orgCode(7008) + ",章贡区,企业,,Z,,1,,,2006-04-03\n"
+	rep := load(t, l.Store, "regs.csv", []byte(zh), importer.Options{})
+	en := "name,org_code,county,kind,ownership_code,industry,sector,risk_class,in_industrial_park,park,agency,registered_on\n" +
+		"龙南稀土有限公司," + orgCode(7011) + ",360727,enterprise,310,b,mining,3,yes,龙南经济技术开发区,no,2006-04-04\n" +
+		"赣州劳务派遣有限公司," + orgCode(7012) + ",360702,enterprise,173,L,,1,no,,yes,2006-04-04\n" +
+		"赣州某某公司," + orgCode(7013) + ",360702,enterprise,173,C,,1,maybe,,,2006-04-04\n" +
+		"赣州某某厂," + orgCode(7014) + ",360702,enterprise,173,C,,1,no,赣州经济技术开发区,,2006-04-04\n" +
+		"赣州某某矿," + orgCode(7015) + ",360702,enterprise,120,E,coal,3,,,,2006-04-04\n"
+	rep2 := load(t, l.Store, "regs-en.csv", []byte(en), importer.Options{})
+	if rep.Imported != 3 || rep2.Imported != 2 {
+		t.Fatalf("imported %d and %d registrations, want 3 and 2: %+v %+v", rep.Imported, rep2.Imported, rep.Rejected, rep2.Rejected)
+	}
+	type refusal struct{ column, value string }
+	wantRefused := map[string]refusal{
+		orgCode(7002): {"重点行业", "煤矿"}, orgCode(7003): {"经济类型", "999"}, orgCode(7004): {"劳务派遣", "也许"},
+		orgCode(7007): {"经济类型", "173 国有全资"}, orgCode(7008): {"行业", "Z"},
+		orgCode(7013): {"in_industrial_park", "maybe"}, orgCode(7014): {"in_industrial_park", "no"}, orgCode(7015): {"sector", "coal"},
+	}
+	rejected := append(append([]importer.Reject(nil), rep.Rejected...), rep2.Rejected...)
+	t.Logf("refused: %+v", rejected)
+	if len(rejected) != len(wantRefused) {
+		t.Fatalf("%d rows refused, want %d: %+v", len(rejected), len(wantRefused), rejected)
+	}
+	for _, rj := range rejected {
+		found := false
+		for code, w := range wantRefused {
+			if rj.Column == w.column && rj.Value == w.value {
+				found = true
+				if _, ok := l.Store.Employer(domain.EmployerIDForOrgCode(code)); ok {
+					t.Errorf("the refused row of %s (%s: %s) was appended", code, w.column, rj.Reason)
+				}
+			}
+		}
+		if !found || rj.Reason == "" {
+			t.Errorf("refusal %+v names no column and value the test expects", rj)
+		}
+	}
+	profile := func(n int) domain.Profile {
+		t.Helper()
+		e, ok := l.Store.Employer(domain.EmployerIDForOrgCode(orgCode(n)))
+		if !ok {
+			t.Fatalf("%s was not imported", orgCode(n))
+		}
+		return e.Profile
+	}
+	for _, tt := range []struct {
+		n                                       int
+		industry, sector, code, ownership, park string
+		inPark, agency                          bool
+	}{
+		// Text is stored in NFKC: full-width brackets become ASCII ones.
+		{7001, "C", domain.SectorFurniture, "173", "私营有限责任(公司)", "南康家具产业园", true, false},
+		{7005, "E", domain.SectorConstruction, "173", "私营有限责任(公司)", "", false, true},
+		{7006, "B", domain.SectorMining, "110", "国有", "", true, false},
+		{7011, "B", domain.SectorMining, "310", "", "龙南经济技术开发区", true, false},
+		{7012, "L", "", "173", "", "", false, true},
+	} {
+		p := profile(tt.n)
+		if p.Industry != tt.industry || p.Sector != tt.sector || p.OwnershipCode != tt.code || p.Ownership != tt.ownership ||
+			p.Park != tt.park || p.InIndustrialPark != tt.inPark || p.Agency != tt.agency {
+			t.Errorf("%s imported as %+v, want industry %s sector %q code %s ownership %q park %q in park %v agency %v",
+				orgCode(tt.n), p, tt.industry, tt.sector, tt.code, tt.ownership, tt.park, tt.inPark, tt.agency)
+		}
+	}
+
+	surveys := "组织机构代码,调查日期,应参保人数,农民工\n" +
+		orgCode(7001) + ",2006-04-20,40,25\n" + orgCode(7005) + ",2006-04-20,30,31\n"
+	if r := load(t, l.Store, "surveys.csv", []byte(surveys), importer.Options{}); r.Imported != 1 || len(r.Rejected) != 1 ||
+		r.Rejected[0].Column != "农民工" || r.Rejected[0].Value != "31" {
+		t.Fatalf("surveys: %+v", r)
+	}
+	enrollZH := "组织机构代码,险种,参保人数,参保日期,农民工,退休人员\n" +
+		orgCode(7006) + ",医疗,50,2006-05-01,10,35\n" + orgCode(7006) + ",养老,50,2006-05-01,12,35\n"
+	enrollEN := "org_code,insurance,headcount,effective_on,migrants,retirees\n" +
+		orgCode(7001) + ",work_injury,30,2006-05-01,22,\n" + orgCode(7001) + ",pension,30,2006-05-01,31,\n"
+	for _, tt := range []struct{ name, file, column, value string }{
+		{"enrollments.csv", enrollZH, "退休人员", "35"},
+		{"enrollments-en.csv", enrollEN, "migrants", "31"},
+	} {
+		if r := load(t, l.Store, tt.name, []byte(tt.file), importer.Options{}); r.Imported != 1 || len(r.Rejected) != 1 ||
+			r.Rejected[0].Column != tt.column || r.Rejected[0].Value != tt.value {
+			t.Fatalf("%s: %+v", tt.name, r)
+		}
+	}
+	furniture, _ := l.Store.Employer(domain.EmployerIDForOrgCode(orgCode(7001)))
+	mine, _ := l.Store.Employer(domain.EmployerIDForOrgCode(orgCode(7006)))
+	road, _ := l.Store.Employer(domain.EmployerIDForOrgCode(orgCode(7005)))
+	if furniture.Workforce != 40 || furniture.Migrants != 25 || furniture.MigrantsEnrolled[domain.WorkInjury] != 22 ||
+		furniture.Enrolled[domain.Pension] != 0 || road.Workforce != 0 {
+		t.Errorf("the furniture maker: workforce %d, migrants %d, enrolled %v of them migrants %v; the road builder's workforce %d (its survey was refused)",
+			furniture.Workforce, furniture.Migrants, furniture.Enrolled, furniture.MigrantsEnrolled, road.Workforce)
+	}
+	if mine.Enrolled[domain.Medical] != 50 || mine.Retirees != 35 || mine.MigrantsEnrolled[domain.Medical] != 10 || mine.Enrolled[domain.Pension] != 0 {
+		t.Errorf("the mine: enrolled %v, migrants %v, retirees %d", mine.Enrolled, mine.MigrantsEnrolled, mine.Retirees)
 	}
 }

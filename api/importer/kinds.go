@@ -3,6 +3,8 @@ package importer
 import (
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/kuozheng/kuozheng/domain"
 )
@@ -29,13 +31,20 @@ var aliases = map[string][]string{
 	"county":             {"county", "所属区县", "区县", "县(市、区)", "county code"},
 	"kind":               {"kind", "单位类型", "类型", "payer kind"},
 	"ownership":          {"ownership", "经济类型", "所有制"},
+	"ownership_code":     {"ownership_code", "经济类型代码", "经济类型编码", "登记注册类型代码"},
+	"industry":           {"industry", "行业", "行业门类", "所属行业", "国民经济行业分类"},
+	"sector":             {"sector", "重点行业", "重点行业类别"},
 	"risk_class":         {"risk_class", "行业风险类别", "风险类别", "工伤风险类别"},
-	"in_industrial_park": {"in_industrial_park", "是否工业园区", "工业园区", "园区"},
+	"in_industrial_park": {"in_industrial_park", "是否工业园区", "工业园区", "是否园区企业"},
+	"park":               {"park", "园区", "所在园区", "园区名称", "工业园区名称"},
+	"agency":             {"agency", "劳务派遣", "劳务派遣单位", "劳务代理"},
 	"registered_on":      {"registered_on", "登记日期", "社会保险登记日期"},
 	"certificate_no":     {"certificate_no", "登记证号", "社会保险登记证号"},
 	"found_on":           {"found_on", "摸底日期", "发现日期"},
 	"as_of":              {"as_of", "调查日期", "摸底调查日期"},
 	"workforce":          {"workforce", "应参保人数", "职工人数"},
+	"migrants":           {"migrants", "农民工", "农民工人数", "其中农民工"},
+	"retirees":           {"retirees", "退休人员", "退休人数", "退休人员数"},
 	"insurance":          {"insurance", "险种"},
 	"headcount":          {"headcount", "参保人数", "人数"},
 	"effective_on":       {"effective_on", "参保日期", "生效日期"},
@@ -136,10 +145,80 @@ func canonical(table map[string]string, v string) string {
 	return strings.ToLower(v)
 }
 
-func boolean(v string) bool {
+// yesNo reads a yes/no cell (an empty one is no); ok is false for a value that is neither.
+func yesNo(v string) (yes, ok bool) {
 	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "1", "true", "yes", "y", "是", "√":
-		return true
+	case "1", "true", "yes", "y", "是", "√", "✓":
+		return true, true
+	case "", "0", "false", "no", "n", "否", "×", "✗":
+		return false, true
 	}
-	return false
+	return false, false
+}
+
+// sectorNames reads the plan's named sectors as clerks write them (the plan itself writes 家俱).
+var sectorNames = map[string]string{
+	"煤矿": domain.SectorCoal, "煤炭": domain.SectorCoal, "煤矿企业": domain.SectorCoal,
+	"非煤矿山": domain.SectorMining, "矿山": domain.SectorMining, "采矿": domain.SectorMining,
+	"建筑": domain.SectorConstruction, "建筑施工": domain.SectorConstruction, "建筑业": domain.SectorConstruction,
+	"家具": domain.SectorFurniture, "家俱": domain.SectorFurniture, "家具制造": domain.SectorFurniture, "家俱制造": domain.SectorFurniture,
+	"高风险": domain.SectorHighRisk, "其他高风险": domain.SectorHighRisk, "危险化学品": domain.SectorHighRisk, "烟花爆竹": domain.SectorHighRisk,
+	"无": "", "否": "",
+}
+
+// industrySection reads an industry as a section of GB/T 4754-2002: its letter, the letter and
+// the section's name ("C 制造业"), the name alone, or a code within the section ("C2110", the
+// class's name after it or not). Anything else is returned as written, for validation to judge
+// and name.
+func industrySection(v string) string {
+	v = strings.TrimSpace(v)
+	for letter, name := range domain.Industries {
+		if v == name {
+			return letter
+		}
+	}
+	if v == "" || v[0] >= utf8.RuneSelf || !unicode.IsLetter(rune(v[0])) {
+		return v
+	}
+	letter, rest := strings.ToUpper(v[:1]), strings.TrimSpace(v[1:])
+	if _, ok := domain.Industries[letter]; !ok {
+		return v
+	}
+	if rest == "" || rest[0] >= '0' && rest[0] <= '9' || rest == domain.Industries[letter] {
+		return letter
+	}
+	return v
+}
+
+// ownershipShort are the economic types 2006 forms commonly wrote for a GB/T 12402-2000 code.
+var ownershipShort = map[string]string{"国有": "110", "集体": "120", "私营": "170", "个体": "175", "港澳台": "200", "外商投资": "300"}
+
+// ownershipName compares names of economic types whatever their brackets and spaces.
+func ownershipName(s string) string {
+	return strings.NewReplacer(" ", "", "\u3000", "", "（", "", "）", "", "(", "", ")", "").Replace(strings.TrimSpace(s))
+}
+
+// ownershipCode reads an economic type (经济类型) as a code of GB/T 12402-2000: the code ("173"),
+// the code and its name ("173 私营有限责任（公司）"), the name (brackets optional) or a common short
+// name (国有, 集体, 私营, 个体, 港澳台, 外商投资). isCode is false for other text. A code unknown to the
+// standard is returned as written, for validation to refuse; a code beside another type's name is
+// refused here.
+func ownershipCode(v string) (code string, isCode bool, err error) {
+	v = strings.TrimSpace(v)
+	if n := len(v) - len(strings.TrimLeft(v, "0123456789")); n > 0 {
+		code, rest := v[:n], strings.TrimSpace(v[n:])
+		if name, ok := domain.OwnershipCodes[code]; ok && rest != "" && ownershipName(rest) != ownershipName(name) {
+			return "", true, domain.Invalid("ownership_code", "%s is %s in GB/T 12402-2000, not %q", code, name, domain.Clip(rest, 32))
+		}
+		return code, true, nil
+	}
+	if c, ok := ownershipShort[v]; ok {
+		return c, true, nil
+	}
+	for c, name := range domain.OwnershipCodes {
+		if ownershipName(v) == ownershipName(name) {
+			return c, true, nil
+		}
+	}
+	return "", false, nil
 }

@@ -33,10 +33,11 @@ func demoCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, `Usage: kuozheng demo [options]
 
 Generates a realistic Ganzhou ledger into a data folder that no server holds, or into --nats:
-the 2006 campaign (registrations, surveys, enrollments, declarations, payments, assessments,
-audits, enforcement, waivers, contracts) and, with --years 2006-YYYY, each later year: new
+the 2006 campaign (registrations with industry, sector, park and economic type, surveys and
+enrollments with migrant workers and retirees, declarations, payments, assessments, audits and
+inspections, enforcement, waivers, contracts) and, with --years 2006-YYYY, each later year: new
 registrations and deregistrations, monthly declarations and payments, arrears carried and
-recovered, audits, enforcement, the year's reference data (average wage, targets and rate
+recovered, audits and inspections, enforcement, the year's reference data (average wage, targets and rate
 changes, illustrative figures; county changes), and each year's freeze and closing before the
 next. It generates and appends year by year, a batch of payers at a time: what the generator
 holds follows the batch, while the store's indexes and the freezes' views grow with the ledger

@@ -218,7 +218,7 @@ func (c *Campaign) play(p *plan, state State) ([]datedStep, outcome, error) {
 // newSim plays p's year after 2006.
 func (c *Campaign) newSim(p *plan) *sim {
 	p.rewind()
-	return &sim{plan: p, g: c.g, year: c.year, end: c.ctx.Today, ctx: c.ctx, now: dateIn(c.year, 1, 1),
+	return &sim{plan: p, g: c.g, field: c.g.fieldStream(p.idx, c.year), year: c.year, end: c.ctx.Today, ctx: c.ctx, now: dateIn(c.year, 1, 1),
 		e: domain.Employer{SkipHistory: true}, due: map[domain.Period][]lineDue{}, declaredOn: map[domain.Period]domain.Date{}}
 }
 
@@ -247,7 +247,8 @@ func (g *generator) evolve(p *plan, y int) {
 	*p = plan{idx: p.idx, r: r, src: src, id: p.id, county: c, kind: p.kind, sec: p.sec, name: p.name, ownership: p.ownership,
 		risk: p.risk, park: p.park, orgCode: p.orgCode, creditCode: p.creditCode, certNo: p.certNo, enter: p.enter,
 		unregistered: p.unregistered, size: p.size, carry: p.carry, ratio: p.ratio, final: p.final, initial: p.final,
-		wage: p.wage, underReport: p.underReport, prop: p.prop}
+		wage: p.wage, underReport: p.underReport, prop: p.prop,
+		industry: p.industry, named: p.named, ownCode: p.ownCode, parkName: p.parkName, agency: p.agency, migrants: p.migrants, retirees: p.retirees}
 	defer p.drawn()
 
 	// Units grow a little on the whole, some a lot and some shrink; a quarter take on staff
@@ -395,6 +396,7 @@ func (g *generator) entrant(i, y int, ref *domain.Reference) *plan {
 	if p.unit() {
 		p.contracts = int64(math.Round(float64(top(p)) * (0.3 + 0.6*r.Float64())))
 	}
+	g.drawAttributes(p)
 	if code := ref.CountyCodeOn(c.code, on); code != c.code {
 		if now, ok := ref.County(code); ok {
 			p.name = strings.Replace(p.name, c.name, now.Name, 1)

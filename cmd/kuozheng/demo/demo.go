@@ -1,7 +1,8 @@
 // Package demo generates a realistic, reproducible ledger of the 2006 Ganzhou social-insurance
-// campaign: the April survey, registrations, enrollments, monthly declarations and payments,
-// arrears and their recovery, audits, enforcement, waivers, contracts, transfers and
-// deregistrations, for 19 counties that differ in size and discipline (Generate); and, year by
+// campaign: the April survey, registrations (with the payers' industry, sector, park and
+// economic type), enrollments (migrant workers, retirees), monthly declarations and payments,
+// arrears and their recovery, audits and inspections, enforcement, waivers, contracts, transfers
+// and deregistrations, for 19 counties that differ in size and discipline (Generate); and, year by
 // year, the years after it (Campaign), with each year's reference data (YearReference). It only
 // builds commands; executing them is the caller's business.
 package demo
@@ -158,6 +159,15 @@ type plan struct {
 	bankruptOn  domain.Date
 	transferOn  domain.Date
 	changeOn    domain.Date
+
+	// The attributes (drawAttributes): GB/T 4754 section, the plan's named sector, GB/T 12402
+	// code, the park's name, a labour agency; the share of migrant workers in the workforce and
+	// of retirees beside the medical headcount; the day a payer without work injury joins it
+	// during 2006 (0: it carries work injury from the start, if at all).
+	industry, named, ownCode, parkName string
+	agency                             bool
+	migrants, retirees                 float64
+	wiFrom                             domain.Date
 }
 
 func (p *plan) unit() bool { return !p.kind.Individual() }

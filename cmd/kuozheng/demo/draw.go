@@ -16,10 +16,12 @@ func (g *generator) drawPlans() {
 	g.plans = make([]*plan, g.n)
 	for i := range g.plans {
 		p := g.draw(i)
+		g.drawAttributes(p)
 		g.identify(p)
 		g.plans[i] = p
 	}
 	g.pickRare()
+	g.parkInEveryCounty()
 	g.scaleHeads()
 	g.scaleContracts()
 	for _, p := range g.plans {

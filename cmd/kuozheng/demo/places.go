@@ -84,24 +84,26 @@ type sector struct {
 	wageHi int
 	park   float64
 	state  float64 // chance of state ownership (国有)
+	// section is the sector's section of GB/T 4754-2002; named the plan's sector it is in, if any.
+	section, named string
 }
 
 var sectors = []sector{
-	{key: "trade", words: []string{"商贸", "贸易", "百货", "超市"}, risk: 1, weight: 0.12, median: 6, wageLo: 800, wageHi: 1500, park: 0.02, state: 0.05},
-	{key: "service", words: []string{"酒店", "餐饮", "物业管理", "旅行社", "保安服务"}, risk: 1, weight: 0.08, median: 10, wageLo: 800, wageHi: 1400, park: 0.02, state: 0.05},
-	{key: "estate", words: []string{"房地产开发", "置业"}, risk: 1, weight: 0.04, median: 12, wageLo: 1100, wageHi: 2500, park: 0.02, state: 0.05},
-	{key: "it", words: []string{"信息技术", "网络科技", "通信工程"}, risk: 1, weight: 0.03, median: 8, wageLo: 1200, wageHi: 2500, park: 0.1, state: 0.1},
-	{key: "culture", words: []string{"文化传播", "广告", "印务"}, risk: 1, weight: 0.03, median: 6, wageLo: 900, wageHi: 1800, park: 0.05, state: 0.1},
-	{key: "furniture", words: []string{"家具", "家私", "木业"}, risk: 2, weight: 0.10, median: 14, wageLo: 850, wageHi: 1600, park: 0.3, state: 0.01},
-	{key: "food", words: []string{"食品", "果业", "酒业", "茶业"}, risk: 2, weight: 0.07, median: 15, wageLo: 800, wageHi: 1400, park: 0.25, state: 0.05},
-	{key: "textile", words: []string{"纺织", "服装", "制衣", "针织"}, risk: 2, weight: 0.08, median: 40, wageLo: 800, wageHi: 1300, park: 0.33, state: 0.03},
-	{key: "electronics", words: []string{"电子", "电器", "光电"}, risk: 2, weight: 0.06, median: 50, wageLo: 900, wageHi: 1800, park: 0.42, state: 0.03},
-	{key: "machinery", words: []string{"机械", "汽车配件", "机电"}, risk: 2, weight: 0.05, median: 30, wageLo: 900, wageHi: 1900, park: 0.38, state: 0.1},
-	{key: "transport", words: []string{"运输", "物流", "客运"}, risk: 2, weight: 0.06, median: 20, wageLo: 900, wageHi: 1700, park: 0.05, state: 0.15},
-	{key: "pharma", words: []string{"制药", "药业", "生物科技"}, risk: 2, weight: 0.03, median: 40, wageLo: 1000, wageHi: 2200, park: 0.42, state: 0.1},
-	{key: "mining", words: []string{"钨业", "稀土", "矿业", "有色金属"}, risk: 3, weight: 0.07, median: 45, wageLo: 1000, wageHi: 2300, park: 0.05, state: 0.35},
-	{key: "construction", words: []string{"建筑工程", "建设", "路桥工程"}, risk: 3, weight: 0.07, median: 30, wageLo: 900, wageHi: 1800, park: 0.02, state: 0.15},
-	{key: "materials", words: []string{"化工", "水泥", "建材", "陶瓷"}, risk: 3, weight: 0.05, median: 35, wageLo: 900, wageHi: 1700, park: 0.33, state: 0.15},
+	{key: "trade", words: []string{"商贸", "贸易", "百货", "超市"}, risk: 1, weight: 0.12, median: 6, wageLo: 800, wageHi: 1500, park: 0.02, state: 0.05, section: "H"},
+	{key: "service", words: []string{"酒店", "餐饮", "物业管理", "旅行社", "保安服务"}, risk: 1, weight: 0.08, median: 10, wageLo: 800, wageHi: 1400, park: 0.02, state: 0.05, section: "I"},
+	{key: "estate", words: []string{"房地产开发", "置业"}, risk: 1, weight: 0.04, median: 12, wageLo: 1100, wageHi: 2500, park: 0.02, state: 0.05, section: "K"},
+	{key: "it", words: []string{"信息技术", "网络科技", "通信工程"}, risk: 1, weight: 0.03, median: 8, wageLo: 1200, wageHi: 2500, park: 0.1, state: 0.1, section: "G"},
+	{key: "culture", words: []string{"文化传播", "广告", "印务"}, risk: 1, weight: 0.03, median: 6, wageLo: 900, wageHi: 1800, park: 0.05, state: 0.1, section: "R"},
+	{key: "furniture", words: []string{"家具", "家私", "木业"}, risk: 2, weight: 0.10, median: 14, wageLo: 850, wageHi: 1600, park: 0.3, state: 0.01, section: "C", named: domain.SectorFurniture},
+	{key: "food", words: []string{"食品", "果业", "酒业", "茶业"}, risk: 2, weight: 0.07, median: 15, wageLo: 800, wageHi: 1400, park: 0.25, state: 0.05, section: "C"},
+	{key: "textile", words: []string{"纺织", "服装", "制衣", "针织"}, risk: 2, weight: 0.08, median: 40, wageLo: 800, wageHi: 1300, park: 0.33, state: 0.03, section: "C"},
+	{key: "electronics", words: []string{"电子", "电器", "光电"}, risk: 2, weight: 0.06, median: 50, wageLo: 900, wageHi: 1800, park: 0.42, state: 0.03, section: "C"},
+	{key: "machinery", words: []string{"机械", "汽车配件", "机电"}, risk: 2, weight: 0.05, median: 30, wageLo: 900, wageHi: 1900, park: 0.38, state: 0.1, section: "C"},
+	{key: "transport", words: []string{"运输", "物流", "客运"}, risk: 2, weight: 0.06, median: 20, wageLo: 900, wageHi: 1700, park: 0.05, state: 0.15, section: "F"},
+	{key: "pharma", words: []string{"制药", "药业", "生物科技"}, risk: 2, weight: 0.03, median: 40, wageLo: 1000, wageHi: 2200, park: 0.42, state: 0.1, section: "C"},
+	{key: "mining", words: []string{"钨业", "稀土", "矿业", "有色金属"}, risk: 3, weight: 0.07, median: 45, wageLo: 1000, wageHi: 2300, park: 0.05, state: 0.35, section: "B", named: domain.SectorMining},
+	{key: "construction", words: []string{"建筑工程", "建设", "路桥工程"}, risk: 3, weight: 0.07, median: 30, wageLo: 900, wageHi: 1800, park: 0.02, state: 0.15, section: "E", named: domain.SectorConstruction},
+	{key: "materials", words: []string{"化工", "水泥", "建材", "陶瓷"}, risk: 3, weight: 0.05, median: 35, wageLo: 900, wageHi: 1700, park: 0.33, state: 0.15, section: "C"},
 }
 
 var (

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"strconv"
@@ -33,6 +34,8 @@ type lineDue struct {
 type sim struct {
 	*plan
 	g *generator
+	// field is the stream of the year's field work (sim_field.go), apart from the payer's own.
+	field *rand.Rand
 	// year is the calendar year played; nothing is planned after end, its 31 December.
 	year int
 	end  domain.Date
@@ -71,7 +74,7 @@ type sim struct {
 func newSim(g *generator, p *plan) *sim {
 	p.rewind()
 	// The rules decide without the dated history the views keep; skip building it.
-	return &sim{plan: p, g: g, year: FirstYear, end: Today, ctx: g.ctx, e: domain.Employer{SkipHistory: true},
+	return &sim{plan: p, g: g, field: g.fieldStream(p.idx, FirstYear), year: FirstYear, end: Today, ctx: g.ctx, e: domain.Employer{SkipHistory: true},
 		due: map[domain.Period][]lineDue{}, declaredOn: map[domain.Period]domain.Date{}}
 }
 

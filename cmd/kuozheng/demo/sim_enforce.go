@@ -80,7 +80,7 @@ func (s *sim) auditFinding(d domain.Date) {
 	p := pick(r, cands)
 	var ks []int
 	for k := range 5 {
-		if s.carry[k] {
+		if s.carriesIn(k, p) {
 			ks = append(ks, k)
 		}
 	}
@@ -106,7 +106,7 @@ func (s *sim) auditFinding(d domain.Date) {
 		cmd.ExtraHeadcount = num(extra)
 		cmd.ExtraWageBaseFen = num(extra * int64(s.wage) * 100)
 	}
-	pl := do(s, cmd)
+	pl := s.recordFinding(d, cmd)
 	if pl == nil {
 		return
 	}

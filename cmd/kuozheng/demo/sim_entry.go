@@ -12,6 +12,7 @@ func (s *sim) register(d domain.Date, found bool) bool {
 	// A county's new code (南康市 became 南康区 in 2013) is the one registrations use from its date.
 	cmd := &domain.RegisterEmployer{Name: s.name, County: s.ctx.Ref.CountyCodeOn(s.county.code, d), OrgCode: s.orgCode, CreditCode: s.creditCode, Kind: string(s.kind),
 		Ownership: s.ownership, RiskClass: num(int64(s.risk)), InIndustrialPark: s.park}
+	s.attributes(cmd)
 	if found {
 		cmd.FoundOn = ds(d)
 	} else {
@@ -47,7 +48,7 @@ func (s *sim) enterFound(d domain.Date) {
 	} else if s.r.Float64() < 0.6 {
 		// The inspectorate records the unregistered employer during the audit months.
 		s.at(workday(between(s.r, s.day(6, 5), s.day(8, 31)), s.day(6, 5), s.day(8, 31)), func(x domain.Date) {
-			do(s, &domain.RecordAuditFinding{FoundOn: ds(x), Kind: domain.FindingUnregistered, Period: ps(x.Period()),
+			s.recordFinding(x, &domain.RecordAuditFinding{FoundOn: ds(x), Kind: domain.FindingUnregistered, Period: ps(x.Period()),
 				Insurance: string(domain.Pension), RedeclareBy: ds(min(x.AddDays(30), s.end))})
 		})
 	}
@@ -65,16 +66,50 @@ func (s *sim) completeRegistration(d domain.Date) {
 	}
 }
 
+// survey records the April survey's count, migrant workers among it.
 func (s *sim) survey(d domain.Date) {
-	do(s, &domain.RecordSurvey{AsOf: ds(d), Workforce: num(s.workforce)})
+	cmd := &domain.RecordSurvey{AsOf: ds(d), Workforce: num(s.workforce)}
+	if m := int64(math.Round(float64(s.workforce) * s.migrants)); m > 0 {
+		cmd.Migrants = num(min(m, s.workforce))
+	}
+	do(s, cmd)
 }
 
+// enroll records the headcount of every insurance the payer carries on d.
 func (s *sim) enroll(d domain.Date, heads [5]int64) {
-	for k, ins := range domain.Insurances {
-		if s.carry[k] {
-			do(s, &domain.RecordEnrollment{Insurance: string(ins), Headcount: num(heads[k]), EffectiveOn: ds(d)})
+	for k := range domain.Insurances {
+		if s.carriesOn(k, d) {
+			s.enrollIn(d, k, heads[k])
 		}
 	}
+}
+
+// enrollIn records the headcount of insurance k, its migrant workers and, for medical
+// insurance, the retirees beside it.
+func (s *sim) enrollIn(d domain.Date, k int, h int64) {
+	ins := domain.Insurances[k]
+	cmd := &domain.RecordEnrollment{Insurance: string(ins), Headcount: num(h), EffectiveOn: ds(d)}
+	if m := s.migrantsOf(k, h); m > 0 {
+		cmd.Migrants = num(m)
+	}
+	if ins == domain.Medical {
+		if n := s.retireesBeside(h); n > 0 {
+			cmd.Retirees = num(n)
+		}
+	}
+	do(s, cmd)
+}
+
+// joinWorkInjury enrolls in work injury a high-risk payer the campaign pushed into it.
+func (s *sim) joinWorkInjury(d domain.Date) {
+	if !s.e.Registered || s.e.Deregistered {
+		return
+	}
+	h := s.initial[workInjury]
+	if s.growOn != 0 && s.growOn <= d {
+		h = s.final[workInjury]
+	}
+	s.enrollIn(d, workInjury, h)
 }
 
 // openingBalance enters arrears carried over from 2003–2005 (历年欠费): a run of unpaid months
@@ -178,9 +213,11 @@ func (s *sim) transfer(d domain.Date) {
 	if do(s, &domain.Transfer{On: ds(d), County: s.ctx.Ref.CountyCodeOn(to, d)}) == nil {
 		return
 	}
-	if to == "360771" && !s.e.InIndustrialPark {
-		yes := true
-		do(s, &domain.ChangeEmployer{On: ds(d), InIndustrialPark: &yes})
+	// Into the zone is into its park; a park employer moves into the park of its new county.
+	if park := parkOf(to, s.sec); park != s.e.Park && (to == "360771" || s.e.InIndustrialPark) {
+		cmd := &domain.ChangeEmployer{On: ds(d)}
+		cmd.Park = &park
+		do(s, cmd)
 	}
 }
 
@@ -195,8 +232,10 @@ func (s *sim) change(d domain.Date) {
 			}
 		}
 		name += "股份有限公司"
-		own := "股份制"
-		do(s, &domain.ChangeEmployer{On: ds(d), Name: &name, Ownership: &own})
+		own, code := "股份制", "160" // 股份有限（公司）
+		cmd := &domain.ChangeEmployer{On: ds(d), Name: &name, Ownership: &own}
+		cmd.OwnershipCode = &code
+		do(s, cmd)
 		return
 	}
 	risk := s.e.RiskClass + 1

@@ -34,6 +34,9 @@ func (s *sim) planYear(d domain.Date, from domain.Period) {
 	if s.growOn != 0 {
 		s.at(s.growOn, func(x domain.Date) { s.enroll(x, s.final) })
 	}
+	if s.wiFrom > d {
+		s.at(s.wiFrom, s.joinWorkInjury)
+	}
 	if s.contracts > 0 {
 		k := min(int64(1+r.IntN(3)), s.contracts)
 		left := s.contracts
@@ -75,6 +78,7 @@ func (s *sim) planYear(d domain.Date, from domain.Period) {
 	if !s.clean {
 		s.at(workday(between(r, s.day(9, 15), s.day(12, 22)), s.day(9, 15), s.day(12, 22)), s.feeReview)
 	}
+	s.planInspection(d)
 	if s.transferOn != 0 {
 		s.at(s.transferOn, s.transfer)
 	}
@@ -121,7 +125,7 @@ func (s *sim) lines(p domain.Period) []domain.DeclareLine {
 	w := s.wageFor(p)
 	var out []domain.DeclareLine
 	for k, ins := range domain.Insurances {
-		if !s.carry[k] {
+		if !s.carriesIn(k, p) {
 			continue
 		}
 		h := s.headsFor(p, k)
