@@ -336,13 +336,19 @@ func (e *Employer) Compact(through Date, keepFrom Period, fees []LateFeeRate) bo
 // compact drops the facts dated on or before through that no later date reads: of each
 // insurance's enrollments, the surveys and the enforcement steps, all but the latest; contracts
 // (counted within a year); declarations and assessments of periods before keepFrom, except the
-// declarations of periods with audit findings (a finding waits for one). Counties, findings and
-// waivers stay: later reads use all of them.
+// declarations of periods with audit findings (a finding waits for one); the changes of the
+// registration facts, folded into the profile entered with. Counties, findings and waivers stay:
+// later reads use all of them.
 func (h *History) compact(through Date, keepFrom Period) {
 	h.Enrollments = keepLatest(h.Enrollments, through, func(x EnrollmentAt) (Date, Insurance) { return x.On, x.Insurance })
 	h.Surveys = keepLatest(h.Surveys, through, func(x CountAt) (Date, int) { return x.On, 0 })
 	h.Steps = keepLatest(h.Steps, through, func(x StepAt) (Date, int) { return x.On, 0 })
 	h.Contracts = slices.DeleteFunc(slices.Clone(h.Contracts), func(x CountAt) bool { return x.On <= through })
+	if h.Entered != nil {
+		entered := profileThrough(*h.Entered, h.Changes, through)
+		h.Entered = &entered
+		h.Changes = slices.Clip(slices.DeleteFunc(slices.Clone(h.Changes), func(x EmployerChanged) bool { return x.On <= through }))
+	}
 	h.Inactive = slices.Clip(slices.DeleteFunc(slices.Clone(h.Inactive), func(x DateSpan) bool { return x.Until <= through }))
 	found := map[Period]bool{}
 	for _, f := range h.Findings {
