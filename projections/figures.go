@@ -42,6 +42,11 @@ type InsuranceFigures struct {
 	ArrearsCurrentYearFen    domain.Fen `json:"arrears_current_year_fen"`
 	ArrearsPriorYearsFen     domain.Fen `json:"arrears_prior_years_fen"`
 	RecoveredFen             domain.Fen `json:"recovered_fen"`
+	// PriorYearsRecoveredFen is the principal of prior years' periods recovered (paid after its
+	// due date) from 1 January of the as-of year through as_of; RecoveryRate (清欠率) is it over
+	// itself plus ArrearsPriorYearsFen, the prior years' principal still in arrears.
+	PriorYearsRecoveredFen domain.Fen `json:"prior_years_recovered_fen"`
+	RecoveryRate           Ratio      `json:"recovery_rate"`
 	// YearCollectedFen is principal collected for periods of the as-of year (当期征缴, for targets).
 	YearCollectedFen domain.Fen `json:"year_collected_fen"`
 }
@@ -57,6 +62,7 @@ func (f *InsuranceFigures) add(o *InsuranceFigures) {
 	f.ArrearsCurrentYearFen += o.ArrearsCurrentYearFen
 	f.ArrearsPriorYearsFen += o.ArrearsPriorYearsFen
 	f.RecoveredFen += o.RecoveredFen
+	f.PriorYearsRecoveredFen += o.PriorYearsRecoveredFen
 	f.YearCollectedFen += o.YearCollectedFen
 }
 
@@ -65,6 +71,13 @@ func (f *InsuranceFigures) rates() {
 	f.ContributionRate = Ratio{f.PaidInsured, f.Insured}
 	f.PeriodCollectionRate = Ratio{int64(f.PeriodCollectedFen), int64(f.PeriodDueFen)}
 	f.CumulativeCollectionRate = Ratio{int64(f.CumulativeCollectedFen), int64(f.CumulativeDueFen)}
+	f.RecoveryRate = recoveryRate(f.PriorYearsRecoveredFen, f.ArrearsPriorYearsFen)
+}
+
+// recoveryRate is 清欠率: prior years' principal recovered in the year over itself plus what is
+// still in arrears of it.
+func recoveryRate(recovered, arrears domain.Fen) Ratio {
+	return Ratio{int64(recovered), int64(recovered + arrears)}
 }
 
 // Flag is an accountability flag: raised on one employer (with its id), or, in a county's
@@ -93,8 +106,11 @@ type Figures struct {
 	ArrearsCurrentYearFen domain.Fen                             `json:"arrears_current_year_fen"`
 	ArrearsPriorYearsFen  domain.Fen                             `json:"arrears_prior_years_fen"`
 	RecoveredFen          domain.Fen                             `json:"recovered_fen"`
-	LateFeeFen            domain.Fen                             `json:"late_fee_fen"`
-	ContractsSigned       int64                                  `json:"contracts_signed"`
+	// PriorYearsRecoveredFen and RecoveryRate are the insurances' together (InsuranceFigures).
+	PriorYearsRecoveredFen domain.Fen `json:"prior_years_recovered_fen"`
+	RecoveryRate           Ratio      `json:"recovery_rate"`
+	LateFeeFen             domain.Fen `json:"late_fee_fen"`
+	ContractsSigned        int64      `json:"contracts_signed"`
 	// Flags counts the flags of each kind (an employer with two large waivers raises two; the
 	// detail says "employers", which freezes made so far keep); EmployerFlags lists them.
 	Flags         []Flag `json:"flags"`
@@ -117,16 +133,18 @@ func (f *Figures) add(o *Figures) {
 	f.ArrearsCurrentYearFen += o.ArrearsCurrentYearFen
 	f.ArrearsPriorYearsFen += o.ArrearsPriorYearsFen
 	f.RecoveredFen += o.RecoveredFen
+	f.PriorYearsRecoveredFen += o.PriorYearsRecoveredFen
 	f.LateFeeFen += o.LateFeeFen
 	f.ContractsSigned += o.ContractsSigned
 	f.EmployerFlags = append(f.EmployerFlags, o.EmployerFlags...)
 }
 
-// rates computes each insurance's rates from its counts.
+// rates computes each insurance's rates from its counts, and the recovery rate of them all.
 func (f *Figures) rates() {
 	for _, x := range f.Insurances {
 		x.rates()
 	}
+	f.RecoveryRate = recoveryRate(f.PriorYearsRecoveredFen, f.ArrearsPriorYearsFen)
 }
 
 // finish computes the rates and counts the flags.
@@ -156,6 +174,7 @@ type share struct {
 	employers, contracts                  int64
 	arrearsCurrentYear, arrearsPriorYears domain.Fen
 	recovered, lateFee                    domain.Fen
+	priorYearsRecovered                   domain.Fen
 	insurances                            [5]InsuranceFigures // in domain.Insurances order
 	flags                                 []Flag
 }
@@ -180,6 +199,7 @@ func (f *Figures) addShare(s *share) {
 	f.ArrearsCurrentYearFen += s.arrearsCurrentYear
 	f.ArrearsPriorYearsFen += s.arrearsPriorYears
 	f.RecoveredFen += s.recovered
+	f.PriorYearsRecoveredFen += s.priorYearsRecovered
 	f.LateFeeFen += s.lateFee
 	f.ContractsSigned += s.contracts
 	f.EmployerFlags = append(f.EmployerFlags, s.flags...)
@@ -245,9 +265,14 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 		x.RecoveredFen += l.RecoveredFen
 		f.recovered += l.RecoveredFen
 		f.lateFee += l.LateFeeFen
+		if l.Period.Year() < q.AsOf.Year() {
+			x.PriorYearsRecoveredFen += l.RecoveredInYearFen
+			f.priorYearsRecovered += l.RecoveredInYearFen
+		}
 	}
 	// Lines a year-end compaction summed: only their cumulative part (when the period asked is
-	// of the latest compacted year) and what was recovered on them still count.
+	// of the latest compacted year) and what was recovered on them still count; nothing of
+	// theirs was recovered after the boundary, so in the as-of year.
 	for _, x := range st.Settled {
 		f := c.at(ref.CountyCodeOn(x.Group, q.AsOf))
 		ins := &f.insurances[x.Insurance.Rank()]

@@ -135,43 +135,70 @@ func (c frozenCase) ledger() *Ledger {
 	return l
 }
 
-// TestFreezesOfFormatOneWereRecorded records (KUOZHENG_UPDATE_GOLDEN=1) or checks the freezes
-// of testdata/freeze-format-1, made by the code before segments: figures, digest, chain head.
-func TestFreezesOfFormatOneWereRecorded(t *testing.T) {
+// readStored reads a freeze recorded in testdata.
+func readStored(t *testing.T, dir string, c frozenCase) domain.FreezeMade {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", dir, c.name()+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f storedFreeze
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	return domain.FreezeMade{ID: c.name(), ThroughSeq: f.ThroughSeq, ValidThrough: f.ValidThrough, ChainHead: f.ChainHead,
+		CodeVersion: f.CodeVersion, Digest: f.Digest, Figures: f.Figures}
+}
+
+// TestAFreezeMadeBeforeSegmentsStillVerifies verifies the freezes of testdata/freeze-format-1,
+// made by the code before segments (views-9, commit d4b63d2): today's views reproduce their
+// figures byte for byte in format 1, and their digests; a freeze made now of the same views is
+// in format 2 (with 清欠率), another digest.
+func TestAFreezeMadeBeforeSegmentsStillVerifies(t *testing.T) {
 	for _, c := range formatOneCases {
 		t.Run(c.name(), func(t *testing.T) {
 			l := c.ledger()
-			d := domain.MustDate(c.validThrough)
-			_, figures, digest, err := FreezeFigures(l, d)
+			f := readStored(t, "freeze-format-1", c)
+			if f.CodeVersion != "views-9" {
+				t.Fatalf("recorded by %s, want views-9", f.CodeVersion)
+			}
+			if err := VerifyFreeze(l, f); err != nil {
+				t.Fatal(err)
+			}
+			_, now, digest, err := FreezeFigures(l, f.ValidThrough)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := storedFreeze{ThroughSeq: l.Seq, ValidThrough: d, ChainHead: ChainHead(l), CodeVersion: CodeVersion, Digest: digest, Figures: figures}
-			path := filepath.Join("testdata", "freeze-format-1", c.name()+".json")
-			if os.Getenv("KUOZHENG_UPDATE_GOLDEN") == "1" {
-				b, err := json.Marshal(got)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, b, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
+			if digest == f.Digest || !bytes.Contains(now, []byte(`"recovery_rate":`)) {
+				t.Errorf("a freeze made now is not in format 2: digest %s", digest)
 			}
-			b, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
+			bad := f
+			bad.Figures = bytes.Replace(f.Figures, []byte(`"employers":`), []byte(`"employers":1`), 1)
+			if VerifyFreeze(l, bad) == nil {
+				t.Error("figures changed by one digit still verify")
 			}
-			var want storedFreeze
-			if err := json.Unmarshal(b, &want); err != nil {
-				t.Fatal(err)
+			bad = f
+			bad.ChainHead = "x" + f.ChainHead[1:]
+			if VerifyFreeze(l, bad) == nil {
+				t.Error("another chain head still verifies")
 			}
-			if got.Digest != want.Digest || got.ChainHead != want.ChainHead || got.ThroughSeq != want.ThroughSeq || !bytes.Equal(got.Figures, want.Figures) {
-				t.Errorf("the freeze of %s: digest %s, chain head %s; recorded %s, %s", c.name(), got.Digest, got.ChainHead, want.Digest, want.ChainHead)
+			bad = f
+			bad.CodeVersion = CodeVersion
+			if VerifyFreeze(l, bad) == nil {
+				t.Error("a format-1 freeze read as one of today's code verifies")
 			}
 		})
+	}
+}
+
+func TestFreezeFormatsFollowCodeVersions(t *testing.T) {
+	for _, tt := range []struct {
+		version string
+		format  int
+	}{{"views-1", FreezeFormat1}, {"views-9", FreezeFormat1}, {"views-10", FreezeFormat2}, {CodeVersion, freezeFormat}, {"views-0", 0}, {"test", 0}, {"views-x", 0}} {
+		got, err := FreezeFormatOf(tt.version)
+		if got != tt.format || (err == nil) != (tt.format != 0) {
+			t.Errorf("%q: format %d, %v; want %d", tt.version, got, err, tt.format)
+		}
 	}
 }
