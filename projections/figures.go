@@ -170,7 +170,9 @@ type contribution []share
 
 // share is an employer's part of one county's figures.
 type share struct {
-	county                                string
+	county string
+	// segments are the segments the employer is in on the query's date (its every share's).
+	segments                              segmentSet
 	employers, contracts                  int64
 	arrearsCurrentYear, arrearsPriorYears domain.Fen
 	recovered, lateFee                    domain.Fen
@@ -284,25 +286,45 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 		f.recovered += x.RecoveredFen
 	}
 	c.at(home).flags = employerFlags(id, e, ref, q, st)
+	profile := e.ProfileOn(q.AsOf)
+	in := segmentsOf(&profile)
+	for i := range c {
+		c[i].segments = in
+	}
 	return slices.Clip(c)
 }
 
-// Report is the figures of every county, group and the city for one query.
+// Report is the figures of every county, group and the city for one query, of every payer or
+// of one segment's.
 type Report struct {
-	Seq      uint64        `json:"seq"`
-	AsOf     domain.Date   `json:"as_of"`
-	Period   domain.Period `json:"period"`
-	Counties []*Figures    `json:"counties"`
-	Groups   []*Figures    `json:"groups"`
-	City     *Figures      `json:"city"`
+	Seq    uint64        `json:"seq"`
+	AsOf   domain.Date   `json:"as_of"`
+	Period domain.Period `json:"period"`
+	// Segment is the segment whose payers the figures count ("": every payer).
+	Segment  domain.Segment `json:"segment,omitempty"`
+	Counties []*Figures     `json:"counties"`
+	Groups   []*Figures     `json:"groups"`
+	City     *Figures       `json:"city"`
+	// Segments holds, in a freeze, the same figures for each segment (domain.Segments order).
+	Segments []*SegmentFigures `json:"segments,omitempty"`
 	// Ref is the reference data the figures were computed with (read-only): a read of the
 	// report names counties and groups and checks scopes by it, not by another copy.
 	Ref *domain.Reference `json:"-"`
 }
 
-// aggregate sums employers' contributions into a report.
-func aggregate(ref *domain.Reference, q Query, seq uint64, parts []contribution) *Report {
-	r := &Report{Seq: seq, AsOf: q.AsOf, Period: q.Period, City: newFigures(), Ref: ref}
+// SegmentFigures are the figures of one segment's payers: per county, group and the city.
+type SegmentFigures struct {
+	Segment  domain.Segment `json:"segment"`
+	Counties []*Figures     `json:"counties"`
+	Groups   []*Figures     `json:"groups"`
+	City     *Figures       `json:"city"`
+}
+
+// aggregate sums employers' contributions into a report: of the employers in segment seg
+// only, unless seg is "".
+func aggregate(ref *domain.Reference, q Query, seq uint64, parts []contribution, seg domain.Segment) *Report {
+	r := &Report{Seq: seq, AsOf: q.AsOf, Period: q.Period, Segment: seg, City: newFigures(), Ref: ref}
+	in := segmentSetOf(seg)
 	byCode := map[string]*Figures{}
 	for _, c := range ref.CountiesOn(q.AsOf) {
 		f := newFigures()
@@ -312,7 +334,7 @@ func aggregate(ref *domain.Reference, q Query, seq uint64, parts []contribution)
 	}
 	for _, p := range parts {
 		for i := range p {
-			if cf := byCode[p[i].county]; cf != nil {
+			if cf := byCode[p[i].county]; cf != nil && p[i].segments&in == in {
 				cf.addShare(&p[i])
 			}
 		}
@@ -338,12 +360,32 @@ func aggregate(ref *domain.Reference, q Query, seq uint64, parts []contribution)
 }
 
 // Report computes the figures for q from scratch.
-func (l *Ledger) Report(q Query) *Report {
+func (l *Ledger) Report(q Query) *Report { return l.SegmentReport(q, "") }
+
+// SegmentReport computes the figures for q of the payers in segment seg ("": every payer) from
+// scratch.
+func (l *Ledger) SegmentReport(q Query, seg domain.Segment) *Report {
+	return aggregate(&l.Ref, q, l.Seq, l.contributions(q), seg)
+}
+
+// contributions computes every employer's contribution to the figures of q, in id order.
+func (l *Ledger) contributions(q Query) []contribution {
 	parts := make([]contribution, 0, len(l.Employers))
 	for _, id := range sortedIDs(l.Employers) {
 		parts = append(parts, employerFigures(id, l.Employers[id], &l.Ref, q))
 	}
-	return aggregate(&l.Ref, q, l.Seq, parts)
+	return parts
+}
+
+// freezeReport is the figures for q of every payer, with those of each segment (Segments).
+func (l *Ledger) freezeReport(q Query) *Report {
+	parts := l.contributions(q)
+	rep := aggregate(&l.Ref, q, l.Seq, parts, "")
+	for _, seg := range domain.Segments {
+		s := aggregate(&l.Ref, q, l.Seq, parts, seg)
+		rep.Segments = append(rep.Segments, &SegmentFigures{Segment: seg, Counties: s.Counties, Groups: s.Groups, City: s.City})
+	}
+	return rep
 }
 
 // County returns the figures of one county in r.

@@ -102,6 +102,11 @@ func FrozenReport(f domain.FreezeMade) (*Report, error) {
 	for _, c := range append(append(r.Counties, r.Groups...), r.City) {
 		c.rates()
 	}
+	for _, sg := range r.Segments {
+		for _, c := range append(append(sg.Counties, sg.Groups...), sg.City) {
+			c.rates()
+		}
+	}
 	return &r, nil
 }
 

@@ -43,12 +43,15 @@ func FreezeFormatOf(codeVersion string) (int, error) {
 // FreezeFiguresIn is the canonical form of the figures a freeze valid through d of views l
 // holds in format, and its SHA-256 digest.
 func FreezeFiguresIn(l *Ledger, d domain.Date, format int) (*Report, []byte, string, error) {
-	rep := l.Report(FreezeQuery(&l.Ref, d))
-	var v any = rep
+	var rep *Report
+	var v any
 	switch format {
 	case FreezeFormat1:
+		rep = l.Report(FreezeQuery(&l.Ref, d))
 		v = rep.v1()
 	case FreezeFormat2:
+		rep = l.freezeReport(FreezeQuery(&l.Ref, d))
+		v = rep
 	default:
 		return nil, nil, "", fmt.Errorf("no freeze format %d", format)
 	}

@@ -202,3 +202,97 @@ func TestFreezeFormatsFollowCodeVersions(t *testing.T) {
 		}
 	}
 }
+
+// TestASegmentsFiguresAreThoseOfALedgerOfItsPayersAlone: a segment's figures are the figures of
+// the same ledger holding only the payers in the segment on the query's date, with the same
+// definitions (DOMAIN.md: "the county figures restricted to its payers").
+func TestASegmentsFiguresAreThoseOfALedgerOfItsPayersAlone(t *testing.T) {
+	queries := []Query{
+		{Period: domain.MustPeriod("2006-11"), AsOf: domain.MustDate("2006-12-31")},
+		{Period: domain.MustPeriod("2006-06"), AsOf: domain.MustDate("2006-08-31")},
+		{Period: domain.MustPeriod("2007-02"), AsOf: domain.MustDate("2007-03-31")},
+	}
+	members := map[domain.Segment]int{}
+	for seed := range uint64(6) {
+		l := NewLedger()
+		for _, ev := range attributeEvents(100+seed, 500) {
+			l.Apply(ev)
+		}
+		for _, q := range queries {
+			for _, seg := range domain.Segments {
+				alone := &Ledger{Seq: l.Seq, Ref: l.Ref, Employers: map[string]*domain.Employer{}}
+				for _, id := range l.Order {
+					if p := l.Employers[id].ProfileOn(q.AsOf); p.In(seg) {
+						e := l.Employers[id]
+						alone.Employers[id], alone.Order = e, append(alone.Order, id)
+					}
+				}
+				members[seg] += len(alone.Order)
+				got := l.SegmentReport(q, seg)
+				if got.Segment != seg {
+					t.Fatalf("the report names segment %q, want %q", got.Segment, seg)
+				}
+				got.Segment = ""
+				a, b := mustJSON(t, got), mustJSON(t, alone.Report(q))
+				if a != b {
+					t.Fatalf("seed %d, %s as of %s: the segment's figures are not those of its %d payers alone", seed, seg, q.AsOf, len(alone.Order))
+				}
+			}
+		}
+	}
+	for _, seg := range domain.Segments {
+		if members[seg] == 0 {
+			t.Errorf("no ledger had a payer in segment %s", seg)
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestFreezesOfFormatTwoKeepTheirDigests records (KUOZHENG_UPDATE_GOLDEN=1) or checks the
+// digests of format 2 for the cases of format 1: a change to what a freeze's figures hold
+// changes them, and needs a new format (freezeFormat) instead.
+func TestFreezesOfFormatTwoKeepTheirDigests(t *testing.T) {
+	path := filepath.Join("testdata", "freeze-format-2-digests.json")
+	got := map[string]string{}
+	for _, c := range formatOneCases {
+		l := c.ledger()
+		_, figures, digest, err := FreezeFiguresIn(l, domain.MustDate(c.validThrough), FreezeFormat2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f struct {
+			Segments []SegmentFigures `json:"segments"`
+		}
+		if err := json.Unmarshal(figures, &f); err != nil || len(f.Segments) != len(domain.Segments) {
+			t.Fatalf("%s: %d segments in format 2 (%v)", c.name(), len(f.Segments), err)
+		}
+		got[c.name()] = digest
+		t.Logf("%s: %d bytes of figures", c.name(), len(figures))
+	}
+	if os.Getenv("KUOZHENG_UPDATE_GOLDEN") == "1" {
+		b, _ := json.MarshalIndent(got, "", " ")
+		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]string
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("format 2 digests %v, recorded %v", got, want)
+	}
+}
