@@ -15,11 +15,10 @@ import (
 	"github.com/kuozheng/kuozheng/projections"
 )
 
-// The golden ledger: a small ledger whose answers were recorded, with the code before figures
-// by segment (commit "tests: answers and a freeze recorded before segments"), in
-// testdata/golden/. Reads without a segment must keep answering them byte for byte, and the
-// freeze made then must still reproduce its digest. KUOZHENG_UPDATE_GOLDEN=1 writes them again:
-// only ever from the code they stand for.
+// The golden ledger: a small ledger whose answers were recorded in testdata/golden/ by the code
+// before figures by segment (commit d4b63d2, with KUOZHENG_UPDATE_GOLDEN=1). Reads without a
+// segment must keep answering them byte for byte (清欠率 aside), and the freeze made then must
+// still reproduce its digest. They are not written again: they stand for that code.
 
 // goldenDay is the golden ledger's business date: the spring after the 2006 campaign, so that
 // 2006's arrears are prior years' and paying them in 2007 recovers them.
@@ -138,20 +137,10 @@ type goldenFreeze struct {
 
 const goldenDir = "testdata/golden"
 
-// readGolden returns the recorded answer name, or writes got as it when updating.
-func readGolden(t *testing.T, name string, got []byte) []byte {
+// readGolden returns the recorded answer name.
+func readGolden(t *testing.T, name string) []byte {
 	t.Helper()
-	path := filepath.Join(goldenDir, name+".json")
-	if os.Getenv("KUOZHENG_UPDATE_GOLDEN") == "1" {
-		if err := os.MkdirAll(goldenDir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return got
-	}
-	want, err := os.ReadFile(path)
+	want, err := os.ReadFile(filepath.Join(goldenDir, name+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,14 +172,14 @@ func TestReadsWithoutASegmentAnswerWhatTheyAnsweredBeforeSegments(t *testing.T) 
 				t.Fatalf("GET %s: %s", g.path, r)
 			}
 			got := addedSinceGolden.ReplaceAll(r.Raw, nil)
-			if want := readGolden(t, g.name, got); !bytes.Equal(got, want) {
+			if want := readGolden(t, g.name); !bytes.Equal(got, want) {
 				t.Errorf("GET %s no longer answers what it answered before segments (清欠率 aside), %s", g.path, firstDiff(got, want))
 			}
 		})
 	}
 	t.Run("a freeze made before segments still verifies", func(t *testing.T) {
 		var want goldenFreeze
-		if err := json.Unmarshal(readGolden(t, "freeze-2006-12-31", nil), &want); err != nil {
+		if err := json.Unmarshal(readGolden(t, "freeze-2006-12-31"), &want); err != nil {
 			t.Fatal(err)
 		}
 		if want.CodeVersion != "views-9" || want.ThroughSeq != seq {
