@@ -245,6 +245,10 @@ func TestASegmentsFiguresAreThoseOfALedgerOfItsPayersAlone(t *testing.T) {
 			t.Errorf("no ledger had a payer in segment %s", seg)
 		}
 	}
+	l := formatOneCases[0].ledger()
+	if rep := l.SegmentReport(queries[0], "parks"); rep.City.Employers != 0 {
+		t.Errorf("a name that is no segment counts %d payers", rep.City.Employers)
+	}
 }
 
 func mustJSON(t *testing.T, v any) string {

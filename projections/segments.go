@@ -20,10 +20,15 @@ func segmentsOf(p *domain.Profile) segmentSet {
 	return s
 }
 
-// segmentSetOf is the set of segment seg alone; empty for "" (every payer).
+// segmentSetOf is the set of segment seg alone: empty for "" (every payer is in it), and a
+// set no payer is in for a name that is no segment.
 func segmentSetOf(seg domain.Segment) segmentSet {
-	if i := slices.Index(domain.Segments, seg); i >= 0 {
+	switch i := slices.Index(domain.Segments, seg); {
+	case seg == "":
+		return 0
+	case i < 0:
+		return 1 << 15
+	default:
 		return 1 << i
 	}
-	return 0
 }
