@@ -10,12 +10,12 @@ import (
 )
 
 func (s *Server) counties(w http.ResponseWriter, r *http.Request) error {
-	rep, err := s.report(r)
+	rep, err := s.segmentReport(r)
 	if err != nil {
 		return err
 	}
 	s.writeCached(w, r, rep, func() any {
-		out := scoped{Seq: rep.Seq, AsOf: rep.AsOf, Period: rep.Period, City: rep.City, Scope: "city",
+		out := scoped{Seq: rep.Seq, AsOf: rep.AsOf, Period: rep.Period, City: rep.City, Scope: "city", Segment: rep.Segment,
 			Counties: visibleCounties(s.visibleIn(principalOf(r), rep.Ref), rep.Counties)}
 		if len(out.Counties) != len(rep.Counties) {
 			out.City, out.Scope = projections.Sum("", out.Counties), "visible counties"
@@ -37,7 +37,7 @@ func (s *Server) county(w http.ResponseWriter, r *http.Request) error {
 	if !s.visibleIn(p, ref)(code) {
 		return forbidden("%s (%s) may not read county %s", p.Name, p.Role, code)
 	}
-	rep, err := s.report(r)
+	rep, err := s.segmentReport(r)
 	if err != nil {
 		return err
 	}
@@ -45,8 +45,41 @@ func (s *Server) county(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return notInForce(rep.Ref, "code", code, rep.AsOf)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "county": c})
+	writeJSON(w, http.StatusOK, withSegment(rep, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "county": c}))
 	return nil
+}
+
+// segmentOf reads ?segment=, the segment whose payers the figures count ("": every payer): a
+// name not among domain.Segments → 400 naming segment.
+func segmentOf(r *http.Request) (domain.Segment, error) {
+	v := r.URL.Query().Get("segment")
+	if v == "" {
+		return "", nil
+	}
+	return domain.ParseSegment("segment", v)
+}
+
+// segmentReport is report for the payers of the segment the request names (segmentOf).
+func (s *Server) segmentReport(r *http.Request) (*projections.Report, error) {
+	seg, err := segmentOf(r)
+	if err != nil {
+		return nil, err
+	}
+	q, err := s.query(r)
+	if err != nil {
+		return nil, err
+	}
+	s.liveQuery()
+	return s.cfg.Runner.SegmentReport(r.Context(), q, seg)
+}
+
+// withSegment names the report's segment in an answer, when it has one: an answer of every
+// payer stays as it was before segments.
+func withSegment(rep *projections.Report, out map[string]any) map[string]any {
+	if rep.Segment != "" {
+		out["segment"] = rep.Segment
+	}
+	return out
 }
 
 // notInForce answers a read of a county under a code not in force on asOf: 404 naming the code
@@ -102,7 +135,7 @@ func groupVisible(p Principal, g *projections.Figures, rep *projections.Report) 
 }
 
 func (s *Server) groups(w http.ResponseWriter, r *http.Request) error {
-	rep, err := s.report(r)
+	rep, err := s.segmentReport(r)
 	if err != nil {
 		return err
 	}
@@ -113,12 +146,12 @@ func (s *Server) groups(w http.ResponseWriter, r *http.Request) error {
 			out = append(out, g)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "groups": out})
+	writeJSON(w, http.StatusOK, withSegment(rep, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "groups": out}))
 	return nil
 }
 
 func (s *Server) group(w http.ResponseWriter, r *http.Request) error {
-	rep, err := s.report(r)
+	rep, err := s.segmentReport(r)
 	if err != nil {
 		return err
 	}
@@ -137,7 +170,7 @@ func (s *Server) group(w http.ResponseWriter, r *http.Request) error {
 			counties = append(counties, c)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "group": g, "counties": counties})
+	writeJSON(w, http.StatusOK, withSegment(rep, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "group": g, "counties": counties}))
 	return nil
 }
 

@@ -110,7 +110,7 @@ func flagMatch(text, id string, e *domain.Employer) bool {
 // age; a page of flags, or of employers with their flags (?by=employer), or every match as csv
 // or xlsx (?format=).
 func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
-	rep, err := s.report(r)
+	rep, err := s.segmentReport(r)
 	if err != nil {
 		return err
 	}
@@ -150,8 +150,8 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 	if fq.format == "csv" || fq.format == "xlsx" {
 		return s.writeTable(w, fq.format, "kuozheng-flags-"+rep.AsOf.String(), "标记 Flags", flagTableRows(rows), func(col int) bool { return col == 6 || col == 8 })
 	}
-	out := map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "page": fq.page, "page_size": fq.limit,
-		"flags_total": len(rows), "employers_total": len(employers)}
+	out := withSegment(rep, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "page": fq.page, "page_size": fq.limit,
+		"flags_total": len(rows), "employers_total": len(employers)})
 	if fq.by == "employer" {
 		lo, hi := pageRange(fq.page, fq.limit, len(employers))
 		out["total"], out["employers"] = len(employers), employers[lo:hi]

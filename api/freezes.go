@@ -153,12 +153,20 @@ func visibleCounties(see func(code string) bool, counties []*projections.Figures
 	return out
 }
 
-// scopeReport cuts a report to the counties the principal may read.
+// scopeReport cuts a report, and the figures of each segment it holds, to the counties the
+// principal may read.
 func (s *Server) scopeReport(r *http.Request, rep *projections.Report) *projections.Report {
+	see := s.visibleIn(principalOf(r), rep.Ref)
 	out := *rep
-	out.Counties = visibleCounties(s.visibleIn(principalOf(r), rep.Ref), rep.Counties)
-	if len(out.Counties) != len(rep.Counties) {
-		out.Groups, out.City = nil, projections.Sum("", out.Counties)
+	out.Counties = visibleCounties(see, rep.Counties)
+	if len(out.Counties) == len(rep.Counties) {
+		return &out
+	}
+	out.Groups, out.City = nil, projections.Sum("", out.Counties)
+	out.Segments = make([]*projections.SegmentFigures, len(rep.Segments))
+	for i, sg := range rep.Segments {
+		counties := visibleCounties(see, sg.Counties)
+		out.Segments[i] = &projections.SegmentFigures{Segment: sg.Segment, Counties: counties, City: projections.Sum("", counties)}
 	}
 	return &out
 }

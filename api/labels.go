@@ -41,6 +41,7 @@ var dashboardLabels = []labelTable{
 		{projections.FlagBaseBelowFloor, "基数低于下限 base below floor"},
 		{projections.FlagParkEmployerNotEnrolled, "园区单位未参保 park employer not enrolled"},
 		{projections.FlagHighRiskWithoutWorkInjury, "高风险未参工伤 high risk, no work injury"},
+		{projections.FlagWorkInjuryTarget, "工伤扩面对象未参保 work-injury target not enrolled"},
 	}},
 	{"MEASURES", []label{
 		{domain.TargetPensionInsured, "养老参保 pension insured"},
@@ -214,6 +215,8 @@ var flagDetails = []struct{ key, zh, en string }{
 		"{period} {insurance} declares a base of {wage_base} yuan for a headcount of {headcount}, under 60% of the average wage {average_wage} yuan a head"},
 	{projections.FlagParkEmployerNotEnrolled, "园区单位未参加养老保险", "industrial-park employer with no pension enrollment"},
 	{projections.FlagHighRiskWithoutWorkInjury, "风险类别 3 的单位未参加工伤保险", "risk class 3 employer with no work-injury enrollment"},
+	{projections.FlagWorkInjuryTarget, "属煤矿、非煤矿山、建筑、家具制造或其他高风险行业（或风险类别 3），{since} 起未参加工伤保险",
+		"in a sector the plan names for work injury (coal, mining, construction, furniture, other high-risk) or of risk class 3, with no work-injury enrollment since {since}"},
 }
 
 // flagDetailTable is flagDetails in one language (0 Chinese, 1 English), as a labels.js table.

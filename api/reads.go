@@ -151,6 +151,7 @@ type scoped struct {
 	Counties []*projections.Figures `json:"counties"`
 	City     *projections.Figures   `json:"city"`
 	Scope    string                 `json:"scope"`
+	Segment  domain.Segment         `json:"segment,omitempty"`
 }
 
 func (s *Server) report(r *http.Request) (*projections.Report, error) {

@@ -243,3 +243,54 @@ func TestOverdueAtEachDateEqualsAStatementAsOfThatDate(t *testing.T) {
 		})
 	}
 }
+
+// TestRecoveredInYearIsWhatWasRecoveredInTheStatementsYear: 清欠率 counts the principal
+// recovered (paid after its line's due date) in the year of the date it is read for.
+func TestRecoveredInYearIsWhatWasRecoveredInTheStatementsYear(t *testing.T) {
+	reg := EmployerRegistered{Profile: Profile{Kind: KindEnterprise, County: "360702", RiskClass: 1}, RegisteredOn: MustDate("2006-04-03")}
+	opening := OpeningBalanceRecorded{AsOf: MustDate("2006-04-03"), Lines: []OpeningLine{
+		{Period: MustPeriod("2005-12"), Insurance: Pension, OutstandingFen: 50000, DueOn: MustDate("2006-01-15")}}}
+	alloc := func(period string, fen Fen) Allocation {
+		return Allocation{Insurance: Pension, Period: MustPeriod(period), AmountFen: fen}
+	}
+	tests := []struct {
+		name   string
+		events []Payload
+		asOf   string
+		period string
+		// recovered and inYear are the line's RecoveredFen and RecoveredInYearFen.
+		recovered, inYear Fen
+	}{
+		{"an opening balance paid in 2006 is 2006's recovery", []Payload{reg, opening, paid("2006-09-10", 20000, "R1", alloc("2005-12", 20000))},
+			"2006-12-31", "2005-12", 20000, 20000},
+		{"and none of 2007's", []Payload{reg, opening, paid("2006-09-10", 20000, "R1", alloc("2005-12", 20000))},
+			"2007-02-28", "2005-12", 20000, 0},
+		{"a payment in 2007 is 2007's recovery, beside 2006's", []Payload{reg, opening, paid("2006-09-10", 20000, "R1", alloc("2005-12", 20000)),
+			paid("2007-03-01", 10000, "R2", alloc("2005-12", 10000))}, "2007-03-31", "2005-12", 30000, 10000},
+		{"a December line paid on time in January recovers nothing", []Payload{reg, declared("2007-01-05", "2006-12", Pension, 89600),
+			paid("2007-01-10", 89600, "R1")}, "2007-03-31", "2006-12", 0, 0},
+		{"a November line paid after its due date in January is January's recovery", []Payload{reg, declared("2006-12-05", "2006-11", Pension, 42000),
+			paid("2007-01-20", 42000, "R1")}, "2007-03-31", "2006-11", 42000, 42000},
+		{"nothing is recovered before the payment", []Payload{reg, declared("2006-12-05", "2006-11", Pension, 42000),
+			paid("2007-01-20", 42000, "R1")}, "2006-12-31", "2006-11", 0, 0},
+		// 10000 paid late on 2007-01-20, then the due amended from 10000 to 4000 on 2007-02-01:
+		// 6000 goes back to credit and is no longer recovered.
+		{"principal given back to credit is recovered no more", []Payload{reg, declared("2006-12-05", "2006-11", Pension, 10000),
+			paid("2007-01-20", 10000, "R1"), declared("2007-02-01", "2006-11", Pension, 4000)}, "2007-03-31", "2006-11", 4000, 4000},
+		// Recovered late in 2006 (12-30) and given back in 2007: 2007 recovered nothing to lose.
+		{"what goes back in a later year leaves that year's recovery at 0", []Payload{reg, declared("2006-12-05", "2006-11", Pension, 10000),
+			paid("2006-12-30", 10000, "R1"), declared("2007-02-01", "2006-11", Pension, 4000)}, "2007-03-31", "2006-11", 4000, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := fold(tt.events...).Account.Statement(MustDate(tt.asOf), DefaultLateFees)
+			l, ok := st.Line(LineKey{Period: MustPeriod(tt.period), Insurance: Pension})
+			if !ok {
+				t.Fatalf("no line %s pension as of %s", tt.period, tt.asOf)
+			}
+			if l.RecoveredFen != tt.recovered || l.RecoveredInYearFen != tt.inYear {
+				t.Errorf("as of %s: recovered %d, in the year %d; want %d and %d", tt.asOf, l.RecoveredFen, l.RecoveredInYearFen, tt.recovered, tt.inYear)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package domain
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -139,4 +140,96 @@ func TestSegmentsFollowTheRegistration(t *testing.T) {
 	if _, err := ParseSegment("segment", "parks"); err == nil {
 		t.Error("an unknown segment read")
 	}
+}
+
+// TestAttributesAreDatedFacts folds one payer's registration and changes (one recorded after a
+// later-dated one) and reads its attributes on dates around them: a change counts from its date
+// on, whenever it was recorded, and never before; a void leaves a change out; a compaction keeps
+// every later date's answer.
+func TestAttributesAreDatedFacts(t *testing.T) {
+	d := MustDate
+	ptr := func(s string) *string { return &s }
+	yes, three := true, 3
+	evs := []Event{
+		{Envelope: Envelope{EmployerID: "p", Seq: 1}, Body: EmployerRegistered{
+			Profile: Profile{Name: "甲", County: "360702", Kind: KindEnterprise, RiskClass: 1, Industry: "C"}, RegisteredOn: d("2006-04-03")}},
+		{Envelope: Envelope{EmployerID: "p", Seq: 2}, Body: EmployerChanged{On: d("2006-06-01"), Park: ptr("章贡工业园"), InIndustrialPark: &yes}},
+		{Envelope: Envelope{EmployerID: "p", Seq: 3}, Body: EmployerTransferred{On: d("2006-07-01"), To: "360721"}},
+		{Envelope: Envelope{EmployerID: "p", Seq: 4}, Body: EmployerChanged{On: d("2007-01-01"), RiskClass: &three}},
+		// Recorded last, dated before the park: furniture from May on.
+		{Envelope: Envelope{EmployerID: "p", Seq: 5}, Body: EmployerChanged{On: d("2006-05-01"), Sector: ptr(SectorFurniture)}},
+	}
+	type want struct {
+		park             bool
+		sector           string
+		risk             int
+		county           string
+		highRisk, inPark bool
+	}
+	tests := []struct {
+		on   string
+		want want
+	}{
+		{"2006-04-03", want{false, "", 1, "360702", false, false}},
+		{"2006-04-30", want{false, "", 1, "360702", false, false}},
+		{"2006-05-01", want{false, SectorFurniture, 1, "360702", true, false}},
+		{"2006-05-31", want{false, SectorFurniture, 1, "360702", true, false}},
+		{"2006-06-01", want{true, SectorFurniture, 1, "360702", true, true}},
+		{"2006-07-01", want{true, SectorFurniture, 1, "360721", true, true}},
+		{"2006-12-31", want{true, SectorFurniture, 1, "360721", true, true}},
+		{"2007-01-01", want{true, SectorFurniture, 3, "360721", true, true}},
+	}
+	check := func(t *testing.T, e *Employer, from Date) {
+		t.Helper()
+		for _, tt := range tests {
+			if d(tt.on) < from {
+				continue
+			}
+			p := e.ProfileOn(d(tt.on))
+			got := want{p.InIndustrialPark, p.Sector, p.RiskClass, p.County, p.In(SegmentHighRisk), p.In(SegmentPark)}
+			if got != tt.want {
+				t.Errorf("on %s: %+v, want %+v", tt.on, got, tt.want)
+			}
+		}
+	}
+	t.Run("every change counts from its date on, whenever it was recorded", func(t *testing.T) {
+		e := &Employer{}
+		e.Fold(evs)
+		check(t, e, 0)
+		if e.Sector != SectorFurniture || !e.InIndustrialPark || e.RiskClass != 3 {
+			t.Errorf("the profile as it stands: %+v", e.Profile)
+		}
+	})
+	t.Run("a payer never changed reads its profile on every date", func(t *testing.T) {
+		e := &Employer{}
+		e.Fold(evs[:1])
+		if p := e.ProfileOn(d("2006-12-31")); p != e.Profile || e.History.Entered != nil {
+			t.Errorf("%+v, want %+v and no history kept", p, e.Profile)
+		}
+	})
+	t.Run("a voided change never counts", func(t *testing.T) {
+		e := &Employer{}
+		e.Fold(append(slices.Clone(evs), Event{Envelope: Envelope{EmployerID: "p", Seq: 6}, Body: EventVoided{TargetSeq: 5, VoidedOn: d("2007-01-05")}}))
+		if p := e.ProfileOn(d("2006-12-31")); p.Sector != "" || !p.InIndustrialPark {
+			t.Errorf("with the furniture change voided, on 2006-12-31: %+v", p)
+		}
+	})
+	t.Run("a compaction keeps the answers after its boundary", func(t *testing.T) {
+		e := &Employer{}
+		e.Fold(evs)
+		e.History.compact(d("2006-12-31"), MustPeriod("2006-12"))
+		if len(e.History.Changes) != 1 || e.History.Changes[0].On != d("2007-01-01") {
+			t.Errorf("compacted through 2006-12-31, the changes kept are %+v", e.History.Changes)
+		}
+		check(t, e, d("2006-12-31"))
+	})
+	t.Run("a copy changed leaves the original as it was", func(t *testing.T) {
+		e := &Employer{}
+		e.Fold(evs[:2])
+		c := e.Clone()
+		c.Fold(evs[3:4])
+		if p := e.ProfileOn(d("2007-06-30")); p.RiskClass != 1 {
+			t.Errorf("the original reads risk class %d after its copy changed", p.RiskClass)
+		}
+	})
 }

@@ -17,6 +17,10 @@ type bookLine struct {
 	paid, waived         Fen
 	feePaid, feeWaived   Fen
 	recovered            Fen
+	// recInYear is the principal recovered in year recYear, the year of the line's latest
+	// recovery, less what was given back in that year (清欠率 counts a year's recovery).
+	recInYear Fen
+	recYear   int
 	// What a lowered due took back and a raised one restores (see settle): principal waived and
 	// late fee waived that lapsed, late fee paid that went back to credit.
 	waiverLapsed, feeWaiverLapsed, feeRefunded Fen
@@ -171,6 +175,20 @@ func (s *book) pay(l *bookLine, x Fen, d Date) {
 	l.reductions = append(l.reductions, reduction{d, x})
 	if d > l.dueOn {
 		l.recovered += x
+		if y := d.Year(); y != l.recYear {
+			l.recYear, l.recInYear = y, 0
+		}
+		l.recInYear += x
+	}
+}
+
+// unrecover takes back, on d, up to x of the principal recovered on l, as money paid on it goes
+// back to credit or out in a refund: the latest payments first, so d's year's recovery first.
+func (l *bookLine) unrecover(x Fen, d Date) {
+	x = min(x, l.recovered)
+	l.recovered -= x
+	if d.Year() == l.recYear {
+		l.recInYear -= min(x, l.recInYear)
 	}
 }
 
@@ -191,7 +209,7 @@ func (s *book) settle(d Date) {
 			s.touch(l)
 			refund := min(over, l.paid)
 			l.paid -= refund
-			l.recovered -= min(refund, l.recovered)
+			l.unrecover(refund, d)
 			s.credit += refund
 			l.waived -= over - refund
 			l.waiverLapsed += over - refund
@@ -353,7 +371,7 @@ func (s *book) refund(e *entry) {
 		}
 		s.touch(l)
 		l.paid -= y
-		l.recovered -= min(y, l.recovered)
+		l.unrecover(y, e.date)
 		l.reductions = append(l.reductions, reduction{e.date, -y})
 		short -= y
 	}
@@ -380,7 +398,17 @@ func (l *bookLine) state(asOf Date, fees []LateFeeRate) LineState {
 		Period: l.key.Period, Insurance: l.key.Insurance, DueDate: l.dueOn,
 		DueFen: l.principal(), PaidFen: l.paid, WaivedFen: l.waived, OutstandingFen: max(l.outstanding(), 0),
 		LateFeeAccruedFen: accrued, LateFeePaidFen: l.feePaid, LateFeeWaivedFen: l.feeWaived,
-		LateFeeFen:   max(accrued-l.feePaid-l.feeWaived, 0),
-		RecoveredFen: l.recovered,
+		LateFeeFen:         max(accrued-l.feePaid-l.feeWaived, 0),
+		RecoveredFen:       l.recovered,
+		RecoveredInYearFen: l.recoveredIn(asOf.Year()),
 	}
+}
+
+// recoveredIn is the principal recovered on the line in year y, the year of a date no entry
+// applied is after.
+func (l *bookLine) recoveredIn(y int) Fen {
+	if y == l.recYear {
+		return l.recInYear
+	}
+	return 0
 }

@@ -7,17 +7,17 @@ import "encoding/binary"
 // fixed line takes about 18 bytes instead of the 88 of a carriedLine.
 //
 // A line is: a header uvarint (the insurance's rank in bits 0-2, fixed in bit 3, from bit 4 one
-// bit for each of the twelve amounts that is not zero), the period as a uvarint step from the line
+// bit for each of the fourteen amounts that is not zero), the period as a uvarint step from the line
 // before (lines are sorted oldest first), the due date as a zigzag varint from the period's first
 // day, each amount present as a zigzag varint, and, unless fixed, the count of its reductions.
 
-const packedAmounts = 12
+const packedAmounts = 14
 
 // amounts lists a line's amounts in their packed order; those added later come last, so that
 // lines packed before them read the same (their bits are 0).
 func (cl *carriedLine) amounts() [packedAmounts]*Fen {
 	return [packedAmounts]*Fen{&cl.Base, &cl.Audit, &cl.Opening, &cl.Paid, &cl.Waived, &cl.FeePaid, &cl.FeeWaived, &cl.Recovered, &cl.Fee,
-		&cl.WaiverLapsed, &cl.FeeWaiverLapsed, &cl.FeeRefunded}
+		&cl.WaiverLapsed, &cl.FeeWaiverLapsed, &cl.FeeRefunded, &cl.RecoveredInYear, &cl.RecoveredYear}
 }
 
 // packLines packs lines, sorted oldest period first.

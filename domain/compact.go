@@ -42,9 +42,14 @@ type carriedLine struct {
 	FeePaid, FeeWaived, Recovered, Fee Fen
 	// What a lowered due took back, for a raise after the boundary to restore (book.settle).
 	WaiverLapsed, FeeWaiverLapsed, FeeRefunded Fen
-	Reductions                                 int32 // how many of carry.reductions are the line's
-	Rank                                       uint8 // the insurance's Rank
-	Fixed                                      bool
+	// What was recovered in the boundary's year (bookLine.recInYear), and that year, kept only
+	// through a boundary within a year: statements after a year's end are of later years.
+	// Settled lines keep none, so a year's recovery on them is the boundary's year's only
+	// through a year-end boundary, the only kind a closing makes.
+	RecoveredInYear, RecoveredYear Fen
+	Reductions                     int32 // how many of carry.reductions are the line's
+	Rank                           uint8 // the insurance's Rank
+	Fixed                          bool
 }
 
 // carried returns l as carried through a boundary, appending its reductions to c's unless fixed.
@@ -53,6 +58,9 @@ func (c *carry) carried(l *bookLine, fixed bool, fees []LateFeeRate) carriedLine
 		Paid: l.paid, Waived: l.waived, FeePaid: l.feePaid, FeeWaived: l.feeWaived, Recovered: l.recovered,
 		WaiverLapsed: l.waiverLapsed, FeeWaiverLapsed: l.feeWaiverLapsed, FeeRefunded: l.feeRefunded,
 		Rank: uint8(l.key.Insurance.Rank()), Fixed: fixed || l.fixed}
+	if y := c.through.Year(); l.recYear == y && c.through.AddDays(1).Year() == y {
+		cl.RecoveredInYear, cl.RecoveredYear = l.recInYear, Fen(y)
+	}
 	if cl.Fixed {
 		cl.Fee = l.feeAccrued(c.through, fees)
 		return cl
@@ -68,7 +76,8 @@ func (cl *carriedLine) bookLine(reductions []reduction) bookLine {
 	return bookLine{key: LineKey{cl.Period, Insurances[cl.Rank]}, dueOn: cl.DueOn, base: cl.Base, audit: cl.Audit, opening: cl.Opening,
 		paid: cl.Paid, waived: cl.Waived, feePaid: cl.FeePaid, feeWaived: cl.FeeWaived, recovered: cl.Recovered,
 		waiverLapsed: cl.WaiverLapsed, feeWaiverLapsed: cl.FeeWaiverLapsed, feeRefunded: cl.FeeRefunded,
-		reductions: reductions, fixed: cl.Fixed, fee: cl.Fee, feeBase: cl.Base + cl.Audit + cl.Opening}
+		reductions: reductions, fixed: cl.Fixed, fee: cl.Fee, feeBase: cl.Base + cl.Audit + cl.Opening,
+		recInYear: cl.RecoveredInYear, recYear: int(cl.RecoveredYear)}
 }
 
 // Settled sums lines that left the working set at a year-end compaction: fully paid, waived
@@ -336,13 +345,19 @@ func (e *Employer) Compact(through Date, keepFrom Period, fees []LateFeeRate) bo
 // compact drops the facts dated on or before through that no later date reads: of each
 // insurance's enrollments, the surveys and the enforcement steps, all but the latest; contracts
 // (counted within a year); declarations and assessments of periods before keepFrom, except the
-// declarations of periods with audit findings (a finding waits for one). Counties, findings and
-// waivers stay: later reads use all of them.
+// declarations of periods with audit findings (a finding waits for one); the changes of the
+// registration facts, folded into the profile entered with. Counties, findings and waivers stay:
+// later reads use all of them.
 func (h *History) compact(through Date, keepFrom Period) {
 	h.Enrollments = keepLatest(h.Enrollments, through, func(x EnrollmentAt) (Date, Insurance) { return x.On, x.Insurance })
 	h.Surveys = keepLatest(h.Surveys, through, func(x CountAt) (Date, int) { return x.On, 0 })
 	h.Steps = keepLatest(h.Steps, through, func(x StepAt) (Date, int) { return x.On, 0 })
 	h.Contracts = slices.DeleteFunc(slices.Clone(h.Contracts), func(x CountAt) bool { return x.On <= through })
+	if h.Entered != nil {
+		entered := profileThrough(*h.Entered, h.Changes, through)
+		h.Entered = &entered
+		h.Changes = slices.Clip(slices.DeleteFunc(slices.Clone(h.Changes), func(x EmployerChanged) bool { return x.On <= through }))
+	}
 	h.Inactive = slices.Clip(slices.DeleteFunc(slices.Clone(h.Inactive), func(x DateSpan) bool { return x.Until <= through }))
 	found := map[Period]bool{}
 	for _, f := range h.Findings {

@@ -112,23 +112,11 @@ func (e *Employer) Apply(ev Event) {
 	case RegistrationCompleted:
 		e.Registered, e.RegisteredOn, e.CertificateNo = true, p.RegisteredOn, p.CertificateNo
 	case EmployerChanged:
-		if p.Name != nil {
-			e.Name = *p.Name
+		if !e.SkipHistory && e.History.Entered == nil {
+			entered := e.Profile // no change applied yet: the profile it entered with
+			e.History.Entered = &entered
 		}
-		if p.RiskClass != nil {
-			e.RiskClass = *p.RiskClass
-		}
-		if p.Ownership != nil {
-			e.Ownership = *p.Ownership
-		}
-		if p.InIndustrialPark != nil {
-			e.InIndustrialPark = *p.InIndustrialPark
-		}
-		set(&e.Industry, p.Industry)
-		set(&e.Sector, p.Sector)
-		set(&e.OwnershipCode, p.OwnershipCode)
-		set(&e.Park, p.Park)
-		set(&e.Agency, p.Agency)
+		e.Profile.apply(p)
 	case SurveyCounted:
 		e.Workforce, e.Migrants = p.Workforce, p.Migrants
 	case EnrollmentRecorded:
@@ -217,6 +205,19 @@ func (e *Employer) Stage(t Totals) string {
 	default:
 		return e.LastStep
 	}
+}
+
+// apply changes the profile as c says.
+func (p *Profile) apply(c EmployerChanged) {
+	set(&p.Name, c.Name)
+	set(&p.RiskClass, c.RiskClass)
+	set(&p.Ownership, c.Ownership)
+	set(&p.InIndustrialPark, c.InIndustrialPark)
+	set(&p.Industry, c.Industry)
+	set(&p.Sector, c.Sector)
+	set(&p.OwnershipCode, c.OwnershipCode)
+	set(&p.Park, c.Park)
+	set(&p.Agency, c.Agency)
 }
 
 // set sets *v to *to when a change gives it.

@@ -50,6 +50,12 @@ type History struct {
 	// Inactive holds the deregistrations a reinstatement ended: the employer was no payer from
 	// From until the day before Until.
 	Inactive []DateSpan
+	// Entered is the profile the payer entered the ledger with, kept from its first recorded
+	// change on (nil before: the profile stands as entered); Changes holds the changes of its
+	// registration facts, in the order recorded. ProfileOn reads them. A compaction folds the
+	// changes it passes into Entered.
+	Entered *Profile
+	Changes []EmployerChanged
 }
 
 // DateSpan is the days from From up to, not including, Until.
@@ -120,6 +126,8 @@ func (h *History) record(body Payload) {
 		if p.Kind == FindingMissedWorkers {
 			h.Enrollments = append(h.Enrollments, EnrollmentAt{p.FoundOn, p.Insurance, h.enrolledOn(p.Insurance, p.FoundOn) + p.ExtraHeadcount})
 		}
+	case EmployerChanged:
+		h.Changes = append(h.Changes, p)
 	case ContractsSigned:
 		h.Contracts = append(h.Contracts, CountAt{p.SignedOn, p.Count})
 	case EnforcementStepRecorded:
@@ -147,6 +155,7 @@ func (h *History) clone() History {
 	c.Findings = slices.Clip(h.Findings)
 	c.Waivers = slices.Clip(h.Waivers)
 	c.Declarations = slices.Clip(h.Declarations)
+	c.Changes = slices.Clip(h.Changes) // Entered is never changed in place: copies share it
 	c.Assessed = maps.Clone(h.Assessed)
 	return c
 }
@@ -207,6 +216,36 @@ func (e *Employer) CountyOn(d Date) string {
 		return e.History.Counties[0].County
 	}
 	return e.County
+}
+
+// ProfileOn is the payer's registration facts as known on d: the profile it entered with,
+// changed by every change dated on or before d, in date order (then the order recorded),
+// whenever each was recorded; its County is the county on d (CountyOn). Without the history
+// (the write side's state) it is the profile as it stands.
+func (e *Employer) ProfileOn(d Date) Profile {
+	p := e.Profile
+	if h := &e.History; h.Entered != nil {
+		p = profileThrough(*h.Entered, h.Changes, d)
+	}
+	p.County = e.CountyOn(d)
+	return p
+}
+
+// profileThrough is p changed by the changes dated on or before d, in date order, then in
+// the order of the list.
+func profileThrough(p Profile, changes []EmployerChanged, d Date) Profile {
+	byDate := func(a, b EmployerChanged) int { return cmp.Compare(a.On, b.On) }
+	if !slices.IsSortedFunc(changes, byDate) { // a change recorded after a later-dated one
+		changes = slices.Clone(changes)
+		slices.SortStableFunc(changes, byDate)
+	}
+	for _, c := range changes {
+		if c.On > d {
+			break
+		}
+		p.apply(c)
+	}
+	return p
 }
 
 // ContractsBetween sums contracts signed from a to b inclusive.

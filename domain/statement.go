@@ -19,8 +19,12 @@ type LineState struct {
 	LateFeeAccruedFen Fen `json:"late_fee_accrued_fen"`
 	LateFeePaidFen    Fen `json:"late_fee_paid_fen"`
 	LateFeeWaivedFen  Fen `json:"late_fee_waived_fen"`
-	// RecoveredFen is principal paid on this line after its due date (清欠).
-	RecoveredFen Fen `json:"recovered_fen"`
+	// RecoveredFen is principal paid on this line after its due date (清欠); RecoveredInYearFen
+	// the part of it paid in the year of the statement's date (less what went back to credit or
+	// out in a refund in that year), which 清欠率 counts. Views read it; a statement's answers
+	// leave it out.
+	RecoveredFen       Fen `json:"recovered_fen"`
+	RecoveredInYearFen Fen `json:"-"`
 }
 
 // Totals sums a statement.

@@ -42,6 +42,11 @@ type InsuranceFigures struct {
 	ArrearsCurrentYearFen    domain.Fen `json:"arrears_current_year_fen"`
 	ArrearsPriorYearsFen     domain.Fen `json:"arrears_prior_years_fen"`
 	RecoveredFen             domain.Fen `json:"recovered_fen"`
+	// PriorYearsRecoveredFen is the principal of prior years' periods recovered (paid after its
+	// due date) from 1 January of the as-of year through as_of; RecoveryRate (清欠率) is it over
+	// itself plus ArrearsPriorYearsFen, the prior years' principal still in arrears.
+	PriorYearsRecoveredFen domain.Fen `json:"prior_years_recovered_fen"`
+	RecoveryRate           Ratio      `json:"recovery_rate"`
 	// YearCollectedFen is principal collected for periods of the as-of year (当期征缴, for targets).
 	YearCollectedFen domain.Fen `json:"year_collected_fen"`
 }
@@ -57,6 +62,7 @@ func (f *InsuranceFigures) add(o *InsuranceFigures) {
 	f.ArrearsCurrentYearFen += o.ArrearsCurrentYearFen
 	f.ArrearsPriorYearsFen += o.ArrearsPriorYearsFen
 	f.RecoveredFen += o.RecoveredFen
+	f.PriorYearsRecoveredFen += o.PriorYearsRecoveredFen
 	f.YearCollectedFen += o.YearCollectedFen
 }
 
@@ -65,6 +71,13 @@ func (f *InsuranceFigures) rates() {
 	f.ContributionRate = Ratio{f.PaidInsured, f.Insured}
 	f.PeriodCollectionRate = Ratio{int64(f.PeriodCollectedFen), int64(f.PeriodDueFen)}
 	f.CumulativeCollectionRate = Ratio{int64(f.CumulativeCollectedFen), int64(f.CumulativeDueFen)}
+	f.RecoveryRate = recoveryRate(f.PriorYearsRecoveredFen, f.ArrearsPriorYearsFen)
+}
+
+// recoveryRate is 清欠率: prior years' principal recovered in the year over itself plus what is
+// still in arrears of it.
+func recoveryRate(recovered, arrears domain.Fen) Ratio {
+	return Ratio{int64(recovered), int64(recovered + arrears)}
 }
 
 // Flag is an accountability flag: raised on one employer (with its id), or, in a county's
@@ -93,8 +106,11 @@ type Figures struct {
 	ArrearsCurrentYearFen domain.Fen                             `json:"arrears_current_year_fen"`
 	ArrearsPriorYearsFen  domain.Fen                             `json:"arrears_prior_years_fen"`
 	RecoveredFen          domain.Fen                             `json:"recovered_fen"`
-	LateFeeFen            domain.Fen                             `json:"late_fee_fen"`
-	ContractsSigned       int64                                  `json:"contracts_signed"`
+	// PriorYearsRecoveredFen and RecoveryRate are the insurances' together (InsuranceFigures).
+	PriorYearsRecoveredFen domain.Fen `json:"prior_years_recovered_fen"`
+	RecoveryRate           Ratio      `json:"recovery_rate"`
+	LateFeeFen             domain.Fen `json:"late_fee_fen"`
+	ContractsSigned        int64      `json:"contracts_signed"`
 	// Flags counts the flags of each kind (an employer with two large waivers raises two; the
 	// detail says "employers", which freezes made so far keep); EmployerFlags lists them.
 	Flags         []Flag `json:"flags"`
@@ -117,16 +133,18 @@ func (f *Figures) add(o *Figures) {
 	f.ArrearsCurrentYearFen += o.ArrearsCurrentYearFen
 	f.ArrearsPriorYearsFen += o.ArrearsPriorYearsFen
 	f.RecoveredFen += o.RecoveredFen
+	f.PriorYearsRecoveredFen += o.PriorYearsRecoveredFen
 	f.LateFeeFen += o.LateFeeFen
 	f.ContractsSigned += o.ContractsSigned
 	f.EmployerFlags = append(f.EmployerFlags, o.EmployerFlags...)
 }
 
-// rates computes each insurance's rates from its counts.
+// rates computes each insurance's rates from its counts, and the recovery rate of them all.
 func (f *Figures) rates() {
 	for _, x := range f.Insurances {
 		x.rates()
 	}
+	f.RecoveryRate = recoveryRate(f.PriorYearsRecoveredFen, f.ArrearsPriorYearsFen)
 }
 
 // finish computes the rates and counts the flags.
@@ -152,10 +170,13 @@ type contribution []share
 
 // share is an employer's part of one county's figures.
 type share struct {
-	county                                string
+	county string
+	// segments are the segments the employer is in on the query's date (its every share's).
+	segments                              segmentSet
 	employers, contracts                  int64
 	arrearsCurrentYear, arrearsPriorYears domain.Fen
 	recovered, lateFee                    domain.Fen
+	priorYearsRecovered                   domain.Fen
 	insurances                            [5]InsuranceFigures // in domain.Insurances order
 	flags                                 []Flag
 }
@@ -180,6 +201,7 @@ func (f *Figures) addShare(s *share) {
 	f.ArrearsCurrentYearFen += s.arrearsCurrentYear
 	f.ArrearsPriorYearsFen += s.arrearsPriorYears
 	f.RecoveredFen += s.recovered
+	f.PriorYearsRecoveredFen += s.priorYearsRecovered
 	f.LateFeeFen += s.lateFee
 	f.ContractsSigned += s.contracts
 	f.EmployerFlags = append(f.EmployerFlags, s.flags...)
@@ -245,9 +267,14 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 		x.RecoveredFen += l.RecoveredFen
 		f.recovered += l.RecoveredFen
 		f.lateFee += l.LateFeeFen
+		if l.Period.Year() < q.AsOf.Year() {
+			x.PriorYearsRecoveredFen += l.RecoveredInYearFen
+			f.priorYearsRecovered += l.RecoveredInYearFen
+		}
 	}
 	// Lines a year-end compaction summed: only their cumulative part (when the period asked is
-	// of the latest compacted year) and what was recovered on them still count.
+	// of the latest compacted year) and what was recovered on them still count; nothing of
+	// theirs was recovered after the boundary, so in the as-of year.
 	for _, x := range st.Settled {
 		f := c.at(ref.CountyCodeOn(x.Group, q.AsOf))
 		ins := &f.insurances[x.Insurance.Rank()]
@@ -259,25 +286,45 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 		f.recovered += x.RecoveredFen
 	}
 	c.at(home).flags = employerFlags(id, e, ref, q, st)
+	profile := e.ProfileOn(q.AsOf)
+	in := segmentsOf(&profile)
+	for i := range c {
+		c[i].segments = in
+	}
 	return slices.Clip(c)
 }
 
-// Report is the figures of every county, group and the city for one query.
+// Report is the figures of every county, group and the city for one query, of every payer or
+// of one segment's.
 type Report struct {
-	Seq      uint64        `json:"seq"`
-	AsOf     domain.Date   `json:"as_of"`
-	Period   domain.Period `json:"period"`
-	Counties []*Figures    `json:"counties"`
-	Groups   []*Figures    `json:"groups"`
-	City     *Figures      `json:"city"`
+	Seq    uint64        `json:"seq"`
+	AsOf   domain.Date   `json:"as_of"`
+	Period domain.Period `json:"period"`
+	// Segment is the segment whose payers the figures count ("": every payer).
+	Segment  domain.Segment `json:"segment,omitempty"`
+	Counties []*Figures     `json:"counties"`
+	Groups   []*Figures     `json:"groups"`
+	City     *Figures       `json:"city"`
+	// Segments holds, in a freeze, the same figures for each segment (domain.Segments order).
+	Segments []*SegmentFigures `json:"segments,omitempty"`
 	// Ref is the reference data the figures were computed with (read-only): a read of the
 	// report names counties and groups and checks scopes by it, not by another copy.
 	Ref *domain.Reference `json:"-"`
 }
 
-// aggregate sums employers' contributions into a report.
-func aggregate(ref *domain.Reference, q Query, seq uint64, parts []contribution) *Report {
-	r := &Report{Seq: seq, AsOf: q.AsOf, Period: q.Period, City: newFigures(), Ref: ref}
+// SegmentFigures are the figures of one segment's payers: per county, group and the city.
+type SegmentFigures struct {
+	Segment  domain.Segment `json:"segment"`
+	Counties []*Figures     `json:"counties"`
+	Groups   []*Figures     `json:"groups"`
+	City     *Figures       `json:"city"`
+}
+
+// aggregate sums employers' contributions into a report: of the employers in segment seg
+// only, unless seg is "".
+func aggregate(ref *domain.Reference, q Query, seq uint64, parts []contribution, seg domain.Segment) *Report {
+	r := &Report{Seq: seq, AsOf: q.AsOf, Period: q.Period, Segment: seg, City: newFigures(), Ref: ref}
+	in := segmentSetOf(seg)
 	byCode := map[string]*Figures{}
 	for _, c := range ref.CountiesOn(q.AsOf) {
 		f := newFigures()
@@ -287,7 +334,7 @@ func aggregate(ref *domain.Reference, q Query, seq uint64, parts []contribution)
 	}
 	for _, p := range parts {
 		for i := range p {
-			if cf := byCode[p[i].county]; cf != nil {
+			if cf := byCode[p[i].county]; cf != nil && p[i].segments&in == in {
 				cf.addShare(&p[i])
 			}
 		}
@@ -313,12 +360,32 @@ func aggregate(ref *domain.Reference, q Query, seq uint64, parts []contribution)
 }
 
 // Report computes the figures for q from scratch.
-func (l *Ledger) Report(q Query) *Report {
+func (l *Ledger) Report(q Query) *Report { return l.SegmentReport(q, "") }
+
+// SegmentReport computes the figures for q of the payers in segment seg ("": every payer) from
+// scratch.
+func (l *Ledger) SegmentReport(q Query, seg domain.Segment) *Report {
+	return aggregate(&l.Ref, q, l.Seq, l.contributions(q), seg)
+}
+
+// contributions computes every employer's contribution to the figures of q, in id order.
+func (l *Ledger) contributions(q Query) []contribution {
 	parts := make([]contribution, 0, len(l.Employers))
 	for _, id := range sortedIDs(l.Employers) {
 		parts = append(parts, employerFigures(id, l.Employers[id], &l.Ref, q))
 	}
-	return aggregate(&l.Ref, q, l.Seq, parts)
+	return parts
+}
+
+// freezeReport is the figures for q of every payer, with those of each segment (Segments).
+func (l *Ledger) freezeReport(q Query) *Report {
+	parts := l.contributions(q)
+	rep := aggregate(&l.Ref, q, l.Seq, parts, "")
+	for _, seg := range domain.Segments {
+		s := aggregate(&l.Ref, q, l.Seq, parts, seg)
+		rep.Segments = append(rep.Segments, &SegmentFigures{Segment: seg, Counties: s.Counties, Groups: s.Groups, City: s.City})
+	}
+	return rep
 }
 
 // County returns the figures of one county in r.

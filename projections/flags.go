@@ -2,6 +2,7 @@ package projections
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/kuozheng/kuozheng/domain"
 )
@@ -13,10 +14,12 @@ const (
 	FlagBaseBelowFloor            = "base_below_floor"
 	FlagParkEmployerNotEnrolled   = "park_employer_not_enrolled"
 	FlagHighRiskWithoutWorkInjury = "high_risk_without_work_injury"
+	FlagWorkInjuryTarget          = "work_injury_target_not_enrolled"
 )
 
 // FlagKinds lists the flag kinds in the order reports show them.
-var FlagKinds = []string{FlagArrearsWithoutEnforcement, FlagWaiverReview, FlagBaseBelowFloor, FlagParkEmployerNotEnrolled, FlagHighRiskWithoutWorkInjury}
+var FlagKinds = []string{FlagArrearsWithoutEnforcement, FlagWaiverReview, FlagBaseBelowFloor, FlagParkEmployerNotEnrolled, FlagHighRiskWithoutWorkInjury,
+	FlagWorkInjuryTarget}
 
 var flagMeaning = map[string]string{
 	FlagArrearsWithoutEnforcement: "arrears past the grace period with no enforcement step since they fell due",
@@ -24,6 +27,7 @@ var flagMeaning = map[string]string{
 	FlagBaseBelowFloor:            "declared base per head under 60% of the average wage",
 	FlagParkEmployerNotEnrolled:   "industrial-park employer without pension enrollment",
 	FlagHighRiskWithoutWorkInjury: "risk class 3 employer without work-injury enrollment",
+	FlagWorkInjuryTarget:          "payer of the plan's work-injury target (coal, mining, construction, furniture, other high-risk, risk class 3) not enrolled in work injury",
 }
 
 // FlagFacts are the facts an employer's flag states beyond its amount and date, so that a
@@ -47,6 +51,8 @@ type FlagFacts struct {
 	WageBaseFen    domain.Fen `json:"wage_base_fen,omitempty"`
 	Headcount      int64      `json:"headcount,omitempty"`
 	AverageWageFen domain.Fen `json:"average_wage_fen,omitempty"`
+	// A payer of the work-injury target: its named sector (none: risk class 3).
+	Sector string `json:"sector,omitempty"`
 }
 
 // employerFlags raises the accountability flags of API.md on one employer as of q.AsOf.
@@ -112,5 +118,67 @@ func employerFlags(id string, e *domain.Employer, ref *domain.Reference, q Query
 	if active && !e.Kind.Individual() && e.RiskClass == 3 && e.EnrolledOn(domain.WorkInjury, q.AsOf) == 0 {
 		flags = append(flags, Flag{Kind: FlagHighRiskWithoutWorkInjury, EmployerID: id, Detail: "risk class 3 employer with no work-injury enrollment"})
 	}
+	if m, ok := missingWorkInjury(e, q.AsOf); ok {
+		flags = append(flags, Flag{Kind: FlagWorkInjuryTarget, EmployerID: id, Detail: m.detail, Since: m.since, Facts: &FlagFacts{Sector: m.sector}})
+	}
 	return flags
+}
+
+// sectorNames are the plan's names of its sectors.
+var sectorNames = map[string]string{domain.SectorCoal: "煤矿", domain.SectorMining: "非煤矿山", domain.SectorConstruction: "建筑施工",
+	domain.SectorFurniture: "家具制造", domain.SectorHighRisk: "其他高风险"}
+
+// workInjuryGap is a payer of the plan's work-injury target not enrolled in work injury.
+type workInjuryGap struct {
+	sector string      // its named sector ("": risk class 3)
+	since  domain.Date // since when it has been a registered payer of the target
+	detail string
+}
+
+// missingWorkInjury checks the plan's work-injury rule (一(一): every coal, construction,
+// furniture and high-risk payer enrolled in work injury this year) on one payer as of d: a payer
+// of the high_risk segment by its registration facts of d (a named sector, or risk class 3),
+// active and registered on d, of a kind that carries work injury, with no work-injury headcount
+// on d. The gap dates from the later of its registration and the day it last entered the
+// segment.
+func missingWorkInjury(e *domain.Employer, d domain.Date) (workInjuryGap, bool) {
+	if !e.ActiveOn(d) || !e.Registered || e.RegisteredOn > d || !e.Kind.Carries(domain.WorkInjury) || e.EnrolledOn(domain.WorkInjury, d) > 0 {
+		return workInjuryGap{}, false
+	}
+	p := e.ProfileOn(d)
+	if !p.In(domain.SegmentHighRisk) {
+		return workInjuryGap{}, false
+	}
+	g := workInjuryGap{sector: p.Sector, since: max(e.RegisteredOn, inSegmentSince(e, domain.SegmentHighRisk, d))}
+	what := "risk class 3"
+	if p.Sector != "" {
+		what = fmt.Sprintf("sector %s (%s)", p.Sector, sectorNames[p.Sector])
+	}
+	g.detail = fmt.Sprintf("%s, registered %s: no work-injury enrollment, which the plan requires of every coal, construction, furniture and high-risk payer", what, e.RegisteredOn)
+	return g, true
+}
+
+// inSegmentSince is the day from which a payer in segment seg on d has been in it without a
+// break, by its registration facts: the date of the last change that put it in, or the day it
+// entered the ledger.
+func inSegmentSince(e *domain.Employer, seg domain.Segment, d domain.Date) domain.Date {
+	since := e.EnteredOn
+	var dates []domain.Date
+	for _, c := range e.History.Changes {
+		if c.On > e.EnteredOn && c.On <= d {
+			dates = append(dates, c.On)
+		}
+	}
+	slices.Sort(dates)
+	first := e.ProfileOn(e.EnteredOn)
+	was := first.In(seg)
+	for _, x := range slices.Compact(dates) {
+		p := e.ProfileOn(x)
+		in := p.In(seg)
+		if in && !was {
+			since = x
+		}
+		was = in
+	}
+	return since
 }

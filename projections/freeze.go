@@ -28,15 +28,10 @@ func ChainHead(l *Ledger) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// FreezeFigures is the canonical form of a freeze's figures and its SHA-256 digest.
+// FreezeFigures is the canonical form of the figures of a freeze made now (in the format of
+// today's code: freezeFormat) and its SHA-256 digest.
 func FreezeFigures(l *Ledger, d domain.Date) (*Report, []byte, string, error) {
-	rep := l.Report(FreezeQuery(&l.Ref, d))
-	b, err := json.Marshal(rep)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	sum := sha256.Sum256(b)
-	return rep, b, hex.EncodeToString(sum[:]), nil
+	return FreezeFiguresIn(l, d, freezeFormat)
 }
 
 // MakeFreeze folds the stream from sequence 1 through `through` with the views' folds, counts what
@@ -55,12 +50,7 @@ func MakeFreezeFrom(ctx context.Context, store *eventstore.Store, start *Ledger,
 	l := start
 	var err error
 	if l == nil || l.Seq > through || !l.Covers(FreezeQuery(&l.Ref, validThrough)) {
-		// From sequence 1, compacting closed books no further than the date frozen.
-		l = NewLedger()
-		l.Source = StoreSource{Store: store}
-		keep := Query{AsOf: validThrough, Period: validThrough.Period().Prev().Prev()}
-		l.Keep = &keep
-		err = ReplayOnto(ctx, store, l, through, progress)
+		l, err = freezeViews(ctx, store, through, validThrough, progress)
 	} else if l.Seq < through {
 		err = ReplayOnto(ctx, store, l, through, progress)
 	}
@@ -80,6 +70,27 @@ func MakeFreezeFrom(ctx context.Context, store *eventstore.Store, start *Ledger,
 	}, nil
 }
 
+// freezeViews folds the stream from sequence 1 through `through`, compacting closed books no
+// further than the date frozen.
+func freezeViews(ctx context.Context, store *eventstore.Store, through uint64, validThrough domain.Date, progress func(seq uint64)) (*Ledger, error) {
+	l := NewLedger()
+	l.Source = StoreSource{Store: store}
+	keep := Query{AsOf: validThrough, Period: validThrough.Period().Prev().Prev()}
+	l.Keep = &keep
+	return l, ReplayOnto(ctx, store, l, through, progress)
+}
+
+// ReproduceFreeze folds the stream from sequence 1 through the freeze's sequence, as a freeze
+// made from nothing does, and verifies the freeze against those views (VerifyFreeze): a freeze
+// made by any code version, in the format it was made in.
+func ReproduceFreeze(ctx context.Context, store *eventstore.Store, f domain.FreezeMade) error {
+	l, err := freezeViews(ctx, store, f.ThroughSeq, f.ValidThrough, nil)
+	if err != nil {
+		return err
+	}
+	return VerifyFreeze(l, f)
+}
+
 // FrozenReport reads a freeze's figures back.
 func FrozenReport(f domain.FreezeMade) (*Report, error) {
 	var r Report
@@ -90,6 +101,11 @@ func FrozenReport(f domain.FreezeMade) (*Report, error) {
 	// counts are stored as they were (the employers behind them are not).
 	for _, c := range append(append(r.Counties, r.Groups...), r.City) {
 		c.rates()
+	}
+	for _, sg := range r.Segments {
+		for _, c := range append(append(sg.Counties, sg.Groups...), sg.City) {
+			c.rates()
+		}
 	}
 	return &r, nil
 }

@@ -59,6 +59,10 @@ type Runner struct {
 	liveQuery Query
 	parts     map[string]contribution
 	cached    *Report
+	// ordered holds the contributions cached was summed from, in id order; segments the
+	// segments' reports summed from them since.
+	ordered  []contribution
+	segments map[domain.Segment]*Report
 
 	seq      atomic.Uint64
 	notifyMu sync.Mutex
@@ -293,7 +297,7 @@ func (r *Runner) SetLive(q Query) {
 	r.liveMu.Lock()
 	defer r.liveMu.Unlock()
 	if q != r.liveQuery {
-		r.liveQuery, r.cached, r.parts = q, nil, nil
+		r.liveQuery, r.cached, r.parts, r.ordered, r.segments = q, nil, nil, nil, nil
 	}
 }
 
@@ -301,6 +305,14 @@ func (r *Runner) SetLive(q Query) {
 // was last asked; any other query is computed from scratch, from the views At gives. All work
 // on read-only views, holding up neither the follower nor other readers.
 func (r *Runner) Report(ctx context.Context, q Query) (*Report, error) {
+	return r.SegmentReport(ctx, q, "")
+}
+
+// SegmentReport returns the figures for q of the payers in segment seg ("": every payer, as
+// Report; else one of domain.Segments). For the live query they are summed from the
+// contributions the live report keeps (each knows the segments of its employer), once for
+// each sequence; other queries are computed from scratch.
+func (r *Runner) SegmentReport(ctx context.Context, q Query, seg domain.Segment) (*Report, error) {
 	r.liveMu.Lock()
 	if q != r.liveQuery || !r.Current().Covers(q) {
 		r.liveMu.Unlock()
@@ -308,14 +320,32 @@ func (r *Runner) Report(ctx context.Context, q Query) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		return l.Report(q), nil
+		return l.SegmentReport(q, seg), nil
 	}
 	defer r.liveMu.Unlock()
+	all := r.liveReport(q)
+	if seg == "" {
+		return all, nil
+	}
+	if rep := r.segments[seg]; rep != nil {
+		return rep, nil
+	}
+	rep := aggregate(all.Ref, q, all.Seq, r.ordered, seg)
+	if r.segments == nil {
+		r.segments = map[domain.Segment]*Report{}
+	}
+	r.segments[seg] = rep
+	return rep, nil
+}
+
+// liveReport is the report of the live query q as the views are now, summed again from the
+// contributions of the employers changed since it was last asked. The caller holds liveMu.
+func (r *Runner) liveReport(q Query) *Report {
 	r.mu.RLock()
 	seq := r.ledger.Seq
 	r.mu.RUnlock()
 	if r.cached != nil && r.cached.Seq == seq {
-		return r.cached, nil
+		return r.cached
 	}
 	// The copy and the employers changed up to it, taken together: later changes stay dirty.
 	r.mu.Lock()
@@ -340,6 +370,6 @@ func (r *Runner) Report(ctx context.Context, q Query) (*Report, error) {
 	for _, id := range ids {
 		parts = append(parts, r.parts[id])
 	}
-	r.cached = aggregate(&v.Ref, q, v.Seq, parts)
-	return r.cached, nil
+	r.cached, r.ordered, r.segments = aggregate(&v.Ref, q, v.Seq, parts, ""), parts, nil
+	return r.cached
 }

@@ -11,7 +11,12 @@ const (
 	WorkNoticePastDeadline  = "notice_past_deadline"
 	WorkFindingPastDeadline = "finding_past_redeclare_by"
 	WorkAssessmentCandidate = "no_line_for_due_period"
+	WorkWorkInjuryTarget    = FlagWorkInjuryTarget
+	WorkFoundNotRegistered  = "found_not_registered"
 )
+
+// registrationDays is the time a payer has to register (登记: within 30 days).
+const registrationDays = 30
 
 // WorkItem is one thing a clerk should do.
 type WorkItem struct {
@@ -25,8 +30,10 @@ type WorkItem struct {
 
 // Worklist lists a clerk's work in the given counties (all when counties is nil) as of asOf:
 // notices past their deadline with arrears still owed and no later step, audit findings past
-// redeclare_by with no new declaration of the period, and enrolled employers with no line for the
-// last due period (candidates for a 110% assessment).
+// redeclare_by with no new declaration of the period, enrolled employers with no line for the
+// last due period (candidates for a 110% assessment), payers of the plan's work-injury target
+// not enrolled in work injury (missingWorkInjury), and payers the survey found that are still
+// not registered more than 30 days after.
 func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem {
 	items := []WorkItem{}
 	due := DefaultPeriod(&l.Ref, asOf)
@@ -59,6 +66,12 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 				continue
 			}
 			item(WorkFindingPastDeadline, f.RedeclareBy, "%s finding of %s on %s %s: no re-declaration by %s", f.Kind, f.FoundOn, f.Insurance, f.Period, f.RedeclareBy)
+		}
+		if m, ok := missingWorkInjury(e, asOf); ok {
+			item(WorkWorkInjuryTarget, m.since, "%s", m.detail)
+		}
+		if deadline := e.EnteredOn.AddDays(registrationDays); deadline < asOf && !(e.Registered && e.RegisteredOn <= asOf) {
+			item(WorkFoundNotRegistered, deadline, "found by the survey on %s and not registered within %d days (by %s)", e.EnteredOn, registrationDays, deadline)
 		}
 		if enrolled := e.EnrolledOn(domain.Pension, asOf) + e.EnrolledOn(domain.Medical, asOf); enrolled > 0 {
 			if _, ok := e.History.Declaration(due); !ok {

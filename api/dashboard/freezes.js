@@ -140,6 +140,9 @@ async function makeFreeze() {
     }
     let data = null;
     try { data = await res.json(); } catch (e) { data = null; }
+    // Answered: the time stops, or a tick during the list's reload below would write
+    // "freezing…" over the outcome.
+    clearInterval(timer);
     const secs = ((performance.now() - started) / 1000).toFixed(1) + ' s';
     if (res.status >= 500 || res.status === 408 || res.status === 429) {
       // Not answered for good: the same key makes a retry answer the freeze if it was made.

@@ -1,0 +1,302 @@
+package projections
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// attributeEvents makes a reproducible ledger of two years (2006 and 2007) whose payers carry
+// the attributes segments read: parks, sectors, ownership codes, agencies, institutions and
+// flexible workers, some changed along the way (some changes dated after the dates frozen),
+// with opening balances, declarations, payments on time and late, and events carrying hashes,
+// so that freezes of it have a chain head. Do not change it: testdata/freeze-format-1 holds
+// freezes of it made before segments.
+func attributeEvents(seed uint64, n int) []domain.Event {
+	rng := rand.New(rand.NewPCG(seed, 18))
+	evs := refEvents()
+	counties := []string{"360702", "360721", "360782", "360735"}
+	sectors := []string{"", "", "", domain.SectorCoal, domain.SectorMining, domain.SectorConstruction, domain.SectorFurniture, domain.SectorHighRisk}
+	industry := map[string]string{domain.SectorCoal: "B", domain.SectorMining: "B", domain.SectorConstruction: "E", domain.SectorFurniture: "C"}
+	owners := []string{"", "110", "120", "160", "173", "310"}
+	kinds := []domain.EmployerKind{domain.KindEnterprise, domain.KindEnterprise, domain.KindEnterprise, domain.KindInstitution, domain.KindIndividualBusiness, domain.KindFlexible}
+	var ids []string
+	for len(evs) < n {
+		if len(ids) == 0 || rng.IntN(8) == 0 {
+			id := fmt.Sprintf("p%03d", len(ids))
+			ids = append(ids, id)
+			p := domain.Profile{Name: id, County: counties[rng.IntN(len(counties))], Kind: kinds[rng.IntN(len(kinds))], RiskClass: 1 + rng.IntN(3),
+				Sector: sectors[rng.IntN(len(sectors))], OwnershipCode: owners[rng.IntN(len(owners))], Agency: rng.IntN(6) == 0}
+			p.Industry = industry[p.Sector]
+			if rng.IntN(3) == 0 {
+				p.InIndustrialPark, p.Park = true, "园区"+p.County
+			}
+			on := domain.MustDate("2006-04-01").AddDays(rng.IntN(30))
+			var body domain.Payload = domain.EmployerRegistered{Profile: p, RegisteredOn: on}
+			if rng.IntN(6) == 0 {
+				body = domain.EmployerFound{Profile: p, FoundOn: on}
+			}
+			evs = append(evs, domain.Event{Envelope: domain.Envelope{EmployerID: id}, Body: body})
+			continue
+		}
+		id := ids[rng.IntN(len(ids))]
+		day := domain.MustDate("2006-05-01").AddDays(rng.IntN(420))
+		period := domain.MustPeriod("2006-04")
+		for range rng.IntN(12) {
+			period = period.Next()
+		}
+		ins := domain.Insurances[rng.IntN(len(domain.Insurances))]
+		var body domain.Payload
+		switch rng.IntN(12) {
+		case 0:
+			body = domain.SurveyCounted{AsOf: day, Workforce: int64(10 + rng.IntN(50))}
+		case 1, 2:
+			body = domain.EnrollmentRecorded{Insurance: ins, Headcount: int64(5 + rng.IntN(40)), EffectiveOn: day}
+		case 3, 4:
+			body = domain.DeclarationFiled{DeclaredOn: day, Period: period, DueOn: (&domain.Reference{}).DueDate(period),
+				Lines: []domain.DeclaredLine{{Insurance: ins, Headcount: 10, WageBaseFen: 1000000, DueFen: domain.Fen(10000 + rng.IntN(90000))}}}
+		case 5, 6:
+			body = domain.PaymentReceived{PaidOn: day, AmountFen: domain.Fen(1000 + rng.IntN(80000)), ReceiptNo: fmt.Sprint("R", len(evs))}
+		case 7:
+			p := domain.MustPeriod("2005-10")
+			for range rng.IntN(3) {
+				p = p.Next()
+			}
+			body = domain.OpeningBalanceRecorded{AsOf: domain.MustDate("2006-05-01"), Lines: []domain.OpeningLine{
+				{Period: p, Insurance: ins, OutstandingFen: domain.Fen(5000 + rng.IntN(50000)), DueOn: (&domain.Reference{}).DueDate(p)}}}
+		case 8:
+			park := rng.IntN(2) == 0
+			name := ""
+			if park {
+				name = "新园区"
+			}
+			body = domain.EmployerChanged{On: day, InIndustrialPark: &park, Park: &name}
+		case 9:
+			rc := 1 + rng.IntN(3)
+			body = domain.EmployerChanged{On: day, RiskClass: &rc}
+		case 10:
+			code := owners[rng.IntN(len(owners))]
+			body = domain.EmployerChanged{On: day, OwnershipCode: &code}
+		case 11:
+			body = domain.RegistrationCompleted{RegisteredOn: day}
+		}
+		evs = append(evs, domain.Event{Envelope: domain.Envelope{EmployerID: id}, Body: body})
+	}
+	for i := range evs {
+		evs[i].Seq = uint64(i + 1)
+		evs[i].N = uint64(i + 1)
+		evs[i].Hash = fmt.Sprintf("h%d-%d", seed, i+1)
+	}
+	return evs
+}
+
+// frozenCase is a freeze of attributeEvents(seed, events) through sequence through, valid
+// through validThrough.
+type frozenCase struct {
+	seed         uint64
+	events       int
+	through      uint64
+	validThrough string
+}
+
+var formatOneCases = []frozenCase{
+	{seed: 1, events: 400, through: 400, validThrough: "2006-12-31"},
+	{seed: 2, events: 500, through: 450, validThrough: "2007-03-31"},
+	{seed: 3, events: 300, through: 300, validThrough: "2006-08-31"},
+}
+
+// storedFreeze is a freeze's manifest and figures as stored (domain.FreezeMade without its id
+// and creation time).
+type storedFreeze struct {
+	ThroughSeq   uint64          `json:"through_seq"`
+	ValidThrough domain.Date     `json:"valid_through"`
+	ChainHead    string          `json:"chain_head"`
+	CodeVersion  string          `json:"code_version"`
+	Digest       string          `json:"digest"`
+	Figures      json.RawMessage `json:"figures"`
+}
+
+func (c frozenCase) name() string {
+	return fmt.Sprintf("seed%d-%d-through%d-%s", c.seed, c.events, c.through, c.validThrough)
+}
+
+// ledger folds the case's events through its sequence.
+func (c frozenCase) ledger() *Ledger {
+	l := NewLedger()
+	for _, ev := range attributeEvents(c.seed, c.events)[:c.through] {
+		l.Apply(ev)
+	}
+	return l
+}
+
+// readStored reads a freeze recorded in testdata.
+func readStored(t *testing.T, dir string, c frozenCase) domain.FreezeMade {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", dir, c.name()+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f storedFreeze
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	return domain.FreezeMade{ID: c.name(), ThroughSeq: f.ThroughSeq, ValidThrough: f.ValidThrough, ChainHead: f.ChainHead,
+		CodeVersion: f.CodeVersion, Digest: f.Digest, Figures: f.Figures}
+}
+
+// TestAFreezeMadeBeforeSegmentsStillVerifies verifies the freezes of testdata/freeze-format-1,
+// made by the code before segments (views-9, commit d4b63d2): today's views reproduce their
+// figures byte for byte in format 1, and their digests; a freeze made now of the same views is
+// in format 2 (with 清欠率), another digest.
+func TestAFreezeMadeBeforeSegmentsStillVerifies(t *testing.T) {
+	for _, c := range formatOneCases {
+		t.Run(c.name(), func(t *testing.T) {
+			l := c.ledger()
+			f := readStored(t, "freeze-format-1", c)
+			if f.CodeVersion != "views-9" {
+				t.Fatalf("recorded by %s, want views-9", f.CodeVersion)
+			}
+			if err := VerifyFreeze(l, f); err != nil {
+				t.Fatal(err)
+			}
+			_, now, digest, err := FreezeFigures(l, f.ValidThrough)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if digest == f.Digest || !bytes.Contains(now, []byte(`"recovery_rate":`)) {
+				t.Errorf("a freeze made now is not in format 2: digest %s", digest)
+			}
+			bad := f
+			bad.Figures = bytes.Replace(f.Figures, []byte(`"employers":`), []byte(`"employers":1`), 1)
+			if VerifyFreeze(l, bad) == nil {
+				t.Error("figures changed by one digit still verify")
+			}
+			bad = f
+			bad.ChainHead = "x" + f.ChainHead[1:]
+			if VerifyFreeze(l, bad) == nil {
+				t.Error("another chain head still verifies")
+			}
+			bad = f
+			bad.CodeVersion = CodeVersion
+			if VerifyFreeze(l, bad) == nil {
+				t.Error("a format-1 freeze read as one of today's code verifies")
+			}
+		})
+	}
+}
+
+func TestFreezeFormatsFollowCodeVersions(t *testing.T) {
+	for _, tt := range []struct {
+		version string
+		format  int
+	}{{"views-1", FreezeFormat1}, {"views-9", FreezeFormat1}, {"views-10", FreezeFormat2}, {CodeVersion, freezeFormat}, {"views-0", 0}, {"test", 0}, {"views-x", 0}} {
+		got, err := FreezeFormatOf(tt.version)
+		if got != tt.format || (err == nil) != (tt.format != 0) {
+			t.Errorf("%q: format %d, %v; want %d", tt.version, got, err, tt.format)
+		}
+	}
+}
+
+// TestASegmentsFiguresAreThoseOfALedgerOfItsPayersAlone: a segment's figures are the figures of
+// the same ledger holding only the payers in the segment on the query's date, with the same
+// definitions (DOMAIN.md: "the county figures restricted to its payers").
+func TestASegmentsFiguresAreThoseOfALedgerOfItsPayersAlone(t *testing.T) {
+	queries := []Query{
+		{Period: domain.MustPeriod("2006-11"), AsOf: domain.MustDate("2006-12-31")},
+		{Period: domain.MustPeriod("2006-06"), AsOf: domain.MustDate("2006-08-31")},
+		{Period: domain.MustPeriod("2007-02"), AsOf: domain.MustDate("2007-03-31")},
+	}
+	members := map[domain.Segment]int{}
+	for seed := range uint64(6) {
+		l := NewLedger()
+		for _, ev := range attributeEvents(100+seed, 500) {
+			l.Apply(ev)
+		}
+		for _, q := range queries {
+			for _, seg := range domain.Segments {
+				alone := &Ledger{Seq: l.Seq, Ref: l.Ref, Employers: map[string]*domain.Employer{}}
+				for _, id := range l.Order {
+					if p := l.Employers[id].ProfileOn(q.AsOf); p.In(seg) {
+						e := l.Employers[id]
+						alone.Employers[id], alone.Order = e, append(alone.Order, id)
+					}
+				}
+				members[seg] += len(alone.Order)
+				got := l.SegmentReport(q, seg)
+				if got.Segment != seg {
+					t.Fatalf("the report names segment %q, want %q", got.Segment, seg)
+				}
+				got.Segment = ""
+				a, b := mustJSON(t, got), mustJSON(t, alone.Report(q))
+				if a != b {
+					t.Fatalf("seed %d, %s as of %s: the segment's figures are not those of its %d payers alone", seed, seg, q.AsOf, len(alone.Order))
+				}
+			}
+		}
+	}
+	for _, seg := range domain.Segments {
+		if members[seg] == 0 {
+			t.Errorf("no ledger had a payer in segment %s", seg)
+		}
+	}
+	l := formatOneCases[0].ledger()
+	if rep := l.SegmentReport(queries[0], "parks"); rep.City.Employers != 0 {
+		t.Errorf("a name that is no segment counts %d payers", rep.City.Employers)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestFreezesOfFormatTwoKeepTheirDigests records (KUOZHENG_UPDATE_GOLDEN=1) or checks the
+// digests of format 2 for the cases of format 1: a change to what a freeze's figures hold
+// changes them, and needs a new format (freezeFormat) instead.
+func TestFreezesOfFormatTwoKeepTheirDigests(t *testing.T) {
+	path := filepath.Join("testdata", "freeze-format-2-digests.json")
+	got := map[string]string{}
+	for _, c := range formatOneCases {
+		l := c.ledger()
+		_, figures, digest, err := FreezeFiguresIn(l, domain.MustDate(c.validThrough), FreezeFormat2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f struct {
+			Segments []SegmentFigures `json:"segments"`
+		}
+		if err := json.Unmarshal(figures, &f); err != nil || len(f.Segments) != len(domain.Segments) {
+			t.Fatalf("%s: %d segments in format 2 (%v)", c.name(), len(f.Segments), err)
+		}
+		got[c.name()] = digest
+		t.Logf("%s: %d bytes of figures", c.name(), len(figures))
+	}
+	if os.Getenv("KUOZHENG_UPDATE_GOLDEN") == "1" {
+		b, _ := json.MarshalIndent(got, "", " ")
+		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]string
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("format 2 digests %v, recorded %v", got, want)
+	}
+}
