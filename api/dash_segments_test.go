@@ -1,0 +1,196 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// segDash is the ledger of the dashboard's segment test: newSegmentLedger's park and non-park
+// payers (business date 2007-03-31), and P2 paying 60000 of its 2006-11 pension on 2007-02-10:
+// prior years' arrears recovered in 2007, so that 360702's 清欠率 is 60000 / (60000 + 140000),
+// for its park payers and for all.
+type segDash struct {
+	*segmentLedger
+}
+
+func newSegDash(t *testing.T) *segDash {
+	t.Helper()
+	l := newSegmentLedger(t)
+	l.mustWrite(t, empPath(l.ids["P2"], "payments"), tokAdmin, allocated("P2-R1", 60000, "2007-02-10", "2006-11"))
+	return &segDash{segmentLedger: l}
+}
+
+// segCounties is GET /v1/counties as the segment test compares it with the page.
+type segCounties struct {
+	dashCounties
+	Segment string `json:"segment"`
+}
+
+// rate is a county's pension 清欠率 as the answer gives it.
+func (a segCounties) rate(code string) string {
+	for _, c := range a.Counties {
+		if c.Code == code {
+			return string(c.Insurances["pension"]["recovery_rate"])
+		}
+	}
+	return "no county " + code
+}
+
+// segRateText is a rate as the page shows it: a percentage to one decimal, "—" for null.
+func segRateText(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "—"
+	}
+	v, _ := strconv.ParseFloat(string(raw), 64)
+	return strconv.FormatFloat(v*100, 'f', 1, 64) + "%"
+}
+
+// segRecoveryJS reads the county table's 清欠率 cells, the counties' and the totals': county (or
+// city, group:N) → [data-value, text].
+const segRecoveryJS = `Object.fromEntries(Array.from(document.querySelectorAll('#counties tr[data-county]')).map(tr => {
+	const td = tr.querySelector('[data-field="recovery_rate"]');
+	return [tr.dataset.county, [td.dataset.value, td.textContent]];
+}))`
+
+// segTable compares the county table, as the page shows it now, with GET /v1/counties for the
+// segment ("": every payer) at the page's sequence: every pension figure and flag count of every
+// county (rowDiffs), and the 清欠率 of each county and of the city, its value and its text.
+func (d *segDash) segTable(t *testing.T, ctx context.Context, segment string) segCounties {
+	t.Helper()
+	seq := eval[string](t, ctx, `document.getElementById('counties').dataset.seq`)
+	var want segCounties
+	decode(t, d.get(t, "/v1/counties?segment="+segment+"&min_seq="+seq, tokAssessor), &want)
+	if want.Segment != segment || len(want.Counties) != 19 {
+		t.Fatalf("GET /v1/counties?segment=%s answers segment %q, %d counties", segment, want.Segment, len(want.Counties))
+	}
+	if got := eval[string](t, ctx, `document.getElementById('counties').dataset.segment`); got != segment {
+		t.Errorf("the table shows segment %q, want %q", got, segment)
+	}
+	for _, diff := range rowDiffs(eval[[]domRow](t, ctx, readRowsJS), want.dashCounties) {
+		t.Errorf("segment %q: %s", segment, diff)
+	}
+	cells := eval[map[string][2]string](t, ctx, segRecoveryJS)
+	check := func(key string, f dashFigures) {
+		raw := f.Insurances["pension"]["recovery_rate"]
+		if c, ok := cells[key]; !ok || !sameValue(c[0], raw) || c[1] != segRateText(raw) {
+			t.Errorf("segment %q: %s's 清欠率 cell holds %q, want the API's %s shown as %q", segment, key, cells[key], raw, segRateText(raw))
+		}
+	}
+	for _, c := range want.Counties {
+		check(c.Code, c)
+	}
+	check("city", want.City)
+	return want
+}
+
+// TestDashboardSegmentsInChromium drives the segments' figures through the page in a real
+// headless Chromium, on a small ledger of park and non-park payers: the segment menu lists every
+// payer and the ten segments, named in Chinese and English in the domain's order; choosing 工业园区
+// shows, county by county and for the city and a group, exactly the figures GET /v1/counties?
+// segment=park answers, and the flags panel and its export follow; the 清欠率 column holds the
+// API's recovery_rate (30.0% where prior years' arrears were recovered, — where there were none);
+// the segment is in the location and a reload shows it again; a payment recorded then reaches the
+// park's figures without a reload.
+func TestDashboardSegmentsInChromium(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("the dashboard test needs a real browser at %s: %v", chromiumPath, err)
+	}
+	d := newSegDash(t)
+	ctx := startBrowser(t)
+	watchConsole(t, ctx)
+	run(t, ctx, chromedp.EmulateViewport(1440, 900))
+	assessorSignIn(t, ctx, d.srv.URL+"/", tokAssessor)
+
+	// The menu: every payer, then the domain's segments, each named in Chinese and English.
+	options := eval[[][2]string](t, ctx, `Array.from(document.querySelectorAll('#segment option')).map(o => [o.value, o.textContent])`)
+	values := []string{""}
+	for _, sg := range domain.Segments {
+		values = append(values, string(sg))
+	}
+	bilingual := regexp.MustCompile(`^\p{Han}+ [a-z][a-z ,-]+$`)
+	for i, o := range options {
+		if i >= len(values) || o[0] != values[i] || (i > 0 && !bilingual.MatchString(o[1])) {
+			t.Errorf("segment menu option %d is %q, want %q named in Chinese and English", i, o, values[min(i, len(values)-1)])
+		}
+	}
+	if len(options) != len(values) {
+		t.Errorf("the segment menu offers %d options, want every payer and %d segments", len(options), len(domain.Segments))
+	}
+
+	// Every payer: the figures and 清欠率 of GET /v1/counties.
+	all := d.segTable(t, ctx, "")
+	// 工业园区: the park's figures, which are not every payer's.
+	supChoose(t, ctx, "segment", "park")
+	poll(t, ctx, 10*time.Second, `document.getElementById('counties').dataset.segment === 'park'`)
+	park := d.segTable(t, ctx, "park")
+	cells := eval[map[string][2]string](t, ctx, segRecoveryJS)
+	if c := cells["360702"]; c[1] != "30.0%" {
+		t.Errorf("360702's park payers recovered 60000 of 200000 fen of prior years' arrears: 清欠率 shows %q, want 30.0%%", c)
+	}
+	if c := cells["360781"]; c[1] != "—" {
+		t.Errorf("360781 has no park payer and no prior years' arrears: 清欠率 shows %q, want —", c)
+	}
+	if string(park.City.Insurances["pension"]["insured"]) == string(all.City.Insurances["pension"]["insured"]) {
+		t.Fatalf("the park's city insured equals every payer's (%s): the ledger cannot tell them apart", park.City.Insurances["pension"]["insured"])
+	}
+	if got := eval[string](t, ctx, `document.getElementById('counties-segment').textContent`); !strings.HasPrefix(got, "工业园区") {
+		t.Errorf("the table's heading names the segment %q, want 工业园区…", got)
+	}
+	// A group's total is the park's too.
+	supChoose(t, ctx, "group", "1")
+	poll(t, ctx, 10*time.Second, `document.querySelector('#counties-foot tr[data-county="group:1"]') !== null`)
+	var group struct {
+		Segment string      `json:"segment"`
+		Group   dashFigures `json:"group"`
+	}
+	decode(t, d.get(t, "/v1/groups/1?segment=park", tokAssessor), &group)
+	shown := eval[map[string]string](t, ctx, `Object.fromEntries(Array.from(document.querySelectorAll('#counties-foot tr[data-county="group:1"] [data-field]')).map(td => [td.dataset.field, td.dataset.value]))`)
+	for _, f := range append(slices.Clone(tableFields), "recovery_rate") {
+		if group.Segment != "park" || !sameValue(shown[f], group.Group.Insurances["pension"][f]) {
+			t.Errorf("group 1's park total shows %s = %q, GET /v1/groups/1?segment=park %s (segment %q)", f, shown[f], group.Group.Insurances["pension"][f], group.Segment)
+		}
+	}
+	supChoose(t, ctx, "group", "")
+
+	// The flags panel counts the park's flags, and its export asks for them.
+	poll(t, ctx, 10*time.Second, `document.getElementById('flags').dataset.query.includes('segment=park')`)
+	flags := supGetFlags(t, d.env, tokAssessor, "segment=park")
+	poll(t, ctx, 10*time.Second, fmt.Sprintf(`document.getElementById('flags').dataset.query.includes('segment=park') && Number(document.getElementById('flags-total').dataset.flags) === %d`, flags.FlagsTotal))
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('flags-csv').click()`))
+	poll(t, ctx, 10*time.Second, `window.kz.lastFlagExport && window.kz.lastFlagExport.query.includes('segment=park') && window.kz.lastFlagExport.bytes > 0`)
+
+	// The segment is in the location: a reload shows the park again.
+	if hash := eval[string](t, ctx, `location.hash`); !strings.Contains(hash, "seg=park") {
+		t.Errorf("the location %q does not hold seg=park", hash)
+	}
+	loadID := eval[string](t, ctx, `window.kz.loadId`)
+	run(t, ctx, chromedp.Reload())
+	poll(t, ctx, 15*time.Second, `window.kz && window.kz.loadId !== '`+loadID+`' && document.getElementById('segment').value === 'park' && document.getElementById('counties').dataset.segment === 'park' && document.querySelectorAll('#counties-body tr[data-county]').length === 19 && document.getElementById('conn').dataset.state === 'on'`)
+	d.segTable(t, ctx, "park")
+
+	// A payment recorded now (P3 pays 5000 more of its 2005 arrears) reaches the park's figures
+	// in place: the table follows the views and keeps the segment.
+	loadID = eval[string](t, ctx, `window.kz.loadId`)
+	pay := d.mustWrite(t, empPath(d.ids["P3"], "payments"), tokAdmin, allocated("P3-R2", 5000, "2007-03-20", "2005-12")).num("seq")
+	poll(t, ctx, 10*time.Second, fmt.Sprintf(`Number(document.getElementById('counties').dataset.seq) >= %d`, pay))
+	after := d.segTable(t, ctx, "park")
+	if was, now := park.rate("360702"), after.rate("360702"); was == now {
+		t.Errorf("P3's payment left 360702's park 清欠率 at %s", was)
+	}
+	if got := eval[string](t, ctx, `window.kz.loadId`); got != loadID {
+		t.Errorf("the page was loaded again to show the payment")
+	}
+	shot(t, ctx, "kuozheng-segments-1440.png")
+}
