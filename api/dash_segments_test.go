@@ -20,16 +20,17 @@ import (
 // segDash is the ledger of the dashboard's segment test: newSegmentLedger's park and non-park
 // payers (business date 2007-03-31), and P2 paying 60000 of its 2006-11 pension on 2007-02-10:
 // prior years' arrears recovered in 2007, so that 360702's 清欠率 is 60000 / (60000 + 140000),
-// for its park payers and for all.
+// for its park payers and for all; and a freeze valid through 2006-12-31 of all of it.
 type segDash struct {
 	*segmentLedger
+	freeze manifest
 }
 
 func newSegDash(t *testing.T) *segDash {
 	t.Helper()
 	l := newSegmentLedger(t)
 	l.mustWrite(t, empPath(l.ids["P2"], "payments"), tokAdmin, allocated("P2-R1", 60000, "2007-02-10", "2006-11"))
-	return &segDash{segmentLedger: l}
+	return &segDash{segmentLedger: l, freeze: l.freeze(t, tokAssessor, "2006-12-31", 0)}
 }
 
 // segCounties is GET /v1/counties as the segment test compares it with the page.
@@ -102,7 +103,8 @@ func (d *segDash) segTable(t *testing.T, ctx context.Context, segment string) se
 // segment=park answers, and the flags panel and its export follow; the 清欠率 column holds the
 // API's recovery_rate (30.0% where prior years' arrears were recovered, — where there were none);
 // the segment is in the location and a reload shows it again; a payment recorded then reaches the
-// park's figures without a reload.
+// park's figures without a reload; a freeze's view shows the park's figures as the freeze stored
+// them, and every payer's when chosen.
 func TestDashboardSegmentsInChromium(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("the dashboard test needs a real browser at %s: %v", chromiumPath, err)
@@ -192,5 +194,61 @@ func TestDashboardSegmentsInChromium(t *testing.T) {
 	if got := eval[string](t, ctx, `window.kz.loadId`); got != loadID {
 		t.Errorf("the page was loaded again to show the payment")
 	}
+
+	// The freeze's view: the park's figures as the freeze stored them (the menu starts at the
+	// table's segment); every payer's again when chosen.
+	type figures struct {
+		Segment  string        `json:"segment"`
+		Counties []dashFigures `json:"counties"`
+		City     dashFigures   `json:"city"`
+	}
+	var stored struct {
+		figures
+		Segments []figures `json:"segments"`
+	}
+	if err := json.Unmarshal(d.getFreeze(t, tokAssessor, d.freeze.ID).Figures, &stored); err != nil || len(stored.Segments) != len(domain.Segments) {
+		t.Fatalf("the freeze's figures hold %d segments (%v), want %d", len(stored.Segments), err, len(domain.Segments))
+	}
+	poll(t, ctx, 10*time.Second, `document.querySelector('#freezes tr[data-freeze="`+d.freeze.ID+`"]') !== null`)
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('#freezes tr[data-freeze="`+d.freeze.ID+`"]').click()`))
+	poll(t, ctx, 10*time.Second, `document.querySelectorAll('#freeze-figures tbody tr[data-county]').length === 19 && document.getElementById('freeze-figures').dataset.segment === 'park' && document.getElementById('freeze-segment').value === 'park'`)
+	frozenCells := func() map[string]map[string]map[string]string {
+		return eval[map[string]map[string]map[string]string](t, ctx, `Object.fromEntries(Array.from(document.querySelectorAll('#freeze-figures tbody')).map(tb => [tb.rows[0].dataset.county || tb.rows[0].dataset.scope,
+			Object.fromEntries(Array.from(tb.rows).map(r => [r.dataset.insurance, Object.fromEntries(Array.from(r.querySelectorAll('td[data-field]:not([data-field=rank])')).map(td => [td.dataset.field, td.dataset.value]))]))]))`)
+	}
+	compareFrozen := func(what string, counties []dashFigures, city dashFigures) {
+		t.Helper()
+		got := frozenCells()
+		n := 0
+		for _, c := range append(slices.Clone(counties), city) {
+			key := c.Code
+			if key == "" {
+				key = "city"
+			}
+			for ins, figs := range got[key] {
+				for field, v := range figs {
+					n++
+					if want := c.Insurances[ins][field]; !sameValue(v, want) {
+						t.Errorf("%s: %s %s %s shows %q, the freeze stored %s", what, key, ins, field, v, want)
+					}
+				}
+			}
+		}
+		// 20 blocks of 5 insurances, 12 figures each, 清欠率 among them.
+		if n != 20*5*12 || len(got["360702"]["pension"]["recovery_rate"]) == 0 {
+			t.Errorf("%s: the freeze's table shows %d figures (360702's pension 清欠率 %q), want 20 × 5 × 12", what, n, got["360702"]["pension"]["recovery_rate"])
+		}
+	}
+	i := slices.IndexFunc(stored.Segments, func(s figures) bool { return s.Segment == "park" })
+	if i < 0 {
+		t.Fatal("the freeze holds no figures of the park segment")
+	}
+	compareFrozen("the freeze's park figures", stored.Segments[i].Counties, stored.Segments[i].City)
+	if got := eval[string](t, ctx, `document.querySelector('#freeze-figures tbody[data-code="360702"] tr[data-insurance="pension"] [data-field="recovery_rate"]').textContent`); got != "33.3%" {
+		t.Errorf("360702's park payers recovered 10000 of 30000 fen of 2005's arrears by 2006-12-31: the freeze's 清欠率 shows %q, want 33.3%%", got)
+	}
+	supChoose(t, ctx, "freeze-segment", "")
+	poll(t, ctx, 10*time.Second, `document.getElementById('freeze-figures').dataset.segment === ''`)
+	compareFrozen("the freeze's figures of every payer", stored.Counties, stored.City)
 	shot(t, ctx, "kuozheng-segments-1440.png")
 }
