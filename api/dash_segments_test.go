@@ -15,12 +15,18 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/projections"
 )
 
 // segDash is the ledger of the dashboard's segment test: newSegmentLedger's park and non-park
-// payers (business date 2007-03-31), and P2 paying 60000 of its 2006-11 pension on 2007-02-10:
-// prior years' arrears recovered in 2007, so that 360702's 清欠率 is 60000 / (60000 + 140000),
-// for its park payers and for all; and a freeze valid through 2006-12-31 of all of it.
+// payers (business date 2007-03-31), and
+//
+//	P2 pays 60000 of its 2006-11 pension on 2007-02-10: prior years' arrears recovered in 2007,
+//	   so that 360702's 清欠率 is 60000 / (60000 + 140000), for its park payers and for all;
+//	C1 a coal mine of 360702 (section B), registered 2006-04-03, never enrolled in work injury;
+//	U1 a payer of 360702 the survey found on 2007-01-05, not registered since;
+//
+// and a freeze valid through 2006-12-31 of all of it.
 type segDash struct {
 	*segmentLedger
 	freeze manifest
@@ -30,6 +36,12 @@ func newSegDash(t *testing.T) *segDash {
 	t.Helper()
 	l := newSegmentLedger(t)
 	l.mustWrite(t, empPath(l.ids["P2"], "payments"), tokAdmin, allocated("P2-R1", 60000, "2007-02-10", "2006-11"))
+	l.ids["C1"] = l.mustWrite(t, "/v1/employers", tokAdmin, fmt.Sprintf(
+		`{"name":"单位C1 煤矿","county":"360702","org_code":%q,"kind":"enterprise","risk_class":2,"industry":"B","sector":"coal","registered_on":"2006-04-03"}`,
+		orgCode(32000008))).str("employer_id")
+	l.ids["U1"] = l.mustWrite(t, "/v1/employers", tokAdmin, fmt.Sprintf(
+		`{"name":"单位U1","county":"360702","org_code":%q,"kind":"enterprise","risk_class":1,"found_on":"2007-01-05"}`,
+		orgCode(32000009))).str("employer_id")
 	return &segDash{segmentLedger: l, freeze: l.freeze(t, tokAssessor, "2006-12-31", 0)}
 }
 
@@ -104,7 +116,9 @@ func (d *segDash) segTable(t *testing.T, ctx context.Context, segment string) se
 // API's recovery_rate (30.0% where prior years' arrears were recovered, — where there were none);
 // the segment is in the location and a reload shows it again; a payment recorded then reaches the
 // park's figures without a reload; a freeze's view shows the park's figures as the freeze stored
-// them, and every payer's when chosen.
+// them, and every payer's when chosen. A clerk's worklist shows the coal mine without work injury
+// and the payer found and not registered, as GET /v1/worklists lists them with their kinds named,
+// and drops the latter once it registers, without a reload.
 func TestDashboardSegmentsInChromium(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("the dashboard test needs a real browser at %s: %v", chromiumPath, err)
@@ -251,4 +265,66 @@ func TestDashboardSegmentsInChromium(t *testing.T) {
 	poll(t, ctx, 10*time.Second, `document.getElementById('freeze-figures').dataset.segment === ''`)
 	compareFrozen("the freeze's figures of every payer", stored.Counties, stored.City)
 	shot(t, ctx, "kuozheng-segments-1440.png")
+
+	// A clerk of 360702, in a tab of its own: the worklist above the search lists what GET
+	// /v1/worklists lists, the coal mine without work injury and the payer found unregistered
+	// among them, each kind named.
+	clerk, cancelClerk := chromedp.NewContext(ctx)
+	defer cancelClerk()
+	watchConsole(t, clerk)
+	signIn(t, clerk, d.srv.URL+"/#/employer", tokClerkA)
+	poll(t, clerk, 15*time.Second, `!document.getElementById('desk-worklist').hidden && window.kz.worklist && window.kz.worklist.loads > 0`)
+	type workRow struct {
+		Kind     string `json:"kind"`
+		Employer string `json:"employer"`
+		County   string `json:"county"`
+		Since    string `json:"since"`
+		Label    string `json:"label"`
+		Link     string `json:"link"`
+		Detail   string `json:"detail"`
+	}
+	const workRowsJS = `Array.from(document.querySelectorAll('#worklist tbody tr[data-kind]')).map(tr => ({kind: tr.dataset.kind, employer: tr.dataset.employer,
+		county: tr.dataset.county, since: tr.dataset.since, label: tr.cells[0].textContent, link: tr.querySelector('a').getAttribute('href'), detail: tr.cells[4].textContent}))`
+	var listed struct {
+		Items []projections.WorkItem `json:"items"`
+	}
+	decode(t, d.get(t, "/v1/worklists", tokClerkA), &listed)
+	rows := eval[[]workRow](t, clerk, workRowsJS)
+	key := func(kind, id string) string { return kind + " " + id }
+	var wantKeys, gotKeys []string
+	for _, it := range listed.Items {
+		wantKeys = append(wantKeys, key(it.Kind, it.EmployerID))
+	}
+	byKey := map[string]workRow{}
+	for _, r := range rows {
+		gotKeys = append(gotKeys, key(r.Kind, r.Employer))
+		byKey[key(r.Kind, r.Employer)] = r
+	}
+	slices.Sort(wantKeys)
+	slices.Sort(gotKeys)
+	if !slices.Equal(gotKeys, wantKeys) {
+		t.Errorf("the clerk's worklist shows %v, GET /v1/worklists lists %v", gotKeys, wantKeys)
+	}
+	for _, it := range listed.Items {
+		if r := byKey[key(it.Kind, it.EmployerID)]; r.Detail != it.Detail || r.Since != it.Since.String() || r.County != it.County || r.Link != "#/employer/"+it.EmployerID {
+			t.Errorf("the worklist's %s item of %s reads %+v, the API's %+v", it.Kind, it.EmployerID, r, it)
+		}
+	}
+	coal := byKey[key(projections.WorkWorkInjuryTarget, d.ids["C1"])]
+	if coal.Label != "工伤扩面对象未参保 work-injury target not enrolled" || !strings.Contains(coal.Detail, "sector coal (煤矿)") {
+		t.Errorf("the coal mine without work injury reads %+v, want 工伤扩面对象未参保 and its sector", coal)
+	}
+	found := byKey[key(projections.WorkFoundNotRegistered, d.ids["U1"])]
+	if found.Label != "摸底未登记 found by the survey, not registered" || found.Since != "2007-02-04" {
+		t.Errorf("the payer found on 2007-01-05 reads %+v, want 摸底未登记 since 2007-02-04 (30 days after)", found)
+	}
+	// One kind chosen: its items alone.
+	supChoose(t, clerk, "worklist-kind", projections.WorkFoundNotRegistered)
+	if got := eval[[]workRow](t, clerk, workRowsJS); len(got) != 1 || got[0].Employer != d.ids["U1"] {
+		t.Errorf("with 摸底未登记 chosen the worklist shows %+v, want U1 alone", got)
+	}
+	shot(t, clerk, "kuozheng-worklist.png")
+	// U1 registers: its item leaves the open page without a reload.
+	d.mustWrite(t, empPath(d.ids["U1"], "registration"), tokClerkA, `{"registered_on":"2007-03-25"}`)
+	poll(t, clerk, 10*time.Second, `document.querySelectorAll('#worklist tbody tr[data-kind]').length === 0 && document.getElementById('worklist').dataset.total === '0'`)
 }
