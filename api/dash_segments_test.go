@@ -116,7 +116,8 @@ func (d *segDash) segTable(t *testing.T, ctx context.Context, segment string) se
 // API's recovery_rate (30.0% where prior years' arrears were recovered, — where there were none);
 // the segment is in the location and a reload shows it again; a payment recorded then reaches the
 // park's figures without a reload; a freeze's view shows the park's figures as the freeze stored
-// them, and every payer's when chosen. A clerk's worklist shows the coal mine without work injury
+// them, and every payer's when chosen; the coal segment's flags name the coal mine without work
+// injury, worded in both languages. A clerk's worklist shows the coal mine without work injury
 // and the payer found and not registered, as GET /v1/worklists lists them with their kinds named,
 // and drops the latter once it registers, without a reload.
 func TestDashboardSegmentsInChromium(t *testing.T) {
@@ -265,6 +266,20 @@ func TestDashboardSegmentsInChromium(t *testing.T) {
 	poll(t, ctx, 10*time.Second, `document.getElementById('freeze-figures').dataset.segment === ''`)
 	compareFrozen("the freeze's figures of every payer", stored.Counties, stored.City)
 	shot(t, ctx, "kuozheng-segments-1440.png")
+
+	// 煤矿: the coal segment's figures, and its flags panel shows C1's work-injury flag, named
+	// and worded in Chinese and English.
+	supChoose(t, ctx, "segment", "coal")
+	poll(t, ctx, 10*time.Second, `document.getElementById('counties').dataset.segment === 'coal' && document.getElementById('flags').dataset.query.includes('segment=coal')`)
+	d.segTable(t, ctx, "coal")
+	c1 := `#flags tr[data-employer="` + d.ids["C1"] + `"]`
+	poll(t, ctx, 10*time.Second, `document.querySelector('`+c1+` li[data-kind="`+projections.FlagWorkInjuryTarget+`"]') !== null`)
+	if got := eval[string](t, ctx, `document.querySelector('`+c1+` .chip').textContent`); got != "工伤扩面对象未参保 work-injury target not enrolled" {
+		t.Errorf("C1's flag is named %q, want 工伤扩面对象未参保 work-injury target not enrolled", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('`+c1+` li').textContent`); !strings.Contains(got, "未参加工伤保险") || !strings.Contains(got, "no work-injury enrollment since 2006-04-03") || strings.Contains(got, "{") {
+		t.Errorf("C1's flag reads %q, want it worded in Chinese and English, since 2006-04-03", got)
+	}
 
 	// A clerk of 360702, in a tab of its own: the worklist above the search lists what GET
 	// /v1/worklists lists, the coal mine without work injury and the payer found unregistered
