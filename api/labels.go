@@ -128,6 +128,41 @@ var dashboardLabels = []labelTable{
 		{domain.InspectionClean, "未发现问题 nothing found"},
 		{domain.InspectionFindings, "发现问题 findings"},
 	}},
+	// The plan's segments (issue 18), in the domain's order: the county table's and a freeze's
+	// segment menus.
+	{"SEGMENTS", segmentLabels()},
+	// The kinds of a worklist's items (projections.Worklist).
+	{"WORK_KINDS", []label{
+		{projections.WorkNoticePastDeadline, "催缴逾期 notice past its deadline"},
+		{projections.WorkFindingPastDeadline, "稽核逾期未补报 finding past re-declaration"},
+		{projections.WorkAssessmentCandidate, "当期未申报 no declaration for the due period"},
+		{projections.WorkWorkInjuryTarget, "工伤扩面对象未参保 work-injury target not enrolled"},
+		{projections.WorkFoundNotRegistered, "摸底未登记 found by the survey, not registered"},
+	}},
+}
+
+// segmentNames name the segments of domain.Segments, Chinese then English.
+var segmentNames = map[domain.Segment]string{
+	domain.SegmentPark:         "工业园区 industrial parks",
+	domain.SegmentNonPublic:    "非公有制 non-public",
+	domain.SegmentIndividual:   "个体工商户 individual businesses",
+	domain.SegmentFlexible:     "灵活就业 flexible workers",
+	domain.SegmentHighRisk:     "高风险行业 high-risk sectors",
+	domain.SegmentCoal:         "煤矿 coal mines",
+	domain.SegmentConstruction: "建筑施工 construction",
+	domain.SegmentFurniture:    "家具制造 furniture makers",
+	domain.SegmentInstitution:  "事业单位 institutions",
+	domain.SegmentAgency:       "劳务派遣 labour agencies",
+}
+
+// segmentLabels is domain.Segments named by segmentNames, in the domain's order (a segment
+// without a name gets an empty label, which the labels' test reports).
+func segmentLabels() []label {
+	out := make([]label, len(domain.Segments))
+	for i, sg := range domain.Segments {
+		out[i] = label{string(sg), segmentNames[sg]}
+	}
+	return out
 }
 
 // industriesEN names the sections of GB/T 4754-2002 (domain.Industries) in English.

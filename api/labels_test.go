@@ -75,6 +75,24 @@ func TestDashboardLabelsCoverTheDomain(t *testing.T) {
 		}
 		return out
 	}
+	// The projections' worklist kinds, which no list of the projections holds.
+	proj, err := importer.ForCompiler(token.NewFileSet(), "source", nil).Import("github.com/kuozheng/kuozheng/projections")
+	if err != nil {
+		t.Fatalf("type-check the projections package: %v", err)
+	}
+	var workKinds []string
+	for _, name := range proj.Scope().Names() {
+		if c, ok := proj.Scope().Lookup(name).(*types.Const); ok && c.Exported() && strings.HasPrefix(name, "Work") && c.Val().Kind() == constant.String {
+			workKinds = append(workKinds, constant.StringVal(c.Val()))
+		}
+	}
+	if len(workKinds) == 0 {
+		t.Fatal("the projections package has no constants named Work…: update this test")
+	}
+	var segments []string
+	for _, sg := range domain.Segments {
+		segments = append(segments, string(sg))
+	}
 	insurances := consts("Insurance", "")
 	for _, ins := range domain.Insurances {
 		insurances = append(insurances, string(ins))
@@ -98,6 +116,9 @@ func TestDashboardLabelsCoverTheDomain(t *testing.T) {
 		"OWNERSHIP_CODES":    slices.Collect(maps.Keys(domain.OwnershipCodes)),
 		"INSPECTION_SCOPES":  consts("", "Scope"),
 		"INSPECTION_RESULTS": consts("", "Inspection"),
+		// The segments of the figures (the county table's menu) and the worklists' kinds.
+		"SEGMENTS":   slices.Clone(segments),
+		"WORK_KINDS": workKinds,
 	}
 	for name, codes := range want {
 		slices.Sort(codes)
@@ -130,6 +151,10 @@ func TestDashboardLabelsCoverTheDomain(t *testing.T) {
 	}
 	if !slices.Equal(order["INSURANCES"], wantOrder) {
 		t.Errorf("labels.js lists INSURANCES as %v, want the domain's order %v", order["INSURANCES"], wantOrder)
+	}
+	// The segment menu lists the segments in the plan's order, as domain.Segments does.
+	if !slices.Equal(order["SEGMENTS"], segments) {
+		t.Errorf("labels.js lists SEGMENTS as %v, want the domain's order %v", order["SEGMENTS"], segments)
 	}
 }
 
@@ -248,13 +273,13 @@ func servedLabels(t *testing.T) (tables map[string]map[string]string, order map[
 
 // TestAttributeLabelsAreTheDomainsNames: the desk's menus of industries (GB/T 4754-2002) and
 // ownership codes (GB/T 12402-2000) name each code by the domain's Chinese name, then an English
-// one, in the codes' order; the sectors and the inspections' scopes and results read Chinese
-// then English too.
+// one, in the codes' order; the sectors, the inspections' scopes and results, the segments and
+// the worklists' kinds read Chinese then English too.
 func TestAttributeLabelsAreTheDomainsNames(t *testing.T) {
 	tables, order := servedLabels(t)
 	han := regexp.MustCompile(`\p{Han}`)
 	for name, domainNames := range map[string]map[string]string{"INDUSTRIES": domain.Industries, "OWNERSHIP_CODES": domain.OwnershipCodes,
-		"SECTORS": nil, "INSPECTION_SCOPES": nil, "INSPECTION_RESULTS": nil} {
+		"SECTORS": nil, "INSPECTION_SCOPES": nil, "INSPECTION_RESULTS": nil, "SEGMENTS": nil, "WORK_KINDS": nil} {
 		for code, l := range tables[name] {
 			zh, en, _ := strings.Cut(l, " ")
 			if domainNames != nil && zh != domainNames[code] {

@@ -6,7 +6,7 @@
 import { ApiError, askToken, TOKEN_KEY } from './api.js';
 import { loadSeries, wireCharts } from './charts.js';
 import { loadCorrections, wireCorrections } from './corrections.js';
-import { loadCounties, loadGroups, renderCounties, wireCounties } from './counties.js';
+import { loadCounties, loadFigures, loadGroups, renderCounties, wireCounties } from './counties.js';
 import { $ } from './dom.js';
 import { showEmployer, wireEmployer } from './employer.js';
 import { fillCountySelect, loadFlags, wireFlags } from './flags.js';
@@ -38,11 +38,14 @@ function route() {
   else showResults(query.has('q') ? query.get('q') : null).catch(showError);
 }
 
-// showView draws the dashboard for the state chosen (group, insurance, orders), re-reading
-// what depends on it, and puts that state in the location.
+// showView draws the dashboard for the state chosen (group, insurance, segment, orders),
+// re-reading what depends on it, and puts that state in the location.
 function showView() {
   $('#group').value = S.group;
   $('#insurance').value = S.ins;
+  $('#segment').value = S.segment;
+  // Another segment's figures are read afresh; until they come, the table shows the last ones.
+  if (S.counties && (S.counties.segment || '') !== S.segment) panel('panel-counties', loadFigures);
   renderCounties(false);
   renderTargets();
   fillCountySelect();
@@ -61,6 +64,10 @@ function wire() {
   wireEmployer();
   $('#group').addEventListener('change', e => {
     S.group = e.target.value;
+    showView();
+  });
+  $('#segment').addEventListener('change', e => {
+    S.segment = e.target.value;
     showView();
   });
   $('#employer-search').addEventListener('submit', e => {

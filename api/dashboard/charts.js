@@ -142,7 +142,8 @@ export function renderCharts() {
   // token may read.
   const total = s.city;
   const totalName = s.group ? '第' + s.group + '组合计 group ' + s.group : s.city && s.city.name === '赣州市' ? '全市 city' : '可见合计 visible';
-  $('#charts-scope').textContent = s.group ? '第' + s.group + '组 group ' + s.group : '';
+  // The series count every payer: GET /v1/series has no segment.
+  $('#charts-scope').textContent = [s.group ? '第' + s.group + '组 group ' + s.group : '', S.segment ? '全部单位 all payers' : ''].filter(Boolean).join(' · ');
   const line = (c, values) => Object.assign({ key: c.code, name: c.name, values: values }, styleOf(c.code));
   const rateLines = counties.map(c => line(c, c.collection_rate));
   if (total) rateLines.push({ key: TOTAL.key, name: totalName, color: TOTAL.color, values: total.collection_rate, strong: true });

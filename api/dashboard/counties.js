@@ -1,15 +1,15 @@
-// The county table: one row per county the token may see, the chosen insurance's figures, a
-// group's total and the city's; sortable by any column, updated in place. Each cell keeps its
-// raw figure in data-value (money in fen) and shows money in 万元, the unit in the header; a
-// county's flag count opens its flags.
+// The county table: one row per county the token may see, the chosen insurance's figures (of
+// every payer, or of one segment's: ?segment=), a group's total and the city's; sortable by any
+// column, updated in place. Each cell keeps its raw figure in data-value (money in fen) and
+// shows money in 万元, the unit in the header; a county's flag count opens its flags.
 
-import { api } from './api.js';
+import { api, ApiError } from './api.js';
 import { $, el } from './dom.js';
 import { clearErrors, download, yuanToFen } from './documents.js';
 import { fillCountySelect, showCountyFlags } from './flags.js';
 import { fmtCell, fmtInt, fmtYuan } from './format.js';
 import { clearError, showHeader, showScope } from './header.js';
-import { FLAG_KINDS, INSURANCES } from './labels.js';
+import { FLAG_KINDS, INSURANCES, SEGMENTS } from './labels.js';
 import { countyName, inGroup, kz, S } from './state.js';
 import { writeViewState } from './viewstate.js';
 
@@ -25,6 +25,8 @@ export const COLS = [
   { key: 'arrears_current_year_fen', ins: true, zh: '当年欠费', en: 'arrears, this year', kind: 'money' },
   { key: 'arrears_prior_years_fen', ins: true, zh: '历年欠费', en: 'arrears, prior years', kind: 'money' },
   { key: 'recovered_fen', ins: true, zh: '清欠', en: 'recovered', kind: 'money' },
+  // 清欠率: prior years' principal recovered this year over itself plus what is still owed of it.
+  { key: 'recovery_rate', ins: true, zh: '清欠率', en: 'recovery', kind: 'rate', num: 'prior_years_recovered_fen', den: x => x.prior_years_recovered_fen + x.arrears_prior_years_fen, money: true },
   { key: 'flags', zh: '标记', en: 'flags', kind: 'int' },
 ];
 
@@ -42,7 +44,7 @@ function cellTitle(f, col) {
   const x = f.insurances && f.insurances[S.ins];
   if (col.kind === 'rate' && x) {
     const fmt = col.money ? fmtYuan : fmtInt;
-    return fmt(x[col.num]) + ' / ' + fmt(x[col.den]) + (col.money ? ' 元 yuan' : '');
+    return fmt(x[col.num]) + ' / ' + fmt(typeof col.den === 'function' ? col.den(x) : x[col.den]) + (col.money ? ' 元 yuan' : '');
   }
   if (col.key === 'flags' && f.flags && f.flags.length) {
     return f.flags.map(fl => (FLAG_KINDS[fl.kind] || fl.kind) + ': ' + fl.count).join('\n');
@@ -138,6 +140,25 @@ export function wireCounties() {
   for (const [k, v] of Object.entries(INSURANCES)) sel.append(el('option', { value: k }, v));
   sel.value = S.ins;
   sel.addEventListener('change', e => { S.ins = e.target.value; renderCounties(false); writeViewState(); });
+  // The segment's menu; app.js reads the figures again when it changes.
+  const seg = $('#segment');
+  for (const [k, v] of Object.entries(SEGMENTS)) seg.append(el('option', { value: k }, v));
+  seg.value = S.segment;
+}
+
+// segmentQuery is the query of a figures read: the segment chosen, and min_seq when given.
+function segmentQuery(minSeq) {
+  const q = new URLSearchParams();
+  if (S.segment) q.set('segment', S.segment);
+  if (minSeq) q.set('min_seq', String(minSeq));
+  const s = q.toString();
+  return s ? '?' + s : '';
+}
+
+// loadFigures reads the table's figures and the groups' totals again, for the segment now chosen.
+export async function loadFigures() {
+  await Promise.all([loadCounties(0), loadGroups(0).catch(e => { if (!(e instanceof ApiError && e.status === 403)) throw e; })]);
+  renderCounties(false);
 }
 
 const rowsByKey = new Map();
@@ -145,6 +166,7 @@ const rowsByKey = new Map();
 // fillRow writes a row's cells, marking those whose value changed since the last drawing.
 function fillRow(tr, f, animate) {
   tr.dataset.insurance = S.ins;
+  const shown = S.ins + '|' + ((S.counties && S.counties.segment) || ''); // what the cells show: a switch is no change
   if (!tr.cells.length) {
     for (const col of COLS) {
       tr.append(el(col.kind === 'text' ? 'th' : 'td', { 'data-field': col.key, 'data-label': label(col), 'data-en': col.en, class: col.kind === 'text' ? 'name' : 'num', scope: col.kind === 'text' ? 'row' : null }));
@@ -154,9 +176,9 @@ function fillRow(tr, f, animate) {
     const td = tr.cells[i];
     const v = figure(f, col);
     const raw = v === null || v === undefined ? '' : String(v);
-    const changed = td.dataset.value !== undefined && td.dataset.value !== raw && td.dataset.ins === S.ins;
+    const changed = td.dataset.value !== undefined && td.dataset.value !== raw && td.dataset.shown === shown;
     td.dataset.value = raw;
-    td.dataset.ins = S.ins;
+    td.dataset.shown = shown;
     if (col.key === 'name') {
       td.replaceChildren(f.name || '');
       if (f.code && f.code.length === 6) td.append(el('small', { class: 'code' }, f.code));
@@ -203,7 +225,7 @@ export function renderCounties(animate) {
   const foot = [];
   if (S.group) {
     const g = S.groups.find(x => String(x.group) === S.group);
-    if (g) {
+    if (g && S.groupsSegment === (data.segment || '')) {
       let tr = rowsByKey.get('group:' + S.group);
       if (!tr) { tr = el('tr', { 'data-county': 'group:' + S.group, class: 'total' }); rowsByKey.set('group:' + S.group, tr); }
       fillRow(tr, Object.assign({}, g, { name: '第' + g.group + '组 group ' + g.group }), animate);
@@ -224,6 +246,8 @@ export function renderCounties(animate) {
     th.dataset.dir = on ? (S.sort.dir > 0 ? '▲' : '▼') : '';
   }
   $('#counties').dataset.seq = String(data.seq);
+  $('#counties').dataset.segment = data.segment || '';
+  $('#counties-segment').textContent = data.segment ? SEGMENTS[data.segment] || data.segment : '';
   scrollHint();
   if (kz.tableDrawnAt === null && rows.length) {
     kz.tableDrawnAt = performance.now();
@@ -232,12 +256,12 @@ export function renderCounties(animate) {
 }
 
 export async function loadCounties(minSeq) {
-  const q = minSeq ? '?min_seq=' + minSeq : '';
-  const r = await api('/v1/counties' + q);
+  const seg = S.segment;
+  const r = await api('/v1/counties' + segmentQuery(minSeq));
   const data = r.data;
   data.counties = data.counties || [];
-  // Answers can arrive out of order: never go back to older figures.
-  if (S.counties && data.seq < S.counties.seq) return;
+  // Answers can arrive out of order: never go back to older figures, or to another segment's.
+  if (seg !== S.segment || (S.counties && data.seq < S.counties.seq && (S.counties.segment || '') === seg)) return;
   S.counties = data;
   kz.seq = data.seq;
   for (const c of data.counties) S.names[c.code] = c.name;
@@ -251,8 +275,11 @@ export async function loadCounties(minSeq) {
 }
 
 export async function loadGroups(minSeq) {
-  const r = await api('/v1/groups' + (minSeq ? '?min_seq=' + minSeq : ''));
+  const seg = S.segment;
+  const r = await api('/v1/groups' + segmentQuery(minSeq));
+  if (seg !== S.segment) return; // another segment was chosen meanwhile: its answer draws
   S.groups = r.data.groups || [];
+  S.groupsSegment = seg;
   const sel = $('#group');
   if (sel.options.length === 1) {
     for (const g of S.groups) sel.append(el('option', { value: g.group }, '第' + g.group + '组 ' + (g.name || '') + ' (group ' + g.group + ')'));

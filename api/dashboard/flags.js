@@ -1,12 +1,12 @@
 // The accountability flags panel: the flagged employers of the counties shown (the group
-// chosen, or one county), a page at a time, each with its flags worded in Chinese and English;
+// chosen, or one county; the segment chosen's payers), a page at a time, each with its flags worded in Chinese and English;
 // filtered, searched and sorted by the server (GET /v1/flags?by=employer), and exported.
 
 import { api, authHeaders } from './api.js';
 import { $, el } from './dom.js';
 import { fmtInt, fmtWan, fmtYuan } from './format.js';
 import { panel } from './header.js';
-import { FLAG_DETAILS_EN, FLAG_DETAILS_ZH, FLAG_KINDS, INSURANCES, WAIVER_BASES } from './labels.js';
+import { FLAG_DETAILS_EN, FLAG_DETAILS_ZH, FLAG_KINDS, INSURANCES, SEGMENTS, WAIVER_BASES } from './labels.js';
 import { countyName, inGroup, kz, S } from './state.js';
 import { writeViewState } from './viewstate.js';
 
@@ -63,6 +63,7 @@ function query(extra) {
   else if (S.group) q.set('group', S.group);
   if (f.kind) q.set('kind', f.kind);
   if (f.q) q.set('q', f.q);
+  if (S.segment) q.set('segment', S.segment);
   for (const [k, v] of Object.entries(extra || {})) q.set(k, v);
   return q;
 }
@@ -148,7 +149,8 @@ export async function loadFlags(minSeq) {
     ' on ' + fmtInt(d.employers_total) + ' employer' + (d.employers_total === 1 ? '' : 's');
   total.dataset.flags = d.flags_total;
   total.dataset.employers = d.employers_total;
-  $('#flags-scope').textContent = S.flagsQuery.county ? countyName(S.flagsQuery.county) : S.group ? '第' + S.group + '组 group ' + S.group : '';
+  $('#flags-scope').textContent = [S.flagsQuery.county ? countyName(S.flagsQuery.county) : S.group ? '第' + S.group + '组 group ' + S.group : '',
+    S.segment ? SEGMENTS[S.segment] : ''].filter(Boolean).join(' · ');
   $('#flags').dataset.query = q.toString();
   $('#flags-page').textContent = '第 ' + d.page + ' / ' + pages + ' 页 page ' + d.page + ' of ' + pages;
   $('#flags-prev').disabled = d.page <= 1;

@@ -1,6 +1,7 @@
 // One freeze, opened from the freezes panel (loaded only then): its ranking on the year's
 // targets with the weighting, its figures for every insurance with the city total and each
-// county's rank, downloads of both as xlsx and csv, and how the ledger has restated it since.
+// county's rank (of every payer, or of one segment's: a freeze holds each segment's figures),
+// downloads of both as xlsx and csv, and how the ledger has restated it since.
 // Printed, the page footer cites the freeze as (S, D) = (through_seq, valid_through) and its
 // digest (print.css lays the page out on A4 landscape).
 
@@ -9,8 +10,8 @@ import { COLS } from './counties.js';
 import { $, bi, el } from './dom.js';
 import { save } from './documents.js';
 import { fmtInt, fmtRate, fmtTime, fmtYuan, shortId } from './format.js';
-import { EVENT_TYPES, INSURANCES, MEASURES } from './labels.js';
-import { countyName, kz } from './state.js';
+import { EVENT_TYPES, INSURANCES, MEASURES, SEGMENTS } from './labels.js';
+import { countyName, kz, S } from './state.js';
 
 kz.freezes.downloads = [];
 
@@ -36,6 +37,7 @@ const FIG_COLS = [
   { key: 'arrears_current_year_fen', zh: '当年欠费', en: 'arrears, this year', kind: 'money' },
   { key: 'arrears_prior_years_fen', zh: '历年欠费', en: 'arrears, prior years', kind: 'money' },
   { key: 'recovered_fen', zh: '清欠', en: 'recovered', kind: 'money' },
+  { key: 'recovery_rate', zh: '清欠率', en: 'recovery', kind: 'rate' },
 ];
 
 function cell(col, v) {
@@ -67,6 +69,30 @@ function figuresTable(figs, ranks) {
   return el('table', { class: 'compact', id: 'freeze-figures' },
     head(['名次', 'rank', 1], ['区县', 'county'], ['险种', 'insurance'], ...FIG_COLS.map(c => [c.zh, c.en + (c.kind === 'money' ? ' (万元)' : ''), 1])),
     ...counties, city);
+}
+
+// frozenFigures is the figures table under a menu of the segments the freeze holds (none in a
+// freeze made before segments): every payer's, with the counties' ranks, or one segment's, whose
+// counties are not ranked. The menu starts at the segment the county table shows.
+function frozenFigures(figs, ranks) {
+  const segs = figs.segments || [];
+  const wrap = el('div', { class: 'table-wrap scroll-y' });
+  const draw = seg => {
+    const s = segs.find(x => x.segment === seg);
+    const table = figuresTable(s || figs, s ? {} : ranks);
+    table.dataset.segment = s ? seg : '';
+    wrap.replaceChildren(table);
+  };
+  if (!segs.length) {
+    draw('');
+    return [el('p', { class: 'note', id: 'freeze-no-segments' }, '此冻结不含分人群数据 this freeze holds no figures by segment'), wrap];
+  }
+  const sel = el('select', { id: 'freeze-segment' }, el('option', { value: '' }, '全部 all'),
+    ...segs.map(x => el('option', { value: x.segment }, SEGMENTS[x.segment] || x.segment)));
+  sel.value = segs.some(x => x.segment === S.segment) ? S.segment : '';
+  sel.addEventListener('change', () => draw(sel.value));
+  draw(sel.value);
+  return [el('label', { class: 'freeze-segment' }, ...bi('人群', 'segment'), ' ', sel), wrap];
 }
 
 // rankingTable: one row per county, best first: rank, score, and each measure's completion with
@@ -231,7 +257,7 @@ export async function showFreeze(id) {
       ranking.note ? el('p', { class: 'note', id: 'ranking-note' }, '本年度无目标，未排名 no ranking: ' + ranking.note) : null,
       el('div', { class: 'table-wrap' }, rankingTable(ranking)),
       el('h3', null, ...bi('冻结数据', 'Frozen figures'), ' ', el('small', null, '截至 as of ' + ((f.figures || {}).as_of || f.valid_through) + ' · 期间 period ' + ((f.figures || {}).period || '—'))),
-      el('div', { class: 'table-wrap scroll-y' }, figuresTable(f.figures || {}, ranks)),
+      ...frozenFigures(f.figures || {}, ranks),
       rs.status === 'fulfilled' ? restatement(rs.value.data) : el('p', { class: 'note restatement' }, '重述暂不可用 restatement not available: ' + rs.reason.message),
       el('p', { class: 'freeze-cite', id: 'freeze-cite' }, cite)].filter(Boolean));
   } catch (e) {

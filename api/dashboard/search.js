@@ -117,12 +117,16 @@ export async function searchEmployers(q, cursor) {
   drawRegister();
 }
 
-// drawRegister shows the registration form to those who may register payers.
+// drawRegister shows the registration form to those who may register payers, and the worklist
+// (its module loaded then) to those who write.
 export function drawRegister() {
   const box = $('#desk-register');
   if (box.dataset.drawn === 'true' || !S.principal) return;
   box.dataset.drawn = 'true';
   drawDesk(box, 'none', '', w => { location.hash = '#/employer/' + w.employer_id + '?seq=' + w.seq; });
+  if ((S.principal.writes || []).length) {
+    import('./worklist.js').then(m => m.drawWorklist()).catch(e => { $('#employer-results-note').textContent = '待办无法加载 the worklist could not load: ' + e.message; });
+  }
 }
 
 // exportResult downloads every match of the current search (the bearer token rides along, so a

@@ -19,9 +19,11 @@ export const kz = window.kz = {
 export const S = {
   ins: 'pension',
   group: '',
+  segment: '', // the segment whose payers the figures count ('' every payer): GET /v1/counties?segment=
   sort: { key: null, dir: 1 },
   counties: null, // GET /v1/counties answer
   groups: [], // GET /v1/groups answer's groups
+  groupsSegment: '', // the segment of those groups' figures
   targets: null,
   series: null,
   seriesAt: 0,

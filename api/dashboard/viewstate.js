@@ -1,9 +1,9 @@
-// The dashboard's view in the location: #/?ins=medical&group=1&sort=-recovered_fen&fsort=age…,
+// The dashboard's view in the location: #/?ins=medical&group=1&seg=park&sort=-recovered_fen&fsort=age…,
 // so that a link, a bookmark or a reload shows what was on the screen. Only what differs from
 // the defaults is written; the hash is replaced, not pushed, so the back button leaves the page
 // rather than stepping through every click.
 
-import { INSURANCES } from './labels.js';
+import { INSURANCES, SEGMENTS } from './labels.js';
 import { S } from './state.js';
 
 const DEFAULT_INS = 'pension';
@@ -14,14 +14,15 @@ const FLAG_SORTS = ['amount', 'age', 'county'];
 export function readViewState(hash) {
   const i = hash.indexOf('?');
   const p = new URLSearchParams(i < 0 ? '' : hash.slice(i + 1));
-  const before = JSON.stringify([S.ins, S.group, S.sort, S.flagsQuery]);
+  const before = JSON.stringify([S.ins, S.group, S.segment, S.sort, S.flagsQuery]);
   // What a hand-made link gets wrong falls back to the default rather than breaking a panel.
   S.ins = INSURANCES[p.get('ins')] ? p.get('ins') : DEFAULT_INS;
   S.group = p.get('group') || '';
+  S.segment = SEGMENTS[p.get('seg')] ? p.get('seg') : '';
   const sort = p.get('sort') || '';
   S.sort = sort ? { key: sort.replace(/^-/, ''), dir: sort.startsWith('-') ? -1 : 1 } : { key: null, dir: 1 };
   S.flagsQuery = { county: p.get('fcounty') || '', kind: p.get('fkind') || '', q: p.get('fq') || '', sort: FLAG_SORTS.includes(p.get('fsort')) ? p.get('fsort') : DEFAULT_FLAG_SORT };
-  return JSON.stringify([S.ins, S.group, S.sort, S.flagsQuery]) !== before;
+  return JSON.stringify([S.ins, S.group, S.segment, S.sort, S.flagsQuery]) !== before;
 }
 
 // viewHash is the hash of the dashboard as it is now.
@@ -29,6 +30,7 @@ export function viewHash() {
   const p = new URLSearchParams();
   if (S.ins !== DEFAULT_INS) p.set('ins', S.ins);
   if (S.group) p.set('group', S.group);
+  if (S.segment) p.set('seg', S.segment);
   if (S.sort.key) p.set('sort', (S.sort.dir < 0 ? '-' : '') + S.sort.key);
   const f = S.flagsQuery;
   if (f.county) p.set('fcounty', f.county);
