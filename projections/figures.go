@@ -80,6 +80,57 @@ func recoveryRate(recovered, arrears domain.Fen) Ratio {
 	return Ratio{int64(recovered), int64(recovered + arrears)}
 }
 
+// FieldWork is the campaign's field work on a county's payers as of a date: the audit coverage
+// of its industrial parks (三(三)、(四)) and the survey's categories (四(一) 分类登记造册).
+type FieldWork struct {
+	// ParkPayers are the payers in an industrial park (segment park), active and registered;
+	// ParkPayersInspected those of them inspected at least once from 1 January of the as-of
+	// year through as_of; ParkAuditCoverageRate the second over the first.
+	ParkPayers            int64 `json:"park_payers"`
+	ParkPayersInspected   int64 `json:"park_payers_inspected"`
+	ParkAuditCoverageRate Ratio `json:"park_audit_coverage_rate"`
+	// The survey's categories, every payer in the ledger in one: registered and insured (a
+	// headcount in any insurance), registered and not insured, found by the survey and not
+	// registered, and closed (deregistered, not reinstated).
+	RegisteredInsured    int64 `json:"registered_insured"`
+	RegisteredNotInsured int64 `json:"registered_not_insured"`
+	FoundNotRegistered   int64 `json:"found_not_registered"`
+	Closed               int64 `json:"closed"`
+}
+
+func (w *FieldWork) add(o *FieldWork) {
+	w.ParkPayers += o.ParkPayers
+	w.ParkPayersInspected += o.ParkPayersInspected
+	w.RegisteredInsured += o.RegisteredInsured
+	w.RegisteredNotInsured += o.RegisteredNotInsured
+	w.FoundNotRegistered += o.FoundNotRegistered
+	w.Closed += o.Closed
+}
+
+// fieldWorkOf is a payer's field work as of d, p being its registration facts then.
+func fieldWorkOf(e *domain.Employer, p *domain.Profile, d domain.Date) FieldWork {
+	var w FieldWork
+	registered := e.Registered && e.RegisteredOn <= d
+	switch {
+	case !e.ActiveOn(d):
+		w.Closed = 1
+	case !registered:
+		w.FoundNotRegistered = 1
+	case slices.ContainsFunc(domain.Insurances, func(ins domain.Insurance) bool { return e.EnrolledOn(ins, d) > 0 }):
+		w.RegisteredInsured = 1
+	default:
+		w.RegisteredNotInsured = 1
+	}
+	if w.Closed == 0 && registered && p.In(domain.SegmentPark) {
+		w.ParkPayers = 1
+		jan1 := domain.MustDate(strconv.Itoa(d.Year()) + "-01-01")
+		if slices.ContainsFunc(e.Inspected, func(x domain.Date) bool { return jan1 <= x && x <= d }) {
+			w.ParkPayersInspected = 1
+		}
+	}
+	return w
+}
+
 // Flag is an accountability flag: raised on one employer (with its id), or, in a county's
 // figures, the count of employers raising one kind (without an id).
 type Flag struct {
@@ -111,6 +162,8 @@ type Figures struct {
 	RecoveryRate           Ratio      `json:"recovery_rate"`
 	LateFeeFen             domain.Fen `json:"late_fee_fen"`
 	ContractsSigned        int64      `json:"contracts_signed"`
+	// FieldWork is nil only in figures read back from a freeze made before it (format 1).
+	FieldWork *FieldWork `json:"field_work,omitempty"`
 	// Flags counts the flags of each kind (an employer with two large waivers raises two; the
 	// detail says "employers", which freezes made so far keep); EmployerFlags lists them.
 	Flags         []Flag `json:"flags"`
@@ -118,7 +171,7 @@ type Figures struct {
 }
 
 func newFigures() *Figures {
-	f := &Figures{Insurances: make(map[domain.Insurance]*InsuranceFigures, len(domain.Insurances)), Flags: []Flag{}}
+	f := &Figures{Insurances: make(map[domain.Insurance]*InsuranceFigures, len(domain.Insurances)), Flags: []Flag{}, FieldWork: &FieldWork{}}
 	for _, ins := range domain.Insurances {
 		f.Insurances[ins] = &InsuranceFigures{}
 	}
@@ -136,6 +189,9 @@ func (f *Figures) add(o *Figures) {
 	f.PriorYearsRecoveredFen += o.PriorYearsRecoveredFen
 	f.LateFeeFen += o.LateFeeFen
 	f.ContractsSigned += o.ContractsSigned
+	if o.FieldWork != nil && f.FieldWork != nil {
+		f.FieldWork.add(o.FieldWork)
+	}
 	f.EmployerFlags = append(f.EmployerFlags, o.EmployerFlags...)
 }
 
@@ -145,6 +201,9 @@ func (f *Figures) rates() {
 		x.rates()
 	}
 	f.RecoveryRate = recoveryRate(f.PriorYearsRecoveredFen, f.ArrearsPriorYearsFen)
+	if w := f.FieldWork; w != nil {
+		w.ParkAuditCoverageRate = Ratio{w.ParkPayersInspected, w.ParkPayers}
+	}
 }
 
 // finish computes the rates and counts the flags.
@@ -178,6 +237,7 @@ type share struct {
 	recovered, lateFee                    domain.Fen
 	priorYearsRecovered                   domain.Fen
 	insurances                            [5]InsuranceFigures // in domain.Insurances order
+	fieldWork                             FieldWork
 	flags                                 []Flag
 }
 
@@ -204,6 +264,7 @@ func (f *Figures) addShare(s *share) {
 	f.PriorYearsRecoveredFen += s.priorYearsRecovered
 	f.LateFeeFen += s.lateFee
 	f.ContractsSigned += s.contracts
+	f.FieldWork.add(&s.fieldWork)
 	f.EmployerFlags = append(f.EmployerFlags, s.flags...)
 }
 
@@ -287,6 +348,7 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 	}
 	c.at(home).flags = employerFlags(id, e, ref, q, st)
 	profile := e.ProfileOn(q.AsOf)
+	c.at(home).fieldWork = fieldWorkOf(e, &profile, q.AsOf)
 	in := segmentsOf(&profile)
 	for i := range c {
 		c[i].segments = in
@@ -406,6 +468,9 @@ func Sum(name string, parts []*Figures) *Figures {
 	f.Name = name
 	for _, p := range parts {
 		f.add(p)
+		if p.FieldWork == nil { // read back from a freeze made before field work
+			f.FieldWork = nil
+		}
 	}
 	f.finish()
 	return f

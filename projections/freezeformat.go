@@ -20,7 +20,10 @@ const (
 	// the city, the flag kinds of then (flagKindsV1), no 清欠率 (reportV1).
 	FreezeFormat1 = 1
 	// FreezeFormat2 is the layout from views-10 on: Report as it marshals, with 清欠率 beside
-	// recovered_fen and the figures of every segment.
+	// recovered_fen, the field work (park audit coverage, the survey's categories) and the
+	// figures of every segment. It was changed in place before any release (issue 18), its
+	// recorded digests recorded again each time; from the first release on, a change is a new
+	// format.
 	FreezeFormat2 = 2
 	// freezeFormat is the layout freezes are made in now. A change to what Report writes is a
 	// new format: add it here, keep the old ones (TestFreezesOfFormat* record each).
