@@ -3,6 +3,7 @@ package projections
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 
@@ -168,6 +169,9 @@ type Figures struct {
 	// detail says "employers", which freezes made so far keep); EmployerFlags lists them.
 	Flags         []Flag `json:"flags"`
 	EmployerFlags []Flag `json:"-"`
+	// flagCounts are the flag counts of figures read back from a freeze that were added to
+	// these: a freeze keeps each kind's count, not the employers behind it.
+	flagCounts map[string]int64
 }
 
 func newFigures() *Figures {
@@ -193,6 +197,16 @@ func (f *Figures) add(o *Figures) {
 		f.FieldWork.add(o.FieldWork)
 	}
 	f.EmployerFlags = append(f.EmployerFlags, o.EmployerFlags...)
+	if len(o.EmployerFlags) == 0 { // read back from a freeze: its counts are all there is
+		for _, fl := range o.Flags {
+			if fl.Count > 0 {
+				if f.flagCounts == nil {
+					f.flagCounts = map[string]int64{}
+				}
+				f.flagCounts[fl.Kind] += fl.Count
+			}
+		}
+	}
 }
 
 // rates computes each insurance's rates from its counts, and the recovery rate of them all.
@@ -209,7 +223,10 @@ func (f *Figures) rates() {
 // finish computes the rates and counts the flags.
 func (f *Figures) finish() {
 	f.rates()
-	counts := map[string]int64{}
+	counts := maps.Clone(f.flagCounts)
+	if counts == nil {
+		counts = map[string]int64{}
+	}
 	for _, fl := range f.EmployerFlags {
 		counts[fl.Kind]++
 	}
