@@ -385,7 +385,10 @@ type Report struct {
 	Groups   []*Figures     `json:"groups"`
 	City     *Figures       `json:"city"`
 	// Segments holds, in a freeze, the same figures for each segment (domain.Segments order).
+	// A freeze stores them as rows of numbers (segmentTable); read back, they are whole again.
 	Segments []*SegmentFigures `json:"segments,omitempty"`
+	// groupCounties are the codes of the counties each group of Groups sums, in order.
+	groupCounties [][]string
 	// Ref is the reference data the figures were computed with (read-only): a read of the
 	// report names counties and groups and checks scopes by it, not by another copy.
 	Ref *domain.Reference `json:"-"`
@@ -421,13 +424,16 @@ func aggregate(ref *domain.Reference, q Query, seq uint64, parts []contribution,
 	for _, g := range ref.GroupsOn(q.AsOf) {
 		gf := newFigures()
 		gf.Group, gf.Name = g.N, g.Lead
+		codes := []string{}
 		for _, code := range g.Counties {
 			if cf := byCode[code]; cf != nil {
 				gf.add(cf)
+				codes = append(codes, code)
 			}
 		}
 		gf.finish()
 		r.Groups = append(r.Groups, gf)
+		r.groupCounties = append(r.groupCounties, codes)
 	}
 	for _, cf := range r.Counties {
 		r.City.add(cf)
