@@ -1,7 +1,9 @@
 package api
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -131,14 +133,28 @@ func (s *Server) loadFreeze(r *http.Request, id string) (domain.FreezeMade, *pro
 	return f, rep, err
 }
 
+// getFreeze answers a freeze's manifest and figures: read back whole and cut to the counties the
+// reader may read, or, with ?layout=stored, exactly as stored, the bytes its digest is the
+// SHA-256 of (for readers of every county: they hold every county's figures).
 func (s *Server) getFreeze(w http.ResponseWriter, r *http.Request) error {
+	layout := r.URL.Query().Get("layout")
+	if layout != "" && layout != "whole" && layout != "stored" {
+		return domain.Invalid("layout", "unknown layout %q: want whole (the default) or stored", layout)
+	}
+	if p := principalOf(r); layout == "stored" && !p.readsAll() {
+		return forbidden("%s (%s) may not read a freeze as stored: it holds every county's figures", p.Name, p.Role)
+	}
 	f, rep, err := s.loadFreeze(r, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
+	var figures any = s.scopeReport(r, rep)
+	if layout == "stored" {
+		figures = json.RawMessage(f.Figures)
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": f.ID, "through_seq": f.ThroughSeq, "valid_through": f.ValidThrough,
 		"chain_head": f.ChainHead, "code_version": f.CodeVersion, "digest": f.Digest, "created_at": f.CreatedAt,
-		"figures": s.scopeReport(r, rep)})
+		"layout": cmp.Or(layout, "whole"), "figures": figures})
 	return nil
 }
 

@@ -46,9 +46,15 @@ func TestFreezeRestatesABackdatedPayment(t *testing.T) {
 	if g1.Digest != f1.Digest || g1.ThroughSeq != s || g1.ValidThrough != d || g1.ChainHead != f1.ChainHead {
 		t.Errorf("GET /v1/freezes/%s answers another manifest than POST: %+v vs %+v", f1.ID, g1, f1)
 	}
-	if sum := sha256.Sum256(g1.Figures); hex.EncodeToString(sum[:]) != f1.Digest {
-		t.Errorf("digest %s is not the SHA-256 of the figures served (%x)", f1.Digest, sum)
+	// The figures are served whole (every segment's groups and city summed again); as stored,
+	// they are the bytes the digest is the SHA-256 of.
+	var stored manifest
+	decode(t, e.get(t, "/v1/freezes/"+f1.ID+"?layout=stored", tokAdmin), &stored)
+	if sum := sha256.Sum256(stored.Figures); hex.EncodeToString(sum[:]) != f1.Digest {
+		t.Errorf("digest %s is not the SHA-256 of the figures served as stored (%x)", f1.Digest, sum)
 	}
+	wantError(t, e.get(t, "/v1/freezes/"+f1.ID+"?layout=stored", tokClerkA), http.StatusForbidden, "forbidden", "")
+	wantError(t, e.get(t, "/v1/freezes/"+f1.ID+"?layout=rows", tokAdmin), http.StatusBadRequest, "invalid", "layout")
 	fig1 := g1.figures(t)
 	if fig1.AsOf != d || fig1.Period != "2006-10" || fig1.Seq != s || len(fig1.Counties) != 19 {
 		t.Errorf("figures of (%d, %s): seq %d, as_of %s, period %s, %d counties; want %d, %s, 2006-10, 19",

@@ -157,9 +157,14 @@ func firstDiff(a, b []byte) string {
 	return fmt.Sprintf("at byte %d:\n got: …%s…\nwant: …%s…", i, a[lo:min(i+120, len(a))], b[lo:min(i+120, len(b))])
 }
 
-// addedSinceGolden matches what answers gained after the golden answers were recorded: 清欠率
-// and its part beside recovered_fen.
-var addedSinceGolden = regexp.MustCompile(`,"prior_years_recovered_fen":-?[0-9]+,"recovery_rate":(null|[-+.0-9eE]+)`)
+// addedSinceGolden matches what answers gained after the golden answers were recorded, each by
+// its rule: 清欠率 and its part beside recovered_fen; the field work (park audit coverage and
+// the survey's categories, a flat object of counts and one rate) after contracts_signed.
+// Fields omitted when empty (a baseline's growth: the golden ledger has no baseline) need no
+// rule: the answers must not hold them.
+var addedSinceGolden = regexp.MustCompile(`,"prior_years_recovered_fen":-?[0-9]+,"recovery_rate":(null|[-+.0-9eE]+)` +
+	`|,"field_work":\{"park_payers":[0-9]+,"park_payers_inspected":[0-9]+,"park_audit_coverage_rate":(null|[-+.0-9eE]+),` +
+	`"registered_insured":[0-9]+,"registered_not_insured":[0-9]+,"found_not_registered":[0-9]+,"closed":[0-9]+\}`)
 
 func TestReadsWithoutASegmentAnswerWhatTheyAnsweredBeforeSegments(t *testing.T) {
 	e := serveAssessed(t, storetest.Start(t, eventstore.Config{}), goldenDay)

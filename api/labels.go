@@ -92,6 +92,7 @@ var dashboardLabels = []labelTable{
 		{"reference.settings_set", "参数 settings set"},
 		{"reference.targets_set", "目标 targets set"},
 		{"reference.average_wage_set", "社平工资 average wage set"},
+		{"reference.baseline_set", "基期数据 baseline set"},
 		{"freeze.made", "冻结 freeze made"},
 		{"year.closed", "年度结转 year closed"},
 		{"year.reopened", "年度重开 year reopened"},

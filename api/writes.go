@@ -230,8 +230,14 @@ func (s *Server) referenceWrite(w http.ResponseWriter, r *http.Request) {
 		var v domain.CountyRedefined
 		canon, err = readBody(w, r, &v)
 		payload, on = v, v.EffectiveFrom
+	case "baselines":
+		var v domain.Baseline
+		if canon, err = readBody(w, r, &v); err == nil {
+			err = v.NormalizeSource()
+		}
+		payload, on = domain.BaselineSet{Baseline: v}, v.EffectiveFrom
 	default:
-		writeError(w, domain.NotFound("kind", "unknown reference data %q: want rates, late-fee-rates, settings, targets, average-wage or county-redefinitions", r.PathValue("kind")))
+		writeError(w, domain.NotFound("kind", "unknown reference data %q: want rates, late-fee-rates, settings, targets, average-wage, county-redefinitions or baselines", r.PathValue("kind")))
 		return
 	}
 	if err != nil {

@@ -133,6 +133,7 @@ func init() {
 	register[SettingsSet]()
 	register[TargetsSet]()
 	register[AverageWageSet]()
+	register[BaselineSet]()
 	register[CountyRedefined]()
 	register[FreezeMade]()
 	register[YearClosed]()

@@ -73,6 +73,8 @@ func CheckReference(p Payload, ref *Reference) error {
 		if e.Wage.MonthlyFen <= 0 || e.Wage.MonthlyFen > MaxFen {
 			return Invalid("monthly_fen", "must be a positive amount of fen")
 		}
+	case BaselineSet:
+		return checkBaseline(e.Baseline, ref)
 	case CountyRedefined:
 		return checkRedefinition(e, ref)
 	case YearClosed:

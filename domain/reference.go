@@ -146,6 +146,8 @@ type Reference struct {
 	Redefinitions []CountyRedefined `json:"redefinitions,omitempty"`
 	// Years lists the years ever closed (年度结转), by year, with their status now.
 	Years []YearStatus `json:"years,omitempty"`
+	// Baselines are the versions of baseline years' figures, in the order recorded (BaselineOn).
+	Baselines []Baseline `json:"baselines,omitempty"`
 }
 
 // County returns the county with code, if known: one of the counties defined or a successor

@@ -58,6 +58,8 @@ func RefKind(p Payload) string {
 		return "targets"
 	case AverageWageSet:
 		return "average-wage"
+	case BaselineSet:
+		return "baselines"
 	case CountyRedefined:
 		return "county-redefinitions"
 	case YearClosed, YearReopened:
@@ -81,6 +83,8 @@ func (r *Reference) Apply(p Payload) {
 		r.Targets = append(r.Targets, e.Targets)
 	case AverageWageSet:
 		r.AverageWages = upsert(r.AverageWages, e.Wage, func(t AverageWage) Date { return t.EffectiveFrom })
+	case BaselineSet:
+		r.Baselines = append(r.Baselines, e.Baseline)
 	case CountyRedefined:
 		r.applyRedefinition(e)
 	case YearClosed:

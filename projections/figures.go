@@ -3,6 +3,8 @@ package projections
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"math/big"
 	"slices"
 	"strconv"
 
@@ -49,6 +51,29 @@ type InsuranceFigures struct {
 	RecoveryRate           Ratio      `json:"recovery_rate"`
 	// YearCollectedFen is principal collected for periods of the as-of year (当期征缴, for targets).
 	YearCollectedFen domain.Fen `json:"year_collected_fen"`
+	// Growth is the three rates against a baseline year's (nil without one: see Growth).
+	Growth *Growth `json:"growth,omitempty"`
+
+	// summed counts the figures summed into these (Figures.add), baselined those of them with
+	// a baseline of year baseYear, and base sums their baselines: a sum has a baseline only
+	// when every part has one.
+	summed, baselined, baseYear int
+	base                        domain.BaselineFigures
+}
+
+// sumGrowth counts o's baseline into the sum f of figures.
+func (f *InsuranceFigures) sumGrowth(o *InsuranceFigures) {
+	f.summed++
+	if o.Growth == nil {
+		return
+	}
+	if f.baselined == 0 {
+		f.baseYear = o.Growth.BaselineYear
+	}
+	if o.Growth.BaselineYear == f.baseYear {
+		f.baselined++
+		f.base.Add(o.Growth.Baseline)
+	}
 }
 
 func (f *InsuranceFigures) add(o *InsuranceFigures) {
@@ -72,12 +97,142 @@ func (f *InsuranceFigures) rates() {
 	f.PeriodCollectionRate = Ratio{int64(f.PeriodCollectedFen), int64(f.PeriodDueFen)}
 	f.CumulativeCollectionRate = Ratio{int64(f.CumulativeCollectedFen), int64(f.CumulativeDueFen)}
 	f.RecoveryRate = recoveryRate(f.PriorYearsRecoveredFen, f.ArrearsPriorYearsFen)
+	if f.summed > 0 {
+		f.Growth = nil
+		if f.baselined == f.summed {
+			f.Growth = &Growth{BaselineYear: f.baseYear, Baseline: f.base}
+		}
+	}
+	if f.Growth != nil {
+		f.Growth.compute(f)
+	}
+}
+
+// Growth is an insurance's three rates against those of a baseline year (reference data,
+// domain.Baseline): the plan asks 参保率, 缴费率 and 征缴率 to grow together (一(二)). The
+// baseline's collection rate, its year's collected over due, is set beside the cumulative one
+// (the periods of the as-of period's year through it). Growth is the difference of the exact
+// rates in basis points, rounded half away from zero, null when either rate is (0 ÷ 0).
+type Growth struct {
+	BaselineYear             int                    `json:"baseline_year"`
+	Baseline                 domain.BaselineFigures `json:"baseline"`
+	BaselineCoverageRate     Ratio                  `json:"baseline_coverage_rate"`
+	CoverageGrowthBP         *int64                 `json:"coverage_growth_bp"`
+	BaselineContributionRate Ratio                  `json:"baseline_contribution_rate"`
+	ContributionGrowthBP     *int64                 `json:"contribution_growth_bp"`
+	BaselineCollectionRate   Ratio                  `json:"baseline_collection_rate"`
+	CollectionGrowthBP       *int64                 `json:"collection_growth_bp"`
+	// Synchronised says the three rates grew together: none below its baseline and at least
+	// one above it (exactly, before rounding; a rate at 1 in both years cannot grow). Null when
+	// a growth is.
+	Synchronised *bool `json:"synchronised"`
+}
+
+// compute sets the baseline's rates and the growth of now's against them.
+func (g *Growth) compute(now *InsuranceFigures) {
+	b := &g.Baseline
+	g.BaselineCoverageRate = Ratio{b.Insured, b.ShouldInsure}
+	g.BaselineContributionRate = Ratio{b.PaidInsured, b.Insured}
+	g.BaselineCollectionRate = Ratio{int64(b.CollectedFen), int64(b.DueFen)}
+	grew, fell, known := false, false, true
+	for _, x := range []struct {
+		now, base Ratio
+		out       **int64
+	}{
+		{now.CoverageRate, g.BaselineCoverageRate, &g.CoverageGrowthBP},
+		{now.ContributionRate, g.BaselineContributionRate, &g.ContributionGrowthBP},
+		{now.CumulativeCollectionRate, g.BaselineCollectionRate, &g.CollectionGrowthBP},
+	} {
+		bp, sign, ok := growthBP(x.now, x.base)
+		*x.out = nil
+		if !ok {
+			known = false
+			continue
+		}
+		*x.out = &bp
+		grew, fell = grew || sign > 0, fell || sign < 0
+	}
+	g.Synchronised = nil
+	if known {
+		v := grew && !fell
+		g.Synchronised = &v
+	}
+}
+
+// growthBP is now − base in basis points, rounded half away from zero, and the sign of the
+// exact difference; false when either rate is null.
+func growthBP(now, base Ratio) (int64, int, bool) {
+	if now.Den == 0 || base.Den == 0 {
+		return 0, 0, false
+	}
+	// (now.Num·base.Den − base.Num·now.Den) / (now.Den·base.Den), exactly: the products of
+	// amounts in fen may pass int64.
+	diff := new(big.Int).Mul(big.NewInt(now.Num), big.NewInt(base.Den))
+	diff.Sub(diff, new(big.Int).Mul(big.NewInt(base.Num), big.NewInt(now.Den)))
+	den := new(big.Int).Mul(big.NewInt(now.Den), big.NewInt(base.Den))
+	num := new(big.Int).Mul(diff, big.NewInt(10000))
+	q, r := new(big.Int).QuoRem(num, den, new(big.Int))
+	if r.Abs(r).Lsh(r, 1).Cmp(den) >= 0 {
+		q.Add(q, big.NewInt(int64(diff.Sign())))
+	}
+	return q.Int64(), diff.Sign(), true
 }
 
 // recoveryRate is 清欠率: prior years' principal recovered in the year over itself plus what is
 // still in arrears of it.
 func recoveryRate(recovered, arrears domain.Fen) Ratio {
 	return Ratio{int64(recovered), int64(recovered + arrears)}
+}
+
+// FieldWork is the campaign's field work on a county's payers as of a date: the audit coverage
+// of its industrial parks (三(三)、(四)) and the survey's categories (四(一) 分类登记造册).
+type FieldWork struct {
+	// ParkPayers are the payers in an industrial park (segment park), active and registered;
+	// ParkPayersInspected those of them inspected at least once from 1 January of the as-of
+	// year through as_of; ParkAuditCoverageRate the second over the first.
+	ParkPayers            int64 `json:"park_payers"`
+	ParkPayersInspected   int64 `json:"park_payers_inspected"`
+	ParkAuditCoverageRate Ratio `json:"park_audit_coverage_rate"`
+	// The survey's categories, every payer in the ledger in one: registered and insured (a
+	// headcount in any insurance), registered and not insured, found by the survey and not
+	// registered, and closed (deregistered, not reinstated).
+	RegisteredInsured    int64 `json:"registered_insured"`
+	RegisteredNotInsured int64 `json:"registered_not_insured"`
+	FoundNotRegistered   int64 `json:"found_not_registered"`
+	Closed               int64 `json:"closed"`
+}
+
+func (w *FieldWork) add(o *FieldWork) {
+	w.ParkPayers += o.ParkPayers
+	w.ParkPayersInspected += o.ParkPayersInspected
+	w.RegisteredInsured += o.RegisteredInsured
+	w.RegisteredNotInsured += o.RegisteredNotInsured
+	w.FoundNotRegistered += o.FoundNotRegistered
+	w.Closed += o.Closed
+}
+
+// fieldWorkOf is a payer's field work as of d, p being its registration facts then.
+func fieldWorkOf(e *domain.Employer, p *domain.Profile, d domain.Date) FieldWork {
+	var w FieldWork
+	registered := e.Registered && e.RegisteredOn <= d
+	switch {
+	case !e.ActiveOn(d):
+		w.Closed = 1
+	case !registered:
+		w.FoundNotRegistered = 1
+	case slices.ContainsFunc(domain.Insurances, func(ins domain.Insurance) bool { return e.EnrolledOn(ins, d) > 0 }):
+		w.RegisteredInsured = 1
+	default:
+		w.RegisteredNotInsured = 1
+	}
+	if w.Closed == 0 && registered && p.In(domain.SegmentPark) {
+		w.ParkPayers = 1
+		jan1 := domain.MustDate(strconv.Itoa(d.Year()) + "-01-01")
+		if slices.ContainsFunc(e.Inspected, func(x domain.Date) bool { return jan1 <= x && x <= d }) {
+			w.ParkPayersInspected = 1
+		}
+	}
+	return w
 }
 
 // Flag is an accountability flag: raised on one employer (with its id), or, in a county's
@@ -111,14 +266,22 @@ type Figures struct {
 	RecoveryRate           Ratio      `json:"recovery_rate"`
 	LateFeeFen             domain.Fen `json:"late_fee_fen"`
 	ContractsSigned        int64      `json:"contracts_signed"`
+	// FieldWork is nil only in figures read back from a freeze made before it (format 1).
+	FieldWork *FieldWork `json:"field_work,omitempty"`
+	// Synchronised is pension's Growth.Synchronised: its three rates grew together against the
+	// baseline year's (absent without a baseline, or when a rate of either year is null).
+	Synchronised *bool `json:"synchronised,omitempty"`
 	// Flags counts the flags of each kind (an employer with two large waivers raises two; the
 	// detail says "employers", which freezes made so far keep); EmployerFlags lists them.
 	Flags         []Flag `json:"flags"`
 	EmployerFlags []Flag `json:"-"`
+	// flagCounts are the flag counts of figures read back from a freeze that were added to
+	// these: a freeze keeps each kind's count, not the employers behind it.
+	flagCounts map[string]int64
 }
 
 func newFigures() *Figures {
-	f := &Figures{Insurances: make(map[domain.Insurance]*InsuranceFigures, len(domain.Insurances)), Flags: []Flag{}}
+	f := &Figures{Insurances: make(map[domain.Insurance]*InsuranceFigures, len(domain.Insurances)), Flags: []Flag{}, FieldWork: &FieldWork{}}
 	for _, ins := range domain.Insurances {
 		f.Insurances[ins] = &InsuranceFigures{}
 	}
@@ -129,6 +292,7 @@ func (f *Figures) add(o *Figures) {
 	f.Employers += o.Employers
 	for ins, x := range o.Insurances {
 		f.Insurances[ins].add(x)
+		f.Insurances[ins].sumGrowth(x)
 	}
 	f.ArrearsCurrentYearFen += o.ArrearsCurrentYearFen
 	f.ArrearsPriorYearsFen += o.ArrearsPriorYearsFen
@@ -136,7 +300,20 @@ func (f *Figures) add(o *Figures) {
 	f.PriorYearsRecoveredFen += o.PriorYearsRecoveredFen
 	f.LateFeeFen += o.LateFeeFen
 	f.ContractsSigned += o.ContractsSigned
+	if o.FieldWork != nil && f.FieldWork != nil {
+		f.FieldWork.add(o.FieldWork)
+	}
 	f.EmployerFlags = append(f.EmployerFlags, o.EmployerFlags...)
+	if len(o.EmployerFlags) == 0 { // read back from a freeze: its counts are all there is
+		for _, fl := range o.Flags {
+			if fl.Count > 0 {
+				if f.flagCounts == nil {
+					f.flagCounts = map[string]int64{}
+				}
+				f.flagCounts[fl.Kind] += fl.Count
+			}
+		}
+	}
 }
 
 // rates computes each insurance's rates from its counts, and the recovery rate of them all.
@@ -145,12 +322,22 @@ func (f *Figures) rates() {
 		x.rates()
 	}
 	f.RecoveryRate = recoveryRate(f.PriorYearsRecoveredFen, f.ArrearsPriorYearsFen)
+	f.Synchronised = nil
+	if g := f.Insurances[domain.Pension].Growth; g != nil {
+		f.Synchronised = g.Synchronised
+	}
+	if w := f.FieldWork; w != nil {
+		w.ParkAuditCoverageRate = Ratio{w.ParkPayersInspected, w.ParkPayers}
+	}
 }
 
 // finish computes the rates and counts the flags.
 func (f *Figures) finish() {
 	f.rates()
-	counts := map[string]int64{}
+	counts := maps.Clone(f.flagCounts)
+	if counts == nil {
+		counts = map[string]int64{}
+	}
 	for _, fl := range f.EmployerFlags {
 		counts[fl.Kind]++
 	}
@@ -178,6 +365,7 @@ type share struct {
 	recovered, lateFee                    domain.Fen
 	priorYearsRecovered                   domain.Fen
 	insurances                            [5]InsuranceFigures // in domain.Insurances order
+	fieldWork                             FieldWork
 	flags                                 []Flag
 }
 
@@ -204,6 +392,7 @@ func (f *Figures) addShare(s *share) {
 	f.PriorYearsRecoveredFen += s.priorYearsRecovered
 	f.LateFeeFen += s.lateFee
 	f.ContractsSigned += s.contracts
+	f.FieldWork.add(&s.fieldWork)
 	f.EmployerFlags = append(f.EmployerFlags, s.flags...)
 }
 
@@ -287,6 +476,7 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 	}
 	c.at(home).flags = employerFlags(id, e, ref, q, st)
 	profile := e.ProfileOn(q.AsOf)
+	c.at(home).fieldWork = fieldWorkOf(e, &profile, q.AsOf)
 	in := segmentsOf(&profile)
 	for i := range c {
 		c[i].segments = in
@@ -306,7 +496,10 @@ type Report struct {
 	Groups   []*Figures     `json:"groups"`
 	City     *Figures       `json:"city"`
 	// Segments holds, in a freeze, the same figures for each segment (domain.Segments order).
+	// A freeze stores them as rows of numbers (segmentTable); read back, they are whole again.
 	Segments []*SegmentFigures `json:"segments,omitempty"`
+	// groupCounties are the codes of the counties each group of Groups sums, in order.
+	groupCounties [][]string
 	// Ref is the reference data the figures were computed with (read-only): a read of the
 	// report names counties and groups and checks scopes by it, not by another copy.
 	Ref *domain.Reference `json:"-"`
@@ -339,16 +532,22 @@ func aggregate(ref *domain.Reference, q Query, seq uint64, parts []contribution,
 			}
 		}
 	}
+	if seg == "" { // a baseline is of every payer, not of a segment's
+		setBaselines(ref, q.AsOf, byCode)
+	}
 	for _, g := range ref.GroupsOn(q.AsOf) {
 		gf := newFigures()
 		gf.Group, gf.Name = g.N, g.Lead
+		codes := []string{}
 		for _, code := range g.Counties {
 			if cf := byCode[code]; cf != nil {
 				gf.add(cf)
+				codes = append(codes, code)
 			}
 		}
 		gf.finish()
 		r.Groups = append(r.Groups, gf)
+		r.groupCounties = append(r.groupCounties, codes)
 	}
 	for _, cf := range r.Counties {
 		r.City.add(cf)
@@ -357,6 +556,32 @@ func aggregate(ref *domain.Reference, q Query, seq uint64, parts []contribution,
 	r.City.finish()
 	r.City.Name = "赣州市"
 	return r
+}
+
+// setBaselines gives each county's insurances the baseline in force on asOf (Reference.BaselineOn),
+// each county under the code in force on asOf (Reference.CountyCodeOn): a baseline given for
+// 南康市 360782 counts for 南康区 360703 after 2013. Figures naming the code in force win over
+// figures naming another code of the county (and among those, the lowest code's).
+func setBaselines(ref *domain.Reference, asOf domain.Date, byCode map[string]*Figures) {
+	b, ok := ref.BaselineOn(asOf)
+	if !ok {
+		return
+	}
+	taken := map[string]bool{}
+	for _, code := range slices.Sorted(maps.Keys(b.Counties)) {
+		now := ref.CountyCodeOn(code, asOf)
+		cf := byCode[now]
+		if cf == nil || (taken[now] && code != now) {
+			continue
+		}
+		taken[now] = true
+		for ins, x := range cf.Insurances {
+			x.Growth = nil
+			if base, ok := b.Counties[code][ins]; ok {
+				x.Growth = &Growth{BaselineYear: b.Year, Baseline: base}
+			}
+		}
+	}
 }
 
 // Report computes the figures for q from scratch.
@@ -406,6 +631,9 @@ func Sum(name string, parts []*Figures) *Figures {
 	f.Name = name
 	for _, p := range parts {
 		f.add(p)
+		if p.FieldWork == nil { // read back from a freeze made before field work
+			f.FieldWork = nil
+		}
 	}
 	f.finish()
 	return f

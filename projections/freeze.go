@@ -91,20 +91,37 @@ func ReproduceFreeze(ctx context.Context, store *eventstore.Store, f domain.Free
 	return VerifyFreeze(l, f)
 }
 
-// FrozenReport reads a freeze's figures back.
+// FrozenReport reads a freeze's figures back, in the format of the code that made it: a freeze
+// of format 2 with the figures of every segment, whole (segmentTable.expand).
 func FrozenReport(f domain.FreezeMade) (*Report, error) {
-	var r Report
-	if err := json.Unmarshal(f.Figures, &r); err != nil {
+	format, err := FreezeFormatOf(f.CodeVersion)
+	if err != nil {
 		return nil, fmt.Errorf("freeze %s: %w", f.ID, err)
+	}
+	var r Report
+	var segments *segmentTable
+	if format == FreezeFormat1 {
+		err = json.Unmarshal(f.Figures, &r)
+	} else {
+		var v reportV2
+		err = json.Unmarshal(f.Figures, &v)
+		r = Report{Seq: v.Seq, AsOf: v.AsOf, Period: v.Period, Counties: v.Counties, Groups: v.Groups, City: v.City}
+		segments = v.Segments
+	}
+	if err != nil {
+		return nil, fmt.Errorf("freeze %s: %w", f.ID, err)
+	}
+	if r.City == nil {
+		return nil, fmt.Errorf("freeze %s: figures without the city", f.ID)
 	}
 	// Rates are stored as numbers; their integer parts come back from the counts. The flag
 	// counts are stored as they were (the employers behind them are not).
 	for _, c := range append(append(r.Counties, r.Groups...), r.City) {
 		c.rates()
 	}
-	for _, sg := range r.Segments {
-		for _, c := range append(append(sg.Counties, sg.Groups...), sg.City) {
-			c.rates()
+	if segments != nil {
+		if r.Segments, err = segments.expand(&r); err != nil {
+			return nil, fmt.Errorf("freeze %s: %w", f.ID, err)
 		}
 	}
 	return &r, nil

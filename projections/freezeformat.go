@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,8 +20,12 @@ const (
 	// FreezeFormat1 is the layout of freezes made by views-1 to views-9: counties, groups and
 	// the city, the flag kinds of then (flagKindsV1), no 清欠率 (reportV1).
 	FreezeFormat1 = 1
-	// FreezeFormat2 is the layout from views-10 on: Report as it marshals, with 清欠率 beside
-	// recovered_fen and the figures of every segment.
+	// FreezeFormat2 is the layout from views-10 on (reportV2): the counties, groups and city as
+	// Report writes them, with 清欠率 beside recovered_fen and the field work (park audit
+	// coverage, the survey's categories), and the figures of every segment as a table of
+	// numbers (segmentTable). It was changed in place before any release (issue 18), its
+	// recorded digests recorded again each time; from the first release on, a change is a new
+	// format.
 	FreezeFormat2 = 2
 	// freezeFormat is the layout freezes are made in now. A change to what Report writes is a
 	// new format: add it here, keep the old ones (TestFreezesOfFormat* record each).
@@ -51,7 +56,7 @@ func FreezeFiguresIn(l *Ledger, d domain.Date, format int) (*Report, []byte, str
 		v = rep.v1()
 	case FreezeFormat2:
 		rep = l.freezeReport(FreezeQuery(&l.Ref, d))
-		v = rep
+		v = rep.v2()
 	default:
 		return nil, nil, "", fmt.Errorf("no freeze format %d", format)
 	}
@@ -182,4 +187,209 @@ func (f *Figures) v1() *figuresV1 {
 		}
 	}
 	return out
+}
+
+// reportV2 is format 2's layout: the figures of every payer as Report writes them, and those of
+// the segments as a table.
+type reportV2 struct {
+	Seq      uint64        `json:"seq"`
+	AsOf     domain.Date   `json:"as_of"`
+	Period   domain.Period `json:"period"`
+	Counties []*Figures    `json:"counties"`
+	Groups   []*Figures    `json:"groups"`
+	City     *Figures      `json:"city"`
+	Segments *segmentTable `json:"segments"`
+}
+
+// segmentTable is how format 2 stores the figures of the ten segments. Written out whole, as
+// the counties, groups and city of each (Figures), they took ~750 KB of a ~850 KB freeze, near
+// an external nats-server's 1 MiB max_payload, though nearly all of it can be computed from
+// the rest: a group and the city are sums of counties, a rate is its parts divided, a county's
+// name and group are the report's own, a flag's detail follows from its kind and count, and a
+// county with no payer of the segment is all zeros. So each segment keeps, per county whose
+// figures are not all zero, one row of the numbers nothing else gives, named once by Columns;
+// reading it back (expand) recomputes the rest with the code live reads use (Sum, finish).
+// The groups' counties are stored (Groups) rather than taken from the reference data of the
+// day it is read.
+type segmentTable struct {
+	// Columns names the numbers of every row, in order: figures of the county, "field_work.*",
+	// "<insurance>.*" of each insurance, and "flags.<kind>" (the count of employers flagged).
+	Columns []string `json:"columns"`
+	// Groups lists, for each group of the report's groups in order, the codes of the counties
+	// it sums.
+	Groups [][]string `json:"groups"`
+	// Figures are the segments in domain.Segments order.
+	Figures []segmentRows `json:"figures"`
+}
+
+// segmentRows are one segment's figures: a row for each county whose figures are not all zero.
+type segmentRows struct {
+	Segment  domain.Segment     `json:"segment"`
+	Counties map[string][]int64 `json:"counties"`
+}
+
+// segmentColumn is a number of a segment's county figures, by its place in Figures.
+type segmentColumn struct {
+	name string
+	at   func(f *Figures) *int64
+}
+
+// segmentColumns are the numbers a row of segmentTable holds before the flag counts.
+var segmentColumns = func() []segmentColumn {
+	fen := func(p *domain.Fen) *int64 { return (*int64)(p) }
+	cols := []segmentColumn{
+		{"employers", func(f *Figures) *int64 { return &f.Employers }},
+		{"arrears_current_year_fen", func(f *Figures) *int64 { return fen(&f.ArrearsCurrentYearFen) }},
+		{"arrears_prior_years_fen", func(f *Figures) *int64 { return fen(&f.ArrearsPriorYearsFen) }},
+		{"recovered_fen", func(f *Figures) *int64 { return fen(&f.RecoveredFen) }},
+		{"prior_years_recovered_fen", func(f *Figures) *int64 { return fen(&f.PriorYearsRecoveredFen) }},
+		{"late_fee_fen", func(f *Figures) *int64 { return fen(&f.LateFeeFen) }},
+		{"contracts_signed", func(f *Figures) *int64 { return &f.ContractsSigned }},
+		{"field_work.park_payers", func(f *Figures) *int64 { return &f.FieldWork.ParkPayers }},
+		{"field_work.park_payers_inspected", func(f *Figures) *int64 { return &f.FieldWork.ParkPayersInspected }},
+		{"field_work.registered_insured", func(f *Figures) *int64 { return &f.FieldWork.RegisteredInsured }},
+		{"field_work.registered_not_insured", func(f *Figures) *int64 { return &f.FieldWork.RegisteredNotInsured }},
+		{"field_work.found_not_registered", func(f *Figures) *int64 { return &f.FieldWork.FoundNotRegistered }},
+		{"field_work.closed", func(f *Figures) *int64 { return &f.FieldWork.Closed }},
+	}
+	perInsurance := []struct {
+		name string
+		at   func(x *InsuranceFigures) *int64
+	}{
+		{"insured", func(x *InsuranceFigures) *int64 { return &x.Insured }},
+		{"should_insure", func(x *InsuranceFigures) *int64 { return &x.ShouldInsure }},
+		{"paid_insured", func(x *InsuranceFigures) *int64 { return &x.PaidInsured }},
+		{"period_due_fen", func(x *InsuranceFigures) *int64 { return fen(&x.PeriodDueFen) }},
+		{"period_collected_fen", func(x *InsuranceFigures) *int64 { return fen(&x.PeriodCollectedFen) }},
+		{"cumulative_due_fen", func(x *InsuranceFigures) *int64 { return fen(&x.CumulativeDueFen) }},
+		{"cumulative_collected_fen", func(x *InsuranceFigures) *int64 { return fen(&x.CumulativeCollectedFen) }},
+		{"arrears_current_year_fen", func(x *InsuranceFigures) *int64 { return fen(&x.ArrearsCurrentYearFen) }},
+		{"arrears_prior_years_fen", func(x *InsuranceFigures) *int64 { return fen(&x.ArrearsPriorYearsFen) }},
+		{"recovered_fen", func(x *InsuranceFigures) *int64 { return fen(&x.RecoveredFen) }},
+		{"prior_years_recovered_fen", func(x *InsuranceFigures) *int64 { return fen(&x.PriorYearsRecoveredFen) }},
+		{"year_collected_fen", func(x *InsuranceFigures) *int64 { return fen(&x.YearCollectedFen) }},
+	}
+	for _, ins := range domain.Insurances {
+		for _, c := range perInsurance {
+			cols = append(cols, segmentColumn{string(ins) + "." + c.name, func(f *Figures) *int64 { return c.at(f.Insurances[ins]) }})
+		}
+	}
+	return cols
+}()
+
+// flagColumn is the prefix of a flag count's column.
+const flagColumn = "flags."
+
+// segmentColumnNames are the names of a row's numbers: segmentColumns, then a count of each
+// flag kind.
+func segmentColumnNames() []string {
+	names := make([]string, 0, len(segmentColumns)+len(FlagKinds))
+	for _, c := range segmentColumns {
+		names = append(names, c.name)
+	}
+	for _, kind := range FlagKinds {
+		names = append(names, flagColumn+kind)
+	}
+	return names
+}
+
+// segmentRow is a county's figures as a row of segmentColumnNames, and whether any is not 0.
+func segmentRow(f *Figures) ([]int64, bool) {
+	row := make([]int64, 0, len(segmentColumns)+len(FlagKinds))
+	for _, c := range segmentColumns {
+		row = append(row, *c.at(f))
+	}
+	for _, kind := range FlagKinds {
+		var n int64
+		for _, fl := range f.Flags {
+			if fl.Kind == kind {
+				n += fl.Count
+			}
+		}
+		row = append(row, n)
+	}
+	return row, slices.ContainsFunc(row, func(v int64) bool { return v != 0 })
+}
+
+// v2 lays the report out in format 2.
+func (r *Report) v2() *reportV2 {
+	t := &segmentTable{Columns: segmentColumnNames(), Groups: r.groupCounties, Figures: []segmentRows{}}
+	if t.Groups == nil {
+		t.Groups = [][]string{}
+	}
+	for _, sg := range r.Segments {
+		rows := segmentRows{Segment: sg.Segment, Counties: map[string][]int64{}}
+		for _, c := range sg.Counties {
+			if row, any := segmentRow(c); any {
+				rows.Counties[c.Code] = row
+			}
+		}
+		t.Figures = append(t.Figures, rows)
+	}
+	return &reportV2{Seq: r.Seq, AsOf: r.AsOf, Period: r.Period, Counties: r.Counties, Groups: r.Groups, City: r.City, Segments: t}
+}
+
+// expand reads the segments' figures back whole: each segment's counties named as r's
+// counties, in their order, with their rates and flags; its groups and city summed from them.
+func (t *segmentTable) expand(r *Report) ([]*SegmentFigures, error) {
+	set := make([]func(f *Figures, v int64), len(t.Columns))
+	for i, name := range t.Columns {
+		if kind, ok := strings.CutPrefix(name, flagColumn); ok && slices.Contains(FlagKinds, kind) {
+			set[i] = func(f *Figures, v int64) {
+				if v != 0 {
+					f.flagCounts[kind] = v
+				}
+			}
+			continue
+		}
+		j := slices.IndexFunc(segmentColumns, func(c segmentColumn) bool { return c.name == name })
+		if j < 0 {
+			return nil, fmt.Errorf("segments: unknown column %q", name)
+		}
+		set[i] = func(f *Figures, v int64) { *segmentColumns[j].at(f) = v }
+	}
+	if len(t.Groups) != len(r.Groups) {
+		return nil, fmt.Errorf("segments: %d groups' counties for %d groups", len(t.Groups), len(r.Groups))
+	}
+	out := make([]*SegmentFigures, 0, len(t.Figures))
+	for _, rows := range t.Figures {
+		sg := &SegmentFigures{Segment: rows.Segment}
+		byCode := map[string]*Figures{}
+		for _, c := range r.Counties {
+			f := newFigures()
+			f.Code, f.Name, f.NameEN, f.Group = c.Code, c.Name, c.NameEN, c.Group
+			if row, ok := rows.Counties[c.Code]; ok {
+				if len(row) != len(set) {
+					return nil, fmt.Errorf("segments: %s %s: %d numbers for %d columns", rows.Segment, c.Code, len(row), len(set))
+				}
+				f.flagCounts = map[string]int64{}
+				for i, v := range row {
+					set[i](f, v)
+				}
+			}
+			f.finish()
+			byCode[c.Code] = f
+			sg.Counties = append(sg.Counties, f)
+		}
+		for code := range rows.Counties {
+			if byCode[code] == nil {
+				return nil, fmt.Errorf("segments: %s: figures of %s, which is not among the counties", rows.Segment, code)
+			}
+		}
+		for i, g := range r.Groups {
+			var parts []*Figures
+			for _, code := range t.Groups[i] {
+				if byCode[code] == nil {
+					return nil, fmt.Errorf("segments: group %d sums %s, which is not among the counties", g.Group, code)
+				}
+				parts = append(parts, byCode[code])
+			}
+			gf := Sum(g.Name, parts)
+			gf.Group = g.Group
+			sg.Groups = append(sg.Groups, gf)
+		}
+		sg.City = Sum(r.City.Name, sg.Counties)
+		out = append(out, sg)
+	}
+	return out, nil
 }

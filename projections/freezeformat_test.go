@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -262,7 +263,9 @@ func mustJSON(t *testing.T, v any) string {
 
 // TestFreezesOfFormatTwoKeepTheirDigests records (KUOZHENG_UPDATE_GOLDEN=1) or checks the
 // digests of format 2 for the cases of format 1: a change to what a freeze's figures hold
-// changes them, and needs a new format (freezeFormat) instead.
+// changes them, and needs a new format (freezeFormat) instead. Format 2 was changed in place
+// while unreleased (issue 18), its digests recorded again with each change: field work; the
+// segments stored as a table.
 func TestFreezesOfFormatTwoKeepTheirDigests(t *testing.T) {
 	path := filepath.Join("testdata", "freeze-format-2-digests.json")
 	got := map[string]string{}
@@ -273,10 +276,10 @@ func TestFreezesOfFormatTwoKeepTheirDigests(t *testing.T) {
 			t.Fatal(err)
 		}
 		var f struct {
-			Segments []SegmentFigures `json:"segments"`
+			Segments segmentTable `json:"segments"`
 		}
-		if err := json.Unmarshal(figures, &f); err != nil || len(f.Segments) != len(domain.Segments) {
-			t.Fatalf("%s: %d segments in format 2 (%v)", c.name(), len(f.Segments), err)
+		if err := json.Unmarshal(figures, &f); err != nil || len(f.Segments.Figures) != len(domain.Segments) {
+			t.Fatalf("%s: %d segments in format 2 (%v)", c.name(), len(f.Segments.Figures), err)
 		}
 		got[c.name()] = digest
 		t.Logf("%s: %d bytes of figures", c.name(), len(figures))
@@ -298,5 +301,72 @@ func TestFreezesOfFormatTwoKeepTheirDigests(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("format 2 digests %v, recorded %v", got, want)
+	}
+}
+
+// TestAFreezesSegmentsReadBackAsTheLiveSegmentReports: format 2 stores each segment's counties
+// only, as rows of numbers (the groups and the city are summed on read, the rates computed
+// from their parts); read back (FrozenReport), every segment's counties, groups and city are,
+// byte for byte, what a read of the segment on the freeze's date answers, and so are the
+// figures of every payer.
+func TestAFreezesSegmentsReadBackAsTheLiveSegmentReports(t *testing.T) {
+	for _, c := range formatOneCases {
+		t.Run(c.name(), func(t *testing.T) {
+			l := c.ledger()
+			d := domain.MustDate(c.validThrough)
+			_, figures, digest, err := FreezeFiguresIn(l, d, FreezeFormat2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := FrozenReport(domain.FreezeMade{ID: c.name(), CodeVersion: CodeVersion, Digest: digest, Figures: figures})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A row's numbers are read by the names of the columns, not by their place.
+			var stored reportV2
+			if err := json.Unmarshal(figures, &stored); err != nil {
+				t.Fatal(err)
+			}
+			slices.Reverse(stored.Segments.Columns)
+			for _, rows := range stored.Segments.Figures {
+				for _, row := range rows.Counties {
+					slices.Reverse(row)
+				}
+			}
+			reordered, err := FrozenReport(domain.FreezeMade{ID: c.name(), CodeVersion: CodeVersion, Figures: []byte(mustJSON(t, stored))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a, b := mustJSON(t, reordered), mustJSON(t, back); a != b {
+				t.Error("the segments read back depend on the order of the columns")
+			}
+			q := FreezeQuery(&l.Ref, d)
+			all := l.Report(q)
+			for _, part := range []struct {
+				name      string
+				got, want any
+			}{{"counties", back.Counties, all.Counties}, {"groups", back.Groups, all.Groups}, {"city", back.City, all.City}} {
+				if a, b := mustJSON(t, part.got), mustJSON(t, part.want); a != b {
+					t.Errorf("every payer's %s read back:\n%s\nlive:\n%s", part.name, a, b)
+				}
+			}
+			if len(back.Segments) != len(domain.Segments) {
+				t.Fatalf("%d segments read back", len(back.Segments))
+			}
+			for i, seg := range domain.Segments {
+				live, got := l.SegmentReport(q, seg), back.Segments[i]
+				if got.Segment != seg {
+					t.Fatalf("segment %d read back is %s, want %s", i, got.Segment, seg)
+				}
+				for _, part := range []struct {
+					name      string
+					got, want any
+				}{{"counties", got.Counties, live.Counties}, {"groups", got.Groups, live.Groups}, {"city", got.City, live.City}} {
+					if a, b := mustJSON(t, part.got), mustJSON(t, part.want); a != b {
+						t.Errorf("%s: the %s read back:\n%s\nlive:\n%s", seg, part.name, a, b)
+					}
+				}
+			}
+		})
 	}
 }

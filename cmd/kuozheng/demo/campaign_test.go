@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
@@ -268,10 +269,17 @@ func TestYearReference(t *testing.T) {
 				if p.Wage.Source != demo.Illustrative {
 					t.Errorf("%d: the average wage's source %q does not say it is illustrative", year, p.Wage.Source)
 				}
+			case domain.BaselineSet:
+				if !strings.HasPrefix(p.Baseline.Source, demo.Illustrative) {
+					t.Errorf("%d: the baseline's source %q does not say it is illustrative", year, p.Baseline.Source)
+				}
 			}
 		}
 		if year > demo.FirstYear && (kinds["average-wage"] != 1 || kinds["targets"] != 1) {
 			t.Errorf("%d: reference data %v, want the year's average wage and targets", year, kinds)
+		}
+		if year == demo.FirstYear && kinds["baselines"] != 1 {
+			t.Errorf("%d: reference data %v, want 2005's baseline", year, kinds)
 		}
 	}
 	for _, tc := range []struct {
