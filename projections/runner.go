@@ -108,12 +108,19 @@ func NewRunner(store *eventstore.Store, cfg RunnerConfig) *Runner {
 		parts: map[string]contribution{}, notify: make(chan struct{})}
 }
 
+// bucketTimeout bounds the wait for the snapshot bucket when the views start.
+const bucketTimeout = time.Minute
+
 // Start restores the latest snapshot, if any, and follows the stream from there until ctx ends.
 // It returns once following has started; Ready reports when the views have caught up.
 func (r *Runner) Start(ctx context.Context) error {
 	if !r.cfg.NoSnapshots {
-		obs, err := r.store.JetStream().CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		// A deadline of our own: without one the client gives up after its default of a few
+		// seconds, which a server just restarted on a busy machine can take to answer.
+		bctx, cancel := context.WithTimeout(ctx, bucketTimeout)
+		obs, err := r.store.JetStream().CreateOrUpdateObjectStore(bctx, jetstream.ObjectStoreConfig{
 			Bucket: SnapshotBucket, Description: "snapshots of kuozheng's views", Storage: jetstream.FileStorage})
+		cancel()
 		if err != nil {
 			return fmt.Errorf("snapshot bucket: %w", err)
 		}
