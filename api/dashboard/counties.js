@@ -8,6 +8,7 @@ import { $, el } from './dom.js';
 import { clearErrors, download, yuanToFen } from './documents.js';
 import { fillCountySelect, showCountyFlags } from './flags.js';
 import { fmtCell, fmtInt, fmtYuan } from './format.js';
+import { renderGrowth } from './growth.js';
 import { clearError, showHeader, showScope } from './header.js';
 import { FLAG_KINDS, INSURANCES, SEGMENTS } from './labels.js';
 import { countyName, inGroup, kz, S } from './state.js';
@@ -239,6 +240,7 @@ export function renderCounties(animate) {
     foot.push(tr);
   }
   $('#counties-foot').replaceChildren(...foot);
+  renderGrowth(list, data.city, data.scope === 'city' ? '全市 city' : '可见合计 visible');
   for (const th of $('#counties-head').cells) {
     const on = th.dataset.field === S.sort.key;
     th.classList.toggle('sorted', on);
