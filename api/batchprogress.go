@@ -20,6 +20,9 @@ type BatchProgress struct {
 	Read      int `json:"read"`
 	Eligible  int `json:"eligible"`
 	Issued    int `json:"issued"`
+	// Unprintable counts the overdue employers left out because their notice cannot be printed
+	// (a character the font lacks; listed in the zip's unprintable.csv).
+	Unprintable int `json:"unprintable,omitempty"`
 	// Error is why a failed batch stopped (retry with the same Idempotency-Key to finish it).
 	Error string `json:"error,omitempty"`
 }

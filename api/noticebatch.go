@@ -110,6 +110,8 @@ type noticeDraft struct {
 	// recordedAt: the sequence of the notice its key answered, recorded by another try of the
 	// batch meanwhile (its number was not used).
 	recordedAt uint64
+	// unprintable says why its notice cannot be printed (a character the font lacks).
+	unprintable string
 }
 
 // draft reads employer id's events and composes its notice without a number; eligible reports
@@ -121,7 +123,20 @@ func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, r
 	}
 	events, version := eventsBefore(raw, math.MaxUint64)
 	d.version, d.notice = version, documents.NoticeOf("", batch.Date(), batch.DeadlineDate(), events, ref)
-	return overdueSince(d.notice, batch.Date(), *batch.OverdueDays), nil
+	if !overdueSince(d.notice, batch.Date(), *batch.OverdueDays) {
+		return false, nil
+	}
+	// One the font cannot print whole is left out before it takes a number (and listed).
+	n := d.notice
+	n.Number = domain.NoticeNumber(domain.NoticePrefix(n.CountyName, batch.Date().Year()), 1)
+	var de *domain.Error
+	if err := n.Printable(); errors.As(err, &de) {
+		d.unprintable = de.Detail
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // runNoticeBatch issues the batch's notices and zips them: the employers' events are read and
@@ -152,13 +167,17 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	if err := errors.Join(errs...); err != nil {
 		return nil, 0, err
 	}
-	var drafts []*noticeDraft
+	var drafts, unprintable []*noticeDraft
 	for i := range all {
-		if eligible[i] {
+		switch {
+		case eligible[i]:
 			drafts = append(drafts, &all[i])
+		case all[i].unprintable != "":
+			unprintable = append(unprintable, &all[i])
+			s.cfg.Log.Warn("county notices: cannot be printed, left out", "county", code, "employer", all[i].id, "reason", all[i].unprintable)
 		}
 	}
-	prog.set(func(p *BatchProgress) { p.Eligible = len(drafts) })
+	prog.set(func(p *BatchProgress) { p.Eligible, p.Unprintable = len(drafts), len(unprintable) })
 	record := func(d *noticeDraft, req eventstore.Request) (eventstore.Result, error) {
 		req.IdempotencyKey, req.BodyHash = keyOf(d.id), hash
 		return s.record(r, req)
@@ -280,6 +299,22 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	}
 	if _, err := f.Write(manifest.Bytes()); err != nil {
 		return nil, 0, err
+	}
+	if len(unprintable) > 0 {
+		var b bytes.Buffer
+		uw := csv.NewWriter(&b)
+		_ = uw.Write([]string{"employer_id", "name", "reason"})
+		for _, d := range unprintable {
+			_ = uw.Write([]string{d.id, d.notice.Name, d.unprintable})
+		}
+		uw.Flush()
+		f, err := zw.CreateHeader(&zip.FileHeader{Name: "unprintable.csv", Method: zip.Deflate, Modified: modified})
+		if err != nil {
+			return nil, 0, err
+		}
+		if _, err := f.Write(b.Bytes()); err != nil {
+			return nil, 0, err
+		}
 	}
 	if err := zw.Close(); err != nil {
 		return nil, 0, err

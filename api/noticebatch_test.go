@@ -210,6 +210,44 @@ func TestABatchIsNumberedInOrderAcrossChunksAndARetryIssuesWhatIsLeft(t *testing
 	}
 }
 
+// TestABatchLeavesOutANoticeTheFontCannotPrintAndSaysSo: an overdue employer whose name holds a
+// character outside GB2312 (堃) gets no notice and takes no number; the zip lists it in
+// unprintable.csv and the progress counts it; the others are numbered on without a gap.
+func TestABatchLeavesOutANoticeTheFontCannotPrintAndSaysSo(t *testing.T) {
+	e := newReadEnv(t, domain.MustDate("2006-06-30"))
+	owe := func(id string) {
+		e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`)
+	}
+	var ids []string
+	for i, name := range []string{"甲厂", "赣州市堃龙机械厂", "乙厂"} {
+		id := e.mustWrite(t, "/v1/employers", tokAdmin, fmt.Sprintf(`{"name":%q,"county":"360702","org_code":%q,"kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`,
+			name, orgCode(75000001+i))).str("employer_id")
+		owe(id)
+		ids = append(ids, id)
+	}
+	before := e.count()
+	a := e.rawWith(t, http.MethodPost, "/v1/counties/360702/notices", tokAuditor, `{"issued_on":"2006-05-20","deadline":"2006-06-05","overdue_days":0}`,
+		http.Header{"Idempotency-Key": {"unprintable"}})
+	if a.status != http.StatusOK {
+		t.Fatalf("batch: %d %.300s", a.status, a.body)
+	}
+	names, files := unzip(t, a.body)
+	prefix := domain.NoticePrefix("章贡区", 2006)
+	want := []string{domain.NoticeNumber(prefix, 1) + ".pdf", domain.NoticeNumber(prefix, 2) + ".pdf", "manifest.csv", "unprintable.csv"}
+	if !slices.Equal(names, want) || a.header.Get("X-Notice-Count") != "2" || e.count()-before != 2 {
+		t.Fatalf("the zip holds %q (X-Notice-Count %s, %d events appended), want %q and 2 events", names, a.header.Get("X-Notice-Count"), e.count()-before, want)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(files["unprintable.csv"])).ReadAll()
+	if err != nil || len(rows) != 2 || rows[1][0] != ids[1] || rows[1][1] != "赣州市堃龙机械厂" || !strings.Contains(rows[1][2], "U+5803") {
+		t.Fatalf("unprintable.csv: %v %q", err, rows)
+	}
+	var p api.BatchProgress
+	decode(t, e.do(t, req{Method: http.MethodGet, Path: "/v1/counties/360702/notices/progress", Token: tokAuditor, Header: map[string]string{"Idempotency-Key": "unprintable"}}), &p)
+	if p.Eligible != 2 || p.Issued != 2 || p.Unprintable != 1 {
+		t.Errorf("progress %+v, want 2 eligible, 2 issued, 1 unprintable", p)
+	}
+}
+
 // BenchmarkNoticeBatch issues the notices of 360702 with POST /v1/counties/360702/notices (every
 // payer with principal overdue on 2006-12-31, numbered, printed, recorded and zipped), one batch an
 // iteration, in a demo ledger of 2,000 payers (30 notices a batch) and in the default one of

@@ -172,13 +172,11 @@ func (f *face) cut(runes []rune) ([]byte, error) {
 	runes = slices.Compact(runes)
 	keep := map[uint16]bool{0: true}
 	var todo []uint16
+	if err := f.lacks(runes); err != nil {
+		return nil, err
+	}
 	for _, r := range runes {
-		g, ok := f.glyphOf[r]
-		if !ok {
-			return nil, &domain.Error{Kind: domain.KindConflict, Field: "document",
-				Detail: fmt.Sprintf("cannot print %q (U+%04X): the documents' font has no glyph for it", r, r)}
-		}
-		if !keep[g] {
+		if g := f.glyphOf[r]; !keep[g] {
 			keep[g] = true
 			todo = append(todo, g)
 		}
@@ -265,6 +263,18 @@ func (f *face) cut(runes []rune) ([]byte, error) {
 type component struct {
 	glyph uint16
 	at    int
+}
+
+// lacks refuses, naming it, the first of runes the font has no glyph for: a document would
+// print it as nothing.
+func (f *face) lacks(runes []rune) error {
+	for _, r := range runes {
+		if _, ok := f.glyphOf[r]; !ok {
+			return &domain.Error{Kind: domain.KindConflict, Field: "document",
+				Detail: fmt.Sprintf("cannot print %q (U+%04X): the documents' font has no glyph for it", r, r)}
+		}
+	}
+	return nil
 }
 
 // components lists the parts of a composite glyph (none for a simple one).

@@ -64,14 +64,11 @@ type doc struct {
 func print(p Printing, l layout, body func(d *doc)) ([]byte, error) {
 	ttf := songti
 	if p != WholeFont {
-		first := &doc{wide: l.wide}
-		first.note(printable + l.footer + "　第页共")
-		body(first)
 		face, err := songtiFace()
 		if err != nil {
 			return nil, fmt.Errorf("reading the documents' font: %w", err)
 		}
-		if ttf, err = face.cut(first.noted); err != nil {
+		if ttf, err = face.cut(characters(l, body)); err != nil {
 			return nil, err
 		}
 	}
@@ -82,6 +79,24 @@ func print(p Printing, l layout, body func(d *doc)) ([]byte, error) {
 		return nil, fmt.Errorf("printing the document: %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// characters are the characters the document body fills prints (its first pass).
+func characters(l layout, body func(d *doc)) []rune {
+	first := &doc{wide: l.wide}
+	first.note(printable + l.footer + "　第页共")
+	body(first)
+	return first.noted
+}
+
+// checkPrintable refuses, naming the character, a document the embedded font cannot print
+// whole, without printing it.
+func checkPrintable(l layout, body func(d *doc)) error {
+	face, err := songtiFace()
+	if err != nil {
+		return fmt.Errorf("reading the documents' font: %w", err)
+	}
+	return face.lacks(characters(l, body))
 }
 
 // newA4 starts an A4 document whose metadata hold no clock reading: its creation and
@@ -203,8 +218,14 @@ func (d *doc) paragraph(s string) {
 func (n *Notice) Render() ([]byte, error) { return n.RenderAs(Printings[0]) }
 
 // RenderAs prints the notice the way p says.
-func (n *Notice) RenderAs(p Printing) ([]byte, error) {
-	return print(p, layout{on: n.IssuedOn, title: "责令限期缴纳通知书 " + n.Number, footer: n.Number}, n.body)
+func (n *Notice) RenderAs(p Printing) ([]byte, error) { return print(p, n.layout(), n.body) }
+
+// Printable refuses, naming the character, a notice the embedded font cannot print whole; it
+// costs a small part of printing it (its number does not matter: digits are always printable).
+func (n *Notice) Printable() error { return checkPrintable(n.layout(), n.body) }
+
+func (n *Notice) layout() layout {
+	return layout{on: n.IssuedOn, title: "责令限期缴纳通知书 " + n.Number, footer: n.Number}
 }
 
 func (n *Notice) body(d *doc) {
