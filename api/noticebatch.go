@@ -367,7 +367,12 @@ func (s *Server) recordDraft(ctx context.Context, d *noticeDraft, batch NoticeBa
 // employer list, from the views once they reflect every write recorded so far.
 func (s *Server) countyArrears(ctx context.Context, p Principal, code string, on domain.Date) ([]string, error) {
 	wait, cancel := context.WithTimeout(ctx, WriteTimeout)
-	err := s.cfg.Runner.WaitSeq(wait, s.cfg.Store.Applied())
+	// The store's follower applies a write after it is acknowledged: catch it up to the stream
+	// first, so that a write answered just before the batch is in the list.
+	err := s.cfg.Store.CatchUp(wait)
+	if err == nil {
+		err = s.cfg.Runner.WaitSeq(wait, s.cfg.Store.Applied())
+	}
 	cancel()
 	if err != nil {
 		return nil, &domain.Error{Kind: domain.KindUnavailable, Detail: "the views are behind the ledger; retry"}
