@@ -9,9 +9,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/kuozheng/kuozheng/eventstore"
-	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
 
 // growthDash is the ledger of the dashboard's growth test (business date 2006-12-31):
@@ -21,24 +18,7 @@ import (
 // 2006-05-12, Q2 not (yet).
 func growthDash(t *testing.T) (*env, map[string]string) {
 	t.Helper()
-	e := serveAssessed(t, storetest.Start(t, eventstore.Config{}), today)
-	write := func(path, body string) { t.Helper(); e.mustWrite(t, path, tokAdmin, body) }
-	payer := func(n int, county string, workforce, insured int, base, paid int64) {
-		t.Helper()
-		id := e.register(t, tokAdmin, orgCode(n), county)
-		write(empPath(id, "surveys"), fmt.Sprintf(`{"as_of":"2006-04-20","workforce":%d}`, workforce))
-		write(empPath(id, "enrollments"), fmt.Sprintf(`{"insurance":"pension","headcount":%d,"effective_on":"2006-05-01"}`, insured))
-		write(empPath(id, "declarations"), fmt.Sprintf(`{"declared_on":"2006-12-05","period":"2006-11","lines":[{"insurance":"pension","headcount":%d,"wage_base_fen":%d}]}`, insured, base))
-		if paid > 0 {
-			write(empPath(id, "payments"), allocated(fmt.Sprint("K", n), paid, "2006-12-10", "2006-11"))
-		}
-	}
-	payer(34000001, "360702", 30, 27, 2700000, 756000)
-	payer(34000002, "360702", 20, 17, 1700000, 276000)
-	payer(34000003, "360721", 25, 25, 2000000, 560000)
-	payer(34000004, "360782", 10, 5, 500000, 0)
-	write("/v1/reference/baselines", baselineBody("2006-01-01", "2005年报（测试）",
-		`{"insured":20,"should_insure":25,"paid_insured":20,"due_fen":500000,"collected_fen":500000}`))
+	e, _ := growthFirstBaseline(t)
 	ids := map[string]string{}
 	for i, name := range []string{"Q1", "Q2"} {
 		ids[name] = e.mustWrite(t, "/v1/employers", tokAdmin, fmt.Sprintf(

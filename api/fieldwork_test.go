@@ -1,14 +1,12 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
 
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
-	"github.com/kuozheng/kuozheng/projections"
 )
 
 // fieldWorkLedger is the ledger of the field-work tests (business date 2007-03-31). Enterprises
@@ -187,13 +185,7 @@ func TestAFreezeCarriesTheFieldWorkAndReproducesItsDigest(t *testing.T) {
 	e, last := fieldWorkLedger(t)
 	e.waitViews(t, uint64(last))
 	m := e.freeze(t, tokAssessor, "2006-12-31", uint64(last))
-	stored, _, err := e.l.Store.Freeze(context.Background(), m.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := projections.ReproduceFreeze(context.Background(), e.l.Store, stored); err != nil {
-		t.Errorf("a fold from sequence 1 does not reproduce the freeze: %v", err)
-	}
+	e.reproduced(t, m.ID)
 	var frozen struct {
 		Counties []fieldWorkAnswer `json:"counties"`
 		City     fieldWorkAnswer   `json:"city"`

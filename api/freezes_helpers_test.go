@@ -21,6 +21,7 @@ import (
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
+	"github.com/kuozheng/kuozheng/projections"
 )
 
 // tokAssessor is the assessment team's token in the tokens file of newFreezeEnv.
@@ -427,4 +428,17 @@ func (e *env) monthlyRows(t testing.TB, month, query string) (csvRows, xlsxRows 
 		}
 	}
 	return csvRows, xlsxRows
+}
+
+// reproduced reads freeze id as stored and checks that a fold from sequence 1 reproduces it.
+func (e *env) reproduced(t *testing.T, id string) domain.FreezeMade {
+	t.Helper()
+	stored, _, err := e.l.Store.Freeze(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := projections.ReproduceFreeze(context.Background(), e.l.Store, stored); err != nil {
+		t.Errorf("a fold from sequence 1 does not reproduce the freeze: %v", err)
+	}
+	return stored
 }

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
-	"github.com/kuozheng/kuozheng/projections"
 )
 
 // baselineBody is a baseline of 2005 for every county of 2006: pension in every county (all 0
@@ -45,6 +43,16 @@ func baselineBody(from, source string, pension721 string) string {
 // 25, 25 paid, 560000 due and collected.
 func growthLedger(t *testing.T) (*env, int64) {
 	t.Helper()
+	e, _ := growthFirstBaseline(t)
+	last := e.mustWrite(t, "/v1/reference/baselines", tokAdmin, baselineBody("2006-12-20", "2005年报（更正）",
+		`{"insured":25,"should_insure":25,"paid_insured":25,"due_fen":560000,"collected_fen":560000}`)).num("seq")
+	return e, last
+}
+
+// growthFirstBaseline is growthLedger before its corrected baseline: the four payers and the
+// first version of 2005's baseline; it answers the sequence of its last write.
+func growthFirstBaseline(t *testing.T) (*env, int64) {
+	t.Helper()
 	e := serveAssessed(t, storetest.Start(t, eventstore.Config{}), today)
 	var last int64
 	write := func(path, body string) {
@@ -67,8 +75,6 @@ func growthLedger(t *testing.T) (*env, int64) {
 	payer(34000004, "360782", 10, 5, 500000, 0)
 	write("/v1/reference/baselines", baselineBody("2006-01-01", "2005年报（测试）",
 		`{"insured":20,"should_insure":25,"paid_insured":20,"due_fen":500000,"collected_fen":500000}`))
-	write("/v1/reference/baselines", baselineBody("2006-12-20", "2005年报（更正）",
-		`{"insured":25,"should_insure":25,"paid_insured":25,"due_fen":560000,"collected_fen":560000}`))
 	return e, last
 }
 
@@ -247,13 +253,7 @@ func TestAFreezeCarriesTheGrowthAndReproducesItsDigest(t *testing.T) {
 	e, last := growthLedger(t)
 	e.waitViews(t, uint64(last))
 	m := e.freeze(t, tokAssessor, "2006-12-31", uint64(last))
-	stored, _, err := e.l.Store.Freeze(context.Background(), m.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := projections.ReproduceFreeze(context.Background(), e.l.Store, stored); err != nil {
-		t.Errorf("a fold from sequence 1 does not reproduce the freeze: %v", err)
-	}
+	e.reproduced(t, m.ID)
 	frozen := e.getFreeze(t, tokAssessor, m.ID).figures(t)
 	var live struct {
 		Counties []json.RawMessage `json:"counties"`
