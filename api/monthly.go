@@ -49,7 +49,7 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 	all := len(rows) == len(rep.Counties)
 	switch format {
 	case "", "json":
-		total := "赣州市"
+		total := rep.Ref.City().Name
 		if !all {
 			total = "visible counties" // the sum of the reader's counties, not the city's
 		}

@@ -112,7 +112,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 			e = cur.Clone()
 		}
 		s.mu.RUnlock()
-		bu := &bulkUnit{u: &unit{subject: EmployerPrefix + id, expected: e.Version}}
+		bu := &bulkUnit{u: &unit{subject: s.sub.Employer + id, expected: e.Version}}
 		taken := 0
 		for _, i := range idx {
 			req := reqs[i]

@@ -69,7 +69,7 @@ func (c *employerCache) put(e *domain.Employer) {
 // reads; events that arrive meanwhile are folded too before it is cached. On error the lock is
 // not held.
 func (s *Store) rlockEmployer(ctx context.Context, id string) (*domain.Employer, error) {
-	subject := EmployerPrefix + id
+	subject := s.sub.Employer + id
 	var e *domain.Employer
 	var folded uint64 // the sequence e is folded through
 	applied := 0      // events applied past the checkpoint the fold started from
@@ -145,12 +145,12 @@ func (s *Store) EmployerIDs() []string {
 	defer s.mu.RUnlock()
 	var ids []string
 	for subject := range s.heads {
-		if id, ok := strings.CutPrefix(subject, EmployerPrefix); ok {
+		if id, ok := strings.CutPrefix(subject, s.sub.Employer); ok {
 			ids = append(ids, id)
 		}
 	}
 	for subject := range s.ahead {
-		if id, ok := strings.CutPrefix(subject, EmployerPrefix); ok && s.heads[subject].seq == 0 {
+		if id, ok := strings.CutPrefix(subject, s.sub.Employer); ok && s.heads[subject].seq == 0 {
 			ids = append(ids, id)
 		}
 	}

@@ -192,7 +192,7 @@ func (s *Store) lookupKey(ctx context.Context, key, bodyHash string) (Result, bo
 	if err != nil {
 		return Result{}, true, fmt.Errorf("read back event %d of key: %w", rec.first, err)
 	}
-	employerID, _ := strings.CutPrefix(first.Subject, EmployerPrefix)
+	employerID, _ := strings.CutPrefix(first.Subject, s.sub.Employer)
 	if employerID == first.Subject {
 		employerID = "" // reference data
 	}
@@ -226,7 +226,7 @@ func (s *Store) decide(ctx context.Context, id string, req Request, key string) 
 	_, withEvents := req.Command.(domain.EventsDecider)
 	var read uint64 // the sequence evs were read through
 	e, err := s.rlockEmployer(ctx, id)
-	for withEvents && err == nil && e != nil && read != s.foldHead(EmployerPrefix+id).seq {
+	for withEvents && err == nil && e != nil && read != s.foldHead(s.sub.Employer+id).seq {
 		// The events are read without the lock, then the state they must end at is taken again:
 		// only another replica's append, folded meanwhile, makes them differ.
 		s.mu.RUnlock()
@@ -292,7 +292,7 @@ func decideOn(e *domain.Employer, id string, req Request, ref *domain.Reference,
 // build turns payloads into chained messages for the employer's subject.
 // prevSeq is the sequence of the employer's previous event, or 0 when the events follow it directly.
 func (s *Store) build(id string, e *domain.Employer, prevSeq uint64, req Request, key string, payloads []domain.Payload) (*unit, []domain.Event, error) {
-	subject := EmployerPrefix + id
+	subject := s.sub.Employer + id
 	u := &unit{subject: subject, expected: e.Version}
 	evs := make([]domain.Event, 0, len(payloads))
 	prevHash, n := e.Head, e.N
@@ -347,7 +347,7 @@ func chained(subject string, env domain.Envelope, p domain.Payload, msgID string
 	return m, domain.Event{Envelope: env, Body: p}, nil
 }
 
-// ensureReference writes the default reference data at the ledger's first start. Each kind is
+// ensureReference writes the city's reference data at the ledger's first start. Each kind is
 // appended with expected sequence 0, so concurrent first starts write it once.
 func (s *Store) ensureReference(ctx context.Context) error {
 	s.mu.RLock()
@@ -358,8 +358,9 @@ func (s *Store) ensureReference(ctx context.Context) error {
 	}
 	bySubject := map[string]*unit{}
 	var order []*unit
-	for _, p := range domain.DefaultReferenceEvents() {
-		subject := RefPrefix + domain.RefKind(p)
+	city, _ := domain.CityOf(s.cfg.Ledger)
+	for _, p := range city.ReferenceEvents() {
+		subject := s.sub.Ref + domain.RefKind(p)
 		u := bySubject[subject]
 		if u == nil {
 			u = &unit{subject: subject}
@@ -408,7 +409,7 @@ func (s *Store) ExecuteRef(ctx context.Context, req RefRequest) (Result, error) 
 }
 
 func (s *Store) executeRef(ctx context.Context, req RefRequest, key string) (Result, error) {
-	subject := RefPrefix + domain.RefKind(req.Payload)
+	subject := s.sub.Ref + domain.RefKind(req.Payload)
 	unlock := s.locks.lock(subject)
 	defer unlock()
 	for attempt := 1; ; attempt++ {

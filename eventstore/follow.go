@@ -134,7 +134,7 @@ func (s *Store) prepare(p *prepared) {
 	}
 	p.ev.Seq, p.ev.RecordedAt, p.ev.Hash = p.seq, meta.Timestamp.UnixNano(), p.msg.Headers().Get(HashHeader)
 	p.hashOK = hashMatches(p.ev, p.data)
-	if strings.HasPrefix(p.subject, EmployerPrefix) {
+	if strings.HasPrefix(p.subject, s.sub.Employer) {
 		p.rec = appendRecord(nil, record{seq: p.seq, ts: p.ev.RecordedAt, hash: p.ev.Hash, data: p.data})
 	}
 }
@@ -149,7 +149,7 @@ func (s *Store) apply(p *prepared) bool {
 	seq, subject, ev := p.seq, p.subject, p.ev
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
-	id, isEmployer := strings.CutPrefix(subject, EmployerPrefix)
+	id, isEmployer := strings.CutPrefix(subject, s.sub.Employer)
 	if isEmployer {
 		s.archive.add(id, seq, p.rec)
 	}
@@ -179,7 +179,7 @@ func (s *Store) apply(p *prepared) bool {
 		reason = "the stored event is not the one appended"
 	}
 	s.heads[subject] = head{seq: seq, n: ev.N, hash: ev.Hash}
-	if strings.HasPrefix(subject, RefPrefix) {
+	if strings.HasPrefix(subject, s.sub.Ref) {
 		s.refSeqs = append(s.refSeqs, seq)
 	}
 	if isEmployer && reason != "" {
@@ -272,16 +272,16 @@ func (s *Store) fold(subject string, ev domain.Event, derr error, first bool) {
 	if ev.OccurredOn != 0 && (s.earliest == 0 || ev.OccurredOn < s.earliest) {
 		s.earliest = ev.OccurredOn
 	}
-	if strings.HasPrefix(subject, RefPrefix) {
+	if strings.HasPrefix(subject, s.sub.Ref) {
 		s.ref.Apply(ev.Body)
 		s.foldYear(ev)
 		return
 	}
-	if strings.HasPrefix(subject, FreezePrefix) {
+	if strings.HasPrefix(subject, s.sub.Freeze) {
 		s.foldFreeze(subject, ev)
 		return
 	}
-	id, ok := strings.CutPrefix(subject, EmployerPrefix)
+	id, ok := strings.CutPrefix(subject, s.sub.Employer)
 	if !ok {
 		return
 	}

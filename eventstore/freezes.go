@@ -42,7 +42,7 @@ func (s *Store) AppendFreeze(ctx context.Context, o FreezeOrder, make func() (do
 		if err != nil {
 			return Result{}, err
 		}
-		subject := FreezePrefix + f.ID
+		subject := s.sub.Freeze + f.ID
 		env := domain.Envelope{ID: newID(), OccurredOn: f.ValidThrough, Actor: o.Actor, IdemKey: key, BodyHash: o.BodyHash,
 			CorrelationID: o.CorrelationID, N: 1}
 		m, ev, err := chained(subject, env, f, "")
@@ -75,7 +75,7 @@ func (s *Store) ReferenceAt(ctx context.Context, seq uint64) (*domain.Reference,
 	if seq == 0 {
 		return &ref, nil
 	}
-	cons, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{RefPrefix + ">"}})
+	cons, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{s.sub.Ref + ">"}})
 	if err != nil {
 		return nil, fmt.Errorf("reference data at %d: %w", seq, err)
 	}
@@ -145,7 +145,7 @@ func (s *Store) Freeze(ctx context.Context, id string) (domain.FreezeMade, uint6
 // foldFreeze indexes a freeze seen in the stream. The caller holds s.mu.
 func (s *Store) foldFreeze(subject string, ev domain.Event) {
 	f, ok := ev.Body.(domain.FreezeMade)
-	if !ok || !strings.HasPrefix(subject, FreezePrefix) {
+	if !ok || !strings.HasPrefix(subject, s.sub.Freeze) {
 		return
 	}
 	f.Figures = nil

@@ -97,13 +97,13 @@ func (s *Store) employerEvents(ctx context.Context, id string, after uint64) ([]
 func (s *Store) foldedThrough(id string) uint64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.foldHead(EmployerPrefix + id).seq
+	return s.foldHead(s.sub.Employer + id).seq
 }
 
 // streamRecords calls fn with an employer's records from sequence from through through, read
 // from the stream by subject.
 func (s *Store) streamRecords(ctx context.Context, id string, from, through uint64, fn func(record) error) error {
-	subject := EmployerPrefix + id
+	subject := s.sub.Employer + id
 	for next := from; next <= through; {
 		raw, err := s.stream.GetMsg(ctx, next, jetstream.WithGetMsgSubject(subject))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {

@@ -18,11 +18,38 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Subject prefixes.
+// Subject prefixes of the default ledger (DefaultLedger's): a store's own are Store.Subjects.
 const (
 	EmployerPrefix = "ledger.e."
 	RefPrefix      = "ledger.ref."
 )
+
+// DefaultLedger is the city whose ledger a store keeps when Config.Ledger is empty: Ganzhou
+// (GB/T 2260 code 360700), the city of the 2006 plan.
+const DefaultLedger = "360700"
+
+// Subjects are the stream and subjects of one city's ledger. The default ledger keeps the names
+// ledgers have always had (stream LEDGER, subjects ledger.>); every other city's are its own
+// (LEDGER_<code>, city.<code>.>), so that the streams of a province's cities can share a NATS
+// cluster without overlapping.
+type Subjects struct {
+	// Stream is the stream's name.
+	Stream string
+	// All is the stream's subject filter.
+	All string
+	// Employer, Ref and Freeze prefix an employer's, a kind of reference data's and a freeze's
+	// subject.
+	Employer, Ref, Freeze string
+}
+
+// SubjectsOf are the names of city ledger's stream and subjects ("" is DefaultLedger).
+func SubjectsOf(ledger string) Subjects {
+	if ledger == "" || ledger == DefaultLedger {
+		return Subjects{Stream: "LEDGER", All: "ledger.>", Employer: EmployerPrefix, Ref: RefPrefix, Freeze: FreezePrefix}
+	}
+	root := "city." + ledger + "."
+	return Subjects{Stream: "LEDGER_" + ledger, All: root + ">", Employer: root + "e.", Ref: root + "ref.", Freeze: root + "freeze."}
+}
 
 // Header carrying an event's chain hash.
 const HashHeader = "Kz-Hash"
@@ -36,7 +63,10 @@ const PublishTimeoutBound = 10 * time.Second
 
 // Config configures a Store.
 type Config struct {
-	// Stream is the stream's name (default LEDGER).
+	// Ledger is the city whose ledger this is, by its administrative code (default
+	// DefaultLedger); it names the stream and subjects (SubjectsOf).
+	Ledger string
+	// Stream is the stream's name (default the ledger's, SubjectsOf).
 	Stream string
 	// Replicas of the stream on a cluster (default 1).
 	Replicas int
@@ -127,6 +157,7 @@ func digestOf(s string) digest {
 // Store is the ledger's event store.
 type Store struct {
 	cfg    Config
+	sub    Subjects
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	stream jetstream.Stream
@@ -195,9 +226,17 @@ type lastMessage struct {
 // if one matches the stream, folds the events after it (every event without one) and follows
 // the stream from there.
 func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
-	if cfg.Stream == "" {
-		cfg.Stream = "LEDGER"
+	if cfg.Ledger == "" {
+		cfg.Ledger = DefaultLedger
 	}
+	if err := domain.CheckCity("ledger", cfg.Ledger); err != nil {
+		return nil, err
+	}
+	sub := SubjectsOf(cfg.Ledger)
+	if cfg.Stream == "" {
+		cfg.Stream = sub.Stream
+	}
+	sub.Stream = cfg.Stream
 	if cfg.Replicas == 0 {
 		cfg.Replicas = 1
 	}
@@ -225,7 +264,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	}
 	sc := jetstream.StreamConfig{
 		Name:               cfg.Stream,
-		Subjects:           []string{"ledger.>"},
+		Subjects:           []string{sub.All},
 		Storage:            jetstream.FileStorage,
 		Replicas:           cfg.Replicas,
 		Retention:          jetstream.LimitsPolicy,
@@ -242,7 +281,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	}
 	info := stream.CachedInfo()
 	s := &Store{
-		cfg: cfg, nc: nc, js: js, stream: stream, log: cfg.Log,
+		cfg: cfg, sub: sub, nc: nc, js: js, stream: stream, log: cfg.Log,
 		cache:    newEmployerCache(cfg.EmployerCache),
 		heads:    map[string]head{},
 		ahead:    map[string][]localEvent{},
@@ -337,6 +376,12 @@ func (s *Store) closeFiles() {
 
 // Stream is the name of the stream.
 func (s *Store) Stream() string { return s.cfg.Stream }
+
+// Ledger is the city whose ledger the store keeps, by its administrative code.
+func (s *Store) Ledger() string { return s.cfg.Ledger }
+
+// Subjects are the names of the store's stream and subjects.
+func (s *Store) Subjects() Subjects { return s.sub }
 
 // JetStream returns the JetStream context, for readers that follow the stream themselves.
 func (s *Store) JetStream() jetstream.JetStream { return s.js }

@@ -43,7 +43,7 @@ func (s *Store) Subscribe(ctx context.Context, from uint64, handle func(domain.E
 	go func() {
 		defer close(events)
 		for {
-			ev, err := nextEvent(it)
+			ev, err := nextEvent(it, s.sub.Employer)
 			select {
 			case events <- decoded{ev, err}:
 			case <-ctx.Done():
@@ -72,7 +72,7 @@ func (s *Store) Subscribe(ctx context.Context, from uint64, handle func(domain.E
 const subscribeAhead = 256
 
 // nextEvent reads and decodes the next message of it.
-func nextEvent(it jetstream.MessagesContext) (domain.Event, error) {
+func nextEvent(it jetstream.MessagesContext, employerPrefix string) (domain.Event, error) {
 	msg, err := it.Next()
 	if err != nil {
 		return domain.Event{}, err
@@ -86,7 +86,7 @@ func nextEvent(it jetstream.MessagesContext) (domain.Event, error) {
 		ev.Body = nil
 	}
 	ev.Seq, ev.RecordedAt, ev.Hash = meta.Sequence.Stream, meta.Timestamp.UnixNano(), msg.Headers().Get(HashHeader)
-	if id, ok := strings.CutPrefix(msg.Subject(), EmployerPrefix); ok {
+	if id, ok := strings.CutPrefix(msg.Subject(), employerPrefix); ok {
 		ev.EmployerID = id
 	}
 	return ev, nil

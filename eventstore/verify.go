@@ -54,7 +54,7 @@ func (s *Store) Verify(ctx context.Context) (Integrity, error) {
 	}
 	s.mu.RLock()
 	for subject := range s.heads {
-		if strings.HasPrefix(subject, EmployerPrefix) {
+		if strings.HasPrefix(subject, s.sub.Employer) {
 			in.Employers++
 		}
 	}

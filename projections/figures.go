@@ -554,7 +554,7 @@ func aggregate(ref *domain.Reference, q Query, seq uint64, parts []contribution,
 		cf.finish()
 	}
 	r.City.finish()
-	r.City.Name = "赣州市"
+	r.City.Name = ref.City().Name
 	return r
 }
 

@@ -119,7 +119,7 @@ func (r *Runner) Start(ctx context.Context) error {
 		// seconds, which a server just restarted on a busy machine can take to answer.
 		bctx, cancel := context.WithTimeout(ctx, bucketTimeout)
 		obs, err := r.store.JetStream().CreateOrUpdateObjectStore(bctx, jetstream.ObjectStoreConfig{
-			Bucket: SnapshotBucket, Description: "snapshots of kuozheng's views", Storage: jetstream.FileStorage})
+			Bucket: SnapshotBucketOf(r.store.Ledger()), Description: "snapshots of kuozheng's views", Storage: jetstream.FileStorage})
 		cancel()
 		if err != nil {
 			return fmt.Errorf("snapshot bucket: %w", err)

@@ -13,8 +13,17 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// SnapshotBucket is the JetStream object store bucket that keeps snapshots of the views.
+// SnapshotBucket is the JetStream object store bucket that keeps snapshots of the default
+// ledger's views; other cities' are SnapshotBucketOf theirs.
 const SnapshotBucket = "KUOZHENG_VIEWS"
+
+// SnapshotBucketOf is the bucket that keeps snapshots of a city ledger's views.
+func SnapshotBucketOf(ledger string) string {
+	if ledger == "" || ledger == eventstore.DefaultLedger {
+		return SnapshotBucket
+	}
+	return SnapshotBucket + "_" + ledger
+}
 
 const snapshotObject = "views"
 
@@ -40,7 +49,7 @@ func readSnapshot(ctx context.Context, objects jetstream.ObjectStore) (*Ledger, 
 // SavedViews returns the views as serve last saved them, for work that folds on from there (a
 // freeze through a later sequence); an error when there is no snapshot this build can use.
 func SavedViews(ctx context.Context, store *eventstore.Store) (*Ledger, error) {
-	objects, err := store.JetStream().ObjectStore(ctx, SnapshotBucket)
+	objects, err := store.JetStream().ObjectStore(ctx, SnapshotBucketOf(store.Ledger()))
 	if err != nil {
 		return nil, err
 	}

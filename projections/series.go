@@ -63,7 +63,7 @@ func (l *Ledger) Series(asOf domain.Date, from, to domain.Period) *Series {
 	}
 	n := len(months)
 	s := &Series{Seq: l.Seq, AsOf: asOf, City: newLine(n)}
-	s.City.Name = "赣州市"
+	s.City.Name = l.Ref.City().Name
 	byCode := map[string]*SeriesLine{}
 	// Each insurance's lines, by county code, beside the sums.
 	perIns := make([]map[string]*SeriesLine, len(domain.Insurances))

@@ -43,6 +43,7 @@ func parse(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, error) 
 type storeFlags struct {
 	data       string
 	natsURL    string
+	ledger     string
 	lazyFsync  bool
 	natsListen string
 	replicas   int
@@ -56,7 +57,8 @@ func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", "./data", "data folder of the embedded nats-server (locked while open)")
 	fs.StringVar(&f.natsURL, "nats", "", "connect to this NATS server or cluster instead of embedding one")
 	fs.StringVar(&f.natsListen, "nats-listen", "", "let NATS clients reach the embedded server on this host:port (credentials from KUOZHENG_NATS_USER and KUOZHENG_NATS_PASSWORD, required)")
-	fs.IntVar(&f.replicas, "replicas", 1, "replicas of the LEDGER stream when it is created or updated on --nats (3 on a three-node cluster)")
+	fs.StringVar(&f.ledger, "ledger", eventstore.DefaultLedger, "the city whose ledger this is, by its code (its stream, subjects and reference data; "+domain.CityCodes()+")")
+	fs.IntVar(&f.replicas, "replicas", 1, "replicas of the ledger's stream when it is created or updated on --nats (3 on a three-node cluster)")
 	fs.BoolVar(&f.lazyFsync, "lazy-fsync", false, "let the embedded server acknowledge before syncing to disk (faster, can lose acknowledged writes on power failure)")
 }
 
@@ -91,6 +93,12 @@ func watchConnection(nc *nats.Conn, log *slog.Logger) (stop func()) {
 }
 
 func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, error) {
+	if f.ledger == "" {
+		f.ledger = eventstore.DefaultLedger
+	}
+	if err := domain.CheckCity("--ledger", f.ledger); err != nil {
+		return nil, usageError{err.Error()}
+	}
 	var nc *nats.Conn
 	var closers []func()
 	closeAll := func() {
@@ -122,7 +130,7 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		closers = append(closers, emb.Close)
 		nc = emb.Conn
 	}
-	cfg := eventstore.Config{Log: log, Replicas: f.replicas, Metrics: f.metrics}
+	cfg := eventstore.Config{Ledger: f.ledger, Log: log, Replicas: f.replicas, Metrics: f.metrics}
 	switch {
 	case f.natsURL == "" && !f.replayAll:
 		// The store's snapshot, archive and key runs beside the stream: a start folds only the

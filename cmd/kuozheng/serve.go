@@ -17,6 +17,7 @@ import (
 	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/projections"
 )
 
@@ -59,6 +60,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			return usageError{fmt.Sprintf("--pprof %q: want a loopback host:port", *pprofAddr)}
 		}
 		go func() { _ = http.ListenAndServe(*pprofAddr, pprofMux()) }()
+	}
+	if *withDemo && sf.ledger != eventstore.DefaultLedger {
+		return usageError{fmt.Sprintf("--demo: the demo ledger is Ganzhou's (--ledger %s); ledger %s starts empty, without --demo", eventstore.DefaultLedger, sf.ledger)}
 	}
 	if *withDemo && fixedToday == 0 {
 		fixedToday = demo.Today
