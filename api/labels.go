@@ -94,6 +94,7 @@ var dashboardLabels = []labelTable{
 		{"reference.average_wage_set", "社平工资 average wage set"},
 		{"reference.baseline_set", "基期数据 baseline set"},
 		{"freeze.made", "冻结 freeze made"},
+		{"province.freeze.made", "全省冻结 province freeze made"},
 		{"year.closed", "年度结转 year closed"},
 		{"year.reopened", "年度重开 year reopened"},
 	}},

@@ -136,6 +136,7 @@ func init() {
 	register[BaselineSet]()
 	register[CountyRedefined]()
 	register[FreezeMade]()
+	register[ProvinceFreezeMade]()
 	register[YearClosed]()
 	register[YearReopened]()
 }

@@ -307,3 +307,31 @@ type FreezeMade struct {
 
 // EventType names the event.
 func (FreezeMade) EventType() string { return "freeze.made" }
+
+// ProvinceFreezeMade records a province's freeze: its cities' figures as their own freezes hold
+// them (Cities names each, with its digest), summed and ranked, and the digest of those figures.
+// It is kept in the province's stream, beside the cities' ledgers.
+type ProvinceFreezeMade struct {
+	ID           string       `json:"id"`
+	Province     string       `json:"province"`
+	Year         int          `json:"year"`
+	ValidThrough Date         `json:"valid_through"`
+	Cities       []CityFreeze `json:"cities"`
+	CodeVersion  string       `json:"code_version"`
+	Digest       string       `json:"digest"`
+	// Figures are the province's figures (JSON), whose SHA-256 is Digest.
+	Figures json.RawMessage `json:"figures"`
+}
+
+// CityFreeze names one city's freeze in a province freeze's manifest.
+type CityFreeze struct {
+	Ledger     string `json:"ledger"`
+	Name       string `json:"name"`
+	FreezeID   string `json:"freeze_id"`
+	Seq        uint64 `json:"seq"`
+	ThroughSeq uint64 `json:"through_seq"`
+	Digest     string `json:"digest"`
+}
+
+// EventType names the event.
+func (ProvinceFreezeMade) EventType() string { return "province.freeze.made" }

@@ -71,40 +71,60 @@ func (s *Store) AppendFreeze(ctx context.Context, o FreezeOrder, make func() (do
 // ReferenceAt is the reference data as it stood after stream sequence seq: what figures computed
 // through seq (a freeze's) were computed with.
 func (s *Store) ReferenceAt(ctx context.Context, seq uint64) (*domain.Reference, error) {
+	return referenceAt(ctx, s.stream, s.sub, seq)
+}
+
+// referenceAt folds the reference data of a ledger's stream through seq.
+func referenceAt(ctx context.Context, stream jetstream.Stream, sub Subjects, seq uint64) (*domain.Reference, error) {
 	var ref domain.Reference
 	if seq == 0 {
 		return &ref, nil
 	}
-	cons, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{s.sub.Ref + ">"}})
+	err := eachMessage(ctx, stream, sub.Ref+">", func(seqOf uint64, data []byte) (bool, error) {
+		if seqOf > seq {
+			return false, nil
+		}
+		ev, err := domain.Decode(data)
+		if err != nil {
+			return false, fmt.Errorf("message %d: %w", seqOf, err)
+		}
+		ref.Apply(ev.Body)
+		return true, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("reference data at %d: %w", seq, err)
+	}
+	return &ref, nil
+}
+
+// eachMessage hands f the messages of stream whose subjects match filter, in order, until f
+// says stop or there are none left.
+func eachMessage(ctx context.Context, stream jetstream.Stream, filter string, f func(seq uint64, data []byte) (bool, error)) error {
+	cons, err := orderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
+	if err != nil {
+		return err
 	}
 	left := cons.CachedInfo().NumPending
 	for left > 0 {
 		batch, err := cons.Fetch(int(min(left, 256)), jetstream.FetchMaxWait(30*time.Second))
 		if err != nil {
-			return nil, fmt.Errorf("reference data at %d: %w", seq, err)
+			return err
 		}
 		for msg := range batch.Messages() {
 			left--
 			meta, err := msg.Metadata()
 			if err != nil {
-				return nil, err
+				return err
 			}
-			if meta.Sequence.Stream > seq {
-				return &ref, nil
+			if more, err := f(meta.Sequence.Stream, msg.Data()); !more || err != nil {
+				return err
 			}
-			ev, err := domain.Decode(msg.Data())
-			if err != nil {
-				return nil, fmt.Errorf("reference data at %d: message %d: %w", seq, meta.Sequence.Stream, err)
-			}
-			ref.Apply(ev.Body)
 		}
 		if err := batch.Error(); err != nil {
-			return nil, fmt.Errorf("reference data at %d: %w", seq, err)
+			return err
 		}
 	}
-	return &ref, nil
+	return nil
 }
 
 // Freezes lists the stored freezes, oldest first.

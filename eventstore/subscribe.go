@@ -21,7 +21,7 @@ func (s *Store) Subscribe(ctx context.Context, from uint64, handle func(domain.E
 	if from > 1 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
 	}
-	cons, err := s.stream.OrderedConsumer(ctx, cfg)
+	cons, err := orderedConsumer(ctx, s.stream, cfg)
 	if err != nil {
 		return fmt.Errorf("subscribe from %d: %w", from, err)
 	}

@@ -31,22 +31,32 @@ func Rank(ref *domain.Reference, r *Report) []Ranking {
 	var out []Ranking
 	for _, c := range r.Counties {
 		ms := tp.Counties[c.Code]
-		// Score in parts per million, computed in integers: mean of min(actual/target, 1.2).
-		var sum int64
-		for _, m := range ms {
-			if m.Target > 0 {
-				// Inputs are non-negative and Target positive, so the only error is a ratio
-				// past int64's range: far above the cap, which is what it then counts.
-				v, err := domain.MulDivHalfUp(m.Actual, 1_000_000, m.Target)
-				if err != nil {
-					v = 1_200_000
-				}
-				sum += min(v, 1_200_000)
-			}
-		}
-		den := int64(len(ms)) * 1_000_000
-		out = append(out, Ranking{Code: c.Code, Name: c.Name, Score: Ratio{sum, den}, Measures: ms})
+		out = append(out, Ranking{Code: c.Code, Name: c.Name, Score: score(ms), Measures: ms})
 	}
+	placeByScore(out)
+	return out
+}
+
+// score is the mean of min(actual/target, 1.2) over the measures with a target, in parts per
+// million, computed in integers.
+func score(ms []Progress) Ratio {
+	var sum int64
+	for _, m := range ms {
+		if m.Target > 0 {
+			// Inputs are non-negative and Target positive, so the only error is a ratio past
+			// int64's range: far above the cap, which is what it then counts.
+			v, err := domain.MulDivHalfUp(m.Actual, 1_000_000, m.Target)
+			if err != nil {
+				v = 1_200_000
+			}
+			sum += min(v, 1_200_000)
+		}
+	}
+	return Ratio{sum, int64(len(ms)) * 1_000_000}
+}
+
+// placeByScore orders rankings by score, ties by code, and numbers their places.
+func placeByScore(out []Ranking) {
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Score.Num != out[j].Score.Num {
 			return out[i].Score.Num > out[j].Score.Num
@@ -56,5 +66,4 @@ func Rank(ref *domain.Reference, r *Report) []Ranking {
 	for i := range out {
 		out[i].Rank = i + 1
 	}
-	return out
 }

@@ -17,13 +17,14 @@ func (e usageError) Error() string { return e.msg }
 const usage = `kuozheng — event-sourced ledger of social-insurance enrollment and contribution arrears
 
 Usage:
-  kuozheng serve   [--data DIR] [--nats URL] [--listen ADDR] [--tokens FILE] [--demo] [--today YYYY-MM-DD] [--lazy-fsync]
+  kuozheng serve   [--data DIR] [--nats URL] [--ledger CITY] [--listen ADDR] [--tokens FILE] [--demo] [--today YYYY-MM-DD] [--lazy-fsync]
   kuozheng demo    [--years 2006[-YYYY]] [--employers N] [--seed S] [--data DIR | --nats URL]
   kuozheng import  FILE.csv|FILE.xlsx [--kind KIND] [--encoding utf-8|gbk] [--rejects FILE] [--server URL | --data DIR]
   kuozheng history EMPLOYER [--through-seq N] [--as-of YYYY-MM-DD] [--json] [--server URL | --data DIR]
   kuozheng freeze  --valid-through YYYY-MM-DD [--through-seq N] [--server URL | --data DIR]
   kuozheng documents notice  --employer ID --issued-on YYYY-MM-DD --deadline YYYY-MM-DD [--out FILE.pdf] [--data DIR]
   kuozheng documents notices --county CODE --issued-on YYYY-MM-DD --deadline YYYY-MM-DD --overdue-days N [--out FILE.zip] [--data DIR]
+  kuozheng province figures|freeze|freezes|verify --nats URL [--cities CODE,...] [--year YYYY]
   kuozheng verify  [EMPLOYER] [--server URL | --data DIR | --nats URL]
   kuozheng bench   http|rss|report ...   (scripts/bench.sh runs the whole suite)
 
@@ -60,6 +61,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = importCmd(args[1:], stdout, stderr)
 	case "documents":
 		err = documentsCmd(args[1:], stdout, stderr)
+	case "province":
+		err = provinceCmd(args[1:], stdout, stderr)
 	case "bench":
 		err = benchCmd(args[1:], stdout, stderr)
 	default:

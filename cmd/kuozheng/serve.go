@@ -132,6 +132,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	handler := api.New(cfg)
+	stopFigures, err := answerFigures(led.nc, led.store, runner, cfg.Today, log)
+	if err != nil {
+		return err
+	}
+	defer stopFigures()
 	if *metricsAddr != "" {
 		mln, err := net.Listen("tcp", *metricsAddr)
 		if err != nil {

@@ -1,0 +1,351 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/user"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/projections"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// FiguresSubject is where a city ledger's serve replicas answer for its live figures (one of them
+// answers: they share a queue group). A request may carry {"as_of": "YYYY-MM-DD"}.
+func figuresSubject(ledger string) string { return "kz.figures." + ledger }
+
+// figuresAnswer is a city's answer to a request for its live figures.
+type figuresAnswer struct {
+	Figures *projections.CityFigures `json:"figures,omitempty"`
+	Error   string                   `json:"error,omitempty"`
+}
+
+// answerFigures lets the province ask this replica for its city's live figures through NATS,
+// until the returned func stops it.
+func answerFigures(nc *nats.Conn, store *eventstore.Store, runner *projections.Runner, today func() domain.Date, log *slog.Logger) (func(), error) {
+	sub, err := nc.QueueSubscribe(figuresSubject(store.Ledger()), "kuozheng", func(m *nats.Msg) {
+		a := figuresAnswer{}
+		if f, err := cityFigures(runner, m.Data, today); err != nil {
+			a.Error = err.Error()
+		} else {
+			a.Figures = f
+		}
+		b, _ := json.Marshal(a)
+		if err := m.Respond(b); err != nil {
+			log.Warn("answering the province", "err", err)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("answer for figures on %s: %w", figuresSubject(store.Ledger()), err)
+	}
+	return func() { _ = sub.Unsubscribe() }, nil
+}
+
+func cityFigures(runner *projections.Runner, body []byte, today func() domain.Date) (*projections.CityFigures, error) {
+	var req struct {
+		AsOf domain.Date `json:"as_of"`
+	}
+	if len(body) > 0 {
+		if err := json.Unmarshal(body, &req); err != nil {
+			return nil, fmt.Errorf("request: %w", err)
+		}
+	}
+	if req.AsOf == 0 {
+		req.AsOf = today()
+	}
+	if !runner.Ready() {
+		return nil, errors.New("the views are catching up; ask again")
+	}
+	var ref domain.Reference
+	var q projections.Query
+	runner.View(func(l *projections.Ledger) {
+		ref = l.Ref
+		q = projections.Query{AsOf: req.AsOf, Period: projections.DefaultPeriod(&l.Ref, req.AsOf)}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r, err := runner.Report(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	f := projections.CityFiguresOf(&ref, r)
+	return &f, nil
+}
+
+const provinceHelp = `Usage: kuozheng province COMMAND --nats URL --cities CODE,CODE,... [options]
+
+The province's view of its cities' ledgers, read through NATS: each city runs its own
+'kuozheng serve --ledger CODE' on the same NATS (cluster); nothing is shared but NATS.
+
+Commands:
+  figures   the cities' live figures (asked of their serve replicas), their sum and ranking
+  freeze    freeze the province's December figures of --year from each city's latest freeze
+            valid through that year's 31 December, and store them with a manifest naming each
+            city's freeze and digest in the province's stream
+  freezes   list the province's freezes
+  verify ID read the cities' freezes named in freeze ID again and check its digest
+
+Options:`
+
+func provinceCmd(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+			fmt.Fprintln(stdout, strings.TrimSuffix(provinceHelp, "\n\nOptions:")+"\n\nRun 'kuozheng province COMMAND --help' for the options.")
+			return errHelp
+		}
+		return usageError{"province: give a command (figures, freeze, freezes, verify); run 'kuozheng province --help'"}
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("province "+sub, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(stdout, provinceHelp)
+		fs.PrintDefaults()
+	}
+	natsURL := fs.String("nats", "", "the NATS server or cluster the cities' ledgers are on (required)")
+	cities := fs.String("cities", "", "the cities' codes, comma-separated (for figures and freeze; known: "+domain.CityCodes()+")")
+	province := fs.String("province", domain.Province, "the province's code")
+	asOf := fs.String("as-of", "", "business date of the live figures (default: each city's today)")
+	year := fs.Int("year", 0, "the year whose December figures freeze freezes")
+	replicas := fs.Int("replicas", 1, "replicas of the province's stream when it is created (3 on a three-node cluster)")
+	key := fs.String("idempotency-key", "", "a retry of freeze with the same key stores nothing more")
+	pos, err := parse(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	if *natsURL == "" {
+		return usageError{"province: --nats is required"}
+	}
+	var codes []string
+	if *cities != "" {
+		for _, c := range strings.Split(*cities, ",") {
+			c = strings.TrimSpace(c)
+			if err := domain.CheckCity("--cities", c); err != nil {
+				return usageError{err.Error()}
+			}
+			codes = append(codes, c)
+		}
+	}
+	needCities := func() error {
+		if len(codes) == 0 {
+			return usageError{fmt.Sprintf("province %s: --cities is required", sub)}
+		}
+		return nil
+	}
+	nc, err := nats.Connect(*natsURL, nats.Name("kuozheng province"))
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", *natsURL, err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	out := json.NewEncoder(stdout)
+	out.SetIndent("", "  ")
+	switch sub {
+	case "figures":
+		if err := needCities(); err != nil {
+			return err
+		}
+		d, err := parseDateFlag("as-of", *asOf)
+		if err != nil {
+			return err
+		}
+		p, err := provinceFigures(nc, *province, codes, d)
+		if err != nil {
+			return err
+		}
+		return out.Encode(p)
+	case "freeze":
+		if err := needCities(); err != nil {
+			return err
+		}
+		if *year < 1990 || *year > 9999 {
+			return usageError{"province freeze: --year is required (such as 2006)"}
+		}
+		p, err := eventstore.OpenProvince(ctx, js, *province, *replicas)
+		if err != nil {
+			return err
+		}
+		f, err := freezeProvince(ctx, js, *province, codes, *year)
+		if err != nil {
+			return err
+		}
+		actor := "assessor:cli"
+		if u, err := user.Current(); err == nil {
+			actor = "assessor:" + u.Username + "@cli"
+		}
+		seq, err := p.AppendFreeze(ctx, f, actor, *key)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "stored province freeze %s at sequence %d of %s\n", f.ID, seq, eventstore.ProvinceStream(*province))
+		f.Figures = nil
+		return out.Encode(f)
+	case "freezes":
+		p, err := eventstore.OpenProvince(ctx, js, *province, *replicas)
+		if err != nil {
+			return err
+		}
+		list, err := p.Freezes(ctx)
+		if err != nil {
+			return err
+		}
+		for i := range list {
+			list[i].Figures = nil
+		}
+		return out.Encode(list)
+	case "verify":
+		if len(pos) != 1 {
+			return usageError{"province verify: give the freeze's id"}
+		}
+		p, err := eventstore.OpenProvince(ctx, js, *province, *replicas)
+		if err != nil {
+			return err
+		}
+		f, err := p.Freeze(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		if err := verifyProvinceFreeze(ctx, js, f); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "province freeze %s: digest %s reproduced from %d cities' freezes\n", f.ID, f.Digest, len(f.Cities))
+		return nil
+	default:
+		return usageError{fmt.Sprintf("province: unknown command %q; run 'kuozheng province --help'", sub)}
+	}
+}
+
+// provinceFigures asks each city's serve replicas for its live figures as of asOf (0: each city's
+// today, which must then agree) and sums and ranks them.
+func provinceFigures(nc *nats.Conn, province string, codes []string, asOf domain.Date) (*projections.ProvinceReport, error) {
+	var cities []projections.CityFigures
+	body, _ := json.Marshal(map[string]any{"as_of": asOf})
+	if asOf == 0 {
+		body = nil
+	}
+	for _, code := range codes {
+		msg, err := nc.Request(figuresSubject(code), body, time.Minute)
+		if errors.Is(err, nats.ErrNoResponders) {
+			return nil, fmt.Errorf("city %s: no serve replica answers on %s: is 'kuozheng serve --ledger %s' running on this NATS?", code, figuresSubject(code), code)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("city %s: %w", code, err)
+		}
+		var a figuresAnswer
+		if err := json.Unmarshal(msg.Data, &a); err != nil {
+			return nil, fmt.Errorf("city %s: answer: %w", code, err)
+		}
+		if a.Error != "" || a.Figures == nil {
+			return nil, fmt.Errorf("city %s: %s", code, a.Error)
+		}
+		if a.Figures.Ledger != code {
+			return nil, fmt.Errorf("city %s: answered by ledger %s", code, a.Figures.Ledger)
+		}
+		cities = append(cities, *a.Figures)
+	}
+	if asOf == 0 && len(cities) > 0 {
+		asOf = cities[0].AsOf
+	}
+	return projections.Province(province, asOf, cities)
+}
+
+// freezeProvince makes the province's freeze of year from each city's latest freeze valid through
+// its 31 December.
+func freezeProvince(ctx context.Context, js jetstream.JetStream, province string, codes []string, year int) (domain.ProvinceFreezeMade, error) {
+	end, err := domain.ParseDate(fmt.Sprintf("%04d-12-31", year))
+	if err != nil {
+		return domain.ProvinceFreezeMade{}, err
+	}
+	f := domain.ProvinceFreezeMade{ID: uuid.Must(uuid.NewV7()).String(), Province: province, Year: year, ValidThrough: end,
+		CodeVersion: projections.CodeVersion}
+	for _, code := range codes {
+		city, err := eventstore.OpenCityLedger(ctx, js, code)
+		if err != nil {
+			return f, err
+		}
+		refs, _, err := city.Freezes(ctx)
+		if err != nil {
+			return f, err
+		}
+		var last *eventstore.FreezeRef
+		for i := range refs {
+			if refs[i].ValidThrough == end {
+				last = &refs[i]
+			}
+		}
+		if last == nil {
+			return f, fmt.Errorf("city %s has no freeze valid through %s: its assessment team freezes it first (POST /v1/freezes)", code, end)
+		}
+		name := code
+		if c, ok := domain.CityOf(code); ok {
+			name = c.Name
+		}
+		f.Cities = append(f.Cities, domain.CityFreeze{Ledger: code, Name: name, FreezeID: last.ID, Seq: last.Seq, ThroughSeq: last.ThroughSeq, Digest: last.Digest})
+	}
+	figures, digest, err := provinceFreezeFigures(ctx, js, province, end, f.Cities)
+	if err != nil {
+		return f, err
+	}
+	f.Figures, f.Digest = figures, digest
+	return f, nil
+}
+
+// provinceFreezeFigures reads the cities' freezes a manifest names, checks each has the digest the
+// manifest gives, and sums and ranks their figures.
+func provinceFreezeFigures(ctx context.Context, js jetstream.JetStream, province string, end domain.Date, manifest []domain.CityFreeze) ([]byte, string, error) {
+	var cities []projections.CityFigures
+	for _, m := range manifest {
+		city, err := eventstore.OpenCityLedger(ctx, js, m.Ledger)
+		if err != nil {
+			return nil, "", err
+		}
+		made, _, err := city.Freeze(ctx, m.FreezeID)
+		if err != nil {
+			return nil, "", err
+		}
+		if made.Digest != m.Digest || made.ValidThrough != end {
+			return nil, "", fmt.Errorf("city %s: freeze %s has digest %s valid through %s, the manifest says %s through %s",
+				m.Ledger, m.FreezeID, made.Digest, made.ValidThrough, m.Digest, end)
+		}
+		r, err := projections.FrozenReport(made)
+		if err != nil {
+			return nil, "", err
+		}
+		ref, err := city.ReferenceAt(ctx, made.ThroughSeq)
+		if err != nil {
+			return nil, "", err
+		}
+		r.AsOf = made.ValidThrough
+		cities = append(cities, projections.CityFiguresOf(ref, r))
+	}
+	p, err := projections.Province(province, end, cities)
+	if err != nil {
+		return nil, "", err
+	}
+	return projections.ProvinceFigures(p)
+}
+
+// verifyProvinceFreeze reproduces a province freeze's digest from the cities' freezes it names.
+func verifyProvinceFreeze(ctx context.Context, js jetstream.JetStream, f domain.ProvinceFreezeMade) error {
+	_, digest, err := provinceFreezeFigures(ctx, js, f.Province, f.ValidThrough, f.Cities)
+	if err != nil {
+		return err
+	}
+	if digest != f.Digest {
+		return fmt.Errorf("province freeze %s: its cities' freezes give digest %s, it stored %s", f.ID, digest, f.Digest)
+	}
+	return nil
+}

@@ -1,0 +1,222 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// CityLedger reads one city's ledger stream from outside it (the province does, through NATS):
+// its reference data and its freezes. It writes nothing and keeps no index.
+type CityLedger struct {
+	// Ledger is the city's code.
+	Ledger string
+	sub    Subjects
+	stream jetstream.Stream
+}
+
+// OpenCityLedger finds city ledger's stream on js; an error says when the city has none there.
+func OpenCityLedger(ctx context.Context, js jetstream.JetStream, ledger string) (*CityLedger, error) {
+	if err := domain.CheckCity("ledger", ledger); err != nil {
+		return nil, err
+	}
+	sub := SubjectsOf(ledger)
+	stream, err := js.Stream(ctx, sub.Stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, fmt.Errorf("city %s has no ledger on this NATS (no stream %s): start `kuozheng serve --ledger %s` on it", ledger, sub.Stream, ledger)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("city %s: stream %s: %w", ledger, sub.Stream, err)
+	}
+	return &CityLedger{Ledger: ledger, sub: sub, stream: stream}, nil
+}
+
+// ReferenceAt is the city's reference data as it stood after stream sequence seq.
+func (c *CityLedger) ReferenceAt(ctx context.Context, seq uint64) (ref *domain.Reference, err error) {
+	err = whileUnanswered(ctx, func() error {
+		ref, err = referenceAt(ctx, c.stream, c.sub, seq)
+		return err
+	})
+	return ref, err
+}
+
+// whileUnanswered runs f again while NATS has no one to answer it, for up to a minute: on a
+// cluster a stream's leader or the meta leader can be between elections for seconds.
+func whileUnanswered(ctx context.Context, f func() error) error {
+	deadline := time.Now().Add(time.Minute)
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		err := f()
+		if !errors.Is(err, nats.ErrNoResponders) && !errors.Is(err, jetstream.ErrNoStreamResponse) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// Freezes are the city's freezes with their figures, oldest first.
+func (c *CityLedger) Freezes(ctx context.Context) ([]FreezeRef, []domain.FreezeMade, error) {
+	var refs []FreezeRef
+	var made []domain.FreezeMade
+	err := whileUnanswered(ctx, func() error {
+		refs, made = nil, nil
+		return eachMessage(ctx, c.stream, c.sub.Freeze+">", func(seq uint64, data []byte) (bool, error) {
+			ev, err := domain.Decode(data)
+			if err != nil {
+				return false, fmt.Errorf("city %s: message %d: %w", c.Ledger, seq, err)
+			}
+			f, ok := ev.Body.(domain.FreezeMade)
+			if !ok {
+				return true, nil
+			}
+			made = append(made, f)
+			f.Figures = nil
+			refs = append(refs, FreezeRef{FreezeMade: f, Seq: seq, MadeBy: ev.Actor})
+			return true, nil
+		})
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("city %s: freezes: %w", c.Ledger, err)
+	}
+	return refs, made, nil
+}
+
+// Freeze is the city's freeze id with its figures and its sequence in the city's stream.
+func (c *CityLedger) Freeze(ctx context.Context, id string) (domain.FreezeMade, uint64, error) {
+	msg, err := c.stream.GetLastMsgForSubject(ctx, c.sub.Freeze+id)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return domain.FreezeMade{}, 0, domain.NotFound("freeze", "city %s has no freeze %q", c.Ledger, id)
+	}
+	if err != nil {
+		return domain.FreezeMade{}, 0, fmt.Errorf("city %s: freeze %s: %w", c.Ledger, id, err)
+	}
+	ev, err := domain.Decode(msg.Data)
+	if err != nil {
+		return domain.FreezeMade{}, 0, fmt.Errorf("city %s: freeze %s: %w", c.Ledger, id, err)
+	}
+	f, ok := ev.Body.(domain.FreezeMade)
+	if !ok {
+		return domain.FreezeMade{}, 0, fmt.Errorf("city %s: message %d is not a freeze", c.Ledger, msg.Sequence)
+	}
+	return f, msg.Sequence, nil
+}
+
+// ProvinceStream is the name of a province's stream, which keeps the province's own freezes.
+func ProvinceStream(province string) string { return "PROVINCE_" + province }
+
+func provinceFreezePrefix(province string) string { return "province." + province + ".freeze." }
+
+// Province keeps a province's freezes in its own stream on the cities' NATS.
+type Province struct {
+	Code   string
+	js     jetstream.JetStream
+	stream jetstream.Stream
+}
+
+// OpenProvince creates or finds the province's stream, with replicas copies on a cluster.
+func OpenProvince(ctx context.Context, js jetstream.JetStream, code string, replicas int) (*Province, error) {
+	if len(code) != 6 || !strings.HasSuffix(code, "0000") || strings.Trim(code, "0123456789") != "" {
+		return nil, domain.Invalid("province", "%q is not a province's code (six digits ending in 0000, such as %s)", code, domain.Province)
+	}
+	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name: ProvinceStream(code), Subjects: []string{"province." + code + ".>"}, Storage: jetstream.FileStorage,
+		Replicas: max(replicas, 1), Retention: jetstream.LimitsPolicy, Discard: jetstream.DiscardNew,
+		Duplicates: 2 * time.Minute, DenyDelete: true, DenyPurge: true, AllowDirect: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("province stream %s: %w", ProvinceStream(code), err)
+	}
+	return &Province{Code: code, js: js, stream: stream}, nil
+}
+
+// AppendFreeze stores a province freeze as made by actor. A key ("" for none) makes a retry
+// within the stream's duplicate window store nothing more.
+func (p *Province) AppendFreeze(ctx context.Context, f domain.ProvinceFreezeMade, actor, key string) (uint64, error) {
+	env := domain.Envelope{ID: newID(), OccurredOn: f.ValidThrough, Actor: actor, IdemKey: key, N: 1}
+	data, err := domain.Encode(env, f)
+	if err != nil {
+		return 0, err
+	}
+	m := nats.NewMsg(provinceFreezePrefix(p.Code) + f.ID)
+	m.Data = data
+	m.Header.Set(HashHeader, domain.ChainHash("", data))
+	m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, "0")
+	if key != "" {
+		m.Header.Set(nats.MsgIdHdr, key)
+	}
+	ack, err := p.js.PublishMsg(ctx, m)
+	if err != nil {
+		return 0, fmt.Errorf("store province freeze %s: %w", f.ID, err)
+	}
+	return ack.Sequence, nil
+}
+
+// Freezes are the province's freezes with their figures, oldest first.
+func (p *Province) Freezes(ctx context.Context) ([]domain.ProvinceFreezeMade, error) {
+	var out []domain.ProvinceFreezeMade
+	err := whileUnanswered(ctx, func() error {
+		out = nil
+		return eachMessage(ctx, p.stream, provinceFreezePrefix(p.Code)+">", func(seq uint64, data []byte) (bool, error) {
+			ev, err := domain.Decode(data)
+			if err != nil {
+				return false, fmt.Errorf("message %d: %w", seq, err)
+			}
+			if f, ok := ev.Body.(domain.ProvinceFreezeMade); ok {
+				out = append(out, f)
+			}
+			return true, nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("province %s: freezes: %w", p.Code, err)
+	}
+	return out, nil
+}
+
+// Freeze is the province's freeze id.
+func (p *Province) Freeze(ctx context.Context, id string) (domain.ProvinceFreezeMade, error) {
+	msg, err := p.stream.GetLastMsgForSubject(ctx, provinceFreezePrefix(p.Code)+id)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return domain.ProvinceFreezeMade{}, domain.NotFound("freeze", "province %s has no freeze %q", p.Code, id)
+	}
+	if err != nil {
+		return domain.ProvinceFreezeMade{}, fmt.Errorf("province %s: freeze %s: %w", p.Code, id, err)
+	}
+	ev, err := domain.Decode(msg.Data)
+	if err != nil {
+		return domain.ProvinceFreezeMade{}, err
+	}
+	f, ok := ev.Body.(domain.ProvinceFreezeMade)
+	if !ok {
+		return domain.ProvinceFreezeMade{}, fmt.Errorf("province %s: message %d is not a freeze", p.Code, msg.Sequence)
+	}
+	return f, nil
+}
+
+// orderedConsumer creates an ordered consumer on stream, asking again every few seconds for up
+// to two minutes or until ctx ends: on a cluster under load the server's answer to a consumer's
+// creation can be lost (a leader between elections), and one request would then wait for all of
+// ctx.
+func orderedConsumer(ctx context.Context, stream jetstream.Stream, cfg jetstream.OrderedConsumerConfig) (jetstream.Consumer, error) {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		actx, cancel := context.WithTimeout(ctx, consumerAttempt)
+		cons, err := stream.OrderedConsumer(actx, cfg)
+		cancel()
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) || !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrNoResponders) && !errors.Is(err, nats.ErrTimeout) {
+			return cons, err
+		}
+	}
+}
+
+// consumerAttempt bounds one request to create a consumer.
+const consumerAttempt = 10 * time.Second
