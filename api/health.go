@@ -105,8 +105,9 @@ type StreamSource interface {
 
 // StreamProbe checks that the ledger's stream answers within a short timeout and has a leader,
 // and that the store's follower is not stuck behind it: a write, a conflict's catch-up and the
-// views all wait on those. Its result is kept for Every, so /readyz stays cheap however often
-// it is asked; concurrent callers share one check.
+// views all wait on those. A ready result is kept for Every, so /readyz stays cheap however
+// often it is asked; a not-ready one only for the callers that waited for it, so that a ledger
+// that recovers says so at the next question. Concurrent callers share one check.
 type StreamProbe struct {
 	// Info asks the stream for its state (with the context's deadline).
 	Info func(ctx context.Context) (*jetstream.StreamInfo, error)
@@ -114,7 +115,7 @@ type StreamProbe struct {
 	Applied func() uint64
 	// Timeout bounds one check (default 2 s): a stream that does not answer within it is not ready.
 	Timeout time.Duration
-	// Every is how long a result is kept (default 1 s; less than 0: never kept).
+	// Every is how long a ready result is kept (default 1 s; less than 0: never kept).
 	Every time.Duration
 	// Stalled is how many checks in a row the follower may fail to reach the last sequence the
 	// check before saw, before the ledger is not ready (default 3).
@@ -165,13 +166,18 @@ func NewStreamProbe(st StreamSource) *StreamProbe {
 // Check is the probe as a Probe: the result of the last check, or of a new one when that is
 // older than Every.
 func (p *StreamProbe) Check(ctx context.Context) (any, error) {
+	asked := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	every := p.Every
 	if every == 0 {
 		every = time.Second
 	}
-	if !p.checked.IsZero() && time.Since(p.checked) < every {
+	switch {
+	case p.checked.IsZero():
+	case p.checked.After(asked):
+		return p.result() // checked while this caller waited
+	case p.err == nil && time.Since(p.checked) < every:
 		return p.result()
 	}
 	was := p.err

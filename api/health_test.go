@@ -205,8 +205,9 @@ func TestAStalledFollowerIsNotReady(t *testing.T) {
 	}
 }
 
-// A result is kept for Every: /readyz asked a hundred times, by concurrent readers, asks the
-// stream once.
+// A ready result is kept for Every: /readyz asked a hundred times, by concurrent readers, asks
+// the stream once. A not-ready one is shared by the callers that waited for it, and the next
+// question asks again.
 func TestTheStreamProbeIsCached(t *testing.T) {
 	f := &fakeStream{}
 	f.set(7, "n1", false)
@@ -224,6 +225,18 @@ func TestTheStreamProbeIsCached(t *testing.T) {
 	wg.Wait()
 	if n := f.asked.Load(); n != 1 {
 		t.Fatalf("the stream was asked %d times, want once", n)
+	}
+
+	f = &fakeStream{}
+	f.set(0, "", true)
+	p = f.probe()
+	p.Every = time.Hour
+	if _, err := p.Check(context.Background()); err == nil {
+		t.Fatal("a silent stream is ready")
+	}
+	f.set(7, "n1", false)
+	if _, err := p.Check(context.Background()); err != nil || f.asked.Load() != 2 {
+		t.Fatalf("the stream answers again: %v after %d questions, want ready after 2", err, f.asked.Load())
 	}
 }
 
