@@ -240,10 +240,13 @@ func (c *natsCluster) url() string {
 	return strings.Join(urls, ",")
 }
 
+// quiet keeps nats.go from printing the errors of a connection whose server was killed.
+var quiet = nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {})
+
 // connect opens a NATS connection of the test's own to the cluster.
 func (c *natsCluster) connect(tb testing.TB) *nats.Conn {
 	tb.Helper()
-	nc, err := nats.Connect(c.url(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	nc, err := nats.Connect(c.url(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond), quiet)
 	if err != nil {
 		tb.Fatal(err)
 	}
