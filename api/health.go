@@ -133,12 +133,13 @@ type StreamProbe struct {
 
 // StreamState is what a check found, shown by /readyz.
 type StreamState struct {
-	Name      string        `json:"name"`
-	Leader    string        `json:"leader"`
-	LastSeq   uint64        `json:"last_seq"`
-	Applied   uint64        `json:"applied"`
-	Replicas  []ReplicaInfo `json:"replicas,omitempty"`
-	CheckedAt time.Time     `json:"checked_at"`
+	Name     string        `json:"name"`
+	Leader   string        `json:"leader"`
+	LastSeq  uint64        `json:"last_seq"`
+	Applied  uint64        `json:"applied"`
+	Replicas []ReplicaInfo `json:"replicas,omitempty"`
+	// CheckedAt is when the stream was asked: the answer is no older.
+	CheckedAt time.Time `json:"checked_at"`
 }
 
 // ReplicaInfo is one of the stream's followers as its leader sees it.
@@ -216,6 +217,7 @@ func (p *StreamProbe) check(ctx context.Context) (*StreamState, *NotReady) {
 	// Not the asking request's context: others share the result, and a reader who hung up
 	// must not make the stream look unanswering.
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	asked := time.Now().UTC()
 	info, err := p.Info(ictx)
 	cancel()
 	if err != nil {
@@ -223,7 +225,7 @@ func (p *StreamProbe) check(ctx context.Context) (*StreamState, *NotReady) {
 			Reason: fmt.Sprintf("the stream did not answer within %v (%v); writes wait for it", timeout, err)}
 	}
 	// Read after the answer: the follower had the round trip's time too.
-	st := &StreamState{Name: info.Config.Name, LastSeq: info.State.LastSeq, Applied: p.Applied(), CheckedAt: time.Now().UTC()}
+	st := &StreamState{Name: info.Config.Name, LastSeq: info.State.LastSeq, Applied: p.Applied(), CheckedAt: asked}
 	if c := info.Cluster; c != nil {
 		st.Leader = c.Leader
 		for _, r := range c.Replicas {
