@@ -30,8 +30,8 @@ type haAck struct {
 
 // readyzSeen is one answer (or none) of a replica's /readyz.
 type readyzSeen struct {
-	at        time.Time
-	code      int // 0: no answer
+	at, done  time.Time // asked, answered
+	code      int       // 0: no answer
 	status    string
 	reason    string
 	leader    string
@@ -71,8 +71,9 @@ func postBody(s *crashServer, w crashWrite) (status int, seq uint64, dup bool, b
 }
 
 // readyzOnce asks s's /readyz.
-func readyzOnce(s *crashServer, client *http.Client) readyzSeen {
-	seen := readyzSeen{at: time.Now()}
+func readyzOnce(s *crashServer, client *http.Client) (seen readyzSeen) {
+	seen.at = time.Now()
+	defer func() { seen.done = time.Now() }()
 	resp, err := client.Get(s.base + "/readyz")
 	if err != nil {
 		seen.err = err
@@ -302,7 +303,9 @@ func TestHAKillingTheStreamLeadersNodeAndAReplicaLosesNoWrite(t *testing.T) {
 	killAt.Store(kill.UnixNano())
 	mu.Unlock()
 	leader.kill(t)
+	leaderDead := time.Now() // the process is reaped: nothing it answers is asked after this
 	replicas[0].kill(t)
+	replicaDead := time.Now()
 	t.Logf("+%v (%s): killed %s (the stream leader) and replica 0 after %d acknowledged payments", kill.Sub(began).Round(time.Millisecond), kill.UTC().Format("15:04:05.000"), leader.name, before)
 	newLeader, elected := waitLeader(t, js, "LEDGER", leader.name)
 
@@ -466,12 +469,12 @@ func TestHAKillingTheStreamLeadersNodeAndAReplicaLosesNoWrite(t *testing.T) {
 	for i, obs := range seen {
 		for _, r := range obs {
 			switch {
-			case r.at.Before(kill) && r.code != http.StatusOK:
+			case r.done.Before(kill) && r.code != http.StatusOK:
 				t.Errorf("replica %d at +%v, before the kill: /readyz %d %s %v; the ledger took writes", i, r.at.Sub(began).Round(time.Millisecond), r.code, r.status, r.err)
-			case r.at.Before(kill):
-			case i == 0 && r.at.After(kill) && r.err == nil:
+			case r.done.Before(kill):
+			case i == 0 && r.at.After(replicaDead) && r.err == nil:
 				t.Errorf("the killed replica answered /readyz at +%v: %d", r.at.Sub(began).Round(time.Millisecond), r.code)
-			case i == 1 && r.code == http.StatusOK && r.checkedAt.After(kill) && r.leader == leader.name:
+			case i == 1 && r.code == http.StatusOK && r.checkedAt.After(leaderDead) && r.leader == leader.name:
 				t.Errorf("the survivor at +%v: /readyz 200 naming the killed node %s as the stream's leader (checked at +%v)",
 					r.at.Sub(began).Round(time.Millisecond), leader.name, r.checkedAt.Sub(began).Round(time.Millisecond))
 			case i == 1 && r.code == http.StatusServiceUnavailable && r.at.Before(resumed):
