@@ -106,8 +106,8 @@ type StreamSource interface {
 // StreamProbe checks that the ledger's stream answers within a short timeout and has a leader,
 // and that the store's follower is not stuck behind it: a write, a conflict's catch-up and the
 // views all wait on those. A ready result is kept for Every, so /readyz stays cheap however
-// often it is asked; a not-ready one only for the callers that waited for it, so that a ledger
-// that recovers says so at the next question. Concurrent callers share one check.
+// often it is asked; a not-ready one for a quarter of that, so that a ledger that recovers says
+// so soon. Concurrent callers share one check.
 type StreamProbe struct {
 	// Info asks the stream for its state (with the context's deadline).
 	Info func(ctx context.Context) (*jetstream.StreamInfo, error)
@@ -117,6 +117,9 @@ type StreamProbe struct {
 	Timeout time.Duration
 	// Every is how long a ready result is kept (default 1 s; less than 0: never kept).
 	Every time.Duration
+	// EveryNotReady is how long a not-ready result is kept (default Every/4; less than 0: only
+	// for the callers that waited for its check).
+	EveryNotReady time.Duration
 	// Stalled is how many checks in a row the follower may fail to reach the last sequence the
 	// check before saw, before the ledger is not ready (default 3).
 	Stalled int
@@ -170,15 +173,21 @@ func (p *StreamProbe) Check(ctx context.Context) (any, error) {
 	asked := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	every := p.Every
+	every, notReady := p.Every, p.EveryNotReady
 	if every == 0 {
 		every = time.Second
+	}
+	if notReady == 0 {
+		notReady = every / 4
+	}
+	if p.err != nil {
+		every = notReady
 	}
 	switch {
 	case p.checked.IsZero():
 	case p.checked.After(asked):
 		return p.result() // checked while this caller waited
-	case p.err == nil && time.Since(p.checked) < every:
+	case time.Since(p.checked) < every:
 		return p.result()
 	}
 	was := p.err

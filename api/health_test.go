@@ -206,8 +206,7 @@ func TestAStalledFollowerIsNotReady(t *testing.T) {
 }
 
 // A ready result is kept for Every: /readyz asked a hundred times, by concurrent readers, asks
-// the stream once. A not-ready one is shared by the callers that waited for it, and the next
-// question asks again.
+// the stream once. A not-ready one is kept for EveryNotReady.
 func TestTheStreamProbeIsCached(t *testing.T) {
 	f := &fakeStream{}
 	f.set(7, "n1", false)
@@ -227,16 +226,23 @@ func TestTheStreamProbeIsCached(t *testing.T) {
 		t.Fatalf("the stream was asked %d times, want once", n)
 	}
 
-	f = &fakeStream{}
-	f.set(0, "", true)
-	p = f.probe()
-	p.Every = time.Hour
-	if _, err := p.Check(context.Background()); err == nil {
-		t.Fatal("a silent stream is ready")
-	}
-	f.set(7, "n1", false)
-	if _, err := p.Check(context.Background()); err != nil || f.asked.Load() != 2 {
-		t.Fatalf("the stream answers again: %v after %d questions, want ready after 2", err, f.asked.Load())
+	for _, keep := range []time.Duration{time.Hour, -1} {
+		f := &fakeStream{}
+		f.set(0, "", true)
+		p := f.probe()
+		p.Every, p.EveryNotReady = time.Hour, keep
+		if _, err := p.Check(context.Background()); err == nil {
+			t.Fatal("a silent stream is ready")
+		}
+		f.set(7, "n1", false)
+		f.applied.Store(7)
+		_, err := p.Check(context.Background())
+		switch {
+		case keep > 0 && (err == nil || f.asked.Load() != 1):
+			t.Errorf("not-ready kept for %v: the next check says %v after %d questions, want the kept answer", keep, err, f.asked.Load())
+		case keep < 0 && (err != nil || f.asked.Load() != 2):
+			t.Errorf("not-ready not kept: the next check says %v after %d questions, want ready after 2", err, f.asked.Load())
+		}
 	}
 }
 
