@@ -451,14 +451,14 @@ func TestHAKillingTheStreamLeadersNodeAndAReplicaLosesNoWrite(t *testing.T) {
 		prev := ""
 		for _, r := range obs {
 			desc := fmt.Sprintf("%d %s leader %q", r.code, r.status, r.leader)
-			if r.reason != "" {
-				desc += " (" + r.reason + ")"
-			}
 			if r.err != nil {
 				desc = "no answer"
 			}
 			if desc != prev {
 				fmt.Fprintf(&b, "\n  replica %d +%v: %s", i, r.at.Sub(began).Round(time.Millisecond), desc)
+				if r.reason != "" {
+					fmt.Fprintf(&b, " (%s)", r.reason)
+				}
 				prev = desc
 			}
 		}
