@@ -36,7 +36,10 @@ type Config struct {
 	// Connected, if set, says why the ledger's NATS connection is down (nil when up): /readyz
 	// answers 503 with the reason meanwhile.
 	Connected func() error
-	Log       *slog.Logger
+	// Probe, if set, says whether the ledger can take writes (a stream that answers and has a
+	// leader, a follower that keeps up): /readyz answers 503 with its reason when not.
+	Probe Probe
+	Log   *slog.Logger
 }
 
 // Server is the HTTP API.

@@ -18,7 +18,7 @@ import (
 )
 
 // buildBinary builds kuozheng into a temporary folder of t and returns the folder and the binary.
-func buildBinary(t *testing.T) (dir, bin string) {
+func buildBinary(t testing.TB) (dir, bin string) {
 	t.Helper()
 	dir = t.TempDir()
 	bin = filepath.Join(dir, "kuozheng")

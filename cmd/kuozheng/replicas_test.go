@@ -21,7 +21,7 @@ import (
 )
 
 // startReplica starts `kuozheng serve` with args and env and waits until /readyz answers 200.
-func startReplica(t *testing.T, bin string, env []string, args ...string) *crashServer {
+func startReplica(t testing.TB, bin string, env []string, args ...string) *crashServer {
 	t.Helper()
 	s := &crashServer{
 		cmd:    exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--today", "2006-12-31"}, args...)...),
@@ -54,7 +54,7 @@ func startReplica(t *testing.T, bin string, env []string, args ...string) *crash
 
 // loggedURL waits until serve's log has the line msg with the url it bound: the port is the
 // kernel's pick, so no other process on a busy machine can take it between picking and binding.
-func loggedURL(t *testing.T, log *storetest.SyncBuffer, done <-chan struct{}, msg string) string {
+func loggedURL(t testing.TB, log *storetest.SyncBuffer, done <-chan struct{}, msg string) string {
 	t.Helper()
 	deadline := time.Now().Add(120 * time.Second)
 	for {
@@ -76,7 +76,7 @@ func loggedURL(t *testing.T, log *storetest.SyncBuffer, done <-chan struct{}, ms
 }
 
 // waitFor polls GET path on s until it answers 200.
-func waitFor(t *testing.T, s *crashServer, path string) {
+func waitFor(t testing.TB, s *crashServer, path string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {

@@ -104,7 +104,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			log.Warn("snapshot at shutdown", "err", err)
 		}
 	}()
-	cfg := api.Config{Store: led.store, Runner: runner, Metrics: metrics, Log: log, Connected: led.connected}
+	// /readyz asks the stream too (leader, answering, follower keeping up), at most once a second.
+	probe := api.NewStreamProbe(led.store)
+	probe.Log = log
+	cfg := api.Config{Store: led.store, Runner: runner, Metrics: metrics, Log: log, Connected: led.connected, Probe: probe.Check}
 	if damage := startupDamage(ctx, led, runner); damage != "" {
 		if *acceptDamage {
 			log.Error("the ledger is damaged; serving it as it is because of --accept-damage", "damage", damage)

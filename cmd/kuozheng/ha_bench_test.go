@@ -1,0 +1,302 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// failoverKills is how many times BenchmarkHAFailover kills a stream leader's node at least
+// (more with -benchtime Nx, N > 5).
+const failoverKills = 5
+
+// BenchmarkHAFailover kills the stream leader's node with SIGKILL under a write load, again and
+// again (the node is started again and caught up between kills), and reports the median
+// failover time: the last acknowledgement before the kill to the first of a write sent after
+// it. kuozheng: four clients paying through one `serve --nats` replica, retrying with the same
+// Idempotency-Key; jetstream: four writers publishing 1 KB to an R3 stream with a message id,
+// retrying the same id, with a 2 s publish timeout (the floor: raft's election).
+func BenchmarkHAFailover(b *testing.B) {
+	dir, bin := buildBinary(b)
+	natsBin := buildNATSServer(b, dir)
+	cluster := startNATSCluster(b, natsBin)
+	nc := cluster.connect(b)
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	b.Run("kuozheng", func(b *testing.B) {
+		srv := startReplica(b, bin, nil, "--nats", cluster.url(), "--replicas", "3")
+		employers := make([]string, 4)
+		for i := range employers {
+			reg := fmt.Appendf(nil, `{"name":"故障转移单位%d","county":"360702","org_code":"%s","kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`, i, domain.NumberedOrgCode(7400+i))
+			resp, err := srv.client.Post(srv.base+"/v1/employers", "application/json", bytes.NewReader(reg))
+			if err != nil {
+				b.Fatal(err)
+			}
+			var res struct {
+				EmployerID string `json:"employer_id"`
+			}
+			body, _ := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			if resp.StatusCode != http.StatusCreated || json.Unmarshal(body, &res) != nil {
+				b.Fatalf("register: %d %s", resp.StatusCode, body)
+			}
+			employers[i] = res.EmployerID
+		}
+		write := func(w, k int) error {
+			receipt := fmt.Sprintf("FO-%d-%06d", w, k)
+			wr := crashWrite{employer: employers[w], receipt: receipt, key: "fo-" + receipt,
+				body: fmt.Appendf(nil, `{"paid_on":"2006-12-20","amount_fen":100,"receipt_no":%q}`, receipt)}
+			status, _, dup, _, err := postBody(srv, wr)
+			switch {
+			case err != nil:
+				return err
+			case status == http.StatusCreated || status == http.StatusOK && dup:
+				return nil
+			case status >= 500:
+				return fmt.Errorf("answer %d", status)
+			default:
+				b.Errorf("%s: answer %d, which no retry changes", receipt, status)
+				return nil
+			}
+		}
+		measureFailovers(b, cluster, js, natsBin, "LEDGER", len(employers), write)
+	})
+
+	b.Run("jetstream", func(b *testing.B) {
+		ctx := context.Background()
+		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "FAILOVER", Subjects: []string{"failover.>"},
+			Storage: jetstream.FileStorage, Replicas: 3}); err != nil {
+			b.Fatal(err)
+		}
+		data := bytes.Repeat([]byte("x"), 1024)
+		write := func(w, k int) error {
+			pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			_, err := js.Publish(pctx, fmt.Sprintf("failover.%d", w), data, jetstream.WithMsgID(fmt.Sprintf("fo-%d-%d", w, k)))
+			return err
+		}
+		measureFailovers(b, cluster, js, natsBin, "FAILOVER", 4, write)
+	})
+}
+
+// measureFailovers runs writers (write(w, k) sends writer w's k-th write once, nil when it was
+// acknowledged) and kills the stream's leader node failoverKills times or b.N times.
+func measureFailovers(b *testing.B, c *natsCluster, js jetstream.JetStream, natsBin, stream string, writers int, write func(w, k int) error) {
+	type ack struct{ sent, at time.Time }
+	var (
+		mu   sync.Mutex
+		acks []ack
+		stop atomic.Bool
+		wg   sync.WaitGroup
+	)
+	for w := range writers {
+		wg.Go(func() {
+			for k := 0; !stop.Load(); k++ {
+				for attempt := 1; !stop.Load(); attempt++ {
+					sent := time.Now()
+					if err := write(w, k); err == nil {
+						mu.Lock()
+						acks = append(acks, ack{sent, time.Now()})
+						mu.Unlock()
+						break
+					}
+					time.Sleep(time.Duration(min(attempt, 10)) * 20 * time.Millisecond) // a client's backoff
+				}
+			}
+		})
+	}
+	defer func() {
+		stop.Store(true)
+		wg.Wait()
+	}()
+	// acked counts the acknowledgements of writes sent after t.
+	acked := func(t time.Time) int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, a := range acks {
+			if a.sent.After(t) {
+				n++
+			}
+		}
+		return n
+	}
+	var failovers, elections []time.Duration
+	b.ResetTimer()
+	for range max(b.N, failoverKills) {
+		mark := time.Now()
+		storetest.CheckFor(b, 60*time.Second, 10*time.Millisecond, func() error {
+			if n := acked(mark); n < 50 {
+				return fmt.Errorf("%d of 50 writes acknowledged", n)
+			}
+			return nil
+		})
+		info, err := streamInfo(js, stream)
+		if err != nil || info.Cluster == nil || info.Cluster.Leader == "" {
+			b.Fatalf("stream %s before the kill: %v", stream, err)
+		}
+		node := c.node(info.Cluster.Leader)
+		kill := time.Now()
+		node.kill(b)
+		_, elected := waitLeader(b, js, stream, node.name)
+		storetest.CheckFor(b, 90*time.Second, 10*time.Millisecond, func() error {
+			if n := acked(kill); n < 50 {
+				return fmt.Errorf("%d of 50 writes sent after the kill acknowledged", n)
+			}
+			return nil
+		})
+		var last, first time.Time
+		mu.Lock()
+		for _, a := range acks {
+			if a.at.Before(kill) && a.at.After(last) {
+				last = a.at
+			}
+			if a.sent.After(kill) && (first.IsZero() || a.at.Before(first)) {
+				first = a.at
+			}
+		}
+		mu.Unlock()
+		failovers = append(failovers, first.Sub(last))
+		elections = append(elections, elected.Sub(kill))
+		b.Logf("kill of %s: failover %v, election %v after the kill", node.name, first.Sub(last).Round(time.Millisecond), elected.Sub(kill).Round(time.Millisecond))
+		b.StopTimer()
+		node.restart(b, natsBin)
+		waitCurrent(b, js, stream)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(median(failovers).Milliseconds()), "ms/failover")
+	b.ReportMetric(float64(median(elections).Milliseconds()), "ms/election")
+	b.ReportMetric(0, "ns/op")
+}
+
+// waitCurrent waits until every replica of the stream is current with its leader.
+func waitCurrent(tb testing.TB, js jetstream.JetStream, stream string) {
+	tb.Helper()
+	storetest.CheckFor(tb, 90*time.Second, 50*time.Millisecond, func() error {
+		info, err := streamInfo(js, stream)
+		if err != nil {
+			return err
+		}
+		if info.Cluster == nil || info.Cluster.Leader == "" {
+			return errors.New("no leader")
+		}
+		for _, r := range info.Cluster.Replicas {
+			if !r.Current || r.Offline {
+				return fmt.Errorf("replica %s not current (lag %d)", r.Name, r.Lag)
+			}
+		}
+		return nil
+	})
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
+
+// BenchmarkHAAppends: durable appends per second (sync_interval: always, 1 KB, acknowledged one
+// by one, 16 writers a stream) to 1, 2 and 3 streams whose leaders sit on different nodes:
+// R1 streams placed by the nodes' tags, and R3 streams whose leadership was handed to a chosen
+// node. Raw JetStream publishes, the ceiling under one city ledger per stream (the ledger cannot
+// yet name its stream and subjects). All three nodes share this machine's disk and CPUs, so the
+// scaling is indicative only.
+func BenchmarkHAAppends(b *testing.B) {
+	dir := b.TempDir()
+	natsBin := buildNATSServer(b, dir)
+	cluster := startNATSCluster(b, natsBin)
+	nc := cluster.connect(b)
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// One connection per node, so that a stream's writers talk to its leader's node as a city's
+	// replicas beside it would.
+	conns := map[string]jetstream.JetStream{}
+	for _, n := range cluster.nodes {
+		c, err := nats.Connect(fmt.Sprintf("nats://%s:%s@%s", clusterUser, clusterPassword, n.client), quiet)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		if conns[n.name], err = jetstream.New(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	for _, replicas := range []int{1, 3} {
+		for streams := 1; streams <= 3; streams++ {
+			b.Run(fmt.Sprintf("R%d/streams=%d", replicas, streams), func(b *testing.B) {
+				var names []string
+				for i := range streams {
+					node := cluster.nodes[i].name
+					name := fmt.Sprintf("APPEND_R%d_%d_%s", replicas, streams, node)
+					cfg := jetstream.StreamConfig{Name: name, Subjects: []string{"append." + name + ".>"}, Storage: jetstream.FileStorage, Replicas: replicas}
+					if replicas == 1 {
+						cfg.Placement = &jetstream.Placement{Tags: []string{"node:" + node}}
+					}
+					if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+						b.Fatal(err)
+					}
+					if replicas > 1 {
+						stepDown(b, nc, js, name, node)
+					}
+					info, err := streamInfo(js, name)
+					if err != nil || info.Cluster == nil || info.Cluster.Leader != node {
+						b.Fatalf("%s: leader %+v (%v), want %s", name, info.Cluster, err, node)
+					}
+					names = append(names, name)
+				}
+				data := bytes.Repeat([]byte("x"), 1024)
+				const perStream = 16
+				var next atomic.Int64
+				var failed atomic.Int64
+				var wg sync.WaitGroup
+				b.ResetTimer()
+				start := time.Now()
+				for i, name := range names {
+					pub := conns[cluster.nodes[i].name]
+					for w := range perStream {
+						wg.Go(func() {
+							subject := fmt.Sprintf("append.%s.%d", name, w)
+							for next.Add(1) <= int64(b.N) {
+								if _, err := pub.Publish(ctx, subject, data); err != nil {
+									failed.Add(1)
+								}
+							}
+						})
+					}
+				}
+				wg.Wait()
+				elapsed := time.Since(start)
+				b.StopTimer()
+				if n := failed.Load(); n > 0 {
+					b.Errorf("%d of %d appends failed", n, b.N)
+				}
+				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "appends/s")
+			})
+		}
+	}
+}
