@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -216,12 +217,13 @@ func median(ds []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
-// BenchmarkHAAppends: durable appends per second (sync_interval: always, 1 KB, acknowledged one
-// by one, 16 writers a stream) to 1, 2 and 3 streams whose leaders sit on different nodes:
-// R1 streams placed by the nodes' tags, and R3 streams whose leadership was handed to a chosen
-// node. Raw JetStream publishes, the ceiling under one city ledger per stream (the ledger cannot
-// yet name its stream and subjects). All three nodes share this machine's disk and CPUs, so the
-// scaling is indicative only.
+// BenchmarkHAAppends: durable appends per second (sync_interval: always, acknowledged one by
+// one) to 1, 2 and 3 streams whose leaders sit on different nodes. ledger: city ledgers
+// (serve --ledger's stores, R3, each city's leadership handed to another node), 16 writers a
+// city each recording payments of its own employer, every append a command's event through the
+// store's group commit. R1 and R3: raw JetStream, 1 KB, 16 writers a stream, to R1 streams placed
+// by the nodes' tags and to R3 streams led from a chosen node. All three nodes share this
+// machine's disk and CPUs, so the scaling is indicative only.
 func BenchmarkHAAppends(b *testing.B) {
 	dir := b.TempDir()
 	natsBin := buildNATSServer(b, dir)
@@ -246,6 +248,63 @@ func BenchmarkHAAppends(b *testing.B) {
 		}
 	}
 	ctx := context.Background()
+	cityCodes := []string{"360300", "360500", "360700"}
+	for cities := 1; cities <= 3; cities++ {
+		b.Run(fmt.Sprintf("ledger/cities=%d", cities), func(b *testing.B) {
+			type writer struct {
+				store    *eventstore.Store
+				employer string
+			}
+			var writers []writer
+			for i, code := range cityCodes[:cities] {
+				node := cluster.nodes[i]
+				c, err := nats.Connect(fmt.Sprintf("nats://%s:%s@%s", clusterUser, clusterPassword, node.client), quiet)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer c.Close()
+				st, err := eventstore.Open(ctx, c, eventstore.Config{Ledger: code, Replicas: 3})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer st.Close()
+				stepDown(b, nc, js, st.Stream(), node.name)
+				county := st.Reference().Counties[0].Code
+				for range 16 {
+					w := registered.Add(1)
+					res, err := st.Execute(ctx, eventstore.Request{Create: true, Today: demoToday, Actor: "bench", Command: &domain.RegisterEmployer{
+						Name: fmt.Sprintf("写入单位%d", w), County: county, OrgCode: domain.NumberedOrgCode(7600 + int(w)), Kind: "enterprise",
+						RiskClass: "1", RegisteredOn: "2006-04-03"}})
+					if err != nil {
+						b.Fatal(err)
+					}
+					writers = append(writers, writer{st, res.EmployerID})
+				}
+			}
+			var next, failed atomic.Int64
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			start := time.Now()
+			for _, w := range writers {
+				wg.Go(func() {
+					for k := next.Add(1); k <= int64(b.N); k = next.Add(1) {
+						_, err := w.store.Execute(ctx, eventstore.Request{EmployerID: w.employer, Today: demoToday, Actor: "bench",
+							Command: &domain.RecordPayment{PaidOn: "2006-06-10", AmountFen: domain.Number("100"), ReceiptNo: fmt.Sprintf("B%d", k)}})
+						if err != nil {
+							failed.Add(1)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			elapsed := time.Since(start)
+			b.StopTimer()
+			if n := failed.Load(); n > 0 {
+				b.Errorf("%d of %d appends failed", n, b.N)
+			}
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "appends/s")
+		})
+	}
 	for _, replicas := range []int{1, 3} {
 		for streams := 1; streams <= 3; streams++ {
 			b.Run(fmt.Sprintf("R%d/streams=%d", replicas, streams), func(b *testing.B) {
@@ -300,3 +359,8 @@ func BenchmarkHAAppends(b *testing.B) {
 		}
 	}
 }
+
+var demoToday = domain.MustDate("2006-12-31")
+
+// registered numbers the employers the ledger appends benchmark registers, across its runs.
+var registered atomic.Int64
