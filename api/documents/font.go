@@ -222,14 +222,20 @@ func (f *face) cut(runes []rune) ([]byte, error) {
 	for _, r := range runes {
 		cmap[r] = renumber[f.glyphOf[r]]
 	}
+	return assemble(f.cutTables(kept, len(old), glyf, loca, hmtx, cmapTable(runes, cmap))), nil
+}
+
+// cutTables are the tables of f that keep names, those that list glyphs replaced by the cut's:
+// its n glyphs' outlines glyf (long loca offsets) and metrics hmtx, and its cmap.
+func (f *face) cutTables(keep map[string]bool, n int, glyf, loca, hmtx, cmap []byte) []table {
 	tables := make([]table, 0, len(f.tables))
 	for _, t := range f.tables {
-		if !kept[t.tag] {
+		if !keep[t.tag] {
 			continue
 		}
 		switch t.tag {
 		case "cmap":
-			t.data = cmapTable(runes, cmap)
+			t.data = cmap
 		case "loca":
 			t.data = loca
 		case "glyf":
@@ -242,10 +248,10 @@ func (f *face) cut(runes []rune) ([]byte, error) {
 			binary.BigEndian.PutUint16(t.data[50:], 1) // long loca offsets
 		case "maxp":
 			t.data = slices.Clone(t.data)
-			binary.BigEndian.PutUint16(t.data[4:], uint16(len(old)))
+			binary.BigEndian.PutUint16(t.data[4:], uint16(n))
 		case "hhea":
 			t.data = slices.Clone(t.data)
-			binary.BigEndian.PutUint16(t.data[34:], uint16(len(old)))
+			binary.BigEndian.PutUint16(t.data[34:], uint16(n))
 		case "post":
 			if len(t.data) < 32 {
 				continue
@@ -255,7 +261,7 @@ func (f *face) cut(runes []rune) ([]byte, error) {
 		}
 		tables = append(tables, t)
 	}
-	return assemble(tables), nil
+	return tables
 }
 
 // component is one part of a composite glyph: the glyph it uses, and where in the composite
@@ -422,9 +428,13 @@ func assemble(tables []table) []byte {
 // checksum is TrueType's table checksum: the sum of its big-endian 32-bit words, zero-padded.
 func checksum(b []byte) uint32 {
 	var sum uint32
-	for i := 0; i < len(b); i += 4 {
+	for len(b) >= 4 {
+		sum += binary.BigEndian.Uint32(b)
+		b = b[4:]
+	}
+	if len(b) > 0 {
 		var w [4]byte
-		copy(w[:], b[i:])
+		copy(w[:], b)
 		sum += binary.BigEndian.Uint32(w[:])
 	}
 	return sum

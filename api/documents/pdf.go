@@ -51,13 +51,26 @@ type layout struct {
 	wide bool
 }
 
-// doc is a document being printed. A document prints twice: in the first pass (pdf nil) it
+// doc is a document being printed. A document prints twice: in the first pass (p nil) it
 // only notes the characters it would print, its page breaks and line wraps skipped, so that the
 // second pass can embed a font cut to them.
 type doc struct {
-	pdf   *fpdf.Fpdf
+	p     printer
 	noted []rune
-	wide  bool
+}
+
+// printer prints a document's pages (fpdfPrinter prints them with fpdf). Its methods are
+// fpdf's, in mm.
+type printer interface {
+	addPage()
+	setFont(size float64)
+	cell(w, h float64, s, border string, ln int, align string)
+	ln(h float64)
+	getX() float64
+	getY() float64
+	setXY(x, y float64)
+	rect(x, y, w, h float64)
+	width(s string) float64
 }
 
 // print prints the document body fills, the way p says.
@@ -72,10 +85,10 @@ func print(p Printing, l layout, body func(d *doc)) ([]byte, error) {
 			return nil, err
 		}
 	}
-	d := &doc{pdf: newA4(l, ttf), wide: l.wide}
-	body(d)
+	pdf := newA4(l, ttf)
+	body(&doc{p: fpdfPrinter{pdf, l.wide}})
 	var b bytes.Buffer
-	if err := d.pdf.Output(&b); err != nil {
+	if err := pdf.Output(&b); err != nil {
 		return nil, fmt.Errorf("printing the document: %w", err)
 	}
 	return b.Bytes(), nil
@@ -83,7 +96,7 @@ func print(p Printing, l layout, body func(d *doc)) ([]byte, error) {
 
 // characters are the characters the document body fills prints (its first pass).
 func characters(l layout, body func(d *doc)) []rune {
-	first := &doc{wide: l.wide}
+	first := &doc{}
 	first.note(printable + l.footer + "　第页共")
 	body(first)
 	return first.noted
@@ -134,62 +147,85 @@ func (d *doc) note(s string) {
 }
 
 func (d *doc) addPage() {
-	switch {
-	case d.pdf == nil:
-	case d.wide:
-		d.pdf.AddPageFormat("L", fpdf.SizeType{Wd: pageWidth, Ht: pageHeight})
-	default:
-		d.pdf.AddPage()
+	if d.p != nil {
+		d.p.addPage()
 	}
 }
 
 func (d *doc) font(size float64) {
-	if d.pdf != nil {
-		d.pdf.SetFont(font, "", size)
+	if d.p != nil {
+		d.p.setFont(size)
 	}
 }
 
 // cell prints s in a cell of w by h (fpdf's CellFormat, never filled nor linked).
 func (d *doc) cell(w, h float64, s, border string, ln int, align string) {
-	if d.pdf == nil {
+	if d.p == nil {
 		d.note(s)
 		return
 	}
-	d.pdf.CellFormat(w, h, s, border, ln, align, false, 0, "")
+	d.p.cell(w, h, s, border, ln, align)
 }
 
 func (d *doc) ln(h float64) {
-	if d.pdf != nil {
-		d.pdf.Ln(h)
+	if d.p != nil {
+		d.p.ln(h)
 	}
 }
 
 // y is the position on the page; 0 in the first pass, where nothing breaks a page.
 func (d *doc) y() float64 {
-	if d.pdf == nil {
+	if d.p == nil {
 		return 0
 	}
-	return d.pdf.GetY()
+	return d.p.getY()
 }
 
 func (d *doc) x() float64 {
-	if d.pdf == nil {
+	if d.p == nil {
 		return 0
 	}
-	return d.pdf.GetX()
+	return d.p.getX()
 }
 
 func (d *doc) setXY(x, y float64) {
-	if d.pdf != nil {
-		d.pdf.SetXY(x, y)
+	if d.p != nil {
+		d.p.setXY(x, y)
 	}
 }
 
 func (d *doc) rect(x, y, w, h float64) {
-	if d.pdf != nil {
-		d.pdf.Rect(x, y, w, h, "D")
+	if d.p != nil {
+		d.p.rect(x, y, w, h)
 	}
 }
+
+// fpdfPrinter prints with fpdf.
+type fpdfPrinter struct {
+	pdf  *fpdf.Fpdf
+	wide bool
+}
+
+func (f fpdfPrinter) addPage() {
+	if f.wide {
+		f.pdf.AddPageFormat("L", fpdf.SizeType{Wd: pageWidth, Ht: pageHeight})
+	} else {
+		f.pdf.AddPage()
+	}
+}
+
+func (f fpdfPrinter) setFont(size float64) { f.pdf.SetFont(font, "", size) }
+
+func (f fpdfPrinter) cell(w, h float64, s, border string, ln int, align string) {
+	f.pdf.CellFormat(w, h, s, border, ln, align, false, 0, "")
+}
+
+func (f fpdfPrinter) ln(h float64)            { f.pdf.Ln(h) }
+func (f fpdfPrinter) getX() float64           { return f.pdf.GetX() }
+func (f fpdfPrinter) getY() float64           { return f.pdf.GetY() }
+func (f fpdfPrinter) setXY(x, y float64)      { f.pdf.SetXY(x, y) }
+func (f fpdfPrinter) rect(x, y, w, h float64) { f.pdf.Rect(x, y, w, h, "D") }
+func (f fpdfPrinter) width(s string) float64  { return f.pdf.GetStringWidth(s) }
 
 // wrap cuts s into lines no wider than width, between any two characters (Chinese has no spaces
 // to break at; fpdf's MultiCell drops the character at such a break). The first pass wraps
@@ -198,7 +234,7 @@ func (d *doc) wrap(s string, width float64) []string {
 	var out []string
 	line := []rune{}
 	for _, r := range s {
-		if d.pdf != nil && len(line) > 0 && d.pdf.GetStringWidth(string(append(line, r))) > width {
+		if d.p != nil && len(line) > 0 && d.p.width(string(append(line, r))) > width {
 			out = append(out, string(line))
 			line = line[:0]
 		}
