@@ -27,7 +27,7 @@ const (
 	// OwnGlyphs hands fpdf the font cut to the characters the document prints: fpdf's own
 	// parsing and subsetting grow with the characters a font maps, so a document costs a third.
 	OwnGlyphs
-	// OwnWriter prints without fpdf, with our own writer (writer.go), seven times as fast: the
+	// OwnWriter prints without fpdf, with our own writer (writer.go), six times as fast: the
 	// font cut to the characters the document prints (a glyph a character, its id the character's
 	// code) embedded once as a CID font, every stream compressed by klauspost/compress's zlib at
 	// level 2, the pages laid out as fpdf lays them out, so that they print the same pixels as
