@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -237,10 +238,17 @@ func TestNoticesPrintTheLedgersFigures(t *testing.T) {
 	e.wantUnchanged(t, before)
 }
 
-// TestANoticePrintedAnEarlierWayIsServedAgainByteForByte records a notice as the first build
-// printed it (the whole font handed to fpdf) and reads it back: the GET answers those bytes, which
-// the current printing does not give, and a notice issued now is printed the current way.
+// TestANoticePrintedAnEarlierWayIsServedAgainByteForByte records a notice as each earlier
+// printing printed it (fpdf with the font cut to the notice's characters; the first build's fpdf
+// with the whole font) and reads it back: the GET answers those bytes, which the current printing
+// does not give, and a notice issued now is printed the current way.
 func TestANoticePrintedAnEarlierWayIsServedAgainByteForByte(t *testing.T) {
+	for _, p := range documents.Printings[1:] {
+		t.Run(fmt.Sprintf("printing %d", p), func(t *testing.T) { noticePrintedEarlier(t, p) })
+	}
+}
+
+func noticePrintedEarlier(t *testing.T, p documents.Printing) {
 	e := newAuthEnv(t)
 	ctx := context.Background()
 	id := e.register(t, tokAdmin, orgCode(71000011), "360702")
@@ -255,12 +263,12 @@ func TestANoticePrintedAnEarlierWayIsServedAgainByteForByte(t *testing.T) {
 	}
 	number := domain.NoticeNumber(domain.NoticePrefix("章贡区", 2006), 1)
 	n := documents.NoticeOf(number, domain.MustDate("2006-05-15"), domain.MustDate("2006-05-31"), events, e.l.Store.Reference())
-	first, err := n.RenderAs(documents.WholeFont)
+	first, err := n.RenderAs(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if now, err := n.Render(); err != nil || bytes.Equal(now, first) {
-		t.Fatalf("the current printing gives the first build's bytes (%v): nothing to fall back from", err)
+		t.Fatalf("the current printing gives printing %d's bytes (%v): nothing to fall back from", p, err)
 	}
 	cmd := domain.IssueNotice{IssuedOn: "2006-05-15", Deadline: "2006-05-31"}
 	if err := cmd.Check(domain.Context{Ref: e.l.Store.Reference(), Today: domain.MustDate("2006-12-31")}); err != nil {
@@ -271,7 +279,7 @@ func TestANoticePrintedAnEarlierWayIsServedAgainByteForByte(t *testing.T) {
 		t.Fatal(err)
 	}
 	if g := e.raw(t, http.MethodGet, noticePath(id, number), tokAuditor, ""); g.status != http.StatusOK || !bytes.Equal(g.body, first) {
-		t.Fatalf("GET the notice printed the first way: %d, SHA-256 %s; want the recorded %s", g.status, sha(g.body), sha(first))
+		t.Fatalf("GET the notice printed way %d: %d, SHA-256 %s; want the recorded %s", p, g.status, sha(g.body), sha(first))
 	}
 	next := e.issue(t, id, "2006-06-15", "2006-06-30")
 	if got := docNumber(t, next); got != domain.NoticeNumber(domain.NoticePrefix("章贡区", 2006), 2) {

@@ -2,7 +2,7 @@
 # Reproduces api/documents/font/gbsn00lp-gb2312.ttf, the font the printed documents embed: AR PL
 # SungtiL GB (gbsn00lp.ttf, Debian's fonts-arphic-gbsn00lp, Arphic Public License) subset to
 # printable ASCII and the characters of GB2312, without hinting, with fontTools' pyftsubset
-# (Debian's python3-fonttools). fpdf subsets it again, to the glyphs each document prints.
+# (Debian's python3-fonttools). Each document embeds it cut again to the glyphs it prints.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf

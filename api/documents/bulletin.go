@@ -94,8 +94,11 @@ var bulletinCountyColumns = []column{
 }
 
 // Render prints the bulletin: the same bulletin gives the same bytes.
-func (b *Bulletin) Render() ([]byte, error) {
-	return print(Printings[0], layout{on: b.ValidThrough, title: "通报 " + b.ValidThrough.String(), footer: fmt.Sprintf("通报（截至%s，冻结 %s）", ChineseDate(b.ValidThrough), b.FreezeID), wide: true}, func(d *doc) {
+func (b *Bulletin) Render() ([]byte, error) { return b.RenderAs(Printings[0]) }
+
+// RenderAs prints the bulletin the way p says.
+func (b *Bulletin) RenderAs(p Printing) ([]byte, error) {
+	return print(p, layout{on: b.ValidThrough, title: "通报 " + b.ValidThrough.String(), footer: fmt.Sprintf("通报（截至%s，冻结 %s）", ChineseDate(b.ValidThrough), b.FreezeID), wide: true}, func(d *doc) {
 		d.addPage()
 		d.font(18)
 		d.cell(wideWidth, 11, "关于"+strconv.Itoa(b.ValidThrough.Year())+"年社会保险扩面征缴工作情况的通报", "", 1, "C")

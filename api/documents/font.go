@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 
@@ -222,14 +223,20 @@ func (f *face) cut(runes []rune) ([]byte, error) {
 	for _, r := range runes {
 		cmap[r] = renumber[f.glyphOf[r]]
 	}
+	return assemble(f.cutTables(kept, len(old), glyf, loca, hmtx, cmapTable(runes, cmap))), nil
+}
+
+// cutTables are the tables of f that keep names, those that list glyphs replaced by the cut's:
+// its n glyphs' outlines glyf (long loca offsets) and metrics hmtx, and its cmap.
+func (f *face) cutTables(keep map[string]bool, n int, glyf, loca, hmtx, cmap []byte) []table {
 	tables := make([]table, 0, len(f.tables))
 	for _, t := range f.tables {
-		if !kept[t.tag] {
+		if !keep[t.tag] {
 			continue
 		}
 		switch t.tag {
 		case "cmap":
-			t.data = cmapTable(runes, cmap)
+			t.data = cmap
 		case "loca":
 			t.data = loca
 		case "glyf":
@@ -242,10 +249,10 @@ func (f *face) cut(runes []rune) ([]byte, error) {
 			binary.BigEndian.PutUint16(t.data[50:], 1) // long loca offsets
 		case "maxp":
 			t.data = slices.Clone(t.data)
-			binary.BigEndian.PutUint16(t.data[4:], uint16(len(old)))
+			binary.BigEndian.PutUint16(t.data[4:], uint16(n))
 		case "hhea":
 			t.data = slices.Clone(t.data)
-			binary.BigEndian.PutUint16(t.data[34:], uint16(len(old)))
+			binary.BigEndian.PutUint16(t.data[34:], uint16(n))
 		case "post":
 			if len(t.data) < 32 {
 				continue
@@ -255,7 +262,7 @@ func (f *face) cut(runes []rune) ([]byte, error) {
 		}
 		tables = append(tables, t)
 	}
-	return assemble(tables), nil
+	return tables
 }
 
 // component is one part of a composite glyph: the glyph it uses, and where in the composite
@@ -422,10 +429,117 @@ func assemble(tables []table) []byte {
 // checksum is TrueType's table checksum: the sum of its big-endian 32-bit words, zero-padded.
 func checksum(b []byte) uint32 {
 	var sum uint32
-	for i := 0; i < len(b); i += 4 {
+	for len(b) >= 4 {
+		sum += binary.BigEndian.Uint32(b)
+		b = b[4:]
+	}
+	if len(b) > 0 {
 		var w [4]byte
-		copy(w[:], b[i:])
+		copy(w[:], b)
 		sum += binary.BigEndian.Uint32(w[:])
 	}
 	return sum
+}
+
+// subset is the font our own writer embeds in a document, cut as cut cuts it (the same tables,
+// the name table with the font's copyright and licence among them) but for the order of its
+// glyphs: .notdef, then a glyph for each character the document prints, in the order of the
+// characters, then the parts of composite glyphs; a character's glyph id is its CID, the code
+// its text is written in.
+type subset struct {
+	runes []rune // sorted, without repeats: runes[i] is glyph i+1
+	// widths are the characters' advance widths in thousandths of the font size, rounded as
+	// fpdf rounds them (so that lines wrap and cells align as fpdf's do).
+	widths []int
+	ttf    []byte
+}
+
+// subset cuts f to runes (in any order, repeats allowed; sorted in place). A rune the font has
+// no glyph for is an error: the document would print it as nothing.
+func (f *face) subset(runes []rune) (*subset, error) {
+	slices.Sort(runes)
+	runes = slices.Compact(runes)
+	if err := f.lacks(runes); err != nil {
+		return nil, err
+	}
+	s := &subset{runes: runes, widths: make([]int, len(runes))}
+	scale := 1000.0 / float64(f.unitsPerEm())
+	old := make([]uint16, 1, len(runes)+1) // the glyph of each new id
+	size := (len(f.glyph(0)) + 3) &^ 3
+	for i, r := range runes {
+		g := f.glyphOf[r]
+		old = append(old, g)
+		size += (len(f.glyph(g)) + 3) &^ 3
+		s.widths[i] = int(math.Round(scale * float64(binary.BigEndian.Uint16(f.metrics[g][:]))))
+	}
+	// Composite glyphs' parts, numbered after the characters' glyphs (this font has none).
+	var renumber map[uint16]uint16
+	for i := 0; i < len(old); i++ {
+		for _, part := range components(f.glyph(old[i])) {
+			if renumber == nil {
+				renumber = make(map[uint16]uint16, len(old))
+				for j, g := range old {
+					if _, ok := renumber[g]; !ok {
+						renumber[g] = uint16(j)
+					}
+				}
+			}
+			if _, ok := renumber[part.glyph]; !ok && int(part.glyph)+1 < len(f.loca) {
+				renumber[part.glyph] = uint16(len(old))
+				old = append(old, part.glyph)
+				size += (len(f.glyph(part.glyph)) + 3) &^ 3
+			}
+		}
+	}
+	glyf := make([]byte, 0, size)
+	loca := make([]byte, 0, 4*(len(old)+1))
+	hmtx := make([]byte, 0, 4*len(old))
+	for _, g := range old {
+		loca = binary.BigEndian.AppendUint32(loca, uint32(len(glyf)))
+		at := len(glyf)
+		glyf = append(glyf, f.glyph(g)...)
+		for _, c := range components(glyf[at:]) {
+			binary.BigEndian.PutUint16(glyf[at+c.at:], renumber[c.glyph])
+		}
+		for len(glyf)%4 != 0 {
+			glyf = append(glyf, 0)
+		}
+		hmtx = append(hmtx, f.metrics[g][:]...)
+	}
+	loca = binary.BigEndian.AppendUint32(loca, uint32(len(glyf)))
+	cmap := make(map[rune]uint16, len(runes))
+	for i, r := range runes {
+		cmap[r] = uint16(i + 1)
+	}
+	s.ttf = assemble(f.cutTables(kept, len(old), glyf, loca, hmtx, cmapTable(runes, cmap)))
+	return s, nil
+}
+
+// code is the glyph id, and CID, of character r in the subset, and its width; 0 and 0
+// (.notdef) for one the subset lacks.
+func (s *subset) code(r rune) (uint16, int) {
+	if i, ok := slices.BinarySearch(s.runes, r); ok {
+		return uint16(i + 1), s.widths[i]
+	}
+	return 0, 0
+}
+
+// unitsPerEm is the font's design units per em (head).
+func (f *face) unitsPerEm() int {
+	if head := f.table("head"); len(head) >= 20 {
+		if u := int(binary.BigEndian.Uint16(head[18:])); u > 0 {
+			return u
+		}
+	}
+	return 1000
+}
+
+// table is the table of f tagged tag, nil if it has none.
+func (f *face) table(tag string) []byte {
+	for _, t := range f.tables {
+		if t.tag == tag {
+			return t.data
+		}
+	}
+	return nil
 }

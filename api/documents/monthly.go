@@ -80,13 +80,16 @@ func chineseMonth(p domain.Period) string {
 // by insurance, then for each insurance its counties in two tables (coverage and the period's
 // collection; cumulative collection, arrears and recovery), each with the total row. The same
 // report gives the same bytes.
-func (m *MonthlyReport) Render() ([]byte, error) {
+func (m *MonthlyReport) Render() ([]byte, error) { return m.RenderAs(Printings[0]) }
+
+// RenderAs prints the report the way p says.
+func (m *MonthlyReport) RenderAs(p Printing) ([]byte, error) {
 	source := fmt.Sprintf("账本序列 S=%d", m.Seq)
 	if m.FreezeID != "" {
 		source = fmt.Sprintf("冻结 %s，S=%d", m.FreezeID, m.Seq)
 	}
 	l := layout{on: m.AsOf, title: "月报 " + m.Month.String(), footer: fmt.Sprintf("月报 %s（截至%s，%s）", m.Month, ChineseDate(m.AsOf), source), wide: true}
-	return print(Printings[0], l, func(d *doc) {
+	return print(p, l, func(d *doc) {
 		d.addPage()
 		d.font(18)
 		d.cell(wideWidth, 11, "社会保险扩面征缴月报（"+chineseMonth(m.Month)+"）", "", 1, "C")

@@ -125,9 +125,12 @@ var publicityColumns = []column{
 }
 
 // Render prints the list: the same list gives the same bytes.
-func (l *PublicityList) Render() ([]byte, error) {
+func (l *PublicityList) Render() ([]byte, error) { return l.RenderAs(Printings[0]) }
+
+// RenderAs prints the list the way p says.
+func (l *PublicityList) RenderAs(p Printing) ([]byte, error) {
 	title := l.CountyName + "欠费单位公示名单"
-	return print(Printings[0], layout{on: l.AsOf, title: title + " " + l.AsOf.String(), footer: title + "（截至" + ChineseDate(l.AsOf) + "）", wide: true}, func(d *doc) {
+	return print(p, layout{on: l.AsOf, title: title + " " + l.AsOf.String(), footer: title + "（截至" + ChineseDate(l.AsOf) + "）", wide: true}, func(d *doc) {
 		d.addPage()
 		d.font(18)
 		d.cell(wideWidth, 11, "欠费单位公示名单", "", 1, "C")

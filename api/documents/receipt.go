@@ -71,8 +71,11 @@ func EventDocumentOf(raw []eventstore.RawEvent, i int, ref *domain.Reference) (E
 }
 
 // Render prints the document: the same event gives the same bytes.
-func (e *EventDocument) Render() ([]byte, error) {
-	return print(Printings[0], layout{on: e.On, title: e.Title + " " + e.ID, footer: fmt.Sprintf("%s 账本序号 %d", e.Title, e.Seq)}, func(d *doc) {
+func (e *EventDocument) Render() ([]byte, error) { return e.RenderAs(Printings[0]) }
+
+// RenderAs prints the document the way p says.
+func (e *EventDocument) RenderAs(p Printing) ([]byte, error) {
+	return print(p, layout{on: e.On, title: e.Title + " " + e.ID, footer: fmt.Sprintf("%s 账本序号 %d", e.Title, e.Seq)}, func(d *doc) {
 		d.addPage()
 		d.font(20)
 		d.cell(textWidth, 12, e.Title, "", 1, "C")

@@ -230,9 +230,12 @@ var statementColumns = []struct {
 }
 
 // Render prints the statement: the same statement gives the same bytes.
-func (st *Statement) Render() ([]byte, error) {
+func (st *Statement) Render() ([]byte, error) { return st.RenderAs(Printings[0]) }
+
+// RenderAs prints the statement the way p says.
+func (st *Statement) RenderAs(p Printing) ([]byte, error) {
 	title := "社会保险费对账单"
-	return print(Printings[0], layout{on: st.To, title: title, footer: fmt.Sprintf("%s %s 至 %s 账本序号 %d", title, st.From, st.To, st.ThroughSeq)}, func(d *doc) {
+	return print(p, layout{on: st.To, title: title, footer: fmt.Sprintf("%s %s 至 %s 账本序号 %d", title, st.From, st.To, st.ThroughSeq)}, func(d *doc) {
 		d.addPage()
 		d.font(20)
 		d.cell(textWidth, 12, title, "", 1, "C")
