@@ -115,7 +115,7 @@ func (s *Server) bulletin(w http.ResponseWriter, r *http.Request) error {
 	p := principalOf(r)
 	see := s.visibleIn(p, rep.Ref)
 	scoped := s.scopeReport(r, rep)
-	doc := documents.Bulletin{FreezeID: f.ID, Digest: f.Digest, ThroughSeq: f.ThroughSeq, ValidThrough: f.ValidThrough, Period: rep.Period,
+	doc := documents.Bulletin{City: ref.City().Name, FreezeID: f.ID, Digest: f.Digest, ThroughSeq: f.ThroughSeq, ValidThrough: f.ValidThrough, Period: rep.Period,
 		Scope: "全市", Counties: scoped.Counties, Total: scoped.City, Weighting: projections.RankingWeighting}
 	if !p.readsAll() {
 		doc.Scope = "本辖区（" + p.Name + "）"

@@ -18,6 +18,8 @@ const BulletinRule = "表扬：得分排名前三且各项指标完成率均不�
 // Bulletin is what a monthly bulletin (通报) prints: a freeze's figures, its ranking with the
 // weighting, and the counties praised and criticised by BulletinRule.
 type Bulletin struct {
+	// City is the city whose bureau issues the bulletin ("赣州市" when empty).
+	City             string
 	FreezeID, Digest string
 	ThroughSeq       uint64
 	ValidThrough     domain.Date
@@ -154,6 +156,6 @@ func (b *Bulletin) RenderAs(p Printing) ([]byte, error) {
 		}
 		d.widePara("表扬：" + list(b.Praised))
 		d.widePara("通报批评：" + list(b.Criticised))
-		d.signature("赣州市劳动和社会保障局", b.ValidThrough)
+		d.signature(bureau(b.City), b.ValidThrough)
 	})
 }

@@ -11,6 +11,8 @@ import (
 // MonthlyReport is what the monthly county report (月报) prints: the figures of
 // GET /v1/reports/monthly/{month} (those of its csv, and the total of its JSON), by insurance.
 type MonthlyReport struct {
+	// City is the city whose bureau issues the report ("赣州市" when empty).
+	City string
 	// Month is the month reported on; AsOf the day its figures stand at (the month's last day,
 	// or today if earlier); Period the period last due by then (当期); Seq the ledger sequence
 	// they reflect.
@@ -155,9 +157,17 @@ func (m *MonthlyReport) RenderAs(p Printing) ([]byte, error) {
 			section([]string{title, "（一）" + InsuranceName(ins) + "：参保、缴费人数与当期征缴"}, monthlyCoverageColumns, byCounty(ins, monthlyCoverage))
 			section([]string{"（二）" + InsuranceName(ins) + "：累计征缴、欠费与清欠"}, monthlyArrearsColumns, byCounty(ins, monthlyArrears))
 		}
-		d.signature("赣州市劳动和社会保障局", m.AsOf)
+		d.signature(bureau(m.City), m.AsOf)
 	})
 }
 
 // sectionNumbers number the report's sections: the total, then one per insurance.
 var sectionNumbers = []string{"一", "二", "三", "四", "五", "六", "七", "八", "九", "十"}
+
+// bureau is the city's labour and social security bureau, which signs its reports.
+func bureau(city string) string {
+	if city == "" {
+		city = "赣州市"
+	}
+	return city + "劳动和社会保障局"
+}
