@@ -84,7 +84,7 @@ func startRunner(t testing.TB, store *eventstore.Store) *projections.Runner {
 		t.Fatalf("start the projection runner: %v", err)
 	}
 	t.Cleanup(func() { cancel(); r.Wait() })
-	storetest.CheckFor(t, 10*time.Second, 5*time.Millisecond, func() error {
+	storetest.CheckFor(t, 2*time.Minute, 5*time.Millisecond, func() error {
 		if !r.Ready() {
 			return fmt.Errorf("the projection runner has not caught up (at sequence %d)", r.Seq())
 		}
