@@ -2,6 +2,7 @@ package eventstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -230,4 +231,63 @@ func TestStoppingTheStreamLeaderLosesNoAcknowledgedWrite(t *testing.T) {
 		t.Fatalf("verify: %+v %v", in, err)
 	}
 	t.Logf("writes acknowledged %d, found %d, retried after errors %d", n, len(e.Receipts), retries.Load())
+}
+
+// clusterConn connects to the cluster with node i's URL first and the others after, in that
+// order, as an API replica configured with every node's URL and closest to node i.
+func clusterConn(t *testing.T, servers []*server.Server, i int) *nats.Conn {
+	t.Helper()
+	urls := []string{servers[i].ClientURL()}
+	for j, s := range servers {
+		if j != i {
+			urls = append(urls, s.ClientURL())
+		}
+	}
+	nc, err := nats.Connect(strings.Join(urls, ","), nats.DontRandomize(), nats.MaxReconnects(-1),
+		nats.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// openOnCluster opens a store with three replicas through nc, retrying while the cluster
+// settles.
+func openOnCluster(t *testing.T, nc *nats.Conn, cfg eventstore.Config) *eventstore.Store {
+	t.Helper()
+	if cfg.Replicas == 0 {
+		cfg.Replicas = 3
+	}
+	var st *eventstore.Store
+	storetest.CheckFor(t, 60*time.Second, 200*time.Millisecond, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		var err error
+		st, err = eventstore.Open(ctx, nc, cfg)
+		return err
+	})
+	t.Cleanup(st.Close)
+	return st
+}
+
+func TestHealthFailsWhileTheStreamHasNoQuorum(t *testing.T) {
+	servers := startCluster(t)
+	st := openOnCluster(t, clusterConn(t, servers, 0), eventstore.Config{})
+	ctx := context.Background()
+	storetest.CheckFor(t, 20*time.Second, 50*time.Millisecond, func() error { return st.Health(ctx) })
+	servers[1].Shutdown()
+	servers[2].Shutdown()
+	stopped := time.Now()
+	storetest.CheckFor(t, 60*time.Second, 100*time.Millisecond, func() error {
+		err := st.Health(ctx)
+		if err == nil {
+			return fmt.Errorf("Health says a stream with one of three replicas left is writable")
+		}
+		if !errors.Is(err, eventstore.ErrUnhealthy) {
+			return fmt.Errorf("Health: %v, want ErrUnhealthy", err)
+		}
+		t.Logf("one node of three left, %v after: %v", time.Since(stopped).Round(time.Millisecond), err)
+		return nil
+	})
 }
