@@ -13,7 +13,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Request is one command to execute against one employer.
@@ -188,7 +187,7 @@ func (s *Store) lookupKey(ctx context.Context, key, bodyHash string) (Result, bo
 		return Result{}, true, &domain.Error{Kind: domain.KindIdempotencyMismatch, Field: "Idempotency-Key",
 			Detail: "this key was already used with a different request; use a new key for a new request"}
 	}
-	first, err := s.stream.GetMsg(ctx, rec.first)
+	first, err := s.getMsg(ctx, rec.first, "")
 	if err != nil {
 		return Result{}, true, fmt.Errorf("read back event %d of key: %w", rec.first, err)
 	}
@@ -211,7 +210,7 @@ func (s *Store) lookupKey(ctx context.Context, key, bodyHash string) (Result, bo
 			break
 		}
 		after := raw.Sequence
-		if raw, err = s.stream.GetMsg(ctx, after+1, jetstream.WithGetMsgSubject(first.Subject)); err != nil {
+		if raw, err = s.getMsg(ctx, after+1, first.Subject); err != nil {
 			return Result{}, true, fmt.Errorf("read back the events of key after %d: %w", after, err)
 		}
 	}

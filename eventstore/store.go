@@ -174,9 +174,11 @@ type Store struct {
 	snapSaved atomic.Uint64 // the sequence of the last snapshot written (or restored)
 	snapBusy  atomic.Bool   // a snapshot is being written
 	snapReq   chan *snapshot
-	lastApply atomic.Int64   // when the follower last applied a message, Unix nanoseconds
-	folded    atomic.Uint64  // messages the follower applied since Open
-	crashed   bool           // set by a test simulating a crash: Close writes no snapshot
+	lastApply atomic.Int64  // when the follower last applied a message, Unix nanoseconds
+	folded    atomic.Uint64 // messages the follower applied since Open
+	crashed   bool          // set by a test simulating a crash: Close writes no snapshot
+	// lagDirect, set by a test, stands in for the stream's direct gets (a replica that lags).
+	lagDirect func(ctx context.Context, seq uint64, opts ...jetstream.GetMsgOpt) (*jetstream.RawStreamMsg, error)
 	bg        sync.WaitGroup // the keeper, the sealer and the idle watcher
 	closeOnce sync.Once
 	// badCheckpoint logs the first checkpoint that could not be used; later ones would say the
