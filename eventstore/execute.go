@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -57,16 +56,6 @@ func KeyHash(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// maxAttempts bounds the retries of a command that keeps losing races to other writers.
-const maxAttempts = 20
-
-// backoff waits a little, more after each lost race, so that two busy writers stop colliding.
-func backoff(attempt int) {
-	if attempt > 1 {
-		time.Sleep(time.Duration(rand.IntN(attempt*500)) * time.Microsecond)
-	}
-}
-
 // Execute checks a command, decides its events against the employer's current state and appends
 // them atomically. A retried idempotency key answers the first result; a conflicting concurrent
 // write is retried on the new state unless the caller gave If-Match.
@@ -108,7 +97,8 @@ func (s *Store) execute(ctx context.Context, req Request, key string) (Result, e
 	}
 	unlock := s.locks.lock("e:" + id)
 	defer unlock()
-	for attempt := 1; ; attempt++ {
+	retry := s.retrier(ctx)
+	for {
 		u, evs, err := s.decide(ctx, id, req, key)
 		if errors.Is(err, errKeyKnown) {
 			r, _, err := s.lookupKey(ctx, key, req.BodyHash)
@@ -146,11 +136,13 @@ func (s *Store) execute(ctx context.Context, req Request, key string) (Result, e
 			if r, ok, err := s.lookupKey(ctx, key, req.BodyHash); ok || err != nil {
 				return r, err
 			}
-			if req.IfMatch != nil || attempt == maxAttempts {
+			if req.IfMatch != nil {
 				return Result{}, fmt.Errorf("%w: %v", ErrStale, err)
 			}
-			backoff(attempt)
 		default:
+			return Result{}, err
+		}
+		if err := retry.again(ctx, err); err != nil {
 			return Result{}, err
 		}
 	}
@@ -410,7 +402,8 @@ func (s *Store) executeRef(ctx context.Context, req RefRequest, key string) (Res
 	subject := RefPrefix + domain.RefKind(req.Payload)
 	unlock := s.locks.lock(subject)
 	defer unlock()
-	for attempt := 1; ; attempt++ {
+	retry := s.retrier(ctx)
+	for {
 		// Checked under the subject's lock, on every attempt, so that two closings of a year
 		// (or a closing that another replica recorded meanwhile) cannot both pass.
 		if err := domain.CheckReference(req.Payload, s.Reference()); err != nil {
@@ -434,7 +427,7 @@ func (s *Store) executeRef(ctx context.Context, req RefRequest, key string) (Res
 		switch {
 		case err == nil:
 			return Result{EventIDs: []string{ev.ID}, Seq: first, Version: first}, nil
-		case (errors.Is(err, ErrConflict) || errors.Is(err, errDuplicate)) && attempt < maxAttempts:
+		case errors.Is(err, ErrConflict) || errors.Is(err, errDuplicate):
 			if err := s.CatchUp(ctx); err != nil {
 				return Result{}, err
 			}
@@ -442,6 +435,9 @@ func (s *Store) executeRef(ctx context.Context, req RefRequest, key string) (Res
 				return r, err
 			}
 		default:
+			return Result{}, err
+		}
+		if err := retry.again(ctx, err); err != nil {
 			return Result{}, err
 		}
 	}

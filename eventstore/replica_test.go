@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -190,4 +191,37 @@ func waiters(k *keyedMutex, key string) int {
 		return m.refs
 	}
 	return 0
+}
+
+// A write that lost its race and has no time left to try again answers a conflict that asks for a
+// retry: not a stale If-Match, which its caller never sent.
+func TestAWriteThatKeepsLosingRacesAnswersConflictRetry(t *testing.T) {
+	first, second, id, sig := replicaPair(t)
+	second.cfg.RetryTimeout = time.Nanosecond
+	release := second.markPending(EmployerPrefix + id)
+	if _, err := first.Execute(context.Background(), keyedPayment(id, "k-6", "a")); err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan outcome, 1)
+	go func() {
+		req := keyedPayment(id, "k-7", "b")
+		req.Command = &domain.RecordPayment{PaidOn: "2006-06-11", AmountFen: "200", ReceiptNo: "R-2"}
+		res, err := second.Execute(context.Background(), req)
+		out <- outcome{res, err}
+	}()
+	select {
+	case <-sig.conflicts:
+	case o := <-out:
+		t.Fatalf("the write did not conflict: %+v %v", o.res, o.err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the write neither conflicted nor returned")
+	}
+	release()
+	o := <-out
+	var de *domain.Error
+	if !errors.Is(o.err, ErrContended) || errors.Is(o.err, ErrStale) || !errors.As(o.err, &de) || de.Kind != domain.KindConflict ||
+		!strings.Contains(de.Detail, "retry") {
+		t.Fatalf("a write out of retries: %v, want ErrContended with a conflict (409) that says retry, not ErrStale", o.err)
+	}
+	t.Logf("answered: %v; detail: %s", o.err, de.Detail)
 }

@@ -55,6 +55,11 @@ type Config struct {
 	BatchesInFlight int
 	// Timeout bounds one publish round trip (default PublishTimeoutBound).
 	Timeout time.Duration
+	// RetryTimeout bounds how long a write keeps deciding again after it lost the race to
+	// another writer of its employer (another API replica) or met its key's first attempt
+	// still being committed (default RetryTimeoutDefault); then it answers ErrContended. The
+	// caller's context deadline ends it sooner.
+	RetryTimeout time.Duration
 	// Dir is where the store keeps its own state between starts: a snapshot of its indexes
 	// (written every SnapshotEvery events, when idle and at Close), the history archive's file
 	// and the idempotency index's runs. A start then reads only the events after the snapshot.
@@ -214,6 +219,9 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = PublishTimeoutBound
+	}
+	if cfg.RetryTimeout == 0 {
+		cfg.RetryTimeout = RetryTimeoutDefault
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
