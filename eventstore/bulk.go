@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
+	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
 )
@@ -184,7 +186,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 	}
 	close(sent)
 	<-collected
-	retry := false
+	retry, inProcess := false, false
 	for _, bu := range units {
 		err := bu.err
 		switch {
@@ -197,6 +199,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 		case errors.Is(err, ErrConflict) || errors.Is(err, errDuplicate):
 			// Decide again on the state as it is now, next round.
 			retry = true
+			inProcess = inProcess || errors.Is(err, errInProcess)
 			id := reqs[bu.reqs[0]].EmployerID
 			for _, i := range bu.reqs {
 				out[i].EventIDs = nil
@@ -207,6 +210,11 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 				out[i] = BulkResult{Err: err}
 			}
 		}
+	}
+	if inProcess {
+		// A key's first attempt, sent through another replica, is being committed: give it
+		// a moment rather than decide again and meet it in process once more.
+		pause(ctx, time.Duration(rand.Int64N(int64(retryPauseMax))))
 	}
 	if retry {
 		_ = s.CatchUp(ctx)

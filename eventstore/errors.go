@@ -10,6 +10,7 @@ const (
 	codeWrongLastSequence      = 10071
 	codeWrongLastSequenceBatch = 10164
 	codeBatchDuplicateMsgID    = 10201
+	codeDuplicateInProcess     = 10158
 )
 
 // APIError is an error answered by JetStream, with its numeric code.
@@ -43,6 +44,12 @@ var ErrClosed = errors.New("eventstore: the store is closed")
 // errDuplicate: JetStream already holds a message with one of the batch's message ids.
 var errDuplicate = errors.New("eventstore: duplicate message id")
 
+// errInProcess: a duplicate whose outcome is not known yet. A clustered stream checks message ids
+// before expected sequences and answers an id whose first message it is still committing (sent
+// through another API replica a moment before) with error 10158; that message may yet be stored
+// or refused. Like errDuplicate (which it wraps) it spoils only its own unit of a batch.
+var errInProcess = fmt.Errorf("%w whose first message is still being committed", errDuplicate)
+
 func classify(err error) error {
 	var ae *APIError
 	if errors.As(err, &ae) {
@@ -51,6 +58,8 @@ func classify(err error) error {
 			return fmt.Errorf("%w: %v", ErrConflict, ae)
 		case codeBatchDuplicateMsgID:
 			return fmt.Errorf("%w: %v", errDuplicate, ae)
+		case codeDuplicateInProcess:
+			return fmt.Errorf("%w: %v", errInProcess, ae)
 		}
 	}
 	return err

@@ -123,7 +123,11 @@ func (s *Store) execute(ctx context.Context, req Request, key string) (Result, e
 			if r, ok, err := s.lookupKey(ctx, key, req.BodyHash); ok || err != nil {
 				return r, err
 			}
-			return Result{}, fmt.Errorf("append refused as a duplicate, but no event carries its key: %w", err)
+			if !errors.Is(err, errInProcess) {
+				return Result{}, fmt.Errorf("append refused as a duplicate, but no event carries its key: %w", err)
+			}
+			// The key's first attempt (sent through another replica) is being committed:
+			// once it is, its key answers; if it fails, this attempt goes through.
 		case errors.Is(err, ErrConflict):
 			if s.cfg.Metrics != nil {
 				s.cfg.Metrics.Conflict()
@@ -433,6 +437,9 @@ func (s *Store) executeRef(ctx context.Context, req RefRequest, key string) (Res
 			}
 			if r, ok, err := s.lookupKey(ctx, key, req.BodyHash); ok || err != nil {
 				return r, err
+			}
+			if errors.Is(err, errDuplicate) && !errors.Is(err, errInProcess) {
+				return Result{}, fmt.Errorf("append refused as a duplicate, but no event carries its key: %w", err)
 			}
 		default:
 			return Result{}, err

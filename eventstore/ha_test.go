@@ -12,6 +12,92 @@ import (
 	"github.com/kuozheng/kuozheng/eventstore"
 )
 
+// twoReplicas opens two stores on a 3-node cluster, connected to different nodes, as two API
+// replicas; the stream has three replicas.
+func twoReplicas(t *testing.T, cfg eventstore.Config) (a, b *eventstore.Store) {
+	t.Helper()
+	servers := startCluster(t)
+	a = openOnCluster(t, clusterConn(t, servers, 0), cfg)
+	b = openOnCluster(t, clusterConn(t, servers, 1), cfg)
+	return a, b
+}
+
+// Clustered JetStream answers a message id it is still proposing with error 10158 ("duplicate
+// message id is in process"), before it looks at the expected sequence: the same key sent to
+// two replicas at once must still append once and answer both with its result. Other writers
+// whose units share an atomic batch with it must not fail either.
+func TestTheSameKeyOnTwoReplicasAtOnceAppendsOnce(t *testing.T) {
+	obs := &raceCount{}
+	a, b := twoReplicas(t, eventstore.Config{Metrics: obs})
+	ctx := context.Background()
+	emp := mustExecute(t, a, register(orgCode(71), "360702"))
+	others := []string{mustExecute(t, a, register(orgCode(72), "360702")).EmployerID,
+		mustExecute(t, b, register(orgCode(73), "360702")).EmployerID}
+	const rounds = 100
+	for round := range rounds {
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		results := make([]eventstore.Result, 2)
+		errs := make([]error, 4)
+		for i, st := range []*eventstore.Store{a, b} {
+			// The same request through both (each its own copy, as two HTTP requests are).
+			req := payment(emp.EmployerID, fmt.Sprintf("R-%d", round), 100)
+			req.IdempotencyKey, req.BodyHash = fmt.Sprintf("same-%d", round), "body"
+			wg.Go(func() {
+				<-start
+				results[i], errs[i] = st.Execute(ctx, req)
+			})
+			// Another writer on the same store, likely in the same atomic batch.
+			wg.Go(func() {
+				<-start
+				other := payment(others[i], fmt.Sprintf("O-%d", round), 100)
+				other.IdempotencyKey, other.BodyHash = fmt.Sprintf("other-%d-%d", i, round), "body"
+				_, errs[2+i] = st.Execute(ctx, other)
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: writer %d: %v", round, i, err)
+			}
+		}
+		if results[0].Seq != results[1].Seq || fmt.Sprint(results[0].EventIDs) != fmt.Sprint(results[1].EventIDs) ||
+			results[0].Duplicate == results[1].Duplicate {
+			t.Fatalf("round %d: the two replicas answered %+v and %+v, want one result, once as a duplicate", round, results[0], results[1])
+		}
+	}
+	t.Logf("%d rounds: batches answered 10158 (in process) %d times, %d of them with other writers' units; duplicates %d, conflicts %d",
+		rounds, obs.inProcess.Load(), obs.inProcessShared.Load(), obs.duplicates.Load(), obs.conflicts.Load())
+	for _, st := range []*eventstore.Store{a, b} {
+		if err := st.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e, _ := st.Employer(emp.EmployerID)
+		if len(e.Receipts) != rounds {
+			t.Fatalf("the ledger holds %d receipts after %d rounds", len(e.Receipts), rounds)
+		}
+	}
+}
+
+// raceCount counts what a store's writes met: batches refused as in process (10158), those
+// of them that held more than one message, duplicates and conflicts.
+type raceCount struct {
+	inProcess, inProcessShared, duplicates, conflicts atomic.Int64
+}
+
+func (o *raceCount) Appended(string, int) {}
+func (o *raceCount) Conflict()            { o.conflicts.Add(1) }
+func (o *raceCount) Duplicate()           { o.duplicates.Add(1) }
+func (o *raceCount) Batch(msgs int, _ time.Duration, err error) {
+	if err != nil && strings.Contains(err.Error(), "10158") {
+		o.inProcess.Add(1)
+		if msgs > 1 {
+			o.inProcessShared.Add(1)
+		}
+	}
+}
+
 // Two replicas writing one employer as fast as they can: within a replica its writers take
 // turns, across replicas they race, and the replica whose follower must first fold the other's
 // events loses most races. No write may fail for it, least of all as a stale If-Match nobody
@@ -55,23 +141,5 @@ func TestTwoReplicasHammeringOneEmployerAllSucceed(t *testing.T) {
 	}
 	if e, _ := stores[1].Employer(emp.EmployerID); len(e.Receipts) != 2*writers*each {
 		t.Fatalf("the ledger holds %d receipts, want %d", len(e.Receipts), 2*writers*each)
-	}
-}
-
-// raceCount counts what a store's writes met: batches refused as in process (10158), those
-// of them that held more than one message, duplicates and conflicts.
-type raceCount struct {
-	inProcess, inProcessShared, duplicates, conflicts atomic.Int64
-}
-
-func (o *raceCount) Appended(string, int) {}
-func (o *raceCount) Conflict()            { o.conflicts.Add(1) }
-func (o *raceCount) Duplicate()           { o.duplicates.Add(1) }
-func (o *raceCount) Batch(msgs int, _ time.Duration, err error) {
-	if err != nil && strings.Contains(err.Error(), "10158") {
-		o.inProcess.Add(1)
-		if msgs > 1 {
-			o.inProcessShared.Add(1)
-		}
 	}
 }

@@ -81,3 +81,13 @@ func (r *retrier) again(ctx context.Context, cause error) error {
 		return fmt.Errorf("%w (after %d lost races: %v)", ctx.Err(), r.attempts, cause)
 	}
 }
+
+// pause waits d, or until ctx ends.
+func pause(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
