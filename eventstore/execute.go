@@ -84,9 +84,38 @@ func (s *Store) withKey(ctx context.Context, raw, bodyHash string, do func(key s
 // first attempt was appended by another replica meanwhile); the key answers, not a new decision.
 var errKeyKnown = errors.New("eventstore: idempotency key already recorded")
 
+// refusal reports whether err refuses a command on the state it was decided on (a rule of the
+// domain, an If-Match that is not the current version).
+func refusal(err error) bool {
+	var de *domain.Error
+	return errors.As(err, &de) || errors.Is(err, ErrStale)
+}
+
 func (s *Store) execute(ctx context.Context, req Request, key string) (Result, error) {
-	if err := check(req, s.Reference()); err != nil {
-		return Result{}, err
+	// The state a command is decided on is what this store has folded, which may lack what
+	// another API replica appended a moment ago: the employer's registration, the version the
+	// client read there as its If-Match, new reference data. An append decided on such a
+	// state is refused by its expected sequence, but a refusal is not; so before it answers a
+	// refusal the store catches up with the stream once and decides again.
+	caughtUp := false
+	recheck := func(err error) (bool, error) {
+		if caughtUp || !refusal(err) {
+			return false, err
+		}
+		caughtUp = true
+		if err := s.CatchUp(ctx); err != nil {
+			return false, err
+		}
+		return true, nil
+	}
+	for {
+		err := check(req, s.Reference())
+		if err == nil {
+			break
+		}
+		if again, err := recheck(err); !again {
+			return Result{}, err
+		}
 	}
 	id := req.EmployerID
 	if id == "" {
@@ -105,7 +134,10 @@ func (s *Store) execute(ctx context.Context, req Request, key string) (Result, e
 			return r, err
 		}
 		if err != nil {
-			return Result{}, err
+			if again, err := recheck(err); !again {
+				return Result{}, err
+			}
+			continue
 		}
 		ids := eventIDs(evs)
 		first, err := s.appendLocal(ctx, u, evs)

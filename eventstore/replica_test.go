@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -224,4 +225,30 @@ func TestAWriteThatKeepsLosingRacesAnswersConflictRetry(t *testing.T) {
 		t.Fatalf("a write out of retries: %v, want ErrContended with a conflict (409) that says retry, not ErrStale", o.err)
 	}
 	t.Logf("answered: %v; detail: %s", o.err, de.Detail)
+}
+
+// A client registers an employer through one replica and pays through the other before that
+// one's follower has folded the registration: the payment must not be refused as "no employer".
+func TestAWriteRefusedOnAStateBehindTheStreamIsDecidedAgain(t *testing.T) {
+	first, second, _, _ := replicaPair(t)
+	id := newID()
+	release := sync.OnceFunc(second.markPending(EmployerPrefix + id))
+	defer release()
+	reg := Request{EmployerID: id, Create: true, Today: replicaToday, Actor: "test", Command: &domain.RegisterEmployer{
+		Name: "单位乙", County: "360702", OrgCode: "10000005-9", Kind: "enterprise", RiskClass: "1", RegisteredOn: "2006-04-03"}}
+	if _, err := first.Execute(context.Background(), reg); err != nil {
+		t.Fatal(err)
+	}
+	// The follower is held before the registration: the payment can only wait for it.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	_, err := second.Execute(ctx, keyedPayment(id, "k-8", "a"))
+	cancel()
+	var de *domain.Error
+	if errors.As(err, &de) {
+		t.Fatalf("a payment on a store behind the registration: %v, want it to wait for the registration", err)
+	}
+	release()
+	if _, err := second.Execute(context.Background(), keyedPayment(id, "k-8", "a")); err != nil {
+		t.Fatalf("the payment once the store followed: %v", err)
+	}
 }
