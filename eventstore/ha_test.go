@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 )
 
@@ -141,5 +143,49 @@ func TestTwoReplicasHammeringOneEmployerAllSucceed(t *testing.T) {
 	}
 	if e, _ := stores[1].Employer(emp.EmployerID); len(e.Receipts) != 2*writers*each {
 		t.Fatalf("the ledger holds %d receipts, want %d", len(e.Receipts), 2*writers*each)
+	}
+}
+
+// The same freeze order (key and body) sent through two replicas at once records one freeze:
+// each replica makes its own (with its own id), and the stream keeps the first.
+func TestTheSameFreezeKeyOnTwoReplicasAtOnceRecordsOneFreeze(t *testing.T) {
+	a, b := twoReplicas(t, eventstore.Config{})
+	ctx := context.Background()
+	const rounds = 30
+	for round := range rounds {
+		order := eventstore.FreezeOrder{Actor: "test", IdempotencyKey: fmt.Sprint("freeze-", round), BodyHash: "f"}
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		refs := make([]eventstore.FreezeRef, 2)
+		dup := make([]bool, 2)
+		errs := make([]error, 2)
+		for i, st := range []*eventstore.Store{a, b} {
+			wg.Go(func() {
+				<-start
+				refs[i], dup[i], errs[i] = st.AppendFreeze(ctx, order, func() (domain.FreezeMade, error) {
+					return domain.FreezeMade{ID: uuid.NewString(), ThroughSeq: st.Applied(), ValidThrough: domain.MustDate("2005-12-31"),
+						ChainHead: "h", CodeVersion: "test", Digest: fmt.Sprint("d", round), Figures: []byte(`{"n":1}`)}, nil
+				})
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: replica %d: %v", round, i, err)
+			}
+		}
+		if refs[0].ID != refs[1].ID || refs[0].Seq != refs[1].Seq || dup[0] == dup[1] {
+			t.Fatalf("round %d: the replicas answered freeze %s at %d (duplicate %v) and %s at %d (duplicate %v), want one freeze, once as a duplicate",
+				round, refs[0].ID, refs[0].Seq, dup[0], refs[1].ID, refs[1].Seq, dup[1])
+		}
+	}
+	for _, st := range []*eventstore.Store{a, b} {
+		if err := st.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(st.Freezes()); n != rounds {
+			t.Fatalf("the ledger holds %d freezes after %d rounds of one order each", n, rounds)
+		}
 	}
 }
