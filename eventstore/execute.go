@@ -405,13 +405,21 @@ func (s *Store) ensureReference(ctx context.Context) error {
 		}
 		u.msgs = append(u.msgs, m)
 	}
-	// One atomic batch of every kind: all or nothing.
-	first, err := s.com.publish(order, 0)
-	if err != nil && !errors.Is(err, ErrConflict) {
+	// One atomic batch of every kind: all or nothing. Sent again while the stream cannot take
+	// it yet (its leader just elected, on a new cluster): a copy stored meanwhile makes the
+	// next conflict, which is what another replica's first start meets too.
+	err := untilAvailable(ctx, StartTimeout, s.log, "write default reference data", func(context.Context) error {
+		first, err := s.com.publish(order, 0)
+		if err == nil {
+			s.log.Info("wrote default reference data", "first_seq", first)
+		}
+		if errors.Is(err, ErrConflict) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("write default reference data: %w", err)
-	}
-	if err == nil {
-		s.log.Info("wrote default reference data", "first_seq", first)
 	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

@@ -3,6 +3,7 @@ package eventstore_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/nats-io/nats.go"
 )
 
 // twoReplicas opens two stores on a 3-node cluster, connected to different nodes, as two API
@@ -188,4 +190,100 @@ func TestTheSameFreezeKeyOnTwoReplicasAtOnceRecordsOneFreeze(t *testing.T) {
 			t.Fatalf("the ledger holds %d freezes after %d rounds of one order each", n, rounds)
 		}
 	}
+}
+
+// Two API replicas started at once on an empty cluster both open: one creates the stream and
+// writes the reference data, the other finds them (a concurrent create can go unanswered:
+// nats-server#3677).
+func TestTwoReplicasStartingAtOnceOnAnEmptyClusterBothOpen(t *testing.T) {
+	warnings := &warnLog{t: t}
+	for try := range 3 {
+		servers := startCluster(t)
+		conns := []*nats.Conn{clusterConn(t, servers, 0), clusterConn(t, servers, 1)}
+		stores := make([]*eventstore.Store, 2)
+		errs := make([]error, 2)
+		took := make([]time.Duration, 2)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range 2 {
+			wg.Go(func() {
+				<-start
+				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+				defer cancel()
+				began := time.Now()
+				stores[i], errs[i] = eventstore.Open(ctx, conns[i], eventstore.Config{Replicas: 3, Log: slog.New(warnings)})
+				took[i] = time.Since(began)
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, st := range stores {
+			if st != nil {
+				defer st.Close()
+			}
+			if errs[i] != nil {
+				t.Fatalf("try %d: replica %d did not open: %v", try, i, errs[i])
+			}
+		}
+		t.Logf("try %d: both opened, in %v and %v", try, took[0].Round(time.Millisecond), took[1].Round(time.Millisecond))
+		if a, b := stores[0].Reference(), stores[1].Reference(); len(a.Counties) == 0 || len(a.Counties) != len(b.Counties) {
+			t.Fatalf("try %d: reference data %d and %d counties", try, len(a.Counties), len(b.Counties))
+		}
+		last, err := stores[0].LastSeq(context.Background())
+		if err != nil || last != uint64(len(domain.DefaultReferenceEvents())) {
+			t.Fatalf("try %d: the stream holds %d messages (%v), want the reference data once", try, last, err)
+		}
+	}
+}
+
+// warnLog is a slog handler that logs a store's warnings to the test.
+type warnLog struct{ t *testing.T }
+
+func (w *warnLog) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (w *warnLog) WithAttrs([]slog.Attr) slog.Handler           { return w }
+func (w *warnLog) WithGroup(string) slog.Handler                { return w }
+func (w *warnLog) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString(r.Message)
+	r.Attrs(func(a slog.Attr) bool {
+		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
+		return true
+	})
+	w.t.Log(b.String())
+	return nil
+}
+
+// A replica started while the JetStream meta leader's node is going away waits for the next meta
+// leader; one started on a cluster that cannot elect one says so when its deadline comes.
+func TestAStartWithoutAMetaLeaderWaitsForOneOrSaysWhy(t *testing.T) {
+	servers := startCluster(t)
+	leader := -1
+	for i, s := range servers {
+		if s.JetStreamIsLeader() {
+			leader = i
+		}
+	}
+	if leader < 0 {
+		t.Fatal("no meta leader")
+	}
+	via := (leader + 1) % 3
+	servers[leader].Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	st, err := eventstore.Open(ctx, clusterConn(t, servers, via), eventstore.Config{Replicas: 3, Log: slog.New(&warnLog{t: t})})
+	if err != nil {
+		t.Fatalf("a start while the meta leader is elected again: %v", err)
+	}
+	st.Close()
+
+	third := 3 - leader - via
+	servers[third].Shutdown()
+	ctx, cancel = context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	began := time.Now()
+	_, err = eventstore.Open(ctx, clusterConn(t, servers, via), eventstore.Config{Replicas: 3})
+	if err == nil || !strings.Contains(err.Error(), "did not answer") {
+		t.Fatalf("a start on one node of three: %v, want an error that says the cluster did not answer", err)
+	}
+	t.Logf("one node of three, after %v: %v", time.Since(began).Round(time.Millisecond), err)
 }

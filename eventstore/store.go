@@ -246,9 +246,9 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		AllowDirect:        true,
 		AllowAtomicPublish: true,
 	}
-	stream, err := js.CreateOrUpdateStream(ctx, sc)
+	stream, err := createStream(ctx, js, sc, cfg.Log)
 	if err != nil {
-		return nil, fmt.Errorf("create stream %s: %w", cfg.Stream, err)
+		return nil, err
 	}
 	info := stream.CachedInfo()
 	s := &Store{
@@ -294,7 +294,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		s.closeFiles()
 		return nil, err
 	}
-	last, err := s.LastSeq(ctx)
+	last, err := s.leaderLastSeq(ctx, StartTimeout, s.log)
 	if err == nil {
 		stop := ReportProgress(s.log, "event store replaying the stream", from, last, s.applied.Load, ProgressEvery)
 		err = s.WaitApplied(ctx, last)
@@ -354,18 +354,40 @@ func (s *Store) JetStream() jetstream.JetStream { return s.js }
 // Applied is the last stream sequence folded into the store's indexes.
 func (s *Store) Applied() uint64 { return s.applied.Load() }
 
-// LastSeq asks the stream for its last sequence.
+// LastSeq asks the stream for its last sequence. On a cluster only the stream's leader knows it
+// for sure: while the stream has none, a replica answers what it has applied, and LastSeq
+// answers ErrNoLeader instead.
 func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
 	info, err := s.stream.Info(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("stream info: %w", err)
 	}
+	if info.Cluster != nil && info.Cluster.Leader == "" {
+		return 0, fmt.Errorf("stream info: %w", ErrNoLeader)
+	}
 	return info.State.LastSeq, nil
 }
 
-// CatchUp waits until the indexes reflect everything the stream holds now.
+// catchUpTimeout bounds CatchUp's wait for a stream leader when its context has no deadline.
+const catchUpTimeout = 30 * time.Second
+
+// leaderLastSeq is LastSeq asked again while the stream cannot answer it (a leader being elected),
+// for at most budget or until ctx's deadline.
+func (s *Store) leaderLastSeq(ctx context.Context, budget time.Duration, log *slog.Logger) (uint64, error) {
+	var last uint64
+	err := untilAvailable(ctx, budget, log, "stream info", func(ctx context.Context) error {
+		var err error
+		last, err = s.LastSeq(ctx)
+		return err
+	})
+	return last, err
+}
+
+// CatchUp waits until the indexes reflect everything the stream holds now. While the stream has
+// no leader (on a cluster, an election after its leader's node died) it waits for one, until
+// ctx's deadline or, without one, catchUpTimeout.
 func (s *Store) CatchUp(ctx context.Context) error {
-	last, err := s.LastSeq(ctx)
+	last, err := s.leaderLastSeq(ctx, catchUpTimeout, nil)
 	if err != nil {
 		return err
 	}
