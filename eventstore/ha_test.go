@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
 	"github.com/nats-io/nats.go"
 )
 
@@ -20,9 +21,9 @@ import (
 // replicas; the stream has three replicas.
 func twoReplicas(t *testing.T, cfg eventstore.Config) (a, b *eventstore.Store) {
 	t.Helper()
-	servers := startCluster(t)
-	a = openOnCluster(t, clusterConn(t, servers, 0), cfg)
-	b = openOnCluster(t, clusterConn(t, servers, 1), cfg)
+	servers := storetest.StartCluster(t)
+	a = storetest.OpenOnCluster(t, storetest.ClusterConn(t, servers, 0), cfg)
+	b = storetest.OpenOnCluster(t, storetest.ClusterConn(t, servers, 1), cfg)
 	return a, b
 }
 
@@ -108,10 +109,10 @@ func (o *raceCount) Batch(msgs int, _ time.Duration, err error) {
 // sent.
 func TestTwoReplicasHammeringOneEmployerAllSucceed(t *testing.T) {
 	obs := [2]*raceCount{{}, {}}
-	servers := startCluster(t)
+	servers := storetest.StartCluster(t)
 	stores := [2]*eventstore.Store{
-		openOnCluster(t, clusterConn(t, servers, 0), eventstore.Config{Metrics: obs[0]}),
-		openOnCluster(t, clusterConn(t, servers, 1), eventstore.Config{Metrics: obs[1]}),
+		storetest.OpenOnCluster(t, storetest.ClusterConn(t, servers, 0), eventstore.Config{Metrics: obs[0]}),
+		storetest.OpenOnCluster(t, storetest.ClusterConn(t, servers, 1), eventstore.Config{Metrics: obs[1]}),
 	}
 	ctx := context.Background()
 	emp := mustExecute(t, stores[0], register(orgCode(81), "360702"))
@@ -198,8 +199,8 @@ func TestTheSameFreezeKeyOnTwoReplicasAtOnceRecordsOneFreeze(t *testing.T) {
 func TestTwoReplicasStartingAtOnceOnAnEmptyClusterBothOpen(t *testing.T) {
 	warnings := &warnLog{t: t}
 	for try := range 3 {
-		servers := startCluster(t)
-		conns := []*nats.Conn{clusterConn(t, servers, 0), clusterConn(t, servers, 1)}
+		servers := storetest.StartCluster(t)
+		conns := []*nats.Conn{storetest.ClusterConn(t, servers, 0), storetest.ClusterConn(t, servers, 1)}
 		stores := make([]*eventstore.Store, 2)
 		errs := make([]error, 2)
 		took := make([]time.Duration, 2)
@@ -256,7 +257,7 @@ func (w *warnLog) Handle(_ context.Context, r slog.Record) error {
 // A replica started while the JetStream meta leader's node is going away waits for the next meta
 // leader; one started on a cluster that cannot elect one says so when its deadline comes.
 func TestAStartWithoutAMetaLeaderWaitsForOneOrSaysWhy(t *testing.T) {
-	servers := startCluster(t)
+	servers := storetest.StartCluster(t)
 	leader := -1
 	for i, s := range servers {
 		if s.JetStreamIsLeader() {
@@ -270,7 +271,7 @@ func TestAStartWithoutAMetaLeaderWaitsForOneOrSaysWhy(t *testing.T) {
 	servers[leader].Shutdown()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	st, err := eventstore.Open(ctx, clusterConn(t, servers, via), eventstore.Config{Replicas: 3, Log: slog.New(&warnLog{t: t})})
+	st, err := eventstore.Open(ctx, storetest.ClusterConn(t, servers, via), eventstore.Config{Replicas: 3, Log: slog.New(&warnLog{t: t})})
 	if err != nil {
 		t.Fatalf("a start while the meta leader is elected again: %v", err)
 	}
@@ -281,7 +282,7 @@ func TestAStartWithoutAMetaLeaderWaitsForOneOrSaysWhy(t *testing.T) {
 	ctx, cancel = context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	began := time.Now()
-	_, err = eventstore.Open(ctx, clusterConn(t, servers, via), eventstore.Config{Replicas: 3})
+	_, err = eventstore.Open(ctx, storetest.ClusterConn(t, servers, via), eventstore.Config{Replicas: 3})
 	if err == nil || !strings.Contains(err.Error(), "did not answer") {
 		t.Fatalf("a start on one node of three: %v, want an error that says the cluster did not answer", err)
 	}
