@@ -348,6 +348,11 @@ func (s *Store) closeFiles() {
 // Stream is the name of the stream.
 func (s *Store) Stream() string { return s.cfg.Stream }
 
+// Replicas is how many replicas the stream has on the cluster (1 on a single server): what the
+// store's companions in JetStream (the views' snapshot bucket) should have too, so that they
+// survive what the stream survives.
+func (s *Store) Replicas() int { return s.cfg.Replicas }
+
 // JetStream returns the JetStream context, for readers that follow the stream themselves.
 func (s *Store) JetStream() jetstream.JetStream { return s.js }
 
