@@ -92,11 +92,15 @@ func refusal(err error) bool {
 }
 
 func (s *Store) execute(ctx context.Context, req Request, key string) (Result, error) {
+	if err := check(req, s.Reference()); err != nil {
+		return Result{}, err
+	}
 	// The state a command is decided on is what this store has folded, which may lack what
 	// another API replica appended a moment ago: the employer's registration, the version the
-	// client read there as its If-Match, new reference data. An append decided on such a
-	// state is refused by its expected sequence, but a refusal is not; so before it answers a
-	// refusal the store catches up with the stream once and decides again.
+	// client read there as its If-Match. An append decided on such a state is refused by its
+	// expected sequence, but a refusal is not; so before it answers a refusal the store catches
+	// up with the stream once and decides again. (Not so the command's own checks, which
+	// normalise its fields and so run once.)
 	caughtUp := false
 	recheck := func(err error) (bool, error) {
 		if caughtUp || !refusal(err) {
@@ -107,15 +111,6 @@ func (s *Store) execute(ctx context.Context, req Request, key string) (Result, e
 			return false, err
 		}
 		return true, nil
-	}
-	for {
-		err := check(req, s.Reference())
-		if err == nil {
-			break
-		}
-		if again, err := recheck(err); !again {
-			return Result{}, err
-		}
 	}
 	id := req.EmployerID
 	if id == "" {
