@@ -16,6 +16,14 @@ import (
 // is under way, or a quorum of its replicas is lost); what it answers meanwhile may lag.
 var ErrNoLeader = errors.New("eventstore: the stream has no leader")
 
+// errNotFromLeader: a clustered stream's info came from a replica that does not lead it (a new
+// stream's preferred replica answers before its election); its state may lag.
+var errNotFromLeader = errors.New("eventstore: the stream's info came from a replica that does not lead it")
+
+// errNotYet: a stream Open has just created was not found by the server that answered (one that
+// has not applied the creation yet).
+var errNotYet = errors.New("eventstore: the stream is not known everywhere yet")
+
 // StartTimeout bounds how long Open keeps trying while the cluster cannot answer (a JetStream
 // meta leader or the stream's leader being elected, nodes still joining), when Open's context has
 // no earlier deadline.
@@ -33,6 +41,13 @@ func transient(err error) bool {
 	if err == nil || errors.Is(err, ErrClosed) || errors.Is(err, nats.ErrConnectionClosed) {
 		return false
 	}
+	for _, e := range []error{context.DeadlineExceeded, nats.ErrTimeout, nats.ErrNoResponders, jetstream.ErrJetStreamNotEnabled,
+		jetstream.ErrNoStreamResponse, nats.ErrDisconnected, nats.ErrConnectionReconnecting, ErrNoLeader, errNotFromLeader, errNotYet, ErrNotRecorded,
+		ErrOutcomeUnknown} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
 	var jae *jetstream.APIError
 	if errors.As(err, &jae) {
 		return jae.Code >= 500 || jae.Code == 408 || jae.ErrorCode == jetstream.JSErrCodeJetStreamNotEnabled ||
@@ -41,13 +56,6 @@ func transient(err error) bool {
 	var ae *APIError
 	if errors.As(err, &ae) {
 		return ae.Status >= 500 || ae.Status == 408
-	}
-	for _, e := range []error{context.DeadlineExceeded, nats.ErrTimeout, nats.ErrNoResponders, jetstream.ErrJetStreamNotEnabled,
-		jetstream.ErrNoStreamResponse, nats.ErrDisconnected, nats.ErrConnectionReconnecting, ErrNoLeader, ErrNotRecorded,
-		ErrOutcomeUnknown} {
-		if errors.Is(err, e) {
-			return true
-		}
 	}
 	return false
 }
@@ -118,4 +126,18 @@ func sameStream(have, want jetstream.StreamConfig) bool {
 		have.Replicas == want.Replicas && have.Retention == want.Retention && have.Discard == want.Discard &&
 		have.Duplicates == want.Duplicates && have.DenyDelete == want.DenyDelete && have.DenyPurge == want.DenyPurge &&
 		have.AllowDirect == want.AllowDirect && have.AllowAtomicPublish == want.AllowAtomicPublish
+}
+
+// orderedConsumer creates an ordered consumer of the stream, trying again while the cluster
+// cannot answer: a consumer create can go unanswered like a stream create when others are made
+// at once (nats-server#3677), and the client would wait for it until ctx ends. Each attempt waits
+// at most availableAttempt; without a deadline on ctx, tries stop after StartTimeout.
+func (s *Store) orderedConsumer(ctx context.Context, what string, cfg jetstream.OrderedConsumerConfig) (jetstream.Consumer, error) {
+	var cons jetstream.Consumer
+	err := untilAvailable(ctx, StartTimeout, s.log, what, func(ctx context.Context) error {
+		var err error
+		cons, err = s.stream.OrderedConsumer(ctx, cfg)
+		return err
+	})
+	return cons, err
 }

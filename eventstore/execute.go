@@ -416,9 +416,25 @@ func (s *Store) ensureReference(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("write default reference data: %w", err)
 	}
+	// On a cluster the conflict can come while the other replica's copy is still being
+	// committed, before the stream's info counts it: catch up until it is folded.
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	return s.CatchUp(wctx)
+	for {
+		if err := s.CatchUp(wctx); err != nil {
+			return err
+		}
+		s.mu.RLock()
+		have := len(s.ref.Counties) > 0
+		s.mu.RUnlock()
+		if have {
+			return nil
+		}
+		pause(wctx, 10*time.Millisecond)
+		if wctx.Err() != nil {
+			return fmt.Errorf("the default reference data another replica wrote did not arrive: %w", wctx.Err())
+		}
+	}
 }
 
 // RefRequest is a new version of one kind of reference data.

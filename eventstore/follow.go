@@ -37,7 +37,7 @@ func (s *Store) startTail(ctx, runCtx context.Context, from uint64) error {
 	if from > 1 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
 	}
-	cons, err := s.stream.OrderedConsumer(ctx, cfg)
+	cons, err := s.orderedConsumer(ctx, "follow stream", cfg)
 	if err != nil {
 		return fmt.Errorf("follow stream: %w", err)
 	}

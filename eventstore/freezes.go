@@ -96,7 +96,7 @@ func (s *Store) ReferenceAt(ctx context.Context, seq uint64) (*domain.Reference,
 	if seq == 0 {
 		return &ref, nil
 	}
-	cons, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{RefPrefix + ">"}})
+	cons, err := s.orderedConsumer(ctx, "read reference data", jetstream.OrderedConsumerConfig{FilterSubjects: []string{RefPrefix + ">"}})
 	if err != nil {
 		return nil, fmt.Errorf("reference data at %d: %w", seq, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -294,7 +295,16 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		s.closeFiles()
 		return nil, err
 	}
-	last, err := s.leaderLastSeq(ctx, StartTimeout, s.log)
+	var last uint64
+	err = untilAvailable(ctx, StartTimeout, s.log, "stream info", func(ctx context.Context) error {
+		var err error
+		last, err = s.LastSeq(ctx)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			// Just created: a server that has not applied the stream's creation yet answered.
+			return fmt.Errorf("%w: %w", errNotYet, err)
+		}
+		return err
+	})
 	if err == nil {
 		stop := ReportProgress(s.log, "event store replaying the stream", from, last, s.applied.Load, ProgressEvery)
 		err = s.WaitApplied(ctx, last)
@@ -360,15 +370,23 @@ func (s *Store) JetStream() jetstream.JetStream { return s.js }
 func (s *Store) Applied() uint64 { return s.applied.Load() }
 
 // LastSeq asks the stream for its last sequence. On a cluster only the stream's leader knows it
-// for sure: while the stream has none, a replica answers what it has applied, and LastSeq
-// answers ErrNoLeader instead.
+// for sure, but a replica answers with what it has applied while the stream has no leader
+// (LastSeq then answers ErrNoLeader), and so does a new stream's preferred replica before it
+// leads (errNotFromLeader: the leader is among the replicas its answer lists).
 func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
 	info, err := s.stream.Info(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("stream info: %w", err)
 	}
-	if info.Cluster != nil && info.Cluster.Leader == "" {
-		return 0, fmt.Errorf("stream info: %w", ErrNoLeader)
+	if c := info.Cluster; c != nil {
+		if c.Leader == "" {
+			return 0, fmt.Errorf("stream info: %w", ErrNoLeader)
+		}
+		for _, p := range c.Replicas {
+			if p.Name == c.Leader {
+				return 0, fmt.Errorf("stream info: %w (%s leads it)", errNotFromLeader, c.Leader)
+			}
+		}
 	}
 	return info.State.LastSeq, nil
 }

@@ -21,7 +21,7 @@ func (s *Store) Subscribe(ctx context.Context, from uint64, handle func(domain.E
 	if from > 1 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
 	}
-	cons, err := s.stream.OrderedConsumer(ctx, cfg)
+	cons, err := s.orderedConsumer(ctx, "subscribe", cfg)
 	if err != nil {
 		return fmt.Errorf("subscribe from %d: %w", from, err)
 	}
@@ -100,7 +100,7 @@ func (s *Store) SeqAt(ctx context.Context, t time.Time) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	cons, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &t})
+	cons, err := s.orderedConsumer(ctx, "find a sequence by time", jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &t})
 	if err != nil {
 		return 0, fmt.Errorf("sequence at %s: %w", t.Format(time.RFC3339), err)
 	}
