@@ -128,7 +128,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 					break // the same key again: after this round's append it answers as a duplicate
 				}
 			}
-			if len(bu.u.msgs) >= s.cfg.MaxBatch/2 {
+			if bu.u.size() >= s.cfg.MaxBatch/2 {
 				break
 			}
 			if req.IfMatch != nil && len(bu.u.msgs) > 0 {
@@ -154,6 +154,11 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 				prevSeq = 0
 			}
 			nu, evs, err := s.build(id, e, prevSeq, req, keys[i], payloads)
+			if err == nil {
+				s.mu.RLock()
+				err = s.claimNotices(nu, evs, bu.u.guards)
+				s.mu.RUnlock()
+			}
 			if err != nil {
 				out[i].Err = err
 				continue
@@ -168,6 +173,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 				usedKeys[keys[i]] = true
 			}
 			bu.u.msgs = append(bu.u.msgs, nu.msgs...)
+			bu.u.guards = append(bu.u.guards, nu.guards...)
 			bu.evs = append(bu.evs, evs...)
 			bu.reqs = append(bu.reqs, i)
 			bu.ends = append(bu.ends, len(bu.u.msgs))

@@ -19,8 +19,12 @@ type unit struct {
 	subject  string
 	expected uint64 // the subject's last sequence the events were decided on (0: none yet)
 	msgs     []*nats.Msg
-	done     chan unitResult // the unit's one outcome (buffered: sending it never blocks)
-	state    atomic.Int32    // unitQueued, unitSent, unitWithdrawn or unitAbandoned
+	// guards are messages on subjects of their own (claims of notice numbers), each expected to
+	// be the first of its subject, sent just before msgs in the same batch: the unit is stored
+	// only if none of their subjects was taken.
+	guards []*nats.Msg
+	done   chan unitResult // the unit's one outcome (buffered: sending it never blocks)
+	state  atomic.Int32    // unitQueued, unitSent, unitWithdrawn or unitAbandoned
 }
 
 // A unit's life: queued, then sent (and back to queued if its batch was refused whole and it
@@ -33,6 +37,9 @@ const (
 	unitWithdrawn              // never to be sent: its writer gave up, or the committer stopped
 	unitAbandoned              // sent, and its writer was answered with ErrOutcomeUnknown
 )
+
+// size is how many messages the unit sends.
+func (u *unit) size() int { return len(u.guards) + len(u.msgs) }
 
 type unitResult struct {
 	firstSeq uint64
@@ -196,12 +203,20 @@ func (c *committer) run(ctx context.Context) {
 			if u.state.Load() == unitWithdrawn {
 				return true
 			}
-			if c.inflight[u.subject] || taken[u.subject] || (n > 0 && n+len(u.msgs) > c.maxMsgs) {
+			if c.inflight[u.subject] || taken[u.subject] || (n > 0 && n+u.size() > c.maxMsgs) {
 				return false
 			}
+			for _, g := range u.guards {
+				if c.inflight[g.Subject] || taken[g.Subject] {
+					return false
+				}
+			}
 			taken[u.subject] = true
+			for _, g := range u.guards {
+				taken[g.Subject] = true
+			}
 			batch = append(batch, u)
-			n += len(u.msgs)
+			n += u.size()
 			return true
 		}
 		rest := deferred[:0]
@@ -239,6 +254,9 @@ func (c *committer) run(ctx context.Context) {
 		quiet.Stop()
 		for _, u := range batch {
 			c.inflight[u.subject] = true
+			for _, g := range u.guards {
+				c.inflight[g.Subject] = true
+			}
 		}
 		c.mu.Unlock()
 		if len(batch) == 0 {
@@ -279,6 +297,9 @@ func (c *committer) unmark(units []*unit) {
 	c.mu.Lock()
 	for _, u := range units {
 		delete(c.inflight, u.subject)
+		for _, g := range u.guards {
+			delete(c.inflight, g.Subject)
+		}
 	}
 	c.mu.Unlock()
 }
@@ -301,7 +322,7 @@ func (c *committer) commit(batch []*unit, n int) {
 			sending = append(sending, u)
 		} else {
 			withdrawn = append(withdrawn, u)
-			n -= len(u.msgs)
+			n -= u.size()
 		}
 	}
 	c.unmark(withdrawn)
@@ -320,6 +341,7 @@ func (c *committer) commit(batch []*unit, n int) {
 	if err == nil {
 		seq := first
 		for _, u := range batch {
+			seq += uint64(len(u.guards))
 			u.done <- unitResult{firstSeq: seq}
 			seq += uint64(len(u.msgs))
 		}
@@ -359,7 +381,10 @@ func (c *committer) commitAlone(u *unit) {
 	if !u.state.CompareAndSwap(unitQueued, unitSent) {
 		return // withdrawn: its writer was answered
 	}
-	first, err := c.publish([]*unit{u}, len(u.msgs))
+	first, err := c.publish([]*unit{u}, u.size())
+	if err == nil {
+		first += uint64(len(u.guards))
+	}
 	u.done <- unitResult{firstSeq: first, err: err}
 }
 
@@ -371,8 +396,8 @@ type pubAck struct {
 	Error     *APIError `json:"error"`
 }
 
-// publish sends the units as one message (a single event) or one atomic batch, and returns the
-// sequence of the first message. An error wrapping ErrNotRecorded means nothing was stored; one
+// publish sends the units as one message (a single event) or one atomic batch, each unit's
+// guards just before its messages, and returns the sequence of the first message. An error wrapping ErrNotRecorded means nothing was stored; one
 // wrapping ErrOutcomeUnknown means the batch was sent but not acknowledged.
 func (c *committer) publish(batch []*unit, n int) (uint64, error) {
 	if !c.nc.IsConnected() {
@@ -382,6 +407,10 @@ func (c *committer) publish(batch []*unit, n int) (uint64, error) {
 	}
 	msgs := make([]*nats.Msg, 0, n)
 	for _, u := range batch {
+		for _, g := range u.guards {
+			g.Header.Set("Nats-Expected-Last-Subject-Sequence", "0")
+			msgs = append(msgs, g)
+		}
 		for i, m := range u.msgs {
 			m.Header.Del("Nats-Expected-Last-Subject-Sequence")
 			if i == 0 {

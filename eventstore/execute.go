@@ -281,7 +281,11 @@ func (s *Store) decide(ctx context.Context, id string, req Request, key string) 
 	if err != nil {
 		return nil, nil, err
 	}
-	return s.build(id, e, e.Version, req, key, payloads)
+	u, built, err := s.build(id, e, e.Version, req, key, payloads)
+	if err == nil {
+		err = s.claimNotices(u, built, nil)
+	}
+	return u, built, err
 }
 
 // check runs the command's checks of its own fields, unless the caller says it has.
