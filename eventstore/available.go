@@ -29,7 +29,7 @@ var errNotYet = errors.New("eventstore: the stream is not known everywhere yet")
 // no earlier deadline.
 const StartTimeout = time.Minute
 
-// availableAttempt bounds one attempt of a request untilAvailable repeats.
+// availableAttempt bounds one attempt of the requests Open repeats (the client's default).
 const availableAttempt = 5 * time.Second
 
 // transient reports whether err may pass if the request is made again in a moment: no answer
@@ -66,18 +66,17 @@ const codeNoSuitablePeers = 10005
 
 // untilAvailable runs fn until it succeeds, fails for good (not transient), ctx ends or the
 // budget is spent: ctx's deadline, or budget from now when ctx has none. Each attempt gets at
-// most availableAttempt; between attempts it pauses from 50 ms, doubling up to 1 s. With a log,
-// each failed attempt is logged as a warning. The last error says what was tried and for how
-// long.
-func untilAvailable(ctx context.Context, budget time.Duration, log *slog.Logger, what string, fn func(ctx context.Context) error) error {
+// most attempt; between attempts it pauses from 50 ms, doubling up to 1 s. With a log, each
+// failed attempt is logged as a warning. The last error says what was tried and for how long.
+func untilAvailable(ctx context.Context, budget, attempt time.Duration, log *slog.Logger, what string, fn func(ctx context.Context) error) error {
 	start := time.Now()
 	deadline := start.Add(budget)
 	if d, ok := ctx.Deadline(); ok {
 		deadline = d
 	}
 	wait := 50 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		end := time.Now().Add(availableAttempt)
+	for n := 1; ; n++ {
+		end := time.Now().Add(attempt)
 		if deadline.Before(end) {
 			end = deadline
 		}
@@ -89,10 +88,10 @@ func untilAvailable(ctx context.Context, budget time.Duration, log *slog.Logger,
 		}
 		if ctx.Err() != nil || time.Now().Add(wait).After(deadline) {
 			return fmt.Errorf("%s: the stream's cluster did not answer for %v (%d attempts; is a JetStream meta leader elected, "+
-				"and are enough of the stream's replicas up?): %w", what, time.Since(start).Round(time.Millisecond), attempt, err)
+				"and are enough of the stream's replicas up?): %w", what, time.Since(start).Round(time.Millisecond), n, err)
 		}
 		if log != nil {
-			log.Warn("event store: the cluster cannot answer yet; trying again", "what", what, "attempt", attempt, "err", err)
+			log.Warn("event store: the cluster cannot answer yet; trying again", "what", what, "attempt", n, "err", err)
 		}
 		pause(ctx, wait)
 		wait = min(2*wait, time.Second)
@@ -106,7 +105,7 @@ func untilAvailable(ctx context.Context, budget time.Duration, log *slog.Logger,
 // create is tried again, until the budget is spent.
 func createStream(ctx context.Context, js jetstream.JetStream, sc jetstream.StreamConfig, log *slog.Logger) (jetstream.Stream, error) {
 	var stream jetstream.Stream
-	err := untilAvailable(ctx, StartTimeout, log, "create stream "+sc.Name, func(ctx context.Context) error {
+	err := untilAvailable(ctx, StartTimeout, availableAttempt, log, "create stream "+sc.Name, func(ctx context.Context) error {
 		var err error
 		if stream, err = js.CreateOrUpdateStream(ctx, sc); err == nil || !transient(err) {
 			return err
@@ -130,14 +129,18 @@ func sameStream(have, want jetstream.StreamConfig) bool {
 
 // orderedConsumer creates an ordered consumer of the stream, trying again while the cluster
 // cannot answer: a consumer create can go unanswered like a stream create when others are made
-// at once (nats-server#3677), and the client would wait for it until ctx ends. Each attempt waits
-// at most availableAttempt; without a deadline on ctx, tries stop after StartTimeout.
+// at once (nats-server#3677), or while a leader is elected, and the client would wait for it
+// until ctx ends. Each attempt waits at most consumerAttempt; without a deadline on ctx, tries
+// stop after StartTimeout.
 func (s *Store) orderedConsumer(ctx context.Context, what string, cfg jetstream.OrderedConsumerConfig) (jetstream.Consumer, error) {
 	var cons jetstream.Consumer
-	err := untilAvailable(ctx, StartTimeout, s.log, what, func(ctx context.Context) error {
+	err := untilAvailable(ctx, StartTimeout, consumerAttempt, s.log, what, func(ctx context.Context) error {
 		var err error
 		cons, err = s.stream.OrderedConsumer(ctx, cfg)
 		return err
 	})
 	return cons, err
 }
+
+// consumerAttempt bounds one attempt to create a consumer.
+const consumerAttempt = 2 * time.Second

@@ -407,7 +407,7 @@ func (s *Store) ensureReference(ctx context.Context) error {
 	// One atomic batch of every kind: all or nothing. Sent again while the stream cannot take
 	// it yet (its leader just elected, on a new cluster): a copy stored meanwhile makes the
 	// next conflict, which is what another replica's first start meets too.
-	err := untilAvailable(ctx, StartTimeout, s.log, "write default reference data", func(context.Context) error {
+	err := untilAvailable(ctx, StartTimeout, availableAttempt, s.log, "write default reference data", func(context.Context) error {
 		first, err := s.com.publish(order, 0)
 		if err == nil {
 			s.log.Info("wrote default reference data", "first_seq", first)

@@ -31,9 +31,17 @@ const HashHeader = "Kz-Hash"
 // PublishTimeoutBound is the default of Config.Timeout: how long one publish waits for
 // JetStream's acknowledgement. It bounds how long a write can stay pending after its caller was
 // answered: a write not yet sent when its caller's context ends is never sent (ErrNotRecorded),
-// and the one publish already in flight is waited for at most this long from when it was sent,
-// and never sent again (ErrOutcomeUnknown).
+// and the one publish already in flight is waited for at most this long from when it was first
+// sent (ErrOutcomeUnknown), and not sent again after that. (On a clustered stream a sending
+// nobody answers is sent again within that time: ClusterAttempt.)
 const PublishTimeoutBound = 10 * time.Second
+
+// ClusterAttempt bounds one sending of a batch to a stream with replicas on a cluster: one not
+// answered in that time is sent again (the same messages, expected sequences and ids, so that at
+// most one sending is stored), until Config.Timeout from the first. A stream whose leader's node
+// died answers nothing until its replicas elect another; the leader-elected advisory makes the
+// waiting sendings go again at once.
+const ClusterAttempt = 2 * time.Second
 
 // Config configures a Store.
 type Config struct {
@@ -169,6 +177,12 @@ type Store struct {
 	earliest domain.Date
 	archive  *archive
 
+	elected *nats.Subscription // the stream's leader-elected advisories, on a cluster
+	// tailKick asks the follower for a new consumer (kickFollower); kicked is when it was last
+	// asked, Unix nanoseconds.
+	tailKick chan struct{}
+	kicked   atomic.Int64
+
 	pendMu  sync.Mutex
 	pending map[string]chan struct{} // subjects with an append of this store in flight
 
@@ -263,6 +277,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		notify:   make(chan struct{}),
 		done:     make(chan struct{}),
 		pending:  map[string]chan struct{}{},
+		tailKick: make(chan struct{}, 1),
 		created:  info.Created.UnixNano(),
 		firstSeq: max(info.State.FirstSeq, 1), // 0 while the stream is empty
 		snapReq:  make(chan *snapshot, 1),
@@ -278,6 +293,17 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	s.com = newCommitter(nc, cfg.MaxBatch, cfg.BatchesInFlight, cfg.Timeout)
 	if cfg.Metrics != nil {
 		s.com.observe = cfg.Metrics.Batch
+	}
+	if cfg.Replicas > 1 {
+		// A sending no leader answers is sent again (commit.go), as soon as the advisory says
+		// a new one is elected, or after ClusterAttempt.
+		s.com.attempt = min(ClusterAttempt, cfg.Timeout)
+		s.com.resolve = s.leaderGet
+		s.elected, err = nc.Subscribe("$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED."+cfg.Stream, func(*nats.Msg) { s.com.leaderElected() })
+		if err != nil {
+			s.closeFiles()
+			return nil, fmt.Errorf("leader elections of stream %s: %w", cfg.Stream, err)
+		}
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -296,7 +322,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	var last uint64
-	err = untilAvailable(ctx, StartTimeout, s.log, "stream info", func(ctx context.Context) error {
+	err = untilAvailable(ctx, StartTimeout, availableAttempt, s.log, "stream info", func(ctx context.Context) error {
 		var err error
 		last, err = s.LastSeq(ctx)
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
@@ -331,6 +357,9 @@ func (s *Store) Close() {
 }
 
 func (s *Store) close() {
+	if s.elected != nil {
+		_ = s.elected.Unsubscribe()
+	}
 	s.cancel()
 	s.com.wait()
 	<-s.done
@@ -394,11 +423,15 @@ func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
 // catchUpTimeout bounds CatchUp's wait for a stream leader when its context has no deadline.
 const catchUpTimeout = 30 * time.Second
 
+// infoAttempt bounds one stream info request of CatchUp: while a leader is elected after its
+// node died the request may go unanswered, and the next one should go soon after the election.
+const infoAttempt = time.Second
+
 // leaderLastSeq is LastSeq asked again while the stream cannot answer it (a leader being elected),
 // for at most budget or until ctx's deadline.
 func (s *Store) leaderLastSeq(ctx context.Context, budget time.Duration, log *slog.Logger) (uint64, error) {
 	var last uint64
-	err := untilAvailable(ctx, budget, log, "stream info", func(ctx context.Context) error {
+	err := untilAvailable(ctx, budget, infoAttempt, log, "stream info", func(ctx context.Context) error {
 		var err error
 		last, err = s.LastSeq(ctx)
 		return err
@@ -417,8 +450,15 @@ func (s *Store) CatchUp(ctx context.Context) error {
 	return s.WaitApplied(ctx, last)
 }
 
-// WaitApplied waits until the indexes have folded sequence seq.
+// WaitApplied waits until the indexes have folded sequence seq. A follower that folds nothing
+// for followStall meanwhile is given a new consumer (kickFollower).
 func (s *Store) WaitApplied(ctx context.Context, seq uint64) error {
+	var stall *time.Timer
+	defer func() {
+		if stall != nil {
+			stall.Stop()
+		}
+	}()
 	for {
 		s.mu.RLock()
 		ch, terr := s.notify, s.tailErr
@@ -429,8 +469,15 @@ func (s *Store) WaitApplied(ctx context.Context, seq uint64) error {
 		if terr != nil {
 			return terr
 		}
+		if stall == nil {
+			stall = time.NewTimer(followStall)
+		} else {
+			stall.Reset(followStall)
+		}
 		select {
 		case <-ch:
+		case <-stall.C:
+			s.kickFollower()
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for sequence %d (at %d): %w", seq, s.applied.Load(), ctx.Err())
 		}

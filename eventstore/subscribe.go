@@ -26,7 +26,7 @@ func (s *Store) Subscribe(ctx context.Context, from uint64, handle func(domain.E
 	if err != nil {
 		return fmt.Errorf("subscribe from %d: %w", from, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(2000))
+	it, err := cons.Messages(jetstream.PullMaxMessages(2000), jetstream.PullHeartbeat(followHeartbeat))
 	if err != nil {
 		return fmt.Errorf("subscribe from %d: %w", from, err)
 	}
