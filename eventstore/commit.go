@@ -440,7 +440,10 @@ func (c *committer) publish(batch []*unit, n int) (uint64, error) {
 	unknown := false // a sending went unanswered: the stream may hold the batch
 	pause := resendPauseMin
 	for {
-		elected := c.electedCh()
+		var elected chan struct{} // none on one server: nothing is sent again there
+		if c.attempt < c.timeout {
+			elected = c.electedCh()
+		}
 		first, err := c.send(msgs, min(c.attempt, time.Until(deadline)), elected)
 		switch {
 		case err == nil:
