@@ -130,11 +130,11 @@ func sameStream(have, want jetstream.StreamConfig) bool {
 // orderedConsumer creates an ordered consumer of the stream, trying again while the cluster
 // cannot answer: a consumer create can go unanswered like a stream create when others are made
 // at once (nats-server#3677), or while a leader is elected, and the client would wait for it
-// until ctx ends. Each attempt waits at most consumerAttempt; without a deadline on ctx, tries
+// until ctx ends. Each attempt waits at most followConsumerAttempt; without a deadline on ctx, tries
 // stop after StartTimeout.
 func (s *Store) orderedConsumer(ctx context.Context, what string, cfg jetstream.OrderedConsumerConfig) (jetstream.Consumer, error) {
 	var cons jetstream.Consumer
-	err := untilAvailable(ctx, StartTimeout, consumerAttempt, s.log, what, func(ctx context.Context) error {
+	err := untilAvailable(ctx, StartTimeout, followConsumerAttempt, s.log, what, func(ctx context.Context) error {
 		var err error
 		cons, err = s.stream.OrderedConsumer(ctx, cfg)
 		return err
@@ -142,5 +142,5 @@ func (s *Store) orderedConsumer(ctx context.Context, what string, cfg jetstream.
 	return cons, err
 }
 
-// consumerAttempt bounds one attempt to create a consumer.
-const consumerAttempt = 2 * time.Second
+// followConsumerAttempt bounds one attempt to create a consumer.
+const followConsumerAttempt = 2 * time.Second

@@ -172,7 +172,7 @@ func (r *Runner) snapshotBucket(ctx context.Context) (jetstream.ObjectStore, err
 		actx, cancel := context.WithTimeout(ctx, bucketAttempt)
 		obs, err := js.CreateOrUpdateObjectStore(actx, cfg)
 		if err != nil {
-			if found, ferr := js.ObjectStore(actx, SnapshotBucket); ferr == nil {
+			if found, ferr := js.ObjectStore(actx, cfg.Bucket); ferr == nil {
 				if st, serr := found.Status(actx); serr == nil && st.Replicas() == cfg.Replicas {
 					obs, err = found, nil
 				}
