@@ -115,7 +115,7 @@ func TestDocumentsCountyBatchInChromium(t *testing.T) {
 
 	// Overdue days that are not a whole number of days, 0 or more: refused beside the field, the
 	// field marked and focused, no request sent, nothing appended.
-	before := e.count()
+	before, events := e.count(), e.events()
 	for _, bad := range []string{"-1", "1.5", "", "三十", "30天"} {
 		got := eval[[]string](t, ctx, `(f => { f.elements.code.value = '360702'; f.elements.overdue_days.value = `+strconv.Quote(bad)+`; f.requestSubmit();
 			return [f.querySelector('[data-error-for="overdue_days"]').textContent, f.elements.overdue_days.getAttribute('aria-invalid') || '', document.activeElement.name || ''];
@@ -157,7 +157,7 @@ func TestDocumentsCountyBatchInChromium(t *testing.T) {
 	if got := eval[string](t, ctx, form+`.querySelector('.form-document').textContent`); !strings.Contains(got, "已出具 "+strconv.Itoa(count)+" 份") {
 		t.Errorf("the result reads %q, want the count %d", got, count)
 	}
-	if got := e.count() - before; got != uint64(len(due)) {
+	if got := e.events() - events; got != uint64(len(due)) {
 		t.Errorf("the batch appended %d events, want the %d notices", got, len(due))
 	}
 
@@ -219,7 +219,7 @@ func TestDocumentsCountyBatchInChromium(t *testing.T) {
 	// answered): the page offers a retry; the clerk sends the form again instead, unchanged, and
 	// the page sends the same key and body (as the retry button does); the server answers the
 	// notice it issued, appending nothing more.
-	before = e.count()
+	before = e.events()
 	n = eval[int](t, ctx, `window.kz.documentsOffered`)
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => {
 		const real = window.fetch;
@@ -233,7 +233,7 @@ func TestDocumentsCountyBatchInChromium(t *testing.T) {
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`(f => { f.elements.code.value = '360721'; f.requestSubmit(); })(`+form+`)`))
 	retry := form + `.querySelector('button.retry')`
 	poll(t, ctx, 10*time.Second, `!`+retry+`.hidden && `+form+`.querySelector('.form-error').textContent !== ''`)
-	if got := e.count() - before; got != 1 {
+	if got := e.events() - before; got != 1 {
 		t.Errorf("the batch whose answer was lost appended %d events, want its 1 notice", got)
 	}
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`(f => f.requestSubmit())(`+form+`)`))
@@ -242,7 +242,7 @@ func TestDocumentsCountyBatchInChromium(t *testing.T) {
 	if len(posts) != 3 || posts[1].Code != "360721" || posts[1].Retry || posts[1].Status != 0 || posts[2].Key != posts[1].Key || posts[2].Status != http.StatusOK || posts[2].Count == nil || *posts[2].Count != 1 {
 		t.Fatalf("the form sent %+v; want the lost POST of 360721, then the same batch sent again with its key answered 200 with 1 notice", posts[1:])
 	}
-	if got := e.count() - before; got != 1 {
+	if got := e.events() - before; got != 1 {
 		t.Errorf("the batch and its second sending appended %d events, want 1", got)
 	}
 	names, files = unzip(t, b)

@@ -152,6 +152,12 @@ func (e *env) count() uint64 {
 	return e.l.MessageCount(e.t)
 }
 
+// events is the number of events in the stream (its messages but the claims of notice numbers).
+func (e *env) events() uint64 {
+	e.t.Helper()
+	return e.l.Events(e.t)
+}
+
 // resp is an HTTP answer with its JSON body decoded (numbers kept as json.Number).
 type resp struct {
 	Status int

@@ -192,9 +192,9 @@ func TestABatchIsNumberedInOrderAcrossChunksAndARetryIssuesWhatIsLeft(t *testing
 		owe(id, 50000)
 		later = append(later, id)
 	}
-	before := e.count()
+	before := e.events()
 	again, againFiles := check(e.rawWith(t, http.MethodPost, path, tokAuditor, body, key), len(first)+len(later))
-	if got := e.count() - before; got != uint64(len(later)) {
+	if got := e.events() - before; got != uint64(len(later)) {
 		t.Errorf("the retry appended %d events, want the %d new notices", got, len(later))
 	}
 	next := len(first) + 2
@@ -225,7 +225,7 @@ func TestABatchLeavesOutANoticeTheFontCannotPrintAndSaysSo(t *testing.T) {
 		owe(id)
 		ids = append(ids, id)
 	}
-	before := e.count()
+	before := e.events()
 	a := e.rawWith(t, http.MethodPost, "/v1/counties/360702/notices", tokAuditor, `{"issued_on":"2006-05-20","deadline":"2006-06-05","overdue_days":0}`,
 		http.Header{"Idempotency-Key": {"unprintable"}})
 	if a.status != http.StatusOK {
@@ -234,8 +234,8 @@ func TestABatchLeavesOutANoticeTheFontCannotPrintAndSaysSo(t *testing.T) {
 	names, files := unzip(t, a.body)
 	prefix := domain.NoticePrefix("章贡区", 2006)
 	want := []string{domain.NoticeNumber(prefix, 1) + ".pdf", domain.NoticeNumber(prefix, 2) + ".pdf", "manifest.csv", "unprintable.csv"}
-	if !slices.Equal(names, want) || a.header.Get("X-Notice-Count") != "2" || e.count()-before != 2 {
-		t.Fatalf("the zip holds %q (X-Notice-Count %s, %d events appended), want %q and 2 events", names, a.header.Get("X-Notice-Count"), e.count()-before, want)
+	if !slices.Equal(names, want) || a.header.Get("X-Notice-Count") != "2" || e.events()-before != 2 {
+		t.Fatalf("the zip holds %q (X-Notice-Count %s, %d events appended), want %q and 2 events", names, a.header.Get("X-Notice-Count"), e.events()-before, want)
 	}
 	rows, err := csv.NewReader(bytes.NewReader(files["unprintable.csv"])).ReadAll()
 	if err != nil || len(rows) != 2 || rows[1][0] != ids[1] || rows[1][1] != "赣州市堃龙机械厂" || !strings.Contains(rows[1][2], "U+5803") {

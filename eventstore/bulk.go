@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
+	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
 )
@@ -126,7 +128,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 					break // the same key again: after this round's append it answers as a duplicate
 				}
 			}
-			if len(bu.u.msgs) >= s.cfg.MaxBatch/2 {
+			if bu.u.size() >= s.cfg.MaxBatch/2 {
 				break
 			}
 			if req.IfMatch != nil && len(bu.u.msgs) > 0 {
@@ -152,6 +154,11 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 				prevSeq = 0
 			}
 			nu, evs, err := s.build(id, e, prevSeq, req, keys[i], payloads)
+			if err == nil {
+				s.mu.RLock()
+				err = s.claimNotices(nu, evs, bu.u.guards)
+				s.mu.RUnlock()
+			}
 			if err != nil {
 				out[i].Err = err
 				continue
@@ -166,6 +173,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 				usedKeys[keys[i]] = true
 			}
 			bu.u.msgs = append(bu.u.msgs, nu.msgs...)
+			bu.u.guards = append(bu.u.guards, nu.guards...)
 			bu.evs = append(bu.evs, evs...)
 			bu.reqs = append(bu.reqs, i)
 			bu.ends = append(bu.ends, len(bu.u.msgs))
@@ -184,7 +192,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 	}
 	close(sent)
 	<-collected
-	retry := false
+	retry, inProcess := false, false
 	for _, bu := range units {
 		err := bu.err
 		switch {
@@ -197,6 +205,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 		case errors.Is(err, ErrConflict) || errors.Is(err, errDuplicate):
 			// Decide again on the state as it is now, next round.
 			retry = true
+			inProcess = inProcess || errors.Is(err, errInProcess)
 			id := reqs[bu.reqs[0]].EmployerID
 			for _, i := range bu.reqs {
 				out[i].EventIDs = nil
@@ -207,6 +216,11 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 				out[i] = BulkResult{Err: err}
 			}
 		}
+	}
+	if inProcess {
+		// A key's first attempt, sent through another replica, is being committed: give it
+		// a moment rather than decide again and meet it in process once more.
+		pause(ctx, time.Duration(rand.Int64N(int64(retryPauseMax))))
 	}
 	if retry {
 		_ = s.CatchUp(ctx)

@@ -2,6 +2,7 @@ package eventstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -10,15 +11,11 @@ import (
 
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 )
 
-// startCluster runs three JetStream servers in this process (storetest.StartCluster).
-func startCluster(t *testing.T) []*server.Server { return storetest.StartCluster(t) }
-
 func TestStoppingTheStreamLeaderLosesNoAcknowledgedWrite(t *testing.T) {
-	servers := startCluster(t)
+	servers := storetest.StartCluster(t)
 	var urls []string
 	for _, s := range servers {
 		urls = append(urls, s.ClientURL())
@@ -112,4 +109,25 @@ func TestStoppingTheStreamLeaderLosesNoAcknowledgedWrite(t *testing.T) {
 		t.Fatalf("verify: %+v %v", in, err)
 	}
 	t.Logf("writes acknowledged %d, found %d, retried after errors %d", n, len(e.Receipts), retries.Load())
+}
+
+func TestHealthFailsWhileTheStreamHasNoQuorum(t *testing.T) {
+	servers := storetest.StartCluster(t)
+	st := storetest.OpenOnCluster(t, storetest.ClusterConn(t, servers, 0), eventstore.Config{})
+	ctx := context.Background()
+	storetest.CheckFor(t, 20*time.Second, 50*time.Millisecond, func() error { return st.Health(ctx) })
+	servers[1].Shutdown()
+	servers[2].Shutdown()
+	stopped := time.Now()
+	storetest.CheckFor(t, 60*time.Second, 100*time.Millisecond, func() error {
+		err := st.Health(ctx)
+		if err == nil {
+			return fmt.Errorf("Health says a stream with one of three replicas left is writable")
+		}
+		if !errors.Is(err, eventstore.ErrUnhealthy) {
+			return fmt.Errorf("Health: %v, want ErrUnhealthy", err)
+		}
+		t.Logf("one node of three left, %v after: %v", time.Since(stopped).Round(time.Millisecond), err)
+		return nil
+	})
 }

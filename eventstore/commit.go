@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // unit is the events of one or more commands on one subject, appended contiguously, all or none.
@@ -19,8 +20,12 @@ type unit struct {
 	subject  string
 	expected uint64 // the subject's last sequence the events were decided on (0: none yet)
 	msgs     []*nats.Msg
-	done     chan unitResult // the unit's one outcome (buffered: sending it never blocks)
-	state    atomic.Int32    // unitQueued, unitSent, unitWithdrawn or unitAbandoned
+	// guards are messages on subjects of their own (claims of notice numbers), each expected to
+	// be the first of its subject, sent just before msgs in the same batch: the unit is stored
+	// only if none of their subjects was taken.
+	guards []*nats.Msg
+	done   chan unitResult // the unit's one outcome (buffered: sending it never blocks)
+	state  atomic.Int32    // unitQueued, unitSent, unitWithdrawn or unitAbandoned
 }
 
 // A unit's life: queued, then sent (and back to queued if its batch was refused whole and it
@@ -33,6 +38,9 @@ const (
 	unitWithdrawn              // never to be sent: its writer gave up, or the committer stopped
 	unitAbandoned              // sent, and its writer was answered with ErrOutcomeUnknown
 )
+
+// size is how many messages the unit sends.
+func (u *unit) size() int { return len(u.guards) + len(u.msgs) }
 
 type unitResult struct {
 	firstSeq uint64
@@ -57,11 +65,19 @@ type committer struct {
 	observe   func(batchMsgs int, d time.Duration, err error)
 	stopped   chan struct{}  // closed when run stops taking units
 	wg        sync.WaitGroup // run and every goroutine committing a batch
+	// attempt bounds one sending of a batch (timeout bounds them all, from the first); shorter
+	// than timeout on a clustered stream, where an unanswered sending is sent again.
+	attempt time.Duration
+	// resolve reads the first message of a subject from a sequence on, as the stream's leader
+	// has it: what settles whether an unanswered sending was stored.
+	resolve func(ctx context.Context, seq uint64, subject string) (*jetstream.RawStreamMsg, error)
+	electMu sync.Mutex
+	elected chan struct{} // closed when the stream's leader changes
 }
 
 func newCommitter(nc *nats.Conn, maxMsgs, inFlight int, timeout time.Duration) *committer {
 	return &committer{
-		nc: nc, maxMsgs: maxMsgs, timeout: timeout,
+		nc: nc, maxMsgs: maxMsgs, timeout: timeout, attempt: timeout,
 		queue:    make(chan *unit, 4096),
 		slots:    make(chan struct{}, inFlight),
 		inflight: map[string]bool{},
@@ -196,12 +212,20 @@ func (c *committer) run(ctx context.Context) {
 			if u.state.Load() == unitWithdrawn {
 				return true
 			}
-			if c.inflight[u.subject] || taken[u.subject] || (n > 0 && n+len(u.msgs) > c.maxMsgs) {
+			if c.inflight[u.subject] || taken[u.subject] || (n > 0 && n+u.size() > c.maxMsgs) {
 				return false
 			}
+			for _, g := range u.guards {
+				if c.inflight[g.Subject] || taken[g.Subject] {
+					return false
+				}
+			}
 			taken[u.subject] = true
+			for _, g := range u.guards {
+				taken[g.Subject] = true
+			}
 			batch = append(batch, u)
-			n += len(u.msgs)
+			n += u.size()
 			return true
 		}
 		rest := deferred[:0]
@@ -239,6 +263,9 @@ func (c *committer) run(ctx context.Context) {
 		quiet.Stop()
 		for _, u := range batch {
 			c.inflight[u.subject] = true
+			for _, g := range u.guards {
+				c.inflight[g.Subject] = true
+			}
 		}
 		c.mu.Unlock()
 		if len(batch) == 0 {
@@ -279,6 +306,9 @@ func (c *committer) unmark(units []*unit) {
 	c.mu.Lock()
 	for _, u := range units {
 		delete(c.inflight, u.subject)
+		for _, g := range u.guards {
+			delete(c.inflight, g.Subject)
+		}
 	}
 	c.mu.Unlock()
 }
@@ -301,7 +331,7 @@ func (c *committer) commit(batch []*unit, n int) {
 			sending = append(sending, u)
 		} else {
 			withdrawn = append(withdrawn, u)
-			n -= len(u.msgs)
+			n -= u.size()
 		}
 	}
 	c.unmark(withdrawn)
@@ -320,6 +350,7 @@ func (c *committer) commit(batch []*unit, n int) {
 	if err == nil {
 		seq := first
 		for _, u := range batch {
+			seq += uint64(len(u.guards))
 			u.done <- unitResult{firstSeq: seq}
 			seq += uint64(len(u.msgs))
 		}
@@ -359,7 +390,10 @@ func (c *committer) commitAlone(u *unit) {
 	if !u.state.CompareAndSwap(unitQueued, unitSent) {
 		return // withdrawn: its writer was answered
 	}
-	first, err := c.publish([]*unit{u}, len(u.msgs))
+	first, err := c.publish([]*unit{u}, u.size())
+	if err == nil {
+		first += uint64(len(u.guards))
+	}
 	u.done <- unitResult{firstSeq: first, err: err}
 }
 
@@ -371,17 +405,27 @@ type pubAck struct {
 	Error     *APIError `json:"error"`
 }
 
-// publish sends the units as one message (a single event) or one atomic batch, and returns the
-// sequence of the first message. An error wrapping ErrNotRecorded means nothing was stored; one
-// wrapping ErrOutcomeUnknown means the batch was sent but not acknowledged.
+// publish sends the units as one message (a single event) or one atomic batch, each unit's
+// guards just before its messages, and returns the sequence of the first message. An error
+// wrapping ErrNotRecorded means nothing was stored; one wrapping ErrOutcomeUnknown means the
+// batch was sent but its outcome could not be learnt before c.timeout from its first sending.
+//
+// On a clustered stream (c.attempt shorter than c.timeout) a sending that is not answered within
+// c.attempt, or that finds no stream leader to take it (no responders, a batch the new leader
+// never saw begin), is sent again, until c.timeout from the first: so writes go on as soon as
+// the stream has a new leader after its leader's node died, rather than waiting out c.timeout
+// for an answer that will never come. The leader-elected advisory cuts a sending's wait short.
+// Sending again is safe: every unit carries its subject's expected sequence (and a keyed one its
+// key as message id), so at most one sending is stored. When a sending is refused as a conflict
+// after an earlier one went unanswered, the stream is read to settle which it was: the earlier
+// sending stored (the batch's first sequence is answered), or another writer's (the conflict is).
 func (c *committer) publish(batch []*unit, n int) (uint64, error) {
-	if !c.nc.IsConnected() {
-		// Not sent: a message published now would wait in the client's reconnect buffer and
-		// could be stored at any later time.
-		return 0, notRecorded(fmt.Errorf("append: NATS connection %s", c.nc.Status()))
-	}
 	msgs := make([]*nats.Msg, 0, n)
 	for _, u := range batch {
+		for _, g := range u.guards {
+			g.Header.Set("Nats-Expected-Last-Subject-Sequence", "0")
+			msgs = append(msgs, g)
+		}
 		for i, m := range u.msgs {
 			m.Header.Del("Nats-Expected-Last-Subject-Sequence")
 			if i == 0 {
@@ -392,12 +436,93 @@ func (c *committer) publish(batch []*unit, n int) (uint64, error) {
 			msgs = append(msgs, m)
 		}
 	}
+	deadline := time.Now().Add(c.timeout)
+	unknown := false // a sending went unanswered: the stream may hold the batch
+	pause := resendPauseMin
+	for {
+		var elected chan struct{} // none on one server: nothing is sent again there
+		if c.attempt < c.timeout {
+			elected = c.electedCh()
+		}
+		first, err := c.send(msgs, min(c.attempt, time.Until(deadline)), elected)
+		switch {
+		case err == nil:
+			return first, nil
+		case unknown && errors.Is(err, ErrConflict):
+			return c.settle(batch, deadline, err)
+		case errors.Is(err, ErrOutcomeUnknown):
+			unknown = true
+		case !errors.Is(err, ErrNotRecorded):
+			if unknown {
+				return 0, fmt.Errorf("%w: sent again after no answer, and refused: %w", ErrOutcomeUnknown, err)
+			}
+			return 0, err
+		}
+		if c.attempt >= c.timeout || time.Until(deadline) < pause {
+			if unknown && !errors.Is(err, ErrOutcomeUnknown) {
+				return 0, fmt.Errorf("%w: a sending went unanswered, the last one: %w", ErrOutcomeUnknown, err)
+			}
+			return 0, err
+		}
+		if errors.Is(err, ErrOutcomeUnknown) {
+			continue // waited a whole attempt already (or a new leader was elected): at once
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-elected:
+		case <-c.stopped:
+			if !unknown {
+				t.Stop()
+				return 0, notRecorded(ErrClosed)
+			}
+			<-t.C
+		}
+		t.Stop()
+		pause = min(2*pause, resendPauseMax)
+	}
+}
+
+// Pauses before sending again a batch that no stream leader took (a leader being elected).
+const (
+	resendPauseMin = 25 * time.Millisecond
+	resendPauseMax = 400 * time.Millisecond
+)
+
+// leaderElected tells sendings that wait that the stream has a new leader: one that went to the
+// old leader is answered by nobody, and goes again at once.
+func (c *committer) leaderElected() {
+	c.electMu.Lock()
+	defer c.electMu.Unlock()
+	if c.elected != nil {
+		close(c.elected)
+	}
+	c.elected = make(chan struct{})
+}
+
+// electedCh is closed at the next leaderElected.
+func (c *committer) electedCh() chan struct{} {
+	c.electMu.Lock()
+	defer c.electMu.Unlock()
+	if c.elected == nil {
+		c.elected = make(chan struct{})
+	}
+	return c.elected
+}
+
+// send sends msgs once, waiting at most d for the acknowledgement, or until abort is closed.
+func (c *committer) send(msgs []*nats.Msg, d time.Duration, abort <-chan struct{}) (uint64, error) {
+	if !c.nc.IsConnected() {
+		// Not sent: a message published now would wait in the client's reconnect buffer and
+		// could be stored at any later time.
+		return 0, notRecorded(fmt.Errorf("append: NATS connection %s", c.nc.Status()))
+	}
 	if len(msgs) == 1 {
 		m := msgs[0]
 		m.Header.Del("Nats-Batch-Id")
 		m.Header.Del("Nats-Batch-Sequence")
 		m.Header.Del("Nats-Batch-Commit")
-		ack, err := c.request(m)
+		ack, err := c.request(m, d, abort)
 		if err != nil {
 			return 0, err
 		}
@@ -406,7 +531,7 @@ func (c *committer) publish(batch []*unit, n int) (uint64, error) {
 		}
 		return ack.Seq, nil
 	}
-	id := uuid.NewString()
+	id := uuid.NewString() // a new batch each sending: the one before may be half received
 	for i, m := range msgs {
 		m.Header.Set("Nats-Batch-Id", id)
 		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
@@ -421,7 +546,7 @@ func (c *committer) publish(batch []*unit, n int) (uint64, error) {
 			return 0, notRecorded(fmt.Errorf("publish batch: %w", err))
 		}
 	}
-	ack, err := c.request(msgs[len(msgs)-1])
+	ack, err := c.request(msgs[len(msgs)-1], d, abort)
 	if err != nil {
 		return 0, err
 	}
@@ -431,8 +556,19 @@ func (c *committer) publish(batch []*unit, n int) (uint64, error) {
 	return ack.Seq - ack.Count + 1, nil
 }
 
-func (c *committer) request(m *nats.Msg) (*pubAck, error) {
-	resp, err := c.nc.RequestMsg(m, c.timeout)
+func (c *committer) request(m *nats.Msg, d time.Duration, abort <-chan struct{}) (*pubAck, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if abort != nil {
+		go func() {
+			select {
+			case <-abort:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	resp, err := c.nc.RequestMsgWithContext(ctx, m)
 	if errors.Is(err, nats.ErrNoResponders) {
 		return nil, notRecorded(fmt.Errorf("append: %w", err)) // no stream took it
 	}
@@ -447,4 +583,57 @@ func (c *committer) request(m *nats.Msg) (*pubAck, error) {
 		return nil, classify(ack.Error)
 	}
 	return &ack, nil
+}
+
+// settle learns whether an earlier sending of the batch, which went unanswered, is what the
+// stream holds, now that a later one was refused as a conflict (cause): each unit's first message
+// is the first of its subject after the sequence it expected, if the batch is stored. Another
+// writer's message there means it is not (an atomic batch is stored whole or not at all), and
+// cause stands. Nothing there yet means a sending is still being committed: the stream is read
+// again, until deadline; then the outcome is unknown.
+func (c *committer) settle(batch []*unit, deadline time.Time, cause error) (uint64, error) {
+	pause := resendPauseMin
+	for {
+		first, stored, err := c.find(batch)
+		if err == nil {
+			if stored {
+				return first, nil
+			}
+			return 0, cause
+		}
+		if c.resolve == nil || time.Until(deadline) < pause {
+			return 0, fmt.Errorf("%w: sent again after no answer and refused (%v); whether the first sending is stored is not known: %v",
+				ErrOutcomeUnknown, cause, err)
+		}
+		t := time.NewTimer(pause)
+		<-t.C
+		pause = min(2*pause, resendPauseMax)
+	}
+}
+
+// find reads the first message after each unit's expected sequence on its subject: the unit's own
+// (the batch is stored: its first sequence is answered), another's (it is not), or none yet (err).
+func (c *committer) find(batch []*unit) (first uint64, stored bool, err error) {
+	if c.resolve == nil {
+		return 0, false, errors.New("no reader of the stream")
+	}
+	var offset uint64 // of the unit's first message in the batch
+	err = errors.New("nothing after the expected sequences yet")
+	for _, u := range batch {
+		offset += uint64(len(u.guards))
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		raw, rerr := c.resolve(ctx, u.expected+1, u.subject)
+		cancel()
+		switch {
+		case errors.Is(rerr, jetstream.ErrMsgNotFound):
+		case rerr != nil:
+			err = rerr
+		case raw.Header.Get(HashHeader) == u.msgs[0].Header.Get(HashHeader):
+			return raw.Sequence - offset, true, nil
+		default:
+			return 0, false, nil
+		}
+		offset += uint64(len(u.msgs))
+	}
+	return 0, false, err
 }

@@ -6,14 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Request is one command to execute against one employer.
@@ -58,16 +56,6 @@ func KeyHash(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// maxAttempts bounds the retries of a command that keeps losing races to other writers.
-const maxAttempts = 20
-
-// backoff waits a little, more after each lost race, so that two busy writers stop colliding.
-func backoff(attempt int) {
-	if attempt > 1 {
-		time.Sleep(time.Duration(rand.IntN(attempt*500)) * time.Microsecond)
-	}
-}
-
 // Execute checks a command, decides its events against the employer's current state and appends
 // them atomically. A retried idempotency key answers the first result; a conflicting concurrent
 // write is retried on the new state unless the caller gave If-Match.
@@ -96,9 +84,33 @@ func (s *Store) withKey(ctx context.Context, raw, bodyHash string, do func(key s
 // first attempt was appended by another replica meanwhile); the key answers, not a new decision.
 var errKeyKnown = errors.New("eventstore: idempotency key already recorded")
 
+// refusal reports whether err refuses a command on the state it was decided on (a rule of the
+// domain, an If-Match that is not the current version).
+func refusal(err error) bool {
+	var de *domain.Error
+	return errors.As(err, &de) || errors.Is(err, ErrStale)
+}
+
 func (s *Store) execute(ctx context.Context, req Request, key string) (Result, error) {
 	if err := check(req, s.Reference()); err != nil {
 		return Result{}, err
+	}
+	// The state a command is decided on is what this store has folded, which may lack what
+	// another API replica appended a moment ago: the employer's registration, the version the
+	// client read there as its If-Match. An append decided on such a state is refused by its
+	// expected sequence, but a refusal is not; so before it answers a refusal the store catches
+	// up with the stream once and decides again. (Not so the command's own checks, which
+	// normalise its fields and so run once.)
+	caughtUp := false
+	recheck := func(err error) (bool, error) {
+		if caughtUp || !refusal(err) {
+			return false, err
+		}
+		caughtUp = true
+		if err := s.CatchUp(ctx); err != nil {
+			return false, err
+		}
+		return true, nil
 	}
 	id := req.EmployerID
 	if id == "" {
@@ -109,14 +121,18 @@ func (s *Store) execute(ctx context.Context, req Request, key string) (Result, e
 	}
 	unlock := s.locks.lock("e:" + id)
 	defer unlock()
-	for attempt := 1; ; attempt++ {
+	retry := s.retrier(ctx)
+	for {
 		u, evs, err := s.decide(ctx, id, req, key)
 		if errors.Is(err, errKeyKnown) {
 			r, _, err := s.lookupKey(ctx, key, req.BodyHash)
 			return r, err
 		}
 		if err != nil {
-			return Result{}, err
+			if again, err := recheck(err); !again {
+				return Result{}, err
+			}
+			continue
 		}
 		ids := eventIDs(evs)
 		first, err := s.appendLocal(ctx, u, evs)
@@ -134,7 +150,11 @@ func (s *Store) execute(ctx context.Context, req Request, key string) (Result, e
 			if r, ok, err := s.lookupKey(ctx, key, req.BodyHash); ok || err != nil {
 				return r, err
 			}
-			return Result{}, fmt.Errorf("append refused as a duplicate, but no event carries its key: %w", err)
+			if !errors.Is(err, errInProcess) {
+				return Result{}, fmt.Errorf("append refused as a duplicate, but no event carries its key: %w", err)
+			}
+			// The key's first attempt (sent through another replica) is being committed:
+			// once it is, its key answers; if it fails, this attempt goes through.
 		case errors.Is(err, ErrConflict):
 			if s.cfg.Metrics != nil {
 				s.cfg.Metrics.Conflict()
@@ -147,11 +167,13 @@ func (s *Store) execute(ctx context.Context, req Request, key string) (Result, e
 			if r, ok, err := s.lookupKey(ctx, key, req.BodyHash); ok || err != nil {
 				return r, err
 			}
-			if req.IfMatch != nil || attempt == maxAttempts {
+			if req.IfMatch != nil {
 				return Result{}, fmt.Errorf("%w: %v", ErrStale, err)
 			}
-			backoff(attempt)
 		default:
+			return Result{}, err
+		}
+		if err := retry.again(ctx, err); err != nil {
 			return Result{}, err
 		}
 	}
@@ -188,7 +210,7 @@ func (s *Store) lookupKey(ctx context.Context, key, bodyHash string) (Result, bo
 		return Result{}, true, &domain.Error{Kind: domain.KindIdempotencyMismatch, Field: "Idempotency-Key",
 			Detail: "this key was already used with a different request; use a new key for a new request"}
 	}
-	first, err := s.stream.GetMsg(ctx, rec.first)
+	first, err := s.getMsg(ctx, rec.first, "")
 	if err != nil {
 		return Result{}, true, fmt.Errorf("read back event %d of key: %w", rec.first, err)
 	}
@@ -211,7 +233,7 @@ func (s *Store) lookupKey(ctx context.Context, key, bodyHash string) (Result, bo
 			break
 		}
 		after := raw.Sequence
-		if raw, err = s.stream.GetMsg(ctx, after+1, jetstream.WithGetMsgSubject(first.Subject)); err != nil {
+		if raw, err = s.getMsg(ctx, after+1, first.Subject); err != nil {
 			return Result{}, true, fmt.Errorf("read back the events of key after %d: %w", after, err)
 		}
 	}
@@ -259,7 +281,11 @@ func (s *Store) decide(ctx context.Context, id string, req Request, key string) 
 	if err != nil {
 		return nil, nil, err
 	}
-	return s.build(id, e, e.Version, req, key, payloads)
+	u, built, err := s.build(id, e, e.Version, req, key, payloads)
+	if err == nil {
+		err = s.claimNotices(u, built, nil)
+	}
+	return u, built, err
 }
 
 // check runs the command's checks of its own fields, unless the caller says it has.
@@ -379,17 +405,41 @@ func (s *Store) ensureReference(ctx context.Context) error {
 		}
 		u.msgs = append(u.msgs, m)
 	}
-	// One atomic batch of every kind: all or nothing.
-	first, err := s.com.publish(order, 0)
-	if err != nil && !errors.Is(err, ErrConflict) {
+	// One atomic batch of every kind: all or nothing. Sent again while the stream cannot take
+	// it yet (its leader just elected, on a new cluster): a copy stored meanwhile makes the
+	// next conflict, which is what another replica's first start meets too.
+	err := untilAvailable(ctx, StartTimeout, availableAttempt, s.log, "write default reference data", func(context.Context) error {
+		first, err := s.com.publish(order, 0)
+		if err == nil {
+			s.log.Info("wrote default reference data", "first_seq", first)
+		}
+		if errors.Is(err, ErrConflict) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("write default reference data: %w", err)
 	}
-	if err == nil {
-		s.log.Info("wrote default reference data", "first_seq", first)
-	}
+	// On a cluster the conflict can come while the other replica's copy is still being
+	// committed, before the stream's info counts it: catch up until it is folded.
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	return s.CatchUp(wctx)
+	for {
+		if err := s.CatchUp(wctx); err != nil {
+			return err
+		}
+		s.mu.RLock()
+		have := len(s.ref.Counties) > 0
+		s.mu.RUnlock()
+		if have {
+			return nil
+		}
+		pause(wctx, 10*time.Millisecond)
+		if wctx.Err() != nil {
+			return fmt.Errorf("the default reference data another replica wrote did not arrive: %w", wctx.Err())
+		}
+	}
 }
 
 // RefRequest is a new version of one kind of reference data.
@@ -412,7 +462,8 @@ func (s *Store) executeRef(ctx context.Context, req RefRequest, key string) (Res
 	subject := s.sub.Ref + domain.RefKind(req.Payload)
 	unlock := s.locks.lock(subject)
 	defer unlock()
-	for attempt := 1; ; attempt++ {
+	retry := s.retrier(ctx)
+	for {
 		// Checked under the subject's lock, on every attempt, so that two closings of a year
 		// (or a closing that another replica recorded meanwhile) cannot both pass.
 		if err := domain.CheckReference(req.Payload, s.Reference()); err != nil {
@@ -436,14 +487,20 @@ func (s *Store) executeRef(ctx context.Context, req RefRequest, key string) (Res
 		switch {
 		case err == nil:
 			return Result{EventIDs: []string{ev.ID}, Seq: first, Version: first}, nil
-		case (errors.Is(err, ErrConflict) || errors.Is(err, errDuplicate)) && attempt < maxAttempts:
+		case errors.Is(err, ErrConflict) || errors.Is(err, errDuplicate):
 			if err := s.CatchUp(ctx); err != nil {
 				return Result{}, err
 			}
 			if r, ok, err := s.lookupKey(ctx, key, req.BodyHash); ok || err != nil {
 				return r, err
 			}
+			if errors.Is(err, errDuplicate) && !errors.Is(err, errInProcess) {
+				return Result{}, fmt.Errorf("append refused as a duplicate, but no event carries its key: %w", err)
+			}
 		default:
+			return Result{}, err
+		}
+		if err := retry.again(ctx, err); err != nil {
 			return Result{}, err
 		}
 	}

@@ -1,6 +1,9 @@
 package eventstore
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // MemoryParts names the write side's structures that hold state per event or per payer (the
 // idempotency index's memtables and run fences, the history archive's shelves and open tails,
@@ -141,3 +144,7 @@ func (s *Store) DamageCheckpoint(id string) error {
 	_, err := s.archive.file.WriteAt(b, off)
 	return err
 }
+
+// HoldFollower makes the store's follower wait before it folds the next message on subject, as
+// it waits for an append of its own in flight there; the returned func lets it go on.
+func (s *Store) HoldFollower(subject string) func() { return sync.OnceFunc(s.markPending(subject)) }

@@ -32,23 +32,17 @@ func (s *Store) foldHead(subject string) head {
 // startTail follows the stream from sequence from on. Messages are prepared (decoded, their
 // chain hash and archive record computed) by followWorkers goroutines while the one before is
 // folded; they are folded one at a time, in stream order.
+//
+// The stream is read through an ordered consumer. When its node dies the client makes another,
+// but with pauses of its own that grow to 10 s while the cluster elects leaders, and every write
+// that must catch up waits meanwhile: a follower that folds nothing for followStall while someone
+// waits for it (WaitApplied) is given a new consumer from the next sequence instead
+// (kickFollower), and what the old one still delivers is dropped.
 func (s *Store) startTail(ctx, runCtx context.Context, from uint64) error {
-	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
-	if from > 1 {
-		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
-	}
-	cons, err := orderedConsumer(ctx, s.stream, cfg)
+	it, err := s.tailFrom(ctx, from)
 	if err != nil {
 		return fmt.Errorf("follow stream: %w", err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(2000))
-	if err != nil {
-		return fmt.Errorf("follow stream: %w", err)
-	}
-	go func() {
-		<-runCtx.Done()
-		it.Stop()
-	}()
 	work, ordered := make(chan *prepared, 1024), make(chan *prepared, 1024)
 	for range followWorkers {
 		go func() {
@@ -61,14 +55,42 @@ func (s *Store) startTail(ctx, runCtx context.Context, from uint64) error {
 	go func() {
 		defer close(work)
 		defer close(ordered)
+		next := from // the sequence after the last message handed on
+		cur := readTail(it)
+		defer func() { cur.stop() }()
 		for {
-			msg, err := it.Next()
-			if err != nil {
-				if errors.Is(err, jetstream.ErrMsgIteratorClosed) || runCtx.Err() != nil {
-					return
+			var msg jetstream.Msg
+			select {
+			case <-runCtx.Done():
+				return
+			case <-s.tailKick:
+				s.log.Warn("event store: the follower folds nothing though it is behind the stream; following it with a new consumer",
+					"from", next)
+				it, err := s.tailFrom(runCtx, next)
+				if err != nil {
+					if runCtx.Err() == nil {
+						s.log.Error("event store: a new consumer to follow the stream", "err", err)
+					}
+					continue
 				}
-				s.log.Warn("following the stream", "err", err)
+				cur.stop()
+				cur = readTail(it)
 				continue
+			case r := <-cur.msgs:
+				if r.err != nil {
+					if errors.Is(r.err, jetstream.ErrMsgIteratorClosed) || runCtx.Err() != nil {
+						return
+					}
+					s.log.Warn("following the stream", "err", r.err)
+					continue
+				}
+				msg = r.msg
+			}
+			if meta, err := msg.Metadata(); err == nil {
+				if meta.Sequence.Stream < next {
+					continue // already handed on (a consumer made again may start a little early)
+				}
+				next = meta.Sequence.Stream + 1
 			}
 			p := &prepared{msg: msg, ready: make(chan struct{})}
 			work <- p
@@ -86,6 +108,86 @@ func (s *Store) startTail(ctx, runCtx context.Context, from uint64) error {
 	}()
 	return nil
 }
+
+// tailFrom opens an ordered consumer of the stream from sequence from on and its messages.
+func (s *Store) tailFrom(ctx context.Context, from uint64) (jetstream.MessagesContext, error) {
+	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
+	if from > 1 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
+	}
+	cons, err := s.orderedConsumer(ctx, "follow stream", cfg)
+	if err != nil {
+		return nil, err
+	}
+	return cons.Messages(jetstream.PullMaxMessages(2000), jetstream.PullHeartbeat(followHeartbeat))
+}
+
+// tailReader reads one consumer's messages on a goroutine of its own, so that the follower can
+// leave it for another while it is stuck (its Next may block for as long as the client takes
+// to make its consumer again).
+type tailReader struct {
+	msgs chan tailMsg
+	done chan struct{}
+	it   jetstream.MessagesContext
+}
+
+type tailMsg struct {
+	msg jetstream.Msg
+	err error
+}
+
+func readTail(it jetstream.MessagesContext) *tailReader {
+	r := &tailReader{msgs: make(chan tailMsg, 64), done: make(chan struct{}), it: it}
+	go func() {
+		for {
+			msg, err := it.Next()
+			select {
+			case r.msgs <- tailMsg{msg, err}:
+			case <-r.done:
+				return
+			}
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return
+			}
+		}
+	}()
+	return r
+}
+
+// stop leaves the reader: what it still reads is dropped. The consumer is stopped on a
+// goroutine of its own: the client may hold it while it makes it again.
+func (r *tailReader) stop() {
+	select {
+	case <-r.done:
+		return
+	default:
+	}
+	close(r.done)
+	go r.it.Stop()
+}
+
+// followStall is how long the follower may fold nothing while a caller waits for it before it
+// is given a new consumer.
+const followStall = 2 * time.Second
+
+// kickFollower asks the follower to follow the stream with a new consumer, at most once every
+// followStall.
+func (s *Store) kickFollower() {
+	now := time.Now().UnixNano()
+	last := s.kicked.Load()
+	if now-last < int64(followStall) || !s.kicked.CompareAndSwap(last, now) {
+		return
+	}
+	select {
+	case s.tailKick <- struct{}{}:
+	default:
+	}
+}
+
+// followHeartbeat is how often the server says a consumer is alive while it has nothing to deliver:
+// a consumer that sat on a node that died is noticed, and made again on another, after two
+// missed heartbeats (the client's default of 5 s would leave a follower stuck for 10 s).
+const followHeartbeat = time.Second
 
 // followWorkers is how many goroutines prepare messages for the follower.
 const followWorkers = 2

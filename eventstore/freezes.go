@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -33,9 +34,11 @@ type FreezeOrder struct {
 }
 
 // AppendFreeze stores the freeze make returns in the ledger's stream, under its own subject, as
-// made by o.Actor. With an idempotency key, make runs once per key: a retry answers the freeze
-// the key first made (duplicate true) without folding anything, and the same key with another
-// body is refused.
+// made by o.Actor. With an idempotency key, make runs once per key on this store: a retry
+// answers the freeze the key first made (duplicate true) without folding anything, and the same
+// key with another body is refused. The key is the message's id in the stream too, so the same
+// order sent through two API replicas at once records one freeze: the one the stream took
+// first, which the other replica answers as a duplicate.
 func (s *Store) AppendFreeze(ctx context.Context, o FreezeOrder, make func() (domain.FreezeMade, error)) (FreezeRef, bool, error) {
 	res, err := s.withKey(ctx, o.IdempotencyKey, o.BodyHash, func(key string) (Result, error) {
 		f, err := make()
@@ -45,12 +48,30 @@ func (s *Store) AppendFreeze(ctx context.Context, o FreezeOrder, make func() (do
 		subject := s.sub.Freeze + f.ID
 		env := domain.Envelope{ID: newID(), OccurredOn: f.ValidThrough, Actor: o.Actor, IdemKey: key, BodyHash: o.BodyHash,
 			CorrelationID: o.CorrelationID, N: 1}
-		m, ev, err := chained(subject, env, f, "")
+		m, ev, err := chained(subject, env, f, key)
 		if err != nil {
 			return Result{}, err
 		}
-		seq, err := s.appendLocal(ctx, &unit{subject: subject, msgs: []*nats.Msg{m}}, []domain.Event{ev})
-		return Result{EventIDs: []string{env.ID}, Seq: seq, Version: seq}, err
+		retry := s.retrier(ctx)
+		for {
+			seq, err := s.appendLocal(ctx, &unit{subject: subject, msgs: []*nats.Msg{m}}, []domain.Event{ev})
+			if err == nil || !errors.Is(err, errDuplicate) {
+				return Result{EventIDs: []string{env.ID}, Seq: seq, Version: seq}, err
+			}
+			// The key's freeze was made through another replica too.
+			if err := s.CatchUp(ctx); err != nil {
+				return Result{}, err
+			}
+			if r, ok, err := s.lookupKey(ctx, key, o.BodyHash); ok || err != nil {
+				return r, err
+			}
+			if !errors.Is(err, errInProcess) {
+				return Result{}, fmt.Errorf("freeze refused as a duplicate, but no event carries its key: %w", err)
+			}
+			if err := retry.again(ctx, err); err != nil {
+				return Result{}, err
+			}
+		}
 	})
 	if err != nil {
 		return FreezeRef{}, false, err
@@ -147,7 +168,7 @@ func (s *Store) Freeze(ctx context.Context, id string) (domain.FreezeMade, uint6
 	if seq == 0 {
 		return domain.FreezeMade{}, 0, domain.NotFound("id", "no freeze %q", id)
 	}
-	raw, err := s.stream.GetMsg(ctx, seq)
+	raw, err := s.getMsg(ctx, seq, "")
 	if err != nil {
 		return domain.FreezeMade{}, 0, fmt.Errorf("load freeze %s: %w", id, err)
 	}

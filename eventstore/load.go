@@ -105,7 +105,7 @@ func (s *Store) foldedThrough(id string) uint64 {
 func (s *Store) streamRecords(ctx context.Context, id string, from, through uint64, fn func(record) error) error {
 	subject := s.sub.Employer + id
 	for next := from; next <= through; {
-		raw, err := s.stream.GetMsg(ctx, next, jetstream.WithGetMsgSubject(subject))
+		raw, err := s.getMsg(ctx, next, subject)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			return fmt.Errorf("employer %s: event %d is not in the stream", id, through)
 		}
@@ -125,7 +125,7 @@ func (s *Store) streamRecords(ctx context.Context, id string, from, through uint
 
 // getRecord reads the message at seq from the stream.
 func (s *Store) getRecord(ctx context.Context, seq uint64) (record, error) {
-	raw, err := s.stream.GetMsg(ctx, seq)
+	raw, err := s.getMsg(ctx, seq, "")
 	if err != nil {
 		return record{}, err
 	}

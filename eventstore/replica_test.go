@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -190,4 +192,63 @@ func waiters(k *keyedMutex, key string) int {
 		return m.refs
 	}
 	return 0
+}
+
+// A write that lost its race and has no time left to try again answers a conflict that asks for a
+// retry: not a stale If-Match, which its caller never sent.
+func TestAWriteThatKeepsLosingRacesAnswersConflictRetry(t *testing.T) {
+	first, second, id, sig := replicaPair(t)
+	second.cfg.RetryTimeout = time.Nanosecond
+	release := second.markPending(EmployerPrefix + id)
+	if _, err := first.Execute(context.Background(), keyedPayment(id, "k-6", "a")); err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan outcome, 1)
+	go func() {
+		req := keyedPayment(id, "k-7", "b")
+		req.Command = &domain.RecordPayment{PaidOn: "2006-06-11", AmountFen: "200", ReceiptNo: "R-2"}
+		res, err := second.Execute(context.Background(), req)
+		out <- outcome{res, err}
+	}()
+	select {
+	case <-sig.conflicts:
+	case o := <-out:
+		t.Fatalf("the write did not conflict: %+v %v", o.res, o.err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the write neither conflicted nor returned")
+	}
+	release()
+	o := <-out
+	var de *domain.Error
+	if !errors.Is(o.err, ErrContended) || errors.Is(o.err, ErrStale) || !errors.As(o.err, &de) || de.Kind != domain.KindConflict ||
+		!strings.Contains(de.Detail, "retry") {
+		t.Fatalf("a write out of retries: %v, want ErrContended with a conflict (409) that says retry, not ErrStale", o.err)
+	}
+	t.Logf("answered: %v; detail: %s", o.err, de.Detail)
+}
+
+// A client registers an employer through one replica and pays through the other before that
+// one's follower has folded the registration: the payment must not be refused as "no employer".
+func TestAWriteRefusedOnAStateBehindTheStreamIsDecidedAgain(t *testing.T) {
+	first, second, _, _ := replicaPair(t)
+	id := newID()
+	release := sync.OnceFunc(second.markPending(EmployerPrefix + id))
+	defer release()
+	reg := Request{EmployerID: id, Create: true, Today: replicaToday, Actor: "test", Command: &domain.RegisterEmployer{
+		Name: "单位乙", County: "360702", OrgCode: "10000005-9", Kind: "enterprise", RiskClass: "1", RegisteredOn: "2006-04-03"}}
+	if _, err := first.Execute(context.Background(), reg); err != nil {
+		t.Fatal(err)
+	}
+	// The follower is held before the registration: the payment can only wait for it.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	_, err := second.Execute(ctx, keyedPayment(id, "k-8", "a"))
+	cancel()
+	var de *domain.Error
+	if errors.As(err, &de) {
+		t.Fatalf("a payment on a store behind the registration: %v, want it to wait for the registration", err)
+	}
+	release()
+	if _, err := second.Execute(context.Background(), keyedPayment(id, "k-8", "a")); err != nil {
+		t.Fatalf("the payment once the store followed: %v", err)
+	}
 }

@@ -95,7 +95,7 @@ func (s *Store) restore(ctx context.Context, snap *snapshot) error {
 		return unusable("taken at sequence %d, but the stream ends at %d", snap.seq, last)
 	}
 	if snap.seq > 0 {
-		raw, err := s.stream.GetMsg(ctx, snap.seq)
+		raw, err := s.getMsg(ctx, snap.seq, "")
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			return unusable("the stream has no message %d", snap.seq)
 		}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -38,17 +39,17 @@ type Subjects struct {
 	// All is the stream's subject filter.
 	All string
 	// Employer, Ref and Freeze prefix an employer's, a kind of reference data's and a freeze's
-	// subject.
-	Employer, Ref, Freeze string
+	// subject; Notice the claims of notice numbers.
+	Employer, Ref, Freeze, Notice string
 }
 
 // SubjectsOf are the names of city ledger's stream and subjects ("" is DefaultLedger).
 func SubjectsOf(ledger string) Subjects {
 	if ledger == "" || ledger == DefaultLedger {
-		return Subjects{Stream: "LEDGER", All: "ledger.>", Employer: EmployerPrefix, Ref: RefPrefix, Freeze: FreezePrefix}
+		return Subjects{Stream: "LEDGER", All: "ledger.>", Employer: EmployerPrefix, Ref: RefPrefix, Freeze: FreezePrefix, Notice: NoticeNumberPrefix}
 	}
 	root := "city." + ledger + "."
-	return Subjects{Stream: "LEDGER_" + ledger, All: root + ">", Employer: root + "e.", Ref: root + "ref.", Freeze: root + "freeze."}
+	return Subjects{Stream: "LEDGER_" + ledger, All: root + ">", Employer: root + "e.", Ref: root + "ref.", Freeze: root + "freeze.", Notice: root + "notice."}
 }
 
 // Header carrying an event's chain hash.
@@ -57,9 +58,17 @@ const HashHeader = "Kz-Hash"
 // PublishTimeoutBound is the default of Config.Timeout: how long one publish waits for
 // JetStream's acknowledgement. It bounds how long a write can stay pending after its caller was
 // answered: a write not yet sent when its caller's context ends is never sent (ErrNotRecorded),
-// and the one publish already in flight is waited for at most this long from when it was sent,
-// and never sent again (ErrOutcomeUnknown).
+// and the one publish already in flight is waited for at most this long from when it was first
+// sent (ErrOutcomeUnknown), and not sent again after that. (On a clustered stream a sending
+// nobody answers is sent again within that time: ClusterAttempt.)
 const PublishTimeoutBound = 10 * time.Second
+
+// ClusterAttempt bounds one sending of a batch to a stream with replicas on a cluster: one not
+// answered in that time is sent again (the same messages, expected sequences and ids, so that at
+// most one sending is stored), until Config.Timeout from the first. A stream whose leader's node
+// died answers nothing until its replicas elect another; the leader-elected advisory makes the
+// waiting sendings go again at once.
+const ClusterAttempt = 2 * time.Second
 
 // Config configures a Store.
 type Config struct {
@@ -85,6 +94,11 @@ type Config struct {
 	BatchesInFlight int
 	// Timeout bounds one publish round trip (default PublishTimeoutBound).
 	Timeout time.Duration
+	// RetryTimeout bounds how long a write keeps deciding again after it lost the race to
+	// another writer of its employer (another API replica) or met its key's first attempt
+	// still being committed (default RetryTimeoutDefault); then it answers ErrContended. The
+	// caller's context deadline ends it sooner.
+	RetryTimeout time.Duration
 	// Dir is where the store keeps its own state between starts: a snapshot of its indexes
 	// (written every SnapshotEvery events, when idle and at Close), the history archive's file
 	// and the idempotency index's runs. A start then reads only the events after the snapshot.
@@ -194,6 +208,12 @@ type Store struct {
 	earliest domain.Date
 	archive  *archive
 
+	elected *nats.Subscription // the stream's leader-elected advisories, on a cluster
+	// tailKick asks the follower for a new consumer (kickFollower); kicked is when it was last
+	// asked, Unix nanoseconds.
+	tailKick chan struct{}
+	kicked   atomic.Int64
+
 	pendMu  sync.Mutex
 	pending map[string]chan struct{} // subjects with an append of this store in flight
 
@@ -205,9 +225,11 @@ type Store struct {
 	snapSaved atomic.Uint64 // the sequence of the last snapshot written (or restored)
 	snapBusy  atomic.Bool   // a snapshot is being written
 	snapReq   chan *snapshot
-	lastApply atomic.Int64   // when the follower last applied a message, Unix nanoseconds
-	folded    atomic.Uint64  // messages the follower applied since Open
-	crashed   bool           // set by a test simulating a crash: Close writes no snapshot
+	lastApply atomic.Int64  // when the follower last applied a message, Unix nanoseconds
+	folded    atomic.Uint64 // messages the follower applied since Open
+	crashed   bool          // set by a test simulating a crash: Close writes no snapshot
+	// lagDirect, set by a test, stands in for the stream's direct gets (a replica that lags).
+	lagDirect func(ctx context.Context, seq uint64, opts ...jetstream.GetMsgOpt) (*jetstream.RawStreamMsg, error)
 	bg        sync.WaitGroup // the keeper, the sealer and the idle watcher
 	closeOnce sync.Once
 	// badCheckpoint logs the first checkpoint that could not be used; later ones would say the
@@ -252,6 +274,9 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = PublishTimeoutBound
 	}
+	if cfg.RetryTimeout == 0 {
+		cfg.RetryTimeout = RetryTimeoutDefault
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
@@ -275,9 +300,9 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		AllowDirect:        true,
 		AllowAtomicPublish: true,
 	}
-	stream, err := js.CreateOrUpdateStream(ctx, sc)
+	stream, err := createStream(ctx, js, sc, cfg.Log)
 	if err != nil {
-		return nil, fmt.Errorf("create stream %s: %w", cfg.Stream, err)
+		return nil, err
 	}
 	info := stream.CachedInfo()
 	s := &Store{
@@ -291,6 +316,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		notify:   make(chan struct{}),
 		done:     make(chan struct{}),
 		pending:  map[string]chan struct{}{},
+		tailKick: make(chan struct{}, 1),
 		created:  info.Created.UnixNano(),
 		firstSeq: max(info.State.FirstSeq, 1), // 0 while the stream is empty
 		snapReq:  make(chan *snapshot, 1),
@@ -306,6 +332,17 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	s.com = newCommitter(nc, cfg.MaxBatch, cfg.BatchesInFlight, cfg.Timeout)
 	if cfg.Metrics != nil {
 		s.com.observe = cfg.Metrics.Batch
+	}
+	if cfg.Replicas > 1 {
+		// A sending no leader answers is sent again (commit.go), as soon as the advisory says
+		// a new one is elected, or after ClusterAttempt.
+		s.com.attempt = min(ClusterAttempt, cfg.Timeout)
+		s.com.resolve = s.leaderGet
+		s.elected, err = nc.Subscribe("$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED."+cfg.Stream, func(*nats.Msg) { s.com.leaderElected() })
+		if err != nil {
+			s.closeFiles()
+			return nil, fmt.Errorf("leader elections of stream %s: %w", cfg.Stream, err)
+		}
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -323,7 +360,16 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		s.closeFiles()
 		return nil, err
 	}
-	last, err := s.LastSeq(ctx)
+	var last uint64
+	err = untilAvailable(ctx, StartTimeout, availableAttempt, s.log, "stream info", func(ctx context.Context) error {
+		var err error
+		last, err = s.LastSeq(ctx)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			// Just created: a server that has not applied the stream's creation yet answered.
+			return fmt.Errorf("%w: %w", errNotYet, err)
+		}
+		return err
+	})
 	if err == nil {
 		stop := ReportProgress(s.log, "event store replaying the stream", from, last, s.applied.Load, ProgressEvery)
 		err = s.WaitApplied(ctx, last)
@@ -350,6 +396,9 @@ func (s *Store) Close() {
 }
 
 func (s *Store) close() {
+	if s.elected != nil {
+		_ = s.elected.Unsubscribe()
+	}
 	s.cancel()
 	s.com.wait()
 	<-s.done
@@ -383,32 +432,78 @@ func (s *Store) Ledger() string { return s.cfg.Ledger }
 // Subjects are the names of the store's stream and subjects.
 func (s *Store) Subjects() Subjects { return s.sub }
 
+// Replicas is how many replicas the stream has on the cluster (1 on a single server): what the
+// store's companions in JetStream (the views' snapshot bucket) should have too, so that they
+// survive what the stream survives.
+func (s *Store) Replicas() int { return s.cfg.Replicas }
+
 // JetStream returns the JetStream context, for readers that follow the stream themselves.
 func (s *Store) JetStream() jetstream.JetStream { return s.js }
 
 // Applied is the last stream sequence folded into the store's indexes.
 func (s *Store) Applied() uint64 { return s.applied.Load() }
 
-// LastSeq asks the stream for its last sequence.
+// LastSeq asks the stream for its last sequence. On a cluster only the stream's leader knows it
+// for sure, but a replica answers with what it has applied while the stream has no leader
+// (LastSeq then answers ErrNoLeader), and so does a new stream's preferred replica before it
+// leads (errNotFromLeader: the leader is among the replicas its answer lists).
 func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
 	info, err := s.stream.Info(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("stream info: %w", err)
 	}
+	if c := info.Cluster; c != nil {
+		if c.Leader == "" {
+			return 0, fmt.Errorf("stream info: %w", ErrNoLeader)
+		}
+		for _, p := range c.Replicas {
+			if p.Name == c.Leader {
+				return 0, fmt.Errorf("stream info: %w (%s leads it)", errNotFromLeader, c.Leader)
+			}
+		}
+	}
 	return info.State.LastSeq, nil
 }
 
-// CatchUp waits until the indexes reflect everything the stream holds now.
+// catchUpTimeout bounds CatchUp's wait for a stream leader when its context has no deadline.
+const catchUpTimeout = 30 * time.Second
+
+// infoAttempt bounds one stream info request of CatchUp: while a leader is elected after its
+// node died the request may go unanswered, and the next one should go soon after the election.
+const infoAttempt = time.Second
+
+// leaderLastSeq is LastSeq asked again while the stream cannot answer it (a leader being elected),
+// for at most budget or until ctx's deadline.
+func (s *Store) leaderLastSeq(ctx context.Context, budget time.Duration, log *slog.Logger) (uint64, error) {
+	var last uint64
+	err := untilAvailable(ctx, budget, infoAttempt, log, "stream info", func(ctx context.Context) error {
+		var err error
+		last, err = s.LastSeq(ctx)
+		return err
+	})
+	return last, err
+}
+
+// CatchUp waits until the indexes reflect everything the stream holds now. While the stream has
+// no leader (on a cluster, an election after its leader's node died) it waits for one, until
+// ctx's deadline or, without one, catchUpTimeout.
 func (s *Store) CatchUp(ctx context.Context) error {
-	last, err := s.LastSeq(ctx)
+	last, err := s.leaderLastSeq(ctx, catchUpTimeout, nil)
 	if err != nil {
 		return err
 	}
 	return s.WaitApplied(ctx, last)
 }
 
-// WaitApplied waits until the indexes have folded sequence seq.
+// WaitApplied waits until the indexes have folded sequence seq. A follower that folds nothing
+// for followStall meanwhile is given a new consumer (kickFollower).
 func (s *Store) WaitApplied(ctx context.Context, seq uint64) error {
+	var stall *time.Timer
+	defer func() {
+		if stall != nil {
+			stall.Stop()
+		}
+	}()
 	for {
 		s.mu.RLock()
 		ch, terr := s.notify, s.tailErr
@@ -419,8 +514,15 @@ func (s *Store) WaitApplied(ctx context.Context, seq uint64) error {
 		if terr != nil {
 			return terr
 		}
+		if stall == nil {
+			stall = time.NewTimer(followStall)
+		} else {
+			stall.Reset(followStall)
+		}
 		select {
 		case <-ch:
+		case <-stall.C:
+			s.kickFollower()
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for sequence %d (at %d): %w", seq, s.applied.Load(), ctx.Err())
 		}

@@ -13,7 +13,8 @@ import (
 
 // Subscribe delivers every event from sequence from on (1 for all), in stream order, to handle
 // until ctx ends or handle returns an error. It uses an ordered consumer, which the server
-// forgets when it stops. Undecodable messages are delivered with Body nil and Type set.
+// forgets when it stops. Undecodable messages are delivered with Body nil and Type set; claims
+// of notice numbers (NoticeNumberPrefix) are not delivered.
 // Messages are decoded a little ahead of handle, on another goroutine: a replay of the whole
 // stream decodes while it folds.
 func (s *Store) Subscribe(ctx context.Context, from uint64, handle func(domain.Event) error) error {
@@ -21,11 +22,11 @@ func (s *Store) Subscribe(ctx context.Context, from uint64, handle func(domain.E
 	if from > 1 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
 	}
-	cons, err := orderedConsumer(ctx, s.stream, cfg)
+	cons, err := s.orderedConsumer(ctx, "subscribe", cfg)
 	if err != nil {
 		return fmt.Errorf("subscribe from %d: %w", from, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(2000))
+	it, err := cons.Messages(jetstream.PullMaxMessages(2000), jetstream.PullHeartbeat(followHeartbeat))
 	if err != nil {
 		return fmt.Errorf("subscribe from %d: %w", from, err)
 	}
@@ -43,7 +44,7 @@ func (s *Store) Subscribe(ctx context.Context, from uint64, handle func(domain.E
 	go func() {
 		defer close(events)
 		for {
-			ev, err := nextEvent(it, s.sub.Employer)
+			ev, err := nextEvent(it, s.sub.Employer, s.sub.Notice)
 			select {
 			case events <- decoded{ev, err}:
 			case <-ctx.Done():
@@ -71,15 +72,25 @@ func (s *Store) Subscribe(ctx context.Context, from uint64, handle func(domain.E
 // subscribeAhead is how many events Subscribe decodes ahead of its handler.
 const subscribeAhead = 256
 
-// nextEvent reads and decodes the next message of it.
-func nextEvent(it jetstream.MessagesContext, employerPrefix string) (domain.Event, error) {
-	msg, err := it.Next()
-	if err != nil {
-		return domain.Event{}, err
-	}
-	meta, err := msg.Metadata()
-	if err != nil {
-		return domain.Event{}, err
+// nextEvent reads and decodes the next message of it. Claims of notice numbers are no events
+// and are left out; each is appended just before the notice that took its number, so one is the
+// stream's last message only for the moment between the two (a reader that waits for the
+// stream's last sequence could then wait for ever): such a claim is delivered, as a message
+// with no body.
+func nextEvent(it jetstream.MessagesContext, employerPrefix, noticePrefix string) (domain.Event, error) {
+	var msg jetstream.Msg
+	var meta *jetstream.MsgMetadata
+	for {
+		var err error
+		if msg, err = it.Next(); err != nil {
+			return domain.Event{}, err
+		}
+		if meta, err = msg.Metadata(); err != nil {
+			return domain.Event{}, err
+		}
+		if !strings.HasPrefix(msg.Subject(), noticePrefix) || meta.NumPending == 0 {
+			break
+		}
 	}
 	ev, derr := domain.Decode(msg.Data())
 	if derr != nil {
@@ -100,7 +111,7 @@ func (s *Store) SeqAt(ctx context.Context, t time.Time) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	cons, err := s.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &t})
+	cons, err := s.orderedConsumer(ctx, "find a sequence by time", jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &t})
 	if err != nil {
 		return 0, fmt.Errorf("sequence at %s: %w", t.Format(time.RFC3339), err)
 	}

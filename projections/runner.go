@@ -118,8 +118,7 @@ func (r *Runner) Start(ctx context.Context) error {
 		// A deadline of our own: without one the client gives up after its default of a few
 		// seconds, which a server just restarted on a busy machine can take to answer.
 		bctx, cancel := context.WithTimeout(ctx, bucketTimeout)
-		obs, err := r.store.JetStream().CreateOrUpdateObjectStore(bctx, jetstream.ObjectStoreConfig{
-			Bucket: SnapshotBucketOf(r.store.Ledger()), Description: "snapshots of kuozheng's views", Storage: jetstream.FileStorage})
+		obs, err := r.snapshotBucket(bctx)
 		cancel()
 		if err != nil {
 			return fmt.Errorf("snapshot bucket: %w", err)
@@ -158,6 +157,53 @@ func (r *Runner) Start(ctx context.Context) error {
 	r.bg.Go(func() { r.idleSnapshots(ctx) })
 	return nil
 }
+
+// snapshotBucket creates the snapshot bucket, or updates it, with as many replicas as the
+// stream: an R1 bucket on a cluster sits on one node, and while that node is down no replica
+// of the API could start. Replicas starting at once on a new cluster can see the create go
+// unanswered though the bucket was made (nats-server#3677): after a failed attempt the bucket
+// is looked up and used if it has the replicas, else created again, until ctx ends.
+func (r *Runner) snapshotBucket(ctx context.Context) (jetstream.ObjectStore, error) {
+	js := r.store.JetStream()
+	cfg := jetstream.ObjectStoreConfig{Bucket: SnapshotBucketOf(r.store.Ledger()), Description: "snapshots of kuozheng's views",
+		Storage: jetstream.FileStorage, Replicas: r.store.Replicas()}
+	wait := 50 * time.Millisecond
+	for {
+		actx, cancel := context.WithTimeout(ctx, bucketAttempt)
+		obs, err := js.CreateOrUpdateObjectStore(actx, cfg)
+		if err != nil {
+			if found, ferr := js.ObjectStore(actx, cfg.Bucket); ferr == nil {
+				if st, serr := found.Status(actx); serr == nil && st.Replicas() == cfg.Replicas {
+					obs, err = found, nil
+				}
+			}
+		}
+		cancel()
+		if err == nil {
+			return obs, nil
+		}
+		var ae *jetstream.APIError
+		if errors.As(err, &ae) && ae.Code == 400 && ae.ErrorCode != noSuitablePeers {
+			return nil, err // a configuration JetStream refuses: asking again changes nothing
+		}
+		r.log.Warn("snapshot bucket: trying again", "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("%w (last attempt: %w)", ctx.Err(), err)
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
+// bucketAttempt bounds one attempt to create the snapshot bucket.
+const bucketAttempt = 10 * time.Second
+
+// noSuitablePeers is JetStream's "no suitable peers for placement", which a cluster whose nodes
+// are still joining answers.
+const noSuitablePeers = 10005
 
 // Wait waits for the follower, and the snapshots it started, to stop after its context ended.
 func (r *Runner) Wait() { r.bg.Wait() }

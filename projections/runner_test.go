@@ -333,3 +333,56 @@ func TestASnapshotWhoseUploadFailsLeavesTheOneBefore(t *testing.T) {
 	}
 	waitSeq(t, second, head(t, l))
 }
+
+// On a cluster the views' snapshot bucket has the stream's replicas, also when an earlier version
+// made it with one: with its leader's node down, another replica of the API still starts.
+func TestTheSnapshotBucketHasTheStreamsReplicas(t *testing.T) {
+	servers := storetest.StartCluster(t)
+	nc := storetest.ClusterConn(t, servers, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: projections.SnapshotBucket, Storage: jetstream.FileStorage}); err != nil {
+		t.Fatal(err)
+	}
+	st := storetest.OpenOnCluster(t, nc, eventstore.Config{})
+	start := func(st *eventstore.Store) {
+		t.Helper()
+		rctx, stop := context.WithCancel(context.Background())
+		r := projections.NewRunner(st, projections.RunnerConfig{})
+		if err := r.Start(rctx); err != nil {
+			stop()
+			t.Fatalf("start the views: %v", err)
+		}
+		t.Cleanup(func() { stop(); r.Wait() })
+	}
+	start(st)
+	bucket, err := js.ObjectStore(ctx, projections.SnapshotBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, err := bucket.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status.Replicas() != st.Replicas() {
+		t.Fatalf("the snapshot bucket has %d replicas, the stream %d", status.Replicas(), st.Replicas())
+	}
+	info, err := js.Stream(ctx, "OBJ_"+projections.SnapshotBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leader := info.CachedInfo().Cluster.Leader
+	via := -1
+	for i, s := range servers {
+		if s.Name() == leader {
+			s.Shutdown()
+		} else {
+			via = i
+		}
+	}
+	start(storetest.OpenOnCluster(t, storetest.ClusterConn(t, servers, via), eventstore.Config{}))
+}

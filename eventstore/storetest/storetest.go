@@ -16,6 +16,7 @@ import (
 	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Ledger is a store on an embedded nats-server in a test's temporary folder.
@@ -82,6 +83,26 @@ func (l *Ledger) MessageCount(t testing.TB) uint64 {
 		t.Fatalf("stream info: %v", err)
 	}
 	return n
+}
+
+// Events is the number of events in the stream: its messages but the claims of notice numbers
+// appended with notices (eventstore.NoticeNumberPrefix), which are no events.
+func (l *Ledger) Events(t testing.TB) uint64 {
+	t.Helper()
+	ctx := context.Background()
+	stream, err := l.Store.JetStream().Stream(ctx, l.Store.Stream())
+	if err != nil {
+		t.Fatalf("stream: %v", err)
+	}
+	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(l.Store.Subjects().Notice+">"))
+	if err != nil {
+		t.Fatalf("stream info: %v", err)
+	}
+	var claims uint64
+	for _, n := range info.State.Subjects {
+		claims += n
+	}
+	return info.State.Msgs - claims
 }
 
 // CheckFor polls f until it returns nil or the timeout passes.

@@ -1,0 +1,97 @@
+package eventstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// codeNoMessageFound is JetStream's "no message found" (a get of a sequence or subject it does
+// not hold).
+const codeNoMessageFound = 10037
+
+// readTimeout bounds one read of a message when the caller's context has no deadline.
+const readTimeout = 5 * time.Second
+
+// getMsg reads one message of the stream: the one at seq or, with a subject, the first of that
+// subject at or after seq. The stream allows direct gets, which any of its replicas answers,
+// possibly one that has not applied the newest messages yet (on a cluster, a follower lags the
+// leader by the time it takes to apply what was committed); such a replica answers "not found"
+// for a message it does not have yet, never another message. The store asks for messages it knows
+// are stored (its indexes folded them, so the leader committed them): a "not found" is asked
+// again of the leader, which has every committed message.
+func (s *Store) getMsg(ctx context.Context, seq uint64, subject string) (*jetstream.RawStreamMsg, error) {
+	var opts []jetstream.GetMsgOpt
+	if subject != "" {
+		opts = append(opts, jetstream.WithGetMsgSubject(subject))
+	}
+	raw, err := s.directGet(ctx, seq, opts...)
+	if !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return raw, err
+	}
+	return s.leaderGet(ctx, seq, subject)
+}
+
+// directGet is the stream's GetMsg (a direct get); a test replaces it with one that lags.
+func (s *Store) directGet(ctx context.Context, seq uint64, opts ...jetstream.GetMsgOpt) (*jetstream.RawStreamMsg, error) {
+	if s.lagDirect != nil {
+		return s.lagDirect(ctx, seq, opts...)
+	}
+	return s.stream.GetMsg(ctx, seq, opts...)
+}
+
+// leaderGet reads a message from the stream's leader ($JS.API.STREAM.MSG.GET, not a direct
+// get): what the stream has committed, whichever replica is behind.
+func (s *Store) leaderGet(ctx context.Context, seq uint64, subject string) (*jetstream.RawStreamMsg, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, readTimeout)
+		defer cancel()
+	}
+	req, err := json.Marshal(struct {
+		Seq     uint64 `json:"seq"`
+		NextFor string `json:"next_by_subj,omitempty"`
+	}{seq, subject})
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+s.cfg.Stream, req)
+	if err != nil {
+		return nil, fmt.Errorf("read message %d from the stream's leader: %w", seq, err)
+	}
+	var r struct {
+		Message *struct {
+			Subject  string    `json:"subject"`
+			Sequence uint64    `json:"seq"`
+			Header   []byte    `json:"hdrs"`
+			Data     []byte    `json:"data"`
+			Time     time.Time `json:"time"`
+		} `json:"message"`
+		Error *APIError `json:"error"`
+	}
+	if err := json.Unmarshal(resp.Data, &r); err != nil {
+		return nil, fmt.Errorf("read message %d from the stream's leader: %w", seq, err)
+	}
+	if r.Error != nil {
+		if r.Error.Code == codeNoMessageFound {
+			return nil, jetstream.ErrMsgNotFound
+		}
+		return nil, fmt.Errorf("read message %d from the stream's leader: %w", seq, r.Error)
+	}
+	if r.Message == nil {
+		return nil, fmt.Errorf("read message %d from the stream's leader: %w", seq, jetstream.ErrInvalidJetStreamResponse)
+	}
+	m := r.Message
+	var hdr nats.Header
+	if len(m.Header) > 0 {
+		if hdr, err = nats.DecodeHeadersMsg(m.Header); err != nil {
+			return nil, err
+		}
+	}
+	return &jetstream.RawStreamMsg{Subject: m.Subject, Sequence: m.Sequence, Header: hdr, Data: m.Data, Time: m.Time}, nil
+}

@@ -1,0 +1,48 @@
+package eventstore
+
+import (
+	"context"
+	"testing"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// lagAt makes s's direct gets answer as a replica of the stream that has applied nothing after
+// sequence at: "not found" for later messages.
+func lagAt(s *Store, at uint64) {
+	s.lagDirect = func(ctx context.Context, seq uint64, opts ...jetstream.GetMsgOpt) (*jetstream.RawStreamMsg, error) {
+		raw, err := s.stream.GetMsg(ctx, seq, opts...)
+		if err == nil && raw.Sequence > at {
+			return nil, jetstream.ErrMsgNotFound
+		}
+		return raw, err
+	}
+}
+
+// On a cluster any replica of the stream answers a direct get, also one that has not applied the
+// newest messages yet. A retry on another API replica reads the first attempt's events back: it
+// must find them even when the replica answering its direct gets lags.
+func TestARetryReadsTheFirstAttemptBackThroughALaggingReplica(t *testing.T) {
+	first, second, id, _ := replicaPair(t)
+	lagAt(second, second.Applied())
+	done, err := first.Execute(context.Background(), keyedPayment(id, "k-5", "same"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := second.WaitApplied(context.Background(), done.Seq); err != nil {
+		t.Fatal(err)
+	}
+	res, err := second.Execute(context.Background(), keyedPayment(id, "k-5", "same"))
+	wantDuplicateOf(t, res, err, done)
+	// Without an archive, histories are read from the stream.
+	third, err := Open(context.Background(), first.nc, Config{NoArchive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	lagAt(third, done.Seq-1)
+	h, err := third.History(context.Background(), id)
+	if err != nil || len(h) != 2 || h[1].Seq != done.Seq {
+		t.Fatalf("history read through a lagging replica: %d events, %v; want the registration and the payment", len(h), err)
+	}
+}
