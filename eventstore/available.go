@@ -133,10 +133,16 @@ func sameStream(have, want jetstream.StreamConfig) bool {
 // until ctx ends. Each attempt waits at most followConsumerAttempt; without a deadline on ctx, tries
 // stop after StartTimeout.
 func (s *Store) orderedConsumer(ctx context.Context, what string, cfg jetstream.OrderedConsumerConfig) (jetstream.Consumer, error) {
+	return orderedConsumer(ctx, s.stream, s.log, what, cfg)
+}
+
+// orderedConsumer is Store.orderedConsumer for any stream (a city's, read by the province); log
+// may be nil.
+func orderedConsumer(ctx context.Context, stream jetstream.Stream, log *slog.Logger, what string, cfg jetstream.OrderedConsumerConfig) (jetstream.Consumer, error) {
 	var cons jetstream.Consumer
-	err := untilAvailable(ctx, StartTimeout, followConsumerAttempt, s.log, what, func(ctx context.Context) error {
+	err := untilAvailable(ctx, StartTimeout, followConsumerAttempt, log, what, func(ctx context.Context) error {
 		var err error
-		cons, err = s.stream.OrderedConsumer(ctx, cfg)
+		cons, err = stream.OrderedConsumer(ctx, cfg)
 		return err
 	})
 	return cons, err

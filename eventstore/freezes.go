@@ -121,7 +121,7 @@ func referenceAt(ctx context.Context, stream jetstream.Stream, sub Subjects, seq
 // eachMessage hands f the messages of stream whose subjects match filter, in order, until f
 // says stop or there are none left.
 func eachMessage(ctx context.Context, stream jetstream.Stream, filter string, f func(seq uint64, data []byte) (bool, error)) error {
-	cons, err := orderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
+	cons, err := orderedConsumer(ctx, stream, nil, "read "+filter, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
 	if err != nil {
 		return err
 	}

@@ -39,35 +39,18 @@ func OpenCityLedger(ctx context.Context, js jetstream.JetStream, ledger string) 
 
 // ReferenceAt is the city's reference data as it stood after stream sequence seq.
 func (c *CityLedger) ReferenceAt(ctx context.Context, seq uint64) (ref *domain.Reference, err error) {
-	err = whileUnanswered(ctx, func() error {
+	err = untilAvailable(ctx, time.Minute, time.Minute, nil, "city "+c.Ledger+": reference data", func(ctx context.Context) error {
 		ref, err = referenceAt(ctx, c.stream, c.sub, seq)
 		return err
 	})
 	return ref, err
 }
 
-// whileUnanswered runs f again while NATS has no one to answer it, for up to a minute: on a
-// cluster a stream's leader or the meta leader can be between elections for seconds.
-func whileUnanswered(ctx context.Context, f func() error) error {
-	deadline := time.Now().Add(time.Minute)
-	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
-		err := f()
-		if !errors.Is(err, nats.ErrNoResponders) && !errors.Is(err, jetstream.ErrNoStreamResponse) || time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(wait):
-		}
-	}
-}
-
 // Freezes are the city's freezes with their figures, oldest first.
 func (c *CityLedger) Freezes(ctx context.Context) ([]FreezeRef, []domain.FreezeMade, error) {
 	var refs []FreezeRef
 	var made []domain.FreezeMade
-	err := whileUnanswered(ctx, func() error {
+	err := untilAvailable(ctx, time.Minute, time.Minute, nil, "city "+c.Ledger+": freezes", func(ctx context.Context) error {
 		refs, made = nil, nil
 		return eachMessage(ctx, c.stream, c.sub.Freeze+">", func(seq uint64, data []byte) (bool, error) {
 			ev, err := domain.Decode(data)
@@ -163,7 +146,7 @@ func (p *Province) AppendFreeze(ctx context.Context, f domain.ProvinceFreezeMade
 // Freezes are the province's freezes with their figures, oldest first.
 func (p *Province) Freezes(ctx context.Context) ([]domain.ProvinceFreezeMade, error) {
 	var out []domain.ProvinceFreezeMade
-	err := whileUnanswered(ctx, func() error {
+	err := untilAvailable(ctx, time.Minute, time.Minute, nil, "province "+p.Code+": freezes", func(ctx context.Context) error {
 		out = nil
 		return eachMessage(ctx, p.stream, provinceFreezePrefix(p.Code)+">", func(seq uint64, data []byte) (bool, error) {
 			ev, err := domain.Decode(data)
@@ -201,22 +184,3 @@ func (p *Province) Freeze(ctx context.Context, id string) (domain.ProvinceFreeze
 	}
 	return f, nil
 }
-
-// orderedConsumer creates an ordered consumer on stream, asking again every few seconds for up
-// to two minutes or until ctx ends: on a cluster under load the server's answer to a consumer's
-// creation can be lost (a leader between elections), and one request would then wait for all of
-// ctx.
-func orderedConsumer(ctx context.Context, stream jetstream.Stream, cfg jetstream.OrderedConsumerConfig) (jetstream.Consumer, error) {
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		actx, cancel := context.WithTimeout(ctx, consumerAttempt)
-		cons, err := stream.OrderedConsumer(actx, cfg)
-		cancel()
-		if err == nil || ctx.Err() != nil || time.Now().After(deadline) || !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrNoResponders) && !errors.Is(err, nats.ErrTimeout) {
-			return cons, err
-		}
-	}
-}
-
-// consumerAttempt bounds one request to create a consumer.
-const consumerAttempt = 10 * time.Second
