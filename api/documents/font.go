@@ -203,22 +203,7 @@ func (f *face) cut(runes []rune) ([]byte, error) {
 	for i, g := range old {
 		renumber[g] = uint16(i)
 	}
-	glyf := make([]byte, 0, size)
-	loca := make([]byte, 0, 4*(len(old)+1))
-	hmtx := make([]byte, 0, 4*len(old))
-	for _, g := range old {
-		loca = binary.BigEndian.AppendUint32(loca, uint32(len(glyf)))
-		at := len(glyf)
-		glyf = append(glyf, f.glyph(g)...)
-		for _, c := range components(glyf[at:]) {
-			binary.BigEndian.PutUint16(glyf[at+c.at:], renumber[c.glyph])
-		}
-		for len(glyf)%4 != 0 {
-			glyf = append(glyf, 0)
-		}
-		hmtx = append(hmtx, f.metrics[g][:]...)
-	}
-	loca = binary.BigEndian.AppendUint32(loca, uint32(len(glyf)))
+	glyf, loca, hmtx := f.renumbered(old, renumber, size)
 	cmap := make(map[rune]uint16, len(runes))
 	for _, r := range runes {
 		cmap[r] = renumber[f.glyphOf[r]]
@@ -491,22 +476,7 @@ func (f *face) subset(runes []rune) (*subset, error) {
 			}
 		}
 	}
-	glyf := make([]byte, 0, size)
-	loca := make([]byte, 0, 4*(len(old)+1))
-	hmtx := make([]byte, 0, 4*len(old))
-	for _, g := range old {
-		loca = binary.BigEndian.AppendUint32(loca, uint32(len(glyf)))
-		at := len(glyf)
-		glyf = append(glyf, f.glyph(g)...)
-		for _, c := range components(glyf[at:]) {
-			binary.BigEndian.PutUint16(glyf[at+c.at:], renumber[c.glyph])
-		}
-		for len(glyf)%4 != 0 {
-			glyf = append(glyf, 0)
-		}
-		hmtx = append(hmtx, f.metrics[g][:]...)
-	}
-	loca = binary.BigEndian.AppendUint32(loca, uint32(len(glyf)))
+	glyf, loca, hmtx := f.renumbered(old, renumber, size)
 	cmap := make(map[rune]uint16, len(runes))
 	for i, r := range runes {
 		cmap[r] = uint16(i + 1)
@@ -542,4 +512,25 @@ func (f *face) table(tag string) []byte {
 		}
 	}
 	return nil
+}
+
+// renumbered are the glyf, loca (long) and hmtx tables of glyphs old, in that order, each glyph
+// padded to four bytes and its components' ids renumbered; size is glyf's size.
+func (f *face) renumbered(old []uint16, renumber map[uint16]uint16, size int) (glyf, loca, hmtx []byte) {
+	glyf = make([]byte, 0, size)
+	loca = make([]byte, 0, 4*(len(old)+1))
+	hmtx = make([]byte, 0, 4*len(old))
+	for _, g := range old {
+		loca = binary.BigEndian.AppendUint32(loca, uint32(len(glyf)))
+		at := len(glyf)
+		glyf = append(glyf, f.glyph(g)...)
+		for _, c := range components(glyf[at:]) {
+			binary.BigEndian.PutUint16(glyf[at+c.at:], renumber[c.glyph])
+		}
+		for len(glyf)%4 != 0 {
+			glyf = append(glyf, 0)
+		}
+		hmtx = append(hmtx, f.metrics[g][:]...)
+	}
+	return glyf, binary.BigEndian.AppendUint32(loca, uint32(len(glyf))), hmtx
 }
