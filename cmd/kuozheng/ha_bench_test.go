@@ -281,28 +281,15 @@ func BenchmarkHAAppends(b *testing.B) {
 					writers = append(writers, writer{st, res.EmployerID})
 				}
 			}
-			var next, failed atomic.Int64
-			var wg sync.WaitGroup
-			b.ResetTimer()
-			start := time.Now()
+			var appends []func(k int64) error
 			for _, w := range writers {
-				wg.Go(func() {
-					for k := next.Add(1); k <= int64(b.N); k = next.Add(1) {
-						_, err := w.store.Execute(ctx, eventstore.Request{EmployerID: w.employer, Today: demoToday, Actor: "bench",
-							Command: &domain.RecordPayment{PaidOn: "2006-06-10", AmountFen: domain.Number("100"), ReceiptNo: fmt.Sprintf("B%d", k)}})
-						if err != nil {
-							failed.Add(1)
-						}
-					}
+				appends = append(appends, func(k int64) error {
+					_, err := w.store.Execute(ctx, eventstore.Request{EmployerID: w.employer, Today: demoToday, Actor: "bench",
+						Command: &domain.RecordPayment{PaidOn: "2006-06-10", AmountFen: domain.Number("100"), ReceiptNo: fmt.Sprintf("B%d", k)}})
+					return err
 				})
 			}
-			wg.Wait()
-			elapsed := time.Since(start)
-			b.StopTimer()
-			if n := failed.Load(); n > 0 {
-				b.Errorf("%d of %d appends failed", n, b.N)
-			}
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "appends/s")
+			appendAll(b, appends)
 		})
 	}
 	for _, replicas := range []int{1, 3} {
@@ -330,31 +317,18 @@ func BenchmarkHAAppends(b *testing.B) {
 				}
 				data := bytes.Repeat([]byte("x"), 1024)
 				const perStream = 16
-				var next atomic.Int64
-				var failed atomic.Int64
-				var wg sync.WaitGroup
-				b.ResetTimer()
-				start := time.Now()
+				var appends []func(k int64) error
 				for i, name := range names {
 					pub := conns[cluster.nodes[i].name]
 					for w := range perStream {
-						wg.Go(func() {
-							subject := fmt.Sprintf("append.%s.%d", name, w)
-							for next.Add(1) <= int64(b.N) {
-								if _, err := pub.Publish(ctx, subject, data); err != nil {
-									failed.Add(1)
-								}
-							}
+						subject := fmt.Sprintf("append.%s.%d", name, w)
+						appends = append(appends, func(int64) error {
+							_, err := pub.Publish(ctx, subject, data)
+							return err
 						})
 					}
 				}
-				wg.Wait()
-				elapsed := time.Since(start)
-				b.StopTimer()
-				if n := failed.Load(); n > 0 {
-					b.Errorf("%d of %d appends failed", n, b.N)
-				}
-				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "appends/s")
+				appendAll(b, appends)
 			})
 		}
 	}
@@ -364,3 +338,28 @@ var demoToday = domain.MustDate("2006-12-31")
 
 // registered numbers the employers the ledger appends benchmark registers, across its runs.
 var registered atomic.Int64
+
+// appendAll runs the appends, each on its own goroutine and over and over, until b.N appends
+// were made between them, and reports appends per second; a failed append fails the run.
+func appendAll(b *testing.B, appends []func(k int64) error) {
+	var next, failed atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for _, f := range appends {
+		wg.Go(func() {
+			for k := next.Add(1); k <= int64(b.N); k = next.Add(1) {
+				if err := f(k); err != nil {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if n := failed.Load(); n > 0 {
+		b.Errorf("%d of %d appends failed", n, b.N)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "appends/s")
+}
