@@ -268,8 +268,18 @@ func TestAStartWithoutAMetaLeaderWaitsForOneOrSaysWhy(t *testing.T) {
 		t.Fatal("no meta leader")
 	}
 	via := (leader + 1) % 3
+	// Every node current with the meta leader first: a node that has not yet caught up with it
+	// cannot be elected, and on a busy machine the two left could then take minutes.
+	storetest.CheckFor(t, 2*time.Minute, 50*time.Millisecond, func() error {
+		for _, s := range servers {
+			if !s.JetStreamIsCurrent() {
+				return fmt.Errorf("%s is not current with the meta leader", s.Name())
+			}
+		}
+		return nil
+	})
 	servers[leader].Shutdown()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	st, err := eventstore.Open(ctx, storetest.ClusterConn(t, servers, via), eventstore.Config{Replicas: 3, Log: slog.New(&warnLog{t: t})})
 	if err != nil {
