@@ -79,6 +79,9 @@ type Config struct {
 	Stream string
 	// Replicas of the stream on a cluster (default 1).
 	Replicas int
+	// PreferLeader, if set, names the cluster node (server name) Open asks to lead the stream;
+	// a failure to move it is logged, not fatal.
+	PreferLeader string
 	// DuplicateWindow is how long JetStream itself remembers message ids (default 30s); the
 	// store remembers idempotency keys beyond it, from the moment its follower folds the write.
 	// Every publish carries its subject's expected sequence, so the retry of an employer's
@@ -382,6 +385,11 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	if err := s.ensureReference(ctx); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if cfg.PreferLeader != "" {
+		if err := s.leadFrom(ctx, cfg.PreferLeader); err != nil {
+			s.log.Warn("the stream stays led from where it is", "err", err)
+		}
 	}
 	s.log.Info("event store ready", "snapshot_seq", from, "replayed", s.folded.Load(), "applied", s.applied.Load(),
 		"took", time.Since(start).Round(time.Millisecond))

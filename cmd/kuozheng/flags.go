@@ -44,6 +44,7 @@ type storeFlags struct {
 	data       string
 	natsURL    string
 	ledger     string
+	leader     string
 	lazyFsync  bool
 	natsListen string
 	replicas   int
@@ -58,6 +59,7 @@ func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.natsURL, "nats", "", "connect to this NATS server or cluster instead of embedding one")
 	fs.StringVar(&f.natsListen, "nats-listen", "", "let NATS clients reach the embedded server on this host:port (credentials from KUOZHENG_NATS_USER and KUOZHENG_NATS_PASSWORD, required)")
 	fs.StringVar(&f.ledger, "ledger", eventstore.DefaultLedger, "the city whose ledger this is, by its code (its stream, subjects and reference data; "+domain.CityCodes()+")")
+	fs.StringVar(&f.leader, "prefer-leader", "", "on --nats with --replicas 3: ask that the cluster node of this server name lead the ledger's stream (spread several cities' leaders over the nodes)")
 	fs.IntVar(&f.replicas, "replicas", 1, "replicas of the ledger's stream when it is created or updated on --nats (3 on a three-node cluster)")
 	fs.BoolVar(&f.lazyFsync, "lazy-fsync", false, "let the embedded server acknowledge before syncing to disk (faster, can lose acknowledged writes on power failure)")
 }
@@ -130,7 +132,7 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		closers = append(closers, emb.Close)
 		nc = emb.Conn
 	}
-	cfg := eventstore.Config{Ledger: f.ledger, Log: log, Replicas: f.replicas, Metrics: f.metrics}
+	cfg := eventstore.Config{Ledger: f.ledger, Log: log, Replicas: f.replicas, PreferLeader: f.leader, Metrics: f.metrics}
 	switch {
 	case f.natsURL == "" && !f.replayAll:
 		// The store's snapshot, archive and key runs beside the stream: a start folds only the

@@ -26,13 +26,14 @@ type cityLedger struct {
 	runner *projections.Runner
 }
 
-// startCity opens city code's ledger (three replicas) through nc, fills it with the demo's
-// steps for payers payers moved to the city's counties, and answers the province for it.
-func startCity(t *testing.T, nc *nats.Conn, code string, payers int) *cityLedger {
+// startCity opens city code's ledger (three replicas, led from node leader) through nc, fills it
+// with the demo's steps for payers payers moved to the city's counties, and answers the province
+// for it.
+func startCity(t *testing.T, nc *nats.Conn, code string, payers int, leader string) *cityLedger {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	st, err := eventstore.Open(ctx, nc, eventstore.Config{Ledger: code, Replicas: 3})
+	st, err := eventstore.Open(ctx, nc, eventstore.Config{Ledger: code, Replicas: 3, PreferLeader: leader})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,15 +115,19 @@ func TestTheProvinceSumsRanksAndFreezesItsCitiesLedgersOnACluster(t *testing.T) 
 	codes := []string{"360300", "360500", "360700"}
 	var cities []*cityLedger
 	for i, code := range codes {
-		cities = append(cities, startCity(t, connect(t, servers[i].ClientURL()), code, 30+15*i))
+		cities = append(cities, startCity(t, connect(t, servers[i].ClientURL()), code, 30+15*i, servers[i].Name()))
 	}
-	for _, c := range cities {
+	for i, c := range cities {
 		info, err := c.store.JetStream().Stream(context.Background(), c.store.Stream())
 		if err != nil {
 			t.Fatal(err)
 		}
 		if cfg := info.CachedInfo().Config; cfg.Replicas != 3 || cfg.Subjects[0] != eventstore.SubjectsOf(c.code).All {
 			t.Fatalf("city %s: stream %s has %d replicas and subjects %v", c.code, cfg.Name, cfg.Replicas, cfg.Subjects)
+		}
+		// Each city's stream is led from the node it asked for: the three commit on three nodes.
+		if leader, want := info.CachedInfo().Cluster.Leader, servers[i].Name(); leader != want {
+			t.Fatalf("city %s: stream led from %s, asked for %s", c.code, leader, want)
 		}
 	}
 	nc := connect(t, servers[2].ClientURL())

@@ -1,0 +1,56 @@
+package eventstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// leadFrom asks the stream's leadership to move to node, the server named so, unless it is
+// there already: a province's city streams, each led from another node, commit on all of them at
+// once. JetStream moves a leadership on request but never back by itself after a failure, so
+// serve asks at every start. Only a replicated stream has a leadership to move.
+func (s *Store) leadFrom(ctx context.Context, node string) error {
+	if s.cfg.Replicas < 2 {
+		return fmt.Errorf("--prefer-leader %s: the stream %s has one replica, whose node cannot change", node, s.cfg.Stream)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		info, err := s.stream.Info(ictx)
+		cancel()
+		if err == nil && info.Cluster != nil && info.Cluster.Leader == node {
+			s.log.Info("the stream is led from the preferred node", "stream", s.cfg.Stream, "node", node)
+			return nil
+		}
+		if err == nil {
+			// nats.go's Placement has no Preferred: the request is written as the server reads it.
+			req, _ := json.Marshal(map[string]any{"placement": map[string]string{"preferred": node}})
+			var msg []byte
+			// Each request waits a few seconds at most: an answer lost on a busy cluster must not
+			// spend the caller's whole deadline.
+			if m, rerr := s.nc.Request("$JS.API.STREAM.LEADER.STEPDOWN."+s.cfg.Stream, req, 5*time.Second); rerr == nil {
+				msg = m.Data
+			} else {
+				err = rerr
+			}
+			var resp struct {
+				Error *struct {
+					Description string `json:"description"`
+				} `json:"error"`
+			}
+			if err == nil && json.Unmarshal(msg, &resp) == nil && resp.Error != nil {
+				err = fmt.Errorf("%s", resp.Error.Description)
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the stream %s could not be led from %s: %v", s.cfg.Stream, node, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
