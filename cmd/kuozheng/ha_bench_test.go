@@ -3,10 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"sync"
@@ -33,33 +31,13 @@ const failoverKills = 5
 // retrying the same id, with a 2 s publish timeout (the floor: raft's election).
 func BenchmarkHAFailover(b *testing.B) {
 	dir, bin := buildBinary(b)
-	natsBin := buildNATSServer(b, dir)
-	cluster := startNATSCluster(b, natsBin)
-	nc := cluster.connect(b)
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		b.Fatal(err)
-	}
+	natsBin, cluster, _, js := benchCluster(b, dir)
 
 	b.Run("kuozheng", func(b *testing.B) {
 		srv := startReplica(b, bin, nil, "--nats", cluster.url(), "--replicas", "3")
 		employers := make([]string, 4)
 		for i := range employers {
-			reg := fmt.Appendf(nil, `{"name":"故障转移单位%d","county":"360702","org_code":"%s","kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`, i, domain.NumberedOrgCode(7400+i))
-			resp, err := srv.client.Post(srv.base+"/v1/employers", "application/json", bytes.NewReader(reg))
-			if err != nil {
-				b.Fatal(err)
-			}
-			var res struct {
-				EmployerID string `json:"employer_id"`
-			}
-			body, _ := io.ReadAll(resp.Body)
-			_ = resp.Body.Close()
-			if resp.StatusCode != http.StatusCreated || json.Unmarshal(body, &res) != nil {
-				b.Fatalf("register: %d %s", resp.StatusCode, body)
-			}
-			employers[i] = res.EmployerID
+			employers[i] = registerVia(b, srv, fmt.Sprintf("故障转移单位%d", i), 7400+i)
 		}
 		write := func(w, k int) error {
 			receipt := fmt.Sprintf("FO-%d-%06d", w, k)
@@ -225,15 +203,7 @@ func median(ds []time.Duration) time.Duration {
 // by the nodes' tags and to R3 streams led from a chosen node. All three nodes share this
 // machine's disk and CPUs, so the scaling is indicative only.
 func BenchmarkHAAppends(b *testing.B) {
-	dir := b.TempDir()
-	natsBin := buildNATSServer(b, dir)
-	cluster := startNATSCluster(b, natsBin)
-	nc := cluster.connect(b)
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, cluster, nc, js := benchCluster(b, b.TempDir())
 	// One connection per node, so that a stream's writers talk to its leader's node as a city's
 	// replicas beside it would.
 	conns := map[string]jetstream.JetStream{}
@@ -362,4 +332,19 @@ func appendAll(b *testing.B, appends []func(k int64) error) {
 		b.Errorf("%d of %d appends failed", n, b.N)
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "appends/s")
+}
+
+// benchCluster builds nats-server into dir and starts a three-node cluster of it, with a
+// connection (closed when the benchmark ends) and its JetStream.
+func benchCluster(b *testing.B, dir string) (natsBin string, cluster *natsCluster, nc *nats.Conn, js jetstream.JetStream) {
+	b.Helper()
+	natsBin = buildNATSServer(b, dir)
+	cluster = startNATSCluster(b, natsBin)
+	nc = cluster.connect(b)
+	b.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return natsBin, cluster, nc, js
 }

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
 	"github.com/kuozheng/kuozheng/projections"
 	"github.com/nats-io/nats.go/jetstream"
@@ -154,20 +153,7 @@ func TestHAKillingTheStreamLeadersNodeAndAReplicaLosesNoWrite(t *testing.T) {
 	)
 	employers := make([]string, writers)
 	for i := range employers {
-		reg := fmt.Appendf(nil, `{"name":"高可用单位%d","county":"360702","org_code":"%s","kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`, i, domain.NumberedOrgCode(7300+i))
-		resp, err := replicas[i%2].client.Post(replicas[i%2].base+"/v1/employers", "application/json", bytes.NewReader(reg))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var res struct {
-			EmployerID string `json:"employer_id"`
-		}
-		b, _ := io.ReadAll(resp.Body)
-		_ = resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &res) != nil {
-			t.Fatalf("register: %d %s", resp.StatusCode, b)
-		}
-		employers[i] = res.EmployerID
+		employers[i] = registerVia(t, replicas[i%2], fmt.Sprintf("高可用单位%d", i), 7300+i)
 	}
 	for _, s := range replicas {
 		for _, id := range employers {

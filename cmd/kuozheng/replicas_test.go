@@ -132,20 +132,7 @@ func TestTwoReplicasAnswerRetriesWithTheSameKeyOnceAndNever409(t *testing.T) {
 
 	var employers []string
 	for i := range 4 {
-		reg := fmt.Appendf(nil, `{"name":"副本单位%d","county":"360702","org_code":"%s","kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`, i, domain.NumberedOrgCode(7100+i))
-		resp, err := first.client.Post(first.base+"/v1/employers", "application/json", bytes.NewReader(reg))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var res struct {
-			EmployerID string `json:"employer_id"`
-		}
-		b, _ := io.ReadAll(resp.Body)
-		_ = resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &res) != nil {
-			t.Fatalf("register: %d %s", resp.StatusCode, b)
-		}
-		employers = append(employers, res.EmployerID)
+		employers = append(employers, registerVia(t, first, fmt.Sprintf("副本单位%d", i), 7100+i))
 	}
 	for _, id := range employers {
 		waitFor(t, second, "/v1/employers/"+id) // the second replica's store knows it
@@ -305,4 +292,24 @@ func TestTwoReplicasAnswerRetriesWithTheSameKeyOnceAndNever409(t *testing.T) {
 			t.Errorf("%s: %d receipts in the ledger, want %d", s.base, len(count), len(amount))
 		}
 	}
+}
+
+// registerVia registers an enterprise named name in 章贡区, with the organisation code numbered n,
+// through replica r, and returns its id.
+func registerVia(tb testing.TB, r *crashServer, name string, n int) string {
+	tb.Helper()
+	reg := fmt.Appendf(nil, `{"name":%q,"county":"360702","org_code":"%s","kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`, name, domain.NumberedOrgCode(n))
+	resp, err := r.client.Post(r.base+"/v1/employers", "application/json", bytes.NewReader(reg))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var res struct {
+		EmployerID string `json:"employer_id"`
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal(body, &res) != nil {
+		tb.Fatalf("register: %d %s", resp.StatusCode, body)
+	}
+	return res.EmployerID
 }
