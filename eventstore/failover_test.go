@@ -15,6 +15,7 @@ import (
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Writers on two API replicas, connected to different nodes, write one employer while the
@@ -122,6 +123,7 @@ func failover(t *testing.T, how string) {
 		}
 		return nil
 	})
+	storetest.WaitReplicasCurrent(t, stores[0].JetStream(), stores[0].Stream())
 	stream, err := stores[0].JetStream().Stream(ctx, stores[0].Stream())
 	if err != nil {
 		t.Fatal(err)
@@ -132,6 +134,32 @@ func failover(t *testing.T, how string) {
 	}
 	leader := c.Index(info.Cluster.Leader)
 	gone := time.Now()
+	defer func() {
+		if !t.Failed() {
+			return
+		}
+		// What the nodes left say, for whoever reads a failure.
+		for i, s := range c.Servers {
+			if i == leader {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			js, err := jetstream.New(c.Conn(t, i))
+			if err != nil {
+				cancel()
+				t.Logf("%s: %v", s.Name(), err)
+				continue
+			}
+			st, err := js.Stream(ctx, stores[0].Stream())
+			cancel()
+			if err != nil {
+				t.Logf("%s: stream info: %v", s.Name(), err)
+				continue
+			}
+			t.Logf("%s: meta current %v; stream leader %q, replicas %+v, last seq %d", s.Name(), s.JetStreamIsCurrent(),
+				st.CachedInfo().Cluster.Leader, st.CachedInfo().Cluster.Replicas, st.CachedInfo().State.LastSeq)
+		}
+	}()
 	if how == "crash" {
 		c.Crash(leader)
 	} else {

@@ -279,6 +279,7 @@ func TestHAKillingTheStreamLeadersNodeAndAReplicaLosesNoWrite(t *testing.T) {
 	waitCount("payments acknowledged before the kill", before, func() int { return len(acks) })
 
 	// Kill -9 the stream leader's node and the first API replica.
+	storetest.WaitReplicasCurrent(t, js, "LEDGER")
 	info, err = streamInfo(js, "LEDGER")
 	if err != nil || info.Cluster == nil || info.Cluster.Leader == "" {
 		t.Fatalf("stream info before the kill: %v %+v", err, info)

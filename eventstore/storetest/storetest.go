@@ -119,6 +119,32 @@ func CheckFor(t testing.TB, timeout, every time.Duration, f func() error) {
 	t.Fatalf("condition not met after %v: %v", timeout, err)
 }
 
+// WaitReplicasCurrent waits until every replica of the stream is online and current with its
+// leader. A test that takes the leader away must wait for it: a replica still catching up cannot
+// be elected, and on a busy machine the cluster may then have no leader for minutes, which is
+// the loss of two nodes of three and not the fault under test.
+func WaitReplicasCurrent(t testing.TB, js jetstream.JetStream, stream string) {
+	t.Helper()
+	CheckFor(t, 2*time.Minute, 50*time.Millisecond, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		s, err := js.Stream(ctx, stream)
+		if err != nil {
+			return err
+		}
+		info := s.CachedInfo()
+		if info.Cluster == nil || info.Cluster.Leader == "" {
+			return fmt.Errorf("stream %s has no leader", stream)
+		}
+		for _, r := range info.Cluster.Replicas {
+			if !r.Current || r.Offline {
+				return fmt.Errorf("replica %s of %s not current yet (lag %d)", r.Name, stream, r.Lag)
+			}
+		}
+		return nil
+	})
+}
+
 // RawAtomicBatch publishes n messages of data as one JetStream atomic batch straight to the
 // server, perSubject to a fresh subject under prefix, with the expected-last-subject-sequence
 // header on each subject's first: the raw engine's fastest durable bulk path, for baselines.
