@@ -97,13 +97,16 @@ func (s *Store) startTail(ctx, runCtx context.Context, from uint64) error {
 			ordered <- p
 		}
 	}()
+	s.tailing.Store(true)
 	go func() {
 		defer close(s.done)
+		defer s.endShare()
 		for p := range ordered {
 			<-p.ready
 			if s.apply(p) {
 				s.requestSnapshot()
 			}
+			s.giveShare(runCtx, p)
 		}
 	}()
 	return nil
@@ -173,6 +176,9 @@ const followStall = 2 * time.Second
 // kickFollower asks the follower to follow the stream with a new consumer, at most once every
 // followStall.
 func (s *Store) kickFollower() {
+	if s.handing.Load() {
+		return // it waits for the reader sharing the replay, not for its consumer
+	}
 	now := time.Now().UnixNano()
 	last := s.kicked.Load()
 	if now-last < int64(followStall) || !s.kicked.CompareAndSwap(last, now) {
@@ -291,7 +297,13 @@ func (s *Store) apply(p *prepared) bool {
 		}
 	}
 	if fold {
-		s.fold(subject, ev, p.derr, first)
+		if isEmployer && s.shared(seq) {
+			// Its payload goes to the reader sharing the replay, which may keep and change it.
+			s.cache.drop(id)
+			s.fold(subject, ev, p.derr, foldIndexes)
+		} else {
+			s.fold(subject, ev, p.derr, foldMode(first))
+		}
 	}
 	s.last = lastMessage{subject: subject, hash: ev.Hash, size: uint64(len(p.data))}
 	s.folded.Add(1)
@@ -358,13 +370,28 @@ func (s *Store) applyLocal(subject string, first uint64, evs []domain.Event) {
 			continue // the follower got there first
 		}
 		s.ahead[subject] = append(s.ahead[subject], localEvent{seq: ev.Seq, n: ev.N, prevSeq: ev.PrevSeq, prevHash: ev.PrevHash, hash: ev.Hash})
-		s.fold(subject, ev, nil, h.seq == 0)
+		s.fold(subject, ev, nil, foldMode(h.seq == 0))
 	}
 }
 
+// How fold treats an employer's folded state.
+const (
+	foldCached  = iota // fold the event into it when it is cached
+	foldFirst          // the employer's first event: cache its state
+	foldIndexes        // leave it: fold only into the indexes
+)
+
+// foldMode is foldFirst for an employer's first event, else foldCached.
+func foldMode(first bool) int {
+	if first {
+		return foldFirst
+	}
+	return foldCached
+}
+
 // fold applies one event to the state: idempotency keys, reference data, freezes and the
-// employer's folded state (when it is cached, or this is its first event). The caller holds s.mu.
-func (s *Store) fold(subject string, ev domain.Event, derr error, first bool) {
+// employer's folded state as mode says. The caller holds s.mu.
+func (s *Store) fold(subject string, ev domain.Event, derr error, mode int) {
 	if derr != nil {
 		return
 	}
@@ -392,9 +419,12 @@ func (s *Store) fold(subject string, ev domain.Event, derr error, first bool) {
 			s.notices[strings.Clone(prefix)] = n
 		}
 	}
+	if mode == foldIndexes {
+		return
+	}
 	e := s.cache.get(id)
 	if e == nil {
-		if !first {
+		if mode != foldFirst {
 			return // not cached: folded from its events when a command needs it
 		}
 		id = strings.Clone(id) // not a slice of this message's subject, which would pin it

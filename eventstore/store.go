@@ -216,6 +216,15 @@ type Store struct {
 	// asked, Unix nanoseconds.
 	tailKick chan struct{}
 	kicked   atomic.Int64
+	// The replay Start began: from after startSeq to replayTo, the stream's last sequence then;
+	// share is a reader's share of it (ShareReplay).
+	started  time.Time
+	runCtx   context.Context // ends at Close
+	tailing  atomic.Bool     // the follower runs (done is closed when it stops)
+	startSeq uint64
+	replayTo uint64
+	share    atomic.Pointer[replayShare]
+	handing  atomic.Bool // the follower waits for the reader sharing the replay
 
 	pendMu  sync.Mutex
 	pending map[string]chan struct{} // subjects with an append of this store in flight
@@ -249,8 +258,23 @@ type lastMessage struct {
 
 // Open creates or updates the stream, restores the store's state from the snapshot in Config.Dir
 // if one matches the stream, folds the events after it (every event without one) and follows
-// the stream from there.
+// the stream from there. It is Start and then CaughtUp.
 func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
+	s, err := Start(ctx, nc, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.CaughtUp(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Start is Open but for the replay of the stream, which CaughtUp does, so that a reader which
+// must replay the stream too can share the replay first (ShareReplay). Nothing may be appended,
+// and no read relied on, before CaughtUp returns; once Start succeeds, CaughtUp or Close must
+// be called, and if CaughtUp fails the store is closed.
+func Start(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	if cfg.Ledger == "" {
 		cfg.Ledger = DefaultLedger
 	}
@@ -356,44 +380,53 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		idle := snapshotIdle
 		s.bg.Go(func() { s.snapshotWhenIdle(runCtx, idle) })
 	}
-	if err := s.startTail(ctx, runCtx, from+1); err != nil {
-		cancel()
-		s.com.wait()
-		s.bg.Wait()
-		s.closeFiles()
-		return nil, err
-	}
-	var last uint64
+	// The replay's end is learnt before the follower starts, so that a reader sharing the
+	// replay knows where its share ends.
 	err = untilAvailable(ctx, StartTimeout, availableAttempt, s.log, "stream info", func(ctx context.Context) error {
 		var err error
-		last, err = s.LastSeq(ctx)
+		s.replayTo, err = s.LastSeq(ctx)
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
 			// Just created: a server that has not applied the stream's creation yet answered.
 			return fmt.Errorf("%w: %w", errNotYet, err)
 		}
 		return err
 	})
+	if err != nil {
+		cancel()
+		s.com.wait()
+		s.bg.Wait()
+		s.closeFiles()
+		return nil, err
+	}
+	s.started, s.startSeq, s.runCtx = start, from, runCtx
+	return s, nil
+}
+
+// CaughtUp replays the stream, as it stood when Start was called, from where the store's
+// snapshot left it, and makes the store ready for appends; on an error it closes the store.
+func (s *Store) CaughtUp(ctx context.Context) error {
+	if err := s.startTail(ctx, s.runCtx, s.startSeq+1); err != nil {
+		s.Close()
+		return err
+	}
+	stop := ReportProgress(s.log, "event store replaying the stream", s.startSeq, s.replayTo, s.applied.Load, ProgressEvery)
+	err := s.WaitApplied(ctx, s.replayTo)
+	stop()
 	if err == nil {
-		stop := ReportProgress(s.log, "event store replaying the stream", from, last, s.applied.Load, ProgressEvery)
-		err = s.WaitApplied(ctx, last)
-		stop()
+		err = s.ensureReference(ctx)
 	}
 	if err != nil {
 		s.Close()
-		return nil, err
+		return err
 	}
-	if err := s.ensureReference(ctx); err != nil {
-		s.Close()
-		return nil, err
-	}
-	if cfg.PreferLeader != "" {
-		if err := s.leadFrom(ctx, cfg.PreferLeader); err != nil {
+	if s.cfg.PreferLeader != "" {
+		if err := s.leadFrom(ctx, s.cfg.PreferLeader); err != nil {
 			s.log.Warn("the stream stays led from where it is", "err", err)
 		}
 	}
-	s.log.Info("event store ready", "snapshot_seq", from, "replayed", s.folded.Load(), "applied", s.applied.Load(),
-		"took", time.Since(start).Round(time.Millisecond))
-	return s, nil
+	s.log.Info("event store ready", "snapshot_seq", s.startSeq, "replayed", s.folded.Load(), "applied", s.applied.Load(),
+		"took", time.Since(s.started).Round(time.Millisecond))
+	return nil
 }
 
 // Close stops following the stream and appending, and with a Dir writes a last snapshot.
@@ -409,7 +442,10 @@ func (s *Store) close() {
 	}
 	s.cancel()
 	s.com.wait()
-	<-s.done
+	if s.tailing.Load() {
+		<-s.done
+	}
+	s.endShare() // closed before it replayed
 	s.bg.Wait()
 	if s.cfg.Dir != "" && !s.crashed {
 		s.applyMu.Lock()

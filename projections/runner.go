@@ -137,10 +137,13 @@ func (r *Runner) Start(ctx context.Context) error {
 	}
 	from := r.seq.Load() + 1
 	start := time.Now()
+	// On a store still replaying the stream (eventstore.Start) the views fold its replay beside
+	// it, each event decoded once for both, and subscribe from where its replay ends.
+	shared, sharing := r.store.ShareReplay(from)
 	r.bg.Go(func() {
 		stop := eventstore.ReportProgress(r.log, "views replaying the stream", from-1, head, r.seq.Load, eventstore.ProgressEvery)
 		defer stop()
-		err := r.store.Subscribe(ctx, from, func(ev domain.Event) error {
+		handle := func(ev domain.Event) error {
 			r.apply(ev)
 			if !r.ready.Load() && ev.Seq >= head {
 				stop()
@@ -149,7 +152,20 @@ func (r *Runner) Start(ctx context.Context) error {
 			}
 			r.maybeSnapshot(ctx, false)
 			return nil
-		})
+		}
+		if sharing {
+			for ev := range shared {
+				if ctx.Err() != nil {
+					go func() {
+						for range shared { // the store's follower waits for every event
+						}
+					}()
+					return
+				}
+				_ = handle(ev)
+			}
+		}
+		err := r.store.Subscribe(ctx, r.seq.Load()+1, handle)
 		if err != nil && !errors.Is(err, context.Canceled) {
 			r.log.Error("following the stream stopped", "err", err)
 		}

@@ -386,3 +386,53 @@ func TestTheSnapshotBucketHasTheStreamsReplicas(t *testing.T) {
 	}
 	start(storetest.OpenOnCluster(t, storetest.ClusterConn(t, servers, via), eventstore.Config{}))
 }
+
+// Views started while their store replays the stream (eventstore.Start) fold its replay beside
+// it, from their snapshot on, and then follow the stream themselves: they equal a rebuild.
+func TestViewsStartedDuringTheStoresReplayShareItAndEqualARebuild(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	write(t, l.Store, 30, 0)
+	first, cancel := startCaughtUp(t, l, projections.RunnerConfig{})
+	if err := first.SaveSnapshot(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, snapSeq := first.LastSnapshot()
+	cancel()
+	first.Wait()
+	write(t, l.Store, 20, 30) // events the snapshot does not hold: shared with the store
+
+	for _, snapshots := range []bool{true, false} {
+		t.Run(fmt.Sprintf("snapshots %v", snapshots), func(t *testing.T) {
+			l.Store.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			st, err := eventstore.Start(ctx, l.Embedded.Conn, eventstore.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.Store = st
+			r := projections.NewRunner(st, projections.RunnerConfig{NoSnapshots: !snapshots})
+			if err := r.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := st.ShareReplay(snapSeq + 1); ok {
+				t.Fatal("the views did not take the store's replay")
+			}
+			if err := st.CaughtUp(ctx); err != nil {
+				t.Fatal(err)
+			}
+			waitSeq(t, r, head(t, l))
+			if _, err := st.Execute(ctx, eventstore.Request{EmployerID: domain.EmployerIDForOrgCode(domain.NumberedOrgCode(301)), Today: today,
+				Command: &domain.RecordPayment{PaidOn: "2006-08-01", AmountFen: "100", ReceiptNo: fmt.Sprint("after-", snapshots)}}); err != nil {
+				t.Fatal(err)
+			}
+			waitSeq(t, r, head(t, l)) // and go on with their own consumer
+			vc, err := r.VerifyRebuild(ctx, today)
+			if err != nil || !vc.OK {
+				t.Fatalf("views that shared the replay differ from a rebuild: %+v %v", vc, err)
+			}
+			cancel()
+			r.Wait()
+		})
+	}
+}

@@ -52,6 +52,9 @@ type storeFlags struct {
 	replayAll bool
 	// metrics observes the store's appends and commits (eventstore.Config.Metrics).
 	metrics eventstore.Observer
+	// whileReplaying, if set, is called with the store before it has replayed the stream, so
+	// that a reader can share the replay (eventstore.Store.ShareReplay).
+	whileReplaying func(*eventstore.Store) error
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
@@ -142,8 +145,19 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 	case f.natsURL == "":
 		cfg.ArchiveDir = f.data // beside the stream, not in a temporary folder that may be in memory
 	}
-	st, err := eventstore.Open(ctx, nc, cfg)
+	st, err := eventstore.Start(ctx, nc, cfg)
 	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	if f.whileReplaying != nil {
+		if err := f.whileReplaying(st); err != nil {
+			st.Close()
+			closeAll()
+			return nil, err
+		}
+	}
+	if err := st.CaughtUp(ctx); err != nil {
 		closeAll()
 		return nil, err
 	}

@@ -82,22 +82,24 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	sf.replayAll = *noSnapshots
 	metrics := api.NewMetrics()
 	sf.metrics = metrics // given at open: the committer reads it from its first batch on
+	// The views start while the store replays the stream, and fold its replay beside it.
+	var runner *projections.Runner
+	sf.whileReplaying = func(st *eventstore.Store) error {
+		runner = projections.NewRunner(st, projections.RunnerConfig{Log: log, Observe: metrics, NoSnapshots: *noSnapshots})
+		return runner.Start(ctx)
+	}
 	led, err := openLedger(ctx, sf, log)
 	if err != nil {
 		return err
 	}
 	defer led.close()
+	metrics.Watch(led.store, runner)
 	if *withDemo {
 		if n := len(led.store.EmployerIDs()); n > 0 {
 			log.Info("--demo: the ledger already holds employers; serving it as it is", "employers", n)
 		} else if _, err := loadDemo(ctx, led.store, demo.Config{Employers: *demoEmployers, Seed: 2006}, stderr); err != nil {
 			return err
 		}
-	}
-	runner := projections.NewRunner(led.store, projections.RunnerConfig{Log: log, Observe: metrics, NoSnapshots: *noSnapshots})
-	metrics.Watch(led.store, runner)
-	if err := runner.Start(ctx); err != nil {
-		return err
 	}
 	defer func() {
 		if err := runner.SaveSnapshot(context.Background()); err != nil {
