@@ -31,6 +31,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	listen := fs.String("listen", "127.0.0.1:8080", "address to serve the API on, over HTTPS with --tls-cert, else plain HTTP")
 	var tf tlsFlags
 	tf.register(fs)
+	var lf logFlags
+	lf.register(fs)
 	tokens := fs.String("tokens", "", "tokens file (JSON) with roles and county scopes; without it only loopback is allowed, as admin; on a non-loopback --listen it needs --tls-cert or --insecure-http")
 	today := fs.String("today", "", "business date that reads use when no as_of is given (default: today in Asia/Shanghai; 2006-12-31 with --demo)")
 	metricsAddr := fs.String("metrics-listen", "", "also serve /metrics alone, without a token, on this host:port, always plain HTTP (for a Prometheus scraper; the API's /metrics needs an admin token when --tokens is given)")
@@ -41,7 +43,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	noSnapshots := fs.Bool("no-snapshots", false, "start as on a ledger never served: fold the whole stream into the store's indexes and the views, and keep no snapshot of either (for measurement)")
 	memLimit := fs.String("memory-limit", defaultMemoryLimit, "soft limit on the Go heap, such as 1GiB or 0 for none; the default keeps ten years of a city of 40,000 payers within 1 GiB resident (GOMEMLIMIT applies when this is not given)")
 	fs.Usage = func() {
-		fmt.Fprintln(stdout, "Usage: kuozheng serve [options]\n\nRuns the ledger: embedded nats-server (or --nats), the API with its health checks over HTTP,\nor HTTPS with --tls-cert and --tls-key. With --tokens on a non-loopback --listen, TLS is\nrequired unless --insecure-http is given.\n\nOptions:")
+		fmt.Fprintln(stdout, "Usage: kuozheng serve [options]\n\nRuns the ledger: embedded nats-server (or --nats), the API with its health checks over HTTP,\nor HTTPS with --tls-cert and --tls-key. With --tokens on a non-loopback --listen, TLS is\nrequired unless --insecure-http is given. Logs go to standard error (--log-format, --log-level).\n\nOptions:")
 		fs.PrintDefaults()
 	}
 	pos, err := parse(fs, args, stdout)
@@ -58,7 +60,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := checkTransport(*listen, *tokens != "", tf); err != nil {
 		return err
 	}
-	log := newLogger(stderr)
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
 	limit, err := applyMemoryLimit(fs, *memLimit)
 	if err != nil {
 		return err
