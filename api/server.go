@@ -63,7 +63,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
 	s.routes()
-	s.handler = s.guard(s.mux)
+	s.handler = s.guard(s.logWrites(s.mux))
 	if cfg.Metrics != nil {
 		s.mux.HandleFunc("GET /metrics", s.auth(s.metrics))
 		s.handler = cfg.Metrics.Instrument(s.handler)

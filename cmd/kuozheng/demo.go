@@ -25,6 +25,8 @@ func demoCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
+	var lf logFlags
+	lf.register(fs)
 	employers := fs.Int("employers", 20000, "payers in 2006, the first year (tests use a few hundred); later years grow from them by about 6% a year")
 	seed := fs.Uint64("seed", 2006, "random seed: the same seed gives the same ledger")
 	years := fs.String("years", "2006", fmt.Sprintf("the years to generate: 2006, or 2006-YYYY up to %d; every year but the last ends with its year-end freeze and closing", demo.MaxYear))
@@ -64,8 +66,12 @@ Options:`)
 	if _, err := applyMemoryLimit(fs, *memLimit); err != nil {
 		return err
 	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
 	ctx := context.Background()
-	led, err := openLedger(ctx, sf, newLogger(stderr))
+	led, err := openLedger(ctx, sf, log)
 	if err != nil {
 		return err
 	}

@@ -47,6 +47,7 @@ func documentsCmd(args []string, stdout, stderr io.Writer) error {
 type documentFlags struct {
 	fs                      *flag.FlagSet
 	sf                      storeFlags
+	lf                      logFlags
 	issuedOn, deadline, out string
 	idempotencyKey, today   string
 }
@@ -54,6 +55,7 @@ type documentFlags struct {
 func newDocumentFlags(name, help string, stdout io.Writer) *documentFlags {
 	f := &documentFlags{fs: flag.NewFlagSet("documents "+name, flag.ContinueOnError)}
 	f.sf.register(f.fs)
+	f.lf.register(f.fs)
 	f.fs.StringVar(&f.issuedOn, "issued-on", "", "the notices' issue date (required)")
 	f.fs.StringVar(&f.deadline, "deadline", "", "the date to pay by, after --issued-on (required)")
 	f.fs.StringVar(&f.out, "out", "", "file to write (default: standard output)")
@@ -126,6 +128,10 @@ func noticesCmd(args []string, stdout, stderr io.Writer) error {
 // an admin, the server's principal without tokens), writing the answer to --out or stdout; the
 // API's log, with the batch's progress, goes to stderr.
 func (f *documentFlags) issue(stdout, stderr io.Writer, path string, body []byte) error {
+	log, err := f.lf.logger(stderr)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	led, err := openLedger(ctx, f.sf, newLogger(io.Discard))
@@ -133,7 +139,6 @@ func (f *documentFlags) issue(stdout, stderr io.Writer, path string, body []byte
 		return err
 	}
 	defer led.close()
-	log := newLogger(stderr)
 	runner := projections.NewRunner(led.store, projections.RunnerConfig{NoSnapshots: true})
 	if err := runner.Start(ctx); err != nil {
 		return err

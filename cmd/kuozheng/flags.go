@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,7 +118,7 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		// being sent later, after its client was answered.
 		nc, err = nats.Connect(f.natsURL, nats.Name("kuozheng"), nats.MaxReconnects(-1), nats.ReconnectBufSize(-1))
 		if err != nil {
-			return nil, fmt.Errorf("connect to %s: %w", f.natsURL, err)
+			return nil, fmt.Errorf("connect to %s: %w", redactURL(f.natsURL), err)
 		}
 		closers = append(closers, nc.Close)
 	} else {
@@ -181,12 +182,52 @@ func parseDateFlag(name, v string) (domain.Date, error) {
 
 func todayInShanghai() domain.Date { return domain.DateInChina(time.Now()) }
 
+// newLogger is the log of a command without log flags: text, at the default level.
 func newLogger(w io.Writer) *slog.Logger {
-	level := slog.LevelInfo
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: defaultLogLevel()}))
+}
+
+// defaultLogLevel is info, or debug when KUOZHENG_LOG=debug.
+func defaultLogLevel() slog.Level {
 	if strings.EqualFold(os.Getenv("KUOZHENG_LOG"), "debug") {
-		level = slog.LevelDebug
+		return slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	return slog.LevelInfo
+}
+
+// logFlags are the options of the long-running commands that log (serve, demo, documents).
+type logFlags struct {
+	format, level string
+}
+
+func (f *logFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.format, "log-format", "text", "log lines as text (key=value) or json (one JSON object a line, for log shippers)")
+	fs.StringVar(&f.level, "log-level", "", "the least severe lines logged: debug, info, warn or error (default info, or debug when KUOZHENG_LOG=debug); debug adds a line for every write: its request id, principal, employer and stream sequence")
+}
+
+// logger makes the log the flags ask for, writing to w; bad values are usage errors.
+func (f logFlags) logger(w io.Writer) (*slog.Logger, error) {
+	opts := slog.HandlerOptions{Level: defaultLogLevel()}
+	switch strings.ToLower(f.level) {
+	case "":
+	case "debug":
+		opts.Level = slog.LevelDebug
+	case "info":
+		opts.Level = slog.LevelInfo
+	case "warn":
+		opts.Level = slog.LevelWarn
+	case "error":
+		opts.Level = slog.LevelError
+	default:
+		return nil, usageError{fmt.Sprintf("--log-level %q: want debug, info, warn or error", f.level)}
+	}
+	switch f.format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, &opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, &opts)), nil
+	}
+	return nil, usageError{fmt.Sprintf("--log-format %q: want text or json", f.format)}
 }
 
 // command makes a subcommand's flag set with the options that reach the ledger (a data folder,
@@ -206,3 +247,29 @@ func command(name, help string, stdout io.Writer) (*flag.FlagSet, *storeFlags, *
 
 // local reports whether the command was asked to open the ledger itself rather than ask a server.
 func local(fs *flag.FlagSet) bool { return flagSet(fs, "data") || flagSet(fs, "nats") }
+
+// redactURL hides the credentials of a --nats URL (one URL or a comma-separated list, as
+// nats.Connect takes) before it is printed or logged: a password, or a user with no password
+// (NATS's token authentication: nats://TOKEN@host).
+func redactURL(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		u, err := url.Parse(strings.TrimSpace(p))
+		switch {
+		case err != nil && strings.Contains(p, "@"):
+			parts[i] = "(a URL that does not parse, not shown: it may hold a password)"
+		case err != nil || u.User == nil:
+		case hasPassword(u.User):
+			parts[i] = u.Redacted()
+		default:
+			u.User = url.User("xxxxx")
+			parts[i] = u.String()
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+func hasPassword(u *url.Userinfo) bool {
+	_, ok := u.Password()
+	return ok
+}

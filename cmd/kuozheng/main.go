@@ -17,7 +17,8 @@ func (e usageError) Error() string { return e.msg }
 const usage = `kuozheng — event-sourced ledger of social-insurance enrollment and contribution arrears
 
 Usage:
-  kuozheng serve   [--data DIR] [--nats URL] [--ledger CITY] [--listen ADDR] [--tokens FILE] [--demo] [--today YYYY-MM-DD] [--lazy-fsync]
+  kuozheng serve   [--data DIR] [--nats URL] [--ledger CITY] [--listen ADDR] [--tokens FILE] [--tls-cert FILE --tls-key FILE]
+                   [--demo] [--today YYYY-MM-DD] [--lazy-fsync] [--log-format text|json] [--log-level LEVEL]
   kuozheng demo    [--years 2006[-YYYY]] [--employers N] [--seed S] [--data DIR | --nats URL]
   kuozheng import  FILE.csv|FILE.xlsx [--kind KIND] [--encoding utf-8|gbk] [--rejects FILE] [--server URL | --data DIR]
   kuozheng history EMPLOYER [--through-seq N] [--as-of YYYY-MM-DD] [--json] [--server URL | --data DIR]
@@ -29,8 +30,9 @@ Usage:
   kuozheng bench   http|rss|report ...   (scripts/bench.sh runs the whole suite)
 
 Run 'kuozheng COMMAND --help' for a command's options.
-Commands other than serve talk to a running server (--server, default http://127.0.0.1:8080,
-token from KUOZHENG_TOKEN) or open a data folder that no server holds (--data).
+Commands other than serve talk to a running server (--server, default http://127.0.0.1:8080, or
+https://… with --ca FILE for a private CA; token from KUOZHENG_TOKEN) or open a data folder that no
+server holds (--data).
 `
 
 func main() {

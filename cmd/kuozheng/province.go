@@ -143,7 +143,7 @@ func provinceCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	nc, err := nats.Connect(*natsURL, nats.Name("kuozheng province"))
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", *natsURL, err)
+		return fmt.Errorf("connect to %s: %w", redactURL(*natsURL), err)
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)

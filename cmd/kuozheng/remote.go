@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,10 +20,42 @@ import (
 // remote is how a command reaches a running server.
 type remote struct {
 	server string
+	// ca is a PEM file of the certificates to trust for an https:// server instead of the
+	// system's.
+	ca string
+	// client is made from ca by the first request.
+	client *http.Client
 }
 
 func (r *remote) register(fs *flag.FlagSet) {
-	fs.StringVar(&r.server, "server", "http://127.0.0.1:8080", "URL of a running kuozheng server (token from KUOZHENG_TOKEN)")
+	fs.StringVar(&r.server, "server", "http://127.0.0.1:8080", "URL of a running kuozheng server, http:// or https:// (token from KUOZHENG_TOKEN)")
+	fs.StringVar(&r.ca, "ca", "", "trust the server's certificate if it is signed by a CA of this PEM file (a private CA), instead of the system's CAs")
+}
+
+// httpClient is the client of the server's URL: the default one, or one that trusts --ca only.
+func (r *remote) httpClient() (*http.Client, error) {
+	if r.client != nil {
+		return r.client, nil
+	}
+	if r.ca == "" {
+		r.client = http.DefaultClient
+		return r.client, nil
+	}
+	if !strings.HasPrefix(strings.ToLower(r.server), "https://") {
+		return nil, usageError{fmt.Sprintf("--ca is for an https:// --server; %s is plain HTTP", r.server)}
+	}
+	pem, err := os.ReadFile(r.ca)
+	if err != nil {
+		return nil, fmt.Errorf("--ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--ca %s: no PEM certificate in it", r.ca)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	r.client = &http.Client{Transport: tr}
+	return r.client, nil
 }
 
 func (r *remote) get(ctx context.Context, path string, v any) error {
@@ -31,14 +66,22 @@ func (r *remote) get(ctx context.Context, path string, v any) error {
 	return r.do(req, v)
 }
 
-// do sends a request and decodes a 2xx JSON answer into v, or turns an error answer into one line.
-// do sends a request with the token from KUOZHENG_TOKEN and decodes the JSON answer into v.
+// do sends a request with the token from KUOZHENG_TOKEN and decodes a 2xx JSON answer into v,
+// or turns an error answer into one line.
 func (r *remote) do(req *http.Request, v any) error {
+	client, err := r.httpClient()
+	if err != nil {
+		return err
+	}
 	if tok := os.Getenv("KUOZHENG_TOKEN"); tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
+	resp, err := client.Do(req)
+	var unknownCA x509.UnknownAuthorityError
+	switch {
+	case errors.As(err, &unknownCA):
+		return fmt.Errorf("%w (give --ca FILE, the certificate of the CA that signed the server's)", err)
+	case err != nil:
 		return fmt.Errorf("%w (is 'kuozheng serve' running? or use --data DIR)", err)
 	}
 	defer resp.Body.Close()
@@ -53,6 +96,9 @@ func (r *remote) do(req *http.Request, v any) error {
 				return fmt.Errorf("%s: %s: %s", resp.Status, eb.Field, eb.Detail)
 			}
 			return fmt.Errorf("%s: %s", resp.Status, eb.Detail)
+		}
+		if bytes.Contains(body, []byte("HTTP request to an HTTPS server")) {
+			return fmt.Errorf("%s: the server speaks HTTPS: give --server https://…", resp.Status)
 		}
 		return fmt.Errorf("%s", resp.Status)
 	}

@@ -23,9 +23,16 @@ import (
 // startReplica starts `kuozheng serve` with args and env and waits until /readyz answers 200.
 func startReplica(t testing.TB, bin string, env []string, args ...string) *crashServer {
 	t.Helper()
+	return startServe(t, bin, env, &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}, args...)
+}
+
+// startServe is startReplica with the client the test reaches the server with (one that trusts
+// its certificate, over TLS).
+func startServe(t testing.TB, bin string, env []string, client *http.Client, args ...string) *crashServer {
+	t.Helper()
 	s := &crashServer{
 		cmd:    exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--today", "2006-12-31"}, args...)...),
-		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}},
+		client: client,
 		done:   make(chan struct{}),
 		stderr: &storetest.SyncBuffer{},
 	}
@@ -52,8 +59,9 @@ func startReplica(t testing.TB, bin string, env []string, args ...string) *crash
 	return s
 }
 
-// loggedURL waits until serve's log has the line msg with the url it bound: the port is the
-// kernel's pick, so no other process on a busy machine can take it between picking and binding.
+// loggedURL waits until serve's log (text or JSON) has the line msg with the url it bound: the
+// port is the kernel's pick, so no other process on a busy machine can take it between picking
+// and binding.
 func loggedURL(t testing.TB, log *storetest.SyncBuffer, done <-chan struct{}, msg string) string {
 	t.Helper()
 	deadline := time.Now().Add(120 * time.Second)
@@ -62,6 +70,12 @@ func loggedURL(t testing.TB, log *storetest.SyncBuffer, done <-chan struct{}, ms
 		_, rest, ok := strings.Cut(text, `msg="`+msg+`" url=`)
 		if line, _, whole := strings.Cut(rest, "\n"); ok && whole && line != "" {
 			return strings.Fields(line)[0]
+		}
+		for line := range strings.Lines(text) {
+			var l struct{ Msg, URL string }
+			if json.Unmarshal([]byte(line), &l) == nil && l.Msg == msg && l.URL != "" {
+				return l.URL
+			}
 		}
 		select {
 		case <-done:

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -25,10 +28,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
-	listen := fs.String("listen", "127.0.0.1:8080", "HTTP address to serve the API on")
-	tokens := fs.String("tokens", "", "tokens file (JSON) with roles and county scopes; without it only loopback is allowed, as admin")
+	listen := fs.String("listen", "127.0.0.1:8080", "address to serve the API on, over HTTPS with --tls-cert, else plain HTTP")
+	var tf tlsFlags
+	tf.register(fs)
+	var lf logFlags
+	lf.register(fs)
+	tokens := fs.String("tokens", "", "tokens file (JSON) with roles and county scopes; without it only loopback is allowed, as admin; on a non-loopback --listen it needs --tls-cert or --insecure-http")
 	today := fs.String("today", "", "business date that reads use when no as_of is given (default: today in Asia/Shanghai; 2006-12-31 with --demo)")
-	metricsAddr := fs.String("metrics-listen", "", "also serve /metrics alone, without a token, on this host:port (for a Prometheus scraper; the API's /metrics needs an admin token when --tokens is given)")
+	metricsAddr := fs.String("metrics-listen", "", "also serve /metrics alone, without a token, on this host:port, always plain HTTP (for a Prometheus scraper; the API's /metrics needs an admin token when --tokens is given)")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof) on this loopback address, for performance work")
 	acceptDamage := fs.Bool("accept-damage", false, "report ready even when verification at start found damage (lost or altered events)")
 	withDemo := fs.Bool("demo", false, "load the generated Ganzhou 2006 demo ledger on first start (never into a ledger that has employers)")
@@ -36,7 +43,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	noSnapshots := fs.Bool("no-snapshots", false, "start as on a ledger never served: fold the whole stream into the store's indexes and the views, and keep no snapshot of either (for measurement)")
 	memLimit := fs.String("memory-limit", defaultMemoryLimit, "soft limit on the Go heap, such as 1GiB or 0 for none; the default keeps ten years of a city of 40,000 payers within 1 GiB resident (GOMEMLIMIT applies when this is not given)")
 	fs.Usage = func() {
-		fmt.Fprintln(stdout, "Usage: kuozheng serve [options]\n\nRuns the ledger: embedded nats-server (or --nats), the HTTP API and health checks.\n\nOptions:")
+		fmt.Fprintln(stdout, "Usage: kuozheng serve [options]\n\nRuns the ledger: embedded nats-server (or --nats), the API with its health checks over HTTP,\nor HTTPS with --tls-cert and --tls-key. With --tokens on a non-loopback --listen, TLS is\nrequired unless --insecure-http is given. Logs go to standard error (--log-format, --log-level).\n\nOptions:")
 		fs.PrintDefaults()
 	}
 	pos, err := parse(fs, args, stdout)
@@ -47,6 +54,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", pos)}
 	}
 	fixedToday, err := parseDateFlag("today", *today)
+	if err != nil {
+		return err
+	}
+	if err := checkTransport(*listen, *tokens != "", tf); err != nil {
+		return err
+	}
+	log, err := lf.logger(stderr)
 	if err != nil {
 		return err
 	}
@@ -67,14 +81,18 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if *withDemo && fixedToday == 0 {
 		fixedToday = demo.Today
 	}
-	host, _, err := net.SplitHostPort(*listen)
-	if err != nil {
-		return usageError{fmt.Sprintf("--listen %q: %v", *listen, err)}
+	// The certificate and key are read before the ledger is opened: a bad pair fails at once.
+	var tlsConfig *tls.Config
+	if tf.enabled() {
+		var leaf *x509.Certificate
+		if tlsConfig, leaf, err = serverTLS(tf); err != nil {
+			return err
+		}
+		log.Info("TLS certificate", "subject", leaf.Subject.String(), "dns_names", leaf.DNSNames, "not_after", leaf.NotAfter)
+		if why := certValidity(leaf, time.Now()); why != "" {
+			log.Warn("the TLS certificate is "+why+": clients will refuse it", "cert", tf.cert)
+		}
 	}
-	if *tokens == "" && !isLoopback(host) {
-		return usageError{fmt.Sprintf("--listen %s is not a loopback address: give --tokens, or the ledger would accept anyone as admin", *listen)}
-	}
-	log := newLogger(stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	log.Info("memory", "soft_limit_mib", limit>>20)
@@ -150,6 +168,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", metrics.Handler())
 		msrv := api.HTTPServer(*metricsAddr, mux)
+		msrv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 		go func() { _ = msrv.Serve(mln) }()
 		defer msrv.Close()
 		log.Info("metrics for scrapers", "url", "http://"+mln.Addr().String()+"/metrics")
@@ -157,9 +176,21 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	// The dashboard's figures are computed once the views have caught up, before /readyz says ready.
 	handler.WarmWhenReady(ctx)
 	srv := api.HTTPServer(*listen, handler)
-	log.Info("kuozheng serving", "url", "http://"+ln.Addr().String(), "seq", led.store.Applied())
+	// net/http's own lines (TLS handshakes that failed, panics) go to the same log, in its format.
+	srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme, srv.TLSConfig = "https", tlsConfig
+	}
+	log.Info("kuozheng serving", "url", scheme+"://"+ln.Addr().String(), "seq", led.store.Applied())
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
