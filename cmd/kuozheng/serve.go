@@ -96,6 +96,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	runner := projections.NewRunner(led.store, projections.RunnerConfig{Log: log, Observe: metrics, NoSnapshots: *noSnapshots})
 	metrics.Watch(led.store, runner)
+	metrics.WatchDisk(sf.filesDir())
 	if err := runner.Start(ctx); err != nil {
 		return err
 	}
