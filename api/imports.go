@@ -56,6 +56,11 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 	}
 	defer t.Close()
 	opt := importer.Options{Kind: r.FormValue("kind"), Actor: p.Role + ":" + p.Name, Today: s.cfg.Today()}
+	if s.cfg.Metrics != nil {
+		run := s.cfg.Metrics.importStarted(t.Rows)
+		defer run.end()
+		opt.Progress = run.progress
+	}
 	if p.Role != RoleAdmin {
 		// A clerk's rows are vetted one by one: a row about an employer outside its counties is
 		// refused.

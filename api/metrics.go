@@ -1,8 +1,12 @@
 package api
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"regexp"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/kuozheng/kuozheng/eventstore"
@@ -13,7 +17,8 @@ import (
 )
 
 // Metrics is the ledger's Prometheus instrumentation: it observes the store and the runner
-// (as their Observer) and decorates the HTTP handler, so no handler counts anything itself.
+// (as their Observer) and decorates the HTTP handler, so no handler counts anything itself
+// (the import handler only hands its progress over). A Metrics serves one Server.
 type Metrics struct {
 	reg             *prometheus.Registry
 	appended        *prometheus.CounterVec
@@ -26,7 +31,15 @@ type Metrics struct {
 	snapshotSeconds prometheus.Histogram
 	requests        *prometheus.CounterVec
 	requestSeconds  *prometheus.HistogramVec
+	appendErrors    *prometheus.CounterVec
+	importsRunning  prometheus.Gauge
+	importRowsDone  prometheus.Counter
+	importRowsLeft  prometheus.Gauge
 }
+
+// appendErrorKinds are the kinds of kuozheng_append_errors_total, all exported from the start so
+// that a rate over them is 0, not absent, before the first error.
+var appendErrorKinds = []string{"not_recorded", "outcome_unknown", "conflict", "refused"}
 
 // NewMetrics registers the ledger's metrics, plus Go and process metrics.
 func NewMetrics() *Metrics {
@@ -56,10 +69,27 @@ func NewMetrics() *Metrics {
 		requestSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "kuozheng_http_request_duration_seconds", Help: "HTTP request latency by route pattern (for writes, the append latency as clients see it).",
 			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 16)}, []string{"route"}),
+		appendErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kuozheng_append_errors_total", Help: "Group-committed batches the stream did not store, by kind: not_recorded (nothing stored: NATS unreachable, no stream leader; the writes answer 503), outcome_unknown (sent, not acknowledged in time; the writes answer 504), conflict (an employer changed concurrently; its commands are decided again), refused (another refusal, such as a duplicate message id; the batch's commands are sent again one by one)."},
+			[]string{"kind"}),
+		importsRunning: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kuozheng_imports_running", Help: "Spreadsheet imports (POST /v1/imports) in progress."}),
+		importRowsDone: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kuozheng_import_rows_done_total", Help: "Rows of spreadsheet imports checked and sent to the ledger (recorded, duplicate or rejected)."}),
+		importRowsLeft: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kuozheng_import_rows_remaining", Help: "Rows of the running imports not yet done: the rows counted in their files, less those done."}),
+	}
+	for _, k := range appendErrorKinds {
+		m.appendErrors.WithLabelValues(k)
 	}
 	m.reg.MustRegister(m.appended, m.batchSeconds, m.batchMessages, m.conflicts, m.duplicates, m.applied,
-		m.snapshotBytes, m.snapshotSeconds, m.requests, m.requestSeconds,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.snapshotBytes, m.snapshotSeconds, m.requests, m.requestSeconds, m.appendErrors,
+		m.importsRunning, m.importRowsDone, m.importRowsLeft,
+		// The live heap is what serve's warning compares with the soft memory limit
+		// (go_gc_gomemlimit_bytes).
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/heap/live:bytes$`)})),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -80,7 +110,40 @@ func (m *Metrics) Watch(store *eventstore.Store, runner *projections.Runner) {
 				}
 				return time.Since(at).Seconds()
 			}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_ledger_chain_breaks", Help: "Employers whose hash chain or sequence links the store found broken (kuozheng verify lists them); 0 in a sound ledger."},
+			func() float64 { return float64(store.ChainBreaks()) }),
 	)
+}
+
+// WatchDisk adds the free and total space of the file system that holds dir (the data folder, or
+// the scratch folder of a store on --nats), read at scrape time.
+func (m *Metrics) WatchDisk(dir string) {
+	m.reg.MustRegister(diskCollector{dir})
+}
+
+var (
+	diskFreeDesc = prometheus.NewDesc("kuozheng_data_disk_free_bytes", "Bytes free for the server's user on the file system of the data folder.", nil, nil)
+	diskSizeDesc = prometheus.NewDesc("kuozheng_data_disk_size_bytes", "Size in bytes of the file system of the data folder.", nil, nil)
+)
+
+// diskCollector reads the file system of dir at each scrape, and reports nothing when it cannot:
+// a made-up figure would pass for the disk's.
+type diskCollector struct{ dir string }
+
+// Describe is part of prometheus.Collector.
+func (c diskCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- diskFreeDesc
+	ch <- diskSizeDesc
+}
+
+// Collect is part of prometheus.Collector.
+func (c diskCollector) Collect(ch chan<- prometheus.Metric) {
+	var st syscall.Statfs_t
+	if syscall.Statfs(c.dir, &st) != nil {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(diskFreeDesc, prometheus.GaugeValue, float64(st.Bavail)*float64(st.Bsize))
+	ch <- prometheus.MustNewConstMetric(diskSizeDesc, prometheus.GaugeValue, float64(st.Blocks)*float64(st.Bsize))
 }
 
 // Appended counts appended events (eventstore.Observer).
@@ -88,10 +151,29 @@ func (m *Metrics) Appended(eventType string, n int) {
 	m.appended.WithLabelValues(eventType).Add(float64(n))
 }
 
-// Batch observes one group commit (eventstore.Observer).
+// Batch observes one group commit (eventstore.Observer), and counts it by kind when the stream
+// did not store it.
 func (m *Metrics) Batch(msgs int, d time.Duration, err error) {
 	m.batchSeconds.Observe(d.Seconds())
 	m.batchMessages.Observe(float64(msgs))
+	if err != nil {
+		m.appendErrors.WithLabelValues(appendErrorKind(err)).Inc()
+	}
+}
+
+// appendErrorKind is the kind of kuozheng_append_errors_total a batch's error counts as: an
+// outcome unknown first (it may wrap the refusal of a later sending), then nothing recorded.
+func appendErrorKind(err error) string {
+	switch {
+	case errors.Is(err, eventstore.ErrOutcomeUnknown):
+		return "outcome_unknown"
+	case errors.Is(err, eventstore.ErrNotRecorded):
+		return "not_recorded"
+	case errors.Is(err, eventstore.ErrConflict):
+		return "conflict"
+	default:
+		return "refused"
+	}
 }
 
 // Conflict counts a concurrency conflict (eventstore.Observer).
@@ -107,6 +189,75 @@ func (m *Metrics) Applied(n int, seq uint64) { m.applied.Add(float64(n)) }
 func (m *Metrics) Snapshot(seq uint64, size int, d time.Duration) {
 	m.snapshotBytes.Set(float64(size))
 	m.snapshotSeconds.Observe(d.Seconds())
+}
+
+// watchServer adds the gauges read from s at scrape time: its readiness as /readyz answers it,
+// damage found at start, and the NATS connection.
+func (m *Metrics) watchServer(s *Server) {
+	cs := []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_ready", Help: "1 when /readyz answers 200 (the ledger takes writes, the views have caught up), else 0."},
+			func() float64 { return oneIf(s.ready()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_ledger_damaged", Help: "1 when verification at start found damage (lost or altered events, a snapshot ahead of the stream): /readyz answers 503 until serve is restarted with --accept-damage."},
+			func() float64 { return oneIf(s.cfg.Damage != "") }),
+	}
+	if s.cfg.Connected != nil {
+		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_nats_connected", Help: "1 while the ledger's NATS connection is up, else 0 (writes answer 503 meanwhile)."},
+			func() float64 { return oneIf(s.cfg.Connected() == nil) }))
+	}
+	m.reg.MustRegister(cs...)
+}
+
+func oneIf(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// ready says whether /readyz answers 200 now: it answers into a writer that keeps only the code.
+func (s *Server) ready() bool {
+	w := &codeOnly{header: http.Header{}, code: http.StatusOK}
+	r, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, "/readyz", nil)
+	s.readyz(w, r)
+	return w.code == http.StatusOK
+}
+
+// codeOnly is a ResponseWriter that keeps the status code and drops the body.
+type codeOnly struct {
+	header http.Header
+	code   int
+}
+
+func (w *codeOnly) Header() http.Header         { return w.header }
+func (w *codeOnly) Write(p []byte) (int, error) { return len(p), nil }
+func (w *codeOnly) WriteHeader(code int)        { w.code = code }
+
+// importRun is one running spreadsheet import as the metrics count it.
+type importRun struct {
+	m          *Metrics
+	done, left int
+}
+
+// importStarted counts an import of a file of rows rows as running, until its end.
+func (m *Metrics) importStarted(rows int) *importRun {
+	m.importsRunning.Inc()
+	m.importRowsLeft.Add(float64(rows))
+	return &importRun{m: m, left: rows}
+}
+
+// progress is the import's importer.Options.Progress: rows done of total so far.
+func (r *importRun) progress(done, total int, _ time.Duration) {
+	left := max(total-done, 0)
+	r.m.importRowsDone.Add(float64(done - r.done))
+	r.m.importRowsLeft.Add(float64(left - r.left))
+	r.done, r.left = done, left
+}
+
+// end counts the import as no longer running, finished or not.
+func (r *importRun) end() {
+	r.m.importRowsLeft.Sub(float64(r.left))
+	r.left = 0
+	r.m.importsRunning.Dec()
 }
 
 // Handler serves /metrics.

@@ -67,6 +67,7 @@ func New(cfg Config) *Server {
 	if cfg.Metrics != nil {
 		s.mux.HandleFunc("GET /metrics", s.auth(s.metrics))
 		s.handler = cfg.Metrics.Instrument(s.handler)
+		cfg.Metrics.watchServer(s)
 	}
 	return s
 }

@@ -23,6 +23,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# promtool (scripts/test.sh checks and tests the alert rules with it) comes in Debian's prometheus
+# package, taken without its recommends; the server it brings is stopped and disabled where
+# systemd runs (elsewhere the package does not start it).
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "setup: installing Debian's prometheus for promtool"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+      echo "setup: need root (or sudo) to apt-get install prometheus" >&2; exit 1
+    fi
+  fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  if [ -d /run/systemd/system ]; then $sudo systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+fi
 if ! command -v staticcheck >/dev/null 2>&1; then
   echo "setup: installing staticcheck"
   GOBIN="$(go env GOPATH)/bin" go install honnef.co/go/tools/cmd/staticcheck@v0.8.2

@@ -12,6 +12,9 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 staticcheck ./...
+# The alert rules: their syntax, then their unit tests.
+promtool check rules scripts/deploy/prometheus/kuozheng-rules.yml
+promtool test rules scripts/deploy/prometheus/kuozheng-rules-test.yml
 go test -race -count=1 -timeout 15m ./...
 # Brief fuzzing of every fuzz target (their seed corpora already ran as tests above), bounded by a
 # count of executions, not by time: a time bound lets a busy machine's slow start end the fuzzing

@@ -112,6 +112,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	defer led.close()
 	metrics.Watch(led.store, runner)
+	metrics.WatchDisk(sf.filesDir())
 	if *withDemo {
 		if n := len(led.store.EmployerIDs()); n > 0 {
 			log.Info("--demo: the ledger already holds employers; serving it as it is", "employers", n)
