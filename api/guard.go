@@ -38,6 +38,7 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		}
 		if id == "" {
 			id = uuid.NewString()
+			r.Header.Set("X-Request-Id", id) // the events it writes carry it too, as a client's would
 		}
 		h.Set("X-Request-Id", id)
 		gw := &guardWriter{ResponseWriter: w, id: id}

@@ -96,7 +96,7 @@ func TestWithoutTokensOnlyLoopbackHostNamesAreServed(t *testing.T) {
 
 // TestRequestIDsAreBoundedAndEchoed: X-Request-Id is stored in every event the request appends,
 // for ever, so it is at most 128 printable ASCII characters; an answer always names its request.
-func TestRequestIDsAreBoundedAndEchoed(t *testing.T) {
+func TestRequestIDsAreBoundedEchoedAndCarriedByTheEvents(t *testing.T) {
 	e := newEnv(t)
 	id := e.register(t, "", orgA, "360702")
 	for _, c := range []struct{ name, value string }{
@@ -135,6 +135,18 @@ func TestRequestIDsAreBoundedAndEchoed(t *testing.T) {
 	}
 	if got := e.get(t, "/healthz", "").Header.Get("X-Request-Id"); len(got) < 16 {
 		t.Errorf("an answer to a request without an id names none: %q", got)
+	}
+	// Without one, the id the server made up is the events' too: a log line finds its events.
+	r = e.do(t, req{Path: empPath(id, "payments"), Body: []byte(paymentBody("RID-3", 100, "2006-06-20"))})
+	made := r.Header.Get("X-Request-Id")
+	if r.Status != http.StatusCreated || len(made) < 16 {
+		t.Fatalf("a payment without a request id: %s, X-Request-Id %q", r, made)
+	}
+	if msg, err = stream.GetMsg(context.Background(), uint64(r.num("seq"))); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(msg.Data, []byte(`"correlation_id":"`+made+`"`)) {
+		t.Errorf("the event does not carry the request id %q the answer gave: %s", made, msg.Data)
 	}
 }
 
