@@ -73,6 +73,9 @@ type committer struct {
 	resolve func(ctx context.Context, seq uint64, subject string) (*jetstream.RawStreamMsg, error)
 	electMu sync.Mutex
 	elected chan struct{} // closed when the stream's leader changes
+	// lose is how many acknowledgements to treat as never received, set by tests that stand
+	// for an answer lost on the way back.
+	lose atomic.Int32
 }
 
 func newCommitter(nc *nats.Conn, maxMsgs, inFlight int, timeout time.Duration) *committer {
@@ -416,9 +419,10 @@ type pubAck struct {
 // the stream has a new leader after its leader's node died, rather than waiting out c.timeout
 // for an answer that will never come. The leader-elected advisory cuts a sending's wait short.
 // Sending again is safe: every unit carries its subject's expected sequence (and a keyed one its
-// key as message id), so at most one sending is stored. When a sending is refused as a conflict
-// after an earlier one went unanswered, the stream is read to settle which it was: the earlier
-// sending stored (the batch's first sequence is answered), or another writer's (the conflict is).
+// key as message id), so at most one sending is stored. When a sending is refused as a conflict,
+// or as a duplicate of a message id, after an earlier one went unanswered, the stream is read to
+// settle which it was: the earlier sending stored (the batch's first sequence is answered, not a
+// duplicate: the write is this one), or another writer's (the refusal is).
 func (c *committer) publish(batch []*unit, n int) (uint64, error) {
 	msgs := make([]*nats.Msg, 0, n)
 	for _, u := range batch {
@@ -448,7 +452,7 @@ func (c *committer) publish(batch []*unit, n int) (uint64, error) {
 		switch {
 		case err == nil:
 			return first, nil
-		case unknown && errors.Is(err, ErrConflict):
+		case unknown && (errors.Is(err, ErrConflict) || errors.Is(err, errDuplicate)):
 			return c.settle(batch, deadline, err)
 		case errors.Is(err, ErrOutcomeUnknown):
 			unknown = true
@@ -572,6 +576,9 @@ func (c *committer) request(m *nats.Msg, d time.Duration, abort <-chan struct{})
 	if errors.Is(err, nats.ErrNoResponders) {
 		return nil, notRecorded(fmt.Errorf("append: %w", err)) // no stream took it
 	}
+	if err == nil && c.lose.Load() > 0 && c.lose.Add(-1) >= 0 {
+		err = context.DeadlineExceeded
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: append: %w", ErrOutcomeUnknown, err)
 	}
@@ -586,7 +593,7 @@ func (c *committer) request(m *nats.Msg, d time.Duration, abort <-chan struct{})
 }
 
 // settle learns whether an earlier sending of the batch, which went unanswered, is what the
-// stream holds, now that a later one was refused as a conflict (cause): each unit's first message
+// stream holds, now that a later one was refused as a conflict or a duplicate (cause): each unit's first message
 // is the first of its subject after the sequence it expected, if the batch is stored. Another
 // writer's message there means it is not (an atomic batch is stored whole or not at all), and
 // cause stands. Nothing there yet means a sending is still being committed: the stream is read

@@ -148,3 +148,10 @@ func (s *Store) DamageCheckpoint(id string) error {
 // HoldFollower makes the store's follower wait before it folds the next message on subject, as
 // it waits for an append of its own in flight there; the returned func lets it go on.
 func (s *Store) HoldFollower(subject string) func() { return sync.OnceFunc(s.markPending(subject)) }
+
+// LoseAnswers has the store treat the next n acknowledgements of its appends as lost on the way
+// back, and send an unanswered append again after attempt, as it does on a cluster.
+func (s *Store) LoseAnswers(n int, attempt time.Duration) {
+	s.com.attempt, s.com.resolve = attempt, s.leaderGet
+	s.com.lose.Store(int32(n))
+}
