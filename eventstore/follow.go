@@ -44,6 +44,7 @@ func (s *Store) startTail(ctx, runCtx context.Context, from uint64) error {
 		return fmt.Errorf("follow stream: %w", err)
 	}
 	work, ordered := make(chan *prepared, 1024), make(chan *prepared, 1024)
+	s.backlog.Store(&ordered)
 	for range followWorkers {
 		go func() {
 			for p := range work {
@@ -178,6 +179,9 @@ const followStall = 2 * time.Second
 func (s *Store) kickFollower() {
 	if s.handing.Load() {
 		return // it waits for the reader sharing the replay, not for its consumer
+	}
+	if b := s.backlog.Load(); b != nil && len(*b) > 0 {
+		return // its consumer delivers: it folds slowly (a busy machine, a long seal), but folds
 	}
 	now := time.Now().UnixNano()
 	last := s.kicked.Load()

@@ -225,6 +225,8 @@ type Store struct {
 	replayTo uint64
 	share    atomic.Pointer[replayShare]
 	handing  atomic.Bool // the follower waits for the reader sharing the replay
+	// backlog holds the messages received and not yet folded (startTail).
+	backlog atomic.Pointer[chan *prepared]
 
 	pendMu  sync.Mutex
 	pending map[string]chan struct{} // subjects with an append of this store in flight
