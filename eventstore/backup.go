@@ -29,7 +29,10 @@ const (
 	// streamSnapWait is the longest wait for the server's next chunk.
 	streamSnapWait = 30 * time.Second
 	// restoreChunkMax bounds a chunk sent in a restore (the server's max_payload bounds it too).
-	restoreChunkMax = 1 << 20
+	// The server gives up on a restore that has not taken in a chunk for 5 s, and a server
+	// that syncs every write (sync_interval: always) syncs every message restored: 64 KiB, a few
+	// hundred of the ledger's messages, takes a small part of that on a slow disk.
+	restoreChunkMax = 64 << 10
 	// restoreChunkTimeout bounds the answer to one chunk of a restore.
 	restoreChunkTimeout = time.Minute
 	// restoreDoneTimeout bounds the wait for the server to finish a restore once every chunk
@@ -55,6 +58,9 @@ type StreamSnapshot struct {
 
 // SnapshotOptions are what a caller hears while a snapshot arrives.
 type SnapshotOptions struct {
+	// Taken, if set, is told the snapshot's point once the server has taken it, before any of
+	// it arrives (Size is still 0): writes acknowledged after this are not in it.
+	Taken func(StreamSnapshot)
 	// Progress, if set, is told after each chunk the bytes received so far and the last
 	// sequence found in them.
 	Progress func(size int64, seq uint64)
@@ -98,6 +104,9 @@ func SnapshotStream(ctx context.Context, nc *nats.Conn, stream string, w io.Writ
 		return nil, fmt.Errorf("snapshot of stream %s: the server's state: %w", stream, err)
 	}
 	snap := &StreamSnapshot{Stream: stream, Config: resp.Config, State: resp.State, FirstSeq: st.FirstSeq, LastSeq: st.LastSeq, Messages: st.Msgs}
+	if opt.Taken != nil {
+		opt.Taken(*snap)
+	}
 
 	// The archive is read as it arrives, through a pipe: a scan that fails closes the pipe, so
 	// that the receiving loop stops at its next chunk.
