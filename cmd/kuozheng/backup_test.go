@@ -20,6 +20,7 @@ import (
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
 	"github.com/kuozheng/kuozheng/projections"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // gatedWriter collects a command's stderr and, the first time a line containing mark is
@@ -422,5 +423,50 @@ func TestARestoreFailsNamingAStoredFreezeThatDoesNotReproduce(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "freeze 1 of 2 reproduced") {
 		t.Fatalf("the true freeze was not reproduced first:\n%s", errOut)
+	}
+}
+
+func TestABackupOfAMirrorRestoresAsTheLedgerItMirrors(t *testing.T) {
+	ctx := context.Background()
+	data := frozenDemo(t, 30)
+	emb, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: data}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(emb.Conn)
+	src, err := js.Stream(ctx, "LEDGER")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := src.CachedInfo().State.LastSeq
+	mirror, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "LEDGER_MIRROR", Storage: jetstream.FileStorage, Mirror: &jetstream.StreamSource{Name: "LEDGER"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.CheckFor(t, 30*time.Second, 20*time.Millisecond, func() error {
+		info, err := mirror.Info(ctx)
+		if err != nil || info.State.LastSeq != last {
+			return fmt.Errorf("the mirror is at %v of %d (%v)", info, last, err)
+		}
+		return nil
+	})
+	emb.Close()
+
+	bk := filepath.Join(t.TempDir(), "backup")
+	if code, out, errOut := runCmd("backup", bk, "--data", data, "--stream", "LEDGER_MIRROR"); code != 0 || !strings.Contains(out, "stream LEDGER_MIRROR") || !strings.Contains(out, "1 freezes") {
+		t.Fatalf("backup of the mirror: exit %d\n%s\n%s", code, out, errOut)
+	}
+	dst := filepath.Join(t.TempDir(), "restored")
+	if code, out, errOut := runCmd("restore", bk, "--data", dst); code != 0 || !strings.Contains(out, "ok: 1 freezes reproduced") {
+		t.Fatalf("restore of the mirror's backup: exit %d\n%s\n%s", code, out, errOut)
+	}
+	led := openData(t, dst)
+	s, err := led.store.JetStream().Stream(ctx, "LEDGER")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := s.CachedInfo()
+	if info.Config.Mirror != nil || len(info.Config.Subjects) != 1 || info.Config.Subjects[0] != "ledger.>" || info.State.LastSeq != last {
+		t.Fatalf("restored as %+v through %d; want the ledger's stream (ledger.>, no mirror) through %d", info.Config, info.State.LastSeq, last)
 	}
 }
