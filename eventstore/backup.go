@@ -28,11 +28,15 @@ const (
 	streamSnapChunk = 256 << 10
 	// streamSnapWait is the longest wait for the server's next chunk.
 	streamSnapWait = 30 * time.Second
-	// restoreChunkMax bounds a chunk sent in a restore (the server's max_payload bounds it too).
-	// The server gives up on a restore that has not taken in a chunk for 5 s, and a server
-	// that syncs every write (sync_interval: always) syncs every message restored: 64 KiB, a few
-	// hundred of the ledger's messages, takes a small part of that on a slow disk.
-	restoreChunkMax = 64 << 10
+	// restoreBlock and restoreChunkMax bound what the server takes in at once in a restore. It
+	// gives up on a restore when taking in one chunk takes 5 s, and takes in a compressed block
+	// whole before it stores the block's messages; a server that syncs every write
+	// (sync_interval: always) syncs every message it restores, a few hundred a second on a slow
+	// disk. Snapshots come in blocks of 1 MiB (about a thousand of the ledger's messages), so a
+	// restore sends the archive compressed again in blocks of 32 KiB (about thirty), in chunks
+	// of 16 KiB (about sixty messages).
+	restoreBlock    = 32 << 10
+	restoreChunkMax = 16 << 10
 	// restoreChunkTimeout bounds the answer to one chunk of a restore.
 	restoreChunkTimeout = time.Minute
 	// restoreDoneTimeout bounds the wait for the server to finish a restore once every chunk
@@ -223,7 +227,7 @@ func scanArchive(r io.Reader, st snapshotState, seen *atomic.Uint64, message fun
 
 // RestoreStream creates a stream from a snapshot's archive read from r, with the configuration
 // config (the server's JSON; its name names the stream) and the snapshot's state. The stream must
-// not exist. progress, if set, is told the bytes sent so far. A restore that fails part way
+// not exist. progress, if set, is told the bytes of r sent so far. A restore that fails part way
 // leaves no stream behind: the server's partial one is deleted.
 func RestoreStream(ctx context.Context, nc *nats.Conn, config, state json.RawMessage, r io.Reader, progress func(sent int64)) (*jetstream.StreamInfo, error) {
 	var named struct {
@@ -244,7 +248,29 @@ func RestoreStream(ctx context.Context, nc *nats.Conn, config, state json.RawMes
 	if resp.Error != nil {
 		return nil, fmt.Errorf("restore of stream %s: %w", stream, apiError(resp.Error))
 	}
-	info, err := sendArchive(ctx, nc, resp.DeliverSubject, r, progress)
+	// The archive, compressed again in small blocks; read through a counter for progress.
+	read := &countingReader{r: r}
+	pr, pw := io.Pipe()
+	recompressed := make(chan struct{})
+	go func() {
+		defer close(recompressed)
+		enc := s2.NewWriter(pw, s2.WriterBlockSize(restoreBlock), s2.WriterConcurrency(1))
+		_, err := io.Copy(enc, s2.NewReader(read))
+		if cerr := enc.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			err = fmt.Errorf("reading the archive at byte %d: %w", read.n.Load(), err)
+		}
+		pw.CloseWithError(err)
+	}()
+	var told func(int64)
+	if progress != nil {
+		told = func(int64) { progress(read.n.Load()) }
+	}
+	info, err := sendArchive(ctx, nc, resp.DeliverSubject, pr, told)
+	pr.CloseWithError(errors.New("restore ended"))
+	<-recompressed
 	if err != nil {
 		// The server may have made the stream before the failure: take it away again.
 		dctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
@@ -260,7 +286,8 @@ func RestoreStream(ctx context.Context, nc *nats.Conn, config, state json.RawMes
 }
 
 // sendArchive sends r in chunks to a restore's deliver subject, each answered, then the empty
-// message that ends it, answered with the restored stream's information.
+// message that ends it, answered with the restored stream's information. progress is told the
+// bytes sent after each chunk.
 func sendArchive(ctx context.Context, nc *nats.Conn, deliver string, r io.Reader, progress func(int64)) (*jetstream.StreamInfo, error) {
 	chunk := int64(restoreChunkMax)
 	if mp := nc.MaxPayload() - 1024; mp > 0 && mp < chunk {
@@ -294,7 +321,7 @@ func sendArchive(ctx context.Context, nc *nats.Conn, deliver string, r io.Reader
 			break
 		}
 		if rerr != nil {
-			return nil, fmt.Errorf("reading the archive at byte %d: %w", sent, rerr)
+			return nil, rerr
 		}
 	}
 	dctx, cancel := context.WithTimeout(ctx, restoreDoneTimeout)
@@ -314,6 +341,18 @@ func sendArchive(ctx context.Context, nc *nats.Conn, deliver string, r io.Reader
 		return nil, apiError(done.Error)
 	}
 	return &done.StreamInfo, nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // apiRequest sends a JetStream API request and decodes its answer into v.

@@ -320,8 +320,9 @@ func restoreCmd(args []string, stdout, stderr io.Writer) error {
 	tg.register(fs, false)
 	replace := fs.Bool("replace", false, "replace the ledger's stream if the target already holds one (it is deleted first, with the views' snapshot)")
 	replicas := fs.Int("replicas", 0, "on --nats: replicas of the restored stream (default: as backed up)")
+	memLimit := fs.String("memory-limit", defaultMemoryLimit, "soft limit on the Go heap while verifying, as serve's (GOMEMLIMIT applies when this is not given)")
 	fs.Usage = func() {
-		fmt.Fprintln(stdout, `Usage: kuozheng restore DIR [--data FOLDER | --nats URL] [--replace] [--replicas N]
+		fmt.Fprintln(stdout, `Usage: kuozheng restore DIR [--data FOLDER | --nats URL] [--replace] [--replicas N] [--memory-limit SIZE]
 
 Restores the backup in DIR into a data folder no server holds (an embedded nats-server is started
 on it) or a running NATS server, then verifies it before it reports success: every file against
@@ -348,6 +349,9 @@ Options:`)
 	}
 	if *replicas < 0 {
 		return usageError{fmt.Sprintf("--replicas %d: want 1 or more", *replicas)}
+	}
+	if _, err := applyMemoryLimit(fs, *memLimit); err != nil {
+		return err
 	}
 	dir := pos[0]
 	m, err := checkBackup(dir, stderr)
@@ -414,8 +418,12 @@ Options:`)
 		return fmt.Errorf("ledger %s restored into %s, but %w: it is left there for inspection; do not serve it as the ledger of record", m.Ledger, tg.source(), err)
 	}
 	closed = true
+	synced := time.Now()
 	if err := closeConn(); err != nil {
 		return fmt.Errorf("ledger %s restored and verified in %s, but %w", m.Ledger, tg.source(), err)
+	}
+	if tg.natsURL == "" {
+		fmt.Fprintf(stderr, "restore: the server stopped and every restored file synced to disk in %v\n", time.Since(synced).Round(time.Millisecond))
 	}
 	fmt.Fprintf(stdout, "restored ledger %s from %s (taken %s) into %s: %d messages through sequence %d in %v\n",
 		m.Ledger, dir, m.Started.Format(time.RFC3339), tg.source(), bs.Messages, bs.LastSeq, restored.Round(time.Millisecond))
