@@ -156,7 +156,8 @@ func SnapshotStream(ctx context.Context, nc *nats.Conn, stream string, w io.Writ
 		}
 	}()
 	pw.CloseWithError(err)
-	if serr := <-scanned; err == nil && serr != nil {
+	// A failed scan closes the pipe with its error, which the next write then returns.
+	if serr := <-scanned; serr != nil && (err == nil || errors.Is(err, serr)) {
 		err = fmt.Errorf("the archive received is not whole: %w", serr)
 	}
 	if err != nil {

@@ -354,6 +354,11 @@ Options:`)
 		return err
 	}
 	dir := pos[0]
+	if tg.natsURL == "" {
+		if _, err := os.Stat(filepath.Join(tg.data, manifestFile)); err == nil {
+			return usageError{fmt.Sprintf("--data %s holds a backup's %s: give the data folder to restore into, a new one or a ledger's", tg.data, manifestFile)}
+		}
+	}
 	m, err := checkBackup(dir, stderr)
 	if err != nil {
 		return fmt.Errorf("%w; nothing was restored", err)

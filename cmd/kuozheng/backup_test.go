@@ -23,6 +23,36 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+func TestBackupAndRestoreUsageErrorsNameTheProblem(t *testing.T) {
+	bk := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bk, manifestFile), []byte("{}"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"backup"}, "exactly one DIR"},
+		{[]string{"backup", "a", "b"}, "exactly one DIR"},
+		{[]string{"backup", "x", "--data", "d", "--nats", "nats://127.0.0.1:1"}, "--data or --nats, not both"},
+		{[]string{"backup", "x", "--ledger", "123"}, "--ledger"},
+		{[]string{"restore"}, "exactly one DIR"},
+		{[]string{"restore", "x", "--replicas", "3"}, "--replicas applies to --nats only"},
+		{[]string{"restore", "x", "--nats", "nats://127.0.0.1:1", "--replicas", "-1"}, "want 1 or more"},
+		{[]string{"restore", bk, "--data", bk}, "holds a backup's manifest.json"},
+	} {
+		code, out, errOut := runCmd(tt.args...)
+		if code != 2 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%q: exit %d, %q%q; want 2 and %q", tt.args, code, out, errOut, tt.want)
+		}
+	}
+	for _, cmd := range []string{"backup", "restore"} {
+		if code, out, _ := runCmd(cmd, "--help"); code != 0 || !strings.Contains(out, "Usage: kuozheng "+cmd+" DIR") {
+			t.Errorf("%s --help: exit %d\n%s", cmd, code, out)
+		}
+	}
+}
+
 // gatedWriter collects a command's stderr and, the first time a line containing mark is
 // written, runs hold on the writing goroutine before letting the command go on.
 type gatedWriter struct {
