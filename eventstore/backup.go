@@ -364,6 +364,9 @@ func apiRequest(ctx context.Context, nc *nats.Conn, subject string, req []byte, 
 	if errors.Is(err, nats.ErrNoResponders) {
 		return fmt.Errorf("JetStream does not answer (%w): is JetStream enabled on the server?", err)
 	}
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return fmt.Errorf("JetStream did not answer %s within %v (on a cluster: has the stream a leader?): %w", subject, apiTimeout, err)
+	}
 	if err != nil {
 		return err
 	}
