@@ -10,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -109,15 +108,7 @@ func (b *backupTarget) source() string {
 		}
 		return "data folder " + abs
 	}
-	var hosts []string
-	for _, u := range strings.Split(b.natsURL, ",") {
-		if p, err := url.Parse(strings.TrimSpace(u)); err == nil && p.Host != "" {
-			hosts = append(hosts, p.Scheme+"://"+p.Host)
-		} else {
-			hosts = append(hosts, "a NATS server")
-		}
-	}
-	return strings.Join(hosts, ",")
+	return redactURL(b.natsURL)
 }
 
 // connect reaches the target's NATS: the running server, or an embedded one started on the data
