@@ -47,7 +47,7 @@ type backupManifest struct {
 	ViewsCode string `json:"views_code_version"`
 	// Ledger is the city whose ledger it is.
 	Ledger string `json:"ledger"`
-	// Source is where it was taken: a data folder or a NATS server (without credentials).
+	// Source is where it was taken: a data folder or a NATS server (its password hidden).
 	Source   string         `json:"source"`
 	Started  time.Time      `json:"started_at"`
 	Finished time.Time      `json:"finished_at"`
