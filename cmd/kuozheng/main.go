@@ -27,6 +27,8 @@ Usage:
   kuozheng documents notices --county CODE --issued-on YYYY-MM-DD --deadline YYYY-MM-DD --overdue-days N [--out FILE.zip] [--data DIR]
   kuozheng province figures|freeze|freezes|verify --nats URL [--cities CODE,...] [--year YYYY]
   kuozheng verify  [EMPLOYER] [--server URL | --data DIR | --nats URL]
+  kuozheng backup  DIR [--data DIR | --nats URL] [--ledger CITY] [--stream NAME]
+  kuozheng restore DIR [--data DIR | --nats URL] [--replace] [--replicas N]
   kuozheng bench   http|rss|report ...   (scripts/bench.sh runs the whole suite)
 
 Run 'kuozheng COMMAND --help' for a command's options.
@@ -67,6 +69,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = provinceCmd(args[1:], stdout, stderr)
 	case "bench":
 		err = benchCmd(args[1:], stdout, stderr)
+	case "backup":
+		err = backupCmd(args[1:], stdout, stderr)
+	case "restore":
+		err = restoreCmd(args[1:], stdout, stderr)
 	default:
 		err = usageError{fmt.Sprintf("unknown command %q; run 'kuozheng --help'", args[0])}
 	}
