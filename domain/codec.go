@@ -26,7 +26,8 @@ func Encode(env Envelope, body Payload) ([]byte, error) {
 // writes them are read by the decoder generated for the registered types (codec_gen.go), which
 // gives up on anything else: then decodeFallback reads them, and the result is the same.
 func Decode(data []byte) (Event, error) {
-	if ev, ok := decodeGenerated(data); ok {
+	var ev Event
+	if decodeGenerated(data, &ev) {
 		return ev, nil
 	}
 	return decodeFallback(data)

@@ -2,7 +2,6 @@ package domain
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -23,7 +22,8 @@ func sameAsFallback(t testing.TB, data []byte) bool {
 	t.Helper()
 	want, wantErr := decodeFallback(data)
 	in := bytes.Clone(data)
-	got, ok := decodeGenerated(in)
+	var got Event
+	ok := decodeGenerated(in, &got)
 	ev, err := Decode(in)
 	for i := range in {
 		in[i] = 'X'
@@ -353,26 +353,38 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// TestPlainRunAgreesWithPlainByte: plainRun counts the bytes before the first one that is no
-// plainByte.
-func TestPlainRunAgreesWithPlainByte(t *testing.T) {
+// TestPlainASCIINeverAcceptsABytePlainByteRefuses checks runs of 0 to 20 bytes of no quote, at
+// every offset of a buffer, mostly drawn from the bytes near the edges of plainByte: plainASCII
+// refuses a run holding a byte that is not plain, and accepts a run of plain bytes whose eight
+// bytes before its end (those it tests last) are plain too.
+func TestPlainASCIINeverAcceptsABytePlainByteRefuses(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 8))
-	special := []byte{0, 0x1f, 0x20, '"', '\\', 0x7f, 0x80, 0xff, 'a', '!', '#', '[', ']', 0x21, 0x5b, 0x5d, 0x01, 0x81}
+	edges := []byte{0, 0x01, 0x1f, 0x20, 0x21, '\\', 0x5b, 0x5d, 0x7f, 0x80, 0x81, 0xc3, 0xff, 'a', 'A', '0', '-'}
 	for range 200000 {
-		var b [8]byte
-		for i := range b {
-			if r.IntN(3) > 0 {
-				b[i] = special[r.IntN(len(special))]
+		d := make([]byte, 24)
+		for i := range d {
+			if c := byte(r.IntN(256)); r.IntN(3) == 0 && c != '"' {
+				d[i] = c
 			} else {
-				b[i] = byte(r.IntN(256))
+				d[i] = edges[r.IntN(len(edges))]
 			}
 		}
-		want := 0
-		for want < 8 && plainByte[b[want]] {
-			want++
+		i := r.IntN(len(d) + 1)
+		j := i + r.IntN(len(d)-i+1)
+		plain := func(b []byte) bool {
+			for _, c := range b {
+				if !plainByte[c] {
+					return false
+				}
+			}
+			return true
 		}
-		if got := plainRun(binary.LittleEndian.Uint64(b[:])); got != want {
-			t.Fatalf("plainRun(%q) = %d, want %d", b, got, want)
+		got, want := plainASCII(d, i, j), plain(d[i:j])
+		if got && !want {
+			t.Fatalf("plainASCII(%q, %d, %d) accepts %q", d, i, j, d[i:j])
+		}
+		if !got && want && plain(d[max(0, min(i, j-8)):j]) {
+			t.Fatalf("plainASCII(%q, %d, %d) refuses %q", d, i, j, d[i:j])
 		}
 	}
 }

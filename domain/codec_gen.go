@@ -4,21 +4,14 @@
 
 package domain
 
-import (
-	"slices"
-)
-
-// decodeGenerated reads data as Encode writes it: the envelope's keys in their order, the "type"
-// one of the registered event types within peekWindow bytes, then the payload of that type at its
-// schema. It returns false for anything else, and data then needs the fallback.
-func decodeGenerated(data []byte) (Event, bool) {
+// decodeGenerated reads data, as Encode writes it, into *ev, which must be zero: the envelope's
+// keys in their order, the "type" one of the registered event types within peekWindow bytes, then
+// the payload of that type at its schema. It returns false for anything else, leaving *ev
+// anything, and data then needs the fallback.
+func decodeGenerated(data []byte, ev *Event) bool {
 	s := scanner{data: data}
-	var ev Event
 	var r envelopeRead
-	if !decodeEnvelope(&s, &ev, &r) || !r.body || ev.Schema != r.schema || s.pos != len(data) {
-		return Event{}, false
-	}
-	return ev, true
+	return decodeEnvelope(&s, ev, &r) && r.body && ev.Schema == r.schema && s.pos == len(data)
 }
 
 // envelopeRead is what decodeEnvelope found: the payload type its event type names (from 1) and
@@ -2929,7 +2922,8 @@ func decodeSliceOfAllocation(s *scanner, p *[]Allocation) bool {
 		if done, ok := s.after(']'); !ok {
 			return false
 		} else if done {
-			*p = slices.Clone(out)
+			*p = make([]Allocation, len(out))
+			copy(*p, out)
 			return true
 		}
 	}
@@ -2959,7 +2953,8 @@ func decodeSliceOfAssessedLine(s *scanner, p *[]AssessedLine) bool {
 		if done, ok := s.after(']'); !ok {
 			return false
 		} else if done {
-			*p = slices.Clone(out)
+			*p = make([]AssessedLine, len(out))
+			copy(*p, out)
 			return true
 		}
 	}
@@ -2989,7 +2984,8 @@ func decodeSliceOfCityFreeze(s *scanner, p *[]CityFreeze) bool {
 		if done, ok := s.after(']'); !ok {
 			return false
 		} else if done {
-			*p = slices.Clone(out)
+			*p = make([]CityFreeze, len(out))
+			copy(*p, out)
 			return true
 		}
 	}
@@ -3019,7 +3015,8 @@ func decodeSliceOfCounty(s *scanner, p *[]County) bool {
 		if done, ok := s.after(']'); !ok {
 			return false
 		} else if done {
-			*p = slices.Clone(out)
+			*p = make([]County, len(out))
+			copy(*p, out)
 			return true
 		}
 	}
@@ -3049,7 +3046,8 @@ func decodeSliceOfDeclaredLine(s *scanner, p *[]DeclaredLine) bool {
 		if done, ok := s.after(']'); !ok {
 			return false
 		} else if done {
-			*p = slices.Clone(out)
+			*p = make([]DeclaredLine, len(out))
+			copy(*p, out)
 			return true
 		}
 	}
@@ -3079,7 +3077,8 @@ func decodeSliceOfGroup(s *scanner, p *[]Group) bool {
 		if done, ok := s.after(']'); !ok {
 			return false
 		} else if done {
-			*p = slices.Clone(out)
+			*p = make([]Group, len(out))
+			copy(*p, out)
 			return true
 		}
 	}
@@ -3109,7 +3108,8 @@ func decodeSliceOfOpeningLine(s *scanner, p *[]OpeningLine) bool {
 		if done, ok := s.after(']'); !ok {
 			return false
 		} else if done {
-			*p = slices.Clone(out)
+			*p = make([]OpeningLine, len(out))
+			copy(*p, out)
 			return true
 		}
 	}
@@ -3139,7 +3139,8 @@ func decodeSliceOfRateLine(s *scanner, p *[]RateLine) bool {
 		if done, ok := s.after(']'); !ok {
 			return false
 		} else if done {
-			*p = slices.Clone(out)
+			*p = make([]RateLine, len(out))
+			copy(*p, out)
 			return true
 		}
 	}
@@ -3169,7 +3170,8 @@ func decodeSliceOfString(s *scanner, p *[]string) bool {
 		if done, ok := s.after(']'); !ok {
 			return false
 		} else if done {
-			*p = slices.Clone(out)
+			*p = make([]string, len(out))
+			copy(*p, out)
 			return true
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
-	"math/bits"
 	"unicode/utf8"
 )
 
@@ -36,15 +35,36 @@ var plainByte = func() (t [256]bool) {
 	return t
 }()
 
-// plainRun is how many of the eight bytes of x (little-endian: its low byte first) are plain
-// (plainByte) before the first that is not, testing them at once: below 0x20, at or above 0x80, a
-// quote or a backslash. Each test marks the high bit of the bytes it finds; a borrow may mark
-// bytes above the first found too, never one below, so the lowest mark is the first byte found.
-func plainRun(x uint64) int {
+// plainASCII reports whether d[i:j], which holds no quote, holds only plain bytes (plainByte),
+// testing eight at once: a byte below 0x20 borrows when 0x20 is taken from it, which sets its high
+// bit, as a byte at or above 0x80 has it; a backslash is a zero byte once xored with backslashes,
+// and borrows when 1 is taken from it. A borrow may also mark bytes above the one that borrowed,
+// never a byte below. When fewer than eight bytes are left, the last eight before j are tested
+// again: they may reach before i, so a plain string may be refused (and read by textFrom), never
+// another accepted.
+func plainASCII(d []byte, i, j int) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs } // marks the zero bytes of v
-	found := zero(x^(ones*'"')) | zero(x^(ones*'\\')) | (x-ones*0x20)&^x&highs | x&highs
-	return bits.TrailingZeros64(found) / 8
+	special := func(x uint64) uint64 {
+		b := x ^ (ones * '\\')
+		return ((x - ones*0x20) | x | (b-ones)&^b) & highs
+	}
+	for ; i+8 <= j; i += 8 {
+		if special(binary.LittleEndian.Uint64(d[i:])) != 0 {
+			return false
+		}
+	}
+	switch {
+	case i == j:
+		return true
+	case j >= 8:
+		return special(binary.LittleEndian.Uint64(d[j-8:])) == 0
+	}
+	for ; i < j; i++ {
+		if !plainByte[d[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 // expect reads the byte c.
@@ -89,15 +109,19 @@ func (s *scanner) text() ([]byte, bool) {
 		return nil, false
 	}
 	i++
-	start := i
+	// Most strings are plain ASCII: the bytes up to the next quote, checked eight at a time.
+	if n := bytes.IndexByte(d[i:], '"'); n >= 0 && plainASCII(d, i, i+n) {
+		s.pos = i + n + 1
+		return d[i : i+n], true
+	}
+	return s.textFrom(i)
+}
+
+// textFrom reads the rest of a string from d[i], just after its opening quote, a byte at a time:
+// escapes, UTF-8 sequences (each checked) and plain bytes.
+func (s *scanner) textFrom(i int) ([]byte, bool) {
+	d, start := s.data, i
 	for {
-		for i+8 <= len(d) {
-			n := plainRun(binary.LittleEndian.Uint64(d[i:]))
-			i += n
-			if n < 8 {
-				break
-			}
-		}
 		for i < len(d) && plainByte[d[i]] {
 			i++
 		}

@@ -49,9 +49,9 @@ type Payload struct {
 
 // Generate returns the Go source of the decoder: a function
 //
-//	func decodeGenerated(data []byte) (Event, bool)
+//	func decodeGenerated(data []byte, ev *Event) bool
 //
-// that returns the event data holds and true when data is as the package's Encode writes it, the
+// that reads the event data holds into *ev and returns true when data is as the package's Encode writes it, the
 // keys of each object in its struct's field order, every value read exactly as encoding/json reads
 // it into the field, and false for anything else. It fails for a type whose decoding it cannot
 // reproduce: a type with a decoding of its own that Readers does not name, or a kind, a field tag
@@ -213,17 +213,14 @@ func (g *generator) envelope() error {
 	}
 
 	w := &g.head
-	fmt.Fprintf(w, `// decodeGenerated reads data as Encode writes it: the envelope's keys in their order, the %[1]q
-// one of the registered event types within peekWindow bytes, then the payload of that type at its
-// schema. It returns false for anything else, and data then needs the fallback.
-func decodeGenerated(data []byte) (Event, bool) {
+	fmt.Fprintf(w, `// decodeGenerated reads data, as Encode writes it, into *ev, which must be zero: the envelope's
+// keys in their order, the %[1]q one of the registered event types within peekWindow bytes, then
+// the payload of that type at its schema. It returns false for anything else, leaving *ev
+// anything, and data then needs the fallback.
+func decodeGenerated(data []byte, ev *Event) bool {
 	s := scanner{data: data}
-	var ev Event
 	var r envelopeRead
-	if !decodeEnvelope(&s, &ev, &r) || !r.body || ev.%[2]s != r.schema || s.pos != len(data) {
-		return Event{}, false
-	}
-	return ev, true
+	return decodeEnvelope(&s, ev, &r) && r.body && ev.%[2]s == r.schema && s.pos == len(data)
 }
 
 // envelopeRead is what decodeEnvelope found: the payload type its event type names (from 1) and
@@ -463,7 +460,6 @@ func %s(s *scanner, p *%s) bool {
 			return "", err
 		}
 		n := max(1, min(8, smallBytes/max(int(t.Elem().Size()), 1)))
-		g.imports["slices"] = true
 		fmt.Fprintf(&w, `// %s reads null as nil, [] as an empty slice and an array as a slice of its elements.
 func %s(s *scanner, p *%s) bool {
 	if s.null() {
@@ -488,13 +484,14 @@ func %s(s *scanner, p *%s) bool {
 		if done, ok := s.after(']'); !ok {
 			return false
 		} else if done {
-			*p = slices.Clone(out)
+			*p = make(%s, len(out))
+			copy(*p, out)
 			return true
 		}
 	}
 }
 
-`, name, name, expr, expr, n, elem, elem, read)
+`, name, name, expr, expr, n, elem, elem, read, expr)
 	case reflect.Map:
 		kt := t.Key()
 		if kt.Kind() != reflect.String || reflect.PointerTo(kt).Implements(textUnmarshaler) {

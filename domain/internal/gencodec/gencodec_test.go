@@ -75,7 +75,7 @@ func TestGenerateWritesADecoderPerType(t *testing.T) {
 		t.Fatal(err)
 	}
 	code := string(src)
-	for _, want := range []string{"func decodeGenerated(data []byte) (Event, bool)", "func decodeGood(s *scanner, v *good) bool",
+	for _, want := range []string{"func decodeGenerated(data []byte, ev *Event) bool", "func decodeGood(s *scanner, v *good) bool",
 		"func decodeInner(", "func decodeSliceOfInner(", "func decodeMapOfStringToPointerToInt64(", "func decodePointerToBool(",
 		"func decodeMapOfStringToSliceOfInner(", "s.readRaw(&v.E)", "s.readString(&v.inner.A)", `case "x":`} {
 		if !strings.Contains(code, want) {
