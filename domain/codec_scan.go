@@ -270,16 +270,22 @@ func (s *scanner) readInsurance(p *Insurance) bool {
 	return true
 }
 
-// digits reads an integer's magnitude as Encode writes it: 0, or a digit 1-9 and more digits,
-// within uint64.
-func (s *scanner) digits() (uint64, bool) {
+// integer reads an integer as Encode writes it: 0, or a digit 1-9 and more digits, with a minus
+// before when signed; a negative one's magnitude is at most 1<<63 (minus zero goes to the
+// fallback), a positive one's at most max. It returns a negative integer as two's complement.
+func (s *scanner) integer(signed bool, max uint64) (uint64, bool) {
 	d, i := s.data, s.pos
+	neg := false
+	if signed && i < len(d) && d[i] == '-' {
+		neg = true
+		i++
+	}
 	if i >= len(d) || d[i] < '0' || d[i] > '9' {
 		return 0, false
 	}
 	if d[i] == '0' {
 		s.pos = i + 1
-		return 0, true
+		return 0, !neg
 	}
 	// Nineteen digits cannot overflow; a twentieth may.
 	var u uint64
@@ -297,26 +303,20 @@ func (s *scanner) digits() (uint64, bool) {
 		}
 	}
 	s.pos = i
+	switch {
+	case neg:
+		return -u, u <= 1<<63
+	case u > max:
+		return 0, false
+	}
 	return u, true
 }
 
-// readInt64 reads an integer within int64 into *p. Minus zero goes to the fallback.
+// readInt64 reads an integer within int64 into *p.
 func (s *scanner) readInt64(p *int64) bool {
-	neg := s.expect('-')
-	u, ok := s.digits()
-	switch {
-	case !ok:
-		return false
-	case neg && (u == 0 || u > 1<<63):
-		return false
-	case neg:
-		*p = int64(-u)
-	case u > math.MaxInt64:
-		return false
-	default:
-		*p = int64(u)
-	}
-	return true
+	u, ok := s.integer(true, math.MaxInt64)
+	*p = int64(u)
+	return ok
 }
 
 // readFen reads an amount as Fen.UnmarshalJSON does: an integer within int64.
@@ -327,19 +327,15 @@ func (s *scanner) readFen(p *Fen) bool {
 // readInt reads an integer within int into *p.
 func (s *scanner) readInt(p *int) bool {
 	var n int64
-	if !s.readInt64(&n) || int64(int(n)) != n {
-		return false
-	}
+	ok := s.readInt64(&n)
 	*p = int(n)
-	return true
+	return ok && int64(int(n)) == n
 }
 
 // readUint64 reads an integer within uint64 into *p.
 func (s *scanner) readUint64(p *uint64) bool {
-	u, ok := s.digits()
-	if ok {
-		*p = u
-	}
+	u, ok := s.integer(false, math.MaxUint64)
+	*p = u
 	return ok
 }
 
