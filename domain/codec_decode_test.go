@@ -2,6 +2,7 @@ package domain
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -9,6 +10,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -411,6 +413,35 @@ func TestDateAndPeriodTextReadAsUnmarshalTextDoes(t *testing.T) {
 		perr := p.UnmarshalText([]byte(text))
 		if got, ok := periodText([]byte(text)); ok != (perr == nil) || got != p {
 			t.Fatalf("periodText(%q) = %d, %v; UnmarshalText: %d, %v", text, got, ok, p, perr)
+		}
+	}
+}
+
+// TestDigits8ReadsTheDigitsEightBytesStartWith: digits8 counts the digits eight bytes start with
+// and reads their value, for every count and bytes around the digits' edges after them.
+func TestDigits8ReadsTheDigitsEightBytesStartWith(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 1))
+	after := []byte{',', '}', ']', '.', 'e', '/', ':', '-', ' ', 0, 0x2f, 0x3a, 0x40, 0xf9, 0xfa, 0xff, '0', '9'}
+	for range 200000 {
+		var b [8]byte
+		n := r.IntN(9)
+		for i := range b {
+			switch {
+			case i < n:
+				b[i] = '0' + byte(r.IntN(10))
+			case i == n || r.IntN(2) == 0:
+				b[i] = after[r.IntN(len(after))]
+			default:
+				b[i] = byte(r.IntN(256))
+			}
+		}
+		want := 0
+		for want < 8 && b[want] >= '0' && b[want] <= '9' {
+			want++
+		}
+		wantValue, _ := strconv.ParseUint(string(b[:want]), 10, 64)
+		if got, value := digits8(binary.LittleEndian.Uint64(b[:])); got != want || (want > 0 && value != wantValue) {
+			t.Fatalf("digits8(%q) = %d, %d; want %d, %d", b, got, value, want, wantValue)
 		}
 	}
 }

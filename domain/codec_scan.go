@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -287,19 +288,28 @@ func (s *scanner) integer(signed bool, max uint64) (uint64, bool) {
 		s.pos = i + 1
 		return 0, !neg
 	}
-	// Nineteen digits cannot overflow; a twentieth may.
+	first := i
 	var u uint64
-	for end := min(len(d), i+19); i < end && d[i] >= '0' && d[i] <= '9'; i++ {
-		u = u*10 + uint64(d[i]-'0')
+	n := 0
+	if i+8 <= len(d) {
+		n, u = digits8(binary.LittleEndian.Uint64(d[i:]))
+		i += n
 	}
-	if i < len(d) && d[i] >= '0' && d[i] <= '9' {
-		c := uint64(d[i] - '0')
-		if u > (math.MaxUint64-c)/10 {
-			return 0, false
+	if n == 0 || n == 8 {
+		// Fewer than eight bytes were left, or there are more digits: the rest one at a time.
+		// Nineteen digits cannot overflow; a twentieth may.
+		for end := min(len(d), first+19); i < end && d[i] >= '0' && d[i] <= '9'; i++ {
+			u = u*10 + uint64(d[i]-'0')
 		}
-		u = u*10 + c
-		if i++; i < len(d) && d[i] >= '0' && d[i] <= '9' {
-			return 0, false
+		if i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			c := uint64(d[i] - '0')
+			if u > (math.MaxUint64-c)/10 {
+				return 0, false
+			}
+			u = u*10 + c
+			if i++; i < len(d) && d[i] >= '0' && d[i] <= '9' {
+				return 0, false
+			}
 		}
 	}
 	s.pos = i
@@ -310,6 +320,25 @@ func (s *scanner) integer(signed bool, max uint64) (uint64, bool) {
 		return 0, false
 	}
 	return u, true
+}
+
+// digits8 reads the decimal digits the eight bytes of x (little-endian: its low byte first)
+// start with: how many there are and their value. A byte is a digit when its high nibble is 3
+// and stays 3 once 6 is added to it; a carry out of a byte that is no digit may spoil the test of
+// the bytes above it, never below, so the lowest byte found is the first that is no digit. The
+// digits, moved to the top and taken as 0-9, are then summed in pairs, fours and eights.
+func digits8(x uint64) (int, uint64) {
+	const lows, highs = 0x0f0f0f0f0f0f0f0f, 0xf0f0f0f0f0f0f0f0
+	other := (x&highs | (x+0x0606060606060606)&highs>>4) ^ 0x3333333333333333
+	n := bits.TrailingZeros64(other) / 8
+	if n == 0 {
+		return 0, 0
+	}
+	v := (x & lows) << (64 - 8*n)
+	v = (v * (10<<8 + 1)) >> 8 & 0x00ff00ff00ff00ff
+	v = (v * (100<<16 + 1)) >> 16 & 0x0000ffff0000ffff
+	v = (v * (10000<<32 + 1)) >> 32
+	return n, v
 }
 
 // readInt64 reads an integer within int64 into *p.
