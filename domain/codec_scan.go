@@ -49,19 +49,27 @@ func plainASCII(d []byte, i, j int) bool {
 		b := x ^ (ones * '\\')
 		return ((x - ones*0x20) | x | (b-ones)&^b) & highs
 	}
-	for ; i+8 <= j; i += 8 {
-		if special(binary.LittleEndian.Uint64(d[i:])) != 0 {
+	seg := d[i:j]
+	for len(seg) >= 16 {
+		if special(binary.LittleEndian.Uint64(seg))|special(binary.LittleEndian.Uint64(seg[8:])) != 0 {
 			return false
 		}
+		seg = seg[16:]
+	}
+	if len(seg) >= 8 {
+		if special(binary.LittleEndian.Uint64(seg)) != 0 {
+			return false
+		}
+		seg = seg[8:]
 	}
 	switch {
-	case i == j:
+	case len(seg) == 0:
 		return true
 	case j >= 8:
-		return special(binary.LittleEndian.Uint64(d[j-8:])) == 0
+		return special(binary.LittleEndian.Uint64(d[j-8:j])) == 0
 	}
-	for ; i < j; i++ {
-		if !plainByte[d[i]] {
+	for _, c := range seg {
+		if !plainByte[c] {
 			return false
 		}
 	}
