@@ -258,6 +258,25 @@ func (s *scanner) readString(p *string) bool {
 // readInsurance reads a string into *p; one of the five insurances is the name they all share,
 // anything else a string of its own.
 func (s *scanner) readInsurance(p *Insurance) bool {
+	// The five names as Encode writes them, compared in place; anything else as any string.
+	d, i := s.data, s.pos
+	switch {
+	case i+9 <= len(d) && string(d[i:i+9]) == `"pension"`:
+		*p, s.pos = Pension, i+9
+		return true
+	case i+14 <= len(d) && string(d[i:i+14]) == `"unemployment"`:
+		*p, s.pos = Unemployment, i+14
+		return true
+	case i+9 <= len(d) && string(d[i:i+9]) == `"medical"`:
+		*p, s.pos = Medical, i+9
+		return true
+	case i+13 <= len(d) && string(d[i:i+13]) == `"work_injury"`:
+		*p, s.pos = WorkInjury, i+13
+		return true
+	case i+11 <= len(d) && string(d[i:i+11]) == `"maternity"`:
+		*p, s.pos = Maternity, i+11
+		return true
+	}
 	b, ok := s.text()
 	if !ok {
 		return false
@@ -393,6 +412,14 @@ func (s *scanner) readBool(p *bool) bool {
 
 // readDate reads a date as Date.UnmarshalText does: a string, "" for the zero Date.
 func (s *scanner) readDate(p *Date) bool {
+	// A date as Encode writes it is ten bytes between quotes; dateText accepts them only if
+	// they are digits and dashes, so none is an escape. Anything else is read as any string.
+	if d, i := s.data, s.pos; i+12 <= len(d) && d[i] == '"' && d[i+11] == '"' {
+		if v, ok := dateText(d[i+1 : i+11]); ok {
+			*p, s.pos = v, i+12
+			return true
+		}
+	}
 	b, ok := s.text()
 	if !ok {
 		return false
@@ -403,6 +430,13 @@ func (s *scanner) readDate(p *Date) bool {
 
 // readPeriod reads a period as Period.UnmarshalText does: a string, "" for the zero Period.
 func (s *scanner) readPeriod(p *Period) bool {
+	// Seven bytes between quotes, as readDate reads ten.
+	if d, i := s.data, s.pos; i+9 <= len(d) && d[i] == '"' && d[i+8] == '"' {
+		if v, ok := periodText(d[i+1 : i+8]); ok {
+			*p, s.pos = v, i+9
+			return true
+		}
+	}
 	b, ok := s.text()
 	if !ok {
 		return false
