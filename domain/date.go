@@ -134,7 +134,7 @@ func DateOf(y int, m time.Month, d int) (Date, error) {
 
 // dateDigits parses s as unsigned ASCII decimal digits; ok is false if any
 // byte is not a digit. Strict on purpose: no signs, spaces or Unicode digits.
-func dateDigits(s string) (n int, ok bool) {
+func dateDigits[S ~string | ~[]byte](s S) (n int, ok bool) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < '0' || c > '9' {
@@ -149,18 +149,38 @@ func dateDigits(s string) (n int, ok bool) {
 // returns the date, or a *DateError: Kind "date" when the layout is wrong,
 // "calendar date" when the day does not exist.
 func ParseDate(s string) (Date, error) {
-	if len(s) == 10 && s[4] == '-' && s[7] == '-' {
-		y, oky := dateDigits(s[0:4])
-		m, okm := dateDigits(s[5:7])
-		d, okd := dateDigits(s[8:10])
-		if oky && okm && okd {
-			if why := dateCheck(y, time.Month(m), d); why != "" {
-				return 0, &DateError{Input: s, Kind: "calendar date", Reason: why}
-			}
-			return dateCivilDays(y, m, d), nil
+	if y, m, d, ok := dateLayout(s); ok {
+		if why := dateCheck(y, time.Month(m), d); why != "" {
+			return 0, &DateError{Input: s, Kind: "calendar date", Reason: why}
 		}
+		return dateCivilDays(y, m, d), nil
 	}
 	return 0, &DateError{Input: s, Kind: "date", Reason: "want YYYY-MM-DD"}
+}
+
+// dateLayout reads the year, month and day of s laid out as "YYYY-MM-DD", reporting false when
+// it is not; whether they name a day is dateCheck's question.
+func dateLayout[S ~string | ~[]byte](s S) (y, m, d int, ok bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return 0, 0, 0, false
+	}
+	y, oky := dateDigits(s[0:4])
+	m, okm := dateDigits(s[5:7])
+	d, okd := dateDigits(s[8:10])
+	return y, m, d, oky && okm && okd
+}
+
+// dateText is what Date.UnmarshalText makes of text, without building an error: false where it
+// refuses text. The event decoder reads dates with it.
+func dateText(text []byte) (Date, bool) {
+	if len(text) == 0 {
+		return 0, true
+	}
+	y, m, d, ok := dateLayout(text)
+	if !ok || dateCheck(y, time.Month(m), d) != "" {
+		return 0, false
+	}
+	return dateCivilDays(y, m, d), true
 }
 
 // MustDate is ParseDate that panics on error; for defaults and tests only.
@@ -330,17 +350,37 @@ func periodCheck(y int, m time.Month) string {
 // ParsePeriod parses exactly "YYYY-MM" (7 characters, zero padded) and
 // returns the period, or a *DateError with Kind "period".
 func ParsePeriod(s string) (Period, error) {
-	if len(s) == 7 && s[4] == '-' {
-		y, oky := dateDigits(s[0:4])
-		m, okm := dateDigits(s[5:7])
-		if oky && okm {
-			if why := periodCheck(y, time.Month(m)); why != "" {
-				return 0, &DateError{Input: s, Kind: "period", Reason: why}
-			}
-			return Period(y*12 + m), nil
+	if y, m, ok := periodLayout(s); ok {
+		if why := periodCheck(y, time.Month(m)); why != "" {
+			return 0, &DateError{Input: s, Kind: "period", Reason: why}
 		}
+		return Period(y*12 + m), nil
 	}
 	return 0, &DateError{Input: s, Kind: "period", Reason: "want YYYY-MM"}
+}
+
+// periodLayout reads the year and month of s laid out as "YYYY-MM", reporting false when it is
+// not; whether they name a period is periodCheck's question.
+func periodLayout[S ~string | ~[]byte](s S) (y, m int, ok bool) {
+	if len(s) != 7 || s[4] != '-' {
+		return 0, 0, false
+	}
+	y, oky := dateDigits(s[0:4])
+	m, okm := dateDigits(s[5:7])
+	return y, m, oky && okm
+}
+
+// periodText is what Period.UnmarshalText makes of text, without building an error: false where
+// it refuses text. The event decoder reads periods with it.
+func periodText(text []byte) (Period, bool) {
+	if len(text) == 0 {
+		return 0, true
+	}
+	y, m, ok := periodLayout(text)
+	if !ok || periodCheck(y, time.Month(m)) != "" {
+		return 0, false
+	}
+	return Period(y*12 + m), true
 }
 
 // MustPeriod is ParsePeriod that panics on error; for defaults and tests only.
