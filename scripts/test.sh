@@ -20,12 +20,13 @@ go test -race -count=1 -timeout 15m ./...
 # count of executions, not by time: a time bound lets a busy machine's slow start end the fuzzing
 # run with "context deadline exceeded", which is no crasher.
 fuzz_execs=${KUOZHENG_FUZZ_EXECS:-3000}
-for target in domain:FuzzParseDate domain:FuzzParsePeriod domain:FuzzNormalizeOrgCode domain:FuzzNormalizeCreditCode domain:FuzzNormalizeCode domain:FuzzNormalizeText \
-  domain:FuzzFenUnmarshalJSON domain:FuzzDecode api:FuzzDecodeRequest api/importer:FuzzImportRows; do
+targets=(domain:FuzzParseDate domain:FuzzParsePeriod domain:FuzzNormalizeOrgCode domain:FuzzNormalizeCreditCode domain:FuzzNormalizeCode domain:FuzzNormalizeText
+  domain:FuzzFenUnmarshalJSON domain:FuzzDecode api:FuzzDecodeRequest api/importer:FuzzImportRows)
+for target in "${targets[@]}"; do
   if ! out=$(go test -run XXX -fuzz "^${target#*:}\$" -fuzztime "$fuzz_execs"x -fuzzminimizetime 100x "./${target%%:*}" 2>&1); then
     echo "fuzzing $target failed:"; echo "$out"; exit 1
   fi
 done
-echo "fuzzing: 9 targets, $fuzz_execs executions each: no crasher"
+echo "fuzzing: ${#targets[@]} targets, $fuzz_execs executions each: no crasher"
 # A short run of the load test: mixed writes and reads with contention; the money must add up.
 scripts/load.sh --seconds 10
