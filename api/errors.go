@@ -35,6 +35,7 @@ var statusOf = map[domain.Kind]int{
 
 func writeError(w http.ResponseWriter, err error) {
 	var de *domain.Error
+	var disk *eventstore.DiskError
 	switch {
 	case errors.As(err, &de):
 	case errors.Is(err, eventstore.ErrOutcomeUnknown):
@@ -43,6 +44,10 @@ func writeError(w http.ResponseWriter, err error) {
 		writeJSON(w, http.StatusGatewayTimeout, ErrorBody{Error: "outcome_unknown",
 			Detail: "the ledger did not confirm the write in time: it may or may not be recorded; retry with the same Idempotency-Key to learn which (a retry never records it twice)"})
 		return
+	case errors.As(err, &disk):
+		// The operator's fault to mend, not the client's: say which folder and what to do.
+		id := internalError(w, err)
+		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "the write was not recorded: " + disk.Error() + "; retry with the same Idempotency-Key (request " + id + ")"}
 	case errors.Is(err, eventstore.ErrNotRecorded):
 		id := internalError(w, err)
 		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "the write was not recorded (the ledger could not take it now); retry, with the same Idempotency-Key (request " + id + ")"}

@@ -76,6 +76,7 @@ type committer struct {
 	// lose is how many acknowledgements to treat as never received, set by tests that stand
 	// for an answer lost on the way back.
 	lose atomic.Int32
+	disk *diskGuard // refuses sendings while the data folder is full or read-only; nil: none
 }
 
 func newCommitter(nc *nats.Conn, maxMsgs, inFlight int, timeout time.Duration) *committer {
@@ -520,6 +521,9 @@ func (c *committer) send(msgs []*nats.Msg, d time.Duration, abort <-chan struct{
 		// Not sent: a message published now would wait in the client's reconnect buffer and
 		// could be stored at any later time.
 		return 0, notRecorded(fmt.Errorf("append: NATS connection %s", c.nc.Status()))
+	}
+	if err := c.disk.check(); err != nil {
+		return 0, notRecorded(err)
 	}
 	if len(msgs) == 1 {
 		m := msgs[0]

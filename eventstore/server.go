@@ -55,6 +55,13 @@ func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*Embedded, error) {
 		SyncInterval:       2 * time.Minute,
 		SyncAlways:         !cfg.LazySync,
 	}
+	// JetStream's own limit on its files is by default three quarters of the disk's free space at
+	// start, fixed until a restart: it would refuse writes while the disk has room, and go on
+	// refusing them after space is freed. The disk's size leaves the disk itself as the limit,
+	// and the store's reserve (Config.DiskReserve) answers before it fills.
+	if size := diskSize(cfg.Dir); size > 0 {
+		opts.JetStreamMaxStore = size
+	}
 	if cfg.Listen != "" {
 		if cfg.User == "" || len(cfg.Password) < 12 {
 			return nil, errors.New("embedded nats-server: listening on a port requires a user and a password of at least 12 characters")

@@ -124,6 +124,13 @@ type Config struct {
 	// EmployerCache is how many employers' folded state the write side keeps (default 4096);
 	// others are folded from their stored events when a command needs them.
 	EmployerCache int
+	// DiskDir is the data folder that holds the stream (the embedded server's): while its file
+	// system is read-only or has less than DiskReserve bytes free, writes are refused before they
+	// are sent, with a *DiskError (ErrDiskFull, ErrNotRecorded). Empty: no such check (a stream
+	// on another server, whose disk the store cannot see).
+	DiskDir string
+	// DiskReserve is the free space DiskDir keeps (default DiskReserveDefault).
+	DiskReserve int64
 	// Metrics observes appends; nil observes nothing.
 	Metrics Observer
 	Log     *slog.Logger
@@ -303,6 +310,9 @@ func Start(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = PublishTimeoutBound
 	}
+	if cfg.DiskReserve == 0 {
+		cfg.DiskReserve = DiskReserveDefault
+	}
 	if cfg.RetryTimeout == 0 {
 		cfg.RetryTimeout = RetryTimeoutDefault
 	}
@@ -361,6 +371,9 @@ func Start(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	s.com = newCommitter(nc, cfg.MaxBatch, cfg.BatchesInFlight, cfg.Timeout)
 	if cfg.Metrics != nil {
 		s.com.observe = cfg.Metrics.Batch
+	}
+	if cfg.DiskDir != "" {
+		s.com.disk = &diskGuard{dir: cfg.DiskDir, reserve: cfg.DiskReserve}
 	}
 	if cfg.Replicas > 1 {
 		// A sending no leader answers is sent again (commit.go), as soon as the advisory says

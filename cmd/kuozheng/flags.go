@@ -137,6 +137,9 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		nc = emb.Conn
 	}
 	cfg := eventstore.Config{Ledger: f.ledger, Log: log, Replicas: f.replicas, PreferLeader: f.leader, Metrics: f.metrics}
+	if f.natsURL == "" {
+		cfg.DiskDir = f.data // writes stop, answered 503, while its disk is full or read-only
+	}
 	switch {
 	case f.natsURL == "" && !f.replayAll:
 		// The store's snapshot, archive and key runs beside the stream: a start folds only the

@@ -1,0 +1,77 @@
+package eventstore
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+)
+
+// DiskReserveDefault is the free space below which the ledger takes no write (Config.DiskReserve):
+// more than a batch, a snapshot of the store's indexes and the archive's next chunks need, so that
+// JetStream never meets a full disk. A file store that did would stop answering writes (it keeps
+// its first write error until the server restarts), where the reserve answers each one at once.
+const DiskReserveDefault = 256 << 20
+
+// ErrDiskFull: the disk of the data folder has less free space than the reserve, or the folder's
+// file system is read-only; the write was not sent (it wraps ErrNotRecorded too). Errors wrapping
+// it are *DiskError, which names the folder.
+var ErrDiskFull = errors.New("eventstore: the data folder's disk is full or read-only")
+
+// DiskError says why the data folder cannot take a write now: its disk is full or read-only.
+type DiskError struct {
+	Dir      string
+	ReadOnly bool
+	Free     int64 // bytes free for the server's user
+	Reserve  int64 // free bytes below which writes stop
+}
+
+func (e *DiskError) Error() string {
+	if e.ReadOnly {
+		return fmt.Sprintf("the data folder %s is on a read-only file system; writes resume once it is writable again", e.Dir)
+	}
+	return fmt.Sprintf("the disk of the data folder %s is full: %d MiB free, and the ledger takes no write below %d MiB free; writes resume once space is freed there",
+		e.Dir, e.Free>>20, e.Reserve>>20)
+}
+
+// Is makes a DiskError match ErrDiskFull.
+func (e *DiskError) Is(target error) bool { return target == ErrDiskFull }
+
+// stRdonly is ST_RDONLY of statfs(2)'s f_flags: the file system is mounted read-only.
+const stRdonly = 0x1
+
+// diskGuard refuses writes while the data folder's file system is read-only or has less than
+// reserve bytes free. It reads the file system before every batch (one statfs, about a
+// microsecond), so writes resume as soon as space returns.
+type diskGuard struct {
+	dir     string
+	reserve int64
+}
+
+// check answers why a write cannot be taken now, or nil. A folder that cannot be read says
+// nothing: the write then meets the store's own answer.
+func (g *diskGuard) check() error {
+	if g == nil {
+		return nil
+	}
+	var st syscall.Statfs_t
+	if syscall.Statfs(g.dir, &st) != nil {
+		return nil
+	}
+	if st.Flags&stRdonly != 0 {
+		return &DiskError{Dir: g.dir, ReadOnly: true}
+	}
+	free := int64(st.Bavail) * st.Bsize
+	if free < g.reserve {
+		return &DiskError{Dir: g.dir, Free: free, Reserve: g.reserve}
+	}
+	return nil
+}
+
+// diskSize is the size in bytes of the file system that holds dir, or 0 when it cannot be read.
+func diskSize(dir string) int64 {
+	var st syscall.Statfs_t
+	if syscall.Statfs(dir, &st) != nil {
+		return 0
+	}
+	return int64(st.Blocks) * st.Bsize
+}
