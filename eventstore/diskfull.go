@@ -17,15 +17,21 @@ const DiskReserveDefault = 256 << 20
 // it are *DiskError, which names the folder.
 var ErrDiskFull = errors.New("eventstore: the data folder's disk is full or read-only")
 
-// DiskError says why the data folder cannot take a write now: its disk is full or read-only.
+// DiskError says why the data folder cannot take a write now: its disk is full or read-only, or
+// the embedded server could not write it (Fault) and takes no write until it restarts.
 type DiskError struct {
 	Dir      string
 	ReadOnly bool
-	Free     int64 // bytes free for the server's user
-	Reserve  int64 // free bytes below which writes stop
+	Free     int64  // bytes free for the server's user
+	Reserve  int64  // free bytes below which writes stop
+	Fault    string // the embedded server's report of its write error (Embedded.WriteFault)
 }
 
 func (e *DiskError) Error() string {
+	if e.Fault != "" {
+		return fmt.Sprintf("the embedded nats-server could not write the data folder %s (%s) and takes no write until kuozheng serve is restarted: free space there (or make it writable), then restart it",
+			e.Dir, e.Fault)
+	}
 	if e.ReadOnly {
 		return fmt.Sprintf("the data folder %s is on a read-only file system; writes resume once it is writable again", e.Dir)
 	}
@@ -40,11 +46,12 @@ func (e *DiskError) Is(target error) bool { return target == ErrDiskFull }
 const stRdonly = 0x1
 
 // diskGuard refuses writes while the data folder's file system is read-only or has less than
-// reserve bytes free. It reads the file system before every batch (one statfs, about a
-// microsecond), so writes resume as soon as space returns.
+// reserve bytes free, or while the server reports a write fault. It reads the file system before
+// every batch (one statfs, about a microsecond), so writes resume as soon as space returns.
 type diskGuard struct {
-	dir     string
+	dir     string // "": no file system to read
 	reserve int64
+	fault   func() error // nil: none to ask
 }
 
 // check answers why a write cannot be taken now, or nil. A folder that cannot be read says
@@ -53,8 +60,13 @@ func (g *diskGuard) check() error {
 	if g == nil {
 		return nil
 	}
+	if g.fault != nil {
+		if err := g.fault(); err != nil {
+			return err
+		}
+	}
 	var st syscall.Statfs_t
-	if syscall.Statfs(g.dir, &st) != nil {
+	if g.dir == "" || syscall.Statfs(g.dir, &st) != nil {
 		return nil
 	}
 	if st.Flags&stRdonly != 0 {

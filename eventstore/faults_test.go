@@ -5,39 +5,75 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
 
-// mountTmpfs mounts a tmpfs of the given size (as mount(8) takes it: 64m) on a new folder and
-// unmounts it when the test ends, after whatever the test starts on it has stopped. It skips
-// the test, saying why, where mounting is not allowed (not root, a container without the right).
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("a size-limited tmpfs is needed to fill a disk for real, and mount was refused (%v: %s); run as root where mount is allowed",
-			err, strings.TrimSpace(string(out)))
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-	return dir
-}
-
 // writeFiller writes a file of n bytes, to be deleted when the test frees space.
 func writeFiller(t *testing.T, path string, n int) {
 	t.Helper()
 	if err := os.WriteFile(path, make([]byte, n), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// demoWrites is the demo's steps as store requests, each with an idempotency key, and what each
+// answered last: the events of those acknowledged.
+type demoWrites struct {
+	t      *testing.T
+	l      *storetest.Ledger
+	reqs   []eventstore.Request
+	events map[int]int // request → events, for each request acknowledged
+	base   uint64      // events in the stream before the first request
+}
+
+func newDemoWrites(t *testing.T, l *storetest.Ledger, employers int) *demoWrites {
+	steps := demo.Generate(demo.Config{Employers: employers, Seed: 2006})
+	w := &demoWrites{t: t, l: l, events: map[int]int{}, base: l.Events(t)}
+	for i, s := range steps {
+		w.reqs = append(w.reqs, eventstore.Request{EmployerID: s.EmployerID, Create: s.Create, Command: s.Command, Today: demo.Today,
+			Actor: "faults", IdempotencyKey: fmt.Sprintf("fill-%d", i), BodyHash: fmt.Sprint(i)})
+	}
+	return w
+}
+
+// write executes requests lo to hi (as far as there are) and returns the first refusal.
+func (w *demoWrites) write(lo, hi int) error {
+	var refused error
+	for i, r := range w.l.Store.ExecuteBulk(context.Background(), w.reqs[lo:min(hi, len(w.reqs))]) {
+		switch {
+		case r.Err == nil:
+			w.events[lo+i] = len(r.EventIDs) // a duplicate names the events of the first answer
+		case refused == nil:
+			refused = fmt.Errorf("request %d: %w", lo+i, r.Err)
+		}
+	}
+	return refused
+}
+
+// check checks that the stream holds exactly the events acknowledged and that every chain and
+// sequence link verifies.
+func (w *demoWrites) check() {
+	w.t.Helper()
+	want := w.base
+	for _, n := range w.events {
+		want += uint64(n)
+	}
+	if n := w.l.Events(w.t); n != want {
+		w.t.Fatalf("the stream holds %d events; %d were acknowledged", n, want)
+	}
+	in, err := w.l.Store.Verify(context.Background())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if !in.OK || in.Lost > 0 || in.Deleted > 0 {
+		w.t.Fatalf("verification: %+v", in)
 	}
 }
 
@@ -48,7 +84,7 @@ func writeFiller(t *testing.T, path string, n int) {
 // filler is deleted the refused writes, retried with their keys, are recorded, and the ledger
 // writes on; a restart finds all of it.
 func TestAFullDiskRefusesWritesAsNotRecordedLosesNothingAndWritesResumeWhenSpaceReturns(t *testing.T) {
-	mnt := mountTmpfs(t, "64m")
+	mnt := storetest.MountTmpfs(t, "64m")
 	filler := filepath.Join(mnt, "filler")
 	writeFiller(t, filler, 8<<20)
 	data := filepath.Join(mnt, "data")
@@ -56,40 +92,17 @@ func TestAFullDiskRefusesWritesAsNotRecordedLosesNothingAndWritesResumeWhenSpace
 	l := &storetest.Ledger{Dir: data, Config: eventstore.Config{Dir: filepath.Join(data, "store"), DiskDir: data, DiskReserve: reserve}}
 	l.Restart(t)
 	t.Cleanup(l.Stop)
-	ctx := context.Background()
+	w := newDemoWrites(t, l, 5000)
 
-	steps := demo.Generate(demo.Config{Employers: 5000, Seed: 2006})
-	reqs := make([]eventstore.Request, len(steps))
-	for i, s := range steps {
-		reqs[i] = eventstore.Request{EmployerID: s.EmployerID, Create: s.Create, Command: s.Command, Today: demo.Today, Actor: "faults",
-			IdempotencyKey: fmt.Sprintf("fill-%d", i), BodyHash: fmt.Sprint(i)}
-	}
 	const chunk = 500
-	acked := l.Events(t) // events acknowledged: the reference data the store wrote at its first start, then ours
-	// write executes reqs[lo:hi] and counts the events acknowledged; it returns the first refusal.
-	write := func(lo, hi int) error {
-		var refused error
-		for i, r := range l.Store.ExecuteBulk(ctx, reqs[lo:hi]) {
-			switch {
-			case r.Err == nil:
-				if !r.Duplicate {
-					acked += uint64(len(r.EventIDs))
-				}
-			case refused == nil:
-				refused = fmt.Errorf("request %d: %w", lo+i, r.Err)
-			}
-		}
-		return refused
-	}
 	lo := 0
 	var refused error
-	for ; lo < len(reqs); lo += chunk {
-		if refused = write(lo, min(lo+chunk, len(reqs))); refused != nil {
-			break
-		}
+	for ; lo < len(w.reqs) && refused == nil; lo += chunk {
+		refused = w.write(lo, lo+chunk)
 	}
+	lo -= chunk
 	if refused == nil {
-		t.Fatalf("the disk never filled: %d events written to a 64 MiB tmpfs", acked)
+		t.Fatalf("the disk never filled: %d requests written to a 64 MiB tmpfs", len(w.events))
 	}
 	var disk *eventstore.DiskError
 	if !errors.As(refused, &disk) || !errors.Is(refused, eventstore.ErrNotRecorded) || !errors.Is(refused, eventstore.ErrDiskFull) {
@@ -98,39 +111,88 @@ func TestAFullDiskRefusesWritesAsNotRecordedLosesNothingAndWritesResumeWhenSpace
 	if disk.Dir != data || disk.ReadOnly || disk.Free >= reserve || !strings.Contains(refused.Error(), "the disk of the data folder "+data+" is full") {
 		t.Fatalf("the refusal says %q (%+v); want the data folder %s full, below the reserve", refused, disk, data)
 	}
-	t.Logf("refused after %d events: %v", acked, refused)
+	t.Logf("refused after %d requests: %v", len(w.events), refused)
 	// A refused write stays refused while the disk is full, and nothing of it is stored.
-	if err := write(lo, min(lo+chunk, len(reqs))); !errors.Is(err, eventstore.ErrDiskFull) {
+	if err := w.write(lo, lo+chunk); !errors.Is(err, eventstore.ErrDiskFull) {
 		t.Fatalf("a write retried on the full disk answered %v; want ErrDiskFull", err)
 	}
-	checkLedger(t, l, acked)
+	w.check()
 
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
 	// The refused chunk again, with its keys, then the next: all recorded, none twice.
-	for end := min(lo+2*chunk, len(reqs)); lo < end; lo += chunk {
-		if err := write(lo, min(lo+chunk, end)); err != nil {
+	for end := lo + 2*chunk; lo < end; lo += chunk {
+		if err := w.write(lo, lo+chunk); err != nil {
 			t.Fatalf("after space was freed: %v", err)
 		}
 	}
-	checkLedger(t, l, acked)
+	w.check()
 	l.Restart(t)
-	checkLedger(t, l, acked)
+	w.check()
 }
 
-// checkLedger checks that the stream holds exactly the events acknowledged (acked) and that every
-// chain and sequence link verifies.
-func checkLedger(t *testing.T, l *storetest.Ledger, acked uint64) {
-	t.Helper()
-	if n := l.Events(t); n != acked {
-		t.Fatalf("the stream holds %d events; %d were acknowledged", n, acked)
+// Past the reserve (here none), the embedded server's own file store meets the full disk: it
+// stores nothing, answers nothing (the writes in flight are of unknown outcome) and takes no
+// write until it restarts, even once space is freed. The ledger hears its report and refuses
+// writes at once, not recorded, saying the server must be restarted; after a restart the
+// writes of unknown outcome, retried with their keys, are recorded once, and nothing
+// acknowledged is lost.
+func TestAWriteErrorOfTheEmbeddedServerRefusesWritesUntilItRestarts(t *testing.T) {
+	mnt := storetest.MountTmpfs(t, "48m")
+	filler := filepath.Join(mnt, "filler")
+	writeFiller(t, filler, 24<<20) // room enough, once deleted, for the store's snapshot at shutdown too
+	data := filepath.Join(mnt, "data")
+	l := &storetest.Ledger{Dir: data}
+	l.Config = eventstore.Config{Dir: filepath.Join(data, "store"), Timeout: 2 * time.Second,
+		WriteFault: func() error { return l.Embedded.WriteFault() }}
+	l.Restart(t)
+	t.Cleanup(l.Stop)
+	w := newDemoWrites(t, l, 3000)
+
+	const chunk = 500
+	lo := 0
+	var err error
+	for ; lo < len(w.reqs) && err == nil; lo += chunk {
+		err = w.write(lo, lo+chunk)
 	}
-	in, err := l.Store.Verify(context.Background())
-	if err != nil {
+	lo -= chunk
+	if err == nil {
+		t.Fatalf("the disk never filled: %d requests written to a 48 MiB tmpfs", len(w.events))
+	}
+	// One write at a time now, each retried until it is recorded, until the server says it
+	// cannot write: a batch may fail in the server's staging first (not recorded), and the
+	// write that meets the full disk has no answer (outcome unknown).
+	first := lo
+	var disk *eventstore.DiskError
+	storetest.CheckFor(t, 2*time.Minute, time.Millisecond, func() error {
+		for ; lo < len(w.reqs); lo++ {
+			err = w.write(lo, lo+1)
+			if errors.As(err, &disk) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return errors.New("all written")
+	})
+	if !errors.Is(err, eventstore.ErrNotRecorded) || !strings.Contains(disk.Fault, "no space left on device") || disk.Dir != data ||
+		!strings.Contains(err.Error(), "takes no write until kuozheng serve is restarted") {
+		t.Fatalf("the server's write error is answered %v; want a DiskError naming %s and its fault, not recorded", err, data)
+	}
+	t.Logf("refused after %d requests: %v", len(w.events), err)
+	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
-	if !in.OK || in.Lost > 0 || in.Deleted > 0 {
-		t.Fatalf("verification: %+v", in)
+	if err := w.write(lo, lo+1); !errors.As(err, &disk) || disk.Fault == "" {
+		t.Fatalf("with space freed, before the restart, a write answered %v; want the server's write fault", err)
 	}
+	l.Restart(t)
+	for lo = first; lo < first+2*chunk; lo += chunk {
+		if err := w.write(lo, lo+chunk); err != nil {
+			t.Fatalf("after the restart: %v", err)
+		}
+	}
+	w.check()
 }

@@ -32,6 +32,7 @@ type EmbeddedConfig struct {
 type Embedded struct {
 	Server *server.Server
 	Conn   *nats.Conn
+	faults *faultWatch
 }
 
 // StartEmbedded starts nats-server with JetStream storing files under cfg.Dir and connects to it
@@ -77,6 +78,8 @@ func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*Embedded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded nats-server: %w", err)
 	}
+	faults := &faultWatch{dir: cfg.Dir, log: log}
+	ns.SetLogger(faults, false, false)
 	go ns.Start()
 	if !ns.ReadyForConnections(30 * time.Second) {
 		ns.Shutdown()
@@ -94,7 +97,7 @@ func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*Embedded, error) {
 			log.Info("durability: the embedded nats-server syncs to disk before acknowledging every write (sync_interval: always)")
 		}
 	}
-	return &Embedded{Server: ns, Conn: nc}, nil
+	return &Embedded{Server: ns, Conn: nc, faults: faults}, nil
 }
 
 // Close drains the connection and shuts the server down, flushing its files.

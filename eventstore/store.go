@@ -131,6 +131,9 @@ type Config struct {
 	DiskDir string
 	// DiskReserve is the free space DiskDir keeps (default DiskReserveDefault).
 	DiskReserve int64
+	// WriteFault, if set, says why the stream's server takes no write now (Embedded.WriteFault):
+	// writes are then refused with it before they are sent, not recorded.
+	WriteFault func() error
 	// Metrics observes appends; nil observes nothing.
 	Metrics Observer
 	Log     *slog.Logger
@@ -372,8 +375,8 @@ func Start(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	if cfg.Metrics != nil {
 		s.com.observe = cfg.Metrics.Batch
 	}
-	if cfg.DiskDir != "" {
-		s.com.disk = &diskGuard{dir: cfg.DiskDir, reserve: cfg.DiskReserve}
+	if cfg.DiskDir != "" || cfg.WriteFault != nil {
+		s.com.disk = &diskGuard{dir: cfg.DiskDir, reserve: cfg.DiskReserve, fault: cfg.WriteFault}
 	}
 	if cfg.Replicas > 1 {
 		// A sending no leader answers is sent again (commit.go), as soon as the advisory says

@@ -106,6 +106,7 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		return nil, usageError{err.Error()}
 	}
 	var nc *nats.Conn
+	var writeFault func() error
 	var closers []func()
 	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
@@ -134,11 +135,12 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 			return nil, err
 		}
 		closers = append(closers, emb.Close)
-		nc = emb.Conn
+		nc, writeFault = emb.Conn, emb.WriteFault
 	}
 	cfg := eventstore.Config{Ledger: f.ledger, Log: log, Replicas: f.replicas, PreferLeader: f.leader, Metrics: f.metrics}
 	if f.natsURL == "" {
-		cfg.DiskDir = f.data // writes stop, answered 503, while its disk is full or read-only
+		// Writes stop, answered 503, while its disk is full or read-only, or the server could not write it.
+		cfg.DiskDir, cfg.WriteFault = f.data, writeFault
 	}
 	switch {
 	case f.natsURL == "" && !f.replayAll:
