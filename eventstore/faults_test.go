@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -193,6 +194,41 @@ func TestAWriteErrorOfTheEmbeddedServerRefusesWritesUntilItRestarts(t *testing.T
 		if err := w.write(lo, lo+chunk); err != nil {
 			t.Fatalf("after the restart: %v", err)
 		}
+	}
+	w.check()
+}
+
+// remount remounts a tmpfs read-only or writable again.
+func remount(t *testing.T, dir, mode string) {
+	t.Helper()
+	if out, err := exec.Command("mount", "-o", "remount,"+mode, dir).CombinedOutput(); err != nil {
+		t.Fatalf("mount -o remount,%s %s: %v: %s", mode, dir, err, out)
+	}
+}
+
+// A data folder whose file system turns read-only refuses writes at once, not recorded, saying
+// so, and writes go on once it is writable again. Linux refuses to remount a file system
+// read-only while a file on it is open for writing (EBUSY), as nats-server's files are, so the
+// guarded folder here is a tmpfs of its own beside the stream's folder: the same check (statfs)
+// on a real read-only file system.
+func TestAReadOnlyDataFolderRefusesWritesAsNotRecordedAndWritesResumeWhenWritable(t *testing.T) {
+	mnt := storetest.MountTmpfs(t, "8m")
+	l := storetest.Start(t, eventstore.Config{DiskDir: mnt, DiskReserve: 1 << 20})
+	w := newDemoWrites(t, l, 20)
+	if err := w.write(0, 1); err != nil {
+		t.Fatal(err)
+	}
+	remount(t, mnt, "ro")
+	err := w.write(1, 2)
+	var disk *eventstore.DiskError
+	if !errors.As(err, &disk) || !disk.ReadOnly || disk.Dir != mnt || !errors.Is(err, eventstore.ErrNotRecorded) ||
+		!strings.Contains(err.Error(), "the data folder "+mnt+" is on a read-only file system") {
+		t.Fatalf("a write to a read-only data folder answered %v; want a DiskError saying it is read-only, not recorded", err)
+	}
+	w.check()
+	remount(t, mnt, "rw")
+	if err := w.write(1, 20); err != nil {
+		t.Fatalf("once the folder is writable again: %v", err)
 	}
 	w.check()
 }
