@@ -183,9 +183,9 @@ func (s *Store) kickFollower() {
 	if b := s.backlog.Load(); b != nil && len(*b) > 0 {
 		return // its consumer delivers: it folds slowly (a busy machine, a long seal), but folds
 	}
-	now := time.Now().UnixNano()
+	now := monotonic()
 	last := s.kicked.Load()
-	if now-last < int64(followStall) || !s.kicked.CompareAndSwap(last, now) {
+	if (last != 0 && now-last < int64(followStall)) || !s.kicked.CompareAndSwap(last, now) {
 		return
 	}
 	select {
@@ -311,7 +311,7 @@ func (s *Store) apply(p *prepared) bool {
 	}
 	s.last = lastMessage{subject: subject, hash: ev.Hash, size: uint64(len(p.data))}
 	s.folded.Add(1)
-	s.lastApply.Store(time.Now().UnixNano())
+	s.lastApply.Store(monotonic())
 	s.applied.Store(seq)
 	close(s.notify)
 	s.notify = make(chan struct{})

@@ -242,7 +242,7 @@ func (s *Store) snapshotWhenIdle(ctx context.Context, idle time.Duration) {
 			return
 		case <-t.C:
 		}
-		if s.applied.Load() > s.snapSeq.Load() && time.Since(time.Unix(0, s.lastApply.Load())) >= idle {
+		if s.applied.Load() > s.snapSeq.Load() && time.Duration(monotonic()-s.lastApply.Load()) >= idle {
 			s.requestSnapshot()
 		}
 	}

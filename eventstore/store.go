@@ -223,7 +223,7 @@ type Store struct {
 
 	elected *nats.Subscription // the stream's leader-elected advisories, on a cluster
 	// tailKick asks the follower for a new consumer (kickFollower); kicked is when it was last
-	// asked, Unix nanoseconds.
+	// asked (monotonic; 0: never).
 	tailKick chan struct{}
 	kicked   atomic.Int64
 	// The replay Start began: from after startSeq to replayTo, the stream's last sequence then;
@@ -249,7 +249,7 @@ type Store struct {
 	snapSaved atomic.Uint64 // the sequence of the last snapshot written (or restored)
 	snapBusy  atomic.Bool   // a snapshot is being written
 	snapReq   chan *snapshot
-	lastApply atomic.Int64  // when the follower last applied a message, Unix nanoseconds
+	lastApply atomic.Int64  // when the follower last applied a message (monotonic)
 	folded    atomic.Uint64 // messages the follower applied since Open
 	crashed   bool          // set by a test simulating a crash: Close writes no snapshot
 	// lagDirect, set by a test, stands in for the stream's direct gets (a replica that lags).
