@@ -18,7 +18,8 @@ const DiskReserveDefault = 256 << 20
 var ErrDiskFull = errors.New("eventstore: the data folder's disk is full or read-only")
 
 // DiskError says why the data folder cannot take a write now: its disk is full or read-only, or
-// the embedded server could not write it (Fault) and takes no write until it restarts.
+// the embedded server could not write it (Fault) and takes no write until it restarts; or, with
+// no Dir, that the NATS server answered its storage limit reached (Fault).
 type DiskError struct {
 	Dir      string
 	ReadOnly bool
@@ -28,6 +29,9 @@ type DiskError struct {
 }
 
 func (e *DiskError) Error() string {
+	if e.Dir == "" {
+		return fmt.Sprintf("the NATS server has no storage left for the stream (%s): free space on its disk or raise its max_file_store; writes resume then", e.Fault)
+	}
 	if e.Fault != "" {
 		return fmt.Sprintf("the embedded nats-server could not write the data folder %s (%s) and takes no write until kuozheng serve is restarted: free space there (or make it writable), then restart it",
 			e.Dir, e.Fault)

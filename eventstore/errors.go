@@ -13,6 +13,7 @@ const (
 	codeDuplicateInProcess     = 10158
 	codeIncompleteBatch        = 10176
 	codeTooManyBatches         = 10210
+	codeInsufficientResources  = 10023
 )
 
 // APIError is an error answered by JetStream, with its numeric code.
@@ -62,6 +63,9 @@ func classify(err error) error {
 			return fmt.Errorf("%w: %v", errDuplicate, ae)
 		case codeDuplicateInProcess:
 			return fmt.Errorf("%w: %v", errInProcess, ae)
+		case codeInsufficientResources:
+			// The server's storage limit (max_file_store) is reached: a full disk, as it sees it.
+			return notRecorded(&DiskError{Fault: ae.Error()})
 		case codeIncompleteBatch, codeTooManyBatches:
 			// The leader has not seen the batch begin (a new leader), or takes no more now.
 			return notRecorded(ae)

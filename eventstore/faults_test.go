@@ -14,6 +14,8 @@ import (
 	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 )
 
 // writeFiller writes a file of n bytes, to be deleted when the test frees space.
@@ -229,6 +231,58 @@ func TestAReadOnlyDataFolderRefusesWritesAsNotRecordedAndWritesResumeWhenWritabl
 	remount(t, mnt, "rw")
 	if err := w.write(1, 20); err != nil {
 		t.Fatalf("once the folder is writable again: %v", err)
+	}
+	w.check()
+}
+
+// A NATS server whose storage limit (max_file_store) is reached answers a write "insufficient
+// resources": the store refuses it as not recorded, with a DiskError that says the server has no
+// storage left and what to do. An atomic batch that meets the limit may go unanswered (stored
+// or not: outcome unknown); retried with their keys, its writes answer which. Nothing
+// acknowledged is lost, and nothing is stored but what was acknowledged.
+func TestAServerOutOfStorageRefusesWritesAsNotRecordedSayingWhy(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{ServerName: "faults", JetStream: true, StoreDir: t.TempDir(), DontListen: true,
+		NoSigs: true, NoLog: true, JetStreamMaxStore: 4 << 20, JetStreamMaxMemory: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(30 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	t.Cleanup(ns.Shutdown)
+	nc, err := nats.Connect("", nats.InProcessServer(ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	st, err := eventstore.Open(context.Background(), nc, eventstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	w := newDemoWrites(t, &storetest.Ledger{Store: st}, 1000)
+	const chunk = 200
+	lo := 0
+	for ; lo < len(w.reqs); lo += chunk {
+		if err := w.write(lo, lo+chunk); err != nil {
+			// An atomic batch that meets the limit may go unanswered (stored or not).
+			t.Logf("a batch at the limit: %v", err)
+			break
+		}
+	}
+	// That batch's requests one at a time, each with its key: one of unknown outcome that was
+	// stored answers its first result; one that was not is refused.
+	var refused error
+	for end := min(lo+chunk, len(w.reqs)); lo < end; lo++ {
+		if err := w.write(lo, lo+1); err != nil && refused == nil {
+			refused = err
+		}
+	}
+	var disk *eventstore.DiskError
+	if !errors.As(refused, &disk) || !errors.Is(refused, eventstore.ErrNotRecorded) ||
+		!strings.Contains(refused.Error(), "the NATS server has no storage left for the stream (jetstream: insufficient resources") {
+		t.Fatalf("writes beyond the server's storage limit answered %v; want a DiskError saying it has no storage left, not recorded", refused)
 	}
 	w.check()
 }
