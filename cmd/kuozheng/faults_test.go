@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -226,22 +225,5 @@ func TestSIGTERMDuringAnImportExitsCleanlyAndTheImportSentAgainRecordsEveryRowOn
 	}
 	<-s.done
 
-	led, err := openLedger(context.Background(), storeFlags{data: data}, newLogger(&strings.Builder{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer led.close()
-	ids := led.store.EmployerIDs()
-	if len(ids) != rows {
-		t.Fatalf("%d employers in the ledger, want %d", len(ids), rows)
-	}
-	for _, id := range ids {
-		if e, _ := led.store.Employer(id); e.N != 1 {
-			t.Fatalf("employer %s has %d events, want exactly 1", id, e.N)
-		}
-	}
-	in, err := led.store.Verify(context.Background())
-	if err != nil || !in.OK {
-		t.Fatalf("verify: %+v %v", in, err)
-	}
+	wantOneEventPerRow(t, data, rows)
 }

@@ -60,6 +60,13 @@ func TestAnImportKilledMidwayAndRunAgainHasEveryRowExactlyOnce(t *testing.T) {
 	if !strings.Contains(string(out), "0 rejected") || strings.Contains(string(out), " 0 already there") {
 		t.Fatalf("the second run should find some rows already there and reject none:\n%s", out)
 	}
+	wantOneEventPerRow(t, data, rows)
+}
+
+// wantOneEventPerRow checks that the ledger in data holds rows employers of one event each, its
+// chains whole: an import recorded every row once.
+func wantOneEventPerRow(t *testing.T, data string, rows int) {
+	t.Helper()
 	led, err := openLedger(context.Background(), storeFlags{data: data}, newLogger(&strings.Builder{}))
 	if err != nil {
 		t.Fatal(err)
