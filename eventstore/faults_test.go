@@ -60,6 +60,17 @@ func (w *demoWrites) write(lo, hi int) error {
 	return refused
 }
 
+// writeUntilRefused writes the requests chunk at a time until a chunk is refused, and returns
+// where that chunk begins and why (nil: every request was written).
+func (w *demoWrites) writeUntilRefused(chunk int) (int, error) {
+	for lo := 0; lo < len(w.reqs); lo += chunk {
+		if err := w.write(lo, lo+chunk); err != nil {
+			return lo, err
+		}
+	}
+	return len(w.reqs), nil
+}
+
 // check checks that the stream holds exactly the events acknowledged and that every chain and
 // sequence link verifies.
 func (w *demoWrites) check() {
@@ -98,12 +109,7 @@ func TestAFullDiskRefusesWritesAsNotRecordedLosesNothingAndWritesResumeWhenSpace
 	w := newDemoWrites(t, l, 5000)
 
 	const chunk = 500
-	lo := 0
-	var refused error
-	for ; lo < len(w.reqs) && refused == nil; lo += chunk {
-		refused = w.write(lo, lo+chunk)
-	}
-	lo -= chunk
+	lo, refused := w.writeUntilRefused(chunk)
 	if refused == nil {
 		t.Fatalf("the disk never filled: %d requests written to a 64 MiB tmpfs", len(w.events))
 	}
@@ -154,12 +160,7 @@ func TestAWriteErrorOfTheEmbeddedServerRefusesWritesUntilItRestarts(t *testing.T
 	w := newDemoWrites(t, l, 3000)
 
 	const chunk = 500
-	lo := 0
-	var err error
-	for ; lo < len(w.reqs) && err == nil; lo += chunk {
-		err = w.write(lo, lo+chunk)
-	}
-	lo -= chunk
+	lo, err := w.writeUntilRefused(chunk)
 	if err == nil {
 		t.Fatalf("the disk never filled: %d requests written to a 48 MiB tmpfs", len(w.events))
 	}

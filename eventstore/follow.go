@@ -177,11 +177,10 @@ const followStall = 2 * time.Second
 // kickFollower asks the follower to follow the stream with a new consumer, at most once every
 // followStall.
 func (s *Store) kickFollower() {
-	if s.handing.Load() {
-		return // it waits for the reader sharing the replay, not for its consumer
-	}
 	if b := s.backlog.Load(); b != nil && len(*b) > 0 {
-		return // its consumer delivers: it folds slowly (a busy machine, a long seal), but folds
+		// Its consumer delivers: it folds slowly (a busy machine, a long seal, a slow reader
+		// sharing the replay), but it is not stuck.
+		return
 	}
 	now := monotonic()
 	last := s.kicked.Load()

@@ -57,13 +57,12 @@ func (s *Store) giveShare(runCtx context.Context, p *prepared) {
 		return
 	}
 	if p.seq <= s.replayTo && !strings.HasPrefix(p.subject, s.sub.Notice) {
-		// While it waits for the reader the follower folds nothing, but its consumer is fine.
-		s.handing.Store(true)
+		// While it waits for the reader the follower folds nothing, but what its consumer
+		// delivers meanwhile waits in its backlog, so it is not given a new one (kickFollower).
 		select {
 		case sh.events <- s.sharedEvent(p):
 		case <-runCtx.Done():
 		}
-		s.handing.Store(false)
 	}
 	if p.seq >= s.replayTo {
 		s.endShare()

@@ -234,7 +234,6 @@ type Store struct {
 	startSeq uint64
 	replayTo uint64
 	share    atomic.Pointer[replayShare]
-	handing  atomic.Bool // the follower waits for the reader sharing the replay
 	// backlog holds the messages received and not yet folded (startTail).
 	backlog atomic.Pointer[chan *prepared]
 

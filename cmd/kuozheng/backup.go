@@ -170,20 +170,13 @@ manifest.json (sequences, message counts, freezes, SHA-256 of each file), writte
 Options:`)
 		fs.PrintDefaults()
 	}
-	pos, err := parse(fs, args, stdout)
+	dir, err := backupDir(fs, args, stdout, "the folder to write the backup into")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usageError{"backup needs exactly one DIR, the folder to write the backup into"}
-	}
-	if flagSet(fs, "data") && flagSet(fs, "nats") {
-		return usageError{"give --data or --nats, not both"}
 	}
 	if err := domain.CheckCity("--ledger", tg.ledger); err != nil {
 		return usageError{err.Error()}
 	}
-	dir := pos[0]
 	if *stream == "" {
 		*stream = eventstore.SubjectsOf(tg.ledger).Stream
 	}
@@ -325,15 +318,9 @@ A target that already holds the ledger's stream is refused unless --replace is g
 Options:`)
 		fs.PrintDefaults()
 	}
-	pos, err := parse(fs, args, stdout)
+	dir, err := backupDir(fs, args, stdout, "the backup's folder")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usageError{"restore needs exactly one DIR, the backup's folder"}
-	}
-	if flagSet(fs, "data") && flagSet(fs, "nats") {
-		return usageError{"give --data or --nats, not both"}
 	}
 	if *replicas != 0 && tg.natsURL == "" {
 		return usageError{"--replicas applies to --nats only: a data folder's embedded server keeps one copy"}
@@ -344,7 +331,6 @@ Options:`)
 	if _, err := applyMemoryLimit(fs, *memLimit); err != nil {
 		return err
 	}
-	dir := pos[0]
 	if tg.natsURL == "" {
 		if _, err := os.Stat(filepath.Join(tg.data, manifestFile)); err == nil {
 			return usageError{fmt.Sprintf("--data %s holds a backup's %s: give the data folder to restore into, a new one or a ledger's", tg.data, manifestFile)}
@@ -754,4 +740,20 @@ func readJSON(path string, v any) error {
 		return err
 	}
 	return json.Unmarshal(b, v)
+}
+
+// backupDir parses the arguments of backup and restore: their one folder (named by what in the
+// usage error) and --data or --nats, not both.
+func backupDir(fs *flag.FlagSet, args []string, stdout io.Writer, what string) (string, error) {
+	pos, err := parse(fs, args, stdout)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		return "", usageError{fmt.Sprintf("%s needs exactly one DIR, %s", fs.Name(), what)}
+	}
+	if flagSet(fs, "data") && flagSet(fs, "nats") {
+		return "", usageError{"give --data or --nats, not both"}
+	}
+	return pos[0], nil
 }

@@ -76,14 +76,7 @@ func StartCluster(t testing.TB) []*server.Server {
 			for _, s := range servers {
 				t.Cleanup(s.Shutdown)
 			}
-			CheckFor(t, 30*time.Second, 100*time.Millisecond, func() error {
-				for _, s := range servers {
-					if s.JetStreamIsLeader() {
-						return nil
-					}
-				}
-				return fmt.Errorf("no JetStream meta leader elected yet")
-			})
+			waitMetaLeader(t, servers)
 			return servers
 		}
 		if try == 3 {
@@ -223,14 +216,7 @@ func StartCrashableCluster(t testing.TB) *Cluster {
 				servers[i].Shutdown()
 			}
 		})
-		CheckFor(t, 30*time.Second, 100*time.Millisecond, func() error {
-			for _, s := range servers {
-				if s.JetStreamIsLeader() {
-					return nil
-				}
-			}
-			return fmt.Errorf("no JetStream meta leader elected yet")
-		})
+		waitMetaLeader(t, servers)
 		return c
 	}
 }
@@ -349,4 +335,17 @@ func (p *proxy) cut() {
 	for _, c := range p.conns {
 		c.Close()
 	}
+}
+
+// waitMetaLeader waits until one of the servers leads JetStream's meta group.
+func waitMetaLeader(t testing.TB, servers []*server.Server) {
+	t.Helper()
+	CheckFor(t, 30*time.Second, 100*time.Millisecond, func() error {
+		for _, s := range servers {
+			if s.JetStreamIsLeader() {
+				return nil
+			}
+		}
+		return fmt.Errorf("no JetStream meta leader elected yet")
+	})
 }
