@@ -150,6 +150,9 @@ func (r *Runner) SaveSnapshot(ctx context.Context) error {
 	return r.saveSnapshot(ctx)
 }
 
+// snapshotUpload bounds the upload of a snapshot whose caller set no deadline.
+const snapshotUpload = 2 * time.Minute
+
 // saveSnapshot is SaveSnapshot for a caller holding r.snapMu.
 func (r *Runner) saveSnapshot(ctx context.Context) error {
 	start := time.Now()
@@ -160,6 +163,14 @@ func (r *Runner) saveSnapshot(ctx context.Context) error {
 	// The snapshot streams into the object store as it is encoded: held whole, it and the
 	// buffer's doublings were a hundred megabytes at the peak of a start folding a year. A
 	// failed encoding fails the upload, which then leaves the previous snapshot in place.
+	if _, ok := ctx.Deadline(); !ok {
+		// Without a deadline the object store gives each chunk's acknowledgement JetStream's
+		// default of 5 s, which a disk syncing every write on a busy machine can take; the
+		// upload as a whole gets longer instead.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, snapshotUpload)
+		defer cancel()
+	}
 	pr, pw := io.Pipe()
 	encoded := make(chan error, 1)
 	var size countingWriter
