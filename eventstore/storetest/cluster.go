@@ -88,9 +88,14 @@ func StartCluster(t testing.TB) []*server.Server {
 
 // tryCluster starts three servers routed to each other; route, when set, gives the address node
 // i dials to reach node j's cluster port (a proxy), and the servers then advertise no addresses
-// of their own.
+// of their own: their cluster address, which peers learn by gossip and would dial directly
+// around the proxies, is one where every connection is closed at once.
 func tryCluster(t testing.TB, route func(i, j, port int) string) ([]*server.Server, error) {
 	ports := []int{freePort(t), freePort(t), freePort(t)}
+	var advertise string
+	if route != nil {
+		advertise = nowhere(t)
+	}
 	var servers []*server.Server
 	var logs []*errorLog
 	for i := range 3 {
@@ -107,8 +112,9 @@ func tryCluster(t testing.TB, route func(i, j, port int) string) ([]*server.Serv
 		opts := &server.Options{
 			ServerName: fmt.Sprintf("n%d", i+1), Host: "127.0.0.1", Port: -1, NoSigs: true,
 			JetStream: true, StoreDir: t.TempDir(), SyncAlways: true, SyncInterval: 2 * time.Minute,
-			Cluster: server.ClusterOpts{Name: "kuozheng", Host: "127.0.0.1", Port: ports[i], NoAdvertise: route != nil},
-			Routes:  server.RoutesFromStr(strings.Join(routes, ",")),
+			Cluster: server.ClusterOpts{Name: "kuozheng", Host: "127.0.0.1", Port: ports[i],
+				NoAdvertise: route != nil, Advertise: advertise},
+			Routes: server.RoutesFromStr(strings.Join(routes, ",")),
 		}
 		s, err := server.NewServer(opts)
 		if err != nil {
@@ -132,6 +138,27 @@ func tryCluster(t testing.TB, route func(i, j, port int) string) ([]*server.Serv
 		}
 	}
 	return servers, nil
+}
+
+// nowhere is the address of a listener that closes every connection it accepts, until the test
+// ends.
+func nowhere(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return l.Addr().String()
 }
 
 // ClusterConn connects to the cluster with node i's URL first and the others after, in that
