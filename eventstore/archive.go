@@ -7,17 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
-
-	"github.com/klauspost/compress/zstd"
-)
-
-// Hashes and ids are random hex, which only an entropy coder shrinks: zstd keeps a chunk's records
-// at about a third of their size where s2 kept most of it.
-var (
-	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
-	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
 )
 
 // archive keeps every employer's stored events grouped by employer, so that an auditor's history
@@ -51,6 +43,8 @@ type archive struct {
 	seal    map[string]struct{} // shelves whose tail holds a chunk's worth: the sealer's work
 	wake    chan struct{}       // tells the sealer there is work
 	packed  []byte              // reused for writing chunks
+	// raw and compressed are reused by the follower for the chunks it seals itself.
+	raw, compressed []byte
 }
 
 // shelf is one employer's events: a chain of chunks in the file, then the open tail.
@@ -68,7 +62,7 @@ type shelf struct {
 	recent []chunkRef
 }
 
-// chunkRef is where a chunk is in the archive's file: its header, then its zstd-compressed records.
+// chunkRef is where a chunk is in the archive's file: its header, then its compressed records.
 type chunkRef struct {
 	off int64
 	n   uint32
@@ -132,17 +126,47 @@ func (a *archive) fail(err error) {
 	}
 }
 
+// recordOverhead bounds what a record adds to its data: sequence, time, hash and their lengths.
+const recordOverhead = 3*binary.MaxVarintLen64 + 1 + 32
+
+// appendRecord appends r, encoded, to b; a hash that is not 32 bytes in hex is left out.
 func appendRecord(b []byte, r record) []byte {
+	b = slices.Grow(b, recordOverhead+len(r.data))
 	b = binary.AppendUvarint(b, r.seq)
 	b = binary.AppendVarint(b, r.ts)
-	h, err := hex.DecodeString(r.hash)
-	if err != nil || len(h) != 32 {
-		h = nil
-	}
-	b = binary.AppendUvarint(b, uint64(len(h)))
-	b = append(b, h...)
+	b = appendHash(b, r.hash)
 	b = binary.AppendUvarint(b, uint64(len(r.data)))
 	return append(b, r.data...)
+}
+
+// appendHash appends a SHA-256 hash given in hex as its length and bytes, or a zero length when
+// it is not one.
+func appendHash(b []byte, h string) []byte {
+	if len(h) != 64 {
+		return append(b, 0)
+	}
+	b = append(b, 32)
+	for i := 0; i < len(h); i += 2 {
+		hi, lo := unhex(h[i]), unhex(h[i+1])
+		if hi > 15 || lo > 15 {
+			return append(b[:len(b)-1-i/2], 0)
+		}
+		b = append(b, hi<<4|lo)
+	}
+	return b
+}
+
+// unhex is the value of a hex digit, or 255.
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10
+	}
+	return 255
 }
 
 var errCorrupt = errors.New("archive: corrupt record")
@@ -208,10 +232,12 @@ func (a *archive) add(id string, seq uint64, rec []byte) {
 		return
 	}
 	if len(a.seal) >= sealBacklog {
-		if raw, err := a.tailRecords(s.tail[:chunkSize]); err != nil {
+		var err error
+		if a.raw, err = a.tailRecords(a.raw, s, chunkSize); err != nil {
 			a.fail(err)
 		} else {
-			a.install(s, chunkSize, zenc.EncodeAll(raw, nil))
+			a.compressed = pack(a.compressed, a.raw)
+			a.install(s, chunkSize, a.compressed)
 		}
 		return
 	}
@@ -224,17 +250,17 @@ func (a *archive) add(id string, seq uint64, rec []byte) {
 	}
 }
 
-// tailRecords reads tail records, concatenated; the caller holds a.mu.
-func (a *archive) tailRecords(refs []tailRef) ([]byte, error) {
-	var raw []byte
-	for _, r := range refs {
-		b, err := a.tails.read(r)
-		if err != nil {
+// tailRecords appends the first n records of s's tail, concatenated, to b[:0]; the caller holds
+// a.mu.
+func (a *archive) tailRecords(b []byte, s *shelf, n int) ([]byte, error) {
+	b = b[:0]
+	for _, r := range s.tail[:n] {
+		var err error
+		if b, err = a.tails.appendRecord(b, r); err != nil {
 			return nil, err
 		}
-		raw = append(raw, b...)
 	}
-	return raw, nil
+	return b, nil
 }
 
 // install writes a chunk of the oldest n tail records of s, compressed in packed, and takes them
@@ -267,7 +293,7 @@ var blobBuffers = sync.Pool{New: func() any { return new([]byte) }}
 // never names a checkpoint ahead of the events it has archived, and when it is newer than the
 // one kept.
 func (a *archive) saveState(id string, seq uint64, data []byte) {
-	packed := zenc.EncodeAll(data, nil)
+	packed := pack(nil, data)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if !a.usable() {

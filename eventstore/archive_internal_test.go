@@ -37,7 +37,7 @@ func TestAHistoryIsFoundThroughItsDirectoriesOrItsLinks(t *testing.T) {
 		}
 		var seqs []uint64
 		for i := len(h.spans) - 1; i >= 0; i-- {
-			raw, err := zdec.DecodeAll(h.packed[h.spans[i][0]:h.spans[i][1]], nil)
+			raw, err := unpack(nil, h.packed[h.spans[i][0]:h.spans[i][1]])
 			if err != nil {
 				t.Fatalf("%s: chunk %d: %v", name, i, err)
 			}

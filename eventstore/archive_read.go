@@ -32,7 +32,7 @@ func (a *archive) readBlob(c chunkRef) ([]byte, chunkRef, error) {
 	if err != nil {
 		return nil, chunkRef{}, err
 	}
-	raw, err := zdec.DecodeAll(packed, nil)
+	raw, err := unpack(nil, packed)
 	if err != nil {
 		return nil, chunkRef{}, fmt.Errorf("history archive: chunk at %d: %w", c.off, err)
 	}
@@ -105,11 +105,10 @@ func (a *archive) read(id string, after uint64) (archived, bool, error) {
 func (a *archive) appendTail(b []byte, s *shelf, after uint64) ([]byte, error) {
 	for _, r := range s.tail {
 		if r.seq > after {
-			rec, err := a.tails.read(r)
-			if err != nil {
+			var err error
+			if b, err = a.tails.appendRecord(b, r); err != nil {
 				return b, err
 			}
-			b = append(b, rec...)
 		}
 	}
 	return b, nil

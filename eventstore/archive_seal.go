@@ -76,6 +76,7 @@ func (a *archive) appendPacked(b []byte, c chunkRef) ([]byte, chunkRef, error) {
 // waits, and compacts a tail segment after each round. The sealer runs it beside the follower,
 // which so neither compresses nor rewrites.
 func (a *archive) sealWaiting() {
+	var raw, packed []byte // reused from chunk to chunk
 	for {
 		a.compactTails()
 		a.mu.Lock()
@@ -86,7 +87,7 @@ func (a *archive) sealWaiting() {
 			return
 		}
 		for id := range work {
-			a.sealShelf(id)
+			raw, packed = a.sealShelf(id, raw, packed)
 		}
 	}
 }
@@ -94,23 +95,24 @@ func (a *archive) sealWaiting() {
 // sealShelf writes an employer's chunks while its tail holds a chunk's worth. The records are
 // compressed without the lock; only a seal takes records off a tail, and the follower adds after
 // them, so unless a seal by the follower came first they are still the oldest once compressed.
-func (a *archive) sealShelf(id string) {
+// raw and packed are buffers to reuse; it returns them, grown.
+func (a *archive) sealShelf(id string, raw, packed []byte) ([]byte, []byte) {
 	for {
 		a.mu.Lock()
 		s := a.shelves[id]
 		if s == nil || !a.usable() || len(s.tail) < chunkSize {
 			a.mu.Unlock()
-			return
+			return raw, packed
 		}
 		refs := slices.Clone(s.tail[:chunkSize])
-		raw, err := a.tailRecords(refs)
-		if err != nil {
+		var err error
+		if raw, err = a.tailRecords(raw, s, chunkSize); err != nil {
 			a.fail(err)
 			a.mu.Unlock()
-			return
+			return raw, packed
 		}
 		a.mu.Unlock()
-		packed := zenc.EncodeAll(raw, nil)
+		packed = pack(packed, raw)
 		a.mu.Lock()
 		if a.shelves[id] == s && len(s.tail) >= chunkSize &&
 			slices.EqualFunc(s.tail[:chunkSize], refs, func(x, y tailRef) bool { return x.seq == y.seq }) {
@@ -134,7 +136,7 @@ func (a *archive) compactTails() bool {
 				if r.seg != old.n {
 					continue
 				}
-				b, err := a.tails.read(r)
+				b, err := a.tails.appendRecord(nil, r)
 				if err == nil {
 					s.tail[i], err = a.tails.append(r.seq, b)
 				}

@@ -41,7 +41,7 @@ func (s *Store) EachEvent(ctx context.Context, id string, fn func(RawEvent) erro
 		return fnErr
 	}
 	for i := len(ph.spans) - 1; i >= 0; i-- {
-		if ph.raw, err = zdec.DecodeAll(ph.packed[ph.spans[i][0]:ph.spans[i][1]], ph.raw[:0]); err != nil {
+		if ph.raw, err = unpack(ph.raw, ph.packed[ph.spans[i][0]:ph.spans[i][1]]); err != nil {
 			return fmt.Errorf("employer %s: history archive: %w", id, err)
 		}
 		if err := read(ph.raw); err != nil {

@@ -87,13 +87,14 @@ func (s *Store) startTail(ctx, runCtx context.Context, from uint64) error {
 				}
 				msg = r.msg
 			}
-			if meta, err := msg.Metadata(); err == nil {
+			meta, err := msg.Metadata()
+			if err == nil {
 				if meta.Sequence.Stream < next {
 					continue // already handed on (a consumer made again may start a little early)
 				}
 				next = meta.Sequence.Stream + 1
 			}
-			p := &prepared{msg: msg, ready: make(chan struct{})}
+			p := &prepared{msg: msg, meta: meta, ready: make(chan struct{})}
 			work <- p
 			ordered <- p
 		}
@@ -204,8 +205,9 @@ const followWorkers = 2
 // prepared is a message made ready to be folded.
 type prepared struct {
 	msg     jetstream.Msg
-	ready   chan struct{} // closed once prepared
-	bad     bool          // no metadata: skipped
+	meta    *jetstream.MsgMetadata // nil when the message has none
+	ready   chan struct{}          // closed once prepared
+	bad     bool                   // no metadata: skipped
 	seq     uint64
 	subject string
 	data    []byte
@@ -219,8 +221,8 @@ type prepared struct {
 // prepare decodes a message, unless this store folded it already when its append was
 // acknowledged, and computes what folding it needs that does not depend on the messages before.
 func (s *Store) prepare(p *prepared) {
-	meta, err := p.msg.Metadata()
-	if err != nil {
+	meta := p.meta
+	if meta == nil {
 		p.bad = true
 		return
 	}

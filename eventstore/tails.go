@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -132,23 +133,23 @@ func (t *tailLog) flush() error {
 	return nil
 }
 
-// read returns a copy of a record.
-func (t *tailLog) read(r tailRef) ([]byte, error) {
+// appendRecord appends a record to b.
+func (t *tailLog) appendRecord(b []byte, r tailRef) ([]byte, error) {
 	seg := t.segs[r.seg]
 	if seg == nil {
-		return nil, fmt.Errorf("history archive: tail segment %d: %w", r.seg, errCorrupt)
+		return b, fmt.Errorf("history archive: tail segment %d: %w", r.seg, errCorrupt)
 	}
-	b := make([]byte, r.n)
 	if seg == t.cur && int64(r.off) >= seg.size {
 		at := int64(r.off) - seg.size
 		if at+int64(r.n) > int64(len(t.buf)) {
-			return nil, fmt.Errorf("history archive: tail record %d: %w", r.seq, errCorrupt)
+			return b, fmt.Errorf("history archive: tail record %d: %w", r.seq, errCorrupt)
 		}
-		copy(b, t.buf[at:])
-		return b, nil
+		return append(b, t.buf[at:at+int64(r.n)]...), nil
 	}
-	if _, err := seg.f.ReadAt(b, int64(r.off)); err != nil {
-		return nil, fmt.Errorf("history archive: tail record %d: %w", r.seq, err)
+	start := len(b)
+	b = slices.Grow(b, int(r.n))[:start+int(r.n)]
+	if _, err := seg.f.ReadAt(b[start:], int64(r.off)); err != nil {
+		return b[:start], fmt.Errorf("history archive: tail record %d: %w", r.seq, err)
 	}
 	return b, nil
 }
