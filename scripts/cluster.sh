@@ -52,7 +52,7 @@ pid() {
   [ -f "$f" ] || return 1
   p=$(cat "$f")
   [ -n "$p" ] && [ -r "/proc/$p/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$p/cmdline" | grep -qF -- "$dir/" || return 1
+  tr '\0' ' ' <"/proc/$p/cmdline" | grep -F -- "$dir/" >/dev/null || return 1
   echo "$p"
 }
 

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 export PATH="$(go env GOPATH)/bin:$PATH"
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
-fc-list 2>/dev/null | grep -qi wenquanyi || missing+=(fonts-wqy-microhei)
+# grep reads the whole list: with pipefail, grep -q leaving early can fail fc-list with SIGPIPE.
+fc-list 2>/dev/null | grep -i wenquanyi >/dev/null || missing+=(fonts-wqy-microhei)
 command -v gcc >/dev/null || missing+=(gcc libc6-dev)
 command -v curl >/dev/null || missing+=(curl)
 command -v pdftotext >/dev/null || missing+=(poppler-utils)
