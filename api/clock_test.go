@@ -1,11 +1,11 @@
 package api_test
 
 import (
-	"net/http/httptest"
+	"encoding/json"
+	"slices"
 	"sync/atomic"
 	"testing"
 
-	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
@@ -14,12 +14,11 @@ import (
 // The business date is the only wall-clock reading the ledger decides by (README, "The clock
 // jumps backwards"): when the machine's clock is set back across midnight, it steps back a day.
 func TestWhenTheBusinessDateStepsBackTheDayLeftIsRefusedAsFutureAndNothingIsLost(t *testing.T) {
-	e := &env{t: t, l: storetest.Start(t, eventstore.Config{})}
 	var day atomic.Int64
 	set := func(d string) { day.Store(int64(domain.MustDate(d))) }
 	set("2006-06-02")
-	e.srv = httptest.NewServer(api.New(api.Config{Store: e.l.Store, Today: func() domain.Date { return domain.Date(day.Load()) }}))
-	t.Cleanup(e.srv.Close)
+	e := &env{t: t, l: storetest.Start(t, eventstore.Config{}), clock: func() domain.Date { return domain.Date(day.Load()) }}
+	e.serve()
 
 	a := e.register(t, "", orgA, "360702")
 	path := empPath(a, "payments")
@@ -67,7 +66,7 @@ func TestWhenTheBusinessDateStepsBackTheDayLeftIsRefusedAsFutureAndNothingIsLost
 		var last int64
 		for _, ev := range h.JSON["events"].([]any) {
 			ev := ev.(map[string]any)
-			seq, _ := ev["seq"].(interface{ Int64() (int64, error) }).Int64()
+			seq, _ := ev["seq"].(json.Number).Int64()
 			if seq <= last {
 				t.Errorf("history out of order: seq %d after %d", seq, last)
 			}
@@ -76,7 +75,7 @@ func TestWhenTheBusinessDateStepsBackTheDayLeftIsRefusedAsFutureAndNothingIsLost
 				receipts = append(receipts, ev["payload"].(map[string]any)["receipt_no"].(string))
 			}
 		}
-		if got, want := receipts, []string{"R-1", "R-3", "R-2"}; len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		if got, want := receipts, []string{"R-1", "R-3", "R-2"}; !slices.Equal(got, want) {
 			t.Errorf("payments in the history %v, want %v", got, want)
 		}
 	})

@@ -41,8 +41,10 @@ type env struct {
 	tokens *api.Tokens
 	// runner, when set, serves the projection reads.
 	runner *projections.Runner
-	// today, when set, is the server's business date instead of the package's today.
+	// today, when set, is the server's business date instead of the package's today; clock,
+	// when set, gives it instead.
 	today domain.Date
+	clock func() domain.Date
 }
 
 // newEnv starts a ledger and serves the API without tokens (every request is an admin's).
@@ -129,6 +131,9 @@ func (e *env) serve() {
 		day = e.today
 	}
 	cfg := api.Config{Store: e.l.Store, Runner: e.runner, Today: func() domain.Date { return day }}
+	if e.clock != nil {
+		cfg.Today = e.clock
+	}
 	if e.tokens != nil {
 		cfg.Tokens = e.tokens
 	}

@@ -142,31 +142,14 @@ func appendRecord(b []byte, r record) []byte {
 // appendHash appends a SHA-256 hash given in hex as its length and bytes, or a zero length when
 // it is not one.
 func appendHash(b []byte, h string) []byte {
-	if len(h) != 64 {
+	var sum [32]byte
+	if len(h) != 2*len(sum) {
 		return append(b, 0)
 	}
-	b = append(b, 32)
-	for i := 0; i < len(h); i += 2 {
-		hi, lo := unhex(h[i]), unhex(h[i+1])
-		if hi > 15 || lo > 15 {
-			return append(b[:len(b)-1-i/2], 0)
-		}
-		b = append(b, hi<<4|lo)
+	if _, err := hex.Decode(sum[:], []byte(h)); err != nil {
+		return append(b, 0)
 	}
-	return b
-}
-
-// unhex is the value of a hex digit, or 255.
-func unhex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10
-	}
-	return 255
+	return append(append(b, byte(len(sum))), sum[:]...)
 }
 
 var errCorrupt = errors.New("archive: corrupt record")

@@ -3,6 +3,7 @@ package eventstore
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
@@ -15,7 +16,11 @@ import (
 // written before hold zstd frames (which begin 0x28), and are read as they are.
 const packS2 = 0
 
-var zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
+// zdec reads the zstd blobs of archives written before; made at the first.
+var zdec = sync.OnceValue(func() *zstd.Decoder {
+	d, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
+	return d
+})
 
 // pack appends raw, compressed as a blob, to dst[:0].
 func pack(dst, raw []byte) []byte {
@@ -28,7 +33,7 @@ func pack(dst, raw []byte) []byte {
 // unpack decompresses a blob into dst[:0], or into a new slice when dst is too small.
 func unpack(dst, packed []byte) ([]byte, error) {
 	if len(packed) == 0 || packed[0] != packS2 {
-		return zdec.DecodeAll(packed, dst[:0])
+		return zdec().DecodeAll(packed, dst[:0])
 	}
 	n, err := s2.DecodedLen(packed[1:])
 	if err != nil {

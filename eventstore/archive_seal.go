@@ -131,12 +131,14 @@ func (a *archive) compactTails() bool {
 	defer a.mu.Unlock()
 	old := a.tails.sparsest()
 	if old != nil && a.usable() {
+		var b []byte // each record in turn (append copies it into the log)
 		for _, s := range a.shelves {
 			for i, r := range s.tail {
 				if r.seg != old.n {
 					continue
 				}
-				b, err := a.tails.appendRecord(nil, r)
+				var err error
+				b, err = a.tails.appendRecord(b[:0], r)
 				if err == nil {
 					s.tail[i], err = a.tails.append(r.seq, b)
 				}
