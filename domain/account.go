@@ -167,8 +167,14 @@ func (a *Account) payment(receipt string) (entry, bool) {
 
 // bookThrough applies, from the carry, the entries applied(asOf) lists.
 func (a *Account) bookThrough(asOf Date, fees []LateFeeRate) *book {
-	s := a.newBook(fees)
-	for _, e := range a.applied(asOf) {
+	return a.fillThrough(new(book), asOf, fees)
+}
+
+// fillThrough is bookThrough into s, a new book or one reset.
+func (a *Account) fillThrough(s *book, asOf Date, fees []LateFeeRate) *book {
+	a.fillBook(s, fees)
+	s.applying = a.appliedInto(s.applying[:0], asOf)
+	for _, e := range s.applying {
 		s.apply(e)
 	}
 	return s
@@ -177,7 +183,11 @@ func (a *Account) bookThrough(asOf Date, fees []LateFeeRate) *book {
 // applied returns the entries dated on or before asOf that no reversal dated on or before it
 // undid, in the order they apply (entryOrder); reversals are left out.
 func (a *Account) applied(asOf Date) []*entry {
-	entries := make([]*entry, 0, len(a.entries))
+	return a.appliedInto(make([]*entry, 0, len(a.entries)), asOf)
+}
+
+// appliedInto is applied appending to entries.
+func (a *Account) appliedInto(entries []*entry, asOf Date) []*entry {
 	var undone map[*entry]bool // payments undone by a reversal dated on or before asOf
 	for i := range a.entries {
 		e := &a.entries[i]

@@ -142,8 +142,16 @@ type book struct {
 	tracking bool
 	quiet    Totals
 	active   []*bookLine
-	// slab holds the lines made next, a few at a time: a statement makes dozens.
-	slab []bookLine
+	// slab holds the lines made next, a few at a time: a statement makes dozens. slabs are the
+	// slabs made so far and used the slabs of them in use, which a book reused (statementBooks)
+	// fills again rather than making anew.
+	slab  []bookLine
+	slabs [][]bookLine
+	used  int
+	// block holds the lines taken from the carry; applying the entries dated through asOf that
+	// apply (Account.applied), in order.
+	block    []bookLine
+	applying []*entry
 }
 
 // line returns the line k, made with due date dueOn if new, for an entry to change it.
@@ -153,7 +161,11 @@ func (s *book) line(k LineKey, dueOn Date) *bookLine {
 		return l
 	}
 	if len(s.slab) == cap(s.slab) {
-		s.slab = make([]bookLine, 0, 16)
+		if s.used == len(s.slabs) {
+			s.slabs = append(s.slabs, make([]bookLine, 0, 16))
+		}
+		s.slab = s.slabs[s.used][:0]
+		s.used++
 	}
 	s.slab = append(s.slab, bookLine{key: k, dueOn: dueOn})
 	l := &s.slab[len(s.slab)-1]

@@ -3,6 +3,7 @@ package domain
 import (
 	"cmp"
 	"slices"
+	"sync"
 )
 
 // Year-end compaction: once every year through a boundary is closed, nothing dated on or
@@ -294,28 +295,48 @@ func (a *Account) Settled() []Settled {
 }
 
 // newBook starts a simulation from the carry, if any, copying what applying entries changes.
-func (a *Account) newBook(fees []LateFeeRate) *book {
-	s := &book{fees: fees}
-	if a.carry == nil {
+func (a *Account) newBook(fees []LateFeeRate) *book { return a.fillBook(new(book), fees) }
+
+// fillBook starts the simulation in s, a new book or one reset, keeping the memory it holds.
+func (a *Account) fillBook(s *book, fees []LateFeeRate) *book {
+	s.fees = fees
+	if s.lines == nil {
 		s.lines = map[LineKey]*bookLine{}
+	}
+	if a.carry == nil {
 		return s
 	}
 	c := a.carry
 	s.credit = c.credit
-	block := make([]bookLine, c.nlines)
-	s.lines = make(map[LineKey]*bookLine, c.nlines)
-	s.order = make([]*bookLine, c.nlines)
+	s.block = slices.Grow(s.block[:0], c.nlines)[:c.nlines]
+	s.order = slices.Grow(s.order[:0], c.nlines)[:c.nlines]
 	r := c.reductions
 	lines := packedLines{b: c.lines}
-	for i := range block {
+	for i := range s.block {
 		l, _ := lines.next()
 		n := l.Reductions
-		block[i] = l.bookLine(r[:n:n])
+		s.block[i] = l.bookLine(r[:n:n])
 		r = r[n:]
-		s.lines[block[i].key] = &block[i]
-		s.order[i] = &block[i]
+		s.lines[s.block[i].key] = &s.block[i]
+		s.order[i] = &s.block[i]
 	}
 	return s
+}
+
+// statementBooks are books Statement used, kept for the next: a live report or a freeze makes a
+// statement of every payer, and making each book anew was half of what they allocated.
+var statementBooks = sync.Pool{New: func() any { return new(book) }}
+
+// reset empties s for fillBook, keeping its memory; nothing may still point into it.
+func (s *book) reset() {
+	clear(s.lines)
+	clear(s.block)
+	for _, slab := range s.slabs[:s.used] {
+		clear(slab[:cap(slab)])
+	}
+	clear(s.active)
+	clear(s.applying)
+	*s = book{lines: s.lines, order: s.order[:0], block: s.block[:0], slabs: s.slabs, active: s.active[:0], applying: s.applying[:0]}
 }
 
 // Compact takes what is dated on or before through out of the employer's working state: the

@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
@@ -231,5 +232,40 @@ func TestAnAmendmentInACopyLeavesTheOriginalsDeclaration(t *testing.T) {
 	amended, _ := c.History.Declaration(p)
 	if got.Lines[0].Headcount != 10 || amended.Lines[0].Headcount != 12 || amended.On != domain.MustDate("2006-05-20") {
 		t.Fatalf("original declares %d, the amended copy %+v; want 10 and 12 declared on 2006-05-20", got.Lines[0].Headcount, amended)
+	}
+}
+
+// TestAStatementFromAReusedBookEqualsOneFromANewBook makes the statements of every demo payer,
+// whole and compacted, at dates in turn, so that each reuses a book and lines another account
+// left (a credit, carried lines, a refund's marks): each equals the statement of a book of its
+// own.
+func TestAStatementFromAReusedBookEqualsOneFromANewBook(t *testing.T) {
+	fees := domain.DefaultLateFees
+	events, order := demoEvents(t, 150)
+	through, keepFrom := domain.MustDate("2006-06-30"), domain.MustPeriod("2006-05")
+	var accounts []*domain.Account
+	for _, id := range order {
+		accounts = append(accounts, &fold(events[id]).Account, &compactedAt(events[id], through, keepFrom, fees).Account)
+	}
+	var lines []domain.LineState
+	carried, credit := 0, 0
+	for _, asOf := range []domain.Date{through.AddDays(1), through.AddDays(100), demo.Today} {
+		for i, a := range accounts {
+			got := a.StatementInto(lines, asOf, fees)
+			want := a.StatementOfNewBook(asOf, fees)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("account %d as of %s:\n got  %+v\n want %+v", i, asOf, got, want)
+			}
+			lines = got.Lines
+			if len(got.Settled) > 0 {
+				carried++
+			}
+			if got.Totals.CreditFen > 0 {
+				credit++
+			}
+		}
+	}
+	if carried == 0 || credit == 0 {
+		t.Fatalf("%d statements with settled lines, %d with credit: the test exercises too little", carried, credit)
 	}
 }

@@ -6,3 +6,8 @@ var (
 	DecodeFallback  = decodeFallback
 	DecodeGenerated = decodeGenerated
 )
+
+// StatementOfNewBook is Statement made with a book of its own, never one a statement used before.
+func (a *Account) StatementOfNewBook(asOf Date, fees []LateFeeRate) Statement {
+	return a.statementOf(a.bookThrough(asOf, fees), asOf, fees, nil)
+}

@@ -64,8 +64,26 @@ func (s *Statement) Line(k LineKey) (LineState, bool) {
 // account answers dates after its boundary only (CompactedThrough); its settled lines count in
 // the totals and are listed in Settled, not in Lines.
 func (a *Account) Statement(asOf Date, fees []LateFeeRate) Statement {
-	s := a.bookThrough(asOf, fees)
-	st := Statement{AsOf: asOf, Lines: make([]LineState, 0, len(s.order))}
+	return a.StatementInto(nil, asOf, fees)
+}
+
+// StatementInto is Statement with its Lines appended to lines[:0]: a caller making statements of
+// many accounts one after the other reuses one array.
+func (a *Account) StatementInto(lines []LineState, asOf Date, fees []LateFeeRate) Statement {
+	s := statementBooks.Get().(*book)
+	defer func() {
+		s.reset()
+		statementBooks.Put(s)
+	}()
+	return a.statementOf(a.fillThrough(s, asOf, fees), asOf, fees, lines)
+}
+
+// statementOf reads the statement as of asOf from s, the account's book through asOf.
+func (a *Account) statementOf(s *book, asOf Date, fees []LateFeeRate, lines []LineState) Statement {
+	st := Statement{AsOf: asOf, Lines: slices.Grow(lines[:0], len(s.order))}
+	if st.Lines == nil {
+		st.Lines = []LineState{} // an account with no lines answers "lines": [], not null
+	}
 	for _, l := range s.order {
 		ls := l.state(asOf, fees)
 		st.Lines = append(st.Lines, ls)

@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/kuozheng/kuozheng/domain"
 )
@@ -403,6 +404,10 @@ type Query struct {
 	AsOf   domain.Date   `json:"as_of"`
 }
 
+// statementLines are arrays of lines employerFigures made a statement in, kept for the next: the
+// figures make a statement of every payer.
+var statementLines = sync.Pool{New: func() any { return new([]domain.LineState) }}
+
 // employerFigures computes one employer's contribution to the figures of q.
 func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Query) contribution {
 	var c contribution
@@ -412,10 +417,17 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 	active := e.ActiveOn(q.AsOf)
 	home := ref.CountyCodeOn(e.CountyOn(q.AsOf), q.AsOf)
 	hf := c.at(home)
-	st := e.Account.Statement(q.AsOf, ref.LateFees)
-	lines := map[domain.LineKey]domain.LineState{}
+	buf := statementLines.Get().(*[]domain.LineState)
+	st := e.Account.StatementInto(*buf, q.AsOf, ref.LateFees)
+	defer func() {
+		*buf = st.Lines
+		statementLines.Put(buf)
+	}()
+	var paidUp [5]bool // the period's lines with nothing outstanding, in domain.Insurances order
 	for _, l := range st.Lines {
-		lines[domain.LineKey{Period: l.Period, Insurance: l.Insurance}] = l
+		if r := l.Insurance.Rank(); l.Period == q.Period && l.OutstandingFen == 0 && r >= 0 {
+			paidUp[r] = true
+		}
 	}
 	if active {
 		hf.employers = 1
@@ -426,7 +438,7 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 			if e.Kind.Carries(ins) {
 				x.ShouldInsure = max(workforce, x.Insured)
 			}
-			if l, ok := lines[domain.LineKey{Period: q.Period, Insurance: ins}]; ok && l.OutstandingFen == 0 {
+			if paidUp[i] {
 				x.PaidInsured = x.Insured
 			}
 		}
