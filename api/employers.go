@@ -175,6 +175,7 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	ref := s.cfg.Store.Reference()
 	b := projections.NewHistoryBuilder(id, through, asOf, ref.LateFees)
+	b.Expect(s.cfg.Store.EventCount(id))
 	rowsBuf := answerBuffers.Get().(*[]byte)
 	defer putAnswerBuffer(rowsBuf)
 	rows := append((*rowsBuf)[:0], '[')

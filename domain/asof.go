@@ -56,8 +56,9 @@ type Replay struct {
 	// pending holds the entries taken but not yet applied, in application order.
 	pending []taken
 	// s has applied, in application order, every taken entry not pending, but the payments in
-	// undone; nil: start again.
-	s *book
+	// undone; again: start again (s nil: with a book from statementBooks).
+	s     *book
+	again bool
 	// last is the last entry applied (nil: none).
 	last *entry
 	// undone holds the indexes in the account's entries of the payments undone by a reversal
@@ -74,41 +75,61 @@ type taken struct {
 func takenOrder(x taken, y *entry) int { return entryOrder(x.e, y) }
 
 // NewReplay starts a replay with the late-fee schedule fees.
-func NewReplay(fees []LateFeeRate) *Replay { return &Replay{fees: fees} }
+func NewReplay(fees []LateFeeRate) *Replay { return &Replay{fees: fees, again: true} }
 
 // TotalsOn returns a.Statement(d, fees).Totals. Between calls the account may only grow, by the
 // events folded into its employer.
 func (r *Replay) TotalsOn(a *Account, d Date) Totals {
 	for i := r.taken; i < len(a.entries); i++ {
-		e := a.entries[i]
-		if r.last != nil && entryOrder(&e, r.last) < 0 {
-			r.s = nil
+		// An entry is never changed once added: the one in the array the account has now is
+		// the same as in any array it grows into.
+		e := &a.entries[i]
+		if r.last != nil && entryOrder(e, r.last) < 0 {
+			r.again = true
 		}
-		at, _ := slices.BinarySearchFunc(r.pending, &e, takenOrder)
-		r.pending = slices.Insert(r.pending, at, taken{&e, i})
+		at, _ := slices.BinarySearchFunc(r.pending, e, takenOrder)
+		r.pending = slices.Insert(r.pending, at, taken{e, i})
 	}
 	r.taken = len(a.entries)
-	if r.s != nil && r.last != nil && r.last.date > d {
+	if !r.again && r.last != nil && r.last.date > d {
 		return a.Statement(d, r.fees).Totals
 	}
 	for !r.applyThrough(a, d) {
-		r.s = nil
+		r.again = true
 	}
 	return r.s.totals(d)
+}
+
+// Release gives back what the replay holds for the next (a history answered, its replay is
+// done); the replay must not be used after.
+func (r *Replay) Release() {
+	if r.s != nil {
+		r.s.reset()
+		statementBooks.Put(r.s)
+		r.s = nil
+	}
 }
 
 // applyThrough applies the pending entries dated on or before d, starting again from the first
 // entry when s is nil: then every reversal dated on or before d undoes its payment from the
 // start. It returns false, having stopped, at a reversal of a payment already applied.
 func (r *Replay) applyThrough(a *Account, d Date) bool {
-	if r.s == nil {
-		r.s = &book{lines: map[LineKey]*bookLine{}, fees: r.fees}
+	if r.again {
+		if r.s == nil {
+			r.s = statementBooks.Get().(*book)
+		} else {
+			r.s.reset()
+		}
+		r.s.fees, r.again = r.fees, false
+		if r.s.lines == nil {
+			r.s.lines = map[LineKey]*bookLine{}
+		}
 		r.last = nil
 		r.undone = map[int]bool{}
 		r.pending = r.pending[:0]
 		for i := range a.entries {
-			e := a.entries[i]
-			r.pending = append(r.pending, taken{&e, i})
+			e := &a.entries[i]
+			r.pending = append(r.pending, taken{e, i})
 			if e.kind == entryReversal && e.undoes > 0 && e.date <= d {
 				r.undone[e.undoes-1] = true
 			}

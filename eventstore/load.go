@@ -100,6 +100,14 @@ func (s *Store) foldedThrough(id string) uint64 {
 	return s.foldHead(s.sub.Employer + id).seq
 }
 
+// EventCount is how many events employer id has in the ledger as this store has folded it (0
+// for an employer it has never seen).
+func (s *Store) EventCount(id string) uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.foldHead(s.sub.Employer + id).n
+}
+
 // streamRecords calls fn with an employer's records from sequence from through through, read
 // from the stream by subject.
 func (s *Store) streamRecords(ctx context.Context, id string, from, through uint64, fn func(record) error) error {

@@ -77,6 +77,31 @@ func (f *InsuranceFigures) sumGrowth(o *InsuranceFigures) {
 	}
 }
 
+// insuranceCounts are the counts of InsuranceFigures an employer's share holds: the live report
+// keeps a share of every employer, and the rates, baselines and growth are of sums only.
+type insuranceCounts struct {
+	Insured, ShouldInsure, PaidInsured                     int64
+	PeriodDueFen, PeriodCollectedFen                       domain.Fen
+	CumulativeDueFen, CumulativeCollectedFen               domain.Fen
+	ArrearsCurrentYearFen, ArrearsPriorYearsFen            domain.Fen
+	RecoveredFen, PriorYearsRecoveredFen, YearCollectedFen domain.Fen
+}
+
+func (f *InsuranceFigures) addCounts(o *insuranceCounts) {
+	f.Insured += o.Insured
+	f.ShouldInsure += o.ShouldInsure
+	f.PaidInsured += o.PaidInsured
+	f.PeriodDueFen += o.PeriodDueFen
+	f.PeriodCollectedFen += o.PeriodCollectedFen
+	f.CumulativeDueFen += o.CumulativeDueFen
+	f.CumulativeCollectedFen += o.CumulativeCollectedFen
+	f.ArrearsCurrentYearFen += o.ArrearsCurrentYearFen
+	f.ArrearsPriorYearsFen += o.ArrearsPriorYearsFen
+	f.RecoveredFen += o.RecoveredFen
+	f.PriorYearsRecoveredFen += o.PriorYearsRecoveredFen
+	f.YearCollectedFen += o.YearCollectedFen
+}
+
 func (f *InsuranceFigures) add(o *InsuranceFigures) {
 	f.Insured += o.Insured
 	f.ShouldInsure += o.ShouldInsure
@@ -365,7 +390,7 @@ type share struct {
 	arrearsCurrentYear, arrearsPriorYears domain.Fen
 	recovered, lateFee                    domain.Fen
 	priorYearsRecovered                   domain.Fen
-	insurances                            [5]InsuranceFigures // in domain.Insurances order
+	insurances                            [5]insuranceCounts // in domain.Insurances order
 	fieldWork                             FieldWork
 	flags                                 []Flag
 }
@@ -385,7 +410,7 @@ func (c *contribution) at(county string) *share {
 func (f *Figures) addShare(s *share) {
 	f.Employers += s.employers
 	for i, ins := range domain.Insurances {
-		f.Insurances[ins].add(&s.insurances[i])
+		f.Insurances[ins].addCounts(&s.insurances[i])
 	}
 	f.ArrearsCurrentYearFen += s.arrearsCurrentYear
 	f.ArrearsPriorYearsFen += s.arrearsPriorYears

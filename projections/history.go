@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"slices"
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -111,6 +112,14 @@ func NewHistoryBuilder(id string, throughSeq uint64, asOf domain.Date, fees []do
 	}
 }
 
+// Expect tells the builder how many events are coming (the employer's count, as the store has
+// it), so that what it keeps of them grows once.
+func (b *HistoryBuilder) Expect(n uint64) {
+	n = min(n, 1<<20) // a hint: a wrong one costs memory, not correctness
+	b.kept = slices.Grow(b.kept, int(n))
+	b.shown.Account.Reserve(int(n))
+}
+
 // refold folds the employer again after a void: shown from the events shown and the voids, now
 // from every event. Balances start again from the fold.
 func (b *HistoryBuilder) refold() {
@@ -125,6 +134,7 @@ func (b *HistoryBuilder) refold() {
 	}
 	b.shown = &domain.Employer{ID: b.head.EmployerID}
 	b.shown.Fold(shown)
+	b.rp.Release()
 	b.rp = domain.NewReplay(b.fees)
 	if b.now != nil {
 		b.now = &domain.Employer{ID: b.head.EmployerID}
@@ -187,12 +197,13 @@ func (b *HistoryBuilder) Add(ev eventstore.RawEvent) (HistoryEvent, bool) {
 }
 
 // Finish sets h's fields but its events, and returns the employer as it is now (nil when its
-// events make none).
+// events make none). The builder is done: it takes no more events.
 func (b *HistoryBuilder) Finish(h *History) *domain.Employer {
 	events := h.Events
 	*h = b.head
 	h.Events = events
 	h.Balances = balances(b.rp.TotalsOn(&b.shown.Account, b.asOf))
+	b.rp.Release()
 	now := b.now
 	if now == nil {
 		now = b.shown
