@@ -269,3 +269,41 @@ func TestAStatementFromAReusedBookEqualsOneFromANewBook(t *testing.T) {
 		t.Fatalf("%d statements with settled lines, %d with credit: the test exercises too little", carried, credit)
 	}
 }
+
+// TestAnAccountReadBackFromItsSnapshotFormIsTheSame writes every demo payer's account, whole and
+// compacted, in the snapshot's binary form and reads it back: the same account, entry for entry
+// and line for line, with the same statements; every shorter or damaged form is refused.
+func TestAnAccountReadBackFromItsSnapshotFormIsTheSame(t *testing.T) {
+	fees := domain.DefaultLateFees
+	events, order := demoEvents(t, 150)
+	through, keepFrom := domain.MustDate("2006-06-30"), domain.MustPeriod("2006-05")
+	carried := 0
+	for _, id := range order {
+		for _, e := range []*domain.Employer{fold(events[id]), compactedAt(events[id], through, keepFrom, fees)} {
+			b := domain.EncodeAccountState(&e.Account)
+			got, err := domain.DecodeAccountState(b)
+			if err != nil {
+				t.Fatalf("%s: %v", id, err)
+			}
+			if !domain.SameAccount(got, e.Account) {
+				t.Fatalf("%s: read back\n %+v\nwritten\n %+v", id, got, e.Account)
+			}
+			if len(e.Account.Settled()) > 0 {
+				carried++
+			}
+			for _, asOf := range []domain.Date{through.AddDays(1), demo.Today} {
+				if g, w := got.Statement(asOf, fees), e.Account.Statement(asOf, fees); !reflect.DeepEqual(g, w) {
+					t.Fatalf("%s as of %s: statement read back %+v, written %+v", id, asOf, g, w)
+				}
+			}
+			for n := range len(b) {
+				if _, err := domain.DecodeAccountState(b[:n]); err == nil {
+					t.Fatalf("%s: the first %d of %d bytes read as an account", id, n, len(b))
+				}
+			}
+		}
+	}
+	if carried == 0 {
+		t.Fatal("no account with a carry: the test exercises too little")
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/gob"
 	"fmt"
+	"slices"
+	"sync"
 )
 
 // accountEntry mirrors entry with exported fields, for snapshots.
@@ -71,15 +73,203 @@ func (a *Account) GobDecode(b []byte) error {
 }
 
 // EncodeState writes the account as the next value of enc's stream; DecodeState reads it back.
-func (a *Account) EncodeState(enc *gob.Encoder) error { return enc.Encode(a.snap()) }
+// The value is the account in a compact binary form (appendState), one byte string: decoded by
+// reflection, an account's entries and lines were most of what a views snapshot cost to read,
+// and garbage in small pieces among the state kept.
+func (a *Account) EncodeState(enc *gob.Encoder) error { return enc.Encode(a.appendState(nil)) }
 
 // DecodeState reads an account EncodeState wrote as the next value of dec's stream.
 func (a *Account) DecodeState(dec *gob.Decoder) error {
-	var in accountSnap
-	if err := dec.Decode(&in); err != nil {
+	var b []byte
+	if err := dec.Decode(&b); err != nil {
 		return err
 	}
-	return a.restore(in)
+	return a.readState(b)
+}
+
+// stateScratch holds what readState reads an account's lines into before they are laid out.
+type stateScratch struct {
+	lines []lineAmount
+	ends  []int
+}
+
+var stateScratches = sync.Pool{New: func() any { return new(stateScratch) }}
+
+// appendState appends the account to b: its entries as they are (a reversal's payment is found
+// again when read), then its carry, if any, with its lines unpacked.
+func (a *Account) appendState(b []byte) []byte {
+	w := stateWriter{b}
+	w.bool(a.Stale)
+	w.u(uint64(len(a.entries)))
+	for i := range a.entries {
+		e := &a.entries[i]
+		w.u(uint64(e.kind))
+		w.i(int64(e.date))
+		w.u(e.seq)
+		w.i(int64(e.period))
+		w.i(int64(e.dueOn))
+		w.i(int64(e.amount))
+		w.s(e.receipt)
+		w.u(uint64(len(e.lines)))
+		for _, l := range e.lines {
+			w.i(int64(l.key.Period))
+			w.insurance(l.key.Insurance)
+			w.i(int64(l.amount))
+		}
+	}
+	c := a.carry
+	w.bool(c != nil)
+	if c == nil {
+		return w.b
+	}
+	w.i(int64(c.through))
+	w.i(int64(c.credit))
+	lines := unpackLines(c.lines, c.nlines)
+	w.u(uint64(len(lines)))
+	for i := range lines {
+		l := &lines[i]
+		w.i(int64(l.Period))
+		w.i(int64(l.DueOn))
+		for _, x := range l.amounts() {
+			w.i(int64(*x))
+		}
+		w.i(int64(l.Reductions))
+		w.u(uint64(l.Rank))
+		w.bool(l.Fixed)
+	}
+	w.u(uint64(len(c.reductions)))
+	for _, r := range c.reductions {
+		w.i(int64(r.date))
+		w.i(int64(r.amount))
+	}
+	w.u(uint64(len(c.settled)))
+	for _, x := range c.settled {
+		w.s(x.Group)
+		w.insurance(x.Insurance)
+		w.i(int64(x.Year))
+		for _, f := range []Fen{x.DueFen, x.PaidFen, x.WaivedFen, x.LateFeePaidFen, x.LateFeeWaivedFen, x.RecoveredFen} {
+			w.i(int64(f))
+		}
+	}
+	w.u(uint64(len(c.dropped)))
+	for _, p := range c.dropped {
+		w.i(int64(p))
+	}
+	return w.b
+}
+
+// readState sets the account from what appendState wrote. Receipts are normalised again and
+// reversals paired with their payments again, as record does.
+func (a *Account) readState(b []byte) error {
+	r := stateReader{b: b}
+	a.Stale = r.bool()
+	a.entries, a.carry = nil, nil
+	if n := r.count(); n > 0 {
+		a.entries = make([]entry, n)
+	}
+	// The entries' lines share one array, made once they are all read: a restored ledger holds
+	// millions of them, and the collector's work follows the number of objects.
+	sc := stateScratches.Get().(*stateScratch)
+	defer stateScratches.Put(sc)
+	lines, ends := sc.lines[:0], sc.ends[:0]
+	for i := range a.entries {
+		e := &a.entries[i]
+		e.kind, e.date, e.seq = entryKind(r.u()), Date(r.i()), r.u()
+		e.period, e.dueOn, e.amount = Period(r.i()), Date(r.i()), Fen(r.i())
+		e.receipt = NormalizeCode(r.s())
+		for range r.count() {
+			lines = append(lines, lineAmount{LineKey{Period(r.i()), r.insurance()}, Fen(r.i())})
+		}
+		ends = append(ends, len(lines))
+		if e.kind == entryReversal {
+			e.undoes = standing(a.entries[:i], e.receipt)
+		}
+	}
+	if len(lines) > 0 {
+		all := slices.Clone(lines)
+		start := 0
+		for i, end := range ends {
+			if end > start {
+				a.entries[i].lines = all[start:end:end]
+			}
+			start = end
+		}
+	}
+	clear(lines)
+	sc.lines, sc.ends = lines, ends
+	if r.bool() {
+		cs := &carrySnap{Through: Date(r.i()), Credit: Fen(r.i())}
+		if n := r.count(); n > 0 {
+			cs.Lines = make([]carriedLine, n)
+		}
+		for i := range cs.Lines {
+			l := &cs.Lines[i]
+			l.Period, l.DueOn = Period(r.i()), Date(r.i())
+			for _, x := range l.amounts() {
+				*x = Fen(r.i())
+			}
+			l.Reductions, l.Rank, l.Fixed = int32(r.i()), uint8(min(r.u(), 255)), r.bool()
+		}
+		if n := r.count(); n > 0 {
+			cs.Reductions = make([]reductionSnap, n)
+		}
+		for i := range cs.Reductions {
+			cs.Reductions[i] = reductionSnap{Date(r.i()), Fen(r.i())}
+		}
+		if n := r.count(); n > 0 {
+			cs.Settled = make([]Settled, n)
+		}
+		for i := range cs.Settled {
+			x := &cs.Settled[i]
+			x.Group, x.Insurance, x.Year = r.s(), r.insurance(), int(r.i())
+			for _, f := range []*Fen{&x.DueFen, &x.PaidFen, &x.WaivedFen, &x.LateFeePaidFen, &x.LateFeeWaivedFen, &x.RecoveredFen} {
+				*f = Fen(r.i())
+			}
+		}
+		if n := r.count(); n > 0 {
+			cs.Dropped = make([]Period, n)
+		}
+		for i := range cs.Dropped {
+			cs.Dropped[i] = Period(r.i())
+		}
+		if r.err == nil {
+			c, err := newCarry(cs)
+			if err != nil {
+				return err
+			}
+			a.carry = c
+		}
+	}
+	if r.err == nil && len(r.b) != 0 {
+		r.fail()
+	}
+	if r.err != nil {
+		a.entries, a.carry = nil, nil
+		return fmt.Errorf("account state: %w", r.err)
+	}
+	return nil
+}
+
+// DecodeAccount reads the employer's account as the next value of dec's stream, as
+// Account.DecodeState, once the employer is read: its payments' receipts then share the strings
+// of the employer's Receipts, one string a receipt rather than two.
+func (e *Employer) DecodeAccount(dec *gob.Decoder) error {
+	if err := e.Account.DecodeState(dec); err != nil {
+		return err
+	}
+	if len(e.Receipts) == 0 {
+		return nil
+	}
+	same := make(map[string]string, len(e.Receipts))
+	for r := range e.Receipts {
+		same[r] = r
+	}
+	for i := range e.Account.entries {
+		if s, ok := same[e.Account.entries[i].receipt]; ok {
+			e.Account.entries[i].receipt = s
+		}
+	}
+	return nil
 }
 
 func (a Account) snap() accountSnap {
@@ -108,13 +298,21 @@ func (a Account) snap() accountSnap {
 func (a *Account) restore(in accountSnap) error {
 	a.entries = make([]entry, len(in.Entries))
 	a.Stale = in.Stale
+	// The entries' lines share one array: a restored ledger holds millions of them, and the
+	// collector's work follows the number of objects.
+	n := 0
+	for _, ae := range in.Entries {
+		n += len(ae.Lines)
+	}
+	all := make([]lineAmount, 0, n)
 	for i, ae := range in.Entries {
 		e := entry{kind: entryKind(ae.Kind), date: ae.Date, seq: ae.Seq, period: ae.Period, dueOn: ae.DueOn, amount: ae.Amount, receipt: NormalizeCode(ae.Receipt)}
-		if len(ae.Lines) > 0 {
-			e.lines = make([]lineAmount, 0, len(ae.Lines))
-		}
+		start := len(all)
 		for _, l := range ae.Lines {
-			e.lines = append(e.lines, lineAmount{LineKey{l.Period, l.Insurance}, l.Amount})
+			all = append(all, lineAmount{LineKey{l.Period, l.Insurance}, l.Amount})
+		}
+		if len(ae.Lines) > 0 {
+			e.lines = all[start:len(all):len(all)]
 		}
 		if e.kind == entryReversal {
 			e.undoes = standing(a.entries[:i], e.receipt)
@@ -122,28 +320,40 @@ func (a *Account) restore(in accountSnap) error {
 		a.entries[i] = e
 	}
 	a.carry = nil
-	if cs := in.Carry; cs != nil {
-		c := &carry{through: cs.Through, credit: cs.Credit, settled: cs.Settled, dropped: cs.Dropped,
-			lines: packLines(cs.Lines), nlines: len(cs.Lines), reductions: make([]reduction, len(cs.Reductions))}
-		n := 0
-		for i, l := range cs.Lines {
-			if i > 0 && l.Period < cs.Lines[i-1].Period {
-				return fmt.Errorf("carried line %s after %s: lines not oldest first", l.Period, cs.Lines[i-1].Period)
-			}
-			if int(l.Rank) >= len(Insurances) || l.Reductions < 0 {
-				return fmt.Errorf("carried line %s: insurance %d, %d reductions: not a line this build wrote", l.Period, l.Rank, l.Reductions)
-			}
-			n += int(l.Reductions)
-		}
-		if n != len(c.reductions) {
-			return fmt.Errorf("carried lines have %d reductions, the carry %d", n, len(c.reductions))
-		}
-		for i, r := range cs.Reductions {
-			c.reductions[i] = reduction{r.Date, r.Amount}
+	if in.Carry != nil {
+		c, err := newCarry(in.Carry)
+		if err != nil {
+			return err
 		}
 		a.carry = c
 	}
 	return nil
+}
+
+// newCarry makes the carry cs mirrors, refusing one this build did not write.
+func newCarry(cs *carrySnap) (*carry, error) {
+	c := &carry{through: cs.Through, credit: cs.Credit, settled: cs.Settled, dropped: cs.Dropped,
+		lines: packLines(cs.Lines), nlines: len(cs.Lines)}
+	if len(cs.Reductions) > 0 {
+		c.reductions = make([]reduction, len(cs.Reductions))
+	}
+	n := 0
+	for i, l := range cs.Lines {
+		if i > 0 && l.Period < cs.Lines[i-1].Period {
+			return nil, fmt.Errorf("carried line %s after %s: lines not oldest first", l.Period, cs.Lines[i-1].Period)
+		}
+		if int(l.Rank) >= len(Insurances) || l.Reductions < 0 {
+			return nil, fmt.Errorf("carried line %s: insurance %d, %d reductions: not a line this build wrote", l.Period, l.Rank, l.Reductions)
+		}
+		n += int(l.Reductions)
+	}
+	if n != len(c.reductions) {
+		return nil, fmt.Errorf("carried lines have %d reductions, the carry %d", n, len(c.reductions))
+	}
+	for i, r := range cs.Reductions {
+		c.reductions[i] = reduction{r.Date, r.Amount}
+	}
+	return c, nil
 }
 
 // insuranceGob holds the encodings of the five insurances: their ranks.

@@ -167,6 +167,16 @@ func (w *stateWriter) u(v uint64) { w.b = binary.AppendUvarint(w.b, v) }
 func (w *stateWriter) i(v int64)  { w.b = binary.AppendVarint(w.b, v) }
 func (w *stateWriter) s(v string) { w.u(uint64(len(v))); w.b = append(w.b, v...) }
 
+// insurance writes one of the five insurances as its rank, any other as 5 and its name.
+func (w *stateWriter) insurance(v Insurance) {
+	if r := v.Rank(); r >= 0 {
+		w.u(uint64(r))
+		return
+	}
+	w.u(uint64(len(Insurances)))
+	w.s(string(v))
+}
+
 func (w *stateWriter) bool(v bool) {
 	if v {
 		w.b = append(w.b, 1)
@@ -220,6 +230,19 @@ func (r *stateReader) s() string {
 	v := string(r.b[:n])
 	r.b = r.b[n:]
 	return v
+}
+
+// insurance reads what stateWriter.insurance wrote: one of the five as Insurances holds it.
+func (r *stateReader) insurance() Insurance {
+	switch k := r.u(); {
+	case k < uint64(len(Insurances)):
+		return Insurances[k]
+	case k == uint64(len(Insurances)):
+		return Insurance(r.s())
+	default:
+		r.fail()
+		return ""
+	}
 }
 
 func (r *stateReader) bool() bool {

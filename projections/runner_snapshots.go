@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -38,10 +39,22 @@ func readSnapshot(ctx context.Context, objects jetstream.ObjectStore) (*Ledger, 
 	}
 	// Read whole first (it is compressed): decoding while the object streams in outlasts the
 	// object store's read timeout on a large ledger.
-	data, err := objects.GetBytes(ctx, snapshotObject)
+	obj, err := objects.Get(ctx, snapshotObject)
 	if err != nil {
 		return nil, 0, err
 	}
+	defer obj.Close()
+	// Into a buffer of the object's size (and the room ReadFrom asks for), read to the end,
+	// where the object's digest is checked: grown as it came, it was copied over and over.
+	size := info.Size
+	if got, err := obj.Info(); err == nil {
+		size = got.Size
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	if _, err := buf.ReadFrom(obj); err != nil {
+		return nil, 0, err
+	}
+	data := buf.Bytes()
 	l, err := RestoreLedgerBytes(data)
 	return l, len(data), err
 }
