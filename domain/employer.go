@@ -67,6 +67,10 @@ type Employer struct {
 	History   History
 	// SkipHistory leaves History empty: the write side decides without it and saves its memory.
 	SkipHistory bool
+	// SkipDecisions leaves Receipts and Declared empty: only deciding a command reads them (the
+	// write side's state keeps them), and views that only answer reads would keep a key for
+	// every payment and every period ever declared.
+	SkipDecisions bool
 
 	// Refold is set when a void names an event already folded into the state: the state is then
 	// the employer's events folded again from the first (Fold).
@@ -89,10 +93,10 @@ func (e *Employer) Apply(ev Event) {
 	if e.Enrolled == nil {
 		e.Enrolled = map[Insurance]int64{}
 	}
-	if e.Receipts == nil {
+	if e.Receipts == nil && !e.SkipDecisions {
 		e.Receipts = map[string]bool{}
 	}
-	if e.Declared == nil {
+	if e.Declared == nil && !e.SkipDecisions {
 		e.Declared = map[Period]bool{}
 	}
 	if e.ID == "" {
@@ -134,10 +138,17 @@ func (e *Employer) Apply(ev Event) {
 	case InspectionRecorded:
 		e.Inspected = append(e.Inspected, p.On)
 	case DeclarationFiled:
-		e.Declared[p.Period] = true
+		if !e.SkipDecisions {
+			e.Declared[p.Period] = true
+		}
 	case PaymentReceived:
-		e.Receipts[NormalizeCode(p.ReceiptNo)] = false
+		if !e.SkipDecisions {
+			e.Receipts[NormalizeCode(p.ReceiptNo)] = false
+		}
 	case PaymentReversed:
+		if e.SkipDecisions {
+			break
+		}
 		// Reversed unless another payment with the receipt still stands, which only events
 		// stored before receipts were normalised can leave ("r1" and "R1" both recorded).
 		no := NormalizeCode(p.ReceiptNo)

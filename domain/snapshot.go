@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/gob"
 	"fmt"
-	"slices"
-	"sync"
 )
 
 // accountEntry mirrors entry with exported fields, for snapshots.
@@ -87,36 +85,12 @@ func (a *Account) DecodeState(dec *gob.Decoder) error {
 	return a.readState(b)
 }
 
-// stateScratch holds what readState reads an account's lines into before they are laid out.
-type stateScratch struct {
-	lines []lineAmount
-	ends  []int
-}
-
-var stateScratches = sync.Pool{New: func() any { return new(stateScratch) }}
-
-// appendState appends the account to b: its entries as they are (a reversal's payment is found
-// again when read), then its carry, if any, with its lines unpacked.
+// appendState appends the account to b: its entries as they are (stateWriter.entries), then
+// its carry, if any, with its lines unpacked.
 func (a *Account) appendState(b []byte) []byte {
 	w := stateWriter{b}
 	w.bool(a.Stale)
-	w.u(uint64(len(a.entries)))
-	for i := range a.entries {
-		e := &a.entries[i]
-		w.u(uint64(e.kind))
-		w.i(int64(e.date))
-		w.u(e.seq)
-		w.i(int64(e.period))
-		w.i(int64(e.dueOn))
-		w.i(int64(e.amount))
-		w.s(e.receipt)
-		w.u(uint64(len(e.lines)))
-		for _, l := range e.lines {
-			w.i(int64(l.key.Period))
-			w.insurance(l.key.Insurance)
-			w.i(int64(l.amount))
-		}
-	}
+	w.entries(a.entries)
 	c := a.carry
 	w.bool(c != nil)
 	if c == nil {
@@ -158,45 +132,15 @@ func (a *Account) appendState(b []byte) []byte {
 	return w.b
 }
 
-// readState sets the account from what appendState wrote. Receipts are normalised again and
-// reversals paired with their payments again, as record does.
+// readState sets the account from what appendState wrote. Receipts are normalised again, as
+// record does.
 func (a *Account) readState(b []byte) error {
 	r := stateReader{b: b}
 	a.Stale = r.bool()
-	a.entries, a.carry = nil, nil
-	if n := r.count(); n > 0 {
-		a.entries = make([]entry, n)
-	}
-	// The entries' lines share one array, made once they are all read: a restored ledger holds
-	// millions of them, and the collector's work follows the number of objects.
-	sc := stateScratches.Get().(*stateScratch)
-	defer stateScratches.Put(sc)
-	lines, ends := sc.lines[:0], sc.ends[:0]
+	a.entries, a.carry = r.entries(), nil
 	for i := range a.entries {
-		e := &a.entries[i]
-		e.kind, e.date, e.seq = entryKind(r.u()), Date(r.i()), r.u()
-		e.period, e.dueOn, e.amount = Period(r.i()), Date(r.i()), Fen(r.i())
-		e.receipt = NormalizeCode(r.s())
-		for range r.count() {
-			lines = append(lines, lineAmount{LineKey{Period(r.i()), r.insurance()}, Fen(r.i())})
-		}
-		ends = append(ends, len(lines))
-		if e.kind == entryReversal {
-			e.undoes = standing(a.entries[:i], e.receipt)
-		}
+		a.entries[i].receipt = NormalizeCode(a.entries[i].receipt)
 	}
-	if len(lines) > 0 {
-		all := slices.Clone(lines)
-		start := 0
-		for i, end := range ends {
-			if end > start {
-				a.entries[i].lines = all[start:end:end]
-			}
-			start = end
-		}
-	}
-	clear(lines)
-	sc.lines, sc.ends = lines, ends
 	if r.bool() {
 		cs := &carrySnap{Through: Date(r.i()), Credit: Fen(r.i())}
 		if n := r.count(); n > 0 {
@@ -246,28 +190,6 @@ func (a *Account) readState(b []byte) error {
 	if r.err != nil {
 		a.entries, a.carry = nil, nil
 		return fmt.Errorf("account state: %w", r.err)
-	}
-	return nil
-}
-
-// DecodeAccount reads the employer's account as the next value of dec's stream, as
-// Account.DecodeState, once the employer is read: its payments' receipts then share the strings
-// of the employer's Receipts, one string a receipt rather than two.
-func (e *Employer) DecodeAccount(dec *gob.Decoder) error {
-	if err := e.Account.DecodeState(dec); err != nil {
-		return err
-	}
-	if len(e.Receipts) == 0 {
-		return nil
-	}
-	same := make(map[string]string, len(e.Receipts))
-	for r := range e.Receipts {
-		same[r] = r
-	}
-	for i := range e.Account.entries {
-		if s, ok := same[e.Account.entries[i].receipt]; ok {
-			e.Account.entries[i].receipt = s
-		}
 	}
 	return nil
 }

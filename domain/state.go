@@ -3,6 +3,8 @@ package domain
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
+	"sync"
 )
 
 // AppendState appends e's write-side state (e folded without its dated history, its account
@@ -15,6 +17,9 @@ func (e *Employer) AppendState(b []byte) ([]byte, error) {
 	}
 	if e.Account.carry != nil {
 		return b, errors.New("employer state: a compacted account is not carried")
+	}
+	if e.SkipDecisions {
+		return b, errors.New("employer state: a state folded without its receipts and declared periods is not carried")
 	}
 	w := stateWriter{b}
 	w.s(e.ID)
@@ -52,23 +57,7 @@ func (e *Employer) AppendState(b []byte) ([]byte, error) {
 	w.s(e.LastStep)
 	w.i(e.Contracts)
 	w.bool(e.Account.Stale)
-	w.u(uint64(len(e.Account.entries)))
-	for _, en := range e.Account.entries {
-		w.u(uint64(en.kind))
-		w.i(int64(en.date))
-		w.i(int64(en.period))
-		w.i(int64(en.dueOn))
-		w.u(en.seq)
-		w.u(uint64(len(en.lines)))
-		for _, l := range en.lines {
-			w.i(int64(l.key.Period))
-			w.s(string(l.key.Insurance))
-			w.i(int64(l.amount))
-		}
-		w.i(int64(en.amount))
-		w.s(en.receipt)
-		w.i(int64(en.undoes))
-	}
+	w.entries(e.Account.entries)
 	w.u(e.Version)
 	w.u(e.N)
 	w.s(e.Head)
@@ -119,23 +108,7 @@ func ReadState(b []byte) (*Employer, error) {
 	}
 	e.NoticeOn, e.LastStep, e.Contracts = Date(r.i()), r.s(), r.i()
 	e.Account.Stale = r.bool()
-	if n = r.count(); n > 0 {
-		e.Account.entries = make([]entry, n)
-	}
-	for i := range e.Account.entries {
-		en := &e.Account.entries[i]
-		en.kind, en.date, en.period, en.dueOn, en.seq = entryKind(r.u()), Date(r.i()), Period(r.i()), Date(r.i()), r.u()
-		if k := r.count(); k > 0 {
-			en.lines = make([]lineAmount, k)
-		}
-		for j := range en.lines {
-			en.lines[j] = lineAmount{LineKey{Period(r.i()), Insurance(r.s())}, Fen(r.i())}
-		}
-		en.amount, en.receipt, en.undoes = Fen(r.i()), r.s(), int(r.i())
-		if en.undoes < 0 || en.undoes > i {
-			r.fail()
-		}
-	}
+	e.Account.entries = r.entries()
 	e.Version, e.N, e.Head = r.u(), r.u(), r.s()
 	e.Industry, e.Sector, e.OwnershipCode, e.Park, e.Agency = r.s(), r.s(), r.s(), r.s(), r.bool()
 	e.Migrants = r.i()
@@ -163,9 +136,93 @@ func ReadState(b []byte) (*Employer, error) {
 
 type stateWriter struct{ b []byte }
 
+// entries writes an account's entries as they are: the write side's checkpoints and the views'
+// snapshots alike.
+func (w *stateWriter) entries(entries []entry) {
+	w.u(uint64(len(entries)))
+	for i := range entries {
+		en := &entries[i]
+		w.u(uint64(en.kind))
+		w.i(int64(en.date))
+		w.i(int64(en.period))
+		w.i(int64(en.dueOn))
+		w.u(en.seq)
+		w.u(uint64(len(en.lines)))
+		for _, l := range en.lines {
+			w.i(int64(l.key.Period))
+			w.s(string(l.key.Insurance))
+			w.i(int64(l.amount))
+		}
+		w.i(int64(en.amount))
+		w.s(en.receipt)
+		w.i(int64(en.undoes))
+	}
+}
+
+// entries reads what stateWriter.entries wrote (nil for none). The entries' lines share one
+// array, made once they are all read: a restored ledger holds millions of them, and the
+// collector's work follows the number of objects.
+func (r *stateReader) entries() []entry {
+	n := r.count()
+	if n == 0 {
+		return nil
+	}
+	entries := make([]entry, n)
+	sc := stateScratches.Get().(*stateScratch)
+	defer stateScratches.Put(sc)
+	lines, ends := sc.lines[:0], sc.ends[:0]
+	for i := range entries {
+		en := &entries[i]
+		en.kind, en.date, en.period, en.dueOn, en.seq = entryKind(r.u()), Date(r.i()), Period(r.i()), Date(r.i()), r.u()
+		for range r.count() {
+			lines = append(lines, lineAmount{LineKey{Period(r.i()), r.insuranceName()}, Fen(r.i())})
+		}
+		ends = append(ends, len(lines))
+		en.amount, en.receipt, en.undoes = Fen(r.i()), r.s(), int(r.i())
+		if en.undoes < 0 || en.undoes > i {
+			r.fail()
+		}
+	}
+	if len(lines) > 0 {
+		all := slices.Clone(lines)
+		start := 0
+		for i, end := range ends {
+			if end > start {
+				entries[i].lines = all[start:end:end]
+			}
+			start = end
+		}
+	}
+	clear(lines)
+	sc.lines, sc.ends = lines, ends
+	return entries
+}
+
+// stateScratch holds what stateReader.entries reads lines into before they are laid out.
+type stateScratch struct {
+	lines []lineAmount
+	ends  []int
+}
+
+var stateScratches = sync.Pool{New: func() any { return new(stateScratch) }}
+
 func (w *stateWriter) u(v uint64) { w.b = binary.AppendUvarint(w.b, v) }
 func (w *stateWriter) i(v int64)  { w.b = binary.AppendVarint(w.b, v) }
 func (w *stateWriter) s(v string) { w.u(uint64(len(v))); w.b = append(w.b, v...) }
+
+// insuranceName reads an insurance written by name: one of the five as Insurances holds it,
+// not a string of its own.
+func (r *stateReader) insuranceName() Insurance {
+	n := r.count()
+	b := r.b[:n]
+	r.b = r.b[n:]
+	for _, ins := range Insurances {
+		if string(b) == string(ins) {
+			return ins
+		}
+	}
+	return Insurance(b)
+}
 
 // insurance writes one of the five insurances as its rank, any other as 5 and its name.
 func (w *stateWriter) insurance(v Insurance) {

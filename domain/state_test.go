@@ -65,8 +65,8 @@ func TestAStateRestoredFromItsEncodingFoldsOnAsTheOriginal(t *testing.T) {
 func TestTheStateEncodingKnowsEveryFieldOfEmployer(t *testing.T) {
 	// Refold and voided are not carried: a state is saved folded through its last event, with no
 	// void left to act on, and voids only ever name earlier events.
-	if n := reflect.TypeFor[Employer]().NumField(); n != 27 {
-		t.Errorf("Employer has %d fields; AppendState carries 25 (History and SkipHistory as the absence of history) and leaves out Refold and voided", n)
+	if n := reflect.TypeFor[Employer]().NumField(); n != 28 {
+		t.Errorf("Employer has %d fields; AppendState carries 25 (History and SkipHistory as the absence of history), leaves out Refold and voided, and refuses SkipDecisions", n)
 	}
 	if n := reflect.TypeFor[Profile]().NumField(); n != 13 {
 		t.Errorf("Profile has %d fields; AppendState carries 13", n)
@@ -98,5 +98,16 @@ func TestAStateThatCannotBeCarriedOrReadIsRefused(t *testing.T) {
 	}
 	if _, err := ReadState(append(b, 0)); err == nil {
 		t.Error("a state with a byte after it read")
+	}
+}
+
+func TestAStateFoldedWithoutItsDecisionsIsNotCarried(t *testing.T) {
+	e := &Employer{SkipHistory: true, SkipDecisions: true}
+	e.Apply(Event{Envelope: Envelope{Seq: 1, N: 1, EmployerID: "e"}, Body: PaymentReceived{PaidOn: MustDate("2006-05-01"), AmountFen: 100, ReceiptNo: "R1"}})
+	if e.Receipts != nil {
+		t.Fatalf("receipts %v kept by a state folded without its decisions", e.Receipts)
+	}
+	if _, err := e.AppendState(nil); err == nil {
+		t.Fatal("AppendState carried a state folded without its receipts and declared periods")
 	}
 }

@@ -141,7 +141,7 @@ func (l *Ledger) refold(id string, seq uint64) {
 		l.err = fmt.Errorf("fold employer %s again through %d: %w", id, seq, err)
 		return
 	}
-	e := &domain.Employer{}
+	e := &domain.Employer{SkipDecisions: true}
 	for i := range evs {
 		evs[i].EmployerID = id
 	}

@@ -103,18 +103,9 @@ func (f *InsuranceFigures) addCounts(o *insuranceCounts) {
 }
 
 func (f *InsuranceFigures) add(o *InsuranceFigures) {
-	f.Insured += o.Insured
-	f.ShouldInsure += o.ShouldInsure
-	f.PaidInsured += o.PaidInsured
-	f.PeriodDueFen += o.PeriodDueFen
-	f.PeriodCollectedFen += o.PeriodCollectedFen
-	f.CumulativeDueFen += o.CumulativeDueFen
-	f.CumulativeCollectedFen += o.CumulativeCollectedFen
-	f.ArrearsCurrentYearFen += o.ArrearsCurrentYearFen
-	f.ArrearsPriorYearsFen += o.ArrearsPriorYearsFen
-	f.RecoveredFen += o.RecoveredFen
-	f.PriorYearsRecoveredFen += o.PriorYearsRecoveredFen
-	f.YearCollectedFen += o.YearCollectedFen
+	f.addCounts(&insuranceCounts{o.Insured, o.ShouldInsure, o.PaidInsured, o.PeriodDueFen, o.PeriodCollectedFen,
+		o.CumulativeDueFen, o.CumulativeCollectedFen, o.ArrearsCurrentYearFen, o.ArrearsPriorYearsFen,
+		o.RecoveredFen, o.PriorYearsRecoveredFen, o.YearCollectedFen})
 }
 
 func (f *InsuranceFigures) rates() {

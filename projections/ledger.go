@@ -56,7 +56,7 @@ func (l *Ledger) Apply(ev domain.Event) {
 	}
 	e := l.Employers[ev.EmployerID]
 	if e == nil {
-		e = &domain.Employer{}
+		e = &domain.Employer{SkipDecisions: true}
 		l.Employers[ev.EmployerID] = e
 		l.Order = append(l.Order, ev.EmployerID)
 	}

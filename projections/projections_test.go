@@ -231,3 +231,44 @@ func TestASnapshotInPartsRestoresEveryEmployerInOrder(t *testing.T) {
 		t.Fatal("half a snapshot restored without error")
 	}
 }
+
+// TestTheViewsKeepNoStateOnlyDecidingReads: an employer's receipts and declared periods grow with
+// every payment and period ever, and only deciding a command reads them. The views, folded or
+// restored from a snapshot, keep neither; the same events folded for deciding keep both.
+func TestTheViewsKeepNoStateOnlyDecidingReads(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 2006))
+	l := NewLedger()
+	deciding := map[string]*domain.Employer{}
+	for i, ev := range randomEvents(rng, 3000) {
+		ev.Seq = uint64(i + 1)
+		l.Apply(ev)
+		if ev.EmployerID == "" || ev.Body == nil {
+			continue
+		}
+		if deciding[ev.EmployerID] == nil {
+			deciding[ev.EmployerID] = &domain.Employer{}
+		}
+		deciding[ev.EmployerID].Apply(ev)
+	}
+	snap, err := l.SnapshotBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := RestoreLedger(bytes.NewReader(snap))
+	if err != nil {
+		t.Fatal(err)
+	}
+	receipts, declared := 0, 0
+	for id, e := range deciding {
+		receipts += len(e.Receipts)
+		declared += len(e.Declared)
+		for name, v := range map[string]*domain.Employer{"folded": l.Employers[id], "restored": back.Employers[id]} {
+			if !v.SkipDecisions || v.Receipts != nil || v.Declared != nil {
+				t.Fatalf("%s views of %s keep %d receipts and %d declared periods (SkipDecisions %v)", name, id, len(v.Receipts), len(v.Declared), v.SkipDecisions)
+			}
+		}
+	}
+	if receipts == 0 || declared == 0 {
+		t.Fatalf("%d receipts, %d declared periods folded for deciding: the test exercises too little", receipts, declared)
+	}
+}
