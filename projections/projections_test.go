@@ -203,14 +203,7 @@ func TestASnapshotInPartsRestoresEveryEmployerInOrder(t *testing.T) {
 	if len(l.Order) <= 2*snapshotChunk {
 		t.Fatalf("%d employers: the snapshot would not have three parts", len(l.Order))
 	}
-	snap, err := l.SnapshotBytes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := RestoreLedger(bytes.NewReader(snap))
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap, back := snapshotAndRestore(t, l)
 	if !slices.Equal(back.Order, l.Order) || back.Seq != l.Seq {
 		t.Fatalf("restored %d employers through %d, want %d through %d, in the same order", len(back.Order), back.Seq, len(l.Order), l.Seq)
 	}
@@ -250,14 +243,7 @@ func TestTheViewsKeepNoStateOnlyDecidingReads(t *testing.T) {
 		}
 		deciding[ev.EmployerID].Apply(ev)
 	}
-	snap, err := l.SnapshotBytes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := RestoreLedger(bytes.NewReader(snap))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, back := snapshotAndRestore(t, l)
 	receipts, declared := 0, 0
 	for id, e := range deciding {
 		receipts += len(e.Receipts)
@@ -271,4 +257,18 @@ func TestTheViewsKeepNoStateOnlyDecidingReads(t *testing.T) {
 	if receipts == 0 || declared == 0 {
 		t.Fatalf("%d receipts, %d declared periods folded for deciding: the test exercises too little", receipts, declared)
 	}
+}
+
+// snapshotAndRestore writes l's snapshot and restores views from it.
+func snapshotAndRestore(t *testing.T, l *Ledger) ([]byte, *Ledger) {
+	t.Helper()
+	snap, err := l.SnapshotBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := RestoreLedger(bytes.NewReader(snap))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap, back
 }
