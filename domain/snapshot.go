@@ -132,15 +132,12 @@ func (a *Account) appendState(b []byte) []byte {
 	return w.b
 }
 
-// readState sets the account from what appendState wrote. Receipts are normalised again, as
-// record does.
+// readState sets the account from what appendState wrote: entries as this build recorded them
+// (receipts normalised, reversals paired), so taken as they are.
 func (a *Account) readState(b []byte) error {
 	r := stateReader{b: b}
 	a.Stale = r.bool()
 	a.entries, a.carry = r.entries(), nil
-	for i := range a.entries {
-		a.entries[i].receipt = NormalizeCode(a.entries[i].receipt)
-	}
 	if r.bool() {
 		cs := &carrySnap{Through: Date(r.i()), Credit: Fen(r.i())}
 		if n := r.count(); n > 0 {
@@ -220,21 +217,13 @@ func (a Account) snap() accountSnap {
 func (a *Account) restore(in accountSnap) error {
 	a.entries = make([]entry, len(in.Entries))
 	a.Stale = in.Stale
-	// The entries' lines share one array: a restored ledger holds millions of them, and the
-	// collector's work follows the number of objects.
-	n := 0
-	for _, ae := range in.Entries {
-		n += len(ae.Lines)
-	}
-	all := make([]lineAmount, 0, n)
 	for i, ae := range in.Entries {
 		e := entry{kind: entryKind(ae.Kind), date: ae.Date, seq: ae.Seq, period: ae.Period, dueOn: ae.DueOn, amount: ae.Amount, receipt: NormalizeCode(ae.Receipt)}
-		start := len(all)
-		for _, l := range ae.Lines {
-			all = append(all, lineAmount{LineKey{l.Period, l.Insurance}, l.Amount})
-		}
 		if len(ae.Lines) > 0 {
-			e.lines = all[start:len(all):len(all)]
+			e.lines = make([]lineAmount, 0, len(ae.Lines))
+		}
+		for _, l := range ae.Lines {
+			e.lines = append(e.lines, lineAmount{LineKey{l.Period, l.Insurance}, l.Amount})
 		}
 		if e.kind == entryReversal {
 			e.undoes = standing(a.entries[:i], e.receipt)

@@ -30,13 +30,6 @@ const snapshotObject = "views"
 
 // readSnapshot reads the views' latest snapshot, if this build can use it.
 func readSnapshot(ctx context.Context, objects jetstream.ObjectStore) (*Ledger, int, error) {
-	info, err := objects.GetInfo(ctx, snapshotObject)
-	if err != nil {
-		return nil, 0, err
-	}
-	if v := info.Metadata["code_version"]; v != CodeVersion {
-		return nil, 0, fmt.Errorf("snapshot written by %q, this build folds %q", v, CodeVersion)
-	}
 	// Read whole first (it is compressed): decoding while the object streams in outlasts the
 	// object store's read timeout on a large ledger.
 	obj, err := objects.Get(ctx, snapshotObject)
@@ -44,12 +37,16 @@ func readSnapshot(ctx context.Context, objects jetstream.ObjectStore) (*Ledger, 
 		return nil, 0, err
 	}
 	defer obj.Close()
+	info, err := obj.Info()
+	if err != nil {
+		return nil, 0, err
+	}
+	if v := info.Metadata["code_version"]; v != CodeVersion {
+		return nil, 0, fmt.Errorf("snapshot written by %q, this build folds %q", v, CodeVersion)
+	}
 	// Into a buffer of the object's size (and the room ReadFrom asks for), read to the end,
 	// where the object's digest is checked: grown as it came, it was copied over and over.
 	size := info.Size
-	if got, err := obj.Info(); err == nil {
-		size = got.Size
-	}
 	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
 	if _, err := buf.ReadFrom(obj); err != nil {
 		return nil, 0, err

@@ -119,8 +119,6 @@ func RestoreLedgerBytes(data []byte) (*Ledger, error) {
 				if err := out[j].e.Account.DecodeState(dec); err != nil {
 					return fmt.Errorf("employer %s: %w", out[j].id, err)
 				}
-				// The views decide nothing (domain.Employer.SkipDecisions).
-				out[j].e.SkipDecisions, out[j].e.Receipts, out[j].e.Declared = true, nil, nil
 			}
 			return nil
 		})
