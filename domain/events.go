@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"sync"
 )
 
 // Payload is the typed body of an event.
@@ -65,16 +66,51 @@ func ChainHashIs(hash, prevHash string, data []byte) bool {
 	if len(hash) != 2*sha256.Size || (prevHash != "" && len(prevHash) != 2*sha256.Size) {
 		return ChainHash(prevHash, data) == hash
 	}
-	h := sha256.New()
-	var prev [sha256.Size]byte
-	if _, err := hex.Decode(prev[:], []byte(prevHash)); err == nil {
-		h.Write(prev[:len(prevHash)/2])
-	} else {
-		h.Write([]byte(prevHash))
+	// The previous hash's bytes and the data, hashed in one piece: a hash.Hash's Write and Sum
+	// would move the arrays given them to the heap.
+	buf := chainBufs.Get().(*[]byte)
+	defer chainBufs.Put(buf)
+	b := append((*buf)[:0], make([]byte, len(prevHash)/2)...)
+	if !DecodeHex(b, prevHash) {
+		b = append(b[:0], prevHash...)
 	}
-	h.Write(data)
-	var sum [sha256.Size]byte
+	b = append(b, data...)
+	*buf = b
+	sum := sha256.Sum256(b)
 	var text [2 * sha256.Size]byte
-	hex.Encode(text[:], h.Sum(sum[:0]))
+	hex.Encode(text[:], sum[:])
 	return string(text[:]) == hash
+}
+
+// chainBufs are buffers ChainHashIs reuses.
+var chainBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// DecodeHex decodes s, hexadecimal in either case, into dst and reports whether s is exactly
+// dst in hexadecimal. Unlike hex.Decode it takes a string without copying it: keys and hashes
+// are decoded for every event read.
+func DecodeHex(dst []byte, s string) bool {
+	if len(s) != 2*len(dst) {
+		return false
+	}
+	for i := range dst {
+		hi, lo := fromHex(s[2*i]), fromHex(s[2*i+1])
+		if hi > 0xf || lo > 0xf {
+			return false
+		}
+		dst[i] = hi<<4 | lo
+	}
+	return true
+}
+
+// fromHex is the value of a hexadecimal digit, or 0xff.
+func fromHex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10
+	}
+	return 0xff
 }

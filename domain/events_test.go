@@ -242,3 +242,46 @@ func TestChainHashIsAgreesWithChainHash(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeHexTakesExactlyItsLengthInEitherCase(t *testing.T) {
+	tests := []struct {
+		name string
+		s    string
+		want []byte // nil: refused
+	}{
+		{"lower case", "00ff7a", []byte{0x00, 0xff, 0x7a}},
+		{"upper case", "00FF7A", []byte{0x00, 0xff, 0x7a}},
+		{"mixed case", "0aBc9F", []byte{0x0a, 0xbc, 0x9f}},
+		{"one digit short", "00ff7", nil},
+		{"one digit long", "00ff7a0", nil},
+		{"a letter past f", "00fg7a", nil},
+		{"a space", "00f 7a", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dst := make([]byte, 3)
+			ok := DecodeHex(dst, tc.s)
+			if ok != (tc.want != nil) || (ok && !bytes.Equal(dst, tc.want)) {
+				t.Errorf("DecodeHex(%q) = %v, %x; want %x", tc.s, ok, dst, tc.want)
+			}
+		})
+	}
+	if !DecodeHex(nil, "") {
+		t.Error("the empty string is not zero bytes in hex")
+	}
+}
+
+// Every event read is checked against its hash: the check allocates nothing.
+func TestCheckingAChainHashAllocatesNothing(t *testing.T) {
+	data := []byte(`{"id":"x","type":"payment.received","payload":{"amount_fen":100}}`)
+	first := ChainHash("", data)
+	second := ChainHash(first, data)
+	ChainHashIs(second, first, data) // fills the buffer pool
+	if n := testing.AllocsPerRun(100, func() {
+		if !ChainHashIs(second, first, data) {
+			t.Fatal("the hash does not hold")
+		}
+	}); n >= 1 {
+		t.Errorf("a check allocates %.1f times", n)
+	}
+}

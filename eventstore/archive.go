@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/kuozheng/kuozheng/domain"
 )
 
 // archive keeps every employer's stored events grouped by employer, so that an auditor's history
@@ -45,6 +47,9 @@ type archive struct {
 	packed  []byte              // reused for writing chunks
 	// raw and compressed are reused by the follower for the chunks it seals itself.
 	raw, compressed []byte
+	// The sealer's alone (sealWaiting): its buffers, and the set it swaps with seal.
+	sealRaw, sealPacked []byte
+	sealSpare           map[string]struct{}
 }
 
 // shelf is one employer's events: a chain of chunks in the file, then the open tail.
@@ -143,10 +148,7 @@ func appendRecord(b []byte, r record) []byte {
 // it is not one.
 func appendHash(b []byte, h string) []byte {
 	var sum [32]byte
-	if len(h) != 2*len(sum) {
-		return append(b, 0)
-	}
-	if _, err := hex.Decode(sum[:], []byte(h)); err != nil {
+	if !domain.DecodeHex(sum[:], h) {
 		return append(b, 0)
 	}
 	return append(append(b, byte(len(sum))), sum[:]...)
@@ -192,8 +194,8 @@ func nextRecord(b []byte) (record, []byte, error) {
 	return r, b[n+int(dl):], nil
 }
 
-// add appends an employer's next record (encoded by appendRecord), in stream order.
-func (a *archive) add(id string, seq uint64, rec []byte) {
+// add appends an employer's next record, in stream order.
+func (a *archive) add(id string, r record) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if !a.usable() {
@@ -204,13 +206,17 @@ func (a *archive) add(id string, seq uint64, rec []byte) {
 		s = &shelf{}
 		a.shelves[strings.Clone(id)] = s // not a slice of the message's subject, which would pin it
 	}
-	ref, err := a.tails.append(seq, rec)
+	ref, err := a.tails.appendNew(r)
 	if err != nil {
 		a.fail(err)
 		return
 	}
-	s.seq = seq
-	s.tail = append(append(make([]tailRef, 0, len(s.tail)+1), s.tail...), ref)
+	s.seq = r.seq
+	if s.tail == nil {
+		// A chunk's worth at once: the tail is filled and emptied in place from then on.
+		s.tail = make([]tailRef, 0, chunkSize)
+	}
+	s.tail = append(s.tail, ref)
 	if len(s.tail) < chunkSize {
 		return
 	}
@@ -255,11 +261,16 @@ func (a *archive) install(s *shelf, n int, packed []byte) {
 	for _, r := range s.tail[:n] {
 		a.tails.drop(r)
 	}
-	s.tail = exact(s.tail[n:])
+	// Kept in place (only this package reads a tail, under the lock), unless it grew while
+	// seals waited: then back to a chunk's worth.
+	s.tail = s.tail[:copy(s.tail, s.tail[n:])]
+	if cap(s.tail) > chunkSize && len(s.tail) <= chunkSize {
+		s.tail = append(make([]tailRef, 0, chunkSize), s.tail...)
+	}
 }
 
 // exact copies b at its exact length (nil when empty): spare capacity, from append's doubling,
-// would be most of a shelf's memory.
+// would be most of a restored shelf's memory.
 func exact[T any](b []T) []T {
 	if len(b) == 0 {
 		return nil

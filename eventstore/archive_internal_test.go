@@ -18,7 +18,7 @@ func TestAHistoryIsFoundThroughItsDirectoriesOrItsLinks(t *testing.T) {
 	defer a.close()
 	n := 2*dirEvery*chunkSize + 3*chunkSize + 5 // two directories, three chunks since, a tail
 	for seq := 1; seq <= n; seq++ {
-		a.add("e", uint64(seq), appendRecord(nil, record{seq: uint64(seq), ts: int64(seq), data: fmt.Appendf(nil, "event %d", seq)}))
+		a.add("e", record{seq: uint64(seq), ts: int64(seq), data: fmt.Appendf(nil, "event %d", seq)})
 	}
 	a.sealWaiting()
 	s := a.shelves["e"]
@@ -77,4 +77,39 @@ func TestAHistoryIsFoundThroughItsDirectoriesOrItsLinks(t *testing.T) {
 	}
 	s.dir, s.recent = dir, recent
 	read("through the directories again", 2*dirEvery+3)
+}
+
+// A tail is filled and emptied in place; one that grew while its seals waited goes back to a
+// chunk's worth of room once sealed, so that a shelf's memory does not keep the largest tail it
+// ever had.
+func TestATailThatGrewWhileSealsWaitedGoesBackToAChunksWorth(t *testing.T) {
+	file, err := scratchArchiveFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newArchive(file, newTailLog("", t.TempDir()))
+	defer a.close()
+	n := 3*chunkSize + 2 // no sealer runs: the tail grows past a chunk
+	for seq := 1; seq <= n; seq++ {
+		a.add("e", record{seq: uint64(seq), ts: int64(seq), data: fmt.Appendf(nil, "event %d", seq)})
+	}
+	s := a.shelves["e"]
+	if len(s.tail) != n {
+		t.Fatalf("%d records in the tail before a seal, want %d", len(s.tail), n)
+	}
+	a.sealWaiting()
+	if len(s.tail) != 2 || cap(s.tail) != chunkSize {
+		t.Fatalf("after the seals the tail holds %d records in room for %d, want 2 in %d", len(s.tail), cap(s.tail), chunkSize)
+	}
+	if s.tail[0].seq != uint64(n-1) || s.tail[1].seq != uint64(n) {
+		t.Errorf("the tail kept %d and %d, want the last two, %d and %d", s.tail[0].seq, s.tail[1].seq, n-1, n)
+	}
+	room := cap(s.tail)
+	for seq := n + 1; seq <= n+chunkSize-2; seq++ {
+		a.add("e", record{seq: uint64(seq), ts: int64(seq), data: fmt.Appendf(nil, "event %d", seq)})
+	}
+	a.sealWaiting()
+	if len(s.tail) != 0 || cap(s.tail) != room {
+		t.Errorf("a tail sealed in place holds %d records in room for %d, want 0 in %d", len(s.tail), cap(s.tail), room)
+	}
 }

@@ -76,19 +76,24 @@ func (a *archive) appendPacked(b []byte, c chunkRef) ([]byte, chunkRef, error) {
 // waits, and compacts a tail segment after each round. The sealer runs it beside the follower,
 // which so neither compresses nor rewrites.
 func (a *archive) sealWaiting() {
-	var raw, packed []byte // reused from chunk to chunk
 	for {
 		a.compactTails()
 		a.mu.Lock()
 		work := a.seal
-		a.seal = map[string]struct{}{}
+		a.seal, a.sealSpare = a.sealSpare, nil
+		if a.seal == nil {
+			a.seal = map[string]struct{}{}
+		}
 		a.mu.Unlock()
 		if len(work) == 0 {
+			a.sealSpare = work
 			return
 		}
 		for id := range work {
-			raw, packed = a.sealShelf(id, raw, packed)
+			a.sealRaw, a.sealPacked = a.sealShelf(id, a.sealRaw, a.sealPacked)
 		}
+		clear(work)
+		a.sealSpare = work
 	}
 }
 

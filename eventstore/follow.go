@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -30,8 +31,10 @@ func (s *Store) foldHead(subject string) head {
 }
 
 // startTail follows the stream from sequence from on. Messages are prepared (decoded, their
-// chain hash and archive record computed) by followWorkers goroutines while the one before is
-// folded; they are folded one at a time, in stream order.
+// chain hash checked) by followWorkers goroutines while the ones before are folded; they are
+// folded one at a time, in stream order. They go from goroutine to goroutine in batches: during
+// the replay Start began, as many as tailBatchMax at a time, so that a replay costs a few
+// hand-overs a batch, not a few a message; after it, each as it comes.
 //
 // The stream is read through an ordered consumer. When its node dies the client makes another,
 // but with pauses of its own that grow to 10 s while the cluster elects leaders, and every write
@@ -43,13 +46,15 @@ func (s *Store) startTail(ctx, runCtx context.Context, from uint64) error {
 	if err != nil {
 		return fmt.Errorf("follow stream: %w", err)
 	}
-	work, ordered := make(chan *prepared, 1024), make(chan *prepared, 1024)
+	work, ordered := make(chan *preparedBatch, 64), make(chan *preparedBatch, 64)
 	s.backlog.Store(&ordered)
 	for range followWorkers {
 		go func() {
-			for p := range work {
-				s.prepare(p)
-				close(p.ready)
+			for b := range work {
+				for i := range b.items {
+					s.prepare(&b.items[i])
+				}
+				close(b.ready)
 			}
 		}()
 	}
@@ -57,10 +62,10 @@ func (s *Store) startTail(ctx, runCtx context.Context, from uint64) error {
 		defer close(work)
 		defer close(ordered)
 		next := from // the sequence after the last message handed on
-		cur := readTail(it)
+		cur := readTail(it, s.replayTo)
 		defer func() { cur.stop() }()
 		for {
-			var msg jetstream.Msg
+			var batch tailBatch
 			select {
 			case <-runCtx.Done():
 				return
@@ -75,40 +80,55 @@ func (s *Store) startTail(ctx, runCtx context.Context, from uint64) error {
 					continue
 				}
 				cur.stop()
-				cur = readTail(it)
+				cur = readTail(it, s.replayTo)
 				continue
-			case r := <-cur.msgs:
-				if r.err != nil {
-					if errors.Is(r.err, jetstream.ErrMsgIteratorClosed) || runCtx.Err() != nil {
-						return
+			case batch = <-cur.batches:
+			}
+			b := preparedBatches.Get().(*preparedBatch)
+			b.ready = make(chan struct{})
+			for _, m := range batch.msgs {
+				if m.meta != nil {
+					if m.meta.Sequence.Stream < next {
+						continue // already handed on (a consumer made again may start a little early)
 					}
-					s.log.Warn("following the stream", "err", r.err)
-					continue
+					next = m.meta.Sequence.Stream + 1
 				}
-				msg = r.msg
+				b.items = append(b.items, prepared{msg: m.msg, meta: m.meta})
 			}
-			meta, err := msg.Metadata()
-			if err == nil {
-				if meta.Sequence.Stream < next {
-					continue // already handed on (a consumer made again may start a little early)
+			batch.release()
+			if len(b.items) > 0 {
+				work <- b
+				ordered <- b
+			} else {
+				preparedBatches.Put(b)
+			}
+			if err := batch.err; err != nil {
+				if errors.Is(err, jetstream.ErrMsgIteratorClosed) || runCtx.Err() != nil {
+					return
 				}
-				next = meta.Sequence.Stream + 1
+				s.log.Warn("following the stream", "err", err)
 			}
-			p := &prepared{msg: msg, meta: meta, ready: make(chan struct{})}
-			work <- p
-			ordered <- p
 		}
 	}()
 	s.tailing.Store(true)
 	go func() {
 		defer close(s.done)
 		defer s.endShare()
-		for p := range ordered {
-			<-p.ready
-			if s.apply(p) {
-				s.requestSnapshot()
+		for b := range ordered {
+			<-b.ready
+			for i := range b.items {
+				p := &b.items[i]
+				if s.apply(p) {
+					s.requestSnapshot()
+				}
+				s.giveShare(runCtx, p)
 			}
-			s.giveShare(runCtx, p)
+			s.passShare(runCtx)
+			s.mu.Lock()
+			close(s.notify)
+			s.notify = make(chan struct{})
+			s.mu.Unlock()
+			b.release()
 		}
 	}()
 	return nil
@@ -131,26 +151,75 @@ func (s *Store) tailFrom(ctx context.Context, from uint64) (jetstream.MessagesCo
 // leave it for another while it is stuck (its Next may block for as long as the client takes
 // to make its consumer again).
 type tailReader struct {
-	msgs chan tailMsg
-	done chan struct{}
-	it   jetstream.MessagesContext
+	batches chan tailBatch
+	done    chan struct{}
+	it      jetstream.MessagesContext
+}
+
+// tailBatch is messages read in a row, then what ended the batch: an error, or nil.
+type tailBatch struct {
+	msgs []tailMsg
+	err  error
 }
 
 type tailMsg struct {
-	msg jetstream.Msg
-	err error
+	msg  jetstream.Msg
+	meta *jetstream.MsgMetadata // nil when the message has none
 }
 
-func readTail(it jetstream.MessagesContext) *tailReader {
-	r := &tailReader{msgs: make(chan tailMsg, 64), done: make(chan struct{}), it: it}
+// tailBatchMax is how many messages a batch holds at most.
+const tailBatchMax = 256
+
+// tailBatches and preparedBatches keep the slices of batches done with: a replay goes through
+// tens of thousands of them.
+var (
+	tailBatches     = sync.Pool{New: func() any { return new([]tailMsg) }}
+	preparedBatches = sync.Pool{New: func() any { return &preparedBatch{} }}
+)
+
+// release gives b's slice back to tailBatches; its messages are the caller's.
+func (b tailBatch) release() {
+	if b.msgs != nil {
+		clear(b.msgs)
+		msgs := b.msgs[:0]
+		tailBatches.Put(&msgs)
+	}
+}
+
+// release clears b and gives it back to preparedBatches.
+func (b *preparedBatch) release() {
+	clear(b.items) // what the items hold is the follower's and the reader's now, not the pool's
+	b.items, b.ready = b.items[:0], nil
+	preparedBatches.Put(b)
+}
+
+// readTail reads it's messages in batches: up to tailBatchMax while they are before replayTo
+// (Next returns them without waiting: they are in the stream already), else each on its own.
+func readTail(it jetstream.MessagesContext, replayTo uint64) *tailReader {
+	r := &tailReader{batches: make(chan tailBatch, 4), done: make(chan struct{}), it: it}
 	go func() {
+		var msgs []tailMsg
 		for {
 			msg, err := it.Next()
+			if msgs == nil {
+				msgs = *tailBatches.Get().(*[]tailMsg)
+			}
+			if err == nil {
+				meta, merr := msg.Metadata()
+				if merr != nil {
+					meta = nil
+				}
+				msgs = append(msgs, tailMsg{msg: msg, meta: meta})
+				if meta != nil && meta.Sequence.Stream < replayTo && len(msgs) < tailBatchMax {
+					continue
+				}
+			}
 			select {
-			case r.msgs <- tailMsg{msg, err}:
+			case r.batches <- tailBatch{msgs: msgs, err: err}:
 			case <-r.done:
 				return
 			}
+			msgs = nil
 			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				return
 			}
@@ -202,11 +271,16 @@ const followHeartbeat = time.Second
 // followWorkers is how many goroutines prepare messages for the follower.
 const followWorkers = 2
 
+// preparedBatch is messages handed to the workers and the folder together.
+type preparedBatch struct {
+	items []prepared
+	ready chan struct{} // closed once every item is prepared
+}
+
 // prepared is a message made ready to be folded.
 type prepared struct {
 	msg     jetstream.Msg
 	meta    *jetstream.MsgMetadata // nil when the message has none
-	ready   chan struct{}          // closed once prepared
 	bad     bool                   // no metadata: skipped
 	seq     uint64
 	subject string
@@ -214,12 +288,12 @@ type prepared struct {
 	own     bool // folded by this store already when prepared
 	ev      domain.Event
 	derr    error
-	hashOK  bool   // the hash header is the chain hash of the bytes after ev.PrevHash
-	rec     []byte // the archive's record, for an employer's event
+	hashOK  bool // the hash header is the chain hash of the bytes after ev.PrevHash
 }
 
 // prepare decodes a message, unless this store folded it already when its append was
-// acknowledged, and computes what folding it needs that does not depend on the messages before.
+// acknowledged, and checks its hash: what folding it needs that does not depend on the messages
+// before.
 func (s *Store) prepare(p *prepared) {
 	meta := p.meta
 	if meta == nil {
@@ -247,13 +321,11 @@ func (s *Store) prepare(p *prepared) {
 	}
 	p.ev.Seq, p.ev.RecordedAt, p.ev.Hash = p.seq, meta.Timestamp.UnixNano(), p.msg.Headers().Get(HashHeader)
 	p.hashOK = hashMatches(p.ev, p.data)
-	if strings.HasPrefix(p.subject, s.sub.Employer) {
-		p.rec = appendRecord(nil, record{seq: p.seq, ts: p.ev.RecordedAt, hash: p.ev.Hash, data: p.data})
-	}
 }
 
 // apply checks one prepared message's chain link and folds it into the indexes, unless this
 // store folded it already when its append was acknowledged; it reports whether a snapshot is due.
+// Those waiting for it (WaitApplied) are told after its batch.
 func (s *Store) apply(p *prepared) bool {
 	if p.bad {
 		s.log.Error("message without metadata")
@@ -264,7 +336,7 @@ func (s *Store) apply(p *prepared) bool {
 	defer s.applyMu.Unlock()
 	id, isEmployer := strings.CutPrefix(subject, s.sub.Employer)
 	if isEmployer {
-		s.archive.add(id, seq, p.rec)
+		s.archive.add(id, record{seq: seq, ts: p.ev.RecordedAt, hash: p.ev.Hash, data: p.data})
 	}
 	s.mu.Lock()
 	own, isOwn := s.ownEvent(subject, seq)
@@ -314,8 +386,6 @@ func (s *Store) apply(p *prepared) bool {
 	s.folded.Add(1)
 	s.lastApply.Store(monotonic())
 	s.applied.Store(seq)
-	close(s.notify)
-	s.notify = make(chan struct{})
 	s.mu.Unlock()
 	return s.cfg.SnapshotEvery > 0 && seq >= s.snapSeq.Load()+uint64(s.cfg.SnapshotEvery)
 }

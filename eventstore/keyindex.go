@@ -1,6 +1,7 @@
 package eventstore
 
 import (
+	"bytes"
 	"fmt"
 	"math/bits"
 	"os"
@@ -153,7 +154,7 @@ func (x *keyIndex) flush() error {
 		for k := range m {
 			keys = append(keys, k)
 		}
-		slices.SortFunc(keys, func(a, b digest) int { return strings.Compare(string(a[:]), string(b[:])) })
+		slices.SortFunc(keys, func(a, b digest) int { return bytes.Compare(a[:], b[:]) })
 		w, err := x.create()
 		if err != nil {
 			return err

@@ -57,9 +57,11 @@ func TestAReaderSharingTheReplayGetsWhatSubscribeDeliversAndChangesNothingOfTheS
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for ev := range events {
-			got = append(got, eventText(t, ev))
-			scribble(reflect.ValueOf(ev.Body)) // a reader may change what it was given
+		for batch := range events {
+			for _, ev := range batch.Events() {
+				got = append(got, eventText(t, ev))
+				scribble(reflect.ValueOf(ev.Body)) // a reader may change what it was given
+			}
 		}
 	}()
 	if err := st.CaughtUp(ctx); err != nil {

@@ -6,7 +6,6 @@ package eventstore
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -170,13 +169,12 @@ type digest [16]byte
 
 func digestOf(s string) digest {
 	var d digest
-	if len(s) == 64 {
-		if b, err := hex.DecodeString(s); err == nil {
-			copy(d[:], b)
-			return d
-		}
+	var sum [sha256.Size]byte
+	if domain.DecodeHex(sum[:], s) {
+		copy(d[:], sum[:])
+		return d
 	}
-	sum := sha256.Sum256([]byte(s))
+	sum = sha256.Sum256([]byte(s))
 	copy(d[:], sum[:])
 	return d
 }
@@ -234,8 +232,8 @@ type Store struct {
 	startSeq uint64
 	replayTo uint64
 	share    atomic.Pointer[replayShare]
-	// backlog holds the messages received and not yet folded (startTail).
-	backlog atomic.Pointer[chan *prepared]
+	// backlog holds the batches of messages received and not yet folded (startTail).
+	backlog atomic.Pointer[chan *preparedBatch]
 
 	pendMu  sync.Mutex
 	pending map[string]chan struct{} // subjects with an append of this store in flight

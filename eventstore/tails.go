@@ -70,17 +70,40 @@ func tailSegmentNumber(name string) uint32 {
 	return 0
 }
 
-// append adds a record and returns where it is.
+// append adds a record encoded by appendRecord and returns where it is.
 func (t *tailLog) append(seq uint64, rec []byte) (tailRef, error) {
-	if t.cur == nil || t.cur.size+int64(len(t.buf)+len(rec)) > t.segSize {
-		if err := t.rotate(); err != nil {
-			return tailRef{}, err
-		}
+	if err := t.room(len(rec)); err != nil {
+		return tailRef{}, err
 	}
-	ref := tailRef{seq: seq, seg: t.cur.n, off: uint32(t.cur.size) + uint32(len(t.buf)), n: uint32(len(rec))}
+	start := len(t.buf)
 	t.buf = append(t.buf, rec...)
+	return t.appended(seq, start)
+}
+
+// appendNew adds a record, encoding it in the write buffer, and returns where it is.
+func (t *tailLog) appendNew(r record) (tailRef, error) {
+	if err := t.room(recordOverhead + len(r.data)); err != nil {
+		return tailRef{}, err
+	}
+	start := len(t.buf)
+	t.buf = appendRecord(t.buf, r)
+	return t.appended(r.seq, start)
+}
+
+// room starts a new segment if a record of at most n bytes would not fit in the current one.
+func (t *tailLog) room(n int) error {
+	if t.cur == nil || t.cur.size+int64(len(t.buf)+n) > t.segSize {
+		return t.rotate()
+	}
+	return nil
+}
+
+// appended accounts for the record at t.buf[start:] and returns where it is.
+func (t *tailLog) appended(seq uint64, start int) (tailRef, error) {
+	n := len(t.buf) - start
+	ref := tailRef{seq: seq, seg: t.cur.n, off: uint32(t.cur.size) + uint32(start), n: uint32(n)}
 	t.cur.live++
-	t.cur.liveBytes += int64(len(rec))
+	t.cur.liveBytes += int64(n)
 	if len(t.buf) >= tailBufferSize {
 		if err := t.flush(); err != nil {
 			return tailRef{}, err

@@ -143,18 +143,21 @@ func (r *Runner) Start(ctx context.Context) error {
 	r.bg.Go(func() {
 		stop := eventstore.ReportProgress(r.log, "views replaying the stream", from-1, head, r.seq.Load, eventstore.ProgressEvery)
 		defer stop()
-		handle := func(ev domain.Event) error {
-			r.apply(ev)
-			if !r.ready.Load() && ev.Seq >= head {
+		folded := func(seq uint64) {
+			if !r.ready.Load() && seq >= head {
 				stop()
 				r.ready.Store(true)
-				r.log.Info("views caught up", "seq", ev.Seq, "replayed", ev.Seq-from+1, "took", time.Since(start).Round(time.Millisecond))
+				r.log.Info("views caught up", "seq", seq, "replayed", seq-from+1, "took", time.Since(start).Round(time.Millisecond))
 			}
 			r.maybeSnapshot(ctx, false)
+		}
+		handle := func(ev domain.Event) error {
+			r.apply(ev)
+			folded(ev.Seq)
 			return nil
 		}
 		if sharing {
-			for ev := range shared {
+			for batch := range shared {
 				if ctx.Err() != nil {
 					go func() {
 						for range shared { // the store's follower waits for every event
@@ -162,7 +165,9 @@ func (r *Runner) Start(ctx context.Context) error {
 					}()
 					return
 				}
-				_ = handle(ev)
+				evs := batch.Events()
+				r.applyAll(evs)
+				folded(evs[len(evs)-1].Seq)
 			}
 		}
 		err := r.store.Subscribe(ctx, r.seq.Load()+1, handle)
@@ -230,25 +235,34 @@ func (r *Runner) Ready() bool { return r.ready.Load() }
 // Seq is the last sequence the views reflect.
 func (r *Runner) Seq() uint64 { return r.seq.Load() }
 
+// apply folds one event into the live ledger, and then tells those waiting.
 func (r *Runner) apply(ev domain.Event) {
+	r.applyAll([]domain.Event{ev})
+}
+
+// applyAll folds events in stream order into the live ledger, and then tells those waiting.
+func (r *Runner) applyAll(evs []domain.Event) {
 	r.mu.Lock()
-	r.unshare(ev)
-	failed := r.ledger.Err() != nil
-	r.ledger.Apply(ev)
-	if err := r.ledger.Err(); err != nil && !failed {
-		r.log.Error("the views cannot follow the stream: restart to rebuild them", "seq", ev.Seq, "err", err)
-		r.damage.Store("the views could not fold an event: " + err.Error())
+	for _, ev := range evs {
+		r.unshare(ev)
+		failed := r.ledger.Err() != nil
+		r.ledger.Apply(ev)
+		if err := r.ledger.Err(); err != nil && !failed {
+			r.log.Error("the views cannot follow the stream: restart to rebuild them", "seq", ev.Seq, "err", err)
+			r.damage.Store("the views could not fold an event: " + err.Error())
+		}
+		if ev.EmployerID == "" {
+			r.allDirty = true
+		} else {
+			r.dirty[ev.EmployerID] = true
+		}
 	}
 	r.current = nil
-	if ev.EmployerID == "" {
-		r.allDirty = true
-	} else {
-		r.dirty[ev.EmployerID] = true
-	}
 	r.mu.Unlock()
-	r.seq.Store(ev.Seq)
+	last := evs[len(evs)-1].Seq
+	r.seq.Store(last)
 	if r.cfg.Observe != nil {
-		r.cfg.Observe.Applied(1, ev.Seq)
+		r.cfg.Observe.Applied(len(evs), last)
 	}
 	r.notifyMu.Lock()
 	close(r.notify)
