@@ -23,13 +23,17 @@ func (s *Server) Warm() {
 
 // WarmWhenReady computes the live report once the views have caught up, and until then has
 // /readyz answer 503 "warming up": the report is seconds of work on a large ledger, and a
-// server that reports ready must answer its readers at full speed, not beside it.
-func (s *Server) WarmWhenReady(ctx context.Context) {
+// server that reports ready must answer its readers at full speed, not beside it. The channel
+// it returns is closed once the report is computed (or ctx ended first).
+func (s *Server) WarmWhenReady(ctx context.Context) <-chan struct{} {
+	warmed := make(chan struct{})
 	if s.cfg.Runner == nil {
-		return
+		close(warmed)
+		return warmed
 	}
 	s.warming.Store(true)
 	go func() {
+		defer close(warmed)
 		for !s.cfg.Runner.Ready() {
 			select {
 			case <-ctx.Done():
@@ -43,6 +47,7 @@ func (s *Server) WarmWhenReady(ctx context.Context) {
 		s.cfg.Log.Info("live report computed", "took", time.Since(start).Round(time.Millisecond))
 		s.warming.Store(false)
 	}()
+	return warmed
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {

@@ -59,7 +59,15 @@ func TestALedgerIsReadyOnlyOnceItsLiveReportIsComputed(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	h.WarmWhenReady(ctx)
+	warmed := h.WarmWhenReady(ctx)
+	select {
+	case <-warmed:
+		if !strings.Contains(log.String(), "live report computed") {
+			t.Fatalf("WarmWhenReady said it was done before the live report was computed; log: %s", log.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("WarmWhenReady never said it was done")
+	}
 	storetest.CheckFor(t, time.Minute, 10*time.Millisecond, func() error {
 		code, body := readyz()
 		switch {

@@ -151,7 +151,12 @@ func (a *Account) Compact(through Date, keepFrom Period, fees []LateFeeRate, gro
 			touched[p] = true
 		}
 	}
-	s := a.bookThrough(through, fees)
+	s := statementBooks.Get().(*book) // nothing the carry keeps points into it
+	defer func() {
+		s.reset()
+		statementBooks.Put(s)
+	}()
+	a.fillThrough(s, through, fees)
 	c := &carry{through: through, credit: s.credit}
 	var carried []*bookLine
 	if a.carry != nil {
@@ -323,8 +328,9 @@ func (a *Account) fillBook(s *book, fees []LateFeeRate) *book {
 	return s
 }
 
-// statementBooks are books Statement used, kept for the next: a live report or a freeze makes a
-// statement of every payer, and making each book anew was half of what they allocated.
+// statementBooks are books statements and compactions used, kept for the next: a live report or
+// a freeze makes a statement of every payer, a year's closing compacts every payer, and making
+// each book anew was half of what they allocated.
 var statementBooks = sync.Pool{New: func() any { return new(book) }}
 
 // reset empties s for fillBook, keeping its memory; nothing may still point into it.

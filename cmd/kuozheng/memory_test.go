@@ -49,3 +49,33 @@ func TestMemoryLimitFlagSetsTheCollectorsLimit(t *testing.T) {
 		t.Fatal("--memory-limit lots accepted")
 	}
 }
+
+// While serve starts the collector runs only near the soft limit, and as before once started;
+// without a limit, or with GOGC set, it is left as it is.
+func TestTheCollectorRunsNearTheLimitOnlyWhileServeStarts(t *testing.T) {
+	percent := func() int { // reads GOGC's setting without changing it
+		p := debug.SetGCPercent(100)
+		debug.SetGCPercent(p)
+		return p
+	}
+	before := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(before)
+	t.Setenv("GOGC", "")
+	restore := collectNearLimit(896 << 20)
+	if p := percent(); p != -1 {
+		t.Errorf("with a limit, while starting: GOGC %d, want off (-1)", p)
+	}
+	restore()
+	if p := percent(); p != 100 {
+		t.Errorf("started: GOGC %d, want 100 again", p)
+	}
+	collectNearLimit(0)()
+	if p := percent(); p != 100 {
+		t.Errorf("without a limit: GOGC %d, want 100 unchanged", p)
+	}
+	t.Setenv("GOGC", "50")
+	collectNearLimit(896 << 20)
+	if p := percent(); p != 100 {
+		t.Errorf("with GOGC set: GOGC %d, want it unchanged", p)
+	}
+}

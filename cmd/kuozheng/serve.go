@@ -97,6 +97,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	log.Info("memory", "soft_limit_mib", limit>>20)
 	go watchMemory(ctx, limit, log)
+	restoreCollector := collectNearLimit(limit)
 	sf.replayAll = *noSnapshots
 	metrics := api.NewMetrics()
 	sf.metrics = metrics // given at open: the committer reads it from its first batch on
@@ -175,7 +176,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		log.Info("metrics for scrapers", "url", "http://"+mln.Addr().String()+"/metrics")
 	}
 	// The dashboard's figures are computed once the views have caught up, before /readyz says ready.
-	handler.WarmWhenReady(ctx)
+	warmed := handler.WarmWhenReady(ctx)
+	go func() {
+		<-warmed
+		restoreCollector()
+	}()
 	srv := api.HTTPServer(*listen, handler)
 	// net/http's own lines (TLS handshakes that failed, panics) go to the same log, in its format.
 	srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
