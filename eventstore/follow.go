@@ -46,7 +46,8 @@ func (s *Store) startTail(ctx, runCtx context.Context, from uint64) error {
 	if err != nil {
 		return fmt.Errorf("follow stream: %w", err)
 	}
-	work, ordered := make(chan *preparedBatch, 64), make(chan *preparedBatch, 64)
+	// A few batches ahead, as many messages as a few thousand alone were.
+	work, ordered := make(chan *preparedBatch, 8), make(chan *preparedBatch, 8)
 	s.backlog.Store(&ordered)
 	for range followWorkers {
 		go func() {
@@ -193,7 +194,7 @@ func (b *preparedBatch) release() {
 	preparedBatches.Put(b)
 }
 
-// readTail reads it's messages in batches: up to tailBatchMax while they are before replayTo
+// readTail reads the messages of it in batches: up to tailBatchMax while they are before replayTo
 // (Next returns them without waiting: they are in the stream already), else each on its own.
 func readTail(it jetstream.MessagesContext, replayTo uint64) *tailReader {
 	r := &tailReader{batches: make(chan tailBatch, 4), done: make(chan struct{}), it: it}

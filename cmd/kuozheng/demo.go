@@ -63,9 +63,13 @@ Options:`)
 	if err != nil {
 		return err
 	}
-	if _, err := applyMemoryLimit(fs, *memLimit); err != nil {
+	limit, err := applyMemoryLimit(fs, *memLimit)
+	if err != nil {
 		return err
 	}
+	// A run is one long start: what it keeps grows with the ledger, and the collector need run
+	// only near the limit.
+	defer collectNearLimit(limit)()
 	log, err := lf.logger(stderr)
 	if err != nil {
 		return err
