@@ -10,12 +10,7 @@ import (
 // shelves have no directories (sealed before them) or only some is read down the chunks' links,
 // with the same records; a directory that names the wrong chunks is an error, not a wrong history.
 func TestAHistoryIsFoundThroughItsDirectoriesOrItsLinks(t *testing.T) {
-	file, err := scratchArchiveFile(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := newArchive(file, newTailLog("", t.TempDir()))
-	defer a.close()
+	a := scratchArchive(t)
 	n := 2*dirEvery*chunkSize + 3*chunkSize + 5 // two directories, three chunks since, a tail
 	for seq := 1; seq <= n; seq++ {
 		a.add("e", record{seq: uint64(seq), ts: int64(seq), data: fmt.Appendf(nil, "event %d", seq)})
@@ -83,12 +78,7 @@ func TestAHistoryIsFoundThroughItsDirectoriesOrItsLinks(t *testing.T) {
 // chunk's worth of room once sealed, so that a shelf's memory does not keep the largest tail it
 // ever had.
 func TestATailThatGrewWhileSealsWaitedGoesBackToAChunksWorth(t *testing.T) {
-	file, err := scratchArchiveFile(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := newArchive(file, newTailLog("", t.TempDir()))
-	defer a.close()
+	a := scratchArchive(t)
 	n := 3*chunkSize + 2 // no sealer runs: the tail grows past a chunk
 	for seq := 1; seq <= n; seq++ {
 		a.add("e", record{seq: uint64(seq), ts: int64(seq), data: fmt.Appendf(nil, "event %d", seq)})
@@ -112,4 +102,16 @@ func TestATailThatGrewWhileSealsWaitedGoesBackToAChunksWorth(t *testing.T) {
 	if len(s.tail) != 0 || cap(s.tail) != room {
 		t.Errorf("a tail sealed in place holds %d records in room for %d, want 0 in %d", len(s.tail), cap(s.tail), room)
 	}
+}
+
+// scratchArchive is an archive in unlinked files under the test's folder, closed when it ends.
+func scratchArchive(t *testing.T) *archive {
+	t.Helper()
+	file, err := scratchArchiveFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newArchive(file, newTailLog("", t.TempDir()))
+	t.Cleanup(a.close)
+	return a
 }

@@ -37,12 +37,12 @@ const (
 // ShareReplay gives the events from sequence from through the end of the replay Start began
 // (the stream's last sequence then) to the returned channel, in batches, in stream order and
 // decoded once for the store and the reader, as Subscribe would deliver them; the channel is
-// closed after the last of them, or when the store closes. A reader that would replay the same events itself
-// (the views on a first start) so folds them beside the store instead of after it, at the cost
-// of one decoding. The reader must take every event, until the channel is closed: the follower
-// waits for it. It reports
-// false, and gives nothing, when the follower is past from already, the replay is over, or
-// another reader shares it; the reader then subscribes.
+// closed after the last of them, or when the store closes. A reader that would replay the same
+// events itself (the views on a first start) so folds them beside the store instead of after
+// it, at the cost of one decoding. The reader must take every batch, until the channel is
+// closed: the follower waits for it. It reports false, and gives nothing, when the follower is
+// past from already, the replay is over, or another reader shares it; the reader then
+// subscribes.
 //
 // The store keeps nothing of a shared event's payload (the reader may keep and change it): an
 // employer's folded state it would change is dropped from its cache, to be folded again from
@@ -86,6 +86,7 @@ func (s *Store) giveShare(runCtx context.Context, p *prepared) {
 	}
 }
 
+// passShare passes the reader what giveShare gave it since the last time.
 func (s *Store) passShare(runCtx context.Context) {
 	sh := s.share.Load()
 	if sh == nil || sh.pending.n == 0 {
