@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"sync"
 )
 
 // Payload is the typed body of an event.
@@ -66,24 +65,19 @@ func ChainHashIs(hash, prevHash string, data []byte) bool {
 	if len(hash) != 2*sha256.Size || (prevHash != "" && len(prevHash) != 2*sha256.Size) {
 		return ChainHash(prevHash, data) == hash
 	}
-	// The previous hash's bytes and the data, hashed in one piece: a hash.Hash's Write and Sum
-	// would move the arrays given them to the heap.
-	buf := chainBufs.Get().(*[]byte)
-	defer chainBufs.Put(buf)
-	b := append((*buf)[:0], make([]byte, len(prevHash)/2)...)
+	// The previous hash's bytes and the data, hashed in one piece from a buffer on the stack
+	// (a larger event's on the heap): a hash.Hash's Write and Sum would move them to the heap.
+	var buf [2048]byte
+	b := append(buf[:0], make([]byte, len(prevHash)/2)...)
 	if !DecodeHex(b, prevHash) {
 		b = append(b[:0], prevHash...)
 	}
 	b = append(b, data...)
-	*buf = b
 	sum := sha256.Sum256(b)
 	var text [2 * sha256.Size]byte
 	hex.Encode(text[:], sum[:])
 	return string(text[:]) == hash
 }
-
-// chainBufs are buffers ChainHashIs reuses.
-var chainBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // DecodeHex decodes s, hexadecimal in either case, into dst and reports whether s is exactly
 // dst in hexadecimal. Unlike hex.Decode it takes a string without copying it: keys and hashes

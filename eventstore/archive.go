@@ -47,7 +47,9 @@ type archive struct {
 	packed  []byte              // reused for writing chunks
 	// raw and compressed are reused by the follower for the chunks it seals itself.
 	raw, compressed []byte
-	// The sealer's alone (sealWaiting): its buffers, and the set it swaps with seal.
+	// sealMu makes sealWaiting one at a time (the sealer's, a test's SealNow) and guards what
+	// it keeps from round to round: its buffers, and the set it swaps with seal.
+	sealMu              sync.Mutex
 	sealRaw, sealPacked []byte
 	sealSpare           map[string]struct{}
 }

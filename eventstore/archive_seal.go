@@ -76,6 +76,8 @@ func (a *archive) appendPacked(b []byte, c chunkRef) ([]byte, chunkRef, error) {
 // waits, and compacts a tail segment after each round. The sealer runs it beside the follower,
 // which so neither compresses nor rewrites.
 func (a *archive) sealWaiting() {
+	a.sealMu.Lock()
+	defer a.sealMu.Unlock()
 	for {
 		a.compactTails()
 		a.mu.Lock()
