@@ -68,7 +68,7 @@ func ChainHashIs(hash, prevHash string, data []byte) bool {
 	// The previous hash's bytes and the data, hashed in one piece from a buffer on the stack
 	// (a larger event's on the heap): a hash.Hash's Write and Sum would move them to the heap.
 	var buf [2048]byte
-	b := append(buf[:0], make([]byte, len(prevHash)/2)...)
+	b := buf[:len(prevHash)/2] // prevHash is empty or 64 digits here
 	if !DecodeHex(b, prevHash) {
 		b = append(b[:0], prevHash...)
 	}

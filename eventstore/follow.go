@@ -174,7 +174,7 @@ const tailBatchMax = 256
 // tailBatches and preparedBatches keep the slices of batches done with: a replay goes through
 // tens of thousands of them.
 var (
-	tailBatches     = sync.Pool{New: func() any { return new([]tailMsg) }}
+	tailBatches     = sync.Pool{New: func() any { msgs := make([]tailMsg, 0, tailBatchMax); return &msgs }}
 	preparedBatches = sync.Pool{New: func() any { return &preparedBatch{} }}
 )
 
@@ -199,12 +199,9 @@ func (b *preparedBatch) release() {
 func readTail(it jetstream.MessagesContext, replayTo uint64) *tailReader {
 	r := &tailReader{batches: make(chan tailBatch, 4), done: make(chan struct{}), it: it}
 	go func() {
-		var msgs []tailMsg
+		msgs := *tailBatches.Get().(*[]tailMsg)
 		for {
 			msg, err := it.Next()
-			if msgs == nil {
-				msgs = *tailBatches.Get().(*[]tailMsg)
-			}
 			if err == nil {
 				meta, merr := msg.Metadata()
 				if merr != nil {
@@ -220,7 +217,7 @@ func readTail(it jetstream.MessagesContext, replayTo uint64) *tailReader {
 			case <-r.done:
 				return
 			}
-			msgs = nil
+			msgs = *tailBatches.Get().(*[]tailMsg)
 			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				return
 			}
