@@ -26,6 +26,7 @@ type keyIndex struct {
 	mu     sync.RWMutex
 	mem    map[digest]keyRecord
 	frozen []map[digest]keyRecord // full memtables not yet in a run, oldest first
+	spare  map[digest]keyRecord   // the map of the memtable last written as a run, emptied
 	runs   []*keyRun
 	filter *keyFilter // every key added since the first run was written; nil before
 	memMax int
@@ -80,7 +81,12 @@ func (x *keyIndex) freezeLocked() {
 		return
 	}
 	x.frozen = append(x.frozen, x.mem)
-	x.mem = map[digest]keyRecord{} // grown as keys come: a map sized for a full one would double the index's memory
+	// The map of a memtable written as a run, else one grown as keys come: a map sized for a
+	// full one would double the index's memory.
+	x.mem, x.spare = x.spare, nil
+	if x.mem == nil {
+		x.mem = map[digest]keyRecord{}
+	}
 	select {
 	case x.wake <- struct{}{}:
 	default:
@@ -169,6 +175,8 @@ func (x *keyIndex) flush() error {
 		x.mu.Lock()
 		x.runs = append(x.runs, run)
 		x.frozen = x.frozen[1:]
+		clear(m) // no lookup holds it: they hold the lock while they read it
+		x.spare = m
 		x.mu.Unlock()
 		if err := x.compact(); err != nil {
 			return err
