@@ -42,9 +42,21 @@ func (s *Store) foldHead(subject string) head {
 // waits for it (WaitApplied) is given a new consumer from the next sequence instead
 // (kickFollower), and what the old one still delivers is dropped.
 func (s *Store) startTail(ctx, runCtx context.Context, from uint64) error {
-	it, err := s.tailFrom(ctx, from)
-	if err != nil {
-		return fmt.Errorf("follow stream: %w", err)
+	var cur *tailReader
+	if s.cfg.DialReplay != nil && from <= s.replayTo {
+		c, err := openReplay(s.cfg.DialReplay, s.cfg.Stream, from)
+		if err != nil {
+			s.log.Warn("event store: the replay goes through the client", "err", err)
+		} else {
+			cur = s.readReplay(c)
+		}
+	}
+	if cur == nil {
+		it, err := s.tailFrom(ctx, from)
+		if err != nil {
+			return fmt.Errorf("follow stream: %w", err)
+		}
+		cur = readTail(it, s.replayTo)
 	}
 	// A few batches ahead, as many messages as a few thousand alone were.
 	work, ordered := make(chan *preparedBatch, 8), make(chan *preparedBatch, 8)
@@ -63,7 +75,6 @@ func (s *Store) startTail(ctx, runCtx context.Context, from uint64) error {
 		defer close(work)
 		defer close(ordered)
 		next := from // the sequence after the last message handed on
-		cur := readTail(it, s.replayTo)
 		defer func() { cur.stop() }()
 		for {
 			var batch tailBatch
@@ -86,28 +97,36 @@ func (s *Store) startTail(ctx, runCtx context.Context, from uint64) error {
 			case batch = <-cur.batches:
 			}
 			b := preparedBatches.Get().(*preparedBatch)
-			b.ready = make(chan struct{})
+			b.ready, b.arena = make(chan struct{}), batch.arena
 			for _, m := range batch.msgs {
-				if m.meta != nil {
-					if m.meta.Sequence.Stream < next {
+				if m.ok {
+					if m.seq < next {
 						continue // already handed on (a consumer made again may start a little early)
 					}
-					next = m.meta.Sequence.Stream + 1
+					next = m.seq + 1
 				}
-				b.items = append(b.items, prepared{msg: m.msg, meta: m.meta})
+				b.items = append(b.items, prepared{tailMsg: m})
 			}
 			batch.release()
 			if len(b.items) > 0 {
 				work <- b
 				ordered <- b
 			} else {
-				preparedBatches.Put(b)
+				b.release()
 			}
 			if err := batch.err; err != nil {
 				if errors.Is(err, jetstream.ErrMsgIteratorClosed) || runCtx.Err() != nil {
 					return
 				}
-				s.log.Warn("following the stream", "err", err)
+				if !errors.Is(err, errReplayEnd) {
+					s.log.Warn("following the stream", "err", err)
+					continue
+				}
+				// The replay's own connection is done: the client follows the stream from here.
+				cur.stop()
+				if cur = s.followFrom(runCtx, next); cur == nil {
+					return
+				}
 			}
 		}
 	}()
@@ -135,6 +154,73 @@ func (s *Store) startTail(ctx, runCtx context.Context, from uint64) error {
 	return nil
 }
 
+// followFrom follows the stream from sequence from on through the client, trying again every
+// followStall while the consumer cannot be made; nil once runCtx ends.
+func (s *Store) followFrom(runCtx context.Context, from uint64) *tailReader {
+	for {
+		it, err := s.tailFrom(runCtx, from)
+		if err == nil {
+			return readTail(it, s.replayTo)
+		}
+		if runCtx.Err() != nil {
+			return nil
+		}
+		s.log.Error("event store: a consumer to follow the stream", "from", from, "err", err)
+		select {
+		case <-runCtx.Done():
+			return nil
+		case <-time.After(followStall):
+		}
+	}
+}
+
+// readReplay reads the stream through c up to replayTo, in batches of up to tailBatchMax, and
+// ends with a batch whose error is errReplayEnd: at replayTo, or early if c fails (logged).
+func (s *Store) readReplay(c *replayConn) *tailReader {
+	r := &tailReader{batches: make(chan tailBatch, 4), done: make(chan struct{}), end: func() { c.conn.Close() }}
+	go func() {
+		defer c.close()
+		var msgs []tailMsg // a pull's messages
+		for {
+			arena := replayArenas.Get().(*replayArena)
+			var end bool
+			var err error
+			msgs, end, err = c.pull(msgs[:0], arena)
+			arena.refs.Store(int32((len(msgs) + tailBatchMax - 1) / tailBatchMax))
+			if len(msgs) == 0 {
+				replayArenas.Put(arena)
+			}
+			for rest := msgs; len(rest) > 0; {
+				n := min(len(rest), tailBatchMax)
+				b := append(*tailBatches.Get().(*[]tailMsg), rest[:n]...)
+				rest = rest[n:]
+				select {
+				case r.batches <- tailBatch{msgs: b, arena: arena}:
+				case <-r.done:
+					return
+				}
+			}
+			if err != nil {
+				select {
+				case <-r.done: // stopped: the error is the connection closed
+					return
+				default:
+				}
+				s.log.Warn("event store: the replay's own connection failed; the client goes on from where it stopped", "err", err)
+			}
+			if err != nil || end || (len(msgs) > 0 && msgs[len(msgs)-1].seq >= s.replayTo) {
+				select {
+				case r.batches <- tailBatch{err: errReplayEnd}:
+				case <-r.done:
+				}
+				return
+			}
+			clear(msgs) // the messages are the batches' now
+		}
+	}()
+	return r
+}
+
 // tailFrom opens an ordered consumer of the stream from sequence from on and its messages.
 func (s *Store) tailFrom(ctx context.Context, from uint64) (jetstream.MessagesContext, error) {
 	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
@@ -154,18 +240,33 @@ func (s *Store) tailFrom(ctx context.Context, from uint64) (jetstream.MessagesCo
 type tailReader struct {
 	batches chan tailBatch
 	done    chan struct{}
-	it      jetstream.MessagesContext
+	end     func() // ends what it reads from; it may block
 }
 
 // tailBatch is messages read in a row, then what ended the batch: an error, or nil.
 type tailBatch struct {
-	msgs []tailMsg
-	err  error
+	msgs  []tailMsg
+	err   error
+	arena *replayArena // where the bytes of msgs are, if they are read by the replay's connection
 }
 
+// tailMsg is a message as the follower needs it.
 type tailMsg struct {
-	msg  jetstream.Msg
-	meta *jetstream.MsgMetadata // nil when the message has none
+	ok      bool // the message has its metadata (else it is skipped as bad)
+	seq     uint64
+	ts      int64 // when it was stored, Unix nanoseconds
+	subject string
+	hash    string // its HashHeader
+	data    []byte
+}
+
+// tailMsgOf is what the follower needs of a message the client delivered.
+func tailMsgOf(msg jetstream.Msg) tailMsg {
+	m := tailMsg{subject: msg.Subject(), hash: msg.Headers().Get(HashHeader), data: msg.Data()}
+	if meta, err := msg.Metadata(); err == nil {
+		m.ok, m.seq, m.ts = true, meta.Sequence.Stream, meta.Timestamp.UnixNano()
+	}
+	return m
 }
 
 // tailBatchMax is how many messages a batch holds at most.
@@ -190,25 +291,23 @@ func (b tailBatch) release() {
 // release clears b and gives it back to preparedBatches.
 func (b *preparedBatch) release() {
 	clear(b.items) // what the items hold is the follower's and the reader's now, not the pool's
-	b.items, b.ready = b.items[:0], nil
+	b.arena.release()
+	b.items, b.ready, b.arena = b.items[:0], nil, nil
 	preparedBatches.Put(b)
 }
 
 // readTail reads the messages of it in batches: up to tailBatchMax while they are before replayTo
 // (Next returns them without waiting: they are in the stream already), else each on its own.
 func readTail(it jetstream.MessagesContext, replayTo uint64) *tailReader {
-	r := &tailReader{batches: make(chan tailBatch, 4), done: make(chan struct{}), it: it}
+	r := &tailReader{batches: make(chan tailBatch, 4), done: make(chan struct{}), end: it.Stop}
 	go func() {
 		msgs := *tailBatches.Get().(*[]tailMsg)
 		for {
 			msg, err := it.Next()
 			if err == nil {
-				meta, merr := msg.Metadata()
-				if merr != nil {
-					meta = nil
-				}
-				msgs = append(msgs, tailMsg{msg: msg, meta: meta})
-				if meta != nil && meta.Sequence.Stream < replayTo && len(msgs) < tailBatchMax {
+				m := tailMsgOf(msg)
+				msgs = append(msgs, m)
+				if m.ok && m.seq < replayTo && len(msgs) < tailBatchMax {
 					continue
 				}
 			}
@@ -229,13 +328,16 @@ func readTail(it jetstream.MessagesContext, replayTo uint64) *tailReader {
 // stop leaves the reader: what it still reads is dropped. The consumer is stopped on a
 // goroutine of its own: the client may hold it while it makes it again.
 func (r *tailReader) stop() {
+	if r == nil {
+		return
+	}
 	select {
 	case <-r.done:
 		return
 	default:
 	}
 	close(r.done)
-	go r.it.Stop()
+	go r.end()
 }
 
 // followStall is how long the follower may fold nothing while a caller waits for it before it
@@ -273,32 +375,25 @@ const followWorkers = 2
 type preparedBatch struct {
 	items []prepared
 	ready chan struct{} // closed once every item is prepared
+	arena *replayArena  // where the items' bytes are; nil: the client's messages
 }
 
 // prepared is a message made ready to be folded.
 type prepared struct {
-	msg     jetstream.Msg
-	meta    *jetstream.MsgMetadata // nil when the message has none
-	bad     bool                   // no metadata: skipped
-	seq     uint64
-	subject string
-	data    []byte
-	own     bool // folded by this store already when prepared
-	ev      domain.Event
-	derr    error
-	hashOK  bool // the hash header is the chain hash of the bytes after ev.PrevHash
+	tailMsg
+	own    bool // folded by this store already when prepared
+	ev     domain.Event
+	derr   error
+	hashOK bool // the hash header is the chain hash of the bytes after ev.PrevHash
 }
 
 // prepare decodes a message, unless this store folded it already when its append was
 // acknowledged, and checks its hash: what folding it needs that does not depend on the messages
 // before.
 func (s *Store) prepare(p *prepared) {
-	meta := p.meta
-	if meta == nil {
-		p.bad = true
+	if !p.ok {
 		return
 	}
-	p.seq, p.subject, p.data = meta.Sequence.Stream, p.msg.Subject(), p.msg.Data()
 	// If this store has an append in flight on the subject, the message is most likely that
 	// append: wait for its acknowledgement, which folds it, rather than decoding it here.
 	s.pendMu.Lock()
@@ -317,7 +412,7 @@ func (s *Store) prepare(p *prepared) {
 	} else {
 		p.ev, p.derr = domain.Decode(p.data)
 	}
-	p.ev.Seq, p.ev.RecordedAt, p.ev.Hash = p.seq, meta.Timestamp.UnixNano(), p.msg.Headers().Get(HashHeader)
+	p.ev.Seq, p.ev.RecordedAt, p.ev.Hash = p.seq, p.ts, p.hash
 	p.hashOK = hashMatches(p.ev, p.data)
 }
 
@@ -325,7 +420,7 @@ func (s *Store) prepare(p *prepared) {
 // store folded it already when its append was acknowledged; it reports whether a snapshot is due.
 // Those waiting for it (WaitApplied) are told after its batch.
 func (s *Store) apply(p *prepared) bool {
-	if p.bad {
+	if !p.ok {
 		s.log.Error("message without metadata")
 		return false
 	}

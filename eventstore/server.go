@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -33,6 +34,14 @@ type Embedded struct {
 	Server *server.Server
 	Conn   *nats.Conn
 	faults *faultWatch
+	cred   Credentials
+}
+
+// DialReplay opens a connection of its own to the server, in-process, for a store's replay
+// (Config.DialReplay).
+func (e *Embedded) DialReplay() (net.Conn, Credentials, error) {
+	conn, err := e.Server.InProcessConn()
+	return conn, e.cred, err
 }
 
 // StartEmbedded starts nats-server with JetStream storing files under cfg.Dir and connects to it
@@ -97,7 +106,7 @@ func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*Embedded, error) {
 			log.Info("durability: the embedded nats-server syncs to disk before acknowledging every write (sync_interval: always)")
 		}
 	}
-	return &Embedded{Server: ns, Conn: nc, faults: faults}, nil
+	return &Embedded{Server: ns, Conn: nc, faults: faults, cred: Credentials{User: cfg.User, Password: cfg.Password}}, nil
 }
 
 // Close drains the connection and shuts the server down, flushing its files.

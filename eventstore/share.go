@@ -70,7 +70,7 @@ func (s *Store) shared(seq uint64) bool {
 // follower calls them, giveShare after apply, passShare after a batch.
 func (s *Store) giveShare(runCtx context.Context, p *prepared) {
 	sh := s.share.Load()
-	if sh == nil || p.bad || p.seq < sh.from {
+	if sh == nil || !p.ok || p.seq < sh.from {
 		return
 	}
 	if p.seq <= s.replayTo && !strings.HasPrefix(p.subject, s.sub.Notice) {

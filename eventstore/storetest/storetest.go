@@ -27,6 +27,10 @@ type Ledger struct {
 	Embedded *eventstore.Embedded
 	Store    *eventstore.Store
 	Config   eventstore.Config
+	// ReplayThroughClient makes the replay at start read through the client, as on a server the
+	// store cannot dial (--nats), instead of a connection of its own (Config.DialReplay, by
+	// default the embedded server's).
+	ReplayThroughClient bool
 }
 
 // Start runs an embedded nats-server (syncing before acknowledging, as in production) in a new
@@ -53,14 +57,23 @@ func (l *Ledger) Restart(t testing.TB) {
 	if err != nil {
 		t.Fatalf("start embedded nats-server: %v", err)
 	}
+	l.Embedded = emb
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	st, err := eventstore.Open(ctx, emb.Conn, l.Config)
+	cfg := l.Config
+	switch {
+	case l.ReplayThroughClient:
+		cfg.DialReplay = nil
+	case cfg.DialReplay == nil:
+		cfg.DialReplay = emb.DialReplay // as serve does on its embedded server
+	}
+	st, err := eventstore.Open(ctx, emb.Conn, cfg)
 	if err != nil {
 		emb.Close()
+		l.Embedded = nil
 		t.Fatalf("open store: %v", err)
 	}
-	l.Embedded, l.Store = emb, st
+	l.Store = st
 }
 
 // Stop closes the store and the server.
