@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -188,6 +190,81 @@ func TestAReplayWhoseOwnConnectionFailsIsFinishedByTheClient(t *testing.T) {
 			}
 			if got := readFolded(t, l.Store, keys); !reflect.DeepEqual(got, live) {
 				t.Fatalf("after the fallback the store folded\n%+v\nwhere the live store had\n%+v", got, live)
+			}
+		})
+	}
+}
+
+// warnings keeps the messages a store logs at warning level and above.
+type warnings struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (w *warnings) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (w *warnings) Handle(_ context.Context, r slog.Record) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	msg := r.Message
+	r.Attrs(func(a slog.Attr) bool { msg += " " + a.String(); return true })
+	w.msgs = append(w.msgs, msg)
+	return nil
+}
+func (w *warnings) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w *warnings) WithGroup(string) slog.Handler      { return w }
+
+func (w *warnings) about(s string) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for _, m := range w.msgs {
+		if strings.Contains(m, s) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func TestTheReplaysOwnConnectionSignsInWithTheServersCredentials(t *testing.T) {
+	emb, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: t.TempDir(), Listen: "127.0.0.1:-1", User: "kz", Password: "correct horse battery"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emb.Close()
+	ctx := context.Background()
+	open := func(dial eventstore.DialReplay) (*eventstore.Store, *warnings) {
+		w := &warnings{}
+		st, err := eventstore.Open(ctx, emb.Conn, eventstore.Config{DialReplay: dial, Log: slog.New(w)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st, w
+	}
+	st, _ := open(nil)
+	id := mustExecute(t, st, register(orgCode(4100), "360702")).EmployerID
+	mustExecute(t, st, payment(id, "R1", 500))
+	st.Close()
+
+	for _, tc := range []struct {
+		name     string
+		password string
+		fallback bool
+	}{
+		{"the server's own credentials", "correct horse battery", false},
+		{"a wrong password", "wrong horse battery", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, w := open(func() (net.Conn, eventstore.Credentials, error) {
+				conn, cred, err := emb.DialReplay()
+				cred.Password = tc.password
+				return conn, cred, err
+			})
+			defer st.Close()
+			if got := st.EventCount(id); got != 2 {
+				t.Fatalf("the replay folded %d events of the employer, want 2", got)
+			}
+			if fell := len(w.about("the replay goes through the client")) > 0; fell != tc.fallback {
+				t.Fatalf("the replay went through the client: %v, want %v (warnings %q)", fell, tc.fallback, w.about(""))
 			}
 		})
 	}
