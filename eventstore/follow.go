@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -177,7 +178,12 @@ func (s *Store) followFrom(runCtx context.Context, from uint64) *tailReader {
 // readReplay reads the stream through c up to replayTo, in batches of up to tailBatchMax, and
 // ends with a batch whose error is errReplayEnd: at replayTo, or early if c fails (logged).
 func (s *Store) readReplay(c *replayConn) *tailReader {
-	r := &tailReader{batches: make(chan tailBatch, 4), done: make(chan struct{}), end: func() { c.conn.Close() }}
+	var ending atomic.Bool // the reader is done reading and deletes its consumer itself
+	r := &tailReader{batches: make(chan tailBatch, 4), done: make(chan struct{}), end: func() {
+		if !ending.Load() {
+			c.conn.Close()
+		}
+	}}
 	go func() {
 		defer c.close()
 		var msgs []tailMsg // a pull's messages
@@ -209,6 +215,7 @@ func (s *Store) readReplay(c *replayConn) *tailReader {
 				s.log.Warn("event store: the replay's own connection failed; the client goes on from where it stopped", "err", err)
 			}
 			if err != nil || end || (len(msgs) > 0 && msgs[len(msgs)-1].seq >= s.replayTo) {
+				ending.Store(true)
 				select {
 				case r.batches <- tailBatch{err: errReplayEnd}:
 				case <-r.done:

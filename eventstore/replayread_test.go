@@ -99,9 +99,10 @@ func TestTheReplaysOwnConnectionFoldsWhatTheClientFolds(t *testing.T) {
 	if !reflect.DeepEqual(own, client) {
 		t.Fatalf("replayed through its own connection, the store folded\n%+v\nthrough the client\n%+v", own, client)
 	}
-	// Its consumer is deleted once the replay is read; the follower's own stays.
+	// Its consumer is deleted once the replay is read (not left to the server, which would
+	// drop it after 30 s unused); the follower's own stays.
 	ctx := context.Background()
-	storetest.CheckFor(t, 30*time.Second, 20*time.Millisecond, func() error {
+	storetest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
 		stream, err := l.Store.JetStream().Stream(ctx, l.Store.Stream())
 		if err != nil {
 			return err
