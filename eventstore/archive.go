@@ -21,12 +21,12 @@ import (
 //
 // Every chunkSize records of an employer are compressed, by the sealer beside the follower, into
 // a chunk appended to the archive's file; each chunk's header links to the employer's chunk
-// before it, and every dirEvery chunks a directory lists them, so that a history finds its chunks
-// in a few reads and reads them at once. The records after an employer's newest chunk (its open
-// tail) are in the tail log (tails.go), on disk too. Memory holds, per employer, where its newest
-// chunk and directory, the chunks sealed since and its tail's records are: O(1) an employer (at
-// most chunkSize-1 tail references, more only while a seal waits, and dirEvery-1 chunks),
-// nothing an event.
+// before it, and every dirEvery chunks a directory lists them and those before (up to dirMax),
+// so that a history finds its chunks in one read and reads them at once. The records after an
+// employer's newest chunk (its open tail) are in the tail log (tails.go), on disk too. Memory
+// holds, per employer, where its newest chunk and directory, the chunks sealed since and its
+// tail's records are: O(1) an employer (at most chunkSize-1 tail references, more only while a
+// seal waits, and dirEvery-1 chunks), nothing an event.
 //
 // The chunk file also holds checkpoints of employers' folded write-side state (checkpoint.go),
 // so that folding an employer out of the cache reads its state and the events after it, not its
@@ -62,9 +62,10 @@ type shelf struct {
 	state    chunkRef  // newest checkpoint of the employer's folded state; n is 0 while there is none
 	stateSeq uint64    // the sequence state is folded through
 	// dir is the newest directory of the employer's chunks (n 0: none), recent the chunks sealed
-	// since, oldest first (fewer than dirEvery). A directory lists dirEvery chunks and links to
-	// the directory before it, so that a history learns where all its chunks are in a few reads
-	// and reads them at once, instead of one chunk after another down their links.
+	// since, oldest first (fewer than dirEvery). A directory lists up to dirMax chunks and links
+	// to the directory before the first of them, so that a history learns where all its chunks
+	// are in one read (one more for every dirMax chunks) and reads them at once, instead of one
+	// chunk after another down their links.
 	dir    chunkRef
 	recent []chunkRef
 }
@@ -76,8 +77,10 @@ type chunkRef struct {
 }
 
 const (
-	// dirEvery is how many chunks a directory lists.
+	// dirEvery is how often a directory is written: every dirEvery chunks. It lists them and
+	// those of the directory before, up to dirMax (6 KiB), and links to the one before that.
 	dirEvery  = 8
+	dirMax    = 512
 	chunkSize = 8
 	// A chunk's header: the previous chunk of the employer (offset, length) and the CRC-32C of
 	// those 12 bytes and the compressed records.

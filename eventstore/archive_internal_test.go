@@ -3,6 +3,7 @@ package eventstore
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -72,6 +73,89 @@ func TestAHistoryIsFoundThroughItsDirectoriesOrItsLinks(t *testing.T) {
 	}
 	s.dir, s.recent = dir, recent
 	read("through the directories again", 2*dirEvery+3)
+}
+
+// A directory lists the chunks of the directory before it as well as its own, up to dirMax, so
+// that a history reads one directory; past dirMax a directory starts a list of its own, linked
+// to the full one.
+func TestADirectoryListsTheChunksBeforeItUpToItsMost(t *testing.T) {
+	a := scratchArchive(t)
+	seq := 0
+	sealChunks := func(chunks int) {
+		for range chunks * chunkSize {
+			seq++
+			a.add("e", record{seq: uint64(seq), ts: int64(seq), data: fmt.Appendf(nil, "event %d", seq)})
+		}
+		a.sealWaiting()
+	}
+	newest := func() (listed int, link chunkRef) {
+		t.Helper()
+		list, link, err := a.appendPacked(nil, a.shelves["e"].dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(list) / 12, link
+	}
+	found := func() int {
+		t.Helper()
+		var h packedHistory
+		if ok, err := a.readPacked("e", &h); !ok || err != nil {
+			t.Fatalf("read: %v, %v", ok, err)
+		}
+		return len(h.refs)
+	}
+	sealChunks(3 * dirEvery)
+	if n, link := newest(); n != 3*dirEvery || link.n != 0 {
+		t.Fatalf("after %d chunks the newest directory lists %d and links to %v; want all and none", 3*dirEvery, n, link)
+	}
+	sealChunks(dirMax) // dirMax+3*dirEvery in all
+	n, link := newest()
+	if n != 3*dirEvery || link.n == 0 {
+		t.Fatalf("past %d chunks the newest directory lists %d and links to %v; want %d and the full one", dirMax, n, link, 3*dirEvery)
+	}
+	if full, _, err := a.appendPacked(nil, link); err != nil || len(full)/12 != dirMax {
+		t.Fatalf("the directory before lists %d chunks (%v), want %d", len(full)/12, err, dirMax)
+	}
+	if got, want := found(), dirMax+3*dirEvery; got != want {
+		t.Fatalf("a history finds %d chunks through the directories, want %d", got, want)
+	}
+}
+
+// A tail's records are read from the disk at once and from the write buffer, in order.
+func TestATailIsReadFromTheDiskAndTheWriteBufferInOrder(t *testing.T) {
+	a := scratchArchive(t)
+	big := make([]byte, tailBufferSize/3) // three records fill the write buffer: it is written out
+	for seq := 1; seq < chunkSize; seq++ {
+		data := fmt.Appendf(nil, "event %d ", seq)
+		a.add("e", record{seq: uint64(seq), ts: int64(seq), data: append(data, big...)})
+	}
+	a.add("f", record{seq: chunkSize, ts: 1, data: []byte("another employer's")})
+	s := a.shelves["e"]
+	onDisk := 0
+	for _, r := range s.tail {
+		if seg := a.tails.segs[r.seg]; seg != a.tails.cur || int64(r.off) < seg.size {
+			onDisk++
+		}
+	}
+	if onDisk < 2 || onDisk == len(s.tail) {
+		t.Fatalf("%d of %d tail records on disk: the test needs several on disk and some in the buffer", onDisk, len(s.tail))
+	}
+	var h packedHistory
+	if ok, err := a.readPacked("e", &h); !ok || err != nil {
+		t.Fatalf("read: %v, %v", ok, err)
+	}
+	recs, err := readRecords(h.tail, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != chunkSize-1 {
+		t.Fatalf("%d tail records read, want %d", len(recs), chunkSize-1)
+	}
+	for i, r := range recs {
+		if want := fmt.Sprintf("event %d ", i+1); r.seq != uint64(i+1) || !strings.HasPrefix(string(r.data), want) || len(r.data) != len(want)+len(big) {
+			t.Fatalf("tail record %d: sequence %d, %d bytes starting %.12q", i, r.seq, len(r.data), r.data)
+		}
+	}
 }
 
 // A tail is filled and emptied in place; one that grew while its seals waited goes back to a

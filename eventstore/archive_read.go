@@ -1,6 +1,7 @@
 package eventstore
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -103,15 +104,8 @@ func (a *archive) read(id string, after uint64) (archived, bool, error) {
 // appendTail appends the records of s's tail with sequences after after to b; the caller holds
 // a.mu.
 func (a *archive) appendTail(b []byte, s *shelf, after uint64) ([]byte, error) {
-	for _, r := range s.tail {
-		if r.seq > after {
-			var err error
-			if b, err = a.tails.appendRecord(b, r); err != nil {
-				return b, err
-			}
-		}
-	}
-	return b, nil
+	i, _ := slices.BinarySearchFunc(s.tail, after+1, func(r tailRef, seq uint64) int { return cmp.Compare(r.seq, seq) })
+	return a.tails.appendRecords(b, s.tail[i:])
 }
 
 // packedHistory is an employer's archived records as readPacked reads them: its chunks still
@@ -124,13 +118,15 @@ type packedHistory struct {
 	raw     []byte   // the chunk being read, decompressed (the reader's)
 	refs    []chunkRef
 	prevs   []chunkRef // each chunk's link, newest first
+	list    []byte     // a directory's list of chunks, as read
 }
 
 // readPacked reads every archived record of an employer into h, the chunks compressed; false
 // when the archive does not serve histories. Decompressing is left to the reader, which so holds
 // one chunk of a long history at a time. The chunks are found through the employer's directories
-// (a read for every dirEvery chunks) and read at once; only chunks no directory lists (sealed by
-// a build before directories) are found by following their links, one read after another.
+// (one read for every dirMax chunks; for every dirEvery in an archive written before directories
+// listed those before) and read at once; only chunks no directory lists (sealed by a build before
+// directories) are found by following their links, one read after another.
 func (a *archive) readPacked(id string, h *packedHistory) (bool, error) {
 	h.packed, h.spans, h.tail, h.through = h.packed[:0], h.spans[:0], h.tail[:0], 0
 	a.mu.Lock()
@@ -149,29 +145,39 @@ func (a *archive) readPacked(id string, h *packedHistory) (bool, error) {
 		refs = append(refs, r)
 	}
 	h.through = s.seq
+	// The newest directory is read while the tail's records are: on a cold page cache the
+	// history then waits for the disk twice, this and then its chunks. (The chunk file is only
+	// appended to: what it holds is read without the lock.)
+	var listed []byte
+	var prev chunkRef
+	var dirErr error
+	var dirRead sync.WaitGroup
+	if dir.n != 0 {
+		dirRead.Go(func() { listed, prev, dirErr = a.appendPacked(h.list[:0], dir) })
+	}
 	var err error
 	h.tail, err = a.appendTail(h.tail, s, 0)
 	a.mu.Unlock()
+	dirRead.Wait()
 	if err != nil {
 		return true, err
 	}
 	// Newest first: the chunks since the newest directory, then each directory's.
 	for dir.n != 0 {
-		var prev chunkRef
-		start := len(h.packed)
-		if h.packed, prev, err = a.appendPacked(h.packed, dir); err != nil {
-			return true, err
+		if dirErr != nil {
+			return true, dirErr
 		}
-		listed := h.packed[start:]
 		if len(listed)%12 != 0 {
 			return true, fmt.Errorf("history archive: directory at %d: %w", dir.off, errCorrupt)
 		}
 		for i := len(listed) - 12; i >= 0; i -= 12 {
 			refs = append(refs, chunkRef{off: int64(binary.LittleEndian.Uint64(listed[i:])), n: binary.LittleEndian.Uint32(listed[i+8:])})
 		}
-		h.packed = h.packed[:start]
-		dir = prev
+		if dir = prev; dir.n != 0 {
+			listed, prev, dirErr = a.appendPacked(listed[:0], dir)
+		}
 	}
+	h.list = listed
 	h.refs = refs
 	if len(refs) > 0 && refs[0] != last {
 		return true, fmt.Errorf("history archive: employer %s's newest chunk is not its directories' newest: %w", id, errCorrupt)

@@ -17,11 +17,28 @@ func (a *archive) writeChunk(s *shelf, packed []byte) bool {
 	s.last = ref
 	s.recent = append(append(make([]chunkRef, 0, len(s.recent)+1), s.recent...), ref)
 	if len(s.recent) == dirEvery {
-		if dir, ok := a.writeBlob(s.dir, appendChunkRefs(nil, s.recent)); ok {
+		list, link := a.directory(s)
+		if dir, ok := a.writeBlob(link, list); ok {
 			s.dir, s.recent = dir, nil
 		}
 	}
 	return true
+}
+
+// directory is the list of chunks s's next directory holds and the directory it links to: its
+// recent chunks after every chunk its newest directory lists, and that one's link, while they
+// come to at most dirMax chunks (so that a history reads one directory, not one every dirEvery
+// chunks); else its recent chunks alone, linked to the newest directory. The caller holds a.mu.
+func (a *archive) directory(s *shelf) ([]byte, chunkRef) {
+	recent := appendChunkRefs(nil, s.recent)
+	if s.dir.n == 0 || int(s.dir.n)-chunkHeader+len(recent) > dirMax*12 {
+		return recent, s.dir
+	}
+	listed, link, err := a.appendPacked(nil, s.dir)
+	if err != nil || len(listed)%12 != 0 {
+		return recent, s.dir // read as before, down the links, and reported corrupt if it is
+	}
+	return append(listed, recent...), link
 }
 
 // appendChunkRefs appends refs as a directory holds them: 12 bytes each.

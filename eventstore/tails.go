@@ -1,12 +1,14 @@
 package eventstore
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // tailLog holds the records of the archive's open tails (an employer's events after its newest
@@ -173,6 +175,57 @@ func (t *tailLog) appendRecord(b []byte, r tailRef) ([]byte, error) {
 	b = slices.Grow(b, int(r.n))[:start+int(r.n)]
 	if _, err := seg.f.ReadAt(b[start:], int64(r.off)); err != nil {
 		return b[:start], fmt.Errorf("history archive: tail record %d: %w", r.seq, err)
+	}
+	return b, nil
+}
+
+// appendRecords appends the records refs, in order, to b, reading those on disk at once: on a
+// cold page cache each read waits for the disk, and the disk serves several.
+func (t *tailLog) appendRecords(b []byte, refs []tailRef) ([]byte, error) {
+	var onDisk []int // of refs
+	total := 0
+	for i, r := range refs {
+		seg := t.segs[r.seg]
+		if seg == nil {
+			return b, fmt.Errorf("history archive: tail segment %d: %w", r.seg, errCorrupt)
+		}
+		if seg != t.cur || int64(r.off) < seg.size {
+			onDisk = append(onDisk, i)
+		}
+		total += int(r.n)
+	}
+	if len(onDisk) < 2 {
+		for _, r := range refs {
+			var err error
+			if b, err = t.appendRecord(b, r); err != nil {
+				return b, err
+			}
+		}
+		return b, nil
+	}
+	start := len(b)
+	b = slices.Grow(b, total)[:start+total]
+	at := make([]int, len(refs)) // where each record goes in b
+	for i, next := 0, start; i < len(refs); i++ {
+		at[i], next = next, next+int(refs[i].n)
+	}
+	errs := make([]error, len(refs))
+	var wg sync.WaitGroup
+	for i := range refs {
+		dst := b[at[i] : at[i]+int(refs[i].n)]
+		if !slices.Contains(onDisk, i) {
+			_, errs[i] = t.appendRecord(dst[:0], refs[i]) // from the write buffer, in place
+			continue
+		}
+		wg.Go(func() {
+			if _, err := t.segs[refs[i].seg].f.ReadAt(dst, int64(refs[i].off)); err != nil {
+				errs[i] = fmt.Errorf("history archive: tail record %d: %w", refs[i].seq, err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return b[:start], err
 	}
 	return b, nil
 }
