@@ -37,19 +37,21 @@ func (s *Store) foldHead(subject string) head {
 // the replay Start began, as many as tailBatchMax at a time, so that a replay costs a few
 // hand-overs a batch, not a few a message; after it, each as it comes.
 //
-// The stream is read through an ordered consumer. When its node dies the client makes another,
+// On the embedded server the stream is read through the store's own connection (ownConn), and
+// through the client's ordered consumer from the next sequence if that fails. On a cluster it is
+// read through the ordered consumer alone. When its node dies the client makes another,
 // but with pauses of its own that grow to 10 s while the cluster elects leaders, and every write
 // that must catch up waits meanwhile: a follower that folds nothing for followStall while someone
 // waits for it (WaitApplied) is given a new consumer from the next sequence instead
 // (kickFollower), and what the old one still delivers is dropped.
 func (s *Store) startTail(ctx, runCtx context.Context, from uint64) error {
 	var cur *tailReader
-	if s.cfg.DialReplay != nil && from <= s.replayTo {
-		c, err := openReplay(s.cfg.DialReplay, s.cfg.Stream, from)
+	if s.cfg.DialFollow != nil {
+		c, err := openOwn(s.cfg.DialFollow, s.cfg.Stream, from)
 		if err != nil {
-			s.log.Warn("event store: the replay goes through the client", "err", err)
+			s.log.Warn("event store: the follower reads through the client", "err", err)
 		} else {
-			cur = s.readReplay(c)
+			cur = s.readOwn(c)
 		}
 	}
 	if cur == nil {
@@ -119,11 +121,11 @@ func (s *Store) startTail(ctx, runCtx context.Context, from uint64) error {
 				if errors.Is(err, jetstream.ErrMsgIteratorClosed) || runCtx.Err() != nil {
 					return
 				}
-				if !errors.Is(err, errReplayEnd) {
+				if !errors.Is(err, errOwnEnd) {
 					s.log.Warn("following the stream", "err", err)
 					continue
 				}
-				// The replay's own connection is done: the client follows the stream from here.
+				// The follower's own connection failed: the client follows the stream from here.
 				cur.stop()
 				if cur = s.followFrom(runCtx, next); cur == nil {
 					return
@@ -175,9 +177,11 @@ func (s *Store) followFrom(runCtx context.Context, from uint64) *tailReader {
 	}
 }
 
-// readReplay reads the stream through c up to replayTo, in batches of up to tailBatchMax, and
-// ends with a batch whose error is errReplayEnd: at replayTo, or early if c fails (logged).
-func (s *Store) readReplay(c *replayConn) *tailReader {
+// readOwn reads the stream through the store's own connection c: up to replayTo in pulls that do
+// not wait, each read whole before it is handed on in batches of up to tailBatchMax; then in
+// pulls that wait for new messages, each handed on as it comes (readLive). If c fails it ends
+// with a batch whose error is errOwnEnd, after all it read (logged).
+func (s *Store) readOwn(c *ownConn) *tailReader {
 	var ending atomic.Bool // the reader is done reading and deletes its consumer itself
 	r := &tailReader{batches: make(chan tailBatch, 4), done: make(chan struct{}), end: func() {
 		if !ending.Load() {
@@ -185,16 +189,16 @@ func (s *Store) readReplay(c *replayConn) *tailReader {
 		}
 	}}
 	go func() {
-		defer c.close()
 		var msgs []tailMsg // a pull's messages
+		var err error
 		for {
-			arena := replayArenas.Get().(*replayArena)
-			var end bool
-			var err error
-			msgs, end, err = c.pull(msgs[:0], arena)
+			arena := pullArenas.Get().(*pullArena)
+			var short bool
+			msgs = msgs[:0]
+			short, err = c.pull(false, arena, func(m tailMsg) { msgs = append(msgs, m) })
 			arena.refs.Store(int32((len(msgs) + tailBatchMax - 1) / tailBatchMax))
 			if len(msgs) == 0 {
-				replayArenas.Put(arena)
+				pullArenas.Put(arena)
 			}
 			for rest := msgs; len(rest) > 0; {
 				n := min(len(rest), tailBatchMax)
@@ -206,26 +210,89 @@ func (s *Store) readReplay(c *replayConn) *tailReader {
 					return
 				}
 			}
-			if err != nil {
-				select {
-				case <-r.done: // stopped: the error is the connection closed
-					return
-				default:
-				}
-				s.log.Warn("event store: the replay's own connection failed; the client goes on from where it stopped", "err", err)
-			}
-			if err != nil || end || (len(msgs) > 0 && msgs[len(msgs)-1].seq >= s.replayTo) {
-				ending.Store(true)
-				select {
-				case r.batches <- tailBatch{err: errReplayEnd}:
-				case <-r.done:
-				}
-				return
+			if err != nil || short || (len(msgs) > 0 && msgs[len(msgs)-1].seq >= s.replayTo) {
+				break
 			}
 			clear(msgs) // the messages are the batches' now
 		}
+		if err == nil {
+			err = s.readLive(c, r)
+		}
+		select {
+		case <-r.done: // stopped: the error is the connection closed
+			return
+		default:
+		}
+		s.log.Warn("event store: the follower's own connection failed; the client goes on from where it stopped", "err", err)
+		ending.Store(true)
+		c.close()
+		select {
+		case r.batches <- tailBatch{err: errOwnEnd}:
+		case <-r.done:
+		}
 	}()
 	return r
+}
+
+// readLive reads the stream through c in pulls that wait for new messages and hands each on as
+// it comes, with those that came while the one before was handed on; it returns why it stopped.
+// One goroutine reads the connection at all times, so that the server never waits on it, and
+// asks for more only while fewer than a pull's worth wait to be handed on.
+func (s *Store) readLive(c *ownConn, r *tailReader) error {
+	queue := make(chan tailMsg, 2*pullSize)
+	taken := make(chan struct{}, 1)
+	failed := make(chan error, 1)
+	go func() {
+		defer close(queue)
+		for {
+			for len(queue) > cap(queue)-pullSize {
+				select {
+				case <-taken:
+				case <-r.done:
+					failed <- errors.New("stopped")
+					return
+				}
+			}
+			if _, err := c.pull(true, &pullArena{}, func(m tailMsg) { queue <- m }); err != nil {
+				failed <- err
+				return
+			}
+		}
+	}()
+	for {
+		var m tailMsg
+		var ok bool
+		select {
+		case m, ok = <-queue:
+		case <-r.done:
+			return errors.New("stopped")
+		}
+		if !ok {
+			return <-failed
+		}
+		b := append(*tailBatches.Get().(*[]tailMsg), m)
+	more:
+		for len(b) < tailBatchMax {
+			select {
+			case m, ok := <-queue:
+				if !ok {
+					break more
+				}
+				b = append(b, m)
+			default:
+				break more
+			}
+		}
+		select {
+		case r.batches <- tailBatch{msgs: b}:
+		case <-r.done:
+			return errors.New("stopped")
+		}
+		select {
+		case taken <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // tailFrom opens an ordered consumer of the stream from sequence from on and its messages.
@@ -254,7 +321,7 @@ type tailReader struct {
 type tailBatch struct {
 	msgs  []tailMsg
 	err   error
-	arena *replayArena // where the bytes of msgs are, if they are read by the replay's connection
+	arena *pullArena // where the bytes of msgs are, if they are read by the replay's connection
 }
 
 // tailMsg is a message as the follower needs it.
@@ -382,7 +449,7 @@ const followWorkers = 2
 type preparedBatch struct {
 	items []prepared
 	ready chan struct{} // closed once every item is prepared
-	arena *replayArena  // where the items' bytes are; nil: the client's messages
+	arena *pullArena    // where the items' bytes are; nil: the client's messages
 }
 
 // prepared is a message made ready to be folded.

@@ -37,9 +37,9 @@ type Embedded struct {
 	cred   Credentials
 }
 
-// DialReplay opens a connection of its own to the server, in-process, for a store's replay
-// (Config.DialReplay).
-func (e *Embedded) DialReplay() (net.Conn, Credentials, error) {
+// DialFollow opens a connection of its own to the server, in-process, for a store's follower
+// (Config.DialFollow).
+func (e *Embedded) DialFollow() (net.Conn, Credentials, error) {
 	conn, err := e.Server.InProcessConn()
 	return conn, e.cred, err
 }

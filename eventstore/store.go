@@ -133,11 +133,11 @@ type Config struct {
 	// WriteFault, if set, says why the stream's server takes no write now (Embedded.WriteFault):
 	// writes are then refused with it before they are sent, not recorded.
 	WriteFault func() error
-	// DialReplay, if set, opens a connection of the store's own to the stream's server
-	// (Embedded.DialReplay): the replay at start reads the stream through it, at a fraction of
-	// the allocations the client makes a message, and the client follows the stream after.
-	// Nil: the client reads all.
-	DialReplay DialReplay
+	// DialFollow, if set, opens a connection of the store's own to the stream's server
+	// (Embedded.DialFollow): the follower reads the stream through it, at a fraction of the
+	// allocations the client makes a message, and through the client only if it fails. Nil: the
+	// client reads all (a cluster, whose consumers the client makes again on another node).
+	DialFollow DialFollow
 	// Metrics observes appends; nil observes nothing.
 	Metrics Observer
 	Log     *slog.Logger

@@ -107,7 +107,7 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 	}
 	var nc *nats.Conn
 	var writeFault func() error
-	var dialReplay eventstore.DialReplay
+	var dialFollow eventstore.DialFollow
 	var closers []func()
 	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
@@ -136,12 +136,12 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 			return nil, err
 		}
 		closers = append(closers, emb.Close)
-		nc, writeFault, dialReplay = emb.Conn, emb.WriteFault, emb.DialReplay
+		nc, writeFault, dialFollow = emb.Conn, emb.WriteFault, emb.DialFollow
 	}
 	cfg := eventstore.Config{Ledger: f.ledger, Log: log, Replicas: f.replicas, PreferLeader: f.leader, Metrics: f.metrics}
 	if f.natsURL == "" {
 		// Writes stop, answered 503, while its disk is full or read-only, or the server could not write it.
-		cfg.DiskDir, cfg.WriteFault, cfg.DialReplay = f.data, writeFault, dialReplay
+		cfg.DiskDir, cfg.WriteFault, cfg.DialFollow = f.data, writeFault, dialFollow
 	}
 	switch {
 	case f.natsURL == "" && !f.replayAll:

@@ -27,10 +27,10 @@ type Ledger struct {
 	Embedded *eventstore.Embedded
 	Store    *eventstore.Store
 	Config   eventstore.Config
-	// ReplayThroughClient makes the replay at start read through the client, as on a server the
-	// store cannot dial (--nats), instead of a connection of its own (Config.DialReplay, by
-	// default the embedded server's).
-	ReplayThroughClient bool
+	// FollowThroughClient makes the follower read through the client, as on a server the store
+	// cannot dial (--nats), instead of a connection of its own (Config.DialFollow, by default the
+	// embedded server's).
+	FollowThroughClient bool
 }
 
 // Start runs an embedded nats-server (syncing before acknowledging, as in production) in a new
@@ -62,10 +62,10 @@ func (l *Ledger) Restart(t testing.TB) {
 	defer cancel()
 	cfg := l.Config
 	switch {
-	case l.ReplayThroughClient:
-		cfg.DialReplay = nil
-	case cfg.DialReplay == nil:
-		cfg.DialReplay = emb.DialReplay // as serve does on its embedded server
+	case l.FollowThroughClient:
+		cfg.DialFollow = nil
+	case cfg.DialFollow == nil:
+		cfg.DialFollow = emb.DialFollow // as serve does on its embedded server
 	}
 	st, err := eventstore.Open(ctx, emb.Conn, cfg)
 	if err != nil {

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
@@ -85,12 +85,12 @@ func replayLedger(t *testing.T) (*storetest.Ledger, []string, foldedState) {
 	return l, keys, readFolded(t, l.Store, keys)
 }
 
-func TestTheReplaysOwnConnectionFoldsWhatTheClientFolds(t *testing.T) {
+func TestTheFollowersOwnConnectionFoldsWhatTheClientFolds(t *testing.T) {
 	l, keys, live := replayLedger(t)
-	l.ReplayThroughClient = true
+	l.FollowThroughClient = true
 	l.Restart(t)
 	client := readFolded(t, l.Store, keys)
-	l.ReplayThroughClient = false
+	l.FollowThroughClient = false
 	l.Restart(t)
 	own := readFolded(t, l.Store, keys)
 	if !reflect.DeepEqual(client, live) {
@@ -99,29 +99,39 @@ func TestTheReplaysOwnConnectionFoldsWhatTheClientFolds(t *testing.T) {
 	if !reflect.DeepEqual(own, client) {
 		t.Fatalf("replayed through its own connection, the store folded\n%+v\nthrough the client\n%+v", own, client)
 	}
-	// Its consumer is deleted once the replay is read (not left to the server, which would
-	// drop it after 30 s unused); the follower's own stays.
+	// The follower reads through one consumer of its own: the client made none.
 	ctx := context.Background()
-	storetest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
-		stream, err := l.Store.JetStream().Stream(ctx, l.Store.Stream())
-		if err != nil {
-			return err
-		}
-		names := stream.ConsumerNames(ctx)
-		for name := range names.Name() {
-			if strings.HasPrefix(name, "kz-replay-") {
-				return fmt.Errorf("the replay's consumer %s is still there", name)
-			}
-		}
-		return names.Err()
-	})
-	// Writes after the replay are followed through the client.
-	res := mustExecute(t, l.Store, register(orgCode(3999), "360702"))
-	if err := l.Store.CatchUp(ctx); err != nil {
+	stream, err := l.Store.JetStream().Stream(ctx, l.Store.Stream())
+	if err != nil {
 		t.Fatal(err)
 	}
-	if n := l.Store.EventCount(res.EmployerID); n != 1 {
-		t.Fatalf("an employer registered after the replay has %d events folded, want 1", n)
+	var consumers []string
+	names := stream.ConsumerNames(ctx)
+	for name := range names.Name() {
+		consumers = append(consumers, name)
+	}
+	if names.Err() != nil || len(consumers) != 1 || !strings.HasPrefix(consumers[0], "kz-follow-") {
+		t.Fatalf("the stream's consumers: %q (%v), want the follower's own alone", consumers, names.Err())
+	}
+	// What another store writes after the replay is followed as it comes.
+	other, err := eventstore.Open(ctx, l.Embedded.Conn, eventstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	id := mustExecute(t, other, register(orgCode(3999), "360702")).EmployerID
+	for k := range 3 {
+		mustExecute(t, other, payment(id, fmt.Sprintf("L%d", k), 700))
+	}
+	last, err := other.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Store.WaitApplied(ctx, last); err != nil {
+		t.Fatal(err)
+	}
+	if n := l.Store.EventCount(id); n != 4 {
+		t.Fatalf("the follower folded %d events of an employer another store registered after the replay, want 4", n)
 	}
 }
 
@@ -140,11 +150,17 @@ func streamBytes(t *testing.T, l *storetest.Ledger) uint64 {
 	return info.State.Bytes
 }
 
-// breakingConn fails its reads once it has read its allowance.
+// breakingConn fails its reads once it has read its allowance, or once cut.
 type breakingConn struct {
 	net.Conn
 	left  atomic.Int64
 	broke *atomic.Bool
+}
+
+func (c *breakingConn) cut() {
+	c.left.Store(0)
+	c.broke.Store(true)
+	c.Conn.Close()
 }
 
 func (c *breakingConn) Read(p []byte) (int, error) {
@@ -158,39 +174,61 @@ func (c *breakingConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func TestAReplayWhoseOwnConnectionFailsIsFinishedByTheClient(t *testing.T) {
-	l, keys, live := replayLedger(t)
+func TestAFollowerWhoseOwnConnectionFailsGoesOnThroughTheClient(t *testing.T) {
+	l, keys, _ := replayLedger(t)
+	id := l.Store.EmployerIDs()[0]
 	for _, tc := range []struct {
-		name  string
-		after int64 // bytes read before the connection breaks; -1: it cannot be made
+		name string
+		// bytes read before the connection breaks, a share of the stream's: -1 it cannot be
+		// made, 0 it breaks once the replay is read, while the follower waits for new messages.
+		after float64
 	}{
 		{"the connection cannot be made", -1},
-		{"the connection breaks in the handshake", 100},
-		{"the connection breaks in the first pull", 20_000},
+		{"the connection breaks in the handshake", 1e-4},
+		{"the connection breaks in the first pull", 0.02},
 		// The first pull asks for 1,024 of the ledger's 1,300-odd messages.
-		{"the connection breaks in a later pull", int64(streamBytes(t, l) * 9 / 10)},
+		{"the connection breaks in a later pull", 0.9},
+		{"the connection breaks after the replay", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			size := float64(streamBytes(t, l))
 			var broke atomic.Bool
-			l.Config.DialReplay = func() (net.Conn, eventstore.Credentials, error) {
+			var last *breakingConn
+			l.Config.DialFollow = func() (net.Conn, eventstore.Credentials, error) {
 				if tc.after < 0 {
 					broke.Store(true)
 					return nil, eventstore.Credentials{}, errors.New("no connection, by the test")
 				}
-				conn, cred, err := l.Embedded.DialReplay()
+				conn, cred, err := l.Embedded.DialFollow()
 				if err != nil {
 					return nil, cred, err
 				}
-				c := &breakingConn{Conn: conn, broke: &broke}
-				c.left.Store(tc.after)
-				return c, cred, nil
+				last = &breakingConn{Conn: conn, broke: &broke}
+				last.left.Store(math.MaxInt64)
+				if tc.after > 0 {
+					last.left.Store(int64(tc.after * size))
+				}
+				return last, cred, nil
 			}
 			l.Restart(t)
-			if !broke.Load() {
-				t.Fatal("the replay's connection never broke: the test does not test the fallback")
+			if tc.after == 0 {
+				if broke.Load() {
+					t.Fatal("the connection broke before the test broke it")
+				}
+				last.cut()
 			}
-			if got := readFolded(t, l.Store, keys); !reflect.DeepEqual(got, live) {
-				t.Fatalf("after the fallback the store folded\n%+v\nwhere the live store had\n%+v", got, live)
+			for k := range 5 {
+				mustExecute(t, l.Store, payment(id, fmt.Sprintf("%s %d", tc.name, k), 300))
+			}
+			got := readFolded(t, l.Store, keys)
+			if !broke.Load() {
+				t.Fatal("the follower's connection never broke: the test does not test the fallback")
+			}
+			l.Config.DialFollow, l.FollowThroughClient = nil, true
+			l.Restart(t)
+			l.FollowThroughClient = false
+			if want := readFolded(t, l.Store, keys); !reflect.DeepEqual(got, want) {
+				t.Fatalf("after the fallback the store folded\n%+v\nwhere a replay through the client folds\n%+v", got, want)
 			}
 		})
 	}
@@ -226,16 +264,16 @@ func (w *warnings) about(s string) []string {
 	return out
 }
 
-func TestTheReplaysOwnConnectionSignsInWithTheServersCredentials(t *testing.T) {
+func TestTheFollowersOwnConnectionSignsInWithTheServersCredentials(t *testing.T) {
 	emb, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: t.TempDir(), Listen: "127.0.0.1:-1", User: "kz", Password: "correct horse battery"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer emb.Close()
 	ctx := context.Background()
-	open := func(dial eventstore.DialReplay) (*eventstore.Store, *warnings) {
+	open := func(dial eventstore.DialFollow) (*eventstore.Store, *warnings) {
 		w := &warnings{}
-		st, err := eventstore.Open(ctx, emb.Conn, eventstore.Config{DialReplay: dial, Log: slog.New(w)})
+		st, err := eventstore.Open(ctx, emb.Conn, eventstore.Config{DialFollow: dial, Log: slog.New(w)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -256,7 +294,7 @@ func TestTheReplaysOwnConnectionSignsInWithTheServersCredentials(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st, w := open(func() (net.Conn, eventstore.Credentials, error) {
-				conn, cred, err := emb.DialReplay()
+				conn, cred, err := emb.DialFollow()
 				cred.Password = tc.password
 				return conn, cred, err
 			})
@@ -264,7 +302,7 @@ func TestTheReplaysOwnConnectionSignsInWithTheServersCredentials(t *testing.T) {
 			if got := st.EventCount(id); got != 2 {
 				t.Fatalf("the replay folded %d events of the employer, want 2", got)
 			}
-			if fell := len(w.about("the replay goes through the client")) > 0; fell != tc.fallback {
+			if fell := len(w.about("the follower reads through the client")) > 0; fell != tc.fallback {
 				t.Fatalf("the replay went through the client: %v, want %v (warnings %q)", fell, tc.fallback, w.about(""))
 			}
 		})
