@@ -42,7 +42,7 @@ type ownConn struct {
 	inbox    string
 	pullReq  []byte            // the protocol line and body of a pull that does not wait
 	waitReq  []byte            // of one that waits for new messages
-	subjects map[string]string // every subject read so far
+	subjects map[string]string // the subjects read, up to maxInterned
 	arena    *pullArena        // where the messages of the pull being read go
 	want     int               // the size an arena should have: the bytes of the largest pull yet
 	read     int               // bytes of messages read in the pull so far
@@ -266,6 +266,9 @@ func (c *ownConn) message() (tailMsg, error) {
 	}
 	subject, ok := c.subjects[string(f.subject)]
 	if !ok {
+		if len(c.subjects) >= maxInterned {
+			clear(c.subjects) // a cache: notices and freezes have subjects of their own, without end
+		}
 		subject = string(f.subject)
 		c.subjects[subject] = subject
 	}
@@ -348,6 +351,10 @@ func (c *ownConn) readLine() error {
 	c.frame = f
 	return nil
 }
+
+// maxInterned bounds the subjects an ownConn keeps a string of: a payer's events share one, and
+// a city has fewer payers.
+const maxInterned = 1 << 17
 
 // maxPulledMessage bounds a message read: the embedded server's own limit on a payload, and
 // its headers.
