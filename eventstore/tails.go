@@ -164,7 +164,7 @@ func (t *tailLog) appendRecord(b []byte, r tailRef) ([]byte, error) {
 	if seg == nil {
 		return b, fmt.Errorf("history archive: tail segment %d: %w", r.seg, errCorrupt)
 	}
-	if seg == t.cur && int64(r.off) >= seg.size {
+	if t.buffered(r) {
 		at := int64(r.off) - seg.size
 		if at+int64(r.n) > int64(len(t.buf)) {
 			return b, fmt.Errorf("history archive: tail record %d: %w", r.seq, errCorrupt)
@@ -182,19 +182,14 @@ func (t *tailLog) appendRecord(b []byte, r tailRef) ([]byte, error) {
 // appendRecords appends the records refs, in order, to b, reading those on disk at once: on a
 // cold page cache each read waits for the disk, and the disk serves several.
 func (t *tailLog) appendRecords(b []byte, refs []tailRef) ([]byte, error) {
-	var onDisk []int // of refs
-	total := 0
-	for i, r := range refs {
-		seg := t.segs[r.seg]
-		if seg == nil {
-			return b, fmt.Errorf("history archive: tail segment %d: %w", r.seg, errCorrupt)
-		}
-		if seg != t.cur || int64(r.off) < seg.size {
-			onDisk = append(onDisk, i)
+	onDisk, total := 0, 0
+	for _, r := range refs {
+		if !t.buffered(r) {
+			onDisk++
 		}
 		total += int(r.n)
 	}
-	if len(onDisk) < 2 {
+	if onDisk < 2 {
 		for _, r := range refs {
 			var err error
 			if b, err = t.appendRecord(b, r); err != nil {
@@ -205,29 +200,29 @@ func (t *tailLog) appendRecords(b []byte, refs []tailRef) ([]byte, error) {
 	}
 	start := len(b)
 	b = slices.Grow(b, total)[:start+total]
-	at := make([]int, len(refs)) // where each record goes in b
-	for i, next := 0, start; i < len(refs); i++ {
-		at[i], next = next, next+int(refs[i].n)
-	}
 	errs := make([]error, len(refs))
 	var wg sync.WaitGroup
-	for i := range refs {
-		dst := b[at[i] : at[i]+int(refs[i].n)]
-		if !slices.Contains(onDisk, i) {
+	for i, at := 0, start; i < len(refs); i++ {
+		dst := b[at : at+int(refs[i].n)]
+		at += len(dst)
+		if t.buffered(refs[i]) {
 			_, errs[i] = t.appendRecord(dst[:0], refs[i]) // from the write buffer, in place
 			continue
 		}
-		wg.Go(func() {
-			if _, err := t.segs[refs[i].seg].f.ReadAt(dst, int64(refs[i].off)); err != nil {
-				errs[i] = fmt.Errorf("history archive: tail record %d: %w", refs[i].seq, err)
-			}
-		})
+		wg.Go(func() { _, errs[i] = t.appendRecord(dst[:0], refs[i]) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return b[:start], err
 	}
 	return b, nil
+}
+
+// buffered reports whether a record is still in the write buffer (or names no segment, which
+// appendRecord reports).
+func (t *tailLog) buffered(r tailRef) bool {
+	seg := t.segs[r.seg]
+	return seg == nil || (seg == t.cur && int64(r.off) >= seg.size)
 }
 
 // drop forgets a record sealed into a chunk; a segment left with none is retired.
