@@ -68,12 +68,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *pprofAddr != "" {
-		host, _, err := net.SplitHostPort(*pprofAddr)
-		if err != nil || !isLoopback(host) {
-			return usageError{fmt.Sprintf("--pprof %q: want a loopback host:port", *pprofAddr)}
-		}
-		go func() { _ = http.ListenAndServe(*pprofAddr, pprofMux()) }()
+	if err := servePprof(*pprofAddr); err != nil {
+		return err
 	}
 	if *withDemo && sf.ledger != eventstore.DefaultLedger {
 		return usageError{fmt.Sprintf("--demo: the demo ledger is Ganzhou's (--ledger %s); ledger %s starts empty, without --demo", eventstore.DefaultLedger, sf.ledger)}
@@ -217,6 +213,19 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// servePprof serves Go's profiler on addr, a loopback address, in the background; "" is none.
+func servePprof(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || !isLoopback(host) {
+		return usageError{fmt.Sprintf("--pprof %q: want a loopback host:port", addr)}
+	}
+	go func() { _ = http.ListenAndServe(addr, pprofMux()) }()
+	return nil
 }
 
 // pprofMux serves the profiler on its own listener, never on the API's.
