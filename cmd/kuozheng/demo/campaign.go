@@ -209,6 +209,7 @@ func (c *Campaign) play(p *plan, state State) ([]datedStep, outcome, error) {
 		}
 		s = c.newSim(p)
 		s.e, s.seq = *e, e.Version
+		s.compact()
 		s.resume()
 		s.play()
 	}

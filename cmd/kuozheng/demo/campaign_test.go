@@ -411,3 +411,21 @@ func TestPlayingAYearAgainGivesTheSameSteps(t *testing.T) {
 		}
 	}
 }
+
+// A payer's later years read its statements from its account compacted through the year
+// before (what is settled folded away): the years play exactly as from the whole account.
+func TestLaterYearsPlayTheSameFromACompactedAccount(t *testing.T) {
+	cfg := demo.Config{Employers: 150, Seed: 11}
+	compacted := playCampaign(t, cfg, 2011, 1000)
+	restore := demo.WholeAccounts()
+	whole := playCampaign(t, cfg, 2011, 1000)
+	restore()
+	if a, b := campaignDigest(t, compacted), campaignDigest(t, whole); a != b {
+		for year := demo.FirstYear; year <= 2011; year++ {
+			if len(compacted.steps[year]) != len(whole.steps[year]) {
+				t.Errorf("%d: %d steps from compacted accounts, %d from whole ones", year, len(compacted.steps[year]), len(whole.steps[year]))
+			}
+		}
+		t.Fatalf("the campaign's digest from compacted accounts %s, from whole ones %s", a, b)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
 )
@@ -41,7 +42,11 @@ type sim struct {
 	end  domain.Date
 	ctx  domain.Context
 	e    domain.Employer
-	seq  uint64
+	// compacted is e compacted through the last year's end (nil: none, the first year played):
+	// the statements the year asks for, all dated in it, are read from it while it can answer
+	// them. Read from e, a statement applies every entry of the payer's years in the ledger.
+	compacted *domain.Employer
+	seq       uint64
 	// last is the statement last computed, as of lastOn at sequence lastSeq: a payer's day asks
 	// for the same statement again and again, and its state changes only with seq.
 	last    *domain.Statement
@@ -128,7 +133,11 @@ func do[T any, P interface {
 	}
 	for _, p := range pl {
 		s.seq++
-		s.e.Apply(domain.Event{Envelope: domain.Envelope{EmployerID: s.id, Seq: s.seq, N: s.e.N + 1}, Body: p})
+		ev := domain.Event{Envelope: domain.Envelope{EmployerID: s.id, Seq: s.seq, N: s.e.N + 1}, Body: p}
+		s.e.Apply(ev)
+		if s.compacted != nil {
+			s.compacted.Apply(ev)
+		}
 	}
 	_, create := any(cmd).(*domain.RegisterEmployer)
 	s.out = append(s.out, datedStep{c.Date(), Step{EmployerID: s.id, Create: create, Command: cmd, Payer: s.idx, N: len(s.out)}})
@@ -138,11 +147,34 @@ func do[T any, P interface {
 // statement is the payer's statement as of d. Callers only read it.
 func (s *sim) statement(d domain.Date) domain.Statement {
 	if s.last == nil || s.lastOn != d || s.lastSeq != s.seq {
-		st := s.e.Account.Statement(d, s.ctx.Ref.LateFees)
+		a := &s.e.Account
+		if c := s.compacted; c != nil && !c.Account.Stale && d > c.Account.CompactedThrough() {
+			a = &c.Account
+		}
+		st := a.Statement(d, s.ctx.Ref.LateFees)
 		s.last, s.lastOn, s.lastSeq = &st, d, s.seq
 	}
 	return *s.last
 }
+
+// compact makes compacted from e, resumed at the start of a year after the first: through the
+// last year's end, keeping whole the periods of the two years before this one, which an audit
+// looks back to (auditFinding reads their lines).
+func (s *sim) compact() {
+	if !compactAccounts {
+		return
+	}
+	through, _ := domain.DateOf(s.year-1, time.December, 31)
+	keepFrom, _ := domain.PeriodOf(s.year-2, time.January)
+	c := s.e.Clone()
+	if c.Compact(through, keepFrom, s.ctx.Ref.LateFees) {
+		s.compacted = c
+	}
+}
+
+// compactAccounts is whether a resumed payer's statements are read from its account compacted
+// (sim.compact); a test turns it off to see the same years played from the whole account.
+var compactAccounts = true
 
 // arrears is the principal overdue on d.
 func (s *sim) arrears(d domain.Date) domain.Fen {
