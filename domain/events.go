@@ -97,14 +97,23 @@ func DecodeHex(dst []byte, s string) bool {
 }
 
 // fromHex is the value of a hexadecimal digit, or 0xff.
-func fromHex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10
+func fromHex(c byte) byte { return hexValues[c] }
+
+// hexValues is every byte's value as a hexadecimal digit, 0xff for those that are none: a
+// lookup, where comparisons branched unpredictably between digits and letters (the store
+// decodes hashes three times an event).
+var hexValues = func() (t [256]byte) {
+	for c := range t {
+		switch {
+		case '0' <= c && c <= '9':
+			t[c] = byte(c - '0')
+		case 'a' <= c && c <= 'f':
+			t[c] = byte(c - 'a' + 10)
+		case 'A' <= c && c <= 'F':
+			t[c] = byte(c - 'A' + 10)
+		default:
+			t[c] = 0xff
+		}
 	}
-	return 0xff
-}
+	return t
+}()

@@ -2,7 +2,9 @@ package domain
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/gob"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -288,5 +290,17 @@ func TestCheckingAChainHashAllocatesNothing(t *testing.T) {
 		}
 	}); n >= 1 {
 		t.Errorf("a check allocates %.1f times", n)
+	}
+}
+
+// BenchmarkDecodeHex decodes a hash as the store does three times for each event it folds.
+func BenchmarkDecodeHex(b *testing.B) {
+	sum := sha256.Sum256([]byte("an event"))
+	s := hex.EncodeToString(sum[:])
+	var dst [32]byte
+	for b.Loop() {
+		if !DecodeHex(dst[:], s) {
+			b.Fatal("not decoded")
+		}
 	}
 }
