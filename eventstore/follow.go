@@ -328,7 +328,8 @@ type tailBatch struct {
 type tailMsg struct {
 	ok      bool // the message has its metadata (else it is skipped as bad)
 	seq     uint64
-	ts      int64 // when it was stored, Unix nanoseconds
+	ts      int64  // when it was stored, Unix nanoseconds
+	pending uint64 // messages after it not yet delivered (read by Subscribe only)
 	subject string
 	hash    string // its HashHeader
 	data    []byte

@@ -260,7 +260,7 @@ func (c *ownConn) pull(wait bool, arena *pullArena, deliver func(tailMsg)) (shor
 // message reads the delivery whose line was read last.
 func (c *ownConn) message() (tailMsg, error) {
 	f := c.frame
-	seq, ts, ok := parseAckReply(f.reply)
+	meta, ok := parseAckReply(f.reply)
 	if !ok {
 		return tailMsg{}, fmt.Errorf("a delivery with metadata %q", f.reply)
 	}
@@ -288,7 +288,7 @@ func (c *ownConn) message() (tailMsg, error) {
 		return tailMsg{}, errors.New("a message not followed by CRLF")
 	}
 	a.buf = a.buf[:len(a.buf)+f.size]
-	return tailMsg{ok: true, seq: seq, ts: ts, subject: subject, hash: headerValue(b[:f.hdr], HashHeader), data: b[f.hdr:f.size:f.size]}, nil
+	return tailMsg{ok: true, seq: meta.seq, ts: meta.ts, pending: meta.pending, subject: subject, hash: headerValue(b[:f.hdr], HashHeader), data: b[f.hdr:f.size:f.size]}, nil
 }
 
 // frame is the protocol line read last: its kind and, for a message, its subject, reply
@@ -378,15 +378,16 @@ func (c *ownConn) close() {
 	c.conn.Close()
 }
 
-// parseAckReply reads a delivery's stream sequence and time from its reply subject:
-// $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>, or
-// with a domain and an account hash after $JS.ACK (and a token at the end) on newer servers.
-func parseAckReply(reply []byte) (seq uint64, ts int64, ok bool) {
+// parseAckReply reads a delivery's stream sequence, time and the messages pending after it from
+// its reply subject: $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.
+// <pending>, or with a domain and an account hash after $JS.ACK (and a token at the end) on
+// newer servers.
+func parseAckReply(reply []byte) (m ackMeta, ok bool) {
 	var tokens [13][]byte
 	n := 0
 	for rest := reply; ; n++ {
 		if n == len(tokens) {
-			return 0, 0, false
+			return ackMeta{}, false
 		}
 		var found bool
 		tokens[n], rest, found = bytes.Cut(rest, []byte("."))
@@ -402,20 +403,26 @@ func parseAckReply(reply []byte) (seq uint64, ts int64, ok bool) {
 	case n >= 11:
 		at = 7
 	default:
-		return 0, 0, false
+		return ackMeta{}, false
 	}
 	if string(tokens[0]) != "$JS" || string(tokens[1]) != "ACK" {
-		return 0, 0, false
+		return ackMeta{}, false
 	}
-	seq, err := strconv.ParseUint(string(tokens[at]), 10, 64)
-	if err != nil {
-		return 0, 0, false
+	var err1, err2, err3 error
+	m.seq, err1 = strconv.ParseUint(string(tokens[at]), 10, 64)
+	m.ts, err2 = strconv.ParseInt(string(tokens[at+2]), 10, 64)
+	m.pending, err3 = strconv.ParseUint(string(tokens[at+3]), 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return ackMeta{}, false
 	}
-	ts, err = strconv.ParseInt(string(tokens[at+2]), 10, 64)
-	if err != nil {
-		return 0, 0, false
-	}
-	return seq, ts, true
+	return m, true
+}
+
+// ackMeta is what a delivery's reply subject says of it.
+type ackMeta struct {
+	seq     uint64 // its stream sequence
+	ts      int64  // when it was stored, Unix nanoseconds
+	pending uint64 // messages after it the consumer has yet to deliver
 }
 
 // headerValue returns the value of a header in a NATS header block, or "".

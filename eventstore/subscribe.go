@@ -12,12 +12,21 @@ import (
 )
 
 // Subscribe delivers every event from sequence from on (1 for all), in stream order, to handle
-// until ctx ends or handle returns an error. It uses an ordered consumer, which the server
-// forgets when it stops. Undecodable messages are delivered with Body nil and Type set; claims
-// of notice numbers (NoticeNumberPrefix) are not delivered.
-// Messages are decoded a little ahead of handle, on another goroutine: a replay of the whole
-// stream decodes while it folds.
+// until ctx ends or handle returns an error. On the embedded server it reads through a
+// connection of the store's own (subscribeOwn), and through an ordered consumer of the client
+// from where that stops if it fails; the server forgets either consumer once it stops.
+// Undecodable messages are delivered with Body nil and Type set; claims of notice numbers
+// (NoticeNumberPrefix) are not delivered. Messages are decoded a little ahead of handle, on
+// another goroutine: a replay of the whole stream decodes while it folds.
 func (s *Store) Subscribe(ctx context.Context, from uint64, handle func(domain.Event) error) error {
+	if s.cfg.DialFollow != nil {
+		next, err := s.subscribeOwn(ctx, from, handle)
+		if !errors.Is(err, errOwnEnd) {
+			return err
+		}
+		s.log.Warn("event store: a subscription's own connection failed; the client goes on from where it stopped", "from", next, "err", err)
+		from = next
+	}
 	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
 	if from > 1 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
@@ -71,6 +80,113 @@ func (s *Store) Subscribe(ctx context.Context, from uint64, handle func(domain.E
 
 // subscribeAhead is how many events Subscribe decodes ahead of its handler.
 const subscribeAhead = 256
+
+// subscribeOwn is Subscribe through a connection of the store's own (ownConn, as the follower
+// reads): the replay in pulls that do not wait, each decoded on a goroutine of its own while the
+// pull before is handled, then pulls that wait for new messages, each handed on as it comes.
+// Through the client, a replay spent more on reading each message than on folding it. When the
+// connection fails it returns an error wrapping errOwnEnd and the sequence to go on from.
+func (s *Store) subscribeOwn(ctx context.Context, from uint64, handle func(domain.Event) error) (next uint64, err error) {
+	c, err := openOwn(s.cfg.DialFollow, s.cfg.Stream, from)
+	if err != nil {
+		return from, fmt.Errorf("%w: %w", errOwnEnd, err)
+	}
+	type decoded struct {
+		evs  []domain.Event
+		next uint64 // the sequence after the batch's last message, a skipped claim included
+		err  error  // what ended the reads, in the batch after the last
+	}
+	batches := make(chan decoded, 2)
+	done := make(chan struct{})
+	defer close(done)
+	stop := context.AfterFunc(ctx, func() { c.conn.Close() })
+	defer stop()
+	go func() {
+		// On the way out the consumer is deleted, unless the connection broke in a pull (or
+		// closed as ctx ended): the server then forgets the consumer itself (ownInactive).
+		broken := false
+		defer func() {
+			if broken {
+				c.conn.Close()
+			} else {
+				c.close()
+			}
+		}()
+		send := func(b decoded) bool {
+			select {
+			case batches <- b:
+				return true
+			case <-done:
+				return false
+			}
+		}
+		arena := &pullArena{}
+		live := false
+		for {
+			var evs []domain.Event
+			last := uint64(0)
+			add := func(m tailMsg) {
+				last = m.seq
+				// A claim of a notice number is no event; the stream's last message is delivered,
+				// as nextEvent does, so that a reader waiting for the last sequence sees it.
+				if strings.HasPrefix(m.subject, s.sub.Notice) && m.pending > 0 {
+					return
+				}
+				ev, derr := domain.Decode(m.data)
+				if derr != nil {
+					ev.Body = nil
+				}
+				ev.Seq, ev.RecordedAt, ev.Hash = m.seq, m.ts, m.hash
+				if id, ok := strings.CutPrefix(m.subject, s.sub.Employer); ok {
+					ev.EmployerID = id
+				}
+				evs = append(evs, ev)
+			}
+			deliver := add
+			if live { // each as it comes
+				deliver = func(m tailMsg) {
+					add(m)
+					if send(decoded{evs: evs, next: last + 1}) {
+						evs = nil
+					}
+				}
+			}
+			arena.buf = arena.buf[:0] // the events are decoded: nothing points into it
+			short, err := c.pull(live, arena, deliver)
+			broken = err != nil
+			if last != 0 && !send(decoded{evs: evs, next: last + 1}) {
+				return
+			}
+			if err != nil {
+				send(decoded{err: err})
+				return
+			}
+			live = live || short
+			select {
+			case <-done:
+				return
+			default:
+			}
+		}
+	}()
+	next = from
+	for b := range batches {
+		if b.err != nil {
+			if ctx.Err() != nil {
+				return next, context.Cause(ctx)
+			}
+			return next, fmt.Errorf("%w: %w", errOwnEnd, b.err)
+		}
+		for _, ev := range b.evs {
+			if err := handle(ev); err != nil {
+				return next, err
+			}
+			next = ev.Seq + 1
+		}
+		next = max(next, b.next)
+	}
+	return next, context.Cause(ctx)
+}
 
 // nextEvent reads and decodes the next message of it. Claims of notice numbers are no events
 // and are left out; each is appended just before the notice that took its number, so one is the

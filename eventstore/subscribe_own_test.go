@@ -1,0 +1,162 @@
+package eventstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"reflect"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
+)
+
+func TestASubscriptionThroughTheStoresOwnConnectionDeliversWhatTheClientDelivers(t *testing.T) {
+	l, _, _ := replayLedger(t)
+	w := &warnings{}
+	l.Config.Log = slog.New(w)
+	l.FollowThroughClient = true
+	l.Restart(t)
+	last := l.MessageCount(t)
+	whole, middle := subscribed(t, l.Store, 1, last), subscribed(t, l.Store, 700, last)
+	l.FollowThroughClient = false
+	l.Restart(t)
+	if got := subscribed(t, l.Store, 1, last); !reflect.DeepEqual(got, whole) {
+		t.Fatalf("through the store's own connection %d events from 1, through the client %d:\n%q\nwant\n%q", len(got), len(whole), got[:min(3, len(got))], whole[:3])
+	}
+	if got := subscribed(t, l.Store, 700, last); !reflect.DeepEqual(got, middle) {
+		t.Fatalf("through the store's own connection %d events from 700, through the client %d", len(got), len(middle))
+	}
+	if len(whole) != int(last) || len(middle) != int(last)-699 {
+		t.Fatalf("%d events from 1 and %d from 700 of %d", len(whole), len(middle), last)
+	}
+	// Caught up, it waits for new events and delivers them as they come.
+	live := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		next, enough := last+1, errors.New("enough")
+		err := l.Store.Subscribe(ctx, next, func(ev domain.Event) error {
+			if ev.Seq != next || ev.Body == nil {
+				return fmt.Errorf("delivered %d (%s), want the new event %d", ev.Seq, ev.Type, next)
+			}
+			if next++; next > last+3 {
+				return enough
+			}
+			return nil
+		})
+		if errors.Is(err, enough) {
+			err = nil
+		}
+		live <- err
+	}()
+	id := l.Store.EmployerIDs()[0]
+	for k := range 3 {
+		mustExecute(t, l.Store, payment(id, fmt.Sprintf("live %d", k), 200))
+	}
+	if err := <-live; err != nil {
+		t.Fatalf("after the replay the subscription: %v", err)
+	}
+	if fell := w.about("a subscription's own connection failed"); len(fell) > 0 {
+		t.Fatalf("the subscriptions went through the client: %q", fell)
+	}
+}
+
+func TestASubscriptionWhoseOwnConnectionFailsGoesOnThroughTheClient(t *testing.T) {
+	l, _, _ := replayLedger(t)
+	l.FollowThroughClient = true
+	l.Restart(t)
+	last := l.MessageCount(t)
+	want := subscribed(t, l.Store, 1, last)
+	l.FollowThroughClient = false
+	size := float64(streamBytes(t, l))
+	for _, tc := range []struct {
+		name string
+		// bytes read before the connection breaks, a share of the stream's: -1 it cannot be made.
+		after float64
+	}{
+		{"the connection cannot be made", -1},
+		{"the connection breaks in the handshake", 1e-4},
+		{"the connection breaks in the first pull", 0.02},
+		{"the connection breaks in a later pull", 0.9},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := &warnings{}
+			l.Config.Log = slog.New(w)
+			var subscribing, broke atomic.Bool
+			l.Config.DialFollow = func() (net.Conn, eventstore.Credentials, error) {
+				conn, cred, err := l.Embedded.DialFollow()
+				if err != nil || !subscribing.Load() { // the store's follower reads on
+					return conn, cred, err
+				}
+				if tc.after < 0 {
+					conn.Close()
+					broke.Store(true)
+					return nil, cred, errors.New("no connection, by the test")
+				}
+				c := &breakingConn{Conn: conn, broke: &broke}
+				c.left.Store(int64(math.Max(1, tc.after*size)))
+				return c, cred, nil
+			}
+			l.Restart(t)
+			subscribing.Store(true)
+			got := subscribed(t, l.Store, 1, last)
+			if !broke.Load() {
+				t.Fatal("the subscription's connection never broke: the test does not test the fallback")
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("with its own connection broken, the subscription delivered %d events, through the client %d", len(got), len(want))
+			}
+			if len(w.about("a subscription's own connection failed")) != 1 {
+				t.Fatalf("warnings %q, want one of the subscription going on through the client", w.about(""))
+			}
+		})
+	}
+}
+
+// BenchmarkSubscribe replays 100,000 realistic events to a handler that only counts them,
+// through the store's own connection and through the client's ordered consumer.
+func BenchmarkSubscribe(b *testing.B) {
+	l := storetest.Start(b, eventstore.Config{})
+	for _, r := range l.Store.ExecuteBulk(context.Background(), realisticRequests(1, benchEmployers)) {
+		if r.Err != nil {
+			b.Fatal(r.Err)
+		}
+	}
+	last := l.MessageCount(b)
+	for _, tc := range []struct {
+		name string
+		dial eventstore.DialFollow
+	}{{"own-connection", l.Embedded.DialFollow}, {"client", nil}} {
+		b.Run(tc.name, func(b *testing.B) {
+			st, err := eventstore.Open(context.Background(), l.Embedded.Conn, eventstore.Config{DialFollow: tc.dial})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			var events int
+			var elapsed time.Duration
+			for b.Loop() {
+				start := time.Now()
+				enough := errors.New("enough")
+				err := st.Subscribe(context.Background(), 1, func(ev domain.Event) error {
+					if events++; ev.Seq >= last {
+						return enough
+					}
+					return nil
+				})
+				if !errors.Is(err, enough) {
+					b.Fatal(err)
+				}
+				elapsed += time.Since(start)
+			}
+			b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
+		})
+	}
+}
