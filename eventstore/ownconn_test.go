@@ -174,22 +174,25 @@ func (c *breakingConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// connectionBreaks are where a test breaks the store's own connection to the server, by the
+// bytes read before it breaks, a share of the stream's: -1 it cannot be made, 0 the test cuts it
+// once the replay is read, while its reader waits for new messages.
+var connectionBreaks = []struct {
+	name  string
+	after float64
+}{
+	{"the connection cannot be made", -1},
+	{"the connection breaks in the handshake", 1e-4},
+	{"the connection breaks in the first pull", 0.02},
+	// The first pull asks for 1,024 of the ledger's 1,300-odd messages.
+	{"the connection breaks in a later pull", 0.9},
+	{"the connection breaks after the replay", 0},
+}
+
 func TestAFollowerWhoseOwnConnectionFailsGoesOnThroughTheClient(t *testing.T) {
 	l, keys, _ := replayLedger(t)
 	id := l.Store.EmployerIDs()[0]
-	for _, tc := range []struct {
-		name string
-		// bytes read before the connection breaks, a share of the stream's: -1 it cannot be
-		// made, 0 it breaks once the replay is read, while the follower waits for new messages.
-		after float64
-	}{
-		{"the connection cannot be made", -1},
-		{"the connection breaks in the handshake", 1e-4},
-		{"the connection breaks in the first pull", 0.02},
-		// The first pull asks for 1,024 of the ledger's 1,300-odd messages.
-		{"the connection breaks in a later pull", 0.9},
-		{"the connection breaks after the replay", 0},
-	} {
+	for _, tc := range connectionBreaks {
 		t.Run(tc.name, func(t *testing.T) {
 			size := float64(streamBytes(t, l))
 			var broke atomic.Bool

@@ -72,24 +72,15 @@ func TestASubscriptionWhoseOwnConnectionFailsGoesOnThroughTheClient(t *testing.T
 	l, _, _ := replayLedger(t)
 	l.FollowThroughClient = true
 	l.Restart(t)
-	last := l.MessageCount(t)
-	want := subscribed(t, l.Store, 1, last)
 	l.FollowThroughClient = false
 	size := float64(streamBytes(t, l))
-	for _, tc := range []struct {
-		name string
-		// bytes read before the connection breaks, a share of the stream's: -1 it cannot be made.
-		after float64
-	}{
-		{"the connection cannot be made", -1},
-		{"the connection breaks in the handshake", 1e-4},
-		{"the connection breaks in the first pull", 0.02},
-		{"the connection breaks in a later pull", 0.9},
-	} {
+	id := l.Store.EmployerIDs()[0]
+	for _, tc := range connectionBreaks {
 		t.Run(tc.name, func(t *testing.T) {
 			w := &warnings{}
 			l.Config.Log = slog.New(w)
 			var subscribing, broke atomic.Bool
+			var cur atomic.Pointer[breakingConn]
 			l.Config.DialFollow = func() (net.Conn, eventstore.Credentials, error) {
 				conn, cred, err := l.Embedded.DialFollow()
 				if err != nil || !subscribing.Load() { // the store's follower reads on
@@ -101,17 +92,56 @@ func TestASubscriptionWhoseOwnConnectionFailsGoesOnThroughTheClient(t *testing.T
 					return nil, cred, errors.New("no connection, by the test")
 				}
 				c := &breakingConn{Conn: conn, broke: &broke}
-				c.left.Store(int64(math.Max(1, tc.after*size)))
+				c.left.Store(math.MaxInt64)
+				if tc.after > 0 {
+					c.left.Store(int64(math.Max(1, tc.after*size)))
+				}
+				cur.Store(c)
 				return c, cred, nil
 			}
 			l.Restart(t)
+			last := l.MessageCount(t)
+			want := subscribed(t, l.Store, 1, last) // through an own connection left whole
 			subscribing.Store(true)
-			got := subscribed(t, l.Store, 1, last)
+			// Once the replay is read (and the connection cut, in the last case), three events
+			// are appended: the subscription delivers them too.
+			appended := make(chan error, 1)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			var got []string
+			enough := errors.New("enough")
+			err := l.Store.Subscribe(ctx, 1, func(ev domain.Event) error {
+				got = append(got, eventText(t, ev))
+				if ev.Seq == last {
+					if c := cur.Load(); tc.after == 0 && c != nil {
+						c.cut()
+					}
+					go func() {
+						for k := range 3 {
+							if _, err := l.Store.Execute(ctx, payment(id, fmt.Sprintf("%s %d", tc.name, k), 300)); err != nil {
+								appended <- err
+								return
+							}
+						}
+						appended <- nil
+					}()
+				}
+				if ev.Seq >= last+3 {
+					return enough
+				}
+				return nil
+			})
+			if !errors.Is(err, enough) {
+				t.Fatalf("subscribe: %v after %d events", err, len(got))
+			}
+			if err := <-appended; err != nil {
+				t.Fatal(err)
+			}
 			if !broke.Load() {
 				t.Fatal("the subscription's connection never broke: the test does not test the fallback")
 			}
-			if !reflect.DeepEqual(got, want) {
-				t.Fatalf("with its own connection broken, the subscription delivered %d events, through the client %d", len(got), len(want))
+			if len(got) != len(want)+3 || !reflect.DeepEqual(got[:len(want)], want) {
+				t.Fatalf("with its own connection broken, the subscription delivered %d events, want the %d a subscription through the client delivers and the 3 appended", len(got), len(want))
 			}
 			if len(w.about("a subscription's own connection failed")) != 1 {
 				t.Fatalf("warnings %q, want one of the subscription going on through the client", w.about(""))
