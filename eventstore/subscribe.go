@@ -132,15 +132,7 @@ func (s *Store) subscribeOwn(ctx context.Context, from uint64, handle func(domai
 				if strings.HasPrefix(m.subject, s.sub.Notice) && m.pending > 0 {
 					return
 				}
-				ev, derr := domain.Decode(m.data)
-				if derr != nil {
-					ev.Body = nil
-				}
-				ev.Seq, ev.RecordedAt, ev.Hash = m.seq, m.ts, m.hash
-				if id, ok := strings.CutPrefix(m.subject, s.sub.Employer); ok {
-					ev.EmployerID = id
-				}
-				evs = append(evs, ev)
+				evs = append(evs, decodeEvent(m.data, m.seq, m.ts, m.hash, m.subject, s.sub.Employer))
 			}
 			deliver := add
 			if live { // each as it comes
@@ -208,15 +200,21 @@ func nextEvent(it jetstream.MessagesContext, employerPrefix, noticePrefix string
 			break
 		}
 	}
-	ev, derr := domain.Decode(msg.Data())
-	if derr != nil {
+	return decodeEvent(msg.Data(), meta.Sequence.Stream, meta.Timestamp.UnixNano(), msg.Headers().Get(HashHeader), msg.Subject(), employerPrefix), nil
+}
+
+// decodeEvent is the event of a message as Subscribe delivers it: Body nil when it cannot be
+// decoded, the employer's ID from a subject of employerPrefix.
+func decodeEvent(data []byte, seq uint64, ts int64, hash, subject, employerPrefix string) domain.Event {
+	ev, err := domain.Decode(data)
+	if err != nil {
 		ev.Body = nil
 	}
-	ev.Seq, ev.RecordedAt, ev.Hash = meta.Sequence.Stream, meta.Timestamp.UnixNano(), msg.Headers().Get(HashHeader)
-	if id, ok := strings.CutPrefix(msg.Subject(), employerPrefix); ok {
+	ev.Seq, ev.RecordedAt, ev.Hash = seq, ts, hash
+	if id, ok := strings.CutPrefix(subject, employerPrefix); ok {
 		ev.EmployerID = id
 	}
-	return ev, nil
+	return ev
 }
 
 // SeqAt returns the first sequence the stream recorded at or after t, or the stream's last
