@@ -321,7 +321,7 @@ type tailReader struct {
 type tailBatch struct {
 	msgs  []tailMsg
 	err   error
-	arena *pullArena // where the bytes of msgs are, if they are read by the replay's connection
+	arena *pullArena // where the bytes of msgs are: a pull's shared buffer during the own connection's replay; nil otherwise
 }
 
 // tailMsg is a message as the follower needs it.

@@ -124,7 +124,7 @@ func (s *Store) subscribeOwn(ctx context.Context, from uint64, handle func(domai
 		live := false
 		for {
 			var evs []domain.Event
-			last := uint64(0)
+			var last, handed uint64 // the sequences read last, and handed on last
 			add := func(m tailMsg) {
 				last = m.seq
 				// A claim of a notice number is no event; the stream's last message is delivered,
@@ -134,19 +134,28 @@ func (s *Store) subscribeOwn(ctx context.Context, from uint64, handle func(domai
 				}
 				evs = append(evs, decodeEvent(m.data, m.seq, m.ts, m.hash, m.subject, s.sub.Employer))
 			}
+			// handOn sends what was read since the last hand-over, if anything; false once the
+			// handler is gone.
+			handOn := func() bool {
+				if last == handed {
+					return true
+				}
+				handed = last
+				b := decoded{evs: evs, next: last + 1}
+				evs = nil
+				return send(b)
+			}
 			deliver := add
 			if live { // each as it comes
 				deliver = func(m tailMsg) {
 					add(m)
-					if send(decoded{evs: evs, next: last + 1}) {
-						evs = nil
-					}
+					handOn()
 				}
 			}
 			arena.buf = arena.buf[:0] // the events are decoded: nothing points into it
 			short, err := c.pull(live, arena, deliver)
 			broken = err != nil
-			if last != 0 && !send(decoded{evs: evs, next: last + 1}) {
+			if !handOn() {
 				return
 			}
 			if err != nil {
