@@ -27,6 +27,9 @@ type carry struct {
 	// dropped lists the periods a line left from, sorted: an amendment, audit or opening of one
 	// of them needs the line back (Stale).
 	dropped []Period
+	// lastFixed is the latest period of a fixed line (0: none): most entries touch later
+	// periods, which fixes so answers without reading the lines.
+	lastFixed Period
 }
 
 // carriedLine is a line a compaction kept. A line with nothing outstanding at the boundary and
@@ -167,6 +170,7 @@ func (a *Account) Compact(through Date, keepFrom Period, fees []LateFeeRate, gro
 		c.dropped = a.carry.dropped
 	}
 	lastYear := through.Year()
+	var left []Period // the periods of the lines that leave
 	for _, l := range s.order {
 		owed := l.feeAccrued(through, fees) - l.feePaid - l.feeWaived
 		if l.outstanding() != 0 || owed != 0 || l.key.Period >= keepFrom || touched[l.key.Period] {
@@ -180,15 +184,19 @@ func (a *Account) Compact(through Date, keepFrom Period, fees []LateFeeRate, gro
 			sum.Year = lastYear
 		}
 		c.addSettled(sum)
-		if i, found := slices.BinarySearch(c.dropped, l.key.Period); !found {
-			c.dropped = slices.Insert(slices.Clip(c.dropped), i, l.key.Period)
-		}
+		left = append(left, l.key.Period)
+	}
+	if len(left) > 0 {
+		// A new list, sorted once: the one before may be shared with a copy of the account.
+		d := append(slices.Clip(c.dropped), left...)
+		slices.Sort(d)
+		c.dropped = slices.Clip(slices.Compact(d))
 	}
 	lines := make([]carriedLine, len(carried))
 	for i, l := range carried {
 		lines[i] = c.carried(l, l.outstanding() == 0 && !touched[l.key.Period], fees)
 	}
-	c.lines, c.nlines = packLines(lines), len(lines)
+	c.setLines(lines)
 	c.reductions = slices.Clip(c.reductions)
 	slices.SortFunc(c.settled, func(x, y Settled) int {
 		return cmp.Or(cmp.Compare(x.Group, y.Group), cmp.Compare(x.Insurance.Rank(), y.Insurance.Rank()), cmp.Compare(x.Year, y.Year))
@@ -279,8 +287,21 @@ func (a *Account) stale(e *entry) bool {
 	return false
 }
 
+// setLines packs lines, oldest first, as the carry's.
+func (c *carry) setLines(lines []carriedLine) {
+	c.lines, c.nlines, c.lastFixed = packLines(lines), len(lines), 0
+	for i := range lines {
+		if lines[i].Fixed {
+			c.lastFixed = lines[i].Period
+		}
+	}
+}
+
 // fixes reports whether a line of period p is carried fixed.
 func (c *carry) fixes(p Period) bool {
+	if p > c.lastFixed {
+		return false
+	}
 	r := packedLines{b: c.lines}
 	for l, ok := r.next(); ok && l.Period <= p; l, ok = r.next() {
 		if l.Period == p && l.Fixed {

@@ -188,31 +188,47 @@ func TestCompactionRules(t *testing.T) {
 		{"an amendment of a period after keepFrom does not", ev(7, "2007-01-05", decl("2006-12", 10000)), false},
 	}
 	for _, c := range after {
-		t.Run(c.name, func(t *testing.T) {
-			e := fold(base)
-			if !e.Compact(through, keepFrom, fees) {
-				t.Fatal("Compact refused")
+		for _, restored := range []bool{false, true} {
+			name := c.name
+			if restored {
+				name += ", as from a snapshot"
 			}
-			st := e.Account.Statement(through.AddDays(1), fees)
-			if _, ok := st.Line(domain.LineKey{Period: domain.MustPeriod("2006-04"), Insurance: domain.Pension}); ok {
-				t.Fatal("the settled 2006-04 line is still in the working set")
-			}
-			fixed, ok := st.Line(domain.LineKey{Period: domain.MustPeriod("2006-06"), Insurance: domain.Pension})
-			if !ok || fixed.OutstandingFen != 0 || fixed.LateFeeFen == 0 {
-				t.Fatalf("the 2006-06 line, paid late, should be carried with its late fee owed: %+v", fixed)
-			}
-			e.Apply(c.later)
-			if e.Account.Stale != c.wantStale {
-				t.Fatalf("Stale = %v, want %v", e.Account.Stale, c.wantStale)
-			}
-			if !e.Account.Stale {
-				asOf := domain.MustDate("2007-06-30")
-				whole := fold(append(append([]domain.Event{}, base...), c.later))
-				if got, want := e.Account.Statement(asOf, fees).Totals, whole.Account.Statement(asOf, fees).Totals; got != want {
-					t.Fatalf("as of %s the compacted account has totals %+v, the whole one %+v", asOf, got, want)
+			t.Run(name, func(t *testing.T) {
+				e := fold(base)
+				if !e.Compact(through, keepFrom, fees) {
+					t.Fatal("Compact refused")
 				}
-			}
-		})
+				if restored {
+					b, err := e.Account.GobEncode()
+					if err != nil {
+						t.Fatal(err)
+					}
+					e.Account = domain.Account{}
+					if err := e.Account.GobDecode(b); err != nil {
+						t.Fatal(err)
+					}
+				}
+				st := e.Account.Statement(through.AddDays(1), fees)
+				if _, ok := st.Line(domain.LineKey{Period: domain.MustPeriod("2006-04"), Insurance: domain.Pension}); ok {
+					t.Fatal("the settled 2006-04 line is still in the working set")
+				}
+				fixed, ok := st.Line(domain.LineKey{Period: domain.MustPeriod("2006-06"), Insurance: domain.Pension})
+				if !ok || fixed.OutstandingFen != 0 || fixed.LateFeeFen == 0 {
+					t.Fatalf("the 2006-06 line, paid late, should be carried with its late fee owed: %+v", fixed)
+				}
+				e.Apply(c.later)
+				if e.Account.Stale != c.wantStale {
+					t.Fatalf("Stale = %v, want %v", e.Account.Stale, c.wantStale)
+				}
+				if !e.Account.Stale {
+					asOf := domain.MustDate("2007-06-30")
+					whole := fold(append(append([]domain.Event{}, base...), c.later))
+					if got, want := e.Account.Statement(asOf, fees).Totals, whole.Account.Statement(asOf, fees).Totals; got != want {
+						t.Fatalf("as of %s the compacted account has totals %+v, the whole one %+v", asOf, got, want)
+					}
+				}
+			})
+		}
 	}
 }
 

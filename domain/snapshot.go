@@ -243,8 +243,8 @@ func (a *Account) restore(in accountSnap) error {
 
 // newCarry makes the carry cs mirrors, refusing one this build did not write.
 func newCarry(cs *carrySnap) (*carry, error) {
-	c := &carry{through: cs.Through, credit: cs.Credit, settled: cs.Settled, dropped: cs.Dropped,
-		lines: packLines(cs.Lines), nlines: len(cs.Lines)}
+	c := &carry{through: cs.Through, credit: cs.Credit, settled: cs.Settled, dropped: cs.Dropped}
+	c.setLines(cs.Lines)
 	if len(cs.Reductions) > 0 {
 		c.reductions = make([]reduction, len(cs.Reductions))
 	}
