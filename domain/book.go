@@ -152,6 +152,31 @@ type book struct {
 	// apply (Account.applied), in order.
 	block    []bookLine
 	applying []*entry
+	// carried and carriedLines are a compaction's lists of the lines it keeps, made once for
+	// every account a year's closing compacts (Account.Compact).
+	carried      []*bookLine
+	carriedLines []carriedLine
+	// reds holds the first reductions of lines (reduce), a few a line.
+	reds []reduction
+}
+
+// lineReductions is how many reductions a line is given room for in the book's array at its
+// first: most lines are paid once or twice.
+const lineReductions = 4
+
+// reduce appends r to l's reductions, the first few in s.reds: a statement pays hundreds of
+// lines, and a slice of each line's own was most of what it allocated.
+func (s *book) reduce(l *bookLine, r reduction) {
+	if cap(l.reductions) == 0 {
+		if len(s.reds)+lineReductions > cap(s.reds) {
+			// A new array; lines given room in the one before keep theirs until the book is reset.
+			s.reds = make([]reduction, 0, max(256, 2*cap(s.reds)))
+		}
+		n := len(s.reds)
+		s.reds = s.reds[:n+lineReductions]
+		l.reductions = s.reds[n : n : n+lineReductions]
+	}
+	l.reductions = append(l.reductions, r)
 }
 
 // line returns the line k, made with due date dueOn if new, for an entry to change it.
@@ -184,7 +209,7 @@ func (s *book) pay(l *bookLine, x Fen, d Date) {
 	}
 	s.touch(l)
 	l.paid += x
-	l.reductions = append(l.reductions, reduction{d, x})
+	s.reduce(l, reduction{d, x})
 	if d > l.dueOn {
 		l.recovered += x
 		if y := d.Year(); y != l.recYear {
@@ -225,13 +250,13 @@ func (s *book) settle(d Date) {
 			s.credit += refund
 			l.waived -= over - refund
 			l.waiverLapsed += over - refund
-			l.reductions = append(l.reductions, reduction{d, -over})
+			s.reduce(l, reduction{d, -over})
 		} else if l.waiverLapsed > 0 && over < 0 {
 			s.touch(l)
 			x := min(-over, l.waiverLapsed)
 			l.waived += x
 			l.waiverLapsed -= x
-			l.reductions = append(l.reductions, reduction{d, x})
+			s.reduce(l, reduction{d, x})
 		}
 		if p := l.principal(); p != l.feeBase {
 			l.feeBase = p
@@ -349,7 +374,7 @@ func (s *book) apply(e *entry) {
 			s.touch(l)
 			x := min(e.amount, max(l.outstanding(), 0))
 			l.waived += x
-			l.reductions = append(l.reductions, reduction{e.date, x})
+			s.reduce(l, reduction{e.date, x})
 		}
 	case entryWaiveFee:
 		if l, ok := s.lines[e.lines[0].key]; ok {
@@ -384,7 +409,7 @@ func (s *book) refund(e *entry) {
 		s.touch(l)
 		l.paid -= y
 		l.unrecover(y, e.date)
-		l.reductions = append(l.reductions, reduction{e.date, -y})
+		s.reduce(l, reduction{e.date, -y})
 		short -= y
 	}
 	for i := len(s.order) - 1; i >= 0 && short > 0; i-- {

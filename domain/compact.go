@@ -161,7 +161,7 @@ func (a *Account) Compact(through Date, keepFrom Period, fees []LateFeeRate, gro
 	}()
 	a.fillThrough(s, through, fees)
 	c := &carry{through: through, credit: s.credit}
-	var carried []*bookLine
+	carried := s.carried[:0]
 	if a.carry != nil {
 		for _, old := range a.carry.settled {
 			old.Year = 0
@@ -192,17 +192,36 @@ func (a *Account) Compact(through Date, keepFrom Period, fees []LateFeeRate, gro
 		slices.Sort(d)
 		c.dropped = slices.Clip(slices.Compact(d))
 	}
-	lines := make([]carriedLine, len(carried))
+	// The lines are packed (setLines) and their reductions kept in one array of their size.
+	fixed := func(l *bookLine) bool { return l.fixed || l.outstanding() == 0 && !touched[l.key.Period] }
+	n := 0
+	for _, l := range carried {
+		if !fixed(l) {
+			n += len(l.reductions)
+		}
+	}
+	c.reductions = make([]reduction, 0, n)
+	lines := slices.Grow(s.carriedLines[:0], len(carried))[:len(carried)]
 	for i, l := range carried {
-		lines[i] = c.carried(l, l.outstanding() == 0 && !touched[l.key.Period], fees)
+		lines[i] = c.carried(l, fixed(l), fees)
 	}
 	c.setLines(lines)
-	c.reductions = slices.Clip(c.reductions)
+	if n == 0 {
+		c.reductions = nil
+	}
+	s.carried, s.carriedLines = carried, lines
 	slices.SortFunc(c.settled, func(x, y Settled) int {
 		return cmp.Or(cmp.Compare(x.Group, y.Group), cmp.Compare(x.Insurance.Rank(), y.Insurance.Rank()), cmp.Compare(x.Year, y.Year))
 	})
 	var receipts []string
-	kept := make([]entry, 0, len(a.entries))
+	n = 0
+	for i := range a.entries {
+		if a.entries[i].date > through {
+			n++
+		}
+	}
+	// An array of their own size: the entries before the boundary were most of them.
+	kept := make([]entry, 0, n)
 	index := make([]int, len(a.entries)) // old index + 1 → new index + 1
 	for i, e := range a.entries {
 		if e.date <= through {
@@ -219,8 +238,7 @@ func (a *Account) Compact(through Date, keepFrom Period, fees []LateFeeRate, gro
 			kept[i].undoes = index[kept[i].undoes-1]
 		}
 	}
-	// A copy of its own size: the entries before the boundary were most of them.
-	a.entries, a.carry = slices.Clone(kept), c
+	a.entries, a.carry = kept, c
 	return receipts, true
 }
 
@@ -363,7 +381,10 @@ func (s *book) reset() {
 	}
 	clear(s.active)
 	clear(s.applying)
-	*s = book{lines: s.lines, order: s.order[:0], block: s.block[:0], slabs: s.slabs, active: s.active[:0], applying: s.applying[:0]}
+	clear(s.carried)
+	clear(s.carriedLines)
+	*s = book{lines: s.lines, order: s.order[:0], block: s.block[:0], slabs: s.slabs, active: s.active[:0], applying: s.applying[:0],
+		carried: s.carried[:0], carriedLines: s.carriedLines[:0], reds: s.reds[:0]}
 }
 
 // Compact takes what is dated on or before through out of the employer's working state: the
