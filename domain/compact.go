@@ -200,15 +200,14 @@ func (a *Account) Compact(through Date, keepFrom Period, fees []LateFeeRate, gro
 			n += len(l.reductions)
 		}
 	}
-	c.reductions = make([]reduction, 0, n)
+	if n > 0 {
+		c.reductions = make([]reduction, 0, n)
+	}
 	lines := slices.Grow(s.carriedLines[:0], len(carried))[:len(carried)]
 	for i, l := range carried {
 		lines[i] = c.carried(l, fixed(l), fees)
 	}
 	c.setLines(lines)
-	if n == 0 {
-		c.reductions = nil
-	}
 	s.carried, s.carriedLines = carried, lines
 	slices.SortFunc(c.settled, func(x, y Settled) int {
 		return cmp.Or(cmp.Compare(x.Group, y.Group), cmp.Compare(x.Insurance.Rank(), y.Insurance.Rank()), cmp.Compare(x.Year, y.Year))
