@@ -94,15 +94,7 @@ func BenchmarkTotalsAfterEachEvent(b *testing.B) {
 // of a payer (a declaration of five insurances and a payment a month), as the generator and the
 // views do.
 func BenchmarkStatementOfTenYears(b *testing.B) {
-	var a Account
-	for i, p := 0, MustPeriod("2006-01"); p <= MustPeriod("2015-12"); i, p = i+1, p+1 {
-		decl := DeclarationFiled{DeclaredOn: p.Next().FirstDay() + 9, Period: p, DueOn: p.Next().FirstDay() + 14}
-		for _, ins := range Insurances {
-			decl.Lines = append(decl.Lines, DeclaredLine{Insurance: ins, Headcount: 12, WageBaseFen: 1200000, RateBP: 200, DueFen: 24000})
-		}
-		a.record(uint64(2*i+1), decl)
-		a.record(uint64(2*i+2), PaymentReceived{PaidOn: decl.DueOn + Date(i%3*20), AmountFen: 5 * 24000, ReceiptNo: fmt.Sprintf("R-%d", p)})
-	}
+	a := tenYearsAccount(func(month int) Date { return Date(month % 3 * 20) })
 	b.ReportAllocs()
 	for b.Loop() {
 		for p := MustPeriod("2015-01"); p <= MustPeriod("2015-12"); p++ {
@@ -115,22 +107,29 @@ func BenchmarkStatementOfTenYears(b *testing.B) {
 // BenchmarkStatementOfTenYears builds them, with one month a year paid late and left owing its
 // late fee), as a closing does for every payer.
 func BenchmarkCompactAtYearEnd(b *testing.B) {
-	var a Account
+	a := tenYearsAccount(func(month int) Date { return Date(month % 12 / 11 * 40) })
+	through := MustDate("2014-12-31")
+	group := func(Period) string { return "360702" }
+	b.ReportAllocs()
+	for b.Loop() {
+		c := *a
+		if _, ok := c.Compact(through, MustPeriod("2014-12"), DefaultLateFees, group); !ok {
+			b.Fatal("Compact refused")
+		}
+	}
+}
+
+// tenYearsAccount is a payer's account over 2006-2015: five insurances declared every month and
+// paid in one payment, late(month) days after the due date (month counts from 0).
+func tenYearsAccount(late func(month int) Date) *Account {
+	a := new(Account)
 	for i, p := 0, MustPeriod("2006-01"); p <= MustPeriod("2015-12"); i, p = i+1, p+1 {
 		decl := DeclarationFiled{DeclaredOn: p.Next().FirstDay() + 9, Period: p, DueOn: p.Next().FirstDay() + 14}
 		for _, ins := range Insurances {
 			decl.Lines = append(decl.Lines, DeclaredLine{Insurance: ins, Headcount: 12, WageBaseFen: 1200000, RateBP: 200, DueFen: 24000})
 		}
 		a.record(uint64(2*i+1), decl)
-		a.record(uint64(2*i+2), PaymentReceived{PaidOn: decl.DueOn + Date(i%12/11*40), AmountFen: 5 * 24000, ReceiptNo: fmt.Sprintf("R-%d", p)})
+		a.record(uint64(2*i+2), PaymentReceived{PaidOn: decl.DueOn + late(i), AmountFen: 5 * 24000, ReceiptNo: fmt.Sprintf("R-%d", p)})
 	}
-	through := MustDate("2014-12-31")
-	group := func(Period) string { return "360702" }
-	b.ReportAllocs()
-	for b.Loop() {
-		c := a
-		if _, ok := c.Compact(through, MustPeriod("2014-12"), DefaultLateFees, group); !ok {
-			b.Fatal("Compact refused")
-		}
-	}
+	return a
 }
