@@ -380,8 +380,7 @@ func (s *book) reset() {
 	}
 	clear(s.active)
 	clear(s.applying)
-	clear(s.carried)
-	clear(s.carriedLines)
+	clear(s.carried) // carriedLines point nowhere
 	*s = book{lines: s.lines, order: s.order[:0], block: s.block[:0], slabs: s.slabs, active: s.active[:0], applying: s.applying[:0],
 		carried: s.carried[:0], carriedLines: s.carriedLines[:0], reds: s.reds[:0]}
 }

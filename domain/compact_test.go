@@ -199,14 +199,7 @@ func TestCompactionRules(t *testing.T) {
 					t.Fatal("Compact refused")
 				}
 				if restored {
-					b, err := e.Account.GobEncode()
-					if err != nil {
-						t.Fatal(err)
-					}
-					e.Account = domain.Account{}
-					if err := e.Account.GobDecode(b); err != nil {
-						t.Fatal(err)
-					}
+					e.Account = viaSnapshot(t, e.Account)
 				}
 				st := e.Account.Statement(through.AddDays(1), fees)
 				if _, ok := st.Line(domain.LineKey{Period: domain.MustPeriod("2006-04"), Insurance: domain.Pension}); ok {
@@ -322,4 +315,18 @@ func TestAnAccountReadBackFromItsSnapshotFormIsTheSame(t *testing.T) {
 	if carried == 0 {
 		t.Fatal("no account with a carry: the test exercises too little")
 	}
+}
+
+// viaSnapshot returns a as a snapshot restores it.
+func viaSnapshot(t *testing.T, a domain.Account) domain.Account {
+	t.Helper()
+	b, err := a.GobEncode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out domain.Account
+	if err := out.GobDecode(b); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
