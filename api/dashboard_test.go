@@ -78,6 +78,13 @@ func TestDashboardInChromium(t *testing.T) {
 		t.Fatalf("POST /v1/freezes: %s", freeze)
 	}
 
+	// The server that asks for tokens starts before the browser, so that the browser is stopped
+	// before it: a page still loading its panels when the test ends would otherwise see its
+	// requests cut ("Failed to fetch") and log an error.
+	e.loadTokens()
+	authSrv := httptest.NewServer(api.New(api.Config{Store: l.Store, Runner: e.runner, Tokens: e.tokens, Today: func() domain.Date { return demo.Today }}))
+	t.Cleanup(func() { authSrv.CloseClientConnections(); authSrv.Close() })
+
 	ctx := startBrowser(t)
 	watchConsole(t, ctx)
 
@@ -196,9 +203,6 @@ func TestDashboardInChromium(t *testing.T) {
 
 	// With a tokens file: the first 401 asks for a token, which is then sent as a bearer token;
 	// a supervisor of group 1 sees the four counties of that group.
-	e.loadTokens()
-	authSrv := httptest.NewServer(api.New(api.Config{Store: l.Store, Runner: e.runner, Tokens: e.tokens, Today: func() domain.Date { return demo.Today }}))
-	t.Cleanup(func() { authSrv.CloseClientConnections(); authSrv.Close() })
 	run(t, ctx, chromedp.Navigate(authSrv.URL+"/"))
 	poll(t, ctx, 10*time.Second, `document.getElementById('token-dialog').open`)
 	run(t, ctx, chromedp.SendKeys(chromedp.ID("token-input"), tokSuper))
