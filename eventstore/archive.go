@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/kuozheng/kuozheng/domain"
 )
@@ -36,15 +37,20 @@ import (
 // log's segments and every shelf; without one they are unlinked scratch files rebuilt at every
 // start.
 type archive struct {
-	mu      sync.Mutex
-	file    *os.File // the chunks; nil when the archive is disabled
-	end     int64    // bytes written to file
-	err     error    // the first write error: the archive stops being used after it
+	mu   sync.Mutex
+	file *os.File // the chunks; nil when the archive is disabled
+	end  int64    // bytes of the chunk file, written or in wbuf
+	// wbuf holds the newest chunks, from flushed on, until it holds chunkBufferSize: a chunk
+	// is a few KiB, and a write each was a tenth of a first start. Readers outside the lock
+	// read the file below flushed, and copy from wbuf under the lock above it.
+	wbuf    []byte
+	flushed atomic.Int64
+	err     error // the first write error: the archive stops being used after it
+	closed  bool
 	tails   *tailLog
 	shelves map[string]*shelf
 	seal    map[string]struct{} // shelves whose tail holds a chunk's worth: the sealer's work
 	wake    chan struct{}       // tells the sealer there is work
-	packed  []byte              // reused for writing chunks
 	// raw and compressed are reused by the follower for the chunks it seals itself.
 	raw, compressed []byte
 	// sealMu makes sealWaiting one at a time (the sealer's, a test's SealNow) and guards what
@@ -85,6 +91,8 @@ const (
 	// A chunk's header: the previous chunk of the employer (offset, length) and the CRC-32C of
 	// those 12 bytes and the compressed records.
 	chunkHeader = 16
+	// chunkBufferSize is how much of the chunk file is written at once.
+	chunkBufferSize = 256 << 10
 	// sealBacklog is how many shelves may wait for the sealer before the follower seals a tail
 	// itself: the sealer compresses beside the follower, but tails must not pile up.
 	sealBacklog = 4096
@@ -118,15 +126,25 @@ func scratchArchiveFile(dir string) (*os.File, error) {
 	return f, nil
 }
 
+// close closes the files and frees the tail log's ring; the archive then serves nothing.
 func (a *archive) close() {
-	if a != nil && a.file != nil {
+	if a == nil || a.file == nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.closed {
+		if a.usable() {
+			a.flushChunks()
+		}
+		a.closed = true
 		a.file.Close()
 		a.tails.close()
 	}
 }
 
 // usable reports whether the archive serves histories; the caller holds a.mu.
-func (a *archive) usable() bool { return a.file != nil && a.err == nil }
+func (a *archive) usable() bool { return a.file != nil && a.err == nil && !a.closed }
 
 // fail stops the archive being used; histories are then read from the stream. The caller holds a.mu.
 func (a *archive) fail(err error) {

@@ -226,8 +226,7 @@ func (a *archive) readChunks(h *packedHistory, refs []chunkRef) error {
 	errs := make([]error, len(refs))
 	read := func(i int) {
 		buf := h.packed[h.spans[i][0]:h.spans[i][1]]
-		if _, err := a.file.ReadAt(buf, refs[i].off); err != nil {
-			errs[i] = fmt.Errorf("history archive: %w", err)
+		if errs[i] = a.readAt(buf, refs[i].off); errs[i] != nil {
 			return
 		}
 		h.prevs[i], errs[i] = checkBlob(buf, refs[i])

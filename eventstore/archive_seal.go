@@ -34,6 +34,10 @@ func (a *archive) directory(s *shelf) ([]byte, chunkRef) {
 	if s.dir.n == 0 || int(s.dir.n)-chunkHeader+len(recent) > dirMax*12 {
 		return recent, s.dir
 	}
+	// Read from the file, written out first if need be: the lock is held.
+	if s.dir.off+int64(s.dir.n) > a.flushed.Load() && !a.flushChunks() {
+		return recent, s.dir
+	}
 	listed, link, err := a.appendPacked(nil, s.dir)
 	if err != nil || len(listed)%12 != 0 {
 		return recent, s.dir // read as before, down the links, and reported corrupt if it is
@@ -53,21 +57,62 @@ func appendChunkRefs(b []byte, refs []chunkRef) []byte {
 // writeBlob appends compressed bytes behind a header linking to prev and returns where they
 // are; the caller holds a.mu. On a write error the archive stops being used.
 func (a *archive) writeBlob(prev chunkRef, packed []byte) (chunkRef, bool) {
-	buf := a.packed[:0]
+	start := len(a.wbuf)
+	buf := slices.Grow(a.wbuf, chunkHeader+len(packed))
 	buf = binary.LittleEndian.AppendUint64(buf, uint64(prev.off))
 	buf = binary.LittleEndian.AppendUint32(buf, prev.n)
 	buf = append(buf, 0, 0, 0, 0)
 	buf = append(buf, packed...)
-	crc := crc32.Update(crc32.Checksum(buf[:12], crc32c), crc32c, buf[chunkHeader:])
-	binary.LittleEndian.PutUint32(buf[12:16], crc)
-	a.packed = buf
-	if _, err := a.file.WriteAt(buf, a.end); err != nil {
-		a.fail(err)
+	blob := buf[start:]
+	crc := crc32.Update(crc32.Checksum(blob[:12], crc32c), crc32c, blob[chunkHeader:])
+	binary.LittleEndian.PutUint32(blob[12:16], crc)
+	a.wbuf = buf
+	ref := chunkRef{off: a.end, n: uint32(len(blob))}
+	a.end += int64(len(blob))
+	if len(a.wbuf) >= chunkBufferSize && !a.flushChunks() {
 		return chunkRef{}, false
 	}
-	ref := chunkRef{off: a.end, n: uint32(len(buf))}
-	a.end += int64(len(buf))
 	return ref, true
+}
+
+// flushChunks writes the chunks buffered; the caller holds a.mu. On a write error the archive
+// stops being used.
+func (a *archive) flushChunks() bool {
+	if len(a.wbuf) == 0 {
+		return true
+	}
+	at := a.flushed.Load()
+	if _, err := a.file.WriteAt(a.wbuf, at); err != nil {
+		a.fail(err)
+		return false
+	}
+	a.flushed.Store(at + int64(len(a.wbuf)))
+	a.wbuf = a.wbuf[:0]
+	return true
+}
+
+// readAt reads len(b) bytes of the chunk file at off: from the file if they are written, else
+// from the write buffer. The caller does not hold a.mu, unless they are written.
+func (a *archive) readAt(b []byte, off int64) error {
+	end := off + int64(len(b))
+	if end > a.flushed.Load() {
+		a.mu.Lock()
+		if flushed := a.flushed.Load(); end > flushed {
+			var err error
+			if off < flushed || end > a.end {
+				err = fmt.Errorf("history archive: %d bytes at %d: %w", len(b), off, errCorrupt)
+			} else {
+				copy(b, a.wbuf[off-flushed:])
+			}
+			a.mu.Unlock()
+			return err
+		}
+		a.mu.Unlock()
+	}
+	if _, err := a.file.ReadAt(b, off); err != nil {
+		return fmt.Errorf("history archive: %w", err)
+	}
+	return nil
 }
 
 // appendPacked reads and checks what writeBlob wrote at c, and appends its compressed bytes to
@@ -79,8 +124,8 @@ func (a *archive) appendPacked(b []byte, c chunkRef) ([]byte, chunkRef, error) {
 	start := len(b)
 	b = slices.Grow(b, int(c.n))[:start+int(c.n)]
 	buf := b[start:]
-	if _, err := a.file.ReadAt(buf, c.off); err != nil {
-		return b[:start], chunkRef{}, fmt.Errorf("history archive: %w", err)
+	if err := a.readAt(buf, c.off); err != nil {
+		return b[:start], chunkRef{}, err
 	}
 	prev, err := checkBlob(buf, c)
 	if err != nil {

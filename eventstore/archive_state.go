@@ -18,7 +18,10 @@ func (a *archive) sizes() (heap, files int64) {
 	for id, s := range a.shelves {
 		heap += perShelf + int64(len(id)) + int64(cap(s.tail))*24 + int64(cap(s.recent))*16
 	}
-	heap += int64(cap(a.tails.buf))
+	heap += int64(cap(a.wbuf))
+	if a.tails.ring == nil {
+		heap += int64(cap(a.tails.buf)) // else outside the heap
+	}
 	files = a.end + int64(len(a.tails.buf))
 	for _, seg := range a.tails.segs {
 		files += seg.size
@@ -46,6 +49,9 @@ func (a *archive) capture() (archiveState, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if !a.usable() {
+		return archiveState{}, false
+	}
+	if !a.flushChunks() {
 		return archiveState{}, false
 	}
 	segs, files, err := a.tails.state()
@@ -95,6 +101,7 @@ func (a *archive) restore(st archiveState) error {
 		return fmt.Errorf("history archive: %w", err)
 	}
 	a.end = st.end
+	a.flushed.Store(st.end)
 	if err := a.tails.restore(st.segs); err != nil {
 		return err
 	}

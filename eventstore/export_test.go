@@ -32,7 +32,7 @@ func (s *Store) ReleaseForMeasure(part string) {
 	case "archive-heap":
 		s.archive.mu.Lock()
 		s.archive.shelves, s.archive.seal = nil, nil
-		s.archive.packed, s.archive.tails.buf = nil, nil
+		s.archive.tails.buf, s.archive.wbuf = nil, nil
 		s.archive.mu.Unlock()
 	case "lru":
 		s.cache = newEmployerCache(s.cfg.EmployerCache)
