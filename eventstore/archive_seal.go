@@ -191,35 +191,34 @@ func (a *archive) sealShelf(id string, raw, packed []byte) ([]byte, []byte) {
 	}
 }
 
-// compactTails copies forward the live records of the tail segment most dead, if it is mostly
-// dead (they are the tails of employers with no recent event), and reports whether there was one.
-// It finds them among every shelf, once a segment, so the lock is held for a moment a segment
-// written.
+// compactTails seals, as chunks shorter than chunkSize if need be, the tails that hold records
+// of the tail segment most dead, if it is mostly dead (they are the tails of employers with no
+// recent event, or none ever again: a deregistered employer's), so that the segment is deleted;
+// it reports whether there was one. Sealed, those records are neither written again nor read
+// again. It finds them among every shelf, once a segment, so the lock is held for a moment a
+// segment written.
 func (a *archive) compactTails() bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	old := a.tails.sparsest()
 	if old != nil && a.usable() {
-		var b []byte // each record in turn (append copies it into the log)
 		for _, s := range a.shelves {
-			for i, r := range s.tail {
-				if r.seg != old.n {
-					continue
-				}
-				var err error
-				b, err = a.tails.appendRecord(b[:0], r)
-				if err == nil {
-					s.tail[i], err = a.tails.append(r.seq, b)
-				}
-				if err != nil {
-					a.fail(err)
-					return false
-				}
-				a.tails.drop(r)
+			if !slices.ContainsFunc(s.tail, func(r tailRef) bool { return r.seg == old.n }) {
+				continue
+			}
+			var err error
+			if a.raw, err = a.tailRecords(a.raw, s, len(s.tail)); err != nil {
+				a.fail(err)
+				return false
+			}
+			a.compressed = pack(a.compressed, a.raw)
+			a.install(s, len(s.tail), a.compressed)
+			if !a.usable() {
+				return false
 			}
 		}
 		if a.tails.segs[old.n] == old {
-			a.fail(fmt.Errorf("tail segment %d: %d records left after copying them forward: %w", old.n, old.live, errCorrupt))
+			a.fail(fmt.Errorf("tail segment %d: %d records left after sealing their tails: %w", old.n, old.live, errCorrupt))
 			return false
 		}
 	}

@@ -71,8 +71,8 @@ func (s *Store) SetKeyMemtable(n int) {
 
 // SnapshotNow has the keeper write a snapshot of the state now and waits until it is written;
 // it returns the snapshot's sequence.
-// SealNow seals, on the caller's goroutine, every tail that holds a chunk's worth and copies
-// forward the records of every mostly dead tail segment, as the sealer does over its next rounds:
+// SealNow seals, on the caller's goroutine, every tail that holds a chunk's worth and every tail
+// with records in a mostly dead tail segment, as the sealer does over its next rounds:
 // a test that counts files so does not depend on how far the sealer got.
 func (s *Store) SealNow() {
 	s.archive.sealWaiting()

@@ -283,10 +283,10 @@ func TestAKeyWhoseEventsLandInTwoRunsAnswersItsFirstAndLastSequence(t *testing.T
 	}
 }
 
-// Quiet employers' tails pin old tail segments; their records are copied forward and the old
+// Quiet employers' tails pin old tail segments; they are sealed as short chunks and the old
 // segments deleted, and every history is the same, before and after a crash and a restart, while
 // employers go on receiving events.
-func TestTailsOfQuietEmployersAreCopiedForwardAndHistoriesStayTheSame(t *testing.T) {
+func TestTailsOfQuietEmployersAreSealedAndHistoriesStayTheSame(t *testing.T) {
 	dir := t.TempDir()
 	cfg := snapshotConfig(dir, nil)
 	cfg.EmployerCache = 1

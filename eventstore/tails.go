@@ -16,10 +16,10 @@ import (
 // chunk) on disk, so that memory holds only where each one is: the follower appends each record
 // as it comes, in segment files of tailSegmentSize bytes, through a small write buffer. Once
 // sealed into a chunk a record is dead; a segment with no live record left is deleted (after the
-// next snapshot, which no longer names it), and the live records of a segment mostly dead (less
-// than 1/tailCompactBelow live), the tails of employers with no recent event, are copied
-// forward. The log so stays within a few times the records of open tails, which grow with
-// payers, not with history. The archive's lock guards it.
+// next snapshot, which no longer names it), and the tails with records in a segment mostly dead
+// (less than 1/tailCompactBelow live), those of employers with no recent event, are sealed as
+// they are (archive.compactTails). The log so stays within a few times the records of open
+// tails, which grow with payers, not with history. The archive's lock guards it.
 //
 // The newest buffers written stay in memory, in a ring outside the Go heap: a seal takes an
 // employer's oldest chunkSize records, most of them written in the last months of the stream,
@@ -75,7 +75,7 @@ const (
 	tailSlotSize  = tailBufferSize + tailBufferSize/4
 	tailRingSlots = 614 // 48 MiB
 	// tailCompactBelow: a segment whose live records are less than 1/tailCompactBelow of its
-	// bytes has them copied forward, and is deleted.
+	// bytes has their tails sealed, and is deleted.
 	tailCompactBelow = 4
 )
 
@@ -122,16 +122,6 @@ func tailSegmentNumber(name string) uint32 {
 		}
 	}
 	return 0
-}
-
-// append adds a record encoded by appendRecord and returns where it is.
-func (t *tailLog) append(seq uint64, rec []byte) (tailRef, error) {
-	if err := t.room(len(rec)); err != nil {
-		return tailRef{}, err
-	}
-	start := len(t.buf)
-	t.buf = append(t.buf, rec...)
-	return t.appended(seq, start)
 }
 
 // appendNew adds a record, encoding it in the write buffer, and returns where it is.
