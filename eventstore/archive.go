@@ -51,7 +51,7 @@ type archive struct {
 	shelves map[string]*shelf
 	seal    map[string]struct{} // shelves whose tail holds a chunk's worth: the sealer's work
 	wake    chan struct{}       // tells the sealer there is work
-	// raw and compressed are reused by the follower for the chunks it seals itself.
+	// raw and compressed are reused for the chunks sealed under the lock (sealHere).
 	raw, compressed []byte
 	// sealMu makes sealWaiting one at a time (the sealer's, a test's SealNow) and guards what
 	// it keeps from round to round: its buffers, and the set it swaps with seal.
@@ -244,13 +244,7 @@ func (a *archive) add(id string, r record) {
 		return
 	}
 	if len(a.seal) >= sealBacklog {
-		var err error
-		if a.raw, err = a.tailRecords(a.raw, s, chunkSize); err != nil {
-			a.fail(err)
-		} else {
-			a.compressed = pack(a.compressed, a.raw)
-			a.install(s, chunkSize, a.compressed)
-		}
+		a.sealHere(s, chunkSize)
 		return
 	}
 	if _, queued := a.seal[id]; !queued {
@@ -273,6 +267,18 @@ func (a *archive) tailRecords(b []byte, s *shelf, n int) ([]byte, error) {
 		}
 	}
 	return b, nil
+}
+
+// sealHere writes a chunk of the oldest n records of s's tail, on the caller's goroutine; the
+// caller holds a.mu.
+func (a *archive) sealHere(s *shelf, n int) {
+	var err error
+	if a.raw, err = a.tailRecords(a.raw, s, n); err != nil {
+		a.fail(err)
+		return
+	}
+	a.compressed = pack(a.compressed, a.raw)
+	a.install(s, n, a.compressed)
 }
 
 // install writes a chunk of the oldest n tail records of s, compressed in packed, and takes them

@@ -206,14 +206,7 @@ func (a *archive) compactTails() bool {
 			if !slices.ContainsFunc(s.tail, func(r tailRef) bool { return r.seg == old.n }) {
 				continue
 			}
-			var err error
-			if a.raw, err = a.tailRecords(a.raw, s, len(s.tail)); err != nil {
-				a.fail(err)
-				return false
-			}
-			a.compressed = pack(a.compressed, a.raw)
-			a.install(s, len(s.tail), a.compressed)
-			if !a.usable() {
+			if a.sealHere(s, len(s.tail)); !a.usable() {
 				return false
 			}
 		}
