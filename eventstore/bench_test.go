@@ -2,7 +2,6 @@ package eventstore_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
@@ -112,7 +110,10 @@ func BenchmarkAppendBulk(b *testing.B) {
 					if fresh[r.EmployerID] == "" {
 						fresh[r.EmployerID] = uuid.NewString()
 					}
-					r.EmployerID, r.IdemKey, r.RecordedAt = fresh[r.EmployerID], uuid.NewString(), time.Now()
+					r.EmployerID, r.RecordedAt = fresh[r.EmployerID], time.Now()
+					if r.IdemKey != "" {
+						r.IdemKey = uuid.NewString() // the ledger's keys, new each round as its rounds' are
+					}
 					return r, true
 				})
 				elapsed += time.Since(start)
@@ -148,15 +149,6 @@ func ledgerRows(b *testing.B, reqs []eventstore.Request) []storetest.PGEvent {
 		}
 	}
 	return rows
-}
-
-func sampleEvent(b *testing.B) []byte {
-	env := domain.Envelope{ID: uuid.NewString(), EmployerID: uuid.NewString(), County: "360702", OccurredOn: domain.MustDate("2006-06-12"), Actor: "bench", N: 5, PrevSeq: 41, PrevHash: "ab12"}
-	data, err := domain.Encode(env, domain.PaymentReceived{PaidOn: domain.MustDate("2006-06-12"), AmountFen: 1555200, ReceiptNo: "R1234567"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return data
 }
 
 const benchWriters = 64
@@ -202,22 +194,7 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 			b.ReportMetric(float64(cmds)/elapsed.Seconds(), "commands/s")
 		})
 		b.Run("raw-group-commit/"+sync, func(b *testing.B) {
-			// One payment message of each employer, as the ledger's run appends.
-			var payments []eventstore.Request
-			for i, r := range realisticRequests(1, benchWriters*4) {
-				if i%5 == 0 || i%5 == 4 {
-					payments = append(payments, r)
-				}
-			}
-			var pay []storetest.Message
-			for _, m := range storetest.Messages(b, scratchLedger(b, payments).Store) {
-				if ev, err := domain.Decode(m.Data); err == nil && ev.Type == (domain.PaymentReceived{}).EventType() {
-					pay = append(pay, m)
-				}
-			}
-			if len(pay) != benchWriters*4 {
-				b.Fatalf("%d payment messages, want %d", len(pay), benchWriters*4)
-			}
+			pay := paymentMessages(b)
 			l := storetest.StartBare(b, lazy)
 			g := storetest.NewGroupCommitter(b, storetest.NewRawPublisher(l.Embedded.Conn), 1000)
 			var elapsed time.Duration
@@ -232,34 +209,66 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 		})
 		b.Run("postgres-insert/"+sync, func(b *testing.B) {
 			pool := storetest.Postgres(b, "bench_concurrent", lazy)
-			sample := sampleEvent(b)
-			ids := make([]string, benchWriters*4)
+			pay := paymentMessages(b)
+			// Each employer's commands one at a time, as the ledger's are: an in-process lock and
+			// the employer's head (version, chain hash) kept beside it, as the ledger's cache keeps
+			// its state; each command chains the ledger's payment bytes to the head and inserts them.
+			heads := make([]pgHead, len(pay))
+			ids := make([][16]byte, len(pay))
 			for i := range ids {
-				ids[i] = uuid.NewString()
+				ids[i] = [16]byte(uuid.New())
 			}
-			// One statement a command: the next version of the employer, unique, so that a
-			// concurrent writer on the same employer fails and decides again, as the ledger's do.
-			insert := `INSERT INTO bench_concurrent (employer_id, version, type, payload)
-				SELECT $1, COALESCE(MAX(version), 0) + 1, 'payment.received', $2 FROM bench_concurrent WHERE employer_id = $1`
+			insert := `INSERT INTO bench_concurrent (employer_id, version, type, payload, hash) VALUES ($1, $2, 'payment.received', $3, $4)`
 			var elapsed time.Duration
 			var cmds int
 			for b.Loop() {
 				elapsed += concurrently(10000, func(w, k int) error {
-					id := [16]byte(uuid.MustParse(ids[(w*7+k)%len(ids)]))
-					for {
-						_, err := pool.Exec(context.Background(), insert, id, sample)
-						var pe *pgconn.PgError
-						if errors.As(err, &pe) && pe.Code == "23505" {
-							continue
-						}
+					e := (w*7 + k) % len(pay)
+					h := &heads[e]
+					h.mu.Lock()
+					defer h.mu.Unlock()
+					hash := domain.ChainHash(h.hash, pay[e].Data)
+					if _, err := pool.Exec(context.Background(), insert, ids[e], h.version+1, pay[e].Data, hash); err != nil {
 						return err
 					}
+					h.version, h.hash = h.version+1, hash
+					return nil
 				})
 				cmds += 10000
 			}
 			b.ReportMetric(float64(cmds)/elapsed.Seconds(), "commands/s")
 		})
 	}
+}
+
+// pgHead is an employer's newest event in the PostgreSQL baseline, and the lock its commands
+// take in turn.
+type pgHead struct {
+	mu      sync.Mutex
+	version int64
+	hash    string
+}
+
+// paymentMessages are one payment message of each of 256 employers, as a scratch ledger stored
+// them: what the 64 writers' baselines append.
+func paymentMessages(b *testing.B) []storetest.Message {
+	b.Helper()
+	var reqs []eventstore.Request
+	for i, r := range realisticRequests(1, benchWriters*4) {
+		if i%5 == 0 || i%5 == 4 {
+			reqs = append(reqs, r)
+		}
+	}
+	var pay []storetest.Message
+	for _, m := range storetest.Messages(b, scratchLedger(b, reqs).Store) {
+		if ev, err := domain.Decode(m.Data); err == nil && ev.Type == (domain.PaymentReceived{}).EventType() {
+			pay = append(pay, m)
+		}
+	}
+	if len(pay) != benchWriters*4 {
+		b.Fatalf("%d payment messages, want %d", len(pay), benchWriters*4)
+	}
+	return pay
 }
 
 // concurrently runs total calls of f spread over benchWriters goroutines and returns the time taken.

@@ -83,7 +83,7 @@ func BenchmarkRebuild(b *testing.B) {
 		for b.Loop() {
 			start := time.Now()
 			l := projections.NewLedger()
-			pgEvents(b, pool, "SELECT seq, employer_id, recorded_at, payload::text FROM "+table+" ORDER BY seq", nil, func(ev eventstore.RawEvent) {
+			pgEvents(b, pool, "SELECT seq, employer_id, recorded_at, payload, hash FROM "+table+" ORDER BY seq", nil, false, func(ev eventstore.RawEvent) {
 				l.Apply(ev.Event)
 			})
 			q := projections.Query{AsOf: demo.Today, Period: projections.DefaultPeriod(&l.Ref, demo.Today)}
@@ -97,33 +97,48 @@ func BenchmarkRebuild(b *testing.B) {
 }
 
 // pgEvents runs a query over the PostgreSQL event table and hands each row over as the store's
-// events are handed over: decoded, with sequence, employer and time set.
-func pgEvents(b *testing.B, pool *pgxpool.Pool, query string, args []any, each func(eventstore.RawEvent)) {
+// events are handed over: decoded, with sequence, employer, time and hash set; with chain, the
+// rows are one employer's and are checked as a history, failing the benchmark if it breaks.
+func pgEvents(b *testing.B, pool *pgxpool.Pool, query string, args []any, chain bool, each func(eventstore.RawEvent)) {
 	rows, err := pool.Query(context.Background(), query, args...)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer rows.Close()
+	// One employer's events, checked against the chain they make as the ledger's history checks
+	// its own: the hash of the bytes and the link to the event before.
+	var prev eventstore.RawEvent
+	broken := false
 	for rows.Next() {
 		var seq uint64
 		var emp pgtype.UUID
 		var ts time.Time
 		var payload []byte
-		if err := rows.Scan(&seq, &emp, &ts, &payload); err != nil {
+		var hash string
+		if err := rows.Scan(&seq, &emp, &ts, &payload, &hash); err != nil {
 			b.Fatal(err)
 		}
 		ev, err := domain.Decode(payload)
 		if err != nil {
 			b.Fatalf("row %d: %v", seq, err)
 		}
-		ev.Seq, ev.RecordedAt = seq, ts.UnixNano()
+		ev.Seq, ev.RecordedAt, ev.Hash = seq, ts.UnixNano(), hash
 		if emp.Valid {
 			ev.EmployerID = uuid.UUID(emp.Bytes).String()
 		}
-		each(eventstore.RawEvent{Event: ev, Data: payload, ChainOK: true})
+		if chain {
+			broken = broken || !domain.ChainHashIs(hash, ev.PrevHash, payload) || ev.PrevHash != prev.Hash || ev.N != prev.N+1 ||
+				(ev.PrevSeq != 0 && ev.PrevSeq != prev.Seq)
+		}
+		raw := eventstore.RawEvent{Event: ev, Data: payload, ChainOK: !broken}
+		each(raw)
+		prev = raw
 	}
 	if err := rows.Err(); err != nil {
 		b.Fatal(err)
+	}
+	if broken {
+		b.Fatalf("%s %v: the chain does not hold", query, args)
 	}
 }
 
@@ -224,10 +239,10 @@ func BenchmarkHistory(b *testing.B) {
 	b.Run("postgres-select", func(b *testing.B) {
 		table := fmt.Sprintf("bench_ledger_%d", n)
 		pool := storetest.PostgresLoaded(b, table, st)
-		query := "SELECT seq, employer_id, recorded_at, payload::text FROM " + table + " WHERE employer_id = $1 ORDER BY version"
+		query := "SELECT seq, employer_id, recorded_at, payload, hash FROM " + table + " WHERE employer_id = $1 ORDER BY version"
 		measure(b, 2000, func(id string) int {
 			var raw []eventstore.RawEvent
-			pgEvents(b, pool, query, []any{[16]byte(uuid.MustParse(id))}, func(ev eventstore.RawEvent) { raw = append(raw, ev) })
+			pgEvents(b, pool, query, []any{[16]byte(uuid.MustParse(id))}, true, func(ev eventstore.RawEvent) { raw = append(raw, ev) })
 			return len(projections.BuildHistory(id, raw, 0, demo.Today, domain.DefaultLateFees).Events)
 		})
 	})
