@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
 	"github.com/kuozheng/kuozheng/projections"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -246,40 +248,71 @@ func BenchmarkHistory(b *testing.B) {
 			return len(projections.BuildHistory(id, raw, 0, demo.Today, domain.DefaultLateFees).Events)
 		})
 	})
-	b.Run("raw-ordered-consumer", func(b *testing.B) {
-		s, err := st.JetStream().Stream(ctx, st.Stream())
-		if err != nil {
-			b.Fatal(err)
-		}
-		// How many events each employer has, found before measuring.
-		count := map[string]uint64{}
-		for i := range 100 {
-			if e, ok := st.Employer(pick(i)); ok {
-				count[pick(i)] = e.N
-			}
-		}
-		measure(b, 100, func(id string) int {
-			e := struct{ N uint64 }{count[id]}
-			cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{eventstore.EmployerPrefix + id}})
-			if err != nil {
-				b.Fatal(err)
-			}
-			got := 0
-			for got < int(e.N) {
-				batch, err := cons.FetchNoWait(int(e.N) - got)
-				if err != nil {
+	b.Run("raw-direct-get", func(b *testing.B) {
+		// The engine's own read of one subject: batched direct gets (the stream allows them),
+		// each event decoded, 2,000 employers as the ledger's.
+		nc := st.JetStream().Conn()
+		measure(b, 2000, func(id string) int {
+			n, err := directGet(nc, st.Stream(), eventstore.EmployerPrefix+id, func(data []byte) {
+				if _, err := domain.Decode(data); err != nil {
 					b.Fatal(err)
 				}
-				for m := range batch.Messages() {
-					if _, err := domain.Decode(m.Data()); err != nil {
-						b.Fatal(err)
-					}
-					got++
-				}
+			})
+			if err != nil || n == 0 {
+				b.Fatalf("direct get of %s: %d messages, %v", id, n, err)
 			}
-			return got
+			return n
 		})
 	})
+}
+
+// directGetBatch is how many messages a batched direct get asks for at once.
+const directGetBatch = 1000
+
+// directGet reads every message of subject with batched direct gets: each request asks for the
+// next directGetBatch messages of the subject from a sequence on, and the server answers each
+// message as a reply of its own and ends the batch with a 204 status (404: none). It hands each
+// message's data to each and returns how many there were.
+func directGet(nc *nats.Conn, stream, subject string, each func([]byte)) (int, error) {
+	inbox := nats.NewInbox()
+	sub, err := nc.SubscribeSync(inbox)
+	if err != nil {
+		return 0, err
+	}
+	defer sub.Unsubscribe()
+	n := 0
+	for from := uint64(1); ; {
+		req := fmt.Sprintf(`{"seq":%d,"next_by_subj":%q,"batch":%d}`, from, subject, directGetBatch)
+		if err := nc.PublishRequest("$JS.API.DIRECT.GET."+stream, inbox, []byte(req)); err != nil {
+			return n, err
+		}
+		got := 0
+	batch:
+		for {
+			m, err := sub.NextMsg(30 * time.Second)
+			if err != nil {
+				return n, err
+			}
+			switch status := m.Header.Get("Status"); status {
+			case "":
+			case "204": // the batch's end
+				if got < directGetBatch || m.Header.Get("Nats-Num-Pending") == "0" {
+					return n, nil
+				}
+				break batch
+			case "404":
+				return n, nil
+			default:
+				return n, fmt.Errorf("direct get of %s: status %s %s", subject, status, m.Header.Get("Description"))
+			}
+			seq, err := strconv.ParseUint(m.Header.Get("Nats-Sequence"), 10, 64)
+			if err != nil {
+				return n, fmt.Errorf("direct get of %s: sequence %q", subject, m.Header.Get("Nats-Sequence"))
+			}
+			each(m.Data)
+			n, got, from = n+1, got+1, seq+1
+		}
+	}
 }
 
 // BenchmarkFreeze replays 1,000,000 events and computes the frozen figures, beside an ordered

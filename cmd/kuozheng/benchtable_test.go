@@ -22,7 +22,7 @@ BenchmarkAppendConcurrent/raw-group-commit/fsync-2	   1	 100 ns/op	     8000 com
 BenchmarkImport/ledger-2	   1	 100 ns/op	     20000 rows/s
 BenchmarkImport/raw-atomic-1000-2	   1	 100 ns/op	     40000 events/s
 BenchmarkHistory/ledger-cold-2         	       1	 100 ns/op	 0.50 p50-ms	 7.0 p99-ms
-BenchmarkHistory/raw-ordered-consumer-2	       1	 100 ns/op	 2.00 p50-ms	 90 p99-ms
+BenchmarkHistory/raw-direct-get-2	       1	 100 ns/op	 2.00 p50-ms	 90 p99-ms
 `
 	lines := `{"name":"serve/peak-rss","value":1200,"unit":"MiB"}
 `
