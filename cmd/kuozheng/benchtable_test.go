@@ -20,7 +20,7 @@ BenchmarkAppendBulk/postgres-copy-1000/fsync-2	   1	 100 ns/op	     60000 events
 BenchmarkAppendConcurrent/ledger/fsync-2	   1	 100 ns/op	     6000 commands/s
 BenchmarkAppendConcurrent/raw-group-commit/fsync-2	   1	 100 ns/op	     8000 commands/s
 BenchmarkImport/ledger-2	   1	 100 ns/op	     20000 rows/s
-BenchmarkImport/raw-atomic-1000-2	   1	 100 ns/op	     40000 events/s
+BenchmarkImport/raw-atomic-1000-2	   1	 100 ns/op	     40000 rows/s
 BenchmarkHistory/ledger-cold-2         	       1	 100 ns/op	 0.50 p50-ms	 7.0 p99-ms
 BenchmarkHistory/raw-direct-get-2	       1	 100 ns/op	 2.00 p50-ms	 90 p99-ms
 `
@@ -44,7 +44,7 @@ BenchmarkHistory/raw-direct-get-2	       1	 100 ns/op	 2.00 p50-ms	 90 p99-ms
 		"one employer's history p50", "4.00x", "<= 1 ms  met",
 		"one employer's history p99", "<= 5 ms  MISSED",
 		"peak RSS of serve, all views", "<= 1.5 GiB  met",
-		"import of survey rows", "0.50x", // a name ending in digits keeps them
+		"import of survey rows", "0.50x", ">= 70% of raw  MISSED", // a name ending in digits keeps them
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)

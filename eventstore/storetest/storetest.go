@@ -4,7 +4,6 @@ package storetest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -12,10 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
 	"github.com/kuozheng/kuozheng/eventstore"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -156,44 +153,6 @@ func WaitReplicasCurrent(t testing.TB, js jetstream.JetStream, stream string) {
 		}
 		return nil
 	})
-}
-
-// RawAtomicBatch publishes n messages of data as one JetStream atomic batch straight to the
-// server, perSubject to a fresh subject under prefix, with the expected-last-subject-sequence
-// header on each subject's first: the raw engine's fastest durable bulk path, for baselines.
-func RawAtomicBatch(tb testing.TB, nc *nats.Conn, prefix string, data []byte, n, perSubject int) {
-	tb.Helper()
-	id := uuid.NewString()
-	var subject string
-	for i := 1; i <= n; i++ {
-		m := nats.NewMsg("")
-		if (i-1)%perSubject == 0 {
-			subject = prefix + uuid.NewString()
-			m.Header.Set("Nats-Expected-Last-Subject-Sequence", "0")
-		}
-		m.Subject = subject
-		m.Data = data
-		m.Header.Set("Nats-Batch-Id", id)
-		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i))
-		if i < n {
-			if err := nc.PublishMsg(m); err != nil {
-				tb.Fatal(err)
-			}
-			continue
-		}
-		m.Header.Set("Nats-Batch-Commit", "1")
-		resp, err := nc.RequestMsg(m, 30*time.Second)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		var ack struct {
-			Count int             `json:"count"`
-			Error json.RawMessage `json:"error"`
-		}
-		if err := json.Unmarshal(resp.Data, &ack); err != nil || ack.Error != nil || ack.Count != n {
-			tb.Fatalf("raw batch: %s", resp.Data)
-		}
-	}
 }
 
 // BenchEvents is the ledger size a benchmark asks for in KUOZHENG_BENCH_EVENTS (scripts/bench.sh
