@@ -256,7 +256,7 @@ func TestABatchLeavesOutANoticeTheFontCannotPrintAndSaysSo(t *testing.T) {
 func BenchmarkNoticeBatch(b *testing.B) {
 	for _, employers := range []int{2000, 20000} {
 		b.Run(fmt.Sprintf("%d payers", employers), func(b *testing.B) {
-			l := benchLedger(b, employers)
+			l := benchLedger(b, employers, true)
 			runner := startRunner(b, l.Store)
 			srv := httptest.NewServer(api.New(api.Config{Store: l.Store, Runner: runner, Today: func() domain.Date { return demo.Today }}))
 			b.Cleanup(srv.Close)

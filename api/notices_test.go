@@ -294,7 +294,7 @@ func noticePrintedEarlier(t *testing.T, p documents.Printing) {
 // ledger, as GET …/notices/{n}.pdf does (the employer's events read, the notice composed and
 // printed), and reports notices per second and bytes per notice. It gates on nothing.
 func BenchmarkNotices(b *testing.B) {
-	l := benchLedger(b, 2000)
+	l := benchLedger(b, 2000, true)
 	ctx, ref, on := context.Background(), l.Store.Reference(), domain.MustDate("2006-12-31")
 	var payers []string
 	for _, id := range l.Store.EmployerIDs() {

@@ -1,7 +1,6 @@
 package projections_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -21,7 +20,6 @@ import (
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
 	"github.com/kuozheng/kuozheng/projections"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // demoLedger opens (generating it the first time) a data folder holding at least n demo events.
@@ -73,7 +71,7 @@ func BenchmarkRebuild(b *testing.B) {
 		var elapsed time.Duration
 		for b.Loop() {
 			start := time.Now()
-			rawRead(b, st, last, true)
+			storetest.RawRead(b, st, last, true)
 			elapsed += time.Since(start)
 		}
 		b.ReportMetric(float64(last)*float64(b.N)/elapsed.Seconds(), "events/s")
@@ -141,40 +139,6 @@ func pgEvents(b *testing.B, pool *pgxpool.Pool, query string, args []any, chain 
 	}
 	if broken {
 		b.Fatalf("%s %v: the chain does not hold", query, args)
-	}
-}
-
-// rawRead reads the stream through `last` with an ordered consumer, decoding each event if asked:
-// the raw engine's side of the rebuild and freeze comparisons.
-func rawRead(b *testing.B, st *eventstore.Store, last uint64, decode bool) {
-	ctx := context.Background()
-	s, err := st.JetStream().Stream(ctx, st.Stream())
-	if err != nil {
-		b.Fatal(err)
-	}
-	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(2000))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer it.Stop()
-	for {
-		msg, err := it.Next()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if decode {
-			if _, err := domain.Decode(msg.Data()); err != nil {
-				b.Fatal(err)
-			}
-		}
-		meta, _ := msg.Metadata()
-		if meta.Sequence.Stream >= last {
-			return
-		}
 	}
 }
 
@@ -316,7 +280,8 @@ func directGet(nc *nats.Conn, stream, subject string, each func([]byte)) (int, e
 }
 
 // BenchmarkFreeze replays 1,000,000 events and computes the frozen figures, beside an ordered
-// consumer that only reads the same range.
+// consumer that reads and decodes the same range. (The whole POST /v1/freezes path, from live
+// views, is api's BenchmarkFreezePost.)
 func BenchmarkFreeze(b *testing.B) {
 	n := storetest.BenchEvents(1_000_000)
 	st, closeAll := demoLedger(b, n)
@@ -332,31 +297,9 @@ func BenchmarkFreeze(b *testing.B) {
 		}
 		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/freeze")
 	})
-	b.Run("ledger-from-live-views", func(b *testing.B) {
-		// As POST /v1/freezes does when the views have not passed S: copy them, fold the rest.
-		live, err := projections.Rebuild(ctx, st, last-1000)
-		if err != nil {
-			b.Fatal(err)
-		}
-		snap, err := live.SnapshotBytes()
-		if err != nil {
-			b.Fatal(err)
-		}
-		for b.Loop() {
-			start, err := projections.RestoreLedger(bytes.NewReader(snap))
-			if err != nil {
-				b.Fatal(err)
-			}
-			f, err := projections.MakeFreezeFrom(ctx, st, start, last, demo.Today, nil)
-			if err != nil || f.Digest == "" {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/freeze")
-	})
 	b.Run("raw-ordered-consumer", func(b *testing.B) {
 		for b.Loop() {
-			rawRead(b, st, last, false)
+			storetest.RawRead(b, st, last, true)
 		}
 		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/read")
 	})

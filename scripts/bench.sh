@@ -56,7 +56,7 @@ echo "== views at $events events: rebuild, one employer's history, freeze, besid
 go test -run XXX -bench 'Rebuild|History|Freeze' -benchtime 1x -count "$count" -timeout 120m ./projections/ | tee "$out/views.txt"
 
 echo "== GET /v1/counties from 32 clients, beside a handler returning the same bytes"
-go test -run XXX -bench 'CountiesRead' -benchtime 1x -count "$count" ./api/ | tee "$out/reads.txt"
+go test -run XXX -bench 'CountiesRead|FreezePost' -benchtime 1x -count "$count" ./api/ | tee "$out/reads.txt"
 
 echo "== import of 200,000 rows, beside raw atomic batches"
 go test -run XXX -bench 'Import' -benchtime 1x -count "$count" -timeout 30m ./api/importer/ | tee "$out/import.txt"

@@ -43,7 +43,7 @@ var comparisonRows = []comparisonRow{
 		ours: "BenchmarkHistory/ledger-cold p99-ms", raw: "BenchmarkHistory/raw-direct-get p99-ms", pg: "BenchmarkHistory/postgres-select p99-ms",
 		atMost: 5, targetText: "<= 5 ms"},
 	{label: "freeze, as POST /v1/freezes makes it", unit: "s", lowerIsBetter: true,
-		ours: "BenchmarkFreeze/ledger-from-live-views s/freeze", raw: "BenchmarkFreeze/raw-ordered-consumer s/read",
+		ours: "BenchmarkFreezePost/ledger s/freeze", raw: "BenchmarkFreezePost/raw-ordered-consumer s/read",
 		atMost: 15, targetText: "<= 15 s"},
 	{label: "freeze, replayed from sequence 1", unit: "s", lowerIsBetter: true,
 		ours: "BenchmarkFreeze/ledger s/freeze", raw: "BenchmarkFreeze/raw-ordered-consumer s/read",

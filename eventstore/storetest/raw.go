@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -223,4 +224,42 @@ func (g *GroupCommitter) Publish(m Message) error {
 	ack := make(chan error, 1)
 	g.in <- groupWrite{m: m, ack: ack}
 	return <-ack
+}
+
+// RawRead reads st's stream through last with an ordered consumer, decoding each event if
+// asked: the raw engine's side of the rebuild and freeze comparisons.
+func RawRead(tb testing.TB, st *eventstore.Store, last uint64, decode bool) {
+	tb.Helper()
+	ctx := context.Background()
+	s, err := st.JetStream().Stream(ctx, st.Stream())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(2000))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer it.Stop()
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if decode {
+			if _, err := domain.Decode(msg.Data()); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if meta.Sequence.Stream >= last {
+			return
+		}
+	}
 }
