@@ -116,7 +116,8 @@ func BenchmarkCountiesRead(b *testing.B) {
 		_, _ = w.Write(body)
 	}))
 	defer raw.Close()
-	b.Run("ledger", func(b *testing.B) {
+	rot := storetest.Rotate(b)
+	rot.Run("ledger", func(b *testing.B) {
 		for b.Loop() {
 			rps, p99 := load(b, srv.URL+"/v1/counties", 3*time.Second)
 			b.ReportMetric(rps, "req/s")
@@ -125,7 +126,7 @@ func BenchmarkCountiesRead(b *testing.B) {
 	})
 	// A page in the middle of the employer list: its cost is counting the matches, not naming
 	// every payer's county.
-	b.Run("employer-list-page", func(b *testing.B) {
+	rot.Run("employer-list-page", func(b *testing.B) {
 		for b.Loop() {
 			resp, err := http.Get(srv.URL + "/v1/employers?page=100")
 			if err != nil {
@@ -138,13 +139,14 @@ func BenchmarkCountiesRead(b *testing.B) {
 			}
 		}
 	})
-	b.Run("raw-bytes", func(b *testing.B) {
+	rot.Run("raw-bytes", func(b *testing.B) {
 		for b.Loop() {
 			rps, p99 := load(b, raw.URL, 3*time.Second)
 			b.ReportMetric(rps, "req/s")
 			b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
 		}
 	})
+	rot.Go()
 }
 
 // BenchmarkFreezePost times POST /v1/freezes over loopback HTTP on a 20,000-payer demo ledger
@@ -169,7 +171,8 @@ func BenchmarkFreezePost(b *testing.B) {
 	}
 	srv := httptest.NewServer(api.New(api.Config{Store: l.Store, Runner: runner, Today: func() domain.Date { return demo.Today }}))
 	defer srv.Close()
-	b.Run("ledger", func(b *testing.B) {
+	rot := storetest.Rotate(b)
+	rot.Run("ledger", func(b *testing.B) {
 		k := 0
 		for b.Loop() {
 			k++
@@ -191,10 +194,11 @@ func BenchmarkFreezePost(b *testing.B) {
 		}
 		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/freeze")
 	})
-	b.Run("raw-ordered-consumer", func(b *testing.B) {
+	rot.Run("raw-ordered-consumer", func(b *testing.B) {
 		for b.Loop() {
 			storetest.RawRead(b, l.Store, last, true)
 		}
 		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/read")
 	})
+	rot.Go()
 }

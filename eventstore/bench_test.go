@@ -45,12 +45,13 @@ func realisticRequests(base, n int) []eventstore.Request {
 // path, beside the raw engine appending the same messages (the ledger's bytes, chain hash and
 // expected sequences) in atomic batches of 1000 on a bare server, and PostgreSQL.
 func BenchmarkAppendBulk(b *testing.B) {
+	rot := storetest.Rotate(b)
 	for _, lazy := range []bool{false, true} {
 		sync := "fsync"
 		if lazy {
 			sync = "lazy"
 		}
-		b.Run("ledger/"+sync, func(b *testing.B) {
+		rot.Run("ledger/"+sync, func(b *testing.B) {
 			l := storetest.StartLazy(b, eventstore.Config{}, lazy)
 			base := 1
 			var events int
@@ -70,7 +71,7 @@ func BenchmarkAppendBulk(b *testing.B) {
 			}
 			b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
 		})
-		b.Run("raw-atomic-1000/"+sync, func(b *testing.B) {
+		rot.Run("raw-atomic-1000/"+sync, func(b *testing.B) {
 			msgs := storetest.Messages(b, scratchLedger(b, realisticRequests(1, benchEmployers)).Store)
 			l := storetest.StartBare(b, lazy)
 			pub := storetest.NewRawPublisher(l.Embedded.Conn)
@@ -90,7 +91,7 @@ func BenchmarkAppendBulk(b *testing.B) {
 			}
 			b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
 		})
-		b.Run("postgres-copy-1000/"+sync, func(b *testing.B) {
+		rot.Run("postgres-copy-1000/"+sync, func(b *testing.B) {
 			pool := storetest.Postgres(b, "bench_bulk", lazy)
 			rows := ledgerRows(b, realisticRequests(1, benchEmployers))
 			var events int
@@ -121,6 +122,7 @@ func BenchmarkAppendBulk(b *testing.B) {
 			b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
 		})
 	}
+	rot.Go()
 }
 
 // scratchLedger appends requests through the bulk path to a ledger of its own (not synced), whose
@@ -158,12 +160,13 @@ const benchWriters = 64
 // ledger's payment messages from 64 goroutines over the same employers, grouped client-side into
 // atomic batches, each subject's first with its expected sequence); durable unless lazy.
 func BenchmarkAppendConcurrent(b *testing.B) {
+	rot := storetest.Rotate(b)
 	for _, lazy := range []bool{false, true} {
 		sync := "fsync"
 		if lazy {
 			sync = "lazy"
 		}
-		b.Run("ledger/"+sync, func(b *testing.B) {
+		rot.Run("ledger/"+sync, func(b *testing.B) {
 			l := storetest.StartLazy(b, eventstore.Config{}, lazy)
 			reqs := realisticRequests(1, benchWriters*4)
 			var regs []eventstore.Request
@@ -193,7 +196,7 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 			}
 			b.ReportMetric(float64(cmds)/elapsed.Seconds(), "commands/s")
 		})
-		b.Run("raw-group-commit/"+sync, func(b *testing.B) {
+		rot.Run("raw-group-commit/"+sync, func(b *testing.B) {
 			pay := paymentMessages(b)
 			l := storetest.StartBare(b, lazy)
 			g := storetest.NewGroupCommitter(b, storetest.NewRawPublisher(l.Embedded.Conn), 1000)
@@ -207,7 +210,7 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 			}
 			b.ReportMetric(float64(cmds)/elapsed.Seconds(), "commands/s")
 		})
-		b.Run("postgres-insert/"+sync, func(b *testing.B) {
+		rot.Run("postgres-insert/"+sync, func(b *testing.B) {
 			pool := storetest.Postgres(b, "bench_concurrent", lazy)
 			pay := paymentMessages(b)
 			// Each employer's commands one at a time, as the ledger's are: an in-process lock and
@@ -239,6 +242,7 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 			b.ReportMetric(float64(cmds)/elapsed.Seconds(), "commands/s")
 		})
 	}
+	rot.Go()
 }
 
 // pgHead is an employer's newest event in the PostgreSQL baseline, and the lock its commands

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The performance suite: every headline figure beside the raw engine, measured in one run.
-#   scripts/bench.sh                 ledgers of 1,000,000 events, 3 runs each (about 40 minutes here)
-#   scripts/bench.sh --quick         100,000 events, 1 run each (about 6 minutes)
+#   scripts/bench.sh                 ledgers of 1,000,000 events, a warm-up round and 3 counted
+#                                    (about 55 minutes here)
+#   scripts/bench.sh --quick         100,000 events, a warm-up round and 1 counted (about 12 minutes)
 #   scripts/bench.sh --vs-postgres   also the same workloads on a PostgreSQL event table
 #                                    (starts a throwaway server; apt-get install -y postgresql)
 #   scripts/bench.sh --years [N]     only the ten-year ledger (2006-2015, N payers in 2006, default
@@ -27,8 +28,8 @@ for arg in "$@"; do
   case "$arg" in
   --quick) events=100000; count=1 ;;
   --vs-postgres) postgres=1 ;;
-  -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
-  *) echo "unknown option $arg" >&2; sed -n '2,11p' "$0" >&2; exit 2 ;;
+  -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+  *) echo "unknown option $arg" >&2; sed -n '2,12p' "$0" >&2; exit 2 ;;
   esac
 done
 export KUOZHENG_BENCH_EVENTS=$events
@@ -49,21 +50,10 @@ if [ -n "$postgres" ]; then
   export KUOZHENG_BENCH_POSTGRES
 fi
 
-echo "== appends: bulk path and 64 concurrent writers, beside raw JetStream (fsync and lazy)"
-go test -run XXX -bench 'AppendBulk|AppendConcurrent' -benchtime 1x -count "$count" -timeout 60m ./eventstore/ | tee "$out/append.txt"
-
-echo "== views at $events events: rebuild, one employer's history, freeze, beside raw consumers"
-go test -run XXX -bench 'Rebuild|History|Freeze' -benchtime 1x -count "$count" -timeout 120m ./projections/ | tee "$out/views.txt"
-
-echo "== GET /v1/counties from 32 clients, beside a handler returning the same bytes"
-go test -run XXX -bench 'CountiesRead|FreezePost' -benchtime 1x -count "$count" ./api/ | tee "$out/reads.txt"
-
-echo "== import of 200,000 rows, beside raw atomic batches"
-go test -run XXX -bench 'Import' -benchtime 1x -count "$count" -timeout 30m ./api/importer/ | tee "$out/import.txt"
-
-# http_append NAME [serve flags]: 64 clients posting one-event commands to a fresh server.
+# http_append NAME FILE [serve flags]: 64 clients posting one-event commands to a fresh server
+# for 10 s, the figures appended to FILE.
 http_append() {
-  local name=$1; shift
+  local name=$1 file=$2; shift 2
   rm -rf "$out/http-data"
   "$out/kuozheng" serve --data "$out/http-data" --listen 127.0.0.1:18098 --today 2006-12-31 "$@" 2>"$out/serve-$name.log" &
   pid=$!
@@ -71,19 +61,41 @@ http_append() {
     curl -fs http://127.0.0.1:18098/readyz >/dev/null 2>&1 && break
     sleep 0.5
   done
-  for _ in $(seq 1 "$count"); do
-    "$out/kuozheng" bench http --server http://127.0.0.1:18098 --clients 64 --seconds 10 --name "$name" | tee -a "$out/http.txt"
-  done
+  "$out/kuozheng" bench http --server http://127.0.0.1:18098 --clients 64 --seconds 10 --name "$name" | tee -a "$file"
   kill "$pid"; wait "$pid" 2>/dev/null || true
   pid=
 }
-echo "== HTTP appends from 64 clients to a real server (sync before ack, then lazy)"
-http_append http-append
-http_append http-append-lazy --lazy-fsync
+
+# Rounds: every benchmark once a round, the ledger, the raw engine and PostgreSQL taking turns
+# to go first (KUOZHENG_BENCH_ROUND, storetest.Rotate); round 0 warms up and is not counted.
+# The report pairs ours and raw within each round.
+for round in $(seq 0 "$count"); do
+  export KUOZHENG_BENCH_ROUND=$round
+  file="$out/round-$round.txt"
+  if [ "$round" = 0 ]; then echo "=== warm-up round (not counted)"; else echo "=== round $round of $count"; fi
+
+  echo "== appends: bulk path and 64 concurrent writers, beside raw JetStream (fsync and lazy)"
+  go test -run XXX -bench 'AppendBulk|AppendConcurrent' -benchtime 1x -count 1 -timeout 60m ./eventstore/ | tee -a "$file"
+
+  echo "== views at $events events: rebuild, one employer's history, freeze, beside raw consumers"
+  go test -run XXX -bench 'Rebuild|History|Freeze' -benchtime 1x -count 1 -timeout 120m ./projections/ | tee -a "$file"
+
+  echo "== GET /v1/counties from 32 clients, beside a handler returning the same bytes; POST /v1/freezes"
+  go test -run XXX -bench 'CountiesRead|FreezePost' -benchtime 1x -count 1 ./api/ | tee -a "$file"
+
+  echo "== import of 200,000 rows, beside raw atomic batches"
+  go test -run XXX -bench 'Import' -benchtime 1x -count 1 -timeout 30m ./api/importer/ | tee -a "$file"
+
+  echo "== HTTP appends from 64 clients to a real server (sync before ack, then lazy)"
+  http_append http-append "$file"
+  http_append http-append-lazy "$file" --lazy-fsync
+done
 
 echo "== peak RSS of serve with every view at $events events"
 "$out/kuozheng" bench rss --data "${TMPDIR:-/tmp}/kuozheng-bench-$events" | tee "$out/rss.txt"
 
 echo "== medians"
-"$out/kuozheng" bench report "$out"/append.txt "$out"/views.txt "$out"/reads.txt "$out"/import.txt "$out"/http.txt "$out"/rss.txt
+rounds=()
+for round in $(seq 1 "$count"); do rounds+=("$out/round-$round.txt"); done
+"$out/kuozheng" bench report "${rounds[@]}" "$out"/rss.txt
 echo "bench-results.json written"

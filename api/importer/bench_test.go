@@ -32,7 +32,8 @@ func importFiles(n, base int) (string, string) {
 // bare server.
 func BenchmarkImport(b *testing.B) {
 	const payers = 100_000
-	b.Run("ledger", func(b *testing.B) {
+	rot := storetest.Rotate(b)
+	rot.Run("ledger", func(b *testing.B) {
 		var rows int
 		var elapsed time.Duration
 		base := 10_000_000
@@ -47,7 +48,7 @@ func BenchmarkImport(b *testing.B) {
 		}
 		b.ReportMetric(float64(rows)/elapsed.Seconds(), "rows/s")
 	})
-	b.Run("raw-atomic-1000", func(b *testing.B) {
+	rot.Run("raw-atomic-1000", func(b *testing.B) {
 		scratch := storetest.StartLazy(b, eventstore.Config{}, true)
 		regs, decls := importFiles(payers, 10_000_000)
 		rowsEach := importAll(b, scratch.Store, payers, regs, decls)
@@ -71,6 +72,7 @@ func BenchmarkImport(b *testing.B) {
 		}
 		b.ReportMetric(float64(rows)/elapsed.Seconds(), "rows/s")
 	})
+	rot.Go()
 }
 
 // importAll imports the files importFiles made of payers, registrations first, and returns the

@@ -209,14 +209,19 @@ func benchReport(files []string, stdout io.Writer) error {
 	values := map[string][]float64{}
 	units := map[string]string{}
 	var order []string
+	rounds := make([]map[string]float64, len(files)) // each file's figures: a round's, paired
+	var round map[string]float64
 	add := func(name string, v float64, unit string) {
 		if _, ok := values[name]; !ok {
 			order = append(order, name)
 		}
 		values[name] = append(values[name], v)
 		units[name] = unit
+		round[name] = v
 	}
-	for _, f := range files {
+	for i, f := range files {
+		round = map[string]float64{}
+		rounds[i] = round
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return err
@@ -263,7 +268,7 @@ func benchReport(files []string, stdout io.Writer) error {
 		median[name] = v[len(v)/2]
 		figures = append(figures, result{name, v[len(v)/2], units[name], values[name]})
 	}
-	table := comparisonTable(median)
+	table := comparisonTable(median, rounds)
 	printTable(stdout, table)
 	fmt.Fprintln(stdout, "\nEvery figure (median of its runs):")
 	for _, f := range figures {

@@ -210,3 +210,36 @@ func (s *SyncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// RoundEnv names the variable holding the round of a benchmark run (scripts/bench.sh runs every
+// benchmark once a round); Rotation turns the order of sub-benchmarks with it.
+const RoundEnv = "KUOZHENG_BENCH_ROUND"
+
+// A Rotation gathers a benchmark's sub-benchmarks (the ledger, the raw engine, PostgreSQL) and
+// runs them in an order that turns with the round RoundEnv names: each goes first in turn, so
+// that what the machine does differently over a run (a cache warm or cold, a busy neighbour)
+// falls on each side in turn rather than always on the same one.
+type Rotation struct {
+	b     *testing.B
+	names []string
+	fs    []func(*testing.B)
+}
+
+// Rotate starts gathering b's sub-benchmarks.
+func Rotate(b *testing.B) *Rotation { return &Rotation{b: b} }
+
+// Run adds a sub-benchmark, run by Go.
+func (r *Rotation) Run(name string, f func(*testing.B)) {
+	r.names, r.fs = append(r.names, name), append(r.fs, f)
+}
+
+// Go runs the sub-benchmarks, the first the round's (round modulo their number), then the rest
+// in the order they were added.
+func (r *Rotation) Go() {
+	round, _ := strconv.Atoi(os.Getenv(RoundEnv))
+	n := len(r.names)
+	for i := range n {
+		k := (i + max(round, 0)) % n
+		r.b.Run(r.names[k], r.fs[k])
+	}
+}
