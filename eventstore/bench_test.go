@@ -213,29 +213,20 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 		rot.Run("postgres-insert/"+sync, func(b *testing.B) {
 			pool := storetest.Postgres(b, "bench_concurrent", lazy)
 			pay := paymentMessages(b)
-			// Each employer's commands one at a time, as the ledger's are: an in-process lock and
-			// the employer's head (version, chain hash) kept beside it, as the ledger's cache keeps
-			// its state; each command chains the ledger's payment bytes to the head and inserts them.
-			heads := make([]pgHead, len(pay))
-			ids := make([][16]byte, len(pay))
+			// Each employer's commands one at a time, as the ledger's are (storetest.PostgresChain),
+			// the ledger's payment bytes chained to the employer's head and inserted.
+			ids := make([]string, len(pay))
 			for i := range ids {
-				ids[i] = [16]byte(uuid.New())
+				ids[i] = uuid.NewString()
 			}
-			insert := `INSERT INTO bench_concurrent (employer_id, version, type, payload, hash) VALUES ($1, $2, 'payment.received', $3, $4)`
+			chain := storetest.NewPostgresChain(pool, "bench_concurrent", ids)
+			typ := (domain.PaymentReceived{}).EventType()
 			var elapsed time.Duration
 			var cmds int
 			for b.Loop() {
 				elapsed += concurrently(10000, func(w, k int) error {
 					e := (w*7 + k) % len(pay)
-					h := &heads[e]
-					h.mu.Lock()
-					defer h.mu.Unlock()
-					hash := domain.ChainHash(h.hash, pay[e].Data)
-					if _, err := pool.Exec(context.Background(), insert, ids[e], h.version+1, pay[e].Data, hash); err != nil {
-						return err
-					}
-					h.version, h.hash = h.version+1, hash
-					return nil
+					return chain.Append(e, typ, pay[e].Data)
 				})
 				cmds += 10000
 			}
@@ -243,14 +234,6 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 		})
 	}
 	rot.Go()
-}
-
-// pgHead is an employer's newest event in the PostgreSQL baseline, and the lock its commands
-// take in turn.
-type pgHead struct {
-	mu      sync.Mutex
-	version int64
-	hash    string
 }
 
 // paymentMessages are one payment message of each of 256 employers, as a scratch ledger stored

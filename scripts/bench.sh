@@ -80,8 +80,8 @@ for round in $(seq 0 "$count"); do
   echo "== views at $events events: rebuild, one employer's history, freeze, beside raw consumers"
   go test -run XXX -bench 'Rebuild|History|Freeze' -benchtime 1x -count 1 -timeout 120m ./projections/ | tee -a "$file"
 
-  echo "== GET /v1/counties from 32 clients, beside a handler returning the same bytes; POST /v1/freezes"
-  go test -run XXX -bench 'CountiesRead|FreezePost' -benchtime 1x -count 1 ./api/ | tee -a "$file"
+  echo "== over loopback HTTP: GET /v1/counties, POST /v1/freezes, payments from 64 clients, beside baselines"
+  go test -run XXX -bench 'CountiesRead|FreezePost|AppendHTTP' -benchtime 1x -count 1 ./api/ | tee -a "$file"
 
   echo "== import of 200,000 rows, beside raw atomic batches"
   go test -run XXX -bench 'Import' -benchtime 1x -count 1 -timeout 30m ./api/importer/ | tee -a "$file"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -209,4 +210,43 @@ func EventRows(tb testing.TB, st *eventstore.Store) (next func() (PGEvent, bool)
 			RecordedAt: meta.Timestamp, Payload: bytes.Clone(msg.Data()), Hash: msg.Headers().Get(eventstore.HashHeader)}, true
 	}
 	return next, it.Stop
+}
+
+// PostgresChain appends events to an event table made by Postgres as the ledger appends
+// commands: each employer's one at a time (an in-process lock), chained to the employer's head
+// (version, hash) kept beside the lock as the ledger's cache keeps its state, one INSERT each.
+type PostgresChain struct {
+	pool   *pgxpool.Pool
+	insert string
+	ids    [][16]byte
+	heads  []chainHead
+}
+
+type chainHead struct {
+	mu      sync.Mutex
+	version int64
+	hash    string
+}
+
+// NewPostgresChain appends to table for the employers ids, none of which has an event yet.
+func NewPostgresChain(pool *pgxpool.Pool, table string, ids []string) *PostgresChain {
+	c := &PostgresChain{pool: pool, heads: make([]chainHead, len(ids)),
+		insert: "INSERT INTO " + table + " (employer_id, version, type, payload, hash) VALUES ($1, $2, $3, $4, $5)"}
+	for _, id := range ids {
+		c.ids = append(c.ids, [16]byte(uuid.MustParse(id)))
+	}
+	return c
+}
+
+// Append appends an event of type typ, stored as data, to the k-th employer.
+func (c *PostgresChain) Append(k int, typ string, data []byte) error {
+	h := &c.heads[k]
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	hash := domain.ChainHash(h.hash, data)
+	if _, err := c.pool.Exec(context.Background(), c.insert, c.ids[k], h.version+1, typ, data, hash); err != nil {
+		return err
+	}
+	h.version, h.hash = h.version+1, hash
+	return nil
 }
