@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,46 +25,59 @@ const benchClients = 32
 
 // load sends GETs to url from 32 clients for d and returns requests/s and the p99 latency.
 func load(b *testing.B, url string, d time.Duration) (float64, time.Duration) {
-	tr := &http.Transport{MaxIdleConnsPerHost: benchClients}
+	rate, lat := clientsFor(b, benchClients, d, func(client *http.Client, _, _ int) error {
+		resp, err := client.Get(url)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	})
+	return rate, lat[len(lat)*99/100]
+}
+
+// clientsFor runs do from clients goroutines, each over and over (k counts its calls) on a
+// client of its own, for d; it returns the calls a second and their latencies, sorted, and
+// fails the benchmark if any call failed.
+func clientsFor(b *testing.B, clients int, d time.Duration, do func(client *http.Client, w, k int) error) (float64, []time.Duration) {
+	tr := &http.Transport{MaxIdleConnsPerHost: clients}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
 	var mu sync.Mutex
 	var lat []time.Duration
+	var failed atomic.Int64
+	var firstErr atomic.Value
 	var wg sync.WaitGroup
 	stop := time.Now().Add(d)
 	start := time.Now()
-	for range benchClients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for w := range clients {
+		wg.Go(func() {
 			var mine []time.Duration
-			for time.Now().Before(stop) {
+			for k := 0; time.Now().Before(stop); k++ {
 				t0 := time.Now()
-				resp, err := client.Get(url)
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					b.Errorf("status %d", resp.StatusCode)
-					return
+				if err := do(client, w, k); err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+					continue
 				}
 				mine = append(mine, time.Since(t0))
 			}
 			mu.Lock()
 			lat = append(lat, mine...)
 			mu.Unlock()
-		}()
+		})
 	}
 	wg.Wait()
 	el := time.Since(start)
-	slices.Sort(lat)
-	if len(lat) == 0 {
-		b.Fatal("no requests completed")
+	if f := failed.Load(); f > 0 || len(lat) == 0 {
+		b.Fatalf("%d calls failed (the first: %v), %d succeeded", f, firstErr.Load(), len(lat))
 	}
-	return float64(len(lat)) / el.Seconds(), lat[len(lat)*99/100]
+	slices.Sort(lat)
+	return float64(len(lat)) / el.Seconds(), lat
 }
 
 // benchLedger is a demo ledger of employers payers (seed 2006) on a store that lasts the
@@ -84,13 +98,14 @@ func benchLedger(b *testing.B, employers int, lazy bool) *storetest.Ledger {
 	return l
 }
 
-// BenchmarkCountiesRead serves GET /v1/counties of a 20,000-payer demo ledger to 32 concurrent
-// clients over loopback HTTP, beside a Go handler returning the same bytes from memory; and one
-// page of its employer list.
-func BenchmarkCountiesRead(b *testing.B) {
-	l := benchLedger(b, 20000, true)
+// servedLedger is a demo ledger of employers payers with live views caught up, served over
+// loopback HTTP by the ledger's handler; it returns the stream's last sequence too. All of it
+// stops when the benchmark ends.
+func servedLedger(b *testing.B, employers int, lazy bool) (*storetest.Ledger, *httptest.Server, uint64) {
+	b.Helper()
+	l := benchLedger(b, employers, lazy)
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	b.Cleanup(cancel)
 	runner := projections.NewRunner(l.Store, projections.RunnerConfig{NoSnapshots: true})
 	if err := runner.Start(ctx); err != nil {
 		b.Fatal(err)
@@ -103,7 +118,15 @@ func BenchmarkCountiesRead(b *testing.B) {
 		b.Fatal(err)
 	}
 	srv := httptest.NewServer(api.New(api.Config{Store: l.Store, Runner: runner, Today: func() domain.Date { return demo.Today }}))
-	defer srv.Close()
+	b.Cleanup(srv.Close)
+	return l, srv, last
+}
+
+// BenchmarkCountiesRead serves GET /v1/counties of a 20,000-payer demo ledger to 32 concurrent
+// clients over loopback HTTP, beside a Go handler returning the same bytes from memory; and one
+// page of its employer list.
+func BenchmarkCountiesRead(b *testing.B) {
+	_, srv, _ := servedLedger(b, 20000, true)
 	// The first read computes every employer's figures; later ones reuse them.
 	resp, err := http.Get(srv.URL + "/v1/counties")
 	if err != nil {
@@ -155,22 +178,7 @@ func BenchmarkCountiesRead(b *testing.B) {
 // appended and synced, the answer), beside the raw engine reading and decoding the range the
 // freeze covers, sequence 1 to the last.
 func BenchmarkFreezePost(b *testing.B) {
-	l := benchLedger(b, 20000, false)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	runner := projections.NewRunner(l.Store, projections.RunnerConfig{NoSnapshots: true})
-	if err := runner.Start(ctx); err != nil {
-		b.Fatal(err)
-	}
-	last, err := l.Store.LastSeq(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := runner.WaitSeq(ctx, last); err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(api.New(api.Config{Store: l.Store, Runner: runner, Today: func() domain.Date { return demo.Today }}))
-	defer srv.Close()
+	l, srv, last := servedLedger(b, 20000, false)
 	rot := storetest.Rotate(b)
 	rot.Run("ledger", func(b *testing.B) {
 		k := 0

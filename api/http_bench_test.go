@@ -1,16 +1,13 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
-	"sync"
-	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,47 +166,21 @@ type posts struct {
 // postPayments posts payments from httpWriters clients over ids for d and fails the benchmark
 // if any is not answered 201.
 func postPayments(b *testing.B, url string, ids []string, d time.Duration) posts {
-	tr := &http.Transport{MaxIdleConnsPerHost: httpWriters}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
 	run := time.Now().UnixNano()
-	var mu sync.Mutex
-	var lat []time.Duration
-	var failed atomic.Int64
-	var wg sync.WaitGroup
-	stop := time.Now().Add(d)
-	start := time.Now()
-	for w := range httpWriters {
-		wg.Go(func() {
-			var mine []time.Duration
-			for k := 0; time.Now().Before(stop); k++ {
-				body := fmt.Sprintf(`{"paid_on":"2006-06-10","amount_fen":100,"receipt_no":"H%d-%d-%d"}`, run, w, k)
-				t0 := time.Now()
-				resp, err := client.Post(url+"/v1/employers/"+ids[(w*7+k)%len(ids)]+"/payments", "application/json", bytes.NewReader([]byte(body)))
-				if err != nil {
-					failed.Add(1)
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusCreated {
-					failed.Add(1)
-					continue
-				}
-				mine = append(mine, time.Since(t0))
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	el := time.Since(start)
-	if f := failed.Load(); f > 0 || len(lat) == 0 {
-		b.Fatalf("%d posts failed, %d answered 201", f, len(lat))
-	}
-	slices.Sort(lat)
-	return posts{perSecond: float64(len(lat)) / el.Seconds(), lat: lat}
+	rate, lat := clientsFor(b, httpWriters, d, func(client *http.Client, w, k int) error {
+		body := fmt.Sprintf(`{"paid_on":"2006-06-10","amount_fen":100,"receipt_no":"H%d-%d-%d"}`, run, w, k)
+		resp, err := client.Post(url+"/v1/employers/"+ids[(w*7+k)%len(ids)]+"/payments", "application/json", strings.NewReader(body))
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	})
+	return posts{perSecond: rate, lat: lat}
 }
 
 func reportPosts(b *testing.B, p posts) {

@@ -15,7 +15,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // PostgresEnv names the variable holding the PostgreSQL server's connection URL for the
@@ -172,18 +171,7 @@ func EventRows(tb testing.TB, st *eventstore.Store) (next func() (PGEvent, bool)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s, err := st.JetStream().Stream(ctx, st.Stream())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(2000))
-	if err != nil {
-		tb.Fatal(err)
-	}
+	it := orderedMessages(tb, st, "")
 	done := last == 0
 	next = func() (PGEvent, bool) {
 		if done {

@@ -70,14 +70,7 @@ func Messages(tb testing.TB, st *eventstore.Store) []Message {
 	if total == 0 {
 		return out
 	}
-	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(2000))
-	if err != nil {
-		tb.Fatal(err)
-	}
+	it := orderedMessages(tb, st, filter)
 	defer it.Stop()
 	for len(out) < total {
 		msg, err := it.Next()
@@ -230,19 +223,7 @@ func (g *GroupCommitter) Publish(m Message) error {
 // asked: the raw engine's side of the rebuild and freeze comparisons.
 func RawRead(tb testing.TB, st *eventstore.Store, last uint64, decode bool) {
 	tb.Helper()
-	ctx := context.Background()
-	s, err := st.JetStream().Stream(ctx, st.Stream())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(2000))
-	if err != nil {
-		tb.Fatal(err)
-	}
+	it := orderedMessages(tb, st, "")
 	defer it.Stop()
 	for {
 		msg, err := it.Next()
@@ -262,4 +243,28 @@ func RawRead(tb testing.TB, st *eventstore.Store, last uint64, decode bool) {
 			return
 		}
 	}
+}
+
+// orderedMessages reads st's stream from the start with an ordered consumer, on subjects matching
+// filter ("": every subject).
+func orderedMessages(tb testing.TB, st *eventstore.Store, filter string) jetstream.MessagesContext {
+	tb.Helper()
+	ctx := context.Background()
+	s, err := st.JetStream().Stream(ctx, st.Stream())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var cfg jetstream.OrderedConsumerConfig
+	if filter != "" {
+		cfg.FilterSubjects = []string{filter}
+	}
+	cons, err := s.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(2000))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return it
 }
