@@ -51,7 +51,7 @@ func BenchmarkAppendHTTP(b *testing.B) {
 			}
 		})
 		rot.Run("raw-group-commit/"+mode, func(b *testing.B) {
-			ids, pay := paymentsOfScratchLedger(b)
+			ids, pay := storetest.LedgerPayments(b, httpEmployers)
 			l := storetest.StartBare(b, lazy)
 			g := storetest.NewGroupCommitter(b, storetest.NewRawPublisher(l.Embedded.Conn), 1000)
 			srv := httptest.NewServer(minimalPaymentHandler(b, ids, func(k int) error { return g.Publish(pay[k]) }))
@@ -62,7 +62,7 @@ func BenchmarkAppendHTTP(b *testing.B) {
 		})
 		rot.Run("postgres-insert/"+mode, func(b *testing.B) {
 			pool := storetest.Postgres(b, "bench_http", lazy)
-			ids, pay := paymentsOfScratchLedger(b)
+			ids, pay := storetest.LedgerPayments(b, httpEmployers)
 			chain := storetest.NewPostgresChain(pool, "bench_http", ids)
 			typ := (domain.PaymentReceived{}).EventType()
 			srv := httptest.NewServer(minimalPaymentHandler(b, ids, func(k int) error { return chain.Append(k, typ, pay[k].Data) }))
@@ -92,39 +92,6 @@ func registerEmployers(b *testing.B, st *eventstore.Store) []string {
 		}
 	}
 	return ids
-}
-
-// paymentsOfScratchLedger registers the employers in a scratch ledger and records one payment
-// of each, and returns their ids and the payment messages the ledger stored.
-func paymentsOfScratchLedger(b *testing.B) ([]string, []storetest.Message) {
-	b.Helper()
-	scratch := storetest.StartLazy(b, eventstore.Config{}, true)
-	ids := registerEmployers(b, scratch.Store)
-	var reqs []eventstore.Request
-	for i, id := range ids {
-		reqs = append(reqs, eventstore.Request{EmployerID: id, Today: today, Actor: "bench", Command: &domain.RecordPayment{
-			PaidOn: "2006-06-10", AmountFen: "100", ReceiptNo: fmt.Sprintf("S%d", i)}})
-	}
-	for _, r := range scratch.Store.ExecuteBulk(context.Background(), reqs) {
-		if r.Err != nil {
-			b.Fatal(r.Err)
-		}
-	}
-	byID := map[string]storetest.Message{}
-	for _, m := range storetest.Messages(b, scratch.Store) {
-		if ev, err := domain.Decode(m.Data); err == nil && ev.Type == (domain.PaymentReceived{}).EventType() {
-			byID[ev.EmployerID] = m
-		}
-	}
-	pay := make([]storetest.Message, len(ids))
-	for i, id := range ids {
-		m, ok := byID[id]
-		if !ok {
-			b.Fatalf("no payment message of employer %s", id)
-		}
-		pay[i] = m
-	}
-	return ids, pay
 }
 
 // minimalPaymentHandler serves POST /v1/employers/{id}/payments with the least a handler does:

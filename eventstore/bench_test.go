@@ -197,7 +197,7 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 			b.ReportMetric(float64(cmds)/elapsed.Seconds(), "commands/s")
 		})
 		rot.Run("raw-group-commit/"+sync, func(b *testing.B) {
-			pay := paymentMessages(b)
+			_, pay := storetest.LedgerPayments(b, benchWriters*4)
 			l := storetest.StartBare(b, lazy)
 			g := storetest.NewGroupCommitter(b, storetest.NewRawPublisher(l.Embedded.Conn), 1000)
 			var elapsed time.Duration
@@ -212,13 +212,9 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 		})
 		rot.Run("postgres-insert/"+sync, func(b *testing.B) {
 			pool := storetest.Postgres(b, "bench_concurrent", lazy)
-			pay := paymentMessages(b)
+			ids, pay := storetest.LedgerPayments(b, benchWriters*4)
 			// Each employer's commands one at a time, as the ledger's are (storetest.PostgresChain),
 			// the ledger's payment bytes chained to the employer's head and inserted.
-			ids := make([]string, len(pay))
-			for i := range ids {
-				ids[i] = uuid.NewString()
-			}
 			chain := storetest.NewPostgresChain(pool, "bench_concurrent", ids)
 			typ := (domain.PaymentReceived{}).EventType()
 			var elapsed time.Duration
@@ -234,28 +230,6 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 		})
 	}
 	rot.Go()
-}
-
-// paymentMessages are one payment message of each of 256 employers, as a scratch ledger stored
-// them: what the 64 writers' baselines append.
-func paymentMessages(b *testing.B) []storetest.Message {
-	b.Helper()
-	var reqs []eventstore.Request
-	for i, r := range realisticRequests(1, benchWriters*4) {
-		if i%5 == 0 || i%5 == 4 {
-			reqs = append(reqs, r)
-		}
-	}
-	var pay []storetest.Message
-	for _, m := range storetest.Messages(b, scratchLedger(b, reqs).Store) {
-		if ev, err := domain.Decode(m.Data); err == nil && ev.Type == (domain.PaymentReceived{}).EventType() {
-			pay = append(pay, m)
-		}
-	}
-	if len(pay) != benchWriters*4 {
-		b.Fatalf("%d payment messages, want %d", len(pay), benchWriters*4)
-	}
-	return pay
 }
 
 // concurrently runs total calls of f spread over benchWriters goroutines and returns the time taken.

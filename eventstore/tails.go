@@ -251,42 +251,38 @@ func (t *tailLog) inMemory(r tailRef) ([]byte, bool) {
 
 // appendRecord appends a record to b.
 func (t *tailLog) appendRecord(b []byte, r tailRef) ([]byte, error) {
-	seg := t.segs[r.seg]
-	if seg == nil {
-		return b, fmt.Errorf("history archive: tail segment %d: %w", r.seg, errCorrupt)
-	}
 	if rec, ok := t.inMemory(r); ok {
 		return append(b, rec...), nil
 	}
-	if seg == t.cur && int64(r.off) >= seg.size {
-		return b, fmt.Errorf("history archive: tail record %d: %w", r.seq, errCorrupt)
-	}
 	start := len(b)
 	b = slices.Grow(b, int(r.n))[:start+int(r.n)]
-	if _, err := seg.f.ReadAt(b[start:], int64(r.off)); err != nil {
-		return b[:start], fmt.Errorf("history archive: tail record %d: %w", r.seq, err)
+	if err := t.readRecord(b[start:], r); err != nil {
+		return b[:start], err
 	}
 	return b, nil
 }
 
-// appendRecords appends the records refs, in order, to b, reading those on disk at once: on a
-// cold page cache each read waits for the disk, and the disk serves several.
-func (t *tailLog) appendRecords(b []byte, refs []tailRef) ([]byte, error) {
-	onDisk, total := 0, 0
-	for _, r := range refs {
-		if _, ok := t.inMemory(r); !ok {
-			onDisk++
-		}
-		total += int(r.n)
+// readRecord reads a record that is not in memory from its segment into dst, len(dst) long.
+func (t *tailLog) readRecord(dst []byte, r tailRef) error {
+	seg := t.segs[r.seg]
+	switch {
+	case seg == nil:
+		return fmt.Errorf("history archive: tail segment %d: %w", r.seg, errCorrupt)
+	case seg == t.cur && int64(r.off) >= seg.size: // past what the buffer holds
+		return fmt.Errorf("history archive: tail record %d: %w", r.seq, errCorrupt)
 	}
-	if onDisk < 2 {
-		for _, r := range refs {
-			var err error
-			if b, err = t.appendRecord(b, r); err != nil {
-				return b, err
-			}
-		}
-		return b, nil
+	if _, err := seg.f.ReadAt(dst, int64(r.off)); err != nil {
+		return fmt.Errorf("history archive: tail record %d: %w", r.seq, err)
+	}
+	return nil
+}
+
+// appendRecords appends the records refs, in order, to b: those in memory copied, those on disk
+// read at once (on a cold page cache each read waits for the disk, and the disk serves several).
+func (t *tailLog) appendRecords(b []byte, refs []tailRef) ([]byte, error) {
+	total := 0
+	for _, r := range refs {
+		total += int(r.n)
 	}
 	start := len(b)
 	b = slices.Grow(b, total)[:start+total]
@@ -299,7 +295,7 @@ func (t *tailLog) appendRecords(b []byte, refs []tailRef) ([]byte, error) {
 			copy(dst, rec)
 			continue
 		}
-		wg.Go(func() { _, errs[i] = t.appendRecord(dst[:0], refs[i]) })
+		wg.Go(func() { errs[i] = t.readRecord(dst, refs[i]) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {

@@ -221,7 +221,8 @@ func BenchmarkHAAppends(b *testing.B) {
 	}
 	ctx := context.Background()
 	cityCodes := []string{"360300", "360500", "360700"}
-	payment := ledgerPayment(b)
+	_, pay := storetest.LedgerPayments(b, 1)
+	payment := pay[0]
 	for cities := 1; cities <= 3; cities++ {
 		b.Run(fmt.Sprintf("ledger/cities=%d", cities), func(b *testing.B) {
 			type writer struct {
@@ -307,24 +308,6 @@ func BenchmarkHAAppends(b *testing.B) {
 }
 
 var demoToday = domain.MustDate("2006-12-31")
-
-// ledgerPayment is a payment message as a scratch ledger stored it: what the raw writers append.
-func ledgerPayment(b *testing.B) storetest.Message {
-	b.Helper()
-	l := storetest.StartLazy(b, eventstore.Config{}, true)
-	ctx := context.Background()
-	res, err := l.Store.Execute(ctx, eventstore.Request{Create: true, Today: demoToday, Actor: "bench", Command: &domain.RegisterEmployer{
-		Name: "写入单位", County: "360702", OrgCode: domain.NumberedOrgCode(7599), Kind: "enterprise", RiskClass: "1", RegisteredOn: "2006-04-03"}})
-	if err == nil {
-		_, err = l.Store.Execute(ctx, eventstore.Request{EmployerID: res.EmployerID, Today: demoToday, Actor: "bench",
-			Command: &domain.RecordPayment{PaidOn: "2006-06-10", AmountFen: domain.Number("100"), ReceiptNo: "B0"}})
-	}
-	if err != nil {
-		b.Fatal(err)
-	}
-	msgs := storetest.Messages(b, l.Store)
-	return msgs[len(msgs)-1]
-}
 
 // registered numbers the employers the ledger appends benchmark registers, across its runs.
 var registered atomic.Int64

@@ -268,3 +268,43 @@ func orderedMessages(tb testing.TB, st *eventstore.Store, filter string) jetstre
 	}
 	return it
 }
+
+// LedgerPayments registers n employers in a scratch ledger of its own and records one payment of
+// each, and returns their ids and the payment messages the ledger stored, in the same order: what
+// the raw and PostgreSQL sides of a commands benchmark append.
+func LedgerPayments(tb testing.TB, n int) ([]string, []Message) {
+	tb.Helper()
+	l := StartLazy(tb, eventstore.Config{}, true)
+	today := domain.MustDate("2006-12-31")
+	ids := make([]string, n)
+	var reqs []eventstore.Request
+	for i := range n {
+		code := domain.NumberedOrgCode(900000 + i)
+		ids[i] = domain.EmployerIDForOrgCode(code)
+		reqs = append(reqs,
+			eventstore.Request{Create: true, Today: today, Actor: "bench", Command: &domain.RegisterEmployer{
+				Name: fmt.Sprintf("单位 %d", i), County: "360702", OrgCode: code, Kind: "enterprise", RiskClass: "1", RegisteredOn: "2006-04-03"}},
+			eventstore.Request{EmployerID: ids[i], Today: today, Actor: "bench", Command: &domain.RecordPayment{
+				PaidOn: "2006-06-10", AmountFen: "100", ReceiptNo: fmt.Sprintf("S%d", i)}})
+	}
+	for _, r := range l.Store.ExecuteBulk(context.Background(), reqs) {
+		if r.Err != nil {
+			tb.Fatal(r.Err)
+		}
+	}
+	byID := map[string]Message{}
+	for _, m := range Messages(tb, l.Store) {
+		if ev, err := domain.Decode(m.Data); err == nil && ev.Type == (domain.PaymentReceived{}).EventType() {
+			byID[ev.EmployerID] = m
+		}
+	}
+	pay := make([]Message, n)
+	for i, id := range ids {
+		m, ok := byID[id]
+		if !ok {
+			tb.Fatalf("no payment message of employer %s", id)
+		}
+		pay[i] = m
+	}
+	return ids, pay
+}
