@@ -4,6 +4,11 @@
 
 package domain
 
+import (
+	"slices"
+	"strconv"
+)
+
 // decodeGenerated reads data, as Encode writes it, into *ev, which must be zero: the envelope's
 // keys in their order, the "type" one of the registered event types within peekWindow bytes, then
 // the payload of that type at its schema. It returns false for anything else, leaving *ev
@@ -3489,4 +3494,1510 @@ func decodeYearReopenedBody(s *scanner, ev *Event) bool {
 	}
 	ev.Body = v
 	return true
+}
+
+// encodeAllocation appends a Allocation as encoding/json writes it.
+func encodeAllocation(b []byte, v *Allocation) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"insurance":`...)
+	b = appendJSONString(b, string(v.Insurance))
+	b = append(b, `,"period":`...)
+	if b, ok = appendPeriodJSON(b, v.Period); !ok {
+		return b, false
+	}
+	b = append(b, `,"amount_fen":`...)
+	b = strconv.AppendInt(b, int64(v.AmountFen), 10)
+	return append(b, '}'), true
+}
+
+// encodeAssessedLine appends a AssessedLine as encoding/json writes it.
+func encodeAssessedLine(b []byte, v *AssessedLine) ([]byte, bool) {
+	b = append(b, '{')
+	b = append(b, `"insurance":`...)
+	b = appendJSONString(b, string(v.Insurance))
+	b = append(b, `,"due_fen":`...)
+	b = strconv.AppendInt(b, int64(v.DueFen), 10)
+	return append(b, '}'), true
+}
+
+// encodeAssessmentMade appends a AssessmentMade as encoding/json writes it.
+func encodeAssessmentMade(b []byte, v *AssessmentMade) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"assessed_on":`...)
+	if b, ok = appendDateJSON(b, v.AssessedOn); !ok {
+		return b, false
+	}
+	b = append(b, `,"period":`...)
+	if b, ok = appendPeriodJSON(b, v.Period); !ok {
+		return b, false
+	}
+	b = append(b, `,"reason":`...)
+	b = appendJSONString(b, v.Reason)
+	b = append(b, `,"due_on":`...)
+	if b, ok = appendDateJSON(b, v.DueOn); !ok {
+		return b, false
+	}
+	b = append(b, `,"lines":`...)
+	if b, ok = encodeSliceOfAssessedLine(b, v.Lines); !ok {
+		return b, false
+	}
+	return append(b, '}'), true
+}
+
+// encodeAuditFindingRecorded appends a AuditFindingRecorded as encoding/json writes it.
+func encodeAuditFindingRecorded(b []byte, v *AuditFindingRecorded) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"found_on":`...)
+	if b, ok = appendDateJSON(b, v.FoundOn); !ok {
+		return b, false
+	}
+	b = append(b, `,"kind":`...)
+	b = appendJSONString(b, v.Kind)
+	b = append(b, `,"period":`...)
+	if b, ok = appendPeriodJSON(b, v.Period); !ok {
+		return b, false
+	}
+	b = append(b, `,"insurance":`...)
+	b = appendJSONString(b, string(v.Insurance))
+	if v.ExtraWageBaseFen != 0 {
+		b = append(b, `,"extra_wage_base_fen":`...)
+		b = strconv.AppendInt(b, int64(v.ExtraWageBaseFen), 10)
+	}
+	if v.ExtraHeadcount != 0 {
+		b = append(b, `,"extra_headcount":`...)
+		b = strconv.AppendInt(b, v.ExtraHeadcount, 10)
+	}
+	if v.RateBP != 0 {
+		b = append(b, `,"rate_bp":`...)
+		b = strconv.AppendInt(b, int64(v.RateBP), 10)
+	}
+	if v.DueFen != 0 {
+		b = append(b, `,"due_fen":`...)
+		b = strconv.AppendInt(b, int64(v.DueFen), 10)
+	}
+	b = append(b, `,"due_on":`...)
+	if b, ok = appendDateJSON(b, v.DueOn); !ok {
+		return b, false
+	}
+	b = append(b, `,"redeclare_by":`...)
+	if b, ok = appendDateJSON(b, v.RedeclareBy); !ok {
+		return b, false
+	}
+	return append(b, '}'), true
+}
+
+// encodeAverageWage appends a AverageWage as encoding/json writes it.
+func encodeAverageWage(b []byte, v *AverageWage) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"effective_from":`...)
+	if b, ok = appendDateJSON(b, v.EffectiveFrom); !ok {
+		return b, false
+	}
+	b = append(b, `,"monthly_fen":`...)
+	b = strconv.AppendInt(b, int64(v.MonthlyFen), 10)
+	if len(v.Source) != 0 {
+		b = append(b, `,"source":`...)
+		b = appendJSONString(b, v.Source)
+	}
+	return append(b, '}'), true
+}
+
+// encodeAverageWageSet appends a AverageWageSet as encoding/json writes it.
+func encodeAverageWageSet(b []byte, v *AverageWageSet) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"wage":`...)
+	if b, ok = encodeAverageWage(b, &v.Wage); !ok {
+		return b, false
+	}
+	return append(b, '}'), true
+}
+
+// encodeBaseline appends a Baseline as encoding/json writes it.
+func encodeBaseline(b []byte, v *Baseline) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"effective_from":`...)
+	if b, ok = appendDateJSON(b, v.EffectiveFrom); !ok {
+		return b, false
+	}
+	b = append(b, `,"year":`...)
+	b = strconv.AppendInt(b, int64(v.Year), 10)
+	if len(v.Source) != 0 {
+		b = append(b, `,"source":`...)
+		b = appendJSONString(b, v.Source)
+	}
+	b = append(b, `,"counties":`...)
+	if b, ok = encodeMapOfStringToMapOfInsuranceToBaselineFigures(b, v.Counties); !ok {
+		return b, false
+	}
+	return append(b, '}'), true
+}
+
+// encodeBaselineFigures appends a BaselineFigures as encoding/json writes it.
+func encodeBaselineFigures(b []byte, v *BaselineFigures) ([]byte, bool) {
+	b = append(b, '{')
+	b = append(b, `"insured":`...)
+	b = strconv.AppendInt(b, v.Insured, 10)
+	b = append(b, `,"should_insure":`...)
+	b = strconv.AppendInt(b, v.ShouldInsure, 10)
+	b = append(b, `,"paid_insured":`...)
+	b = strconv.AppendInt(b, v.PaidInsured, 10)
+	b = append(b, `,"due_fen":`...)
+	b = strconv.AppendInt(b, int64(v.DueFen), 10)
+	b = append(b, `,"collected_fen":`...)
+	b = strconv.AppendInt(b, int64(v.CollectedFen), 10)
+	return append(b, '}'), true
+}
+
+// encodeBaselineSet appends a BaselineSet as encoding/json writes it.
+func encodeBaselineSet(b []byte, v *BaselineSet) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"baseline":`...)
+	if b, ok = encodeBaseline(b, &v.Baseline); !ok {
+		return b, false
+	}
+	return append(b, '}'), true
+}
+
+// encodeCityFreeze appends a CityFreeze as encoding/json writes it.
+func encodeCityFreeze(b []byte, v *CityFreeze) ([]byte, bool) {
+	b = append(b, '{')
+	b = append(b, `"ledger":`...)
+	b = appendJSONString(b, v.Ledger)
+	b = append(b, `,"name":`...)
+	b = appendJSONString(b, v.Name)
+	b = append(b, `,"freeze_id":`...)
+	b = appendJSONString(b, v.FreezeID)
+	b = append(b, `,"seq":`...)
+	b = strconv.AppendUint(b, v.Seq, 10)
+	b = append(b, `,"through_seq":`...)
+	b = strconv.AppendUint(b, v.ThroughSeq, 10)
+	b = append(b, `,"digest":`...)
+	b = appendJSONString(b, v.Digest)
+	return append(b, '}'), true
+}
+
+// encodeContractsSigned appends a ContractsSigned as encoding/json writes it.
+func encodeContractsSigned(b []byte, v *ContractsSigned) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"signed_on":`...)
+	if b, ok = appendDateJSON(b, v.SignedOn); !ok {
+		return b, false
+	}
+	b = append(b, `,"count":`...)
+	b = strconv.AppendInt(b, v.Count, 10)
+	return append(b, '}'), true
+}
+
+// encodeCountiesDefined appends a CountiesDefined as encoding/json writes it.
+func encodeCountiesDefined(b []byte, v *CountiesDefined) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"counties":`...)
+	if b, ok = encodeSliceOfCounty(b, v.Counties); !ok {
+		return b, false
+	}
+	b = append(b, `,"groups":`...)
+	if b, ok = encodeSliceOfGroup(b, v.Groups); !ok {
+		return b, false
+	}
+	return append(b, '}'), true
+}
+
+// encodeCounty appends a County as encoding/json writes it.
+func encodeCounty(b []byte, v *County) ([]byte, bool) {
+	b = append(b, '{')
+	b = append(b, `"code":`...)
+	b = appendJSONString(b, v.Code)
+	b = append(b, `,"name":`...)
+	b = appendJSONString(b, v.Name)
+	b = append(b, `,"name_en":`...)
+	b = appendJSONString(b, v.NameEN)
+	b = append(b, `,"group":`...)
+	b = strconv.AppendInt(b, int64(v.Group), 10)
+	if v.LocalCode {
+		b = append(b, `,"local_code":`...)
+		b = strconv.AppendBool(b, v.LocalCode)
+	}
+	return append(b, '}'), true
+}
+
+// encodeCountyRedefined appends a CountyRedefined as encoding/json writes it.
+func encodeCountyRedefined(b []byte, v *CountyRedefined) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"code":`...)
+	b = appendJSONString(b, v.Code)
+	b = append(b, `,"name":`...)
+	b = appendJSONString(b, v.Name)
+	if len(v.NameEN) != 0 {
+		b = append(b, `,"name_en":`...)
+		b = appendJSONString(b, v.NameEN)
+	}
+	b = append(b, `,"predecessor":`...)
+	b = appendJSONString(b, v.Predecessor)
+	b = append(b, `,"effective_from":`...)
+	if b, ok = appendDateJSON(b, v.EffectiveFrom); !ok {
+		return b, false
+	}
+	if v.Group != 0 {
+		b = append(b, `,"group":`...)
+		b = strconv.AppendInt(b, int64(v.Group), 10)
+	}
+	return append(b, '}'), true
+}
+
+// encodeCreditRefunded appends a CreditRefunded as encoding/json writes it.
+func encodeCreditRefunded(b []byte, v *CreditRefunded) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"refunded_on":`...)
+	if b, ok = appendDateJSON(b, v.RefundedOn); !ok {
+		return b, false
+	}
+	b = append(b, `,"amount_fen":`...)
+	b = strconv.AppendInt(b, int64(v.AmountFen), 10)
+	b = append(b, `,"receipt_no":`...)
+	b = appendJSONString(b, v.ReceiptNo)
+	return append(b, '}'), true
+}
+
+// encodeDeclarationFiled appends a DeclarationFiled as encoding/json writes it.
+func encodeDeclarationFiled(b []byte, v *DeclarationFiled) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"declared_on":`...)
+	if b, ok = appendDateJSON(b, v.DeclaredOn); !ok {
+		return b, false
+	}
+	b = append(b, `,"period":`...)
+	if b, ok = appendPeriodJSON(b, v.Period); !ok {
+		return b, false
+	}
+	b = append(b, `,"due_on":`...)
+	if b, ok = appendDateJSON(b, v.DueOn); !ok {
+		return b, false
+	}
+	b = append(b, `,"lines":`...)
+	if b, ok = encodeSliceOfDeclaredLine(b, v.Lines); !ok {
+		return b, false
+	}
+	return append(b, '}'), true
+}
+
+// encodeDeclaredLine appends a DeclaredLine as encoding/json writes it.
+func encodeDeclaredLine(b []byte, v *DeclaredLine) ([]byte, bool) {
+	b = append(b, '{')
+	b = append(b, `"insurance":`...)
+	b = appendJSONString(b, string(v.Insurance))
+	b = append(b, `,"headcount":`...)
+	b = strconv.AppendInt(b, v.Headcount, 10)
+	b = append(b, `,"wage_base_fen":`...)
+	b = strconv.AppendInt(b, int64(v.WageBaseFen), 10)
+	b = append(b, `,"rate_bp":`...)
+	b = strconv.AppendInt(b, int64(v.RateBP), 10)
+	b = append(b, `,"due_fen":`...)
+	b = strconv.AppendInt(b, int64(v.DueFen), 10)
+	return append(b, '}'), true
+}
+
+// encodeEmployerChanged appends a EmployerChanged as encoding/json writes it.
+func encodeEmployerChanged(b []byte, v *EmployerChanged) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"on":`...)
+	if b, ok = appendDateJSON(b, v.On); !ok {
+		return b, false
+	}
+	if v.Name != nil {
+		b = append(b, `,"name":`...)
+		if b, ok = encodePointerToString(b, v.Name); !ok {
+			return b, false
+		}
+	}
+	if v.RiskClass != nil {
+		b = append(b, `,"risk_class":`...)
+		if b, ok = encodePointerToInt(b, v.RiskClass); !ok {
+			return b, false
+		}
+	}
+	if v.Ownership != nil {
+		b = append(b, `,"ownership":`...)
+		if b, ok = encodePointerToString(b, v.Ownership); !ok {
+			return b, false
+		}
+	}
+	if v.InIndustrialPark != nil {
+		b = append(b, `,"in_industrial_park":`...)
+		if b, ok = encodePointerToBool(b, v.InIndustrialPark); !ok {
+			return b, false
+		}
+	}
+	if v.Industry != nil {
+		b = append(b, `,"industry":`...)
+		if b, ok = encodePointerToString(b, v.Industry); !ok {
+			return b, false
+		}
+	}
+	if v.Sector != nil {
+		b = append(b, `,"sector":`...)
+		if b, ok = encodePointerToString(b, v.Sector); !ok {
+			return b, false
+		}
+	}
+	if v.OwnershipCode != nil {
+		b = append(b, `,"ownership_code":`...)
+		if b, ok = encodePointerToString(b, v.OwnershipCode); !ok {
+			return b, false
+		}
+	}
+	if v.Park != nil {
+		b = append(b, `,"park":`...)
+		if b, ok = encodePointerToString(b, v.Park); !ok {
+			return b, false
+		}
+	}
+	if v.Agency != nil {
+		b = append(b, `,"agency":`...)
+		if b, ok = encodePointerToBool(b, v.Agency); !ok {
+			return b, false
+		}
+	}
+	return append(b, '}'), true
+}
+
+// encodeEmployerDeregistered appends a EmployerDeregistered as encoding/json writes it.
+func encodeEmployerDeregistered(b []byte, v *EmployerDeregistered) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"on":`...)
+	if b, ok = appendDateJSON(b, v.On); !ok {
+		return b, false
+	}
+	b = append(b, `,"reason":`...)
+	b = appendJSONString(b, v.Reason)
+	return append(b, '}'), true
+}
+
+// encodeEmployerFound appends a EmployerFound as encoding/json writes it.
+func encodeEmployerFound(b []byte, v *EmployerFound) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"name":`...)
+	b = appendJSONString(b, v.Profile.Name)
+	b = append(b, `,"county":`...)
+	b = appendJSONString(b, v.Profile.County)
+	if len(v.Profile.OrgCode) != 0 {
+		b = append(b, `,"org_code":`...)
+		b = appendJSONString(b, v.Profile.OrgCode)
+	}
+	if len(v.Profile.CreditCode) != 0 {
+		b = append(b, `,"credit_code":`...)
+		b = appendJSONString(b, v.Profile.CreditCode)
+	}
+	b = append(b, `,"kind":`...)
+	b = appendJSONString(b, string(v.Profile.Kind))
+	if len(v.Profile.Ownership) != 0 {
+		b = append(b, `,"ownership":`...)
+		b = appendJSONString(b, v.Profile.Ownership)
+	}
+	b = append(b, `,"risk_class":`...)
+	b = strconv.AppendInt(b, int64(v.Profile.RiskClass), 10)
+	b = append(b, `,"in_industrial_park":`...)
+	b = strconv.AppendBool(b, v.Profile.InIndustrialPark)
+	if len(v.Profile.Industry) != 0 {
+		b = append(b, `,"industry":`...)
+		b = appendJSONString(b, v.Profile.Industry)
+	}
+	if len(v.Profile.Sector) != 0 {
+		b = append(b, `,"sector":`...)
+		b = appendJSONString(b, v.Profile.Sector)
+	}
+	if len(v.Profile.OwnershipCode) != 0 {
+		b = append(b, `,"ownership_code":`...)
+		b = appendJSONString(b, v.Profile.OwnershipCode)
+	}
+	if len(v.Profile.Park) != 0 {
+		b = append(b, `,"park":`...)
+		b = appendJSONString(b, v.Profile.Park)
+	}
+	if v.Profile.Agency {
+		b = append(b, `,"agency":`...)
+		b = strconv.AppendBool(b, v.Profile.Agency)
+	}
+	b = append(b, `,"found_on":`...)
+	if b, ok = appendDateJSON(b, v.FoundOn); !ok {
+		return b, false
+	}
+	return append(b, '}'), true
+}
+
+// encodeEmployerRegistered appends a EmployerRegistered as encoding/json writes it.
+func encodeEmployerRegistered(b []byte, v *EmployerRegistered) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"name":`...)
+	b = appendJSONString(b, v.Profile.Name)
+	b = append(b, `,"county":`...)
+	b = appendJSONString(b, v.Profile.County)
+	if len(v.Profile.OrgCode) != 0 {
+		b = append(b, `,"org_code":`...)
+		b = appendJSONString(b, v.Profile.OrgCode)
+	}
+	if len(v.Profile.CreditCode) != 0 {
+		b = append(b, `,"credit_code":`...)
+		b = appendJSONString(b, v.Profile.CreditCode)
+	}
+	b = append(b, `,"kind":`...)
+	b = appendJSONString(b, string(v.Profile.Kind))
+	if len(v.Profile.Ownership) != 0 {
+		b = append(b, `,"ownership":`...)
+		b = appendJSONString(b, v.Profile.Ownership)
+	}
+	b = append(b, `,"risk_class":`...)
+	b = strconv.AppendInt(b, int64(v.Profile.RiskClass), 10)
+	b = append(b, `,"in_industrial_park":`...)
+	b = strconv.AppendBool(b, v.Profile.InIndustrialPark)
+	if len(v.Profile.Industry) != 0 {
+		b = append(b, `,"industry":`...)
+		b = appendJSONString(b, v.Profile.Industry)
+	}
+	if len(v.Profile.Sector) != 0 {
+		b = append(b, `,"sector":`...)
+		b = appendJSONString(b, v.Profile.Sector)
+	}
+	if len(v.Profile.OwnershipCode) != 0 {
+		b = append(b, `,"ownership_code":`...)
+		b = appendJSONString(b, v.Profile.OwnershipCode)
+	}
+	if len(v.Profile.Park) != 0 {
+		b = append(b, `,"park":`...)
+		b = appendJSONString(b, v.Profile.Park)
+	}
+	if v.Profile.Agency {
+		b = append(b, `,"agency":`...)
+		b = strconv.AppendBool(b, v.Profile.Agency)
+	}
+	b = append(b, `,"registered_on":`...)
+	if b, ok = appendDateJSON(b, v.RegisteredOn); !ok {
+		return b, false
+	}
+	if len(v.CertificateNo) != 0 {
+		b = append(b, `,"certificate_no":`...)
+		b = appendJSONString(b, v.CertificateNo)
+	}
+	return append(b, '}'), true
+}
+
+// encodeEmployerReinstated appends a EmployerReinstated as encoding/json writes it.
+func encodeEmployerReinstated(b []byte, v *EmployerReinstated) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"on":`...)
+	if b, ok = appendDateJSON(b, v.On); !ok {
+		return b, false
+	}
+	b = append(b, `,"reason":`...)
+	b = appendJSONString(b, v.Reason)
+	return append(b, '}'), true
+}
+
+// encodeEmployerTransferred appends a EmployerTransferred as encoding/json writes it.
+func encodeEmployerTransferred(b []byte, v *EmployerTransferred) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"on":`...)
+	if b, ok = appendDateJSON(b, v.On); !ok {
+		return b, false
+	}
+	b = append(b, `,"from":`...)
+	b = appendJSONString(b, v.From)
+	b = append(b, `,"to":`...)
+	b = appendJSONString(b, v.To)
+	return append(b, '}'), true
+}
+
+// encodeEnforcementStepRecorded appends a EnforcementStepRecorded as encoding/json writes it.
+func encodeEnforcementStepRecorded(b []byte, v *EnforcementStepRecorded) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"step":`...)
+	b = appendJSONString(b, v.Step)
+	b = append(b, `,"on":`...)
+	if b, ok = appendDateJSON(b, v.On); !ok {
+		return b, false
+	}
+	b = append(b, `,"doc_no":`...)
+	b = appendJSONString(b, v.DocNo)
+	if v.Deadline != 0 {
+		b = append(b, `,"deadline":`...)
+		if b, ok = appendDateJSON(b, v.Deadline); !ok {
+			return b, false
+		}
+	}
+	if len(v.DocSHA256) != 0 {
+		b = append(b, `,"doc_sha256":`...)
+		b = appendJSONString(b, v.DocSHA256)
+	}
+	return append(b, '}'), true
+}
+
+// encodeEnrollmentRecorded appends a EnrollmentRecorded as encoding/json writes it.
+func encodeEnrollmentRecorded(b []byte, v *EnrollmentRecorded) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"insurance":`...)
+	b = appendJSONString(b, string(v.Insurance))
+	b = append(b, `,"headcount":`...)
+	b = strconv.AppendInt(b, v.Headcount, 10)
+	b = append(b, `,"effective_on":`...)
+	if b, ok = appendDateJSON(b, v.EffectiveOn); !ok {
+		return b, false
+	}
+	if v.Migrants != 0 {
+		b = append(b, `,"migrants":`...)
+		b = strconv.AppendInt(b, v.Migrants, 10)
+	}
+	if v.Retirees != 0 {
+		b = append(b, `,"retirees":`...)
+		b = strconv.AppendInt(b, v.Retirees, 10)
+	}
+	return append(b, '}'), true
+}
+
+// encodeEventVoided appends a EventVoided as encoding/json writes it.
+func encodeEventVoided(b []byte, v *EventVoided) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"event_id":`...)
+	b = appendJSONString(b, v.TargetID)
+	b = append(b, `,"event_seq":`...)
+	b = strconv.AppendUint(b, v.TargetSeq, 10)
+	b = append(b, `,"event_type":`...)
+	b = appendJSONString(b, v.TargetType)
+	b = append(b, `,"event_actor":`...)
+	b = appendJSONString(b, v.TargetActor)
+	if len(v.TargetCounty) != 0 {
+		b = append(b, `,"event_county":`...)
+		b = appendJSONString(b, v.TargetCounty)
+	}
+	b = append(b, `,"event_on":`...)
+	if b, ok = appendDateJSON(b, v.TargetOn); !ok {
+		return b, false
+	}
+	b = append(b, `,"voided_on":`...)
+	if b, ok = appendDateJSON(b, v.VoidedOn); !ok {
+		return b, false
+	}
+	b = append(b, `,"reason":`...)
+	b = appendJSONString(b, v.Reason)
+	return append(b, '}'), true
+}
+
+// encodeFreezeMade appends a FreezeMade as encoding/json writes it.
+func encodeFreezeMade(b []byte, v *FreezeMade) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"id":`...)
+	b = appendJSONString(b, v.ID)
+	b = append(b, `,"through_seq":`...)
+	b = strconv.AppendUint(b, v.ThroughSeq, 10)
+	b = append(b, `,"valid_through":`...)
+	if b, ok = appendDateJSON(b, v.ValidThrough); !ok {
+		return b, false
+	}
+	b = append(b, `,"chain_head":`...)
+	b = appendJSONString(b, v.ChainHead)
+	b = append(b, `,"code_version":`...)
+	b = appendJSONString(b, v.CodeVersion)
+	b = append(b, `,"digest":`...)
+	b = appendJSONString(b, v.Digest)
+	b = append(b, `,"created_at":`...)
+	b = appendJSONString(b, v.CreatedAt)
+	if len(v.Figures) != 0 {
+		b = append(b, `,"figures":`...)
+		if b, ok = appendRawJSON(b, v.Figures); !ok {
+			return b, false
+		}
+	}
+	return append(b, '}'), true
+}
+
+// encodeGenerated appends the JSON of env with body as its Payload, byte for byte as encoding/json
+// writes the envelope when its Payload is json.Marshal(body). It returns false when body is not a
+// value of a registered payload type, or holds a value encoding/json fails on; Encode then uses
+// encoding/json.
+func encodeGenerated(b []byte, env *Envelope, body any) ([]byte, bool) {
+	b = append(b, '{')
+	var ok bool
+	b = append(b, `"id":`...)
+	b = appendJSONString(b, env.ID)
+	b = append(b, `,"type":`...)
+	b = appendJSONString(b, env.Type)
+	b = append(b, `,"schema":`...)
+	b = strconv.AppendInt(b, int64(env.Schema), 10)
+	if len(env.EmployerID) != 0 {
+		b = append(b, `,"employer_id":`...)
+		b = appendJSONString(b, env.EmployerID)
+	}
+	if len(env.County) != 0 {
+		b = append(b, `,"county":`...)
+		b = appendJSONString(b, env.County)
+	}
+	b = append(b, `,"occurred_on":`...)
+	if b, ok = appendDateJSON(b, env.OccurredOn); !ok {
+		return b, false
+	}
+	b = append(b, `,"actor":`...)
+	b = appendJSONString(b, env.Actor)
+	if len(env.IdemKey) != 0 {
+		b = append(b, `,"idem_key":`...)
+		b = appendJSONString(b, env.IdemKey)
+	}
+	if len(env.BodyHash) != 0 {
+		b = append(b, `,"body_hash":`...)
+		b = appendJSONString(b, env.BodyHash)
+	}
+	if len(env.CorrelationID) != 0 {
+		b = append(b, `,"correlation_id":`...)
+		b = appendJSONString(b, env.CorrelationID)
+	}
+	if len(env.CausationID) != 0 {
+		b = append(b, `,"causation_id":`...)
+		b = appendJSONString(b, env.CausationID)
+	}
+	if env.N != 0 {
+		b = append(b, `,"n":`...)
+		b = strconv.AppendUint(b, env.N, 10)
+	}
+	if env.PrevSeq != 0 {
+		b = append(b, `,"prev_seq":`...)
+		b = strconv.AppendUint(b, env.PrevSeq, 10)
+	}
+	if len(env.PrevHash) != 0 {
+		b = append(b, `,"prev_hash":`...)
+		b = appendJSONString(b, env.PrevHash)
+	}
+	b = append(b, `,"payload":`...)
+	if b, ok = encodeBody(b, body); !ok {
+		return b, false
+	}
+	return append(b, '}'), true
+}
+
+// encodeBody appends the JSON of a payload of a registered type; false for anything else.
+func encodeBody(b []byte, body any) ([]byte, bool) {
+	var ok bool
+	switch v := body.(type) {
+	case AssessmentMade:
+		if b, ok = encodeAssessmentMade(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case AuditFindingRecorded:
+		if b, ok = encodeAuditFindingRecorded(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case ContractsSigned:
+		if b, ok = encodeContractsSigned(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case CreditRefunded:
+		if b, ok = encodeCreditRefunded(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case DeclarationFiled:
+		if b, ok = encodeDeclarationFiled(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case EmployerChanged:
+		if b, ok = encodeEmployerChanged(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case EmployerDeregistered:
+		if b, ok = encodeEmployerDeregistered(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case EmployerFound:
+		if b, ok = encodeEmployerFound(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case EmployerRegistered:
+		if b, ok = encodeEmployerRegistered(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case RegistrationCompleted:
+		if b, ok = encodeRegistrationCompleted(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case EmployerReinstated:
+		if b, ok = encodeEmployerReinstated(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case EmployerTransferred:
+		if b, ok = encodeEmployerTransferred(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case EnforcementStepRecorded:
+		if b, ok = encodeEnforcementStepRecorded(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case EnrollmentRecorded:
+		if b, ok = encodeEnrollmentRecorded(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case EventVoided:
+		if b, ok = encodeEventVoided(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case FreezeMade:
+		if b, ok = encodeFreezeMade(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case InspectionRecorded:
+		if b, ok = encodeInspectionRecorded(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case OpeningBalanceRecorded:
+		if b, ok = encodeOpeningBalanceRecorded(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case PaymentReceived:
+		if b, ok = encodePaymentReceived(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case PaymentReversed:
+		if b, ok = encodePaymentReversed(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case ProvinceFreezeMade:
+		if b, ok = encodeProvinceFreezeMade(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case AverageWageSet:
+		if b, ok = encodeAverageWageSet(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case BaselineSet:
+		if b, ok = encodeBaselineSet(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case CountiesDefined:
+		if b, ok = encodeCountiesDefined(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case CountyRedefined:
+		if b, ok = encodeCountyRedefined(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case LateFeeRatesSet:
+		if b, ok = encodeLateFeeRatesSet(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case RatesSet:
+		if b, ok = encodeRatesSet(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case SettingsSet:
+		if b, ok = encodeSettingsSet(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case TargetsSet:
+		if b, ok = encodeTargetsSet(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case SurveyCounted:
+		if b, ok = encodeSurveyCounted(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case WaiverGranted:
+		if b, ok = encodeWaiverGranted(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case YearClosed:
+		if b, ok = encodeYearClosed(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case YearReopened:
+		if b, ok = encodeYearReopened(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	}
+	return b, false
+}
+
+// encodeGroup appends a Group as encoding/json writes it.
+func encodeGroup(b []byte, v *Group) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"n":`...)
+	b = strconv.AppendInt(b, int64(v.N), 10)
+	b = append(b, `,"lead":`...)
+	b = appendJSONString(b, v.Lead)
+	b = append(b, `,"counties":`...)
+	if b, ok = encodeSliceOfString(b, v.Counties); !ok {
+		return b, false
+	}
+	return append(b, '}'), true
+}
+
+// encodeInspectionRecorded appends a InspectionRecorded as encoding/json writes it.
+func encodeInspectionRecorded(b []byte, v *InspectionRecorded) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"on":`...)
+	if b, ok = appendDateJSON(b, v.On); !ok {
+		return b, false
+	}
+	b = append(b, `,"team":`...)
+	b = appendJSONString(b, v.Team)
+	b = append(b, `,"scope":`...)
+	b = appendJSONString(b, v.Scope)
+	b = append(b, `,"result":`...)
+	b = appendJSONString(b, v.Result)
+	if len(v.Note) != 0 {
+		b = append(b, `,"note":`...)
+		b = appendJSONString(b, v.Note)
+	}
+	return append(b, '}'), true
+}
+
+// encodeLateFeeRate appends a LateFeeRate as encoding/json writes it.
+func encodeLateFeeRate(b []byte, v *LateFeeRate) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"effective_from":`...)
+	if b, ok = appendDateJSON(b, v.EffectiveFrom); !ok {
+		return b, false
+	}
+	b = append(b, `,"daily_bp":`...)
+	b = strconv.AppendInt(b, int64(v.DailyBP), 10)
+	if len(v.Basis) != 0 {
+		b = append(b, `,"basis":`...)
+		b = appendJSONString(b, v.Basis)
+	}
+	return append(b, '}'), true
+}
+
+// encodeLateFeeRatesSet appends a LateFeeRatesSet as encoding/json writes it.
+func encodeLateFeeRatesSet(b []byte, v *LateFeeRatesSet) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"rate":`...)
+	if b, ok = encodeLateFeeRate(b, &v.Rate); !ok {
+		return b, false
+	}
+	return append(b, '}'), true
+}
+
+// encodeMapOfInsuranceToBaselineFigures appends nil as null, and anything else as an object, its keys sorted.
+func encodeMapOfInsuranceToBaselineFigures(b []byte, m map[Insurance]BaselineFigures) ([]byte, bool) {
+	if m == nil {
+		return append(b, "null"...), true
+	}
+	keys := make([]Insurance, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var ok bool
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(appendJSONString(b, string(k)), ':')
+		e := m[k]
+		if b, ok = encodeBaselineFigures(b, &e); !ok {
+			return b, false
+		}
+	}
+	return append(b, '}'), true
+}
+
+// encodeMapOfStringToInt64 appends nil as null, and anything else as an object, its keys sorted.
+func encodeMapOfStringToInt64(b []byte, m map[string]int64) ([]byte, bool) {
+	if m == nil {
+		return append(b, "null"...), true
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(appendJSONString(b, k), ':')
+		e := m[k]
+		b = strconv.AppendInt(b, e, 10)
+	}
+	return append(b, '}'), true
+}
+
+// encodeMapOfStringToMapOfInsuranceToBaselineFigures appends nil as null, and anything else as an object, its keys sorted.
+func encodeMapOfStringToMapOfInsuranceToBaselineFigures(b []byte, m map[string]map[Insurance]BaselineFigures) ([]byte, bool) {
+	if m == nil {
+		return append(b, "null"...), true
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var ok bool
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(appendJSONString(b, k), ':')
+		e := m[k]
+		if b, ok = encodeMapOfInsuranceToBaselineFigures(b, e); !ok {
+			return b, false
+		}
+	}
+	return append(b, '}'), true
+}
+
+// encodeMapOfStringToMapOfStringToInt64 appends nil as null, and anything else as an object, its keys sorted.
+func encodeMapOfStringToMapOfStringToInt64(b []byte, m map[string]map[string]int64) ([]byte, bool) {
+	if m == nil {
+		return append(b, "null"...), true
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var ok bool
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(appendJSONString(b, k), ':')
+		e := m[k]
+		if b, ok = encodeMapOfStringToInt64(b, e); !ok {
+			return b, false
+		}
+	}
+	return append(b, '}'), true
+}
+
+// encodeOpeningBalanceRecorded appends a OpeningBalanceRecorded as encoding/json writes it.
+func encodeOpeningBalanceRecorded(b []byte, v *OpeningBalanceRecorded) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"as_of":`...)
+	if b, ok = appendDateJSON(b, v.AsOf); !ok {
+		return b, false
+	}
+	b = append(b, `,"lines":`...)
+	if b, ok = encodeSliceOfOpeningLine(b, v.Lines); !ok {
+		return b, false
+	}
+	return append(b, '}'), true
+}
+
+// encodeOpeningLine appends a OpeningLine as encoding/json writes it.
+func encodeOpeningLine(b []byte, v *OpeningLine) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"period":`...)
+	if b, ok = appendPeriodJSON(b, v.Period); !ok {
+		return b, false
+	}
+	b = append(b, `,"insurance":`...)
+	b = appendJSONString(b, string(v.Insurance))
+	b = append(b, `,"outstanding_fen":`...)
+	b = strconv.AppendInt(b, int64(v.OutstandingFen), 10)
+	b = append(b, `,"due_on":`...)
+	if b, ok = appendDateJSON(b, v.DueOn); !ok {
+		return b, false
+	}
+	return append(b, '}'), true
+}
+
+// encodePaymentReceived appends a PaymentReceived as encoding/json writes it.
+func encodePaymentReceived(b []byte, v *PaymentReceived) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"paid_on":`...)
+	if b, ok = appendDateJSON(b, v.PaidOn); !ok {
+		return b, false
+	}
+	b = append(b, `,"amount_fen":`...)
+	b = strconv.AppendInt(b, int64(v.AmountFen), 10)
+	b = append(b, `,"receipt_no":`...)
+	b = appendJSONString(b, v.ReceiptNo)
+	if len(v.Allocations) != 0 {
+		b = append(b, `,"allocations":`...)
+		if b, ok = encodeSliceOfAllocation(b, v.Allocations); !ok {
+			return b, false
+		}
+	}
+	return append(b, '}'), true
+}
+
+// encodePaymentReversed appends a PaymentReversed as encoding/json writes it.
+func encodePaymentReversed(b []byte, v *PaymentReversed) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"reversed_on":`...)
+	if b, ok = appendDateJSON(b, v.ReversedOn); !ok {
+		return b, false
+	}
+	b = append(b, `,"receipt_no":`...)
+	b = appendJSONString(b, v.ReceiptNo)
+	b = append(b, `,"reason":`...)
+	b = appendJSONString(b, v.Reason)
+	return append(b, '}'), true
+}
+
+// encodePointerToBool appends nil as null, and anything else as what it points to.
+func encodePointerToBool(b []byte, p *bool) ([]byte, bool) {
+	if p == nil {
+		return append(b, "null"...), true
+	}
+	b = strconv.AppendBool(b, (*p))
+	return b, true
+}
+
+// encodePointerToInt appends nil as null, and anything else as what it points to.
+func encodePointerToInt(b []byte, p *int) ([]byte, bool) {
+	if p == nil {
+		return append(b, "null"...), true
+	}
+	b = strconv.AppendInt(b, int64((*p)), 10)
+	return b, true
+}
+
+// encodePointerToString appends nil as null, and anything else as what it points to.
+func encodePointerToString(b []byte, p *string) ([]byte, bool) {
+	if p == nil {
+		return append(b, "null"...), true
+	}
+	b = appendJSONString(b, (*p))
+	return b, true
+}
+
+// encodeProvinceFreezeMade appends a ProvinceFreezeMade as encoding/json writes it.
+func encodeProvinceFreezeMade(b []byte, v *ProvinceFreezeMade) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"id":`...)
+	b = appendJSONString(b, v.ID)
+	b = append(b, `,"province":`...)
+	b = appendJSONString(b, v.Province)
+	b = append(b, `,"year":`...)
+	b = strconv.AppendInt(b, int64(v.Year), 10)
+	b = append(b, `,"valid_through":`...)
+	if b, ok = appendDateJSON(b, v.ValidThrough); !ok {
+		return b, false
+	}
+	b = append(b, `,"cities":`...)
+	if b, ok = encodeSliceOfCityFreeze(b, v.Cities); !ok {
+		return b, false
+	}
+	b = append(b, `,"code_version":`...)
+	b = appendJSONString(b, v.CodeVersion)
+	b = append(b, `,"digest":`...)
+	b = appendJSONString(b, v.Digest)
+	b = append(b, `,"figures":`...)
+	if b, ok = appendRawJSON(b, v.Figures); !ok {
+		return b, false
+	}
+	return append(b, '}'), true
+}
+
+// encodeRateLine appends a RateLine as encoding/json writes it.
+func encodeRateLine(b []byte, v *RateLine) ([]byte, bool) {
+	b = append(b, '{')
+	b = append(b, `"insurance":`...)
+	b = appendJSONString(b, string(v.Insurance))
+	b = append(b, `,"payer":`...)
+	b = appendJSONString(b, string(v.Payer))
+	if v.RiskClass != 0 {
+		b = append(b, `,"risk_class":`...)
+		b = strconv.AppendInt(b, int64(v.RiskClass), 10)
+	}
+	b = append(b, `,"employer_bp":`...)
+	b = strconv.AppendInt(b, int64(v.EmployerBP), 10)
+	b = append(b, `,"employee_bp":`...)
+	b = strconv.AppendInt(b, int64(v.EmployeeBP), 10)
+	return append(b, '}'), true
+}
+
+// encodeRateTable appends a RateTable as encoding/json writes it.
+func encodeRateTable(b []byte, v *RateTable) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"effective_from":`...)
+	if b, ok = appendDateJSON(b, v.EffectiveFrom); !ok {
+		return b, false
+	}
+	b = append(b, `,"lines":`...)
+	if b, ok = encodeSliceOfRateLine(b, v.Lines); !ok {
+		return b, false
+	}
+	return append(b, '}'), true
+}
+
+// encodeRatesSet appends a RatesSet as encoding/json writes it.
+func encodeRatesSet(b []byte, v *RatesSet) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"table":`...)
+	if b, ok = encodeRateTable(b, &v.Table); !ok {
+		return b, false
+	}
+	return append(b, '}'), true
+}
+
+// encodeRegistrationCompleted appends a RegistrationCompleted as encoding/json writes it.
+func encodeRegistrationCompleted(b []byte, v *RegistrationCompleted) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"registered_on":`...)
+	if b, ok = appendDateJSON(b, v.RegisteredOn); !ok {
+		return b, false
+	}
+	if len(v.CertificateNo) != 0 {
+		b = append(b, `,"certificate_no":`...)
+		b = appendJSONString(b, v.CertificateNo)
+	}
+	return append(b, '}'), true
+}
+
+// encodeSettings appends a Settings as encoding/json writes it.
+func encodeSettings(b []byte, v *Settings) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"effective_from":`...)
+	if b, ok = appendDateJSON(b, v.EffectiveFrom); !ok {
+		return b, false
+	}
+	b = append(b, `,"due_day":`...)
+	b = strconv.AppendInt(b, int64(v.DueDay), 10)
+	b = append(b, `,"enforcement_grace_days":`...)
+	b = strconv.AppendInt(b, int64(v.EnforcementGraceDays), 10)
+	return append(b, '}'), true
+}
+
+// encodeSettingsSet appends a SettingsSet as encoding/json writes it.
+func encodeSettingsSet(b []byte, v *SettingsSet) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"settings":`...)
+	if b, ok = encodeSettings(b, &v.Settings); !ok {
+		return b, false
+	}
+	return append(b, '}'), true
+}
+
+// encodeSliceOfAllocation appends nil as null, and anything else as an array.
+func encodeSliceOfAllocation(b []byte, s []Allocation) ([]byte, bool) {
+	if s == nil {
+		return append(b, "null"...), true
+	}
+	var ok bool
+	b = append(b, '[')
+	for i := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, ok = encodeAllocation(b, &s[i]); !ok {
+			return b, false
+		}
+	}
+	return append(b, ']'), true
+}
+
+// encodeSliceOfAssessedLine appends nil as null, and anything else as an array.
+func encodeSliceOfAssessedLine(b []byte, s []AssessedLine) ([]byte, bool) {
+	if s == nil {
+		return append(b, "null"...), true
+	}
+	var ok bool
+	b = append(b, '[')
+	for i := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, ok = encodeAssessedLine(b, &s[i]); !ok {
+			return b, false
+		}
+	}
+	return append(b, ']'), true
+}
+
+// encodeSliceOfCityFreeze appends nil as null, and anything else as an array.
+func encodeSliceOfCityFreeze(b []byte, s []CityFreeze) ([]byte, bool) {
+	if s == nil {
+		return append(b, "null"...), true
+	}
+	var ok bool
+	b = append(b, '[')
+	for i := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, ok = encodeCityFreeze(b, &s[i]); !ok {
+			return b, false
+		}
+	}
+	return append(b, ']'), true
+}
+
+// encodeSliceOfCounty appends nil as null, and anything else as an array.
+func encodeSliceOfCounty(b []byte, s []County) ([]byte, bool) {
+	if s == nil {
+		return append(b, "null"...), true
+	}
+	var ok bool
+	b = append(b, '[')
+	for i := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, ok = encodeCounty(b, &s[i]); !ok {
+			return b, false
+		}
+	}
+	return append(b, ']'), true
+}
+
+// encodeSliceOfDeclaredLine appends nil as null, and anything else as an array.
+func encodeSliceOfDeclaredLine(b []byte, s []DeclaredLine) ([]byte, bool) {
+	if s == nil {
+		return append(b, "null"...), true
+	}
+	var ok bool
+	b = append(b, '[')
+	for i := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, ok = encodeDeclaredLine(b, &s[i]); !ok {
+			return b, false
+		}
+	}
+	return append(b, ']'), true
+}
+
+// encodeSliceOfGroup appends nil as null, and anything else as an array.
+func encodeSliceOfGroup(b []byte, s []Group) ([]byte, bool) {
+	if s == nil {
+		return append(b, "null"...), true
+	}
+	var ok bool
+	b = append(b, '[')
+	for i := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, ok = encodeGroup(b, &s[i]); !ok {
+			return b, false
+		}
+	}
+	return append(b, ']'), true
+}
+
+// encodeSliceOfOpeningLine appends nil as null, and anything else as an array.
+func encodeSliceOfOpeningLine(b []byte, s []OpeningLine) ([]byte, bool) {
+	if s == nil {
+		return append(b, "null"...), true
+	}
+	var ok bool
+	b = append(b, '[')
+	for i := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, ok = encodeOpeningLine(b, &s[i]); !ok {
+			return b, false
+		}
+	}
+	return append(b, ']'), true
+}
+
+// encodeSliceOfRateLine appends nil as null, and anything else as an array.
+func encodeSliceOfRateLine(b []byte, s []RateLine) ([]byte, bool) {
+	if s == nil {
+		return append(b, "null"...), true
+	}
+	var ok bool
+	b = append(b, '[')
+	for i := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, ok = encodeRateLine(b, &s[i]); !ok {
+			return b, false
+		}
+	}
+	return append(b, ']'), true
+}
+
+// encodeSliceOfString appends nil as null, and anything else as an array.
+func encodeSliceOfString(b []byte, s []string) ([]byte, bool) {
+	if s == nil {
+		return append(b, "null"...), true
+	}
+	b = append(b, '[')
+	for i := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, s[i])
+	}
+	return append(b, ']'), true
+}
+
+// encodeSurveyCounted appends a SurveyCounted as encoding/json writes it.
+func encodeSurveyCounted(b []byte, v *SurveyCounted) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"as_of":`...)
+	if b, ok = appendDateJSON(b, v.AsOf); !ok {
+		return b, false
+	}
+	b = append(b, `,"workforce":`...)
+	b = strconv.AppendInt(b, v.Workforce, 10)
+	if v.Migrants != 0 {
+		b = append(b, `,"migrants":`...)
+		b = strconv.AppendInt(b, v.Migrants, 10)
+	}
+	return append(b, '}'), true
+}
+
+// encodeTargets appends a Targets as encoding/json writes it.
+func encodeTargets(b []byte, v *Targets) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"effective_from":`...)
+	if b, ok = appendDateJSON(b, v.EffectiveFrom); !ok {
+		return b, false
+	}
+	b = append(b, `,"year":`...)
+	b = strconv.AppendInt(b, int64(v.Year), 10)
+	b = append(b, `,"city":`...)
+	if b, ok = encodeMapOfStringToInt64(b, v.City); !ok {
+		return b, false
+	}
+	if len(v.Counties) != 0 {
+		b = append(b, `,"counties":`...)
+		if b, ok = encodeMapOfStringToMapOfStringToInt64(b, v.Counties); !ok {
+			return b, false
+		}
+	}
+	return append(b, '}'), true
+}
+
+// encodeTargetsSet appends a TargetsSet as encoding/json writes it.
+func encodeTargetsSet(b []byte, v *TargetsSet) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"targets":`...)
+	if b, ok = encodeTargets(b, &v.Targets); !ok {
+		return b, false
+	}
+	return append(b, '}'), true
+}
+
+// encodeWaiverGranted appends a WaiverGranted as encoding/json writes it.
+func encodeWaiverGranted(b []byte, v *WaiverGranted) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"decided_on":`...)
+	if b, ok = appendDateJSON(b, v.DecidedOn); !ok {
+		return b, false
+	}
+	b = append(b, `,"kind":`...)
+	b = appendJSONString(b, v.Kind)
+	b = append(b, `,"authority_doc":`...)
+	b = appendJSONString(b, v.AuthorityDoc)
+	b = append(b, `,"reason":`...)
+	b = appendJSONString(b, v.Reason)
+	if len(v.Basis) != 0 {
+		b = append(b, `,"basis":`...)
+		b = appendJSONString(b, v.Basis)
+	}
+	b = append(b, `,"insurance":`...)
+	b = appendJSONString(b, string(v.Insurance))
+	b = append(b, `,"period":`...)
+	if b, ok = appendPeriodJSON(b, v.Period); !ok {
+		return b, false
+	}
+	b = append(b, `,"amount_fen":`...)
+	b = strconv.AppendInt(b, int64(v.AmountFen), 10)
+	if v.AccruedFeeFen != 0 {
+		b = append(b, `,"accrued_fee_fen":`...)
+		b = strconv.AppendInt(b, int64(v.AccruedFeeFen), 10)
+	}
+	return append(b, '}'), true
+}
+
+// encodeYearClosed appends a YearClosed as encoding/json writes it.
+func encodeYearClosed(b []byte, v *YearClosed) ([]byte, bool) {
+	b = append(b, '{')
+	b = append(b, `"year":`...)
+	b = strconv.AppendInt(b, int64(v.Year), 10)
+	b = append(b, `,"freeze_id":`...)
+	b = appendJSONString(b, v.FreezeID)
+	b = append(b, `,"digest":`...)
+	b = appendJSONString(b, v.Digest)
+	return append(b, '}'), true
+}
+
+// encodeYearReopened appends a YearReopened as encoding/json writes it.
+func encodeYearReopened(b []byte, v *YearReopened) ([]byte, bool) {
+	b = append(b, '{')
+	b = append(b, `"year":`...)
+	b = strconv.AppendInt(b, int64(v.Year), 10)
+	b = append(b, `,"reason":`...)
+	b = appendJSONString(b, v.Reason)
+	return append(b, '}'), true
 }

@@ -26,6 +26,11 @@ func codecSpec(t testing.TB) gencodec.Spec {
 			reflect.TypeFor[Insurance]():       "readInsurance",
 			reflect.TypeFor[json.RawMessage](): "readRaw",
 		},
+		Writers: map[reflect.Type]string{
+			reflect.TypeFor[Date]():            "appendDateJSON",
+			reflect.TypeFor[Period]():          "appendPeriodJSON",
+			reflect.TypeFor[json.RawMessage](): "appendRawJSON",
+		},
 	}
 	for typ, reg := range registry {
 		zero, err := reg.decode(reg.schema, json.RawMessage(`{}`))

@@ -197,6 +197,38 @@ func fillForTest(v reflect.Value, n *int) {
 // BenchmarkDecode reads the two events a payer has most of, a declaration of five insurances and
 // a payment allocated to three, as stored.
 func BenchmarkDecode(b *testing.B) {
+	env, bodies := payerEvents()
+	data := [][]byte{must(Encode(env, bodies[0])), must(Encode(env, bodies[1]))}
+	b.SetBytes(int64(len(data[0])+len(data[1])) / 2)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := Decode(data[i%2]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEncode writes the events BenchmarkDecode reads, with Encode (the generated encoder)
+// and with encoding/json.
+func BenchmarkEncode(b *testing.B) {
+	env, bodies := payerEvents()
+	for _, enc := range []struct {
+		name   string
+		encode func(Envelope, Payload) ([]byte, error)
+	}{{"Encode", Encode}, {"encoding-json", encodeFallback}} {
+		b.Run(enc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if _, err := enc.encode(env, bodies[i%2]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// payerEvents is an envelope and the two payloads a payer has most of.
+func payerEvents() (Envelope, [2]Payload) {
 	env := Envelope{ID: "0b2d1c7e-8f3a-4c61-9a7d-2f1e5b6c7d8e", EmployerID: "4492481b-0e45-5670-8934-2c4f4e6adb01", County: "360702",
 		OccurredOn: MustDate("2010-05-10"), Actor: "demo", IdemKey: "demo-2010-05-decl-12345", N: 57,
 		BodyHash: "8f3a4c619a7d2f1e5b6c7d8e0b2d1c7e8f3a4c619a7d2f1e5b6c7d8e0b2d1c7e", PrevHash: "0b2d1c7e8f3a4c619a7d2f1e5b6c7d8e0b2d1c7e8f3a4c619a7d2f1e5b6c7d8e"}
@@ -208,14 +240,7 @@ func BenchmarkDecode(b *testing.B) {
 	}
 	decl.DeclaredOn, decl.Period, decl.DueOn = MustDate("2010-05-10"), MustPeriod("2010-04"), MustDate("2010-05-15")
 	pay.PaidOn, pay.AmountFen, pay.ReceiptNo, pay.Allocations = MustDate("2010-05-20"), 74073, "GZ-2010-012345", pay.Allocations[:3]
-	data := [][]byte{must(Encode(env, decl)), must(Encode(env, pay))}
-	b.SetBytes(int64(len(data[0])+len(data[1])) / 2)
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		if _, err := Decode(data[i%2]); err != nil {
-			b.Fatal(err)
-		}
-	}
+	return env, [2]Payload{decl, pay}
 }
 
 func TestChainHashIsAgreesWithChainHash(t *testing.T) {

@@ -1,11 +1,13 @@
-// Package gencodec writes the event decoder that domain.Decode tries first (domain/codec_gen.go):
-// for the envelope and every registered payload type, Go without reflection that reads the JSON
-// domain.Encode writes, through the scanner of domain/codec_scan.go, and gives up on anything
-// else, leaving the input to the decoder of any JSON.
+// Package gencodec writes the event codec that domain.Encode and domain.Decode try first
+// (domain/codec_gen.go): for the envelope and every registered payload type, Go without
+// reflection that writes the JSON encoding/json writes, and reads it back through the scanner of
+// domain/codec_scan.go, giving up on anything else and leaving the input to the decoder of any
+// JSON.
 //
 // What it generates expects, of the package it is generated into: a type scanner with the fields
 // data and pos (the input and the position read to) and the methods expect, after, null and
-// plainText, and a read method for each type Spec.Readers names; a
+// plainText, and a read method for each type Spec.Readers names; a function appendJSONString
+// appending a string as encoding/json does, and each function Spec.Writers names; a
 // type Event embedding the envelope, with a field Body holding the payload; a constant
 // peekWindow, the bytes the event type's key must end within.
 package gencodec
@@ -38,6 +40,10 @@ type Spec struct {
 	// method reading one: func (s *scanner) name(p *T) bool. It must accept only what the type's
 	// own decoding accepts, and read it to the same value.
 	Readers map[reflect.Type]string
+	// Writers names, for each type that encodes its own way (json.Marshaler,
+	// encoding.TextMarshaler), the function appending one as encoding/json writes it:
+	// func name(b []byte, v T) ([]byte, bool), false where encoding/json fails on v.
+	Writers map[reflect.Type]string
 }
 
 // Payload is a payload type and the event type and schema it is decoded for.
@@ -53,9 +59,14 @@ type Payload struct {
 //
 // that reads the event data holds into *ev and returns true when data is as the package's Encode writes it, the
 // keys of each object in its struct's field order, every value read exactly as encoding/json reads
-// it into the field, and false for anything else. It fails for a type whose decoding it cannot
-// reproduce: a type with a decoding of its own that Readers does not name, or a kind, a field tag
-// or an embedding it does not know.
+// it into the field, and false for anything else; and of the encoder: a function
+//
+//	func encodeGenerated(b []byte, env *Envelope, body any) ([]byte, bool)
+//
+// that appends the envelope with body as its payload, byte for byte as encoding/json writes them.
+// It fails for a type whose decoding or encoding it cannot reproduce: a type with a decoding or
+// an encoding of its own that Readers or Writers does not name, or a kind, a field tag or an
+// embedding it does not know.
 func Generate(spec Spec) ([]byte, error) {
 	g := &generator{spec: spec, funcs: map[string]string{}, done: map[string]bool{}, imports: map[string]bool{}}
 	if err := g.envelope(); err != nil {
@@ -94,9 +105,10 @@ type generator struct {
 
 // field is one JSON member of a struct: its key, the Go selector reaching it and its type.
 type field struct {
-	key  string
-	path string
-	typ  reflect.Type
+	key       string
+	path      string
+	typ       reflect.Type
+	omitEmpty bool // tagged omitempty
 }
 
 var (
@@ -119,8 +131,12 @@ func fields(t reflect.Type) ([]field, error) {
 				continue
 			}
 			name, opts, _ := strings.Cut(tag, ",")
+			omitEmpty := false
 			for o := range strings.SplitSeq(opts, ",") {
-				if o != "" && o != "omitempty" && o != "omitzero" {
+				switch o {
+				case "", "omitempty":
+					omitEmpty = omitEmpty || o != ""
+				default:
 					return fmt.Errorf("%s.%s: the json option %q is not supported", t, f.Name, o)
 				}
 			}
@@ -146,7 +162,7 @@ func fields(t reflect.Type) ([]field, error) {
 			if !plainKey(name) {
 				return fmt.Errorf("%s.%s: the key %q is not supported", t, f.Name, name)
 			}
-			out = append(out, field{key: name, path: prefix + f.Name, typ: f.Type})
+			out = append(out, field{key: name, path: prefix + f.Name, typ: f.Type, omitEmpty: omitEmpty})
 		}
 		return nil
 	}
@@ -296,7 +312,7 @@ func %[1]s(s *scanner, ev *Event) bool {
 `, body, p.Type.Name(), g.funcName(p.Type))
 	}
 	fmt.Fprintf(w, "}\nreturn false\n}\n\n")
-	return nil
+	return g.encoder(fs, payloads)
 }
 
 // read returns a boolean expression reading a value of type t into the pointer addr.
@@ -365,23 +381,22 @@ func (g *generator) typeExpr(t reflect.Type) (string, error) {
 }
 
 // funcName is the name of the function decoding t: decode and t spelt in words.
-func (g *generator) funcName(t reflect.Type) string {
-	var spell func(t reflect.Type) string
-	spell = func(t reflect.Type) string {
-		if t.Name() != "" {
-			return strings.ToUpper(t.Name()[:1]) + t.Name()[1:]
-		}
-		switch t.Kind() {
-		case reflect.Pointer:
-			return "PointerTo" + spell(t.Elem())
-		case reflect.Slice:
-			return "SliceOf" + spell(t.Elem())
-		case reflect.Map:
-			return "MapOf" + spell(t.Key()) + "To" + spell(t.Elem())
-		}
-		return t.Kind().String()
+func (g *generator) funcName(t reflect.Type) string { return "decode" + spell(t) }
+
+// spell is t in words, as the names of the functions reading and writing it end.
+func spell(t reflect.Type) string {
+	if t.Name() != "" {
+		return strings.ToUpper(t.Name()[:1]) + t.Name()[1:]
 	}
-	return "decode" + spell(t)
+	switch t.Kind() {
+	case reflect.Pointer:
+		return "PointerTo" + spell(t.Elem())
+	case reflect.Slice:
+		return "SliceOf" + spell(t.Elem())
+	case reflect.Map:
+		return "MapOf" + spell(t.Key()) + "To" + spell(t.Elem())
+	}
+	return t.Kind().String()
 }
 
 // structFunc writes the function decoding struct t, once.

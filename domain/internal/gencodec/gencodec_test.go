@@ -57,18 +57,26 @@ type (
 		K string `json:"<k>"`
 	}
 	unmarshaler struct{}
+	ownEncoding struct {
+		M marshaler `json:"m"`
+	}
+	marshaler struct{}
 )
 
 func (*unmarshaler) UnmarshalJSON([]byte) error { return nil }
 
+func (marshaler) MarshalJSON() ([]byte, error) { return []byte("{}"), nil }
+
 func spec(payload any) Spec {
 	return Spec{Package: "p", Envelope: reflect.TypeFor[envelope](), TypeField: "Type", SchemaField: "Schema", BodyField: "Payload",
 		Payloads: []Payload{{EventType: "x", Schema: 1, Type: reflect.TypeOf(payload)}},
-		Readers:  map[reflect.Type]string{reflect.TypeFor[json.RawMessage](): "readRaw"}}
+		Readers:  map[reflect.Type]string{reflect.TypeFor[json.RawMessage](): "readRaw"},
+		Writers:  map[reflect.Type]string{reflect.TypeFor[json.RawMessage](): "appendRaw"}}
 }
 
-// TestGenerateWritesADecoderPerType: the generated code has the envelope's decoder, one function
-// per struct, slice, map and pointer type met, and the fields in encoding/json's order.
+// TestGenerateWritesADecoderPerType: the generated code has the envelope's decoder and encoder,
+// one function of each per struct, slice, map and pointer type met, and the fields in
+// encoding/json's order.
 func TestGenerateWritesADecoderPerType(t *testing.T) {
 	src, err := Generate(spec(good{}))
 	if err != nil {
@@ -77,7 +85,11 @@ func TestGenerateWritesADecoderPerType(t *testing.T) {
 	code := string(src)
 	for _, want := range []string{"func decodeGenerated(data []byte, ev *Event) bool", "func decodeGood(s *scanner, v *good) bool",
 		"func decodeInner(", "func decodeSliceOfInner(", "func decodeMapOfStringToPointerToInt64(", "func decodePointerToBool(",
-		"func decodeMapOfStringToSliceOfInner(", "s.readRaw(&v.E)", "s.readString(&v.inner.A)", `case "x":`} {
+		"func decodeMapOfStringToSliceOfInner(", "s.readRaw(&v.E)", "s.readString(&v.inner.A)", `case "x":`,
+		"func encodeGenerated(b []byte, env *envelope, body any) ([]byte, bool)", "func encodeGood(b []byte, v *good) ([]byte, bool)",
+		"func encodeInner(", "func encodeSliceOfInner(", "func encodeMapOfStringToPointerToInt64(", "func encodePointerToBool(",
+		"func encodeMapOfStringToSliceOfInner(", "appendRaw(b, v.E)", "appendJSONString(b, v.inner.A)", "case good:",
+		"if len(v.B) != 0 {", "if v.D != nil {"} {
 		if !strings.Contains(code, want) {
 			t.Errorf("the generated code has no %q", want)
 		}
@@ -91,12 +103,21 @@ func TestGenerateWritesADecoderPerType(t *testing.T) {
 		}
 		at += i
 	}
+	at = strings.Index(code, "func encodeGood(")
+	for _, key := range []string{"`\"a\":`", "`,\"b\":`", "`,\"c\":`", "`,\"d\":`", "`,\"e\":`", "`,\"f\":`"} {
+		i := strings.Index(code[at:], key)
+		if i < 0 {
+			t.Fatalf("encodeGood writes no key %s after the one before", key)
+		}
+		at += i
+	}
 	if strings.Contains(code, "Seq") {
-		t.Error(`the generated code reads a field tagged json:"-"`)
+		t.Error(`the generated code reads or writes a field tagged json:"-"`)
 	}
 }
 
-// TestGenerateRefusesWhatItCannotReadAsEncodingJSONDoes names the type or field it cannot decode.
+// TestGenerateRefusesWhatItCannotReadAsEncodingJSONDoes names the type or field it cannot decode
+// or encode as encoding/json does.
 func TestGenerateRefusesWhatItCannotReadAsEncodingJSONDoes(t *testing.T) {
 	for _, tc := range []struct {
 		payload any
@@ -106,6 +127,7 @@ func TestGenerateRefusesWhatItCannotReadAsEncodingJSONDoes(t *testing.T) {
 		{stringOption{}, `the json option "string" is not supported`},
 		{float{}, "the kind of float64 is not supported"},
 		{ownDecoding{}, "gencodec.unmarshaler decodes its own way"},
+		{ownEncoding{}, "gencodec.marshaler encodes its own way and no writer is named for it"},
 		{intKeys{}, "the map key int is not supported"},
 		{foreignStruct{}, "time.Time decodes its own way"},
 		{embeddedPointer{}, "an embedded pointer is not supported"},
