@@ -127,7 +127,8 @@ func TestCloseAnswersQueuedWritersAndWaitsForTheBatchInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(emb.Close)
-	s, err := Open(context.Background(), emb.Conn, Config{Timeout: time.Minute})
+	// One batch in flight, so that the units after it wait for its slot.
+	s, err := Open(context.Background(), emb.Conn, Config{Timeout: time.Minute, BatchesInFlight: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
