@@ -53,7 +53,7 @@ func BenchmarkAppendHTTP(b *testing.B) {
 		rot.Run("raw-group-commit/"+mode, func(b *testing.B) {
 			ids, pay := storetest.LedgerPayments(b, httpEmployers)
 			l := storetest.StartBare(b, lazy)
-			g := storetest.NewGroupCommitter(b, storetest.NewRawPublisher(l.Embedded.Conn), 1000)
+			g := storetest.NewGroupCommitter(b, storetest.NewRawPublisher(l.Embedded.Conn), eventstore.EmbeddedMaxBatch)
 			srv := httptest.NewServer(minimalPaymentHandler(b, ids, func(k int) error { return g.Publish(pay[k]) }))
 			defer srv.Close()
 			for b.Loop() {

@@ -43,7 +43,8 @@ func realisticRequests(base, n int) []eventstore.Request {
 
 // BenchmarkAppendBulk appends realistic events for 20,000 employers through the ledger's bulk
 // path, beside the raw engine appending the same messages (the ledger's bytes, chain hash and
-// expected sequences) in atomic batches of 1000 on a bare server, and PostgreSQL.
+// expected sequences) in atomic batches as large as the ledger's on a bare server, and PostgreSQL
+// copying batches of that size.
 func BenchmarkAppendBulk(b *testing.B) {
 	rot := storetest.Rotate(b)
 	for _, lazy := range []bool{false, true} {
@@ -71,7 +72,7 @@ func BenchmarkAppendBulk(b *testing.B) {
 			}
 			b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
 		})
-		rot.Run("raw-atomic-1000/"+sync, func(b *testing.B) {
+		rot.Run("raw-atomic/"+sync, func(b *testing.B) {
 			msgs := storetest.Messages(b, scratchLedger(b, realisticRequests(1, benchEmployers)).Store)
 			l := storetest.StartBare(b, lazy)
 			pub := storetest.NewRawPublisher(l.Embedded.Conn)
@@ -81,8 +82,8 @@ func BenchmarkAppendBulk(b *testing.B) {
 				// Each round appends the same messages as new employers', as the ledger's rounds do.
 				round := storetest.Renamed(msgs)
 				start := time.Now()
-				for i := 0; i < len(round); i += 1000 {
-					if err := pub.Batch(round[i:min(i+1000, len(round))]); err != nil {
+				for i := 0; i < len(round); i += eventstore.EmbeddedMaxBatch {
+					if err := pub.Batch(round[i:min(i+eventstore.EmbeddedMaxBatch, len(round))]); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -91,7 +92,7 @@ func BenchmarkAppendBulk(b *testing.B) {
 			}
 			b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
 		})
-		rot.Run("postgres-copy-1000/"+sync, func(b *testing.B) {
+		rot.Run("postgres-copy/"+sync, func(b *testing.B) {
 			pool := storetest.Postgres(b, "bench_bulk", lazy)
 			rows := ledgerRows(b, realisticRequests(1, benchEmployers))
 			var events int
@@ -102,7 +103,7 @@ func BenchmarkAppendBulk(b *testing.B) {
 				fresh := map[string]string{}
 				i := 0
 				start := time.Now()
-				events += storetest.PostgresCopy(b, pool, "bench_bulk", 1000, func() (storetest.PGEvent, bool) {
+				events += storetest.PostgresCopy(b, pool, "bench_bulk", eventstore.EmbeddedMaxBatch, func() (storetest.PGEvent, bool) {
 					if i == len(rows) {
 						return storetest.PGEvent{}, false
 					}
@@ -199,7 +200,7 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 		rot.Run("raw-group-commit/"+sync, func(b *testing.B) {
 			_, pay := storetest.LedgerPayments(b, benchWriters*4)
 			l := storetest.StartBare(b, lazy)
-			g := storetest.NewGroupCommitter(b, storetest.NewRawPublisher(l.Embedded.Conn), 1000)
+			g := storetest.NewGroupCommitter(b, storetest.NewRawPublisher(l.Embedded.Conn), eventstore.EmbeddedMaxBatch)
 			var elapsed time.Duration
 			var cmds int
 			for b.Loop() {

@@ -44,6 +44,13 @@ func (e *Embedded) DialFollow() (net.Conn, Credentials, error) {
 	return conn, e.cred, err
 }
 
+// EmbeddedMaxBatch is the most messages the embedded server takes in one atomic batch, and the
+// Config.MaxBatch of a store on it: an atomic batch costs the server a fixed few milliseconds (it
+// stages the batch in a file store of its own, synced), so a bulk load goes faster in batches
+// of 4,000 than of nats-server's default 1,000 (43,000 against 34,000 events/s in
+// BenchmarkAppendBulk); 10,000 was no faster.
+const EmbeddedMaxBatch = 4000
+
 // StartEmbedded starts nats-server with JetStream storing files under cfg.Dir and connects to it
 // in-process.
 func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*Embedded, error) {
@@ -65,6 +72,7 @@ func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*Embedded, error) {
 		SyncInterval:       2 * time.Minute,
 		SyncAlways:         !cfg.LazySync,
 	}
+	opts.JetStreamLimits.MaxBatchSize = EmbeddedMaxBatch
 	// JetStream's own limit on its files is by default three quarters of the disk's free space at
 	// start, fixed until a restart: it would refuse writes while the disk has room, and go on
 	// refusing them after space is freed. The disk's size leaves the disk itself as the limit,

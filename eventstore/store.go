@@ -90,7 +90,8 @@ type Config struct {
 	// The window costs an id a message, rebuilt at every server start from the messages stored
 	// within it: 126 MB right after a bulk load of a year at two minutes.
 	DuplicateWindow time.Duration
-	// MaxBatch is the most messages in one atomic batch (default 1000).
+	// MaxBatch is the most messages in one atomic batch (default 1000, what any nats-server
+	// takes; EmbeddedMaxBatch on the embedded one).
 	MaxBatch int
 	// BatchesInFlight is how many atomic batches may be committing at once (default 2: the
 	// next batch travels to the server and is staged there while the one before it syncs; a

@@ -238,7 +238,7 @@ func benchReport(files []string, stdout io.Writer) error {
 			if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") {
 				continue
 			}
-			// Strip the GOMAXPROCS suffix (BenchmarkX/raw-atomic-1000-2), and only that.
+			// Strip the GOMAXPROCS suffix (BenchmarkX/raw-atomic-2), and only that.
 			name := fields[0]
 			if i := strings.LastIndex(name, "-"); i > 0 {
 				if _, err := strconv.Atoi(name[i+1:]); err == nil {

@@ -142,6 +142,7 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 	if f.natsURL == "" {
 		// Writes stop, answered 503, while its disk is full or read-only, or the server could not write it.
 		cfg.DiskDir, cfg.WriteFault, cfg.DialFollow = f.data, writeFault, dialFollow
+		cfg.MaxBatch = eventstore.EmbeddedMaxBatch
 	}
 	switch {
 	case f.natsURL == "" && !f.replayAll:

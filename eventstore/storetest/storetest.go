@@ -58,6 +58,9 @@ func (l *Ledger) Restart(t testing.TB) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cfg := l.Config
+	if cfg.MaxBatch == 0 {
+		cfg.MaxBatch = eventstore.EmbeddedMaxBatch // as serve does on its embedded server
+	}
 	switch {
 	case l.FollowThroughClient:
 		cfg.DialFollow = nil
