@@ -32,7 +32,9 @@ func demoLedger(b *testing.B, n int) (*eventstore.Store, func()) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	st, err := eventstore.Open(ctx, emb.Conn, eventstore.Config{})
+	// As serve opens its store on the embedded server: the follower and the views' replays read
+	// the stream through a connection of their own.
+	st, err := eventstore.Open(ctx, emb.Conn, eventstore.Config{DialFollow: emb.DialFollow, MaxBatch: eventstore.EmbeddedMaxBatch})
 	if err != nil {
 		emb.Close()
 		b.Fatal(err)
