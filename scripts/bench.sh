@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The performance suite: every headline figure beside the raw engine, measured in one run.
 #   scripts/bench.sh                 ledgers of 1,000,000 events, a warm-up round and 3 counted
-#                                    (about 55 minutes here)
-#   scripts/bench.sh --quick         100,000 events, a warm-up round and 1 counted (about 12 minutes)
+#                                    (about 20 minutes here, generating the ledger included)
+#   scripts/bench.sh --quick         100,000 events, a warm-up round and 1 counted (about 6 minutes)
 #   scripts/bench.sh --vs-postgres   also the same workloads on a PostgreSQL event table
 #                                    (starts a throwaway server; apt-get install -y postgresql)
 #   scripts/bench.sh --years [N]     only the ten-year ledger (2006-2015, N payers in 2006, default
