@@ -96,12 +96,8 @@ func TestTheGeneratedDecoderReadsEveryEventEncodeWrites(t *testing.T) {
 			}
 		}
 		for range 300 {
-			env := testEnvelope
-			fillRandom(reflect.ValueOf(&env).Elem(), r)
-			env.Payload = nil
-			body := reflect.New(rt).Elem()
-			fillRandom(body, r)
-			if sameAsFallback(t, encodeTest(t, env, body.Interface().(Payload))) {
+			env, body := randomEvent(r, rt)
+			if sameAsFallback(t, encodeTest(t, env, body)) {
 				read++
 			} else {
 				left++
@@ -112,6 +108,16 @@ func TestTheGeneratedDecoderReadsEveryEventEncodeWrites(t *testing.T) {
 	if left > read/10 {
 		t.Fatalf("the generated decoder left %d of %d events Encode wrote to the fallback", left, read+left)
 	}
+}
+
+// randomEvent is an envelope and a payload of type rt, every field drawn by fillRandom.
+func randomEvent(r *rand.Rand, rt reflect.Type) (Envelope, Payload) {
+	env := testEnvelope
+	fillRandom(reflect.ValueOf(&env).Elem(), r)
+	env.Payload = nil
+	body := reflect.New(rt).Elem()
+	fillRandom(body, r)
+	return env, body.Interface().(Payload)
 }
 
 // Edge values fillRandom draws from.
