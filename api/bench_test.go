@@ -27,17 +27,23 @@ const benchClients = 32
 func load(b *testing.B, url string, d time.Duration) (float64, time.Duration) {
 	rate, lat := clientsFor(b, benchClients, d, func(client *http.Client, _, _ int) error {
 		resp, err := client.Get(url)
-		if err != nil {
-			return err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("status %d", resp.StatusCode)
-		}
-		return nil
+		return drained(resp, err, http.StatusOK)
 	})
 	return rate, lat[len(lat)*99/100]
+}
+
+// drained reads and closes the body of a call's answer, and fails the call unless it was answered
+// with status want.
+func drained(resp *http.Response, err error, want int) error {
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
 }
 
 // clientsFor runs do from clients goroutines, each over and over (k counts its calls) on a

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -137,15 +136,7 @@ func postPayments(b *testing.B, url string, ids []string, d time.Duration) posts
 	rate, lat := clientsFor(b, httpWriters, d, func(client *http.Client, w, k int) error {
 		body := fmt.Sprintf(`{"paid_on":"2006-06-10","amount_fen":100,"receipt_no":"H%d-%d-%d"}`, run, w, k)
 		resp, err := client.Post(url+"/v1/employers/"+ids[(w*7+k)%len(ids)]+"/payments", "application/json", strings.NewReader(body))
-		if err != nil {
-			return err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated {
-			return fmt.Errorf("status %d", resp.StatusCode)
-		}
-		return nil
+		return drained(resp, err, http.StatusCreated)
 	})
 	return posts{perSecond: rate, lat: lat}
 }

@@ -82,10 +82,8 @@ func BenchmarkAppendBulk(b *testing.B) {
 				// Each round appends the same messages as new employers', as the ledger's rounds do.
 				round := storetest.Renamed(msgs)
 				start := time.Now()
-				for i := 0; i < len(round); i += eventstore.EmbeddedMaxBatch {
-					if err := pub.Batch(round[i:min(i+eventstore.EmbeddedMaxBatch, len(round))]); err != nil {
-						b.Fatal(err)
-					}
+				if err := pub.Batches(round, eventstore.EmbeddedMaxBatch); err != nil {
+					b.Fatal(err)
 				}
 				elapsed += time.Since(start)
 				events += len(round)

@@ -51,6 +51,19 @@ func (e *Embedded) DialFollow() (net.Conn, Credentials, error) {
 // BenchmarkAppendBulk); 10,000 was no faster.
 const EmbeddedMaxBatch = 4000
 
+// StoreConfig returns cfg with what a store on this server uses where cfg leaves it unset: a
+// connection of its own for the follower (DialFollow) and batches as large as the server takes
+// (EmbeddedMaxBatch). Serve opens its store so; benchmarks do as serve does.
+func (e *Embedded) StoreConfig(cfg Config) Config {
+	if cfg.DialFollow == nil {
+		cfg.DialFollow = e.DialFollow
+	}
+	if cfg.MaxBatch == 0 {
+		cfg.MaxBatch = EmbeddedMaxBatch
+	}
+	return cfg
+}
+
 // StartEmbedded starts nats-server with JetStream storing files under cfg.Dir and connects to it
 // in-process.
 func StartEmbedded(cfg EmbeddedConfig, log *slog.Logger) (*Embedded, error) {

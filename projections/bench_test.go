@@ -34,7 +34,7 @@ func demoLedger(b *testing.B, n int) (*eventstore.Store, func()) {
 	ctx := context.Background()
 	// As serve opens its store on the embedded server: the follower and the views' replays read
 	// the stream through a connection of their own.
-	st, err := eventstore.Open(ctx, emb.Conn, eventstore.Config{DialFollow: emb.DialFollow, MaxBatch: eventstore.EmbeddedMaxBatch})
+	st, err := eventstore.Open(ctx, emb.Conn, emb.StoreConfig(eventstore.Config{}))
 	if err != nil {
 		emb.Close()
 		b.Fatal(err)

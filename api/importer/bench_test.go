@@ -61,10 +61,8 @@ func BenchmarkImport(b *testing.B) {
 			pub := storetest.NewRawPublisher(l.Embedded.Conn)
 			round := storetest.Renamed(msgs)
 			start := time.Now()
-			for i := 0; i < len(round); i += eventstore.EmbeddedMaxBatch {
-				if err := pub.Batch(round[i:min(i+eventstore.EmbeddedMaxBatch, len(round))]); err != nil {
-					b.Fatal(err)
-				}
+			if err := pub.Batches(round, eventstore.EmbeddedMaxBatch); err != nil {
+				b.Fatal(err)
 			}
 			elapsed += time.Since(start)
 			rows += rowsEach

@@ -106,8 +106,7 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		return nil, usageError{err.Error()}
 	}
 	var nc *nats.Conn
-	var writeFault func() error
-	var dialFollow eventstore.DialFollow
+	var emb *eventstore.Embedded
 	var closers []func()
 	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
@@ -129,20 +128,20 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 			return nil, err
 		}
 		closers = append(closers, lock.Unlock)
-		emb, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: f.data, LazySync: f.lazyFsync, Listen: f.natsListen,
+		emb, err = eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: f.data, LazySync: f.lazyFsync, Listen: f.natsListen,
 			User: os.Getenv("KUOZHENG_NATS_USER"), Password: os.Getenv("KUOZHENG_NATS_PASSWORD")}, log)
 		if err != nil {
 			closeAll()
 			return nil, err
 		}
 		closers = append(closers, emb.Close)
-		nc, writeFault, dialFollow = emb.Conn, emb.WriteFault, emb.DialFollow
+		nc = emb.Conn
 	}
 	cfg := eventstore.Config{Ledger: f.ledger, Log: log, Replicas: f.replicas, PreferLeader: f.leader, Metrics: f.metrics}
 	if f.natsURL == "" {
+		cfg = emb.StoreConfig(cfg)
 		// Writes stop, answered 503, while its disk is full or read-only, or the server could not write it.
-		cfg.DiskDir, cfg.WriteFault, cfg.DialFollow = f.data, writeFault, dialFollow
-		cfg.MaxBatch = eventstore.EmbeddedMaxBatch
+		cfg.DiskDir, cfg.WriteFault = f.data, emb.WriteFault
 	}
 	switch {
 	case f.natsURL == "" && !f.replayAll:

@@ -115,6 +115,17 @@ func NewRawPublisher(nc *nats.Conn) *RawPublisher {
 	return &RawPublisher{nc: nc, last: map[string]uint64{}}
 }
 
+// Batches appends msgs in order as atomic batches of at most size messages, each acknowledged
+// before the next goes.
+func (p *RawPublisher) Batches(msgs []Message, size int) error {
+	for i := 0; i < len(msgs); i += size {
+		if err := p.Batch(msgs[i:min(i+size, len(msgs))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Batch appends msgs as one atomic batch and waits for the server's acknowledgement.
 func (p *RawPublisher) Batch(msgs []Message) error {
 	id := uuid.NewString()

@@ -57,15 +57,9 @@ func (l *Ledger) Restart(t testing.TB) {
 	l.Embedded = emb
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cfg := l.Config
-	if cfg.MaxBatch == 0 {
-		cfg.MaxBatch = eventstore.EmbeddedMaxBatch // as serve does on its embedded server
-	}
-	switch {
-	case l.FollowThroughClient:
+	cfg := emb.StoreConfig(l.Config) // as serve opens its store on the embedded server
+	if l.FollowThroughClient {
 		cfg.DialFollow = nil
-	case cfg.DialFollow == nil:
-		cfg.DialFollow = emb.DialFollow // as serve does on its embedded server
 	}
 	st, err := eventstore.Open(ctx, emb.Conn, cfg)
 	if err != nil {
