@@ -5,9 +5,38 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
+
+// at names field of element i of a list, as "lines[2].insurance". A check names every field it
+// checks but uses the name only when the field is wrong, so the names of the first elements are
+// made once and kept: a command's check costs no allocation for them.
+func at(list string, i int, field string) string {
+	if i >= atKept {
+		return list + "[" + strconv.Itoa(i) + "]." + field
+	}
+	k := atKey{list, i, field}
+	if name, ok := atNames.Load(k); ok {
+		return name.(string)
+	}
+	name := list + "[" + strconv.Itoa(i) + "]." + field
+	atNames.Store(k, name)
+	return name
+}
+
+// atKept is how many elements of a list at keeps names of; lists (a command's lines) are short.
+const atKept = 16
+
+type atKey struct {
+	list  string
+	i     int
+	field string
+}
+
+// atNames holds the names at made: a few for each list field of a command.
+var atNames sync.Map
 
 // checker collects the first field error while parsing raw inputs.
 type checker struct {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	fastjson "github.com/segmentio/encoding/json"
 )
@@ -12,14 +13,26 @@ import (
 func Encode(env Envelope, body Payload) ([]byte, error) {
 	env.Type = body.EventType()
 	env.Schema = schemaOf(env.Type)
-	if b, ok := encodeGenerated(make([]byte, 0, encodeSize), &env, body); ok {
-		return b, nil
+	scratch := encodeBufs.Get().(*[]byte)
+	defer encodeBufs.Put(scratch)
+	b, ok := encodeGenerated((*scratch)[:0], &env, body)
+	if !ok {
+		return encodeFallback(env, body)
 	}
-	return encodeFallback(env, body)
+	if cap(b) <= encodeKeep {
+		*scratch = b
+	}
+	// The bytes are kept (in the message, until the append is acknowledged): an event of 400
+	// bytes costs 400, not the buffer it was written in.
+	return bytes.Clone(b), nil
 }
 
-// encodeSize is the buffer Encode starts with: most events fit, so one allocation makes them.
-const encodeSize = 1024
+// encodeBufs are the buffers Encode writes in before it copies the bytes out.
+var encodeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// encodeKeep is the largest buffer Encode gives back to encodeBufs: a rare large event's buffer
+// is not kept.
+const encodeKeep = 64 << 10
 
 // encodeFallback is what Encode means: the payload and then the envelope holding it as
 // encoding/json writes them. The generated encoder writes the same bytes faster.

@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 )
@@ -35,14 +34,13 @@ func (r *FileDeclaration) Check(ctx Context) error {
 	seen := map[Insurance]bool{}
 	r.ev.Lines = r.ev.Lines[:0]
 	for i, l := range r.Lines {
-		f := fmt.Sprintf("lines[%d].", i)
 		dl := DeclaredLine{
-			Insurance:   c.insurance(f+"insurance", l.Insurance),
-			Headcount:   c.integer(f+"headcount", l.Headcount, true, 0, MaxCount, "persons"),
-			WageBaseFen: c.fen(f+"wage_base_fen", l.WageBaseFen, true, false),
+			Insurance:   c.insurance(at("lines", i, "insurance"), l.Insurance),
+			Headcount:   c.integer(at("lines", i, "headcount"), l.Headcount, true, 0, MaxCount, "persons"),
+			WageBaseFen: c.fen(at("lines", i, "wage_base_fen"), l.WageBaseFen, true, false),
 		}
 		if c.err == nil && seen[dl.Insurance] {
-			c.fail(Invalid(f+"insurance", "%s appears twice", dl.Insurance))
+			c.fail(Invalid(at("lines", i, "insurance"), "%s appears twice", dl.Insurance))
 		}
 		seen[dl.Insurance] = true
 		r.ev.Lines = append(r.ev.Lines, dl)
@@ -68,7 +66,7 @@ func (r *FileDeclaration) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	ev.Lines = slices.Clone(r.ev.Lines)
 	for i := range ev.Lines {
 		l := &ev.Lines[i]
-		f := fmt.Sprintf("lines[%d].insurance", i)
+		f := at("lines", i, "insurance")
 		if err := carries(e, f, l.Insurance); err != nil {
 			return nil, err
 		}
@@ -78,7 +76,7 @@ func (r *FileDeclaration) Decide(e *Employer, ctx Context) ([]Payload, error) {
 		}
 		due, err := ApplyRate(l.WageBaseFen, bp)
 		if err != nil {
-			return nil, Invalid(fmt.Sprintf("lines[%d].wage_base_fen", i), "%v", err)
+			return nil, Invalid(at("lines", i, "wage_base_fen"), "%v", err)
 		}
 		l.RateBP, l.DueFen = bp, due
 	}
@@ -122,10 +120,9 @@ func (r *MakeAssessment) Check(ctx Context) error {
 	seen := map[Insurance]bool{}
 	r.ev.Lines = nil
 	for i, l := range r.Lines {
-		f := fmt.Sprintf("lines[%d].", i)
-		al := AssessedLine{Insurance: c.insurance(f+"insurance", l.Insurance), DueFen: c.fen(f+"due_fen", l.DueFen, true, false)}
+		al := AssessedLine{Insurance: c.insurance(at("lines", i, "insurance"), l.Insurance), DueFen: c.fen(at("lines", i, "due_fen"), l.DueFen, true, false)}
 		if c.err == nil && seen[al.Insurance] {
-			c.fail(Invalid(f+"insurance", "%s appears twice", al.Insurance))
+			c.fail(Invalid(at("lines", i, "insurance"), "%s appears twice", al.Insurance))
 		}
 		seen[al.Insurance] = true
 		r.ev.Lines = append(r.ev.Lines, al)
@@ -152,7 +149,7 @@ func (r *MakeAssessment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 		return nil, Conflict("period", "%s is already declared; an assessment for no declaration does not apply", ev.Period)
 	}
 	for i, l := range ev.Lines {
-		if err := carries(e, fmt.Sprintf("lines[%d].insurance", i), l.Insurance); err != nil {
+		if err := carries(e, at("lines", i, "insurance"), l.Insurance); err != nil {
 			return nil, err
 		}
 	}
@@ -199,15 +196,14 @@ func (r *RecordOpeningBalance) Check(ctx Context) error {
 	seen := map[LineKey]bool{}
 	r.ev.Lines = nil
 	for i, l := range r.Lines {
-		f := fmt.Sprintf("lines[%d].", i)
-		ol := OpeningLine{Period: c.period(f+"period", l.Period), Insurance: c.insurance(f+"insurance", l.Insurance),
-			OutstandingFen: c.fen(f+"outstanding_fen", l.OutstandingFen, true, true)}
+		ol := OpeningLine{Period: c.period(at("lines", i, "period"), l.Period), Insurance: c.insurance(at("lines", i, "insurance"), l.Insurance),
+			OutstandingFen: c.fen(at("lines", i, "outstanding_fen"), l.OutstandingFen, true, true)}
 		if c.err == nil && ol.Period.FirstDay() > r.ev.AsOf {
-			c.fail(Invalid(f+"period", "%s is after the balance date %s", ol.Period, r.ev.AsOf))
+			c.fail(Invalid(at("lines", i, "period"), "%s is after the balance date %s", ol.Period, r.ev.AsOf))
 		}
 		k := LineKey{ol.Period, ol.Insurance}
 		if c.err == nil && seen[k] {
-			c.fail(Invalid(f+"period", "%s %s appears twice", ol.Period, ol.Insurance))
+			c.fail(Invalid(at("lines", i, "period"), "%s %s appears twice", ol.Period, ol.Insurance))
 		}
 		seen[k] = true
 		if c.err == nil {
@@ -227,7 +223,7 @@ func (r *RecordOpeningBalance) Decide(e *Employer, ctx Context) ([]Payload, erro
 		return nil, err
 	}
 	for i, l := range r.ev.Lines {
-		if err := carries(e, fmt.Sprintf("lines[%d].insurance", i), l.Insurance); err != nil {
+		if err := carries(e, at("lines", i, "insurance"), l.Insurance); err != nil {
 			return nil, err
 		}
 	}
@@ -259,12 +255,11 @@ func (r *RecordPayment) Check(ctx Context) error {
 	var sum Fen
 	r.ev.Allocations = nil
 	for i, a := range r.Allocations {
-		f := fmt.Sprintf("allocations[%d].", i)
-		al := Allocation{Insurance: c.insurance(f+"insurance", a.Insurance), Period: c.period(f+"period", a.Period),
-			AmountFen: c.fen(f+"amount_fen", a.AmountFen, true, true)}
+		al := Allocation{Insurance: c.insurance(at("allocations", i, "insurance"), a.Insurance), Period: c.period(at("allocations", i, "period"), a.Period),
+			AmountFen: c.fen(at("allocations", i, "amount_fen"), a.AmountFen, true, true)}
 		sum += al.AmountFen
 		if c.err == nil && sum > r.ev.AmountFen {
-			c.fail(Invalid(f+"amount_fen", "allocations add up to %d fen, more than the payment's %d", sum, r.ev.AmountFen))
+			c.fail(Invalid(at("allocations", i, "amount_fen"), "allocations add up to %d fen, more than the payment's %d", sum, r.ev.AmountFen))
 		}
 		r.ev.Allocations = append(r.ev.Allocations, al)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/nats-io/nats.go"
 )
 
 // BulkResult is the outcome of one request of a bulk append.
@@ -77,7 +78,7 @@ type bulkUnit struct {
 func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, out []BulkResult, pending map[string][]int, order []string) []string {
 	// No per-employer locks here: a command decided on a state another writer changes meanwhile
 	// fails its expected sequence and is decided again next round.
-	usedKeys := map[string]bool{}
+	usedKeys := make(map[string]bool, len(order))
 	var units []*bulkUnit
 	var fakeSeq uint64 = math.MaxUint64 / 2
 	ref := s.Reference()
@@ -114,7 +115,10 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 			e = cur.Clone()
 		}
 		s.mu.RUnlock()
-		bu := &bulkUnit{u: &unit{subject: s.sub.Employer + id, expected: e.Version}}
+		// Most commands make one event: room for that many, as many as a unit takes at most.
+		room := min(len(idx), s.cfg.MaxBatch/2)
+		bu := &bulkUnit{u: &unit{subject: s.sub.Employer + id, expected: e.Version, msgs: make([]*nats.Msg, 0, room)},
+			evs: make([]domain.Event, 0, room), reqs: make([]int, 0, room), ends: make([]int, 0, room)}
 		taken := 0
 		for _, i := range idx {
 			req := reqs[i]

@@ -484,7 +484,7 @@ func (b *builder) build(recs []*record, carry *row, rep *Report) []row {
 		}()
 	}
 	wg.Wait()
-	var out []row
+	out := make([]row, 0, len(recs)+1)
 	if carry != nil {
 		out = append(out, *carry)
 	}
