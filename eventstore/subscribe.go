@@ -81,9 +81,13 @@ func (s *Store) Subscribe(ctx context.Context, from uint64, handle func(domain.E
 // subscribeAhead is how many events Subscribe decodes ahead of its handler.
 const subscribeAhead = 256
 
+// subscribeDecoders is how many pulls of a replay subscribeOwn decodes at once.
+const subscribeDecoders = 2
+
 // subscribeOwn is Subscribe through a connection of the store's own (ownConn, as the follower
-// reads): the replay in pulls that do not wait, each decoded on a goroutine of its own while the
-// pull before is handled, then pulls that wait for new messages, each handed on as it comes.
+// reads): the replay in pulls that do not wait, each read whole, then decoded on one of
+// subscribeDecoders goroutines while the next is read and handed on in order; then pulls that
+// wait for new messages, each handed on as it comes.
 // Through the client, a replay spent more on reading each message than on folding it. When the
 // connection fails it returns an error wrapping errOwnEnd and the sequence to go on from.
 func (s *Store) subscribeOwn(ctx context.Context, from uint64, handle func(domain.Event) error) (next uint64, err error) {
@@ -96,12 +100,65 @@ func (s *Store) subscribeOwn(ctx context.Context, from uint64, handle func(domai
 		next uint64 // the sequence after the batch's last message, a skipped claim included
 		err  error  // what ended the reads, in the batch after the last
 	}
+	// A pull of the replay is read whole into an arena, then decoded by one of
+	// subscribeDecoders while the next is read: the server delivers a pull while the one
+	// before is decoded, and decoding takes more than one core's share. Each pull is handed
+	// on in order once decoded; after the replay each message is decoded as it comes.
+	type pulled struct {
+		msgs  []tailMsg
+		arena *pullArena
+		ready chan struct{} // closed once decoded into out
+		out   decoded
+	}
 	batches := make(chan decoded, 2)
 	done := make(chan struct{})
 	defer close(done)
 	stop := context.AfterFunc(ctx, func() { c.conn.Close() })
 	defer stop()
+	decodeAll := func(msgs []tailMsg) decoded {
+		var b decoded
+		for _, m := range msgs {
+			// A claim of a notice number is no event; the stream's last message is delivered,
+			// as nextEvent does, so that a reader waiting for the last sequence sees it.
+			if !strings.HasPrefix(m.subject, s.sub.Notice) || m.pending == 0 {
+				b.evs = append(b.evs, decodeEvent(m.data, m.seq, m.ts, m.hash, m.subject, s.sub.Employer))
+			}
+			b.next = m.seq + 1
+		}
+		return b
+	}
+	work, ordered := make(chan *pulled, subscribeDecoders), make(chan *pulled, subscribeDecoders+1)
+	for range subscribeDecoders {
+		go func() {
+			for p := range work {
+				p.out = decodeAll(p.msgs)
+				p.arena.release() // the events are decoded: nothing points into it
+				close(p.ready)
+			}
+		}()
+	}
 	go func() {
+		defer close(batches)
+		for p := range ordered {
+			select {
+			case <-p.ready:
+			case <-done: // p may never be decoded: the reader stopped before handing it over
+				for range ordered { // the reader stops as it sees done
+				}
+				return
+			}
+			select {
+			case batches <- p.out:
+			case <-done:
+				for range ordered {
+				}
+				return
+			}
+		}
+	}()
+	go func() {
+		defer close(ordered)
+		defer close(work)
 		// On the way out the consumer is deleted, unless the connection broke in a pull (or
 		// closed as ctx ended): the server then forgets the consumer itself (ownInactive).
 		broken := false
@@ -112,57 +169,56 @@ func (s *Store) subscribeOwn(ctx context.Context, from uint64, handle func(domai
 				c.close()
 			}
 		}()
-		send := func(b decoded) bool {
+		// handOn passes p on in order, decoded already or to be decoded; false once the
+		// handler is gone.
+		handOn := func(p *pulled, decode bool) bool {
 			select {
-			case batches <- b:
+			case ordered <- p:
+			case <-done:
+				return false
+			}
+			if !decode {
+				close(p.ready)
+				return true
+			}
+			select {
+			case work <- p:
 				return true
 			case <-done:
 				return false
 			}
 		}
-		arena := &pullArena{}
+		decodedNow := func(b decoded) *pulled { return &pulled{ready: make(chan struct{}), out: b} }
 		live := false
-		for {
-			var evs []domain.Event
-			var last, handed uint64 // the sequences read last, and handed on last
-			add := func(m tailMsg) {
-				last = m.seq
-				// A claim of a notice number is no event; the stream's last message is delivered,
-				// as nextEvent does, so that a reader waiting for the last sequence sees it.
-				if strings.HasPrefix(m.subject, s.sub.Notice) && m.pending > 0 {
+		for !live {
+			p := &pulled{arena: pullArenas.Get().(*pullArena), ready: make(chan struct{})}
+			p.arena.refs.Store(1)
+			short, err := c.pull(false, p.arena, func(m tailMsg) { p.msgs = append(p.msgs, m) })
+			broken = err != nil
+			if len(p.msgs) > 0 {
+				if !handOn(p, true) {
 					return
 				}
-				evs = append(evs, decodeEvent(m.data, m.seq, m.ts, m.hash, m.subject, s.sub.Employer))
-			}
-			// handOn sends what was read since the last hand-over, if anything; false once the
-			// handler is gone.
-			handOn := func() bool {
-				if last == handed {
-					return true
-				}
-				handed = last
-				b := decoded{evs: evs, next: last + 1}
-				evs = nil
-				return send(b)
-			}
-			deliver := add
-			if live { // each as it comes
-				deliver = func(m tailMsg) {
-					add(m)
-					handOn()
-				}
-			}
-			arena.buf = arena.buf[:0] // the events are decoded: nothing points into it
-			short, err := c.pull(live, arena, deliver)
-			broken = err != nil
-			if !handOn() {
-				return
+			} else {
+				p.arena.release()
 			}
 			if err != nil {
-				send(decoded{err: err})
+				handOn(decodedNow(decoded{err: err}), false)
 				return
 			}
-			live = live || short
+			live = short
+		}
+		arena := &pullArena{}
+		for { // each as it comes
+			arena.buf = arena.buf[:0] // the events are decoded: nothing points into it
+			_, err := c.pull(true, arena, func(m tailMsg) {
+				handOn(decodedNow(decodeAll([]tailMsg{m})), false)
+			})
+			broken = err != nil
+			if err != nil {
+				handOn(decodedNow(decoded{err: err}), false)
+				return
+			}
 			select {
 			case <-done:
 				return

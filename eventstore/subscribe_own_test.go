@@ -190,3 +190,58 @@ func BenchmarkSubscribe(b *testing.B) {
 		})
 	}
 }
+
+func TestASubscriptionStoppedByItsHandlerInTheReplayEndsAndDeletesItsConsumer(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	var ids []string
+	for i := range 40 {
+		ids = append(ids, mustExecute(t, l.Store, register(orgCode(5100+i), "360702")).EmployerID)
+	}
+	// Many more pulls than the subscription reads ahead of its handler: it is stopped while it
+	// still reads the replay.
+	var reqs []eventstore.Request
+	for k := range 20000 {
+		reqs = append(reqs, payment(ids[k%len(ids)], fmt.Sprintf("S%d", k), int64(100+k)))
+	}
+	for i, r := range l.Store.ExecuteBulk(context.Background(), reqs) {
+		if r.Err != nil {
+			t.Fatalf("payment %d: %v", i, r.Err)
+		}
+	}
+	ctx := context.Background()
+	stream, err := l.Store.JetStream().Stream(ctx, l.Store.Stream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	consumers := func() int {
+		info, err := stream.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.State.Consumers
+	}
+	before := consumers()
+	for _, stopAt := range []uint64{1, 2500} {
+		stop := errors.New("stop")
+		var seen uint64
+		err := l.Store.Subscribe(ctx, 1, func(ev domain.Event) error {
+			if seen++; ev.Seq != seen {
+				return fmt.Errorf("delivered %d after %d", ev.Seq, seen-1)
+			}
+			if ev.Seq == stopAt {
+				return stop
+			}
+			return nil
+		})
+		if !errors.Is(err, stop) || seen != stopAt {
+			t.Fatalf("stopped at %d: Subscribe returned %v after %d events, want the handler's error after %d", stopAt, err, seen, stopAt)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for consumers() != before {
+			if time.Now().After(deadline) {
+				t.Fatalf("stopped at %d: the stream has %d consumers, %d before the subscription", stopAt, consumers(), before)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
