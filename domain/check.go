@@ -14,15 +14,14 @@ import (
 // checks but uses the name only when the field is wrong, so the names of the first elements are
 // made once and kept: a command's check costs no allocation for them.
 func at(list string, i int, field string) string {
-	if i >= atKept {
-		return list + "[" + strconv.Itoa(i) + "]." + field
-	}
 	k := atKey{list, i, field}
 	if name, ok := atNames.Load(k); ok {
 		return name.(string)
 	}
 	name := list + "[" + strconv.Itoa(i) + "]." + field
-	atNames.Store(k, name)
+	if i < atKept {
+		atNames.Store(k, name)
+	}
 	return name
 }
 

@@ -1,7 +1,5 @@
 package domain
 
-import "fmt"
-
 // CheckReference validates a new version of reference data.
 func CheckReference(p Payload, ref *Reference) error {
 	switch e := p.(type) {
@@ -13,18 +11,17 @@ func CheckReference(p Payload, ref *Reference) error {
 			return Invalid("lines", "at least one rate is required")
 		}
 		for i, l := range e.Table.Lines {
-			f := fmt.Sprintf("lines[%d].", i)
 			if !l.Insurance.Valid() {
-				return Invalid(f+"insurance", "unknown insurance %q", l.Insurance)
+				return Invalid(at("lines", i, "insurance"), "unknown insurance %q", l.Insurance)
 			}
 			if l.Payer != PayerUnit && l.Payer != PayerIndividual {
-				return Invalid(f+"payer", "unknown payer class %q: want unit or individual", l.Payer)
+				return Invalid(at("lines", i, "payer"), "unknown payer class %q: want unit or individual", l.Payer)
 			}
 			if l.RiskClass < 0 || l.RiskClass > 3 {
-				return Invalid(f+"risk_class", "%d is not 0 (any) or 1–3", l.RiskClass)
+				return Invalid(at("lines", i, "risk_class"), "%d is not 0 (any) or 1–3", l.RiskClass)
 			}
 			if l.EmployerBP < 0 || l.EmployeeBP < 0 || l.EmployerBP+l.EmployeeBP > 10000 {
-				return Invalid(f+"employer_bp", "rates must be between 0 and 10000 basis points in all")
+				return Invalid(at("lines", i, "employer_bp"), "rates must be between 0 and 10000 basis points in all")
 			}
 		}
 	case LateFeeRatesSet:

@@ -84,6 +84,10 @@ const subscribeAhead = 256
 // subscribeDecoders is how many pulls of a replay subscribeOwn decodes at once.
 const subscribeDecoders = 2
 
+// decodedAlready is the ready channel of what subscribeOwn hands on decoded: closed, shared, so
+// that a live event costs no channel of its own.
+var decodedAlready = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
 // subscribeOwn is Subscribe through a connection of the store's own (ownConn, as the follower
 // reads): the replay in pulls that do not wait, each read whole, then decoded on one of
 // subscribeDecoders goroutines while the next is read and handed on in order; then pulls that
@@ -139,19 +143,19 @@ func (s *Store) subscribeOwn(ctx context.Context, from uint64, handle func(domai
 	}
 	go func() {
 		defer close(batches)
+		defer func() {
+			for range ordered { // the reader stops as it sees done
+			}
+		}()
 		for p := range ordered {
 			select {
 			case <-p.ready:
 			case <-done: // p may never be decoded: the reader stopped before handing it over
-				for range ordered { // the reader stops as it sees done
-				}
 				return
 			}
 			select {
 			case batches <- p.out:
 			case <-done:
-				for range ordered {
-				}
 				return
 			}
 		}
@@ -169,16 +173,15 @@ func (s *Store) subscribeOwn(ctx context.Context, from uint64, handle func(domai
 				c.close()
 			}
 		}()
-		// handOn passes p on in order, decoded already or to be decoded; false once the
-		// handler is gone.
-		handOn := func(p *pulled, decode bool) bool {
+		// handOn passes p on in order, and to a decoder unless it is decoded already; false
+		// once the handler is gone.
+		handOn := func(p *pulled) bool {
 			select {
 			case ordered <- p:
 			case <-done:
 				return false
 			}
-			if !decode {
-				close(p.ready)
+			if p.ready == decodedAlready {
 				return true
 			}
 			select {
@@ -188,7 +191,7 @@ func (s *Store) subscribeOwn(ctx context.Context, from uint64, handle func(domai
 				return false
 			}
 		}
-		decodedNow := func(b decoded) *pulled { return &pulled{ready: make(chan struct{}), out: b} }
+		decodedNow := func(b decoded) *pulled { return &pulled{ready: decodedAlready, out: b} }
 		live := false
 		for !live {
 			p := &pulled{arena: pullArenas.Get().(*pullArena), ready: make(chan struct{})}
@@ -196,14 +199,14 @@ func (s *Store) subscribeOwn(ctx context.Context, from uint64, handle func(domai
 			short, err := c.pull(false, p.arena, func(m tailMsg) { p.msgs = append(p.msgs, m) })
 			broken = err != nil
 			if len(p.msgs) > 0 {
-				if !handOn(p, true) {
+				if !handOn(p) {
 					return
 				}
 			} else {
 				p.arena.release()
 			}
 			if err != nil {
-				handOn(decodedNow(decoded{err: err}), false)
+				handOn(decodedNow(decoded{err: err}))
 				return
 			}
 			live = short
@@ -212,11 +215,11 @@ func (s *Store) subscribeOwn(ctx context.Context, from uint64, handle func(domai
 		for { // each as it comes
 			arena.buf = arena.buf[:0] // the events are decoded: nothing points into it
 			_, err := c.pull(true, arena, func(m tailMsg) {
-				handOn(decodedNow(decodeAll([]tailMsg{m})), false)
+				handOn(decodedNow(decodeAll([]tailMsg{m})))
 			})
 			broken = err != nil
 			if err != nil {
-				handOn(decodedNow(decoded{err: err}), false)
+				handOn(decodedNow(decoded{err: err}))
 				return
 			}
 			select {
