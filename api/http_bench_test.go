@@ -35,7 +35,8 @@ func BenchmarkAppendHTTP(b *testing.B) {
 			mode = "lazy"
 		}
 		rot.Run("ledger/"+mode, func(b *testing.B) {
-			l := storetest.StartLazy(b, eventstore.Config{}, lazy)
+			var batches storetest.Batches
+			l := storetest.StartLazy(b, eventstore.Config{Metrics: &batches}, lazy)
 			ids := registerEmployers(b, l.Store)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -48,6 +49,7 @@ func BenchmarkAppendHTTP(b *testing.B) {
 			for b.Loop() {
 				reportPosts(b, postPayments(b, srv.URL, ids, 5*time.Second))
 			}
+			batches.Report(b)
 		})
 		rot.Run("raw-group-commit/"+mode, func(b *testing.B) {
 			ids, pay := storetest.LedgerPayments(b, httpEmployers)

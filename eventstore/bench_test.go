@@ -53,7 +53,8 @@ func BenchmarkAppendBulk(b *testing.B) {
 			sync = "lazy"
 		}
 		rot.Run("ledger/"+sync, func(b *testing.B) {
-			l := storetest.StartLazy(b, eventstore.Config{}, lazy)
+			var batches storetest.Batches
+			l := storetest.StartLazy(b, eventstore.Config{Metrics: &batches}, lazy)
 			base := 1
 			var events int
 			var elapsed time.Duration
@@ -71,6 +72,7 @@ func BenchmarkAppendBulk(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
+			batches.Report(b)
 		})
 		rot.Run("raw-atomic/"+sync, func(b *testing.B) {
 			msgs := storetest.Messages(b, scratchLedger(b, realisticRequests(1, benchEmployers)).Store)
@@ -166,7 +168,8 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 			sync = "lazy"
 		}
 		rot.Run("ledger/"+sync, func(b *testing.B) {
-			l := storetest.StartLazy(b, eventstore.Config{}, lazy)
+			var batches storetest.Batches
+			l := storetest.StartLazy(b, eventstore.Config{Metrics: &batches}, lazy)
 			reqs := realisticRequests(1, benchWriters*4)
 			var regs []eventstore.Request
 			for i := 0; i < len(reqs); i += 5 {
@@ -194,6 +197,7 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 				cmds += 10000
 			}
 			b.ReportMetric(float64(cmds)/elapsed.Seconds(), "commands/s")
+			batches.Report(b)
 		})
 		rot.Run("raw-group-commit/"+sync, func(b *testing.B) {
 			_, pay := storetest.LedgerPayments(b, benchWriters*4)

@@ -51,20 +51,19 @@ type unitResult struct {
 // goes out into one atomic batch (group commit), with up to Config.BatchesInFlight batches
 // committing at once.
 type committer struct {
-	nc        *nats.Conn
-	maxMsgs   int
-	timeout   time.Duration
-	queue     chan *unit
-	slots     chan struct{}
-	mu        sync.Mutex
-	inflight  map[string]bool // subjects with a unit in flight: at most one each
-	wake      chan struct{}
-	linger    time.Duration // longest wait for more units once one is ready
-	lastUnits atomic.Int64  // units in the last batch sent
-	gap       time.Duration // a batch leaves when no unit arrived for this long
-	observe   func(batchMsgs int, d time.Duration, err error)
-	stopped   chan struct{}  // closed when run stops taking units
-	wg        sync.WaitGroup // run and every goroutine committing a batch
+	nc       *nats.Conn
+	maxMsgs  int
+	timeout  time.Duration
+	queue    chan *unit
+	slots    chan struct{}
+	mu       sync.Mutex
+	inflight map[string]bool // subjects with a unit in flight: at most one each
+	wake     chan struct{}
+	linger   time.Duration // longest wait for more units once one is ready
+	gap      time.Duration // a batch leaves when no unit arrived for this long
+	observe  func(batchMsgs int, d time.Duration, err error)
+	stopped  chan struct{}  // closed when run stops taking units
+	wg       sync.WaitGroup // run and every goroutine committing a batch
 	// attempt bounds one sending of a batch (timeout bounds them all, from the first); shorter
 	// than timeout on a clustered stream, where an unanswered sending is sent again.
 	attempt time.Duration
@@ -87,7 +86,7 @@ func newCommitter(nc *nats.Conn, maxMsgs, inFlight int, timeout time.Duration) *
 		inflight: map[string]bool{},
 		wake:     make(chan struct{}, 1),
 		linger:   4 * time.Millisecond,
-		gap:      200 * time.Microsecond,
+		gap:      400 * time.Microsecond,
 		stopped:  make(chan struct{}),
 	}
 }
@@ -207,71 +206,7 @@ func (c *committer) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		}
-		var batch []*unit
-		n := 0
-		c.mu.Lock()
-		taken := map[string]bool{}
-		// take puts u in the batch, or drops it if its writer withdrew it; false defers it.
-		take := func(u *unit) bool {
-			if u.state.Load() == unitWithdrawn {
-				return true
-			}
-			if c.inflight[u.subject] || taken[u.subject] || (n > 0 && n+u.size() > c.maxMsgs) {
-				return false
-			}
-			for _, g := range u.guards {
-				if c.inflight[g.Subject] || taken[g.Subject] {
-					return false
-				}
-			}
-			taken[u.subject] = true
-			for _, g := range u.guards {
-				taken[g.Subject] = true
-			}
-			batch = append(batch, u)
-			n += u.size()
-			return true
-		}
-		rest := deferred[:0]
-		for _, u := range deferred {
-			if !take(u) {
-				rest = append(rest, u)
-			}
-		}
-		deferred = rest
-		// Linger briefly while writers keep arriving: a batch costs the server a fixed few
-		// milliseconds whatever its size, so fuller batches mean more commands per second. The
-		// writers of the last batch are likely to come back (over HTTP, a round trip later), so
-		// a batch waits for as many units as the last one had, up to the linger time.
-		target := int(c.lastUnits.Load())
-		linger := time.NewTimer(c.linger)
-		quiet := time.NewTimer(c.gap)
-	drain:
-		for n < c.maxMsgs {
-			select {
-			case u := <-c.queue:
-				if !take(u) {
-					deferred = append(deferred, u)
-				}
-				quiet.Reset(c.gap)
-			case <-quiet.C:
-				if len(batch) >= target {
-					break drain
-				}
-				quiet.Reset(c.gap)
-			case <-linger.C:
-				break drain
-			}
-		}
-		linger.Stop()
-		quiet.Stop()
-		for _, u := range batch {
-			c.inflight[u.subject] = true
-			for _, g := range u.guards {
-				c.inflight[g.Subject] = true
-			}
-		}
-		c.mu.Unlock()
+		batch, n := c.gather(ctx, &deferred)
 		if len(batch) == 0 {
 			// Everything waiting is behind a unit in flight on its subject.
 			<-c.slots
@@ -286,6 +221,102 @@ func (c *committer) run(ctx context.Context) {
 		}
 		c.wg.Go(func() { c.commit(batch, n) })
 	}
+}
+
+// gather takes the next batch from the units deferred and those queued, marks their subjects in
+// flight, and returns it with its size in messages. The caller holds a slot.
+//
+// The server commits batches one after another: a batch sent beside one in flight only waits
+// there, and splits the writers that would have filled one batch into two, each paying the
+// server's fixed cost of a batch. So a batch goes beside another only once it is full (a bulk
+// load's are); otherwise it gathers units until the one in flight ends. A batch alone goes once
+// no unit has come for a moment (gap), writers having stopped arriving, or after the linger.
+func (c *committer) gather(ctx context.Context, deferred *[]*unit) ([]*unit, int) {
+	alone := len(c.slots) == 1
+	var batch []*unit
+	n, full := 0, false
+	taken := map[string]bool{}
+	// take puts u in the batch, or drops it if its writer withdrew it; false defers it.
+	take := func(u *unit) bool {
+		if u.state.Load() == unitWithdrawn {
+			return true
+		}
+		if n > 0 && n+u.size() > c.maxMsgs {
+			full = true
+			return false
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.inflight[u.subject] || taken[u.subject] {
+			return false
+		}
+		for _, g := range u.guards {
+			if c.inflight[g.Subject] || taken[g.Subject] {
+				return false
+			}
+		}
+		taken[u.subject] = true
+		for _, g := range u.guards {
+			taken[g.Subject] = true
+		}
+		batch = append(batch, u)
+		n += u.size()
+		return true
+	}
+	retake := func() {
+		rest := (*deferred)[:0]
+		for _, u := range *deferred {
+			if !take(u) {
+				rest = append(rest, u)
+			}
+		}
+		*deferred = rest
+	}
+	retake()
+	linger := time.NewTimer(c.linger)
+	quiet := time.NewTimer(c.gap)
+	defer linger.Stop()
+	defer quiet.Stop()
+drain:
+	for n < c.maxMsgs && !full {
+		select {
+		case u := <-c.queue:
+			if !take(u) {
+				*deferred = append(*deferred, u)
+			}
+			quiet.Reset(c.gap)
+		case <-quiet.C:
+			if alone {
+				break drain
+			} // else the next unit to come sets it again
+		case <-linger.C:
+			if alone {
+				break drain
+			}
+		case <-c.wake:
+			// A batch ended: units behind its subjects may go, and if it was the one in
+			// flight, this batch lingers from now as if it had just begun.
+			retake()
+			if !alone && len(c.slots) == 1 {
+				alone = true
+				linger.Reset(c.linger)
+				quiet.Reset(c.gap)
+			}
+		case <-ctx.Done():
+			// Nothing goes out once the committer stops: its units are refused with the rest.
+			*deferred = append(batch, *deferred...)
+			return nil, 0
+		}
+	}
+	c.mu.Lock()
+	for _, u := range batch {
+		c.inflight[u.subject] = true
+		for _, g := range u.guards {
+			c.inflight[g.Subject] = true
+		}
+	}
+	c.mu.Unlock()
+	return batch, n
 }
 
 // stop answers the units still waiting when run returns: none of them is sent.
@@ -317,8 +348,15 @@ func (c *committer) unmark(units []*unit) {
 	c.mu.Unlock()
 }
 
+// release frees the subjects of a batch that ended, and its slot.
 func (c *committer) release(batch []*unit) {
 	c.unmark(batch)
+	c.freeSlot()
+}
+
+// freeSlot frees a slot taken for a batch, and wakes the loop: a batch gathering beside it
+// (gather) may go now, and units behind its subjects too.
+func (c *committer) freeSlot() {
 	<-c.slots
 	select {
 	case c.wake <- struct{}{}:
@@ -344,7 +382,6 @@ func (c *committer) commit(batch []*unit, n int) {
 		c.release(nil)
 		return
 	}
-	c.lastUnits.Store(int64(len(batch)))
 	start := time.Now()
 	first, err := c.publish(batch, n)
 	if c.observe != nil {
@@ -390,7 +427,7 @@ func (c *committer) commitAlone(u *unit) {
 		refuse(u, ErrClosed)
 		return
 	}
-	defer func() { <-c.slots }()
+	defer c.freeSlot()
 	if !u.state.CompareAndSwap(unitQueued, unitSent) {
 		return // withdrawn: its writer was answered
 	}

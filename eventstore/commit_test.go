@@ -3,8 +3,10 @@ package eventstore
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -108,5 +110,85 @@ func TestTwoUnitsForOneSubjectInOneGroupCommitNeverBothPassAStaleSequence(t *tes
 		if info.State.Subjects[subject] != 2 {
 			t.Fatalf("subject %s holds %d messages (last %d), want 2", subject, info.State.Subjects[subject], m.Sequence)
 		}
+	}
+}
+
+// A batch goes beside one in flight only when it is full: units that come while a batch is in
+// flight gather into one batch, which goes at once when full and otherwise when the one in
+// flight ends. (Sent beside it half full, it would wait at the server all the same, and split
+// the writers that fill one batch into two, each paying the server's fixed cost of a batch.)
+func TestABatchGoesBesideOneInFlightOnlyWhenFull(t *testing.T) {
+	emb, err := StartEmbedded(EmbeddedConfig{Dir: t.TempDir()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(emb.Close)
+	got := heldAppends(t, emb.Conn)
+	c := newCommitter(emb.Conn, 3, 2, time.Minute)
+	// Were a batch to go early, it would go at once.
+	c.linger, c.gap = time.Microsecond, time.Microsecond
+	ctx, cancel := context.WithCancel(context.Background())
+	c.start(ctx)
+	defer func() { cancel(); c.wait() }()
+	held := func(name string) *unit {
+		return &unit{subject: "kz.held." + name, msgs: []*nats.Msg{msg("kz.held."+name, name)}}
+	}
+
+	a := submitAsync(c, ctx, held("a"))
+	heldA := next(t, got)
+	if heldA.Subject != "kz.held.a" || heldA.Header.Get("Nats-Batch-Id") != "" {
+		t.Fatalf("the first unit went as %s in batch %q, want kz.held.a alone", heldA.Subject, heldA.Header.Get("Nats-Batch-Id"))
+	}
+
+	// Three units fill a batch (of at most 3 messages): it goes while a is in flight.
+	full := map[string]<-chan submitted{}
+	for _, name := range []string{"b", "c", "d"} {
+		full["kz.held."+name] = submitAsync(c, ctx, held(name))
+	}
+	var batch []*nats.Msg
+	for range 3 {
+		batch = append(batch, next(t, got))
+	}
+	id := batch[0].Header.Get("Nats-Batch-Id")
+	for i, m := range batch {
+		if id == "" || m.Header.Get("Nats-Batch-Id") != id || m.Header.Get("Nats-Batch-Sequence") != strconv.Itoa(i+1) {
+			t.Fatalf("message %d of the full batch: %s in batch %q as %q, want one batch of 3 beside the one in flight",
+				i+1, m.Subject, m.Header.Get("Nats-Batch-Id"), m.Header.Get("Nats-Batch-Sequence"))
+		}
+	}
+	if err := batch[2].Respond([]byte(`{"stream":"LEDGER","seq":12,"count":3}`)); err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range batch {
+		if r := result(t, full[m.Subject]); r.err != nil || r.seq != uint64(10+i) {
+			t.Fatalf("%s, message %d of the full batch: %d %v, want %d", m.Subject, i+1, r.seq, r.err, 10+i)
+		}
+	}
+
+	// One unit is no full batch: it waits for a, and goes when a is answered. (The committer
+	// has taken it once the queue is empty; sent early, it would go within a microsecond.)
+	e := submitAsync(c, ctx, held("e"))
+	for deadline := time.Now().Add(20 * time.Second); len(c.queue) > 0 || len(c.slots) < 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("the committer did not take the unit")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case m := <-got:
+		t.Fatalf("%s went beside the batch in flight, half full", m.Subject)
+	case <-time.After(100 * time.Millisecond):
+	}
+	ack(t, heldA, 9)
+	if r := result(t, a); r.err != nil || r.seq != 9 {
+		t.Fatalf("the unit in flight: %d %v", r.seq, r.err)
+	}
+	if m := next(t, got); m.Subject != "kz.held.e" {
+		t.Fatalf("after the batch in flight ended, %s went, want kz.held.e", m.Subject)
+	} else {
+		ack(t, m, 13)
+	}
+	if r := result(t, e); r.err != nil || r.seq != 13 {
+		t.Fatalf("the unit that waited: %d %v", r.seq, r.err)
 	}
 }

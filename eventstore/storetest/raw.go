@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -318,4 +319,33 @@ func LedgerPayments(tb testing.TB, n int) ([]string, []Message) {
 		pay[i] = m
 	}
 	return ids, pay
+}
+
+// Batches counts the atomic batches a store commits and their messages (an eventstore.Observer
+// for Config.Metrics), for benchmarks that report how full the ledger's batches are.
+type Batches struct {
+	n, msgs atomic.Int64
+}
+
+// Appended does nothing.
+func (c *Batches) Appended(string, int) {}
+
+// Batch counts one batch of msgs messages.
+func (c *Batches) Batch(msgs int, _ time.Duration, _ error) {
+	c.n.Add(1)
+	c.msgs.Add(int64(msgs))
+}
+
+// Conflict does nothing.
+func (c *Batches) Conflict() {}
+
+// Duplicate does nothing.
+func (c *Batches) Duplicate() {}
+
+// Report reports the batches counted since the store started, as batches an iteration and
+// messages a batch.
+func (c *Batches) Report(b *testing.B) {
+	n := c.n.Load()
+	b.ReportMetric(float64(n)/float64(max(b.N, 1)), "batches/op")
+	b.ReportMetric(float64(c.msgs.Load())/float64(max(n, 1)), "msgs/batch")
 }
