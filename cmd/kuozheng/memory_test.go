@@ -4,6 +4,8 @@ import (
 	"flag"
 	"runtime/debug"
 	"testing"
+
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
 
 func TestMemoryLimitSizes(t *testing.T) {
@@ -50,8 +52,8 @@ func TestMemoryLimitFlagSetsTheCollectorsLimit(t *testing.T) {
 	}
 }
 
-// While serve starts the collector runs only near the soft limit, and as before once started;
-// without a limit, or with GOGC set, it is left as it is.
+// While serve starts the collector runs only near the soft limit, and once started at five
+// times what is live (or near the limit); without a limit, or with GOGC set, it is left as it is.
 func TestTheCollectorRunsNearTheLimitOnlyWhileServeStarts(t *testing.T) {
 	percent := func() int { // reads GOGC's setting without changing it
 		p := debug.SetGCPercent(100)
@@ -66,8 +68,15 @@ func TestTheCollectorRunsNearTheLimitOnlyWhileServeStarts(t *testing.T) {
 		t.Errorf("with a limit, while starting: GOGC %d, want off (-1)", p)
 	}
 	restore()
-	if p := percent(); p != 100 {
-		t.Errorf("started: GOGC %d, want 100 again", p)
+	if p := percent(); p != steadyGCPercent {
+		t.Errorf("started: GOGC %d, want %d", p, steadyGCPercent)
+	}
+	if storetest.ServeGCPercent != steadyGCPercent {
+		t.Errorf("the benchmarks run the ledger at GOGC %d (storetest.ServeGCPercent), serve at %d", storetest.ServeGCPercent, steadyGCPercent)
+	}
+	debug.SetGCPercent(100)
+	if n, err := parseBytes(defaultMemoryLimit); err != nil || n != storetest.ServeMemoryLimit {
+		t.Errorf("serve's default limit %s (%d, %v) is not the benchmarks' storetest.ServeMemoryLimit %d", defaultMemoryLimit, n, err, storetest.ServeMemoryLimit)
 	}
 	collectNearLimit(0)()
 	if p := percent(); p != 100 {

@@ -93,7 +93,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	log.Info("memory", "soft_limit_mib", limit>>20)
 	go watchMemory(ctx, limit, log)
-	restoreCollector := collectNearLimit(limit)
+	collectAsStarted := collectNearLimit(limit)
 	sf.replayAll = *noSnapshots
 	metrics := api.NewMetrics()
 	sf.metrics = metrics // given at open: the committer reads it from its first batch on
@@ -175,7 +175,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	warmed := handler.WarmWhenReady(ctx)
 	go func() {
 		<-warmed
-		restoreCollector()
+		collectAsStarted()
 	}()
 	srv := api.HTTPServer(*listen, handler)
 	// net/http's own lines (TLS handshakes that failed, panics) go to the same log, in its format.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"testing"
@@ -239,4 +240,22 @@ func (r *Rotation) Go() {
 		k := (i + max(round, 0)) % n
 		r.b.Run(r.names[k], r.fs[k])
 	}
+}
+
+// The collector's settings of serve once started, with its default soft limit (cmd/kuozheng's
+// steadyGCPercent and defaultMemoryLimit, which its tests hold to these).
+const (
+	ServeGCPercent   = 400
+	ServeMemoryLimit = 896 << 20
+)
+
+// CollectAsServe runs the collector as serve runs it once started until tb ends: a benchmark's
+// ledger side measures what serve does, its baselines keep Go's defaults.
+func CollectAsServe(tb testing.TB) {
+	percent := debug.SetGCPercent(ServeGCPercent)
+	limit := debug.SetMemoryLimit(ServeMemoryLimit)
+	tb.Cleanup(func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	})
 }
