@@ -65,7 +65,7 @@ func applyMemoryLimit(fs *flag.FlagSet, value string) (int64, error) {
 // steadyGCPercent is the collector's GOGC once serve has started, under a soft limit: it runs
 // when the heap has grown to five times what is live, or near the limit, whichever comes first.
 // At Go's default (100) it ran at every doubling, which on a ledger whose views fit well under
-// the limit spent a tenth of a bulk load's or an import's CPU collecting (GOGC 400: 13-14% more
+// the limit spent a tenth of a bulk load's or an import's CPU collecting (GOGC 400: 10-14% more
 // events a second on both); a heap as large as the limit collects near the limit either way.
 // storetest.ServeGCPercent runs the benchmarks' ledger sides the same way.
 const steadyGCPercent = 400
