@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/kuozheng/kuozheng/domain"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -24,6 +25,11 @@ type unit struct {
 	// be the first of its subject, sent just before msgs in the same batch: the unit is stored
 	// only if none of their subjects was taken.
 	guards []*nats.Msg
+	// evs are msgs' events, if the committer is to fold them (its fold) as soon as the unit is
+	// stored, before its writer is answered; folded says it did. A bulk load's writer folds
+	// its own, a unit at a time, so that readers never wait for a whole batch's fold.
+	evs    []domain.Event
+	folded bool
 	done   chan unitResult // the unit's one outcome (buffered: sending it never blocks)
 	state  atomic.Int32    // unitQueued, unitSent, unitWithdrawn or unitAbandoned
 }
@@ -76,6 +82,10 @@ type committer struct {
 	// for an answer lost on the way back.
 	lose atomic.Int32
 	disk *diskGuard // refuses sendings while the data folder is full or read-only; nil: none
+	// fold folds the events of stored units, each from its first sequence, all at once: the
+	// writers of a batch, answered together, would otherwise queue for the lock one by one.
+	// nil: the writers fold.
+	fold func(units []*unit, firsts []uint64)
 }
 
 func newCommitter(nc *nats.Conn, maxMsgs, inFlight int, timeout time.Duration) *committer {
@@ -389,11 +399,16 @@ func (c *committer) commit(batch []*unit, n int) {
 	}
 	c.release(batch)
 	if err == nil {
+		firsts := make([]uint64, len(batch))
 		seq := first
-		for _, u := range batch {
+		for i, u := range batch {
 			seq += uint64(len(u.guards))
-			u.done <- unitResult{firstSeq: seq}
+			firsts[i] = seq
 			seq += uint64(len(u.msgs))
+		}
+		c.folds(batch, firsts)
+		for i, u := range batch {
+			u.done <- unitResult{firstSeq: firsts[i]}
 		}
 		return
 	}
@@ -434,8 +449,31 @@ func (c *committer) commitAlone(u *unit) {
 	first, err := c.publish([]*unit{u}, u.size())
 	if err == nil {
 		first += uint64(len(u.guards))
+		c.folds([]*unit{u}, []uint64{first})
 	}
 	u.done <- unitResult{firstSeq: first, err: err}
+}
+
+// folds folds the events of the stored units that carry them (c.fold) and marks those folded,
+// before their writers are answered.
+func (c *committer) folds(units []*unit, firsts []uint64) {
+	if c.fold == nil {
+		return
+	}
+	var us []*unit
+	var fs []uint64
+	for i, u := range units {
+		if u.evs != nil {
+			us, fs = append(us, u), append(fs, firsts[i])
+		}
+	}
+	if len(us) == 0 {
+		return
+	}
+	c.fold(us, fs)
+	for _, u := range us {
+		u.folded = true
+	}
 }
 
 type pubAck struct {

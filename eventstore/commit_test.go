@@ -3,11 +3,13 @@ package eventstore
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/kuozheng/kuozheng/domain"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -190,5 +192,77 @@ func TestABatchGoesBesideOneInFlightOnlyWhenFull(t *testing.T) {
 	}
 	if r := result(t, e); r.err != nil || r.seq != 13 {
 		t.Fatalf("the unit that waited: %d %v", r.seq, r.err)
+	}
+}
+
+// The writers of a stored batch are answered after its events are folded, once for the batch:
+// the units that carry events (a writer's Execute) are folded from their first sequences, in
+// the batch's order; one without (a bulk load's, whose writer folds its own) is left to its writer.
+func TestABatchIsFoldedOnceBeforeItsWritersAreAnswered(t *testing.T) {
+	emb, err := StartEmbedded(EmbeddedConfig{Dir: t.TempDir()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(emb.Close)
+	got := heldAppends(t, emb.Conn)
+	c := newCommitter(emb.Conn, 3, 1, time.Minute)
+	c.linger, c.gap = time.Minute, time.Minute // the batch goes when full
+	var (
+		calls   int
+		folded  []string
+		firsts  []uint64
+		results []<-chan submitted
+		early   bool
+	)
+	c.fold = func(us []*unit, fs []uint64) {
+		calls++
+		for _, u := range us {
+			folded = append(folded, u.subject)
+		}
+		firsts = append(firsts, fs...)
+		for _, r := range results {
+			early = early || len(r) > 0
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.start(ctx)
+	defer func() { cancel(); c.wait() }()
+	units := map[string]*unit{}
+	byName := map[string]<-chan submitted{}
+	for _, name := range []string{"a", "b", "c"} {
+		u := &unit{subject: "kz.held." + name, msgs: []*nats.Msg{msg("kz.held."+name, name)}}
+		if name != "b" {
+			u.evs = []domain.Event{{}}
+		}
+		units[u.subject] = u
+		byName[u.subject] = submitAsync(c, ctx, u)
+		results = append(results, byName[u.subject])
+	}
+	var batch []*nats.Msg
+	for range 3 {
+		batch = append(batch, next(t, got))
+	}
+	if err := batch[2].Respond([]byte(`{"stream":"LEDGER","seq":12,"count":3}`)); err != nil {
+		t.Fatal(err)
+	}
+	var wantFolded []string
+	var wantFirsts []uint64
+	for i, m := range batch {
+		if r := result(t, byName[m.Subject]); r.err != nil || r.seq != uint64(10+i) {
+			t.Fatalf("%s: %d %v, want %d", m.Subject, r.seq, r.err, 10+i)
+		}
+		u := units[m.Subject]
+		if u.folded != (u.evs != nil) {
+			t.Errorf("%s: folded %v, carrying events %v", m.Subject, u.folded, u.evs != nil)
+		}
+		if u.evs != nil {
+			wantFolded, wantFirsts = append(wantFolded, m.Subject), append(wantFirsts, uint64(10+i))
+		}
+	}
+	if calls != 1 || !slices.Equal(folded, wantFolded) || !slices.Equal(firsts, wantFirsts) {
+		t.Fatalf("folded %d times: %v from %v, want once: %v from %v", calls, folded, firsts, wantFolded, wantFirsts)
+	}
+	if early {
+		t.Fatal("a writer was answered before its batch was folded")
 	}
 }

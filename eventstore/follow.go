@@ -577,9 +577,12 @@ func (s *Store) ownEvent(subject string, seq uint64) (localEvent, bool) {
 func (s *Store) appendLocal(ctx context.Context, u *unit, evs []domain.Event) (uint64, error) {
 	done := s.markPending(u.subject)
 	defer done()
+	u.evs = evs
 	first, err := s.com.submit(ctx, u)
 	if err == nil {
-		s.applyLocal(u.subject, first, evs)
+		if !u.folded {
+			s.applyLocal(u.subject, first, evs)
+		}
 		s.observeAppended(evs)
 	}
 	return first, err
@@ -606,6 +609,20 @@ func (s *Store) markPending(subject string) func() {
 func (s *Store) applyLocal(subject string, first uint64, evs []domain.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.foldLocal(subject, first, evs)
+}
+
+// foldUnits is applyLocal for the units of a batch, under one hold of the lock.
+func (s *Store) foldUnits(units []*unit, firsts []uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, u := range units {
+		s.foldLocal(u.subject, firsts[i], u.evs)
+	}
+}
+
+// foldLocal is applyLocal's fold; the caller holds s.mu.
+func (s *Store) foldLocal(subject string, first uint64, evs []domain.Event) {
 	for i, ev := range evs {
 		ev.Seq = first + uint64(i)
 		h := s.foldHead(subject)

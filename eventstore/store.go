@@ -378,6 +378,7 @@ func Start(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	s.snapSeq.Store(from)
 	s.snapSaved.Store(from)
 	s.com = newCommitter(nc, cfg.MaxBatch, cfg.BatchesInFlight, cfg.Timeout)
+	s.com.fold = s.foldUnits
 	if cfg.Metrics != nil {
 		s.com.observe = cfg.Metrics.Batch
 	}
