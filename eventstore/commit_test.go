@@ -120,18 +120,10 @@ func TestTwoUnitsForOneSubjectInOneGroupCommitNeverBothPassAStaleSequence(t *tes
 // flight ends. (Sent beside it half full, it would wait at the server all the same, and split
 // the writers that fill one batch into two, each paying the server's fixed cost of a batch.)
 func TestABatchGoesBesideOneInFlightOnlyWhenFull(t *testing.T) {
-	emb, err := StartEmbedded(EmbeddedConfig{Dir: t.TempDir()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(emb.Close)
-	got := heldAppends(t, emb.Conn)
-	c := newCommitter(emb.Conn, 3, 2, time.Minute)
+	c, got := heldCommitter(t, 3, 2)
 	// Were a batch to go early, it would go at once.
 	c.linger, c.gap = time.Microsecond, time.Microsecond
-	ctx, cancel := context.WithCancel(context.Background())
-	c.start(ctx)
-	defer func() { cancel(); c.wait() }()
+	ctx := startCommitter(t, c)
 	held := func(name string) *unit {
 		return &unit{subject: "kz.held." + name, msgs: []*nats.Msg{msg("kz.held."+name, name)}}
 	}
@@ -199,13 +191,7 @@ func TestABatchGoesBesideOneInFlightOnlyWhenFull(t *testing.T) {
 // the units that carry events (a writer's Execute) are folded from their first sequences, in
 // the batch's order; one without (a bulk load's, whose writer folds its own) is left to its writer.
 func TestABatchIsFoldedOnceBeforeItsWritersAreAnswered(t *testing.T) {
-	emb, err := StartEmbedded(EmbeddedConfig{Dir: t.TempDir()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(emb.Close)
-	got := heldAppends(t, emb.Conn)
-	c := newCommitter(emb.Conn, 3, 1, time.Minute)
+	c, got := heldCommitter(t, 3, 1)
 	c.linger, c.gap = time.Minute, time.Minute // the batch goes when full
 	var (
 		calls   int
@@ -224,9 +210,7 @@ func TestABatchIsFoldedOnceBeforeItsWritersAreAnswered(t *testing.T) {
 			early = early || len(r) > 0
 		}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	c.start(ctx)
-	defer func() { cancel(); c.wait() }()
+	ctx := startCommitter(t, c)
 	units := map[string]*unit{}
 	byName := map[string]<-chan submitted{}
 	for _, name := range []string{"a", "b", "c"} {
@@ -265,4 +249,24 @@ func TestABatchIsFoldedOnceBeforeItsWritersAreAnswered(t *testing.T) {
 	if early {
 		t.Fatal("a writer was answered before its batch was folded")
 	}
+}
+
+// heldCommitter is a committer of batches of up to maxMsgs messages, slots of them at once, on
+// an embedded server, whose appends on kz.held.> reach the test (got), held until it answers.
+func heldCommitter(t *testing.T, maxMsgs, slots int) (*committer, <-chan *nats.Msg) {
+	t.Helper()
+	emb, err := StartEmbedded(EmbeddedConfig{Dir: t.TempDir()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(emb.Close)
+	return newCommitter(emb.Conn, maxMsgs, slots, time.Minute), heldAppends(t, emb.Conn)
+}
+
+// startCommitter starts c until the test ends, and returns the context its writers submit with.
+func startCommitter(t *testing.T, c *committer) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.start(ctx)
+	t.Cleanup(func() { cancel(); c.wait() })
+	return ctx
 }
