@@ -11,7 +11,8 @@ import (
 // An employer's records read back are the ones added, in order, wherever the archive keeps
 // them at the time: chunks in its file or in the write buffer before it, tail records in the
 // tail log's write buffer, its ring of recent buffers or only on disk (no ring, or evicted from
-// a small one), and records larger than a ring slot.
+// a small one; an employer's one record there read alone, several at once), and records larger
+// than a ring slot.
 func TestRecordsReadBackAlikeFromTheFileTheBuffersAndTheRing(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -58,7 +59,11 @@ func TestRecordsReadBackAlikeFromTheFileTheBuffersAndTheRing(t *testing.T) {
 			if kept > max(tc.slots-1, 0) || (tc.slots > 0 && kept == 0) {
 				t.Fatalf("the ring keeps %d buffers in %d slots", kept, tc.slots)
 			}
+			tails := map[int]int{} // employers by how many tail records they have (1 and more are read differently)
 			for id, want := range added {
+				a.mu.Lock()
+				tails[min(len(a.shelves[id].tail), 2)]++
+				a.mu.Unlock()
 				got, ok, err := a.read(id, 0)
 				if !ok || err != nil {
 					t.Fatalf("read %s: %v, %v", id, ok, err)
@@ -83,6 +88,9 @@ func TestRecordsReadBackAlikeFromTheFileTheBuffersAndTheRing(t *testing.T) {
 				if recs, err = readRecords(h.tail, recs); err != nil || !sameRecords(recs, want) {
 					t.Fatalf("readPacked %s: %d records (%v) differ from the %d added", id, len(recs), err, len(want))
 				}
+			}
+			if tails[1] == 0 || tails[2] == 0 {
+				t.Fatalf("employers by tail records (none, one, more): %v; the test needs some with one and some with more", tails)
 			}
 		})
 	}

@@ -2,7 +2,6 @@ package eventstore
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -286,8 +285,12 @@ func (t *tailLog) appendRecords(b []byte, refs []tailRef) ([]byte, error) {
 	}
 	start := len(b)
 	b = slices.Grow(b, total)[:start+total]
-	errs := make([]error, len(refs))
-	var wg sync.WaitGroup
+	type diskRead struct {
+		dst []byte
+		ref tailRef
+		err error
+	}
+	var reads []diskRead
 	for i, at := 0, start; i < len(refs); i++ {
 		dst := b[at : at+int(refs[i].n)]
 		at += len(dst)
@@ -295,11 +298,23 @@ func (t *tailLog) appendRecords(b []byte, refs []tailRef) ([]byte, error) {
 			copy(dst, rec)
 			continue
 		}
-		wg.Go(func() { errs[i] = t.readRecord(dst, refs[i]) })
+		reads = append(reads, diskRead{dst: dst, ref: refs[i]})
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return b[:start], err
+	if len(reads) == 1 {
+		// One read (a new employer's first events, read back by the next command about it):
+		// a goroutine to wait for it cost more than the read.
+		reads[0].err = t.readRecord(reads[0].dst, reads[0].ref)
+	} else {
+		var wg sync.WaitGroup
+		for i := range reads {
+			wg.Go(func() { reads[i].err = t.readRecord(reads[i].dst, reads[i].ref) })
+		}
+		wg.Wait()
+	}
+	for _, r := range reads {
+		if r.err != nil {
+			return b[:start], r.err
+		}
 	}
 	return b, nil
 }
