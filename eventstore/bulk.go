@@ -82,9 +82,11 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 	var units []*bulkUnit
 	var fakeSeq uint64 = math.MaxUint64 / 2
 	ref := s.Reference()
-	// Units go to the committer as they are built; one goroutine takes their outcomes in order and
-	// folds what was appended, so building, committing and folding overlap.
-	sent := make(chan *bulkUnit, 4096)
+	// Units go to the committer as they are built, which folds each batch's as it is stored; one
+	// goroutine takes their outcomes in order, so building and committing overlap. It holds as
+	// many units as the batches in flight and the next one can: with a unit per employer (an
+	// import's rows), fewer held the building back until a batch before was answered.
+	sent := make(chan *bulkUnit, s.cfg.MaxBatch*(s.cfg.BatchesInFlight+1))
 	collected := make(chan struct{})
 	go func() {
 		defer close(collected)
@@ -92,7 +94,9 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 			r := s.com.outcome(ctx, bu.u)
 			bu.first, bu.err = r.firstSeq, r.err
 			if r.err == nil {
-				s.applyLocal(bu.u.subject, bu.first, bu.evs)
+				if !bu.u.folded {
+					s.applyLocal(bu.u.subject, bu.first, bu.evs)
+				}
 				s.observeAppended(bu.evs)
 			}
 			bu.done()
@@ -184,6 +188,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 		}
 		pending[id] = idx[taken:]
 		if len(bu.u.msgs) > 0 {
+			bu.u.evs = bu.evs
 			units = append(units, bu)
 			bu.done = s.markPending(bu.u.subject)
 			if err := s.com.enqueue(ctx, bu.u); err != nil {

@@ -26,8 +26,7 @@ type unit struct {
 	// only if none of their subjects was taken.
 	guards []*nats.Msg
 	// evs are msgs' events, if the committer is to fold them (its fold) as soon as the unit is
-	// stored, before its writer is answered; folded says it did. A bulk load's writer folds
-	// its own, a unit at a time, so that readers never wait for a whole batch's fold.
+	// stored, before its writer is answered; folded says it did.
 	evs    []domain.Event
 	folded bool
 	done   chan unitResult // the unit's one outcome (buffered: sending it never blocks)

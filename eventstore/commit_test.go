@@ -189,7 +189,7 @@ func TestABatchGoesBesideOneInFlightOnlyWhenFull(t *testing.T) {
 
 // The writers of a stored batch are answered after its events are folded, once for the batch:
 // the units that carry events (a writer's Execute) are folded from their first sequences, in
-// the batch's order; one without (a bulk load's, whose writer folds its own) is left to its writer.
+// the batch's order; one without is left to its writer.
 func TestABatchIsFoldedOnceBeforeItsWritersAreAnswered(t *testing.T) {
 	c, got := heldCommitter(t, 3, 1)
 	c.linger, c.gap = time.Minute, time.Minute // the batch goes when full
@@ -248,6 +248,36 @@ func TestABatchIsFoldedOnceBeforeItsWritersAreAnswered(t *testing.T) {
 	}
 	if early {
 		t.Fatal("a writer was answered before its batch was folded")
+	}
+}
+
+// A stored batch is folded in runs of whole units, each under one hold of the lock, so that
+// readers wait for a few hundred events' fold at most, not a bulk batch's thousands.
+func TestABatchIsFoldedInRunsOfAFewHundredEventsUnderEachHold(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		sizes []int // events of each unit
+		want  [][2]int
+	}{
+		{"no units, no holds", nil, nil},
+		{"a concurrent batch of one-event units: one hold", []int{1, 1, 1, 1}, [][2]int{{0, 4}}},
+		{"units up to the bound share a hold", []int{foldHoldEvents / 2, foldHoldEvents / 2, 1}, [][2]int{{0, 2}, {2, 3}}},
+		{"a unit past the bound is folded whole, alone", []int{1, foldHoldEvents * 3, 1}, [][2]int{{0, 1}, {1, 2}, {2, 3}}},
+		{"a bulk batch of five-event units", slices.Repeat([]int{5}, 120), [][2]int{{0, 51}, {51, 102}, {102, 120}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var units []*unit
+			for _, n := range tc.sizes {
+				units = append(units, &unit{evs: make([]domain.Event, n)})
+			}
+			var got [][2]int
+			for start, end := range foldHolds(units) {
+				got = append(got, [2]int{start, end})
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("holds %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -612,12 +613,38 @@ func (s *Store) applyLocal(subject string, first uint64, evs []domain.Event) {
 	s.foldLocal(subject, first, evs)
 }
 
-// foldUnits is applyLocal for the units of a batch, under one hold of the lock.
+// foldUnits is applyLocal for the units of a batch, a few hundred events under each hold of
+// the lock: a batch's writers are answered together, and queueing for the lock one unit at a
+// time cost more than the folds; readers wait at most for one hold, not a whole bulk batch.
 func (s *Store) foldUnits(units []*unit, firsts []uint64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, u := range units {
-		s.foldLocal(u.subject, firsts[i], u.evs)
+	for start, end := range foldHolds(units) {
+		s.mu.Lock()
+		for i := start; i < end; i++ {
+			s.foldLocal(units[i].subject, firsts[i], units[i].evs)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// foldHoldEvents is about how many events foldUnits folds under one hold of the lock: a
+// millisecond or so of folding.
+const foldHoldEvents = 256
+
+// foldHolds splits units into runs [start, end) folded under one hold of the lock each: whole
+// units, up to foldHoldEvents events a run, or one unit when it alone has more.
+func foldHolds(units []*unit) iter.Seq2[int, int] {
+	return func(yield func(int, int) bool) {
+		for start := 0; start < len(units); {
+			end, held := start, 0
+			for end < len(units) && (end == start || held+len(units[end].evs) <= foldHoldEvents) {
+				held += len(units[end].evs)
+				end++
+			}
+			if !yield(start, end) {
+				return
+			}
+			start = end
+		}
 	}
 }
 
