@@ -74,15 +74,17 @@ type row struct {
 	req  eventstore.Request
 }
 
-// Import checks every row of t, appends the valid ones through the bulk path and reports the
-// rest. It reads t a batch at a time (Options.Batch rows, at most MaxBatchBytes of cells), so that
-// memory is bounded by a batch. Each command's idempotency key digests its rows' content and
-// position, so importing the same file again, or after a crash, appends nothing twice.
 // ErrLedger marks an import that stopped because the ledger did not take a batch (it was down,
 // or did not answer in time), not because of the file: the batches before it are recorded, and
 // importing the same file again records the rest once.
 var ErrLedger = errors.New("importer: the ledger did not take a batch")
 
+// Import checks every row of t, appends the valid ones through the bulk path and reports the
+// rest. It reads t a batch at a time (Options.Batch rows, at most MaxBatchBytes of cells), and
+// reads and checks the next batch while the ledger appends one, so that memory is bounded by two
+// batches. Each command's idempotency key digests its rows' content and position, so importing
+// the same file again, or after a crash, appends nothing twice. An import the ledger stopped
+// returns an error wrapping ErrLedger.
 func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options) (*Report, error) {
 	start := time.Now()
 	if opt.Batch <= 0 {
@@ -114,33 +116,27 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 	}
 	rep := &Report{Kind: kind, Encoding: t.Encoding, Rejected: []Reject{}}
 	b := &builder{header: t.Header, cols: cols, kind: kind, ref: store.Reference(), opt: opt, store: store}
-	// carry is the last declaration of a batch, which the next batch's first rows may continue.
-	var carry *row
-	for eof := false; !eof; {
-		recs, err := b.read(t, rep.Rows)
-		if err == io.EOF {
-			eof = true
-		} else if err != nil {
-			return nil, err
+	batches, stop := make(chan checkedBatch), make(chan struct{})
+	go b.readBatches(t, batches, stop)
+	defer func() {
+		// The reader stops after the batch it is on, before t is closed.
+		close(stop)
+		for range batches {
 		}
-		rep.Rows += len(recs)
-		cmds := b.build(recs, carry, rep)
-		carry = nil
-		if !eof && b.kind == KindDeclarations && len(cmds) > 0 {
-			last := cmds[len(cmds)-1]
-			carry, cmds = &last, cmds[:len(cmds)-1]
+	}()
+	for cb := range batches {
+		if cb.err != nil {
+			return nil, cb.err
 		}
-		b.finish(cmds)
-		if err := b.send(ctx, cmds, rep); err != nil {
+		rep.Rows = cb.rows
+		rep.Rejected = append(rep.Rejected, cb.rejected...)
+		if err := b.send(ctx, cb.cmds, rep); err != nil {
 			return rep, fmt.Errorf("%w: %w", ErrLedger, err)
 		}
 		if opt.Progress != nil {
-			done := rep.Rows
-			if carry != nil {
-				done -= len(carry.recs)
-			}
+			done := cb.rows - cb.carried
 			total := max(t.Rows, done)
-			if eof {
+			if cb.eof {
 				total = done
 			}
 			opt.Progress(done, total, time.Since(start))
@@ -149,6 +145,59 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 	sortRejects(rep.Rejected)
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, nil
+}
+
+// checkedBatch is a batch of rows read and checked, its commands ready to append.
+type checkedBatch struct {
+	cmds     []row
+	rejected []Reject
+	rows     int  // rows read from the file so far
+	carried  int  // of those, rows held back for the next batch
+	eof      bool // the file's last batch
+	err      error
+}
+
+// readBatches reads and checks t's batches into out, one ahead of the one being appended, until
+// the file ends, it fails to read, or stop is closed; then it closes out.
+func (b *builder) readBatches(t *Table, out chan<- checkedBatch, stop <-chan struct{}) {
+	defer close(out)
+	// carry is the last declaration of a batch, which the next batch's first rows may continue.
+	var carry *row
+	rows := 0
+	for eof := false; !eof; {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		recs, err := b.read(t, rows)
+		if err == io.EOF {
+			eof = true
+		} else if err != nil {
+			select {
+			case out <- checkedBatch{err: err}:
+			case <-stop:
+			}
+			return
+		}
+		rows += len(recs)
+		var rep Report
+		cmds := b.build(recs, carry, &rep)
+		carry = nil
+		cb := checkedBatch{rows: rows, eof: eof}
+		if !eof && b.kind == KindDeclarations && len(cmds) > 0 {
+			last := cmds[len(cmds)-1]
+			carry, cmds = &last, cmds[:len(cmds)-1]
+			cb.carried = len(carry.recs)
+		}
+		b.finish(cmds)
+		cb.cmds, cb.rejected = cmds, rep.Rejected
+		select {
+		case out <- cb:
+		case <-stop:
+			return
+		}
+	}
 }
 
 // read takes the next batch of rows from t: Options.Batch rows or MaxBatchBytes of cells; io.EOF

@@ -3,10 +3,13 @@ package importer_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kuozheng/kuozheng/api/importer"
 	"github.com/kuozheng/kuozheng/domain"
@@ -174,6 +177,45 @@ func TestBadRowsAreReportedAndTheirFixedRejectsImport(t *testing.T) {
 	}
 	if r := load(t, l.Store, "payments.csv", []byte(file), importer.Options{}); r.Imported != 0 || r.Duplicates != 993 {
 		t.Fatalf("the original file again: %+v", r)
+	}
+}
+
+// A file is read and checked a batch ahead of the ledger's appends, and progress is told after
+// each batch appended, as many rows done as appended or rejected. When the ledger stops taking
+// batches, the import stops with ErrLedger, reporting the batches appended before.
+func TestAnImportTellsProgressPerBatchAndStopsWhenTheLedgerDoes(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	var regs strings.Builder
+	regs.WriteString("name,org_code,county,kind,risk_class,registered_on\n")
+	for i := range 100 {
+		fmt.Fprintf(&regs, "单位%d,%s,章贡区,enterprise,1,2006-04-03\n", i, orgCode(5000+i))
+	}
+	if r := load(t, l.Store, "regs.csv", []byte(regs.String()), importer.Options{}); r.Imported != 100 {
+		t.Fatalf("registrations: %+v", r)
+	}
+	file := thousandRows(map[int]string{150: "amount", 420: "date"})
+	var told [][2]int
+	store := l.Store
+	rep, err := importer.Import(context.Background(), store, open(t, "payments.csv", []byte(file)), importer.Options{Today: today, Batch: 200,
+		Progress: func(done, total int, _ time.Duration) {
+			told = append(told, [2]int{done, total})
+			if len(told) == 3 {
+				l.Stop() // the ledger goes away after the third batch
+			}
+		}})
+	if !errors.Is(err, importer.ErrLedger) {
+		t.Fatalf("import after the ledger stopped: %v, want ErrLedger", err)
+	}
+	if want := [][2]int{{200, 1000}, {400, 1000}, {600, 1000}}; !slices.Equal(told, want) {
+		t.Fatalf("progress told %v, want %v", told, want)
+	}
+	// The three batches before, less their two bad rows; the fourth's rows are neither.
+	if rep.Imported != 598 || len(rep.Rejected) != 2 || rep.Rows != 800 {
+		t.Fatalf("imported %d, rejected %d of %d rows read; want 598, 2 of 800", rep.Imported, len(rep.Rejected), rep.Rows)
+	}
+	// The rejects are the bad rows, by line, the header being line 1.
+	if rep.Rejected[0].Row != 151 || rep.Rejected[1].Row != 421 {
+		t.Fatalf("rejects on lines %d and %d, want 151 and 421", rep.Rejected[0].Row, rep.Rejected[1].Row)
 	}
 }
 
