@@ -51,8 +51,9 @@ type Options struct {
 	Kind  string
 	Actor string
 	Today domain.Date
-	// Batch is how many rows go to the ledger at once (default 50,000: within a batch, deciding
-	// the next rows overlaps with committing the first).
+	// Batch is how many rows go to the ledger at once (default 10,000: within a batch, deciding
+	// the next rows overlaps with committing the first, and the next batch is read and checked
+	// meanwhile; 8,000-16,000 imported fastest, 50,000 5% slower, 4,000 10% slower).
 	Batch int
 	// Progress, if set, is told after each batch.
 	Progress func(done, total int, elapsed time.Duration)
@@ -88,7 +89,7 @@ var ErrLedger = errors.New("importer: the ledger did not take a batch")
 func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options) (*Report, error) {
 	start := time.Now()
 	if opt.Batch <= 0 {
-		opt.Batch = 50000
+		opt.Batch = 10000
 	}
 	kind := opt.Kind
 	if kind == "" {
