@@ -140,12 +140,14 @@ func (s *Store) startTail(ctx, runCtx context.Context, from uint64) error {
 		defer s.endShare()
 		for b := range ordered {
 			<-b.ready
-			for i := range b.items {
-				p := &b.items[i]
-				if s.apply(p) {
+			for start := 0; start < len(b.items); start += foldHoldEvents {
+				run := b.items[start:min(start+foldHoldEvents, len(b.items))]
+				if s.applyRun(run) {
 					s.requestSnapshot()
 				}
-				s.giveShare(runCtx, p)
+				for i := range run {
+					s.giveShare(runCtx, &run[i])
+				}
 			}
 			s.passShare(runCtx)
 			s.mu.Lock()
@@ -492,22 +494,38 @@ func (s *Store) prepare(p *prepared) {
 	p.hashOK = hashMatches(p.ev, p.data)
 }
 
-// apply checks one prepared message's chain link and folds it into the indexes, unless this
-// store folded it already when its append was acknowledged; it reports whether a snapshot is due.
-// Those waiting for it (WaitApplied) are told after its batch.
-func (s *Store) apply(p *prepared) bool {
+// applyRun checks prepared messages' chain links and folds them into the indexes, in stream
+// order, unless this store folded them already when their appends were acknowledged; it reports
+// whether a snapshot is due. The run is archived, then folded under one hold of the lock: taking
+// it for each message made the follower, the writers and readers queue for it in turn. Those
+// waiting for a message (WaitApplied) are told after its batch.
+func (s *Store) applyRun(ps []prepared) bool {
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
+	for i := range ps {
+		p := &ps[i]
+		if id, ok := strings.CutPrefix(p.subject, s.sub.Employer); ok && p.ok {
+			s.archive.add(id, record{seq: p.seq, ts: p.ev.RecordedAt, hash: p.ev.Hash, data: p.data})
+		}
+	}
+	due := false
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range ps {
+		due = s.applyLocked(&ps[i]) || due
+	}
+	return due
+}
+
+// applyLocked is applyRun's fold of one message, archived already; the caller holds s.mu and
+// s.applyMu.
+func (s *Store) applyLocked(p *prepared) bool {
 	if !p.ok {
 		s.log.Error("message without metadata")
 		return false
 	}
 	seq, subject, ev := p.seq, p.subject, p.ev
-	s.applyMu.Lock()
-	defer s.applyMu.Unlock()
 	id, isEmployer := strings.CutPrefix(subject, s.sub.Employer)
-	if isEmployer {
-		s.archive.add(id, record{seq: seq, ts: p.ev.RecordedAt, hash: p.ev.Hash, data: p.data})
-	}
-	s.mu.Lock()
 	own, isOwn := s.ownEvent(subject, seq)
 	switch {
 	case isOwn && !p.own:
@@ -555,7 +573,6 @@ func (s *Store) apply(p *prepared) bool {
 	s.folded.Add(1)
 	s.lastApply.Store(monotonic())
 	s.applied.Store(seq)
-	s.mu.Unlock()
 	return s.cfg.SnapshotEvery > 0 && seq >= s.snapSeq.Load()+uint64(s.cfg.SnapshotEvery)
 }
 
