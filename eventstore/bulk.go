@@ -95,7 +95,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 			bu.first, bu.err = r.firstSeq, r.err
 			if r.err == nil {
 				if !bu.u.folded {
-					s.applyLocal(bu.u.subject, bu.first, bu.evs)
+					s.applyLocal(bu.u, bu.first)
 				}
 				s.observeAppended(bu.evs)
 			}
@@ -104,7 +104,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 	}()
 	for _, id := range order {
 		idx := pending[id]
-		cur, err := s.rlockEmployer(ctx, id)
+		cur, cached, err := s.rlockEmployerFor(ctx, id, false)
 		var e *domain.Employer
 		if err != nil {
 			for _, i := range idx {
@@ -113,15 +113,18 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 			pending[id] = nil
 			continue
 		}
-		if cur == nil {
+		switch {
+		case cur == nil:
 			e = &domain.Employer{SkipHistory: true}
-		} else {
+		case cached:
 			e = cur.Clone()
+		default:
+			e = cur // folded for this round alone
 		}
 		s.mu.RUnlock()
 		// Most commands make one event: room for that many, as many as a unit takes at most.
 		room := min(len(idx), s.cfg.MaxBatch/2)
-		bu := &bulkUnit{u: &unit{subject: s.sub.Employer + id, expected: e.Version, msgs: make([]*nats.Msg, 0, room)},
+		bu := &bulkUnit{u: &unit{subject: s.sub.Employer + id, expected: e.Version, msgs: make([]*nats.Msg, 0, room), uncached: true},
 			evs: make([]domain.Event, 0, room), reqs: make([]int, 0, room), ends: make([]int, 0, room)}
 		taken := 0
 		for _, i := range idx {

@@ -29,8 +29,11 @@ type unit struct {
 	// stored, before its writer is answered; folded says it did.
 	evs    []domain.Event
 	folded bool
-	done   chan unitResult // the unit's one outcome (buffered: sending it never blocks)
-	state  atomic.Int32    // unitQueued, unitSent, unitWithdrawn or unitAbandoned
+	// uncached marks a bulk load's unit: its employer's state is folded into the write side's
+	// cache only if cached already (rlockEmployerFor).
+	uncached bool
+	done     chan unitResult // the unit's one outcome (buffered: sending it never blocks)
+	state    atomic.Int32    // unitQueued, unitSent, unitWithdrawn or unitAbandoned
 }
 
 // A unit's life: queued, then sent (and back to queued if its batch was refused whole and it

@@ -69,20 +69,28 @@ func (c *employerCache) put(e *domain.Employer) {
 // reads; events that arrive meanwhile are folded too before it is cached. On error the lock is
 // not held.
 func (s *Store) rlockEmployer(ctx context.Context, id string) (*domain.Employer, error) {
+	e, _, err := s.rlockEmployerFor(ctx, id, true)
+	return e, err
+}
+
+// rlockEmployerFor is rlockEmployer, caching an employer it folds only if keep; cached reports
+// whether e is the cache's (shared: the caller must not change it) rather than the caller's own.
+// A bulk load does not keep what it folds: its employers would push out those clerks work on,
+// and each is folded once and then no more used.
+func (s *Store) rlockEmployerFor(ctx context.Context, id string, keep bool) (e *domain.Employer, cached bool, err error) {
 	subject := s.sub.Employer + id
-	var e *domain.Employer
 	var folded uint64 // the sequence e is folded through
 	applied := 0      // events applied past the checkpoint the fold started from
 	for {
 		s.mu.RLock()
 		if c := s.cache.get(id); c != nil {
-			return c, nil
+			return c, true, nil
 		}
 		if s.foldHead(subject).seq <= folded {
-			if e != nil {
+			if e != nil && keep {
 				s.cache.put(e)
 			}
-			return e, nil
+			return e, e != nil && keep, nil
 		}
 		s.mu.RUnlock()
 		if e == nil {
@@ -93,7 +101,7 @@ func (s *Store) rlockEmployer(ctx context.Context, id string) (*domain.Employer,
 		}
 		raws, err := s.employerEvents(ctx, id, folded)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		// Undecodable events are skipped by the fold, and the chain check reports them.
 		e.Fold(events(raws, e.ID))

@@ -1,6 +1,7 @@
 package eventstore_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -43,5 +44,59 @@ func TestAnEmployerOutOfTheCacheIsFoldedAgainToTheSameState(t *testing.T) {
 	res := mustExecute(t, l.Store, payment(ids[1], "new", 5))
 	if want := live[ids[1]].Version; res.Seq <= want {
 		t.Fatalf("payment appended at %d, not after the employer's last event %d", res.Seq, want)
+	}
+}
+
+// A bulk load leaves the write side's cache to the employers clerks work on: the employers it
+// folds and appends to are cached only if they were already, and those that were have its
+// events folded in.
+func TestABulkLoadLeavesTheCacheToTheEmployersClerksWorkOn(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{EmployerCache: 4})
+	var clerks []string
+	for i := range 3 {
+		clerks = append(clerks, mustExecute(t, l.Store, register(orgCode(7000+i), "360702")).EmployerID)
+	}
+	var reqs []eventstore.Request
+	for i := range 40 {
+		reqs = append(reqs, register(orgCode(7100+i), "360702"))
+	}
+	reqs = append(reqs, payment(clerks[0], "B-clerk", 500))
+	var loaded []string
+	for i, r := range l.Store.ExecuteBulk(context.Background(), reqs) {
+		if r.Err != nil {
+			t.Fatalf("request %d: %v", i, r.Err)
+		}
+		if i < 40 {
+			loaded = append(loaded, r.EmployerID)
+		}
+	}
+	// Payments for the employers just registered: their states are folded from their events.
+	reqs = reqs[:0]
+	for i, id := range loaded {
+		reqs = append(reqs, payment(id, fmt.Sprintf("B%d", i), 100))
+	}
+	for i, r := range l.Store.ExecuteBulk(context.Background(), reqs) {
+		if r.Err != nil {
+			t.Fatalf("payment %d: %v", i, r.Err)
+		}
+	}
+	cached := l.Store.CachedEmployerIDs()
+	for _, id := range clerks {
+		if !cached[id] {
+			t.Errorf("the clerks' employer %s was pushed out of the cache by the bulk load", id)
+		}
+	}
+	for _, id := range loaded {
+		if cached[id] {
+			t.Errorf("the bulk load's employer %s is cached", id)
+		}
+	}
+	if e, _ := l.Store.Employer(clerks[0]); len(e.Receipts) != 1 {
+		t.Fatalf("the cached employer has %d receipts after the bulk load's payment, want 1", len(e.Receipts))
+	}
+	for _, id := range loaded {
+		if e, _ := l.Store.Employer(id); e == nil || len(e.Receipts) != 1 || e.Version == 0 {
+			t.Fatalf("employer %s of the bulk load: %+v, want registered with one receipt", id, e)
+		}
 	}
 }

@@ -155,3 +155,14 @@ func (s *Store) LoseAnswers(n int, attempt time.Duration) {
 	s.com.attempt, s.com.resolve = attempt, s.leaderGet
 	s.com.lose.Store(int32(n))
 }
+
+// CachedEmployerIDs returns the ids of the employers whose folded state the write side caches.
+func (s *Store) CachedEmployerIDs() map[string]bool {
+	s.cache.mu.Lock()
+	defer s.cache.mu.Unlock()
+	ids := map[string]bool{}
+	for id := range s.cache.items {
+		ids[id] = true
+	}
+	return ids
+}

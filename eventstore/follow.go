@@ -599,7 +599,7 @@ func (s *Store) appendLocal(ctx context.Context, u *unit, evs []domain.Event) (u
 	first, err := s.com.submit(ctx, u)
 	if err == nil {
 		if !u.folded {
-			s.applyLocal(u.subject, first, evs)
+			s.applyLocal(u, first)
 		}
 		s.observeAppended(evs)
 	}
@@ -624,10 +624,10 @@ func (s *Store) markPending(subject string) func() {
 // applyLocal folds events this store appended, as soon as they are acknowledged, so a writer
 // need not wait for them to come back through the stream; the follower checks their chain
 // links when it reaches them.
-func (s *Store) applyLocal(subject string, first uint64, evs []domain.Event) {
+func (s *Store) applyLocal(u *unit, first uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.foldLocal(subject, first, evs)
+	s.foldLocal(u, first)
 }
 
 // foldUnits is applyLocal for the units of a batch, a few hundred events under each hold of
@@ -637,7 +637,7 @@ func (s *Store) foldUnits(units []*unit, firsts []uint64) {
 	for start, end := range foldHolds(units) {
 		s.mu.Lock()
 		for i := start; i < end; i++ {
-			s.foldLocal(units[i].subject, firsts[i], units[i].evs)
+			s.foldLocal(units[i], firsts[i])
 		}
 		s.mu.Unlock()
 	}
@@ -665,16 +665,18 @@ func foldHolds(units []*unit) iter.Seq2[int, int] {
 	}
 }
 
-// foldLocal is applyLocal's fold; the caller holds s.mu.
-func (s *Store) foldLocal(subject string, first uint64, evs []domain.Event) {
-	for i, ev := range evs {
+// foldLocal is applyLocal's fold of u's events, stored from sequence first; the caller holds
+// s.mu.
+func (s *Store) foldLocal(u *unit, first uint64) {
+	subject := u.subject
+	for i, ev := range u.evs {
 		ev.Seq = first + uint64(i)
 		h := s.foldHead(subject)
 		if h.seq >= ev.Seq {
 			continue // the follower got there first
 		}
 		s.ahead[subject] = append(s.ahead[subject], localEvent{seq: ev.Seq, n: ev.N, prevSeq: ev.PrevSeq, prevHash: ev.PrevHash, hash: ev.Hash})
-		s.fold(subject, ev, nil, foldMode(h.seq == 0))
+		s.fold(subject, ev, nil, foldMode(h.seq == 0 && !u.uncached))
 	}
 }
 
