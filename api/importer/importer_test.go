@@ -123,7 +123,9 @@ func thousandRows(bad map[int]string) string {
 	return b.String()
 }
 
-func TestBadRowsAreReportedAndTheirFixedRejectsImport(t *testing.T) {
+// hundredPayers starts a ledger with the 100 employers thousandRows pays for, imported.
+func hundredPayers(t *testing.T) *storetest.Ledger {
+	t.Helper()
 	l := storetest.Start(t, eventstore.Config{})
 	var regs strings.Builder
 	regs.WriteString("name,org_code,county,kind,risk_class,registered_on\n")
@@ -133,6 +135,11 @@ func TestBadRowsAreReportedAndTheirFixedRejectsImport(t *testing.T) {
 	if r := load(t, l.Store, "regs.csv", []byte(regs.String()), importer.Options{}); r.Imported != 100 {
 		t.Fatalf("registrations: %+v", r)
 	}
+	return l
+}
+
+func TestBadRowsAreReportedAndTheirFixedRejectsImport(t *testing.T) {
+	l := hundredPayers(t)
 	bad := map[int]string{3: "date", 150: "amount", 151: "negative", 400: "org", 777: "date", 901: "amount", 1000: "org"}
 	file := thousandRows(bad)
 	rep, err := importer.Import(context.Background(), l.Store, open(t, "payments.csv", []byte(file)), importer.Options{Today: today, Batch: 128})
@@ -184,15 +191,7 @@ func TestBadRowsAreReportedAndTheirFixedRejectsImport(t *testing.T) {
 // each batch appended, as many rows done as appended or rejected. When the ledger stops taking
 // batches, the import stops with ErrLedger, reporting the batches appended before.
 func TestAnImportTellsProgressPerBatchAndStopsWhenTheLedgerDoes(t *testing.T) {
-	l := storetest.Start(t, eventstore.Config{})
-	var regs strings.Builder
-	regs.WriteString("name,org_code,county,kind,risk_class,registered_on\n")
-	for i := range 100 {
-		fmt.Fprintf(&regs, "单位%d,%s,章贡区,enterprise,1,2006-04-03\n", i, orgCode(5000+i))
-	}
-	if r := load(t, l.Store, "regs.csv", []byte(regs.String()), importer.Options{}); r.Imported != 100 {
-		t.Fatalf("registrations: %+v", r)
-	}
+	l := hundredPayers(t)
 	file := thousandRows(map[int]string{150: "amount", 420: "date"})
 	var told [][2]int
 	store := l.Store
