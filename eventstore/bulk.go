@@ -85,8 +85,9 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 	// Units go to the committer as they are built, which folds each batch's as it is stored; one
 	// goroutine takes their outcomes in order, so building and committing overlap. It holds as
 	// many units as the batches in flight and the next one can: with a unit per employer (an
-	// import's rows), fewer held the building back until a batch before was answered.
-	sent := make(chan *bulkUnit, s.cfg.MaxBatch*(s.cfg.BatchesInFlight+1))
+	// import's rows), fewer held the building back until a batch before was answered. A round
+	// has a unit per employer at most.
+	sent := make(chan *bulkUnit, min(len(order), s.cfg.MaxBatch*(s.cfg.BatchesInFlight+1)))
 	collected := make(chan struct{})
 	go func() {
 		defer close(collected)
