@@ -76,7 +76,8 @@ func (s *Store) rlockEmployer(ctx context.Context, id string) (*domain.Employer,
 // rlockEmployerFor is rlockEmployer, caching an employer it folds only if keep; cached reports
 // whether e is the cache's (shared: the caller must not change it) rather than the caller's own.
 // A bulk load does not keep what it folds: its employers would push out those clerks work on,
-// and each is folded once and then no more used.
+// and most are folded once and then no more used (one with more rows than a round takes is
+// folded again, from its checkpoint, each round).
 func (s *Store) rlockEmployerFor(ctx context.Context, id string, keep bool) (e *domain.Employer, cached bool, err error) {
 	subject := s.sub.Employer + id
 	var folded uint64 // the sequence e is folded through

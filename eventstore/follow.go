@@ -34,7 +34,7 @@ func (s *Store) foldHead(subject string) head {
 
 // startTail follows the stream from sequence from on. Messages are prepared (decoded, their
 // chain hash checked) by followWorkers goroutines while the ones before are folded; they are
-// folded one at a time, in stream order. They go from goroutine to goroutine in batches: during
+// folded in stream order, a run at a time (applyRun). They go from goroutine to goroutine in batches: during
 // the replay Start began, as many as tailBatchMax at a time, so that a replay costs a few
 // hand-overs a batch, not a few a message; after it, each as it comes.
 //
@@ -497,8 +497,10 @@ func (s *Store) prepare(p *prepared) {
 // applyRun checks prepared messages' chain links and folds them into the indexes, in stream
 // order, unless this store folded them already when their appends were acknowledged; it reports
 // whether a snapshot is due. The run is archived, then folded under one hold of the lock: taking
-// it for each message made the follower, the writers and readers queue for it in turn. Those
-// waiting for a message (WaitApplied) are told after its batch.
+// it for each message made the follower, the writers and readers queue for it in turn. So the
+// archive may hold a run's records before the fold heads reach them: its readers take only
+// records up to an employer's fold head (employerEvents, EachEvent). Those waiting for a message
+// (WaitApplied) are told after its batch.
 func (s *Store) applyRun(ps []prepared) bool {
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()

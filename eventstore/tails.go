@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -311,10 +312,12 @@ func (t *tailLog) appendRecords(b []byte, refs []tailRef) ([]byte, error) {
 		}
 		wg.Wait()
 	}
+	var errs []error
 	for _, r := range reads {
-		if r.err != nil {
-			return b[:start], r.err
-		}
+		errs = append(errs, r.err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return b[:start], err
 	}
 	return b, nil
 }
