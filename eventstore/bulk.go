@@ -67,7 +67,6 @@ type bulkUnit struct {
 	u     *unit
 	reqs  []int
 	ends  []int // index in u.msgs after each request's last event
-	evs   []domain.Event
 	first uint64
 	err   error
 	done  func() // clears the follower's wait on the subject
@@ -98,7 +97,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 				if !bu.u.folded {
 					s.applyLocal(bu.u, bu.first)
 				}
-				s.observeAppended(bu.evs)
+				s.observeAppended(bu.u.evs)
 			}
 			bu.done()
 		}
@@ -125,8 +124,8 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 		s.mu.RUnlock()
 		// Most commands make one event: room for that many, as many as a unit takes at most.
 		room := min(len(idx), s.cfg.MaxBatch/2)
-		bu := &bulkUnit{u: &unit{subject: s.sub.Employer + id, expected: e.Version, msgs: make([]*nats.Msg, 0, room), uncached: true},
-			evs: make([]domain.Event, 0, room), reqs: make([]int, 0, room), ends: make([]int, 0, room)}
+		bu := &bulkUnit{u: &unit{subject: s.sub.Employer + id, expected: e.Version, msgs: make([]*nats.Msg, 0, room),
+			evs: make([]domain.Event, 0, room), uncached: true}, reqs: make([]int, 0, room), ends: make([]int, 0, room)}
 		taken := 0
 		for _, i := range idx {
 			req := reqs[i]
@@ -186,13 +185,12 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 			}
 			bu.u.msgs = append(bu.u.msgs, nu.msgs...)
 			bu.u.guards = append(bu.u.guards, nu.guards...)
-			bu.evs = append(bu.evs, evs...)
+			bu.u.evs = append(bu.u.evs, evs...)
 			bu.reqs = append(bu.reqs, i)
 			bu.ends = append(bu.ends, len(bu.u.msgs))
 		}
 		pending[id] = idx[taken:]
 		if len(bu.u.msgs) > 0 {
-			bu.u.evs = bu.evs
 			units = append(units, bu)
 			bu.done = s.markPending(bu.u.subject)
 			if err := s.com.enqueue(ctx, bu.u); err != nil {

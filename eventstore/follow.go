@@ -34,9 +34,9 @@ func (s *Store) foldHead(subject string) head {
 
 // startTail follows the stream from sequence from on. Messages are prepared (decoded, their
 // chain hash checked) by followWorkers goroutines while the ones before are folded; they are
-// folded in stream order, a run at a time (applyRun). They go from goroutine to goroutine in batches: during
-// the replay Start began, as many as tailBatchMax at a time, so that a replay costs a few
-// hand-overs a batch, not a few a message; after it, each as it comes.
+// folded in stream order, a run at a time (applyRun). They go from goroutine to goroutine in
+// batches: during the replay Start began, as many as tailBatchMax at a time, so that a replay
+// costs a few hand-overs a batch, not a few a message; after it, each as it comes.
 //
 // On the embedded server the stream is read through the store's own connection (ownConn), and
 // through the client's ordered consumer from the next sequence if that fails. On a cluster it is
@@ -627,9 +627,7 @@ func (s *Store) markPending(subject string) func() {
 // need not wait for them to come back through the stream; the follower checks their chain
 // links when it reaches them.
 func (s *Store) applyLocal(u *unit, first uint64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.foldLocal(u, first)
+	s.foldUnits([]*unit{u}, []uint64{first})
 }
 
 // foldUnits is applyLocal for the units of a batch, a few hundred events under each hold of

@@ -301,22 +301,24 @@ func (t *tailLog) appendRecords(b []byte, refs []tailRef) ([]byte, error) {
 		}
 		reads = append(reads, diskRead{dst: dst, ref: refs[i]})
 	}
-	if len(reads) == 1 {
-		// One read (a new employer's first events, read back by the next command about it):
-		// a goroutine to wait for it cost more than the read.
-		reads[0].err = t.readRecord(reads[0].dst, reads[0].ref)
-	} else {
-		var wg sync.WaitGroup
-		for i := range reads {
-			wg.Go(func() { reads[i].err = t.readRecord(reads[i].dst, reads[i].ref) })
+	// The last read is made here, while the others wait for the disk: most often it is the only
+	// one (a new employer's first events, read back by the next command about it), and a
+	// goroutine to wait for it cost more than the read.
+	var wg sync.WaitGroup
+	for i := range reads {
+		r := &reads[i]
+		if i == len(reads)-1 {
+			r.err = t.readRecord(r.dst, r.ref)
+			break
 		}
-		wg.Wait()
+		wg.Go(func() { r.err = t.readRecord(r.dst, r.ref) })
 	}
-	var errs []error
+	wg.Wait()
+	var err error
 	for _, r := range reads {
-		errs = append(errs, r.err)
+		err = errors.Join(err, r.err)
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err != nil {
 		return b[:start], err
 	}
 	return b, nil

@@ -182,8 +182,7 @@ func (b *builder) readBatches(t *Table, out chan<- checkedBatch, stop <-chan str
 			return
 		}
 		rows += len(recs)
-		var rep Report
-		cmds := b.build(recs, carry, &rep)
+		cmds, rejected := b.build(recs, carry)
 		carry = nil
 		cb := checkedBatch{rows: rows, eof: eof}
 		if !eof && b.kind == KindDeclarations && len(cmds) > 0 {
@@ -192,7 +191,7 @@ func (b *builder) readBatches(t *Table, out chan<- checkedBatch, stop <-chan str
 			cb.carried = len(carry.recs)
 		}
 		b.finish(cmds)
-		cb.cmds, cb.rejected = cmds, rep.Rejected
+		cb.cmds, cb.rejected = cmds, rejected
 		select {
 		case out <- cb:
 		case <-stop:
@@ -517,8 +516,9 @@ func (b *builder) attributes(r *record, cmd *domain.RegisterEmployer) error {
 // build checks a batch of records and makes their commands; a declaration's lines for one
 // employer, period and date, on consecutive rows, make one declaration (a later one would replace
 // it). carry, if not nil, is the last declaration of the batch before, which the first records may
-// continue: it comes first in what build returns. Commands have no idempotency key yet (finish).
-func (b *builder) build(recs []*record, carry *row, rep *Report) []row {
+// continue: it comes first in what build returns. Commands have no idempotency key yet (finish);
+// the records that make none are rejected.
+func (b *builder) build(recs []*record, carry *row) (out []row, rejected []Reject) {
 	// Checking rows is independent work: spread it over the cores, then group in order.
 	reqs := make([]eventstore.Request, len(recs))
 	errs := make([]error, len(recs))
@@ -534,14 +534,14 @@ func (b *builder) build(recs []*record, carry *row, rep *Report) []row {
 		}()
 	}
 	wg.Wait()
-	out := make([]row, 0, len(recs)+1)
+	out = make([]row, 0, len(recs)+1)
 	if carry != nil {
 		out = append(out, *carry)
 	}
 	for i, r := range recs {
 		req, err := reqs[i], errs[i]
 		if err != nil {
-			rep.Rejected = append(rep.Rejected, b.reject(r, err))
+			rejected = append(rejected, b.reject(r, err))
 			continue
 		}
 		if b.kind == KindDeclarations && len(out) > 0 {
@@ -551,7 +551,7 @@ func (b *builder) build(recs []*record, carry *row, rep *Report) []row {
 				next := *prev
 				next.Lines = append(append([]domain.DeclareLine(nil), prev.Lines...), cur.Lines...)
 				if err := next.Check(domain.Context{Ref: b.ref, Today: b.opt.Today}); err != nil {
-					rep.Rejected = append(rep.Rejected, b.reject(r, err))
+					rejected = append(rejected, b.reject(r, err))
 					continue
 				}
 				last.req.Command = &next
@@ -561,7 +561,7 @@ func (b *builder) build(recs []*record, carry *row, rep *Report) []row {
 		}
 		out = append(out, row{recs: []*record{r}, req: req})
 	}
-	return out
+	return out, rejected
 }
 
 // finish gives each command its idempotency key, and an individual payer its id.
