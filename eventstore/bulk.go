@@ -38,7 +38,8 @@ func (s *Store) ExecuteBulk(ctx context.Context, reqs []Request) []BulkResult {
 					out[i].Err = err
 					continue
 				}
-				r.EmployerID = rc.EmployerID()
+				// Checked once: the id comes from the organisation code as Check normalised it.
+				r.EmployerID, r.Checked = rc.EmployerID(), true
 			}
 			if r.EmployerID == "" {
 				r.EmployerID = newID()
@@ -174,11 +175,12 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 				out[i].Err = err
 				continue
 			}
-			for _, ev := range evs {
+			out[i].EventIDs = make([]string, len(evs))
+			for k := range evs {
 				fakeSeq++
-				ev.Seq = fakeSeq
-				e.Apply(ev)
-				out[i].EventIDs = append(out[i].EventIDs, ev.ID)
+				evs[k].Seq = fakeSeq
+				e.Apply(evs[k])
+				out[i].EventIDs[k] = evs[k].ID
 			}
 			if keys[i] != "" {
 				usedKeys[keys[i]] = true

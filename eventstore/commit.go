@@ -88,11 +88,14 @@ type committer struct {
 	// writers of a batch, answered together, would otherwise queue for the lock one by one.
 	// nil: the writers fold.
 	fold func(units []*unit, firsts []uint64)
+	// seqValues[i] is the Nats-Batch-Sequence value of a batch's message i+1, shared by every
+	// batch and never changed: one slice and string each rather than two allocations a message.
+	seqValues [][]string
 }
 
 func newCommitter(nc *nats.Conn, maxMsgs, inFlight int, timeout time.Duration) *committer {
 	return &committer{
-		nc: nc, maxMsgs: maxMsgs, timeout: timeout, attempt: timeout,
+		nc: nc, maxMsgs: maxMsgs, timeout: timeout, attempt: timeout, seqValues: batchSequences(maxMsgs),
 		queue:    make(chan *unit, 4096),
 		slots:    make(chan struct{}, inFlight),
 		inflight: map[string]bool{},
@@ -101,6 +104,15 @@ func newCommitter(nc *nats.Conn, maxMsgs, inFlight int, timeout time.Duration) *
 		gap:      400 * time.Microsecond,
 		stopped:  make(chan struct{}),
 	}
+}
+
+// batchSequences returns the Nats-Batch-Sequence values of a batch of up to n messages.
+func batchSequences(n int) [][]string {
+	v := make([][]string, n)
+	for i := range v {
+		v[i] = []string{strconv.Itoa(i + 1)}
+	}
+	return v
 }
 
 // start runs the committer until ctx ends; wait then waits for it and its batches.
@@ -616,10 +628,15 @@ func (c *committer) send(msgs []*nats.Msg, d time.Duration, abort <-chan struct{
 		}
 		return ack.Seq, nil
 	}
-	id := uuid.NewString() // a new batch each sending: the one before may be half received
+	id := []string{uuid.NewString()} // a new batch each sending: the one before may be half received
 	for i, m := range msgs {
-		m.Header.Set("Nats-Batch-Id", id)
-		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
+		// The values are shared: nats.Header.Set and Add replace a key's slice, never write in it.
+		m.Header["Nats-Batch-Id"] = id
+		if i < len(c.seqValues) {
+			m.Header["Nats-Batch-Sequence"] = c.seqValues[i]
+		} else {
+			m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
+		}
 		if i == len(msgs)-1 {
 			m.Header.Set("Nats-Batch-Commit", "1")
 			break

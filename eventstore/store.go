@@ -93,10 +93,11 @@ type Config struct {
 	// MaxBatch is the most messages in one atomic batch (default 1000, what any nats-server
 	// takes; EmbeddedMaxBatch on the embedded one).
 	MaxBatch int
-	// BatchesInFlight is how many atomic batches may be committing at once (default 2: the
-	// next batch travels to the server and is staged there while the one before it syncs; a
-	// bulk load is 15% faster than with one). A batch goes beside another only when it is
-	// full: concurrent writers' batches go one at a time, fuller.
+	// BatchesInFlight is how many atomic batches may be committing at once (default 3: the
+	// next batches travel to the server and are staged there while the one before them
+	// syncs; a bulk load is 15% faster with two than with one, and 2–5% faster again with
+	// three, as the server's stream no longer waits for a batch between syncs). A batch goes
+	// beside another only when it is full: concurrent writers' batches go one at a time, fuller.
 	BatchesInFlight int
 	// Timeout bounds one publish round trip (default PublishTimeoutBound).
 	Timeout time.Duration
@@ -314,7 +315,7 @@ func Start(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		cfg.MaxBatch = 1000
 	}
 	if cfg.BatchesInFlight == 0 {
-		cfg.BatchesInFlight = 2
+		cfg.BatchesInFlight = 3
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = PublishTimeoutBound
