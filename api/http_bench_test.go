@@ -48,6 +48,7 @@ func BenchmarkAppendHTTP(b *testing.B) {
 			}
 			srv := httptest.NewServer(api.New(api.Config{Store: l.Store, Runner: runner, Today: func() domain.Date { return today }}))
 			defer srv.Close()
+			batches.Reset() // the registrations' batches are set-up
 			for b.Loop() {
 				reportPosts(b, postPayments(b, srv.URL, ids, 5*time.Second))
 			}
@@ -62,6 +63,7 @@ func BenchmarkAppendHTTP(b *testing.B) {
 			for b.Loop() {
 				reportPosts(b, postPayments(b, srv.URL, ids, 5*time.Second))
 			}
+			g.Batches.Report(b)
 		})
 		rot.Run("postgres-insert/"+mode, func(b *testing.B) {
 			pool := storetest.Postgres(b, "bench_http", lazy)

@@ -185,6 +185,7 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 				}
 			}
 			ids := l.Store.EmployerIDs()
+			batches.Reset() // the registrations' batches are set-up
 			var n atomic.Int64
 			run := func(total int) time.Duration {
 				return concurrently(total, func(w, k int) error {
@@ -216,6 +217,7 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 				cmds += 10000
 			}
 			b.ReportMetric(float64(cmds)/elapsed.Seconds(), "commands/s")
+			g.Batches.Report(b)
 		})
 		rot.Run("postgres-insert/"+sync, func(b *testing.B) {
 			pool := storetest.Postgres(b, "bench_concurrent", lazy)

@@ -178,6 +178,8 @@ func (p *RawPublisher) Batch(msgs []Message) error {
 // acknowledged.
 type GroupCommitter struct {
 	in chan groupWrite
+	// Batches counts the batches sent, as the ledger's Batches does its committer's.
+	Batches Batches
 }
 
 type groupWrite struct {
@@ -215,6 +217,7 @@ func NewGroupCommitter(tb testing.TB, p *RawPublisher, max int) *GroupCommitter 
 				msgs = append(msgs, w.m)
 			}
 			err := p.Batch(msgs)
+			g.Batches.Batch(len(msgs), 0, err)
 			for _, w := range batch {
 				w.ack <- err
 			}
@@ -342,8 +345,14 @@ func (c *Batches) Conflict() {}
 // Duplicate does nothing.
 func (c *Batches) Duplicate() {}
 
-// Report reports the batches counted since the store started, as batches an iteration and
-// messages a batch.
+// Reset forgets the batches counted so far: a benchmark's set-up's are not its own.
+func (c *Batches) Reset() {
+	c.n.Store(0)
+	c.msgs.Store(0)
+}
+
+// Report reports the batches counted since the store started or Reset, as batches an
+// iteration and messages a batch.
 func (c *Batches) Report(b *testing.B) {
 	n := c.n.Load()
 	b.ReportMetric(float64(n)/float64(max(b.N, 1)), "batches/op")
