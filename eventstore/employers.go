@@ -167,12 +167,21 @@ func (s *Store) EmployerIDs() []string {
 }
 
 // EmployerCounty returns the county an employer is in now; false when it has no events or they
-// cannot be read within Config.Timeout.
+// cannot be read within Config.Timeout. It is the lookup of bulk work (a clerk's import asks it
+// of every row) and leaves the write side's cache as it is, as the bulk load after it does:
+// EmployerCountyContext caches the employer, whose command usually follows.
 func (s *Store) EmployerCounty(id string) (string, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
 	defer cancel()
-	county, err := s.EmployerCountyContext(ctx, id)
-	return county, err == nil && county != ""
+	e, _, err := s.rlockEmployerFor(ctx, id, false)
+	if err != nil {
+		return "", false
+	}
+	defer s.mu.RUnlock()
+	if e == nil {
+		return "", false
+	}
+	return e.County, e.County != ""
 }
 
 // EmployerCountyContext returns the county an employer is in now, "" when it has no events; ctx

@@ -50,6 +50,57 @@ func TestAnEmployerOutOfTheCacheIsFoldedAgainToTheSameState(t *testing.T) {
 // A bulk load leaves the write side's cache to the employers clerks work on: the employers it
 // folds and appends to are cached only if they were already, and those that were have its
 // events folded in.
+func TestACountyLookupForAnImportLeavesTheCacheToTheEmployersClerksWorkOn(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{EmployerCache: 4})
+	var clerks []string
+	for i := range 3 {
+		clerks = append(clerks, mustExecute(t, l.Store, register(orgCode(7000+i), "360702")).EmployerID)
+	}
+	var reqs []eventstore.Request
+	for i := range 40 {
+		county := "360702"
+		if i%2 == 1 {
+			county = "360721"
+		}
+		reqs = append(reqs, register(orgCode(7100+i), county))
+	}
+	var looked []string
+	for i, r := range l.Store.ExecuteBulk(context.Background(), reqs) {
+		if r.Err != nil {
+			t.Fatalf("request %d: %v", i, r.Err)
+		}
+		looked = append(looked, r.EmployerID)
+	}
+	for _, id := range clerks {
+		if _, ok := l.Store.Employer(id); !ok { // a clerk's read caches the employer
+			t.Fatalf("employer %s not found", id)
+		}
+	}
+	for i, id := range looked {
+		want := "360702"
+		if i%2 == 1 {
+			want = "360721"
+		}
+		if county, ok := l.Store.EmployerCounty(id); !ok || county != want {
+			t.Fatalf("employer %d: county %q (%v), want %s", i, county, ok, want)
+		}
+	}
+	if county, ok := l.Store.EmployerCounty("no-such-employer"); ok || county != "" {
+		t.Fatalf("an employer with no events: county %q (%v), want none", county, ok)
+	}
+	cached := l.Store.CachedEmployerIDs()
+	for _, id := range clerks {
+		if !cached[id] {
+			t.Errorf("the clerks' employer %s was pushed out of the cache by the lookups", id)
+		}
+	}
+	for _, id := range looked {
+		if cached[id] {
+			t.Errorf("employer %s, only looked up, is cached", id)
+		}
+	}
+}
+
 func TestABulkLoadLeavesTheCacheToTheEmployersClerksWorkOn(t *testing.T) {
 	l := storetest.Start(t, eventstore.Config{EmployerCache: 4})
 	var clerks []string
