@@ -218,6 +218,66 @@ func TestAnImportTellsProgressPerBatchAndStopsWhenTheLedgerDoes(t *testing.T) {
 	}
 }
 
+// TestAnImportTheLedgerStopsCountsExactlyTheRowsRecorded: batches about different payers are
+// appended while the next is built, so when the ledger stops, a batch after the last one told
+// may be recorded, whole or in part; the report counts exactly the rows the ledger holds.
+func TestAnImportTheLedgerStopsCountsExactlyTheRowsRecorded(t *testing.T) {
+	l := hundredPayers(t)
+	before := l.Events(t)
+	var told [][2]int
+	store := l.Store
+	// Batches of 20 rows are about 20 payers each, a batch's payers none of the next one's.
+	rep, err := importer.Import(context.Background(), store, open(t, "payments.csv", []byte(thousandRows(nil))), importer.Options{Today: today, Batch: 20,
+		Progress: func(done, total int, _ time.Duration) {
+			told = append(told, [2]int{done, total})
+			if len(told) == 3 {
+				l.Stop()
+			}
+		}})
+	if !errors.Is(err, importer.ErrLedger) {
+		t.Fatalf("import after the ledger stopped: %v, want ErrLedger", err)
+	}
+	if len(told) < 3 || len(told) > 4 {
+		t.Fatalf("progress told %v, want the three batches before the stop and at most the one appended beside the third", told)
+	}
+	for i, tl := range told {
+		if tl != [2]int{20 * (i + 1), 1000} {
+			t.Fatalf("progress told %v, want batch after batch of 20 rows of 1000", told)
+		}
+	}
+	l.Restart(t)
+	recorded := int(l.Events(t) - before)
+	if rep.Imported != recorded || rep.Imported < 60 || rep.Imported > 100 {
+		t.Fatalf("the report counts %d rows imported, the ledger holds %d (at least the 60 told, at most 100)", rep.Imported, recorded)
+	}
+	if len(rep.Rejected) != 0 {
+		t.Fatalf("rows refused: %+v", rep.Rejected)
+	}
+}
+
+// TestRowsAboutOnePayerInConsecutiveBatchesKeepTheFilesOrder: a batch about a payer of the batch
+// being appended waits for it, so the second row with a payer's receipt is the one refused.
+func TestRowsAboutOnePayerInConsecutiveBatchesKeepTheFilesOrder(t *testing.T) {
+	l := hundredPayers(t)
+	var b strings.Builder
+	b.WriteString("组织机构代码,缴费日期,金额(分),票据号\n")
+	for i := range 50 {
+		for range 2 {
+			fmt.Fprintf(&b, "%s,2006-06-10,1000,D%02d\n", orgCode(5000+i), i)
+		}
+	}
+	rep := load(t, l.Store, "payments.csv", []byte(b.String()), importer.Options{Batch: 1})
+	if rep.Imported != 50 || len(rep.Rejected) != 50 {
+		t.Fatalf("imported %d, rejected %d, want 50 and 50: %+v", rep.Imported, len(rep.Rejected), rep.Rejected)
+	}
+	for i, r := range rep.Rejected {
+		// Line 1 is the header; payer i's rows are on lines 2i+2 and 2i+3.
+		if r.Row != 2*i+3 || !strings.Contains(r.Reason, "already recorded") {
+			t.Fatalf("reject %d: line %d (%s), want line %d, its receipt already recorded", i, r.Row, r.Reason, 2*i+3)
+		}
+	}
+}
+
 func TestUnknownColumnsAndKindsAreClearErrors(t *testing.T) {
 	l := storetest.Start(t, eventstore.Config{})
 	for _, tt := range []struct {
