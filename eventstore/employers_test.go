@@ -47,9 +47,8 @@ func TestAnEmployerOutOfTheCacheIsFoldedAgainToTheSameState(t *testing.T) {
 	}
 }
 
-// A bulk load leaves the write side's cache to the employers clerks work on: the employers it
-// folds and appends to are cached only if they were already, and those that were have its
-// events folded in.
+// The county lookup a clerk's import makes of every row leaves the write side's cache to the
+// employers clerks work on, and answers as a clerk's read does.
 func TestACountyLookupForAnImportLeavesTheCacheToTheEmployersClerksWorkOn(t *testing.T) {
 	l := storetest.Start(t, eventstore.Config{EmployerCache: 4})
 	var clerks []string
@@ -101,6 +100,9 @@ func TestACountyLookupForAnImportLeavesTheCacheToTheEmployersClerksWorkOn(t *tes
 	}
 }
 
+// A bulk load leaves the write side's cache to the employers clerks work on: the employers it
+// folds and appends to are cached only if they were already, and those that were have its
+// events folded in.
 func TestABulkLoadLeavesTheCacheToTheEmployersClerksWorkOn(t *testing.T) {
 	l := storetest.Start(t, eventstore.Config{EmployerCache: 4})
 	var clerks []string

@@ -77,7 +77,8 @@ type row struct {
 
 // ErrLedger marks an import that stopped because the ledger did not take a batch (it was down,
 // or did not answer in time), not because of the file: the batches before it are recorded, and
-// importing the same file again records the rest once.
+// so may be the one appended beside it (the report counts what was), and importing the same file
+// again records the rest once.
 var ErrLedger = errors.New("importer: the ledger did not take a batch")
 
 // Import checks every row of t, appends the valid ones through the bulk path and reports the
@@ -131,7 +132,9 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 	// batches committed while nothing was being built, and the server's stream waited for
 	// work a quarter of an import. Batches are tallied and told in order.
 	var prev *appending
-	tally := func(a *appending) error {
+	// tally adds a's tally to the report and tells its progress if told (not for a batch
+	// appended beside one that failed: the rows before it are not all recorded).
+	tally := func(a *appending, tell bool) error {
 		err := <-a.done
 		rep.Rows = a.cb.rows
 		rep.Imported += a.rep.Imported
@@ -141,7 +144,7 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrLedger, err)
 		}
-		if opt.Progress != nil {
+		if tell && opt.Progress != nil {
 			done := a.cb.rows - a.cb.carried
 			total := max(t.Rows, done)
 			if a.cb.eof {
@@ -154,13 +157,15 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 	for cb := range batches {
 		if cb.err != nil {
 			if prev != nil {
-				_ = tally(prev) // what it appended stays appended; the file's error is the answer
+				if err := tally(prev, true); err != nil {
+					return rep, err // the ledger's error came first
+				}
 			}
 			return nil, cb.err
 		}
 		ids := employersOf(cb.cmds)
 		if prev != nil && prev.shares(ids) {
-			err := tally(prev)
+			err := tally(prev, true)
 			prev = nil
 			if err != nil {
 				return rep, err
@@ -168,15 +173,15 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 		}
 		a := b.append(ctx, cb, ids)
 		if prev != nil {
-			if err := tally(prev); err != nil {
-				_ = tally(a) // its rows may be appended: they are counted
+			if err := tally(prev, true); err != nil {
+				_ = tally(a, false) // its rows may be appended: they are counted
 				return rep, err
 			}
 		}
 		prev = a
 	}
 	if prev != nil {
-		if err := tally(prev); err != nil {
+		if err := tally(prev, true); err != nil {
 			return rep, err
 		}
 	}

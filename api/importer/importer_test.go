@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -252,6 +253,50 @@ func TestAnImportTheLedgerStopsCountsExactlyTheRowsRecorded(t *testing.T) {
 	}
 	if len(rep.Rejected) != 0 {
 		t.Fatalf("rows refused: %+v", rep.Rejected)
+	}
+}
+
+// TestNoProgressIsToldPastABatchTheLedgerDidNotTake: when a batch fails at the ledger, the batch
+// appended beside it is counted as the ledger holds it, but no progress is told for it: the
+// rows before it are not all recorded.
+func TestNoProgressIsToldPastABatchTheLedgerDidNotTake(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	var regs, pays strings.Builder
+	regs.WriteString("name,org_code,county,kind,risk_class,registered_on\n")
+	pays.WriteString("组织机构代码,缴费日期,金额(分),票据号\n")
+	for i := range 20 {
+		county := "章贡区"
+		if i >= 10 {
+			county = "赣县"
+		}
+		fmt.Fprintf(&regs, "单位%d,%s,%s,enterprise,1,2006-04-03\n", i, orgCode(6000+i), county)
+		fmt.Fprintf(&pays, "%s,2006-06-10,1000,F%02d\n", orgCode(6000+i), i)
+	}
+	if r := load(t, l.Store, "regs.csv", []byte(regs.String()), importer.Options{}); r.Imported != 20 {
+		t.Fatalf("registrations: %+v", r)
+	}
+	before := l.Events(t)
+	// The first batch's payers are in 章贡区 (360702). The importer asks Authorize of each row
+	// before the ledger decides it, then the ledger asks it again: there a failure that is not
+	// a refusal of the row stands for the ledger failing the batch.
+	var asked atomic.Int32
+	authorize := func(county string) error {
+		if county == "360702" && asked.Add(1) > 10 {
+			return errors.New("the ledger's authorisation service is down")
+		}
+		return nil
+	}
+	var told [][2]int
+	rep, err := importer.Import(context.Background(), l.Store, open(t, "payments.csv", []byte(pays.String())), importer.Options{Today: today, Batch: 10,
+		Authorize: authorize, Progress: func(done, total int, _ time.Duration) { told = append(told, [2]int{done, total}) }})
+	if !errors.Is(err, importer.ErrLedger) {
+		t.Fatalf("import: %v, want ErrLedger", err)
+	}
+	if len(told) != 0 {
+		t.Fatalf("progress told %v after the first batch failed, want none", told)
+	}
+	if recorded := int(l.Events(t) - before); rep.Imported != 10 || recorded != 10 {
+		t.Fatalf("imported %d, the ledger holds %d; want the second batch's 10 in both", rep.Imported, recorded)
 	}
 }
 
