@@ -47,14 +47,39 @@ func TestAnEmployerOutOfTheCacheIsFoldedAgainToTheSameState(t *testing.T) {
 	}
 }
 
-// The county lookup a clerk's import makes of every row leaves the write side's cache to the
-// employers clerks work on, and answers as a clerk's read does.
-func TestACountyLookupForAnImportLeavesTheCacheToTheEmployersClerksWorkOn(t *testing.T) {
+// clerksLedger starts a ledger whose write side caches 4 employers, with 3 employers registered
+// by a clerk's single writes, and so cached.
+func clerksLedger(t *testing.T) (*storetest.Ledger, []string) {
+	t.Helper()
 	l := storetest.Start(t, eventstore.Config{EmployerCache: 4})
 	var clerks []string
 	for i := range 3 {
 		clerks = append(clerks, mustExecute(t, l.Store, register(orgCode(7000+i), "360702")).EmployerID)
 	}
+	return l, clerks
+}
+
+// checkCached fails the test unless st caches every employer of kept and none of others, after
+// what by names ran.
+func checkCached(t *testing.T, st *eventstore.Store, kept, others []string, by string) {
+	t.Helper()
+	cached := st.CachedEmployerIDs()
+	for _, id := range kept {
+		if !cached[id] {
+			t.Errorf("the clerks' employer %s was pushed out of the cache by %s", id, by)
+		}
+	}
+	for _, id := range others {
+		if cached[id] {
+			t.Errorf("employer %s, of %s, is cached", id, by)
+		}
+	}
+}
+
+// The county lookup a clerk's import makes of every row leaves the write side's cache to the
+// employers clerks work on, and answers as a clerk's read does.
+func TestACountyLookupForAnImportLeavesTheCacheToTheEmployersClerksWorkOn(t *testing.T) {
+	l, clerks := clerksLedger(t)
 	var reqs []eventstore.Request
 	for i := range 40 {
 		county := "360702"
@@ -87,28 +112,14 @@ func TestACountyLookupForAnImportLeavesTheCacheToTheEmployersClerksWorkOn(t *tes
 	if county, ok := l.Store.EmployerCounty("no-such-employer"); ok || county != "" {
 		t.Fatalf("an employer with no events: county %q (%v), want none", county, ok)
 	}
-	cached := l.Store.CachedEmployerIDs()
-	for _, id := range clerks {
-		if !cached[id] {
-			t.Errorf("the clerks' employer %s was pushed out of the cache by the lookups", id)
-		}
-	}
-	for _, id := range looked {
-		if cached[id] {
-			t.Errorf("employer %s, only looked up, is cached", id)
-		}
-	}
+	checkCached(t, l.Store, clerks, looked, "the lookups")
 }
 
 // A bulk load leaves the write side's cache to the employers clerks work on: the employers it
 // folds and appends to are cached only if they were already, and those that were have its
 // events folded in.
 func TestABulkLoadLeavesTheCacheToTheEmployersClerksWorkOn(t *testing.T) {
-	l := storetest.Start(t, eventstore.Config{EmployerCache: 4})
-	var clerks []string
-	for i := range 3 {
-		clerks = append(clerks, mustExecute(t, l.Store, register(orgCode(7000+i), "360702")).EmployerID)
-	}
+	l, clerks := clerksLedger(t)
 	var reqs []eventstore.Request
 	for i := range 40 {
 		reqs = append(reqs, register(orgCode(7100+i), "360702"))
@@ -133,17 +144,7 @@ func TestABulkLoadLeavesTheCacheToTheEmployersClerksWorkOn(t *testing.T) {
 			t.Fatalf("payment %d: %v", i, r.Err)
 		}
 	}
-	cached := l.Store.CachedEmployerIDs()
-	for _, id := range clerks {
-		if !cached[id] {
-			t.Errorf("the clerks' employer %s was pushed out of the cache by the bulk load", id)
-		}
-	}
-	for _, id := range loaded {
-		if cached[id] {
-			t.Errorf("the bulk load's employer %s is cached", id)
-		}
-	}
+	checkCached(t, l.Store, clerks, loaded, "the bulk load")
 	if e, _ := l.Store.Employer(clerks[0]); len(e.Receipts) != 1 {
 		t.Fatalf("the cached employer has %d receipts after the bulk load's payment, want 1", len(e.Receipts))
 	}
