@@ -9,9 +9,9 @@ import (
 
 // Limits on what a file may hold. A file past one is refused as a whole, before any of its rows
 // is imported, with an error of kind TooLarge (413 over HTTP) saying which limit and what to do.
-// Within them, an import holds at most one batch of rows in memory (Options.Batch rows and
-// MaxBatchBytes of cells), besides the xlsx file itself (at most api.MaxImport over HTTP) and its
-// shared strings.
+// Within them, an import holds at most three batches of rows in memory (each Options.Batch rows
+// and MaxBatchBytes of cells: one read ahead, two appending), besides the xlsx file itself (at
+// most api.MaxImport over HTTP) and its shared strings.
 const (
 	// MaxRows is the most rows a file may have besides its header (blank rows are not counted).
 	MaxRows = 200_000
