@@ -173,21 +173,20 @@ func (s *Store) EmployerIDs() []string {
 func (s *Store) EmployerCounty(id string) (string, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
 	defer cancel()
-	e, _, err := s.rlockEmployerFor(ctx, id, false)
-	if err != nil {
-		return "", false
-	}
-	defer s.mu.RUnlock()
-	if e == nil {
-		return "", false
-	}
-	return e.County, e.County != ""
+	county, err := s.county(ctx, id, false)
+	return county, err == nil && county != ""
 }
 
 // EmployerCountyContext returns the county an employer is in now, "" when it has no events; ctx
 // bounds reading its events when they are not cached.
 func (s *Store) EmployerCountyContext(ctx context.Context, id string) (string, error) {
-	e, err := s.rlockEmployer(ctx, id)
+	return s.county(ctx, id, true)
+}
+
+// county is an employer's county now, "" when it has no events; an employer folded for it is
+// cached if keep (rlockEmployerFor).
+func (s *Store) county(ctx context.Context, id string, keep bool) (string, error) {
+	e, _, err := s.rlockEmployerFor(ctx, id, keep)
 	if err != nil {
 		return "", err
 	}

@@ -165,11 +165,10 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 		}
 		ids := employersOf(cb.cmds)
 		if prev != nil && prev.shares(ids) {
-			err := tally(prev, true)
-			prev = nil
-			if err != nil {
+			if err := tally(prev, true); err != nil {
 				return rep, err
 			}
+			prev = nil
 		}
 		a := b.append(ctx, cb, ids)
 		if prev != nil {
