@@ -210,7 +210,7 @@ func (s *Store) lookupKey(ctx context.Context, key, bodyHash string) (Result, bo
 		return Result{}, true, &domain.Error{Kind: domain.KindIdempotencyMismatch, Field: "Idempotency-Key",
 			Detail: "this key was already used with a different request; use a new key for a new request"}
 	}
-	first, err := s.getMsg(ctx, rec.first, "")
+	first, err := s.getFolded(ctx, rec.first, "")
 	if err != nil {
 		return Result{}, true, fmt.Errorf("read back event %d of key: %w", rec.first, err)
 	}
@@ -233,7 +233,7 @@ func (s *Store) lookupKey(ctx context.Context, key, bodyHash string) (Result, bo
 			break
 		}
 		after := raw.Sequence
-		if raw, err = s.getMsg(ctx, after+1, first.Subject); err != nil {
+		if raw, err = s.getFolded(ctx, after+1, first.Subject); err != nil {
 			return Result{}, true, fmt.Errorf("read back the events of key after %d: %w", after, err)
 		}
 	}

@@ -168,7 +168,7 @@ func (s *Store) Freeze(ctx context.Context, id string) (domain.FreezeMade, uint6
 	if seq == 0 {
 		return domain.FreezeMade{}, 0, domain.NotFound("id", "no freeze %q", id)
 	}
-	raw, err := s.getMsg(ctx, seq, "")
+	raw, err := s.getFolded(ctx, seq, "")
 	if err != nil {
 		return domain.FreezeMade{}, 0, fmt.Errorf("load freeze %s: %w", id, err)
 	}

@@ -113,7 +113,7 @@ func (s *Store) EventCount(id string) uint64 {
 func (s *Store) streamRecords(ctx context.Context, id string, from, through uint64, fn func(record) error) error {
 	subject := s.sub.Employer + id
 	for next := from; next <= through; {
-		raw, err := s.getMsg(ctx, next, subject)
+		raw, err := s.getFolded(ctx, next, subject)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			return fmt.Errorf("employer %s: event %d is not in the stream", id, through)
 		}

@@ -22,9 +22,8 @@ const readTimeout = 5 * time.Second
 // subject at or after seq. The stream allows direct gets, which any of its replicas answers,
 // possibly one that has not applied the newest messages yet (on a cluster, a follower lags the
 // leader by the time it takes to apply what was committed); such a replica answers "not found"
-// for a message it does not have yet, never another message. The store asks for messages it knows
-// are stored (its indexes folded them, so the leader committed them): a "not found" is asked
-// again of the leader, which has every committed message.
+// for a message it does not have yet, never another message. A "not found" is asked again of the
+// leader, whose answer covers what it has applied.
 func (s *Store) getMsg(ctx context.Context, seq uint64, subject string) (*jetstream.RawStreamMsg, error) {
 	var opts []jetstream.GetMsgOpt
 	if subject != "" {
@@ -35,6 +34,36 @@ func (s *Store) getMsg(ctx context.Context, seq uint64, subject string) (*jetstr
 		return raw, err
 	}
 	return s.leaderGet(ctx, seq, subject)
+}
+
+// Pauses between reads of a folded message the leader has not applied yet.
+const (
+	foldedPauseMin = time.Millisecond
+	foldedPauseMax = 50 * time.Millisecond
+)
+
+// getFolded is getMsg for a message the store's indexes folded, so one the stream committed.
+// Even the leader can answer "not found" for it for a moment: it applies what was committed on
+// its own schedule, and the replica that delivered the message to the follower (a consumer's
+// leader) or a newly elected stream leader may be ahead of it. The leader is asked again until it
+// answers, within the caller's deadline or readTimeout.
+func (s *Store) getFolded(ctx context.Context, seq uint64, subject string) (*jetstream.RawStreamMsg, error) {
+	raw, err := s.getMsg(ctx, seq, subject)
+	if !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return raw, err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, readTimeout)
+		defer cancel()
+	}
+	for wait := foldedPauseMin; errors.Is(err, jetstream.ErrMsgNotFound); wait = min(2*wait, foldedPauseMax) {
+		if pause(ctx, wait); ctx.Err() != nil {
+			return nil, fmt.Errorf("message %d, which the store has folded, is not found on the stream's leader: %w", seq, err)
+		}
+		raw, err = s.leaderGet(ctx, seq, subject)
+	}
+	return raw, err
 }
 
 // directGet is the stream's GetMsg (a direct get); a test replaces it with one that lags.
@@ -48,6 +77,9 @@ func (s *Store) directGet(ctx context.Context, seq uint64, opts ...jetstream.Get
 // leaderGet reads a message from the stream's leader ($JS.API.STREAM.MSG.GET, not a direct
 // get): what the stream has committed, whichever replica is behind.
 func (s *Store) leaderGet(ctx context.Context, seq uint64, subject string) (*jetstream.RawStreamMsg, error) {
+	if s.leaderBehind != nil && s.leaderBehind() {
+		return nil, jetstream.ErrMsgNotFound
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, readTimeout)

@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -44,5 +45,29 @@ func TestARetryReadsTheFirstAttemptBackThroughALaggingReplica(t *testing.T) {
 	h, err := third.History(context.Background(), id)
 	if err != nil || len(h) != 2 || h[1].Seq != done.Seq {
 		t.Fatalf("history read through a lagging replica: %d events, %v; want the registration and the payment", len(h), err)
+	}
+}
+
+// Even the stream's leader can answer "not found" for a message the store has folded: it applies
+// what was committed on its own schedule, and the replica that delivered the message to the
+// follower may be ahead of it. A retry on another API replica asks the leader again until it has
+// the first attempt's events.
+func TestARetryReadsTheFirstAttemptBackWhenTheLeaderHasNotAppliedItYet(t *testing.T) {
+	first, second, id, _ := replicaPair(t)
+	lagAt(second, second.Applied())
+	const behind = 3
+	var asked atomic.Int32
+	second.leaderBehind = func() bool { return asked.Add(1) <= behind }
+	done, err := first.Execute(context.Background(), keyedPayment(id, "k-6", "same"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := second.WaitApplied(context.Background(), done.Seq); err != nil {
+		t.Fatal(err)
+	}
+	res, err := second.Execute(context.Background(), keyedPayment(id, "k-6", "same"))
+	wantDuplicateOf(t, res, err, done)
+	if n := asked.Load(); n <= behind {
+		t.Fatalf("the leader was asked %d times, want more than the %d it answered \"not found\"", n, behind)
 	}
 }

@@ -261,8 +261,11 @@ type Store struct {
 	crashed   bool          // set by a test simulating a crash: Close writes no snapshot
 	// lagDirect, set by a test, stands in for the stream's direct gets (a replica that lags).
 	lagDirect func(ctx context.Context, seq uint64, opts ...jetstream.GetMsgOpt) (*jetstream.RawStreamMsg, error)
-	bg        sync.WaitGroup // the keeper, the sealer and the idle watcher
-	closeOnce sync.Once
+	// leaderBehind, set by a test, makes the leader answer "not found" while it reports true (a
+	// leader that has not applied what it committed).
+	leaderBehind func() bool
+	bg           sync.WaitGroup // the keeper, the sealer and the idle watcher
+	closeOnce    sync.Once
 	// badCheckpoint logs the first checkpoint that could not be used; later ones would say the
 	// same for every fold.
 	badCheckpoint sync.Once
