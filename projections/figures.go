@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"maps"
 	"math/big"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/kuozheng/kuozheng/domain"
 )
@@ -623,10 +625,34 @@ func (l *Ledger) SegmentReport(q Query, seg domain.Segment) *Report {
 
 // contributions computes every employer's contribution to the figures of q, in id order.
 func (l *Ledger) contributions(q Query) []contribution {
-	parts := make([]contribution, 0, len(l.Employers))
-	for _, id := range sortedIDs(l.Employers) {
-		parts = append(parts, employerFigures(id, l.Employers[id], &l.Ref, q))
+	return l.contributionsOn(q, runtime.GOMAXPROCS(0))
+}
+
+// contributionChunk is how many employers' figures a worker of contributionsOn takes at a time.
+const contributionChunk = 256
+
+// contributionsOn is contributions computed by up to workers goroutines. An employer's figures
+// read only its own views and the reference data, so a report of tens of thousands of payers
+// (a rebuild's, a freeze's) need not wait for one core to go through them all.
+func (l *Ledger) contributionsOn(q Query, workers int) []contribution {
+	ids := sortedIDs(l.Employers)
+	parts := make([]contribution, len(ids))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, (len(ids)+contributionChunk-1)/contributionChunk) {
+		wg.Go(func() {
+			for {
+				start := int(next.Add(contributionChunk)) - contributionChunk
+				if start >= len(ids) {
+					return
+				}
+				for i := start; i < min(start+contributionChunk, len(ids)); i++ {
+					parts[i] = employerFigures(ids[i], l.Employers[ids[i]], &l.Ref, q)
+				}
+			}
+		})
 	}
+	wg.Wait()
 	return parts
 }
 

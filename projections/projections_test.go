@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -271,4 +272,32 @@ func snapshotAndRestore(t *testing.T, l *Ledger) ([]byte, *Ledger) {
 		t.Fatal(err)
 	}
 	return snap, back
+}
+
+// A report computes each payer's figures apart from the others', on as many goroutines as it may
+// use: they are the figures computed one after another, in the same order.
+func TestAReportComputedOnSeveralCoresEqualsOneComputedOnOne(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 2006))
+	l := NewLedger()
+	for _, ev := range randomEvents(rng, 6000) {
+		l.Apply(ev)
+	}
+	if n := len(l.Employers); n < 2*contributionChunk {
+		t.Fatalf("the ledger holds %d employers, too few for two workers' chunks", n)
+	}
+	for _, q := range []Query{
+		{Period: domain.MustPeriod("2006-06"), AsOf: domain.MustDate("2006-08-31")},
+		{Period: domain.MustPeriod("2006-11"), AsOf: domain.MustDate("2006-12-31")},
+	} {
+		var one []contribution
+		for _, id := range sortedIDs(l.Employers) {
+			one = append(one, employerFigures(id, l.Employers[id], &l.Ref, q))
+		}
+		if several := l.contributionsOn(q, 4); !reflect.DeepEqual(one, several) {
+			t.Fatalf("%v: the payers' figures computed by four goroutines differ from those computed by one", q)
+		}
+		if a, b := reportJSON(t, l, q), mustJSON(t, aggregate(&l.Ref, q, l.Seq, one, "")); a != b {
+			t.Fatalf("%v: the report differs from one aggregated from figures computed one after another\nreport: %.400s\none: %.400s", q, a, b)
+		}
+	}
 }
