@@ -27,7 +27,7 @@ const (
 // and beside it to a minimal handler (the route, the body decoded, an answer of 201) in front of
 // the raw engine's group commit on a bare server and in front of PostgreSQL, both appending the
 // ledger's own payment bytes, PostgreSQL under the employer's lock. Durable unless lazy.
-// The ledger runs with serve's collector settings (storetest.CollectAsServe), the baselines with Go's.
+// Every side runs with serve's collector settings (storetest.Rotation).
 func BenchmarkAppendHTTP(b *testing.B) {
 	rot := storetest.Rotate(b)
 	for _, lazy := range []bool{false, true} {
@@ -36,7 +36,6 @@ func BenchmarkAppendHTTP(b *testing.B) {
 			mode = "lazy"
 		}
 		rot.Run("ledger/"+mode, func(b *testing.B) {
-			storetest.CollectAsServe(b)
 			var batches storetest.Batches
 			l := storetest.StartLazy(b, eventstore.Config{Metrics: &batches}, lazy)
 			ids := registerEmployers(b, l.Store)

@@ -45,7 +45,7 @@ func realisticRequests(base, n int) []eventstore.Request {
 // path, beside the raw engine appending the same messages (the ledger's bytes, chain hash and
 // expected sequences) in atomic batches as large as the ledger's on a bare server, and PostgreSQL
 // copying batches of that size.
-// The ledger runs with serve's collector settings (storetest.CollectAsServe), the baselines with Go's.
+// Every side runs with serve's collector settings (storetest.Rotation).
 func BenchmarkAppendBulk(b *testing.B) {
 	rot := storetest.Rotate(b)
 	for _, lazy := range []bool{false, true} {
@@ -54,7 +54,6 @@ func BenchmarkAppendBulk(b *testing.B) {
 			sync = "lazy"
 		}
 		rot.Run("ledger/"+sync, func(b *testing.B) {
-			storetest.CollectAsServe(b)
 			var batches storetest.Batches
 			l := storetest.StartLazy(b, eventstore.Config{Metrics: &batches}, lazy)
 			base := 1
@@ -162,7 +161,7 @@ const benchWriters = 64
 // append, beside the raw engine's best durable use of the same load on a bare server (the
 // ledger's payment messages from 64 goroutines over the same employers, grouped client-side into
 // atomic batches, each subject's first with its expected sequence); durable unless lazy.
-// The ledger runs with serve's collector settings (storetest.CollectAsServe), the baselines with Go's.
+// Every side runs with serve's collector settings (storetest.Rotation).
 func BenchmarkAppendConcurrent(b *testing.B) {
 	rot := storetest.Rotate(b)
 	for _, lazy := range []bool{false, true} {
@@ -171,7 +170,6 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 			sync = "lazy"
 		}
 		rot.Run("ledger/"+sync, func(b *testing.B) {
-			storetest.CollectAsServe(b)
 			var batches storetest.Batches
 			l := storetest.StartLazy(b, eventstore.Config{Metrics: &batches}, lazy)
 			reqs := realisticRequests(1, benchWriters*4)

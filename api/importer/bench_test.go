@@ -30,12 +30,11 @@ func importFiles(n, base int) (string, string) {
 // the bulk path, beside the raw engine appending the messages the same rows made in a scratch
 // ledger (its bytes, chain hash, message ids, expected sequences) in atomic batches as large as the
 // ledger's (eventstore.EmbeddedMaxBatch) on a bare server.
-// The ledger runs with serve's collector settings (storetest.CollectAsServe), the baselines with Go's.
+// Every side runs with serve's collector settings (storetest.Rotation).
 func BenchmarkImport(b *testing.B) {
 	const payers = 100_000
 	rot := storetest.Rotate(b)
 	rot.Run("ledger", func(b *testing.B) {
-		storetest.CollectAsServe(b)
 		var rows int
 		var elapsed time.Duration
 		base := 10_000_000
