@@ -27,9 +27,9 @@ const (
 // and beside it to a minimal handler (the route, the body decoded, an answer of 201) in front of
 // the raw engine's group commit on a bare server and in front of PostgreSQL, both appending the
 // ledger's own payment bytes, PostgreSQL under the employer's lock. Durable unless lazy.
-// Every side runs with serve's collector settings (storetest.Rotation).
+// Every side runs with serve's collector settings (storetest.RotateAsServe).
 func BenchmarkAppendHTTP(b *testing.B) {
-	rot := storetest.Rotate(b)
+	rot := storetest.RotateAsServe(b)
 	for _, lazy := range []bool{false, true} {
 		mode := "fsync"
 		if lazy {

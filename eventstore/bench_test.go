@@ -45,9 +45,9 @@ func realisticRequests(base, n int) []eventstore.Request {
 // path, beside the raw engine appending the same messages (the ledger's bytes, chain hash and
 // expected sequences) in atomic batches as large as the ledger's on a bare server, and PostgreSQL
 // copying batches of that size.
-// Every side runs with serve's collector settings (storetest.Rotation).
+// Every side runs with serve's collector settings (storetest.RotateAsServe).
 func BenchmarkAppendBulk(b *testing.B) {
-	rot := storetest.Rotate(b)
+	rot := storetest.RotateAsServe(b)
 	for _, lazy := range []bool{false, true} {
 		sync := "fsync"
 		if lazy {
@@ -161,9 +161,9 @@ const benchWriters = 64
 // append, beside the raw engine's best durable use of the same load on a bare server (the
 // ledger's payment messages from 64 goroutines over the same employers, grouped client-side into
 // atomic batches, each subject's first with its expected sequence); durable unless lazy.
-// Every side runs with serve's collector settings (storetest.Rotation).
+// Every side runs with serve's collector settings (storetest.RotateAsServe).
 func BenchmarkAppendConcurrent(b *testing.B) {
-	rot := storetest.Rotate(b)
+	rot := storetest.RotateAsServe(b)
 	for _, lazy := range []bool{false, true} {
 		sync := "fsync"
 		if lazy {

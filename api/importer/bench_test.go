@@ -30,10 +30,10 @@ func importFiles(n, base int) (string, string) {
 // the bulk path, beside the raw engine appending the messages the same rows made in a scratch
 // ledger (its bytes, chain hash, message ids, expected sequences) in atomic batches as large as the
 // ledger's (eventstore.EmbeddedMaxBatch) on a bare server.
-// Every side runs with serve's collector settings (storetest.Rotation).
+// Every side runs with serve's collector settings (storetest.RotateAsServe).
 func BenchmarkImport(b *testing.B) {
 	const payers = 100_000
-	rot := storetest.Rotate(b)
+	rot := storetest.RotateAsServe(b)
 	rot.Run("ledger", func(b *testing.B) {
 		var rows int
 		var elapsed time.Duration
