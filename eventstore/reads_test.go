@@ -26,15 +26,7 @@ func lagAt(s *Store, at uint64) {
 func TestARetryReadsTheFirstAttemptBackThroughALaggingReplica(t *testing.T) {
 	first, second, id, _ := replicaPair(t)
 	lagAt(second, second.Applied())
-	done, err := first.Execute(context.Background(), keyedPayment(id, "k-5", "same"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := second.WaitApplied(context.Background(), done.Seq); err != nil {
-		t.Fatal(err)
-	}
-	res, err := second.Execute(context.Background(), keyedPayment(id, "k-5", "same"))
-	wantDuplicateOf(t, res, err, done)
+	done := retriedOnTheOther(t, first, second, id, "k-5")
 	// Without an archive, histories are read from the stream.
 	third, err := Open(context.Background(), first.nc, Config{NoArchive: true})
 	if err != nil {
@@ -58,16 +50,25 @@ func TestARetryReadsTheFirstAttemptBackWhenTheLeaderHasNotAppliedItYet(t *testin
 	const behind = 3
 	var asked atomic.Int32
 	second.leaderBehind = func() bool { return asked.Add(1) <= behind }
-	done, err := first.Execute(context.Background(), keyedPayment(id, "k-6", "same"))
+	retriedOnTheOther(t, first, second, id, "k-6")
+	if n := asked.Load(); n <= behind {
+		t.Fatalf("the leader was asked %d times, want more than the %d it answered \"not found\"", n, behind)
+	}
+}
+
+// retriedOnTheOther executes a payment with key on first, then again on second once second has
+// folded it, and checks that second answers it as a duplicate of the first result, which it
+// returns.
+func retriedOnTheOther(t *testing.T, first, second *Store, id, key string) Result {
+	t.Helper()
+	done, err := first.Execute(context.Background(), keyedPayment(id, key, "same"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := second.WaitApplied(context.Background(), done.Seq); err != nil {
 		t.Fatal(err)
 	}
-	res, err := second.Execute(context.Background(), keyedPayment(id, "k-6", "same"))
+	res, err := second.Execute(context.Background(), keyedPayment(id, key, "same"))
 	wantDuplicateOf(t, res, err, done)
-	if n := asked.Load(); n <= behind {
-		t.Fatalf("the leader was asked %d times, want more than the %d it answered \"not found\"", n, behind)
-	}
+	return done
 }
