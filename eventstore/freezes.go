@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,8 +92,32 @@ func (s *Store) AppendFreeze(ctx context.Context, o FreezeOrder, make func() (do
 
 // ReferenceAt is the reference data as it stood after stream sequence seq: what figures computed
 // through seq (a freeze's) were computed with.
+//
+// Through what the store has folded, the reference events are the ones its index holds, each
+// read by sequence (getFolded): a consumer over the stream, which a cluster may place on a
+// replica that has not applied the newest messages, would end early without a word.
 func (s *Store) ReferenceAt(ctx context.Context, seq uint64) (*domain.Reference, error) {
-	return referenceAt(ctx, s.stream, s.sub, seq)
+	s.mu.RLock()
+	folded := s.applied.Load() >= seq
+	n, _ := slices.BinarySearch(s.refSeqs, seq+1)
+	seqs := slices.Clone(s.refSeqs[:n])
+	s.mu.RUnlock()
+	if !folded {
+		return referenceAt(ctx, s.stream, s.sub, seq)
+	}
+	var ref domain.Reference
+	for _, q := range seqs {
+		raw, err := s.getFolded(ctx, q, "")
+		if err != nil {
+			return nil, fmt.Errorf("reference data at %d: message %d: %w", seq, q, err)
+		}
+		ev, err := domain.Decode(raw.Data)
+		if err != nil {
+			return nil, fmt.Errorf("reference data at %d: message %d: %w", seq, q, err)
+		}
+		ref.Apply(ev.Body)
+	}
+	return &ref, nil
 }
 
 // referenceAt folds the reference data of a ledger's stream through seq.

@@ -2,9 +2,12 @@ package eventstore
 
 import (
 	"context"
+	"reflect"
+	"slices"
 	"sync/atomic"
 	"testing"
 
+	"github.com/kuozheng/kuozheng/domain"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -71,4 +74,47 @@ func retriedOnTheOther(t *testing.T, first, second *Store, id, key string) Resul
 	res, err := second.Execute(context.Background(), keyedPayment(id, key, "same"))
 	wantDuplicateOf(t, res, err, done)
 	return done
+}
+
+// The reference data a document is computed with is read as the store folded it: also through a
+// replica that lags and a leader that has not applied the newest reference event yet, where a
+// consumer placed on a lagging replica would have ended before it without a word.
+func TestReferenceAtReadsEveryFoldedReferenceEventThroughALaggingReplica(t *testing.T) {
+	ctx := context.Background()
+	first, second, _, _ := replicaPair(t)
+	before := second.Applied()
+	wage := domain.DefaultAverageWage
+	wage.MonthlyFen += 7
+	res, err := first.ExecuteRef(ctx, RefRequest{Payload: domain.AverageWageSet{Wage: wage}, On: domain.MustDate("2006-06-01"), Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := second.WaitApplied(ctx, res.Seq); err != nil {
+		t.Fatal(err)
+	}
+	lagAt(second, before)
+	var asked atomic.Int32
+	second.leaderBehind = func() bool { return asked.Add(1) <= 2 }
+	for _, c := range []struct {
+		seq  uint64
+		want bool
+	}{{before, false}, {res.Seq, true}} {
+		ref, err := second.ReferenceAt(ctx, c.seq)
+		if err != nil {
+			t.Fatalf("at %d: %v", c.seq, err)
+		}
+		if got := slices.Contains(ref.AverageWages, wage); got != c.want {
+			t.Fatalf("at %d: the new average wage is in the reference data: %v, want %v", c.seq, got, c.want)
+		}
+		want, err := referenceAt(ctx, first.stream, first.sub, c.seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(ref, want) {
+			t.Fatalf("at %d: the reference data differs from the stream's read on a replica that does not lag", c.seq)
+		}
+	}
+	if n := asked.Load(); n <= 2 {
+		t.Fatalf("the leader was asked %d times for the event the lagging replica lacks, want more than the 2 it answered \"not found\"", n)
+	}
 }
