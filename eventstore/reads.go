@@ -75,7 +75,7 @@ func (s *Store) directGet(ctx context.Context, seq uint64, opts ...jetstream.Get
 }
 
 // leaderGet reads a message from the stream's leader ($JS.API.STREAM.MSG.GET, not a direct
-// get): what the stream has committed, whichever replica is behind.
+// get): what the leader has applied, whichever other replica is behind.
 func (s *Store) leaderGet(ctx context.Context, seq uint64, subject string) (*jetstream.RawStreamMsg, error) {
 	if s.leaderBehind != nil && s.leaderBehind() {
 		return nil, jetstream.ErrMsgNotFound

@@ -225,9 +225,9 @@ type Rotation struct {
 }
 
 // Rotate starts gathering b's sub-benchmarks, run with Go's collector settings: for rows whose
-// sides share one process holding the ledger's store (rebuild, history, freeze), where serve's
-// soft limit, charged with that store's heap, would make the server drop its block caches for
-// the baseline too (raw history reads went from 0.6 to 34 ms).
+// sides share one process holding the ledger's store (rebuild, history, freeze, counties), where
+// serve's soft limit, charged with that store's heap, would make the server drop its block
+// caches for the baseline too (raw history reads went from 0.6 to 34 ms).
 func Rotate(b *testing.B) *Rotation { return &Rotation{b: b} }
 
 // RotateAsServe is Rotate for rows whose sides each start a server and a ledger of their own
