@@ -154,35 +154,37 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 		}
 		return nil
 	}
+	// flush tallies the batch appending, if any.
+	flush := func() error {
+		if prev == nil {
+			return nil
+		}
+		a := prev
+		prev = nil
+		return tally(a, true)
+	}
 	for cb := range batches {
 		if cb.err != nil {
-			if prev != nil {
-				if err := tally(prev, true); err != nil {
-					return rep, err // the ledger's error came first
-				}
+			if err := flush(); err != nil {
+				return rep, err // the ledger's error came first
 			}
 			return nil, cb.err
 		}
 		ids := employersOf(cb.cmds)
 		if prev != nil && prev.shares(ids) {
-			if err := tally(prev, true); err != nil {
+			if err := flush(); err != nil {
 				return rep, err
 			}
-			prev = nil
 		}
 		a := b.append(ctx, cb, ids)
-		if prev != nil {
-			if err := tally(prev, true); err != nil {
-				_ = tally(a, false) // its rows may be appended: they are counted
-				return rep, err
-			}
+		if err := flush(); err != nil {
+			_ = tally(a, false) // its rows may be appended: they are counted
+			return rep, err
 		}
 		prev = a
 	}
-	if prev != nil {
-		if err := tally(prev, true); err != nil {
-			return rep, err
-		}
+	if err := flush(); err != nil {
+		return rep, err
 	}
 	sortRejects(rep.Rejected)
 	rep.Seconds = time.Since(start).Seconds()
