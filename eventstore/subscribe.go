@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -81,6 +82,13 @@ func (s *Store) Subscribe(ctx context.Context, from uint64, handle func(domain.E
 // subscribeAhead is how many events Subscribe decodes ahead of its handler.
 const subscribeAhead = 256
 
+// replayMsgs and replayEvents keep the slices of a replay's pulls once handed on: growing them
+// anew for each pull was a third of a replay's garbage.
+var (
+	replayMsgs   = sync.Pool{New: func() any { msgs := make([]tailMsg, 0, pullSize); return &msgs }}
+	replayEvents = sync.Pool{New: func() any { evs := make([]domain.Event, 0, pullSize); return &evs }}
+)
+
 // subscribeDecoders is how many pulls of a replay subscribeOwn decodes at once.
 const subscribeDecoders = 2
 
@@ -119,8 +127,8 @@ func (s *Store) subscribeOwn(ctx context.Context, from uint64, handle func(domai
 	defer close(done)
 	stop := context.AfterFunc(ctx, func() { c.conn.Close() })
 	defer stop()
-	decodeAll := func(msgs []tailMsg) decoded {
-		var b decoded
+	decodeAll := func(msgs []tailMsg, evs []domain.Event) decoded {
+		b := decoded{evs: evs}
 		for _, m := range msgs {
 			// A claim of a notice number is no event; the stream's last message is delivered,
 			// as nextEvent does, so that a reader waiting for the last sequence sees it.
@@ -135,8 +143,11 @@ func (s *Store) subscribeOwn(ctx context.Context, from uint64, handle func(domai
 	for range subscribeDecoders {
 		go func() {
 			for p := range work {
-				p.out = decodeAll(p.msgs)
+				p.out = decodeAll(p.msgs, (*replayEvents.Get().(*[]domain.Event))[:0])
 				p.arena.release() // the events are decoded: nothing points into it
+				clear(p.msgs)
+				msgs := p.msgs[:0]
+				replayMsgs.Put(&msgs)
 				close(p.ready)
 			}
 		}()
@@ -194,7 +205,7 @@ func (s *Store) subscribeOwn(ctx context.Context, from uint64, handle func(domai
 		decodedNow := func(b decoded) *pulled { return &pulled{ready: decodedAlready, out: b} }
 		live := false
 		for !live {
-			p := &pulled{arena: pullArenas.Get().(*pullArena), ready: make(chan struct{})}
+			p := &pulled{msgs: *replayMsgs.Get().(*[]tailMsg), arena: pullArenas.Get().(*pullArena), ready: make(chan struct{})}
 			p.arena.refs.Store(1)
 			short, err := c.pull(false, p.arena, func(m tailMsg) { p.msgs = append(p.msgs, m) })
 			broken = err != nil
@@ -204,6 +215,7 @@ func (s *Store) subscribeOwn(ctx context.Context, from uint64, handle func(domai
 				}
 			} else {
 				p.arena.release()
+				replayMsgs.Put(&p.msgs)
 			}
 			if err != nil {
 				handOn(decodedNow(decoded{err: err}))
@@ -215,7 +227,7 @@ func (s *Store) subscribeOwn(ctx context.Context, from uint64, handle func(domai
 		for { // each as it comes
 			arena.buf = arena.buf[:0] // the events are decoded: nothing points into it
 			_, err := c.pull(true, arena, func(m tailMsg) {
-				handOn(decodedNow(decodeAll([]tailMsg{m})))
+				handOn(decodedNow(decodeAll([]tailMsg{m}, nil)))
 			})
 			broken = err != nil
 			if err != nil {
@@ -244,6 +256,11 @@ func (s *Store) subscribeOwn(ctx context.Context, from uint64, handle func(domai
 			next = ev.Seq + 1
 		}
 		next = max(next, b.next)
+		if cap(b.evs) >= pullSize { // a replay's pull: handled, and the handler has copies
+			clear(b.evs)
+			evs := b.evs[:0]
+			replayEvents.Put(&evs)
+		}
 	}
 	return next, context.Cause(ctx)
 }

@@ -245,3 +245,81 @@ func TestASubscriptionStoppedByItsHandlerInTheReplayEndsAndDeletesItsConsumer(t 
 		}
 	}
 }
+
+// Replays share the slices their pulls are read and decoded into, each given back once its
+// events are handed on: replays at once must each still get every event once, whole, in order.
+func TestReplaysAtOnceEachDeliverEveryEventOnceInOrderAcrossManyPulls(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	var ids []string
+	for i := range 20 {
+		ids = append(ids, mustExecute(t, l.Store, register(orgCode(5000+i), "360702")).EmployerID)
+	}
+	const payments = 5000 // several pulls' worth
+	var reqs []eventstore.Request
+	for k := range payments {
+		reqs = append(reqs, payment(ids[k%len(ids)], fmt.Sprintf("R%d", k), int64(100+k)))
+	}
+	for i, r := range l.Store.ExecuteBulk(context.Background(), reqs) {
+		if r.Err != nil {
+			t.Fatalf("payment %d: %v", i, r.Err)
+		}
+	}
+	last := l.MessageCount(t)
+	const replays = 3
+	got := make([][]string, replays)
+	errs := make(chan error, replays)
+	for r := range replays {
+		go func() {
+			errs <- func() error {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				next, enough := uint64(1), errors.New("enough")
+				err := l.Store.Subscribe(ctx, 1, func(ev domain.Event) error {
+					if ev.Seq != next || ev.Body == nil {
+						return fmt.Errorf("replay %d delivered %d (%s), want %d", r, ev.Seq, ev.Type, next)
+					}
+					next++
+					if p, ok := ev.Body.(domain.PaymentReceived); ok {
+						got[r] = append(got[r], fmt.Sprintf("%d %s %s %d", ev.Seq, ev.EmployerID, p.ReceiptNo, p.AmountFen))
+					}
+					if ev.Seq >= last {
+						return enough
+					}
+					return nil
+				})
+				if errors.Is(err, enough) {
+					return nil
+				}
+				return err
+			}()
+		}()
+	}
+	for range replays {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	for _, p := range got[0] {
+		var seq uint64
+		var id, receipt string
+		var fen int64
+		if _, err := fmt.Sscan(p, &seq, &id, &receipt, &fen); err != nil {
+			t.Fatalf("%q: %v", p, err)
+		}
+		var k int
+		fmt.Sscanf(receipt, "R%d", &k)
+		if seen[receipt] || id != ids[k%len(ids)] || fen != int64(100+k) {
+			t.Fatalf("payment %q: delivered twice or not as recorded", p)
+		}
+		seen[receipt] = true
+	}
+	if len(seen) != payments {
+		t.Fatalf("%d payments delivered, want %d", len(seen), payments)
+	}
+	for r := 1; r < replays; r++ {
+		if !reflect.DeepEqual(got[r], got[0]) {
+			t.Fatalf("replay %d delivered %d payments unlike replay 0's %d", r, len(got[r]), len(got[0]))
+		}
+	}
+}
