@@ -58,6 +58,21 @@ func Decode(data []byte) (Event, error) {
 	return decodeFallback(data)
 }
 
+// DecodeFor is Decode of an event stored under employerID's subject: an employer id in the
+// bytes that equals it shares its string instead of being copied (a replay reads millions, each
+// a copy to throw away), and one the bytes leave out is employerID.
+func DecodeFor(data []byte, employerID string) (Event, error) {
+	ev := Event{Envelope: Envelope{EmployerID: employerID}}
+	if decodeGenerated(data, &ev) {
+		return ev, nil
+	}
+	ev, err := decodeFallback(data)
+	if ev.EmployerID == "" {
+		ev.EmployerID = employerID
+	}
+	return ev, err
+}
+
 // decodeFallback decodes any JSON of an event: keys in any order, spaced, unknown keys, older
 // schemas. It is what Decode means; the generated decoder reads the bytes Encode writes faster.
 func decodeFallback(data []byte) (Event, error) {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // sameAsFallback decodes data with the generated decoder, with Decode and with decodeFallback, and
@@ -449,5 +450,47 @@ func TestDigits8ReadsTheDigitsEightBytesStartWith(t *testing.T) {
 		if got, value := digits8(binary.LittleEndian.Uint64(b[:])); got != want || (want > 0 && value != wantValue) {
 			t.Fatalf("digits8(%q) = %d, %d; want %d, %d", b, got, value, want, wantValue)
 		}
+	}
+}
+
+func TestDecodeForSharesTheSubjectsEmployerIDAndOtherwiseDecodesAsDecode(t *testing.T) {
+	body := PaymentReceived{PaidOn: MustDate("2006-06-10"), AmountFen: 1200, ReceiptNo: "R-1"}
+	named := testEnvelope
+	named.EmployerID = "E-1"
+	unnamed := testEnvelope
+	unnamed.EmployerID = ""
+	hint := strings.Clone("E-1")
+	for _, c := range []struct {
+		name   string
+		data   []byte
+		want   string
+		shared bool
+	}{
+		{"the employer the subject names shares the subject's string", encodeTest(t, named, body), "E-1", true},
+		{"an employer the bytes name otherwise is their own", encodeTest(t, Envelope{ID: "x", EmployerID: "E-2"}, body), "E-2", false},
+		{"an event naming no employer is the subject's", encodeTest(t, unnamed, body), "E-1", true},
+		{"an event the fallback reads names the subject's employer", []byte(`{"type":"payment.received","schema":1,"employer_id":"E-1","payload":{"paid_on":"2006-06-10","amount_fen":1200,"receipt_no":"R-1"},"id":"x"}`), "E-1", false},
+		{"an event the fallback reads naming no employer is the subject's", []byte(`{"type":"payment.received","schema":1,"payload":{"paid_on":"2006-06-10","amount_fen":1200,"receipt_no":"R-1"},"id":"x"}`), "E-1", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ev, err := DecodeFor(c.data, hint)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.EmployerID != c.want {
+				t.Fatalf("employer %q, want %q", ev.EmployerID, c.want)
+			}
+			if shared := unsafe.StringData(ev.EmployerID) == unsafe.StringData(hint); shared != c.shared {
+				t.Fatalf("the employer id shares the subject's string: %v, want %v", shared, c.shared)
+			}
+			want, err := Decode(c.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want.EmployerID = c.want
+			if !reflect.DeepEqual(ev, want) {
+				t.Fatalf("DecodeFor reads\n%#v\nDecode\n%#v", ev, want)
+			}
+		})
 	}
 }

@@ -246,10 +246,10 @@ func (s *scanner) plainText() ([]byte, bool) {
 	return b, ok && s.pos-start == len(b)+2
 }
 
-// readString reads a string into *p, a string of its own.
+// readString reads a string into *p, a string of its own unless *p holds the same already.
 func (s *scanner) readString(p *string) bool {
 	b, ok := s.text()
-	if ok {
+	if ok && string(b) != *p {
 		*p = string(b)
 	}
 	return ok

@@ -291,12 +291,16 @@ func nextEvent(it jetstream.MessagesContext, employerPrefix, noticePrefix string
 // decodeEvent is the event of a message as Subscribe delivers it: Body nil when it cannot be
 // decoded, the employer's ID from a subject of employerPrefix.
 func decodeEvent(data []byte, seq uint64, ts int64, hash, subject, employerPrefix string) domain.Event {
-	ev, err := domain.Decode(data)
+	id, isEmployer := strings.CutPrefix(subject, employerPrefix)
+	if !isEmployer {
+		id = ""
+	}
+	ev, err := domain.DecodeFor(data, id)
 	if err != nil {
 		ev.Body = nil
 	}
 	ev.Seq, ev.RecordedAt, ev.Hash = seq, ts, hash
-	if id, ok := strings.CutPrefix(subject, employerPrefix); ok {
+	if isEmployer {
 		ev.EmployerID = id
 	}
 	return ev
