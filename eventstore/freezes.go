@@ -144,19 +144,32 @@ func referenceAt(ctx context.Context, stream jetstream.Stream, sub Subjects, seq
 }
 
 // eachMessage hands f the messages of stream whose subjects match filter, in order, until f
-// says stop or there are none left.
+// says stop or there are none left: at least as many as the stream's leader holds when it
+// starts. The ordered consumer it reads through may sit on any replica (a cluster places it
+// so), and one that lags counts fewer pending: its count would end the read early, without a
+// word, so the read waits for the leader's.
 func eachMessage(ctx context.Context, stream jetstream.Stream, filter string, f func(seq uint64, data []byte) (bool, error)) error {
+	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(filter))
+	if err != nil {
+		return err
+	}
+	var held uint64
+	for _, n := range info.State.Subjects {
+		held += n
+	}
 	cons, err := orderedConsumer(ctx, stream, nil, "read "+filter, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
 	if err != nil {
 		return err
 	}
-	left := cons.CachedInfo().NumPending
+	left := max(held, consumerPending(cons))
 	for left > 0 {
 		batch, err := cons.Fetch(int(min(left, 256)), jetstream.FetchMaxWait(30*time.Second))
 		if err != nil {
 			return err
 		}
+		got := 0
 		for msg := range batch.Messages() {
+			got++
 			left--
 			meta, err := msg.Metadata()
 			if err != nil {
@@ -169,9 +182,16 @@ func eachMessage(ctx context.Context, stream jetstream.Stream, filter string, f 
 		if err := batch.Error(); err != nil {
 			return err
 		}
+		if got == 0 {
+			return fmt.Errorf("read %s: the replica reading it delivered none of the %d messages still to come that the stream's leader holds", filter, left)
+		}
 	}
 	return nil
 }
+
+// consumerPending is how many messages cons had to deliver when it was made, as the replica
+// it sits on counted them; a test counts fewer, as a lagging replica does.
+var consumerPending = func(cons jetstream.Consumer) uint64 { return cons.CachedInfo().NumPending }
 
 // Freezes lists the stored freezes, oldest first.
 func (s *Store) Freezes() []FreezeRef {

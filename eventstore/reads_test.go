@@ -118,3 +118,42 @@ func TestReferenceAtReadsEveryFoldedReferenceEventThroughALaggingReplica(t *test
 		t.Fatalf("the leader was asked %d times for the event the lagging replica lacks, want more than the 2 it answered \"not found\"", n)
 	}
 }
+
+// The province reads a city's reference data through an ordered consumer, which a cluster may
+// place on a replica that lags: the read must go on to what the stream's leader holds, not stop
+// where that replica's count of pending messages does.
+func TestACitysReferenceDataIsReadWholeThroughAConsumerOnALaggingReplica(t *testing.T) {
+	ctx := context.Background()
+	s, emb := testStore(t)
+	wage := domain.DefaultAverageWage
+	wage.MonthlyFen += 7
+	res, err := s.ExecuteRef(ctx, RefRequest{Payload: domain.AverageWageSet{Wage: wage}, On: domain.MustDate("2006-06-01"), Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := s.ReferenceAt(ctx, res.Seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(emb.Conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	city, err := OpenCityLedger(ctx, js, s.cfg.Ledger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(counted func(jetstream.Consumer) uint64) { consumerPending = counted }(consumerPending)
+	asked := 0
+	consumerPending = func(jetstream.Consumer) uint64 { asked++; return 1 }
+	got, err := city.ReferenceAt(ctx, res.Seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if asked == 0 {
+		t.Fatal("the read never asked its consumer for the messages pending")
+	}
+	if !slices.Contains(got.AverageWages, wage) || !reflect.DeepEqual(got, want) {
+		t.Fatalf("the city's reference data read through a consumer that counts 1 pending differs from the ledger's own (the new average wage in it: %v)", slices.Contains(got.AverageWages, wage))
+	}
+}
