@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/kuozheng/kuozheng/api/importer"
 	"github.com/kuozheng/kuozheng/domain"
@@ -26,6 +27,10 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		writeError(w, forbidden("%s (%s) may not import: clerks only", p.Name, p.Role))
 		return
 	}
+	// The server's timeouts bound what any client holds before it is known; a clerk's upload,
+	// and then its import, are given time by their size.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(uploadTime(r.ContentLength)))
 	r.Body = http.MaxBytesReader(w, r.Body, MaxImport)
 	if err := r.ParseMultipartForm(8 << 20); err != nil {
 		var mbe *http.MaxBytesError
@@ -55,6 +60,7 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer t.Close()
+	_ = rc.SetWriteDeadline(time.Now().Add(importTime(t.Rows)))
 	opt := importer.Options{Kind: r.FormValue("kind"), Actor: p.Role + ":" + p.Name, Today: s.cfg.Today()}
 	if s.cfg.Metrics != nil {
 		run := s.cfg.Metrics.importStarted(t.Rows)
@@ -78,6 +84,28 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, importAnswer(rep))
 }
+
+// An upload is given uploadBase and a second for each uploadRate bytes it sends (or the
+// largest upload's time when it does not say its length): a county office's line carries a
+// file of the largest size in about 17 minutes. An import is given importBase and importRow
+// for each row to be answered: the ledger imports tens of thousands of rows a second.
+const (
+	uploadBase = 30 * time.Second
+	uploadRate = 64 << 10
+	importBase = time.Minute
+	importRow  = time.Millisecond
+)
+
+// uploadTime is how long an upload of length bytes (-1: unknown) may take to arrive.
+func uploadTime(length int64) time.Duration {
+	if length < 0 || length > MaxImport {
+		length = MaxImport
+	}
+	return uploadBase + time.Duration(length/uploadRate)*time.Second
+}
+
+// importTime is how long an import of rows may take to be answered.
+func importTime(rows int) time.Duration { return importBase + time.Duration(rows)*importRow }
 
 // MaxRejectsListed is how many rejected rows an import's answer lists; the count says how many
 // there were in all. A file mostly refused is better fixed from its first errors and sent again

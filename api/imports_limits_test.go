@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/api/importer"
@@ -225,4 +227,35 @@ func TestAMostlyRefusedImportListsItsFirstRejects(t *testing.T) {
 			rep.Imported, len(rep.Rejected), rep.RejectedTotal, rep.RejectedTruncated, api.MaxRejectsListed)
 	}
 	e.wantUnchanged(t, before)
+}
+
+// An upload, and then its import, may take longer than the server's timeouts allow a request:
+// the import is given time by its size. Here the server's timeouts have passed before the body
+// is read and before the answer is written (a slow line, a large file), and the import still
+// reads its file and is answered.
+func TestAnImportIsAnsweredPastTheServersReadAndWriteTimeouts(t *testing.T) {
+	e := newEnv(t)
+	var b strings.Builder
+	b.WriteString("单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n")
+	const rows = 300 // more than the server reads along with the headers
+	for i := range rows {
+		fmt.Fprintf(&b, "单位%d,%s,章贡区,企业,1,2006-04-03\n", i, orgCode(71000000+i))
+	}
+	srv := httptest.NewUnstartedServer(api.New(api.Config{Store: e.l.Store, Today: func() domain.Date { return today }}))
+	srv.Config.ReadHeaderTimeout = 10 * time.Second
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = time.Nanosecond, time.Nanosecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	e.srv = srv
+	before := e.count()
+	r := e.upload(t, "", "registrations.csv", []byte(b.String()))
+	var rep struct {
+		Imported int `json:"imported"`
+	}
+	if err := json.Unmarshal(r.Raw, &rep); err != nil || r.Status != http.StatusOK || rep.Imported != rows {
+		t.Fatalf("%d %.300s (%v): want all %d rows imported", r.Status, r.Raw, err, rows)
+	}
+	if got := e.count() - before; got < rows {
+		t.Fatalf("%d messages appended for %d registrations", got, rows)
+	}
 }
