@@ -28,9 +28,16 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The server's timeouts bound what any client holds before it is known; a clerk's upload,
-	// and then its import, are given time by their size.
+	// and then its import, are given time by their size. The write deadline moves with the read
+	// one, so that a refusal after a long upload is still answered; the read deadline with the
+	// write one, because a read that times out once the body is read cancels the request.
 	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(uploadTime(r.ContentLength)))
+	allow := func(d time.Duration) {
+		until := time.Now().Add(d)
+		_ = rc.SetReadDeadline(until)
+		_ = rc.SetWriteDeadline(until)
+	}
+	allow(uploadTime(r.ContentLength))
 	r.Body = http.MaxBytesReader(w, r.Body, MaxImport)
 	if err := r.ParseMultipartForm(8 << 20); err != nil {
 		var mbe *http.MaxBytesError
@@ -60,7 +67,7 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer t.Close()
-	_ = rc.SetWriteDeadline(time.Now().Add(importTime(t.Rows)))
+	allow(importTime(t.Rows))
 	opt := importer.Options{Kind: r.FormValue("kind"), Actor: p.Role + ":" + p.Name, Today: s.cfg.Today()}
 	if s.cfg.Metrics != nil {
 		run := s.cfg.Metrics.importStarted(t.Rows)

@@ -232,7 +232,7 @@ func TestAMostlyRefusedImportListsItsFirstRejects(t *testing.T) {
 // An upload, and then its import, may take longer than the server's timeouts allow a request:
 // the import is given time by its size. Here the server's timeouts have passed before the body
 // is read and before the answer is written (a slow line, a large file), and the import still
-// reads its file and is answered.
+// reads its file and is answered, as is a file refused once it has arrived.
 func TestAnImportIsAnsweredPastTheServersReadAndWriteTimeouts(t *testing.T) {
 	e := newEnv(t)
 	var b strings.Builder
@@ -258,4 +258,11 @@ func TestAnImportIsAnsweredPastTheServersReadAndWriteTimeouts(t *testing.T) {
 	if got := e.count() - before; got < rows {
 		t.Fatalf("%d messages appended for %d registrations", got, rows)
 	}
+	// A file refused once it has arrived is answered too.
+	before = e.count()
+	r = e.upload(t, "", "registrations.xlsx", []byte(strings.Repeat("not a zip ", 1000)))
+	if r.Status != http.StatusBadRequest || !json.Valid(r.Raw) {
+		t.Fatalf("an upload that is no xlsx: %d %.300s, want 400 and why", r.Status, r.Raw)
+	}
+	e.wantUnchanged(t, before)
 }
