@@ -242,7 +242,10 @@ func TestAnImportIsAnsweredPastTheServersReadAndWriteTimeouts(t *testing.T) {
 		fmt.Fprintf(&b, "单位%d,%s,章贡区,企业,1,2006-04-03\n", i, orgCode(71000000+i))
 	}
 	srv := httptest.NewUnstartedServer(api.New(api.Config{Store: e.l.Store, Today: func() domain.Date { return today }}))
-	srv.Config.ReadHeaderTimeout = 10 * time.Second
+	// Idle connections are kept as api.HTTPServer keeps them: without IdleTimeout the server
+	// would take ReadTimeout for it and drop the connection the client reuses for the second
+	// upload (which, a POST, it does not send again).
+	srv.Config.ReadHeaderTimeout, srv.Config.IdleTimeout = 10*time.Second, 10*time.Second
 	srv.Config.ReadTimeout, srv.Config.WriteTimeout = time.Nanosecond, time.Nanosecond
 	srv.Start()
 	t.Cleanup(srv.Close)
