@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -106,6 +107,7 @@ type StreamSource interface {
 	Stream() string
 	JetStream() jetstream.JetStream
 	Applied() uint64
+	DiskCheck() error
 }
 
 // StreamProbe checks that the ledger's stream answers within a short timeout and has a leader,
@@ -118,6 +120,9 @@ type StreamProbe struct {
 	Info func(ctx context.Context) (*jetstream.StreamInfo, error)
 	// Applied is the last stream sequence the store has folded.
 	Applied func() uint64
+	// Disk, if set, says why the data folder can take no write now (full, read-only, or a
+	// write fault of the server), or nil.
+	Disk func() error
 	// Timeout bounds one check (default 2 s): a stream that does not answer within it is not ready.
 	Timeout time.Duration
 	// Every is how long a ready result is kept (default 1 s; less than 0: never kept).
@@ -169,6 +174,7 @@ func NewStreamProbe(st StreamSource) *StreamProbe {
 			return s.CachedInfo(), nil
 		},
 		Applied: st.Applied,
+		Disk:    st.DiskCheck,
 	}
 }
 
@@ -250,6 +256,20 @@ func (p *StreamProbe) check(ctx context.Context) (*StreamState, *NotReady) {
 			// of them is elected, no write can be stored.
 			return st, &NotReady{Status: "no stream leader",
 				Reason: fmt.Sprintf("stream %s has no leader; writes wait until its replicas elect one", st.Name)}
+		}
+	}
+	if p.Disk != nil {
+		if err := p.Disk(); err != nil {
+			status := "disk full"
+			if de := (*eventstore.DiskError)(nil); errors.As(err, &de) {
+				switch {
+				case de.ReadOnly:
+					status = "disk read-only"
+				case de.Fault != "":
+					status = "disk write fault"
+				}
+			}
+			return st, &NotReady{Status: status, Reason: err.Error() + "; reads go on"}
 		}
 	}
 	if p.seen > 0 && st.Applied < p.seen {

@@ -133,6 +133,39 @@ func TestAStreamWithoutALeaderIsNotReady(t *testing.T) {
 	}
 }
 
+// A data folder that takes no write makes the ledger not ready, each way saying which, with the
+// store's words; the stream's state is still shown. Once it takes writes again the ledger is ready.
+func TestADataFolderThatTakesNoWriteIsNotReady(t *testing.T) {
+	f := &fakeStream{}
+	p := f.probe()
+	f.set(10, "n1", false)
+	f.applied.Store(10)
+	var disk error
+	p.Disk = func() error { return disk }
+	for _, c := range []struct {
+		err    *eventstore.DiskError
+		status string
+	}{
+		{&eventstore.DiskError{Dir: "/data", Free: 100 << 20, Reserve: eventstore.DiskReserveDefault}, "disk full"},
+		{&eventstore.DiskError{Dir: "/data", ReadOnly: true}, "disk read-only"},
+		{&eventstore.DiskError{Dir: "/data", Fault: "no space left on device"}, "disk write fault"},
+	} {
+		disk = c.err
+		detail, err := p.Check(context.Background())
+		var nr *api.NotReady
+		if !errors.As(err, &nr) || nr.Status != c.status || !strings.Contains(nr.Reason, c.err.Error()) {
+			t.Fatalf("%v: %v, want %q with the store's words", c.err, err, c.status)
+		}
+		if st, _ := detail.(*api.StreamState); st == nil || st.Leader != "n1" {
+			t.Fatalf("%s: the detail shows %#v, want the stream's state", c.status, detail)
+		}
+	}
+	disk = nil
+	if _, err := p.Check(context.Background()); err != nil {
+		t.Fatalf("space freed: %v", err)
+	}
+}
+
 // A stream that does not answer is asked with the probe's timeout, not the asking request's
 // context: a reader who hung up does not make the ledger look down.
 func TestAStreamThatDoesNotAnswerIsNotReady(t *testing.T) {

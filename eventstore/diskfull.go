@@ -91,3 +91,8 @@ func diskSize(dir string) int64 {
 	}
 	return int64(st.Blocks) * st.Bsize
 }
+
+// DiskCheck says whether the data folder can take a write now: nil, or a *DiskError (its disk is
+// full or read-only, or the embedded server could not write it). It reads the file system once;
+// a store without a data folder to watch answers nil.
+func (s *Store) DiskCheck() error { return s.com.disk.check() }

@@ -78,9 +78,14 @@ func TestServeAnswers503NamingTheFolderWhileItsDiskIsFullAndWritesOnWhenSpaceRet
 	if page.Total != 1 {
 		t.Fatalf("reads on a full disk: %d employers, want 1", page.Total)
 	}
+	// /readyz says the ledger takes no write, and why, until space returns.
+	if seen := readyzUntil(t, s, http.StatusServiceUnavailable); seen.status != "disk full" || !strings.Contains(seen.reason, "the disk of the data folder "+data+" is full") {
+		t.Fatalf("/readyz with the disk full: %d %q %q; want 503 disk full naming %s", seen.code, seen.status, seen.reason, data)
+	}
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
+	readyzUntil(t, s, http.StatusOK)
 	var res eventstore.Result
 	code, body = postKeyed(t, s, "/v1/employers", "disk-1", registration(1))
 	if err := json.Unmarshal(body, &res); err != nil || code != http.StatusCreated || res.Duplicate {
@@ -89,6 +94,23 @@ func TestServeAnswers503NamingTheFolderWhileItsDiskIsFullAndWritesOnWhenSpaceRet
 	s.getJSON(t, fmt.Sprintf("/v1/employers?county=360781&min_seq=%d", res.Seq), &page)
 	if page.Total != 2 {
 		t.Fatalf("after space was freed: %d employers, want 2", page.Total)
+	}
+}
+
+// readyzUntil asks s's /readyz until it answers code (its checks are kept for a second), and
+// returns that answer.
+func readyzUntil(t *testing.T, s *crashServer, code int) readyzSeen {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		seen := readyzOnce(s, s.client)
+		if seen.code == code {
+			return seen
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz did not answer %d within 30 s; the last answer: %d %q %q %v", code, seen.code, seen.status, seen.reason, seen.err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
