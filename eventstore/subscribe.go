@@ -215,7 +215,8 @@ func (s *Store) subscribeOwn(ctx context.Context, from uint64, handle func(domai
 				}
 			} else {
 				p.arena.release()
-				replayMsgs.Put(&p.msgs)
+				msgs := p.msgs[:0] // a pointer to the field would keep all of p in the pool
+				replayMsgs.Put(&msgs)
 			}
 			if err != nil {
 				handOn(decodedNow(decoded{err: err}))
