@@ -40,15 +40,14 @@ type ownConn struct {
 	stream   string
 	consumer string
 	inbox    string
-	pullReq  []byte            // the protocol line and body of a pull that does not wait
-	waitReq  []byte            // of one that waits for new messages
-	subjects map[string]string // the subjects read, up to maxInterned
-	arena    *pullArena        // where the messages of the pull being read go
-	want     int               // the size an arena should have: the bytes of the largest pull yet
-	read     int               // bytes of messages read in the pull so far
-	frame    frame             // the protocol line read last
-	lineBuf  []byte            // the copy of a message line that frame's slices are of
-	small    []byte            // the payload of a status or an answer
+	pullReq  []byte     // the protocol line and body of a pull that does not wait
+	waitReq  []byte     // of one that waits for new messages
+	arena    *pullArena // where the messages of the pull being read go
+	want     int        // the size an arena should have: the bytes of the largest pull yet
+	read     int        // bytes of messages read in the pull so far
+	frame    frame      // the protocol line read last
+	lineBuf  []byte     // the copy of a message line that frame's slices are of
+	small    []byte     // the payload of a status or an answer
 }
 
 const (
@@ -81,7 +80,6 @@ func openOwn(dial DialFollow, stream string, from uint64) (*ownConn, error) {
 	c := &ownConn{
 		conn: conn, r: bufio.NewReaderSize(conn, 256<<10), stream: stream,
 		consumer: "kz-follow-" + uuid.NewString(), inbox: "_KZ_FOLLOW." + strings.ReplaceAll(uuid.NewString(), "-", ""),
-		subjects: map[string]string{},
 	}
 	if err := c.handshake(cred); err != nil {
 		conn.Close()
@@ -264,14 +262,9 @@ func (c *ownConn) message() (tailMsg, error) {
 	if !ok {
 		return tailMsg{}, fmt.Errorf("a delivery with metadata %q", f.reply)
 	}
-	subject, ok := c.subjects[string(f.subject)]
-	if !ok {
-		if len(c.subjects) >= maxInterned {
-			clear(c.subjects) // a cache: notices and freezes have subjects of their own, without end
-		}
-		subject = string(f.subject)
-		c.subjects[subject] = subject
-	}
+	// A string of its own: looking it up in a map of the subjects read cost more than making
+	// it, once the map held a city's payers.
+	subject := string(f.subject)
 	c.read += f.size
 	a := c.arena
 	if cap(a.buf)-len(a.buf) < f.size+2 {
@@ -351,10 +344,6 @@ func (c *ownConn) readLine() error {
 	c.frame = f
 	return nil
 }
-
-// maxInterned bounds the subjects an ownConn keeps a string of: a payer's events share one, and
-// a city has fewer payers.
-const maxInterned = 1 << 17
 
 // maxPulledMessage bounds a message read: the embedded server's own limit on a payload, and
 // its headers.
