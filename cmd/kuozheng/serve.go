@@ -81,7 +81,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	var tlsConfig *tls.Config
 	if tf.enabled() {
 		var leaf *x509.Certificate
-		if tlsConfig, leaf, err = serverTLS(tf); err != nil {
+		if tlsConfig, leaf, err = serverTLS(tf, log); err != nil {
 			return err
 		}
 		log.Info("TLS certificate", "subject", leaf.Subject.String(), "dns_names", leaf.DNSNames, "not_after", leaf.NotAfter)

@@ -5,8 +5,10 @@ import (
 	"crypto/x509"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -54,21 +56,87 @@ func checkTransport(listen string, tokens bool, f tlsFlags) error {
 
 // serverTLS reads the certificate and key of f (set: checkTransport passed) into the API's TLS
 // configuration, TLS 1.2 at least; a file that cannot be read, or a key that is not the
-// certificate's, is an error naming the flag.
-func serverTLS(f tlsFlags) (*tls.Config, *x509.Certificate, error) {
-	certPEM, err := os.ReadFile(f.cert)
+// certificate's, is an error naming the flag. The files are read again when they change (see
+// certReloader), so a renewed certificate is served without a restart.
+func serverTLS(f tlsFlags, log *slog.Logger) (*tls.Config, *x509.Certificate, error) {
+	r := &certReloader{certFile: f.cert, keyFile: f.key, log: log}
+	r.seen = r.stamps()
+	cert, err := r.load()
 	if err != nil {
-		return nil, nil, fmt.Errorf("--tls-cert: %w", err)
+		return nil, nil, err
 	}
-	keyPEM, err := os.ReadFile(f.key)
+	r.cert = cert
+	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: r.certificate}, cert.Leaf, nil
+}
+
+// certReloader serves the certificate of --tls-cert and --tls-key and reads the pair again when
+// either file has changed since (a renewal replaces them; serve runs for years). A changed pair
+// that does not load, such as a certificate replaced before its key, is logged and the pair
+// before it served until the files change again.
+type certReloader struct {
+	certFile, keyFile string
+	log               *slog.Logger
+
+	mu   sync.Mutex
+	cert *tls.Certificate
+	seen [2]fileStamp // the files as they were when last read
+}
+
+// fileStamp is what tells a file changed: its modification time and size (zero: unreadable).
+type fileStamp struct {
+	mod  time.Time
+	size int64
+}
+
+// stamps are the pair's files as they are now: two stats, at each handshake.
+func (r *certReloader) stamps() [2]fileStamp {
+	var out [2]fileStamp
+	for i, name := range []string{r.certFile, r.keyFile} {
+		if fi, err := os.Stat(name); err == nil {
+			out[i] = fileStamp{fi.ModTime(), fi.Size()}
+		}
+	}
+	return out
+}
+
+// load reads the pair.
+func (r *certReloader) load() (*tls.Certificate, error) {
+	certPEM, err := os.ReadFile(r.certFile)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--tls-key: %w", err)
+		return nil, fmt.Errorf("--tls-cert: %w", err)
+	}
+	keyPEM, err := os.ReadFile(r.keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-key: %w", err)
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--tls-cert %s and --tls-key %s: %w", f.cert, f.key, err)
+		return nil, fmt.Errorf("--tls-cert %s and --tls-key %s: %w", r.certFile, r.keyFile, err)
 	}
-	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}, cert.Leaf, nil
+	return &cert, nil
+}
+
+// certificate is tls.Config.GetCertificate: the pair as the files hold it now, or the last pair
+// that loaded.
+func (r *certReloader) certificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	now := r.stamps()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if now == r.seen {
+		return r.cert, nil
+	}
+	r.seen = now
+	cert, err := r.load()
+	if err != nil {
+		r.log.Warn("the TLS certificate's files changed and do not load: the certificate before is served until they do", "err", err)
+		return r.cert, nil
+	}
+	r.cert = cert
+	r.log.Info("TLS certificate read again", "subject", cert.Leaf.Subject.String(), "dns_names", cert.Leaf.DNSNames, "not_after", cert.Leaf.NotAfter)
+	if why := certValidity(cert.Leaf, time.Now()); why != "" {
+		r.log.Warn("the TLS certificate is "+why+": clients will refuse it", "cert", r.certFile)
+	}
+	return r.cert, nil
 }
 
 // certValidity says why a certificate is not valid at now ("" when it is): clients refuse it.

@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -205,6 +206,31 @@ func TestServeOverTLS(t *testing.T) {
 			})
 		}
 	})
+	t.Run("a renewed certificate is served without a restart", func(t *testing.T) {
+		renewed := newTestPKI(t, "renewing CA", time.Now().Add(-time.Hour), time.Now().Add(48*time.Hour))
+		later := time.Now().Add(time.Minute) // file times are coarse: the renewal is stamped apart
+		for dst, src := range map[string]string{pki.cert: renewed.cert, pki.key: renewed.key} {
+			b, err := os.ReadFile(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(dst, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(dst, later, later); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if status, _, body := send(t, renewed.client(), http.MethodGet, s.base+"/healthz", "", ""); status != http.StatusOK {
+			t.Fatalf("GET trusting the renewing CA only: %d %s", status, body)
+		}
+		storetest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+			if !strings.Contains(s.stderr.String(), "TLS certificate read again") {
+				return fmt.Errorf("serve did not log the renewed certificate:\n%s", s.stderr)
+			}
+			return nil
+		})
+	})
 }
 
 // parseServeTransport parses the transport flags of serve out of args.
@@ -307,5 +333,66 @@ func TestCertValidity(t *testing.T) {
 		if got := certValidity(c, tc.at); got != tc.want {
 			t.Errorf("at %v: %q, want %q", tc.at, got, tc.want)
 		}
+	}
+}
+
+// A renewal replaces the certificate's files while serve runs: each handshake after it gets the
+// new pair, with no restart. A certificate replaced before its key does not load; the pair before
+// it goes on being served, with a warning, until the key follows.
+func TestARenewedCertificateIsServedWithoutARestart(t *testing.T) {
+	live := newTestPKI(t, "first CA", time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+	var logged bytes.Buffer
+	cfg, leaf, err := serverTLS(tlsFlags{cert: live.cert, key: live.key}, slog.New(slog.NewTextHandler(&logged, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := func() *x509.Certificate {
+		t.Helper()
+		c, err := cfg.GetCertificate(&tls.ClientHelloInfo{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Leaf
+	}
+	if !served().Equal(leaf) {
+		t.Fatal("the certificate served is not the one read at start")
+	}
+	// Each replacement is stamped a minute after the one before: file times are coarse.
+	stamp := time.Now()
+	replace := func(dst, src string) {
+		t.Helper()
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		stamp = stamp.Add(time.Minute)
+		if err := os.Chtimes(dst, stamp, stamp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	leafOf := func(p testPKI) *x509.Certificate {
+		t.Helper()
+		pair, err := tls.LoadX509KeyPair(p.cert, p.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pair.Leaf
+	}
+	renewed, next := newTestPKI(t, "second CA", time.Now().Add(-time.Hour), time.Now().Add(48*time.Hour)), newTestPKI(t, "third CA", time.Now().Add(-time.Hour), time.Now().Add(72*time.Hour))
+	replace(live.cert, renewed.cert)
+	replace(live.key, renewed.key)
+	if !served().Equal(leafOf(renewed)) || !strings.Contains(logged.String(), "TLS certificate read again") {
+		t.Fatalf("after a renewal: the renewed certificate is not served, or not logged:\n%s", logged.String())
+	}
+	replace(live.cert, next.cert)
+	if !served().Equal(leafOf(renewed)) || !strings.Contains(logged.String(), "do not load") {
+		t.Fatalf("with a certificate whose key is not there yet: the pair before is not served, or no warning:\n%s", logged.String())
+	}
+	replace(live.key, next.key)
+	if !served().Equal(leafOf(next)) {
+		t.Fatal("once the key follows: the new certificate is not served")
 	}
 }
