@@ -111,13 +111,21 @@ func (s *Store) ReferenceAt(ctx context.Context, seq uint64) (*domain.Reference,
 		if err != nil {
 			return nil, fmt.Errorf("reference data at %d: message %d: %w", seq, q, err)
 		}
-		ev, err := domain.Decode(raw.Data)
-		if err != nil {
-			return nil, fmt.Errorf("reference data at %d: message %d: %w", seq, q, err)
+		if err := applyRef(&ref, q, raw.Data); err != nil {
+			return nil, fmt.Errorf("reference data at %d: %w", seq, err)
 		}
-		ref.Apply(ev.Body)
 	}
 	return &ref, nil
+}
+
+// applyRef folds the reference event stored as message seq into ref.
+func applyRef(ref *domain.Reference, seq uint64, data []byte) error {
+	ev, err := domain.Decode(data)
+	if err != nil {
+		return fmt.Errorf("message %d: %w", seq, err)
+	}
+	ref.Apply(ev.Body)
+	return nil
 }
 
 // referenceAt folds the reference data of a ledger's stream through seq.
@@ -130,12 +138,7 @@ func referenceAt(ctx context.Context, stream jetstream.Stream, sub Subjects, seq
 		if seqOf > seq {
 			return false, nil
 		}
-		ev, err := domain.Decode(data)
-		if err != nil {
-			return false, fmt.Errorf("message %d: %w", seqOf, err)
-		}
-		ref.Apply(ev.Body)
-		return true, nil
+		return true, applyRef(&ref, seqOf, data)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reference data at %d: %w", seq, err)

@@ -8,6 +8,8 @@ import (
 	"math"
 	"net"
 	"reflect"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -265,8 +267,15 @@ func TestReplaysAtOnceEachDeliverEveryEventOnceInOrderAcrossManyPulls(t *testing
 		}
 	}
 	last := l.MessageCount(t)
+	// paid is a payment as a replay delivered it.
+	type paid struct {
+		seq      uint64
+		employer string
+		receipt  string
+		fen      domain.Fen
+	}
 	const replays = 3
-	got := make([][]string, replays)
+	got := make([][]paid, replays)
 	errs := make(chan error, replays)
 	for r := range replays {
 		go func() {
@@ -280,7 +289,7 @@ func TestReplaysAtOnceEachDeliverEveryEventOnceInOrderAcrossManyPulls(t *testing
 					}
 					next++
 					if p, ok := ev.Body.(domain.PaymentReceived); ok {
-						got[r] = append(got[r], fmt.Sprintf("%d %s %s %d", ev.Seq, ev.EmployerID, p.ReceiptNo, p.AmountFen))
+						got[r] = append(got[r], paid{ev.Seq, ev.EmployerID, p.ReceiptNo, p.AmountFen})
 					}
 					if ev.Seq >= last {
 						return enough
@@ -301,18 +310,11 @@ func TestReplaysAtOnceEachDeliverEveryEventOnceInOrderAcrossManyPulls(t *testing
 	}
 	seen := map[string]bool{}
 	for _, p := range got[0] {
-		var seq uint64
-		var id, receipt string
-		var fen int64
-		if _, err := fmt.Sscan(p, &seq, &id, &receipt, &fen); err != nil {
-			t.Fatalf("%q: %v", p, err)
+		k, err := strconv.Atoi(strings.TrimPrefix(p.receipt, "R"))
+		if err != nil || seen[p.receipt] || p.employer != ids[k%len(ids)] || p.fen != domain.Fen(100+k) {
+			t.Fatalf("payment %+v: delivered twice or not as recorded", p)
 		}
-		var k int
-		fmt.Sscanf(receipt, "R%d", &k)
-		if seen[receipt] || id != ids[k%len(ids)] || fen != int64(100+k) {
-			t.Fatalf("payment %q: delivered twice or not as recorded", p)
-		}
-		seen[receipt] = true
+		seen[p.receipt] = true
 	}
 	if len(seen) != payments {
 		t.Fatalf("%d payments delivered, want %d", len(seen), payments)
