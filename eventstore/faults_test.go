@@ -231,8 +231,15 @@ func TestAReadOnlyDataFolderRefusesWritesAsNotRecordedAndWritesResumeWhenWritabl
 		!strings.Contains(err.Error(), "the data folder "+mnt+" is on a read-only file system") {
 		t.Fatalf("a write to a read-only data folder answered %v; want a DiskError saying it is read-only, not recorded", err)
 	}
+	// A probe of the store's health says so too, before a write is tried.
+	if err := l.Store.Health(context.Background()); !errors.Is(err, eventstore.ErrUnhealthy) || !errors.As(err, &disk) || !disk.ReadOnly {
+		t.Fatalf("Health on a read-only data folder: %v; want ErrUnhealthy with the DiskError", err)
+	}
 	w.check()
 	remount(t, mnt, "rw")
+	if err := l.Store.Health(context.Background()); err != nil {
+		t.Fatalf("Health once the folder is writable again: %v", err)
+	}
 	if err := w.write(1, 20); err != nil {
 		t.Fatalf("once the folder is writable again: %v", err)
 	}

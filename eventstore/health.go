@@ -22,6 +22,8 @@ var ErrUnhealthy = errors.New("eventstore: not healthy")
 //
 // It fails when:
 //   - the NATS connection is not connected (writes would fail at once);
+//   - the data folder takes no write now: full, read-only, or the server's writes fail (the
+//     error wraps the *DiskError writes are refused with);
 //   - the stream does not answer its info request in time, or answers without a leader (on a
 //     cluster: a leader election is under way or a quorum of its replicas is lost; writes
 //     would wait for it);
@@ -37,6 +39,9 @@ func (s *Store) Health(ctx context.Context) error {
 	defer cancel()
 	if st := s.nc.Status(); st != nats.CONNECTED {
 		return fmt.Errorf("%w: NATS connection %s", ErrUnhealthy, st)
+	}
+	if err := s.DiskCheck(); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnhealthy, err)
 	}
 	s.mu.RLock()
 	terr := s.tailErr
