@@ -67,7 +67,8 @@ type Runner struct {
 	seq      atomic.Uint64
 	notifyMu sync.Mutex
 	notify   chan struct{}
-	ready    atomic.Bool
+	ready    atomic.Bool   // caught up with the stream as it was at start
+	through  atomic.Uint64 // and Ready only once folded through this (CatchUp)
 
 	seriesMu sync.Mutex
 	series   *Series
@@ -229,8 +230,20 @@ const noSuitablePeers = 10005
 // Wait waits for the follower, and the snapshots it started, to stop after its context ended.
 func (r *Runner) Wait() { r.bg.Wait() }
 
-// Ready reports whether the views have caught up with the stream as it was at start.
-func (r *Runner) Ready() bool { return r.ready.Load() }
+// Ready reports whether the views have caught up with the stream as it was at start, and
+// with every sequence given to CatchUp.
+func (r *Runner) Ready() bool { return r.ready.Load() && r.seq.Load() >= r.through.Load() }
+
+// CatchUp makes Ready false until the views have folded through seq: a bulk load appended
+// after the views started (serve --demo's) is part of what they must reflect to be ready.
+func (r *Runner) CatchUp(seq uint64) {
+	for {
+		old := r.through.Load()
+		if seq <= old || r.through.CompareAndSwap(old, seq) {
+			return
+		}
+	}
+}
 
 // Seq is the last sequence the views reflect.
 func (r *Runner) Seq() uint64 { return r.seq.Load() }

@@ -436,3 +436,67 @@ func TestViewsStartedDuringTheStoresReplayShareItAndEqualARebuild(t *testing.T) 
 		})
 	}
 }
+
+// heldViews holds the views' fold after a batch while held, until release is closed, and says
+// on blocked when a fold waits.
+type heldViews struct {
+	held    atomic.Bool
+	blocked chan uint64
+	release chan struct{}
+}
+
+func (h *heldViews) Applied(_ int, seq uint64) {
+	if h.held.Load() {
+		h.blocked <- seq
+		<-h.release
+	}
+}
+func (h *heldViews) Snapshot(uint64, int, time.Duration) {}
+
+// Events appended after the views started (serve --demo writes the demo then) are part of what
+// Ready waits for once given to CatchUp: the views are not ready while they are behind it, and
+// are once they have folded it.
+func TestViewsAreNotReadyUntilTheyFoldWhatCatchUpNames(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	write(t, l.Store, 10, 0)
+	obs := &heldViews{blocked: make(chan uint64, 1), release: make(chan struct{})}
+	r, cancel := startCaughtUp(t, l, projections.RunnerConfig{Observe: obs, NoSnapshots: true})
+	defer cancel()
+	waitReady(t, r)
+	obs.held.Store(true)
+	write(t, l.Store, 10, 10)
+	var at uint64
+	select {
+	case at = <-obs.blocked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the views never folded the events written after they started")
+	}
+	obs.held.Store(false)
+	write(t, l.Store, 10, 20)
+	last := head(t, l)
+	r.CatchUp(last)
+	if got := r.Seq(); got != at || got >= last {
+		t.Fatalf("the held views are at %d; want %d, before %d", got, at, last)
+	}
+	if r.Ready() {
+		t.Fatalf("ready at sequence %d, though CatchUp named %d", r.Seq(), last)
+	}
+	close(obs.release)
+	waitSeq(t, r, last)
+	waitReady(t, r)
+	r.CatchUp(last - 1) // an earlier sequence changes nothing
+	if !r.Ready() {
+		t.Fatal("CatchUp with an earlier sequence made the views not ready")
+	}
+}
+
+// waitReady waits until r is ready (it says so just after it folds the event that makes it).
+func waitReady(t *testing.T, r *projections.Runner) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !r.Ready(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the views are not ready at sequence %d", r.Seq())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

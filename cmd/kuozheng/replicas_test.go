@@ -30,6 +30,14 @@ func startReplica(t testing.TB, bin string, env []string, args ...string) *crash
 // its certificate, over TLS).
 func startServe(t testing.TB, bin string, env []string, client *http.Client, args ...string) *crashServer {
 	t.Helper()
+	s := launchServe(t, bin, env, client, args...)
+	waitFor(t, s, "/readyz")
+	return s
+}
+
+// launchServe is startServe without the wait for /readyz: it returns once serve logs its URL.
+func launchServe(t testing.TB, bin string, env []string, client *http.Client, args ...string) *crashServer {
+	t.Helper()
 	s := &crashServer{
 		cmd:    exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--today", "2006-12-31"}, args...)...),
 		client: client,
@@ -55,7 +63,6 @@ func startServe(t testing.TB, bin string, env []string, client *http.Client, arg
 		}
 	})
 	s.base = loggedURL(t, s.stderr, s.done, "kuozheng serving")
-	waitFor(t, s, "/readyz")
 	return s
 }
 
