@@ -210,6 +210,9 @@ var shanghai = func() *time.Location {
 // DateInChina returns the business date at instant t: its civil date in Asia/Shanghai.
 func DateInChina(t time.Time) Date { return DateFromTime(t.In(shanghai)) }
 
+// InChina is the instant t on Asia/Shanghai's clock, the ledger's (what people read a time in).
+func InChina(t time.Time) time.Time { return t.In(shanghai) }
+
 // StartInChina is the instant d begins in Asia/Shanghai: DateInChina's inverse.
 func (d Date) StartInChina() time.Time {
 	y, m, day := d.YMD()

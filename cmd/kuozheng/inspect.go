@@ -7,9 +7,9 @@ import (
 	"io"
 	"net/url"
 	"text/tabwriter"
-	"time"
 
 	"github.com/kuozheng/kuozheng/api"
+	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/projections"
 )
 
@@ -71,7 +71,7 @@ func history(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(tw, "SEQ\tRECORDED\tOCCURRED\tTYPE\tACTOR\tDUE\tPAID\tOUTSTANDING\tLATE FEE\tCREDIT\tHASH\tCHAIN")
 	for _, e := range h.Events {
 		b := e.Balances
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\n", e.Seq, e.RecordedAt.Format(time.DateTime), e.OccurredOn, e.Type, e.Actor,
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\n", e.Seq, domain.InChina(e.RecordedAt).Format("2006-01-02 15:04:05 MST"), e.OccurredOn, e.Type, e.Actor,
 			b.DueFen, b.PaidFen, b.OutstandingFen, b.LateFeeFen, b.CreditFen, short(e.Hash), e.ChainOK)
 	}
 	if err := tw.Flush(); err != nil {
@@ -91,7 +91,7 @@ func short(h string) string {
 }
 
 func verify(args []string, stdout, stderr io.Writer) error {
-	fs, sf, rm := command("verify", "Usage: kuozheng verify [EMPLOYER] [options]\n\nChecks every employer's SHA-256 hash chain and sequence links, and the stream's lost and\ndeleted counters. Exits 1 naming the employer and sequence of each break.", stdout)
+	fs, sf, rm := command("verify", "Usage: kuozheng verify [EMPLOYER] [options]\n\nChecks every employer's SHA-256 hash chain and sequence links, and the stream's lost and\ndeleted counters. Exits 1 naming the employer and sequence of each break. With EMPLOYER,\nonly that employer's breaks fail it (and an employer the ledger does not hold).", stdout)
 	pos, err := parse(fs, args, stdout)
 	if err != nil {
 		return err
@@ -107,6 +107,9 @@ func verify(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer led.close()
+		if len(pos) == 1 && led.store.EventCount(pos[0]) == 0 {
+			return fmt.Errorf("no employer %s in the ledger", pos[0])
+		}
 		if in.Integrity, err = led.store.Verify(ctx); err != nil {
 			return err
 		}
@@ -116,8 +119,17 @@ func verify(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		in.Views, in.OK = &vc, in.OK && vc.OK
-	} else if err := rm.get(ctx, "/v1/verify", &in); err != nil {
-		return err
+	} else {
+		if len(pos) == 1 {
+			// A filter that matches nothing would say ok of an employer the ledger never held.
+			var e struct{}
+			if err := rm.get(ctx, "/v1/employers/"+url.PathEscape(pos[0]), &e); err != nil {
+				return fmt.Errorf("employer %s: %w", pos[0], err)
+			}
+		}
+		if err := rm.get(ctx, "/v1/verify", &in); err != nil {
+			return err
+		}
 	}
 	failed := !in.OK
 	fmt.Fprintf(stdout, "stream: last sequence %d, %d messages, %d deleted, %d lost; %d employers\n", in.LastSeq, in.Messages, in.Deleted, in.Lost, in.Employers)
@@ -142,7 +154,11 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	if failed {
 		return fmt.Errorf("verification failed")
 	}
-	fmt.Fprintln(stdout, "ok: every hash chain and sequence link holds")
+	if len(pos) == 1 {
+		fmt.Fprintf(stdout, "ok: employer %s: its hash chain and sequence links hold\n", pos[0])
+	} else {
+		fmt.Fprintln(stdout, "ok: every hash chain and sequence link holds")
+	}
 	if in.Views != nil {
 		fmt.Fprintf(stdout, "ok: the views at sequence %d equal a rebuild from sequence 1\n", in.Views.Seq)
 	}

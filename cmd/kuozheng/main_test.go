@@ -117,6 +117,16 @@ func TestHistoryAndVerifyOnADataFolder(t *testing.T) {
 	if code, out, errOut := runCmd("verify", "--data", dir); code != 0 || !strings.Contains(out, "ok:") {
 		t.Fatalf("verify of an intact ledger: exit %d\n%s%s", code, out, errOut)
 	}
+	if code, out, errOut := runCmd("verify", id, "--data", dir); code != 0 || !strings.Contains(out, "ok: employer "+id) {
+		t.Fatalf("verify of one employer: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCmd("verify", "0d9c4a1e-5b7f-4c2a-9e3d-6f8a1b2c3d4e", "--data", dir); code != 1 || !strings.Contains(errOut, "no employer 0d9c4a1e") {
+		t.Fatalf("verify of an employer the ledger does not hold: exit %d, want 1 saying so\n%s%s", code, out, errOut)
+	}
+	// People read times on the ledger's clock, China's, and the table says which clock it is.
+	if _, out, _ := runCmd("history", id, "--data", dir); !strings.Contains(out, " CST  ") {
+		t.Fatalf("history's RECORDED column does not say its zone:\n%s", out)
+	}
 
 	// Forge a message straight into the stream.
 	emb, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: dir}, nil)

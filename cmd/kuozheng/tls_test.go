@@ -191,6 +191,8 @@ func TestServeOverTLS(t *testing.T) {
 		}{
 			{"history trusts the CA of --ca", []string{"history", reg.EmployerID, "--server", s.base, "--ca", pki.ca}, 0, "employer.registered  admin:ops"},
 			{"verify trusts the CA of --ca", []string{"verify", "--server", s.base, "--ca", pki.ca}, 0, "1 employers"},
+			{"verify of one employer names it", []string{"verify", reg.EmployerID, "--server", s.base, "--ca", pki.ca}, 0, "ok: employer " + reg.EmployerID},
+			{"verify of an employer the ledger does not hold fails", []string{"verify", "0d9c4a1e-5b7f-4c2a-9e3d-6f8a1b2c3d4e", "--server", s.base, "--ca", pki.ca}, 1, "404"},
 			{"without --ca the system's CAs do not know the server's", []string{"verify", "--server", s.base}, 1, "give --ca FILE"},
 			{"another CA does not sign the server's certificate", []string{"verify", "--server", s.base, "--ca", other.ca}, 1, "unknown authority"},
 			{"--ca is for https:// servers", []string{"verify", "--server", "http://127.0.0.1:1", "--ca", pki.ca}, 2, "--ca is for an https:// --server"},
