@@ -58,6 +58,8 @@ func expectedAccess(role, route, target string) access {
 	switch route {
 	case "GET /healthz", "GET /readyz":
 		return allow // operational routes, served without a token (liveness and readiness probes)
+	case "GET /openapi.yaml":
+		return allow // the description of the routes, as public as the dashboard's page
 	}
 	switch role {
 	case "no token", "unknown token":

@@ -28,16 +28,8 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The server's timeouts bound what any client holds before it is known; a clerk's upload,
-	// and then its import, are given time by their size. The write deadline moves with the read
-	// one, so that a refusal after a long upload is still answered; the read deadline with the
-	// write one, because a read that times out once the body is read cancels the request.
-	rc := http.NewResponseController(w)
-	allow := func(d time.Duration) {
-		until := time.Now().Add(d)
-		_ = rc.SetReadDeadline(until)
-		_ = rc.SetWriteDeadline(until)
-	}
-	allow(uploadTime(r.ContentLength))
+	// and then its import, are given time by their size.
+	allowTime(w, uploadTime(r.ContentLength))
 	r.Body = http.MaxBytesReader(w, r.Body, MaxImport)
 	if err := r.ParseMultipartForm(8 << 20); err != nil {
 		var mbe *http.MaxBytesError
@@ -67,7 +59,7 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer t.Close()
-	allow(importTime(t.Rows))
+	allowTime(w, importTime(t.Rows))
 	opt := importer.Options{Kind: r.FormValue("kind"), Actor: p.Role + ":" + p.Name, Today: s.cfg.Today()}
 	if s.cfg.Metrics != nil {
 		run := s.cfg.Metrics.importStarted(t.Rows)
@@ -109,6 +101,17 @@ func uploadTime(length int64) time.Duration {
 		length = MaxImport
 	}
 	return uploadBase + time.Duration(length/uploadRate)*time.Second
+}
+
+// allowTime gives a request d from now to be read and answered, past the server's timeouts.
+// The write deadline moves with the read one, so that a refusal after a long upload is still
+// answered; the read deadline with the write one, because a read that times out once the body
+// is read cancels the request.
+func allowTime(w http.ResponseWriter, d time.Duration) {
+	rc := http.NewResponseController(w)
+	until := time.Now().Add(d)
+	_ = rc.SetReadDeadline(until)
+	_ = rc.SetWriteDeadline(until)
 }
 
 // importTime is how long an import of rows may take to be answered.

@@ -199,7 +199,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 			return err
 		}
 		sum := sha256.Sum256(pdf)
-		_ = mw.Write([]string{number, id, n.Name, strconv.FormatInt(int64(n.PrincipalFen), 10), strconv.FormatInt(int64(n.LateFeeFen), 10), hex.EncodeToString(sum[:])})
+		_ = mw.Write([]string{number, id, spreadsheetText(n.Name), strconv.FormatInt(int64(n.PrincipalFen), 10), strconv.FormatInt(int64(n.LateFeeFen), 10), hex.EncodeToString(sum[:])})
 		issued++
 		prog.set(func(p *BatchProgress) { p.Issued = issued })
 		if issued%noticeProgressEvery == 0 {
@@ -305,7 +305,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 		uw := csv.NewWriter(&b)
 		_ = uw.Write([]string{"employer_id", "name", "reason"})
 		for _, d := range unprintable {
-			_ = uw.Write([]string{d.id, d.notice.Name, d.unprintable})
+			_ = uw.Write([]string{d.id, spreadsheetText(d.notice.Name), d.unprintable})
 		}
 		uw.Flush()
 		f, err := zw.CreateHeader(&zip.FileHeader{Name: "unprintable.csv", Method: zip.Deflate, Modified: modified})

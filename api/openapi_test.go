@@ -29,6 +29,7 @@ import (
 // the mux patterns). TestOpenAPIListsEveryRegisteredRoute checks the source against this list and
 // this list against openapi.yaml, so a route added without documenting it fails the tests.
 var registeredRoutes = []string{
+	"GET /openapi.yaml",
 	"GET /healthz",
 	"POST /v1/employers",
 	"POST /v1/employers/{id}/registration",
@@ -380,8 +381,12 @@ func TestOpenAPIRoutesExistOnTheServer(t *testing.T) {
 			switch {
 			case res.StatusCode == http.StatusMethodNotAllowed:
 				t.Fatalf("%s %s: 405 (allowed: %q): the server has no such route", req.Method, path, res.Header.Get("Allow"))
-			case res.StatusCode == http.StatusNotFound && strings.TrimSpace(string(raw)) == "404 page not found":
-				t.Fatalf("%s %s: Go's default 404: the server has no such route", req.Method, path)
+			case res.StatusCode == http.StatusNotFound && strings.Contains(string(raw), `"detail":"no route `):
+				t.Fatalf("%s %s: 404 %s: the server has no such route", req.Method, path, raw)
+			case o.route() == "GET /openapi.yaml":
+				if res.StatusCode != http.StatusOK || !strings.HasPrefix(ct, "application/yaml") || !bytes.Equal(raw, api.OpenAPI) {
+					t.Fatalf("%s %s: %d with Content-Type %q, want 200 with this very description", req.Method, path, res.StatusCode, ct)
+				}
 			case strings.HasPrefix(ct, "application/pdf") && res.StatusCode == http.StatusOK:
 				// A printed document: a PDF the route documents.
 				if !bytes.HasPrefix(raw, []byte("%PDF-")) || !o.pdf {

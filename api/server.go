@@ -49,8 +49,9 @@ type Server struct {
 	handler http.Handler
 	enc     encoded
 	// warming is set while WarmWhenReady has not yet computed the live report.
-	warming atomic.Bool
-	batches batches
+	warming   atomic.Bool
+	batches   batches
+	verifying verifyRuns
 }
 
 // New builds the API's handler.
@@ -63,7 +64,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
 	s.routes()
-	s.handler = s.guard(s.logWrites(s.mux))
+	s.handler = s.guard(s.logWrites(routed(s.mux)))
 	if cfg.Metrics != nil {
 		s.mux.HandleFunc("GET /metrics", s.auth(s.metrics))
 		s.handler = cfg.Metrics.Instrument(s.handler)
@@ -95,6 +96,10 @@ type route struct {
 }
 
 func (s *Server) routes() {
+	s.mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
+		_, _ = w.Write(OpenAPI)
+	})
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "seq": s.cfg.Store.Applied()})
 	})
@@ -148,3 +153,35 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	}
 	s.cfg.Metrics.Handler().ServeHTTP(w, r)
 }
+
+// routed serves mux, answering a request no route takes (a path it does not know, a method its
+// path does not take) in the API's error shape rather than the mux's plain text.
+func routed(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		// The mux's answer says which: 404, or 405 with the methods the path takes in Allow.
+		rec := &statusOnly{header: w.Header(), code: http.StatusNotFound}
+		h.ServeHTTP(rec, r)
+		if rec.code == http.StatusMethodNotAllowed {
+			writeJSON(w, rec.code, ErrorBody{Error: "method_not_allowed",
+				Detail: r.Method + " is not allowed on " + r.URL.Path + "; it takes " + w.Header().Get("Allow")})
+			return
+		}
+		writeJSON(w, http.StatusNotFound, ErrorBody{Error: "not_found",
+			Detail: "no route " + r.Method + " " + r.URL.Path + " (the routes: GET /openapi.yaml)"})
+	})
+}
+
+// statusOnly keeps the status a handler answers and drops its body.
+type statusOnly struct {
+	header http.Header
+	code   int
+}
+
+func (s *statusOnly) Header() http.Header         { return s.header }
+func (s *statusOnly) Write(b []byte) (int, error) { return len(b), nil }
+func (s *statusOnly) WriteHeader(code int)        { s.code = code }

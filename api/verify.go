@@ -1,7 +1,10 @@
 package api
 
 import (
+	"context"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/projections"
@@ -13,22 +16,80 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		writeError(w, forbidden("%s (%s) may not verify the whole ledger", p.Name, p.Role))
 		return
 	}
-	in, err := s.cfg.Store.Verify(r.Context())
-	if err != nil {
-		writeError(w, err)
+	allowTime(w, verifyTime(s.cfg.Store.Applied()))
+	run := s.verifying.join(func() (Verification, error) {
+		// The run is every caller's: it goes on if the one that started it leaves.
+		return s.verifyLedger(context.WithoutCancel(r.Context()))
+	})
+	select {
+	case <-run.done:
+	case <-r.Context().Done():
+		return // the caller left; the run goes on for the others
+	}
+	if run.err != nil {
+		writeError(w, run.err)
 		return
+	}
+	writeJSON(w, http.StatusOK, run.out)
+}
+
+// verifyLedger checks every chain of the stream and compares the views with a rebuild.
+func (s *Server) verifyLedger(ctx context.Context) (Verification, error) {
+	in, err := s.cfg.Store.Verify(ctx)
+	if err != nil {
+		return Verification{}, err
 	}
 	out := Verification{Integrity: in}
 	if s.cfg.Runner != nil {
-		vc, err := s.cfg.Runner.VerifyRebuild(r.Context(), s.cfg.Today())
+		vc, err := s.cfg.Runner.VerifyRebuild(ctx, s.cfg.Today())
 		if err != nil {
-			writeError(w, err)
-			return
+			return Verification{}, err
 		}
 		out.Views = &vc
 		out.OK = out.OK && vc.OK
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
+}
+
+// verifyTime is how long GET /v1/verify may take to be answered on a ledger of events: it reads
+// every event and rebuilds every view, about 4 µs an event measured, given 10.
+func verifyTime(events uint64) time.Duration {
+	return time.Minute + time.Duration(events)*10*time.Microsecond
+}
+
+// verifyRuns shares one verification among the callers that ask while it runs: a run reads the
+// whole stream and rebuilds every view, and eight at once took the server past its memory
+// limit without answering any of them. A caller that comes after a run ended starts a new one,
+// so an answer never predates its request.
+type verifyRuns struct {
+	mu  sync.Mutex
+	cur *verifyRun
+}
+
+// verifyRun is one verification; out and err are set before done is closed.
+type verifyRun struct {
+	done chan struct{}
+	out  Verification
+	err  error
+}
+
+// join returns the run under way, or starts one with do.
+func (v *verifyRuns) join(do func() (Verification, error)) *verifyRun {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.cur != nil {
+		return v.cur
+	}
+	run := &verifyRun{done: make(chan struct{})}
+	v.cur = run
+	go func() {
+		run.out, run.err = do()
+		v.mu.Lock()
+		v.cur = nil
+		v.mu.Unlock()
+		close(run.done)
+	}()
+	return run
 }
 
 // Verification is the answer of GET /v1/verify: the stream's integrity (hash chains, sequence

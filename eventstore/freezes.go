@@ -200,7 +200,7 @@ var consumerPending = func(cons jetstream.Consumer) uint64 { return cons.CachedI
 func (s *Store) Freezes() []FreezeRef {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return append([]FreezeRef(nil), s.freezes...)
+	return append(make([]FreezeRef, 0, len(s.freezes)), s.freezes...) // [] in JSON when there are none
 }
 
 // Freeze loads one freeze with its figures.
