@@ -2,6 +2,7 @@ package domain
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -72,7 +73,9 @@ func (l *bookLine) feeAccrued(t Date, fees []LateFeeRate) Fen {
 	if m.reductions > 0 && t >= m.from && int(m.reductions) == len(l.reductions) && m.principal == l.principal() {
 		return m.fee
 	}
-	var num int64
+	// num is a sum of products that passes int64 long before its division (a large principal
+	// over centuries of as_of): it is kept in 128 bits.
+	var numHi, numLo uint64
 	out := l.principal()
 	start, i := l.dueOn+1, 0
 	for {
@@ -85,16 +88,22 @@ func (l *bookLine) feeAccrued(t Date, fees []LateFeeRate) Fen {
 			end = l.reductions[i].date - 1
 		}
 		if out > 0 {
-			num += int64(out) * bpDays(start, end, fees)
+			hi, lo := bits.Mul64(uint64(out), uint64(bpDays(start, end, fees)))
+			var carry uint64
+			numLo, carry = bits.Add64(numLo, lo, 0)
+			numHi += hi + carry
 		}
 		if end >= t {
 			break
 		}
 		start = end + 1
 	}
-	// num < 0 (more paid than due on those days) accrues nothing, which is MulDivHalfUp's only
-	// error here: a result never exceeds num.
-	fee, _ := MulDivHalfUp(num, 1, 10000)
+	// A line's fee fits int64 by far (principal and rates are bounded, and days end in 9999);
+	// were it not to, it would count as the most a fee can be, never as a wrapped or zero one.
+	fee, ok := divHalfUp(numHi, numLo, 10000)
+	if !ok {
+		fee = math.MaxInt64
+	}
 	if out <= 0 && i == len(l.reductions) && i > 0 && i <= math.MaxInt32 {
 		*m = feeMemo{reductions: int32(i), principal: l.principal(), from: l.reductions[i-1].date, fee: Fen(fee)}
 	}

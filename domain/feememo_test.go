@@ -3,6 +3,7 @@ package domain
 import (
 	"cmp"
 	"fmt"
+	"math/big"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -132,4 +133,24 @@ func tenYearsAccount(late func(month int) Date) *Account {
 		a.record(uint64(2*i+2), PaymentReceived{PaidOn: decl.DueOn + late(i), AmountFen: 5 * 24000, ReceiptNo: fmt.Sprintf("R-%d", p)})
 	}
 	return a
+}
+
+// A late fee is counted exactly however far its as_of lies: the fee of the largest principal a
+// line can hold through 9999-12-31 passes int64 before its division by 10,000 and was read as 0.
+func TestTheLateFeeOfALargePrincipalOverCenturiesIsCountedNotZero(t *testing.T) {
+	l := bookLine{dueOn: MustDate("2006-06-15"), base: 1_000_000_000_000, audit: 1_000_000_000_000, opening: 1_000_000_000_000}
+	prev := Fen(0)
+	for _, at := range []string{"2007-01-01", "7000-01-01", "7100-01-01", "8000-01-01", "9999-12-31"} {
+		d := MustDate(at)
+		n := new(big.Int).Mul(big.NewInt(int64(l.principal())), big.NewInt(bpDays(l.dueOn+1, d, DefaultLateFees)))
+		want := new(big.Int).Quo(n.Add(n, big.NewInt(5000)), big.NewInt(10000))
+		got := l.feeAccrued(d, DefaultLateFees)
+		if !want.IsInt64() || int64(got) != want.Int64() {
+			t.Errorf("the fee through %s is %d, want %s", at, got, want)
+		}
+		if got <= prev {
+			t.Errorf("the fee through %s (%d) is not more than the one before (%d)", at, got, prev)
+		}
+		prev = got
+	}
 }

@@ -81,18 +81,27 @@ func MulDivHalfUp(x, num, den int64) (int64, error) {
 		return 0, fmt.Errorf("MulDivHalfUp(%d, %d, %d): want x >= 0, num >= 0, den > 0", x, num, den)
 	}
 	hi, lo := bits.Mul64(uint64(x), uint64(num))
-	d := uint64(den)
-	if hi >= d { // bits.Div64 would panic: the quotient needs more than 64 bits
+	q, ok := divHalfUp(hi, lo, uint64(den))
+	if !ok {
 		return 0, fmt.Errorf("MulDivHalfUp(%d, %d, %d): result overflows int64", x, num, den)
 	}
+	return q, nil
+}
+
+// divHalfUp returns the 128-bit hi:lo divided by d > 0, rounded half up; false when the result
+// exceeds int64.
+func divHalfUp(hi, lo, d uint64) (int64, bool) {
+	if hi >= d { // bits.Div64 would panic: the quotient needs more than 64 bits
+		return 0, false
+	}
 	q, r := bits.Div64(hi, lo, d)
-	if r >= d-r { // r/den >= 1/2, written so 2r cannot overflow
+	if r >= d-r { // r/d >= 1/2, written so 2r cannot overflow
 		q++
 	}
 	if q > math.MaxInt64 {
-		return 0, fmt.Errorf("MulDivHalfUp(%d, %d, %d): result overflows int64", x, num, den)
+		return 0, false
 	}
-	return int64(q), nil
+	return int64(q), true
 }
 
 // ApplyRate returns base × bp / 10000 rounded half up once, e.g. 12345 fen
