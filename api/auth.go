@@ -179,7 +179,7 @@ func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p := Admin
 		if s.cfg.Tokens != nil {
-			tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			tok, ok := bearer(r.Header.Get("Authorization"))
 			if !ok || tok == "" {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="kuozheng"`)
 				writeError(w, &domain.Error{Kind: domain.KindUnauthorized, Field: "Authorization", Detail: "a bearer token is required"})
@@ -193,4 +193,14 @@ func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, p)))
 	}
+}
+
+// bearer returns the token of an Authorization header of the Bearer scheme, whose name is
+// case-insensitive (RFC 9110 §11.1): "bearer t" as well as "Bearer t".
+func bearer(h string) (string, bool) {
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return tok, true
 }

@@ -201,3 +201,16 @@ func bodyHash(r *http.Request, canon []byte) string {
 	h.Write(canon)
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// requireField refuses a JSON object body without the field, which its type would take as
+// its zero value: detail says what is missing.
+func requireField(body []byte, field, detail string) error {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return domain.Invalid("body", "is not a JSON object")
+	}
+	if _, ok := obj[field]; !ok {
+		return domain.Invalid(field, "%s", detail)
+	}
+	return nil
+}

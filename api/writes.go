@@ -16,7 +16,18 @@ import (
 // neither blocks nor reveals another's. Without tokens there is one principal, and keys are
 // used as given (as ledgers written before scoping stored them).
 func (s *Server) idempotencyKey(r *http.Request) (string, error) {
-	k := r.Header.Get("Idempotency-Key")
+	keys := r.Header.Values("Idempotency-Key")
+	if len(keys) > 1 {
+		return "", domain.Invalid("Idempotency-Key", "is sent %d times: send one key", len(keys))
+	}
+	var k string
+	if len(keys) == 1 {
+		// An empty key is a client whose key went missing: refused, not taken for no key,
+		// which would record its retries twice.
+		if k = keys[0]; strings.TrimSpace(k) == "" {
+			return "", domain.Invalid("Idempotency-Key", "is empty: send a key, or no header for a write that is not to be retried")
+		}
+	}
 	if len(k) > 200 {
 		return "", domain.Invalid("Idempotency-Key", "is longer than 200 characters")
 	}
@@ -212,7 +223,10 @@ func (s *Server) referenceWrite(w http.ResponseWriter, r *http.Request) {
 		payload, on = domain.RatesSet{Table: v}, v.EffectiveFrom
 	case "late-fee-rates":
 		var v domain.LateFeeRate
-		canon, err = readBody(w, r, &v)
+		if canon, err = readBody(w, r, &v); err == nil {
+			// A rate left out would be a rate of 0, which waives every late fee from its date.
+			err = requireField(canon, "daily_bp", "is required: the late fee in basis points a day (0 for none)")
+		}
 		payload, on = domain.LateFeeRatesSet{Rate: v}, v.EffectiveFrom
 	case "settings":
 		var v domain.Settings

@@ -1,5 +1,10 @@
 package domain
 
+import (
+	"slices"
+	"strings"
+)
+
 // CheckReference validates a new version of reference data.
 func CheckReference(p Payload, ref *Reference) error {
 	switch e := p.(type) {
@@ -38,8 +43,8 @@ func CheckReference(p Payload, ref *Reference) error {
 		if e.Settings.DueDay < 1 || e.Settings.DueDay > 28 {
 			return Invalid("due_day", "%d is not a day between 1 and 28", e.Settings.DueDay)
 		}
-		if e.Settings.EnforcementGraceDays < 0 {
-			return Invalid("enforcement_grace_days", "is negative")
+		if e.Settings.EnforcementGraceDays < 0 || e.Settings.EnforcementGraceDays > MaxGraceDays {
+			return Invalid("enforcement_grace_days", "%d is not between 0 and %d days", e.Settings.EnforcementGraceDays, MaxGraceDays)
 		}
 	case TargetsSet:
 		if e.Targets.EffectiveFrom == 0 {
@@ -49,8 +54,8 @@ func CheckReference(p Payload, ref *Reference) error {
 			return Invalid("year", "%d is not a plausible year", e.Targets.Year)
 		}
 		for k, v := range e.Targets.City {
-			if v < 0 {
-				return Invalid("city."+k, "is negative")
+			if err := checkTarget("city."+k, k, v); err != nil {
+				return err
 			}
 		}
 		for code, m := range e.Targets.Counties {
@@ -58,8 +63,8 @@ func CheckReference(p Payload, ref *Reference) error {
 				return err
 			}
 			for k, v := range m {
-				if v < 0 {
-					return Invalid("counties."+code+"."+k, "is negative")
+				if err := checkTarget("counties."+code+"."+k, k, v); err != nil {
+					return err
 				}
 			}
 		}
@@ -93,6 +98,21 @@ func CheckReference(p Payload, ref *Reference) error {
 		}
 	default:
 		return Invalid("", "not reference data")
+	}
+	return nil
+}
+
+// MaxGraceDays is the longest enforcement grace a setting may give: ten years, far past any
+// rule's, and short enough that dates counted from it stay dates.
+const MaxGraceDays = 3650
+
+// checkTarget checks one target: a measure the assessment knows, not negative.
+func checkTarget(field, measure string, v int64) error {
+	if !slices.Contains(TargetMeasures, measure) {
+		return Invalid(field, "%q is not a target measure: want one of %s", Clip(measure, 40), strings.Join(TargetMeasures, ", "))
+	}
+	if v < 0 {
+		return Invalid(field, "is negative")
 	}
 	return nil
 }

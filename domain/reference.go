@@ -131,6 +131,10 @@ const (
 	TargetContractsSigned       = "contracts_signed"
 )
 
+// TargetMeasures are the measures a target may set.
+var TargetMeasures = []string{TargetPensionInsured, TargetPensionCollectedFen, TargetUnemploymentInsured, TargetUnemploymentCollected,
+	TargetMedicalInsured, TargetWorkInjuryInsured, TargetMaternityInsured, TargetContractsSigned}
+
 // Reference is the reference data as known at some point of the ledger: every version, so
 // that a question about any date gets the answer in force on that date.
 type Reference struct {

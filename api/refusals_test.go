@@ -1,0 +1,71 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// Values a hostile client found taken, each now refused naming its field, with nothing appended:
+// reference data that would break the ledger's figures, and idempotency keys that would have
+// made a retry record twice.
+func TestWritesThatWouldQuietlyMisleadAreRefused(t *testing.T) {
+	e := newEnv(t)
+	id := e.register(t, "", orgA, "360702")
+	for _, c := range []struct {
+		name, path, body string
+		header           map[string]string
+		field            string
+	}{
+		{"a grace of a trillion days", "/v1/reference/settings", `{"effective_from":"2006-07-01","due_day":15,"enforcement_grace_days":1000000000000}`, nil, "enforcement_grace_days"},
+		{"a grace past ten years", "/v1/reference/settings", `{"effective_from":"2006-07-01","due_day":15,"enforcement_grace_days":3651}`, nil, "enforcement_grace_days"},
+		{"a late-fee rate left out (a rate of 0)", "/v1/reference/late-fee-rates", `{"effective_from":"2006-07-01"}`, nil, "daily_bp"},
+		{"a target measure the assessment does not know", "/v1/reference/targets", `{"effective_from":"2006-07-01","year":2006,"city":{"bogus":5}}`, nil, "city.bogus"},
+		{"a county's target measure misspelt", "/v1/reference/targets", `{"effective_from":"2006-07-01","year":2006,"city":{"pension_insured":5},"counties":{"360702":{"pension_insurd":1}}}`, nil, "counties.360702.pension_insurd"},
+		{"an empty idempotency key", empPath(id, "payments"), paymentBody("K-1", 100, "2006-06-20"), map[string]string{"Idempotency-Key": ""}, "Idempotency-Key"},
+		{"an idempotency key of spaces", empPath(id, "payments"), paymentBody("K-2", 100, "2006-06-20"), map[string]string{"Idempotency-Key": "   "}, "Idempotency-Key"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := e.count()
+			r := e.do(t, req{Path: c.path, Body: []byte(c.body), Header: c.header})
+			wantHostileError(t, r, http.StatusBadRequest, c.field)
+			e.wantUnchanged(t, before)
+		})
+	}
+	t.Run("two idempotency keys", func(t *testing.T) {
+		before := e.count()
+		q, err := http.NewRequest(http.MethodPost, e.srv.URL+empPath(id, "payments"), strings.NewReader(paymentBody("K-3", 100, "2006-06-20")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		q.Header.Set("Content-Type", "application/json")
+		q.Header.Add("Idempotency-Key", "first")
+		q.Header.Add("Idempotency-Key", "second")
+		res, err := e.srv.Client().Do(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest {
+			t.Errorf("two Idempotency-Key headers: %d, want 400", res.StatusCode)
+		}
+		e.wantUnchanged(t, before)
+	})
+	// What is allowed stays allowed: a grace of ten years, a rate of 0 said outright.
+	e.mustWrite(t, "/v1/reference/settings", "", `{"effective_from":"2006-07-01","due_day":15,"enforcement_grace_days":3650}`)
+	e.mustWrite(t, "/v1/reference/late-fee-rates", "", `{"effective_from":"2006-07-01","daily_bp":0}`)
+}
+
+// The Bearer scheme's name is case-insensitive: "bearer TOKEN" is the token's request.
+func TestTheBearerSchemeIsCaseInsensitive(t *testing.T) {
+	e := newAuthEnv(t)
+	for _, scheme := range []string{"Bearer", "bearer", "BEARER"} {
+		r := e.do(t, req{Method: http.MethodGet, Path: "/v1/verify", Header: map[string]string{"Authorization": scheme + " " + tokAdmin}})
+		if r.Status != http.StatusOK {
+			t.Errorf("%s %s: %s, want 200", scheme, tokAdmin, r)
+		}
+	}
+	if r := e.do(t, req{Method: http.MethodGet, Path: "/v1/verify", Header: map[string]string{"Authorization": "Basic " + tokAdmin}}); r.Status != http.StatusUnauthorized {
+		t.Errorf("Basic %s: %s, want 401", tokAdmin, r)
+	}
+}
