@@ -34,11 +34,12 @@ scripts/bench.sh runs them all; see the README.
 `
 
 func benchCmd(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, benchUsage)
+		return usageError{"bench needs a subcommand"}
+	}
+	if args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, benchUsage)
-		if len(args) == 0 {
-			return usageError{"bench needs a subcommand"}
-		}
 		return errHelp
 	}
 	switch args[0] {
@@ -49,6 +50,13 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	case "load":
 		return benchLoad(args[1:], stdout)
 	case "report":
+		if len(args) == 1 {
+			return usageError{"bench report needs the FILEs of benchmark output to gather"}
+		}
+		if args[1] == "-h" || args[1] == "--help" {
+			fmt.Fprint(stdout, "Usage: kuozheng bench report FILE...\n\nPrints the medians of Go benchmark output (and bench JSON lines) in FILEs, a round each, as a table and JSON.\n")
+			return errHelp
+		}
 		return benchReport(args[1:], stdout)
 	case "years":
 		return benchYears(args[1:], stdout, stderr)

@@ -37,6 +37,12 @@ func freezeCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
+	// Progress is one line drawn over itself on a terminal, else a line now and then.
+	tty := terminal(stderr)
+	lead, end, clear := "", "\n", ""
+	if tty {
+		lead, end, clear = "\r", "   ", "\r\033[K"
+	}
 	var manifest any
 	if local(fs) {
 		led, err := openLedger(ctx, *sf, newLogger(io.Discard))
@@ -62,6 +68,7 @@ func freezeCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		var base uint64 // where the fold starts, for the rate
 		start := time.Now()
+		var told time.Time // when progress was last told, off a terminal
 		ref, _, err := projections.Freeze(ctx, led.store, projections.FreezeRequest{
 			ValidThrough: d, Today: day, ThroughSeq: *through,
 			// Fold on from the views serve saved when they are not past S (the digest is the same
@@ -76,13 +83,17 @@ func freezeCmd(args []string, stdout, stderr io.Writer) error {
 				return from, nil
 			},
 			Progress: func(seq uint64) {
+				if !tty && time.Since(told) < 5*time.Second {
+					return
+				}
+				told = time.Now()
 				rate := float64(seq-base) / time.Since(start).Seconds()
-				fmt.Fprintf(stderr, "\rreplaying: %d/%d events (%d%%), %.0f/s, ETA %v   ", seq, target, seq*100/max(target, 1), rate,
-					(time.Duration(float64(target-min(seq, target))/rate) * time.Second).Round(time.Second))
+				fmt.Fprintf(stderr, "%sreplaying: %d/%d events (%d%%), %.0f/s, ETA %v%s", lead, seq, target, seq*100/max(target, 1), rate,
+					(time.Duration(float64(target-min(seq, target))/rate) * time.Second).Round(time.Second), end)
 			},
 			FreezeOrder: eventstore.FreezeOrder{Actor: actor, IdempotencyKey: *key, BodyHash: freezeBodyHash(d, *through)},
 		})
-		fmt.Fprint(stderr, "\r\033[K")
+		fmt.Fprint(stderr, clear)
 		if err != nil {
 			return err
 		}
@@ -98,10 +109,12 @@ func freezeCmd(args []string, stdout, stderr io.Writer) error {
 			for {
 				select {
 				case <-done:
-					fmt.Fprint(stderr, "\r\033[K")
+					fmt.Fprint(stderr, clear)
 					return
 				case <-t.C:
-					fmt.Fprintf(stderr, "\rthe server is replaying the ledger… %v", time.Since(start).Round(time.Second))
+					if waited := time.Since(start).Round(time.Second); tty || waited%(10*time.Second) == 0 {
+						fmt.Fprintf(stderr, "%sthe server is replaying the ledger… %v%s", lead, waited, end)
+					}
 				}
 			}
 		}()

@@ -115,14 +115,20 @@ func openTable(path, encoding string) (t *importer.Table, done func(), err error
 	return t, func() { t.Close(); f.Close() }, nil
 }
 
+// terminal reports whether w is a terminal, where a line of progress may be drawn over itself;
+// elsewhere (a log file, a pipe) control characters would only clutter it.
+func terminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
 // progressPrinter draws a progress bar on a terminal, or prints a line every few seconds.
 func progressPrinter(w io.Writer) func(done, total int, elapsed time.Duration) {
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			tty = true
-		}
-	}
+	tty := terminal(w)
 	var last time.Time
 	return func(done, total int, elapsed time.Duration) {
 		rate := float64(done) / max(elapsed.Seconds(), 1e-9)

@@ -29,7 +29,7 @@ Usage:
   kuozheng verify  [EMPLOYER] [--server URL | --data DIR | --nats URL]
   kuozheng backup  DIR [--data DIR | --nats URL] [--ledger CITY] [--stream NAME]
   kuozheng restore DIR [--data DIR | --nats URL] [--replace] [--replicas N]
-  kuozheng bench   http|rss|report ...   (scripts/bench.sh runs the whole suite)
+  kuozheng bench   http|rss|load|years|report ...   (scripts/bench.sh runs the whole suite)
 
 Run 'kuozheng COMMAND --help' for a command's options.
 Commands other than serve talk to a running server (--server, default http://127.0.0.1:8080, or
@@ -42,11 +42,12 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage) // a usage error: on standard error, as every error is
+		return 2
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, usage)
-		if len(args) == 0 {
-			return 2
-		}
 		return 0
 	}
 	var err error

@@ -195,3 +195,28 @@ func TestFreezeOnADataFolderGivesTheSameDigestForTheSameSequenceAndDate(t *testi
 		t.Fatalf("freeze without a date: exit %d %s", code, errOut)
 	}
 }
+
+// What the commands print suits a log file or a pipe as well as a terminal: usage errors on
+// standard error, help on standard output, and no control characters for drawing progress.
+func TestCommandOutputSuitsAPipe(t *testing.T) {
+	if code, out, errOut := runCmd(); code != 2 || out != "" || !strings.Contains(errOut, "Usage:") {
+		t.Errorf("no command: exit %d, stdout %q, stderr %.40q; want 2 with the usage on stderr", code, out, errOut)
+	}
+	if code, out, _ := runCmd("bench", "report", "--help"); code != 0 || !strings.Contains(out, "Usage: kuozheng bench report FILE") {
+		t.Errorf("bench report --help: exit %d, %q; want its usage", code, out)
+	}
+	if code, _, errOut := runCmd("bench", "report"); code != 2 || !strings.Contains(errOut, "FILEs") {
+		t.Errorf("bench report without files: exit %d, %q; want a usage error", code, errOut)
+	}
+	dir := t.TempDir()
+	if code, _, errOut := runCmd("demo", "--employers", "40", "--data", dir); code != 0 {
+		t.Fatalf("demo: %s", errOut)
+	}
+	code, out, errOut := runCmd("freeze", "--valid-through", "2006-11-30", "--data", dir)
+	if code != 0 || !strings.Contains(out, "digest") {
+		t.Fatalf("freeze: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if strings.ContainsAny(errOut, "\r\x1b") {
+		t.Errorf("freeze's progress on a pipe holds control characters: %q", errOut)
+	}
+}
