@@ -119,6 +119,26 @@ func createStream(ctx context.Context, js jetstream.JetStream, sc jetstream.Stre
 	return stream, err
 }
 
+// streamReplicas is how many replicas the stream has, or 1 when there is no stream yet; it asks
+// again while the cluster cannot answer, rather than take a failure for "no stream" and scale
+// the stream down.
+func streamReplicas(ctx context.Context, js jetstream.JetStream, name string, log *slog.Logger) (int, error) {
+	n := 1
+	err := untilAvailable(ctx, StartTimeout, availableAttempt, log, "look up stream "+name, func(ctx context.Context) error {
+		st, err := js.Stream(ctx, name)
+		switch {
+		case errors.Is(err, jetstream.ErrStreamNotFound):
+			n = 1
+			return nil
+		case err != nil:
+			return err
+		}
+		n = st.CachedInfo().Config.Replicas
+		return nil
+	})
+	return n, err
+}
+
 // sameStream reports whether the stream has the settings the store asks for.
 func sameStream(have, want jetstream.StreamConfig) bool {
 	return have.Name == want.Name && slices.Equal(have.Subjects, want.Subjects) && have.Storage == want.Storage &&

@@ -131,3 +131,42 @@ func TestHealthFailsWhileTheStreamHasNoQuorum(t *testing.T) {
 		return nil
 	})
 }
+
+// A store opened without a replica count (an auditor's history or verify on --nats) keeps the
+// stream's own: it was scaled down to one replica, losing the cluster's copies without a word.
+// A stream made without one has one replica; a count given outright is applied.
+func TestAStoreOpenedWithoutAReplicaCountKeepsTheStreams(t *testing.T) {
+	servers := storetest.StartCluster(t)
+	nc := storetest.ClusterConn(t, servers, 0)
+	replicas := func(st *eventstore.Store) int {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s, err := st.JetStream().Stream(ctx, st.Stream())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.CachedInfo().Config.Replicas
+	}
+	three := storetest.OpenOnCluster(t, nc, eventstore.Config{Replicas: 3})
+	mustExecute(t, three, register(orgCode(41), "360702"))
+	three.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	st, err := eventstore.Open(ctx, nc, eventstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if got, have := replicas(st), st.Replicas(); got != 3 || have != 3 {
+		t.Fatalf("opened without a count, the stream has %d replicas (the store says %d); want its own 3", got, have)
+	}
+	other, err := eventstore.Open(ctx, nc, eventstore.Config{Ledger: "360200"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if got := replicas(other); got != 1 {
+		t.Fatalf("a stream made without a count has %d replicas, want 1", got)
+	}
+}

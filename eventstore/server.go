@@ -160,7 +160,11 @@ func splitHostPort(hp string) (string, int, error) {
 // DirLock is an exclusive lock on a data folder; nats-server itself does not lock its store.
 type DirLock struct{ f *os.File }
 
-// LockDir takes the exclusive lock on dir, failing at once if another process holds it.
+// ErrFolderInUse is LockDir's error when another process holds the folder.
+var ErrFolderInUse = errors.New("in use by another kuozheng process")
+
+// LockDir takes the exclusive lock on dir, failing at once (ErrFolderInUse) if another process
+// holds it.
 func LockDir(dir string) (*DirLock, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
@@ -172,7 +176,7 @@ func LockDir(dir string) (*DirLock, error) {
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("data folder %s is in use by another kuozheng process (lock %s): %w", dir, path, err)
+		return nil, fmt.Errorf("data folder %s is %w (lock %s)", dir, ErrFolderInUse, path)
 	}
 	_ = f.Truncate(0)
 	_, _ = fmt.Fprintf(f, "%d\n", os.Getpid())

@@ -76,7 +76,9 @@ type Config struct {
 	Ledger string
 	// Stream is the stream's name (default the ledger's, SubjectsOf).
 	Stream string
-	// Replicas of the stream on a cluster (default 1).
+	// Replicas of the stream on a cluster: the stream is updated to this many. 0 keeps the
+	// count the stream has (1 for a stream Open makes): a store opened to read must not scale
+	// the stream down.
 	Replicas int
 	// PreferLeader, if set, names the cluster node (server name) Open asks to lead the stream;
 	// a failure to move it is logged, not fatal.
@@ -308,9 +310,6 @@ func Start(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		cfg.Stream = sub.Stream
 	}
 	sub.Stream = cfg.Stream
-	if cfg.Replicas == 0 {
-		cfg.Replicas = 1
-	}
 	if cfg.DuplicateWindow == 0 {
 		cfg.DuplicateWindow = 30 * time.Second
 	}
@@ -338,6 +337,11 @@ func Start(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Replicas == 0 {
+		if cfg.Replicas, err = streamReplicas(ctx, js, cfg.Stream, cfg.Log); err != nil {
+			return nil, err
+		}
 	}
 	sc := jetstream.StreamConfig{
 		Name:               cfg.Stream,

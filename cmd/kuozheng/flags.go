@@ -64,7 +64,7 @@ func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.natsListen, "nats-listen", "", "let NATS clients reach the embedded server on this host:port (credentials from KUOZHENG_NATS_USER and KUOZHENG_NATS_PASSWORD, required)")
 	fs.StringVar(&f.ledger, "ledger", eventstore.DefaultLedger, "the city whose ledger this is, by its code (its stream, subjects and reference data; "+domain.CityCodes()+")")
 	fs.StringVar(&f.leader, "prefer-leader", "", "on --nats with --replicas 3: ask that the cluster node of this server name lead the ledger's stream (spread several cities' leaders over the nodes)")
-	fs.IntVar(&f.replicas, "replicas", 1, "replicas of the ledger's stream when it is created or updated on --nats (3 on a three-node cluster)")
+	fs.IntVar(&f.replicas, "replicas", 0, "on --nats: make or update the ledger's stream with this many replicas (3 on a three-node cluster); 0 keeps the stream's own (1 for a new one)")
 	fs.BoolVar(&f.lazyFsync, "lazy-fsync", false, "let the embedded server acknowledge before syncing to disk (faster, can lose acknowledged writes on power failure)")
 }
 
@@ -105,6 +105,9 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 	if err := domain.CheckCity("--ledger", f.ledger); err != nil {
 		return nil, usageError{err.Error()}
 	}
+	if f.replicas < 0 {
+		return nil, usageError{fmt.Sprintf("--replicas %d: want 1 or more, or 0 to keep the stream's own", f.replicas)}
+	}
 	var nc *nats.Conn
 	var emb *eventstore.Embedded
 	var closers []func()
@@ -124,6 +127,9 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		closers = append(closers, nc.Close)
 	} else {
 		lock, err := eventstore.LockDir(f.data)
+		if errors.Is(err, eventstore.ErrFolderInUse) {
+			return nil, fmt.Errorf("%w: a serve that holds it answers commands given --server http://HOST:PORT instead of --data", err)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -71,6 +71,11 @@ func TestServeRefusesADataFolderHeldByAnotherProcess(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "in use by another kuozheng process") {
 		t.Fatalf("exit %d, stderr %q; want 1 and a clear message", code, errOut)
 	}
+	// A command on the folder of a running serve is told how to ask it instead.
+	code, _, errOut = runCmd("verify", "--data", dir)
+	if code != 1 || !strings.Contains(errOut, "in use by another kuozheng process") || !strings.Contains(errOut, "--server") {
+		t.Fatalf("verify on a held folder: exit %d, stderr %q; want 1, saying to use --server", code, errOut)
+	}
 }
 
 // seed writes a few events into a data folder and returns an employer id.
