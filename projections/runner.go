@@ -125,7 +125,11 @@ func (r *Runner) Start(ctx context.Context) error {
 			return fmt.Errorf("snapshot bucket: %w", err)
 		}
 		r.objects = obs
-		if err := r.restore(ctx); err != nil {
+		switch err := r.restore(ctx); {
+		case errors.Is(err, jetstream.ErrObjectNotFound):
+			// A first start, or a ledger whose views never saved one: nothing is wrong.
+			r.log.Info("no snapshot of the views yet; folding the stream from the start")
+		case err != nil:
 			r.log.Warn("no usable snapshot; replaying the stream from the start", "err", err)
 		}
 	}

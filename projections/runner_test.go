@@ -500,3 +500,18 @@ func waitReady(t *testing.T, r *projections.Runner) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// A first start has no snapshot of the views, which is no fault: it says so, not as a warning.
+func TestAFirstStartSaysThereIsNoSnapshotYetWithoutAWarning(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	logs := &storetest.SyncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := projections.NewRunner(l.Store, projections.RunnerConfig{Log: slog.New(slog.NewTextHandler(logs, nil))})
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := logs.String(); !strings.Contains(s, "no snapshot of the views yet") || strings.Contains(s, "level=WARN") {
+		t.Fatalf("the first start's log:\n%s", s)
+	}
+}

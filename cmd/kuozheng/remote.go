@@ -91,7 +91,12 @@ func (r *remote) do(req *http.Request, v any) error {
 	}
 	if resp.StatusCode/100 != 2 {
 		var eb api.ErrorBody
+		hint := ""
+		if resp.StatusCode == http.StatusUnauthorized && os.Getenv("KUOZHENG_TOKEN") == "" {
+			hint = " (set KUOZHENG_TOKEN to your token)"
+		}
 		if json.Unmarshal(body, &eb) == nil && eb.Detail != "" {
+			eb.Detail += hint
 			if eb.Field != "" {
 				return fmt.Errorf("%s: %s: %s", resp.Status, eb.Field, eb.Detail)
 			}
@@ -100,7 +105,7 @@ func (r *remote) do(req *http.Request, v any) error {
 		if bytes.Contains(body, []byte("HTTP request to an HTTPS server")) {
 			return fmt.Errorf("%s: the server speaks HTTPS: give --server https://…", resp.Status)
 		}
-		return fmt.Errorf("%s", resp.Status)
+		return fmt.Errorf("%s%s", resp.Status, hint)
 	}
 	return json.Unmarshal(body, v)
 }

@@ -208,6 +208,13 @@ func TestServeOverTLS(t *testing.T) {
 			})
 		}
 	})
+	t.Run("the CLI without a token is told where it goes", func(t *testing.T) {
+		t.Setenv("KUOZHENG_TOKEN", "")
+		code, _, errOut := runCmd("history", reg.EmployerID, "--server", s.base, "--ca", pki.ca)
+		if code != 1 || !strings.Contains(errOut, "401") || !strings.Contains(errOut, "set KUOZHENG_TOKEN") {
+			t.Fatalf("exit %d, stderr %q; want 1, a 401 that names KUOZHENG_TOKEN", code, errOut)
+		}
+	})
 	t.Run("a renewed certificate is served without a restart", func(t *testing.T) {
 		renewed := newTestPKI(t, "renewing CA", time.Now().Add(-time.Hour), time.Now().Add(48*time.Hour))
 		later := time.Now().Add(time.Minute) // file times are coarse: the renewal is stamped apart
