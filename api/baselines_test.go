@@ -25,7 +25,7 @@ func TestABaselineIsRefusedNamingTheFieldAndNothingIsAppended(t *testing.T) {
 		{"more collected than due", strings.Replace(valid, `"collected_fen":900`, `"collected_fen":1001`, 1), "counties.360702.pension.collected_fen"},
 		{"an unknown insurance", strings.Replace(valid, `"pension"`, `"pensions"`, 1), "counties.360702.pensions"},
 		// Unknown fields are named as every route names them (encoding/json gives no path).
-		{"an unknown field of an insurance's figures", strings.Replace(valid, `"due_fen"`, `"owed_fen"`, 1), "owed_fen"},
+		{"an unknown field of an insurance's figures", strings.Replace(valid, `"due_fen"`, `"owed_fen"`, 1), "counties.360702.pension.owed_fen"},
 		{"a year's figures in force within the year", strings.Replace(valid, "2006-01-01", "2005-12-31", 1), "effective_from"},
 		{"no effective date", strings.Replace(valid, `"effective_from":"2006-01-01",`, "", 1), "effective_from"},
 		{"no county", `{"effective_from":"2006-01-01","year":2005,"counties":{}}`, "counties"},

@@ -22,9 +22,22 @@ import (
 // wrongly cased fields and broken UTF-8, and returns the canonical form of the body for idempotency.
 func readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 	ct := r.Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 		return nil, &domain.Error{Kind: domain.KindUnsupportedMedia, Field: "Content-Type",
 			Detail: fmt.Sprintf("%q is not JSON: send Content-Type: application/json", ct)}
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		return nil, &domain.Error{Kind: domain.KindUnsupportedMedia, Field: "Content-Type",
+			Detail: fmt.Sprintf("charset %q: JSON is read as UTF-8 only (RFC 8259); send UTF-8", cs)}
+	}
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return nil, &domain.Error{Kind: domain.KindUnsupportedMedia, Field: "Content-Encoding",
+			Detail: fmt.Sprintf("%q: bodies are read as sent; send them without a Content-Encoding", ce)}
+	}
+	if r.ContentLength > MaxBody {
+		// Refused on its header, before a byte of it is read.
+		return nil, &domain.Error{Kind: domain.KindTooLarge, Field: "body", Detail: fmt.Sprintf("the body is over the limit of %d bytes", MaxBody)}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
@@ -44,6 +57,10 @@ func readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			// The decoder names the field but not where it is: "zz", not "allocations[0].zz".
+			return nil, unknownField(body, reflect.TypeOf(v), strings.Trim(name, `"`))
+		}
 		je := jsonError(err, body)
 		// Only an error that names no field is worth the search for the field that failed.
 		var de *domain.Error
@@ -108,10 +125,7 @@ func jsonError(err error, body []byte) error {
 		} else {
 			field = locate(body, strings.Split(field, "."), te.Value)
 		}
-		return domain.Invalid(field, "has a %s where %s is expected", te.Value, jsonKind(te.Type.Kind().String()))
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return domain.Invalid(name, "is not a field of this request")
+		return domain.Invalid(field, "has %s where %s is expected", article(te.Value), jsonKind(te.Type.Kind().String()))
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		return domain.Invalid("body", "is truncated JSON")
 	}
@@ -191,8 +205,20 @@ func jsonKind(k string) string {
 		return "an object"
 	case "bool":
 		return "true or false"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "a whole number"
+	case "float32", "float64":
+		return "a number"
 	}
-	return "a " + k
+	return article(k)
+}
+
+// article is a JSON kind or a word with its indefinite article: "an object", "a number".
+func article(w string) string {
+	if w != "" && strings.ContainsRune("aeiou", rune(w[0])) {
+		return "an " + w
+	}
+	return "a " + w
 }
 
 func bodyHash(r *http.Request, canon []byte) string {

@@ -149,6 +149,10 @@ func writeImportError(w http.ResponseWriter, err error) {
 		writeError(w, de)
 	case errors.Is(err, importer.ErrLedger):
 		writeError(w, err)
+	case errors.Is(err, importer.ErrUnknownKind):
+		writeError(w, domain.Invalid("kind", "%v", err))
+	case errors.Is(err, importer.ErrUnknownEncoding):
+		writeError(w, domain.Invalid("encoding", "%v", err))
 	default:
 		writeError(w, domain.Invalid("file", "%v", err))
 	}

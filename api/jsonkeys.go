@@ -18,12 +18,25 @@ func checkKeys(body []byte, t reflect.Type) error {
 	return w.value(t, nil)
 }
 
+// unknownField is the error for a field named name that the type t, which body was decoded
+// into, has no place for, at its path in body ("lines[0].extra").
+func unknownField(body []byte, t reflect.Type, name string) error {
+	w := keyWalker{b: body, unknown: name}
+	if err := w.value(t, nil); err != nil {
+		return err
+	}
+	return domain.Invalid(name, "is not a field of this request")
+}
+
 var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 
 // keyWalker scans valid JSON once, in linear time (json.Decoder.Token is quadratic in depth).
 type keyWalker struct {
 	b []byte
 	i int
+	// unknown, if set, is a name the decoder found in an object whose type has no such field:
+	// the walk ends with its path there.
+	unknown string
 }
 
 func (w *keyWalker) space() {
@@ -112,6 +125,9 @@ func (w *keyWalker) value(t reflect.Type, path *pathNode) error {
 			next := elem
 			if fields != nil {
 				ft, ok := fields[name]
+				if !ok && name == w.unknown {
+					return domain.Invalid(field.String(), "is not a field of this request")
+				}
 				if !ok {
 					for want := range fields {
 						if strings.EqualFold(want, name) {

@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"bytes"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -67,5 +69,73 @@ func TestTheBearerSchemeIsCaseInsensitive(t *testing.T) {
 	}
 	if r := e.do(t, req{Method: http.MethodGet, Path: "/v1/verify", Header: map[string]string{"Authorization": "Basic " + tokAdmin}}); r.Status != http.StatusUnauthorized {
 		t.Errorf("Basic %s: %s, want 401", tokAdmin, r)
+	}
+}
+
+// A refusal names the field where it is, nested or not, and says what it holds in words.
+func TestARefusalNamesTheNestedFieldAndSaysWhatItHolds(t *testing.T) {
+	e := newEnv(t)
+	id := e.register(t, "", orgA, "360702")
+	for _, c := range []struct{ name, path, body, field, detail string }{
+		{"an unknown field in a list's object", empPath(id, "declarations"),
+			`{"declared_on":"2006-06-05","period":"2006-05","lines":[{"insurance":"pension","headcount":1,"wage_base_fen":100},{"insurance":"medical","headcount":1,"wage_base_fen":100,"extra":1}]}`,
+			"lines[1].extra", "is not a field of this request"},
+		{"an unknown field at the top", empPath(id, "payments"), `{"paid_on":"2006-06-20","amount_fen":1,"receipt_no":"R","zz":1}`, "zz", "is not a field of this request"},
+		{"an object for a string", empPath(id, "payments"), `{"paid_on":{},"amount_fen":1,"receipt_no":"R"}`, "paid_on", "has an object where a string is expected"},
+		{"a string for a whole number", "/v1/reference/settings", `{"effective_from":"2006-07-01","due_day":"x"}`, "due_day", "has a string where a whole number is expected"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := e.count()
+			r := e.do(t, req{Path: c.path, Body: []byte(c.body)})
+			wantHostileError(t, r, http.StatusBadRequest, c.field)
+			if d := r.str("detail"); d != c.detail {
+				t.Errorf("detail %q, want %q", d, c.detail)
+			}
+			e.wantUnchanged(t, before)
+		})
+	}
+}
+
+// A body is read as sent and as UTF-8: another charset or a Content-Encoding is refused (415)
+// naming the header, not read as garbled text; nothing is appended.
+func TestABodyInAnotherCharsetOrEncodingIsRefusedByItsHeader(t *testing.T) {
+	e := newEnv(t)
+	id := e.register(t, "", orgA, "360702")
+	for _, c := range []struct{ name, header, value string }{
+		{"charset gbk", "Content-Type", "application/json; charset=gbk"},
+		{"gzip", "Content-Encoding", "gzip"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := e.count()
+			r := e.do(t, req{Path: empPath(id, "payments"), Body: []byte(paymentBody("CS-1", 100, "2006-06-20")), Header: map[string]string{c.header: c.value}})
+			wantHostileError(t, r, http.StatusUnsupportedMediaType, c.header)
+			e.wantUnchanged(t, before)
+		})
+	}
+	r := e.do(t, req{Path: empPath(id, "payments"), Body: []byte(paymentBody("CS-2", 100, "2006-06-20")), Header: map[string]string{"Content-Type": "application/json; charset=UTF-8"}})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("charset=UTF-8: %s, want 201", r)
+	}
+}
+
+// An import's unknown kind or encoding is refused naming that field, not the file.
+func TestAnImportsUnknownKindOrEncodingIsNamed(t *testing.T) {
+	e := newEnv(t)
+	for _, c := range []struct{ field, value string }{{"kind", "loans"}, {"encoding", "big5"}} {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		fw, err := mw.CreateFormFile("file", "rows.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = fw.Write([]byte("组织机构代码\n" + orgA + "\n"))
+		_ = mw.WriteField(c.field, c.value)
+		if err := mw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		before := e.count()
+		r := e.do(t, req{Path: "/v1/imports", Body: b.Bytes(), Header: map[string]string{"Content-Type": mw.FormDataContentType()}})
+		wantHostileError(t, r, http.StatusBadRequest, c.field)
+		e.wantUnchanged(t, before)
 	}
 }

@@ -81,6 +81,13 @@ type row struct {
 // again records the rest once.
 var ErrLedger = errors.New("importer: the ledger did not take a batch")
 
+// ErrUnknownKind and ErrUnknownEncoding are wrapped by the errors for a kind or an encoding
+// asked for that the importer does not know.
+var (
+	ErrUnknownKind     = errors.New("unknown kind")
+	ErrUnknownEncoding = errors.New("unknown encoding")
+)
+
 // Import checks every row of t, appends the valid ones through the bulk path and reports the
 // rest. It reads t a batch at a time (Options.Batch rows, at most MaxBatchBytes of cells), reads
 // and checks the next batch while the ledger appends one, and appends a batch beside the one
@@ -101,7 +108,7 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 		}
 		kind = k
 	} else if _, ok := required[kind]; !ok {
-		return nil, fmt.Errorf("unknown kind %q: want one of %s", echo(kind), strings.Join(Kinds, ", "))
+		return nil, fmt.Errorf("%w %q: want one of %s", ErrUnknownKind, echo(kind), strings.Join(Kinds, ", "))
 	}
 	cols := columns(t.Header)
 	for _, f := range required[kind] {

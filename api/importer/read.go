@@ -115,7 +115,7 @@ func openCSV(r io.ReadSeeker, encoding string) (*Table, error) {
 	case "gb2312", "gb18030", "cp936", EncodingGBK:
 		enc = EncodingGBK
 	default:
-		return nil, fmt.Errorf("unknown encoding %q: want utf-8 or gbk", echo(encoding))
+		return nil, fmt.Errorf("%w %q: want utf-8 or gbk", ErrUnknownEncoding, echo(encoding))
 	}
 	// A first pass checks the limits and counts the rows, keeping nothing; the second reads.
 	t, err := csvTable(r, enc, true)

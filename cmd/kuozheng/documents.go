@@ -112,7 +112,7 @@ func noticeCmd(args []string, stdout, stderr io.Writer) error {
 func noticesCmd(args []string, stdout, stderr io.Writer) error {
 	f := newDocumentFlags("notices", "Usage: kuozheng documents notices --data DIR --county CODE --issued-on YYYY-MM-DD --deadline YYYY-MM-DD --overdue-days N [--out FILE.zip]\n\nIssues the arrears notices of every employer of the county with principal overdue more than N\ndays on --issued-on, as POST /v1/counties/{code}/notices does, and writes the zip of the PDFs\nand manifest.csv. Progress goes to standard error every 100 notices.", stdout)
 	county := f.fs.String("county", "", "the county's code, e.g. 360702 (required)")
-	overdue := f.fs.Int64("overdue-days", -1, "days past its due date a principal must be overdue, 0 or more (required)")
+	overdue := f.fs.Int64("overdue-days", 0, "days past its due date a principal must be overdue, 0 or more (required)")
 	if err := f.parse(args, stdout, func() (string, bool) { return "county", *county != "" },
 		func() (string, bool) { return "overdue-days", flagSet(f.fs, "overdue-days") }); err != nil {
 		return err
