@@ -70,6 +70,9 @@ type Runner struct {
 	ready    atomic.Bool   // caught up with the stream as it was at start
 	through  atomic.Uint64 // and Ready only once folded through this (CatchUp)
 
+	reportsMu sync.Mutex
+	reports   map[reportKey]*reportRun // reports of queries other than the live one (keptReport)
+
 	seriesMu sync.Mutex
 	series   *Series
 	seriesAt time.Time
@@ -416,11 +419,7 @@ func (r *Runner) SegmentReport(ctx context.Context, q Query, seg domain.Segment)
 	r.liveMu.Lock()
 	if q != r.liveQuery || !r.Current().Covers(q) {
 		r.liveMu.Unlock()
-		l, err := r.At(ctx, q, q.AsOf, "period")
-		if err != nil {
-			return nil, err
-		}
-		return l.SegmentReport(q, seg), nil
+		return r.keptReport(ctx, q, seg)
 	}
 	defer r.liveMu.Unlock()
 	all := r.liveReport(q)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -513,5 +514,49 @@ func TestAFirstStartSaysThereIsNoSnapshotYetWithoutAWarning(t *testing.T) {
 	}
 	if s := logs.String(); !strings.Contains(s, "no snapshot of the views yet") || strings.Contains(s, "level=WARN") {
 		t.Fatalf("the first start's log:\n%s", s)
+	}
+}
+
+// Readers asking for the same report at once (other than the live one) share one computation,
+// kept while the views stay where it was made; once they move, the report is made again and
+// holds what moved them. Each equals the report of a rebuild.
+func TestReadersAskingForAReportAtOnceShareOneComputation(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	write(t, l.Store, 20, 0)
+	r, cancel := startCaughtUp(t, l, projections.RunnerConfig{NoSnapshots: true})
+	defer cancel()
+	q := projections.Query{AsOf: domain.MustDate("2006-11-30"), Period: domain.MustPeriod("2006-05")}
+	const readers = 16
+	got := make([]*projections.Report, readers)
+	var wg sync.WaitGroup
+	for i := range readers {
+		wg.Go(func() { got[i] = mustReport(t, r, q) })
+	}
+	wg.Wait()
+	for i, rep := range got {
+		if rep != got[0] {
+			t.Fatalf("reader %d of %d got a report of its own; want the one computation's", i, readers)
+		}
+	}
+	want := func() string {
+		t.Helper()
+		rebuilt, err := projections.Rebuild(context.Background(), l.Store, r.Seq())
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(rebuilt.Report(q))
+		return string(b)
+	}
+	if b, _ := json.Marshal(got[0]); string(b) != want() {
+		t.Fatalf("the shared report differs from a rebuild's:\n%.300s", b)
+	}
+	write(t, l.Store, 1, 20)
+	waitSeq(t, r, head(t, l))
+	later := mustReport(t, r, q)
+	if later == got[0] || later.Seq == got[0].Seq {
+		t.Fatalf("after the views moved to %d the report kept from %d was answered", r.Seq(), got[0].Seq)
+	}
+	if b, _ := json.Marshal(later); string(b) != want() {
+		t.Fatalf("the report after a write differs from a rebuild's:\n%.300s", b)
 	}
 }
