@@ -72,6 +72,18 @@ func (s *Server) mayRead(r *http.Request, id string, e *domain.Employer) error {
 	return nil
 }
 
+// checkMinSeq refuses at once a min_seq past the stream's last sequence (as its leader has it):
+// no write was answered with it, so waiting for it would only hold the request its 5 s.
+func (s *Server) checkMinSeq(ctx context.Context, n uint64) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	last, err := s.cfg.Store.LastSeq(ctx)
+	if err != nil || n <= last {
+		return nil // the wait decides
+	}
+	return domain.Invalid("min_seq", "%d is past the ledger's last sequence, %d: no write was answered with it", n, last)
+}
+
 // waitStore honours ?min_seq= on reads served from the write side's state.
 func (s *Server) waitStore(r *http.Request) error {
 	v := r.URL.Query().Get("min_seq")
@@ -81,6 +93,11 @@ func (s *Server) waitStore(r *http.Request) error {
 	n, err := strconv.ParseUint(v, 10, 64)
 	if err != nil {
 		return domain.Invalid("min_seq", "%q is not a sequence number", v)
+	}
+	if n > s.cfg.Store.Applied() {
+		if err := s.checkMinSeq(r.Context(), n); err != nil {
+			return err
+		}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()

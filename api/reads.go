@@ -87,6 +87,12 @@ func (s *Server) read(h func(w http.ResponseWriter, r *http.Request) error) http
 				writeError(w, domain.Invalid("min_seq", "%q is not a sequence number", v))
 				return
 			}
+			if n > s.cfg.Runner.Seq() {
+				if err := s.checkMinSeq(r.Context(), n); err != nil {
+					writeError(w, err)
+					return
+				}
+			}
 			ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 			err = s.cfg.Runner.WaitSeq(ctx, n)
 			cancel()
