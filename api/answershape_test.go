@@ -119,3 +119,20 @@ func TestCSVExportsDoNotHandSpreadsheetsFormulas(t *testing.T) {
 		}
 	}
 }
+
+// A path that is not clean is redirected to its clean form as the mux does, whether or not a
+// route takes it, not answered as a refusal.
+func TestAnUncleanPathIsRedirectedToItsCleanForm(t *testing.T) {
+	e := newReadEnv(t, domain.MustDate("2006-12-31"))
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, path := range []string{"/v1//counties", "/v1/../v1/nothing"} {
+		res, err := client.Get(e.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode/100 != 3 || res.Header.Get("Location") == "" || strings.Contains(res.Header.Get("Content-Type"), "json") {
+			t.Errorf("GET %s: %d, Location %q; want a redirect to the clean path", path, res.StatusCode, res.Header.Get("Location"))
+		}
+	}
+}

@@ -163,16 +163,22 @@ func routed(mux *http.ServeMux) http.Handler {
 			mux.ServeHTTP(w, r)
 			return
 		}
-		// The mux's answer says which: 404, or 405 with the methods the path takes in Allow.
-		rec := &statusOnly{header: w.Header(), code: http.StatusNotFound}
+		// The mux's answer says which: 404, 405 with the methods the path takes in Allow, or a
+		// redirect to the cleaned path, which it gives as it would.
+		rec := &statusOnly{header: http.Header{}, code: http.StatusOK}
 		h.ServeHTTP(rec, r)
-		if rec.code == http.StatusMethodNotAllowed {
+		switch rec.code {
+		case http.StatusMethodNotAllowed:
+			allow := rec.header.Get("Allow")
+			w.Header().Set("Allow", allow)
 			writeJSON(w, rec.code, ErrorBody{Error: "method_not_allowed",
-				Detail: r.Method + " is not allowed on " + r.URL.Path + "; it takes " + w.Header().Get("Allow")})
-			return
+				Detail: r.Method + " is not allowed on " + r.URL.Path + "; it takes " + allow})
+		case http.StatusNotFound:
+			writeJSON(w, http.StatusNotFound, ErrorBody{Error: "not_found",
+				Detail: "no route " + r.Method + " " + r.URL.Path + " (the routes: GET /openapi.yaml)"})
+		default:
+			mux.ServeHTTP(w, r)
 		}
-		writeJSON(w, http.StatusNotFound, ErrorBody{Error: "not_found",
-			Detail: "no route " + r.Method + " " + r.URL.Path + " (the routes: GET /openapi.yaml)"})
 	})
 }
 
