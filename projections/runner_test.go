@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -558,5 +559,24 @@ func TestReadersAskingForAReportAtOnceShareOneComputation(t *testing.T) {
 	}
 	if b, _ := json.Marshal(later); string(b) != want() {
 		t.Fatalf("the report after a write differs from a rebuild's:\n%.300s", b)
+	}
+}
+
+// A report whose readers all hung up is abandoned, not served to the next reader as an error.
+func TestAReportAbandonedByItsReadersIsMadeAgainForTheNext(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	write(t, l.Store, 10, 0)
+	r, cancel := startCaughtUp(t, l, projections.RunnerConfig{NoSnapshots: true})
+	defer cancel()
+	q := projections.Query{AsOf: domain.MustDate("2006-10-31"), Period: domain.MustPeriod("2006-05")}
+	for range 20 {
+		gone, hangUp := context.WithCancel(context.Background())
+		hangUp()
+		if _, err := r.Report(gone, q); err != nil && !errors.Is(err, context.Canceled) {
+			t.Fatalf("a reader who hung up: %v", err)
+		}
+		if rep := mustReport(t, r, q); rep.Seq != r.Seq() {
+			t.Fatalf("the next reader got a report at %d; the views are at %d", rep.Seq, r.Seq())
+		}
 	}
 }
