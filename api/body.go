@@ -27,7 +27,7 @@ func readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 		return nil, &domain.Error{Kind: domain.KindUnsupportedMedia, Field: "Content-Type",
 			Detail: fmt.Sprintf("%q is not JSON: send Content-Type: application/json", ct)}
 	}
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+	if cs, ok := params["charset"]; ok && !slices.ContainsFunc([]string{"utf-8", "utf8", "us-ascii"}, func(u string) bool { return strings.EqualFold(cs, u) }) {
 		return nil, &domain.Error{Kind: domain.KindUnsupportedMedia, Field: "Content-Type",
 			Detail: fmt.Sprintf("charset %q: JSON is read as UTF-8 only (RFC 8259); send UTF-8", cs)}
 	}
@@ -235,7 +235,7 @@ func requireField(body []byte, field, detail string) error {
 	if err := json.Unmarshal(body, &obj); err != nil {
 		return domain.Invalid("body", "is not a JSON object")
 	}
-	if _, ok := obj[field]; !ok {
+	if v, ok := obj[field]; !ok || string(v) == "null" {
 		return domain.Invalid(field, "%s", detail)
 	}
 	return nil

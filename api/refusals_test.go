@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"strings"
@@ -22,6 +23,7 @@ func TestWritesThatWouldQuietlyMisleadAreRefused(t *testing.T) {
 		{"a grace of a trillion days", "/v1/reference/settings", `{"effective_from":"2006-07-01","due_day":15,"enforcement_grace_days":1000000000000}`, nil, "enforcement_grace_days"},
 		{"a grace past ten years", "/v1/reference/settings", `{"effective_from":"2006-07-01","due_day":15,"enforcement_grace_days":3651}`, nil, "enforcement_grace_days"},
 		{"a late-fee rate left out (a rate of 0)", "/v1/reference/late-fee-rates", `{"effective_from":"2006-07-01"}`, nil, "daily_bp"},
+		{"a late-fee rate of null (a rate of 0)", "/v1/reference/late-fee-rates", `{"effective_from":"2006-07-01","daily_bp":null}`, nil, "daily_bp"},
 		{"a target measure the assessment does not know", "/v1/reference/targets", `{"effective_from":"2006-07-01","year":2006,"city":{"bogus":5}}`, nil, "city.bogus"},
 		{"a county's target measure misspelt", "/v1/reference/targets", `{"effective_from":"2006-07-01","year":2006,"city":{"pension_insured":5},"counties":{"360702":{"pension_insurd":1}}}`, nil, "counties.360702.pension_insurd"},
 		{"an empty idempotency key", empPath(id, "payments"), paymentBody("K-1", 100, "2006-06-20"), map[string]string{"Idempotency-Key": ""}, "Idempotency-Key"},
@@ -112,9 +114,12 @@ func TestABodyInAnotherCharsetOrEncodingIsRefusedByItsHeader(t *testing.T) {
 			e.wantUnchanged(t, before)
 		})
 	}
-	r := e.do(t, req{Path: empPath(id, "payments"), Body: []byte(paymentBody("CS-2", 100, "2006-06-20")), Header: map[string]string{"Content-Type": "application/json; charset=UTF-8"}})
-	if r.Status != http.StatusCreated {
-		t.Fatalf("charset=UTF-8: %s, want 201", r)
+	for i, cs := range []string{"UTF-8", "us-ascii"} {
+		r := e.do(t, req{Path: empPath(id, "payments"), Body: []byte(paymentBody(fmt.Sprint("CS-OK-", i), 100, "2006-06-20")),
+			Header: map[string]string{"Content-Type": "application/json; charset=" + cs}})
+		if r.Status != http.StatusCreated {
+			t.Fatalf("charset=%s: %s, want 201", cs, r)
+		}
 	}
 }
 

@@ -16,10 +16,14 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		writeError(w, forbidden("%s (%s) may not verify the whole ledger", p.Name, p.Role))
 		return
 	}
-	allowTime(w, verifyTime(s.cfg.Store.Applied()))
+	limit := verifyTime(s.cfg.Store.Applied())
+	allowTime(w, limit)
 	run := s.verifying.join(func() (Verification, error) {
-		// The run is every caller's: it goes on if the one that started it leaves.
-		return s.verifyLedger(context.WithoutCancel(r.Context()))
+		// The run is every caller's: it goes on if the one that started it leaves, for as long
+		// as its callers are given, so that a stuck one does not hold every later caller.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), limit)
+		defer cancel()
+		return s.verifyLedger(ctx)
 	})
 	select {
 	case <-run.done:
@@ -59,8 +63,8 @@ func verifyTime(events uint64) time.Duration {
 
 // verifyRuns shares one verification among the callers that ask while it runs: a run reads the
 // whole stream and rebuilds every view, and eight at once took the server past its memory
-// limit without answering any of them. A caller that comes after a run ended starts a new one,
-// so an answer never predates its request.
+// limit without answering any of them. A caller who joins a run checks the stream as the run
+// reads it (from before the caller asked); one after a run ended starts a new one.
 type verifyRuns struct {
 	mu  sync.Mutex
 	cur *verifyRun

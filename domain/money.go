@@ -95,11 +95,14 @@ func divHalfUp(hi, lo, d uint64) (int64, bool) {
 		return 0, false
 	}
 	q, r := bits.Div64(hi, lo, d)
-	if r >= d-r { // r/d >= 1/2, written so 2r cannot overflow
-		q++
-	}
 	if q > math.MaxInt64 {
 		return 0, false
+	}
+	if r >= d-r { // r/d >= 1/2, written so 2r cannot overflow
+		if q == math.MaxInt64 {
+			return 0, false
+		}
+		q++
 	}
 	return int64(q), true
 }

@@ -127,6 +127,7 @@ func TestMulDivHalfUp(t *testing.T) {
 		{"MaxInt64 × MaxInt64 / 1 is reported: the quotient needs 126 bits", math.MaxInt64, math.MaxInt64, 1, 0, true, false},
 		{"MaxInt64 × 2 / 2 is MaxInt64: only the intermediate exceeds int64", math.MaxInt64, 2, 2, math.MaxInt64, false, false},
 		{"(2^32−1)(2^32+1) / 2 = 2^63−0.5 is reported: rounding up passes MaxInt64", 1<<32 - 1, 1<<32 + 1, 2, 0, true, false},
+		{"(2^33−1)(2^33+1) / 4 = 2^64−0.25 is reported, not wrapped to 0 by rounding", 1<<33 - 1, 1<<33 + 1, 4, 0, true, false},
 		{"a negative x is rejected: half up is ambiguous below zero", -1, 1, 1, 0, false, true},
 		{"a negative num is rejected", 1, -1, 1, 0, false, true},
 		{"a zero den is rejected", 1, 1, 0, 0, false, true},
