@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
 	"github.com/nats-io/nats.go"
@@ -168,5 +169,20 @@ func TestAStoreOpenedWithoutAReplicaCountKeepsTheStreams(t *testing.T) {
 	defer other.Close()
 	if got := replicas(other); got != 1 {
 		t.Fatalf("a stream made without a count has %d replicas, want 1", got)
+	}
+	// The province's stream likewise ('kuozheng province verify --nats URL').
+	js := three.JetStream()
+	if _, err := eventstore.OpenProvince(ctx, js, domain.Province, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eventstore.OpenProvince(ctx, js, domain.Province, 0); err != nil {
+		t.Fatal(err)
+	}
+	s, err := js.Stream(ctx, eventstore.ProvinceStream(domain.Province))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.CachedInfo().Config.Replicas; got != 3 {
+		t.Fatalf("the province's stream, opened again without a count, has %d replicas; want its own 3", got)
 	}
 }

@@ -105,14 +105,21 @@ type Province struct {
 	stream jetstream.Stream
 }
 
-// OpenProvince creates or finds the province's stream, with replicas copies on a cluster.
+// OpenProvince creates or finds the province's stream, with replicas copies on a cluster (0:
+// as many as it has, 1 for a new one; as Config.Replicas, opening it never scales it down).
 func OpenProvince(ctx context.Context, js jetstream.JetStream, code string, replicas int) (*Province, error) {
 	if len(code) != 6 || !strings.HasSuffix(code, "0000") || strings.Trim(code, "0123456789") != "" {
 		return nil, domain.Invalid("province", "%q is not a province's code (six digits ending in 0000, such as %s)", code, domain.Province)
 	}
+	if replicas <= 0 {
+		var err error
+		if replicas, err = streamReplicas(ctx, js, ProvinceStream(code), nil); err != nil {
+			return nil, err
+		}
+	}
 	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name: ProvinceStream(code), Subjects: []string{"province." + code + ".>"}, Storage: jetstream.FileStorage,
-		Replicas: max(replicas, 1), Retention: jetstream.LimitsPolicy, Discard: jetstream.DiscardNew,
+		Replicas: replicas, Retention: jetstream.LimitsPolicy, Discard: jetstream.DiscardNew,
 		Duplicates: 2 * time.Minute, DenyDelete: true, DenyPurge: true, AllowDirect: true,
 	})
 	if err != nil {

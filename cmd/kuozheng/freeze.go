@@ -106,14 +106,14 @@ func freezeCmd(args []string, stdout, stderr io.Writer) error {
 			start := time.Now()
 			t := time.NewTicker(time.Second)
 			defer t.Stop()
-			for {
+			for ticks := 1; ; ticks++ {
 				select {
 				case <-done:
 					fmt.Fprint(stderr, clear)
 					return
 				case <-t.C:
-					if waited := time.Since(start).Round(time.Second); tty || waited%(10*time.Second) == 0 {
-						fmt.Fprintf(stderr, "%sthe server is replaying the ledger… %v%s", lead, waited, end)
+					if tty || ticks%10 == 0 {
+						fmt.Fprintf(stderr, "%sthe server is replaying the ledger… %v%s", lead, time.Since(start).Round(time.Second), end)
 					}
 				}
 			}

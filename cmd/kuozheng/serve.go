@@ -116,12 +116,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		} else if _, err := loadDemo(ctx, led.store, demo.Config{Employers: *demoEmployers, Seed: 2006}, stderr); err != nil {
 			return err
 		}
-		// The views started before the demo was written: ready once they reflect all of it.
-		last, err := led.store.LastSeq(ctx)
-		if err != nil {
+		// The views started before the demo was written: ready once they reflect all of it
+		// (what the store holds once caught up with the stream, asked again through an election).
+		if err := led.store.CatchUp(ctx); err != nil {
 			return err
 		}
-		runner.CatchUp(last)
+		runner.CatchUp(led.store.Applied())
 	}
 	defer func() {
 		if err := runner.SaveSnapshot(context.Background()); err != nil {
