@@ -25,6 +25,7 @@ func demoCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
+	sf.registerStream(fs)
 	var lf logFlags
 	lf.register(fs)
 	employers := fs.Int("employers", 20000, "payers in 2006, the first year (tests use a few hundred); later years grow from them by about 6% a year")

@@ -61,11 +61,20 @@ type storeFlags struct {
 func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", "./data", "data folder of the embedded nats-server (locked while open)")
 	fs.StringVar(&f.natsURL, "nats", "", "connect to this NATS server or cluster instead of embedding one")
-	fs.StringVar(&f.natsListen, "nats-listen", "", "let NATS clients reach the embedded server on this host:port (credentials from KUOZHENG_NATS_USER and KUOZHENG_NATS_PASSWORD, required)")
 	fs.StringVar(&f.ledger, "ledger", eventstore.DefaultLedger, "the city whose ledger this is, by its code (its stream, subjects and reference data; "+domain.CityCodes()+")")
+	fs.BoolVar(&f.lazyFsync, "lazy-fsync", false, "let the embedded server acknowledge before syncing to disk (faster, can lose acknowledged writes on power failure)")
+}
+
+// registerStream adds the options of commands that make the ledger's stream (serve, demo): how
+// many replicas it has on a cluster, and which node leads it. Others keep the stream as it is.
+func (f *storeFlags) registerStream(fs *flag.FlagSet) {
 	fs.StringVar(&f.leader, "prefer-leader", "", "on --nats with --replicas 3: ask that the cluster node of this server name lead the ledger's stream (spread several cities' leaders over the nodes)")
 	fs.IntVar(&f.replicas, "replicas", 0, "on --nats: make or update the ledger's stream with this many replicas (3 on a three-node cluster); 0 keeps the stream's own (1 for a new one)")
-	fs.BoolVar(&f.lazyFsync, "lazy-fsync", false, "let the embedded server acknowledge before syncing to disk (faster, can lose acknowledged writes on power failure)")
+}
+
+// registerListen adds serve's option to let NATS clients reach its embedded server.
+func (f *storeFlags) registerListen(fs *flag.FlagSet) {
+	fs.StringVar(&f.natsListen, "nats-listen", "", "let NATS clients reach the embedded server on this host:port (credentials from KUOZHENG_NATS_USER and KUOZHENG_NATS_PASSWORD, required)")
 }
 
 // ledger is an open store and whatever must be closed with it.

@@ -48,6 +48,8 @@ func TestUsageErrorsExitTwoAndHelpExitsZero(t *testing.T) {
 		{"a non-loopback listener needs tokens", []string{"serve", "--listen", "0.0.0.0:0", "--data", "unused"}, 2, "--tokens"},
 		{"a bad --today is bad usage", []string{"serve", "--today", "2006-04-31", "--data", "unused"}, 2, "April 2006 has 30 days"},
 		{"history needs an employer", []string{"history"}, 2, "EMPLOYER"},
+		{"history takes no --replicas: it never changes the stream", []string{"history", "x", "--replicas", "3"}, 2, "replicas"},
+		{"verify takes no --nats-listen: only serve's embedded server listens", []string{"verify", "--nats-listen", "127.0.0.1:4222"}, 2, "nats-listen"},
 		{"a bad --memory-limit is bad usage", []string{"serve", "--memory-limit", "lots", "--data", "unused"}, 2, "--memory-limit"},
 	}
 	for _, tt := range tests {

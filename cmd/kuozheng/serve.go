@@ -28,6 +28,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
+	sf.registerStream(fs)
+	sf.registerListen(fs)
 	listen := fs.String("listen", "127.0.0.1:8080", "address to serve the API on, over HTTPS with --tls-cert, else plain HTTP")
 	var tf tlsFlags
 	tf.register(fs)
