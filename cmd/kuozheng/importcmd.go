@@ -21,7 +21,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	fs, sf, rm := command("import", "Usage: kuozheng import FILE.csv|FILE.xlsx [options]\n\nLoads registrations, surveys, enrollments, declarations, payments or contracts, one kind per\nfile, with Chinese or English column names. Valid rows go in; bad rows are reported with their\nrow, column, value and reason, and written to a rejects file that can be corrected and imported\nagain. Every row's key comes from its content and position: re-running, or resuming after a\ncrash, appends nothing twice.", stdout)
 	kind := fs.String("kind", "", "kind of rows: "+strings.Join(importer.Kinds, ", ")+" (default: detected from the header)")
 	encoding := fs.String("encoding", "", "encoding of a CSV file: utf-8 or gbk (default: detected)")
-	rejects := fs.String("rejects", "", "where to write the rejected rows (default: FILE.rejects.csv)")
+	rejects := fs.String("rejects", "", "where to write the rejected rows (default: beside the file, bad.csv → bad.rejects.csv)")
 	today := fs.String("today", "", "business date after which rows are refused (default: today in Asia/Shanghai)")
 	pos, err := parse(fs, args, stdout)
 	if err != nil {
