@@ -30,7 +30,7 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 	// The server's timeouts bound what any client holds before it is known; a clerk's upload,
 	// and then its import, are given time by their size.
 	allowTime(w, uploadTime(r.ContentLength))
-	r.Body = http.MaxBytesReader(w, r.Body, MaxImport)
+	r.Body = http.MaxBytesReader(w, newPaced(w, r.Body, uploadTime(r.ContentLength)), MaxImport)
 	if err := r.ParseMultipartForm(8 << 20); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -86,14 +86,55 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 
 // An upload is given uploadBase and a second for each uploadRate bytes it sends (or the
 // largest upload's time when it does not say its length): a county office's line carries a
-// file of the largest size in about 17 minutes. An import is given importBase and importRow
-// for each row to be answered: the ledger imports tens of thousands of rows a second.
+// file of the largest size in about 17 minutes. It is held to that pace as it arrives (paced).
+// An import is given importBase and importRow for each row to be answered: the ledger imports
+// tens of thousands of rows a second.
 const (
-	uploadBase = 30 * time.Second
 	uploadRate = 64 << 10
 	importBase = time.Minute
 	importRow  = time.Millisecond
 )
+
+// uploadBase is what an upload is given before its first byte; a variable for the tests.
+var uploadBase = 30 * time.Second
+
+// paced reads an upload whose read deadline moves with what has arrived: uploadBase and a
+// second for each uploadRate bytes so far, never past what its declared length was given. A
+// client that declares a large file and then trickles it (a signed-in clerk's token, or a
+// stolen one) holds the connection only while it keeps the pace, not the 17 minutes the
+// largest file is given.
+type paced struct {
+	body  io.ReadCloser
+	rc    *http.ResponseController
+	start time.Time
+	limit time.Time // what the declared length was given
+	n     int64     // bytes arrived
+}
+
+func newPaced(w http.ResponseWriter, body io.ReadCloser, allowed time.Duration) *paced {
+	p := &paced{body: body, rc: http.NewResponseController(w), start: time.Now()}
+	p.limit = p.start.Add(allowed)
+	p.extend()
+	return p
+}
+
+// extend sets the read deadline for what has arrived.
+func (p *paced) extend() {
+	until := p.start.Add(uploadBase + time.Duration(p.n)*time.Second/uploadRate)
+	if until.After(p.limit) {
+		until = p.limit
+	}
+	_ = p.rc.SetReadDeadline(until)
+}
+
+func (p *paced) Read(b []byte) (int, error) {
+	k, err := p.body.Read(b)
+	p.n += int64(k)
+	p.extend()
+	return k, err
+}
+
+func (p *paced) Close() error { return p.body.Close() }
 
 // uploadTime is how long an upload of length bytes (-1: unknown) may take to arrive.
 func uploadTime(length int64) time.Duration {

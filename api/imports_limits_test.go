@@ -1,10 +1,13 @@
 package api_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -266,6 +269,35 @@ func TestAnImportIsAnsweredPastTheServersReadAndWriteTimeouts(t *testing.T) {
 	r = e.upload(t, "", "registrations.xlsx", []byte(strings.Repeat("not a zip ", 1000)))
 	if r.Status != http.StatusBadRequest || !json.Valid(r.Raw) {
 		t.Fatalf("an upload that is no xlsx: %d %.300s, want 400 and why", r.Status, r.Raw)
+	}
+	e.wantUnchanged(t, before)
+}
+
+// An upload is held to the pace its time is given by as it arrives, not only to what its
+// declared length was given: one that declares 10 MB (two and a half minutes' worth) and then
+// stops is cut once its first bytes' time is spent, and answered; nothing is imported.
+func TestAnUploadThatStopsArrivingIsCutAtItsPaceNotItsDeclaredLength(t *testing.T) {
+	defer api.SetUploadBase(300 * time.Millisecond)()
+	e := newEnv(t)
+	before := e.count()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	part := "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"rows.csv\"\r\nContent-Type: text/csv\r\n\r\n单位名称,组织机构代码\r\n"
+	fmt.Fprintf(conn, "POST /v1/imports HTTP/1.1\r\nHost: %s\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 10000000\r\n\r\n%s",
+		strings.TrimPrefix(e.srv.URL, "http://"), part)
+	// The answer comes within a margin far below the 150 s the declared length would be given.
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to an upload that stopped arriving: %v", err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "did not arrive whole") {
+		t.Fatalf("%d %s; want 400 saying the upload did not arrive whole", res.StatusCode, body)
 	}
 	e.wantUnchanged(t, before)
 }
