@@ -72,20 +72,11 @@ func (s *Server) mayRead(r *http.Request, id string, e *domain.Employer) error {
 	return nil
 }
 
-// checkMinSeq refuses at once a min_seq past the stream's last sequence (as its leader has it):
-// no write was answered with it, so waiting for it would only hold the request its 5 s.
-func (s *Server) checkMinSeq(ctx context.Context, n uint64) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	last, err := s.cfg.Store.LastSeq(ctx)
-	if err != nil || n <= last {
-		return nil // the wait decides
-	}
-	return domain.Invalid("min_seq", "%d is past the ledger's last sequence, %d: no write was answered with it", n, last)
-}
-
-// waitStore honours ?min_seq= on reads served from the write side's state.
-func (s *Server) waitStore(r *http.Request) error {
+// waitMinSeq honours ?min_seq=N (read your writes) for a reader whose state is at applied() and
+// waits with wait: nil once it holds N, waiting up to 5 s; 400 for an N that is not a number,
+// or past the stream's last sequence (no write was answered with it: waiting would only hold
+// the request); 503 naming where the reader is (at) when the wait runs out.
+func (s *Server) waitMinSeq(r *http.Request, at string, applied func() uint64, wait func(context.Context, uint64) error) error {
 	v := r.URL.Query().Get("min_seq")
 	if v == "" {
 		return nil
@@ -94,18 +85,30 @@ func (s *Server) waitStore(r *http.Request) error {
 	if err != nil {
 		return domain.Invalid("min_seq", "%q is not a sequence number", v)
 	}
+	if n <= applied() {
+		return nil
+	}
+	// The write side's follower is ahead of the views: past it, ask the stream's leader.
 	if n > s.cfg.Store.Applied() {
-		if err := s.checkMinSeq(r.Context(), n); err != nil {
-			return err
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		last, err := s.cfg.Store.LastSeq(ctx)
+		cancel()
+		if err == nil && n > last {
+			return domain.Invalid("min_seq", "%d is past the ledger's last sequence, %d: no write was answered with it", n, last)
 		}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	if err := s.cfg.Store.WaitApplied(ctx, n); err != nil {
+	if err := wait(ctx, n); err != nil {
 		return &domain.Error{Kind: domain.KindUnavailable, Field: "min_seq",
-			Detail: fmt.Sprintf("the ledger is at sequence %d, not yet %d; retry", s.cfg.Store.Applied(), n)}
+			Detail: fmt.Sprintf("%s %d, not yet %d; retry", at, applied(), n)}
 	}
 	return nil
+}
+
+// waitStore honours ?min_seq= on reads served from the write side's state.
+func (s *Server) waitStore(r *http.Request) error {
+	return s.waitMinSeq(r, "the ledger is at sequence", s.cfg.Store.Applied, s.cfg.Store.WaitApplied)
 }
 
 // getEmployer answers the employer as it stood on as_of: every field comes from its events dated

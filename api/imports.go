@@ -29,8 +29,9 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 	}
 	// The server's timeouts bound what any client holds before it is known; a clerk's upload,
 	// and then its import, are given time by their size.
-	allowTime(w, uploadTime(r.ContentLength))
-	r.Body = http.MaxBytesReader(w, newPaced(w, r.Body, uploadTime(r.ContentLength)), MaxImport)
+	allowed := uploadTime(r.ContentLength)
+	allowTime(w, allowed)
+	r.Body = http.MaxBytesReader(w, newPaced(w, r.Body, allowed), MaxImport)
 	if err := r.ParseMultipartForm(8 << 20); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

@@ -1,13 +1,12 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/projections"
@@ -81,27 +80,13 @@ func (s *Server) read(h func(w http.ResponseWriter, r *http.Request) error) http
 			writeError(w, &domain.Error{Kind: domain.KindUnavailable, Detail: "the views are not running on this server"})
 			return
 		}
-		if v := r.URL.Query().Get("min_seq"); v != "" {
-			n, err := strconv.ParseUint(v, 10, 64)
-			if err != nil {
-				writeError(w, domain.Invalid("min_seq", "%q is not a sequence number", v))
-				return
-			}
-			if n > s.cfg.Runner.Seq() {
-				if err := s.checkMinSeq(r.Context(), n); err != nil {
-					writeError(w, err)
-					return
-				}
-			}
-			ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-			err = s.cfg.Runner.WaitSeq(ctx, n)
-			cancel()
-			if err != nil {
+		if err := s.waitMinSeq(r, "the views reflect sequence", s.cfg.Runner.Seq, s.cfg.Runner.WaitSeq); err != nil {
+			var de *domain.Error
+			if errors.As(err, &de) && de.Kind == domain.KindUnavailable {
 				w.Header().Set("Retry-After", "1")
-				writeError(w, &domain.Error{Kind: domain.KindUnavailable, Field: "min_seq",
-					Detail: fmt.Sprintf("the views reflect sequence %d, not yet %d; retry", s.cfg.Runner.Seq(), n)})
-				return
 			}
+			writeError(w, err)
+			return
 		}
 		w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.cfg.Runner.Seq(), 10))
 		if err := h(w, r); err != nil {

@@ -128,8 +128,7 @@ func streamReplicas(ctx context.Context, js jetstream.JetStream, name string, lo
 		st, err := js.Stream(ctx, name)
 		switch {
 		case errors.Is(err, jetstream.ErrStreamNotFound):
-			n = 1
-			return nil
+			return nil // none yet: it is made with one
 		case err != nil:
 			return err
 		}

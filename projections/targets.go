@@ -27,20 +27,34 @@ type TargetProgress struct {
 	Counties map[string][]Progress `json:"counties"`
 }
 
-// measures maps each target measure to the figure that meets it.
-var measures = []struct {
+// measure is a target measure and the figure that meets it.
+type measure struct {
 	name   string
 	actual func(f *Figures) int64
-}{
-	{domain.TargetPensionInsured, func(f *Figures) int64 { return f.Insurances[domain.Pension].Insured }},
-	{domain.TargetPensionCollectedFen, func(f *Figures) int64 { return int64(f.Insurances[domain.Pension].YearCollectedFen) }},
-	{domain.TargetUnemploymentInsured, func(f *Figures) int64 { return f.Insurances[domain.Unemployment].Insured }},
-	{domain.TargetUnemploymentCollected, func(f *Figures) int64 { return int64(f.Insurances[domain.Unemployment].YearCollectedFen) }},
-	{domain.TargetMedicalInsured, func(f *Figures) int64 { return f.Insurances[domain.Medical].Insured }},
-	{domain.TargetWorkInjuryInsured, func(f *Figures) int64 { return f.Insurances[domain.WorkInjury].Insured }},
-	{domain.TargetMaternityInsured, func(f *Figures) int64 { return f.Insurances[domain.Maternity].Insured }},
-	{domain.TargetContractsSigned, func(f *Figures) int64 { return f.ContractsSigned }},
 }
+
+// measures are domain.TargetMeasures (the ones a target may set), in their order, each with the
+// figure that meets it.
+var measures = func() []measure {
+	figure := map[string]func(f *Figures) int64{
+		domain.TargetPensionInsured:        func(f *Figures) int64 { return f.Insurances[domain.Pension].Insured },
+		domain.TargetPensionCollectedFen:   func(f *Figures) int64 { return int64(f.Insurances[domain.Pension].YearCollectedFen) },
+		domain.TargetUnemploymentInsured:   func(f *Figures) int64 { return f.Insurances[domain.Unemployment].Insured },
+		domain.TargetUnemploymentCollected: func(f *Figures) int64 { return int64(f.Insurances[domain.Unemployment].YearCollectedFen) },
+		domain.TargetMedicalInsured:        func(f *Figures) int64 { return f.Insurances[domain.Medical].Insured },
+		domain.TargetWorkInjuryInsured:     func(f *Figures) int64 { return f.Insurances[domain.WorkInjury].Insured },
+		domain.TargetMaternityInsured:      func(f *Figures) int64 { return f.Insurances[domain.Maternity].Insured },
+		domain.TargetContractsSigned:       func(f *Figures) int64 { return f.ContractsSigned },
+	}
+	out := make([]measure, len(domain.TargetMeasures))
+	for i, name := range domain.TargetMeasures {
+		if figure[name] == nil {
+			panic("projections: no figure meets target measure " + name) // a measure added to one list only
+		}
+		out[i] = measure{name, figure[name]}
+	}
+	return out
+}()
 
 // Targets measures a report against the targets of its as-of year. Counties without a target
 // split get the city target shared in proportion to their should-insure pension population. A
