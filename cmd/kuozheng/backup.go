@@ -383,7 +383,22 @@ Options:`)
 	defer archive.Close()
 	p := newByteProgress(stderr, "restore: "+sub.Stream)
 	p.total = bs.Files[slices.IndexFunc(bs.Files, func(f backupFile) bool { return f.Name == bs.Archive })].Size
-	info, err := eventstore.RestoreStream(ctx, nc, config, desc.State, archive, func(sent int64) { p.tell(sent, 0) })
+	// nats-server removes a deleted stream's account folders on a goroutine of its own, so a
+	// restore just after --replace deleted the last streams can fail to make the stream's
+	// folder (seen once in CI). Nothing was made then: it is sent again from the archive's start.
+	var info *jetstream.StreamInfo
+	for attempt := 1; ; attempt++ {
+		info, err = eventstore.RestoreStream(ctx, nc, config, desc.State, archive, func(sent int64) { p.tell(sent, 0) })
+		var ae *jetstream.APIError
+		if err == nil || attempt == 3 || !errors.As(err, &ae) || !strings.Contains(ae.Description, "could not create storage directory") {
+			break
+		}
+		if _, serr := archive.Seek(0, io.SeekStart); serr != nil {
+			break
+		}
+		fmt.Fprintf(stderr, "restore: the server was still removing the deleted stream's folder; sending the archive again (%v)\n", err)
+		time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
+	}
 	if err != nil {
 		return fmt.Errorf("%w; %s", err, nothing)
 	}
