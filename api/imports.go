@@ -27,6 +27,15 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		writeError(w, forbidden("%s (%s) may not import: clerks only", p.Name, p.Role))
 		return
 	}
+	all := false
+	switch v := r.URL.Query().Get("rejects"); v {
+	case "":
+	case "all":
+		all = true
+	default:
+		writeError(w, domain.Invalid("rejects", "must be all (every rejected row listed) or left out (the first %d), not %q", MaxRejectsListed, v))
+		return
+	}
 	// The server's timeouts bound what any client holds before it is known; a clerk's upload,
 	// and then its import, are given time by their size.
 	allowed := uploadTime(r.ContentLength)
@@ -82,7 +91,7 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		writeImportError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, importAnswer(rep))
+	writeJSON(w, http.StatusOK, importAnswer(rep, all))
 }
 
 // An upload is given uploadBase and a second for each uploadRate bytes it sends (or the
@@ -159,22 +168,23 @@ func allowTime(w http.ResponseWriter, d time.Duration) {
 // importTime is how long an import of rows may take to be answered.
 func importTime(rows int) time.Duration { return importBase + time.Duration(rows)*importRow }
 
-// MaxRejectsListed is how many rejected rows an import's answer lists; the count says how many
-// there were in all. A file mostly refused is better fixed from its first errors and sent again
-// (its accepted rows are recorded once) than answered with tens of megabytes.
+// MaxRejectsListed is how many rejected rows an import's answer lists unless asked for all
+// (?rejects=all, as the command line asks, to write every one to its rejects file); the count
+// says how many there were in all. A file mostly refused is better fixed from its first errors
+// and sent again (its accepted rows are recorded once) than answered with tens of megabytes.
 const MaxRejectsListed = 1000
 
 // ImportAnswer is the answer of POST /v1/imports: the importer's report, its rejected rows cut
-// to the first MaxRejectsListed.
+// to the first MaxRejectsListed unless all were asked for.
 type ImportAnswer struct {
 	*importer.Report
 	RejectedTotal     int  `json:"rejected_total"`
 	RejectedTruncated bool `json:"rejected_truncated,omitempty"`
 }
 
-func importAnswer(rep *importer.Report) ImportAnswer {
+func importAnswer(rep *importer.Report, all bool) ImportAnswer {
 	a := ImportAnswer{Report: rep, RejectedTotal: len(rep.Rejected)}
-	if len(rep.Rejected) > MaxRejectsListed {
+	if !all && len(rep.Rejected) > MaxRejectsListed {
 		cut := *rep
 		cut.Rejected = rep.Rejected[:MaxRejectsListed]
 		a.Report, a.RejectedTruncated = &cut, true

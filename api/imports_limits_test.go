@@ -28,6 +28,12 @@ const importBound = 64 << 20
 // upload posts a file to /v1/imports as token.
 func (e *env) upload(t testing.TB, token, name string, file []byte) resp {
 	t.Helper()
+	return e.uploadTo(t, "/v1/imports", token, name, file)
+}
+
+// uploadTo is upload to path, which may carry a query.
+func (e *env) uploadTo(t testing.TB, path, token, name string, file []byte) resp {
+	t.Helper()
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
 	fw, err := mw.CreateFormFile("file", name)
@@ -40,7 +46,7 @@ func (e *env) upload(t testing.TB, token, name string, file []byte) resp {
 	if err := mw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return e.do(t, req{Path: "/v1/imports", Token: token, Body: b.Bytes(), Header: map[string]string{"Content-Type": mw.FormDataContentType()}})
+	return e.do(t, req{Path: path, Token: token, Body: b.Bytes(), Header: map[string]string{"Content-Type": mw.FormDataContentType()}})
 }
 
 // uploadAllocating posts a file as the admin and returns the answer and how many bytes the process
@@ -206,7 +212,8 @@ func TestAClerkLearnsNothingOfAnotherCountysEmployersByImporting(t *testing.T) {
 
 // TestAMostlyRefusedImportListsItsFirstRejects: a file of 1,500 bad rows is answered with the
 // first api.MaxRejectsListed of them and the count of all, not with every one (70,000 bad rows
-// were a 10.5 MB answer); nothing is appended.
+// were a 10.5 MB answer), unless every one is asked for (rejects=all, as the command line asks
+// to write its rejects file); a rejects of another value is refused; nothing is appended.
 func TestAMostlyRefusedImportListsItsFirstRejects(t *testing.T) {
 	e := newEnv(t)
 	var b strings.Builder
@@ -215,19 +222,32 @@ func TestAMostlyRefusedImportListsItsFirstRejects(t *testing.T) {
 		fmt.Fprintf(&b, "单位%d,%s,章贡区,企业,1,2006-04-31\n", i, orgCode(70000000+i)) // 31 April: every row refused
 	}
 	before := e.count()
-	r := e.upload(t, "", "registrations.csv", []byte(b.String()))
-	var rep struct {
-		Imported          int               `json:"imported"`
-		Rejected          []json.RawMessage `json:"rejected"`
-		RejectedTotal     int               `json:"rejected_total"`
-		RejectedTruncated bool              `json:"rejected_truncated"`
+	for _, tt := range []struct {
+		path      string
+		listed    int
+		truncated bool
+	}{
+		{"/v1/imports", api.MaxRejectsListed, true},
+		{"/v1/imports?rejects=all", 1500, false},
+	} {
+		r := e.uploadTo(t, tt.path, "", "registrations.csv", []byte(b.String()))
+		var rep struct {
+			Imported          int               `json:"imported"`
+			Rejected          []json.RawMessage `json:"rejected"`
+			RejectedTotal     int               `json:"rejected_total"`
+			RejectedTruncated bool              `json:"rejected_truncated"`
+		}
+		if err := json.Unmarshal(r.Raw, &rep); err != nil || r.Status != http.StatusOK {
+			t.Fatalf("%s: %d %.300s: %v", tt.path, r.Status, r.Raw, err)
+		}
+		if rep.Imported != 0 || len(rep.Rejected) != tt.listed || rep.RejectedTotal != 1500 || rep.RejectedTruncated != tt.truncated {
+			t.Errorf("%s: imported %d, listed %d rejects of %d (truncated %v); want 0, %d of 1500, truncated %v",
+				tt.path, rep.Imported, len(rep.Rejected), rep.RejectedTotal, rep.RejectedTruncated, tt.listed, tt.truncated)
+		}
 	}
-	if err := json.Unmarshal(r.Raw, &rep); err != nil || r.Status != http.StatusOK {
-		t.Fatalf("%d %.300s: %v", r.Status, r.Raw, err)
-	}
-	if rep.Imported != 0 || len(rep.Rejected) != api.MaxRejectsListed || rep.RejectedTotal != 1500 || !rep.RejectedTruncated {
-		t.Errorf("imported %d, listed %d rejects of %d (truncated %v); want 0, %d of 1500, truncated",
-			rep.Imported, len(rep.Rejected), rep.RejectedTotal, rep.RejectedTruncated, api.MaxRejectsListed)
+	r := e.uploadTo(t, "/v1/imports?rejects=some", "", "registrations.csv", []byte(b.String()))
+	if r.Status != http.StatusBadRequest || r.str("field") != "rejects" {
+		t.Errorf("rejects=some: %d %s, want 400 naming rejects", r.Status, r)
 	}
 	e.wantUnchanged(t, before)
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,7 +12,10 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
 
 func TestAnImportKilledMidwayAndRunAgainHasEveryRowExactlyOnce(t *testing.T) {
@@ -84,5 +88,53 @@ func wantOneEventPerRow(t *testing.T, data string, rows int) {
 	in, err := led.store.Verify(context.Background())
 	if err != nil || !in.OK {
 		t.Fatalf("verify: %+v %v", in, err)
+	}
+}
+
+// TestAnImportWithRejectedRowsExitsThreeAndWritesEveryOne: an import that refuses some rows
+// records the others and exits 3 (not 0, which a script would read as every row in; not 1, a
+// failure), with every rejected row in its rejects file, over HTTP too, where the server's
+// answer lists the first 1,000 unless asked for all. A clean import exits 0.
+func TestAnImportWithRejectedRowsExitsThreeAndWritesEveryOne(t *testing.T) {
+	dir := t.TempDir()
+	const good, bad = 5, 1100
+	var b strings.Builder
+	b.WriteString("单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n")
+	for i := range good + bad {
+		day := "2006-04-05"
+		if i >= good {
+			day = "2006-04-31" // no such day: the row is refused
+		}
+		fmt.Fprintf(&b, "单位%d,%s,瑞金市,企业,1,%s\n", i, domain.NumberedOrgCode(61000000+i), day)
+	}
+	file := filepath.Join(dir, "regs.csv")
+	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l := storetest.Start(t, eventstore.Config{})
+	srv := httptest.NewServer(api.New(api.Config{Store: l.Store, Today: func() domain.Date { return domain.MustDate("2006-12-31") }}))
+	defer srv.Close()
+	for _, where := range [][]string{{"--data", filepath.Join(dir, "data")}, {"--server", srv.URL}} {
+		rejects := filepath.Join(dir, where[0][2:]+".rejects.csv")
+		args := append([]string{"import", file, "--today", "2006-12-31", "--rejects", rejects}, where...)
+		code, out, errOut := runCmd(args...)
+		if code != 3 || !strings.Contains(out, fmt.Sprintf("%d imported, 0 already there, %d rejected", good, bad)) ||
+			!strings.Contains(errOut, fmt.Sprintf("%d rows rejected", bad)) {
+			t.Errorf("%s: exit %d\n%s%s\nwant 3, %d imported and %d rejected", where[0], code, out, errOut, good, bad)
+		}
+		written, err := os.ReadFile(rejects)
+		if err != nil {
+			t.Fatalf("%s: %v", where[0], err)
+		}
+		if lines := strings.Count(string(written), "\n"); lines != bad+1 {
+			t.Errorf("%s: the rejects file has %d lines, want the header and %d rows", where[0], lines, bad)
+		}
+	}
+	clean := filepath.Join(dir, "clean.csv")
+	if err := os.WriteFile(clean, []byte(strings.Join(strings.SplitAfter(b.String(), "\n")[:good+1], "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCmd("import", clean, "--today", "2006-12-31", "--server", srv.URL); code != 0 || !strings.Contains(out, fmt.Sprintf("0 imported, %d already there, 0 rejected", good)) {
+		t.Errorf("a clean import: exit %d\n%s%s\nwant 0, every row already there", code, out, errOut)
 	}
 }

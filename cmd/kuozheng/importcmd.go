@@ -18,7 +18,7 @@ import (
 )
 
 func importCmd(args []string, stdout, stderr io.Writer) error {
-	fs, sf, rm := command("import", "Usage: kuozheng import FILE.csv|FILE.xlsx [options]\n\nLoads registrations, surveys, enrollments, declarations, payments or contracts, one kind per\nfile, with Chinese or English column names. Valid rows go in; bad rows are reported with their\nrow, column, value and reason, and written to a rejects file that can be corrected and imported\nagain. Every row's key comes from its content and position: re-running, or resuming after a\ncrash, appends nothing twice.", stdout)
+	fs, sf, rm := command("import", "Usage: kuozheng import FILE.csv|FILE.xlsx [options]\n\nLoads registrations, surveys, enrollments, declarations, payments or contracts, one kind per\nfile, with Chinese or English column names. Valid rows go in; bad rows are reported with their\nrow, column, value and reason, and written to a rejects file that can be corrected and imported\nagain. Every row's key comes from its content and position: re-running, or resuming after a\ncrash, appends nothing twice.\n\nExit status: 0 when every row is in the ledger (imported or already there), 3 when some\nrows were rejected (the others are recorded), 1 on failure, 2 on bad usage.", stdout)
 	kind := fs.String("kind", "", "kind of rows: "+strings.Join(importer.Kinds, ", ")+" (default: detected from the header)")
 	encoding := fs.String("encoding", "", "encoding of a CSV file: utf-8 or gbk (default: detected)")
 	rejects := fs.String("rejects", "", "where to write the rejected rows (default: beside the file, bad.csv → bad.rejects.csv)")
@@ -47,6 +47,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	var rep *importer.Report
+	rejected := 0 // rows rejected in all; rep lists them all but from a server that lists fewer
 	if local(fs) {
 		led, err := openLedger(ctx, *sf, newLogger(io.Discard))
 		if err != nil {
@@ -61,14 +62,15 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 			}
 			return err
 		}
+		rejected = len(rep.Rejected)
 	} else {
-		rep, err = uploadImport(ctx, *rm, path, *kind, *encoding)
+		rep, rejected, err = uploadImport(ctx, *rm, path, *kind, *encoding)
 		if err != nil {
 			return err
 		}
 	}
 	fmt.Fprintf(stdout, "%s: %d rows (%s, %s): %d imported, %d already there, %d rejected, in %.1f s (%.0f rows/s)\n",
-		path, rep.Rows, rep.Kind, rep.Encoding, rep.Imported, rep.Duplicates, len(rep.Rejected), rep.Seconds, float64(rep.Rows)/max(rep.Seconds, 1e-9))
+		path, rep.Rows, rep.Kind, rep.Encoding, rep.Imported, rep.Duplicates, rejected, rep.Seconds, float64(rep.Rows)/max(rep.Seconds, 1e-9))
 	for i, r := range rep.Rejected {
 		if i == 20 {
 			fmt.Fprintf(stdout, "… and %d more in the rejects file\n", len(rep.Rejected)-20)
@@ -98,8 +100,24 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "rejected rows written to %s: correct them and import that file\n", out)
+		if missing := rejected - len(rep.Rejected); missing > 0 {
+			fmt.Fprintf(stdout, "the server listed %d of the %d rows it rejected: the other %d are not in %s; once these are corrected, importing the whole file again lists them (it appends nothing twice)\n",
+				len(rep.Rejected), rejected, missing, out)
+		}
+		return rowsRejected{n: rejected, file: out}
 	}
 	return nil
+}
+
+// rowsRejected: an import ran and recorded its valid rows, but refused some (exit status 3, so
+// that a script can tell it from a clean import and from one that failed).
+type rowsRejected struct {
+	n    int
+	file string
+}
+
+func (e rowsRejected) Error() string {
+	return fmt.Sprintf("%d rows rejected: correct them in %s and import that file", e.n, e.file)
 }
 
 // openTable opens a file to import, read as a stream; done closes the table and the file.
@@ -149,34 +167,41 @@ func progressPrinter(w io.Writer) func(done, total int, elapsed time.Duration) {
 	}
 }
 
-func uploadImport(ctx context.Context, rm remote, path, kind, encoding string) (*importer.Report, error) {
+// uploadImport sends the file to a server's POST /v1/imports and returns its report and how
+// many rows it rejected in all (a server that does not know rejects=all lists fewer).
+func uploadImport(ctx context.Context, rm remote, path, kind, encoding string) (*importer.Report, int, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer f.Close()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	fw, err := mw.CreateFormFile("file", filepath.Base(path))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if _, err := io.Copy(fw, f); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	_ = mw.WriteField("kind", kind)
 	_ = mw.WriteField("encoding", encoding)
 	if err := mw.Close(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(rm.server, "/")+"/v1/imports", &body)
+	// Every rejected row, not the first 1,000 an answer lists by default: each goes to the
+	// rejects file.
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(rm.server, "/")+"/v1/imports?rejects=all", &body)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	var rep importer.Report
-	if err := rm.do(req, &rep); err != nil {
-		return nil, err
+	var ans struct {
+		importer.Report
+		RejectedTotal int `json:"rejected_total"`
 	}
-	return &rep, nil
+	if err := rm.do(req, &ans); err != nil {
+		return nil, 0, err
+	}
+	return &ans.Report, ans.RejectedTotal, nil
 }

@@ -78,6 +78,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = usageError{fmt.Sprintf("unknown command %q; run 'kuozheng --help'", args[0])}
 	}
 	var ue usageError
+	var rr rowsRejected
 	switch {
 	case err == nil:
 		return 0
@@ -86,6 +87,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &ue):
 		fmt.Fprintln(stderr, "kuozheng:", err)
 		return 2
+	case errors.As(err, &rr):
+		fmt.Fprintln(stderr, "kuozheng:", err)
+		return 3
 	default:
 		fmt.Fprintln(stderr, "kuozheng:", err)
 		return 1
