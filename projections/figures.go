@@ -2,7 +2,6 @@ package projections
 
 import (
 	"encoding/json"
-	"fmt"
 	"maps"
 	"math/big"
 	"runtime"
@@ -290,8 +289,9 @@ type Figures struct {
 	// Synchronised is pension's Growth.Synchronised: its three rates grew together against the
 	// baseline year's (absent without a baseline, or when a rate of either year is null).
 	Synchronised *bool `json:"synchronised,omitempty"`
-	// Flags counts the flags of each kind (an employer with two large waivers raises two; the
-	// detail says "employers", which freezes made so far keep); EmployerFlags lists them.
+	// Flags counts the flags of each kind (an employer with two large waivers raises two, and
+	// the detail counts waivers; format 2's freezes keep the words they were made with,
+	// reportV2); EmployerFlags lists them.
 	Flags         []Flag `json:"flags"`
 	EmployerFlags []Flag `json:"-"`
 	// flagCounts are the flag counts of figures read back from a freeze that were added to
@@ -363,7 +363,7 @@ func (f *Figures) finish() {
 	f.Flags = []Flag{}
 	for _, kind := range FlagKinds {
 		if n := counts[kind]; n > 0 {
-			f.Flags = append(f.Flags, Flag{Kind: kind, Count: n, Detail: fmt.Sprintf("%d employers: %s", n, flagMeaning[kind])})
+			f.Flags = append(f.Flags, Flag{Kind: kind, Count: n, Detail: flagCountDetail(kind, n)})
 		}
 	}
 }

@@ -30,6 +30,16 @@ var flagMeaning = map[string]string{
 	FlagWorkInjuryTarget:          "payer of the plan's work-injury target (coal, mining, construction, furniture, other high-risk, risk class 3) not enrolled in work injury",
 }
 
+// flagCountDetail words a count of n flags of kind: one flag an employer for every kind but
+// waiver_review, raised once for each waiver it is about.
+func flagCountDetail(kind string, n int64) string {
+	unit := "employers"
+	if kind == FlagWaiverReview {
+		unit = "waivers"
+	}
+	return fmt.Sprintf("%d %s: %s", n, unit, flagMeaning[kind])
+}
+
 // FlagFacts are the facts an employer's flag states beyond its amount and date, so that a
 // reader can word the flag in its own language (the dashboard's and the exports' bilingual
 // details); each kind sets the fields its detail names.

@@ -115,9 +115,12 @@ func FrozenReport(f domain.FreezeMade) (*Report, error) {
 		return nil, fmt.Errorf("freeze %s: figures without the city", f.ID)
 	}
 	// Rates are stored as numbers; their integer parts come back from the counts. The flag
-	// counts are stored as they were (the employers behind them are not).
+	// counts are stored as they were (the employers behind them are not), worded as now.
 	for _, c := range append(append(r.Counties, r.Groups...), r.City) {
 		c.rates()
+		for i, fl := range c.Flags {
+			c.Flags[i].Detail = flagCountDetail(fl.Kind, fl.Count)
+		}
 	}
 	if segments != nil {
 		if r.Segments, err = segments.expand(&r); err != nil {

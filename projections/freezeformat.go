@@ -326,7 +326,27 @@ func (r *Report) v2() *reportV2 {
 		}
 		t.Figures = append(t.Figures, rows)
 	}
-	return &reportV2{Seq: r.Seq, AsOf: r.AsOf, Period: r.Period, Counties: r.Counties, Groups: r.Groups, City: r.City, Segments: t}
+	return &reportV2{Seq: r.Seq, AsOf: r.AsOf, Period: r.Period, Counties: flagsWordedV2(r.Counties), Groups: flagsWordedV2(r.Groups),
+		City: flagsWordedV2([]*Figures{r.City})[0], Segments: t}
+}
+
+// flagsWordedV2 returns copies of fs whose flag counts are worded as format 2 words them: "N
+// employers" for every kind (Report now counts waiver_review's in waivers, which they are).
+func flagsWordedV2(fs []*Figures) []*Figures {
+	out := make([]*Figures, len(fs))
+	for i, f := range fs {
+		if f == nil {
+			continue
+		}
+		c := *f
+		c.Flags = make([]Flag, len(f.Flags))
+		for j, fl := range f.Flags {
+			fl.Detail = fmt.Sprintf("%d employers: %s", fl.Count, flagMeaning[fl.Kind])
+			c.Flags[j] = fl
+		}
+		out[i] = &c
+	}
+	return out
 }
 
 // expand reads the segments' figures back whole: each segment's counties named as r's

@@ -370,3 +370,79 @@ func TestAFreezesSegmentsReadBackAsTheLiveSegmentReports(t *testing.T) {
 		})
 	}
 }
+
+// TestTwoWaiversOfOneEmployerAreCountedAsWaiversAndFormatTwoKeepsItsWords: an employer with two
+// waivers to review raises two waiver_review flags, and its county's count says "2 waivers", not
+// "2 employers" (what it said until then); a freeze in format 2 keeps the words it was made with,
+// its digest the one recorded before the wording changed.
+func TestTwoWaiversOfOneEmployerAreCountedAsWaiversAndFormatTwoKeepsItsWords(t *testing.T) {
+	evs := waiverEvents()
+	l := NewLedger()
+	for i, ev := range evs {
+		ev.Seq, ev.N = uint64(i+1), uint64(i+1)
+		l.Apply(ev)
+	}
+	asOf := domain.MustDate("2006-12-31")
+	r := l.Report(Query{Period: domain.MustPeriod("2006-11"), AsOf: asOf})
+	want := Flag{Kind: FlagWaiverReview, Count: 2, Detail: "2 waivers: " + flagMeaning[FlagWaiverReview]}
+	for _, f := range []*Figures{r.Counties[slices.IndexFunc(r.Counties, func(f *Figures) bool { return f.Code == "360702" })], r.City} {
+		if !slices.Contains(f.Flags, want) {
+			t.Errorf("%s: flags %+v, want %+v", f.Code, f.Flags, want)
+		}
+	}
+	_, figures, digest, err := FreezeFiguresIn(l, asOf, FreezeFormat2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old := `"detail":"2 employers: ` + flagMeaning[FlagWaiverReview] + `"`; !bytes.Contains(figures, []byte(old)) {
+		t.Errorf("format 2 words the count otherwise than it did: %s", figures)
+	}
+	if recorded := "8ca64f2ebf369473c9630883304409b731a6cd3a434054f69cf070ee3a27083f"; digest != recorded {
+		t.Errorf("format 2 digest %s, recorded %s before the wording changed", digest, recorded)
+	}
+}
+
+// TestAProvinceFreezeOfACityWithWaiversKeepsItsDigest: a province freeze's figures hold its
+// cities' flag counts as their format 2 freezes word them, and its total so too: the digest of
+// one made before waiver_review counts were worded in waivers stays what it was.
+func TestAProvinceFreezeOfACityWithWaiversKeepsItsDigest(t *testing.T) {
+	l := NewLedger()
+	for i, ev := range waiverEvents() {
+		ev.Seq, ev.N = uint64(i+1), uint64(i+1)
+		l.Apply(ev)
+	}
+	asOf := domain.MustDate("2006-12-31")
+	_, figures, digest, err := FreezeFiguresIn(l, asOf, FreezeFormat2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := FrozenReport(domain.FreezeMade{ID: "f", ThroughSeq: l.Seq, ValidThrough: asOf, CodeVersion: "views-10", Digest: digest, Figures: figures})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.AsOf = asOf
+	p, err := Province("360000", asOf, []CityFigures{CityFiguresOf(&l.Ref, r)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, got, err := ProvinceFigures(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recorded := "0522a1860cd4bdc90763d7be5c927953db5859ed342f4874e7e565855c2480e0"; got != recorded {
+		t.Errorf("the province's digest %s, recorded %s before the wording changed", got, recorded)
+	}
+}
+
+// waiverEvents are the reference data and one employer of 360702 with two waivers to review.
+func waiverEvents() []domain.Event {
+	evs := refEvents()
+	return append(evs,
+		domain.Event{Envelope: domain.Envelope{EmployerID: "e1"}, Body: domain.EmployerRegistered{
+			Profile: domain.Profile{Name: "e1", County: "360702", Kind: domain.KindEnterprise, RiskClass: 2}, RegisteredOn: domain.MustDate("2006-04-03")}},
+		domain.Event{Envelope: domain.Envelope{EmployerID: "e1"}, Body: domain.WaiverGranted{DecidedOn: domain.MustDate("2006-11-05"),
+			Kind: domain.WaiverPrincipal, Basis: "bankruptcy", AuthorityDoc: "赣中法〔2006〕9号", Insurance: domain.WorkInjury, Period: domain.MustPeriod("2006-08"), AmountFen: 10000}},
+		domain.Event{Envelope: domain.Envelope{EmployerID: "e1"}, Body: domain.WaiverGranted{DecidedOn: domain.MustDate("2006-11-05"),
+			Kind: domain.WaiverLateFee, AuthorityDoc: "赣劳社字〔2006〕2号", Insurance: domain.Pension, Period: domain.MustPeriod("2006-07"), AmountFen: 30000, AccruedFeeFen: 40042}},
+	)
+}

@@ -95,7 +95,17 @@ func Province(code string, asOf domain.Date, cities []CityFigures) (*ProvinceRep
 
 // ProvinceFigures are the bytes a province freeze stores and their SHA-256 (hex).
 func ProvinceFigures(p *ProvinceReport) ([]byte, string, error) {
-	b, err := json.Marshal(p)
+	// The cities' flag counts as their format 2 freezes word them, and the total's so too:
+	// province freezes were made so, and their digests must stay.
+	q := *p
+	q.Cities = make([]*CityFigures, len(p.Cities))
+	for i, c := range p.Cities {
+		cc := *c
+		cc.City = flagsWordedV2([]*Figures{c.City})[0]
+		q.Cities[i] = &cc
+	}
+	q.Total = flagsWordedV2([]*Figures{p.Total})[0]
+	b, err := json.Marshal(&q)
 	if err != nil {
 		return nil, "", err
 	}
