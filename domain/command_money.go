@@ -246,17 +246,27 @@ type RecordPayment struct {
 	ev          PaymentReceived
 }
 
-// Check validates the fields; allocations may not add up to more than the amount.
+// Check validates the fields; allocations may not add up to more than the amount, name a line
+// twice, or name a period that has not begun on the day of payment (it has no line to pay).
 func (r *RecordPayment) Check(ctx Context) error {
 	c := &checker{ctx: ctx}
 	r.ev.PaidOn = c.date("paid_on", r.PaidOn, true)
 	r.ev.AmountFen = c.fen("amount_fen", r.AmountFen, true, true)
 	r.ev.ReceiptNo = c.code("receipt_no", r.ReceiptNo, true, 64)
 	var sum Fen
+	seen := map[LineKey]bool{}
 	r.ev.Allocations = nil
 	for i, a := range r.Allocations {
 		al := Allocation{Insurance: c.insurance(at("allocations", i, "insurance"), a.Insurance), Period: c.period(at("allocations", i, "period"), a.Period),
 			AmountFen: c.fen(at("allocations", i, "amount_fen"), a.AmountFen, true, true)}
+		if c.err == nil && al.Period.FirstDay() > r.ev.PaidOn {
+			c.fail(Invalid(at("allocations", i, "period"), "%s has not begun on %s: an allocation pays a line the employer owes when it pays", al.Period, r.ev.PaidOn))
+		}
+		k := LineKey{al.Period, al.Insurance}
+		if c.err == nil && seen[k] {
+			c.fail(Invalid(at("allocations", i, "period"), "%s %s appears twice: give the line one allocation", al.Period, al.Insurance))
+		}
+		seen[k] = true
 		sum += al.AmountFen
 		if c.err == nil && sum > r.ev.AmountFen {
 			c.fail(Invalid(at("allocations", i, "amount_fen"), "allocations add up to %d fen, more than the payment's %d", sum, r.ev.AmountFen))

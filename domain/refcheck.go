@@ -9,8 +9,8 @@ import (
 func CheckReference(p Payload, ref *Reference) error {
 	switch e := p.(type) {
 	case RatesSet:
-		if e.Table.EffectiveFrom == 0 {
-			return Invalid("effective_from", "is required (YYYY-MM-DD)")
+		if err := checkEffective(e.Table.EffectiveFrom); err != nil {
+			return err
 		}
 		if len(e.Table.Lines) == 0 {
 			return Invalid("lines", "at least one rate is required")
@@ -28,17 +28,31 @@ func CheckReference(p Payload, ref *Reference) error {
 			if l.EmployerBP < 0 || l.EmployeeBP < 0 || l.EmployerBP+l.EmployeeBP > 10000 {
 				return Invalid(at("lines", i, "employer_bp"), "rates must be between 0 and 10000 basis points in all")
 			}
+			// A rate is looked up by its insurance, payer class and risk class, the first line
+			// that matches winning: a second line for the same, or a line for any class (0)
+			// beside lines for some, would be ignored or hide them.
+			for j, o := range e.Table.Lines[:i] {
+				if o.Insurance != l.Insurance || o.Payer != l.Payer {
+					continue
+				}
+				if o.RiskClass == l.RiskClass {
+					return Invalid(at("lines", i, "risk_class"), "%s for %s payers at risk class %d appears twice (as lines[%d] too)", l.Insurance, l.Payer, l.RiskClass, j)
+				}
+				if o.RiskClass == 0 || l.RiskClass == 0 {
+					return Invalid(at("lines", i, "risk_class"), "%s for %s payers has a line for any risk class (0) and one for class %d (lines[%d]): give one line for every class, or one for each", l.Insurance, l.Payer, max(o.RiskClass, l.RiskClass), j)
+				}
+			}
 		}
 	case LateFeeRatesSet:
-		if e.Rate.EffectiveFrom == 0 {
-			return Invalid("effective_from", "is required (YYYY-MM-DD)")
+		if err := checkEffective(e.Rate.EffectiveFrom); err != nil {
+			return err
 		}
 		if e.Rate.DailyBP < 0 || e.Rate.DailyBP > 100 {
 			return Invalid("daily_bp", "%d is not between 0 and 100 basis points a day", e.Rate.DailyBP)
 		}
 	case SettingsSet:
-		if e.Settings.EffectiveFrom == 0 {
-			return Invalid("effective_from", "is required (YYYY-MM-DD)")
+		if err := checkEffective(e.Settings.EffectiveFrom); err != nil {
+			return err
 		}
 		if e.Settings.DueDay < 1 || e.Settings.DueDay > 28 {
 			return Invalid("due_day", "%d is not a day between 1 and 28", e.Settings.DueDay)
@@ -47,8 +61,8 @@ func CheckReference(p Payload, ref *Reference) error {
 			return Invalid("enforcement_grace_days", "%d is not between 0 and %d days", e.Settings.EnforcementGraceDays, MaxGraceDays)
 		}
 	case TargetsSet:
-		if e.Targets.EffectiveFrom == 0 {
-			return Invalid("effective_from", "is required (YYYY-MM-DD)")
+		if err := checkEffective(e.Targets.EffectiveFrom); err != nil {
+			return err
 		}
 		if e.Targets.Year < 1990 || e.Targets.Year > 2100 {
 			return Invalid("year", "%d is not a plausible year", e.Targets.Year)
@@ -69,8 +83,8 @@ func CheckReference(p Payload, ref *Reference) error {
 			}
 		}
 	case AverageWageSet:
-		if e.Wage.EffectiveFrom == 0 {
-			return Invalid("effective_from", "is required (YYYY-MM-DD)")
+		if err := checkEffective(e.Wage.EffectiveFrom); err != nil {
+			return err
 		}
 		if e.Wage.MonthlyFen <= 0 || e.Wage.MonthlyFen > MaxFen {
 			return Invalid("monthly_fen", "must be a positive amount of fen")
@@ -98,6 +112,18 @@ func CheckReference(p Payload, ref *Reference) error {
 		}
 	default:
 		return Invalid("", "not reference data")
+	}
+	return nil
+}
+
+// checkEffective checks the date a version of reference data takes effect: given, and within
+// the ledger's dates.
+func checkEffective(d Date) error {
+	switch {
+	case d == 0:
+		return Invalid("effective_from", "is required (YYYY-MM-DD)")
+	case d < EarliestDate:
+		return Invalid("effective_from", "%s is before %s, where the ledger's dates begin", d, EarliestDate)
 	}
 	return nil
 }

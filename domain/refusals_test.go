@@ -1,0 +1,69 @@
+package domain
+
+import (
+	"errors"
+	"testing"
+)
+
+// TestChecksRefuseWhatWouldBeSilentlyIgnored: inputs the ledger would otherwise store and then
+// ignore, or apply in an order the writer did not choose, are refused naming the field.
+func TestChecksRefuseWhatWouldBeSilentlyIgnored(t *testing.T) {
+	ctx := Context{Ref: defaultRef(), Today: MustDate("2006-12-31")}
+	pay := func(al ...AllocationInput) *RecordPayment {
+		return &RecordPayment{PaidOn: "2006-06-01", AmountFen: "1000", ReceiptNo: "R1", Allocations: al}
+	}
+	rates := func(lines ...RateLine) Payload {
+		return RatesSet{Table: RateTable{EffectiveFrom: MustDate("2007-01-01"), Lines: lines}}
+	}
+	pension := RateLine{Insurance: Pension, Payer: PayerUnit, EmployerBP: 2000, EmployeeBP: 800}
+	injury := func(class int) RateLine {
+		return RateLine{Insurance: WorkInjury, Payer: PayerUnit, RiskClass: class, EmployerBP: 50}
+	}
+	tests := []struct {
+		name  string
+		check func() error
+		field string // "" when it is accepted
+	}{
+		{"an allocation to a period that has not begun on the day of payment is refused",
+			func() error { return pay(AllocationInput{"pension", "2099-01", "50"}).Check(ctx) }, "allocations[0].period"},
+		{"an allocation to the month of payment is accepted (its line may be assessed already)",
+			func() error { return pay(AllocationInput{"pension", "2006-06", "50"}).Check(ctx) }, ""},
+		{"two allocations to one line are refused",
+			func() error {
+				return pay(AllocationInput{"pension", "2006-04", "50"}, AllocationInput{"medical", "2006-04", "50"}, AllocationInput{"pension", "2006-04", "50"}).Check(ctx)
+			}, "allocations[2].period"},
+		{"a rate table with an insurance's line twice is refused",
+			func() error { return CheckReference(rates(pension, pension), ctx.Ref) }, "lines[1].risk_class"},
+		{"a rate table with a line for any risk class beside one for class 3 is refused",
+			func() error { return CheckReference(rates(injury(0), injury(3)), ctx.Ref) }, "lines[1].risk_class"},
+		{"a rate table with a line for each risk class is accepted",
+			func() error { return CheckReference(rates(pension, injury(1), injury(2), injury(3)), ctx.Ref) }, ""},
+		{"reference data taking effect before 1990 is refused",
+			func() error {
+				return CheckReference(LateFeeRatesSet{Rate: LateFeeRate{EffectiveFrom: MustDate("1980-01-01"), DailyBP: 0}}, ctx.Ref)
+			}, "effective_from"},
+		{"an average wage taking effect before 1990 is refused",
+			func() error {
+				return CheckReference(AverageWageSet{Wage: AverageWage{EffectiveFrom: MustDate("1989-12-31"), MonthlyFen: 100000}}, ctx.Ref)
+			}, "effective_from"},
+		{"reference data taking effect on 1990-01-01 is accepted",
+			func() error {
+				return CheckReference(LateFeeRatesSet{Rate: LateFeeRate{EffectiveFrom: MustDate("1990-01-01"), DailyBP: 20}}, ctx.Ref)
+			}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.check()
+			if tt.field == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var de *Error
+			if !errors.As(err, &de) || de.Kind != KindInvalid || de.Field != tt.field {
+				t.Fatalf("got %v, want invalid %s", err, tt.field)
+			}
+		})
+	}
+}
