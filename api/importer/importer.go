@@ -110,7 +110,10 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 	} else if _, ok := required[kind]; !ok {
 		return nil, fmt.Errorf("%w %q: want one of %s", ErrUnknownKind, echo(kind), strings.Join(Kinds, ", "))
 	}
-	cols := columns(t.Header)
+	cols, err := columns(t.Header)
+	if err != nil {
+		return nil, err
+	}
 	for _, f := range required[kind] {
 		if _, ok := cols[f]; !ok {
 			return nil, fmt.Errorf("a %s file needs a column %q (or %s)", kind, f, strings.Join(aliases[f][1:], ", "))

@@ -325,12 +325,17 @@ func TestRowsAboutOnePayerInConsecutiveBatchesKeepTheFilesOrder(t *testing.T) {
 
 func TestUnknownColumnsAndKindsAreClearErrors(t *testing.T) {
 	l := storetest.Start(t, eventstore.Config{})
+	before, _ := l.Store.LastSeq(context.Background())
 	for _, tt := range []struct {
 		name, file, kind, want string
 	}{
 		{"a header matching no kind", "foo,bar\n1,2\n", "", "cannot tell the kind"},
 		{"a kind the file lacks columns for", "组织机构代码,缴费日期\nx,y\n", "payments", "needs a column"},
 		{"an unknown kind", "a\n1\n", "loans", "unknown kind"},
+		{"one field's column twice", "org_code,paid_on,amount_fen,receipt_no,amount_fen\n" + orgCode(1) + ",2006-06-11,100,R1,999999\n", "",
+			`columns 3 ("amount_fen") and 5 ("amount_fen") both give amount_fen`},
+		{"one field's Chinese and English columns, the kind given", "组织机构代码,缴费日期,金额(分),票据号,org_code\n" + orgCode(1) + ",2006-06-11,100,R1," + orgCode(2) + "\n", "payments",
+			`columns 1 ("组织机构代码") and 5 ("org_code") both give org_code`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := importer.Import(context.Background(), l.Store, open(t, "x.csv", []byte(tt.file)), importer.Options{Kind: tt.kind, Today: today})
@@ -338,6 +343,9 @@ func TestUnknownColumnsAndKindsAreClearErrors(t *testing.T) {
 				t.Fatalf("got %v, want an error mentioning %q", err, tt.want)
 			}
 		})
+	}
+	if last, err := l.Store.LastSeq(context.Background()); err != nil || last != before {
+		t.Errorf("the refused files appended: the stream is at %d, was at %d (%v)", last, before, err)
 	}
 	gbkBytes, _ := simplifiedchinese.GBK.NewEncoder().Bytes([]byte("单位名称\n赣州\n"))
 	if _, err := importer.Open(bytes.NewReader(gbkBytes), "x.csv", "utf-8"); err == nil {

@@ -86,17 +86,20 @@ var columnsByName = func() map[string]string {
 	return m
 }()
 
-// columns maps a header to field → column index; unknown columns are ignored.
-func columns(header []string) map[string]int {
+// columns maps a header to field → column index; unknown columns are ignored. Two columns for
+// one field (the same name twice, or its Chinese and English names) are refused: which one
+// the ledger should take is the file's author's to say, not a guess.
+func columns(header []string) (map[string]int, error) {
 	cols := map[string]int{}
 	for i, h := range header {
 		if f, ok := columnsByName[normalize(h)]; ok {
-			if _, dup := cols[f]; !dup {
-				cols[f] = i
+			if j, dup := cols[f]; dup {
+				return nil, fmt.Errorf("columns %d (%q) and %d (%q) both give %s: keep one of them", j+1, echo(header[j]), i+1, echo(h), f)
 			}
+			cols[f] = i
 		}
 	}
-	return cols
+	return cols, nil
 }
 
 func normalize(s string) string {
@@ -107,7 +110,10 @@ func normalize(s string) string {
 // Detect names the kind of a file from its header: the kind whose required columns are all
 // present, preferring the one that uses most columns.
 func Detect(header []string) (string, error) {
-	cols := columns(header)
+	cols, err := columns(header)
+	if err != nil {
+		return "", err
+	}
 	best, bestN := "", -1
 	for _, k := range Kinds {
 		ok := true
