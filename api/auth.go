@@ -179,6 +179,11 @@ func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p := Admin
 		if s.cfg.Tokens != nil {
+			if len(r.Header.Values("Authorization")) > 1 {
+				// Which of two credentials is meant is not ours to guess.
+				writeError(w, domain.Invalid("Authorization", "is given more than once: send one bearer token"))
+				return
+			}
 			tok, ok := bearer(r.Header.Get("Authorization"))
 			if !ok || tok == "" {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="kuozheng"`)

@@ -88,14 +88,8 @@ func (s *Server) waitMinSeq(r *http.Request, at string, applied func() uint64, w
 	if n <= applied() {
 		return nil
 	}
-	// The write side's follower is ahead of the views: past it, ask the stream's leader.
-	if n > s.cfg.Store.Applied() {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		last, err := s.cfg.Store.LastSeq(ctx)
-		cancel()
-		if err == nil && n > last {
-			return domain.Invalid("min_seq", "%d is past the ledger's last sequence, %d: no write was answered with it", n, last)
-		}
+	if last, past := s.pastLast(r.Context(), n); past {
+		return domain.Invalid("min_seq", "%d is past the ledger's last sequence, %d: no write was answered with it", n, last)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
@@ -104,6 +98,37 @@ func (s *Server) waitMinSeq(r *http.Request, at string, applied func() uint64, w
 			Detail: fmt.Sprintf("%s %d, not yet %d; retry", at, applied(), n)}
 	}
 	return nil
+}
+
+// pastLast reports whether sequence n is past the stream's last one, and the last: asked of the
+// stream's leader only when n is past what the write side's follower holds, which is never
+// past the stream (false when the leader does not answer).
+func (s *Server) pastLast(ctx context.Context, n uint64) (uint64, bool) {
+	if n <= s.cfg.Store.Applied() {
+		return 0, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	last, err := s.cfg.Store.LastSeq(ctx)
+	return last, err == nil && n > last
+}
+
+// throughSeq reads ?through_seq=N, what the ledger had recorded through sequence N (0 when it
+// is left out): 400 for 0, for what is not a number, and for a sequence the ledger has not
+// reached, whose answer would change as it grows.
+func (s *Server) throughSeq(r *http.Request) (uint64, error) {
+	v := r.URL.Query().Get("through_seq")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || n == 0 {
+		return 0, domain.Invalid("through_seq", "%q is not a sequence number (they begin at 1; leave it out for all events)", v)
+	}
+	if last, past := s.pastLast(r.Context(), n); past {
+		return 0, domain.Invalid("through_seq", "%d is past the ledger's last sequence, %d", n, last)
+	}
+	return n, nil
 }
 
 // waitStore honours ?min_seq= on reads served from the write side's state.
@@ -173,15 +198,10 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	q := r.URL.Query()
-	var through uint64
-	if v := q.Get("through_seq"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			writeError(w, domain.Invalid("through_seq", "%q is not a sequence number", v))
-			return
-		}
-		through = n
+	through, err := s.throughSeq(r)
+	if err != nil {
+		writeError(w, err)
+		return
 	}
 	asOf, err := s.asOf(r)
 	if err != nil {

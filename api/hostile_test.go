@@ -250,6 +250,9 @@ func TestHostileRequestsAreRefusedWithoutAppending(t *testing.T) {
 		{name: "month 2006-13", method: "GET", path: "/v1/reports/monthly/2006-13", status: 400, fields: []string{"month"}},
 		{name: "series from 2006-00", method: "GET", path: "/v1/series?from=2006-00", status: 400, fields: []string{"from"}},
 		{name: "through_seq -5", method: "GET", path: "{id}/history?through_seq=-5", status: 400, fields: []string{"through_seq"}},
+		{name: "through_seq 0", method: "GET", path: "{id}/history?through_seq=0", status: 400, fields: []string{"through_seq"}},
+		{name: "through_seq past the ledger's last sequence", method: "GET", path: "{id}/history?through_seq=99999999999", status: 400, fields: []string{"through_seq"}},
+		{name: "a statement through a sequence past the ledger's last", method: "GET", path: "{id}/statement.pdf?from=2006-04-01&to=2006-12-31&through_seq=99999999999", status: 400, fields: []string{"through_seq"}},
 		{name: "worklists of county 999999", method: "GET", path: "/v1/worklists?county=999999", status: 400, fields: []string{"county"}},
 		{name: "flags of kind bogus", method: "GET", path: "/v1/flags?kind=bogus", status: 400, fields: []string{"kind"}},
 
@@ -384,4 +387,28 @@ func TestAReplayedKeyOfARefusedRequestIsNotUsedUp(t *testing.T) {
 	if r := e.do(t, req{Path: empPath(id, "payments"), Body: []byte(paymentBody("F-1", 100, "2006-06-30")), Header: key}); r.Status != http.StatusCreated {
 		t.Fatalf("the corrected request with the refused request's key: %s, want 201", r)
 	}
+}
+
+// TestAClerksIncompleteRegistrationIsAnsweredAsIncomplete: a clerk's registration without a
+// county is answered 400 naming what is missing, as an admin's is, not 403 for a county "";
+// one for another county is still 403; nothing is appended.
+func TestAClerksIncompleteRegistrationIsAnsweredAsIncomplete(t *testing.T) {
+	e := newReadEnv(t, today)
+	before := e.count()
+	for _, tt := range []struct {
+		body   string
+		status int
+		field  string
+	}{
+		{`{}`, http.StatusBadRequest, "name"},
+		{`null`, http.StatusBadRequest, "name"},
+		{`{"name":"单位","org_code":"` + orgCode(77200001) + `","kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`, http.StatusBadRequest, "county"},
+		{`{"name":"单位","county":"360721","org_code":"` + orgCode(77200002) + `","kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`, http.StatusForbidden, ""},
+	} {
+		r := e.do(t, req{Path: "/v1/employers", Token: tokClerkA, Body: []byte(tt.body)})
+		if r.Status != tt.status || r.str("field") != tt.field {
+			t.Errorf("a clerk of 360702 registering %s: %s, want %d naming %q", tt.body, r, tt.status, tt.field)
+		}
+	}
+	e.wantUnchanged(t, before)
 }

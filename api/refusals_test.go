@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"strings"
@@ -72,6 +73,25 @@ func TestTheBearerSchemeIsCaseInsensitive(t *testing.T) {
 	if r := e.do(t, req{Method: http.MethodGet, Path: "/v1/verify", Header: map[string]string{"Authorization": "Basic " + tokAdmin}}); r.Status != http.StatusUnauthorized {
 		t.Errorf("Basic %s: %s, want 401", tokAdmin, r)
 	}
+	// Two credentials: which one is meant is not guessed (the first one was taken).
+	before := e.count()
+	hr, err := http.NewRequest(http.MethodPost, e.srv.URL+"/v1/employers", strings.NewReader(`{"name":"单位","county":"360702","org_code":"`+orgCode(77300001)+`","kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr.Header.Set("Content-Type", "application/json")
+	hr.Header.Add("Authorization", "Bearer "+tokClerkA)
+	hr.Header.Add("Authorization", "Bearer "+tokAdmin)
+	res, err := e.srv.Client().Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"field":"Authorization"`) {
+		t.Errorf("two Authorization headers: %d %s, want 400 naming Authorization", res.StatusCode, body)
+	}
+	e.wantUnchanged(t, before)
 }
 
 // A refusal names the field where it is, nested or not, and says what it holds in words.

@@ -45,14 +45,13 @@ func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
 		writeError(w, domain.Invalid("to", "%s is before from %s", to, from))
 		return
 	}
-	through := uint64(math.MaxUint64)
-	if v := q.Get("through_seq"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil || n == 0 {
-			writeError(w, domain.Invalid("through_seq", "%q is not a sequence number", v))
-			return
-		}
-		through = n
+	through, err := s.throughSeq(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if through == 0 {
+		through = math.MaxUint64
 	}
 	var seq uint64 // the employer's last event through through_seq
 	for _, ev := range raw {

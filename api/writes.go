@@ -65,6 +65,14 @@ func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	if cmd.County == "" {
+		// No county is no scope to refuse: the body is incomplete, as the checks say (an
+		// admin's is answered so too).
+		if err := cmd.Check(domain.Context{Ref: s.cfg.Store.Reference(), Today: s.cfg.Today()}); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
 	if !p.canWriteEmployer(cmd.County) {
 		writeError(w, forbidden("%s (%s) may not register employers in county %q", p.Name, p.Role, cmd.County))
 		return
