@@ -171,9 +171,20 @@ func (r *Reference) County(code string) (County, bool) {
 // CheckCounty returns an error naming field unless code is a known county.
 func (r *Reference) CheckCounty(field, code string) error {
 	if _, ok := r.County(code); !ok {
-		return Invalid(field, "unknown county %q: want a 6-digit code of one of the %d county-level units of Ganzhou", code, len(r.Counties))
+		return Invalid(field, "unknown county %q: want a 6-digit code of one of the %d county-level units of %s", code, len(r.Counties), r.cityName())
 	}
 	return nil
+}
+
+// cityName is the English name of the city whose counties r holds ("the city" when it is not
+// one of the cities the ledger knows).
+func (r *Reference) cityName() string {
+	if len(r.Counties) > 0 && len(r.Counties[0].Code) == 6 {
+		if c, ok := CityOf(r.Counties[0].Code[:4] + "00"); ok {
+			return c.NameEN
+		}
+	}
+	return "the city"
 }
 
 // inForce returns the index of the last version with effective date on or before d, or -1.

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -65,5 +66,28 @@ func TestChecksRefuseWhatWouldBeSilentlyIgnored(t *testing.T) {
 				t.Fatalf("got %v, want invalid %s", err, tt.field)
 			}
 		})
+	}
+}
+
+// TestAnUnknownCountyIsRefusedNamingTheLedgersCity: a county another city's ledger does not
+// hold is refused naming that city, not Ganzhou.
+func TestAnUnknownCountyIsRefusedNamingTheLedgersCity(t *testing.T) {
+	for _, tt := range []struct{ city, county, want string }{
+		{"360700", "360502", "of the 19 county-level units of Ganzhou"},
+		{"360500", "360702", "of the 2 county-level units of Xinyu"},
+	} {
+		c, ok := CityOf(tt.city)
+		if !ok {
+			t.Fatalf("no city %s", tt.city)
+		}
+		ref := &Reference{}
+		for _, p := range c.ReferenceEvents() {
+			ref.Apply(p)
+		}
+		err := ref.CheckCounty("county", tt.county)
+		var de *Error
+		if !errors.As(err, &de) || de.Field != "county" || !strings.Contains(de.Detail, tt.want) {
+			t.Errorf("ledger %s, county %s: %v, want %q", tt.city, tt.county, err, tt.want)
+		}
 	}
 }

@@ -61,6 +61,9 @@ Options:`)
 	if *employers < 1 {
 		return usageError{"--employers must be at least 1"}
 	}
+	if sf.ledger != eventstore.DefaultLedger {
+		return usageError{fmt.Sprintf("the demo ledger is Ganzhou's (--ledger %s); ledger %s is filled by its own clerks and imports", eventstore.DefaultLedger, sf.ledger)}
+	}
 	last, err := parseYears(*years)
 	if err != nil {
 		return err
@@ -144,6 +147,10 @@ func (s demoSummary) print(w io.Writer) {
 	for _, y := range s.years {
 		if y.skipped {
 			fmt.Fprintf(w, "%d  closed by an earlier run: not generated again\n", y.year)
+			continue
+		}
+		if y.appendedBefore && y.froze == 0 {
+			fmt.Fprintf(w, "%d  appended by an earlier run: nothing to do (the run's last year stays open)\n", y.year)
 			continue
 		}
 		if y.appendedBefore {

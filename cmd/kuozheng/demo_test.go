@@ -87,7 +87,7 @@ func TestDemoYearsClosesEveryYearButTheLastAndARunAgainAppendsNothing(t *testing
 	led.close()
 
 	code, out, errOut = runCmd("demo", "--years", "2006-2008", "--employers", "200", "--data", dir)
-	if code != 0 || !strings.Contains(out, "2007  closed by an earlier run") {
+	if code != 0 || !strings.Contains(out, "2007  closed by an earlier run") || !strings.Contains(out, "2008  appended by an earlier run: nothing to do (the run's last year stays open)") {
 		t.Fatalf("the second run: exit %d\n%s\n%s", code, out, errOut)
 	}
 	if again := lastSeq(t, openData(t, dir)); again != first {
@@ -103,12 +103,26 @@ func TestDemoRefusesALedgerItDidNotMake(t *testing.T) {
 	led := openData(t, dir)
 	before := lastSeq(t, led)
 	led.close()
-	code, out, errOut := runCmd("demo", "--employers", "61", "--data", dir)
-	if code != 1 || !strings.Contains(errOut, "already holds the demo's first payer") {
-		t.Fatalf("a demo of another size on the ledger: exit %d\n%s\n%s; want exit 1 and the ledger refused", code, out, errOut)
-	}
-	if after := lastSeq(t, openData(t, dir)); after != before {
-		t.Fatalf("the refused demo appended: the stream went from %d to %d", before, after)
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"another size", []string{"--employers", "61"}, 1, "not the first payer of a demo of seed 2006 and 61 payers"},
+		{"another seed", []string{"--employers", "60", "--seed", "7"}, 1, "not the first payer of a demo of seed 7 and 60 payers"},
+		{"another city", []string{"--employers", "60", "--ledger", "360500"}, 2, "the demo ledger is Ganzhou's"},
+	} {
+		code, out, errOut := runCmd(append([]string{"demo", "--data", dir}, tt.args...)...)
+		if code != tt.code || !strings.Contains(errOut, tt.want) {
+			t.Errorf("a demo of %s on the ledger: exit %d\n%s\n%s; want exit %d and %q", tt.name, code, out, errOut, tt.code, tt.want)
+		}
+		led := openData(t, dir)
+		after := lastSeq(t, led)
+		led.close()
+		if after != before {
+			t.Fatalf("the refused demo of %s appended: the stream went from %d to %d", tt.name, before, after)
+		}
 	}
 }
 

@@ -57,6 +57,10 @@ func (p *demoProgress) freezing(year int, seq uint64) {
 }
 
 func (p *demoProgress) yearDone(ys yearSummary) {
+	if ys.appendedBefore && ys.froze == 0 {
+		p.line("%d was appended by an earlier run; it stays open, the run's last year", ys.year)
+		return
+	}
 	if ys.appendedBefore {
 		p.line("%d was appended by an earlier run; freeze and closing %v", ys.year, ys.froze.Round(100*time.Millisecond))
 		return

@@ -145,16 +145,27 @@ func closedSeq(store *eventstore.Store, y int) uint64 {
 // (a ledger made by an older demo, or with another --employers): appending to it would record
 // the payers' steps twice. The first step is appended here, and found there by the year.
 func ownLedger(ctx context.Context, store *eventstore.Store, cfg demo.Config, c *demo.Campaign) error {
-	if len(store.EmployerIDs()) == 0 {
+	if err := store.CatchUp(ctx); err != nil {
+		return err
+	}
+	n := len(store.EmployerIDs())
+	if n == 0 {
 		return nil
 	}
 	steps, err := c.Steps(0, 1, nil)
 	if err != nil || len(steps) == 0 {
 		return err
 	}
-	if res := store.ExecuteBulk(ctx, demoRequests(cfg, c, steps[:1]))[0]; res.Err != nil {
-		return fmt.Errorf("demo: the ledger already holds the demo's first payer %s, recorded otherwise than by a demo of seed %d and %d payers (an older demo, or another --employers?); the demo appends to an empty ledger or to one it made: %w",
-			steps[0].EmployerID, cfg.Seed, cfg.Employers, res.Err)
+	// A run of this seed and size appends its first payer's first step before any other: a
+	// ledger with employers but without that step's key was made otherwise, and the run would
+	// mix its payers into it.
+	recorded, err := store.Recorded(demoRequests(cfg, c, steps[:1])[0].IdempotencyKey)
+	if err != nil {
+		return err
+	}
+	if !recorded {
+		return fmt.Errorf("demo: the ledger holds %d employers but not the first payer of a demo of seed %d and %d payers (another --seed or --employers, an older demo, or a ledger of clerks' records); the demo appends to an empty ledger or to one it made with the same --seed and --employers; nothing was appended",
+			n, cfg.Seed, cfg.Employers)
 	}
 	return nil
 }
