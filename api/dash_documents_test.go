@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/base64"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -221,4 +223,57 @@ func TestDocumentsBulletinInChromium(t *testing.T) {
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](link+`.click()`))
 	d, b := offered(t, ctx, n)
 	wantSameDocument(t, e, "the bulletin", d, b, path, tokAdmin)
+}
+
+// TestAnEmployerLinkOpenedFirstNamesItsCounty: an employer's page opened by its link, drawn
+// before the counties' names arrive, names its county once they do (it showed the code twice).
+func TestAnEmployerLinkOpenedFirstNamesItsCounty(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("chromium is needed for the dashboard's tests (scripts/setup.sh installs it): %v", err)
+	}
+	e := newReadEnv(t, today)
+	id := e.register(t, tokAdmin, orgA, "360702")
+	// While hold is set, the counties are answered only once it is closed.
+	var mu sync.Mutex
+	var hold chan struct{}
+	inner := e.srv.Config.Handler
+	gated := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		h := hold
+		mu.Unlock()
+		if h != nil && r.URL.Path == "/v1/counties" {
+			select {
+			case <-h:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	t.Cleanup(gated.Close) // after the browser's cleanup, which ends its live stream
+	ctx := startBrowser(t)
+	watchConsole(t, ctx)
+	facts := `document.getElementById('employer-facts').textContent`
+	signIn(t, ctx, gated.URL+"/#/employer/"+id, tokAuditor)
+	poll(t, ctx, 15*time.Second, facts+`.includes('章贡区 360702')`)
+	// The page opened again with the token kept, as a link is: the employer is drawn first.
+	mu.Lock()
+	hold = make(chan struct{})
+	mu.Unlock()
+	release := func() {
+		mu.Lock()
+		if hold != nil {
+			close(hold)
+			hold = nil
+		}
+		mu.Unlock()
+	}
+	defer release()
+	run(t, ctx, chromedp.Reload())
+	poll(t, ctx, 15*time.Second, `!!document.getElementById('employer-detail').dataset.version`)
+	if got := eval[string](t, ctx, facts); !strings.Contains(got, "360702 360702") {
+		t.Fatalf("drawn before the counties' names, the county reads %q: the test no longer shows the race", got)
+	}
+	release()
+	poll(t, ctx, 15*time.Second, facts+`.includes('章贡区 360702')`)
 }

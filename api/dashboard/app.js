@@ -8,7 +8,7 @@ import { loadSeries, wireCharts } from './charts.js';
 import { loadCorrections, wireCorrections } from './corrections.js';
 import { loadCounties, loadFigures, loadGroups, renderCounties, wireCounties } from './counties.js';
 import { $ } from './dom.js';
-import { showEmployer, wireEmployer } from './employer.js';
+import { redrawNames, showEmployer, wireEmployer } from './employer.js';
 import { fillCountySelect, loadFlags, wireFlags } from './flags.js';
 import { loadFreezes } from './freezes.js';
 import { panel, showError, showPrincipal } from './header.js';
@@ -95,6 +95,7 @@ async function start() {
   // The table first; the rest after it; the series (slow on a big ledger) last.
   await panel('panel-counties', async () => {
     await Promise.all([loadCounties(0), loadGroups(0).catch(e => { if (!(e instanceof ApiError && e.status === 403)) throw e; S.group = ''; })]);
+    redrawNames();
     renderCounties(false);
     fillSearchCounties();
     fillCountySelect();

@@ -37,6 +37,7 @@ const V = {
   checked: 0, // the live sequence last checked against
   pending: 0, // a live sequence announced while a check was running
   checking: false,
+  shown: null, // the employer and history last drawn: { e, h }
 };
 
 let deskOf = null; // drawDesk's answer for the employer shown: opens the void form
@@ -172,9 +173,16 @@ function showNewer(v) {
     el('a', { href: hashOf(V.id, {}) }, '显示最新 show the latest'));
 }
 
+// redrawNames draws the employer shown again once the counties' names have arrived: a page
+// opened by its link may draw the employer before them, with the county's code twice.
+export function redrawNames() {
+  if (V.rendered && V.shown && !$('#employer-detail').hidden) render(V.shown.e, V.shown.h);
+}
+
 function render(e, h) {
   const box = $('#employer-detail');
   V.rendered = true;
+  V.shown = { e, h };
   V.version = e.version;
   // The cut as the server read it: through_seq 0 is none.
   V.cut = { as_of: V.cut.as_of ? h.as_of : '', through_seq: h.through_seq ? String(h.through_seq) : '' };
