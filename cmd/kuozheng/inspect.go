@@ -91,7 +91,7 @@ func short(h string) string {
 }
 
 func verify(args []string, stdout, stderr io.Writer) error {
-	fs, sf, rm := command("verify", "Usage: kuozheng verify [EMPLOYER] [options]\n\nChecks every employer's SHA-256 hash chain and sequence links, and the stream's lost and\ndeleted counters. Exits 1 naming the employer and sequence of each break. With EMPLOYER,\nonly that employer's breaks fail it (and an employer the ledger does not hold).", stdout)
+	fs, sf, rm := command("verify", "Usage: kuozheng verify [EMPLOYER] [options]\n\nChecks every employer's SHA-256 hash chain and sequence links, the stream's lost and deleted\ncounters, and that the views, run from their snapshot, equal a rebuild from sequence 1. Exits 1\nnaming the employer and sequence of each break. With EMPLOYER, only that employer's breaks fail\nit (and an employer the ledger does not hold).", stdout)
 	pos, err := parse(fs, args, stdout)
 	if err != nil {
 		return err

@@ -21,7 +21,7 @@ Usage:
                    [--demo] [--today YYYY-MM-DD] [--lazy-fsync] [--log-format text|json] [--log-level LEVEL]
   kuozheng demo    [--years 2006[-YYYY]] [--employers N] [--seed S] [--data DIR | --nats URL]
   kuozheng import  FILE.csv|FILE.xlsx [--kind KIND] [--encoding utf-8|gbk] [--rejects FILE] [--server URL | --data DIR]
-  kuozheng history EMPLOYER [--through-seq N] [--as-of YYYY-MM-DD] [--json] [--server URL | --data DIR]
+  kuozheng history EMPLOYER [--through-seq N] [--as-of YYYY-MM-DD] [--json] [--server URL | --data DIR | --nats URL]
   kuozheng freeze  --valid-through YYYY-MM-DD [--through-seq N] [--server URL | --data DIR]
   kuozheng documents notice  --employer ID --issued-on YYYY-MM-DD --deadline YYYY-MM-DD [--out FILE.pdf] [--data DIR]
   kuozheng documents notices --county CODE --issued-on YYYY-MM-DD --deadline YYYY-MM-DD --overdue-days N [--out FILE.zip] [--data DIR]

@@ -36,7 +36,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	var lf logFlags
 	lf.register(fs)
 	tokens := fs.String("tokens", "", "tokens file (JSON) with roles and county scopes; without it only loopback is allowed, as admin; on a non-loopback --listen it needs --tls-cert or --insecure-http")
-	today := fs.String("today", "", "business date that reads use when no as_of is given (default: today in Asia/Shanghai; 2006-12-31 with --demo)")
+	today := fs.String("today", "", "business date: what reads use when no as_of is given, and after which writes are refused as future-dated (default: today in Asia/Shanghai; 2006-12-31 with --demo)")
 	metricsAddr := fs.String("metrics-listen", "", "also serve /metrics alone, without a token, on this host:port, always plain HTTP (for a Prometheus scraper; the API's /metrics needs an admin token when --tokens is given)")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof) on this loopback address, for performance work")
 	acceptDamage := fs.Bool("accept-damage", false, "report ready even when verification at start found damage (lost or altered events)")
