@@ -241,6 +241,8 @@ func TestHostileRequestsAreRefusedWithoutAppending(t *testing.T) {
 		{name: "as_of yesterday", method: "GET", path: "/v1/counties?as_of=yesterday", status: 400, fields: []string{"as_of"}},
 		{name: "period 2006-00 on counties", method: "GET", path: "/v1/counties?period=2006-00", status: 400, fields: []string{"period"}},
 		{name: "period 2006-13 on groups", method: "GET", path: "/v1/groups?period=2006-13", status: 400, fields: []string{"period"}},
+		{name: "period 9999-12 on counties", method: "GET", path: "/v1/counties?period=9999-12", status: 400, fields: []string{"period"}},
+		{name: "a period not begun on as_of", method: "GET", path: "/v1/counties?period=2006-06&as_of=2006-05-31", status: 400, fields: []string{"period"}},
 		{name: "min_seq -1", method: "GET", path: "{id}?min_seq=-1", status: 400, fields: []string{"min_seq"}},
 		{name: "min_seq abc on counties", method: "GET", path: "/v1/counties?min_seq=abc", status: 400, fields: []string{"min_seq"}},
 		{name: "page 0", method: "GET", path: "/v1/employers?page=0", status: 400, fields: []string{"page"}},

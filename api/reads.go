@@ -111,6 +111,10 @@ func (s *Server) query(r *http.Request) (projections.Query, error) {
 		if err := domain.CheckPeriodNotBeforeEarliest("period", p); err != nil {
 			return q, err
 		}
+		if p.FirstDay() > asOf {
+			// Its figures would be nothing due and nothing paid: a question asked of the wrong day.
+			return q, domain.Invalid("period", "%s has not begun on as_of %s", p, asOf)
+		}
 		q.Period = p
 	}
 	return q, nil
