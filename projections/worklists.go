@@ -30,8 +30,8 @@ type WorkItem struct {
 
 // Worklist lists a clerk's work in the given counties (all when counties is nil) as of asOf:
 // notices past their deadline with arrears still owed and no later step, audit findings past
-// redeclare_by with no new declaration of the period, enrolled employers with no line for the
-// last due period (candidates for a 110% assessment), payers of the plan's work-injury target
+// redeclare_by with no new declaration of the period, employers that owe the last due period
+// with no line for it (candidates for a 110% assessment; owes), payers of the plan's work-injury target
 // not enrolled in work injury (missingWorkInjury), and payers the survey found that are still
 // not registered more than 30 days after.
 func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem {
@@ -73,13 +73,50 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 		if deadline := e.EnteredOn.AddDays(registrationDays); deadline < asOf && !(e.Registered && e.RegisteredOn <= asOf) {
 			item(WorkFoundNotRegistered, deadline, "found by the survey on %s and not registered within %d days (by %s)", e.EnteredOn, registrationDays, deadline)
 		}
-		if enrolled := e.EnrolledOn(domain.Pension, asOf) + e.EnrolledOn(domain.Medical, asOf); enrolled > 0 {
+		if owes(e, due) {
 			if _, ok := e.History.Declaration(due); !ok {
 				if _, assessed := e.History.Assessed[due]; !assessed {
-					item(WorkAssessmentCandidate, dueOn, "no declaration or assessment for %s, due %s: assess at 110%% of the previous period", due, dueOn)
+					if dueBefore(e, due, asOf, l.Ref.LateFees) {
+						item(WorkAssessmentCandidate, dueOn, "no declaration or assessment for %s, due %s: assess at 110%% of the previous period", due, dueOn)
+					} else {
+						item(WorkAssessmentCandidate, dueOn, "no declaration or assessment for %s, due %s, and no due for %s to take 110%% of: ask for the declaration, or assess its lines", due, dueOn, due.Prev())
+					}
 				}
 			}
 		}
 	}
 	return items
+}
+
+// owes reports whether e owes contributions for period p: enrolled in pension or medical and a
+// payer at its end, and a payer from its start or entered during it. A period a deregistration
+// reached into is not owed: dues start again with the period after a reinstatement.
+func owes(e *domain.Employer, p domain.Period) bool {
+	first, last := p.FirstDay(), p.LastDay()
+	if e.EnrolledOn(domain.Pension, last)+e.EnrolledOn(domain.Medical, last) == 0 || !e.ActiveOn(last) {
+		return false
+	}
+	for _, s := range e.History.Inactive {
+		if s.From <= last && s.Until > first {
+			return false
+		}
+	}
+	return e.ActiveOn(first) || e.EnteredOn >= first
+}
+
+// dueBefore reports whether e has a due for the period before p, as of asOf: what an
+// assessment of p for no declaration takes 110% of (domain.MakeAssessment). A line the views
+// compacted away at a year's closing (settled, its period no longer told apart) is taken to have
+// had one, as the write side, which keeps every line, will find.
+func dueBefore(e *domain.Employer, p domain.Period, asOf domain.Date, fees []domain.LateFeeRate) bool {
+	if p.Prev().LastDay() <= e.Account.CompactedThrough() {
+		return true
+	}
+	st := e.Account.Statement(asOf, fees)
+	for _, ins := range domain.Insurances {
+		if l, ok := st.Line(domain.LineKey{Period: p.Prev(), Insurance: ins}); ok && l.DueFen > 0 {
+			return true
+		}
+	}
+	return false
 }
