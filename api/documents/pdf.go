@@ -274,9 +274,12 @@ func (d *doc) wrap(s string, width float64) []string {
 // paragraph prints s wrapped to the portrait page's text width.
 func (d *doc) paragraph(s string) {
 	for _, l := range d.wrap(s, textWidth) {
-		d.cell(textWidth, 6.5, l, "", 1, "L")
+		d.cell(textWidth, paragraphLine, l, "", 1, "L")
 	}
 }
+
+// paragraphLine is the height of a line of a paragraph.
+const paragraphLine = 6.5
 
 // Render prints the notice: the same notice gives the same bytes.
 func (n *Notice) Render() ([]byte, error) { return n.RenderAs(Printings[0]) }

@@ -291,22 +291,43 @@ func (st *Statement) RenderAs(p Printing) ([]byte, error) {
 			row(strconv.FormatUint(r.Seq, 10), r.On.String(), r.Balances)
 		}
 		row("期末", st.To.String(), st.Closing)
-		d.ln(3)
-		d.font(11)
-		para("截至" + ChineseDate(st.To) + "：")
 		c := st.Closing
+		summary := []string{"截至" + ChineseDate(st.To) + "："}
 		for _, t := range []struct {
 			name string
 			fen  domain.Fen
 		}{{"应缴本金", c.DueFen}, {"已缴本金", c.PaidFen}, {"减免本金", c.WaivedFen}, {"欠缴本金", c.OutstandingFen}, {"滞 纳 金", c.LateFeeFen}, {"溢缴余额", c.CreditFen}} {
-			para(t.name + "：人民币 " + Yuan(t.fen) + " 元（大写：" + domain.ChineseCapitals(t.fen) + "）")
+			summary = append(summary, t.name+"：人民币 "+Yuan(t.fen)+" 元（大写："+domain.ChineseCapitals(t.fen)+"）")
+		}
+		// The totals and the sign-off go on one page: a page of the office's date alone was printed.
+		d.font(11)
+		lines := 0
+		for _, s := range summary {
+			lines += len(d.wrap(s, textWidth))
+		}
+		d.keep(3 + float64(lines)*paragraphLine + signHeight)
+		d.ln(3)
+		for _, s := range summary {
+			para(s)
 		}
 		d.footerSign(st.Payer, st.To)
 	})
 }
 
-// footerSign prints the issuing office and the date at the end of a document.
+// signHeight is what footerSign prints.
+const signHeight = 8 + 2*7
+
+// keep starts a new page unless h mm more fit on this one (an upright page: the statement and
+// the receipts that sign off), so that what follows is not split.
+func (d *doc) keep(h float64) {
+	if d.p != nil && d.y()+h > pageHeight-bottomMargin {
+		d.addPage()
+	}
+}
+
+// footerSign prints the issuing office and the date at the end of a document, both on one page.
 func (d *doc) footerSign(p Payer, on domain.Date) {
+	d.keep(signHeight)
 	d.ln(8)
 	d.font(11)
 	d.cell(textWidth, 7, p.office(), "", 1, "R")

@@ -1,0 +1,43 @@
+package documents
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/projections"
+)
+
+// TestAStatementKeepsItsTotalsAndSignOffOnOnePage: however many rows fill the pages before,
+// the closing totals, the office and the date print on one page; with 8 rows the date alone was
+// printed on a second page.
+func TestAStatementKeepsItsTotalsAndSignOffOnOnePage(t *testing.T) {
+	payer := Payer{Name: "赣州市章贡区机械厂（集体）", OrgCode: "10000004-0", CountyCode: "360702", CountyName: "章贡区"}
+	for n := range 40 {
+		st := Statement{From: domain.MustDate("2006-01-01"), To: domain.MustDate("2006-12-31"), ThroughSeq: 812, Payer: payer}
+		for i := range n {
+			st.Rows = append(st.Rows, StatementRow{Seq: uint64(100 + i), On: domain.MustDate("2006-01-15") + domain.Date(5*i), What: "缴费 100.00 元",
+				Balances: projections.Balances{DueFen: domain.Fen(100000 + 28000*i)}})
+		}
+		pdf, err := st.Render()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages := strings.Split(string(poppler(t, pdf, "pdftotext", "-layout", "-enc", "UTF-8", "-", "-")), "\f")
+		for _, want := range []string{"截至2006年12月31日：", "溢缴余额：人民币", payer.office()} {
+			if i := pageOf(pages, want); i != pageOf(pages, "2006年12月31日\n") {
+				t.Errorf("%d rows: %q is on page %d, the date that signs off on page %d", n, want, i+1, pageOf(pages, "2006年12月31日\n")+1)
+			}
+		}
+	}
+}
+
+// pageOf is the index of the last page holding s, -1 for none.
+func pageOf(pages []string, s string) int {
+	for i := len(pages) - 1; i >= 0; i-- {
+		if strings.Contains(pages[i], s) {
+			return i
+		}
+	}
+	return -1
+}
