@@ -42,7 +42,10 @@ type Report struct {
 	Imported   int      `json:"imported"`
 	Duplicates int      `json:"duplicates"`
 	Rejected   []Reject `json:"rejected"`
-	Seconds    float64  `json:"seconds"`
+	// Ignored names the file's columns that are no field of its kind, left aside (a misspelt
+	// optional column's values would otherwise go unnoticed), each shortened, at most 16.
+	Ignored []string `json:"ignored_columns,omitempty"`
+	Seconds float64  `json:"seconds"`
 }
 
 // Options configure an import.
@@ -127,7 +130,7 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 			return nil, fmt.Errorf("a %s file needs a column naming the employer: org_code (组织机构代码), credit_code or employer_id", kind)
 		}
 	}
-	rep := &Report{Kind: kind, Encoding: t.Encoding, Rejected: []Reject{}}
+	rep := &Report{Kind: kind, Encoding: t.Encoding, Rejected: []Reject{}, Ignored: ignored(t.Header, kind)}
 	b := &builder{header: t.Header, cols: cols, kind: kind, ref: store.Reference(), opt: opt, store: store}
 	batches, stop := make(chan checkedBatch), make(chan struct{})
 	go b.readBatches(t, batches, stop)

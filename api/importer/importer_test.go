@@ -463,3 +463,15 @@ func TestPayerAttributesImportUnderChineseOrEnglishHeaders(t *testing.T) {
 		t.Errorf("the mine: enrolled %v, migrants %v, retirees %d", mine.Enrolled, mine.MigrantsEnrolled, mine.Retirees)
 	}
 }
+
+// TestColumnsNoFieldOfTheKindAreNamedInTheReport: a column the kind does not read (a misspelt
+// optional one, a payments column in a survey) is left aside and named in the report, the rows
+// imported from the others; the payer's name, which every kind may carry, is not named.
+func TestColumnsNoFieldOfTheKindAreNamedInTheReport(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	load(t, l.Store, "regs.csv", []byte("单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n甲,"+orgCode(5)+",章贡区,企业,1,2006-04-03\n"), importer.Options{Today: today})
+	rep := load(t, l.Store, "surveys.csv", []byte("单位名称,组织机构代码,调查日期,应参保人数,农民工人数X,金额(分),\n甲,"+orgCode(5)+",2006-04-20,40,12,100,\n"), importer.Options{Today: today})
+	if rep.Imported != 1 || !slices.Equal(rep.Ignored, []string{"农民工人数X", "金额(分)"}) {
+		t.Errorf("imported %d, columns left aside %q; want 1 and the misspelt migrants and the amount", rep.Imported, rep.Ignored)
+	}
+}

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -75,6 +76,27 @@ var insuranceNames = map[string]string{"养老": "pension", "养老保险": "pen
 var kindNames = map[string]string{"企业": "enterprise", "事业单位": "institution", "机关事业单位": "institution", "个体工商户": "individual_business",
 	"个体": "individual_business", "灵活就业人员": "flexible", "灵活就业": "flexible"}
 
+// reads lists, per kind, the fields its rows are read from besides the employer's reference
+// (org_code, credit_code or employer_id) and its name, which every kind may carry.
+var reads = map[string][]string{
+	KindRegistrations: {"county", "kind", "risk_class", "registered_on", "certificate_no", "found_on", "ownership", "ownership_code",
+		"industry", "sector", "in_industrial_park", "park", "agency"},
+	KindSurveys:      {"as_of", "workforce", "migrants"},
+	KindEnrollments:  {"insurance", "headcount", "effective_on", "migrants", "retirees"},
+	KindDeclarations: {"declared_on", "period", "insurance", "headcount", "wage_base_fen"},
+	KindPayments:     {"paid_on", "amount_fen", "receipt_no"},
+	KindContracts:    {"signed_on", "count"},
+}
+
+// takes reports whether rows of kind are read from field.
+func takes(kind, field string) bool {
+	switch field {
+	case "org_code", "credit_code", "employer_id", "name":
+		return true
+	}
+	return slices.Contains(reads[kind], field)
+}
+
 // columnsByName maps every normalised alias to its field.
 var columnsByName = func() map[string]string {
 	m := map[string]string{}
@@ -100,6 +122,23 @@ func columns(header []string) (map[string]int, error) {
 		}
 	}
 	return cols, nil
+}
+
+// ignored lists the header's columns that give no field a file of kind takes (the first 16,
+// each shortened; empty headings are not named).
+func ignored(header []string, kind string) []string {
+	var out []string
+	for _, h := range header {
+		f, known := columnsByName[normalize(h)]
+		if strings.TrimSpace(h) == "" || (known && takes(kind, f)) {
+			continue
+		}
+		if len(out) == 16 {
+			break
+		}
+		out = append(out, echo(h))
+	}
+	return out
 }
 
 func normalize(s string) string {

@@ -71,6 +71,9 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: %d rows (%s, %s): %d imported, %d already there, %d rejected, in %.1f s (%.0f rows/s)\n",
 		path, rep.Rows, rep.Kind, rep.Encoding, rep.Imported, rep.Duplicates, rejected, rep.Seconds, float64(rep.Rows)/max(rep.Seconds, 1e-9))
+	if len(rep.Ignored) > 0 {
+		fmt.Fprintf(stdout, "columns left aside, no field of a %s file: %s\n", rep.Kind, strings.Join(rep.Ignored, ", "))
+	}
 	for i, r := range rep.Rejected {
 		if i == 20 {
 			fmt.Fprintf(stdout, "… and %d more in the rejects file\n", len(rep.Rejected)-20)
