@@ -128,6 +128,15 @@ func (s *Server) throughSeq(r *http.Request) (uint64, error) {
 	if last, past := s.pastLast(r.Context(), n); past {
 		return 0, domain.Invalid("through_seq", "%d is past the ledger's last sequence, %d", n, last)
 	}
+	// Appended through another replica and not yet followed here: what is read must hold it.
+	if n > s.cfg.Store.Applied() {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		if err := s.cfg.Store.WaitApplied(ctx, n); err != nil {
+			return 0, &domain.Error{Kind: domain.KindUnavailable, Field: "through_seq",
+				Detail: fmt.Sprintf("the ledger is at sequence %d here, not yet %d; retry", s.cfg.Store.Applied(), n)}
+		}
+	}
 	return n, nil
 }
 

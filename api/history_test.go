@@ -1,11 +1,13 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
 
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/projections"
 )
 
@@ -144,5 +146,60 @@ func TestAHistoryAsOfAnEarlierDateIsReadUnderTheEmployersPresentCounty(t *testin
 				t.Fatalf("county %q, want %q", r.str("county"), c.county)
 			}
 		})
+	}
+}
+
+// TestAHistoryThroughASequenceAnotherReplicaAppendedHoldsIt: through_seq names a sequence the
+// stream has but this replica may not have followed yet (appended through another one): the
+// history waits for it, as min_seq does, and holds the event, not an answer that later grows.
+func TestAHistoryThroughASequenceAnotherReplicaAppendedHoldsIt(t *testing.T) {
+	e := newEnv(t)
+	id := e.register(t, "", orgA, "360702")
+	ctx := context.Background()
+	other, err := eventstore.Open(ctx, e.l.Embedded.Conn, e.l.Embedded.StoreConfig(eventstore.Config{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	for i := range 40 {
+		res, err := other.Execute(ctx, eventstore.Request{EmployerID: id, Today: today, Actor: "replica-b",
+			Command: &domain.RecordPayment{PaidOn: "2006-06-20", AmountFen: "100", ReceiptNo: fmt.Sprintf("B-%d", i)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h struct {
+			Events []struct {
+				Seq uint64 `json:"seq"`
+			} `json:"events"`
+		}
+		decode(t, e.get(t, empPath(id, "history")+fmt.Sprintf("?through_seq=%d", res.Seq), ""), &h)
+		if n := len(h.Events); n == 0 || h.Events[n-1].Seq != res.Seq {
+			t.Fatalf("history through %d, appended by another replica: %d events, the last %+v; want it to end with %d", res.Seq, n, h.Events[max(n-1, 0):], res.Seq)
+		}
+	}
+}
+
+// TestAWriteRightAfterARegistrationThroughAnotherReplicaIsRecorded: a payment sent here just
+// after another replica registered its employer is recorded, not answered 404 from this
+// replica's state before it has followed the registration (README, High availability).
+func TestAWriteRightAfterARegistrationThroughAnotherReplicaIsRecorded(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	other, err := eventstore.Open(ctx, e.l.Embedded.Conn, e.l.Embedded.StoreConfig(eventstore.Config{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	for i := range 40 {
+		code := orgCode(78100000 + i)
+		res, err := other.Execute(ctx, eventstore.Request{Create: true, Today: today, Actor: "replica-b", Command: &domain.RegisterEmployer{
+			Name: fmt.Sprintf("单位%d", i), County: "360702", OrgCode: code, Kind: "enterprise", RiskClass: "1", RegisteredOn: "2006-04-03"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := res.EmployerID
+		if r := e.do(t, req{Path: empPath(id, "payments"), Body: []byte(paymentBody("R1", 100, "2006-06-20"))}); r.Status != 201 {
+			t.Fatalf("a payment just after another replica registered %s: %s, want 201", id, r)
+		}
 	}
 }

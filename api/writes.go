@@ -120,7 +120,18 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 		// Scope is answered before the body's details, so nobody learns more than that an
 		// employer is not theirs; Authorize checks it again on the state the command is decided on.
 		id := r.PathValue("id")
+		countyBound := rt.family == "employer" || rt.family == "void" && p.Role == RoleClerk
+		refused := func(county string) bool {
+			return county == "" || (!p.readsAll() && !p.canReadCounty(county, s.cfg.Store.Reference())) || (countyBound && !p.canWriteEmployer(county))
+		}
 		county, err := s.cfg.Store.EmployerCountyContext(r.Context(), id)
+		if err == nil && refused(county) {
+			// Another replica may have registered or transferred the employer a moment ago: a
+			// refusal is decided on the stream's state, as the write side decides its own.
+			if err = s.cfg.Store.CatchUp(r.Context()); err == nil {
+				county, err = s.cfg.Store.EmployerCountyContext(r.Context(), id)
+			}
+		}
 		if err != nil {
 			writeError(w, err)
 			return
@@ -133,7 +144,6 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 			writeError(w, notYours(id))
 			return
 		}
-		countyBound := rt.family == "employer" || rt.family == "void" && p.Role == RoleClerk
 		if countyBound && !p.canWriteEmployer(county) {
 			writeError(w, forbidden("%s (%s) may not write to employers of county %s", p.Name, p.Role, county))
 			return

@@ -40,6 +40,10 @@ func history(args []string, stdout, stderr io.Writer) error {
 		if _, ok := led.store.Employer(pos[0]); !ok {
 			return fmt.Errorf("no employer %s in the ledger", pos[0])
 		}
+		// As over HTTP: a history through a sequence not yet reached would change as it grows.
+		if last, err := led.store.LastSeq(ctx); err == nil && *through > last {
+			return fmt.Errorf("--through-seq %d is past the ledger's last sequence, %d", *through, last)
+		}
 		raw, err := led.store.History(ctx, pos[0])
 		if err != nil {
 			return err

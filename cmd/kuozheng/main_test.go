@@ -121,6 +121,9 @@ func TestHistoryAndVerifyOnADataFolder(t *testing.T) {
 	if code != 0 || strings.Count(out, "payment.received") != 1 {
 		t.Fatalf("history --as-of 2006-06-10 should list one payment:\n%s", out)
 	}
+	if code, _, errOut := runCmd("history", id, "--data", dir, "--through-seq", "99999999"); code != 1 || !strings.Contains(errOut, "past the ledger's last sequence") {
+		t.Fatalf("history --through-seq past the last sequence: exit %d, %q; want 1 saying so, as over HTTP", code, errOut)
+	}
 	if code, out, errOut := runCmd("verify", "--data", dir); code != 0 || !strings.Contains(out, "ok:") {
 		t.Fatalf("verify of an intact ledger: exit %d\n%s%s", code, out, errOut)
 	}
