@@ -5,6 +5,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -154,12 +155,35 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	s.cfg.Metrics.Handler().ServeHTTP(w, r)
 }
 
+// oneOfEach refuses a query that is not well formed, or that gives a parameter twice: every
+// route reads one value of each, and which of two was meant is not ours to guess.
+func oneOfEach(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return domain.Invalid("query", "is not well formed: %v", err)
+	}
+	for k, vs := range q {
+		if len(vs) > 1 {
+			return domain.Invalid(domain.Clip(k, 64), "is given %d times: give it once", len(vs))
+		}
+	}
+	return nil
+}
+
 // routed serves mux, answering a request no route takes (a path it does not know, a method its
-// path does not take) in the API's error shape rather than the mux's plain text.
+// path does not take) in the API's error shape rather than the mux's plain text, and one whose
+// query gives a parameter twice (oneOfEach) with 400.
 func routed(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, pattern := mux.Handler(r)
 		if pattern != "" {
+			if err := oneOfEach(r.URL.RawQuery); err != nil {
+				writeError(w, err)
+				return
+			}
 			mux.ServeHTTP(w, r)
 			return
 		}
