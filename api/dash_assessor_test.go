@@ -302,6 +302,16 @@ func TestAssessorDashboardInChromium(t *testing.T) {
 	if got := eval[string](t, ctx, `document.getElementById('freeze-progress').textContent`); !strings.Contains(got, "已冻结 frozen") || !strings.Contains(got, "2006-12-31") {
 		t.Errorf("after the freeze the progress says %q", got)
 	}
+	// A second click once it is answered, the same date (a double click): the same freeze.
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('freeze-make').click()`))
+	poll(t, ctx, 30*time.Second, `window.kz.freezes.made.length === 2 && !document.getElementById('freeze-make').disabled`)
+	if !eval[bool](t, ctx, `window.kz.freezes.made[1].duplicate === true && window.kz.freezes.made[1].id === window.kz.freezes.made[0].id`) {
+		t.Errorf("a second click made another freeze: %s", eval[string](t, ctx, `JSON.stringify(window.kz.freezes.made)`))
+	}
+	decode(t, e.get(t, "/v1/freezes", tokAssessor), &list)
+	if len(list.Freezes) != 1 {
+		t.Errorf("a double click stored %d freezes, want 1", len(list.Freezes))
+	}
 
 	// The other tab lists it through /v1/live, without a reload.
 	poll(t, other, 10*time.Second, `document.querySelector('#freezes tbody tr[data-freeze="`+id+`"]') !== null`)

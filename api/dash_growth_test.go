@@ -192,6 +192,16 @@ func TestDashboardGrowthAndParkAuditsInChromium(t *testing.T) {
 		t.Errorf("the page was loaded again to show the inspection")
 	}
 
+	// On a phone the growth table scrolls within its box; its marks said to a screen reader
+	// (absolutely placed) do not widen the page.
+	run(t, ctx, chromedp.EmulateViewport(390, 844))
+	poll(t, ctx, 5*time.Second, `window.innerWidth === 390 && document.querySelectorAll('#growth-wrap .sr-only').length > 0`)
+	if widths := eval[[]float64](t, ctx, `[document.documentElement.scrollWidth, window.innerWidth]`); widths[0] > widths[1]+1 {
+		t.Errorf("at 390 px with the growth table the page is %v px wide", widths[0])
+	}
+	run(t, ctx, chromedp.EmulateViewport(1440, 900))
+	poll(t, ctx, 5*time.Second, `window.innerWidth === 1440`)
+
 	// A segment has no baseline: growth is —, the park's field work is the park's.
 	supChoose(t, ctx, "segment", "park")
 	poll(t, ctx, 10*time.Second, `document.getElementById('counties').dataset.segment === 'park'`)

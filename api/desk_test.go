@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,6 +131,19 @@ func TestDeskInChromium(t *testing.T) {
 		t.Errorf("after the payment the page shows paid %s fen, want 360000", got)
 	}
 
+	// A second click after the answer came, the same values (a double click the server answered
+	// in between): sent with the same key, answered as already recorded, nothing appended.
+	before = e.count()
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('form[data-form="payment"] button[type=submit]').click()`))
+	waitWritten(t, ctx, 4)
+	if !eval[bool](t, ctx, `window.kz.desk.written[3].duplicate === true && window.kz.desk.written[3].key === window.kz.desk.written[2].key`) {
+		t.Errorf("a second click on the answered payment was not sent as the same submission: %s", eval[string](t, ctx, `JSON.stringify(window.kz.desk.written)`))
+	}
+	if !strings.Contains(eval[string](t, ctx, `document.querySelector('form[data-form="payment"] .form-status').textContent`), "already recorded") {
+		t.Errorf("the second click's status does not say it was already recorded")
+	}
+	e.wantUnchanged(t, before)
+
 	// The county's figures move on the open dashboard, without a reload.
 	var after dashCounties
 	decode(t, e.get(t, fmt.Sprintf("/v1/counties?min_seq=%d", paySeq), tokSuper), &after)
@@ -144,7 +158,8 @@ func TestDeskInChromium(t *testing.T) {
 	}
 	poll(t, dash, 15*time.Second, cellJS+` === '`+want+`'`)
 
-	// The same receipt again: 409, shown beside the receipt field, nothing appended.
+	// The same receipt on another payment: 409, shown beside the receipt field, nothing appended.
+	fill(t, ctx, "payment", map[string]string{"amount_fen": "1"})
 	before = e.count()
 	run(t, ctx, chromedp.SendKeys(`form[data-form="payment"] [data-path="receipt_no"]`, "\r"))
 	poll(t, ctx, 10*time.Second, `document.querySelector('form[data-form="payment"]').dataset.errorStatus === '409' && document.querySelector('form[data-form="payment"] [data-error-for="receipt_no"]').textContent !== ''`)
@@ -162,8 +177,8 @@ func TestDeskInChromium(t *testing.T) {
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('form[data-form="payment"] button[type=submit]').click()`))
 	poll(t, ctx, 10*time.Second, `document.querySelector('form[data-form="payment"]').dataset.busy === 'false' && document.querySelector('form[data-form="payment"]').dataset.key`)
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('form[data-form="payment"] button[type=submit]').click()`))
-	waitWritten(t, ctx, 4)
-	if !eval[bool](t, ctx, `window.kz.desk.written[3].duplicate === true && window.kz.desk.written[3].key !== window.kz.desk.written[2].key`) {
+	waitWritten(t, ctx, 5)
+	if !eval[bool](t, ctx, `window.kz.desk.written[4].duplicate === true && window.kz.desk.written[4].key !== window.kz.desk.written[3].key`) {
 		t.Errorf("the retry was not answered as a duplicate of its first submission: %s", eval[string](t, ctx, `JSON.stringify(window.kz.desk.written)`))
 	}
 	if got := e.count(); got != before+1 {
@@ -189,4 +204,11 @@ func TestDeskInChromium(t *testing.T) {
 	wantError(t, e.get(t, empPath(id, ""), tokClerkB), http.StatusForbidden, "forbidden", "")
 	wantError(t, e.post(t, empPath(id, "payments"), tokClerkB, paymentBody("B-1", 100, "2006-12-11")), http.StatusForbidden, "forbidden", "")
 	shot(t, ctx, "kuozheng-desk.png")
+
+	// On a phone the clerk's access line wraps: its token button stays on the screen.
+	run(t, ctx, chromedp.EmulateViewport(390, 844))
+	poll(t, ctx, 5*time.Second, `window.innerWidth === 390 && document.getElementById('scope').textContent.includes('visible')`)
+	if got := eval[[]float64](t, ctx, `[document.getElementById('token-change').getBoundingClientRect().right, document.documentElement.scrollWidth, window.innerWidth]`); got[0] > got[2] || got[1] > got[2]+1 {
+		t.Errorf("at 390 px the token button ends at %v px and the page is %v px wide, on a screen of %v", got[0], got[1], got[2])
+	}
 }

@@ -10,6 +10,7 @@ import { headerText, offer } from './documents.js';
 import { $, bi, el } from './dom.js';
 import { formsFor } from './deskforms.js';
 import { fmtYuan } from './format.js';
+import { keyFor, settled } from './keys.js';
 import { kz, S } from './state.js';
 
 kz.desk = { submits: 0, written: [] }; // what a test (or a curious clerk) may look at
@@ -199,20 +200,19 @@ function drawForm(spec, employerId, onWritten, preset) {
     formEl.dataset.busy = 'true';
     button.disabled = true;
     clearErrors(formEl);
-    // One key a submission: kept until the server has answered it for good.
-    if (!formEl.dataset.key) formEl.dataset.key = crypto.randomUUID();
-    const key = formEl.dataset.key;
+    const body = bodyOf(formEl, spec);
+    const key = keyFor(formEl.dataset, JSON.stringify(body));
     const path = '/v1/employers' + (spec.path ? '/' + encodeURIComponent(employerId) + '/' + spec.path : '');
     kz.desk.submits++;
     status.textContent = '提交中 sending…';
     try {
-      const r = await post(path, bodyOf(formEl, spec), key);
+      const r = await post(path, body, key);
       if (r.status >= 500 || r.status === 408 || r.status === 429) {
         status.textContent = '未确认，可重试（同一请求不会重复记录） not confirmed: submit again to retry (it will not be recorded twice)';
         showProblem(formEl, r.status, r.data);
         return;
       }
-      delete formEl.dataset.key; // answered: the next submission is a new one
+      settled(formEl.dataset, JSON.stringify(body), r.status < 400);
       if (r.status >= 400) { status.textContent = ''; showProblem(formEl, r.status, r.data); return; }
       const w = r.data || {};
       kz.desk.written.push({ form: spec.key, key, seq: w.seq, duplicate: !!w.duplicate });

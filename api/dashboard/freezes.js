@@ -6,6 +6,7 @@
 import { api, ApiError, authHeaders, askToken, getToken } from './api.js';
 import { $, el } from './dom.js';
 import { fmtInt, fmtTime } from './format.js';
+import { keyFor, settled } from './keys.js';
 import { loadPrincipal } from './search.js';
 import { kz, S } from './state.js';
 
@@ -94,7 +95,7 @@ async function wireForm() {
   });
 }
 
-let key = ''; // the Idempotency-Key of the freeze asked for, kept until the server answers it
+const keys = {}; // the Idempotency-Keys of the freezes asked for (keys.js)
 
 function showProblem(text, field) {
   const box = $('#freeze-error');
@@ -127,12 +128,13 @@ async function makeFreeze() {
   const tick = () => { progress.textContent = '冻结中 freezing… ' + ((performance.now() - started) / 1000).toFixed(1) + ' s'; };
   tick();
   const timer = setInterval(tick, 200);
-  if (!key) key = crypto.randomUUID ? crypto.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2);
+  const body = JSON.stringify({ valid_through: input.value });
+  const key = keyFor(keys, body);
   try {
     let res;
     for (let attempt = 0; ; attempt++) {
       res = await fetch('/v1/freezes', {
-        method: 'POST', cache: 'no-store', body: JSON.stringify({ valid_through: input.value }),
+        method: 'POST', cache: 'no-store', body,
         headers: authHeaders({ 'Content-Type': 'application/json', 'Idempotency-Key': key }),
       });
       if (res.status === 401 && attempt < 3) { await askToken(getToken() ? '令牌无效或已过期。' : '服务器要求访问令牌。'); continue; }
@@ -150,7 +152,7 @@ async function makeFreeze() {
       showProblem('未确认，可重试 not confirmed, try again: ' + ((data && data.detail) || 'HTTP ' + res.status));
       return;
     }
-    key = '';
+    settled(keys, body, res.ok);
     if (!res.ok) {
       progress.textContent = '';
       showProblem(((data && data.detail) || 'HTTP ' + res.status) + (data && data.error ? ' [' + data.error + ']' : ''), data && data.field);

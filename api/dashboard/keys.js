@@ -1,0 +1,29 @@
+// A submission's Idempotency-Key (README, the desk): one per submission, kept across retries
+// until the server has answered it for good, and for a minute after a recording for the same
+// values, so that a second click on a form the server answered quicker than a double click
+// (or an impatient one) answers "already recorded" instead of recording again. Different
+// values, or the same after a minute, are a new submission. The state lives in a dataset
+// (a form's, or an object standing for one): key (pending), answered, answeredBody, answeredAt.
+
+const AGAIN_MS = 60 * 1000;
+
+const newKey = () => crypto.randomUUID ? crypto.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2);
+
+// keyFor returns the key to send body (a JSON text) with.
+export function keyFor(state, body) {
+  if (state.key) return state.key;
+  if (state.answered && state.answeredBody === body && Date.now() - Number(state.answeredAt || 0) < AGAIN_MS) return state.answered;
+  state.key = newKey();
+  return state.key;
+}
+
+// settled records the server's answer for good to body: a recording (recorded) keeps its key
+// for the same values a minute; a refusal frees the key.
+export function settled(state, body, recorded) {
+  if (recorded) {
+    state.answered = state.key || state.answered;
+    state.answeredBody = body;
+    state.answeredAt = String(Date.now());
+  }
+  delete state.key;
+}
