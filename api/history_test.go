@@ -156,11 +156,7 @@ func TestAHistoryThroughASequenceAnotherReplicaAppendedHoldsIt(t *testing.T) {
 	e := newEnv(t)
 	id := e.register(t, "", orgA, "360702")
 	ctx := context.Background()
-	other, err := eventstore.Open(ctx, e.l.Embedded.Conn, e.l.Embedded.StoreConfig(eventstore.Config{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := e.secondReplica(t)
 	for i := range 40 {
 		res, err := other.Execute(ctx, eventstore.Request{EmployerID: id, Today: today, Actor: "replica-b",
 			Command: &domain.RecordPayment{PaidOn: "2006-06-20", AmountFen: "100", ReceiptNo: fmt.Sprintf("B-%d", i)}})
@@ -185,11 +181,7 @@ func TestAHistoryThroughASequenceAnotherReplicaAppendedHoldsIt(t *testing.T) {
 func TestAWriteRightAfterARegistrationThroughAnotherReplicaIsRecorded(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	other, err := eventstore.Open(ctx, e.l.Embedded.Conn, e.l.Embedded.StoreConfig(eventstore.Config{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := e.secondReplica(t)
 	for i := range 40 {
 		code := orgCode(78100000 + i)
 		res, err := other.Execute(ctx, eventstore.Request{Create: true, Today: today, Actor: "replica-b", Command: &domain.RegisterEmployer{
@@ -202,4 +194,16 @@ func TestAWriteRightAfterARegistrationThroughAnotherReplicaIsRecorded(t *testing
 			t.Fatalf("a payment just after another replica registered %s: %s, want 201", id, r)
 		}
 	}
+}
+
+// secondReplica opens another store on e's server, as a second API replica's, closed when the
+// test ends.
+func (e *env) secondReplica(t *testing.T) *eventstore.Store {
+	t.Helper()
+	st, err := eventstore.Open(context.Background(), e.l.Embedded.Conn, e.l.Embedded.StoreConfig(eventstore.Config{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	return st
 }

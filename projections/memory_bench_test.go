@@ -15,17 +15,7 @@ import (
 
 // memSource keeps every employer's events in memory, standing in for the event store when the
 // views fold an employer again.
-type memSource map[string][]domain.Event
-
-func (m memSource) EmployerEvents(id string, through uint64) ([]domain.Event, error) {
-	var out []domain.Event
-	for _, ev := range m[id] {
-		if ev.Seq <= through {
-			out = append(out, ev)
-		}
-	}
-	return out, nil
-}
+type memSource = projections.HeldEvents
 
 // yearsLedger feeds a ledger P payers' monthly declarations and payments, year after year,
 // closing each year at the end of the following January; after each year it calls measure.
