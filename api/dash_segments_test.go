@@ -320,9 +320,13 @@ func TestDashboardSegmentsInChromium(t *testing.T) {
 	if !slices.Equal(gotKeys, wantKeys) {
 		t.Errorf("the clerk's worklist shows %v, GET /v1/worklists lists %v", gotKeys, wantKeys)
 	}
+	// Each item worded in Chinese from its facts, then the API's English.
+	han := regexp.MustCompile(`\p{Han}`)
 	for _, it := range listed.Items {
-		if r := byKey[key(it.Kind, it.EmployerID)]; r.Detail != it.Detail || r.Since != it.Since.String() || r.County != it.County || r.Link != "#/employer/"+it.EmployerID {
-			t.Errorf("the worklist's %s item of %s reads %+v, the API's %+v", it.Kind, it.EmployerID, r, it)
+		r := byKey[key(it.Kind, it.EmployerID)]
+		zh, english := strings.CutSuffix(r.Detail, " "+it.Detail)
+		if !english || !han.MatchString(zh) || strings.Contains(zh, "{") || r.Since != it.Since.String() || r.County != it.County || r.Link != "#/employer/"+it.EmployerID {
+			t.Errorf("the worklist's %s item of %s reads %+v, the API's %+v: want it in Chinese, then the API's detail", it.Kind, it.EmployerID, r, it)
 		}
 	}
 	coal := byKey[key(projections.WorkWorkInjuryTarget, d.ids["C1"])]

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -166,6 +167,10 @@ var addedSinceGolden = regexp.MustCompile(`,"prior_years_recovered_fen":-?[0-9]+
 	`|,"field_work":\{"park_payers":[0-9]+,"park_payers_inspected":[0-9]+,"park_audit_coverage_rate":(null|[-+.0-9eE]+),` +
 	`"registered_insured":[0-9]+,"registered_not_insured":[0-9]+,"found_not_registered":[0-9]+,"closed":[0-9]+\}`)
 
+// workFactsSinceGolden matches a worklist item's facts, its last field, added after the golden
+// answers were recorded.
+var workFactsSinceGolden = regexp.MustCompile(`,"facts":\{[^{}]*\}\}`)
+
 func TestReadsWithoutASegmentAnswerWhatTheyAnsweredBeforeSegments(t *testing.T) {
 	e := serveAssessed(t, storetest.Start(t, eventstore.Config{}), goldenDay)
 	_, seq := goldenLedger(t, e)
@@ -177,6 +182,9 @@ func TestReadsWithoutASegmentAnswerWhatTheyAnsweredBeforeSegments(t *testing.T) 
 				t.Fatalf("GET %s: %s", g.path, r)
 			}
 			got := addedSinceGolden.ReplaceAll(r.Raw, nil)
+			if strings.HasPrefix(g.name, "worklists") {
+				got = workFactsSinceGolden.ReplaceAll(got, []byte("}"))
+			}
 			if want := readGolden(t, g.name); !bytes.Equal(got, want) {
 				t.Errorf("GET %s no longer answers what it answered before segments (清欠率 aside), %s", g.path, firstDiff(got, want))
 			}

@@ -102,8 +102,9 @@ var dashboardLabels = []labelTable{
 		{"bankruptcy", "破产 bankruptcy"},
 		{"court_ruling", "法院裁定 court ruling"},
 	}},
-	{"FLAG_DETAILS_ZH", flagDetailTable(0)},
-	{"FLAG_DETAILS_EN", flagDetailTable(1)},
+	{"FLAG_DETAILS_ZH", detailTable(flagDetails, 0)},
+	{"FLAG_DETAILS_EN", detailTable(flagDetails, 1)},
+	{"WORK_DETAILS_ZH", workDetails},
 	{"KINDS", []label{
 		{string(domain.KindEnterprise), "企业 enterprise"},
 		{string(domain.KindInstitution), "事业单位 institution"},
@@ -252,14 +253,36 @@ var flagDetails = []struct{ key, zh, en string }{
 		"{period} {insurance} declares a base of {wage_base} yuan for a headcount of {headcount}, under 60% of the average wage {average_wage} yuan a head"},
 	{projections.FlagParkEmployerNotEnrolled, "园区单位未参加养老保险", "industrial-park employer with no pension enrollment"},
 	{projections.FlagHighRiskWithoutWorkInjury, "风险类别 3 的单位未参加工伤保险", "risk class 3 employer with no work-injury enrollment"},
-	{projections.FlagWorkInjuryTarget, "属煤矿、非煤矿山、建筑、家具制造或其他高风险行业（或风险类别 3），{since} 起未参加工伤保险",
-		"in a sector the plan names for work injury (coal, mining, construction, furniture, other high-risk) or of risk class 3, with no work-injury enrollment since {since}"},
+	{projections.FlagWorkInjuryTarget, workInjuryZH, workInjuryEN},
 }
 
-// flagDetailTable is flagDetails in one language (0 Chinese, 1 English), as a labels.js table.
-func flagDetailTable(lang int) []label {
-	out := make([]label, len(flagDetails))
-	for i, d := range flagDetails {
+// The wording of a payer of the plan's work-injury target not enrolled in it: a flag and a
+// worklist's item alike.
+const (
+	workInjuryZH = "属煤矿、非煤矿山、建筑、家具制造或其他高风险行业（或风险类别 3），{since} 起未参加工伤保险"
+	workInjuryEN = "in a sector the plan names for work injury (coal, mining, construction, furniture, other high-risk) or of risk class 3, with no work-injury enrollment since {since}"
+)
+
+// workDetails word a worklist's item in Chinese from its date and facts (projections.WorkFacts);
+// the page shows the server's English detail beside it (worklist.js). A key is an item's kind,
+// or a kind and its variant (worklist.js workKey: the finding's kind; "basis" when there is a
+// due for the period before). Placeholders: {since} (the date the item counts from), {doc_no},
+// {found_on} and {period} as they are; {arrears} in 元; {insurance} by its label.
+var workDetails = []label{
+	{projections.WorkNoticePastDeadline, "通知书 {doc_no} 限期 {since} 已过，仍欠费 {arrears} 元：应转稽核检查"},
+	{projections.WorkFindingPastDeadline + "." + domain.FindingUnderReportedBase, "{found_on} 稽核发现{insurance} {period} 少报缴费基数，{since} 前未补报"},
+	{projections.WorkFindingPastDeadline + "." + domain.FindingMissedWorkers, "{found_on} 稽核发现{insurance} {period} 漏报人员，{since} 前未补报"},
+	{projections.WorkAssessmentCandidate + ".basis", "{period} 未申报也未核定（缴费期限 {since}）：可按上期 110% 核定"},
+	{projections.WorkAssessmentCandidate, "{period} 未申报也未核定（缴费期限 {since}），上期无应缴可作 110% 核定的依据：请催报申报，或直接核定各险种"},
+	{projections.WorkWorkInjuryTarget, workInjuryZH},
+	{projections.WorkFoundNotRegistered, "{found_on} 普查发现，30 日内（{since} 前）未办理社会保险登记"},
+}
+
+// detailTable is a table of wordings (flagDetails) in one language (0 Chinese, 1 English), as a
+// labels.js table.
+func detailTable(ds []struct{ key, zh, en string }, lang int) []label {
+	out := make([]label, len(ds))
+	for i, d := range ds {
 		out[i] = label{d.key, [2]string{d.zh, d.en}[lang]}
 	}
 	return out

@@ -110,6 +110,7 @@ func TestDashboardLabelsCoverTheDomain(t *testing.T) {
 		"WAIVER_BASES":    {"bankruptcy", "court_ruling"},
 		"FLAG_DETAILS_ZH": flagDetailKeys(),
 		"FLAG_DETAILS_EN": flagDetailKeys(),
+		"WORK_DETAILS_ZH": workDetailKeys(workKinds),
 		// A payer's attributes and its inspections (TestAttributeLabelsAreTheDomainsNames).
 		"INDUSTRIES":         slices.Collect(maps.Keys(domain.Industries)),
 		"SECTORS":            slices.Clone(domain.Sectors),
@@ -195,13 +196,31 @@ func flagDetailKeys() []string {
 	return keys
 }
 
+// workDetailKeys are the wordings of the worklists' items: one a kind, one a finding's kind for a
+// finding past re-declaration, two for a period not declared (with or without a due before it).
+func workDetailKeys(kinds []string) []string {
+	var keys []string
+	for _, k := range kinds {
+		switch k {
+		case projections.WorkFindingPastDeadline:
+			keys = append(keys, k+"."+domain.FindingUnderReportedBase, k+"."+domain.FindingMissedWorkers)
+		case projections.WorkAssessmentCandidate:
+			keys = append(keys, k, k+".basis")
+		default:
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
 // flagPlaceholders are the facts flags.js and api/labels.go fill into a flag's wording.
 var flagPlaceholders = []string{"amount", "accrued_fee", "wage_base", "average_wage", "since", "last_step", "period",
 	"insurance", "basis", "authority_doc", "grace_days", "headcount"}
 
 // TestFlagDetailsSayTheSameInBothLanguages: each wording of a flag names the same facts in
 // Chinese and in English, only facts the page and the exports fill in, the Chinese in Chinese
-// and the English without it.
+// and the English without it; a worklist item's Chinese wording (its English is the server's)
+// names only facts worklist.js fills in, its date among them.
 func TestFlagDetailsSayTheSameInBothLanguages(t *testing.T) {
 	srv := httptest.NewServer(api.New(api.Config{Today: func() domain.Date { return domain.MustDate("2006-12-31") }}))
 	defer srv.Close()
@@ -244,6 +263,21 @@ func TestFlagDetailsSayTheSameInBothLanguages(t *testing.T) {
 		}
 		if strings.Contains(zh, "{amount}") && !strings.Contains(zh, "{amount} 万元") {
 			t.Errorf("flag wording %s gives {amount} without its unit 万元: %q", key, zh)
+		}
+	}
+	// The worklists' items, as worklist.js fills them in.
+	workPlaceholders := []string{"since", "doc_no", "arrears", "found_on", "insurance", "period"}
+	if len(tables["WORK_DETAILS_ZH"]) == 0 {
+		t.Fatal("labels.js has no wordings of the worklists' items")
+	}
+	for key, zh := range tables["WORK_DETAILS_ZH"] {
+		for _, n := range names(zh) {
+			if !slices.Contains(workPlaceholders, n) {
+				t.Errorf("work wording %s names {%s}, which worklist.js does not fill in", key, n)
+			}
+		}
+		if !han.MatchString(zh) || !strings.Contains(zh, "{since}") {
+			t.Errorf("work wording %s: %q, want Chinese naming {since}", key, zh)
 		}
 	}
 }

@@ -26,6 +26,23 @@ type WorkItem struct {
 	County     string      `json:"county"`
 	Since      domain.Date `json:"since"`
 	Detail     string      `json:"detail"`
+	// Facts are what Detail states beyond Since, so that a reader can word the item in its own
+	// language (the desk's worklist, in Chinese and English).
+	Facts WorkFacts `json:"facts"`
+}
+
+// WorkFacts are the facts of a work item; each kind sets those its detail names: a notice's
+// DocNo and ArrearsFen; a finding's Finding, FoundOn, Insurance and Period; a period not
+// declared its Period and Basis (a due for the period before, to take 110% of); a payer the
+// survey found, FoundOn.
+type WorkFacts struct {
+	DocNo      string           `json:"doc_no,omitempty"`
+	ArrearsFen domain.Fen       `json:"arrears_fen,omitempty"`
+	Finding    string           `json:"finding,omitempty"`
+	FoundOn    domain.Date      `json:"found_on,omitempty"`
+	Insurance  domain.Insurance `json:"insurance,omitempty"`
+	Period     domain.Period    `json:"period,omitempty"`
+	Basis      bool             `json:"basis,omitempty"`
 }
 
 // Worklist lists a clerk's work in the given counties (all when counties is nil) as of asOf:
@@ -44,8 +61,8 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 		if !e.ActiveOn(asOf) || (counties != nil && !counties[county]) {
 			continue
 		}
-		item := func(kind string, since domain.Date, format string, args ...any) {
-			items = append(items, WorkItem{kind, id, e.Name, county, since, fmt.Sprintf(format, args...)})
+		item := func(kind string, since domain.Date, facts WorkFacts, format string, args ...any) {
+			items = append(items, WorkItem{kind, id, e.Name, county, since, fmt.Sprintf(format, args...), facts})
 		}
 		// The step dated last, not the one recorded last: a notice entered late does not undo
 		// the inspection that followed it.
@@ -54,7 +71,8 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 			if last.Step == domain.StepNotice && last.Deadline < asOf {
 				st := e.Account.Statement(asOf, l.Ref.LateFees)
 				if arrears := st.Totals.ArrearsFen(); arrears > 0 {
-					item(WorkNoticePastDeadline, last.Deadline, "notice %s set %s as deadline; %s yuan still in arrears: escalate to inspection", last.DocNo, last.Deadline, arrears)
+					item(WorkNoticePastDeadline, last.Deadline, WorkFacts{DocNo: last.DocNo, ArrearsFen: arrears},
+						"notice %s set %s as deadline; %s yuan still in arrears: escalate to inspection", last.DocNo, last.Deadline, arrears)
 				}
 			}
 		}
@@ -65,21 +83,25 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 			if d, ok := e.History.Declaration(f.Period); ok && d.On >= f.FoundOn && d.On <= asOf {
 				continue
 			}
-			item(WorkFindingPastDeadline, f.RedeclareBy, "%s finding of %s on %s %s: no re-declaration by %s", f.Kind, f.FoundOn, f.Insurance, f.Period, f.RedeclareBy)
+			item(WorkFindingPastDeadline, f.RedeclareBy, WorkFacts{Finding: f.Kind, FoundOn: f.FoundOn, Insurance: f.Insurance, Period: f.Period},
+				"%s finding of %s on %s %s: no re-declaration by %s", f.Kind, f.FoundOn, f.Insurance, f.Period, f.RedeclareBy)
 		}
 		if m, ok := missingWorkInjury(e, asOf); ok {
-			item(WorkWorkInjuryTarget, m.since, "%s", m.detail)
+			item(WorkWorkInjuryTarget, m.since, WorkFacts{}, "%s", m.detail)
 		}
 		if deadline := e.EnteredOn.AddDays(registrationDays); deadline < asOf && !(e.Registered && e.RegisteredOn <= asOf) {
-			item(WorkFoundNotRegistered, deadline, "found by the survey on %s and not registered within %d days (by %s)", e.EnteredOn, registrationDays, deadline)
+			item(WorkFoundNotRegistered, deadline, WorkFacts{FoundOn: e.EnteredOn},
+				"found by the survey on %s and not registered within %d days (by %s)", e.EnteredOn, registrationDays, deadline)
 		}
 		if owes(e, due) {
 			if _, ok := e.History.Declaration(due); !ok {
 				if _, assessed := e.History.Assessed[due]; !assessed {
 					if dueBefore(e, due, asOf, l.Ref.LateFees) {
-						item(WorkAssessmentCandidate, dueOn, "no declaration or assessment for %s, due %s: assess at 110%% of the previous period", due, dueOn)
+						item(WorkAssessmentCandidate, dueOn, WorkFacts{Period: due, Basis: true},
+							"no declaration or assessment for %s, due %s: assess at 110%% of the previous period", due, dueOn)
 					} else {
-						item(WorkAssessmentCandidate, dueOn, "no declaration or assessment for %s, due %s, and no due for %s to take 110%% of: ask for the declaration, or assess its lines", due, dueOn, due.Prev())
+						item(WorkAssessmentCandidate, dueOn, WorkFacts{Period: due},
+							"no declaration or assessment for %s, due %s, and no due for %s to take 110%% of: ask for the declaration, or assess its lines", due, dueOn, due.Prev())
 					}
 				}
 			}

@@ -7,8 +7,8 @@
 
 import { api, ApiError } from './api.js';
 import { $, bi, el } from './dom.js';
-import { fmtInt } from './format.js';
-import { WORK_KINDS } from './labels.js';
+import { fmtInt, fmtYuan } from './format.js';
+import { INSURANCES, WORK_DETAILS_ZH, WORK_KINDS } from './labels.js';
 import { countyName, kz, S } from './state.js';
 
 const PAGE_SIZE = 50;
@@ -35,13 +35,40 @@ function fillCounties() {
   sel.value = S.order.includes(was) ? was : '';
 }
 
+// workKey names an item's wording in WORK_DETAILS_* (api/labels.go workDetails).
+function workKey(it) {
+  const x = it.facts || {};
+  if (it.kind === 'finding_past_redeclare_by') return it.kind + '.' + x.finding;
+  if (it.kind === 'no_line_for_due_period' && x.basis) return it.kind + '.basis';
+  return it.kind;
+}
+
+// detail words an item in Chinese from its date and facts, then gives the server's English
+// (dimmed); the server's words alone when the page has no wording for it.
+function detail(it) {
+  const key = workKey(it);
+  if (!WORK_DETAILS_ZH[key]) return [it.detail || ''];
+  const x = it.facts || {};
+  const nowrap = v => el('span', { class: 'nowrap' }, v);
+  const value = k => {
+    switch (k) {
+      case 'since': return nowrap(it.since || '');
+      case 'arrears': return nowrap(fmtYuan(x.arrears_fen));
+      case 'insurance': { const l = INSURANCES[x.insurance] || x.insurance || ''; const i = l.indexOf(' '); return i < 0 ? l : l.slice(0, i); }
+      default: return nowrap(x[k] === undefined ? '' : String(x[k]));
+    }
+  };
+  const zh = WORK_DETAILS_ZH[key].split(/\{(\w+)\}/).map((t, i) => (i % 2 ? value(t) : t));
+  return [...zh, ' ', el('span', { class: 'en' }, it.detail || '')];
+}
+
 function row(it) {
   return el('tr', { 'data-kind': it.kind, 'data-employer': it.employer_id, 'data-county': it.county, 'data-since': it.since },
     el('td', null, el('span', { class: 'chip', 'data-kind': it.kind }, WORK_KINDS[it.kind] || it.kind)),
     el('td', { class: 'employer' }, el('a', { href: '#/employer/' + encodeURIComponent(it.employer_id), title: it.employer_id }, it.name || it.employer_id)),
     el('td', null, countyName(it.county)),
     el('td', { class: 'nowrap' }, it.since || '—'),
-    el('td', { class: 'detail' }, it.detail || ''));
+    el('td', { class: 'detail' }, ...detail(it)));
 }
 
 // draw shows the page of the items of the kind chosen.
