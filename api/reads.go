@@ -37,10 +37,17 @@ type encoded struct {
 	m  map[encKey][]byte
 }
 
+// encKey names a report by what it is a function of (the views' sequence, the query and the
+// segment), not by the report itself: a report holds the views it was computed from, and a
+// cache keyed by reports made from replays of closed books kept every replay alive (hundreds
+// of megabytes after a few dozen reads of old years).
 type encKey struct {
-	rep   *projections.Report
-	route string
-	scope string
+	seq    uint64
+	asOf   domain.Date
+	period domain.Period
+	seg    domain.Segment
+	route  string
+	scope  string
 }
 
 // writeCached answers with the cached encoding of build() for (rep, route, principal's scope).
@@ -50,7 +57,7 @@ func (s *Server) writeCached(w http.ResponseWriter, r *http.Request, rep *projec
 	if p.readsAll() {
 		scope = "all"
 	}
-	key := encKey{rep, r.Pattern + "?" + r.URL.RawQuery, scope}
+	key := encKey{rep.Seq, rep.AsOf, rep.Period, rep.Segment, r.Pattern + "?" + r.URL.RawQuery, scope}
 	s.enc.mu.Lock()
 	b, ok := s.enc.m[key]
 	s.enc.mu.Unlock()
