@@ -103,12 +103,26 @@ func CheckReference(p Payload, ref *Reference) error {
 			st, _ := ref.Year(e.Year)
 			return Conflict("year", "%d is already closed (after freeze %s)", e.Year, st.FreezeID)
 		}
+		// The closed books stay one run of years: a year reopened before this one would take
+		// writes that change its figures after it is closed.
+		if first, ok := ref.firstClosed(); ok {
+			for y := first + 1; y < e.Year; y++ {
+				if !ref.Closed(y) {
+					return Conflict("year", "%d is open: close it before %d (the closed books are the years from %d on, without a gap)", y, e.Year, first)
+				}
+			}
+		}
 	case YearReopened:
 		if _, err := NewYearReopened(e.Year, e.Reason); err != nil {
 			return err
 		}
 		if !ref.Closed(e.Year) {
 			return Conflict("year", "%d is not closed", e.Year)
+		}
+		// Writes dated in a reopened year change the figures of the years after it: those are
+		// reopened first, the latest first.
+		if ref.Closed(e.Year + 1) {
+			return Conflict("year", "%d is closed: reopen it before %d (the latest closed year first), as a write dated in %d would change its figures", e.Year+1, e.Year, e.Year)
 		}
 	default:
 		return Invalid("", "not reference data")

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -89,5 +90,57 @@ func TestAnUnknownCountyIsRefusedNamingTheLedgersCity(t *testing.T) {
 		if !errors.As(err, &de) || de.Field != "county" || !strings.Contains(de.Detail, tt.want) {
 			t.Errorf("ledger %s, county %s: %v, want %q", tt.city, tt.county, err, tt.want)
 		}
+	}
+}
+
+// TestTheClosedBooksStayOneRunOfYears: only the latest closed year may be reopened, and a year
+// may be closed only when the years from the first closed one to it are: a year reopened
+// between closed ones took writes that changed the figures of the closed year after it.
+func TestTheClosedBooksStayOneRunOfYears(t *testing.T) {
+	ref := defaultRef()
+	closeYear := func(y int) error {
+		p := YearClosed{Year: y, FreezeID: fmt.Sprint("f", y), Digest: "d"}
+		if err := CheckReference(p, ref); err != nil {
+			return err
+		}
+		ref.Apply(p)
+		return nil
+	}
+	reopen := func(y int) error {
+		p, err := NewYearReopened(y, "补录")
+		if err != nil {
+			return err
+		}
+		if err := CheckReference(p, ref); err != nil {
+			return err
+		}
+		ref.Apply(p)
+		return nil
+	}
+	for _, y := range []int{2006, 2007, 2008} {
+		if err := closeYear(y); err != nil {
+			t.Fatalf("close %d: %v", y, err)
+		}
+	}
+	conflict := func(what string, err error) {
+		t.Helper()
+		var de *Error
+		if !errors.As(err, &de) || de.Kind != KindConflict || de.Field != "year" {
+			t.Errorf("%s: %v, want a conflict on year", what, err)
+		}
+	}
+	conflict("reopening 2007 while 2008 is closed", reopen(2007))
+	if err := reopen(2008); err != nil {
+		t.Fatalf("reopening the latest closed year: %v", err)
+	}
+	if err := reopen(2007); err != nil {
+		t.Fatalf("reopening 2007 once 2008 is open: %v", err)
+	}
+	conflict("closing 2008 while 2007 is open", closeYear(2008))
+	if err := closeYear(2007); err != nil {
+		t.Fatalf("closing 2007 again: %v", err)
+	}
+	if err := closeYear(2008); err != nil {
+		t.Fatalf("closing 2008 after 2007: %v", err)
 	}
 }
