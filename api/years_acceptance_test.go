@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -298,7 +299,19 @@ func TestClosingYearsAcceptance(t *testing.T) {
 	wantCompacted(t, closing.runner, domain.MustDate("2007-12-31"))
 	// A period of the closed books as of a date after them: the live views no longer hold it.
 	wantError(t, closing.get(t, "/v1/counties?as_of=2008-01-31&period=2007-05", tokAdmin), 400, "invalid", "period")
-	wantError(t, closing.get(t, "/v1/series?as_of=2008-01-31&from=2007-11&to=2008-01", tokAdmin), 400, "invalid", "from")
+	// A series reads each month from its first day: as of a date after the closed books it
+	// starts after them, and its refusal names that month (it named 2007-11, the first period
+	// a single figures read may ask for, and refused it too).
+	for _, from := range []string{"2007-11", "2007-12"} {
+		r := closing.get(t, "/v1/series?as_of=2008-01-31&from="+from+"&to=2008-01", tokAdmin)
+		wantError(t, r, 400, "invalid", "from")
+		if d := r.str("detail"); !strings.Contains(d, "starts from 2008-01") {
+			t.Errorf("a series from %s refused with %q, want it to name 2008-01", from, d)
+		}
+	}
+	if r := closing.get(t, "/v1/series?as_of=2008-01-31&from=2008-01&to=2008-01", tokAdmin); r.Status != http.StatusOK {
+		t.Errorf("a series from the month the refusal names: %s", r)
+	}
 	if r := open.get(t, "/v1/counties?as_of=2008-01-31&period=2007-05", tokAdmin); r.Status != http.StatusOK {
 		t.Errorf("the ledger never closed answers a 2007 period as of 2008-01-31 with %s", r)
 	}

@@ -167,6 +167,12 @@ func (r *Runner) Series(ctx context.Context, asOf domain.Date, from, to domain.P
 	if fresh {
 		return c, nil
 	}
+	if cur := r.Current(); asOf > cur.Boundary && !cur.CoversSeries(asOf, from) {
+		// A series reads each month from its first day: it starts after the closed books, a
+		// month later than a single period's figures may (At's words would say the latter).
+		return nil, domain.Invalid("from", "%s is in the books closed through %s: a series as of a later date starts from %s; ask as of a date on or before %s",
+			from, cur.Boundary, cur.Boundary.AddDays(1).Period(), cur.Boundary)
+	}
 	l, err := r.At(ctx, Query{AsOf: from.FirstDay(), Period: from}, asOf, "from")
 	if err != nil {
 		return nil, err
