@@ -73,9 +73,7 @@ func (s *Server) mayRead(r *http.Request, id string, e *domain.Employer) error {
 }
 
 // waitMinSeq honours ?min_seq=N (read your writes) for a reader whose state is at applied() and
-// waits with wait: nil once it holds N, waiting up to 5 s; 400 for an N that is not a number,
-// or past the stream's last sequence (no write was answered with it: waiting would only hold
-// the request); 503 naming where the reader is (at) when the wait runs out.
+// waits with wait: nil once it holds N (reach).
 func (s *Server) waitMinSeq(r *http.Request, at string, applied func() uint64, wait func(context.Context, uint64) error) error {
 	v := r.URL.Query().Get("min_seq")
 	if v == "" {
@@ -85,16 +83,24 @@ func (s *Server) waitMinSeq(r *http.Request, at string, applied func() uint64, w
 	if err != nil {
 		return domain.Invalid("min_seq", "%q is not a sequence number", v)
 	}
+	return s.reach(r.Context(), "min_seq", n, at, applied, wait)
+}
+
+// reach waits until a reader at applied() holds sequence n (the query parameter field), with
+// wait, up to 5 s: 400 for an n past the stream's last sequence (no write was answered with
+// it: waiting would only hold the request, and an answer through it would change as the
+// ledger grows); 503 naming where the reader is (at) when the wait runs out.
+func (s *Server) reach(ctx context.Context, field string, n uint64, at string, applied func() uint64, wait func(context.Context, uint64) error) error {
 	if n <= applied() {
 		return nil
 	}
-	if last, past := s.pastLast(r.Context(), n); past {
-		return domain.Invalid("min_seq", "%d is past the ledger's last sequence, %d: no write was answered with it", n, last)
+	if last, past := s.pastLast(ctx, n); past {
+		return domain.Invalid(field, "%d is past the ledger's last sequence, %d: no write was answered with it", n, last)
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := wait(ctx, n); err != nil {
-		return &domain.Error{Kind: domain.KindUnavailable, Field: "min_seq",
+		return &domain.Error{Kind: domain.KindUnavailable, Field: field,
 			Detail: fmt.Sprintf("%s %d, not yet %d; retry", at, applied(), n)}
 	}
 	return nil
@@ -114,8 +120,8 @@ func (s *Server) pastLast(ctx context.Context, n uint64) (uint64, bool) {
 }
 
 // throughSeq reads ?through_seq=N, what the ledger had recorded through sequence N (0 when it
-// is left out): 400 for 0, for what is not a number, and for a sequence the ledger has not
-// reached, whose answer would change as it grows.
+// is left out): 400 for 0 and for what is not a number; a sequence appended through another
+// replica and not yet followed here is waited for, one past the stream is refused (reach).
 func (s *Server) throughSeq(r *http.Request) (uint64, error) {
 	v := r.URL.Query().Get("through_seq")
 	if v == "" {
@@ -125,17 +131,8 @@ func (s *Server) throughSeq(r *http.Request) (uint64, error) {
 	if err != nil || n == 0 {
 		return 0, domain.Invalid("through_seq", "%q is not a sequence number (they begin at 1; leave it out for all events)", v)
 	}
-	if last, past := s.pastLast(r.Context(), n); past {
-		return 0, domain.Invalid("through_seq", "%d is past the ledger's last sequence, %d", n, last)
-	}
-	// Appended through another replica and not yet followed here: what is read must hold it.
-	if n > s.cfg.Store.Applied() {
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		defer cancel()
-		if err := s.cfg.Store.WaitApplied(ctx, n); err != nil {
-			return 0, &domain.Error{Kind: domain.KindUnavailable, Field: "through_seq",
-				Detail: fmt.Sprintf("the ledger is at sequence %d here, not yet %d; retry", s.cfg.Store.Applied(), n)}
-		}
+	if err := s.reach(r.Context(), "through_seq", n, "the ledger is at sequence", s.cfg.Store.Applied, s.cfg.Store.WaitApplied); err != nil {
+		return 0, err
 	}
 	return n, nil
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -121,32 +122,37 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 		// employer is not theirs; Authorize checks it again on the state the command is decided on.
 		id := r.PathValue("id")
 		countyBound := rt.family == "employer" || rt.family == "void" && p.Role == RoleClerk
-		refused := func(county string) bool {
-			return county == "" || (!p.readsAll() && !p.canReadCounty(county, s.cfg.Store.Reference())) || (countyBound && !p.canWriteEmployer(county))
+		// refusal answers why the principal may not write to the employer as the store has it.
+		refusal := func() error {
+			county, err := s.cfg.Store.EmployerCountyContext(r.Context(), id)
+			switch {
+			case err != nil:
+				return err
+			case county == "":
+				return noEmployer("employer_id", id)
+			case !p.readsAll() && !p.canReadCounty(county, s.cfg.Store.Reference()):
+				return notYours(id)
+			case countyBound && !p.canWriteEmployer(county):
+				return forbidden("%s (%s) may not write to employers of county %s", p.Name, p.Role, county)
+			}
+			return nil
 		}
-		county, err := s.cfg.Store.EmployerCountyContext(r.Context(), id)
-		if err == nil && refused(county) {
+		if err := refusal(); err != nil {
+			var de *domain.Error
+			if !errors.As(err, &de) { // the store did not answer: nothing to decide again
+				writeError(w, err)
+				return
+			}
 			// Another replica may have registered or transferred the employer a moment ago: a
 			// refusal is decided on the stream's state, as the write side decides its own.
-			if err = s.cfg.Store.CatchUp(r.Context()); err == nil {
-				county, err = s.cfg.Store.EmployerCountyContext(r.Context(), id)
+			if cerr := s.cfg.Store.CatchUp(r.Context()); cerr != nil {
+				writeError(w, cerr)
+				return
 			}
-		}
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		switch {
-		case county == "":
-			writeError(w, noEmployer("employer_id", id))
-			return
-		case !p.readsAll() && !p.canReadCounty(county, s.cfg.Store.Reference()):
-			writeError(w, notYours(id))
-			return
-		}
-		if countyBound && !p.canWriteEmployer(county) {
-			writeError(w, forbidden("%s (%s) may not write to employers of county %s", p.Name, p.Role, county))
-			return
+			if err := refusal(); err != nil {
+				writeError(w, err)
+				return
+			}
 		}
 		cmd := rt.newCmd()
 		canon, err := readBody(w, r, cmd)

@@ -93,18 +93,16 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 			item(WorkFoundNotRegistered, deadline, WorkFacts{FoundOn: e.EnteredOn},
 				"found by the survey on %s and not registered within %d days (by %s)", e.EnteredOn, registrationDays, deadline)
 		}
-		if owes(e, due) {
-			if _, ok := e.History.Declaration(due); !ok {
-				if _, assessed := e.History.Assessed[due]; !assessed {
-					if dueBefore(e, due, asOf, l.Ref.LateFees) {
-						item(WorkAssessmentCandidate, dueOn, WorkFacts{Period: due, Basis: true},
-							"no declaration or assessment for %s, due %s: assess at 110%% of the previous period", due, dueOn)
-					} else {
-						item(WorkAssessmentCandidate, dueOn, WorkFacts{Period: due},
-							"no declaration or assessment for %s, due %s, and no due for %s to take 110%% of: ask for the declaration, or assess its lines", due, dueOn, due.Prev())
-					}
-				}
-			}
+		_, declared := e.History.Declaration(due)
+		_, assessed := e.History.Assessed[due]
+		switch {
+		case declared || assessed || !owes(e, due):
+		case dueBefore(e, due, asOf, l.Ref.LateFees):
+			item(WorkAssessmentCandidate, dueOn, WorkFacts{Period: due, Basis: true},
+				"no declaration or assessment for %s, due %s: assess at 110%% of the previous period", due, dueOn)
+		default:
+			item(WorkAssessmentCandidate, dueOn, WorkFacts{Period: due},
+				"no declaration or assessment for %s, due %s, and no due for %s to take 110%% of: ask for the declaration, or assess its lines", due, dueOn, due.Prev())
 		}
 	}
 	return items
