@@ -101,17 +101,6 @@ func (s *Store) execute(ctx context.Context, req Request, key string) (Result, e
 	// expected sequence, but a refusal is not; so before it answers a refusal the store catches
 	// up with the stream once and decides again. (Not so the command's own checks, which
 	// normalise its fields and so run once.)
-	caughtUp := false
-	recheck := func(err error) (bool, error) {
-		if caughtUp || !refusal(err) {
-			return false, err
-		}
-		caughtUp = true
-		if err := s.CatchUp(ctx); err != nil {
-			return false, err
-		}
-		return true, nil
-	}
 	id := req.EmployerID
 	if id == "" {
 		if !req.Create {
@@ -122,6 +111,17 @@ func (s *Store) execute(ctx context.Context, req Request, key string) (Result, e
 	unlock := s.locks.lock("e:" + id)
 	defer unlock()
 	retry := s.retrier(ctx)
+	caughtUp := false
+	recheck := func(err error) (bool, error) {
+		if caughtUp || !refusal(err) {
+			return false, err
+		}
+		caughtUp = true
+		if err := retry.catchUp(ctx); err != nil {
+			return false, err
+		}
+		return true, nil
+	}
 	for {
 		u, evs, err := s.decide(ctx, id, req, key)
 		if errors.Is(err, errKeyKnown) {
@@ -144,7 +144,7 @@ func (s *Store) execute(ctx context.Context, req Request, key string) (Result, e
 			if s.cfg.Metrics != nil {
 				s.cfg.Metrics.Duplicate()
 			}
-			if err := s.CatchUp(ctx); err != nil {
+			if err := retry.catchUp(ctx); err != nil {
 				return Result{}, err
 			}
 			if r, ok, err := s.lookupKey(ctx, key, req.BodyHash); ok || err != nil {
@@ -159,7 +159,7 @@ func (s *Store) execute(ctx context.Context, req Request, key string) (Result, e
 			if s.cfg.Metrics != nil {
 				s.cfg.Metrics.Conflict()
 			}
-			if err := s.CatchUp(ctx); err != nil {
+			if err := retry.catchUp(ctx); err != nil {
 				return Result{}, err
 			}
 			// The writer that won may be this command's own first attempt, sent to another
@@ -488,7 +488,7 @@ func (s *Store) executeRef(ctx context.Context, req RefRequest, key string) (Res
 		case err == nil:
 			return Result{EventIDs: []string{ev.ID}, Seq: first, Version: first}, nil
 		case errors.Is(err, ErrConflict) || errors.Is(err, errDuplicate):
-			if err := s.CatchUp(ctx); err != nil {
+			if err := retry.catchUp(ctx); err != nil {
 				return Result{}, err
 			}
 			if r, ok, err := s.lookupKey(ctx, key, req.BodyHash); ok || err != nil {

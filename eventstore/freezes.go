@@ -60,7 +60,7 @@ func (s *Store) AppendFreeze(ctx context.Context, o FreezeOrder, make func() (do
 				return Result{EventIDs: []string{env.ID}, Seq: seq, Version: seq}, err
 			}
 			// The key's freeze was made through another replica too.
-			if err := s.CatchUp(ctx); err != nil {
+			if err := retry.catchUp(ctx); err != nil {
 				return Result{}, err
 			}
 			if r, ok, err := s.lookupKey(ctx, key, o.BodyHash); ok || err != nil {

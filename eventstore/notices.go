@@ -115,7 +115,7 @@ func (s *Store) WithNoticeNumbers(ctx context.Context, prefix string, issue func
 	defer unlock()
 	retry := s.retrier(ctx)
 	for {
-		if err := s.CatchUp(ctx); err != nil {
+		if err := retry.catchUp(ctx); err != nil {
 			return err
 		}
 		s.mu.RLock()

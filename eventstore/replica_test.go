@@ -227,6 +227,53 @@ func TestAWriteThatKeepsLosingRacesAnswersConflictRetry(t *testing.T) {
 	t.Logf("answered: %v; detail: %s", o.err, de.Detail)
 }
 
+// A write that lost a race and then waited longer than its whole budget for its follower (as one
+// does after a failover: an election, then a consumer made again) tries again on the state it
+// caught up with: the wait was not other writers changing its employer, so no 409.
+func TestAWriteThatWaitedForItsFollowerLongerThanItsBudgetStillTriesAgain(t *testing.T) {
+	first, second, id, sig := replicaPair(t)
+	const budget = 50 * time.Millisecond
+	second.cfg.RetryTimeout = budget
+	// The second store's follower is held before another employer's registration, and so before
+	// the payment after it; nothing the write does touches that hold.
+	other := newID()
+	release := sync.OnceFunc(second.markPending(EmployerPrefix + other))
+	defer release()
+	reg := Request{EmployerID: other, Create: true, Today: replicaToday, Actor: "test", Command: &domain.RegisterEmployer{
+		Name: "单位乙", County: "360702", OrgCode: "10000005-9", Kind: "enterprise", RiskClass: "1", RegisteredOn: "2006-04-03"}}
+	if _, err := first.Execute(context.Background(), reg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Execute(context.Background(), keyedPayment(id, "k-9", "a")); err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan outcome, 1)
+	go func() {
+		req := keyedPayment(id, "k-10", "b")
+		req.Command = &domain.RecordPayment{PaidOn: "2006-06-11", AmountFen: "200", ReceiptNo: "R-2"}
+		res, err := second.Execute(context.Background(), req)
+		out <- outcome{res, err}
+	}()
+	select {
+	case <-sig.conflicts:
+	case o := <-out:
+		t.Fatalf("the write did not conflict: %+v %v", o.res, o.err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the write neither conflicted nor returned")
+	}
+	// The write now waits for the held follower, at least four budgets.
+	time.Sleep(4 * budget)
+	release()
+	o := <-out
+	if o.err != nil {
+		t.Fatalf("a write that lost one race, then waited %v for its follower with a budget of %v: %v, want it recorded", 4*budget, budget, o.err)
+	}
+	e, ok := second.Employer(id)
+	if !ok || e.Version != o.res.Seq {
+		t.Fatalf("the employer after the write: %+v, want version %d", e, o.res.Seq)
+	}
+}
+
 // A client registers an employer through one replica and pays through the other before that
 // one's follower has folded the registration: the payment must not be refused as "no employer".
 func TestAWriteRefusedOnAStateBehindTheStreamIsDecidedAgain(t *testing.T) {

@@ -47,19 +47,43 @@ const (
 
 // retrier paces the attempts of one write that loses races, within a budget of time.
 type retrier struct {
+	s        *Store
 	start    time.Time
 	until    time.Time
+	deadline time.Time // ctx's; zero without one
 	attempts int
 }
 
 // retrier starts the budget of a write: Config.RetryTimeout, or until ctx's deadline if sooner.
 func (s *Store) retrier(ctx context.Context) *retrier {
 	now := time.Now()
-	r := &retrier{start: now, until: now.Add(s.cfg.RetryTimeout)}
-	if d, ok := ctx.Deadline(); ok && d.Before(r.until) {
-		r.until = d
+	r := &retrier{s: s, start: now, until: now.Add(s.cfg.RetryTimeout)}
+	if d, ok := ctx.Deadline(); ok {
+		r.deadline = d
+		r.until = minTime(r.until, d)
 	}
 	return r
+}
+
+// catchUp is Store.CatchUp for a write between its attempts. The time it waits (for a leader
+// after a failover, for a follower given a new consumer) is not time racing other writers, so it
+// is added to the budget, up to ctx's deadline: a write that waited out an election tries again
+// on the state it caught up with, rather than answering that others kept changing its employer.
+func (r *retrier) catchUp(ctx context.Context) error {
+	began := time.Now()
+	err := r.s.CatchUp(ctx)
+	r.until = r.until.Add(time.Since(began))
+	if !r.deadline.IsZero() {
+		r.until = minTime(r.until, r.deadline)
+	}
+	return err
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // again waits before the next attempt of a write whose attempt failed with cause (a lost race, a
