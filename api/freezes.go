@@ -192,24 +192,33 @@ type ResponsibleEvent = RecordedEvent
 
 const maxResponsible = 1000
 
-func (s *Server) restatement(w http.ResponseWriter, r *http.Request) error {
-	f, frozen, err := s.loadFreeze(r, r.PathValue("id"))
+// restated is freeze id beside the same figures computed now: the freeze, the report of them now
+// and every figure that changed.
+func (s *Server) restated(r *http.Request, id string) (domain.FreezeMade, *projections.Report, []projections.Change, error) {
+	f, frozen, err := s.loadFreeze(r, id)
 	if err != nil {
-		return err
+		return f, nil, nil, err
 	}
 	// The views must at least know what the freeze knew.
 	wctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	err = s.cfg.Runner.WaitSeq(wctx, f.ThroughSeq)
 	cancel()
 	if err != nil {
-		return &domain.Error{Kind: domain.KindUnavailable, Detail: fmt.Sprintf("the views are behind the freeze's sequence %d; retry", f.ThroughSeq)}
+		return f, nil, nil, &domain.Error{Kind: domain.KindUnavailable, Detail: fmt.Sprintf("the views are behind the freeze's sequence %d; retry", f.ThroughSeq)}
 	}
 	now, err := s.cfg.Runner.Report(r.Context(), projections.FreezeQuery(s.viewsRef(), f.ValidThrough))
+	if err != nil {
+		return f, nil, nil, err
+	}
+	return f, now, projections.Restate(frozen, now), nil
+}
+
+func (s *Server) restatement(w http.ResponseWriter, r *http.Request) error {
+	f, now, changes, err := s.restated(r, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	seq := now.Seq
-	changes := projections.Restate(frozen, now)
 	p := principalOf(r)
 	see := s.visibleIn(p, now.Ref)
 	full := p.readsAll()

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -60,6 +62,9 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f, err := s.yearEndFreeze(year, body.FreezeID)
+	if err == nil {
+		err = s.unchangedSince(r, year, f)
+	}
 	if err != nil {
 		writeError(w, err)
 		return
@@ -87,6 +92,29 @@ func (s *Server) yearEndFreeze(year int, id string) (eventstore.FreezeRef, error
 		return eventstore.FreezeRef{}, domain.Conflict("freeze_id", "no stored freeze %q valid through %s: a year is closed after its year-end freeze", id, end)
 	}
 	return eventstore.FreezeRef{}, domain.Conflict("year", "no freeze valid through %s is stored: make the year-end freeze (POST /v1/freezes) before closing %d", end, year)
+}
+
+// unchangedSince refuses to close year after freeze f when the year's figures, as the views
+// know the stream now, are no longer f's (a write dated in the year after f was made: a late
+// entry, a year reopened and corrected): the closing would record a digest no replay gives.
+func (s *Server) unchangedSince(r *http.Request, year int, f eventstore.FreezeRef) error {
+	if s.cfg.Runner == nil {
+		return &domain.Error{Kind: domain.KindUnavailable, Detail: "the views are not running on this server: a year is closed where they check its figures"}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	err := s.cfg.Runner.WaitSeq(ctx, s.cfg.Store.Applied())
+	cancel()
+	if err != nil {
+		return &domain.Error{Kind: domain.KindUnavailable, Detail: fmt.Sprintf("the views are behind the ledger's sequence %d; retry", s.cfg.Store.Applied())}
+	}
+	_, _, changes, err := s.restated(r, f.ID)
+	if err != nil || len(changes) == 0 {
+		return err
+	}
+	c := changes[0]
+	return domain.Conflict("freeze_id", "%d figures of %d changed after freeze %s was made (first: %s %s, %d then, %d now; "+
+		"its restatement, /v1/freezes/%s/restatement, lists them): make a new year-end freeze (valid_through %d-12-31) and close after it",
+		len(changes), year, f.ID, c.Scope, c.Figure, c.Frozen, c.Now, f.ID, year)
 }
 
 func (s *Server) reopenYear(w http.ResponseWriter, r *http.Request) {

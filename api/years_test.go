@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/kuozheng/kuozheng/api/importer"
@@ -223,6 +224,34 @@ func TestAYearClosesOnlyAfterItsYearEndFreezeOnceAndByTheAssessmentTeam(t *testi
 	}
 }
 
+// TestAYearClosesOnlyAfterAFreezeOfItsFiguresAsTheyStand: an employer registered in 2006 and
+// recorded after the December freeze changes 2006's figures, so closing after that freeze (named
+// or the latest) is 409 naming freeze_id and pointing to its restatement, and appends nothing;
+// closing after a freeze made since is recorded with that freeze's digest.
+func TestAYearClosesOnlyAfterAFreezeOfItsFiguresAsTheyStand(t *testing.T) {
+	e, _ := newYearsEnv(t)
+	stale := e.freeze(t, tokAssessor, "2006-12-31", 0)
+	e.register(t, tokClerkA, orgCode(7002), "360702")
+	e.waitViews(t, e.l.Store.Applied())
+	for _, body := range []string{`{}`, fmt.Sprintf(`{"freeze_id":%q}`, stale.ID)} {
+		before := e.count()
+		r := e.post(t, "/v1/years/2006/close", tokAssessor, body)
+		wantError(t, r, 409, "conflict", "freeze_id")
+		if d := r.str("detail"); !strings.Contains(d, "/v1/freezes/"+stale.ID+"/restatement") {
+			t.Errorf("closing after a freeze whose figures changed, body %s: detail %q names no restatement of %s", body, d, stale.ID)
+		}
+		e.wantUnchanged(t, before)
+	}
+	if y := e.yearOf(t, 2006); y.Closed {
+		t.Fatalf("2006 closed after a freeze of figures that changed: %+v", y)
+	}
+	fresh := e.freeze(t, tokAssessor, "2006-12-31", 0)
+	e.closeYear(t, tokAssessor, "2006", `{}`)
+	if y := e.yearOf(t, 2006); !y.Closed || y.FreezeID != fresh.ID || y.Digest != fresh.Digest {
+		t.Errorf("GET /v1/years says of 2006 %+v, want closed after freeze %s (%s)", y, fresh.ID, fresh.Digest)
+	}
+}
+
 // TestAnAdminReopensAClosedYearWithAReason: only an admin reopens a closed year, and only with a
 // visible reason (400 otherwise); then a backdated write is recorded, the year is listed open
 // with who reopened it and why, and it can be closed again.
@@ -263,11 +292,16 @@ func TestAnAdminReopensAClosedYearWithAReason(t *testing.T) {
 		t.Errorf("figures as of 2006-12-31 differ once 2006 is reopened: digest %s, was %s", got, closed)
 	}
 	e.mustWrite(t, empPath(id, "payments"), tokClerkA, backdated)
+	e.register(t, tokClerkA, orgCode(7003), "360702")
 	y := e.yearOf(t, 2006)
 	if y.Closed || y.ReopenReason != "补录审计发现的欠费" || y.ReopenedBy != "admin:adm" || y.ReopenedOn != yearsToday {
 		t.Errorf("GET /v1/years says of 2006 %+v, want open, reopened by admin:adm on %s for its reason", y, yearsToday)
 	}
 	wantError(t, e.post(t, "/v1/years/2006/reopen", tokAdmin, `{"reason":"again"}`), 409, "conflict", "year")
+	// The freeze 2006 was first closed after no longer holds its figures (one more employer).
+	before := e.count()
+	wantError(t, e.post(t, "/v1/years/2006/close", tokAdmin, `{}`), 409, "conflict", "freeze_id")
+	e.wantUnchanged(t, before)
 	e.freeze(t, tokAssessor, "2006-12-31", 0)
 	e.closeYear(t, tokAdmin, "2006", `{}`)
 	wantError(t, e.post(t, empPath(id, "payments"), tokClerkA, paymentBody("Y-6", 500, "2006-11-21")), 409, "year_closed", "paid_on")
