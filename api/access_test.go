@@ -108,6 +108,9 @@ func expectedAccess(role, route, target string) access {
 	case route == "GET /v1/corrections":
 		// Supervisors read their own counties' (an out-of-scope supervisor's answer is empty).
 		return yes(role == "auditor" || role == "supervisor")
+	case route == "GET /v1/events":
+		// API.md: auditors and admins.
+		return yes(role == "auditor")
 	case route == "GET /v1/verify":
 		// Not in the table: the whole ledger's integrity, for those who read every employer.
 		return yes(role == "auditor" || role == "assessor")

@@ -20,9 +20,9 @@ type eventsPage struct {
 	NextCursor string `json:"next_cursor"`
 }
 
-// Events recorded today are listed by actor, within the reader's counties, a page at a time
-// through next_cursor; a period with nothing recorded lists nothing.
-func TestEventsAreListedByActorOverAPeriodWithinTheReadersCounties(t *testing.T) {
+// Events recorded today are listed by actor, a page at a time through next_cursor, to auditors
+// and admins only (API.md); a period with nothing recorded lists nothing.
+func TestEventsAreListedByActorOverAPeriodToAuditorsAndAdmins(t *testing.T) {
 	e := newReadEnv(t, domain.MustDate("2006-12-31"))
 	a := e.register(t, tokClerkA, orgCode(10000004), "360702")
 	e.register(t, tokClerkB, orgCode(10000018), "360721")
@@ -69,10 +69,11 @@ func TestEventsAreListedByActorOverAPeriodWithinTheReadersCounties(t *testing.T)
 	if len(seen) != payments {
 		t.Fatalf("the admin's pages listed %d payments, want %d", len(seen), payments)
 	}
-	for _, ev := range list(tokClerkB, period).Events {
-		if ev.County == "360702" {
-			t.Fatalf("clerk b (360721) sees an event of 360702: %+v", ev)
-		}
+	if p := list(tokAuditor, period+"&actor=b"); len(p.Events) != 1 || p.Events[0].County != "360721" {
+		t.Fatalf("clerk b's events as an auditor lists them: %+v, want its registration in 360721", p)
+	}
+	for _, token := range []string{tokClerkA, tokClerkB, tokSuper} {
+		wantError(t, e.get(t, "/v1/events?"+period, token), http.StatusForbidden, "forbidden", "")
 	}
 	if p := list(tokAdmin, "from=2020-01-01&to=2020-01-31"); len(p.Events) != 0 {
 		t.Fatalf("a period before the ledger lists %d events", len(p.Events))
