@@ -103,6 +103,10 @@ func TestDeskInChromium(t *testing.T) {
 	if got := eval[string](t, ctx, `document.activeElement.dataset.path || ''`); got != "lines[1].wage_base_fen" {
 		t.Errorf("after the refusal the focus is on %q, want lines[1].wage_base_fen", got)
 	}
+	// The server words its refusal in English; the page leads it with its kind in Chinese.
+	if got := eval[string](t, ctx, `document.querySelector('form[data-form="declaration"] [data-error-for="lines[1].wage_base_fen"]').textContent`); !strings.HasPrefix(got, "输入有误：") || !strings.HasSuffix(got, "[invalid]") {
+		t.Errorf("the refusal beside lines[1].wage_base_fen reads %q, want 输入有误：<the server's detail> [invalid]", got)
+	}
 	fill(t, ctx, "declaration", map[string]string{"lines[1].wage_base_fen": "1000000"})
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('form[data-form="declaration"] button[type=submit]').click()`))
 	waitWritten(t, ctx, 2)
@@ -165,6 +169,9 @@ func TestDeskInChromium(t *testing.T) {
 	poll(t, ctx, 10*time.Second, `document.querySelector('form[data-form="payment"]').dataset.errorStatus === '409' && document.querySelector('form[data-form="payment"] [data-error-for="receipt_no"]').textContent !== ''`)
 	if got := eval[string](t, ctx, `document.activeElement.dataset.path || ''`); got != "receipt_no" {
 		t.Errorf("after the 409 the focus is on %q, want receipt_no", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('form[data-form="payment"] [data-error-for="receipt_no"]').textContent`); !strings.HasPrefix(got, "与账本现状冲突：") {
+		t.Errorf("the 409 beside receipt_no reads %q, want it led by 与账本现状冲突：", got)
 	}
 	e.wantUnchanged(t, before)
 

@@ -33,6 +33,13 @@ var statusOf = map[domain.Kind]int{
 	domain.KindYearClosed:          http.StatusConflict,
 }
 
+// The codes of an error answer that are the API's own, not a domain.Kind.
+const (
+	errOutcomeUnknown   = "outcome_unknown"
+	errMethodNotAllowed = "method_not_allowed"
+	errInternal         = "internal"
+)
+
 func writeError(w http.ResponseWriter, err error) {
 	var de *domain.Error
 	var disk *eventstore.DiskError
@@ -41,7 +48,7 @@ func writeError(w http.ResponseWriter, err error) {
 	case errors.Is(err, eventstore.ErrOutcomeUnknown):
 		// Sent but not acknowledged: it may yet be recorded (within eventstore.PublishTimeoutBound
 		// of being sent), so the client must not take it for refused.
-		writeJSON(w, http.StatusGatewayTimeout, ErrorBody{Error: "outcome_unknown",
+		writeJSON(w, http.StatusGatewayTimeout, ErrorBody{Error: errOutcomeUnknown,
 			Detail: "the ledger did not confirm the write in time: it may or may not be recorded; retry with the same Idempotency-Key to learn which (a retry never records it twice)"})
 		return
 	case errors.As(err, &disk):
@@ -61,7 +68,7 @@ func writeError(w http.ResponseWriter, err error) {
 	default:
 		// Not the client's error: its text (paths, addresses, internals) goes to the log only.
 		id := internalError(w, err)
-		writeJSON(w, http.StatusInternalServerError, ErrorBody{Error: "internal",
+		writeJSON(w, http.StatusInternalServerError, ErrorBody{Error: errInternal,
 			Detail: "the server failed to complete the request; it logged the cause under request id " + id})
 		return
 	}

@@ -134,6 +134,24 @@ var dashboardLabels = []labelTable{
 	// The plan's segments (issue 18), in the domain's order: the county table's and a freeze's
 	// segment menus.
 	{"SEGMENTS", segmentLabels()},
+	// The codes of an error answer's "error": the domain's kinds, then the API's own. The desk
+	// leads the server's (English) detail with the Chinese.
+	{"ERRORS", []label{
+		{domain.KindInvalid.String(), "输入有误 invalid"},
+		{domain.KindNotFound.String(), "未找到 not found"},
+		{domain.KindConflict.String(), "与账本现状冲突 conflict"},
+		{domain.KindStale.String(), "数据已被他人更新 stale"},
+		{domain.KindIdempotencyMismatch.String(), "同一幂等键的请求内容不同 idempotency key reused"},
+		{domain.KindUnauthorized.String(), "未认证 unauthorized"},
+		{domain.KindForbidden.String(), "无权操作 forbidden"},
+		{domain.KindTooLarge.String(), "内容过大 too large"},
+		{domain.KindUnavailable.String(), "暂时无法处理，请重试 unavailable"},
+		{domain.KindUnsupportedMedia.String(), "不支持的格式 unsupported media type"},
+		{domain.KindYearClosed.String(), "该年度已结转 year closed"},
+		{errOutcomeUnknown, "结果未知，请以同一幂等键重试 outcome unknown"},
+		{errMethodNotAllowed, "不支持的请求方法 method not allowed"},
+		{errInternal, "服务器内部错误 internal error"},
+	}},
 	// The kinds of a worklist's items (projections.Worklist).
 	{"WORK_KINDS", []label{
 		{projections.WorkNoticePastDeadline, "催缴逾期 notice past its deadline"},

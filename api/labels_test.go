@@ -99,7 +99,13 @@ func TestDashboardLabelsCoverTheDomain(t *testing.T) {
 	}
 	// The employer read shows the domain's stages besides its steps: none yet, and closed.
 	stages := append(consts("", "Stage"), domain.EnforcementSteps...)
+	// Every domain.Kind's name, then the codes the API answers of its own (api/errors.go).
+	errorCodes := []string{"outcome_unknown", "method_not_allowed", "internal"}
+	for k := domain.Kind(1); !strings.HasPrefix(k.String(), "kind("); k++ {
+		errorCodes = append(errorCodes, k.String())
+	}
 	want := map[string][]string{
+		"ERRORS":      errorCodes,
 		"INSURANCES":  insurances,
 		"FLAG_KINDS":  projections.FlagKinds,
 		"MEASURES":    consts("", "Target"),
@@ -313,7 +319,7 @@ func TestAttributeLabelsAreTheDomainsNames(t *testing.T) {
 	tables, order := servedLabels(t)
 	han := regexp.MustCompile(`\p{Han}`)
 	for name, domainNames := range map[string]map[string]string{"INDUSTRIES": domain.Industries, "OWNERSHIP_CODES": domain.OwnershipCodes,
-		"SECTORS": nil, "INSPECTION_SCOPES": nil, "INSPECTION_RESULTS": nil, "SEGMENTS": nil, "WORK_KINDS": nil} {
+		"SECTORS": nil, "INSPECTION_SCOPES": nil, "INSPECTION_RESULTS": nil, "SEGMENTS": nil, "WORK_KINDS": nil, "ERRORS": nil} {
 		for code, l := range tables[name] {
 			zh, en, _ := strings.Cut(l, " ")
 			if domainNames != nil && zh != domainNames[code] {

@@ -1,16 +1,25 @@
 // Reading the API: the bearer token kept in sessionStorage, asked for on a 401.
 
 import { $, bi } from './dom.js';
+import { ERRORS } from './labels.js';
 
 export const TOKEN_KEY = 'kuozheng-token';
 
 export class ApiError extends Error {
   constructor(status, body, path) {
-    super((body && (body.detail || body.error)) || ('HTTP ' + status));
+    super(refusalText(body, 'HTTP ' + status));
     this.status = status;
     this.body = body;
     this.path = path;
   }
+}
+
+// refusalText words an error answer {error, detail} for the page: what kind of refusal it is in
+// Chinese, the server's detail (English) and its code; fallback when the answer has none.
+export function refusalText(body, fallback) {
+  const name = body && ERRORS[body.error];
+  const text = (body && (body.detail || body.error)) || fallback;
+  return (name ? name.split(' ')[0] + '：' : '') + text + (body && body.error ? ' [' + body.error + ']' : '');
 }
 
 export const sleep = ms => new Promise(r => setTimeout(r, ms));

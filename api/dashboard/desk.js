@@ -5,7 +5,7 @@
 // {field, detail} is shown beside the field it names and that field gets the focus. A form the
 // menu does not list (a void, about one event of the history) is opened with its event preset.
 
-import { askToken, authHeaders, getToken } from './api.js';
+import { askToken, authHeaders, getToken, refusalText } from './api.js';
 import { headerText, offer } from './documents.js';
 import { $, bi, el } from './dom.js';
 import { formsFor } from './deskforms.js';
@@ -138,21 +138,20 @@ function clearErrors(formEl) {
 // showProblem puts the API's error beside its field (or at the form's head) and focuses it.
 function showProblem(formEl, status, err) {
   const field = (err && err.field) || '';
-  const text = (err && err.detail) || (err && err.error) || ('HTTP ' + status);
-  const code = err && err.error ? ' [' + err.error + ']' : '';
+  const text = refusalText(err, 'HTTP ' + status);
   formEl.dataset.errorField = field;
   formEl.dataset.errorStatus = String(status);
   const slot = field && formEl.querySelector('[data-error-for="' + CSS.escape(field) + '"]');
   const ctl = field && formEl.querySelector('[data-path="' + CSS.escape(field) + '"]');
   if (slot) {
-    slot.textContent = text + code;
+    slot.textContent = text;
     if (ctl && ctl.matches('input, select')) { ctl.setAttribute('aria-invalid', 'true'); ctl.focus(); return; }
     const first = ctl && ctl.querySelector('input, select, button');
     (first || slot).focus();
     return;
   }
   const head = formEl.querySelector('.form-error');
-  head.textContent = (field ? field + ': ' : '') + text + code;
+  head.textContent = (field ? field + ': ' : '') + text;
   head.focus();
 }
 

@@ -7,7 +7,7 @@
 // kz.lastDocument says what was last offered ({name, size, sha256, number, url}), so that a test
 // can read the bytes the page holds and compare them with the server's.
 
-import { ApiError, askToken, authHeaders, getToken } from './api.js';
+import { ApiError, askToken, authHeaders, getToken, refusalText } from './api.js';
 import { el } from './dom.js';
 import { kz } from './state.js';
 
@@ -99,17 +99,16 @@ export function clearErrors(form) {
 // showError puts a refusal beside the field it names in form, else in status.
 export function showError(form, status, e) {
   const body = e instanceof ApiError ? e.body : null;
-  const text = (body && (body.detail || body.error)) || (e && e.message) || String(e);
-  const code = body && body.error ? ' [' + body.error + ']' : '';
+  const text = refusalText(body, (e && e.message) || String(e));
   const field = body && body.field;
   const slot = form && field && form.querySelector('[data-error-for="' + CSS.escape(field) + '"]');
   if (slot) {
-    slot.textContent = text + code;
+    slot.textContent = text;
     const ctl = form.querySelector('[name="' + CSS.escape(field) + '"]');
     if (ctl) { ctl.setAttribute('aria-invalid', 'true'); ctl.focus(); }
     return;
   }
-  status.textContent = '下载失败 download failed: ' + (field ? field + ': ' : '') + text + code;
+  status.textContent = '下载失败 download failed: ' + (field ? field + ': ' : '') + text;
 }
 
 // addDays is date (YYYY-MM-DD) plus n days, by the calendar (UTC: no time zone moves it).

@@ -14,7 +14,7 @@
 // it voids, and each other event has a button that opens the desk's void form for it, for a
 // principal who may void (the server decides which events).
 
-import { api, ApiError, authHeaders } from './api.js';
+import { api, ApiError, authHeaders, refusalText } from './api.js';
 import { drawDesk } from './desk.js';
 import { $, bi, el } from './dom.js';
 import { download } from './documents.js';
@@ -269,7 +269,7 @@ function cutError(err) {
   const field = body && body.field;
   if (!CUTS.includes(field)) return false;
   const slot = $('#employer-cut [data-error-for="' + field + '"]');
-  slot.textContent = body.detail + (body.error ? ' [' + body.error + ']' : '');
+  slot.textContent = refusalText(body, '');
   const ctl = $('#employer-cut [name="' + field + '"]');
   ctl.setAttribute('aria-invalid', 'true');
   return true;

@@ -12,7 +12,7 @@
 // kz.noticeBatch says what the form sent ({key, code, retry, status, count}, one a POST), how
 // often the progress was read, and the last progress shown, for a test to look at.
 
-import { askToken, authHeaders, getToken } from './api.js';
+import { askToken, authHeaders, getToken, refusalText } from './api.js';
 import { addDays, clearErrors, offer } from './documents.js';
 import { $, bi, el } from './dom.js';
 import { fmtInt } from './format.js';
@@ -187,7 +187,7 @@ export function drawNoticeBatch() {
       let data = null;
       if (res) try { data = await res.json(); } catch (e) { data = null; }
       const why = lost ? '网络错误 network error: ' + (lost.message || lost)
-        : ((data && (data.detail || data.error)) || 'HTTP ' + res.status) + (data && data.error ? ' [' + data.error + ']' : '');
+        : refusalText(data, 'HTTP ' + res.status);
       if (lost || res.status >= 500 || res.status === 408 || res.status === 429 || begun) {
         // Not finished: the same key makes the server finish it, issuing nothing twice.
         failed = job;
