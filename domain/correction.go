@@ -194,10 +194,13 @@ func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
 // dependent returns the first event among an employer's events (in stream order) that stands on
 // the one at index at (voided: the events voids name), one a void of it would leave without its
 // ground: the reversal of a payment; a payment recorded anew with the receipt of a reversal; a
-// declaration of an insurance whose enrollment it is (until the insurance is enrolled again); a
+// declaration of an insurance whose enrollment it is (until the insurance is enrolled again); an
+// assessment for no declaration of the next period, of an insurance whose line of the period it
+// set (110% of it; until the period's line of that insurance is declared or assessed again); a
 // later enforcement step; the reinstatement that ends a deregistration; any event recorded after
 // a reinstatement. Voided events and voids stand on nothing.
 func dependent(events []Event, at int, voided map[uint64]bool) (Event, bool) {
+	period, set := lineSetter(events[at].Body)
 	for _, ev := range events[at+1:] {
 		if voided[ev.Seq] || ev.Body == nil {
 			continue
@@ -234,6 +237,25 @@ func dependent(events []Event, at int, voided map[uint64]bool) (Event, bool) {
 					}
 				}
 			}
+		case DeclarationFiled, AssessmentMade:
+			p, ins := lineSetter(ev.Body)
+			switch {
+			case p == period:
+				for i := range ins {
+					delete(set, i)
+				}
+				if len(set) == 0 {
+					return Event{}, false
+				}
+			case p == period.Next():
+				if a, ok := ev.Body.(AssessmentMade); ok && a.Reason == AssessNoDeclaration {
+					for i := range ins {
+						if set[i] {
+							return ev, true
+						}
+					}
+				}
+			}
 		case EnforcementStepRecorded:
 			if _, ok := ev.Body.(EnforcementStepRecorded); ok {
 				return ev, true
@@ -247,6 +269,25 @@ func dependent(events []Event, at int, voided map[uint64]bool) (Event, bool) {
 		}
 	}
 	return Event{}, false
+}
+
+// lineSetter returns the period whose lines a declaration or an assessment sets, and their
+// insurances (canonical); a zero period for any other payload.
+func lineSetter(body Payload) (Period, map[Insurance]bool) {
+	set := map[Insurance]bool{}
+	switch b := body.(type) {
+	case DeclarationFiled:
+		for _, l := range b.Lines {
+			set[l.Insurance.canonical()] = true
+		}
+		return b.Period, set
+	case AssessmentMade:
+		for _, l := range b.Lines {
+			set[l.Insurance.canonical()] = true
+		}
+		return b.Period, set
+	}
+	return 0, set
 }
 
 // RefundCredit pays credit back to the employer (退费).

@@ -254,6 +254,19 @@ func TestAVoidOfAnEventLaterOnesStandOnNamesThem(t *testing.T) {
 			d := b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
 			return en, d
 		}},
+		{"a declaration the next period's 110% assessment was made of", func(b *payerBook) (Event, Event) {
+			b.must("clerk:wang", &RecordEnrollment{Insurance: "unemployment", Headcount: "3", EffectiveOn: "2006-04-01"})
+			d := b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+			a := b.must("clerk:wang", &MakeAssessment{AssessedOn: "2006-06-20", Period: "2006-05", Reason: AssessNoDeclaration})
+			return d, a
+		}},
+		{"an assessment the next period's 110% assessment was made of", func(b *payerBook) (Event, Event) {
+			b.must("clerk:wang", &RecordEnrollment{Insurance: "unemployment", Headcount: "3", EffectiveOn: "2006-04-01"})
+			b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+			a := b.must("clerk:wang", &MakeAssessment{AssessedOn: "2006-06-20", Period: "2006-05", Reason: AssessNoDeclaration})
+			next := b.must("clerk:wang", &MakeAssessment{AssessedOn: "2006-07-20", Period: "2006-06", Reason: AssessNoDeclaration})
+			return a, next
+		}},
 		{"an enforcement step with a later one", func(b *payerBook) (Event, Event) {
 			b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
 			n := b.must("auditor:li", &RecordEnforcement{Step: StepNotice, On: "2006-07-01", DocNo: "N-1", Deadline: "2006-07-15"})
@@ -276,6 +289,36 @@ func TestAVoidOfAnEventLaterOnesStandOnNamesThem(t *testing.T) {
 			}
 			b.must("admin:root", void(dep.ID, "2006-09-01"))
 			b.must("admin:root", void(target.ID, "2006-09-02"))
+		})
+	}
+}
+
+// A period's line declared again before the next period was assessed is that assessment's
+// ground: a void of the line's first declaration or assessment leaves it standing, and is recorded.
+func TestAVoidOfALineSetAgainBeforeTheNextAssessmentIsRecorded(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(b *payerBook) Event
+	}{
+		{"a declaration amended", func(b *payerBook) Event {
+			d := b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+			b.must("clerk:wang", declaration("2006-05-20", "2006-04", "1200000"))
+			b.must("clerk:wang", &MakeAssessment{AssessedOn: "2006-06-20", Period: "2006-05", Reason: AssessNoDeclaration})
+			return d
+		}},
+		{"an assessment settled by a declaration", func(b *payerBook) Event {
+			b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+			a := b.must("clerk:wang", &MakeAssessment{AssessedOn: "2006-06-20", Period: "2006-05", Reason: AssessNoDeclaration})
+			b.must("clerk:wang", declaration("2006-06-25", "2006-05", "900000"))
+			b.must("clerk:wang", &MakeAssessment{AssessedOn: "2006-07-20", Period: "2006-06", Reason: AssessNoDeclaration})
+			return a
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newPayerBook(t)
+			b.must("clerk:wang", &RecordEnrollment{Insurance: "unemployment", Headcount: "3", EffectiveOn: "2006-04-01"})
+			b.must("admin:root", void(tt.setup(b).ID, "2006-09-01"))
 		})
 	}
 }
