@@ -241,7 +241,7 @@ func (s *Server) restatement(w http.ResponseWriter, r *http.Request) error {
 			if ev.Seq > seq {
 				return stop
 			}
-			if ev.OccurredOn <= f.ValidThrough && ev.Type != "freeze.made" && (ev.EmployerID == "" || changed[ev.County]) && len(events) < maxResponsible {
+			if responsible(ev, f.ValidThrough, changed) && len(events) < maxResponsible {
 				events = append(events, recorded(ev))
 			}
 			if ev.Seq >= seq {
@@ -256,6 +256,18 @@ func (s *Server) restatement(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{"freeze": f.ID, "valid_through": f.ValidThrough, "frozen_through_seq": f.ThroughSeq,
 		"now_seq": seq, "changes": visible, "events": events, "events_truncated": len(events) >= maxResponsible})
 	return nil
+}
+
+// responsible reports whether ev, recorded after a freeze, may have changed its figures valid
+// through d in the scopes that changed: an event dated on or before d, or a void of one (a void
+// counts by sequence, whatever its own date), of a changed county (the void's, or the voided
+// event's), or of no employer.
+func responsible(ev domain.Event, d domain.Date, changed map[string]bool) bool {
+	on, counted := ev.OccurredOn, changed[ev.County]
+	if v, ok := ev.Body.(domain.EventVoided); ok {
+		on, counted = v.TargetOn, counted || changed[v.TargetCounty]
+	}
+	return on <= d && ev.Type != "freeze.made" && (ev.EmployerID == "" || counted)
 }
 
 func (s *Server) rankings(w http.ResponseWriter, r *http.Request) error {

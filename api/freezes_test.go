@@ -65,7 +65,8 @@ func TestFreezeRestatesABackdatedPayment(t *testing.T) {
 	}
 
 	// A payment dated 2006-11-10, before D, recorded after S: 2006-10's pension in full, on time.
-	p := e.pay(t, x, "LATE-RECORDED", due, "2006-11-10", "2006-10")
+	paid := e.mustWrite(t, empPath(x, "payments"), tokAdmin, allocated("LATE-RECORDED", due, "2006-11-10", "2006-10"))
+	p, payID := uint64(paid.num("seq")), paid.JSON["event_ids"].([]any)[0].(string)
 	s2 := e.count()
 	if s2 != p {
 		t.Fatalf("the payment is at %d but the stream ends at %d", p, s2)
@@ -139,6 +140,15 @@ func TestFreezeRestatesABackdatedPayment(t *testing.T) {
 	}
 	if r := e.restatement(t, tokAssessor, f1.ID); len(r.Events) != 1 || r.Events[0].Seq != p {
 		t.Errorf("restatement of the first freeze after a payment dated after D: events %+v, want only %d", r.Events, p)
+	}
+
+	// The backdated payment voided on a day after D: a void counts by sequence, so it changes
+	// the figures as of D back, and it is the event the restatement names, whatever its date.
+	v := e.mustWrite(t, empPath(x, "voids"), tokAuditor, fmt.Sprintf(`{"event_id":%q,"voided_on":"2006-12-20","reason":"录错 mistyped"}`, payID))
+	vs := uint64(v.num("seq"))
+	e.waitViews(t, vs)
+	if r := e.restatement(t, tokAssessor, f3.ID); len(r.Changes) == 0 || len(r.Events) != 1 || r.Events[0].Seq != vs || r.Events[0].Type != "event.voided" {
+		t.Errorf("restatement of (%d, %s) after the payment's void dated 2006-12-20: %+v, want changes and the void %d", p, d, r, vs)
 	}
 }
 
