@@ -13,8 +13,9 @@ import (
 )
 
 // Statement is what a statement (对账单) prints: the balances before From, every event dated
-// From through To with the balances after it, and the balances as of To, all as the employer's
-// history (projections.BuildHistory) computes them from the events recorded through ThroughSeq.
+// From through To with the balances at the end of its day, and the balances as of To, all as the
+// employer's history (projections.BuildHistory) computes them from the events recorded through
+// ThroughSeq.
 type Statement struct {
 	From, To   domain.Date
 	ThroughSeq uint64
@@ -43,7 +44,7 @@ type StatementRow struct {
 	// VoidedBy is the sequence of the void, shown by the statement, that voids this event (0:
 	// none).
 	VoidedBy uint64
-	// Balances are the history's balances after the event, on its business date.
+	// Balances are the employer's at the end of the event's business date.
 	Balances projections.Balances
 }
 
@@ -70,6 +71,25 @@ func StatementOf(id string, raw []eventstore.RawEvent, throughSeq uint64, from, 
 	opening.Finish(&o)
 	closing.Finish(&c)
 	st.Opening, st.Closing = o.Balances, c.Balances
+	// A row's balances are its day's closing ones, of every event recorded through throughSeq:
+	// in date order the rows then never contradict each other, as the history's balances (after
+	// the events recorded before each) did when an event was recorded after a later-dated one.
+	days := map[domain.Date]projections.Balances{}
+	for _, r := range st.Rows {
+		if _, ok := days[r.On]; ok {
+			continue
+		}
+		b := projections.NewHistoryBuilder(id, throughSeq, r.On, ref.LateFees)
+		for _, ev := range raw {
+			b.Add(ev)
+		}
+		var h projections.History
+		b.Finish(&h)
+		days[r.On] = h.Balances
+	}
+	for i := range st.Rows {
+		st.Rows[i].Balances = days[st.Rows[i].On]
+	}
 	for _, v := range c.Voided {
 		for i := range st.Rows {
 			if st.Rows[i].Seq == v.EventSeq {
@@ -245,7 +265,7 @@ func (st *Statement) RenderAs(p Printing) ([]byte, error) {
 		para(st.Payer.code())
 		para("所在县（市、区）：" + st.Payer.CountyName + "（" + st.Payer.CountyCode + "）")
 		para(fmt.Sprintf("对账期间：%s 至 %s（账本序号 %d 及以前记录的业务）", ChineseDate(st.From), ChineseDate(st.To), st.ThroughSeq))
-		para("金额单位：元。每笔业务后的余额为该业务日期的余额，计入该业务及其前记录的业务；滞纳金为截至该日应缴未缴、未减免的滞纳金。")
+		para(fmt.Sprintf("金额单位：元。每笔业务后的余额为该业务日期日终的余额，计入账本序号 %d 及以前记录的全部业务；滞纳金为截至该日应缴未缴、未减免的滞纳金。", st.ThroughSeq))
 		d.ln(2)
 		header := func() {
 			d.font(9)
