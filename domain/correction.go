@@ -56,6 +56,13 @@ var fourEyes = map[string]bool{
 // who is not the event's actor.
 func VoidNeedsFourEyes(eventType string) bool { return fourEyes[eventType] }
 
+// inspectorate lists the event types only auditors and admins record (the inspectorate's steps
+// and inspections): a clerk, who may not record one, may not void one either.
+var inspectorate = map[string]bool{
+	EnforcementStepRecorded{}.EventType(): true,
+	InspectionRecorded{}.EventType():      true,
+}
+
 // ActorName is the token's name of an actor "role:name" (the whole actor when it has no role).
 func ActorName(actor string) string {
 	if _, name, ok := strings.Cut(actor, ":"); ok {
@@ -167,6 +174,12 @@ func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	}
 	if r.date < t.OccurredOn {
 		return nil, Conflict("voided_on", "%s is before the voided event's date %s", r.date, t.OccurredOn)
+	}
+	if inspectorate[t.Type] {
+		if role := actorRole(ctx.Actor); role != "auditor" && role != "admin" {
+			return nil, &Error{Kind: KindForbidden, Field: "event_id",
+				Detail: "a void of the inspectorate's " + t.Type + " needs an auditor or admin, as recording one does"}
+		}
 	}
 	if VoidNeedsFourEyes(t.Type) {
 		if role := actorRole(ctx.Actor); role != "auditor" && role != "admin" {

@@ -233,6 +233,22 @@ func TestFourEyesOnMoneyVoids(t *testing.T) {
 	})
 }
 
+// The inspectorate's steps and inspections are recorded by auditors and admins only; so are
+// their voids. A clerk's other events are the clerk's to void.
+func TestAClerkMayNotVoidTheInspectoratesEvents(t *testing.T) {
+	b := newPayerBook(t)
+	b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+	n := b.must("auditor:li", &RecordEnforcement{Step: StepNotice, On: "2006-07-01", DocNo: "N-1", Deadline: "2006-07-15"})
+	i := b.must("auditor:li", &RecordInspection{On: "2006-07-05", Team: "市稽核一组", Scope: "full", Result: "clean"})
+	for _, ev := range []Event{n, i} {
+		if d := b.refused("clerk:wang", void(ev.ID, "2006-08-01"), KindForbidden, "event_id"); !strings.Contains(d, "auditor or admin") {
+			t.Errorf("a clerk's void of %s refused as %q, which does not say who may", ev.Type, d)
+		}
+	}
+	b.must("auditor:li", void(i.ID, "2006-08-01"))
+	b.must("admin:root", void(n.ID, "2006-08-01"))
+}
+
 func TestAVoidOfAnEventLaterOnesStandOnNamesThem(t *testing.T) {
 	tests := []struct {
 		name  string
