@@ -1,6 +1,7 @@
 package eventstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -238,5 +239,8 @@ func (s *Store) foldFreeze(subject string, ev domain.Event) {
 		return
 	}
 	f.Figures = nil
-	s.freezes = append(s.freezes, FreezeRef{FreezeMade: f, Seq: ev.Seq, MadeBy: ev.Actor})
+	// In the stream's order: a store folds its own freezes when they are stored, before others'
+	// stored earlier that its follower has yet to reach.
+	i, _ := slices.BinarySearchFunc(s.freezes, ev.Seq, func(r FreezeRef, seq uint64) int { return cmp.Compare(r.Seq, seq) })
+	s.freezes = slices.Insert(s.freezes, i, FreezeRef{FreezeMade: f, Seq: ev.Seq, MadeBy: ev.Actor})
 }

@@ -2,8 +2,10 @@ package eventstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -151,6 +153,49 @@ func TestTwoReplicasHammeringOneEmployerAllSucceed(t *testing.T) {
 
 // The same freeze order (key and body) sent through two replicas at once records one freeze:
 // each replica makes its own (with its own id), and the stream keeps the first.
+// Replica b folds its own freeze as soon as it is stored, before the one a stored first (its
+// follower is held before a's): both list the freezes in the stream's order all the same.
+func TestReplicasListFreezesInTheStreamsOrder(t *testing.T) {
+	a, b := twoReplicas(t, eventstore.Config{})
+	ctx := context.Background()
+	freeze := func(st *eventstore.Store, id string) eventstore.FreezeRef {
+		t.Helper()
+		ref, _, err := st.AppendFreeze(ctx, eventstore.FreezeOrder{Actor: "test"}, func() (domain.FreezeMade, error) {
+			return domain.FreezeMade{ID: id, ThroughSeq: st.Applied(), ValidThrough: domain.MustDate("2005-12-31"),
+				ChainHead: "h", CodeVersion: "test", Digest: "d", Figures: []byte(`{"n":1}`)}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ref
+	}
+	release := b.HoldFollower(eventstore.FreezePrefix + "first")
+	first := freeze(a, "first")
+	// b's freeze is folded once stored; the call returns once b has followed the stream to it.
+	done := make(chan eventstore.FreezeRef, 1)
+	go func() { done <- freeze(b, "second") }()
+	storetest.CheckFor(t, 20*time.Second, time.Millisecond, func() error {
+		if len(b.Freezes()) == 0 {
+			return errors.New("replica b has not folded its own freeze yet")
+		}
+		return nil
+	})
+	release()
+	second := <-done
+	for name, st := range map[string]*eventstore.Store{"a": a, "b": b} {
+		if err := st.WaitApplied(ctx, second.Seq); err != nil {
+			t.Fatal(err)
+		}
+		var got []uint64
+		for _, f := range st.Freezes() {
+			got = append(got, f.Seq)
+		}
+		if !slices.Equal(got, []uint64{first.Seq, second.Seq}) {
+			t.Errorf("replica %s lists freezes at %v, want the stream's order %v", name, got, []uint64{first.Seq, second.Seq})
+		}
+	}
+}
+
 func TestTheSameFreezeKeyOnTwoReplicasAtOnceRecordsOneFreeze(t *testing.T) {
 	a, b := twoReplicas(t, eventstore.Config{})
 	ctx := context.Background()
