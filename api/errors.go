@@ -33,6 +33,11 @@ var statusOf = map[domain.Kind]int{
 	domain.KindYearClosed:          http.StatusConflict,
 }
 
+// retryNotFinal ends a 503 of a write: what this attempt could not do says nothing of an earlier
+// attempt with the same key answered 504, which a cluster that lost its quorum may still record
+// once it has it back, however long that takes.
+const retryNotFinal = "retry with the same Idempotency-Key: an earlier attempt with it answered 504 may yet be recorded, and only a 2xx or 4xx answer is final"
+
 // The codes of an error answer that are the API's own, not a domain.Kind.
 const (
 	errOutcomeUnknown   = "outcome_unknown"
@@ -54,10 +59,10 @@ func writeError(w http.ResponseWriter, err error) {
 	case errors.As(err, &disk):
 		// The operator's fault to mend, not the client's: say which folder and what to do.
 		id := internalError(w, err)
-		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "the write was not recorded: " + disk.Error() + "; retry with the same Idempotency-Key (request " + id + ")"}
+		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "this attempt was not recorded: " + disk.Error() + "; " + retryNotFinal + " (request " + id + ")"}
 	case errors.Is(err, eventstore.ErrNotRecorded):
 		id := internalError(w, err)
-		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "the write was not recorded (the ledger could not take it now); retry, with the same Idempotency-Key (request " + id + ")"}
+		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "this attempt was not recorded (the ledger could not take it now); " + retryNotFinal + " (request " + id + ")"}
 	case errors.Is(err, eventstore.ErrStale):
 		de = &domain.Error{Kind: domain.KindStale, Field: "If-Match", Detail: "the employer changed since the version you read; read it again"}
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):

@@ -25,7 +25,7 @@ func TestWriteErrorTellsUnknownFromNotRecorded(t *testing.T) {
 		detail string
 	}{
 		{"sent, not acknowledged", fmt.Errorf("append: %w: %w", eventstore.ErrOutcomeUnknown, context.DeadlineExceeded), 504, "outcome_unknown", "Idempotency-Key"},
-		{"never sent", fmt.Errorf("append: %w: %w", eventstore.ErrNotRecorded, context.Canceled), 503, "unavailable", "not recorded"},
+		{"never sent", fmt.Errorf("append: %w: %w", eventstore.ErrNotRecorded, context.Canceled), 503, "unavailable", "only a 2xx or 4xx answer is final"},
 		{"store closed", fmt.Errorf("%w: %w", eventstore.ErrNotRecorded, eventstore.ErrClosed), 503, "unavailable", "not recorded"},
 		{"a bug", errors.New("open /var/lib/kuozheng/secret: permission denied"), 500, "internal", "request id"},
 	} {
