@@ -426,7 +426,14 @@ Options:`)
 		m.Ledger, dir, m.Started.Format(time.RFC3339), tg.source(), bs.Messages, bs.LastSeq, restored.Round(time.Millisecond))
 	fmt.Fprintf(stdout, "ok: every hash chain and sequence link holds (%d employers)\n", v.employers)
 	fmt.Fprintf(stdout, "ok: %d freezes reproduced, each digest equal to a replay to its sequence\n", v.freezes)
-	fmt.Fprintf(stdout, "verified in %v; serve rebuilds the views from the stream at its first start\n", v.took.Round(time.Millisecond))
+	serve := "kuozheng serve --data " + tg.data
+	if tg.natsURL != "" {
+		serve = "kuozheng serve --nats " + redactURL(tg.natsURL)
+	}
+	if m.Ledger != eventstore.DefaultLedger {
+		serve += " --ledger " + m.Ledger
+	}
+	fmt.Fprintf(stdout, "verified in %v; serve it with %s (it rebuilds the views from the stream at its first start)\n", v.took.Round(time.Millisecond), serve)
 	return nil
 }
 

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -373,8 +375,8 @@ func TestABackupOfAStoppedDataFolderRestoredAndServedGivesTheSameFigures(t *test
 	_, bin := buildBinary(t)
 	src, bk := backedUpDemo(t, 150)
 	dst := filepath.Join(t.TempDir(), "restored")
-	if code, out, errOut := runCmd("restore", bk, "--data", dst); code != 0 {
-		t.Fatalf("restore: exit %d\n%s\n%s", code, out, errOut)
+	if code, out, errOut := runCmd("restore", bk, "--data", dst); code != 0 || !strings.Contains(out, "serve it with kuozheng serve --data "+dst+" (") {
+		t.Fatalf("restore: exit %d, want 0 and how to serve it\n%s\n%s", code, out, errOut)
 	}
 	paths := []string{"/v1/counties", "/v1/counties?period=2006-06&as_of=2006-08-31", "/v1/groups", "/v1/freezes"}
 	a, b := startCrashServer(t, bin, src), startCrashServer(t, bin, dst)
@@ -501,4 +503,29 @@ func TestABackupOfAMirrorRestoresAsTheLedgerItMirrors(t *testing.T) {
 	if info.Config.Mirror != nil || len(info.Config.Subjects) != 1 || info.Config.Subjects[0] != "ledger.>" || info.State.LastSeq != last {
 		t.Fatalf("restored as %+v through %d; want the ledger's stream (ledger.>, no mirror) through %d", info.Config, info.State.LastSeq, last)
 	}
+}
+
+// A data folder that holds another city's ledger and none of the one asked for is refused,
+// naming the --ledger it holds, and nothing is made in it: a city's backup restored and then
+// served without its --ledger made an empty Ganzhou ledger beside it and served that.
+func TestAFolderOfAnotherCitysLedgerIsRefusedNamingIt(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	led, err := openLedger(ctx, storeFlags{data: dir, ledger: "360500"}, newLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	led.close()
+	for range 2 { // the refusal made nothing: it refuses again
+		_, err := openLedger(ctx, storeFlags{data: dir}, newLogger(io.Discard))
+		var ue usageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "holds the ledger of city 360500") || !strings.Contains(err.Error(), "--ledger 360500") {
+			t.Fatalf("opening a folder of 360500's ledger as 360700's: %v, want a usage error naming --ledger 360500", err)
+		}
+	}
+	led, err = openLedger(ctx, storeFlags{data: dir, ledger: "360500"}, newLogger(io.Discard))
+	if err != nil {
+		t.Fatalf("the folder opened with its own --ledger: %v", err)
+	}
+	led.close()
 }

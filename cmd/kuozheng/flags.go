@@ -16,6 +16,7 @@ import (
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 var errHelp = errors.New("help shown")
@@ -152,6 +153,12 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		closers = append(closers, emb.Close)
 		nc = emb.Conn
 	}
+	if f.natsURL == "" {
+		if err := ledgerOfFolder(ctx, nc, f.data, f.ledger); err != nil {
+			closeAll()
+			return nil, err
+		}
+	}
 	cfg := eventstore.Config{Ledger: f.ledger, Log: log, Replicas: f.replicas, PreferLeader: f.leader, Metrics: f.metrics}
 	if f.natsURL == "" {
 		cfg = emb.StoreConfig(cfg)
@@ -188,6 +195,37 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		closers = append(closers, watchConnection(nc, log))
 	}
 	return &ledger{store: st, nc: nc, close: closeAll}, nil
+}
+
+// ledgerOfFolder refuses a data folder that holds another city's ledger and none of ledger's: a
+// start would make an empty ledger beside it and serve that (a city's backup restored, then
+// served without its --ledger).
+func ledgerOfFolder(ctx context.Context, nc *nats.Conn, dir, ledger string) error {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	want := eventstore.SubjectsOf(ledger).Stream
+	var others []string
+	names := js.StreamNames(ctx)
+	for name := range names.Name() {
+		switch {
+		case name == want:
+			return nil
+		case name == eventstore.SubjectsOf(eventstore.DefaultLedger).Stream:
+			others = append(others, eventstore.DefaultLedger)
+		case strings.HasPrefix(name, "LEDGER_"):
+			others = append(others, strings.TrimPrefix(name, "LEDGER_"))
+		}
+	}
+	if err := names.Err(); err != nil {
+		return fmt.Errorf("list the streams of %s: %w", dir, err)
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	return usageError{fmt.Sprintf("the data folder %s holds the ledger of city %s and none of city %s: give --ledger %s",
+		dir, strings.Join(others, ", "), ledger, others[0])}
 }
 
 func parseDateFlag(name, v string) (domain.Date, error) {
