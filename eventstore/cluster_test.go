@@ -170,8 +170,16 @@ func TestAStoreOpenedWithoutAReplicaCountKeepsTheStreams(t *testing.T) {
 	if got := replicas(other); got != 1 {
 		t.Fatalf("a stream made without a count has %d replicas, want 1", got)
 	}
-	// The province's stream likewise ('kuozheng province verify --nats URL').
+	// A new province's stream, made without a count, has as many replicas as the most any city's
+	// ledger on the cluster has (LEDGER's 3): it stays up while they do.
 	js := three.JetStream()
+	if _, err := eventstore.OpenProvince(ctx, js, "350000", 0); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := js.Stream(ctx, eventstore.ProvinceStream("350000")); err != nil || s.CachedInfo().Config.Replicas != 3 {
+		t.Fatalf("a new province's stream made without a count: %v, want 3 replicas as the city ledger LEDGER has", err)
+	}
+	// The province's stream likewise ('kuozheng province verify --nats URL').
 	if _, err := eventstore.OpenProvince(ctx, js, domain.Province, 3); err != nil {
 		t.Fatal(err)
 	}

@@ -106,14 +106,15 @@ type Province struct {
 }
 
 // OpenProvince creates or finds the province's stream, with replicas copies on a cluster (0:
-// as many as it has, 1 for a new one; as Config.Replicas, opening it never scales it down).
+// as many as it has; a new one as many as the most any city's ledger on the same NATS has, so
+// that it survives the nodes they survive; opening it never scales it down).
 func OpenProvince(ctx context.Context, js jetstream.JetStream, code string, replicas int) (*Province, error) {
 	if len(code) != 6 || !strings.HasSuffix(code, "0000") || strings.Trim(code, "0123456789") != "" {
 		return nil, domain.Invalid("province", "%q is not a province's code (six digits ending in 0000, such as %s)", code, domain.Province)
 	}
 	if replicas <= 0 {
 		var err error
-		if replicas, err = streamReplicas(ctx, js, ProvinceStream(code), nil); err != nil {
+		if replicas, err = provinceReplicas(ctx, js, code); err != nil {
 			return nil, err
 		}
 	}
@@ -126,6 +127,26 @@ func OpenProvince(ctx context.Context, js jetstream.JetStream, code string, repl
 		return nil, fmt.Errorf("province stream %s: %w", ProvinceStream(code), err)
 	}
 	return &Province{Code: code, js: js, stream: stream}, nil
+}
+
+// provinceReplicas is the replicas of the province's stream, or for a new one the most any
+// city's ledger stream on the NATS has (1 with none).
+func provinceReplicas(ctx context.Context, js jetstream.JetStream, code string) (int, error) {
+	_, err := js.Stream(ctx, ProvinceStream(code))
+	if !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return streamReplicas(ctx, js, ProvinceStream(code), nil)
+	}
+	n := 1
+	streams := js.ListStreams(ctx)
+	for info := range streams.Info() {
+		if _, city := CityOfStream(info.Config.Name); city {
+			n = max(n, info.Config.Replicas)
+		}
+	}
+	if err := streams.Err(); err != nil {
+		return 0, fmt.Errorf("list the cities' streams: %w", err)
+	}
+	return n, nil
 }
 
 // AppendFreeze stores a province freeze as made by actor. A key ("" for none) makes a retry

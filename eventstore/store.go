@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,6 +50,18 @@ func SubjectsOf(ledger string) Subjects {
 	}
 	root := "city." + ledger + "."
 	return Subjects{Stream: "LEDGER_" + ledger, All: root + ">", Employer: root + "e.", Ref: root + "ref.", Freeze: root + "freeze.", Notice: root + "notice."}
+}
+
+// CityOfStream returns the city whose ledger a stream of this name keeps (SubjectsOf's Stream),
+// and false for a stream that keeps no city's ledger.
+func CityOfStream(name string) (string, bool) {
+	switch {
+	case name == SubjectsOf(DefaultLedger).Stream:
+		return DefaultLedger, true
+	case strings.HasPrefix(name, "LEDGER_"):
+		return strings.TrimPrefix(name, "LEDGER_"), true
+	}
+	return "", false
 }
 
 // Header carrying an event's chain hash.

@@ -209,13 +209,11 @@ func ledgerOfFolder(ctx context.Context, nc *nats.Conn, dir, ledger string) erro
 	var others []string
 	names := js.StreamNames(ctx)
 	for name := range names.Name() {
-		switch {
-		case name == want:
+		if name == want {
 			return nil
-		case name == eventstore.SubjectsOf(eventstore.DefaultLedger).Stream:
-			others = append(others, eventstore.DefaultLedger)
-		case strings.HasPrefix(name, "LEDGER_"):
-			others = append(others, strings.TrimPrefix(name, "LEDGER_"))
+		}
+		if city, ok := eventstore.CityOfStream(name); ok {
+			others = append(others, city)
 		}
 	}
 	if err := names.Err(); err != nil {

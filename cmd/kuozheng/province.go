@@ -116,7 +116,7 @@ func provinceCmd(args []string, stdout, stderr io.Writer) error {
 	province := fs.String("province", domain.Province, "the province's code")
 	asOf := fs.String("as-of", "", "business date of the live figures (default: each city's today)")
 	year := fs.Int("year", 0, "the year whose December figures freeze freezes")
-	replicas := fs.Int("replicas", 0, "make or update the province's stream with this many replicas (3 on a three-node cluster); 0 keeps the stream's own (1 for a new one)")
+	replicas := fs.Int("replicas", 0, "make or update the province's stream with this many replicas (3 on a three-node cluster); 0 keeps the stream's own (for a new one, as many as the most any city's ledger on the NATS has)")
 	key := fs.String("idempotency-key", "", "a retry of freeze with the same key stores nothing more")
 	pos, err := parse(fs, args, stdout)
 	if err != nil {
