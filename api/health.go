@@ -238,6 +238,7 @@ func (p *StreamProbe) check(ctx context.Context) (*StreamState, *NotReady) {
 	// must not make the stream look unanswering.
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	asked := time.Now().UTC()
+	folded := p.Applied() // before the answer: all of it was in the stream when it answered
 	info, err := p.Info(ictx)
 	cancel()
 	if err != nil {
@@ -257,6 +258,12 @@ func (p *StreamProbe) check(ctx context.Context) (*StreamState, *NotReady) {
 			return st, &NotReady{Status: "no stream leader",
 				Reason: fmt.Sprintf("stream %s has no leader; writes wait until its replicas elect one", st.Name)}
 		}
+	}
+	if folded > st.LastSeq {
+		// The stream was replaced under this replica (a restore --replace while it ran): what it
+		// folded is no longer the ledger, and its writes would be decided on it.
+		return st, &NotReady{Status: "stream shorter than folded",
+			Reason: fmt.Sprintf("this replica has folded the stream to sequence %d, but stream %s ends at %d: it was replaced or lost messages; restart this replica", folded, st.Name, st.LastSeq)}
 	}
 	if p.Disk != nil {
 		if err := p.Disk(); err != nil {

@@ -238,6 +238,23 @@ func TestAStalledFollowerIsNotReady(t *testing.T) {
 	}
 }
 
+// A stream that ends before what the store has folded was replaced under it (a restore --replace
+// while serve ran): not ready, saying so, until the store is restarted.
+func TestAStreamShorterThanWhatWasFoldedIsNotReady(t *testing.T) {
+	f := &fakeStream{}
+	p := f.probe()
+	f.set(3043, "n1", false)
+	f.applied.Store(3043)
+	if _, err := p.Check(context.Background()); err != nil {
+		t.Fatalf("a follower at the stream's head: %v", err)
+	}
+	f.set(42, "n1", false)
+	_, err := p.Check(context.Background())
+	if statusOf(err) != "stream shorter than folded" || !strings.Contains(err.Error(), "restart this replica") {
+		t.Fatalf("a stream of 42 under a store at 3043: %v, want not ready, saying to restart", err)
+	}
+}
+
 // A ready result is kept for Every: /readyz asked a hundred times, by concurrent readers, asks
 // the stream once. A not-ready one is kept for EveryNotReady.
 func TestTheStreamProbeIsCached(t *testing.T) {
