@@ -99,17 +99,27 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	sf.replayAll = *noSnapshots
 	metrics := api.NewMetrics()
 	sf.metrics = metrics // given at open: the committer reads it from its first batch on
-	// The views start while the store replays the stream, and fold its replay beside it.
+	// The views start while the store replays the stream, and fold its replay beside it. They
+	// stop before the store closes, on every way out: else they would find it closed under them.
 	var runner *projections.Runner
+	vctx, stopViews := context.WithCancel(ctx)
+	endViews := func() {
+		stopViews()
+		if runner != nil {
+			runner.Wait()
+		}
+	}
 	sf.whileReplaying = func(st *eventstore.Store) error {
 		runner = projections.NewRunner(st, projections.RunnerConfig{Log: log, Observe: metrics, NoSnapshots: *noSnapshots})
-		return runner.Start(ctx)
+		return runner.Start(vctx)
 	}
 	led, err := openLedger(ctx, sf, log)
 	if err != nil {
+		endViews()
 		return err
 	}
 	defer led.close()
+	defer endViews()
 	metrics.Watch(led.store, runner)
 	metrics.WatchDisk(sf.filesDir())
 	if *withDemo {
