@@ -270,3 +270,17 @@ func TestDemoFreezesEqualAFoldFromSequenceOne(t *testing.T) {
 		}
 	}
 }
+
+// serve --demo with a tokens file that does not fit the ledger (a county of another city) stops
+// before the demo is written: a configuration error leaves the ledger as it was.
+func TestServeDemoChecksTheTokensFileBeforeWritingTheDemo(t *testing.T) {
+	dir := t.TempDir()
+	tokens := writeTokensFile(t, map[string]any{"token": "c", "name": "c", "role": "clerk", "counties": []string{"360502"}})
+	code, _, errOut := runCmd("serve", "--demo", "--demo-employers", "20", "--data", dir, "--tokens", tokens, "--listen", "127.0.0.1:0")
+	if code == 0 || !strings.Contains(errOut, "360502") {
+		t.Fatalf("serve --demo with a clerk of 360502: exit %d, %q; want a failure naming the county", code, errOut)
+	}
+	if n := len(openData(t, dir).store.EmployerIDs()); n != 0 {
+		t.Fatalf("the refused start wrote %d demo employers", n)
+	}
+}

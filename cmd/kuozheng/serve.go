@@ -122,6 +122,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	defer endViews()
 	metrics.Watch(led.store, runner)
 	metrics.WatchDisk(sf.filesDir())
+	// The tokens file is checked against the ledger's counties before anything is written to it.
+	var tokenSet *api.Tokens
+	if *tokens != "" {
+		if tokenSet, err = api.LoadTokens(*tokens, led.store.Reference(), log); err != nil {
+			return err
+		}
+	}
 	if *withDemo {
 		if n := len(led.store.EmployerIDs()); n > 0 {
 			log.Info("--demo: the ledger already holds employers; serving it as it is", "employers", n)
@@ -157,13 +164,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	} else {
 		cfg.Today = todayInShanghai
 	}
-	if *tokens != "" {
-		t, err := api.LoadTokens(*tokens, led.store.Reference(), log)
-		if err != nil {
-			return err
-		}
-		cfg.Tokens = t
-	} else {
+	cfg.Tokens = tokenSet
+	if tokenSet == nil {
 		log.Warn("no --tokens: every request is treated as admin; listening on loopback only", "listen", *listen)
 	}
 	ln, err := net.Listen("tcp", *listen)
