@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sort"
 	"strings"
@@ -255,4 +256,68 @@ func failover(t *testing.T, how string) {
 	}
 	t.Logf("writers stopped %v after the leader went away; both stores caught up and verified %v after",
 		stopped.Sub(gone).Round(time.Millisecond), time.Since(stopped).Round(time.Millisecond))
+}
+
+// lockedBuffer is a log's output written by several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A replica asked to be led from a node that is down starts without asking it (a start waited
+// 30 s for it, then logged "<nil>"), saying the stream stays led from where it is, and why.
+func TestAPreferredLeaderThatIsDownIsNotAskedToLead(t *testing.T) {
+	c := storetest.StartCrashableCluster(t)
+	ctx := context.Background()
+	first := storetest.OpenOnCluster(t, c.Conn(t, 0), eventstore.Config{})
+	info := func() *jetstream.StreamInfo {
+		t.Helper()
+		ictx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		s, err := first.JetStream().Stream(ictx, first.Stream())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.CachedInfo()
+	}
+	// A follower's node goes down; the node the replica connects through stays up.
+	var down string
+	for _, r := range info().Cluster.Replicas {
+		if c.Index(r.Name) != 0 {
+			down = r.Name
+		}
+	}
+	if down == "" {
+		t.Fatal("every follower of the stream is on node 0")
+	}
+	c.Crash(c.Index(down))
+	storetest.CheckFor(t, 60*time.Second, 100*time.Millisecond, func() error {
+		for _, r := range info().Cluster.Replicas {
+			if r.Name == down && (r.Offline || !r.Current && r.Active >= 5*time.Second) {
+				return nil
+			}
+		}
+		return fmt.Errorf("the stream does not yet see %s as down", down)
+	})
+	var logs lockedBuffer
+	second, err := eventstore.Open(ctx, c.Conn(t, 0), eventstore.Config{Replicas: 3, PreferLeader: down, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if want := down + " is not one of its replicas that are up"; !strings.Contains(logs.String(), want) {
+		t.Fatalf("the start's log does not say %q:\n%s", want, logs.String())
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // leadFrom asks the stream's leadership to move to node, the server named so, unless it is
@@ -23,6 +25,11 @@ func (s *Store) leadFrom(ctx context.Context, node string) error {
 		if err == nil && info.Cluster != nil && info.Cluster.Leader == node {
 			s.log.Info("the stream is led from the preferred node", "stream", s.cfg.Stream, "node", node)
 			return nil
+		}
+		if err == nil && info.Cluster != nil && !online(info.Cluster, node) {
+			// Asking again cannot help while it is down, and a start waits for this.
+			return fmt.Errorf("the stream %s cannot be led from %s: %s is not one of its replicas that are up (its leader is %s)",
+				s.cfg.Stream, node, node, info.Cluster.Leader)
 		}
 		if err == nil {
 			// nats.go's Placement has no Preferred: the request is written as the server reads it.
@@ -45,7 +52,10 @@ func (s *Store) leadFrom(ctx context.Context, node string) error {
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the stream %s could not be led from %s: %v", s.cfg.Stream, node, err)
+			if err == nil && info.Cluster != nil {
+				err = fmt.Errorf("its leader stayed %s though asked to move", info.Cluster.Leader)
+			}
+			return fmt.Errorf("the stream %s could not be led from %s in 30 s: %v", s.cfg.Stream, node, err)
 		}
 		select {
 		case <-ctx.Done():
@@ -54,3 +64,17 @@ func (s *Store) leadFrom(ctx context.Context, node string) error {
 		}
 	}
 }
+
+// online reports whether node is one of the stream's replicas and neither known to be offline
+// nor behind and unheard from for unheardFor (a crashed node is marked offline only later).
+func online(c *jetstream.ClusterInfo, node string) bool {
+	for _, r := range c.Replicas {
+		if r.Name == node {
+			return !r.Offline && (r.Current || r.Active < unheardFor)
+		}
+	}
+	return false
+}
+
+// unheardFor is how long a replica that is behind may go unheard before it counts as down.
+const unheardFor = 5 * time.Second
