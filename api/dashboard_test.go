@@ -24,6 +24,7 @@ import (
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
+	"github.com/kuozheng/kuozheng/projections"
 )
 
 // chromiumPath is Debian's chromium, which .ci/run installs when it is missing.
@@ -69,7 +70,9 @@ func TestDashboardInChromium(t *testing.T) {
 	l := storetest.Start(t, eventstore.Config{})
 	loadDemoLedger(t, l.Store, 200)
 	e := &env{t: t, l: l, today: demo.Today}
-	e.runner = startRunner(t, l.Store)
+	// The series is folded again for every new sequence (not reused for 30 s): the charts
+	// follow the payment below once the page reads them again.
+	e.runner = startRunnerWith(t, l.Store, projections.RunnerConfig{NoSnapshots: true, SeriesReuse: -1})
 	e.serve()
 	// A freeze of the ledger as it is, so the freezes panel has one and the payment below
 	// restates it.
@@ -112,7 +115,10 @@ func TestDashboardInChromium(t *testing.T) {
 		t.Errorf("city row period_collected_fen = %s, want %s", got, before.City.Insurances["pension"]["period_collected_fen"])
 	}
 
-	// A payment through the API reaches the page through /v1/live, without a reload.
+	// A payment through the API reaches the page through /v1/live, without a reload. The series
+	// and the corrections are read again at most once a window, which a test shortens.
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`window.kz.throttleMs = 1000`))
+	corrections := eval[int](t, ctx, `window.kz.corrections.loads`)
 	id, county, period, owed := owingPensionLine(t, e)
 	pay := e.mustWrite(t, empPath(id, "payments"), "", fmt.Sprintf(`{"paid_on":"2006-12-20","amount_fen":%d,"receipt_no":"DASH-1","allocations":[{"insurance":"pension","period":%q,"amount_fen":%d}]}`, owed, period, owed))
 	after := countiesAt(t, e, strconv.FormatInt(pay.num("seq"), 10))
@@ -140,6 +146,9 @@ func TestDashboardInChromium(t *testing.T) {
 	if got, err := strconv.ParseInt(eval[string](t, ctx, `document.getElementById('seq').textContent`), 10, 64); err != nil || got < pay.num("seq") {
 		t.Errorf("the header shows seq %d (%v), want at least %d", got, err, pay.num("seq"))
 	}
+	// The charts and the corrections, read at the page's load less than a window before, are
+	// read again when the window ends: the payment reaches them too.
+	poll(t, ctx, 15*time.Second, fmt.Sprintf(`Number(document.getElementById('panel-charts').dataset.seq) >= %d && window.kz.corrections.loads > %d`, pay.num("seq"), corrections))
 
 	// The series charts, the targets and the flags have been drawn by now; the arrears chart
 	// leaves the city's line out until asked for (it would squash the counties' lines).
@@ -150,6 +159,27 @@ func TestDashboardInChromium(t *testing.T) {
 	// header orders the rows by that figure.
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`(s => { s.value = '1'; s.dispatchEvent(new Event('change')); })(document.getElementById('group'))`))
 	poll(t, ctx, 5*time.Second, `document.querySelectorAll('#counties-body tr[data-county]').length === 4 && document.querySelector('#counties-foot tr[data-county="group:1"]') !== null && document.querySelectorAll('#chart-rate svg polyline').length === 5`)
+	// The paid county's group, chosen after the payment: its total is the group's with it.
+	type countyGroup struct {
+		Code  string `json:"code"`
+		Group int    `json:"group"`
+	}
+	var paid struct {
+		Counties []countyGroup `json:"counties"`
+	}
+	decode(t, e.get(t, "/v1/counties", ""), &paid)
+	g := paid.Counties[slices.IndexFunc(paid.Counties, func(c countyGroup) bool { return c.Code == county })].Group
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(s => { s.value = '%d'; s.dispatchEvent(new Event('change')); })(document.getElementById('group'))`, g)))
+	poll(t, ctx, 5*time.Second, fmt.Sprintf(`document.querySelector('#counties-foot tr[data-county="group:%d"]') !== null`, g))
+	var group struct {
+		Group struct {
+			Insurances map[string]map[string]json.Number `json:"insurances"`
+		} `json:"group"`
+	}
+	decode(t, e.get(t, fmt.Sprintf("/v1/groups/%d?min_seq=%d", g, pay.num("seq")), ""), &group)
+	if got, want := eval[string](t, ctx, fmt.Sprintf(`document.querySelector('#counties-foot tr[data-county="group:%d"] [data-field="period_collected_fen"]').dataset.value`, g)), string(group.Group.Insurances["pension"]["period_collected_fen"]); got != want {
+		t.Errorf("group %d's row, chosen after a payment in its county %s, shows period_collected_fen %s; /v1/groups/%d answers %s", g, county, got, g, want)
+	}
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`(s => { s.value = ''; s.dispatchEvent(new Event('change')); })(document.getElementById('group'))`))
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('#counties-head th[data-field="period_collected_fen"]').click()`))
 	sorted := eval[[]float64](t, ctx, `Array.from(document.querySelectorAll('#counties-body tr[data-county] td[data-field="period_collected_fen"]')).map(td => Number(td.dataset.value))`)

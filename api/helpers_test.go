@@ -79,8 +79,14 @@ func newReadEnv(t *testing.T, day domain.Date) *env {
 // ends, and waits until it has caught up with the stream.
 func startRunner(t testing.TB, store *eventstore.Store) *projections.Runner {
 	t.Helper()
+	return startRunnerWith(t, store, projections.RunnerConfig{NoSnapshots: true})
+}
+
+// startRunnerWith is startRunner with the runner's settings cfg.
+func startRunnerWith(t testing.TB, store *eventstore.Store, cfg projections.RunnerConfig) *projections.Runner {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := projections.NewRunner(store, projections.RunnerConfig{NoSnapshots: true})
+	r := projections.NewRunner(store, cfg)
 	if err := r.Start(ctx); err != nil {
 		cancel()
 		t.Fatalf("start the projection runner: %v", err)

@@ -26,6 +26,9 @@ type RunnerConfig struct {
 	SnapshotIdle  time.Duration
 	// NoSnapshots disables reading and writing snapshots.
 	NoSnapshots bool
+	// SeriesReuse is how long a series (a year of months, costly to fold) is answered again
+	// while events arrive (default 30 s; negative: never).
+	SeriesReuse time.Duration
 	Log         *slog.Logger
 	// Observe, if set, is told of applied events and snapshots, for metrics.
 	Observe Observer
@@ -105,6 +108,9 @@ func NewRunner(store *eventstore.Store, cfg RunnerConfig) *Runner {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.SeriesReuse == 0 {
+		cfg.SeriesReuse = 30 * time.Second
 	}
 	l := NewLedger()
 	l.Source = StoreSource{Store: store}

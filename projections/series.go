@@ -163,7 +163,7 @@ func (r *Runner) Series(ctx context.Context, asOf domain.Date, from, to domain.P
 	defer r.seriesMu.Unlock()
 	c := r.series
 	fresh := c != nil && c.AsOf == asOf && len(c.Months) > 0 && c.Months[0] == from.String() && c.Months[len(c.Months)-1] == to.String() &&
-		(c.Seq == r.seq.Load() || time.Since(r.seriesAt) < 30*time.Second)
+		(c.Seq == r.seq.Load() || time.Since(r.seriesAt) < r.cfg.SeriesReuse)
 	if fresh {
 		return c, nil
 	}

@@ -14,6 +14,33 @@ import { loadTargets } from './targets.js';
 let refreshing = false;
 let pendingSeq = 0;
 
+// The series and the corrections read much more than the other panels: each is read again at
+// most once a window (kz.throttleMs), and a change within the window when it ends, so that the
+// last write of a burst is never left out; a read that answers less than the page has seen
+// (the server answers a series it folded up to 30 s before: projections.RunnerConfig's
+// SeriesReuse; events that came while a read was under way) is followed by another.
+kz.throttleMs = 30000;
+const pending = {}; // panel id → a read waits or is under way
+function throttled(id, readAt, load, seen) {
+  if (pending[id]) return; // it reads this change too, or reads again after
+  const read = async () => {
+    const want = kz.seq;
+    await panel(id, load);
+    pending[id] = false;
+    if (!S.forbidden.has(id) && (seen() < want || kz.seq > want)) throttled(id, readAt, load, seen);
+  };
+  const wait = readAt() + kz.throttleMs - Date.now();
+  pending[id] = true;
+  if (wait <= 0) read();
+  else setTimeout(read, wait);
+}
+let correctionsSeen = 0; // the page's sequence when the corrections were last asked for
+async function readCorrections() {
+  const want = kz.seq;
+  await loadCorrections();
+  correctionsSeen = want;
+}
+
 // refresh re-reads what the page shows, reflecting at least seq; calls during a refresh are
 // folded into one more.
 async function refresh(seq) {
@@ -24,16 +51,17 @@ async function refresh(seq) {
     for (let tries = 0; pendingSeq > kz.seq && tries < 5; tries++) {
       const want = pendingSeq;
       await panel('panel-counties', async () => {
-        await Promise.all([loadCounties(want), S.group ? loadGroups(want) : null]);
+        // The groups' totals too when the token reads them: a group chosen later shows them.
+        await Promise.all([loadCounties(want), S.groups.length ? loadGroups(want) : null]);
         renderCounties(true);
       });
       kz.refreshes++;
       panel('panel-targets', () => loadTargets(want));
       panel('panel-flags', () => loadFlags(want));
       panel('panel-freezes', () => loadFreezes(want)); // a freeze made anywhere moves the sequence
-      if (Date.now() - S.seriesAt > 30000 && S.series) panel('panel-charts', loadSeries);
-      // The corrections read the period's events: at most twice a minute, and not after a 403.
-      if (Date.now() - S.correctionsAt > 30000 && !S.forbidden.has('panel-corrections')) panel('panel-corrections', loadCorrections);
+      if (S.series) throttled('panel-charts', () => S.seriesAt, loadSeries, () => S.series.seq);
+      // The corrections read the period's events as the stream holds them; not after a 403.
+      if (!S.forbidden.has('panel-corrections')) throttled('panel-corrections', () => S.correctionsAt, readCorrections, () => correctionsSeen);
       if (kz.seq < want) await sleep(500); // the views answered an older sequence: try again
     }
   } finally {
