@@ -117,6 +117,19 @@ func supWan(fen int64) string {
 	return fmt.Sprintf("%s%s.%02d", sign, whole, h%100)
 }
 
+// supMoney is fen with its unit as a flag's wording gives it: in 万元 from one 万元 on, in 元
+// with two decimals and grouped thousands below it.
+func supMoney(fen int64) string {
+	if fen >= 1_000_000 {
+		return supWan(fen) + " 万元"
+	}
+	whole := strconv.FormatInt(fen/100, 10)
+	for i := len(whole) - 3; i > 0; i -= 3 {
+		whole = whole[:i] + "," + whole[i:]
+	}
+	return fmt.Sprintf("%s.%02d 元", whole, fen%100)
+}
+
 // TestFlagsAndSeriesForTheDashboard: GET /v1/flags filters by group, county, kind and a search
 // (codes with or without their hyphen), sorts by amount and age, groups by employer and
 // exports with bilingual details in 万元; GET /v1/series answers one insurance's figures, and
@@ -280,8 +293,8 @@ func TestFlagsAndSeriesForTheDashboard(t *testing.T) {
 			if row[1] != f.EmployerID || row[2] != f.Name || row[6] != strconv.FormatInt(f.AmountFen, 10) {
 				t.Errorf("csv row %d: %v, want the flag %s %s of %d fen", i+1, row, f.EmployerID, f.Name, f.AmountFen)
 			}
-			if f.AmountFen > 0 && !strings.Contains(row[5], supWan(f.AmountFen)+" 万元") {
-				t.Errorf("csv row %d words %d fen as %q, want %s 万元 in it", i+1, f.AmountFen, row[5], supWan(f.AmountFen))
+			if f.AmountFen > 0 && !strings.Contains(row[5], supMoney(f.AmountFen)) {
+				t.Errorf("csv row %d words %d fen as %q, want %s in it", i+1, f.AmountFen, row[5], supMoney(f.AmountFen))
 			}
 			if !regexp.MustCompile(`\p{Han}`).MatchString(row[5]) || strings.Contains(row[5], "{") {
 				t.Errorf("csv row %d: detail %q is not worded in Chinese and English", i+1, row[5])
@@ -527,8 +540,13 @@ func TestDashboardSupervisorInChromium(t *testing.T) {
 	}
 	amounts := eval[[][2]string](t, ctx, `Array.from(document.querySelectorAll('#flags td.amount')).map(td => [td.dataset.value, td.textContent])`)
 	for _, a := range amounts {
-		if fen, _ := strconv.ParseInt(a[0], 10, 64); fen > 0 && a[1] != supWan(fen) {
-			t.Errorf("a flagged employer's amount of %d fen shows %q, want %s", fen, a[1], supWan(fen))
+		fen, _ := strconv.ParseInt(a[0], 10, 64)
+		want := supWan(fen)
+		if fen > 0 && fen < 5000 {
+			want = "<0.01" // not 0.00 beside a flag of arrears
+		}
+		if fen > 0 && a[1] != want {
+			t.Errorf("a flagged employer's amount of %d fen shows %q, want %s", fen, a[1], want)
 		}
 	}
 

@@ -249,23 +249,24 @@ func labelsJS() []byte {
 // flagDetails word an employer's flag from its amount, date and facts (projections.FlagFacts),
 // in Chinese and in English: the page fills them in (flags.js, money formatted by format.js)
 // and so do the exports (flagDetail), so both say the same. A key is a flag kind, or a kind and
-// the variant flagDetailKey names. Placeholders: {amount} and {accrued_fee} in 万元 with two
-// decimals; {wage_base} and {average_wage} in 元 (a month's wage in 万元 would read 0.15);
+// the variant flagDetailKey names. Placeholders: {amount} and {accrued_fee} with their unit, in
+// 万元 from one 万元 on and in 元 below it (24.44 元 in arrears read "0.00 万元"), two decimals;
+// {wage_base} and {average_wage} in 元 (a month's wage in 万元 would read 0.15);
 // {since}, {last_step}, {period} and {authority_doc} as they are; {grace_days} and {headcount}
 // as integers; {insurance} and {basis} by their labels, in the sentence's language.
 var flagDetails = []struct{ key, zh, en string }{
 	{projections.FlagArrearsWithoutEnforcement,
-		"欠费 {amount} 万元逾期超过 {grace_days} 天（最早 {since} 到期），未采取执法措施",
-		"{amount} ×10k yuan in arrears more than {grace_days} days past due (since {since}) with no enforcement step"},
+		"欠费 {amount} 逾期超过 {grace_days} 天（最早 {since} 到期），未采取执法措施",
+		"{amount} in arrears more than {grace_days} days past due (since {since}) with no enforcement step"},
 	{projections.FlagArrearsWithoutEnforcement + ".after_step",
-		"欠费 {amount} 万元逾期超过 {grace_days} 天（最早 {since} 到期），到期后未再执法（最近一次 {last_step}）",
-		"{amount} ×10k yuan in arrears more than {grace_days} days past due (since {since}) with no enforcement step since they fell due (the latest was on {last_step})"},
+		"欠费 {amount} 逾期超过 {grace_days} 天（最早 {since} 到期），到期后未再执法（最近一次 {last_step}）",
+		"{amount} in arrears more than {grace_days} days past due (since {since}) with no enforcement step since they fell due (the latest was on {last_step})"},
 	{projections.FlagWaiverReview + "." + domain.WaiverPrincipal,
-		"{since} 减免{insurance} {period} 本金 {amount} 万元（{basis}，{authority_doc}）",
-		"principal waiver of {amount} ×10k yuan on {insurance} {period} ({basis}, {authority_doc}) on {since}"},
+		"{since} 减免{insurance} {period} 本金 {amount}（{basis}，{authority_doc}）",
+		"principal waiver of {amount} on {insurance} {period} ({basis}, {authority_doc}) on {since}"},
 	{projections.FlagWaiverReview + "." + domain.WaiverLateFee,
-		"{since} 减免{insurance} {period} 滞纳金 {amount} 万元，超过应计 {accrued_fee} 万元的一半（{authority_doc}）",
-		"late-fee waiver of {amount} ×10k yuan is over half the {accrued_fee} ×10k yuan accrued on {insurance} {period} ({authority_doc}) on {since}"},
+		"{since} 减免{insurance} {period} 滞纳金 {amount}，超过应计 {accrued_fee} 的一半（{authority_doc}）",
+		"late-fee waiver of {amount} is over half the {accrued_fee} accrued on {insurance} {period} ({authority_doc}) on {since}"},
 	{projections.FlagBaseBelowFloor,
 		"{period} {insurance} 申报 {headcount} 人缴费基数 {wage_base} 元，人均低于社平工资 {average_wage} 元的 60%",
 		"{period} {insurance} declares a base of {wage_base} yuan for a headcount of {headcount}, under 60% of the average wage {average_wage} yuan a head"},
@@ -356,7 +357,7 @@ func flagDetail(f projections.Flag) string {
 	}
 	fill := func(tmpl string, lang int) string {
 		return strings.NewReplacer(
-			"{amount}", wan(f.AmountFen), "{accrued_fee}", wan(facts.AccruedFeeFen),
+			"{amount}", money(f.AmountFen, lang), "{accrued_fee}", money(facts.AccruedFeeFen, lang),
 			"{wage_base}", yuan(facts.WageBaseFen), "{average_wage}", yuan(facts.AverageWageFen),
 			"{since}", f.Since.String(), "{last_step}", facts.LastStep.String(), "{period}", facts.Period.String(),
 			"{authority_doc}", facts.AuthorityDoc, "{grace_days}", strconv.Itoa(facts.GraceDays),
@@ -380,6 +381,16 @@ func wan(f domain.Fen) string {
 		sign = "-" // no "-0.00"
 	}
 	return sign + groupThousands(strconv.FormatUint(h/100, 10)) + fmt.Sprintf(".%02d", h%100)
+}
+
+// money formats fen with its unit in language lang (0 Chinese, 1 English): in 万元 from one 万元
+// on, in 元 below it, where 万元 with two decimals would read 0.00 or hardly more: format.js's
+// fmtMoney.
+func money(f domain.Fen, lang int) string {
+	if f < 1_000_000 && f > -1_000_000 {
+		return yuan(f) + [2]string{" 元", " yuan"}[lang]
+	}
+	return wan(f) + [2]string{" 万元", " ×10k yuan"}[lang]
 }
 
 // yuan formats fen in 元 with two decimals and grouped thousands: format.js's fmtYuan.

@@ -267,8 +267,9 @@ func TestFlagDetailsSayTheSameInBothLanguages(t *testing.T) {
 		if !han.MatchString(zh) || han.MatchString(en) {
 			t.Errorf("flag wording %s: Chinese %q, English %q", key, zh, en)
 		}
-		if strings.Contains(zh, "{amount}") && !strings.Contains(zh, "{amount} 万元") {
-			t.Errorf("flag wording %s gives {amount} without its unit 万元: %q", key, zh)
+		// Money placeholders carry their unit (元 or 万元 by the amount): none follows them.
+		if regexp.MustCompile(`\{(amount|accrued_fee)\} ?(万元|元|×10k yuan|yuan)`).MatchString(zh + en) {
+			t.Errorf("flag wording %s gives a unit after a money placeholder, which has its own: %q / %q", key, zh, en)
 		}
 	}
 	// The worklists' items, as worklist.js fills them in.

@@ -4,7 +4,7 @@
 
 import { api, authHeaders } from './api.js';
 import { $, el } from './dom.js';
-import { fmtInt, fmtWan, fmtYuan } from './format.js';
+import { fmtInt, fmtMoney, fmtWan, fmtYuan } from './format.js';
 import { panel } from './header.js';
 import { FLAG_DETAILS_EN, FLAG_DETAILS_ZH, FLAG_KINDS, INSURANCES, SEGMENTS, WAIVER_BASES } from './labels.js';
 import { countyName, inGroup, kz, S } from './state.js';
@@ -37,8 +37,8 @@ function detail(f) {
   const nowrap = v => el('span', { class: 'nowrap' }, v);
   const value = (k, lang) => {
     switch (k) {
-      case 'amount': return nowrap(fmtWan(f.amount_fen));
-      case 'accrued_fee': return nowrap(fmtWan(x.accrued_fee_fen));
+      case 'amount': return nowrap(fmtMoney(f.amount_fen, lang));
+      case 'accrued_fee': return nowrap(fmtMoney(x.accrued_fee_fen, lang));
       case 'wage_base': return nowrap(fmtYuan(x.wage_base_fen));
       case 'average_wage': return nowrap(fmtYuan(x.average_wage_fen));
       case 'since': return nowrap(f.since || '');
@@ -131,7 +131,7 @@ function employerRow(e) {
     el('td', { class: 'employer' }, el('a', { href: '#/employer/' + encodeURIComponent(e.employer_id), title: e.employer_id }, e.name || e.employer_id),
       el('small', { class: 'code' }, countyName(e.county))),
     el('td', { class: 'kinds' }, ...e.kinds.map(k => el('span', { class: 'chip', 'data-kind': k }, FLAG_KINDS[k] || k))),
-    el('td', { class: 'num amount', 'data-value': e.amount_fen, 'data-label': '涉及金额（万元） amount' }, e.amount_fen ? fmtWan(e.amount_fen) : '—'),
+    el('td', { class: 'num amount', 'data-value': e.amount_fen, 'data-label': '涉及金额（万元） amount' }, e.amount_fen ? (Math.abs(e.amount_fen) < 5000 ? '<0.01' : fmtWan(e.amount_fen)) : '—'),
     el('td', { class: 'num date', 'data-label': '最早 since' }, e.since ? [el('span', { class: 'nowrap' }, e.since), el('small', { class: 'code' }, fmtInt(e.age_days) + ' 天 days')] : '—'),
     el('td', { class: 'detail' }, list, more));
 }

@@ -27,6 +27,13 @@ export function fmtWan(fen) {
   return (fen < 0 && h > 0 ? '-' : '') + groupDigits(String(Math.floor(h / 100))) + '.' + String(h % 100).padStart(2, '0');
 }
 
+// fmtMoney is fen with its unit in a language (0 Chinese, 1 English): in 万元 from one 万元 on,
+// in 元 below it (where 万元 would read 0.00): labels.go's money.
+export function fmtMoney(fen, lang) {
+  if (Math.abs(fen) < 1000000) return fmtYuan(fen) + (lang ? ' yuan' : ' 元');
+  return fmtWan(fen) + (lang ? ' ×10k yuan' : ' 万元');
+}
+
 export function fmtRate(r) {
   if (r === null || r === undefined) return '—';
   return (r * 100).toFixed(1) + '%';
