@@ -446,5 +446,9 @@ func TestAuditorInChromium(t *testing.T) {
 		wide := eval[[]string](t, ctx, `Array.from(document.querySelectorAll('#view-employer *')).filter(n => n.getBoundingClientRect().right > window.innerWidth + 1 && !n.closest('.table-wrap:not(:has(#history))')).slice(0, 8).map(n => n.tagName + '#' + n.id + '.' + n.className + ' ' + Math.round(n.getBoundingClientRect().right))`)
 		t.Errorf("at 390 px the employer page is %v px wide in a window of %v: %v", widths["doc"], widths["inner"], wide)
 	}
+	// No card's text is cut: a due date or a recording time wider than its cell.
+	if cut := eval[[]string](t, ctx, `Array.from(document.querySelectorAll('#history td, #employer-lines td')).filter(td => td.scrollWidth > td.clientWidth + 1).slice(0, 8).map(td => td.className + ': ' + td.textContent.trim().slice(0, 40))`); len(cut) > 0 {
+		t.Errorf("at 390 px these cells are cut: %q", cut)
+	}
 	shot(t, ctx, "kuozheng-auditor-390.png")
 }

@@ -78,17 +78,21 @@ function buildHead() {
   }));
 }
 
-// scrollHint says, when the table is wider than its box, that more columns are to the right
-// (or left): the county column stays put, the figures scroll under it.
+// scrollHints say, when a table is wider than its box, that more columns are to the right (or
+// left): the county column stays put, the figures scroll under it. Each names the table's box,
+// its hint and the columns to the right.
+const scrollHints = [['#counties-wrap', '#counties-more', '清欠、标记'], ['#growth-wrap', '#growth-more', '园区稽核、稽核覆盖率']];
 function scrollHint() {
-  const wrap = $('#counties-wrap');
-  const more = wrap.scrollWidth - wrap.clientWidth;
-  const hint = $('#counties-more');
-  const right = more > 1 && wrap.scrollLeft < more - 1;
-  hint.hidden = more <= 1;
-  hint.dataset.more = right ? 'right' : 'left';
-  hint.textContent = right ? '→ 向右滑动查看更多列（清欠、标记） scroll right for more columns' : '← 向左滑动查看前面的列 scroll left for the first columns';
-  wrap.classList.toggle('more-right', right);
+  for (const [box, line, columns] of scrollHints) {
+    const wrap = $(box);
+    const more = wrap.scrollWidth - wrap.clientWidth;
+    const hint = $(line);
+    const right = more > 1 && wrap.scrollLeft < more - 1;
+    hint.hidden = more <= 1;
+    hint.dataset.more = right ? 'right' : 'left';
+    hint.textContent = right ? '→ 向右滑动查看更多列（' + columns + '） scroll right for more columns' : '← 向左滑动查看前面的列 scroll left for the first columns';
+    wrap.classList.toggle('more-right', right);
+  }
 }
 
 // wireCounties builds the table's head and the insurance menu, whose choice redraws the table.
@@ -131,7 +135,7 @@ function fillPublicity() {
 export function wireCounties() {
   wirePublicity();
   buildHead();
-  $('#counties-wrap').addEventListener('scroll', scrollHint, { passive: true });
+  for (const [box] of scrollHints) $(box).addEventListener('scroll', scrollHint, { passive: true });
   window.addEventListener('resize', scrollHint);
   $('#counties-body').addEventListener('click', e => {
     const b = e.target.closest('button.flags-link');
