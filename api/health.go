@@ -258,6 +258,18 @@ func (p *StreamProbe) check(ctx context.Context) (*StreamState, *NotReady) {
 			return st, &NotReady{Status: "no stream leader",
 				Reason: fmt.Sprintf("stream %s has no leader; writes wait until its replicas elect one", st.Name)}
 		}
+		// A leader that lost its quorum answers for a while before it knows (about 20 s after
+		// two of three nodes died): no write can be stored meanwhile.
+		up := 1
+		for _, r := range c.Replicas {
+			if !eventstore.ReplicaDown(r) {
+				up++
+			}
+		}
+		if n := len(c.Replicas) + 1; up < n/2+1 {
+			return st, &NotReady{Status: "no stream quorum",
+				Reason: fmt.Sprintf("stream %s has %d of its %d replicas up, its leader %s among them; a write needs %d: none can be stored until enough are back", st.Name, up, n, c.Leader, n/2+1)}
+		}
 	}
 	if folded > st.LastSeq {
 		// The stream was replaced under this replica (a restore --replace while it ran): what it

@@ -67,6 +67,7 @@ type fakeStream struct {
 	mu       sync.Mutex
 	last     uint64
 	leader   string
+	replicas []*jetstream.PeerInfo // nil: n2 current, n3 offline
 	silent   bool
 	applied  atomic.Uint64
 	asked    atomic.Int32
@@ -86,10 +87,14 @@ func (f *fakeStream) info(ctx context.Context) (*jetstream.StreamInfo, error) {
 	if f.silent {
 		return nil, jetstream.ErrNoStreamResponse
 	}
+	replicas := f.replicas
+	if replicas == nil {
+		replicas = []*jetstream.PeerInfo{{Name: "n2", Current: true}, {Name: "n3", Offline: true}}
+	}
 	return &jetstream.StreamInfo{
 		Config:  jetstream.StreamConfig{Name: "LEDGER", Replicas: 3},
 		State:   jetstream.StreamState{LastSeq: f.last},
-		Cluster: &jetstream.ClusterInfo{Leader: f.leader, Replicas: []*jetstream.PeerInfo{{Name: "n2", Current: true}, {Name: "n3", Offline: true}}},
+		Cluster: &jetstream.ClusterInfo{Leader: f.leader, Replicas: replicas},
 	}, nil
 }
 
@@ -234,6 +239,33 @@ func TestAStalledFollowerIsNotReady(t *testing.T) {
 	for range 5 {
 		if s := check(); s != "ready" {
 			t.Fatalf("idle stream: %s", s)
+		}
+	}
+}
+
+// A leader whose replicas are down (offline, or behind and unheard from for 5 s) has lost its
+// quorum before it knows it: not ready. One replica up with the leader is a quorum of three; a
+// replica behind but heard from is up.
+func TestAStreamWhoseLeaderLostItsQuorumIsNotReady(t *testing.T) {
+	f := &fakeStream{}
+	p := f.probe()
+	f.set(10, "n1", false)
+	f.applied.Store(10)
+	for _, tt := range []struct {
+		name     string
+		replicas []*jetstream.PeerInfo
+		want     string
+	}{
+		{"one replica offline", []*jetstream.PeerInfo{{Name: "n2", Current: true}, {Name: "n3", Offline: true}}, "ready"},
+		{"both replicas behind but heard from", []*jetstream.PeerInfo{{Name: "n2", Active: time.Second}, {Name: "n3", Active: time.Second, Lag: 40}}, "ready"},
+		{"one offline, one unheard from for 6 s", []*jetstream.PeerInfo{{Name: "n2", Active: 6 * time.Second}, {Name: "n3", Offline: true}}, "no stream quorum"},
+		{"both offline", []*jetstream.PeerInfo{{Name: "n2", Offline: true}, {Name: "n3", Offline: true}}, "no stream quorum"},
+	} {
+		f.mu.Lock()
+		f.replicas = tt.replicas
+		f.mu.Unlock()
+		if _, err := p.Check(context.Background()); statusOf(err) != tt.want {
+			t.Errorf("%s: %v, want %s", tt.name, err, tt.want)
 		}
 	}
 }

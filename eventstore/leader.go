@@ -65,15 +65,20 @@ func (s *Store) leadFrom(ctx context.Context, node string) error {
 	}
 }
 
-// online reports whether node is one of the stream's replicas and neither known to be offline
-// nor behind and unheard from for unheardFor (a crashed node is marked offline only later).
+// online reports whether node is one of the stream's replicas and not down (ReplicaDown).
 func online(c *jetstream.ClusterInfo, node string) bool {
 	for _, r := range c.Replicas {
 		if r.Name == node {
-			return !r.Offline && (r.Current || r.Active < unheardFor)
+			return !ReplicaDown(r)
 		}
 	}
 	return false
+}
+
+// ReplicaDown reports whether a replica of a stream, as its leader sees it, is down: known to be
+// offline, or behind and unheard from for 5 s (a crashed node is marked offline only later).
+func ReplicaDown(r *jetstream.PeerInfo) bool {
+	return r.Offline || !r.Current && r.Active >= unheardFor
 }
 
 // unheardFor is how long a replica that is behind may go unheard before it counts as down.
