@@ -107,7 +107,7 @@ function wirePublicity() {
     const fen = yuanToFen(f.elements.above_fen.value || '0');
     if (fen === null) {
       const slot = f.querySelector('[data-error-for="above_fen"]');
-      slot.textContent = '请填写元，最多两位小数 yuan, at most two decimals';
+      slot.textContent = '请填写元：至多 13 位整数、两位小数 yuan: at most 13 digits before the point and two after';
       f.elements.above_fen.setAttribute('aria-invalid', 'true');
       f.elements.above_fen.focus();
       $('#publicity-status').textContent = '';
