@@ -305,8 +305,9 @@ func restoreCmd(args []string, stdout, stderr io.Writer) error {
 	replace := fs.Bool("replace", false, "replace the ledger's stream if the target already holds one (it is deleted first, with the views' snapshot)")
 	replicas := fs.Int("replicas", 0, "on --nats: replicas of the restored stream (default: as backed up)")
 	memLimit := fs.String("memory-limit", defaultMemoryLimit, "soft limit on the Go heap while verifying, as serve's (GOMEMLIMIT applies when this is not given)")
+	expect := fs.String("ledger", "", "the city whose ledger the backup must hold, by its code: a check (a backup restores the ledger it holds)")
 	fs.Usage = func() {
-		fmt.Fprintln(stdout, `Usage: kuozheng restore DIR [--data FOLDER | --nats URL] [--replace] [--replicas N] [--memory-limit SIZE]
+		fmt.Fprintln(stdout, `Usage: kuozheng restore DIR [--data FOLDER | --nats URL] [--ledger CODE] [--replace] [--replicas N] [--memory-limit SIZE]
 
 Restores the backup in DIR into a data folder no server holds (an embedded nats-server is started
 on it) or a running NATS server, then verifies it before it reports success: every file against
@@ -339,6 +340,9 @@ Options:`)
 	m, err := checkBackup(dir, stderr)
 	if err != nil {
 		return fmt.Errorf("%w; nothing was restored", err)
+	}
+	if *expect != "" && *expect != m.Ledger {
+		return usageError{fmt.Sprintf("--ledger %s: the backup in %s holds the ledger of city %s; nothing was restored", *expect, dir, m.Ledger)}
 	}
 	bs := m.Streams[0]
 	var desc streamDescription

@@ -358,6 +358,17 @@ func TestARestoreRefusesADamagedOrPartialBackupAndRestoresNothing(t *testing.T) 
 		}
 	})
 
+	t.Run("--ledger checks the city the backup holds", func(t *testing.T) {
+		dst := filepath.Join(t.TempDir(), "restored")
+		code, _, errOut := runCmd("restore", bk, "--data", dst, "--ledger", "360500")
+		if _, err := os.Stat(dst); code != 2 || !strings.Contains(errOut, "holds the ledger of city 360700") || !os.IsNotExist(err) {
+			t.Fatalf("restore --ledger 360500 of Ganzhou's backup: exit %d, %q, folder made: %v; want 2, naming 360700, nothing made", code, errOut, err == nil)
+		}
+		if code, _, errOut := runCmd("restore", bk, "--data", dst, "--ledger", "360700"); code != 0 {
+			t.Fatalf("restore --ledger 360700 of Ganzhou's backup: exit %d, %q", code, errOut)
+		}
+	})
+
 	t.Run("a backup goes into a new or empty folder only", func(t *testing.T) {
 		code, _, errOut := runCmd("backup", bk, "--data", filepath.Join(t.TempDir(), "unused"))
 		if code != 1 || !strings.Contains(errOut, "is not empty") {
