@@ -208,12 +208,14 @@ func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
 // the one at index at (voided: the events voids name), one a void of it would leave without its
 // ground: the reversal of a payment; a payment recorded anew with the receipt of a reversal; a
 // declaration of an insurance whose enrollment it is (until the insurance is enrolled again); an
-// assessment for no declaration of the next period, of an insurance whose line of the period it
-// set (110% of it; until the period's line of that insurance is declared or assessed again); a
-// later enforcement step; the reinstatement that ends a deregistration; any event recorded after
-// a reinstatement. Voided events and voids stand on nothing.
+// assessment for no declaration of the next period still standing (assessed110) made of a line
+// the event set or added to; a later enforcement step; the reinstatement that ends a
+// deregistration; any event recorded after a reinstatement. Voided events and voids stand on
+// nothing.
 func dependent(events []Event, at int, voided map[uint64]bool) (Event, bool) {
-	period, set := lineSetter(events[at].Body)
+	if a, ok := assessed110(events, at, voided); ok {
+		return a, true
+	}
 	for _, ev := range events[at+1:] {
 		if voided[ev.Seq] || ev.Body == nil {
 			continue
@@ -250,25 +252,6 @@ func dependent(events []Event, at int, voided map[uint64]bool) (Event, bool) {
 					}
 				}
 			}
-		case DeclarationFiled, AssessmentMade:
-			p, ins := lineSetter(ev.Body)
-			switch {
-			case p == period:
-				for i := range ins {
-					delete(set, i)
-				}
-				if len(set) == 0 {
-					return Event{}, false
-				}
-			case p == period.Next():
-				if a, ok := ev.Body.(AssessmentMade); ok && a.Reason == AssessNoDeclaration {
-					for i := range ins {
-						if set[i] {
-							return ev, true
-						}
-					}
-				}
-			}
 		case EnforcementStepRecorded:
 			if _, ok := ev.Body.(EnforcementStepRecorded); ok {
 				return ev, true
@@ -284,23 +267,84 @@ func dependent(events []Event, at int, voided map[uint64]bool) (Event, bool) {
 	return Event{}, false
 }
 
-// lineSetter returns the period whose lines a declaration or an assessment sets, and their
-// insurances (canonical); a zero period for any other payload.
-func lineSetter(body Payload) (Period, map[Insurance]bool) {
-	set := map[Insurance]bool{}
+// assessed110 returns an assessment for no declaration, recorded after the event at index at and
+// still standing (no declaration of its period dated after it replaced it), whose 110% was taken
+// of a line of the period before that the event set or added to. The account orders a period's
+// entries by date, then by sequence, and a declaration or assessment replaces the period's lines
+// whole: the line an assessment was made of is the one set by the latest of them (by date and
+// sequence) recorded before it and dated on or before it, with the additions (audit findings,
+// opening balances) recorded before it and dated on or before it.
+func assessed110(events []Event, at int, voided map[uint64]bool) (Event, bool) {
+	t := events[at]
+	periods := linePeriods(t.Body)
+	if len(periods) == 0 {
+		return Event{}, false
+	}
+	_, sets := t.Body.(DeclarationFiled)
+	if _, ok := t.Body.(AssessmentMade); ok {
+		sets = true
+	}
+	standing := func(i int, a Event, period Period) bool {
+		for _, d := range events[i+1:] {
+			if x, ok := d.Body.(DeclarationFiled); ok && !voided[d.Seq] && x.Period == period && d.OccurredOn >= a.OccurredOn {
+				return false
+			}
+		}
+		return true
+	}
+	for i := at + 1; i < len(events); i++ {
+		a := events[i]
+		x, ok := a.Body.(AssessmentMade)
+		if !ok || voided[a.Seq] || x.Reason != AssessNoDeclaration || !periods[x.Period.Prev()] || !standing(i, a, x.Period) {
+			continue
+		}
+		if t.OccurredOn > a.OccurredOn {
+			continue // dated after the assessment: not in the line it was made of
+		}
+		if !sets {
+			return a, true // an addition to the line, in the assessment's 110%
+		}
+		// The line's setter when the assessment was made: t, unless a later one (by date and
+		// sequence) on or before the assessment's date was recorded before it.
+		ground := true
+		for _, s := range events[:i] {
+			if s.Seq == t.Seq || voided[s.Seq] || s.OccurredOn > a.OccurredOn || !linePeriods(s.Body)[x.Period.Prev()] {
+				continue
+			}
+			if _, isDecl := s.Body.(DeclarationFiled); !isDecl {
+				if _, isAssess := s.Body.(AssessmentMade); !isAssess {
+					continue
+				}
+			}
+			if s.OccurredOn > t.OccurredOn || s.OccurredOn == t.OccurredOn && s.Seq > t.Seq {
+				ground = false
+				break
+			}
+		}
+		if ground {
+			return a, true
+		}
+	}
+	return Event{}, false
+}
+
+// linePeriods returns the periods whose lines an event sets (a declaration, an assessment) or
+// adds to (an audit finding, an opening balance); none for any other.
+func linePeriods(body Payload) map[Period]bool {
+	out := map[Period]bool{}
 	switch b := body.(type) {
 	case DeclarationFiled:
-		for _, l := range b.Lines {
-			set[l.Insurance.canonical()] = true
-		}
-		return b.Period, set
+		out[b.Period] = true
 	case AssessmentMade:
+		out[b.Period] = true
+	case AuditFindingRecorded:
+		out[b.Period] = true
+	case OpeningBalanceRecorded:
 		for _, l := range b.Lines {
-			set[l.Insurance.canonical()] = true
+			out[l.Period] = true
 		}
-		return b.Period, set
 	}
-	return 0, set
+	return out
 }
 
 // RefundCredit pays credit back to the employer (退费).

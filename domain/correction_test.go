@@ -283,6 +283,21 @@ func TestAVoidOfAnEventLaterOnesStandOnNamesThem(t *testing.T) {
 			next := b.must("clerk:wang", &MakeAssessment{AssessedOn: "2006-07-20", Period: "2006-06", Reason: AssessNoDeclaration})
 			return a, next
 		}},
+		{"a declaration that stays the ground though re-declared with an earlier date later", func(b *payerBook) (Event, Event) {
+			b.must("clerk:wang", &RecordEnrollment{Insurance: "unemployment", Headcount: "3", EffectiveOn: "2006-04-01"})
+			d := b.must("clerk:wang", declaration("2006-05-20", "2006-04", "1000000"))
+			b.must("clerk:wang", declaration("2006-05-15", "2006-04", "500000")) // dated before d: d's line stands
+			a := b.must("clerk:wang", &MakeAssessment{AssessedOn: "2006-06-20", Period: "2006-05", Reason: AssessNoDeclaration})
+			return d, a
+		}},
+		{"an audit finding added to the line the next period's 110% assessment was made of", func(b *payerBook) (Event, Event) {
+			b.must("clerk:wang", &RecordEnrollment{Insurance: "unemployment", Headcount: "3", EffectiveOn: "2006-04-01"})
+			b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+			f := b.must("auditor:li", &RecordAuditFinding{FoundOn: "2006-05-30", Kind: FindingUnderReportedBase, Period: "2006-04",
+				Insurance: "unemployment", ExtraWageBaseFen: "200000", RedeclareBy: "2006-06-30"})
+			a := b.must("clerk:wang", &MakeAssessment{AssessedOn: "2006-06-20", Period: "2006-05", Reason: AssessNoDeclaration})
+			return f, a
+		}},
 		{"an enforcement step with a later one", func(b *payerBook) (Event, Event) {
 			b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
 			n := b.must("auditor:li", &RecordEnforcement{Step: StepNotice, On: "2006-07-01", DocNo: "N-1", Deadline: "2006-07-15"})
@@ -309,8 +324,10 @@ func TestAVoidOfAnEventLaterOnesStandOnNamesThem(t *testing.T) {
 	}
 }
 
-// A period's line declared again before the next period was assessed is that assessment's
-// ground: a void of the line's first declaration or assessment leaves it standing, and is recorded.
+// A period's line declared again (dated later) before the next period was assessed is that
+// assessment's ground, and an assessment a declaration of its period replaced stands on nothing:
+// a void of the line's first declaration or assessment leaves no assessment without its ground,
+// and is recorded.
 func TestAVoidOfALineSetAgainBeforeTheNextAssessmentIsRecorded(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -320,6 +337,12 @@ func TestAVoidOfALineSetAgainBeforeTheNextAssessmentIsRecorded(t *testing.T) {
 			d := b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
 			b.must("clerk:wang", declaration("2006-05-20", "2006-04", "1200000"))
 			b.must("clerk:wang", &MakeAssessment{AssessedOn: "2006-06-20", Period: "2006-05", Reason: AssessNoDeclaration})
+			return d
+		}},
+		{"a declaration whose next period's assessment was settled by a declaration", func(b *payerBook) Event {
+			d := b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+			b.must("clerk:wang", &MakeAssessment{AssessedOn: "2006-06-20", Period: "2006-05", Reason: AssessNoDeclaration})
+			b.must("clerk:wang", declaration("2006-06-25", "2006-05", "900000"))
 			return d
 		}},
 		{"an assessment settled by a declaration", func(b *payerBook) Event {
