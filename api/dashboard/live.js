@@ -21,15 +21,18 @@ let pendingSeq = 0;
 // SeriesReuse; events that came while a read was under way) is followed by another.
 kz.throttleMs = 30000;
 const pending = {}; // panel id → a read waits or is under way
+const tried = {}; // panel id → when it was last asked for, answered or not
 function throttled(id, readAt, load, seen) {
   if (pending[id]) return; // it reads this change too, or reads again after
   const read = async () => {
     const want = kz.seq;
+    tried[id] = Date.now();
     await panel(id, load);
     pending[id] = false;
     if (!S.forbidden.has(id) && (seen() < want || kz.seq > want)) throttled(id, readAt, load, seen);
   };
-  const wait = readAt() + kz.throttleMs - Date.now();
+  // A window from the last read asked for, answered or not: a failing read is not asked again at once.
+  const wait = Math.max(readAt(), tried[id] || 0) + kz.throttleMs - Date.now();
   pending[id] = true;
   if (wait <= 0) read();
   else setTimeout(read, wait);
