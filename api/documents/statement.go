@@ -71,25 +71,6 @@ func StatementOf(id string, raw []eventstore.RawEvent, throughSeq uint64, from, 
 	opening.Finish(&o)
 	closing.Finish(&c)
 	st.Opening, st.Closing = o.Balances, c.Balances
-	// A row's balances are its day's closing ones, of every event recorded through throughSeq:
-	// in date order the rows then never contradict each other, as the history's balances (after
-	// the events recorded before each) did when an event was recorded after a later-dated one.
-	days := map[domain.Date]projections.Balances{}
-	for _, r := range st.Rows {
-		if _, ok := days[r.On]; ok {
-			continue
-		}
-		b := projections.NewHistoryBuilder(id, throughSeq, r.On, ref.LateFees)
-		for _, ev := range raw {
-			b.Add(ev)
-		}
-		var h projections.History
-		b.Finish(&h)
-		days[r.On] = h.Balances
-	}
-	for i := range st.Rows {
-		st.Rows[i].Balances = days[st.Rows[i].On]
-	}
 	for _, v := range c.Voided {
 		for i := range st.Rows {
 			if st.Rows[i].Seq == v.EventSeq {
@@ -98,6 +79,23 @@ func StatementOf(id string, raw []eventstore.RawEvent, throughSeq uint64, from, 
 		}
 	}
 	slices.SortStableFunc(st.Rows, func(a, b StatementRow) int { return cmp.Compare(a.On, b.On) })
+	// A row's balances are its day's closing ones, of every event recorded through throughSeq:
+	// in date order the rows then never contradict each other, as the history's balances (after
+	// the events recorded before each) did when an event was recorded after a later-dated one.
+	// One fold, its totals taken day after day (a replay goes on from the day before).
+	e := &domain.Employer{ID: id}
+	e.Fold(events)
+	rp := domain.NewReplay(ref.LateFees)
+	for i := range st.Rows {
+		if i > 0 && st.Rows[i].On == st.Rows[i-1].On {
+			st.Rows[i].Balances = st.Rows[i-1].Balances
+			continue
+		}
+		t := rp.TotalsOn(&e.Account, st.Rows[i].On)
+		st.Rows[i].Balances = projections.Balances{DueFen: t.DueFen, PaidFen: t.PaidFen, WaivedFen: t.WaivedFen,
+			OutstandingFen: t.OutstandingFen, LateFeeFen: t.LateFeeFen, CreditFen: t.CreditFen}
+	}
+	rp.Release()
 	st.Payer = payerOn(events, to, ref)
 	return st
 }
