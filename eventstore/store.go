@@ -58,10 +58,10 @@ func CityOfStream(name string) (string, bool) {
 	switch {
 	case name == SubjectsOf(DefaultLedger).Stream:
 		return DefaultLedger, true
-	case strings.HasPrefix(name, "LEDGER_"):
+	case strings.HasPrefix(name, "LEDGER_") && domain.CheckCity("", strings.TrimPrefix(name, "LEDGER_")) == nil:
 		return strings.TrimPrefix(name, "LEDGER_"), true
 	}
-	return "", false
+	return "", false // a mirror (LEDGER_MIRROR) or any other stream
 }
 
 // Header carrying an event's chain hash.

@@ -539,4 +539,15 @@ func TestAFolderOfAnotherCitysLedgerIsRefusedNamingIt(t *testing.T) {
 		t.Fatalf("the folder opened with its own --ledger: %v", err)
 	}
 	led.close()
+	// A --ledger given names the ledger meant, beside the other: no refusal.
+	led, err = openLedger(ctx, storeFlags{data: dir, ledger: eventstore.DefaultLedger, ledgerSet: true}, newLogger(io.Discard))
+	if err != nil {
+		t.Fatalf("the folder opened with --ledger %s given: %v", eventstore.DefaultLedger, err)
+	}
+	led.close()
+	for name, want := range map[string]string{"LEDGER": eventstore.DefaultLedger, "LEDGER_360500": "360500", "LEDGER_MIRROR": "", "PROVINCE_360000": ""} {
+		if city, ok := eventstore.CityOfStream(name); city != want || ok != (want != "") {
+			t.Errorf("CityOfStream(%q) = %q, %v; want %q", name, city, ok, want)
+		}
+	}
 }

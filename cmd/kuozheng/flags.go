@@ -46,6 +46,7 @@ type storeFlags struct {
 	data       string
 	natsURL    string
 	ledger     string
+	ledgerSet  bool // --ledger was given: a folder of another city's ledger may take this one too
 	leader     string
 	lazyFsync  bool
 	natsListen string
@@ -62,7 +63,11 @@ type storeFlags struct {
 func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", "./data", "data folder of the embedded nats-server (locked while open)")
 	fs.StringVar(&f.natsURL, "nats", "", "connect to this NATS server or cluster instead of embedding one")
-	fs.StringVar(&f.ledger, "ledger", eventstore.DefaultLedger, "the city whose ledger this is, by its code (its stream, subjects and reference data; "+domain.CityCodes()+")")
+	f.ledger = eventstore.DefaultLedger
+	fs.Func("ledger", "the city whose ledger this is, by its code (its stream, subjects and reference data; "+domain.CityCodes()+"; default "+eventstore.DefaultLedger+")", func(v string) error {
+		f.ledger, f.ledgerSet = v, true
+		return nil
+	})
 	fs.BoolVar(&f.lazyFsync, "lazy-fsync", false, "let the embedded server acknowledge before syncing to disk (faster, can lose acknowledged writes on power failure)")
 }
 
@@ -153,7 +158,7 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		closers = append(closers, emb.Close)
 		nc = emb.Conn
 	}
-	if f.natsURL == "" {
+	if f.natsURL == "" && !f.ledgerSet {
 		if err := ledgerOfFolder(ctx, nc, f.data, f.ledger); err != nil {
 			closeAll()
 			return nil, err
@@ -197,9 +202,9 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 	return &ledger{store: st, nc: nc, close: closeAll}, nil
 }
 
-// ledgerOfFolder refuses a data folder that holds another city's ledger and none of ledger's: a
-// start would make an empty ledger beside it and serve that (a city's backup restored, then
-// served without its --ledger).
+// ledgerOfFolder refuses a data folder that holds another city's ledger and none of ledger's, the
+// default: a start would make an empty ledger beside it and serve that (a city's backup restored,
+// then served without its --ledger). A --ledger given names the ledger meant.
 func ledgerOfFolder(ctx context.Context, nc *nats.Conn, dir, ledger string) error {
 	js, err := jetstream.New(nc)
 	if err != nil {
