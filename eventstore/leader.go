@@ -18,6 +18,7 @@ func (s *Store) leadFrom(ctx context.Context, node string) error {
 		return fmt.Errorf("--prefer-leader %s: the stream %s has one replica, whose node cannot change", node, s.cfg.Stream)
 	}
 	deadline := time.Now().Add(30 * time.Second)
+	var downSince time.Time // when the node was first seen down in a row of looks; zero: up
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
 		ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		info, err := s.stream.Info(ictx)
@@ -26,12 +27,18 @@ func (s *Store) leadFrom(ctx context.Context, node string) error {
 			s.log.Info("the stream is led from the preferred node", "stream", s.cfg.Stream, "node", node)
 			return nil
 		}
-		if err == nil && info.Cluster != nil && !online(info.Cluster, node) {
-			// Asking again cannot help while it is down, and a start waits for this.
+		down := err == nil && info.Cluster != nil && !online(info.Cluster, node)
+		switch {
+		case !down:
+			downSince = time.Time{}
+		case downSince.IsZero():
+			downSince = time.Now() // one look may be stale (just after an election): look again
+		case time.Since(downSince) >= seenDown:
+			// Asking cannot help while it is down, and a start waits for this.
 			return fmt.Errorf("the stream %s cannot be led from %s: %s is not one of its replicas that are up (its leader is %s)",
 				s.cfg.Stream, node, node, info.Cluster.Leader)
 		}
-		if err == nil {
+		if err == nil && !down {
 			// nats.go's Placement has no Preferred: the request is written as the server reads it.
 			req, _ := json.Marshal(map[string]any{"placement": map[string]string{"preferred": node}})
 			var msg []byte
@@ -80,6 +87,10 @@ func online(c *jetstream.ClusterInfo, node string) bool {
 func ReplicaDown(r *jetstream.PeerInfo) bool {
 	return r.Offline || !r.Current && r.Active >= unheardFor
 }
+
+// seenDown is how long a preferred leader must be seen down, look after look, before a start
+// stops asking it to lead.
+const seenDown = 2 * time.Second
 
 // unheardFor is how long a replica that is behind may go unheard before it counts as down.
 const unheardFor = 5 * time.Second
