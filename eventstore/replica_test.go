@@ -227,12 +227,11 @@ func TestAWriteThatKeepsLosingRacesAnswersConflictRetry(t *testing.T) {
 	t.Logf("answered: %v; detail: %s", o.err, de.Detail)
 }
 
-// A write that lost a race and then waited longer than its whole budget for its follower (as one
-// does after a failover: an election, then a consumer made again) tries again on the state it
-// caught up with: the wait was not other writers changing its employer, so no 409.
-func TestAWriteThatWaitedForItsFollowerLongerThanItsBudgetStillTriesAgain(t *testing.T) {
+// heldCatchUp has the second store's write lose a race and then wait for its follower, held for
+// at least hold, with a race budget of budget and the context ctx; it returns the write's outcome.
+func heldCatchUp(t *testing.T, ctx context.Context, budget, hold time.Duration) outcome {
+	t.Helper()
 	first, second, id, sig := replicaPair(t)
-	const budget = 50 * time.Millisecond
 	second.cfg.RetryTimeout = budget
 	// The second store's follower is held before another employer's registration, and so before
 	// the payment after it; nothing the write does touches that hold.
@@ -251,7 +250,7 @@ func TestAWriteThatWaitedForItsFollowerLongerThanItsBudgetStillTriesAgain(t *tes
 	go func() {
 		req := keyedPayment(id, "k-10", "b")
 		req.Command = &domain.RecordPayment{PaidOn: "2006-06-11", AmountFen: "200", ReceiptNo: "R-2"}
-		res, err := second.Execute(context.Background(), req)
+		res, err := second.Execute(ctx, req)
 		out <- outcome{res, err}
 	}()
 	select {
@@ -261,16 +260,36 @@ func TestAWriteThatWaitedForItsFollowerLongerThanItsBudgetStillTriesAgain(t *tes
 	case <-time.After(20 * time.Second):
 		t.Fatal("the write neither conflicted nor returned")
 	}
-	// The write now waits for the held follower, at least four budgets.
-	time.Sleep(4 * budget)
+	time.Sleep(hold) // at least: the write waits for the held follower all this while
 	release()
 	o := <-out
-	if o.err != nil {
-		t.Fatalf("a write that lost one race, then waited %v for its follower with a budget of %v: %v, want it recorded", 4*budget, budget, o.err)
+	if o.err == nil {
+		if e, ok := second.Employer(id); !ok || e.Version != o.res.Seq {
+			t.Fatalf("the employer after the write: %+v, want version %d", e, o.res.Seq)
+		}
 	}
-	e, ok := second.Employer(id)
-	if !ok || e.Version != o.res.Seq {
-		t.Fatalf("the employer after the write: %+v, want version %d", e, o.res.Seq)
+	return o
+}
+
+// A write that lost a race and then waited longer than its whole budget for its follower (as one
+// does after a failover: an election, then a consumer made again) tries again on the state it
+// caught up with: the wait was not other writers changing its employer, so no 409. Its request's
+// deadline bounds the wait, not the budget.
+func TestAWriteThatWaitedForItsFollowerLongerThanItsBudgetStillTriesAgain(t *testing.T) {
+	const budget = 50 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if o := heldCatchUp(t, ctx, budget, 8*budget); o.err != nil {
+		t.Fatalf("a write that lost one race, then waited %v for its follower with a budget of %v and a minute's deadline: %v, want it recorded", 8*budget, budget, o.err)
+	}
+}
+
+// Without a deadline (an import, the command line) the waits stretch a write's budget to four
+// budgets at most: it does not hold its employer's lock without end.
+func TestAWriteWithoutADeadlineStretchesItsBudgetFourTimesAtMost(t *testing.T) {
+	const budget = 50 * time.Millisecond
+	if o := heldCatchUp(t, context.Background(), budget, 8*budget); !errors.Is(o.err, ErrContended) {
+		t.Fatalf("a write without a deadline that waited %v for its follower with a budget of %v: %+v %v, want ErrContended", 8*budget, budget, o.res, o.err)
 	}
 }
 

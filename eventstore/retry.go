@@ -50,14 +50,18 @@ type retrier struct {
 	s        *Store
 	start    time.Time
 	until    time.Time
-	deadline time.Time // ctx's; zero without one
+	deadline time.Time // ctx's, or retryStretch budgets from the start without one
 	attempts int
 }
+
+// retryStretch bounds how far catching up may stretch a write's budget without a deadline (an
+// import, the command line): a few budgets, not without end while it holds its employer's lock.
+const retryStretch = 4
 
 // retrier starts the budget of a write: Config.RetryTimeout, or until ctx's deadline if sooner.
 func (s *Store) retrier(ctx context.Context) *retrier {
 	now := time.Now()
-	r := &retrier{s: s, start: now, until: now.Add(s.cfg.RetryTimeout)}
+	r := &retrier{s: s, start: now, until: now.Add(s.cfg.RetryTimeout), deadline: now.Add(retryStretch * s.cfg.RetryTimeout)}
 	if d, ok := ctx.Deadline(); ok {
 		r.deadline = d
 		r.until = minTime(r.until, d)
@@ -66,16 +70,14 @@ func (s *Store) retrier(ctx context.Context) *retrier {
 }
 
 // catchUp is Store.CatchUp for a write between its attempts. The time it waits (for a leader
-// after a failover, for a follower given a new consumer) is not time racing other writers, so it
-// is added to the budget, up to ctx's deadline: a write that waited out an election tries again
-// on the state it caught up with, rather than answering that others kept changing its employer.
+// after a failover, for a follower given a new consumer, for a follower behind) is not time
+// racing other writers, so it is added to the budget, up to ctx's deadline (or retryStretch
+// budgets): a write that waited out an election tries again on the state it caught up with,
+// rather than answering that others kept changing its employer.
 func (r *retrier) catchUp(ctx context.Context) error {
 	began := time.Now()
 	err := r.s.CatchUp(ctx)
-	r.until = r.until.Add(time.Since(began))
-	if !r.deadline.IsZero() {
-		r.until = minTime(r.until, r.deadline)
-	}
+	r.until = minTime(r.until.Add(time.Since(began)), r.deadline)
 	return err
 }
 

@@ -119,8 +119,9 @@ type Config struct {
 	// RetryTimeout bounds how long a write keeps deciding again after it lost the race to
 	// another writer of its employer (another API replica) or met its key's first attempt
 	// still being committed (default RetryTimeoutDefault); then it answers ErrContended. Time
-	// spent catching up between attempts (an election, a follower given a new consumer) does
-	// not count. The caller's context deadline ends it sooner.
+	// spent catching up between attempts (an election, a follower behind or given a new
+	// consumer) does not count, up to four budgets in all. The caller's context deadline ends it
+	// sooner.
 	RetryTimeout time.Duration
 	// Dir is where the store keeps its own state between starts: a snapshot of its indexes
 	// (written every SnapshotEvery events, when idle and at Close), the history archive's file
