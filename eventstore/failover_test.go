@@ -258,24 +258,6 @@ func failover(t *testing.T, how string) {
 		stopped.Sub(gone).Round(time.Millisecond), time.Since(stopped).Round(time.Millisecond))
 }
 
-// lockedBuffer is a log's output written by several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // A replica asked to be led from a node that is down starts without asking it (a start waited
 // 30 s for it, then logged "<nil>"), saying the stream stays led from where it is, and why.
 func TestAPreferredLeaderThatIsDownIsNotAskedToLead(t *testing.T) {
@@ -311,7 +293,7 @@ func TestAPreferredLeaderThatIsDownIsNotAskedToLead(t *testing.T) {
 		}
 		return fmt.Errorf("the stream does not yet see %s as down", down)
 	})
-	var logs lockedBuffer
+	var logs storetest.SyncBuffer
 	second, err := eventstore.Open(ctx, c.Conn(t, 0), eventstore.Config{Replicas: 3, PreferLeader: down, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)

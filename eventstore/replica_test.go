@@ -81,6 +81,19 @@ type outcome struct {
 	err error
 }
 
+// awaitConflict waits until the write whose outcome out will carry (what names it) lost its
+// race, failing the test if it returned instead or did neither within 20 s.
+func awaitConflict(t *testing.T, sig *conflictSignal, out chan outcome, what string) {
+	t.Helper()
+	select {
+	case <-sig.conflicts:
+	case o := <-out:
+		t.Fatalf("the %s did not conflict: %+v %v", what, o.res, o.err)
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the %s neither conflicted nor returned", what)
+	}
+}
+
 // The second replica decides a retry on a state without the first replica's event (its follower
 // is held back), so the append conflicts; once it catches up, the retry must find the key
 // rather than decide again and hit the receipt the first attempt recorded.
@@ -98,13 +111,7 @@ func TestARetryThatConflictsWithTheFirstAttemptOnAnotherReplicaAnswersTheFirstRe
 				res, err := second.Execute(context.Background(), keyedPayment(id, "k-1", body))
 				out <- outcome{res, err}
 			}()
-			select {
-			case <-sig.conflicts:
-			case o := <-out:
-				t.Fatalf("the retry did not conflict: %+v %v", o.res, o.err)
-			case <-time.After(20 * time.Second):
-				t.Fatal("the retry neither conflicted nor returned")
-			}
+			awaitConflict(t, sig, out, "retry")
 			release()
 			o := <-out
 			if body == "same" {
@@ -210,13 +217,7 @@ func TestAWriteThatKeepsLosingRacesAnswersConflictRetry(t *testing.T) {
 		res, err := second.Execute(context.Background(), req)
 		out <- outcome{res, err}
 	}()
-	select {
-	case <-sig.conflicts:
-	case o := <-out:
-		t.Fatalf("the write did not conflict: %+v %v", o.res, o.err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("the write neither conflicted nor returned")
-	}
+	awaitConflict(t, sig, out, "write")
 	release()
 	o := <-out
 	var de *domain.Error
@@ -253,13 +254,7 @@ func heldCatchUp(t *testing.T, ctx context.Context, budget, hold time.Duration) 
 		res, err := second.Execute(ctx, req)
 		out <- outcome{res, err}
 	}()
-	select {
-	case <-sig.conflicts:
-	case o := <-out:
-		t.Fatalf("the write did not conflict: %+v %v", o.res, o.err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("the write neither conflicted nor returned")
-	}
+	awaitConflict(t, sig, out, "write")
 	time.Sleep(hold) // at least: the write waits for the held follower all this while
 	release()
 	o := <-out
