@@ -79,7 +79,7 @@ func LoadTokens(path string, ref *domain.Reference, log *slog.Logger) (*Tokens, 
 		case e.TokenSHA256 != "":
 			raw, err := hex.DecodeString(e.TokenSHA256)
 			if err != nil || len(raw) != 32 {
-				return nil, fmt.Errorf("tokens file %s: entry %d: token_sha256 is not 64 hex digits", path, i)
+				return nil, fmt.Errorf("tokens file %s: entry %d: token_sha256 is not 64 hex digits (sha256sum prints the digest and then \"  -\": keep the 64 hex digits alone)", path, i)
 			}
 			copy(h[:], raw)
 		case e.Token != "":
@@ -97,6 +97,14 @@ func LoadTokens(path string, ref *domain.Reference, log *slog.Logger) (*Tokens, 
 			if _, ok := ref.County(c); !ok {
 				return nil, fmt.Errorf("tokens file %s: entry %d: unknown county %q", path, i, c)
 			}
+		}
+		// A clerk without counties, or a supervisor without groups, would read and write nothing,
+		// answered as if the ledger were empty.
+		if e.Role == RoleClerk && len(e.Counties) == 0 {
+			return nil, fmt.Errorf("tokens file %s: entry %d (%s): a clerk needs \"counties\", the counties it records for", path, i, e.Name)
+		}
+		if e.Role == RoleSupervisor && len(e.Groups) == 0 {
+			return nil, fmt.Errorf("tokens file %s: entry %d (%s): a supervisor needs \"groups\", the supervision groups it reads", path, i, e.Name)
 		}
 		t.byHash[h] = Principal{Name: e.Name, Role: e.Role, Counties: e.Counties, Groups: e.Groups}
 	}

@@ -103,14 +103,16 @@ func TestTokensFile(t *testing.T) {
 	}
 
 	for name, entries := range map[string][]map[string]any{
-		"an unknown role":            {{"token": "x", "name": "x", "role": "root"}},
-		"an unknown county":          {{"token": "x", "name": "x", "role": "clerk", "counties": []string{"999999"}}},
-		"a short token_sha256":       {{"token_sha256": "abcd", "name": "x", "role": "admin"}},
-		"neither token nor digest":   {{"name": "x", "role": "admin"}},
-		"an unknown field":           {{"token": "x", "name": "x", "role": "admin", "password": "y"}},
-		"a token_sha256 not hex":     {{"token_sha256": strings.Repeat("z", 64), "name": "x", "role": "admin"}},
-		"a role in the wrong case":   {{"token": "x", "name": "x", "role": "Admin"}},
-		"an entry that is not a map": nil,
+		"an unknown role":             {{"token": "x", "name": "x", "role": "root"}},
+		"an unknown county":           {{"token": "x", "name": "x", "role": "clerk", "counties": []string{"999999"}}},
+		"a short token_sha256":        {{"token_sha256": "abcd", "name": "x", "role": "admin"}},
+		"neither token nor digest":    {{"name": "x", "role": "admin"}},
+		"an unknown field":            {{"token": "x", "name": "x", "role": "admin", "password": "y"}},
+		"a token_sha256 not hex":      {{"token_sha256": strings.Repeat("z", 64), "name": "x", "role": "admin"}},
+		"a role in the wrong case":    {{"token": "x", "name": "x", "role": "Admin"}},
+		"a clerk without counties":    {{"token": "x", "name": "x", "role": "clerk"}},
+		"a supervisor without groups": {{"token": "x", "name": "x", "role": "supervisor"}},
+		"an entry that is not a map":  nil,
 	} {
 		p := writeTokens(t, entries)
 		if entries == nil {
