@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"maps"
 	"strings"
 )
 
@@ -158,6 +159,23 @@ func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	}
 	t := ctx.Events[at]
 	voided := voidedIn(ctx.Events)
+	// Who may void it first: a refusal for the role answers 403 whatever else is wrong.
+	if inspectorate[t.Type] {
+		if role := actorRole(ctx.Actor); role != "auditor" && role != "admin" {
+			return nil, &Error{Kind: KindForbidden, Field: "event_id",
+				Detail: "a void of the inspectorate's " + t.Type + " needs an auditor or admin, as recording one does"}
+		}
+	}
+	if VoidNeedsFourEyes(t.Type) {
+		if role := actorRole(ctx.Actor); role != "auditor" && role != "admin" {
+			return nil, &Error{Kind: KindForbidden, Field: "event_id",
+				Detail: "a void of a money event (" + t.Type + ") needs an auditor or admin who is not the event's actor (four eyes)"}
+		}
+		if ActorName(ctx.Actor) == ActorName(t.Actor) {
+			return nil, &Error{Kind: KindForbidden, Field: "event_id",
+				Detail: "a void of a money event needs a second person: " + ActorName(t.Actor) + " recorded it and may not void it (four eyes)"}
+		}
+	}
 	switch t.Body.(type) {
 	case nil:
 		return nil, Conflict("event_id", "event %s could not be decoded; it cannot be voided", t.ID)
@@ -174,22 +192,6 @@ func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	}
 	if r.date < t.OccurredOn {
 		return nil, Conflict("voided_on", "%s is before the voided event's date %s", r.date, t.OccurredOn)
-	}
-	if inspectorate[t.Type] {
-		if role := actorRole(ctx.Actor); role != "auditor" && role != "admin" {
-			return nil, &Error{Kind: KindForbidden, Field: "event_id",
-				Detail: "a void of the inspectorate's " + t.Type + " needs an auditor or admin, as recording one does"}
-		}
-	}
-	if VoidNeedsFourEyes(t.Type) {
-		if role := actorRole(ctx.Actor); role != "auditor" && role != "admin" {
-			return nil, &Error{Kind: KindForbidden, Field: "event_id",
-				Detail: "a void of a money event (" + t.Type + ") needs an auditor or admin who is not the event's actor (four eyes)"}
-		}
-		if ActorName(ctx.Actor) == ActorName(t.Actor) {
-			return nil, &Error{Kind: KindForbidden, Field: "event_id",
-				Detail: "a void of a money event needs a second person: " + ActorName(t.Actor) + " recorded it and may not void it (four eyes)"}
-		}
 	}
 	if d, ok := dependent(ctx.Events, at, voided); ok {
 		return nil, Conflict("event_id", "event %s (%s, seq %d) stands on event %s: void it first", d.ID, d.Type, d.Seq, t.ID)
@@ -268,12 +270,10 @@ func dependent(events []Event, at int, voided map[uint64]bool) (Event, bool) {
 }
 
 // assessed110 returns an assessment for no declaration, recorded after the event at index at and
-// still standing (no declaration of its period dated after it replaced it), whose 110% was taken
-// of a line of the period before that the event set or added to. The account orders a period's
-// entries by date, then by sequence, and a declaration or assessment replaces the period's lines
-// whole: the line an assessment was made of is the one set by the latest of them (by date and
-// sequence) recorded before it and dated on or before it, with the additions (audit findings,
-// opening balances) recorded before it and dated on or before it.
+// still standing (replaced), whose 110% was taken of a line of the period before that the event
+// set (groundOf) or added to (an audit finding, an opening balance, recorded before it and dated
+// on or before it); or one the event, a declaration, replaced and that would stand again on no
+// line once the event is voided (its ground voided since).
 func assessed110(events []Event, at int, voided map[uint64]bool) (Event, bool) {
 	t := events[at]
 	periods := linePeriods(t.Body)
@@ -284,48 +284,80 @@ func assessed110(events []Event, at int, voided map[uint64]bool) (Event, bool) {
 	if _, ok := t.Body.(AssessmentMade); ok {
 		sets = true
 	}
-	standing := func(i int, a Event, period Period) bool {
-		for _, d := range events[i+1:] {
-			if x, ok := d.Body.(DeclarationFiled); ok && !voided[d.Seq] && x.Period == period && d.OccurredOn >= a.OccurredOn {
-				return false
-			}
-		}
-		return true
-	}
 	for i := at + 1; i < len(events); i++ {
 		a := events[i]
 		x, ok := a.Body.(AssessmentMade)
-		if !ok || voided[a.Seq] || x.Reason != AssessNoDeclaration || !periods[x.Period.Prev()] || !standing(i, a, x.Period) {
+		if !ok || voided[a.Seq] || x.Reason != AssessNoDeclaration || !periods[x.Period.Prev()] || replaced(events, i, voided) {
 			continue
 		}
-		if t.OccurredOn > a.OccurredOn {
-			continue // dated after the assessment: not in the line it was made of
-		}
 		if !sets {
-			return a, true // an addition to the line, in the assessment's 110%
+			if t.OccurredOn <= a.OccurredOn {
+				return a, true // in the line the assessment was made of
+			}
+			continue
 		}
-		// The line's setter when the assessment was made: t, unless a later one (by date and
-		// sequence) on or before the assessment's date was recorded before it.
-		ground := true
-		for _, s := range events[:i] {
-			if s.Seq == t.Seq || voided[s.Seq] || s.OccurredOn > a.OccurredOn || !linePeriods(s.Body)[x.Period.Prev()] {
-				continue
-			}
-			if _, isDecl := s.Body.(DeclarationFiled); !isDecl {
-				if _, isAssess := s.Body.(AssessmentMade); !isAssess {
-					continue
-				}
-			}
-			if s.OccurredOn > t.OccurredOn || s.OccurredOn == t.OccurredOn && s.Seq > t.Seq {
-				ground = false
-				break
-			}
-		}
-		if ground {
+		if g, ok := groundOf(events, i, voided); ok && g.Seq == t.Seq {
 			return a, true
 		}
 	}
+	if d, ok := t.Body.(DeclarationFiled); ok {
+		without := map[uint64]bool{t.Seq: true}
+		maps.Copy(without, voided)
+		for i := range at {
+			a := events[i]
+			x, ok := a.Body.(AssessmentMade)
+			if !ok || voided[a.Seq] || x.Reason != AssessNoDeclaration || x.Period != d.Period || !replaced(events, i, voided) || replaced(events, i, without) {
+				continue
+			}
+			if _, ok := groundOf(events, i, without); !ok {
+				return a, true
+			}
+		}
+	}
 	return Event{}, false
+}
+
+// replaced reports whether a declaration of its period dated on or after it, recorded after it
+// and not voided, replaced the assessment at index i (settlement).
+func replaced(events []Event, i int, voided map[uint64]bool) bool {
+	a, p := events[i], events[i].Body.(AssessmentMade).Period
+	for _, d := range events[i+1:] {
+		if x, ok := d.Body.(DeclarationFiled); ok && !voided[d.Seq] && x.Period == p && d.OccurredOn >= a.OccurredOn {
+			return true
+		}
+	}
+	return false
+}
+
+// groundOf returns the event that set the line of the period before that the assessment at index
+// i was made 110% of: as the account orders a period's entries (by date, then sequence) and a
+// declaration or assessment replaces the period's lines whole, the latest of them by date and
+// sequence recorded before the assessment, dated on or before it and not voided.
+func groundOf(events []Event, i int, voided map[uint64]bool) (Event, bool) {
+	a, p := events[i], events[i].Body.(AssessmentMade).Period.Prev()
+	var g Event
+	found := false
+	for _, s := range events[:i] {
+		if voided[s.Seq] || s.OccurredOn > a.OccurredOn {
+			continue
+		}
+		switch x := s.Body.(type) {
+		case DeclarationFiled:
+			if x.Period != p {
+				continue
+			}
+		case AssessmentMade:
+			if x.Period != p {
+				continue
+			}
+		default:
+			continue
+		}
+		if !found || s.OccurredOn > g.OccurredOn || s.OccurredOn == g.OccurredOn && s.Seq > g.Seq {
+			g, found = s, true
+		}
+	}
+	return g, found
 }
 
 // linePeriods returns the periods whose lines an event sets (a declaration, an assessment) or

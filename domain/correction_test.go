@@ -247,6 +247,8 @@ func TestAClerkMayNotVoidTheInspectoratesEvents(t *testing.T) {
 	}
 	b.must("auditor:li", void(i.ID, "2006-08-01"))
 	b.must("admin:root", void(n.ID, "2006-08-01"))
+	// Who may void comes first: already voided, it is still 403 to a clerk, not 409.
+	b.refused("clerk:wang", void(i.ID, "2006-08-02"), KindForbidden, "event_id")
 }
 
 func TestAVoidOfAnEventLaterOnesStandOnNamesThem(t *testing.T) {
@@ -297,6 +299,15 @@ func TestAVoidOfAnEventLaterOnesStandOnNamesThem(t *testing.T) {
 				Insurance: "unemployment", ExtraWageBaseFen: "200000", RedeclareBy: "2006-06-30"})
 			a := b.must("clerk:wang", &MakeAssessment{AssessedOn: "2006-06-20", Period: "2006-05", Reason: AssessNoDeclaration})
 			return f, a
+		}},
+		{"a declaration that replaced an assessment whose line has since been voided", func(b *payerBook) (Event, Event) {
+			b.must("clerk:wang", &RecordEnrollment{Insurance: "unemployment", Headcount: "3", EffectiveOn: "2006-04-01"})
+			d := b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+			a := b.must("clerk:wang", &MakeAssessment{AssessedOn: "2006-06-20", Period: "2006-05", Reason: AssessNoDeclaration})
+			settled := b.must("clerk:wang", declaration("2006-06-25", "2006-05", "500000"))
+			b.must("admin:root", void(d.ID, "2006-07-01")) // the assessment stands on nothing: it was replaced
+			// Voiding the declaration that replaced it would make it stand again, on a voided line.
+			return settled, a
 		}},
 		{"an enforcement step with a later one", func(b *payerBook) (Event, Event) {
 			b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
