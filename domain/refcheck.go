@@ -12,6 +12,9 @@ func CheckReference(p Payload, ref *Reference) error {
 		if err := checkEffective(e.Table.EffectiveFrom); err != nil {
 			return err
 		}
+		if err := checkOpenFrom(e.Table.EffectiveFrom, ref); err != nil {
+			return err
+		}
 		if len(e.Table.Lines) == 0 {
 			return Invalid("lines", "at least one rate is required")
 		}
@@ -47,11 +50,17 @@ func CheckReference(p Payload, ref *Reference) error {
 		if err := checkEffective(e.Rate.EffectiveFrom); err != nil {
 			return err
 		}
+		if err := checkOpenFrom(e.Rate.EffectiveFrom, ref); err != nil {
+			return err
+		}
 		if e.Rate.DailyBP < 0 || e.Rate.DailyBP > 100 {
 			return Invalid("daily_bp", "%d is not between 0 and 100 basis points a day", e.Rate.DailyBP)
 		}
 	case SettingsSet:
 		if err := checkEffective(e.Settings.EffectiveFrom); err != nil {
+			return err
+		}
+		if err := checkOpenFrom(e.Settings.EffectiveFrom, ref); err != nil {
 			return err
 		}
 		if e.Settings.DueDay < 1 || e.Settings.DueDay > 28 {
@@ -84,6 +93,9 @@ func CheckReference(p Payload, ref *Reference) error {
 		}
 	case AverageWageSet:
 		if err := checkEffective(e.Wage.EffectiveFrom); err != nil {
+			return err
+		}
+		if err := checkOpenFrom(e.Wage.EffectiveFrom, ref); err != nil {
 			return err
 		}
 		if e.Wage.MonthlyFen <= 0 || e.Wage.MonthlyFen > MaxFen {
@@ -126,6 +138,16 @@ func CheckReference(p Payload, ref *Reference) error {
 		}
 	default:
 		return Invalid("", "not reference data")
+	}
+	return nil
+}
+
+// checkOpenFrom refuses rates, late-fee rates, settings or an average wage taking effect within
+// the closed books: they would change the closed years' figures, which the views keep compacted
+// as they were (an employer's read would show the change, the counties and freezes not).
+func checkOpenFrom(d Date, ref *Reference) error {
+	if locked := ref.LockedThrough(); d <= locked {
+		return Conflict("effective_from", "%s is in the books closed through %s: it would change the closed years' figures; reopen those years first (an admin, POST /v1/years/{year}/reopen)", d, locked)
 	}
 	return nil
 }
