@@ -285,6 +285,8 @@ func TestAPreferredLeaderThatIsDownIsNotAskedToLead(t *testing.T) {
 		t.Fatal("every follower of the stream is on node 0")
 	}
 	c.Crash(c.Index(down))
+	// A write the node misses: the leader sees it behind, and then unheard from.
+	mustExecute(t, first, register(orgCode(98), "360702"))
 	storetest.CheckFor(t, 60*time.Second, 100*time.Millisecond, func() error {
 		for _, r := range info().Cluster.Replicas {
 			if r.Name == down && (r.Offline || !r.Current && r.Active >= 5*time.Second) {
