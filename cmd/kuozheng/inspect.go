@@ -29,6 +29,10 @@ func history(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// As over HTTP, where through_seq=0 is refused: 0 is no sequence of the ledger's.
+	if flagSet(fs, "through-seq") && *through == 0 {
+		return usageError{"--through-seq 0: sequences start at 1 (leave it out for the whole history)"}
+	}
 	ctx := context.Background()
 	var h projections.History
 	if local(fs) {
@@ -73,11 +77,21 @@ func history(args []string, stdout, stderr io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 0, 2, 2, ' ', 0)
 	fmt.Fprintf(tw, "employer %s  version %d  as of %s  chain_ok %v\n", h.EmployerID, h.Version, h.AsOf, h.ChainOK)
 	fmt.Fprintln(tw, "SEQ\tRECORDED\tOCCURRED\tTYPE\tACTOR\tDUE\tPAID\tOUTSTANDING\tLATE FEE\tCREDIT\tHASH\tCHAIN")
+	voidedBy := map[uint64]uint64{}
+	for _, v := range h.Voided {
+		voidedBy[v.EventSeq] = v.VoidSeq
+	}
 	for _, e := range h.Events {
 		b := e.Balances
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\n", e.Seq, domain.InChina(e.RecordedAt).Format("2006-01-02 15:04:05 MST"), e.OccurredOn, e.Type, e.Actor,
+		typ := e.Type
+		if v, ok := voidedBy[e.Seq]; ok {
+			typ += fmt.Sprintf(" (voided by %d)", v)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\n", e.Seq, domain.InChina(e.RecordedAt).Format("2006-01-02 15:04:05 MST"), e.OccurredOn, typ, e.Actor,
 			b.DueFen, b.PaidFen, b.OutstandingFen, b.LateFeeFen, b.CreditFen, short(e.Hash), e.ChainOK)
 	}
+	b := h.Balances
+	fmt.Fprintf(tw, "as of %s\t\t\t\t\t%s\t%s\t%s\t%s\t%s\t\t\n", h.AsOf, b.DueFen, b.PaidFen, b.OutstandingFen, b.LateFeeFen, b.CreditFen)
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -120,6 +122,34 @@ func TestHistoryAndVerifyOnADataFolder(t *testing.T) {
 	code, out, _ = runCmd("history", id, "--data", dir, "--as-of", "2006-06-10")
 	if code != 0 || strings.Count(out, "payment.received") != 1 {
 		t.Fatalf("history --as-of 2006-06-10 should list one payment:\n%s", out)
+	}
+	// The table ends with the totals as of the date, as the JSON's balances.
+	var asOf projections.History
+	if _, js, _ := runCmd("history", id, "--data", dir, "--as-of", "2006-06-10", "--json"); json.Unmarshal([]byte(js), &asOf) != nil {
+		t.Fatalf("history --as-of --json: %s", js)
+	}
+	if b := asOf.Balances; !regexp.MustCompile(`(?m)^as of 2006-06-10\s+` + regexp.QuoteMeta(b.DueFen.String()) + `\s+` + regexp.QuoteMeta(b.PaidFen.String()) + `\s`).MatchString(out) {
+		t.Fatalf("history --as-of 2006-06-10 prints no totals line with due %s and paid %s:\n%s", b.DueFen, b.PaidFen, out)
+	}
+	if code, _, errOut := runCmd("history", id, "--data", dir, "--through-seq", "0"); code != 2 || !strings.Contains(errOut, "sequences start at 1") {
+		t.Fatalf("history --through-seq 0: exit %d, %q; want 2 saying so, as over HTTP", code, errOut)
+	}
+	// A voided event is marked with the void's sequence.
+	void := func() uint64 {
+		led, err := openLedger(context.Background(), storeFlags{data: dir}, newLogger(io.Discard))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer led.close()
+		res, err := led.store.Execute(context.Background(), eventstore.Request{EmployerID: id, Today: domain.MustDate("2006-12-31"), Actor: "admin:root",
+			Command: &domain.VoidEvent{EventID: h.Events[1].ID, VoidedOn: "2006-07-01", Reason: "录错"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Seq
+	}()
+	if _, out, _ := runCmd("history", id, "--data", dir); !strings.Contains(out, fmt.Sprintf("payment.received (voided by %d)", void)) {
+		t.Fatalf("history after a void of event %d does not mark it voided by %d:\n%s", h.Events[1].Seq, void, out)
 	}
 	if code, _, errOut := runCmd("history", id, "--data", dir, "--through-seq", "99999999"); code != 1 || !strings.Contains(errOut, "past the ledger's last sequence") {
 		t.Fatalf("history --through-seq past the last sequence: exit %d, %q; want 1 saying so, as over HTTP", code, errOut)
