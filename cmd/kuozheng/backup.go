@@ -437,7 +437,7 @@ Options:`)
 	if m.Ledger != eventstore.DefaultLedger {
 		serve += " --ledger " + m.Ledger
 	}
-	fmt.Fprintf(stdout, "verified in %v; serve it with %s (it rebuilds the views from the stream at its first start)\n", v.took.Round(time.Millisecond), serve)
+	fmt.Fprintf(stdout, "verified in %v; serve it with %s (it rebuilds the views from the stream at its first start; add --today YYYY-MM-DD to read a ledger of past years as of a day in them)\n", v.took.Round(time.Millisecond), serve)
 	return nil
 }
 
