@@ -140,8 +140,9 @@ type StreamProbe struct {
 	checked time.Time
 	detail  *StreamState
 	err     *NotReady
-	seen    uint64 // the stream's last sequence at the last check that reached it
-	behind  int    // checks in a row at which the follower had not reached seen
+	seen    uint64    // the stream's last sequence at the last check that reached it
+	behind  int       // checks in a row at which the follower had not reached seen
+	created time.Time // when the stream the first check found was made
 }
 
 // StreamState is what a check found, shown by /readyz.
@@ -270,6 +271,16 @@ func (p *StreamProbe) check(ctx context.Context) (*StreamState, *NotReady) {
 			return st, &NotReady{Status: "no stream quorum",
 				Reason: fmt.Sprintf("stream %s has %d of its %d replicas up, its leader %s among them; a write needs %d: none can be stored until enough are back", st.Name, up, n, c.Leader, n/2+1)}
 		}
+	}
+	if p.created.IsZero() {
+		p.created = info.Created
+	}
+	if !info.Created.Equal(p.created) {
+		// Made again under this replica (a restore --replace while it ran), longer or not:
+		// what it folded is another stream's.
+		return st, &NotReady{Status: "stream replaced",
+			Reason: fmt.Sprintf("stream %s was made again at %s; this replica follows the one made at %s: restart this replica", st.Name,
+				info.Created.UTC().Format(time.RFC3339), p.created.UTC().Format(time.RFC3339))}
 	}
 	if folded > st.LastSeq {
 		// The stream was replaced under this replica (a restore --replace while it ran): what it

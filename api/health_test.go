@@ -68,6 +68,7 @@ type fakeStream struct {
 	last     uint64
 	leader   string
 	replicas []*jetstream.PeerInfo // nil: n2 current, n3 offline
+	created  time.Time
 	silent   bool
 	applied  atomic.Uint64
 	asked    atomic.Int32
@@ -92,6 +93,7 @@ func (f *fakeStream) info(ctx context.Context) (*jetstream.StreamInfo, error) {
 		replicas = []*jetstream.PeerInfo{{Name: "n2", Current: true}, {Name: "n3", Offline: true}}
 	}
 	return &jetstream.StreamInfo{
+		Created: f.created,
 		Config:  jetstream.StreamConfig{Name: "LEDGER", Replicas: 3},
 		State:   jetstream.StreamState{LastSeq: f.last},
 		Cluster: &jetstream.ClusterInfo{Leader: f.leader, Replicas: replicas},
@@ -240,6 +242,24 @@ func TestAStalledFollowerIsNotReady(t *testing.T) {
 		if s := check(); s != "ready" {
 			t.Fatalf("idle stream: %s", s)
 		}
+	}
+}
+
+// A stream made again under the replica (a restore --replace while it ran), here one as long
+// as the one it followed, is not ready, saying so, until the replica is restarted.
+func TestAStreamMadeAgainUnderTheReplicaIsNotReady(t *testing.T) {
+	f := &fakeStream{created: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	p := f.probe()
+	f.set(3043, "n1", false)
+	f.applied.Store(3043)
+	if _, err := p.Check(context.Background()); err != nil {
+		t.Fatalf("the stream it follows: %v", err)
+	}
+	f.mu.Lock()
+	f.created, f.last = time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC), 5000
+	f.mu.Unlock()
+	if _, err := p.Check(context.Background()); statusOf(err) != "stream replaced" || !strings.Contains(err.Error(), "restart this replica") {
+		t.Fatalf("a stream made again, longer: %v, want not ready, saying to restart", err)
 	}
 }
 
