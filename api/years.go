@@ -112,9 +112,9 @@ func (s *Server) unchangedSince(r *http.Request, year int, f eventstore.FreezeRe
 		return err
 	}
 	c := changes[0]
-	return domain.Conflict("freeze_id", "%d figures of %d changed after freeze %s was made (first: %s %s, %d then, %d now; "+
+	return domain.Conflict("freeze_id", "%d figures of %d are no longer those of freeze %s, made through sequence %d (first: %s %s, %d then, %d now; "+
 		"its restatement, /v1/freezes/%s/restatement, lists them): make a new year-end freeze (valid_through %d-12-31) and close after it",
-		len(changes), year, f.ID, c.Scope, c.Figure, c.Frozen, c.Now, f.ID, year)
+		len(changes), year, f.ID, f.ThroughSeq, c.Scope, c.Figure, c.Frozen, c.Now, f.ID, year)
 }
 
 func (s *Server) reopenYear(w http.ResponseWriter, r *http.Request) {
