@@ -140,6 +140,7 @@ var eventNames = map[string]string{
 	domain.AuditFindingRecorded{}.EventType():    "稽核补缴",
 	domain.WaiverGranted{}.EventType():           "减免",
 	domain.EnforcementStepRecorded{}.EventType(): "执法",
+	domain.InspectionRecorded{}.EventType():      "稽查",
 	domain.ContractsSigned{}.EventType():         "劳动合同",
 	domain.EmployerTransferred{}.EventType():     "转移",
 	domain.EmployerDeregistered{}.EventType():    "注销",

@@ -41,3 +41,15 @@ func pageOf(pages []string, s string) int {
 	}
 	return -1
 }
+
+// Every event an employer's statement can print has a name in Chinese, not its code.
+func TestEveryEmployerEventHasADocumentName(t *testing.T) {
+	for _, typ := range domain.EventTypes() {
+		if strings.HasPrefix(typ, "reference.") || strings.HasPrefix(typ, "freeze.") || strings.HasPrefix(typ, "province.") || strings.HasPrefix(typ, "year.") {
+			continue // not an employer's: no statement prints it
+		}
+		if EventName(typ) == typ {
+			t.Errorf("event type %s has no name in documents", typ)
+		}
+	}
+}
