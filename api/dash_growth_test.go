@@ -210,5 +210,8 @@ func TestDashboardGrowthAndParkAuditsInChromium(t *testing.T) {
 	if r := compare("the park segment", "&segment=park")["360721"]; r["coverage_growth_bp"].Text != "—" || r["synchronised"].Text != "—" {
 		t.Errorf("with the park segment 360721's growth shows %+v, want —", r)
 	}
+	if eval[bool](t, ctx, `document.getElementById('growth-note').hidden`) {
+		t.Errorf("with the park segment the growth table does not say why its growth is —")
+	}
 	supAccessible(t, ctx, "1440 px, the growth table")
 }

@@ -244,7 +244,7 @@ export function renderCounties(animate) {
     foot.push(tr);
   }
   $('#counties-foot').replaceChildren(...foot);
-  renderGrowth(list, data.city, data.scope === 'city' ? '全市 city' : '可见合计 visible');
+  renderGrowth(list, data.city, data.scope === 'city' ? '全市 city' : '可见合计 visible', data.segment || '');
   for (const th of $('#counties-head').cells) {
     const on = th.dataset.field === S.sort.key;
     th.classList.toggle('sorted', on);

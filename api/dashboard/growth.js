@@ -46,8 +46,10 @@ function row(key, name, f) {
 }
 
 // renderGrowth draws the table for the counties listed (in the county table's order) and the
-// total, named as the county table names it.
-export function renderGrowth(list, total, totalName) {
+// total, named as the county table names it, of a segment or of all payers ("").
+export function renderGrowth(list, total, totalName, segment) {
+  // A segment has no baseline year of its own: its growth is "—", and the note says why.
+  $('#growth-note').hidden = !segment;
   $('#growth-body').replaceChildren(...list.map(c => row(c.code, c.name || c.code, c)));
   $('#growth-foot').replaceChildren(...(total ? [row('city', totalName, total)] : []));
   for (const tr of $('#growth-foot').rows) tr.className = 'total';
