@@ -215,6 +215,10 @@ func TestDeskInChromium(t *testing.T) {
 	// On a phone the clerk's access line wraps: its token button stays on the screen.
 	run(t, ctx, chromedp.EmulateViewport(390, 844))
 	poll(t, ctx, 5*time.Second, `window.innerWidth === 390 && document.getElementById('scope').textContent.includes('visible')`)
+	// The panels a clerk may not read are named, not counted.
+	if scope := eval[string](t, ctx, `document.getElementById('scope').textContent`); !strings.Contains(scope, "not shown: 冲正") {
+		t.Errorf("the clerk's access line reads %q, want it to name the corrections panel it may not read", scope)
+	}
 	if got := eval[[]float64](t, ctx, `[document.getElementById('token-change').getBoundingClientRect().right, document.documentElement.scrollWidth, window.innerWidth]`); got[0] > got[2] || got[1] > got[2]+1 {
 		t.Errorf("at 390 px the token button ends at %v px and the page is %v px wide, on a screen of %v", got[0], got[1], got[2])
 	}

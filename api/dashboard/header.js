@@ -75,7 +75,12 @@ export function showScope() {
     const n = c.counties.length;
     text = c.scope === 'city' ? '全市 all counties' : '可见 ' + n + ' 个区县 ' + n + (n === 1 ? ' county' : ' counties') + ' visible';
   }
-  if (S.forbidden.size) text += ' · 隐藏 hidden: ' + S.forbidden.size;
+  // The panels the token may not read, by their headings' Chinese names.
+  const hidden = [...S.forbidden].map(id => {
+    const h = document.querySelector('#' + CSS.escape(id) + ' h2');
+    return h && h.firstChild ? h.firstChild.textContent.trim() : id;
+  });
+  if (hidden.length) text += ' · 无权查看 not shown: ' + hidden.join('、');
   $('#scope').textContent = text;
   $('#scope').title = getToken() ? 'bearer token set' : 'no token sent';
 }
