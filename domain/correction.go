@@ -280,10 +280,7 @@ func assessed110(events []Event, at int, voided map[uint64]bool) (Event, bool) {
 	if len(periods) == 0 {
 		return Event{}, false
 	}
-	_, sets := t.Body.(DeclarationFiled)
-	if _, ok := t.Body.(AssessmentMade); ok {
-		sets = true
-	}
+	_, sets := setPeriod(t.Body)
 	for i := at + 1; i < len(events); i++ {
 		a := events[i]
 		x, ok := a.Body.(AssessmentMade)
@@ -338,19 +335,7 @@ func groundOf(events []Event, i int, voided map[uint64]bool) (Event, bool) {
 	var g Event
 	found := false
 	for _, s := range events[:i] {
-		if voided[s.Seq] || s.OccurredOn > a.OccurredOn {
-			continue
-		}
-		switch x := s.Body.(type) {
-		case DeclarationFiled:
-			if x.Period != p {
-				continue
-			}
-		case AssessmentMade:
-			if x.Period != p {
-				continue
-			}
-		default:
+		if sp, ok := setPeriod(s.Body); !ok || sp != p || voided[s.Seq] || s.OccurredOn > a.OccurredOn {
 			continue
 		}
 		if !found || s.OccurredOn > g.OccurredOn || s.OccurredOn == g.OccurredOn && s.Seq > g.Seq {
@@ -360,15 +345,26 @@ func groundOf(events []Event, i int, voided map[uint64]bool) (Event, bool) {
 	return g, found
 }
 
-// linePeriods returns the periods whose lines an event sets (a declaration, an assessment) or
-// adds to (an audit finding, an opening balance); none for any other.
-func linePeriods(body Payload) map[Period]bool {
-	out := map[Period]bool{}
+// setPeriod returns the period whose lines a declaration or an assessment sets (the account's
+// entrySetBase), and false for any other event.
+func setPeriod(body Payload) (Period, bool) {
 	switch b := body.(type) {
 	case DeclarationFiled:
-		out[b.Period] = true
+		return b.Period, true
 	case AssessmentMade:
-		out[b.Period] = true
+		return b.Period, true
+	}
+	return 0, false
+}
+
+// linePeriods returns the periods whose lines an event sets (setPeriod) or adds to (an audit
+// finding, an opening balance); none for any other.
+func linePeriods(body Payload) map[Period]bool {
+	out := map[Period]bool{}
+	if p, ok := setPeriod(body); ok {
+		out[p] = true
+	}
+	switch b := body.(type) {
 	case AuditFindingRecorded:
 		out[b.Period] = true
 	case OpeningBalanceRecorded:

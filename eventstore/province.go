@@ -132,9 +132,12 @@ func OpenProvince(ctx context.Context, js jetstream.JetStream, code string, repl
 // provinceReplicas is the replicas of the province's stream, or for a new one the most any
 // city's ledger stream on the NATS has (1 with none).
 func provinceReplicas(ctx context.Context, js jetstream.JetStream, code string) (int, error) {
-	_, err := js.Stream(ctx, ProvinceStream(code))
-	if !errors.Is(err, jetstream.ErrStreamNotFound) {
-		return streamReplicas(ctx, js, ProvinceStream(code), nil)
+	st, err := js.Stream(ctx, ProvinceStream(code))
+	switch {
+	case err == nil:
+		return st.CachedInfo().Config.Replicas, nil
+	case !errors.Is(err, jetstream.ErrStreamNotFound):
+		return streamReplicas(ctx, js, ProvinceStream(code), nil) // asked again while the cluster cannot answer
 	}
 	n := 1
 	streams := js.ListStreams(ctx)

@@ -192,7 +192,7 @@ func (b *HistoryBuilder) Add(ev eventstore.RawEvent) (HistoryEvent, bool) {
 	return HistoryEvent{
 		Seq: ev.Seq, RecordedAt: time.Unix(0, ev.RecordedAt).UTC(), OccurredOn: ev.OccurredOn, Type: ev.Type,
 		ID: ev.ID, Actor: ev.Actor, Payload: payload, Hash: ev.Hash, PrevHash: ev.PrevHash, ChainOK: ev.ChainOK,
-		Balances: balances(b.rp.TotalsOn(&b.shown.Account, ev.OccurredOn)),
+		Balances: BalancesOf(b.rp.TotalsOn(&b.shown.Account, ev.OccurredOn)),
 	}, true
 }
 
@@ -202,7 +202,7 @@ func (b *HistoryBuilder) Finish(h *History) *domain.Employer {
 	events := h.Events
 	*h = b.head
 	h.Events = events
-	h.Balances = balances(b.rp.TotalsOn(&b.shown.Account, b.asOf))
+	h.Balances = BalancesOf(b.rp.TotalsOn(&b.shown.Account, b.asOf))
 	b.rp.Release()
 	now := b.now
 	if now == nil {
@@ -214,6 +214,7 @@ func (b *HistoryBuilder) Finish(h *History) *domain.Employer {
 	return now
 }
 
-func balances(t domain.Totals) Balances {
+// BalancesOf are an account's totals as a history shows them.
+func BalancesOf(t domain.Totals) Balances {
 	return Balances{t.DueFen, t.PaidFen, t.WaivedFen, t.OutstandingFen, t.LateFeeFen, t.CreditFen}
 }

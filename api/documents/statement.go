@@ -52,11 +52,9 @@ type StatementRow struct {
 // (stream order) recorded through throughSeq, with the reference data ref.
 func StatementOf(id string, raw []eventstore.RawEvent, throughSeq uint64, from, to domain.Date, ref *domain.Reference) Statement {
 	st := Statement{From: from, To: to, ThroughSeq: throughSeq}
-	opening := projections.NewHistoryBuilder(id, throughSeq, from-1, ref.LateFees)
 	closing := projections.NewHistoryBuilder(id, throughSeq, to, ref.LateFees)
 	var events []domain.Event
 	for _, ev := range raw {
-		opening.Add(ev)
 		row, shown := closing.Add(ev)
 		if throughSeq == 0 || ev.Seq <= throughSeq {
 			events = append(events, ev.Event)
@@ -65,12 +63,11 @@ func StatementOf(id string, raw []eventstore.RawEvent, throughSeq uint64, from, 
 			continue
 		}
 		what, amount := describe(ev.Event, raw)
-		st.Rows = append(st.Rows, StatementRow{Seq: row.Seq, On: row.OccurredOn, Type: row.Type, What: what, AmountFen: amount, Balances: row.Balances})
+		st.Rows = append(st.Rows, StatementRow{Seq: row.Seq, On: row.OccurredOn, Type: row.Type, What: what, AmountFen: amount})
 	}
-	var o, c projections.History
-	opening.Finish(&o)
+	var c projections.History
 	closing.Finish(&c)
-	st.Opening, st.Closing = o.Balances, c.Balances
+	st.Closing = c.Balances
 	for _, v := range c.Voided {
 		for i := range st.Rows {
 			if st.Rows[i].Seq == v.EventSeq {
@@ -79,21 +76,21 @@ func StatementOf(id string, raw []eventstore.RawEvent, throughSeq uint64, from, 
 		}
 	}
 	slices.SortStableFunc(st.Rows, func(a, b StatementRow) int { return cmp.Compare(a.On, b.On) })
-	// A row's balances are its day's closing ones, of every event recorded through throughSeq:
-	// in date order the rows then never contradict each other, as the history's balances (after
-	// the events recorded before each) did when an event was recorded after a later-dated one.
-	// One fold, its totals taken day after day (a replay goes on from the day before).
+	// The opening balances and a row's, its day's closing ones, are of every event recorded
+	// through throughSeq: in date order the rows then never contradict each other, as the
+	// history's balances (after the events recorded before each) did when an event was recorded
+	// after a later-dated one. One fold, its totals taken day after day (a replay goes on from
+	// the day before).
 	e := &domain.Employer{ID: id}
 	e.Fold(events)
 	rp := domain.NewReplay(ref.LateFees)
+	st.Opening = projections.BalancesOf(rp.TotalsOn(&e.Account, from-1))
 	for i := range st.Rows {
 		if i > 0 && st.Rows[i].On == st.Rows[i-1].On {
 			st.Rows[i].Balances = st.Rows[i-1].Balances
 			continue
 		}
-		t := rp.TotalsOn(&e.Account, st.Rows[i].On)
-		st.Rows[i].Balances = projections.Balances{DueFen: t.DueFen, PaidFen: t.PaidFen, WaivedFen: t.WaivedFen,
-			OutstandingFen: t.OutstandingFen, LateFeeFen: t.LateFeeFen, CreditFen: t.CreditFen}
+		st.Rows[i].Balances = projections.BalancesOf(rp.TotalsOn(&e.Account, st.Rows[i].On))
 	}
 	rp.Release()
 	st.Payer = payerOn(events, to, ref)
