@@ -25,7 +25,7 @@ Usage:
   kuozheng freeze  --valid-through YYYY-MM-DD [--through-seq N] [--server URL | --data DIR]
   kuozheng documents notice  --employer ID --issued-on YYYY-MM-DD --deadline YYYY-MM-DD [--out FILE.pdf] [--data DIR]
   kuozheng documents notices --county CODE --issued-on YYYY-MM-DD --deadline YYYY-MM-DD --overdue-days N [--out FILE.zip] [--data DIR]
-  kuozheng province figures|freeze|freezes|verify --nats URL [--cities CODE,...] [--year YYYY]
+  kuozheng province figures|freeze|freezes|show|verify --nats URL [--cities CODE,...] [--year YYYY]
   kuozheng verify  [EMPLOYER] [--server URL | --data DIR | --nats URL]
   kuozheng backup  DIR [--data DIR | --nats URL] [--ledger CITY] [--stream NAME]
   kuozheng restore DIR [--data DIR | --nats URL] [--replace] [--replicas N]

@@ -92,7 +92,8 @@ Commands:
   freeze    freeze the province's December figures of --year from each city's latest freeze
             valid through that year's 31 December, and store them with a manifest naming each
             city's freeze and digest in the province's stream
-  freezes   list the province's freezes
+  freezes   list the province's freezes (each one's manifest and digest)
+  show ID   print freeze ID whole: its manifest, digest and figures
   verify ID read the cities' freezes named in freeze ID again and check its digest
 
 Options:`
@@ -103,7 +104,7 @@ func provinceCmd(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stdout, strings.TrimSuffix(provinceHelp, "\n\nOptions:")+"\n\nRun 'kuozheng province COMMAND --help' for the options.")
 			return errHelp
 		}
-		return usageError{"province: give a command (figures, freeze, freezes, verify); run 'kuozheng province --help'"}
+		return usageError{"province: give a command (figures, freeze, freezes, show, verify); run 'kuozheng province --help'"}
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("province "+sub, flag.ContinueOnError)
@@ -191,7 +192,6 @@ func provinceCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stderr, "stored province freeze %s at sequence %d of %s\n", f.ID, seq, eventstore.ProvinceStream(*province))
-		f.Figures = nil
 		return out.Encode(f)
 	case "freezes":
 		p, err := eventstore.OpenProvince(ctx, js, *province, *replicas)
@@ -202,10 +202,29 @@ func provinceCmd(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		for i := range list {
-			list[i].Figures = nil
+		// The list names each freeze and its manifest; 'show ID' gives one's figures.
+		type listed struct {
+			domain.ProvinceFreezeMade
+			Figures json.RawMessage `json:"figures,omitempty"`
 		}
-		return out.Encode(list)
+		entries := make([]listed, len(list))
+		for i := range list {
+			entries[i].ProvinceFreezeMade = list[i]
+		}
+		return out.Encode(entries)
+	case "show":
+		if len(pos) != 1 {
+			return usageError{"province show: give the freeze's id"}
+		}
+		p, err := eventstore.OpenProvince(ctx, js, *province, *replicas)
+		if err != nil {
+			return err
+		}
+		f, err := p.Freeze(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		return out.Encode(f)
 	case "verify":
 		if len(pos) != 1 {
 			return usageError{"province verify: give the freeze's id"}

@@ -242,6 +242,7 @@ func TestTheProvinceSumsRanksAndFreezesItsCitiesLedgersOnACluster(t *testing.T) 
 	if err := verifyProvinceFreeze(ctx, js, stored); err != nil {
 		t.Fatal(err)
 	}
+	provinceCLIShowsFigures(t, servers[2].ClientURL(), codes, employers)
 
 	// The cities write on: a freeze is what it was, live figures move.
 	first := cities[0]
@@ -281,6 +282,52 @@ func TestTheProvinceSumsRanksAndFreezesItsCitiesLedgersOnACluster(t *testing.T) 
 	tampered.Digest = strings.Repeat("f", 64)
 	if err := verifyProvinceFreeze(ctx, js, tampered); err == nil {
 		t.Fatal("a province freeze with another digest verified")
+	}
+}
+
+// provinceCLIShowsFigures freezes the province through the command line and checks that what
+// freeze and show print are the stored freeze, figures included, and that freezes lists the
+// freezes without a figures key that would read as none.
+func provinceCLIShowsFigures(t *testing.T, url string, codes []string, employers int64) {
+	t.Helper()
+	province := func(args ...string) string {
+		var out, errs strings.Builder
+		if err := provinceCmd(append(args, "--nats", url), &out, &errs); err != nil {
+			t.Fatalf("province %v: %v (%s)", args, err, errs.String())
+		}
+		return out.String()
+	}
+	var made domain.ProvinceFreezeMade
+	if err := json.Unmarshal([]byte(province("freeze", "--cities", strings.Join(codes, ","), "--year", "2006")), &made); err != nil {
+		t.Fatal(err)
+	}
+	var shown domain.ProvinceFreezeMade
+	if err := json.Unmarshal([]byte(province("show", made.ID)), &shown); err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range map[string]domain.ProvinceFreezeMade{"freeze": made, "show": shown} {
+		var figures projections.ProvinceReport
+		if err := json.Unmarshal(f.Figures, &figures); err != nil || figures.Total == nil {
+			t.Fatalf("province %s printed figures %s: %v", name, f.Figures, err)
+		}
+		if figures.Total.Employers != employers || f.Digest != made.Digest {
+			t.Fatalf("province %s: %d employers, digest %s; the cities count %d, the freeze's digest is %s",
+				name, figures.Total.Employers, f.Digest, employers, made.Digest)
+		}
+	}
+	var listed []map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(province("freezes")), &listed); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range listed {
+		if _, ok := f["figures"]; ok {
+			t.Fatalf("province freezes lists figures: %s", f["figures"])
+		}
+		found = found || string(f["id"]) == `"`+made.ID+`"`
+	}
+	if !found {
+		t.Fatalf("province freezes does not list %s: %v", made.ID, listed)
 	}
 }
 
