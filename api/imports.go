@@ -15,6 +15,12 @@ import (
 // MaxImport is the largest file POST /v1/imports accepts.
 const MaxImport = 64 << 20
 
+// MaxImportsAtOnce is how many imports a server takes at once, each from its upload's first byte
+// to its answer. An import holds its file (an xlsx whole in memory) and three batches of rows;
+// on two cores more at once are not faster, and unbounded they would take the server past its
+// memory limit. One more is answered 503 at once, before its file is sent.
+const MaxImportsAtOnce = 2
+
 func (s *Server) importRoutes() {
 	s.mux.HandleFunc("POST /v1/imports", s.auth(s.importFile))
 }
@@ -34,6 +40,15 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		all = true
 	default:
 		writeError(w, domain.Invalid("rejects", "must be all (every rejected row listed) or left out (the first %d), not %q", MaxRejectsListed, v))
+		return
+	}
+	select {
+	case s.imports <- struct{}{}:
+		defer func() { <-s.imports }()
+	default:
+		w.Header().Set("Retry-After", "30")
+		writeError(w, &domain.Error{Kind: domain.KindUnavailable, Field: "file",
+			Detail: fmt.Sprintf("this server is running %d imports, the most it runs at once; nothing of this file was read or recorded: send it again when one has ended", MaxImportsAtOnce)})
 		return
 	}
 	// The server's timeouts bound what any client holds before it is known; a clerk's upload,

@@ -19,6 +19,7 @@ import (
 	"github.com/kuozheng/kuozheng/api/importer"
 	"github.com/kuozheng/kuozheng/api/importer/xlsxtest"
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
 
 // importBound is how much answering a bomb may make the whole process (ledger, server and test)
@@ -320,4 +321,51 @@ func TestAnUploadThatStopsArrivingIsCutAtItsPaceNotItsDeclaredLength(t *testing.
 		t.Fatalf("%d %s; want 400 saying the upload did not arrive whole", res.StatusCode, body)
 	}
 	e.wantUnchanged(t, before)
+}
+
+// A server runs at most api.MaxImportsAtOnce imports, each from its upload's first byte: one
+// more is answered 503 at once, naming the file and saying nothing was recorded, with a
+// Retry-After; once one ends a file is taken again.
+func TestImportsBeyondTheMostAtOnceAreAnswered503AndTakenOnceOneEnds(t *testing.T) {
+	e := newEnv(t)
+	host := strings.TrimPrefix(e.srv.URL, "http://")
+	part := "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"rows.csv\"\r\nContent-Type: text/csv\r\n\r\n单位名称,组织机构代码\r\n"
+	var held []net.Conn
+	for range api.MaxImportsAtOnce {
+		conn, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		// An upload that declares a megabyte and is still arriving holds its slot.
+		fmt.Fprintf(conn, "POST /v1/imports HTTP/1.1\r\nHost: %s\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 1000000\r\n\r\n%s", host, part)
+		held = append(held, conn)
+	}
+	file := fmt.Sprintf("单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n单位甲,%s,章贡区,企业,1,2006-04-03\n", orgCode(72000001))
+	before := e.count()
+	var refused resp
+	storetest.CheckFor(t, time.Minute, 10*time.Millisecond, func() error {
+		refused = e.upload(t, tokAdmin, "registrations.csv", []byte(file))
+		if refused.Status != http.StatusServiceUnavailable {
+			return fmt.Errorf("%d %.200s while %d uploads are arriving; want 503", refused.Status, refused.Raw, len(held))
+		}
+		return nil
+	})
+	var eb api.ErrorBody
+	if err := json.Unmarshal(refused.Raw, &eb); err != nil || eb.Field != "file" || !strings.Contains(eb.Detail, "nothing of this file was read or recorded") ||
+		refused.Header.Get("Retry-After") == "" {
+		t.Fatalf("503 %s (Retry-After %q): want the file named, nothing recorded said, and a Retry-After", refused.Raw, refused.Header.Get("Retry-After"))
+	}
+	e.wantUnchanged(t, before)
+	// One upload goes away: its slot is free again.
+	held[0].Close()
+	storetest.CheckFor(t, time.Minute, 10*time.Millisecond, func() error {
+		if r := e.upload(t, tokAdmin, "registrations.csv", []byte(file)); r.Status != http.StatusOK {
+			return fmt.Errorf("%d %.200s after an upload went away; want 200", r.Status, r.Raw)
+		}
+		return nil
+	})
+	if got := e.count() - before; got != 1 {
+		t.Fatalf("%d events appended for one registration", got)
+	}
 }

@@ -53,6 +53,7 @@ type Server struct {
 	warming   atomic.Bool
 	batches   batches
 	verifying verifyRuns
+	imports   chan struct{} // a slot for each import running (MaxImportsAtOnce)
 }
 
 // New builds the API's handler.
@@ -63,7 +64,7 @@ func New(cfg Config) *Server {
 	if cfg.Today == nil {
 		cfg.Today = func() domain.Date { return domain.DateInChina(time.Now()) }
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), imports: make(chan struct{}, MaxImportsAtOnce)}
 	s.routes()
 	s.handler = s.guard(s.logWrites(routed(s.mux)))
 	if cfg.Metrics != nil {
