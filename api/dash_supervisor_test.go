@@ -516,6 +516,19 @@ func TestDashboardSupervisorInChromium(t *testing.T) {
 
 	supAccessible(t, ctx, "1440 px")
 
+	// A link naming a group the token may not read shows the token's counties, and says so; a
+	// group chosen then puts the note away.
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`location.hash = '#/?group=2'`))
+	poll(t, ctx, 10*time.Second, `!document.getElementById('group-note').hidden`)
+	if note := eval[string](t, ctx, `document.getElementById('group-note').textContent`); !strings.Contains(note, "第2组") || !strings.Contains(note, "Group 2") {
+		t.Errorf("the note on a link to group 2 reads %q", note)
+	}
+	if got := eval[[]any](t, ctx, `[document.getElementById('group').value, document.querySelectorAll('#counties-body tr[data-county]').length, location.hash.includes('group=2')]`); got[0] != "" || got[1] != float64(4) || got[2] != false {
+		t.Errorf("after a link to group 2: group %q chosen, %v county rows, link still naming it %v; want all, 4, false", got[0], got[1], got[2])
+	}
+	supChoose(t, ctx, "group", "1")
+	poll(t, ctx, 10*time.Second, `document.getElementById('group-note').hidden`)
+
 	// The group filter reaches the flags: the rows are the group's, the count the API's.
 	supChoose(t, ctx, "group", "1")
 	want := supGetFlags(t, e, tokSuper, "group=1")

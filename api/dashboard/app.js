@@ -6,7 +6,7 @@
 import { ApiError, askToken, TOKEN_KEY } from './api.js';
 import { loadSeries, wireCharts } from './charts.js';
 import { loadCorrections, wireCorrections } from './corrections.js';
-import { loadCounties, loadFigures, loadGroups, renderCounties, wireCounties } from './counties.js';
+import { checkGroup, loadCounties, loadFigures, loadGroups, renderCounties, wireCounties } from './counties.js';
 import { $ } from './dom.js';
 import { redrawNames, showEmployer, wireEmployer } from './employer.js';
 import { fillCountySelect, loadFlags, wireFlags } from './flags.js';
@@ -41,6 +41,7 @@ function route() {
 // showView draws the dashboard for the state chosen (group, insurance, segment, orders),
 // re-reading what depends on it, and puts that state in the location.
 function showView() {
+  if (S.groupsLoaded) checkGroup();
   $('#group').value = S.group;
   $('#insurance').value = S.ins;
   $('#segment').value = S.segment;
@@ -94,7 +95,9 @@ async function start() {
   route();
   // The table first; the rest after it; the series (slow on a big ledger) last.
   await panel('panel-counties', async () => {
-    await Promise.all([loadCounties(0), loadGroups(0).catch(e => { if (!(e instanceof ApiError && e.status === 403)) throw e; S.group = ''; })]);
+    await Promise.all([loadCounties(0), loadGroups(0).catch(e => { if (!(e instanceof ApiError && e.status === 403)) throw e; })]);
+    S.groupsLoaded = true;
+    checkGroup();
     redrawNames();
     renderCounties(false);
     fillSearchCounties();

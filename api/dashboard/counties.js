@@ -280,6 +280,21 @@ export async function loadCounties(minSeq) {
   fillPublicity();
 }
 
+// checkGroup keeps the group a link names only if the token may read it: one it may not, or one
+// that does not exist, is no filter, and the page says so rather than showing all in silence.
+export function checkGroup() {
+  const note = $('#group-note');
+  if (!S.group || S.groups.some(g => String(g.group) === S.group)) {
+    note.hidden = true;
+    return;
+  }
+  note.textContent = '';
+  note.append('链接中的第' + S.group + '组不在本令牌可读范围内，显示全部。',
+    el('span', { class: 'en' }, 'Group ' + S.group + ' in the link is not one this token may read: all are shown.'));
+  note.hidden = false;
+  S.group = '';
+}
+
 export async function loadGroups(minSeq) {
   const seg = S.segment;
   const r = await api('/v1/groups' + segmentQuery(minSeq));
@@ -289,8 +304,7 @@ export async function loadGroups(minSeq) {
   const sel = $('#group');
   if (sel.options.length === 1) {
     for (const g of S.groups) sel.append(el('option', { value: g.group }, '第' + g.group + '组 ' + (g.name || '') + ' (group ' + g.group + ')'));
-    // A group named by the location that the token may not read is no filter.
-    if (S.group && !S.groups.some(g => String(g.group) === S.group)) S.group = '';
+    checkGroup();
     sel.value = S.group;
   }
 }

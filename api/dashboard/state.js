@@ -23,6 +23,7 @@ export const S = {
   sort: { key: null, dir: 1 },
   counties: null, // GET /v1/counties answer
   groups: [], // GET /v1/groups answer's groups
+  groupsLoaded: false, // the groups were asked for (an answer or a 403): a group a link names can be checked
   groupsSegment: '', // the segment of those groups' figures
   targets: null,
   series: null,
