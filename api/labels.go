@@ -61,7 +61,7 @@ var dashboardLabels = []labelTable{
 		{domain.StepForcedCollection, "强制征缴 forced collection"},
 		{domain.StepCourtApplication, "申请法院 court application"},
 		{domain.StepCourtResult, "法院裁决 court result"},
-		{domain.StageClosed, "已结清 closed"},
+		{domain.StageClosed, "已结案 closed"},
 	}},
 	{"EVENT_TYPES", []label{
 		{"employer.registered", "登记 registered"},

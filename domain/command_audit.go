@@ -112,18 +112,36 @@ func (r *RecordEnforcement) Check(ctx Context) error {
 // Date is the step's date.
 func (r *RecordEnforcement) Date() Date { return r.ev.On }
 
-// Decide requires a notice before any later step.
+// Decide requires a notice before any later step, and the step after that notice's deadline:
+// escalation follows the deadline (DOMAIN.md's ladder), so an employer that pays within it is
+// not escalated.
 func (r *RecordEnforcement) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if err := notBefore(e, "on", r.ev.On); err != nil {
 		return nil, err
 	}
 	if r.ev.Step != StepNotice {
-		if e.NoticeOn == 0 {
+		if len(e.Notices) == 0 {
 			return nil, Conflict("step", "%s needs a notice to correct (限期改正) first; none is recorded", r.ev.Step)
 		}
-		if r.ev.On < e.NoticeOn {
-			return nil, Conflict("on", "%s is before the notice of %s", r.ev.On, e.NoticeOn)
+		n, ok := e.noticeBy(r.ev.On)
+		if !ok {
+			return nil, Conflict("on", "%s is before the notice of %s", r.ev.On, e.Notices[0].From)
+		}
+		if r.ev.On <= n.Until {
+			return nil, Conflict("on", "%s is not after the deadline %s of the notice of %s: escalation (%s) follows the deadline", r.ev.On, n.Until, n.From, r.ev.Step)
 		}
 	}
 	return []Payload{r.ev}, nil
+}
+
+// noticeBy is the latest notice dated on or before d (the last recorded among equal dates).
+func (e *Employer) noticeBy(d Date) (DateSpan, bool) {
+	var latest DateSpan
+	found := false
+	for _, n := range e.Notices {
+		if n.From <= d && (!found || n.From >= latest.From) {
+			latest, found = n, true
+		}
+	}
+	return latest, found
 }

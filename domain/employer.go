@@ -58,9 +58,10 @@ type Employer struct {
 	// gives it (upper case, NFKC, no zero-width or other format characters), mapped to whether
 	// its payment was reversed. A receipt mapped to false belongs to a payment that stands and
 	// may not be recorded again; one mapped to true may be recorded anew.
-	Receipts  map[string]bool
-	Declared  map[Period]bool
-	NoticeOn  Date
+	Receipts map[string]bool
+	Declared map[Period]bool
+	// Notices holds each notice to correct (限期改正): its date and its deadline, as recorded.
+	Notices   []DateSpan
 	LastStep  string
 	Contracts int64
 	Account   Account
@@ -155,8 +156,8 @@ func (e *Employer) Apply(ev Event) {
 		_, stands := e.Account.payment(no)
 		e.Receipts[no] = !stands
 	case EnforcementStepRecorded:
-		if p.Step == StepNotice && e.NoticeOn == 0 {
-			e.NoticeOn = p.On
+		if p.Step == StepNotice {
+			e.Notices = append(e.Notices, DateSpan{From: p.On, Until: p.Deadline})
 		}
 		e.LastStep = p.Step
 	case ContractsSigned:
@@ -198,6 +199,7 @@ func (e *Employer) Clone() *Employer {
 	c.Declared = maps.Clone(e.Declared)
 	c.MigrantsEnrolled = maps.Clone(e.MigrantsEnrolled)
 	c.Inspected = slices.Clip(e.Inspected)
+	c.Notices = slices.Clip(e.Notices)
 	c.voided = maps.Clone(e.voided)
 	c.Account.entries = slices.Clip(e.Account.entries)
 	c.History = e.History.clone()
@@ -205,13 +207,14 @@ func (e *Employer) Clone() *Employer {
 }
 
 // Stage is where enforcement stands on the date of t, the employer's totals then: StageNone
-// before any step, StageClosed once a step was taken and no principal is in arrears, else the
-// last step taken.
+// before any step, StageClosed once a step was taken and no principal is in arrears or the last
+// step is a court's result (DOMAIN.md: a case closes when the arrears are cleared or a court
+// outcome is recorded; a notice after it opens another), else the last step taken.
 func (e *Employer) Stage(t Totals) string {
 	switch {
 	case e.LastStep == "":
 		return StageNone
-	case t.ArrearsFen() == 0:
+	case t.ArrearsFen() == 0 || e.LastStep == StepCourtResult:
 		return StageClosed
 	default:
 		return e.LastStep

@@ -53,7 +53,11 @@ func (e *Employer) AppendState(b []byte) ([]byte, error) {
 		w.i(int64(p))
 		w.bool(ok)
 	}
-	w.i(int64(e.NoticeOn))
+	w.u(uint64(len(e.Notices)))
+	for _, n := range e.Notices {
+		w.i(int64(n.From))
+		w.i(int64(n.Until))
+	}
 	w.s(e.LastStep)
 	w.i(e.Contracts)
 	w.bool(e.Account.Stale)
@@ -106,7 +110,13 @@ func ReadState(b []byte) (*Employer, error) {
 	for range n {
 		e.Declared[Period(r.i())] = r.bool()
 	}
-	e.NoticeOn, e.LastStep, e.Contracts = Date(r.i()), r.s(), r.i()
+	if n = r.count(); n > 0 {
+		e.Notices = make([]DateSpan, n)
+	}
+	for i := range n {
+		e.Notices[i] = DateSpan{From: Date(r.i()), Until: Date(r.i())}
+	}
+	e.LastStep, e.Contracts = r.s(), r.i()
 	e.Account.Stale = r.bool()
 	e.Account.entries = r.entries()
 	e.Version, e.N, e.Head = r.u(), r.u(), r.s()

@@ -31,7 +31,8 @@ func TestAStateRestoredFromItsEncodingFoldsOnAsTheOriginal(t *testing.T) {
 			SurveyCounted{AsOf: MustDate("2006-02-01"), Workforce: 40, Migrants: 15},
 			InspectionRecorded{On: MustDate("2006-02-03"), Team: "市稽核一组", Scope: "full", Result: InspectionClean},
 		)
-		e.ID, e.NoticeOn, e.LastStep, e.Contracts, e.Deregistered, e.DeregisteredOn = "e1", MustDate("2006-03-01"), "notice", 7, true, MustDate("2006-09-01")
+		e.ID, e.LastStep, e.Contracts, e.Deregistered, e.DeregisteredOn = "e1", "notice", 7, true, MustDate("2006-09-01")
+		e.Notices = []DateSpan{{From: MustDate("2006-03-01"), Until: MustDate("2006-03-31")}, {From: MustDate("2006-05-02"), Until: MustDate("2006-05-20")}}
 		on := MustDate("2006-01-05")
 		n := 20 + rng.IntN(60)
 		for i := range n {

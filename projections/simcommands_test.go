@@ -339,12 +339,22 @@ func (s *simulation) enforce(p *simPayer) {
 	exp := expect{what: "enforcement"}
 	if step == domain.StepNotice {
 		cmd.Deadline = d.AddDays(15).String()
-	} else if p.noticeOn == 0 || d < p.noticeOn {
-		exp.kind = domain.KindConflict
+	} else {
+		// A later step needs a notice dated on or before it, and comes after that notice's
+		// deadline (the latest such notice's, the last recorded among equal dates).
+		var by domain.DateSpan
+		for _, n := range p.notices {
+			if n.From <= d && n.From >= by.From {
+				by = n
+			}
+		}
+		if by.From == 0 || d <= by.Until {
+			exp.kind = domain.KindConflict
+		}
 	}
 	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(eventstore.Result) {
-		if step == domain.StepNotice && p.noticeOn == 0 {
-			p.noticeOn = d
+		if step == domain.StepNotice {
+			p.notices = append(p.notices, domain.DateSpan{From: d, Until: d.AddDays(15)})
 		}
 	})
 }

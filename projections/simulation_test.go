@@ -50,7 +50,7 @@ type simPayer struct {
 	events       []*mEvent
 	standing     map[string]*mEvent // receipt → the payment with it that stands
 	reversed     []string           // receipts of reversed payments
-	noticeOn     domain.Date
+	notices      []domain.DateSpan  // the notices recorded: date and deadline
 	receipts     int
 }
 
