@@ -219,6 +219,16 @@ func TestAYearClosesOnlyAfterItsYearEndFreezeOnceAndByTheAssessmentTeam(t *testi
 		status                  int
 		kind, field             string
 	}{"a second time", "2006", tokAdmin, fmt.Sprintf(`{"freeze_id":%q}`, dec.ID), 409, "conflict", "year"})
+	// A year before the first closed one closed with it: closing it again would make it the
+	// first and open the years between to writes.
+	y2004 := e.freeze(t, tokAssessor, "2004-12-31", 0)
+	check(struct {
+		name, year, token, body string
+		status                  int
+		kind, field             string
+	}{"a year before the first closed one", "2004", tokAdmin, fmt.Sprintf(`{"freeze_id":%q}`, y2004.ID), 409, "conflict", "year"})
+	in2005 := strings.Replace(registration(orgCode(7102), "360702"), "2006-04-03", "2005-06-01", 1)
+	wantError(t, e.post(t, "/v1/employers", tokClerkA, in2005), 409, "year_closed", "registered_on")
 	if y := e.yearOf(t, 2006); y.FreezeID != dec.ID {
 		t.Errorf("2006 closed after freeze %q, want the December one %s", y.FreezeID, dec.ID)
 	}

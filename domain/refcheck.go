@@ -118,6 +118,11 @@ func CheckReference(p Payload, ref *Reference) error {
 		// The closed books stay one run of years: a year reopened before this one would take
 		// writes that change its figures after it is closed.
 		if first, ok := ref.firstClosed(); ok {
+			// A year before the first closed one closed with it; closing it again would make it
+			// the first, and open the years between to writes.
+			if e.Year < first {
+				return Conflict("year", "%d is before %d, the first closed year: the books before %d closed with it", e.Year, first, first)
+			}
 			for y := first + 1; y < e.Year; y++ {
 				if !ref.Closed(y) {
 					return Conflict("year", "%d is open: close it before %d (the closed books are the years from %d on, without a gap)", y, e.Year, first)
