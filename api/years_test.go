@@ -317,8 +317,8 @@ func TestAnAdminReopensAClosedYearWithAReason(t *testing.T) {
 	wantError(t, e.post(t, empPath(id, "payments"), tokClerkA, paymentBody("Y-6", 500, "2006-11-21")), 409, "year_closed", "paid_on")
 }
 
-// TestRatesTakingEffectInTheClosedBooksAreRefused: a late-fee rate, a rate table, settings or an
-// average wage from a date in a closed year would change its figures, which the views keep as
+// TestRatesTakingEffectInTheClosedBooksAreRefused: a late-fee rate, a rate table, settings, an
+// average wage or a county's new code from a date in a closed year would change its figures, which the views keep as
 // they were closed: 409 naming effective_from, nothing appended; from a date after the closed
 // books they are recorded.
 func TestRatesTakingEffectInTheClosedBooksAreRefused(t *testing.T) {
@@ -329,12 +329,14 @@ func TestRatesTakingEffectInTheClosedBooksAreRefused(t *testing.T) {
 		{"late-fee-rates", `{"effective_from":"2006-07-01","daily_bp":50}`},
 		{"settings", `{"effective_from":"2006-12-31","due_day":20,"enforcement_grace_days":90}`},
 		{"average-wage", `{"effective_from":"2006-01-01","monthly_fen":150000}`},
+		{"county-redefinitions", `{"code":"360799","name":"大余区","predecessor":"360723","effective_from":"2006-06-01"}`},
 	} {
 		before := e.count()
 		wantError(t, e.post(t, "/v1/reference/"+tt.kind, tokAdmin, tt.body), 409, "conflict", "effective_from")
 		e.wantUnchanged(t, before)
 	}
 	e.mustWrite(t, "/v1/reference/late-fee-rates", tokAdmin, `{"effective_from":"2007-01-01","daily_bp":50}`)
+	e.mustWrite(t, "/v1/reference/county-redefinitions", tokAdmin, `{"code":"360799","name":"大余区","predecessor":"360723","effective_from":"2007-01-01"}`)
 }
 
 // TestAClosedYearStaysClosedAfterARestart: the closing is rebuilt from the stream when the store

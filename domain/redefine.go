@@ -144,6 +144,11 @@ func checkRedefinition(e CountyRedefined, ref *Reference) error {
 	if err := beforeEarliest("effective_from", e.EffectiveFrom); err != nil {
 		return err
 	}
+	// Within the closed books a new code would move closed years' figures from one county to
+	// another in an employer's read, not in the views that keep those years compacted.
+	if err := checkOpenFrom(e.EffectiveFrom, ref); err != nil {
+		return err
+	}
 	if _, ok := ref.County(e.Predecessor); !ok {
 		return Invalid("predecessor", "unknown county %q: want the code of a county-level unit of Ganzhou", e.Predecessor)
 	}

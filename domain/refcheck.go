@@ -147,8 +147,8 @@ func CheckReference(p Payload, ref *Reference) error {
 	return nil
 }
 
-// checkOpenFrom refuses rates, late-fee rates, settings or an average wage taking effect within
-// the closed books: they would change the closed years' figures, which the views keep compacted
+// checkOpenFrom refuses rates, late-fee rates, settings, an average wage or a county's new code
+// taking effect within the closed books: they would change the closed years' figures, which the views keep compacted
 // as they were (an employer's read would show the change, the counties and freezes not).
 func checkOpenFrom(d Date, ref *Reference) error {
 	if locked := ref.LockedThrough(); d <= locked {
