@@ -124,6 +124,27 @@ func TestDemoRefusesALedgerItDidNotMake(t *testing.T) {
 			t.Fatalf("the refused demo of %s appended: the stream went from %d to %d", tt.name, before, after)
 		}
 	}
+
+	// Going on with years after those another run closed is refused alike.
+	years := t.TempDir()
+	if code, out, errOut := runCmd("demo", "--years", "2006-2007", "--employers", "40", "--data", years); code != 0 {
+		t.Fatalf("demo --years 2006-2007: exit %d\n%s\n%s", code, out, errOut)
+	}
+	led = openData(t, years)
+	before = lastSeq(t, led)
+	led.close()
+	for _, args := range [][]string{{"--employers", "41"}, {"--employers", "40", "--seed", "7"}} {
+		code, out, errOut := runCmd(append([]string{"demo", "--years", "2006-2008", "--data", years}, args...)...)
+		if code != 1 || !strings.Contains(errOut, "not the first payer of a demo") {
+			t.Errorf("demo --years 2006-2008 %v after a run closed 2006: exit %d\n%s\n%s; want exit 1 and the refusal", args, code, out, errOut)
+		}
+		led := openData(t, years)
+		after := lastSeq(t, led)
+		led.close()
+		if after != before {
+			t.Fatalf("the refused demo %v appended: the stream went from %d to %d", args, before, after)
+		}
+	}
 }
 
 // histories lists every employer's events as (type, business date, payload), by employer.

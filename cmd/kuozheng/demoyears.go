@@ -35,6 +35,13 @@ func loadYears(ctx context.Context, store *eventstore.Store, cfg demo.Config, la
 				return sum, err
 			}
 		}
+		// Before a year is skipped as closed: a run of another seed or size must not go on
+		// with the years after those another run closed.
+		if y == demo.FirstYear {
+			if err := ownLedger(ctx, store, cfg, c); err != nil {
+				return sum, err
+			}
+		}
 		ys := yearSummary{year: y}
 		if closedSeq(store, y) != 0 {
 			ys.skipped = true
@@ -42,11 +49,6 @@ func loadYears(ctx context.Context, store *eventstore.Store, cfg demo.Config, la
 			continue
 		}
 		start := time.Now()
-		if y == demo.FirstYear {
-			if err := ownLedger(ctx, store, cfg, c); err != nil {
-				return sum, err
-			}
-		}
 		if err := writeReference(ctx, store, cfg, c); err != nil {
 			return sum, err
 		}
