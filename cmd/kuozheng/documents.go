@@ -55,6 +55,7 @@ type documentFlags struct {
 func newDocumentFlags(name, help string, stdout io.Writer) *documentFlags {
 	f := &documentFlags{fs: flag.NewFlagSet("documents "+name, flag.ContinueOnError)}
 	f.sf.register(f.fs)
+	f.sf.existing = true
 	f.lf.register(f.fs)
 	f.fs.StringVar(&f.issuedOn, "issued-on", "", "the notices' issue date (required)")
 	f.fs.StringVar(&f.deadline, "deadline", "", "the date to pay by, after --issued-on (required)")

@@ -53,6 +53,9 @@ type storeFlags struct {
 	replicas   int
 	// replayAll opens the store without its folder, so that it folds and checks every event.
 	replayAll bool
+	// existing refuses a data folder that holds no ledger, rather than making an empty one: a
+	// mistyped --data would otherwise verify, freeze or print an empty ledger as if it were one.
+	existing bool
 	// metrics observes the store's appends and commits (eventstore.Config.Metrics).
 	metrics eventstore.Observer
 	// whileReplaying, if set, is called with the store before it has replayed the stream, so
@@ -141,6 +144,11 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		}
 		closers = append(closers, nc.Close)
 	} else {
+		if f.existing {
+			if _, err := os.Stat(filepath.Join(f.data, "jetstream")); err != nil {
+				return nil, fmt.Errorf("data folder %s holds no ledger: give the folder serve uses (--data DIR), or ask a running server (--server URL)", f.data)
+			}
+		}
 		lock, err := eventstore.LockDir(f.data)
 		if errors.Is(err, eventstore.ErrFolderInUse) {
 			return nil, fmt.Errorf("%w: a serve that holds it answers commands given --server http://HOST:PORT instead of --data", err)
@@ -297,7 +305,8 @@ func (f logFlags) logger(w io.Writer) (*slog.Logger, error) {
 func command(name, help string, stdout io.Writer) (*flag.FlagSet, *storeFlags, *remote) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	// verify checks every chain from its first event, not from the store's snapshot.
-	sf, rm := &storeFlags{replayAll: name == "verify"}, &remote{}
+	// Only an import may make a ledger in a new folder.
+	sf, rm := &storeFlags{replayAll: name == "verify", existing: name != "import"}, &remote{}
 	sf.register(fs)
 	rm.register(fs)
 	fs.Usage = func() {

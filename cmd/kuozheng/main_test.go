@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -103,6 +106,27 @@ func seed(t *testing.T, dir string) string {
 		}
 	}
 	return res.EmployerID
+}
+
+// A command that reads or freezes a ledger, given a data folder that holds none (a typo), says so
+// and exits 1, and makes no folder and no empty ledger it would then verify or freeze as if it
+// were one.
+func TestCommandsOnADataFolderWithoutALedgerRefuseIt(t *testing.T) {
+	for _, args := range [][]string{
+		{"verify"},
+		{"history", "no-such-employer"},
+		{"freeze", "--valid-through", "2006-12-31"},
+		{"documents", "notice", "--employer", "e", "--issued-on", "2006-12-01", "--deadline", "2006-12-31"},
+	} {
+		dir := filepath.Join(t.TempDir(), "typo")
+		code, out, errOut := runCmd(append(args, "--data", dir)...)
+		if code != 1 || !strings.Contains(errOut, "holds no ledger") {
+			t.Errorf("%v on a folder without a ledger: exit %d\n%s\n%s; want exit 1 saying it holds no ledger", args, code, out, errOut)
+		}
+		if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%v on a folder without a ledger made it: %v", args, err)
+		}
+	}
 }
 
 func TestHistoryAndVerifyOnADataFolder(t *testing.T) {
