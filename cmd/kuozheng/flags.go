@@ -144,10 +144,11 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		}
 		closers = append(closers, nc.Close)
 	} else {
-		if f.existing {
-			if _, err := os.Stat(filepath.Join(f.data, "jetstream")); err != nil {
-				return nil, fmt.Errorf("data folder %s holds no ledger: give the folder serve uses (--data DIR), or ask a running server (--server URL)", f.data)
-			}
+		noLedger := func() error {
+			return fmt.Errorf("data folder %s holds no ledger: give the folder serve uses (--data DIR), or ask a running server (--server URL)", f.data)
+		}
+		if _, err := os.Stat(f.data); f.existing && err != nil {
+			return nil, noLedger()
 		}
 		lock, err := eventstore.LockDir(f.data)
 		if errors.Is(err, eventstore.ErrFolderInUse) {
@@ -157,6 +158,10 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 			return nil, err
 		}
 		closers = append(closers, lock.Unlock)
+		if _, err := os.Stat(filepath.Join(f.data, "jetstream")); f.existing && err != nil {
+			closeAll()
+			return nil, noLedger()
+		}
 		emb, err = eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: f.data, LazySync: f.lazyFsync, Listen: f.natsListen,
 			User: os.Getenv("KUOZHENG_NATS_USER"), Password: os.Getenv("KUOZHENG_NATS_PASSWORD")}, log)
 		if err != nil {
