@@ -288,8 +288,9 @@ func TestAPreferredLeaderThatIsDownIsNotAskedToLead(t *testing.T) {
 	// A write the node misses: the leader sees it behind, and then unheard from.
 	mustExecute(t, first, register(orgCode(98), "360702"))
 	storetest.CheckFor(t, 60*time.Second, 100*time.Millisecond, func() error {
-		for _, r := range info().Cluster.Replicas {
-			if r.Name == down && (r.Offline || !r.Current && r.Active >= 5*time.Second) {
+		c := info().Cluster
+		for _, r := range c.Replicas {
+			if r.Name == down && eventstore.ReplicaDown(c, r) {
 				return nil
 			}
 		}

@@ -76,16 +76,28 @@ func (s *Store) leadFrom(ctx context.Context, node string) error {
 func online(c *jetstream.ClusterInfo, node string) bool {
 	for _, r := range c.Replicas {
 		if r.Name == node {
-			return !ReplicaDown(r)
+			return !ReplicaDown(c, r)
 		}
 	}
 	return false
 }
 
-// ReplicaDown reports whether a replica of a stream, as its leader sees it, is down: known to be
-// offline, or behind and unheard from for 5 s (a crashed node is marked offline only later).
-func ReplicaDown(r *jetstream.PeerInfo) bool {
-	return r.Offline || !r.Current && r.Active >= unheardFor
+// ReplicaDown reports whether replica r of a stream, as its leader (c) sees it, is down: known to
+// be offline, or behind and unheard from for 5 s (a crashed node is marked offline only minutes
+// later). A leader elected after the node crashed has never heard from it (no last contact at
+// all): such a replica is down once the leader has led for 5 s, as a live one answers its first
+// heartbeat within a second.
+func ReplicaDown(c *jetstream.ClusterInfo, r *jetstream.PeerInfo) bool {
+	if r.Offline {
+		return true
+	}
+	if r.Current {
+		return false
+	}
+	if r.Active == 0 {
+		return c.LeaderSince != nil && time.Since(*c.LeaderSince) >= unheardFor
+	}
+	return r.Active >= unheardFor
 }
 
 // seenDown is how long a preferred leader must be seen down, look after look, before a start
