@@ -2,8 +2,11 @@
 // Each submission carries an Idempotency-Key made once for it and kept across its retries (a
 // network error, a 5xx, a 504 outcome_unknown), so a retry or a second click appends once; the
 // button is disabled while a submission is in flight. The server checks every value; its error
-// {field, detail} is shown beside the field it names and that field gets the focus. A form the
-// menu does not list (a void, about one event of the history) is opened with its event preset.
+// {field, detail} is shown beside the field it names and that field gets the focus. The page
+// checks one thing itself: a whole number is sent digit for digit, or not at all (value). A
+// retry whose values were edited after a lost answer is not a new entry by itself (unsureBox).
+// A form the menu does not list (a void, about one event of the history) is opened with its
+// event preset.
 
 import { askToken, authHeaders, getToken, refusalText } from './api.js';
 import { headerText, offer } from './documents.js';
@@ -83,26 +86,55 @@ function linesBlock(f, form) {
 }
 
 // value reads one control as the API wants it: empty (or a check not ticked) → absent; a bool's
-// choice → true or false; a select's "none" → ""; an int that reads as a JSON number → that
-// number, anything else → the text as typed (the server names what is wrong).
-function value(ctl, spec) {
+// choice → true or false; a select's "none" → ""; an int (or a select of numbers) → the JSON
+// number its digits spell (Digits), never Number()'s reading of it: 100.00, 5e1, 1,000 or a
+// run of 19 digits is refused beside its field (bad) before anything is sent, not rounded into
+// a number the clerk did not type.
+function value(ctl, spec, bad) {
   if (ctl.type === 'checkbox') return ctl.checked || undefined;
   const v = ctl.value.trim();
   if (v === '') return undefined;
   if (spec.kind === 'bool') return v === 'true';
   if (v === NONE) return '';
-  if (spec.kind === 'int' || spec.number) return /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(v) ? Number(v) : v;
+  if (spec.kind === 'int' || spec.number) {
+    if (INT.test(v)) return new Digits(v);
+    bad.push({ field: ctl.dataset.path, error: 'invalid', detail: (spec.zh ? spec.zh + ' ' : '') + (spec.en || spec.name) + '：须为整数，只含数字（可带负号），不带小数点、指数或逗号，至多 18 位 must be a whole number in digits (a minus sign allowed; no decimal point, exponent or commas; at most 18 digits): "' + v.slice(0, 40) + '" was not sent' });
+    return undefined;
+  }
   return v;
 }
 
-function bodyOf(formEl, spec) {
+// INT is an int field's text the desk sends: an optional minus sign and 1 to 18 digits (after
+// any leading zeros).
+const INT = /^-?0*\d{1,18}$/;
+
+// Digits is a whole number as the clerk typed it, written into the JSON text by jsonText as the
+// number literal of its digits (leading zeros dropped, which JSON does not allow).
+class Digits {
+  constructor(text) {
+    const neg = text.startsWith('-');
+    const d = text.replace(/^-/, '').replace(/^0+(?=\d)/, '');
+    this.text = (neg && d !== '0' ? '-' : '') + d;
+  }
+}
+
+const MARK = 'kz-digits-' + Math.random().toString(36).slice(2) + ':';
+const MARKED = new RegExp('"' + MARK + '(-?\\d+)"', 'g');
+
+// jsonText is body as JSON, each Digits its number literal, digit for digit.
+function jsonText(body) {
+  return JSON.stringify(body, (k, v) => v instanceof Digits ? MARK + v.text : v).replace(MARKED, '$1');
+}
+
+// bodyOf reads the form as the API's body; the values the page refuses go into bad.
+function bodyOf(formEl, spec, bad) {
   const body = {};
   for (const f of spec.fields) {
     if (f.kind === 'lines') {
       const items = Array.from(formEl.querySelectorAll('fieldset[data-path="' + f.name + '"] .line-row')).map(row => {
         const o = {};
         for (const it of f.item) {
-          const v = value(row.querySelector('[data-item="' + it.name + '"]'), it);
+          const v = value(row.querySelector('[data-item="' + it.name + '"]'), it, bad);
           if (v !== undefined) o[it.name] = v;
         }
         return o;
@@ -111,7 +143,7 @@ function bodyOf(formEl, spec) {
       continue;
     }
     const ctl = formEl.querySelector('[data-path="' + f.name + '"]');
-    const v = ctl.closest('.field').hidden ? undefined : value(ctl, f);
+    const v = ctl.closest('.field').hidden ? undefined : value(ctl, f, bad);
     if (v !== undefined) body[f.name] = v;
   }
   return spec.body ? spec.body(body) : body;
@@ -131,6 +163,8 @@ function showWhen(formEl, spec) {
 
 function clearErrors(formEl) {
   for (const e of formEl.querySelectorAll('.field-error, .form-error')) e.textContent = '';
+  const unsure = formEl.querySelector('.form-unsure');
+  if (unsure) unsure.hidden = true;
   for (const c of formEl.querySelectorAll('[aria-invalid]')) c.removeAttribute('aria-invalid');
   formEl.dataset.errorField = '';
 }
@@ -155,12 +189,12 @@ function showProblem(formEl, status, err) {
   head.focus();
 }
 
-// post sends one submission: a 401 asks for a token and sends it again (same key). A PDF answer
-// (an arrears notice) is kept as {blob, number, sha256, seq} in data.pdf.
+// post sends one submission (body, its JSON text): a 401 asks for a token and sends it again
+// (same key). A PDF answer (an arrears notice) is kept as {blob, number, sha256, seq} in data.pdf.
 async function post(path, body, key) {
   for (let attempt = 0; ; attempt++) {
     const res = await fetch(path, {
-      method: 'POST', cache: 'no-store', body: JSON.stringify(body),
+      method: 'POST', cache: 'no-store', body,
       headers: authHeaders({ 'Content-Type': 'application/json', 'Idempotency-Key': key }),
     });
     if (res.status === 401 && attempt < 3) { await askToken(getToken() ? '令牌无效或已过期。' : '服务器要求访问令牌。'); continue; }
@@ -176,16 +210,39 @@ async function post(path, body, key) {
   }
 }
 
+// unsureBox is what the form says when the server refuses an edited form's retry with 422
+// idempotency_mismatch: the submission before it, whose answer was lost, reached the server and
+// may well be recorded, so the edited values are not sent under a fresh key by themselves (its
+// key stays pending): the clerk checks the employer's history (reload, when there is an employer
+// to reload) and may then submit the form as a new entry, with a new key.
+function unsureBox(formEl, reload) {
+  const newEntry = el('button', { type: 'button', class: 'new-entry', onclick: () => {
+    for (const k of ['key', 'answered', 'answeredBody', 'answeredAt']) delete formEl.dataset[k];
+    formEl.dataset.unsure = '';
+    formEl.requestSubmit();
+  } }, '作为新的一笔提交 submit as a new entry');
+  const check = reload ? el('button', { type: 'button', class: 'reload-history', onclick: async () => {
+    await reload();
+    const h = document.getElementById('history');
+    if (h) h.scrollIntoView({ block: 'start' });
+  } }, '重新载入该单位的事件历史 reload the employer\'s history') : null;
+  return el('div', { class: 'form-unsure', role: 'alert', hidden: true },
+    el('p', null, ...bi('上一次提交的应答未收到，它可能已经记录；修改后的内容未记录。请先核对' + (reload ? '该单位的事件历史' : '单位查询') + '，确认未记录或确需另记一笔后，再作为新的一笔提交。',
+      'The answer to the earlier submission was lost: it may already have been recorded, and the edited values were not recorded. Check ' + (reload ? 'the employer\'s history' : 'the employer search') + ' first; submit as a new entry only if it was not recorded or a second entry is meant.')),
+    el('div', { class: 'buttons' }, check, newEntry));
+}
+
 // drawForm draws spec's form; preset (for a form opened from the history) gives values of its
-// fields, what each shows beside its value, and what its close button (or Escape) does.
-function drawForm(spec, employerId, onWritten, preset) {
+// fields, what each shows beside its value, and what its close button (or Escape) does; reload
+// (if any) reloads the employer's page.
+function drawForm(spec, employerId, onWritten, preset, reload) {
   const formEl = el('form', { class: 'desk-form', 'data-form': spec.key, novalidate: true });
   const button = el('button', { type: 'submit', class: 'primary' }, '提交 submit');
   const cancel = preset && preset.cancel ? el('button', { type: 'button', class: 'cancel', onclick: preset.cancel }, '关闭 close') : null;
   const status = el('p', { class: 'form-status', role: 'status' });
   formEl.append(el('h3', null, ...bi(spec.zh, spec.en)), el('p', { class: 'form-error', tabindex: -1, role: 'alert' }),
     ...spec.fields.map(f => f.kind === 'lines' ? linesBlock(f, spec) : input(f, f.name, spec)),
-    el('div', { class: 'buttons' }, button, cancel), status);
+    el('div', { class: 'buttons' }, button, cancel), status, unsureBox(formEl, reload));
   for (const [name, v] of Object.entries((preset && preset.values) || {})) formEl.querySelector('[data-path="' + CSS.escape(name) + '"]').value = v;
   for (const [name, v] of Object.entries((preset && preset.shown) || {})) formEl.querySelector('[data-shown-for="' + CSS.escape(name) + '"]').textContent = v;
   for (const f of spec.fields) if (f.def) { const v = f.def(); if (v) formEl.querySelector('[data-path="' + CSS.escape(f.name) + '"]').value = v; }
@@ -199,19 +256,38 @@ function drawForm(spec, employerId, onWritten, preset) {
     formEl.dataset.busy = 'true';
     button.disabled = true;
     clearErrors(formEl);
-    const body = bodyOf(formEl, spec);
-    const key = keyFor(formEl.dataset, JSON.stringify(body));
+    const bad = [];
+    const text = jsonText(bodyOf(formEl, spec, bad));
+    if (bad.length) {
+      // Refused here, nothing sent: each beside its field, the first one focused.
+      status.textContent = '';
+      for (const b of bad.reverse()) showProblem(formEl, 'page', b);
+      formEl.dataset.busy = 'false';
+      button.disabled = false;
+      return;
+    }
+    const key = keyFor(formEl.dataset, text);
     const path = '/v1/employers' + (spec.path ? '/' + encodeURIComponent(employerId) + '/' + spec.path : '');
     kz.desk.submits++;
     status.textContent = '提交中 sending…';
     try {
-      const r = await post(path, body, key);
+      const r = await post(path, text, key);
       if (r.status >= 500 || r.status === 408 || r.status === 429) {
         status.textContent = '未确认，可重试（同一请求不会重复记录） not confirmed: submit again to retry (it will not be recorded twice)';
         showProblem(formEl, r.status, r.data);
         return;
       }
-      settled(formEl.dataset, JSON.stringify(body), r.status < 400);
+      if (r.status === 422 && r.data && r.data.error === 'idempotency_mismatch') {
+        // The key's first submission reached the server with other values: keep the key, say so.
+        status.textContent = '';
+        formEl.dataset.unsure = 'true';
+        const box = formEl.querySelector('.form-unsure');
+        box.hidden = false;
+        box.querySelector('button').focus();
+        return;
+      }
+      formEl.dataset.unsure = '';
+      settled(formEl.dataset, text, r.status < 400);
       if (r.status >= 400) { status.textContent = ''; showProblem(formEl, r.status, r.data); return; }
       const w = r.data || {};
       kz.desk.written.push({ form: spec.key, key, seq: w.seq, duplicate: !!w.duplicate });
@@ -241,15 +317,16 @@ function drawForm(spec, employerId, onWritten, preset) {
 // drawDesk fills box with a menu of the forms the principal may use and the chosen form, and
 // returns what opens a form the menu does not list: open(key, preset) shows it with preset's
 // values (drawForm) and focuses its first field to fill; its close button shows the menu's form again
-// and calls preset.onCancel. open answers false when the principal may not use the form.
-export function drawDesk(box, scope, employerId, onWritten) {
+// and calls preset.onCancel. open answers false when the principal may not use the form. reload
+// (if given) reloads the employer's page, for a clerk to check what was recorded.
+export function drawDesk(box, scope, employerId, onWritten, reload) {
   const forms = formsFor(S.principal, scope);
   const listed = forms.filter(f => !f.opened);
   const area = el('div', { class: 'desk-area' });
   let current = listed[0]; // the menu's form last chosen
   const show = (spec, preset) => {
     for (const b of tabs.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.form === spec.key));
-    area.replaceChildren(drawForm(spec, employerId, onWritten, preset));
+    area.replaceChildren(drawForm(spec, employerId, onWritten, preset, reload));
     box.dataset.form = spec.key;
   };
   const tabs = el('div', { class: 'desk-tabs', role: 'toolbar', 'aria-label': '录入 record' },

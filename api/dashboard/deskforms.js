@@ -2,7 +2,8 @@
 // /v1/employers itself for a registration), the family of writes it belongs to (the list answer
 // names the families the token may use: `employer` for clerks, `audit` for auditors) and its
 // fields, named as the API names them. Nothing here checks a value: the server does, and its
-// {field, detail} is shown beside the field of that name. To add a form, add an entry.
+// {field, detail} is shown beside the field of that name (but for an int's digits, which the
+// page checks before it sends them: desk.js's value). To add a form, add an entry.
 // A form with `opened` is not in the desk's menu: it is opened from the employer's page, the void
 // from an event's row of the history with the event's id preset, the change from the employer's
 // facts (drawDesk's open).
@@ -14,8 +15,9 @@ import { S } from './state.js';
 const opts = (table, codes) => (codes || Object.keys(table)).map(k => [k, table[k] || k]);
 const list = pairs => pairs.map(([k, zh, en]) => [k, zh + ' ' + en]);
 
-// Field kinds: text, date (YYYY-MM-DD, typed), month (YYYY-MM), int (sent as a JSON number when
-// it reads as one, else as typed, for the server to refuse), select, check (true when ticked,
+// Field kinds: text, date (YYYY-MM-DD, typed), month (YYYY-MM), int (an optional minus sign
+// and up to 18 digits, sent as the JSON number of those digits; anything else is refused beside
+// the field and not sent), select, check (true when ticked,
 // else absent), bool (a choice of unchanged, yes or no: absent, true or false), lines (a list of
 // rows of the `item` fields, sent as a JSON list), and event (an event's id, preset and
 // read-only, shown with what the event is). A select with `unchanged` offers "unchanged" (absent)

@@ -303,7 +303,7 @@ async function load(minSeq) {
     const desk = $('#desk-employer');
     if (desk.dataset.employer !== id) {
       desk.dataset.employer = id;
-      deskOf = drawDesk(desk, 'employer', id, w => load(w.seq));
+      deskOf = drawDesk(desk, 'employer', id, w => load(w.seq), () => load());
     }
     return;
   }
