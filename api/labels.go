@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kuozheng/kuozheng/api/documents"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/projections"
 )
@@ -54,14 +55,14 @@ var dashboardLabels = []labelTable{
 		{domain.TargetContractsSigned, "劳动合同 contracts signed"},
 	}},
 	{"STAGES", []label{
-		{domain.StageNone, "无 none"},
-		{domain.StepNotice, "催缴通知 notice"},
-		{domain.StepInspection, "稽查 inspection"},
-		{domain.StepMediaExposure, "媒体曝光 media exposure"},
-		{domain.StepForcedCollection, "强制征缴 forced collection"},
-		{domain.StepCourtApplication, "申请法院 court application"},
-		{domain.StepCourtResult, "法院裁决 court result"},
-		{domain.StageClosed, "已结案 closed"},
+		{domain.StageNone, documents.StepName(domain.StageNone) + " none"},
+		{domain.StepNotice, documents.StepName(domain.StepNotice) + " notice"},
+		{domain.StepInspection, documents.StepName(domain.StepInspection) + " inspection"},
+		{domain.StepMediaExposure, documents.StepName(domain.StepMediaExposure) + " media exposure"},
+		{domain.StepForcedCollection, documents.StepName(domain.StepForcedCollection) + " forced collection"},
+		{domain.StepCourtApplication, documents.StepName(domain.StepCourtApplication) + " court application"},
+		{domain.StepCourtResult, documents.StepName(domain.StepCourtResult) + " court result"},
+		{domain.StageClosed, documents.StepName(domain.StageClosed) + " closed"},
 	}},
 	{"EVENT_TYPES", []label{
 		{"employer.registered", "登记 registered"},

@@ -78,7 +78,7 @@ func (s *Server) arrearsList(w http.ResponseWriter, r *http.Request) error {
 		}
 		v := s.employerViewOf(row.EmployerID, events, asOf)
 		pr := documents.PublicityRow{Name: v.Name, Code: v.CreditCode, ArrearsCurrentYearFen: v.Totals.ArrearsCurrentYearFen,
-			ArrearsPriorYearsFen: v.Totals.ArrearsPriorYearsFen, LateFeeFen: v.Totals.LateFeeFen, Stage: stageName(v.EnforcementStage)}
+			ArrearsPriorYearsFen: v.Totals.ArrearsPriorYearsFen, LateFeeFen: v.Totals.LateFeeFen, Stage: documents.StepName(v.EnforcementStage)}
 		if pr.Code == "" {
 			pr.Code = v.OrgCode
 		}
@@ -177,20 +177,4 @@ func monthsOverdue(lines []domain.LineState, asOf domain.Date) (int, domain.Peri
 		}
 	}
 	return len(periods), oldest
-}
-
-// stageName is an enforcement stage's Chinese name, as the dashboard labels it.
-func stageName(code string) string {
-	for _, t := range dashboardLabels {
-		if t.name != "STAGES" {
-			continue
-		}
-		for _, l := range t.labels {
-			if l.code == code {
-				name, _, _ := strings.Cut(l.name, " ")
-				return name
-			}
-		}
-	}
-	return code
 }

@@ -127,7 +127,7 @@ var eventNames = map[string]string{
 	domain.EmployerFound{}.EventType():           "普查发现",
 	domain.RegistrationCompleted{}.EventType():   "补办登记",
 	domain.EmployerChanged{}.EventType():         "登记变更",
-	domain.SurveyCounted{}.EventType():           "普查人数",
+	domain.SurveyCounted{}.EventType():           "摸底调查",
 	domain.EnrollmentRecorded{}.EventType():      "参保人数",
 	domain.DeclarationFiled{}.EventType():        "申报",
 	domain.AssessmentMade{}.EventType():          "核定",
@@ -144,6 +144,27 @@ var eventNames = map[string]string{
 	domain.EmployerReinstated{}.EventType():      "复业",
 	domain.EventVoided{}.EventType():             "冲正",
 	domain.CreditRefunded{}.EventType():          "退费",
+}
+
+// stepNames are the names documents and the dashboard give the enforcement ladder's steps and
+// the stages it shows.
+var stepNames = map[string]string{
+	domain.StageNone:            "无",
+	domain.StepNotice:           "催缴通知",
+	domain.StepInspection:       "稽查",
+	domain.StepMediaExposure:    "媒体曝光",
+	domain.StepForcedCollection: "强制征缴",
+	domain.StepCourtApplication: "申请法院",
+	domain.StepCourtResult:      "法院裁决",
+	domain.StageClosed:          "已结案",
+}
+
+// StepName is the name of an enforcement step or stage (its code when it has none).
+func StepName(step string) string {
+	if n, ok := stepNames[step]; ok {
+		return n
+	}
+	return step
 }
 
 // EventName is the name documents give an event type (its code when it has none).
@@ -200,6 +221,18 @@ func describe(ev domain.Event, raw []eventstore.RawEvent) (string, domain.Fen) {
 		return fmt.Sprintf("%s 第 %d 号 %s（%s）：%s", name, b.TargetSeq, EventName(b.TargetType), b.TargetOn, b.Reason), 0
 	case domain.CreditRefunded:
 		return fmt.Sprintf("%s，收据号 %s，退还溢缴 %s 元", name, b.ReceiptNo, Yuan(b.AmountFen)), b.AmountFen
+	case domain.EnforcementStepRecorded:
+		s := fmt.Sprintf("%s：%s，文号 %s", name, StepName(b.Step), b.DocNo)
+		if b.Deadline != 0 {
+			s += "，限期 " + b.Deadline.String()
+		}
+		return s, 0
+	case domain.SurveyCounted:
+		s := fmt.Sprintf("%s，截至 %s 职工 %d 人", name, b.AsOf, b.Workforce)
+		if b.Migrants > 0 {
+			s += fmt.Sprintf("（农民工 %d 人）", b.Migrants)
+		}
+		return s, 0
 	}
 	return name, 0
 }

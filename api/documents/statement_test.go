@@ -53,3 +53,28 @@ func TestEveryEmployerEventHasADocumentName(t *testing.T) {
 		}
 	}
 }
+
+// A statement's row names an enforcement step and its document (and a notice's deadline), and
+// a survey by the desk's word, 摸底调查, with the count it found; every step and stage has a name.
+func TestAStatementNamesEnforcementStepsAndSurveys(t *testing.T) {
+	for _, s := range append([]string{domain.StageNone, domain.StageClosed}, domain.EnforcementSteps...) {
+		if StepName(s) == s {
+			t.Errorf("enforcement step or stage %s has no name in documents", s)
+		}
+	}
+	d := domain.MustDate
+	for _, tc := range []struct {
+		body domain.Payload
+		want string
+	}{
+		{domain.EnforcementStepRecorded{Step: domain.StepNotice, On: d("2006-07-01"), DocNo: "赣社征〔2006〕章贡-0001", Deadline: d("2006-07-15")},
+			"执法：催缴通知，文号 赣社征〔2006〕章贡-0001，限期 2006-07-15"},
+		{domain.EnforcementStepRecorded{Step: domain.StepCourtResult, On: d("2006-11-01"), DocNo: "（2006）章执字第12号"},
+			"执法：法院裁决，文号 （2006）章执字第12号"},
+		{domain.SurveyCounted{AsOf: d("2006-03-31"), Workforce: 40, Migrants: 15}, "摸底调查，截至 2006-03-31 职工 40 人（农民工 15 人）"},
+	} {
+		if got, fen := describe(domain.Event{Envelope: domain.Envelope{Type: tc.body.EventType()}, Body: tc.body}, nil); got != tc.want || fen != 0 {
+			t.Errorf("%T reads %q (%d fen), want %q", tc.body, got, fen, tc.want)
+		}
+	}
+}
