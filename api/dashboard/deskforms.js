@@ -62,6 +62,11 @@ export const FORMS = [
     ],
   },
   {
+    // A payer the survey found unregistered (摸底未登记 on the worklist) registers: 补办登记.
+    key: 'registration', path: 'registration', family: 'employer', zh: '补办登记', en: 'Complete the registration',
+    fields: [date('registered_on', '登记日期', 'registered on (holds a certificate)', true), { name: 'certificate_no', kind: 'text', zh: '登记证号', en: 'certificate no' }],
+  },
+  {
     key: 'survey', path: 'surveys', family: 'employer', zh: '摸底调查', en: 'Survey',
     fields: [date('as_of', '调查日期', 'as of', true), int('workforce', '应参保人数', 'workforce', true), int('migrants', '其中农民工', 'of whom migrant workers')],
   },
@@ -93,6 +98,19 @@ export const FORMS = [
       { name: 'period', kind: 'month', zh: '所属期', en: 'period', req: true },
       { name: 'lines', kind: 'lines', zh: '险种明细', en: 'insurance lines', req: true, start: 1,
         item: [insurance, { name: 'headcount', kind: 'int', zh: '人数', en: 'headcount', req: true }, { name: 'wage_base_fen', kind: 'int', zh: '缴费基数（分）', en: 'wage base (fen)', req: true, money: true }] },
+    ],
+  },
+  {
+    // 核定: a period not declared is assessed at 110% of the period before (no lines given), or
+    // with the lines an audit sets.
+    key: 'assessment', path: 'assessments', family: 'employer', zh: '核定', en: 'Assessment',
+    fields: [
+      date('assessed_on', '核定日期', 'assessed on', true),
+      { name: 'period', kind: 'month', zh: '所属期', en: 'period', req: true },
+      { name: 'reason', kind: 'select', zh: '原因', en: 'reason', req: true,
+        options: () => [['no_declaration', '未申报（按上期 110%） not declared (110% of the period before)'], ['audit', '稽核核定 by audit']] },
+      { name: 'lines', kind: 'lines', zh: '险种明细', en: 'insurance lines (none: 110% of the period before)', start: 0,
+        item: [insurance, { name: 'due_fen', kind: 'int', zh: '应缴（分）', en: 'due (fen)', req: true, money: true }] },
     ],
   },
   {
