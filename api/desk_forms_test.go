@@ -11,7 +11,8 @@ import (
 
 // TestDeskRegistersAndAssessesInChromium: the worklist's found, not registered
 // payer is registered from the desk (补办登记), and a period it did not declare is assessed at
-// 110% of the one before (核定), without the clerk leaving the page for the API.
+// 110% of the one before (核定), without the clerk leaving the page for the API; a form half
+// filled keeps its values while the clerk looks at another.
 func TestDeskRegistersAndAssessesInChromium(t *testing.T) {
 	e := newReadEnv(t, today)
 	ctx := startBrowser(t)
@@ -19,6 +20,15 @@ func TestDeskRegistersAndAssessesInChromium(t *testing.T) {
 	id := found.str("employer_id")
 	signIn(t, ctx, e.srv.URL+"/#/employer/"+id, tokClerkA)
 	poll(t, ctx, 15*time.Second, `document.getElementById('employer-detail').dataset.version && document.querySelector('#desk-employer .desk-tabs') !== null`)
+
+	// A form half filled is as the clerk left it after a look at another.
+	openForm(t, ctx, "payment")
+	fill(t, ctx, "payment", map[string]string{"amount_fen": "4200", "receipt_no": "R-HALF"})
+	openForm(t, ctx, "survey")
+	openForm(t, ctx, "payment")
+	if got := eval[[]string](t, ctx, `['amount_fen', 'receipt_no'].map(k => document.querySelector('form[data-form="payment"] [data-path="' + k + '"]').value)`); got[0] != "4200" || got[1] != "R-HALF" {
+		t.Errorf("the payment form after a look at the survey's holds %q, want what was typed", got)
+	}
 
 	openForm(t, ctx, "registration")
 	fill(t, ctx, "registration", map[string]string{"registered_on": "2006-06-01", "certificate_no": "赣社登360702-8301"})

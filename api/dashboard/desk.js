@@ -324,9 +324,17 @@ export function drawDesk(box, scope, employerId, onWritten, reload) {
   const listed = forms.filter(f => !f.opened);
   const area = el('div', { class: 'desk-area' });
   let current = listed[0]; // the menu's form last chosen
+  // The menu's forms are drawn once: one half filled, or waiting on a lost answer's key, is as
+  // the clerk left it after a look at another form. A form opened with a preset is drawn anew.
+  const drawn = new Map();
+  const formOf = (spec, preset) => {
+    if (preset) return drawForm(spec, employerId, onWritten, preset, reload);
+    if (!drawn.has(spec.key)) drawn.set(spec.key, drawForm(spec, employerId, onWritten, undefined, reload));
+    return drawn.get(spec.key);
+  };
   const show = (spec, preset) => {
     for (const b of tabs.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.form === spec.key));
-    area.replaceChildren(drawForm(spec, employerId, onWritten, preset, reload));
+    area.replaceChildren(formOf(spec, preset));
     box.dataset.form = spec.key;
   };
   const tabs = el('div', { class: 'desk-tabs', role: 'toolbar', 'aria-label': '录入 record' },
