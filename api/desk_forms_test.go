@@ -63,3 +63,34 @@ func TestDeskRegistersAndAssessesInChromium(t *testing.T) {
 		t.Fatalf("the assessment of 2006-11 made %d fen due; 2006-10 was %d, and 110%% of it is %d", due["2006-11"], due["2006-10"], due["2006-10"]*110/100)
 	}
 }
+
+// TestSearchFailureInChromium: a search that fails puts the list of the search before away and
+// says so beside it, rather than leaving it under the new words; the next search that succeeds
+// puts the error away too.
+func TestSearchFailureInChromium(t *testing.T) {
+	e := newReadEnv(t, today)
+	for n := range 3 {
+		e.register(t, tokClerkA, orgCode(8400+n), "360702")
+	}
+	ctx := startBrowser(t)
+	signIn(t, ctx, e.srv.URL+"/#/employer", tokAuditor)
+	poll(t, ctx, 15*time.Second, `window.kz.searches >= 1`)
+	search := func(q string) {
+		run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('employer-q').value = '`+q+`'; document.querySelector('#employer-search button[type=submit]').click()`))
+	}
+	search("")
+	poll(t, ctx, 10*time.Second, `window.kz.searches >= 2 && document.querySelectorAll('#employer-results tbody tr').length > 0`)
+	// The network goes away for the employer search.
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`window.realFetch = window.fetch; window.fetch = (u, o) => String(u).includes('/v1/employers?') ? Promise.reject(new TypeError('Failed to fetch')) : window.realFetch(u, o)`))
+	search("双击")
+	poll(t, ctx, 10*time.Second, `document.getElementById('employer-results-note').textContent.includes('查询失败')`)
+	if got := eval[[]any](t, ctx, `[document.getElementById('employer-results').hidden, document.querySelectorAll('#employer-results tbody tr').length, document.getElementById('error').hidden]`); got[0] != true || got[1] != float64(0) || got[2] != false {
+		t.Errorf("after a failed search: list hidden %v with %v rows, error box hidden %v; want the list away and the error shown", got[0], got[1], got[2])
+	}
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`window.fetch = window.realFetch`))
+	search("")
+	poll(t, ctx, 10*time.Second, `!document.getElementById('employer-results').hidden && document.querySelectorAll('#employer-results tbody tr').length > 0`)
+	if hidden := eval[bool](t, ctx, `document.getElementById('error').hidden`); !hidden {
+		t.Errorf("the error of the failed search still shows after one that succeeded")
+	}
+}

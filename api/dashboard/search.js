@@ -8,6 +8,7 @@ import { api, authHeaders } from './api.js';
 import { drawDesk } from './desk.js';
 import { $, el } from './dom.js';
 import { fmtInt, fmtYuan } from './format.js';
+import { clearError } from './header.js';
 import { FLAG_KINDS, KINDS, STAGES } from './labels.js';
 import { countyName, kz, S } from './state.js';
 
@@ -100,7 +101,22 @@ export async function loadPrincipal() {
 export async function searchEmployers(q, cursor) {
   const p = cursor ? S.searchParams : params(q === null || q === undefined ? $('#employer-q').value.trim() : q);
   if (!cursor) S.searchParams = p;
-  const r = await api('/v1/employers?' + p + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
+  let r;
+  try {
+    r = await api('/v1/employers?' + p + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
+  } catch (e) {
+    // The list shown must not pass for this search's: it is put away and the note says why.
+    if (!cursor) {
+      $('#employer-results tbody').replaceChildren();
+      $('#employer-results').hidden = true;
+      delete $('#employer-results').dataset.total;
+      $('#employer-more').hidden = true;
+      $('#search-export').hidden = true;
+      $('#employer-results-note').textContent = '查询失败，未显示结果 the search failed: no results shown (' + (e && e.message ? e.message : String(e)) + ')';
+    }
+    throw e;
+  }
+  clearError();
   const d = r.data;
   S.principal = d.principal;
   S.nextCursor = d.next_cursor || '';
