@@ -139,14 +139,11 @@ type book struct {
 	lines  map[LineKey]*bookLine
 	order  []*bookLine // oldest period first, insurances in allocation order
 	credit Fen
-	// overdrawn is what refunds paid out beyond the credit and the principal they could take
-	// back (see apply): money no line or credit accounts for, which the decisions never allow.
-	overdrawn Fen
-	// overdrawnBy is the first refund that overdrew.
-	overdrawnBy *entry
 	// tookBack is the date of the last refund that found too little credit (0: none).
 	tookBack Date
-	fees     []LateFeeRate
+	// shorts are the refunds that found too little credit, in the order applied, and how much.
+	shorts []refundShort
+	fees   []LateFeeRate
 	// Of totals, once tracking: the states of the quiet lines summed, and the lines not quiet.
 	tracking bool
 	quiet    Totals
@@ -400,14 +397,16 @@ func (s *book) apply(e *entry) {
 // an event recorded after it and dated before it (a due that a payment or credit paid instead of
 // leaving credit) can leave less there: the refund then takes the rest back, on its date, from
 // principal paid and then late fee paid, newest line first, since the money it paid out is no
-// longer there to pay them. What it still cannot find (a payment reversed or voided after its
-// money was refunded, which the decisions refuse) is overdrawn.
+// longer there to pay them. A payment reversed or voided after its money was refunded would leave
+// a refund short in the same way, which the decisions refuse (refundedAway); what a refund cannot
+// find even so is left unaccounted.
 func (s *book) refund(e *entry) {
 	x := min(e.amount, max(s.credit, 0))
 	s.credit -= x
 	short := e.amount - x
 	if short > 0 {
 		s.tookBack = max(s.tookBack, e.date)
+		s.shorts = append(s.shorts, refundShort{e, short})
 	}
 	for i := len(s.order) - 1; i >= 0 && short > 0; i-- {
 		l := s.order[i]
@@ -429,12 +428,12 @@ func (s *book) refund(e *entry) {
 			short -= y
 		}
 	}
-	if short > 0 {
-		if s.overdrawnBy == nil {
-			s.overdrawnBy = e
-		}
-		s.overdrawn += short
-	}
+}
+
+// refundShort is a refund that found too little credit at its date, and how much too little.
+type refundShort struct {
+	refund *entry
+	short  Fen
 }
 
 // state is the line as of asOf.

@@ -329,7 +329,7 @@ func (r *ReversePayment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	trial := e.Account
 	trial.entries = slices.Clip(trial.entries)
 	trial.record(e.Version+1, r.ev)
-	if ref, ok := trial.overdrawnBy(ctx.Ref.LateFees); ok {
+	if ref, ok := refundedAway(&e.Account, &trial, ctx.Ref.LateFees); ok {
 		return nil, Conflict("receipt_no", "the refund with receipt %s of %s paid out money this payment brought in: void the refund first", ref.receipt, ref.date)
 	}
 	return []Payload{r.ev}, nil

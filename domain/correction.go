@@ -199,7 +199,7 @@ func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	trial := &Employer{ID: e.ID, SkipHistory: true}
 	trial.markVoided(t.Seq)
 	trial.Fold(ctx.Events)
-	if ref, ok := trial.Account.overdrawnBy(ctx.Ref.LateFees); ok {
+	if ref, ok := refundedAway(&e.Account, &trial.Account, ctx.Ref.LateFees); ok {
 		return nil, Conflict("event_id", "the refund with receipt %s of %s paid out money that event %s brought in: void the refund first", ref.receipt, ref.date, t.ID)
 	}
 	return []Payload{EventVoided{TargetID: t.ID, TargetSeq: t.Seq, TargetType: t.Type, TargetActor: t.Actor,
@@ -432,15 +432,27 @@ func (a *Account) CreditFrom(d Date, fees []LateFeeRate) Fen {
 	return max(least, 0)
 }
 
-// overdrawnBy returns the first refund that pays out more than the account holds (see
-// book.refund), in a statement as of its last entry.
-func (a *Account) overdrawnBy(fees []LateFeeRate) (entry, bool) {
-	last, refunds := a.refundsAfter(0)
+// refundedAway returns a refund that, in account after (account before with an event reversed
+// or voided), pays out money the account does not hold at its date where in before it did, or
+// more of it: the event brought in money the refund paid out. The refund would take it back from
+// dues paid (book.refund), turning them into arrears, or overdraw the account.
+func refundedAway(before, after *Account, fees []LateFeeRate) (entry, bool) {
+	last, refunds := after.refundsAfter(0)
 	if !refunds {
 		return entry{}, false
 	}
-	if s := a.bookThrough(last, fees); s.overdrawnBy != nil {
-		return *s.overdrawnBy, true
+	was := before.bookThrough(last, fees).shorts
+	for _, r := range after.bookThrough(last, fees).shorts {
+		var had Fen
+		for _, w := range was {
+			if w.refund.receipt == r.refund.receipt && w.refund.date == r.refund.date {
+				had = w.short
+				break
+			}
+		}
+		if r.short > had {
+			return *r.refund, true
+		}
 	}
 	return entry{}, false
 }

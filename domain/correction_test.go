@@ -426,6 +426,25 @@ func TestRefundRules(t *testing.T) {
 		b.must("auditor:li", void(r.ID, "2006-06-06"))
 		b.must("auditor:li", void(p.ID, "2006-06-06"))
 	})
+	t.Run("a reversal of a payment whose money was refunded is refused though others paid the dues", func(t *testing.T) {
+		// R-0 pays April's 30,000 fen; R-1's 15,000 is credit, refunded as T-1. Without R-1
+		// the refund would take its money back from what R-0 paid, turning April into arrears.
+		b := newPayerBook(t)
+		b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+		b.must("clerk:wang", payment("2006-05-12", "R-0", "30000"))
+		p := b.must("clerk:wang", payment("2006-05-20", "R-1", "15000"))
+		b.must("clerk:wang", refund("2006-06-01", "15000", "T-1"))
+		if d := b.refused("clerk:wang", &ReversePayment{ReversedOn: "2006-06-05", ReceiptNo: "R-1", Reason: "退票"}, KindConflict, "receipt_no"); !strings.Contains(d, "T-1") {
+			t.Errorf("refusal %q does not name the refund", d)
+		}
+		if d := b.refused("auditor:li", void(p.ID, "2006-06-05"), KindConflict, "event_id"); !strings.Contains(d, "T-1") {
+			t.Errorf("refusal %q does not name the refund", d)
+		}
+		st := b.e.Account.Statement(MustDate("2006-06-30"), defaultRef().LateFees)
+		if st.Totals.OutstandingFen != 0 || st.Totals.PaidFen != 30000 {
+			t.Errorf("after the refusals: outstanding %d, paid %d; want 0 and 30000", st.Totals.OutstandingFen, st.Totals.PaidFen)
+		}
+	})
 	t.Run("a due recorded after a refund and dated before it: the refund takes back what credit paid", func(t *testing.T) {
 		b, _ := setup(t)
 		b.must("clerk:wang", refund("2006-06-01", "15000", "T-1"))

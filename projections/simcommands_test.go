@@ -195,7 +195,7 @@ func (s *simulation) reverse(p *simPayer) {
 	d := lo.AddDays(s.intn(int(min(s.today-lo, 60)) + 1))
 	cmd := &domain.ReversePayment{ReversedOn: d.String(), ReceiptNo: r, Reason: "退票"}
 	rev := &mEvent{kind: mReverse, date: d, receipt: r, undoes: pay}
-	if overdraws(append(slices.Clip(p.events), rev), d) {
+	if refundedAway(p.events, append(slices.Clip(p.events), rev), d) {
 		// A refund paid out this payment's money: the reversal is refused, naming it.
 		s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{kind: domain.KindConflict, what: "reversal_refunded"}, nil)
 		return
@@ -449,7 +449,7 @@ func (s *simulation) void(p *simPayer) {
 	d := e.date.AddDays(s.intn(int(min(s.today-e.date, 60)) + 1))
 	req := eventstore.Request{EmployerID: p.id, Command: &domain.VoidEvent{EventID: e.id, VoidedOn: d.String(), Reason: "冲正"},
 		Actor: "admin:checker"} // money events need a second person: the simulation records as "sim"
-	if overdraws(slices.DeleteFunc(slices.Clone(p.events), func(x *mEvent) bool { return x == e }), d) {
+	if refundedAway(p.events, slices.DeleteFunc(slices.Clone(p.events), func(x *mEvent) bool { return x == e }), d) {
 		// A refund paid out money this event brought in: the void is refused, naming it.
 		s.exec(p, req, expect{kind: domain.KindConflict, what: "void_refunded"}, nil)
 		return
@@ -474,14 +474,22 @@ func lastDate(p *simPayer, d domain.Date) domain.Date {
 	return d
 }
 
-// overdraws reports whether, with events, a refund pays out more than the account holds, as
-// the decisions see it: as of the last event, every reversal undoing its payment.
-func overdraws(events []*mEvent, d domain.Date) bool {
+// refundedAway reports whether, with the events after (those before with one reversed or
+// voided), a refund finds less credit at its date than with the events before, as the
+// decisions see it: as of the last event, every reversal undoing its payment. It would take
+// the money it paid out back from dues paid, or overdraw.
+func refundedAway(before, after []*mEvent, d domain.Date) bool {
 	last := d
-	for _, e := range events {
+	for _, e := range after {
 		last = max(last, e.date)
 	}
-	return modelReplay(events, last, last).Overdrawn > 0
+	was := modelReplay(before, last, last).Shorts
+	for r, short := range modelReplay(after, last, last).Shorts {
+		if short > was[r] {
+			return true
+		}
+	}
+	return false
 }
 
 // refund pays back credit: at most the least credit held from its date on, as of the last

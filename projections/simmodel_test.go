@@ -154,8 +154,8 @@ type mLineState struct {
 type mStatement struct {
 	Lines  []mLineState
 	Credit int64
-	// Overdrawn is what refunds paid out that neither credit nor money paid on lines held.
-	Overdrawn int64
+	// Shorts are the refunds that found too little credit at their dates, and how much.
+	Shorts map[*mEvent]int64
 }
 
 // statement replays the events dated on or before asOf, in date order then as recorded,
@@ -189,7 +189,8 @@ func modelReplay(events []*mEvent, asOf, undoThrough domain.Date) mStatement {
 	})
 	lines := map[mKey]*mLine{}
 	var order []*mLine // oldest period first, insurances in allocation order
-	var credit, overdrawn int64
+	var credit int64
+	shorts := map[*mEvent]int64{}
 	get := func(k mKey, due domain.Date) *mLine {
 		if l := lines[k]; l != nil {
 			return l
@@ -335,6 +336,9 @@ func modelReplay(events []*mEvent, asOf, undoThrough domain.Date) mStatement {
 			x := min(e.amount, max(credit, 0))
 			credit -= x
 			short := e.amount - x
+			if short > 0 {
+				shorts[e] = short
+			}
 			for i := len(order) - 1; i >= 0 && short > 0; i-- {
 				if y := min(short, order[i].paid); y > 0 {
 					order[i].paid -= y
@@ -347,10 +351,9 @@ func modelReplay(events []*mEvent, asOf, undoThrough domain.Date) mStatement {
 				order[i].feePaid -= y
 				short -= y
 			}
-			overdrawn += short
 		}
 	}
-	st := mStatement{Credit: credit, Overdrawn: overdrawn}
+	st := mStatement{Credit: credit, Shorts: shorts}
 	for _, l := range order {
 		acc := l.fee(asOf)
 		st.Lines = append(st.Lines, mLineState{Key: l.key, Due: l.principal(), Paid: l.paid, Waived: l.waived,
