@@ -243,12 +243,15 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var h projections.History
-	e := b.Finish(&h)
+	e, shown := b.Finish(&h)
 	if err := s.mayRead(r, id, e); err != nil {
 		writeError(w, err)
 		return
 	}
-	h.County = ref.CountyCodeOn(e.CountyOn(asOf), asOf)
+	// The county as the events shown (through through_seq) make it: what the ledger knew then.
+	if shown != nil {
+		h.County = ref.CountyCodeOn(shown.CountyOn(asOf), asOf)
+	}
 	outBuf := answerBuffers.Get().(*[]byte)
 	defer putAnswerBuffer(outBuf)
 	out, err := h.AppendHead((*outBuf)[:0])

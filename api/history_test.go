@@ -120,13 +120,14 @@ func TestHistoryCutsMatchAFoldByHand(t *testing.T) {
 // A history is read under the access the employer gives today, whatever date it is read as of:
 // a clerk reads the whole past of an employer transferred into the county, and none of one
 // transferred out (forbidden, as for any employer not theirs). The county it shows is the one
-// of the date asked.
+// of the date asked, as the events through the sequence asked make it.
 func TestAHistoryAsOfAnEarlierDateIsReadUnderTheEmployersPresentCounty(t *testing.T) {
 	e := newAuthEnv(t)
 	movedIn := e.register(t, tokAdmin, orgCode(71000001), "360721")
 	movedOut := e.register(t, tokAdmin, orgCode(71000002), "360702")
-	e.mustWrite(t, empPath(movedIn, "transfer"), tokAdmin, `{"on":"2006-07-15","county":"360702"}`)
+	moved := e.mustWrite(t, empPath(movedIn, "transfer"), tokAdmin, `{"on":"2006-07-15","county":"360702"}`)
 	e.mustWrite(t, empPath(movedOut, "transfer"), tokAdmin, `{"on":"2006-07-15","county":"360721"}`)
+	transfer := moved.num("seq")
 	for _, c := range []struct {
 		name, id, asOf string
 		status         int
@@ -134,6 +135,9 @@ func TestAHistoryAsOfAnEarlierDateIsReadUnderTheEmployersPresentCounty(t *testin
 	}{
 		{"moved in, read as of before the move", movedIn, "2006-06-30", 200, "360721"},
 		{"moved in, read as of after the move", movedIn, "2006-07-20", 200, "360702"},
+		// through_seq shows what the ledger knew then: the county too.
+		{"moved in, read through a sequence before the move was recorded", movedIn, fmt.Sprintf("2006-07-20&through_seq=%d", transfer-1), 200, "360721"},
+		{"moved in, read through the move's sequence", movedIn, fmt.Sprintf("2006-07-20&through_seq=%d", transfer), 200, "360702"},
 		{"moved out, read as of before the move", movedOut, "2006-06-30", 403, ""},
 		{"moved out, read as of after the move", movedOut, "2006-07-20", 403, ""},
 	} {

@@ -197,21 +197,25 @@ func (b *HistoryBuilder) Add(ev eventstore.RawEvent) (HistoryEvent, bool) {
 }
 
 // Finish sets h's fields but its events, and returns the employer as it is now (nil when its
-// events make none). The builder is done: it takes no more events.
-func (b *HistoryBuilder) Finish(h *History) *domain.Employer {
+// events make none), for the access check, and as the events shown make it (nil when they make
+// none), for what the answer says of it. The builder is done: it takes no more events.
+func (b *HistoryBuilder) Finish(h *History) (now, shown *domain.Employer) {
 	events := h.Events
 	*h = b.head
 	h.Events = events
 	h.Balances = BalancesOf(b.rp.TotalsOn(&b.shown.Account, b.asOf))
 	b.rp.Release()
-	now := b.now
+	now, shown = b.now, b.shown
 	if now == nil {
-		now = b.shown
+		now = shown
+	}
+	if !shown.Exists() {
+		shown = nil
 	}
 	if !now.Exists() {
-		return nil
+		return nil, shown
 	}
-	return now
+	return now, shown
 }
 
 // BalancesOf are an account's totals as a history shows them.
