@@ -4,6 +4,7 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"strings"
 
 	"github.com/go-pdf/fpdf"
 	"github.com/kuozheng/kuozheng/domain"
@@ -35,10 +36,14 @@ const (
 	// "{nb}". Its bytes are those of writer.go, of subset in font.go and of that compressor (the
 	// version go.mod names): a change to any of them is a new printing.
 	OwnWriter
+	// OwnWriterLineRules is OwnWriter with Chinese typesetting's line-breaking rules (避头尾): no
+	// printed line starts with closing punctuation or ends with opening punctuation (carried).
+	// The others broke a line between any two characters, leaving a line of a lone "。".
+	OwnWriterLineRules
 )
 
 // Printings lists the ways documents are printed, the current one first.
-var Printings = []Printing{OwnWriter, OwnGlyphs, WholeFont}
+var Printings = []Printing{OwnWriterLineRules, OwnWriter, OwnGlyphs, WholeFont}
 
 const (
 	font       = "songti"
@@ -85,8 +90,8 @@ type printer interface {
 
 // print prints the document body fills, the way p says.
 func print(p Printing, l layout, body func(d *doc)) ([]byte, error) {
-	if p == OwnWriter {
-		return writePDF(l, body)
+	if p == OwnWriter || p == OwnWriterLineRules {
+		return writePDF(l, body, p == OwnWriterLineRules)
 	}
 	ttf := songti
 	if p != WholeFont {
@@ -117,7 +122,7 @@ func characters(l layout, body func(d *doc)) []rune {
 // print the way p prints it: fpdf writes {nb} before it is the page count, our writer digits.
 func charactersFor(p Printing, l layout, body func(d *doc)) []rune {
 	first := &doc{}
-	if p == OwnWriter {
+	if p == OwnWriter || p == OwnWriterLineRules {
 		first.note("0123456789 ")
 	} else {
 		first.note(printable)
@@ -270,6 +275,27 @@ func (d *doc) wrap(s string, width float64) []string {
 	}
 	return append(out, string(line))
 }
+
+// carried is how many of a full line's last characters go on to the next line with r, the
+// character that did not fit: one when r is punctuation no line may start with (，。：；） and
+// the like) or the line's last is one no line may end with (（《“ and the like), so that
+// printed lines keep them where Chinese typesetting does (避头尾); else none. A line of one
+// character keeps it.
+func carried(line []rune, r rune) int {
+	if len(line) < 2 {
+		return 0
+	}
+	if strings.ContainsRune(noLineStart, r) || strings.ContainsRune(noLineEnd, line[len(line)-1]) {
+		return 1
+	}
+	return 0
+}
+
+// The punctuation no printed line starts with, and that none ends with.
+const (
+	noLineStart = "，。、；：！？）》」』”’…—·%,.;:!?)]}"
+	noLineEnd   = "（《「『“‘([{"
+)
 
 // paragraph prints s wrapped to the portrait page's text width.
 func (d *doc) paragraph(s string) {

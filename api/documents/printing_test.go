@@ -36,6 +36,9 @@ func TestEveryPrintingPrintsTheBytesItPrinted(t *testing.T) {
 		{"notice of 40 lines", OwnGlyphs, "872b9033ee902ad186db6859cf69e8a4b25a1fbb86a21c7e900e3b1912f31111"},
 		{"notice of 40 lines", OwnWriter, "b2e1343b50763b4f97ffb65416ab6643cbe3ee023acddd7ce44acb20a7994b9c"},
 		{"publicity list", OwnWriter, "cc108474bb6b7b7c2078e60f35cb0c0a04b64a2999aaf6fd4c16dfbad8bda497"},
+		{"notice", OwnWriterLineRules, "60178a764b9d6ae70c0b4f3a1b0fb85c59e009941943881e6c4a8198d1b94238"},
+		{"notice of 40 lines", OwnWriterLineRules, "b338484de15536a4448a3eaf0a9d529b56ab964eb80e7931a48a137b6af5eed8"},
+		{"publicity list", OwnWriterLineRules, "cc108474bb6b7b7c2078e60f35cb0c0a04b64a2999aaf6fd4c16dfbad8bda497"},
 	} {
 		render := kinds[c.doc]
 		if c.doc == "notice of 40 lines" {

@@ -78,3 +78,44 @@ func TestAStatementNamesEnforcementStepsAndSurveys(t *testing.T) {
 		}
 	}
 }
+
+// A printed line neither starts with closing punctuation nor ends with opening punctuation
+// (避头尾): the character before goes on to the next line with it. Every printing wraps alike.
+func TestPrintedLinesKeepPunctuationWhereChineseTypesettingDoes(t *testing.T) {
+	for _, tc := range []struct {
+		name, s string
+		width   float64
+	}{
+		{"a full stop that does not fit", "缴费期限为2006年12月31日。逾期不缴的，依法加收滞纳金。", 0},
+		{"an opening bracket at a line's end", "欠缴本金共计人民币（大写）伍佰玖拾壹元玖角陆分（591.96 元）", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			face, err := songtiFace()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sub, err := face.subset([]rune(tc.s))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := &writer{font: sub, size: 10, lineRules: true}
+			// Every width from four characters to the whole: some break falls on punctuation.
+			full := w.width(tc.s)
+			for width := full / float64(len([]rune(tc.s))) * 4; width < full; width += 0.5 {
+				lines := w.wrap(tc.s, width)
+				if strings.Join(lines, "") != tc.s {
+					t.Fatalf("width %.1f: lines %q do not make the text", width, lines)
+				}
+				for i, l := range lines {
+					r := []rune(l)
+					if i > 0 && strings.ContainsRune(noLineStart, r[0]) {
+						t.Errorf("width %.1f: line %d starts with %q: %q", width, i+1, r[0], lines)
+					}
+					if i < len(lines)-1 && strings.ContainsRune(noLineEnd, r[len(r)-1]) {
+						t.Errorf("width %.1f: line %d ends with %q: %q", width, i+1, r[len(r)-1], lines)
+					}
+				}
+			}
+		})
+	}
+}

@@ -15,7 +15,7 @@ import (
 	"github.com/klauspost/compress/zlib"
 )
 
-// writer is our own PDF writer (the OwnWriter printing): A4 pages, portrait or landscape, in one
+// writer is our own PDF writer (the OwnWriter and OwnWriterLineRules printings): A4 pages, portrait or landscape, in one
 // font, the embedded one cut to the document's characters (a subset) and embedded once as a
 // Type0 font of a CIDFontType2 whose CIDs are the subset's glyph ids, encoded Identity-H, with a
 // ToUnicode CMap for text extraction. It lays pages out as fpdf does with the calls the documents
@@ -36,6 +36,9 @@ type writer struct {
 	w, h        float64
 	size        float64 // the font's size in points
 	footer      string
+	// lineRules keeps punctuation where Chinese typesetting does at a line's break (carried): the
+	// OwnWriterLineRules printing.
+	lineRules bool
 }
 
 // page is a page's content stream, the footer not yet in it (it needs the page count).
@@ -67,7 +70,7 @@ const (
 )
 
 // writePDF prints the document body fills with our own writer.
-func writePDF(l layout, body func(d *doc)) ([]byte, error) {
+func writePDF(l layout, body func(d *doc), lineRules bool) ([]byte, error) {
 	face, err := songtiFace()
 	if err != nil {
 		return nil, fmt.Errorf("reading the documents' font: %w", err)
@@ -76,7 +79,7 @@ func writePDF(l layout, body func(d *doc)) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &writer{font: sub, wide: l.wide, breaks: !l.wide, footer: l.footer}
+	w := &writer{font: sub, wide: l.wide, breaks: !l.wide, footer: l.footer, lineRules: lineRules}
 	body(&doc{p: w})
 	desc, err := songtiDescriptor()
 	if err != nil {
@@ -198,17 +201,28 @@ func (w *writer) width(s string) float64 {
 // as fpdf sums them), without measuring each line again for every character.
 func (w *writer) wrap(s string, width float64) []string {
 	var out []string
-	start, units := 0, 0
+	var line []rune
+	units := 0
 	size := w.size / ptPerMM
-	for i, r := range s {
+	for _, r := range s {
 		_, u := w.font.code(r)
-		if i > start && float64(units+u)*size/1000 > width {
-			out = append(out, s[start:i])
-			start, units = i, 0
+		if len(line) > 0 && float64(units+u)*size/1000 > width {
+			k := 0
+			if w.lineRules {
+				k = carried(line, r)
+			}
+			out = append(out, string(line[:len(line)-k]))
+			line = append(line[:0], line[len(line)-k:]...)
+			units = 0
+			for _, c := range line {
+				_, cu := w.font.code(c)
+				units += cu
+			}
 		}
+		line = append(line, r)
 		units += u
 	}
-	return append(out, s[start:])
+	return append(out, string(line))
 }
 
 func (w *writer) ln(h float64) {
