@@ -407,16 +407,21 @@ func (r *RefundCredit) Decide(e *Employer, ctx Context) ([]Payload, error) {
 			return nil, Conflict("receipt_no", "receipt %s is already recorded for this employer, on a refund of %s", r.ev.ReceiptNo, en.date)
 		}
 	}
-	if credit := e.Account.CreditFrom(r.ev.RefundedOn, ctx.Ref.LateFees); r.ev.AmountFen > credit {
+	if credit, on := e.Account.CreditFrom(r.ev.RefundedOn, ctx.Ref.LateFees); r.ev.AmountFen > credit {
+		if on > r.ev.RefundedOn {
+			return nil, Conflict("amount_fen", "%d fen is more than the credit of %d fen the employer holds from %s on (the credit falls to that at the end of %s, as what is recorded then pays from it): a refund pays back credit only", r.ev.AmountFen, credit, r.ev.RefundedOn, on)
+		}
 		return nil, Conflict("amount_fen", "%d fen is more than the credit of %d fen the employer holds from %s on: a refund pays back credit only", r.ev.AmountFen, credit, r.ev.RefundedOn)
 	}
 	return []Payload{r.ev}, nil
 }
 
-// CreditFrom is the least credit the account holds on any date from d on: on d, after the
-// entries dated on or before it, and after each later one (reversals dated after d undo their
-// payments from the start, as in a statement as of the last entry).
-func (a *Account) CreditFrom(d Date, fees []LateFeeRate) Fen {
+// CreditFrom is the least credit the account holds at the end of any day from d on, and the
+// first day it is that little: on d, after the entries dated on or before it, and after each
+// later day's entries (reversals dated after d undo their payments from the start, as in a
+// statement as of the last entry). Within a day the order entries were recorded in does not
+// count: a declaration recorded before the same day's payment takes nothing a refund could.
+func (a *Account) CreditFrom(d Date, fees []LateFeeRate) (Fen, Date) {
 	last, _ := a.refundsAfter(d)
 	entries := a.applied(last)
 	s := a.newBook(fees)
@@ -424,12 +429,14 @@ func (a *Account) CreditFrom(d Date, fees []LateFeeRate) Fen {
 	for ; i < len(entries) && entries[i].date <= d; i++ {
 		s.apply(entries[i])
 	}
-	least := s.credit
+	least, on := s.credit, d
 	for ; i < len(entries); i++ {
 		s.apply(entries[i])
-		least = min(least, s.credit)
+		if day := entries[i].date; (i+1 == len(entries) || entries[i+1].date != day) && s.credit < least {
+			least, on = s.credit, day
+		}
 	}
-	return max(least, 0)
+	return max(least, 0), on
 }
 
 // refundedAway returns a refund that, in account after (account before with an event reversed
