@@ -222,6 +222,12 @@ func (s *book) pay(l *bookLine, x Fen, d Date) {
 			l.recYear, l.recInYear = y, 0
 		}
 		l.recInYear += x
+		// Paid on d, it accrues less of d's late fee: what was paid or waived of the fee before
+		// (a waiver of the whole fee decided on d, then the principal paid) beyond what it now
+		// accrues goes back to credit or lapses, as when a due is lowered (fitFee).
+		if f := l.feePaid + l.feeWaived; f > 0 && l.feeAccrued(d, s.fees) < f {
+			s.fitFee(l, d)
+		}
 	}
 }
 

@@ -511,3 +511,27 @@ func TestARefundShortOfCreditAfterABoundaryKeepsTheAccountWhole(t *testing.T) {
 		t.Error("an account never compacted asks to be folded again")
 	}
 }
+
+// Paid on a day, principal accrues less of that day's late fee: a fee waived in full earlier on
+// that day is then more than accrued, and the part beyond lapses, so that what is waived never
+// exceeds what accrued (before, the statement showed 46.80 waived of 46.20 accrued).
+func TestAPaymentOnTheDayOfAFeeWaiverKeepsTheWaiverWithinTheFee(t *testing.T) {
+	key := LineKey{MustPeriod("2006-04"), Unemployment}
+	b := newPayerBook(t)
+	b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+	st := b.e.Account.Statement(MustDate("2006-08-01"), defaultRef().LateFees)
+	if l, _ := st.Line(key); l.LateFeeFen != 4680 {
+		t.Fatalf("fee owed on 08-01 before the payment: %d, want 4680 (30,000 × 78 days × 2‰)", l.LateFeeFen)
+	}
+	b.must("auditor:li", &GrantWaiver{DecidedOn: "2006-08-01", Kind: WaiverLateFee, AuthorityDoc: "D-1", Reason: "困难企业", Insurance: "unemployment", Period: "2006-04", AmountFen: "4680"})
+	b.must("clerk:wang", payment("2006-08-01", "R-1", "30000"))
+	st = b.e.Account.Statement(MustDate("2006-08-31"), defaultRef().LateFees)
+	l, _ := st.Line(key)
+	// Paid on 08-01, 30,000 fen accrued its fee for 77 days: 4,620 fen, all of it waived.
+	if l.LateFeeAccruedFen != 4620 || l.LateFeeWaivedFen != 4620 || l.LateFeeFen != 0 || st.Totals.CreditFen != 0 {
+		t.Errorf("accrued %d, waived %d, owed %d, credit %d; want 4620, 4620, 0, 0", l.LateFeeAccruedFen, l.LateFeeWaivedFen, l.LateFeeFen, st.Totals.CreditFen)
+	}
+	if err := b.e.Account.CheckInvariants(MustDate("2006-08-31"), defaultRef().LateFees); err != nil {
+		t.Error(err)
+	}
+}
