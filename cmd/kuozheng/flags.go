@@ -21,9 +21,13 @@ import (
 
 var errHelp = errors.New("help shown")
 
-// parse parses flags that may come before or after positional arguments.
+// parse parses flags that may come before or after positional arguments. A flag given twice,
+// or --server beside --data or --nats, is bad usage rather than one of them taken in silence.
 func parse(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, error) {
 	fs.SetOutput(stdout)
+	if name := repeated(fs, args); name != "" {
+		return nil, usageError{fmt.Sprintf("--%s is given more than once: give it once", name)}
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -34,11 +38,38 @@ func parse(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, error) 
 		}
 		args = fs.Args()
 		if len(args) == 0 {
-			return pos, nil
+			break
 		}
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+	if fs.Lookup("server") != nil && flagSet(fs, "server") && (flagSet(fs, "data") || flagSet(fs, "nats")) {
+		return nil, usageError{"give --server, or --data or --nats, not both: a command asks a running server or opens the ledger itself"}
+	}
+	return pos, nil
+}
+
+// repeated names a flag given more than once in args, which the flag package would take the last
+// of in silence ("" for none).
+func repeated(fs *flag.FlagSet, args []string) string {
+	seen := map[string]bool{}
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if fs.Lookup(name) == nil {
+			continue
+		}
+		if seen[name] {
+			return name
+		}
+		seen[name] = true
+	}
+	return ""
 }
 
 // storeFlags are the options of commands that open the ledger's stream themselves.
