@@ -131,6 +131,20 @@ func TestCommandsOnADataFolderWithoutALedgerRefuseIt(t *testing.T) {
 	}
 }
 
+// serve given a tokens file it cannot read says so before it opens the ledger (a replay of
+// minutes on a large one), and makes nothing.
+func TestServeRefusesAnUnreadableTokensFileBeforeOpeningTheLedger(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	missing := filepath.Join(t.TempDir(), "no-tokens.json")
+	code, _, errOut := runCmd("serve", "--data", dir, "--listen", "127.0.0.1:0", "--tokens", missing)
+	if code != 1 || !strings.Contains(errOut, "--tokens") || !strings.Contains(errOut, missing) {
+		t.Fatalf("exit %d, stderr %q; want 1 naming --tokens and the file", code, errOut)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the data folder was made before the tokens file was read: %v", err)
+	}
+}
+
 func TestHistoryAndVerifyOnADataFolder(t *testing.T) {
 	dir := t.TempDir()
 	id := seed(t, dir)

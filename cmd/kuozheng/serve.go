@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -97,6 +98,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	go watchMemory(ctx, limit, log)
 	collectAsStarted := collectNearLimit(limit)
 	sf.replayAll = *noSnapshots
+	// A tokens file that cannot be read is said at once, not after the ledger's replay; what it
+	// holds is checked against the ledger's counties once it is open.
+	if *tokens != "" {
+		if _, err := os.ReadFile(*tokens); err != nil {
+			return fmt.Errorf("--tokens: %w", err)
+		}
+	}
 	metrics := api.NewMetrics()
 	sf.metrics = metrics // given at open: the committer reads it from its first batch on
 	// The views start while the store replays the stream, and fold its replay beside it. They
