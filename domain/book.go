@@ -222,11 +222,19 @@ func (s *book) pay(l *bookLine, x Fen, d Date) {
 			l.recYear, l.recInYear = y, 0
 		}
 		l.recInYear += x
-		// Paid on d, it accrues less of d's late fee: what was paid or waived of the fee before
+		// Paid on d, it accrues less of d's late fee: what was waived or paid of the fee before
 		// (a waiver of the whole fee decided on d, then the principal paid) beyond what it now
-		// accrues goes back to credit or lapses, as when a due is lowered (fitFee).
-		if f := l.feePaid + l.feeWaived; f > 0 && l.feeAccrued(d, s.fees) < f {
-			s.fitFee(l, d)
+		// accrues lapses, the waiver first (a decision gives no money), then goes back to credit.
+		if f := l.feePaid + l.feeWaived; f > 0 {
+			if over := f - l.feeAccrued(d, s.fees); over > 0 {
+				lapse := min(over, l.feeWaived)
+				l.feeWaived -= lapse
+				l.feeWaiverLapsed += lapse
+				back := over - lapse
+				l.feePaid -= back
+				l.feeRefunded += back
+				s.credit += back
+			}
 		}
 	}
 }

@@ -535,3 +535,28 @@ func TestAPaymentOnTheDayOfAFeeWaiverKeepsTheWaiverWithinTheFee(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A fee partly paid and the rest waived, then principal paid the same day as the waiver: what
+// the line no longer accrues comes off the waiver, which is a decision, never off the fee paid,
+// which would become credit a refund pays out in cash.
+func TestAFeeThatNoLongerAccruesLapsesTheWaiverBeforeTheFeePaid(t *testing.T) {
+	key := LineKey{MustPeriod("2006-04"), Unemployment}
+	b := newPayerBook(t)
+	b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+	// 06-01: 30,000 fen principal and its fee, 16 days', 960 fen.
+	b.must("clerk:wang", payment("2006-06-01", "R-1", "30960"))
+	// An audit dated 06-20 adds 15,000 fen overdue from 05-15: 36 days' fee, 1,080 fen, waived.
+	b.must("auditor:li", &RecordAuditFinding{FoundOn: "2006-06-20", Kind: "under_reported_base", Period: "2006-04",
+		Insurance: "unemployment", ExtraWageBaseFen: "500000", RedeclareBy: "2006-06-30"})
+	b.must("auditor:li", &GrantWaiver{DecidedOn: "2006-06-20", Kind: WaiverLateFee, AuthorityDoc: "D-1", Reason: "困难企业", Insurance: "unemployment", Period: "2006-04", AmountFen: "1080"})
+	// Paid the same day, the 15,000 fen accrue 35 days' fee, 1,050 fen: 2,010 in all.
+	b.must("clerk:wang", payment("2006-06-20", "R-2", "15000"))
+	st := b.e.Account.Statement(MustDate("2006-06-30"), defaultRef().LateFees)
+	l, _ := st.Line(key)
+	if l.LateFeeAccruedFen != 2010 || l.LateFeePaidFen != 960 || l.LateFeeWaivedFen != 1050 || st.Totals.CreditFen != 0 {
+		t.Errorf("accrued %d, paid %d, waived %d, credit %d; want 2010, 960, 1050, 0", l.LateFeeAccruedFen, l.LateFeePaidFen, l.LateFeeWaivedFen, st.Totals.CreditFen)
+	}
+	if err := b.e.Account.CheckInvariants(MustDate("2006-06-30"), defaultRef().LateFees); err != nil {
+		t.Error(err)
+	}
+}

@@ -204,19 +204,19 @@ func modelReplay(events []*mEvent, asOf, undoThrough domain.Date) mStatement {
 		order = slices.Insert(order, i, l)
 		return l
 	}
-	// pay pays x of l's principal on d; it then accrues less of d's late fee, and what was paid
-	// or waived of the fee beyond that goes back to credit or lapses.
+	// pay pays x of l's principal on d; it then accrues less of d's late fee, and what was
+	// waived or paid of the fee beyond that lapses, the waiver first, then goes back to credit.
 	pay := func(l *mLine, x int64, d domain.Date) {
 		if x > 0 {
 			l.paid += x
 			l.moves = append(l.moves, mAmountOn{d, x})
-			if owed := l.fee(d) - l.feePaid - l.feeWaived; d > l.due && owed < 0 {
-				back := min(-owed, l.feePaid)
-				l.feePaid -= back
-				l.feeRefunded += back
-				credit += back
-				l.feeWaived -= -owed - back
-				l.feeWaiverLapsed += -owed - back
+			if over := l.feePaid + l.feeWaived - l.fee(d); d > l.due && over > 0 {
+				lapse := min(over, l.feeWaived)
+				l.feeWaived -= lapse
+				l.feeWaiverLapsed += lapse
+				l.feePaid -= over - lapse
+				l.feeRefunded += over - lapse
+				credit += over - lapse
 			}
 		}
 	}
