@@ -409,18 +409,19 @@ func (r *RefundCredit) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	}
 	if credit, on := e.Account.CreditFrom(r.ev.RefundedOn, ctx.Ref.LateFees); r.ev.AmountFen > credit {
 		if on > r.ev.RefundedOn {
-			return nil, Conflict("amount_fen", "%d fen is more than the credit of %d fen the employer holds from %s on (the credit falls to that at the end of %s, as what is recorded then pays from it): a refund pays back credit only", r.ev.AmountFen, credit, r.ev.RefundedOn, on)
+			return nil, Conflict("amount_fen", "%d fen is more than the credit of %d fen the employer holds from %s on (the credit falls to that on %s, as an entry of that day pays from it, in the order the day's entries were recorded): a refund pays back credit only", r.ev.AmountFen, credit, r.ev.RefundedOn, on)
 		}
 		return nil, Conflict("amount_fen", "%d fen is more than the credit of %d fen the employer holds from %s on: a refund pays back credit only", r.ev.AmountFen, credit, r.ev.RefundedOn)
 	}
 	return []Payload{r.ev}, nil
 }
 
-// CreditFrom is the least credit the account holds at the end of any day from d on, and the
-// first day it is that little: on d, after the entries dated on or before it, and after each
-// later day's entries (reversals dated after d undo their payments from the start, as in a
-// statement as of the last entry). Within a day the order entries were recorded in does not
-// count: a declaration recorded before the same day's payment takes nothing a refund could.
+// CreditFrom is the least credit the account holds on any date from d on, and the first date it
+// is that little: on d, after the entries dated on or before it, and after each later one, in
+// the order the book applies them (reversals dated after d undo their payments from the start,
+// as in a statement as of the last entry). Within a day that is the order entries were recorded
+// in: a declaration recorded before the same day's payment takes the credit for a while, and a
+// refund recorded between them would have found it gone.
 func (a *Account) CreditFrom(d Date, fees []LateFeeRate) (Fen, Date) {
 	last, _ := a.refundsAfter(d)
 	entries := a.applied(last)
@@ -432,8 +433,8 @@ func (a *Account) CreditFrom(d Date, fees []LateFeeRate) (Fen, Date) {
 	least, on := s.credit, d
 	for ; i < len(entries); i++ {
 		s.apply(entries[i])
-		if day := entries[i].date; (i+1 == len(entries) || entries[i+1].date != day) && s.credit < least {
-			least, on = s.credit, day
+		if s.credit < least {
+			least, on = s.credit, entries[i].date
 		}
 	}
 	return max(least, 0), on
