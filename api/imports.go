@@ -15,11 +15,17 @@ import (
 // MaxImport is the largest file POST /v1/imports accepts.
 const MaxImport = 64 << 20
 
-// MaxImportsAtOnce is how many imports a server takes at once, each from its upload's first byte
-// to its answer. An import holds its file (an xlsx whole in memory) and three batches of rows;
-// on two cores more at once are not faster, and unbounded they would take the server past its
-// memory limit. One more is answered 503 at once, before its file is sent.
-const MaxImportsAtOnce = 2
+// MaxUploadsAtOnce is how many imports a server takes at once, each from its upload's first byte
+// to its answer; one more is answered 503 at once, before its file is sent. An upload holds up
+// to 8 MiB of its file in memory (the rest waits on disk).
+//
+// MaxImportsAtOnce of them are read and imported at once: an import holds its file (an xlsx
+// whole in memory) and three batches of rows, and on two cores more at once are not faster.
+// The others, their files arrived, wait their turn, so that slow uploads hold no import's turn.
+const (
+	MaxUploadsAtOnce = 8
+	MaxImportsAtOnce = 2
+)
 
 func (s *Server) importRoutes() {
 	s.mux.HandleFunc("POST /v1/imports", s.auth(s.importFile))
@@ -43,12 +49,12 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	select {
-	case s.imports <- struct{}{}:
-		defer func() { <-s.imports }()
+	case s.uploads <- struct{}{}:
+		defer func() { <-s.uploads }()
 	default:
 		w.Header().Set("Retry-After", "30")
 		writeError(w, &domain.Error{Kind: domain.KindUnavailable, Field: "file",
-			Detail: fmt.Sprintf("this server is running %d imports, the most it runs at once; nothing of this file was read or recorded: send it again when one has ended", MaxImportsAtOnce)})
+			Detail: fmt.Sprintf("this server is taking %d imports, the most it takes at once; nothing of this file was read or recorded: send it again when one has ended", MaxUploadsAtOnce)})
 		return
 	}
 	// The server's timeouts bound what any client holds before it is known; a clerk's upload,
@@ -78,6 +84,16 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
+	// The file has arrived: it waits for its turn to be read and imported, given the time the
+	// largest import takes meanwhile.
+	allowTime(w, importTime(importer.MaxRows))
+	select {
+	case s.imports <- struct{}{}:
+		defer func() { <-s.imports }()
+	case <-r.Context().Done():
+		writeError(w, &domain.Error{Kind: domain.KindUnavailable, Field: "file", Detail: "the request ended while the file waited for its turn; nothing of it was recorded"})
+		return
+	}
 	t, err := importer.Open(f, hdr.Filename, r.FormValue("encoding"))
 	if err != nil {
 		writeImportError(w, err)

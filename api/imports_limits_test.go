@@ -323,15 +323,16 @@ func TestAnUploadThatStopsArrivingIsCutAtItsPaceNotItsDeclaredLength(t *testing.
 	e.wantUnchanged(t, before)
 }
 
-// A server runs at most api.MaxImportsAtOnce imports, each from its upload's first byte: one
+// A server takes at most api.MaxUploadsAtOnce imports, each from its upload's first byte: one
 // more is answered 503 at once, naming the file and saying nothing was recorded, with a
-// Retry-After; once one ends a file is taken again.
+// Retry-After; once one ends a file is taken again. Slow uploads hold no import's turn: with
+// more of them arriving than imports run at once, a file that has arrived is imported.
 func TestImportsBeyondTheMostAtOnceAreAnswered503AndTakenOnceOneEnds(t *testing.T) {
 	e := newEnv(t)
 	host := strings.TrimPrefix(e.srv.URL, "http://")
 	part := "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"rows.csv\"\r\nContent-Type: text/csv\r\n\r\n单位名称,组织机构代码\r\n"
 	var held []net.Conn
-	for range api.MaxImportsAtOnce {
+	for range api.MaxUploadsAtOnce {
 		conn, err := net.Dial("tcp", host)
 		if err != nil {
 			t.Fatal(err)
@@ -357,7 +358,8 @@ func TestImportsBeyondTheMostAtOnceAreAnswered503AndTakenOnceOneEnds(t *testing.
 		t.Fatalf("503 %s (Retry-After %q): want the file named, nothing recorded said, and a Retry-After", refused.Raw, refused.Header.Get("Retry-After"))
 	}
 	e.wantUnchanged(t, before)
-	// One upload goes away: its slot is free again.
+	// One upload goes away: its slot is free again, and the file is imported while more uploads
+	// are still arriving than imports run at once.
 	held[0].Close()
 	storetest.CheckFor(t, time.Minute, 10*time.Millisecond, func() error {
 		if r := e.upload(t, tokAdmin, "registrations.csv", []byte(file)); r.Status != http.StatusOK {

@@ -53,7 +53,8 @@ type Server struct {
 	warming   atomic.Bool
 	batches   batches
 	verifying verifyRuns
-	imports   chan struct{} // a slot for each import running (MaxImportsAtOnce)
+	uploads   chan struct{} // a slot for each import taken, from its upload on (MaxUploadsAtOnce)
+	imports   chan struct{} // a slot for each import being read and imported (MaxImportsAtOnce)
 }
 
 // New builds the API's handler.
@@ -64,7 +65,7 @@ func New(cfg Config) *Server {
 	if cfg.Today == nil {
 		cfg.Today = func() domain.Date { return domain.DateInChina(time.Now()) }
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), imports: make(chan struct{}, MaxImportsAtOnce)}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), uploads: make(chan struct{}, MaxUploadsAtOnce), imports: make(chan struct{}, MaxImportsAtOnce)}
 	s.routes()
 	s.handler = s.guard(s.logWrites(routed(s.mux)))
 	if cfg.Metrics != nil {
