@@ -79,16 +79,14 @@ func TestAStatementNamesEnforcementStepsAndSurveys(t *testing.T) {
 	}
 }
 
-// A printed line neither starts with closing punctuation nor ends with opening punctuation
-// (避头尾): the character before goes on to the next line with it. Every printing wraps alike.
+// A line the current printing prints neither starts with closing punctuation nor ends with
+// opening punctuation (避头尾): the character before goes on to the next line with it.
 func TestPrintedLinesKeepPunctuationWhereChineseTypesettingDoes(t *testing.T) {
-	for _, tc := range []struct {
-		name, s string
-		width   float64
-	}{
-		{"a full stop that does not fit", "缴费期限为2006年12月31日。逾期不缴的，依法加收滞纳金。", 0},
-		{"an opening bracket at a line's end", "欠缴本金共计人民币（大写）伍佰玖拾壹元玖角陆分（591.96 元）", 0},
+	for name, s := range map[string]string{
+		"a full stop that does not fit":      "缴费期限为2006年12月31日。逾期不缴的，依法加收滞纳金。",
+		"an opening bracket at a line's end": "欠缴本金共计人民币（大写）伍佰玖拾壹元玖角陆分（591.96 元）",
 	} {
+		tc := struct{ name, s string }{name, s}
 		t.Run(tc.name, func(t *testing.T) {
 			face, err := songtiFace()
 			if err != nil {

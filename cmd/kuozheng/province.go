@@ -212,9 +212,9 @@ func provinceCmd(args []string, stdout, stderr io.Writer) error {
 			entries[i].ProvinceFreezeMade = list[i]
 		}
 		return out.Encode(entries)
-	case "show":
+	case "show", "verify":
 		if len(pos) != 1 {
-			return usageError{"province show: give the freeze's id"}
+			return usageError{fmt.Sprintf("province %s: give the freeze's id", sub)}
 		}
 		p, err := eventstore.OpenProvince(ctx, js, *province, *replicas)
 		if err != nil {
@@ -224,18 +224,8 @@ func provinceCmd(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return out.Encode(f)
-	case "verify":
-		if len(pos) != 1 {
-			return usageError{"province verify: give the freeze's id"}
-		}
-		p, err := eventstore.OpenProvince(ctx, js, *province, *replicas)
-		if err != nil {
-			return err
-		}
-		f, err := p.Freeze(ctx, pos[0])
-		if err != nil {
-			return err
+		if sub == "show" {
+			return out.Encode(f)
 		}
 		if err := verifyProvinceFreeze(ctx, js, f); err != nil {
 			return err
