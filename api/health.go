@@ -263,7 +263,7 @@ func (p *StreamProbe) check(ctx context.Context) (*StreamState, *NotReady) {
 		// two of three nodes died): no write can be stored meanwhile.
 		up := 1
 		for _, r := range c.Replicas {
-			if !eventstore.ReplicaDown(c, r) {
+			if !eventstore.ReplicaDown(info, r) {
 				up++
 			}
 		}

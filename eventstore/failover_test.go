@@ -288,9 +288,9 @@ func TestAPreferredLeaderThatIsDownIsNotAskedToLead(t *testing.T) {
 	// A write the node misses: the leader sees it behind, and then unheard from.
 	mustExecute(t, first, register(orgCode(98), "360702"))
 	storetest.CheckFor(t, 60*time.Second, 100*time.Millisecond, func() error {
-		c := info().Cluster
-		for _, r := range c.Replicas {
-			if r.Name == down && eventstore.ReplicaDown(c, r) {
+		in := info()
+		for _, r := range in.Cluster.Replicas {
+			if r.Name == down && eventstore.ReplicaDown(in, r) {
 				return nil
 			}
 		}

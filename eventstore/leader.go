@@ -27,7 +27,7 @@ func (s *Store) leadFrom(ctx context.Context, node string) error {
 			s.log.Info("the stream is led from the preferred node", "stream", s.cfg.Stream, "node", node)
 			return nil
 		}
-		down := err == nil && info.Cluster != nil && !online(info.Cluster, node)
+		down := err == nil && info.Cluster != nil && !online(info, node)
 		switch {
 		case !down:
 			downSince = time.Time{}
@@ -73,21 +73,22 @@ func (s *Store) leadFrom(ctx context.Context, node string) error {
 }
 
 // online reports whether node is one of the stream's replicas and not down (ReplicaDown).
-func online(c *jetstream.ClusterInfo, node string) bool {
-	for _, r := range c.Replicas {
+func online(info *jetstream.StreamInfo, node string) bool {
+	for _, r := range info.Cluster.Replicas {
 		if r.Name == node {
-			return !ReplicaDown(c, r)
+			return !ReplicaDown(info, r)
 		}
 	}
 	return false
 }
 
-// ReplicaDown reports whether replica r of a stream, as its leader (c) sees it, is down: known to
-// be offline, or behind and unheard from for 5 s (a crashed node is marked offline only minutes
-// later). A leader elected after the node crashed has never heard from it (no last contact at
-// all): such a replica is down once the leader has led for 5 s, as a live one answers its first
-// heartbeat within a second.
-func ReplicaDown(c *jetstream.ClusterInfo, r *jetstream.PeerInfo) bool {
+// ReplicaDown reports whether replica r of a stream, as its leader sees it in info, is down: known
+// to be offline, or behind and unheard from for 5 s (a crashed node is marked offline only
+// minutes later). A leader elected after the node crashed has never heard from it (no last
+// contact at all): such a replica is down once the leader has led for 5 s, as a live one answers
+// its first heartbeat within a second; how long it has led is read on the leader's own clock
+// (when it answered, less when it was elected), so that this node's clock does not count.
+func ReplicaDown(info *jetstream.StreamInfo, r *jetstream.PeerInfo) bool {
 	if r.Offline {
 		return true
 	}
@@ -95,7 +96,8 @@ func ReplicaDown(c *jetstream.ClusterInfo, r *jetstream.PeerInfo) bool {
 		return false
 	}
 	if r.Active == 0 {
-		return c.LeaderSince != nil && time.Since(*c.LeaderSince) >= unheardFor
+		c := info.Cluster
+		return c != nil && c.LeaderSince != nil && !info.TimeStamp.IsZero() && info.TimeStamp.Sub(*c.LeaderSince) >= unheardFor
 	}
 	return r.Active >= unheardFor
 }
