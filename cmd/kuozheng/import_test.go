@@ -4,13 +4,17 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
@@ -136,5 +140,75 @@ func TestAnImportWithRejectedRowsExitsThreeAndWritesEveryOne(t *testing.T) {
 	}
 	if code, out, errOut := runCmd("import", clean, "--today", "2006-12-31", "--server", srv.URL); code != 0 || !strings.Contains(out, fmt.Sprintf("0 imported, %d already there, 0 rejected", good)) {
 		t.Errorf("a clean import: exit %d\n%s%s\nwant 0, every row already there", code, out, errOut)
+	}
+}
+
+// statusCounter counts the answers of one status a handler gives.
+type statusCounter struct {
+	http.Handler
+	status int
+	n      atomic.Int64
+}
+
+func (c *statusCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.Handler.ServeHTTP(&statusSpy{ResponseWriter: w, c: c}, r)
+}
+
+type statusSpy struct {
+	http.ResponseWriter
+	c *statusCounter
+}
+
+func (s *statusSpy) WriteHeader(code int) {
+	if code == s.c.status {
+		s.c.n.Add(1)
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// A server taking the most imports it takes at once answers 503 with a Retry-After: the command
+// line sends the file again after it, saying so, and the import goes in once a turn is free.
+func TestAnImportToABusyServerIsSentAgainUntilItIsTaken(t *testing.T) {
+	defer func(d time.Duration) { importRetryWait = d }(importRetryWait)
+	importRetryWait = 20 * time.Millisecond
+	dir := t.TempDir()
+	file := filepath.Join(dir, "regs.csv")
+	if err := os.WriteFile(file, fmt.Appendf(nil, "单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n单位甲,%s,瑞金市,企业,1,2006-04-05\n", domain.NumberedOrgCode(62000001)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l := storetest.Start(t, eventstore.Config{})
+	busy := &statusCounter{Handler: api.New(api.Config{Store: l.Store, Today: func() domain.Date { return domain.MustDate("2006-12-31") }}), status: http.StatusServiceUnavailable}
+	srv := httptest.NewServer(busy)
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	var held []net.Conn
+	for range api.MaxUploadsAtOnce {
+		conn, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /v1/imports HTTP/1.1\r\nHost: %s\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 1000000\r\n\r\n--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n单位名称\r\n", host)
+		held = append(held, conn)
+	}
+	type result struct {
+		code     int
+		out, err string
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, out, errOut := runCmd("import", file, "--today", "2006-12-31", "--server", srv.URL)
+		done <- result{code, out, errOut}
+	}()
+	storetest.CheckFor(t, time.Minute, 10*time.Millisecond, func() error {
+		if busy.n.Load() < 2 {
+			return fmt.Errorf("the server answered 503 %d times", busy.n.Load())
+		}
+		return nil
+	})
+	held[0].Close()
+	r := <-done
+	if r.code != 0 || !strings.Contains(r.out, "1 imported") || !strings.Contains(r.err, "sending it again") {
+		t.Fatalf("exit %d\n%s%s\nwant 0, the row imported, and the waits said", r.code, r.out, r.err)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -64,7 +65,26 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		rejected = len(rep.Rejected)
 	} else {
-		rep, rejected, err = uploadImport(ctx, *rm, path, *kind, *encoding)
+		// A server taking the most imports it takes at once asks to be asked again: the file is
+		// sent again after the time it gives, for a while, saying so.
+		for waited := time.Duration(0); ; {
+			rep, rejected, err = uploadImport(ctx, *rm, path, *kind, *encoding)
+			var busy *busyError
+			if !errors.As(err, &busy) || waited >= importBusyFor {
+				break
+			}
+			d := min(busy.after(), importBusyFor-waited)
+			if importRetryWait != 0 {
+				d = importRetryWait
+			}
+			fmt.Fprintf(stderr, "%v; sending it again in %v\n", err, d)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(d):
+			}
+			waited += d
+		}
 		if err != nil {
 			return err
 		}
@@ -169,6 +189,13 @@ func progressPrinter(w io.Writer) func(done, total int, elapsed time.Duration) {
 		}
 	}
 }
+
+// importBusyFor is how long an import waits for a server busy with others; importRetryWait,
+// when set (tests), replaces the server's Retry-After.
+var (
+	importBusyFor   = 10 * time.Minute
+	importRetryWait time.Duration
+)
 
 // uploadImport sends the file to a server's POST /v1/imports and returns its report and how
 // many rows it rejected in all (a server that does not know rejects=all lists fewer).

@@ -12,7 +12,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kuozheng/kuozheng/api"
 )
@@ -90,24 +92,51 @@ func (r *remote) do(req *http.Request, v any) error {
 		return err
 	}
 	if resp.StatusCode/100 != 2 {
-		var eb api.ErrorBody
-		hint := ""
-		if resp.StatusCode == http.StatusUnauthorized && os.Getenv("KUOZHENG_TOKEN") == "" {
-			hint = " (set KUOZHENG_TOKEN to your token)"
+		err := answerError(resp, body)
+		if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "" {
+			return &busyError{retryAfter: resp.Header.Get("Retry-After"), err: err}
 		}
-		if json.Unmarshal(body, &eb) == nil && eb.Detail != "" {
-			eb.Detail += hint
-			if eb.Field != "" {
-				return fmt.Errorf("%s: %s: %s", resp.Status, eb.Field, eb.Detail)
-			}
-			return fmt.Errorf("%s: %s", resp.Status, eb.Detail)
-		}
-		if bytes.Contains(body, []byte("HTTP request to an HTTPS server")) {
-			return fmt.Errorf("%s: the server speaks HTTPS: give --server https://…", resp.Status)
-		}
-		return fmt.Errorf("%s%s", resp.Status, hint)
+		return err
 	}
 	return json.Unmarshal(body, v)
+}
+
+// answerError is an error answer in one line.
+func answerError(resp *http.Response, body []byte) error {
+	var eb api.ErrorBody
+	hint := ""
+	if resp.StatusCode == http.StatusUnauthorized && os.Getenv("KUOZHENG_TOKEN") == "" {
+		hint = " (set KUOZHENG_TOKEN to your token)"
+	}
+	if json.Unmarshal(body, &eb) == nil && eb.Detail != "" {
+		eb.Detail += hint
+		if eb.Field != "" {
+			return fmt.Errorf("%s: %s: %s", resp.Status, eb.Field, eb.Detail)
+		}
+		return fmt.Errorf("%s: %s", resp.Status, eb.Detail)
+	}
+	if bytes.Contains(body, []byte("HTTP request to an HTTPS server")) {
+		return fmt.Errorf("%s: the server speaks HTTPS: give --server https://…", resp.Status)
+	}
+	return fmt.Errorf("%s%s", resp.Status, hint)
+}
+
+// busyError is a 503 with a Retry-After: the server asks to be asked again later.
+type busyError struct {
+	retryAfter string // seconds
+	err        error
+}
+
+func (e *busyError) Error() string { return e.err.Error() }
+func (e *busyError) Unwrap() error { return e.err }
+
+// after is how long the server asks to wait, at least a second.
+func (e *busyError) after() time.Duration {
+	n, err := strconv.Atoi(e.retryAfter)
+	if err != nil || n < 1 {
+		n = 1
+	}
+	return time.Duration(n) * time.Second
 }
 
 // flagSet reports whether a flag was given on the command line.
