@@ -328,30 +328,58 @@ func TestAnUploadThatStopsArrivingIsCutAtItsPaceNotItsDeclaredLength(t *testing.
 // Retry-After; once one ends a file is taken again. Slow uploads hold no import's turn: with
 // more of them arriving than imports run at once, a file that has arrived is imported.
 func TestImportsBeyondTheMostAtOnceAreAnswered503AndTakenOnceOneEnds(t *testing.T) {
+	// The uploads held below stay until the test ends; restored after the server has closed
+	// (cleanups run last first), as its handlers read it.
+	t.Cleanup(api.SetUploadBase(10 * time.Minute))
 	e := newEnv(t)
 	host := strings.TrimPrefix(e.srv.URL, "http://")
 	part := "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"rows.csv\"\r\nContent-Type: text/csv\r\n\r\n单位名称,组织机构代码\r\n"
-	var held []net.Conn
-	for range api.MaxUploadsAtOnce {
+	// hold starts an upload that declares a megabyte and stays arriving: it holds a slot.
+	hold := func() net.Conn {
 		conn, err := net.Dial("tcp", host)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { conn.Close() })
-		// An upload that declares a megabyte and is still arriving holds its slot.
 		fmt.Fprintf(conn, "POST /v1/imports HTTP/1.1\r\nHost: %s\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 1000000\r\n\r\n%s", host, part)
-		held = append(held, conn)
+		return conn
 	}
-	file := fmt.Sprintf("单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n单位甲,%s,章贡区,企业,1,2006-04-03\n", orgCode(72000001))
-	before := e.count()
-	var refused resp
+	// answer is the answer an upload got, if any came within a moment (nil: still arriving).
+	answer := func(conn net.Conn) *http.Response {
+		_ = conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			return nil
+		}
+		res.Body.Close()
+		return res
+	}
+	held := make([]net.Conn, api.MaxUploadsAtOnce)
+	for i := range held {
+		held[i] = hold()
+	}
+	// Every slot is held once one more upload is refused: an upload held above that came after
+	// a probe here took its slot was refused in its stead, and is started again.
 	storetest.CheckFor(t, time.Minute, 10*time.Millisecond, func() error {
-		refused = e.upload(t, tokAdmin, "registrations.csv", []byte(file))
-		if refused.Status != http.StatusServiceUnavailable {
-			return fmt.Errorf("%d %.200s while %d uploads are arriving; want 503", refused.Status, refused.Raw, len(held))
+		for i, c := range held {
+			if answer(c) != nil {
+				c.Close()
+				held[i] = hold()
+			}
+		}
+		probe := hold()
+		defer probe.Close()
+		if res := answer(probe); res == nil || res.StatusCode != http.StatusServiceUnavailable {
+			return fmt.Errorf("one more upload beside %d arriving: %v, want 503", len(held), res)
 		}
 		return nil
 	})
+	file := fmt.Sprintf("单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n单位甲,%s,章贡区,企业,1,2006-04-03\n", orgCode(72000001))
+	before := e.count()
+	refused := e.upload(t, tokAdmin, "registrations.csv", []byte(file))
+	if refused.Status != http.StatusServiceUnavailable {
+		t.Fatalf("%d %.200s while %d uploads are arriving; want 503", refused.Status, refused.Raw, len(held))
+	}
 	var eb api.ErrorBody
 	if err := json.Unmarshal(refused.Raw, &eb); err != nil || eb.Field != "file" || !strings.Contains(eb.Detail, "nothing of this file was read or recorded") ||
 		refused.Header.Get("Retry-After") == "" {

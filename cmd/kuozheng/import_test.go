@@ -179,18 +179,46 @@ func TestAnImportToABusyServerIsSentAgainUntilItIsTaken(t *testing.T) {
 	l := storetest.Start(t, eventstore.Config{})
 	busy := &statusCounter{Handler: api.New(api.Config{Store: l.Store, Today: func() domain.Date { return domain.MustDate("2006-12-31") }}), status: http.StatusServiceUnavailable}
 	srv := httptest.NewServer(busy)
-	defer srv.Close()
+	t.Cleanup(srv.Close) // after the uploads held below are closed (cleanups run last first)
 	host := strings.TrimPrefix(srv.URL, "http://")
-	var held []net.Conn
-	for range api.MaxUploadsAtOnce {
+	// Uploads that stay arriving take every slot: once one more is refused, each of them holds
+	// one (one refused in the stead of a probe that took its slot is started again).
+	hold := func() net.Conn {
 		conn, err := net.Dial("tcp", host)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer conn.Close()
+		t.Cleanup(func() { conn.Close() })
 		fmt.Fprintf(conn, "POST /v1/imports HTTP/1.1\r\nHost: %s\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 1000000\r\n\r\n--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n单位名称\r\n", host)
-		held = append(held, conn)
+		return conn
 	}
+	answered := func(conn net.Conn) bool {
+		_ = conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err == nil {
+			res.Body.Close()
+		}
+		return err == nil
+	}
+	held := make([]net.Conn, api.MaxUploadsAtOnce)
+	for i := range held {
+		held[i] = hold()
+	}
+	storetest.CheckFor(t, time.Minute, 10*time.Millisecond, func() error {
+		for i, c := range held {
+			if answered(c) {
+				c.Close()
+				held[i] = hold()
+			}
+		}
+		probe := hold()
+		defer probe.Close()
+		if !answered(probe) {
+			return fmt.Errorf("one more upload beside %d arriving is not refused yet", len(held))
+		}
+		return nil
+	})
+	refusedBefore := busy.n.Load()
 	type result struct {
 		code     int
 		out, err string
@@ -201,8 +229,8 @@ func TestAnImportToABusyServerIsSentAgainUntilItIsTaken(t *testing.T) {
 		done <- result{code, out, errOut}
 	}()
 	storetest.CheckFor(t, time.Minute, 10*time.Millisecond, func() error {
-		if busy.n.Load() < 2 {
-			return fmt.Errorf("the server answered 503 %d times", busy.n.Load())
+		if busy.n.Load() < refusedBefore+2 {
+			return fmt.Errorf("the server refused the import %d times", busy.n.Load()-refusedBefore)
 		}
 		return nil
 	})
