@@ -528,6 +528,14 @@ func TestDashboardSupervisorInChromium(t *testing.T) {
 	}
 	supChoose(t, ctx, "group", "1")
 	poll(t, ctx, 10*time.Second, `document.getElementById('group-note').hidden`)
+	// Opened with such a link, the page says so too.
+	run(t, ctx, chromedp.Navigate(e.srv.URL+"/?opened=1#/?group=2"))
+	poll(t, ctx, 15*time.Second, `document.querySelectorAll('#counties-body tr[data-county]').length === 4 && document.getElementById('group').options.length > 1 && !location.hash.includes('group=2')`)
+	if note := eval[string](t, ctx, `document.getElementById('group-note').hidden ? '' : document.getElementById('group-note').textContent`); !strings.Contains(note, "第2组") {
+		t.Errorf("opened with a link to group 2 the note reads %q, want it shown naming 第2组", note)
+	}
+	supChoose(t, ctx, "group", "1")
+	poll(t, ctx, 10*time.Second, `document.getElementById('group-note').hidden`)
 
 	// The group filter reaches the flags: the rows are the group's, the count the API's.
 	supChoose(t, ctx, "group", "1")

@@ -95,9 +95,9 @@ async function start() {
   route();
   // The table first; the rest after it; the series (slow on a big ledger) last.
   await panel('panel-counties', async () => {
-    await Promise.all([loadCounties(0), loadGroups(0).catch(e => { if (!(e instanceof ApiError && e.status === 403)) throw e; })]);
+    // loadGroups checks the group a link names; a token that may read no group checks it here.
+    await Promise.all([loadCounties(0), loadGroups(0).catch(e => { if (!(e instanceof ApiError && e.status === 403)) throw e; checkGroup(); })]);
     S.groupsLoaded = true;
-    checkGroup();
     redrawNames();
     renderCounties(false);
     fillSearchCounties();
