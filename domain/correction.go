@@ -408,10 +408,11 @@ func (r *RefundCredit) Decide(e *Employer, ctx Context) ([]Payload, error) {
 		}
 	}
 	if credit, on := e.Account.CreditFrom(r.ev.RefundedOn, ctx.Ref.LateFees); r.ev.AmountFen > credit {
+		when := ""
 		if on > r.ev.RefundedOn {
-			return nil, Conflict("amount_fen", "%d fen is more than the credit of %d fen the employer holds from %s on (the credit falls to that on %s, as an entry of that day pays from it, in the order the day's entries were recorded): a refund pays back credit only", r.ev.AmountFen, credit, r.ev.RefundedOn, on)
+			when = " (the credit falls to that on " + on.String() + ", as an entry of that day pays from it, in the order the day's entries were recorded)"
 		}
-		return nil, Conflict("amount_fen", "%d fen is more than the credit of %d fen the employer holds from %s on: a refund pays back credit only", r.ev.AmountFen, credit, r.ev.RefundedOn)
+		return nil, Conflict("amount_fen", "%d fen is more than the credit of %d fen the employer holds from %s on%s: a refund pays back credit only", r.ev.AmountFen, credit, r.ev.RefundedOn, when)
 	}
 	return []Payload{r.ev}, nil
 }
@@ -449,8 +450,12 @@ func refundedAway(before, after *Account, fees []LateFeeRate) (entry, bool) {
 	if !refunds {
 		return entry{}, false
 	}
+	shorts := after.bookThrough(last, fees).shorts
+	if len(shorts) == 0 {
+		return entry{}, false // no refund short after: before is not needed
+	}
 	was := before.bookThrough(last, fees).shorts
-	for _, r := range after.bookThrough(last, fees).shorts {
+	for _, r := range shorts {
 		var had Fen
 		for _, w := range was {
 			if w.refund.receipt == r.refund.receipt && w.refund.date == r.refund.date {

@@ -9,10 +9,7 @@ import (
 func CheckReference(p Payload, ref *Reference) error {
 	switch e := p.(type) {
 	case RatesSet:
-		if err := checkEffective(e.Table.EffectiveFrom); err != nil {
-			return err
-		}
-		if err := checkOpenFrom(e.Table.EffectiveFrom, ref); err != nil {
+		if err := checkEffectiveOpen(e.Table.EffectiveFrom, ref); err != nil {
 			return err
 		}
 		if len(e.Table.Lines) == 0 {
@@ -47,20 +44,14 @@ func CheckReference(p Payload, ref *Reference) error {
 			}
 		}
 	case LateFeeRatesSet:
-		if err := checkEffective(e.Rate.EffectiveFrom); err != nil {
-			return err
-		}
-		if err := checkOpenFrom(e.Rate.EffectiveFrom, ref); err != nil {
+		if err := checkEffectiveOpen(e.Rate.EffectiveFrom, ref); err != nil {
 			return err
 		}
 		if e.Rate.DailyBP < 0 || e.Rate.DailyBP > 100 {
 			return Invalid("daily_bp", "%d is not between 0 and 100 basis points a day", e.Rate.DailyBP)
 		}
 	case SettingsSet:
-		if err := checkEffective(e.Settings.EffectiveFrom); err != nil {
-			return err
-		}
-		if err := checkOpenFrom(e.Settings.EffectiveFrom, ref); err != nil {
+		if err := checkEffectiveOpen(e.Settings.EffectiveFrom, ref); err != nil {
 			return err
 		}
 		if e.Settings.DueDay < 1 || e.Settings.DueDay > 28 {
@@ -92,10 +83,7 @@ func CheckReference(p Payload, ref *Reference) error {
 			}
 		}
 	case AverageWageSet:
-		if err := checkEffective(e.Wage.EffectiveFrom); err != nil {
-			return err
-		}
-		if err := checkOpenFrom(e.Wage.EffectiveFrom, ref); err != nil {
+		if err := checkEffectiveOpen(e.Wage.EffectiveFrom, ref); err != nil {
 			return err
 		}
 		if e.Wage.MonthlyFen <= 0 || e.Wage.MonthlyFen > MaxFen {
@@ -145,6 +133,15 @@ func CheckReference(p Payload, ref *Reference) error {
 		return Invalid("", "not reference data")
 	}
 	return nil
+}
+
+// checkEffectiveOpen is checkEffective, then checkOpenFrom: the date a version of rates, late-fee
+// rates, settings or an average wage takes effect.
+func checkEffectiveOpen(d Date, ref *Reference) error {
+	if err := checkEffective(d); err != nil {
+		return err
+	}
+	return checkOpenFrom(d, ref)
 }
 
 // checkOpenFrom refuses rates, late-fee rates, settings, an average wage or a county's new code

@@ -13,7 +13,7 @@ import { headerText, offer } from './documents.js';
 import { $, bi, el } from './dom.js';
 import { formsFor } from './deskforms.js';
 import { fmtYuan } from './format.js';
-import { keyFor, settled } from './keys.js';
+import { forget, keyFor, settled } from './keys.js';
 import { kz, S } from './state.js';
 
 kz.desk = { submits: 0, written: [] }; // what a test (or a curious clerk) may look at
@@ -217,7 +217,7 @@ async function post(path, body, key) {
 // to reload) and may then submit the form as a new entry, with a new key.
 function unsureBox(formEl, reload) {
   const newEntry = el('button', { type: 'button', class: 'new-entry', onclick: () => {
-    for (const k of ['key', 'answered', 'answeredBody', 'answeredAt']) delete formEl.dataset[k];
+    forget(formEl.dataset);
     formEl.dataset.unsure = '';
     formEl.requestSubmit();
   } }, '作为新的一笔提交 submit as a new entry');

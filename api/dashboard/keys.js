@@ -17,6 +17,11 @@ export function keyFor(state, body) {
   return state.key;
 }
 
+// forget drops what state holds of earlier submissions: the next is a new one, with a new key.
+export function forget(state) {
+  for (const k of ['key', 'answered', 'answeredBody', 'answeredAt']) delete state[k];
+}
+
 // settled records the server's answer for good to body: a recording (recorded) keeps its key
 // for the same values a minute; a refusal frees the key.
 export function settled(state, body, recorded) {

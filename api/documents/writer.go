@@ -225,6 +225,27 @@ func (w *writer) wrap(s string, width float64) []string {
 	return append(out, string(line))
 }
 
+// carried is how many of a full line's last characters go on to the next line with r, the
+// character that did not fit: one when r is punctuation no line may start with (，。：；） and
+// the like) or the line's last is one no line may end with (（《“ and the like), so that
+// printed lines keep them where Chinese typesetting does (避头尾); else none. A line of one
+// character keeps it.
+func carried(line []rune, r rune) int {
+	if len(line) < 2 {
+		return 0
+	}
+	if strings.ContainsRune(noLineStart, r) || strings.ContainsRune(noLineEnd, line[len(line)-1]) {
+		return 1
+	}
+	return 0
+}
+
+// The punctuation no printed line starts with, and that none ends with.
+const (
+	noLineStart = "，。、；：！？）》」』”’…—·%,.;:!?)]}"
+	noLineEnd   = "（《「『“‘([{"
+)
+
 func (w *writer) ln(h float64) {
 	w.x = margin
 	if h < 0 {

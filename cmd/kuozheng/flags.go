@@ -43,7 +43,7 @@ func parse(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, error) 
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
-	if fs.Lookup("server") != nil && flagSet(fs, "server") && (flagSet(fs, "data") || flagSet(fs, "nats")) {
+	if flagSet(fs, "server") && local(fs) {
 		return nil, usageError{"give --server, or --data or --nats, not both: a command asks a running server or opens the ledger itself"}
 	}
 	return pos, nil

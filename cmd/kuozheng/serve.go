@@ -101,9 +101,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	// A tokens file that cannot be read is said at once, not after the ledger's replay; what it
 	// holds is checked against the ledger's counties once it is open.
 	if *tokens != "" {
-		if _, err := os.ReadFile(*tokens); err != nil {
+		f, err := os.Open(*tokens)
+		if err != nil {
 			return fmt.Errorf("--tokens: %w", err)
 		}
+		f.Close()
 	}
 	metrics := api.NewMetrics()
 	sf.metrics = metrics // given at open: the committer reads it from its first batch on
