@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -187,6 +188,14 @@ func TestDeskEditAfterLostAnswerInChromium(t *testing.T) {
 		t.Errorf("the payments recorded are %v, want the first alone, [[L-1 50000]]", got)
 	}
 
+	// A reload of the page keeps the edited values, the first key and the warning.
+	run(t, ctx, chromedp.Reload())
+	poll(t, ctx, 15*time.Second, `document.getElementById('employer-detail').dataset.version && document.querySelector('#desk-employer .desk-tabs') !== null`)
+	openForm(t, ctx, "payment")
+	if got := eval[string](t, ctx, `[`+paymentForm+`.querySelector('[data-path="receipt_no"]').value, `+paymentForm+`.dataset.key, `+paymentForm+`.dataset.unsure, String(`+paymentForm+`.querySelector('.form-unsure').hidden)].join('|')`); got != "L-2|"+firstKey+"|true|false" {
+		t.Errorf("after a reload the form holds receipt|key|unsure|hidden %q, want L-2|%s|true|false", got, firstKey)
+	}
+
 	// Reload the history: the first payment is there to see.
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](paymentForm+`.querySelector('.form-unsure .reload-history').click()`))
 	poll(t, ctx, 10*time.Second, `document.querySelector('#history tbody').textContent.includes('L-1')`)
@@ -202,5 +211,83 @@ func TestDeskEditAfterLostAnswerInChromium(t *testing.T) {
 	}
 	if !eval[bool](t, ctx, paymentForm+`.querySelector('.form-unsure').hidden`) {
 		t.Errorf("the warning is still shown after the new entry was recorded")
+	}
+}
+
+// TestDeskDraftAfterReloadInChromium: a reload of the page loses nothing the clerk typed. A
+// payment whose answer was lost, sent again after a reload with the values the desk kept, is
+// answered "already recorded" under the key it first went with (not recorded twice); a
+// declaration of two lines half typed comes back with both lines; a recorded form's draft is
+// gone, so the next reload shows it empty.
+func TestDeskDraftAfterReloadInChromium(t *testing.T) {
+	e, ctx, id := deskPayer(t, 8303)
+	reloaded := func() {
+		t.Helper()
+		run(t, ctx, chromedp.Reload())
+		poll(t, ctx, 15*time.Second, `document.getElementById('employer-detail').dataset.version && document.querySelector('#desk-employer .desk-tabs') !== null`)
+	}
+	declaration := `document.querySelector('form[data-form="declaration"]')`
+
+	openForm(t, ctx, "declaration")
+	fill(t, ctx, "declaration", map[string]string{"declared_on": "2006-12-05", "period": "2006-11",
+		"lines[0].insurance": "pension", "lines[0].headcount": "12", "lines[0].wage_base_fen": "9600000"})
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](declaration+`.querySelector('.add-line').click()`))
+	fill(t, ctx, "declaration", map[string]string{"lines[1].insurance": "medical", "lines[1].headcount": "12", "lines[1].wage_base_fen": "9600000"})
+
+	openForm(t, ctx, "payment")
+	fill(t, ctx, "payment", map[string]string{"paid_on": "2006-12-10", "amount_fen": "50000", "receipt_no": "D-1"})
+	// The POST reaches the server and its answer never comes: the clerk reloads the stuck page.
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => { const real = window.fetch;
+		window.fetch = async (url, o) => { const r = await real(url, o); if (o && o.method === 'POST') await new Promise(() => {}); return r; }; })()`))
+	before := e.count()
+	submitPayment(t, ctx)
+	waitFor(t, 10*time.Second, "the payment to reach the ledger", func() bool { return e.count() == before+1 })
+	firstKey := eval[string](t, ctx, paymentForm+`.dataset.key`)
+	if firstKey == "" || eval[string](t, ctx, paymentForm+`.dataset.busy`) != "true" {
+		t.Fatalf("the payment in flight has key %q and busy %q, want a key and busy", firstKey, eval[string](t, ctx, paymentForm+`.dataset.busy`))
+	}
+
+	reloaded()
+	openForm(t, ctx, "payment")
+	got := eval[[]string](t, ctx, `['paid_on', 'amount_fen', 'receipt_no'].map(p => `+paymentForm+`.querySelector('[data-path="' + p + '"]').value).concat([`+paymentForm+`.dataset.key || ''])`)
+	if want := []string{"2006-12-10", "50000", "D-1", firstKey}; !slices.Equal(got, want) {
+		t.Fatalf("after a reload the payment form holds %q, want %q (values and the lost answer's key)", got, want)
+	}
+	if got := eval[string](t, ctx, paymentForm+`.querySelector('.form-status').textContent`); !strings.HasPrefix(got, "已恢复") {
+		t.Errorf("the restored payment form says %q, want it to say (已恢复…) that what was typed is back", got)
+	}
+	submitPayment(t, ctx)
+	waitWritten(t, ctx, 1)
+	if !eval[bool](t, ctx, `window.kz.desk.written[0].duplicate === true && window.kz.desk.written[0].key === `+strconv.Quote(firstKey)) {
+		t.Errorf("the payment sent again after the reload was answered %s, want a duplicate under the first key", eval[string](t, ctx, `JSON.stringify(window.kz.desk.written)`))
+	}
+	if got := e.count(); got != before+1 {
+		t.Errorf("the payment sent again after the reload appended %d messages more, want none", got-before-1)
+	}
+	if got := deskPayments(t, e, id, 0); len(got) != 1 || got[0] != [2]string{"D-1", "50000"} {
+		t.Errorf("the payments recorded are %v, want D-1 once", got)
+	}
+
+	openForm(t, ctx, "declaration")
+	got = eval[[]string](t, ctx, `Array.from(`+declaration+`.querySelectorAll('[data-path]')).filter(c => c.matches('input, select')).map(c => c.dataset.path + '=' + c.value)`)
+	want := []string{"declared_on=2006-12-05", "period=2006-11",
+		"lines[0].insurance=pension", "lines[0].headcount=12", "lines[0].wage_base_fen=9600000",
+		"lines[1].insurance=medical", "lines[1].headcount=12", "lines[1].wage_base_fen=9600000"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("after a reload the declaration holds %q, want %q", got, want)
+	}
+	if got := eval[string](t, ctx, declaration+`.querySelector('[data-path="lines[0].wage_base_fen"]').closest('.field').querySelector('.yuan').textContent`); !strings.Contains(got, "96,000.00") {
+		t.Errorf("a restored wage base shows %q beside it, want its yuan (96,000.00)", got)
+	}
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](declaration+`.querySelector('button[type=submit]').click()`))
+	waitWritten(t, ctx, 2)
+	if got := e.count(); got != before+2 {
+		t.Errorf("the restored declaration appended %d messages, want 1", got-before-1)
+	}
+
+	reloaded()
+	openForm(t, ctx, "declaration")
+	if got := eval[string](t, ctx, declaration+`.querySelector('[data-path="declared_on"]').value + '|' + `+declaration+`.querySelectorAll('.line-row').length`); got != "|1" {
+		t.Errorf("after the declaration was recorded and the page reloaded, the form holds declared_on|rows %q, want it empty with one row", got)
 	}
 }

@@ -332,3 +332,15 @@ func (e *env) wantUnchanged(t testing.TB, before uint64) {
 		t.Errorf("a refused request appended: the stream holds %d messages, had %d", got, before)
 	}
 }
+
+// waitFor polls cond until it holds, failing the test after d with what it waited for.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

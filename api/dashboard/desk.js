@@ -13,6 +13,7 @@ import { headerText, offer } from './documents.js';
 import { $, bi, el } from './dom.js';
 import { formsFor } from './deskforms.js';
 import { fmtYuan } from './format.js';
+import { draftName, drop, keep, restore } from './drafts.js';
 import { forget, keyFor, settled } from './keys.js';
 import { kz, S } from './state.js';
 
@@ -79,6 +80,11 @@ function linesBlock(f, form) {
     return row;
   };
   for (let i = 0; i < (f.start || 0); i++) add();
+  // setRows gives the block n rows, empty ones added at the end (a draft's restore).
+  box.setRows = n => {
+    while (rows.children.length > n) rows.lastElementChild.remove();
+    while (rows.children.length < n) add();
+  };
   box.append(el('legend', null, ...bi(f.zh, f.en)), rows,
     el('button', { type: 'button', class: 'add-line', onclick: () => { const r = add(); r.querySelector('select, input').focus(); } }, '+ 增加一行 add a line'),
     el('span', { class: 'field-error', 'data-error-for': f.name, role: 'alert' }));
@@ -234,7 +240,8 @@ function unsureBox(formEl, reload) {
 
 // drawForm draws spec's form; preset (for a form opened from the history) gives values of its
 // fields, what each shows beside its value, and what its close button (or Escape) does; reload
-// (if any) reloads the employer's page.
+// (if any) reloads the employer's page. A form of the menu (no preset) keeps its draft across
+// a reload of the page (drafts.js) until it is recorded.
 function drawForm(spec, employerId, onWritten, preset, reload) {
   const formEl = el('form', { class: 'desk-form', 'data-form': spec.key, novalidate: true });
   const button = el('button', { type: 'submit', class: 'primary' }, '提交 submit');
@@ -250,6 +257,14 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
   const result = spec.pdf ? el('p', { class: 'form-document', 'aria-live': 'polite' }) : null;
   if (result) formEl.append(result);
   if (cancel) formEl.addEventListener('keydown', ev => { if (ev.key === 'Escape') { ev.preventDefault(); preset.cancel(); } });
+  const draft = preset ? null : draftName(employerId, spec.key);
+  if (draft && restore(formEl, draft)) {
+    status.textContent = '已恢复此前填写而未记录的内容 what was typed here before, not yet recorded, is back';
+    formEl.querySelector('.form-unsure').hidden = formEl.dataset.unsure !== 'true';
+  }
+  const save = () => { if (draft) keep(formEl, draft); };
+  formEl.addEventListener('input', save);
+  formEl.addEventListener('change', save);
   formEl.addEventListener('submit', async ev => {
     ev.preventDefault();
     if (formEl.dataset.busy === 'true') return; // a second click while the first is in flight
@@ -267,6 +282,8 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
       return;
     }
     const key = keyFor(formEl.dataset, text);
+    save(); // the key before it is sent: a reload while the request is out keeps it
+    let recorded = false;
     const path = '/v1/employers' + (spec.path ? '/' + encodeURIComponent(employerId) + '/' + spec.path : '');
     kz.desk.submits++;
     status.textContent = '提交中 sending…';
@@ -290,6 +307,7 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
       settled(formEl.dataset, text, r.status < 400);
       if (r.status >= 400) { status.textContent = ''; showProblem(formEl, r.status, r.data); return; }
       const w = r.data || {};
+      recorded = true;
       kz.desk.written.push({ form: spec.key, key, seq: w.seq, duplicate: !!w.duplicate });
       formEl.dataset.lastSeq = String(w.seq || '');
       status.textContent = (w.duplicate ? '已记录（重复提交未再记录） already recorded' : '已记录 recorded') + ' · seq ' + w.seq + ' · v' + w.version;
@@ -307,6 +325,7 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
       status.textContent = '网络错误，可重试（同一请求不会重复记录） network error: submit again to retry (it will not be recorded twice)';
       formEl.querySelector('.form-error').textContent = String(e && e.message || e);
     } finally {
+      if (recorded && draft) drop(draft); else save();
       formEl.dataset.busy = 'false';
       button.disabled = false;
     }
