@@ -294,10 +294,15 @@ func eval[T any](t *testing.T, ctx context.Context, js string) T {
 	return v
 }
 
+// poll waits up to d for js to hold. An exception while the page is still loading (an element
+// or a dataset value not there yet) counts as not yet, not as a failure: the last one is
+// reported if js never holds.
 func poll(t *testing.T, ctx context.Context, d time.Duration, js string) {
 	t.Helper()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(d))); err != nil {
-		t.Fatalf("waited %v for %s: %v", d, js, err)
+	guarded := `(() => { try { return !!(` + js + `); } catch (e) { window.kzPollError = String(e); return false; } })()`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](guarded, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(d))); err != nil {
+		last, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`String(window.kzPollError || '')`))
+		t.Fatalf("waited %v for %s: %v (last exception: %s)", d, js, err, last)
 	}
 }
 
