@@ -1,8 +1,6 @@
 package api_test
 
 import (
-	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -101,7 +99,7 @@ func TestCSVExportsDoNotHandSpreadsheetsFormulas(t *testing.T) {
 	if err != nil || status != http.StatusOK {
 		t.Fatalf("CSV export: %d %v: %s", status, err, raw)
 	}
-	rows, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
+	rows, err := tableCSV(t, raw)
 	if err != nil || len(rows) != len(names)+1 {
 		t.Fatalf("CSV export: %v, %d rows: %s", err, len(rows), raw)
 	}

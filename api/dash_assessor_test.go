@@ -3,7 +3,6 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -48,7 +47,7 @@ func (e *env) assessorRows(t testing.TB, path, token string) [][]string {
 		t.Fatalf("GET %s: %d %v %.300s", path, status, err, body)
 	}
 	if strings.Contains(path, "format=csv") {
-		rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+		rows, err := tableCSV(t, body)
 		if err != nil {
 			t.Fatalf("GET %s: not CSV: %v", path, err)
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -280,7 +279,7 @@ func TestFlagsAndSeriesForTheDashboard(t *testing.T) {
 		if status != http.StatusOK || !strings.HasPrefix(ctype, "text/csv") {
 			t.Fatalf("GET /v1/flags?format=csv: %d %s", status, ctype)
 		}
-		rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+		rows, err := tableCSV(t, body)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,7 +3,6 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -412,7 +411,7 @@ func (e *env) monthlyRows(t testing.TB, month, query string) (csvRows, xlsxRows 
 			t.Fatalf("GET %s: %d %v %.300s", path, status, err, body)
 		}
 		if format == "csv" {
-			if csvRows, err = csv.NewReader(bytes.NewReader(body)).ReadAll(); err != nil {
+			if csvRows, err = tableCSV(t, body); err != nil {
 				t.Fatalf("GET %s: %v", path, err)
 			}
 			continue

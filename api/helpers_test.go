@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -343,4 +344,15 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// tableCSV is the rows of a CSV table the API answers: it must begin with a byte-order mark
+// (without it Excel takes UTF-8 for the system's code page and garbles the Chinese).
+func tableCSV(t testing.TB, body []byte) ([][]string, error) {
+	t.Helper()
+	rest, ok := bytes.CutPrefix(body, []byte("\ufeff"))
+	if !ok {
+		t.Errorf("a CSV table begins %q, want a byte-order mark first", body[:min(len(body), 12)])
+	}
+	return csv.NewReader(bytes.NewReader(rest)).ReadAll()
 }

@@ -7,7 +7,6 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -393,7 +392,7 @@ func TestProjectionReadsOverASmallLedger(t *testing.T) {
 		if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
 			t.Fatalf("csv: %d %q: %s", res.StatusCode, res.Header.Get("Content-Type"), body)
 		}
-		rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+		rows, err := tableCSV(t, body)
 		if err != nil {
 			t.Fatalf("the csv does not parse: %v", err)
 		}
@@ -436,7 +435,7 @@ func TestProjectionReadsOverASmallLedger(t *testing.T) {
 
 		t.Run("a clerk's csv holds only its county", func(t *testing.T) {
 			res, body := l.rawGet(t, "/v1/reports/monthly/2006-07?format=csv", tokClerkA)
-			rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+			rows, err := tableCSV(t, body)
 			if res.StatusCode != 200 || err != nil || len(rows) != 1+5 {
 				t.Errorf("%d, %d rows (%v): want 200 with a header and 5 rows", res.StatusCode, len(rows), err)
 			}

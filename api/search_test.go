@@ -3,7 +3,6 @@ package api_test
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"net/http"
@@ -198,7 +197,7 @@ func TestEmployerSearchExport(t *testing.T) {
 	if r.Status != http.StatusOK || r.Header.Get("Content-Type") != "text/csv; charset=utf-8" {
 		t.Fatalf("csv export: %d %s", r.Status, r.Header.Get("Content-Type"))
 	}
-	rows, err := csv.NewReader(bytes.NewReader(r.Raw)).ReadAll()
+	rows, err := tableCSV(t, r.Raw)
 	if err != nil {
 		t.Fatalf("csv export: %v", err)
 	}

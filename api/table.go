@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/csv"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -11,15 +12,20 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// writeTable answers rows, a header row first, as a download named name: "csv" (UTF-8) or
-// "xlsx" (one sheet). number says which columns of the data rows are figures, written to the
-// sheet as numbers; codes stay text, keeping their leading zeros.
+// writeTable answers rows, a header row first, as a download named name: "csv" (UTF-8, a
+// byte-order mark first) or "xlsx" (one sheet). number says which columns of the data rows are
+// figures, written to the sheet as numbers; codes stay text, keeping their leading zeros.
 func (s *Server) writeTable(w http.ResponseWriter, format, name, sheet string, rows [][]string, number func(col int) bool) error {
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, name))
 		// The status is sent with the first bytes: an error after it can only end the answer
-		// early, which the client sees as a cut download, and the log records.
+		// early, which the client sees as a cut download, and the log records. A byte-order mark
+		// first, as the import's rejected rows have: without it Excel reads UTF-8 as the
+		// system's code page (GBK on a Chinese Windows) and garbles every Chinese header and name.
+		if _, err := io.WriteString(w, "\ufeff"); err != nil {
+			return nil
+		}
 		cw := csv.NewWriter(w)
 		var safe []string
 		for _, row := range rows {
