@@ -248,17 +248,6 @@ func profileThrough(p Profile, changes []EmployerChanged, d Date) Profile {
 	return p
 }
 
-// ContractsBetween sums contracts signed from a to b inclusive.
-func (e *Employer) ContractsBetween(a, b Date) int64 {
-	var n int64
-	for _, c := range e.History.Contracts {
-		if c.On >= a && c.On <= b {
-			n += c.Count
-		}
-	}
-	return n
-}
-
 // LatestStepThrough is the enforcement step dated last on or before d (of two on one day, the one
 // recorded later), whatever order the steps were recorded in; false when there is none.
 func (e *Employer) LatestStepThrough(d Date) (StepAt, bool) {

@@ -460,8 +460,14 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 				x.PaidInsured = x.Insured
 			}
 		}
-		year := q.AsOf.Year()
-		hf.contracts = e.ContractsBetween(domain.MustDate(strconv.Itoa(year)+"-01-01"), q.AsOf)
+	}
+	// Contracts count where and when they were signed (as_of's year, through as_of): a payer that
+	// moved or closed since keeps them with the county it signed them in, as its lines do.
+	from := domain.MustDate(strconv.Itoa(q.AsOf.Year()) + "-01-01")
+	for _, k := range e.History.Contracts {
+		if k.On >= from && k.On <= q.AsOf {
+			c.at(ref.CountyCodeOn(e.CountyOn(k.On), q.AsOf)).contracts += k.Count
+		}
 	}
 	for _, l := range st.Lines {
 		county := ref.CountyCodeOn(e.CountyOn(l.Period.FirstDay()), q.AsOf)

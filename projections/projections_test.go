@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -188,6 +189,59 @@ func TestRatesAreComputedAsTheDomainDefinesThem(t *testing.T) {
 	}
 	if b, _ := json.Marshal(Ratio{1, 0}); string(b) != "null" {
 		t.Errorf("a rate with denominator 0 is %s, want null", b)
+	}
+}
+
+// TestContractsCountWhereAndWhenSigned: contracts signed count in as_of's year, in the county
+// the payer was in when it signed them, whatever it became since (moved, closed), as its lines do.
+func TestContractsCountWhereAndWhenSigned(t *testing.T) {
+	l := NewLedger()
+	seq := uint64(0)
+	apply := func(id string, body domain.Payload) {
+		seq++
+		l.Apply(domain.Event{Envelope: domain.Envelope{Seq: seq, N: seq, EmployerID: id}, Body: body})
+	}
+	for _, ev := range refEvents() {
+		seq++
+		ev.Seq = seq
+		l.Apply(ev)
+	}
+	reg := func(county, on string) domain.EmployerRegistered {
+		return domain.EmployerRegistered{Profile: domain.Profile{Name: "x", County: county, Kind: domain.KindEnterprise, RiskClass: 1}, RegisteredOn: domain.MustDate(on)}
+	}
+	signed := func(on string, n int64) domain.ContractsSigned {
+		return domain.ContractsSigned{SignedOn: domain.MustDate(on), Count: n}
+	}
+	apply("moved", reg("360702", "2006-04-03"))
+	apply("moved", signed("2006-06-01", 5))
+	apply("moved", domain.EmployerTransferred{On: domain.MustDate("2006-12-10"), From: "360702", To: "360723"})
+	apply("moved", signed("2006-12-15", 2))
+	apply("closed", reg("360724", "2005-03-01"))
+	apply("closed", signed("2005-11-01", 7))
+	apply("closed", signed("2006-03-01", 3))
+	apply("closed", domain.EmployerDeregistered{On: domain.MustDate("2006-12-20"), Reason: "bankrupt"})
+
+	contracts := func(asOf string) map[string]int64 {
+		r := l.Report(Query{Period: domain.MustPeriod("2006-11"), AsOf: domain.MustDate(asOf)})
+		out := map[string]int64{}
+		for _, code := range []string{"360702", "360723", "360724"} {
+			c, _ := r.County(code)
+			out[code] = c.ContractsSigned
+		}
+		out["city"] = r.City.ContractsSigned
+		return out
+	}
+	for _, tt := range []struct {
+		name, asOf string
+		want       map[string]int64
+	}{
+		{"before the move, with the county they were signed in", "2006-12-09", map[string]int64{"360702": 5, "360723": 0, "360724": 3, "city": 8}},
+		{"after the move and the closing, still where they were signed", "2006-12-31", map[string]int64{"360702": 5, "360723": 2, "360724": 3, "city": 10}},
+		{"the year before counts its own year only", "2005-12-31", map[string]int64{"360702": 0, "360723": 0, "360724": 7, "city": 7}},
+	} {
+		if got := contracts(tt.asOf); !maps.Equal(got, tt.want) {
+			t.Errorf("%s: contracts as of %s are %v, want %v", tt.name, tt.asOf, got, tt.want)
+		}
 	}
 }
 
