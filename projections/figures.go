@@ -420,7 +420,19 @@ func (f *Figures) addShare(s *share) {
 type Query struct {
 	Period domain.Period `json:"period"`
 	AsOf   domain.Date   `json:"as_of"`
+	// rules is the views' code version (views-N) whose rules count the figures, for a freeze
+	// made by an earlier one (FreezeFiguresIn); 0, this build's.
+	rules int
 }
+
+// rulesWhereSigned is the first code version (views-14) that counts contracts in the county
+// and year they were signed and reads the park and risk-class flags' facts as of as_of; before
+// it, both followed the payer as it is now (active on as_of, in its county then; registered
+// now).
+const rulesWhereSigned = 14
+
+// follows reports whether q's figures are counted by the rules from code version v on.
+func (q Query) follows(v int) bool { return q.rules == 0 || q.rules >= v }
 
 // statementLines are arrays of lines employerFigures made a statement in, kept for the next: the
 // figures make a statement of every payer.
@@ -465,8 +477,12 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 	// moved or closed since keeps them with the county it signed them in, as its lines do.
 	from := domain.MustDate(strconv.Itoa(q.AsOf.Year()) + "-01-01")
 	for _, k := range e.History.Contracts {
-		if k.On >= from && k.On <= q.AsOf {
+		switch {
+		case k.On < from || k.On > q.AsOf:
+		case q.follows(rulesWhereSigned):
 			c.at(ref.CountyCodeOn(e.CountyOn(k.On), q.AsOf)).contracts += k.Count
+		case active:
+			c.at(home).contracts += k.Count
 		}
 	}
 	for _, l := range st.Lines {
@@ -510,8 +526,8 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 		ins.RecoveredFen += x.RecoveredFen
 		f.recovered += x.RecoveredFen
 	}
-	c.at(home).flags = employerFlags(id, e, ref, q, st)
 	profile := e.ProfileOn(q.AsOf)
+	c.at(home).flags = employerFlags(id, e, &profile, ref, q, st)
 	c.at(home).fieldWork = fieldWorkOf(e, &profile, q.AsOf)
 	in := segmentsOf(&profile)
 	for i := range c {

@@ -65,8 +65,9 @@ type FlagFacts struct {
 	Sector string `json:"sector,omitempty"`
 }
 
-// employerFlags raises the accountability flags of API.md on one employer as of q.AsOf.
-func employerFlags(id string, e *domain.Employer, ref *domain.Reference, q Query, st domain.Statement) []Flag {
+// employerFlags raises the accountability flags of API.md on one employer as of q.AsOf, its
+// registration facts those of profile, as of q.AsOf (a change dated later does not count yet).
+func employerFlags(id string, e *domain.Employer, profile *domain.Profile, ref *domain.Reference, q Query, st domain.Statement) []Flag {
 	var flags []Flag
 	grace := ref.SettingsOn(q.AsOf).EnforcementGraceDays
 	// A step taken on day S addresses the arrears of S: the lines due before S. Lines that fell
@@ -122,10 +123,14 @@ func employerFlags(id string, e *domain.Employer, ref *domain.Reference, q Query
 		}
 	}
 	active := e.ActiveOn(q.AsOf)
-	if active && e.InIndustrialPark && e.EnrolledOn(domain.Pension, q.AsOf) == 0 {
+	park, risk := profile.InIndustrialPark, profile.RiskClass
+	if !q.follows(rulesWhereSigned) {
+		park, risk = e.InIndustrialPark, e.RiskClass
+	}
+	if active && park && e.EnrolledOn(domain.Pension, q.AsOf) == 0 {
 		flags = append(flags, Flag{Kind: FlagParkEmployerNotEnrolled, EmployerID: id, Detail: "industrial-park employer with no pension enrollment"})
 	}
-	if active && !e.Kind.Individual() && e.RiskClass == 3 && e.EnrolledOn(domain.WorkInjury, q.AsOf) == 0 {
+	if active && !e.Kind.Individual() && risk == 3 && e.EnrolledOn(domain.WorkInjury, q.AsOf) == 0 {
 		flags = append(flags, Flag{Kind: FlagHighRiskWithoutWorkInjury, EmployerID: id, Detail: "risk class 3 employer with no work-injury enrollment"})
 	}
 	if m, ok := missingWorkInjury(e, q.AsOf); ok {

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,6 +96,45 @@ func TestArrearsWithoutEnforcementConcernsArrearsNoStepAddressedSinceTheyFellDue
 				t.Fatalf("flagged %q, want no arrears_without_enforcement flag", got)
 			case tt.want != "" && (len(got) != 1 || !strings.HasPrefix(got[0], tt.want)):
 				t.Fatalf("flags %q, want one starting %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRegistrationFlagsFollowTheFactsAsOfTheirDate: the park and risk-class flags read the
+// payer's registration facts as of as_of, dated as changes are: a change dated after as_of
+// does not count yet (a December freeze replayed after a January change gives the same
+// flags), one dated before counts, whenever it was recorded.
+func TestRegistrationFlagsFollowTheFactsAsOfTheirDate(t *testing.T) {
+	yes, three := true, 3
+	tests := []struct {
+		name   string
+		change domain.EmployerChanged
+		asOf   string
+		want   string // the flag raised, or "" for none
+	}{
+		{"risk class 3 from a date after as_of does not count yet", domain.EmployerChanged{On: domain.MustDate("2007-01-10"), RiskClass: &three}, "2006-12-31", ""},
+		{"risk class 3 from a date before as_of counts", domain.EmployerChanged{On: domain.MustDate("2006-12-01"), RiskClass: &three}, "2006-12-31", FlagHighRiskWithoutWorkInjury},
+		{"risk class 3 counts from its own date on", domain.EmployerChanged{On: domain.MustDate("2007-01-10"), RiskClass: &three}, "2007-01-10", FlagHighRiskWithoutWorkInjury},
+		{"a park from a date after as_of does not count yet", domain.EmployerChanged{On: domain.MustDate("2007-01-10"), InIndustrialPark: &yes}, "2006-12-31", ""},
+		{"a park from a date before as_of counts", domain.EmployerChanged{On: domain.MustDate("2006-06-01"), InIndustrialPark: &yes}, "2006-12-31", FlagParkEmployerNotEnrolled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, apply := oneEmployerLedger()
+			apply(domain.EmployerRegistered{Profile: domain.Profile{Name: "E", County: "360702", Kind: domain.KindEnterprise, RiskClass: 1},
+				RegisteredOn: domain.MustDate("2006-03-01")})
+			apply(tt.change)
+			asOf := domain.MustDate(tt.asOf)
+			c, _ := l.Report(Query{Period: DefaultPeriod(&l.Ref, asOf), AsOf: asOf}).County("360702")
+			var got []string
+			for _, f := range c.EmployerFlags {
+				if f.Kind == FlagHighRiskWithoutWorkInjury || f.Kind == FlagParkEmployerNotEnrolled {
+					got = append(got, f.Kind)
+				}
+			}
+			if (tt.want == "" && len(got) != 0) || (tt.want != "" && !slices.Equal(got, []string{tt.want})) {
+				t.Errorf("as of %s the flags are %q, want %q", tt.asOf, got, tt.want)
 			}
 		})
 	}

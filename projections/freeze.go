@@ -31,7 +31,7 @@ func ChainHead(l *Ledger) string {
 // FreezeFigures is the canonical form of the figures of a freeze made now (in the format of
 // today's code: freezeFormat) and its SHA-256 digest.
 func FreezeFigures(l *Ledger, d domain.Date) (*Report, []byte, string, error) {
-	return FreezeFiguresIn(l, d, freezeFormat)
+	return FreezeFiguresIn(l, d, CodeVersion)
 }
 
 // MakeFreeze folds the stream from sequence 1 through `through` with the views' folds, counts what

@@ -15,7 +15,9 @@ import (
 
 // A freeze's digest is the SHA-256 of its figures as JSON, so the figures' layout is part of
 // what a freeze is: the same (S, D) must give the same digest forever. Figures gain fields over
-// time; a freeze is reproduced in the layout it was made in, named by its code version.
+// time; a freeze is reproduced in the layout it was made in, named by its code version, and by
+// the rules its figures were counted by then (Query.rules): a rule corrected since shows in the
+// freeze's restatement, not as a freeze that no longer reproduces.
 const (
 	// FreezeFormat1 is the layout of freezes made by views-1 to views-9: counties, groups and
 	// the city, the flag kinds of then (flagKindsV1), no 清欠率 (reportV1).
@@ -46,19 +48,24 @@ func FreezeFormatOf(codeVersion string) (int, error) {
 }
 
 // FreezeFiguresIn is the canonical form of the figures a freeze valid through d of views l
-// holds in format, and its SHA-256 digest.
-func FreezeFiguresIn(l *Ledger, d domain.Date, format int) (*Report, []byte, string, error) {
+// holds when made by the views of codeVersion, in its layout and by its rules (Query.rules),
+// and their SHA-256 digest.
+func FreezeFiguresIn(l *Ledger, d domain.Date, codeVersion string) (*Report, []byte, string, error) {
+	format, err := FreezeFormatOf(codeVersion)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	q := FreezeQuery(&l.Ref, d)
+	q.rules, _ = strconv.Atoi(strings.TrimPrefix(codeVersion, "views-"))
 	var rep *Report
 	var v any
 	switch format {
 	case FreezeFormat1:
-		rep = l.Report(FreezeQuery(&l.Ref, d))
+		rep = l.Report(q)
 		v = rep.v1()
-	case FreezeFormat2:
-		rep = l.freezeReport(FreezeQuery(&l.Ref, d))
-		v = rep.v2()
 	default:
-		return nil, nil, "", fmt.Errorf("no freeze format %d", format)
+		rep = l.freezeReport(q)
+		v = rep.v2()
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -69,16 +76,13 @@ func FreezeFiguresIn(l *Ledger, d domain.Date, format int) (*Report, []byte, str
 }
 
 // VerifyFreeze reproduces the freeze f from views l folded through its sequence: the chain head,
-// and the figures in f's format byte for byte, with their digest. It says what differs.
+// and the figures in f's layout and by its rules byte for byte, with their digest. It says what
+// differs.
 func VerifyFreeze(l *Ledger, f domain.FreezeMade) error {
 	if l.Seq != f.ThroughSeq {
 		return fmt.Errorf("freeze %s: the views are at sequence %d, the freeze at %d", f.ID, l.Seq, f.ThroughSeq)
 	}
-	format, err := FreezeFormatOf(f.CodeVersion)
-	if err != nil {
-		return fmt.Errorf("freeze %s: %w", f.ID, err)
-	}
-	_, figures, digest, err := FreezeFiguresIn(l, f.ValidThrough, format)
+	_, figures, digest, err := FreezeFiguresIn(l, f.ValidThrough, f.CodeVersion)
 	if err != nil {
 		return fmt.Errorf("freeze %s: %w", f.ID, err)
 	}
@@ -86,7 +90,7 @@ func VerifyFreeze(l *Ledger, f domain.FreezeMade) error {
 		return fmt.Errorf("freeze %s: chain head %s, the views give %s", f.ID, f.ChainHead, head)
 	}
 	if digest != f.Digest || !bytes.Equal(figures, f.Figures) {
-		return fmt.Errorf("freeze %s: digest %s, the views give %s in format %d", f.ID, f.Digest, digest, format)
+		return fmt.Errorf("freeze %s: digest %s, the views give %s by the layout and rules of %s", f.ID, f.Digest, digest, f.CodeVersion)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -265,13 +266,14 @@ func mustJSON(t *testing.T, v any) string {
 // digests of format 2 for the cases of format 1: a change to what a freeze's figures hold
 // changes them, and needs a new format (freezeFormat) instead. Format 2 was changed in place
 // while unreleased (issue 18), its digests recorded again with each change: field work; the
-// segments stored as a table.
+// segments stored as a table. They are the freezes views-13 made: counted by its rules, as a
+// freeze it made is verified by a later build.
 func TestFreezesOfFormatTwoKeepTheirDigests(t *testing.T) {
 	path := filepath.Join("testdata", "freeze-format-2-digests.json")
 	got := map[string]string{}
 	for _, c := range formatOneCases {
 		l := c.ledger()
-		_, figures, digest, err := FreezeFiguresIn(l, domain.MustDate(c.validThrough), FreezeFormat2)
+		_, figures, digest, err := FreezeFiguresIn(l, domain.MustDate(c.validThrough), "views-13")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -314,7 +316,7 @@ func TestAFreezesSegmentsReadBackAsTheLiveSegmentReports(t *testing.T) {
 		t.Run(c.name(), func(t *testing.T) {
 			l := c.ledger()
 			d := domain.MustDate(c.validThrough)
-			_, figures, digest, err := FreezeFiguresIn(l, d, FreezeFormat2)
+			_, figures, digest, err := FreezeFiguresIn(l, d, CodeVersion)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -390,7 +392,7 @@ func TestTwoWaiversOfOneEmployerAreCountedAsWaiversAndFormatTwoKeepsItsWords(t *
 			t.Errorf("%s: flags %+v, want %+v", f.Code, f.Flags, want)
 		}
 	}
-	_, figures, digest, err := FreezeFiguresIn(l, asOf, FreezeFormat2)
+	_, figures, digest, err := FreezeFiguresIn(l, asOf, "views-13")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +414,7 @@ func TestAProvinceFreezeOfACityWithWaiversKeepsItsDigest(t *testing.T) {
 		l.Apply(ev)
 	}
 	asOf := domain.MustDate("2006-12-31")
-	_, figures, digest, err := FreezeFiguresIn(l, asOf, FreezeFormat2)
+	_, figures, digest, err := FreezeFiguresIn(l, asOf, "views-13")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,4 +447,65 @@ func waiverEvents() []domain.Event {
 		domain.Event{Envelope: domain.Envelope{EmployerID: "e1"}, Body: domain.WaiverGranted{DecidedOn: domain.MustDate("2006-11-05"),
 			Kind: domain.WaiverLateFee, AuthorityDoc: "赣劳社字〔2006〕2号", Insurance: domain.Pension, Period: domain.MustPeriod("2006-07"), AmountFen: 30000, AccruedFeeFen: 40042}},
 	)
+}
+
+// TestAFreezeIsVerifiedByTheRulesOfItsCodeVersion: views-14 corrected two rules (contracts
+// count where and when they were signed; the park and risk-class flags read the facts as of
+// as_of). A freeze views-13 made of a ledger both touch still verifies, counted by views-13's
+// rules, and reads back as it counted; one made now counts by today's rules.
+func TestAFreezeIsVerifiedByTheRulesOfItsCodeVersion(t *testing.T) {
+	l, apply := oneEmployerLedger()
+	three := 3
+	apply(domain.EmployerRegistered{Profile: domain.Profile{Name: "E", County: "360702", Kind: domain.KindEnterprise, RiskClass: 1},
+		RegisteredOn: domain.MustDate("2006-03-01")})
+	apply(domain.ContractsSigned{SignedOn: domain.MustDate("2006-06-01"), Count: 5})
+	apply(domain.EmployerTransferred{On: domain.MustDate("2006-12-10"), From: "360702", To: "360723"})
+	apply(domain.EmployerChanged{On: domain.MustDate("2007-01-10"), RiskClass: &three})
+	d := domain.MustDate("2006-12-31")
+
+	counted := func(version string) (domain.FreezeMade, string) {
+		t.Helper()
+		_, figures, digest, err := FreezeFiguresIn(l, d, version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := domain.FreezeMade{ID: version, ThroughSeq: l.Seq, ValidThrough: d, ChainHead: ChainHead(l), CodeVersion: version, Digest: digest, Figures: figures}
+		r, err := FrozenReport(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, code := range []string{"360702", "360723"} {
+			c, _ := r.County(code)
+			kinds := []string{}
+			for _, fl := range c.Flags {
+				if fl.Kind == FlagHighRiskWithoutWorkInjury {
+					kinds = append(kinds, fl.Kind)
+				}
+			}
+			got = append(got, fmt.Sprintf("%s: %d contracts %v", code, c.ContractsSigned, kinds))
+		}
+		return f, strings.Join(got, "; ")
+	}
+	old, oldFigures := counted("views-13")
+	now, nowFigures := counted(CodeVersion)
+	if want := "360702: 0 contracts []; 360723: 5 contracts [high_risk_without_work_injury]"; oldFigures != want {
+		t.Errorf("views-13's rules count %q, want %q (contracts with the payer now, risk class as registered now)", oldFigures, want)
+	}
+	if want := "360702: 5 contracts []; 360723: 0 contracts []"; nowFigures != want {
+		t.Errorf("today's rules count %q, want %q (contracts where signed, risk class as of 2006-12-31)", nowFigures, want)
+	}
+	if old.Digest == now.Digest {
+		t.Errorf("the rules of views-13 and of today give one digest %s", old.Digest)
+	}
+	for _, f := range []domain.FreezeMade{old, now} {
+		if err := VerifyFreeze(l, f); err != nil {
+			t.Errorf("a freeze made by %s: %v", f.CodeVersion, err)
+		}
+	}
+	stale := old
+	stale.CodeVersion = CodeVersion
+	if err := VerifyFreeze(l, stale); err == nil {
+		t.Errorf("views-13's figures verified as today's")
+	}
 }
