@@ -9,6 +9,7 @@ import (
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/projections"
 )
 
 func (s *Server) yearRoutes() {
@@ -107,14 +108,30 @@ func (s *Server) unchangedSince(r *http.Request, year int, f eventstore.FreezeRe
 	if err != nil {
 		return &domain.Error{Kind: domain.KindUnavailable, Detail: fmt.Sprintf("the views are behind the ledger's sequence %d; retry", s.cfg.Store.Applied())}
 	}
-	_, _, changes, err := s.restated(r, f.ID)
-	if err != nil || len(changes) == 0 {
+	made, _, changes, err := s.restated(r, f.ID)
+	if err != nil {
 		return err
 	}
-	c := changes[0]
-	return domain.Conflict("freeze_id", "%d figures of %d are no longer those of freeze %s, made through sequence %d (first: %s %s, %d then, %d now; "+
-		"its restatement, /v1/freezes/%s/restatement, lists them): make a new year-end freeze (valid_through %d-12-31) and close after it",
-		len(changes), year, f.ID, f.ThroughSeq, c.Scope, c.Figure, c.Frozen, c.Now, f.ID, year)
+	if len(changes) > 0 {
+		c := changes[0]
+		return domain.Conflict("freeze_id", "%d figures of %d are no longer those of freeze %s, made through sequence %d (first: %s %s, %d then, %d now; "+
+			"its restatement, /v1/freezes/%s/restatement, lists them): make a new year-end freeze (valid_through %d-12-31) and close after it",
+			len(changes), year, f.ID, f.ThroughSeq, c.Scope, c.Figure, c.Frozen, c.Now, f.ID, year)
+	}
+	// The restatement compares the counties', groups' and city's figures; a segment's, or a
+	// flag's count, may have moved alone (a payer's industry or risk class changed, dated in
+	// the year).
+	views := s.cfg.Runner.Current()
+	if !views.Covers(projections.FreezeQuery(&views.Ref, f.ValidThrough)) {
+		return nil
+	}
+	same, err := projections.StillCounts(views, made)
+	if err != nil || same {
+		return err
+	}
+	return domain.Conflict("freeze_id", "the figures of %d are no longer those of freeze %s, made through sequence %d: a segment's figures or a flag's count "+
+		"moved since (its restatement lists the counties', groups' and city's figures only, unchanged): make a new year-end freeze (valid_through %d-12-31) and close after it",
+		year, f.ID, f.ThroughSeq, year)
 }
 
 func (s *Server) reopenYear(w http.ResponseWriter, r *http.Request) {

@@ -262,6 +262,35 @@ func TestAYearClosesOnlyAfterAFreezeOfItsFiguresAsTheyStand(t *testing.T) {
 	}
 }
 
+// TestAYearClosesOnlyWhenItsSegmentsAndFlagsAreTheFreezes: a change of a payer's risk class
+// dated in the year, recorded after the year-end freeze, moves a segment's figures and a flag's
+// count and none of the counties' figures (the restatement is empty): closing after that freeze
+// is refused all the same. A change dated after the year moves nothing of it: the year closes.
+func TestAYearClosesOnlyWhenItsSegmentsAndFlagsAreTheFreezes(t *testing.T) {
+	e, id := newYearsEnv(t)
+	stale := e.freeze(t, tokAssessor, "2006-12-31", 0)
+	changed := e.mustWrite(t, empPath(id, "changes"), tokClerkA, `{"on":"2006-12-01","risk_class":3}`)
+	e.waitViews(t, uint64(changed.num("seq")))
+	if r := e.get(t, "/v1/freezes/"+stale.ID+"/restatement", tokAssessor); strings.Contains(string(r.Raw), `"scope"`) {
+		t.Fatalf("the restatement lists changed figures; this test wants a change only segments and flags show: %s", r.Raw)
+	}
+	before := e.count()
+	r := e.post(t, "/v1/years/2006/close", tokAssessor, fmt.Sprintf(`{"freeze_id":%q}`, stale.ID))
+	wantError(t, r, 409, "conflict", "freeze_id")
+	if d := r.str("detail"); !strings.Contains(d, "segment") || !strings.Contains(d, stale.ID) {
+		t.Errorf("closing after a freeze whose segments and flags moved: detail %q, want it to name the freeze and the segments", d)
+	}
+	e.wantUnchanged(t, before)
+
+	fresh := e.freeze(t, tokAssessor, "2006-12-31", 0)
+	later := e.mustWrite(t, empPath(id, "changes"), tokClerkA, `{"on":"2007-01-10","in_industrial_park":true,"risk_class":1}`)
+	e.waitViews(t, uint64(later.num("seq")))
+	e.closeYear(t, tokAssessor, "2006", fmt.Sprintf(`{"freeze_id":%q}`, fresh.ID))
+	if y := e.yearOf(t, 2006); !y.Closed || y.FreezeID != fresh.ID {
+		t.Errorf("GET /v1/years says of 2006 %+v, want closed after freeze %s", y, fresh.ID)
+	}
+}
+
 // TestAnAdminReopensAClosedYearWithAReason: only an admin reopens a closed year, and only with a
 // visible reason (400 otherwise); then a backdated write is recorded, the year is listed open
 // with who reopened it and why, and it can be closed again.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,6 +94,27 @@ func VerifyFreeze(l *Ledger, f domain.FreezeMade) error {
 		return fmt.Errorf("freeze %s: digest %s, the views give %s by the layout and rules of %s", f.ID, f.Digest, digest, f.CodeVersion)
 	}
 	return nil
+}
+
+// StillCounts reports whether views l, at whatever sequence, count the figures of freeze f as
+// f holds them (its sequence aside), in its layout and by its rules: every county's, group's
+// and the city's, each segment's and the flag counts. A write dated on or before f's date
+// after f was made changes some of them; one dated after changes none.
+func StillCounts(l *Ledger, f domain.FreezeMade) (bool, error) {
+	_, figures, _, err := FreezeFiguresIn(l, f.ValidThrough, f.CodeVersion)
+	if err != nil {
+		return false, err
+	}
+	var now, then map[string]json.RawMessage
+	if err := json.Unmarshal(figures, &now); err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(f.Figures, &then); err != nil {
+		return false, fmt.Errorf("freeze %s: %w", f.ID, err)
+	}
+	delete(now, "seq")
+	delete(then, "seq")
+	return maps.EqualFunc(now, then, func(a, b json.RawMessage) bool { return bytes.Equal(a, b) }), nil
 }
 
 // flagKindsV1 and flagMeaningV1 are the flag kinds format 1 counts, in its order, and its words.
