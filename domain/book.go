@@ -412,16 +412,17 @@ func (s *book) apply(e *entry) {
 // leaving credit) can leave less there: the refund then takes the rest back, on its date, from
 // principal paid and then late fee paid, newest line first, since the money it paid out is no
 // longer there to pay them. A payment reversed or voided after its money was refunded would leave
-// a refund short in the same way, which the decisions refuse (refundedAway); what a refund cannot
-// find even so is left unaccounted.
+// a refund short in the same way, or take back more than was paid, which the decisions refuse
+// (refundedAway); what a refund cannot find even so is left unaccounted (refundShort.unfound).
 func (s *book) refund(e *entry) {
 	x := min(e.amount, max(s.credit, 0))
 	s.credit -= x
 	short := e.amount - x
-	if short > 0 {
-		s.tookBack = max(s.tookBack, e.date)
-		s.shorts = append(s.shorts, refundShort{e, short})
+	if short <= 0 {
+		return
 	}
+	s.tookBack = max(s.tookBack, e.date)
+	found := refundShort{refund: e, short: short}
 	for i := len(s.order) - 1; i >= 0 && short > 0; i-- {
 		l := s.order[i]
 		y := min(short, l.paid)
@@ -442,12 +443,16 @@ func (s *book) refund(e *entry) {
 			short -= y
 		}
 	}
+	found.unfound = short
+	s.shorts = append(s.shorts, found)
 }
 
-// refundShort is a refund that found too little credit at its date, and how much too little.
+// refundShort is a refund that found too little credit at its date, how much too little, and
+// how much of that it found neither in principal nor in late fee paid to take back.
 type refundShort struct {
-	refund *entry
-	short  Fen
+	refund  *entry
+	short   Fen
+	unfound Fen
 }
 
 // state is the line as of asOf.

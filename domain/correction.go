@@ -456,14 +456,16 @@ func refundedAway(before, after *Account, fees []LateFeeRate) (entry, bool) {
 	}
 	was := before.bookThrough(last, fees).shorts
 	for _, r := range shorts {
-		var had Fen
+		var had refundShort
 		for _, w := range was {
 			if w.refund.receipt == r.refund.receipt && w.refund.date == r.refund.date {
-				had = w.short
+				had = w
 				break
 			}
 		}
-		if r.short > had {
+		// More short, or as short and less to take back from (the event paid the dues the
+		// refund took its money back from): either way the refund paid out the event's money.
+		if r.short > had.short || r.unfound > had.unfound {
 			return *r.refund, true
 		}
 	}

@@ -479,6 +479,25 @@ func TestRefundRules(t *testing.T) {
 			t.Error(err)
 		}
 	})
+	t.Run("a reversal is refused when a refund already short would find nothing paid to take back", func(t *testing.T) {
+		// As above, the refund takes its 15,000 fen back from the audit's line, which R-1's
+		// credit paid: short as much with R-1 as without, but without R-1 nothing is paid at
+		// all, and the refund's money would come from nowhere (found by the simulation, seed
+		// 119: -24,789 fen received).
+		b, p := setup(t)
+		b.must("clerk:wang", refund("2006-06-01", "15000", "T-1"))
+		b.must("auditor:li", &RecordAuditFinding{FoundOn: "2006-05-20", Kind: "under_reported_base", Period: "2006-04",
+			Insurance: "unemployment", ExtraWageBaseFen: "500000", RedeclareBy: "2006-06-30"})
+		if d := b.refused("clerk:wang", &ReversePayment{ReversedOn: "2006-06-05", ReceiptNo: "R-1", Reason: "退票"}, KindConflict, "receipt_no"); !strings.Contains(d, "T-1") {
+			t.Errorf("refusal %q does not name the refund", d)
+		}
+		if d := b.refused("auditor:li", void(p.ID, "2006-06-05"), KindConflict, "event_id"); !strings.Contains(d, "T-1") {
+			t.Errorf("refusal %q does not name the refund", d)
+		}
+		if err := b.e.Account.CheckInvariants(MustDate("2006-06-30"), defaultRef().LateFees); err != nil {
+			t.Error(err)
+		}
+	})
 }
 
 func TestARefundShortOfCreditAfterABoundaryKeepsTheAccountWhole(t *testing.T) {

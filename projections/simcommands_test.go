@@ -106,7 +106,7 @@ func (s *simulation) declare(p *simPayer) {
 		}
 	}
 	cmd := &domain.FileDeclaration{DeclaredOn: d.String(), Period: period.String()}
-	e := &mEvent{kind: mSet, date: d, period: period}
+	e := &mEvent{kind: mSet, date: d, period: period, by: "declaration"}
 	for _, ins := range modelIns {
 		if !p.carries(ins) || s.chance(35) {
 			continue
@@ -233,10 +233,10 @@ func (s *simulation) assess(p *simPayer) {
 	}
 	period := s.period(d)
 	cmd := &domain.MakeAssessment{AssessedOn: d.String(), Period: period.String(), Reason: domain.AssessNoDeclaration}
-	e := &mEvent{kind: mSet, date: d, period: period}
+	e := &mEvent{kind: mSet, date: d, period: period, by: domain.AssessNoDeclaration}
 	exp := expect{what: "assessment"}
 	if s.chance(25) {
-		cmd.Reason = domain.AssessAudit
+		cmd.Reason, e.by = domain.AssessAudit, domain.AssessAudit
 		ins := s.insurance(p)
 		due := int64(s.intn(400000))
 		cmd.Lines = []domain.AssessLine{{Insurance: ins, DueFen: fen(due)}}
@@ -435,9 +435,9 @@ func (s *simulation) deregister(p *simPayer) {
 // the ledger must count as if it had never been recorded. A second void of it is refused.
 func (s *simulation) void(p *simPayer) {
 	var cands []*mEvent
-	for _, e := range p.events {
+	for i, e := range p.events {
 		switch {
-		case e.id == "" || e.date <= s.lockedThrough:
+		case e.id == "" || e.date <= s.lockedThrough || assessedOn(p.events, i):
 		case e.kind == mPay && p.standing[e.receipt] == e, e.kind == mWaiveFee, e.kind == mWaivePrincipal, e.kind == mAudit, e.kind == mOpening, e.kind == mRefund:
 			cands = append(cands, e)
 		}
@@ -466,6 +466,29 @@ func (s *simulation) void(p *simPayer) {
 	}
 }
 
+// assessedOn reports whether an assessment for no declaration of the period after a line of
+// the audit finding or opening balance events[i] stands on it (the ledger refuses its void: the
+// assessment first): recorded after it, dated on or after it, and not replaced since by a
+// declaration of its period dated on or after it.
+func assessedOn(events []*mEvent, i int) bool {
+	e := events[i]
+	if e.kind != mAudit && e.kind != mOpening {
+		return false
+	}
+	for j, a := range events[i+1:] {
+		if a.kind != mSet || a.by != domain.AssessNoDeclaration || a.date < e.date ||
+			!slices.ContainsFunc(e.amounts, func(x mAmount) bool { return x.key.period == a.period.Prev() }) {
+			continue
+		}
+		if !slices.ContainsFunc(events[i+1+j+1:], func(d *mEvent) bool {
+			return d.kind == mSet && d.by == "declaration" && d.period == a.period && d.date >= a.date
+		}) {
+			return true
+		}
+	}
+	return false
+}
+
 // lastDate is the latest date of the payer's money events, and at least d.
 func lastDate(p *simPayer, d domain.Date) domain.Date {
 	for _, e := range p.events {
@@ -475,17 +498,18 @@ func lastDate(p *simPayer, d domain.Date) domain.Date {
 }
 
 // refundedAway reports whether, with the events after (those before with one reversed or
-// voided), a refund finds less credit at its date than with the events before, as the
-// decisions see it: as of the last event, every reversal undoing its payment. It would take
-// the money it paid out back from dues paid, or overdraw.
+// voided), a refund finds less credit at its date than with the events before, or less paid to
+// take back what it does not find, as the decisions see it: as of the last event, every
+// reversal undoing its payment. It would take the money it paid out back from dues paid, or
+// overdraw.
 func refundedAway(before, after []*mEvent, d domain.Date) bool {
 	last := d
 	for _, e := range after {
 		last = max(last, e.date)
 	}
-	was := modelReplay(before, last, last).Shorts
-	for r, short := range modelReplay(after, last, last).Shorts {
-		if short > was[r] {
+	was, now := modelReplay(before, last, last), modelReplay(after, last, last)
+	for r, short := range now.Shorts {
+		if short > was.Shorts[r] || now.Unfound[r] > was.Unfound[r] {
 			return true
 		}
 	}

@@ -96,6 +96,7 @@ type mEvent struct {
 	seq     uint64
 	id      string        // the event's id, for a void
 	period  domain.Period // of mSet
+	by      string        // of mSet: "declaration", or the assessment's reason
 	amounts []mAmount     // dues set, audited, opened or waived; a payment's allocations
 	amount  int64         // of a payment or waiver
 	receipt string
@@ -154,8 +155,9 @@ type mLineState struct {
 type mStatement struct {
 	Lines  []mLineState
 	Credit int64
-	// Shorts are the refunds that found too little credit at their dates, and how much.
-	Shorts map[*mEvent]int64
+	// Shorts are the refunds that found too little credit at their dates, and how much; Unfound
+	// how much of that they found no principal or late fee paid to take back from.
+	Shorts, Unfound map[*mEvent]int64
 }
 
 // statement replays the events dated on or before asOf, in date order then as recorded,
@@ -190,7 +192,7 @@ func modelReplay(events []*mEvent, asOf, undoThrough domain.Date) mStatement {
 	lines := map[mKey]*mLine{}
 	var order []*mLine // oldest period first, insurances in allocation order
 	var credit int64
-	shorts := map[*mEvent]int64{}
+	shorts, unfound := map[*mEvent]int64{}, map[*mEvent]int64{}
 	get := func(k mKey, due domain.Date) *mLine {
 		if l := lines[k]; l != nil {
 			return l
@@ -361,9 +363,12 @@ func modelReplay(events []*mEvent, asOf, undoThrough domain.Date) mStatement {
 				order[i].feePaid -= y
 				short -= y
 			}
+			if short > 0 {
+				unfound[e] = short
+			}
 		}
 	}
-	st := mStatement{Credit: credit, Shorts: shorts}
+	st := mStatement{Credit: credit, Shorts: shorts, Unfound: unfound}
 	for _, l := range order {
 		acc := l.fee(asOf)
 		st.Lines = append(st.Lines, mLineState{Key: l.key, Due: l.principal(), Paid: l.paid, Waived: l.waived,
