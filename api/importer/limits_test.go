@@ -183,13 +183,15 @@ func TestCSVFilesPastTheLimitsAreRefused(t *testing.T) {
 		want       []string
 	}{
 		{"a header of a million columns", strings.Repeat("a,", 1_000_000) + "a\n1\n",
-			[]string{"the row on line 1 is longer than 262,144 bytes (256 KiB)", "at most 256 columns"}},
+			[]string{"the first row (the header) is longer than 262,144 bytes (256 KiB)", "at most 256 columns"}},
 		{"a header of 100,000 columns", strings.Repeat("a,", 99_999) + "a\n1\n",
 			[]string{"the row on line 1 has 100,000 columns, more than the limit of 256"}},
 		{"a cell of 9 KiB", "组织机构代码,缴费日期,金额(分),票据号\n12345678-9,2006-06-10,1," + strings.Repeat("R", 9<<10) + "\n",
 			[]string{"the cell in column 4 of line 2 is longer than 8,192 bytes (8 KiB)"}},
 		{"a quoted cell of 300,000 lines", "组织机构代码,缴费日期,金额(分),票据号\n12345678-9,2006-06-10,1,\"" + strings.Repeat("\n", 300_000) + "\"\n",
 			[]string{"the row on line 2 is longer than 262,144 bytes"}},
+		{"a quoted first cell of 256 KiB in the header", "\"" + strings.Repeat("x", 256<<10) + "\"\n1\n",
+			[]string{"the first row (the header) is longer than 262,144 bytes (256 KiB)", "at most 256 columns"}},
 		{"200,001 rows", rows(importer.MaxRows + 1),
 			[]string{"the file has more than 200,000 rows besides its header; split it into files of at most 200,000 rows each"}},
 	} {

@@ -218,6 +218,7 @@ type csvReader struct {
 	cr   *csv.Reader
 	lim  *rowLimit
 	prev int64 // offset of the end of the last record
+	read bool  // whether a record has been read
 }
 
 // newCSVReader reads r as CSV in encoding enc; reuse lets each record reuse the last one's memory
@@ -241,6 +242,11 @@ func newCSVReader(r io.Reader, enc string, reuse bool) *csvReader {
 func (c *csvReader) next() ([]string, int, error) {
 	rec, err := c.cr.Read()
 	if errors.Is(err, errRowTooLong) {
+		if !c.read {
+			// The reader knows no field's place yet (FieldPos would panic): a quoted first
+			// field of the header too long to end.
+			return nil, 0, headerTooLong()
+		}
 		line, _ := c.cr.FieldPos(0)
 		return nil, 0, rowTooLong(line)
 	}
@@ -255,7 +261,7 @@ func (c *csvReader) next() ([]string, int, error) {
 	if end-c.prev > MaxRowBytes {
 		return nil, 0, rowTooLong(line)
 	}
-	c.prev = end
+	c.prev, c.read = end, true
 	c.lim.until = end + MaxRowBytes + 1
 	if err := checkRow(rec, line); err != nil {
 		return nil, 0, err
@@ -270,8 +276,15 @@ func tooManyRows(what string) error {
 }
 
 func rowTooLong(line int) error {
-	return tooLarge("the row on line %d is longer than %s; a row may have at most %d columns of at most %s each, and %s in all",
-		line, size(MaxRowBytes), MaxColumns, size(MaxCellBytes), size(MaxRowBytes))
+	return tooLarge("the row on line %d is longer than %s; %s", line, size(MaxRowBytes), rowLimits())
+}
+
+func headerTooLong() error {
+	return tooLarge("the first row (the header) is longer than %s; %s", size(MaxRowBytes), rowLimits())
+}
+
+func rowLimits() string {
+	return fmt.Sprintf("a row may have at most %d columns of at most %s each, and %s in all", MaxColumns, size(MaxCellBytes), size(MaxRowBytes))
 }
 
 // checkRow refuses a row of too many columns or with too long a cell.
