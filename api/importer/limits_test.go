@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,6 +101,61 @@ func TestAnXLSXThatLiesAboutItsSizeIsRefused(t *testing.T) {
 	}
 	if n > memoryBound {
 		t.Fatalf("refusing it allocated %d MiB", n>>20)
+	}
+}
+
+// TestADamagedSheetIsRefusedWhole: a sheet an XML parser stops reading in its fourth row (an
+// entity XML does not define, an end tag closing no element open, a character reference to
+// NUL, a sheet cut short) is refused whole, naming the part and the row, before any row is
+// read: excelize would end the sheet at the damage without an error, and the rows after it
+// would be dropped in silence. References XML defines are read as their characters.
+func TestADamagedSheetIsRefusedWhole(t *testing.T) {
+	good := xlsxtest.Cells(paymentsHeader...) + xlsxtest.Cells("12345678-9", "2006-06-10", "100", "R1") + xlsxtest.Cells("12345678-9", "2006-06-11", "200", "R2")
+	after := xlsxtest.Cells("12345678-9", "2006-06-12", "300", "R3")
+	for _, tt := range []struct {
+		name   string
+		damage string
+		cut    bool
+		want   string
+	}{
+		{"an entity XML does not define", `<row><c t="inlineStr"><is><t>&bogus;</t></is></c></row>`, false, "&bogus; is no entity XML defines"},
+		{"an end tag closing no element open", `<row><c><v>1</v></c></col></row>`, false, "</col> closes no element open there"},
+		{"a character reference to NUL", `<row><c t="inlineStr"><is><t>a&#0;b</t></is></c></row>`, false, "&#0; is no entity XML defines"},
+		{"an attribute with an undefined entity", `<row r="&x;"><c><v>1</v></c></row>`, false, "is no entity reference XML defines"},
+		{"a sheet cut short", `<row><c t="inlineStr"><is><t>cut`, true, "ends with 6 elements still open"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sheet := xlsxtest.Sheet{Head: good + tt.damage, Tail: after, Cut: tt.cut}
+			if tt.cut {
+				sheet.Tail = ""
+			}
+			_, err := importer.Open(bytes.NewReader(xlsxtest.File(sheet, nil)), "damaged.xlsx", "")
+			if err == nil {
+				t.Fatalf("a damaged sheet was opened")
+			}
+			for _, w := range []string{"damaged", "xl/worksheets/sheet1.xml", "near row 4", tt.want, "nothing was imported"} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("the error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+	refs := `<row><c t="inlineStr"><is><t>a&amp;b &lt;&#20013;&#x6587;&quot;</t></is></c></row>`
+	tb, err := importer.Open(bytes.NewReader(xlsxtest.File(xlsxtest.Sheet{Head: good + refs + after}, nil)), "refs.xlsx", "")
+	if err != nil {
+		t.Fatalf("a sheet with the references XML defines: %v", err)
+	}
+	defer tb.Close()
+	var texts []string
+	for {
+		rec, _, err := tb.Next()
+		if err != nil {
+			break
+		}
+		texts = append(texts, rec[0])
+	}
+	if want := []string{"12345678-9", "12345678-9", `a&b <中文"`, "12345678-9"}; !slices.Equal(texts, want) {
+		t.Errorf("the rows' first cells read %q, want %q", texts, want)
 	}
 }
 

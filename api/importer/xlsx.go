@@ -211,6 +211,17 @@ type xmlScan struct {
 
 	rows  int // rows with a value
 	items int // shared strings
+
+	form xmlForm // what an XML parser would stop at
+}
+
+// damaged is the error of a part an XML parser would stop reading at err.
+func (s *xmlScan) damaged(err error) error {
+	where := fmt.Sprintf("row %d", max(s.row, 1))
+	if !s.sheet {
+		where = fmt.Sprintf("text %d", max(s.items, 1))
+	}
+	return fmt.Errorf("xlsx: the file is damaged: part %s, near %s: %v; nothing was imported", echo(s.part), where, err)
 }
 
 func (s *xmlScan) scan(zf *zip.File) error {
@@ -226,6 +237,9 @@ func (s *xmlScan) scan(zf *zip.File) error {
 			return serr
 		}
 		if err == io.EOF {
+			if ferr := s.form.finish(); ferr != nil {
+				return s.damaged(ferr)
+			}
 			return nil
 		}
 		if err != nil {
@@ -241,6 +255,9 @@ func (s *xmlScan) feed(p []byte) error {
 			i := bytes.IndexByte(p, '<')
 			if i < 0 {
 				i = len(p)
+			}
+			if err := s.form.text(p[:i]); err != nil {
+				return s.damaged(err)
 			}
 			s.run += i
 			if err := s.grow(i); err != nil {
@@ -305,6 +322,9 @@ func (s *xmlScan) element() error {
 		return nil // a declaration, comment or CDATA section
 	}
 	if t[0] == '/' {
+		if err := s.form.end(t[1:]); err != nil {
+			return s.damaged(err)
+		}
 		s.depth--
 		switch localName(t[1:]) {
 		case "row":
@@ -315,6 +335,18 @@ func (s *xmlScan) element() error {
 		return s.checkRows()
 	}
 	closed := t[len(t)-1] == '/'
+	if err := s.startTag(t, closed); err != nil {
+		return err
+	}
+	// After the row it may open is counted: damage in a row's tag is near that row.
+	if err := s.form.start(t, closed); err != nil {
+		return s.damaged(err)
+	}
+	return nil
+}
+
+// startTag acts on a start tag t, closed if it closes itself.
+func (s *xmlScan) startTag(t []byte, closed bool) error {
 	if !closed {
 		if s.depth++; s.depth > maxXMLDepth {
 			return tooLarge("part %s of the xlsx file nests elements more than %d deep", echo(s.part), maxXMLDepth)

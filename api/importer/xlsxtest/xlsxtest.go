@@ -34,6 +34,8 @@ type Sheet struct {
 	// DeclaredSize, when not 0, is the uncompressed size the zip entry claims instead of the true
 	// one (a lying archive).
 	DeclaredSize uint64
+	// Cut ends the sheet after tail, inside sheetData (a sheet cut short).
+	Cut bool
 }
 
 const (
@@ -44,7 +46,15 @@ const (
 
 // Size is how many bytes the sheet's XML expands to.
 func (s Sheet) Size() uint64 {
-	return uint64(len(sheetStart)+len(s.Head)+len(s.Tail)+len(sheetEnd)) + uint64(len(s.Unit))*uint64(s.N)
+	return uint64(len(sheetStart)+len(s.Head)+len(s.Tail)+len(s.end())) + uint64(len(s.Unit))*uint64(s.N)
+}
+
+// end is what closes the sheet: nothing for one cut short.
+func (s Sheet) end() string {
+	if s.Cut {
+		return ""
+	}
+	return sheetEnd
 }
 
 // Rows makes a sheet of a header row and rows, each repeated once.
@@ -90,7 +100,7 @@ func File(s Sheet, extra map[string]string) []byte {
 	for name, body := range extra {
 		part(name, body)
 	}
-	head, tail := sheetStart+s.Head, s.Tail+sheetEnd
+	head, tail := sheetStart+s.Head, s.Tail+s.end()
 	var z bytes.Buffer
 	crc := repeat(&z, head, s.Unit, s.N, tail)
 	size := s.Size()
