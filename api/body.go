@@ -21,7 +21,14 @@ import (
 // readBody reads a JSON body of at most MaxBody bytes into v, refusing unknown, repeated and
 // wrongly cased fields and broken UTF-8, and returns the canonical form of the body for idempotency.
 func readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
-	ct := r.Header.Get("Content-Type")
+	ct, err := oneHeader(r, "Content-Type")
+	if err != nil {
+		return nil, err
+	}
+	ce, err := oneHeader(r, "Content-Encoding")
+	if err != nil {
+		return nil, err
+	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 		return nil, &domain.Error{Kind: domain.KindUnsupportedMedia, Field: "Content-Type",
@@ -31,7 +38,7 @@ func readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 		return nil, &domain.Error{Kind: domain.KindUnsupportedMedia, Field: "Content-Type",
 			Detail: fmt.Sprintf("charset %q: JSON is read as UTF-8 only (RFC 8259); send UTF-8", cs)}
 	}
-	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+	if ce != "" && !strings.EqualFold(ce, "identity") {
 		return nil, &domain.Error{Kind: domain.KindUnsupportedMedia, Field: "Content-Encoding",
 			Detail: fmt.Sprintf("%q: bodies are read as sent; send them without a Content-Encoding", ce)}
 	}

@@ -78,6 +78,10 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer r.MultipartForm.RemoveAll()
+	if err := oneOfEachPart(r); err != nil {
+		writeError(w, err)
+		return
+	}
 	f, hdr, err := r.FormFile("file")
 	if err != nil {
 		writeError(w, domain.Invalid("file", "is required (a .csv or .xlsx file)"))
@@ -225,6 +229,20 @@ func importAnswer(rep *importer.Report, all bool) ImportAnswer {
 
 // writeImportError answers a file the importer refused: 413 for a file past a limit (the error
 // says which), the ledger's own answer when it did not take a batch, else 400.
+// oneOfEachPart refuses an import that sends the file, its kind or its encoding more than once
+// (in the form, or in the query beside it): which one is meant is not guessed.
+func oneOfEachPart(r *http.Request) error {
+	if n := len(r.MultipartForm.File["file"]); n > 1 {
+		return domain.Invalid("file", "is sent %d times: send one file an import", n)
+	}
+	for _, name := range []string{"kind", "encoding"} {
+		if n := len(r.Form[name]); n > 1 {
+			return domain.Invalid(name, "is given %d times: give it once", n)
+		}
+	}
+	return nil
+}
+
 func writeImportError(w http.ResponseWriter, err error) {
 	var de *domain.Error
 	switch {

@@ -37,25 +37,44 @@ func TestWritesThatWouldQuietlyMisleadAreRefused(t *testing.T) {
 			e.wantUnchanged(t, before)
 		})
 	}
-	t.Run("two idempotency keys", func(t *testing.T) {
-		before := e.count()
-		q, err := http.NewRequest(http.MethodPost, e.srv.URL+empPath(id, "payments"), strings.NewReader(paymentBody("K-3", 100, "2006-06-20")))
-		if err != nil {
-			t.Fatal(err)
-		}
-		q.Header.Set("Content-Type", "application/json")
-		q.Header.Add("Idempotency-Key", "first")
-		q.Header.Add("Idempotency-Key", "second")
-		res, err := e.srv.Client().Do(q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusBadRequest {
-			t.Errorf("two Idempotency-Key headers: %d, want 400", res.StatusCode)
-		}
-		e.wantUnchanged(t, before)
-	})
+	// A header sent twice: which one is meant is not guessed (the first was taken: a stale
+	// If-Match second, a text/plain second, went unnoticed).
+	version := e.get(t, empPath(id, ""), "").Header.Get("ETag")
+	if version == "" {
+		t.Fatal("the employer's read sends no ETag")
+	}
+	for _, c := range []struct {
+		header string
+		values []string
+	}{
+		{"Idempotency-Key", []string{"first", "second"}},
+		{"If-Match", []string{version, `"1"`}},
+		{"Content-Type", []string{"application/json", "text/plain"}},
+		{"Content-Encoding", []string{"identity", "gzip"}},
+	} {
+		t.Run("two "+c.header+" headers", func(t *testing.T) {
+			before := e.count()
+			q, err := http.NewRequest(http.MethodPost, e.srv.URL+empPath(id, "payments"), strings.NewReader(paymentBody("K-3", 100, "2006-06-20")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			q.Header.Set("Content-Type", "application/json")
+			q.Header.Del(c.header)
+			for _, v := range c.values {
+				q.Header.Add(c.header, v)
+			}
+			res, err := e.srv.Client().Do(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"field":"`+c.header+`"`) {
+				t.Errorf("two %s headers %q: %d %s, want 400 naming %s", c.header, c.values, res.StatusCode, body, c.header)
+			}
+			e.wantUnchanged(t, before)
+		})
+	}
 	// What is allowed stays allowed: a grace of ten years, a rate of 0 said outright.
 	e.mustWrite(t, "/v1/reference/settings", "", `{"effective_from":"2006-07-01","due_day":15,"enforcement_grace_days":3650}`)
 	e.mustWrite(t, "/v1/reference/late-fee-rates", "", `{"effective_from":"2006-07-01","daily_bp":0}`)
@@ -162,5 +181,57 @@ func TestAnImportsUnknownKindOrEncodingIsNamed(t *testing.T) {
 		r := e.do(t, req{Path: "/v1/imports", Body: b.Bytes(), Header: map[string]string{"Content-Type": mw.FormDataContentType()}})
 		wantHostileError(t, r, http.StatusBadRequest, c.field)
 		e.wantUnchanged(t, before)
+	}
+}
+
+// TestAnImportGivingAFieldTwiceIsRefused: an import that sends its file, kind or encoding twice
+// (in the form, or in the form and the query) is refused naming it, and nothing is appended:
+// the first was taken, and the second file dropped without a word.
+func TestAnImportGivingAFieldTwiceIsRefused(t *testing.T) {
+	e := newEnv(t)
+	e.register(t, "", orgA, "360702")
+	surveys := []byte("组织机构代码,调查日期,应参保人数\n" + orgA + ",2006-04-10,30\n")
+	form := func(files int, fields ...[2]string) (string, []byte) {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		for _, f := range fields {
+			if err := mw.WriteField(f[0], f[1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range files {
+			fw, err := mw.CreateFormFile("file", fmt.Sprintf("surveys-%d.csv", i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fw.Write(surveys)
+		}
+		if err := mw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return mw.FormDataContentType(), b.Bytes()
+	}
+	for _, c := range []struct {
+		name, query string
+		files       int
+		fields      [][2]string
+		field       string
+	}{
+		{"two files", "", 2, nil, "file"},
+		{"two kinds", "", 1, [][2]string{{"kind", "surveys"}, {"kind", "payments"}}, "kind"},
+		{"a kind in the form and another in the query", "?kind=payments", 1, [][2]string{{"kind", "surveys"}}, "kind"},
+		{"two encodings", "", 1, [][2]string{{"encoding", "utf-8"}, {"encoding", "gbk"}}, "encoding"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := e.count()
+			ct, body := form(c.files, c.fields...)
+			r := e.do(t, req{Path: "/v1/imports" + c.query, Body: body, Header: map[string]string{"Content-Type": ct}})
+			wantHostileError(t, r, http.StatusBadRequest, c.field)
+			e.wantUnchanged(t, before)
+		})
+	}
+	ct, body := form(1, [2]string{"kind", "surveys"})
+	if r := e.do(t, req{Path: "/v1/imports", Body: body, Header: map[string]string{"Content-Type": ct}}); r.Status != http.StatusOK || r.num("imported") != 1 {
+		t.Errorf("the same import with each field once: %s, want 200 with 1 imported", r)
 	}
 }

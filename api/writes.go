@@ -41,10 +41,23 @@ func (s *Server) idempotencyKey(r *http.Request) (string, error) {
 	return "principal\x00" + principalOf(r).Name + "\x00" + k, nil
 }
 
+// oneHeader is the value of header name ("" if absent), refused with 400 naming it when it is
+// sent more than once: which one is meant is not guessed.
+func oneHeader(r *http.Request, name string) (string, error) {
+	vs := r.Header.Values(name)
+	switch len(vs) {
+	case 0:
+		return "", nil
+	case 1:
+		return vs[0], nil
+	}
+	return "", domain.Invalid(name, "is sent %d times: send it once", len(vs))
+}
+
 func ifMatch(r *http.Request) (*uint64, error) {
-	v := r.Header.Get("If-Match")
-	if v == "" {
-		return nil, nil
+	v, err := oneHeader(r, "If-Match")
+	if v == "" || err != nil {
+		return nil, err
 	}
 	v = strings.TrimPrefix(strings.TrimSpace(v), "W/")
 	n, err := strconv.ParseUint(strings.Trim(v, `"`), 10, 64)
