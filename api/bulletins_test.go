@@ -72,8 +72,8 @@ func TestMonthlyBulletinFromAFreeze(t *testing.T) {
 	f := e.freeze(t, tokAssessor, novEnd.String(), 0)
 	q := "&freeze=" + f.ID
 	csvF, xlsxF := e.monthlyRows(t, "2006-11", q)
-	if len(csvF) != 1+19*len(domain.Insurances) {
-		t.Fatalf("the bulletin has %d rows, want a header and 19×5", len(csvF))
+	if len(csvF) != 1+20*len(domain.Insurances) {
+		t.Fatalf("the bulletin has %d rows, want a header, 19×5 and the city's 5", len(csvF))
 	}
 	if !reflect.DeepEqual(csvF, xlsxF) {
 		t.Errorf("the bulletin's csv and xlsx rows differ:\n%q\n%q", csvF[:3], xlsxF[:3])

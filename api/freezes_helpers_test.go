@@ -426,7 +426,18 @@ func (e *env) monthlyRows(t testing.TB, month, query string) (csvRows, xlsxRows 
 			t.Fatal(err)
 		}
 	}
-	return csvRows, xlsxRows
+	return csvRows, padRows(xlsxRows)
+}
+
+// padRows gives every row a sheet's GetRows read as many cells as its first (the header): it
+// leaves out a row's blank cells at its end.
+func padRows(rows [][]string) [][]string {
+	for i := range rows {
+		for len(rows[i]) < len(rows[0]) {
+			rows[i] = append(rows[i], "")
+		}
+	}
+	return rows
 }
 
 // reproduced reads freeze id as stored and checks that a fold from sequence 1 reproduces it.

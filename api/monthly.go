@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/kuozheng/kuozheng/api/documents"
@@ -56,7 +57,11 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, map[string]any{"month": m, "seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "counties": rows, "city": projections.Sum(total, rows)})
 	case "csv", "xlsx":
 		// Codes and names stay text; figures become numbers.
-		return s.writeTable(w, format, name, "月报 Monthly", MonthlyRows(rep, rows), func(col int) bool { return col >= 3 })
+		totalName := "全市合计 city"
+		if !all {
+			totalName = "本辖区合计 visible counties"
+		}
+		return s.writeTable(w, format, name, "月报 Monthly", MonthlyRows(rep, rows, projections.Sum(totalName, rows)), func(col int) bool { return col >= 3 })
 	case "pdf":
 		// The figures of the csv, and the JSON's total, printed by insurance.
 		doc := documents.MonthlyReport{City: rep.Ref.City().Name, Month: m, AsOf: rep.AsOf, Period: rep.Period, Seq: rep.Seq, FreezeID: freeze.ID, Digest: freeze.Digest,
@@ -77,21 +82,24 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 }
 
 // MonthlyRows lays the monthly report out as rows: a bilingual header, then one row per county
-// and insurance. Money is in fen, rates in basis points of their exact value (rounded half up).
-func MonthlyRows(rep *projections.Report, counties []*projections.Figures) [][]string {
+// and insurance, then total's rows (the counties summed, with no code). Money is in fen, rates
+// in basis points of their exact value (rounded half up).
+func MonthlyRows(rep *projections.Report, counties []*projections.Figures, total *projections.Figures) [][]string {
 	rows := [][]string{{"所属区县 county code", "区县 county", "险种 insurance", "参保人数 insured", "应参保人数 should insure",
 		"参保率 coverage (bp)", "足额缴费人数 paid insured", "缴费率 contribution (bp)", "当期应缴 period due (fen)",
 		"当期实缴 period collected (fen)", "当期征缴率 period collection (bp)", "累计应缴 cumulative due (fen)",
 		"累计实缴 cumulative collected (fen)", "累计征缴率 cumulative collection (bp)", "当年欠费 arrears current year (fen)",
-		"历年欠费 arrears prior years (fen)", "清欠 recovered (fen)", "期间 period", "截至 as of"}}
-	for _, c := range counties {
+		"历年欠费 arrears prior years (fen)", "清欠 recovered (fen)", "期间 period", "截至 as of",
+		"本年清欠历年欠费 prior years recovered this year (fen)", "清欠率 recovery (bp)"}}
+	for _, c := range append(slices.Clip(counties), total) {
 		for _, ins := range domain.Insurances {
 			x := c.Insurances[ins]
 			rows = append(rows, []string{c.Code, c.Name, string(ins), i64(x.Insured), i64(x.ShouldInsure), basisPoints(x.CoverageRate),
 				i64(x.PaidInsured), basisPoints(x.ContributionRate), i64(int64(x.PeriodDueFen)), i64(int64(x.PeriodCollectedFen)),
 				basisPoints(x.PeriodCollectionRate), i64(int64(x.CumulativeDueFen)), i64(int64(x.CumulativeCollectedFen)),
 				basisPoints(x.CumulativeCollectionRate), i64(int64(x.ArrearsCurrentYearFen)), i64(int64(x.ArrearsPriorYearsFen)),
-				i64(int64(x.RecoveredFen)), rep.Period.String(), rep.AsOf.String()})
+				i64(int64(x.RecoveredFen)), rep.Period.String(), rep.AsOf.String(),
+				i64(int64(x.PriorYearsRecoveredFen)), basisPoints(x.RecoveryRate)})
 		}
 	}
 	return rows

@@ -36,6 +36,8 @@ type insFigures struct {
 	ArrearsCurrentYearFen    int64           `json:"arrears_current_year_fen"`
 	ArrearsPriorYearsFen     int64           `json:"arrears_prior_years_fen"`
 	RecoveredFen             int64           `json:"recovered_fen"`
+	PriorYearsRecoveredFen   int64           `json:"prior_years_recovered_fen"`
+	RecoveryRate             json.RawMessage `json:"recovery_rate"`
 }
 
 // sums lists the figures that add up across counties.

@@ -383,7 +383,7 @@ func TestProjectionReadsOverASmallLedger(t *testing.T) {
 			i64s(p.PaidInsured), bpHalfUp(p.PaidInsured, p.Insured), i64s(p.PeriodDueFen), i64s(p.PeriodCollectedFen),
 			bpHalfUp(p.PeriodCollectedFen, p.PeriodDueFen), i64s(p.CumulativeDueFen), i64s(p.CumulativeCollectedFen),
 			bpHalfUp(p.CumulativeCollectedFen, p.CumulativeDueFen), i64s(p.ArrearsCurrentYearFen), i64s(p.ArrearsPriorYearsFen),
-			i64s(p.RecoveredFen), "2006-06", "2006-07-31"}
+			i64s(p.RecoveredFen), "2006-06", "2006-07-31", i64s(p.PriorYearsRecoveredFen)}
 		if want[5] != "7647" || want[7] != "6154" { // 13/17 and 8/13, half up
 			t.Fatalf("hand check of the basis points: %s and %s, want 7647 and 6154", want[5], want[7])
 		}
@@ -396,12 +396,18 @@ func TestProjectionReadsOverASmallLedger(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the csv does not parse: %v", err)
 		}
-		if len(rows) != 1+19*5 || len(rows[0]) != 19 || !strings.Contains(rows[0][0], "county") {
-			t.Fatalf("csv has %d rows (header %v), want a header and 19 × 5 rows of 19 columns", len(rows), rows[0])
+		if len(rows) != 1+20*5 || len(rows[0]) != 21 || !strings.Contains(rows[0][0], "county") {
+			t.Fatalf("csv has %d rows (header %v), want a header, 19 × 5 rows and the city's 5, of 21 columns", len(rows), rows[0])
 		}
 		i := slices.IndexFunc(rows, func(r []string) bool { return r[0] == "360702" && r[2] == "pension" })
-		if i < 0 || !slices.Equal(rows[i], want) {
-			t.Errorf("csv row of 360702 pension\n%q\nwant (from the json)\n%q", rows[max(i, 0)], want)
+		if i < 0 || !slices.Equal(rows[i][:20], want) || (rows[i][20] == "") != (string(p.RecoveryRate) == "null") {
+			t.Errorf("csv row of 360702 pension\n%q\nwant (from the json)\n%q and a recovery rate of %s", rows[max(i, 0)], want, p.RecoveryRate)
+		}
+		// The city's rows close the table: the counties summed, as the json's city.
+		city := m.City.Insurances["pension"]
+		last := rows[len(rows)-5]
+		if last[0] != "" || last[1] != "全市合计 city" || last[2] != "pension" || last[3] != i64s(city.Insured) || last[8] != i64s(city.PeriodDueFen) || last[16] != i64s(city.RecoveredFen) {
+			t.Errorf("the csv's first total row %q, want the city's pension (insured %d, period due %d, recovered %d)", last, city.Insured, city.PeriodDueFen, city.RecoveredFen)
 		}
 		if j := slices.IndexFunc(rows, func(r []string) bool { return r[0] == "360724" && r[2] == "pension" }); j < 0 || rows[j][5] != "" || rows[j][10] != "" {
 			t.Errorf("csv row of 360724 pension %q: want empty rates (denominator 0)", rows[max(j, 0)])
@@ -424,6 +430,7 @@ func TestProjectionReadsOverASmallLedger(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		xrows = padRows(xrows)
 		if len(xrows) != len(rows) {
 			t.Fatalf("xlsx has %d rows, the csv %d", len(xrows), len(rows))
 		}
@@ -436,8 +443,8 @@ func TestProjectionReadsOverASmallLedger(t *testing.T) {
 		t.Run("a clerk's csv holds only its county", func(t *testing.T) {
 			res, body := l.rawGet(t, "/v1/reports/monthly/2006-07?format=csv", tokClerkA)
 			rows, err := tableCSV(t, body)
-			if res.StatusCode != 200 || err != nil || len(rows) != 1+5 {
-				t.Errorf("%d, %d rows (%v): want 200 with a header and 5 rows", res.StatusCode, len(rows), err)
+			if res.StatusCode != 200 || err != nil || len(rows) != 1+5+5 || rows[len(rows)-1][1] != "本辖区合计 visible counties" {
+				t.Errorf("%d, %d rows (%v): want 200 with a header, 5 rows and 5 of their total, not the city's", res.StatusCode, len(rows), err)
 			}
 		})
 		for _, c := range []struct{ name, path, field string }{

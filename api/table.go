@@ -55,6 +55,9 @@ func (s *Server) writeTable(w http.ResponseWriter, format, name, sheet string, r
 			if n, err := strconv.ParseInt(v, 10, 64); err == nil && i > 0 && number(j) {
 				cells[j] = n
 			}
+			if v == "" {
+				cells[j] = nil // a blank cell (an undefined rate), not an empty text
+			}
 		}
 		cell, _ := excelize.CoordinatesToCellName(1, i+1)
 		if err := f.SetSheetRow(sheet, cell, &cells); err != nil {
