@@ -137,7 +137,8 @@ func recordedPeriod(q url.Values) (from, to domain.Date, err error) {
 	return from, to, nil
 }
 
-// requiredDate parses a required date of the request, not before 1990, naming field in the error.
+// requiredDate parses a required date of the request, from 1990 through 2199, naming field in the
+// error.
 func requiredDate(v, field string) (domain.Date, error) {
 	if v == "" {
 		return 0, domain.Invalid(field, "is required (YYYY-MM-DD)")
@@ -146,5 +147,5 @@ func requiredDate(v, field string) (domain.Date, error) {
 	if err != nil {
 		return 0, domain.Invalid(field, "%v", err)
 	}
-	return d, domain.CheckNotBeforeEarliest(field, d)
+	return d, domain.CheckWithinLedger(field, d)
 }

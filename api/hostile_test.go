@@ -239,6 +239,8 @@ func TestHostileRequestsAreRefusedWithoutAppending(t *testing.T) {
 		// Query parameters with bad values.
 		{name: "as_of 2006-02-30", method: "GET", path: "{id}?as_of=2006-02-30", status: 400, fields: []string{"as_of"}},
 		{name: "as_of yesterday", method: "GET", path: "/v1/counties?as_of=yesterday", status: 400, fields: []string{"as_of"}},
+		{name: "as_of 9999-12-31 (late fees of millennia past int64)", method: "GET", path: "/v1/counties?as_of=9999-12-31", status: 400, fields: []string{"as_of"}},
+		{name: "as_of 2200-01-01", method: "GET", path: "{id}?as_of=2200-01-01", status: 400, fields: []string{"as_of"}},
 		{name: "period 2006-00 on counties", method: "GET", path: "/v1/counties?period=2006-00", status: 400, fields: []string{"period"}},
 		{name: "period 2006-13 on groups", method: "GET", path: "/v1/groups?period=2006-13", status: 400, fields: []string{"period"}},
 		{name: "period 9999-12 on counties", method: "GET", path: "/v1/counties?period=9999-12", status: 400, fields: []string{"period"}},

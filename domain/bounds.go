@@ -4,6 +4,19 @@ package domain
 // 1990s' social-insurance rules is kept, so an earlier date is a typing error.
 var EarliestDate = MustDate("1990-01-01")
 
+// LatestDate is the last business date the ledger answers for: a later one is a typing error
+// (9999 for 2099), and figures that far out (late fees accrued over millennia) would pass what
+// int64 fen can sum.
+var LatestDate = MustDate("2199-12-31")
+
+// CheckWithinLedger refuses a date before EarliestDate or after LatestDate, naming field.
+func CheckWithinLedger(field string, d Date) error {
+	if d > LatestDate {
+		return Invalid(field, "%s is after 2199, later than any date this ledger answers for", d)
+	}
+	return CheckNotBeforeEarliest(field, d)
+}
+
 // CheckNotBeforeEarliest refuses a date before EarliestDate, naming field.
 func CheckNotBeforeEarliest(field string, d Date) error {
 	if e := beforeEarliest(field, d); e != nil {
