@@ -249,8 +249,14 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The county as the events shown (through through_seq) make it: what the ledger knew then.
-	if shown != nil {
+	switch {
+	case shown != nil:
 		h.County = ref.CountyCodeOn(shown.CountyOn(asOf), asOf)
+	case through != 0:
+		// Before the employer entered the ledger there was none to show, as its statement of
+		// that cut says.
+		writeError(w, domain.NotFound("through_seq", "employer %s has no event recorded through sequence %d", id, through))
+		return
 	}
 	outBuf := answerBuffers.Get().(*[]byte)
 	defer putAnswerBuffer(outBuf)

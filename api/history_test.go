@@ -115,6 +115,13 @@ func TestHistoryCutsMatchAFoldByHand(t *testing.T) {
 	if h := read("as_of=2006-12-31"); h.Version != seq(pay2) {
 		t.Fatalf("full history version %d, want %d", h.Version, seq(pay2))
 	}
+	// Through a sequence before the employer entered the ledger there is no history to show:
+	// 404 naming through_seq, as its statement of that cut answers.
+	before := seq(decl) - 2
+	for _, path := range []string{"history?", "statement.pdf?from=2006-01-01&to=2006-12-31&"} {
+		r := e.get(t, empPath(id, path)+fmt.Sprintf("through_seq=%d", before), tokAdmin)
+		wantError(t, r, 404, "not_found", "through_seq")
+	}
 }
 
 // A history is read under the access the employer gives today, whatever date it is read as of:
