@@ -24,17 +24,29 @@ var errHelp = errors.New("help shown")
 // parse parses flags that may come before or after positional arguments. A flag given twice,
 // or --server beside --data or --nats, is bad usage rather than one of them taken in silence.
 func parse(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, error) {
-	fs.SetOutput(stdout)
 	if name := repeated(fs, args); name != "" {
 		return nil, usageError{fmt.Sprintf("--%s is given more than once: give it once", name)}
 	}
+	// The flag package prints its error and the whole usage on a bad flag; bad usage is one
+	// line on standard error (main), the usage only when asked for.
+	usage := fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	defer func() { fs.SetOutput(stdout); fs.Usage = usage }()
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(stdout)
+				if usage == nil {
+					fmt.Fprintf(stdout, "Usage of %s:\n", fs.Name())
+					fs.PrintDefaults()
+				} else {
+					usage()
+				}
 				return nil, errHelp
 			}
-			return nil, usageError{err.Error()}
+			return nil, usageError{fmt.Sprintf("%v ('kuozheng %s --help' lists the options)", err, fs.Name())}
 		}
 		args = fs.Args()
 		if len(args) == 0 {

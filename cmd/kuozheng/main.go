@@ -32,9 +32,10 @@ Usage:
   kuozheng bench   http|rss|load|years|report ...   (scripts/bench.sh runs the whole suite)
 
 Run 'kuozheng COMMAND --help' for a command's options.
-Commands other than serve talk to a running server (--server, default http://127.0.0.1:8080, or
-https://… with --ca FILE for a private CA; token from KUOZHENG_TOKEN) or open a data folder that no
-server holds (--data).
+import, history, freeze and verify talk to a running server (--server, default
+http://127.0.0.1:8080, or https://… with --ca FILE for a private CA; token from KUOZHENG_TOKEN)
+unless given a data folder that no server holds (--data) or a NATS URL (--nats); demo, documents,
+backup and restore open the ledger themselves, with no server holding it.
 `
 
 func main() {

@@ -65,6 +65,10 @@ func TestUsageErrorsExitTwoAndHelpExitsZero(t *testing.T) {
 			if code != tt.code || !strings.Contains(out+errOut, tt.want) {
 				t.Fatalf("exit %d, output %q %q; want exit %d mentioning %q", code, out, errOut, tt.code, tt.want)
 			}
+			// Bad usage is one line on standard error, never the usage dumped on standard output.
+			if code == 2 && (out != "" || strings.Count(strings.TrimSuffix(errOut, "\n"), "\n") != 0) {
+				t.Fatalf("bad usage printed %q on standard output and %q on standard error; want one line on standard error", out, errOut)
+			}
 		})
 	}
 }
