@@ -24,4 +24,11 @@ open(sys.argv[1], "w", encoding="utf-8").write("".join(chars))
 PY
 "$py" -m fontTools.subset "$src" --text-file="$text" --no-hinting --drop-tables+=vhea,vmtx,mort \
   --name-IDs='*' --name-languages='*' --output-file=api/documents/font/gbsn00lp-gb2312.ttf
-ls -l api/documents/font/gbsn00lp-gb2312.ttf
+# GB2312's A1A4 · and A1AA —: Python's codec reads them as U+30FB and U+2015, which the font
+# lacks, so the cut above left them out; the font draws them as U+00B7 and U+2014 (as GB18030,
+# and Go's decoder of GBK files, read them). They are a font of their own, added to the one above
+# when it is read (documents/font.go), so that the file above, which the first printing embeds
+# whole, stays byte for byte what it was.
+"$py" -m fontTools.subset "$src" --unicodes=U+00B7,U+2014 --no-hinting --drop-tables+=vhea,vmtx,mort \
+  --output-file=api/documents/font/gbsn00lp-more.ttf
+ls -l api/documents/font/gbsn00lp-gb2312.ttf api/documents/font/gbsn00lp-more.ttf

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sync"
@@ -35,8 +36,54 @@ type table struct {
 	data []byte
 }
 
-// songtiFace is the embedded font, read on first use.
-var songtiFace = sync.OnceValues(func() (*face, error) { return readFace(songti) })
+// songtiFace is the embedded font with the glyphs of songtiMore, read on first use.
+var songtiFace = sync.OnceValues(func() (*face, error) {
+	f, err := readFace(songti)
+	if err != nil {
+		return nil, err
+	}
+	more, err := readFace(songtiMore)
+	if err != nil {
+		return nil, err
+	}
+	return f, f.add(more, map[rune]rune{0x30FB: 0x00B7, 0x2015: 0x2014})
+})
+
+// add gives f the glyphs of more's characters that f lacks, and each rune of alias the glyph of
+// the character it names (another code point of the same character). The two fonts must be cut
+// from one font: the same units per em, outlines in the same form.
+func (f *face) add(more *face, alias map[rune]rune) error {
+	if f.unitsPerEm() != more.unitsPerEm() {
+		return fmt.Errorf("font: %d units per em beside %d", more.unitsPerEm(), f.unitsPerEm())
+	}
+	// Appending copies (f.glyf is the embedded file's), after the last glyph's end.
+	glyf := slices.Clip(f.glyf[:f.loca[len(f.loca)-1]])
+	for _, r := range slices.Sorted(maps.Keys(more.glyphOf)) {
+		if _, ok := f.glyphOf[r]; ok {
+			continue
+		}
+		g := more.glyphOf[r]
+		if components(more.glyph(g)) != nil {
+			return fmt.Errorf("font: the added glyph of U+%04X is composite", r)
+		}
+		glyf = append(glyf, more.glyph(g)...)
+		for len(glyf)%4 != 0 {
+			glyf = append(glyf, 0)
+		}
+		f.glyphOf[r] = uint16(len(f.loca) - 1)
+		f.loca = append(f.loca, uint32(len(glyf)))
+		f.metrics = append(f.metrics, more.metrics[g])
+	}
+	f.glyf = glyf
+	for r, to := range alias {
+		if g, ok := f.glyphOf[to]; ok {
+			if _, has := f.glyphOf[r]; !has {
+				f.glyphOf[r] = g
+			}
+		}
+	}
+	return nil
+}
 
 // readFace reads a TrueType font with glyf outlines and a Unicode BMP (format 4) cmap.
 func readFace(b []byte) (*face, error) {

@@ -244,3 +244,48 @@ func (g *gray) differsAbove(o *gray, rows int) int {
 	}
 	return -1
 }
+
+// TestEveryGB2312CharacterPrints: every character of GB2312, read by either of the mappings in
+// use (A1A4 as U+00B7 or U+30FB, A1AA as U+2014 or U+2015: GB18030 and Go's GBK decoder give the
+// first, Python's codec the second), is in the documents' font; a notice to a payer named with
+// · and — prints, and pdftotext reads the name back. Before, those two were refused, and with
+// them every notice, statement and county list naming such a payer.
+func TestEveryGB2312CharacterPrints(t *testing.T) {
+	face, err := songtiFace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// testdata/gb2312.txt is GB2312's 7,445 characters as Python's codec reads them (A1A4 as
+	// U+30FB, A1AA as U+2015), written by the loop of scripts/subset-font.sh.
+	b, err := os.ReadFile(filepath.Join("testdata", "gb2312.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gb := []rune(strings.TrimSuffix(string(b), "\n")) // its first, A1A1, is U+3000, a space
+	if len(gb) != 7445 {
+		t.Fatalf("testdata/gb2312.txt holds %d characters, want GB2312's 7,445", len(gb))
+	}
+	var missing []string
+	for _, r := range gb {
+		if _, ok := face.glyphOf[r]; !ok {
+			missing = append(missing, fmt.Sprintf("%q U+%04X", r, r))
+		}
+	}
+	for _, r := range []rune{0x00B7, 0x30FB, 0x2014, 0x2015} {
+		if _, ok := face.glyphOf[r]; !ok {
+			missing = append(missing, fmt.Sprintf("U+%04X", r))
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("the documents' font lacks %d characters of GB2312: %v", len(missing), missing[:min(len(missing), 20)])
+	}
+	notice := Notice{Number: "赣社征〔2006〕章贡-0001", IssuedOn: domain.MustDate("2006-12-31"), Deadline: domain.MustDate("2007-01-15"),
+		Name: "赣州市阿卜杜拉·买买提烧烤店——分店", OrgCode: "10000004-0", CountyCode: "360702", CountyName: "章贡区"}
+	pdf, err := notice.Render()
+	if err != nil {
+		t.Fatalf("a notice to a payer named with · and —: %v", err)
+	}
+	if out := poppler(t, pdf, "pdftotext", "-enc", "UTF-8", "-", "-"); !strings.Contains(string(out), "阿卜杜拉·买买提烧烤店——分店") {
+		t.Errorf("pdftotext reads no 阿卜杜拉·买买提烧烤店——分店 in the notice:\n%s", out)
+	}
+}

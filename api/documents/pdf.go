@@ -15,6 +15,13 @@ import (
 //go:embed font/gbsn00lp-gb2312.ttf
 var songti []byte
 
+// songtiMore is the same font's · (U+00B7) and — (U+2014), GB2312's A1A4 and A1AA, which the cut
+// above left out (scripts/subset-font.sh says why); read, they join songti's glyphs (songtiFace)
+// for every printing but WholeFont, which embeds songti whole and keeps its bytes.
+//
+//go:embed font/gbsn00lp-more.ttf
+var songtiMore []byte
+
 // Printing names a way a document's bytes are made. A document prints again the way it was
 // first printed, byte for byte: a notice's recorded SHA-256 is checked against its reprint. A
 // printing, once documents are printed with it, prints the same document to the same bytes for
