@@ -76,28 +76,12 @@ func (l *bookLine) feeAccrued(t Date, fees []LateFeeRate) Fen {
 	// num is a sum of products that passes int64 long before its division (a large principal
 	// over centuries of as_of): it is kept in 128 bits.
 	var numHi, numLo uint64
-	out := l.principal()
-	start, i := l.dueOn+1, 0
-	for {
-		for i < len(l.reductions) && l.reductions[i].date <= start {
-			out -= l.reductions[i].amount
-			i++
-		}
-		end := t
-		if i < len(l.reductions) && l.reductions[i].date-1 < end {
-			end = l.reductions[i].date - 1
-		}
-		if out > 0 {
-			hi, lo := bits.Mul64(uint64(out), uint64(bpDays(start, end, fees)))
-			var carry uint64
-			numLo, carry = bits.Add64(numLo, lo, 0)
-			numHi += hi + carry
-		}
-		if end >= t {
-			break
-		}
-		start = end + 1
-	}
+	out, i := l.accruing(t, func(start, end Date, out Fen) {
+		hi, lo := bits.Mul64(uint64(out), uint64(bpDays(start, end, fees)))
+		var carry uint64
+		numLo, carry = bits.Add64(numLo, lo, 0)
+		numHi += hi + carry
+	})
 	// A line's fee fits int64 by far (principal and rates are bounded, and days end in 9999);
 	// were it not to, it would count as the most a fee can be, never as a wrapped or zero one.
 	fee, ok := divHalfUp(numHi, numLo, 10000)

@@ -27,8 +27,11 @@ type Notice struct {
 	// PrincipalFen is the principal overdue (arrears) on IssuedOn, LateFeeFen the late fee
 	// accrued to IssuedOn and not paid or waived, TotalFen their sum.
 	PrincipalFen, LateFeeFen, TotalFen domain.Fen
-	// Rates are the daily late-fee rates the fee accrued at, by the dates they applied.
-	Rates []NoticeRate
+	// Rates are the daily late-fee rates in force from the day after the earliest listed line
+	// fell due to IssuedOn, by the dates they applied (as printings before OwnWriterFeeDays print
+	// them, whether or not a listed line accrued fee on those days); FeeDays are the runs of days
+	// on which a listed line did, each at its rate (as OwnWriterFeeDays prints them).
+	Rates, FeeDays []NoticeRate
 }
 
 // NoticeLine is one line of a notice.
@@ -62,6 +65,7 @@ func NoticeOf(number string, issuedOn, deadline domain.Date, events []domain.Eve
 		n.CountyName = c.Name
 	}
 	var accrualFrom domain.Date // the earliest day a listed line accrued a fee
+	var accrued []domain.LineKey
 	for _, l := range st.Lines {
 		cur, prior := l.Arrears(issuedOn)
 		overdue := cur + prior
@@ -72,8 +76,11 @@ func NoticeOf(number string, issuedOn, deadline domain.Date, events []domain.Eve
 			OutstandingFen: overdue, LateFeeFen: l.LateFeeFen})
 		n.PrincipalFen += overdue
 		n.LateFeeFen += l.LateFeeFen
-		if l.LateFeeAccruedFen > 0 && (accrualFrom == 0 || l.DueDate+1 < accrualFrom) {
-			accrualFrom = l.DueDate + 1
+		if l.LateFeeAccruedFen > 0 {
+			accrued = append(accrued, domain.LineKey{Period: l.Period, Insurance: l.Insurance})
+			if accrualFrom == 0 || l.DueDate+1 < accrualFrom {
+				accrualFrom = l.DueDate + 1
+			}
 		}
 	}
 	n.TotalFen = n.PrincipalFen + n.LateFeeFen
@@ -88,6 +95,9 @@ func NoticeOf(number string, issuedOn, deadline domain.Date, events []domain.Eve
 		if from <= through {
 			n.Rates = append(n.Rates, NoticeRate{From: from, Through: through, DailyBP: f.DailyBP, Basis: domain.LegalBasis(from)})
 		}
+	}
+	for _, d := range at.Account.FeeDays(issuedOn, ref.LateFees, accrued) {
+		n.FeeDays = append(n.FeeDays, NoticeRate{From: d.From, Through: d.Through, DailyBP: d.DailyBP, Basis: domain.LegalBasis(d.From)})
 	}
 	return n
 }

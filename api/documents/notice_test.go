@@ -3,6 +3,7 @@ package documents
 import (
 	"bytes"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -65,4 +66,68 @@ func longNotice(lines int) Notice {
 	}
 	n.TotalFen = n.PrincipalFen + n.LateFeeFen
 	return n
+}
+
+// TestANoticePrintsTheDaysTheFeeAccrued: lines of 2010 paid in full on 2010-10-01, and a line of
+// 2012-04 due 2012-05-15, noticed on 2012-06-30. The fee accrued at 2‰ from 2010-07-16 through
+// 2010-09-30 and at 0.5‰ from 2012-05-16: the current printing names those days with their legal
+// basis; the printings before it named each rate from the first fee day to the issue date
+// (2‰ through 2011-06-30, 0.5‰ from 2011-07-01, when nothing accrued), and still print so.
+func TestANoticePrintsTheDaysTheFeeAccrued(t *testing.T) {
+	ref := &domain.Reference{}
+	for _, p := range domain.DefaultReferenceEvents() {
+		ref.Apply(p)
+	}
+	var events []domain.Event
+	add := func(p domain.Payload) {
+		n := uint64(len(events) + 1)
+		events = append(events, domain.Event{Envelope: domain.Envelope{Seq: n, N: n, EmployerID: "E"}, Body: p})
+	}
+	decl := func(period string, due domain.Fen) domain.DeclarationFiled {
+		p := domain.MustPeriod(period)
+		return domain.DeclarationFiled{DeclaredOn: p.Next().FirstDay(), Period: p, DueOn: ref.DueDate(p),
+			Lines: []domain.DeclaredLine{{Insurance: domain.Pension, Headcount: 1, WageBaseFen: 100, DueFen: due}}}
+	}
+	add(domain.EmployerRegistered{Profile: domain.Profile{Name: "赣州市两段欠费厂", County: "360702", Kind: domain.KindEnterprise, RiskClass: 1},
+		RegisteredOn: domain.MustDate("2010-05-01")})
+	add(decl("2010-06", 140000))
+	add(domain.PaymentReceived{PaidOn: domain.MustDate("2010-10-01"), AmountFen: 140000, ReceiptNo: "R1",
+		Allocations: []domain.Allocation{{Insurance: domain.Pension, Period: domain.MustPeriod("2010-06"), AmountFen: 140000}}})
+	add(decl("2012-04", 84000))
+	issued := domain.MustDate("2012-06-30")
+	n := NoticeOf("赣社征〔2012〕章贡-0001", issued, domain.MustDate("2012-07-15"), events, ref)
+
+	want := []NoticeRate{
+		{From: domain.MustDate("2010-07-16"), Through: domain.MustDate("2010-09-30"), DailyBP: 20, Basis: domain.LegalBasis(domain.MustDate("2010-07-16"))},
+		{From: domain.MustDate("2012-05-16"), Through: issued, DailyBP: 5, Basis: domain.LegalBasis(issued)},
+	}
+	if !slices.Equal(n.FeeDays, want) {
+		t.Fatalf("the days the fee accrued: %+v, want %+v", n.FeeDays, want)
+	}
+	if len(n.Lines) != 2 || n.LateFeeFen != 21560+1932 {
+		t.Fatalf("%d lines, late fee %d; want 2 lines and 21,560 + 1,932 fen", len(n.Lines), n.LateFeeFen)
+	}
+	for _, c := range []struct {
+		p        Printing
+		has, not []string
+	}{
+		{OwnWriterFeeDays, []string{"2010-07-16 至 2010-09-30，按日加收 2‰", "2012-05-16 至 2012-06-30，按日加收 0.5‰"}, []string{"2011-06-30", "2011-07-01"}},
+		{OwnWriterLineRules, []string{"2010-07-16 至 2011-06-30，按日加收 2‰", "2011-07-01 至 2012-06-30，按日加收 0.5‰"}, nil},
+	} {
+		pdf, err := n.RenderAs(c.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Join(strings.Fields(string(poppler(t, pdf, "pdftotext", "-enc", "UTF-8", "-", "-"))), " ")
+		for _, s := range c.has {
+			if !strings.Contains(text, s) {
+				t.Errorf("printing %d prints no %q:\n%s", c.p, s, text)
+			}
+		}
+		for _, s := range c.not {
+			if strings.Contains(text, s) {
+				t.Errorf("printing %d prints %q, a day no fee accrued on:\n%s", c.p, s, text)
+			}
+		}
+	}
 }

@@ -46,10 +46,20 @@ const (
 	// printed line starts with closing punctuation or ends with opening punctuation (carried).
 	// The others broke a line between any two characters, leaving a line of a lone "。".
 	OwnWriterLineRules
+	// OwnWriterFeeDays is OwnWriterLineRules with a notice's late-fee rates printed for the days
+	// a listed line accrued fee at each (Notice.FeeDays): the others printed each rate in force
+	// from the earliest listed line's first day of fee to the issue date, days of no fee among
+	// them (lines paid in 2010, another due in 2012: 2‰ through 2011-06-30, 0.5‰ since).
+	OwnWriterFeeDays
 )
 
 // Printings lists the ways documents are printed, the current one first.
-var Printings = []Printing{OwnWriterLineRules, OwnWriter, OwnGlyphs, WholeFont}
+var Printings = []Printing{OwnWriterFeeDays, OwnWriterLineRules, OwnWriter, OwnGlyphs, WholeFont}
+
+// ownWriter reports whether p prints with our own writer, and lineRules whether it breaks lines
+// as Chinese typesetting does.
+func (p Printing) ownWriter() bool { return p >= OwnWriter }
+func (p Printing) lineRules() bool { return p >= OwnWriterLineRules }
 
 const (
 	font       = "songti"
@@ -96,8 +106,8 @@ type printer interface {
 
 // print prints the document body fills, the way p says.
 func print(p Printing, l layout, body func(d *doc)) ([]byte, error) {
-	if p == OwnWriter || p == OwnWriterLineRules {
-		return writePDF(l, body, p == OwnWriterLineRules)
+	if p.ownWriter() {
+		return writePDF(l, body, p.lineRules())
 	}
 	ttf := songti
 	if p != WholeFont {
@@ -128,7 +138,7 @@ func characters(l layout, body func(d *doc)) []rune {
 // print the way p prints it: fpdf writes {nb} before it is the page count, our writer digits.
 func charactersFor(p Printing, l layout, body func(d *doc)) []rune {
 	first := &doc{}
-	if p == OwnWriter || p == OwnWriterLineRules {
+	if p.ownWriter() {
 		first.note("0123456789 ")
 	} else {
 		first.note(printable)
@@ -296,17 +306,21 @@ const paragraphLine = 6.5
 func (n *Notice) Render() ([]byte, error) { return n.RenderAs(Printings[0]) }
 
 // RenderAs prints the notice the way p says.
-func (n *Notice) RenderAs(p Printing) ([]byte, error) { return print(p, n.layout(), n.body) }
+func (n *Notice) RenderAs(p Printing) ([]byte, error) {
+	return print(p, n.layout(), func(d *doc) { n.body(d, p) })
+}
 
 // Printable refuses, naming the character, a notice the embedded font cannot print whole; it
 // costs a small part of printing it (its number does not matter: digits are always printable).
-func (n *Notice) Printable() error { return checkPrintable(n.layout(), n.body) }
+func (n *Notice) Printable() error {
+	return checkPrintable(n.layout(), func(d *doc) { n.body(d, Printings[0]) })
+}
 
 func (n *Notice) layout() layout {
 	return layout{on: n.IssuedOn, title: "责令限期缴纳通知书 " + n.Number, footer: n.Number}
 }
 
-func (n *Notice) body(d *doc) {
+func (n *Notice) body(d *doc, p Printing) {
 	d.addPage()
 	d.font(20)
 	d.cell(textWidth, 12, "责令限期缴纳通知书", "", 1, "C")
@@ -330,7 +344,11 @@ func (n *Notice) body(d *doc) {
 	n.table(d)
 	d.ln(3)
 	d.paragraph("滞纳金自缴费期限届满次日起按日计收，至" + ChineseDate(n.IssuedOn) + "止：")
-	for _, r := range n.Rates {
+	rates := n.Rates
+	if p >= OwnWriterFeeDays {
+		rates = n.FeeDays
+	}
+	for _, r := range rates {
 		d.paragraph(fmt.Sprintf("　　%s 至 %s，按日加收 %s，依据%s；", r.From, r.Through, DailyRate(r.DailyBP), r.Basis))
 	}
 	d.ln(2)

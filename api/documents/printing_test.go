@@ -39,6 +39,10 @@ func TestEveryPrintingPrintsTheBytesItPrinted(t *testing.T) {
 		{"notice", OwnWriterLineRules, "60178a764b9d6ae70c0b4f3a1b0fb85c59e009941943881e6c4a8198d1b94238"},
 		{"notice of 40 lines", OwnWriterLineRules, "b338484de15536a4448a3eaf0a9d529b56ab964eb80e7931a48a137b6af5eed8"},
 		{"publicity list", OwnWriterLineRules, "cc108474bb6b7b7c2078e60f35cb0c0a04b64a2999aaf6fd4c16dfbad8bda497"},
+		// The fee's days change a notice's rate lines alone: these print none, the same bytes.
+		{"notice", OwnWriterFeeDays, "60178a764b9d6ae70c0b4f3a1b0fb85c59e009941943881e6c4a8198d1b94238"},
+		{"notice of 40 lines", OwnWriterFeeDays, "b338484de15536a4448a3eaf0a9d529b56ab964eb80e7931a48a137b6af5eed8"},
+		{"publicity list", OwnWriterFeeDays, "cc108474bb6b7b7c2078e60f35cb0c0a04b64a2999aaf6fd4c16dfbad8bda497"},
 	} {
 		render := kinds[c.doc]
 		if c.doc == "notice of 40 lines" {
