@@ -73,13 +73,18 @@ func TestBulletinPrintsTheFreezesRankingAndJudgesByItsRule(t *testing.T) {
 	if a.status != http.StatusOK || a.header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(a.body, []byte("%PDF-")) {
 		t.Fatalf("GET %s: %d %s %.300s", path, a.status, a.header.Get("Content-Type"), a.body)
 	}
-	text := pdfText(t, a.body)
+	// Every line begins with a space: a row at the page's left edge reads as one indented.
+	text := " " + strings.ReplaceAll(pdfText(t, a.body), "\n", "\n ")
 	flat := strings.Join(strings.Fields(text), "")
 	for _, w := range []string{"通报", fmt.Sprintf("S=%d", f.ThroughSeq), "D=" + f.ValidThrough, f.Digest, f.ID, "养老保险主要指标", "范围：全市",
-		strings.Join(strings.Fields(rk.Weighting), ""), strings.Join(strings.Fields(documents.BulletinRule), "")} {
+		projections.RankingWeightingZH, strings.Join(strings.Fields(documents.BulletinRule), "")} {
 		if !strings.Contains(flat, strings.Join(strings.Fields(w), "")) {
 			t.Errorf("the bulletin does not print %q:\n%s", w, text)
 		}
+	}
+	// An official document in Chinese: the API's English words for the weighting stay the API's.
+	if english := strings.Join(strings.Fields(rk.Weighting), ""); rk.Weighting == "" || strings.Contains(flat, english[:40]) {
+		t.Errorf("the bulletin prints the API's English weighting %q", rk.Weighting)
 	}
 
 	// The county table: each county's frozen pension arrears and recoveries.

@@ -116,7 +116,7 @@ func (s *Server) bulletin(w http.ResponseWriter, r *http.Request) error {
 	see := s.visibleIn(p, rep.Ref)
 	scoped := s.scopeReport(r, rep)
 	doc := documents.Bulletin{City: ref.City().Name, FreezeID: f.ID, Digest: f.Digest, ThroughSeq: f.ThroughSeq, ValidThrough: f.ValidThrough, Period: rep.Period,
-		Scope: "全市", Counties: scoped.Counties, Total: scoped.City, Weighting: projections.RankingWeighting}
+		Scope: "全市", Counties: scoped.Counties, Total: scoped.City, Weighting: projections.RankingWeightingZH}
 	if !p.readsAll() {
 		doc.Scope = "本辖区（" + p.Name + "）"
 	}
@@ -127,7 +127,7 @@ func (s *Server) bulletin(w http.ResponseWriter, r *http.Request) error {
 	}
 	ranking := projections.Rank(ref, rep)
 	if len(ranking) == 0 {
-		doc.Note = projections.NoTargetsNote(f.ValidThrough.Year())
+		doc.Note = projections.NoTargetsNoteZH(f.ValidThrough.Year())
 	}
 	names := map[string]string{}
 	for _, rk := range ranking {

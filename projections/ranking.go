@@ -21,6 +21,10 @@ const RankingWeighting = "each county's score is the mean, over the 8 measures o
 	"county split where one is recorded, else the city target shared by the county's share of pension should-insure; " +
 	"ties are broken by county code"
 
+// RankingWeightingZH is RankingWeighting as a printed bulletin states it.
+const RankingWeightingZH = "各县（市、区）得分为当年目标 8 项指标完成率（实际 ÷ 目标，最高按 120% 计，单项超额不抵他项）的平均数，" +
+	"各项权重相同；县级目标按已录入的分县目标，未录入的按该县养老保险应参保人数占全市的比例分解全市目标；得分相同的按区县代码排序。"
+
 // Rank orders the counties of a report on target completion against the targets of its as-of
 // year; a year without targets ranks no county (Targets' Note says why).
 func Rank(ref *domain.Reference, r *Report) []Ranking {

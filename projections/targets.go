@@ -110,3 +110,8 @@ func countyTargets(ref *domain.Reference, t domain.Targets, asOf domain.Date) ma
 func NoTargetsNote(year int) string {
 	return fmt.Sprintf("no targets recorded for %d: an admin records them with POST /v1/reference/targets {\"year\": %d, …}", year, year)
 }
+
+// NoTargetsNoteZH says, as a printed bulletin does, that year has no targets to rank on.
+func NoTargetsNoteZH(year int) string {
+	return fmt.Sprintf("%d 年未录入目标任务，本期不排名。", year)
+}
