@@ -221,7 +221,7 @@ func TestSIGTERMDuringAnImportExitsCleanlyAndTheImportSentAgainRecordsEveryRowOn
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("serve did not exit within 2 minutes of SIGTERM:\n%s", s.stderr)
 	}
-	if code := s.cmd.ProcessState.ExitCode(); code != 0 || !strings.Contains(s.stderr.String(), "shutting down") {
+	if code := s.cmd.ProcessState.ExitCode(); code != 0 || !strings.Contains(s.stderr.String(), "shutting down") || !strings.Contains(s.stderr.String(), "msg=stopped") {
 		t.Fatalf("serve stopped by SIGTERM exited %d:\n%s", code, s.stderr)
 	}
 	a := <-first

@@ -128,6 +128,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		endViews()
 		return err
 	}
+	// Deferred first, logged last: the views and the ledger (and an embedded nats-server) closed.
+	defer log.Info("stopped")
 	defer led.close()
 	defer endViews()
 	metrics.Watch(led.store, runner)
