@@ -290,4 +290,15 @@ func TestDeskDraftAfterReloadInChromium(t *testing.T) {
 	if got := eval[string](t, ctx, declaration+`.querySelector('[data-path="declared_on"]').value + '|' + `+declaration+`.querySelectorAll('.line-row').length`); got != "|1" {
 		t.Errorf("after the declaration was recorded and the page reloaded, the form holds declared_on|rows %q, want it empty with one row", got)
 	}
+
+	// Clearing the token (another clerk takes the desk) drops the tab's drafts.
+	drafts := `Object.keys(sessionStorage).filter(k => k.startsWith('kz-draft:')).length`
+	fill(t, ctx, "declaration", map[string]string{"declared_on": "2006-12-06"})
+	if n := eval[int](t, ctx, drafts); n == 0 {
+		t.Fatal("a half-typed declaration kept no draft")
+	}
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('token-clear').click()`))
+	if n := eval[int](t, ctx, drafts); n != 0 {
+		t.Errorf("after the token was cleared the tab keeps %d drafts, want none", n)
+	}
 }

@@ -1,6 +1,7 @@
 // Reading the API: the bearer token kept in sessionStorage, asked for on a 401.
 
 import { $, bi } from './dom.js';
+import { dropAll } from './drafts.js';
 import { ERRORS } from './labels.js';
 
 export const TOKEN_KEY = 'kuozheng-token';
@@ -44,6 +45,7 @@ export function askToken(zh, en) {
   tokenPrompt = new Promise(resolve => {
     const done = () => {
       const v = $('#token-input').value.trim();
+      if (v && v !== getToken()) dropAll();
       if (v) sessionStorage.setItem(TOKEN_KEY, v);
       dlg.removeEventListener('close', done);
       tokenPrompt = null;

@@ -8,6 +8,7 @@ import { loadSeries, wireCharts } from './charts.js';
 import { loadCorrections, wireCorrections } from './corrections.js';
 import { checkGroup, loadCounties, loadFigures, loadGroups, renderCounties, wireCounties } from './counties.js';
 import { $ } from './dom.js';
+import { dropAll } from './drafts.js';
 import { redrawNames, showEmployer, wireEmployer } from './employer.js';
 import { fillCountySelect, loadFlags, wireFlags } from './flags.js';
 import { loadFreezes } from './freezes.js';
@@ -78,7 +79,7 @@ function wire() {
     if (location.hash === target) route(); else location.hash = target;
   });
   $('#token-change').addEventListener('click', () => askToken('输入新的令牌（留空则不发送）。', 'Enter a new token (leave it empty to send none).').then(() => location.reload()));
-  $('#token-clear').addEventListener('click', () => { sessionStorage.removeItem(TOKEN_KEY); $('#token-input').value = ''; $('#token-dialog').close(); });
+  $('#token-clear').addEventListener('click', () => { sessionStorage.removeItem(TOKEN_KEY); dropAll(); $('#token-input').value = ''; $('#token-dialog').close(); });
   window.addEventListener('hashchange', route);
 }
 

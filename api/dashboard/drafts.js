@@ -32,6 +32,17 @@ export function drop(name) {
   try { sessionStorage.removeItem(name); } catch (e) { /* nothing kept to drop */ }
 }
 
+// dropAll forgets every draft of the tab: another token is another clerk's desk, and a draft is
+// what its clerk typed.
+export function dropAll() {
+  try {
+    for (let i = sessionStorage.length - 1; i >= 0; i--) {
+      const k = sessionStorage.key(i);
+      if (k && k.startsWith(PREFIX)) sessionStorage.removeItem(k);
+    }
+  } catch (e) { /* nothing kept to drop */ }
+}
+
 // restore puts the draft under name back into formEl: its lines get their rows (each fieldset's
 // setRows), then every control its value, announced as the clerk's input would be (a money
 // field's yuan, a field shown only for some value); it answers whether there was a draft.
