@@ -123,6 +123,8 @@ func (s *Server) unchangedSince(r *http.Request, year int, f eventstore.FreezeRe
 	// the year).
 	views := s.cfg.Runner.Current()
 	if !views.Covers(projections.FreezeQuery(&views.Ref, f.ValidThrough)) {
+		// The views compacted the year: it is closed, or before a closed one, and the
+		// closing's own decision refuses it (or answers a retry of its key) as it should.
 		return nil
 	}
 	same, err := projections.StillCounts(views, made)

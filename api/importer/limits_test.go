@@ -108,7 +108,8 @@ func TestAnXLSXThatLiesAboutItsSizeIsRefused(t *testing.T) {
 // entity XML does not define, an end tag closing no element open, a character reference to
 // NUL, a sheet cut short) is refused whole, naming the part and the row, before any row is
 // read: excelize would end the sheet at the damage without an error, and the rows after it
-// would be dropped in silence. References XML defines are read as their characters.
+// would be dropped in silence. References XML defines (with leading zeros too) are read as
+// their characters, and a comment's or a CDATA section's '>' and '&' as text.
 func TestADamagedSheetIsRefusedWhole(t *testing.T) {
 	good := xlsxtest.Cells(paymentsHeader...) + xlsxtest.Cells("12345678-9", "2006-06-10", "100", "R1") + xlsxtest.Cells("12345678-9", "2006-06-11", "200", "R2")
 	after := xlsxtest.Cells("12345678-9", "2006-06-12", "300", "R3")
@@ -140,7 +141,8 @@ func TestADamagedSheetIsRefusedWhole(t *testing.T) {
 			}
 		})
 	}
-	refs := `<row><c t="inlineStr"><is><t>a&amp;b &lt;&#20013;&#x6587;&quot;</t></is></c></row>`
+	refs := `<row><c t="inlineStr"><is><t>a&amp;b &lt;&#20013;&#x6587;&quot;</t></is></c></row>` +
+		`<!-- a > b & c --><row><c t="inlineStr"><is><t><![CDATA[A>B & Co]]>&#x000000041;</t></is></c></row>`
 	tb, err := importer.Open(bytes.NewReader(xlsxtest.File(xlsxtest.Sheet{Head: good + refs + after}, nil)), "refs.xlsx", "")
 	if err != nil {
 		t.Fatalf("a sheet with the references XML defines: %v", err)
@@ -154,7 +156,7 @@ func TestADamagedSheetIsRefusedWhole(t *testing.T) {
 		}
 		texts = append(texts, rec[0])
 	}
-	if want := []string{"12345678-9", "12345678-9", `a&b <中文"`, "12345678-9"}; !slices.Equal(texts, want) {
+	if want := []string{"12345678-9", "12345678-9", `a&b <中文"`, "A>B & CoA", "12345678-9"}; !slices.Equal(texts, want) {
 		t.Errorf("the rows' first cells read %q, want %q", texts, want)
 	}
 }
@@ -245,7 +247,9 @@ func TestCSVFilesPastTheLimitsAreRefused(t *testing.T) {
 		{"a cell of 9 KiB", "组织机构代码,缴费日期,金额(分),票据号\n12345678-9,2006-06-10,1," + strings.Repeat("R", 9<<10) + "\n",
 			[]string{"the cell in column 4 of line 2 is longer than 8,192 bytes (8 KiB)"}},
 		{"a quoted cell of 300,000 lines", "组织机构代码,缴费日期,金额(分),票据号\n12345678-9,2006-06-10,1,\"" + strings.Repeat("\n", 300_000) + "\"\n",
-			[]string{"the row on line 2 is longer than 262,144 bytes"}},
+			[]string{"the row after line 1 is longer than 262,144 bytes"}},
+		{"a quoted first cell of 256 KiB after a cell of three lines", "组织机构代码,缴费日期,金额(分),票据号\n12345678-9,2006-06-10,1,\"R\n1\n2\"\n\"" + strings.Repeat("x", 256<<10) + "\",2006-06-10,1,R2\n",
+			[]string{"the row after line 4 is longer than 262,144 bytes"}},
 		{"a quoted first cell of 256 KiB in the header", "\"" + strings.Repeat("x", 256<<10) + "\"\n1\n",
 			[]string{"the first row (the header) is longer than 262,144 bytes (256 KiB)", "at most 256 columns"}},
 		{"200,001 rows", rows(importer.MaxRows + 1),

@@ -218,7 +218,7 @@ type csvReader struct {
 	cr   *csv.Reader
 	lim  *rowLimit
 	prev int64 // offset of the end of the last record
-	read bool  // whether a record has been read
+	last int   // the line the last record ended on (0: none read)
 }
 
 // newCSVReader reads r as CSV in encoding enc; reuse lets each record reuse the last one's memory
@@ -242,13 +242,12 @@ func newCSVReader(r io.Reader, enc string, reuse bool) *csvReader {
 func (c *csvReader) next() ([]string, int, error) {
 	rec, err := c.cr.Read()
 	if errors.Is(err, errRowTooLong) {
-		if !c.read {
-			// The reader knows no field's place yet (FieldPos would panic): a quoted first
-			// field of the header too long to end.
+		// Where the row began is known from the record before it: after a failed read the
+		// reader may know no field's place at all (FieldPos would panic on a quoted first field).
+		if c.last == 0 {
 			return nil, 0, headerTooLong()
 		}
-		line, _ := c.cr.FieldPos(0)
-		return nil, 0, rowTooLong(line)
+		return nil, 0, rowTooLongAfter(c.last)
 	}
 	if err == io.EOF {
 		return nil, 0, err
@@ -261,7 +260,9 @@ func (c *csvReader) next() ([]string, int, error) {
 	if end-c.prev > MaxRowBytes {
 		return nil, 0, rowTooLong(line)
 	}
-	c.prev, c.read = end, true
+	// The record ends on its last field's line, and as many lines on as that field holds.
+	endLine, _ := c.cr.FieldPos(len(rec) - 1)
+	c.prev, c.last = end, endLine+strings.Count(rec[len(rec)-1], "\n")
 	c.lim.until = end + MaxRowBytes + 1
 	if err := checkRow(rec, line); err != nil {
 		return nil, 0, err
@@ -277,6 +278,11 @@ func tooManyRows(what string) error {
 
 func rowTooLong(line int) error {
 	return tooLarge("the row on line %d is longer than %s; %s", line, size(MaxRowBytes), rowLimits())
+}
+
+// rowTooLongAfter refuses the row that begins after line (a blank line between them aside).
+func rowTooLongAfter(line int) error {
+	return tooLarge("the row after line %d is longer than %s; %s", line, size(MaxRowBytes), rowLimits())
 }
 
 func headerTooLong() error {

@@ -286,6 +286,11 @@ func (s *xmlScan) feed(p []byte) error {
 			return nil
 		}
 		p = p[i+1:]
+		if opaque(s.tag) {
+			// A comment or CDATA section runs on to its own end: its '>' and '&' are text.
+			s.tag = append(s.tag, '>')
+			continue
+		}
 		s.inTag = false
 		if err := s.grow(len(s.tag) + 2); err != nil {
 			return err
@@ -295,6 +300,17 @@ func (s *xmlScan) feed(p []byte) error {
 		}
 	}
 	return nil
+}
+
+// opaque reports whether tag (read to a '>') is a comment or CDATA section not yet ended.
+func opaque(tag []byte) bool {
+	switch {
+	case bytes.HasPrefix(tag, []byte("!--")):
+		return len(tag) < 5 || !bytes.HasSuffix(tag, []byte("--"))
+	case bytes.HasPrefix(tag, []byte("![CDATA[")):
+		return !bytes.HasSuffix(tag[len("![CDATA["):], []byte("]]"))
+	}
+	return false
 }
 
 // grow counts n more bytes of the cell or string item being read.

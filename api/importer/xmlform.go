@@ -102,8 +102,8 @@ func (f *xmlForm) finish() error {
 }
 
 // maxRef is the longest entity reference read (between '&' and ';'): the longest XML defines,
-// #x10FFFF or #1114111, is 8 bytes; two more leave room for leading zeros.
-const maxRef = 10
+// #x10FFFF or #1114111, is 8 bytes; the rest leaves room for leading zeros, which XML allows.
+const maxRef = 32
 
 // refsIn checks the entity references of a whole tag (its attributes' values).
 func refsIn(tag []byte) error {
