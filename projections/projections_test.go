@@ -122,18 +122,23 @@ func TestFoldingInOnePassOrThroughASnapshotGivesIdenticalViews(t *testing.T) {
 	}
 }
 
-func TestRatesAreComputedAsTheDomainDefinesThem(t *testing.T) {
+// payersLedger is a ledger of the reference events, and what applies an event of one payer to it.
+func payersLedger() (*Ledger, func(id string, body domain.Payload)) {
 	l := NewLedger()
 	seq := uint64(0)
-	apply := func(id string, body domain.Payload) {
-		seq++
-		l.Apply(domain.Event{Envelope: domain.Envelope{Seq: seq, N: seq, EmployerID: id}, Body: body})
-	}
 	for _, ev := range refEvents() {
 		seq++
 		ev.Seq = seq
 		l.Apply(ev)
 	}
+	return l, func(id string, body domain.Payload) {
+		seq++
+		l.Apply(domain.Event{Envelope: domain.Envelope{Seq: seq, N: seq, EmployerID: id}, Body: body})
+	}
+}
+
+func TestRatesAreComputedAsTheDomainDefinesThem(t *testing.T) {
+	l, apply := payersLedger()
 	reg := func(county string) domain.EmployerRegistered {
 		return domain.EmployerRegistered{Profile: domain.Profile{Name: "x", County: county, Kind: domain.KindEnterprise, RiskClass: 1}, RegisteredOn: domain.MustDate("2006-04-03")}
 	}
@@ -195,17 +200,7 @@ func TestRatesAreComputedAsTheDomainDefinesThem(t *testing.T) {
 // TestContractsCountWhereAndWhenSigned: contracts signed count in as_of's year, in the county
 // the payer was in when it signed them, whatever it became since (moved, closed), as its lines do.
 func TestContractsCountWhereAndWhenSigned(t *testing.T) {
-	l := NewLedger()
-	seq := uint64(0)
-	apply := func(id string, body domain.Payload) {
-		seq++
-		l.Apply(domain.Event{Envelope: domain.Envelope{Seq: seq, N: seq, EmployerID: id}, Body: body})
-	}
-	for _, ev := range refEvents() {
-		seq++
-		ev.Seq = seq
-		l.Apply(ev)
-	}
+	l, apply := payersLedger()
 	reg := func(county, on string) domain.EmployerRegistered {
 		return domain.EmployerRegistered{Profile: domain.Profile{Name: "x", County: county, Kind: domain.KindEnterprise, RiskClass: 1}, RegisteredOn: domain.MustDate(on)}
 	}
