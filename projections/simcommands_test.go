@@ -516,20 +516,15 @@ func refundedAway(before, after []*mEvent, d domain.Date) bool {
 	return false
 }
 
-// refund pays back credit: at most the least credit held from its date on, as of the last
-// event (every reversal undoing its payment), else refused.
+// refund pays back credit: at most the least credit held from its date on, after each later
+// event in the order applied, as of the last event (every reversal undoing its payment), else
+// refused.
 func (s *simulation) refund(p *simPayer) {
 	d, ok := s.date(p)
 	if !ok {
 		return
 	}
-	last := lastDate(p, d)
-	least := modelReplay(p.events, d, last).Credit
-	for _, e := range p.events {
-		if e.date > d {
-			least = min(least, modelReplay(p.events, e.date, last).Credit)
-		}
-	}
+	least := modelReplay(p.events, lastDate(p, d), lastDate(p, d)).leastCreditFrom(d)
 	amount := least + 1 + int64(s.intn(5000))
 	exp := expect{kind: domain.KindConflict, what: "refund"}
 	if least > 0 && s.chance(70) {

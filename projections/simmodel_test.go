@@ -158,6 +158,31 @@ type mStatement struct {
 	// Shorts are the refunds that found too little credit at their dates, and how much; Unfound
 	// how much of that they found no principal or late fee paid to take back from.
 	Shorts, Unfound map[*mEvent]int64
+	// After is the credit after each event, in the order they were applied.
+	After []mCreditAt
+}
+
+// mCreditAt is the credit after an event dated on.
+type mCreditAt struct {
+	on     domain.Date
+	credit int64
+}
+
+// leastCreditFrom is the least credit held from d on: after the events dated on or before d,
+// and after each later one, in the order applied (a refund's decision: CreditFrom).
+func (st mStatement) leastCreditFrom(d domain.Date) int64 {
+	var least int64
+	i := 0
+	for i < len(st.After) && st.After[i].on <= d {
+		i++
+	}
+	if i > 0 {
+		least = st.After[i-1].credit
+	}
+	for _, a := range st.After[i:] {
+		least = min(least, a.credit)
+	}
+	return max(least, 0)
 }
 
 // statement replays the events dated on or before asOf, in date order then as recorded,
@@ -286,6 +311,7 @@ func modelReplay(events []*mEvent, asOf, undoThrough domain.Date) mStatement {
 			}
 		}
 	}
+	var after []mCreditAt
 	for _, e := range evs {
 		if undone[e] {
 			continue
@@ -367,8 +393,9 @@ func modelReplay(events []*mEvent, asOf, undoThrough domain.Date) mStatement {
 				unfound[e] = short
 			}
 		}
+		after = append(after, mCreditAt{e.date, credit})
 	}
-	st := mStatement{Credit: credit, Shorts: shorts, Unfound: unfound}
+	st := mStatement{Credit: credit, Shorts: shorts, Unfound: unfound, After: after}
 	for _, l := range order {
 		acc := l.fee(asOf)
 		st.Lines = append(st.Lines, mLineState{Key: l.key, Due: l.principal(), Paid: l.paid, Waived: l.waived,
