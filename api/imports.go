@@ -227,8 +227,6 @@ func importAnswer(rep *importer.Report, all bool) ImportAnswer {
 	return a
 }
 
-// writeImportError answers a file the importer refused: 413 for a file past a limit (the error
-// says which), the ledger's own answer when it did not take a batch, else 400.
 // oneOfEachPart refuses an import that sends the file, its kind or its encoding more than once
 // (in the form, or in the query beside it): which one is meant is not guessed.
 func oneOfEachPart(r *http.Request) error {
@@ -243,6 +241,8 @@ func oneOfEachPart(r *http.Request) error {
 	return nil
 }
 
+// writeImportError answers a file the importer refused: 413 for a file past a limit (the error
+// says which), the ledger's own answer when it did not take a batch, else 400.
 func writeImportError(w http.ResponseWriter, err error) {
 	var de *domain.Error
 	switch {

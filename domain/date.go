@@ -230,6 +230,13 @@ func (d Date) YMD() (y int, m time.Month, day int) {
 // Year returns the year of d (0 for the zero Date).
 func (d Date) Year() int { y, _, _ := d.YMD(); return y }
 
+// YearStart is 1 January of d's year.
+func (d Date) YearStart() Date {
+	y, _, _ := d.YMD()
+	s, _ := DateOf(y, time.January, 1) // valid for every year a Date holds
+	return s
+}
+
 // Month returns the month of d (0 for the zero Date).
 func (d Date) Month() time.Month { _, m, _ := d.YMD(); return m }
 

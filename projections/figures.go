@@ -245,7 +245,7 @@ func fieldWorkOf(e *domain.Employer, p *domain.Profile, d domain.Date) FieldWork
 	}
 	if w.Closed == 0 && registered && p.In(domain.SegmentPark) {
 		w.ParkPayers = 1
-		jan1 := domain.MustDate(strconv.Itoa(d.Year()) + "-01-01")
+		jan1 := d.YearStart()
 		if slices.ContainsFunc(e.Inspected, func(x domain.Date) bool { return jan1 <= x && x <= d }) {
 			w.ParkPayersInspected = 1
 		}
@@ -475,7 +475,7 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 	}
 	// Contracts count where and when they were signed (as_of's year, through as_of): a payer that
 	// moved or closed since keeps them with the county it signed them in, as its lines do.
-	from := domain.MustDate(strconv.Itoa(q.AsOf.Year()) + "-01-01")
+	from := q.AsOf.YearStart()
 	for _, k := range e.History.Contracts {
 		switch {
 		case k.On < from || k.On > q.AsOf:

@@ -35,12 +35,21 @@ const (
 	freezeFormat = FreezeFormat2
 )
 
+// viewsNumber is N of code version views-N.
+func viewsNumber(codeVersion string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimPrefix(codeVersion, "views-"))
+	if err != nil || !strings.HasPrefix(codeVersion, "views-") || n < 1 {
+		return 0, fmt.Errorf("code version %q: not one of this ledger's views", codeVersion)
+	}
+	return n, nil
+}
+
 // FreezeFormatOf is the layout of a freeze made by the views of codeVersion.
 func FreezeFormatOf(codeVersion string) (int, error) {
-	n, err := strconv.Atoi(strings.TrimPrefix(codeVersion, "views-"))
+	n, err := viewsNumber(codeVersion)
 	switch {
-	case err != nil || !strings.HasPrefix(codeVersion, "views-") || n < 1:
-		return 0, fmt.Errorf("code version %q: not one of this ledger's views", codeVersion)
+	case err != nil:
+		return 0, err
 	case n <= 9:
 		return FreezeFormat1, nil
 	default:
@@ -57,7 +66,7 @@ func FreezeFiguresIn(l *Ledger, d domain.Date, codeVersion string) (*Report, []b
 		return nil, nil, "", err
 	}
 	q := FreezeQuery(&l.Ref, d)
-	q.rules, _ = strconv.Atoi(strings.TrimPrefix(codeVersion, "views-"))
+	q.rules, _ = viewsNumber(codeVersion)
 	var rep *Report
 	var v any
 	switch format {

@@ -56,10 +56,11 @@ const (
 // Printings lists the ways documents are printed, the current one first.
 var Printings = []Printing{OwnWriterFeeDays, OwnWriterLineRules, OwnWriter, OwnGlyphs, WholeFont}
 
-// ownWriter reports whether p prints with our own writer, and lineRules whether it breaks lines
-// as Chinese typesetting does.
+// ownWriter reports whether p prints with our own writer, lineRules whether it breaks lines as
+// Chinese typesetting does, and feeDays whether a notice names its rates for the fee's days.
 func (p Printing) ownWriter() bool { return p >= OwnWriter }
 func (p Printing) lineRules() bool { return p >= OwnWriterLineRules }
+func (p Printing) feeDays() bool   { return p >= OwnWriterFeeDays }
 
 const (
 	font       = "songti"
@@ -345,7 +346,7 @@ func (n *Notice) body(d *doc, p Printing) {
 	d.ln(3)
 	d.paragraph("滞纳金自缴费期限届满次日起按日计收，至" + ChineseDate(n.IssuedOn) + "止：")
 	rates := n.Rates
-	if p >= OwnWriterFeeDays {
+	if p.feeDays() {
 		rates = n.FeeDays
 	}
 	for _, r := range rates {

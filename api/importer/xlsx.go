@@ -200,7 +200,6 @@ type xmlScan struct {
 	inTag bool
 	tag   []byte // the tag being read, without its angle brackets
 	run   int    // bytes of the text being read
-	depth int
 
 	row       int  // number of the row being read
 	inRow     bool // inside a row element
@@ -341,7 +340,6 @@ func (s *xmlScan) element() error {
 		if err := s.form.end(t[1:]); err != nil {
 			return s.damaged(err)
 		}
-		s.depth--
 		switch localName(t[1:]) {
 		case "row":
 			s.endRow()
@@ -364,7 +362,7 @@ func (s *xmlScan) element() error {
 // startTag acts on a start tag t, closed if it closes itself.
 func (s *xmlScan) startTag(t []byte, closed bool) error {
 	if !closed {
-		if s.depth++; s.depth > maxXMLDepth {
+		if len(s.form.open)+1 > maxXMLDepth { // form.start opens it next
 			return tooLarge("part %s of the xlsx file nests elements more than %d deep", echo(s.part), maxXMLDepth)
 		}
 	}
