@@ -341,15 +341,25 @@ func TestASnapshotWhoseUploadFailsLeavesTheOneBefore(t *testing.T) {
 func TestTheSnapshotBucketHasTheStreamsReplicas(t *testing.T) {
 	servers := storetest.StartCluster(t)
 	nc := storetest.ClusterConn(t, servers, 0)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: projections.SnapshotBucket, Storage: jetstream.FileStorage}); err != nil {
-		t.Fatal(err)
-	}
+	// A create on a new cluster can go unanswered though the bucket was made (nats-server#3677),
+	// as the runner's own create knows: ask in short attempts, and look the bucket up after each.
+	storetest.CheckFor(t, 90*time.Second, 100*time.Millisecond, func() error {
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		_, err := js.CreateObjectStore(actx, jetstream.ObjectStoreConfig{Bucket: projections.SnapshotBucket, Storage: jetstream.FileStorage})
+		if err != nil {
+			if _, ferr := js.ObjectStore(actx, projections.SnapshotBucket); ferr == nil {
+				return nil
+			}
+		}
+		return err
+	})
 	st := storetest.OpenOnCluster(t, nc, eventstore.Config{})
 	start := func(st *eventstore.Store) {
 		t.Helper()
@@ -373,6 +383,9 @@ func TestTheSnapshotBucketHasTheStreamsReplicas(t *testing.T) {
 	if status.Replicas() != st.Replicas() {
 		t.Fatalf("the snapshot bucket has %d replicas, the stream %d", status.Replicas(), st.Replicas())
 	}
+	// Take a leader away only once every replica is current, or the two left may elect none.
+	storetest.WaitReplicasCurrent(t, js, st.Stream())
+	storetest.WaitReplicasCurrent(t, js, "OBJ_"+projections.SnapshotBucket)
 	info, err := js.Stream(ctx, "OBJ_"+projections.SnapshotBucket)
 	if err != nil {
 		t.Fatal(err)

@@ -127,8 +127,8 @@ func CheckFor(t testing.TB, timeout, every time.Duration, f func() error) {
 	t.Fatalf("condition not met after %v: %v", timeout, err)
 }
 
-// WaitReplicasCurrent waits until every replica of the stream is online and current with its
-// leader. A test that takes the leader away must wait for it: a replica still catching up cannot
+// WaitReplicasCurrent waits until the stream has all the replicas its configuration asks for,
+// each online and current with its leader. A test that takes the leader away must wait for it: a replica still catching up cannot
 // be elected, and on a busy machine the cluster may then have no leader for minutes, which is
 // the loss of two nodes of three and not the fault under test.
 func WaitReplicasCurrent(t testing.TB, js jetstream.JetStream, stream string) {
@@ -143,6 +143,11 @@ func WaitReplicasCurrent(t testing.TB, js jetstream.JetStream, stream string) {
 		info := s.CachedInfo()
 		if info.Cluster == nil || info.Cluster.Leader == "" {
 			return fmt.Errorf("stream %s has no leader", stream)
+		}
+		// A change of replicas is a migration the server finishes later: until it has, the
+		// stream sits on its old peers and lists none of the new ones.
+		if info.Cluster.Desired != nil || len(info.Cluster.Replicas) != info.Config.Replicas-1 {
+			return fmt.Errorf("stream %s has %d of %d replicas placed", stream, len(info.Cluster.Replicas)+1, info.Config.Replicas)
 		}
 		for _, r := range info.Cluster.Replicas {
 			if !r.Current || r.Offline {
