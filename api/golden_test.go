@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
@@ -207,6 +208,24 @@ func TestReadsWithoutASegmentAnswerWhatTheyAnsweredBeforeSegments(t *testing.T) 
 			CodeVersion: want.CodeVersion, Digest: want.Digest, Figures: want.Figures}
 		if err := projections.VerifyFreeze(views, f); err != nil {
 			t.Error(err)
+		}
+		// Its monthly spreadsheet leaves 清欠率 and the recovery it is of blank: the freeze holds
+		// neither, and a 0 would read as nothing recovered of the prior years' arrears.
+		frozen, err := projections.FrozenReport(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := api.MonthlyRows(frozen, frozen.Counties, projections.Sum("total", frozen.Counties))
+		if h := rows[0][len(rows[0])-2:]; !strings.HasPrefix(h[0], "本年清欠历年欠费") || !strings.HasPrefix(h[1], "清欠率") {
+			t.Fatalf("the last columns are %q", h)
+		}
+		for _, row := range rows[1:] {
+			if got := row[len(row)-2:]; got[0] != "" || got[1] != "" {
+				t.Errorf("%s %s: recovery columns %q, want blank", row[1], row[2], got)
+			}
+		}
+		if frozen.City.ArrearsPriorYearsFen == 0 && views.Report(projections.FreezeQuery(&views.Ref, f.ValidThrough)).City.ArrearsPriorYearsFen == 0 {
+			t.Error("no prior years' arrears: blank and 0 cannot be told apart")
 		}
 		// A freeze made now of the same (S, D) is of format 2: 清欠率 is in its figures.
 		m := e.getFreeze(t, tokAssessor, e.freeze(t, tokAssessor, "2006-12-31", seq).ID)

@@ -94,12 +94,16 @@ func MonthlyRows(rep *projections.Report, counties []*projections.Figures, total
 	for _, c := range append(slices.Clip(counties), total) {
 		for _, ins := range domain.Insurances {
 			x := c.Insurances[ins]
+			recovered := i64(int64(x.PriorYearsRecoveredFen))
+			if !c.HoldsRecovery() {
+				recovered = "" // a freeze made before 清欠率 holds no figure for it, not a zero
+			}
 			rows = append(rows, []string{c.Code, c.Name, string(ins), i64(x.Insured), i64(x.ShouldInsure), basisPoints(x.CoverageRate),
 				i64(x.PaidInsured), basisPoints(x.ContributionRate), i64(int64(x.PeriodDueFen)), i64(int64(x.PeriodCollectedFen)),
 				basisPoints(x.PeriodCollectionRate), i64(int64(x.CumulativeDueFen)), i64(int64(x.CumulativeCollectedFen)),
 				basisPoints(x.CumulativeCollectionRate), i64(int64(x.ArrearsCurrentYearFen)), i64(int64(x.ArrearsPriorYearsFen)),
 				i64(int64(x.RecoveredFen)), rep.Period.String(), rep.AsOf.String(),
-				i64(int64(x.PriorYearsRecoveredFen)), basisPoints(x.RecoveryRate)})
+				recovered, basisPoints(x.RecoveryRate)})
 		}
 	}
 	return rows

@@ -335,12 +335,24 @@ func (f *Figures) add(o *Figures) {
 	}
 }
 
-// rates computes each insurance's rates from its counts, and the recovery rate of them all.
+// HoldsRecovery reports whether the figures hold 清欠率 and the principal of prior years
+// recovered in the year: all but those read back from a freeze made before them (format 1,
+// which holds no field work either), or summed from such figures.
+func (f *Figures) HoldsRecovery() bool { return f.FieldWork != nil }
+
+// rates computes each insurance's rates from its counts, and the recovery rate of them all:
+// undefined in figures that do not hold it, not zero.
 func (f *Figures) rates() {
 	for _, x := range f.Insurances {
 		x.rates()
+		if !f.HoldsRecovery() {
+			x.RecoveryRate = Ratio{}
+		}
 	}
 	f.RecoveryRate = recoveryRate(f.PriorYearsRecoveredFen, f.ArrearsPriorYearsFen)
+	if !f.HoldsRecovery() {
+		f.RecoveryRate = Ratio{}
+	}
 	f.Synchronised = nil
 	if g := f.Insurances[domain.Pension].Growth; g != nil {
 		f.Synchronised = g.Synchronised

@@ -509,3 +509,43 @@ func TestAFreezeIsVerifiedByTheRulesOfItsCodeVersion(t *testing.T) {
 		t.Errorf("views-13's figures verified as today's")
 	}
 }
+
+// A freeze made before 清欠率 (format 1) holds neither the rate nor the principal of prior years
+// recovered in the year: read back, its recovery rates are undefined rather than 0, in its sums
+// too, and its restatement does not take the missing figure for a zero that moved.
+func TestAFreezeMadeBeforeRecoveryLeavesItUndefined(t *testing.T) {
+	recovered := false
+	for _, c := range formatOneCases {
+		t.Run(c.name(), func(t *testing.T) {
+			l := c.ledger()
+			f := readStored(t, "freeze-format-1", c)
+			r, err := FrozenReport(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, fig := range append(append(slices.Clone(r.Counties), r.Groups...), r.City, Sum("sum", r.Counties)) {
+				if fig.HoldsRecovery() || fig.RecoveryRate.Den != 0 {
+					t.Errorf("%s: holds recovery %v, rate %d/%d, want undefined", fig.Name, fig.HoldsRecovery(), fig.RecoveryRate.Num, fig.RecoveryRate.Den)
+				}
+				for ins, x := range fig.Insurances {
+					if x.RecoveryRate.Den != 0 {
+						t.Errorf("%s %s: recovery rate %d/%d, want undefined", fig.Name, ins, x.RecoveryRate.Num, x.RecoveryRate.Den)
+					}
+				}
+			}
+			now := l.Report(FreezeQuery(&l.Ref, f.ValidThrough))
+			if !now.City.HoldsRecovery() {
+				t.Error("figures counted now hold no recovery")
+			}
+			recovered = recovered || now.City.PriorYearsRecoveredFen > 0
+			for _, ch := range Restate(r, now) {
+				if strings.Contains(ch.Figure, "prior_years_recovered_fen") {
+					t.Errorf("restatement: %+v", ch)
+				}
+			}
+		})
+	}
+	if !recovered {
+		t.Error("no case recovers prior years' principal: the restatement's check tests nothing")
+	}
+}

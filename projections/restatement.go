@@ -44,6 +44,13 @@ func scopes(r *Report) map[string]map[string]int64 {
 		_ = json.Unmarshal(b, &m)
 		leaves := map[string]int64{}
 		flatten("", m, leaves)
+		if !f.HoldsRecovery() { // a freeze made before 清欠率 holds none of it, not zeros
+			for k := range leaves {
+				if strings.HasSuffix(k, "prior_years_recovered_fen") {
+					delete(leaves, k)
+				}
+			}
+		}
 		out[scope] = leaves
 	}
 	for _, c := range r.Counties {
