@@ -1,6 +1,9 @@
 package domain
 
-import "testing"
+import (
+	"maps"
+	"testing"
+)
 
 // fold applies payloads to a new employer in recording order.
 func fold(ps ...Payload) *Employer {
@@ -290,6 +293,46 @@ func TestRecoveredInYearIsWhatWasRecoveredInTheStatementsYear(t *testing.T) {
 			}
 			if l.RecoveredFen != tt.recovered || l.RecoveredInYearFen != tt.inYear {
 				t.Errorf("as of %s: recovered %d, in the year %d; want %d and %d", tt.asOf, l.RecoveredFen, l.RecoveredInYearFen, tt.recovered, tt.inYear)
+			}
+		})
+	}
+}
+
+// A later declaration of a period replaces the earlier one: an insurance it no longer lists is
+// dropped, and stands again when declared again or when an audit adds to it.
+func TestALineADeclarationNoLongerListsIsDropped(t *testing.T) {
+	both := func(on string, a, b Insurance) DeclarationFiled {
+		d := declared(on, "2006-05", a, 2800)
+		d.Lines = append(d.Lines, DeclaredLine{Insurance: b, DueFen: 200})
+		return d
+	}
+	dropped := func(e *Employer) map[Insurance]bool {
+		out := map[Insurance]bool{}
+		for _, l := range e.Account.Statement(MustDate("2006-06-30"), DefaultLateFees).Lines {
+			out[l.Insurance] = l.Dropped
+		}
+		return out
+	}
+	reg := EmployerRegistered{RegisteredOn: MustDate("2006-01-05")}
+	wrong := both("2006-06-05", Pension, Unemployment)
+	right := both("2006-06-06", Pension, Medical)
+	audit := AuditFindingRecorded{FoundOn: MustDate("2006-06-20"), Period: MustPeriod("2006-05"), Insurance: Unemployment, DueFen: 50}
+	for _, c := range []struct {
+		name   string
+		events []Payload
+		want   map[Insurance]bool
+	}{
+		{"a declaration's lines stand", []Payload{reg, wrong}, map[Insurance]bool{Pension: false, Unemployment: false}},
+		{"an insurance the replacing declaration leaves out is dropped", []Payload{reg, wrong, right},
+			map[Insurance]bool{Pension: false, Unemployment: true, Medical: false}},
+		{"declared again it stands again", []Payload{reg, wrong, right, both("2006-06-07", Medical, Unemployment)},
+			map[Insurance]bool{Pension: true, Unemployment: false, Medical: false}},
+		{"an audit addition makes it stand", []Payload{reg, wrong, right, audit},
+			map[Insurance]bool{Pension: false, Unemployment: false, Medical: false}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := dropped(fold(c.events...)); !maps.Equal(got, c.want) {
+				t.Errorf("dropped %v, want %v", got, c.want)
 			}
 		})
 	}

@@ -40,6 +40,9 @@ type bookLine struct {
 	// quiet is set on a line summed into its book's quiet totals, as counted (see book.totals).
 	quiet   bool
 	counted quietState
+	// undeclared is set on a line of a period whose standing declaration or assessment does not
+	// list it: a later one replaced the one that did (LineState.Dropped).
+	undeclared bool
 }
 
 // feeMemo is the fee a line accrued through any date from on, while its principal and the
@@ -329,11 +332,12 @@ func (s *book) apply(e *entry) {
 		for _, l := range s.order {
 			if l.key.Period == e.period {
 				s.touch(l)
-				l.base = 0
+				l.base, l.undeclared = 0, true
 			}
 		}
 		for _, la := range e.lines {
-			s.line(la.key, e.dueOn).base = la.amount
+			l := s.line(la.key, e.dueOn)
+			l.base, l.undeclared = la.amount, false
 		}
 		s.settle(e.date)
 	case entryAudit:
@@ -449,6 +453,7 @@ func (l *bookLine) state(asOf Date, fees []LateFeeRate) LineState {
 		LateFeeFen:         max(accrued-l.feePaid-l.feeWaived, 0),
 		RecoveredFen:       l.recovered,
 		RecoveredInYearFen: l.recoveredIn(asOf.Year()),
+		Dropped:            l.undeclared && l.audit == 0 && l.opening == 0,
 	}
 }
 

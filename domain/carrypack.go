@@ -7,11 +7,14 @@ import "encoding/binary"
 // fixed line takes about 18 bytes instead of the 88 of a carriedLine.
 //
 // A line is: a header uvarint (the insurance's rank in bits 0-2, fixed in bit 3, from bit 4 one
-// bit for each of the fourteen amounts that is not zero), the period as a uvarint step from the line
+// bit for each of the fourteen amounts that is not zero, then undeclared), the period as a uvarint step from the line
 // before (lines are sorted oldest first), the due date as a zigzag varint from the period's first
 // day, each amount present as a zigzag varint, and, unless fixed, the count of its reductions.
 
 const packedAmounts = 14
+
+// undeclaredBit marks an undeclared line in a packed line's header, after the amounts' bits.
+const undeclaredBit = 1 << (4 + packedAmounts)
 
 // amounts lists a line's amounts in their packed order; those added later come last, so that
 // lines packed before them read the same (their bits are 0).
@@ -29,6 +32,9 @@ func packLines(lines []carriedLine) []byte {
 		header := uint64(cl.Rank)
 		if cl.Fixed {
 			header |= 1 << 3
+		}
+		if cl.Undeclared {
+			header |= undeclaredBit
 		}
 		amounts := cl.amounts()
 		for j, x := range amounts {
@@ -65,7 +71,7 @@ func (r *packedLines) next() (carriedLine, bool) {
 		return cl, false
 	}
 	header := r.uvarint()
-	cl.Rank, cl.Fixed = uint8(header&7), header&(1<<3) != 0
+	cl.Rank, cl.Fixed, cl.Undeclared = uint8(header&7), header&(1<<3) != 0, header&undeclaredBit != 0
 	cl.Period = r.prev + Period(r.uvarint())
 	cl.DueOn = cl.Period.FirstDay() + Date(r.varint())
 	for j, x := range cl.amounts() {

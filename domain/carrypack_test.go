@@ -24,7 +24,8 @@ func TestCarriedLinesReadBackAsTheyWerePacked(t *testing.T) {
 		p := MustPeriod("1995-01") + Period(r.IntN(100))
 		for i := range lines {
 			p += Period(r.IntN(3))
-			cl := carriedLine{Period: p, DueOn: p.FirstDay() + Date(r.IntN(200)-100), Rank: uint8(r.IntN(len(Insurances))), Fixed: r.IntN(2) == 0}
+			cl := carriedLine{Period: p, DueOn: p.FirstDay() + Date(r.IntN(200)-100), Rank: uint8(r.IntN(len(Insurances))), Fixed: r.IntN(2) == 0,
+				Undeclared: r.IntN(3) == 0}
 			for _, x := range cl.amounts() {
 				*x = amount()
 			}

@@ -54,6 +54,7 @@ type carriedLine struct {
 	Reductions                     int32 // how many of carry.reductions are the line's
 	Rank                           uint8 // the insurance's Rank
 	Fixed                          bool
+	Undeclared                     bool // bookLine.undeclared
 }
 
 // carried returns l as carried through a boundary, appending its reductions to c's unless fixed.
@@ -61,7 +62,7 @@ func (c *carry) carried(l *bookLine, fixed bool, fees []LateFeeRate) carriedLine
 	cl := carriedLine{Period: l.key.Period, DueOn: l.dueOn, Base: l.base, Audit: l.audit, Opening: l.opening,
 		Paid: l.paid, Waived: l.waived, FeePaid: l.feePaid, FeeWaived: l.feeWaived, Recovered: l.recovered,
 		WaiverLapsed: l.waiverLapsed, FeeWaiverLapsed: l.feeWaiverLapsed, FeeRefunded: l.feeRefunded,
-		Rank: uint8(l.key.Insurance.Rank()), Fixed: fixed || l.fixed}
+		Rank: uint8(l.key.Insurance.Rank()), Fixed: fixed || l.fixed, Undeclared: l.undeclared}
 	if y := c.through.Year(); l.recYear == y && c.through.AddDays(1).Year() == y {
 		cl.RecoveredInYear, cl.RecoveredYear = l.recInYear, Fen(y)
 	}
@@ -81,7 +82,7 @@ func (cl *carriedLine) bookLine(reductions []reduction) bookLine {
 		paid: cl.Paid, waived: cl.Waived, feePaid: cl.FeePaid, feeWaived: cl.FeeWaived, recovered: cl.Recovered,
 		waiverLapsed: cl.WaiverLapsed, feeWaiverLapsed: cl.FeeWaiverLapsed, feeRefunded: cl.FeeRefunded,
 		reductions: reductions, fixed: cl.Fixed, fee: cl.Fee, feeBase: cl.Base + cl.Audit + cl.Opening,
-		recInYear: cl.RecoveredInYear, recYear: int(cl.RecoveredYear)}
+		recInYear: cl.RecoveredInYear, recYear: int(cl.RecoveredYear), undeclared: cl.Undeclared}
 }
 
 // Settled sums lines that left the working set at a year-end compaction: fully paid, waived

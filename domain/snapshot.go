@@ -110,6 +110,7 @@ func (a *Account) appendState(b []byte) []byte {
 		w.i(int64(l.Reductions))
 		w.u(uint64(l.Rank))
 		w.bool(l.Fixed)
+		w.bool(l.Undeclared)
 	}
 	w.u(uint64(len(c.reductions)))
 	for _, r := range c.reductions {
@@ -150,6 +151,7 @@ func (a *Account) readState(b []byte) error {
 				*x = Fen(r.i())
 			}
 			l.Reductions, l.Rank, l.Fixed = int32(r.i()), uint8(min(r.u(), 255)), r.bool()
+			l.Undeclared = r.bool()
 		}
 		if n := r.count(); n > 0 {
 			cs.Reductions = make([]reductionSnap, n)

@@ -25,6 +25,11 @@ type LineState struct {
 	// leave it out.
 	RecoveredFen       Fen `json:"recovered_fen"`
 	RecoveredInYearFen Fen `json:"-"`
+	// Dropped is set on a line that stands on nothing: the declaration or assessment standing
+	// for its period does not list it (a later one replaced the one that did), and it has no
+	// audit addition or opening balance. It is kept for what was paid on it, but for 缴费率 the
+	// period has no line of that insurance.
+	Dropped bool `json:"-"`
 }
 
 // Totals sums a statement.

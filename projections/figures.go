@@ -443,6 +443,11 @@ type Query struct {
 // now).
 const rulesWhereSigned = 14
 
+// rulesDroppedLines is the first code version (views-15) for which a line that a later
+// declaration of its period dropped is no line for 缴费率 (domain.LineState.Dropped); before it,
+// such a line, with nothing due, counted its insurance as paid in full.
+const rulesDroppedLines = 15
+
 // follows reports whether q's figures are counted by the rules from code version v on.
 func (q Query) follows(v int) bool { return q.rules == 0 || q.rules >= v }
 
@@ -467,7 +472,7 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 	}()
 	var paidUp [5]bool // the period's lines with nothing outstanding, in domain.Insurances order
 	for _, l := range st.Lines {
-		if r := l.Insurance.Rank(); l.Period == q.Period && l.OutstandingFen == 0 && r >= 0 {
+		if r := l.Insurance.Rank(); l.Period == q.Period && l.OutstandingFen == 0 && r >= 0 && !(l.Dropped && q.follows(rulesDroppedLines)) {
 			paidUp[r] = true
 		}
 	}

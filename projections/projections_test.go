@@ -350,3 +350,42 @@ func TestAReportComputedOnSeveralCoresEqualsOneComputedOnOne(t *testing.T) {
 		}
 	}
 }
+
+// TestADroppedLineIsNoLineForTheContributionRate: a declaration that replaces a period's earlier
+// one without an insurance leaves that insurance undeclared (DOMAIN.md: "an enrolled employer
+// with no line for the period … counts as unpaid"), not paid in full on nothing due; a freeze
+// made by views-14 is still counted as it was.
+func TestADroppedLineIsNoLineForTheContributionRate(t *testing.T) {
+	l, apply := payersLedger()
+	june := domain.MustPeriod("2006-06")
+	decl := func(on string, ins ...domain.Insurance) domain.DeclarationFiled {
+		d := domain.DeclarationFiled{DeclaredOn: domain.MustDate(on), Period: june, DueOn: l.Ref.DueDate(june)}
+		for _, i := range ins {
+			d.Lines = append(d.Lines, domain.DeclaredLine{Insurance: i, Headcount: 10, WageBaseFen: 100, DueFen: 1000})
+		}
+		return d
+	}
+	apply("D", domain.EmployerRegistered{Profile: domain.Profile{Name: "x", County: "360724", Kind: domain.KindEnterprise, RiskClass: 1}, RegisteredOn: domain.MustDate("2006-04-03")})
+	for _, ins := range []domain.Insurance{domain.Pension, domain.Unemployment, domain.Medical} {
+		apply("D", domain.EnrollmentRecorded{Insurance: ins, Headcount: 10, EffectiveOn: domain.MustDate("2006-05-01")})
+	}
+	apply("D", decl("2006-07-05", domain.Pension, domain.Unemployment)) // unemployment by mistake
+	apply("D", decl("2006-07-06", domain.Pension, domain.Medical))      // the right insurances
+	apply("D", domain.PaymentReceived{PaidOn: domain.MustDate("2006-07-10"), AmountFen: 2000, ReceiptNo: "D1"})
+
+	paid := func(rules int) map[domain.Insurance]int64 {
+		q := Query{Period: june, AsOf: domain.MustDate("2006-07-31"), rules: rules}
+		c, _ := l.Report(q).County("360724")
+		out := map[domain.Insurance]int64{}
+		for _, ins := range []domain.Insurance{domain.Pension, domain.Unemployment, domain.Medical} {
+			out[ins] = c.Insurances[ins].PaidInsured
+		}
+		return out
+	}
+	if got, want := paid(0), map[domain.Insurance]int64{domain.Pension: 10, domain.Unemployment: 0, domain.Medical: 10}; !maps.Equal(got, want) {
+		t.Errorf("paid insured %v, want %v: unemployment was never declared for June", got, want)
+	}
+	if got, want := paid(rulesDroppedLines-1), map[domain.Insurance]int64{domain.Pension: 10, domain.Unemployment: 10, domain.Medical: 10}; !maps.Equal(got, want) {
+		t.Errorf("by views-14's rules, paid insured %v, want %v", got, want)
+	}
+}
