@@ -209,7 +209,7 @@ func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
 // dependent returns the first event among an employer's events (in stream order) that stands on
 // the one at index at (voided: the events voids name), one a void of it would leave without its
 // ground: the reversal of a payment; a payment recorded anew with the receipt of a reversal; a
-// declaration of an insurance whose enrollment it is (until the insurance is enrolled again); an
+// declaration of an insurance whose enrollment it is (unless another enrollment of it stands); an
 // assessment for no declaration of the next period still standing (assessed110) made of a line
 // the event set or added to; a later enforcement step; the reinstatement that ends a
 // deregistration; any event recorded after a reinstatement. Voided events and voids stand on
@@ -217,6 +217,9 @@ func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
 func dependent(events []Event, at int, voided map[uint64]bool) (Event, bool) {
 	if a, ok := assessed110(events, at, voided); ok {
 		return a, true
+	}
+	if _, ok := events[at].Body.(EnrollmentRecorded); ok && enrolledElsewhere(events, at, voided) {
+		return Event{}, false
 	}
 	for _, ev := range events[at+1:] {
 		if voided[ev.Seq] || ev.Body == nil {
@@ -242,12 +245,7 @@ func dependent(events []Event, at int, voided map[uint64]bool) (Event, bool) {
 				return ev, true
 			}
 		case EnrollmentRecorded:
-			switch p := ev.Body.(type) {
-			case EnrollmentRecorded:
-				if p.Insurance.canonical() == t.Insurance.canonical() {
-					return Event{}, false
-				}
-			case DeclarationFiled:
+			if p, ok := ev.Body.(DeclarationFiled); ok {
 				for _, l := range p.Lines {
 					if l.Insurance.canonical() == t.Insurance.canonical() {
 						return ev, true
@@ -267,6 +265,20 @@ func dependent(events []Event, at int, voided map[uint64]bool) (Event, bool) {
 		}
 	}
 	return Event{}, false
+}
+
+// enrolledElsewhere reports whether another enrollment of the insurance of the enrollment at
+// index at stands, recorded before it or after: the employer's declarations of that insurance
+// stand on it as well, whichever was recorded first (a clerk records the right enrollment,
+// then voids the wrong one).
+func enrolledElsewhere(events []Event, at int, voided map[uint64]bool) bool {
+	ins := events[at].Body.(EnrollmentRecorded).Insurance.canonical()
+	for i, ev := range events {
+		if p, ok := ev.Body.(EnrollmentRecorded); ok && i != at && !voided[ev.Seq] && p.Insurance.canonical() == ins {
+			return true
+		}
+	}
+	return false
 }
 
 // assessed110 returns an assessment for no declaration, recorded after the event at index at and

@@ -335,6 +335,20 @@ func TestAVoidOfAnEventLaterOnesStandOnNamesThem(t *testing.T) {
 	}
 }
 
+// A clerk who enrolled an insurance from the wrong date records the right enrollment and voids
+// the wrong one, though a declaration of that insurance was recorded between them: the
+// declaration stands on the right one; before it is recorded, the wrong one is the ground.
+func TestAWrongEnrollmentIsVoidedOnceTheRightOneIsRecorded(t *testing.T) {
+	b := newPayerBook(t)
+	wrong := b.must("clerk:wang", &RecordEnrollment{Insurance: "unemployment", Headcount: "3", EffectiveOn: "2006-09-01"})
+	d := b.must("clerk:wang", declaration("2006-10-10", "2006-09", "1000000"))
+	if detail := b.refused("clerk:wang", void(wrong.ID, "2006-10-20"), KindConflict, "event_id"); !strings.Contains(detail, d.ID) {
+		t.Errorf("the refusal %q does not name the declaration %s", detail, d.ID)
+	}
+	b.must("clerk:wang", &RecordEnrollment{Insurance: "unemployment", Headcount: "3", EffectiveOn: "2006-05-01"})
+	b.must("clerk:wang", void(wrong.ID, "2006-10-20"))
+}
+
 // A period's line declared again (dated later) before the next period was assessed is that
 // assessment's ground, and an assessment a declaration of its period replaced stands on nothing:
 // a void of the line's first declaration or assessment leaves no assessment without its ground,
