@@ -107,6 +107,21 @@ func TestInvalidBodiesAreRefusedWith400NamingTheFieldAndAppendNothing(t *testing
 	}
 }
 
+// A clerk who pastes an organisation code in full-width characters registers the payer under
+// its ASCII code, and the same code typed in ASCII is then the same payer (DOMAIN.md: codes
+// compare after NFKC normalisation).
+func TestAFullWidthOrgCodeIsTheSameCode(t *testing.T) {
+	e := newEnv(t)
+	wide := strings.Map(func(r rune) rune { return r - '!' + '！' }, orgB) // 10000018-X as １００００１８－Ｘ
+	id := e.register(t, "", " "+wide+" ", "360702")
+	if r := e.get(t, "/v1/employers/"+id, ""); r.str("org_code") != orgB {
+		t.Errorf("registered with org code %q, want %q: %s", r.str("org_code"), orgB, r)
+	}
+	before := e.count()
+	wantError(t, e.post(t, "/v1/employers", "", registration(orgB, "360702")), http.StatusConflict, "conflict", "org_code")
+	e.wantUnchanged(t, before)
+}
+
 func TestRulesBrokenByTheEmployersStateAnswer409AndUnknownEmployer404(t *testing.T) {
 	e := newEnv(t)
 	a := e.register(t, "", orgA, "360702")

@@ -44,14 +44,14 @@ func (r *RegisterEmployer) Check(ctx Context) error {
 		return c.err
 	}
 	if r.CreditCode != "" {
-		cc, err := NormalizeCreditCode(r.CreditCode)
+		cc, err := ReadCreditCode(r.CreditCode)
 		if err != nil {
 			return Invalid("credit_code", "%v", err)
 		}
 		p.CreditCode, p.OrgCode = cc, OrgCodeOfCreditCode(cc)
 	}
 	if r.OrgCode != "" {
-		oc, err := NormalizeOrgCode(r.OrgCode)
+		oc, err := ReadOrgCode(r.OrgCode)
 		if err != nil {
 			return Invalid("org_code", "%v", err)
 		}

@@ -163,6 +163,14 @@ func NormalizeOrgCode(s string) (string, error) {
 	return body + "-" + string(got), nil
 }
 
+// ReadOrgCode is NormalizeOrgCode of a code as a person typed or pasted it: full-width forms,
+// spaces around it and invisible format characters are read as a receipt's are (NormalizeCode),
+// since codes compare after NFKC normalisation (DOMAIN.md). An error quotes the code so read.
+func ReadOrgCode(s string) (string, error) { return NormalizeOrgCode(NormalizeCode(s)) }
+
+// ReadCreditCode is NormalizeCreditCode of a code as a person typed or pasted it (ReadOrgCode).
+func ReadCreditCode(s string) (string, error) { return NormalizeCreditCode(NormalizeCode(s)) }
+
 // CreditCodeCheck returns the GB 32100-2015 check character for the first
 // 17 characters of a unified social credit code, each from
 // "0123456789ABCDEFGHJKLMNPQRTUWXY" (upper case); otherwise an *IDError.

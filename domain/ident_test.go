@@ -339,3 +339,31 @@ func TestAnEmployerIdDerivedFromAnOrgCodeNeverChanges(t *testing.T) {
 		t.Fatalf("EmployerIDForOrgCode(%q) = %s, want %s (the id stored ledgers hold)", code, got, want)
 	}
 }
+
+// A code typed or pasted as people do (full-width digits from a Chinese input method, a
+// full-width hyphen, spaces around it, a zero-width space from a web page) reads as its ASCII
+// form; what is wrong in it stays wrong.
+func TestCodesAreReadAsTyped(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want, wantErr string
+		read                    func(string) (string, error)
+	}{
+		{"full-width digits and hyphen", "１０００００１８－ｘ", "10000018-X", "", ReadOrgCode},
+		{"spaces around and a zero-width space inside", " 10000004\u200b-0\t", "10000004-0", "", ReadOrgCode},
+		{"an ideographic space around", "\u300010000004-0\u3000", "10000004-0", "", ReadOrgCode},
+		{"a full-width code with a wrong check digit is named so", "１００００００４－１", "", `"10000004-1" is not a valid organisation code: check digit is '1', want '0'`, ReadOrgCode},
+		{"a character with no ASCII form is still refused", "1000零004-0", "", `"1000零004-0" is not a valid organisation code: bad character '零' at position 5: want ASCII`, ReadOrgCode},
+		{"a full-width credit code", "９１４４０３００７１５２６７２６ＸＧ", "9144030071526726XG", "", ReadCreditCode},
+		{"a credit code in lower case with spaces", " 9144030071526726xg ", "9144030071526726XG", "", ReadCreditCode},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.read(tc.in)
+			switch {
+			case tc.wantErr == "" && (err != nil || got != tc.want):
+				t.Errorf("read %q as %q, %v; want %q", tc.in, got, err, tc.want)
+			case tc.wantErr != "" && (err == nil || err.Error() != tc.wantErr):
+				t.Errorf("read %q as %q, %v; want the error %s", tc.in, got, err, tc.wantErr)
+			}
+		})
+	}
+}

@@ -468,7 +468,7 @@ func (b *builder) employer(r *record) (string, error) {
 		return id, nil
 	}
 	if cc := b.cell(r, "credit_code"); cc != "" {
-		n, err := domain.NormalizeCreditCode(cc)
+		n, err := domain.ReadCreditCode(cc)
 		if err != nil {
 			return "", domain.Invalid("credit_code", "%v", err)
 		}
@@ -478,7 +478,7 @@ func (b *builder) employer(r *record) (string, error) {
 	if oc == "" {
 		return "", domain.Invalid("org_code", "is required to name the employer")
 	}
-	n, err := domain.NormalizeOrgCode(oc)
+	n, err := domain.ReadOrgCode(oc)
 	if err != nil {
 		return "", domain.Invalid("org_code", "%v", err)
 	}

@@ -188,6 +188,22 @@ func TestBadRowsAreReportedAndTheirFixedRejectsImport(t *testing.T) {
 	}
 }
 
+// A spreadsheet whose organisation codes are in full-width characters, as a Chinese input
+// method types them, finds its payers by their ASCII codes.
+func TestFullWidthOrgCodesFindTheirPayers(t *testing.T) {
+	l := hundredPayers(t)
+	wide := func(s string) string { return strings.Map(func(r rune) rune { return r - '!' + '！' }, s) }
+	file := "组织机构代码,缴费日期,金额(分),票据号\n" + wide(orgCode(5001)) + ",2006-06-10,1000,W1\n" + " " + orgCode(5002) + " ,2006-06-10,1000,W2\n"
+	if rep := load(t, l.Store, "payments.csv", []byte(file), importer.Options{}); rep.Imported != 2 || len(rep.Rejected) != 0 {
+		t.Fatalf("imported %d, rejected %+v; want both rows", rep.Imported, rep.Rejected)
+	}
+	for _, org := range []string{orgCode(5001), orgCode(5002)} {
+		if e, ok := l.Store.Employer(domain.EmployerIDForOrgCode(org)); !ok || len(e.Receipts) != 1 {
+			t.Errorf("payer %s has no payment", org)
+		}
+	}
+}
+
 // A file is read and checked a batch ahead of the ledger's appends, and progress is told after
 // each batch appended, as many rows done as appended or rejected. When the ledger stops taking
 // batches, the import stops with ErrLedger, reporting the batches appended before.
