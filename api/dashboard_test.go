@@ -270,7 +270,13 @@ func startBrowser(t *testing.T) context.Context {
 		chromedp.WindowSize(1280, 800),
 	)
 	ctx, cancelTab := chromedp.NewContext(actx)
-	ctx, cancelTime := context.WithTimeout(ctx, 90*time.Second)
+	// Each step waits with a deadline of its own (poll); the session as a whole only must end
+	// before the test binary's, so that a hung browser fails this test and not the package.
+	session := 5 * time.Minute
+	if d, ok := t.Deadline(); ok {
+		session = min(session, time.Until(d)-30*time.Second)
+	}
+	ctx, cancelTime := context.WithTimeout(ctx, session)
 	t.Cleanup(func() { cancelTime(); cancelTab(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start %s: %v", chromiumPath, err)

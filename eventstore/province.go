@@ -118,11 +118,12 @@ func OpenProvince(ctx context.Context, js jetstream.JetStream, code string, repl
 			return nil, err
 		}
 	}
-	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	// Made as the city's stream is (createStream): a create can go unanswered on a new cluster.
+	stream, err := createStream(ctx, js, jetstream.StreamConfig{
 		Name: ProvinceStream(code), Subjects: []string{"province." + code + ".>"}, Storage: jetstream.FileStorage,
 		Replicas: replicas, Retention: jetstream.LimitsPolicy, Discard: jetstream.DiscardNew,
 		Duplicates: 2 * time.Minute, DenyDelete: true, DenyPurge: true, AllowDirect: true,
-	})
+	}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("province stream %s: %w", ProvinceStream(code), err)
 	}

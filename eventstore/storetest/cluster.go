@@ -364,12 +364,17 @@ func (p *proxy) cut() {
 	}
 }
 
-// waitMetaLeader waits until one of the servers leads JetStream's meta group.
+// waitMetaLeader waits until one of the servers leads JetStream's meta group and knows every
+// server as a peer online: until it does, a create asking for as many replicas as servers is
+// refused ("no suitable peers for placement").
 func waitMetaLeader(t testing.TB, servers []*server.Server) {
 	t.Helper()
-	CheckFor(t, 30*time.Second, 100*time.Millisecond, func() error {
+	CheckFor(t, 60*time.Second, 100*time.Millisecond, func() error {
 		for _, s := range servers {
 			if s.JetStreamIsLeader() {
+				if peers := s.JetStreamClusterPeers(); len(peers) < len(servers) {
+					return fmt.Errorf("the meta leader %s knows %d peers online of %d: %v", s.Name(), len(peers), len(servers), peers)
+				}
 				return nil
 			}
 		}
