@@ -110,7 +110,7 @@ func (d *segDash) segTable(t *testing.T, ctx context.Context, segment string) se
 
 // TestDashboardSegmentsInChromium drives the segments' figures through the page in a real
 // headless Chromium, on a small ledger of park and non-park payers: the segment menu lists every
-// payer and the ten segments, named in Chinese and English in the domain's order; choosing 工业园区
+// payer and every segment, named in Chinese and English in the domain's order; choosing 工业园区
 // shows, county by county and for the city and a group, exactly the figures GET /v1/counties?
 // segment=park answers, and the flags panel and its export follow; the 清欠率 column holds the
 // API's recovery_rate (30.0% where prior years' arrears were recovered, — where there were none);

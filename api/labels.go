@@ -171,6 +171,7 @@ var segmentNames = map[domain.Segment]string{
 	domain.SegmentFlexible:     "灵活就业 flexible workers",
 	domain.SegmentHighRisk:     "高风险行业 high-risk sectors",
 	domain.SegmentCoal:         "煤矿 coal mines",
+	domain.SegmentMining:       "非煤矿山 other mines",
 	domain.SegmentConstruction: "建筑施工 construction",
 	domain.SegmentFurniture:    "家具制造 furniture makers",
 	domain.SegmentInstitution:  "事业单位 institutions",

@@ -78,6 +78,7 @@ const (
 	SegmentFlexible     Segment = "flexible"     // flexible workers (灵活就业人员)
 	SegmentHighRisk     Segment = "high_risk"    // the plan's named sectors, or risk class 3
 	SegmentCoal         Segment = "coal"         // coal mines
+	SegmentMining       Segment = "mining"       // mines other than coal (非煤矿山)
 	SegmentConstruction Segment = "construction" // construction
 	SegmentFurniture    Segment = "furniture"    // furniture makers
 	SegmentInstitution  Segment = "institution"  // institutions (事业单位)
@@ -86,7 +87,7 @@ const (
 
 // Segments lists every segment, in the order the plan names them.
 var Segments = []Segment{SegmentPark, SegmentNonPublic, SegmentIndividual, SegmentFlexible, SegmentHighRisk,
-	SegmentCoal, SegmentConstruction, SegmentFurniture, SegmentInstitution, SegmentAgency}
+	SegmentCoal, SegmentMining, SegmentConstruction, SegmentFurniture, SegmentInstitution, SegmentAgency}
 
 // ParseSegment reads a segment's name.
 func ParseSegment(field, s string) (Segment, error) {
@@ -119,6 +120,8 @@ func (p *Profile) In(s Segment) bool {
 		return p.HighRisk()
 	case SegmentCoal:
 		return p.Sector == SectorCoal
+	case SegmentMining:
+		return p.Sector == SectorMining
 	case SegmentConstruction:
 		return p.Sector == SectorConstruction
 	case SegmentFurniture:

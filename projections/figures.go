@@ -448,6 +448,10 @@ const rulesWhereSigned = 14
 // such a line, with nothing due, counted its insurance as paid in full.
 const rulesDroppedLines = 15
 
+// rulesMiningSegment is the first code version (views-15) whose freezes hold the figures of the
+// mining segment (非煤矿山), which DOMAIN.md lists among the plan's segments.
+const rulesMiningSegment = 15
+
 // follows reports whether q's figures are counted by the rules from code version v on.
 func (q Query) follows(v int) bool { return q.rules == 0 || q.rules >= v }
 
@@ -564,7 +568,8 @@ type Report struct {
 	Counties []*Figures     `json:"counties"`
 	Groups   []*Figures     `json:"groups"`
 	City     *Figures       `json:"city"`
-	// Segments holds, in a freeze, the same figures for each segment (domain.Segments order).
+	// Segments holds, in a freeze, the same figures for each segment (domain.Segments order, of
+	// those its code version counts: rulesMiningSegment).
 	// A freeze stores them as rows of numbers (segmentTable); read back, they are whole again.
 	Segments []*SegmentFigures `json:"segments,omitempty"`
 	// groupCounties are the codes of the counties each group of Groups sums, in order.
@@ -700,6 +705,9 @@ func (l *Ledger) freezeReport(q Query) *Report {
 	parts := l.contributions(q)
 	rep := aggregate(&l.Ref, q, l.Seq, parts, "")
 	for _, seg := range domain.Segments {
+		if seg == domain.SegmentMining && !q.follows(rulesMiningSegment) {
+			continue
+		}
 		s := aggregate(&l.Ref, q, l.Seq, parts, seg)
 		rep.Segments = append(rep.Segments, &SegmentFigures{Segment: seg, Counties: s.Counties, Groups: s.Groups, City: s.City})
 	}

@@ -236,7 +236,7 @@ type reportV2 struct {
 	Segments *segmentTable `json:"segments"`
 }
 
-// segmentTable is how format 2 stores the figures of the ten segments. Written out whole, as
+// segmentTable is how format 2 stores the figures of the segments. Written out whole, as
 // the counties, groups and city of each (Figures), they took ~750 KB of a ~850 KB freeze, near
 // an external nats-server's 1 MiB max_payload, though nearly all of it can be computed from
 // the rest: a group and the city are sums of counties, a rate is its parts divided, a county's
@@ -253,7 +253,7 @@ type segmentTable struct {
 	// Groups lists, for each group of the report's groups in order, the codes of the counties
 	// it sums.
 	Groups [][]string `json:"groups"`
-	// Figures are the segments in domain.Segments order.
+	// Figures are the segments in domain.Segments order (those of the freeze's code version).
 	Figures []segmentRows `json:"figures"`
 }
 

@@ -19,8 +19,8 @@ const natsDefaultMaxPayload = 1 << 20
 
 // TestAFreezeOfTheDemoLedgerStaysFarBelowNATSDefaultMaxPayload: the figures of a year-end
 // freeze of a demo ledger with its baseline (every county and insurance with its growth), all
-// ten segments included, take less than a quarter of an external nats-server's default
-// max_payload. Their size barely depends on the payers (19 counties, ten segments; only the
+// eleven segments included, take less than a quarter of an external nats-server's default
+// max_payload. Their size barely depends on the payers (19 counties, eleven segments; only the
 // numbers grow), so 400 payers stand for 20,000.
 func TestAFreezeOfTheDemoLedgerStaysFarBelowNATSDefaultMaxPayload(t *testing.T) {
 	l := storetest.Start(t, eventstore.Config{})
@@ -46,6 +46,6 @@ func TestAFreezeOfTheDemoLedgerStaysFarBelowNATSDefaultMaxPayload(t *testing.T) 
 		t.Errorf("a freeze's figures take %d bytes, more than a quarter of %d", len(f.Figures), natsDefaultMaxPayload)
 	}
 	if len(parts["segments"]) > len(parts["counties"]) {
-		t.Errorf("the ten segments take %d bytes, more than the counties' figures (%d)", len(parts["segments"]), len(parts["counties"]))
+		t.Errorf("the segments take %d bytes, more than the counties' figures (%d)", len(parts["segments"]), len(parts["counties"]))
 	}
 }

@@ -389,3 +389,26 @@ func TestADroppedLineIsNoLineForTheContributionRate(t *testing.T) {
 		t.Errorf("by views-14's rules, paid insured %v, want %v", got, want)
 	}
 }
+
+// TestTheMiningSegmentCountsMinesOtherThanCoal: DOMAIN.md lists mining (非煤矿山) among the
+// plan's segments beside coal; both are in high_risk.
+func TestTheMiningSegmentCountsMinesOtherThanCoal(t *testing.T) {
+	l, apply := payersLedger()
+	mine := func(id, sector string, heads int64) {
+		apply(id, domain.EmployerRegistered{Profile: domain.Profile{Name: id, County: "360723", Kind: domain.KindEnterprise, RiskClass: 2,
+			Industry: "B", Sector: sector}, RegisteredOn: domain.MustDate("2006-04-03")})
+		apply(id, domain.EnrollmentRecorded{Insurance: domain.WorkInjury, Headcount: heads, EffectiveOn: domain.MustDate("2006-05-01")})
+	}
+	mine("tungsten", domain.SectorMining, 40)
+	mine("coal", domain.SectorCoal, 7)
+	q := Query{Period: domain.MustPeriod("2006-11"), AsOf: domain.MustDate("2006-12-31")}
+	for _, tt := range []struct {
+		seg                domain.Segment
+		employers, insured int64
+	}{{domain.SegmentMining, 1, 40}, {domain.SegmentCoal, 1, 7}, {domain.SegmentHighRisk, 2, 47}} {
+		c, _ := l.SegmentReport(q, tt.seg).County("360723")
+		if c.Employers != tt.employers || c.Insurances[domain.WorkInjury].Insured != tt.insured {
+			t.Errorf("segment %s: %d payers, %d insured in work injury; want %d and %d", tt.seg, c.Employers, c.Insurances[domain.WorkInjury].Insured, tt.employers, tt.insured)
+		}
+	}
+}
