@@ -347,9 +347,9 @@ func TestAnAdminReopensAClosedYearWithAReason(t *testing.T) {
 }
 
 // TestRatesTakingEffectInTheClosedBooksAreRefused: a late-fee rate, a rate table, settings, an
-// average wage or a county's new code from a date in a closed year would change its figures, which the views keep as
+// average wage, a baseline or a county's new code from a date in a closed year would change its figures, which the views keep as
 // they were closed: 409 naming effective_from, nothing appended; from a date after the closed
-// books they are recorded.
+// books they are recorded. Targets of a closed year are refused naming year.
 func TestRatesTakingEffectInTheClosedBooksAreRefused(t *testing.T) {
 	e, _ := newYearsEnv(t)
 	e.freeze(t, tokAssessor, "2006-12-31", 0)
@@ -366,6 +366,27 @@ func TestRatesTakingEffectInTheClosedBooksAreRefused(t *testing.T) {
 	}
 	e.mustWrite(t, "/v1/reference/late-fee-rates", tokAdmin, `{"effective_from":"2007-01-01","daily_bp":50}`)
 	e.mustWrite(t, "/v1/reference/county-redefinitions", tokAdmin, `{"code":"360799","name":"大余区","predecessor":"360723","effective_from":"2007-01-01"}`)
+
+	// A closed year's targets are final (its progress and ranking), and a baseline in force
+	// within the closed books would move their growth.
+	targets := func(year int) string {
+		b, err := json.Marshal(domain.Targets{EffectiveFrom: domain.MustDate("2007-01-05"), Year: year, City: targets2007})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for _, tt := range []struct{ kind, body, field string }{
+		{"targets", targets(2006), "year"},
+		{"targets", targets(2005), "year"},
+		{"baselines", baselineBody("2006-06-01", "2005年报", `{"insured":1,"should_insure":2,"paid_insured":1,"due_fen":100,"collected_fen":100}`), "effective_from"},
+	} {
+		before := e.count()
+		wantError(t, e.post(t, "/v1/reference/"+tt.kind, tokAdmin, tt.body), 409, "conflict", tt.field)
+		e.wantUnchanged(t, before)
+	}
+	e.mustWrite(t, "/v1/reference/targets", tokAdmin, targets(2007))
+	e.mustWrite(t, "/v1/reference/baselines", tokAdmin, baselineBody("2007-01-01", "2005年报", `{"insured":1,"should_insure":2,"paid_insured":1,"due_fen":100,"collected_fen":100}`))
 }
 
 // TestAClosedYearStaysClosedAfterARestart: the closing is rebuilt from the stream when the store

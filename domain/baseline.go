@@ -84,6 +84,9 @@ func checkBaseline(b Baseline, ref *Reference) error {
 	case len(b.Counties) == 0:
 		return Invalid("counties", "at least one county's figures are required")
 	}
+	if err := checkOpenFrom(b.EffectiveFrom, ref); err != nil { // growth on closed dates is final
+		return err
+	}
 	if c := (&checker{}); c.text("source", b.Source, false, 500) != b.Source || c.err != nil {
 		if c.err != nil {
 			return c.err

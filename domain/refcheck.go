@@ -67,6 +67,10 @@ func CheckReference(p Payload, ref *Reference) error {
 		if e.Targets.Year < 1990 || e.Targets.Year > 2100 {
 			return Invalid("year", "%d is not a plausible year", e.Targets.Year)
 		}
+		// A closed year's progress and rankings are final, as its figures are.
+		if locked := ref.LockedThrough(); locked != 0 && e.Targets.Year <= locked.Year() {
+			return Conflict("year", "%d is in the books closed through %s: its targets are final; reopen the year first (an admin, POST /v1/years/{year}/reopen)", e.Targets.Year, locked)
+		}
 		for k, v := range e.Targets.City {
 			if err := checkTarget("city."+k, k, v); err != nil {
 				return err
