@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 )
@@ -33,4 +34,35 @@ func TestIdempotencyKeysBelongToTheirPrincipal(t *testing.T) {
 	}
 	wantError(t, e.do(t, req{Path: empPath(id, "payments"), Token: tokClerkA, Body: []byte(paymentBody("SK-3", 300, "2006-06-22")), Header: key}),
 		http.StatusUnprocessableEntity, "idempotency_mismatch", "Idempotency-Key")
+}
+
+// TestARetryIsAnsweredAfterTheEmployerLeftTheClerksCounty: a clerk whose payment's outcome never
+// reached it retries with its key after the employer was transferred out of its county: the
+// retry answers the first result (API.md: "at any later time, before any other check"), another
+// body under the key 422; a new write, or a retry of a key the clerk never used, stays 403 and
+// tells nothing of the employer.
+func TestARetryIsAnsweredAfterTheEmployerLeftTheClerksCounty(t *testing.T) {
+	e := newAuthEnv(t)
+	id := e.register(t, tokClerkA, orgA, "360702")
+	key := map[string]string{"Idempotency-Key": "lost-answer-1"}
+	body := []byte(paymentBody("LA-1", 100, "2006-06-20"))
+	first := e.do(t, req{Path: empPath(id, "payments"), Token: tokClerkA, Body: body, Header: key})
+	if first.Status != http.StatusCreated {
+		t.Fatalf("the payment: %s", first)
+	}
+	e.mustWrite(t, empPath(id, "transfer"), tokAdmin, `{"on":"2006-06-25","county":"360721"}`)
+	before := e.count()
+	again := e.do(t, req{Path: empPath(id, "payments"), Token: tokClerkA, Body: body, Header: key})
+	if again.Status != http.StatusOK || again.JSON["duplicate"] != true || again.str("employer_id") != id ||
+		fmt.Sprint(again.JSON["event_ids"]) != fmt.Sprint(first.JSON["event_ids"]) {
+		t.Errorf("the retry after the transfer: %s, want 200 duplicate with the first result %s", again, first)
+	}
+	wantError(t, e.do(t, req{Path: empPath(id, "payments"), Token: tokClerkA, Body: []byte(paymentBody("LA-2", 100, "2006-06-20")), Header: key}),
+		http.StatusUnprocessableEntity, "idempotency_mismatch", "Idempotency-Key")
+	for name, h := range map[string]map[string]string{"no key": nil, "a key never used": {"Idempotency-Key": "lost-answer-2"}} {
+		if r := e.do(t, req{Path: empPath(id, "payments"), Token: tokClerkA, Body: body, Header: h}); r.Status != http.StatusForbidden {
+			t.Errorf("%s: %s, want 403", name, r)
+		}
+	}
+	e.wantUnchanged(t, before)
 }

@@ -163,7 +163,11 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 				return
 			}
 			if err := refusal(); err != nil {
-				writeError(w, err)
+				// A retry is answered before any other check (API.md): the employer may have left
+				// the clerk's counties since the first attempt, whose outcome the clerk never heard.
+				if !s.answerRetry(w, r, rt.newCmd()) {
+					writeError(w, err)
+				}
 				return
 			}
 		}
@@ -186,16 +190,47 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 	}
 }
 
+// answerRetry answers r as a retry of a recorded write, if it is one: its Idempotency-Key was
+// recorded for this principal with the same body (read into cmd), or with another (422). It
+// reports whether it answered.
+func (s *Server) answerRetry(w http.ResponseWriter, r *http.Request, cmd any) bool {
+	if r.Header.Get("Idempotency-Key") == "" {
+		return false
+	}
+	key, err := s.idempotencyKey(r)
+	if err != nil {
+		return false
+	}
+	canon, err := readBody(w, r, cmd)
+	if err != nil {
+		return false
+	}
+	res, ok, err := s.cfg.Store.Retried(r.Context(), key, bodyHash(r, canon))
+	switch {
+	case !ok:
+		return false
+	case err != nil:
+		writeError(w, err)
+	default:
+		writeResult(w, res)
+	}
+	return true
+}
+
 func (s *Server) execute(w http.ResponseWriter, r *http.Request, req eventstore.Request, canon []byte) {
 	res, err := s.run(r, req, canon)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	status := writeStatus(res.Duplicate)
+	writeResult(w, res)
+}
+
+// writeResult answers a write's result: 201, or 200 for a retry, with the employer's version.
+func writeResult(w http.ResponseWriter, res eventstore.Result) {
 	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, res.Version))
 	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(res.Seq, 10))
-	writeJSON(w, status, res)
+	writeJSON(w, writeStatus(res.Duplicate), res)
 }
 
 // run executes req as the request r asks: its If-Match (unless req has one), Idempotency-Key,

@@ -195,6 +195,16 @@ func (s *Store) Recorded(key string) (bool, error) {
 	return ok, err
 }
 
+// Retried answers a retry of a recorded command: the first result, marked duplicate, when the
+// idempotency key (as the client sent it, scoped as Execute takes it) was recorded with the
+// same body; a KindIdempotencyMismatch error when with another; false when it is not recorded.
+func (s *Store) Retried(ctx context.Context, key, bodyHash string) (Result, bool, error) {
+	if key == "" {
+		return Result{}, false, nil
+	}
+	return s.lookupKey(ctx, KeyHash(key), bodyHash)
+}
+
 // lookupKey answers a retried idempotency key: the first result for the same body, an error for
 // another body. The command's events are read back from the stream: those of its subject from
 // its first to its last sequence that carry the key.
