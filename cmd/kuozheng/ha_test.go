@@ -107,7 +107,7 @@ func readyzOnce(s *crashServer, client *http.Client) (seen readyzSeen) {
 // Idempotency-Key on a 5xx or no answer, on the other replica. Under that load, counted in
 // acknowledged payments, the stream leader's node and one API replica are killed with SIGKILL.
 // Then:
-//   - writes resume through the survivor within 3 s of the new leader's election (the failover
+//   - writes resume through the survivor within 15 s of the new leader's election (the failover
 //     time, last acknowledgement before the kill to the first of a payment sent after it, is
 //     logged);
 //   - no answer was a 500 or a 4xx: a client is told to retry (503) or that the outcome is
@@ -316,9 +316,11 @@ func TestHAKillingTheStreamLeadersNodeAndAReplicaLosesNoWrite(t *testing.T) {
 	t.Logf("failover %v (last acknowledgement before the kill to the first of a payment sent after it); new leader %s elected %v after the kill, writes resumed %v after that",
 		failover.Round(time.Millisecond), newLeader, elected.Sub(kill).Round(time.Millisecond), firstAfter.Sub(elected).Round(time.Millisecond))
 	// Writes resume within the election: once a leader is elected, a write waits for nothing
-	// else (the slack is for the clients' backoff and a busy machine).
-	if late := firstAfter.Sub(elected); late > 3*time.Second {
-		t.Errorf("writes resumed %v after the new leader was elected (%v after the kill), want within 3 s", late.Round(time.Millisecond), firstAfter.Sub(kill).Round(time.Millisecond))
+	// else, such as a consumer made again (tens of seconds). The bound is far above what is
+	// measured (tens of milliseconds), for a survivor that missed the election's notice (its 2 s
+	// resend, then the clients' backoff) on a busy machine; the figure itself is logged above.
+	if late := firstAfter.Sub(elected); late > 15*time.Second {
+		t.Errorf("writes resumed %v after the new leader was elected (%v after the kill), want within 15 s", late.Round(time.Millisecond), firstAfter.Sub(kill).Round(time.Millisecond))
 	}
 	keys := make([]string, 0, len(answers))
 	for k := range answers {

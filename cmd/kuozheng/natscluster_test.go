@@ -200,14 +200,25 @@ func (n *natsNode) kill(tb testing.TB) {
 	<-n.done
 }
 
-// restart starts a killed node again on its store folder and waits until it is ready.
+// restart starts a killed node again on its store folder and waits until it is ready. Its
+// ports were free while it was down, and another test's listener may hold one for a while:
+// a start that exits is tried again, for a minute.
 func (n *natsNode) restart(tb testing.TB, bin string) {
 	tb.Helper()
-	if err := n.start(bin); err != nil {
-		tb.Fatal(err)
-	}
-	if err := n.waitReady(); err != nil {
-		tb.Fatal(err)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if err := n.start(bin); err != nil {
+			tb.Fatal(err)
+		}
+		err := n.waitReady()
+		if err == nil {
+			return
+		}
+		if n.alive() || time.Now().After(deadline) {
+			tb.Fatal(err)
+		}
+		tb.Logf("starting %s again: %v", n.name, err)
+		time.Sleep(500 * time.Millisecond)
 	}
 }
 

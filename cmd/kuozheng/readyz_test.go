@@ -101,9 +101,11 @@ func TestReadyzFollowsTheNATSConnection(t *testing.T) {
 		t.Errorf("/readyz with NATS gone: %v, want status disconnected and the reason", down)
 	}
 
-	if emb, err = eventstore.StartEmbedded(natsCfg, nil); err != nil {
-		t.Fatal(err)
-	}
+	// Its port was free while it was down, and another test's listener may hold it a while.
+	storetest.CheckFor(t, time.Minute, 500*time.Millisecond, func() error {
+		emb, err = eventstore.StartEmbedded(natsCfg, nil)
+		return err
+	})
 	want(http.StatusOK, "NATS connection back")
 	resp, err := client.Post(base+"/v1/employers", "application/json", strings.NewReader(
 		`{"name":"重连后单位","county":"360702","org_code":"10000004-0","kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`))
