@@ -41,7 +41,7 @@ func (s *Server) createFreeze(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body FreezeRequest
-	canon, err := readBody(w, r, &body)
+	canon, err := s.readWriteBody(w, r, &body)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -66,3 +66,26 @@ func TestARetryIsAnsweredAfterTheEmployerLeftTheClerksCounty(t *testing.T) {
 	}
 	e.wantUnchanged(t, before)
 }
+
+// TestAUsedKeyWithABodyThatIsRefusedIs422: a key already recorded, sent with a body that would be
+// refused (a field unknown, a field missing), is another request under the key (API.md: 422,
+// before any other check); the same body under a new key is the body's 400.
+func TestAUsedKeyWithABodyThatIsRefusedIs422(t *testing.T) {
+	e := newAuthEnv(t)
+	id := e.register(t, tokClerkA, orgA, "360702")
+	used := map[string]string{"Idempotency-Key": "used-1"}
+	if r := e.do(t, req{Path: empPath(id, "payments"), Token: tokClerkA, Body: []byte(paymentBody("UK-1", 100, "2006-06-20")), Header: used}); r.Status != http.StatusCreated {
+		t.Fatalf("the payment: %s", r)
+	}
+	for _, tt := range []struct{ name, path, body, field string }{
+		{"an unknown field", empPath(id, "contracts"), `{"signed_on":"2006-05-01","count":3,"zz":1}`, "zz"},
+		{"a registration without its county", "/v1/employers", `{"name":"x"}`, "county"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := e.count()
+			wantError(t, e.do(t, req{Path: tt.path, Token: tokClerkA, Body: []byte(tt.body), Header: used}), http.StatusUnprocessableEntity, "idempotency_mismatch", "Idempotency-Key")
+			wantError(t, e.do(t, req{Path: tt.path, Token: tokClerkA, Body: []byte(tt.body), Header: map[string]string{"Idempotency-Key": "fresh-" + tt.field}}), http.StatusBadRequest, "invalid", tt.field)
+			e.wantUnchanged(t, before)
+		})
+	}
+}

@@ -43,7 +43,7 @@ func (s *Server) issueNotice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var cmd domain.IssueNotice
-	canon, err := readBody(w, r, &cmd)
+	canon, err := s.readWriteBody(w, r, &cmd)
 	if err != nil {
 		writeError(w, err)
 		return

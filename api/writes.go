@@ -74,7 +74,7 @@ func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var cmd domain.RegisterEmployer
-	canon, err := readBody(w, r, &cmd)
+	canon, err := s.readWriteBody(w, r, &cmd)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -83,6 +83,9 @@ func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
 		// No county is no scope to refuse: the body is incomplete, as the checks say (an
 		// admin's is answered so too).
 		if err := cmd.Check(domain.Context{Ref: s.cfg.Store.Reference(), Today: s.cfg.Today()}); err != nil {
+			if s.keyRecorded(r) {
+				err = eventstore.KeyReused()
+			}
 			writeError(w, err)
 			return
 		}
@@ -172,7 +175,7 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 			}
 		}
 		cmd := rt.newCmd()
-		canon, err := readBody(w, r, cmd)
+		canon, err := s.readWriteBody(w, r, cmd)
 		if err != nil {
 			writeError(w, err)
 			return
@@ -190,6 +193,30 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 	}
 }
 
+// readWriteBody is readBody for a write: a body refused under an Idempotency-Key this principal
+// already recorded is another request under the key (422: API.md answers a retry before any
+// other check), not a 400.
+func (s *Server) readWriteBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
+	canon, err := readBody(w, r, v)
+	if err != nil && s.keyRecorded(r) {
+		return nil, eventstore.KeyReused()
+	}
+	return canon, err
+}
+
+// keyRecorded reports whether r's Idempotency-Key is one this principal recorded a write under.
+func (s *Server) keyRecorded(r *http.Request) bool {
+	if r.Header.Get("Idempotency-Key") == "" {
+		return false
+	}
+	key, err := s.idempotencyKey(r)
+	if err != nil {
+		return false
+	}
+	recorded, err := s.cfg.Store.Recorded(key)
+	return err == nil && recorded
+}
+
 // answerRetry answers r as a retry of a recorded write, if it is one: its Idempotency-Key was
 // recorded for this principal with the same body (read into cmd), or with another (422). It
 // reports whether it answered.
@@ -201,8 +228,13 @@ func (s *Server) answerRetry(w http.ResponseWriter, r *http.Request, cmd any) bo
 	if err != nil {
 		return false
 	}
-	canon, err := readBody(w, r, cmd)
+	canon, err := s.readWriteBody(w, r, cmd)
 	if err != nil {
+		var de *domain.Error
+		if errors.As(err, &de) && de.Kind == domain.KindIdempotencyMismatch {
+			writeError(w, err)
+			return true
+		}
 		return false
 	}
 	res, ok, err := s.cfg.Store.Retried(r.Context(), key, bodyHash(r, canon))
@@ -291,34 +323,34 @@ func (s *Server) referenceWrite(w http.ResponseWriter, r *http.Request) {
 	switch r.PathValue("kind") {
 	case "rates":
 		var v domain.RateTable
-		canon, err = readBody(w, r, &v)
+		canon, err = s.readWriteBody(w, r, &v)
 		payload, on = domain.RatesSet{Table: v}, v.EffectiveFrom
 	case "late-fee-rates":
 		var v domain.LateFeeRate
-		if canon, err = readBody(w, r, &v); err == nil {
+		if canon, err = s.readWriteBody(w, r, &v); err == nil {
 			// A rate left out would be a rate of 0, which waives every late fee from its date.
 			err = requireField(canon, "daily_bp", "is required: the late fee in basis points a day (0 for none)")
 		}
 		payload, on = domain.LateFeeRatesSet{Rate: v}, v.EffectiveFrom
 	case "settings":
 		var v domain.Settings
-		canon, err = readBody(w, r, &v)
+		canon, err = s.readWriteBody(w, r, &v)
 		payload, on = domain.SettingsSet{Settings: v}, v.EffectiveFrom
 	case "targets":
 		var v domain.Targets
-		canon, err = readBody(w, r, &v)
+		canon, err = s.readWriteBody(w, r, &v)
 		payload, on = domain.TargetsSet{Targets: v}, v.EffectiveFrom
 	case "average-wage":
 		var v domain.AverageWage
-		canon, err = readBody(w, r, &v)
+		canon, err = s.readWriteBody(w, r, &v)
 		payload, on = domain.AverageWageSet{Wage: v}, v.EffectiveFrom
 	case "county-redefinitions":
 		var v domain.CountyRedefined
-		canon, err = readBody(w, r, &v)
+		canon, err = s.readWriteBody(w, r, &v)
 		payload, on = v, v.EffectiveFrom
 	case "baselines":
 		var v domain.Baseline
-		if canon, err = readBody(w, r, &v); err == nil {
+		if canon, err = s.readWriteBody(w, r, &v); err == nil {
 			err = v.NormalizeSource()
 		}
 		payload, on = domain.BaselineSet{Baseline: v}, v.EffectiveFrom

@@ -57,7 +57,7 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body CloseYearRequest
-	canon, err := readBody(w, r, &body)
+	canon, err := s.readWriteBody(w, r, &body)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -148,7 +148,7 @@ func (s *Server) reopenYear(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body ReopenYearRequest
-	canon, err := readBody(w, r, &body)
+	canon, err := s.readWriteBody(w, r, &body)
 	if err != nil {
 		writeError(w, err)
 		return

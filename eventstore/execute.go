@@ -195,6 +195,12 @@ func (s *Store) Recorded(key string) (bool, error) {
 	return ok, err
 }
 
+// KeyReused is the refusal of a request whose idempotency key was recorded with another one.
+func KeyReused() *domain.Error {
+	return &domain.Error{Kind: domain.KindIdempotencyMismatch, Field: "Idempotency-Key",
+		Detail: "this key was already used with a different request; use a new key for a new request"}
+}
+
 // Retried answers a retry of a recorded command: the first result, marked duplicate, when the
 // idempotency key (as the client sent it, scoped as Execute takes it) was recorded with the
 // same body; a KindIdempotencyMismatch error when with another; false when it is not recorded.
@@ -217,8 +223,7 @@ func (s *Store) lookupKey(ctx context.Context, key, bodyHash string) (Result, bo
 		return Result{}, ok, err
 	}
 	if rec.body != digestOf(bodyHash) {
-		return Result{}, true, &domain.Error{Kind: domain.KindIdempotencyMismatch, Field: "Idempotency-Key",
-			Detail: "this key was already used with a different request; use a new key for a new request"}
+		return Result{}, true, KeyReused()
 	}
 	first, err := s.getFolded(ctx, rec.first, "")
 	if err != nil {
