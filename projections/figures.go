@@ -297,6 +297,8 @@ type Figures struct {
 	// flagCounts are the flag counts of figures read back from a freeze that were added to
 	// these: a freeze keeps each kind's count, not the employers behind it.
 	flagCounts map[string]int64
+	// recoveryUnheld marks figures that do not hold 清欠率 (HoldsRecovery).
+	recoveryUnheld bool
 }
 
 func newFigures() *Figures {
@@ -336,9 +338,9 @@ func (f *Figures) add(o *Figures) {
 }
 
 // HoldsRecovery reports whether the figures hold 清欠率 and the principal of prior years
-// recovered in the year: all but those read back from a freeze made before them (format 1,
-// which holds no field work either), or summed from such figures.
-func (f *Figures) HoldsRecovery() bool { return f.FieldWork != nil }
+// recovered in the year: all but those read back from a freeze made before them (format 1),
+// or summed from such figures.
+func (f *Figures) HoldsRecovery() bool { return !f.recoveryUnheld }
 
 // rates computes each insurance's rates from its counts, and the recovery rate of them all:
 // undefined in figures that do not hold it, not zero.
@@ -735,6 +737,7 @@ func Sum(name string, parts []*Figures) *Figures {
 		if p.FieldWork == nil { // read back from a freeze made before field work
 			f.FieldWork = nil
 		}
+		f.recoveryUnheld = f.recoveryUnheld || p.recoveryUnheld
 	}
 	f.finish()
 	return f

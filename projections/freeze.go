@@ -117,6 +117,7 @@ func FrozenReport(f domain.FreezeMade) (*Report, error) {
 	// Rates are stored as numbers; their integer parts come back from the counts. The flag
 	// counts are stored as they were (the employers behind them are not), worded as now.
 	for _, c := range append(append(r.Counties, r.Groups...), r.City) {
+		c.recoveryUnheld = format == FreezeFormat1
 		c.rates()
 		for i, fl := range c.Flags {
 			c.Flags[i].Detail = flagCountDetail(fl.Kind, fl.Count)

@@ -70,6 +70,9 @@ func Province(code string, asOf domain.Date, cities []CityFigures) (*ProvinceRep
 			return nil, fmt.Errorf("city %s given twice", c.Ledger)
 		}
 		c.City.Code, c.City.Name = c.Ledger, c.Name
+		// Province freezes have always counted a city freeze made before 清欠率 as recovering
+		// nothing of its prior years' arrears, and their digests must stay.
+		c.City.recoveryUnheld = false
 		c.City.rates() // rates travel as numbers; their exact parts come back from the counts
 		rows = append(rows, c.City)
 		if c.Targets == nil {
