@@ -196,6 +196,11 @@ func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if d, ok := dependent(ctx.Events, at, voided); ok {
 		return nil, Conflict("event_id", "event %s (%s, seq %d) stands on event %s: void it first", d.ID, d.Type, d.Seq, t.ID)
 	}
+	if _, ok := t.Body.(EnrollmentRecorded); ok {
+		if d, ok := unenrolledBy(e.ID, ctx.Events, at, voided); ok {
+			return nil, Conflict("event_id", "event %s (%s, seq %d) declares a period event %s enrolls, and no other enrollment does: void it first, or record the right enrollment", d.ID, d.Type, d.Seq, t.ID)
+		}
+	}
 	trial := &Employer{ID: e.ID, SkipHistory: true}
 	trial.markVoided(t.Seq)
 	trial.Fold(ctx.Events)
@@ -209,7 +214,7 @@ func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
 // dependent returns the first event among an employer's events (in stream order) that stands on
 // the one at index at (voided: the events voids name), one a void of it would leave without its
 // ground: the reversal of a payment; a payment recorded anew with the receipt of a reversal; a
-// declaration of an insurance whose enrollment it is (unless another enrollment of it stands); an
+// declaration of a period its enrollment alone enrolls (unenrolledBy, checked apart); an
 // assessment for no declaration of the next period still standing (assessed110) made of a line
 // the event set or added to; a later enforcement step; the reinstatement that ends a
 // deregistration; any event recorded after a reinstatement. Voided events and voids stand on
@@ -217,9 +222,6 @@ func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
 func dependent(events []Event, at int, voided map[uint64]bool) (Event, bool) {
 	if a, ok := assessed110(events, at, voided); ok {
 		return a, true
-	}
-	if _, ok := events[at].Body.(EnrollmentRecorded); ok && enrolledElsewhere(events, at, voided) {
-		return Event{}, false
 	}
 	for _, ev := range events[at+1:] {
 		if voided[ev.Seq] || ev.Body == nil {
@@ -244,14 +246,6 @@ func dependent(events []Event, at int, voided map[uint64]bool) (Event, bool) {
 			if p, ok := ev.Body.(PaymentReceived); ok && NormalizeCode(p.ReceiptNo) == NormalizeCode(t.ReceiptNo) {
 				return ev, true
 			}
-		case EnrollmentRecorded:
-			if p, ok := ev.Body.(DeclarationFiled); ok {
-				for _, l := range p.Lines {
-					if l.Insurance.canonical() == t.Insurance.canonical() {
-						return ev, true
-					}
-				}
-			}
 		case EnforcementStepRecorded:
 			if _, ok := ev.Body.(EnforcementStepRecorded); ok {
 				return ev, true
@@ -267,18 +261,29 @@ func dependent(events []Event, at int, voided map[uint64]bool) (Event, bool) {
 	return Event{}, false
 }
 
-// enrolledElsewhere reports whether another enrollment of the insurance of the enrollment at
-// index at stands, recorded before it or after: the employer's declarations of that insurance
-// stand on it as well, whichever was recorded first (a clerk records the right enrollment,
-// then voids the wrong one).
-func enrolledElsewhere(events []Event, at int, voided map[uint64]bool) bool {
+// unenrolledBy returns a standing declaration of the insurance of the enrollment at index at
+// whose period is enrolled with it and would not be without it: the declaration stands on it.
+// Another enrollment in force through the period, recorded before or after, is ground enough
+// (a clerk records the right enrollment, then voids the wrong one); one of no persons is none.
+func unenrolledBy(id string, events []Event, at int, voided map[uint64]bool) (Event, bool) {
 	ins := events[at].Body.(EnrollmentRecorded).Insurance.canonical()
-	for i, ev := range events {
-		if p, ok := ev.Body.(EnrollmentRecorded); ok && i != at && !voided[ev.Seq] && p.Insurance.canonical() == ins {
-			return true
+	with, without := &Employer{ID: id}, &Employer{ID: id}
+	with.Fold(events)
+	without.markVoided(events[at].Seq)
+	without.Fold(events)
+	for _, ev := range events {
+		d, ok := ev.Body.(DeclarationFiled)
+		if !ok || voided[ev.Seq] {
+			continue
+		}
+		end := d.Period.LastDay()
+		for _, l := range d.Lines {
+			if l.Insurance.canonical() == ins && with.EnrolledOn(ins, end) > 0 && without.EnrolledOn(ins, end) == 0 {
+				return ev, true
+			}
 		}
 	}
-	return false
+	return Event{}, false
 }
 
 // assessed110 returns an assessment for no declaration, recorded after the event at index at and

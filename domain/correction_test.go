@@ -269,7 +269,7 @@ func TestAVoidOfAnEventLaterOnesStandOnNamesThem(t *testing.T) {
 		}},
 		{"an enrollment under a declaration", func(b *payerBook) (Event, Event) {
 			en := b.must("clerk:wang", &RecordEnrollment{Insurance: "unemployment", Headcount: "3", EffectiveOn: "2006-05-01"})
-			d := b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+			d := b.must("clerk:wang", declaration("2006-06-10", "2006-05", "1000000"))
 			return en, d
 		}},
 		{"a declaration the next period's 110% assessment was made of", func(b *payerBook) (Event, Event) {
@@ -337,16 +337,46 @@ func TestAVoidOfAnEventLaterOnesStandOnNamesThem(t *testing.T) {
 
 // A clerk who enrolled an insurance from the wrong date records the right enrollment and voids
 // the wrong one, though a declaration of that insurance was recorded between them: the
-// declaration stands on the right one; before it is recorded, the wrong one is the ground.
-func TestAWrongEnrollmentIsVoidedOnceTheRightOneIsRecorded(t *testing.T) {
-	b := newPayerBook(t)
-	wrong := b.must("clerk:wang", &RecordEnrollment{Insurance: "unemployment", Headcount: "3", EffectiveOn: "2006-09-01"})
-	d := b.must("clerk:wang", declaration("2006-10-10", "2006-09", "1000000"))
-	if detail := b.refused("clerk:wang", void(wrong.ID, "2006-10-20"), KindConflict, "event_id"); !strings.Contains(detail, d.ID) {
-		t.Errorf("the refusal %q does not name the declaration %s", detail, d.ID)
+// declaration stands on the right one. An enrollment is a declaration's ground while no other
+// enrolls its period: not one of no persons, not one from a later date, and not the right one
+// once the wrong one is voided.
+func TestAnEnrollmentIsTheGroundOfTheDeclarationsItAloneEnrolls(t *testing.T) {
+	enroll := func(heads, from string) *RecordEnrollment {
+		return &RecordEnrollment{Insurance: "unemployment", Headcount: Number(heads), EffectiveOn: from}
 	}
-	b.must("clerk:wang", &RecordEnrollment{Insurance: "unemployment", Headcount: "3", EffectiveOn: "2006-05-01"})
-	b.must("clerk:wang", void(wrong.ID, "2006-10-20"))
+	t.Run("the wrong enrollment, once the right one is recorded", func(t *testing.T) {
+		b := newPayerBook(t)
+		wrong := b.must("clerk:wang", enroll("3", "2006-09-01"))
+		d := b.must("clerk:wang", declaration("2006-10-10", "2006-09", "1000000"))
+		if detail := b.refused("clerk:wang", void(wrong.ID, "2006-10-20"), KindConflict, "event_id"); !strings.Contains(detail, d.ID) {
+			t.Errorf("the refusal %q does not name the declaration %s", detail, d.ID)
+		}
+		right := b.must("clerk:wang", enroll("3", "2006-05-01"))
+		b.must("clerk:wang", void(wrong.ID, "2006-10-20"))
+		if detail := b.refused("clerk:wang", void(right.ID, "2006-10-21"), KindConflict, "event_id"); !strings.Contains(detail, d.ID) {
+			t.Errorf("the right one's void: the refusal %q does not name the declaration %s", detail, d.ID)
+		}
+	})
+	for _, tt := range []struct{ name, heads, from string }{
+		{"an enrollment of no persons is none", "0", "2006-09-01"},
+		{"an enrollment from a later date does not enroll the period", "3", "2006-11-01"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newPayerBook(t)
+			first := b.must("clerk:wang", enroll("3", "2006-05-01"))
+			d := b.must("clerk:wang", declaration("2006-06-10", "2006-05", "1000000"))
+			b.must("clerk:wang", enroll(tt.heads, tt.from))
+			if detail := b.refused("clerk:wang", void(first.ID, "2006-11-20"), KindConflict, "event_id"); !strings.Contains(detail, d.ID) {
+				t.Errorf("the refusal %q does not name the declaration %s", detail, d.ID)
+			}
+		})
+	}
+	t.Run("a declaration of a period before the enrollment does not stand on it", func(t *testing.T) {
+		b := newPayerBook(t)
+		en := b.must("clerk:wang", enroll("3", "2006-05-01"))
+		b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+		b.must("clerk:wang", void(en.ID, "2006-05-20"))
+	})
 }
 
 // A period's line declared again (dated later) before the next period was assessed is that
