@@ -337,3 +337,32 @@ func TestALineADeclarationNoLongerListsIsDropped(t *testing.T) {
 		})
 	}
 }
+
+// A dropped line kept through a year-end compaction (its period kept, keepFrom) is still
+// dropped after it, and after the account is written and read back as the views' snapshot does.
+func TestADroppedLineStaysDroppedThroughACompactionAndASnapshot(t *testing.T) {
+	both := declared("2006-06-05", "2006-05", Pension, 2800)
+	both.Lines = append(both.Lines, DeclaredLine{Insurance: Unemployment, DueFen: 200})
+	e := fold(EmployerRegistered{RegisteredOn: MustDate("2006-01-05")}, both, declared("2006-06-06", "2006-05", Pension, 2800))
+	dropped := func(a *Account) map[Insurance]bool {
+		out := map[Insurance]bool{}
+		for _, l := range a.Statement(MustDate("2007-01-31"), DefaultLateFees).Lines {
+			out[l.Insurance] = l.Dropped
+		}
+		return out
+	}
+	want := map[Insurance]bool{Pension: false, Unemployment: true}
+	if _, ok := e.Account.Compact(MustDate("2006-12-31"), MustPeriod("2006-01"), DefaultLateFees, func(Period) string { return "" }); !ok || e.Account.CompactedThrough() == 0 {
+		t.Fatal("the account was not compacted")
+	}
+	if got := dropped(&e.Account); !maps.Equal(got, want) {
+		t.Errorf("after the compaction: dropped %v, want %v", got, want)
+	}
+	var back Account
+	if err := back.readState(e.Account.appendState(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if got := dropped(&back); !maps.Equal(got, want) {
+		t.Errorf("read back: dropped %v, want %v", got, want)
+	}
+}

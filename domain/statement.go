@@ -27,8 +27,8 @@ type LineState struct {
 	RecoveredInYearFen Fen `json:"-"`
 	// Dropped is set on a line that stands on nothing: the declaration or assessment standing
 	// for its period does not list it (a later one replaced the one that did), and it has no
-	// audit addition or opening balance. It is kept for what was paid on it, but for 缴费率 the
-	// period has no line of that insurance.
+	// audit addition or opening balance: what was paid on it went back to credit, and for 缴费率
+	// the period has no line of that insurance.
 	Dropped bool `json:"-"`
 }
 
