@@ -18,6 +18,9 @@ import (
 	"github.com/kuozheng/kuozheng/domain"
 )
 
+// errBodyUnread refuses a body that did not arrive whole.
+var errBodyUnread = domain.Invalid("body", "could not be read whole: the client sent it too slowly or closed the connection")
+
 // readBody reads a JSON body of at most MaxBody bytes into v, refusing unknown, repeated and
 // wrongly cased fields and broken UTF-8, and returns the canonical form of the body for idempotency.
 func readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
@@ -53,7 +56,7 @@ func readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 			return nil, &domain.Error{Kind: domain.KindTooLarge, Field: "body", Detail: fmt.Sprintf("the body is over the limit of %d bytes", MaxBody)}
 		}
 		// The error names the sockets; the client needs only to know the body did not arrive.
-		return nil, domain.Invalid("body", "could not be read whole: the client sent it too slowly or closed the connection")
+		return nil, errBodyUnread
 	}
 	if !utf8.Valid(body) {
 		return nil, domain.Invalid("body", "is not valid UTF-8")

@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -76,6 +77,21 @@ func TestAUsedKeyWithABodyThatIsRefusedIs422(t *testing.T) {
 	used := map[string]string{"Idempotency-Key": "used-1"}
 	if r := e.do(t, req{Path: empPath(id, "payments"), Token: tokClerkA, Body: []byte(paymentBody("UK-1", 100, "2006-06-20")), Header: used}); r.Status != http.StatusCreated {
 		t.Fatalf("the payment: %s", r)
+	}
+	// The same request sent badly (not as JSON, or padded past the limit) is not another
+	// request: it keeps its own answer, and sent right it is the retry it is.
+	same := paymentBody("UK-1", 100, "2006-06-20")
+	for name, q := range map[string]req{
+		"as text/plain":         {Header: map[string]string{"Idempotency-Key": "used-1", "Content-Type": "text/plain"}},
+		"padded past the limit": {Body: []byte(same + strings.Repeat(" ", 1<<20)), Header: used},
+	} {
+		q.Path, q.Token = empPath(id, "payments"), tokClerkA
+		if q.Body == nil {
+			q.Body = []byte(same)
+		}
+		if r := e.do(t, q); r.Status != http.StatusUnsupportedMediaType && r.Status != http.StatusRequestEntityTooLarge {
+			t.Errorf("the first request %s: %s, want its own 415 or 413", name, r)
+		}
 	}
 	for _, tt := range []struct{ name, path, body, field string }{
 		{"an unknown field", empPath(id, "contracts"), `{"signed_on":"2006-05-01","count":3,"zz":1}`, "zz"},

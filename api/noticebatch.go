@@ -57,7 +57,7 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 		return domain.NotFound("code", "no county %q", domain.Clip(code, 32))
 	}
 	var batch NoticeBatch
-	canon, err := s.readWriteBody(w, r, &batch)
+	canon, err := readBody(w, r, &batch)
 	if err != nil {
 		return err
 	}

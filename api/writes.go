@@ -193,12 +193,16 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 	}
 }
 
-// readWriteBody is readBody for a write: a body refused under an Idempotency-Key this principal
-// already recorded is another request under the key (422: API.md answers a retry before any
-// other check), not a 400.
+// readWriteBody is readBody for a write: a body whose JSON is refused under an Idempotency-Key
+// this principal already recorded is another request under the key (422: API.md answers a
+// retry before any other check), not a 400. What is refused before the JSON is read (its
+// headers, its size, a body that did not arrive whole) may be the same request sent badly,
+// and keeps its own answer.
 func (s *Server) readWriteBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 	canon, err := readBody(w, r, v)
-	if err != nil && s.keyRecorded(r) {
+	var de *domain.Error
+	if err != nil && errors.As(err, &de) && de.Kind == domain.KindInvalid && de != errBodyUnread &&
+		de.Field != "Content-Type" && de.Field != "Content-Encoding" && s.keyRecorded(r) {
 		return nil, eventstore.KeyReused()
 	}
 	return canon, err
