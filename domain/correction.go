@@ -261,25 +261,42 @@ func dependent(events []Event, at int, voided map[uint64]bool) (Event, bool) {
 	return Event{}, false
 }
 
-// unenrolledBy returns a standing declaration of the insurance of the enrollment at index at
-// whose period is enrolled with it and would not be without it: the declaration stands on it.
-// Another enrollment in force through the period, recorded before or after, is ground enough
-// (a clerk records the right enrollment, then voids the wrong one); one of no persons is none.
+// unenrolledBy returns the standing declaration of a period (the latest dated, not voided, not
+// replaced by a later declaration or assessment of the period) that declares the insurance of
+// the enrollment at index at, in a period that enrollment enrolls on its first or last day and
+// no other does: the declaration stands on it. Another enrollment in force, recorded before or
+// after, is ground enough (a clerk records the right enrollment, then voids the wrong one); one
+// of no persons is none.
 func unenrolledBy(id string, events []Event, at int, voided map[uint64]bool) (Event, bool) {
 	ins := events[at].Body.(EnrollmentRecorded).Insurance.canonical()
+	standing := map[Period]Event{}
+	for _, ev := range events {
+		if voided[ev.Seq] {
+			continue
+		}
+		if p, sets := setPeriod(ev.Body); sets {
+			if cur, ok := standing[p]; !ok || ev.OccurredOn >= cur.OccurredOn {
+				standing[p] = ev
+			}
+		}
+	}
 	with, without := &Employer{ID: id}, &Employer{ID: id}
 	with.Fold(events)
 	without.markVoided(events[at].Seq)
 	without.Fold(events)
 	for _, ev := range events {
 		d, ok := ev.Body.(DeclarationFiled)
-		if !ok || voided[ev.Seq] {
+		if !ok || standing[d.Period].Seq != ev.Seq {
 			continue
 		}
-		end := d.Period.LastDay()
 		for _, l := range d.Lines {
-			if l.Insurance.canonical() == ins && with.EnrolledOn(ins, end) > 0 && without.EnrolledOn(ins, end) == 0 {
-				return ev, true
+			if l.Insurance.canonical() != ins {
+				continue
+			}
+			for _, day := range []Date{d.Period.FirstDay(), d.Period.LastDay()} {
+				if with.EnrolledOn(ins, day) > 0 && without.EnrolledOn(ins, day) == 0 {
+					return ev, true
+				}
 			}
 		}
 	}

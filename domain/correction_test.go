@@ -358,8 +358,9 @@ func TestAnEnrollmentIsTheGroundOfTheDeclarationsItAloneEnrolls(t *testing.T) {
 		}
 	})
 	for _, tt := range []struct{ name, heads, from string }{
-		{"an enrollment of no persons is none", "0", "2006-09-01"},
+		{"an enrollment of no persons is none", "0", "2006-04-01"},
 		{"an enrollment from a later date does not enroll the period", "3", "2006-11-01"},
+		{"an enrollment of no persons from within the period leaves its first days to the first", "0", "2006-05-20"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			b := newPayerBook(t)
@@ -371,6 +372,14 @@ func TestAnEnrollmentIsTheGroundOfTheDeclarationsItAloneEnrolls(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a declaration a later one of its period replaced does not stand on it", func(t *testing.T) {
+		b := newPayerBook(t)
+		en := b.must("clerk:wang", enroll("3", "2006-05-01"))
+		b.must("clerk:wang", declaration("2006-06-10", "2006-05", "1000000"))
+		b.must("clerk:wang", &FileDeclaration{DeclaredOn: "2006-06-11", Period: "2006-05",
+			Lines: []DeclareLine{{Insurance: "pension", Headcount: "3", WageBaseFen: "1000000"}}})
+		b.must("clerk:wang", void(en.ID, "2006-06-20"))
+	})
 	t.Run("a declaration of a period before the enrollment does not stand on it", func(t *testing.T) {
 		b := newPayerBook(t)
 		en := b.must("clerk:wang", enroll("3", "2006-05-01"))
