@@ -32,7 +32,11 @@ type bookLine struct {
 	// fixed is set on a line a compaction carried with nothing outstanding: its late fee accrued
 	// (fee) can no longer change, so its reductions are not kept (see carriedLine).
 	fixed bool
-	fee   Fen
+	// undeclared is set on a line of a period whose standing declaration or assessment does not
+	// list it: a later one replaced the one that did (LineState.Dropped). Beside fixed, it takes
+	// no room of its own.
+	undeclared bool
+	fee        Fen
 	// settled remembers the fee of a line its reductions paid off: it accrues nothing after the
 	// last of them, so a replay asking for every later date (an auditor's history asks once an
 	// event) does not sum the line's days again.
@@ -40,9 +44,6 @@ type bookLine struct {
 	// quiet is set on a line summed into its book's quiet totals, as counted (see book.totals).
 	quiet   bool
 	counted quietState
-	// undeclared is set on a line of a period whose standing declaration or assessment does not
-	// list it: a later one replaced the one that did (LineState.Dropped).
-	undeclared bool
 }
 
 // feeMemo is the fee a line accrued through any date from on, while its principal and the

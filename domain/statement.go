@@ -9,9 +9,14 @@ type LineState struct {
 	Period    Period    `json:"period"`
 	Insurance Insurance `json:"insurance"`
 	DueDate   Date      `json:"due_date"`
-	DueFen    Fen       `json:"due_fen"`
-	PaidFen   Fen       `json:"paid_fen"`
-	WaivedFen Fen       `json:"waived_fen"`
+	// Dropped is set on a line that stands on nothing: the declaration or assessment standing
+	// for its period does not list it (a later one replaced the one that did), and it has no
+	// audit addition or opening balance: what was paid on it went back to credit, and for 缴费率
+	// the period has no line of that insurance. Beside DueDate, it takes no room of its own.
+	Dropped   bool `json:"-"`
+	DueFen    Fen  `json:"due_fen"`
+	PaidFen   Fen  `json:"paid_fen"`
+	WaivedFen Fen  `json:"waived_fen"`
 	// OutstandingFen is principal still owed.
 	OutstandingFen Fen `json:"outstanding_fen"`
 	// LateFeeFen is late fee accrued and neither paid nor waived.
@@ -25,11 +30,6 @@ type LineState struct {
 	// leave it out.
 	RecoveredFen       Fen `json:"recovered_fen"`
 	RecoveredInYearFen Fen `json:"-"`
-	// Dropped is set on a line that stands on nothing: the declaration or assessment standing
-	// for its period does not list it (a later one replaced the one that did), and it has no
-	// audit addition or opening balance: what was paid on it went back to credit, and for 缴费率
-	// the period has no line of that insurance.
-	Dropped bool `json:"-"`
 }
 
 // Totals sums a statement.
