@@ -48,7 +48,7 @@ func (s *Server) createFreeze(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := requiredDate(body.ValidThrough, "valid_through")
 	if err != nil {
-		writeError(w, err)
+		writeError(w, s.refusedUnderKey(r, err))
 		return
 	}
 	key, err := s.idempotencyKey(r)

@@ -5,6 +5,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
 
 // TestIdempotencyKeysBelongToTheirPrincipal: with tokens, each principal has its own keys, so one
@@ -93,15 +97,35 @@ func TestAUsedKeyWithABodyThatIsRefusedIs422(t *testing.T) {
 			t.Errorf("the first request %s: %s, want its own 415 or 413", name, r)
 		}
 	}
-	for _, tt := range []struct{ name, path, body, field string }{
-		{"an unknown field", empPath(id, "contracts"), `{"signed_on":"2006-05-01","count":3,"zz":1}`, "zz"},
-		{"a registration without its county", "/v1/employers", `{"name":"x"}`, "county"},
+	// An admin's key, used once.
+	if r := e.do(t, req{Path: "/v1/reference/late-fee-rates", Token: tokAdmin, Body: []byte(`{"effective_from":"2007-01-01","daily_bp":50}`), Header: used}); r.Status != http.StatusCreated {
+		t.Fatalf("the late-fee rate: %s", r)
+	}
+	for _, tt := range []struct{ name, token, path, body, field string }{
+		{"an unknown field", tokClerkA, empPath(id, "contracts"), `{"signed_on":"2006-05-01","count":3,"zz":1}`, "zz"},
+		{"a registration without its county", tokClerkA, "/v1/employers", `{"name":"x"}`, "county"},
+		{"a late-fee rate without its rate", tokAdmin, "/v1/reference/late-fee-rates", `{"effective_from":"2007-01-01"}`, "daily_bp"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			before := e.count()
-			wantError(t, e.do(t, req{Path: tt.path, Token: tokClerkA, Body: []byte(tt.body), Header: used}), http.StatusUnprocessableEntity, "idempotency_mismatch", "Idempotency-Key")
-			wantError(t, e.do(t, req{Path: tt.path, Token: tokClerkA, Body: []byte(tt.body), Header: map[string]string{"Idempotency-Key": "fresh-" + tt.field}}), http.StatusBadRequest, "invalid", tt.field)
+			wantError(t, e.do(t, req{Path: tt.path, Token: tt.token, Body: []byte(tt.body), Header: used}), http.StatusUnprocessableEntity, "idempotency_mismatch", "Idempotency-Key")
+			wantError(t, e.do(t, req{Path: tt.path, Token: tt.token, Body: []byte(tt.body), Header: map[string]string{"Idempotency-Key": "fresh-" + tt.field}}), http.StatusBadRequest, "invalid", tt.field)
 			e.wantUnchanged(t, before)
 		})
 	}
+}
+
+// TestAFreezeUnderAUsedKeyWithADateThatDoesNotExistIs422: as for every write, another request
+// under a key the assessor used is 422 before the body's own 400.
+func TestAFreezeUnderAUsedKeyWithADateThatDoesNotExistIs422(t *testing.T) {
+	e := serveAssessed(t, storetest.Start(t, eventstore.Config{}), domain.MustDate("2006-12-31"))
+	used := map[string]string{"Idempotency-Key": "freeze-1"}
+	if r := e.do(t, req{Path: "/v1/freezes", Token: tokAssessor, Body: []byte(`{"valid_through":"2006-12-31"}`), Header: used}); r.Status != http.StatusCreated {
+		t.Fatalf("the freeze: %s", r)
+	}
+	bad := []byte(`{"valid_through":"2006-04-31"}`)
+	before := e.count()
+	wantError(t, e.do(t, req{Path: "/v1/freezes", Token: tokAssessor, Body: bad, Header: used}), http.StatusUnprocessableEntity, "idempotency_mismatch", "Idempotency-Key")
+	wantError(t, e.do(t, req{Path: "/v1/freezes", Token: tokAssessor, Body: bad, Header: map[string]string{"Idempotency-Key": "freeze-2"}}), http.StatusBadRequest, "invalid", "valid_through")
+	e.wantUnchanged(t, before)
 }

@@ -83,10 +83,7 @@ func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
 		// No county is no scope to refuse: the body is incomplete, as the checks say (an
 		// admin's is answered so too).
 		if err := cmd.Check(domain.Context{Ref: s.cfg.Store.Reference(), Today: s.cfg.Today()}); err != nil {
-			if s.keyRecorded(r) {
-				err = eventstore.KeyReused()
-			}
-			writeError(w, err)
+			writeError(w, s.refusedUnderKey(r, err))
 			return
 		}
 	}
@@ -200,12 +197,22 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 // and keeps its own answer.
 func (s *Server) readWriteBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 	canon, err := readBody(w, r, v)
-	var de *domain.Error
-	if err != nil && errors.As(err, &de) && de.Kind == domain.KindInvalid && de != errBodyUnread &&
-		de.Field != "Content-Type" && de.Field != "Content-Encoding" && s.keyRecorded(r) {
-		return nil, eventstore.KeyReused()
+	if err != nil {
+		return nil, s.refusedUnderKey(r, err)
 	}
-	return canon, err
+	return canon, nil
+}
+
+// refusedUnderKey is err, a refusal of a write's body; or, when err refuses what the body says
+// (not its headers, nor a body that did not arrive whole) under an Idempotency-Key this
+// principal recorded, the refusal of another request under the key.
+func (s *Server) refusedUnderKey(r *http.Request, err error) error {
+	var de *domain.Error
+	if errors.As(err, &de) && de.Kind == domain.KindInvalid && de != errBodyUnread &&
+		de.Field != "Content-Type" && de.Field != "Content-Encoding" && s.keyRecorded(r) {
+		return eventstore.KeyReused()
+	}
+	return err
 }
 
 // keyRecorded reports whether r's Idempotency-Key is one this principal recorded a write under.
@@ -333,7 +340,7 @@ func (s *Server) referenceWrite(w http.ResponseWriter, r *http.Request) {
 		var v domain.LateFeeRate
 		if canon, err = s.readWriteBody(w, r, &v); err == nil {
 			// A rate left out would be a rate of 0, which waives every late fee from its date.
-			err = requireField(canon, "daily_bp", "is required: the late fee in basis points a day (0 for none)")
+			err = s.refusedUnderKey(r, requireField(canon, "daily_bp", "is required: the late fee in basis points a day (0 for none)"))
 		}
 		payload, on = domain.LateFeeRatesSet{Rate: v}, v.EffectiveFrom
 	case "settings":
