@@ -366,3 +366,46 @@ func TestADroppedLineStaysDroppedThroughACompactionAndASnapshot(t *testing.T) {
 		t.Errorf("read back: dropped %v, want %v", got, want)
 	}
 }
+
+// Credit paying a line's principal on d lowers d's late fee on it, and what was paid of that fee
+// comes back to credit: it pays the principal still outstanding, here or on another line, as
+// the rest of the credit did (found by simulation seed 415: 34 fen of credit held while 4,740 fen
+// of 2006-04 maternity was outstanding, after a declaration of 2006-04 dropped two insurances).
+func TestCreditAFeeGivesBackPaysThePrincipalStillOutstanding(t *testing.T) {
+	ref := &Reference{}
+	set := func(on, period string, ls ...any) DeclarationFiled {
+		p := MustPeriod(period)
+		d := DeclarationFiled{DeclaredOn: MustDate(on), Period: p, DueOn: ref.DueDate(p)}
+		for i := 0; i < len(ls); i += 2 {
+			d.Lines = append(d.Lines, DeclaredLine{Insurance: ls[i].(Insurance), DueFen: Fen(ls[i+1].(int))})
+		}
+		return d
+	}
+	alloc := func(ins Insurance, p string, f Fen) Allocation {
+		return Allocation{Insurance: ins, Period: MustPeriod(p), AmountFen: f}
+	}
+	e := fold(EmployerRegistered{RegisteredOn: MustDate("2006-01-05")},
+		paid("2006-04-29", 15557, "R1"),
+		PaymentReversed{ReversedOn: MustDate("2006-05-31"), ReceiptNo: "R1"},
+		set("2006-06-03", "2006-04", Unemployment, 59946, Medical, 494461, Maternity, 46885),
+		set("2006-09-03", "2006-04", Medical, 0, Maternity, 37256),
+		set("2006-09-25", "2006-02", Pension, 945603, Unemployment, 90456, Medical, 147490, WorkInjury, 65569),
+		set("2006-10-09", "2006-09", Medical, 145535),
+		paid("2006-09-05", 11745, "R2", alloc(Unemployment, "2006-04", 3411)),
+		OpeningBalanceRecorded{AsOf: MustDate("2006-07-25"), Lines: []OpeningLine{{Period: MustPeriod("2006-02"), Insurance: Medical, OutstandingFen: 80371, DueOn: ref.DueDate(MustPeriod("2006-02"))}}},
+		paid("2006-12-09", 2245051, "R3"),
+		paid("2006-12-17", 59276, "R4", alloc(Medical, "2006-04", 29332)),
+		set("2006-10-01", "2006-02", Pension, 1993350, WorkInjury, 42786),
+		PaymentReversed{ReversedOn: MustDate("2006-12-12"), ReceiptNo: "R3"},
+		paid("2007-01-08", 3530737, "R5"),
+		set("2007-02-11", "2006-04", Pension, 1631146, Unemployment, 9156),
+		set("2007-03-10", "2006-04", Medical, 188849, WorkInjury, 78957),
+		paid("2007-04-03", 378467, "R7"),
+		set("2007-04-07", "2006-04", Pension, 331279, Unemployment, 76135, Maternity, 22173),
+	)
+	for _, d := range []string{"2007-04-07", "2007-07-06"} {
+		if v := e.Account.Violations(MustDate(d), DefaultLateFees); len(v) != 0 {
+			t.Errorf("as of %s: %v", d, v)
+		}
+	}
+}

@@ -288,15 +288,25 @@ func (s *book) settle(d Date) {
 	}
 }
 
-// payFromCredit lets credit pay outstanding principal on d, oldest line first.
+// payFromCredit lets credit pay outstanding principal on d, oldest line first, until no credit
+// is left or no principal is outstanding: a line paid on d accrues less of d's late fee, and
+// what was paid of it beyond that comes back to credit (book.pay), to pay the lines again.
 func (s *book) payFromCredit(d Date) {
-	for _, l := range s.order {
-		if s.credit <= 0 {
+	for s.credit > 0 {
+		paid := false
+		for _, l := range s.order {
+			if s.credit <= 0 {
+				return
+			}
+			if x := min(s.credit, max(l.outstanding(), 0)); x > 0 {
+				s.pay(l, x, d)
+				s.credit -= x
+				paid = true
+			}
+		}
+		if !paid {
 			return
 		}
-		x := min(s.credit, max(l.outstanding(), 0))
-		s.pay(l, x, d)
-		s.credit -= x
 	}
 }
 

@@ -247,11 +247,18 @@ func modelReplay(events []*mEvent, asOf, undoThrough domain.Date) mStatement {
 			}
 		}
 	}
+	// payFromCredit pays principal from credit, oldest line first, again while a pass paid
+	// something: what a payment gives back of d's fee pays the lines in turn.
 	payFromCredit := func(d domain.Date) {
-		for _, l := range order {
-			x := min(credit, max(l.outstanding(), 0))
-			pay(l, x, d)
-			credit -= x
+		for paid := true; paid && credit > 0; {
+			paid = false
+			for _, l := range order {
+				if x := min(credit, max(l.outstanding(), 0)); x > 0 {
+					pay(l, x, d)
+					credit -= x
+					paid = true
+				}
+			}
 		}
 	}
 	// newDues: a due lowered below what covers it gives money back first (principal paid above
