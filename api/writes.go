@@ -217,11 +217,8 @@ func (s *Server) refusedUnderKey(r *http.Request, err error) error {
 
 // keyRecorded reports whether r's Idempotency-Key is one this principal recorded a write under.
 func (s *Server) keyRecorded(r *http.Request) bool {
-	if r.Header.Get("Idempotency-Key") == "" {
-		return false
-	}
 	key, err := s.idempotencyKey(r)
-	if err != nil {
+	if err != nil || key == "" {
 		return false
 	}
 	recorded, err := s.cfg.Store.Recorded(key)
@@ -232,11 +229,8 @@ func (s *Server) keyRecorded(r *http.Request) bool {
 // recorded for this principal with the same body (read into cmd), or with another (422). It
 // reports whether it answered.
 func (s *Server) answerRetry(w http.ResponseWriter, r *http.Request, cmd any) bool {
-	if r.Header.Get("Idempotency-Key") == "" {
-		return false
-	}
 	key, err := s.idempotencyKey(r)
-	if err != nil {
+	if err != nil || key == "" {
 		return false
 	}
 	canon, err := s.readWriteBody(w, r, cmd)
