@@ -169,6 +169,9 @@ func TestTokensGateEveryRouteByRoleAndCounty(t *testing.T) {
 	a := e.register(t, tokAdmin, orgA, "360702")
 	b := e.register(t, tokAdmin, orgB, "360721")
 	c := e.register(t, tokAdmin, orgCode(10000021), "360782") // group 2
+	// a owes May's pension from 2006-06-16: a notice orders it paid, an inspection escalates.
+	e.mustWrite(t, empPath(a, "enrollments"), tokAdmin, `{"insurance":"pension","headcount":5,"effective_on":"2006-05-01"}`)
+	e.mustWrite(t, empPath(a, "declarations"), tokAdmin, `{"declared_on":"2006-06-05","period":"2006-05","lines":[{"insurance":"pension","headcount":5,"wage_base_fen":500000}]}`)
 	e.mustWrite(t, empPath(a, "enforcement"), tokAdmin, `{"step":"notice","on":"2006-07-01","doc_no":"限改[2006]1号","deadline":"2006-07-31"}`)
 
 	finding := `{"found_on":"2006-08-01","kind":"under_reported_base","period":"2006-06","insurance":"pension","extra_wage_base_fen":10000,"redeclare_by":"2006-08-31"}`

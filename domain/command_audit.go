@@ -1,5 +1,7 @@
 package domain
 
+import "slices"
+
 // Audit finding kinds.
 const (
 	FindingUnderReportedBase = "under_reported_base"
@@ -112,26 +114,100 @@ func (r *RecordEnforcement) Check(ctx Context) error {
 // Date is the step's date.
 func (r *RecordEnforcement) Date() Date { return r.ev.On }
 
-// Decide requires a notice before any later step, and the step after that notice's deadline:
-// escalation follows the deadline (DOMAIN.md's ladder), so an employer that pays within it is
-// not escalated.
+// Decide follows DOMAIN.md's ladder. A notice needs principal overdue on its date, as an
+// issued one does. A later step needs a notice dated on or before it (the case it escalates)
+// and comes after that notice's deadline, so an employer that pays within it is not escalated;
+// it climbs the case's ladder in order, never below a step taken before it nor above one taken
+// after it; and a case is closed by a court's result, which needs the court application, and by
+// the arrears being cleared: no step but the court's result is taken on a date with no
+// principal overdue.
 func (r *RecordEnforcement) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if err := notBefore(e, "on", r.ev.On); err != nil {
 		return nil, err
 	}
-	if r.ev.Step != StepNotice {
-		if len(e.Notices) == 0 {
-			return nil, Conflict("step", "%s needs a notice to correct (限期改正) first; none is recorded", r.ev.Step)
+	if r.ev.Step == StepNotice {
+		if err := owesOn(e, ctx, "on", r.ev.On, "nothing to order paid"); err != nil {
+			return nil, err
 		}
-		n, ok := e.noticeBy(r.ev.On)
-		if !ok {
-			return nil, Conflict("on", "%s is before the notice of %s", r.ev.On, e.Notices[0].From)
+		return []Payload{r.ev}, nil
+	}
+	if len(e.Notices) == 0 {
+		return nil, Conflict("step", "%s needs a notice to correct (限期改正) first; none is recorded", r.ev.Step)
+	}
+	n, ok := e.noticeBy(r.ev.On)
+	if !ok {
+		return nil, Conflict("on", "%s is before the notice of %s", r.ev.On, e.Notices[0].From)
+	}
+	if r.ev.On <= n.Until {
+		return nil, Conflict("on", "%s is not after the deadline %s of the notice of %s: escalation (%s) follows the deadline", r.ev.On, n.Until, n.From, r.ev.Step)
+	}
+	rank := stepRank(r.ev.Step)
+	top := DatedStep{Step: StepNotice, On: n.From}
+	for _, x := range e.caseOf(n) {
+		switch {
+		case x.On <= r.ev.On:
+			if stepRank(x.Step) >= stepRank(top.Step) {
+				top = x
+			}
+		case stepRank(x.Step) < rank:
+			return nil, Conflict("on", "the case of the notice of %s took the lower step %s on %s, after %s: the ladder is climbed in order", n.From, x.Step, x.On, r.ev.On)
 		}
-		if r.ev.On <= n.Until {
-			return nil, Conflict("on", "%s is not after the deadline %s of the notice of %s: escalation (%s) follows the deadline", r.ev.On, n.Until, n.From, r.ev.Step)
+	}
+	switch {
+	case top.Step == StepCourtResult:
+		return nil, Conflict("step", "the case of the notice of %s closed with the court's result of %s: a new notice (限期改正) opens another", n.From, top.On)
+	case rank < stepRank(top.Step):
+		return nil, Conflict("step", "the case of the notice of %s reached %s on %s: the ladder does not go back to %s", n.From, top.Step, top.On, r.ev.Step)
+	case r.ev.Step == StepCourtResult && top.Step != StepCourtApplication:
+		return nil, Conflict("step", "a court's result needs the application to court (申请法院强制执行) first; the case of the notice of %s has none by %s", n.From, r.ev.On)
+	case r.ev.Step != StepCourtResult:
+		if err := owesOn(e, ctx, "on", r.ev.On, "the case is closed, nothing to escalate"); err != nil {
+			return nil, err
 		}
 	}
 	return []Payload{r.ev}, nil
+}
+
+// owesOn refuses a date (of field) on which the employer has no principal overdue, saying why
+// that matters.
+func owesOn(e *Employer, ctx Context, field string, d Date, why string) error {
+	if e.Account.Statement(d, ctx.Ref.LateFees).Totals.ArrearsFen() == 0 {
+		return Conflict(field, "the employer has no principal overdue on %s: %s", d, why)
+	}
+	return nil
+}
+
+// stepRank is the step's place on the ladder (EnforcementSteps).
+func stepRank(step string) int { return slices.Index(EnforcementSteps, step) }
+
+// caseOf is the steps after notices taken in notice n's case: dated on or after it and before
+// the next notice's date.
+func (e *Employer) caseOf(n DateSpan) []DatedStep {
+	var next Date
+	for _, m := range e.Notices {
+		if m.From > n.From && (next == 0 || m.From < next) {
+			next = m.From
+		}
+	}
+	var out []DatedStep
+	for _, x := range e.Escalations {
+		if x.On >= n.From && (next == 0 || x.On < next) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// lastStepOn is the date of the latest step recorded, or 0.
+func (e *Employer) lastStepOn() Date {
+	var d Date
+	for _, n := range e.Notices {
+		d = max(d, n.From)
+	}
+	for _, x := range e.Escalations {
+		d = max(d, x.On)
+	}
+	return d
 }
 
 // noticeBy is the latest notice dated on or before d (the last recorded among equal dates).

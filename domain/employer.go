@@ -27,6 +27,12 @@ const (
 // EnforcementSteps lists the ladder in order.
 var EnforcementSteps = []string{StepNotice, StepInspection, StepMediaExposure, StepForcedCollection, StepCourtApplication, StepCourtResult}
 
+// DatedStep is an enforcement step and its date.
+type DatedStep struct {
+	Step string
+	On   Date
+}
+
 // Waiver kinds and bases.
 const (
 	WaiverLateFee   = "late_fee"
@@ -61,7 +67,10 @@ type Employer struct {
 	Receipts map[string]bool
 	Declared map[Period]bool
 	// Notices holds each notice to correct (限期改正): its date and its deadline, as recorded.
-	Notices   []DateSpan
+	Notices []DateSpan
+	// Escalations holds the steps taken after notices (every step but StepNotice), as recorded.
+	Escalations []DatedStep
+	// LastStep is the latest step by date (the last recorded among equal dates).
 	LastStep  string
 	Contracts int64
 	Account   Account
@@ -156,10 +165,14 @@ func (e *Employer) Apply(ev Event) {
 		_, stands := e.Account.payment(no)
 		e.Receipts[no] = !stands
 	case EnforcementStepRecorded:
+		if p.On >= e.lastStepOn() {
+			e.LastStep = p.Step
+		}
 		if p.Step == StepNotice {
 			e.Notices = append(e.Notices, DateSpan{From: p.On, Until: p.Deadline})
+		} else {
+			e.Escalations = append(e.Escalations, DatedStep{Step: p.Step, On: p.On})
 		}
-		e.LastStep = p.Step
 	case ContractsSigned:
 		e.Contracts += p.Count
 	case EmployerTransferred:
@@ -200,6 +213,7 @@ func (e *Employer) Clone() *Employer {
 	c.MigrantsEnrolled = maps.Clone(e.MigrantsEnrolled)
 	c.Inspected = slices.Clip(e.Inspected)
 	c.Notices = slices.Clip(e.Notices)
+	c.Escalations = slices.Clip(e.Escalations)
 	c.voided = maps.Clone(e.voided)
 	c.Account.entries = slices.Clip(e.Account.entries)
 	c.History = e.History.clone()

@@ -5,43 +5,76 @@ import (
 	"testing"
 )
 
-// The enforcement ladder (DOMAIN.md): a step after the notice needs a notice dated on or before
-// it and comes after that notice's deadline; a case closes when the arrears are cleared or a
-// court outcome is recorded, and a notice after that opens another.
+// The enforcement ladder (DOMAIN.md): notice → inspection → media exposure → forced collection
+// → court application → court result. A notice needs principal overdue; a later step needs a
+// notice dated on or before it and comes after that notice's deadline, climbs its case's
+// ladder in order, and needs principal overdue on its date, but for the court's result, which
+// needs the application; a case closes when the arrears are cleared or a court outcome is
+// recorded, and a notice after that opens another.
 func TestEnforcementLadder(t *testing.T) {
 	notice := func(on, deadline string) *RecordEnforcement {
 		return &RecordEnforcement{Step: StepNotice, On: on, DocNo: "N-" + on, Deadline: deadline}
 	}
 	step := func(s, on string) *RecordEnforcement { return &RecordEnforcement{Step: s, On: on, DocNo: s + "-" + on} }
+	payAll := func(on string) Command { return payment(on, "R-"+on, "10000000") }
 	type refusal struct {
 		cmd   *RecordEnforcement
 		field string
 		says  string
 	}
+	n := notice("2006-07-01", "2006-07-15")
 	for _, tc := range []struct {
 		name    string
-		taken   []*RecordEnforcement
+		clear   bool // the employer owes nothing
+		taken   []Command
 		refused refusal
 	}{
-		{"a step before any notice is refused", nil,
+		{"a step before any notice is refused", false, nil,
 			refusal{step(StepInspection, "2006-07-20"), "step", "needs a notice"}},
-		{"a step before the first notice is refused", []*RecordEnforcement{notice("2006-07-01", "2006-07-15")},
+		{"a step before the first notice is refused", false, []Command{n},
 			refusal{step(StepInspection, "2006-06-20"), "on", "before the notice of 2006-07-01"}},
-		{"escalation within the notice's deadline is refused", []*RecordEnforcement{notice("2006-07-01", "2006-07-15")},
+		{"escalation within the notice's deadline is refused", false, []Command{n},
 			refusal{step(StepInspection, "2006-07-10"), "on", "deadline 2006-07-15"}},
-		{"escalation on the deadline's own day is refused", []*RecordEnforcement{notice("2006-07-01", "2006-07-15")},
+		{"escalation on the deadline's own day is refused", false, []Command{n},
 			refusal{step(StepCourtResult, "2006-07-15"), "on", "deadline 2006-07-15"}},
-		{"escalation the day after the deadline is taken", []*RecordEnforcement{notice("2006-07-01", "2006-07-15"), step(StepInspection, "2006-07-16")},
+		{"escalation the day after the deadline is taken", false, []Command{n, step(StepInspection, "2006-07-16")},
 			refusal{}},
-		{"a later notice's deadline governs the steps after it", []*RecordEnforcement{notice("2006-07-01", "2006-07-15"), step(StepInspection, "2006-07-20"),
+		{"a later notice's deadline governs the steps after it", false, []Command{n, step(StepInspection, "2006-07-20"),
 			notice("2006-08-01", "2006-08-31"), step(StepMediaExposure, "2006-09-01")},
 			refusal{step(StepForcedCollection, "2006-08-10"), "on", "deadline 2006-08-31 of the notice of 2006-08-01"}},
-		{"a step dated between two notices follows the first one's deadline", []*RecordEnforcement{notice("2006-07-01", "2006-07-15"),
+		{"a step dated between two notices follows the first one's deadline", false, []Command{n,
 			notice("2006-08-01", "2006-08-31"), step(StepInspection, "2006-07-25")},
+			refusal{}},
+		{"a notice with no principal overdue is refused", true, nil,
+			refusal{notice("2006-07-01", "2006-07-15"), "on", "no principal overdue on 2006-07-01"}},
+		{"a step may repeat, and rungs may be passed over", false, []Command{n, step(StepInspection, "2006-07-20"),
+			step(StepInspection, "2006-07-25"), step(StepCourtApplication, "2006-08-01"), step(StepCourtResult, "2006-09-01")},
+			refusal{}},
+		{"the ladder does not go back", false, []Command{n, step(StepForcedCollection, "2006-07-20")},
+			refusal{step(StepInspection, "2006-07-25"), "step", "reached forced_collection on 2006-07-20: the ladder does not go back to inspection"}},
+		{"a step is not dated before a lower step of its case", false, []Command{n, step(StepInspection, "2006-08-01")},
+			refusal{step(StepForcedCollection, "2006-07-20"), "on", "took the lower step inspection on 2006-08-01"}},
+		{"a lower step found late is dated before the higher one", false, []Command{n, step(StepForcedCollection, "2006-08-01"),
+			step(StepInspection, "2006-07-20")},
+			refusal{}},
+		{"a court's result needs the application to court", false, []Command{n, step(StepForcedCollection, "2006-07-20")},
+			refusal{step(StepCourtResult, "2006-08-01"), "step", "needs the application to court"}},
+		{"a court's result closes the case", false, []Command{n, step(StepCourtApplication, "2006-07-20"), step(StepCourtResult, "2006-08-01")},
+			refusal{step(StepForcedCollection, "2006-08-10"), "step", "closed with the court's result of 2006-08-01"}},
+		{"a notice after a court's result opens another case", false, []Command{n, step(StepCourtApplication, "2006-07-20"),
+			step(StepCourtResult, "2006-08-01"), notice("2006-08-10", "2006-08-20"), step(StepInspection, "2006-08-21")},
+			refusal{}},
+		{"arrears cleared close the case: no step follows", false, []Command{n, step(StepInspection, "2006-07-20"), payAll("2006-07-25")},
+			refusal{step(StepForcedCollection, "2006-08-01"), "on", "no principal overdue on 2006-08-01: the case is closed"}},
+		{"the court's result of an application follows arrears cleared since", false, []Command{n, step(StepCourtApplication, "2006-07-20"),
+			payAll("2006-07-25"), step(StepCourtResult, "2006-08-01")},
 			refusal{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newPayerBook(t)
+			if !tc.clear {
+				owe(b)
+			}
 			for _, c := range tc.taken {
 				b.must("auditor:li", c)
 			}
@@ -54,7 +87,6 @@ func TestEnforcementLadder(t *testing.T) {
 	}
 
 	owing := Totals{ArrearsCurrentYearFen: 160_000}
-	n := notice("2006-07-01", "2006-07-15")
 	for _, tc := range []struct {
 		name  string
 		steps []*RecordEnforcement
@@ -66,11 +98,14 @@ func TestEnforcementLadder(t *testing.T) {
 		{"arrears cleared: closed", []*RecordEnforcement{n, step(StepInspection, "2006-07-20")}, Totals{}, StageClosed},
 		{"a court outcome closes the case with arrears left", []*RecordEnforcement{n, step(StepCourtApplication, "2006-08-01"),
 			step(StepCourtResult, "2006-09-01")}, owing, StageClosed},
-		{"a notice after a court outcome opens another case", []*RecordEnforcement{n, step(StepCourtResult, "2006-09-01"),
-			notice("2006-10-01", "2006-10-31")}, owing, StepNotice},
+		{"a notice after a court outcome opens another case", []*RecordEnforcement{n, step(StepCourtApplication, "2006-08-01"),
+			step(StepCourtResult, "2006-09-01"), notice("2006-10-01", "2006-10-31")}, owing, StepNotice},
+		{"the stage is the latest step by date, not the last recorded", []*RecordEnforcement{n, step(StepForcedCollection, "2006-08-01"),
+			step(StepInspection, "2006-07-20")}, owing, StepForcedCollection},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newPayerBook(t)
+			owe(b)
 			for _, c := range tc.steps {
 				b.must("auditor:li", c)
 			}
@@ -79,4 +114,10 @@ func TestEnforcementLadder(t *testing.T) {
 			}
 		})
 	}
+}
+
+// owe puts b's employer in arrears from 2006-05-16: April's unemployment, declared and unpaid.
+func owe(b *payerBook) {
+	b.must("clerk:wang", &RecordEnrollment{Insurance: "unemployment", Headcount: "3", EffectiveOn: "2006-04-01"})
+	b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
 }

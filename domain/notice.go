@@ -52,9 +52,8 @@ func (r *IssueNotice) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if r.ev.DocNo == "" || r.ev.DocSHA256 == "" {
 		return nil, Invalid("doc_no", "the notice was not numbered and printed")
 	}
-	st := e.Account.Statement(r.ev.On, ctx.Ref.LateFees)
-	if st.Totals.ArrearsFen() == 0 {
-		return nil, Conflict("issued_on", "the employer has no principal overdue on %s: nothing to order paid", r.ev.On)
+	if err := owesOn(e, ctx, "issued_on", r.ev.On, "nothing to order paid"); err != nil {
+		return nil, err
 	}
 	return []Payload{r.ev}, nil
 }

@@ -58,6 +58,11 @@ func (e *Employer) AppendState(b []byte) ([]byte, error) {
 		w.i(int64(n.From))
 		w.i(int64(n.Until))
 	}
+	w.u(uint64(len(e.Escalations)))
+	for _, x := range e.Escalations {
+		w.s(x.Step)
+		w.i(int64(x.On))
+	}
 	w.s(e.LastStep)
 	w.i(e.Contracts)
 	w.bool(e.Account.Stale)
@@ -115,6 +120,12 @@ func ReadState(b []byte) (*Employer, error) {
 	}
 	for i := range n {
 		e.Notices[i] = DateSpan{From: Date(r.i()), Until: Date(r.i())}
+	}
+	if n = r.count(); n > 0 {
+		e.Escalations = make([]DatedStep, n)
+	}
+	for i := range n {
+		e.Escalations[i] = DatedStep{Step: r.s(), On: Date(r.i())}
 	}
 	e.LastStep, e.Contracts = r.s(), r.i()
 	e.Account.Stale = r.bool()

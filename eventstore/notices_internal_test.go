@@ -20,6 +20,19 @@ func TestNoticeNumbersOfALedgerWithoutClaimsGoOnFromTheHighest(t *testing.T) {
 		return Request{EmployerID: emp, Today: replicaToday, Actor: "test",
 			Command: &domain.RecordEnforcement{Step: domain.StepNotice, On: "2006-07-01", DocNo: number, Deadline: "2006-07-15"}}
 	}
+	// owe declares May and leaves it unpaid: principal overdue on the notices' date.
+	owe := func(emp string) {
+		t.Helper()
+		for _, cmd := range []domain.Command{
+			&domain.RecordEnrollment{Insurance: "pension", Headcount: "10", EffectiveOn: "2006-05-01"},
+			&domain.FileDeclaration{DeclaredOn: "2006-06-05", Period: "2006-05", Lines: []domain.DeclareLine{{Insurance: "pension", Headcount: "10", WageBaseFen: "1000000"}}},
+		} {
+			if _, err := first.Execute(ctx, Request{EmployerID: emp, Today: replicaToday, Actor: "test", Command: cmd}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	owe(id)
 	// Three notices as an earlier version recorded them: no claims.
 	for n := 1; n <= 3; n++ {
 		req := step(id, domain.NoticeNumber(prefix, n))
@@ -59,6 +72,7 @@ func TestNoticeNumbersOfALedgerWithoutClaimsGoOnFromTheHighest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	owe(other.EmployerID)
 	_, err = first.Execute(ctx, step(other.EmployerID, issued))
 	var de *domain.Error
 	if !errors.Is(err, ErrNoticeNumberTaken) || !errors.As(err, &de) || de.Kind != domain.KindConflict || de.Field != "doc_no" {

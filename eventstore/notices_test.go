@@ -103,6 +103,19 @@ func TestTwoReplicasNumberNoticesUniquelyAndWithoutGaps(t *testing.T) {
 		}
 		ids[i%2] = append(ids[i%2], r.EmployerID)
 	}
+	// Each owes May's pension from 2006-06-16, so that a notice orders something paid.
+	reqs = reqs[:0]
+	for _, id := range slices.Concat(ids...) {
+		reqs = append(reqs,
+			eventstore.Request{EmployerID: id, Today: today, Actor: "test", Command: &domain.RecordEnrollment{Insurance: "pension", Headcount: "10", EffectiveOn: "2006-05-01"}},
+			eventstore.Request{EmployerID: id, Today: today, Actor: "test", Command: &domain.FileDeclaration{DeclaredOn: "2006-06-05", Period: "2006-05",
+				Lines: []domain.DeclareLine{{Insurance: "pension", Headcount: "10", WageBaseFen: "1000000"}}}})
+	}
+	for _, r := range stores[0].ExecuteBulk(ctx, reqs) {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
 	if err := stores[1].CatchUp(ctx); err != nil {
 		t.Fatal(err)
 	}

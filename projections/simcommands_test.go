@@ -335,28 +335,82 @@ func (s *simulation) enforce(p *simPayer) {
 		return
 	}
 	step := domain.EnforcementSteps[s.intn(len(domain.EnforcementSteps))]
+	if n := len(p.steps); n > 0 && s.intn(2) == 0 {
+		// Half the time the rung above the last one taken, so that cases climb the ladder.
+		step = domain.EnforcementSteps[min(slices.Index(domain.EnforcementSteps, p.steps[n-1].Step)+1, len(domain.EnforcementSteps)-1)]
+	}
 	cmd := &domain.RecordEnforcement{Step: step, On: d.String(), DocNo: fmt.Sprintf("限改[%d]%d号", d.Year(), s.step)}
 	exp := expect{what: "enforcement"}
+	owes := modelArrears(p.events, d) > 0
 	if step == domain.StepNotice {
 		cmd.Deadline = d.AddDays(15).String()
-	} else {
-		// A later step needs a notice dated on or before it, and comes after that notice's
-		// deadline (the latest such notice's, the last recorded among equal dates).
-		var by domain.DateSpan
-		for _, n := range p.notices {
-			if n.From <= d && n.From >= by.From {
-				by = n
-			}
+		if !owes {
+			exp.kind = domain.KindConflict // nothing to order paid
 		}
-		if by.From == 0 || d <= by.Until {
-			exp.kind = domain.KindConflict
-		}
+	} else if !escalates(p, step, d, owes) {
+		exp.kind = domain.KindConflict
 	}
 	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(eventstore.Result) {
 		if step == domain.StepNotice {
 			p.notices = append(p.notices, domain.DateSpan{From: d, Until: d.AddDays(15)})
+		} else {
+			p.steps = append(p.steps, domain.DatedStep{Step: step, On: d})
 		}
 	})
+}
+
+// escalates is whether the ladder takes step on d (DOMAIN.md): after the deadline of the latest
+// notice dated on or before it (the last recorded among equal dates), in that notice's case
+// (its steps dated before the next notice) never below a step dated on or before d nor above
+// one dated after; a court's result needs the application and nothing else closing the case
+// first; any other step needs principal overdue.
+func escalates(p *simPayer, step string, d domain.Date, owes bool) bool {
+	var by domain.DateSpan
+	for _, n := range p.notices {
+		if n.From <= d && n.From >= by.From {
+			by = n
+		}
+	}
+	if by.From == 0 || d <= by.Until {
+		return false
+	}
+	var next domain.Date
+	for _, n := range p.notices {
+		if n.From > by.From && (next == 0 || n.From < next) {
+			next = n.From
+		}
+	}
+	rank := func(s string) int { return slices.Index(domain.EnforcementSteps, s) }
+	top := domain.StepNotice
+	for _, x := range p.steps {
+		switch {
+		case x.On < by.From || (next != 0 && x.On >= next):
+		case x.On <= d:
+			if rank(x.Step) > rank(top) {
+				top = x.Step
+			}
+		case rank(x.Step) < rank(step):
+			return false // a lower step dated after it
+		}
+	}
+	switch {
+	case top == domain.StepCourtResult || rank(step) < rank(top):
+		return false
+	case step == domain.StepCourtResult:
+		return top == domain.StepCourtApplication
+	}
+	return owes
+}
+
+// modelArrears is the principal overdue on d: what a notice orders paid.
+func modelArrears(events []*mEvent, d domain.Date) int64 {
+	var sum int64
+	for _, l := range modelStatement(events, d).Lines {
+		if modelDueDate(l.Key.period) < d {
+			sum += l.Outstanding
+		}
+	}
+	return sum
 }
 
 // other runs the commands that move no money: enrollments, surveys, contracts, changes of risk
@@ -420,9 +474,12 @@ func (s *simulation) deregister(p *simPayer) {
 	if p.deregistered {
 		exp.kind = domain.KindConflict
 	} else {
+		if modelArrears(p.events, d) > 0 {
+			exp.kind = domain.KindConflict // arrears remain
+		}
 		for _, l := range modelStatement(p.events, d).Lines {
-			if (modelDueDate(l.Key.period) < d && l.Outstanding > 0) || l.FeeOwed > 0 {
-				exp.kind = domain.KindConflict // arrears or late fees remain
+			if l.FeeOwed > 0 {
+				exp.kind = domain.KindConflict // late fees remain
 			}
 		}
 	}

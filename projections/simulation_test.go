@@ -51,6 +51,7 @@ type simPayer struct {
 	standing     map[string]*mEvent // receipt → the payment with it that stands
 	reversed     []string           // receipts of reversed payments
 	notices      []domain.DateSpan  // the notices recorded: date and deadline
+	steps        []domain.DatedStep // the steps after notices recorded
 	receipts     int
 }
 
