@@ -117,12 +117,12 @@ func countyFilter(ref *domain.Reference, code string, asOf domain.Date) error {
 	return nil
 }
 
-// groupVisible: a principal reads a group's figures as of asOf if it reads every county of the
-// group in force on asOf (Reference.GroupsOn).
-func groupVisible(p Principal, g *projections.Figures, rep *projections.Report) bool {
+// groupVisible: a principal reads group n's figures in rep if it reads every county of the
+// group in force on the report's date (Reference.GroupsOn).
+func groupVisible(p Principal, n int, rep *projections.Report) bool {
 	ref := rep.Ref
 	for _, gr := range ref.GroupsOn(rep.AsOf) {
-		if gr.N == g.Group {
+		if gr.N == n {
 			for _, code := range gr.Counties {
 				if !p.canReadCounty(code, ref) {
 					return false
@@ -142,7 +142,7 @@ func (s *Server) groups(w http.ResponseWriter, r *http.Request) error {
 	p := principalOf(r)
 	out := []*projections.Figures{}
 	for _, g := range rep.Groups {
-		if groupVisible(p, g, rep) {
+		if groupVisible(p, g.Group, rep) {
 			out = append(out, g)
 		}
 	}
@@ -161,7 +161,7 @@ func (s *Server) group(w http.ResponseWriter, r *http.Request) error {
 	}
 	g := rep.Groups[n-1]
 	p := principalOf(r)
-	if !groupVisible(p, g, rep) {
+	if !groupVisible(p, g.Group, rep) {
 		return forbidden("%s (%s) may not read group %d", p.Name, p.Role, n)
 	}
 	var counties []*projections.Figures

@@ -58,3 +58,72 @@ func TestAScopedReadersFrozenCitySumsItsCountiesFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestASupervisorReadsItsGroupInAFreezeAndItsRestatement: a supervisor reads a freeze's figures
+// of its group's counties and of the group itself, as a reader of every county gets them, with
+// the city named as the sum of its counties; the restatement shows it the group's changes and
+// none of another group's or the city's.
+func TestASupervisorReadsItsGroupInAFreezeAndItsRestatement(t *testing.T) {
+	l := newSegmentLedger(t)
+	through := uint64(l.last)
+	l.waitViews(t, through)
+	m := l.freeze(t, tokAssessor, "2006-12-31", through)
+
+	whole := l.getFreeze(t, tokAdmin, m.ID).figures(t)
+	var group1 json.RawMessage
+	for _, g := range whole.Groups {
+		if scopeOf(t, g, false) == "group:1" {
+			group1 = g
+		}
+	}
+	if group1 == nil {
+		t.Fatalf("the whole freeze has no group 1 among %d groups", len(whole.Groups))
+	}
+	r := l.get(t, "/v1/freezes/"+m.ID, tokSuper)
+	var answer struct {
+		Scope   string `json:"scope"`
+		Figures struct {
+			frozenFigures
+			City struct {
+				Name string `json:"name"`
+			} `json:"city"`
+		} `json:"figures"`
+	}
+	decode(t, r, &answer)
+	got := answer.Figures
+	if len(got.Groups) != 1 || !bytes.Equal(got.Groups[0], group1) {
+		t.Errorf("the supervisor of group 1 reads groups %s, want group 1 as the whole freeze has it: %s", got.Groups, group1)
+	}
+	if answer.Scope != "visible counties" || got.City.Name != "visible counties" {
+		t.Errorf("the supervisor's freeze has scope %q and a city named %q, want both \"visible counties\"", answer.Scope, got.City.Name)
+	}
+	if len(got.Counties) != 4 {
+		t.Errorf("the supervisor of group 1 reads %d counties, want its 4", len(got.Counties))
+	}
+	if whole := l.getFreeze(t, tokAdmin, m.ID); !bytes.Contains(l.get(t, "/v1/freezes/"+m.ID, tokAdmin).Raw, []byte(`"scope":"city"`)) {
+		t.Errorf("freeze %s read by an admin does not say scope city", whole.ID)
+	}
+
+	// Payments dated within the freeze, recorded after it: one in group 1 (P2 of 360702), one in
+	// group 2 (P6 of 360782).
+	l.mustWrite(t, empPath(l.ids["P2"], "payments"), tokAdmin, allocated("P2-late", 50000, "2006-12-20", "2006-11"))
+	last := l.mustWrite(t, empPath(l.ids["P6"], "payments"), tokAdmin, allocated("P6-late", 40000, "2006-12-20", "2006-11")).num("seq")
+	l.waitViews(t, uint64(last))
+	scopes := func(token string) map[string]bool {
+		out := map[string]bool{}
+		for _, c := range l.restatement(t, token, m.ID).Changes {
+			out[c.Scope] = true
+		}
+		return out
+	}
+	all := scopes(tokAdmin)
+	for _, s := range []string{"360702", "group:1", "360782", "group:2", "city"} {
+		if !all[s] {
+			t.Fatalf("the admin's restatement changes %v, want %s among them", all, s)
+		}
+	}
+	sup := scopes(tokSuper)
+	if !sup["360702"] || !sup["group:1"] || sup["360782"] || sup["group:2"] || sup["city"] {
+		t.Errorf("the supervisor of group 1's restatement changes %v, want 360702 and group:1, not 360782, group:2 or the city", sup)
+	}
+}

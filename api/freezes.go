@@ -148,13 +148,18 @@ func (s *Server) getFreeze(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var figures any = s.scopeReport(r, rep)
+	scoped := s.scopeReport(r, rep)
+	var figures any = scoped
+	scope := "city"
+	if len(scoped.Counties) != len(rep.Counties) {
+		scope = "visible counties" // the digest is of the whole figures, which this reader does not get
+	}
 	if layout == "stored" {
 		figures = json.RawMessage(f.Figures)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": f.ID, "through_seq": f.ThroughSeq, "valid_through": f.ValidThrough,
 		"chain_head": f.ChainHead, "code_version": f.CodeVersion, "digest": f.Digest, "created_at": f.CreatedAt,
-		"layout": cmp.Or(layout, "whole"), "figures": figures})
+		"layout": cmp.Or(layout, "whole"), "scope": scope, "figures": figures})
 	return nil
 }
 
@@ -170,15 +175,23 @@ func visibleCounties(see func(code string) bool, counties []*projections.Figures
 }
 
 // scopeReport cuts a report, and the figures of each segment it holds, to the counties the
-// principal may read.
+// principal may read, and its groups to those whose every county it may read; the city is then
+// the sum of the counties it reads.
 func (s *Server) scopeReport(r *http.Request, rep *projections.Report) *projections.Report {
-	see := s.visibleIn(principalOf(r), rep.Ref)
+	p := principalOf(r)
+	see := s.visibleIn(p, rep.Ref)
 	out := *rep
 	out.Counties = visibleCounties(see, rep.Counties)
 	if len(out.Counties) == len(rep.Counties) {
 		return &out
 	}
-	out.Groups, out.City = nil, projections.Sum("", out.Counties)
+	out.Groups = nil
+	for _, g := range rep.Groups {
+		if groupVisible(p, g.Group, rep) {
+			out.Groups = append(out.Groups, g)
+		}
+	}
+	out.City = projections.Sum("visible counties", out.Counties)
 	out.Segments = make([]*projections.SegmentFigures, len(rep.Segments))
 	for i, sg := range rep.Segments {
 		counties := visibleCounties(see, sg.Counties)
@@ -225,8 +238,8 @@ func (s *Server) restatement(w http.ResponseWriter, r *http.Request) error {
 	visible := []projections.Change{}
 	changed := map[string]bool{}
 	for _, c := range changes {
-		// Groups and the city sum counties a scoped reader may not see.
-		if (len(c.Scope) == 6 && !see(c.Scope)) || (len(c.Scope) != 6 && !full) {
+		// The city sums counties a scoped reader may not see; a group it reads only whole.
+		if !full && !changeVisible(p, c.Scope, see, now) {
 			continue
 		}
 		changed[c.Scope] = true
@@ -256,6 +269,16 @@ func (s *Server) restatement(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{"freeze": f.ID, "valid_through": f.ValidThrough, "frozen_through_seq": f.ThroughSeq,
 		"now_seq": seq, "changes": visible, "events": events, "events_truncated": len(events) >= maxResponsible})
 	return nil
+}
+
+// changeVisible reports whether a scoped reader may see a change of scope (a county code,
+// "group:N" or "city"): a county it reads, or a group whose every county it reads.
+func changeVisible(p Principal, scope string, see func(code string) bool, rep *projections.Report) bool {
+	if g, ok := strings.CutPrefix(scope, "group:"); ok {
+		n, err := strconv.Atoi(g)
+		return err == nil && groupVisible(p, n, rep)
+	}
+	return scope != "city" && see(scope)
 }
 
 // responsible reports whether ev, recorded after a freeze, may have changed its figures valid
