@@ -171,6 +171,8 @@ func TestHostileRequestsAreRefusedWithoutAppending(t *testing.T) {
 		{name: "paid_on empty", path: "{id}/payments", body: payWith("paid_on", `""`), status: 400, fields: []string{"paid_on"}},
 		{name: "deadline 2006-4-1", path: "{id}/enforcement", body: `{"step":"notice","on":"2006-08-01","doc_no":"限改1","deadline":"2006-4-1"}`, status: 400, fields: []string{"deadline"}},
 		{name: "redeclare_by 2006-13-01", path: "{id}/audit-findings", body: finding(`"2006-13-01"`), status: 400, fields: []string{"redeclare_by"}},
+		{name: "extra_headcount on an under_reported_base finding", path: "{id}/audit-findings", body: `{"found_on":"2006-08-01","kind":"under_reported_base","period":"2006-06","insurance":"pension","extra_wage_base_fen":10000,"extra_headcount":3,"redeclare_by":"2006-08-31"}`, status: 400, fields: []string{"extra_headcount"}},
+		{name: "extra_wage_base_fen on an unregistered finding", path: "{id}/audit-findings", body: `{"found_on":"2006-08-01","kind":"unregistered","period":"2006-06","insurance":"pension","extra_wage_base_fen":10000,"redeclare_by":"2006-08-31"}`, status: 400, fields: []string{"extra_wage_base_fen"}},
 		{name: "valid_through 2006-04-31", path: "/v1/freezes", body: `{"valid_through":"2006-04-31"}`, status: 400, fields: []string{"valid_through"}},
 		{name: "effective_from 2006-02-29", path: "/v1/reference/late-fee-rates", body: `{"effective_from":"2006-02-29","daily_bp":5}`, status: 400, fields: []string{"effective_from"}},
 		{name: "period 2006-00", path: "{id}/declarations", body: decl(`"2006-00"`, `[{"insurance":"pension","headcount":1,"wage_base_fen":1000}]`), status: 400, fields: []string{"period"}},

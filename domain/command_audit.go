@@ -29,12 +29,25 @@ func (r *RecordAuditFinding) Check(ctx Context) error {
 	ev.Kind = c.oneOf("kind", r.Kind, FindingUnderReportedBase, FindingMissedWorkers, FindingUnregistered)
 	ev.Period = c.period("period", r.Period)
 	ev.Insurance = c.insurance("insurance", r.Insurance)
+	// A figure the kind does not take is refused, not dropped: the auditor meant it to count.
 	switch ev.Kind {
 	case FindingUnderReportedBase:
 		ev.ExtraWageBaseFen = c.fen("extra_wage_base_fen", r.ExtraWageBaseFen, true, true)
+		if r.ExtraHeadcount != "" {
+			c.fail(Invalid("extra_headcount", "is for a missed_workers finding: an under_reported_base finding adds wage base only"))
+		}
 	case FindingMissedWorkers:
 		ev.ExtraHeadcount = c.integer("extra_headcount", r.ExtraHeadcount, true, 1, MaxCount, "persons")
 		ev.ExtraWageBaseFen = c.fen("extra_wage_base_fen", r.ExtraWageBaseFen, true, true)
+	case FindingUnregistered:
+		for _, f := range []struct {
+			name string
+			v    Number
+		}{{"extra_wage_base_fen", r.ExtraWageBaseFen}, {"extra_headcount", r.ExtraHeadcount}} {
+			if f.v != "" {
+				c.fail(Invalid(f.name, "an unregistered finding adds no dues: record what the employer owes as under_reported_base or missed_workers findings"))
+			}
+		}
 	}
 	if r.RedeclareBy == "" {
 		c.fail(Invalid("redeclare_by", "is required (YYYY-MM-DD)"))
