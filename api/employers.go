@@ -185,7 +185,7 @@ func (s *Server) employerViewOf(id string, raw []eventstore.RawEvent, asOf domai
 	}
 	at := domain.EmployerOn(events, asOf)
 	st := at.Account.Statement(asOf, s.cfg.Store.Reference().LateFees)
-	stage := at.Stage(st.Totals)
+	stage := at.Stage(asOf, st.Totals, s.cfg.Store.Reference().LateFees)
 	_, broken := s.cfg.Store.ChainBreak(id)
 	return EmployerView{
 		EmployerID: id, Version: version, AsOf: asOf, Name: at.Name, County: s.cfg.Store.Reference().CountyCodeOn(at.County, asOf), OrgCode: at.OrgCode,

@@ -169,7 +169,7 @@ func (s search) run(l *projections.Ledger, p Principal, today domain.Date, flagg
 		if needState {
 			x := e.Account.Statement(today, ref.LateFees)
 			st = &x
-			if (s.stage != "" && e.Stage(x.Totals) != s.stage) || (s.arrearsAbove >= 0 && x.Totals.ArrearsFen() <= s.arrearsAbove) {
+			if (s.stage != "" && e.Stage(today, x.Totals, ref.LateFees) != s.stage) || (s.arrearsAbove >= 0 && x.Totals.ArrearsFen() <= s.arrearsAbove) {
 				continue
 			}
 		}
@@ -192,7 +192,7 @@ func (s search) run(l *projections.Ledger, p Principal, today domain.Date, flagg
 		}
 		res.rows = append(res.rows, EmployerSummary{EmployerID: id, Name: e.Name, County: ref.CountyCodeOn(e.County, today), Kind: e.Kind,
 			OrgCode: e.OrgCode, CreditCode: e.CreditCode, CertificateNo: e.CertificateNo, InIndustrialPark: e.InIndustrialPark,
-			Registered: e.Registered, ArrearsFen: st.Totals.ArrearsFen(), EnforcementStage: e.Stage(st.Totals), Version: e.Version})
+			Registered: e.Registered, ArrearsFen: st.Totals.ArrearsFen(), EnforcementStage: e.Stage(today, st.Totals, ref.LateFees), Version: e.Version})
 		if !all && len(res.rows) == s.limit {
 			res.next = encodeCursor(i+1, id)
 		}

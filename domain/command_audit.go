@@ -174,6 +174,9 @@ func (r *RecordEnforcement) Decide(e *Employer, ctx Context) ([]Payload, error) 
 	case r.ev.Step == StepCourtResult && top.Step != StepCourtApplication:
 		return nil, Conflict("step", "a court's result needs the application to court (申请法院强制执行) first; the case of the notice of %s has none by %s", n.From, r.ev.On)
 	case r.ev.Step != StepCourtResult:
+		if day, ok := e.clearedIn(n.From, r.ev.On, ctx.Ref.LateFees); ok {
+			return nil, Conflict("on", "the arrears were cleared on %s, which closed the case of the notice of %s: a new notice (限期改正) opens another", day, n.From)
+		}
 		if err := owesOn(e, ctx, "on", r.ev.On, "the case is closed, nothing to escalate"); err != nil {
 			return nil, err
 		}
@@ -190,11 +193,35 @@ func owesOn(e *Employer, ctx Context, field string, d Date, why string) error {
 	return nil
 }
 
+// clearedIn returns the first day from from up to, not including, to at whose end the employer
+// had no principal overdue: its arrears were cleared then, which closes a case. Arrears fall
+// only on the days of money events, so only those days are looked at; days a compaction no
+// longer answers are passed over.
+func (e *Employer) clearedIn(from, to Date, fees []LateFeeRate) (Date, bool) {
+	if c := e.Account.CompactedThrough(); c != 0 && from <= c {
+		from = c.AddDays(1)
+	}
+	var days []Date
+	for _, en := range e.Account.entries {
+		if en.date >= from && en.date < to {
+			days = append(days, en.date)
+		}
+	}
+	slices.Sort(days)
+	for _, d := range slices.Compact(days) {
+		if e.Account.Statement(d, fees).Totals.ArrearsFen() == 0 {
+			return d, true
+		}
+	}
+	return 0, false
+}
+
 // stepRank is the step's place on the ladder (EnforcementSteps).
 func stepRank(step string) int { return slices.Index(EnforcementSteps, step) }
 
-// caseOf is the steps after notices taken in notice n's case: dated on or after it and before
-// the next notice's date.
+// caseOf is the steps after notices taken in notice n's case: dated after it and on or before
+// the next notice's date (a step comes after its notice's deadline, so one dated on a notice's
+// day is of the case before it).
 func (e *Employer) caseOf(n DateSpan) []DatedStep {
 	var next Date
 	for _, m := range e.Notices {
@@ -204,7 +231,7 @@ func (e *Employer) caseOf(n DateSpan) []DatedStep {
 	}
 	var out []DatedStep
 	for _, x := range e.Escalations {
-		if x.On >= n.From && (next == 0 || x.On < next) {
+		if x.On > n.From && (next == 0 || x.On <= next) {
 			out = append(out, x)
 		}
 	}

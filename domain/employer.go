@@ -220,19 +220,21 @@ func (e *Employer) Clone() *Employer {
 	return &c
 }
 
-// Stage is where enforcement stands on the date of t, the employer's totals then: StageNone
-// before any step, StageClosed once a step was taken and no principal is in arrears or the last
-// step is a court's result (DOMAIN.md: a case closes when the arrears are cleared or a court
-// outcome is recorded; a notice after it opens another), else the last step taken.
-func (e *Employer) Stage(t Totals) string {
+// Stage is where enforcement stands on asOf, t the employer's totals then: StageNone before any
+// step; StageClosed once the latest step is a court's result, or the arrears were cleared on a
+// day from the latest step through asOf (DOMAIN.md: a case closes when the arrears are cleared
+// or a court outcome is recorded; a notice after it opens another); else the latest step.
+func (e *Employer) Stage(asOf Date, t Totals, fees []LateFeeRate) string {
 	switch {
 	case e.LastStep == "":
 		return StageNone
 	case t.ArrearsFen() == 0 || e.LastStep == StepCourtResult:
 		return StageClosed
-	default:
-		return e.LastStep
 	}
+	if _, cleared := e.clearedIn(e.lastStepOn(), asOf, fees); cleared {
+		return StageClosed
+	}
+	return e.LastStep
 }
 
 // apply changes the profile as c says.

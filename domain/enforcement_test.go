@@ -17,6 +17,7 @@ func TestEnforcementLadder(t *testing.T) {
 	}
 	step := func(s, on string) *RecordEnforcement { return &RecordEnforcement{Step: s, On: on, DocNo: s + "-" + on} }
 	payAll := func(on string) Command { return payment(on, "R-"+on, "10000000") }
+	payOff := func(on string) Command { return payment(on, "R-"+on, "30000") } // owe's principal, 300 bp of 1,000,000
 	type refusal struct {
 		cmd   *RecordEnforcement
 		field string
@@ -65,9 +66,20 @@ func TestEnforcementLadder(t *testing.T) {
 			step(StepCourtResult, "2006-08-01"), notice("2006-08-10", "2006-08-20"), step(StepInspection, "2006-08-21")},
 			refusal{}},
 		{"arrears cleared close the case: no step follows", false, []Command{n, step(StepInspection, "2006-07-20"), payAll("2006-07-25")},
-			refusal{step(StepForcedCollection, "2006-08-01"), "on", "no principal overdue on 2006-08-01: the case is closed"}},
+			refusal{step(StepForcedCollection, "2006-08-01"), "on", "cleared on 2006-07-25"}},
+		{"a step on the day the arrears are cleared is refused", false, []Command{n, payAll("2006-07-20")},
+			refusal{step(StepInspection, "2006-07-20"), "on", "no principal overdue on 2006-07-20: the case is closed"}},
 		{"the court's result of an application follows arrears cleared since", false, []Command{n, step(StepCourtApplication, "2006-07-20"),
 			payAll("2006-07-25"), step(StepCourtResult, "2006-08-01")},
+			refusal{}},
+		{"arrears cleared close the case though new ones fall due", false, []Command{n, step(StepInspection, "2006-07-20"), payOff("2006-07-25"),
+			declaration("2006-08-10", "2006-07", "1000000")},
+			refusal{step(StepForcedCollection, "2006-10-01"), "on", "cleared on 2006-07-25, which closed the case of the notice of 2006-07-01"}},
+		{"a notice on a court result's day opens a case without it", false, []Command{n, step(StepCourtApplication, "2006-07-20"),
+			step(StepCourtResult, "2006-08-01"), notice("2006-08-01", "2006-08-10"), step(StepInspection, "2006-08-15")},
+			refusal{}},
+		{"a notice on a step's day opens a case below it", false, []Command{n, step(StepForcedCollection, "2006-08-01"),
+			notice("2006-08-01", "2006-08-10"), step(StepInspection, "2006-08-15")},
 			refusal{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,22 +98,23 @@ func TestEnforcementLadder(t *testing.T) {
 		})
 	}
 
-	owing := Totals{ArrearsCurrentYearFen: 160_000}
+	// The stage on 2006-12-31.
 	for _, tc := range []struct {
 		name  string
-		steps []*RecordEnforcement
-		t     Totals
+		steps []Command
 		want  string
 	}{
-		{"no step: none", nil, owing, StageNone},
-		{"a step with arrears: that step", []*RecordEnforcement{n, step(StepInspection, "2006-07-20")}, owing, StepInspection},
-		{"arrears cleared: closed", []*RecordEnforcement{n, step(StepInspection, "2006-07-20")}, Totals{}, StageClosed},
-		{"a court outcome closes the case with arrears left", []*RecordEnforcement{n, step(StepCourtApplication, "2006-08-01"),
-			step(StepCourtResult, "2006-09-01")}, owing, StageClosed},
-		{"a notice after a court outcome opens another case", []*RecordEnforcement{n, step(StepCourtApplication, "2006-08-01"),
-			step(StepCourtResult, "2006-09-01"), notice("2006-10-01", "2006-10-31")}, owing, StepNotice},
-		{"the stage is the latest step by date, not the last recorded", []*RecordEnforcement{n, step(StepForcedCollection, "2006-08-01"),
-			step(StepInspection, "2006-07-20")}, owing, StepForcedCollection},
+		{"no step: none", nil, StageNone},
+		{"a step with arrears: that step", []Command{n, step(StepInspection, "2006-07-20")}, StepInspection},
+		{"arrears cleared: closed", []Command{n, step(StepInspection, "2006-07-20"), payAll("2006-07-25")}, StageClosed},
+		{"arrears cleared, then owed again: closed till a notice", []Command{n, step(StepInspection, "2006-07-20"), payOff("2006-07-25"),
+			declaration("2006-08-10", "2006-07", "1000000")}, StageClosed},
+		{"a court outcome closes the case with arrears left", []Command{n, step(StepCourtApplication, "2006-08-01"),
+			step(StepCourtResult, "2006-09-01")}, StageClosed},
+		{"a notice after a court outcome opens another case", []Command{n, step(StepCourtApplication, "2006-08-01"),
+			step(StepCourtResult, "2006-09-01"), notice("2006-10-01", "2006-10-31")}, StepNotice},
+		{"the stage is the latest step by date, not the last recorded", []Command{n, step(StepForcedCollection, "2006-08-01"),
+			step(StepInspection, "2006-07-20")}, StepForcedCollection},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newPayerBook(t)
@@ -109,7 +122,8 @@ func TestEnforcementLadder(t *testing.T) {
 			for _, c := range tc.steps {
 				b.must("auditor:li", c)
 			}
-			if got := b.e.Stage(tc.t); got != tc.want {
+			day := MustDate("2006-12-31")
+			if got := b.e.Stage(day, b.e.Account.Statement(day, b.ref.LateFees).Totals, b.ref.LateFees); got != tc.want {
 				t.Fatalf("stage %q, want %q", got, tc.want)
 			}
 		})

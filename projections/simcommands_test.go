@@ -361,9 +361,10 @@ func (s *simulation) enforce(p *simPayer) {
 
 // escalates is whether the ladder takes step on d (DOMAIN.md): after the deadline of the latest
 // notice dated on or before it (the last recorded among equal dates), in that notice's case
-// (its steps dated before the next notice) never below a step dated on or before d nor above
-// one dated after; a court's result needs the application and nothing else closing the case
-// first; any other step needs principal overdue.
+// (its steps dated after it, up to the next notice's day) never below a step dated on or before
+// d nor above one dated after; a court's result needs the application and nothing else closing
+// the case first; any other step needs principal overdue on d, and on every day of a money
+// event from the notice on.
 func escalates(p *simPayer, step string, d domain.Date, owes bool) bool {
 	var by domain.DateSpan
 	for _, n := range p.notices {
@@ -384,7 +385,7 @@ func escalates(p *simPayer, step string, d domain.Date, owes bool) bool {
 	top := domain.StepNotice
 	for _, x := range p.steps {
 		switch {
-		case x.On < by.From || (next != 0 && x.On >= next):
+		case x.On <= by.From || (next != 0 && x.On > next):
 		case x.On <= d:
 			if rank(x.Step) > rank(top) {
 				top = x.Step
@@ -398,6 +399,11 @@ func escalates(p *simPayer, step string, d domain.Date, owes bool) bool {
 		return false
 	case step == domain.StepCourtResult:
 		return top == domain.StepCourtApplication
+	}
+	for _, e := range p.events {
+		if e.date >= by.From && e.date < d && modelArrears(p.events, e.date) == 0 {
+			return false // the arrears were cleared: the case is closed
+		}
 	}
 	return owes
 }

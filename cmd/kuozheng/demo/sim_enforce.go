@@ -132,7 +132,13 @@ func (s *sim) step(step string, d domain.Date, doc string, deadline domain.Date)
 	if deadline != 0 {
 		cmd.Deadline = ds(deadline)
 	}
-	return do(s, cmd) != nil
+	if do(s, cmd) == nil {
+		// The ladder refuses a case the arrears were cleared in since its notice (DOMAIN.md):
+		// it is over, and a later month's look may open another.
+		s.ladder = false
+		return false
+	}
+	return true
 }
 
 // check is the monthly look at arrears: principal more than 60 days overdue may open an
