@@ -117,21 +117,21 @@ func countyFilter(ref *domain.Reference, code string, asOf domain.Date) error {
 	return nil
 }
 
-// groupVisible: a principal reads group n's figures in rep if it reads every county of the
-// group in force on the report's date (Reference.GroupsOn).
+// groupVisible: a principal reads group n's figures in rep if it reads every county rep counts
+// in the group (the counties as they were grouped when the report was made: a freeze read back
+// after a redefinition keeps its own).
 func groupVisible(p Principal, n int, rep *projections.Report) bool {
-	ref := rep.Ref
-	for _, gr := range ref.GroupsOn(rep.AsOf) {
-		if gr.N == n {
-			for _, code := range gr.Counties {
-				if !p.canReadCounty(code, ref) {
-					return false
-				}
-			}
-			return true
+	found := false
+	for _, c := range rep.Counties {
+		if c.Group != n {
+			continue
 		}
+		if !p.canReadCounty(c.Code, rep.Ref) {
+			return false
+		}
+		found = true
 	}
-	return false
+	return found
 }
 
 func (s *Server) groups(w http.ResponseWriter, r *http.Request) error {

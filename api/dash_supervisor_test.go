@@ -495,6 +495,11 @@ func TestDashboardSupervisorInChromium(t *testing.T) {
 	if text := eval[string](t, ctx, `document.getElementById('freeze-detail').textContent`); strings.Contains(text, "null") {
 		t.Errorf("an empty restatement reads %q", text)
 	}
+	// Its figures' total sums the supervisor's counties and says so, though the freeze gives it
+	// its group.
+	if total := eval[string](t, ctx, `document.querySelector('#freeze-figures tbody.total th.name').textContent`); !strings.Contains(total, "可见合计") {
+		t.Errorf("the supervisor's frozen total is named %q, want 可见合计 visible counties", total)
+	}
 
 	// Money: 万元 with two decimals in the table, the unit in the headers.
 	cells := eval[[][2]string](t, ctx, `Array.from(document.querySelectorAll('#counties tbody [data-field$="_fen"], #counties tfoot [data-field$="_fen"]')).map(td => [td.dataset.value, td.textContent])`)

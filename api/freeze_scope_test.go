@@ -127,3 +127,22 @@ func TestASupervisorReadsItsGroupInAFreezeAndItsRestatement(t *testing.T) {
 		t.Errorf("the supervisor of group 1's restatement changes %v, want 360702 and group:1, not 360782, group:2 or the city", sup)
 	}
 }
+
+// TestAFrozenGroupIsReadByItsOwnCounties: a redefinition recorded after a freeze, effective
+// within it, moves 360721 out of group 1; the frozen group 1 still counts 360721's payer, so a
+// reader of group 1's other counties but not 360721 does not read it.
+func TestAFrozenGroupIsReadByItsOwnCounties(t *testing.T) {
+	l := newSegmentLedger(t)
+	through := uint64(l.last)
+	l.waitViews(t, through)
+	m := l.freeze(t, tokAssessor, "2006-12-31", through)
+	const reader = tokClerkMost1
+	if n := len(l.getFreeze(t, reader, m.ID).figures(t).Groups); n != 0 {
+		t.Fatalf("before the redefinition %s reads %d frozen groups, want none", reader, n)
+	}
+	l.mustWrite(t, "/v1/reference/county-redefinitions", tokAdmin,
+		`{"code":"360799","name":"新区","predecessor":"360721","effective_from":"2006-06-01","group":2}`)
+	if groups := l.getFreeze(t, reader, m.ID).figures(t).Groups; len(groups) != 0 {
+		t.Errorf("after the redefinition %s reads frozen groups %s, which count 360721's payer", reader, groups)
+	}
+}

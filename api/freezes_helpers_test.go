@@ -76,10 +76,14 @@ func loadDemoLedger(t *testing.T, store *eventstore.Store, employers int) {
 	}
 }
 
-// loadFreezeTokens writes and loads the role tokens plus an assessor.
+// tokClerkMost1 is a clerk of group 1's counties but 360721.
+const tokClerkMost1 = "clerk-most-1"
+
+// loadFreezeTokens writes and loads the role tokens plus an assessor and tokClerkMost1.
 func (e *env) loadFreezeTokens() {
 	e.t.Helper()
-	e.useTokens(append(roleTokens(), map[string]any{"token": tokAssessor, "name": "ass", "role": "assessor"}))
+	e.useTokens(append(roleTokens(), map[string]any{"token": tokAssessor, "name": "ass", "role": "assessor"},
+		map[string]any{"token": tokClerkMost1, "name": "most1", "role": "clerk", "counties": []string{"360702", "360771", "360724"}}))
 }
 
 // waitViews waits until the runner has applied seq.

@@ -50,7 +50,7 @@ const head = (...cols) => el('thead', null, el('tr', null, ...cols.map(([zh, en,
 
 // figuresTable lays out a freeze's figures: a block of rows per county, one per insurance, the
 // county's name and rank spanning them; the city's (or the visible counties') block last.
-function figuresTable(figs, ranks) {
+function figuresTable(figs, ranks, whole) {
   const insurances = Object.keys(INSURANCES);
   const block = (f, attrs, first, name, rank) => el('tbody', attrs, ...insurances.map((ins, i) => {
     const x = (f.insurances || {})[ins] || {};
@@ -63,8 +63,7 @@ function figuresTable(figs, ranks) {
   }));
   const counties = (figs.counties || []).map(c => block(c, { class: 'county', 'data-code': c.code }, { 'data-county': c.code },
     [c.name, el('small', { class: 'code' }, c.code)], ranks[c.code]));
-  // A reader of some counties gets no groups, and a city that sums only those counties.
-  const whole = figs.groups && figs.groups.length;
+  // A reader of some counties gets a city that sums only those counties (the freeze's scope).
   const city = figs.city ? block(figs.city, { class: 'total' }, { 'data-scope': 'city' }, whole ? '全市 city' : '可见合计 visible counties', null) : null;
   return el('table', { class: 'compact', id: 'freeze-figures' },
     head(['名次', 'rank', 1], ['区县', 'county'], ['险种', 'insurance'], ...FIG_COLS.map(c => [c.zh, c.en + (c.kind === 'money' ? ' (万元)' : ''), 1])),
@@ -74,12 +73,12 @@ function figuresTable(figs, ranks) {
 // frozenFigures is the figures table under a menu of the segments the freeze holds (none in a
 // freeze made before segments): every payer's, with the counties' ranks, or one segment's, whose
 // counties are not ranked. The menu starts at the segment the county table shows.
-function frozenFigures(figs, ranks) {
+function frozenFigures(figs, ranks, whole) {
   const segs = figs.segments || [];
   const wrap = el('div', { class: 'table-wrap scroll-y' });
   const draw = seg => {
     const s = segs.find(x => x.segment === seg);
-    const table = figuresTable(s || figs, s ? {} : ranks);
+    const table = figuresTable(s || figs, s ? {} : ranks, whole);
     table.dataset.segment = s ? seg : '';
     wrap.replaceChildren(table);
   };
@@ -257,7 +256,7 @@ export async function showFreeze(id) {
       ranking.note ? el('p', { class: 'note', id: 'ranking-note' }, '本年度无目标，未排名 no ranking: ' + ranking.note) : null,
       el('div', { class: 'table-wrap' }, rankingTable(ranking)),
       el('h3', null, ...bi('冻结数据', 'Frozen figures'), ' ', el('small', null, '截至 as of ' + ((f.figures || {}).as_of || f.valid_through) + ' · 期间 period ' + ((f.figures || {}).period || '—'))),
-      ...frozenFigures(f.figures || {}, ranks),
+      ...frozenFigures(f.figures || {}, ranks, f.scope !== 'visible counties'),
       rs.status === 'fulfilled' ? restatement(rs.value.data) : el('p', { class: 'note restatement' }, '重述暂不可用 restatement not available: ' + rs.reason.message),
       el('p', { class: 'freeze-cite', id: 'freeze-cite' }, cite)].filter(Boolean));
   } catch (e) {
