@@ -159,7 +159,8 @@ func (s search) run(l *projections.Ledger, p Principal, today domain.Date, flagg
 	}
 	needState := s.stage != "" || s.arrearsAbove >= 0
 	res := searchResult{rows: []EmployerSummary{}}
-	seen, more := 0, false // matches at or after start; whether one follows the page
+	seen, more := 0, false       // matches at or after start; whether one follows the page
+	var lines []domain.LineState // one array for every statement: only their totals are kept
 	for i, id := range l.Order {
 		e := l.Employers[id]
 		if e == nil || !s.matches(id, e, p, ref, flagged) {
@@ -167,8 +168,8 @@ func (s search) run(l *projections.Ledger, p Principal, today domain.Date, flagg
 		}
 		var st *domain.Statement
 		if needState {
-			x := e.Account.Statement(today, ref.LateFees)
-			st = &x
+			x := e.Account.StatementInto(lines, today, ref.LateFees)
+			st, lines = &x, x.Lines
 			if (s.stage != "" && e.Stage(today, x.Totals, ref.LateFees) != s.stage) || (s.arrearsAbove >= 0 && x.Totals.ArrearsFen() <= s.arrearsAbove) {
 				continue
 			}
@@ -187,8 +188,8 @@ func (s search) run(l *projections.Ledger, p Principal, today domain.Date, flagg
 			continue
 		}
 		if st == nil {
-			x := e.Account.Statement(today, ref.LateFees)
-			st = &x
+			x := e.Account.StatementInto(lines, today, ref.LateFees)
+			st, lines = &x, x.Lines
 		}
 		res.rows = append(res.rows, EmployerSummary{EmployerID: id, Name: e.Name, County: ref.CountyCodeOn(e.County, today), Kind: e.Kind,
 			OrgCode: e.OrgCode, CreditCode: e.CreditCode, CertificateNo: e.CertificateNo, InIndustrialPark: e.InIndustrialPark,

@@ -195,22 +195,29 @@ func owesOn(e *Employer, ctx Context, field string, d Date, why string) error {
 
 // clearedIn returns the first day from from up to, not including, to at whose end the employer
 // had no principal overdue: its arrears were cleared then, which closes a case. Arrears fall
-// only on the days of money events, so only those days are looked at; days a compaction no
-// longer answers are passed over.
+// only on the days of payments, principal waivers and dues set anew (an amendment may lower
+// one), so only those days are looked at; days a compaction no longer answers are passed over.
 func (e *Employer) clearedIn(from, to Date, fees []LateFeeRate) (Date, bool) {
 	if c := e.Account.CompactedThrough(); c != 0 && from <= c {
 		from = c.AddDays(1)
 	}
 	var days []Date
 	for _, en := range e.Account.entries {
-		if en.date >= from && en.date < to {
-			days = append(days, en.date)
+		switch en.kind {
+		case entryPayment, entryWaivePrincipal, entrySetBase:
+			if en.date >= from && en.date < to {
+				days = append(days, en.date)
+			}
 		}
 	}
+	if len(days) == 0 {
+		return 0, false
+	}
 	slices.Sort(days)
-	for _, d := range slices.Compact(days) {
-		if e.Account.Statement(d, fees).Totals.ArrearsFen() == 0 {
-			return d, true
+	days = slices.Compact(days)
+	for i, overdue := range e.Account.OverdueAt(days, fees) {
+		if len(overdue) == 0 {
+			return days[i], true
 		}
 	}
 	return 0, false
