@@ -119,19 +119,14 @@ func countyFilter(ref *domain.Reference, code string, asOf domain.Date) error {
 
 // groupVisible: a principal reads group n's figures in rep if it reads every county rep counts
 // in the group (the counties as they were grouped when the report was made: a freeze read back
-// after a redefinition keeps its own).
+// after a redefinition keeps its own). A group a redefinition left empty hides nothing.
 func groupVisible(p Principal, n int, rep *projections.Report) bool {
-	found := false
 	for _, c := range rep.Counties {
-		if c.Group != n {
-			continue
-		}
-		if !p.canReadCounty(c.Code, rep.Ref) {
+		if c.Group == n && !p.canReadCounty(c.Code, rep.Ref) {
 			return false
 		}
-		found = true
 	}
-	return found
+	return true
 }
 
 func (s *Server) groups(w http.ResponseWriter, r *http.Request) error {

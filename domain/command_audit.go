@@ -195,8 +195,10 @@ func owesOn(e *Employer, ctx Context, field string, d Date, why string) error {
 
 // clearedIn returns the first day from from up to, not including, to at whose end the employer
 // had no principal overdue: its arrears were cleared then, which closes a case. Arrears fall
-// only on the days of payments, principal waivers and dues set anew (an amendment may lower
-// one), so only those days are looked at; days a compaction no longer answers are passed over.
+// only on the days of money events, and not on those of late-fee waivers, refunds and
+// reversals, which take no principal away (an amended declaration or opening balance may
+// lower one), so only those days are looked at; days a compaction no longer answers are passed
+// over.
 func (e *Employer) clearedIn(from, to Date, fees []LateFeeRate) (Date, bool) {
 	if c := e.Account.CompactedThrough(); c != 0 && from <= c {
 		from = c.AddDays(1)
@@ -204,7 +206,8 @@ func (e *Employer) clearedIn(from, to Date, fees []LateFeeRate) (Date, bool) {
 	var days []Date
 	for _, en := range e.Account.entries {
 		switch en.kind {
-		case entryPayment, entryWaivePrincipal, entrySetBase:
+		case entryWaiveFee, entryRefund, entryReversal:
+		default:
 			if en.date >= from && en.date < to {
 				days = append(days, en.date)
 			}

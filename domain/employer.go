@@ -222,8 +222,10 @@ func (e *Employer) Clone() *Employer {
 
 // Stage is where enforcement stands on asOf, t the employer's totals then: StageNone before any
 // step; StageClosed once the latest step is a court's result, or the arrears were cleared on a
-// day from the latest step through asOf (DOMAIN.md: a case closes when the arrears are cleared
-// or a court outcome is recorded; a notice after it opens another); else the latest step.
+// day from the case's notice through asOf (DOMAIN.md: a case closes when the arrears are cleared
+// or a court outcome is recorded; a notice after it opens another); else the latest step. It
+// answers as RecordEnforcement.Decide judges the case, a payment recorded late but dated within
+// it included.
 func (e *Employer) Stage(asOf Date, t Totals, fees []LateFeeRate) string {
 	switch {
 	case e.LastStep == "":
@@ -231,8 +233,10 @@ func (e *Employer) Stage(asOf Date, t Totals, fees []LateFeeRate) string {
 	case t.ArrearsFen() == 0 || e.LastStep == StepCourtResult:
 		return StageClosed
 	}
-	if _, cleared := e.clearedIn(e.lastStepOn(), asOf, fees); cleared {
-		return StageClosed
+	if n, ok := e.noticeBy(asOf); ok {
+		if _, cleared := e.clearedIn(n.From, asOf, fees); cleared {
+			return StageClosed
+		}
 	}
 	return e.LastStep
 }

@@ -75,6 +75,13 @@ func TestEnforcementLadder(t *testing.T) {
 		{"arrears cleared close the case though new ones fall due", false, []Command{n, step(StepInspection, "2006-07-20"), payOff("2006-07-25"),
 			declaration("2006-08-10", "2006-07", "1000000")},
 			refusal{step(StepForcedCollection, "2006-10-01"), "on", "cleared on 2006-07-25, which closed the case of the notice of 2006-07-01"}},
+		{"a case cleared by an opening balance recorded again lower is closed", true, []Command{
+			&RecordEnrollment{Insurance: "unemployment", Headcount: "3", EffectiveOn: "2006-04-01"}, opening("2006-06-01", "2006-04", "1000"),
+			n, payment("2006-07-03", "R-part", "400"), declaration("2006-07-06", "2006-06", "1000000"), opening("2006-07-10", "2006-04", "400")},
+			refusal{step(StepInspection, "2006-07-20"), "on", "cleared on 2006-07-10"}},
+		{"a case cleared by a payment recorded late is closed", false, []Command{n, declaration("2006-07-06", "2006-06", "1000000"),
+			step(StepInspection, "2006-07-20"), payOff("2006-07-05")},
+			refusal{step(StepMediaExposure, "2006-08-01"), "on", "cleared on 2006-07-05"}},
 		{"a notice on a court result's day opens a case without it", false, []Command{n, step(StepCourtApplication, "2006-07-20"),
 			step(StepCourtResult, "2006-08-01"), notice("2006-08-01", "2006-08-10"), step(StepInspection, "2006-08-15")},
 			refusal{}},
@@ -115,6 +122,8 @@ func TestEnforcementLadder(t *testing.T) {
 			step(StepCourtResult, "2006-09-01"), notice("2006-10-01", "2006-10-31")}, StepNotice},
 		{"the stage is the latest step by date, not the last recorded", []Command{n, step(StepForcedCollection, "2006-08-01"),
 			step(StepInspection, "2006-07-20")}, StepForcedCollection},
+		{"a payment recorded late, dated within the case, clears it: closed", []Command{n, declaration("2006-07-06", "2006-06", "1000000"),
+			step(StepInspection, "2006-07-20"), payOff("2006-07-05")}, StageClosed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newPayerBook(t)
@@ -134,4 +143,9 @@ func TestEnforcementLadder(t *testing.T) {
 func owe(b *payerBook) {
 	b.must("clerk:wang", &RecordEnrollment{Insurance: "unemployment", Headcount: "3", EffectiveOn: "2006-04-01"})
 	b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+}
+
+// opening records period's unemployment outstanding as carried over, as of on.
+func opening(on, period, fen string) Command {
+	return &RecordOpeningBalance{AsOf: on, Lines: []OpeningInput{{Period: period, Insurance: "unemployment", OutstandingFen: Number(fen)}}}
 }
