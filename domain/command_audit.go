@@ -132,8 +132,8 @@ func (r *RecordEnforcement) Date() Date { return r.ev.On }
 // and comes after that notice's deadline, so an employer that pays within it is not escalated;
 // it climbs the case's ladder in order, never below a step taken before it nor above one taken
 // after it; and a case is closed by a court's result, which needs the court application, and by
-// the arrears being cleared: no step but the court's result is taken on a date with no
-// principal overdue.
+// the arrears being cleared: no step but the court's result is taken once they were cleared at
+// the end of a day since the notice, or on a day with no principal overdue.
 func (r *RecordEnforcement) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if err := notBefore(e, "on", r.ev.On); err != nil {
 		return nil, err
