@@ -145,4 +145,21 @@ func TestAFrozenGroupIsReadByItsOwnCounties(t *testing.T) {
 	if groups := l.getFreeze(t, reader, m.ID).figures(t).Groups; len(groups) != 0 {
 		t.Errorf("after the redefinition %s reads frozen groups %s, which count 360721's payer", reader, groups)
 	}
+	// Nor group 1's changes in the restatement: its frozen figures count 360721's payer, though
+	// group 1 now is counties the reader reads.
+	last := l.mustWrite(t, empPath(l.ids["P2"], "payments"), tokAdmin, allocated("P2-late", 50000, "2006-12-20", "2006-11")).num("seq")
+	l.waitViews(t, uint64(last))
+	scopes := func(token string) map[string]bool {
+		out := map[string]bool{}
+		for _, c := range l.restatement(t, token, m.ID).Changes {
+			out[c.Scope] = true
+		}
+		return out
+	}
+	if all := scopes(tokAdmin); !all["group:1"] || !all["360702"] {
+		t.Fatalf("the admin's restatement changes %v, want group:1 and 360702 among them", all)
+	}
+	if got := scopes(reader); got["group:1"] || !got["360702"] {
+		t.Errorf("%s's restatement changes %v, want 360702 and not group:1", reader, got)
+	}
 }

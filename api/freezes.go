@@ -205,29 +205,29 @@ type ResponsibleEvent = RecordedEvent
 
 const maxResponsible = 1000
 
-// restated is freeze id beside the same figures computed now: the freeze, the report of them now
-// and every figure that changed.
-func (s *Server) restated(r *http.Request, id string) (domain.FreezeMade, *projections.Report, []projections.Change, error) {
+// restated is freeze id beside the same figures computed now: the freeze, its figures, the
+// report of them now and every figure that changed.
+func (s *Server) restated(r *http.Request, id string) (domain.FreezeMade, *projections.Report, *projections.Report, []projections.Change, error) {
 	f, frozen, err := s.loadFreeze(r, id)
 	if err != nil {
-		return f, nil, nil, err
+		return f, nil, nil, nil, err
 	}
 	// The views must at least know what the freeze knew.
 	wctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	err = s.cfg.Runner.WaitSeq(wctx, f.ThroughSeq)
 	cancel()
 	if err != nil {
-		return f, nil, nil, &domain.Error{Kind: domain.KindUnavailable, Detail: fmt.Sprintf("the views are behind the freeze's sequence %d; retry", f.ThroughSeq)}
+		return f, nil, nil, nil, &domain.Error{Kind: domain.KindUnavailable, Detail: fmt.Sprintf("the views are behind the freeze's sequence %d; retry", f.ThroughSeq)}
 	}
 	now, err := s.cfg.Runner.Report(r.Context(), projections.FreezeQuery(s.viewsRef(), f.ValidThrough))
 	if err != nil {
-		return f, nil, nil, err
+		return f, nil, nil, nil, err
 	}
-	return f, now, projections.Restate(frozen, now), nil
+	return f, frozen, now, projections.Restate(frozen, now), nil
 }
 
 func (s *Server) restatement(w http.ResponseWriter, r *http.Request) error {
-	f, now, changes, err := s.restated(r, r.PathValue("id"))
+	f, frozen, now, changes, err := s.restated(r, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -238,8 +238,9 @@ func (s *Server) restatement(w http.ResponseWriter, r *http.Request) error {
 	visible := []projections.Change{}
 	changed := map[string]bool{}
 	for _, c := range changes {
-		// The city sums counties a scoped reader may not see; a group it reads only whole.
-		if !full && !changeVisible(p, c.Scope, see, now) {
+		// The city sums counties a scoped reader may not see; a group it reads only whole, as
+		// frozen and as now (a redefinition since may have moved a county).
+		if !full && !(changeVisible(p, c.Scope, see, frozen) && changeVisible(p, c.Scope, see, now)) {
 			continue
 		}
 		changed[c.Scope] = true

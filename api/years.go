@@ -108,7 +108,7 @@ func (s *Server) unchangedSince(r *http.Request, year int, f eventstore.FreezeRe
 	if err != nil {
 		return &domain.Error{Kind: domain.KindUnavailable, Detail: fmt.Sprintf("the views are behind the ledger's sequence %d; retry", s.cfg.Store.Applied())}
 	}
-	made, _, changes, err := s.restated(r, f.ID)
+	made, _, _, changes, err := s.restated(r, f.ID)
 	if err != nil {
 		return err
 	}
