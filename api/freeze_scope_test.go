@@ -100,8 +100,8 @@ func TestASupervisorReadsItsGroupInAFreezeAndItsRestatement(t *testing.T) {
 	if len(got.Counties) != 4 {
 		t.Errorf("the supervisor of group 1 reads %d counties, want its 4", len(got.Counties))
 	}
-	if whole := l.getFreeze(t, tokAdmin, m.ID); !bytes.Contains(l.get(t, "/v1/freezes/"+m.ID, tokAdmin).Raw, []byte(`"scope":"city"`)) {
-		t.Errorf("freeze %s read by an admin does not say scope city", whole.ID)
+	if raw := l.get(t, "/v1/freezes/"+m.ID, tokAdmin).Raw; !bytes.Contains(raw, []byte(`"scope":"city"`)) {
+		t.Errorf("freeze %s read by an admin does not say scope city: %s", m.ID, raw)
 	}
 
 	// Payments dated within the freeze, recorded after it: one in group 1 (P2 of 360702), one in
@@ -109,13 +109,7 @@ func TestASupervisorReadsItsGroupInAFreezeAndItsRestatement(t *testing.T) {
 	l.mustWrite(t, empPath(l.ids["P2"], "payments"), tokAdmin, allocated("P2-late", 50000, "2006-12-20", "2006-11"))
 	last := l.mustWrite(t, empPath(l.ids["P6"], "payments"), tokAdmin, allocated("P6-late", 40000, "2006-12-20", "2006-11")).num("seq")
 	l.waitViews(t, uint64(last))
-	scopes := func(token string) map[string]bool {
-		out := map[string]bool{}
-		for _, c := range l.restatement(t, token, m.ID).Changes {
-			out[c.Scope] = true
-		}
-		return out
-	}
+	scopes := func(token string) map[string]bool { return restatedScopes(t, l.env, token, m.ID) }
 	all := scopes(tokAdmin)
 	for _, s := range []string{"360702", "group:1", "360782", "group:2", "city"} {
 		if !all[s] {
@@ -149,17 +143,21 @@ func TestAFrozenGroupIsReadByItsOwnCounties(t *testing.T) {
 	// group 1 now is counties the reader reads.
 	last := l.mustWrite(t, empPath(l.ids["P2"], "payments"), tokAdmin, allocated("P2-late", 50000, "2006-12-20", "2006-11")).num("seq")
 	l.waitViews(t, uint64(last))
-	scopes := func(token string) map[string]bool {
-		out := map[string]bool{}
-		for _, c := range l.restatement(t, token, m.ID).Changes {
-			out[c.Scope] = true
-		}
-		return out
-	}
+	scopes := func(token string) map[string]bool { return restatedScopes(t, l.env, token, m.ID) }
 	if all := scopes(tokAdmin); !all["group:1"] || !all["360702"] {
 		t.Fatalf("the admin's restatement changes %v, want group:1 and 360702 among them", all)
 	}
 	if got := scopes(reader); got["group:1"] || !got["360702"] {
 		t.Errorf("%s's restatement changes %v, want 360702 and not group:1", reader, got)
 	}
+}
+
+// restatedScopes are the scopes whose figures freeze id's restatement, read with token, changes.
+func restatedScopes(t *testing.T, e *env, token, id string) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	for _, c := range e.restatement(t, token, id).Changes {
+		out[c.Scope] = true
+	}
+	return out
 }
