@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/base64"
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -105,27 +104,29 @@ func parseSearch(q map[string][]string, ref *domain.Reference) (search, error) {
 	return s, nil
 }
 
-// Cursors are opaque to clients: the position in the ledger's entry order to go on from and
-// the id of the employer just before it, which must still be there.
-func encodeCursor(pos int, prev string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("e1:%d:%s", pos, prev)))
+// Cursors are opaque to clients: the id of the employer just before the page, which the next
+// page goes on from in the ledger's entry order. It carries no position: a reader of some
+// counties would learn from one how many employers of others entered the ledger before its own.
+func encodeCursor(prev string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("e2:" + prev))
 }
 
-func decodeCursor(c string, order []string) (int, error) {
+// decodeCursor is the position in order after the cursor's employer, one p may read: a cursor
+// naming any other is refused as one this server did not give it.
+func decodeCursor(c string, order []string, readable func(id string) bool) (int, error) {
 	bad := domain.Invalid("cursor", "%q is not a cursor this server gave (start again without one)", domain.Clip(c, 64))
 	raw, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
 		return 0, bad
 	}
-	parts := strings.SplitN(string(raw), ":", 3)
-	if len(parts) != 3 || parts[0] != "e1" {
+	prev, ok := strings.CutPrefix(string(raw), "e2:")
+	if !ok || !readable(prev) {
 		return 0, bad
 	}
-	pos, err := strconv.Atoi(parts[1])
-	if err != nil || pos < 1 || pos > len(order) || order[pos-1] != parts[2] {
-		return 0, bad
+	if i := slices.Index(order, prev); i >= 0 {
+		return i + 1, nil
 	}
-	return pos, nil
+	return 0, bad
 }
 
 // searchResult is what a search found: the page's rows (every match for an export), the count of
@@ -144,7 +145,10 @@ func (s search) run(l *projections.Ledger, p Principal, today domain.Date, flagg
 	ref := &l.Ref
 	start := 0
 	if s.cursor != "" {
-		pos, err := decodeCursor(s.cursor, l.Order)
+		pos, err := decodeCursor(s.cursor, l.Order, func(id string) bool {
+			e := l.Employers[id]
+			return e != nil && p.canReadCounty(e.County, ref)
+		})
 		if err != nil {
 			return searchResult{}, err
 		}
@@ -195,7 +199,7 @@ func (s search) run(l *projections.Ledger, p Principal, today domain.Date, flagg
 			OrgCode: e.OrgCode, CreditCode: e.CreditCode, CertificateNo: e.CertificateNo, InIndustrialPark: e.InIndustrialPark,
 			Registered: e.Registered, ArrearsFen: st.Totals.ArrearsFen(), EnforcementStage: e.Stage(today, st.Totals, ref.LateFees), Version: e.Version})
 		if !all && len(res.rows) == s.limit {
-			res.next = encodeCursor(i+1, id)
+			res.next = encodeCursor(id)
 		}
 	}
 	if !more {

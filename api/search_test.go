@@ -190,6 +190,41 @@ func TestEmployerSearchCursorPaging(t *testing.T) {
 	}
 }
 
+// TestACursorTellsNothingOfOtherCounties: a clerk's cursor carries no position in the ledger's
+// entry order (which would count the employers of other counties entered before its own), and
+// a cursor naming an employer the clerk may not read is refused as one never given, not taken
+// as a place to go on from.
+func TestACursorTellsNothingOfOtherCounties(t *testing.T) {
+	f := newSearchFixture(t)
+	after := f.e.register(t, tokAdmin, orgCode(7011), "360702") // so that a page ending at f.other has a next one
+	f.seq = f.e.get(t, empPath(after, ""), tokAdmin).num("version")
+	whole := f.list(t, tokAdmin, url.Values{"limit": {"1000"}}).ids()
+	at := slices.Index(whole, f.other)
+	if at < 0 || at == len(whole)-1 {
+		t.Fatalf("the 360721 employer %s at %d of %v", f.other, at, whole)
+	}
+	admins := f.list(t, tokAdmin, url.Values{"limit": {strconv.Itoa(at + 1)}})
+	if ids := admins.ids(); len(ids) == 0 || ids[len(ids)-1] != f.other || admins.NextCursor == "" {
+		t.Fatalf("the admin's page of %d ends %v, cursor %q; want it to end at %s with a cursor", at+1, ids, admins.NextCursor, f.other)
+	}
+	// The clerk of 360721 reads it, and goes on from it; the clerk of 360702 does not.
+	if r := f.e.get(t, "/v1/employers?limit=1&cursor="+url.QueryEscape(admins.NextCursor), tokClerkB); r.Status != http.StatusOK {
+		t.Errorf("the clerk of 360721 with a cursor at its employer: %s, want 200", r)
+	}
+	wantError(t, f.e.get(t, "/v1/employers?limit=1&cursor="+url.QueryEscape(admins.NextCursor), tokClerkA), http.StatusBadRequest, "invalid", "cursor")
+
+	clerks := f.list(t, tokClerkA, url.Values{"limit": {"1"}})
+	raw, err := base64.RawURLEncoding.DecodeString(clerks.NextCursor)
+	if err != nil || clerks.NextCursor == "" {
+		t.Fatalf("the clerk's cursor %q: %v", clerks.NextCursor, err)
+	}
+	for _, part := range strings.Split(string(raw), ":") {
+		if _, err := strconv.Atoi(part); err == nil {
+			t.Errorf("the clerk's cursor %q carries the number %s", raw, part)
+		}
+	}
+}
+
 func TestEmployerSearchExport(t *testing.T) {
 	f := newSearchFixture(t)
 	want := f.list(t, tokClerkA, url.Values{"in_park": {"false"}}).ids()
