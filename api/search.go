@@ -111,8 +111,8 @@ func encodeCursor(prev string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("e2:" + prev))
 }
 
-// decodeCursor is the position in order after the cursor's employer, one p may read: a cursor
-// naming any other is refused as one this server did not give it.
+// decodeCursor is the position in order after the cursor's employer, one the caller may read
+// (readable): a cursor naming any other is refused as one this server did not give it.
 func decodeCursor(c string, order []string, readable func(id string) bool) (int, error) {
 	bad := domain.Invalid("cursor", "%q is not a cursor this server gave (start again without one)", domain.Clip(c, 64))
 	raw, err := base64.RawURLEncoding.DecodeString(c)
