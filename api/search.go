@@ -171,10 +171,14 @@ func (s search) run(l *projections.Ledger, p Principal, today domain.Date, flagg
 			continue
 		}
 		var st *domain.Statement
+		stage := "" // the employer's stage, once asked
 		if needState {
 			x := e.Account.StatementInto(lines, today, ref.LateFees)
 			st, lines = &x, x.Lines
-			if (s.stage != "" && e.Stage(today, x.Totals, ref.LateFees) != s.stage) || (s.arrearsAbove >= 0 && x.Totals.ArrearsFen() <= s.arrearsAbove) {
+			if s.stage != "" {
+				stage = e.Stage(today, x.Totals, ref.LateFees)
+			}
+			if (s.stage != "" && stage != s.stage) || (s.arrearsAbove >= 0 && x.Totals.ArrearsFen() <= s.arrearsAbove) {
 				continue
 			}
 		}
@@ -195,9 +199,12 @@ func (s search) run(l *projections.Ledger, p Principal, today domain.Date, flagg
 			x := e.Account.StatementInto(lines, today, ref.LateFees)
 			st, lines = &x, x.Lines
 		}
+		if stage == "" {
+			stage = e.Stage(today, st.Totals, ref.LateFees)
+		}
 		res.rows = append(res.rows, EmployerSummary{EmployerID: id, Name: e.Name, County: ref.CountyCodeOn(e.County, today), Kind: e.Kind,
 			OrgCode: e.OrgCode, CreditCode: e.CreditCode, CertificateNo: e.CertificateNo, InIndustrialPark: e.InIndustrialPark,
-			Registered: e.Registered, ArrearsFen: st.Totals.ArrearsFen(), EnforcementStage: e.Stage(today, st.Totals, ref.LateFees), Version: e.Version})
+			Registered: e.Registered, ArrearsFen: st.Totals.ArrearsFen(), EnforcementStage: stage, Version: e.Version})
 		if !all && len(res.rows) == s.limit {
 			res.next = encodeCursor(id)
 		}
