@@ -1,6 +1,9 @@
 package domain
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+)
 
 // Audit finding kinds.
 const (
@@ -149,7 +152,8 @@ func (r *RecordEnforcement) Decide(e *Employer, ctx Context) ([]Payload, error) 
 	}
 	n, ok := e.noticeBy(r.ev.On)
 	if !ok {
-		return nil, Conflict("on", "%s is before the notice of %s", r.ev.On, e.Notices[0].From)
+		first := slices.MinFunc(e.Notices, func(a, b DateSpan) int { return cmp.Compare(a.From, b.From) })
+		return nil, Conflict("on", "%s is before the first notice, of %s", r.ev.On, first.From)
 	}
 	if r.ev.On <= n.Until {
 		return nil, Conflict("on", "%s is not after the deadline %s of the notice of %s: escalation (%s) follows the deadline", r.ev.On, n.Until, n.From, r.ev.Step)
