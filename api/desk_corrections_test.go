@@ -108,7 +108,7 @@ func TestDeskCorrectionsInChromium(t *testing.T) {
 	ctx := startBrowser(t)
 	id := e.register(t, tokClerkA, orgCode(8101), "360702")
 	// A due of 280,000 fen (28% of a wage base of 1,000,000 for pension), for payments to pay.
-	e.mustWrite(t, empPath(id, "declarations"), tokClerkA, `{"declared_on":"2006-12-05","period":"2006-11","lines":[{"insurance":"pension","headcount":10,"wage_base_fen":1000000}]}`)
+	declSeq := e.mustWrite(t, empPath(id, "declarations"), tokClerkA, `{"declared_on":"2006-12-05","period":"2006-11","lines":[{"insurance":"pension","headcount":10,"wage_base_fen":1000000}]}`).num("seq")
 	employer := func(minSeq int64) employerAnswer {
 		var a employerAnswer
 		decode(t, e.get(t, fmt.Sprintf("%s?min_seq=%d", empPath(id, ""), minSeq), tokClerkA), &a)
@@ -173,6 +173,12 @@ func TestDeskCorrectionsInChromium(t *testing.T) {
 	if got := eval[string](t, ctx, `document.activeElement.dataset.path || ''`); got != "voided_on" {
 		t.Errorf("the void form opened with the focus on %q, want voided_on", got)
 	}
+	if note := eval[bool](t, ctx, `document.querySelector('form[data-form="void"] .form-note') !== null`); note {
+		t.Errorf("the void form of a payment carries a note; only a declaration's does")
+	}
+	if text := eval[string](t, ctx, `document.querySelector('form[data-form="void"]').textContent`); strings.Contains(text, "null") || strings.Contains(text, "undefined") {
+		t.Errorf("the void form of a payment reads %q", text)
+	}
 	if got := eval[int](t, ctx, `document.querySelectorAll('#desk-employer .desk-tabs button[aria-pressed="true"]').length`); got != 0 {
 		t.Errorf("%d menu buttons are pressed while the void form is shown, want 0", got)
 	}
@@ -188,6 +194,18 @@ func TestDeskCorrectionsInChromium(t *testing.T) {
 	}
 	e.wantUnchanged(t, count)
 	wantError(t, e.post(t, empPath(id, "voids"), tokClerkA, fmt.Sprintf(`{"event_id":%q,"voided_on":"2006-12-20","reason":"x"}`, payID)), http.StatusForbidden, "forbidden", "event_id")
+
+	// The void form of the declaration says what a void does that a correction may not mean:
+	// the period undeclared, what was paid credit, and that filing the period again corrects it.
+	declRow := fmt.Sprintf(`#history tr[data-seq="%d"]`, declSeq)
+	run(t, ctx, chromedp.SendKeys(declRow+` button.void`, "\r"))
+	poll(t, ctx, 5*time.Second, `(c => c !== null && c.value === document.querySelector('`+declRow+` button.void').dataset.event)(document.querySelector('form[data-form="void"] [data-path="event_id"]'))`)
+	note := eval[string](t, ctx, `(n => n ? n.textContent : '')(document.querySelector('form[data-form="void"] .form-note'))`)
+	for _, want := range []string{"未申报", "余额", "重新申报", "file the period again", "late fees"} {
+		if !strings.Contains(note, want) {
+			t.Errorf("the declaration's void form notes %q, without %q", note, want)
+		}
+	}
 
 	// An auditor, who did not record the payment, voids it from the history in a tab of their own.
 	aud, cancelAud := chromedp.NewContext(ctx)

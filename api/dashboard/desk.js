@@ -239,7 +239,8 @@ function unsureBox(formEl, reload) {
 }
 
 // drawForm draws spec's form; preset (for a form opened from the history) gives values of its
-// fields, what each shows beside its value, and what its close button (or Escape) does; reload
+// fields, what each shows beside its value, a note ([Chinese, English]) under its title, and
+// what its close button (or Escape) does; reload
 // (if any) reloads the employer's page. A form of the menu (no preset) keeps its draft across
 // a reload of the page (drafts.js) until it is recorded.
 function drawForm(spec, employerId, onWritten, preset, reload) {
@@ -247,7 +248,9 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
   const button = el('button', { type: 'submit', class: 'primary' }, '提交 submit');
   const cancel = preset && preset.cancel ? el('button', { type: 'button', class: 'cancel', onclick: preset.cancel }, '关闭 close') : null;
   const status = el('p', { class: 'form-status', role: 'status' });
-  formEl.append(el('h3', null, ...bi(spec.zh, spec.en)), el('p', { class: 'form-error', tabindex: -1, role: 'alert' }),
+  // A form opened from the history may say what its entry will do that the clerk may not expect.
+  const note = preset && preset.note ? el('p', { class: 'form-note', role: 'note' }, ...bi(preset.note[0], preset.note[1])) : null;
+  formEl.append(el('h3', null, ...bi(spec.zh, spec.en)), ...(note ? [note] : []), el('p', { class: 'form-error', tabindex: -1, role: 'alert' }),
     ...spec.fields.map(f => f.kind === 'lines' ? linesBlock(f, spec) : input(f, f.name, spec)),
     el('div', { class: 'buttons' }, button, cancel), status, unsureBox(formEl, reload));
   for (const [name, v] of Object.entries((preset && preset.values) || {})) formEl.querySelector('[data-path="' + CSS.escape(name) + '"]').value = v;

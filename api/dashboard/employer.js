@@ -66,6 +66,13 @@ function jump(seq) {
 // jumpLink is a link to another row of the history (the hash is the page's route: not followed).
 const jumpLink = (seq, text) => el('a', { href: '#ev-' + seq, class: 'jump', 'data-jump': seq, onclick: ev => { ev.preventDefault(); jump(seq); } }, text);
 
+// VOID_NOTES say, above the void form of an event of their type, what a void does that a clerk
+// correcting a mistake may not mean to.
+const VOID_NOTES = {
+  'declaration.filed': ['冲正后该所属期按未申报计，已缴款项转为余额。只是人数或基数有误的，请重新申报该期（新的申报取代原申报），不要冲正；冲正后再以今天的日期申报，会从原缴费期限起计滞纳金。',
+    'A void leaves the period undeclared and makes what was paid for it credit. To correct a headcount or a wage base, file the period again (the new declaration replaces this one) instead; declaring it again after a void, dated today, charges late fees from the original due date.'],
+};
+
 // correction is a history row's last cell: a voided event's void, a void's event, or the button
 // that opens the void form.
 function correction(ev, voidOf, voids, mayVoid) {
@@ -80,7 +87,7 @@ function correction(ev, voidOf, voids, mayVoid) {
   if (!mayVoid) return el('td', { class: 'correction' });
   const what = (EVENT_TYPES[ev.type] || ev.type) + ' · ' + ev.occurred_on + ' · #' + ev.seq + ' · ' + ev.actor;
   const open = () => deskOf && deskOf.open('void', {
-    values: { event_id: ev.id }, shown: { event_id: what },
+    values: { event_id: ev.id }, shown: { event_id: what }, note: VOID_NOTES[ev.type],
     onCancel: () => { const b = document.querySelector('#history tr[data-seq="' + ev.seq + '"] button.void'); if (b) b.focus(); },
   });
   return el('td', { class: 'correction' }, el('button', { type: 'button', class: 'void', 'data-event': ev.id, title: '冲正 void: ' + what, onclick: open }, ...bi('冲正', 'void')));
