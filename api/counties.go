@@ -129,17 +129,25 @@ func groupVisible(p Principal, n int, rep *projections.Report) bool {
 	return true
 }
 
+// visibleGroups are rep's groups p reads (groupVisible), in order; nil when none.
+func visibleGroups(p Principal, rep *projections.Report) []*projections.Figures {
+	var out []*projections.Figures
+	for _, g := range rep.Groups {
+		if groupVisible(p, g.Group, rep) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
 func (s *Server) groups(w http.ResponseWriter, r *http.Request) error {
 	rep, err := s.segmentReport(r)
 	if err != nil {
 		return err
 	}
-	p := principalOf(r)
-	out := []*projections.Figures{}
-	for _, g := range rep.Groups {
-		if groupVisible(p, g.Group, rep) {
-			out = append(out, g)
-		}
+	out := visibleGroups(principalOf(r), rep)
+	if out == nil {
+		out = []*projections.Figures{}
 	}
 	writeJSON(w, http.StatusOK, withSegment(rep, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "groups": out}))
 	return nil

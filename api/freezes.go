@@ -185,12 +185,7 @@ func (s *Server) scopeReport(r *http.Request, rep *projections.Report) *projecti
 	if len(out.Counties) == len(rep.Counties) {
 		return &out
 	}
-	out.Groups = nil
-	for _, g := range rep.Groups {
-		if groupVisible(p, g.Group, rep) {
-			out.Groups = append(out.Groups, g)
-		}
-	}
+	out.Groups = visibleGroups(p, rep)
 	out.City = projections.Sum("visible counties", out.Counties)
 	out.Segments = make([]*projections.SegmentFigures, len(rep.Segments))
 	for i, sg := range rep.Segments {
