@@ -39,6 +39,11 @@ func (r *FileDeclaration) Check(ctx Context) error {
 			Headcount:   c.integer(at("lines", i, "headcount"), l.Headcount, true, 0, MaxCount, "persons"),
 			WageBaseFen: c.fen(at("lines", i, "wage_base_fen"), l.WageBaseFen, true, false),
 		}
+		// A base is the wages of the persons a line covers: one declared for nobody is a mistake
+		// (a line for nobody declares a base of 0).
+		if c.err == nil && dl.Headcount == 0 && dl.WageBaseFen > 0 {
+			c.fail(Invalid(at("lines", i, "headcount"), "is 0 but the line declares a wage base of %s yuan: give the persons it covers, or a base of 0", dl.WageBaseFen))
+		}
 		if c.err == nil && seen[dl.Insurance] {
 			c.fail(Invalid(at("lines", i, "insurance"), "%s appears twice", dl.Insurance))
 		}
@@ -286,7 +291,7 @@ func (r *RecordPayment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 		return nil, err
 	}
 	if reversed, used := e.Receipts[r.ev.ReceiptNo]; used && !reversed {
-		return nil, Conflict("receipt_no", "receipt %s is already recorded for this employer, on a payment that stands (only a reversed payment's receipt may be recorded again)", r.ev.ReceiptNo)
+		return nil, Conflict("receipt_no", "receipt %s is already recorded for this employer, on a payment that stands (only the receipt of a reversed or voided payment may be recorded again)", r.ev.ReceiptNo)
 	}
 	return []Payload{r.ev}, nil
 }

@@ -14,6 +14,9 @@ func TestChecksRefuseWhatWouldBeSilentlyIgnored(t *testing.T) {
 	pay := func(al ...AllocationInput) *RecordPayment {
 		return &RecordPayment{PaidOn: "2006-06-01", AmountFen: "1000", ReceiptNo: "R1", Allocations: al}
 	}
+	declare := func(lines ...DeclareLine) error {
+		return (&FileDeclaration{DeclaredOn: "2006-06-01", Period: "2006-05", Lines: lines}).Check(ctx)
+	}
 	rates := func(lines ...RateLine) Payload {
 		return RatesSet{Table: RateTable{EffectiveFrom: MustDate("2007-01-01"), Lines: lines}}
 	}
@@ -34,6 +37,12 @@ func TestChecksRefuseWhatWouldBeSilentlyIgnored(t *testing.T) {
 			func() error {
 				return pay(AllocationInput{"pension", "2006-04", "50"}, AllocationInput{"medical", "2006-04", "50"}, AllocationInput{"pension", "2006-04", "50"}).Check(ctx)
 			}, "allocations[2].period"},
+		{"a wage base declared for a headcount of 0 is refused",
+			func() error { return declare(DeclareLine{"pension", "0", "100000"}) }, "lines[0].headcount"},
+		{"a line of 0 persons and a base of 0 is accepted",
+			func() error { return declare(DeclareLine{"pension", "0", "0"}) }, ""},
+		{"a base of 0 for some persons is accepted (the floor's flag tells of it)",
+			func() error { return declare(DeclareLine{"pension", "3", "0"}) }, ""},
 		{"a rate table with an insurance's line twice is refused",
 			func() error { return CheckReference(rates(pension, pension), ctx.Ref) }, "lines[1].risk_class"},
 		{"a rate table with a line for any risk class beside one for class 3 is refused",
