@@ -45,7 +45,8 @@ const noticeChunk = 32
 // issued_on). The answer is a zip of the PDFs, named by their numbers, and manifest.csv, with
 // the file times of issued_on: the same notices give the same bytes. With an Idempotency-Key each
 // employer's notice is recorded under a key of its own derived from it, so that a retry answers
-// the notices first issued, printed again from the ledger, and issues those a failed batch left;
+// the notices first issued, printed again from the ledger, and issues those a failed batch left
+// (to employers the first try would have given one: draft);
 // while it runs, GET /v1/counties/{code}/notices/progress with the same key tells how far it is.
 func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 	p := principalOf(r)
@@ -115,16 +116,29 @@ type noticeDraft struct {
 }
 
 // draft reads employer id's events and composes its notice without a number; eligible reports
-// whether a principal of it is overdue more than days days on the issue date.
-func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, ref *domain.Reference) (eligible bool, err error) {
+// whether it is in the batch: its notice was recorded by an earlier try, or a principal of it is
+// overdue more than days days on the issue date — now and, when an earlier try recorded its first
+// notice at sequence first, on the events before it, in the same county: a retry issues only
+// what the first try would have.
+func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, ref *domain.Reference, first uint64) (eligible bool, err error) {
 	raw, err := s.cfg.Store.History(ctx, d.id)
 	if err != nil {
 		return false, err
 	}
 	events, version := eventsBefore(raw, math.MaxUint64)
 	d.version, d.notice = version, documents.NoticeOf("", batch.Date(), batch.DeadlineDate(), events, ref)
+	if d.recorded {
+		return true, nil
+	}
 	if !overdueSince(d.notice, batch.Date(), *batch.OverdueDays) {
 		return false, nil
+	}
+	if first != 0 {
+		then, _ := eventsBefore(raw, first)
+		n := documents.NoticeOf("", batch.Date(), batch.DeadlineDate(), then, ref)
+		if len(then) == 0 || n.CountyName != d.notice.CountyName || !overdueSince(n, batch.Date(), *batch.OverdueDays) {
+			return false, nil
+		}
 	}
 	// One the font cannot print whole is left out before it takes a number (and listed).
 	n := d.notice
@@ -145,23 +159,40 @@ func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, r
 // employer changed meanwhile, or when a notice recorded earlier leaves a number unused).
 func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch, ref *domain.Reference, key, hash string, prog *batchProgress) ([]byte, int, error) {
 	ctx, on := r.Context(), batch.Date()
-	ids, err := s.countyArrears(ctx, principalOf(r), code, on)
+	rows, err := s.countyEmployers(ctx, principalOf(r), code, on)
 	if err != nil {
 		return nil, 0, err
 	}
-	prog.set(func(p *BatchProgress) { p.Employers = len(ids) })
 	keyOf := func(id string) string {
 		if key == "" {
 			return ""
 		}
 		return key + "\x00county-notices\x00" + id
 	}
-	all := make([]noticeDraft, len(ids))
-	eligible := make([]bool, len(ids))
-	errs := make([]error, len(ids))
-	parallel(len(ids), func(i int) {
-		all[i].id = ids[i]
-		eligible[i], errs[i] = s.draft(ctx, &all[i], batch, ref)
+	// An earlier try of the batch answers with what it recorded, whether or not its employers
+	// still owe; first is its first notice's sequence (0: no notice of the batch is recorded).
+	var all []noticeDraft
+	var first uint64
+	for _, row := range rows {
+		d := noticeDraft{id: row.EmployerID}
+		if k := keyOf(row.EmployerID); k != "" {
+			seq, ok, err := s.cfg.Store.RecordedAt(k)
+			if err != nil {
+				return nil, 0, err
+			}
+			if d.recorded = ok; ok && (first == 0 || seq < first) {
+				first = seq
+			}
+		}
+		if d.recorded || row.ArrearsFen > 0 {
+			all = append(all, d)
+		}
+	}
+	prog.set(func(p *BatchProgress) { p.Employers = len(all) })
+	eligible := make([]bool, len(all))
+	errs := make([]error, len(all))
+	parallel(len(all), func(i int) {
+		eligible[i], errs[i] = s.draft(ctx, &all[i], batch, ref, first)
 		prog.set(func(p *BatchProgress) { p.Read++ })
 	})
 	if err := errors.Join(errs...); err != nil {
@@ -319,7 +350,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	if err := zw.Close(); err != nil {
 		return nil, 0, err
 	}
-	s.cfg.Log.Info("county notices done", "county", code, "issued", issued, "employers", len(ids))
+	s.cfg.Log.Info("county notices done", "county", code, "issued", issued, "employers", len(all))
 	return pdfs.Bytes(), issued, nil
 }
 
@@ -349,7 +380,7 @@ func (s *Server) recordDraft(ctx context.Context, d *noticeDraft, batch NoticeBa
 			d.recordedAt = res.Seq
 		}
 		if errors.Is(err, eventstore.ErrStale) && attempt < noticeAttempts {
-			eligible, err := s.draft(ctx, d, batch, ref)
+			eligible, err := s.draft(ctx, d, batch, ref, 0) // in the batch already: is it still overdue?
 			if err != nil {
 				return err
 			}
@@ -363,9 +394,9 @@ func (s *Server) recordDraft(ctx context.Context, d *noticeDraft, batch NoticeBa
 	}
 }
 
-// countyArrears lists the county's employers with principal overdue on on, in the order of the
-// employer list, from the views once they reflect every write recorded so far.
-func (s *Server) countyArrears(ctx context.Context, p Principal, code string, on domain.Date) ([]string, error) {
+// countyEmployers lists the county's employers on on, with their arrears then, in the order of
+// the employer list, from the views once they reflect every write recorded so far.
+func (s *Server) countyEmployers(ctx context.Context, p Principal, code string, on domain.Date) ([]EmployerSummary, error) {
 	wait, cancel := context.WithTimeout(ctx, WriteTimeout)
 	// The store's follower applies a write after it is acknowledged: catch it up to the stream
 	// first, so that a write answered just before the batch is in the list.
@@ -378,7 +409,7 @@ func (s *Server) countyArrears(ctx context.Context, p Principal, code string, on
 		return nil, &domain.Error{Kind: domain.KindUnavailable, Detail: "the views are behind the ledger; retry"}
 	}
 	ref := s.viewsRef()
-	q, err := parseSearch(url.Values{"county": {code}, "arrears_above_fen": {"0"}}, ref)
+	q, err := parseSearch(url.Values{"county": {code}}, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -390,11 +421,7 @@ func (s *Server) countyArrears(ctx context.Context, p Principal, code string, on
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(res.rows))
-	for i, row := range res.rows {
-		ids[i] = row.EmployerID
-	}
-	return ids, nil
+	return res.rows, nil
 }
 
 // overdueSince reports whether notice n lists a principal overdue on on more than days days

@@ -195,6 +195,16 @@ func (s *Store) Recorded(key string) (bool, error) {
 	return ok, err
 }
 
+// RecordedAt is the stream sequence of the first event of the command recorded with this
+// idempotency key, as far as the store has followed the stream; false when none is.
+func (s *Store) RecordedAt(key string) (uint64, bool, error) {
+	rec, ok, err := s.keys.get(digestOf(KeyHash(key)))
+	if err != nil || !ok {
+		return 0, false, err
+	}
+	return rec.first, true, nil
+}
+
 // KeyReused is the refusal of a request whose idempotency key was recorded with another one.
 func KeyReused() *domain.Error {
 	return &domain.Error{Kind: domain.KindIdempotencyMismatch, Field: "Idempotency-Key",
