@@ -3,7 +3,7 @@ package domain
 import "slices"
 
 // CountyRedefined: from EffectiveFrom the county Code replaces Predecessor (南康市 360782 became
-// 南康区 360703 on 2013-01-01). Events recorded under the predecessor are not rewritten: reads
+// 南康区 360703 on 2013-11-18). Events recorded under the predecessor are not rewritten: reads
 // take every recorded county code under the code in force on the date they answer for
 // (Reference.CountyCodeOn), so the predecessor's figures before the change are unchanged and the
 // successor's history runs on from them.

@@ -229,8 +229,8 @@ func TestDemoThrough2013RedefinesNankang(t *testing.T) {
 	}
 	led := openData(t, dir)
 	ref := led.store.Reference()
-	if x, ok := ref.Successor("360782"); !ok || x.Code != "360703" || x.EffectiveFrom != domain.MustDate("2013-01-01") {
-		t.Errorf("南康市 360782: successor %+v, %v; want 南康区 360703 from 2013-01-01", x, ok)
+	if x, ok := ref.Successor("360782"); !ok || x.Code != "360703" || x.EffectiveFrom != domain.MustDate("2013-11-18") {
+		t.Errorf("南康市 360782: successor %+v, %v; want 南康区 360703 from 2013-11-18", x, ok)
 	}
 	if _, ok := ref.Successor("360721"); ok {
 		t.Error("赣县 360721 is redefined, but that is effective 2016, after the years generated")

@@ -290,7 +290,7 @@ func TestYearReference(t *testing.T) {
 		on    string
 		after string
 	}{
-		{"南康市 becomes 南康区 on 2013-01-01", 2013, "360703", "360782", "2013-01-01", "2012-12-31"},
+		{"南康市 becomes 南康区 on 2013-11-18", 2013, "360703", "360782", "2013-11-18", "2013-11-17"},
 		{"赣县 becomes 赣县区 on 2016-10-08", 2016, "360704", "360721", "2016-10-08", "2016-10-07"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -314,31 +314,36 @@ func TestYearReference(t *testing.T) {
 	}
 }
 
-func TestNewNankangEmployersRegisterUnder360703From2013(t *testing.T) {
-	y := playCampaign(t, demo.Config{Employers: 150, Seed: 5}, 2013, 1000)
-	codes := map[int]map[string]int{}
-	for year, steps := range y.steps {
+func TestNewNankangEmployersRegisterUnder360703FromTheChange(t *testing.T) {
+	y := playCampaign(t, demo.Config{Employers: 150, Seed: 5}, 2014, 1000)
+	change := domain.MustDate("2013-11-18")
+	// Registrations in 南康 by code, before and from the change.
+	var before, from map[string]int = map[string]int{}, map[string]int{}
+	for _, steps := range y.steps {
 		for _, st := range steps {
-			if r, ok := st.Command.(*domain.RegisterEmployer); ok && (r.County == "360782" || r.County == "360703") {
-				if codes[year] == nil {
-					codes[year] = map[string]int{}
-				}
-				codes[year][r.County]++
+			r, ok := st.Command.(*domain.RegisterEmployer)
+			if !ok || (r.County != "360782" && r.County != "360703") {
+				continue
+			}
+			if r.Date() < change {
+				before[r.County]++
+			} else {
+				from[r.County]++
 			}
 		}
 	}
-	t.Logf("Nankang registrations by year: %v", codes)
-	if codes[2012]["360782"] == 0 || codes[2012]["360703"] != 0 {
-		t.Errorf("2012: registrations %v, want 360782 only", codes[2012])
+	t.Logf("Nankang registrations before 2013-11-18: %v, from it: %v", before, from)
+	if before["360782"] == 0 || before["360703"] != 0 {
+		t.Errorf("before the change: registrations %v, want 360782 only", before)
 	}
-	if codes[2013]["360703"] == 0 || codes[2013]["360782"] != 0 {
-		t.Errorf("2013: registrations %v, want 360703 only", codes[2013])
+	if from["360703"] == 0 || from["360782"] != 0 {
+		t.Errorf("from the change: registrations %v, want 360703 only", from)
 	}
-	if !slices.ContainsFunc(y.steps[2013], func(st demo.Step) bool {
+	if !slices.ContainsFunc(slices.Concat(y.steps[2013], y.steps[2014]), func(st demo.Step) bool {
 		r, ok := st.Command.(*domain.RegisterEmployer)
 		return ok && r.County == "360703" && !slices.Contains([]string{"南康市"}, r.Name[:min(len(r.Name), len("南康市"))])
 	}) {
-		t.Error("no 2013 registration in 360703 without the old county name")
+		t.Error("no registration in 360703 without the old county name")
 	}
 }
 

@@ -143,7 +143,7 @@ func Baseline2005() domain.Baseline {
 
 // YearReference lists the reference data written before year y's activity: the year's average
 // wage and targets (illustrative), the rate tables that change in it, and the county changes
-// that take effect in it (南康市 360782 → 南康区 360703 from 2013-01-01, 赣县 360721 → 赣县区
+// that take effect in it (南康市 360782 → 南康区 360703 from 2013-11-18, its approval date, 赣县 360721 → 赣县区
 // 360704 from 2016-10-08). 2006's reference data is the ledger's defaults, written at its first
 // start, the late-fee change of 2011-07-01 among them, and the illustrative baseline of 2005
 // (Baseline2005) the county figures measure growth against.
@@ -158,7 +158,7 @@ func YearReference(y int) []RefEvent {
 	switch y {
 	case 2013:
 		out = append(out, RefEvent{domain.CountyRedefined{Code: "360703", Name: "南康区", NameEN: "Nankang District",
-			Predecessor: "360782", EffectiveFrom: dateIn(2013, 1, 1)}, dateIn(2013, 1, 1)})
+			Predecessor: "360782", EffectiveFrom: dateIn(2013, 11, 18)}, dateIn(2013, 11, 18)})
 	case 2015:
 		out = append(out,
 			RefEvent{domain.RatesSet{Table: rates(dateIn(2015, 3, 1), false)}, dateIn(2015, 3, 1)},
