@@ -96,7 +96,8 @@ func TestDocumentsCountyBatchInChromium(t *testing.T) {
 		due = append(due, id)
 	}
 	recent := e.register(t, tokAdmin, orgCode(74000010), "360702") // due 2006-12-15: 16 days overdue
-	opening(recent, "2006-12-01", "2006-11", 70000)
+	// 2006-11 is the ledger's own period: declared (pension 70,000 and medical 5,432 fen due), unpaid.
+	e.mustWrite(t, empPath(recent, "declarations"), tokAdmin, `{"declared_on":"2006-12-01","period":"2006-11","lines":[{"insurance":"pension","headcount":1,"wage_base_fen":250000},{"insurance":"medical","headcount":1,"wage_base_fen":67900}]}`)
 	e.register(t, tokAdmin, orgCode(74000011), "360702") // no arrears
 	other := e.register(t, tokAdmin, orgCode(74000012), "360721")
 	opening(other, "2006-04-03", "2006-03", 90000)

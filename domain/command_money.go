@@ -222,7 +222,7 @@ func (r *RecordOpeningBalance) Check(ctx Context) error {
 // Date is the balance date.
 func (r *RecordOpeningBalance) Date() Date { return r.ev.AsOf }
 
-// Decide records the balances.
+// Decide records the balances, each of a period begun before the employer entered the ledger.
 func (r *RecordOpeningBalance) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if err := notBefore(e, "as_of", r.ev.AsOf); err != nil {
 		return nil, err
@@ -230,6 +230,11 @@ func (r *RecordOpeningBalance) Decide(e *Employer, ctx Context) ([]Payload, erro
 	for i, l := range r.ev.Lines {
 		if err := carries(e, at("lines", i, "insurance"), l.Insurance); err != nil {
 			return nil, err
+		}
+		// DOMAIN.md: arrears carried over from before the ledger. A period begun since the
+		// payer entered is the ledger's own: declared, assessed or found by an audit.
+		if l.Period.FirstDay() >= e.EnteredOn {
+			return nil, Conflict(at("lines", i, "period"), "%s began after the employer entered the ledger on %s: an opening balance carries arrears of periods before it (declare, assess or record an audit finding for a later one)", l.Period, e.EnteredOn)
 		}
 	}
 	return []Payload{r.ev}, nil

@@ -181,3 +181,37 @@ func TestReinstatementEndsADeregistrationFromItsDate(t *testing.T) {
 	decide(t, e, &FileDeclaration{DeclaredOn: "2006-11-10", Period: "2006-10", Lines: []DeclareLine{{Insurance: "pension", Headcount: "1", WageBaseFen: "100000"}}})
 	refused(&Reinstate{ReinstatedOn: "2006-11-01", Reason: "again"}, KindConflict, "reinstated_on")
 }
+
+// TestAnOpeningBalanceCarriesOnlyPeriodsBeforeTheEmployerEntered: DOMAIN.md's opening balances
+// are arrears carried over from before the ledger; a period begun since the employer entered
+// (2006-04-01 here) is the ledger's own, declared, assessed or found by an audit.
+func TestAnOpeningBalanceCarriesOnlyPeriodsBeforeTheEmployerEntered(t *testing.T) {
+	ctx := Context{Ref: defaultRef(), Today: MustDate("2006-12-31")}
+	for _, tt := range []struct {
+		name   string
+		period string
+		field  string // "" when accepted
+	}{
+		{"a period of the year before is carried over", "2005-11", ""},
+		{"the month before the entry is carried over", "2006-03", ""},
+		{"the period begun on the day of entry is the ledger's own", "2006-04", "lines[1].period"},
+		{"a later period is the ledger's own", "2006-11", "lines[1].period"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := &RecordOpeningBalance{AsOf: "2006-12-10", Lines: []OpeningInput{
+				{Period: "2005-01", Insurance: "pension", OutstandingFen: "100"},
+				{Period: tt.period, Insurance: "pension", OutstandingFen: "7000"}}}
+			if err := cmd.Check(ctx); err != nil {
+				t.Fatal(err)
+			}
+			_, err := cmd.Decide(registered(KindEnterprise, 1), ctx)
+			var de *Error
+			switch {
+			case tt.field == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tt.field != "" && (!errors.As(err, &de) || de.Kind != KindConflict || de.Field != tt.field):
+				t.Errorf("got %v, want a conflict on %s", err, tt.field)
+			}
+		})
+	}
+}

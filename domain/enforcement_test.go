@@ -78,8 +78,8 @@ func TestEnforcementLadder(t *testing.T) {
 			declaration("2006-08-10", "2006-07", "1000000")},
 			refusal{step(StepForcedCollection, "2006-10-01"), "on", "cleared on 2006-07-25, which closed the case of the notice of 2006-07-01"}},
 		{"a case cleared by an opening balance recorded again lower is closed", true, []Command{
-			&RecordEnrollment{Insurance: "unemployment", Headcount: "3", EffectiveOn: "2006-04-01"}, opening("2006-06-01", "2006-04", "1000"),
-			n, payment("2006-07-03", "R-part", "400"), declaration("2006-07-06", "2006-06", "1000000"), opening("2006-07-10", "2006-04", "400")},
+			&RecordEnrollment{Insurance: "unemployment", Headcount: "3", EffectiveOn: "2006-04-01"}, opening("2006-06-01", "2006-03", "1000"),
+			n, payment("2006-07-03", "R-part", "400"), declaration("2006-07-06", "2006-06", "1000000"), opening("2006-07-10", "2006-03", "400")},
 			refusal{step(StepInspection, "2006-07-20"), "on", "cleared on 2006-07-10"}},
 		{"a case cleared by a payment recorded late is closed", false, []Command{n, declaration("2006-07-06", "2006-06", "1000000"),
 			step(StepInspection, "2006-07-20"), payOff("2006-07-05")},
