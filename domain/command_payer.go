@@ -344,13 +344,16 @@ func (r *Transfer) Check(ctx Context) error {
 // Date is the transfer date.
 func (r *Transfer) Date() Date { return r.date }
 
-// Decide refuses a transfer to the county the employer is in.
+// Decide refuses a transfer to the county the employer is in, and one dated before its latest.
 func (r *Transfer) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if err := active(e); err != nil {
 		return nil, err
 	}
 	if err := notBefore(e, "on", r.date); err != nil {
 		return nil, err
+	}
+	if r.date < e.MovedOn {
+		return nil, Conflict("on", "%s is before the employer's latest transfer, on %s: a transfer is dated on or after it (to correct that one, void it)", r.date, e.MovedOn)
 	}
 	if r.County == e.County {
 		return nil, Conflict("county", "the employer is already in %s", r.County)

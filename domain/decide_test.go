@@ -2,6 +2,7 @@ package domain
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -213,5 +214,26 @@ func TestAnOpeningBalanceCarriesOnlyPeriodsBeforeTheEmployerEntered(t *testing.T
 				t.Errorf("got %v, want a conflict on %s", err, tt.field)
 			}
 		})
+	}
+}
+
+// TestATransferIsDatedOnOrAfterTheLatestOne: a transfer dated before the employer's latest move
+// would leave the county it is in now (whose clerks write to it) other than its county on
+// today's date (where its figures count); it is refused naming its date.
+func TestATransferIsDatedOnOrAfterTheLatestOne(t *testing.T) {
+	ctx := Context{Ref: defaultRef(), Today: MustDate("2006-12-31")}
+	e := registered(KindEnterprise, 1)
+	decide(t, e, &Transfer{On: "2006-06-01", County: "360721"})
+	cmd := &Transfer{On: "2006-05-31", County: "360781"}
+	if err := cmd.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var de *Error
+	if _, err := cmd.Decide(e, ctx); !errors.As(err, &de) || de.Kind != KindConflict || de.Field != "on" || !strings.Contains(de.Detail, "2006-06-01") {
+		t.Errorf("a transfer dated before the latest: %v, want a conflict on on naming 2006-06-01", err)
+	}
+	decide(t, e, &Transfer{On: "2006-06-01", County: "360781"}) // on the latest's day: accepted
+	if got := e.CountyOn(ctx.Today); e.County != "360781" || got != "360781" {
+		t.Errorf("the county now %s, on today's date %s; want 360781 both", e.County, got)
 	}
 }

@@ -44,7 +44,10 @@ const (
 type Employer struct {
 	ID string
 	Profile
-	EnteredOn      Date
+	EnteredOn Date
+	// MovedOn is the date of its latest transfer (0: it never moved): a transfer dated before
+	// it is refused, so that the county it is in now is its county on every date from then.
+	MovedOn        Date
 	Registered     bool
 	RegisteredOn   Date
 	CertificateNo  string
@@ -176,7 +179,7 @@ func (e *Employer) Apply(ev Event) {
 	case ContractsSigned:
 		e.Contracts += p.Count
 	case EmployerTransferred:
-		e.County = p.To
+		e.County, e.MovedOn = p.To, max(e.MovedOn, p.On)
 	case EmployerDeregistered:
 		e.Deregistered, e.DeregisteredOn = true, p.On
 	case EmployerReinstated:

@@ -86,6 +86,7 @@ func (e *Employer) AppendState(b []byte) ([]byte, error) {
 	for _, d := range e.Inspected {
 		w.i(int64(d))
 	}
+	w.i(int64(e.MovedOn))
 	return w.b, nil
 }
 
@@ -146,6 +147,7 @@ func ReadState(b []byte) (*Employer, error) {
 	for i := range e.Inspected {
 		e.Inspected[i] = Date(r.i())
 	}
+	e.MovedOn = Date(r.i())
 	if r.err == nil && len(r.b) != 0 {
 		r.fail()
 	}

@@ -447,10 +447,10 @@ func (s *simulation) other(p *simPayer) {
 	case 4:
 		to := domain.DefaultCounties[s.intn(len(domain.DefaultCounties))].Code
 		req.Command = &domain.Transfer{On: d.String(), County: to}
-		if to == p.county {
+		if to == p.county || d < p.movedOn {
 			exp.kind = domain.KindConflict
 		}
-		done = func(eventstore.Result) { p.county = to }
+		done = func(eventstore.Result) { p.county, p.movedOn = to, d }
 	case 5:
 		req.Command = &domain.CompleteRegistration{RegisteredOn: d.String(), CertificateNo: fmt.Sprintf("赣社%d", s.step)}
 		if p.registered {

@@ -43,6 +43,7 @@ type simPayer struct {
 	individual   bool
 	risk         int
 	county       string
+	movedOn      domain.Date // the latest transfer's date
 	entered      domain.Date
 	registered   bool
 	deregistered bool
