@@ -41,6 +41,10 @@ func (s *Server) arrearsList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// A list published as of a day to come would print late fees not yet owed.
+	if err := domain.CheckHappened("as_of", asOf, s.cfg.Today()); err != nil {
+		return err
+	}
 	if err := countyFilter(ref, code, asOf); err != nil {
 		return err
 	}

@@ -41,6 +41,17 @@ func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	// A statement stands on days that have happened: one to a later date would print late fees
+	// the ledger cannot know yet, signed on a day to come.
+	for _, d := range []struct {
+		field string
+		on    domain.Date
+	}{{"from", from}, {"to", to}} {
+		if err := domain.CheckHappened(d.field, d.on, s.cfg.Today()); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
 	if from > to {
 		writeError(w, domain.Invalid("to", "%s is before from %s", to, from))
 		return
