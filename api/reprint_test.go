@@ -1,9 +1,14 @@
 package api_test
 
 import (
+	"bytes"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/kuozheng/kuozheng/projections"
 )
 
 // TestPrintedDocumentsRefuseDatesAfterToday asks a statement and an arrears list of days after
@@ -34,4 +39,52 @@ func TestPrintedDocumentsRefuseDatesAfterToday(t *testing.T) {
 			t.Errorf("GET %s (today): %d %.300s", path, a.status, a.body)
 		}
 	}
+}
+
+// TestReceiptThroughSeqPrintsItBeforeItsVoid reprints a voided payment's receipt through the
+// sequence before its void: no void line, the bytes of a read before the void would have
+// printed; through the void's sequence (or none) the void line; before the payment 404; a
+// through_seq that is not a sequence 400 naming it.
+func TestReceiptThroughSeqPrintsItBeforeItsVoid(t *testing.T) {
+	e := newAuthEnv(t)
+	id, ids := statementPayer(t, e)
+	var h projections.History
+	decode(t, e.get(t, empPath(id, "history"), tokAuditor), &h)
+	if len(h.Voided) != 1 {
+		t.Fatalf("history: %d voids, want 1", len(h.Voided))
+	}
+	paySeq, voidSeq := h.Voided[0].EventSeq, h.Voided[0].VoidSeq
+	path := empPath(id, "events/"+ids["pay-wrong"]+".pdf")
+	voidLine := fmt.Sprintf("已由账本序号 %d 的冲正作废", voidSeq)
+	get := func(q string) pdfAnswer {
+		t.Helper()
+		a := e.raw(t, http.MethodGet, path+q, tokClerkA, "")
+		if a.status != http.StatusOK {
+			t.Fatalf("GET %s%s: %d %.300s", path, q, a.status, a.body)
+		}
+		if a.header.Get("X-Ledger-Seq") != strconv.FormatUint(paySeq, 10) {
+			t.Errorf("GET %s%s: X-Ledger-Seq %s, want the payment's %d", path, q, a.header.Get("X-Ledger-Seq"), paySeq)
+		}
+		return a
+	}
+	now := get("")
+	if !strings.Contains(pdfText(t, now.body), voidLine) {
+		t.Fatalf("the voided payment's receipt does not say %q", voidLine)
+	}
+	before := get("?through_seq=" + strconv.FormatUint(voidSeq-1, 10))
+	if text := pdfText(t, before.body); strings.Contains(text, "冲正作废") || !strings.Contains(text, "缴费凭证") {
+		t.Errorf("the receipt through %d, before its void at %d, prints:\n%s", voidSeq-1, voidSeq, text)
+	}
+	if again := get("?through_seq=" + strconv.FormatUint(paySeq, 10)); !bytes.Equal(again.body, before.body) {
+		t.Errorf("the receipt through %d and through %d (no event of the employer between) differ", paySeq, voidSeq-1)
+	}
+	if at := get("?through_seq=" + strconv.FormatUint(voidSeq, 10)); !bytes.Equal(at.body, now.body) {
+		t.Errorf("the receipt through its void's sequence %d differs from the receipt now", voidSeq)
+	}
+	cnt := e.count()
+	wantError(t, e.get(t, path+"?through_seq="+strconv.FormatUint(paySeq-1, 10), tokClerkA), http.StatusNotFound, "not_found", "through_seq")
+	for _, q := range []string{"abc", "0", "-1", "1.5"} {
+		wantError(t, e.get(t, path+"?through_seq="+q, tokClerkA), http.StatusBadRequest, "invalid", "through_seq")
+	}
+	e.wantUnchanged(t, cnt)
 }

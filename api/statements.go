@@ -89,9 +89,11 @@ func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
 	writePDF(w, http.StatusOK, "", pdf)
 }
 
-// getEventDocument is GET /v1/employers/{id}/events/{event_id}.pdf: a payment's receipt (缴费凭证),
-// or the note of a reversal, a void or a refund, printed from the employer's events through the
-// event and the reference data then (readers of the employer); other events print nothing (404).
+// getEventDocument is GET /v1/employers/{id}/events/{event_id}.pdf[?through_seq=]: a payment's
+// receipt (缴费凭证), or the note of a reversal, a void or a refund, printed from the employer's
+// events through the event and the reference data then, and a later void of it among the events
+// recorded through through_seq (default: all) (readers of the employer); other events print
+// nothing (404), nor does an event recorded after through_seq.
 func (s *Server) getEventDocument(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	raw, err := s.readableHistory(r, id)
@@ -104,10 +106,25 @@ func (s *Server) getEventDocument(w http.ResponseWriter, r *http.Request) {
 		writeError(w, domain.NotFound("event_id", "%q: an event's document is read as {event_id}.pdf", r.PathValue("file")))
 		return
 	}
+	through, err := s.throughSeq(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	i := slices.IndexFunc(raw, func(ev eventstore.RawEvent) bool { return ev.ID == eventID })
 	if i < 0 {
 		writeError(w, domain.NotFound("event_id", "employer %s has no event %s", id, eventID))
 		return
+	}
+	if through != 0 {
+		// As the statement does: the document as the events recorded through through_seq print
+		// it (a payment's receipt then, before a later void of it).
+		if raw[i].Seq > through {
+			writeError(w, domain.NotFound("through_seq", "event %s was recorded at sequence %d, after %d", eventID, raw[i].Seq, through))
+			return
+		}
+		raw = slices.DeleteFunc(slices.Clone(raw), func(ev eventstore.RawEvent) bool { return ev.Seq > through })
+		i = slices.IndexFunc(raw, func(ev eventstore.RawEvent) bool { return ev.ID == eventID })
 	}
 	ref, err := s.cfg.Store.ReferenceAt(r.Context(), raw[i].Seq)
 	if err != nil {
