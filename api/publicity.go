@@ -25,7 +25,8 @@ func (s *Server) publicityRoutes() {
 // employers whose principal overdue on as_of exceeds above_fen (default 0), most first, as the
 // employer list selects them (GET /v1/employers?county=&arrears_above_fen=, run on the views as
 // of as_of) and each as GET /v1/employers/{id}?as_of= reads it from its events up to the views'
-// sequence, so that the same sequence prints the same bytes.
+// sequence, which the list prints, so that the same sequence prints the same bytes. as_of after
+// today is refused, as is through_seq (the views are read as they stand).
 func (s *Server) arrearsList(w http.ResponseWriter, r *http.Request) error {
 	code := r.PathValue("code")
 	ref := s.viewsRef()
@@ -48,6 +49,11 @@ func (s *Server) arrearsList(w http.ResponseWriter, r *http.Request) error {
 	if err := countyFilter(ref, code, asOf); err != nil {
 		return err
 	}
+	if r.URL.Query().Has("through_seq") {
+		// The list is selected from the live views: reading it at an earlier sequence would
+		// replay the whole ledger. It prints the sequence it was read at instead.
+		return domain.Invalid("through_seq", "is not a parameter of the arrears list: it is printed from the ledger as recorded now, and prints the sequence it was read at (X-Ledger-Seq)")
+	}
 	above := r.URL.Query().Get("above_fen")
 	if above == "" {
 		above = "0"
@@ -67,7 +73,7 @@ func (s *Server) arrearsList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	doc := documents.PublicityList{CountyCode: county.Code, CountyName: county.Name, AsOf: asOf, AboveFen: q.arrearsAbove,
+	doc := documents.PublicityList{CountyCode: county.Code, CountyName: county.Name, AsOf: asOf, AboveFen: q.arrearsAbove, Seq: l.Seq,
 		Rows: make([]documents.PublicityRow, 0, len(res.rows))}
 	for _, row := range res.rows {
 		raw, err := s.cfg.Store.History(r.Context(), row.EmployerID)

@@ -88,3 +88,44 @@ func TestReceiptThroughSeqPrintsItBeforeItsVoid(t *testing.T) {
 	}
 	e.wantUnchanged(t, cnt)
 }
+
+// TestArrearsListPrintsItsSequence prints a county's arrears list: it names the sequence it was
+// read at (X-Ledger-Seq), and a payment recorded later, dated before as_of, changes the list of
+// the same date and the sequence printed; through_seq is refused, naming it (the list is not
+// replayed at a sequence).
+func TestArrearsListPrintsItsSequence(t *testing.T) {
+	e := newReadEnv(t, today)
+	id := e.register(t, tokClerkA, orgCode(77000101), "360702")
+	e.mustWrite(t, empPath(id, "declarations"), tokClerkA,
+		`{"declared_on":"2006-10-10","period":"2006-09","lines":[{"insurance":"pension","headcount":3,"wage_base_fen":300000}]}`)
+	e.waitViews(t, e.count())
+	const path = "/v1/counties/360702/arrears-list.pdf?as_of=2006-12-31"
+	read := func() (string, string) {
+		t.Helper()
+		a := e.raw(t, http.MethodGet, path, tokAdmin, "")
+		if a.status != http.StatusOK {
+			t.Fatalf("GET %s: %d %.300s", path, a.status, a.body)
+		}
+		return pdfText(t, a.body), a.header.Get("X-Ledger-Seq")
+	}
+	first, seq := read()
+	if w := "账本序列 S=" + seq + "（此后记录的事项可能改变同一日期的名单）"; !strings.Contains(first, w) || !strings.Contains(first, "下列 1 户单位") {
+		t.Errorf("the list read at %s does not print %q and its employer:\n%s", seq, w, first)
+	}
+	e.mustWrite(t, empPath(id, "payments"), tokClerkA, paymentBody("SJ-101", 10_000_000, "2006-11-01"))
+	e.waitViews(t, e.count())
+	later, seq2 := read()
+	if seq2 == seq || !strings.Contains(later, "账本序列 S="+seq2) || !strings.Contains(later, "下列 0 户单位") {
+		t.Errorf("the list after a payment (read at %s, before at %s):\n%s", seq2, seq, later)
+	}
+
+	before := e.count()
+	for _, q := range []string{"&through_seq=" + seq, "&through_seq=abc"} {
+		r := e.get(t, path+q, tokAdmin)
+		wantError(t, r, http.StatusBadRequest, "invalid", "through_seq")
+		if !strings.Contains(r.str("detail"), "not a parameter of the arrears list") {
+			t.Errorf("arrears list%s: %s", q, r.Raw)
+		}
+	}
+	e.wantUnchanged(t, before)
+}

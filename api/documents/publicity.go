@@ -13,7 +13,11 @@ type PublicityList struct {
 	CountyCode, CountyName string
 	AsOf                   domain.Date
 	AboveFen               domain.Fen
-	Rows                   []PublicityRow
+	// Seq is the ledger sequence the list was read at, printed when set (a list without one
+	// prints the bytes it printed before lists named their sequence); events recorded later may
+	// change the list of the same date.
+	Seq  uint64
+	Rows []PublicityRow
 }
 
 // PublicityRow is one employer of a publicity list, as it stood on the list's date.
@@ -137,6 +141,9 @@ func (l *PublicityList) RenderAs(p Printing) ([]byte, error) {
 		d.font(11)
 		d.widePara(fmt.Sprintf("县（市、区）：%s（%s）　　截至日期：%s　　公示标准：欠缴本金超过人民币 %s 元　　金额单位：元",
 			l.CountyName, l.CountyCode, ChineseDate(l.AsOf), Yuan(l.AboveFen)))
+		if l.Seq != 0 {
+			d.widePara(fmt.Sprintf("数据来源：台账记录至账本序列 S=%d（此后记录的事项可能改变同一日期的名单）", l.Seq))
+		}
 		d.widePara(fmt.Sprintf("　　截至%s，下列 %d 户单位欠缴社会保险费本金（缴费期限已过，含本年度及以前年度）超过人民币 %s 元，按欠费合计从多到少排列，现予公示。",
 			ChineseDate(l.AsOf), len(l.Rows), Yuan(l.AboveFen)))
 		d.ln(2)
