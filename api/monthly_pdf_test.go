@@ -105,13 +105,17 @@ func wantMonthlyPDF(t *testing.T, text string, j monthlyAnswer, scope, total str
 	asOf := domain.MustDate(j.AsOf)
 	want := []string{
 		fmt.Sprintf("社会保险扩面征缴月报（%d年%d月）", month.Year(), month.Month()),
-		"报告月份：" + j.Month, "数据截至：" + documents.ChineseDate(asOf) + "（as_of " + j.AsOf + "）",
+		"报告月份：" + j.Month, "数据截至：" + documents.ChineseDate(asOf) + " 核算期",
 		"核算期（当期）：" + j.Period, "范围：" + scope, fmt.Sprintf("S=%d", j.Seq), "一、各险种汇总（" + total + "）",
 	}
 	if f != nil {
 		want = append(want, fmt.Sprintf("数据来源：冻结 %s，账本序列 S=%d", f.ID, f.ThroughSeq), "冻结摘要："+f.Digest)
 	} else {
 		want = append(want, fmt.Sprintf("数据来源：实时台账，账本序列 S=%d", j.Seq))
+	}
+	// A Chinese document, its date in Chinese.
+	if strings.Contains(text, "as_of") {
+		t.Errorf("the report prints %q:\n%s", "as_of", text)
 	}
 	for _, w := range want {
 		if !strings.Contains(text, w) {

@@ -100,8 +100,8 @@ func (m *MonthlyReport) RenderAs(p Printing) ([]byte, error) {
 		for first.Month() > 1 {
 			first = first.Prev()
 		}
-		d.widePara(fmt.Sprintf("报告月份：%s　　数据截至：%s（as_of %s）　　核算期（当期）：%s　　范围：%s",
-			m.Month, ChineseDate(m.AsOf), m.AsOf, m.Period, m.Scope))
+		d.widePara(fmt.Sprintf("报告月份：%s　　数据截至：%s　　核算期（当期）：%s　　范围：%s",
+			m.Month, ChineseDate(m.AsOf), m.Period, m.Scope))
 		if m.FreezeID != "" {
 			d.widePara(fmt.Sprintf("数据来源：冻结 %s，账本序列 S=%d", m.FreezeID, m.Seq))
 			d.widePara("冻结摘要：" + m.Digest)
