@@ -111,11 +111,14 @@ func wantMonthlyPDF(t *testing.T, text string, j monthlyAnswer, scope, total str
 	if f != nil {
 		want = append(want, fmt.Sprintf("数据来源：冻结 %s，账本序列 S=%d", f.ID, f.ThroughSeq), "冻结摘要："+f.Digest)
 	} else {
-		want = append(want, fmt.Sprintf("数据来源：实时台账，账本序列 S=%d", j.Seq))
+		want = append(want, fmt.Sprintf("数据来源：实时台账，账本序列 S=%d（未冻结：此后记录的事项可能改变本月数字", j.Seq))
 	}
-	// A Chinese document, its date in Chinese.
-	if strings.Contains(text, "as_of") {
-		t.Errorf("the report prints %q:\n%s", "as_of", text)
+	// A Chinese document, its date in Chinese; and live figures promise no reprint at their
+	// sequence (the report cannot be asked through one).
+	for _, w := range []string{"as_of", "同一序列打印相同内容"} {
+		if strings.Contains(text, w) {
+			t.Errorf("the report prints %q:\n%s", w, text)
+		}
 	}
 	for _, w := range want {
 		if !strings.Contains(text, w) {

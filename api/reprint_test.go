@@ -129,3 +129,21 @@ func TestArrearsListPrintsItsSequence(t *testing.T) {
 	}
 	e.wantUnchanged(t, before)
 }
+
+// TestMonthlyReportRefusesThroughSeq asks the monthly report through a sequence: 400 naming
+// through_seq and pointing to a freeze, whatever the format (the live figures are the views'
+// as they stand, and the PDF no longer promises a reprint at their sequence).
+func TestMonthlyReportRefusesThroughSeq(t *testing.T) {
+	e := newReadEnv(t, today)
+	e.register(t, tokClerkA, orgCode(77000102), "360702")
+	e.waitViews(t, e.count())
+	before := e.count()
+	for _, q := range []string{"?through_seq=1", "?through_seq=1&format=pdf", "?through_seq=1&format=csv", "?through_seq=abc&format=pdf"} {
+		r := e.get(t, "/v1/reports/monthly/2006-11"+q, tokAdmin)
+		wantError(t, r, http.StatusBadRequest, "invalid", "through_seq")
+		if !strings.Contains(r.str("detail"), "freeze={id}") {
+			t.Errorf("monthly report%s: %s, want it to point to a freeze", q, r.Raw)
+		}
+	}
+	e.wantUnchanged(t, before)
+}

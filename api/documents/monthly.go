@@ -106,7 +106,7 @@ func (m *MonthlyReport) RenderAs(p Printing) ([]byte, error) {
 			d.widePara(fmt.Sprintf("数据来源：冻结 %s，账本序列 S=%d", m.FreezeID, m.Seq))
 			d.widePara("冻结摘要：" + m.Digest)
 		} else {
-			d.widePara(fmt.Sprintf("数据来源：实时台账，账本序列 S=%d（未冻结；同一序列打印相同内容）", m.Seq))
+			d.widePara(fmt.Sprintf("数据来源：实时台账，账本序列 S=%d（未冻结：此后记录的事项可能改变本月数字；需固定不变的数字，请按冻结打印）", m.Seq))
 		}
 		d.widePara("口径：金额单位为元；参保率 = 参保人数 ÷ 应参保人数；缴费率 = 足额缴费人数 ÷ 参保人数；分母为 0 的比率记为 " + undefinedRate + "。")
 		d.widePara(fmt.Sprintf("　　　征缴率 = 实缴 ÷ 应缴，当期为核算期 %s，累计为 %s 至 %s；", m.Period, first, m.Period))
