@@ -253,8 +253,14 @@ func noticePrintedEarlier(t *testing.T, p documents.Printing) {
 	ctx := context.Background()
 	id := e.register(t, tokAdmin, orgCode(71000011), "360702")
 	// January's line paid on 04-10, March's due 04-15 unpaid: no fee accrued from 04-10 to 04-15,
-	// which the current printing's rate lines leave out and the earlier printings' do not.
-	e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[{"period":"2006-01","insurance":"pension","outstanding_fen":50000},{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`)
+	// which the fee-days printing's rate lines leave out and the earlier printings' do not. The
+	// twelve lines of 2005 make it long enough that the current printing's line and page breaks
+	// differ from the fee-days printing's (a short notice prints the same bytes under both).
+	lines := `{"period":"2006-01","insurance":"pension","outstanding_fen":50000},{"period":"2006-03","insurance":"pension","outstanding_fen":100000}`
+	for m := 1; m <= 12; m++ {
+		lines += fmt.Sprintf(`,{"period":"2005-%02d","insurance":"pension","outstanding_fen":%d}`, m, 12345+m)
+	}
+	e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[`+lines+`]}`)
 	e.mustWrite(t, empPath(id, "payments"), tokAdmin, `{"paid_on":"2006-04-10","amount_fen":50000,"receipt_no":"P-1","allocations":[{"insurance":"pension","period":"2006-01","amount_fen":50000}]}`)
 	raw, err := e.l.Store.History(ctx, id)
 	if err != nil {

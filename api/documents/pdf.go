@@ -51,16 +51,28 @@ const (
 	// from the earliest listed line's first day of fee to the issue date, days of no fee among
 	// them (lines paid in 2010, another due in 2012: 2‰ through 2011-06-30, 0.5‰ since).
 	OwnWriterFeeDays
+	// OwnWriterKeepTogether is OwnWriterFeeDays with lines broken and pages ended where they
+	// break nothing that reads as one: no line breaks inside a run of digits, Latin letters and
+	// the characters joining them in amounts, dates and codes (1,118.60, 2006-07, 360725) unless
+	// the run alone is wider than the line; no line starts with two closing marks ("）：") either,
+	// however many of them come together (carriedRuns); and a document's signature (the office
+	// and the date) is kept on one page with what it closes (the notice's last paragraph, the
+	// statement's totals, a receipt's or void note's sequence and hash, a wide document's last
+	// rows or paragraphs). The others printed "1,11⏎8.60", a line starting "）：" and a notice's
+	// signature alone on its last page.
+	OwnWriterKeepTogether
 )
 
 // Printings lists the ways documents are printed, the current one first.
-var Printings = []Printing{OwnWriterFeeDays, OwnWriterLineRules, OwnWriter, OwnGlyphs, WholeFont}
+var Printings = []Printing{OwnWriterKeepTogether, OwnWriterFeeDays, OwnWriterLineRules, OwnWriter, OwnGlyphs, WholeFont}
 
 // ownWriter reports whether p prints with our own writer, lineRules whether it breaks lines as
-// Chinese typesetting does, and feeDays whether a notice names its rates for the fee's days.
-func (p Printing) ownWriter() bool { return p >= OwnWriter }
-func (p Printing) lineRules() bool { return p >= OwnWriterLineRules }
-func (p Printing) feeDays() bool   { return p >= OwnWriterFeeDays }
+// Chinese typesetting does, feeDays whether a notice names its rates for the fee's days, and
+// keepTogether whether it keeps runs, closing marks and signatures with what they belong to.
+func (p Printing) ownWriter() bool    { return p >= OwnWriter }
+func (p Printing) lineRules() bool    { return p >= OwnWriterLineRules }
+func (p Printing) feeDays() bool      { return p >= OwnWriterFeeDays }
+func (p Printing) keepTogether() bool { return p >= OwnWriterKeepTogether }
 
 const (
 	font       = "songti"
@@ -108,7 +120,7 @@ type printer interface {
 // print prints the document body fills, the way p says.
 func print(p Printing, l layout, body func(d *doc)) ([]byte, error) {
 	if p.ownWriter() {
-		return writePDF(l, body, p.lineRules())
+		return writePDF(l, body, p.lineRules(), p.keepTogether())
 	}
 	ttf := songti
 	if p != WholeFont {

@@ -39,6 +39,10 @@ type writer struct {
 	// lineRules keeps punctuation where Chinese typesetting does at a line's break (carried): the
 	// OwnWriterLineRules printing.
 	lineRules bool
+	// keepTogether breaks no line inside a run of digits and Latin letters nor before any of a
+	// run of closing marks (carriedRuns), and keeps a signature with what it closes (doc.keep):
+	// the OwnWriterKeepTogether printing.
+	keepTogether bool
 }
 
 // page is a page's content stream, the footer not yet in it (it needs the page count).
@@ -70,7 +74,7 @@ const (
 )
 
 // writePDF prints the document body fills with our own writer.
-func writePDF(l layout, body func(d *doc), lineRules bool) ([]byte, error) {
+func writePDF(l layout, body func(d *doc), lineRules, keepTogether bool) ([]byte, error) {
 	face, err := songtiFace()
 	if err != nil {
 		return nil, fmt.Errorf("reading the documents' font: %w", err)
@@ -79,7 +83,7 @@ func writePDF(l layout, body func(d *doc), lineRules bool) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &writer{font: sub, wide: l.wide, breaks: !l.wide, footer: l.footer, lineRules: lineRules}
+	w := &writer{font: sub, wide: l.wide, breaks: !l.wide, footer: l.footer, lineRules: lineRules, keepTogether: keepTogether}
 	body(&doc{p: w})
 	desc, err := songtiDescriptor()
 	if err != nil {
@@ -211,6 +215,9 @@ func (w *writer) wrap(s string, width float64) []string {
 			if w.lineRules {
 				k = carried(line, r)
 			}
+			if w.keepTogether {
+				k = carriedRuns(line, r, func(k int) bool { return float64(w.units(line[len(line)-k:])+u)*size/1000 <= width })
+			}
 			out = append(out, string(line[:len(line)-k]))
 			line = append(line[:0], line[len(line)-k:]...)
 			units = 0
@@ -238,6 +245,51 @@ func carried(line []rune, r rune) int {
 		return 1
 	}
 	return 0
+}
+
+// carriedRuns is how many of a full line's last characters go on to the next line with r, the
+// character that did not fit, so that the break falls outside a run of characters that join
+// (joins: 1,118.60, 2006-07, 91360702MA35000044, 2‰), no line starts with closing punctuation
+// however many marks come together ("）：" goes on with the character before it) and none ends
+// with opening punctuation. A break between two Chinese characters, or between a Chinese
+// character and a run, stays allowed. What goes on must fit on a line with r (fits): when it
+// does not, the break keeps the run with the closing punctuation after it, else with the opening
+// punctuation before it, else the run alone, else it falls as carried's (a run wider than the
+// line breaks as before).
+func carriedRuns(line []rune, r rune, fits func(k int) bool) int {
+	at := func(i int) rune { // the character at i of line followed by r
+		if i < len(line) {
+			return line[i]
+		}
+		return r
+	}
+	for _, rule := range []struct{ closing, opening bool }{{true, true}, {true, false}, {false, true}, {false, false}} {
+		s := len(line) // line[:s] stays, line[s:] goes on
+		for s > 0 && (rule.closing && strings.ContainsRune(noLineStart, at(s)) || rule.opening && strings.ContainsRune(noLineEnd, line[s-1]) ||
+			joins(line[s-1]) && joins(at(s))) {
+			s--
+		}
+		if s > 0 && fits(len(line)-s) {
+			return len(line) - s
+		}
+	}
+	return carried(line, r)
+}
+
+// joins reports whether r is one of the characters of amounts, dates, codes and rates a line
+// does not break between: ASCII digits and letters, and . , : / - % ‰.
+func joins(r rune) bool {
+	return r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || strings.ContainsRune(".,:/-%‰", r)
+}
+
+// units is the width of rs in the font's thousandths of an em.
+func (w *writer) units(rs []rune) int {
+	n := 0
+	for _, r := range rs {
+		_, u := w.font.code(r)
+		n += u
+	}
+	return n
 }
 
 // The punctuation no printed line starts with, and that none ends with.
