@@ -144,18 +144,27 @@ func (b *Bulletin) RenderAs(p Printing) ([]byte, error) {
 			}
 			d.wideTable(cols, rows)
 		}
-		d.ln(3)
-		d.font(11)
-		d.widePara("三、表扬与通报批评")
-		d.widePara("规则：" + BulletinRule)
 		list := func(names []string) string {
 			if len(names) == 0 {
 				return "无"
 			}
 			return strings.Join(names, "、")
 		}
-		d.widePara("表扬：" + list(b.Praised))
-		d.widePara("通报批评：" + list(b.Criticised))
+		last := []string{"三、表扬与通报批评", "规则：" + BulletinRule, "表扬：" + list(b.Praised), "通报批评：" + list(b.Criticised)}
+		if d.keepsTogether() {
+			// The signature goes on one page with the section it closes, not alone.
+			d.font(11)
+			lines := 0
+			for _, s := range last {
+				lines += len(d.wrap(s, wideWidth))
+			}
+			d.wideKeep(3 + float64(lines)*6.5 + wideSignHeight)
+		}
+		d.ln(3)
+		d.font(11)
+		for _, s := range last {
+			d.widePara(s)
+		}
 		d.signature(bureau(b.City), b.ValidThrough)
 	})
 }

@@ -1,8 +1,13 @@
 package documents
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/projections"
 )
 
 // wrapped wraps s at every width from chars characters' to the whole's, as the current printing
@@ -101,6 +106,77 @@ func TestRuleNoLineStartsWithClosingMarks(t *testing.T) {
 					}
 				}
 			})
+		})
+	}
+}
+
+// The rule "the signature keeps with what it closes": however long the document, its last page
+// prints, besides the signature (the office and the date) and the footer, at least two lines of
+// what comes before it. A notice of 15 lines printed its signature alone on its second page.
+func TestRuleTheSignatureIsNotAloneOnItsPage(t *testing.T) {
+	on := domain.MustDate("2006-12-31")
+	payer := Payer{Name: "赣州市章贡区机械厂（集体）", OrgCode: "10000004-0", CountyCode: "360702", CountyName: "章贡区"}
+	type printed struct {
+		render         func() ([]byte, error)
+		office, signed string
+	}
+	for _, tc := range []struct {
+		name  string
+		sizes int
+		doc   func(n int) printed
+	}{
+		{"notice", 70, func(n int) printed {
+			no := longNotice(n)
+			return printed{no.Render, no.Office(), ChineseDate(no.IssuedOn)}
+		}},
+		{"statement", 45, func(n int) printed {
+			st := Statement{From: domain.MustDate("2006-01-01"), To: on, ThroughSeq: 812, Payer: payer}
+			for i := range n {
+				st.Rows = append(st.Rows, StatementRow{Seq: uint64(100 + i), On: domain.MustDate("2006-01-15") + domain.Date(5*i), What: "缴费 100.00 元",
+					Balances: projections.Balances{DueFen: domain.Fen(100000 + 28000*i)}})
+			}
+			return printed{st.Render, payer.office(), ChineseDate(on)}
+		}},
+		{"void note", 80, func(n int) printed {
+			v := EventDocument{Title: "冲正通知", Seq: 4712, ID: "1c9f4d3b-7a6e-4d2f-8b8c-3e5a7f9b1d2c", Hash: strings.Repeat("9f2c4e6a", 8), On: on, Payer: payer,
+				AmountFen: 123456, Corrects: "第 4711 号 缴费（2006-11-20）", Reason: strings.Repeat("收据号录入错误，", 4*n), VoidedBy: 4800}
+			return printed{v.Render, payer.office(), ChineseDate(on)}
+		}},
+		{"publicity list", 60, func(n int) printed {
+			l := PublicityList{CountyCode: "360702", CountyName: "章贡区", AsOf: on, AboveFen: 1000000}
+			for i := range n {
+				l.Rows = append(l.Rows, PublicityRow{Name: "赣州市章贡区第" + strconv.Itoa(i+1) + "机械厂", Code: fmt.Sprintf("91360702MA%08d", 35000000+i),
+					ArrearsCurrentYearFen: 1234567, MonthsOverdue: 12, Oldest: domain.MustPeriod("2005-01"), Stage: "通知"})
+			}
+			return printed{l.Render, "章贡区社会保险事业管理局", ChineseDate(on)}
+		}},
+		{"bulletin", 40, func(n int) printed {
+			b := Bulletin{FreezeID: "frz-2006-12", ThroughSeq: 88123, ValidThrough: on, Period: domain.MustPeriod("2006-11"), Scope: "全市",
+				Total: figures("", "合计", 10), Measures: []string{"扩面"}, Weighting: "扩面 100%"}
+			for i := range n {
+				b.Counties = append(b.Counties, figures(strconv.Itoa(360700+i), "第"+strconv.Itoa(i+1)+"县", 1))
+			}
+			return printed{b.Render, bureau(""), ChineseDate(on)}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for n := range tc.sizes {
+				p := tc.doc(n)
+				pdf, err := p.render()
+				if err != nil {
+					t.Fatal(err)
+				}
+				pages := strings.Split(strings.TrimRight(string(poppler(t, pdf, "pdftotext", "-layout", "-enc", "UTF-8", "-", "-")), "\f\n"), "\f")
+				var rest []string
+				for _, l := range strings.Split(pages[len(pages)-1], "\n") {
+					if l = strings.TrimSpace(l); l != "" && l != p.office && l != p.signed && !strings.Contains(l, "共 "+strconv.Itoa(len(pages))+" 页") {
+						rest = append(rest, l)
+					}
+				}
+				if pageOf(pages, p.office) != len(pages)-1 || len(rest) < 2 {
+					t.Errorf("%d: the signature is on page %d of %d with %d other lines: %q", n, pageOf(pages, p.office)+1, len(pages), len(rest), rest)
+				}
+			}
 		})
 	}
 }

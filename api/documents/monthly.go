@@ -135,8 +135,8 @@ func (m *MonthlyReport) RenderAs(p Printing) ([]byte, error) {
 		// section prints headings and a table under them, on a new page unless all of it fits on
 		// this one (a table longer than a page flows on, its header repeated). A section of the
 		// whole city fills most of a page, and the last one leaves just room for the signature.
-		section := func(headings []string, cols []column, rows [][]string) {
-			if d.y()+3+float64(len(headings))*6.5+float64(len(rows)+1)*(tableLine+2) > wideBottom {
+		section := func(headings []string, cols []column, rows [][]string, tail float64) {
+			if d.y()+3+float64(len(headings))*6.5+float64(len(rows)+1)*(tableLine+2)+tail > wideBottom {
 				d.addPage()
 			} else {
 				d.ln(3)
@@ -145,17 +145,22 @@ func (m *MonthlyReport) RenderAs(p Printing) ([]byte, error) {
 			for _, h := range headings {
 				d.widePara(h)
 			}
-			d.wideTable(cols, rows)
+			d.wideTableKeep(cols, rows, tail)
 		}
 		sum := "（" + m.TotalName + "）"
 		cols, rows := byInsurance(monthlyCoverageColumns, monthlyCoverage)
-		section([]string{sectionNumbers[0] + "、各险种汇总" + sum, "（一）参保、缴费人数与当期征缴"}, cols, rows)
+		section([]string{sectionNumbers[0] + "、各险种汇总" + sum, "（一）参保、缴费人数与当期征缴"}, cols, rows, 0)
 		cols, rows = byInsurance(monthlyArrearsColumns, monthlyArrears)
-		section([]string{"（二）累计征缴、欠费与清欠"}, cols, rows)
+		section([]string{"（二）累计征缴、欠费与清欠"}, cols, rows, 0)
 		for i, ins := range domain.Insurances {
 			title := sectionNumbers[i+1] + "、" + InsuranceName(ins)
-			section([]string{title, "（一）" + InsuranceName(ins) + "：参保、缴费人数与当期征缴"}, monthlyCoverageColumns, byCounty(ins, monthlyCoverage))
-			section([]string{"（二）" + InsuranceName(ins) + "：累计征缴、欠费与清欠"}, monthlyArrearsColumns, byCounty(ins, monthlyArrears))
+			// The last section keeps its last rows with the signature (signTail).
+			tail := 0.0
+			if i == len(domain.Insurances)-1 {
+				tail = d.signTail()
+			}
+			section([]string{title, "（一）" + InsuranceName(ins) + "：参保、缴费人数与当期征缴"}, monthlyCoverageColumns, byCounty(ins, monthlyCoverage), 0)
+			section([]string{"（二）" + InsuranceName(ins) + "：累计征缴、欠费与清欠"}, monthlyArrearsColumns, byCounty(ins, monthlyArrears), tail)
 		}
 		d.signature(bureau(m.City), m.AsOf)
 	})

@@ -368,9 +368,14 @@ func (n *Notice) body(d *doc, p Printing) {
 	d.paragraph("欠缴本金：人民币 " + Yuan(n.PrincipalFen) + " 元（大写：" + domain.ChineseCapitals(n.PrincipalFen) + "）")
 	d.paragraph("滞 纳 金：人民币 " + Yuan(n.LateFeeFen) + " 元（大写：" + domain.ChineseCapitals(n.LateFeeFen) + "）")
 	d.paragraph("合　　计：人民币 " + Yuan(n.TotalFen) + " 元（大写：" + domain.ChineseCapitals(n.TotalFen) + "）")
+	last := "　　请你单位于" + ChineseDate(n.Deadline) + "前将上述欠缴的社会保险费及滞纳金足额缴纳。逾期仍不缴纳的，" +
+		"将依法从欠缴之日起继续按日加收滞纳金，并由劳动保障行政部门依法处理或申请人民法院强制执行。"
+	if d.keepsTogether() {
+		// The signature goes on one page with the paragraph it closes: a page of it alone was printed.
+		d.keep(2 + float64(len(d.wrap(last, textWidth)))*paragraphLine + 10 + 2*7)
+	}
 	d.ln(2)
-	d.paragraph("　　请你单位于" + ChineseDate(n.Deadline) + "前将上述欠缴的社会保险费及滞纳金足额缴纳。逾期仍不缴纳的，" +
-		"将依法从欠缴之日起继续按日加收滞纳金，并由劳动保障行政部门依法处理或申请人民法院强制执行。")
+	d.paragraph(last)
 	d.ln(10)
 	d.cell(textWidth, 7, n.Office(), "", 1, "R")
 	d.cell(textWidth, 7, ChineseDate(n.IssuedOn), "", 1, "R")

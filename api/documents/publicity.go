@@ -68,20 +68,38 @@ type column struct {
 
 // wideTable prints rows under columns, wrapping each cell between any two characters, the header
 // again at the top of every page the table flows onto.
-func (d *doc) wideTable(cols []column, rows [][]string) {
+func (d *doc) wideTable(cols []column, rows [][]string) { d.wideTableKeep(cols, rows, 0) }
+
+// wideTableKeep is wideTable keeping its last two rows on one page with the tail mm that follow
+// it (a signature: signTail), the header above them, when tail is not 0.
+func (d *doc) wideTableKeep(cols []column, rows [][]string, tail float64) {
 	d.font(tableFontSize)
-	var row func(cells []string, header bool)
-	row = func(cells []string, header bool) {
+	wrap := func(cells []string) ([][]string, float64) {
 		wrapped := make([][]string, len(cols))
 		lines := 1
 		for i, c := range cols {
 			wrapped[i] = d.wrap(cells[i], c.width-2)
 			lines = max(lines, len(wrapped[i]))
 		}
-		h := float64(lines)*tableLine + 2
-		if !header && d.y()+h > wideBottom {
+		return wrapped, float64(lines)*tableLine + 2
+	}
+	// keep[i] is what must follow row i on its page: the rows after it among the last two, and tail.
+	keep := make([]float64, len(rows))
+	if tail > 0 {
+		for i := len(rows) - 1; i >= max(0, len(rows)-2); i-- {
+			keep[i] = tail
+			if i+1 < len(rows) {
+				_, h := wrap(rows[i+1])
+				keep[i] = keep[i+1] + h
+			}
+		}
+	}
+	var row func(cells []string, header bool, keep float64)
+	row = func(cells []string, header bool, keep float64) {
+		wrapped, h := wrap(cells)
+		if !header && d.y()+h+keep > wideBottom {
 			d.addPage()
-			row(titles(cols), true)
+			row(titles(cols), true, 0)
 		}
 		x, y := d.x(), d.y()
 		for i, c := range cols {
@@ -98,9 +116,9 @@ func (d *doc) wideTable(cols []column, rows [][]string) {
 		}
 		d.setXY(margin, y+h)
 	}
-	row(titles(cols), true)
-	for _, r := range rows {
-		row(r, false)
+	row(titles(cols), true, 0)
+	for i, r := range rows {
+		row(r, false, keep[i])
 	}
 }
 
@@ -158,15 +176,34 @@ func (l *PublicityList) RenderAs(p Printing) ([]byte, error) {
 		}
 		cur, prior, fee := l.Totals()
 		rows = append(rows, []string{"合计", strconv.Itoa(len(l.Rows)) + " 户", "", Yuan(cur), Yuan(prior), Yuan(cur + prior), Yuan(fee), "", "", ""})
-		d.wideTable(publicityColumns, rows)
+		d.wideTableKeep(publicityColumns, rows, d.signTail())
 		d.signature(l.CountyName+"社会保险事业管理局", l.AsOf)
 	})
+}
+
+// signTail is what a wide document's signature prints, to keep on one page with what it closes
+// when the document keeps them together (keepsTogether), else 0.
+func (d *doc) signTail() float64 {
+	if d.keepsTogether() {
+		return wideSignHeight
+	}
+	return 0
+}
+
+// wideSignHeight is what signature prints.
+const wideSignHeight = 8 + 2*7
+
+// wideKeep starts a new landscape page unless h mm more fit on this one.
+func (d *doc) wideKeep(h float64) {
+	if d.p != nil && d.y()+h > wideBottom {
+		d.addPage()
+	}
 }
 
 // signature closes a wide document with the office and the date, on a new page when they do
 // not fit.
 func (d *doc) signature(office string, on domain.Date) {
-	if d.y()+22 > wideBottom {
+	if d.y()+wideSignHeight > wideBottom {
 		d.addPage()
 	}
 	d.ln(8)

@@ -102,10 +102,16 @@ func (e *EventDocument) RenderAs(p Printing) ([]byte, error) {
 		if e.VoidedBy != 0 {
 			para(fmt.Sprintf("本%s所载业务已由账本序号 %d 的冲正作废。", e.Title, e.VoidedBy))
 		}
+		seq, hash := fmt.Sprintf("账本序号：%d　业务编号：%s", e.Seq, e.ID), "哈希："+e.Hash
+		if d.keepsTogether() {
+			// The signature goes on one page with the sequence and hash it closes, not alone.
+			d.font(9)
+			d.keep(2 + float64(len(d.wrap(seq, textWidth))+len(d.wrap(hash, textWidth)))*paragraphLine + signHeight)
+		}
 		d.ln(2)
 		d.font(9)
-		para(fmt.Sprintf("账本序号：%d　业务编号：%s", e.Seq, e.ID))
-		para("哈希：" + e.Hash)
+		para(seq)
+		para(hash)
 		d.footerSign(e.Payer, e.On)
 	})
 }

@@ -374,6 +374,13 @@ func (d *doc) keep(h float64) {
 	}
 }
 
+// keepsTogether reports whether the document prints the OwnWriterKeepTogether way, which keeps
+// a signature on one page with what it closes.
+func (d *doc) keepsTogether() bool {
+	w, ok := d.p.(*writer)
+	return ok && w.keepTogether
+}
+
 // footerSign prints the issuing office and the date at the end of a document, both on one page.
 func (d *doc) footerSign(p Payer, on domain.Date) {
 	d.keep(signHeight)
