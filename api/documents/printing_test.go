@@ -43,11 +43,19 @@ func TestEveryPrintingPrintsTheBytesItPrinted(t *testing.T) {
 		{"notice", OwnWriterFeeDays, "60178a764b9d6ae70c0b4f3a1b0fb85c59e009941943881e6c4a8198d1b94238"},
 		{"notice of 40 lines", OwnWriterFeeDays, "b338484de15536a4448a3eaf0a9d529b56ab964eb80e7931a48a137b6af5eed8"},
 		{"publicity list", OwnWriterFeeDays, "cc108474bb6b7b7c2078e60f35cb0c0a04b64a2999aaf6fd4c16dfbad8bda497"},
+		{"notice of 15 lines", OwnWriterFeeDays, "f8700021600d95f73cba2f1fbdcfb2e8d762b5f4badb66eb82c8cf8b87d04f4a"},
+		// Keeping runs, marks and signatures together changes what breaks them alone: these break
+		// none, the same bytes; the notice of 15 lines printed its date alone on page 2.
+		{"notice", OwnWriterKeepTogether, "60178a764b9d6ae70c0b4f3a1b0fb85c59e009941943881e6c4a8198d1b94238"},
+		{"notice of 40 lines", OwnWriterKeepTogether, "b338484de15536a4448a3eaf0a9d529b56ab964eb80e7931a48a137b6af5eed8"},
+		{"publicity list", OwnWriterKeepTogether, "cc108474bb6b7b7c2078e60f35cb0c0a04b64a2999aaf6fd4c16dfbad8bda497"},
+		{"notice of 15 lines", OwnWriterKeepTogether, "c8eb032b87f3c55d50e8ebe58f066b45b21555908b40cc6970ee6ec43a10e03b"},
 	} {
 		render := kinds[c.doc]
-		if c.doc == "notice of 40 lines" {
-			n := longNotice(40)
-			render = n.RenderAs
+		if lines, ok := strings.CutPrefix(c.doc, "notice of "); ok {
+			n, _ := strconv.Atoi(strings.TrimSuffix(lines, " lines"))
+			notice := longNotice(n)
+			render = notice.RenderAs
 		}
 		pdf, err := render(c.p)
 		if err != nil {
@@ -135,6 +143,30 @@ func TestOwnWriterPrintsTheSameText(t *testing.T) {
 				t.Errorf("pdffonts: want one font, embedded, a subset, Identity-H, with a ToUnicode map:\n%s", strings.Join(fonts, "\n"))
 			}
 		})
+	}
+}
+
+// TestTheCurrentPrintingPrintsTheSameTextAsTheOneBefore prints every kind of document the
+// current way (OwnWriterKeepTogether) and the way before it: the same text, figures and all, but
+// for where lines and pages break (the footers, which count the pages, aside).
+func TestTheCurrentPrintingPrintsTheSameTextAsTheOneBefore(t *testing.T) {
+	footer := regexp.MustCompile(`(?m)^.*第 \d+ 页 共 \d+ 页$`)
+	text := func(pdf []byte) string {
+		return strings.Join(strings.Fields(footer.ReplaceAllString(textLines(t, pdf), "")), "")
+	}
+	notice := longNotice(15)
+	for _, c := range append(printedKinds(), printedKind{name: "notice of 15 lines", render: notice.RenderAs}) {
+		now, err := c.render(Printings[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, err := c.render(OwnWriterFeeDays)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := text(now), text(before); got != want {
+			t.Errorf("the %s's text differs from the printing before's:\n%s\n----\n%s", c.name, got, want)
+		}
 	}
 }
 
