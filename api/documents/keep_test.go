@@ -158,8 +158,17 @@ func TestRuleTheSignatureIsNotAloneOnItsPage(t *testing.T) {
 			}
 			return printed{b.Render, bureau(""), ChineseDate(on)}
 		}},
+		{"monthly report", 30, func(n int) printed {
+			m := MonthlyReport{Month: domain.MustPeriod("2006-12"), AsOf: on, Period: domain.MustPeriod("2006-11"), Seq: 88123, Scope: "全市",
+				Total: figures("", "合计", 10), TotalName: "全市合计"}
+			for i := range n {
+				m.Counties = append(m.Counties, figures(strconv.Itoa(360700+i), "第"+strconv.Itoa(i+1)+"县", 1))
+			}
+			return printed{m.Render, bureau(""), ChineseDate(on)}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			for n := range tc.sizes {
 				p := tc.doc(n)
 				pdf, err := p.render()
