@@ -139,3 +139,28 @@ func TestPublicityListPrintsTheListsFigures(t *testing.T) {
 	wantError(t, e.get(t, "/v1/counties/360702/arrears-list.pdf?above_fen=1.5", tokAdmin), 400, "invalid", "above_fen")
 	e.wantUnchanged(t, before)
 }
+
+// TestAPublicityListPrintsANameTheFontLacksWithABox: one payer whose name holds a character
+// outside the documents' font (堃) does not withhold its county's list: its name is printed with
+// □ in the character's place, beside its code, and a note says what □ means.
+func TestAPublicityListPrintsANameTheFontLacksWithABox(t *testing.T) {
+	e := newReadEnv(t, domain.MustDate("2006-06-30"))
+	var codes []string
+	for i, name := range []string{"甲厂", "赣州市堃龙机械厂"} {
+		codes = append(codes, orgCode(76000001+i))
+		id := e.mustWrite(t, "/v1/employers", tokAdmin, fmt.Sprintf(`{"name":%q,"county":"360702","org_code":%q,"kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`,
+			name, codes[i])).str("employer_id")
+		e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`)
+	}
+	e.waitViews(t, e.count()) // the list is read from the views as they stand
+	a := e.raw(t, http.MethodGet, "/v1/counties/360702/arrears-list.pdf?as_of=2006-06-30", tokAuditor, "")
+	if a.status != http.StatusOK {
+		t.Fatalf("the list: %d %.300s", a.status, a.body)
+	}
+	text := pdfText(t, a.body)
+	for _, w := range []string{"甲厂", "赣州市□龙机械厂", codes[1], "“□”是本名单字库印不出的字"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("the list does not print %q:\n%s", w, text)
+		}
+	}
+}

@@ -166,19 +166,50 @@ func (l *PublicityList) RenderAs(p Printing) ([]byte, error) {
 			ChineseDate(l.AsOf), len(l.Rows), Yuan(l.AboveFen)))
 		d.ln(2)
 		rows := make([][]string, 0, len(l.Rows)+1)
+		boxed := false // a name printed with a character the font lacks as □
 		for i, r := range l.Rows {
 			oldest := ""
 			if r.MonthsOverdue > 0 {
 				oldest = r.Oldest.String()
 			}
-			rows = append(rows, []string{strconv.Itoa(i + 1), r.Name, r.Code, Yuan(r.ArrearsCurrentYearFen), Yuan(r.ArrearsPriorYearsFen),
+			name, b := boxUnprintable(r.Name)
+			boxed = boxed || b
+			rows = append(rows, []string{strconv.Itoa(i + 1), name, r.Code, Yuan(r.ArrearsCurrentYearFen), Yuan(r.ArrearsPriorYearsFen),
 				Yuan(r.ArrearsFen()), Yuan(r.LateFeeFen), strconv.Itoa(r.MonthsOverdue), oldest, r.Stage})
 		}
 		cur, prior, fee := l.Totals()
 		rows = append(rows, []string{"合计", strconv.Itoa(len(l.Rows)) + " 户", "", Yuan(cur), Yuan(prior), Yuan(cur + prior), Yuan(fee), "", "", ""})
-		d.wideTableKeep(publicityColumns, rows, d.signTail())
+		tail := d.signTail()
+		if boxed && tail > 0 {
+			tail += 6.5 // the note below, on the signature's page too
+		}
+		d.wideTableKeep(publicityColumns, rows, tail)
+		if boxed {
+			d.widePara("注：单位名称中的“□”是本名单字库印不出的字，单位以其信用代码/机构代码为准。")
+		}
 		d.signature(l.CountyName+"社会保险事业管理局", l.AsOf)
 	})
+}
+
+// boxUnprintable is s with each character the documents' font has no glyph for printed as □,
+// and whether there was one: a publicity list names every payer in arrears, and one name the
+// font cannot print does not withhold the county's list.
+func boxUnprintable(s string) (string, bool) {
+	face, err := songtiFace()
+	if err != nil {
+		return s, false // the font is unreadable: printing fails and says so
+	}
+	boxed := false
+	out := []rune(s)
+	for i, r := range out {
+		if _, ok := face.glyphOf[r]; !ok {
+			out[i], boxed = '□', true
+		}
+	}
+	if !boxed {
+		return s, false
+	}
+	return string(out), true
 }
 
 // signTail is what a wide document's signature prints, to keep on one page with what it closes
