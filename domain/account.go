@@ -169,6 +169,20 @@ func (a *Account) payment(receipt string) (entry, bool) {
 	return entry{}, false
 }
 
+// baseSetOn is the date of the declaration or assessment of period p that stands (the latest
+// by date: one dated earlier, recorded later, replaces nothing), and whether there is one among
+// the entries (a compacted account's settled periods are not).
+func (a *Account) baseSetOn(p Period) (Date, bool) {
+	var on Date
+	found := false
+	for i := range a.entries {
+		if en := &a.entries[i]; en.kind == entrySetBase && en.period == p && (!found || en.date > on) {
+			on, found = en.date, true
+		}
+	}
+	return on, found
+}
+
 // bookThrough applies, from the carry, the entries applied(asOf) lists.
 func (a *Account) bookThrough(asOf Date, fees []LateFeeRate) *book {
 	return a.fillThrough(new(book), asOf, fees)

@@ -67,6 +67,9 @@ func (r *FileDeclaration) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if err := notBefore(e, "declared_on", r.ev.DeclaredOn); err != nil {
 		return nil, err
 	}
+	if err := replacesBase(e, "declared_on", r.ev.Period, r.ev.DeclaredOn); err != nil {
+		return nil, err
+	}
 	ev := r.ev
 	ev.Lines = slices.Clone(r.ev.Lines)
 	for i := range ev.Lines {
@@ -86,6 +89,16 @@ func (r *FileDeclaration) Decide(e *Employer, ctx Context) ([]Payload, error) {
 		l.RateBP, l.DueFen = bp, due
 	}
 	return []Payload{ev}, nil
+}
+
+// replacesBase refuses a declaration or assessment of period p dated on d before the one of p
+// that stands: the latest by date stands (DOMAIN.md: a later declaration replaces the earlier
+// one), so it would be recorded and change nothing.
+func replacesBase(e *Employer, field string, p Period, d Date) error {
+	if on, ok := e.Account.baseSetOn(p); ok && d < on {
+		return Conflict(field, "%s is before the declaration or assessment of %s that stands, dated %s: one dated earlier would not replace it (date the correction on or after %s, or void that one first)", d, p, on, on)
+	}
+	return nil
 }
 
 // AssessLine is one insurance of an explicit assessment.
@@ -147,6 +160,9 @@ func (r *MakeAssessment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 		return nil, err
 	}
 	if err := notBefore(e, "assessed_on", r.ev.AssessedOn); err != nil {
+		return nil, err
+	}
+	if err := replacesBase(e, "assessed_on", r.ev.Period, r.ev.AssessedOn); err != nil {
 		return nil, err
 	}
 	ev := r.ev

@@ -25,8 +25,8 @@ func newPayerBook(t *testing.T) *payerBook {
 	return b
 }
 
-// do checks and decides cmd as actor, on the events so far, and records what it decides.
-func (b *payerBook) do(actor string, cmd Command) ([]Event, error) {
+// decide checks and decides cmd as actor, on the events so far, appending nothing.
+func (b *payerBook) decide(actor string, cmd Command) ([]Payload, error) {
 	ctx := Context{Ref: b.ref, Today: b.today, Actor: actor}
 	if _, ok := cmd.(EventsDecider); ok {
 		ctx.Events = b.evs
@@ -34,15 +34,25 @@ func (b *payerBook) do(actor string, cmd Command) ([]Event, error) {
 	if err := cmd.Check(ctx); err != nil {
 		return nil, err
 	}
-	ps, err := cmd.Decide(b.e, ctx)
+	return cmd.Decide(b.e, ctx)
+}
+
+// do checks and decides cmd as actor, on the events so far, and records what it decides.
+func (b *payerBook) do(actor string, cmd Command) ([]Event, error) {
+	ps, err := b.decide(actor, cmd)
 	if err != nil {
 		return nil, err
 	}
+	return b.append(actor, cmd.Date(), ps), nil
+}
+
+// append records payloads ps, dated on, as actor's events.
+func (b *payerBook) append(actor string, on Date, ps []Payload) []Event {
 	var out []Event
 	for _, p := range ps {
 		n := uint64(len(b.evs) + 1)
 		ev := Event{Envelope: Envelope{ID: fmt.Sprintf("ev-%d", n), Type: p.EventType(), EmployerID: "p1", Seq: n, N: n,
-			OccurredOn: cmd.Date(), Actor: actor}, Body: p}
+			OccurredOn: on, Actor: actor}, Body: p}
 		b.evs = append(b.evs, ev)
 		b.e.Apply(ev)
 		out = append(out, ev)
@@ -51,7 +61,7 @@ func (b *payerBook) do(actor string, cmd Command) ([]Event, error) {
 		b.e = &Employer{ID: "p1", SkipHistory: true}
 		b.e.Fold(b.evs)
 	}
-	return out, nil
+	return out
 }
 
 func (b *payerBook) must(actor string, cmd Command) Event {
@@ -287,8 +297,15 @@ func TestAVoidOfAnEventLaterOnesStandOnNamesThem(t *testing.T) {
 		}},
 		{"a declaration that stays the ground though re-declared with an earlier date later", func(b *payerBook) (Event, Event) {
 			b.must("clerk:wang", &RecordEnrollment{Insurance: "unemployment", Headcount: "3", EffectiveOn: "2006-04-01"})
+			// Dated before d and recorded after it, as a ledger written before such a declaration
+			// was refused holds it (decided before d, appended after): d's line stands.
+			early := declaration("2006-05-15", "2006-04", "500000")
+			ps, err := b.decide("clerk:wang", early)
+			if err != nil {
+				b.t.Fatal(err)
+			}
 			d := b.must("clerk:wang", declaration("2006-05-20", "2006-04", "1000000"))
-			b.must("clerk:wang", declaration("2006-05-15", "2006-04", "500000")) // dated before d: d's line stands
+			b.append("clerk:wang", early.Date(), ps)
 			a := b.must("clerk:wang", &MakeAssessment{AssessedOn: "2006-06-20", Period: "2006-05", Reason: AssessNoDeclaration})
 			return d, a
 		}},
@@ -627,5 +644,29 @@ func TestAFeeThatNoLongerAccruesLapsesTheWaiverBeforeTheFeePaid(t *testing.T) {
 	}
 	if err := b.e.Account.CheckInvariants(MustDate("2006-06-30"), defaultRef().LateFees); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestADeclarationOrAssessmentDatedBeforeTheStandingOneIsRefused: the latest by date stands, so
+// one of the period dated before it would be recorded and change nothing; it is refused naming
+// its date and the standing one's. One dated on the standing one's day replaces it, and once the
+// standing one is voided an earlier date is accepted.
+func TestADeclarationOrAssessmentDatedBeforeTheStandingOneIsRefused(t *testing.T) {
+	b := newPayerBook(t)
+	b.must("clerk:wang", &RecordEnrollment{Insurance: "unemployment", Headcount: "3", EffectiveOn: "2006-04-01"})
+	standing := b.must("clerk:wang", declaration("2006-06-05", "2006-05", "10000000"))
+	if detail := b.refused("clerk:wang", declaration("2006-06-01", "2006-05", "1000000"), KindConflict, "declared_on"); !strings.Contains(detail, "2006-06-05") {
+		t.Errorf("the refusal %q does not name the standing declaration's date", detail)
+	}
+	b.refused("clerk:wang", &MakeAssessment{AssessedOn: "2006-06-04", Period: "2006-05", Reason: AssessAudit,
+		Lines: []AssessLine{{Insurance: "unemployment", DueFen: "5000"}}}, KindConflict, "assessed_on")
+	assessed := b.must("clerk:wang", &MakeAssessment{AssessedOn: "2006-07-20", Period: "2006-06", Reason: AssessNoDeclaration})
+	b.refused("clerk:wang", declaration("2006-07-10", "2006-06", "1000000"), KindConflict, "declared_on")
+	b.must("clerk:wang", declaration("2006-07-20", "2006-06", "1000000")) // on the assessment's day: it settles it
+	b.must("auditor:li", &VoidEvent{EventID: standing.ID, VoidedOn: "2006-07-25", Reason: "基数有误"})
+	b.must("clerk:wang", declaration("2006-06-01", "2006-05", "1000000"))
+	// Unemployment at 3% of 10,000.00 yuan: 300.00 yuan each.
+	if st := b.e.Account.Statement(MustDate("2006-12-31"), b.ref.LateFees); st.Totals.DueFen != 30000+30000 {
+		t.Errorf("due %s, want the corrected May and June declarations' 300.00 yuan each (the assessment %s replaced)", st.Totals.DueFen, assessed.ID)
 	}
 }

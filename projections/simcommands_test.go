@@ -129,7 +129,11 @@ func (s *simulation) declare(p *simPayer) {
 		s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{kind: domain.KindConflict, what: "declaration_deregistered"}, nil)
 		return
 	}
-	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{what: what}, func(res eventstore.Result) {
+	exp := expect{what: what}
+	if setAfter(p.events, period, d) {
+		exp.kind = domain.KindConflict // it would replace nothing
+	}
+	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(res eventstore.Result) {
 		p.declared[period] = true
 		s.record(p, res, e)
 	})
@@ -253,7 +257,16 @@ func (s *simulation) assess(p *simPayer) {
 			exp = expect{kind: domain.KindConflict, what: "assessment"}
 		}
 	}
+	if setAfter(p.events, period, d) {
+		exp = expect{kind: domain.KindConflict, what: "assessment"} // it would replace nothing
+	}
 	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(res eventstore.Result) { s.record(p, res, e) })
+}
+
+// setAfter reports whether a declaration or assessment of period dated after d stands among
+// events: one dated d would replace nothing, and the ledger refuses it.
+func setAfter(events []*mEvent, period domain.Period, d domain.Date) bool {
+	return slices.ContainsFunc(events, func(e *mEvent) bool { return e.kind == mSet && e.period == period && e.date > d })
 }
 
 func (s *simulation) audit(p *simPayer) {
