@@ -387,12 +387,12 @@ func (s *book) reset() {
 }
 
 // Compact takes what is dated on or before through out of the employer's working state: the
-// account's settled lines (Account.Compact, summed under the county the employer was in at the
-// start of their period) and the dated facts no date after through needs. It returns false,
+// account's settled lines (Account.Compact, summed under the county each counts in:
+// CountyOfPeriod) and the dated facts no date after through needs. It returns false,
 // changing nothing, when the account cannot be compacted. Reads of a compacted employer must be
 // for dates after through and periods from keepFrom on.
 func (e *Employer) Compact(through Date, keepFrom Period, fees []LateFeeRate) bool {
-	receipts, ok := e.Account.Compact(through, keepFrom, fees, func(p Period) string { return e.CountyOn(p.FirstDay()) })
+	receipts, ok := e.Account.Compact(through, keepFrom, fees, e.CountyOfPeriod)
 	if !ok {
 		return false
 	}

@@ -218,6 +218,18 @@ func (e *Employer) CountyOn(d Date) string {
 	return e.County
 }
 
+// CountyOfPeriod is the county a line of period p counts in: the employer's county on p's first
+// day and, for a period begun before the employer entered the ledger, its county at the end of
+// its entry day: a transfer dated on that day corrects a registration in the wrong county, for
+// every line (a clerk cannot date a transfer before the entry).
+func (e *Employer) CountyOfPeriod(p Period) string {
+	d := p.FirstDay()
+	if len(e.History.Counties) > 0 {
+		d = max(d, e.History.Counties[0].On)
+	}
+	return e.CountyOn(d)
+}
+
 // ProfileOn is the payer's registration facts as known on d: the profile it entered with,
 // changed by every change dated on or before d, in date order (then the order recorded),
 // whenever each was recorded; its County is the county on d (CountyOn). Without the history

@@ -454,6 +454,20 @@ const rulesDroppedLines = 15
 // mining segment (非煤矿山), which DOMAIN.md lists among the plan's segments.
 const rulesMiningSegment = 15
 
+// rulesEntryCounty is the first code version (views-16) for which a line of a period begun
+// before the payer entered the ledger counts in its county at the end of its entry day (a
+// transfer dated on it corrects a registration in the wrong county: domain CountyOfPeriod);
+// before it, in the county it registered in.
+const rulesEntryCounty = 16
+
+// lineCounty is the county a line of period p of e counts in, by q's rules.
+func lineCounty(e *domain.Employer, p domain.Period, q Query) string {
+	if q.follows(rulesEntryCounty) {
+		return e.CountyOfPeriod(p)
+	}
+	return e.CountyOn(p.FirstDay())
+}
+
 // follows reports whether q's figures are counted by the rules from code version v on.
 func (q Query) follows(v int) bool { return q.rules == 0 || q.rules >= v }
 
@@ -509,7 +523,7 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 		}
 	}
 	for _, l := range st.Lines {
-		county := ref.CountyCodeOn(e.CountyOn(l.Period.FirstDay()), q.AsOf)
+		county := ref.CountyCodeOn(lineCounty(e, l.Period, q), q.AsOf)
 		f := c.at(county)
 		x := &f.insurances[l.Insurance.Rank()]
 		if l.Period == q.Period {

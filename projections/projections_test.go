@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -410,5 +411,43 @@ func TestTheMiningSegmentCountsMinesOtherThanCoal(t *testing.T) {
 		if c.Employers != tt.employers || c.Insurances[domain.WorkInjury].Insured != tt.insured {
 			t.Errorf("segment %s: %d payers, %d insured in work injury; want %d and %d", tt.seg, c.Employers, c.Insurances[domain.WorkInjury].Insured, tt.employers, tt.insured)
 		}
+	}
+}
+
+// TestATransferOnTheEntryDayCorrectsTheCountyOfEveryLine: a payer registered in the wrong county
+// (360782) and moved on the same day (to 360702) counts every line there, those of periods begun
+// before it entered too (its April and a back-paid February); a payer that moved a month after
+// entering keeps April with the county it entered in. A freeze made by views-15 is counted as it
+// was (every line of a period begun before the entry in the county registered in).
+func TestATransferOnTheEntryDayCorrectsTheCountyOfEveryLine(t *testing.T) {
+	l, apply := payersLedger()
+	decl := func(period string, due domain.Fen) domain.DeclarationFiled {
+		p := domain.MustPeriod(period)
+		return domain.DeclarationFiled{DeclaredOn: domain.MustDate("2006-05-20"), Period: p, DueOn: l.Ref.DueDate(p),
+			Lines: []domain.DeclaredLine{{Insurance: domain.Pension, Headcount: 1, WageBaseFen: 100, DueFen: due}}}
+	}
+	for _, id := range []string{"W", "M"} {
+		apply(id, domain.EmployerRegistered{Profile: domain.Profile{Name: id, County: "360782", Kind: domain.KindEnterprise, RiskClass: 1}, RegisteredOn: domain.MustDate("2006-04-10")})
+	}
+	apply("W", domain.EmployerTransferred{On: domain.MustDate("2006-04-10"), From: "360782", To: "360702"})
+	apply("M", domain.EmployerTransferred{On: domain.MustDate("2006-05-10"), From: "360782", To: "360702"})
+	apply("W", decl("2006-02", 100))
+	apply("W", decl("2006-04", 1000))
+	apply("M", decl("2006-04", 10000))
+	due := func(rules int) string {
+		q := Query{Period: domain.MustPeriod("2006-04"), AsOf: domain.MustDate("2006-06-30"), rules: rules}
+		r := l.Report(q)
+		var out []string
+		for _, code := range []string{"360702", "360782"} {
+			c, _ := r.County(code)
+			out = append(out, fmt.Sprintf("%s %d", code, c.Insurances[domain.Pension].CumulativeDueFen))
+		}
+		return strings.Join(out, ", ")
+	}
+	if got, want := due(0), "360702 1100, 360782 10000"; got != want {
+		t.Errorf("cumulative due %s, want %s", got, want)
+	}
+	if got, want := due(rulesEntryCounty-1), "360702 0, 360782 11100"; got != want {
+		t.Errorf("by views-15's rules, cumulative due %s, want %s", got, want)
 	}
 }

@@ -102,7 +102,7 @@ func (l *Ledger) Series(asOf domain.Date, from, to domain.Period) *Series {
 			if !ok {
 				continue
 			}
-			code := l.Ref.CountyCodeOn(e.CountyOn(ln.Period.FirstDay()), asOf)
+			code := l.Ref.CountyCodeOn(e.CountyOfPeriod(ln.Period), asOf)
 			if line := byCode[code]; line != nil {
 				line.DueFen[i] += ln.DueFen
 				line.CollectedFen[i] += ln.PaidFen
@@ -113,7 +113,7 @@ func (l *Ledger) Series(asOf domain.Date, from, to domain.Period) *Series {
 		}
 		for i, list := range e.Account.OverdueAt(ends, l.Ref.LateFees) {
 			for _, o := range list {
-				code := l.Ref.CountyCodeOn(e.CountyOn(o.Period.FirstDay()), asOf)
+				code := l.Ref.CountyCodeOn(e.CountyOfPeriod(o.Period), asOf)
 				if line := byCode[code]; line != nil {
 					line.ArrearsFen[i] += o.OutstandingFen
 					perIns[o.Insurance.Rank()][code].ArrearsFen[i] += o.OutstandingFen
