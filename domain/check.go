@@ -78,7 +78,7 @@ func (c *checker) normalized(field, s string, required bool, maxLen int, normali
 	}
 	if i := strings.IndexFunc(s, unprintable); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(s[i:])
-		c.fail(Invalid(field, "contains the character U+%04X, which is not allowed (a control or direction-override character, or U+FFFD, which stands for text damaged before it was sent)", r))
+		c.fail(Invalid(field, "contains the character U+%04X, which is not allowed (a control, direction-override or line-separator character, a noncharacter, or U+FFFD, which stands for text damaged before it was sent)", r))
 		return ""
 	}
 	if strings.TrimSpace(s) == "" {
@@ -205,8 +205,10 @@ func (c *checker) oneOf(field, s string, options ...string) string {
 	return s
 }
 
-// unprintable reports control characters and the bidirectional overrides that make text display
-// differently from what it is.
+// unprintable reports control characters, the bidirectional overrides that make text display
+// differently from what it is, the line and paragraph separators (a line break inside a name in a
+// CSV cell or a printed table) and the noncharacters, which stand for no character at all.
 func unprintable(r rune) bool {
-	return unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == utf8.RuneError
+	return unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == utf8.RuneError ||
+		r == 0x2028 || r == 0x2029 || (r >= 0xFDD0 && r <= 0xFDEF) || r&0xFFFE == 0xFFFE
 }

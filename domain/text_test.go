@@ -341,3 +341,33 @@ func TestTextDamagedBeforeItWasSentIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestNamesRefuseLineSeparatorsAndNoncharacters: a line or paragraph separator breaks a name's
+// line in a CSV cell or a printed table, and a noncharacter stands for no character; each is
+// refused naming the field and the character, as control characters are. A private-use
+// character is accepted: older systems stored rare characters of names there.
+func TestNamesRefuseLineSeparatorsAndNoncharacters(t *testing.T) {
+	for _, tt := range []struct {
+		name, text string
+		refused    string // the code point named, "" when accepted
+	}{
+		{"a line separator", "章贡\u2028公司", "U+2028"},
+		{"a paragraph separator", "章贡\u2029公司", "U+2029"},
+		{"U+FFFF", "章贡\uffff公司", "U+FFFF"},
+		{"a noncharacter of U+FDD0-U+FDEF", "章贡\ufdd0公司", "U+FDD0"},
+		{"a noncharacter of another plane", "章贡\U0001FFFE公司", "U+1FFFE"},
+		{"a private-use character", "章贡\ue000公司", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &RegisterEmployer{Name: tt.text, County: "360702", OrgCode: "10000004-0", Kind: "enterprise", RiskClass: "1", RegisteredOn: "2006-04-03"}
+			err := r.Check(testCtx())
+			var de *Error
+			switch {
+			case tt.refused == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tt.refused != "" && (!errors.As(err, &de) || de.Field != "name" || !strings.Contains(de.Detail, tt.refused)):
+				t.Errorf("got %v, want name refused naming %s", err, tt.refused)
+			}
+		})
+	}
+}
