@@ -3,6 +3,7 @@ package domain
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -388,11 +389,11 @@ func (s *book) reset() {
 
 // Compact takes what is dated on or before through out of the employer's working state: the
 // account's settled lines (Account.Compact, summed under the county each counts in:
-// CountyOfPeriod) and the dated facts no date after through needs. It returns false,
+// settledGroup) and the dated facts no date after through needs. It returns false,
 // changing nothing, when the account cannot be compacted. Reads of a compacted employer must be
 // for dates after through and periods from keepFrom on.
 func (e *Employer) Compact(through Date, keepFrom Period, fees []LateFeeRate) bool {
-	receipts, ok := e.Account.Compact(through, keepFrom, fees, e.CountyOfPeriod)
+	receipts, ok := e.Account.Compact(through, keepFrom, fees, e.settledGroup)
 	if !ok {
 		return false
 	}
@@ -463,4 +464,31 @@ func keepLatest[T any, K comparable](list []T, through Date, at func(T) (Date, K
 		}
 	}
 	return slices.Clip(out)
+}
+
+// settledGroup is what the settled lines of period p are summed under: the county they count
+// in, or, when a transfer on the entry day moved them (CountyOfPeriod), the county registered
+// in and the corrected one, so that a freeze made by the rules before is still counted by them
+// (SettledCounty).
+func (e *Employer) settledGroup(p Period) string {
+	registered, corrected := e.CountyOn(p.FirstDay()), e.CountyOfPeriod(p)
+	if registered == corrected {
+		return corrected
+	}
+	return registered + "|" + corrected
+}
+
+// SettledCounty is the county the settled lines summed under group count in: by the rules that
+// count a line of a period begun before the entry in the county corrected on the entry day
+// (entryCounty), or by those before them.
+func SettledCounty(group string, entryCounty bool) string {
+	registered, corrected, ok := strings.Cut(group, "|")
+	switch {
+	case !ok:
+		return group
+	case entryCounty:
+		return corrected
+	default:
+		return registered
+	}
 }

@@ -554,7 +554,7 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 	// of the latest compacted year) and what was recovered on them still count; nothing of
 	// theirs was recovered after the boundary, so in the as-of year.
 	for _, x := range st.Settled {
-		f := c.at(ref.CountyCodeOn(x.Group, q.AsOf))
+		f := c.at(ref.CountyCodeOn(domain.SettledCounty(x.Group, q.follows(rulesEntryCounty)), q.AsOf))
 		ins := &f.insurances[x.Insurance.Rank()]
 		if x.Year == q.Period.Year() {
 			ins.CumulativeDueFen += x.DueFen

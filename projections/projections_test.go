@@ -450,4 +450,59 @@ func TestATransferOnTheEntryDayCorrectsTheCountyOfEveryLine(t *testing.T) {
 	if got, want := due(rulesEntryCounty-1), "360702 0, 360782 11100"; got != want {
 		t.Errorf("by views-15's rules, cumulative due %s, want %s", got, want)
 	}
+	// The dashboard's series counts the months so too.
+	series := l.Series(domain.MustDate("2006-06-30"), domain.MustPeriod("2006-02"), domain.MustPeriod("2006-04"))
+	var got []string
+	for _, c := range series.Counties {
+		if c.Code == "360702" || c.Code == "360782" {
+			got = append(got, fmt.Sprintf("%s %v", c.Code, c.DueFen))
+		}
+	}
+	if want := "360702 [1.00 0.00 10.00], 360782 [0.00 0.00 100.00]"; strings.Join(got, ", ") != want {
+		t.Errorf("the series' dues %q, want %q", strings.Join(got, ", "), want)
+	}
+}
+
+// TestACompactedYearKeepsTheCountyEachRulesCountIn: once 2006 is closed and compacted, what was
+// recovered of a payer corrected on its entry day counts in the corrected county, and by views-15's
+// rules (a freeze they made, verified again) where they counted it before the compaction.
+func TestACompactedYearKeepsTheCountyEachRulesCountIn(t *testing.T) {
+	l, applyRef := payersLedger()
+	held := heldEvents{}
+	l.Source = held // a compaction folds employers again from their events
+	apply := func(id string, body domain.Payload) {
+		if id != "" {
+			held[id] = append(held[id], domain.Event{Envelope: domain.Envelope{Seq: l.Seq + 1, N: uint64(len(held[id]) + 1), EmployerID: id}, Body: body})
+		}
+		applyRef(id, body)
+	}
+	apply("W", domain.EmployerRegistered{Profile: domain.Profile{Name: "W", County: "360782", Kind: domain.KindEnterprise, RiskClass: 1}, RegisteredOn: domain.MustDate("2006-04-10")})
+	apply("W", domain.EmployerTransferred{On: domain.MustDate("2006-04-10"), From: "360782", To: "360702"})
+	nov := domain.MustPeriod("2005-11")
+	apply("W", domain.OpeningBalanceRecorded{AsOf: domain.MustDate("2006-04-10"), Lines: []domain.OpeningLine{{Period: nov, Insurance: domain.Pension, OutstandingFen: 1000, DueOn: l.Ref.DueDate(nov)}}})
+	apply("W", domain.PaymentReceived{PaidOn: domain.MustDate("2006-05-01"), AmountFen: 2000, ReceiptNo: "W1"}) // the principal and its late fee: settled
+	recovered := func(rules int) string {
+		q := Query{Period: domain.MustPeriod("2007-06"), AsOf: domain.MustDate("2007-06-30"), rules: rules}
+		r := l.Report(q)
+		var out []string
+		for _, code := range []string{"360702", "360782"} {
+			c, _ := r.County(code)
+			out = append(out, fmt.Sprintf("%s %d", code, c.Insurances[domain.Pension].RecoveredFen))
+		}
+		return strings.Join(out, ", ")
+	}
+	before := []string{recovered(0), recovered(rulesEntryCounty - 1)}
+	apply("", domain.YearClosed{Year: 2006, FreezeID: "f2006"})
+	if l.Boundary == 0 {
+		t.Fatal("closing 2006 compacted nothing")
+	}
+	for i, want := range []string{"360702 1000, 360782 0", "360702 0, 360782 1000"} {
+		rules := []string{"today's", "views-15's"}[i]
+		if before[i] != want {
+			t.Errorf("by %s rules before the close: recovered %s, want %s", rules, before[i], want)
+		}
+		if got := recovered([]int{0, rulesEntryCounty - 1}[i]); got != want {
+			t.Errorf("by %s rules once 2006 is compacted: recovered %s, want %s", rules, got, want)
+		}
+	}
 }
