@@ -141,6 +141,8 @@ func (s *Server) getEventDocument(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(raw[i].Seq, 10))
+	// The last event read: a void of the event after it prints on the document, and a reprint
+	// through this sequence gives the same bytes.
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(raw[len(raw)-1].Seq, 10))
 	writePDF(w, http.StatusOK, doc.ReceiptNo, pdf)
 }
