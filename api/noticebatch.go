@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -28,6 +29,8 @@ import (
 type NoticeBatch struct {
 	domain.IssueNotice
 	OverdueDays *int64 `json:"overdue_days"`
+	// countyName is the county's name on issued_on, its notices' (runNoticeBatch sets it).
+	countyName string
 }
 
 // noticeProgressEvery is how many notices of a batch the log reports progress after.
@@ -130,7 +133,8 @@ func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, r
 	if d.recorded {
 		return true, nil
 	}
-	if !overdueSince(d.notice, batch.Date(), *batch.OverdueDays) {
+	// Listed by the county it is in now: one that came into it after issued_on was not of it then.
+	if d.notice.CountyName != batch.countyName || !overdueSince(d.notice, batch.Date(), *batch.OverdueDays) {
 		return false, nil
 	}
 	if first != 0 {
@@ -159,7 +163,10 @@ func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, r
 // employer changed meanwhile, or when a notice recorded earlier leaves a number unused).
 func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch, ref *domain.Reference, key, hash string, prog *batchProgress) ([]byte, int, error) {
 	ctx, on := r.Context(), batch.Date()
-	rows, err := s.countyEmployers(ctx, principalOf(r), code, on)
+	county, _ := ref.County(code)
+	batch.countyName = county.Name
+	prefix := domain.NoticePrefix(county.Name, on.Year()) // of every notice of the batch
+	rows, order, err := s.countyEmployers(ctx, principalOf(r), code, on)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -170,12 +177,20 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 		return key + "\x00county-notices\x00" + id
 	}
 	// An earlier try of the batch answers with what it recorded, whether or not its employers
-	// still owe; first is its first notice's sequence (0: no notice of the batch is recorded).
+	// still owe or are still of the county (so every employer's key is looked up, in the list's
+	// order); first is its first notice's sequence (0: no notice of the batch is recorded).
+	owes := map[string]bool{}
+	for _, row := range rows {
+		owes[row.EmployerID] = row.ArrearsFen > 0
+	}
+	if key == "" {
+		order = slices.DeleteFunc(order, func(id string) bool { return !owes[id] })
+	}
 	var all []noticeDraft
 	var first uint64
-	for _, row := range rows {
-		d := noticeDraft{id: row.EmployerID}
-		if k := keyOf(row.EmployerID); k != "" {
+	for _, id := range order {
+		d := noticeDraft{id: id}
+		if k := keyOf(id); k != "" {
 			seq, ok, err := s.cfg.Store.RecordedAt(k)
 			if err != nil {
 				return nil, 0, err
@@ -184,7 +199,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 				first = seq
 			}
 		}
-		if d.recorded || row.ArrearsFen > 0 {
+		if d.recorded || owes[id] {
 			all = append(all, d)
 		}
 	}
@@ -254,7 +269,6 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	for len(drafts) > 0 {
 		chunk := drafts[:min(noticeChunk, len(drafts))]
 		drafts = drafts[len(chunk):]
-		prefix := domain.NoticePrefix(chunk[0].notice.CountyName, on.Year())
 		err := s.cfg.Store.WithNoticeNumbers(ctx, prefix, func(next int) error {
 			// Under the series' lock no notice of it is recorded but by this chunk: a key
 			// recorded now stays the only notice of its employer in this batch.
@@ -395,8 +409,9 @@ func (s *Server) recordDraft(ctx context.Context, d *noticeDraft, batch NoticeBa
 }
 
 // countyEmployers lists the county's employers on on, with their arrears then, in the order of
-// the employer list, from the views once they reflect every write recorded so far.
-func (s *Server) countyEmployers(ctx context.Context, p Principal, code string, on domain.Date) ([]EmployerSummary, error) {
+// the employer list, from the views once they reflect every write recorded so far; order is
+// every employer of the views in that order.
+func (s *Server) countyEmployers(ctx context.Context, p Principal, code string, on domain.Date) ([]EmployerSummary, []string, error) {
 	wait, cancel := context.WithTimeout(ctx, WriteTimeout)
 	// The store's follower applies a write after it is acknowledged: catch it up to the stream
 	// first, so that a write answered just before the batch is in the list.
@@ -406,22 +421,22 @@ func (s *Server) countyEmployers(ctx context.Context, p Principal, code string, 
 	}
 	cancel()
 	if err != nil {
-		return nil, &domain.Error{Kind: domain.KindUnavailable, Detail: "the views are behind the ledger; retry"}
+		return nil, nil, &domain.Error{Kind: domain.KindUnavailable, Detail: "the views are behind the ledger; retry"}
 	}
 	ref := s.viewsRef()
 	q, err := parseSearch(url.Values{"county": {code}}, ref)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	l, err := s.cfg.Runner.At(ctx, projections.Query{AsOf: on, Period: projections.DefaultPeriod(ref, on)}, on, "issued_on")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res, err := q.run(l, p, on, nil, true)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return res.rows, nil
+	return res.rows, slices.Clone(l.Order), nil
 }
 
 // overdueSince reports whether notice n lists a principal overdue on on more than days days

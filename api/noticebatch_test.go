@@ -47,8 +47,8 @@ func unzip(t testing.TB, b []byte) ([]string, map[string][]byte) {
 // one PDF per employer of the county with principal overdue more than overdue_days days, numbered
 // on from -0001 in the employer list's order, each the bytes recorded (SHA-256) and served again by
 // GET …/notices/{number}.pdf, the manifest's figures those of the employer as of issued_on; a
-// retry with the same Idempotency-Key answers the same bytes and appends nothing; refusals append
-// nothing.
+// retry with the same Idempotency-Key answers the same bytes and appends nothing, after one of
+// them moved to another county too; refusals append nothing.
 func TestCountyNoticesZipTheNoticesIssued(t *testing.T) {
 	e := newReadEnv(t, domain.MustDate("2006-06-30"))
 	opening := func(asOf, period string, fen int) string {
@@ -117,7 +117,9 @@ func TestCountyNoticesZipTheNoticesIssued(t *testing.T) {
 		}
 	}
 
-	// A retry answers the same bytes and appends nothing.
+	// A retry answers the same bytes and appends nothing, though one of the batch has moved to
+	// another county since.
+	e.mustWrite(t, empPath(due[0], "transfer"), tokAdmin, `{"on":"2006-06-01","county":"360721"}`)
 	before = e.count()
 	if b := e.rawWith(t, http.MethodPost, path, tokAuditor, body, key); b.status != http.StatusOK || !bytes.Equal(b.body, a.body) {
 		t.Errorf("the retry answered %d, %d bytes of SHA-256 %s; want the first %d bytes (%s)", b.status, len(b.body), sha(b.body), len(a.body), sha(a.body))
