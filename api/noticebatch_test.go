@@ -117,6 +117,13 @@ func TestCountyNoticesZipTheNoticesIssued(t *testing.T) {
 		}
 	}
 
+	// A payer that came into the county after issued_on was not of it then: no notice of it.
+	e.mustWrite(t, empPath(other, "transfer"), tokAdmin, `{"on":"2006-06-01","county":"360702"}`)
+	c := e.rawWith(t, http.MethodPost, path, tokAuditor, body, http.Header{"Idempotency-Key": {"batch-after-a-move"}})
+	if _, cf := unzip(t, c.body); c.status != http.StatusOK || c.header.Get("X-Notice-Count") != strconv.Itoa(len(due)) || bytes.Contains(cf["manifest.csv"], []byte(other)) {
+		t.Errorf("a new batch of 360702 on 2006-05-20 after a payer of 360721 came in on 2006-06-01: %d, %s notices, manifest %q; want the %d of the county then",
+			c.status, c.header.Get("X-Notice-Count"), cf["manifest.csv"], len(due))
+	}
 	// A retry answers the same bytes and appends nothing, though one of the batch has moved to
 	// another county since.
 	e.mustWrite(t, empPath(due[0], "transfer"), tokAdmin, `{"on":"2006-06-01","county":"360721"}`)
