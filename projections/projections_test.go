@@ -436,13 +436,7 @@ func TestATransferOnTheEntryDayCorrectsTheCountyOfEveryLine(t *testing.T) {
 	apply("M", decl("2006-04", 10000))
 	due := func(rules int) string {
 		q := Query{Period: domain.MustPeriod("2006-04"), AsOf: domain.MustDate("2006-06-30"), rules: rules}
-		r := l.Report(q)
-		var out []string
-		for _, code := range []string{"360702", "360782"} {
-			c, _ := r.County(code)
-			out = append(out, fmt.Sprintf("%s %d", code, c.Insurances[domain.Pension].CumulativeDueFen))
-		}
-		return strings.Join(out, ", ")
+		return pensionIn702And782(l.Report(q), func(x *InsuranceFigures) domain.Fen { return x.CumulativeDueFen })
 	}
 	if got, want := due(0), "360702 1100, 360782 10000"; got != want {
 		t.Errorf("cumulative due %s, want %s", got, want)
@@ -461,6 +455,16 @@ func TestATransferOnTheEntryDayCorrectsTheCountyOfEveryLine(t *testing.T) {
 	if want := "360702 [1.00 0.00 10.00], 360782 [0.00 0.00 100.00]"; strings.Join(got, ", ") != want {
 		t.Errorf("the series' dues %q, want %q", strings.Join(got, ", "), want)
 	}
+}
+
+// pensionIn702And782 is a pension figure of 360702 and 360782 in r, as "360702 n, 360782 n" (fen).
+func pensionIn702And782(r *Report, figure func(*InsuranceFigures) domain.Fen) string {
+	var out []string
+	for _, code := range []string{"360702", "360782"} {
+		c, _ := r.County(code)
+		out = append(out, fmt.Sprintf("%s %d", code, figure(c.Insurances[domain.Pension])))
+	}
+	return strings.Join(out, ", ")
 }
 
 // TestACompactedYearKeepsTheCountyEachRulesCountIn: once 2006 is closed and compacted, what was
@@ -483,13 +487,7 @@ func TestACompactedYearKeepsTheCountyEachRulesCountIn(t *testing.T) {
 	apply("W", domain.PaymentReceived{PaidOn: domain.MustDate("2006-05-01"), AmountFen: 2000, ReceiptNo: "W1"}) // the principal and its late fee: settled
 	recovered := func(rules int) string {
 		q := Query{Period: domain.MustPeriod("2007-06"), AsOf: domain.MustDate("2007-06-30"), rules: rules}
-		r := l.Report(q)
-		var out []string
-		for _, code := range []string{"360702", "360782"} {
-			c, _ := r.County(code)
-			out = append(out, fmt.Sprintf("%s %d", code, c.Insurances[domain.Pension].RecoveredFen))
-		}
-		return strings.Join(out, ", ")
+		return pensionIn702And782(l.Report(q), func(x *InsuranceFigures) domain.Fen { return x.RecoveredFen })
 	}
 	before := []string{recovered(0), recovered(rulesEntryCounty - 1)}
 	apply("", domain.YearClosed{Year: 2006, FreezeID: "f2006"})

@@ -96,15 +96,7 @@ func TestRuleNoLineStartsWithClosingMarks(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			wrapped(t, tc.s, 10, 8, func(w *writer, width float64, lines []string) {
-				for i, l := range lines {
-					r := []rune(l)
-					if i > 0 && strings.ContainsRune(noLineStart, r[0]) {
-						t.Errorf("width %.2f: line %d starts with %q: %q", width, i+1, r[0], lines)
-					}
-					if i < len(lines)-1 && strings.ContainsRune(noLineEnd, r[len(r)-1]) {
-						t.Errorf("width %.2f: line %d ends with %q: %q", width, i+1, r[len(r)-1], lines)
-					}
-				}
+				checkLineEnds(t, width, lines)
 			})
 		})
 	}

@@ -104,16 +104,23 @@ func TestPrintedLinesKeepPunctuationWhereChineseTypesettingDoes(t *testing.T) {
 				if strings.Join(lines, "") != tc.s {
 					t.Fatalf("width %.1f: lines %q do not make the text", width, lines)
 				}
-				for i, l := range lines {
-					r := []rune(l)
-					if i > 0 && strings.ContainsRune(noLineStart, r[0]) {
-						t.Errorf("width %.1f: line %d starts with %q: %q", width, i+1, r[0], lines)
-					}
-					if i < len(lines)-1 && strings.ContainsRune(noLineEnd, r[len(r)-1]) {
-						t.Errorf("width %.1f: line %d ends with %q: %q", width, i+1, r[len(r)-1], lines)
-					}
-				}
+				checkLineEnds(t, width, lines)
 			}
 		})
+	}
+}
+
+// checkLineEnds wants no line of lines, wrapped to width, to start with a mark that may not
+// start one, nor any but the last to end with one that may not end one.
+func checkLineEnds(t *testing.T, width float64, lines []string) {
+	t.Helper()
+	for i, l := range lines {
+		r := []rune(l)
+		if i > 0 && strings.ContainsRune(noLineStart, r[0]) {
+			t.Errorf("width %.2f: line %d starts with %q: %q", width, i+1, r[0], lines)
+		}
+		if i < len(lines)-1 && strings.ContainsRune(noLineEnd, r[len(r)-1]) {
+			t.Errorf("width %.2f: line %d ends with %q: %q", width, i+1, r[len(r)-1], lines)
+		}
 	}
 }
