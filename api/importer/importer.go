@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"regexp"
 	"runtime"
@@ -131,7 +132,8 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 		}
 	}
 	rep := &Report{Kind: kind, Encoding: t.Encoding, Rejected: []Reject{}, Ignored: ignored(t.Header, kind)}
-	b := &builder{header: t.Header, cols: cols, kind: kind, ref: store.Reference(), opt: opt, store: store}
+	b := &builder{header: t.Header, cols: cols, kind: kind, ref: store.Reference(), opt: opt, store: store,
+		declared: map[uint64]begun{}, seed: maphash.MakeSeed()}
 	batches, stop := make(chan checkedBatch), make(chan struct{})
 	go b.readBatches(t, batches, stop)
 	defer func() {
@@ -397,6 +399,22 @@ type builder struct {
 	ref    *domain.Reference
 	opt    Options
 	store  *eventstore.Store
+	// declared holds each declaration the import began (its employer, period and date as the
+	// file types them: declKey). A declaration replaces its period's whole, so one recorded
+	// without some of its lines would drop them.
+	declared map[uint64]begun
+	seed     maphash.Seed
+}
+
+// begun is a declaration an import began: the line of its first row, and of a row of it that
+// was refused (0: none).
+type begun struct{ first, refused int }
+
+// declKey names the declaration a row of a declarations file belongs to: its employer, period
+// and date, as typed.
+func (b *builder) declKey(r *record) uint64 {
+	return maphash.String(b.seed, strings.Join([]string{b.cell(r, "employer_id"), b.cell(r, "credit_code"), b.cell(r, "org_code"),
+		b.cell(r, "period"), b.cell(r, "declared_on")}, "\x1f"))
 }
 
 func (b *builder) cell(r *record, field string) string {
@@ -635,25 +653,55 @@ func (b *builder) build(recs []*record, carry *row) (out []row, rejected []Rejec
 	}
 	for i, r := range recs {
 		req, err := reqs[i], errs[i]
-		if err != nil {
+		if b.kind != KindDeclarations {
+			if err != nil {
+				rejected = append(rejected, b.reject(r, err))
+				continue
+			}
+			out = append(out, row{recs: []*record{r}, req: req})
+			continue
+		}
+		k := b.declKey(r)
+		var last *row // the declaration r continues, if it does
+		if n := len(out); n > 0 && b.declKey(out[n-1].recs[0]) == k && out[n-1].recs[len(out[n-1].recs)-1].n == r.n-1 {
+			last = &out[n-1]
+		}
+		if d, ok := b.declared[k]; ok && last == nil {
+			if d.refused != 0 {
+				err = domain.Invalid("period", "row %d of this declaration (the employer's period and date) is rejected: none of its lines is recorded, as a declaration without one would drop it", d.refused)
+			} else {
+				err = domain.Invalid("period", "row %d began a declaration of this employer's period on this date, and a declaration replaces the period's whole: put its lines on consecutive rows", d.first)
+			}
 			rejected = append(rejected, b.reject(r, err))
 			continue
 		}
-		if b.kind == KindDeclarations && len(out) > 0 {
-			last := &out[len(out)-1]
+		if err == nil && last != nil {
 			prev, cur := last.req.Command.(*domain.FileDeclaration), req.Command.(*domain.FileDeclaration)
-			if last.req.EmployerID == req.EmployerID && prev.Period == cur.Period && prev.DeclaredOn == cur.DeclaredOn && last.recs[len(last.recs)-1].n == r.n-1 {
-				next := *prev
-				next.Lines = append(append([]domain.DeclareLine(nil), prev.Lines...), cur.Lines...)
-				if err := next.Check(domain.Context{Ref: b.ref, Today: b.opt.Today}); err != nil {
-					rejected = append(rejected, b.reject(r, err))
-					continue
-				}
+			next := *prev
+			next.Lines = append(append([]domain.DeclareLine(nil), prev.Lines...), cur.Lines...)
+			if err = next.Check(domain.Context{Ref: b.ref, Today: b.opt.Today}); err == nil {
 				last.req.Command = &next
 				last.recs = append(last.recs, r)
 				continue
 			}
 		}
+		if err != nil {
+			if last != nil { // the rows before it, of its declaration, are not recorded either
+				for _, lr := range last.recs {
+					rejected = append(rejected, b.reject(lr, domain.Invalid("period", "row %d of this declaration (the employer's period and date) is rejected: none of its lines is recorded, as a declaration without one would drop it", r.line)))
+				}
+				out = out[:len(out)-1]
+			}
+			rejected = append(rejected, b.reject(r, err))
+			d, ok := b.declared[k]
+			if !ok {
+				d.first = r.line
+			}
+			d.refused = r.line
+			b.declared[k] = d
+			continue
+		}
+		b.declared[k] = begun{first: r.line}
 		out = append(out, row{recs: []*record{r}, req: req})
 	}
 	return out, rejected
