@@ -250,7 +250,7 @@ func (r *RecordOpeningBalance) Decide(e *Employer, ctx Context) ([]Payload, erro
 		// DOMAIN.md: arrears carried over from before the ledger. A period begun since the
 		// payer entered is the ledger's own: declared, assessed or found by an audit.
 		if l.Period.FirstDay() >= e.EnteredOn {
-			return nil, Conflict(at("lines", i, "period"), "%s began after the employer entered the ledger on %s: an opening balance carries arrears of periods before it (declare, assess or record an audit finding for a later one)", l.Period, e.EnteredOn)
+			return nil, Conflict(at("lines", i, "period"), "%s did not begin before the employer entered the ledger on %s: an opening balance carries arrears of periods begun before its entry (declare, assess or record an audit finding for a later one)", l.Period, e.EnteredOn)
 		}
 	}
 	return []Payload{r.ev}, nil
