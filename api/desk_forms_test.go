@@ -11,8 +11,9 @@ import (
 
 // TestDeskRegistersAndAssessesInChromium: the worklist's found, not registered
 // payer is registered from the desk (补办登记), and a period it did not declare is assessed at
-// 110% of the one before (核定), without the clerk leaving the page for the API; a form half
-// filled keeps its values while the clerk looks at another.
+// 110% of the one before (核定), its arrears from before it was found are entered (历年欠费) and
+// its county corrected by a transfer on the day it was found (转移), without the clerk leaving
+// the page for the API; a form half filled keeps its values while the clerk looks at another.
 func TestDeskRegistersAndAssessesInChromium(t *testing.T) {
 	e := newReadEnv(t, today)
 	ctx := startBrowser(t)
@@ -61,6 +62,29 @@ func TestDeskRegistersAndAssessesInChromium(t *testing.T) {
 	}
 	if due["2006-10"] == 0 || due["2006-11"] != due["2006-10"]*110/100 {
 		t.Fatalf("the assessment of 2006-11 made %d fen due; 2006-10 was %d, and 110%% of it is %d", due["2006-11"], due["2006-10"], due["2006-10"]*110/100)
+	}
+
+	// The arrears it carried over from before it was found, and a transfer dated on the day it
+	// was found, which corrects its county.
+	openForm(t, ctx, "opening")
+	fill(t, ctx, "opening", map[string]string{"as_of": "2006-12-20", "lines[0].period": "2006-03", "lines[0].insurance": "pension", "lines[0].outstanding_fen": "50000"})
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('form[data-form="opening"] button[type=submit]').click()`))
+	waitWritten(t, ctx, 4)
+	openForm(t, ctx, "transfer")
+	fill(t, ctx, "transfer", map[string]string{"on": "2006-05-02", "county": "360721"})
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('form[data-form="transfer"] button[type=submit]').click()`))
+	seq = waitWritten(t, ctx, 5)
+	var moved struct {
+		County string             `json:"county"`
+		Lines  []domain.LineState `json:"lines"`
+	}
+	decode(t, e.get(t, fmt.Sprintf("%s?min_seq=%d", empPath(id, ""), seq), tokAdmin), &moved)
+	opened := false
+	for _, l := range moved.Lines {
+		opened = opened || (l.Period == domain.MustPeriod("2006-03") && l.DueFen == 50000)
+	}
+	if moved.County != "360721" || !opened {
+		t.Errorf("after the desk's opening balance and transfer: county %s, lines %+v; want 360721 and 500.00 yuan due for 2006-03", moved.County, moved.Lines)
 	}
 }
 

@@ -144,6 +144,22 @@ export const FORMS = [
     fields: [date('reinstated_on', '复业日期', 'reinstated on', true), { name: 'reason', kind: 'text', zh: '原因', en: 'reason', req: true }],
   },
   {
+    // 转移: dated on or after the payer's latest transfer; dated on the day it entered the
+    // ledger, it corrects a registration in the wrong county, every line moving with it.
+    key: 'transfer', path: 'transfer', family: 'employer', zh: '转移', en: 'Transfer',
+    fields: [date('on', '转移日期（登记错区县：登记日）', 'on (wrong county registered: the entry day)', true),
+      { name: 'county', kind: 'text', zh: '转入区县代码', en: 'to county (6-digit code)', req: true, hint: '360702' }],
+  },
+  {
+    // 历年欠费: arrears carried over from before the payer entered the ledger, a line a period.
+    key: 'opening', path: 'opening-balances', family: 'employer', zh: '历年欠费', en: 'Opening balance',
+    fields: [
+      date('as_of', '截至日期', 'as of', true),
+      { name: 'lines', kind: 'lines', zh: '欠费明细（登记前的所属期）', en: 'lines (periods before the payer entered)', req: true, start: 1,
+        item: [{ name: 'period', kind: 'month', zh: '所属期', en: 'period', req: true }, insurance, { name: 'outstanding_fen', kind: 'int', zh: '欠费本金（分）', en: 'principal owed (fen)', req: true, money: true }] },
+    ],
+  },
+  {
     key: 'finding', path: 'audit-findings', family: 'audit', zh: '稽核发现', en: 'Audit finding',
     fields: [
       date('found_on', '发现日期', 'found on', true),
