@@ -169,18 +169,20 @@ func (a *Account) payment(receipt string) (entry, bool) {
 	return entry{}, false
 }
 
-// baseSetOn is the date of the declaration or assessment of period p that stands (the latest
-// by date: one dated earlier, recorded later, replaces nothing), and whether there is one among
-// the entries (a compacted account's settled periods are not).
-func (a *Account) baseSetOn(p Period) (Date, bool) {
+// baseSetOn is the date and stream sequence of the declaration or assessment of period p that
+// stands (the latest by date, then the last recorded: one dated earlier, recorded later,
+// replaces nothing), and whether there is one among the entries (a compacted account's settled
+// periods are not).
+func (a *Account) baseSetOn(p Period) (Date, uint64, bool) {
 	var on Date
+	var seq uint64
 	found := false
 	for i := range a.entries {
-		if en := &a.entries[i]; en.kind == entrySetBase && en.period == p && (!found || en.date > on) {
-			on, found = en.date, true
+		if en := &a.entries[i]; en.kind == entrySetBase && en.period == p && (!found || en.date >= on) {
+			on, seq, found = en.date, en.seq, true
 		}
 	}
-	return on, found
+	return on, seq, found
 }
 
 // bookThrough applies, from the carry, the entries applied(asOf) lists.

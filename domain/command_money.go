@@ -95,8 +95,8 @@ func (r *FileDeclaration) Decide(e *Employer, ctx Context) ([]Payload, error) {
 // that stands: the latest by date stands (DOMAIN.md: a later declaration replaces the earlier
 // one), so it would be recorded and change nothing.
 func replacesBase(e *Employer, field string, p Period, d Date) error {
-	if on, ok := e.Account.baseSetOn(p); ok && d < on {
-		return Conflict(field, "%s is before the declaration or assessment of %s that stands, dated %s: one dated earlier would not replace it (date the correction on or after %s, or void that one first)", d, p, on, on)
+	if on, seq, ok := e.Account.baseSetOn(p); ok && d < on {
+		return Conflict(field, "%s is before the declaration or assessment of %s that stands (sequence %d of the employer's history), dated %s: one dated earlier would not replace it (date the correction on or after %s, or void that one first)", d, p, seq, on, on)
 	}
 	return nil
 }

@@ -655,8 +655,8 @@ func TestADeclarationOrAssessmentDatedBeforeTheStandingOneIsRefused(t *testing.T
 	b := newPayerBook(t)
 	b.must("clerk:wang", &RecordEnrollment{Insurance: "unemployment", Headcount: "3", EffectiveOn: "2006-04-01"})
 	standing := b.must("clerk:wang", declaration("2006-06-05", "2006-05", "10000000"))
-	if detail := b.refused("clerk:wang", declaration("2006-06-01", "2006-05", "1000000"), KindConflict, "declared_on"); !strings.Contains(detail, "2006-06-05") {
-		t.Errorf("the refusal %q does not name the standing declaration's date", detail)
+	if detail := b.refused("clerk:wang", declaration("2006-06-01", "2006-05", "1000000"), KindConflict, "declared_on"); !strings.Contains(detail, "2006-06-05") || !strings.Contains(detail, fmt.Sprintf("sequence %d ", standing.Seq)) {
+		t.Errorf("the refusal %q does not name the standing declaration's date and sequence %d", detail, standing.Seq)
 	}
 	b.refused("clerk:wang", &MakeAssessment{AssessedOn: "2006-06-04", Period: "2006-05", Reason: AssessAudit,
 		Lines: []AssessLine{{Insurance: "unemployment", DueFen: "5000"}}}, KindConflict, "assessed_on")
