@@ -42,6 +42,7 @@ func TestPayerAttributesAreCheckedTogether(t *testing.T) {
 		{"a coal mine is in mining (B), not manufacturing", `{` + reg + `,"industry":"C","sector":"coal"}`, "sector"},
 		{"construction is section E", `{` + reg + `,"industry":"B","sector":"construction"}`, "sector"},
 		{"an ownership code is one of GB/T 12402-2000", `{` + reg + `,"ownership_code":"999"}`, "ownership_code"},
+		{"a payer registered in a named park is not out of parks", `{` + reg + `,"park":"南康家具产业园","in_industrial_park":false}`, "in_industrial_park"},
 	}
 	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) { refuses(t, &Employer{}, &RegisterEmployer{}, tt.body, tt.field) })

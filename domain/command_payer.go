@@ -9,7 +9,7 @@ type RegisterEmployer struct {
 	Kind             string `json:"kind"`
 	Ownership        string `json:"ownership"`
 	RiskClass        Number `json:"risk_class"`
-	InIndustrialPark bool   `json:"in_industrial_park"`
+	InIndustrialPark *bool  `json:"in_industrial_park"`
 	RegisteredOn     string `json:"registered_on"`
 	CertificateNo    string `json:"certificate_no"`
 	FoundOn          string `json:"found_on"`
@@ -22,7 +22,7 @@ type RegisterEmployer struct {
 // Check validates the fields and normalises the identifiers.
 func (r *RegisterEmployer) Check(ctx Context) error {
 	c := &checker{ctx: ctx}
-	p := Profile{InIndustrialPark: r.InIndustrialPark}
+	p := Profile{InIndustrialPark: r.InIndustrialPark != nil && *r.InIndustrialPark}
 	p.Name = c.text("name", r.Name, true, 200)
 	p.County = r.County
 	if c.err == nil && r.County == "" {
@@ -36,8 +36,8 @@ func (r *RegisterEmployer) Check(ctx Context) error {
 	p.Kind = EmployerKind(c.oneOf("kind", r.Kind, EmployerKinds...))
 	p.Ownership = c.text("ownership", r.Ownership, false, 50)
 	p.RiskClass = int(c.integer("risk_class", r.RiskClass, true, 1, 3, "risk classes (1–3)"))
-	if r.Park != nil && *r.Park != "" {
-		p.InIndustrialPark = true // a payer registered in a named park is in a park
+	if r.Park != nil && *r.Park != "" && r.InIndustrialPark == nil {
+		p.InIndustrialPark = true // a payer registered in a named park is in a park; false is refused
 	}
 	r.attributes.check(c, &p)
 	if c.err != nil {

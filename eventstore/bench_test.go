@@ -27,10 +27,11 @@ func realisticRequests(base, n int) []eventstore.Request {
 	for i := range n {
 		code := orgCode(base + i)
 		id := domain.EmployerIDForOrgCode(code)
+		inPark := i%3 == 0
 		reqs = append(reqs,
 			eventstore.Request{Create: true, Today: today, Actor: "bench", Command: &domain.RegisterEmployer{
 				Name: "赣州市某某有限公司" + strconv.Itoa(i), County: counties[i%len(counties)], OrgCode: code, Kind: "enterprise",
-				RiskClass: "2", InIndustrialPark: i%3 == 0, RegisteredOn: "2006-04-03", CertificateNo: "GZ" + strconv.Itoa(base+i)}},
+				RiskClass: "2", InIndustrialPark: &inPark, RegisteredOn: "2006-04-03", CertificateNo: "GZ" + strconv.Itoa(base+i)}},
 			eventstore.Request{EmployerID: id, Today: today, Actor: "bench", Command: &domain.RecordSurvey{AsOf: "2006-04-20", Workforce: "40"}},
 			eventstore.Request{EmployerID: id, Today: today, Actor: "bench", Command: &domain.RecordEnrollment{Insurance: "pension", Headcount: "36", EffectiveOn: "2006-05-01"}},
 			eventstore.Request{EmployerID: id, Today: today, Actor: "bench", Command: &domain.FileDeclaration{DeclaredOn: "2006-06-05", Period: "2006-05",

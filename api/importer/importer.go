@@ -605,15 +605,19 @@ func (b *builder) attributes(r *record, cmd *domain.RegisterEmployer) error {
 	if !ok {
 		return domain.Invalid("in_industrial_park", "%q is neither 是 nor 否 (yes or no); a park's name goes in a 园区 (park) column", domain.Clip(b.cell(r, "in_industrial_park"), 32))
 	}
-	cmd.InIndustrialPark = in
+	if b.cell(r, "in_industrial_park") != "" {
+		cmd.InIndustrialPark = &in
+	}
 	if v := b.cell(r, "park"); v != "" {
 		// The 园区 column names the park, or says only 是 or 否.
 		if yes, ok := yesNo(v); ok {
-			cmd.InIndustrialPark = cmd.InIndustrialPark || yes
+			in = in || yes
+			cmd.InIndustrialPark = &in
 		} else if b.cell(r, "in_industrial_park") != "" && !in {
 			return domain.Invalid("in_industrial_park", "says no, but the payer is in park %q", domain.Clip(v, 32))
 		} else {
-			cmd.Park, cmd.InIndustrialPark = &v, true
+			in = true
+			cmd.Park, cmd.InIndustrialPark = &v, &in
 		}
 	}
 	if v := b.cell(r, "agency"); v != "" {

@@ -11,7 +11,11 @@ import (
 func (s *sim) register(d domain.Date, found bool) bool {
 	// A county's new code (南康市 became 南康区 in 2013) is the one registrations use from its date.
 	cmd := &domain.RegisterEmployer{Name: s.name, County: s.ctx.Ref.CountyCodeOn(s.county.code, d), OrgCode: s.orgCode, CreditCode: s.creditCode, Kind: string(s.kind),
-		Ownership: s.ownership, RiskClass: num(int64(s.risk)), InIndustrialPark: s.park}
+		Ownership: s.ownership, RiskClass: num(int64(s.risk))}
+	if s.park {
+		in := true
+		cmd.InIndustrialPark = &in
+	}
 	s.attributes(cmd)
 	if found {
 		cmd.FoundOn = ds(d)
