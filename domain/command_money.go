@@ -238,7 +238,8 @@ func (r *RecordOpeningBalance) Check(ctx Context) error {
 // Date is the balance date.
 func (r *RecordOpeningBalance) Date() Date { return r.ev.AsOf }
 
-// Decide records the balances, each of a period begun before the employer entered the ledger.
+// Decide records the balances, each of a period begun before the employer entered the ledger and
+// neither declared nor assessed in it.
 func (r *RecordOpeningBalance) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if err := notBefore(e, "as_of", r.ev.AsOf); err != nil {
 		return nil, err
@@ -251,6 +252,11 @@ func (r *RecordOpeningBalance) Decide(e *Employer, ctx Context) ([]Payload, erro
 		// payer entered is the ledger's own: declared, assessed or found by an audit.
 		if l.Period.FirstDay() >= e.EnteredOn {
 			return nil, Conflict(at("lines", i, "period"), "%s did not begin before the employer entered the ledger on %s: an opening balance carries arrears of periods begun before its entry (declare, assess or record an audit finding for a later one)", l.Period, e.EnteredOn)
+		}
+		// A period declared or assessed in the ledger (a back-payment) is the ledger's own too:
+		// an opening line would add to its due.
+		if _, seq, ok := e.Account.baseSetOn(l.Period); ok {
+			return nil, Conflict(at("lines", i, "period"), "%s is declared or assessed in the ledger (sequence %d of the employer's history): its arrears are that line's, not carried over (correct the declaration instead)", l.Period, seq)
 		}
 	}
 	return []Payload{r.ev}, nil

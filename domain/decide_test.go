@@ -185,7 +185,8 @@ func TestReinstatementEndsADeregistrationFromItsDate(t *testing.T) {
 
 // TestAnOpeningBalanceCarriesOnlyPeriodsBeforeTheEmployerEntered: DOMAIN.md's opening balances
 // are arrears carried over from before the ledger; a period begun since the employer entered
-// (2006-04-01 here) is the ledger's own, declared, assessed or found by an audit.
+// (2006-04-01 here) is the ledger's own, declared, assessed or found by an audit, and so is one
+// before it that the ledger declared (a back-payment of 2006-02).
 func TestAnOpeningBalanceCarriesOnlyPeriodsBeforeTheEmployerEntered(t *testing.T) {
 	ctx := Context{Ref: defaultRef(), Today: MustDate("2006-12-31")}
 	for _, tt := range []struct {
@@ -197,6 +198,7 @@ func TestAnOpeningBalanceCarriesOnlyPeriodsBeforeTheEmployerEntered(t *testing.T
 		{"the month before the entry is carried over", "2006-03", ""},
 		{"the period begun on the day of entry is the ledger's own", "2006-04", "lines[1].period"},
 		{"a later period is the ledger's own", "2006-11", "lines[1].period"},
+		{"a period before the entry, declared in the ledger (a back-payment), is the ledger's own", "2006-02", "lines[1].period"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cmd := &RecordOpeningBalance{AsOf: "2006-12-10", Lines: []OpeningInput{
@@ -205,7 +207,9 @@ func TestAnOpeningBalanceCarriesOnlyPeriodsBeforeTheEmployerEntered(t *testing.T
 			if err := cmd.Check(ctx); err != nil {
 				t.Fatal(err)
 			}
-			_, err := cmd.Decide(registered(KindEnterprise, 1), ctx)
+			e := registered(KindEnterprise, 1)
+			decide(t, e, &FileDeclaration{DeclaredOn: "2006-04-20", Period: "2006-02", Lines: []DeclareLine{{Insurance: "pension", Headcount: "1", WageBaseFen: "100000"}}})
+			_, err := cmd.Decide(e, ctx)
 			var de *Error
 			switch {
 			case tt.field == "" && err != nil:

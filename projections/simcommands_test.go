@@ -306,7 +306,7 @@ func (s *simulation) opening(p *simPayer) {
 	cmd := &domain.RecordOpeningBalance{AsOf: d.String(), Lines: []domain.OpeningInput{{Period: period.String(), Insurance: ins, OutstandingFen: fen(amount)}}}
 	e := &mEvent{kind: mOpening, date: d, amounts: []mAmount{{mKey{period, insRank(ins)}, amount}}}
 	exp := expect{what: "opening"}
-	if period.FirstDay() >= p.entered {
+	if period.FirstDay() >= p.entered || slices.ContainsFunc(p.events, func(e *mEvent) bool { return e.kind == mSet && e.period == period }) {
 		exp.kind = domain.KindConflict // a period the ledger holds is not carried over
 	}
 	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(res eventstore.Result) { s.record(p, res, e) })
