@@ -410,11 +410,14 @@ type builder struct {
 // was refused (0: none).
 type begun struct{ first, refused int }
 
-// declKey names the declaration a row of a declarations file belongs to: its employer, period
-// and date, as typed.
+// declKey names the declaration a row of a declarations file belongs to: its employer (by id,
+// however its code is written; as typed when it names none), period and date.
 func (b *builder) declKey(r *record) uint64 {
-	return maphash.String(b.seed, strings.Join([]string{b.cell(r, "employer_id"), b.cell(r, "credit_code"), b.cell(r, "org_code"),
-		b.cell(r, "period"), b.cell(r, "declared_on")}, "\x1f"))
+	employer, err := b.employer(r)
+	if err != nil {
+		employer = b.cell(r, "employer_id") + "\x1f" + b.cell(r, "credit_code") + "\x1f" + b.cell(r, "org_code")
+	}
+	return maphash.String(b.seed, employer+"\x1e"+b.cell(r, "period")+"\x1e"+b.cell(r, "declared_on"))
 }
 
 func (b *builder) cell(r *record, field string) string {
@@ -674,7 +677,7 @@ func (b *builder) build(recs []*record, carry *row) (out []row, rejected []Rejec
 			if d.refused != 0 {
 				err = domain.Invalid("period", "row %d of this declaration (the employer's period and date) is rejected: none of its lines is recorded, as a declaration without one would drop it", d.refused)
 			} else {
-				err = domain.Invalid("period", "row %d began a declaration of this employer's period on this date, and a declaration replaces the period's whole: put its lines on consecutive rows", d.first)
+				err = domain.Invalid("period", "row %d began a declaration of this employer's period on this date, and a declaration replaces the period's whole: put its lines on consecutive rows (imported again alone, this row would drop the lines of row %d)", d.first, d.first)
 			}
 			rejected = append(rejected, b.reject(r, err))
 			continue

@@ -326,9 +326,9 @@ func TestADeclarationsLinesAreRecordedWholeOrNotAtAll(t *testing.T) {
 	for _, batch := range []int{1, 50000} {
 		t.Run(fmt.Sprintf("batches of %d", batch), func(t *testing.T) {
 			l := storetest.Start(t, eventstore.Config{})
-			a, b := orgCode(7101), orgCode(7102)
-			regs := "单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n甲," + a + ",章贡区,企业,1,2006-04-03\n乙," + b + ",章贡区,企业,1,2006-04-03\n"
-			if r := load(t, l.Store, "regs.csv", []byte(regs), importer.Options{}); r.Imported != 2 {
+			a, b, c := orgCode(7101), orgCode(7102), orgCode(7103)
+			regs := "单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n甲," + a + ",章贡区,企业,1,2006-04-03\n乙," + b + ",章贡区,企业,1,2006-04-03\n丙," + c + ",章贡区,企业,1,2006-04-03\n"
+			if r := load(t, l.Store, "regs.csv", []byte(regs), importer.Options{}); r.Imported != 3 {
 				t.Fatalf("registrations: %+v", r)
 			}
 			decls := "组织机构代码,申报日期,所属期,险种,参保人数,缴费基数(分)\n" +
@@ -337,19 +337,25 @@ func TestADeclarationsLinesAreRecordedWholeOrNotAtAll(t *testing.T) {
 				a + ",2006-05-10,2006-04,医疗,2,100000\n" + // line 4: a's declaration again, apart
 				b + ",2006-06-10,2006-05,养老,2,100000\n" + // line 5
 				b + ",2006-06-10,2006-05,医疗,2,-1\n" + // line 6: refused
-				b + ",2006-06-10,2006-05,失业,2,100000\n" // line 7: of the refused declaration
+				b + ",2006-06-10,2006-05,失业,2,100000\n" + // line 7: of the refused declaration
+				c + ",2006-05-10,2006-04,养老,2,100000\n" + // line 8
+				strings.Replace(c, "-", "", 1) + ",2006-05-10,2006-04,医疗,2,100000\n" // line 9: 丙's code written without its hyphen
 			r := load(t, l.Store, "decls.csv", []byte(decls), importer.Options{Batch: batch})
 			rows := map[int]string{}
 			for _, rj := range r.Rejected {
 				rows[rj.Row] = rj.Reason
 			}
-			if r.Imported != 2 || len(rows) != 4 || !strings.Contains(rows[4], "row 2") || !strings.Contains(rows[5], "row 6") || rows[6] == "" || !strings.Contains(rows[7], "row 6") {
-				t.Fatalf("imported %d, rejected %v; want lines 2 and 3 imported, 4 refused naming row 2, 5 to 7 refused (5 and 7 naming row 6)", r.Imported, rows)
+			if r.Imported != 4 || len(rows) != 4 || !strings.Contains(rows[4], "row 2") || !strings.Contains(rows[5], "row 6") || rows[6] == "" || !strings.Contains(rows[7], "row 6") {
+				t.Fatalf("imported %d, rejected %v; want lines 2, 3, 8 and 9 imported, 4 refused naming row 2, 5 to 7 refused (5 and 7 naming row 6)", r.Imported, rows)
 			}
 			ea, _ := l.Store.Employer(domain.EmployerIDForOrgCode(a))
 			st := ea.Account.Statement(domain.MustDate("2006-12-31"), l.Store.Reference().LateFees)
 			if line, ok := st.Line(domain.LineKey{Period: domain.MustPeriod("2006-04"), Insurance: domain.Pension}); !ok || line.DueFen != 28000 {
 				t.Errorf("甲's 2006-04 pension line %+v, want 280.00 yuan due (28%% of 1,000.00): not dropped", line)
+			}
+			ec, _ := l.Store.Employer(domain.EmployerIDForOrgCode(c))
+			if st := ec.Account.Statement(domain.MustDate("2006-12-31"), l.Store.Reference().LateFees); st.Totals.DueFen != 28000+8000 {
+				t.Errorf("丙's due %s, want one declaration of both lines (280.00 + 80.00 yuan), whichever way its code is written", st.Totals.DueFen)
 			}
 			if eb, _ := l.Store.Employer(domain.EmployerIDForOrgCode(b)); eb.Declared[domain.MustPeriod("2006-05")] {
 				t.Errorf("乙's 2006-05 is declared, though a row of its declaration was refused")
