@@ -185,6 +185,17 @@ func (a *Account) baseSetOn(p Period) (Date, uint64, bool) {
 	return on, seq, found
 }
 
+// openedOn is the stream sequence of an opening balance with a line of period p, and whether
+// there is one among the entries.
+func (a *Account) openedOn(p Period) (uint64, bool) {
+	for i := range a.entries {
+		if en := &a.entries[i]; en.kind == entryOpening && slices.ContainsFunc(en.lines, func(l lineAmount) bool { return l.key.Period == p }) {
+			return en.seq, true
+		}
+	}
+	return 0, false
+}
+
 // bookThrough applies, from the carry, the entries applied(asOf) lists.
 func (a *Account) bookThrough(asOf Date, fees []LateFeeRate) *book {
 	return a.fillThrough(new(book), asOf, fees)

@@ -93,8 +93,14 @@ func (r *FileDeclaration) Decide(e *Employer, ctx Context) ([]Payload, error) {
 
 // replacesBase refuses a declaration or assessment of period p dated on d before the one of p
 // that stands: the latest by date stands (DOMAIN.md: a later declaration replaces the earlier
-// one), so it would be recorded and change nothing.
+// one), so it would be recorded and change nothing; and one of a period an opening balance
+// carries, whose due it would add to.
 func replacesBase(e *Employer, field string, p Period, d Date) error {
+	// Its arrears carried over as an opening balance are the period's dues already: a declaration
+	// would add to them.
+	if seq, ok := e.Account.openedOn(p); ok {
+		return Conflict("period", "%s carries an opening balance (sequence %d of the employer's history): its arrears are entered already (void that one first to declare or assess the period instead)", p, seq)
+	}
 	if on, seq, ok := e.Account.baseSetOn(p); ok && d < on {
 		return Conflict(field, "%s is before the declaration or assessment of %s that stands (sequence %d of the employer's history), dated %s: one dated earlier would not replace it (date the correction on or after %s, or void that one first)", d, p, seq, on, on)
 	}

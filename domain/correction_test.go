@@ -670,3 +670,23 @@ func TestADeclarationOrAssessmentDatedBeforeTheStandingOneIsRefused(t *testing.T
 		t.Errorf("due %s, want the corrected May and June declarations' 300.00 yuan each (the assessment %s replaced)", st.Totals.DueFen, assessed.ID)
 	}
 }
+
+// TestAPeriodCarriedAsAnOpeningBalanceIsNotDeclared: an opening balance's line is the period's
+// due already, so a declaration or assessment of the period would count its arrears twice; it
+// is refused naming the period and the opening balance's sequence, and accepted once that is
+// voided.
+func TestAPeriodCarriedAsAnOpeningBalanceIsNotDeclared(t *testing.T) {
+	b := newPayerBook(t)
+	opening := b.must("clerk:wang", &RecordOpeningBalance{AsOf: "2006-04-01", Lines: []OpeningInput{{Period: "2006-02", Insurance: "pension", OutstandingFen: "28000"}}})
+	if detail := b.refused("clerk:wang", &FileDeclaration{DeclaredOn: "2006-04-20", Period: "2006-02",
+		Lines: []DeclareLine{{Insurance: "pension", Headcount: "1", WageBaseFen: "100000"}}}, KindConflict, "period"); !strings.Contains(detail, fmt.Sprintf("sequence %d ", opening.Seq)) {
+		t.Errorf("the refusal %q does not name the opening balance's sequence %d", detail, opening.Seq)
+	}
+	b.refused("clerk:wang", &MakeAssessment{AssessedOn: "2006-04-20", Period: "2006-02", Reason: AssessAudit,
+		Lines: []AssessLine{{Insurance: "pension", DueFen: "5000"}}}, KindConflict, "period")
+	b.must("auditor:li", &VoidEvent{EventID: opening.ID, VoidedOn: "2006-04-21", Reason: "应为补缴申报"})
+	b.must("clerk:wang", &FileDeclaration{DeclaredOn: "2006-04-21", Period: "2006-02", Lines: []DeclareLine{{Insurance: "pension", Headcount: "1", WageBaseFen: "100000"}}})
+	if st := b.e.Account.Statement(MustDate("2006-12-31"), b.ref.LateFees); st.Totals.DueFen != 28000 {
+		t.Errorf("due %s, want the declaration's 280.00 yuan once", st.Totals.DueFen)
+	}
+}

@@ -130,8 +130,8 @@ func (s *simulation) declare(p *simPayer) {
 		return
 	}
 	exp := expect{what: what}
-	if setAfter(p.events, period, d) {
-		exp.kind = domain.KindConflict // it would replace nothing
+	if setAfter(p.events, period, d) || openedIn(p.events, period) {
+		exp.kind = domain.KindConflict // it would replace nothing, or add to an opening balance
 	}
 	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(res eventstore.Result) {
 		p.declared[period] = true
@@ -257,10 +257,18 @@ func (s *simulation) assess(p *simPayer) {
 			exp = expect{kind: domain.KindConflict, what: "assessment"}
 		}
 	}
-	if setAfter(p.events, period, d) {
-		exp = expect{kind: domain.KindConflict, what: "assessment"} // it would replace nothing
+	if setAfter(p.events, period, d) || openedIn(p.events, period) {
+		exp = expect{kind: domain.KindConflict, what: "assessment"} // it would replace nothing, or add to an opening balance
 	}
 	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(res eventstore.Result) { s.record(p, res, e) })
+}
+
+// openedIn reports whether an opening balance among events carries a line of period: the ledger
+// refuses to declare or assess it.
+func openedIn(events []*mEvent, period domain.Period) bool {
+	return slices.ContainsFunc(events, func(e *mEvent) bool {
+		return e.kind == mOpening && slices.ContainsFunc(e.amounts, func(a mAmount) bool { return a.key.period == period })
+	})
 }
 
 // setAfter reports whether a declaration or assessment of period dated after d stands among
