@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -182,9 +181,6 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	owes := map[string]bool{}
 	for _, row := range rows {
 		owes[row.EmployerID] = row.ArrearsFen > 0
-	}
-	if key == "" {
-		order = slices.DeleteFunc(order, func(id string) bool { return !owes[id] })
 	}
 	var all []noticeDraft
 	var first uint64
@@ -410,7 +406,7 @@ func (s *Server) recordDraft(ctx context.Context, d *noticeDraft, batch NoticeBa
 
 // countyEmployers lists the county's employers on on, with their arrears then, in the order of
 // the employer list, from the views once they reflect every write recorded so far; order is
-// every employer of the views in that order.
+// every employer of the views in that order (the views' own list: read it only).
 func (s *Server) countyEmployers(ctx context.Context, p Principal, code string, on domain.Date) ([]EmployerSummary, []string, error) {
 	wait, cancel := context.WithTimeout(ctx, WriteTimeout)
 	// The store's follower applies a write after it is acknowledged: catch it up to the stream
@@ -436,7 +432,7 @@ func (s *Server) countyEmployers(ctx context.Context, p Principal, code string, 
 	if err != nil {
 		return nil, nil, err
 	}
-	return res.rows, slices.Clone(l.Order), nil
+	return res.rows, l.Order, nil
 }
 
 // overdueSince reports whether notice n lists a principal overdue on on more than days days

@@ -123,8 +123,9 @@ func (s *Server) getEventDocument(w http.ResponseWriter, r *http.Request) {
 			writeError(w, domain.NotFound("through_seq", "event %s was recorded at sequence %d, after %d", eventID, raw[i].Seq, through))
 			return
 		}
-		raw = slices.DeleteFunc(slices.Clone(raw), func(ev eventstore.RawEvent) bool { return ev.Seq > through })
-		i = slices.IndexFunc(raw, func(ev eventstore.RawEvent) bool { return ev.ID == eventID })
+		if n := slices.IndexFunc(raw, func(ev eventstore.RawEvent) bool { return ev.Seq > through }); n >= 0 {
+			raw = raw[:n] // in stream order: the event, recorded through it, stays at i
+		}
 	}
 	ref, err := s.cfg.Store.ReferenceAt(r.Context(), raw[i].Seq)
 	if err != nil {

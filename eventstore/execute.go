@@ -191,7 +191,7 @@ func (s *Store) observeAppended(evs []domain.Event) {
 // Recorded reports whether a command with this idempotency key is in the ledger, as far as the
 // store has followed the stream.
 func (s *Store) Recorded(key string) (bool, error) {
-	_, ok, err := s.keys.get(digestOf(KeyHash(key)))
+	_, ok, err := s.RecordedAt(key)
 	return ok, err
 }
 

@@ -212,11 +212,11 @@ func (w *writer) wrap(s string, width float64) []string {
 		_, u := w.font.code(r)
 		if len(line) > 0 && float64(units+u)*size/1000 > width {
 			k := 0
-			if w.lineRules {
-				k = carried(line, r)
-			}
-			if w.keepTogether {
+			switch {
+			case w.keepTogether:
 				k = carriedRuns(line, r, func(k int) bool { return float64(w.units(line[len(line)-k:])+u)*size/1000 <= width })
+			case w.lineRules:
+				k = carried(line, r)
 			}
 			out = append(out, string(line[:len(line)-k]))
 			line = append(line[:0], line[len(line)-k:]...)

@@ -77,6 +77,7 @@ type record struct {
 type row struct {
 	recs []*record
 	req  eventstore.Request
+	key  uint64 // of a declaration: declKey of its rows
 }
 
 // ErrLedger marks an import that stopped because the ledger did not take a batch (it was down,
@@ -670,7 +671,7 @@ func (b *builder) build(recs []*record, carry *row) (out []row, rejected []Rejec
 		}
 		k := b.declKey(r)
 		var last *row // the declaration r continues, if it does
-		if n := len(out); n > 0 && b.declKey(out[n-1].recs[0]) == k && out[n-1].recs[len(out[n-1].recs)-1].n == r.n-1 {
+		if n := len(out); n > 0 && out[n-1].key == k && out[n-1].recs[len(out[n-1].recs)-1].n == r.n-1 {
 			last = &out[n-1]
 		}
 		if d, ok := b.declared[k]; ok && last == nil {
@@ -709,7 +710,7 @@ func (b *builder) build(recs []*record, carry *row) (out []row, rejected []Rejec
 			continue
 		}
 		b.declared[k] = begun{first: r.line}
-		out = append(out, row{recs: []*record{r}, req: req})
+		out = append(out, row{recs: []*record{r}, req: req, key: k})
 	}
 	return out, rejected
 }
