@@ -183,6 +183,7 @@ func TestAccessMatrixFollowsTheTokensTable(t *testing.T) {
 		"payments":          func() string { return paymentBody(fmt.Sprintf("M-%d", uniq()), 100, "2006-06-20") },
 		"payment-reversals": func() string { return `{"reversed_on":"2006-07-01","receipt_no":"NONE","reason":"退票"}` }, // 409
 		"contracts":         func() string { return `{"signed_on":"2006-06-01","count":2}` },
+		"org-code":          func() string { return `{"org_code":"` + orgCode(9999) + `","corrected_on":"2006-08-01"}` },      // no reason: 400
 		"transfer":          func() string { return `{"on":"2006-08-01"}` },                                                   // no county: 400, the employer stays
 		"deregistration":    func() string { return `{"on":"2006-08-01"}` },                                                   // no reason: 400, the employer stays
 		"reinstatement":     func() string { return `{"reinstated_on":"2006-08-01"}` },                                        // no reason: 400

@@ -12,7 +12,8 @@ import (
 // TestDeskRegistersAndAssessesInChromium: the worklist's found, not registered
 // payer is registered from the desk (补办登记), and a period it did not declare is assessed at
 // 110% of the one before (核定), its arrears from before it was found are entered (历年欠费) and
-// its county corrected by a transfer on the day it was found (转移), without the clerk leaving
+// its county corrected by a transfer on the day it was found (转移) and its code corrected
+// (代码更正), without the clerk leaving
 // the page for the API; a form half filled keeps its values while the clerk looks at another.
 func TestDeskRegistersAndAssessesInChromium(t *testing.T) {
 	e := newReadEnv(t, today)
@@ -70,10 +71,22 @@ func TestDeskRegistersAndAssessesInChromium(t *testing.T) {
 	fill(t, ctx, "opening", map[string]string{"as_of": "2006-12-20", "lines[0].period": "2006-03", "lines[0].insurance": "pension", "lines[0].outstanding_fen": "50000"})
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('form[data-form="opening"] button[type=submit]').click()`))
 	waitWritten(t, ctx, 4)
+	// Its organisation code was typed wrong at the survey (代码更正).
+	openForm(t, ctx, "orgcode")
+	fill(t, ctx, "orgcode", map[string]string{"org_code": orgCode(8302), "corrected_on": "2006-12-20", "reason": "登记时代码录错"})
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('form[data-form="orgcode"] button[type=submit]').click()`))
+	seq = waitWritten(t, ctx, 5)
+	var coded struct {
+		OrgCode string `json:"org_code"`
+	}
+	decode(t, e.get(t, fmt.Sprintf("%s?min_seq=%d", empPath(id, ""), seq), tokAdmin), &coded)
+	if coded.OrgCode != orgCode(8302) {
+		t.Errorf("after the desk's 代码更正 the payer's code is %s, want %s", coded.OrgCode, orgCode(8302))
+	}
 	openForm(t, ctx, "transfer")
 	fill(t, ctx, "transfer", map[string]string{"on": "2006-05-02", "county": "360721"})
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('form[data-form="transfer"] button[type=submit]').click()`))
-	seq = waitWritten(t, ctx, 5)
+	seq = waitWritten(t, ctx, 6)
 	var moved struct {
 		County string             `json:"county"`
 		Lines  []domain.LineState `json:"lines"`
@@ -86,6 +99,7 @@ func TestDeskRegistersAndAssessesInChromium(t *testing.T) {
 	if moved.County != "360721" || !opened {
 		t.Errorf("after the desk's opening balance and transfer: county %s, lines %+v; want 360721 and 500.00 yuan due for 2006-03", moved.County, moved.Lines)
 	}
+
 }
 
 // TestSearchFailureInChromium: a search that fails puts the list of the search before away and

@@ -87,7 +87,7 @@ func TestDeskInChromium(t *testing.T) {
 	}
 	// The clerk's forms only: no audit finding, waiver or enforcement step.
 	tabs := eval[[]string](t, ctx, `Array.from(document.querySelectorAll('#desk-employer .desk-tabs button')).map(b => b.dataset.form)`)
-	if want := []string{"registration", "survey", "enrollment", "declaration", "assessment", "payment", "reversal", "refund", "deregistration", "reinstatement", "transfer", "opening"}; !slices.Equal(tabs, want) {
+	if want := []string{"registration", "survey", "enrollment", "declaration", "assessment", "payment", "reversal", "refund", "deregistration", "reinstatement", "transfer", "orgcode", "opening"}; !slices.Equal(tabs, want) {
 		t.Errorf("a clerk's desk offers %v, want %v", tabs, want)
 	}
 

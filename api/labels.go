@@ -84,6 +84,8 @@ var dashboardLabels = []labelTable{
 		{"employer.transferred", "转移 transfer"},
 		{"employer.deregistered", "注销 deregistered"},
 		{"employer.reinstated", "复业 reinstated"},
+		{"employer.org_code_corrected", "代码更正 org code corrected"},
+		{"org_code.claimed", "代码占用 org code claimed"},
 		{"event.voided", "冲正 voided"},
 		{"credit.refunded", "退费 refunded"},
 		{"reference.counties_defined", "区县设定 counties defined"},

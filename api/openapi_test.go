@@ -34,6 +34,7 @@ var registeredRoutes = []string{
 	"POST /v1/employers",
 	"POST /v1/employers/{id}/registration",
 	"POST /v1/employers/{id}/changes",
+	"POST /v1/employers/{id}/org-code",
 	"POST /v1/employers/{id}/surveys",
 	"POST /v1/employers/{id}/enrollments",
 	"POST /v1/employers/{id}/declarations",

@@ -110,6 +110,7 @@ func (s *Server) routes() {
 	for _, rt := range []route{
 		{"registration", "employer", func() domain.Command { return &domain.CompleteRegistration{} }},
 		{"changes", "employer", func() domain.Command { return &domain.ChangeEmployer{} }},
+		{"org-code", "employer", func() domain.Command { return &domain.CorrectOrgCode{} }},
 		{"surveys", "employer", func() domain.Command { return &domain.RecordSurvey{} }},
 		{"enrollments", "employer", func() domain.Command { return &domain.RecordEnrollment{} }},
 		{"declarations", "employer", func() domain.Command { return &domain.FileDeclaration{} }},

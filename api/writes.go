@@ -94,18 +94,18 @@ func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
 	req := eventstore.Request{Create: true, Command: &cmd, Authorize: func(e *domain.Employer) error {
 		// The code is taken; whose it is, and its name, are only for those who may read it.
 		if !p.canReadCounty(e.County, s.cfg.Store.Reference()) {
-			return domain.Conflict("org_code", "organisation code %s is already registered, to an employer that is not yours", e.OrgCode)
+			return domain.Conflict("org_code", "organisation code %s is already registered, to an employer that is not yours", cmd.Code())
 		}
 		return nil
 	}}
-	// Check first so that the id can come from the normalised organisation code.
+	// A request without a key that fails its checks is answered at once; a keyed one goes on, as
+	// a retry of a recorded request answers its first result.
 	if err := cmd.Check(domain.Context{Ref: s.cfg.Store.Reference(), Today: s.cfg.Today()}); err != nil {
 		if key := r.Header.Get("Idempotency-Key"); key == "" {
 			writeError(w, err)
 			return
 		}
 	}
-	req.EmployerID = cmd.EmployerID()
 	s.execute(w, r, req, canon)
 }
 

@@ -183,6 +183,8 @@ func init() {
 	register[EmployerTransferred]()
 	register[EmployerDeregistered]()
 	register[EmployerReinstated]()
+	register[OrgCodeCorrected]()
+	register[OrgCodeClaimed]()
 	register[EventVoided]()
 	register[CreditRefunded]()
 	register[CountiesDefined]()

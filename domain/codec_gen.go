@@ -196,56 +196,60 @@ func decodeEventType(s *scanner, ev *Event, r *envelopeRead) bool {
 		ev.Type, r.kind, r.schema = "employer.deregistered", 7, 1
 	case "employer.found":
 		ev.Type, r.kind, r.schema = "employer.found", 8, 1
+	case "employer.org_code_corrected":
+		ev.Type, r.kind, r.schema = "employer.org_code_corrected", 9, 1
 	case "employer.registered":
-		ev.Type, r.kind, r.schema = "employer.registered", 9, 1
+		ev.Type, r.kind, r.schema = "employer.registered", 10, 1
 	case "employer.registration_completed":
-		ev.Type, r.kind, r.schema = "employer.registration_completed", 10, 1
+		ev.Type, r.kind, r.schema = "employer.registration_completed", 11, 1
 	case "employer.reinstated":
-		ev.Type, r.kind, r.schema = "employer.reinstated", 11, 1
+		ev.Type, r.kind, r.schema = "employer.reinstated", 12, 1
 	case "employer.transferred":
-		ev.Type, r.kind, r.schema = "employer.transferred", 12, 1
+		ev.Type, r.kind, r.schema = "employer.transferred", 13, 1
 	case "enforcement.step_recorded":
-		ev.Type, r.kind, r.schema = "enforcement.step_recorded", 13, 1
+		ev.Type, r.kind, r.schema = "enforcement.step_recorded", 14, 1
 	case "enrollment.recorded":
-		ev.Type, r.kind, r.schema = "enrollment.recorded", 14, 1
+		ev.Type, r.kind, r.schema = "enrollment.recorded", 15, 1
 	case "event.voided":
-		ev.Type, r.kind, r.schema = "event.voided", 15, 1
+		ev.Type, r.kind, r.schema = "event.voided", 16, 1
 	case "freeze.made":
-		ev.Type, r.kind, r.schema = "freeze.made", 16, 1
+		ev.Type, r.kind, r.schema = "freeze.made", 17, 1
 	case "inspection.recorded":
-		ev.Type, r.kind, r.schema = "inspection.recorded", 17, 1
+		ev.Type, r.kind, r.schema = "inspection.recorded", 18, 1
 	case "opening_balance.recorded":
-		ev.Type, r.kind, r.schema = "opening_balance.recorded", 18, 1
+		ev.Type, r.kind, r.schema = "opening_balance.recorded", 19, 1
+	case "org_code.claimed":
+		ev.Type, r.kind, r.schema = "org_code.claimed", 20, 1
 	case "payment.received":
-		ev.Type, r.kind, r.schema = "payment.received", 19, 1
+		ev.Type, r.kind, r.schema = "payment.received", 21, 1
 	case "payment.reversed":
-		ev.Type, r.kind, r.schema = "payment.reversed", 20, 1
+		ev.Type, r.kind, r.schema = "payment.reversed", 22, 1
 	case "province.freeze.made":
-		ev.Type, r.kind, r.schema = "province.freeze.made", 21, 1
+		ev.Type, r.kind, r.schema = "province.freeze.made", 23, 1
 	case "reference.average_wage_set":
-		ev.Type, r.kind, r.schema = "reference.average_wage_set", 22, 1
+		ev.Type, r.kind, r.schema = "reference.average_wage_set", 24, 1
 	case "reference.baseline_set":
-		ev.Type, r.kind, r.schema = "reference.baseline_set", 23, 1
+		ev.Type, r.kind, r.schema = "reference.baseline_set", 25, 1
 	case "reference.counties_defined":
-		ev.Type, r.kind, r.schema = "reference.counties_defined", 24, 1
+		ev.Type, r.kind, r.schema = "reference.counties_defined", 26, 1
 	case "reference.county_redefined":
-		ev.Type, r.kind, r.schema = "reference.county_redefined", 25, 1
+		ev.Type, r.kind, r.schema = "reference.county_redefined", 27, 1
 	case "reference.late_fee_rates_set":
-		ev.Type, r.kind, r.schema = "reference.late_fee_rates_set", 26, 1
+		ev.Type, r.kind, r.schema = "reference.late_fee_rates_set", 28, 1
 	case "reference.rates_set":
-		ev.Type, r.kind, r.schema = "reference.rates_set", 27, 1
+		ev.Type, r.kind, r.schema = "reference.rates_set", 29, 1
 	case "reference.settings_set":
-		ev.Type, r.kind, r.schema = "reference.settings_set", 28, 1
+		ev.Type, r.kind, r.schema = "reference.settings_set", 30, 1
 	case "reference.targets_set":
-		ev.Type, r.kind, r.schema = "reference.targets_set", 29, 1
+		ev.Type, r.kind, r.schema = "reference.targets_set", 31, 1
 	case "survey.counted":
-		ev.Type, r.kind, r.schema = "survey.counted", 30, 1
+		ev.Type, r.kind, r.schema = "survey.counted", 32, 1
 	case "waiver.granted":
-		ev.Type, r.kind, r.schema = "waiver.granted", 31, 1
+		ev.Type, r.kind, r.schema = "waiver.granted", 33, 1
 	case "year.closed":
-		ev.Type, r.kind, r.schema = "year.closed", 32, 1
+		ev.Type, r.kind, r.schema = "year.closed", 34, 1
 	case "year.reopened":
-		ev.Type, r.kind, r.schema = "year.reopened", 33, 1
+		ev.Type, r.kind, r.schema = "year.reopened", 35, 1
 	default:
 		return false
 	}
@@ -272,54 +276,58 @@ func decodeBody(s *scanner, ev *Event, kind int) bool {
 	case 8:
 		return decodeEmployerFoundBody(s, ev)
 	case 9:
-		return decodeEmployerRegisteredBody(s, ev)
+		return decodeOrgCodeCorrectedBody(s, ev)
 	case 10:
-		return decodeRegistrationCompletedBody(s, ev)
+		return decodeEmployerRegisteredBody(s, ev)
 	case 11:
-		return decodeEmployerReinstatedBody(s, ev)
+		return decodeRegistrationCompletedBody(s, ev)
 	case 12:
-		return decodeEmployerTransferredBody(s, ev)
+		return decodeEmployerReinstatedBody(s, ev)
 	case 13:
-		return decodeEnforcementStepRecordedBody(s, ev)
+		return decodeEmployerTransferredBody(s, ev)
 	case 14:
-		return decodeEnrollmentRecordedBody(s, ev)
+		return decodeEnforcementStepRecordedBody(s, ev)
 	case 15:
-		return decodeEventVoidedBody(s, ev)
+		return decodeEnrollmentRecordedBody(s, ev)
 	case 16:
-		return decodeFreezeMadeBody(s, ev)
+		return decodeEventVoidedBody(s, ev)
 	case 17:
-		return decodeInspectionRecordedBody(s, ev)
+		return decodeFreezeMadeBody(s, ev)
 	case 18:
-		return decodeOpeningBalanceRecordedBody(s, ev)
+		return decodeInspectionRecordedBody(s, ev)
 	case 19:
-		return decodePaymentReceivedBody(s, ev)
+		return decodeOpeningBalanceRecordedBody(s, ev)
 	case 20:
-		return decodePaymentReversedBody(s, ev)
+		return decodeOrgCodeClaimedBody(s, ev)
 	case 21:
-		return decodeProvinceFreezeMadeBody(s, ev)
+		return decodePaymentReceivedBody(s, ev)
 	case 22:
-		return decodeAverageWageSetBody(s, ev)
+		return decodePaymentReversedBody(s, ev)
 	case 23:
-		return decodeBaselineSetBody(s, ev)
+		return decodeProvinceFreezeMadeBody(s, ev)
 	case 24:
-		return decodeCountiesDefinedBody(s, ev)
+		return decodeAverageWageSetBody(s, ev)
 	case 25:
-		return decodeCountyRedefinedBody(s, ev)
+		return decodeBaselineSetBody(s, ev)
 	case 26:
-		return decodeLateFeeRatesSetBody(s, ev)
+		return decodeCountiesDefinedBody(s, ev)
 	case 27:
-		return decodeRatesSetBody(s, ev)
+		return decodeCountyRedefinedBody(s, ev)
 	case 28:
-		return decodeSettingsSetBody(s, ev)
+		return decodeLateFeeRatesSetBody(s, ev)
 	case 29:
-		return decodeTargetsSetBody(s, ev)
+		return decodeRatesSetBody(s, ev)
 	case 30:
-		return decodeSurveyCountedBody(s, ev)
+		return decodeSettingsSetBody(s, ev)
 	case 31:
-		return decodeWaiverGrantedBody(s, ev)
+		return decodeTargetsSetBody(s, ev)
 	case 32:
-		return decodeYearClosedBody(s, ev)
+		return decodeSurveyCountedBody(s, ev)
 	case 33:
+		return decodeWaiverGrantedBody(s, ev)
+	case 34:
+		return decodeYearClosedBody(s, ev)
+	case 35:
 		return decodeYearReopenedBody(s, ev)
 	}
 	return false
@@ -2453,6 +2461,129 @@ func decodeOpeningLine(s *scanner, v *OpeningLine) bool {
 	return false
 }
 
+// decodeOrgCodeClaimed reads a OrgCodeClaimed object, its keys in field order, into *v.
+func decodeOrgCodeClaimed(s *scanner, v *OrgCodeClaimed) bool {
+	if !s.expect('{') {
+		return false
+	}
+	if s.expect('}') {
+		return true
+	}
+	if s.pos+11 <= len(s.data) && string(s.data[s.pos:s.pos+11]) == `"org_code":` {
+		s.pos += 11
+		if !s.readString(&v.OrgCode) {
+			return false
+		}
+		if done, ok := s.after('}'); !ok || done {
+			return ok
+		}
+	}
+	if s.pos+5 <= len(s.data) && string(s.data[s.pos:s.pos+5]) == `"by":` {
+		s.pos += 5
+		if !s.readString(&v.By) {
+			return false
+		}
+		if done, ok := s.after('}'); !ok || done {
+			return ok
+		}
+	}
+	if s.pos+7 <= len(s.data) && string(s.data[s.pos:s.pos+7]) == `"name":` {
+		s.pos += 7
+		if !s.readString(&v.Name) {
+			return false
+		}
+		if done, ok := s.after('}'); !ok || done {
+			return ok
+		}
+	}
+	return false
+}
+
+// decodeOrgCodeClaimedBody reads a OrgCodeClaimed payload into ev.Body.
+func decodeOrgCodeClaimedBody(s *scanner, ev *Event) bool {
+	var v OrgCodeClaimed
+	if !decodeOrgCodeClaimed(s, &v) {
+		return false
+	}
+	ev.Body = v
+	return true
+}
+
+// decodeOrgCodeCorrected reads a OrgCodeCorrected object, its keys in field order, into *v.
+func decodeOrgCodeCorrected(s *scanner, v *OrgCodeCorrected) bool {
+	if !s.expect('{') {
+		return false
+	}
+	if s.expect('}') {
+		return true
+	}
+	if s.pos+5 <= len(s.data) && string(s.data[s.pos:s.pos+5]) == `"on":` {
+		s.pos += 5
+		if !s.readDate(&v.On) {
+			return false
+		}
+		if done, ok := s.after('}'); !ok || done {
+			return ok
+		}
+	}
+	if s.pos+11 <= len(s.data) && string(s.data[s.pos:s.pos+11]) == `"org_code":` {
+		s.pos += 11
+		if !s.readString(&v.OrgCode) {
+			return false
+		}
+		if done, ok := s.after('}'); !ok || done {
+			return ok
+		}
+	}
+	if s.pos+14 <= len(s.data) && string(s.data[s.pos:s.pos+14]) == `"credit_code":` {
+		s.pos += 14
+		if !s.readString(&v.CreditCode) {
+			return false
+		}
+		if done, ok := s.after('}'); !ok || done {
+			return ok
+		}
+	}
+	if s.pos+6 <= len(s.data) && string(s.data[s.pos:s.pos+6]) == `"was":` {
+		s.pos += 6
+		if !s.readString(&v.Was) {
+			return false
+		}
+		if done, ok := s.after('}'); !ok || done {
+			return ok
+		}
+	}
+	if s.pos+18 <= len(s.data) && string(s.data[s.pos:s.pos+18]) == `"was_credit_code":` {
+		s.pos += 18
+		if !s.readString(&v.WasCredit) {
+			return false
+		}
+		if done, ok := s.after('}'); !ok || done {
+			return ok
+		}
+	}
+	if s.pos+9 <= len(s.data) && string(s.data[s.pos:s.pos+9]) == `"reason":` {
+		s.pos += 9
+		if !s.readString(&v.Reason) {
+			return false
+		}
+		if done, ok := s.after('}'); !ok || done {
+			return ok
+		}
+	}
+	return false
+}
+
+// decodeOrgCodeCorrectedBody reads a OrgCodeCorrected payload into ev.Body.
+func decodeOrgCodeCorrectedBody(s *scanner, ev *Event) bool {
+	var v OrgCodeCorrected
+	if !decodeOrgCodeCorrected(s, &v) {
+		return false
+	}
+	ev.Body = v
+	return true
+}
+
 // decodePaymentReceived reads a PaymentReceived object, its keys in field order, into *v.
 func decodePaymentReceived(s *scanner, v *PaymentReceived) bool {
 	if !s.expect('{') {
@@ -4236,6 +4367,11 @@ func encodeBody(b []byte, body any) ([]byte, bool) {
 			return b, false
 		}
 		return b, true
+	case OrgCodeCorrected:
+		if b, ok = encodeOrgCodeCorrected(b, &v); !ok {
+			return b, false
+		}
+		return b, true
 	case EmployerRegistered:
 		if b, ok = encodeEmployerRegistered(b, &v); !ok {
 			return b, false
@@ -4283,6 +4419,11 @@ func encodeBody(b []byte, body any) ([]byte, bool) {
 		return b, true
 	case OpeningBalanceRecorded:
 		if b, ok = encodeOpeningBalanceRecorded(b, &v); !ok {
+			return b, false
+		}
+		return b, true
+	case OrgCodeClaimed:
+		if b, ok = encodeOrgCodeClaimed(b, &v); !ok {
 			return b, false
 		}
 		return b, true
@@ -4557,6 +4698,43 @@ func encodeOpeningLine(b []byte, v *OpeningLine) ([]byte, bool) {
 	if b, ok = appendDateJSON(b, v.DueOn); !ok {
 		return b, false
 	}
+	return append(b, '}'), true
+}
+
+// encodeOrgCodeClaimed appends a OrgCodeClaimed as encoding/json writes it.
+func encodeOrgCodeClaimed(b []byte, v *OrgCodeClaimed) ([]byte, bool) {
+	b = append(b, '{')
+	b = append(b, `"org_code":`...)
+	b = appendJSONString(b, v.OrgCode)
+	b = append(b, `,"by":`...)
+	b = appendJSONString(b, v.By)
+	b = append(b, `,"name":`...)
+	b = appendJSONString(b, v.Name)
+	return append(b, '}'), true
+}
+
+// encodeOrgCodeCorrected appends a OrgCodeCorrected as encoding/json writes it.
+func encodeOrgCodeCorrected(b []byte, v *OrgCodeCorrected) ([]byte, bool) {
+	var ok bool
+	b = append(b, '{')
+	b = append(b, `"on":`...)
+	if b, ok = appendDateJSON(b, v.On); !ok {
+		return b, false
+	}
+	b = append(b, `,"org_code":`...)
+	b = appendJSONString(b, v.OrgCode)
+	if len(v.CreditCode) != 0 {
+		b = append(b, `,"credit_code":`...)
+		b = appendJSONString(b, v.CreditCode)
+	}
+	b = append(b, `,"was":`...)
+	b = appendJSONString(b, v.Was)
+	if len(v.WasCredit) != 0 {
+		b = append(b, `,"was_credit_code":`...)
+		b = appendJSONString(b, v.WasCredit)
+	}
+	b = append(b, `,"reason":`...)
+	b = appendJSONString(b, v.Reason)
 	return append(b, '}'), true
 }
 

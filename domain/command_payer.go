@@ -87,17 +87,15 @@ func (r *RegisterEmployer) Check(ctx Context) error {
 // Date is the day the employer entered the ledger.
 func (r *RegisterEmployer) Date() Date { return r.date }
 
-// EmployerID is the id the employer gets: derived from its organisation code, or "" for an
-// individual payer, who gets a fresh id.
-func (r *RegisterEmployer) EmployerID() string {
-	if r.profile.OrgCode == "" {
-		return ""
-	}
-	return EmployerIDForOrgCode(r.profile.OrgCode)
-}
+// Code is the organisation code the employer registers with, once Check passed ("" for an
+// individual payer).
+func (r *RegisterEmployer) Code() string { return r.profile.OrgCode }
 
 // Decide refuses a second employer with the same organisation code.
 func (r *RegisterEmployer) Decide(e *Employer, ctx Context) ([]Payload, error) {
+	if e.HeldBy != "" {
+		return nil, Conflict("org_code", "organisation code %s is held by employer %s (%s), whose code was corrected to it", r.profile.OrgCode, e.HeldBy, e.Name)
+	}
 	if e.Exists() {
 		return nil, Conflict("org_code", "an employer with organisation code %s is already in the ledger (%s, %s)", r.profile.OrgCode, e.ID, e.Name)
 	}

@@ -183,6 +183,9 @@ func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
 		return nil, Conflict("event_id", "event %s is a void: a void cannot be voided (record the event again instead)", t.ID)
 	case EmployerRegistered, EmployerFound:
 		return nil, Conflict("event_id", "event %s entered the employer into the ledger and cannot be voided; deregister the employer instead", t.ID)
+	case OrgCodeCorrected:
+		// The code it left may belong to another employer since.
+		return nil, Conflict("event_id", "event %s corrected the organisation code and cannot be voided; correct the code again instead", t.ID)
 	}
 	if voided[t.Seq] {
 		return nil, Conflict("event_id", "event %s is already voided", t.ID)

@@ -74,7 +74,10 @@ type Employer struct {
 	// Escalations holds the steps taken after notices (every step but StepNotice), as recorded.
 	Escalations []DatedStep
 	// LastStep is the latest step by date (the last recorded among equal dates).
-	LastStep  string
+	LastStep string
+	// HeldBy names the employer an organisation code's slot (OrgCodeSlot) was claimed for, when
+	// this is no employer but that claim: such a subject never holds an employer.
+	HeldBy    string
 	Contracts int64
 	Account   Account
 	History   History
@@ -98,7 +101,7 @@ type Employer struct {
 }
 
 // Exists reports whether the employer has entered the ledger.
-func (e *Employer) Exists() bool { return e != nil && e.N > 0 }
+func (e *Employer) Exists() bool { return e != nil && e.N > 0 && e.HeldBy == "" }
 
 // Apply folds one of the employer's events into its state.
 func (e *Employer) Apply(ev Event) {
@@ -182,6 +185,10 @@ func (e *Employer) Apply(ev Event) {
 		e.County, e.MovedOn = p.To, max(e.MovedOn, p.On)
 	case EmployerDeregistered:
 		e.Deregistered, e.DeregisteredOn = true, p.On
+	case OrgCodeCorrected:
+		e.OrgCode, e.CreditCode = p.OrgCode, p.CreditCode
+	case OrgCodeClaimed:
+		e.HeldBy, e.Name, e.County = p.By, p.Name, ev.County
 	case EmployerReinstated:
 		if !e.SkipHistory {
 			e.History.Inactive = append(e.History.Inactive, DateSpan{From: e.DeregisteredOn, Until: p.On})

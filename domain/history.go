@@ -128,6 +128,12 @@ func (h *History) record(body Payload) {
 		}
 	case EmployerChanged:
 		h.Changes = append(h.Changes, p)
+	case OrgCodeCorrected:
+		if h.Entered != nil { // the code was wrong from the start: so it is in every dated profile
+			entered := *h.Entered
+			entered.OrgCode, entered.CreditCode = p.OrgCode, p.CreditCode
+			h.Entered = &entered
+		}
 	case ContractsSigned:
 		h.Contracts = append(h.Contracts, CountAt{p.SignedOn, p.Count})
 	case EnforcementStepRecorded:

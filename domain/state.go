@@ -87,6 +87,7 @@ func (e *Employer) AppendState(b []byte) ([]byte, error) {
 		w.i(int64(d))
 	}
 	w.i(int64(e.MovedOn))
+	w.s(e.HeldBy)
 	return w.b, nil
 }
 
@@ -148,6 +149,7 @@ func ReadState(b []byte) (*Employer, error) {
 		e.Inspected[i] = Date(r.i())
 	}
 	e.MovedOn = Date(r.i())
+	e.HeldBy = r.s()
 	if r.err == nil && len(r.b) != 0 {
 		r.fail()
 	}

@@ -32,7 +32,7 @@ func TestAStateRestoredFromItsEncodingFoldsOnAsTheOriginal(t *testing.T) {
 			InspectionRecorded{On: MustDate("2006-02-03"), Team: "市稽核一组", Scope: "full", Result: InspectionClean},
 		)
 		e.ID, e.LastStep, e.Contracts, e.Deregistered, e.DeregisteredOn = "e1", "notice", 7, true, MustDate("2006-09-01")
-		e.MovedOn = MustDate("2006-03-10")
+		e.MovedOn, e.HeldBy = MustDate("2006-03-10"), "e0"
 		e.Notices = []DateSpan{{From: MustDate("2006-03-01"), Until: MustDate("2006-03-31")}, {From: MustDate("2006-05-02"), Until: MustDate("2006-05-20")}}
 		e.Escalations = []DatedStep{{Step: StepInspection, On: MustDate("2006-04-02")}, {Step: StepMediaExposure, On: MustDate("2006-04-20")}}
 		on := MustDate("2006-01-05")
@@ -68,8 +68,8 @@ func TestAStateRestoredFromItsEncodingFoldsOnAsTheOriginal(t *testing.T) {
 func TestTheStateEncodingKnowsEveryFieldOfEmployer(t *testing.T) {
 	// Refold and voided are not carried: a state is saved folded through its last event, with no
 	// void left to act on, and voids only ever name earlier events.
-	if n := reflect.TypeFor[Employer]().NumField(); n != 30 {
-		t.Errorf("Employer has %d fields; AppendState carries 27 (History and SkipHistory as the absence of history), leaves out Refold and voided, and refuses SkipDecisions", n)
+	if n := reflect.TypeFor[Employer]().NumField(); n != 31 {
+		t.Errorf("Employer has %d fields; AppendState carries 28 (History and SkipHistory as the absence of history), leaves out Refold and voided, and refuses SkipDecisions", n)
 	}
 	if n := reflect.TypeFor[Profile]().NumField(); n != 13 {
 		t.Errorf("Profile has %d fields; AppendState carries 13", n)

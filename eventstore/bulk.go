@@ -39,7 +39,15 @@ func (s *Store) ExecuteBulk(ctx context.Context, reqs []Request) []BulkResult {
 					continue
 				}
 				// Checked once: the id comes from the organisation code as Check normalised it.
-				r.EmployerID, r.Checked = rc.EmployerID(), true
+				r.Checked = true
+				if code := rc.Code(); code != "" {
+					slot, _, err := s.OrgCodeSlot(ctx, code)
+					if err != nil {
+						out[i].Err = err
+						continue
+					}
+					r.EmployerID = slot
+				}
 			}
 			if r.EmployerID == "" {
 				r.EmployerID = newID()

@@ -39,7 +39,7 @@ func TestACheckpointOfAnotherBuildIsPassedOver(t *testing.T) {
 // are read as shelves without them (and those of versions 1 to 3 without notice numbers); this
 // version's snapshot keeps both.
 func TestASnapshotKeepsCheckpointsAndDirectoriesAndOlderOnesAreRead(t *testing.T) {
-	snap := &snapshot{stream: "KZ", archived: true, arch: archiveState{end: 100,
+	snap := &snapshot{stream: "KZ", recoded: map[string]bool{"e1": true}, archived: true, arch: archiveState{end: 100,
 		shelves: []shelfState{{id: "e", shelf: shelf{last: chunkRef{off: 0, n: 40}, seq: 9, state: chunkRef{off: 40, n: 60}, stateSeq: 9,
 			dir: chunkRef{off: 10, n: 20}, recent: []chunkRef{{off: 0, n: 40}}}}}}}
 	dir := t.TempDir()
@@ -49,20 +49,23 @@ func TestASnapshotKeepsCheckpointsAndDirectoriesAndOlderOnesAreRead(t *testing.T
 	}
 	got, err := readSnapshot(path)
 	if err != nil || got.arch.shelves[0].state != snap.arch.shelves[0].state || got.arch.shelves[0].stateSeq != 9 ||
-		got.arch.shelves[0].dir != snap.arch.shelves[0].dir || len(got.arch.shelves[0].recent) != 1 || got.arch.shelves[0].recent[0] != snap.arch.shelves[0].recent[0] {
+		got.arch.shelves[0].dir != snap.arch.shelves[0].dir || len(got.arch.shelves[0].recent) != 1 || got.arch.shelves[0].recent[0] != snap.arch.shelves[0].recent[0] ||
+		len(got.recoded) != 1 || !got.recoded["e1"] {
 		t.Fatalf("version %d: %+v, %v", snapshotVersion, got, err)
 	}
-	// Older versions: the same bytes without the notice numbers (their count, 0, the last byte),
-	// then without the shelf's directory (its last three fields when zero), then without its
-	// checkpoint (three more).
+	// Older versions: the same bytes without the corrected codes' subjects (their count, 0, the
+	// last byte), then without the notice numbers (their count, 0, the byte before), then without
+	// the shelf's directory (its last three fields when zero), then without its checkpoint
+	// (three more).
 	snap.arch.shelves[0].state, snap.arch.shelves[0].stateSeq = chunkRef{}, 0
 	snap.arch.shelves[0].dir, snap.arch.shelves[0].recent = chunkRef{}, nil
+	snap.recoded = nil
 	b := snap.encode()
 	for _, old := range []struct {
 		version  byte
 		stripped int
-	}{{3, 0}, {2, 3}, {1, 6}} {
-		body := slices.Clone(b[:len(b)-4-1-old.stripped])
+	}{{4, 1}, {3, 2}, {2, 5}, {1, 8}} {
+		body := slices.Clone(b[:len(b)-4-old.stripped])
 		body[len(snapshotMagic)] = old.version
 		bytes := binary.LittleEndian.AppendUint32(body, crc32.Checksum(body, crc32c))
 		path = filepath.Join(dir, fmt.Sprintf("v%d", old.version))
@@ -70,7 +73,8 @@ func TestASnapshotKeepsCheckpointsAndDirectoriesAndOlderOnesAreRead(t *testing.T
 			t.Fatal(err)
 		}
 		got, err = readSnapshot(path)
-		if err != nil || got.arch.shelves[0].seq != 9 || got.arch.shelves[0].stateSeq != 0 || got.arch.shelves[0].dir.n != 0 || len(got.arch.shelves[0].recent) != 0 || got.notices != nil {
+		if err != nil || got.arch.shelves[0].seq != 9 || got.arch.shelves[0].stateSeq != 0 || got.arch.shelves[0].dir.n != 0 || len(got.arch.shelves[0].recent) != 0 ||
+			(got.notices != nil) != (old.version == 4) || got.recoded == nil {
 			t.Fatalf("version %d: %+v, %v", old.version, got, err)
 		}
 	}

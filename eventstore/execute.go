@@ -16,7 +16,9 @@ import (
 
 // Request is one command to execute against one employer.
 type Request struct {
-	// EmployerID names the employer; for a new employer it is the id to create ("" makes a fresh one).
+	// EmployerID names the employer; for a new employer it is the id to create ("" makes a fresh
+	// one), but for a registration with an organisation code, which goes to the code's slot
+	// (OrgCodeSlot).
 	EmployerID string
 	// Create is true for a command that enters a new employer.
 	Create  bool
@@ -108,8 +110,36 @@ func (s *Store) execute(ctx context.Context, req Request, key string) (Result, e
 		}
 		id = newID()
 	}
+	// A registration goes to its code's slot, and a correction claims the code's: where they
+	// are is read again after each catching up, as another replica may have taken one.
+	registered, claimed := codeOf(req)
+	var slot, holder string
+	locate := func() error {
+		var err error
+		switch {
+		case registered != "":
+			id, _, err = s.OrgCodeSlot(ctx, registered)
+		case claimed != "":
+			slot, holder, err = s.OrgCodeSlot(ctx, claimed)
+		}
+		return err
+	}
+	if err := locate(); err != nil {
+		return Result{}, err
+	}
 	unlock := s.locks.lock("e:" + id)
-	defer unlock()
+	defer func() { unlock() }()
+	relock := func() error {
+		was := id
+		if err := locate(); err != nil {
+			return err
+		}
+		if id != was {
+			unlock()
+			unlock = s.locks.lock("e:" + id)
+		}
+		return nil
+	}
 	retry := s.retrier(ctx)
 	caughtUp := false
 	recheck := func(err error) (bool, error) {
@@ -122,8 +152,13 @@ func (s *Store) execute(ctx context.Context, req Request, key string) (Result, e
 		}
 		return true, nil
 	}
-	for {
-		u, evs, err := s.decide(ctx, id, req, key)
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if err := relock(); err != nil {
+				return Result{}, err
+			}
+		}
+		u, evs, err := s.decide(ctx, id, req, key, slot, holder)
 		if errors.Is(err, errKeyKnown) {
 			r, _, err := s.lookupKey(ctx, key, req.BodyHash)
 			return r, err
@@ -268,7 +303,7 @@ func (s *Store) lookupKey(ctx context.Context, key, bodyHash string) (Result, bo
 // decide runs the command against the current state and builds the messages to append; it
 // answers errKeyKnown when the command's key is in the indexes, which change together with the
 // state: a command whose first attempt is already folded into the state is never decided again.
-func (s *Store) decide(ctx context.Context, id string, req Request, key string) (*unit, []domain.Event, error) {
+func (s *Store) decide(ctx context.Context, id string, req Request, key, slot, holder string) (*unit, []domain.Event, error) {
 	var evs []domain.Event
 	_, withEvents := req.Command.(domain.EventsDecider)
 	var read uint64 // the sequence evs were read through
@@ -310,7 +345,24 @@ func (s *Store) decide(ctx context.Context, id string, req Request, key string) 
 	if err == nil {
 		err = s.claimNotices(u, built, nil)
 	}
+	if err == nil && slot != "" {
+		err = s.claimCode(u, e, built, slot, holder)
+	}
 	return u, built, err
+}
+
+// codeOf is the organisation code a request registers, or the one it corrects an employer to
+// (after its checks: "" before them).
+func codeOf(req Request) (registered, claimed string) {
+	switch c := req.Command.(type) {
+	case *domain.RegisterEmployer:
+		if req.Create {
+			return c.Code(), ""
+		}
+	case codeClaimer:
+		return "", c.ClaimedCode()
+	}
+	return "", ""
 }
 
 // check runs the command's checks of its own fields, unless the caller says it has.
@@ -332,7 +384,7 @@ func decideOn(e *domain.Employer, id string, req Request, ref *domain.Reference,
 	if req.IfMatch != nil && *req.IfMatch != e.Version {
 		return nil, fmt.Errorf("%w: If-Match %d, current version %d", ErrStale, *req.IfMatch, e.Version)
 	}
-	if req.Authorize != nil && e.Exists() {
+	if req.Authorize != nil && (e.Exists() || e.HeldBy != "") {
 		if err := req.Authorize(e); err != nil {
 			return nil, err
 		}

@@ -725,6 +725,10 @@ func (s *Store) fold(subject string, ev domain.Event, derr error, mode int) {
 			s.notices[strings.Clone(prefix)] = n
 		}
 	}
+	switch ev.Body.(type) {
+	case domain.OrgCodeCorrected, domain.OrgCodeClaimed:
+		s.recoded[strings.Clone(id)] = true
+	}
 	if mode == foldIndexes {
 		return
 	}

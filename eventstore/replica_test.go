@@ -236,7 +236,7 @@ func heldCatchUp(t *testing.T, ctx context.Context, budget, hold time.Duration) 
 	second.cfg.RetryTimeout = budget
 	// The second store's follower is held before another employer's registration, and so before
 	// the payment after it; nothing the write does touches that hold.
-	other := newID()
+	other := domain.EmployerIDForOrgCode("10000005-9") // a registration's id is its code's
 	release := sync.OnceFunc(second.markPending(EmployerPrefix + other))
 	defer release()
 	reg := Request{EmployerID: other, Create: true, Today: replicaToday, Actor: "test", Command: &domain.RegisterEmployer{
@@ -294,7 +294,7 @@ func TestAWriteWithoutADeadlineStretchesItsBudgetFourTimesAtMost(t *testing.T) {
 // one's follower has folded the registration: the payment must not be refused as "no employer".
 func TestAWriteRefusedOnAStateBehindTheStreamIsDecidedAgain(t *testing.T) {
 	first, second, _, _ := replicaPair(t)
-	id := newID()
+	id := domain.EmployerIDForOrgCode("10000005-9") // a registration's id is its code's
 	release := sync.OnceFunc(second.markPending(EmployerPrefix + id))
 	defer release()
 	reg := Request{EmployerID: id, Create: true, Today: replicaToday, Actor: "test", Command: &domain.RegisterEmployer{

@@ -32,8 +32,10 @@ const (
 	snapshotMagic = "KZSTORE\x00"
 	// Version 2 adds each shelf's checkpoint, version 3 its directory and the chunks sealed since;
 	// older versions are read as shelves without them. Version 4 adds the notice numbers; a
-	// snapshot of an older version is not used (the stream is folded again).
-	snapshotVersion = 4
+	// snapshot of an older version is not used (the stream is folded again). Version 5 adds the
+	// subjects of corrected organisation codes; version 4 is read with none, as no build that
+	// wrote it recorded any.
+	snapshotVersion = 5
 )
 
 // snapshot is the store's state at seq, and the identity of the stream it was taken of.
@@ -47,6 +49,7 @@ type snapshot struct {
 	refSeqs  []uint64
 	freezes  []FreezeRef
 	notices  map[string]int // nil in a snapshot older than version 4
+	recoded  map[string]bool
 	breaks   map[string]ChainBreak
 	heads    map[string]head
 	keyRuns  []keyRunRef
@@ -64,6 +67,7 @@ func (s *Store) capture() *snapshot {
 	s.mu.RLock()
 	snap.earliest = s.earliest
 	snap.notices = maps.Clone(s.notices)
+	snap.recoded = maps.Clone(s.recoded)
 	for _, f := range s.freezes {
 		// This store's own freezes are folded before the follower reaches them.
 		if f.Seq <= snap.seq {
@@ -248,6 +252,10 @@ func (snap *snapshot) encode() []byte {
 		e.s(prefix)
 		e.u(uint64(snap.notices[prefix]))
 	}
+	e.u(uint64(len(snap.recoded)))
+	for _, id := range slices.Sorted(maps.Keys(snap.recoded)) {
+		e.s(id)
+	}
 	return binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(e.b, crc32c))
 }
 
@@ -402,6 +410,12 @@ func readSnapshot(path string) (*snapshot, error) {
 		for range n {
 			prefix := d.s()
 			snap.notices[prefix] = int(d.u())
+		}
+	}
+	snap.recoded = map[string]bool{}
+	if v >= 5 {
+		for range d.count() {
+			snap.recoded[d.s()] = true
 		}
 	}
 	if d.err == nil && len(d.b) != 0 {

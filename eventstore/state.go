@@ -143,7 +143,7 @@ func (s *Store) restore(ctx context.Context, snap *snapshot) error {
 		s.foldYear(ev)
 	}
 	s.heads, s.breaks, s.refSeqs, s.freezes, s.earliest = snap.heads, snap.breaks, snap.refSeqs, snap.freezes, snap.earliest
-	s.notices = snap.notices
+	s.notices, s.recoded = snap.notices, snap.recoded
 	s.last = snap.last
 	s.applied.Store(snap.seq)
 	return nil
@@ -172,7 +172,7 @@ func (s *Store) startFresh() error {
 	s.archive = newArchive(f, newTailLog(dir, ""))
 	s.heads, s.breaks, s.refSeqs, s.freezes, s.earliest = map[string]head{}, map[string]ChainBreak{}, nil, nil, 0
 	s.ref, s.years, s.last = domain.Reference{}, map[int]YearRecord{}, lastMessage{}
-	s.notices = map[string]int{}
+	s.notices, s.recoded = map[string]int{}, map[string]bool{}
 	s.applied.Store(0)
 	return nil
 }

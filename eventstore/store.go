@@ -242,6 +242,10 @@ type Store struct {
 	// notices holds, per notice number prefix (domain.NoticePrefix), the highest serial of the
 	// notices recorded (NoticeNumber).
 	notices map[string]int
+	// recoded holds the employer ids whose subjects are claims of organisation codes, or whose
+	// employers' codes were corrected (OrgCodeSlot reads these, and takes every other
+	// subject to hold the code its id derives from).
+	recoded map[string]bool
 	// earliest is the earliest business date of any event seen.
 	earliest domain.Date
 	archive  *archive
@@ -384,6 +388,7 @@ func Start(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		breaks:   map[string]ChainBreak{},
 		years:    map[int]YearRecord{},
 		notices:  map[string]int{},
+		recoded:  map[string]bool{},
 		notify:   make(chan struct{}),
 		done:     make(chan struct{}),
 		pending:  map[string]chan struct{}{},

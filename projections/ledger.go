@@ -54,6 +54,9 @@ func (l *Ledger) Apply(ev domain.Event) {
 		}
 		return
 	}
+	if _, ok := ev.Body.(domain.OrgCodeClaimed); ok {
+		return // a claim of an organisation code: its subject holds no employer
+	}
 	e := l.Employers[ev.EmployerID]
 	if e == nil {
 		e = &domain.Employer{SkipDecisions: true}

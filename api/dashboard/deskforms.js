@@ -151,6 +151,17 @@ export const FORMS = [
       { name: 'county', kind: 'text', zh: '转入区县代码', en: 'to county (6-digit code)', req: true, hint: '360702' }],
   },
   {
+    // 代码更正: the organisation code (or credit code) was entered wrong. The payer keeps its id
+    // and history; the code it leaves is free for its owner to register.
+    key: 'orgcode', path: 'org-code', family: 'employer', zh: '代码更正', en: 'Correct the org code',
+    fields: [
+      { name: 'org_code', kind: 'text', zh: '正确的组织机构代码', en: 'correct org code', hint: 'XXXXXXXX-X' },
+      { name: 'credit_code', kind: 'text', zh: '正确的统一社会信用代码', en: 'correct credit code (if it has one)' },
+      Object.assign(date('corrected_on', '更正日期', 'corrected on', true), { def: () => today() }),
+      { name: 'reason', kind: 'text', zh: '原因', en: 'reason', req: true },
+    ],
+  },
+  {
     // 历年欠费: arrears carried over from before the payer entered the ledger, a line a period.
     key: 'opening', path: 'opening-balances', family: 'employer', zh: '历年欠费', en: 'Opening balance',
     fields: [

@@ -78,6 +78,8 @@ const LINES = {
   'employer.transferred': p => ['转移 transfer', ['从 from ' + county(p.from) + ' 到 to ' + county(p.to)]],
   'employer.deregistered': p => ['注销 deregistration', [p.reason && '原因 reason: ' + p.reason]],
   'employer.reinstated': p => ['复业 reinstatement', [p.reason && '原因 reason: ' + p.reason]],
+  'employer.org_code_corrected': p => ['代码更正 org code corrected', ['原 was ' + p.was + ' → ' + p.org_code,
+    p.credit_code && '信用代码 credit code ' + (p.was_credit_code ? p.was_credit_code + ' → ' : '') + p.credit_code, p.reason && '原因 reason: ' + p.reason]],
   'event.voided': p => ['冲正 void of #' + p.event_seq, [(EVENT_TYPES[p.event_type] || p.event_type) + (p.event_on ? ' ' + p.event_on : '') + (p.event_actor ? ' · ' + p.event_actor : ''),
     p.reason && '原因 reason: ' + p.reason]],
   'credit.refunded': p => ['退费 refund ' + yuan(p.amount_fen), ['票据 receipt ' + p.receipt_no]],

@@ -142,6 +142,8 @@ var eventNames = map[string]string{
 	domain.EmployerTransferred{}.EventType():     "转移",
 	domain.EmployerDeregistered{}.EventType():    "注销",
 	domain.EmployerReinstated{}.EventType():      "复业",
+	domain.OrgCodeCorrected{}.EventType():        "代码更正",
+	domain.OrgCodeClaimed{}.EventType():          "代码占用",
 	domain.EventVoided{}.EventType():             "冲正",
 	domain.CreditRefunded{}.EventType():          "退费",
 }

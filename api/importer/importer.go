@@ -133,7 +133,7 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 		}
 	}
 	rep := &Report{Kind: kind, Encoding: t.Encoding, Rejected: []Reject{}, Ignored: ignored(t.Header, kind)}
-	b := &builder{header: t.Header, cols: cols, kind: kind, ref: store.Reference(), opt: opt, store: store,
+	b := &builder{ctx: ctx, header: t.Header, cols: cols, kind: kind, ref: store.Reference(), opt: opt, store: store,
 		declared: map[uint64]begun{}, seed: maphash.MakeSeed()}
 	batches, stop := make(chan checkedBatch), make(chan struct{})
 	go b.readBatches(t, batches, stop)
@@ -400,6 +400,8 @@ type builder struct {
 	ref    *domain.Reference
 	opt    Options
 	store  *eventstore.Store
+	// ctx is the import's, for the store's lookups of organisation codes.
+	ctx context.Context
 	// declared holds each declaration the import began (its employer, period and date as the
 	// file types them: declKey). A declaration replaces its period's whole, so one recorded
 	// without some of its lines would drop them.
@@ -494,7 +496,7 @@ func (b *builder) employer(r *record) (string, error) {
 		if err != nil {
 			return "", domain.Invalid("credit_code", "%v", err)
 		}
-		return domain.EmployerIDForOrgCode(domain.OrgCodeOfCreditCode(n)), nil
+		return b.holder(domain.OrgCodeOfCreditCode(n))
 	}
 	oc := b.cell(r, "org_code")
 	if oc == "" {
@@ -504,7 +506,17 @@ func (b *builder) employer(r *record) (string, error) {
 	if err != nil {
 		return "", domain.Invalid("org_code", "%v", err)
 	}
-	return domain.EmployerIDForOrgCode(n), nil
+	return b.holder(n)
+}
+
+// holder is the id of the employer that holds an organisation code, or of its slot when none
+// does: a registration earlier in the import takes that id.
+func (b *builder) holder(code string) (string, error) {
+	slot, holder, err := b.store.OrgCodeSlot(b.ctx, code)
+	if holder != "" {
+		return holder, err
+	}
+	return slot, err
 }
 
 func (b *builder) num(r *record, field string) domain.Number {
@@ -539,7 +551,14 @@ func (b *builder) command(r *record) (eventstore.Request, error) {
 				return req, err
 			}
 		}
-		req.Create, req.Command, req.EmployerID = true, cmd, cmd.EmployerID()
+		id := ""
+		if code := cmd.Code(); code != "" {
+			var err error
+			if id, _, err = b.store.OrgCodeSlot(b.ctx, code); err != nil {
+				return req, err
+			}
+		}
+		req.Create, req.Command, req.EmployerID = true, cmd, id
 		return req, nil
 	}
 	id, err := b.employer(r)

@@ -1,0 +1,90 @@
+package eventstore
+
+import (
+	"context"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// OrgCodeSlot answers where an organisation code is, as far as the store has followed the
+// stream: slot is the employer id a registration of it takes (domain.OrgCodeSlot: the first slot
+// that is free or holds the code), holder the employer that holds it ("" when none does; the slot
+// itself, or for a code an employer was corrected to, that employer). A row or request naming an
+// employer by its code is about holder; a registration goes to slot, where the stream refuses a
+// second holder.
+func (s *Store) OrgCodeSlot(ctx context.Context, code string) (slot, holder string, err error) {
+	for k := 1; ; k++ {
+		id := domain.OrgCodeSlot(code, k)
+		s.mu.RLock()
+		free, recoded := s.foldHead(s.sub.Employer+id).seq == 0, s.recoded[id]
+		s.mu.RUnlock()
+		switch {
+		case free:
+			return id, "", nil
+		case !recoded:
+			return id, id, nil // the employer entered with the code, and keeps it
+		}
+		heldBy, exists, entered, err := s.codeAt(ctx, id)
+		if err != nil {
+			return "", "", err
+		}
+		switch {
+		case heldBy != "":
+			_, _, hcode, err := s.codeAt(ctx, heldBy)
+			if err != nil {
+				return "", "", err
+			}
+			if hcode == code {
+				return id, heldBy, nil
+			}
+		case !exists || entered == code:
+			// Held, or a subject of events that do not decode: a registration there is refused
+			// by Decide, or by the chain check, and names why.
+			return id, id, nil
+		}
+		// The employer there (or the one claimed for) was corrected to another code.
+	}
+}
+
+// codeAt is what an employer's subject says of organisation codes: the employer its claim is
+// for (a slot no employer entered), whether an employer entered there, and its code.
+func (s *Store) codeAt(ctx context.Context, id string) (heldBy string, exists bool, code string, err error) {
+	e, err := s.rlockEmployer(ctx, id)
+	if err != nil {
+		return "", false, "", err
+	}
+	defer s.mu.RUnlock()
+	if e == nil {
+		return "", false, "", nil
+	}
+	return e.HeldBy, e.Exists(), e.OrgCode, nil
+}
+
+// codeClaimer is a command that corrects an employer to an organisation code, which the store
+// must claim for it.
+type codeClaimer interface {
+	ClaimedCode() string
+}
+
+// claimCode adds to u, the unit of employer e's events evs, the claim of the organisation code
+// an OrgCodeCorrected among them corrects it to, at slot; holder is who holds the code now. It
+// refuses a code another employer holds.
+func (s *Store) claimCode(u *unit, e *domain.Employer, evs []domain.Event, slot, holder string) error {
+	for _, ev := range evs {
+		c, ok := ev.Body.(domain.OrgCodeCorrected)
+		if !ok || c.OrgCode == c.Was {
+			continue
+		}
+		if holder != "" && holder != e.ID {
+			return domain.Conflict("org_code", "organisation code %s is the code of another employer (%s): a code is held by one employer", c.OrgCode, holder)
+		}
+		env := domain.Envelope{ID: newID(), EmployerID: slot, County: ev.County, OccurredOn: ev.OccurredOn, Actor: ev.Actor,
+			CorrelationID: ev.CorrelationID, N: 1}
+		m, _, err := chained(s.sub.Employer+slot, env, domain.OrgCodeClaimed{OrgCode: c.OrgCode, By: e.ID, Name: e.Name}, "")
+		if err != nil {
+			return err
+		}
+		u.guards = append(u.guards, m)
+	}
+	return nil
+}
