@@ -97,6 +97,9 @@ func (s *Server) corrections(w http.ResponseWriter, r *http.Request) error {
 		}
 		in := func(c string) bool { return see(c) && (county == "" || ref.SameCounty(county, c)) }
 		v, isVoid := ev.Body.(domain.EventVoided)
+		if _, claim := ev.Body.(domain.OrgCodeClaimed); claim {
+			return nil // appended with the correction of a code, which counts
+		}
 		if !isVoid {
 			if in(ev.County) && isActor(ev.Actor, actor) {
 				row(ev.County, ev.Actor).Recorded++

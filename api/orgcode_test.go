@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kuozheng/kuozheng/api/importer"
 	"github.com/kuozheng/kuozheng/domain"
@@ -250,5 +251,48 @@ func TestACodeIsHeldOnceAcrossReplicas(t *testing.T) {
 		if err := register(other, orgCode(8340000+i)); err != nil {
 			t.Fatalf("round %d: the code corrected away on one replica, registered on the other: %v", i, err)
 		}
+	}
+}
+
+// A correction says what the code always was: the payer has the code the ledger holds for it on
+// every date, the last correction recorded holding whatever dates the corrections give, so no
+// date shows it with a code another payer holds now.
+func TestACorrectedCodeIsThePayersOnEveryDate(t *testing.T) {
+	e := newReadEnv(t, today)
+	first, second, last := orgCode(8701), orgCode(8702), orgCode(8703)
+	a := e.register(t, tokClerkA, first, "360702")
+	e.mustWrite(t, empPath(a, "org-code"), tokClerkA, codeCorrection(second, "2006-11-01"))
+	e.mustWrite(t, empPath(a, "org-code"), tokClerkA, codeCorrection(last, "2006-06-01"))
+	for _, code := range []string{first, second} {
+		if id := e.register(t, tokClerkA, code, "360702"); id == a {
+			t.Fatalf("code %s, left behind, registered under the corrected payer's id", code)
+		}
+	}
+	e.waitViews(t, e.count())
+	for _, on := range []string{"2006-04-03", "2006-07-01", "2006-12-31"} {
+		r := e.get(t, empPath(a, "")+"?as_of="+on, tokClerkA)
+		if r.str("org_code") != last {
+			t.Errorf("the payer as of %s has code %q, want %s, the one the ledger holds for it", on, r.str("org_code"), last)
+		}
+	}
+}
+
+// A correction of a code counts once among what its clerk recorded: the claim appended with it
+// is no event of the clerk's work.
+func TestACodeCorrectionCountsOnceInCorrections(t *testing.T) {
+	e := newReadEnv(t, today)
+	a := e.register(t, tokClerkA, orgCode(8801), "360702")
+	e.mustWrite(t, empPath(a, "org-code"), tokClerkA, codeCorrection(orgCode(8802), "2006-06-01"))
+	e.waitViews(t, e.count())
+	now := domain.DateInChina(time.Now())
+	var ans correctionsAnswer
+	decode(t, e.get(t, fmt.Sprintf("/v1/corrections?from=%s&to=%s", now-1, now+1), tokAuditor), &ans)
+	for _, r := range ans.Rows {
+		if r.Actor == "clerk:a" && r.Recorded != 2 {
+			t.Errorf("clerk a recorded %d events, want 2 (a registration and a code correction)", r.Recorded)
+		}
+	}
+	if len(ans.Rows) != 1 {
+		t.Errorf("rows %+v, want one for clerk a", ans.Rows)
 	}
 }

@@ -23,6 +23,7 @@ func EmployerOn(events []Event, d Date) *Employer {
 		return cmp.Or(cmp.Compare(a.OccurredOn, b.OccurredOn), cmp.Compare(a.Seq, b.Seq))
 	})
 	e := &Employer{voided: voidedIn(events)}
+	defer e.correctCode(events)
 	for _, ev := range on {
 		e.Apply(ev)
 	}
@@ -40,6 +41,22 @@ func EmployerOn(events []Event, d Date) *Employer {
 		}
 	}
 	return e
+}
+
+// correctCode gives e the codes of the correction recorded last among events, whatever its date
+// and d: a correction says what the code always was, so on every date the payer has the code
+// the ledger holds for it now (and no other payer's, which a date order could give it).
+func (e *Employer) correctCode(events []Event) {
+	var last *Event
+	for i := range events {
+		if _, ok := events[i].Body.(OrgCodeCorrected); ok && !e.voided[events[i].Seq] && (last == nil || events[i].Seq > last.Seq) {
+			last = &events[i]
+		}
+	}
+	if last != nil {
+		c := last.Body.(OrgCodeCorrected)
+		e.OrgCode, e.CreditCode = c.OrgCode, c.CreditCode
+	}
 }
 
 // Replay gives an employer's totals as its events are folded one at a time, each on a date the

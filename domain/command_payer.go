@@ -94,7 +94,7 @@ func (r *RegisterEmployer) Code() string { return r.profile.OrgCode }
 // Decide refuses a second employer with the same organisation code.
 func (r *RegisterEmployer) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if e.HeldBy != "" {
-		return nil, Conflict("org_code", "organisation code %s is held by employer %s (%s), whose code was corrected to it", r.profile.OrgCode, e.HeldBy, e.Name)
+		return nil, Conflict("org_code", "organisation code %s is held by the employer whose code was corrected to it (a clerk of its county finds it by the code)", r.profile.OrgCode)
 	}
 	if e.Exists() {
 		return nil, Conflict("org_code", "an employer with organisation code %s is already in the ledger (%s, %s)", r.profile.OrgCode, e.ID, e.Name)

@@ -39,7 +39,7 @@ func TestACheckpointOfAnotherBuildIsPassedOver(t *testing.T) {
 // are read as shelves without them (and those of versions 1 to 3 without notice numbers); this
 // version's snapshot keeps both.
 func TestASnapshotKeepsCheckpointsAndDirectoriesAndOlderOnesAreRead(t *testing.T) {
-	snap := &snapshot{stream: "KZ", recoded: map[string]bool{"e1": true}, archived: true, arch: archiveState{end: 100,
+	snap := &snapshot{stream: "KZ", recoded: map[string]bool{"e1": true, "e2": false}, archived: true, arch: archiveState{end: 100,
 		shelves: []shelfState{{id: "e", shelf: shelf{last: chunkRef{off: 0, n: 40}, seq: 9, state: chunkRef{off: 40, n: 60}, stateSeq: 9,
 			dir: chunkRef{off: 10, n: 20}, recent: []chunkRef{{off: 0, n: 40}}}}}}}
 	dir := t.TempDir()
@@ -50,7 +50,7 @@ func TestASnapshotKeepsCheckpointsAndDirectoriesAndOlderOnesAreRead(t *testing.T
 	got, err := readSnapshot(path)
 	if err != nil || got.arch.shelves[0].state != snap.arch.shelves[0].state || got.arch.shelves[0].stateSeq != 9 ||
 		got.arch.shelves[0].dir != snap.arch.shelves[0].dir || len(got.arch.shelves[0].recent) != 1 || got.arch.shelves[0].recent[0] != snap.arch.shelves[0].recent[0] ||
-		len(got.recoded) != 1 || !got.recoded["e1"] {
+		len(got.recoded) != 2 || !got.recoded["e1"] || got.recoded["e2"] {
 		t.Fatalf("version %d: %+v, %v", snapshotVersion, got, err)
 	}
 	// Older versions: the same bytes without the corrected codes' subjects (their count, 0, the

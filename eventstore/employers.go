@@ -148,18 +148,19 @@ func (s *Store) EmployerContext(ctx context.Context, id string) (*domain.Employe
 	return e.Clone(), nil
 }
 
-// EmployerIDs lists the ids of every employer.
+// EmployerIDs lists the ids of every employer (not the subjects that claim organisation
+// codes: no employer is there).
 func (s *Store) EmployerIDs() []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var ids []string
 	for subject := range s.heads {
-		if id, ok := strings.CutPrefix(subject, s.sub.Employer); ok {
+		if id, ok := strings.CutPrefix(subject, s.sub.Employer); ok && !s.recoded[id] {
 			ids = append(ids, id)
 		}
 	}
 	for subject := range s.ahead {
-		if id, ok := strings.CutPrefix(subject, s.sub.Employer); ok && s.heads[subject].seq == 0 {
+		if id, ok := strings.CutPrefix(subject, s.sub.Employer); ok && s.heads[subject].seq == 0 && !s.recoded[id] {
 			ids = append(ids, id)
 		}
 	}

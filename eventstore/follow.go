@@ -726,8 +726,12 @@ func (s *Store) fold(subject string, ev domain.Event, derr error, mode int) {
 		}
 	}
 	switch ev.Body.(type) {
-	case domain.OrgCodeCorrected, domain.OrgCodeClaimed:
+	case domain.OrgCodeClaimed:
 		s.recoded[strings.Clone(id)] = true
+	case domain.OrgCodeCorrected:
+		if _, ok := s.recoded[id]; !ok {
+			s.recoded[strings.Clone(id)] = false
+		}
 	}
 	if mode == foldIndexes {
 		return

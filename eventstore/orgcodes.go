@@ -16,7 +16,8 @@ func (s *Store) OrgCodeSlot(ctx context.Context, code string) (slot, holder stri
 	for k := 1; ; k++ {
 		id := domain.OrgCodeSlot(code, k)
 		s.mu.RLock()
-		free, recoded := s.foldHead(s.sub.Employer+id).seq == 0, s.recoded[id]
+		_, recoded := s.recoded[id]
+		free := s.foldHead(s.sub.Employer+id).seq == 0
 		s.mu.RUnlock()
 		switch {
 		case free:
@@ -24,17 +25,21 @@ func (s *Store) OrgCodeSlot(ctx context.Context, code string) (slot, holder stri
 		case !recoded:
 			return id, id, nil // the employer entered with the code, and keeps it
 		}
-		heldBy, exists, entered, err := s.codeAt(ctx, id)
+		at, err := s.codeAt(ctx, id)
 		if err != nil {
 			return "", "", err
 		}
+		heldBy, exists, entered := at.heldBy, at.exists, at.code
 		switch {
 		case heldBy != "":
-			_, _, hcode, err := s.codeAt(ctx, heldBy)
+			h, err := s.codeAt(ctx, heldBy)
 			if err != nil {
 				return "", "", err
 			}
-			if hcode == code {
+			// The claim is appended just before the holder's correction: a holder not yet
+			// folded past it holds the code whatever it reads (the follower may stand between
+			// the two).
+			if h.code == code || h.version < at.version {
 				return id, heldBy, nil
 			}
 		case !exists || entered == code:
@@ -46,18 +51,24 @@ func (s *Store) OrgCodeSlot(ctx context.Context, code string) (slot, holder stri
 	}
 }
 
-// codeAt is what an employer's subject says of organisation codes: the employer its claim is
-// for (a slot no employer entered), whether an employer entered there, and its code.
-func (s *Store) codeAt(ctx context.Context, id string) (heldBy string, exists bool, code string, err error) {
+// codeAt is what an employer's subject says of organisation codes.
+type codeState struct {
+	heldBy  string // the employer its claim is for (a slot no employer entered)
+	exists  bool   // an employer entered there
+	code    string // its code
+	version uint64 // the sequence it is folded through
+}
+
+func (s *Store) codeAt(ctx context.Context, id string) (codeState, error) {
 	e, err := s.rlockEmployer(ctx, id)
 	if err != nil {
-		return "", false, "", err
+		return codeState{}, err
 	}
 	defer s.mu.RUnlock()
 	if e == nil {
-		return "", false, "", nil
+		return codeState{}, nil
 	}
-	return e.HeldBy, e.Exists(), e.OrgCode, nil
+	return codeState{heldBy: e.HeldBy, exists: e.Exists(), code: e.OrgCode, version: e.Version}, nil
 }
 
 // codeClaimer is a command that corrects an employer to an organisation code, which the store
@@ -76,7 +87,7 @@ func (s *Store) claimCode(u *unit, e *domain.Employer, evs []domain.Event, slot,
 			continue
 		}
 		if holder != "" && holder != e.ID {
-			return domain.Conflict("org_code", "organisation code %s is the code of another employer (%s): a code is held by one employer", c.OrgCode, holder)
+			return domain.Conflict("org_code", "organisation code %s is held by another employer (a clerk of its county finds it by the code): a code is held by one employer", c.OrgCode)
 		}
 		env := domain.Envelope{ID: newID(), EmployerID: slot, County: ev.County, OccurredOn: ev.OccurredOn, Actor: ev.Actor,
 			CorrelationID: ev.CorrelationID, N: 1}

@@ -37,6 +37,13 @@ func TestWhereACodeIsHeldSurvivesARestartFromASnapshot(t *testing.T) {
 	if l.Store.Folded() != 0 {
 		t.Fatalf("the restart folded %d messages, want none: it starts from the snapshot", l.Store.Folded())
 	}
+	// The claim's subject is no employer.
+	if ids := l.Store.EmployerIDs(); len(ids) != 1 || ids[0] != a.EmployerID {
+		t.Errorf("the employers are %v, want only %s", ids, a.EmployerID)
+	}
+	if in, err := l.Store.Verify(ctx); err != nil || in.Employers != 1 {
+		t.Errorf("verify counts %d employers (%v), want 1", in.Employers, err)
+	}
 	slot, holder, err := l.Store.OrgCodeSlot(ctx, right)
 	if err != nil || holder != a.EmployerID || slot != domain.OrgCodeSlot(right, 1) {
 		t.Errorf("code %s: slot %s held by %q (%v), want its first slot held by the corrected payer %s", right, slot, holder, err, a.EmployerID)

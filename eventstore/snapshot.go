@@ -255,6 +255,11 @@ func (snap *snapshot) encode() []byte {
 	e.u(uint64(len(snap.recoded)))
 	for _, id := range slices.Sorted(maps.Keys(snap.recoded)) {
 		e.s(id)
+		claim := uint64(0)
+		if snap.recoded[id] {
+			claim = 1
+		}
+		e.u(claim)
 	}
 	return binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(e.b, crc32c))
 }
@@ -415,7 +420,8 @@ func readSnapshot(path string) (*snapshot, error) {
 	snap.recoded = map[string]bool{}
 	if v >= 5 {
 		for range d.count() {
-			snap.recoded[d.s()] = true
+			id := d.s()
+			snap.recoded[id] = d.u() == 1
 		}
 	}
 	if d.err == nil && len(d.b) != 0 {

@@ -242,9 +242,9 @@ type Store struct {
 	// notices holds, per notice number prefix (domain.NoticePrefix), the highest serial of the
 	// notices recorded (NoticeNumber).
 	notices map[string]int
-	// recoded holds the employer ids whose subjects are claims of organisation codes, or whose
-	// employers' codes were corrected (OrgCodeSlot reads these, and takes every other
-	// subject to hold the code its id derives from).
+	// recoded holds the employer ids whose subjects are claims of organisation codes (true), or
+	// whose employers' codes were corrected (false): OrgCodeSlot reads these, and takes every
+	// other subject to hold the code its id derives from.
 	recoded map[string]bool
 	// earliest is the earliest business date of any event seen.
 	earliest domain.Date

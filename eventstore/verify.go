@@ -54,8 +54,8 @@ func (s *Store) Verify(ctx context.Context) (Integrity, error) {
 	}
 	s.mu.RLock()
 	for subject := range s.heads {
-		if strings.HasPrefix(subject, s.sub.Employer) {
-			in.Employers++
+		if id, ok := strings.CutPrefix(subject, s.sub.Employer); ok && !s.recoded[id] {
+			in.Employers++ // a claim of an organisation code is no employer
 		}
 	}
 	for id, b := range s.breaks {
