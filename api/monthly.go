@@ -25,11 +25,6 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 	if asOf < m.FirstDay() {
 		return domain.Invalid("month", "%s has not begun on %s", m, s.cfg.Today())
 	}
-	if r.URL.Query().Has("through_seq") {
-		// The live figures are those of the views as they stand; figures that never move come
-		// from a freeze (made through a sequence), not from a replay of the ledger per read.
-		return domain.Invalid("through_seq", "is not a parameter of the monthly report: its live figures are those recorded now (seq, X-Ledger-Seq); for figures that never move, freeze the ledger through a sequence (POST /v1/freezes) and ask with freeze={id}")
-	}
 	ref := s.viewsRef()
 	var rep *projections.Report
 	var freeze domain.FreezeMade

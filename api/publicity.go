@@ -49,11 +49,6 @@ func (s *Server) arrearsList(w http.ResponseWriter, r *http.Request) error {
 	if err := countyFilter(ref, code, asOf); err != nil {
 		return err
 	}
-	if r.URL.Query().Has("through_seq") {
-		// The list is selected from the live views: reading it at an earlier sequence would
-		// replay the whole ledger. It prints the sequence it was read at instead.
-		return domain.Invalid("through_seq", "is not a parameter of the arrears list: it is printed from the ledger as recorded now, and prints the sequence it was read at (X-Ledger-Seq)")
-	}
 	above := r.URL.Query().Get("above_fen")
 	if above == "" {
 		above = "0"

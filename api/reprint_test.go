@@ -128,7 +128,7 @@ func TestArrearsListPrintsItsSequence(t *testing.T) {
 	for _, q := range []string{"&through_seq=" + seq, "&through_seq=abc"} {
 		r := e.get(t, path+q, tokAdmin)
 		wantError(t, r, http.StatusBadRequest, "invalid", "through_seq")
-		if !strings.Contains(r.str("detail"), "not a parameter of the arrears list") {
+		if !strings.Contains(r.str("detail"), "not a parameter of GET /v1/counties/{code}/arrears-list.pdf") {
 			t.Errorf("arrears list%s: %s", q, r.Raw)
 		}
 	}

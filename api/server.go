@@ -4,8 +4,11 @@ package api
 
 import (
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -158,9 +161,18 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	s.cfg.Metrics.Handler().ServeHTTP(w, r)
 }
 
-// oneOfEach refuses a query that is not well formed, or that gives a parameter twice: every
-// route reads one value of each, and which of two was meant is not ours to guess.
-func oneOfEach(raw string) error {
+// paramHints say where to go for what a parameter a route does not take asks.
+var paramHints = map[string]string{
+	// Live figures are the views' as they stand; reading them at an earlier sequence would
+	// replay the ledger per read. Figures that never move come from a freeze.
+	"through_seq": "; live figures are those recorded now (X-Ledger-Seq); for figures that never move, freeze the ledger through a sequence (POST /v1/freezes) and read them with freeze={id}",
+}
+
+// oneOfEach refuses a query that is not well formed, that gives a parameter twice (every route
+// reads one value of each, and which of two was meant is not ours to guess), or that gives one
+// the route does not take (openapi.yaml's): a parameter misspelt would otherwise be ignored,
+// and the answer be for the default it meant to change (today's figures for `asof=2006-06-30`).
+func oneOfEach(pattern, raw string) error {
 	if raw == "" {
 		return nil
 	}
@@ -168,9 +180,15 @@ func oneOfEach(raw string) error {
 	if err != nil {
 		return domain.Invalid("query", "is not well formed: %v", err)
 	}
-	for k, vs := range q {
-		if len(vs) > 1 {
-			return domain.Invalid(domain.Clip(k, 64), "is given %d times: give it once", len(vs))
+	takes, documented := queryParams[pattern]
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		switch {
+		case len(q[k]) > 1:
+			return domain.Invalid(domain.Clip(k, 64), "is given %d times: give it once", len(q[k]))
+		case documented && !takes[k] && len(takes) == 0:
+			return domain.Invalid(domain.Clip(k, 64), "is not a parameter of %s, which takes none%s", pattern, paramHints[k])
+		case documented && !takes[k]:
+			return domain.Invalid(domain.Clip(k, 64), "is not a parameter of %s, which takes %s%s", pattern, strings.Join(slices.Sorted(maps.Keys(takes)), ", "), paramHints[k])
 		}
 	}
 	return nil
@@ -183,7 +201,7 @@ func routed(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, pattern := mux.Handler(r)
 		if pattern != "" {
-			if err := oneOfEach(r.URL.RawQuery); err != nil {
+			if err := oneOfEach(pattern, r.URL.RawQuery); err != nil {
 				writeError(w, err)
 				return
 			}
