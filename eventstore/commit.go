@@ -25,6 +25,9 @@ type unit struct {
 	// be the first of its subject, sent just before msgs in the same batch: the unit is stored
 	// only if none of their subjects was taken.
 	guards []*nats.Msg
+	// claims are the events among guards (claims of organisation codes), by their index there:
+	// folded with evs, so that the writer's replica knows the claim as soon as it answers.
+	claims []guardEvent
 	// evs are msgs' events, if the committer is to fold them (its fold) as soon as the unit is
 	// stored, before its writer is answered; folded says it did.
 	evs    []domain.Event
@@ -34,6 +37,12 @@ type unit struct {
 	uncached bool
 	done     chan unitResult // the unit's one outcome (buffered: sending it never blocks)
 	state    atomic.Int32    // unitQueued, unitSent, unitWithdrawn or unitAbandoned
+}
+
+// guardEvent is the event of a unit's guard i.
+type guardEvent struct {
+	i  int
+	ev domain.Event
 }
 
 // A unit's life: queued, then sent (and back to queued if its batch was refused whole and it

@@ -668,16 +668,24 @@ func foldHolds(units []*unit) iter.Seq2[int, int] {
 // foldLocal is applyLocal's fold of u's events, stored from sequence first; the caller holds
 // s.mu.
 func (s *Store) foldLocal(u *unit, first uint64) {
-	subject := u.subject
+	for _, c := range u.claims {
+		c.ev.Seq = first - uint64(len(u.guards)-c.i)
+		s.foldOwn(u.guards[c.i].Subject, c.ev, false)
+	}
 	for i, ev := range u.evs {
 		ev.Seq = first + uint64(i)
-		h := s.foldHead(subject)
-		if h.seq >= ev.Seq {
-			continue // the follower got there first
-		}
-		s.ahead[subject] = append(s.ahead[subject], localEvent{seq: ev.Seq, n: ev.N, prevSeq: ev.PrevSeq, prevHash: ev.PrevHash, hash: ev.Hash})
-		s.fold(subject, ev, nil, foldMode(h.seq == 0 && !u.uncached))
+		s.foldOwn(u.subject, ev, u.uncached)
 	}
+}
+
+// foldOwn folds one event this store appended at ev.Seq, unless the follower got there first.
+func (s *Store) foldOwn(subject string, ev domain.Event, uncached bool) {
+	h := s.foldHead(subject)
+	if h.seq >= ev.Seq {
+		return
+	}
+	s.ahead[subject] = append(s.ahead[subject], localEvent{seq: ev.Seq, n: ev.N, prevSeq: ev.PrevSeq, prevHash: ev.PrevHash, hash: ev.Hash})
+	s.fold(subject, ev, nil, foldMode(h.seq == 0 && !uncached))
 }
 
 // How fold treats an employer's folded state.

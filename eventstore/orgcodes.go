@@ -91,10 +91,11 @@ func (s *Store) claimCode(u *unit, e *domain.Employer, evs []domain.Event, slot,
 		}
 		env := domain.Envelope{ID: newID(), EmployerID: slot, County: ev.County, OccurredOn: ev.OccurredOn, Actor: ev.Actor,
 			CorrelationID: ev.CorrelationID, N: 1}
-		m, _, err := chained(s.sub.Employer+slot, env, domain.OrgCodeClaimed{OrgCode: c.OrgCode, By: e.ID, Name: e.Name}, "")
+		m, claim, err := chained(s.sub.Employer+slot, env, domain.OrgCodeClaimed{OrgCode: c.OrgCode, By: e.ID, Name: e.Name}, "")
 		if err != nil {
 			return err
 		}
+		u.claims = append(u.claims, guardEvent{i: len(u.guards), ev: claim})
 		u.guards = append(u.guards, m)
 	}
 	return nil

@@ -60,3 +60,26 @@ func TestWhereACodeIsHeldSurvivesARestartFromASnapshot(t *testing.T) {
 		t.Errorf("a registration of the code left behind: %+v %v, want it at the code's second slot", b, err)
 	}
 }
+
+// The replica that records a correction knows the code's new holder when it answers: an import
+// right after it finds the payer by its new code, not the code's empty slot.
+func TestTheReplicaThatCorrectsACodeKnowsItsHolderAtOnce(t *testing.T) {
+	ctx := context.Background()
+	l := storetest.Start(t, eventstore.Config{})
+	today := domain.MustDate("2006-12-31")
+	for i := range 20 {
+		wrong, right := domain.NumberedOrgCode(8500+2*i), domain.NumberedOrgCode(8501+2*i)
+		a, err := l.Store.Execute(ctx, eventstore.Request{Create: true, Today: today, Actor: "clerk:a", Command: &domain.RegisterEmployer{
+			Name: "单位" + wrong, County: "360702", OrgCode: wrong, Kind: "enterprise", RiskClass: "1", RegisteredOn: "2006-04-03"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Store.Execute(ctx, eventstore.Request{EmployerID: a.EmployerID, Today: today, Actor: "clerk:a",
+			Command: &domain.CorrectOrgCode{OrgCode: right, CorrectedOn: "2006-06-01", Reason: "录错"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, holder, err := l.Store.OrgCodeSlot(ctx, right); err != nil || holder != a.EmployerID {
+			t.Fatalf("round %d: right after the correction, %s is held by %q (%v), want %s", i, right, holder, err, a.EmployerID)
+		}
+	}
+}
