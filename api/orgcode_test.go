@@ -76,6 +76,15 @@ func TestAnOrganisationCodeEnteredWrongIsCorrected(t *testing.T) {
 		wantError(t, r, http.StatusConflict, "conflict", "event_id")
 	})
 
+	t.Run("a row naming the code left behind, before its owner registers, is refused naming the code", func(t *testing.T) {
+		r := e.upload(t, tokAdmin, "pay.csv", []byte("组织机构代码,缴费日期,金额(分),票据号\n"+wrong+",2006-07-10,100,OC-0\n"))
+		var rep importer.Report
+		if err := json.Unmarshal(r.Raw, &rep); err != nil || len(rep.Rejected) != 1 ||
+			rep.Rejected[0].Column != "组织机构代码" || rep.Rejected[0].Reason != "no employer holds this code" {
+			t.Errorf("import: %s, want the row refused on its code: no employer holds it", r)
+		}
+	})
+
 	// The owner of the code left behind registers under an id of its own.
 	owner := e.register(t, tokClerkA, wrong, "360702")
 	if owner == a {

@@ -115,7 +115,7 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 		switch rt.family {
 		case "audit":
 			if p.Role != RoleAuditor && p.Role != RoleAdmin {
-				writeError(w, forbidden("%s (%s) may not record %s: auditors only", p.Name, p.Role, rt.path))
+				writeError(w, forbidden("%s (%s) may not record %s: auditors and admins only", p.Name, p.Role, rt.path))
 				return
 			}
 		case "void":
@@ -127,7 +127,7 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 			}
 		default:
 			if p.Role != RoleClerk && p.Role != RoleAdmin {
-				writeError(w, forbidden("%s (%s) may not record %s: clerks only", p.Name, p.Role, rt.path))
+				writeError(w, forbidden("%s (%s) may not record %s: clerks of its county and admins only", p.Name, p.Role, rt.path))
 				return
 			}
 		}

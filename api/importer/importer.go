@@ -356,6 +356,13 @@ func (b *builder) send(ctx context.Context, cmds []row, rep *Report) error {
 			}
 		}
 		switch {
+		case res.Err != nil && !c.req.Create && de.Kind == domain.KindNotFound && de.Field == "employer_id" && b.cell(c.recs[0], "employer_id") == "":
+			// The row named a code: the id the ledger looked under is no one's concern.
+			field := "org_code"
+			if b.cell(c.recs[0], "credit_code") != "" {
+				field = "credit_code"
+			}
+			b.rejectAll(rep, c, domain.NotFound(field, "no employer holds this code"))
 		case res.Err != nil:
 			b.rejectAll(rep, c, res.Err)
 		case res.Duplicate:
