@@ -174,15 +174,22 @@ func (a *Account) payment(receipt string) (entry, bool) {
 // replaces nothing), and whether there is one among the entries (a compacted account's settled
 // periods are not).
 func (a *Account) baseSetOn(p Period) (Date, uint64, bool) {
-	var on Date
-	var seq uint64
-	found := false
+	if en := a.standingBase(p); en != nil {
+		return en.date, en.seq, true
+	}
+	return 0, 0, false
+}
+
+// standingBase is the declaration or assessment of period p that stands: the latest by date,
+// the last recorded among equal dates (nil: none).
+func (a *Account) standingBase(p Period) *entry {
+	var st *entry
 	for i := range a.entries {
-		if en := &a.entries[i]; en.kind == entrySetBase && en.period == p && (!found || en.date >= on) {
-			on, seq, found = en.date, en.seq, true
+		if en := &a.entries[i]; en.kind == entrySetBase && en.period == p && (st == nil || en.date >= st.date) {
+			st = en
 		}
 	}
-	return on, seq, found
+	return st
 }
 
 // openedOn is the stream sequence of an opening balance with a line of period p, and whether

@@ -70,6 +70,13 @@ func (r *FileDeclaration) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if err := replacesBase(e, "declared_on", r.ev.Period, r.ev.DeclaredOn); err != nil {
 		return nil, err
 	}
+	ins := make([]Insurance, len(r.ev.Lines))
+	for i, l := range r.ev.Lines {
+		ins[i] = l.Insurance.canonical()
+	}
+	if err := keepsLines(e, r.ev.Period, ins, "headcount 0 and wage base 0"); err != nil {
+		return nil, err
+	}
 	ev := r.ev
 	ev.Lines = slices.Clone(r.ev.Lines)
 	for i := range ev.Lines {
@@ -103,6 +110,23 @@ func replacesBase(e *Employer, field string, p Period, d Date) error {
 	}
 	if on, seq, ok := e.Account.baseSetOn(p); ok && d < on {
 		return Conflict(field, "%s is before the declaration or assessment of %s that stands (sequence %d of the employer's history), dated %s: one dated earlier would not replace it (date the correction on or after %s, or void that one first)", d, p, seq, on, on)
+	}
+	return nil
+}
+
+// keepsLines refuses a declaration or assessment of period p, of lines of the insurances ins,
+// that leaves out an insurance the one that stands has a due for: it replaces its period's
+// whole, and that due would be dropped unseen (a correction of one line typed alone, a row of a
+// declaration imported again without the others). zero says how to give a line no longer due.
+func keepsLines(e *Employer, p Period, ins []Insurance, zero string) error {
+	st := e.Account.standingBase(p)
+	if st == nil {
+		return nil
+	}
+	for _, l := range st.lines {
+		if l.amount > 0 && !slices.Contains(ins, l.key.Insurance) {
+			return Conflict("lines", "the declaration or assessment of %s that stands (sequence %d of the employer's history) has a due for %s, which this one leaves out: one replaces its period's whole, so give a line of each insurance (%s for one no longer due)", p, st.seq, l.key.Insurance, zero)
+		}
 	}
 	return nil
 }
@@ -195,6 +219,13 @@ func (r *MakeAssessment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 		if len(ev.Lines) == 0 {
 			return nil, Conflict("lines", "no due for the previous period %s to assess 110%% of: give the lines", prev)
 		}
+	}
+	ins := make([]Insurance, len(ev.Lines))
+	for i, l := range ev.Lines {
+		ins[i] = l.Insurance.canonical()
+	}
+	if err := keepsLines(e, ev.Period, ins, "due_fen 0"); err != nil {
+		return nil, err
 	}
 	return []Payload{ev}, nil
 }

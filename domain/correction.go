@@ -293,8 +293,8 @@ func unenrolledBy(id string, events []Event, at int, voided map[uint64]bool) (Ev
 			continue
 		}
 		for _, l := range d.Lines {
-			if l.Insurance.canonical() != ins {
-				continue
+			if l.Insurance.canonical() != ins || l.Headcount == 0 {
+				continue // a line of no persons declares no one enrolled
 			}
 			for _, day := range []Date{d.Period.FirstDay(), d.Period.LastDay()} {
 				if with.EnrolledOn(ins, day) > 0 && without.EnrolledOn(ins, day) == 0 {

@@ -393,8 +393,9 @@ func TestAnEnrollmentIsTheGroundOfTheDeclarationsItAloneEnrolls(t *testing.T) {
 		b := newPayerBook(t)
 		en := b.must("clerk:wang", enroll("3", "2006-05-01"))
 		b.must("clerk:wang", declaration("2006-06-10", "2006-05", "1000000"))
+		// Unemployment is declared again with no persons: a line of none stands on no enrollment.
 		b.must("clerk:wang", &FileDeclaration{DeclaredOn: "2006-06-11", Period: "2006-05",
-			Lines: []DeclareLine{{Insurance: "pension", Headcount: "3", WageBaseFen: "1000000"}}})
+			Lines: []DeclareLine{{Insurance: "pension", Headcount: "3", WageBaseFen: "1000000"}, {Insurance: "unemployment", Headcount: "0", WageBaseFen: "0"}}})
 		b.must("clerk:wang", void(en.ID, "2006-06-20"))
 	})
 	t.Run("a declaration of a period before the enrollment does not stand on it", func(t *testing.T) {

@@ -130,8 +130,12 @@ func (s *simulation) declare(p *simPayer) {
 		return
 	}
 	exp := expect{what: what}
-	if setAfter(p.events, period, d) || openedIn(p.events, period) {
-		exp.kind = domain.KindConflict // it would replace nothing, or add to an opening balance
+	ranks := make([]int, len(cmd.Lines))
+	for i, l := range cmd.Lines {
+		ranks[i] = insRank(l.Insurance)
+	}
+	if setAfter(p.events, period, d) || openedIn(p.events, period) || dropsDue(p.events, period, ranks) {
+		exp.kind = domain.KindConflict // it would replace nothing, add to an opening balance, or drop a due
 	}
 	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(res eventstore.Result) {
 		p.declared[period] = true
@@ -257,8 +261,13 @@ func (s *simulation) assess(p *simPayer) {
 			exp = expect{kind: domain.KindConflict, what: "assessment"}
 		}
 	}
-	if setAfter(p.events, period, d) || openedIn(p.events, period) {
-		exp = expect{kind: domain.KindConflict, what: "assessment"} // it would replace nothing, or add to an opening balance
+	ranks := make([]int, len(e.amounts))
+	for i, a := range e.amounts {
+		ranks[i] = a.key.ins
+	}
+	if setAfter(p.events, period, d) || openedIn(p.events, period) || dropsDue(p.events, period, ranks) {
+		// It would replace nothing, add to an opening balance, or drop a due.
+		exp = expect{kind: domain.KindConflict, what: "assessment"}
 	}
 	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(res eventstore.Result) { s.record(p, res, e) })
 }
@@ -269,6 +278,19 @@ func openedIn(events []*mEvent, period domain.Period) bool {
 	return slices.ContainsFunc(events, func(e *mEvent) bool {
 		return e.kind == mOpening && slices.ContainsFunc(e.amounts, func(a mAmount) bool { return a.key.period == period })
 	})
+}
+
+// dropsDue reports whether the declaration or assessment of period that stands among events (the
+// latest by date, the last recorded among equal dates) has a due above zero of an insurance whose
+// rank is not among ranks: one that left it out would drop it, and the ledger refuses it.
+func dropsDue(events []*mEvent, period domain.Period, ranks []int) bool {
+	var st *mEvent
+	for _, e := range events {
+		if e.kind == mSet && e.period == period && (st == nil || e.date >= st.date) {
+			st = e
+		}
+	}
+	return st != nil && slices.ContainsFunc(st.amounts, func(a mAmount) bool { return a.amount > 0 && !slices.Contains(ranks, a.key.ins) })
 }
 
 // setAfter reports whether a declaration or assessment of period dated after d stands among

@@ -1,0 +1,54 @@
+package domain
+
+import (
+	"strings"
+	"testing"
+)
+
+// A declaration or assessment replaces its period's whole: one that leaves out an insurance the
+// one standing has a due for is refused, naming the insurance and the standing one, so that a
+// line corrected alone (or a row imported again without its others) does not drop the others'
+// dues unseen. A line of no persons and no base says "none" and is recorded.
+func TestADeclarationThatWouldDropADueUnseenIsRefused(t *testing.T) {
+	both := func(on string, pension, medical string) *FileDeclaration {
+		return &FileDeclaration{DeclaredOn: on, Period: "2006-05", Lines: []DeclareLine{
+			{Insurance: "pension", Headcount: "3", WageBaseFen: Number(pension)}, {Insurance: "medical", Headcount: "3", WageBaseFen: Number(medical)}}}
+	}
+	pensionOnly := &FileDeclaration{DeclaredOn: "2006-06-12", Period: "2006-05", Lines: []DeclareLine{{Insurance: "pension", Headcount: "3", WageBaseFen: "1200000"}}}
+	for _, tc := range []struct {
+		name  string
+		setup func(b *payerBook)
+		cmd   Command
+		ok    bool
+	}{
+		{"a declaration leaving out a declared insurance is refused", func(b *payerBook) { b.must("clerk:wang", both("2006-06-10", "1000000", "1000000")) },
+			pensionOnly, false},
+		{"a line of no persons and no base drops it", func(b *payerBook) { b.must("clerk:wang", both("2006-06-10", "1000000", "1000000")) },
+			&FileDeclaration{DeclaredOn: "2006-06-12", Period: "2006-05", Lines: []DeclareLine{{Insurance: "pension", Headcount: "3", WageBaseFen: "1200000"},
+				{Insurance: "medical", Headcount: "0", WageBaseFen: "0"}}}, true},
+		{"an insurance standing with no due may be left out", func(b *payerBook) { b.must("clerk:wang", both("2006-06-10", "1000000", "0")) },
+			pensionOnly, true},
+		{"an audit assessment leaving out a declared insurance is refused", func(b *payerBook) { b.must("clerk:wang", both("2006-06-10", "1000000", "1000000")) },
+			&MakeAssessment{AssessedOn: "2006-08-01", Period: "2006-05", Reason: AssessAudit, Lines: []AssessLine{{Insurance: "pension", DueFen: "300000"}}}, false},
+		{"an audit assessment with a due of 0 for it is recorded", func(b *payerBook) { b.must("clerk:wang", both("2006-06-10", "1000000", "1000000")) },
+			&MakeAssessment{AssessedOn: "2006-08-01", Period: "2006-05", Reason: AssessAudit, Lines: []AssessLine{{Insurance: "pension", DueFen: "300000"},
+				{Insurance: "medical", DueFen: "0"}}}, true},
+		{"a declaration after an audit assessment leaving out its insurance is refused", func(b *payerBook) {
+			b.must("clerk:wang", &MakeAssessment{AssessedOn: "2006-06-20", Period: "2006-05", Reason: AssessAudit,
+				Lines: []AssessLine{{Insurance: "pension", DueFen: "300000"}, {Insurance: "medical", DueFen: "80000"}}})
+		}, &FileDeclaration{DeclaredOn: "2006-06-21", Period: "2006-05", Lines: []DeclareLine{{Insurance: "pension", Headcount: "3", WageBaseFen: "1200000"}}}, false},
+		{"the first declaration of a period gives what lines it has", func(b *payerBook) {}, pensionOnly, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newPayerBook(t)
+			tc.setup(b)
+			if tc.ok {
+				b.must("clerk:wang", tc.cmd)
+				return
+			}
+			if detail := b.refused("clerk:wang", tc.cmd, KindConflict, "lines"); !strings.Contains(detail, "medical") || !strings.Contains(detail, "stands") {
+				t.Errorf("the refusal %q does not name the insurance left out and the standing one", detail)
+			}
+		})
+	}
+}
