@@ -43,22 +43,9 @@ func (r *RegisterEmployer) Check(ctx Context) error {
 	if c.err != nil {
 		return c.err
 	}
-	if r.CreditCode != "" {
-		cc, err := ReadCreditCode(r.CreditCode)
-		if err != nil {
-			return Invalid("credit_code", "%v", err)
-		}
-		p.CreditCode, p.OrgCode = cc, OrgCodeOfCreditCode(cc)
-	}
-	if r.OrgCode != "" {
-		oc, err := ReadOrgCode(r.OrgCode)
-		if err != nil {
-			return Invalid("org_code", "%v", err)
-		}
-		if p.OrgCode != "" && p.OrgCode != oc {
-			return Invalid("org_code", "%s is not the organisation code inside credit code %s (%s)", oc, p.CreditCode, p.OrgCode)
-		}
-		p.OrgCode = oc
+	var err error
+	if p.OrgCode, p.CreditCode, err = readCodes(r.OrgCode, r.CreditCode); err != nil {
+		return err
 	}
 	switch {
 	case p.Kind.Individual() && p.OrgCode != "":

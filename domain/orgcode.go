@@ -24,6 +24,30 @@ func OrgCodeSlot(orgCode string, k int) string {
 	return uuid.NewSHA1(ledgerNamespace, []byte(orgCode+"#"+strconv.Itoa(k))).String()
 }
 
+// readCodes reads an organisation code and a unified social credit code as typed (either may
+// be ""): the organisation code, given or the one inside the credit code, and the credit code,
+// normalised; an error names the field at fault, and a code that is not the one inside the
+// credit code.
+func readCodes(orgCode, creditCode string) (org, credit string, err error) {
+	if creditCode != "" {
+		if credit, err = ReadCreditCode(creditCode); err != nil {
+			return "", "", Invalid("credit_code", "%v", err)
+		}
+		org = OrgCodeOfCreditCode(credit)
+	}
+	if orgCode != "" {
+		oc, err := ReadOrgCode(orgCode)
+		if err != nil {
+			return "", "", Invalid("org_code", "%v", err)
+		}
+		if org != "" && org != oc {
+			return "", "", Invalid("org_code", "%s is not the organisation code inside credit code %s (%s)", oc, credit, org)
+		}
+		org = oc
+	}
+	return org, credit, nil
+}
+
 // OrgCodeCorrected: the organisation code (and credit code) the employer was entered with was
 // wrong; it is OrgCode from the start. Was and WasCredit are the codes it replaces.
 type OrgCodeCorrected struct {
@@ -68,22 +92,9 @@ func (r *CorrectOrgCode) Check(ctx Context) error {
 	if c.err != nil {
 		return c.err
 	}
-	if r.CreditCode != "" {
-		cc, err := ReadCreditCode(r.CreditCode)
-		if err != nil {
-			return Invalid("credit_code", "%v", err)
-		}
-		r.creditCode, r.orgCode = cc, OrgCodeOfCreditCode(cc)
-	}
-	if r.OrgCode != "" {
-		oc, err := ReadOrgCode(r.OrgCode)
-		if err != nil {
-			return Invalid("org_code", "%v", err)
-		}
-		if r.orgCode != "" && r.orgCode != oc {
-			return Invalid("org_code", "%s is not the organisation code inside credit code %s (%s)", oc, r.creditCode, r.orgCode)
-		}
-		r.orgCode = oc
+	var err error
+	if r.orgCode, r.creditCode, err = readCodes(r.OrgCode, r.CreditCode); err != nil {
+		return err
 	}
 	if r.orgCode == "" {
 		return Invalid("org_code", "is required: the corrected organisation code (or give credit_code)")
