@@ -254,6 +254,9 @@ function render(e, h) {
   // Cut, an event beyond the last one shown is one the cut leaves out.
   if (isCut() && e.version > events.reduce((m, ev) => Math.max(m, ev.seq), 0)) showNewer(e.version);
   if (!V.cut.as_of) S.today = e.as_of;
+  // The desk's declaration offers the lines that stand (deskforms.js): of the ledger as it is.
+  S.history = isCut() ? null : h;
+  document.dispatchEvent(new CustomEvent('kz-history'));
   statementDefaults(e.as_of);
   kz.employerShown = (kz.employerShown || 0) + 1;
 }

@@ -35,6 +35,7 @@ export const S = {
   live: null,
   forbidden: new Set(),
   today: '', // the business date the employer page read as today (an uncut employer's as_of)
+  history: null, // the employer's history as the page last read it uncut (null: cut, which leaves events out)
   principal: null, // who the token acts for, from the employer list's answer
   searchParams: null, // the current search's query
   nextCursor: '',
