@@ -167,6 +167,45 @@ function showWhen(formEl, spec) {
   }
 }
 
+// desks holds the menu's forms drawn (drawDesk's drawn) by the box of their desk. When the
+// employer page has read the history anew, what stands may have come or gone since a period was
+// typed: each offer of lines is checked again (offerLines).
+const desks = new Map();
+document.addEventListener('kz-history', () => {
+  for (const drawn of desks.values()) {
+    for (const formEl of drawn.values()) for (const box of formEl.querySelectorAll('fieldset.lines')) if (box.offer) box.offer();
+  }
+});
+
+// offerLines gives each lines field with `load` its button: shown while load.lines(the value of
+// the field load.from) gives some lines (checked as that field is typed, and by the fieldset's
+// offer), it makes the field's rows those lines, each value announced as the clerk's input
+// would be (a money field's yuan, the draft), for the clerk to edit and submit.
+function offerLines(formEl, spec) {
+  for (const f of spec.fields.filter(x => x.load)) {
+    const box = formEl.querySelector('fieldset[data-path="' + CSS.escape(f.name) + '"]');
+    const from = formEl.querySelector('[data-path="' + CSS.escape(f.load.from) + '"]');
+    const button = el('button', { type: 'button', class: 'load-lines', onclick: () => {
+      const lines = f.load.lines(from.value.trim());
+      box.setRows(lines.length);
+      box.querySelectorAll('.line-row').forEach((row, i) => {
+        for (const [k, v] of Object.entries(lines[i])) {
+          const c = row.querySelector('[data-item="' + CSS.escape(k) + '"]');
+          c.value = v;
+          c.dispatchEvent(new Event('input', { bubbles: true }));
+          c.dispatchEvent(new Event('change', { bubbles: true }));
+        }
+      });
+      box.querySelector('select, input').focus();
+    } }, f.load.zh + ' ' + f.load.en);
+    const sync = () => { button.hidden = !f.load.lines(from.value.trim()); };
+    box.querySelector('.add-line').after(button);
+    from.addEventListener('input', sync);
+    box.offer = sync;
+    sync();
+  }
+}
+
 function clearErrors(formEl) {
   for (const e of formEl.querySelectorAll('.field-error, .form-error')) e.textContent = '';
   const unsure = formEl.querySelector('.form-unsure');
@@ -257,6 +296,7 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
   for (const [name, v] of Object.entries((preset && preset.shown) || {})) formEl.querySelector('[data-shown-for="' + CSS.escape(name) + '"]').textContent = v;
   for (const f of spec.fields) if (f.def) { const v = f.def(); if (v) formEl.querySelector('[data-path="' + CSS.escape(f.name) + '"]').value = v; }
   showWhen(formEl, spec);
+  offerLines(formEl, spec);
   const result = spec.pdf ? el('p', { class: 'form-document', 'aria-live': 'polite' }) : null;
   if (result) formEl.append(result);
   if (cancel) formEl.addEventListener('keydown', ev => { if (ev.key === 'Escape') { ev.preventDefault(); preset.cancel(); } });
@@ -349,6 +389,7 @@ export function drawDesk(box, scope, employerId, onWritten, reload) {
   // The menu's forms are drawn once: one half filled, or waiting on a lost answer's key, is as
   // the clerk left it after a look at another form. A form opened with a preset is drawn anew.
   const drawn = new Map();
+  desks.set(box, drawn);
   const formOf = (spec, preset) => {
     if (preset) return drawForm(spec, employerId, onWritten, preset, reload);
     if (!drawn.has(spec.key)) drawn.set(spec.key, drawForm(spec, employerId, onWritten, undefined, reload));

@@ -22,7 +22,9 @@ const list = pairs => pairs.map(([k, zh, en]) => [k, zh + ' ' + en]);
 // rows of the `item` fields, sent as a JSON list), and event (an event's id, preset and
 // read-only, shown with what the event is). A select with `unchanged` offers "unchanged" (absent)
 // as its empty choice, with `clear` also "none" (sent as ""); a field with `when: [name, value]`
-// is shown, and sent, only while the form's field `name` has that value.
+// is shown, and sent, only while the form's field `name` has that value. A lines field with
+// `load: {from, zh, en, lines}` offers a button that fills its rows with lines(the value of the
+// field `from`), shown while that gives some (nothing is sent until the clerk submits).
 const date = (name, zh, en, req) => ({ name, kind: 'date', zh, en, req });
 const insurance = { name: 'insurance', kind: 'select', zh: '险种', en: 'insurance', req: true, options: () => opts(INSURANCES) };
 const int = (name, zh, en, req) => ({ name, kind: 'int', zh, en, req });
@@ -39,6 +41,28 @@ const attributes = change => [
   { name: 'park', kind: 'text', zh: '所在园区', en: 'industrial park', hint: change ? '不变 unchanged' : null },
   change ? { name: 'agency', kind: 'bool', zh: '劳务派遣或代理', en: 'labour agency' } : { name: 'agency', kind: 'check', zh: '劳务派遣或代理', en: 'labour agency' },
 ];
+
+// standingLines is the lines (insurance, headcount, wage base; as the form's rows hold them) of
+// the declaration of period that stands in the employer's history as the page last read it: of
+// the declarations and assessments of the period not voided, the latest by date, the last
+// recorded among equal dates. None (null) when none stands or an assessment does. A declaration
+// replaces its period's whole and is refused (409 on lines) if it leaves out an insurance the
+// standing one has a due for: a clerk correcting one line loads the others rather than typing
+// them again.
+function standingLines(period) {
+  const h = S.history;
+  if (!h || !/^\d{4}-\d{2}$/.test(period)) return null;
+  const voided = new Set((h.voided || []).map(v => v.event_seq));
+  let st = null;
+  for (const ev of h.events || []) {
+    const p = ev.payload || {};
+    if ((ev.type !== 'declaration.filed' && ev.type !== 'assessment.made') || p.period !== period || voided.has(ev.seq)) continue;
+    const on = p.declared_on || p.assessed_on;
+    if (!st || on > st.on || (on === st.on && ev.seq > st.ev.seq)) st = { on, ev };
+  }
+  if (!st || st.ev.type !== 'declaration.filed') return null;
+  return st.ev.payload.lines.map(l => ({ insurance: l.insurance, headcount: String(l.headcount), wage_base_fen: String(l.wage_base_fen) }));
+}
 
 // today is the business date the page knows: the employer's as of (uncut), else the figures'.
 const today = () => S.today || (S.counties && S.counties.as_of) || '';
@@ -97,6 +121,7 @@ export const FORMS = [
       date('declared_on', '申报日期', 'declared on', true),
       { name: 'period', kind: 'month', zh: '所属期', en: 'period', req: true },
       { name: 'lines', kind: 'lines', zh: '险种明细', en: 'insurance lines', req: true, start: 1,
+        load: { from: 'period', zh: '载入现有申报', en: 'load the standing lines', lines: standingLines },
         item: [insurance, { name: 'headcount', kind: 'int', zh: '人数', en: 'headcount', req: true }, { name: 'wage_base_fen', kind: 'int', zh: '缴费基数（分）', en: 'wage base (fen)', req: true, money: true }] },
     ],
   },
