@@ -2,6 +2,7 @@ package api
 
 import (
 	_ "embed"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -34,19 +35,27 @@ func documentedQueryParams(spec []byte) map[string]map[string]bool {
 	if err := yaml.Unmarshal(spec, &doc); err != nil {
 		panic("openapi.yaml: " + err.Error())
 	}
-	names := func(n yaml.Node) []string {
+	// A spec that does not say what it means stops the server at start (and every test).
+	names := func(where string, n yaml.Node) []string {
 		var ps struct {
 			Parameters []param `yaml:"parameters"`
 		}
 		if err := n.Decode(&ps); err != nil {
-			panic("openapi.yaml: " + err.Error())
+			panic("openapi.yaml: " + where + ": " + err.Error())
 		}
 		var out []string
 		for _, p := range ps.Parameters {
 			if p.Ref != "" {
-				p = doc.Components.Parameters[strings.TrimPrefix(p.Ref, "#/components/parameters/")]
+				c, ok := doc.Components.Parameters[strings.TrimPrefix(p.Ref, "#/components/parameters/")]
+				if !ok {
+					panic("openapi.yaml: " + where + ": no parameter " + p.Ref)
+				}
+				p = c
 			}
 			if p.In == "query" {
+				if slices.Contains(out, p.Name) {
+					panic("openapi.yaml: " + where + ": query parameter " + p.Name + " listed twice")
+				}
 				out = append(out, p.Name)
 			}
 		}
@@ -60,14 +69,14 @@ func documentedQueryParams(spec []byte) map[string]map[string]bool {
 			if err := wrap.Encode(map[string]yaml.Node{"parameters": n}); err != nil {
 				panic("openapi.yaml: " + err.Error())
 			}
-			shared = names(wrap)
+			shared = names(path, wrap)
 		}
 		for method, op := range item {
-			if method == "parameters" {
-				continue
+			if !slices.Contains(httpMethods, method) {
+				continue // summary, description, servers, x-…: no operation
 			}
 			set := map[string]bool{}
-			for _, name := range append(names(op), shared...) {
+			for _, name := range append(names(strings.ToUpper(method)+" "+path, op), shared...) {
 				set[name] = true
 			}
 			routes[strings.ToUpper(method)+" "+path] = set
@@ -75,3 +84,6 @@ func documentedQueryParams(spec []byte) map[string]map[string]bool {
 	}
 	return routes
 }
+
+// httpMethods are the keys of an OpenAPI path item that name operations.
+var httpMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
