@@ -86,7 +86,12 @@ func (r *FileDeclaration) Decide(e *Employer, ctx Context) ([]Payload, error) {
 			return nil, err
 		}
 		bp, ok := ctx.Ref.Rate(l.Insurance, e.Kind.Payer(), e.RiskClass, ev.Period.FirstDay())
-		if !ok {
+		switch {
+		case !ok && l.Headcount == 0 && l.WageBaseFen == 0:
+			// A line of none: nothing is due, and an insurance no rate covers any more (merged
+			// into another) is how a period's settlement drops it (keepsLines).
+			continue
+		case !ok:
 			return nil, Conflict(f, "no %s rate for %s payers is in force on %s", l.Insurance, e.Kind.Payer(), ev.Period.FirstDay())
 		}
 		due, err := ApplyRate(l.WageBaseFen, bp)

@@ -52,3 +52,27 @@ func TestADeclarationThatWouldDropADueUnseenIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// An insurance that no rate covers from a month on (maternity merged into medical) is dropped from
+// that month's settlement, after a 110% assessment that carried it, by a line of none: it needs
+// no rate, as nothing is due.
+func TestALineOfNoneNeedsNoRate(t *testing.T) {
+	b := newPayerBook(t)
+	june, _ := b.ref.RatesOn(MustDate("2006-06-01"))
+	july := RateTable{EffectiveFrom: MustDate("2006-07-01")}
+	for _, l := range june.Lines {
+		if l.Insurance != Maternity {
+			july.Lines = append(july.Lines, l)
+		}
+	}
+	b.ref.Apply(RatesSet{Table: july})
+	b.must("clerk:wang", &FileDeclaration{DeclaredOn: "2006-07-05", Period: "2006-06", Lines: []DeclareLine{
+		{Insurance: "pension", Headcount: "3", WageBaseFen: "1000000"}, {Insurance: "maternity", Headcount: "3", WageBaseFen: "1000000"}}})
+	b.must("clerk:wang", &MakeAssessment{AssessedOn: "2006-08-16", Period: "2006-07", Reason: AssessNoDeclaration})
+	pension := DeclareLine{Insurance: "pension", Headcount: "3", WageBaseFen: "1100000"}
+	b.refused("clerk:wang", &FileDeclaration{DeclaredOn: "2006-08-20", Period: "2006-07", Lines: []DeclareLine{pension}}, KindConflict, "lines")
+	b.refused("clerk:wang", &FileDeclaration{DeclaredOn: "2006-08-20", Period: "2006-07", Lines: []DeclareLine{pension,
+		{Insurance: "maternity", Headcount: "1", WageBaseFen: "1"}}}, KindConflict, "lines[1].insurance")
+	b.must("clerk:wang", &FileDeclaration{DeclaredOn: "2006-08-20", Period: "2006-07", Lines: []DeclareLine{pension,
+		{Insurance: "maternity", Headcount: "0", WageBaseFen: "0"}}})
+}
