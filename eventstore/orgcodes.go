@@ -51,7 +51,7 @@ func (s *Store) OrgCodeSlot(ctx context.Context, code string) (slot, holder stri
 	}
 }
 
-// codeAt is what an employer's subject says of organisation codes.
+// codeState is what an employer's subject says of organisation codes.
 type codeState struct {
 	heldBy  string // the employer its claim is for (a slot no employer entered)
 	exists  bool   // an employer entered there
@@ -59,6 +59,7 @@ type codeState struct {
 	version uint64 // the sequence it is folded through
 }
 
+// codeAt reads the codeState of employer id's subject, folded as far as the store has followed.
 func (s *Store) codeAt(ctx context.Context, id string) (codeState, error) {
 	e, err := s.rlockEmployer(ctx, id)
 	if err != nil {
