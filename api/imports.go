@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/kuozheng/kuozheng/api/importer"
@@ -22,10 +23,43 @@ const MaxImport = 64 << 20
 // MaxImportsAtOnce of them are read and imported at once: an import holds its file (an xlsx
 // whole in memory) and three batches of rows, and on two cores more at once are not faster.
 // The others, their files arrived, wait their turn, so that slow uploads hold no import's turn.
+//
+// MaxUploadsEach of them at most are one principal's: a client that sends a file again while
+// its first upload still arrives (a retry on a slow link) holds its own turns, not every clerk's.
 const (
 	MaxUploadsAtOnce = 8
 	MaxImportsAtOnce = 2
+	MaxUploadsEach   = 2
 )
+
+// uploaders counts each principal's uploads under way.
+type uploaders struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// take counts one more upload of who, unless who has MaxUploadsEach under way.
+func (u *uploaders) take(who string) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.n[who] >= MaxUploadsEach {
+		return false
+	}
+	if u.n == nil {
+		u.n = map[string]int{}
+	}
+	u.n[who]++
+	return true
+}
+
+// put counts one upload of who less.
+func (u *uploaders) put(who string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.n[who]--; u.n[who] == 0 {
+		delete(u.n, who)
+	}
+}
 
 func (s *Server) importRoutes() {
 	s.mux.HandleFunc("POST /v1/imports", s.auth(s.importFile))
@@ -48,6 +82,14 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		writeError(w, domain.Invalid("rejects", "must be all (every rejected row listed) or left out (the first %d), not %q", MaxRejectsListed, v))
 		return
 	}
+	who := p.Role + ":" + p.Name
+	if !s.uploading.take(who) {
+		w.Header().Set("Retry-After", "30")
+		writeError(w, &domain.Error{Kind: domain.KindUnavailable, Field: "file",
+			Detail: fmt.Sprintf("%s is sending %d files already, the most one may at once; nothing of this file was read or recorded: send it again when one has ended", p.Name, MaxUploadsEach)})
+		return
+	}
+	defer s.uploading.put(who)
 	select {
 	case s.uploads <- struct{}{}:
 		defer func() { <-s.uploads }()

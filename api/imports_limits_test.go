@@ -19,6 +19,7 @@ import (
 	"github.com/kuozheng/kuozheng/api/importer"
 	"github.com/kuozheng/kuozheng/api/importer/xlsxtest"
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
 
@@ -323,6 +324,47 @@ func TestAnUploadThatStopsArrivingIsCutAtItsPaceNotItsDeclaredLength(t *testing.
 	e.wantUnchanged(t, before)
 }
 
+// uploadHolder starts uploads that declare a megabyte and stay arriving, each holding a turn:
+// hold(token) starts one as the principal of token; answer is the answer one got, if any came
+// within a moment (nil: still arriving).
+type uploadHolder struct {
+	t    *testing.T
+	host string
+}
+
+func (u uploadHolder) hold(token string) net.Conn {
+	conn, err := net.Dial("tcp", u.host)
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	u.t.Cleanup(func() { conn.Close() })
+	part := "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"rows.csv\"\r\nContent-Type: text/csv\r\n\r\n单位名称,组织机构代码\r\n"
+	fmt.Fprintf(conn, "POST /v1/imports HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 1000000\r\n\r\n%s", u.host, token, part)
+	return conn
+}
+
+func (u uploadHolder) answer(conn net.Conn) *http.Response {
+	_ = conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		return nil
+	}
+	res.Body.Close()
+	return res
+}
+
+// uploadersEnv serves the API with n clerks of 360702 (tokens up-0 …) and the test admin.
+func uploadersEnv(t *testing.T, n int) (*env, uploadHolder) {
+	e := &env{t: t, l: storetest.Start(t, eventstore.Config{})}
+	entries := []map[string]any{{"token": tokAdmin, "name": "adm", "role": "admin"}}
+	for i := range n {
+		entries = append(entries, map[string]any{"token": fmt.Sprintf("up-%d", i), "name": fmt.Sprintf("up%d", i), "role": "clerk", "counties": []string{"360702"}})
+	}
+	e.useTokens(entries)
+	e.serve()
+	return e, uploadHolder{t: t, host: strings.TrimPrefix(e.srv.URL, "http://")}
+}
+
 // A server takes at most api.MaxUploadsAtOnce imports, each from its upload's first byte: one
 // more is answered 503 at once, naming the file and saying nothing was recorded, with a
 // Retry-After; once one ends a file is taken again. Slow uploads hold no import's turn: with
@@ -331,45 +373,24 @@ func TestImportsBeyondTheMostAtOnceAreAnswered503AndTakenOnceOneEnds(t *testing.
 	// The uploads held below stay until the test ends; restored after the server has closed
 	// (cleanups run last first), as its handlers read it.
 	t.Cleanup(api.SetUploadBase(10 * time.Minute))
-	e := newEnv(t)
-	host := strings.TrimPrefix(e.srv.URL, "http://")
-	part := "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"rows.csv\"\r\nContent-Type: text/csv\r\n\r\n单位名称,组织机构代码\r\n"
-	// hold starts an upload that declares a megabyte and stays arriving: it holds a slot.
-	hold := func() net.Conn {
-		conn, err := net.Dial("tcp", host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close() })
-		fmt.Fprintf(conn, "POST /v1/imports HTTP/1.1\r\nHost: %s\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 1000000\r\n\r\n%s", host, part)
-		return conn
-	}
-	// answer is the answer an upload got, if any came within a moment (nil: still arriving).
-	answer := func(conn net.Conn) *http.Response {
-		_ = conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err != nil {
-			return nil
-		}
-		res.Body.Close()
-		return res
-	}
+	e, u := uploadersEnv(t, api.MaxUploadsAtOnce)
+	token := func(i int) string { return fmt.Sprintf("up-%d", i) }
 	held := make([]net.Conn, api.MaxUploadsAtOnce)
 	for i := range held {
-		held[i] = hold()
+		held[i] = u.hold(token(i)) // one each, under the most one principal may send
 	}
 	// Every slot is held once one more upload is refused: an upload held above that came after
 	// a probe here took its slot was refused in its stead, and is started again.
 	storetest.CheckFor(t, time.Minute, 10*time.Millisecond, func() error {
 		for i, c := range held {
-			if answer(c) != nil {
+			if u.answer(c) != nil {
 				c.Close()
-				held[i] = hold()
+				held[i] = u.hold(token(i))
 			}
 		}
-		probe := hold()
+		probe := u.hold(token(0))
 		defer probe.Close()
-		if res := answer(probe); res == nil || res.StatusCode != http.StatusServiceUnavailable {
+		if res := u.answer(probe); res == nil || res.StatusCode != http.StatusServiceUnavailable {
 			return fmt.Errorf("one more upload beside %d arriving: %v, want 503", len(held), res)
 		}
 		return nil
@@ -397,5 +418,36 @@ func TestImportsBeyondTheMostAtOnceAreAnswered503AndTakenOnceOneEnds(t *testing.
 	})
 	if got := e.count() - before; got != 1 {
 		t.Fatalf("%d events appended for one registration", got)
+	}
+}
+
+// One principal sends at most api.MaxUploadsEach files at once: one more of its own is answered
+// 503 at once, saying so and that nothing was recorded, while another clerk's file is taken (a
+// client sending a file again on a slow link holds its own turns, not every clerk's).
+func TestAClerkSendingFilesAgainHoldsOnlyItsOwnTurns(t *testing.T) {
+	t.Cleanup(api.SetUploadBase(10 * time.Minute))
+	e, u := uploadersEnv(t, 2)
+	for range api.MaxUploadsEach {
+		u.hold("up-0")
+	}
+	storetest.CheckFor(t, time.Minute, 10*time.Millisecond, func() error {
+		probe := u.hold("up-0")
+		defer probe.Close()
+		if res := u.answer(probe); res == nil || res.StatusCode != http.StatusServiceUnavailable {
+			return fmt.Errorf("one more upload of up0's beside %d arriving: %v, want 503", api.MaxUploadsEach, res)
+		}
+		return nil
+	})
+	file := fmt.Sprintf("单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n单位甲,%s,章贡区,企业,1,2006-04-03\n", orgCode(72000002))
+	before := e.count()
+	r := e.upload(t, "up-0", "registrations.csv", []byte(file))
+	var eb api.ErrorBody
+	if err := json.Unmarshal(r.Raw, &eb); r.Status != http.StatusServiceUnavailable || err != nil || eb.Field != "file" ||
+		!strings.Contains(eb.Detail, fmt.Sprintf("up0 is sending %d files already", api.MaxUploadsEach)) || !strings.Contains(eb.Detail, "nothing of this file was read or recorded") {
+		t.Fatalf("up0's file while %d of its uploads arrive: %d %s; want 503 saying so", api.MaxUploadsEach, r.Status, r.Raw)
+	}
+	e.wantUnchanged(t, before)
+	if r := e.upload(t, "up-1", "registrations.csv", []byte(file)); r.Status != http.StatusOK || e.count()-before != 1 {
+		t.Fatalf("another clerk's file meanwhile: %d %.200s, %d events appended; want it imported", r.Status, r.Raw, e.count()-before)
 	}
 }

@@ -57,6 +57,7 @@ type Server struct {
 	batches   batches
 	verifying verifyRuns
 	uploads   chan struct{} // a slot for each import taken, from its upload on (MaxUploadsAtOnce)
+	uploading uploaders     // each principal's uploads under way (MaxUploadsEach)
 	imports   chan struct{} // a slot for each import being read and imported (MaxImportsAtOnce)
 }
 
