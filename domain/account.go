@@ -69,15 +69,9 @@ func (a *Account) record(seq uint64, body Payload) {
 	var e entry
 	switch p := body.(type) {
 	case DeclarationFiled:
-		e = entry{kind: entrySetBase, date: p.DeclaredOn, period: p.Period, dueOn: p.DueOn, lines: make([]lineAmount, len(p.Lines))}
-		for i, l := range p.Lines {
-			e.lines[i] = lineAmount{LineKey{p.Period, l.Insurance.canonical()}, l.DueFen}
-		}
+		e = entry{kind: entrySetBase, date: p.DeclaredOn, period: p.Period, dueOn: p.DueOn, lines: setLines(p)}
 	case AssessmentMade:
-		e = entry{kind: entrySetBase, date: p.AssessedOn, period: p.Period, dueOn: p.DueOn, lines: make([]lineAmount, len(p.Lines))}
-		for i, l := range p.Lines {
-			e.lines[i] = lineAmount{LineKey{p.Period, l.Insurance.canonical()}, l.DueFen}
-		}
+		e = entry{kind: entrySetBase, date: p.AssessedOn, period: p.Period, dueOn: p.DueOn, lines: setLines(p)}
 	case AuditFindingRecorded:
 		if p.DueFen == 0 {
 			return

@@ -229,7 +229,7 @@ func (r *MakeAssessment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	for i, l := range ev.Lines {
 		ins[i] = l.Insurance.canonical()
 	}
-	if err := keepsLines(e, ev.Period, ins, "due_fen 0"); err != nil {
+	if err := keepsLines(e, ev.Period, ins, "an assessment gives its lines: due_fen 0"); err != nil {
 		return nil, err
 	}
 	return []Payload{ev}, nil

@@ -1,7 +1,9 @@
 package domain
 
 import (
+	"cmp"
 	"maps"
+	"slices"
 	"strings"
 )
 
@@ -199,6 +201,9 @@ func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if d, ok := dependent(ctx.Events, at, voided); ok {
 		return nil, Conflict("event_id", "event %s (%s, seq %d) stands on event %s: void it first", d.ID, d.Type, d.Seq, t.ID)
 	}
+	if d, ins, ok := droppedBy(ctx.Events, at, voided); ok {
+		return nil, Conflict("event_id", "event %s (%s, seq %d), which stands after event %s, leaves out %s, which the declaration or assessment before them has a due for: with event %s voided it would drop that due unseen; void it first, or declare the period again with every line", d.ID, d.Type, d.Seq, t.ID, ins, t.ID)
+	}
 	if _, ok := t.Body.(EnrollmentRecorded); ok {
 		if d, ok := unenrolledBy(e.ID, ctx.Events, at, voided); ok {
 			return nil, Conflict("event_id", "event %s (%s, seq %d) declares a period event %s enrolls, and no other enrollment does: void it first, or record the right enrollment", d.ID, d.Type, d.Seq, t.ID)
@@ -380,6 +385,55 @@ func groundOf(events []Event, i int, voided map[uint64]bool) (Event, bool) {
 		}
 	}
 	return g, found
+}
+
+// droppedBy returns, for a declaration or assessment at index at, the one of its period next
+// after it by date (then by recording) that leaves out an insurance the one before it has a due
+// for, and that insurance: each was decided against the one standing then (keepsLines), so a
+// void of the event between them would leave that due dropped with nothing that says so.
+func droppedBy(events []Event, at int, voided map[uint64]bool) (Event, Insurance, bool) {
+	p, ok := setPeriod(events[at].Body)
+	if !ok {
+		return Event{}, "", false
+	}
+	var set []Event
+	for _, ev := range events {
+		if q, ok := setPeriod(ev.Body); ok && q == p && !voided[ev.Seq] {
+			set = append(set, ev)
+		}
+	}
+	slices.SortStableFunc(set, func(a, b Event) int {
+		return cmp.Or(cmp.Compare(a.OccurredOn, b.OccurredOn), cmp.Compare(a.Seq, b.Seq))
+	})
+	i := slices.IndexFunc(set, func(ev Event) bool { return ev.Seq == events[at].Seq })
+	if i <= 0 || i == len(set)-1 {
+		return Event{}, "", false // nothing before it, or it stands: a void leaves the one before standing
+	}
+	before, after := setLines(set[i-1].Body), setLines(set[i+1].Body)
+	for _, l := range before {
+		if l.amount > 0 && !slices.ContainsFunc(after, func(a lineAmount) bool { return a.key.Insurance == l.key.Insurance }) {
+			return set[i+1], l.key.Insurance, true
+		}
+	}
+	return Event{}, "", false
+}
+
+// setLines are the lines (period and insurance, due) a declaration or assessment sets.
+func setLines(body Payload) []lineAmount {
+	var out []lineAmount
+	switch b := body.(type) {
+	case DeclarationFiled:
+		out = make([]lineAmount, len(b.Lines))
+		for i, l := range b.Lines {
+			out[i] = lineAmount{LineKey{b.Period, l.Insurance.canonical()}, l.DueFen}
+		}
+	case AssessmentMade:
+		out = make([]lineAmount, len(b.Lines))
+		for i, l := range b.Lines {
+			out[i] = lineAmount{LineKey{b.Period, l.Insurance.canonical()}, l.DueFen}
+		}
+	}
+	return out
 }
 
 // setPeriod returns the period whose lines a declaration or an assessment sets (the account's

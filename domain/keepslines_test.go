@@ -76,3 +76,24 @@ func TestALineOfNoneNeedsNoRate(t *testing.T) {
 	b.must("clerk:wang", &FileDeclaration{DeclaredOn: "2006-08-20", Period: "2006-07", Lines: []DeclareLine{pension,
 		{Insurance: "maternity", Headcount: "0", WageBaseFen: "0"}}})
 }
+
+// A void of a declaration between two others of its period is refused when the one after it
+// leaves out an insurance the one before it has a due for: the one after was decided against the
+// voided one (which dropped it with a line of none), and would drop that due unseen.
+func TestAVoidThatWouldLetADueDropUnseenIsRefused(t *testing.T) {
+	b := newPayerBook(t)
+	line := func(ins, heads, base string) DeclareLine {
+		return DeclareLine{Insurance: ins, Headcount: Number(heads), WageBaseFen: Number(base)}
+	}
+	decl := func(on string, lines ...DeclareLine) *FileDeclaration {
+		return &FileDeclaration{DeclaredOn: on, Period: "2006-03", Lines: lines}
+	}
+	b.must("clerk:wang", decl("2006-04-10", line("pension", "10", "1000000"), line("medical", "10", "1000000")))
+	none := b.must("clerk:wang", decl("2006-04-12", line("pension", "10", "1000000"), line("medical", "0", "0")))
+	alone := b.must("clerk:wang", decl("2006-04-13", line("pension", "10", "1000000")))
+	if detail := b.refused("auditor:li", void(none.ID, "2006-05-31"), KindConflict, "event_id"); !strings.Contains(detail, alone.ID) || !strings.Contains(detail, "medical") {
+		t.Errorf("the refusal %q does not name the declaration after it and the insurance", detail)
+	}
+	b.must("auditor:li", void(alone.ID, "2006-05-31"))
+	b.must("auditor:li", void(none.ID, "2006-05-31"))
+}
