@@ -318,7 +318,10 @@ func (s *simulation) audit(p *simPayer) {
 		return
 	}
 	bp, _ := modelRateBP(ins, p.individual, p.risk)
-	e := &mEvent{kind: mAudit, date: d, amounts: []mAmount{{mKey{period, insRank(ins)}, halfUp(extra, bp, 10000)}}}
+	e := &mEvent{kind: mAudit, date: d}
+	if due := halfUp(extra, bp, 10000); due > 0 {
+		e.amounts = []mAmount{{mKey{period, insRank(ins)}, due}} // a finding of no due makes no line
+	}
 	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{what: "audit"}, func(res eventstore.Result) { s.record(p, res, e) })
 }
 
