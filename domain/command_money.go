@@ -67,14 +67,11 @@ func (r *FileDeclaration) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if err := notBefore(e, "declared_on", r.ev.DeclaredOn); err != nil {
 		return nil, err
 	}
-	if err := replacesBase(e, "declared_on", r.ev.Period, r.ev.DeclaredOn); err != nil {
+	st, err := replacesBase(e, "declared_on", r.ev.Period, r.ev.DeclaredOn)
+	if err != nil {
 		return nil, err
 	}
-	ins := make([]Insurance, len(r.ev.Lines))
-	for i, l := range r.ev.Lines {
-		ins[i] = l.Insurance.canonical()
-	}
-	if err := keepsLines(e, r.ev.Period, ins, "headcount 0 and wage base 0"); err != nil {
+	if err := keepsLines(st, setLines(r.ev), "headcount 0 and wage base 0"); err != nil {
 		return nil, err
 	}
 	ev := r.ev
@@ -106,31 +103,32 @@ func (r *FileDeclaration) Decide(e *Employer, ctx Context) ([]Payload, error) {
 // replacesBase refuses a declaration or assessment of period p dated on d before the one of p
 // that stands: the latest by date stands (DOMAIN.md: a later declaration replaces the earlier
 // one), so it would be recorded and change nothing; and one of a period an opening balance
-// carries, whose due it would add to.
-func replacesBase(e *Employer, field string, p Period, d Date) error {
+// carries, whose due it would add to. It returns the one that stands (nil: none).
+func replacesBase(e *Employer, field string, p Period, d Date) (*entry, error) {
 	// Its arrears carried over as an opening balance are the period's dues already: a declaration
 	// would add to them.
 	if seq, ok := e.Account.openedOn(p); ok {
-		return Conflict("period", "%s carries an opening balance (sequence %d of the employer's history): its arrears are entered already (void that one first to declare or assess the period instead)", p, seq)
+		return nil, Conflict("period", "%s carries an opening balance (sequence %d of the employer's history): its arrears are entered already (void that one first to declare or assess the period instead)", p, seq)
 	}
-	if on, seq, ok := e.Account.baseSetOn(p); ok && d < on {
-		return Conflict(field, "%s is before the declaration or assessment of %s that stands (sequence %d of the employer's history), dated %s: one dated earlier would not replace it (date the correction on or after %s, or void that one first)", d, p, seq, on, on)
+	st := e.Account.standingBase(p)
+	if st != nil && d < st.date {
+		return nil, Conflict(field, "%s is before the declaration or assessment of %s that stands (sequence %d of the employer's history), dated %s: one dated earlier would not replace it (date the correction on or after %s, or void that one first)", d, p, st.seq, st.date, st.date)
 	}
-	return nil
+	return st, nil
 }
 
-// keepsLines refuses a declaration or assessment of period p, of lines of the insurances ins,
-// that leaves out an insurance the one that stands has a due for: it replaces its period's
-// whole, and that due would be dropped unseen (a correction of one line typed alone, a row of a
-// declaration imported again without the others). zero says how to give a line no longer due.
-func keepsLines(e *Employer, p Period, ins []Insurance, zero string) error {
-	st := e.Account.standingBase(p)
+// keepsLines refuses a declaration or assessment of the lines given that leaves out an
+// insurance st, the one of its period that stands (nil: none), has a due for: it replaces its
+// period's whole, and that due would be dropped unseen (a correction of one line typed alone, a
+// row of a declaration imported again without the others). zero says how to give a line no
+// longer due.
+func keepsLines(st *entry, given []lineAmount, zero string) error {
 	if st == nil {
 		return nil
 	}
 	for _, l := range st.lines {
-		if l.amount > 0 && !slices.Contains(ins, l.key.Insurance) {
-			return Conflict("lines", "the declaration or assessment of %s that stands (sequence %d of the employer's history) has a due for %s, which this one leaves out: one replaces its period's whole, so give a line of each insurance (%s for one no longer due)", p, st.seq, l.key.Insurance, zero)
+		if l.amount > 0 && !slices.ContainsFunc(given, func(g lineAmount) bool { return g.key.Insurance == l.key.Insurance }) {
+			return Conflict("lines", "the declaration or assessment of %s that stands (sequence %d of the employer's history) has a due for %s, which this one leaves out: one replaces its period's whole, so give a line of each insurance (%s for one no longer due)", st.period, st.seq, l.key.Insurance, zero)
 		}
 	}
 	return nil
@@ -197,7 +195,8 @@ func (r *MakeAssessment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if err := notBefore(e, "assessed_on", r.ev.AssessedOn); err != nil {
 		return nil, err
 	}
-	if err := replacesBase(e, "assessed_on", r.ev.Period, r.ev.AssessedOn); err != nil {
+	st, err := replacesBase(e, "assessed_on", r.ev.Period, r.ev.AssessedOn)
+	if err != nil {
 		return nil, err
 	}
 	ev := r.ev
@@ -225,11 +224,7 @@ func (r *MakeAssessment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 			return nil, Conflict("lines", "no due for the previous period %s to assess 110%% of: give the lines", prev)
 		}
 	}
-	ins := make([]Insurance, len(ev.Lines))
-	for i, l := range ev.Lines {
-		ins[i] = l.Insurance.canonical()
-	}
-	if err := keepsLines(e, ev.Period, ins, "an assessment gives its lines: due_fen 0"); err != nil {
+	if err := keepsLines(st, setLines(ev), "an assessment gives its lines: due_fen 0"); err != nil {
 		return nil, err
 	}
 	return []Payload{ev}, nil

@@ -421,13 +421,13 @@ type builder struct {
 type begun struct{ first, refused int }
 
 // declKey names the declaration a row of a declarations file belongs to: its employer (by id,
-// however its code is written; as typed when it names none), period and date.
-func (b *builder) declKey(r *record) uint64 {
-	employer, err := b.employer(r)
-	if err != nil {
-		employer = b.cell(r, "employer_id") + "\x1f" + b.cell(r, "credit_code") + "\x1f" + b.cell(r, "org_code")
+// however its code is written: the id command found, id; as typed when it found none), period
+// and date.
+func (b *builder) declKey(r *record, id string) uint64 {
+	if id == "" {
+		id = b.cell(r, "employer_id") + "\x1f" + b.cell(r, "credit_code") + "\x1f" + b.cell(r, "org_code")
 	}
-	return maphash.String(b.seed, employer+"\x1e"+b.cell(r, "period")+"\x1e"+b.cell(r, "declared_on"))
+	return maphash.String(b.seed, id+"\x1e"+b.cell(r, "period")+"\x1e"+b.cell(r, "declared_on"))
 }
 
 func (b *builder) cell(r *record, field string) string {
@@ -695,7 +695,7 @@ func (b *builder) build(recs []*record, carry *row) (out []row, rejected []Rejec
 			out = append(out, row{recs: []*record{r}, req: req})
 			continue
 		}
-		k := b.declKey(r)
+		k := b.declKey(r, req.EmployerID)
 		var last *row // the declaration r continues, if it does
 		if n := len(out); n > 0 && out[n-1].key == k && out[n-1].recs[len(out[n-1].recs)-1].n == r.n-1 {
 			last = &out[n-1]
