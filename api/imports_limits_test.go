@@ -427,10 +427,19 @@ func TestImportsBeyondTheMostAtOnceAreAnswered503AndTakenOnceOneEnds(t *testing.
 func TestAClerkSendingFilesAgainHoldsOnlyItsOwnTurns(t *testing.T) {
 	t.Cleanup(api.SetUploadBase(10 * time.Minute))
 	e, u := uploadersEnv(t, 2)
-	for range api.MaxUploadsEach {
-		u.hold("up-0")
+	held := make([]net.Conn, api.MaxUploadsEach)
+	for i := range held {
+		held[i] = u.hold("up-0")
 	}
+	// Both are under way once one more of up0's is refused: one held above that was answered
+	// (a probe here took its turn first) is started again.
 	storetest.CheckFor(t, time.Minute, 10*time.Millisecond, func() error {
+		for i, c := range held {
+			if u.answer(c) != nil {
+				c.Close()
+				held[i] = u.hold("up-0")
+			}
+		}
 		probe := u.hold("up-0")
 		defer probe.Close()
 		if res := u.answer(probe); res == nil || res.StatusCode != http.StatusServiceUnavailable {
