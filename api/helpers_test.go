@@ -46,6 +46,8 @@ type env struct {
 	// when set, gives it instead.
 	today domain.Date
 	clock func() domain.Date
+	// wrap, when set, wraps the API's handler (a test that holds a request back).
+	wrap func(http.Handler) http.Handler
 }
 
 // newEnv starts a ledger and serves the API without tokens (every request is an admin's).
@@ -144,7 +146,11 @@ func (e *env) serve() {
 	if e.tokens != nil {
 		cfg.Tokens = e.tokens
 	}
-	srv := httptest.NewServer(api.New(cfg))
+	var h http.Handler = api.New(cfg)
+	if e.wrap != nil {
+		h = e.wrap(h)
+	}
+	srv := httptest.NewServer(h)
 	e.srv = srv
 	e.t.Cleanup(srv.Close)
 }

@@ -65,13 +65,23 @@ export function authHeaders(extra) {
   return h;
 }
 
+// reauthorize waits, after a 401 to a request sent with the token sent, until it may be sent
+// again: at once when the token has changed since (another request's prompt was answered while
+// this one was under way: asking again would ask for the token just given), else once a token is
+// asked for.
+export function reauthorize(sent, zh, en) {
+  if (getToken() !== sent) return Promise.resolve();
+  return askToken(zh || (sent ? '令牌无效或已过期。' : '服务器要求访问令牌。'), en);
+}
+
 // api reads path as JSON: a 401 asks for a token and retries, a 503 for min_seq is retried.
 export async function api(path, opts) {
   opts = opts || {};
   for (let attempt = 0; ; attempt++) {
+    const sent = getToken();
     const res = await fetch(path, { method: opts.method || 'GET', headers: authHeaders(opts.headers), body: opts.body, cache: 'no-store' });
     if (res.status === 401 && attempt < 5) {
-      await askToken(getToken() ? '令牌无效或已过期。' : '服务器要求访问令牌。');
+      await reauthorize(sent);
       continue;
     }
     if (res.status === 503 && res.headers.get('Retry-After') && attempt < 5) {

@@ -8,7 +8,7 @@
 // A form the menu does not list (a void, about one event of the history) is opened with its
 // event preset.
 
-import { askToken, authHeaders, getToken, refusalText } from './api.js';
+import { authHeaders, getToken, reauthorize, refusalText } from './api.js';
 import { headerText, offer } from './documents.js';
 import { $, bi, el } from './dom.js';
 import { formsFor } from './deskforms.js';
@@ -238,11 +238,12 @@ function showProblem(formEl, status, err) {
 // (same key). A PDF answer (an arrears notice) is kept as {blob, number, sha256, seq} in data.pdf.
 async function post(path, body, key) {
   for (let attempt = 0; ; attempt++) {
+    const sent = getToken();
     const res = await fetch(path, {
       method: 'POST', cache: 'no-store', body,
       headers: authHeaders({ 'Content-Type': 'application/json', 'Idempotency-Key': key }),
     });
-    if (res.status === 401 && attempt < 3) { await askToken(getToken() ? '令牌无效或已过期。' : '服务器要求访问令牌。'); continue; }
+    if (res.status === 401 && attempt < 3) { await reauthorize(sent); continue; }
     if (res.ok && (res.headers.get('Content-Type') || '').startsWith('application/pdf')) {
       const h = n => headerText(res, n);
       const pdf = { status: res.status, blob: await res.blob(), number: h('X-Document-Number'), sha256: h('X-Document-SHA256'), seq: Number(h('X-Ledger-Seq') || 0) };

@@ -7,7 +7,7 @@
 // kz.lastDocument says what was last offered ({name, size, sha256, number, url}), so that a test
 // can read the bytes the page holds and compare them with the server's.
 
-import { ApiError, askToken, authHeaders, getToken, refusalText } from './api.js';
+import { ApiError, authHeaders, getToken, reauthorize, refusalText } from './api.js';
 import { el } from './dom.js';
 import { kz } from './state.js';
 
@@ -26,11 +26,12 @@ export function headerText(res, name) {
 export async function fetchPDF(path, opts) {
   opts = opts || {};
   for (let attempt = 0; ; attempt++) {
+    const sent = getToken();
     const res = await fetch(path, {
       method: opts.method || 'GET', body: opts.body, cache: 'no-store',
       headers: authHeaders(Object.assign({ Accept: 'application/pdf, application/json' }, opts.headers || {})),
     });
-    if (res.status === 401 && attempt < 3) { await askToken(getToken() ? '令牌无效或已过期。' : '服务器要求访问令牌。'); continue; }
+    if (res.status === 401 && attempt < 3) { await reauthorize(sent); continue; }
     const type = res.headers.get('Content-Type') || '';
     if (!res.ok || !type.startsWith('application/pdf')) {
       let data = null;

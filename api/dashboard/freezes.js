@@ -3,7 +3,7 @@
 // the assessment team and admins the form that makes one (POST /v1/freezes). A chosen freeze's
 // ranking, figures and restatement are drawn by rank.js, loaded only when one is opened.
 
-import { api, ApiError, authHeaders, askToken, getToken } from './api.js';
+import { api, ApiError, authHeaders, getToken, reauthorize } from './api.js';
 import { $, el } from './dom.js';
 import { fmtInt, fmtTime } from './format.js';
 import { keyFor, settled } from './keys.js';
@@ -133,11 +133,12 @@ async function makeFreeze() {
   try {
     let res;
     for (let attempt = 0; ; attempt++) {
+      const sent = getToken();
       res = await fetch('/v1/freezes', {
         method: 'POST', cache: 'no-store', body,
         headers: authHeaders({ 'Content-Type': 'application/json', 'Idempotency-Key': key }),
       });
-      if (res.status === 401 && attempt < 3) { await askToken(getToken() ? '令牌无效或已过期。' : '服务器要求访问令牌。'); continue; }
+      if (res.status === 401 && attempt < 3) { await reauthorize(sent); continue; }
       break;
     }
     let data = null;

@@ -1,7 +1,7 @@
 // Live updates: /v1/live announces each new sequence the views reach, and the page re-reads
 // what it shows, in place, without a reload.
 
-import { askToken, authHeaders, sleep } from './api.js';
+import { authHeaders, getToken, reauthorize, sleep } from './api.js';
 import { loadSeries } from './charts.js';
 import { loadCorrections } from './corrections.js';
 import { loadCounties, loadGroups, renderCounties } from './counties.js';
@@ -103,10 +103,11 @@ export async function live() {
   for (;;) {
     setConn('connecting');
     try {
+      const sent = getToken();
       const res = await fetch('/v1/live', { headers: authHeaders({ Accept: 'text/event-stream' }), cache: 'no-store' });
       if (res.status === 401) {
         setConn('off');
-        await askToken('实时更新需要令牌。', 'Live updates need a token.');
+        await reauthorize(sent, '实时更新需要令牌。', 'Live updates need a token.');
         continue;
       }
       if (res.status === 403) { setConn('off'); return; }
