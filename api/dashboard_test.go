@@ -308,7 +308,11 @@ func poll(t *testing.T, ctx context.Context, d time.Duration, js string) {
 	guarded := `(() => { try { return !!(` + js + `); } catch (e) { window.kzPollError = String(e); return false; } })()`
 	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](guarded, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(d))); err != nil {
 		last, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`String(window.kzPollError || '')`))
-		t.Fatalf("waited %v for %s: %v (last exception: %s)", d, js, err, last)
+		// What the page showed, so that a failure seen once on a busy machine can be read.
+		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const q = s => document.querySelector(s);
+			return 'location ' + location.hash + '; token prompt ' + (q('#token-dialog') && q('#token-dialog').open ? 'open: ' + q('#token-reason').textContent : 'closed') +
+				'; error ' + (q('#error') && !q('#error').hidden ? q('#error').textContent : 'none'); })()`))
+		t.Fatalf("waited %v for %s: %v (last exception: %s; page: %s)", d, js, err, last, state)
 	}
 }
 
