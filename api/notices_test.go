@@ -238,8 +238,8 @@ func TestNoticesPrintTheLedgersFigures(t *testing.T) {
 	e.wantUnchanged(t, before)
 }
 
-// TestANoticePrintedAnEarlierWayIsServedAgainByteForByte records a notice as each earlier
-// printing printed it (fpdf with the font cut to the notice's characters; the first build's fpdf
+// TestANoticePrintedAnEarlierWayIsServedAgainByteForByte records a flexible worker's notice as
+// each earlier printing printed it (fpdf with the font cut to the notice's characters; the first build's fpdf
 // with the whole font) and reads it back: the GET answers those bytes, which the current printing
 // does not give, and a notice issued now is printed the current way.
 func TestANoticePrintedAnEarlierWayIsServedAgainByteForByte(t *testing.T) {
@@ -251,7 +251,9 @@ func TestANoticePrintedAnEarlierWayIsServedAgainByteForByte(t *testing.T) {
 func noticePrintedEarlier(t *testing.T, p documents.Printing) {
 	e := newAuthEnv(t)
 	ctx := context.Background()
-	id := e.register(t, tokAdmin, orgCode(71000011), "360702")
+	// A flexible worker: the persons' printing addresses one as a person, where the printing
+	// before it printed a unit's notice the same.
+	id := e.mustWrite(t, "/v1/employers", tokAdmin, `{"name":"张三","county":"360702","kind":"flexible","risk_class":1,"registered_on":"2006-04-03"}`).str("employer_id")
 	// January's line paid on 04-10, March's due 04-15 unpaid: no fee accrued from 04-10 to 04-15,
 	// which the fee-days printing's rate lines leave out and the earlier printings' do not. The
 	// twelve lines of 2005 make it long enough that the current printing's line and page breaks

@@ -21,6 +21,8 @@ type Notice struct {
 	CreditCode string
 	CountyCode string
 	CountyName string
+	// Person is whether the payer pays as a person (个体工商户, 灵活就业人员).
+	Person bool
 	// Lines are the lines with principal overdue or late fee owed on IssuedOn, oldest period
 	// first.
 	Lines []NoticeLine
@@ -60,7 +62,7 @@ func NoticeOf(number string, issuedOn, deadline domain.Date, events []domain.Eve
 	at := domain.EmployerOn(events, issuedOn)
 	st := at.Account.Statement(issuedOn, ref.LateFees)
 	n := Notice{Number: number, IssuedOn: issuedOn, Deadline: deadline, Name: at.Name, OrgCode: at.OrgCode,
-		CreditCode: at.CreditCode, CountyCode: ref.CountyCodeOn(at.County, issuedOn)}
+		CreditCode: at.CreditCode, CountyCode: ref.CountyCodeOn(at.County, issuedOn), Person: at.Kind.Individual()}
 	if c, ok := ref.County(n.CountyCode); ok {
 		n.CountyName = c.Name
 	}

@@ -131,3 +131,67 @@ func TestANoticePrintsTheDaysTheFeeAccrued(t *testing.T) {
 		}
 	}
 }
+
+// TestAPersonIsAddressedAsOne: a payer who pays as a person (a flexible worker, an individual
+// business) is 缴费人 and 你 on the notice, the statement and a receipt printed the current way,
+// never 你单位 (your unit); a unit stays 缴费单位 and 你单位; the printings before it still print
+// 你单位 to everyone, as the notices issued with them were printed.
+func TestAPersonIsAddressedAsOne(t *testing.T) {
+	ref := &domain.Reference{}
+	for _, p := range domain.DefaultReferenceEvents() {
+		ref.Apply(p)
+	}
+	for _, c := range []struct {
+		name    string
+		kind    domain.EmployerKind
+		p       Printing
+		has     []string
+		hasNone []string
+	}{
+		{"a flexible worker, printed now", domain.KindFlexible, Printings[0], []string{"缴费人：", "，你欠缴", "请你于"}, []string{"缴费单位", "你单位"}},
+		{"an individual business, printed now", domain.KindIndividualBusiness, Printings[0], []string{"缴费人：", "，你欠缴", "请你于"}, []string{"缴费单位", "你单位"}},
+		{"an enterprise, printed now", domain.KindEnterprise, Printings[0], []string{"缴费单位：", "你单位欠缴", "请你单位于"}, []string{"缴费人"}},
+		{"a flexible worker, printed the way before", domain.KindFlexible, OwnWriterKeepTogether, []string{"缴费单位：", "你单位欠缴", "请你单位于"}, []string{"缴费人"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			profile := domain.Profile{Name: "刘某某", County: "360702", Kind: c.kind, RiskClass: 1}
+			if c.kind == domain.KindEnterprise {
+				profile.OrgCode = "10000004-0"
+			}
+			due := domain.DeclarationFiled{DeclaredOn: domain.MustDate("2006-06-01"), Period: domain.MustPeriod("2006-05"), DueOn: ref.DueDate(domain.MustPeriod("2006-05")),
+				Lines: []domain.DeclaredLine{{Insurance: domain.Pension, Headcount: 1, WageBaseFen: 100000, DueFen: 20000}}}
+			pay := domain.PaymentReceived{PaidOn: domain.MustDate("2006-06-10"), AmountFen: 5000, ReceiptNo: "R1"}
+			events := []domain.Event{
+				{Envelope: domain.Envelope{Seq: 1, N: 1, EmployerID: "E", OccurredOn: domain.MustDate("2006-05-01")}, Body: domain.EmployerRegistered{Profile: profile, RegisteredOn: domain.MustDate("2006-05-01")}},
+				{Envelope: domain.Envelope{Seq: 2, N: 2, EmployerID: "E", OccurredOn: due.DeclaredOn}, Body: due},
+				{Envelope: domain.Envelope{Seq: 3, N: 3, EmployerID: "E", OccurredOn: pay.PaidOn}, Body: pay},
+			}
+			n := NoticeOf("赣社征〔2006〕章贡-0009", domain.MustDate("2006-12-31"), domain.MustDate("2007-01-15"), events, ref)
+			st := payerOn(events, domain.MustDate("2006-12-31"), ref)
+			docs := map[string]func(Printing) ([]byte, error){
+				"notice":    n.RenderAs,
+				"statement": (&Statement{From: domain.MustDate("2006-01-01"), To: domain.MustDate("2006-12-31"), ThroughSeq: 3, Payer: st}).RenderAs,
+				"receipt":   (&EventDocument{Title: "缴费凭证", Seq: 3, ID: "x", On: pay.PaidOn, Payer: st, ReceiptNo: "R1", AmountFen: 5000}).RenderAs,
+			}
+			for doc, render := range docs {
+				pdf, err := render(c.p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				text := strings.Join(strings.Fields(string(poppler(t, pdf, "pdftotext", "-enc", "UTF-8", "-", "-"))), "")
+				for _, s := range c.has {
+					if doc == "notice" || strings.HasSuffix(s, "：") {
+						if !strings.Contains(text, s) {
+							t.Errorf("the %s prints no %q:\n%s", doc, s, text)
+						}
+					}
+				}
+				for _, s := range c.hasNone {
+					if strings.Contains(text, s) {
+						t.Errorf("the %s prints %q:\n%s", doc, s, text)
+					}
+				}
+			}
+		})
+	}
+}

@@ -61,10 +61,14 @@ const (
 	// rows or paragraphs). The others printed "1,11⏎8.60", a line starting "）：" and a notice's
 	// signature alone on its last page.
 	OwnWriterKeepTogether
+	// OwnWriterPersons is OwnWriterKeepTogether with a payer who pays as a person (个体工商户,
+	// 灵活就业人员) addressed as one: 缴费人 and 你, where the others printed 缴费单位 and 你单位
+	// (your unit) to everyone.
+	OwnWriterPersons
 )
 
 // Printings lists the ways documents are printed, the current one first.
-var Printings = []Printing{OwnWriterKeepTogether, OwnWriterFeeDays, OwnWriterLineRules, OwnWriter, OwnGlyphs, WholeFont}
+var Printings = []Printing{OwnWriterPersons, OwnWriterKeepTogether, OwnWriterFeeDays, OwnWriterLineRules, OwnWriter, OwnGlyphs, WholeFont}
 
 // ownWriter reports whether p prints with our own writer, lineRules whether it breaks lines as
 // Chinese typesetting does, feeDays whether a notice names its rates for the fee's days, and
@@ -73,6 +77,15 @@ func (p Printing) ownWriter() bool    { return p >= OwnWriter }
 func (p Printing) lineRules() bool    { return p >= OwnWriterLineRules }
 func (p Printing) feeDays() bool      { return p >= OwnWriterFeeDays }
 func (p Printing) keepTogether() bool { return p >= OwnWriterKeepTogether }
+
+// payerWords are what p calls a payer and how it addresses one (缴费单位, 你单位), as a person
+// when p addresses persons as such and the payer pays as one.
+func (p Printing) payerWords(person bool) (title, you string) {
+	if person && p >= OwnWriterPersons {
+		return "缴费人", "你"
+	}
+	return "缴费单位", "你单位"
+}
 
 const (
 	font       = "songti"
@@ -347,12 +360,13 @@ func (n *Notice) body(d *doc, p Printing) {
 	case n.OrgCode == "":
 		code = "组织机构代码：无（个人缴费）"
 	}
-	d.paragraph("缴费单位：" + n.Name)
+	title, you := p.payerWords(n.Person)
+	d.paragraph(title + "：" + n.Name)
 	d.paragraph(code)
 	d.paragraph("所在县（市、区）：" + n.CountyName + "（" + n.CountyCode + "）")
 	d.ln(2)
-	d.paragraph(fmt.Sprintf("　　经核查，截至%s，你单位欠缴社会保险费本金人民币 %s 元，应加收滞纳金人民币 %s 元，合计人民币 %s 元。明细如下：",
-		ChineseDate(n.IssuedOn), Yuan(n.PrincipalFen), Yuan(n.LateFeeFen), Yuan(n.TotalFen)))
+	d.paragraph(fmt.Sprintf("　　经核查，截至%s，%s欠缴社会保险费本金人民币 %s 元，应加收滞纳金人民币 %s 元，合计人民币 %s 元。明细如下：",
+		ChineseDate(n.IssuedOn), you, Yuan(n.PrincipalFen), Yuan(n.LateFeeFen), Yuan(n.TotalFen)))
 	d.ln(1)
 	n.table(d)
 	d.ln(3)
@@ -368,7 +382,7 @@ func (n *Notice) body(d *doc, p Printing) {
 	d.paragraph("欠缴本金：人民币 " + Yuan(n.PrincipalFen) + " 元（大写：" + domain.ChineseCapitals(n.PrincipalFen) + "）")
 	d.paragraph("滞 纳 金：人民币 " + Yuan(n.LateFeeFen) + " 元（大写：" + domain.ChineseCapitals(n.LateFeeFen) + "）")
 	d.paragraph("合　　计：人民币 " + Yuan(n.TotalFen) + " 元（大写：" + domain.ChineseCapitals(n.TotalFen) + "）")
-	last := "　　请你单位于" + ChineseDate(n.Deadline) + "前将上述欠缴的社会保险费及滞纳金足额缴纳。逾期仍不缴纳的，" +
+	last := "　　请" + you + "于" + ChineseDate(n.Deadline) + "前将上述欠缴的社会保险费及滞纳金足额缴纳。逾期仍不缴纳的，" +
 		"将依法从欠缴之日起继续按日加收滞纳金，并由劳动保障行政部门依法处理或申请人民法院强制执行。"
 	if d.keepsTogether() {
 		// The signature goes on one page with the paragraph it closes: a page of it alone was printed.

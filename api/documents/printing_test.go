@@ -50,11 +50,20 @@ func TestEveryPrintingPrintsTheBytesItPrinted(t *testing.T) {
 		{"notice of 40 lines", OwnWriterKeepTogether, "b338484de15536a4448a3eaf0a9d529b56ab964eb80e7931a48a137b6af5eed8"},
 		{"publicity list", OwnWriterKeepTogether, "cc108474bb6b7b7c2078e60f35cb0c0a04b64a2999aaf6fd4c16dfbad8bda497"},
 		{"notice of 15 lines", OwnWriterKeepTogether, "c8eb032b87f3c55d50e8ebe58f066b45b21555908b40cc6970ee6ec43a10e03b"},
+		// Addressing persons as such changes a person's documents alone: a unit's are the same
+		// bytes, and a person's printed the way before are a unit's (你单位), as they were.
+		{"notice", OwnWriterPersons, "60178a764b9d6ae70c0b4f3a1b0fb85c59e009941943881e6c4a8198d1b94238"},
+		{"notice of 40 lines", OwnWriterPersons, "b338484de15536a4448a3eaf0a9d529b56ab964eb80e7931a48a137b6af5eed8"},
+		{"publicity list", OwnWriterPersons, "cc108474bb6b7b7c2078e60f35cb0c0a04b64a2999aaf6fd4c16dfbad8bda497"},
+		{"notice of 15 lines", OwnWriterPersons, "c8eb032b87f3c55d50e8ebe58f066b45b21555908b40cc6970ee6ec43a10e03b"},
+		{"person's notice of 15 lines", OwnWriterKeepTogether, "c8eb032b87f3c55d50e8ebe58f066b45b21555908b40cc6970ee6ec43a10e03b"},
+		{"person's notice of 15 lines", OwnWriterPersons, "fe7aa910c6f4d9e8e4cfc64646cefbd8dc9cb63814ab3f71d625194f13b8bd1f"},
 	} {
 		render := kinds[c.doc]
-		if lines, ok := strings.CutPrefix(c.doc, "notice of "); ok {
+		if lines, ok := strings.CutPrefix(strings.TrimPrefix(c.doc, "person's "), "notice of "); ok {
 			n, _ := strconv.Atoi(strings.TrimSuffix(lines, " lines"))
 			notice := longNotice(n)
+			notice.Person = strings.HasPrefix(c.doc, "person's ")
 			render = notice.RenderAs
 		}
 		pdf, err := render(c.p)

@@ -81,7 +81,7 @@ func (e *EventDocument) RenderAs(p Printing) ([]byte, error) {
 		d.cell(textWidth, 12, e.Title, "", 1, "C")
 		d.font(11)
 		para := func(s string) { d.paragraph(s) }
-		para("缴费单位：" + e.Payer.Name)
+		para(e.Payer.title(p) + "：" + e.Payer.Name)
 		para(e.Payer.code())
 		para("所在县（市、区）：" + e.Payer.CountyName + "（" + e.Payer.CountyCode + "）")
 		d.ln(2)

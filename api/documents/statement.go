@@ -31,6 +31,8 @@ type Statement struct {
 // Payer is the payer a document names, as it stood on the document's date.
 type Payer struct {
 	Name, OrgCode, CreditCode, CountyCode, CountyName string
+	// Person is whether the payer pays as a person (个体工商户, 灵活就业人员).
+	Person bool
 }
 
 // StatementRow is one event of a statement.
@@ -100,11 +102,17 @@ func StatementOf(id string, raw []eventstore.RawEvent, throughSeq uint64, from, 
 // payerOn is the payer folded from events as it stood on on.
 func payerOn(events []domain.Event, on domain.Date, ref *domain.Reference) Payer {
 	at := domain.EmployerOn(events, on)
-	p := Payer{Name: at.Name, OrgCode: at.OrgCode, CreditCode: at.CreditCode, CountyCode: ref.CountyCodeOn(at.County, on)}
+	p := Payer{Name: at.Name, OrgCode: at.OrgCode, CreditCode: at.CreditCode, CountyCode: ref.CountyCodeOn(at.County, on), Person: at.Kind.Individual()}
 	if c, ok := ref.County(p.CountyCode); ok {
 		p.CountyName = c.Name
 	}
 	return p
+}
+
+// title is what p calls the payer (缴费单位, or 缴费人 for a person).
+func (p Payer) title(pr Printing) string {
+	t, _ := pr.payerWords(p.Person)
+	return t
 }
 
 // code is the payer's identifying code as documents print it.
@@ -292,7 +300,7 @@ func (st *Statement) RenderAs(p Printing) ([]byte, error) {
 		d.cell(textWidth, 12, title, "", 1, "C")
 		d.font(11)
 		para := func(s string) { d.paragraph(s) }
-		para("缴费单位：" + st.Payer.Name)
+		para(st.Payer.title(p) + "：" + st.Payer.Name)
 		para(st.Payer.code())
 		para("所在县（市、区）：" + st.Payer.CountyName + "（" + st.Payer.CountyCode + "）")
 		para(fmt.Sprintf("对账期间：%s 至 %s（账本序号 %d 及以前记录的业务）", ChineseDate(st.From), ChineseDate(st.To), st.ThroughSeq))
