@@ -302,3 +302,53 @@ func TestDeskDraftAfterReloadInChromium(t *testing.T) {
 		t.Errorf("after the token was cleared the tab keeps %d drafts, want none", n)
 	}
 }
+
+// TestDeskFullWidthInChromium: a Chinese input method in full-width mode types ２００６－１２－１０
+// and １２３４５; the desk reads dates, months and whole numbers in half width, so the payment is
+// recorded as 12345 fen on 2006-12-10 (the server refused full-width digits, in English), the
+// amount's hint shows 123.45 元 as it is typed, a declaration's period typed so offers its
+// standing lines, and a transfer goes to the county code typed so.
+func TestDeskFullWidthInChromium(t *testing.T) {
+	e, ctx, id := deskPayer(t, 8302)
+	openForm(t, ctx, "payment")
+	fill(t, ctx, "payment", map[string]string{"paid_on": "２００６－１２－１０", "receipt_no": "FW-1", "amount_fen": "１２３４５"})
+	if got := eval[string](t, ctx, paymentForm+`.querySelector('small.yuan').textContent`); got != "= 123.45 元" {
+		t.Errorf("the hint beside １２３４５ fen reads %q, want = 123.45 元", got)
+	}
+	before := e.count()
+	submitPayment(t, ctx)
+	seq := waitWritten(t, ctx, 1)
+	if got := deskPayments(t, e, id, seq); len(got) != 1 || got[0] != [2]string{"FW-1", "12345"} {
+		t.Errorf("the payment typed in full width is recorded as %v, want [[FW-1 12345]]", got)
+	}
+	if got := e.count(); got != before+1 {
+		t.Errorf("the payment appended %d messages, want 1", got-before)
+	}
+	var h struct {
+		Events []struct {
+			Type       string      `json:"type"`
+			OccurredOn string      `json:"occurred_on"`
+			Payload    interface{} `json:"payload"`
+		} `json:"events"`
+	}
+	decode(t, e.get(t, fmt.Sprintf("%s?min_seq=%d", empPath(id, "history"), seq), tokClerkA), &h)
+	if last := h.Events[len(h.Events)-1]; last.Type != "payment.received" || last.OccurredOn != "2006-12-10" {
+		t.Errorf("the last event is %s on %s, want the payment on 2006-12-10", last.Type, last.OccurredOn)
+	}
+
+	e.mustWrite(t, empPath(id, "declarations"), tokClerkA, `{"declared_on":"2006-12-05","period":"2006-11","lines":[{"insurance":"pension","headcount":3,"wage_base_fen":300000}]}`)
+	poll(t, ctx, 15*time.Second, fmt.Sprintf(`Number(document.getElementById('employer-detail').dataset.version) > %d`, seq))
+	openForm(t, ctx, "declaration")
+	fill(t, ctx, "declaration", map[string]string{"period": "２００６－１１"})
+	poll(t, ctx, 10*time.Second, `(b => b !== null && !b.hidden)(document.querySelector('form[data-form="declaration"] button.load-lines'))`)
+
+	// A transfer to a county code typed in full width.
+	openForm(t, ctx, "transfer")
+	fill(t, ctx, "transfer", map[string]string{"on": "２００６－１２－２０", "county": "３６０７２１"})
+	before = e.count()
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('form[data-form="transfer"] button[type=submit]').click()`))
+	waitWritten(t, ctx, 2)
+	if got := e.count(); got != before+1 {
+		t.Errorf("the transfer to ３６０７２１ appended %d messages, want 1", got-before)
+	}
+}

@@ -49,7 +49,7 @@ function input(f, path, form) {
   }
   ctl.dataset.kind = f.kind;
   const hint = f.money ? el('small', { class: 'yuan', 'aria-live': 'polite' }) : null;
-  if (hint) ctl.addEventListener('input', () => { hint.textContent = /^\d+$/.test(ctl.value.trim()) ? '= ' + fmtYuan(Number(ctl.value.trim())) + ' 元' : ''; });
+  if (hint) ctl.addEventListener('input', () => { const v = typed(ctl, f.kind); hint.textContent = /^\d+$/.test(v) ? '= ' + fmtYuan(Number(v)) + ' 元' : ''; });
   const shown = f.kind === 'event' ? el('small', { class: 'event-shown', id: shownId, 'data-shown-for': path }) : null;
   const label = el('label', { for: id }, ...bi(f.zh, f.en), f.req ? el('span', { class: 'req', title: '必填 required' }, ' *') : null);
   return el('div', { class: 'field' + (f.kind === 'check' ? ' check' : '') + (f.kind === 'event' ? ' event' : '') }, label, ctl, shown, hint,
@@ -98,7 +98,7 @@ function linesBlock(f, form) {
 // a number the clerk did not type.
 function value(ctl, spec, bad) {
   if (ctl.type === 'checkbox') return ctl.checked || undefined;
-  const v = ctl.value.trim();
+  const v = typed(ctl, spec.kind);
   if (v === '') return undefined;
   if (spec.kind === 'bool') return v === 'true';
   if (v === NONE) return '';
@@ -108,6 +108,14 @@ function value(ctl, spec, bad) {
     return undefined;
   }
   return v;
+}
+
+// typed is what the clerk typed in ctl, trimmed. Dates, months, whole numbers and county codes
+// are read in half width: a Chinese input method in full-width mode types ２００６－１２－０１ and
+// １２３４５.
+const HALF = new Set(['int', 'date', 'month', 'county']);
+function typed(ctl, kind) {
+  return (HALF.has(kind) ? ctl.value.normalize('NFKC') : ctl.value).trim();
 }
 
 // INT is an int field's text the desk sends: an optional minus sign and 1 to 18 digits (after
@@ -192,7 +200,7 @@ function offerLines(formEl, spec) {
     const box = formEl.querySelector('fieldset[data-path="' + CSS.escape(f.name) + '"]');
     const from = formEl.querySelector('[data-path="' + CSS.escape(f.load.from) + '"]');
     const button = el('button', { type: 'button', class: 'load-lines', onclick: () => {
-      const lines = f.load.lines(from.value.trim());
+      const lines = f.load.lines(typed(from, from.dataset.kind));
       box.setRows(lines.length);
       box.querySelectorAll('.line-row').forEach((row, i) => {
         for (const [k, v] of Object.entries(lines[i])) {
@@ -204,7 +212,7 @@ function offerLines(formEl, spec) {
       });
       box.querySelector('select, input').focus();
     } }, f.load.zh + ' ' + f.load.en);
-    const sync = () => { button.hidden = !f.load.lines(from.value.trim()); };
+    const sync = () => { button.hidden = !f.load.lines(typed(from, from.dataset.kind)); };
     box.querySelector('.add-line').after(button);
     from.addEventListener('input', sync);
     box.offer = sync;

@@ -173,7 +173,7 @@ export const FORMS = [
     // ledger, it corrects a registration in the wrong county, every line moving with it.
     key: 'transfer', path: 'transfer', family: 'employer', zh: '转移', en: 'Transfer',
     fields: [date('on', '转移日期（登记错区县：登记日）', 'on (wrong county registered: the entry day)', true),
-      { name: 'county', kind: 'text', zh: '转入区县代码', en: 'to county (6-digit code)', req: true, hint: '360702' }],
+      { name: 'county', kind: 'county', zh: '转入区县代码', en: 'to county (6-digit code)', req: true, hint: '360702' }],
   },
   {
     // 代码更正: the organisation code (or credit code) was entered wrong. The payer keeps its id
