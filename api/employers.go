@@ -62,14 +62,25 @@ func (s *Server) asOf(r *http.Request) (domain.Date, error) {
 // the ledger): an unknown employer is not found, one of a county the principal may not read is
 // forbidden.
 func (s *Server) mayRead(r *http.Request, id string, e *domain.Employer) error {
-	p := principalOf(r)
 	switch {
 	case e == nil:
 		return noEmployer("id", id)
-	case !p.readsAll() && !p.canReadCounty(e.County, s.cfg.Store.Reference()):
+	case !s.readsNow(principalOf(r))(e):
 		return notYours(id)
 	}
 	return nil
+}
+
+// readsNow reports whether p may read an employer where it is now: for a read of it (mayRead),
+// and for the lists of a county's employers on an earlier date (flags, worklists as of it), which
+// leave out those since transferred to a county p may not read (their names and the events
+// recorded since are another county's).
+func (s *Server) readsNow(p Principal) func(e *domain.Employer) bool {
+	if p.readsAll() {
+		return func(*domain.Employer) bool { return true }
+	}
+	ref := s.cfg.Store.Reference()
+	return func(e *domain.Employer) bool { return p.canReadCounty(e.County, ref) }
 }
 
 // waitMinSeq honours ?min_seq=N (read your writes) for a reader whose state is at applied() and

@@ -118,7 +118,8 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	see := s.visibleIn(principalOf(r), rep.Ref)
+	p := principalOf(r)
+	see, now := s.visibleIn(p, rep.Ref), s.readsNow(p)
 	rows := []flagRow{}
 	s.cfg.Runner.View(func(l *projections.Ledger) {
 		for _, c := range rep.Counties {
@@ -131,7 +132,7 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 				}
 				row := flagRow{Flag: f, County: c.Code}
 				if e := l.Employers[f.EmployerID]; e != nil {
-					if !flagMatch(fq.text, f.EmployerID, e) {
+					if !now(e) || !flagMatch(fq.text, f.EmployerID, e) {
 						continue
 					}
 					row.Name = e.Name

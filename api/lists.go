@@ -39,7 +39,13 @@ func (s *Server) worklists(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items := l.Worklist(allowed, asOf)
+	items := []projections.WorkItem{}
+	now := s.readsNow(p)
+	for _, it := range l.Worklist(allowed, asOf) {
+		if e := l.Employers[it.EmployerID]; e != nil && now(e) {
+			items = append(items, it)
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"as_of": asOf, "items": items})
 	return nil
 }
