@@ -99,7 +99,8 @@ type baselineRow [5]int64
 // baselines2005 are the illustrative year-end figures of 2005 per county, in the order of
 // domain.Insurances: the seed gives none. They are the default demo ledger's own figures before
 // the campaign (20,000 payers, seed 2006, as of 2006-05-31 for period 2006-04: registered,
-// surveyed and enrolled, nothing of June to November yet), persons rounded to 10, and the
+// surveyed and enrolled, nothing of June to November yet), the insured and those who should be
+// insured rounded to 10 (those paid in full as counted), and the
 // year's dues eight times April's (about 400 million yuan of pension collected, below 2006's
 // target of 432 million), rounded to 10,000 yuan, collected in April's proportion. So the
 // growth a demo ledger shows is what its campaign did.
