@@ -72,7 +72,8 @@ func (s *Server) mayRead(r *http.Request, id string, e *domain.Employer) error {
 }
 
 // readsNow reports whether p may read an employer where it is now: for a read of it (mayRead),
-// and for the lists of a county's employers on an earlier date (flags, worklists as of it), which
+// and for the lists of a county's employers on an earlier date (flags, worklists, the arrears
+// publicity list as of it), which
 // leave out those since transferred to a county p may not read (their names and the events
 // recorded since are another county's).
 func (s *Server) readsNow(p Principal) func(e *domain.Employer) bool {
@@ -81,6 +82,20 @@ func (s *Server) readsNow(p Principal) func(e *domain.Employer) bool {
 	}
 	ref := s.cfg.Store.Reference()
 	return func(e *domain.Employer) bool { return p.canReadCounty(e.County, ref) }
+}
+
+// readableNow is readsNow for an employer id, as the views hold it now: a list as of a date in
+// a closed year is made from the ledger replayed to the year's close, whose employers stand in
+// the counties they were in then.
+func (s *Server) readableNow(p Principal) func(id string) bool {
+	if p.readsAll() {
+		return func(string) bool { return true }
+	}
+	now, cur := s.readsNow(p), s.cfg.Runner.Current()
+	return func(id string) bool {
+		e := cur.Employers[id]
+		return e != nil && now(e)
+	}
 }
 
 // waitMinSeq honours ?min_seq=N (read your writes) for a reader whose state is at applied() and

@@ -40,9 +40,9 @@ func (s *Server) worklists(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	items := []projections.WorkItem{}
-	now := s.readsNow(p)
+	readable := s.readableNow(p)
 	for _, it := range l.Worklist(allowed, asOf) {
-		if e := l.Employers[it.EmployerID]; e != nil && now(e) {
+		if readable(it.EmployerID) {
 			items = append(items, it)
 		}
 	}

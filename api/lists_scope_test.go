@@ -2,8 +2,12 @@ package api_test
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
 
 // TestListsAsOfLeaveOutPayersSinceTransferredAway: flags and worklists as of a date list the
@@ -52,5 +56,37 @@ func TestListsAsOfLeaveOutPayersSinceTransferredAway(t *testing.T) {
 	now := e.get(t, fmt.Sprintf("/v1/flags?min_seq=%d", seq), tokClerkB)
 	if !strings.Contains(string(now.Raw), parked) {
 		t.Errorf("the clerk of 360721 does not find the payer transferred in among today's flags: %s", now.Raw)
+	}
+}
+
+// TestListsOfAClosedYearLeaveOutPayersSinceTransferredAway: as of a date in a closed year the
+// lists are made from the ledger replayed to the year's close, where a payer transferred in 2007
+// still stands in its county of 2006; the worklist and the arrears publicity list leave it out all
+// the same for a clerk who may no longer read it, and keep it for an auditor.
+func TestListsOfAClosedYearLeaveOutPayersSinceTransferredAway(t *testing.T) {
+	e := serveAssessed(t, storetest.Start(t, eventstore.Config{}), yearsToday)
+	found := e.mustWrite(t, "/v1/employers", tokClerkA, fmt.Sprintf(`{"name":"摸底丙厂","county":"360702","org_code":%q,"kind":"enterprise","risk_class":1,"found_on":"2006-04-03"}`, orgCode(8403))).str("employer_id")
+	owing := e.mustWrite(t, "/v1/employers", tokClerkA, fmt.Sprintf(`{"name":"欠费丁厂","county":"360702","org_code":%q,"kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`, orgCode(8404))).str("employer_id")
+	e.mustWrite(t, empPath(owing, "declarations"), tokClerkA, `{"declared_on":"2006-06-01","period":"2006-05","lines":[{"insurance":"pension","headcount":2,"wage_base_fen":200000}]}`)
+	e.freeze(t, tokAssessor, "2006-12-31", 0)
+	e.closeYear(t, tokAssessor, "2006", `{}`)
+	var seq int64
+	for _, id := range []string{found, owing} {
+		seq = e.mustWrite(t, empPath(id, "transfer"), tokClerkA, `{"on":"2007-01-15","county":"360721"}`).num("seq")
+	}
+	e.waitViews(t, uint64(seq))
+
+	for _, c := range []struct {
+		token string
+		want  bool
+	}{{tokClerkA, false}, {tokAuditor, true}} {
+		work := e.get(t, "/v1/worklists?as_of=2006-09-30", c.token)
+		if work.Status != 200 || strings.Contains(string(work.Raw), found) != c.want {
+			t.Errorf("%s's worklist as of 2006-09-30 (%d) lists the payer transferred in 2007: %v, want %v: %s", c.token, work.Status, !c.want, c.want, work.Raw)
+		}
+		list := e.raw(t, http.MethodGet, "/v1/counties/360702/arrears-list.pdf?as_of=2006-09-30", c.token, "")
+		if list.status != 200 || strings.Contains(pdfText(t, list.body), "欠费丁厂") != c.want {
+			t.Errorf("%s's arrears list of 360702 as of 2006-09-30 (%d) prints the payer transferred in 2007: %v, want %v", c.token, list.status, !c.want, c.want)
+		}
 	}
 }

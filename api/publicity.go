@@ -70,7 +70,11 @@ func (s *Server) arrearsList(w http.ResponseWriter, r *http.Request) error {
 	}
 	doc := documents.PublicityList{CountyCode: county.Code, CountyName: county.Name, AsOf: asOf, AboveFen: q.arrearsAbove, Seq: l.Seq,
 		Rows: make([]documents.PublicityRow, 0, len(res.rows))}
+	readable := s.readableNow(p)
 	for _, row := range res.rows {
+		if !readable(row.EmployerID) {
+			continue // transferred since to a county p may not read
+		}
 		raw, err := s.cfg.Store.History(r.Context(), row.EmployerID)
 		if err != nil {
 			return err
