@@ -39,8 +39,18 @@ func TestAVoidedEntryMadeAgainIsRecorded(t *testing.T) {
 	voidSeq := waitWritten(t, ctx, 2)
 	poll(t, ctx, 10*time.Second, fmt.Sprintf(`document.getElementById('employer-detail').dataset.version === '%d' && document.querySelector('%s').classList.contains('voided')`, voidSeq, row))
 
-	before := e.count()
 	openForm(t, ctx, "survey")
+	// The history showing the form's recording voided while a submission's key is pending (its
+	// answer lost, or the request under way) drops the recording and keeps that key: the retry
+	// must not be recorded twice. Read again later, it drops nothing more.
+	form := `document.querySelector('form[data-form="survey"]')`
+	if got := eval[string](t, ctx, fmt.Sprintf(`(f => { f.dataset.key = 'k-pending'; f.dataset.lastSeq = '%d'; f.dataset.answered = 'k-first';
+		document.dispatchEvent(new CustomEvent('kz-history'));
+		const got = [f.dataset.key, f.dataset.lastSeq || 'none', f.dataset.answered || 'none'].join(' '); delete f.dataset.key; return got; })(%s)`, first, form)); got != "k-pending none none" {
+		t.Errorf("the history showing the form's recording voided left its pending key, last recording and answered key as %q, want k-pending none none", got)
+	}
+
+	before := e.count()
 	fill(t, ctx, "survey", survey)
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('form[data-form="survey"] button[type=submit]').click()`))
 	again := waitWritten(t, ctx, 3)

@@ -14,7 +14,7 @@ import { $, bi, el } from './dom.js';
 import { formsFor } from './deskforms.js';
 import { fmtYuan } from './format.js';
 import { draftName, drop, keep, restore } from './drafts.js';
-import { forget, keyFor, settled } from './keys.js';
+import { forget, forgetAnswer, keyFor, settled } from './keys.js';
 import { kz, S } from './state.js';
 
 kz.desk = { submits: 0, written: [] }; // what a test (or a curious clerk) may look at
@@ -185,7 +185,10 @@ document.addEventListener('kz-history', () => {
   const voided = new Set(((S.history && S.history.voided) || []).map(v => String(v.event_seq)));
   for (const drawn of desks.values()) {
     for (const formEl of drawn.values()) {
-      if (formEl.dataset.lastSeq && voided.has(formEl.dataset.lastSeq)) forget(formEl.dataset);
+      if (formEl.dataset.lastSeq && voided.has(formEl.dataset.lastSeq)) {
+        forgetAnswer(formEl.dataset);
+        delete formEl.dataset.lastSeq;
+      }
       for (const box of formEl.querySelectorAll('fieldset.lines')) if (box.offer) box.offer();
     }
   }

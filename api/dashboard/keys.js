@@ -19,7 +19,14 @@ export function keyFor(state, body) {
 
 // forget drops what state holds of earlier submissions: the next is a new one, with a new key.
 export function forget(state) {
-  for (const k of ['key', 'answered', 'answeredBody', 'answeredAt']) delete state[k];
+  delete state.key;
+  forgetAnswer(state);
+}
+
+// forgetAnswer drops the recording state holds for its values: the same values are a new
+// submission. A key still pending (an answer lost, a request under way) is kept.
+export function forgetAnswer(state) {
+  for (const k of ['answered', 'answeredBody', 'answeredAt']) delete state[k];
 }
 
 // settled records the server's answer for good to body: a recording (recorded) keeps its key
