@@ -307,7 +307,8 @@ func TestDeskDraftAfterReloadInChromium(t *testing.T) {
 // and １２３４５; the desk reads dates, months and whole numbers in half width, so the payment is
 // recorded as 12345 fen on 2006-12-10 (the server refused full-width digits, in English), the
 // amount's hint shows 123.45 元 as it is typed, a declaration's period typed so offers its
-// standing lines, and a transfer goes to the county code typed so.
+// standing lines, a transfer goes to the county code typed so, and the employer page's
+// statement is printed for dates typed so.
 func TestDeskFullWidthInChromium(t *testing.T) {
 	e, ctx, id := deskPayer(t, 8302)
 	openForm(t, ctx, "payment")
@@ -341,6 +342,13 @@ func TestDeskFullWidthInChromium(t *testing.T) {
 	openForm(t, ctx, "declaration")
 	fill(t, ctx, "declaration", map[string]string{"period": "２００６－１１"})
 	poll(t, ctx, 10*time.Second, `(b => b !== null && !b.hidden)(document.querySelector('form[data-form="declaration"] button.load-lines'))`)
+
+	// The employer page's statement, its dates typed in full width.
+	n := eval[int](t, ctx, `window.kz.documentsOffered`)
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`(f => { f.elements.from.value = '２００６－０１－０１'; f.elements.to.value = '２００６－１２－３１'; f.requestSubmit(); })(document.getElementById('employer-statement'))`))
+	if d, _ := offered(t, ctx, n); d.Name != "statement-"+id+"-2006-01-01-2006-12-31.pdf" {
+		t.Errorf("the statement asked in full width is offered as %q", d.Name)
+	}
 
 	// A transfer to a county code typed in full width.
 	openForm(t, ctx, "transfer")

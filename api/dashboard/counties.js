@@ -4,7 +4,7 @@
 // shows money in 万元, the unit in the header; a county's flag count opens its flags.
 
 import { api, ApiError } from './api.js';
-import { $, el } from './dom.js';
+import { $, el, halfWidth } from './dom.js';
 import { clearErrors, download, yuanToFen } from './documents.js';
 import { fillCountySelect, showCountyFlags } from './flags.js';
 import { fmtCell, fmtInt, fmtYuan } from './format.js';
@@ -104,7 +104,7 @@ function wirePublicity() {
     ev.preventDefault();
     clearErrors(f);
     const code = f.elements.code.value;
-    const fen = yuanToFen(f.elements.above_fen.value || '0');
+    const fen = yuanToFen(halfWidth(f.elements.above_fen.value) || '0');
     if (fen === null) {
       const slot = f.querySelector('[data-error-for="above_fen"]');
       slot.textContent = '请填写元：至多 13 位整数、两位小数 yuan: at most 13 digits before the point and two after';

@@ -10,7 +10,7 @@
 
 import { authHeaders, getToken, reauthorize, refusalText } from './api.js';
 import { headerText, offer } from './documents.js';
-import { $, bi, el } from './dom.js';
+import { $, bi, el, halfWidth } from './dom.js';
 import { formsFor } from './deskforms.js';
 import { fmtYuan } from './format.js';
 import { draftName, drop, keep, restore } from './drafts.js';
@@ -110,12 +110,11 @@ function value(ctl, spec, bad) {
   return v;
 }
 
-// typed is what the clerk typed in ctl, trimmed. Dates, months, whole numbers and county codes
-// are read in half width: a Chinese input method in full-width mode types ２００６－１２－０１ and
-// １２３４５.
+// typed is what the clerk typed in ctl, trimmed; dates, months, whole numbers and county codes
+// in half width.
 const HALF = new Set(['int', 'date', 'month', 'county']);
 function typed(ctl, kind) {
-  return (HALF.has(kind) ? ctl.value.normalize('NFKC') : ctl.value).trim();
+  return HALF.has(kind) ? halfWidth(ctl.value) : ctl.value.trim();
 }
 
 // INT is an int field's text the desk sends: an optional minus sign and 1 to 18 digits (after

@@ -2,6 +2,10 @@
 
 export const $ = (sel, root) => (root || document).querySelector(sel);
 
+// halfWidth is a date, month, number or code as typed, trimmed and in half width: a Chinese input
+// method in full-width mode types ２００６－１２－０１ and １２３４５.
+export const halfWidth = s => s.normalize('NFKC').trim();
+
 export function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {

@@ -16,7 +16,7 @@
 
 import { api, ApiError, authHeaders, refusalText } from './api.js';
 import { drawDesk } from './desk.js';
-import { $, bi, el } from './dom.js';
+import { $, bi, el, halfWidth } from './dom.js';
 import { download } from './documents.js';
 import { coded, describe, recorded, sector } from './events.js';
 import { fmtInt, fmtYuan } from './format.js';
@@ -411,7 +411,7 @@ export function wireEmployer() {
   $('#employer-cut').addEventListener('submit', ev => {
     ev.preventDefault();
     const cut = {};
-    for (const k of CUTS) cut[k] = $('#employer-cut [name="' + k + '"]').value.trim();
+    for (const k of CUTS) cut[k] = halfWidth($('#employer-cut [name="' + k + '"]').value);
     const target = hashOf(V.id, cut);
     if (location.hash === target) load(0); else location.hash = target;
   });
@@ -425,7 +425,7 @@ export function wireEmployer() {
   $('#employer-statement').addEventListener('submit', ev => {
     ev.preventDefault();
     const f = ev.target;
-    const q = new URLSearchParams({ from: f.elements.from.value.trim(), to: f.elements.to.value.trim() });
+    const q = new URLSearchParams({ from: halfWidth(f.elements.from.value), to: halfWidth(f.elements.to.value) });
     if (V.cut.through_seq) q.set('through_seq', V.cut.through_seq);
     const name = 'statement-' + V.id + '-' + q.get('from') + '-' + q.get('to') + '.pdf';
     download('/v1/employers/' + encodeURIComponent(V.id) + '/statement.pdf?' + q, name, $('#statement-status'), f);

@@ -14,7 +14,7 @@
 
 import { authHeaders, getToken, reauthorize, refusalText } from './api.js';
 import { addDays, clearErrors, offer } from './documents.js';
-import { $, bi, el } from './dom.js';
+import { $, bi, el, halfWidth } from './dom.js';
 import { fmtInt } from './format.js';
 import { countyName, kz, S } from './state.js';
 
@@ -212,14 +212,14 @@ export function drawNoticeBatch() {
     if (busy) return;
     clearErrors(form);
     problem.textContent = '';
-    const n = days.value.trim();
+    const n = halfWidth(days.value);
     if (!/^\d+$/.test(n)) {
       refuse('overdue_days', '请填写不小于 0 的整数天数 a whole number of days, 0 or more');
       return;
     }
     const code = county.value;
-    const on = issuedOn.value.trim();
-    const body = JSON.stringify({ issued_on: on || undefined, deadline: deadline.value.trim() || undefined, overdue_days: Number(n) });
+    const on = halfWidth(issuedOn.value);
+    const body = JSON.stringify({ issued_on: on || undefined, deadline: halfWidth(deadline.value) || undefined, overdue_days: Number(n) });
     // The same batch sent again after a failure keeps its key: the API finishes it instead of
     // issuing every notice a second time under new numbers.
     const key = failed && failed.code === code && failed.body === body ? failed.key : crypto.randomUUID();

@@ -6,7 +6,7 @@
 
 import { api, authHeaders } from './api.js';
 import { drawDesk } from './desk.js';
-import { $, el } from './dom.js';
+import { $, el, halfWidth } from './dom.js';
 import { fmtInt, fmtYuan } from './format.js';
 import { clearError } from './header.js';
 import { FLAG_KINDS, KINDS, STAGES } from './labels.js';
@@ -35,7 +35,7 @@ function params(q) {
   const p = new URLSearchParams();
   if (q) p.set('q', q);
   for (const f of FILTERS) {
-    const v = $('#search-' + f.replace(/_/g, '-')).value.trim();
+    const v = halfWidth($('#search-' + f.replace(/_/g, '-')).value);
     if (v) p.set(f, v);
   }
   return p;
