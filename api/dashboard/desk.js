@@ -177,8 +177,9 @@ function showWhen(formEl, spec) {
 // desks holds the menu's forms drawn (drawDesk's drawn) by the box of their desk. When the
 // employer page has read the history anew, what stands may have come or gone since a period was
 // typed: each offer of lines is checked again (offerLines). And a form whose recording has since
-// been voided forgets its key: the same values sent again are the entry made anew (README: record
-// the event again), not a retry the server answers with the voided recording.
+// been voided forgets that recording's key (a key still pending stays): the same values sent
+// again are the entry made anew (README: record the event again), not a retry the server
+// answers with the voided recording.
 const desks = new Map();
 document.addEventListener('kz-history', () => {
   const voided = new Set(((S.history && S.history.voided) || []).map(v => String(v.event_seq)));
