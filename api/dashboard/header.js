@@ -64,7 +64,7 @@ export function setConn(state) {
   const dot = $('#conn');
   dot.className = 'conn ' + state;
   dot.dataset.state = state;
-  $('#conn-text').textContent = { on: '实时 live', connecting: '连接中 connecting', off: '已断开 offline' }[state];
+  $('#conn-text').textContent = { on: '实时 live', connecting: '连接中 connecting', off: '已断开 offline', paused: '页面未显示，暂停 paused while the page is hidden' }[state];
   showHeader();
 }
 

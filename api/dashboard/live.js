@@ -96,15 +96,37 @@ function dispatch(block) {
   if (ev.seq > kz.seq && S.counties) refresh(ev.seq);
 }
 
+// shown resolves once the page is shown. A page not shown holds no stream: over plain HTTP a
+// browser opens at most six connections to a server, and with a stream kept open by each of six
+// pages every other request of theirs waited, a clerk's entry too. Shown again, the page
+// connects again, and the stream's first event brings it up to date.
+function shown() {
+  if (!document.hidden) return Promise.resolve();
+  setConn('paused');
+  return new Promise(resolve => {
+    const on = () => {
+      if (document.hidden) return;
+      document.removeEventListener('visibilitychange', on);
+      resolve();
+    };
+    document.addEventListener('visibilitychange', on);
+  });
+}
+
 // live reads the event stream through fetch rather than EventSource, which cannot send the
-// bearer token, and reconnects with a growing delay.
+// bearer token, and reconnects with a growing delay; it lets the stream go while the page is
+// not shown.
 export async function live() {
   let backoff = 1000;
   for (;;) {
+    await shown();
     setConn('connecting');
+    const hidden = new AbortController();
+    const hide = () => { if (document.hidden) hidden.abort(); };
+    document.addEventListener('visibilitychange', hide);
     try {
       const sent = getToken();
-      const res = await fetch('/v1/live', { headers: authHeaders({ Accept: 'text/event-stream' }), cache: 'no-store' });
+      const res = await fetch('/v1/live', { headers: authHeaders({ Accept: 'text/event-stream' }), cache: 'no-store', signal: hidden.signal });
       if (res.status === 401) {
         setConn('off');
         await reauthorize(sent, '实时更新需要令牌。', 'Live updates need a token.');
@@ -129,8 +151,11 @@ export async function live() {
         }
       }
     } catch (e) {
-      console.warn('live stream:', e);
+      if (!hidden.signal.aborted) console.warn('live stream:', e);
+    } finally {
+      document.removeEventListener('visibilitychange', hide);
     }
+    if (hidden.signal.aborted) continue; // not shown: wait to be, then connect at once
     setConn('off');
     await sleep(backoff);
     backoff = Math.min(backoff * 2, 15000);
