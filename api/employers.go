@@ -73,9 +73,8 @@ func (s *Server) mayRead(r *http.Request, id string, e *domain.Employer) error {
 
 // readsNow reports whether p may read an employer where it is now: for a read of it (mayRead),
 // and for the lists of a county's employers on an earlier date (flags, worklists, the arrears
-// publicity list as of it), which
-// leave out those since transferred to a county p may not read (their names and the events
-// recorded since are another county's).
+// publicity list as of it), which leave out those since transferred to a county p may not read
+// (their names and the events recorded since are another county's).
 func (s *Server) readsNow(p Principal) func(e *domain.Employer) bool {
 	if p.readsAll() {
 		return func(*domain.Employer) bool { return true }
