@@ -20,7 +20,8 @@ func TestListsAsOfLeaveOutPayersSinceTransferredAway(t *testing.T) {
 	// A park payer with no pension enrollment (flag park_employer_not_enrolled), and a payer
 	// found by the survey and never registered (worklist found_not_registered).
 	parked := e.mustWrite(t, "/v1/employers", tokClerkA, fmt.Sprintf(`{"name":"园区甲厂","county":"360702","org_code":%q,"kind":"enterprise","risk_class":1,"park":"章贡工业园","in_industrial_park":true,"registered_on":"2006-04-03"}`, orgCode(8401))).str("employer_id")
-	found := e.mustWrite(t, "/v1/employers", tokClerkA, fmt.Sprintf(`{"name":"摸底乙厂","county":"360702","org_code":%q,"kind":"enterprise","risk_class":1,"found_on":"2006-04-03"}`, orgCode(8402))).str("employer_id")
+	entered := e.mustWrite(t, "/v1/employers", tokClerkA, fmt.Sprintf(`{"name":"摸底乙厂","county":"360702","org_code":%q,"kind":"enterprise","risk_class":1,"found_on":"2006-04-03"}`, orgCode(8402)))
+	found := entered.str("employer_id")
 	lists := func(token string, minSeq int64) (string, string) {
 		t.Helper()
 		flags := e.get(t, fmt.Sprintf("/v1/flags?as_of=2006-09-30&min_seq=%d", minSeq), token)
@@ -30,7 +31,7 @@ func TestListsAsOfLeaveOutPayersSinceTransferredAway(t *testing.T) {
 		}
 		return string(flags.Raw), string(work.Raw)
 	}
-	flags, work := lists(tokClerkA, 0)
+	flags, work := lists(tokClerkA, entered.num("seq"))
 	if !strings.Contains(flags, parked) || !strings.Contains(work, found) {
 		t.Fatalf("before the transfers the clerk of 360702 sees flags %s and worklist %s, want both payers", flags, work)
 	}
