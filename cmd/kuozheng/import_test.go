@@ -181,8 +181,9 @@ func TestAnImportToABusyServerIsSentAgainUntilItIsTaken(t *testing.T) {
 	srv := httptest.NewServer(busy)
 	t.Cleanup(srv.Close) // after the uploads held below are closed (cleanups run last first)
 	host := strings.TrimPrefix(srv.URL, "http://")
-	// Uploads that stay arriving take every slot: once one more is refused, each of them holds
-	// one (one refused in the stead of a probe that took its slot is started again).
+	// Uploads that stay arriving take the turns the server gives (every request here is the local
+	// admin's, who may hold api.MaxUploadsEach of them): once one more is refused, it is busy
+	// for the import (one refused is started again, in case a probe took its turn).
 	hold := func() net.Conn {
 		conn, err := net.Dial("tcp", host)
 		if err != nil {
@@ -234,7 +235,11 @@ func TestAnImportToABusyServerIsSentAgainUntilItIsTaken(t *testing.T) {
 		}
 		return nil
 	})
-	held[0].Close()
+	// Every held upload ends: which of them hold a turn is the server's to say (one principal
+	// holds at most api.MaxUploadsEach), so closing one alone could leave the import refused.
+	for _, c := range held {
+		c.Close()
+	}
 	r := <-done
 	if r.code != 0 || !strings.Contains(r.out, "1 imported") || !strings.Contains(r.err, "sending it again") {
 		t.Fatalf("exit %d\n%s%s\nwant 0, the row imported, and the waits said", r.code, r.out, r.err)
