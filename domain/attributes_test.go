@@ -218,7 +218,7 @@ func TestAttributesAreDatedFacts(t *testing.T) {
 	t.Run("a compaction keeps the answers after its boundary", func(t *testing.T) {
 		e := &Employer{}
 		e.Fold(evs)
-		e.History.compact(d("2006-12-31"), MustPeriod("2006-12"))
+		e.History.compact(d("2006-12-31"), d("2006-12-31"), MustPeriod("2006-12"))
 		if len(e.History.Changes) != 1 || e.History.Changes[0].On != d("2007-01-01") {
 			t.Errorf("compacted through 2006-12-31, the changes kept are %+v", e.History.Changes)
 		}

@@ -389,9 +389,10 @@ func (s *book) reset() {
 
 // Compact takes what is dated on or before through out of the employer's working state: the
 // account's settled lines (Account.Compact, summed under the county each counts in:
-// settledGroup) and the dated facts no date after through needs. It returns false,
-// changing nothing, when the account cannot be compacted. Reads of a compacted employer must be
-// for dates after through and periods from keepFrom on.
+// settledGroup) and the dated facts no date from keepFrom's first day on needs (reads of a
+// period read them on its days). It returns false, changing nothing, when the account cannot be
+// compacted. Reads of a compacted employer must be for dates after through and periods from
+// keepFrom on.
 func (e *Employer) Compact(through Date, keepFrom Period, fees []LateFeeRate) bool {
 	receipts, ok := e.Account.Compact(through, keepFrom, fees, e.settledGroup)
 	if !ok {
@@ -407,34 +408,50 @@ func (e *Employer) Compact(through Date, keepFrom Period, fees []LateFeeRate) bo
 			delete(e.Declared, p)
 		}
 	}
-	e.History.compact(through, keepFrom)
+	cut := min(through, keepFrom.FirstDay().AddDays(-1))
+	if e.History.Entered != nil {
+		// The changes that tell since when the payer has been in a segment are folded away.
+		since := map[Segment]Date{}
+		on := e.ProfileOn(cut)
+		for _, seg := range Segments {
+			if on.In(seg) {
+				since[seg] = e.InSegmentSince(seg, cut)
+			}
+		}
+		e.History.SegmentsSince = since
+	}
+	e.History.compact(cut, through, keepFrom)
 	return true
 }
 
-// compact drops the facts dated on or before through that no later date reads: of each
+// compact drops the facts dated on or before cut that no later date reads: of each
 // insurance's enrollments, the surveys and the enforcement steps, all but the latest; contracts
 // (counted within a year); declarations and assessments of periods before keepFrom, except the
-// declarations of periods with audit findings (a finding waits for one); the changes of the
-// registration facts, folded into the profile entered with. Counties, findings and waivers stay:
+// declarations of periods with audit findings (a finding waits for one) and those dated after
+// through (a finding may come for their period); the changes of the
+// registration facts, folded into the profile entered with (Employer.Compact keeps since when the
+// payer has been in each segment it is in: SegmentsSince). Counties, findings and waivers stay:
 // later reads use all of them.
-func (h *History) compact(through Date, keepFrom Period) {
-	h.Enrollments = keepLatest(h.Enrollments, through, func(x EnrollmentAt) (Date, Insurance) { return x.On, x.Insurance })
-	h.Surveys = keepLatest(h.Surveys, through, func(x CountAt) (Date, int) { return x.On, 0 })
-	h.Steps = keepLatest(h.Steps, through, func(x StepAt) (Date, int) { return x.On, 0 })
-	h.Contracts = slices.DeleteFunc(slices.Clone(h.Contracts), func(x CountAt) bool { return x.On <= through })
+func (h *History) compact(cut, through Date, keepFrom Period) {
+	h.Enrollments = keepLatest(h.Enrollments, cut, func(x EnrollmentAt) (Date, Insurance) { return x.On, x.Insurance })
+	h.Surveys = keepLatest(h.Surveys, cut, func(x CountAt) (Date, int) { return x.On, 0 })
+	h.Steps = keepLatest(h.Steps, cut, func(x StepAt) (Date, int) { return x.On, 0 })
+	h.Contracts = slices.DeleteFunc(slices.Clone(h.Contracts), func(x CountAt) bool { return x.On <= cut })
 	if h.Entered != nil {
-		entered := profileThrough(*h.Entered, h.Changes, through)
+		entered := profileThrough(*h.Entered, h.Changes, cut)
 		h.Entered = &entered
-		h.Changes = slices.Clip(slices.DeleteFunc(slices.Clone(h.Changes), func(x EmployerChanged) bool { return x.On <= through }))
+		h.Changes = slices.Clip(slices.DeleteFunc(slices.Clone(h.Changes), func(x EmployerChanged) bool { return x.On <= cut }))
 	}
-	h.Inactive = slices.Clip(slices.DeleteFunc(slices.Clone(h.Inactive), func(x DateSpan) bool { return x.Until <= through }))
+	h.Inactive = slices.Clip(slices.DeleteFunc(slices.Clone(h.Inactive), func(x DateSpan) bool { return x.Until <= cut }))
 	found := map[Period]bool{}
 	for _, f := range h.Findings {
 		found[f.Period] = true
 	}
-	h.Declarations = slices.Clip(slices.DeleteFunc(slices.Clone(h.Declarations), func(d Declared) bool { return d.Period < keepFrom && !found[d.Period] }))
-	for p := range h.Assessed {
-		if p < keepFrom {
+	h.Declarations = slices.Clip(slices.DeleteFunc(slices.Clone(h.Declarations), func(d Declared) bool {
+		return d.Period < keepFrom && d.On <= through && !found[d.Period]
+	}))
+	for p, on := range h.Assessed {
+		if p < keepFrom && on <= through {
 			delete(h.Assessed, p)
 		}
 	}

@@ -56,6 +56,10 @@ type History struct {
 	// changes it passes into Entered.
 	Entered *Profile
 	Changes []EmployerChanged
+	// SegmentsSince holds, for each segment the payer was in on the day a compaction folded its
+	// changes into Entered, the day it had been in it since (InSegmentSince): the changes that
+	// tell it are gone. Nil before a compaction; never changed in place: copies share it.
+	SegmentsSince map[Segment]Date
 }
 
 // DateSpan is the days from From up to, not including, Until.
@@ -247,6 +251,36 @@ func (e *Employer) ProfileOn(d Date) Profile {
 	}
 	p.County = e.CountyOn(d)
 	return p
+}
+
+// InSegmentSince is the day from which a payer in segment seg on d has been in it without a
+// break, by its registration facts: the date of the last change that put it in, or the day it
+// entered the ledger.
+func (e *Employer) InSegmentSince(seg Segment, d Date) Date {
+	h := &e.History
+	since := e.EnteredOn
+	if s, ok := h.SegmentsSince[seg]; ok {
+		since = s
+	}
+	var dates []Date
+	for _, c := range h.Changes {
+		if c.On > e.EnteredOn && c.On <= d {
+			dates = append(dates, c.On)
+		}
+	}
+	slices.Sort(dates)
+	// After a compaction this is the profile on its boundary, in seg when SegmentsSince says so.
+	first := e.ProfileOn(e.EnteredOn)
+	was := first.In(seg)
+	for _, x := range slices.Compact(dates) {
+		p := e.ProfileOn(x)
+		in := p.In(seg)
+		if in && !was {
+			since = x
+		}
+		was = in
+	}
+	return since
 }
 
 // profileThrough is p changed by the changes dated on or before d, in date order, then in

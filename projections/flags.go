@@ -2,7 +2,6 @@ package projections
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/kuozheng/kuozheng/domain"
 )
@@ -164,36 +163,11 @@ func missingWorkInjury(e *domain.Employer, d domain.Date) (workInjuryGap, bool) 
 	if !p.In(domain.SegmentHighRisk) {
 		return workInjuryGap{}, false
 	}
-	g := workInjuryGap{sector: p.Sector, since: max(e.RegisteredOn, inSegmentSince(e, domain.SegmentHighRisk, d))}
+	g := workInjuryGap{sector: p.Sector, since: max(e.RegisteredOn, e.InSegmentSince(domain.SegmentHighRisk, d))}
 	what := "risk class 3"
 	if p.Sector != "" {
 		what = fmt.Sprintf("sector %s (%s)", p.Sector, sectorNames[p.Sector])
 	}
 	g.detail = fmt.Sprintf("%s, registered %s: no work-injury enrollment, which the plan requires of every coal, construction, furniture and high-risk payer", what, e.RegisteredOn)
 	return g, true
-}
-
-// inSegmentSince is the day from which a payer in segment seg on d has been in it without a
-// break, by its registration facts: the date of the last change that put it in, or the day it
-// entered the ledger.
-func inSegmentSince(e *domain.Employer, seg domain.Segment, d domain.Date) domain.Date {
-	since := e.EnteredOn
-	var dates []domain.Date
-	for _, c := range e.History.Changes {
-		if c.On > e.EnteredOn && c.On <= d {
-			dates = append(dates, c.On)
-		}
-	}
-	slices.Sort(dates)
-	first := e.ProfileOn(e.EnteredOn)
-	was := first.In(seg)
-	for _, x := range slices.Compact(dates) {
-		p := e.ProfileOn(x)
-		in := p.In(seg)
-		if in && !was {
-			since = x
-		}
-		was = in
-	}
-	return since
 }

@@ -1,6 +1,7 @@
 package projections_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -92,7 +93,63 @@ func (s *simulation) checkAll() {
 			s.checkViolations("views", p, v.Account.Violations(s.today, views.Ref.LateFees), s.today)
 		}
 	}
+	s.checkClosingChangesNothing(views)
 	s.counts["check"]++
+}
+
+// checkClosingChangesNothing holds the views compacted at the closed books to DOMAIN's rule that
+// closing a year changes no figure of any date: for dates after the closed books, their report
+// (figures and flags) and worklist equal those of views replayed from sequence 1 that compacted
+// nothing.
+func (s *simulation) checkClosingChangesNothing(views *projections.Ledger) {
+	s.t.Helper()
+	if views.Boundary == 0 {
+		return
+	}
+	whole := projections.NewLedger()
+	whole.Source = projections.StoreSource{Store: s.store()}
+	whole.Keep = &projections.Query{AsOf: simStart, Period: simStart.Period()}
+	ctx, cancel := s.ctx()
+	defer cancel()
+	if err := projections.ReplayOnto(ctx, s.store(), whole, views.Seq, nil); err != nil || whole.Err() != nil {
+		s.fatalf("replay without compaction: %v %v", err, whole.Err())
+	}
+	if whole.Boundary != 0 {
+		s.fatalf("the replay meant to keep every date compacted through %s", whole.Boundary)
+	}
+	dates := []domain.Date{s.today}
+	for _, days := range []int{1, 15, 16, 31, 46, 60} {
+		if d := views.Boundary.AddDays(days); d < s.today {
+			dates = append(dates, d)
+		}
+	}
+	for _, asOf := range dates {
+		q := projections.Query{Period: projections.DefaultPeriod(&views.Ref, asOf), AsOf: asOf}
+		for _, read := range []struct {
+			name string
+			of   func(l *projections.Ledger) any
+		}{
+			{"report", func(l *projections.Ledger) any { return l.Report(q) }},
+			{"worklist", func(l *projections.Ledger) any { return l.Worklist(nil, asOf) }},
+		} {
+			got, _ := json.Marshal(read.of(views))
+			want, _ := json.Marshal(read.of(whole))
+			if string(got) != string(want) {
+				s.fatalf("closed through %s, the %s as of %s differs from that of views that compacted nothing:\n%s", views.Boundary, read.name, asOf, firstDifference(string(got), string(want)))
+			}
+		}
+	}
+	s.counts["closing changes nothing"]++
+}
+
+// firstDifference shows where two texts part: some of each from the first byte that differs.
+func firstDifference(got, want string) string {
+	i := 0
+	for i < len(got) && i < len(want) && got[i] == want[i] {
+		i++
+	}
+	from := max(0, i-200)
+	return fmt.Sprintf("compacted: …%s…\nwhole:     …%s…", got[from:min(len(got), i+200)], want[from:min(len(want), i+200)])
 }
 
 // compare checks a ledger statement against the model's, line by line and in total. Lines a

@@ -125,13 +125,9 @@ func owes(e *domain.Employer, p domain.Period) bool {
 }
 
 // dueBefore reports whether e has a due for the period before p, as of asOf: what an
-// assessment of p for no declaration takes 110% of (domain.MakeAssessment). A line the views
-// compacted away at a year's closing (settled, its period no longer told apart) is taken to have
-// had one, as the write side, which keeps every line, will find.
+// assessment of p for no declaration takes 110% of (domain.MakeAssessment). A year's closing
+// keeps that period's lines whole (Ledger.keepFrom).
 func dueBefore(e *domain.Employer, p domain.Period, asOf domain.Date, fees []domain.LateFeeRate) bool {
-	if p.Prev().LastDay() <= e.Account.CompactedThrough() {
-		return true
-	}
 	st := e.Account.Statement(asOf, fees)
 	for _, ins := range domain.Insurances {
 		if l, ok := st.Line(domain.LineKey{Period: p.Prev(), Insurance: ins}); ok && l.DueFen > 0 {

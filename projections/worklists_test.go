@@ -1,6 +1,9 @@
 package projections
 
 import (
+	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -172,4 +175,122 @@ func (h heldEvents) EmployerEvents(id string, through uint64) ([]domain.Event, e
 		}
 	}
 	return out, nil
+}
+
+// TestAYearsClosingChangesNoFlagOrWorkItemOfALaterDate: DOMAIN's closing "changes no figure of
+// any date". Each case is one payer's events, some recorded after 2006 is closed. The views that
+// closed 2006 (and compacted it) must list the flags and work items that views never closed
+// list, as of every date in 2007 the case reads, and those must list (or not) the case's item.
+func TestAYearsClosingChangesNoFlagOrWorkItemOfALaterDate(t *testing.T) {
+	d, p := domain.MustDate, domain.MustPeriod
+	three := 3
+	reg := domain.EmployerRegistered{Profile: domain.Profile{Name: "E", County: "360702", Kind: domain.KindEnterprise, RiskClass: 1}, RegisteredOn: d("2006-03-10")}
+	pension := func(n int64, on string) domain.Payload {
+		return domain.EnrollmentRecorded{Insurance: domain.Pension, Headcount: n, EffectiveOn: d(on)}
+	}
+	declared := func(period, on string) domain.Payload {
+		pp := p(period)
+		return domain.DeclarationFiled{DeclaredOn: d(on), Period: pp, DueOn: pp.Next().FirstDay().AddDays(14),
+			Lines: []domain.DeclaredLine{{Insurance: domain.Pension, Headcount: 10, WageBaseFen: 1000000, DueFen: 280000}}}
+	}
+	finding := domain.AuditFindingRecorded{FoundOn: d("2007-02-25"), Kind: domain.FindingUnderReportedBase, Period: p("2006-06"),
+		Insurance: domain.Pension, ExtraWageBaseFen: 100000, RateBP: 2800, DueFen: 28000, DueOn: d("2006-07-15"), RedeclareBy: d("2007-03-26")}
+	closed := domain.YearClosed{Year: 2006, FreezeID: "f", Digest: "d"}
+	reopened, err := domain.NewYearReopened(2006, "稽核补录")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		// The payer's events recorded before and after the closing, and the year's reopening and
+		// closing again; the views never closed take neither.
+		before, after []domain.Payload
+		asOf          string
+		// listed is what the worklist as of asOf holds (its item's kind, since and detail,
+		// "|"-joined, begins so); absent what it must not hold.
+		listed, absent string
+	}{
+		{"a payer made risk class 3 mid-year is a work-injury target from that day",
+			[]domain.Payload{reg, pension(10, "2006-03-10"), domain.EmployerChanged{On: d("2006-07-01"), RiskClass: &three}}, nil,
+			"2007-02-01", WorkWorkInjuryTarget + "|2006-07-01|risk class 3", ""},
+		{"no due for the period before the one missing is no basis for 110%",
+			[]domain.Payload{reg, pension(10, "2006-03-10"), declared("2006-10", "2006-11-10")}, nil,
+			"2007-02-01", WorkAssessmentCandidate + "|2007-01-15|no declaration or assessment for 2006-12, due 2007-01-15, and no due for 2006-11", ""},
+		{"a period is owed by the enrollment on its last day, not a later one",
+			[]domain.Payload{reg, pension(10, "2006-03-10"), declared("2006-10", "2006-11-10"), pension(0, "2006-12-01")}, nil,
+			"2007-01-05", WorkAssessmentCandidate + "|2006-12-15|no declaration or assessment for 2006-11, due 2006-12-15: assess at 110%", ""},
+		{"a finding of an old period is answered by its declaration dated after the closing",
+			[]domain.Payload{reg, pension(10, "2006-03-10"), declared("2006-06", "2006-07-10")},
+			[]domain.Payload{declared("2006-06", "2007-05-01"), reopened, closed, finding}, // compacted again between the two
+			"2007-06-30", "", WorkFindingPastDeadline},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ledger := func(closing bool) *Ledger {
+				l := NewLedger()
+				held := heldEvents{}
+				l.Source = held
+				apply := func(id string, body domain.Payload) {
+					ev := domain.Event{Envelope: domain.Envelope{Seq: l.Seq + 1, EmployerID: id}, Body: body}
+					if id != "" {
+						ev.N = uint64(len(held[id]) + 1)
+						held[id] = append(held[id], ev)
+					}
+					l.Apply(ev)
+				}
+				for _, ev := range refEvents() {
+					apply("", ev.Body)
+				}
+				for _, b := range tt.before {
+					apply("E", b)
+				}
+				if closing {
+					apply("", closed)
+					if l.Employers["E"].Account.CompactedThrough() == 0 {
+						t.Fatal("closing 2006 compacted nothing")
+					}
+				}
+				for _, b := range tt.after {
+					switch b.(type) {
+					case domain.YearClosed, domain.YearReopened:
+						if closing {
+							apply("", b)
+						}
+					default:
+						apply("E", b)
+					}
+				}
+				return l
+			}
+			compacted, open := ledger(true), ledger(false)
+			reads := func(l *Ledger, asOf domain.Date) (flags, items string) {
+				c, _ := l.Report(Query{Period: DefaultPeriod(&l.Ref, asOf), AsOf: asOf}).County("360702")
+				f, _ := json.Marshal(c.EmployerFlags)
+				i, _ := json.Marshal(l.Worklist(nil, asOf))
+				return string(f), string(i)
+			}
+			for _, asOf := range []domain.Date{d("2007-01-01"), d("2007-01-05"), d("2007-01-16"), d("2007-02-01"), d("2007-06-30"), d(tt.asOf)} {
+				cf, ci := reads(compacted, asOf)
+				of, oi := reads(open, asOf)
+				if cf != of {
+					t.Errorf("as of %s, the flags once 2006 is closed:\n%s\nwant those of views never closed:\n%s", asOf, cf, of)
+				}
+				if ci != oi {
+					t.Errorf("as of %s, the worklist once 2006 is closed:\n%s\nwant that of views never closed:\n%s", asOf, ci, oi)
+				}
+			}
+			var held []string
+			for _, it := range open.Worklist(nil, d(tt.asOf)) {
+				held = append(held, it.Kind+"|"+it.Since.String()+"|"+it.Detail)
+			}
+			for _, h := range held {
+				if tt.absent != "" && strings.HasPrefix(h, tt.absent) {
+					t.Errorf("as of %s the worklist holds %q", tt.asOf, h)
+				}
+			}
+			if tt.listed != "" && !slices.ContainsFunc(held, func(h string) bool { return strings.HasPrefix(h, tt.listed) }) {
+				t.Errorf("as of %s the worklist holds %q, not %q…", tt.asOf, held, tt.listed)
+			}
+		})
+	}
 }
