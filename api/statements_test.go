@@ -91,7 +91,7 @@ func TestStatementPrintsEachDaysBalancesAsTheEmployerReadGivesThem(t *testing.T)
 		balanceRow("期初", "2006-06-30", opening), balanceRow("期末", "2006-08-31", closing),
 		"已缴本金：人民币 " + documents.Yuan(closing.PaidFen) + " 元（大写：" + domain.ChineseCapitals(closing.PaidFen) + "）",
 		"溢缴余额：人民币 " + documents.Yuan(closing.CreditFen) + " 元（大写：" + domain.ChineseCapitals(closing.CreditFen) + "）",
-		"收据号 SJ-001，金额 500.00 元，分配：2006-04 医疗保险 300.00 元",
+		"收据号 SJ-001，金额 500.00 元，指定冲抵：2006-04 医疗保险 300.00 元",
 		"减免 滞纳金 2006-04 养老保险 12.34 元",
 		"收据号 TF-001，退还溢缴 1,000.00 元",
 		"收据号 SJ-003 的缴费", "70.00 元冲回（空头支票）",
@@ -196,7 +196,7 @@ func TestReceiptsAndNotesPrintTheirEvents(t *testing.T) {
 	}
 	receipt, first := doc("pay-late")
 	wants("pay-late", receipt, "缴费凭证", "收据号：SJ-001", "日期：2006年7月20日",
-		"金额：人民币 500.00 元（大写："+domain.ChineseCapitals(50000)+"）", "分配：2006-04 医疗保险 300.00 元")
+		"金额：人民币 500.00 元（大写："+domain.ChineseCapitals(50000)+"）", "指定冲抵：2006-04 医疗保险 300.00 元（超出该项欠费的部分按一般顺序冲抵）")
 	if strings.Contains(receipt, "冲正") {
 		t.Errorf("a receipt of a payment never voided mentions a void:\n%s", receipt)
 	}

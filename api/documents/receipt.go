@@ -94,7 +94,9 @@ func (e *EventDocument) RenderAs(p Printing) ([]byte, error) {
 		}
 		para("金额：人民币 " + Yuan(e.AmountFen) + " 元（大写：" + domain.ChineseCapitals(e.AmountFen) + "）")
 		if len(e.Allocations) > 0 {
-			para("分配：" + allocations(e.Allocations))
+			// The payer's designation, as the desk's form names it; the ledger applies what
+			// exceeds a line's outstanding by the general order (DOMAIN), so the receipt says so.
+			para("指定冲抵：" + allocations(e.Allocations) + "（超出该项欠费的部分按一般顺序冲抵）")
 		}
 		if e.Reason != "" {
 			para("原因：" + e.Reason)

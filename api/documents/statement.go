@@ -219,7 +219,7 @@ func describe(ev domain.Event, raw []eventstore.RawEvent) (string, domain.Fen) {
 	case domain.PaymentReceived:
 		s := fmt.Sprintf("%s，收据号 %s，金额 %s 元", name, b.ReceiptNo, Yuan(b.AmountFen))
 		if len(b.Allocations) > 0 {
-			s += "，分配：" + allocations(b.Allocations)
+			s += "，指定冲抵：" + allocations(b.Allocations)
 		}
 		return s, b.AmountFen
 	case domain.PaymentReversed:
