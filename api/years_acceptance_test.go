@@ -214,11 +214,12 @@ func (a *acceptLedger) canon(p string) string {
 	return p
 }
 
-// figureReads are the counties figures and every payer's read as of the dates of 2008.
+// figureReads are the counties figures, flags, worklists and every payer's read as of year ends
+// and dates of 2008 (the first days after the closed books among them).
 func (a *acceptLedger) figureReads() []string {
 	var paths []string
-	for _, d := range []string{"2006-12-31", "2007-12-31", "2008-06-30", "2008-12-31"} {
-		paths = append(paths, "/v1/counties?as_of="+d)
+	for _, d := range []string{"2006-12-31", "2007-12-31", "2008-01-05", "2008-01-20", "2008-06-30", "2008-12-31"} {
+		paths = append(paths, "/v1/counties?as_of="+d, "/v1/flags?as_of="+d, "/v1/worklists?as_of="+d)
 		for _, id := range a.ids {
 			paths = append(paths, "/v1/employers/"+id+"?as_of="+d)
 		}
