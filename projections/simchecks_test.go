@@ -123,13 +123,17 @@ func (s *simulation) checkClosingChangesNothing(views *projections.Ledger) {
 			dates = append(dates, d)
 		}
 	}
+	first := views.Boundary.AddDays(1).Period()
 	for _, asOf := range dates {
 		q := projections.Query{Period: projections.DefaultPeriod(&views.Ref, asOf), AsOf: asOf}
+		earliest := projections.Query{Period: views.KeepFrom, AsOf: asOf} // the first period kept whole
 		for _, read := range []struct {
 			name string
 			of   func(l *projections.Ledger) any
 		}{
 			{"report", func(l *projections.Ledger) any { return l.Report(q) }},
+			{"report of the first period kept", func(l *projections.Ledger) any { return l.Report(earliest) }},
+			{"series", func(l *projections.Ledger) any { return l.Series(asOf, first, max(first, q.Period)) }},
 			{"worklist", func(l *projections.Ledger) any { return l.Worklist(nil, asOf) }},
 		} {
 			got, _ := json.Marshal(read.of(views))
