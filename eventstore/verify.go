@@ -3,8 +3,11 @@ package eventstore
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/kuozheng/kuozheng/domain"
 )
 
 // ChainBreak records where an employer's hash chain or sequence links first fail.
@@ -23,13 +26,16 @@ func (s *Store) ChainBreak(id string) (ChainBreak, bool) {
 
 // Integrity is what verification found.
 type Integrity struct {
-	LastSeq   uint64       `json:"last_seq"`
-	Messages  uint64       `json:"messages"`
-	Deleted   int          `json:"deleted"`
-	Lost      int          `json:"lost"`
-	Employers int          `json:"employers"`
-	Breaks    []BreakEntry `json:"breaks"`
-	OK        bool         `json:"ok"`
+	LastSeq  uint64 `json:"last_seq"`
+	Messages uint64 `json:"messages"`
+	Deleted  int    `json:"deleted"`
+	Lost     int    `json:"lost"`
+	// Unreadable is how many messages the stream holds but could not read back (their stored
+	// bytes fail their checksum): counted by VerifyWhole only.
+	Unreadable int          `json:"unreadable,omitempty"`
+	Employers  int          `json:"employers"`
+	Breaks     []BreakEntry `json:"breaks"`
+	OK         bool         `json:"ok"`
 }
 
 // BreakEntry names an employer whose chain is broken.
@@ -65,4 +71,108 @@ func (s *Store) Verify(ctx context.Context) (Integrity, error) {
 	slices.SortFunc(in.Breaks, func(a, b BreakEntry) int { return cmp.Compare(a.Seq, b.Seq) })
 	in.OK = len(in.Breaks) == 0 && in.Deleted == 0 && in.Lost == 0
 	return in, nil
+}
+
+// VerifyWhole is Verify with every employer's hash chain and sequence links checked again from
+// the stream as it stands now, from its first event (checkChains): it also finds an event altered
+// in the stream's files after the store folded it, which Verify does not, since the store
+// resumes from its snapshot and reads no event twice. It reads every event: seconds a million.
+func (s *Store) VerifyWhole(ctx context.Context) (Integrity, error) {
+	in, err := s.Verify(ctx)
+	if err != nil {
+		return in, err
+	}
+	again, unreadable, err := s.checkChains(ctx)
+	if err != nil {
+		return in, err
+	}
+	in.Unreadable = unreadable
+	first := map[string]int{}
+	for i, b := range in.Breaks {
+		first[b.EmployerID] = i
+	}
+	for _, b := range again {
+		i, ok := first[b.EmployerID]
+		switch {
+		case !ok:
+			first[b.EmployerID] = len(in.Breaks)
+			in.Breaks = append(in.Breaks, b)
+		case b.Seq < in.Breaks[i].Seq:
+			in.Breaks[i] = b
+		}
+	}
+	slices.SortFunc(in.Breaks, func(a, b BreakEntry) int { return cmp.Compare(a.Seq, b.Seq) })
+	in.OK = in.OK && len(in.Breaks) == 0 && in.Unreadable == 0
+	return in, nil
+}
+
+// checkChains reads the stream from its first event and returns the first break of every
+// employer's hash chain or sequence links, as the follower checks them, and how many messages
+// the stream could not read back.
+func (s *Store) checkChains(ctx context.Context) ([]BreakEntry, int, error) {
+	info, err := s.stream.Info(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	breaks := []BreakEntry{}
+	last := info.State.LastSeq
+	if info.State.Msgs == 0 {
+		return breaks, 0, nil
+	}
+	it, err := s.tailFrom(ctx, info.State.FirstSeq)
+	if err != nil {
+		return nil, 0, err
+	}
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	defer it.Stop()
+	heads := map[string]head{}
+	broken := map[string]bool{}
+	// The stream's file store skips a message whose stored bytes fail their checksum: the gaps
+	// in what it delivers name the damaged messages, whose employers are not known.
+	var skipped []uint64
+	next := info.State.FirstSeq
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, 0, ctx.Err()
+			}
+			return nil, 0, fmt.Errorf("check chains: %w", err)
+		}
+		m := tailMsgOf(msg)
+		// The last message stored when the check began, or none left then (one deleted at the end).
+		done := m.seq >= last
+		if meta, err := msg.Metadata(); err == nil && meta.NumPending == 0 {
+			done = true
+		}
+		if !m.ok {
+			if done {
+				return breaks, len(skipped), nil
+			}
+			continue
+		}
+		for ; next < m.seq; next++ {
+			skipped = append(skipped, next)
+		}
+		next = m.seq + 1
+		ev, derr := domain.Decode(m.data)
+		ev.Seq, ev.Hash = m.seq, m.hash
+		prev := heads[m.subject]
+		at, reason := m.seq, chainReason(prev, ev, hashMatches(ev, m.data), derr)
+		if reason != "" {
+			// A damaged message between this one and the subject's one before is likely its cause.
+			if i, _ := slices.BinarySearch(skipped, prev.seq+1); i < len(skipped) && skipped[i] < m.seq {
+				at, reason = skipped[i], "the stream could not read this event back: its stored bytes are damaged"
+			}
+		}
+		heads[m.subject] = head{seq: m.seq, n: ev.N, hash: ev.Hash}
+		if id, ok := strings.CutPrefix(m.subject, s.sub.Employer); ok && reason != "" && !broken[id] {
+			broken[id] = true
+			breaks = append(breaks, BreakEntry{EmployerID: id, ChainBreak: ChainBreak{Seq: at, Reason: reason}})
+		}
+		if done {
+			return breaks, len(skipped), nil
+		}
+	}
 }

@@ -128,7 +128,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		if len(pos) == 1 && led.store.EventCount(pos[0]) == 0 {
 			return fmt.Errorf("no employer %s in the ledger", pos[0])
 		}
-		if in.Integrity, err = led.store.Verify(ctx); err != nil {
+		if in.Integrity, err = led.store.VerifyWhole(ctx); err != nil {
 			return err
 		}
 		fmt.Fprintln(stderr, "rebuilding every view from sequence 1 to compare with the live ones…")
@@ -151,6 +151,9 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	}
 	failed := !in.OK
 	fmt.Fprintf(stdout, "stream: last sequence %d, %d messages, %d deleted, %d lost; %d employers\n", in.LastSeq, in.Messages, in.Deleted, in.Lost, in.Employers)
+	if in.Unreadable > 0 {
+		fmt.Fprintf(stdout, "DAMAGED: the stream could not read back %d of its messages\n", in.Unreadable)
+	}
 	for _, b := range in.Breaks {
 		if len(pos) == 1 && b.EmployerID != pos[0] {
 			continue
