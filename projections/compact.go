@@ -73,11 +73,14 @@ func (l *Ledger) CoversSeries(asOf domain.Date, from domain.Period) bool {
 // Err is the first error folding an employer again met; the ledger is wrong from then on.
 func (l *Ledger) Err() error { return l.err }
 
-// keepFrom is the first period a compaction through b keeps whole: the one before the period
-// last due the day after b (the earliest any default query after b asks for), since a worklist
-// of that period asks whether the period before it had a due to take 110% of (dueBefore).
+// keepFrom is the first period a compaction through b, a year's last day, keeps whole: the one
+// before the period last due the day after b (the earliest any default query after b asks
+// for), since a worklist of that period asks whether the period before it had a due to take
+// 110% of (dueBefore). Settings dated after b may yet move due days, so it does not read them:
+// with a due day of at most the 28th, the period last due the day after b is b's month or the
+// one before.
 func (l *Ledger) keepFrom(b domain.Date) domain.Period {
-	return DefaultPeriod(&l.Ref, b.AddDays(1)).Prev()
+	return b.Period().Prev().Prev()
 }
 
 // target is the boundary the ledger should be compacted through: the books' locked date, moved

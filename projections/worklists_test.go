@@ -200,10 +200,15 @@ func TestAYearsClosingChangesNoFlagOrWorkItemOfALaterDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dueDay := func(from string, day int) domain.Payload {
+		s := domain.DefaultSettings
+		s.EffectiveFrom, s.DueDay = d(from), day
+		return domain.SettingsSet{Settings: s}
+	}
 	tests := []struct {
 		name string
-		// The payer's events recorded before and after the closing, and the year's reopening and
-		// closing again; the views never closed take neither.
+		// The payer's events recorded before and after the closing (reference data too), and
+		// the year's reopening and closing again, which the views never closed do not take.
 		before, after []domain.Payload
 		asOf          string
 		// listed is what the worklist as of asOf holds (its item's kind, since and detail,
@@ -219,10 +224,21 @@ func TestAYearsClosingChangesNoFlagOrWorkItemOfALaterDate(t *testing.T) {
 		{"a period is owed by the enrollment on its last day, not a later one",
 			[]domain.Payload{reg, pension(10, "2006-03-10"), declared("2006-10", "2006-11-10"), pension(0, "2006-12-01")}, nil,
 			"2007-01-05", WorkAssessmentCandidate + "|2006-12-15|no declaration or assessment for 2006-11, due 2006-12-15: assess at 110%", ""},
+		{"a due day moved later after the closing still finds the 110% basis it moved back to",
+			[]domain.Payload{dueDay("2006-06-01", 1), reg, pension(10, "2006-03-10"), declared("2006-10", "2006-11-01"),
+				domain.PaymentReceived{PaidOn: d("2006-11-01"), AmountFen: 280000, ReceiptNo: "R1"}},
+			[]domain.Payload{dueDay("2007-01-01", 15)},
+			"2007-01-05", WorkAssessmentCandidate + "|2006-12-01|no declaration or assessment for 2006-11, due 2006-12-01: assess at 110%", ""},
 		{"a finding of an old period is answered by its declaration dated after the closing",
 			[]domain.Payload{reg, pension(10, "2006-03-10"), declared("2006-06", "2006-07-10")},
 			[]domain.Payload{declared("2006-06", "2007-05-01"), reopened, closed, finding}, // compacted again between the two
 			"2007-06-30", "", WorkFindingPastDeadline},
+	}
+	whose := func(b domain.Payload) string {
+		if _, ok := b.(domain.SettingsSet); ok {
+			return ""
+		}
+		return "E"
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -242,7 +258,7 @@ func TestAYearsClosingChangesNoFlagOrWorkItemOfALaterDate(t *testing.T) {
 					apply("", ev.Body)
 				}
 				for _, b := range tt.before {
-					apply("E", b)
+					apply(whose(b), b)
 				}
 				if closing {
 					apply("", closed)
@@ -257,7 +273,7 @@ func TestAYearsClosingChangesNoFlagOrWorkItemOfALaterDate(t *testing.T) {
 							apply("", b)
 						}
 					default:
-						apply("E", b)
+						apply(whose(b), b)
 					}
 				}
 				return l
