@@ -16,42 +16,50 @@ func (s *Store) EachEvent(ctx context.Context, id string, fn func(RawEvent) erro
 	if through == 0 {
 		return nil
 	}
-	ph := packedHistories.Get().(*packedHistory)
-	defer packedHistories.Put(ph)
-	ok, err := s.archive.readPacked(id, ph)
-	if err != nil {
-		return fmt.Errorf("employer %s: %w", id, err)
-	}
-	if !ok {
-		ph.through, ph.spans, ph.tail = 0, ph.spans[:0], ph.tail[:0] // no archive: every event is read from the stream
-	}
 	var chain chainCheck
 	var fnErr error // returned as it is, not as the archive's
+	var delivered uint64
 	each := func(r record) error {
 		if r.seq > through {
 			return nil
 		}
+		delivered = r.seq
 		fnErr = fn(chain.next(rawEvent(id, r)))
 		return fnErr
 	}
-	read := func(b []byte) error {
-		if err := eachRecord(b, each); err != nil && fnErr == nil {
-			return fmt.Errorf("employer %s: %w", id, err)
-		}
+	archived, err := s.eachArchived(id, each)
+	switch {
+	case fnErr != nil:
 		return fnErr
+	case err != nil && !s.archiveDamaged(id, err):
+		return fmt.Errorf("employer %s: %w", id, err)
+	case err != nil:
+		archived = delivered // the rest from the stream, of which the archive is a copy
+	}
+	return s.streamRecords(ctx, id, archived+1, through, each)
+}
+
+// eachArchived calls each with the employer's archived records, in order, and returns the
+// sequence the archive holds them through (0: the archive serves no histories).
+func (s *Store) eachArchived(id string, each func(record) error) (uint64, error) {
+	ph := packedHistories.Get().(*packedHistory)
+	defer packedHistories.Put(ph)
+	ok, err := s.archive.readPacked(id, ph)
+	if err != nil || !ok {
+		return 0, err
 	}
 	for i := len(ph.spans) - 1; i >= 0; i-- {
 		if ph.raw, err = unpack(ph.raw, ph.packed[ph.spans[i][0]:ph.spans[i][1]]); err != nil {
-			return fmt.Errorf("employer %s: history archive: %w", id, err)
+			return 0, fmt.Errorf("history archive: %w", err)
 		}
-		if err := read(ph.raw); err != nil {
-			return err
+		if err := eachRecord(ph.raw, each); err != nil {
+			return 0, err
 		}
 	}
-	if err := read(ph.tail); err != nil {
-		return err
+	if err := eachRecord(ph.tail, each); err != nil {
+		return 0, err
 	}
-	return s.streamRecords(ctx, id, ph.through+1, through, each)
+	return ph.through, nil
 }
 
 var packedHistories = sync.Pool{New: func() any { return new(packedHistory) }}

@@ -74,10 +74,10 @@ func (s *Store) employerEvents(ctx context.Context, id string, after uint64) ([]
 		return nil, nil
 	}
 	arch, ok, err := s.archive.read(id, after)
-	if err != nil {
+	if err != nil && !s.archiveDamaged(id, err) {
 		return nil, fmt.Errorf("employer %s: %w", id, err)
 	}
-	if !ok {
+	if !ok || err != nil {
 		arch = archived{} // no archive: every event is read from the stream
 	}
 	out := make([]RawEvent, 0, len(arch.recs)+1)

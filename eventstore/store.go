@@ -222,18 +222,21 @@ type Store struct {
 	// which so sees the state at one sequence.
 	applyMu sync.Mutex
 
-	mu      sync.RWMutex
-	cache   *employerCache
-	heads   map[string]head         // subject → the last event the follower checked
-	ahead   map[string][]localEvent // subject → this store's appends the follower has not reached
-	keys    *keyIndex
-	breaks  map[string]ChainBreak
-	ref     domain.Reference
-	refSeqs []uint64 // sequences of the reference events through applied, for a snapshot
-	applied atomic.Uint64
-	last    lastMessage   // the message at applied
-	notify  chan struct{} // closed and replaced when applied advances
-	tailErr error
+	mu     sync.RWMutex
+	cache  *employerCache
+	heads  map[string]head         // subject → the last event the follower checked
+	ahead  map[string][]localEvent // subject → this store's appends the follower has not reached
+	keys   *keyIndex
+	breaks map[string]ChainBreak
+	// archiveDamage counts reads of the history archive that found its bytes damaged
+	// (archiveDamaged): each was answered from the stream instead.
+	archiveDamage atomic.Int64
+	ref           domain.Reference
+	refSeqs       []uint64 // sequences of the reference events through applied, for a snapshot
+	applied       atomic.Uint64
+	last          lastMessage   // the message at applied
+	notify        chan struct{} // closed and replaced when applied advances
+	tailErr       error
 
 	locks keyedMutex
 

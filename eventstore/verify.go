@@ -3,6 +3,7 @@ package eventstore
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -32,10 +33,14 @@ type Integrity struct {
 	Lost     int    `json:"lost"`
 	// Unreadable is how many messages the stream holds but could not read back (their stored
 	// bytes fail their checksum): counted by VerifyWhole only.
-	Unreadable int          `json:"unreadable,omitempty"`
-	Employers  int          `json:"employers"`
-	Breaks     []BreakEntry `json:"breaks"`
-	OK         bool         `json:"ok"`
+	Unreadable int `json:"unreadable,omitempty"`
+	// ArchiveDamaged is how many reads of the store's history archive (a copy of the stream in
+	// the store's folder) found its bytes damaged since the store opened: each was answered from
+	// the stream instead. Stop the server and remove the store's folder to make it again.
+	ArchiveDamaged int64        `json:"archive_damaged,omitempty"`
+	Employers      int          `json:"employers"`
+	Breaks         []BreakEntry `json:"breaks"`
+	OK             bool         `json:"ok"`
 }
 
 // BreakEntry names an employer whose chain is broken.
@@ -69,8 +74,22 @@ func (s *Store) Verify(ctx context.Context) (Integrity, error) {
 	}
 	s.mu.RUnlock()
 	slices.SortFunc(in.Breaks, func(a, b BreakEntry) int { return cmp.Compare(a.Seq, b.Seq) })
-	in.OK = len(in.Breaks) == 0 && in.Deleted == 0 && in.Lost == 0
+	in.ArchiveDamaged = s.archiveDamage.Load()
+	in.OK = len(in.Breaks) == 0 && in.Deleted == 0 && in.Lost == 0 && in.ArchiveDamaged == 0
 	return in, nil
+}
+
+// archiveDamaged reports whether err is a read of the history archive that found its bytes
+// damaged; if so it is counted and logged, and the caller reads the stream instead, of which the
+// archive is a copy.
+func (s *Store) archiveDamaged(id string, err error) bool {
+	if !errors.Is(err, errCorrupt) {
+		return false
+	}
+	s.archiveDamage.Add(1)
+	s.log.Error("history archive damaged: the employer's events are read from the stream instead; stop the server and remove the store's folder (data/store) to make the archive again",
+		"employer", id, "error", err)
+	return true
 }
 
 // VerifyWhole is Verify with every employer's hash chain and sequence links checked again from

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -74,4 +75,77 @@ func TestDamagedBlocksAreReportedNotServedSilently(t *testing.T) {
 			t.Fatalf("serve's start-up check found %q", d)
 		}
 	})
+}
+
+// TestADamagedHistoryArchiveIsReadFromTheStream: the store's history archive (store/archive.dat)
+// is a copy of the stream; bytes of it damaged make no employer unreadable: its events are read
+// from the stream instead, and verification says the archive is damaged.
+func TestADamagedHistoryArchiveIsReadFromTheStream(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errOut := runCmd("demo", "--employers", "60", "--data", dir); code != 0 {
+		t.Fatalf("demo: %s", errOut)
+	}
+	ctx := context.Background()
+	histories := func(led *ledger) map[string]string {
+		t.Helper()
+		out := map[string]string{}
+		for _, id := range led.store.EmployerIDs() {
+			raws, err := led.store.History(ctx, id)
+			if err != nil {
+				t.Fatalf("history of %s: %v", id, err)
+			}
+			var b strings.Builder
+			for _, r := range raws {
+				fmt.Fprintf(&b, "%d %s %v %s\n", r.Seq, r.Hash, r.ChainOK, r.Data)
+			}
+			out[id] = b.String()
+		}
+		return out
+	}
+	led, err := openLedger(ctx, storeFlags{data: dir}, newLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := histories(led)
+	led.close()
+
+	archive := filepath.Join(dir, "store", "archive.dat")
+	b, err := os.ReadFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := len(b) / 2; k < len(b)/2+400; k += 7 {
+		b[k] ^= 0x5a
+	}
+	if err := os.WriteFile(archive, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	led, err = openLedger(ctx, storeFlags{data: dir}, newLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer led.close()
+	for _, id := range led.store.EmployerIDs() {
+		// What a command folds the employer from, after its checkpoint in the archive.
+		if _, err := led.store.EmployerContext(ctx, id); err != nil {
+			t.Errorf("employer %s for a command: %v", id, err)
+		}
+	}
+	got := histories(led)
+	if len(got) != len(want) {
+		t.Fatalf("%d employers after the damage, %d before", len(got), len(want))
+	}
+	for id, h := range want {
+		if got[id] != h {
+			t.Errorf("employer %s's history after the archive was damaged:\n%s\nwant:\n%s", id, got[id], h)
+		}
+	}
+	in, err := led.store.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.OK || in.ArchiveDamaged == 0 {
+		t.Errorf("verification after reading a damaged archive: %+v; want it not ok, naming the archive's damage", in)
+	}
 }
