@@ -121,20 +121,7 @@ func TestAPeriodIsAnAssessmentCandidateOnlyWhenItIsOwed(t *testing.T) {
 // write side, which keeps every line, takes 110% of it.
 func TestAYearsClosingLeavesTheBasisOfAnAssessmentInTheWorklist(t *testing.T) {
 	d := domain.MustDate
-	l := NewLedger()
-	held := heldEvents{}
-	l.Source = held
-	apply := func(id string, body domain.Payload) {
-		ev := domain.Event{Envelope: domain.Envelope{Seq: l.Seq + 1, EmployerID: id}, Body: body}
-		if id != "" {
-			ev.N = uint64(len(held[id]) + 1)
-			held[id] = append(held[id], ev)
-		}
-		l.Apply(ev)
-	}
-	for _, ev := range refEvents() {
-		apply("", ev.Body)
-	}
+	l, apply := heldLedger()
 	apply("E", domain.EmployerRegistered{Profile: domain.Profile{Name: "E", County: "360702", Kind: domain.KindEnterprise, RiskClass: 1}, RegisteredOn: d("2006-03-01")})
 	apply("E", domain.EnrollmentRecorded{Insurance: domain.Pension, Headcount: 5, EffectiveOn: d("2006-04-01")})
 	for _, p := range []string{"2006-09", "2006-10"} {
@@ -162,6 +149,26 @@ func TestAYearsClosingLeavesTheBasisOfAnAssessmentInTheWorklist(t *testing.T) {
 	if got := item(); got != want {
 		t.Errorf("after the closing: %q, want %q", got, want)
 	}
+}
+
+// heldLedger is a ledger of the default reference data that holds its employers' events, from
+// which a compaction folds one again; apply records an event of employer id ("": reference data).
+func heldLedger() (*Ledger, func(id string, body domain.Payload)) {
+	l := NewLedger()
+	held := heldEvents{}
+	l.Source = held
+	apply := func(id string, body domain.Payload) {
+		ev := domain.Event{Envelope: domain.Envelope{Seq: l.Seq + 1, EmployerID: id}, Body: body}
+		if id != "" {
+			ev.N = uint64(len(held[id]) + 1)
+			held[id] = append(held[id], ev)
+		}
+		l.Apply(ev)
+	}
+	for _, ev := range refEvents() {
+		apply("", ev.Body)
+	}
+	return l, apply
 }
 
 // heldEvents keeps every employer's events, from which the views fold one again.
@@ -243,20 +250,7 @@ func TestAYearsClosingChangesNoFlagOrWorkItemOfALaterDate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ledger := func(closing bool) *Ledger {
-				l := NewLedger()
-				held := heldEvents{}
-				l.Source = held
-				apply := func(id string, body domain.Payload) {
-					ev := domain.Event{Envelope: domain.Envelope{Seq: l.Seq + 1, EmployerID: id}, Body: body}
-					if id != "" {
-						ev.N = uint64(len(held[id]) + 1)
-						held[id] = append(held[id], ev)
-					}
-					l.Apply(ev)
-				}
-				for _, ev := range refEvents() {
-					apply("", ev.Body)
-				}
+				l, apply := heldLedger()
 				for _, b := range tt.before {
 					apply(whose(b), b)
 				}
