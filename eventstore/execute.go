@@ -265,7 +265,7 @@ func (s *Store) lookupKey(ctx context.Context, key, bodyHash string) (Result, bo
 	}
 	rec, ok, err := s.keys.get(digestOf(key))
 	if err != nil || !ok {
-		return Result{}, ok, err
+		return Result{}, ok, s.keyIndexDamaged(err)
 	}
 	if rec.body != digestOf(bodyHash) {
 		return Result{}, true, KeyReused()

@@ -228,15 +228,15 @@ type Store struct {
 	ahead  map[string][]localEvent // subject → this store's appends the follower has not reached
 	keys   *keyIndex
 	breaks map[string]ChainBreak
-	// archiveDamage counts reads of the history archive that found its bytes damaged
-	// (archiveDamaged): each was answered from the stream instead.
-	archiveDamage atomic.Int64
-	ref           domain.Reference
-	refSeqs       []uint64 // sequences of the reference events through applied, for a snapshot
-	applied       atomic.Uint64
-	last          lastMessage   // the message at applied
-	notify        chan struct{} // closed and replaced when applied advances
-	tailErr       error
+	// damage counts reads of the store's files derived from the stream (the history archive,
+	// the idempotency index) that found their bytes damaged (derivedDamaged).
+	damage  atomic.Int64
+	ref     domain.Reference
+	refSeqs []uint64 // sequences of the reference events through applied, for a snapshot
+	applied atomic.Uint64
+	last    lastMessage   // the message at applied
+	notify  chan struct{} // closed and replaced when applied advances
+	tailErr error
 
 	locks keyedMutex
 

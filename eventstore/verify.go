@@ -34,13 +34,13 @@ type Integrity struct {
 	// Unreadable is how many messages the stream holds but could not read back (their stored
 	// bytes fail their checksum): counted by VerifyWhole only.
 	Unreadable int `json:"unreadable,omitempty"`
-	// ArchiveDamaged is how many reads of the store's history archive (a copy of the stream in
-	// the store's folder) found its bytes damaged since the store opened: each was answered from
-	// the stream instead. Stop the server and remove the store's folder to make it again.
-	ArchiveDamaged int64        `json:"archive_damaged,omitempty"`
-	Employers      int          `json:"employers"`
-	Breaks         []BreakEntry `json:"breaks"`
-	OK             bool         `json:"ok"`
+	// StoreDamaged is how many reads of the store's files derived from the stream (its history
+	// archive, its idempotency index) found their bytes damaged since the store opened. Stop the
+	// server and remove the store's folder to make them again.
+	StoreDamaged int64        `json:"store_damaged,omitempty"`
+	Employers    int          `json:"employers"`
+	Breaks       []BreakEntry `json:"breaks"`
+	OK           bool         `json:"ok"`
 }
 
 // BreakEntry names an employer whose chain is broken.
@@ -74,8 +74,8 @@ func (s *Store) Verify(ctx context.Context) (Integrity, error) {
 	}
 	s.mu.RUnlock()
 	slices.SortFunc(in.Breaks, func(a, b BreakEntry) int { return cmp.Compare(a.Seq, b.Seq) })
-	in.ArchiveDamaged = s.archiveDamage.Load()
-	in.OK = len(in.Breaks) == 0 && in.Deleted == 0 && in.Lost == 0 && in.ArchiveDamaged == 0
+	in.StoreDamaged = s.damage.Load()
+	in.OK = len(in.Breaks) == 0 && in.Deleted == 0 && in.Lost == 0 && in.StoreDamaged == 0
 	return in, nil
 }
 
@@ -86,10 +86,23 @@ func (s *Store) archiveDamaged(id string, err error) bool {
 	if !errors.Is(err, errCorrupt) {
 		return false
 	}
-	s.archiveDamage.Add(1)
+	s.damage.Add(1)
 	s.log.Error("history archive damaged: the employer's events are read from the stream instead; stop the server and remove the store's folder (data/store) to make the archive again",
 		"employer", id, "error", err)
 	return true
+}
+
+// keyIndexDamaged is the error of a write whose idempotency key the index cannot look up, its
+// bytes damaged (errKeyRunCorrupt): whether the key was used cannot be told, so nothing is
+// appended. It is counted and logged; err is returned as it is if it is no such damage.
+func (s *Store) keyIndexDamaged(err error) error {
+	if !errors.Is(err, errKeyRunCorrupt) {
+		return err
+	}
+	s.damage.Add(1)
+	s.log.Error("idempotency index damaged: writes whose keys it holds are refused; stop the server and remove the store's folder (data/store) to make the index again", "error", err)
+	return &domain.Error{Kind: domain.KindUnavailable, Field: "Idempotency-Key",
+		Detail: "not recorded: the ledger's index of idempotency keys is damaged where this key would be, so it cannot tell whether the key was used; an administrator must stop the server and remove its store folder, which makes the index again"}
 }
 
 // VerifyWhole is Verify with every employer's hash chain and sequence links checked again from

@@ -3,10 +3,14 @@ package eventstore_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
@@ -52,5 +56,74 @@ func TestAnEventAlteredInTheStreamsFilesIsFoundByAWholeVerification(t *testing.T
 	}
 	if want := "the stream could not read this event back: its stored bytes are damaged"; in.Breaks[0].Reason != want {
 		t.Errorf("the break's reason %q, want %q", in.Breaks[0].Reason, want)
+	}
+}
+
+// TestAWriteWhoseKeyTheDamagedIndexCannotLookUpIsRefused: a write's idempotency key is looked up
+// in the store's index (store/keys-*.run) before anything is appended. Where the index's bytes
+// are damaged it cannot tell whether the key was used: the write is refused as unavailable,
+// naming the key's header, nothing is appended, and verification counts the damage.
+func TestAWriteWhoseKeyTheDamagedIndexCannotLookUpIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	l := storetest.Start(t, eventstore.Config{Dir: dir})
+	l.Store.SetKeyMemtable(8)
+	id := mustExecute(t, l.Store, register(orgCode(1), "360702")).EmployerID
+	var reqs []eventstore.Request
+	for i := range 300 {
+		req := payment(id, fmt.Sprint("R-", i), 100)
+		req.IdempotencyKey, req.BodyHash = fmt.Sprint("key-", i), fmt.Sprint("body-", i)
+		mustExecute(t, l.Store, req)
+		reqs = append(reqs, req)
+	}
+	storetest.CheckFor(t, 20*time.Second, 5*time.Millisecond, func() error {
+		if mem, _, _ := l.Store.KeyCounts(); mem > 8 {
+			return fmt.Errorf("%d keys in memory", mem)
+		}
+		return nil
+	})
+	l.Stop()
+	runs, _ := filepath.Glob(filepath.Join(dir, "keys-*.run"))
+	if len(runs) == 0 {
+		t.Fatal("no run of keys was written")
+	}
+	for _, run := range runs {
+		b, err := os.ReadFile(run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := len(b) / 2; k < len(b)/2+64 && k < len(b); k++ {
+			b[k] ^= 0x5a
+		}
+		if err := os.WriteFile(run, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Restart(t)
+	ctx := context.Background()
+	last, _ := l.Store.LastSeq(ctx)
+	refused := 0
+	for _, req := range reqs {
+		res, err := l.Store.Execute(ctx, req)
+		var de *domain.Error
+		switch {
+		case err == nil && res.Duplicate:
+		case errors.As(err, &de) && de.Kind == domain.KindUnavailable && de.Field == "Idempotency-Key":
+			refused++
+		default:
+			t.Fatalf("retry of %s: %+v, %v; want its first result, or a refusal naming Idempotency-Key", req.IdempotencyKey, res, err)
+		}
+	}
+	if refused == 0 {
+		t.Fatal("no retry met the damaged part of the index: the test damaged nothing it reads")
+	}
+	if now, _ := l.Store.LastSeq(ctx); now != last {
+		t.Errorf("the stream grew from %d to %d on retries", last, now)
+	}
+	in, err := l.Store.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.OK || in.StoreDamaged != int64(refused) {
+		t.Errorf("verification after %d refusals: %+v; want it not ok, counting them", refused, in)
 	}
 }

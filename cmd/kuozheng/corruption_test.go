@@ -145,7 +145,7 @@ func TestADamagedHistoryArchiveIsReadFromTheStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.OK || in.ArchiveDamaged == 0 {
+	if in.OK || in.StoreDamaged == 0 {
 		t.Errorf("verification after reading a damaged archive: %+v; want it not ok, naming the archive's damage", in)
 	}
 }

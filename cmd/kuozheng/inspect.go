@@ -154,8 +154,8 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	if in.Unreadable > 0 {
 		fmt.Fprintf(stdout, "DAMAGED: the stream could not read back %d of its messages\n", in.Unreadable)
 	}
-	if in.ArchiveDamaged > 0 {
-		fmt.Fprintf(stdout, "DAMAGED: %d reads of the store's history archive found it damaged and read the stream instead; stop the server and remove the data folder's store/ to make it again\n", in.ArchiveDamaged)
+	if in.StoreDamaged > 0 {
+		fmt.Fprintf(stdout, "DAMAGED: %d reads of the store's files (its history archive, its idempotency index) found them damaged; stop the server and remove the data folder's store/ to make them again\n", in.StoreDamaged)
 	}
 	for _, b := range in.Breaks {
 		if len(pos) == 1 && b.EmployerID != pos[0] {
