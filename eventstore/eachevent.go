@@ -19,15 +19,26 @@ func (s *Store) EachEvent(ctx context.Context, id string, fn func(RawEvent) erro
 	var chain chainCheck
 	var fnErr error // returned as it is, not as the archive's
 	var delivered uint64
+	fromArchive := true
 	each := func(r record) error {
 		if r.seq > through {
 			return nil
 		}
+		var ev RawEvent
+		if fromArchive {
+			var err error
+			if ev, err = s.archivedEvent(ctx, id, r); err != nil {
+				return err
+			}
+		} else {
+			ev = rawEvent(id, r)
+		}
 		delivered = r.seq
-		fnErr = fn(chain.next(rawEvent(id, r)))
+		fnErr = fn(chain.next(ev))
 		return fnErr
 	}
 	archived, err := s.eachArchived(id, each)
+	fromArchive = false
 	switch {
 	case fnErr != nil:
 		return fnErr

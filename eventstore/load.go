@@ -83,7 +83,11 @@ func (s *Store) employerEvents(ctx context.Context, id string, after uint64) ([]
 	out := make([]RawEvent, 0, len(arch.recs)+1)
 	for _, r := range arch.recs {
 		if r.seq <= through {
-			out = append(out, rawEvent(id, r))
+			ev, err := s.archivedEvent(ctx, id, r)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ev)
 		}
 	}
 	err = s.streamRecords(ctx, id, max(arch.through, after)+1, through, func(r record) error {
@@ -138,6 +142,25 @@ func (s *Store) getRecord(ctx context.Context, seq uint64) (record, error) {
 		return record{}, err
 	}
 	return record{seq: raw.Sequence, ts: raw.Time.UnixNano(), hash: raw.Header.Get(HashHeader), data: raw.Data}, nil
+}
+
+// archivedEvent is rawEvent of a record read from the history archive, checked against its
+// hash: a record whose bytes no longer match it (the archive's tail log keeps no checksum of its
+// own) is read from the stream instead, and the archive's damage counted.
+func (s *Store) archivedEvent(ctx context.Context, id string, r record) (RawEvent, error) {
+	ev := rawEvent(id, r)
+	if hashMatches(ev.Event, r.data) {
+		return ev, nil
+	}
+	stored, err := s.getRecord(ctx, r.seq)
+	if err != nil {
+		return ev, fmt.Errorf("employer %s: event %d: %w", id, r.seq, err)
+	}
+	if stored.hash == r.hash && bytes.Equal(stored.data, r.data) {
+		return ev, nil // the stream's is the same: a break of the chain, which its check reports
+	}
+	s.archiveDamaged(id, fmt.Errorf("history archive: record %d differs from the stream's: %w", r.seq, errCorrupt))
+	return rawEvent(id, stored), nil
 }
 
 func rawEvent(id string, r record) RawEvent {

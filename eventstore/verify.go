@@ -106,15 +106,26 @@ func (s *Store) keyIndexDamaged(err error) error {
 }
 
 // VerifyWhole is Verify with every employer's hash chain and sequence links checked again from
-// the stream as it stands now, from its first event (checkChains): it also finds an event altered
-// in the stream's files after the store folded it, which Verify does not, since the store
-// resumes from its snapshot and reads no event twice. It reads every event: seconds a million.
+// the stream as it stands now, from its first event (checkChains), and every employer's history
+// read from the store's archive, checked against the stream's: it also finds an event altered in
+// the stream's files after the store folded it, which Verify does not (the store resumes from its
+// snapshot and reads no event twice), and damage to the archive no read has met yet. It reads
+// every event twice: seconds a million.
 func (s *Store) VerifyWhole(ctx context.Context) (Integrity, error) {
-	in, err := s.Verify(ctx)
-	if err != nil {
-		return in, err
+	if err := s.CatchUp(ctx); err != nil {
+		return Integrity{}, err
 	}
 	again, unreadable, err := s.checkChains(ctx)
+	if err != nil {
+		return Integrity{}, err
+	}
+	for _, id := range s.EmployerIDs() {
+		// Damage met is counted (archivedEvent, archiveDamaged) and read past.
+		if err := s.EachEvent(ctx, id, func(RawEvent) error { return nil }); err != nil {
+			return Integrity{}, err
+		}
+	}
+	in, err := s.Verify(ctx)
 	if err != nil {
 		return in, err
 	}

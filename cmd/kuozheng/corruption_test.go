@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -77,16 +78,53 @@ func TestDamagedBlocksAreReportedNotServedSilently(t *testing.T) {
 	})
 }
 
-// TestADamagedHistoryArchiveIsReadFromTheStream: the store's history archive (store/archive.dat)
-// is a copy of the stream; bytes of it damaged make no employer unreadable: its events are read
-// from the stream instead, and verification says the archive is damaged.
+// TestADamagedHistoryArchiveIsReadFromTheStream: the store's history archive (store/) is a copy of
+// the stream; bytes of it damaged make no employer unreadable and change no employer: its events
+// are read from the stream instead, and verification says the archive is damaged, a whole one
+// (GET /v1/verify) before any read met the damage. (kuozheng verify --data folds the stream
+// into a store of its own and does not read store/.)
 func TestADamagedHistoryArchiveIsReadFromTheStream(t *testing.T) {
-	dir := t.TempDir()
-	if code, _, errOut := runCmd("demo", "--employers", "60", "--data", dir); code != 0 {
-		t.Fatalf("demo: %s", errOut)
+	tests := []struct {
+		name   string
+		damage func(t *testing.T, store string)
+	}{
+		{"bytes of its chunks flipped", func(t *testing.T, store string) {
+			archive := filepath.Join(store, "archive.dat")
+			b, err := os.ReadFile(archive)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k := len(b) / 2; k < len(b)/2+400; k += 7 {
+				b[k] ^= 0x5a
+			}
+			if err := os.WriteFile(archive, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a payload of its tail log altered (the log keeps no checksum)", func(t *testing.T, store string) {
+			logs, _ := filepath.Glob(filepath.Join(store, "tails-*.log"))
+			altered := 0
+			for _, f := range logs {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				half := b[len(b)/2:]
+				altered += bytes.Count(half, []byte(`"headcount":1,`))
+				copy(half, bytes.ReplaceAll(half, []byte(`"headcount":1,`), []byte(`"headcount":7,`)))
+				if err := os.WriteFile(f, b, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if altered == 0 {
+				t.Fatalf("no tail log of %v holds a headcount of 1 to alter", logs)
+			}
+		}},
 	}
 	ctx := context.Background()
-	histories := func(led *ledger) map[string]string {
+	// reads are what a reader and a command get of every employer: its history, and its state
+	// folded for a command (from its checkpoint in the archive and the events after).
+	reads := func(t *testing.T, led *ledger) map[string]string {
 		t.Helper()
 		out := map[string]string{}
 		for _, id := range led.store.EmployerIDs() {
@@ -98,54 +136,53 @@ func TestADamagedHistoryArchiveIsReadFromTheStream(t *testing.T) {
 			for _, r := range raws {
 				fmt.Fprintf(&b, "%d %s %v %s\n", r.Seq, r.Hash, r.ChainOK, r.Data)
 			}
-			out[id] = b.String()
+			e, err := led.store.EmployerContext(ctx, id)
+			if err != nil {
+				t.Fatalf("employer %s for a command: %v", id, err)
+			}
+			out[id] = fmt.Sprintf("%s%+v", b.String(), e)
 		}
 		return out
 	}
-	led, err := openLedger(ctx, storeFlags{data: dir}, newLogger(io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := histories(led)
-	led.close()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if code, _, errOut := runCmd("demo", "--employers", "60", "--data", dir); code != 0 {
+				t.Fatalf("demo: %s", errOut)
+			}
+			led, err := openLedger(ctx, storeFlags{data: dir}, newLogger(io.Discard))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := reads(t, led)
+			led.close()
+			tt.damage(t, filepath.Join(dir, "store"))
 
-	archive := filepath.Join(dir, "store", "archive.dat")
-	b, err := os.ReadFile(archive)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k := len(b) / 2; k < len(b)/2+400; k += 7 {
-		b[k] ^= 0x5a
-	}
-	if err := os.WriteFile(archive, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-
-	led, err = openLedger(ctx, storeFlags{data: dir}, newLogger(io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer led.close()
-	for _, id := range led.store.EmployerIDs() {
-		// What a command folds the employer from, after its checkpoint in the archive.
-		if _, err := led.store.EmployerContext(ctx, id); err != nil {
-			t.Errorf("employer %s for a command: %v", id, err)
-		}
-	}
-	got := histories(led)
-	if len(got) != len(want) {
-		t.Fatalf("%d employers after the damage, %d before", len(got), len(want))
-	}
-	for id, h := range want {
-		if got[id] != h {
-			t.Errorf("employer %s's history after the archive was damaged:\n%s\nwant:\n%s", id, got[id], h)
-		}
-	}
-	in, err := led.store.Verify(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if in.OK || in.StoreDamaged == 0 {
-		t.Errorf("verification after reading a damaged archive: %+v; want it not ok, naming the archive's damage", in)
+			led, err = openLedger(ctx, storeFlags{data: dir}, newLogger(io.Discard))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer led.close()
+			// GET /v1/verify's check, before any read has met the damage.
+			if in, err := led.store.VerifyWhole(ctx); err != nil || in.OK || in.StoreDamaged == 0 {
+				t.Errorf("a whole verification of the store just opened: %+v, %v; want it not ok, naming the damage", in, err)
+			}
+			got := reads(t, led)
+			if len(got) != len(want) {
+				t.Fatalf("%d employers after the damage, %d before", len(got), len(want))
+			}
+			for id, w := range want {
+				if got[id] != w {
+					t.Errorf("employer %s after the archive was damaged:\n%s\nwant:\n%s", id, got[id], w)
+				}
+			}
+			in, err := led.store.Verify(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in.OK || in.StoreDamaged == 0 {
+				t.Errorf("verification after reading a damaged archive: %+v; want it not ok, naming the damage", in)
+			}
+		})
 	}
 }
