@@ -27,6 +27,9 @@ func parse(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, error) 
 	if name := repeated(fs, args); name != "" {
 		return nil, usageError{fmt.Sprintf("--%s is given more than once: give it once", name)}
 	}
+	if name, next := missingValue(fs, args); name != "" {
+		return nil, usageError{fmt.Sprintf("--%s needs a value, and the next word is the option %s: give --%s a value", name, next, name)}
+	}
 	// The flag package prints its error and the whole usage on a bad flag; bad usage is one
 	// line on standard error (main), the usage only when asked for.
 	usage := fs.Usage
@@ -82,6 +85,33 @@ func repeated(fs *flag.FlagSet, args []string) string {
 		seen[name] = true
 	}
 	return ""
+}
+
+// missingValue names a flag that takes a value but is followed by another of fs's flags (and
+// that flag), which the flag package would take as its value in silence: "--valid-through --data
+// DIR" read DIR as a stray argument ("" for none).
+func missingValue(fs *flag.FlagSet, args []string) (name, next string) {
+	for i, a := range args {
+		if a == "--" || i+1 == len(args) {
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" || strings.Contains(a, "=") {
+			continue
+		}
+		f := fs.Lookup(strings.TrimLeft(a, "-"))
+		if f == nil {
+			continue
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		n := args[i+1]
+		nextName, _, _ := strings.Cut(strings.TrimLeft(n, "-"), "=")
+		if strings.HasPrefix(n, "-") && n != "-" && fs.Lookup(nextName) != nil {
+			return f.Name, n
+		}
+	}
+	return "", ""
 }
 
 // storeFlags are the options of commands that open the ledger's stream themselves.
