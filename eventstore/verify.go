@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // ChainBreak records where an employer's hash chain or sequence links first fail.
@@ -149,6 +152,11 @@ func (s *Store) VerifyWhole(ctx context.Context) (Integrity, error) {
 	return in, nil
 }
 
+// checkIdle is how long checkChains waits for the stream's next message before it takes the
+// rest the stream said it held as unreadable: a message cut off at the end of a damaged block is
+// never delivered, and a wait for it would not end.
+const checkIdle = 30 * time.Second
+
 // checkChains reads the stream from its first event and returns the first break of every
 // employer's hash chain or sequence links, as the follower checks them, and how many messages
 // the stream could not read back.
@@ -176,10 +184,17 @@ func (s *Store) checkChains(ctx context.Context) ([]BreakEntry, int, error) {
 	var skipped []uint64
 	next := info.State.FirstSeq
 	for {
-		msg, err := it.Next()
+		msg, err := it.Next(jetstream.NextMaxWait(checkIdle))
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, 0, ctx.Err()
+			}
+			if errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+				// Nothing more comes: what the stream said it held and did not deliver is unreadable.
+				for ; next <= last; next++ {
+					skipped = append(skipped, next)
+				}
+				return breaks, len(skipped), nil
 			}
 			return nil, 0, fmt.Errorf("check chains: %w", err)
 		}
