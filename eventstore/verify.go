@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -133,20 +134,15 @@ func (s *Store) VerifyWhole(ctx context.Context) (Integrity, error) {
 		return in, err
 	}
 	in.Unreadable = unreadable
-	first := map[string]int{}
-	for i, b := range in.Breaks {
-		first[b.EmployerID] = i
-	}
-	for _, b := range again {
-		i, ok := first[b.EmployerID]
-		switch {
-		case !ok:
-			first[b.EmployerID] = len(in.Breaks)
-			in.Breaks = append(in.Breaks, b)
-		case b.Seq < in.Breaks[i].Seq:
-			in.Breaks[i] = b
+	// Each employer's first break, whichever read found it (the follower's sees this store's own
+	// appends stored otherwise than appended, which a read of the stream cannot tell).
+	earliest := map[string]BreakEntry{}
+	for _, b := range slices.Concat(in.Breaks, again) {
+		if e, ok := earliest[b.EmployerID]; !ok || b.Seq < e.Seq {
+			earliest[b.EmployerID] = b
 		}
 	}
+	in.Breaks = slices.AppendSeq(make([]BreakEntry, 0, len(earliest)), maps.Values(earliest))
 	slices.SortFunc(in.Breaks, func(a, b BreakEntry) int { return cmp.Compare(a.Seq, b.Seq) })
 	in.OK = in.OK && len(in.Breaks) == 0 && in.Unreadable == 0
 	return in, nil

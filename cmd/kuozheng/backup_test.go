@@ -246,14 +246,21 @@ func TestABackupUnderWriteLoadRestoresEveryAcknowledgedEventWithItsChainsAndFree
 	}
 }
 
-// frozenDemo writes a demo ledger of n payers into a data folder, with a freeze, and returns the
-// folder.
-func frozenDemo(t *testing.T, n int) string {
+// demoFolder writes a demo ledger of n payers into a new data folder and returns the folder.
+func demoFolder(t *testing.T, n int) string {
 	t.Helper()
 	data := filepath.Join(t.TempDir(), "data")
 	if code, _, errOut := runCmd("demo", "--employers", fmt.Sprint(n), "--data", data); code != 0 {
 		t.Fatalf("demo: %s", errOut)
 	}
+	return data
+}
+
+// frozenDemo writes a demo ledger of n payers into a data folder, with a freeze, and returns the
+// folder.
+func frozenDemo(t *testing.T, n int) string {
+	t.Helper()
+	data := demoFolder(t, n)
 	if code, _, errOut := runCmd("freeze", "--valid-through", "2006-11-30", "--today", "2006-12-31", "--data", data); code != 0 {
 		t.Fatalf("freeze: %s", errOut)
 	}

@@ -18,28 +18,30 @@ import (
 // server rebuilds it at start and cuts the block at the damage.
 func damagedLedger(t *testing.T, dropIndex bool) string {
 	t.Helper()
-	dir := t.TempDir()
-	if code, _, errOut := runCmd("demo", "--employers", "60", "--data", dir); code != 0 {
-		t.Fatalf("demo: %s", errOut)
-	}
+	dir := demoFolder(t, 60)
 	saveViews(t, dir)
 
 	msgs := filepath.Join(dir, "jetstream", "jetstream", "$G", "streams", "LEDGER", "msgs")
-	blk := filepath.Join(msgs, "1.blk")
-	b, err := os.ReadFile(blk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k := len(b) / 2; k < len(b)/2+40; k += 7 {
-		b[k] ^= 0x5a
-	}
-	if err := os.WriteFile(blk, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	flipMiddle(t, filepath.Join(msgs, "1.blk"), 40)
 	if dropIndex {
 		_ = os.Remove(filepath.Join(msgs, "index.db"))
 	}
 	return dir
+}
+
+// flipMiddle flips bits of every seventh byte of the n in the middle of the file at path.
+func flipMiddle(t *testing.T, path string, n int) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := len(b) / 2; k < len(b)/2+n; k += 7 {
+		b[k] ^= 0x5a
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestDamagedBlocksAreReportedNotServedSilently(t *testing.T) {
@@ -89,17 +91,7 @@ func TestADamagedHistoryArchiveIsReadFromTheStream(t *testing.T) {
 		damage func(t *testing.T, store string)
 	}{
 		{"bytes of its chunks flipped", func(t *testing.T, store string) {
-			archive := filepath.Join(store, "archive.dat")
-			b, err := os.ReadFile(archive)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for k := len(b) / 2; k < len(b)/2+400; k += 7 {
-				b[k] ^= 0x5a
-			}
-			if err := os.WriteFile(archive, b, 0o600); err != nil {
-				t.Fatal(err)
-			}
+			flipMiddle(t, filepath.Join(store, "archive.dat"), 400)
 		}},
 		{"a payload of its tail log altered (the log keeps no checksum)", func(t *testing.T, store string) {
 			logs, _ := filepath.Glob(filepath.Join(store, "tails-*.log"))
@@ -146,10 +138,7 @@ func TestADamagedHistoryArchiveIsReadFromTheStream(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			if code, _, errOut := runCmd("demo", "--employers", "60", "--data", dir); code != 0 {
-				t.Fatalf("demo: %s", errOut)
-			}
+			dir := demoFolder(t, 60)
 			led, err := openLedger(ctx, storeFlags{data: dir}, newLogger(io.Discard))
 			if err != nil {
 				t.Fatal(err)

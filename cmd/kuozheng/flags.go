@@ -72,19 +72,26 @@ func repeated(fs *flag.FlagSet, args []string) string {
 		if a == "--" {
 			break
 		}
-		if !strings.HasPrefix(a, "-") || a == "-" {
+		f, _ := option(fs, a)
+		if f == nil {
 			continue
 		}
-		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if fs.Lookup(name) == nil {
-			continue
+		if seen[f.Name] {
+			return f.Name
 		}
-		if seen[name] {
-			return name
-		}
-		seen[name] = true
+		seen[f.Name] = true
 	}
 	return ""
+}
+
+// option is the flag of fs that the word a gives (-name, --name or --name=value), and whether a
+// carries its value; nil when a gives none.
+func option(fs *flag.FlagSet, a string) (*flag.Flag, bool) {
+	if !strings.HasPrefix(a, "-") || a == "-" {
+		return nil, false
+	}
+	name, _, withValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+	return fs.Lookup(name), withValue
 }
 
 // missingValue names a flag that takes a value but is followed by another of fs's flags (and
@@ -95,20 +102,15 @@ func missingValue(fs *flag.FlagSet, args []string) (name, next string) {
 		if a == "--" || i+1 == len(args) {
 			break
 		}
-		if !strings.HasPrefix(a, "-") || a == "-" || strings.Contains(a, "=") {
-			continue
-		}
-		f := fs.Lookup(strings.TrimLeft(a, "-"))
-		if f == nil {
+		f, withValue := option(fs, a)
+		if f == nil || withValue {
 			continue
 		}
 		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
 			continue
 		}
-		n := args[i+1]
-		nextName, _, _ := strings.Cut(strings.TrimLeft(n, "-"), "=")
-		if strings.HasPrefix(n, "-") && n != "-" && fs.Lookup(nextName) != nil {
-			return f.Name, n
+		if g, _ := option(fs, args[i+1]); g != nil {
+			return f.Name, args[i+1]
 		}
 	}
 	return "", ""
