@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -147,6 +148,45 @@ func TestServeRefusesAnUnreadableTokensFileBeforeOpeningTheLedger(t *testing.T) 
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("the data folder was made before the tokens file was read: %v", err)
+	}
+}
+
+// serve given an address in use (its API's or its scrapers'), or a malformed tokens file, says so
+// before it opens the ledger (a replay, or the demo's writing, of minutes), and makes nothing.
+func TestServeRefusesAnAddressInUseOrBadTokensBeforeOpeningTheLedger(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	badTokens := filepath.Join(t.TempDir(), "tokens.json")
+	if err := os.WriteFile(badTokens, []byte(`[{"name":"a","token":"x","role":"cashier"}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		args  []string
+		wants []string
+	}{
+		{"the API's address in use", []string{"--listen", taken.Addr().String()}, []string{"--listen", taken.Addr().String()}},
+		{"the scrapers' address in use", []string{"--listen", "127.0.0.1:0", "--metrics-listen", taken.Addr().String()}, []string{"--metrics-listen", taken.Addr().String()}},
+		{"a tokens file with an unknown role", []string{"--listen", "127.0.0.1:0", "--tokens", badTokens}, []string{"--tokens", `unknown role "cashier"`}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "data")
+			code, _, errOut := runCmd(append([]string{"serve", "--demo", "--demo-employers", "20", "--data", dir}, c.args...)...)
+			if code != 1 {
+				t.Fatalf("exit %d, stderr %q; want 1", code, errOut)
+			}
+			for _, w := range c.wants {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr %q does not name %q", errOut, w)
+				}
+			}
+			if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the data folder was made before the failure was found: %v", err)
+			}
+		})
 	}
 }
 

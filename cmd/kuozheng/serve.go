@@ -98,17 +98,56 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	go watchMemory(ctx, limit, log)
 	collectAsStarted := collectNearLimit(limit)
 	sf.replayAll = *noSnapshots
-	// A tokens file that cannot be read is said at once, not after the ledger's replay; what it
-	// holds is checked against the ledger's counties once it is open.
+	// A tokens file that cannot be read, or is malformed, is said at once, not after the ledger's
+	// replay and without making a ledger; its counties are checked once the ledger is open.
 	if *tokens != "" {
-		f, err := os.Open(*tokens)
-		if err != nil {
+		if _, err := os.Stat(*tokens); err != nil {
 			return fmt.Errorf("--tokens: %w", err)
 		}
-		f.Close()
+		if _, err := api.LoadTokens(*tokens, nil, nil); err != nil {
+			return fmt.Errorf("--tokens: %w", err)
+		}
 	}
 	metrics := api.NewMetrics()
 	sf.metrics = metrics // given at open: the committer reads it from its first batch on
+	// The addresses are taken before the ledger opens: one in use fails at once, not after a
+	// replay or a demo's writing, and clients meanwhile are told the server is opening.
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("--listen: %w", err)
+	}
+	handoff := &api.Handoff{}
+	srv := api.HTTPServer(*listen, handoff)
+	// net/http's own lines (TLS handshakes that failed, panics) go to the same log, in its format.
+	srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme, srv.TLSConfig = "https", tlsConfig
+	}
+	// Closed last, after the ledger: until the API is handed the requests, none reaches the store.
+	defer srv.Close()
+	errc := make(chan error, 1)
+	go func() {
+		if tlsConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("--metrics-listen: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics.Handler())
+		msrv := api.HTTPServer(*metricsAddr, mux)
+		msrv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+		go func() { _ = msrv.Serve(mln) }()
+		defer msrv.Close()
+		log.Info("metrics for scrapers", "url", "http://"+mln.Addr().String()+"/metrics")
+	}
+	log.Info("listening; opening the ledger (the API answers 503 \"opening\" until it is open)", "url", scheme+"://"+ln.Addr().String())
 	// The views start while the store replays the stream, and fold its replay beside it. They
 	// stop before the store closes, on every way out: else they would find it closed under them.
 	var runner *projections.Runner
@@ -180,51 +219,20 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if tokenSet == nil {
 		log.Warn("no --tokens: every request is treated as admin; listening on loopback only", "listen", *listen)
 	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return err
-	}
 	handler := api.New(cfg)
 	stopFigures, err := answerFigures(led.nc, led.store, runner, cfg.Today, log)
 	if err != nil {
 		return err
 	}
 	defer stopFigures()
-	if *metricsAddr != "" {
-		mln, err := net.Listen("tcp", *metricsAddr)
-		if err != nil {
-			return fmt.Errorf("--metrics-listen: %w", err)
-		}
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", metrics.Handler())
-		msrv := api.HTTPServer(*metricsAddr, mux)
-		msrv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
-		go func() { _ = msrv.Serve(mln) }()
-		defer msrv.Close()
-		log.Info("metrics for scrapers", "url", "http://"+mln.Addr().String()+"/metrics")
-	}
 	// The dashboard's figures are computed once the views have caught up, before /readyz says ready.
 	warmed := handler.WarmWhenReady(ctx)
 	go func() {
 		<-warmed
 		collectAsStarted()
 	}()
-	srv := api.HTTPServer(*listen, handler)
-	// net/http's own lines (TLS handshakes that failed, panics) go to the same log, in its format.
-	srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
-	scheme := "http"
-	if tlsConfig != nil {
-		scheme, srv.TLSConfig = "https", tlsConfig
-	}
+	handoff.Serve(handler)
 	log.Info("kuozheng serving", "url", scheme+"://"+ln.Addr().String(), "seq", led.store.Applied())
-	errc := make(chan error, 1)
-	go func() {
-		if tlsConfig != nil {
-			errc <- srv.ServeTLS(ln, "", "")
-			return
-		}
-		errc <- srv.Serve(ln)
-	}()
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {

@@ -1,0 +1,43 @@
+package api
+
+import (
+	"net/http"
+	"sync/atomic"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// Handoff serves Opening until Serve is given the API's handler, and that handler from then on.
+// It lets a server take its address before the ledger opens (a first start replays for minutes
+// on a large ledger): an address in use then fails at once, and clients meanwhile get an answer
+// saying the server is opening, not a refused or hanging connection.
+type Handoff struct {
+	h atomic.Pointer[http.Handler]
+}
+
+// Serve has every request from now on answered by h.
+func (o *Handoff) Serve(h http.Handler) { o.h.Store(&h) }
+
+// ServeHTTP answers r with the handler given to Serve, or as Opening until then.
+func (o *Handoff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h := o.h.Load(); h != nil {
+		(*h).ServeHTTP(w, r)
+		return
+	}
+	opening(w, r)
+}
+
+// opening answers while the ledger opens: /healthz 200 (the process is alive: a liveness check
+// must not restart it during a long first start), /readyz 503 "opening", and every other path
+// 503 with Retry-After, recording nothing.
+func opening(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/healthz":
+		writeJSON(w, http.StatusOK, map[string]any{"status": "opening"})
+	case "/readyz":
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "opening", "reason": "the ledger is opening: its store replays the stream"})
+	default:
+		w.Header().Set("Retry-After", "5")
+		writeError(w, &domain.Error{Kind: domain.KindUnavailable, Detail: "this attempt was not recorded: the ledger is opening and answers no request yet; " + retryNotFinal})
+	}
+}

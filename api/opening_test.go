@@ -1,0 +1,62 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// Until the ledger is open, the server's address answers: the process is alive, not ready, and a
+// write is refused as not recorded; once handed the API, the API answers every request.
+func TestAServerOpeningItsLedgerSaysSoUntilHandedTheAPI(t *testing.T) {
+	handoff := &Handoff{}
+	srv := httptest.NewServer(handoff)
+	defer srv.Close()
+	ask := func(method, path string) (int, http.Header, map[string]any) {
+		t.Helper()
+		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(`{"name":"x"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatalf("%s %s: the answer is not JSON: %v", method, path, err)
+		}
+		return resp.StatusCode, resp.Header, body
+	}
+	for _, c := range []struct {
+		name, method, path string
+		code               int
+		key, want          string
+	}{
+		{"liveness holds while opening", "GET", "/healthz", 200, "status", "opening"},
+		{"readiness does not", "GET", "/readyz", 503, "status", "opening"},
+		{"a write is not recorded", "POST", "/v1/employers", 503, "error", "unavailable"},
+		{"a read is not answered", "GET", "/v1/counties", 503, "error", "unavailable"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, h, body := ask(c.method, c.path)
+			if code != c.code || body[c.key] != c.want {
+				t.Fatalf("%d %v; want %d with %s %q", code, body, c.code, c.key, c.want)
+			}
+			if code == 503 && c.path != "/readyz" && (h.Get("Retry-After") == "" || !strings.Contains(body["detail"].(string), "not recorded")) {
+				t.Fatalf("503 without Retry-After or without saying nothing was recorded: %v %v", h, body)
+			}
+		})
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
+	})
+	handoff.Serve(mux)
+	if code, _, body := ask("GET", "/readyz"); code != 200 || body["status"] != "ready" {
+		t.Fatalf("after the handoff: %d %v; want the API's answer", code, body)
+	}
+}
