@@ -146,8 +146,8 @@ const (
 	AssessAudit         = "audit"
 )
 
-// MakeAssessment assesses a period: at 110% of the previous period's due when the employer did not
-// declare, or with explicit lines.
+// MakeAssessment assesses a period: for no declaration, at 110% of the previous period's due of
+// each insurance due then, with lines given only for the others; for an audit, with its lines.
 type MakeAssessment struct {
 	AssessedOn string       `json:"assessed_on"`
 	Period     string       `json:"period"`
@@ -187,7 +187,7 @@ func (r *MakeAssessment) Check(ctx Context) error {
 // Date is the assessment date.
 func (r *MakeAssessment) Date() Date { return r.ev.AssessedOn }
 
-// Decide computes 110% of the previous period's due per insurance when no lines are given.
+// Decide sets an assessment for no declaration at 110% of the previous period's dues.
 func (r *MakeAssessment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if err := active(e); err != nil {
 		return nil, err
@@ -208,26 +208,49 @@ func (r *MakeAssessment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 			return nil, err
 		}
 	}
-	if len(ev.Lines) == 0 {
-		st := e.Account.Statement(ev.AssessedOn, ctx.Ref.LateFees)
-		prev := ev.Period.Prev()
-		for _, ins := range Insurances {
-			if l, ok := st.Line(LineKey{prev, ins}); ok && l.DueFen > 0 {
-				due, err := Percent(l.DueFen, 110)
-				if err != nil {
-					return nil, Invalid("period", "%v", err)
-				}
-				ev.Lines = append(ev.Lines, AssessedLine{Insurance: ins, DueFen: due})
-			}
+	if ev.Reason == AssessNoDeclaration {
+		lines, err := provisional(e, ctx, ev)
+		if err != nil {
+			return nil, err
 		}
-		if len(ev.Lines) == 0 {
-			return nil, Conflict("lines", "no due for the previous period %s to assess 110%% of: give the lines", prev)
-		}
+		ev.Lines = lines
 	}
 	if err := keepsLines(st, setLines(ev), "an assessment gives its lines: due_fen 0"); err != nil {
 		return nil, err
 	}
 	return []Payload{ev}, nil
+}
+
+// provisional is the lines of an assessment for no declaration (DOMAIN.md): each insurance due in
+// the previous period at 110% of that due, whatever its source; an insurance with none there only
+// as the assessment gives it. A line given for an insurance the rule sets must be the rule's figure:
+// else the clerk's amount would stand under the 110% rule's name.
+func provisional(e *Employer, ctx Context, ev AssessmentMade) ([]AssessedLine, error) {
+	st := e.Account.Statement(ev.AssessedOn, ctx.Ref.LateFees)
+	prev := ev.Period.Prev()
+	var lines []AssessedLine
+	for _, ins := range Insurances {
+		given := slices.IndexFunc(ev.Lines, func(l AssessedLine) bool { return l.Insurance == ins })
+		l, ok := st.Line(LineKey{prev, ins})
+		if !ok || l.DueFen <= 0 {
+			if given >= 0 {
+				lines = append(lines, ev.Lines[given])
+			}
+			continue
+		}
+		due, err := Percent(l.DueFen, 110)
+		if err != nil {
+			return nil, Invalid("period", "%v", err)
+		}
+		if given >= 0 && ev.Lines[given].DueFen != due {
+			return nil, Conflict(at("lines", given, "due_fen"), "%s of %s was due %d fen: an assessment for no declaration sets its line at 110%% of that, %d fen (leave the line out to have it set; an amount of another source is an audit assessment)", ins, prev, l.DueFen, due)
+		}
+		lines = append(lines, AssessedLine{Insurance: ins, DueFen: due})
+	}
+	if len(lines) == 0 {
+		return nil, Conflict("lines", "no due for the previous period %s to assess 110%% of: give the lines", prev)
+	}
+	return lines, nil
 }
 
 // OpeningInput is one line of carried-over arrears.
