@@ -45,6 +45,7 @@ func (s *Server) county(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return notInForce(rep.Ref, "code", code, rep.AsOf)
 	}
+	reflects(w, rep.Seq)
 	writeJSON(w, http.StatusOK, withSegment(rep, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "county": c}))
 	return nil
 }
@@ -149,6 +150,7 @@ func (s *Server) groups(w http.ResponseWriter, r *http.Request) error {
 	if out == nil {
 		out = []*projections.Figures{}
 	}
+	reflects(w, rep.Seq)
 	writeJSON(w, http.StatusOK, withSegment(rep, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "groups": out}))
 	return nil
 }
@@ -173,6 +175,7 @@ func (s *Server) group(w http.ResponseWriter, r *http.Request) error {
 			counties = append(counties, c)
 		}
 	}
+	reflects(w, rep.Seq)
 	writeJSON(w, http.StatusOK, withSegment(rep, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "group": g, "counties": counties}))
 	return nil
 }
@@ -193,6 +196,7 @@ func (s *Server) targets(w http.ResponseWriter, r *http.Request) error {
 	if !p.readsAll() {
 		tp.City = []projections.Progress{} // the city's actual figures sum counties not theirs
 	}
+	reflects(w, rep.Seq)
 	writeJSON(w, http.StatusOK, tp)
 	return nil
 }

@@ -164,10 +164,13 @@ func (s *Server) seriesRead(w http.ResponseWriter, r *http.Request) error {
 		}
 		group = n
 	}
-	series, err := s.cfg.Runner.Series(r.Context(), asOf, from, to)
+	minSeq, _ := strconv.ParseUint(q.Get("min_seq"), 10, 64) // read's check passed it
+	series, err := s.cfg.Runner.Series(r.Context(), asOf, from, to, minSeq)
 	if err != nil {
 		return err
 	}
+	// A series is answered again for a while as events arrive: its own sequence, not the views'.
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(series.Seq, 10))
 	series = series.ForInsurance(ins)
 	see := s.visibleIn(principalOf(r), ref)
 	// The answer names the group whose counties it keeps; its total is theirs.

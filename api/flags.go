@@ -118,6 +118,7 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	reflects(w, rep.Seq)
 	p := principalOf(r)
 	see, now := s.visibleIn(p, rep.Ref), s.readsNow(p)
 	rows := []flagRow{}

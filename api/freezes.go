@@ -227,6 +227,7 @@ func (s *Server) restatement(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	seq := now.Seq
+	reflects(w, seq)
 	p := principalOf(r)
 	see := s.visibleIn(p, now.Ref)
 	full := p.readsAll()

@@ -39,6 +39,7 @@ func (s *Server) worklists(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	reflects(w, l.Seq)
 	items := []projections.WorkItem{}
 	readable := s.readableNow(p)
 	for _, it := range l.Worklist(allowed, asOf) {
@@ -74,19 +75,27 @@ func (s *Server) listEmployers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var flagged map[string]bool
-	if q.flag != "" {
-		if flagged, err = s.flaggedEmployers(r.Context(), q.flag); err != nil {
-			return err
-		}
-	}
 	export := q.format == "csv" || q.format == "xlsx"
 	today := s.cfg.Today() // each row names its county by the code in force today
-	var res searchResult
-	s.cfg.Runner.View(func(l *projections.Ledger) { res, err = q.run(l, p, today, flagged, export) })
+	// A flag filter and the rows are read at one sequence where the views allow: the live
+	// report's and the views' move on as events arrive, and a few tries find them at the same
+	// one; under a stream of writes the last try's rows go with a filter events older.
+	var flagged map[string]bool
+	l := s.cfg.Runner.Current()
+	for try := 0; q.flag != "" && try < 5; try++ {
+		var at uint64
+		if flagged, at, err = s.flaggedEmployers(r.Context(), q.flag); err != nil {
+			return err
+		}
+		if l = s.cfg.Runner.Current(); l.Seq == at {
+			break
+		}
+	}
+	res, err := q.run(l, p, today, flagged, export)
 	if err != nil {
 		return err
 	}
+	reflects(w, l.Seq)
 	if export {
 		return s.writeExport(w, q.format, res.rows, today)
 	}

@@ -42,6 +42,7 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 		if rep, err = s.cfg.Runner.Report(r.Context(), projections.Query{AsOf: asOf, Period: projections.DefaultPeriod(ref, asOf)}); err != nil {
 			return err
 		}
+		reflects(w, rep.Seq)
 	}
 	p := principalOf(r)
 	rows := visibleCounties(s.visibleIn(p, rep.Ref), rep.Counties)

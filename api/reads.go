@@ -75,12 +75,14 @@ func (s *Server) writeCached(w http.ResponseWriter, r *http.Request, rep *projec
 		s.enc.m[key] = b
 		s.enc.mu.Unlock()
 	}
+	reflects(w, rep.Seq)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	_, _ = w.Write(b)
 }
 
 // read wraps a projection read: the views must be running, min_seq is waited for, and the
-// sequence the answer reflects is sent back.
+// sequence the answer reflects is sent back: the views' once min_seq is reached, raised by the
+// handler (reflects) to that of the views it then computed from, which may have moved on.
 func (s *Server) read(h func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.Runner == nil {
@@ -100,6 +102,16 @@ func (s *Server) read(h func(w http.ResponseWriter, r *http.Request) error) http
 			writeError(w, err)
 		}
 	}
+}
+
+// reflects raises the X-Ledger-Seq of an answer to seq, the sequence of the views it was computed
+// from: two reads answering the same sequence must agree. A lower seq (figures replayed of closed
+// books, the same through every later sequence) leaves it as it is.
+func reflects(w http.ResponseWriter, seq uint64) {
+	if was, err := strconv.ParseUint(w.Header().Get("X-Ledger-Seq"), 10, 64); err == nil && was >= seq {
+		return
+	}
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(seq, 10))
 }
 
 // query reads ?period= and ?as_of=; the defaults are today and the period last due.

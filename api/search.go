@@ -248,11 +248,12 @@ func (s search) matches(id string, e *domain.Employer, p Principal, ref *domain.
 	return strings.HasPrefix(id, s.text)
 }
 
-// flaggedEmployers are the employers raising flag (any kind for "any") in the live report.
-func (s *Server) flaggedEmployers(ctx context.Context, flag string) (map[string]bool, error) {
+// flaggedEmployers are the employers raising flag (any kind for "any") in the live report, and
+// the sequence of that report.
+func (s *Server) flaggedEmployers(ctx context.Context, flag string) (map[string]bool, uint64, error) {
 	rep, err := s.cfg.Runner.Report(ctx, s.liveQuery())
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	out := map[string]bool{}
 	for _, c := range rep.Counties {
@@ -262,7 +263,7 @@ func (s *Server) flaggedEmployers(ctx context.Context, flag string) (map[string]
 			}
 		}
 	}
-	return out, nil
+	return out, rep.Seq, nil
 }
 
 // principalView tells the page who it acts for and which families of writes it may make

@@ -156,14 +156,16 @@ func (line *SeriesLine) setRates() {
 	}
 }
 
-// Series returns the monthly series, recomputed at most every 30 seconds while events arrive,
-// from a read-only copy of the views (Current), holding up neither the follower nor readers.
-func (r *Runner) Series(ctx context.Context, asOf domain.Date, from, to domain.Period) (*Series, error) {
+// Series returns the monthly series, recomputed at most every 30 seconds while events arrive
+// (never older than sequence minSeq, a reader's min_seq), from a read-only copy of the views
+// (Current), holding up neither the follower nor readers. Its Seq is the sequence it reflects.
+func (r *Runner) Series(ctx context.Context, asOf domain.Date, from, to domain.Period, minSeq uint64) (*Series, error) {
 	r.seriesMu.Lock()
 	defer r.seriesMu.Unlock()
 	c := r.series
+	now := r.seq.Load()
 	fresh := c != nil && c.AsOf == asOf && len(c.Months) > 0 && c.Months[0] == from.String() && c.Months[len(c.Months)-1] == to.String() &&
-		(c.Seq == r.seq.Load() || time.Since(r.seriesAt) < r.cfg.SeriesReuse)
+		c.Seq >= minSeq && (c.Seq == now || time.Since(r.seriesAt) < r.cfg.SeriesReuse)
 	if fresh {
 		return c, nil
 	}
@@ -178,6 +180,8 @@ func (r *Runner) Series(ctx context.Context, asOf domain.Date, from, to domain.P
 		return nil, err
 	}
 	s := l.Series(asOf, from, to)
+	// A replay of closed books is of their closing's sequence, and holds through every later one.
+	s.Seq = max(s.Seq, now)
 	r.series, r.seriesAt = s, time.Now()
 	return s, nil
 }

@@ -101,7 +101,7 @@ func TestWorkOnTheViewsHoldsUpNeitherTheFollowerNorOtherReaders(t *testing.T) {
 	if got := mustReport(t, r, live); got.Seq != res.Seq || reportJSON(t, got) != rebuiltReport(t, l, res.Seq, live) {
 		t.Fatalf("the live report at %d differs from a rebuild at %d", got.Seq, res.Seq)
 	}
-	if s, err := r.Series(context.Background(), today, domain.MustPeriod("2006-05"), domain.MustPeriod("2006-07")); err != nil {
+	if s, err := r.Series(context.Background(), today, domain.MustPeriod("2006-05"), domain.MustPeriod("2006-07"), 0); err != nil {
 		t.Fatalf("series: %v", err)
 	} else if s.Seq != res.Seq {
 		t.Fatalf("series at %d, want %d", s.Seq, res.Seq)
