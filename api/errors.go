@@ -60,6 +60,10 @@ func writeError(w http.ResponseWriter, err error) {
 		// The operator's fault to mend, not the client's: say which folder and what to do.
 		id := internalError(w, err)
 		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "this attempt was not recorded: " + disk.Error() + "; " + retryNotFinal + " (request " + id + ")"}
+	case errors.Is(err, eventstore.ErrNotRecorded) && errors.Is(err, context.Canceled):
+		// The client went away (or the server is stopping) before the write was sent: nothing
+		// for an operator to mend, so not logged as a failure.
+		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "this attempt was not recorded (the request was canceled before it was sent); " + retryNotFinal}
 	case errors.Is(err, eventstore.ErrNotRecorded):
 		id := internalError(w, err)
 		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "this attempt was not recorded (the ledger could not take it now); " + retryNotFinal + " (request " + id + ")"}

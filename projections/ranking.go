@@ -41,8 +41,9 @@ func Rank(ref *domain.Reference, r *Report) []Ranking {
 	return out
 }
 
-// score is the mean of min(actual/target, 1.2) over the measures with a target, in parts per
-// million, computed in integers.
+// score is the mean of min(actual/target, 1.2) over every measure, in parts per million, computed
+// in integers: a measure without a target counts 0 (RankingWeighting's "over the 8 measures";
+// only BulletinRule's praise and criticism leave such a measure out).
 func score(ms []Progress) Ratio {
 	var sum int64
 	for _, m := range ms {
