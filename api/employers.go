@@ -183,6 +183,7 @@ func (s *Server) getEmployer(w http.ResponseWriter, r *http.Request) {
 	// One read of the employer's events serves the access check and the answer: the store's
 	// state of an employer it has not used lately is folded from the same events.
 	id := r.PathValue("id")
+	applied := s.cfg.Store.Applied() // before the read: every event of id through it is read
 	raw, err := s.cfg.Store.History(r.Context(), id)
 	if err != nil {
 		writeError(w, err)
@@ -195,7 +196,9 @@ func (s *Server) getEmployer(w http.ResponseWriter, r *http.Request) {
 	}
 	v := s.employerViewOf(id, raw, asOf)
 	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, v.Version))
-	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.cfg.Store.Applied(), 10))
+	// The answer reflects the ledger through the later of the two: not the store's sequence
+	// after the read, which may hold an event of id the read did not.
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(max(applied, v.Version), 10))
 	writeJSON(w, http.StatusOK, v)
 }
 
@@ -250,6 +253,7 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 	rowsBuf := answerBuffers.Get().(*[]byte)
 	defer putAnswerBuffer(rowsBuf)
 	rows := append((*rowsBuf)[:0], '[')
+	applied := s.cfg.Store.Applied() // before the read: every event of id through it is read
 	err = s.cfg.Store.EachEvent(r.Context(), id, func(ev eventstore.RawEvent) error {
 		row, shown := b.Add(ev)
 		if !shown {
@@ -292,7 +296,11 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 	}
 	out = append(h.AppendTail(append(append(out, rows...), ']')), '\n')
 	*outBuf = out
-	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.cfg.Store.Applied(), 10))
+	seq := applied
+	if through == 0 {
+		seq = max(applied, h.Version) // an event of id applied during the read is in it
+	}
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(seq, 10))
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)

@@ -127,3 +127,47 @@ func TestASeriesIsAnsweredUnderItsOwnSequenceAndHonoursMinSeq(t *testing.T) {
 		t.Fatalf("the series through the payment collected %s, as before it", collected(after))
 	}
 }
+
+// An employer's state and history answer the sequence of the events they were read from: while
+// only that employer is written, every event is its, so the sequence is its version, exactly.
+func TestAnEmployersReadsAnswerTheSequenceOfTheEventsRead(t *testing.T) {
+	e := newReadEnv(t, domain.MustDate("2006-12-31"))
+	id, _ := e.freezeEmployer(t, 9700, "360702", 400000)
+	const writes = 150
+	done := make(chan struct{})
+	failed := make(chan string, writes)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(done)
+		for i := range writes {
+			if r := e.post(t, empPath(id, "payments"), tokAdmin, fmt.Sprintf(`{"paid_on":"2006-12-20","amount_fen":%d,"receipt_no":"VER-%d"}`, 100+i, i)); r.Status != 201 {
+				failed <- r.String()
+			}
+		}
+	}()
+	var mismatch string
+	for stop := false; !stop && mismatch == ""; {
+		select {
+		case <-done:
+			stop = true
+		default:
+		}
+		for _, path := range []string{"/v1/employers/" + id, "/v1/employers/" + id + "/history"} {
+			r := e.get(t, path, tokAdmin)
+			if r.Status != 200 || r.Header.Get("X-Ledger-Seq") != fmt.Sprint(r.num("version")) {
+				mismatch = fmt.Sprintf("%s: %d, version %d, X-Ledger-Seq %q", path, r.Status, r.num("version"), r.Header.Get("X-Ledger-Seq"))
+				break
+			}
+		}
+	}
+	wg.Wait()
+	close(failed)
+	for f := range failed {
+		t.Errorf("a payment was refused: %s", f)
+	}
+	if mismatch != "" {
+		t.Fatalf("an employer's read answers a sequence not of the events it read: %s", mismatch)
+	}
+}
