@@ -185,7 +185,9 @@ func TestRefundsThroughTheAPI(t *testing.T) {
 
 // TestAVoidOnADamagedSubjectAnswersAsAnyWrite: a void is decided on the events the state was
 // folded from, undecodable ones counted; a damaged message last on the employer's subject must
-// not keep the void re-reading them for ever: it answers as any other write there does.
+// not keep the void re-reading them for ever: it answers as any other write there does, at once
+// (not after losing races to the message for its whole budget), naming the damage, recording
+// nothing.
 func TestAVoidOnADamagedSubjectAnswersAsAnyWrite(t *testing.T) {
 	e := newAuthEnv(t)
 	id := e.register(t, tokClerkA, orgCode(9400), "360702")
@@ -196,9 +198,14 @@ func TestAVoidOnADamagedSubjectAnswersAsAnyWrite(t *testing.T) {
 	if err := e.l.Store.CatchUp(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	n := e.count()
 	w := e.post(t, empPath(id, "surveys"), tokClerkA, `{"as_of":"2006-05-03","workforce":5}`)
 	v := e.post(t, empPath(id, "voids"), tokClerkA, fmt.Sprintf(`{"event_id":%q,"voided_on":"2006-05-02","reason":"录错"}`, survey))
 	if v.Status != w.Status || v.str("error") != w.str("error") {
 		t.Errorf("on a damaged subject a survey answers %s, a void %s: want the same", w, v)
 	}
+	if w.Status != http.StatusServiceUnavailable || !strings.Contains(w.str("detail"), "cannot be read") || !strings.Contains(w.str("detail"), fmt.Sprint("sequence ", n)) {
+		t.Errorf("a write on a subject ending with an undecodable message: %s; want 503 naming its sequence %d", w, n)
+	}
+	e.wantUnchanged(t, n)
 }

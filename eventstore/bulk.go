@@ -130,6 +130,15 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 		default:
 			e = cur // folded for this round alone
 		}
+		if h := s.foldHead(s.sub.Employer + id); h.seq > e.Version {
+			err := s.unreadableLast(id, h.seq) // as Execute answers
+			s.mu.RUnlock()
+			for _, i := range idx {
+				out[i] = BulkResult{Err: err}
+			}
+			pending[id] = nil
+			continue
+		}
 		s.mu.RUnlock()
 		// Most commands make one event: room for that many, as many as a unit takes at most.
 		room := min(len(idx), s.cfg.MaxBatch/2)

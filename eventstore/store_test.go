@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -295,6 +296,37 @@ func TestTamperedEventBreaksTheChainAtItsSequence(t *testing.T) {
 	h, _ = l.Store.History(context.Background(), emp.EmployerID)
 	if !h[len(h)-2].ChainOK || h[len(h)-1].ChainOK {
 		t.Fatalf("history chain_ok should hold up to the forged event and fail from it")
+	}
+}
+
+// A subject whose last message does not decode (published around the ledger, or damaged) takes
+// no write, alone or in a bulk round: the state stops short of the message, so each is refused at
+// once naming its sequence (not after losing every race to it for the retry budget), and nothing
+// is appended.
+func TestAWriteToASubjectEndingInAnUndecodableMessageIsRefusedAtOnce(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	emp := mustExecute(t, l.Store, register(orgCode(98), "360781"))
+	mustExecute(t, l.Store, payment(emp.EmployerID, "OK", 100))
+	if _, err := l.Embedded.Conn.Request(eventstore.EmployerPrefix+emp.EmployerID, []byte("not json"), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	damaged := l.MessageCount(t)
+	if err := l.Store.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	refused := func(how string, err error) {
+		t.Helper()
+		var de *domain.Error
+		if !errors.As(err, &de) || de.Kind != domain.KindUnavailable || !strings.Contains(de.Detail, fmt.Sprint("sequence ", damaged)) {
+			t.Errorf("%s: %v; want unavailable naming sequence %d", how, err, damaged)
+		}
+	}
+	_, err := l.Store.Execute(context.Background(), payment(emp.EmployerID, "AFTER", 100))
+	refused("a write", err)
+	res := l.Store.ExecuteBulk(context.Background(), []eventstore.Request{payment(emp.EmployerID, "BULK", 100)})
+	refused("a bulk round's write", res[0].Err)
+	if n := l.MessageCount(t); n != damaged {
+		t.Fatalf("the stream holds %d messages after the refusals, %d before", n, damaged)
 	}
 }
 

@@ -109,6 +109,19 @@ func (s *Store) keyIndexDamaged(err error) error {
 		Detail: "not recorded: the ledger's index of idempotency keys is damaged where this key would be, so it cannot tell whether the key was used; an administrator must stop the server and remove its store folder, which makes the index again"}
 }
 
+// unreadableLast is the error of a write to employer id whose subject ends with messages the store
+// could not fold (they do not decode), the last at seq: the write would be decided on a state
+// short of them, and its append, expecting the subject to end at the state's last event, would
+// lose every race to them until its budget ran out. Nothing is appended.
+func (s *Store) unreadableLast(id string, seq uint64) error {
+	why := "it does not decode"
+	if b, ok := s.breaks[id]; ok {
+		why = fmt.Sprintf("the chain breaks at sequence %d: %s", b.Seq, b.Reason)
+	}
+	return &domain.Error{Kind: domain.KindUnavailable,
+		Detail: fmt.Sprintf("not recorded: employer %s's last message in the ledger (sequence %d) cannot be read (%s), so no write is decided on its state; an administrator must inspect it (kuozheng verify names the damage)", id, seq, why)}
+}
+
 // VerifyWhole is Verify with every employer's hash chain and sequence links checked again from
 // the stream as it stands now, from its first event (checkChains), and every employer's history
 // read from the store's archive, checked against the stream's: it also finds an event altered in
