@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -165,6 +166,54 @@ func orderedConsumer(ctx context.Context, stream jetstream.Stream, log *slog.Log
 		return err
 	})
 	return cons, err
+}
+
+// dropConsumer deletes cons, an ordered consumer its reader is done with, on the server: else it
+// stays until its inactivity threshold (5 minutes), and reads of the stream a few a second pile
+// up to the server's limit of consumers, which then refuses every new one (a replica's follower
+// at its restart too). A reader stops its messages first: an ordered consumer whose server-side
+// consumer goes away under it makes another.
+func dropConsumer(stream jetstream.Stream, cons jetstream.Consumer) {
+	info := cons.CachedInfo()
+	if info == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), dropConsumerTimeout)
+	defer cancel()
+	_ = stream.DeleteConsumer(ctx, info.Name) // if it fails, the inactivity threshold still ends it
+}
+
+const dropConsumerTimeout = 5 * time.Second
+
+// droppingMessages are an ordered consumer's messages whose Stop (or Drain) also deletes the
+// consumer (dropConsumer), once.
+type droppingMessages struct {
+	jetstream.MessagesContext
+	once sync.Once
+	drop func()
+}
+
+// messagesDropping is cons's messages (opts as Consumer.Messages takes them) that delete cons
+// when stopped.
+func messagesDropping(stream jetstream.Stream, cons jetstream.Consumer, opts ...jetstream.PullMessagesOpt) (jetstream.MessagesContext, error) {
+	it, err := cons.Messages(opts...)
+	if err != nil {
+		dropConsumer(stream, cons)
+		return nil, err
+	}
+	return &droppingMessages{MessagesContext: it, drop: func() { dropConsumer(stream, cons) }}, nil
+}
+
+// Stop stops the messages, then deletes their consumer.
+func (d *droppingMessages) Stop() {
+	d.MessagesContext.Stop()
+	d.once.Do(d.drop)
+}
+
+// Drain drains the messages, then deletes their consumer.
+func (d *droppingMessages) Drain() {
+	d.MessagesContext.Drain()
+	d.once.Do(d.drop)
 }
 
 // followConsumerAttempt bounds one attempt to create a consumer.

@@ -308,7 +308,7 @@ func (s *Store) tailFrom(ctx context.Context, from uint64) (jetstream.MessagesCo
 	if err != nil {
 		return nil, err
 	}
-	return cons.Messages(jetstream.PullMaxMessages(2000), jetstream.PullHeartbeat(followHeartbeat))
+	return messagesDropping(s.stream, cons, jetstream.PullMaxMessages(2000), jetstream.PullHeartbeat(followHeartbeat))
 }
 
 // tailReader reads one consumer's messages on a goroutine of its own, so that the follower can

@@ -165,6 +165,7 @@ func eachMessage(ctx context.Context, stream jetstream.Stream, filter string, f 
 	if err != nil {
 		return err
 	}
+	defer dropConsumer(stream, cons)
 	left := max(held, consumerPending(cons))
 	for left > 0 {
 		batch, err := cons.Fetch(int(min(left, 256)), jetstream.FetchMaxWait(30*time.Second))

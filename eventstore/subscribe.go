@@ -36,7 +36,7 @@ func (s *Store) Subscribe(ctx context.Context, from uint64, handle func(domain.E
 	if err != nil {
 		return fmt.Errorf("subscribe from %d: %w", from, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(2000), jetstream.PullHeartbeat(followHeartbeat))
+	it, err := messagesDropping(s.stream, cons, jetstream.PullMaxMessages(2000), jetstream.PullHeartbeat(followHeartbeat))
 	if err != nil {
 		return fmt.Errorf("subscribe from %d: %w", from, err)
 	}
@@ -107,6 +107,16 @@ func (s *Store) subscribeOwn(ctx context.Context, from uint64, handle func(domai
 	if err != nil {
 		return from, fmt.Errorf("%w: %w", errOwnEnd, err)
 	}
+	// On the way out the consumer is deleted through the client, at once: the reader may wait in
+	// a pull for up to followPullWait before it would, and over a connection closed as ctx ended
+	// (a request's reader gone) it deletes nothing, leaving the consumer to the server for
+	// ownInactive (see dropConsumer).
+	defer func() {
+		c.conn.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), dropConsumerTimeout)
+		defer cancel()
+		_ = s.stream.DeleteConsumer(ctx, c.consumer)
+	}()
 	type decoded struct {
 		evs  []domain.Event
 		next uint64 // the sequence after the batch's last message, a skipped claim included
@@ -319,6 +329,7 @@ func (s *Store) SeqAt(ctx context.Context, t time.Time) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("sequence at %s: %w", t.Format(time.RFC3339), err)
 	}
+	defer dropConsumer(s.stream, cons)
 	if cons.CachedInfo().NumPending == 0 {
 		return last + 1, nil
 	}

@@ -1,0 +1,64 @@
+package eventstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
+)
+
+// Reads of the stream that make consumers of their own (a subscription from a sequence, the
+// sequence at a time, the reference data at a sequence, a whole verification) delete them when
+// done: left to their inactivity threshold (5 minutes), the reads of an auditor paging events
+// piled up to the server's 1,000 consumers, and a replica restarting then could not follow.
+func TestReadsOfTheStreamLeaveNoConsumerBehind(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	emp := mustExecute(t, l.Store, register(orgCode(97), "360781"))
+	for k := range 3 {
+		mustExecute(t, l.Store, payment(emp.EmployerID, fmt.Sprint("C", k), 100))
+	}
+	ctx := context.Background()
+	stream, err := l.Store.JetStream().Stream(ctx, l.Store.Stream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	consumers := func() int {
+		info, err := stream.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.State.Consumers
+	}
+	before := consumers() // the store's follower
+	stop := errors.New("enough")
+	for range 5 {
+		if err := l.Store.Subscribe(ctx, 2, func(domain.Event) error { return stop }); !errors.Is(err, stop) {
+			t.Fatalf("subscribe: %v", err)
+		}
+		// A request's reader: its context ends when it is done (the client went away).
+		rctx, cancel := context.WithCancel(ctx)
+		if err := l.Store.Subscribe(rctx, 2, func(domain.Event) error { cancel(); return nil }); !errors.Is(err, context.Canceled) {
+			t.Fatalf("subscribe until the request ends: %v", err)
+		}
+		if _, err := l.Store.SeqAt(ctx, time.Now().Add(-time.Hour)); err != nil {
+			t.Fatalf("sequence at a time: %v", err)
+		}
+		if _, err := l.Store.ReferenceAt(ctx, l.MessageCount(t)); err != nil {
+			t.Fatalf("reference data: %v", err)
+		}
+		if _, err := l.Store.VerifyWhole(ctx); err != nil {
+			t.Fatalf("verify: %v", err)
+		}
+	}
+	storetest.CheckFor(t, 30*time.Second, 20*time.Millisecond, func() error {
+		if n := consumers(); n != before {
+			return fmt.Errorf("the stream has %d consumers after the reads, %d before", n, before)
+		}
+		return nil
+	})
+}
