@@ -147,7 +147,8 @@ const (
 )
 
 // MakeAssessment assesses a period: for no declaration, at 110% of the previous period's due of
-// each insurance due then, with lines given only for the others; for an audit, with its lines.
+// each insurance, with lines given only when there is no previous period; for an audit, with its
+// lines.
 type MakeAssessment struct {
 	AssessedOn string       `json:"assessed_on"`
 	Period     string       `json:"period"`
@@ -221,34 +222,47 @@ func (r *MakeAssessment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	return []Payload{ev}, nil
 }
 
-// provisional is the lines of an assessment for no declaration (DOMAIN.md): each insurance due in
-// the previous period at 110% of that due, whatever its source; an insurance with none there only
-// as the assessment gives it. A line given for an insurance the rule sets must be the rule's figure:
-// else the clerk's amount would stand under the 110% rule's name.
+// provisional is the lines of an assessment for no declaration (DOMAIN.md): each insurance of the
+// previous period at 110% of its due there, whatever its source; only with no previous period at
+// all are the lines the ones given. A line given beside a previous period must be the rule's
+// figure for an insurance of it: else the clerk's amount would stand under the 110% rule's name
+// (an amount of another source is an audit assessment).
 func provisional(e *Employer, ctx Context, ev AssessmentMade) ([]AssessedLine, error) {
 	st := e.Account.Statement(ev.AssessedOn, ctx.Ref.LateFees)
 	prev := ev.Period.Prev()
 	var lines []AssessedLine
+	previous := false
 	for _, ins := range Insurances {
-		given := slices.IndexFunc(ev.Lines, func(l AssessedLine) bool { return l.Insurance == ins })
 		l, ok := st.Line(LineKey{prev, ins})
-		if !ok || l.DueFen <= 0 {
-			if given >= 0 {
-				lines = append(lines, ev.Lines[given])
-			}
+		if !ok {
 			continue
 		}
+		previous = true
 		due, err := Percent(l.DueFen, 110)
 		if err != nil {
 			return nil, Invalid("period", "%v", err)
 		}
+		given := slices.IndexFunc(ev.Lines, func(g AssessedLine) bool { return g.Insurance == ins })
 		if given >= 0 && ev.Lines[given].DueFen != due {
-			return nil, Conflict(at("lines", given, "due_fen"), "%s of %s was due %d fen: an assessment for no declaration sets its line at 110%% of that, %d fen (leave the line out to have it set; an amount of another source is an audit assessment)", ins, prev, l.DueFen, due)
+			return nil, Conflict(at("lines", given, "due_fen"), "%s of %s was due %d fen: an assessment for no declaration sets its line at 110%% of that, %d fen (leave the lines out to have them set; an amount of another source is an audit assessment)", ins, prev, l.DueFen, due)
 		}
-		lines = append(lines, AssessedLine{Insurance: ins, DueFen: due})
+		if due > 0 || given >= 0 {
+			lines = append(lines, AssessedLine{Insurance: ins, DueFen: due})
+		}
+	}
+	if !previous {
+		if len(ev.Lines) == 0 {
+			return nil, Conflict("lines", "no due for the previous period %s to assess 110%% of: give the lines", prev)
+		}
+		return ev.Lines, nil
+	}
+	for i, g := range ev.Lines {
+		if _, ok := st.Line(LineKey{prev, g.Insurance}); !ok {
+			return nil, Conflict(at("lines", i, "insurance"), "%s has no %s line to assess 110%% of: an assessment for no declaration sets only the insurances of the previous period (assess %s by audit)", prev, g.Insurance, g.Insurance)
+		}
 	}
 	if len(lines) == 0 {
-		return nil, Conflict("lines", "no due for the previous period %s to assess 110%% of: give the lines", prev)
+		return nil, Conflict("lines", "every due of the previous period %s is 0: there is nothing to assess 110%% of (assess by audit)", prev)
 	}
 	return lines, nil
 }

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -97,30 +98,37 @@ func TestAssessmentForNoDeclarationIs110PercentOfThePreviousPeriod(t *testing.T)
 }
 
 // DOMAIN.md: an assessment for no declaration sets each line at 110% of the previous period's due
-// of its insurance; lines are given only where there is none. A clerk's other amount does not stand
-// under that rule's name.
-func TestAnAssessmentForNoDeclarationTakesGivenLinesOnlyWhereThe110PercentRuleSetsNone(t *testing.T) {
-	declared := func() *Employer {
+// of its insurance; lines are given only with no previous period. A clerk's other amount does not
+// stand under that rule's name.
+func TestAnAssessmentForNoDeclarationTakesGivenLinesOnlyWithNoPreviousPeriod(t *testing.T) {
+	declared := func(base string) *Employer {
 		e := registered(KindEnterprise, 1)
+		headcount := "10"
+		if base == "0" {
+			headcount = "0"
+		}
 		decide(t, e, &FileDeclaration{DeclaredOn: "2006-05-10", Period: "2006-04",
-			Lines: []DeclareLine{{Insurance: "pension", Headcount: "10", WageBaseFen: "1234567"}}})
+			Lines: []DeclareLine{{Insurance: "pension", Headcount: Number(headcount), WageBaseFen: Number(base)}}})
 		return e
 	}
-	t.Run("a line of an insurance due before at another amount is refused", func(t *testing.T) {
-		refuses(t, declared(), &MakeAssessment{}, `{"assessed_on":"2006-06-20","period":"2006-05","reason":"no_declaration","lines":[{"insurance":"pension","due_fen":1}]}`, "lines[0].due_fen")
-	})
+	assess := `{"assessed_on":"2006-06-20","period":"2006-05","reason":"no_declaration","lines":%s}`
+	for _, c := range []struct {
+		name, lines, base, field string
+	}{
+		{"a line of an insurance due before at another amount is refused", `[{"insurance":"pension","due_fen":1}]`, "1234567", "lines[0].due_fen"},
+		{"the rule's figure of a due of 0 is 0", `[{"insurance":"pension","due_fen":99999999}]`, "0", "lines[0].due_fen"},
+		{"an insurance the previous period has no line of is refused", `[{"insurance":"pension","due_fen":380247},{"insurance":"medical","due_fen":50000}]`, "1234567", "lines[1].insurance"},
+		{"a previous period whose dues are all 0 sets nothing", `[]`, "0", "lines"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			refuses(t, declared(c.base), &MakeAssessment{}, fmt.Sprintf(assess, c.lines), c.field)
+		})
+	}
 	t.Run("the rule's own figure given is taken", func(t *testing.T) {
-		ps := decide(t, declared(), &MakeAssessment{AssessedOn: "2006-06-20", Period: "2006-05", Reason: AssessNoDeclaration,
+		ps := decide(t, declared("1234567"), &MakeAssessment{AssessedOn: "2006-06-20", Period: "2006-05", Reason: AssessNoDeclaration,
 			Lines: []AssessLine{{Insurance: "pension", DueFen: "380247"}}})
 		if got := ps[0].(AssessmentMade).Lines; len(got) != 1 || got[0] != (AssessedLine{Pension, 380247}) {
 			t.Fatalf("lines %v, want pension 380247", got)
-		}
-	})
-	t.Run("an insurance not due before takes the given line beside the rule's", func(t *testing.T) {
-		ps := decide(t, declared(), &MakeAssessment{AssessedOn: "2006-06-20", Period: "2006-05", Reason: AssessNoDeclaration,
-			Lines: []AssessLine{{Insurance: "medical", DueFen: "50000"}}})
-		if got := ps[0].(AssessmentMade).Lines; len(got) != 2 || got[0] != (AssessedLine{Pension, 380247}) || got[1] != (AssessedLine{Medical, 50000}) {
-			t.Fatalf("lines %v, want pension 380247 (110%%) and medical 50000 (given)", got)
 		}
 	})
 	t.Run("with no previous period the lines are the given ones", func(t *testing.T) {
@@ -131,10 +139,10 @@ func TestAnAssessmentForNoDeclarationTakesGivenLinesOnlyWhereThe110PercentRuleSe
 		}
 	})
 	t.Run("an audit assessment sets the lines it gives", func(t *testing.T) {
-		ps := decide(t, declared(), &MakeAssessment{AssessedOn: "2006-06-20", Period: "2006-05", Reason: AssessAudit,
-			Lines: []AssessLine{{Insurance: "pension", DueFen: "1"}}})
-		if got := ps[0].(AssessmentMade).Lines; len(got) != 1 || got[0] != (AssessedLine{Pension, 1}) {
-			t.Fatalf("lines %v, want pension 1", got)
+		ps := decide(t, declared("1234567"), &MakeAssessment{AssessedOn: "2006-06-20", Period: "2006-05", Reason: AssessAudit,
+			Lines: []AssessLine{{Insurance: "pension", DueFen: "1"}, {Insurance: "medical", DueFen: "50000"}}})
+		if got := ps[0].(AssessmentMade).Lines; len(got) != 2 || got[0] != (AssessedLine{Pension, 1}) {
+			t.Fatalf("lines %v, want pension 1 and medical 50000", got)
 		}
 	})
 }

@@ -134,7 +134,7 @@ export const FORMS = [
       { name: 'period', kind: 'month', zh: '所属期', en: 'period', req: true },
       { name: 'reason', kind: 'select', zh: '原因', en: 'reason', req: true,
         options: () => [['no_declaration', '未申报（按上期 110%） not declared (110% of the period before)'], ['audit', '稽核核定 by audit']] },
-      { name: 'lines', kind: 'lines', zh: '险种明细（未申报：仅上期无应缴的险种）', en: 'insurance lines (not declared: only insurances not due the period before; the others are 110% of it)', start: 0,
+      { name: 'lines', kind: 'lines', zh: '险种明细（未申报：仅无上期时填写）', en: 'insurance lines (not declared: only when there is no period before; else 110% of it is set)', start: 0,
         item: [insurance, { name: 'due_fen', kind: 'int', zh: '应缴（分）', en: 'due (fen)', req: true, money: true }] },
     ],
   },
