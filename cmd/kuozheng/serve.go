@@ -124,7 +124,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if tlsConfig != nil {
 		scheme, srv.TLSConfig = "https", tlsConfig
 	}
-	// Closed last, after the ledger: until the API is handed the requests, none reaches the store.
+	// On a failure before the API is served: until it is handed the requests, none reaches the
+	// store, so closing it after the ledger is harmless. A shutdown closes it before (below).
 	defer srv.Close()
 	errc := make(chan error, 1)
 	go func() {
@@ -243,6 +244,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
+		// What is still open (a dashboard's live stream) is closed before the ledger is.
+		_ = srv.Close()
 	}
 	return nil
 }
