@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -182,6 +183,44 @@ func TestAHistoryThroughASequenceAnotherReplicaAppendedHoldsIt(t *testing.T) {
 		decode(t, e.get(t, empPath(id, "history")+fmt.Sprintf("?through_seq=%d", res.Seq), ""), &h)
 		if n := len(h.Events); n == 0 || h.Events[n-1].Seq != res.Seq {
 			t.Fatalf("history through %d, appended by another replica: %d events, the last %+v; want it to end with %d", res.Seq, n, h.Events[max(n-1, 0):], res.Seq)
+		}
+	}
+}
+
+// A statement or a receipt through a sequence another replica appended, or read with min_seq
+// at it, waits for it as the history does, and prints through it: not an older document under
+// the sequence asked for (the second-replica probe saw 7 of 15 print without the payment).
+func TestADocumentThroughASequenceAnotherReplicaAppendedHoldsIt(t *testing.T) {
+	e := newEnv(t)
+	id := e.register(t, "", orgA, "360702")
+	ctx := context.Background()
+	other := e.secondReplica(t)
+	get := func(path string) (int, string) {
+		t.Helper()
+		res, err := e.srv.Client().Get(e.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		_, _ = io.Copy(io.Discard, res.Body)
+		return res.StatusCode, res.Header.Get("X-Ledger-Seq")
+	}
+	for i := range 20 {
+		res, err := other.Execute(ctx, eventstore.Request{EmployerID: id, Today: today, Actor: "replica-b",
+			Command: &domain.RecordPayment{PaidOn: "2006-06-20", AmountFen: "100", ReceiptNo: fmt.Sprintf("B-%d", i)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		statement := empPath(id, "statement.pdf") + "?from=2006-06-01&to=2006-06-30"
+		for _, path := range []string{
+			statement + fmt.Sprintf("&through_seq=%d", res.Seq),
+			statement + fmt.Sprintf("&min_seq=%d", res.Seq),
+			empPath(id, "events/"+res.EventIDs[0]+".pdf") + fmt.Sprintf("?through_seq=%d", res.Seq),
+			empPath(id, "events/"+res.EventIDs[0]+".pdf") + fmt.Sprintf("?min_seq=%d", res.Seq),
+		} {
+			if code, seq := get(path); code != 200 || seq != fmt.Sprint(res.Seq) {
+				t.Fatalf("%s, the payment appended by another replica at %d: %d, X-Ledger-Seq %s; want 200 through it", path, res.Seq, code, seq)
+			}
 		}
 	}
 }

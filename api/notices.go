@@ -129,7 +129,7 @@ func (s *Server) getNotice(w http.ResponseWriter, r *http.Request) {
 		writeError(w, domain.NotFound("number", "%q: a notice is read as {number}.pdf", r.PathValue("file")))
 		return
 	}
-	raw, err := s.readableHistory(r, id)
+	raw, _, err := s.historyThrough(r, id) // through_seq is not a parameter of it: 0
 	if err != nil {
 		writeError(w, err)
 		return
@@ -151,6 +151,27 @@ func (s *Server) readableHistory(r *http.Request, id string) ([]eventstore.RawEv
 		return nil, err
 	}
 	return raw, s.mayRead(r, id, eventstore.Fold(id, raw, math.MaxUint64))
+}
+
+// historyThrough is readableHistory after ?min_seq= (waitStore), and ?through_seq= (0 when not
+// given): a sequence the store had not applied at the read is waited for (throughSeq) and the
+// events read again, so that a replica behind the one that answered a write prints through it
+// what that one prints, not an older document under the sequence asked for.
+func (s *Server) historyThrough(r *http.Request, id string) ([]eventstore.RawEvent, uint64, error) {
+	if err := s.waitStore(r); err != nil {
+		return nil, 0, err
+	}
+	applied := s.cfg.Store.Applied()
+	raw, err := s.readableHistory(r, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	through, err := s.throughSeq(r)
+	if err != nil || through <= applied {
+		return raw, through, err
+	}
+	raw, err = s.cfg.Store.History(r.Context(), id)
+	return raw, through, err
 }
 
 // printRecorded prints again the first notice among an employer's events raw that match

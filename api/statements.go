@@ -25,7 +25,7 @@ func (s *Server) statementRoutes() {
 // X-Ledger-Seq answers the employer's last event counted.
 func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	raw, err := s.readableHistory(r, id)
+	raw, through, err := s.historyThrough(r, id)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -54,11 +54,6 @@ func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
 	}
 	if from > to {
 		writeError(w, domain.Invalid("to", "%s is before from %s", to, from))
-		return
-	}
-	through, err := s.throughSeq(r)
-	if err != nil {
-		writeError(w, err)
 		return
 	}
 	if through == 0 {
@@ -96,7 +91,7 @@ func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
 // nothing (404), nor does an event recorded after through_seq.
 func (s *Server) getEventDocument(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	raw, err := s.readableHistory(r, id)
+	raw, through, err := s.historyThrough(r, id)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -104,11 +99,6 @@ func (s *Server) getEventDocument(w http.ResponseWriter, r *http.Request) {
 	eventID, ok := strings.CutSuffix(r.PathValue("file"), ".pdf")
 	if !ok {
 		writeError(w, domain.NotFound("event_id", "%q: an event's document is read as {event_id}.pdf", r.PathValue("file")))
-		return
-	}
-	through, err := s.throughSeq(r)
-	if err != nil {
-		writeError(w, err)
 		return
 	}
 	i := slices.IndexFunc(raw, func(ev eventstore.RawEvent) bool { return ev.ID == eventID })
