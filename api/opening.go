@@ -31,11 +31,16 @@ func (o *Handoff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // must not restart it during a long first start), /readyz 503 "opening", and every other path
 // 503 with Retry-After, recording nothing.
 func opening(w http.ResponseWriter, r *http.Request) {
+	h := w.Header() // as guard sets them on the API's answers
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "frame-ancestors 'none'")
 	switch r.URL.Path {
 	case "/healthz":
 		writeJSON(w, http.StatusOK, map[string]any{"status": "opening"})
 	case "/readyz":
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "opening", "reason": "the ledger is opening: its store replays the stream"})
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "opening", "reason": "the ledger is opening: its store replays the stream (or, at a first start with --demo, the demo is written)"})
 	default:
 		w.Header().Set("Retry-After", "5")
 		writeError(w, &domain.Error{Kind: domain.KindUnavailable, Detail: "this attempt was not recorded: the ledger is opening and answers no request yet; " + retryNotFinal})

@@ -49,6 +49,9 @@ func TestAServerOpeningItsLedgerSaysSoUntilHandedTheAPI(t *testing.T) {
 			if code == 503 && c.path != "/readyz" && (h.Get("Retry-After") == "" || !strings.Contains(body["detail"].(string), "not recorded")) {
 				t.Fatalf("503 without Retry-After or without saying nothing was recorded: %v %v", h, body)
 			}
+			if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Content-Security-Policy") != "frame-ancestors 'none'" {
+				t.Fatalf("an answer while opening without the API's headers against sniffing and framing: %v", h)
+			}
 		})
 	}
 	mux := http.NewServeMux()
