@@ -70,10 +70,10 @@ func writeError(w http.ResponseWriter, err error) {
 	case errors.Is(err, eventstore.ErrStale):
 		de = &domain.Error{Kind: domain.KindStale, Field: "If-Match", Detail: "the employer changed since the version you read; read it again"}
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
-		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "the ledger did not answer in time; retry with the same Idempotency-Key"}
+		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "the ledger did not answer in time; retry (a write with the same Idempotency-Key)"}
 	case unavailable(err):
 		id := internalError(w, err)
-		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "the ledger's store is unavailable; retry with the same Idempotency-Key (request " + id + ")"}
+		de = &domain.Error{Kind: domain.KindUnavailable, Detail: "the ledger's store is unavailable; retry (a write with the same Idempotency-Key) (request " + id + ")"}
 	default:
 		// Not the client's error: its text (paths, addresses, internals) goes to the log only.
 		id := internalError(w, err)

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"os"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -101,9 +100,6 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	// A tokens file that cannot be read, or is malformed, is said at once, not after the ledger's
 	// replay and without making a ledger; its counties are checked once the ledger is open.
 	if *tokens != "" {
-		if _, err := os.Stat(*tokens); err != nil {
-			return fmt.Errorf("--tokens: %w", err)
-		}
 		if _, err := api.LoadTokens(*tokens, nil, nil); err != nil {
 			return fmt.Errorf("--tokens: %w", err)
 		}
