@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
@@ -435,7 +436,38 @@ func (b *builder) cell(r *record, field string) string {
 	if !ok || c >= len(r.cells) {
 		return ""
 	}
-	return strings.TrimSpace(r.cells[c])
+	v := strings.TrimSpace(r.cells[c])
+	switch field {
+	case "as_of", "declared_on", "effective_on", "found_on", "paid_on", "registered_on", "signed_on":
+		return civil(v, civilDate)
+	case "period":
+		return civil(v, civilMonth)
+	}
+	return v
+}
+
+// The ways a clerk's spreadsheet writes a date or a month besides YYYY-MM-DD and YYYY-MM: as a
+// Chinese Excel saves a date cell in a CSV (2006/9/1), or formats one (2006年9月1日), without
+// leading zeros, in full-width digits (normalised first).
+var (
+	civilDate  = regexp.MustCompile(`^(\d{4}) *[-/.年] *(\d{1,2}) *[-/.月] *(\d{1,2}) *日?$`)
+	civilMonth = regexp.MustCompile(`^(\d{4}) *[-/.年] *(\d{1,2}) *月?$`)
+)
+
+// civil is the parts re matches in v as YYYY-MM(-DD), or v as it is when re does not match (the
+// command's check then refuses it, naming the field). The date is checked there too: 2006/4/31
+// is refused as 2006-04-31.
+func civil(v string, re *regexp.Regexp) string {
+	m := re.FindStringSubmatch(norm.NFKC.String(v))
+	if m == nil {
+		return v
+	}
+	out := m[1]
+	for _, p := range m[2:] {
+		n, _ := strconv.Atoi(p) // one or two digits
+		out += fmt.Sprintf("-%02d", n)
+	}
+	return out
 }
 
 func (b *builder) column(field string) string {
@@ -526,8 +558,15 @@ func (b *builder) holder(code string) (string, error) {
 	return slot, err
 }
 
+// grouped is a number written with thousands separators (1,234,567): the only commas a number
+// may hold here; any other (a decimal comma, 1,5) leaves it refused, not read as another number.
+var grouped = regexp.MustCompile(`^-?\d{1,3}(,\d{3})+(\.\d+)?$`)
+
 func (b *builder) num(r *record, field string) domain.Number {
-	v := strings.ReplaceAll(b.cell(r, field), ",", "")
+	v := norm.NFKC.String(b.cell(r, field)) // full-width digits, as a Chinese input method types them
+	if grouped.MatchString(v) {
+		v = strings.ReplaceAll(v, ",", "")
+	}
 	if v == "" {
 		return ""
 	}

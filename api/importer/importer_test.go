@@ -16,6 +16,7 @@ import (
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
+	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
@@ -491,3 +492,110 @@ func TestColumnsNoFieldOfTheKindAreNamedInTheReport(t *testing.T) {
 		t.Errorf("imported %d, columns left aside %q; want 1 and the misspelt migrants and the amount", rep.Imported, rep.Ignored)
 	}
 }
+
+// A clerk's file writes dates and amounts as Chinese Excel and input methods do: they read as
+// they mean, and what could mean another number is refused, naming its column, not guessed.
+func TestDatesAndAmountsReadAsAClerksSpreadsheetWritesThem(t *testing.T) {
+	l := hundredPayers(t)
+	org := orgCode(5003)
+	rows := []struct {
+		date, amount string
+		paidOn       string // "" when refused
+		fen          domain.Fen
+		column       string
+	}{
+		{"2006-06-05", "100", "2006-06-05", 100, ""},
+		{"2006/6/6", "100", "2006-06-06", 100, ""},
+		{"2006年6月7日", "100", "2006-06-07", 100, ""},
+		{"２００６－０６－０８", "１００", "2006-06-08", 100, ""},
+		{"2006-6-9", `"1,234"`, "2006-06-09", 1234, ""},
+		{"2006-06-10", `"1,5"`, "", 0, "金额(分)"},
+		{"2006-06-11", `"12,34,5"`, "", 0, "金额(分)"},
+		{"2006/4/31", "100", "", 0, "缴费日期"},
+		{"06/12/2006", "100", "", 0, "缴费日期"},
+	}
+	file := "组织机构代码,缴费日期,金额(分),票据号\n"
+	for i, r := range rows {
+		file += fmt.Sprintf("%s,%s,%s,D%d\n", org, r.date, r.amount, i)
+	}
+	rep := load(t, l.Store, "payments.csv", []byte(file), importer.Options{})
+	rejected := map[int]string{}
+	for _, rj := range rep.Rejected {
+		rejected[rj.Row] = rj.Column
+	}
+	raw, err := l.Store.History(context.Background(), domain.EmployerIDForOrgCode(org))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paid := map[string]domain.PaymentReceived{}
+	for _, ev := range raw {
+		if p, ok := ev.Body.(domain.PaymentReceived); ok {
+			paid[p.ReceiptNo] = p
+		}
+	}
+	for i, r := range rows {
+		p, recorded := paid[fmt.Sprint("D", i)]
+		switch {
+		case r.paidOn == "" && (recorded || rejected[i+2] != r.column):
+			t.Errorf("%s, %s: recorded %v, refused in column %q; want refused in %q", r.date, r.amount, recorded, rejected[i+2], r.column)
+		case r.paidOn != "" && (!recorded || p.PaidOn.String() != r.paidOn || p.AmountFen != r.fen):
+			t.Errorf("%s, %s: recorded %v as %+v (refused: %q); want paid on %s, %d fen", r.date, r.amount, recorded, p, rejected[i+2], r.paidOn, r.fen)
+		}
+	}
+}
+
+// A date cell of a workbook reads as the date it holds, in Excel's default short date format
+// (the one a typed date takes) as in the formats a Chinese clerk picks.
+func TestAWorkbooksDateCellsReadAsTheirDates(t *testing.T) {
+	l := hundredPayers(t)
+	f := excelize.NewFile()
+	defer f.Close()
+	sheet := f.GetSheetName(0)
+	for col, h := range []string{"组织机构代码", "缴费日期", "金额(分)", "票据号"} {
+		cell, _ := excelize.CoordinatesToCellName(col+1, 1)
+		if err := f.SetCellValue(sheet, cell, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	formats := []excelize.Style{{NumFmt: 14}, {CustomNumFmt: ptr("yyyy/m/d")}, {CustomNumFmt: ptr(`yyyy"年"m"月"d"日"`)}, {CustomNumFmt: ptr("yyyy-mm-dd")}}
+	for i, st := range formats {
+		row := i + 2
+		style, err := f.NewStyle(&st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		day := time.Date(2006, 9, 1+i, 0, 0, 0, 0, time.UTC)
+		for col, v := range []any{orgCode(5004), day, 100, fmt.Sprint("X", i)} {
+			cell, _ := excelize.CoordinatesToCellName(col+1, row)
+			if err := f.SetCellValue(sheet, cell, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := f.SetCellStyle(sheet, fmt.Sprint("B", row), fmt.Sprint("B", row), style); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	rep := load(t, l.Store, "payments.xlsx", buf.Bytes(), importer.Options{})
+	if rep.Imported != len(formats) {
+		t.Fatalf("imported %d of %d date cells: %+v", rep.Imported, len(formats), rep.Rejected)
+	}
+	raw, err := l.Store.History(context.Background(), domain.EmployerIDForOrgCode(orgCode(5004)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var days []string
+	for _, ev := range raw {
+		if p, ok := ev.Body.(domain.PaymentReceived); ok {
+			days = append(days, p.PaidOn.String())
+		}
+	}
+	if strings.Join(days, " ") != "2006-09-01 2006-09-02 2006-09-03 2006-09-04" {
+		t.Fatalf("paid on %v, want 2006-09-01 to 2006-09-04", days)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
