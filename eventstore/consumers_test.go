@@ -23,17 +23,7 @@ func TestReadsOfTheStreamLeaveNoConsumerBehind(t *testing.T) {
 		mustExecute(t, l.Store, payment(emp.EmployerID, fmt.Sprint("C", k), 100))
 	}
 	ctx := context.Background()
-	stream, err := l.Store.JetStream().Stream(ctx, l.Store.Stream())
-	if err != nil {
-		t.Fatal(err)
-	}
-	consumers := func() int {
-		info, err := stream.Info(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return info.State.Consumers
-	}
+	consumers := consumerCount(t, l)
 	before := consumers() // the store's follower
 	stop := errors.New("enough")
 	for range 5 {
@@ -61,4 +51,20 @@ func TestReadsOfTheStreamLeaveNoConsumerBehind(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// consumerCount counts the consumers of l's stream on the server.
+func consumerCount(t *testing.T, l *storetest.Ledger) func() int {
+	t.Helper()
+	stream, err := l.Store.JetStream().Stream(context.Background(), l.Store.Stream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() int {
+		info, err := stream.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.State.Consumers
+	}
 }

@@ -211,17 +211,7 @@ func TestASubscriptionStoppedByItsHandlerInTheReplayEndsAndDeletesItsConsumer(t 
 		}
 	}
 	ctx := context.Background()
-	stream, err := l.Store.JetStream().Stream(ctx, l.Store.Stream())
-	if err != nil {
-		t.Fatal(err)
-	}
-	consumers := func() int {
-		info, err := stream.Info(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return info.State.Consumers
-	}
+	consumers := consumerCount(t, l)
 	before := consumers()
 	for _, stopAt := range []uint64{1, 2500} {
 		stop := errors.New("stop")
