@@ -216,5 +216,19 @@ func (d *droppingMessages) Drain() {
 	d.once.Do(d.drop)
 }
 
+// unknownYet reports a pull that met no responder while a read's consumer is new: on a cluster
+// the consumer is made on the stream's leader, and the node the client talks to learns of it a
+// moment later, so the read pulls again (pausing a little) until until.
+func unknownYet(ctx context.Context, err error, until time.Time) bool {
+	if !errors.Is(err, nats.ErrNoResponders) || time.Now().After(until) {
+		return false
+	}
+	pause(ctx, 20*time.Millisecond)
+	return ctx.Err() == nil
+}
+
+// noResponderWait bounds how long a read pulls again from a consumer not known yet (unknownYet).
+const noResponderWait = 5 * time.Second
+
 // followConsumerAttempt bounds one attempt to create a consumer.
 const followConsumerAttempt = 2 * time.Second

@@ -10,6 +10,7 @@ import (
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
+	"github.com/nats-io/nats.go"
 )
 
 // Reads of the stream that make consumers of their own (a subscription from a sequence, the
@@ -66,5 +67,45 @@ func consumerCount(t *testing.T, l *storetest.Ledger) func() int {
 			t.Fatal(err)
 		}
 		return info.State.Consumers
+	}
+}
+
+// On a cluster, a read's consumer is made on the stream's leader, and the node its client talks
+// to learns of it a moment later: a pull sent at once may meet no responder. The reads that
+// fetch from a consumer of their own pull again then, rather than fail the request (one in
+// forty failed in the second-replica probe).
+func TestReadsOfAClustersStreamMeetNoMissingResponder(t *testing.T) {
+	servers := storetest.StartCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var stores []*eventstore.Store
+	for _, s := range servers {
+		nc, err := nats.Connect(s.ClientURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		var st *eventstore.Store
+		storetest.CheckFor(t, 30*time.Second, 200*time.Millisecond, func() error {
+			var err error
+			st, err = eventstore.Open(ctx, nc, eventstore.Config{Replicas: 3, Timeout: 3 * time.Second})
+			return err
+		})
+		t.Cleanup(st.Close)
+		stores = append(stores, st)
+	}
+	emp := mustExecute(t, stores[0], register(orgCode(96), "360781"))
+	mustExecute(t, stores[0], payment(emp.EmployerID, "N1", 100))
+	for i := range 60 {
+		st := stores[i%len(stores)]
+		if err := st.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.SeqAt(ctx, time.Now().Add(-time.Hour)); err != nil {
+			t.Fatalf("read %d, the sequence at a time on node %d: %v", i, i%len(stores), err)
+		}
+		if _, err := st.ReferenceAt(ctx, st.Applied()); err != nil {
+			t.Fatalf("read %d, the reference data on node %d: %v", i, i%len(stores), err)
+		}
 	}
 }

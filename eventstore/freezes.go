@@ -167,6 +167,7 @@ func eachMessage(ctx context.Context, stream jetstream.Stream, filter string, f 
 	}
 	defer dropConsumer(stream, cons)
 	left := max(held, consumerPending(cons))
+	until := time.Now().Add(noResponderWait)
 	for left > 0 {
 		batch, err := cons.Fetch(int(min(left, 256)), jetstream.FetchMaxWait(30*time.Second))
 		if err != nil {
@@ -185,6 +186,9 @@ func eachMessage(ctx context.Context, stream jetstream.Stream, filter string, f 
 			}
 		}
 		if err := batch.Error(); err != nil {
+			if got == 0 && unknownYet(ctx, err, until) {
+				continue
+			}
 			return err
 		}
 		if got == 0 {

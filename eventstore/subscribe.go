@@ -333,19 +333,24 @@ func (s *Store) SeqAt(ctx context.Context, t time.Time) (uint64, error) {
 	if cons.CachedInfo().NumPending == 0 {
 		return last + 1, nil
 	}
-	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(10*time.Second))
-	if err != nil {
-		return 0, fmt.Errorf("sequence at %s: %w", t.Format(time.RFC3339), err)
-	}
-	if msg, ok := <-batch.Messages(); ok {
-		meta, err := msg.Metadata()
+	for until := time.Now().Add(noResponderWait); ; {
+		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(10*time.Second))
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("sequence at %s: %w", t.Format(time.RFC3339), err)
 		}
-		return meta.Sequence.Stream, nil
+		if msg, ok := <-batch.Messages(); ok {
+			meta, err := msg.Metadata()
+			if err != nil {
+				return 0, err
+			}
+			return meta.Sequence.Stream, nil
+		}
+		if err := batch.Error(); err != nil {
+			if unknownYet(ctx, err, until) {
+				continue
+			}
+			return 0, fmt.Errorf("sequence at %s: %w", t.Format(time.RFC3339), err)
+		}
+		return last + 1, nil
 	}
-	if err := batch.Error(); err != nil {
-		return 0, fmt.Errorf("sequence at %s: %w", t.Format(time.RFC3339), err)
-	}
-	return last + 1, nil
 }
