@@ -130,14 +130,10 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 		default:
 			e = cur // folded for this round alone
 		}
+		// As Execute answers: a retry of a recorded row by its key, any other row refused.
+		var unreadable error
 		if h := s.foldHead(s.sub.Employer + id); h.seq > e.Version {
-			err := s.unreadableLast(id, h.seq) // as Execute answers
-			s.mu.RUnlock()
-			for _, i := range idx {
-				out[i] = BulkResult{Err: err}
-			}
-			pending[id] = nil
-			continue
+			unreadable = s.unreadableLast(id, h.seq)
 		}
 		s.mu.RUnlock()
 		// Most commands make one event: room for that many, as many as a unit takes at most.
@@ -156,6 +152,11 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 				if usedKeys[k] {
 					break // the same key again: after this round's append it answers as a duplicate
 				}
+			}
+			if unreadable != nil {
+				out[i].Err = unreadable
+				taken++
+				continue
 			}
 			if bu.u.size() >= s.cfg.MaxBatch/2 {
 				break

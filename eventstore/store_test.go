@@ -302,11 +302,13 @@ func TestTamperedEventBreaksTheChainAtItsSequence(t *testing.T) {
 // A subject whose last message does not decode (published around the ledger, or damaged) takes
 // no write, alone or in a bulk round: the state stops short of the message, so each is refused at
 // once naming its sequence (not after losing every race to it for the retry budget), and nothing
-// is appended.
+// is appended. A retry of a write recorded before answers as it did, in both.
 func TestAWriteToASubjectEndingInAnUndecodableMessageIsRefusedAtOnce(t *testing.T) {
 	l := storetest.Start(t, eventstore.Config{})
 	emp := mustExecute(t, l.Store, register(orgCode(98), "360781"))
-	mustExecute(t, l.Store, payment(emp.EmployerID, "OK", 100))
+	recorded := payment(emp.EmployerID, "OK", 100)
+	recorded.IdempotencyKey, recorded.BodyHash = "ok-1", "b"
+	first := mustExecute(t, l.Store, recorded)
 	if _, err := l.Embedded.Conn.Request(eventstore.EmployerPrefix+emp.EmployerID, []byte("not json"), 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -323,8 +325,14 @@ func TestAWriteToASubjectEndingInAnUndecodableMessageIsRefusedAtOnce(t *testing.
 	}
 	_, err := l.Store.Execute(context.Background(), payment(emp.EmployerID, "AFTER", 100))
 	refused("a write", err)
-	res := l.Store.ExecuteBulk(context.Background(), []eventstore.Request{payment(emp.EmployerID, "BULK", 100)})
+	res := l.Store.ExecuteBulk(context.Background(), []eventstore.Request{payment(emp.EmployerID, "BULK", 100), recorded})
 	refused("a bulk round's write", res[0].Err)
+	if again, err := l.Store.Execute(context.Background(), recorded); err != nil || !again.Duplicate || again.Seq != first.Seq {
+		t.Errorf("a retry of a recorded write: %+v, %v; want its first answer, a duplicate", again, err)
+	}
+	if r := res[1]; r.Err != nil || !r.Duplicate || r.Seq != first.Seq {
+		t.Errorf("a bulk round's retry of a recorded write: %+v, %v; want its first answer, a duplicate", r.Result, r.Err)
+	}
 	if n := l.MessageCount(t); n != damaged {
 		t.Fatalf("the stream holds %d messages after the refusals, %d before", n, damaged)
 	}
