@@ -172,15 +172,22 @@ func orderedConsumer(ctx context.Context, stream jetstream.Stream, log *slog.Log
 // stays until its inactivity threshold (5 minutes), and reads of the stream a few a second pile
 // up to the server's limit of consumers, which then refuses every new one (a replica's follower
 // at its restart too). A reader stops its messages first: an ordered consumer whose server-side
-// consumer goes away under it makes another.
+// consumer goes away under it makes another. The delete is sent in the background: a request
+// does not wait for it.
 func dropConsumer(stream jetstream.Stream, cons jetstream.Consumer) {
-	info := cons.CachedInfo()
-	if info == nil {
-		return
+	if info := cons.CachedInfo(); info != nil {
+		deleteConsumer(stream, info.Name)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), dropConsumerTimeout)
-	defer cancel()
-	_ = stream.DeleteConsumer(ctx, info.Name) // if it fails, the inactivity threshold still ends it
+}
+
+// deleteConsumer deletes the consumer name of stream in the background; if the delete fails,
+// the consumer's inactivity threshold still ends it.
+func deleteConsumer(stream jetstream.Stream, name string) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), dropConsumerTimeout)
+		defer cancel()
+		_ = stream.DeleteConsumer(ctx, name)
+	}()
 }
 
 const dropConsumerTimeout = 5 * time.Second
@@ -223,7 +230,9 @@ func unknownYet(ctx context.Context, err error, until time.Time) bool {
 	if !errors.Is(err, nats.ErrNoResponders) || time.Now().After(until) {
 		return false
 	}
-	pause(ctx, 20*time.Millisecond)
+	// Each pull from an ordered consumer makes it again on the server: a few tries, not a
+	// consumer every few milliseconds.
+	pause(ctx, 100*time.Millisecond)
 	return ctx.Err() == nil
 }
 

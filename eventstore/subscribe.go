@@ -113,9 +113,7 @@ func (s *Store) subscribeOwn(ctx context.Context, from uint64, handle func(domai
 	// ownInactive (see dropConsumer).
 	defer func() {
 		c.conn.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), dropConsumerTimeout)
-		defer cancel()
-		_ = s.stream.DeleteConsumer(ctx, c.consumer)
+		deleteConsumer(s.stream, c.consumer)
 	}()
 	type decoded struct {
 		evs  []domain.Event
