@@ -223,6 +223,18 @@ func TestADocumentThroughASequenceAnotherReplicaAppendedHoldsIt(t *testing.T) {
 			}
 		}
 	}
+	// An employer registered through the other replica: its access is decided once it is here.
+	for i := range 20 {
+		res, err := other.Execute(ctx, eventstore.Request{Create: true, Today: today, Actor: "replica-b", Command: &domain.RegisterEmployer{
+			Name: fmt.Sprintf("单位%d", i), County: "360702", OrgCode: orgCode(78200000 + i), Kind: "enterprise", RiskClass: "1", RegisteredOn: "2006-04-03"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := empPath(res.EmployerID, "statement.pdf") + fmt.Sprintf("?from=2006-06-01&to=2006-06-30&through_seq=%d", res.Seq)
+		if code, seq := get(path); code != 200 || seq != fmt.Sprint(res.Seq) {
+			t.Fatalf("%s, registered by another replica at %d: %d, X-Ledger-Seq %s; want 200 through it", path, res.Seq, code, seq)
+		}
+	}
 }
 
 // TestAWriteRightAfterARegistrationThroughAnotherReplicaIsRecorded: a payment sent here just

@@ -153,24 +153,19 @@ func (s *Server) readableHistory(r *http.Request, id string) ([]eventstore.RawEv
 	return raw, s.mayRead(r, id, eventstore.Fold(id, raw, math.MaxUint64))
 }
 
-// historyThrough is readableHistory after ?min_seq= (waitStore), and ?through_seq= (0 when not
-// given): a sequence the store had not applied at the read is waited for (throughSeq) and the
-// events read again, so that a replica behind the one that answered a write prints through it
-// what that one prints, not an older document under the sequence asked for.
+// historyThrough is readableHistory once the store holds ?min_seq= (waitStore) and ?through_seq=
+// (throughSeq; 0 when not given): a replica behind the one that answered a write prints through
+// it what that one prints, not an older document under the sequence asked for, and the access is
+// decided on the events read (an employer registered or transferred there just before).
 func (s *Server) historyThrough(r *http.Request, id string) ([]eventstore.RawEvent, uint64, error) {
 	if err := s.waitStore(r); err != nil {
 		return nil, 0, err
 	}
-	applied := s.cfg.Store.Applied()
-	raw, err := s.readableHistory(r, id)
+	through, err := s.throughSeq(r)
 	if err != nil {
 		return nil, 0, err
 	}
-	through, err := s.throughSeq(r)
-	if err != nil || through <= applied {
-		return raw, through, err
-	}
-	raw, err = s.cfg.Store.History(r.Context(), id)
+	raw, err := s.readableHistory(r, id)
 	return raw, through, err
 }
 
