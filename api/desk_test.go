@@ -192,6 +192,10 @@ func TestDeskInChromium(t *testing.T) {
 	if got := e.count(); got != before+1 {
 		t.Errorf("a submission retried after a lost answer appended %d messages, want 1", got-before)
 	}
+	// The refusals before it are gone from the form, its error status too (pages and scripts read it).
+	if got := eval[string](t, ctx, `document.querySelector('form[data-form="payment"]').dataset.errorStatus || ''`); got != "" {
+		t.Errorf("a recorded submission's form still says error status %q", got)
+	}
 
 	// The clerk of another county: the search finds nothing, the payer's page is refused.
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`sessionStorage.setItem('kuozheng-token', '`+tokClerkB+`')`))

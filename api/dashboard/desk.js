@@ -229,6 +229,7 @@ function clearErrors(formEl) {
   if (unsure) unsure.hidden = true;
   for (const c of formEl.querySelectorAll('[aria-invalid]')) c.removeAttribute('aria-invalid');
   formEl.dataset.errorField = '';
+  formEl.dataset.errorStatus = '';
 }
 
 // showProblem puts the API's error beside its field (or at the form's head) and focuses it.
