@@ -512,6 +512,8 @@ func TestDatesAndAmountsReadAsAClerksSpreadsheetWritesThem(t *testing.T) {
 		{"2006-06-10", `"1,5"`, "", 0, "金额(分)"},
 		{"2006-06-11", `"12,34,5"`, "", 0, "金额(分)"},
 		{"2006/4/31", "100", "", 0, "缴费日期"},
+		{"2006-06-12", `"0,500"`, "", 0, "金额(分)"},
+		{"06-13-06", "100", "", 0, "缴费日期"}, // a workbook's short date as its reader writes it: not in a CSV
 		{"06/12/2006", "100", "", 0, "缴费日期"},
 	}
 	file := "组织机构代码,缴费日期,金额(分),票据号\n"
@@ -578,6 +580,13 @@ func TestAWorkbooksDateCellsReadAsTheirDates(t *testing.T) {
 	var buf bytes.Buffer
 	if err := f.Write(&buf); err != nil {
 		t.Fatal(err)
+	}
+	// The reader writes the default short date as it always did (mm-dd-yy), read as a date only in
+	// a date column: a row's key digests its cells as read, so a workbook imported before keeps its
+	// keys, a date in a column left aside too.
+	tb := open(t, "payments.xlsx", buf.Bytes())
+	if row, _, err := tb.Next(); err != nil || row[1] != "09-01-06" {
+		t.Fatalf("the default short date cell reads %q (%v), want 09-01-06 as before", row, err)
 	}
 	rep := load(t, l.Store, "payments.xlsx", buf.Bytes(), importer.Options{})
 	if rep.Imported != len(formats) {

@@ -13,3 +13,29 @@ func TestEveryKindReadsTheColumnsItRequires(t *testing.T) {
 		}
 	}
 }
+
+// A month or a date as a clerk's file writes it reads as YYYY-MM(-DD); what could be another
+// month is left as it is, for the check to refuse naming its column.
+func TestMonthsAndDatesReadAsAClerkWritesThem(t *testing.T) {
+	for _, c := range []struct {
+		in, month, date string
+	}{
+		{"2006/9", "2006-09", "2006/9"},
+		{"2006年10月", "2006-10", "2006年10月"},
+		{"2006.1", "2006.1", "2006.1"}, // 2006.10 typed into a cell: the number 2006.1
+		{"2006.10.5", "2006.10.5", "2006-10-05"},
+		{"２００６－０９－０１", "２００６－０９－０１", "2006-09-01"},
+	} {
+		if got := civil(c.in, civilMonth); got != c.month {
+			t.Errorf("month %q reads %q, want %q", c.in, got, c.month)
+		}
+		if got := civil(c.in, civilDate); got != c.date {
+			t.Errorf("date %q reads %q, want %q", c.in, got, c.date)
+		}
+	}
+	for in, want := range map[string]string{"09-01-06": "2006-09-01", "12-31-99": "1999-12-31", "01-02-90": "1990-01-02"} {
+		if got := excelShortDate(shortDate.FindStringSubmatch(in)); got != want {
+			t.Errorf("Excel's short date %q reads %q, want %q", in, got, want)
+		}
+	}
+}

@@ -60,10 +60,7 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 		}
 		rows = max(rows, sc.rows-1)
 	}
-	// A date cell in Excel's default short date format (built-in 14, 2006/9/1 in a Chinese
-	// Excel) reads as YYYY-MM-DD, not in the en-US form the library otherwise writes it in.
-	f, err := excelize.OpenReader(io.NewSectionReader(ra, 0, n), excelize.Options{UnzipSizeLimit: MaxUncompressedBytes, UnzipXMLSizeLimit: streamAbove,
-		ShortDatePattern: "yyyy-mm-dd"})
+	f, err := excelize.OpenReader(io.NewSectionReader(ra, 0, n), excelize.Options{UnzipSizeLimit: MaxUncompressedBytes, UnzipXMLSizeLimit: streamAbove})
 	if err != nil {
 		if f != nil {
 			f.Close()
