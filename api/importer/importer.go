@@ -134,7 +134,7 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 		}
 	}
 	rep := &Report{Kind: kind, Encoding: t.Encoding, Rejected: []Reject{}, Ignored: ignored(t.Header, kind)}
-	b := &builder{ctx: ctx, header: t.Header, cols: cols, kind: kind, ref: store.Reference(), opt: opt, store: store, xlsx: t.Encoding == "xlsx",
+	b := &builder{ctx: ctx, header: t.Header, cols: cols, kind: kind, ref: store.Reference(), opt: opt, store: store,
 		declared: map[uint64]begun{}, seed: maphash.MakeSeed()}
 	batches, stop := make(chan checkedBatch), make(chan struct{})
 	go b.readBatches(t, batches, stop)
@@ -415,7 +415,6 @@ type builder struct {
 	// without some of its lines would drop them.
 	declared map[uint64]begun
 	seed     maphash.Seed
-	xlsx     bool // the file is a workbook (shortDate)
 }
 
 // begun is a declaration an import began: the line of its first row, and of a row of it that
@@ -440,30 +439,11 @@ func (b *builder) cell(r *record, field string) string {
 	v := strings.TrimSpace(r.cells[c])
 	switch field {
 	case "as_of", "declared_on", "effective_on", "found_on", "paid_on", "registered_on", "signed_on":
-		if m := shortDate.FindStringSubmatch(v); m != nil && b.xlsx {
-			return excelShortDate(m)
-		}
 		return civil(v, civilDate)
 	case "period":
 		return civil(v, civilMonth)
 	}
 	return v
-}
-
-// shortDate is how the workbook reader writes a cell in Excel's default short date format
-// (built-in format 14, which a typed date takes; 2006/9/1 in a Chinese Excel): mm-dd-yy. The
-// reader is left to write it so, and read here, because a row's idempotency key digests its
-// cells as read: written otherwise, the rows of a file imported before would be new rows.
-var shortDate = regexp.MustCompile(`^(\d{2})-(\d{2})-(\d{2})$`)
-
-// excelShortDate is a shortDate match as YYYY-MM-DD: years 90–99 are 1990–1999, the rest 2000–2089
-// (the ledger's dates begin in 1990).
-func excelShortDate(m []string) string {
-	century := "20"
-	if m[3] >= "90" {
-		century = "19"
-	}
-	return century + m[3] + "-" + m[1] + "-" + m[2]
 }
 
 // The ways a clerk's spreadsheet writes a date or a month besides YYYY-MM-DD and YYYY-MM: as a

@@ -513,7 +513,7 @@ func TestDatesAndAmountsReadAsAClerksSpreadsheetWritesThem(t *testing.T) {
 		{"2006-06-11", `"12,34,5"`, "", 0, "金额(分)"},
 		{"2006/4/31", "100", "", 0, "缴费日期"},
 		{"2006-06-12", `"0,500"`, "", 0, "金额(分)"},
-		{"06-13-06", "100", "", 0, "缴费日期"}, // a workbook's short date as its reader writes it: not in a CSV
+		{"06-13-06", "100", "", 0, "缴费日期"}, // which of day, month and year? (a workbook's short date reads so too)
 		{"06/12/2006", "100", "", 0, "缴费日期"},
 	}
 	file := "组织机构代码,缴费日期,金额(分),票据号\n"
@@ -546,8 +546,10 @@ func TestDatesAndAmountsReadAsAClerksSpreadsheetWritesThem(t *testing.T) {
 	}
 }
 
-// A date cell of a workbook reads as the date it holds, in Excel's default short date format
-// (the one a typed date takes) as in the formats a Chinese clerk picks.
+// A date cell of a workbook reads as the date it holds when its format shows one of the forms
+// dates are read in. Excel's default short date (built-in format 14) the workbook reader writes
+// as mm-dd-yy, which says nothing of the cell (a text typed so, a dd-mm-yy format read the same):
+// it is refused, as before, rather than read as another day.
 func TestAWorkbooksDateCellsReadAsTheirDates(t *testing.T) {
 	l := hundredPayers(t)
 	f := excelize.NewFile()
@@ -581,16 +583,15 @@ func TestAWorkbooksDateCellsReadAsTheirDates(t *testing.T) {
 	if err := f.Write(&buf); err != nil {
 		t.Fatal(err)
 	}
-	// The reader writes the default short date as it always did (mm-dd-yy), read as a date only in
-	// a date column: a row's key digests its cells as read, so a workbook imported before keeps its
-	// keys, a date in a column left aside too.
+	// The reader writes cells as it always did: a row's key digests its cells as read, so a
+	// workbook imported before keeps its keys, a date in a column left aside too.
 	tb := open(t, "payments.xlsx", buf.Bytes())
 	if row, _, err := tb.Next(); err != nil || row[1] != "09-01-06" {
 		t.Fatalf("the default short date cell reads %q (%v), want 09-01-06 as before", row, err)
 	}
 	rep := load(t, l.Store, "payments.xlsx", buf.Bytes(), importer.Options{})
-	if rep.Imported != len(formats) {
-		t.Fatalf("imported %d of %d date cells: %+v", rep.Imported, len(formats), rep.Rejected)
+	if rep.Imported != len(formats)-1 || len(rep.Rejected) != 1 || rep.Rejected[0].Row != 2 || rep.Rejected[0].Column != "缴费日期" {
+		t.Fatalf("imported %d of %d date cells, refused %+v; want all but the default short date's (row 2)", rep.Imported, len(formats), rep.Rejected)
 	}
 	raw, err := l.Store.History(context.Background(), domain.EmployerIDForOrgCode(orgCode(5004)))
 	if err != nil {
@@ -602,8 +603,8 @@ func TestAWorkbooksDateCellsReadAsTheirDates(t *testing.T) {
 			days = append(days, p.PaidOn.String())
 		}
 	}
-	if strings.Join(days, " ") != "2006-09-01 2006-09-02 2006-09-03 2006-09-04" {
-		t.Fatalf("paid on %v, want 2006-09-01 to 2006-09-04", days)
+	if strings.Join(days, " ") != "2006-09-02 2006-09-03 2006-09-04" {
+		t.Fatalf("paid on %v, want 2006-09-02 to 2006-09-04", days)
 	}
 }
 
