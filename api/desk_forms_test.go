@@ -87,6 +87,8 @@ func TestDeskRegistersAndAssessesInChromium(t *testing.T) {
 	fill(t, ctx, "transfer", map[string]string{"on": "2006-05-02", "county": "360721"})
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('form[data-form="transfer"] button[type=submit]').click()`))
 	seq = waitWritten(t, ctx, 6)
+	// The payer left the clerk's county: the page says where it went, not only that it may not be read.
+	poll(t, ctx, 10*time.Second, `document.getElementById('employer-error').textContent.startsWith('已转移至 360721')`)
 	var moved struct {
 		County string             `json:"county"`
 		Lines  []domain.LineState `json:"lines"`

@@ -17,7 +17,8 @@ import { draftName, drop, keep, restore } from './drafts.js';
 import { forget, forgetAnswer, keyFor, settled } from './keys.js';
 import { kz, S } from './state.js';
 
-kz.desk = { submits: 0, written: [] }; // what a test (or a curious clerk) may look at
+// written: the submissions recorded; moved: the county each payer this page transferred went to.
+kz.desk = { submits: 0, written: [], moved: {} }; // what a test (or a curious clerk) may look at
 
 let uid = 0;
 
@@ -371,6 +372,7 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
       const w = r.data || {};
       recorded = true;
       kz.desk.written.push({ form: spec.key, key, seq: w.seq, duplicate: !!w.duplicate });
+      if (spec.key === 'transfer') kz.desk.moved[employerId] = JSON.parse(text).county;
       formEl.dataset.lastSeq = String(w.seq || '');
       status.textContent = (w.duplicate ? '已记录（重复提交未再记录） already recorded' : '已记录 recorded') + ' · seq ' + w.seq + ' · v' + w.version;
       if (w.pdf) {

@@ -333,7 +333,11 @@ async function load(minSeq) {
   $('#desk-employer').dataset.employer = '';
   deskOf = null;
   for (const sel of ['#employer-facts', '#employer-totals', '#employer-lines tbody', '#history tbody']) $(sel).replaceChildren();
-  const msg = e instanceof ApiError && e.status === 403 ? '无权查看此单位 not allowed to read this employer'
+  // A payer this page just transferred out of the clerk's counties is refused as any other: say where it went.
+  const moved = kz.desk && kz.desk.moved && kz.desk.moved[id];
+  const where = moved && (countyName(moved) === moved ? moved : moved + ' ' + countyName(moved));
+  const msg = e instanceof ApiError && e.status === 403 && moved ? `已转移至 ${where}，不在您的辖区 moved to ${moved}: not among your counties`
+    : e instanceof ApiError && e.status === 403 ? '无权查看此单位 not allowed to read this employer'
     : e instanceof ApiError && e.status === 404 ? '无此单位 no such employer' : '无法加载 could not load: ' + (e && e.message);
   // The heading names what was asked for; the refusal is said apart from it, and read out.
   $('#employer-name').replaceChildren('单位 Employer ', el('small', { class: 'mono' }, id));
