@@ -248,6 +248,10 @@ func TestDeskDraftAfterReloadInChromium(t *testing.T) {
 	}
 
 	reloaded()
+	// The desk opens on a form a draft waits in (the menu's first of them), not on the menu's first.
+	if got := eval[string](t, ctx, `document.getElementById('desk-employer').dataset.form`); got != "declaration" {
+		t.Errorf("after a reload the desk shows the %q form, want the declaration its draft waits in", got)
+	}
 	openForm(t, ctx, "payment")
 	got := eval[[]string](t, ctx, `['paid_on', 'amount_fen', 'receipt_no'].map(p => `+paymentForm+`.querySelector('[data-path="' + p + '"]').value).concat([`+paymentForm+`.dataset.key || ''])`)
 	if want := []string{"2006-12-10", "50000", "D-1", firstKey}; !slices.Equal(got, want) {

@@ -13,7 +13,7 @@ import { headerText, offer } from './documents.js';
 import { $, bi, el, halfWidth } from './dom.js';
 import { formsFor } from './deskforms.js';
 import { fmtYuan } from './format.js';
-import { draftName, drop, keep, restore } from './drafts.js';
+import { draftName, drop, keep, kept, restore } from './drafts.js';
 import { forget, forgetAnswer, keyFor, settled } from './keys.js';
 import { kz, S } from './state.js';
 
@@ -406,7 +406,8 @@ export function drawDesk(box, scope, employerId, onWritten, reload) {
   const forms = formsFor(S.principal, scope);
   const listed = forms.filter(f => !f.opened);
   const area = el('div', { class: 'desk-area' });
-  let current = listed[0]; // the menu's form last chosen
+  // The menu's form last chosen: at first, after a reload, the first one a draft waits in.
+  let current = listed.find(spec => kept(draftName(employerId, spec.key))) || listed[0];
   // The menu's forms are drawn once: one half filled, or waiting on a lost answer's key, is as
   // the clerk left it after a look at another form. A form opened with a preset is drawn anew.
   const drawn = new Map();

@@ -27,6 +27,11 @@ export function keep(formEl, name) {
   }
 }
 
+// kept reports whether a draft is kept under name.
+export function kept(name) {
+  try { return sessionStorage.getItem(name) !== null; } catch (e) { return false; }
+}
+
 // drop forgets the draft under name.
 export function drop(name) {
   try { sessionStorage.removeItem(name); } catch (e) { /* nothing kept to drop */ }
