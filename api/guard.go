@@ -24,13 +24,7 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		writeError(w, forbidden("cross-site writes are refused (Origin %q)", r.Header.Get("Origin")))
 	}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		if h.Get("Content-Security-Policy") == "" {
-			h.Set("Content-Security-Policy", "frame-ancestors 'none'")
-		}
+		protect(w.Header())
 		id := r.Header.Get("X-Request-Id")
 		if err := checkRequestID(id); err != nil {
 			writeError(w, err)
@@ -40,7 +34,7 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			id = uuid.NewString()
 			r.Header.Set("X-Request-Id", id) // the events it writes carry it too, as a client's would
 		}
-		h.Set("X-Request-Id", id)
+		w.Header().Set("X-Request-Id", id)
 		gw := &guardWriter{ResponseWriter: w, id: id}
 		defer func() {
 			if gw.internal != nil {
@@ -57,6 +51,17 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		cop.Handler(next).ServeHTTP(gw, r)
 
 	})
+}
+
+// protect sets the headers that keep an answer from being sniffed or framed (a page that set its
+// own Content-Security-Policy keeps it).
+func protect(h http.Header) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	if h.Get("Content-Security-Policy") == "" {
+		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
+	}
 }
 
 // checkRequestID accepts an empty id or up to MaxRequestID printable ASCII characters.

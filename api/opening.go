@@ -7,7 +7,8 @@ import (
 	"github.com/kuozheng/kuozheng/domain"
 )
 
-// Handoff serves Opening until Serve is given the API's handler, and that handler from then on.
+// Handoff answers as a server whose ledger is opening until Serve is given the API's handler, and
+// with that handler from then on.
 // It lets a server take its address before the ledger opens (a first start replays for minutes
 // on a large ledger): an address in use then fails at once, and clients meanwhile get an answer
 // saying the server is opening, not a refused or hanging connection.
@@ -18,7 +19,7 @@ type Handoff struct {
 // Serve has every request from now on answered by h.
 func (o *Handoff) Serve(h http.Handler) { o.h.Store(&h) }
 
-// ServeHTTP answers r with the handler given to Serve, or as Opening until then.
+// ServeHTTP answers r with the handler given to Serve, or as opening until then.
 func (o *Handoff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h := o.h.Load(); h != nil {
 		(*h).ServeHTTP(w, r)
@@ -31,11 +32,7 @@ func (o *Handoff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // must not restart it during a long first start), /readyz 503 "opening", and every other path
 // 503 with Retry-After, recording nothing.
 func opening(w http.ResponseWriter, r *http.Request) {
-	h := w.Header() // as guard sets them on the API's answers
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", "frame-ancestors 'none'")
+	protect(w.Header()) // as guard does for the API's answers
 	switch r.URL.Path {
 	case "/healthz":
 		writeJSON(w, http.StatusOK, map[string]any{"status": "opening"})

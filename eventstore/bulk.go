@@ -131,10 +131,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 			e = cur // folded for this round alone
 		}
 		// As Execute answers: a retry of a recorded row by its key, any other row refused.
-		var unreadable error
-		if h := s.foldHead(s.sub.Employer + id); h.seq > e.Version {
-			unreadable = s.unreadableLast(id, h.seq)
-		}
+		unreadable := s.unreadableLast(id, e)
 		s.mu.RUnlock()
 		// Most commands make one event: room for that many, as many as a unit takes at most.
 		room := min(len(idx), s.cfg.MaxBatch/2)

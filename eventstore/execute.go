@@ -336,8 +336,8 @@ func (s *Store) decide(ctx context.Context, id string, req Request, key, slot, h
 	if e == nil {
 		e = &domain.Employer{}
 	}
-	if h := s.foldHead(s.sub.Employer + id); h.seq > e.Version {
-		return nil, nil, s.unreadableLast(id, h.seq)
+	if err := s.unreadableLast(id, e); err != nil {
+		return nil, nil, err
 	}
 	ref := s.ref
 	payloads, err := decideOn(e, id, req, &ref, evs)

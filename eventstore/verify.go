@@ -109,11 +109,16 @@ func (s *Store) keyIndexDamaged(err error) error {
 		Detail: "not recorded: the ledger's index of idempotency keys is damaged where this key would be, so it cannot tell whether the key was used; an administrator must stop the server and remove its store folder, which makes the index again"}
 }
 
-// unreadableLast is the error of a write to employer id whose subject ends with messages the store
-// could not fold (they do not decode), the last at seq: the write would be decided on a state
-// short of them, and its append, expecting the subject to end at the state's last event, would
-// lose every race to them until its budget ran out. Nothing is appended.
-func (s *Store) unreadableLast(id string, seq uint64) error {
+// unreadableLast is the error of a write to employer id, of state e, when its subject ends with
+// messages the store could not fold (they do not decode), the last at seq; nil when it does not.
+// The write would be decided on a state short of them, and its append, expecting the subject to
+// end at the state's last event, would lose every race to them until its budget ran out. Nothing
+// is appended. The caller holds s.mu.
+func (s *Store) unreadableLast(id string, e *domain.Employer) error {
+	seq := s.foldHead(s.sub.Employer + id).seq
+	if seq <= e.Version {
+		return nil
+	}
 	why := "it does not decode"
 	if b, ok := s.breaks[id]; ok {
 		why = fmt.Sprintf("the chain breaks at sequence %d: %s", b.Seq, b.Reason)
