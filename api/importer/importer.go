@@ -72,6 +72,7 @@ type record struct {
 	n     int // its place among the file's rows besides the header, from 0
 	line  int // its line number in the file
 	cells []string
+	keyed []string // the cells its key digests (Table.Keyed)
 }
 
 // row is one command built from one or more records.
@@ -312,7 +313,7 @@ func (b *builder) read(t *Table, n int) ([]*record, error) {
 		for _, c := range cells {
 			held += len(c)
 		}
-		recs = append(recs, &record{n: n + len(recs), line: line, cells: cells})
+		recs = append(recs, &record{n: n + len(recs), line: line, cells: cells, keyed: t.Keyed(cells)})
 	}
 	return recs, nil
 }
@@ -520,7 +521,7 @@ func (b *builder) key(recs []*record) (string, string) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00", b.kind)
 	for _, r := range recs {
-		fmt.Fprintf(h, "%d\x00%s\x1e", r.line, strings.Join(r.cells, "\x1f"))
+		fmt.Fprintf(h, "%d\x00%s\x1e", r.line, strings.Join(r.keyed, "\x1f"))
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	return "import:" + sum, sum

@@ -547,9 +547,11 @@ func TestDatesAndAmountsReadAsAClerksSpreadsheetWritesThem(t *testing.T) {
 }
 
 // A date cell of a workbook reads as the date it holds when its format shows one of the forms
-// dates are read in. Excel's default short date (built-in format 14) the workbook reader writes
-// as mm-dd-yy, which says nothing of the cell (a text typed so, a dd-mm-yy format read the same):
-// it is refused, as before, rather than read as another day.
+// dates are read in, and in Excel's default short date (built-in format 14, what a typed date
+// takes), which the workbook reader writes as mm-dd-yy: such a cell, or one formatted dd-mm-yy or
+// yy-mm-dd, is taken for the day number it holds. A text typed 09-01-06 says nothing of which day
+// it is and is refused. A row's key still digests the short date as the reader writes it, so that a workbook
+// imported before keeps its keys, a date in a column left aside too.
 func TestAWorkbooksDateCellsReadAsTheirDates(t *testing.T) {
 	l := hundredPayers(t)
 	f := excelize.NewFile()
@@ -561,19 +563,36 @@ func TestAWorkbooksDateCellsReadAsTheirDates(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	formats := []excelize.Style{{NumFmt: 14}, {CustomNumFmt: ptr("yyyy/m/d")}, {CustomNumFmt: ptr(`yyyy"年"m"月"d"日"`)}, {CustomNumFmt: ptr("yyyy-mm-dd")}}
-	for i, st := range formats {
+	cases := []struct {
+		style *excelize.Style // nil: the date typed as text
+		value any
+		paid  string // "": refused in 缴费日期
+	}{
+		{&excelize.Style{NumFmt: 14}, time.Date(2006, 9, 1, 0, 0, 0, 0, time.UTC), "2006-09-01"},
+		{&excelize.Style{CustomNumFmt: ptr("yyyy/m/d")}, time.Date(2006, 9, 2, 0, 0, 0, 0, time.UTC), "2006-09-02"},
+		{&excelize.Style{CustomNumFmt: ptr(`yyyy"年"m"月"d"日"`)}, time.Date(2006, 9, 3, 0, 0, 0, 0, time.UTC), "2006-09-03"},
+		{&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd")}, time.Date(2006, 9, 4, 0, 0, 0, 0, time.UTC), "2006-09-04"},
+		{&excelize.Style{NumFmt: 14}, time.Date(2006, 12, 31, 15, 0, 0, 0, time.UTC), "2006-12-31"},
+		{&excelize.Style{CustomNumFmt: ptr("dd-mm-yy")}, time.Date(2006, 9, 5, 0, 0, 0, 0, time.UTC), "2006-09-05"},
+		{&excelize.Style{CustomNumFmt: ptr("yy-mm-dd")}, time.Date(2006, 9, 6, 0, 0, 0, 0, time.UTC), "2006-09-06"},
+		{&excelize.Style{CustomNumFmt: ptr("00-00-00")}, 38961, ""}, // the day number of 2006-09-01, not shown as a date
+		{nil, "09-06-06", ""},
+		{&excelize.Style{NumFmt: 14}, "09-07-06", ""}, // a text cell formatted as a date is still text
+	}
+	for i, c := range cases {
 		row := i + 2
-		style, err := f.NewStyle(&st)
-		if err != nil {
-			t.Fatal(err)
-		}
-		day := time.Date(2006, 9, 1+i, 0, 0, 0, 0, time.UTC)
-		for col, v := range []any{orgCode(5004), day, 100, fmt.Sprint("X", i)} {
+		for col, v := range []any{orgCode(5004), c.value, 100, fmt.Sprint("X", i)} {
 			cell, _ := excelize.CoordinatesToCellName(col+1, row)
 			if err := f.SetCellValue(sheet, cell, v); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if c.style == nil {
+			continue
+		}
+		style, err := f.NewStyle(c.style)
+		if err != nil {
+			t.Fatal(err)
 		}
 		if err := f.SetCellStyle(sheet, fmt.Sprint("B", row), fmt.Sprint("B", row), style); err != nil {
 			t.Fatal(err)
@@ -583,28 +602,82 @@ func TestAWorkbooksDateCellsReadAsTheirDates(t *testing.T) {
 	if err := f.Write(&buf); err != nil {
 		t.Fatal(err)
 	}
-	// The reader writes cells as it always did: a row's key digests its cells as read, so a
-	// workbook imported before keeps its keys, a date in a column left aside too.
 	tb := open(t, "payments.xlsx", buf.Bytes())
-	if row, _, err := tb.Next(); err != nil || row[1] != "09-01-06" {
-		t.Fatalf("the default short date cell reads %q (%v), want 09-01-06 as before", row, err)
+	row, _, err := tb.Next()
+	if err != nil || row[1] != "2006-09-01" || tb.Keyed(row)[1] != "09-01-06" || row[0] != tb.Keyed(row)[0] {
+		t.Fatalf("the default short date cell reads %q, keyed as %q (%v); want 2006-09-01, keyed 09-01-06 as before", row, tb.Keyed(row), err)
+	}
+	if row, _, err := tb.Next(); err != nil || row[1] != "2006/9/2" || tb.Keyed(row)[1] != "2006/9/2" {
+		t.Fatalf("a yyyy/m/d cell reads %q, keyed as %q (%v); want 2006/9/2 both", row, tb.Keyed(row), err)
 	}
 	rep := load(t, l.Store, "payments.xlsx", buf.Bytes(), importer.Options{})
-	if rep.Imported != len(formats)-1 || len(rep.Rejected) != 1 || rep.Rejected[0].Row != 2 || rep.Rejected[0].Column != "缴费日期" {
-		t.Fatalf("imported %d of %d date cells, refused %+v; want all but the default short date's (row 2)", rep.Imported, len(formats), rep.Rejected)
+	refused := map[int]string{}
+	for _, r := range rep.Rejected {
+		refused[r.Row] = r.Column
 	}
 	raw, err := l.Store.History(context.Background(), domain.EmployerIDForOrgCode(orgCode(5004)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var days []string
+	paid := map[string]string{}
 	for _, ev := range raw {
 		if p, ok := ev.Body.(domain.PaymentReceived); ok {
-			days = append(days, p.PaidOn.String())
+			paid[p.ReceiptNo] = p.PaidOn.String()
 		}
 	}
-	if strings.Join(days, " ") != "2006-09-02 2006-09-03 2006-09-04" {
-		t.Fatalf("paid on %v, want 2006-09-02 to 2006-09-04", days)
+	for i, c := range cases {
+		receipt := fmt.Sprint("X", i)
+		switch {
+		case c.paid == "" && (paid[receipt] != "" || refused[i+2] != "缴费日期"):
+			t.Errorf("row %d (%v): paid on %q, refused in %q; want refused in 缴费日期", i+2, c.value, paid[receipt], refused[i+2])
+		case c.paid != "" && paid[receipt] != c.paid:
+			t.Errorf("row %d (%v): paid on %q, refused in %q; want paid on %s", i+2, c.value, paid[receipt], refused[i+2], c.paid)
+		}
+	}
+	if again := load(t, l.Store, "payments.xlsx", buf.Bytes(), importer.Options{}); again.Imported != 0 || again.Duplicates != rep.Imported {
+		t.Fatalf("the same workbook again imported %d, %d duplicates; want 0 and %d", again.Imported, again.Duplicates, rep.Imported)
+	}
+}
+
+// A row's key digests its cells as the workbook reader has always written them: a short date in
+// a column the import leaves aside reads mm-dd-yy there, as a text typed so does, so the rows of a
+// workbook imported before the short date was read as a date keep their keys.
+func TestAShortDateInAColumnLeftAsideKeepsItsRowsKey(t *testing.T) {
+	l := hundredPayers(t)
+	workbook := func(aside any) []byte {
+		f := excelize.NewFile()
+		defer f.Close()
+		sheet := f.GetSheetName(0)
+		date, err := f.NewStyle(&excelize.Style{NumFmt: 14})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := [][]any{{"组织机构代码", "缴费日期", "金额(分)", "票据号", "备注"}, {orgCode(5005), "2006-09-01", 100, "K1", aside}}
+		for r, row := range rows {
+			for c, v := range row {
+				cell, _ := excelize.CoordinatesToCellName(c+1, r+1)
+				if err := f.SetCellValue(sheet, cell, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := f.SetCellStyle(sheet, "E2", "E2", date); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := f.Write(&buf); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	first := load(t, l.Store, "payments.xlsx", workbook(time.Date(2006, 10, 1, 0, 0, 0, 0, time.UTC)), importer.Options{})
+	if first.Imported != 1 {
+		t.Fatalf("imported %d, refused %+v; want the row", first.Imported, first.Rejected)
+	}
+	// The same row as it read before: the cell left aside a text, 10-01-06.
+	again := load(t, l.Store, "payments.xlsx", workbook("10-01-06"), importer.Options{})
+	if again.Imported != 0 || again.Duplicates != 1 {
+		t.Fatalf("the row as it read before imported %d, %d duplicates, refused %+v; want it a duplicate", again.Imported, again.Duplicates, again.Rejected)
 	}
 }
 

@@ -41,6 +41,9 @@ type Table struct {
 	next  func() ([]string, int, error)
 	close func() error
 	read  int // rows returned, the header included
+	// keyed is the last row as its key has always digested it, when that is not the row Next
+	// returned (an xlsx row with a date cell in Excel's default short date format).
+	keyed []string
 }
 
 // Next returns the next row that is not blank and its line number in the file (the header's is
@@ -59,6 +62,17 @@ func (t *Table) Next() ([]string, int, error) {
 		}
 		return rec, line, nil
 	}
+}
+
+// Keyed returns the last row Next returned as a row's idempotency key digests it: the cells as
+// the workbook reader has always written them, which differ from the row only where a date cell
+// in Excel's default short date format reads as its date (the key writes it mm-dd-yy, as keys of
+// workbooks imported before did).
+func (t *Table) Keyed(row []string) []string {
+	if t.keyed != nil {
+		return t.keyed
+	}
+	return row
 }
 
 // Close releases what the table holds (an xlsx file's temporary files).

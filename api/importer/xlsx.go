@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/xuri/excelize/v2"
@@ -86,6 +89,14 @@ func sheetTable(f *excelize.File) (*Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("xlsx: %s", domain.Clip(err.Error(), maxReason))
 	}
+	// values reads the same rows unformatted, for the dates of short date cells.
+	values, err := f.Rows(sheets[0])
+	if err != nil {
+		rows.Close()
+		return nil, fmt.Errorf("xlsx: %s", domain.Clip(err.Error(), maxReason))
+	}
+	props, _ := f.GetWorkbookProps()
+	date1904 := props.Date1904 != nil && *props.Date1904
 	line := 0
 	t := &Table{Encoding: "xlsx"}
 	t.next = func() ([]string, int, error) {
@@ -97,16 +108,24 @@ func sheetTable(f *excelize.File) (*Table, error) {
 		}
 		line++
 		rec, err := rows.Columns()
+		var raw []string
+		if err == nil && values.Next() {
+			raw, err = values.Columns(excelize.Options{RawCellValue: true})
+		}
 		if err != nil {
 			return nil, 0, fmt.Errorf("xlsx: row %d: %s", line, domain.Clip(err.Error(), maxReason))
 		}
 		if err := checkRow(rec, line); err != nil {
 			return nil, 0, err
 		}
+		t.keyed = nil
+		if dated := shortDates(rec, raw, date1904); dated != nil {
+			rec, t.keyed = dated, rec
+		}
 		return rec, line, nil
 	}
 	t.close = func() error {
-		return errors.Join(rows.Close(), f.Close())
+		return errors.Join(rows.Close(), values.Close(), f.Close())
 	}
 	rec, _, err := t.Next()
 	if err == io.EOF {
@@ -114,11 +133,44 @@ func sheetTable(f *excelize.File) (*Table, error) {
 	}
 	if err != nil {
 		rows.Close()
+		values.Close()
 		return nil, err
 	}
 	t.Header = rec
 	return t, nil
 }
+
+// shortDates returns row with each cell in Excel's default short date format, or one like it,
+// read as its date, YYYY-MM-DD; nil when it has none. The workbook reader writes such a cell
+// mm-dd-yy, which says nothing of the day by itself (a text typed so, a dd-mm-yy or yy-mm-dd
+// date read the same): a cell is taken as a date only when its value is a day number (raw) that
+// one of those orders writes as the cell reads, and its date is then that day's.
+func shortDates(row, raw []string, date1904 bool) []string {
+	var dated []string
+	for i, c := range row {
+		if i >= len(raw) || !shortDate.MatchString(c) {
+			continue
+		}
+		n, err := strconv.ParseFloat(raw[i], 64)
+		if err != nil || n < 1 {
+			continue
+		}
+		day, err := excelize.ExcelDateToTime(n, date1904)
+		if err != nil || !slices.ContainsFunc(shortDateOrders, func(o string) bool { return day.Format(o) == c }) {
+			continue
+		}
+		if dated == nil {
+			dated = append([]string(nil), row...)
+		}
+		dated[i] = day.Format(time.DateOnly)
+	}
+	return dated
+}
+
+var (
+	shortDate       = regexp.MustCompile(`^\d\d-\d\d-\d\d$`)
+	shortDateOrders = []string{"01-02-06", "02-01-06", "06-01-02"} // mm-dd-yy, dd-mm-yy, yy-mm-dd
+)
 
 // budgetReaderAt fails reads past a budget, so that reading a zip's directory stops at
 // MaxDirectoryBytes whatever the directory claims.
