@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kuozheng/kuozheng/api/importer"
 	"github.com/kuozheng/kuozheng/domain"
@@ -101,7 +102,9 @@ func TestClosingAYearChangesNoFigureHistoryOrFreeze(t *testing.T) {
 		before[rd.name] = digestOf(t, e.get(t, rd.path, tokAdmin), rd.dropSeq)
 	}
 
+	closing := time.Now()
 	e.closeYear(t, tokAssessor, "2006", `{}`)
+	closed := time.Now()
 
 	for _, rd := range reads {
 		if got := digestOf(t, e.get(t, rd.path, tokAdmin), rd.dropSeq); got != before[rd.name] {
@@ -114,6 +117,12 @@ func TestClosingAYearChangesNoFigureHistoryOrFreeze(t *testing.T) {
 	y := e.yearOf(t, 2006)
 	if !y.Closed || y.FreezeID != f.ID || y.Digest != f.Digest || y.ClosedBy != "assessor:ass" || y.ClosedOn != yearsToday || y.ClosedSeq == 0 {
 		t.Errorf("GET /v1/years says of 2006 %+v, want closed by assessor:ass on %s after freeze %s (%s)", y, yearsToday, f.ID, f.Digest)
+	}
+	// closed_at is when the stream stored the closing, once the store has read it back (the
+	// clocks are this machine's; a second of slack).
+	waitFor(t, 10*time.Second, "the closing's time", func() bool { y = e.yearOf(t, 2006); return !y.ClosedAt.IsZero() })
+	if y.ClosedAt.Before(closing.Add(-time.Second)) || y.ClosedAt.After(closed.Add(time.Second)) {
+		t.Errorf("GET /v1/years says 2006 was closed at %v, want between %v and %v", y.ClosedAt, closing, closed)
 	}
 	if y := e.yearOf(t, 2007); y.Closed {
 		t.Errorf("GET /v1/years says 2007 is closed: %+v", y)
@@ -332,8 +341,9 @@ func TestAnAdminReopensAClosedYearWithAReason(t *testing.T) {
 	}
 	e.mustWrite(t, empPath(id, "payments"), tokClerkA, backdated)
 	e.register(t, tokClerkA, orgCode(7003), "360702")
-	y := e.yearOf(t, 2006)
-	if y.Closed || y.ReopenReason != "补录审计发现的欠费" || y.ReopenedBy != "admin:adm" || y.ReopenedOn != yearsToday {
+	var y eventstore.YearRecord
+	waitFor(t, 10*time.Second, "the reopening's time", func() bool { y = e.yearOf(t, 2006); return !y.ReopenedAt.IsZero() })
+	if y.Closed || y.ReopenReason != "补录审计发现的欠费" || y.ReopenedBy != "admin:adm" || y.ReopenedOn != yearsToday || y.ReopenedAt.Before(y.ClosedAt) {
 		t.Errorf("GET /v1/years says of 2006 %+v, want open, reopened by admin:adm on %s for its reason", y, yearsToday)
 	}
 	wantError(t, e.post(t, "/v1/years/2006/reopen", tokAdmin, `{"reason":"again"}`), 409, "conflict", "year")
@@ -395,12 +405,14 @@ func TestAClosedYearStaysClosedAfterARestart(t *testing.T) {
 	e, id := newYearsEnv(t)
 	f := e.freeze(t, tokAssessor, "2006-12-31", 0)
 	e.closeYear(t, tokAssessor, "2006", `{}`)
+	var at time.Time
+	waitFor(t, 10*time.Second, "the closing's time", func() bool { at = e.yearOf(t, 2006).ClosedAt; return !at.IsZero() })
 	e.restart()
 	before := e.count()
 	wantError(t, e.post(t, empPath(id, "payments"), tokClerkA, paymentBody("Y-7", 500, "2006-11-20")), 409, "year_closed", "paid_on")
 	e.wantUnchanged(t, before)
-	if y := e.yearOf(t, 2006); !y.Closed || y.FreezeID != f.ID || y.ClosedBy != "assessor:ass" {
-		t.Errorf("after a restart GET /v1/years says of 2006 %+v, want closed by assessor:ass after %s", y, f.ID)
+	if y := e.yearOf(t, 2006); !y.Closed || y.FreezeID != f.ID || y.ClosedBy != "assessor:ass" || !y.ClosedAt.Equal(at) {
+		t.Errorf("after a restart GET /v1/years says of 2006 %+v, want closed by assessor:ass after %s at %v", y, f.ID, at)
 	}
 }
 

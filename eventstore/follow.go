@@ -555,6 +555,9 @@ func (s *Store) applyLocked(p *prepared) bool {
 	s.heads[subject] = head{seq: seq, n: ev.N, hash: ev.Hash}
 	if strings.HasPrefix(subject, s.sub.Ref) {
 		s.refSeqs = append(s.refSeqs, seq)
+		if isOwn {
+			s.stampYear(seq, ev.RecordedAt)
+		}
 	}
 	if isEmployer && reason != "" {
 		if _, seen := s.breaks[id]; !seen {

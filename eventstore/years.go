@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"slices"
+	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
 )
@@ -12,9 +13,11 @@ type YearRecord struct {
 	domain.YearStatus
 	ClosedBy    string      `json:"closed_by,omitempty"`
 	ClosedOn    domain.Date `json:"closed_on,omitempty"`
+	ClosedAt    time.Time   `json:"closed_at,omitzero"`
 	ClosedSeq   uint64      `json:"closed_seq,omitempty"`
 	ReopenedBy  string      `json:"reopened_by,omitempty"`
 	ReopenedOn  domain.Date `json:"reopened_on,omitempty"`
+	ReopenedAt  time.Time   `json:"reopened_at,omitzero"`
 	ReopenedSeq uint64      `json:"reopened_seq,omitempty"`
 }
 
@@ -55,9 +58,33 @@ func (s *Store) foldYear(ev domain.Event) {
 	r := s.years[year]
 	r.YearStatus, _ = s.ref.Year(year)
 	if r.Closed {
-		r.ClosedBy, r.ClosedOn, r.ClosedSeq = ev.Actor, ev.OccurredOn, ev.Seq
+		r.ClosedBy, r.ClosedOn, r.ClosedAt, r.ClosedSeq = ev.Actor, ev.OccurredOn, recordedAt(ev.RecordedAt), ev.Seq
 	} else {
-		r.ReopenedBy, r.ReopenedOn, r.ReopenedSeq = ev.Actor, ev.OccurredOn, ev.Seq
+		r.ReopenedBy, r.ReopenedOn, r.ReopenedAt, r.ReopenedSeq = ev.Actor, ev.OccurredOn, recordedAt(ev.RecordedAt), ev.Seq
 	}
 	s.years[year] = r
+}
+
+// stampYear gives the closing or reopening this store folded at seq when it appended it the
+// stream's time of it, which the acknowledgement does not carry. The caller holds s.mu.
+func (s *Store) stampYear(seq uint64, recorded int64) {
+	for y, r := range s.years {
+		switch seq {
+		case r.ClosedSeq:
+			r.ClosedAt = recordedAt(recorded)
+		case r.ReopenedSeq:
+			r.ReopenedAt = recordedAt(recorded)
+		default:
+			continue
+		}
+		s.years[y] = r
+	}
+}
+
+// recordedAt is a stream time in UTC; zero when it is not known yet.
+func recordedAt(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
 }
