@@ -1,8 +1,12 @@
 package api
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"go.yaml.in/yaml/v3"
 )
 
 // The query parameters of each route are read from the spec: keys of a path item that are no
@@ -46,5 +50,36 @@ components:
 			}()
 			documentedQueryParams(spec(tc.params))
 		})
+	}
+}
+
+// The Error schema's codes are every code an error answer can carry: each domain.Kind's and the
+// API's own, so that a client generated from the description reads each one.
+func TestTheErrorSchemaListsEveryErrorCode(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas struct {
+				Error struct {
+					Properties struct {
+						Error struct {
+							Enum []string `yaml:"enum"`
+						} `yaml:"error"`
+					} `yaml:"properties"`
+				} `yaml:"Error"`
+			} `yaml:"schemas"`
+		} `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(OpenAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	codes := []string{errOutcomeUnknown, errMethodNotAllowed, errInternal}
+	for k := domain.Kind(1); !strings.HasPrefix(k.String(), "kind("); k++ {
+		codes = append(codes, k.String())
+	}
+	listed := doc.Components.Schemas.Error.Properties.Error.Enum
+	slices.Sort(codes)
+	slices.Sort(listed)
+	if !slices.Equal(codes, listed) {
+		t.Fatalf("openapi.yaml's Error lists the codes %v; the server answers %v", listed, codes)
 	}
 }
