@@ -66,15 +66,21 @@ func LoadTokens(path string, ref *domain.Reference, log *slog.Logger) (*Tokens, 
 	}
 	t := &Tokens{byHash: map[[32]byte]Principal{}}
 	names := map[string]int{}
+	digests := map[[32]byte]int{}
 	for i, e := range entries {
-		// The name is who an event records and whose idempotency keys a request uses.
-		if strings.TrimSpace(e.Name) == "" {
+		// The name is who an event records, whose idempotency keys a request uses and whom four
+		// eyes compare: two names that read alike ("alice" and "Alice", or one with a zero-width
+		// space) would let one person void their own payment under a second token.
+		if domain.NormalizeText(e.Name) == "" {
 			return nil, fmt.Errorf("tokens file %s: entry %d has no name", path, i)
 		}
-		if j, ok := names[e.Name]; ok {
-			return nil, fmt.Errorf("tokens file %s: entries %d and %d are both named %q: each token needs a name of its own", path, j, i, e.Name)
+		if n := domain.NormalizeText(e.Name); n != e.Name {
+			return nil, fmt.Errorf("tokens file %s: entry %d: the name %q has white space at an end, an invisible character or a full-width form: write it %q", path, i, e.Name, n)
 		}
-		names[e.Name] = i
+		if j, ok := names[domain.NormalizeCode(e.Name)]; ok {
+			return nil, fmt.Errorf("tokens file %s: entries %d and %d are named %q and %q, which read as one name: each token needs a name of its own", path, j, i, entries[j].Name, e.Name)
+		}
+		names[domain.NormalizeCode(e.Name)] = i
 		var h [32]byte
 		switch {
 		case e.TokenSHA256 != "":
@@ -91,8 +97,26 @@ func LoadTokens(path string, ref *domain.Reference, log *slog.Logger) (*Tokens, 
 		default:
 			return nil, fmt.Errorf("tokens file %s: entry %d has neither token_sha256 nor token", path, i)
 		}
+		if j, ok := digests[h]; ok {
+			// The later entry would replace the earlier one's role in silence.
+			return nil, fmt.Errorf("tokens file %s: entries %d (%s) and %d (%s) hold the same token: each name needs a token of its own", path, j, entries[j].Name, i, e.Name)
+		}
+		digests[h] = i
 		if !slices.Contains([]string{RoleClerk, RoleAuditor, RoleSupervisor, RoleAssessor, RoleAdmin}, e.Role) {
 			return nil, fmt.Errorf("tokens file %s: entry %d: unknown role %q", path, i, e.Role)
+		}
+		// Counties and groups scope clerks and supervisors only: on another role they would
+		// restrict nothing while the file said they did.
+		if len(e.Counties) > 0 && e.Role != RoleClerk && e.Role != RoleSupervisor {
+			return nil, fmt.Errorf("tokens file %s: entry %d (%s): an %s reads every county: \"counties\" would not restrict it; leave it out", path, i, e.Name, e.Role)
+		}
+		if len(e.Groups) > 0 && e.Role != RoleSupervisor {
+			return nil, fmt.Errorf("tokens file %s: entry %d (%s): \"groups\" scope supervisors only; a %s's scope is its \"counties\" or every county", path, i, e.Name, e.Role)
+		}
+		for _, g := range e.Groups {
+			if ref != nil && !slices.ContainsFunc(ref.Groups, func(x domain.Group) bool { return x.N == g }) {
+				return nil, fmt.Errorf("tokens file %s: entry %d (%s): unknown supervision group %d", path, i, e.Name, g)
+			}
 		}
 		for _, c := range e.Counties {
 			if ref == nil {

@@ -124,6 +124,52 @@ func TestTokensFile(t *testing.T) {
 	}
 }
 
+// A tokens file is refused, saying why, where it would let a role or a name mean other than it
+// says: one token under two entries (the later would take the earlier's role in silence), two
+// names that read as one (four eyes compare names), a name not in the form text is stored in,
+// counties or groups on a role they do not scope, a group that does not exist.
+func TestATokensFileIsRefusedWhereItWouldMisleadAboutWhoIsWho(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	ref := l.Store.Reference()
+	admin := map[string]any{"token": "t-admin", "name": "alice", "role": "admin"}
+	for _, tt := range []struct {
+		name  string
+		entry map[string]any // besides admin
+		want  string
+	}{
+		{"the same token twice", map[string]any{"token": "t-admin", "name": "bob", "role": "auditor"}, "entries 0 (alice) and 1 (bob) hold the same token"},
+		{"the same token, once as a digest", map[string]any{"token_sha256": digest("t-admin"), "name": "bob", "role": "auditor"}, "hold the same token"},
+		{"a name in another case", map[string]any{"token": "t2", "name": "Alice", "role": "auditor"}, `named "alice" and "Alice", which read as one name`},
+		{"a name in full-width letters", map[string]any{"token": "t2", "name": "ａｌｉｃｅ", "role": "auditor"}, `write it "alice"`},
+		{"a name with a zero-width space", map[string]any{"token": "t2", "name": "al\u200bice", "role": "auditor"}, `write it "alice"`},
+		{"a name with a trailing space", map[string]any{"token": "t2", "name": "alice ", "role": "auditor"}, `write it "alice"`},
+		{"counties on an auditor", map[string]any{"token": "t2", "name": "bob", "role": "auditor", "counties": []string{"360702"}}, `an auditor reads every county: "counties" would not restrict it`},
+		{"counties on an admin", map[string]any{"token": "t2", "name": "bob", "role": "admin", "counties": []string{"360702"}}, `"counties" would not restrict it`},
+		{"groups on a clerk", map[string]any{"token": "t2", "name": "bob", "role": "clerk", "counties": []string{"360702"}, "groups": []int{1}}, `"groups" scope supervisors only`},
+		{"an unknown group", map[string]any{"token": "t2", "name": "bob", "role": "supervisor", "groups": []int{9}}, "unknown supervision group 9"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := api.LoadTokens(writeTokens(t, []map[string]any{admin, tt.entry}), ref, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("LoadTokens: %v; want an error saying %q", err, tt.want)
+			}
+		})
+	}
+	ok := []map[string]any{admin,
+		{"token": "t2", "name": "张三", "role": "clerk", "counties": []string{"360702"}},
+		{"token": "t3", "name": "bob", "role": "supervisor", "groups": []int{1}, "counties": []string{"360721"}},
+		{"token": "t4", "name": "carol", "role": "assessor"},
+	}
+	if _, err := api.LoadTokens(writeTokens(t, ok), ref, nil); err != nil {
+		t.Fatalf("a tokens file of distinct names and tokens, each scoped as its role is: %v", err)
+	}
+}
+
+func digest(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
 // TestEmbeddedNATSListensOnNoPortByDefault: the embedded nats-server of EmbeddedConfig{Dir} opens
 // no client, cluster, gateway, monitoring or profiling port; clients connect in-process only.
 func TestEmbeddedNATSListensOnNoPortByDefault(t *testing.T) {
