@@ -87,6 +87,7 @@ func digestOf(t *testing.T, r resp, dropSeq bool) string {
 // the views know 2006 is closed.
 func TestClosingAYearChangesNoFigureHistoryOrFreeze(t *testing.T) {
 	e, id := newYearsEnv(t)
+	e.mustWrite(t, "/v1/employers", tokClerkA, strings.Replace(registration(orgCode(7004), "360702"), "2006-04-03", "2005-03-01", 1))
 	f := e.freeze(t, tokAssessor, "2006-12-31", 0)
 	e.waitViews(t, f.Seq)
 	reads := []struct {
@@ -126,6 +127,13 @@ func TestClosingAYearChangesNoFigureHistoryOrFreeze(t *testing.T) {
 	}
 	if y := e.yearOf(t, 2007); y.Closed {
 		t.Errorf("GET /v1/years says 2007 is closed: %+v", y)
+	}
+	// The books before 2006 closed with it: a write dated in 2005 is refused, and the year says so.
+	count := e.count()
+	wantError(t, e.post(t, "/v1/employers", tokClerkA, strings.Replace(registration(orgCode(7002), "360702"), "2006-04-03", "2005-06-01", 1)), 409, "year_closed", "registered_on")
+	e.wantUnchanged(t, count)
+	if y := e.yearOf(t, 2005); !y.Closed || y.ClosedWith != 2006 || y.ClosedSeq != 0 {
+		t.Errorf("GET /v1/years says of 2005 %+v, want closed with 2006", y)
 	}
 	views, err := e.runner.Copy()
 	if err != nil {

@@ -19,10 +19,14 @@ type YearRecord struct {
 	ReopenedOn  domain.Date `json:"reopened_on,omitempty"`
 	ReopenedAt  time.Time   `json:"reopened_at,omitzero"`
 	ReopenedSeq uint64      `json:"reopened_seq,omitempty"`
+	// ClosedWith is, for a year before the first closed one, that year: closing a year closes
+	// the books before it too (Closed is then true without a closing of its own).
+	ClosedWith int `json:"closed_with,omitempty"`
 }
 
 // Years lists every year from the earliest business date of the ledger's events through
-// through (a business date, usually today), and any later year with a closing, oldest first.
+// through (a business date, usually today), and any later year with a closing, oldest first;
+// a year before the first closed one is closed with it.
 func (s *Store) Years(through domain.Date) []YearRecord {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -35,8 +39,18 @@ func (s *Store) Years(through domain.Date) []YearRecord {
 	for y, r := range s.years {
 		byYear[y] = r
 	}
+	first := 0
+	for _, st := range s.ref.Years {
+		if st.Closed {
+			first = st.Year
+			break
+		}
+	}
 	out := make([]YearRecord, 0, len(byYear))
 	for _, r := range byYear {
+		if r.Year < first {
+			r.Closed, r.ClosedWith = true, first
+		}
 		out = append(out, r)
 	}
 	slices.SortFunc(out, func(a, b YearRecord) int { return a.Year - b.Year })
