@@ -126,6 +126,18 @@ func loadDemo(ctx context.Context, store *eventstore.Store, cfg demo.Config, pro
 	return sum.commands, err
 }
 
+// demoHeld tells what the store holds of the 2006 demo of cfg: none of it (begun false; a
+// ledger with employers is then someone else's), part of it (a first start stopped while the
+// demo was written), or all of it.
+func demoHeld(ctx context.Context, store *eventstore.Store, cfg demo.Config) (begun, whole bool, err error) {
+	c := demo.NewCampaign(cfg)
+	if begun, err = begunBy(store, cfg, c); err != nil || !begun {
+		return begun, false, err
+	}
+	whole, err = yearAppended(ctx, store, cfg, c, stateAt(ctx, store, 0))
+	return begun, whole, err
+}
+
 // yearSummary is what one year of the demo appended, and how long it took.
 type yearSummary struct {
 	year                        int

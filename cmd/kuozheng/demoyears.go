@@ -154,14 +154,7 @@ func ownLedger(ctx context.Context, store *eventstore.Store, cfg demo.Config, c 
 	if n == 0 {
 		return nil
 	}
-	steps, err := c.Steps(0, 1, nil)
-	if err != nil || len(steps) == 0 {
-		return err
-	}
-	// A run of this seed and size appends its first payer's first step before any other: a
-	// ledger with employers but without that step's key was made otherwise, and the run would
-	// mix its payers into it.
-	recorded, err := store.Recorded(demoRequests(cfg, c, steps[:1])[0].IdempotencyKey)
+	recorded, err := begunBy(store, cfg, c)
 	if err != nil {
 		return err
 	}
@@ -170,6 +163,18 @@ func ownLedger(ctx context.Context, store *eventstore.Store, cfg demo.Config, c 
 			n, cfg.Seed, cfg.Employers)
 	}
 	return nil
+}
+
+// begunBy reports whether the store holds the first step of the demo of cfg, whose campaign c
+// has not moved past its first year. A run of a seed and size appends its first payer's first
+// step before any other: a ledger with employers but without that step's key was made
+// otherwise, and a run would mix its payers into it.
+func begunBy(store *eventstore.Store, cfg demo.Config, c *demo.Campaign) (bool, error) {
+	steps, err := c.Steps(0, 1, nil)
+	if err != nil || len(steps) == 0 {
+		return false, err
+	}
+	return store.Recorded(demoRequests(cfg, c, steps[:1])[0].IdempotencyKey)
 }
 
 // writeReference appends the year's reference data before its activity.
@@ -280,11 +285,12 @@ func appendYear(ctx context.Context, store *eventstore.Store, cfg demo.Config, c
 		}
 		ys.commands += len(reqs)
 		done += demoBatch
+		if err := ctx.Err(); err != nil {
+			// Stopped, not refused: what was appended stays, and a run again appends the rest.
+			return fmt.Errorf("demo: stopped in %d (%w); the ledger holds part of the demo: run the same command again to append the rest", c.Year(), err)
+		}
 		if len(refused) > 0 {
 			return fmt.Errorf("demo: %d of %d commands of %d were refused, the first: %w", len(refused), len(reqs), c.Year(), refused[0])
-		}
-		if err := ctx.Err(); err != nil {
-			return err
 		}
 		p.batchDone(min(done, payers), ys)
 	}

@@ -76,6 +76,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if *withDemo && sf.ledger != eventstore.DefaultLedger {
 		return usageError{fmt.Sprintf("--demo: the demo ledger is Ganzhou's (--ledger %s); ledger %s starts empty, without --demo", eventstore.DefaultLedger, sf.ledger)}
 	}
+	if *demoEmployers < 1 {
+		return usageError{fmt.Sprintf("--demo-employers %d: must be at least 1", *demoEmployers)}
+	}
 	if *withDemo && fixedToday == 0 {
 		fixedToday = demo.Today
 	}
@@ -178,10 +181,26 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *withDemo {
+		cfg := demo.Config{Employers: *demoEmployers, Seed: 2006}
+		load := true
 		if n := len(led.store.EmployerIDs()); n > 0 {
-			log.Info("--demo: the ledger already holds employers; serving it as it is", "employers", n)
-		} else if _, err := loadDemo(ctx, led.store, demo.Config{Employers: *demoEmployers, Seed: 2006}, stderr); err != nil {
-			return err
+			begun, whole, err := demoHeld(ctx, led.store, cfg)
+			if err != nil {
+				return err
+			}
+			switch {
+			case !begun:
+				log.Info("--demo: the ledger already holds employers, not this demo's; serving it as it is", "employers", n)
+			case !whole:
+				// A first start stopped while the demo was written: its keys append the rest once.
+				log.Warn("--demo: the ledger holds part of the demo, a first start having stopped while writing it; appending the rest", "employers", n)
+			}
+			load = begun && !whole
+		}
+		if load {
+			if _, err := loadDemo(ctx, led.store, cfg, stderr); err != nil {
+				return err
+			}
 		}
 		// The views started before the demo was written: ready once they reflect all of it
 		// (what the store holds once caught up with the stream, asked again through an election).
