@@ -191,6 +191,15 @@ func watchConnection(nc *nats.Conn, log *slog.Logger) (stop func()) {
 	}
 }
 
+// checkReplicas refuses more than one replica on the embedded server, which is one node: it would
+// refuse the stream, and a start try again for ever.
+func (f storeFlags) checkReplicas() error {
+	if f.replicas > 1 && f.natsURL == "" {
+		return usageError{fmt.Sprintf("--replicas %d needs --nats, a cluster of at least %d nodes: the embedded server is one node and keeps one copy", f.replicas, f.replicas)}
+	}
+	return nil
+}
+
 func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, error) {
 	if f.ledger == "" {
 		f.ledger = eventstore.DefaultLedger
@@ -200,6 +209,9 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 	}
 	if f.replicas < 0 {
 		return nil, usageError{fmt.Sprintf("--replicas %d: want 1 or more, or 0 to keep the stream's own", f.replicas)}
+	}
+	if err := f.checkReplicas(); err != nil {
+		return nil, err
 	}
 	var nc *nats.Conn
 	var emb *eventstore.Embedded
@@ -246,8 +258,8 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		closers = append(closers, emb.Close)
 		nc = emb.Conn
 	}
-	if f.natsURL == "" && !f.ledgerSet {
-		if err := ledgerOfFolder(ctx, nc, f.data, f.ledger); err != nil {
+	if f.natsURL == "" && (!f.ledgerSet || f.existing) {
+		if err := ledgerOfFolder(ctx, nc, f.data, f.ledger, f.existing); err != nil {
 			closeAll()
 			return nil, err
 		}
@@ -292,8 +304,10 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 
 // ledgerOfFolder refuses a data folder that holds another city's ledger and none of ledger's, the
 // default: a start would make an empty ledger beside it and serve that (a city's backup restored,
-// then served without its --ledger). A --ledger given names the ledger meant.
-func ledgerOfFolder(ctx context.Context, nc *nats.Conn, dir, ledger string) error {
+// then served without its --ledger). A --ledger given names the ledger meant. A command that
+// reads an existing ledger (existing) refuses a folder without ledger's whatever it holds, rather
+// than make an empty one and report on it.
+func ledgerOfFolder(ctx context.Context, nc *nats.Conn, dir, ledger string, existing bool) error {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return err
@@ -312,7 +326,10 @@ func ledgerOfFolder(ctx context.Context, nc *nats.Conn, dir, ledger string) erro
 	if err := names.Err(); err != nil {
 		return fmt.Errorf("list the streams of %s: %w", dir, err)
 	}
-	if len(others) == 0 {
+	switch {
+	case existing && len(others) == 0:
+		return fmt.Errorf("data folder %s holds no ledger: give the folder serve uses (--data DIR), or ask a running server (--server URL)", dir)
+	case len(others) == 0:
 		return nil
 	}
 	return usageError{fmt.Sprintf("the data folder %s holds the ledger of city %s and none of city %s: give --ledger %s",

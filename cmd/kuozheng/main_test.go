@@ -21,6 +21,7 @@ import (
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/projections"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // buildBinary builds kuozheng into a temporary folder of t and returns the folder and the binary.
@@ -53,6 +54,9 @@ func TestUsageErrorsExitTwoAndHelpExitsZero(t *testing.T) {
 		{"an unknown flag is bad usage", []string{"serve", "--no-such-flag"}, 2, "no-such-flag"},
 		{"a non-loopback listener needs tokens", []string{"serve", "--listen", "0.0.0.0:0", "--data", "unused"}, 2, "--tokens"},
 		{"a bad --today is bad usage", []string{"serve", "--today", "2006-04-31", "--data", "unused"}, 2, "April 2006 has 30 days"},
+		{"a --today before the ledger's first day is bad usage", []string{"serve", "--today", "1980-01-01", "--data", "unused"}, 2, "before"},
+		{"--replicas above 1 needs a cluster", []string{"serve", "--replicas", "3", "--listen", "127.0.0.1:0", "--data", "unused"}, 2, "--replicas 3 needs --nats"},
+		{"a demo has at least one payer", []string{"serve", "--demo", "--demo-employers", "0", "--data", "unused"}, 2, "--demo-employers 0: must be at least 1"},
 		{"history needs an employer", []string{"history"}, 2, "EMPLOYER"},
 		{"history takes no --replicas: it never changes the stream", []string{"history", "x", "--replicas", "3"}, 2, "replicas"},
 		{"verify takes no --nats-listen: only serve's embedded server listens", []string{"verify", "--nats-listen", "127.0.0.1:4222"}, 2, "nats-listen"},
@@ -133,6 +137,23 @@ func TestCommandsOnADataFolderWithoutALedgerRefuseIt(t *testing.T) {
 		}
 		if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("%v on a folder without a ledger made it: %v", args, err)
+		}
+	}
+	// A folder of another city's ledger, the city given: no ledger of it is made to verify.
+	dir := t.TempDir()
+	seed(t, dir)
+	code, out, errOut := runCmd("verify", "--data", dir, "--ledger", "360200")
+	if code == 0 || !strings.Contains(errOut, "holds the ledger of city 360700 and none of city 360200") {
+		t.Errorf("verify --ledger 360200 on 360700's folder: exit %d\n%s\n%s; want it refused, naming both", code, out, errOut)
+	}
+	led := openData(t, dir)
+	js, err := jetstream.New(led.nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range js.StreamNames(context.Background()).Name() {
+		if strings.Contains(name, "360200") {
+			t.Errorf("verify --ledger 360200 made stream %s", name)
 		}
 	}
 }

@@ -59,7 +59,16 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if fixedToday != 0 {
+		// Every write would be refused as dated before the ledger's first day, or reads fail.
+		if err := domain.CheckWithinLedger("today", fixedToday); err != nil {
+			return usageError{"--" + err.Error()}
+		}
+	}
 	if err := checkTransport(*listen, *tokens != "", tf); err != nil {
+		return err
+	}
+	if err := sf.checkReplicas(); err != nil {
 		return err
 	}
 	log, err := lf.logger(stderr)
