@@ -189,7 +189,8 @@ func TestTokensGateEveryRouteByRoleAndCounty(t *testing.T) {
 		{"an unknown token is 401", "POST", empPath(a, "payments"), tokUnknown, nil, paymentBody("X1", 100, "2006-06-10"), 401, "Authorization"},
 		{"a non-bearer scheme is 401", "POST", empPath(a, "payments"), "", map[string]string{"Authorization": "Basic " + tokAdmin}, paymentBody("X2", 100, "2006-06-10"), 401, "Authorization"},
 		{"a read without a token is 401", "GET", empPath(a, ""), "", nil, "", 401, "Authorization"},
-		{"a clerk of 360702 registering in 360721 is 403", "POST", "/v1/employers", tokClerkA, nil, registration(orgCode(3), "360721"), 403, ""},
+		{"a clerk of 360702 registering in 360721 is 403 naming county", "POST", "/v1/employers", tokClerkA, nil, registration(orgCode(3), "360721"), 403, "county"},
+		{"a clerk's county in full-width digits is refused as an admin's is", "POST", "/v1/employers", tokClerkA, nil, registration(orgCode(3), "３６０７０２"), 400, "county"},
 		{"a clerk of 360702 paying for an employer of 360721 is 403", "POST", empPath(b, "payments"), tokClerkA, nil, paymentBody("X3", 100, "2006-06-10"), 403, ""},
 		{"a clerk recording an audit finding is 403", "POST", empPath(a, "audit-findings"), tokClerkA, nil, finding, 403, ""},
 		{"a clerk recording enforcement is 403", "POST", empPath(a, "enforcement"), tokClerkA, nil, `{"step":"inspection","on":"2006-08-02","doc_no":"检1"}`, 403, ""},
@@ -228,6 +229,8 @@ func TestTokensGateEveryRouteByRoleAndCounty(t *testing.T) {
 				}
 			case 403:
 				wantError(t, r, 403, "forbidden", c.field)
+			case 400:
+				wantError(t, r, 400, "invalid", c.field)
 			case 404:
 				wantError(t, r, 404, "not_found", c.field)
 			default:

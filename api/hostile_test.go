@@ -402,7 +402,7 @@ func TestAReplayedKeyOfARefusedRequestIsNotUsedUp(t *testing.T) {
 
 // TestAClerksIncompleteRegistrationIsAnsweredAsIncomplete: a clerk's registration without a
 // county is answered 400 naming what is missing, as an admin's is, not 403 for a county "";
-// one for another county is still 403; nothing is appended.
+// one for another county is still 403, naming county; nothing is appended.
 func TestAClerksIncompleteRegistrationIsAnsweredAsIncomplete(t *testing.T) {
 	e := newReadEnv(t, today)
 	before := e.count()
@@ -414,7 +414,7 @@ func TestAClerksIncompleteRegistrationIsAnsweredAsIncomplete(t *testing.T) {
 		{`{}`, http.StatusBadRequest, "name"},
 		{`null`, http.StatusBadRequest, "name"},
 		{`{"name":"单位","org_code":"` + orgCode(77200001) + `","kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`, http.StatusBadRequest, "county"},
-		{`{"name":"单位","county":"360721","org_code":"` + orgCode(77200002) + `","kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`, http.StatusForbidden, ""},
+		{`{"name":"单位","county":"360721","org_code":"` + orgCode(77200002) + `","kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`, http.StatusForbidden, "county"},
 	} {
 		r := e.do(t, req{Path: "/v1/employers", Token: tokClerkA, Body: []byte(tt.body)})
 		if r.Status != tt.status || r.str("field") != tt.field {

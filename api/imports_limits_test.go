@@ -209,6 +209,11 @@ func TestAClerkLearnsNothingOfAnotherCountysEmployersByImporting(t *testing.T) {
 	if reason := rep.Rejected[0].Reason; strings.Contains(reason, "秘密单位") || strings.Contains(reason, id) || strings.Contains(reason, "360702") {
 		t.Errorf("clerk B registering A's organisation code learns about A's employer: %q", reason)
 	}
+	// A registration in a county not its own is refused naming the county's column.
+	r = e.upload(t, tokClerkB, "regs.csv", []byte(regHeader+"丙,"+nobody+",360702,企业,1,2006-04-03\n"))
+	if err := json.Unmarshal(r.Raw, &rep); err != nil || len(rep.Rejected) != 1 || rep.Rejected[0].Column != "所属区县" || rep.Rejected[0].Value != "360702" {
+		t.Errorf("clerk B registering in 360702: %s, want the row refused in 所属区县 (360702)", r)
+	}
 	e.wantUnchanged(t, before)
 }
 

@@ -382,6 +382,17 @@ func (b *builder) rejectAll(rep *Report, c row, err error) {
 	}
 }
 
+// onField is err naming field when it names none.
+func onField(err error, field string) error {
+	var de *domain.Error
+	if errors.As(err, &de) && de.Field == "" {
+		named := *de
+		named.Field = field
+		return &named
+	}
+	return err
+}
+
 // hidden answers, for an import scoped by Options.Authorize, a row about an employer the importer
 // may not write exactly as a row about an employer that does not exist: "no employer by this
 // code in your counties", never a duplicate, a conflict naming it, or its county. A registration
@@ -596,7 +607,7 @@ func (b *builder) command(r *record) (eventstore.Request, error) {
 		}
 		if b.opt.Authorize != nil {
 			if err := b.opt.Authorize(cmd.County); err != nil {
-				return req, err
+				return req, onField(err, "county")
 			}
 		}
 		id := ""
