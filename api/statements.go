@@ -20,11 +20,19 @@ func (s *Server) statementRoutes() {
 
 // getStatement is GET /v1/employers/{id}/statement.pdf?from=&to=[&through_seq=]: the statement
 // for from through to of the employer's events recorded through through_seq (default: all),
-// printed from the employer's history (readers of the employer; the access is checked before
-// the query); the same sequence gives the same bytes, and
-// X-Ledger-Seq answers the employer's last event counted.
+// printed from the employer's history and the reference data at its sequence (readers of the
+// employer; the access is checked before the query). Its sequence, which X-Ledger-Seq answers, is
+// the employer's last event counted or a later change of reference data: a late-fee rate taking
+// effect after a dormant payer's last event changes what it owes. The same sequence gives the
+// same bytes.
 func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if err := s.waitStore(r); err != nil {
+		writeError(w, err)
+		return
+	}
+	// Read before the employer's events: every event of it through this sequence is among them.
+	known := s.cfg.Store.Applied()
 	raw, through, err := s.historyThrough(r, id)
 	if err != nil {
 		writeError(w, err)
@@ -56,8 +64,11 @@ func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
 		writeError(w, domain.Invalid("to", "%s is before from %s", to, from))
 		return
 	}
+	refBound := known
 	if through == 0 {
 		through = math.MaxUint64
+	} else {
+		refBound = through // reached: every reference event through it is folded
 	}
 	var seq uint64 // the employer's last event through through_seq
 	for _, ev := range raw {
@@ -69,6 +80,7 @@ func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
 		writeError(w, domain.NotFound("through_seq", "employer %s has no event recorded through sequence %d", id, through))
 		return
 	}
+	seq = max(seq, s.cfg.Store.ReferenceSeq(refBound))
 	ref, err := s.cfg.Store.ReferenceAt(r.Context(), seq)
 	if err != nil {
 		writeError(w, err)

@@ -226,3 +226,39 @@ func TestReceiptsAndNotesPrintTheirEvents(t *testing.T) {
 	}
 	e.wantUnchanged(t, before)
 }
+
+// A dormant payer's statement counts a change of reference data recorded after its last event:
+// a late-fee rate from 2006-07-01 changes what its unpaid April owes by August, as the employer
+// read says. Its sequence is then the change's, and through the payer's last event it prints as
+// it did before the change.
+func TestAStatementCountsALateFeeRateRecordedAfterThePayersLastEvent(t *testing.T) {
+	e := newAuthEnv(t)
+	id := e.register(t, tokClerkA, orgCode(77000002), "360702")
+	decl := e.mustWrite(t, empPath(id, "declarations"), tokClerkA, `{"declared_on":"2006-05-10","period":"2006-04","lines":[{"insurance":"pension","headcount":3,"wage_base_fen":300000}]}`)
+	path := empPath(id, "statement.pdf") + "?from=2006-07-01&to=2006-08-31"
+	old := e.raw(t, http.MethodGet, path, tokClerkA, "")
+	if old.status != http.StatusOK || old.header.Get("X-Ledger-Seq") != strconv.FormatInt(decl.num("seq"), 10) {
+		t.Fatalf("the statement before the change: %d, X-Ledger-Seq %s; want 200 at the declaration's %d", old.status, old.header.Get("X-Ledger-Seq"), decl.num("seq"))
+	}
+	before := totalsOf(t, e, id, "2006-08-31")
+	rate := e.mustWrite(t, "/v1/reference/late-fee-rates", tokAdmin, `{"effective_from":"2006-07-01","daily_bp":5}`)
+	after := totalsOf(t, e, id, "2006-08-31")
+	if after.LateFeeFen >= before.LateFeeFen {
+		t.Fatalf("the late fee by 2006-08-31 is %d after a lower rate from 2006-07-01, %d before", after.LateFeeFen, before.LateFeeFen)
+	}
+	a := e.raw(t, http.MethodGet, path, tokClerkA, "")
+	if a.status != http.StatusOK || a.header.Get("X-Ledger-Seq") != strconv.FormatInt(rate.num("seq"), 10) {
+		t.Fatalf("the statement after the change: %d, X-Ledger-Seq %s; want 200 at the change's %d", a.status, a.header.Get("X-Ledger-Seq"), rate.num("seq"))
+	}
+	if text := pdfText(t, a.body); !strings.Contains(text, documents.Yuan(after.LateFeeFen)) || strings.Contains(text, documents.Yuan(before.LateFeeFen)) {
+		t.Errorf("the statement prints the late fee at the old rate (%s), not the employer read's %s:\n%s", documents.Yuan(before.LateFeeFen), documents.Yuan(after.LateFeeFen), text)
+	}
+	through := e.raw(t, http.MethodGet, path+"&through_seq="+strconv.FormatInt(decl.num("seq"), 10), tokClerkA, "")
+	if !bytes.Equal(through.body, old.body) {
+		t.Errorf("through the declaration's sequence the statement is not the one printed before the change")
+	}
+	again := e.raw(t, http.MethodGet, path+"&through_seq="+a.header.Get("X-Ledger-Seq"), tokClerkA, "")
+	if !bytes.Equal(again.body, a.body) {
+		t.Errorf("through its own X-Ledger-Seq the statement prints other bytes")
+	}
+}

@@ -119,6 +119,18 @@ func (s *Store) ReferenceAt(ctx context.Context, seq uint64) (*domain.Reference,
 	return &ref, nil
 }
 
+// ReferenceSeq returns the sequence of the last reference event at or before seq that this store
+// has folded (0: none).
+func (s *Store) ReferenceSeq(seq uint64) uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n, _ := slices.BinarySearch(s.refSeqs, seq+1)
+	if n == 0 {
+		return 0
+	}
+	return s.refSeqs[n-1]
+}
+
 // applyRef folds the reference event stored as message seq into ref.
 func applyRef(ref *domain.Reference, seq uint64, data []byte) error {
 	ev, err := domain.Decode(data)
