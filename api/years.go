@@ -182,6 +182,6 @@ func (s *Server) writeRef(w http.ResponseWriter, r *http.Request, canon []byte, 
 }
 
 func (s *Server) listYears(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]any{"years": s.cfg.Store.Years(s.cfg.Today())})
+	writeJSON(w, http.StatusOK, map[string]any{"years": eventstore.ClosedWith(s.cfg.Store.Years(s.cfg.Today()))})
 	return nil
 }

@@ -95,6 +95,7 @@ func TestClosingAYearChangesNoFigureHistoryOrFreeze(t *testing.T) {
 		dropSeq    bool
 	}{
 		{"county figures as of 2006-12-31", "/v1/counties?as_of=2006-12-31", true},
+		{"county figures as of 2005-12-31, in the books closed with 2006", "/v1/counties?as_of=2005-12-31", true},
 		{"the employer's history", "/v1/employers/" + id + "/history", false},
 		{"the freeze", "/v1/freezes/" + f.ID, false},
 	}
@@ -134,6 +135,9 @@ func TestClosingAYearChangesNoFigureHistoryOrFreeze(t *testing.T) {
 	e.wantUnchanged(t, count)
 	if y := e.yearOf(t, 2005); !y.Closed || y.ClosedWith != 2006 || y.ClosedSeq != 0 {
 		t.Errorf("GET /v1/years says of 2005 %+v, want closed with 2006", y)
+	}
+	if r := e.post(t, "/v1/years/2005/reopen", tokAdmin, `{"reason":"补录"}`); r.Status != http.StatusConflict || !strings.Contains(r.str("detail"), "reopen 2006") {
+		t.Errorf("reopening 2005, closed with 2006: %s; want 409 saying to reopen 2006", r)
 	}
 	views, err := e.runner.Copy()
 	if err != nil {

@@ -126,6 +126,9 @@ func CheckReference(p Payload, ref *Reference) error {
 			return err
 		}
 		if !ref.Closed(e.Year) {
+			if first, ok := ref.firstClosed(); ok && e.Year < first {
+				return Conflict("year", "%d is not closed of its own: the books before %d, the first closed year, closed with it; reopen %d", e.Year, first, first)
+			}
 			return Conflict("year", "%d is not closed", e.Year)
 		}
 		// Writes dated in a reopened year change the figures of the years after it: those are

@@ -20,13 +20,13 @@ type YearRecord struct {
 	ReopenedAt  time.Time   `json:"reopened_at,omitzero"`
 	ReopenedSeq uint64      `json:"reopened_seq,omitempty"`
 	// ClosedWith is, for a year before the first closed one, that year: closing a year closes
-	// the books before it too (Closed is then true without a closing of its own).
+	// the books before it too. Years leaves it 0; ClosedWith sets it and Closed.
 	ClosedWith int `json:"closed_with,omitempty"`
 }
 
 // Years lists every year from the earliest business date of the ledger's events through
-// through (a business date, usually today), and any later year with a closing, oldest first;
-// a year before the first closed one is closed with it.
+// through (a business date, usually today), and any later year with a closing, oldest first,
+// each with its own closings (a year before the first closed one is closed with it: ClosedWith).
 func (s *Store) Years(through domain.Date) []YearRecord {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -39,18 +39,8 @@ func (s *Store) Years(through domain.Date) []YearRecord {
 	for y, r := range s.years {
 		byYear[y] = r
 	}
-	first := 0
-	for _, st := range s.ref.Years {
-		if st.Closed {
-			first = st.Year
-			break
-		}
-	}
 	out := make([]YearRecord, 0, len(byYear))
 	for _, r := range byYear {
-		if r.Year < first {
-			r.Closed, r.ClosedWith = true, first
-		}
 		out = append(out, r)
 	}
 	slices.SortFunc(out, func(a, b YearRecord) int { return a.Year - b.Year })
@@ -101,4 +91,23 @@ func recordedAt(ns int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, ns).UTC()
+}
+
+// ClosedWith returns years with each year before the first closed one closed with it: closing a
+// year closes the books before it too, so such a year is closed without a closing of its own.
+func ClosedWith(years []YearRecord) []YearRecord {
+	first := 0
+	for _, r := range years {
+		if r.Closed && r.ClosedSeq != 0 {
+			first = r.Year
+			break
+		}
+	}
+	out := slices.Clone(years)
+	for i := range out {
+		if out[i].Year < first {
+			out[i].Closed, out[i].ClosedWith = true, first
+		}
+	}
+	return out
 }
