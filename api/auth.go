@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/kuozheng/kuozheng/domain"
 )
@@ -74,8 +75,8 @@ func LoadTokens(path string, ref *domain.Reference, log *slog.Logger) (*Tokens, 
 		if domain.NormalizeText(e.Name) == "" {
 			return nil, fmt.Errorf("tokens file %s: entry %d has no name", path, i)
 		}
-		if n := domain.NormalizeText(e.Name); n != e.Name {
-			return nil, fmt.Errorf("tokens file %s: entry %d: the name %q has white space at an end, an invisible character or a full-width form: write it %q", path, i, e.Name, n)
+		if strings.TrimSpace(e.Name) != e.Name || strings.IndexFunc(e.Name, func(r rune) bool { return unicode.Is(unicode.Cf, r) }) >= 0 {
+			return nil, fmt.Errorf("tokens file %s: entry %d: the name %q has white space at an end or an invisible character: write it %q", path, i, e.Name, domain.NormalizeText(e.Name))
 		}
 		if j, ok := names[domain.NormalizeCode(e.Name)]; ok {
 			return nil, fmt.Errorf("tokens file %s: entries %d and %d are named %q and %q, which read as one name: each token needs a name of its own", path, j, i, entries[j].Name, e.Name)

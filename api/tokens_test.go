@@ -126,7 +126,8 @@ func TestTokensFile(t *testing.T) {
 
 // A tokens file is refused, saying why, where it would let a role or a name mean other than it
 // says: one token under two entries (the later would take the earlier's role in silence), two
-// names that read as one (four eyes compare names), a name not in the form text is stored in,
+// names that read as one (four eyes compare names), a name with white space at an end or an
+// invisible character,
 // counties or groups on a role they do not scope, a group that does not exist.
 func TestATokensFileIsRefusedWhereItWouldMisleadAboutWhoIsWho(t *testing.T) {
 	l := storetest.Start(t, eventstore.Config{})
@@ -140,7 +141,7 @@ func TestATokensFileIsRefusedWhereItWouldMisleadAboutWhoIsWho(t *testing.T) {
 		{"the same token twice", map[string]any{"token": "t-admin", "name": "bob", "role": "auditor"}, "entries 0 (alice) and 1 (bob) hold the same token"},
 		{"the same token, once as a digest", map[string]any{"token_sha256": digest("t-admin"), "name": "bob", "role": "auditor"}, "hold the same token"},
 		{"a name in another case", map[string]any{"token": "t2", "name": "Alice", "role": "auditor"}, `named "alice" and "Alice", which read as one name`},
-		{"a name in full-width letters", map[string]any{"token": "t2", "name": "ａｌｉｃｅ", "role": "auditor"}, `write it "alice"`},
+		{"a name in full-width letters", map[string]any{"token": "t2", "name": "ａｌｉｃｅ", "role": "auditor"}, `named "alice" and "ａｌｉｃｅ", which read as one name`},
 		{"a name with a zero-width space", map[string]any{"token": "t2", "name": "al\u200bice", "role": "auditor"}, `write it "alice"`},
 		{"a name with a trailing space", map[string]any{"token": "t2", "name": "alice ", "role": "auditor"}, `write it "alice"`},
 		{"counties on an auditor", map[string]any{"token": "t2", "name": "bob", "role": "auditor", "counties": []string{"360702"}}, `an auditor reads every county: "counties" would not restrict it`},
@@ -159,6 +160,7 @@ func TestATokensFileIsRefusedWhereItWouldMisleadAboutWhoIsWho(t *testing.T) {
 		{"token": "t2", "name": "张三", "role": "clerk", "counties": []string{"360702"}},
 		{"token": "t3", "name": "bob", "role": "supervisor", "groups": []int{1}, "counties": []string{"360721"}},
 		{"token": "t4", "name": "carol", "role": "assessor"},
+		{"token": "t5", "name": "王五（东区）", "role": "clerk", "counties": []string{"360702"}}, // full-width brackets, as Chinese writes them
 	}
 	if _, err := api.LoadTokens(writeTokens(t, ok), ref, nil); err != nil {
 		t.Fatalf("a tokens file of distinct names and tokens, each scoped as its role is: %v", err)
