@@ -247,11 +247,25 @@ func (s *Server) restatement(w http.ResponseWriter, r *http.Request) error {
 		stop := errors.New("done")
 		ctx, cancel := context.WithTimeout(r.Context(), time.Minute)
 		defer cancel()
+		countiesOf := map[string][]string{}
 		err := s.cfg.Store.Subscribe(ctx, f.ThroughSeq+1, func(ev domain.Event) error {
 			if ev.Seq > seq {
 				return stop
 			}
-			if responsible(ev, f.ValidThrough, changed) && len(events) < maxResponsible {
+			named := responsible(ev, f.ValidThrough, changed, nil)
+			if !named && ev.EmployerID != "" && dated(ev, f.ValidThrough) {
+				// Of a county that did not change: one the payer was in may have.
+				counties, seen := countiesOf[ev.EmployerID]
+				if !seen {
+					var err error
+					if counties, err = s.countiesOf(ctx, ev.EmployerID); err != nil {
+						return err
+					}
+					countiesOf[ev.EmployerID] = counties
+				}
+				named = responsible(ev, f.ValidThrough, changed, counties)
+			}
+			if named && len(events) < maxResponsible {
 				events = append(events, recorded(ev))
 			}
 			if ev.Seq >= seq {
@@ -278,16 +292,47 @@ func changeVisible(p Principal, scope string, see func(code string) bool, rep *p
 	return scope != "city" && see(scope)
 }
 
-// responsible reports whether ev, recorded after a freeze, may have changed its figures valid
-// through d in the scopes that changed: an event dated on or before d, or a void of one (a void
-// counts by sequence, whatever its own date), of a changed county (the void's, or the voided
-// event's), or of no employer.
-func responsible(ev domain.Event, d domain.Date, changed map[string]bool) bool {
-	on, counted := ev.OccurredOn, changed[ev.County]
-	if v, ok := ev.Body.(domain.EventVoided); ok {
-		on, counted = v.TargetOn, counted || changed[v.TargetCounty]
+// countiesOf returns every county an employer has been in, as its events recorded them.
+func (s *Server) countiesOf(ctx context.Context, id string) ([]string, error) {
+	raw, err := s.cfg.Store.History(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	return on <= d && ev.Type != "freeze.made" && (ev.EmployerID == "" || counted)
+	var out []string
+	for _, ev := range raw {
+		switch b := ev.Body.(type) {
+		case domain.EmployerRegistered:
+			out = append(out, b.County)
+		case domain.EmployerFound:
+			out = append(out, b.County)
+		case domain.EmployerTransferred:
+			out = append(out, b.From, b.To)
+		}
+	}
+	return out, nil
+}
+
+// responsible reports whether ev, recorded after a freeze, may have changed its figures valid
+// through d in the scopes that changed: an event dated on or before d, or a void of one (dated),
+// of a changed county (the event's, the voided event's, or one of counties, those the payer has
+// been in: a line stays with the county of its period's first day, so a payment recorded after a
+// transfer pays the county left), or of no employer.
+func responsible(ev domain.Event, d domain.Date, changed map[string]bool, counties []string) bool {
+	counted := changed[ev.County] || slices.ContainsFunc(counties, func(c string) bool { return changed[c] })
+	if v, ok := ev.Body.(domain.EventVoided); ok {
+		counted = counted || changed[v.TargetCounty]
+	}
+	return dated(ev, d) && (ev.EmployerID == "" || counted)
+}
+
+// dated reports whether ev may count in figures valid through d: dated on or before d, or a void
+// of an event so dated (a void counts by sequence, whatever its own date).
+func dated(ev domain.Event, d domain.Date) bool {
+	on := ev.OccurredOn
+	if v, ok := ev.Body.(domain.EventVoided); ok {
+		on = v.TargetOn
+	}
+	return on <= d && ev.Type != "freeze.made"
 }
 
 func (s *Server) rankings(w http.ResponseWriter, r *http.Request) error {

@@ -311,6 +311,27 @@ func TestFreezeRestatementIsScoped(t *testing.T) {
 	}
 }
 
+// A payment recorded after its payer moved from 360702 to 360721, dated before the freeze's date,
+// pays lines of 360702 (a line stays with the county of its period's first day): 360702's
+// clerk, whose figures it changed, finds it among the events of the restatement.
+func TestARestatementNamesAPaymentRecordedAfterItsPayersTransfer(t *testing.T) {
+	e := newFreezeEnv(t, 0)
+	a, due := e.freezeEmployer(t, 99000011, "360702", 3000000)
+	e.waitViews(t, e.count())
+	f := e.freeze(t, tokAssessor, novEnd.String(), 0)
+	e.mustWrite(t, empPath(a, "transfer"), tokAdmin, `{"on":"2006-12-05","county":"360721"}`)
+	p := e.pay(t, a, "T-LATE", due, "2006-11-10", "2006-10")
+	e.waitViews(t, p)
+	r := e.restatement(t, tokClerkA, f.ID)
+	named := false
+	for _, ev := range r.Events {
+		named = named || ev.Seq == p
+	}
+	if len(r.Changes) == 0 || !named {
+		t.Fatalf("360702's clerk reads the restatement %+v; want 360702's changes and the payment (seq %d) among its events", r, p)
+	}
+}
+
 // TestFreezeReadsAnswerXLedgerSeq: "every read answers the header X-Ledger-Seq" (API.md).
 func TestFreezeReadsAnswerXLedgerSeq(t *testing.T) {
 	e := newFreezeEnv(t, 0)
