@@ -171,11 +171,18 @@ func benchRSS(args []string, stdout io.Writer) error {
 		return err
 	}
 	cmd := exec.Command(self, "serve", "--data", *data, "--listen", *listen, "--today", *today)
-	cmd.Stderr = io.Discard
+	// Its log is kept for the error if it stops before it is ready (a held folder, a bad flag).
+	var log tailBuffer
+	cmd.Stderr = &log
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		<-exited
+	}()
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
@@ -187,7 +194,12 @@ func benchRSS(args []string, stdout io.Writer) error {
 				break
 			}
 		}
-		time.Sleep(500 * time.Millisecond)
+		select {
+		case err := <-exited:
+			exited <- err
+			return fmt.Errorf("serve stopped before it was ready (%v):\n%s", err, log.String())
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("serve was not ready after 15 minutes")
@@ -287,4 +299,26 @@ func benchReport(files []string, stdout io.Writer) error {
 		Figures []result     `json:"figures"`
 	}{table, figures}, "", "  ")
 	return os.WriteFile("bench-results.json", b, 0o644)
+}
+
+// tailBuffer keeps the last 4 KiB written to it, for a child process's log.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	if over := len(b.buf) - 4<<10; over > 0 {
+		b.buf = append(b.buf[:0], b.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+func (b *tailBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.buf)
 }

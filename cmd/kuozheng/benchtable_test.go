@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBenchReportPairsEachFigureWithTheRawEngineAndTheTarget(t *testing.T) {
@@ -76,5 +79,21 @@ BenchmarkAppendBulk/raw-atomic/fsync-2	       1	 100 ns/op	     40000 events/s
 	}
 	if r := res.Table[0]; r.Ratio == nil || *r.Ratio != 1.5 || r.Pairs != 3 || r.Met == nil || !*r.Met {
 		t.Fatalf("first row: %+v", r)
+	}
+}
+
+// bench rss runs serve and waits for it to be ready: a serve that stops first (here on a bad
+// --today) ends the measurement at once with serve's own words, rather than after 15 minutes of
+// waiting in silence.
+func TestBenchRSSSaysWhyServeStoppedBeforeItWasReady(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	_, bin := buildBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "bench", "rss", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--today", "2006-13-01").CombinedOutput()
+	if ctx.Err() != nil || err == nil || !strings.Contains(string(out), "serve stopped before it was ready") || !strings.Contains(string(out), "--today") {
+		t.Fatalf("bench rss on a serve that cannot start: %v (%v)\n%s\nwant it to fail at once, quoting serve's refusal", err, ctx.Err(), out)
 	}
 }
