@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // usageError is bad usage: exit status 2.
@@ -46,6 +47,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage) // a usage error: on standard error, as every error is
 		return 2
+	}
+	if args[0] == "help" && len(args) == 2 && !strings.HasPrefix(args[1], "-") {
+		// help COMMAND is COMMAND --help.
+		return run([]string{args[1], "--help"}, stdout, stderr)
 	}
 	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, usage)

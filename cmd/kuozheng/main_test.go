@@ -50,6 +50,8 @@ func TestUsageErrorsExitTwoAndHelpExitsZero(t *testing.T) {
 	}{
 		{"help lists the commands", []string{"--help"}, 0, "kuozheng serve"},
 		{"a command's help exits 0", []string{"serve", "--help"}, 0, "-listen"},
+		{"help COMMAND is the command's help", []string{"help", "serve"}, 0, "-listen"},
+		{"help of an unknown command is bad usage", []string{"help", "frobnicate"}, 2, "unknown command"},
 		{"an unknown command is bad usage", []string{"frobnicate"}, 2, "unknown command"},
 		{"an unknown flag is bad usage", []string{"serve", "--no-such-flag"}, 2, "no-such-flag"},
 		{"a non-loopback listener needs tokens", []string{"serve", "--listen", "0.0.0.0:0", "--data", "unused"}, 2, "--tokens"},
