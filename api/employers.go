@@ -248,6 +248,14 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 	// Each event's row is encoded as it is read, so a long history is never held whole.
 	id := r.PathValue("id")
 	ref := s.cfg.Store.Reference()
+	if through != 0 {
+		// Through a sequence, the late-fee rates and county codes the ledger knew then, as the
+		// statement through it prints them.
+		if ref, err = s.cfg.Store.ReferenceAt(r.Context(), through); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
 	b := projections.NewHistoryBuilder(id, through, asOf, ref.LateFees)
 	b.Expect(s.cfg.Store.EventCount(id))
 	rowsBuf := answerBuffers.Get().(*[]byte)

@@ -230,7 +230,7 @@ func TestReceiptsAndNotesPrintTheirEvents(t *testing.T) {
 // A dormant payer's statement counts a change of reference data recorded after its last event:
 // a late-fee rate from 2006-07-01 changes what its unpaid April owes by August, as the employer
 // read says. Its sequence is then the change's, and through the payer's last event it prints as
-// it did before the change.
+// it did before the change; its history through a sequence counts the rates known then too.
 func TestAStatementCountsALateFeeRateRecordedAfterThePayersLastEvent(t *testing.T) {
 	e := newAuthEnv(t)
 	id := e.register(t, tokClerkA, orgCode(77000002), "360702")
@@ -260,5 +260,17 @@ func TestAStatementCountsALateFeeRateRecordedAfterThePayersLastEvent(t *testing.
 	again := e.raw(t, http.MethodGet, path+"&through_seq="+a.header.Get("X-Ledger-Seq"), tokClerkA, "")
 	if !bytes.Equal(again.body, a.body) {
 		t.Errorf("through its own X-Ledger-Seq the statement prints other bytes")
+	}
+	// The history through a sequence counts the rates known then, as the statement does.
+	for seq, want := range map[int64]domain.Fen{decl.num("seq"): before.LateFeeFen, rate.num("seq"): after.LateFeeFen, 0: after.LateFeeFen} {
+		q := empPath(id, "history") + "?as_of=2006-08-31"
+		if seq != 0 {
+			q += "&through_seq=" + strconv.FormatInt(seq, 10)
+		}
+		var h projections.History
+		decode(t, e.get(t, q, tokAuditor), &h)
+		if h.Balances.LateFeeFen != want {
+			t.Errorf("GET %s: late fee %d, want %d", q, h.Balances.LateFeeFen, want)
+		}
 	}
 }
