@@ -34,6 +34,8 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		writeError(w, run.err)
 		return
 	}
+	// Every read answers the sequence it reflects: the last the verification checked.
+	reflects(w, run.out.LastSeq)
 	writeJSON(w, http.StatusOK, run.out)
 }
 
