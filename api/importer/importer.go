@@ -72,7 +72,7 @@ type record struct {
 	n     int // its place among the file's rows besides the header, from 0
 	line  int // its line number in the file
 	cells []string
-	keyed []string // the cells its key digests (Table.Keyed)
+	dates []string // the dates of its short date cells (Table.Dates)
 }
 
 // row is one command built from one or more records.
@@ -313,7 +313,7 @@ func (b *builder) read(t *Table, n int) ([]*record, error) {
 		for _, c := range cells {
 			held += len(c)
 		}
-		recs = append(recs, &record{n: n + len(recs), line: line, cells: cells, keyed: t.Keyed(cells)})
+		recs = append(recs, &record{n: n + len(recs), line: line, cells: cells, dates: t.Dates()})
 	}
 	return recs, nil
 }
@@ -449,14 +449,20 @@ func (b *builder) cell(r *record, field string) string {
 		return ""
 	}
 	v := strings.TrimSpace(r.cells[c])
-	switch field {
-	case "as_of", "declared_on", "effective_on", "found_on", "paid_on", "registered_on", "signed_on":
+	switch {
+	case dateFields[field]:
+		if c < len(r.dates) && r.dates[c] != "" {
+			return r.dates[c]
+		}
 		return civil(v, civilDate)
-	case "period":
+	case field == "period":
 		return civil(v, civilMonth)
 	}
 	return v
 }
+
+// dateFields are the fields that hold a date.
+var dateFields = map[string]bool{"as_of": true, "declared_on": true, "effective_on": true, "found_on": true, "paid_on": true, "registered_on": true, "signed_on": true}
 
 // The ways a clerk's spreadsheet writes a date or a month besides YYYY-MM-DD and YYYY-MM: as a
 // Chinese Excel saves a date cell in a CSV (2006/9/1), or formats one (2006年9月1日), without
@@ -532,7 +538,7 @@ func (b *builder) key(recs []*record) (string, string) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00", b.kind)
 	for _, r := range recs {
-		fmt.Fprintf(h, "%d\x00%s\x1e", r.line, strings.Join(r.keyed, "\x1f"))
+		fmt.Fprintf(h, "%d\x00%s\x1e", r.line, strings.Join(r.cells, "\x1f"))
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	return "import:" + sum, sum
@@ -848,6 +854,12 @@ func WriteRejects(w io.Writer, t *Table, rejects []Reject) error {
 		rec = append([]string(nil), rec...)
 		for len(rec) < len(t.Header) {
 			rec = append(rec, "")
+		}
+		// A short date goes out as its date, in the date columns: mm-dd-yy in a CSV says no day.
+		for i, d := range t.Dates() {
+			if d != "" && i < len(t.Header) && dateFields[columnsByName[normalize(t.Header[i])]] {
+				rec[i] = d
+			}
 		}
 		if err := cw.Write(append(rec[:len(t.Header)], reason)); err != nil {
 			return err

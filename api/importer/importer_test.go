@@ -604,11 +604,11 @@ func TestAWorkbooksDateCellsReadAsTheirDates(t *testing.T) {
 	}
 	tb := open(t, "payments.xlsx", buf.Bytes())
 	row, _, err := tb.Next()
-	if err != nil || row[1] != "2006-09-01" || tb.Keyed(row)[1] != "09-01-06" || row[0] != tb.Keyed(row)[0] {
-		t.Fatalf("the default short date cell reads %q, keyed as %q (%v); want 2006-09-01, keyed 09-01-06 as before", row, tb.Keyed(row), err)
+	if err != nil || row[1] != "09-01-06" || len(tb.Dates()) < 2 || tb.Dates()[1] != "2006-09-01" || tb.Dates()[0] != "" {
+		t.Fatalf("the default short date cell reads %q, dates %q (%v); want 09-01-06 as before, holding 2006-09-01", row, tb.Dates(), err)
 	}
-	if row, _, err := tb.Next(); err != nil || row[1] != "2006/9/2" || tb.Keyed(row)[1] != "2006/9/2" {
-		t.Fatalf("a yyyy/m/d cell reads %q, keyed as %q (%v); want 2006/9/2 both", row, tb.Keyed(row), err)
+	if row, _, err := tb.Next(); err != nil || row[1] != "2006/9/2" || tb.Dates() != nil {
+		t.Fatalf("a yyyy/m/d cell reads %q, dates %q (%v); want 2006/9/2, no short date", row, tb.Dates(), err)
 	}
 	rep := load(t, l.Store, "payments.xlsx", buf.Bytes(), importer.Options{})
 	refused := map[int]string{}
@@ -678,6 +678,76 @@ func TestAShortDateInAColumnLeftAsideKeepsItsRowsKey(t *testing.T) {
 	again := load(t, l.Store, "payments.xlsx", workbook("10-01-06"), importer.Options{})
 	if again.Imported != 0 || again.Duplicates != 1 {
 		t.Fatalf("the row as it read before imported %d, %d duplicates, refused %+v; want it a duplicate", again.Imported, again.Duplicates, again.Rejected)
+	}
+}
+
+// A cell reads as the date it holds only in a date column: a receipt number that a number format
+// shows as 04-21-15 (42115 in 00-00-00, which mm-dd-yy writes alike as the day 2015-04-21) or a
+// short date typed into the receipt column is recorded as the clerk sees it. A refused row's
+// short date goes to the rejects file as its date, so that the file imports once corrected.
+func TestAShortDateReadsAsADateOnlyInADateColumn(t *testing.T) {
+	l := hundredPayers(t)
+	f := excelize.NewFile()
+	defer f.Close()
+	sheet := f.GetSheetName(0)
+	short, err := f.NewStyle(&excelize.Style{NumFmt: 14})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dashed, err := f.NewStyle(&excelize.Style{CustomNumFmt: ptr("00-00-00")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2006, 9, 1, 0, 0, 0, 0, time.UTC)
+	rows := [][]any{
+		{"组织机构代码", "缴费日期", "金额(分)", "票据号"},
+		{orgCode(5006), day, 100, 42115},
+		{orgCode(5006), day, 100, time.Date(2007, 3, 4, 0, 0, 0, 0, time.UTC)},
+		{orgCode(5006), day, "1,5", "R-BAD"},
+	}
+	for r, row := range rows {
+		for c, v := range row {
+			cell, _ := excelize.CoordinatesToCellName(c+1, r+1)
+			if err := f.SetCellValue(sheet, cell, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, st := range []struct {
+		cell  string
+		style int
+	}{{"B2", short}, {"B3", short}, {"B4", short}, {"D2", dashed}, {"D3", short}} {
+		if err := f.SetCellStyle(sheet, st.cell, st.cell, st.style); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	rep := load(t, l.Store, "payments.xlsx", buf.Bytes(), importer.Options{})
+	if rep.Imported != 2 || len(rep.Rejected) != 1 || rep.Rejected[0].Row != 4 {
+		t.Fatalf("imported %d, refused %+v; want rows 2 and 3, row 4 refused", rep.Imported, rep.Rejected)
+	}
+	raw, err := l.Store.History(context.Background(), domain.EmployerIDForOrgCode(orgCode(5006)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range raw {
+		if p, ok := ev.Body.(domain.PaymentReceived); ok {
+			got = append(got, p.PaidOn.String()+" "+p.ReceiptNo)
+		}
+	}
+	if want := "2006-09-01 04-21-15,2006-09-01 03-04-07"; strings.Join(got, ",") != want {
+		t.Errorf("recorded %q; want %q: receipts as the clerk sees them, paid on the short date's day", got, want)
+	}
+	var rejects bytes.Buffer
+	if err := importer.WriteRejects(&rejects, open(t, "payments.xlsx", buf.Bytes()), rep.Rejected); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rejects.String(), "2006-09-01,\"1,5\",R-BAD,") {
+		t.Errorf("the rejects file %q; want row 4 with its date 2006-09-01", rejects.String())
 	}
 }
 

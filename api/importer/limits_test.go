@@ -104,6 +104,51 @@ func TestAnXLSXThatLiesAboutItsSizeIsRefused(t *testing.T) {
 	}
 }
 
+// A sheet whose rows are numbered out of order, or a number twice, is refused whole naming both
+// rows: the spreadsheet library adds such a row's cells to the row before it, and the payments
+// past the header's width were lost without a word. Rows numbered with gaps, or some without a
+// number, are read as before.
+func TestASheetWithRowsOutOfOrderIsRefusedWhole(t *testing.T) {
+	row := func(r, receipt string) string {
+		cells := strings.TrimPrefix(xlsxtest.Cells("12345678-9", "2006-06-10", "100", receipt), "<row>")
+		if r == "" {
+			return "<row>" + cells
+		}
+		return `<row r="` + r + `">` + cells
+	}
+	head := `<row r="1">` + strings.TrimPrefix(xlsxtest.Cells(paymentsHeader...), "<row>")
+	for _, tt := range []struct {
+		name, rows, want string
+	}{
+		{"a row numbered back", row("3", "A") + row("12", "B") + row("11", "C"), "row 11 comes after row 12"},
+		{"a row numbered twice", row("3", "A") + row("20", "B") + row("20", "C"), "row 20 comes after row 20"},
+		{"a row numbered before one without a number", row("6", "A") + row("", "B") + row("7", "C"), "row 7 comes after row 7"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := importer.Open(bytes.NewReader(xlsxtest.File(xlsxtest.Sheet{Head: head + tt.rows}, nil)), "rows.xlsx", "")
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "nothing was imported") {
+				t.Fatalf("got %v, want the file refused saying %q", err, tt.want)
+			}
+		})
+	}
+	tb, err := importer.Open(bytes.NewReader(xlsxtest.File(xlsxtest.Sheet{Head: head + row("3", "A") + row("", "B") + row("9", "C")}, nil)), "gaps.xlsx", "")
+	if err != nil {
+		t.Fatalf("rows numbered with gaps: %v", err)
+	}
+	defer tb.Close()
+	var receipts []string
+	for {
+		rec, _, err := tb.Next()
+		if err != nil {
+			break
+		}
+		receipts = append(receipts, rec[3])
+	}
+	if strings.Join(receipts, ",") != "A,B,C" {
+		t.Fatalf("rows numbered with gaps read %q, want A,B,C", receipts)
+	}
+}
+
 // TestADamagedSheetIsRefusedWhole: a sheet an XML parser stops reading in its fourth row (an
 // entity XML does not define, an end tag closing no element open, a character reference to
 // NUL, a sheet cut short) is refused whole, naming the part and the row, before any row is

@@ -41,9 +41,8 @@ type Table struct {
 	next  func() ([]string, int, error)
 	close func() error
 	read  int // rows returned, the header included
-	// keyed is the last row as its key has always digested it, when that is not the row Next
-	// returned (an xlsx row with a date cell in Excel's default short date format).
-	keyed []string
+	// dates holds the dates of the last row's short date cells (Dates).
+	dates []string
 }
 
 // Next returns the next row that is not blank and its line number in the file (the header's is
@@ -64,16 +63,11 @@ func (t *Table) Next() ([]string, int, error) {
 	}
 }
 
-// Keyed returns the last row Next returned as a row's idempotency key digests it: the cells as
-// the workbook reader has always written them, which differ from the row only where a date cell
-// in Excel's default short date format reads as its date (the key writes it mm-dd-yy, as keys of
-// workbooks imported before did).
-func (t *Table) Keyed(row []string) []string {
-	if t.keyed != nil {
-		return t.keyed
-	}
-	return row
-}
+// Dates returns, for the last row Next returned, the date each cell in Excel's default short date
+// format holds, YYYY-MM-DD ("" for every other cell); nil when the row has none (always, for
+// CSV). Next returns such a cell as the workbook reader writes it, mm-dd-yy, which says nothing
+// of the day by itself; a row's key digests the cells as Next returns them.
+func (t *Table) Dates() []string { return t.dates }
 
 // Close releases what the table holds (an xlsx file's temporary files).
 func (t *Table) Close() error {

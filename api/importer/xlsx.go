@@ -118,10 +118,7 @@ func sheetTable(f *excelize.File) (*Table, error) {
 		if err := checkRow(rec, line); err != nil {
 			return nil, 0, err
 		}
-		t.keyed = nil
-		if dated := shortDates(rec, raw, date1904); dated != nil {
-			rec, t.keyed = dated, rec
-		}
+		t.dates = shortDates(rec, raw, date1904)
 		return rec, line, nil
 	}
 	t.close = func() error {
@@ -140,11 +137,12 @@ func sheetTable(f *excelize.File) (*Table, error) {
 	return t, nil
 }
 
-// shortDates returns row with each cell in Excel's default short date format, or one like it,
-// read as its date, YYYY-MM-DD; nil when it has none. The workbook reader writes such a cell
-// mm-dd-yy, which says nothing of the day by itself (a text typed so, a dd-mm-yy or yy-mm-dd
-// date read the same): a cell is taken as a date only when its value is a day number (raw) that
-// one of those orders writes as the cell reads, and its date is then that day's.
+// shortDates returns, for each cell of row in Excel's default short date format or one like it,
+// its date, YYYY-MM-DD (Table.Dates); nil when it has none. The workbook reader writes such a
+// cell mm-dd-yy, which says nothing of the day by itself (a text typed so, a dd-mm-yy or
+// yy-mm-dd date read the same): a cell is taken as a date only when its value is a day number
+// (raw) that one of those orders writes as the cell reads, and its date is then that day's.
+// Only a date column reads it so: a number shown 00-00-00 can read as a day number too.
 func shortDates(row, raw []string, date1904 bool) []string {
 	var dated []string
 	for i, c := range row {
@@ -160,7 +158,7 @@ func shortDates(row, raw []string, date1904 bool) []string {
 			continue
 		}
 		if dated == nil {
-			dated = append([]string(nil), row...)
+			dated = make([]string, len(row))
 		}
 		dated[i] = day.Format(time.DateOnly)
 	}
@@ -431,11 +429,18 @@ func (s *xmlScan) startTag(t []byte, closed bool) error {
 	switch name {
 	case "row":
 		s.endRow()
+		last := s.row
 		s.row++
 		if r, ok := attr(t, "r"); ok {
 			if n, err := strconv.Atoi(string(r)); err == nil && n > 0 {
 				s.row = n
 			}
+		}
+		if s.row <= last {
+			// The spreadsheet library adds such a row's cells to the row before it, and the
+			// rows after the header's width were dropped in silence. No spreadsheet program
+			// writes one.
+			return fmt.Errorf("xlsx: the file is damaged: part %s: row %d comes after row %d, where rows are in order; open it in a spreadsheet program and save it again; nothing was imported", echo(s.part), s.row, last)
 		}
 		s.inRow, s.hasValue, s.col = !closed, false, 0
 	case "c":
