@@ -247,23 +247,23 @@ func (s *Server) restatement(w http.ResponseWriter, r *http.Request) error {
 		stop := errors.New("done")
 		ctx, cancel := context.WithTimeout(r.Context(), time.Minute)
 		defer cancel()
-		countiesOf := map[string][]string{}
+		movesOf := map[string][]domain.CountyAt{}
 		err := s.cfg.Store.Subscribe(ctx, f.ThroughSeq+1, func(ev domain.Event) error {
 			if ev.Seq > seq {
 				return stop
 			}
-			named := responsible(ev, f.ValidThrough, changed, nil)
+			named := responsible(ev, f.ValidThrough, changed, "")
 			if !named && ev.EmployerID != "" && dated(ev, f.ValidThrough) {
 				// Of a county that did not change: one the payer was in may have.
-				counties, seen := countiesOf[ev.EmployerID]
+				moves, seen := movesOf[ev.EmployerID]
 				if !seen {
 					var err error
-					if counties, err = s.countiesOf(ctx, ev.EmployerID); err != nil {
+					if moves, err = s.moves(ctx, ev.EmployerID); err != nil {
 						return err
 					}
-					countiesOf[ev.EmployerID] = counties
+					movesOf[ev.EmployerID] = moves
 				}
-				named = responsible(ev, f.ValidThrough, changed, counties)
+				named = responsible(ev, f.ValidThrough, changed, countyOn(moves, eventDate(ev)))
 			}
 			if named && len(events) < maxResponsible {
 				events = append(events, recorded(ev))
@@ -292,33 +292,54 @@ func changeVisible(p Principal, scope string, see func(code string) bool, rep *p
 	return scope != "city" && see(scope)
 }
 
-// countiesOf returns every county an employer has been in, as its events recorded them.
-func (s *Server) countiesOf(ctx context.Context, id string) ([]string, error) {
+// moves returns an employer's counties from the dates its events put it in them, in order: its
+// registration's (or its finding's) and each transfer's.
+func (s *Server) moves(ctx context.Context, id string) ([]domain.CountyAt, error) {
 	raw, err := s.cfg.Store.History(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	var out []string
+	var out []domain.CountyAt
 	for _, ev := range raw {
 		switch b := ev.Body.(type) {
 		case domain.EmployerRegistered:
-			out = append(out, b.County)
+			out = append(out, domain.CountyAt{On: b.RegisteredOn, County: b.County})
 		case domain.EmployerFound:
-			out = append(out, b.County)
+			out = append(out, domain.CountyAt{On: b.FoundOn, County: b.County})
 		case domain.EmployerTransferred:
-			out = append(out, b.From, b.To)
+			out = append(out, domain.CountyAt{On: b.On, County: b.To})
 		}
 	}
 	return out, nil
 }
 
+// countyOn is the county moves put the employer in on d ("" when they say none).
+func countyOn(moves []domain.CountyAt, d domain.Date) string {
+	county := ""
+	for _, m := range moves {
+		if m.On > d && county != "" {
+			break
+		}
+		county = m.County
+	}
+	return county
+}
+
+// eventDate is the business date ev counts on: a void's, its target's.
+func eventDate(ev domain.Event) domain.Date {
+	if v, ok := ev.Body.(domain.EventVoided); ok {
+		return v.TargetOn
+	}
+	return ev.OccurredOn
+}
+
 // responsible reports whether ev, recorded after a freeze, may have changed its figures valid
 // through d in the scopes that changed: an event dated on or before d, or a void of one (dated),
-// of a changed county (the event's, the voided event's, or one of counties, those the payer has
-// been in: a line stays with the county of its period's first day, so a payment recorded after a
-// transfer pays the county left), or of no employer.
-func responsible(ev domain.Event, d domain.Date, changed map[string]bool, counties []string) bool {
-	counted := changed[ev.County] || slices.ContainsFunc(counties, func(c string) bool { return changed[c] })
+// of a changed county (the event's, the voided event's, or then, the county the payer was in on
+// the event's date: a payment recorded after a transfer, dated before it, pays the lines of the
+// county left), or of no employer.
+func responsible(ev domain.Event, d domain.Date, changed map[string]bool, then string) bool {
+	counted := changed[ev.County] || changed[then]
 	if v, ok := ev.Body.(domain.EventVoided); ok {
 		counted = counted || changed[v.TargetCounty]
 	}
@@ -328,11 +349,7 @@ func responsible(ev domain.Event, d domain.Date, changed map[string]bool, counti
 // dated reports whether ev may count in figures valid through d: dated on or before d, or a void
 // of an event so dated (a void counts by sequence, whatever its own date).
 func dated(ev domain.Event, d domain.Date) bool {
-	on := ev.OccurredOn
-	if v, ok := ev.Body.(domain.EventVoided); ok {
-		on = v.TargetOn
-	}
-	return on <= d && ev.Type != "freeze.made"
+	return eventDate(ev) <= d && ev.Type != "freeze.made"
 }
 
 func (s *Server) rankings(w http.ResponseWriter, r *http.Request) error {

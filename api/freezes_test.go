@@ -317,18 +317,22 @@ func TestFreezeRestatementIsScoped(t *testing.T) {
 func TestARestatementNamesAPaymentRecordedAfterItsPayersTransfer(t *testing.T) {
 	e := newFreezeEnv(t, 0)
 	a, due := e.freezeEmployer(t, 99000011, "360702", 3000000)
+	// b left 360702 before its periods began: its lines are 360721's.
+	b, dueB := e.freezeEmployer(t, 99000012, "360702", 3000000)
+	e.mustWrite(t, empPath(b, "transfer"), tokAdmin, `{"on":"2006-10-01","county":"360721"}`)
 	e.waitViews(t, e.count())
 	f := e.freeze(t, tokAssessor, novEnd.String(), 0)
 	e.mustWrite(t, empPath(a, "transfer"), tokAdmin, `{"on":"2006-12-05","county":"360721"}`)
 	p := e.pay(t, a, "T-LATE", due, "2006-11-10", "2006-10")
-	e.waitViews(t, p)
+	other := e.pay(t, b, "T-B", dueB, "2006-11-10", "2006-10")
+	e.waitViews(t, other)
 	r := e.restatement(t, tokClerkA, f.ID)
-	named := false
+	named := map[uint64]bool{}
 	for _, ev := range r.Events {
-		named = named || ev.Seq == p
+		named[ev.Seq] = true
 	}
-	if len(r.Changes) == 0 || !named {
-		t.Fatalf("360702's clerk reads the restatement %+v; want 360702's changes and the payment (seq %d) among its events", r, p)
+	if len(r.Changes) == 0 || !named[p] || named[other] {
+		t.Fatalf("360702's clerk reads the restatement %+v; want 360702's changes, the payment of its payer since moved (seq %d), and not that of a payer of 360721 on its date (seq %d)", r, p, other)
 	}
 }
 
