@@ -47,6 +47,17 @@ type TokenEntry struct {
 	Groups      []int    `json:"groups"`
 }
 
+// maxNameBytes is the longest name a token may have: events record it with every write.
+const maxNameBytes = 128
+
+// dropControl drops control characters (strings.Map).
+func dropControl(r rune) rune {
+	if unicode.IsControl(r) {
+		return -1
+	}
+	return r
+}
+
 // Tokens maps SHA-256 digests of bearer tokens to principals.
 type Tokens struct {
 	byHash map[[32]byte]Principal
@@ -75,13 +86,18 @@ func LoadTokens(path string, ref *domain.Reference, log *slog.Logger) (*Tokens, 
 		if domain.NormalizeText(e.Name) == "" {
 			return nil, fmt.Errorf("tokens file %s: entry %d has no name", path, i)
 		}
-		if strings.TrimSpace(e.Name) != e.Name || strings.IndexFunc(e.Name, func(r rune) bool { return unicode.Is(unicode.Cf, r) }) >= 0 {
-			return nil, fmt.Errorf("tokens file %s: entry %d: the name %q has white space at an end or an invisible character: write it %q", path, i, e.Name, domain.NormalizeText(e.Name))
+		if strings.TrimSpace(e.Name) != e.Name || strings.IndexFunc(e.Name, func(r rune) bool { return unicode.Is(unicode.Cf, r) || unicode.IsControl(r) }) >= 0 {
+			return nil, fmt.Errorf("tokens file %s: entry %d: the name %q has white space at an end, a control or an invisible character: write it %q", path, i, domain.Clip(e.Name, maxNameBytes), domain.Clip(domain.NormalizeText(strings.Map(dropControl, e.Name)), maxNameBytes))
 		}
-		if j, ok := names[domain.NormalizeCode(e.Name)]; ok {
+		if len(e.Name) > maxNameBytes {
+			return nil, fmt.Errorf("tokens file %s: entry %d: the name %q is longer than %d bytes", path, i, domain.Clip(e.Name, maxNameBytes), maxNameBytes)
+		}
+		// Names compare as they read: case, full-width forms and white space aside.
+		key := strings.Join(strings.Fields(domain.NormalizeCode(e.Name)), "")
+		if j, ok := names[key]; ok {
 			return nil, fmt.Errorf("tokens file %s: entries %d and %d are named %q and %q, which read as one name: each token needs a name of its own", path, j, i, entries[j].Name, e.Name)
 		}
-		names[domain.NormalizeCode(e.Name)] = i
+		names[key] = i
 		var h [32]byte
 		switch {
 		case e.TokenSHA256 != "":
