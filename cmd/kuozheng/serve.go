@@ -199,7 +199,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			}
 			switch {
 			case !begun:
-				log.Info("--demo: the ledger already holds employers, not this demo's; serving it as it is", "employers", n)
+				log.Info("--demo: the ledger already holds employers, not this demo's: clerks' records, or a demo of another --demo-employers, which that size finishes; serving it as it is", "employers", n, "demo_employers", cfg.Employers)
 			case !whole:
 				// A first start stopped while the demo was written: its keys append the rest once.
 				log.Warn("--demo: the ledger holds part of the demo, a first start having stopped while writing it; appending the rest", "employers", n)
@@ -208,6 +208,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}
 		if load {
 			if _, err := loadDemo(ctx, led.store, cfg, stderr); err != nil {
+				if len(led.store.EmployerIDs()) > 0 && ctx.Err() == nil {
+					// Finishing a demo begun before: what was written since may make the rest
+					// no longer apply.
+					return fmt.Errorf("%w; if the ledger was written to since its demo began (served without --demo), the rest of the demo may no longer apply: serve it without --demo, or start the demo in an empty --data folder", err)
+				}
 				return err
 			}
 		}
