@@ -554,15 +554,6 @@ func TestDatesAndAmountsReadAsAClerksSpreadsheetWritesThem(t *testing.T) {
 // imported before keeps its keys, a date in a column left aside too.
 func TestAWorkbooksDateCellsReadAsTheirDates(t *testing.T) {
 	l := hundredPayers(t)
-	f := excelize.NewFile()
-	defer f.Close()
-	sheet := f.GetSheetName(0)
-	for col, h := range []string{"组织机构代码", "缴费日期", "金额(分)", "票据号"} {
-		cell, _ := excelize.CoordinatesToCellName(col+1, 1)
-		if err := f.SetCellValue(sheet, cell, h); err != nil {
-			t.Fatal(err)
-		}
-	}
 	cases := []struct {
 		style *excelize.Style // nil: the date typed as text
 		value any
@@ -579,30 +570,16 @@ func TestAWorkbooksDateCellsReadAsTheirDates(t *testing.T) {
 		{nil, "09-06-06", ""},
 		{&excelize.Style{NumFmt: 14}, "09-07-06", ""}, // a text cell formatted as a date is still text
 	}
+	rows := [][]any{{"组织机构代码", "缴费日期", "金额(分)", "票据号"}}
+	styles := map[string]*excelize.Style{}
 	for i, c := range cases {
-		row := i + 2
-		for col, v := range []any{orgCode(5004), c.value, 100, fmt.Sprint("X", i)} {
-			cell, _ := excelize.CoordinatesToCellName(col+1, row)
-			if err := f.SetCellValue(sheet, cell, v); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if c.style == nil {
-			continue
-		}
-		style, err := f.NewStyle(c.style)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := f.SetCellStyle(sheet, fmt.Sprint("B", row), fmt.Sprint("B", row), style); err != nil {
-			t.Fatal(err)
+		rows = append(rows, []any{orgCode(5004), c.value, 100, fmt.Sprint("X", i)})
+		if c.style != nil {
+			styles[fmt.Sprint("B", i+2)] = c.style
 		}
 	}
-	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
-		t.Fatal(err)
-	}
-	tb := open(t, "payments.xlsx", buf.Bytes())
+	file := workbookOf(t, rows, styles)
+	tb := open(t, "payments.xlsx", file)
 	row, _, err := tb.Next()
 	if err != nil || row[1] != "09-01-06" || len(tb.Dates()) < 2 || tb.Dates()[1] != "2006-09-01" || tb.Dates()[0] != "" {
 		t.Fatalf("the default short date cell reads %q, dates %q (%v); want 09-01-06 as before, holding 2006-09-01", row, tb.Dates(), err)
@@ -610,7 +587,7 @@ func TestAWorkbooksDateCellsReadAsTheirDates(t *testing.T) {
 	if row, _, err := tb.Next(); err != nil || row[1] != "2006/9/2" || tb.Dates() != nil {
 		t.Fatalf("a yyyy/m/d cell reads %q, dates %q (%v); want 2006/9/2, no short date", row, tb.Dates(), err)
 	}
-	rep := load(t, l.Store, "payments.xlsx", buf.Bytes(), importer.Options{})
+	rep := load(t, l.Store, "payments.xlsx", file, importer.Options{})
 	refused := map[int]string{}
 	for _, r := range rep.Rejected {
 		refused[r.Row] = r.Column
@@ -634,7 +611,7 @@ func TestAWorkbooksDateCellsReadAsTheirDates(t *testing.T) {
 			t.Errorf("row %d (%v): paid on %q, refused in %q; want paid on %s", i+2, c.value, paid[receipt], refused[i+2], c.paid)
 		}
 	}
-	if again := load(t, l.Store, "payments.xlsx", buf.Bytes(), importer.Options{}); again.Imported != 0 || again.Duplicates != rep.Imported {
+	if again := load(t, l.Store, "payments.xlsx", file, importer.Options{}); again.Imported != 0 || again.Duplicates != rep.Imported {
 		t.Fatalf("the same workbook again imported %d, %d duplicates; want 0 and %d", again.Imported, again.Duplicates, rep.Imported)
 	}
 }
@@ -645,30 +622,8 @@ func TestAWorkbooksDateCellsReadAsTheirDates(t *testing.T) {
 func TestAShortDateInAColumnLeftAsideKeepsItsRowsKey(t *testing.T) {
 	l := hundredPayers(t)
 	workbook := func(aside any) []byte {
-		f := excelize.NewFile()
-		defer f.Close()
-		sheet := f.GetSheetName(0)
-		date, err := f.NewStyle(&excelize.Style{NumFmt: 14})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows := [][]any{{"组织机构代码", "缴费日期", "金额(分)", "票据号", "备注"}, {orgCode(5005), "2006-09-01", 100, "K1", aside}}
-		for r, row := range rows {
-			for c, v := range row {
-				cell, _ := excelize.CoordinatesToCellName(c+1, r+1)
-				if err := f.SetCellValue(sheet, cell, v); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		if err := f.SetCellStyle(sheet, "E2", "E2", date); err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if err := f.Write(&buf); err != nil {
-			t.Fatal(err)
-		}
-		return buf.Bytes()
+		return workbookOf(t, [][]any{{"组织机构代码", "缴费日期", "金额(分)", "票据号", "备注"}, {orgCode(5005), "2006-09-01", 100, "K1", aside}},
+			map[string]*excelize.Style{"E2": {NumFmt: 14}})
 	}
 	first := load(t, l.Store, "payments.xlsx", workbook(time.Date(2006, 10, 1, 0, 0, 0, 0, time.UTC)), importer.Options{})
 	if first.Imported != 1 {
@@ -687,45 +642,15 @@ func TestAShortDateInAColumnLeftAsideKeepsItsRowsKey(t *testing.T) {
 // short date goes to the rejects file as its date, so that the file imports once corrected.
 func TestAShortDateReadsAsADateOnlyInADateColumn(t *testing.T) {
 	l := hundredPayers(t)
-	f := excelize.NewFile()
-	defer f.Close()
-	sheet := f.GetSheetName(0)
-	short, err := f.NewStyle(&excelize.Style{NumFmt: 14})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dashed, err := f.NewStyle(&excelize.Style{CustomNumFmt: ptr("00-00-00")})
-	if err != nil {
-		t.Fatal(err)
-	}
 	day := time.Date(2006, 9, 1, 0, 0, 0, 0, time.UTC)
-	rows := [][]any{
+	short, dashed := &excelize.Style{NumFmt: 14}, &excelize.Style{CustomNumFmt: ptr("00-00-00")}
+	file := workbookOf(t, [][]any{
 		{"组织机构代码", "缴费日期", "金额(分)", "票据号"},
 		{orgCode(5006), day, 100, 42115},
 		{orgCode(5006), day, 100, time.Date(2007, 3, 4, 0, 0, 0, 0, time.UTC)},
 		{orgCode(5006), day, "1,5", "R-BAD"},
-	}
-	for r, row := range rows {
-		for c, v := range row {
-			cell, _ := excelize.CoordinatesToCellName(c+1, r+1)
-			if err := f.SetCellValue(sheet, cell, v); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	for _, st := range []struct {
-		cell  string
-		style int
-	}{{"B2", short}, {"B3", short}, {"B4", short}, {"D2", dashed}, {"D3", short}} {
-		if err := f.SetCellStyle(sheet, st.cell, st.cell, st.style); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
-		t.Fatal(err)
-	}
-	rep := load(t, l.Store, "payments.xlsx", buf.Bytes(), importer.Options{})
+	}, map[string]*excelize.Style{"B2": short, "B3": short, "B4": short, "D2": dashed, "D3": short})
+	rep := load(t, l.Store, "payments.xlsx", file, importer.Options{})
 	if rep.Imported != 2 || len(rep.Rejected) != 1 || rep.Rejected[0].Row != 4 {
 		t.Fatalf("imported %d, refused %+v; want rows 2 and 3, row 4 refused", rep.Imported, rep.Rejected)
 	}
@@ -743,12 +668,42 @@ func TestAShortDateReadsAsADateOnlyInADateColumn(t *testing.T) {
 		t.Errorf("recorded %q; want %q: receipts as the clerk sees them, paid on the short date's day", got, want)
 	}
 	var rejects bytes.Buffer
-	if err := importer.WriteRejects(&rejects, open(t, "payments.xlsx", buf.Bytes()), rep.Rejected); err != nil {
+	if err := importer.WriteRejects(&rejects, open(t, "payments.xlsx", file), rep.Rejected); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(rejects.String(), "2006-09-01,\"1,5\",R-BAD,") {
 		t.Errorf("the rejects file %q; want row 4 with its date 2006-09-01", rejects.String())
 	}
+}
+
+// workbookOf writes a workbook of rows on its first sheet, each cell named in styles formatted so.
+func workbookOf(t *testing.T, rows [][]any, styles map[string]*excelize.Style) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	sheet := f.GetSheetName(0)
+	for r, row := range rows {
+		for c, v := range row {
+			cell, _ := excelize.CoordinatesToCellName(c+1, r+1)
+			if err := f.SetCellValue(sheet, cell, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for cell, st := range styles {
+		id, err := f.NewStyle(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.SetCellStyle(sheet, cell, cell, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -60,9 +60,14 @@ func startCrashServer(t *testing.T, bin, data string) *crashServer {
 }
 
 // kill sends SIGKILL and waits for the process to be gone.
-func (s *crashServer) kill(t *testing.T) {
+func (s *crashServer) kill(t *testing.T) { s.end(t, syscall.SIGKILL) }
+
+// stop sends SIGTERM and waits for the process to be gone.
+func (s *crashServer) stop(t *testing.T) { s.end(t, syscall.SIGTERM) }
+
+func (s *crashServer) end(t *testing.T, sig syscall.Signal) {
 	t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := s.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	<-s.done

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -112,14 +111,4 @@ func readyAt(t *testing.T, s *crashServer) uint64 {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// stop sends SIGTERM and waits for the process to be gone.
-func (s *crashServer) stop(t *testing.T) {
-	t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	<-s.done
-	s.client.CloseIdleConnections()
 }
