@@ -252,9 +252,9 @@ func (s *Server) restatement(w http.ResponseWriter, r *http.Request) error {
 			if ev.Seq > seq {
 				return stop
 			}
-			named := responsible(ev, f.ValidThrough, changed, "")
+			named := responsible(ev, f.ValidThrough, changed, nil)
 			if !named && ev.EmployerID != "" && dated(ev, f.ValidThrough) {
-				// Of a county that did not change: one the payer was in may have.
+				// Of a county that did not change: one the payer was in before may have.
 				moves, seen := movesOf[ev.EmployerID]
 				if !seen {
 					var err error
@@ -263,7 +263,7 @@ func (s *Server) restatement(w http.ResponseWriter, r *http.Request) error {
 					}
 					movesOf[ev.EmployerID] = moves
 				}
-				named = responsible(ev, f.ValidThrough, changed, countyOn(moves, eventDate(ev)))
+				named = responsible(ev, f.ValidThrough, changed, countiesThrough(moves, eventDate(ev)))
 			}
 			if named && len(events) < maxResponsible {
 				events = append(events, recorded(ev))
@@ -292,9 +292,13 @@ func changeVisible(p Principal, scope string, see func(code string) bool, rep *p
 	return scope != "city" && see(scope)
 }
 
-// moves returns an employer's counties from the dates its events put it in them, in order: its
-// registration's (or its finding's) and each transfer's.
+// moves returns the counties an employer moved into, from the dates its events put it in them,
+// in order: its registration's (or its finding's) and each transfer's; nil for an employer that
+// never moved (its county is its events').
 func (s *Server) moves(ctx context.Context, id string) ([]domain.CountyAt, error) {
+	if e, err := s.cfg.Store.EmployerContext(ctx, id); err != nil || e == nil || e.MovedOn == 0 {
+		return nil, err
+	}
 	raw, err := s.cfg.Store.History(ctx, id)
 	if err != nil {
 		return nil, err
@@ -313,16 +317,18 @@ func (s *Server) moves(ctx context.Context, id string) ([]domain.CountyAt, error
 	return out, nil
 }
 
-// countyOn is the county moves put the employer in on d ("" when they say none).
-func countyOn(moves []domain.CountyAt, d domain.Date) string {
-	county := ""
-	for _, m := range moves {
-		if m.On > d && county != "" {
+// countiesThrough lists the counties moves put the employer in on or before d (its first one
+// whatever its date): the counties of the lines an event dated d may pay or change, each line
+// staying with the county of its period's first day.
+func countiesThrough(moves []domain.CountyAt, d domain.Date) []string {
+	var out []string
+	for i, m := range moves {
+		if m.On > d && i > 0 {
 			break
 		}
-		county = m.County
+		out = append(out, m.County)
 	}
-	return county
+	return out
 }
 
 // eventDate is the business date ev counts on: a void's, its target's.
@@ -335,11 +341,11 @@ func eventDate(ev domain.Event) domain.Date {
 
 // responsible reports whether ev, recorded after a freeze, may have changed its figures valid
 // through d in the scopes that changed: an event dated on or before d, or a void of one (dated),
-// of a changed county (the event's, the voided event's, or then, the county the payer was in on
-// the event's date: a payment recorded after a transfer, dated before it, pays the lines of the
-// county left), or of no employer.
-func responsible(ev domain.Event, d domain.Date, changed map[string]bool, then string) bool {
-	counted := changed[ev.County] || changed[then]
+// of a changed county (the event's, the voided event's, or one of before, the counties the
+// payer was in by the event's date: a payment after a transfer may pay lines of the county
+// left), or of no employer.
+func responsible(ev domain.Event, d domain.Date, changed map[string]bool, before []string) bool {
+	counted := changed[ev.County] || slices.ContainsFunc(before, func(c string) bool { return changed[c] })
 	if v, ok := ev.Body.(domain.EventVoided); ok {
 		counted = counted || changed[v.TargetCounty]
 	}

@@ -1,15 +1,16 @@
 package api
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/kuozheng/kuozheng/domain"
 )
 
 // The events a restatement names: those dated on or before the freeze's date of a county whose
-// figures changed, recorded there or of a payer that was there on the event's date (a payment
-// recorded after a transfer, dated before it, pays the lines of the county left), and the voids
-// of such events whatever their own date and county.
+// figures changed, recorded there or of a payer that was there by the event's date (a payment
+// after a transfer may pay lines of the county left), and the voids of such events whatever
+// their own date and county.
 func TestTheEventsResponsibleForARestatement(t *testing.T) {
 	d := domain.MustDate("2006-11-30")
 	changed := map[string]bool{"360702": true}
@@ -21,39 +22,39 @@ func TestTheEventsResponsibleForARestatement(t *testing.T) {
 	}
 	pay := domain.PaymentReceived{}
 	for _, tt := range []struct {
-		name string
-		ev   domain.Event
-		then string // the payer's county on the event's date
-		want bool
+		name   string
+		ev     domain.Event
+		before []string // the counties the payer was in by the event's date
+		want   bool
 	}{
-		{"a payment dated before the freeze's date in a changed county", event("360702", "2006-11-10", pay), "", true},
-		{"a payment dated after it", event("360702", "2006-12-10", pay), "", false},
-		{"a payment in a county that did not change", event("360721", "2006-11-10", pay), "", false},
-		{"a void dated after the freeze's date of an event dated before it", event("360702", "2006-12-20", voidOf("360702", "2006-11-10")), "", true},
-		{"a void filed under another county of an event of a changed county", event("360721", "2006-12-20", voidOf("360702", "2006-11-10")), "", true},
-		{"a void of an event dated after the freeze's date", event("360702", "2006-12-20", voidOf("360702", "2006-12-10")), "", false},
-		{"a void of an event of a county that did not change", event("360721", "2006-12-20", voidOf("360721", "2006-11-10")), "", false},
-		{"a payment recorded after the payer left a changed county, dated before", event("360724", "2006-11-20", pay), "360702", true},
-		{"a payment of a payer in another county on its date", event("360724", "2006-11-20", pay), "360724", false},
+		{"a payment dated before the freeze's date in a changed county", event("360702", "2006-11-10", pay), nil, true},
+		{"a payment dated after it", event("360702", "2006-12-10", pay), nil, false},
+		{"a payment in a county that did not change", event("360721", "2006-11-10", pay), nil, false},
+		{"a void dated after the freeze's date of an event dated before it", event("360702", "2006-12-20", voidOf("360702", "2006-11-10")), nil, true},
+		{"a void filed under another county of an event of a changed county", event("360721", "2006-12-20", voidOf("360702", "2006-11-10")), nil, true},
+		{"a void of an event dated after the freeze's date", event("360702", "2006-12-20", voidOf("360702", "2006-12-10")), nil, false},
+		{"a void of an event of a county that did not change", event("360721", "2006-12-20", voidOf("360721", "2006-11-10")), nil, false},
+		{"a payment of a payer that left a changed county", event("360724", "2006-11-20", pay), []string{"360702", "360724"}, true},
+		{"a payment of a payer never in a changed county", event("360724", "2006-11-20", pay), []string{"360721", "360724"}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := responsible(tt.ev, d, changed, tt.then); got != tt.want {
+			if got := responsible(tt.ev, d, changed, tt.before); got != tt.want {
 				t.Errorf("responsible = %v, want %v", got, tt.want)
 			}
 		})
 	}
 }
 
-// countyOn reads the county an employer was in on a date from its moves: before its first, the
-// first's (a transfer dated on the entry day corrects the registration).
-func TestTheCountyAnEmployerWasInOnADate(t *testing.T) {
+// countiesThrough lists the counties an employer was in by a date: its first whatever the date,
+// then each it moved into on or before the date.
+func TestTheCountiesAnEmployerWasInByADate(t *testing.T) {
 	moves := []domain.CountyAt{{On: domain.MustDate("2006-04-03"), County: "360702"}, {On: domain.MustDate("2006-11-01"), County: "360721"}}
-	for on, want := range map[string]string{"2006-01-01": "360702", "2006-04-03": "360702", "2006-10-31": "360702", "2006-11-01": "360721", "2007-01-27": "360721"} {
-		if got := countyOn(moves, domain.MustDate(on)); got != want {
-			t.Errorf("countyOn(%s) = %s, want %s", on, got, want)
+	for on, want := range map[string]string{"2006-01-01": "360702", "2006-04-03": "360702", "2006-10-31": "360702", "2006-11-01": "360702 360721", "2007-01-27": "360702 360721"} {
+		if got := strings.Join(countiesThrough(moves, domain.MustDate(on)), " "); got != want {
+			t.Errorf("countiesThrough(%s) = %s, want %s", on, got, want)
 		}
 	}
-	if got := countyOn(nil, domain.MustDate("2006-01-01")); got != "" {
-		t.Errorf("countyOn of no moves = %q", got)
+	if got := countiesThrough(nil, domain.MustDate("2006-01-01")); got != nil {
+		t.Errorf("countiesThrough of no moves = %q", got)
 	}
 }

@@ -311,28 +311,30 @@ func TestFreezeRestatementIsScoped(t *testing.T) {
 	}
 }
 
-// A payment recorded after its payer moved from 360702 to 360721, dated before the freeze's date,
-// pays lines of 360702 (a line stays with the county of its period's first day): 360702's
-// clerk, whose figures it changed, finds it among the events of the restatement.
-func TestARestatementNamesAPaymentRecordedAfterItsPayersTransfer(t *testing.T) {
+// A payment of a payer that left 360702, dated before the freeze's date, may pay lines of 360702
+// (a line stays with the county of its period's first day): 360702's clerk, whose figures it
+// changed, finds it among the events of the restatement, whether the payer moved after the
+// payment's date or before it. A payment of a payer never in 360702 is not named to it.
+func TestARestatementNamesAPaymentOfAPayerThatLeftTheCounty(t *testing.T) {
 	e := newFreezeEnv(t, 0)
 	a, due := e.freezeEmployer(t, 99000011, "360702", 3000000)
-	// b left 360702 before its periods began: its lines are 360721's.
 	b, dueB := e.freezeEmployer(t, 99000012, "360702", 3000000)
-	e.mustWrite(t, empPath(b, "transfer"), tokAdmin, `{"on":"2006-10-01","county":"360721"}`)
+	c, dueC := e.freezeEmployer(t, 99000013, "360721", 3000000)
+	e.mustWrite(t, empPath(b, "transfer"), tokAdmin, `{"on":"2006-11-15","county":"360721"}`)
 	e.waitViews(t, e.count())
 	f := e.freeze(t, tokAssessor, novEnd.String(), 0)
 	e.mustWrite(t, empPath(a, "transfer"), tokAdmin, `{"on":"2006-12-05","county":"360721"}`)
-	p := e.pay(t, a, "T-LATE", due, "2006-11-10", "2006-10")
-	other := e.pay(t, b, "T-B", dueB, "2006-11-10", "2006-10")
-	e.waitViews(t, other)
+	movedAfter := e.pay(t, a, "T-A", due, "2006-11-10", "2006-10")
+	movedBefore := e.pay(t, b, "T-B", dueB, "2006-11-20", "2006-10")
+	never := e.pay(t, c, "T-C", dueC, "2006-11-20", "2006-10")
+	e.waitViews(t, never)
 	r := e.restatement(t, tokClerkA, f.ID)
 	named := map[uint64]bool{}
 	for _, ev := range r.Events {
 		named[ev.Seq] = true
 	}
-	if len(r.Changes) == 0 || !named[p] || named[other] {
-		t.Fatalf("360702's clerk reads the restatement %+v; want 360702's changes, the payment of its payer since moved (seq %d), and not that of a payer of 360721 on its date (seq %d)", r, p, other)
+	if len(r.Changes) == 0 || !named[movedAfter] || !named[movedBefore] || named[never] {
+		t.Fatalf("360702's clerk reads the restatement %+v; want 360702's changes, the payments of its payers since moved (seq %d, %d), not that of a payer never in 360702 (seq %d)", r, movedAfter, movedBefore, never)
 	}
 }
 

@@ -191,7 +191,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	if *withDemo {
 		cfg := demo.Config{Employers: *demoEmployers, Seed: 2006}
-		load := true
+		load, resuming := true, false
 		if n := len(led.store.EmployerIDs()); n > 0 {
 			begun, whole, err := demoHeld(ctx, led.store, cfg)
 			if err != nil {
@@ -205,10 +205,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 				log.Warn("--demo: the ledger holds part of the demo, a first start having stopped while writing it; appending the rest", "employers", n)
 			}
 			load = begun && !whole
+			resuming = load
 		}
 		if load {
 			if _, err := loadDemo(ctx, led.store, cfg, stderr); err != nil {
-				if len(led.store.EmployerIDs()) > 0 && ctx.Err() == nil {
+				if resuming && ctx.Err() == nil {
 					// Finishing a demo begun before: what was written since may make the rest
 					// no longer apply.
 					return fmt.Errorf("%w; if the ledger was written to since its demo began (served without --demo), the rest of the demo may no longer apply: serve it without --demo, or start the demo in an empty --data folder", err)
