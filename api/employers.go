@@ -247,6 +247,8 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 	// the employer as it is now; the county shown is the one of as_of, from its dated facts.
 	// Each event's row is encoded as it is read, so a long history is never held whole.
 	id := r.PathValue("id")
+	// Before the reference data and the events are read: all of both through it are.
+	applied := s.cfg.Store.Applied()
 	ref := s.cfg.Store.Reference()
 	if through != 0 {
 		// Through a sequence, the late-fee rates and county codes the ledger knew then, as the
@@ -261,7 +263,6 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 	rowsBuf := answerBuffers.Get().(*[]byte)
 	defer putAnswerBuffer(rowsBuf)
 	rows := append((*rowsBuf)[:0], '[')
-	applied := s.cfg.Store.Applied() // before the read: every event of id through it is read
 	err = s.cfg.Store.EachEvent(r.Context(), id, func(ev eventstore.RawEvent) error {
 		row, shown := b.Add(ev)
 		if !shown {
