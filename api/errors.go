@@ -88,10 +88,12 @@ func writeError(w http.ResponseWriter, err error) {
 	writeJSON(w, code, ErrorBody{Error: de.Kind.String(), Field: de.Field, Detail: de.Detail})
 }
 
-// unavailable reports an error of the connection to the ledger's store, which a retry may cure.
+// unavailable reports an error of the connection to the ledger's store, or of its stream
+// without a leader (an election, or a quorum lost), which a retry may cure.
 func unavailable(err error) bool {
 	for _, e := range []error{nats.ErrConnectionClosed, nats.ErrNoServers, nats.ErrTimeout, nats.ErrNoResponders,
-		nats.ErrConnectionDraining, nats.ErrDisconnected, jetstream.ErrNoStreamResponse, jetstream.ErrJetStreamNotEnabled} {
+		nats.ErrConnectionDraining, nats.ErrDisconnected, jetstream.ErrNoStreamResponse, jetstream.ErrJetStreamNotEnabled,
+		eventstore.ErrNoLeader} {
 		if errors.Is(err, e) {
 			return true
 		}
