@@ -90,6 +90,13 @@ func (bp *batchProgress) set(f func(*BatchProgress)) {
 	bp.mu.Unlock()
 }
 
+// snapshot is the batch's progress as it stands.
+func (bp *batchProgress) snapshot() BatchProgress {
+	bp.mu.Lock()
+	defer bp.mu.Unlock()
+	return bp.p
+}
+
 func (bp *batchProgress) finish(issued int, err error) {
 	bp.set(func(p *BatchProgress) {
 		p.Issued, p.State = issued, "done"

@@ -92,6 +92,8 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="notices-`+code+"-"+on.String()+`.zip"`)
 	w.Header().Set("X-Notice-Count", strconv.Itoa(issued))
+	// Those left out, listed in the zip's unprintable.csv: a client reading headers only sees them.
+	w.Header().Set("X-Notice-Unprintable", strconv.Itoa(prog.snapshot().Unprintable))
 	w.Header().Set("Content-Length", strconv.Itoa(len(zipped)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(zipped)

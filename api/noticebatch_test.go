@@ -215,9 +215,9 @@ func TestABatchIsNumberedInOrderAcrossChunksAndARetryAnswersTheFirst(t *testing.
 
 // TestABatchLeavesOutANoticeTheFontCannotPrintAndSaysSo: an overdue employer whose name holds a
 // character outside GB2312 (堃) gets no notice and takes no number; the zip lists it in
-// unprintable.csv and the progress counts it; the others are numbered on without a gap. Once its
-// name is corrected, a retry issues it the notice the batch left, and none to a payer that fell
-// into arrears after the batch's first notice.
+// unprintable.csv, X-Notice-Unprintable and the progress count it; the others are numbered on
+// without a gap. Once its name is corrected, a retry issues it the notice the batch left, and
+// none to a payer that fell into arrears after the batch's first notice.
 func TestABatchLeavesOutANoticeTheFontCannotPrintAndSaysSo(t *testing.T) {
 	e := newReadEnv(t, domain.MustDate("2006-06-30"))
 	owe := func(id string) {
@@ -239,8 +239,9 @@ func TestABatchLeavesOutANoticeTheFontCannotPrintAndSaysSo(t *testing.T) {
 	names, files := unzip(t, a.body)
 	prefix := domain.NoticePrefix("章贡区", 2006)
 	want := []string{domain.NoticeNumber(prefix, 1) + ".pdf", domain.NoticeNumber(prefix, 2) + ".pdf", "manifest.csv", "unprintable.csv"}
-	if !slices.Equal(names, want) || a.header.Get("X-Notice-Count") != "2" || e.events()-before != 2 {
-		t.Fatalf("the zip holds %q (X-Notice-Count %s, %d events appended), want %q and 2 events", names, a.header.Get("X-Notice-Count"), e.events()-before, want)
+	if !slices.Equal(names, want) || a.header.Get("X-Notice-Count") != "2" || a.header.Get("X-Notice-Unprintable") != "1" || e.events()-before != 2 {
+		t.Fatalf("the zip holds %q (X-Notice-Count %s, X-Notice-Unprintable %s, %d events appended), want %q, 2 and 1, and 2 events",
+			names, a.header.Get("X-Notice-Count"), a.header.Get("X-Notice-Unprintable"), e.events()-before, want)
 	}
 	rows, err := csv.NewReader(bytes.NewReader(files["unprintable.csv"])).ReadAll()
 	if err != nil || len(rows) != 2 || rows[1][0] != ids[1] || rows[1][1] != "赣州市堃龙机械厂" || !strings.Contains(rows[1][2], "U+5803") {
