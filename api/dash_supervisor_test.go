@@ -753,4 +753,21 @@ func TestDashboardSupervisorInChromium(t *testing.T) {
 	if opts := eval[int](t, ctx, `document.querySelectorAll('#flags-county option[value]:not([value=""])').length`); opts != len(slices.DeleteFunc(slices.Collect(maps.Values(cityGroups)), func(g int) bool { return g != 2 })) {
 		t.Errorf("with group 2 the flags' county menu lists %d counties, not the group's", opts)
 	}
+
+	// A payment announced live redraws the counties and their groups' totals of one sequence:
+	// a group's row is the sum of its counties' rows (read apart, they could be of two).
+	var list struct {
+		Employers []struct {
+			ID string `json:"employer_id"`
+		} `json:"employers"`
+	}
+	decode(t, e.get(t, "/v1/employers?county=360702&limit=1", tokAdmin), &list)
+	if len(list.Employers) == 0 {
+		t.Fatal("no employer of 360702 to pay for")
+	}
+	paid := e.mustWrite(t, empPath(list.Employers[0].ID, "payments"), tokAdmin, paymentBody("LIVE-1", 12345, "2006-12-20")).num("seq")
+	poll(t, ctx, 15*time.Second, fmt.Sprintf(`window.kz.seq >= %d && window.kz.refreshes > 0`, paid))
+	if seqs := eval[[]int](t, ctx, `[window.kz.seq, window.kz.groupsSeq]`); seqs[0] != seqs[1] {
+		t.Errorf("after a live refresh the counties show sequence %d and the groups' totals %d", seqs[0], seqs[1])
+	}
 }

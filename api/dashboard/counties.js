@@ -300,6 +300,7 @@ export async function loadGroups(minSeq) {
   const r = await api('/v1/groups' + segmentQuery(minSeq));
   if (seg !== S.segment) return; // another segment was chosen meanwhile: its answer draws
   S.groups = r.data.groups || [];
+  kz.groupsSeq = r.data.seq;
   S.groupsSegment = seg;
   const sel = $('#group');
   if (sel.options.length === 1) {

@@ -56,6 +56,11 @@ async function refresh(seq) {
       await panel('panel-counties', async () => {
         // The groups' totals too when the token reads them: a group chosen later shows them.
         await Promise.all([loadCounties(want), S.groups.length ? loadGroups(want) : null]);
+        // A group's row sums its counties': both of one sequence, or the one behind again.
+        for (let i = 0; S.groups.length && kz.groupsSeq !== kz.seq && i < 3; i++) {
+          const at = Math.max(kz.groupsSeq, kz.seq);
+          await Promise.all([kz.seq < at ? loadCounties(at) : null, kz.groupsSeq < at ? loadGroups(at) : null]);
+        }
         renderCounties(true);
       });
       kz.refreshes++;

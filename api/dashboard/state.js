@@ -11,6 +11,7 @@ export const kz = window.kz = {
   startedAt: performance.now(),
   tableDrawnAt: null,
   seq: 0, // the sequence the figures shown reflect
+  groupsSeq: 0, // the sequence of the groups' totals shown, the same as seq once a refresh ends
   liveSeq: 0, // the last sequence announced by /v1/live
   refreshes: 0,
   chartDraws: 0, // how often the charts were drawn, so that a test can wait for a redraw
