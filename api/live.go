@@ -59,6 +59,8 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-s.ending:
+			return
 		case <-ping.C:
 			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
 				return
@@ -69,6 +71,8 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-time.After(200 * time.Millisecond):
 			case <-r.Context().Done():
+				return
+			case <-s.ending:
 				return
 			}
 			changed = s.cfg.Runner.Changed()

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -59,7 +60,13 @@ type Server struct {
 	uploads   chan struct{} // a slot for each import taken, from its upload on (MaxUploadsAtOnce)
 	uploading uploaders     // each principal's uploads under way (MaxUploadsEach)
 	imports   chan struct{} // a slot for each import being read and imported (MaxImportsAtOnce)
+	ending    chan struct{} // closed by EndStreams
+	endOnce   sync.Once
 }
+
+// EndStreams ends the live streams (GET /v1/live) open now and to come: a stream never ends of
+// itself, and a server shutting down waits for its requests (http.Server.RegisterOnShutdown).
+func (s *Server) EndStreams() { s.endOnce.Do(func() { close(s.ending) }) }
 
 // New builds the API's handler.
 func New(cfg Config) *Server {
@@ -69,7 +76,8 @@ func New(cfg Config) *Server {
 	if cfg.Today == nil {
 		cfg.Today = func() domain.Date { return domain.DateInChina(time.Now()) }
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), uploads: make(chan struct{}, MaxUploadsAtOnce), imports: make(chan struct{}, MaxImportsAtOnce)}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), uploads: make(chan struct{}, MaxUploadsAtOnce), imports: make(chan struct{}, MaxImportsAtOnce),
+		ending: make(chan struct{})}
 	s.routes()
 	s.handler = s.guard(s.logWrites(routed(s.mux)))
 	if cfg.Metrics != nil {

@@ -251,6 +251,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		log.Warn("no --tokens: every request is treated as admin; listening on loopback only", "listen", *listen)
 	}
 	handler := api.New(cfg)
+	// A shutdown waits for the requests under way: a dashboard's live stream ends then.
+	srv.RegisterOnShutdown(handler.EndStreams)
 	stopFigures, err := answerFigures(led.nc, led.store, runner, cfg.Today, log)
 	if err != nil {
 		return err
@@ -274,7 +276,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
-		// What is still open (a dashboard's live stream) is closed before the ledger is.
+		// What is still open is closed before the ledger is.
 		_ = srv.Close()
 	}
 	return nil
