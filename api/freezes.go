@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -293,8 +294,8 @@ func changeVisible(p Principal, scope string, see func(code string) bool, rep *p
 }
 
 // moves returns the counties an employer moved into, from the dates its events put it in them,
-// in order: its registration's (or its finding's) and each transfer's; nil for an employer that
-// never moved (its county is its events').
+// in order (its folded history's: its entry's and each transfer's standing); nil for an
+// employer that never moved (its county is its events').
 func (s *Server) moves(ctx context.Context, id string) ([]domain.CountyAt, error) {
 	if e, err := s.cfg.Store.EmployerContext(ctx, id); err != nil || e == nil || e.MovedOn == 0 {
 		return nil, err
@@ -303,18 +304,10 @@ func (s *Server) moves(ctx context.Context, id string) ([]domain.CountyAt, error
 	if err != nil {
 		return nil, err
 	}
-	var out []domain.CountyAt
-	for _, ev := range raw {
-		switch b := ev.Body.(type) {
-		case domain.EmployerRegistered:
-			out = append(out, domain.CountyAt{On: b.RegisteredOn, County: b.County})
-		case domain.EmployerFound:
-			out = append(out, domain.CountyAt{On: b.FoundOn, County: b.County})
-		case domain.EmployerTransferred:
-			out = append(out, domain.CountyAt{On: b.On, County: b.To})
-		}
+	if e := eventstore.FoldOnto(&domain.Employer{ID: id}, raw, math.MaxUint64); e != nil {
+		return e.History.Counties, nil
 	}
-	return out, nil
+	return nil, nil
 }
 
 // countiesThrough lists the counties moves put the employer in on or before d (its first one
