@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -32,6 +33,9 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		return usageError{"import needs exactly one FILE"}
 	}
 	path := pos[0]
+	if *kind != "" && !slices.Contains(importer.Kinds, *kind) {
+		return usageError{fmt.Sprintf("--kind %q: want one of %s", *kind, strings.Join(importer.Kinds, ", "))}
+	}
 	d, err := parseDateFlag("today", *today)
 	if err != nil {
 		return err

@@ -63,6 +63,8 @@ func TestUsageErrorsExitTwoAndHelpExitsZero(t *testing.T) {
 		{"history takes no --replicas: it never changes the stream", []string{"history", "x", "--replicas", "3"}, 2, "replicas"},
 		{"verify takes no --nats-listen: only serve's embedded server listens", []string{"verify", "--nats-listen", "127.0.0.1:4222"}, 2, "nats-listen"},
 		{"a bad --memory-limit is bad usage", []string{"serve", "--memory-limit", "lots", "--data", "unused"}, 2, "--memory-limit"},
+		{"a --memory-limit of a few bytes is bad usage", []string{"serve", "--memory-limit", "10", "--demo-employers", "0", "--data", "unused"}, 2, "at least 64MiB"},
+		{"an unknown import kind is bad usage", []string{"import", "rows.csv", "--kind", "bogus", "--data", "unused"}, 2, "--kind \"bogus\": want one of registrations"},
 		{"a flag given twice is bad usage, not the last one taken", []string{"freeze", "--valid-through", "2006-12-31", "--valid-through=2006-11-30", "--data", "unused"}, 2, "--valid-through is given more than once"},
 		{"a flag without its value is bad usage, not the next option taken as it", []string{"freeze", "--valid-through", "--data", "unused"}, 2, "--valid-through needs a value, and the next word is the option --data"},
 		{"--server with --data is bad usage, not the folder taken", []string{"import", "rows.csv", "--server", "http://127.0.0.1:1", "--data", "unused"}, 2, "not both"},

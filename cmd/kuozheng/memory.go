@@ -20,6 +20,10 @@ import (
 // the peaks measured, so the limit leaves 128 MiB of the gibibyte to them.
 const defaultMemoryLimit = "896MiB"
 
+// minMemoryLimit is the least --memory-limit taken: a bare number is bytes, and "--memory-limit
+// 10" would otherwise be taken as ten bytes.
+const minMemoryLimit = 64 << 20
+
 // parseBytes reads a size such as 1GiB, 512MiB, 800MB or 1073741824; "0" or "off" is no limit.
 func parseBytes(s string) (int64, error) {
 	s = strings.TrimSpace(s)
@@ -57,6 +61,9 @@ func applyMemoryLimit(fs *flag.FlagSet, value string) (int64, error) {
 	if n == 0 {
 		debug.SetMemoryLimit(1<<63 - 1)
 		return 0, nil
+	}
+	if n < minMemoryLimit {
+		return 0, usageError{fmt.Sprintf("--memory-limit %q: below 64MiB, less than the reference data and the views of an empty ledger, the collector would run without pause; give at least 64MiB, or 0 for none", value)}
 	}
 	debug.SetMemoryLimit(n)
 	return n, nil
