@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 )
 
@@ -31,6 +32,7 @@ Usage:
   kuozheng backup  DIR [--data DIR | --nats URL] [--ledger CITY] [--stream NAME]
   kuozheng restore DIR [--data DIR | --nats URL] [--replace] [--replicas N]
   kuozheng bench   http|rss|load|years|report ...   (scripts/bench.sh runs the whole suite)
+  kuozheng version
 
 Run 'kuozheng COMMAND --help' for a command's options.
 import, history, freeze and verify talk to a running server (--server, default
@@ -54,6 +56,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	if args[0] == "version" || args[0] == "--version" {
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "kuozheng: version takes no argument, and was given %q\n", strings.Join(args[1:], " "))
+			return 2
+		}
+		fmt.Fprintf(stdout, "kuozheng %s %s\n", kuozhengVersion(), runtime.Version())
 		return 0
 	}
 	var err error
