@@ -115,3 +115,20 @@ func CheckCity(field, code string) error {
 	}
 	return nil
 }
+
+// CheckProvince refuses a code that is not a province's (six digits ending in 0000), naming field.
+func CheckProvince(field, code string) error {
+	if len(code) != 6 || !strings.HasSuffix(code, "0000") || strings.Trim(code, "0123456789") != "" {
+		return Invalid(field, "%q is not a province's code (six digits ending in 0000, such as %s)", code, Province)
+	}
+	return nil
+}
+
+// CheckCityIn refuses a city that is not one of province's (its code starts with the province's
+// first two digits), naming field.
+func CheckCityIn(field, city, province string) error {
+	if len(city) < 2 || city[:2] != province[:2] {
+		return Invalid(field, "city %s is not in province %s", city, province)
+	}
+	return nil
+}

@@ -2,11 +2,13 @@ package eventstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -73,9 +75,14 @@ func (c *CityLedger) Freezes(ctx context.Context) ([]FreezeRef, []domain.FreezeM
 	return refs, made, nil
 }
 
-// Freeze is the city's freeze id with its figures and its sequence in the city's stream.
+// Freeze is the city's freeze id with its figures and its sequence in the city's stream. A freeze
+// whose subject holds more than one message, whose hash header is not its bytes' or whose
+// figures do not give its digest is refused as damaged: the province sums only what the city froze.
 func (c *CityLedger) Freeze(ctx context.Context, id string) (domain.FreezeMade, uint64, error) {
-	msg, err := c.stream.GetLastMsgForSubject(ctx, c.sub.Freeze+id)
+	if !freezeID(id) {
+		return domain.FreezeMade{}, 0, domain.NotFound("freeze", "city %s has no freeze %q: a freeze's id is a UUID", c.Ledger, id)
+	}
+	msg, err := storedOnce(ctx, c.stream, c.sub.Freeze+id)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return domain.FreezeMade{}, 0, domain.NotFound("freeze", "city %s has no freeze %q", c.Ledger, id)
 	}
@@ -90,7 +97,40 @@ func (c *CityLedger) Freeze(ctx context.Context, id string) (domain.FreezeMade, 
 	if !ok {
 		return domain.FreezeMade{}, 0, fmt.Errorf("city %s: message %d is not a freeze", c.Ledger, msg.Sequence)
 	}
+	if sum := sha256.Sum256(f.Figures); hex.EncodeToString(sum[:]) != f.Digest {
+		return domain.FreezeMade{}, 0, fmt.Errorf("city %s: freeze %s (message %d) is damaged: its figures give digest %x, it says %s",
+			c.Ledger, id, msg.Sequence, sum, f.Digest)
+	}
 	return f, msg.Sequence, nil
+}
+
+// freezeID says whether id is a freeze's id (a UUID as the ledger writes them), so that a
+// subject made of it names one freeze and never a wildcard.
+func freezeID(id string) bool {
+	u, err := uuid.Parse(id)
+	return err == nil && u.String() == id
+}
+
+// storedOnce is the message on a subject the ledger writes once (a freeze's), checked against its
+// hash header. A second message on it was written past the ledger (which appends a freeze
+// expecting its subject empty), and is refused as damage rather than read as the freeze.
+func storedOnce(ctx context.Context, stream jetstream.Stream, subject string) (*jetstream.RawStreamMsg, error) {
+	first, err := stream.GetMsg(ctx, 1, jetstream.WithGetMsgSubject(subject))
+	if err != nil {
+		return nil, err
+	}
+	last, err := stream.GetLastMsgForSubject(ctx, subject)
+	if err != nil {
+		return nil, err
+	}
+	if last.Sequence != first.Sequence {
+		return nil, fmt.Errorf("damaged: messages %d and %d are both on %s, where the ledger stores one; the stream was written to past kuozheng",
+			first.Sequence, last.Sequence, subject)
+	}
+	if h := first.Header.Get(HashHeader); h != domain.ChainHash("", first.Data) {
+		return nil, fmt.Errorf("damaged: message %d on %s does not have the hash its bytes give", first.Sequence, subject)
+	}
+	return first, nil
 }
 
 // ProvinceStream is the name of a province's stream, which keeps the province's own freezes.
@@ -109,8 +149,8 @@ type Province struct {
 // as many as it has; a new one as many as the most any city's ledger on the same NATS has, so
 // that it survives the nodes they survive; opening it never scales it down).
 func OpenProvince(ctx context.Context, js jetstream.JetStream, code string, replicas int) (*Province, error) {
-	if len(code) != 6 || !strings.HasSuffix(code, "0000") || strings.Trim(code, "0123456789") != "" {
-		return nil, domain.Invalid("province", "%q is not a province's code (six digits ending in 0000, such as %s)", code, domain.Province)
+	if err := domain.CheckProvince("province", code); err != nil {
+		return nil, err
 	}
 	if replicas <= 0 {
 		var err error
@@ -128,6 +168,22 @@ func OpenProvince(ctx context.Context, js jetstream.JetStream, code string, repl
 		return nil, fmt.Errorf("province stream %s: %w", ProvinceStream(code), err)
 	}
 	return &Province{Code: code, js: js, stream: stream}, nil
+}
+
+// FindProvince finds the province's stream without making it; found is false when this NATS has
+// none (no freeze of the province was ever stored on it).
+func FindProvince(ctx context.Context, js jetstream.JetStream, code string) (p *Province, found bool, err error) {
+	if err := domain.CheckProvince("province", code); err != nil {
+		return nil, false, err
+	}
+	stream, err := js.Stream(ctx, ProvinceStream(code))
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("province stream %s: %w", ProvinceStream(code), err)
+	}
+	return &Province{Code: code, js: js, stream: stream}, true, nil
 }
 
 // provinceReplicas is the replicas of the province's stream, or for a new one the most any
@@ -153,13 +209,14 @@ func provinceReplicas(ctx context.Context, js jetstream.JetStream, code string) 
 	return n, nil
 }
 
-// AppendFreeze stores a province freeze as made by actor. A key ("" for none) makes a retry
-// within the stream's duplicate window store nothing more.
-func (p *Province) AppendFreeze(ctx context.Context, f domain.ProvinceFreezeMade, actor, key string) (uint64, error) {
+// AppendFreeze stores a province freeze as made by actor and returns the freeze stored. A key (""
+// for none) sent again within the stream's duplicate window stores nothing more: the freeze
+// returned is then the one the key stored first (FreezeByKey finds it after the window).
+func (p *Province) AppendFreeze(ctx context.Context, f domain.ProvinceFreezeMade, actor, key string) (domain.ProvinceFreezeMade, uint64, error) {
 	env := domain.Envelope{ID: newID(), OccurredOn: f.ValidThrough, Actor: actor, IdemKey: key, N: 1}
 	data, err := domain.Encode(env, f)
 	if err != nil {
-		return 0, err
+		return f, 0, err
 	}
 	m := nats.NewMsg(provinceFreezePrefix(p.Code) + f.ID)
 	m.Data = data
@@ -170,24 +227,36 @@ func (p *Province) AppendFreeze(ctx context.Context, f domain.ProvinceFreezeMade
 	}
 	ack, err := p.js.PublishMsg(ctx, m)
 	if err != nil {
-		return 0, fmt.Errorf("store province freeze %s: %w", f.ID, err)
+		return f, 0, fmt.Errorf("store province freeze %s: %w", f.ID, err)
 	}
-	return ack.Sequence, nil
+	if ack.Duplicate {
+		msg, err := p.stream.GetMsg(ctx, ack.Sequence)
+		if err != nil {
+			return f, 0, fmt.Errorf("province freeze stored before under key %q, at sequence %d: %w", key, ack.Sequence, err)
+		}
+		stored, _, err := provinceFreezeOf(p.Code, ack.Sequence, msg.Data)
+		return stored, ack.Sequence, err
+	}
+	return f, ack.Sequence, nil
 }
 
-// Freezes are the province's freezes with their figures, oldest first.
+// Freezes are the province's freezes with their figures, oldest first. A freeze stored twice, or
+// whose figures do not give its digest, is refused as damage.
 func (p *Province) Freezes(ctx context.Context) ([]domain.ProvinceFreezeMade, error) {
 	var out []domain.ProvinceFreezeMade
 	err := untilAvailable(ctx, time.Minute, time.Minute, nil, "province "+p.Code+": freezes", func(ctx context.Context) error {
 		out = nil
+		at := map[string]uint64{}
 		return eachMessage(ctx, p.stream, provinceFreezePrefix(p.Code)+">", func(seq uint64, data []byte) (bool, error) {
-			ev, err := domain.Decode(data)
+			f, _, err := provinceFreezeOf(p.Code, seq, data)
 			if err != nil {
-				return false, fmt.Errorf("message %d: %w", seq, err)
+				return false, err
 			}
-			if f, ok := ev.Body.(domain.ProvinceFreezeMade); ok {
-				out = append(out, f)
+			if first, ok := at[f.ID]; ok {
+				return false, fmt.Errorf("damaged: freeze %s is stored at sequences %d and %d, where the ledger stores it once; the stream was written to past kuozheng", f.ID, first, seq)
 			}
+			at[f.ID] = seq
+			out = append(out, f)
 			return true, nil
 		})
 	})
@@ -197,22 +266,53 @@ func (p *Province) Freezes(ctx context.Context) ([]domain.ProvinceFreezeMade, er
 	return out, nil
 }
 
-// Freeze is the province's freeze id.
+// Freeze is the province's freeze id, refused as damaged when its subject holds more than one
+// message, its hash header is not its bytes' or its figures do not give its digest.
 func (p *Province) Freeze(ctx context.Context, id string) (domain.ProvinceFreezeMade, error) {
-	msg, err := p.stream.GetLastMsgForSubject(ctx, provinceFreezePrefix(p.Code)+id)
+	if !freezeID(id) {
+		return domain.ProvinceFreezeMade{}, domain.NotFound("freeze", "province %s has no freeze %q: a freeze's id is a UUID", p.Code, id)
+	}
+	msg, err := storedOnce(ctx, p.stream, provinceFreezePrefix(p.Code)+id)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return domain.ProvinceFreezeMade{}, domain.NotFound("freeze", "province %s has no freeze %q", p.Code, id)
 	}
 	if err != nil {
 		return domain.ProvinceFreezeMade{}, fmt.Errorf("province %s: freeze %s: %w", p.Code, id, err)
 	}
-	ev, err := domain.Decode(msg.Data)
+	f, _, err := provinceFreezeOf(p.Code, msg.Sequence, msg.Data)
+	return f, err
+}
+
+// FreezeByKey is the province's freeze stored under idempotency key, if any.
+func (p *Province) FreezeByKey(ctx context.Context, key string) (f domain.ProvinceFreezeMade, found bool, err error) {
+	err = untilAvailable(ctx, time.Minute, time.Minute, nil, "province "+p.Code+": freezes", func(ctx context.Context) error {
+		found = false
+		return eachMessage(ctx, p.stream, provinceFreezePrefix(p.Code)+">", func(seq uint64, data []byte) (bool, error) {
+			made, k, err := provinceFreezeOf(p.Code, seq, data)
+			if err != nil || k != key {
+				return err == nil, err
+			}
+			f, found = made, true
+			return false, nil
+		})
+	})
+	return f, found, err
+}
+
+// provinceFreezeOf decodes the province freeze stored at seq, with the idempotency key it was
+// stored under, checking its figures give its digest.
+func provinceFreezeOf(province string, seq uint64, data []byte) (domain.ProvinceFreezeMade, string, error) {
+	ev, err := domain.Decode(data)
 	if err != nil {
-		return domain.ProvinceFreezeMade{}, err
+		return domain.ProvinceFreezeMade{}, "", fmt.Errorf("province %s: message %d: %w", province, seq, err)
 	}
 	f, ok := ev.Body.(domain.ProvinceFreezeMade)
 	if !ok {
-		return domain.ProvinceFreezeMade{}, fmt.Errorf("province %s: message %d is not a freeze", p.Code, msg.Sequence)
+		return domain.ProvinceFreezeMade{}, "", fmt.Errorf("province %s: message %d is not a freeze", province, seq)
 	}
-	return f, nil
+	if sum := sha256.Sum256(f.Figures); hex.EncodeToString(sum[:]) != f.Digest {
+		return domain.ProvinceFreezeMade{}, "", fmt.Errorf("province %s: freeze %s (message %d) is damaged: its figures give digest %x, it says %s",
+			province, f.ID, seq, sum, f.Digest)
+	}
+	return f, ev.IdemKey, nil
 }

@@ -9,7 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"os/user"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -40,7 +42,10 @@ func answerFigures(nc *nats.Conn, store *eventstore.Store, runner *projections.R
 		} else {
 			a.Figures = f
 		}
-		b, _ := json.Marshal(a)
+		b, err := json.Marshal(a)
+		if err != nil {
+			b, _ = json.Marshal(figuresAnswer{Error: fmt.Sprintf("the figures cannot be written as JSON: %v", err)})
+		}
 		if err := m.Respond(b); err != nil {
 			log.Warn("answering the province", "err", err)
 		}
@@ -62,6 +67,9 @@ func cityFigures(runner *projections.Runner, body []byte, today func() domain.Da
 	}
 	if req.AsOf == 0 {
 		req.AsOf = today()
+	}
+	if err := domain.CheckWithinLedger("as_of", req.AsOf); err != nil {
+		return nil, err
 	}
 	if !runner.Ready() {
 		return nil, errors.New("the views are catching up; ask again")
@@ -98,6 +106,19 @@ Commands:
 
 Options:`
 
+// provinceFlags are the options each province command takes beside --nats and --province, and
+// whether it takes an argument (the freeze's id).
+var provinceFlags = map[string]struct {
+	flags []string
+	id    bool
+}{
+	"figures": {flags: []string{"cities", "as-of"}},
+	"freeze":  {flags: []string{"cities", "year", "replicas", "idempotency-key"}},
+	"freezes": {},
+	"show":    {id: true},
+	"verify":  {id: true},
+}
+
 func provinceCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
@@ -107,6 +128,10 @@ func provinceCmd(args []string, stdout, stderr io.Writer) error {
 		return usageError{"province: give a command (figures, freeze, freezes, show, verify); run 'kuozheng province --help'"}
 	}
 	sub, args := args[0], args[1:]
+	takes, known := provinceFlags[sub]
+	if !known {
+		return usageError{fmt.Sprintf("province: unknown command %q; run 'kuozheng province --help'", sub)}
+	}
 	fs := flag.NewFlagSet("province "+sub, flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintln(stdout, provinceHelp)
@@ -118,13 +143,29 @@ func provinceCmd(args []string, stdout, stderr io.Writer) error {
 	asOf := fs.String("as-of", "", "business date of the live figures (default: each city's today)")
 	year := fs.Int("year", 0, "the year whose December figures freeze freezes")
 	replicas := fs.Int("replicas", 0, "make or update the province's stream with this many replicas (3 on a three-node cluster); 0 keeps the stream's own (for a new one, as many as the most any city's ledger on the NATS has)")
-	key := fs.String("idempotency-key", "", "a retry of freeze with the same key stores nothing more")
+	key := fs.String("idempotency-key", "", "a retry of freeze with the same key stores nothing more and prints the freeze the key stored")
 	pos, err := parse(fs, args, stdout)
 	if err != nil {
 		return err
 	}
-	if *natsURL == "" {
+	var misplaced []string
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name != "nats" && f.Name != "province" && !slices.Contains(takes.flags, f.Name) {
+			misplaced = append(misplaced, "--"+f.Name)
+		}
+	})
+	switch {
+	case len(misplaced) > 0:
+		return usageError{fmt.Sprintf("province %s does not take %s ('kuozheng province %s --help' lists its options)", sub, strings.Join(misplaced, ", "), sub)}
+	case takes.id && len(pos) != 1:
+		return usageError{fmt.Sprintf("province %s: give the freeze's id, once", sub)}
+	case !takes.id && len(pos) > 0:
+		return usageError{fmt.Sprintf("province %s takes no argument, and was given %q", sub, strings.Join(pos, " "))}
+	case *natsURL == "":
 		return usageError{"province: --nats is required"}
+	}
+	if err := domain.CheckProvince("--province", *province); err != nil {
+		return usageError{err.Error()}
 	}
 	var codes []string
 	if *cities != "" {
@@ -133,14 +174,32 @@ func provinceCmd(args []string, stdout, stderr io.Writer) error {
 			if err := domain.CheckCity("--cities", c); err != nil {
 				return usageError{err.Error()}
 			}
+			if err := domain.CheckCityIn("--cities", c, *province); err != nil {
+				return usageError{err.Error()}
+			}
+			if slices.Contains(codes, c) {
+				return usageError{fmt.Sprintf("--cities: city %s is given twice", c)}
+			}
 			codes = append(codes, c)
 		}
 	}
-	needCities := func() error {
-		if len(codes) == 0 {
-			return usageError{fmt.Sprintf("province %s: --cities is required", sub)}
+	if slices.Contains(takes.flags, "cities") && len(codes) == 0 {
+		return usageError{fmt.Sprintf("province %s: --cities is required", sub)}
+	}
+	d, err := parseDateFlag("as-of", *asOf)
+	if err != nil {
+		return err
+	}
+	if d != 0 {
+		if err := domain.CheckWithinLedger("as-of", d); err != nil {
+			return usageError{"--" + err.Error()}
 		}
-		return nil
+	}
+	if first, last := domain.EarliestDate.Year(), domain.LatestDate.Year(); sub == "freeze" && (*year < first || *year > last) {
+		if *year == 0 {
+			return usageError{"province freeze: --year is required (such as 2006)"}
+		}
+		return usageError{fmt.Sprintf("--year %d: want a year from %d to %d", *year, first, last)}
 	}
 	nc, err := nats.Connect(*natsURL, nats.Name("kuozheng province"))
 	if err != nil {
@@ -156,48 +215,38 @@ func provinceCmd(args []string, stdout, stderr io.Writer) error {
 	out.SetIndent("", "  ")
 	switch sub {
 	case "figures":
-		if err := needCities(); err != nil {
-			return err
-		}
-		d, err := parseDateFlag("as-of", *asOf)
-		if err != nil {
-			return err
-		}
 		p, err := provinceFigures(nc, *province, codes, d)
 		if err != nil {
 			return err
 		}
 		return out.Encode(p)
 	case "freeze":
-		if err := needCities(); err != nil {
-			return err
-		}
-		if *year < 1990 || *year > 9999 {
-			return usageError{"province freeze: --year is required (such as 2006)"}
-		}
-		p, err := eventstore.OpenProvince(ctx, js, *province, *replicas)
-		if err != nil {
-			return err
-		}
-		f, err := freezeProvince(ctx, js, *province, codes, *year)
-		if err != nil {
-			return err
-		}
 		actor := "assessor:cli"
 		if u, err := user.Current(); err == nil {
 			actor = "assessor:" + u.Username + "@cli"
 		}
-		seq, err := p.AppendFreeze(ctx, f, actor, *key)
+		f, stored, err := storeProvinceFreeze(ctx, js, provinceOrder{province: *province, codes: codes, year: *year, replicas: *replicas, actor: actor, key: *key})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "stored province freeze %s at sequence %d of %s\n", f.ID, seq, eventstore.ProvinceStream(*province))
+		if stored == 0 {
+			fmt.Fprintf(stderr, "province freeze %s was stored before under --idempotency-key %q; nothing more is stored\n", f.ID, *key)
+		} else {
+			fmt.Fprintf(stderr, "stored province freeze %s at sequence %d of %s\n", f.ID, stored, eventstore.ProvinceStream(*province))
+		}
 		return out.Encode(f)
-	case "freezes":
-		p, err := eventstore.OpenProvince(ctx, js, *province, *replicas)
-		if err != nil {
-			return err
-		}
+	}
+	// Reading commands make no stream: a province with none has no freeze.
+	p, found, err := eventstore.FindProvince(ctx, js, *province)
+	if err != nil {
+		return err
+	}
+	switch {
+	case sub == "freezes" && !found:
+		return out.Encode([]struct{}{})
+	case !found:
+		return fmt.Errorf("province %s has no freeze %q: no freeze of the province is stored on this NATS (no stream %s)", *province, pos[0], eventstore.ProvinceStream(*province))
+	case sub == "freezes":
 		list, err := p.Freezes(ctx)
 		if err != nil {
 			return err
@@ -212,63 +261,128 @@ func provinceCmd(args []string, stdout, stderr io.Writer) error {
 			entries[i].ProvinceFreezeMade = list[i]
 		}
 		return out.Encode(entries)
-	case "show", "verify":
-		if len(pos) != 1 {
-			return usageError{fmt.Sprintf("province %s: give the freeze's id", sub)}
-		}
-		p, err := eventstore.OpenProvince(ctx, js, *province, *replicas)
-		if err != nil {
-			return err
-		}
-		f, err := p.Freeze(ctx, pos[0])
-		if err != nil {
-			return err
-		}
-		if sub == "show" {
-			return out.Encode(f)
-		}
-		if err := verifyProvinceFreeze(ctx, js, f); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "province freeze %s: digest %s reproduced from %d cities' freezes\n", f.ID, f.Digest, len(f.Cities))
-		return nil
-	default:
-		return usageError{fmt.Sprintf("province: unknown command %q; run 'kuozheng province --help'", sub)}
 	}
+	f, err := p.Freeze(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if sub == "show" {
+		return out.Encode(f)
+	}
+	if err := verifyProvinceFreeze(ctx, js, f); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "province freeze %s: digest %s reproduced from %d cities' freezes\n", f.ID, f.Digest, len(f.Cities))
+	return nil
+}
+
+// provinceOrder is an order to freeze the province's December figures of a year.
+type provinceOrder struct {
+	province string
+	codes    []string
+	year     int
+	replicas int
+	actor    string
+	// key makes a retry store nothing more: it answers the freeze the key stored, if it was for
+	// the same cities and year, and is refused otherwise.
+	key string
+}
+
+// storeProvinceFreeze makes and stores the province freeze o orders, or finds the one its key
+// stored before (stored 0). The province's stream is made only when a freeze is to be stored.
+func storeProvinceFreeze(ctx context.Context, js jetstream.JetStream, o provinceOrder) (f domain.ProvinceFreezeMade, stored uint64, err error) {
+	same := func(f domain.ProvinceFreezeMade) error {
+		var had []string
+		for _, c := range f.Cities {
+			had = append(had, c.Ledger)
+		}
+		if f.Year != o.year || !slices.Equal(had, o.codes) {
+			return domain.Conflict("idempotency_key", "--idempotency-key %q stored freeze %s of %d for cities %s; this asks for %d for cities %s: give another key",
+				o.key, f.ID, f.Year, strings.Join(had, ","), o.year, strings.Join(o.codes, ","))
+		}
+		return nil
+	}
+	if o.key != "" {
+		p, found, err := eventstore.FindProvince(ctx, js, o.province)
+		if err != nil {
+			return f, 0, err
+		}
+		if found {
+			if had, ok, err := p.FreezeByKey(ctx, o.key); err != nil || ok {
+				if err == nil {
+					err = same(had)
+				}
+				return had, 0, err
+			}
+		}
+	}
+	f, err = freezeProvince(ctx, js, o.province, o.codes, o.year)
+	if err != nil {
+		return f, 0, err
+	}
+	p, err := eventstore.OpenProvince(ctx, js, o.province, o.replicas)
+	if err != nil {
+		return f, 0, err
+	}
+	got, seq, err := p.AppendFreeze(ctx, f, o.actor, o.key)
+	if err != nil {
+		return f, 0, err
+	}
+	if got.ID != f.ID { // the key's freeze, stored by a retry running beside this one
+		return got, 0, same(got)
+	}
+	return f, seq, nil
 }
 
 // provinceFigures asks each city's serve replicas for its live figures as of asOf (0: each city's
-// today, which must then agree) and sums and ranks them.
+// today, which must then agree), all at once, and sums and ranks them.
 func provinceFigures(nc *nats.Conn, province string, codes []string, asOf domain.Date) (*projections.ProvinceReport, error) {
-	var cities []projections.CityFigures
 	body, _ := json.Marshal(map[string]any{"as_of": asOf})
 	if asOf == 0 {
 		body = nil
 	}
-	for _, code := range codes {
-		msg, err := nc.Request(figuresSubject(code), body, time.Minute)
-		if errors.Is(err, nats.ErrNoResponders) {
-			return nil, fmt.Errorf("city %s: no serve replica answers on %s: is 'kuozheng serve --ledger %s' running on this NATS?", code, figuresSubject(code), code)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("city %s: %w", code, err)
-		}
-		var a figuresAnswer
-		if err := json.Unmarshal(msg.Data, &a); err != nil {
-			return nil, fmt.Errorf("city %s: answer: %w", code, err)
-		}
-		if a.Error != "" || a.Figures == nil {
-			return nil, fmt.Errorf("city %s: %s", code, a.Error)
-		}
-		if a.Figures.Ledger != code {
-			return nil, fmt.Errorf("city %s: answered by ledger %s", code, a.Figures.Ledger)
-		}
-		cities = append(cities, *a.Figures)
+	cities := make([]projections.CityFigures, len(codes))
+	errs := make([]error, len(codes))
+	var wg sync.WaitGroup
+	for i, code := range codes {
+		wg.Go(func() { cities[i], errs[i] = askCity(nc, code, body) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	if asOf == 0 && len(cities) > 0 {
 		asOf = cities[0].AsOf
 	}
 	return projections.Province(province, asOf, cities)
+}
+
+// cityAnswerWait is how long a city's serve replicas have to answer for its figures: a report
+// of a large city as of a past date can take seconds.
+const cityAnswerWait = time.Minute
+
+// askCity asks city code's serve replicas for its live figures.
+func askCity(nc *nats.Conn, code string, body []byte) (projections.CityFigures, error) {
+	msg, err := nc.Request(figuresSubject(code), body, cityAnswerWait)
+	switch {
+	case errors.Is(err, nats.ErrNoResponders):
+		return projections.CityFigures{}, fmt.Errorf("city %s: no serve replica answers on %s: is 'kuozheng serve --ledger %s' running on this NATS?", code, figuresSubject(code), code)
+	case errors.Is(err, nats.ErrTimeout):
+		return projections.CityFigures{}, fmt.Errorf("city %s: its serve replicas gave no answer within %v (stopped or overloaded): ask again, or look at its /readyz", code, cityAnswerWait)
+	case err != nil:
+		return projections.CityFigures{}, fmt.Errorf("city %s: %w", code, err)
+	}
+	var a figuresAnswer
+	if err := json.Unmarshal(msg.Data, &a); err != nil {
+		return projections.CityFigures{}, fmt.Errorf("city %s: answer: %w", code, err)
+	}
+	if a.Error != "" || a.Figures == nil {
+		return projections.CityFigures{}, fmt.Errorf("city %s: %s", code, a.Error)
+	}
+	if a.Figures.Ledger != code {
+		return projections.CityFigures{}, fmt.Errorf("city %s: answered by ledger %s", code, a.Figures.Ledger)
+	}
+	return *a.Figures, nil
 }
 
 // freezeProvince makes the province's freeze of year from each city's latest freeze valid through
@@ -321,13 +435,20 @@ func provinceFreezeFigures(ctx context.Context, js jetstream.JetStream, province
 		if err != nil {
 			return nil, "", err
 		}
-		made, _, err := city.Freeze(ctx, m.FreezeID)
+		made, seq, err := city.Freeze(ctx, m.FreezeID)
 		if err != nil {
 			return nil, "", err
 		}
 		if made.Digest != m.Digest || made.ValidThrough != end {
 			return nil, "", fmt.Errorf("city %s: freeze %s has digest %s valid through %s, the manifest says %s through %s",
 				m.Ledger, m.FreezeID, made.Digest, made.ValidThrough, m.Digest, end)
+		}
+		if seq != m.Seq || made.ThroughSeq != m.ThroughSeq {
+			return nil, "", fmt.Errorf("city %s: freeze %s is at sequence %d through %d, the manifest says at %d through %d",
+				m.Ledger, m.FreezeID, seq, made.ThroughSeq, m.Seq, m.ThroughSeq)
+		}
+		if c, ok := domain.CityOf(m.Ledger); ok && c.Name != m.Name {
+			return nil, "", fmt.Errorf("city %s is %s, the manifest names it %s", m.Ledger, c.Name, m.Name)
 		}
 		r, err := projections.FrozenReport(made)
 		if err != nil {
@@ -347,7 +468,8 @@ func provinceFreezeFigures(ctx context.Context, js jetstream.JetStream, province
 	return projections.ProvinceFigures(p)
 }
 
-// verifyProvinceFreeze reproduces a province freeze's digest from the cities' freezes it names.
+// verifyProvinceFreeze reproduces a province freeze's digest from the cities' freezes its manifest
+// names, each checked against the manifest. (Loading a freeze checks its figures give its digest.)
 func verifyProvinceFreeze(ctx context.Context, js jetstream.JetStream, f domain.ProvinceFreezeMade) error {
 	_, digest, err := provinceFreezeFigures(ctx, js, f.Province, f.ValidThrough, f.Cities)
 	if err != nil {
