@@ -67,6 +67,9 @@ func (r *FileDeclaration) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if err := notBefore(e, "declared_on", r.ev.DeclaredOn); err != nil {
 		return nil, err
 	}
+	if err := owesDuesOf(e, r.ev.Period); err != nil {
+		return nil, err
+	}
 	st, err := replacesBase(e, "declared_on", r.ev.Period, r.ev.DeclaredOn)
 	if err != nil {
 		return nil, err
@@ -194,6 +197,9 @@ func (r *MakeAssessment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 		return nil, err
 	}
 	if err := notBefore(e, "assessed_on", r.ev.AssessedOn); err != nil {
+		return nil, err
+	}
+	if err := owesDuesOf(e, r.ev.Period); err != nil {
 		return nil, err
 	}
 	st, err := replacesBase(e, "assessed_on", r.ev.Period, r.ev.AssessedOn)

@@ -64,6 +64,20 @@ func active(e *Employer) error {
 	return nil
 }
 
+// owesDuesOf refuses dues of period p when a deregistration reached into it: dues stop while a
+// payer is deregistered and start again with the period after its reinstatement (DOMAIN.md), as
+// the worklists count what is owed.
+func owesDuesOf(e *Employer, p Period) error {
+	first, last := p.FirstDay(), p.LastDay()
+	for _, s := range e.History.Inactive {
+		if s.From <= last && s.Until > first {
+			return Conflict("period", "%s: the employer was deregistered from %s until its reinstatement on %s, and owes no dues of it; they start again with %s",
+				p, s.From, s.Until, s.Until.Period().Next())
+		}
+	}
+	return nil
+}
+
 // carries checks that individual payers are only charged pension and medical.
 func carries(e *Employer, field string, ins Insurance) error {
 	if !e.Kind.Carries(ins) {

@@ -292,3 +292,49 @@ func TestATransferIsDatedOnOrAfterTheLatestOne(t *testing.T) {
 		t.Errorf("the county now %s, on today's date %s; want 360781 both", e.County, got)
 	}
 }
+
+// Dues stop while a payer is deregistered and start again with the period after its
+// reinstatement: a period a deregistration reached into is neither declared nor assessed once
+// the payer is reinstated, on the write side's state too (a checkpoint restored).
+func TestNoDuesAriseForPeriodsADeregistrationReachedInto(t *testing.T) {
+	e := &Employer{SkipHistory: true}
+	e.Apply(Event{Envelope: Envelope{Seq: 1, N: 1}, Body: EmployerRegistered{Profile: Profile{Name: "x", County: "360702", Kind: KindEnterprise, RiskClass: 1},
+		RegisteredOn: MustDate("2006-04-01")}})
+	line := []DeclareLine{{Insurance: "pension", Headcount: "1", WageBaseFen: "100000"}}
+	decide(t, e, &Deregister{On: "2006-07-10", Reason: "停业"})
+	decide(t, e, &Reinstate{ReinstatedOn: "2006-09-05", Reason: "复业"})
+	b, err := e.AppendState(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err = ReadState(b); err != nil {
+		t.Fatal(err)
+	}
+	ctx := Context{Ref: defaultRef(), Today: MustDate("2006-12-31")}
+	for _, tt := range []struct {
+		name string
+		cmd  Command
+		owed bool
+	}{
+		{"the period the deregistration began in is not owed", &FileDeclaration{DeclaredOn: "2006-09-10", Period: "2006-07", Lines: line}, false},
+		{"a period wholly within it is not owed", &FileDeclaration{DeclaredOn: "2006-09-10", Period: "2006-08", Lines: line}, false},
+		{"the period of the reinstatement is not owed", &FileDeclaration{DeclaredOn: "2006-10-10", Period: "2006-09", Lines: line}, false},
+		{"nor is it assessed for no declaration", &MakeAssessment{AssessedOn: "2006-10-20", Period: "2006-09", Reason: AssessNoDeclaration}, false},
+		{"a period before the deregistration is owed", &FileDeclaration{DeclaredOn: "2006-09-10", Period: "2006-06", Lines: line}, true},
+		{"dues start again with the period after the reinstatement", &FileDeclaration{DeclaredOn: "2006-11-10", Period: "2006-10", Lines: line}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.cmd.Check(ctx); err != nil {
+				t.Fatal(err)
+			}
+			_, err := tt.cmd.Decide(e, ctx)
+			var de *Error
+			switch {
+			case tt.owed && err != nil:
+				t.Fatalf("refused: %v", err)
+			case !tt.owed && (!errors.As(err, &de) || de.Kind != KindConflict || de.Field != "period" || !strings.Contains(err.Error(), "start again with 2006-10")):
+				t.Fatalf("got %v, want a conflict on period saying dues start again with 2006-10", err)
+			}
+		})
+	}
+}

@@ -81,7 +81,8 @@ type Employer struct {
 	Contracts int64
 	Account   Account
 	History   History
-	// SkipHistory leaves History empty: the write side decides without it and saves its memory.
+	// SkipHistory leaves History empty but for its Inactive spans: the write side decides without
+	// the rest and saves its memory.
 	SkipHistory bool
 	// SkipDecisions leaves Receipts and Declared empty: only deciding a command reads them (the
 	// write side's state keeps them), and views that only answer reads would keep a key for
@@ -190,9 +191,8 @@ func (e *Employer) Apply(ev Event) {
 	case OrgCodeClaimed:
 		e.HeldBy, e.Name, e.County = p.By, p.Name, ev.County
 	case EmployerReinstated:
-		if !e.SkipHistory {
-			e.History.Inactive = append(e.History.Inactive, DateSpan{From: e.DeregisteredOn, Until: p.On})
-		}
+		// Kept on the write side too: a period a deregistration reached into owes no dues.
+		e.History.Inactive = append(e.History.Inactive, DateSpan{From: e.DeregisteredOn, Until: p.On})
 		e.Deregistered, e.DeregisteredOn = false, 0
 	case EventVoided:
 		if !e.voided[p.TargetSeq] {

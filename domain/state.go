@@ -88,6 +88,11 @@ func (e *Employer) AppendState(b []byte) ([]byte, error) {
 	}
 	w.i(int64(e.MovedOn))
 	w.s(e.HeldBy)
+	w.u(uint64(len(e.History.Inactive)))
+	for _, s := range e.History.Inactive {
+		w.i(int64(s.From))
+		w.i(int64(s.Until))
+	}
 	return w.b, nil
 }
 
@@ -150,6 +155,12 @@ func ReadState(b []byte) (*Employer, error) {
 	}
 	e.MovedOn = Date(r.i())
 	e.HeldBy = r.s()
+	if n = r.count(); n > 0 {
+		e.History.Inactive = make([]DateSpan, n)
+	}
+	for i := range e.History.Inactive {
+		e.History.Inactive[i] = DateSpan{From: Date(r.i()), Until: Date(r.i())}
+	}
 	if r.err == nil && len(r.b) != 0 {
 		r.fail()
 	}
