@@ -108,7 +108,14 @@ func CheckReference(p Payload, ref *Reference) error {
 			return Conflict("year", "%d is already closed (after freeze %s)", e.Year, st.FreezeID)
 		}
 		// The closed books stay one run of years: a year reopened before this one would take
-		// writes that change its figures after it is closed.
+		// writes that change its figures after it is closed. Nor does a closing close a reopened
+		// year before the first closed one with it: it would close books its freeze never checked.
+		for _, st := range ref.Years {
+			if st.Year < e.Year && !st.Closed {
+				return Conflict("year", "%d was reopened and is open: close it again, after a year-end freeze of its figures now, before %d (closing %d would close the books before it unchecked)",
+					st.Year, e.Year, e.Year)
+			}
+		}
 		if first, ok := ref.firstClosed(); ok {
 			// A year before the first closed one closed with it; closing it again would make it
 			// the first, and open the years between to writes.

@@ -152,4 +152,15 @@ func TestTheClosedBooksStayOneRunOfYears(t *testing.T) {
 	if err := closeYear(2008); err != nil {
 		t.Fatalf("closing 2008 after 2007: %v", err)
 	}
+	// With every closed year reopened, a later year's closing would close the reopened ones
+	// with it, their figures unchecked against a freeze.
+	for _, y := range []int{2008, 2007, 2006} {
+		if err := reopen(y); err != nil {
+			t.Fatalf("reopen %d: %v", y, err)
+		}
+	}
+	conflict("closing 2007 while 2006 is reopened", closeYear(2007))
+	if err := closeYear(2006); err != nil {
+		t.Fatalf("closing 2006 again: %v", err)
+	}
 }
