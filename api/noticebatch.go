@@ -83,12 +83,14 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	prog := s.batches.start(code, key)
-	zipped, issued, err := s.runNoticeBatch(r, code, batch, ref, key, bodyHash(r, canon), prog)
+	zipped, issued, last, err := s.runNoticeBatch(r, code, batch, ref, key, bodyHash(r, canon), prog)
 	prog.finish(issued, err)
 	s.batches.done(key)
 	if err != nil {
 		return err
 	}
+	// The answer reflects its notices: min_seq of it reads them on any replica.
+	reflects(w, last)
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="notices-`+code+"-"+on.String()+`.zip"`)
 	w.Header().Set("X-Notice-Count", strconv.Itoa(issued))
@@ -161,15 +163,16 @@ func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, r
 // runNoticeBatch issues the batch's notices and zips them: the employers' events are read and
 // their notices composed side by side; then, a chunk at a time under the lock of the county's
 // number series, numbered and printed side by side and recorded in order (printed again when an
-// employer changed meanwhile, or when a notice recorded earlier leaves a number unused).
-func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch, ref *domain.Reference, key, hash string, prog *batchProgress) ([]byte, int, error) {
+// employer changed meanwhile, or when a notice recorded earlier leaves a number unused). last is
+// the latest sequence of a notice it answers with.
+func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch, ref *domain.Reference, key, hash string, prog *batchProgress) (zipped []byte, issued int, last uint64, err error) {
 	ctx, on := r.Context(), batch.Date()
 	county, _ := ref.County(code)
 	batch.countyName = county.Name
 	prefix := domain.NoticePrefix(county.Name, on.Year()) // of every notice of the batch
 	rows, order, err := s.countyEmployers(ctx, principalOf(r), code, on)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	keyOf := func(id string) string {
 		if key == "" {
@@ -191,7 +194,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 		if k := keyOf(id); k != "" {
 			seq, ok, err := s.cfg.Store.RecordedAt(k)
 			if err != nil {
-				return nil, 0, err
+				return nil, 0, 0, err
 			}
 			if d.recorded = ok; ok && (first == 0 || seq < first) {
 				first = seq
@@ -209,7 +212,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 		prog.set(func(p *BatchProgress) { p.Read++ })
 	})
 	if err := errors.Join(errs...); err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	var drafts, unprintable []*noticeDraft
 	for i := range all {
@@ -224,7 +227,9 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	prog.set(func(p *BatchProgress) { p.Eligible, p.Unprintable = len(drafts), len(unprintable) })
 	record := func(d *noticeDraft, req eventstore.Request) (eventstore.Result, error) {
 		req.IdempotencyKey, req.BodyHash = keyOf(d.id), hash
-		return s.record(r, req)
+		res, err := s.record(r, req)
+		last = max(last, res.Seq)
+		return res, err
 	}
 
 	var pdfs bytes.Buffer
@@ -233,7 +238,6 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	mw := csv.NewWriter(&manifest)
 	_ = mw.Write([]string{"number", "employer_id", "name", "principal_fen", "late_fee_fen", "sha256"})
 	modified := time.Date(on.Year(), on.Month(), on.Day(), 0, 0, 0, 0, time.UTC)
-	issued := 0
 	add := func(number, id string, n documents.Notice, pdf []byte) error {
 		f, err := zw.CreateHeader(&zip.FileHeader{Name: number + ".pdf", Method: zip.Store, Modified: modified})
 		if err != nil {
@@ -253,6 +257,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	}
 	// addRecorded adds the notice recorded at seq, printed again from the ledger.
 	addRecorded := func(id string, seq uint64) error {
+		last = max(last, seq)
 		raw, err := s.cfg.Store.History(ctx, id)
 		if err != nil {
 			return err
@@ -295,6 +300,9 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 			}
 			for i, res := range s.recordAll(r, reqs) {
 				d := fresh[i]
+				if res.Err == nil {
+					last = max(last, res.Seq)
+				}
 				switch {
 				case errors.Is(res.Err, eventstore.ErrStale):
 					// Changed since read: printed again from its events, with its number.
@@ -314,7 +322,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 			return nil
 		})
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
 		for _, d := range chunk {
 			switch {
@@ -331,17 +339,17 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 				err = add(d.notice.Number, d.id, d.notice, d.pdf)
 			}
 			if err != nil {
-				return nil, 0, err
+				return nil, 0, 0, err
 			}
 		}
 	}
 	mw.Flush()
 	f, err := zw.CreateHeader(&zip.FileHeader{Name: "manifest.csv", Method: zip.Deflate, Modified: modified})
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	if _, err := f.Write(manifest.Bytes()); err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	if len(unprintable) > 0 {
 		var b bytes.Buffer
@@ -353,17 +361,17 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 		uw.Flush()
 		f, err := zw.CreateHeader(&zip.FileHeader{Name: "unprintable.csv", Method: zip.Deflate, Modified: modified})
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
 		if _, err := f.Write(b.Bytes()); err != nil {
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
 	}
 	if err := zw.Close(); err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	s.cfg.Log.Info("county notices done", "county", code, "issued", issued, "employers", len(all))
-	return pdfs.Bytes(), issued, nil
+	return pdfs.Bytes(), issued, last, nil
 }
 
 // request is the request recording d's notice, as printed, on the version it was read at.

@@ -176,6 +176,11 @@ func TestABatchIsNumberedInOrderAcrossChunksAndARetryAnswersTheFirst(t *testing.
 			if got := e.recordedSHA(t, id, number); got != sha(files[number+".pdf"]) || got != row[5] {
 				t.Errorf("%s of %s: recorded SHA-256 %s, the zip's PDF %s, the manifest %s", number, id, got, sha(files[number+".pdf"]), row[5])
 			}
+			// The answer's X-Ledger-Seq reflects its notices: min_seq of it reads them anywhere.
+			answered, _ := strconv.ParseUint(a.header.Get("X-Ledger-Seq"), 10, 64)
+			if seq := e.recordedSeq(t, id, number); seq > answered {
+				t.Errorf("%s of %s is at sequence %d; the answer's X-Ledger-Seq is %d", number, id, seq, answered)
+			}
 		}
 		return rows[1:], files
 	}

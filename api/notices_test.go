@@ -124,6 +124,19 @@ func (e *env) recordedSHA(t testing.TB, id, number string) string {
 	return string(m[1])
 }
 
+// recordedSeq is the sequence of the event recording notice number in id's history.
+func (e *env) recordedSeq(t testing.TB, id, number string) uint64 {
+	t.Helper()
+	h := e.get(t, empPath(id, "history"), tokAuditor)
+	at := bytes.Index(h.Raw, []byte(`"doc_no":"`+number+`"`))
+	seqs := regexp.MustCompile(`"seq":([0-9]+)`).FindAllSubmatch(h.Raw[:max(at, 0)], -1)
+	if at < 0 || len(seqs) == 0 {
+		t.Fatalf("the history of %s records no notice %s: %.2000s", id, number, h.Raw)
+	}
+	seq, _ := strconv.ParseUint(string(seqs[len(seqs)-1][1]), 10, 64)
+	return seq
+}
+
 // TestNoticesPrintTheLedgersFigures issues arrears notices and checks their numbers, their text
 // against GET /v1/employers/{id}?as_of=issued_on and a hand-computed late fee, their recorded
 // hashes against the bytes served when issued and later (after more writes and a restart), and
