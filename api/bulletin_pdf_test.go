@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -113,6 +114,12 @@ func TestBulletinPrintsTheFreezesRankingAndJudgesByItsRule(t *testing.T) {
 	// The ranking, recomputed from the API's integers as the weighting states it.
 	n := len(rk.Rankings)
 	var praised, criticised []string
+	type verdict struct {
+		name           string
+		score          projections.Ratio
+		allMet, anyLow bool
+	}
+	var verdicts []verdict
 	for _, r := range rk.Rankings {
 		var sum int64
 		cells := []string{}
@@ -143,11 +150,26 @@ func TestBulletinPrintsTheFreezesRankingAndJudgesByItsRule(t *testing.T) {
 		if i := strings.Index(text, head); i < 0 || !strings.Contains(text[i:], tail) {
 			t.Errorf("rank %d (%s): the bulletin does not print %q after %q", r.Rank, r.Code, tail, head)
 		}
+		if slices.ContainsFunc(cells, func(c string) bool { return c != "" }) { // a county with no target is not judged
+			verdicts = append(verdicts, verdict{r.Name + "（" + r.Code + "）", score, allMet, anyLow})
+		}
+	}
+	// Places by score: counties of one score are judged alike.
+	for _, v := range verdicts {
+		higher, lower := 0, 0
+		for _, o := range verdicts {
+			switch {
+			case o.score.Num*v.score.Den > v.score.Num*o.score.Den:
+				higher++
+			case o.score.Num*v.score.Den < v.score.Num*o.score.Den:
+				lower++
+			}
+		}
 		switch {
-		case r.Rank <= 3 && allMet:
-			praised = append(praised, r.Name+"（"+r.Code+"）")
-		case r.Rank > n-3 || anyLow:
-			criticised = append(criticised, r.Name+"（"+r.Code+"）")
+		case higher < 3 && v.allMet:
+			praised = append(praised, v.name)
+		case lower < 3 || v.anyLow:
+			criticised = append(criticised, v.name)
 		}
 	}
 	if len(praised) == 0 || len(criticised) == 0 || len(criticised) == n {

@@ -3,6 +3,7 @@ package documents
 import (
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -11,9 +12,9 @@ import (
 )
 
 // BulletinRule is the rule a bulletin praises and criticises counties by, printed on it.
-const BulletinRule = "表扬：得分排名前三且各项指标完成率均不低于100%的县（市、区）；" +
-	"通报批评：得分排名后三位，或任一项指标完成率低于60%的县（市、区），受表扬者除外。" +
-	"未定目标的指标不计。"
+const BulletinRule = "表扬：得分居前三位（同分者并列）且各项指标完成率均不低于100%的县（市、区）；" +
+	"通报批评：得分居后三位（同分者并列），或任一项指标完成率低于60%的县（市、区），受表扬者除外。" +
+	"未定目标的指标不计；未定任何目标的县（市、区）不予表扬或批评，也不计入前三位、后三位。"
 
 // Bulletin is what a monthly bulletin (通报) prints: a freeze's figures, its ranking with the
 // weighting, and the counties praised and criticised by BulletinRule.
@@ -47,9 +48,17 @@ type BulletinRank struct {
 }
 
 // Judge applies BulletinRule to a whole ranking (best first, every county of the city): the codes
-// praised and criticised, in the ranking's order.
+// praised and criticised, in the ranking's order. Places go by score, so counties of one score
+// are judged alike (the ranking's order among them is by code only); a county with no target
+// is not judged, nor counted among the top or bottom three.
 func Judge(ranking []projections.Ranking) (praised, criticised []string) {
+	var judged []projections.Ranking
 	for _, rk := range ranking {
+		if slices.ContainsFunc(rk.Measures, func(m projections.Progress) bool { return m.Rate.Den != 0 }) {
+			judged = append(judged, rk)
+		}
+	}
+	for _, rk := range judged {
 		allMet, anyLow := true, false
 		for _, m := range rk.Measures {
 			if m.Rate.Den == 0 {
@@ -58,14 +67,29 @@ func Judge(ranking []projections.Ranking) (praised, criticised []string) {
 			allMet = allMet && !below(m.Rate, 100)
 			anyLow = anyLow || below(m.Rate, 60)
 		}
+		higher, lower := 0, 0
+		for _, o := range judged {
+			switch c := compareScores(o.Score, rk.Score); {
+			case c > 0:
+				higher++
+			case c < 0:
+				lower++
+			}
+		}
 		switch {
-		case rk.Rank <= 3 && allMet:
+		case higher < 3 && allMet:
 			praised = append(praised, rk.Code)
-		case rk.Rank > len(ranking)-3 || anyLow:
+		case lower < 3 || anyLow:
 			criticised = append(criticised, rk.Code)
 		}
 	}
 	return praised, criticised
+}
+
+// compareScores compares two scores exactly.
+func compareScores(a, b projections.Ratio) int {
+	l := new(big.Int).Mul(big.NewInt(a.Num), big.NewInt(b.Den))
+	return l.Cmp(new(big.Int).Mul(big.NewInt(b.Num), big.NewInt(a.Den)))
 }
 
 // below says whether r is below pct percent, exactly.
