@@ -205,7 +205,7 @@ func describe(ev domain.Event, raw []eventstore.RawEvent) (string, domain.Fen) {
 			sum += l.DueFen
 			parts[i] = InsuranceName(l.Insurance) + " " + Yuan(l.DueFen)
 		}
-		return fmt.Sprintf("%s %s，应缴 %s 元，缴费期限 %s（%s；%s）", name, b.Period, Yuan(sum), b.DueOn, strings.Join(parts, "；"), b.Reason), sum
+		return fmt.Sprintf("%s %s，应缴 %s 元，缴费期限 %s（%s；%s）", name, b.Period, Yuan(sum), b.DueOn, strings.Join(parts, "；"), assessmentReason(b.Reason)), sum
 	case domain.OpeningBalanceRecorded:
 		var sum domain.Fen
 		parts := make([]string, len(b.Lines))
@@ -270,6 +270,17 @@ func paymentOf(raw []eventstore.RawEvent, receiptNo string, seq uint64) (domain.
 }
 
 // waiverKind names a waiver's kind.
+// assessmentReason words an assessment's reason as the statement prints it.
+func assessmentReason(reason string) string {
+	switch reason {
+	case domain.AssessNoDeclaration:
+		return "未申报，按上期应缴额的110%核定"
+	case domain.AssessAudit:
+		return "稽核核定"
+	}
+	return reason
+}
+
 func waiverKind(kind string) string {
 	switch kind {
 	case domain.WaiverLateFee:

@@ -79,6 +79,19 @@ func TestAStatementNamesEnforcementStepsAndSurveys(t *testing.T) {
 	}
 }
 
+// An official document in Chinese words an assessment's reason, never the API's code for it.
+func TestAStatementWordsAnAssessmentsReason(t *testing.T) {
+	for reason, want := range map[string]string{domain.AssessNoDeclaration: "（养老保险 308.00；未申报，按上期应缴额的110%核定）",
+		domain.AssessAudit: "（养老保险 308.00；稽核核定）"} {
+		body := domain.AssessmentMade{Period: domain.MustPeriod("2006-05"), Reason: reason, DueOn: domain.MustDate("2006-06-15"),
+			Lines: []domain.AssessedLine{{Insurance: domain.Pension, DueFen: 30800}}}
+		got, fen := describe(domain.Event{Envelope: domain.Envelope{Type: body.EventType()}, Body: body}, nil)
+		if !strings.HasSuffix(got, want) || fen != 30800 {
+			t.Errorf("an assessment for %s reads %q (%d fen), want it to end %q", reason, got, fen, want)
+		}
+	}
+}
+
 // A line the current printing prints neither starts with closing punctuation nor ends with
 // opening punctuation (避头尾): the character before goes on to the next line with it.
 func TestPrintedLinesKeepPunctuationWhereChineseTypesettingDoes(t *testing.T) {
