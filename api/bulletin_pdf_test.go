@@ -74,6 +74,7 @@ func TestBulletinPrintsTheFreezesRankingAndJudgesByItsRule(t *testing.T) {
 	if a.status != http.StatusOK || a.header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(a.body, []byte("%PDF-")) {
 		t.Fatalf("GET %s: %d %s %.300s", path, a.status, a.header.Get("Content-Type"), a.body)
 	}
+	wantFilename(t, a, "bulletin-"+f.ID+".pdf")
 	// Every line begins with a space: a row at the page's left edge reads as one indented.
 	text := " " + strings.ReplaceAll(pdfText(t, a.body), "\n", "\n ")
 	flat := strings.Join(strings.Fields(text), "")

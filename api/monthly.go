@@ -75,7 +75,7 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.pdf"`, name))
-		writePDF(w, http.StatusOK, "", pdf)
+		writePDF(w, http.StatusOK, "", "", pdf)
 	default:
 		return domain.Invalid("format", "unknown format %q: want json, csv, xlsx or pdf", domain.Clip(format, 32))
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -63,7 +64,7 @@ func (s *Server) issueNotice(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("ETag", `"`+strconv.FormatUint(res.Version, 10)+`"`)
 	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(res.Seq, 10))
-	writePDF(w, writeStatus(res.Duplicate), number, pdf)
+	writePDF(w, writeStatus(res.Duplicate), number, number+".pdf", pdf)
 }
 
 // issueOne issues one notice to employer id from cmd (checked against ref): it numbers it under
@@ -140,7 +141,7 @@ func (s *Server) getNotice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.cfg.Store.Applied(), 10))
-	writePDF(w, http.StatusOK, number, pdf)
+	writePDF(w, http.StatusOK, number, number+".pdf", pdf)
 }
 
 // readableHistory reads employer id's events for a document, once the request's principal may
@@ -215,9 +216,13 @@ func eventsBefore(raw []eventstore.RawEvent, seq uint64) ([]domain.Event, uint64
 	return events, last
 }
 
-func writePDF(w http.ResponseWriter, status int, number string, pdf []byte) {
+func writePDF(w http.ResponseWriter, status int, number, filename string, pdf []byte) {
 	sum := sha256.Sum256(pdf)
 	w.Header().Set("Content-Type", "application/pdf")
+	if filename != "" {
+		// Shown in the browser, saved under its own name (RFC 6266; a Chinese name as UTF-8).
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": filename}))
+	}
 	if number != "" {
 		// Percent-encoded UTF-8: a header is bytes a browser reads as Latin-1, and a number is Chinese.
 		w.Header().Set("X-Document-Number", url.PathEscape(number)) // documents without a number of their own have none

@@ -69,6 +69,7 @@ func (e *env) issue(t testing.TB, id, issuedOn, deadline string) pdfAnswer {
 	if a.status != http.StatusCreated || a.header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(a.body, []byte("%PDF-")) {
 		t.Fatalf("POST notice of %s: %d %s %.300s", id, a.status, a.header.Get("Content-Type"), a.body)
 	}
+	wantFilename(t, a, docNumber(t, a)+".pdf")
 	return a
 }
 

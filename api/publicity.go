@@ -104,7 +104,7 @@ func (s *Server) arrearsList(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(l.Seq, 10))
-	writePDF(w, http.StatusOK, "", pdf)
+	writePDF(w, http.StatusOK, "", fmt.Sprintf("arrears-list-%s-%s.pdf", code, asOf), pdf)
 	return nil
 }
 
@@ -169,7 +169,7 @@ func (s *Server) bulletin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writePDF(w, http.StatusOK, "", pdf)
+	writePDF(w, http.StatusOK, "", "bulletin-"+f.ID+".pdf", pdf)
 	return nil
 }
 

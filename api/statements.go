@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"math"
 	"net/http"
 	"slices"
@@ -93,7 +94,7 @@ func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(seq, 10))
-	writePDF(w, http.StatusOK, "", pdf)
+	writePDF(w, http.StatusOK, "", fmt.Sprintf("statement-%s-%s-%s.pdf", id, from, to), pdf)
 }
 
 // getEventDocument is GET /v1/employers/{id}/events/{event_id}.pdf[?through_seq=]: a payment's
@@ -147,5 +148,5 @@ func (s *Server) getEventDocument(w http.ResponseWriter, r *http.Request) {
 	// The last event read: a void of the event after it prints on the document, and a reprint
 	// through this sequence gives the same bytes.
 	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(raw[len(raw)-1].Seq, 10))
-	writePDF(w, http.StatusOK, doc.ReceiptNo, pdf)
+	writePDF(w, http.StatusOK, doc.ReceiptNo, eventID+".pdf", pdf)
 }

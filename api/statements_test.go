@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -63,6 +64,15 @@ func totalsOf(t *testing.T, e *env, id, on string) projections.Balances {
 // included: in date order no row contradicts the next), the closing balance against the employer
 // and the history as of 2006-08-31, in figures and capitals; the same request gives the same
 // bytes; through_seq prints the ledger as it stood; scope and dates are checked.
+// wantFilename checks that a document is shown in the browser and saved under name.
+func wantFilename(t testing.TB, a pdfAnswer, name string) {
+	t.Helper()
+	disposition, params, err := mime.ParseMediaType(a.header.Get("Content-Disposition"))
+	if err != nil || disposition != "inline" || params["filename"] != name {
+		t.Errorf("Content-Disposition %q (%v): want inline with the file name %q", a.header.Get("Content-Disposition"), err, name)
+	}
+}
+
 func TestStatementPrintsEachDaysBalancesAsTheEmployerReadGivesThem(t *testing.T) {
 	e := newAuthEnv(t)
 	id, ids := statementPayer(t, e)
@@ -71,6 +81,7 @@ func TestStatementPrintsEachDaysBalancesAsTheEmployerReadGivesThem(t *testing.T)
 	if a.status != http.StatusOK || a.header.Get("Content-Type") != "application/pdf" {
 		t.Fatalf("GET %s: %d %s %.300s", path, a.status, a.header.Get("Content-Type"), a.body)
 	}
+	wantFilename(t, a, "statement-"+id+"-2006-07-01-2006-08-31.pdf")
 	text := pdfText(t, a.body)
 
 	var h projections.History
@@ -173,6 +184,7 @@ func TestReceiptsAndNotesPrintTheirEvents(t *testing.T) {
 		if a.status != http.StatusOK || a.header.Get("Content-Type") != "application/pdf" {
 			t.Fatalf("GET the document of %s: %d %.300s", name, a.status, a.body)
 		}
+		wantFilename(t, a, ids[name]+".pdf")
 		ev := byID[ids[name]]
 		// The last event read: the employer's last (a void of the event after it prints too).
 		if last := h.Events[len(h.Events)-1].Seq; a.header.Get("X-Ledger-Seq") != strconv.FormatUint(last, 10) {
