@@ -91,3 +91,27 @@ func TestListsOfAClosedYearLeaveOutPayersSinceTransferredAway(t *testing.T) {
 		}
 	}
 }
+
+// TestAListOfAPastDateTakesThePayersInTheCountyThen: the arrears publicity list of a county as of a
+// date in an open year takes the payers in the county on that date, as the
+// county's figures of that date count their arrears: a payer transferred since is listed where
+// it was (for readers who may read it now), not where it went.
+func TestAListOfAPastDateTakesThePayersInTheCountyThen(t *testing.T) {
+	e := newReadEnv(t, today)
+	owing := e.mustWrite(t, "/v1/employers", tokClerkA, fmt.Sprintf(`{"name":"欠费戊厂","county":"360702","org_code":%q,"kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`, orgCode(8405))).str("employer_id")
+	e.mustWrite(t, empPath(owing, "declarations"), tokClerkA, `{"declared_on":"2006-06-01","period":"2006-05","lines":[{"insurance":"pension","headcount":2,"wage_base_fen":200000}]}`)
+	seq := e.mustWrite(t, empPath(owing, "transfer"), tokClerkA, `{"on":"2006-11-15","county":"360721"}`).num("seq")
+	for _, c := range []struct {
+		county, asOf string
+		want         bool
+	}{{"360702", "2006-09-30", true}, {"360721", "2006-09-30", false}, {"360702", "2006-12-31", false}, {"360721", "2006-12-31", true}} {
+		list := e.raw(t, http.MethodGet, fmt.Sprintf("/v1/counties/%s/arrears-list.pdf?as_of=%s&min_seq=%d", c.county, c.asOf, seq), tokAuditor, "")
+		if list.status != 200 || strings.Contains(pdfText(t, list.body), "欠费戊厂") != c.want {
+			t.Errorf("the arrears list of %s as of %s (%d) prints the payer in 360702 until 2006-11-15: %v, want %v", c.county, c.asOf, list.status, !c.want, c.want)
+		}
+		wantFilename(t, list, "arrears-list-"+c.county+"-"+c.asOf+".pdf")
+	}
+	if list := e.raw(t, http.MethodGet, fmt.Sprintf("/v1/counties/360702/arrears-list.pdf?as_of=2006-09-30&min_seq=%d", seq), tokClerkA, ""); list.status != 200 || strings.Contains(pdfText(t, list.body), "欠费戊厂") {
+		t.Errorf("the clerk of 360702, who may no longer read the payer, finds it in the list as of 2006-09-30 (%d)", list.status)
+	}
+}

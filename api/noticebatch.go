@@ -136,7 +136,8 @@ func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, r
 	if d.recorded {
 		return true, nil
 	}
-	// Listed by the county it is in now: one that came into it after issued_on was not of it then.
+	// Listed by its county on issued_on (the county's list of that date), which its notice names
+	// and numbers it in, as a single notice of that date does: never another county's payer.
 	if d.notice.CountyName != batch.countyName || !overdueSince(d.notice, batch.Date(), *batch.OverdueDays) {
 		return false, nil
 	}

@@ -167,7 +167,7 @@ func (s search) run(l *projections.Ledger, p Principal, today domain.Date, flagg
 	var lines []domain.LineState // one array for every statement: only their totals are kept
 	for i, id := range l.Order {
 		e := l.Employers[id]
-		if e == nil || !s.matches(id, e, p, ref, flagged) {
+		if e == nil || !s.matches(id, e, p, ref, today, flagged) {
 			continue
 		}
 		var st *domain.Statement
@@ -202,7 +202,7 @@ func (s search) run(l *projections.Ledger, p Principal, today domain.Date, flagg
 		if stage == "" {
 			stage = e.Stage(today, st.Totals, ref.LateFees)
 		}
-		res.rows = append(res.rows, EmployerSummary{EmployerID: id, Name: e.Name, County: ref.CountyCodeOn(e.County, today), Kind: e.Kind,
+		res.rows = append(res.rows, EmployerSummary{EmployerID: id, Name: e.Name, County: ref.CountyCodeOn(e.CountyOn(today), today), Kind: e.Kind,
 			OrgCode: e.OrgCode, CreditCode: e.CreditCode, CertificateNo: e.CertificateNo, InIndustrialPark: e.InIndustrialPark,
 			Registered: e.Registered, ArrearsFen: st.Totals.ArrearsFen(), EnforcementStage: stage, Version: e.Version})
 		if !all && len(res.rows) == s.limit {
@@ -215,9 +215,11 @@ func (s search) run(l *projections.Ledger, p Principal, today domain.Date, flagg
 	return res, nil
 }
 
-// matches applies the filters that need no statement.
-func (s search) matches(id string, e *domain.Employer, p Principal, ref *domain.Reference, flagged map[string]bool) bool {
-	if (s.county != "" && !ref.SameCounty(e.County, s.county)) || !p.canReadCounty(e.County, ref) {
+// matches applies the filters that need no statement. A county filter takes the payers in the
+// county on the date read (a payer transferred since is listed where it was then); who may read
+// a payer goes by its county now.
+func (s search) matches(id string, e *domain.Employer, p Principal, ref *domain.Reference, on domain.Date, flagged map[string]bool) bool {
+	if (s.county != "" && !ref.SameCounty(e.CountyOn(on), s.county)) || !p.canReadCounty(e.County, ref) {
 		return false
 	}
 	if s.kind != "" && string(e.Kind) != s.kind {
