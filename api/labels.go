@@ -271,6 +271,9 @@ var flagDetails = []struct{ key, zh, en string }{
 	{projections.FlagWaiverReview + "." + domain.WaiverLateFee,
 		"{since} 减免{insurance} {period} 滞纳金 {amount}，超过应计 {accrued_fee} 的一半（{authority_doc}）",
 		"late-fee waiver of {amount} is over half the {accrued_fee} accrued on {insurance} {period} ({authority_doc}) on {since}"},
+	{projections.FlagWaiverReview + "." + domain.WaiverLateFee + ".in_all",
+		"{since} 减免{insurance} {period} 滞纳金 {amount}，累计减免 {waived_in_all}，超过应计 {accrued_fee} 的一半（{authority_doc}）",
+		"late-fee waiver of {amount} makes {waived_in_all} waived in all, over half the {accrued_fee} accrued on {insurance} {period} ({authority_doc}) on {since}"},
 	{projections.FlagBaseBelowFloor,
 		"{period} {insurance} 申报 {headcount} 人缴费基数 {wage_base} 元，人均低于社平工资 {average_wage} 元的 60%",
 		"{period} {insurance} declares a base of {wage_base} yuan for a headcount of {headcount}, under 60% of the average wage {average_wage} yuan a head"},
@@ -316,6 +319,8 @@ func flagDetailKey(f projections.Flag) string {
 	switch {
 	case f.Kind == projections.FlagArrearsWithoutEnforcement && f.Facts != nil && f.Facts.LastStep != 0:
 		return f.Kind + ".after_step"
+	case f.Kind == projections.FlagWaiverReview && f.Facts != nil && f.Facts.WaivedInAllFen != 0:
+		return f.Kind + "." + f.Facts.Waiver + ".in_all"
 	case f.Kind == projections.FlagWaiverReview && f.Facts != nil:
 		return f.Kind + "." + f.Facts.Waiver
 	}
@@ -362,6 +367,7 @@ func flagDetail(f projections.Flag) string {
 	fill := func(tmpl string, lang int) string {
 		return strings.NewReplacer(
 			"{amount}", money(f.AmountFen, lang), "{accrued_fee}", money(facts.AccruedFeeFen, lang),
+			"{waived_in_all}", money(facts.WaivedInAllFen, lang),
 			"{wage_base}", yuan(facts.WageBaseFen), "{average_wage}", yuan(facts.AverageWageFen),
 			"{since}", f.Since.String(), "{last_step}", facts.LastStep.String(), "{period}", facts.Period.String(),
 			"{authority_doc}", facts.AuthorityDoc, "{grace_days}", strconv.Itoa(facts.GraceDays),

@@ -192,7 +192,7 @@ func flagDetailKeys() []string {
 		case projections.FlagArrearsWithoutEnforcement:
 			keys = append(keys, k, k+".after_step")
 		case projections.FlagWaiverReview:
-			keys = append(keys, k+"."+domain.WaiverPrincipal, k+"."+domain.WaiverLateFee)
+			keys = append(keys, k+"."+domain.WaiverPrincipal, k+"."+domain.WaiverLateFee, k+"."+domain.WaiverLateFee+".in_all")
 		default:
 			keys = append(keys, k)
 		}
@@ -218,7 +218,7 @@ func workDetailKeys(kinds []string) []string {
 }
 
 // flagPlaceholders are the facts flags.js and api/labels.go fill into a flag's wording.
-var flagPlaceholders = []string{"amount", "accrued_fee", "wage_base", "average_wage", "since", "last_step", "period",
+var flagPlaceholders = []string{"amount", "accrued_fee", "waived_in_all", "wage_base", "average_wage", "since", "last_step", "period",
 	"insurance", "basis", "authority_doc", "grace_days", "headcount"}
 
 // TestFlagDetailsSayTheSameInBothLanguages: each wording of a flag names the same facts in
@@ -266,7 +266,7 @@ func TestFlagDetailsSayTheSameInBothLanguages(t *testing.T) {
 			t.Errorf("flag wording %s: Chinese %q, English %q", key, zh, en)
 		}
 		// Money placeholders carry their unit (元 or 万元 by the amount): none follows them.
-		if regexp.MustCompile(`\{(amount|accrued_fee)\} ?(万元|元|×10k yuan|yuan)`).MatchString(zh + en) {
+		if regexp.MustCompile(`\{(amount|accrued_fee|waived_in_all)\} ?(万元|元|×10k yuan|yuan)`).MatchString(zh + en) {
 			t.Errorf("flag wording %s gives a unit after a money placeholder, which has its own: %q / %q", key, zh, en)
 		}
 	}

@@ -460,6 +460,10 @@ const rulesMiningSegment = 15
 // before it, in the county it registered in.
 const rulesEntryCounty = 16
 
+// rulesWaivedInAll is the first code version (views-18) for which a late-fee waiver is over half
+// its line's fee by what the line's waivers took in all (employerFlags), not by its own amount.
+const rulesWaivedInAll = 18
+
 // lineCounty is the county a line of period p of e counts in, by q's rules.
 func lineCounty(e *domain.Employer, p domain.Period, q Query) string {
 	if q.follows(rulesEntryCounty) {

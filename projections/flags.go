@@ -55,6 +55,9 @@ type FlagFacts struct {
 	Basis         string           `json:"basis,omitempty"`
 	AuthorityDoc  string           `json:"authority_doc,omitempty"`
 	AccruedFeeFen domain.Fen       `json:"accrued_fee_fen,omitempty"`
+	// WaivedInAllFen is what the line's late-fee waivers took in all with this one, when others
+	// came before it: the amount judged against half the fee accrued.
+	WaivedInAllFen domain.Fen `json:"waived_in_all_fen,omitempty"`
 	// A base under the floor: the declared base of the line (for all its persons), the
 	// persons, and the month's average wage.
 	WageBaseFen    domain.Fen `json:"wage_base_fen,omitempty"`
@@ -93,21 +96,41 @@ func employerFlags(id string, e *domain.Employer, profile *domain.Profile, ref *
 		flags = append(flags, Flag{Kind: FlagArrearsWithoutEnforcement, EmployerID: id, Detail: fmt.Sprintf("%s yuan in arrears more than %d days past due (since %s) with %s", owed, grace, oldest, since),
 			AmountFen: owed, Since: oldest, Facts: &FlagFacts{GraceDays: grace, LastStep: lastStep}})
 	}
+	// A line's late fee waived in parts is judged by what its waivers took in all: two waivers of
+	// 49% each are over half the fee as one of 98% is.
+	var feeWaived map[domain.LineKey]domain.Fen
 	for _, w := range e.History.Waivers {
 		if w.DecidedOn > q.AsOf {
 			continue
 		}
 		facts := &FlagFacts{Waiver: w.Kind, Insurance: w.Insurance, Period: w.Period, AuthorityDoc: w.AuthorityDoc}
-		switch {
-		case w.Kind == domain.WaiverPrincipal:
+		if w.Kind == domain.WaiverPrincipal {
 			facts.Basis = w.Basis
 			flags = append(flags, Flag{Kind: FlagWaiverReview, EmployerID: id, Detail: fmt.Sprintf("principal waiver of %s yuan on %s %s (%s, %s) on %s", w.AmountFen, w.Insurance, w.Period, w.Basis, w.AuthorityDoc, w.DecidedOn),
 				AmountFen: w.AmountFen, Since: w.DecidedOn, Facts: facts})
-		case w.AccruedFeeFen > 0 && 2*w.AmountFen > w.AccruedFeeFen:
-			facts.AccruedFeeFen = w.AccruedFeeFen
-			flags = append(flags, Flag{Kind: FlagWaiverReview, EmployerID: id, Detail: fmt.Sprintf("late-fee waiver of %s yuan is over half the %s yuan accrued on %s %s (%s) on %s", w.AmountFen, w.AccruedFeeFen, w.Insurance, w.Period, w.AuthorityDoc, w.DecidedOn),
-				AmountFen: w.AmountFen, Since: w.DecidedOn, Facts: facts})
+			continue
 		}
+		if feeWaived == nil {
+			feeWaived = map[domain.LineKey]domain.Fen{}
+		}
+		line := domain.LineKey{Period: w.Period, Insurance: w.Insurance}
+		feeWaived[line] += w.AmountFen
+		all := feeWaived[line]
+		if !q.follows(rulesWaivedInAll) {
+			all = w.AmountFen
+		}
+		if w.AccruedFeeFen <= 0 || 2*all <= w.AccruedFeeFen {
+			continue
+		}
+		facts.AccruedFeeFen = w.AccruedFeeFen
+		if all != w.AmountFen {
+			facts.WaivedInAllFen = all
+		}
+		detail := fmt.Sprintf("late-fee waiver of %s yuan is over half the %s yuan accrued on %s %s (%s) on %s", w.AmountFen, w.AccruedFeeFen, w.Insurance, w.Period, w.AuthorityDoc, w.DecidedOn)
+		if all != w.AmountFen {
+			detail = fmt.Sprintf("late-fee waiver of %s yuan makes %s yuan waived in all, over half the %s yuan accrued on %s %s (%s) on %s", w.AmountFen, all, w.AccruedFeeFen, w.Insurance, w.Period, w.AuthorityDoc, w.DecidedOn)
+		}
+		flags = append(flags, Flag{Kind: FlagWaiverReview, EmployerID: id, Detail: detail, AmountFen: w.AmountFen, Since: w.DecidedOn, Facts: facts})
 	}
 	if d, ok := e.History.Declaration(q.Period); ok && d.On <= q.AsOf {
 		if wage, ok := ref.AverageWageOn(q.Period.FirstDay()); ok {

@@ -551,3 +551,39 @@ func TestAFreezeMadeBeforeRecoveryLeavesItUndefined(t *testing.T) {
 		t.Error("no case recovers prior years' principal: the restatement's check tests nothing")
 	}
 }
+
+// TestALateFeeWaivedInPartsIsReviewedAsOneWaiver: two waivers of 127 fen each of a line's 256 fen
+// of late fee take 254, over half: the second raises waiver_review, as one waiver of 254 would
+// (splitting a waiver evaded the review). A freeze views-17 made counts as it did: neither.
+func TestALateFeeWaivedInPartsIsReviewedAsOneWaiver(t *testing.T) {
+	evs := append(refEvents(), domain.Event{Envelope: domain.Envelope{EmployerID: "e1"}, Body: domain.EmployerRegistered{
+		Profile: domain.Profile{Name: "e1", County: "360702", Kind: domain.KindEnterprise, RiskClass: 2}, RegisteredOn: domain.MustDate("2006-04-03")}})
+	for _, doc := range []string{"d0", "d1"} {
+		evs = append(evs, domain.Event{Envelope: domain.Envelope{EmployerID: "e1"}, Body: domain.WaiverGranted{DecidedOn: domain.MustDate("2006-08-31"),
+			Kind: domain.WaiverLateFee, AuthorityDoc: doc, Insurance: domain.Pension, Period: domain.MustPeriod("2006-05"), AmountFen: 127, AccruedFeeFen: 256}})
+	}
+	l := NewLedger()
+	for i, ev := range evs {
+		ev.Seq, ev.N = uint64(i+1), uint64(i+1)
+		l.Apply(ev)
+	}
+	asOf := domain.MustDate("2006-12-31")
+	count := func(r *Report) int64 {
+		for _, f := range r.City.Flags {
+			if f.Kind == FlagWaiverReview {
+				return f.Count
+			}
+		}
+		return 0
+	}
+	if n := count(l.Report(Query{Period: domain.MustPeriod("2006-11"), AsOf: asOf})); n != 1 {
+		t.Errorf("%d waivers to review, want 1: the second takes 254 of the 256 fen accrued", n)
+	}
+	rep, _, _, err := FreezeFiguresIn(l, asOf, "views-17")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(rep); n != 0 {
+		t.Errorf("views-17 counts %d waivers to review, want 0 (each of 127 is under half)", n)
+	}
+}

@@ -17,6 +17,7 @@ const SHOWN = 3; // flags shown of an employer before "more"
 function detailKey(f) {
   const facts = f.facts || {};
   if (f.kind === 'arrears_without_enforcement' && facts.last_step) return f.kind + '.after_step';
+  if (f.kind === 'waiver_review' && facts.waiver && facts.waived_in_all_fen) return f.kind + '.' + facts.waiver + '.in_all';
   if (f.kind === 'waiver_review' && facts.waiver) return f.kind + '.' + facts.waiver;
   return f.kind;
 }
@@ -39,6 +40,7 @@ function detail(f) {
     switch (k) {
       case 'amount': return nowrap(fmtMoney(f.amount_fen, lang));
       case 'accrued_fee': return nowrap(fmtMoney(x.accrued_fee_fen, lang));
+      case 'waived_in_all': return nowrap(fmtMoney(x.waived_in_all_fen, lang));
       case 'wage_base': return nowrap(fmtYuan(x.wage_base_fen));
       case 'average_wage': return nowrap(fmtYuan(x.average_wage_fen));
       case 'since': return nowrap(f.since || '');
