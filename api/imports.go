@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -167,6 +168,9 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeImportError(w, err)
 		return
+	}
+	if rep.Seq != 0 {
+		w.Header().Set("X-Ledger-Seq", strconv.FormatUint(rep.Seq, 10))
 	}
 	writeJSON(w, http.StatusOK, importAnswer(rep, all))
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -463,5 +464,33 @@ func TestAClerkSendingFilesAgainHoldsOnlyItsOwnTurns(t *testing.T) {
 	e.wantUnchanged(t, before)
 	if r := e.upload(t, "up-1", "registrations.csv", []byte(file)); r.Status != http.StatusOK || e.count()-before != 1 {
 		t.Fatalf("another clerk's file meanwhile: %d %.200s, %d events appended; want it imported", r.Status, r.Raw, e.count()-before)
+	}
+}
+
+// TestAnImportAnswersTheSequenceOfItsRows: an import's answer gives the latest sequence of its
+// rows' events (seq, and X-Ledger-Seq), which a read anywhere may wait for (min_seq) to see every
+// row; the same file again, all duplicates, answers the same sequence; a file of refused rows none.
+func TestAnImportAnswersTheSequenceOfItsRows(t *testing.T) {
+	e := newEnv(t)
+	var b strings.Builder
+	b.WriteString("单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n")
+	for i := range 5 {
+		fmt.Fprintf(&b, "序号单位%d,%s,章贡区,企业,1,2006-04-03\n", i, orgCode(70100000+i))
+	}
+	first := e.upload(t, "", "registrations.csv", []byte(b.String()))
+	seq := first.num("seq")
+	if first.Status != http.StatusOK || seq == 0 || first.Header.Get("X-Ledger-Seq") != strconv.FormatInt(seq, 10) {
+		t.Fatalf("import: %d, seq %d, X-Ledger-Seq %q: %s", first.Status, seq, first.Header.Get("X-Ledger-Seq"), first.Raw)
+	}
+	if last := e.count(); uint64(seq) != last {
+		t.Errorf("the import answers sequence %d; its last row's event is at %d", seq, last)
+	}
+	again := e.upload(t, "", "registrations.csv", []byte(b.String()))
+	if again.num("duplicates") != 5 || again.num("seq") != seq || again.Header.Get("X-Ledger-Seq") != strconv.FormatInt(seq, 10) {
+		t.Errorf("the same file again: %s (X-Ledger-Seq %q); want 5 duplicates at sequence %d", again.Raw, again.Header.Get("X-Ledger-Seq"), seq)
+	}
+	refused := e.upload(t, "", "registrations.csv", []byte(strings.ReplaceAll(b.String(), "2006-04-03", "2006-04-31")))
+	if refused.Status != http.StatusOK || strings.Contains(string(refused.Raw), `"seq"`) {
+		t.Errorf("a file of refused rows: %d %s; want no seq", refused.Status, refused.Raw)
 	}
 }

@@ -48,6 +48,9 @@ type Report struct {
 	// optional column's values would otherwise go unnoticed), each shortened, at most 16.
 	Ignored []string `json:"ignored_columns,omitempty"`
 	Seconds float64  `json:"seconds"`
+	// Seq is the latest stream sequence of a row's event (imported now or before): a read with
+	// it as min_seq, on any replica, sees every row the import holds.
+	Seq uint64 `json:"seq,omitempty"`
 }
 
 // Options configure an import.
@@ -157,6 +160,7 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 		rep.Rows = a.cb.rows
 		rep.Imported += a.rep.Imported
 		rep.Duplicates += a.rep.Duplicates
+		rep.Seq = max(rep.Seq, a.rep.Seq)
 		rep.Rejected = append(rep.Rejected, a.cb.rejected...)
 		rep.Rejected = append(rep.Rejected, a.rep.Rejected...)
 		if err != nil {
@@ -369,8 +373,10 @@ func (b *builder) send(ctx context.Context, cmds []row, rep *Report) error {
 			b.rejectAll(rep, c, res.Err)
 		case res.Duplicate:
 			rep.Duplicates += len(c.recs)
+			rep.Seq = max(rep.Seq, res.Seq)
 		default:
 			rep.Imported += len(c.recs)
+			rep.Seq = max(rep.Seq, res.Seq)
 		}
 	}
 	return fault
