@@ -76,8 +76,7 @@ func TestAHistoryAnswerIsWhatEncodingJSONWrites(t *testing.T) {
 			if r.Status != http.StatusOK {
 				t.Fatalf("history of %s%s: %s", id, c.query, r)
 			}
-			want := projections.BuildHistory(id, raw, c.through, c.asOf, l.Store.Reference().LateFees)
-			want.County = r.str("county")
+			want := projections.BuildHistory(id, raw, c.through, c.asOf, l.Store.Reference())
 			var buf bytes.Buffer
 			enc := json.NewEncoder(&buf)
 			enc.SetEscapeHTML(false)

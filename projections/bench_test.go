@@ -178,7 +178,7 @@ func BenchmarkHistory(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h := projections.BuildHistory(id, raw, 0, demo.Today, domain.DefaultLateFees)
+		h := projections.BuildHistory(id, raw, 0, demo.Today, &domain.Reference{LateFees: domain.DefaultLateFees})
 		if !h.ChainOK {
 			b.Fatalf("employer %s: chain broken", id)
 		}
@@ -202,7 +202,7 @@ func BenchmarkHistory(b *testing.B) {
 		measure(b, 2000, func(id string) int {
 			var raw []eventstore.RawEvent
 			pgEvents(b, pool, query, []any{[16]byte(uuid.MustParse(id))}, true, func(ev eventstore.RawEvent) { raw = append(raw, ev) })
-			return len(projections.BuildHistory(id, raw, 0, demo.Today, domain.DefaultLateFees).Events)
+			return len(projections.BuildHistory(id, raw, 0, demo.Today, &domain.Reference{LateFees: domain.DefaultLateFees}).Events)
 		})
 	})
 	rot.Run("raw-direct-get", func(b *testing.B) {

@@ -64,15 +64,18 @@ type VoidLink struct {
 // and the totals as of asOf after them all. The balances come from the same fold as the
 // ledger's, applied event by event; a replay computes them incrementally (domain.Replay), so a
 // history in business-date order costs one pass instead of a statement from scratch per event.
-func BuildHistory(id string, raw []eventstore.RawEvent, throughSeq uint64, asOf domain.Date, fees []domain.LateFeeRate) History {
-	b := NewHistoryBuilder(id, throughSeq, asOf, fees)
+// ref gives the late-fee rates, and the county's code on asOf, as the events shown make it.
+func BuildHistory(id string, raw []eventstore.RawEvent, throughSeq uint64, asOf domain.Date, ref *domain.Reference) History {
+	b := NewHistoryBuilder(id, throughSeq, asOf, ref.LateFees)
 	h := History{Events: make([]HistoryEvent, 0, len(raw))}
 	for _, ev := range raw {
 		if row, shown := b.Add(ev); shown {
 			h.Events = append(h.Events, row)
 		}
 	}
-	b.Finish(&h)
+	if _, shown := b.Finish(&h); shown != nil {
+		h.County = ref.CountyCodeOn(shown.CountyOn(asOf), asOf)
+	}
 	return h
 }
 

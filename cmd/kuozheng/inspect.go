@@ -55,7 +55,14 @@ func history(args []string, stdout, stderr io.Writer) error {
 		if d == 0 {
 			d = todayInShanghai()
 		}
-		h = projections.BuildHistory(pos[0], raw, *through, d, led.store.Reference().LateFees)
+		// As over HTTP: through a sequence, the late-fee rates and county codes known then.
+		ref := led.store.Reference()
+		if *through != 0 {
+			if ref, err = led.store.ReferenceAt(ctx, *through); err != nil {
+				return err
+			}
+		}
+		h = projections.BuildHistory(pos[0], raw, *through, d, ref)
 	} else {
 		q := url.Values{}
 		if *through > 0 {

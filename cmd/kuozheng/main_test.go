@@ -218,6 +218,49 @@ func TestServeRefusesAnAddressInUseOrBadTokensBeforeOpeningTheLedger(t *testing.
 	}
 }
 
+// TestHistoryThroughASequenceCountsWithTheReferenceDataOfThen: history --through-seq on a data
+// folder counts late fees by the rates the ledger knew at that sequence, as the API's history
+// does, and gives the county; one recorded later changes the history of today only.
+func TestHistoryThroughASequenceCountsWithTheReferenceDataOfThen(t *testing.T) {
+	dir := t.TempDir()
+	id := seed(t, dir)
+	ctx := context.Background()
+	led, err := openLedger(ctx, storeFlags{data: dir}, newLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := domain.MustDate("2006-12-31")
+	res, err := led.store.Execute(ctx, eventstore.Request{EmployerID: id, Today: today, Actor: "test", Command: &domain.FileDeclaration{
+		DeclaredOn: "2006-06-01", Period: "2006-05", Lines: []domain.DeclareLine{{Insurance: "pension", Headcount: "10", WageBaseFen: "1000000"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	led.close()
+	history := func(args ...string) projections.History {
+		t.Helper()
+		code, out, errOut := runCmd(append([]string{"history", id, "--data", dir, "--as-of", "2006-12-31", "--json"}, args...)...)
+		var h projections.History
+		if code != 0 || json.Unmarshal([]byte(out), &h) != nil {
+			t.Fatalf("history %v: exit %d, %s %s", args, code, out, errOut)
+		}
+		return h
+	}
+	before := history()
+	if led, err = openLedger(ctx, storeFlags{data: dir}, newLogger(io.Discard)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := led.store.ExecuteRef(ctx, eventstore.RefRequest{Payload: domain.LateFeeRatesSet{Rate: domain.LateFeeRate{EffectiveFrom: domain.MustDate("2006-07-01"), DailyBP: 5}},
+		On: domain.MustDate("2006-07-01"), Actor: "admin:test"}); err != nil {
+		t.Fatal(err)
+	}
+	led.close()
+	through, now := history("--through-seq", fmt.Sprint(res.Seq)), history()
+	if before.County != "360702" || through.County != "360702" || through.Balances != before.Balances || now.Balances.LateFeeFen >= before.Balances.LateFeeFen {
+		t.Fatalf("county %q, %q; late fee %d before the rate, %d through sequence %d after it, %d now; want the county and the same fee through %d, less now",
+			before.County, through.County, before.Balances.LateFeeFen, through.Balances.LateFeeFen, res.Seq, now.Balances.LateFeeFen, res.Seq)
+	}
+}
+
 func TestHistoryAndVerifyOnADataFolder(t *testing.T) {
 	dir := t.TempDir()
 	id := seed(t, dir)
