@@ -67,11 +67,11 @@ func (r *FileDeclaration) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if err := notBefore(e, "declared_on", r.ev.DeclaredOn); err != nil {
 		return nil, err
 	}
-	if err := owesDuesOf(e, r.ev.Period); err != nil {
-		return nil, err
-	}
 	st, err := replacesBase(e, "declared_on", r.ev.Period, r.ev.DeclaredOn)
 	if err != nil {
+		return nil, err
+	}
+	if err := owesDuesOf(e, r.ev.Period, st != nil); err != nil {
 		return nil, err
 	}
 	if err := keepsLines(st, setLines(r.ev), "headcount 0 and wage base 0"); err != nil {
@@ -199,11 +199,11 @@ func (r *MakeAssessment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if err := notBefore(e, "assessed_on", r.ev.AssessedOn); err != nil {
 		return nil, err
 	}
-	if err := owesDuesOf(e, r.ev.Period); err != nil {
-		return nil, err
-	}
 	st, err := replacesBase(e, "assessed_on", r.ev.Period, r.ev.AssessedOn)
 	if err != nil {
+		return nil, err
+	}
+	if err := owesDuesOf(e, r.ev.Period, st != nil); err != nil {
 		return nil, err
 	}
 	ev := r.ev

@@ -64,15 +64,22 @@ func active(e *Employer) error {
 	return nil
 }
 
-// owesDuesOf refuses dues of period p when a deregistration reached into it: dues stop while a
-// payer is deregistered and start again with the period after its reinstatement (DOMAIN.md), as
-// the worklists count what is owed.
-func owesDuesOf(e *Employer, p Period) error {
-	first, last := p.FirstDay(), p.LastDay()
+// owesDuesOf refuses new dues of period p when the payer was deregistered on its first day, by a
+// deregistration a reinstatement has since ended: a month is owed by whoever was a payer on its
+// first day (as a line counts in the county of that day), so dues stop with the month after the
+// deregistration and start again with the month after the reinstatement (DOMAIN.md), or with
+// its own when it is reinstated on a 1st. A period with a line standing (declared before a
+// deregistration dated back) may still be declared again: a correction, to headcount 0 too.
+func owesDuesOf(e *Employer, p Period, standing bool) error {
+	first := p.FirstDay()
 	for _, s := range e.History.Inactive {
-		if s.From <= last && s.Until > first {
-			return Conflict("period", "%s: the employer was deregistered from %s until its reinstatement on %s, and owes no dues of it; they start again with %s",
-				p, s.From, s.Until, s.Until.Period().Next())
+		if s.From <= first && first < s.Until && !standing {
+			again := s.Until.Period()
+			if s.Until != again.FirstDay() {
+				again = again.Next()
+			}
+			return Conflict("period", "%s: the employer was deregistered on its first day (from %s until its reinstatement on %s), and owes no dues of it; they start again with %s",
+				p, s.From, s.Until, again)
 		}
 	}
 	return nil

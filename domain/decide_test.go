@@ -294,46 +294,70 @@ func TestATransferIsDatedOnOrAfterTheLatestOne(t *testing.T) {
 }
 
 // Dues stop while a payer is deregistered and start again with the period after its
-// reinstatement: a period a deregistration reached into is neither declared nor assessed once
-// the payer is reinstated, on the write side's state too (a checkpoint restored).
-func TestNoDuesAriseForPeriodsADeregistrationReachedInto(t *testing.T) {
-	e := &Employer{SkipHistory: true}
-	e.Apply(Event{Envelope: Envelope{Seq: 1, N: 1}, Body: EmployerRegistered{Profile: Profile{Name: "x", County: "360702", Kind: KindEnterprise, RiskClass: 1},
-		RegisteredOn: MustDate("2006-04-01")}})
+// reinstatement: a month is owed by whoever was a payer on its first day, on the write side's
+// state too (a checkpoint restored). A line already standing in such a month may be corrected.
+func TestNoDuesAriseForMonthsBegunWhileDeregistered(t *testing.T) {
 	line := []DeclareLine{{Insurance: "pension", Headcount: "1", WageBaseFen: "100000"}}
-	decide(t, e, &Deregister{On: "2006-07-10", Reason: "停业"})
-	decide(t, e, &Reinstate{ReinstatedOn: "2006-09-05", Reason: "复业"})
-	b, err := e.AppendState(nil)
-	if err != nil {
-		t.Fatal(err)
+	none := []DeclareLine{{Insurance: "pension", Headcount: "0", WageBaseFen: "0"}}
+	payer := func(t *testing.T, before ...Command) *Employer {
+		t.Helper()
+		e := &Employer{SkipHistory: true}
+		e.Apply(Event{Envelope: Envelope{Seq: 1, N: 1}, Body: EmployerRegistered{Profile: Profile{Name: "x", County: "360702", Kind: KindEnterprise, RiskClass: 1},
+			RegisteredOn: MustDate("2006-04-01")}})
+		for _, c := range before {
+			decide(t, e, c)
+		}
+		b, err := e.AppendState(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e, err = ReadState(b); err != nil {
+			t.Fatal(err)
+		}
+		return e
 	}
-	if e, err = ReadState(b); err != nil {
-		t.Fatal(err)
+	away := func(from, until string) []Command {
+		return []Command{&Deregister{On: from, Reason: "停业"}, &Reinstate{ReinstatedOn: until, Reason: "复业"}}
 	}
 	ctx := Context{Ref: defaultRef(), Today: MustDate("2006-12-31")}
 	for _, tt := range []struct {
-		name string
-		cmd  Command
-		owed bool
+		name   string
+		before []Command
+		cmd    Command
+		again  string // "" when owed; else the period the refusal says dues start again with
 	}{
-		{"the period the deregistration began in is not owed", &FileDeclaration{DeclaredOn: "2006-09-10", Period: "2006-07", Lines: line}, false},
-		{"a period wholly within it is not owed", &FileDeclaration{DeclaredOn: "2006-09-10", Period: "2006-08", Lines: line}, false},
-		{"the period of the reinstatement is not owed", &FileDeclaration{DeclaredOn: "2006-10-10", Period: "2006-09", Lines: line}, false},
-		{"nor is it assessed for no declaration", &MakeAssessment{AssessedOn: "2006-10-20", Period: "2006-09", Reason: AssessNoDeclaration}, false},
-		{"a period before the deregistration is owed", &FileDeclaration{DeclaredOn: "2006-09-10", Period: "2006-06", Lines: line}, true},
-		{"dues start again with the period after the reinstatement", &FileDeclaration{DeclaredOn: "2006-11-10", Period: "2006-10", Lines: line}, true},
+		{"the month the deregistration began in is owed: the payer was one on its first day", away("2006-07-10", "2006-09-05"),
+			&FileDeclaration{DeclaredOn: "2006-09-10", Period: "2006-07", Lines: line}, ""},
+		{"a month begun while deregistered is not", away("2006-07-10", "2006-09-05"),
+			&FileDeclaration{DeclaredOn: "2006-09-10", Period: "2006-08", Lines: line}, "2006-10"},
+		{"nor is the month of the reinstatement", away("2006-07-10", "2006-09-05"),
+			&FileDeclaration{DeclaredOn: "2006-10-10", Period: "2006-09", Lines: line}, "2006-10"},
+		{"nor is it assessed for no declaration", away("2006-07-10", "2006-09-05"),
+			&MakeAssessment{AssessedOn: "2006-10-20", Period: "2006-09", Reason: AssessNoDeclaration}, "2006-10"},
+		{"dues start again with the month after the reinstatement", away("2006-07-10", "2006-09-05"),
+			&FileDeclaration{DeclaredOn: "2006-11-10", Period: "2006-10", Lines: line}, ""},
+		{"a payer reinstated on a 1st owes that month", away("2006-08-01", "2006-10-01"),
+			&FileDeclaration{DeclaredOn: "2006-11-10", Period: "2006-10", Lines: line}, ""},
+		{"and not the one before", away("2006-08-01", "2006-10-01"),
+			&FileDeclaration{DeclaredOn: "2006-11-10", Period: "2006-09", Lines: line}, "2006-10"},
+		{"a payer reinstated the day it was deregistered was never away", away("2006-07-01", "2006-07-01"),
+			&FileDeclaration{DeclaredOn: "2006-08-10", Period: "2006-07", Lines: line}, ""},
+		{"a line standing in a month begun while deregistered may be corrected",
+			append([]Command{&FileDeclaration{DeclaredOn: "2006-08-01", Period: "2006-08", Lines: line}}, away("2006-07-10", "2006-09-05")...),
+			&FileDeclaration{DeclaredOn: "2006-09-10", Period: "2006-08", Lines: none}, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			e := payer(t, tt.before...)
 			if err := tt.cmd.Check(ctx); err != nil {
 				t.Fatal(err)
 			}
 			_, err := tt.cmd.Decide(e, ctx)
 			var de *Error
 			switch {
-			case tt.owed && err != nil:
+			case tt.again == "" && err != nil:
 				t.Fatalf("refused: %v", err)
-			case !tt.owed && (!errors.As(err, &de) || de.Kind != KindConflict || de.Field != "period" || !strings.Contains(err.Error(), "start again with 2006-10")):
-				t.Fatalf("got %v, want a conflict on period saying dues start again with 2006-10", err)
+			case tt.again != "" && (!errors.As(err, &de) || de.Kind != KindConflict || de.Field != "period" || !strings.Contains(err.Error(), "start again with "+tt.again)):
+				t.Fatalf("got %v, want a conflict on period saying dues start again with %s", err, tt.again)
 			}
 		})
 	}

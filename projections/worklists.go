@@ -108,20 +108,17 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 	return items
 }
 
-// owes reports whether e owes contributions for period p: enrolled in pension or medical and a
-// payer at its end, and a payer from its start or entered during it. A period a deregistration
-// reached into is not owed: dues start again with the period after a reinstatement.
+// owes reports whether e owes contributions for period p: enrolled in pension or medical at its
+// end, entered and not deregistered by then, and a payer on its first day or entered during it.
+// A month begun while deregistered is not owed: dues stop with the month after a deregistration
+// and start again with the month after a reinstatement, as the write side decides them
+// (domain owesDuesOf).
 func owes(e *domain.Employer, p domain.Period) bool {
 	first, last := p.FirstDay(), p.LastDay()
-	if e.EnrolledOn(domain.Pension, last)+e.EnrolledOn(domain.Medical, last) == 0 || !e.ActiveOn(last) {
+	if e.EnrolledOn(domain.Pension, last)+e.EnrolledOn(domain.Medical, last) == 0 || !e.EnteredBy(last) || (e.Deregistered && e.DeregisteredOn <= last) {
 		return false
 	}
-	for _, s := range e.History.Inactive {
-		if s.From <= last && s.Until > first {
-			return false
-		}
-	}
-	return e.ActiveOn(first) || e.EnteredOn >= first
+	return e.ActiveOn(first) || e.EnteredOn > first
 }
 
 // dueBefore reports whether e has a due for the period before p, as of asOf: what an

@@ -65,8 +65,9 @@ func oneEmployerLedger() (*Ledger, func(domain.Payload)) {
 
 // TestAPeriodIsAnAssessmentCandidateOnlyWhenItIsOwed: an employer with no line for the period
 // last due is listed for a 110% assessment only if it owed that period (enrolled and a payer at
-// its end, and from its start or entered during it): not for a month before its enrollment, nor
-// for the month of a reinstatement (dues start again with the next); without a due for the
+// its end, and on its first day or entered during it): not for a month before its enrollment,
+// nor for one begun while deregistered, the month of a reinstatement among them (dues start
+// again with the next), as the write side decides; without a due for the
 // period before to take 110% of, the item asks for the declaration or the lines instead.
 func TestAPeriodIsAnAssessmentCandidateOnlyWhenItIsOwed(t *testing.T) {
 	d := domain.MustDate
@@ -92,8 +93,14 @@ func TestAPeriodIsAnAssessmentCandidateOnlyWhenItIsOwed(t *testing.T) {
 			"no declaration or assessment for 2006-05, due 2006-06-15: assess at 110% of the previous period"},
 		{"reinstated within the period", []domain.Payload{reg, enrolled("2006-04-01"), declared("2006-09"),
 			domain.EmployerDeregistered{On: d("2006-10-25"), Reason: "停业"}, domain.EmployerReinstated{On: d("2006-11-10")}}, "2006-12-31", ""},
-		{"deregistered and reinstated within the period", []domain.Payload{reg, enrolled("2006-04-01"), declared("2006-09"), declared("2006-10"),
-			domain.EmployerDeregistered{On: d("2006-11-05"), Reason: "停业"}, domain.EmployerReinstated{On: d("2006-11-20")}}, "2006-12-31", ""},
+		{"deregistered and reinstated within the period, a payer on its first day", []domain.Payload{reg, enrolled("2006-04-01"), declared("2006-09"), declared("2006-10"),
+			domain.EmployerDeregistered{On: d("2006-11-05"), Reason: "停业"}, domain.EmployerReinstated{On: d("2006-11-20")}}, "2006-12-31",
+			"no declaration or assessment for 2006-11, due 2006-12-15: assess at 110% of the previous period"},
+		{"entered and deregistered on the period's first day, reinstated within it", []domain.Payload{
+			domain.EmployerRegistered{Profile: reg.Profile, RegisteredOn: d("2006-11-01")}, enrolled("2006-11-01"),
+			domain.EmployerDeregistered{On: d("2006-11-01"), Reason: "停业"}, domain.EmployerReinstated{On: d("2006-11-20")}}, "2006-12-31", ""},
+		{"deregistered on the period's first day and reinstated within it", []domain.Payload{reg, enrolled("2006-04-01"), declared("2006-09"), declared("2006-10"),
+			domain.EmployerDeregistered{On: d("2006-11-01"), Reason: "停业"}, domain.EmployerReinstated{On: d("2006-11-20")}}, "2006-12-31", ""},
 		{"reinstated before the period", []domain.Payload{reg, enrolled("2006-04-01"), declared("2006-09"),
 			domain.EmployerDeregistered{On: d("2006-10-05"), Reason: "停业"}, domain.EmployerReinstated{On: d("2006-10-20")}}, "2006-12-31",
 			"no declaration or assessment for 2006-11, due 2006-12-15, and no due for 2006-10 to take 110% of: ask for the declaration, or assess its lines"},
