@@ -270,17 +270,6 @@ func paymentOf(raw []eventstore.RawEvent, receiptNo string, seq uint64) (domain.
 }
 
 // waiverKind names a waiver's kind.
-// assessmentReason words an assessment's reason as the statement prints it.
-func assessmentReason(reason string) string {
-	switch reason {
-	case domain.AssessNoDeclaration:
-		return "未申报，按上期应缴额的110%核定"
-	case domain.AssessAudit:
-		return "稽核核定"
-	}
-	return reason
-}
-
 func waiverKind(kind string) string {
 	switch kind {
 	case domain.WaiverLateFee:
@@ -289,6 +278,18 @@ func waiverKind(kind string) string {
 		return "本金"
 	}
 	return kind
+}
+
+// assessmentReason words an assessment's reason as the statement prints it: for no declaration
+// (at 110% of the period before, or the lines given when there was none) or by an audit.
+func assessmentReason(reason string) string {
+	switch reason {
+	case domain.AssessNoDeclaration:
+		return "未申报核定"
+	case domain.AssessAudit:
+		return "稽核核定"
+	}
+	return reason
 }
 
 // statementColumns are the columns of a statement's balance rows.

@@ -81,7 +81,7 @@ func TestAStatementNamesEnforcementStepsAndSurveys(t *testing.T) {
 
 // An official document in Chinese words an assessment's reason, never the API's code for it.
 func TestAStatementWordsAnAssessmentsReason(t *testing.T) {
-	for reason, want := range map[string]string{domain.AssessNoDeclaration: "（养老保险 308.00；未申报，按上期应缴额的110%核定）",
+	for reason, want := range map[string]string{domain.AssessNoDeclaration: "（养老保险 308.00；未申报核定）",
 		domain.AssessAudit: "（养老保险 308.00；稽核核定）"} {
 		body := domain.AssessmentMade{Period: domain.MustPeriod("2006-05"), Reason: reason, DueOn: domain.MustDate("2006-06-15"),
 			Lines: []domain.AssessedLine{{Insurance: domain.Pension, DueFen: 30800}}}
