@@ -65,10 +65,15 @@ const (
 	// 灵活就业人员) addressed as one: 缴费人 and 你, where the others printed 缴费单位 and 你单位
 	// (your unit) to everyone.
 	OwnWriterPersons
+	// OwnWriterFitCells is OwnWriterPersons with the text of a statement's balance cell or a wide
+	// table's cell wider than its cell printed in a smaller size to fit it, and a wide table's
+	// right-aligned cells (amounts) never wrapped; everything else prints as it did: the others printed an amount of 100,000,000.00 yuan over the cell to its left,
+	// and a total of 1,233,124,551.52 as "1,233,124,551.5" over a lone "2".
+	OwnWriterFitCells
 )
 
 // Printings lists the ways documents are printed, the current one first.
-var Printings = []Printing{OwnWriterPersons, OwnWriterKeepTogether, OwnWriterFeeDays, OwnWriterLineRules, OwnWriter, OwnGlyphs, WholeFont}
+var Printings = []Printing{OwnWriterFitCells, OwnWriterPersons, OwnWriterKeepTogether, OwnWriterFeeDays, OwnWriterLineRules, OwnWriter, OwnGlyphs, WholeFont}
 
 // ownWriter reports whether p prints with our own writer, lineRules whether it breaks lines as
 // Chinese typesetting does, feeDays whether a notice names its rates for the fee's days, and
@@ -77,6 +82,7 @@ func (p Printing) ownWriter() bool    { return p >= OwnWriter }
 func (p Printing) lineRules() bool    { return p >= OwnWriterLineRules }
 func (p Printing) feeDays() bool      { return p >= OwnWriterFeeDays }
 func (p Printing) keepTogether() bool { return p >= OwnWriterKeepTogether }
+func (p Printing) fitCells() bool     { return p >= OwnWriterFitCells }
 
 // payerWords are what p calls a payer and how it addresses one (缴费单位, 你单位), as a person
 // when p addresses persons as such and the payer pays as one.
@@ -114,6 +120,10 @@ type layout struct {
 type doc struct {
 	p     printer
 	noted []rune
+	// fit prints a table cell's text wider than its cell smaller, to fit (Printing.fitCells,
+	// tableCell); size is the font's size set last.
+	fit  bool
+	size float64
 }
 
 // printer prints a document's pages: fpdf (fpdfPrinter) or our own writer. Its methods are
@@ -133,7 +143,7 @@ type printer interface {
 // print prints the document body fills, the way p says.
 func print(p Printing, l layout, body func(d *doc)) ([]byte, error) {
 	if p.ownWriter() {
-		return writePDF(l, body, p.lineRules(), p.keepTogether())
+		return writePDF(l, body, p.lineRules(), p.keepTogether(), p.fitCells())
 	}
 	ttf := songti
 	if p != WholeFont {
@@ -225,6 +235,7 @@ func (d *doc) addPage() {
 }
 
 func (d *doc) font(size float64) {
+	d.size = size
 	if d.p != nil {
 		d.p.setFont(size)
 	}
@@ -237,6 +248,21 @@ func (d *doc) cell(w, h float64, s, border string, ln int, align string) {
 		return
 	}
 	d.p.cell(w, h, s, border, ln, align)
+}
+
+// tableCell is cell for a table's cell: with d.fit, text wider than the cell less the printers'
+// 1 mm on each side prints in a smaller size, to fit it. (A paragraph's lines are wrapped to
+// the cell's full width, and print as they always did.)
+func (d *doc) tableCell(w, h float64, s, border string, ln int, align string) {
+	if avail := w - 2; d.p != nil && d.fit && avail > 0 {
+		if width := d.p.width(s); width > avail {
+			d.p.setFont(d.size * avail / width)
+			d.p.cell(w, h, s, border, ln, align)
+			d.p.setFont(d.size)
+			return
+		}
+	}
+	d.cell(w, h, s, border, ln, align)
 }
 
 func (d *doc) ln(h float64) {

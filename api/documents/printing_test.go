@@ -58,6 +58,12 @@ func TestEveryPrintingPrintsTheBytesItPrinted(t *testing.T) {
 		{"notice of 15 lines", OwnWriterPersons, "c8eb032b87f3c55d50e8ebe58f066b45b21555908b40cc6970ee6ec43a10e03b"},
 		{"person's notice of 15 lines", OwnWriterKeepTogether, "c8eb032b87f3c55d50e8ebe58f066b45b21555908b40cc6970ee6ec43a10e03b"},
 		{"person's notice of 15 lines", OwnWriterPersons, "fe7aa910c6f4d9e8e4cfc64646cefbd8dc9cb63814ab3f71d625194f13b8bd1f"},
+		// Fitting a table cell's text changes an overflowing cell alone: these have none, the same bytes.
+		{"notice", OwnWriterFitCells, "60178a764b9d6ae70c0b4f3a1b0fb85c59e009941943881e6c4a8198d1b94238"},
+		{"notice of 40 lines", OwnWriterFitCells, "b338484de15536a4448a3eaf0a9d529b56ab964eb80e7931a48a137b6af5eed8"},
+		{"publicity list", OwnWriterFitCells, "cc108474bb6b7b7c2078e60f35cb0c0a04b64a2999aaf6fd4c16dfbad8bda497"},
+		{"notice of 15 lines", OwnWriterFitCells, "c8eb032b87f3c55d50e8ebe58f066b45b21555908b40cc6970ee6ec43a10e03b"},
+		{"person's notice of 15 lines", OwnWriterFitCells, "fe7aa910c6f4d9e8e4cfc64646cefbd8dc9cb63814ab3f71d625194f13b8bd1f"},
 	} {
 		render := kinds[c.doc]
 		if lines, ok := strings.CutPrefix(strings.TrimPrefix(c.doc, "person's "), "notice of "); ok {

@@ -74,11 +74,15 @@ func (d *doc) wideTable(cols []column, rows [][]string) { d.wideTableKeep(cols, 
 // it (a signature: signTail), the header above them, when tail is not 0.
 func (d *doc) wideTableKeep(cols []column, rows [][]string, tail float64) {
 	d.font(tableFontSize)
-	wrap := func(cells []string) ([][]string, float64) {
+	wrap := func(cells []string, header bool) ([][]string, float64) {
 		wrapped := make([][]string, len(cols))
 		lines := 1
 		for i, c := range cols {
-			wrapped[i] = d.wrap(cells[i], c.width-2)
+			if d.fit && !header && c.align == "R" {
+				wrapped[i] = []string{cells[i]} // an amount: printed smaller to fit, never cut
+			} else {
+				wrapped[i] = d.wrap(cells[i], c.width-2)
+			}
 			lines = max(lines, len(wrapped[i]))
 		}
 		return wrapped, float64(lines)*tableLine + 2
@@ -89,14 +93,14 @@ func (d *doc) wideTableKeep(cols []column, rows [][]string, tail float64) {
 		for i := len(rows) - 1; i >= max(0, len(rows)-2); i-- {
 			keep[i] = tail
 			if i+1 < len(rows) {
-				_, h := wrap(rows[i+1])
+				_, h := wrap(rows[i+1], false)
 				keep[i] = keep[i+1] + h
 			}
 		}
 	}
 	var row func(cells []string, header bool, keep float64)
 	row = func(cells []string, header bool, keep float64) {
-		wrapped, h := wrap(cells)
+		wrapped, h := wrap(cells, header)
 		if !header && d.y()+h+keep > wideBottom {
 			d.addPage()
 			row(titles(cols), true, 0)
@@ -110,7 +114,11 @@ func (d *doc) wideTableKeep(cols []column, rows [][]string, tail float64) {
 			}
 			for j, s := range wrapped[i] {
 				d.setXY(x+1, y+1+float64(j)*tableLine)
-				d.cell(c.width-2, tableLine, s, "", 0, align)
+				if d.fit && !header && c.align == "R" { // an amount, unwrapped
+					d.tableCell(c.width-2, tableLine, s, "", 0, align)
+				} else {
+					d.cell(c.width-2, tableLine, s, "", 0, align)
+				}
 			}
 			x += c.width
 		}

@@ -337,7 +337,7 @@ func (st *Statement) RenderAs(p Printing) ([]byte, error) {
 				if i < 2 {
 					align = "C"
 				}
-				d.cell(c.width, rowHeight, cells[i], "1", 0, align)
+				d.tableCell(c.width, rowHeight, cells[i], "1", 0, align)
 			}
 			d.ln(-1)
 		}

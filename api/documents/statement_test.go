@@ -1,6 +1,7 @@
 package documents
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -134,6 +135,41 @@ func checkLineEnds(t *testing.T, width float64, lines []string) {
 		}
 		if i < len(lines)-1 && strings.ContainsRune(noLineEnd, r[len(r)-1]) {
 			t.Errorf("width %.2f: line %d ends with %q: %q", width, i+1, r[len(r)-1], lines)
+		}
+	}
+}
+
+// TestAnAmountWiderThanItsCellPrintsWholeWithinIt: a statement's balance of 100,000,000.00 yuan
+// and a publicity list's total of 1,233,124,551.52 read back whole, each a word of its own:
+// printed smaller to fit its cell. The printing before ran the first into the cell to its left
+// ("0.00100,000,000.00") and wrapped the second ("1,233,124,551.5" over "2").
+func TestAnAmountWiderThanItsCellPrintsWholeWithinIt(t *testing.T) {
+	words := func(pdf []byte) []string {
+		return strings.Fields(string(poppler(t, pdf, "pdftotext", "-enc", "UTF-8", "-", "-")))
+	}
+	st := Statement{From: domain.MustDate("2012-01-01"), To: domain.MustDate("2012-06-30"), ThroughSeq: 9,
+		Payer:   Payer{Name: "赣州市大额欠费公司", OrgCode: "10000004-0", CountyCode: "360702", CountyName: "章贡区"},
+		Opening: projections.Balances{DueFen: 10_000_000_000, OutstandingFen: 10_000_000_000, LateFeeFen: 9_876_543_210}}
+	st.Closing = st.Opening
+	list := PublicityList{CountyCode: "360702", CountyName: "章贡区", AsOf: domain.MustDate("2012-06-30"), Seq: 9}
+	for range 2 {
+		list.Rows = append(list.Rows, PublicityRow{Name: "大额欠费单位", Code: "10000004-0", ArrearsCurrentYearFen: 61_656_227_576,
+			MonthsOverdue: 6, Oldest: domain.MustPeriod("2012-01"), Stage: "未采取措施"})
+	}
+	for _, p := range []Printing{Printings[0], OwnWriterPersons} {
+		fits := p == Printings[0]
+		pdf, err := st.RenderAs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := slices.IndexFunc(words(pdf), func(w string) bool { return w != "100,000,000.00" && strings.Contains(w, "100,000,000.00") }); (i < 0) != fits {
+			t.Errorf("printing %d: the statement runs 100,000,000.00 into another cell: %v, want %v", p, i >= 0, !fits)
+		}
+		if pdf, err = list.RenderAs(p); err != nil {
+			t.Fatal(err)
+		}
+		if cut := slices.Contains(words(pdf), "1,233,124,551.5"); cut == fits || slices.Contains(words(pdf), "1,233,124,551.52") != fits {
+			t.Errorf("printing %d: the list cuts its total 1,233,124,551.52: %v, want %v", p, cut, !fits)
 		}
 	}
 }

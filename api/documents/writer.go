@@ -74,7 +74,7 @@ const (
 )
 
 // writePDF prints the document body fills with our own writer.
-func writePDF(l layout, body func(d *doc), lineRules, keepTogether bool) ([]byte, error) {
+func writePDF(l layout, body func(d *doc), lineRules, keepTogether, fit bool) ([]byte, error) {
 	face, err := songtiFace()
 	if err != nil {
 		return nil, fmt.Errorf("reading the documents' font: %w", err)
@@ -84,7 +84,7 @@ func writePDF(l layout, body func(d *doc), lineRules, keepTogether bool) ([]byte
 		return nil, err
 	}
 	w := &writer{font: sub, wide: l.wide, breaks: !l.wide, footer: l.footer, lineRules: lineRules, keepTogether: keepTogether}
-	body(&doc{p: w})
+	body(&doc{p: w, fit: fit})
 	desc, err := songtiDescriptor()
 	if err != nil {
 		return nil, err
