@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -20,7 +21,10 @@ import (
 // (as their Observer) and decorates the HTTP handler, so no handler counts anything itself
 // (the import handler only hands its progress over). A Metrics serves one Server.
 type Metrics struct {
-	reg             *prometheus.Registry
+	reg *prometheus.Registry
+	// server is the API once serve hands it the requests: until then kuozheng_ready reads 0, so
+	// a server stuck opening (a replay that does not end) is not ready to the alerts either.
+	server          atomic.Pointer[Server]
 	appended        *prometheus.CounterVec
 	batchSeconds    prometheus.Histogram
 	batchMessages   prometheus.Histogram
@@ -82,9 +86,14 @@ func NewMetrics() *Metrics {
 	for _, k := range appendErrorKinds {
 		m.appendErrors.WithLabelValues(k)
 	}
+	ready := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_ready", Help: "1 when /readyz answers 200 (the ledger takes writes, the views have caught up), else 0, also while serve opens the ledger."},
+		func() float64 {
+			s := m.server.Load()
+			return oneIf(s != nil && s.ready())
+		})
 	m.reg.MustRegister(m.appended, m.batchSeconds, m.batchMessages, m.conflicts, m.duplicates, m.applied,
 		m.snapshotBytes, m.snapshotSeconds, m.requests, m.requestSeconds, m.appendErrors,
-		m.importsRunning, m.importRowsDone, m.importRowsLeft,
+		m.importsRunning, m.importRowsDone, m.importRowsLeft, ready,
 		// The live heap is what serve's warning compares with the soft memory limit
 		// (go_gc_gomemlimit_bytes).
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
@@ -191,12 +200,11 @@ func (m *Metrics) Snapshot(seq uint64, size int, d time.Duration) {
 	m.snapshotSeconds.Observe(d.Seconds())
 }
 
-// watchServer adds the gauges read from s at scrape time: its readiness as /readyz answers it,
-// damage found at start, and the NATS connection.
+// watchServer makes kuozheng_ready read s's readiness as /readyz answers it, and adds the gauges
+// read from s at scrape time: damage found at start, and the NATS connection.
 func (m *Metrics) watchServer(s *Server) {
+	m.server.Store(s)
 	cs := []prometheus.Collector{
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_ready", Help: "1 when /readyz answers 200 (the ledger takes writes, the views have caught up), else 0."},
-			func() float64 { return oneIf(s.ready()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_ledger_damaged", Help: "1 when verification at start found damage (lost or altered events, a snapshot ahead of the stream): /readyz answers 503 until serve is restarted with --accept-damage."},
 			func() float64 { return oneIf(s.cfg.Damage != "") }),
 	}

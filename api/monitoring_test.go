@@ -11,6 +11,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -262,5 +263,16 @@ func TestDiskAndMemoryGaugesReadTheMachineWhenScraped(t *testing.T) {
 	}
 	if v := got["go_gc_heap_live_bytes"]; v <= 0 {
 		t.Errorf("go_gc_heap_live_bytes = %v after a collection, want the live heap", v)
+	}
+}
+
+// TestAServerOpeningIsNotReadyToTheScraper: the metrics serve scrapes while it opens the ledger
+// (before the API is made) hold kuozheng_ready at 0, so a start that never ends (a replay that
+// does not move) fires the not-ready alert; it was absent until the ledger opened.
+func TestAServerOpeningIsNotReadyToTheScraper(t *testing.T) {
+	rec := httptest.NewRecorder()
+	api.NewMetrics().Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if !regexp.MustCompile(`(?m)^kuozheng_ready 0$`).MatchString(rec.Body.String()) {
+		t.Errorf("metrics before the ledger opens hold no kuozheng_ready 0:\n%s", rec.Body)
 	}
 }
