@@ -205,8 +205,8 @@ func (m *Metrics) Snapshot(seq uint64, size int, d time.Duration) {
 func (m *Metrics) watchServer(s *Server) {
 	m.server.Store(s)
 	cs := []prometheus.Collector{
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_ledger_damaged", Help: "1 when verification at start found damage (lost or altered events, a snapshot ahead of the stream): /readyz answers 503 until serve is restarted with --accept-damage."},
-			func() float64 { return oneIf(s.cfg.Damage != "") }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_ledger_damaged", Help: "1 when verification at start found damage (lost or altered events, a snapshot ahead of the stream): /readyz answers 503 until serve is restarted with --accept-damage, which serves the ledger as it is, still damaged (1)."},
+			func() float64 { return oneIf(s.cfg.Damage != "" || s.cfg.AcceptedDamage != "") }),
 	}
 	if s.cfg.Connected != nil {
 		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_nats_connected", Help: "1 while the ledger's NATS connection is up, else 0 (writes answer 503 meanwhile)."},

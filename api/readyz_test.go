@@ -81,3 +81,25 @@ func TestALedgerIsReadyOnlyOnceItsLiveReportIsComputed(t *testing.T) {
 		return nil
 	})
 }
+
+// TestAnAcceptedDamageIsReadyAndStillDamagedToTheScraper: --accept-damage serves a damaged ledger
+// (/readyz 200), and kuozheng_ledger_damaged still reads 1: the alert stands until the ledger is
+// restored (it read 0, as if verification had found nothing).
+func TestAnAcceptedDamageIsReadyAndStillDamagedToTheScraper(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	r := startRunner(t, l.Store)
+	m := api.NewMetrics()
+	srv := httptest.NewServer(api.New(api.Config{Store: l.Store, Runner: r, Metrics: m, AcceptedDamage: "employer x breaks at sequence 42",
+		Today: func() domain.Date { return domain.MustDate("2006-12-31") }}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(rec.Body.String(), "\nkuozheng_ledger_damaged 1\n") {
+		t.Fatalf("/readyz %d; metrics:\n%s\nwant ready and kuozheng_ledger_damaged 1", resp.StatusCode, rec.Body)
+	}
+}

@@ -34,6 +34,9 @@ type Config struct {
 	Metrics *Metrics
 	// Damage, if set, is why the ledger looked damaged at start: /readyz says so and answers 503.
 	Damage string
+	// AcceptedDamage, if set, is damage found at start and served as it is (--accept-damage):
+	// /readyz answers 200, and kuozheng_ledger_damaged still reads 1.
+	AcceptedDamage string
 	// Tokens, when nil, makes every request an admin's (only for loopback listeners).
 	Tokens *Tokens
 	// Today gives the business date of reads and the latest date a write may carry.
