@@ -397,6 +397,18 @@ func (f logFlags) logger(w io.Writer) (*slog.Logger, error) {
 	return nil, usageError{fmt.Sprintf("--log-format %q: want text or json", f.format)}
 }
 
+// logLines logs each line written to it as a record of its own, for progress written as text.
+type logLines struct{ log *slog.Logger }
+
+func (l logLines) Write(p []byte) (int, error) {
+	for line := range strings.Lines(string(p)) {
+		if line = strings.TrimSpace(line); line != "" {
+			l.log.Info(line)
+		}
+	}
+	return len(p), nil
+}
+
 // command makes a subcommand's flag set with the options that reach the ledger (a data folder,
 // NATS, or a running server) and its help text.
 func command(name, help string, stdout io.Writer) (*flag.FlagSet, *storeFlags, *remote) {

@@ -196,3 +196,24 @@ func TestLogFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressUnderJSONLogsIsJSON: serve --demo --log-format json tells the demo's progress as log
+// records, so every line on standard error is a JSON object (it wrote "demo: 2006: …" lines).
+func TestProgressUnderJSONLogsIsJSON(t *testing.T) {
+	var buf bytes.Buffer
+	log, err := logFlags{format: "json", level: "info"}.logger(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(logLines{log}, "demo: 2006: 1152/≈1152 commands (100%%)\ndemo: done\n")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	for _, l := range lines {
+		var rec struct{ Msg string }
+		if err := json.Unmarshal([]byte(l), &rec); err != nil || !strings.HasPrefix(rec.Msg, "demo: ") {
+			t.Errorf("line %q: %v; want a JSON record of the progress", l, err)
+		}
+	}
+	if len(lines) != 2 {
+		t.Errorf("%d records of two lines of progress: %q", len(lines), buf.String())
+	}
+}

@@ -208,7 +208,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			resuming = load
 		}
 		if load {
-			if _, err := loadDemo(ctx, led.store, cfg, stderr); err != nil {
+			progress := stderr
+			if lf.format == "json" { // every line on standard error is then a JSON object
+				progress = logLines{log}
+			}
+			if _, err := loadDemo(ctx, led.store, cfg, progress); err != nil {
 				if resuming && ctx.Err() == nil {
 					// Finishing a demo begun before: what was written since may make the rest
 					// no longer apply.
