@@ -146,7 +146,13 @@ func TestBulletinPrintsTheFreezesRankingAndJudgesByItsRule(t *testing.T) {
 		if got := float64(score.Num) / float64(score.Den); math.Abs(got-r.Score) > 1e-9 {
 			t.Errorf("county %s: score %v recomputed, the API says %v", r.Code, got, r.Score)
 		}
-		head := fmt.Sprintf(" %d %s ", r.Rank, r.Code)
+		place := 1 // counties of one score share a place
+		for _, o := range rk.Rankings {
+			if o.Score > r.Score {
+				place++
+			}
+		}
+		head := fmt.Sprintf(" %d %s ", place, r.Code)
 		tail := " " + documents.Percent(score) + " " + strings.Join(cells, " ") + "\n"
 		if i := strings.Index(text, head); i < 0 || !strings.Contains(text[i:], tail) {
 			t.Errorf("rank %d (%s): the bulletin does not print %q after %q", r.Rank, r.Code, tail, head)
