@@ -50,7 +50,7 @@ func (s *Server) issueNotice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ref := s.cfg.Store.Reference()
-	if err := cmd.Check(domain.Context{Ref: ref, Today: s.cfg.Today()}); err != nil {
+	if err := cmd.Check(domain.Context{Ref: ref, Today: s.cfg.Today()}); err != nil && !s.answersRecorded(r, err) {
 		writeError(w, err)
 		return
 	}
@@ -65,6 +65,21 @@ func (s *Server) issueNotice(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("ETag", `"`+strconv.FormatUint(res.Version, 10)+`"`)
 	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(res.Seq, 10))
 	writePDF(w, writeStatus(res.Duplicate), number, number+".pdf", pdf)
+}
+
+// answersRecorded reports whether a notice refused by err for its year, closed since, is a retry
+// of one its Idempotency-Key recorded: the retry answers the first result at any later time.
+func (s *Server) answersRecorded(r *http.Request, err error) bool {
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Kind != domain.KindYearClosed {
+		return false
+	}
+	key, kerr := s.idempotencyKey(r)
+	if kerr != nil || key == "" {
+		return false
+	}
+	_, recorded, kerr := s.cfg.Store.RecordedAt(key)
+	return kerr == nil && recorded
 }
 
 // issueOne issues one notice to employer id from cmd (checked against ref): it numbers it under

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -446,5 +447,34 @@ func TestAnImportRowDatedInAClosedYearIsRejectedYearClosed(t *testing.T) {
 	}
 	if rj := rep.Rejected[0]; rj.Row != 2 || rj.Error != "year_closed" || rj.Column != "缴费日期" || rj.Value != "2006-11-20" {
 		t.Errorf("the row dated 2006-11-20 is rejected as %+v, want row 2, error year_closed, column 缴费日期", rj)
+	}
+}
+
+// TestANoticeRetriedAfterItsYearClosedAnswersTheFirst: a notice's Idempotency-Key answers the
+// notice it recorded at any later time, also once the year of its issue date is closed (it
+// answered 409 year_closed); a new notice of that date is refused, and the key with another
+// body too.
+func TestANoticeRetriedAfterItsYearClosedAnswersTheFirst(t *testing.T) {
+	e, _ := newYearsEnv(t)
+	id := e.register(t, tokAdmin, orgCode(7002), "360702")
+	e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`)
+	key := http.Header{"Idempotency-Key": {"notice-2006-12"}}
+	const body = `{"issued_on":"2006-12-20","deadline":"2007-01-05"}`
+	first := e.rawWith(t, http.MethodPost, empPath(id, "notices"), tokAuditor, body, key)
+	if first.status != http.StatusCreated {
+		t.Fatalf("the notice: %d %.300s", first.status, first.body)
+	}
+	e.freeze(t, tokAssessor, "2006-12-31", 0)
+	e.closeYear(t, tokAssessor, "2006", `{}`)
+	again := e.rawWith(t, http.MethodPost, empPath(id, "notices"), tokAuditor, body, key)
+	if again.status != http.StatusOK || !bytes.Equal(again.body, first.body) || docNumber(t, again) != docNumber(t, first) {
+		t.Errorf("the retry after 2006 closed: %d, %d bytes (number %q); want 200 and the first notice's %d bytes (%q)",
+			again.status, len(again.body), again.header.Get("X-Document-Number"), len(first.body), docNumber(t, first))
+	}
+	if fresh := e.rawWith(t, http.MethodPost, empPath(id, "notices"), tokAuditor, body, http.Header{"Idempotency-Key": {"another"}}); fresh.status != http.StatusConflict || !strings.Contains(string(fresh.body), "year_closed") {
+		t.Errorf("a new notice dated in the closed year: %d %.200s; want 409 year_closed", fresh.status, fresh.body)
+	}
+	if changed := e.rawWith(t, http.MethodPost, empPath(id, "notices"), tokAuditor, `{"issued_on":"2006-12-20","deadline":"2007-01-06"}`, key); changed.status != http.StatusUnprocessableEntity {
+		t.Errorf("the key with another body: %d %.200s; want 422", changed.status, changed.body)
 	}
 }
