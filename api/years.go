@@ -128,8 +128,17 @@ func (s *Server) unchangedSince(r *http.Request, year int, f eventstore.FreezeRe
 		return nil
 	}
 	same, err := projections.StillCounts(views, made)
-	if err != nil || same {
+	if err != nil {
 		return err
+	}
+	if same {
+		asNow, err := projections.CountedAsNow(views, made)
+		if err != nil || asNow {
+			return err
+		}
+		return domain.Conflict("freeze_id", "freeze %s was made by %s, and this build counts the figures of %d otherwise (a rule corrected since, such as which late-fee waivers are reviewed): "+
+			"it still verifies by its own rules, but closing after it would record figures no longer the year's; make a new year-end freeze (valid_through %d-12-31) and close after it",
+			f.ID, made.CodeVersion, year, year)
 	}
 	return domain.Conflict("freeze_id", "the figures of %d are no longer those of freeze %s, made through sequence %d: a segment's figures or a flag's count "+
 		"moved since (its restatement lists the counties', groups' and city's figures only, unchanged): make a new year-end freeze (valid_through %d-12-31) and close after it",

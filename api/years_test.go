@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -477,4 +478,49 @@ func TestANoticeRetriedAfterItsYearClosedAnswersTheFirst(t *testing.T) {
 	if changed := e.rawWith(t, http.MethodPost, empPath(id, "notices"), tokAuditor, `{"issued_on":"2006-12-20","deadline":"2007-01-06"}`, key); changed.status != http.StatusUnprocessableEntity {
 		t.Errorf("the key with another body: %d %.200s; want 422", changed.status, changed.body)
 	}
+}
+
+// TestAYearIsNotClosedAfterAFreezeThisBuildCountsOtherwise: a freeze views-17 made, before late-fee
+// waivers split in parts were reviewed as one (views-18), still verifies by its own rules; the
+// year is not closed after it, since today's rules count its figures otherwise (it was, with
+// every figure of the freeze unchanged by its own rules).
+func TestAYearIsNotClosedAfterAFreezeThisBuildCountsOtherwise(t *testing.T) {
+	e, _ := newYearsEnv(t)
+	id := e.register(t, tokAdmin, orgCode(7003), "360702")
+	e.mustWrite(t, empPath(id, "declarations"), tokAdmin,
+		`{"declared_on":"2006-06-01","period":"2006-05","lines":[{"insurance":"pension","headcount":10,"wage_base_fen":1000000}]}`)
+	for _, doc := range []string{"赣劳社字〔2006〕41号", "赣劳社字〔2006〕42号"} {
+		e.mustWrite(t, empPath(id, "waivers"), tokAuditor, fmt.Sprintf(
+			`{"decided_on":"2006-08-31","kind":"late_fee","authority_doc":%q,"reason":"困难企业","insurance":"pension","period":"2006-05","amount_fen":12000}`, doc))
+	}
+	ctx := context.Background()
+	st := e.l.Store
+	through, err := st.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := domain.MustDate("2006-12-31")
+	old, _, err := st.AppendFreeze(ctx, eventstore.FreezeOrder{Actor: "assessor:views-17"}, func() (domain.FreezeMade, error) {
+		f, err := projections.MakeFreeze(ctx, st, through, end, nil)
+		if err != nil {
+			return f, err
+		}
+		l := projections.NewLedger()
+		if err := projections.ReplayOnto(ctx, st, l, through, nil); err != nil {
+			return f, err
+		}
+		_, f.Figures, f.Digest, err = projections.FreezeFiguresIn(l, end, "views-17")
+		f.CodeVersion = "views-17"
+		return f, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitViews(t, old.Seq)
+	r := e.post(t, "/v1/years/2006/close", tokAssessor, fmt.Sprintf(`{"freeze_id":%q}`, old.ID))
+	if r.Status != http.StatusConflict || r.str("field") != "freeze_id" || !strings.Contains(r.str("detail"), "counts the figures of 2006 otherwise") {
+		t.Fatalf("closing 2006 after the views-17 freeze: %s; want 409 naming freeze_id", r)
+	}
+	f := e.freeze(t, tokAssessor, "2006-12-31", 0)
+	e.closeYear(t, tokAssessor, "2006", fmt.Sprintf(`{"freeze_id":%q}`, f.ID))
 }

@@ -61,12 +61,22 @@ func FreezeFormatOf(codeVersion string) (int, error) {
 // holds when made by the views of codeVersion, in its layout and by its rules (Query.rules),
 // and their SHA-256 digest.
 func FreezeFiguresIn(l *Ledger, d domain.Date, codeVersion string) (*Report, []byte, string, error) {
+	rules, err := viewsNumber(codeVersion)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return freezeFiguresBy(l, d, codeVersion, rules)
+}
+
+// freezeFiguresBy is FreezeFiguresIn in the layout of codeVersion by the rules of views-rules (0:
+// today's).
+func freezeFiguresBy(l *Ledger, d domain.Date, codeVersion string, rules int) (*Report, []byte, string, error) {
 	format, err := FreezeFormatOf(codeVersion)
 	if err != nil {
 		return nil, nil, "", err
 	}
 	q := FreezeQuery(&l.Ref, d)
-	q.rules, _ = viewsNumber(codeVersion)
+	q.rules = rules
 	var rep *Report
 	var v any
 	switch format {
@@ -124,6 +134,25 @@ func StillCounts(l *Ledger, f domain.FreezeMade) (bool, error) {
 	delete(now, "seq")
 	delete(then, "seq")
 	return maps.EqualFunc(now, then, func(a, b json.RawMessage) bool { return bytes.Equal(a, b) }), nil
+}
+
+// CountedAsNow reports whether today's rules count the figures views l hold of freeze f's date
+// as f's own rules do, in f's layout: false after an upgrade that corrects how a figure f holds
+// is counted (views-18's waivers to review), which f, verified by its own rules, cannot show.
+func CountedAsNow(l *Ledger, f domain.FreezeMade) (bool, error) {
+	own, err := viewsNumber(f.CodeVersion)
+	if err != nil {
+		return false, err
+	}
+	_, then, _, err := freezeFiguresBy(l, f.ValidThrough, f.CodeVersion, own)
+	if err != nil {
+		return false, err
+	}
+	_, now, _, err := freezeFiguresBy(l, f.ValidThrough, f.CodeVersion, 0)
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(then, now), nil
 }
 
 // flagKindsV1 and flagMeaningV1 are the flag kinds format 1 counts, in its order, and its words.

@@ -579,11 +579,27 @@ func TestALateFeeWaivedInPartsIsReviewedAsOneWaiver(t *testing.T) {
 	if n := count(l.Report(Query{Period: domain.MustPeriod("2006-11"), AsOf: asOf})); n != 1 {
 		t.Errorf("%d waivers to review, want 1: the second takes 254 of the 256 fen accrued", n)
 	}
-	rep, _, _, err := FreezeFiguresIn(l, asOf, "views-17")
+	rep, figures, digest, err := FreezeFiguresIn(l, asOf, "views-17")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := count(rep); n != 0 {
 		t.Errorf("views-17 counts %d waivers to review, want 0 (each of 127 is under half)", n)
+	}
+	// A year is not closed after such a freeze: by its own rules it still counts as it did, but
+	// today's count the year's figures otherwise.
+	old := domain.FreezeMade{ID: "f17", ThroughSeq: l.Seq, ValidThrough: asOf, CodeVersion: "views-17", Figures: figures, Digest: digest}
+	if still, err := StillCounts(l, old); err != nil || !still {
+		t.Errorf("the views-17 freeze no longer counts by its own rules: %v, %v", still, err)
+	}
+	if asNow, err := CountedAsNow(l, old); err != nil || asNow {
+		t.Errorf("the views-17 freeze is counted as now: %v, %v; want not (a waiver to review more)", asNow, err)
+	}
+	_, figures, digest, err = FreezeFigures(l, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if asNow, err := CountedAsNow(l, domain.FreezeMade{ID: "f18", ThroughSeq: l.Seq, ValidThrough: asOf, CodeVersion: CodeVersion, Figures: figures, Digest: digest}); err != nil || !asNow {
+		t.Errorf("a freeze of today's rules is not counted as now: %v, %v", asNow, err)
 	}
 }
