@@ -212,7 +212,11 @@ func (s *Server) printRecorded(ctx context.Context, raw []eventstore.RawEvent, m
 			}
 			errs = append(errs, fmt.Errorf("printed way %d: SHA-256 %x", p, sum))
 		}
-		return "", nil, fmt.Errorf("notice %s printed again differs from the one issued (SHA-256 %s recorded): %w", st.DocNo, st.DocSHA256, errors.Join(errs...))
+		// Printed by a way this build does not know (a newer build's), or a font or writer changed
+		// since: said to the client, not hidden as an internal error, and logged with each try.
+		s.cfg.Log.Error("a notice printed again differs from the one issued", "number", st.DocNo, "recorded_sha256", st.DocSHA256, "tried", errors.Join(errs...))
+		return "", nil, domain.Conflict("number", "notice %s cannot be printed again byte for byte by this build: none of its %d ways of printing gives the SHA-256 recorded when it was issued (%s), "+
+			"as when a newer build issued it; serve the ledger with that build to print it again, or use the copy issued", st.DocNo, len(documents.Printings), st.DocSHA256)
 	}
 	return "", nil, domain.NotFound("number", "the employer has no notice printed by the ledger with that number")
 }

@@ -366,3 +366,26 @@ func BenchmarkNotices(b *testing.B) {
 	b.ReportMetric(float64(size)/float64(printed), "bytes/notice")
 	b.ReportMetric(float64(len(payers)), "payers")
 }
+
+// TestANoticeThisBuildCannotPrintAgainIsRefusedSayingWhy: a notice whose recorded SHA-256 no way of
+// printing gives (issued by a newer build) is answered 409 naming its number and why, not 500
+// internal with the reason in the server's log alone.
+func TestANoticeThisBuildCannotPrintAgainIsRefusedSayingWhy(t *testing.T) {
+	e := newAuthEnv(t)
+	id := e.register(t, tokAdmin, orgCode(71000009), "360702")
+	e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`)
+	cmd := domain.IssueNotice{IssuedOn: "2006-06-01", Deadline: "2006-06-20"}
+	if err := cmd.Check(domain.Context{Ref: e.l.Store.Reference(), Today: today}); err != nil {
+		t.Fatal(err)
+	}
+	const number = "赣社征〔2006〕章贡-0099"
+	cmd.Document(number, strings.Repeat("ab", 32))
+	res, err := e.l.Store.Execute(context.Background(), eventstore.Request{EmployerID: id, Command: &cmd, Checked: true, Today: today, Actor: "auditor:newer-build"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := e.do(t, req{Method: http.MethodGet, Path: noticePath(id, number) + fmt.Sprintf("?min_seq=%d", res.Seq), Token: tokAuditor})
+	if g.Status != http.StatusConflict || g.str("field") != "number" || !strings.Contains(g.str("detail"), "cannot be printed again byte for byte") {
+		t.Fatalf("GET the notice: %s; want 409 naming number", g)
+	}
+}
