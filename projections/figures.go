@@ -435,8 +435,9 @@ type Query struct {
 	Period domain.Period `json:"period"`
 	AsOf   domain.Date   `json:"as_of"`
 	// rules is the views' code version (views-N) whose rules count the figures, for a freeze
-	// made by an earlier one (FreezeFiguresIn); 0, this build's.
-	rules int
+	// made by an earlier one (FreezeFiguresIn); 0, this build's. layout, when not 0, is the one
+	// whose layout they are in (which segments a freeze holds), where rules is another's.
+	rules, layout int
 }
 
 // rulesWhereSigned is the first code version (views-14) that counts contracts in the county
@@ -474,6 +475,14 @@ func lineCounty(e *domain.Employer, p domain.Period, q Query) string {
 
 // follows reports whether q's figures are counted by the rules from code version v on.
 func (q Query) follows(v int) bool { return q.rules == 0 || q.rules >= v }
+
+// holds reports whether q's figures are in the layout of code version v or later.
+func (q Query) holds(v int) bool {
+	if q.layout != 0 {
+		return q.layout >= v
+	}
+	return q.follows(v)
+}
 
 // statementLines are arrays of lines employerFigures made a statement in, kept for the next: the
 // figures make a statement of every payer.
@@ -725,7 +734,7 @@ func (l *Ledger) freezeReport(q Query) *Report {
 	parts := l.contributions(q)
 	rep := aggregate(&l.Ref, q, l.Seq, parts, "")
 	for _, seg := range domain.Segments {
-		if seg == domain.SegmentMining && !q.follows(rulesMiningSegment) {
+		if seg == domain.SegmentMining && !q.holds(rulesMiningSegment) {
 			continue
 		}
 		s := aggregate(&l.Ref, q, l.Seq, parts, seg)

@@ -1,7 +1,9 @@
 package projections
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	"github.com/kuozheng/kuozheng/domain"
 )
@@ -67,6 +69,30 @@ type FlagFacts struct {
 	Sector string `json:"sector,omitempty"`
 }
 
+// lateFeeWaivedBy gives each late-fee waiver decided by asOf (by its index in waivers) the late
+// fee its line's waivers decided on or before it had taken in all: by date, a day's in the order
+// recorded.
+func lateFeeWaivedBy(waivers []domain.WaiverGranted, asOf domain.Date) map[int]domain.Fen {
+	var order []int
+	for i, w := range waivers {
+		if w.Kind == domain.WaiverLateFee && w.DecidedOn <= asOf {
+			order = append(order, i)
+		}
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(waivers[a].DecidedOn, waivers[b].DecidedOn) })
+	by := make(map[int]domain.Fen, len(order))
+	sum := map[domain.LineKey]domain.Fen{}
+	for _, i := range order {
+		line := domain.LineKey{Period: waivers[i].Period, Insurance: waivers[i].Insurance}
+		sum[line] += waivers[i].AmountFen
+		by[i] = sum[line]
+	}
+	return by
+}
+
 // employerFlags raises the accountability flags of API.md on one employer as of q.AsOf, its
 // registration facts those of profile, as of q.AsOf (a change dated later does not count yet).
 func employerFlags(id string, e *domain.Employer, profile *domain.Profile, ref *domain.Reference, q Query, st domain.Statement) []Flag {
@@ -96,10 +122,11 @@ func employerFlags(id string, e *domain.Employer, profile *domain.Profile, ref *
 		flags = append(flags, Flag{Kind: FlagArrearsWithoutEnforcement, EmployerID: id, Detail: fmt.Sprintf("%s yuan in arrears more than %d days past due (since %s) with %s", owed, grace, oldest, since),
 			AmountFen: owed, Since: oldest, Facts: &FlagFacts{GraceDays: grace, LastStep: lastStep}})
 	}
-	// A line's late fee waived in parts is judged by what its waivers took in all: two waivers of
-	// 49% each are over half the fee as one of 98% is.
-	var feeWaived map[domain.LineKey]domain.Fen
-	for _, w := range e.History.Waivers {
+	// A line's late fee waived in parts is judged by what its waivers took in all by each one's
+	// date (in the order of their dates, whatever the order they were recorded in): two waivers
+	// of 49% each are over half the fee as one of 98% is.
+	waivedBy := lateFeeWaivedBy(e.History.Waivers, q.AsOf)
+	for i, w := range e.History.Waivers {
 		if w.DecidedOn > q.AsOf {
 			continue
 		}
@@ -110,12 +137,7 @@ func employerFlags(id string, e *domain.Employer, profile *domain.Profile, ref *
 				AmountFen: w.AmountFen, Since: w.DecidedOn, Facts: facts})
 			continue
 		}
-		if feeWaived == nil {
-			feeWaived = map[domain.LineKey]domain.Fen{}
-		}
-		line := domain.LineKey{Period: w.Period, Insurance: w.Insurance}
-		feeWaived[line] += w.AmountFen
-		all := feeWaived[line]
+		all := waivedBy[i]
 		if !q.follows(rulesWaivedInAll) {
 			all = w.AmountFen
 		}

@@ -68,8 +68,8 @@ func FreezeFiguresIn(l *Ledger, d domain.Date, codeVersion string) (*Report, []b
 	return freezeFiguresBy(l, d, codeVersion, rules)
 }
 
-// freezeFiguresBy is FreezeFiguresIn in the layout of codeVersion by the rules of views-rules (0:
-// today's).
+// freezeFiguresBy is FreezeFiguresIn in the layout of codeVersion (its segments too) by the rules
+// of views-rules (0: today's).
 func freezeFiguresBy(l *Ledger, d domain.Date, codeVersion string, rules int) (*Report, []byte, string, error) {
 	format, err := FreezeFormatOf(codeVersion)
 	if err != nil {
@@ -77,6 +77,7 @@ func freezeFiguresBy(l *Ledger, d domain.Date, codeVersion string, rules int) (*
 	}
 	q := FreezeQuery(&l.Ref, d)
 	q.rules = rules
+	q.layout, _ = viewsNumber(codeVersion)
 	var rep *Report
 	var v any
 	switch format {

@@ -603,3 +603,55 @@ func TestALateFeeWaivedInPartsIsReviewedAsOneWaiver(t *testing.T) {
 		t.Errorf("a freeze of today's rules is not counted as now: %v, %v", asNow, err)
 	}
 }
+
+// TestAFreezeOfAnEarlierLayoutIsCountedAsNowWhenNoRuleMovedItsFigures: a freeze views-13 made
+// holds no mining segment (views-15 added it); where no rule corrected since counts its figures
+// otherwise, today's rules count them as it did, in its layout.
+func TestAFreezeOfAnEarlierLayoutIsCountedAsNowWhenNoRuleMovedItsFigures(t *testing.T) {
+	l, apply := oneEmployerLedger()
+	apply(domain.EmployerRegistered{Profile: domain.Profile{Name: "E", County: "360702", Kind: domain.KindEnterprise, RiskClass: 1},
+		RegisteredOn: domain.MustDate("2006-03-01")})
+	d := domain.MustDate("2006-12-31")
+	for _, version := range []string{"views-5", "views-10", "views-13", "views-14", "views-15", "views-17"} {
+		_, figures, digest, err := FreezeFiguresIn(l, d, version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if asNow, err := CountedAsNow(l, domain.FreezeMade{ID: version, ThroughSeq: l.Seq, ValidThrough: d, CodeVersion: version, Figures: figures, Digest: digest}); err != nil || !asNow {
+			t.Errorf("a freeze %s made of a ledger no corrected rule touches is counted otherwise now: %v", version, err)
+		}
+	}
+}
+
+// TestWaiversAreTotalledInTheOrderOfTheirDates: a waiver recorded later but dated earlier counts
+// first: the flags are the same whichever order the two were recorded in.
+func TestWaiversAreTotalledInTheOrderOfTheirDates(t *testing.T) {
+	waiver := func(on string, amount, accrued domain.Fen) domain.Event {
+		return domain.Event{Envelope: domain.Envelope{EmployerID: "e1"}, Body: domain.WaiverGranted{DecidedOn: domain.MustDate(on),
+			Kind: domain.WaiverLateFee, AuthorityDoc: "d" + on, Insurance: domain.Pension, Period: domain.MustPeriod("2006-05"), AmountFen: amount, AccruedFeeFen: accrued}}
+	}
+	flags := func(first, second domain.Event) []Flag {
+		evs := append(refEvents(), domain.Event{Envelope: domain.Envelope{EmployerID: "e1"}, Body: domain.EmployerRegistered{
+			Profile: domain.Profile{Name: "e1", County: "360702", Kind: domain.KindEnterprise, RiskClass: 2}, RegisteredOn: domain.MustDate("2006-04-03")}},
+			first, second)
+		l := NewLedger()
+		for i, ev := range evs {
+			ev.Seq, ev.N = uint64(i+1), uint64(i+1)
+			l.Apply(ev)
+		}
+		var out []Flag
+		e, asOf := l.Employers["e1"], domain.MustDate("2006-12-31")
+		profile := e.ProfileOn(asOf)
+		for _, f := range employerFlags("e1", e, &profile, &l.Ref, Query{Period: domain.MustPeriod("2006-11"), AsOf: asOf}, domain.Statement{}) {
+			if f.Kind == FlagWaiverReview {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	late, early := waiver("2006-08-31", 127, 256), waiver("2006-07-31", 40, 100)
+	a, b := flags(late, early), flags(early, late)
+	if len(a) != 1 || len(b) != 1 || a[0].Since != domain.MustDate("2006-08-31") || a[0].Facts.WaivedInAllFen != 167 || a[0].Detail != b[0].Detail {
+		t.Errorf("recorded late first: %+v; early first: %+v; want one flag, of 2006-08-31's waiver, 167 fen in all", a, b)
+	}
+}
