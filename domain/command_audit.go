@@ -85,6 +85,11 @@ func (r *RecordAuditFinding) Decide(e *Employer, ctx Context) ([]Payload, error)
 	}
 	ev := r.ev
 	if ev.ExtraWageBaseFen > 0 {
+		// Dues found are dues: none of a month begun while the payer was deregistered, unless a
+		// line stands there (declared before a deregistration dated back), which it corrects.
+		if err := owesDuesOf(e, ev.Period, e.Declared[ev.Period]); err != nil {
+			return nil, err
+		}
 		bp, ok := ctx.Ref.Rate(ev.Insurance, e.Kind.Payer(), e.RiskClass, ev.Period.FirstDay())
 		if !ok {
 			return nil, Conflict("insurance", "no %s rate for %s payers is in force on %s", ev.Insurance, e.Kind.Payer(), ev.Period.FirstDay())
