@@ -145,8 +145,7 @@ func (s *Server) bulletin(w http.ResponseWriter, r *http.Request) error {
 			continue
 		}
 		// Counties of one score share a place, as the printed rule judges them (并列).
-		place := 1 + len(slices.DeleteFunc(slices.Clone(ranking), func(o projections.Ranking) bool { return o.Score.Num*rk.Score.Den <= rk.Score.Num*o.Score.Den }))
-		br := documents.BulletinRank{Rank: place, Code: rk.Code, Name: rk.Name, Score: rk.Score}
+		br := documents.BulletinRank{Rank: documents.Place(ranking, rk.Score), Code: rk.Code, Name: rk.Name, Score: rk.Score}
 		for _, m := range measures {
 			var rate projections.Ratio
 			if i := slices.IndexFunc(rk.Measures, func(p projections.Progress) bool { return p.Measure == m.code }); i >= 0 {

@@ -71,18 +71,16 @@ func active(e *Employer) error {
 // its own when it is reinstated on a 1st. A period with a line standing (declared before a
 // deregistration dated back) may still be declared again: a correction, to headcount 0 too.
 func owesDuesOf(e *Employer, p Period, standing bool) error {
-	first := p.FirstDay()
-	for _, s := range e.History.Inactive {
-		if s.From <= first && first < s.Until && !standing {
-			again := s.Until.Period()
-			if s.Until != again.FirstDay() {
-				again = again.Next()
-			}
-			return Conflict("period", "%s: the employer was deregistered on its first day (from %s until its reinstatement on %s), and owes no dues of it; they start again with %s",
-				p, s.From, s.Until, again)
-		}
+	s, away := e.awayOn(p.FirstDay())
+	if !away || standing {
+		return nil
 	}
-	return nil
+	again := s.Until.Period()
+	if s.Until != again.FirstDay() {
+		again = again.Next()
+	}
+	return Conflict("period", "%s: the employer was deregistered on its first day (from %s until its reinstatement on %s), and owes no dues of it; they start again with %s",
+		p, s.From, s.Until, again)
 }
 
 // carries checks that individual payers are only charged pension and medical.

@@ -322,10 +322,16 @@ func (e *Employer) ActiveOn(d Date) bool {
 	if !e.EnteredBy(d) || (e.Deregistered && e.DeregisteredOn <= d) {
 		return false
 	}
+	_, away := e.awayOn(d)
+	return !away
+}
+
+// awayOn returns the deregistration a reinstatement ended that d falls within, if any.
+func (e *Employer) awayOn(d Date) (DateSpan, bool) {
 	for _, s := range e.History.Inactive {
 		if s.From <= d && d < s.Until {
-			return false
+			return s, true
 		}
 	}
-	return true
+	return DateSpan{}, false
 }

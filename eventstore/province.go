@@ -97,11 +97,18 @@ func (c *CityLedger) Freeze(ctx context.Context, id string) (domain.FreezeMade, 
 	if !ok {
 		return domain.FreezeMade{}, 0, fmt.Errorf("city %s: message %d is not a freeze", c.Ledger, msg.Sequence)
 	}
-	if sum := sha256.Sum256(f.Figures); hex.EncodeToString(sum[:]) != f.Digest {
-		return domain.FreezeMade{}, 0, fmt.Errorf("city %s: freeze %s (message %d) is damaged: its figures give digest %x, it says %s",
-			c.Ledger, id, msg.Sequence, sum, f.Digest)
+	if err := givesDigest(f.Figures, f.Digest); err != nil {
+		return domain.FreezeMade{}, 0, fmt.Errorf("city %s: freeze %s (message %d) is damaged: %w", c.Ledger, id, msg.Sequence, err)
 	}
 	return f, msg.Sequence, nil
+}
+
+// givesDigest refuses figures whose SHA-256 is not the digest stored with them.
+func givesDigest(figures []byte, digest string) error {
+	if sum := sha256.Sum256(figures); hex.EncodeToString(sum[:]) != digest {
+		return fmt.Errorf("its figures give digest %x, it says %s", sum, digest)
+	}
+	return nil
 }
 
 // freezeID says whether id is a freeze's id (a UUID as the ledger writes them), so that a
@@ -310,9 +317,8 @@ func provinceFreezeOf(province string, seq uint64, data []byte) (domain.Province
 	if !ok {
 		return domain.ProvinceFreezeMade{}, "", fmt.Errorf("province %s: message %d is not a freeze", province, seq)
 	}
-	if sum := sha256.Sum256(f.Figures); hex.EncodeToString(sum[:]) != f.Digest {
-		return domain.ProvinceFreezeMade{}, "", fmt.Errorf("province %s: freeze %s (message %d) is damaged: its figures give digest %x, it says %s",
-			province, f.ID, seq, sum, f.Digest)
+	if err := givesDigest(f.Figures, f.Digest); err != nil {
+		return domain.ProvinceFreezeMade{}, "", fmt.Errorf("province %s: freeze %s (message %d) is damaged: %w", province, f.ID, seq, err)
 	}
 	return f, ev.IdemKey, nil
 }

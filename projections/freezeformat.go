@@ -121,7 +121,23 @@ func VerifyFreeze(l *Ledger, f domain.FreezeMade) error {
 // and the city's, each segment's and the flag counts. A write dated on or before f's date
 // after f was made changes some of them; one dated after changes none.
 func StillCounts(l *Ledger, f domain.FreezeMade) (bool, error) {
-	_, figures, _, err := FreezeFiguresIn(l, f.ValidThrough, f.CodeVersion)
+	own, err := viewsNumber(f.CodeVersion)
+	if err != nil {
+		return false, err
+	}
+	return countsBy(l, f, own)
+}
+
+// CountedAsNow reports whether today's rules count the figures views l hold of freeze f's date
+// as f holds them (its sequence aside), in f's layout: where StillCounts holds, false after an
+// upgrade that corrects how a figure f holds is counted (views-18's waivers to review), which
+// f, verified by its own rules, cannot show.
+func CountedAsNow(l *Ledger, f domain.FreezeMade) (bool, error) { return countsBy(l, f, 0) }
+
+// countsBy reports whether views l count f's figures, its sequence aside, in its layout by the
+// rules of views-rules (0: today's).
+func countsBy(l *Ledger, f domain.FreezeMade, rules int) (bool, error) {
+	_, figures, _, err := freezeFiguresBy(l, f.ValidThrough, f.CodeVersion, rules)
 	if err != nil {
 		return false, err
 	}
@@ -135,25 +151,6 @@ func StillCounts(l *Ledger, f domain.FreezeMade) (bool, error) {
 	delete(now, "seq")
 	delete(then, "seq")
 	return maps.EqualFunc(now, then, func(a, b json.RawMessage) bool { return bytes.Equal(a, b) }), nil
-}
-
-// CountedAsNow reports whether today's rules count the figures views l hold of freeze f's date
-// as f's own rules do, in f's layout: false after an upgrade that corrects how a figure f holds
-// is counted (views-18's waivers to review), which f, verified by its own rules, cannot show.
-func CountedAsNow(l *Ledger, f domain.FreezeMade) (bool, error) {
-	own, err := viewsNumber(f.CodeVersion)
-	if err != nil {
-		return false, err
-	}
-	_, then, _, err := freezeFiguresBy(l, f.ValidThrough, f.CodeVersion, own)
-	if err != nil {
-		return false, err
-	}
-	_, now, _, err := freezeFiguresBy(l, f.ValidThrough, f.CodeVersion, 0)
-	if err != nil {
-		return false, err
-	}
-	return bytes.Equal(then, now), nil
 }
 
 // flagKindsV1 and flagMeaningV1 are the flag kinds format 1 counts, in its order, and its words.

@@ -67,29 +67,37 @@ func Judge(ranking []projections.Ranking) (praised, criticised []string) {
 			allMet = allMet && !below(m.Rate, 100)
 			anyLow = anyLow || below(m.Rate, 60)
 		}
-		higher, lower := 0, 0
-		for _, o := range judged {
-			switch c := compareScores(o.Score, rk.Score); {
-			case c > 0:
-				higher++
-			case c < 0:
-				lower++
-			}
-		}
 		switch {
-		case higher < 3 && allMet:
+		case Place(judged, rk.Score) <= 3 && allMet:
 			praised = append(praised, rk.Code)
-		case lower < 3 || anyLow:
+		case placeFromBottom(judged, rk.Score) <= 3 || anyLow:
 			criticised = append(criticised, rk.Code)
 		}
 	}
 	return praised, criticised
 }
 
-// compareScores compares two scores exactly.
-func compareScores(a, b projections.Ratio) int {
-	l := new(big.Int).Mul(big.NewInt(a.Num), big.NewInt(b.Den))
-	return l.Cmp(new(big.Int).Mul(big.NewInt(b.Num), big.NewInt(a.Den)))
+// Place is the place a score takes in a ranking, counties of one score sharing it: one more than
+// the counties scoring higher (1, 2, 2, 4).
+func Place(ranking []projections.Ranking, score projections.Ratio) int {
+	return 1 + countScores(ranking, score, 1)
+}
+
+// placeFromBottom is Place counted from the bottom of the ranking.
+func placeFromBottom(ranking []projections.Ranking, score projections.Ratio) int {
+	return 1 + countScores(ranking, score, -1)
+}
+
+// countScores counts the rankings whose score compares with score as sign says, exactly.
+func countScores(ranking []projections.Ranking, score projections.Ratio, sign int) int {
+	n := 0
+	for _, o := range ranking {
+		l := new(big.Int).Mul(big.NewInt(o.Score.Num), big.NewInt(score.Den))
+		if l.Cmp(new(big.Int).Mul(big.NewInt(score.Num), big.NewInt(o.Score.Den))) == sign {
+			n++
+		}
+	}
+	return n
 }
 
 // below says whether r is below pct percent, exactly.
