@@ -131,7 +131,9 @@ type book struct {
 	tookBack Date
 	// shorts are the refunds that found too little credit, in the order applied, and how much.
 	shorts []refundShort
-	fees   []LateFeeRate
+	// unwaived are the waivers that found less to waive than their amount, in the order applied.
+	unwaived []waiverShort
+	fees     []LateFeeRate
 	// Of totals, once tracking: the states of the quiet lines summed, and the lines not quiet.
 	tracking bool
 	quiet    Totals
@@ -389,18 +391,23 @@ func (s *book) apply(e *entry) {
 		}
 		s.credit += rem
 	case entryWaivePrincipal:
+		var x Fen
 		if l, ok := s.lines[e.lines[0].key]; ok {
 			s.touch(l)
-			x := min(e.amount, max(l.outstanding(), 0))
+			x = min(e.amount, max(l.outstanding(), 0))
 			l.waived += x
 			s.reduce(l, reduction{e.date, x})
 		}
+		s.waived(e, x)
 	case entryWaiveFee:
+		var x Fen
 		if l, ok := s.lines[e.lines[0].key]; ok {
 			s.touch(l)
 			owed := l.feeAccrued(e.date, s.fees) - l.feePaid - l.feeWaived
-			l.feeWaived += min(e.amount, max(owed, 0))
+			x = min(e.amount, max(owed, 0))
+			l.feeWaived += x
 		}
+		s.waived(e, x)
 	case entryRefund:
 		s.refund(e)
 	}
@@ -448,6 +455,19 @@ func (s *book) refund(e *entry) {
 
 // refundShort is a refund that found too little credit at its date, how much too little, and
 // how much of that it found neither in principal nor in late fee paid to take back.
+// waived notes that waiver e took x of its amount.
+func (s *book) waived(e *entry, x Fen) {
+	if x < e.amount {
+		s.unwaived = append(s.unwaived, waiverShort{e, e.amount - x})
+	}
+}
+
+// waiverShort is a waiver that found short fen less to waive than its amount.
+type waiverShort struct {
+	waiver *entry
+	short  Fen
+}
+
 type refundShort struct {
 	refund  *entry
 	short   Fen

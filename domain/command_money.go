@@ -508,5 +508,12 @@ func (r *GrantWaiver) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if ev.AmountFen > owed {
 		return nil, Conflict("amount_fen", "%d fen is more than the %s of %d fen on %s %s on %s", ev.AmountFen, what, owed, ev.Insurance, ev.Period, ev.DecidedOn)
 	}
+	trial := e.Account
+	trial.entries = slices.Clip(trial.entries)
+	trial.record(e.Version+1, ev)
+	if w, ok := waivedAway(&e.Account, &trial, ctx.Ref.LateFees); ok {
+		return nil, Conflict("amount_fen", "the waiver of %d fen dated %s (version %d) would then find %d fen less of the %s %s line to waive: a waiver dated before another takes only what that one leaves",
+			w.waiver.amount, w.waiver.date, w.waiver.seq, w.short, ev.Insurance, ev.Period)
+	}
 	return []Payload{ev}, nil
 }

@@ -563,6 +563,20 @@ func refundedAway(before, after *Account, fees []LateFeeRate) (entry, bool) {
 	return entry{}, false
 }
 
+// waivedAway returns a waiver that after, an account with a waiver added, leaves less to waive
+// than before did: a waiver dated before one already recorded takes from what that one waived.
+func waivedAway(before, after *Account, fees []LateFeeRate) (waiverShort, bool) {
+	last, _ := after.refundsAfter(0)
+	was := before.bookThrough(last, fees).unwaived
+	for _, w := range after.bookThrough(last, fees).unwaived {
+		i := slices.IndexFunc(was, func(v waiverShort) bool { return v.waiver.seq == w.waiver.seq })
+		if i < 0 || w.short > was[i].short {
+			return w, true
+		}
+	}
+	return waiverShort{}, false
+}
+
 // refundsAfter returns the latest date among d and the entries', and whether a refund is dated
 // after d.
 func (a *Account) refundsAfter(d Date) (last Date, refunds bool) {

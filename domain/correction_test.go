@@ -691,3 +691,61 @@ func TestAPeriodCarriedAsAnOpeningBalanceIsNotDeclared(t *testing.T) {
 		t.Errorf("due %s, want the declaration's 280.00 yuan once", st.Totals.DueFen)
 	}
 }
+
+// TestAWaiverDatedBeforeAnotherTakesNothingFromIt: a waiver is checked against what the line owes
+// on its own date, but one dated before a waiver already recorded also leaves less for that one
+// to waive. It is refused when the later waiver would no longer find its whole amount, since the
+// events would then record more waived than the line ever owed (before, 560 and 112 fen of one
+// 560 fen fee were both taken).
+func TestAWaiverDatedBeforeAnotherTakesNothingFromIt(t *testing.T) {
+	fee := func(on, amount string) *GrantWaiver {
+		return &GrantWaiver{DecidedOn: on, Kind: WaiverLateFee, AuthorityDoc: "D-1", Reason: "困难企业",
+			Insurance: "unemployment", Period: "2006-04", AmountFen: Number(amount)}
+	}
+	principal := func(on, amount string) *GrantWaiver {
+		w := fee(on, amount)
+		w.Kind, w.Basis = WaiverPrincipal, "bankruptcy"
+		return w
+	}
+	// 30,000 fen due on 05-15 accrue 60 fen of late fee a day from 05-16: 180 by 05-18, 300 by 05-20.
+	tests := []struct {
+		name    string
+		first   *GrantWaiver
+		then    *GrantWaiver
+		refused bool
+		waived  Fen // of the late fee, or of the principal, on 2006-06-30 when accepted
+	}{
+		{"a fee waiver dated before the whole fee's waiver is refused", fee("2006-05-20", "300"), fee("2006-05-18", "60"), true, 300},
+		{"a fee waiver dated before one leaving it room is accepted", fee("2006-05-20", "100"), fee("2006-05-18", "180"), false, 280},
+		{"a fee waiver dated before one it would leave 1 fen short of is refused", fee("2006-05-20", "121"), fee("2006-05-18", "180"), true, 121},
+		{"a fee waiver dated after another is checked on its own date", fee("2006-05-18", "180"), fee("2006-05-20", "120"), false, 300},
+		{"a principal waiver dated before the whole principal's waiver is refused", principal("2006-06-01", "30000"), principal("2006-05-20", "1"), true, 30000},
+		{"a principal waiver dated before one leaving it room is accepted", principal("2006-06-01", "20000"), principal("2006-05-20", "10000"), false, 30000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newPayerBook(t)
+			b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+			b.must("auditor:li", tt.first)
+			if tt.refused {
+				if detail := b.refused("auditor:li", tt.then, KindConflict, "amount_fen"); !strings.Contains(detail, tt.first.DecidedOn) {
+					t.Errorf("the refusal %q does not name the date of the waiver it would take from, %s", detail, tt.first.DecidedOn)
+				}
+			} else {
+				b.must("auditor:li", tt.then)
+			}
+			st := b.e.Account.Statement(MustDate("2006-06-30"), b.ref.LateFees)
+			l, _ := st.Line(LineKey{MustPeriod("2006-04"), Unemployment})
+			got := l.LateFeeWaivedFen
+			if tt.first.Kind == WaiverPrincipal {
+				got = l.WaivedFen
+			}
+			if got != tt.waived {
+				t.Errorf("waived %d, want %d", got, tt.waived)
+			}
+			if err := b.e.Account.CheckInvariants(MustDate("2006-06-30"), b.ref.LateFees); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}

@@ -375,7 +375,14 @@ func (s *simulation) waive(p *simPayer) {
 		s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{kind: domain.KindConflict, what: what}, nil)
 	default:
 		e := &mEvent{kind: kind, date: d, amount: amount, amounts: []mAmount{{l.Key, amount}}}
-		s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{what: what}, func(res eventstore.Result) { s.record(p, res, e) })
+		exp := expect{what: what}
+		// Recorded last, it applies after the events of its date: its seq is the next one.
+		trial := *e
+		trial.seq = 1 << 62
+		if waivedAway(p.events, append(slices.Clip(p.events), &trial), d) {
+			exp.kind = domain.KindConflict // it takes from a waiver dated after it
+		}
+		s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(res eventstore.Result) { s.record(p, res, e) })
 	}
 }
 
@@ -623,6 +630,19 @@ func refundedAway(before, after []*mEvent, d domain.Date) bool {
 	was, now := modelReplay(before, last, last), modelReplay(after, last, last)
 	for r, short := range now.Shorts {
 		if short > was.Shorts[r] || now.Unfound[r] > was.Unfound[r] {
+			return true
+		}
+	}
+	return false
+}
+
+// waivedAway reports whether, with the events after (those before with a waiver added), a
+// waiver finds less to waive than with the events before, as of the last event.
+func waivedAway(before, after []*mEvent, d domain.Date) bool {
+	last := lastDate(&simPayer{events: after}, d)
+	was, now := modelReplay(before, last, last), modelReplay(after, last, last)
+	for w, short := range now.Unwaived {
+		if short > was.Unwaived[w] {
 			return true
 		}
 	}

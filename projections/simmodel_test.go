@@ -158,6 +158,8 @@ type mStatement struct {
 	// Shorts are the refunds that found too little credit at their dates, and how much; Unfound
 	// how much of that they found no principal or late fee paid to take back from.
 	Shorts, Unfound map[*mEvent]int64
+	// Unwaived are the waivers that found less to waive than their amounts, and how much less.
+	Unwaived map[*mEvent]int64
 	// After is the credit after each event, in the order they were applied.
 	After []mCreditAt
 }
@@ -217,7 +219,7 @@ func modelReplay(events []*mEvent, asOf, undoThrough domain.Date) mStatement {
 	lines := map[mKey]*mLine{}
 	var order []*mLine // oldest period first, insurances in allocation order
 	var credit int64
-	shorts, unfound := map[*mEvent]int64{}, map[*mEvent]int64{}
+	shorts, unfound, unwaived := map[*mEvent]int64{}, map[*mEvent]int64{}, map[*mEvent]int64{}
 	get := func(k mKey, due domain.Date) *mLine {
 		if l := lines[k]; l != nil {
 			return l
@@ -368,14 +370,23 @@ func modelReplay(events []*mEvent, asOf, undoThrough domain.Date) mStatement {
 			}
 			credit += rem
 		case mWaivePrincipal:
+			var x int64
 			if l := lines[e.amounts[0].key]; l != nil {
-				x := min(e.amount, max(l.outstanding(), 0))
+				x = min(e.amount, max(l.outstanding(), 0))
 				l.waived += x
 				l.moves = append(l.moves, mAmountOn{e.date, x})
 			}
+			if x < e.amount {
+				unwaived[e] = e.amount - x
+			}
 		case mWaiveFee:
+			var x int64
 			if l := lines[e.amounts[0].key]; l != nil {
-				l.feeWaived += min(e.amount, max(l.fee(e.date)-l.feePaid-l.feeWaived, 0))
+				x = min(e.amount, max(l.fee(e.date)-l.feePaid-l.feeWaived, 0))
+				l.feeWaived += x
+			}
+			if x < e.amount {
+				unwaived[e] = e.amount - x
 			}
 		case mRefund:
 			x := min(e.amount, max(credit, 0))
@@ -402,7 +413,7 @@ func modelReplay(events []*mEvent, asOf, undoThrough domain.Date) mStatement {
 		}
 		after = append(after, mCreditAt{e.date, credit})
 	}
-	st := mStatement{Credit: credit, Shorts: shorts, Unfound: unfound, After: after}
+	st := mStatement{Credit: credit, Shorts: shorts, Unfound: unfound, Unwaived: unwaived, After: after}
 	for _, l := range order {
 		acc := l.fee(asOf)
 		st.Lines = append(st.Lines, mLineState{Key: l.key, Due: l.principal(), Paid: l.paid, Waived: l.waived,
