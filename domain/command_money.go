@@ -61,9 +61,6 @@ func (r *FileDeclaration) Date() Date { return r.ev.DeclaredOn }
 
 // Decide computes each line's due at the rates in force on the period's first day.
 func (r *FileDeclaration) Decide(e *Employer, ctx Context) ([]Payload, error) {
-	if err := active(e); err != nil {
-		return nil, err
-	}
 	if err := notBefore(e, "declared_on", r.ev.DeclaredOn); err != nil {
 		return nil, err
 	}
@@ -193,9 +190,6 @@ func (r *MakeAssessment) Date() Date { return r.ev.AssessedOn }
 
 // Decide sets an assessment for no declaration at 110% of the previous period's dues.
 func (r *MakeAssessment) Decide(e *Employer, ctx Context) ([]Payload, error) {
-	if err := active(e); err != nil {
-		return nil, err
-	}
 	if err := notBefore(e, "assessed_on", r.ev.AssessedOn); err != nil {
 		return nil, err
 	}

@@ -64,15 +64,25 @@ func active(e *Employer) error {
 	return nil
 }
 
-// owesDuesOf refuses new dues of period p when the payer was deregistered on its first day, by a
-// deregistration a reinstatement has since ended: a month is owed by whoever was a payer on its
-// first day (as a line counts in the county of that day), so dues stop with the month after the
-// deregistration and start again with the month after the reinstatement (DOMAIN.md), or with
-// its own when it is reinstated on a 1st. A period with a line standing (declared before a
-// deregistration dated back) may still be declared again: a correction, to headcount 0 too.
+// owesDuesOf refuses new dues of period p when the payer was deregistered on its first day, by
+// a deregistration that stands or one a reinstatement has since ended: a month is owed by
+// whoever was a payer on its first day (as a line counts in the county of that day), so dues
+// stop with the month after the deregistration and start again with the month after the
+// reinstatement (DOMAIN.md), or with its own when it is reinstated on a 1st. The months owed
+// before a deregistration are owed still: a payer deregistered on the 10th is declared, assessed
+// or found by an audit for the month before and its own after it. A period with a line standing
+// (declared before a deregistration dated back) may still be declared again: a correction, to
+// headcount 0 too.
 func owesDuesOf(e *Employer, p Period, standing bool) error {
+	if standing {
+		return nil
+	}
+	if e.Deregistered && e.DeregisteredOn <= p.FirstDay() {
+		return Conflict("period", "%s: the employer was deregistered on %s, by its first day, and owes no dues of it; they start again with its reinstatement (from the month after it, or its own when reinstated on a 1st)",
+			p, e.DeregisteredOn)
+	}
 	s, away := e.awayOn(p.FirstDay())
-	if !away || standing {
+	if !away {
 		return nil
 	}
 	again := s.Until.Period()

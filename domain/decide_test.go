@@ -219,7 +219,7 @@ func TestReinstatementEndsADeregistrationFromItsDate(t *testing.T) {
 	refused(&Reinstate{ReinstatedOn: "2006-07-31", Reason: "复业"}, KindConflict, "reinstated_on") // before the deregistration
 	refused(&Reinstate{ReinstatedOn: "2006-10-01"}, KindInvalid, "reason")
 	refused(&Reinstate{ReinstatedOn: "2007-01-01", Reason: "复业"}, KindInvalid, "reinstated_on") // after today
-	refused(&FileDeclaration{DeclaredOn: "2006-09-10", Period: "2006-08", Lines: []DeclareLine{{Insurance: "pension", Headcount: "1", WageBaseFen: "100000"}}}, KindConflict, "")
+	refused(&FileDeclaration{DeclaredOn: "2006-09-10", Period: "2006-08", Lines: []DeclareLine{{Insurance: "pension", Headcount: "1", WageBaseFen: "100000"}}}, KindConflict, "period")
 	decide(t, e, &Reinstate{ReinstatedOn: "2006-10-01", Reason: "复业"})
 	for _, c := range []struct {
 		on     string
@@ -319,12 +319,13 @@ func TestNoDuesAriseForMonthsBegunWhileDeregistered(t *testing.T) {
 	away := func(from, until string) []Command {
 		return []Command{&Deregister{On: from, Reason: "停业"}, &Reinstate{ReinstatedOn: until, Reason: "复业"}}
 	}
+	gone := func(on string) []Command { return []Command{&Deregister{On: on, Reason: "停业"}} }
 	ctx := Context{Ref: defaultRef(), Today: MustDate("2006-12-31")}
 	for _, tt := range []struct {
 		name   string
 		before []Command
 		cmd    Command
-		again  string // "" when owed; else the period the refusal says dues start again with
+		again  string // "" when owed; else when the refusal says dues start again
 	}{
 		{"the month the deregistration began in is owed: the payer was one on its first day", away("2006-07-10", "2006-09-05"),
 			&FileDeclaration{DeclaredOn: "2006-09-10", Period: "2006-07", Lines: line}, ""},
@@ -350,6 +351,24 @@ func TestNoDuesAriseForMonthsBegunWhileDeregistered(t *testing.T) {
 		{"a line standing in a month begun while deregistered may be corrected",
 			append([]Command{&FileDeclaration{DeclaredOn: "2006-08-01", Period: "2006-08", Lines: line}}, away("2006-07-10", "2006-09-05")...),
 			&FileDeclaration{DeclaredOn: "2006-09-10", Period: "2006-08", Lines: none}, ""},
+		// A payer deregistered on the 10th owes the month before (due on the 15th) and its own:
+		// they are declared, assessed or found after the deregistration, else they escape.
+		{"a payer still deregistered is declared for the month before its deregistration", gone("2006-07-10"),
+			&FileDeclaration{DeclaredOn: "2006-08-10", Period: "2006-06", Lines: line}, ""},
+		{"and for the month of its deregistration", gone("2006-07-10"),
+			&FileDeclaration{DeclaredOn: "2006-08-10", Period: "2006-07", Lines: line}, ""},
+		{"or assessed for it", gone("2006-07-10"),
+			&MakeAssessment{AssessedOn: "2006-08-20", Period: "2006-07", Reason: AssessAudit, Lines: []AssessLine{{Insurance: "pension", DueFen: "28000"}}}, ""},
+		{"or found owing more of it by an audit", gone("2006-07-10"),
+			&RecordAuditFinding{FoundOn: "2006-11-10", Kind: FindingUnderReportedBase, Period: "2006-07", Insurance: "pension", ExtraWageBaseFen: "100000", RedeclareBy: "2006-12-10"}, ""},
+		{"a month begun after a deregistration that stands is not owed", gone("2006-07-10"),
+			&FileDeclaration{DeclaredOn: "2006-09-10", Period: "2006-08", Lines: line}, "its reinstatement"},
+		{"nor assessed", gone("2006-07-10"),
+			&MakeAssessment{AssessedOn: "2006-09-20", Period: "2006-08", Reason: AssessAudit, Lines: []AssessLine{{Insurance: "pension", DueFen: "28000"}}}, "its reinstatement"},
+		{"nor found by an audit", gone("2006-07-10"),
+			&RecordAuditFinding{FoundOn: "2006-11-10", Kind: FindingUnderReportedBase, Period: "2006-08", Insurance: "pension", ExtraWageBaseFen: "100000", RedeclareBy: "2006-12-10"}, "its reinstatement"},
+		{"nor is the month of a deregistration on its 1st", gone("2006-07-01"),
+			&FileDeclaration{DeclaredOn: "2006-08-10", Period: "2006-07", Lines: line}, "its reinstatement"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := payer(t, tt.before...)

@@ -125,7 +125,9 @@ func (s *simulation) declare(p *simPayer) {
 		bp, _ := modelRateBP("pension", p.individual, p.risk)
 		e.amounts = append(e.amounts, mAmount{mKey{period, 0}, halfUp(100000, bp, 10000)})
 	}
-	if p.deregistered {
+	// A month begun before the deregistration is owed still; one begun after it is not, unless a
+	// line of it stands (declared before a deregistration dated back).
+	if p.gone(period) && !slices.ContainsFunc(p.events, func(e *mEvent) bool { return e.kind == mSet && e.period == period }) {
 		s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{kind: domain.KindConflict, what: "declaration_deregistered"}, nil)
 		return
 	}
@@ -236,7 +238,7 @@ func (s *simulation) reverse(p *simPayer) {
 
 func (s *simulation) assess(p *simPayer) {
 	d, ok := s.date(p)
-	if !ok || p.deregistered {
+	if !ok {
 		return
 	}
 	period := s.period(d)
@@ -268,6 +270,9 @@ func (s *simulation) assess(p *simPayer) {
 	if setAfter(p.events, period, d) || openedIn(p.events, period) || dropsDue(p.events, period, ranks) {
 		// It would replace nothing, add to an opening balance, or drop a due.
 		exp = expect{kind: domain.KindConflict, what: "assessment"}
+	}
+	if p.gone(period) && !slices.ContainsFunc(p.events, func(e *mEvent) bool { return e.kind == mSet && e.period == period }) {
+		exp = expect{kind: domain.KindConflict, what: "assessment_deregistered"}
 	}
 	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(res eventstore.Result) { s.record(p, res, e) })
 }
@@ -322,7 +327,11 @@ func (s *simulation) audit(p *simPayer) {
 	if due := halfUp(extra, bp, 10000); due > 0 {
 		e.amounts = []mAmount{{mKey{period, insRank(ins)}, due}} // a finding of no due makes no line
 	}
-	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{what: "audit"}, func(res eventstore.Result) { s.record(p, res, e) })
+	exp := expect{what: "audit"}
+	if p.gone(period) && !p.declared[period] {
+		exp = expect{kind: domain.KindConflict, what: "audit_deregistered"} // dues found of a month not owed
+	}
+	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(res eventstore.Result) { s.record(p, res, e) })
 }
 
 func (s *simulation) opening(p *simPayer) {
@@ -547,7 +556,7 @@ func (s *simulation) deregister(p *simPayer) {
 		}
 	}
 	cmd := &domain.Deregister{On: d.String(), Reason: "注销"}
-	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(eventstore.Result) { p.deregistered = true })
+	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(eventstore.Result) { p.deregistered, p.deregOn = true, d })
 }
 
 // void voids one of the payer's money events that nothing stands on: a payment that stands, a

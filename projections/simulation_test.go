@@ -47,6 +47,7 @@ type simPayer struct {
 	entered      domain.Date
 	registered   bool
 	deregistered bool
+	deregOn      domain.Date // the deregistration's date, when deregistered
 	declared     map[domain.Period]bool
 	events       []*mEvent
 	standing     map[string]*mEvent // receipt → the payment with it that stands
@@ -54,6 +55,12 @@ type simPayer struct {
 	notices      []domain.DateSpan  // the notices recorded: date and deadline
 	steps        []domain.DatedStep // the steps after notices recorded
 	receipts     int
+}
+
+// gone reports whether the payer was deregistered, by a deregistration that stands, on
+// period's first day: it owes no new dues of it.
+func (p *simPayer) gone(period domain.Period) bool {
+	return p.deregistered && p.deregOn <= period.FirstDay()
 }
 
 func (p *simPayer) carries(ins string) bool {

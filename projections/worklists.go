@@ -58,40 +58,45 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 	for _, id := range l.Order {
 		e := l.Employers[id]
 		county := l.Ref.CountyCodeOn(e.CountyOn(asOf), asOf)
-		if !e.ActiveOn(asOf) || (counties != nil && !counties[county]) {
+		payer := e.ActiveOn(asOf)
+		if !(payer || owes(e, due)) || (counties != nil && !counties[county]) {
 			continue
 		}
 		item := func(kind string, since domain.Date, facts WorkFacts, format string, args ...any) {
 			items = append(items, WorkItem{kind, id, e.Name, county, since, fmt.Sprintf(format, args...), facts})
 		}
-		// The step dated last, not the one recorded last: a notice entered late does not undo
-		// the inspection that followed it.
-		if last, ok := e.LatestStepThrough(asOf); ok {
-			// Only a notice past its deadline needs the statement, the costliest part.
-			if last.Step == domain.StepNotice && last.Deadline < asOf {
-				st := e.Account.Statement(asOf, l.Ref.LateFees)
-				if arrears := st.Totals.ArrearsFen(); arrears > 0 {
-					item(WorkNoticePastDeadline, last.Deadline, WorkFacts{DocNo: last.DocNo, ArrearsFen: arrears},
-						"notice %s set %s as deadline; %s yuan still in arrears: escalate to inspection", last.DocNo, last.Deadline, arrears)
+		// A payer deregistered since still owes the months it was a payer on the first day of,
+		// and only those are its work.
+		if payer {
+			// The step dated last, not the one recorded last: a notice entered late does not undo
+			// the inspection that followed it.
+			if last, ok := e.LatestStepThrough(asOf); ok {
+				// Only a notice past its deadline needs the statement, the costliest part.
+				if last.Step == domain.StepNotice && last.Deadline < asOf {
+					st := e.Account.Statement(asOf, l.Ref.LateFees)
+					if arrears := st.Totals.ArrearsFen(); arrears > 0 {
+						item(WorkNoticePastDeadline, last.Deadline, WorkFacts{DocNo: last.DocNo, ArrearsFen: arrears},
+							"notice %s set %s as deadline; %s yuan still in arrears: escalate to inspection", last.DocNo, last.Deadline, arrears)
+					}
 				}
 			}
-		}
-		for _, f := range e.History.Findings {
-			if f.FoundOn > asOf || f.RedeclareBy >= asOf || f.Kind == domain.FindingUnregistered {
-				continue
+			for _, f := range e.History.Findings {
+				if f.FoundOn > asOf || f.RedeclareBy >= asOf || f.Kind == domain.FindingUnregistered {
+					continue
+				}
+				if d, ok := e.History.Declaration(f.Period); ok && d.On >= f.FoundOn && d.On <= asOf {
+					continue
+				}
+				item(WorkFindingPastDeadline, f.RedeclareBy, WorkFacts{Finding: f.Kind, FoundOn: f.FoundOn, Insurance: f.Insurance, Period: f.Period},
+					"%s finding of %s on %s %s: no re-declaration by %s", f.Kind, f.FoundOn, f.Insurance, f.Period, f.RedeclareBy)
 			}
-			if d, ok := e.History.Declaration(f.Period); ok && d.On >= f.FoundOn && d.On <= asOf {
-				continue
+			if m, ok := missingWorkInjury(e, asOf); ok {
+				item(WorkWorkInjuryTarget, m.since, WorkFacts{}, "%s", m.detail)
 			}
-			item(WorkFindingPastDeadline, f.RedeclareBy, WorkFacts{Finding: f.Kind, FoundOn: f.FoundOn, Insurance: f.Insurance, Period: f.Period},
-				"%s finding of %s on %s %s: no re-declaration by %s", f.Kind, f.FoundOn, f.Insurance, f.Period, f.RedeclareBy)
-		}
-		if m, ok := missingWorkInjury(e, asOf); ok {
-			item(WorkWorkInjuryTarget, m.since, WorkFacts{}, "%s", m.detail)
-		}
-		if deadline := e.EnteredOn.AddDays(registrationDays); deadline < asOf && !(e.Registered && e.RegisteredOn <= asOf) {
-			item(WorkFoundNotRegistered, deadline, WorkFacts{FoundOn: e.EnteredOn},
-				"found by the survey on %s and not registered within %d days (by %s)", e.EnteredOn, registrationDays, deadline)
+			if deadline := e.EnteredOn.AddDays(registrationDays); deadline < asOf && !(e.Registered && e.RegisteredOn <= asOf) {
+				item(WorkFoundNotRegistered, deadline, WorkFacts{FoundOn: e.EnteredOn},
+					"found by the survey on %s and not registered within %d days (by %s)", e.EnteredOn, registrationDays, deadline)
+			}
 		}
 		_, declared := e.History.Declaration(due)
 		_, assessed := e.History.Assessed[due]
@@ -109,13 +114,13 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 }
 
 // owes reports whether e owes contributions for period p: enrolled in pension or medical at its
-// end, entered and not deregistered by then, and a payer on its first day or entered during it.
-// A month begun while deregistered is not owed: dues stop with the month after a deregistration
-// and start again with the month after a reinstatement, as the write side decides them
-// (domain owesDuesOf).
+// end, entered by then, and a payer on its first day or entered during it. A month begun while
+// deregistered is not owed: dues stop with the month after a deregistration and start again
+// with the month after a reinstatement, as the write side decides them (domain owesDuesOf); a
+// payer deregistered within a month still owes it.
 func owes(e *domain.Employer, p domain.Period) bool {
 	first, last := p.FirstDay(), p.LastDay()
-	if e.EnrolledOn(domain.Pension, last)+e.EnrolledOn(domain.Medical, last) == 0 || !e.EnteredBy(last) || (e.Deregistered && e.DeregisteredOn <= last) {
+	if e.EnrolledOn(domain.Pension, last)+e.EnrolledOn(domain.Medical, last) == 0 || !e.EnteredBy(last) {
 		return false
 	}
 	return e.ActiveOn(first) || e.EnteredOn > first
