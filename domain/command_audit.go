@@ -150,6 +150,9 @@ func (r *RecordEnforcement) Decide(e *Employer, ctx Context) ([]Payload, error) 
 		if err := owesOn(e, ctx, "on", r.ev.On, "nothing to order paid"); err != nil {
 			return nil, err
 		}
+		if err := e.takesIntoCase("on", DateSpan{From: r.ev.On, Until: r.ev.Deadline}); err != nil {
+			return nil, err
+		}
 		return []Payload{r.ev}, nil
 	}
 	if len(e.Notices) == 0 {
@@ -242,19 +245,42 @@ func stepRank(step string) int { return slices.Index(EnforcementSteps, step) }
 // the next notice's date (a step comes after its notice's deadline, so one dated on a notice's
 // day is of the case before it).
 func (e *Employer) caseOf(n DateSpan) []DatedStep {
+	return caseIn(e.Notices, e.Escalations, n)
+}
+
+// caseIn is caseOf among notices and escalations.
+func caseIn(notices []DateSpan, escalations []DatedStep, n DateSpan) []DatedStep {
 	var next Date
-	for _, m := range e.Notices {
+	for _, m := range notices {
 		if m.From > n.From && (next == 0 || m.From < next) {
 			next = m.From
 		}
 	}
 	var out []DatedStep
-	for _, x := range e.Escalations {
+	for _, x := range escalations {
 		if x.On > n.From && (next == 0 || x.On <= next) {
 			out = append(out, x)
 		}
 	}
 	return out
+}
+
+// takesIntoCase refuses a notice n (on field) dated before steps already recorded that it would
+// take into its case against the ladder, as though it had been recorded first: each must come
+// after its deadline, and a court's result after the application to court.
+func (e *Employer) takesIntoCase(field string, n DateSpan) error {
+	steps := caseIn(append(slices.Clip(e.Notices), n), e.Escalations, n)
+	for _, x := range steps {
+		if x.On <= n.Until {
+			return Conflict("deadline", "%s would have the %s of %s, recorded already, within this notice's deadline: escalation follows the deadline", n.Until, x.Step, x.On)
+		}
+	}
+	for _, x := range steps {
+		if x.Step == StepCourtResult && !slices.ContainsFunc(steps, func(a DatedStep) bool { return a.Step == StepCourtApplication && a.On <= x.On }) {
+			return Conflict(field, "%s would take the court's result of %s into this notice's case, which has no application to court before it", n.From, x.On)
+		}
+	}
+	return nil
 }
 
 // lastStepOn is the date of the latest step recorded, or 0.

@@ -90,6 +90,21 @@ func TestEnforcementLadder(t *testing.T) {
 		{"a notice on a step's day opens a case below it", false, []Command{n, step(StepForcedCollection, "2006-08-01"),
 			notice("2006-08-01", "2006-08-10"), step(StepInspection, "2006-08-15")},
 			refusal{}},
+		// A notice dated before steps already recorded takes them into its case: they must
+		// follow its deadline and climb its ladder as though it had been recorded first.
+		{"a notice whose deadline a later step falls within is refused", false, []Command{n, step(StepInspection, "2006-08-01")},
+			refusal{notice("2006-07-15", "2006-08-31"), "deadline", "the inspection of 2006-08-01"}},
+		{"a notice whose deadline a later step falls on is refused", false, []Command{n, step(StepInspection, "2006-08-01")},
+			refusal{notice("2006-07-15", "2006-08-01"), "deadline", "the inspection of 2006-08-01"}},
+		{"a notice whose deadline the later steps follow is taken", false, []Command{n, step(StepInspection, "2006-08-01"),
+			notice("2006-07-20", "2006-07-31")},
+			refusal{}},
+		{"a notice is checked against the steps of its own case only", false, []Command{n, step(StepInspection, "2006-07-20"),
+			notice("2006-08-10", "2006-08-31"), step(StepInspection, "2006-09-01"), notice("2006-07-25", "2006-08-05")},
+			refusal{}},
+		{"a notice between a court application and its result is refused", false, []Command{n, step(StepCourtApplication, "2006-08-01"),
+			step(StepCourtResult, "2006-09-01")},
+			refusal{notice("2006-08-10", "2006-08-20"), "on", "the court's result of 2006-09-01"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newPayerBook(t)
@@ -150,4 +165,23 @@ func owe(b *payerBook) {
 // opening records period's unemployment outstanding as carried over, as of on.
 func opening(on, period, fen string) Command {
 	return &RecordOpeningBalance{AsOf: on, Lines: []OpeningInput{{Period: period, Insurance: "unemployment", OutstandingFen: Number(fen)}}}
+}
+
+// TestAPrintedNoticeTakesNoStepIntoItsCaseAgainstTheLadder: a notice the ledger prints is a
+// notice step like one recorded, and is refused alike when a step already recorded, dated
+// after it, would fall within its deadline.
+func TestAPrintedNoticeTakesNoStepIntoItsCaseAgainstTheLadder(t *testing.T) {
+	b := newPayerBook(t)
+	owe(b)
+	b.must("auditor:li", &RecordEnforcement{Step: StepNotice, On: "2006-07-01", DocNo: "N-1", Deadline: "2006-07-15"})
+	b.must("auditor:li", &RecordEnforcement{Step: StepInspection, On: "2006-08-01", DocNo: "I-1"})
+	printed := func(on, deadline string) *IssueNotice {
+		n := &IssueNotice{IssuedOn: on, Deadline: deadline}
+		n.Document("赣社征〔2006〕章贡-0001", strings.Repeat("a", 64))
+		return n
+	}
+	if why := b.refused("clerk:wang", printed("2006-07-15", "2006-08-31"), KindConflict, "deadline"); !strings.Contains(why, "the inspection of 2006-08-01") {
+		t.Errorf("refused with %q, want it to name the inspection of 2006-08-01", why)
+	}
+	b.must("clerk:wang", printed("2006-07-15", "2006-07-31"))
 }

@@ -410,8 +410,8 @@ func (s *simulation) enforce(p *simPayer) {
 	owes := modelArrears(p.events, d) > 0
 	if step == domain.StepNotice {
 		cmd.Deadline = d.AddDays(15).String()
-		if !owes {
-			exp.kind = domain.KindConflict // nothing to order paid
+		if !owes || takesIntoCase(p, domain.DateSpan{From: d, Until: d.AddDays(15)}) {
+			exp.kind = domain.KindConflict // nothing to order paid, or steps after it it would break
 		}
 	} else if !escalates(p, step, d, owes) {
 		exp.kind = domain.KindConflict
@@ -423,6 +423,31 @@ func (s *simulation) enforce(p *simPayer) {
 			p.steps = append(p.steps, domain.DatedStep{Step: step, On: d})
 		}
 	})
+}
+
+// takesIntoCase reports whether notice n, dated before steps recorded, would take into its case
+// (its steps dated after it, up to the next notice's day) one within its deadline, or a court's
+// result with no application to court on or before it.
+func takesIntoCase(p *simPayer, n domain.DateSpan) bool {
+	var next domain.Date
+	for _, m := range p.notices {
+		if m.From > n.From && (next == 0 || m.From < next) {
+			next = m.From
+		}
+	}
+	var steps []domain.DatedStep
+	for _, x := range p.steps {
+		if x.On > n.From && (next == 0 || x.On <= next) {
+			steps = append(steps, x)
+		}
+	}
+	for _, x := range steps {
+		if x.On <= n.Until || x.Step == domain.StepCourtResult &&
+			!slices.ContainsFunc(steps, func(a domain.DatedStep) bool { return a.Step == domain.StepCourtApplication && a.On <= x.On }) {
+			return true
+		}
+	}
+	return false
 }
 
 // escalates is whether the ladder takes step on d (DOMAIN.md): after the deadline of the latest
