@@ -2,6 +2,7 @@ package domain
 
 import (
 	"cmp"
+	"math"
 	"slices"
 )
 
@@ -111,6 +112,15 @@ func (a *Account) record(seq uint64, body Payload) {
 	e.seq = seq
 	a.Stale = a.Stale || a.stale(&e)
 	a.add(e)
+}
+
+// withNext returns a copy of the account with body recorded next: it applies after every event
+// of its date. The copy shares a's entries but for the one added.
+func (a *Account) withNext(body Payload) *Account {
+	t := *a
+	t.entries = slices.Clip(t.entries)
+	t.record(math.MaxUint64, body)
+	return &t
 }
 
 // Reserve makes room for n more entries at once: an account folded for one answer (a history)

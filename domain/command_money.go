@@ -432,10 +432,7 @@ func (r *ReversePayment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if p, ok := e.Account.payment(r.ev.ReceiptNo); ok && r.ev.ReversedOn < p.date {
 		return nil, Conflict("reversed_on", "%s is before the payment's date %s", r.ev.ReversedOn, p.date)
 	}
-	trial := e.Account
-	trial.entries = slices.Clip(trial.entries)
-	trial.record(e.Version+1, r.ev)
-	if ref, ok := refundedAway(&e.Account, &trial, ctx.Ref.LateFees); ok {
+	if ref, ok := refundedAway(&e.Account, e.Account.withNext(r.ev), ctx.Ref.LateFees); ok {
 		return nil, Conflict("receipt_no", "the refund with receipt %s of %s paid out money this payment brought in: void the refund first", ref.receipt, ref.date)
 	}
 	return []Payload{r.ev}, nil
@@ -502,11 +499,8 @@ func (r *GrantWaiver) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if ev.AmountFen > owed {
 		return nil, Conflict("amount_fen", "%d fen is more than the %s of %d fen on %s %s on %s", ev.AmountFen, what, owed, ev.Insurance, ev.Period, ev.DecidedOn)
 	}
-	trial := e.Account
-	trial.entries = slices.Clip(trial.entries)
-	trial.record(e.Version+1, ev)
-	if w, ok := waivedAway(&e.Account, &trial, ctx.Ref.LateFees); ok {
-		return nil, Conflict("amount_fen", "the waiver of %d fen dated %s (version %d) would then find %d fen less of the %s %s line to waive: a waiver dated before another takes only what that one leaves",
+	if w, ok := waivedAway(&e.Account, e.Account.withNext(ev), ctx.Ref.LateFees); ok {
+		return nil, Conflict("amount_fen", "the waiver of %d fen dated %s (sequence %d) would then find %d fen less of the %s %s line to waive: a waiver dated before another takes only what that one leaves",
 			w.waiver.amount, w.waiver.date, w.waiver.seq, w.short, ev.Insurance, ev.Period)
 	}
 	return []Payload{ev}, nil

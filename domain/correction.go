@@ -215,6 +215,15 @@ func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if ref, ok := refundedAway(&e.Account, &trial.Account, ctx.Ref.LateFees); ok {
 		return nil, Conflict("event_id", "the refund with receipt %s of %s paid out money that event %s brought in: void the refund first", ref.receipt, ref.date, t.ID)
 	}
+	if _, ok := t.Body.(WaiverGranted); !ok {
+		// Folded whole like the trial: e's account may be compacted, its waivers out of sight.
+		now := &Employer{ID: e.ID, SkipHistory: true}
+		now.Fold(ctx.Events)
+		if w, ok := waivedAway(&now.Account, &trial.Account, ctx.Ref.LateFees); ok {
+			return nil, Conflict("event_id", "the waiver of %d fen dated %s (sequence %d) waives what event %s set or left owed, and would find %d fen less to waive without it: void the waiver first",
+				w.waiver.amount, w.waiver.date, w.waiver.seq, t.ID, w.short)
+		}
+	}
 	return []Payload{EventVoided{TargetID: t.ID, TargetSeq: t.Seq, TargetType: t.Type, TargetActor: t.Actor,
 		TargetCounty: t.County, TargetOn: t.OccurredOn, VoidedOn: r.date, Reason: r.Reason}}, nil
 }

@@ -749,3 +749,43 @@ func TestAWaiverDatedBeforeAnotherTakesNothingFromIt(t *testing.T) {
 		})
 	}
 }
+
+// TestAVoidLeavesNoWaiverWithLessToWaive: a waiver is decided on the dues and fees its line
+// owed; a void of the declaration or audit finding that set them, or of a payment that left
+// them, would leave it waiving what is no longer owed (the flags listed a waiver of a line no
+// longer there). The void is refused naming the waiver; once the waiver is voided, it is taken.
+func TestAVoidLeavesNoWaiverWithLessToWaive(t *testing.T) {
+	principal := func(amount string) *GrantWaiver {
+		return &GrantWaiver{DecidedOn: "2006-06-01", Kind: WaiverPrincipal, Basis: "bankruptcy", AuthorityDoc: "D-1", Reason: "破产",
+			Insurance: "unemployment", Period: "2006-04", AmountFen: Number(amount)}
+	}
+	audit := &RecordAuditFinding{FoundOn: "2006-05-20", Kind: FindingUnderReportedBase, Period: "2006-04", Insurance: "unemployment",
+		ExtraWageBaseFen: "500000", RedeclareBy: "2006-06-30"}
+	tests := []struct {
+		name    string
+		waiver  *GrantWaiver
+		void    int // index among the events recorded before the waiver: 0 the declaration, 1 the audit finding
+		refused bool
+	}{
+		{"the void of the declaration under a principal waiver is refused", principal("30000"), 0, true},
+		{"the void of an audit finding whose dues a waiver took is refused", principal("45000"), 1, true},
+		{"the void of an audit finding a waiver took none of is taken", principal("30000"), 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newPayerBook(t)
+			set := []Event{b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000")), b.must("auditor:li", audit)}
+			w := b.must("auditor:li", tt.waiver)
+			target := set[tt.void]
+			if !tt.refused {
+				b.must("admin:zhao", void(target.ID, "2006-06-10"))
+				return
+			}
+			if detail := b.refused("admin:zhao", void(target.ID, "2006-06-10"), KindConflict, "event_id"); !strings.Contains(detail, fmt.Sprintf("sequence %d", w.Seq)) {
+				t.Errorf("the refusal %q does not name the waiver's sequence %d", detail, w.Seq)
+			}
+			b.must("admin:zhao", void(w.ID, "2006-06-10"))
+			b.must("admin:zhao", void(target.ID, "2006-06-10"))
+		})
+	}
+}

@@ -603,9 +603,15 @@ func (s *simulation) void(p *simPayer) {
 	d := e.date.AddDays(s.intn(int(min(s.today-e.date, 60)) + 1))
 	req := eventstore.Request{EmployerID: p.id, Command: &domain.VoidEvent{EventID: e.id, VoidedOn: d.String(), Reason: "冲正"},
 		Actor: "admin:checker"} // money events need a second person: the simulation records as "sim"
-	if refundedAway(p.events, slices.DeleteFunc(slices.Clone(p.events), func(x *mEvent) bool { return x == e }), d) {
+	without := slices.DeleteFunc(slices.Clone(p.events), func(x *mEvent) bool { return x == e })
+	if refundedAway(p.events, without, d) {
 		// A refund paid out money this event brought in: the void is refused, naming it.
 		s.exec(p, req, expect{kind: domain.KindConflict, what: "void_refunded"}, nil)
+		return
+	}
+	if waivedAway(p.events, without, d) {
+		// A waiver waives what this event set or left owed: the void is refused, naming it.
+		s.exec(p, req, expect{kind: domain.KindConflict, what: "void_waived"}, nil)
 		return
 	}
 	s.exec(p, req, expect{what: "void"}, func(eventstore.Result) {
@@ -670,8 +676,8 @@ func refundedAway(before, after []*mEvent, d domain.Date) bool {
 	return false
 }
 
-// waivedAway reports whether, with the events after (those before with a waiver added), a
-// waiver finds less to waive than with the events before, as of the last event.
+// waivedAway reports whether, with the events after (those before with a waiver added, or one
+// voided), a waiver finds less to waive than with the events before, as of the last event.
 func waivedAway(before, after []*mEvent, d domain.Date) bool {
 	last := lastDate(&simPayer{events: after}, d)
 	was, now := modelReplay(before, last, last), modelReplay(after, last, last)
