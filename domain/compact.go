@@ -394,10 +394,12 @@ func (s *book) reset() {
 // compacted. Reads of a compacted employer must be for dates after through and periods from
 // keepFrom on.
 func (e *Employer) Compact(through Date, keepFrom Period, fees []LateFeeRate) bool {
+	waivers := e.accruedBy(through, fees)
 	receipts, ok := e.Account.Compact(through, keepFrom, fees, e.settledGroup)
 	if !ok {
 		return false
 	}
+	e.History.Waivers = waivers
 	for _, r := range receipts {
 		if _, stands := e.Account.payment(r); !stands {
 			delete(e.Receipts, r)
@@ -422,6 +424,30 @@ func (e *Employer) Compact(through Date, keepFrom Period, fees []LateFeeRate) bo
 	}
 	e.History.compact(cut, through, keepFrom)
 	return true
+}
+
+// accruedBy returns the history's waivers with the late fee each late-fee waiver dated on or
+// before through, and after the account's last compaction, sets as accrued on its line by its
+// date as the account now folds it (a void or a payment recorded since it was decided moves it;
+// a line no longer held keeps what the decision saw): its review reads that fee (projections
+// employerFlags), and a compacted account no longer answers the date.
+func (e *Employer) accruedBy(through Date, fees []LateFeeRate) []WaiverGranted {
+	after := e.Account.CompactedThrough()
+	out, copied := e.History.Waivers, false
+	for i, w := range e.History.Waivers {
+		if w.Kind != WaiverLateFee || w.DecidedOn <= after || w.DecidedOn > through {
+			continue
+		}
+		fee, ok := e.Account.AccruedBy(LineKey{w.Period, w.Insurance}, w.DecidedOn, fees)
+		if !ok {
+			continue
+		}
+		if !copied {
+			out, copied = slices.Clone(out), true // copies of the employer share the array
+		}
+		out[i].AccruedFeeFen = fee
+	}
+	return out
 }
 
 // compact drops the facts dated on or before cut that no later date reads: of each

@@ -64,6 +64,14 @@ func (s *Statement) Line(k LineKey) (LineState, bool) {
 	return LineState{}, false
 }
 
+// AccruedBy is the late fee line k has accrued by d, and whether the account holds the line on
+// d; d must be after the account's compaction boundary.
+func (a *Account) AccruedBy(k LineKey, d Date, fees []LateFeeRate) (Fen, bool) {
+	st := a.Statement(d, fees)
+	l, ok := st.Line(k)
+	return l.LateFeeAccruedFen, ok
+}
+
 // Statement computes the balances as of asOf from the entries dated on or before it, applied in
 // business-date order (then recording order), with the late-fee schedule fees. A compacted
 // account answers dates after its boundary only (CompactedThrough); its settled lines count in

@@ -465,6 +465,11 @@ const rulesEntryCounty = 16
 // its line's fee by what the line's waivers took in all (employerFlags), not by its own amount.
 const rulesWaivedInAll = 18
 
+// rulesAccruedAsNow is the first code version (views-19) for which a late-fee waiver is judged
+// against the fee its line accrued by its date as the employer's events now fold (a void or a
+// payment recorded since moves it), not as that fee stood when the waiver was decided.
+const rulesAccruedAsNow = 19
+
 // lineCounty is the county a line of period p of e counts in, by q's rules.
 func lineCounty(e *domain.Employer, p domain.Period, q Query) string {
 	if q.follows(rulesEntryCounty) {

@@ -141,16 +141,26 @@ func employerFlags(id string, e *domain.Employer, profile *domain.Profile, ref *
 		if !q.follows(rulesWaivedInAll) {
 			all = w.AmountFen
 		}
-		if w.AccruedFeeFen <= 0 || 2*all <= w.AccruedFeeFen {
+		// The fee the line accrued by the waiver's date as its events now fold (a void or a
+		// payment recorded since moves it), not as it stood when the waiver was decided; a line
+		// no longer held (its events voided before voids that left a waiver less to waive were
+		// refused) keeps what the decision saw.
+		accrued := w.AccruedFeeFen
+		if q.follows(rulesAccruedAsNow) && w.DecidedOn > e.Account.CompactedThrough() {
+			if fee, ok := e.Account.AccruedBy(domain.LineKey{Period: w.Period, Insurance: w.Insurance}, w.DecidedOn, ref.LateFees); ok {
+				accrued = fee
+			}
+		}
+		if accrued <= 0 || 2*all <= accrued {
 			continue
 		}
-		facts.AccruedFeeFen = w.AccruedFeeFen
+		facts.AccruedFeeFen = accrued
 		if all != w.AmountFen {
 			facts.WaivedInAllFen = all
 		}
-		detail := fmt.Sprintf("late-fee waiver of %s yuan is over half the %s yuan accrued on %s %s (%s) on %s", w.AmountFen, w.AccruedFeeFen, w.Insurance, w.Period, w.AuthorityDoc, w.DecidedOn)
+		detail := fmt.Sprintf("late-fee waiver of %s yuan is over half the %s yuan accrued on %s %s (%s) on %s", w.AmountFen, accrued, w.Insurance, w.Period, w.AuthorityDoc, w.DecidedOn)
 		if all != w.AmountFen {
-			detail = fmt.Sprintf("late-fee waiver of %s yuan makes %s yuan waived in all, over half the %s yuan accrued on %s %s (%s) on %s", w.AmountFen, all, w.AccruedFeeFen, w.Insurance, w.Period, w.AuthorityDoc, w.DecidedOn)
+			detail = fmt.Sprintf("late-fee waiver of %s yuan makes %s yuan waived in all, over half the %s yuan accrued on %s %s (%s) on %s", w.AmountFen, all, accrued, w.Insurance, w.Period, w.AuthorityDoc, w.DecidedOn)
 		}
 		flags = append(flags, Flag{Kind: FlagWaiverReview, EmployerID: id, Detail: detail, AmountFen: w.AmountFen, Since: w.DecidedOn, Facts: facts})
 	}

@@ -256,6 +256,14 @@ func TestAYearsClosingChangesNoFlagOrWorkItemOfALaterDate(t *testing.T) {
 			[]domain.Payload{reg, pension(10, "2006-03-10"), declared("2006-06", "2006-07-10")},
 			[]domain.Payload{declared("2006-06", "2007-05-01"), reopened, closed, finding}, // compacted again between the two
 			"2007-06-30", "", WorkFindingPastDeadline},
+		// Decided when 14,000 fen had accrued, the waiver is reviewed against the 8,400 the
+		// payment recorded after it leaves accrued by its date: the closing keeps that fee.
+		{"a late-fee waiver is reviewed against the fee its line accrued as folded, compacted too",
+			[]domain.Payload{reg, pension(10, "2006-03-10"), declared("2006-05", "2006-06-01"),
+				domain.WaiverGranted{DecidedOn: d("2006-07-10"), Kind: domain.WaiverLateFee, AuthorityDoc: "D", Reason: "r", Insurance: domain.Pension,
+					Period: p("2006-05"), AmountFen: 7000, AccruedFeeFen: 14000},
+				domain.PaymentReceived{PaidOn: d("2006-07-01"), AmountFen: 281400, ReceiptNo: "R1"}}, nil,
+			"2007-01-05", "", ""},
 	}
 	whose := func(b domain.Payload) string {
 		if _, ok := b.(domain.SettingsSet); ok {
