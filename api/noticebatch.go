@@ -123,7 +123,8 @@ type noticeDraft struct {
 
 // draft reads employer id's events and composes its notice without a number; eligible reports
 // whether it is in the batch: its notice was recorded by an earlier try, or a principal of it is
-// overdue more than days days on the issue date — now and, when an earlier try recorded its first
+// overdue more than days days on the issue date, and its notice would take no step recorded
+// since into its case against the ladder — now and, when an earlier try recorded its first
 // notice at sequence first, on the events before it, in the same county: a retry issues only
 // what the first try would have.
 func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, ref *domain.Reference, first uint64) (eligible bool, err error) {
@@ -139,6 +140,13 @@ func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, r
 	// Listed by its county on issued_on (the county's list of that date), which its notice names
 	// and numbers it in, as a single notice of that date does: never another county's payer.
 	if d.notice.CountyName != batch.countyName || !overdueSince(d.notice, batch.Date(), *batch.OverdueDays) {
+		return false, nil
+	}
+	// Steps recorded since, dated after it, that its notice would take into its case against
+	// the ladder leave it out, as they refuse the single notice (domain IssueNotice).
+	emp := &domain.Employer{ID: d.id, SkipHistory: true}
+	emp.Fold(events)
+	if emp.CheckNoticeCase(batch.Date(), batch.DeadlineDate()) != nil {
 		return false, nil
 	}
 	if first != 0 {

@@ -314,3 +314,39 @@ func BenchmarkNoticeBatch(b *testing.B) {
 		})
 	}
 }
+
+// TestABatchLeavesOutAPayerWhoseLaterStepsItsNoticeWouldBreak: a county batch dated in the past
+// leaves out a payer with an inspection recorded after the batch's date, within its deadline, as
+// the single notice is refused (the inspection would then escalate a notice before its
+// deadline); the others are numbered on without a gap.
+func TestABatchLeavesOutAPayerWhoseLaterStepsItsNoticeWouldBreak(t *testing.T) {
+	e := newReadEnv(t, domain.MustDate("2006-06-30"))
+	var ids []string
+	for i := range 3 {
+		id := e.register(t, tokAdmin, orgCode(72000101+i), "360702")
+		e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin,
+			fmt.Sprintf(`{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":%d}]}`, 100000+i))
+		ids = append(ids, id)
+	}
+	e.mustWrite(t, empPath(ids[1], "enforcement"), tokAuditor, `{"step":"notice","on":"2006-04-20","doc_no":"N-1","deadline":"2006-05-01"}`)
+	seq := e.mustWrite(t, empPath(ids[1], "enforcement"), tokAuditor, `{"step":"inspection","on":"2006-05-25","doc_no":"I-1"}`).num("seq")
+	wantError(t, e.post(t, empPath(ids[1], "notices"), tokAuditor, `{"issued_on":"2006-05-20","deadline":"2006-06-05"}`), 409, "conflict", "deadline")
+
+	r := e.raw(t, http.MethodPost, fmt.Sprintf("/v1/counties/360702/notices?min_seq=%d", seq), tokAuditor, `{"issued_on":"2006-05-20","deadline":"2006-06-05","overdue_days":30}`)
+	if r.status != http.StatusOK {
+		t.Fatalf("the batch: %d %s", r.status, r.body)
+	}
+	names, files := unzip(t, r.body)
+	rows, err := csv.NewReader(bytes.NewReader(files["manifest.csv"])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, row := range rows[1:] {
+		got = append(got, strings.Join(row[:2], " "))
+	}
+	want := []string{"赣社征〔2006〕章贡-0001 " + ids[0], "赣社征〔2006〕章贡-0002 " + ids[2]}
+	if !slices.Equal(got, want) {
+		t.Errorf("the manifest's numbers and employers %q (files %q), want %q", got, names, want)
+	}
+}

@@ -265,6 +265,12 @@ func caseIn(notices []DateSpan, escalations []DatedStep, n DateSpan) []DatedStep
 	return out
 }
 
+// CheckNoticeCase refuses, as IssueNotice does, a notice dated issuedOn with deadline that would
+// take steps recorded after it into its case against the ladder.
+func (e *Employer) CheckNoticeCase(issuedOn, deadline Date) error {
+	return e.takesIntoCase("issued_on", DateSpan{From: issuedOn, Until: deadline})
+}
+
 // takesIntoCase refuses a notice n (on field) dated before steps already recorded that it would
 // take into its case against the ladder, as though it had been recorded first: each must come
 // after its deadline, and a court's result after the application to court.

@@ -55,7 +55,7 @@ func (r *IssueNotice) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if err := owesOn(e, ctx, "issued_on", r.ev.On, "nothing to order paid"); err != nil {
 		return nil, err
 	}
-	if err := e.takesIntoCase("issued_on", DateSpan{From: r.ev.On, Until: r.ev.Deadline}); err != nil {
+	if err := e.CheckNoticeCase(r.ev.On, r.ev.Deadline); err != nil {
 		return nil, err
 	}
 	return []Payload{r.ev}, nil
