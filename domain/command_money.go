@@ -500,8 +500,9 @@ func (r *GrantWaiver) Decide(e *Employer, ctx Context) ([]Payload, error) {
 		return nil, Conflict("amount_fen", "%d fen is more than the %s of %d fen on %s %s on %s", ev.AmountFen, what, owed, ev.Insurance, ev.Period, ev.DecidedOn)
 	}
 	if w, ok := waivedAway(&e.Account, e.Account.withNext(ev), ctx.Ref.LateFees); ok {
+		k := w.waiver.lines[0].key
 		return nil, Conflict("amount_fen", "the waiver of %d fen dated %s (sequence %d) would then find %d fen less of the %s %s line to waive: a waiver dated before another takes only what that one leaves",
-			w.waiver.amount, w.waiver.date, w.waiver.seq, w.short, ev.Insurance, ev.Period)
+			w.waiver.amount, w.waiver.date, w.waiver.seq, w.short, k.Insurance, k.Period)
 	}
 	return []Payload{ev}, nil
 }

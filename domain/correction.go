@@ -576,8 +576,12 @@ func refundedAway(before, after *Account, fees []LateFeeRate) (entry, bool) {
 // than before did: a waiver dated before one already recorded takes from what that one waived.
 func waivedAway(before, after *Account, fees []LateFeeRate) (waiverShort, bool) {
 	last, _ := after.refundsAfter(0)
+	now := after.bookThrough(last, fees).unwaived
+	if len(now) == 0 {
+		return waiverShort{}, false // none short after: before is not needed
+	}
 	was := before.bookThrough(last, fees).unwaived
-	for _, w := range after.bookThrough(last, fees).unwaived {
+	for _, w := range now {
 		i := slices.IndexFunc(was, func(v waiverShort) bool { return v.waiver.seq == w.waiver.seq })
 		if i < 0 || w.short > was[i].short {
 			return w, true
