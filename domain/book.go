@@ -212,19 +212,24 @@ func (s *book) pay(l *bookLine, x Fen, d Date) {
 			l.recYear, l.recInYear = y, 0
 		}
 		l.recInYear += x
-		// Paid on d, it accrues less of d's late fee: what was waived or paid of the fee before
-		// (a waiver of the whole fee decided on d, then the principal paid) beyond what it now
-		// accrues lapses, the waiver first (a decision gives no money), then goes back to credit.
-		if f := l.feePaid + l.feeWaived; f > 0 {
-			if over := f - l.feeAccrued(d, s.fees); over > 0 {
-				lapse := min(over, l.feeWaived)
-				l.feeWaived -= lapse
-				l.feeWaiverLapsed += lapse
-				back := over - lapse
-				l.feePaid -= back
-				l.feeRefunded += back
-				s.credit += back
-			}
+		s.feeWithin(l, d)
+	}
+}
+
+// feeWithin fits l's late fee paid and waived to what it accrues once principal is paid or
+// waived on d: it then accrues less of d's late fee, so what was waived or paid of the fee before
+// (a waiver of the whole fee decided on d, then the principal paid) beyond what it now accrues
+// lapses, the waiver first (a decision gives no money), then goes back to credit.
+func (s *book) feeWithin(l *bookLine, d Date) {
+	if f := l.feePaid + l.feeWaived; f > 0 && d > l.dueOn {
+		if over := f - l.feeAccrued(d, s.fees); over > 0 {
+			lapse := min(over, l.feeWaived)
+			l.feeWaived -= lapse
+			l.feeWaiverLapsed += lapse
+			back := over - lapse
+			l.feePaid -= back
+			l.feeRefunded += back
+			s.credit += back
 		}
 	}
 }
@@ -397,6 +402,9 @@ func (s *book) apply(e *entry) {
 			x = min(e.amount, max(l.outstanding(), 0))
 			l.waived += x
 			s.reduce(l, reduction{e.date, x})
+			if x > 0 {
+				s.feeWithin(l, e.date)
+			}
 		}
 		s.waived(e, x)
 	case entryWaiveFee:

@@ -789,3 +789,43 @@ func TestAVoidLeavesNoWaiverWithLessToWaive(t *testing.T) {
 		})
 	}
 }
+
+// TestAPrincipalWaivedOnTheDayOfAFeeWaiverKeepsTheWaiverWithinTheFee: principal waived on a day
+// accrues less of that day's late fee, as principal paid does; the fee waived in full earlier
+// that day then lapses beyond what accrues (before, 300 fen stood waived of 240 accrued).
+func TestAPrincipalWaivedOnTheDayOfAFeeWaiverKeepsTheWaiverWithinTheFee(t *testing.T) {
+	b := newPayerBook(t)
+	b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+	b.must("auditor:li", &GrantWaiver{DecidedOn: "2006-05-20", Kind: WaiverLateFee, AuthorityDoc: "D-1", Reason: "困难企业",
+		Insurance: "unemployment", Period: "2006-04", AmountFen: "300"})
+	b.must("auditor:li", &GrantWaiver{DecidedOn: "2006-05-20", Kind: WaiverPrincipal, Basis: "bankruptcy", AuthorityDoc: "D-2", Reason: "破产",
+		Insurance: "unemployment", Period: "2006-04", AmountFen: "30000"})
+	day := MustDate("2006-06-30")
+	st := b.e.Account.Statement(day, b.ref.LateFees)
+	l, _ := st.Line(LineKey{MustPeriod("2006-04"), Unemployment})
+	// Waived on 05-20, 30,000 fen accrued 4 days' fee (05-16 to 05-19): 240 fen, all of it waived.
+	if l.LateFeeAccruedFen != 240 || l.LateFeeWaivedFen != 240 || l.LateFeeFen != 0 || st.Totals.CreditFen != 0 {
+		t.Errorf("accrued %d, waived %d, owed %d, credit %d; want 240, 240, 0, 0", l.LateFeeAccruedFen, l.LateFeeWaivedFen, l.LateFeeFen, st.Totals.CreditFen)
+	}
+	if err := b.e.Account.CheckInvariants(day, b.ref.LateFees); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestAWaiverRefusedForAnotherLinesWaiverNamesThatLine: a principal waiver of April's line
+// dated before a payment leaves the payment more to pay of May's late fee, which a fee waiver
+// of May had waived: the refusal names May's line, the one left short.
+func TestAWaiverRefusedForAnotherLinesWaiverNamesThatLine(t *testing.T) {
+	b := newPayerBook(t)
+	b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+	b.must("clerk:wang", declaration("2006-06-10", "2006-05", "1000000"))
+	b.must("clerk:wang", payment("2006-06-20", "R-1", "60000"))
+	// May's 30,000 fen, due 06-15 and paid 06-20, accrued 4 days' fee: 240 fen, waived.
+	b.must("auditor:li", &GrantWaiver{DecidedOn: "2006-07-01", Kind: WaiverLateFee, AuthorityDoc: "D-1", Reason: "困难企业",
+		Insurance: "unemployment", Period: "2006-05", AmountFen: "240"})
+	detail := b.refused("auditor:li", &GrantWaiver{DecidedOn: "2006-06-10", Kind: WaiverPrincipal, Basis: "bankruptcy", AuthorityDoc: "D-2", Reason: "破产",
+		Insurance: "unemployment", Period: "2006-04", AmountFen: "30000"}, KindConflict, "amount_fen")
+	if !strings.Contains(detail, "unemployment 2006-05 line") || !strings.Contains(detail, "240 fen less") {
+		t.Errorf("the refusal %q does not name May's line, 240 fen short", detail)
+	}
+}

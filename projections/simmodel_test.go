@@ -235,18 +235,23 @@ func modelReplay(events []*mEvent, asOf, undoThrough domain.Date) mStatement {
 	}
 	// pay pays x of l's principal on d; it then accrues less of d's late fee, and what was
 	// waived or paid of the fee beyond that lapses, the waiver first, then goes back to credit.
+	// feeWithin: principal paid or waived on d accrues less of d's fee; what was paid or waived
+	// of it beyond lapses, the waiver first, then goes back to credit.
+	feeWithin := func(l *mLine, d domain.Date) {
+		if over := l.feePaid + l.feeWaived - l.fee(d); d > l.due && over > 0 {
+			lapse := min(over, l.feeWaived)
+			l.feeWaived -= lapse
+			l.feeWaiverLapsed += lapse
+			l.feePaid -= over - lapse
+			l.feeRefunded += over - lapse
+			credit += over - lapse
+		}
+	}
 	pay := func(l *mLine, x int64, d domain.Date) {
 		if x > 0 {
 			l.paid += x
 			l.moves = append(l.moves, mAmountOn{d, x})
-			if over := l.feePaid + l.feeWaived - l.fee(d); d > l.due && over > 0 {
-				lapse := min(over, l.feeWaived)
-				l.feeWaived -= lapse
-				l.feeWaiverLapsed += lapse
-				l.feePaid -= over - lapse
-				l.feeRefunded += over - lapse
-				credit += over - lapse
-			}
+			feeWithin(l, d)
 		}
 	}
 	// payFromCredit pays principal from credit, oldest line first, again while a pass paid
@@ -375,6 +380,9 @@ func modelReplay(events []*mEvent, asOf, undoThrough domain.Date) mStatement {
 				x = min(e.amount, max(l.outstanding(), 0))
 				l.waived += x
 				l.moves = append(l.moves, mAmountOn{e.date, x})
+				if x > 0 {
+					feeWithin(l, e.date)
+				}
 			}
 			if x < e.amount {
 				unwaived[e] = e.amount - x
