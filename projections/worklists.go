@@ -58,45 +58,44 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 	for _, id := range l.Order {
 		e := l.Employers[id]
 		county := l.Ref.CountyCodeOn(e.CountyOn(asOf), asOf)
+		// A payer deregistered since has the work of what it still owes: the months it was a
+		// payer on the first day of, findings and notices of them; the plan's targets and the
+		// registration check are a payer's only (missingWorkInjury is).
 		payer := e.ActiveOn(asOf)
-		if !(payer || owes(e, due)) || (counties != nil && !counties[county]) {
+		if !e.EnteredBy(asOf) || (counties != nil && !counties[county]) {
 			continue
 		}
 		item := func(kind string, since domain.Date, facts WorkFacts, format string, args ...any) {
 			items = append(items, WorkItem{kind, id, e.Name, county, since, fmt.Sprintf(format, args...), facts})
 		}
-		// A payer deregistered since still owes the months it was a payer on the first day of,
-		// and only those are its work.
-		if payer {
-			// The step dated last, not the one recorded last: a notice entered late does not undo
-			// the inspection that followed it.
-			if last, ok := e.LatestStepThrough(asOf); ok {
-				// Only a notice past its deadline needs the statement, the costliest part.
-				if last.Step == domain.StepNotice && last.Deadline < asOf {
-					st := e.Account.Statement(asOf, l.Ref.LateFees)
-					if arrears := st.Totals.ArrearsFen(); arrears > 0 {
-						item(WorkNoticePastDeadline, last.Deadline, WorkFacts{DocNo: last.DocNo, ArrearsFen: arrears},
-							"notice %s set %s as deadline; %s yuan still in arrears: escalate to inspection", last.DocNo, last.Deadline, arrears)
-					}
+		// The step dated last, not the one recorded last: a notice entered late does not undo
+		// the inspection that followed it.
+		if last, ok := e.LatestStepThrough(asOf); ok {
+			// Only a notice past its deadline needs the statement, the costliest part.
+			if last.Step == domain.StepNotice && last.Deadline < asOf {
+				st := e.Account.Statement(asOf, l.Ref.LateFees)
+				if arrears := st.Totals.ArrearsFen(); arrears > 0 {
+					item(WorkNoticePastDeadline, last.Deadline, WorkFacts{DocNo: last.DocNo, ArrearsFen: arrears},
+						"notice %s set %s as deadline; %s yuan still in arrears: escalate to inspection", last.DocNo, last.Deadline, arrears)
 				}
 			}
-			for _, f := range e.History.Findings {
-				if f.FoundOn > asOf || f.RedeclareBy >= asOf || f.Kind == domain.FindingUnregistered {
-					continue
-				}
-				if d, ok := e.History.Declaration(f.Period); ok && d.On >= f.FoundOn && d.On <= asOf {
-					continue
-				}
-				item(WorkFindingPastDeadline, f.RedeclareBy, WorkFacts{Finding: f.Kind, FoundOn: f.FoundOn, Insurance: f.Insurance, Period: f.Period},
-					"%s finding of %s on %s %s: no re-declaration by %s", f.Kind, f.FoundOn, f.Insurance, f.Period, f.RedeclareBy)
+		}
+		for _, f := range e.History.Findings {
+			if f.FoundOn > asOf || f.RedeclareBy >= asOf || f.Kind == domain.FindingUnregistered {
+				continue
 			}
-			if m, ok := missingWorkInjury(e, asOf); ok {
-				item(WorkWorkInjuryTarget, m.since, WorkFacts{}, "%s", m.detail)
+			if d, ok := e.History.Declaration(f.Period); ok && d.On >= f.FoundOn && d.On <= asOf {
+				continue
 			}
-			if deadline := e.EnteredOn.AddDays(registrationDays); deadline < asOf && !(e.Registered && e.RegisteredOn <= asOf) {
-				item(WorkFoundNotRegistered, deadline, WorkFacts{FoundOn: e.EnteredOn},
-					"found by the survey on %s and not registered within %d days (by %s)", e.EnteredOn, registrationDays, deadline)
-			}
+			item(WorkFindingPastDeadline, f.RedeclareBy, WorkFacts{Finding: f.Kind, FoundOn: f.FoundOn, Insurance: f.Insurance, Period: f.Period},
+				"%s finding of %s on %s %s: no re-declaration by %s", f.Kind, f.FoundOn, f.Insurance, f.Period, f.RedeclareBy)
+		}
+		if m, ok := missingWorkInjury(e, asOf); ok {
+			item(WorkWorkInjuryTarget, m.since, WorkFacts{}, "%s", m.detail)
+		}
+		if deadline := e.EnteredOn.AddDays(registrationDays); payer && deadline < asOf && !(e.Registered && e.RegisteredOn <= asOf) {
+			item(WorkFoundNotRegistered, deadline, WorkFacts{FoundOn: e.EnteredOn},
+				"found by the survey on %s and not registered within %d days (by %s)", e.EnteredOn, registrationDays, deadline)
 		}
 		_, declared := e.History.Declaration(due)
 		_, assessed := e.History.Assessed[due]

@@ -47,6 +47,35 @@ func TestANoticePastItsDeadlineIsWorkUnlessALaterDatedStepFollowed(t *testing.T)
 	}
 }
 
+// TestADeregisteredPayerStillHasTheWorkOfWhatItOwes: a payer deregistered on 06-10 still owes
+// June (it was a payer on its first day): a finding of June past its redeclare_by date and a
+// notice past its deadline with June's dues unpaid are work still; the plan's targets and the
+// registration check are a payer's only.
+func TestADeregisteredPayerStillHasTheWorkOfWhatItOwes(t *testing.T) {
+	d, p := domain.MustDate, domain.MustPeriod
+	l, apply := oneEmployerLedger()
+	three := 3
+	apply(domain.EmployerRegistered{Profile: domain.Profile{Name: "E", County: "360702", Kind: domain.KindEnterprise, RiskClass: 1},
+		RegisteredOn: d("2006-03-01")})
+	apply(domain.EmployerChanged{On: d("2006-05-01"), RiskClass: &three}) // a work-injury target, not enrolled in it
+	apply(domain.EmployerDeregistered{On: d("2006-06-10"), Reason: "停业"})
+	apply(domain.DeclarationFiled{DeclaredOn: d("2006-07-05"), Period: p("2006-06"), DueOn: l.Ref.DueDate(p("2006-06")),
+		Lines: []domain.DeclaredLine{{Insurance: domain.Pension, Headcount: 10, WageBaseFen: 600000, DueFen: 168000}}})
+	apply(domain.AuditFindingRecorded{FoundOn: d("2006-07-20"), Kind: domain.FindingUnderReportedBase, Period: p("2006-06"), Insurance: domain.Pension,
+		ExtraWageBaseFen: 100000, RateBP: 2800, DueFen: 28000, DueOn: l.Ref.DueDate(p("2006-06")), RedeclareBy: d("2006-07-31")})
+	apply(domain.EnforcementStepRecorded{Step: domain.StepNotice, On: d("2006-07-20"), Deadline: d("2006-07-31"), DocNo: "限改1"})
+	kinds := map[string]bool{}
+	for _, it := range l.Worklist(map[string]bool{"360702": true}, d("2006-08-10")) {
+		kinds[it.Kind] = true
+	}
+	if !kinds[WorkFindingPastDeadline] || !kinds[WorkNoticePastDeadline] {
+		t.Errorf("the worklist holds %v; want the finding and the notice past their deadlines", kinds)
+	}
+	if kinds[WorkWorkInjuryTarget] {
+		t.Error("a deregistered payer is listed as a work-injury target")
+	}
+}
+
 // oneEmployerLedger is a ledger holding the reference data, and a func that applies the next
 // event of employer "E" to it.
 func oneEmployerLedger() (*Ledger, func(domain.Payload)) {
