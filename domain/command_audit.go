@@ -86,8 +86,9 @@ func (r *RecordAuditFinding) Decide(e *Employer, ctx Context) ([]Payload, error)
 	ev := r.ev
 	if ev.ExtraWageBaseFen > 0 {
 		// Dues found are dues: none of a month begun while the payer was deregistered, unless a
-		// line stands there (declared before a deregistration dated back), which it corrects.
-		if err := owesDuesOf(e, ev.Period, e.Declared[ev.Period]); err != nil {
+		// line stands there (declared or assessed before a deregistration dated back), which it
+		// corrects.
+		if err := owesDuesOf(e, ev.Period, e.Declared[ev.Period] || e.Account.standingBase(ev.Period) != nil); err != nil {
 			return nil, err
 		}
 		bp, ok := ctx.Ref.Rate(ev.Insurance, e.Kind.Payer(), e.RiskClass, ev.Period.FirstDay())

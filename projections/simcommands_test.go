@@ -328,7 +328,7 @@ func (s *simulation) audit(p *simPayer) {
 		e.amounts = []mAmount{{mKey{period, insRank(ins)}, due}} // a finding of no due makes no line
 	}
 	exp := expect{what: "audit"}
-	if p.gone(period) && !p.declared[period] {
+	if p.gone(period) && !p.declared[period] && !slices.ContainsFunc(p.events, func(e *mEvent) bool { return e.kind == mSet && e.period == period }) {
 		exp = expect{kind: domain.KindConflict, what: "audit_deregistered"} // dues found of a month not owed
 	}
 	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(res eventstore.Result) { s.record(p, res, e) })
