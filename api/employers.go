@@ -36,6 +36,7 @@ type EmployerView struct {
 	RegisteredOn     domain.Date                `json:"registered_on,omitempty"`
 	CertificateNo    string                     `json:"certificate_no,omitempty"`
 	Deregistered     bool                       `json:"deregistered"`
+	DeregisteredOn   domain.Date                `json:"deregistered_on,omitempty"`
 	Workforce        int64                      `json:"workforce"`
 	Enrolled         map[domain.Insurance]int64 `json:"enrolled"`
 	// Migrants is the survey's migrant workers, MigrantsEnrolled those of each enrollment,
@@ -221,10 +222,19 @@ func (s *Server) employerViewOf(id string, raw []eventstore.RawEvent, asOf domai
 		InIndustrialPark: at.InIndustrialPark, Industry: at.Industry, Sector: at.Sector, OwnershipCode: at.OwnershipCode, Park: at.Park,
 		Agency: at.Agency, EnteredOn: at.EnteredOn, Registered: at.Registered,
 		RegisteredOn: at.RegisteredOn, CertificateNo: at.CertificateNo, Deregistered: at.Deregistered,
-		Workforce: at.Workforce, Enrolled: at.EnrollmentsOn(asOf), Migrants: at.Migrants, MigrantsEnrolled: at.MigrantsEnrolled,
+		DeregisteredOn: deregisteredOn(at),
+		Workforce:      at.Workforce, Enrolled: at.EnrollmentsOn(asOf), Migrants: at.Migrants, MigrantsEnrolled: at.MigrantsEnrolled,
 		Retirees: at.Retirees, Inspected: at.Inspected, EnforcementStage: stage,
 		Lines: st.Lines, Totals: st.Totals, ChainOK: !broken,
 	}
+}
+
+// deregisteredOn is the date of e's deregistration that stands, if any.
+func deregisteredOn(e *domain.Employer) domain.Date {
+	if !e.Deregistered {
+		return 0
+	}
+	return e.DeregisteredOn
 }
 
 func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {

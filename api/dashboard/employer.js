@@ -201,6 +201,7 @@ function render(e, h) {
     fact('风险等级', 'risk class', e.risk_class),
     ...attributeFacts(e),
     fact('登记', 'registered', e.registered ? (e.registered_on || '是 yes') : '未登记 not registered'),
+    ...(e.deregistered ? [known('注销', 'deregistered', 'deregistered_on', e.deregistered_on, e.deregistered_on)] : []),
     fact('应参保人数', 'workforce', fmtInt(e.workforce)),
     known('其中农民工', 'migrant workers', 'migrants', fmtInt(e.migrants || 0), e.migrants || 0),
     fact('参保', 'enrolled', byInsurance(e.enrolled)),

@@ -45,6 +45,37 @@ function params(q) {
 // search text; null when no list was left for an employer.
 let left = null;
 
+// The list shown follows the ledger's views, as the worklist does: a views event while it is
+// shown reads it again, as many rows as it shows; one while an employer opened from it is shown
+// (the clerk's own payment there) is read on coming back (showResults).
+let behind = 0; // the latest views sequence the list has not been read at
+let reads = 0; // the latest read asked for: an older answer arriving later is dropped
+
+function listShown() {
+  return !$('#view-employer').hidden && !$('#employer-finder').hidden && !$('#employer-results').hidden && S.searchParams;
+}
+
+document.addEventListener('kz-views', ev => {
+  if (listShown()) rereadResults(ev.detail.seq).catch(() => { behind = Math.max(behind, ev.detail.seq); });
+  else behind = Math.max(behind, ev.detail.seq);
+});
+
+// rereadResults reads the list shown again, reflecting at least seq, keeping its rows' count.
+async function rereadResults(seq) {
+  const mine = ++reads;
+  const body = $('#employer-results tbody');
+  const p = new URLSearchParams(S.searchParams);
+  p.set('limit', String(Math.min(Math.max(body.rows.length, 1), 1000)));
+  p.set('min_seq', String(seq));
+  const r = await api('/v1/employers?' + p);
+  if (mine !== reads || !listShown()) return;
+  body.replaceChildren(...(r.data.employers || []).map(row));
+  S.nextCursor = r.data.next_cursor || '';
+  $('#employer-more').hidden = !S.nextCursor;
+  if (seq >= behind) behind = 0;
+  kz.searchRereads = (kz.searchRereads || 0) + 1;
+}
+
 // leaveResults hides the search list (and the registration form) for an employer, noting where
 // the list was scrolled.
 export function leaveResults() {
@@ -71,11 +102,13 @@ export async function showResults(q) {
   $('#desk-employer').hidden = true;
   $('#desk-employer').dataset.employer = '';
   $('#employer-finder').hidden = false;
+  document.dispatchEvent(new CustomEvent('kz-finder')); // the worklist reads what it missed
   if (q === null) q = $('#employer-q').value; else $('#employer-q').value = q;
   const back = from && left && left.params === String(params(q));
   const y = back ? left.y : 0;
   left = null;
   if (!back) return searchEmployers(q);
+  if (behind) await rereadResults(behind);
   window.scrollTo(0, y);
   const a = document.querySelector('#employer-results tr[data-employer="' + CSS.escape(from) + '"] a');
   if (a) a.focus({ preventScroll: true });
@@ -123,6 +156,7 @@ export async function searchEmployers(q, cursor) {
   const body = $('#employer-results tbody');
   const rows = (d.employers || []).map(row);
   if (cursor) body.append(...rows); else body.replaceChildren(...rows);
+  if (!cursor) reads++; // a reread asked before this search is not its list's
   $('#employer-results').hidden = false;
   $('#employer-more').hidden = !S.nextCursor;
   $('#search-export').hidden = false;

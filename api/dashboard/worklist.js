@@ -138,8 +138,15 @@ export function drawWorklist() {
   fillCounties();
   $('#worklist-county').addEventListener('change', () => { page = 1; load(0); });
   $('#worklist-kind').addEventListener('change', () => { page = 1; draw(); });
+  // Views that moved while the list was left for an employer (a write there) are read on
+  // coming back to it (search.js showResults: kz-finder).
+  let missed = 0;
+  const shown = () => !$('#view-employer').hidden && !$('#employer-finder').hidden && !box.hidden;
   document.addEventListener('kz-views', ev => {
-    if (!$('#view-employer').hidden && !$('#employer-finder').hidden && !box.hidden) load(ev.detail.seq);
+    if (shown()) load(ev.detail.seq); else missed = Math.max(missed, ev.detail.seq);
+  });
+  document.addEventListener('kz-finder', () => {
+    if (missed && shown()) { const seq = missed; missed = 0; load(seq); }
   });
   box.hidden = false;
   load(0);
