@@ -320,6 +320,14 @@ func TestDeskFullWidthInChromium(t *testing.T) {
 	if got := eval[string](t, ctx, paymentForm+`.querySelector('small.yuan').textContent`); got != "= 123.45 元" {
 		t.Errorf("the hint beside １２３４５ fen reads %q, want = 123.45 元", got)
 	}
+	// Digits beyond a float's exact integers are shown as typed, not rounded.
+	for typed, want := range map[string]string{"12345678901234567": "= 123,456,789,012,345.67 元", "007": "= 0.07 元"} {
+		fill(t, ctx, "payment", map[string]string{"amount_fen": typed})
+		if got := eval[string](t, ctx, paymentForm+`.querySelector('small.yuan').textContent`); got != want {
+			t.Errorf("the hint beside %s fen reads %q, want %s", typed, got, want)
+		}
+	}
+	fill(t, ctx, "payment", map[string]string{"amount_fen": "１２３４５"})
 	before := e.count()
 	submitPayment(t, ctx)
 	seq := waitWritten(t, ctx, 1)

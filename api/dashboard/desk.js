@@ -12,7 +12,7 @@ import { authHeaders, getToken, reauthorize, refusalText } from './api.js';
 import { headerText, offer } from './documents.js';
 import { $, bi, el, halfWidth } from './dom.js';
 import { formsFor } from './deskforms.js';
-import { fmtYuan } from './format.js';
+import { fmtYuanDigits } from './format.js';
 import { draftName, drop, keep, kept, restore } from './drafts.js';
 import { forget, forgetAnswer, keyFor, settled } from './keys.js';
 import { kz, S } from './state.js';
@@ -50,7 +50,7 @@ function input(f, path, form) {
   }
   ctl.dataset.kind = f.kind;
   const hint = f.money ? el('small', { class: 'yuan', 'aria-live': 'polite' }) : null;
-  if (hint) ctl.addEventListener('input', () => { const v = typed(ctl, f.kind); hint.textContent = /^\d+$/.test(v) ? '= ' + fmtYuan(Number(v)) + ' 元' : ''; });
+  if (hint) ctl.addEventListener('input', () => { const v = typed(ctl, f.kind); hint.textContent = /^\d+$/.test(v) ? '= ' + fmtYuanDigits(v) + ' 元' : ''; });
   const shown = f.kind === 'event' ? el('small', { class: 'event-shown', id: shownId, 'data-shown-for': path }) : null;
   const label = el('label', { for: id }, ...bi(f.zh, f.en), f.req ? el('span', { class: 'req', title: '必填 required' }, ' *') : null);
   return el('div', { class: 'field' + (f.kind === 'check' ? ' check' : '') + (f.kind === 'event' ? ' event' : '') }, label, ctl, shown, hint,

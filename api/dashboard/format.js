@@ -18,6 +18,13 @@ export function fmtYuan(fen) {
   return (neg ? '-' : '') + groupDigits(String(yuan)) + '.' + cents;
 }
 
+// fmtYuanDigits is fmtYuan of fen written as digits, exact however many (a Number holds whole
+// fen exactly up to 2^53 only): the desk's hint beside an amount as it is typed.
+export function fmtYuanDigits(digits) {
+  const d = digits.replace(/^0+(?=\d)/, '').padStart(3, '0');
+  return groupDigits(d.slice(0, -2)) + '.' + d.slice(-2);
+}
+
 // Fen to 万元 (10,000 yuan) with two decimals, rounded half away from zero, in integer
 // arithmetic: the page's one unit for money (the unit goes in the column's header); the
 // exports word flags with the same figures (api/labels.go wan).
