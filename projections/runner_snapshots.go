@@ -148,12 +148,15 @@ func (r *Runner) idleSnapshots(ctx context.Context) {
 	}
 }
 
+// ErrNoSnapshots is SaveSnapshot's answer when the runner keeps no snapshots.
+var ErrNoSnapshots = errors.New("snapshots are disabled")
+
 // SaveSnapshot writes the views' state now, unless the last snapshot stored or restored holds
 // it already. It encodes a read-only copy of the views (Current), holding up neither the
 // follower nor readers.
 func (r *Runner) SaveSnapshot(ctx context.Context) error {
 	if r.objects == nil {
-		return errors.New("snapshots are disabled")
+		return ErrNoSnapshots
 	}
 	r.snapMu.Lock()
 	defer r.snapMu.Unlock()

@@ -349,3 +349,16 @@ func TestCrashWhileWritingLosesNoAcknowledgedPaymentAndDuplicatesNone(t *testing
 		t.Errorf("no write was in flight at any of the %d kills: the test did not test a crash mid-write", rounds)
 	}
 }
+
+// TestServeWithoutSnapshotsStopsWithoutWarning: a ledger served with --no-snapshots keeps no
+// snapshot by the operator's choice, so its shutdown warns of none (it logged "snapshot at
+// shutdown: snapshots are disabled" on every stop).
+func TestServeWithoutSnapshotsStopsWithoutWarning(t *testing.T) {
+	_, bin := buildBinary(t)
+	s := startReplica(t, bin, nil, "--data", t.TempDir(), "--no-snapshots")
+	s.stop(t)
+	log := s.stderr.String()
+	if !strings.Contains(log, "msg=stopped") || strings.Contains(log, "snapshot at shutdown") {
+		t.Errorf("serve --no-snapshots, stopping, logged:\n%s", log)
+	}
+}

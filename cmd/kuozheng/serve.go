@@ -229,7 +229,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		runner.CatchUp(led.store.Applied())
 	}
 	defer func() {
-		if err := runner.SaveSnapshot(context.Background()); err != nil {
+		if err := runner.SaveSnapshot(context.Background()); err != nil && !errors.Is(err, projections.ErrNoSnapshots) {
 			log.Warn("snapshot at shutdown", "err", err)
 		}
 	}()
