@@ -2,6 +2,7 @@ package domain
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -394,12 +395,12 @@ func (s *book) reset() {
 // compacted. Reads of a compacted employer must be for dates after through and periods from
 // keepFrom on.
 func (e *Employer) Compact(through Date, keepFrom Period, fees []LateFeeRate) bool {
-	waivers := e.accruedBy(through, fees)
+	waived := e.waiverFees(fees)
 	receipts, ok := e.Account.Compact(through, keepFrom, fees, e.settledGroup)
 	if !ok {
 		return false
 	}
-	e.History.Waivers = waivers
+	e.keepWaiverFees(waived, through, fees)
 	for _, r := range receipts {
 		if _, stands := e.Account.payment(r); !stands {
 			delete(e.Receipts, r)
@@ -426,28 +427,62 @@ func (e *Employer) Compact(through Date, keepFrom Period, fees []LateFeeRate) bo
 	return true
 }
 
-// accruedBy returns the history's waivers with the late fee each late-fee waiver dated on or
-// before through, and after the account's last compaction, sets as accrued on its line by its
-// date as the account now folds it (a void or a payment recorded since it was decided moves it;
-// a line no longer held keeps what the decision saw): its review reads that fee (projections
-// employerFlags), and a compacted account no longer answers the date.
-func (e *Employer) accruedBy(through Date, fees []LateFeeRate) []WaiverGranted {
-	after := e.Account.CompactedThrough()
-	out, copied := e.History.Waivers, false
+// waiverFees are the late fees the lines of the history's late-fee waivers not yet kept
+// accrued by their dates as the account now folds them (a void or a payment recorded since a
+// waiver was decided moves them), by index in Waivers; a line the account does not hold keeps
+// what the decision saw.
+func (e *Employer) waiverFees(fees []LateFeeRate) map[int]Fen {
+	var out map[int]Fen
 	for i, w := range e.History.Waivers {
-		if w.Kind != WaiverLateFee || w.DecidedOn <= after || w.DecidedOn > through {
+		if _, kept := e.History.WaiverFees[i]; kept || w.Kind != WaiverLateFee || w.DecidedOn <= e.Account.CompactedThrough() {
 			continue
 		}
-		fee, ok := e.Account.AccruedBy(LineKey{w.Period, w.Insurance}, w.DecidedOn, fees)
-		if !ok {
-			continue
+		if fee, ok := e.Account.AccruedBy(LineKey{w.Period, w.Insurance}, w.DecidedOn, fees); ok {
+			if out == nil {
+				out = map[int]Fen{}
+			}
+			out[i] = fee
 		}
-		if !copied {
-			out, copied = slices.Clone(out), true // copies of the employer share the array
-		}
-		out[i].AccruedFeeFen = fee
 	}
 	return out
+}
+
+// keepWaiverFees keeps, of fees (waiverFees before a compaction through through), those of the
+// waivers whose date or line the compaction took: the compacted account no longer answers them.
+func (e *Employer) keepWaiverFees(fees map[int]Fen, through Date, rates []LateFeeRate) {
+	var kept map[int]Fen
+	for i, fee := range fees {
+		w := e.History.Waivers[i]
+		if w.DecidedOn > through {
+			if _, held := e.Account.AccruedBy(LineKey{w.Period, w.Insurance}, w.DecidedOn, rates); held {
+				continue
+			}
+		}
+		if kept == nil {
+			kept = maps.Clone(e.History.WaiverFees) // copies of the employer share the map
+			if kept == nil {
+				kept = map[int]Fen{}
+			}
+		}
+		kept[i] = fee
+	}
+	if kept != nil {
+		e.History.WaiverFees = kept
+	}
+}
+
+// FeeAccruedBy is the late fee the line of Waivers[i], a late-fee waiver, accrued by its date as
+// the employer's events now fold (a void or a payment recorded since moves it), and whether the
+// ledger holds it: the fee kept when a compaction took its date or its line, else the account's.
+func (e *Employer) FeeAccruedBy(i int, fees []LateFeeRate) (Fen, bool) {
+	if fee, ok := e.History.WaiverFees[i]; ok {
+		return fee, true
+	}
+	w := e.History.Waivers[i]
+	if w.DecidedOn <= e.Account.CompactedThrough() {
+		return 0, false
+	}
+	return e.Account.AccruedBy(LineKey{w.Period, w.Insurance}, w.DecidedOn, fees)
 }
 
 // compact drops the facts dated on or before cut that no later date reads: of each

@@ -44,6 +44,10 @@ type History struct {
 	Steps       []StepAt
 	Findings    []AuditFindingRecorded
 	Waivers     []WaiverGranted
+	// WaiverFees holds, by index in Waivers, the late fee a late-fee waiver's line accrued by its
+	// date as the account folded it when a compaction took that date or that line: a compacted
+	// account no longer answers them (FeeAccruedBy).
+	WaiverFees map[int]Fen
 	// Declarations holds each period's declaration in force, by period (see Declaration).
 	Declarations []Declared
 	Assessed     map[Period]Date
@@ -164,6 +168,7 @@ func (h *History) clone() History {
 	c.Steps = slices.Clip(h.Steps)
 	c.Findings = slices.Clip(h.Findings)
 	c.Waivers = slices.Clip(h.Waivers)
+	c.WaiverFees = maps.Clone(h.WaiverFees)
 	c.Declarations = slices.Clip(h.Declarations)
 	c.Changes = slices.Clip(h.Changes) // Entered is never changed in place: copies share it
 	c.Assessed = maps.Clone(h.Assessed)

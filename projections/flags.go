@@ -146,8 +146,8 @@ func employerFlags(id string, e *domain.Employer, profile *domain.Profile, ref *
 		// no longer held (its events voided before voids that left a waiver less to waive were
 		// refused) keeps what the decision saw.
 		accrued := w.AccruedFeeFen
-		if q.follows(rulesAccruedAsNow) && w.DecidedOn > e.Account.CompactedThrough() {
-			if fee, ok := e.Account.AccruedBy(domain.LineKey{Period: w.Period, Insurance: w.Insurance}, w.DecidedOn, ref.LateFees); ok {
+		if q.follows(rulesAccruedAsNow) {
+			if fee, ok := e.FeeAccruedBy(i, ref.LateFees); ok {
 				accrued = fee
 			}
 		}
