@@ -216,10 +216,14 @@ func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
 		return nil, Conflict("event_id", "the refund with receipt %s of %s paid out money that event %s brought in: void the refund first", ref.receipt, ref.date, t.ID)
 	}
 	if _, ok := t.Body.(WaiverGranted); !ok {
-		// Folded whole like the trial: e's account may be compacted, its waivers out of sight.
-		now := &Employer{ID: e.ID, SkipHistory: true}
-		now.Fold(ctx.Events)
-		if w, ok := waivedAway(&now.Account, &trial.Account, ctx.Ref.LateFees); ok {
+		// A compacted account keeps its waivers out of sight: it is folded whole, as the trial.
+		now := &e.Account
+		if now.CompactedThrough() != 0 {
+			whole := &Employer{ID: e.ID, SkipHistory: true}
+			whole.Fold(ctx.Events)
+			now = &whole.Account
+		}
+		if w, ok := waivedAway(now, &trial.Account, ctx.Ref.LateFees); ok {
 			return nil, Conflict("event_id", "the waiver of %d fen dated %s (sequence %d) waives what event %s set or left owed, and would find %d fen less to waive without it: void the waiver first",
 				w.waiver.amount, w.waiver.date, w.waiver.seq, t.ID, w.short)
 		}
@@ -573,7 +577,8 @@ func refundedAway(before, after *Account, fees []LateFeeRate) (entry, bool) {
 }
 
 // waivedAway returns a waiver that after, an account with a waiver added, leaves less to waive
-// than before did: a waiver dated before one already recorded takes from what that one waived.
+// than before did, and how much less: a waiver dated before one already recorded takes from what
+// that one waived.
 func waivedAway(before, after *Account, fees []LateFeeRate) (waiverShort, bool) {
 	last, _ := after.refundsAfter(0)
 	now := after.bookThrough(last, fees).unwaived
@@ -583,7 +588,10 @@ func waivedAway(before, after *Account, fees []LateFeeRate) (waiverShort, bool) 
 	was := before.bookThrough(last, fees).unwaived
 	for _, w := range now {
 		i := slices.IndexFunc(was, func(v waiverShort) bool { return v.waiver.seq == w.waiver.seq })
-		if i < 0 || w.short > was[i].short {
+		if i >= 0 {
+			w.short -= was[i].short // short already (a waiver recorded before this rule): the part added
+		}
+		if w.short > 0 {
 			return w, true
 		}
 	}

@@ -829,3 +829,28 @@ func TestAWaiverRefusedForAnotherLinesWaiverNamesThatLine(t *testing.T) {
 		t.Errorf("the refusal %q does not name May's line, 240 fen short", detail)
 	}
 }
+
+// TestAWaiverRefusalCountsOnlyWhatItWouldTake: a ledger recorded before waivers were checked
+// against later-dated ones may hold a waiver short already; a new waiver is refused for what it
+// would take from it more, and says that much, not the shortfall the ledger held before.
+func TestAWaiverRefusalCountsOnlyWhatItWouldTake(t *testing.T) {
+	b := newPayerBook(t)
+	b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+	fee := func(on, amount string) *GrantWaiver {
+		return &GrantWaiver{DecidedOn: on, Kind: WaiverLateFee, AuthorityDoc: "D-" + on, Reason: "困难企业",
+			Insurance: "unemployment", Period: "2006-04", AmountFen: Number(amount)}
+	}
+	// Recorded as an older build took them: 300 fen on 05-20, then 180 dated 05-18 (180 short).
+	for _, w := range []struct {
+		on     string
+		amount Fen
+	}{{"2006-05-20", 300}, {"2006-05-18", 180}} {
+		b.append("auditor:li", MustDate(w.on), []Payload{WaiverGranted{DecidedOn: MustDate(w.on), Kind: WaiverLateFee, AuthorityDoc: "D-" + w.on,
+			Reason: "困难企业", Insurance: Unemployment, Period: MustPeriod("2006-04"), AmountFen: w.amount, AccruedFeeFen: w.amount}})
+	}
+	// 60 fen dated 05-19 fits its date (240 accrued, 180 waived) and leaves the 05-20 waiver 60 less.
+	detail := b.refused("auditor:li", fee("2006-05-19", "60"), KindConflict, "amount_fen")
+	if !strings.Contains(detail, "find 60 fen less") {
+		t.Errorf("the refusal %q does not say the 05-20 waiver would find 60 fen less", detail)
+	}
+}
