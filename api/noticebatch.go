@@ -155,6 +155,11 @@ func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, r
 		if len(then) == 0 || n.CountyName != d.notice.CountyName || !overdueSince(n, batch.Date(), *batch.OverdueDays) {
 			return false, nil
 		}
+		was := &domain.Employer{ID: d.id, SkipHistory: true}
+		was.Fold(then)
+		if was.CheckNoticeCase(batch.Date(), batch.DeadlineDate()) != nil {
+			return false, nil // left out by the first try: a step since voided does not bring it in
+		}
 	}
 	// One the font cannot print whole is left out before it takes a number (and listed).
 	n := d.notice

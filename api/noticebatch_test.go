@@ -329,12 +329,21 @@ func TestABatchLeavesOutAPayerWhoseLaterStepsItsNoticeWouldBreak(t *testing.T) {
 		ids = append(ids, id)
 	}
 	e.mustWrite(t, empPath(ids[1], "enforcement"), tokAuditor, `{"step":"notice","on":"2006-04-20","doc_no":"N-1","deadline":"2006-05-01"}`)
-	seq := e.mustWrite(t, empPath(ids[1], "enforcement"), tokAuditor, `{"step":"inspection","on":"2006-05-25","doc_no":"I-1"}`).num("seq")
+	inspection := e.mustWrite(t, empPath(ids[1], "enforcement"), tokAuditor, `{"step":"inspection","on":"2006-05-25","doc_no":"I-1"}`)
 	wantError(t, e.post(t, empPath(ids[1], "notices"), tokAuditor, `{"issued_on":"2006-05-20","deadline":"2006-06-05"}`), 409, "conflict", "deadline")
 
-	r := e.raw(t, http.MethodPost, fmt.Sprintf("/v1/counties/360702/notices?min_seq=%d", seq), tokAuditor, `{"issued_on":"2006-05-20","deadline":"2006-06-05","overdue_days":30}`)
+	const body = `{"issued_on":"2006-05-20","deadline":"2006-06-05","overdue_days":30}`
+	key := http.Header{"Idempotency-Key": {"batch-ladder"}}
+	r := e.rawWith(t, http.MethodPost, fmt.Sprintf("/v1/counties/360702/notices?min_seq=%d", inspection.num("seq")), tokAuditor, body, key)
 	if r.status != http.StatusOK {
 		t.Fatalf("the batch: %d %s", r.status, r.body)
+	}
+	// The inspection voided since, a retry issues what the first try would have: no more.
+	seq := e.mustWrite(t, empPath(ids[1], "voids"), tokAdmin, fmt.Sprintf(`{"event_id":%q,"voided_on":"2006-06-01","reason":"录错"}`,
+		inspection.JSON["event_ids"].([]any)[0])).num("seq")
+	again := e.rawWith(t, http.MethodPost, fmt.Sprintf("/v1/counties/360702/notices?min_seq=%d", seq), tokAuditor, body, key)
+	if again.status != http.StatusOK || !bytes.Equal(again.body, r.body) {
+		t.Errorf("the retry after the inspection was voided: %d, %d bytes, want the first try's %d bytes", again.status, len(again.body), len(r.body))
 	}
 	names, files := unzip(t, r.body)
 	rows, err := csv.NewReader(bytes.NewReader(files["manifest.csv"])).ReadAll()
