@@ -97,10 +97,9 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 			item(WorkFoundNotRegistered, deadline, WorkFacts{FoundOn: e.EnteredOn},
 				"found by the survey on %s and not registered within %d days (by %s)", e.EnteredOn, registrationDays, deadline)
 		}
-		_, declared := e.History.Declaration(due)
-		_, assessed := e.History.Assessed[due]
+		// Declared or assessed by asOf: one dated later leaves the period without a line then.
 		switch {
-		case declared || assessed || !owes(e, due):
+		case e.Account.BaseSetBy(due, asOf) || !owes(e, due):
 		case dueBefore(e, due, asOf, l.Ref.LateFees):
 			item(WorkAssessmentCandidate, dueOn, WorkFacts{Period: due, Basis: true},
 				"no declaration or assessment for %s, due %s: assess at 110%% of the previous period", due, dueOn)
