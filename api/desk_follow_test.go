@@ -46,9 +46,13 @@ func TestDeskListsFollowWrites(t *testing.T) {
 	poll(t, ctx, 15*time.Second, rowJS+` === '180000'`)
 	poll(t, ctx, 15*time.Second, fmt.Sprintf(`window.kz.worklist.loads > %d`, loads))
 
-	// Another's payment while the results are shown.
+	// Another's payment while the results are shown: the row moves, its link keeps the focus.
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector('#employer-results tr[data-employer="%s"] a').focus()`, id)))
 	e.mustWrite(t, empPath(id, "payments"), tokAdmin, `{"paid_on":"2006-12-20","amount_fen":80000,"receipt_no":"R-2"}`)
 	poll(t, ctx, 15*time.Second, rowJS+` === '100000'`)
+	if got := eval[string](t, ctx, `(document.activeElement.closest('tr') || {dataset: {}}).dataset.employer || document.activeElement.tagName`); got != id {
+		t.Errorf("after the list was read again the focus is on %s, want the link of %s", got, id)
+	}
 
 	run(t, ctx, chromedp.Navigate(e.srv.URL+"/#/employer/"+gone))
 	poll(t, ctx, 15*time.Second, `(document.querySelector('#employer-facts [data-field="deregistered_on"]') || {dataset: {}}).dataset.value === '2006-11-20'`)

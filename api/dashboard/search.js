@@ -46,34 +46,59 @@ function params(q) {
 let left = null;
 
 // The list shown follows the ledger's views, as the worklist does: a views event while it is
-// shown reads it again, as many rows as it shows; one while an employer opened from it is shown
-// (the clerk's own payment there) is read on coming back (showResults).
+// shown reads it again, as many rows as it shows, one read at a time (events that come during
+// one are read once after it); one while an employer opened from it is shown (the clerk's own
+// payment there) is read on coming back (showResults).
 let behind = 0; // the latest views sequence the list has not been read at
 let reads = 0; // the latest read asked for: an older answer arriving later is dropped
+let rereading = false; // a reread is under way
+let again = 0; // a sequence to read once it is done
 
 function listShown() {
   return !$('#view-employer').hidden && !$('#employer-finder').hidden && !$('#employer-results').hidden && S.searchParams;
 }
 
-document.addEventListener('kz-views', ev => {
-  if (listShown()) rereadResults(ev.detail.seq).catch(() => { behind = Math.max(behind, ev.detail.seq); });
-  else behind = Math.max(behind, ev.detail.seq);
-});
+function followViews(seq) {
+  if (!listShown()) { behind = Math.max(behind, seq); return; }
+  if (rereading) { again = Math.max(again, seq); return; }
+  rereading = true;
+  rereadResults(seq).catch(() => { behind = Math.max(behind, seq); }).finally(() => {
+    rereading = false;
+    if (again) { const next = again; again = 0; followViews(next); }
+  });
+}
 
-// rereadResults reads the list shown again, reflecting at least seq, keeping its rows' count.
+document.addEventListener('kz-views', ev => followViews(ev.detail.seq));
+
+// rereadResults reads the list shown again, reflecting at least seq, keeping its rows' count and
+// the focus on the row that had it.
 async function rereadResults(seq) {
   const mine = ++reads;
   const body = $('#employer-results tbody');
+  const n = body.rows.length;
   const p = new URLSearchParams(S.searchParams);
-  p.set('limit', String(Math.min(Math.max(body.rows.length, 1), 1000)));
+  p.set('limit', String(Math.min(Math.max(n, 1), 1000)));
   p.set('min_seq', String(seq));
   const r = await api('/v1/employers?' + p);
   if (mine !== reads || !listShown()) return;
+  if (body.rows.length !== n) { again = Math.max(again, seq); return; } // a page added meanwhile: read again
+  const had = document.activeElement && document.activeElement.closest ? document.activeElement.closest('#employer-results tr[data-employer]') : null;
   body.replaceChildren(...(r.data.employers || []).map(row));
+  if (had) {
+    const a = body.querySelector('tr[data-employer="' + CSS.escape(had.dataset.employer) + '"] a');
+    if (a) a.focus({ preventScroll: true });
+  }
   S.nextCursor = r.data.next_cursor || '';
   $('#employer-more').hidden = !S.nextCursor;
+  showCount(r.data.total, body.rows.length);
   if (seq >= behind) behind = 0;
   kz.searchRereads = (kz.searchRereads || 0) + 1;
+}
+
+// showCount says how many employers the search found and how many are shown.
+function showCount(total, shown) {
+  $('#employer-results-note').textContent = '共 ' + fmtInt(total) + ' 个单位 ' + fmtInt(total) + ' employers' + (total > shown ? '，已显示 ' + shown + ' 个 showing ' + shown : '');
+  $('#employer-results').dataset.total = String(total);
 }
 
 // leaveResults hides the search list (and the registration form) for an employer, noting where
@@ -108,7 +133,10 @@ export async function showResults(q) {
   const y = back ? left.y : 0;
   left = null;
   if (!back) return searchEmployers(q);
-  if (behind) await rereadResults(behind);
+  if (behind) {
+    try { await rereadResults(behind); } catch (e) { /* the list as left, read again at the next views event */ }
+    if (!listShown()) return; // the clerk went on meanwhile
+  }
   window.scrollTo(0, y);
   const a = document.querySelector('#employer-results tr[data-employer="' + CSS.escape(from) + '"] a');
   if (a) a.focus({ preventScroll: true });
@@ -160,9 +188,7 @@ export async function searchEmployers(q, cursor) {
   $('#employer-results').hidden = false;
   $('#employer-more').hidden = !S.nextCursor;
   $('#search-export').hidden = false;
-  const shown = body.rows.length;
-  $('#employer-results-note').textContent = '共 ' + fmtInt(d.total) + ' 个单位 ' + fmtInt(d.total) + ' employers' + (d.total > shown ? '，已显示 ' + shown + ' 个 showing ' + shown : '');
-  $('#employer-results').dataset.total = String(d.total);
+  showCount(d.total, body.rows.length);
   kz.searches = (kz.searches || 0) + 1;
   drawRegister();
 }
