@@ -185,7 +185,7 @@ func (a *Account) baseSetOn(p Period) (Date, uint64, bool) {
 }
 
 // BaseSetBy reports whether a declaration or assessment of period p dated on or before d is
-// among the entries (a compacted account's settled periods are not).
+// among the entries (a compaction folds away those dated through its boundary).
 func (a *Account) BaseSetBy(p Period, d Date) bool {
 	return slices.ContainsFunc(a.entries, func(en entry) bool { return en.kind == entrySetBase && en.period == p && en.date <= d })
 }

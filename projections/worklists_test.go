@@ -295,6 +295,9 @@ func TestAYearsClosingChangesNoFlagOrWorkItemOfALaterDate(t *testing.T) {
 			"2007-06-30", "", WorkFindingPastDeadline},
 		// Decided when 14,000 fen had accrued, the waiver is reviewed against the 8,400 the
 		// payment recorded after it leaves accrued by its date: the closing keeps that fee.
+		{"a period declared before the closing is no work after it",
+			[]domain.Payload{reg, pension(10, "2006-03-10"), declared("2006-10", "2006-11-10"), declared("2006-11", "2006-12-05")}, nil,
+			"2007-01-05", "", WorkAssessmentCandidate},
 		{"a late-fee waiver is reviewed against the fee its line accrued as folded, compacted too",
 			[]domain.Payload{reg, pension(10, "2006-03-10"), declared("2006-05", "2006-06-01"),
 				domain.WaiverGranted{DecidedOn: d("2006-07-10"), Kind: domain.WaiverLateFee, AuthorityDoc: "D", Reason: "r", Insurance: domain.Pension,
