@@ -131,11 +131,13 @@ export async function showResults(q) {
   if (q === null) q = $('#employer-q').value; else $('#employer-q').value = q;
   const back = from && left && left.params === String(params(q));
   const y = back ? left.y : 0;
+  const list = back ? left.params : '';
   left = null;
   if (!back) return searchEmployers(q);
   if (behind) {
     try { await rereadResults(behind); } catch (e) { /* the list as left, read again at the next views event */ }
-    if (!listShown()) return; // the clerk went on meanwhile
+    if (again) { const next = again; again = 0; followViews(next); }
+    if (!listShown() || String(S.searchParams) !== list) return; // the clerk went on meanwhile
   }
   window.scrollTo(0, y);
   const a = document.querySelector('#employer-results tr[data-employer="' + CSS.escape(from) + '"] a');
