@@ -461,8 +461,6 @@ func (s *book) refund(e *entry) {
 	s.shorts = append(s.shorts, found)
 }
 
-// refundShort is a refund that found too little credit at its date, how much too little, and
-// how much of that it found neither in principal nor in late fee paid to take back.
 // waived notes that waiver e took x of its amount.
 func (s *book) waived(e *entry, x Fen) {
 	if x < e.amount {
@@ -476,6 +474,8 @@ type waiverShort struct {
 	short  Fen
 }
 
+// refundShort is a refund that found too little credit at its date, how much too little, and
+// how much of that it found neither in principal nor in late fee paid to take back.
 type refundShort struct {
 	refund  *entry
 	short   Fen

@@ -71,8 +71,8 @@ func active(e *Employer) error {
 // reinstatement (DOMAIN.md), or with its own when it is reinstated on a 1st. The months owed
 // before a deregistration are owed still: a payer deregistered on the 10th is declared, assessed
 // or found by an audit for the month before and its own after it. A period with a line standing
-// (declared before a deregistration dated back) may still be declared again: a correction, to
-// headcount 0 too.
+// (declared or assessed before a deregistration dated back) may still be declared again: a
+// correction, to headcount 0 too.
 func owesDuesOf(e *Employer, p Period, standing bool) error {
 	if standing {
 		return nil

@@ -576,9 +576,9 @@ func refundedAway(before, after *Account, fees []LateFeeRate) (entry, bool) {
 	return entry{}, false
 }
 
-// waivedAway returns a waiver that after, an account with a waiver added, leaves less to waive
-// than before did, and how much less: a waiver dated before one already recorded takes from what
-// that one waived.
+// waivedAway returns a waiver that after, the account with a waiver added or an event voided,
+// leaves less to waive than before did, and how much less: a waiver dated before one already
+// recorded takes from what that one waived; a void takes the dues or fee it waived.
 func waivedAway(before, after *Account, fees []LateFeeRate) (waiverShort, bool) {
 	last, _ := after.refundsAfter(0)
 	now := after.bookThrough(last, fees).unwaived
