@@ -184,12 +184,6 @@ func (a *Account) baseSetOn(p Period) (Date, uint64, bool) {
 	return 0, 0, false
 }
 
-// BaseSetBy reports whether a declaration or assessment of period p dated on or before d is
-// among the entries (a compaction folds away those dated through its boundary).
-func (a *Account) BaseSetBy(p Period, d Date) bool {
-	return slices.ContainsFunc(a.entries, func(en entry) bool { return en.kind == entrySetBase && en.period == p && en.date <= d })
-}
-
 // standingBase is the declaration or assessment of period p that stands: the latest by date,
 // the last recorded among equal dates (nil: none).
 func (a *Account) standingBase(p Period) *entry {

@@ -516,6 +516,11 @@ func (h *History) compact(cut, through Date, keepFrom Period) {
 			delete(h.Assessed, p)
 		}
 	}
+	for p := range h.SetSince {
+		if p < keepFrom {
+			delete(h.SetSince, p)
+		}
+	}
 }
 
 // keepLatest keeps, of the facts dated on or before through, the latest of each key (the last

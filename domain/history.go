@@ -51,6 +51,9 @@ type History struct {
 	// Declarations holds each period's declaration in force, by period (see Declaration).
 	Declarations []Declared
 	Assessed     map[Period]Date
+	// SetSince holds, by period, the earliest date of its declarations and assessments: a
+	// period is declared or assessed as of any date from it on, whatever replaced it since.
+	SetSince map[Period]Date
 	// Inactive holds the deregistrations a reinstatement ended: the employer was no payer from
 	// From until the day before Until.
 	Inactive []DateSpan
@@ -151,12 +154,30 @@ func (h *History) record(body Payload) {
 		h.Waivers = append(h.Waivers, p)
 	case DeclarationFiled:
 		h.declare(p)
+		h.setOn(p.Period, p.DeclaredOn)
 	case AssessmentMade:
 		if h.Assessed == nil {
 			h.Assessed = map[Period]Date{}
 		}
 		h.Assessed[p.Period] = p.AssessedOn
+		h.setOn(p.Period, p.AssessedOn)
 	}
+}
+
+// setOn notes that period p was declared or assessed on d (SetSince).
+func (h *History) setOn(p Period, d Date) {
+	if on, ok := h.SetSince[p]; !ok || d < on {
+		if h.SetSince == nil {
+			h.SetSince = map[Period]Date{}
+		}
+		h.SetSince[p] = d
+	}
+}
+
+// SetBy reports whether period p was declared or assessed on or before d.
+func (h *History) SetBy(p Period, d Date) bool {
+	on, ok := h.SetSince[p]
+	return ok && on <= d
 }
 
 func (h *History) clone() History {
@@ -172,6 +193,7 @@ func (h *History) clone() History {
 	c.Declarations = slices.Clip(h.Declarations)
 	c.Changes = slices.Clip(h.Changes) // Entered is never changed in place: copies share it
 	c.Assessed = maps.Clone(h.Assessed)
+	c.SetSince = maps.Clone(h.SetSince)
 	return c
 }
 

@@ -98,7 +98,8 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 				"found by the survey on %s and not registered within %d days (by %s)", e.EnteredOn, registrationDays, deadline)
 		}
 		switch {
-		case setBy(e, due, asOf) || !owes(e, due):
+		// Declared or assessed by asOf: one dated later leaves the period without a line then.
+		case e.History.SetBy(due, asOf) || !owes(e, due):
 		case dueBefore(e, due, asOf, l.Ref.LateFees):
 			item(WorkAssessmentCandidate, dueOn, WorkFacts{Period: due, Basis: true},
 				"no declaration or assessment for %s, due %s: assess at 110%% of the previous period", due, dueOn)
@@ -121,22 +122,6 @@ func owes(e *domain.Employer, p domain.Period) bool {
 		return false
 	}
 	return e.ActiveOn(first) || e.EnteredOn > first
-}
-
-// setBy reports whether e's period p was declared or assessed on or before asOf: one dated later
-// leaves it without a line then. The account's entries tell, but a year's closing folds away
-// those dated through it, and the history keeps the declaration in force and the latest
-// assessment of the periods the closing keeps whole (one dated after asOf that replaced one
-// compacted away is not seen).
-func setBy(e *domain.Employer, p domain.Period, asOf domain.Date) bool {
-	if e.Account.BaseSetBy(p, asOf) {
-		return true
-	}
-	if d, ok := e.History.Declaration(p); ok && d.On <= asOf {
-		return true
-	}
-	on, ok := e.History.Assessed[p]
-	return ok && on <= asOf
 }
 
 // dueBefore reports whether e has a due for the period before p, as of asOf: what an
