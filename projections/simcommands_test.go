@@ -127,7 +127,7 @@ func (s *simulation) declare(p *simPayer) {
 	}
 	// A month begun before the deregistration is owed still; one begun after it is not, unless a
 	// line of it stands (declared before a deregistration dated back).
-	if p.gone(period) && !slices.ContainsFunc(p.events, func(e *mEvent) bool { return e.kind == mSet && e.period == period }) {
+	if p.gone(period) && !setIn(p.events, period) {
 		s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{kind: domain.KindConflict, what: "declaration_deregistered"}, nil)
 		return
 	}
@@ -271,7 +271,7 @@ func (s *simulation) assess(p *simPayer) {
 		// It would replace nothing, add to an opening balance, or drop a due.
 		exp = expect{kind: domain.KindConflict, what: "assessment"}
 	}
-	if p.gone(period) && !slices.ContainsFunc(p.events, func(e *mEvent) bool { return e.kind == mSet && e.period == period }) {
+	if p.gone(period) && !setIn(p.events, period) {
 		exp = expect{kind: domain.KindConflict, what: "assessment_deregistered"}
 	}
 	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(res eventstore.Result) { s.record(p, res, e) })
@@ -296,6 +296,11 @@ func dropsDue(events []*mEvent, period domain.Period, ranks []int) bool {
 		}
 	}
 	return st != nil && slices.ContainsFunc(st.amounts, func(a mAmount) bool { return a.amount > 0 && !slices.Contains(ranks, a.key.ins) })
+}
+
+// setIn reports whether a declaration or assessment of period is among events.
+func setIn(events []*mEvent, period domain.Period) bool {
+	return slices.ContainsFunc(events, func(e *mEvent) bool { return e.kind == mSet && e.period == period })
 }
 
 // setAfter reports whether a declaration or assessment of period dated after d stands among
@@ -328,7 +333,7 @@ func (s *simulation) audit(p *simPayer) {
 		e.amounts = []mAmount{{mKey{period, insRank(ins)}, due}} // a finding of no due makes no line
 	}
 	exp := expect{what: "audit"}
-	if p.gone(period) && !p.declared[period] && !slices.ContainsFunc(p.events, func(e *mEvent) bool { return e.kind == mSet && e.period == period }) {
+	if p.gone(period) && !p.declared[period] && !setIn(p.events, period) {
 		exp = expect{kind: domain.KindConflict, what: "audit_deregistered"} // dues found of a month not owed
 	}
 	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(res eventstore.Result) { s.record(p, res, e) })
@@ -348,7 +353,7 @@ func (s *simulation) opening(p *simPayer) {
 	cmd := &domain.RecordOpeningBalance{AsOf: d.String(), Lines: []domain.OpeningInput{{Period: period.String(), Insurance: ins, OutstandingFen: fen(amount)}}}
 	e := &mEvent{kind: mOpening, date: d, amounts: []mAmount{{mKey{period, insRank(ins)}, amount}}}
 	exp := expect{what: "opening"}
-	if period.FirstDay() >= p.entered || slices.ContainsFunc(p.events, func(e *mEvent) bool { return e.kind == mSet && e.period == period }) {
+	if period.FirstDay() >= p.entered || setIn(p.events, period) {
 		exp.kind = domain.KindConflict // a period the ledger holds is not carried over
 	}
 	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(res eventstore.Result) { s.record(p, res, e) })

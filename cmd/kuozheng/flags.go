@@ -347,6 +347,18 @@ func parseDateFlag(name, v string) (domain.Date, error) {
 	return d, nil
 }
 
+// ledgerDateFlag is parseDateFlag of a date the ledger must hold (domain.CheckWithinLedger).
+func ledgerDateFlag(name, v string) (domain.Date, error) {
+	d, err := parseDateFlag(name, v)
+	if err != nil || d == 0 {
+		return d, err
+	}
+	if err := domain.CheckWithinLedger(name, d); err != nil {
+		return 0, usageError{"--" + err.Error()}
+	}
+	return d, nil
+}
+
 func todayInShanghai() domain.Date { return domain.DateInChina(time.Now()) }
 
 // newLogger is the log of a command without log flags: text, at the default level.

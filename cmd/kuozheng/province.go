@@ -186,14 +186,9 @@ func provinceCmd(args []string, stdout, stderr io.Writer) error {
 	if slices.Contains(takes.flags, "cities") && len(codes) == 0 {
 		return usageError{fmt.Sprintf("province %s: --cities is required", sub)}
 	}
-	d, err := parseDateFlag("as-of", *asOf)
+	d, err := ledgerDateFlag("as-of", *asOf)
 	if err != nil {
 		return err
-	}
-	if d != 0 {
-		if err := domain.CheckWithinLedger("as-of", d); err != nil {
-			return usageError{"--" + err.Error()}
-		}
 	}
 	if first, last := domain.EarliestDate.Year(), domain.LatestDate.Year(); sub == "freeze" && (*year < first || *year > last) {
 		if *year == 0 {

@@ -55,15 +55,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if len(pos) > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", pos)}
 	}
-	fixedToday, err := parseDateFlag("today", *today)
+	// Outside the ledger's dates every write would be refused, or reads fail.
+	fixedToday, err := ledgerDateFlag("today", *today)
 	if err != nil {
 		return err
-	}
-	if fixedToday != 0 {
-		// Every write would be refused as dated before the ledger's first day, or reads fail.
-		if err := domain.CheckWithinLedger("today", fixedToday); err != nil {
-			return usageError{"--" + err.Error()}
-		}
 	}
 	if err := checkTransport(*listen, *tokens != "", tf); err != nil {
 		return err
