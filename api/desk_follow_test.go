@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 // arrears, opens it, records a payment through the desk and goes back to the results: the row
 // shows the arrears as GET /v1/employers now gives them, and the worklist, left while the payer
 // was open, is read again; a write by another while the results are shown moves the row too. A
-// deregistered payer's page says since when it is.
+// deregistered payer's search row and page say since when it is.
 func TestDeskListsFollowWrites(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("the desk test needs a real browser at %s: %v", chromiumPath, err)
@@ -54,6 +55,12 @@ func TestDeskListsFollowWrites(t *testing.T) {
 		t.Errorf("after the list was read again the focus is on %s, want the link of %s", got, id)
 	}
 
+	// The search row of a deregistered payer says so, with the date GET /v1/employers gives.
+	if r := e.get(t, "/v1/employers?q="+orgCode(8702), tokClerkA); !strings.Contains(string(r.Raw), `"deregistered_on":"2006-11-20"`) {
+		t.Errorf("the search row of a deregistered payer: %s, want deregistered_on 2006-11-20", r)
+	}
+	run(t, ctx, chromedp.Navigate(e.srv.URL+"/#/employer?q="+orgCode(8702)))
+	poll(t, ctx, 15*time.Second, fmt.Sprintf(`(document.querySelector('#employer-results tr[data-employer="%s"] td:nth-child(5)') || {}).textContent === '注销 deregistered 2006-11-20'`, gone))
 	run(t, ctx, chromedp.Navigate(e.srv.URL+"/#/employer/"+gone))
 	poll(t, ctx, 15*time.Second, `(document.querySelector('#employer-facts [data-field="deregistered_on"]') || {dataset: {}}).dataset.value === '2006-11-20'`)
 }

@@ -24,6 +24,7 @@ type EmployerSummary struct {
 	CertificateNo    string              `json:"certificate_no,omitempty"`
 	InIndustrialPark bool                `json:"in_industrial_park"`
 	Registered       bool                `json:"registered"`
+	DeregisteredOn   domain.Date         `json:"deregistered_on,omitempty"`
 	ArrearsFen       domain.Fen          `json:"arrears_fen"`
 	EnforcementStage string              `json:"enforcement_stage"`
 	Version          uint64              `json:"version"`
@@ -204,7 +205,7 @@ func (s search) run(l *projections.Ledger, p Principal, today domain.Date, flagg
 		}
 		res.rows = append(res.rows, EmployerSummary{EmployerID: id, Name: e.Name, County: ref.CountyCodeOn(e.CountyOn(today), today), Kind: e.Kind,
 			OrgCode: e.OrgCode, CreditCode: e.CreditCode, CertificateNo: e.CertificateNo, InIndustrialPark: e.InIndustrialPark,
-			Registered: e.Registered, ArrearsFen: st.Totals.ArrearsFen(), EnforcementStage: stage, Version: e.Version})
+			Registered: e.Registered, DeregisteredOn: deregisteredOn(e), ArrearsFen: st.Totals.ArrearsFen(), EnforcementStage: stage, Version: e.Version})
 		if !all && len(res.rows) == s.limit {
 			res.next = encodeCursor(id)
 		}

@@ -148,7 +148,7 @@ function row(e) {
   return el('tr', { 'data-employer': e.employer_id },
     el('td', null, el('a', { href: '#/employer/' + e.employer_id }, e.name)), el('td', null, countyName(e.county)),
     el('td', null, KINDS[e.kind] || e.kind), el('td', { class: 'mono' }, e.org_code || e.credit_code || '—'),
-    el('td', null, e.registered ? '是 yes' : '否 no'), el('td', { class: 'num', 'data-value': e.arrears_fen }, fmtYuan(e.arrears_fen)),
+    el('td', null, e.deregistered_on ? '注销 deregistered ' + e.deregistered_on : e.registered ? '是 yes' : '否 no'), el('td', { class: 'num', 'data-value': e.arrears_fen }, fmtYuan(e.arrears_fen)),
     el('td', null, STAGES[e.enforcement_stage] || e.enforcement_stage));
 }
 
