@@ -14,7 +14,8 @@ import (
 // arrears, opens it, records a payment through the desk and goes back to the results: the row
 // shows the arrears as GET /v1/employers now gives them, and the worklist, left while the payer
 // was open, is read again; a write by another while the results are shown moves the row too. A
-// deregistered payer's search row and page say since when it is.
+// deregistered payer's search row and page say since when it is; the page's skip button takes the
+// focus past its history to the desk.
 func TestDeskListsFollowWrites(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("the desk test needs a real browser at %s: %v", chromiumPath, err)
@@ -63,4 +64,11 @@ func TestDeskListsFollowWrites(t *testing.T) {
 	poll(t, ctx, 15*time.Second, fmt.Sprintf(`(document.querySelector('#employer-results tr[data-employer="%s"] td:nth-child(5)') || {}).textContent === '注销 deregistered 2006-11-20'`, gone))
 	run(t, ctx, chromedp.Navigate(e.srv.URL+"/#/employer/"+gone))
 	poll(t, ctx, 15*time.Second, `(document.querySelector('#employer-facts [data-field="deregistered_on"]') || {dataset: {}}).dataset.value === '2006-11-20'`)
+
+	// A keyboard user skips the page's links to the desk.
+	poll(t, ctx, 15*time.Second, `!document.getElementById('employer-skip').hidden && !document.getElementById('desk-employer').hidden`)
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('employer-skip').click()`))
+	if !eval[bool](t, ctx, `document.getElementById('desk-employer').contains(document.activeElement)`) {
+		t.Errorf("skip to the desk left the focus on %s", eval[string](t, ctx, `document.activeElement.outerHTML.slice(0, 120)`))
+	}
 }

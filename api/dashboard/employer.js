@@ -316,6 +316,7 @@ async function load(minSeq) {
       desk.dataset.employer = id;
       deskOf = drawDesk(desk, 'employer', id, w => load(w.seq), () => load());
     }
+    $('#employer-skip').hidden = desk.hidden;
     return;
   }
   const errs = [er, hr].filter(r => r.status === 'rejected').map(r => r.reason);
@@ -332,6 +333,7 @@ async function load(minSeq) {
   V.rendered = false;
   $('#desk-employer').hidden = true;
   $('#desk-employer').dataset.employer = '';
+  $('#employer-skip').hidden = true;
   deskOf = null;
   for (const sel of ['#employer-facts', '#employer-totals', '#employer-lines tbody', '#history tbody']) $(sel).replaceChildren();
   // A payer this page just transferred out of the clerk's counties is refused as any other: say where it went.
@@ -421,6 +423,11 @@ export function wireEmployer() {
     if (location.hash === target) load(0); else location.hash = target;
   });
   $('#employer-change').addEventListener('click', () => deskOf && deskOf.open('change', { onCancel: () => $('#employer-change').focus() }));
+  // The history may hold a hundred rows of links before the desk: a keyboard user skips them.
+  $('#employer-skip').addEventListener('click', () => {
+    const f = $('#desk-employer').querySelector('button, input, select');
+    if (f) f.focus();
+  });
   $('#cut-reset').addEventListener('click', () => {
     const target = hashOf(V.id, {});
     if (location.hash === target) load(0); else location.hash = target;
