@@ -428,35 +428,19 @@ func (e *Employer) Compact(through Date, keepFrom Period, fees []LateFeeRate) bo
 }
 
 // waiverFees are the late fees the lines of the history's late-fee waivers not yet kept
-// accrued by their dates as the account now folds them (a void or a payment recorded since a
-// waiver was decided moves them), by index in Waivers; a line the account does not hold keeps
-// what the decision saw.
+// accrued by their dates as the account now folds them, by index in Waivers (accruedBy).
 func (e *Employer) waiverFees(fees []LateFeeRate) map[int]Fen {
-	var out map[int]Fen
-	for i, w := range e.History.Waivers {
-		if _, kept := e.History.WaiverFees[i]; kept || w.Kind != WaiverLateFee || w.DecidedOn <= e.Account.CompactedThrough() {
-			continue
-		}
-		if fee, ok := e.Account.AccruedBy(LineKey{w.Period, w.Insurance}, w.DecidedOn, fees); ok {
-			if out == nil {
-				out = map[int]Fen{}
-			}
-			out[i] = fee
-		}
-	}
-	return out
+	return e.accruedBy(func(i int, _ WaiverGranted) bool { _, kept := e.History.WaiverFees[i]; return !kept }, fees)
 }
 
 // keepWaiverFees keeps, of fees (waiverFees before a compaction through through), those of the
 // waivers whose date or line the compaction took: the compacted account no longer answers them.
 func (e *Employer) keepWaiverFees(fees map[int]Fen, through Date, rates []LateFeeRate) {
+	held := e.accruedBy(func(i int, w WaiverGranted) bool { _, in := fees[i]; return in && w.DecidedOn > through }, rates)
 	var kept map[int]Fen
 	for i, fee := range fees {
-		w := e.History.Waivers[i]
-		if w.DecidedOn > through {
-			if _, held := e.Account.AccruedBy(LineKey{w.Period, w.Insurance}, w.DecidedOn, rates); held {
-				continue
-			}
+		if _, ok := held[i]; ok {
+			continue
 		}
 		if kept == nil {
 			kept = maps.Clone(e.History.WaiverFees) // copies of the employer share the map
@@ -471,18 +455,50 @@ func (e *Employer) keepWaiverFees(fees map[int]Fen, through Date, rates []LateFe
 	}
 }
 
-// FeeAccruedBy is the late fee the line of Waivers[i], a late-fee waiver, accrued by its date as
-// the employer's events now fold (a void or a payment recorded since moves it), and whether the
-// ledger holds it: the fee kept when a compaction took its date or its line, else the account's.
-func (e *Employer) FeeAccruedBy(i int, fees []LateFeeRate) (Fen, bool) {
-	if fee, ok := e.History.WaiverFees[i]; ok {
-		return fee, true
+// FeesAccruedBy gives each late-fee waiver decided on or before asOf, by its index in Waivers,
+// the late fee its line accrued by the waiver's date as the employer's events now fold (a void
+// or a payment recorded since moves it), where the ledger holds it: the fee kept when a
+// compaction took its date or its line, else the account's.
+func (e *Employer) FeesAccruedBy(asOf Date, fees []LateFeeRate) map[int]Fen {
+	out := e.accruedBy(func(i int, w WaiverGranted) bool {
+		_, kept := e.History.WaiverFees[i]
+		return !kept && w.DecidedOn <= asOf
+	}, fees)
+	for i, fee := range e.History.WaiverFees {
+		if e.History.Waivers[i].DecidedOn <= asOf {
+			if out == nil {
+				out = map[int]Fen{}
+			}
+			out[i] = fee
+		}
 	}
-	w := e.History.Waivers[i]
-	if w.DecidedOn <= e.Account.CompactedThrough() {
-		return 0, false
+	return out
+}
+
+// accruedBy are the late fees the lines of the history's late-fee waivers that pick chooses and
+// the account answers (dated after its compaction boundary) accrued by the waivers' dates as the
+// account now folds them, by index in Waivers; a waiver whose line the account does not hold on
+// its date has none. One fold answers all of them.
+func (e *Employer) accruedBy(pick func(i int, w WaiverGranted) bool, fees []LateFeeRate) map[int]Fen {
+	var qs []Accrual
+	var at []int
+	for i, w := range e.History.Waivers {
+		if w.Kind == WaiverLateFee && w.DecidedOn > e.Account.CompactedThrough() && pick(i, w) {
+			qs = append(qs, Accrual{Line: LineKey{w.Period, w.Insurance}, On: w.DecidedOn})
+			at = append(at, i)
+		}
 	}
-	return e.Account.AccruedBy(LineKey{w.Period, w.Insurance}, w.DecidedOn, fees)
+	e.Account.AccruedEach(qs, fees)
+	var out map[int]Fen
+	for j, q := range qs {
+		if q.Held {
+			if out == nil {
+				out = map[int]Fen{}
+			}
+			out[at[j]] = q.FeeFen
+		}
+	}
+	return out
 }
 
 // compact drops the facts dated on or before cut that no later date reads: of each

@@ -46,7 +46,7 @@ type History struct {
 	Waivers     []WaiverGranted
 	// WaiverFees holds, by index in Waivers, the late fee a late-fee waiver's line accrued by its
 	// date as the account folded it when a compaction took that date or that line: a compacted
-	// account no longer answers them (FeeAccruedBy).
+	// account no longer answers them (FeesAccruedBy).
 	WaiverFees map[int]Fen
 	// Declarations holds each period's declaration in force, by period (see Declaration).
 	Declarations []Declared

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"cmp"
 	"slices"
 )
 
@@ -64,12 +65,76 @@ func (s *Statement) Line(k LineKey) (LineState, bool) {
 	return LineState{}, false
 }
 
-// AccruedBy is the late fee line k has accrued by d, and whether the account holds the line on
-// d; d must be after the account's compaction boundary.
-func (a *Account) AccruedBy(k LineKey, d Date, fees []LateFeeRate) (Fen, bool) {
-	st := a.Statement(d, fees)
-	l, ok := st.Line(k)
-	return l.LateFeeAccruedFen, ok
+// Accrual asks the late fee a line has accrued by a date after the account's compaction
+// boundary (the LateFeeAccruedFen of the line in the statement of that date); AccruedEach
+// answers it in FeeFen, and Held says whether the account holds the line on that date.
+type Accrual struct {
+	Line   LineKey
+	On     Date
+	FeeFen Fen
+	Held   bool
+}
+
+// AccruedEach answers each of qs, folding the account once for all of them
+// (a payer's late-fee waivers are judged each by its own date): the entries are applied in date
+// order up to each date asked, from the start again only when a payment reversal comes into
+// effect.
+func (a *Account) AccruedEach(qs []Accrual, fees []LateFeeRate) {
+	if len(qs) == 0 {
+		return
+	}
+	order := make([]int, len(qs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(x, y int) int { return cmp.Compare(qs[x].On, qs[y].On) })
+	last := qs[order[len(order)-1]].On
+	var pending, reversals []*entry
+	for i := range a.entries {
+		e := &a.entries[i]
+		switch {
+		case e.date > last:
+		case e.kind != entryReversal:
+			pending = append(pending, e)
+		case e.undoes > 0:
+			reversals = append(reversals, e)
+		}
+	}
+	slices.SortStableFunc(pending, entryOrder)
+	s := statementBooks.Get().(*book)
+	defer func() {
+		s.reset()
+		statementBooks.Put(s)
+	}()
+	a.fillBook(s, fees)
+	var undone map[*entry]bool // payments undone by a reversal dated on or before the date asked
+	next := 0
+	for _, i := range order {
+		d := qs[i].On
+		again := false
+		for _, r := range reversals {
+			if p := &a.entries[r.undoes-1]; r.date <= d && !undone[p] {
+				if undone == nil {
+					undone = map[*entry]bool{}
+				}
+				undone[p], again = true, true
+			}
+		}
+		if again {
+			s.reset()
+			a.fillBook(s, fees)
+			next = 0
+		}
+		for ; next < len(pending) && pending[next].date <= d; next++ {
+			if !undone[pending[next]] {
+				s.apply(pending[next])
+			}
+		}
+		qs[i].FeeFen, qs[i].Held = 0, false
+		if l, ok := s.lines[qs[i].Line]; ok {
+			qs[i].FeeFen, qs[i].Held = l.feeAccrued(d, fees), true
+		}
+	}
 }
 
 // Statement computes the balances as of asOf from the entries dated on or before it, applied in

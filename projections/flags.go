@@ -126,6 +126,10 @@ func employerFlags(id string, e *domain.Employer, profile *domain.Profile, ref *
 	// date (in the order of their dates, whatever the order they were recorded in): two waivers
 	// of 49% each are over half the fee as one of 98% is.
 	waivedBy := lateFeeWaivedBy(e.History.Waivers, q.AsOf)
+	var accruedNow map[int]domain.Fen
+	if q.follows(rulesAccruedAsNow) {
+		accruedNow = e.FeesAccruedBy(q.AsOf, ref.LateFees)
+	}
 	for i, w := range e.History.Waivers {
 		if w.DecidedOn > q.AsOf {
 			continue
@@ -146,10 +150,8 @@ func employerFlags(id string, e *domain.Employer, profile *domain.Profile, ref *
 		// no longer held (its events voided before voids that left a waiver less to waive were
 		// refused) keeps what the decision saw.
 		accrued := w.AccruedFeeFen
-		if q.follows(rulesAccruedAsNow) {
-			if fee, ok := e.FeeAccruedBy(i, ref.LateFees); ok {
-				accrued = fee
-			}
+		if fee, ok := accruedNow[i]; ok {
+			accrued = fee
 		}
 		if accrued <= 0 || 2*all <= accrued {
 			continue
