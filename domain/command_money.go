@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"math"
 	"slices"
 	"strings"
 )
@@ -501,7 +502,10 @@ func (r *GrantWaiver) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	}
 	if w, ok := waivedAway(&e.Account, e.Account.withNext(ev), ctx.Ref.LateFees); ok {
 		k := w.waiver.lines[0].key
-		return nil, Conflict("amount_fen", "the waiver of %d fen dated %s (sequence %d) would then find %d fen less of the %s %s line to waive: a waiver dated before another takes only what that one leaves",
+		if w.waiver.seq == math.MaxUint64 { // this waiver itself (Account.withNext)
+			return nil, Conflict("amount_fen", "%d fen of the waiver would lapse: the %s %s line owes less than that after %s, by an event dated later", w.short, k.Insurance, k.Period, ev.DecidedOn)
+		}
+		return nil, Conflict("amount_fen", "the waiver of %d fen dated %s (sequence %d) would then waive %d fen less of the %s %s line: a waiver takes only what the waivers recorded leave",
 			w.waiver.amount, w.waiver.date, w.waiver.seq, w.short, k.Insurance, k.Period)
 	}
 	return []Payload{ev}, nil

@@ -578,24 +578,56 @@ func refundedAway(before, after *Account, fees []LateFeeRate) (entry, bool) {
 
 // waivedAway returns a waiver that after, the account with a waiver added or an event voided,
 // leaves less to waive than before did, and how much less: a waiver dated before one already
-// recorded takes from what that one waived; a void takes the dues or fee it waived.
+// recorded takes from what that one waived; a void takes the dues or fee it waived; principal
+// waived on the day of a late-fee waiver lowers the fee that day accrues, and the fee waived
+// beyond it lapses (book.feeWithin).
 func waivedAway(before, after *Account, fees []LateFeeRate) (waiverShort, bool) {
 	last, _ := after.refundsAfter(0)
-	now := after.bookThrough(last, fees).unwaived
-	if len(now) == 0 {
+	a := after.bookThrough(last, fees)
+	lapsed := slices.ContainsFunc(a.order, func(l *bookLine) bool { return l.waiverLapsed+l.feeWaiverLapsed > 0 })
+	if len(a.unwaived) == 0 && !lapsed {
 		return waiverShort{}, false // none short after: before is not needed
 	}
-	was := before.bookThrough(last, fees).unwaived
-	for _, w := range now {
-		i := slices.IndexFunc(was, func(v waiverShort) bool { return v.waiver.seq == w.waiver.seq })
+	b := before.bookThrough(last, fees)
+	for _, w := range a.unwaived {
+		i := slices.IndexFunc(b.unwaived, func(v waiverShort) bool { return v.waiver.seq == w.waiver.seq })
 		if i >= 0 {
-			w.short -= was[i].short // short already (a waiver recorded before this rule): the part added
+			w.short -= b.unwaived[i].short // short already (a waiver recorded before this rule): the part added
 		}
 		if w.short > 0 {
 			return w, true
 		}
 	}
+	for _, l := range a.order {
+		var was bookLine
+		if x, ok := b.lines[l.key]; ok {
+			was = *x
+		}
+		if x := l.waiverLapsed - was.waiverLapsed; x > 0 {
+			if w := after.lastWaiver(l.key, entryWaivePrincipal, last); w != nil {
+				return waiverShort{w, x}, true
+			}
+		}
+		if x := l.feeWaiverLapsed - was.feeWaiverLapsed; x > 0 {
+			if w := after.lastWaiver(l.key, entryWaiveFee, last); w != nil {
+				return waiverShort{w, x}, true
+			}
+		}
+	}
 	return waiverShort{}, false
+}
+
+// lastWaiver is the waiver of kind on line k applied last on or before d, if any: the one a
+// lapse of what the line's waivers took falls on first.
+func (a *Account) lastWaiver(k LineKey, kind entryKind, d Date) *entry {
+	var last *entry
+	for i := range a.entries {
+		e := &a.entries[i]
+		if e.kind == kind && e.date <= d && e.lines[0].key == k && (last == nil || entryOrder(e, last) > 0) {
+			last = e
+		}
+	}
+	return last
 }
 
 // refundsAfter returns the latest date among d and the entries', and whether a refund is dated

@@ -791,15 +791,23 @@ func TestAVoidLeavesNoWaiverWithLessToWaive(t *testing.T) {
 }
 
 // TestAPrincipalWaivedOnTheDayOfAFeeWaiverKeepsTheWaiverWithinTheFee: principal waived on a day
-// accrues less of that day's late fee, as principal paid does; the fee waived in full earlier
-// that day then lapses beyond what accrues (before, 300 fen stood waived of 240 accrued).
+// accrues less of that day's late fee, as principal paid does. Such a waiver, decided after a
+// fee waiver of that day waived the whole fee, would leave that one less to waive, and is
+// refused; recorded as a build before this rule let it be, the fee waived lapses beyond what
+// accrues (before, 300 fen stood waived of 240 accrued).
 func TestAPrincipalWaivedOnTheDayOfAFeeWaiverKeepsTheWaiverWithinTheFee(t *testing.T) {
 	b := newPayerBook(t)
 	b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
 	b.must("auditor:li", &GrantWaiver{DecidedOn: "2006-05-20", Kind: WaiverLateFee, AuthorityDoc: "D-1", Reason: "困难企业",
 		Insurance: "unemployment", Period: "2006-04", AmountFen: "300"})
-	b.must("auditor:li", &GrantWaiver{DecidedOn: "2006-05-20", Kind: WaiverPrincipal, Basis: "bankruptcy", AuthorityDoc: "D-2", Reason: "破产",
-		Insurance: "unemployment", Period: "2006-04", AmountFen: "30000"})
+	principal := &GrantWaiver{DecidedOn: "2006-05-20", Kind: WaiverPrincipal, Basis: "bankruptcy", AuthorityDoc: "D-2", Reason: "破产",
+		Insurance: "unemployment", Period: "2006-04", AmountFen: "30000"}
+	detail := b.refused("auditor:li", principal, KindConflict, "amount_fen")
+	if !strings.Contains(detail, "waiver of 300 fen dated 2006-05-20") || !strings.Contains(detail, "60 fen less") {
+		t.Errorf("the refusal %q does not name the fee waiver of 300 fen, left 60 fen short", detail)
+	}
+	b.append("auditor:li", MustDate("2006-05-20"), []Payload{WaiverGranted{DecidedOn: MustDate("2006-05-20"), Kind: WaiverPrincipal, Basis: "bankruptcy",
+		AuthorityDoc: "D-2", Reason: "破产", Insurance: Unemployment, Period: MustPeriod("2006-04"), AmountFen: 30000}})
 	day := MustDate("2006-06-30")
 	st := b.e.Account.Statement(day, b.ref.LateFees)
 	l, _ := st.Line(LineKey{MustPeriod("2006-04"), Unemployment})
@@ -850,7 +858,26 @@ func TestAWaiverRefusalCountsOnlyWhatItWouldTake(t *testing.T) {
 	}
 	// 60 fen dated 05-19 fits its date (240 accrued, 180 waived) and leaves the 05-20 waiver 60 less.
 	detail := b.refused("auditor:li", fee("2006-05-19", "60"), KindConflict, "amount_fen")
-	if !strings.Contains(detail, "find 60 fen less") {
-		t.Errorf("the refusal %q does not say the 05-20 waiver would find 60 fen less", detail)
+	if !strings.Contains(detail, "waiver of 300 fen dated 2006-05-20") || !strings.Contains(detail, "waive 60 fen less") {
+		t.Errorf("the refusal %q does not say the 05-20 waiver would waive 60 fen less", detail)
 	}
+}
+
+// TestAPrincipalWaiverALaterLoweringWouldLapseIsRefused: a principal waiver dated before an
+// amendment that lowered the line, recorded after it, would waive more than the line then owes;
+// the part that would lapse is refused.
+func TestAPrincipalWaiverALaterLoweringWouldLapseIsRefused(t *testing.T) {
+	b := newPayerBook(t)
+	b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+	b.must("clerk:wang", declaration("2006-06-20", "2006-04", "700000"))
+	waiver := func(amount string) *GrantWaiver {
+		return &GrantWaiver{DecidedOn: "2006-06-01", Kind: WaiverPrincipal, Basis: "bankruptcy", AuthorityDoc: "D-" + amount, Reason: "破产",
+			Insurance: "unemployment", Period: "2006-04", AmountFen: Number(amount)}
+	}
+	// 30,000 fen owed on 06-01, 21,000 from 06-20: 25,000 waived would lapse by 4,000.
+	detail := b.refused("auditor:li", waiver("25000"), KindConflict, "amount_fen")
+	if !strings.Contains(detail, "4000 fen of the waiver would lapse") {
+		t.Errorf("the refusal %q does not say 4000 fen of the waiver would lapse", detail)
+	}
+	b.must("auditor:li", waiver("21000"))
 }

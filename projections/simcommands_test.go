@@ -682,12 +682,18 @@ func refundedAway(before, after []*mEvent, d domain.Date) bool {
 }
 
 // waivedAway reports whether, with the events after (those before with a waiver added, or one
-// voided), a waiver finds less to waive than with the events before, as of the last event.
+// voided), a waiver finds less to waive than with the events before, or more of what waivers
+// took lapses, as of the last event.
 func waivedAway(before, after []*mEvent, d domain.Date) bool {
 	last := lastDate(&simPayer{events: after}, d)
 	was, now := modelReplay(before, last, last), modelReplay(after, last, last)
 	for w, short := range now.Unwaived {
 		if short > was.Unwaived[w] {
+			return true
+		}
+	}
+	for k, lapsed := range now.Lapsed {
+		if lapsed[0] > was.Lapsed[k][0] || lapsed[1] > was.Lapsed[k][1] {
 			return true
 		}
 	}

@@ -158,8 +158,10 @@ type mStatement struct {
 	// Shorts are the refunds that found too little credit at their dates, and how much; Unfound
 	// how much of that they found no principal or late fee paid to take back from.
 	Shorts, Unfound map[*mEvent]int64
-	// Unwaived are the waivers that found less to waive than their amounts, and how much less.
+	// Unwaived are the waivers that found less to waive than their amounts, and how much less;
+	// Lapsed, of each line, the principal and late fee waived that lapsed after.
 	Unwaived map[*mEvent]int64
+	Lapsed   map[mKey][2]int64
 	// After is the credit after each event, in the order they were applied.
 	After []mCreditAt
 }
@@ -421,8 +423,9 @@ func modelReplay(events []*mEvent, asOf, undoThrough domain.Date) mStatement {
 		}
 		after = append(after, mCreditAt{e.date, credit})
 	}
-	st := mStatement{Credit: credit, Shorts: shorts, Unfound: unfound, Unwaived: unwaived, After: after}
+	st := mStatement{Credit: credit, Shorts: shorts, Unfound: unfound, Unwaived: unwaived, Lapsed: map[mKey][2]int64{}, After: after}
 	for _, l := range order {
+		st.Lapsed[l.key] = [2]int64{l.waiverLapsed, l.feeWaiverLapsed}
 		acc := l.fee(asOf)
 		st.Lines = append(st.Lines, mLineState{Key: l.key, Due: l.principal(), Paid: l.paid, Waived: l.waived,
 			Outstanding: max(l.outstanding(), 0), FeeAccrued: acc, FeePaid: l.feePaid, FeeWaived: l.feeWaived,
