@@ -65,8 +65,12 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ref := s.cfg.Store.Reference()
+	// A retry of a batch whose year closed since answers the notices it recorded (closed).
+	var closed *domain.Error
 	if err := batch.Check(domain.Context{Ref: ref, Today: s.cfg.Today()}); err != nil {
-		return err
+		if !errors.As(err, &closed) || closed.Kind != domain.KindYearClosed {
+			return err
+		}
 	}
 	if batch.OverdueDays == nil {
 		return domain.Invalid("overdue_days", "is required: the days past its due date a principal must be overdue")
@@ -82,8 +86,11 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if closed != nil && key == "" {
+		return closed
+	}
 	prog := s.batches.start(code, key)
-	zipped, issued, last, err := s.runNoticeBatch(r, code, batch, ref, key, bodyHash(r, canon), prog)
+	zipped, issued, last, err := s.runNoticeBatch(r, code, batch, ref, key, bodyHash(r, canon), prog, closed)
 	prog.finish(issued, err)
 	s.batches.done(key)
 	if err != nil {
@@ -178,8 +185,9 @@ func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, r
 // their notices composed side by side; then, a chunk at a time under the lock of the county's
 // number series, numbered and printed side by side and recorded in order (printed again when an
 // employer changed meanwhile, or when a notice recorded earlier leaves a number unused). last is
-// the latest sequence of a notice it answers with.
-func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch, ref *domain.Reference, key, hash string, prog *batchProgress) (zipped []byte, issued int, last uint64, err error) {
+// the latest sequence of a notice it answers with. With closed, the refusal of the batch's date
+// in a closed year, it answers only the notices an earlier try recorded, and closed when none.
+func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch, ref *domain.Reference, key, hash string, prog *batchProgress, closed *domain.Error) (zipped []byte, issued int, last uint64, err error) {
 	ctx, on := r.Context(), batch.Date()
 	county, _ := ref.County(code)
 	batch.countyName = county.Name
@@ -214,9 +222,12 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 				first = seq
 			}
 		}
-		if d.recorded || owes[id] {
+		if d.recorded || owes[id] && closed == nil {
 			all = append(all, d)
 		}
+	}
+	if closed != nil && first == 0 {
+		return nil, 0, 0, closed
 	}
 	prog.set(func(p *BatchProgress) { p.Employers = len(all) })
 	eligible := make([]bool, len(all))

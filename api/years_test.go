@@ -524,3 +524,36 @@ func TestAYearIsNotClosedAfterAFreezeThisBuildCountsOtherwise(t *testing.T) {
 	f := e.freeze(t, tokAssessor, "2006-12-31", 0)
 	e.closeYear(t, tokAssessor, "2006", fmt.Sprintf(`{"freeze_id":%q}`, f.ID))
 }
+
+// TestACountyBatchRetriedAfterItsYearClosedAnswersTheFirst: a county batch's Idempotency-Key
+// answers the notices it recorded once the year of its issue date is closed, byte for byte and
+// appending nothing; a batch of that date never recorded is refused year_closed, with a key or
+// without.
+func TestACountyBatchRetriedAfterItsYearClosedAnswersTheFirst(t *testing.T) {
+	e, _ := newYearsEnv(t)
+	for i := range 3 {
+		id := e.register(t, tokAdmin, orgCode(7010+i), "360721")
+		e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`)
+	}
+	const path, body = "/v1/counties/360721/notices", `{"issued_on":"2006-12-20","deadline":"2007-01-05","overdue_days":30}`
+	key := http.Header{"Idempotency-Key": {"batch-2006-12"}}
+	first := e.rawWith(t, http.MethodPost, path, tokAuditor, body, key)
+	if first.status != http.StatusOK || first.header.Get("X-Notice-Count") == "0" {
+		t.Fatalf("the batch: %d, %s notices %.300s", first.status, first.header.Get("X-Notice-Count"), first.body)
+	}
+	e.freeze(t, tokAssessor, "2006-12-31", 0)
+	e.closeYear(t, tokAssessor, "2006", `{}`)
+	before := e.events()
+	again := e.rawWith(t, http.MethodPost, path, tokAuditor, body, key)
+	if again.status != http.StatusOK || !bytes.Equal(again.body, first.body) {
+		t.Errorf("the retry after 2006 closed: %d, %d bytes %.200s; want 200 and the first zip's %d bytes", again.status, len(again.body), again.body, len(first.body))
+	}
+	if got := e.events() - before; got != 0 {
+		t.Errorf("the retry appended %d events, want none", got)
+	}
+	for _, h := range []http.Header{{"Idempotency-Key": {"another-batch"}}, nil} {
+		if fresh := e.rawWith(t, http.MethodPost, path, tokAuditor, body, h); fresh.status != http.StatusConflict || !strings.Contains(string(fresh.body), "year_closed") {
+			t.Errorf("a batch dated in the closed year (%v): %d %.200s; want 409 year_closed", h, fresh.status, fresh.body)
+		}
+	}
+}
