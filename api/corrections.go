@@ -70,8 +70,8 @@ func (s *Server) corrections(w http.ResponseWriter, r *http.Request) error {
 		if _, ok := ref.County(county); !ok {
 			return domain.Invalid("county", "%q is not a county code", domain.Clip(county, 16))
 		}
-		if !p.canReadCounty(county, ref) {
-			return forbidden("%s (%s) may not read county %s", p.Name, p.Role, county)
+		if err := countyInScope(p, county, ref); err != nil {
+			return err
 		}
 	}
 	actor := q.Get("actor")

@@ -89,7 +89,7 @@ func TestCorrectionsCountVoidsPerCountyAndActor(t *testing.T) {
 	if !seen["360702"] || seen["360782"] {
 		t.Errorf("the supervisor of group 1 reads the corrections of %v; want 360702's, not 360782's", seen)
 	}
-	wantError(t, e.get(t, period("&county=360782"), tokSuper), http.StatusForbidden, "forbidden", "")
+	wantError(t, e.get(t, period("&county=360782"), tokSuper), http.StatusForbidden, "forbidden", "county")
 	// An actor filter keeps that actor's rows and voids.
 	decode(t, e.get(t, period("&actor=b"), tokAdmin), &ans)
 	if len(ans.Rows) != 1 || ans.Rows[0].Actor != "clerk:b" || len(ans.Voids) != 0 {

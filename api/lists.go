@@ -20,8 +20,8 @@ func (s *Server) worklists(w http.ResponseWriter, r *http.Request) error {
 		if err := ref.CheckCounty("county", c); err != nil {
 			return err
 		}
-		if !p.canReadCounty(c, ref) {
-			return forbidden("%s (%s) may not read county %s", p.Name, p.Role, c)
+		if err := countyInScope(p, c, ref); err != nil {
+			return err
 		}
 		if err := countyFilter(ref, c, asOf); err != nil {
 			return err

@@ -177,7 +177,7 @@ func TestProjectionReadsOverASmallLedger(t *testing.T) {
 			{"a supervisor of group 1 reading a county of group 3 is 403", "/v1/counties/360722", tokSuper, 403, "forbidden", ""},
 			{"a supervisor of group 1 reading group 3 is 403", "/v1/groups/3", tokSuper, 403, "forbidden", ""},
 			{"a clerk reading another county is 403", "/v1/counties/360721", tokClerkA, 403, "forbidden", ""},
-			{"a clerk reading another county's worklist is 403", "/v1/worklists?county=360782", tokClerkA, 403, "forbidden", ""},
+			{"a clerk reading another county's worklist is 403", "/v1/worklists?county=360782", tokClerkA, 403, "forbidden", "county"},
 			{"an unknown county code is 404", "/v1/counties/360799", tokAdmin, 404, "not_found", "code"},
 			{"group 7 is 404", "/v1/groups/7", tokAdmin, 404, "not_found", "n"},
 			{"a period that does not exist is 400 naming period", "/v1/counties?period=2006-13", tokAdmin, 400, "invalid", "period"},
