@@ -108,7 +108,8 @@ func flagMatch(text, id string, e *domain.Employer) bool {
 // flags lists the accountability flags the principal may read, filtered by county, group, kind
 // and a search of the employers' names and codes, in the report's order or sorted by amount or
 // age; a page of flags, or of employers with their flags (?by=employer), or every match as csv
-// or xlsx (?format=).
+// or xlsx (?format=). A county or group outside the principal's scope is refused, 403 naming
+// the parameter (countyInScope, groupInScope), in every format.
 func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 	rep, err := s.segmentReport(r)
 	if err != nil {
@@ -118,8 +119,18 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	reflects(w, rep.Seq)
 	p := principalOf(r)
+	if fq.county != "" {
+		if err := countyInScope(p, fq.county, rep.Ref); err != nil {
+			return err
+		}
+	}
+	if fq.group != 0 {
+		if err := groupInScope(p, fq.group, rep.Ref, rep.AsOf); err != nil {
+			return err
+		}
+	}
+	reflects(w, rep.Seq)
 	see, now := s.visibleIn(p, rep.Ref), s.readsNow(p)
 	rows := []flagRow{}
 	s.cfg.Runner.View(func(l *projections.Ledger) {

@@ -67,13 +67,20 @@ func pageOf(v string) (int, error) {
 
 // listEmployers answers GET /v1/employers: the employers the principal may read, filtered (see
 // parseSearch), in the order they entered the ledger, a page (?page=) or a cursor (?cursor=) at
-// a time, or every match as csv or xlsx (?format=). The answer names the principal and the
-// families of writes it may make, which the desk's forms follow.
+// a time, or every match as csv or xlsx (?format=). A county outside the principal's scope is
+// refused, 403 naming county (countyInScope), in every format. The answer names the principal
+// and the families of writes it may make, which the desk's forms follow.
 func (s *Server) listEmployers(w http.ResponseWriter, r *http.Request) error {
 	p := principalOf(r)
-	q, err := parseSearch(r.URL.Query(), s.viewsRef()) // the search reads the views
+	ref := s.viewsRef() // the search reads the views
+	q, err := parseSearch(r.URL.Query(), ref)
 	if err != nil {
 		return err
+	}
+	if q.county != "" {
+		if err := countyInScope(p, q.county, ref); err != nil {
+			return err
+		}
 	}
 	export := q.format == "csv" || q.format == "xlsx"
 	today := s.cfg.Today() // each row names its county by the code in force today

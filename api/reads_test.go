@@ -231,7 +231,6 @@ func TestProjectionReadsOverASmallLedger(t *testing.T) {
 			{"a clerk sees its county's employers", "", tokClerkA, []string{l.a, l.b}},
 			{"a supervisor sees its group's employers", "", tokSuper, []string{l.a, l.b, l.c}},
 			{"county= filters", "?county=360782", tokAdmin, []string{l.d}},
-			{"county= outside a clerk's scope shows nothing", "?county=360782", tokClerkA, []string{}},
 			{"q= filters by name", "?q=" + url.QueryEscape("钨业"), tokAdmin, []string{l.a}},
 			{"q= finds an organisation code", "?q=" + orgCode(20000004), tokAdmin, []string{l.d}},
 			{"q= respects scope", "?q=" + url.QueryEscape("南康"), tokClerkA, []string{}},
@@ -264,6 +263,9 @@ func TestProjectionReadsOverASmallLedger(t *testing.T) {
 				}
 			})
 		}
+		t.Run("county= outside a clerk's scope is 403", func(t *testing.T) {
+			wantError(t, l.get(t, "/v1/employers?county=360782", tokClerkA), 403, "forbidden", "county")
+		})
 		for _, bad := range []struct{ query, field string }{{"?page=0", "page"}, {"?page=-1", "page"}, {"?page=two", "page"}, {"?county=360799", "county"}} {
 			t.Run("bad "+bad.query+" is 400", func(t *testing.T) {
 				wantError(t, l.get(t, "/v1/employers"+bad.query, tokAdmin), 400, "invalid", bad.field)
