@@ -122,7 +122,8 @@ func (s *Server) dashboardRoutes() {
 
 // seriesRead serves the monthly series (?from=&to=, default January–December of the as-of year),
 // of every insurance summed or of one (?insurance=), for the counties the principal may read or
-// those of one group among them (?group=).
+// those of one group it may read (?group=; a group with a county outside its scope is refused,
+// 403 naming group, as GET /v1/groups/{n} is).
 func (s *Server) seriesRead(w http.ResponseWriter, r *http.Request) error {
 	asOf, err := s.asOf(r)
 	if err != nil {
@@ -161,6 +162,9 @@ func (s *Server) seriesRead(w http.ResponseWriter, r *http.Request) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || !slices.ContainsFunc(groups, func(g domain.Group) bool { return g.N == n }) {
 			return domain.Invalid("group", "%q is not a supervision group: groups are 1–%d", domain.Clip(v, 32), len(groups))
+		}
+		if err := groupInScope(principalOf(r), n, ref, asOf); err != nil {
+			return err
 		}
 		group = n
 	}
