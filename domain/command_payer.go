@@ -264,9 +264,9 @@ func (r *RecordEnrollment) Check(ctx Context) error {
 // Date is the effective date.
 func (r *RecordEnrollment) Date() Date { return r.ev.EffectiveOn }
 
-// Decide records the enrollment.
+// Decide records the enrollment of a day the employer was a payer, whenever it comes.
 func (r *RecordEnrollment) Decide(e *Employer, ctx Context) ([]Payload, error) {
-	if err := active(e); err != nil {
+	if err := payerOn(e, "effective_on", r.ev.EffectiveOn); err != nil {
 		return nil, err
 	}
 	if err := carries(e, "insurance", r.ev.Insurance); err != nil {

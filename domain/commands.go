@@ -64,6 +64,18 @@ func active(e *Employer) error {
 	return nil
 }
 
+// payerOn refuses a fact dated d on which the employer was no payer: deregistered on or before
+// d, by a deregistration that stands or within one a reinstatement has since ended.
+func payerOn(e *Employer, field string, d Date) error {
+	if e.Deregistered && e.DeregisteredOn <= d {
+		return Conflict(field, "%s: the employer was deregistered on %s", d, e.DeregisteredOn)
+	}
+	if s, away := e.awayOn(d); away {
+		return Conflict(field, "%s: the employer was deregistered from %s until its reinstatement on %s", d, s.From, s.Until)
+	}
+	return nil
+}
+
 // owesDuesOf refuses new dues of period p when the payer was deregistered on its first day, by
 // a deregistration that stands or one a reinstatement has since ended: a month is owed by
 // whoever was a payer on its first day (as a line counts in the county of that day), so dues

@@ -234,6 +234,36 @@ func TestReinstatementEndsADeregistrationFromItsDate(t *testing.T) {
 	refused(&Reinstate{ReinstatedOn: "2006-11-01", Reason: "again"}, KindConflict, "reinstated_on")
 }
 
+// TestAnEnrollmentIsOfADayTheEmployerWasAPayer: an enrollment effective while the employer was
+// a payer is recorded whenever it comes, after a deregistration too; one effective on or after
+// the deregistration, or within one a reinstatement ended, is refused on effective_on.
+func TestAnEnrollmentIsOfADayTheEmployerWasAPayer(t *testing.T) {
+	e := registered(KindEnterprise, 1)
+	ctx := Context{Ref: defaultRef(), Today: MustDate("2006-12-31")}
+	enroll := func(on string) *RecordEnrollment {
+		return &RecordEnrollment{Insurance: "medical", Headcount: "5", EffectiveOn: on}
+	}
+	refused := func(on string) {
+		t.Helper()
+		cmd := enroll(on)
+		err := cmd.Check(ctx)
+		if err == nil {
+			_, err = cmd.Decide(e, ctx)
+		}
+		var de *Error
+		if !errors.As(err, &de) || de.Kind != KindConflict || de.Field != "effective_on" {
+			t.Errorf("an enrollment effective %s: got %v, want a conflict on effective_on", on, err)
+		}
+	}
+	decide(t, e, &Deregister{On: "2006-08-01", Reason: "停业"})
+	decide(t, e, enroll("2006-07-31"))
+	refused("2006-08-01")
+	decide(t, e, &Reinstate{ReinstatedOn: "2006-10-01", Reason: "复业"})
+	refused("2006-09-30")
+	decide(t, e, enroll("2006-07-10"))
+	decide(t, e, enroll("2006-10-01"))
+}
+
 // TestAnOpeningBalanceCarriesOnlyPeriodsBeforeTheEmployerEntered: DOMAIN.md's opening balances
 // are arrears carried over from before the ledger; a period begun since the employer entered
 // (2006-04-01 here) is the ledger's own, declared, assessed or found by an audit, and so is one

@@ -550,7 +550,7 @@ func (s *simulation) other(p *simPayer) {
 		}
 		done = func(eventstore.Result) { p.registered = true }
 	}
-	if _, ok := req.Command.(*domain.RecordEnrollment); ok && p.deregistered {
+	if _, ok := req.Command.(*domain.RecordEnrollment); ok && p.deregistered && p.deregOn <= d {
 		exp.kind = domain.KindConflict
 	}
 	switch req.Command.(type) {
