@@ -707,3 +707,58 @@ func workbookOf(t *testing.T, rows [][]any, styles map[string]*excelize.Style) [
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestAFileNotUTF8IsReadAsGBKOnlyIfAllOfItIsGBK: a file that is not valid UTF-8 is read as GBK
+// only when every byte of it reads as GBK; a UTF-8 file with a damaged byte is refused naming
+// the line and byte of the first byte that is not UTF-8, rather than read as garbled GBK.
+func TestAFileNotUTF8IsReadAsGBKOnlyIfAllOfItIsGBK(t *testing.T) {
+	const header = "单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n"
+	row := func(name string) string { return name + "," + orgCode(8001) + ",章贡区,企业,1,2006-04-03\n" }
+	gbk := func(s string) string {
+		b, err := simplifiedchinese.GBK.NewEncoder().String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, tt := range []struct {
+		name, file string
+		read       string   // the encoding the file is read as, and its second row's name is wanted as "章贡社保"
+		refused    []string // what the refusal says
+	}{
+		{"UTF-8", header + row("章贡社保"), importer.EncodingUTF8, nil},
+		{"GBK of Chinese names", gbk(header + row("章贡社保") + row("赣州市华兴家具有限公司") + row("兴国县宏达煤业")), importer.EncodingGBK, nil},
+		{"UTF-8 with a stray byte", header + row("章贡社保") + row("章\xff贡"), "",
+			[]string{"neither valid UTF-8 nor GBK", "line 3, byte 4 (0xFF) is not UTF-8"}},
+		{"UTF-8 with a character cut short", header + row("章贡社保") + row("章贡"[:5]), "",
+			[]string{"neither valid UTF-8 nor GBK", "line 3, byte 4 (0xE8) is not UTF-8"}},
+		{"UTF-8 with a stray byte past the first 64 KiB", header + strings.Repeat(row("章贡社保"), 2000) + row("章贡\xff"), "",
+			[]string{"neither valid UTF-8 nor GBK", "line 2002, byte 7 (0xFF) is not UTF-8"}},
+		{"UTF-8 with a stray byte in a line across the first 64 KiB", header + row("章贡社保") + row(strings.Repeat("a", 70_000)+"\xff"), "",
+			[]string{"neither valid UTF-8 nor GBK", "line 3, byte 70001 (0xFF) is not UTF-8"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tb, err := importer.Open(strings.NewReader(tt.file), "regs.csv", "")
+			if tt.refused != nil {
+				if err == nil {
+					tb.Close()
+					t.Fatalf("the file was read as %s; want it refused", tb.Encoding)
+				}
+				for _, w := range tt.refused {
+					if !strings.Contains(err.Error(), w) {
+						t.Fatalf("refused with %q; want it to say %q", err, w)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tb.Close()
+			rec, _, err := tb.Next()
+			if err != nil || tb.Encoding != tt.read || tb.Header[0] != "单位名称" || rec[0] != "章贡社保" {
+				t.Fatalf("read as %s: header %q, row %q (%v); want %s, 单位名称 and 章贡社保", tb.Encoding, tb.Header, rec, err, tt.read)
+			}
+		})
+	}
+}

@@ -78,8 +78,10 @@ func (t *Table) Close() error {
 }
 
 // Open opens a CSV or xlsx file for reading, after checking it within the limits (an error of kind
-// TooLarge says which it passes). For CSV, encoding is utf-8, gbk, or "" to detect (a file that is
-// not valid UTF-8 is read as GBK, which every GB 2312 file also is). r is read more than once.
+// TooLarge says which it passes). For CSV, encoding is utf-8, gbk, or "" to detect: a file that is
+// not valid UTF-8 is read as GBK (which every GB 2312 file also is) if all of it is valid GBK, and
+// is refused otherwise, naming the line and byte of the first byte that is not UTF-8. r is read
+// more than once.
 func Open(r io.ReadSeeker, name, encoding string) (*Table, error) {
 	magic := make([]byte, 4)
 	n, err := io.ReadFull(r, magic)
@@ -108,17 +110,29 @@ func openCSV(r io.ReadSeeker, encoding string) (*Table, error) {
 	enc := strings.ToLower(strings.ReplaceAll(encoding, "_", "-"))
 	switch enc {
 	case "", "utf8", EncodingUTF8:
-		valid, err := validUTF8(r)
+		bad, err := firstNotUTF8(r)
 		if err != nil {
 			return nil, err
 		}
 		switch {
-		case valid:
+		case bad == nil:
 			enc = EncodingUTF8
-		case enc == "":
-			enc = EncodingGBK
+		case enc != "":
+			return nil, fmt.Errorf("the file is not valid UTF-8: %s (is it GBK? give --encoding gbk)", bad)
 		default:
-			return nil, fmt.Errorf("the file is not valid UTF-8 (is it GBK? give --encoding gbk)")
+			// A file is GBK only if all of it reads so: a UTF-8 file with a damaged byte would
+			// otherwise be read as GBK and its good rows stored garbled.
+			if _, err := r.Seek(0, io.SeekStart); err != nil {
+				return nil, err
+			}
+			gbk, err := validGBK(r)
+			if err != nil {
+				return nil, err
+			}
+			if !gbk {
+				return nil, fmt.Errorf("the file is neither valid UTF-8 nor GBK: %s, and it does not read as GBK either; save it again as UTF-8", bad)
+			}
+			enc = EncodingGBK
 		}
 	case "gb2312", "gb18030", "cp936", EncodingGBK:
 		enc = EncodingGBK
@@ -166,10 +180,22 @@ func csvTable(r io.ReadSeeker, enc string, reuse bool) (*Table, error) {
 	return t, nil
 }
 
-// validUTF8 reads r through and reports whether it is valid UTF-8.
-func validUTF8(r io.Reader) (bool, error) {
+// notUTF8 is where a file stops being UTF-8.
+type notUTF8 struct {
+	line, col int // the line, from 1, and the byte within it, from 1
+	b         byte
+}
+
+func (n *notUTF8) String() string {
+	return fmt.Sprintf("line %d, byte %d (0x%02X) is not UTF-8", n.line, n.col, n.b)
+}
+
+// firstNotUTF8 reads r through and returns the first byte that is not part of valid UTF-8; nil
+// when r is valid UTF-8.
+func firstNotUTF8(r io.Reader) (*notUTF8, error) {
 	buf := make([]byte, 64<<10)
 	carry := 0
+	line, lineStart, off := 1, 0, 0 // off: the offset in r of buf[0]
 	for {
 		n, err := r.Read(buf[carry:])
 		n += carry
@@ -186,14 +212,49 @@ func validUTF8(r io.Reader) (bool, error) {
 			}
 		}
 		if !utf8.Valid(buf[:end]) {
-			return false, nil
+			i := 0
+			for {
+				c, size := utf8.DecodeRune(buf[i:end])
+				if c == utf8.RuneError && size == 1 {
+					break
+				}
+				i += size
+			}
+			line += bytes.Count(buf[:i], []byte("\n"))
+			if nl := bytes.LastIndexByte(buf[:i], '\n'); nl >= 0 {
+				lineStart = off + nl + 1
+			}
+			return &notUTF8{line: line, col: off + i - lineStart + 1, b: buf[i]}, nil
 		}
+		line += bytes.Count(buf[:end], []byte("\n"))
+		if nl := bytes.LastIndexByte(buf[:end], '\n'); nl >= 0 {
+			lineStart = off + nl + 1
+		}
+		off += end
 		carry = copy(buf, buf[end:n])
+		if err == io.EOF {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// validGBK reads r through and reports whether all of it decodes as GBK (as GB18030, which
+// reads every GBK and GB 2312 file), without a byte sequence the decoder must replace.
+func validGBK(r io.Reader) (bool, error) {
+	br := bufio.NewReader(transform.NewReader(r, simplifiedchinese.GB18030.NewDecoder()))
+	for {
+		c, _, err := br.ReadRune()
 		if err == io.EOF {
 			return true, nil
 		}
 		if err != nil {
 			return false, err
+		}
+		if c == utf8.RuneError {
+			return false, nil
 		}
 	}
 }
