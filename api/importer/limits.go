@@ -23,7 +23,7 @@ const (
 	// MaxRowBytes is the longest a row of a CSV file may be, in bytes.
 	MaxRowBytes = 256 << 10
 	// MaxUncompressedBytes is the most an xlsx file may expand to, all its parts together (the
-	// first sheet is read as a stream from a temporary file, never held in memory).
+	// sheet read is read as a stream from a temporary file, never held in memory).
 	MaxUncompressedBytes = 256 << 20
 	// MaxPartBytes is the most a part of an xlsx file other than a sheet or the shared strings
 	// (the workbook, styles, theme, pictures) may expand to: those are read into memory whole.

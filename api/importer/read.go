@@ -34,8 +34,7 @@ type Table struct {
 	// Encoding is what the file was read as: utf-8, gbk or xlsx.
 	Encoding string
 	// Rows is how many rows besides the header Open counted: exactly those Next will return for
-	// a CSV file; for xlsx, an estimate from the XML: the rows with any value in the workbook's
-	// largest sheet.
+	// a CSV file; for xlsx, an estimate from the XML: the rows with any value in the sheet read.
 	Rows int
 	// next returns the next row, blank or not, and its line; io.EOF after the last.
 	next  func() ([]string, int, error)

@@ -3,9 +3,11 @@ package importer
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -26,7 +28,8 @@ const maxXMLRun = 4 * MaxCellBytes
 
 // openXLSX checks an xlsx file within the limits, from what its zip directory declares and then
 // from a pass over its sheets and shared strings that expands them without keeping them, and opens
-// its first sheet as a stream of rows.
+// its active sheet (the one shown when the workbook is opened) as a stream of rows. A workbook
+// whose active sheet is hidden is refused, so that no row the clerk did not see is imported.
 func openXLSX(r io.ReadSeeker) (*Table, error) {
 	n, err := r.Seek(0, io.SeekEnd)
 	if err != nil {
@@ -50,10 +53,15 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 	if err := checkParts(zr); err != nil {
 		return nil, err
 	}
+	active, err := activeSheet(zr)
+	if err != nil {
+		return nil, err
+	}
 	rows := 0
 	for _, zf := range zr.File {
 		name := strings.ToLower(partName(zf.Name))
-		sheet := strings.HasPrefix(name, "xl/worksheets/sheet")
+		isActive := partName(zf.Name) == active.part
+		sheet := strings.HasPrefix(name, "xl/worksheets/sheet") || isActive
 		if !sheet && name != "xl/sharedstrings.xml" {
 			continue
 		}
@@ -61,7 +69,9 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 		if err := sc.scan(zf); err != nil {
 			return nil, err
 		}
-		rows = max(rows, sc.rows-1)
+		if isActive {
+			rows = sc.rows - 1
+		}
 	}
 	f, err := excelize.OpenReader(io.NewSectionReader(ra, 0, n), excelize.Options{UnzipSizeLimit: MaxUncompressedBytes, UnzipXMLSizeLimit: streamAbove})
 	if err != nil {
@@ -70,7 +80,7 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 		}
 		return nil, fmt.Errorf("xlsx: %s", domain.Clip(err.Error(), maxReason))
 	}
-	t, err := sheetTable(f)
+	t, err := sheetTable(f, active.name)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -79,18 +89,14 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 	return t, nil
 }
 
-// sheetTable reads the first sheet of f up to its header; on an error, the caller closes f.
-func sheetTable(f *excelize.File) (*Table, error) {
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		return nil, fmt.Errorf("xlsx: no sheet")
-	}
-	rows, err := f.Rows(sheets[0])
+// sheetTable reads the sheet of f named sheet up to its header; on an error, the caller closes f.
+func sheetTable(f *excelize.File, sheet string) (*Table, error) {
+	rows, err := f.Rows(sheet)
 	if err != nil {
 		return nil, fmt.Errorf("xlsx: %s", domain.Clip(err.Error(), maxReason))
 	}
 	// values reads the same rows unformatted, for the dates of short date cells.
-	values, err := f.Rows(sheets[0])
+	values, err := f.Rows(sheet)
 	if err != nil {
 		rows.Close()
 		return nil, fmt.Errorf("xlsx: %s", domain.Clip(err.Error(), maxReason))
@@ -126,7 +132,7 @@ func sheetTable(f *excelize.File) (*Table, error) {
 	}
 	rec, _, err := t.Next()
 	if err == io.EOF {
-		err = fmt.Errorf("xlsx: the first sheet is empty: a header row is required")
+		err = fmt.Errorf("xlsx: the sheet %q, the one shown when the workbook is opened, is empty: a header row is required", echo(sheet))
 	}
 	if err != nil {
 		rows.Close()
@@ -169,6 +175,100 @@ var (
 	shortDate       = regexp.MustCompile(`^\d\d-\d\d-\d\d$`)
 	shortDateOrders = []string{"01-02-06", "02-01-06", "06-01-02"} // mm-dd-yy, dd-mm-yy, yy-mm-dd
 )
+
+// sheetRef is a sheet of a workbook: its name and the zip part that holds it.
+type sheetRef struct{ name, part string }
+
+// Relationship types of an xlsx file's workbook, transitional and strict.
+const (
+	relOfficeDocument       = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+	relOfficeDocumentStrict = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
+)
+
+type xmlRels struct {
+	Rels []struct {
+		ID     string `xml:"Id,attr"`
+		Type   string `xml:"Type,attr"`
+		Target string `xml:"Target,attr"`
+	} `xml:"Relationship"`
+}
+
+type xmlWorkbook struct {
+	Views []struct {
+		ActiveTab int `xml:"activeTab,attr"`
+	} `xml:"bookViews>workbookView"`
+	Sheets []struct {
+		Name  string `xml:"name,attr"`
+		State string `xml:"state,attr"`
+		RID   string `xml:"id,attr"` // r:id, in either namespace
+	} `xml:"sheets>sheet"`
+}
+
+// activeSheet finds the workbook's active sheet, the one shown when it is opened (the workbook's
+// first view's activeTab, or its first sheet), and refuses it hidden.
+func activeSheet(zr *zip.Reader) (sheetRef, error) {
+	var root xmlRels
+	if err := readPart(zr, "_rels/.rels", &root); err != nil {
+		return sheetRef{}, err
+	}
+	book := ""
+	for _, r := range root.Rels {
+		if r.Type == relOfficeDocument || r.Type == relOfficeDocumentStrict {
+			book = strings.TrimPrefix(r.Target, "/")
+		}
+	}
+	if book == "" {
+		return sheetRef{}, fmt.Errorf("xlsx: not a valid xlsx file: it names no workbook")
+	}
+	var wb xmlWorkbook
+	if err := readPart(zr, book, &wb); err != nil {
+		return sheetRef{}, err
+	}
+	var rels xmlRels
+	if err := readPart(zr, path.Join(path.Dir(book), "_rels", path.Base(book)+".rels"), &rels); err != nil {
+		return sheetRef{}, err
+	}
+	tab := 0
+	if len(wb.Views) > 0 {
+		tab = wb.Views[0].ActiveTab
+	}
+	if tab < 0 || tab >= len(wb.Sheets) {
+		return sheetRef{}, fmt.Errorf("xlsx: the file is damaged: its active sheet, number %d, is not among its %d sheets; open it in a spreadsheet program and save it again; nothing was imported", tab+1, len(wb.Sheets))
+	}
+	sh := wb.Sheets[tab]
+	if sh.State == "hidden" || sh.State == "veryHidden" {
+		return sheetRef{}, fmt.Errorf("xlsx: the sheet shown when the workbook is opened, %q, is hidden; show the sheet to import and make it the one open, save the workbook and import it again; nothing was imported", echo(sh.Name))
+	}
+	for _, r := range rels.Rels {
+		if r.ID != sh.RID {
+			continue
+		}
+		if strings.HasPrefix(r.Target, "/") {
+			return sheetRef{sh.Name, strings.TrimPrefix(path.Clean(r.Target), "/")}, nil
+		}
+		return sheetRef{sh.Name, path.Join(path.Dir(book), r.Target)}, nil
+	}
+	return sheetRef{}, fmt.Errorf("xlsx: the file is damaged: its sheet %q has no part; nothing was imported", echo(sh.Name))
+}
+
+// readPart decodes the XML of the zip's part name (a part checkParts bounds to MaxPartBytes).
+func readPart(zr *zip.Reader, name string, v any) error {
+	for _, zf := range zr.File {
+		if partName(zf.Name) != name {
+			continue
+		}
+		rc, err := zf.Open()
+		if err != nil {
+			return fmt.Errorf("xlsx: part %s: %w", echo(name), err)
+		}
+		defer rc.Close()
+		if err := xml.NewDecoder(io.LimitReader(rc, MaxPartBytes)).Decode(v); err != nil {
+			return fmt.Errorf("xlsx: the file is damaged: part %s: %s; nothing was imported", echo(name), domain.Clip(err.Error(), maxReason))
+		}
+		return nil
+	}
+	return fmt.Errorf("xlsx: not a valid xlsx file: it has no part %s", echo(name))
+}
 
 // budgetReaderAt fails reads past a budget, so that reading a zip's directory stops at
 // MaxDirectoryBytes whatever the directory claims.
