@@ -34,6 +34,9 @@ const (
 	// the table is the one part of an xlsx read at random, and costs about 40 bytes of memory a
 	// text (40 MiB at the limit).
 	MaxSharedStrings = 1_000_000
+	// MaxMergedRanges is the most merged ranges the sheet read may have: they are held in memory
+	// while it is read.
+	MaxMergedRanges = 200_000
 	// MaxDirectoryBytes is the most an xlsx file's zip directory (its list of parts) may take.
 	MaxDirectoryBytes = 1 << 20
 	// MaxBatchBytes is the most bytes of cells a batch of rows holds: a batch ends at

@@ -2,12 +2,18 @@ package importer_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/kuozheng/kuozheng/api/importer"
+	"github.com/kuozheng/kuozheng/api/importer/xlsxtest"
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -15,7 +21,8 @@ import (
 type sheetOf struct {
 	name   string
 	rows   [][]any
-	hidden string // "", "hidden" or "veryHidden"
+	hidden string   // "", "hidden" or "veryHidden"
+	merges []string // merged ranges, such as A2:A3
 }
 
 // workbookSheets writes a workbook of sheets, in order, the one numbered active (from 0) shown
@@ -38,6 +45,12 @@ func workbookSheets(t *testing.T, sheets []sheetOf, active int) []byte {
 				if err := f.SetCellValue(sh.name, cell, v); err != nil {
 					t.Fatal(err)
 				}
+			}
+		}
+		for _, m := range sh.merges {
+			from, to, _ := strings.Cut(m, ":")
+			if err := f.MergeCell(sh.name, from, to); err != nil {
+				t.Fatal(err)
 			}
 		}
 	}
@@ -112,6 +125,97 @@ func TestTheSheetShownWhenAWorkbookOpensIsTheOneRead(t *testing.T) {
 			}
 			if !slices.Equal(read, []string{tt.read}) || tb.Rows != 1 {
 				t.Fatalf("read receipts %q (%d rows counted); want %s alone", read, tb.Rows, tt.read)
+			}
+		})
+	}
+}
+
+// mergedSheet writes a workbook of one sheet of rows of text, with merged ranges, as a
+// spreadsheet program may: the cells a range covers keep what they held before it was drawn.
+func mergedSheet(rows [][]string, merges ...string) []byte {
+	var ms strings.Builder
+	for _, m := range merges {
+		ms.WriteString(`<mergeCell ref="` + m + `"/>`)
+	}
+	return xlsxtest.File(xlsxtest.Sheet{Head: xlsxtest.Rows(rows...).Head, Cut: true,
+		Tail: `</sheetData><mergeCells count="` + strconv.Itoa(len(merges)) + `">` + ms.String() + `</mergeCells></worksheet>`}, nil)
+}
+
+// TestAMergedCellsValueHoldsInEveryCellOfItsRange: a merged range shows its top-left cell's value
+// across all its cells, whatever they held before, and so it is read: a declaration whose
+// organisation code (or date) is merged down its rows is one declaration of all its lines. A row
+// blank but for a range drawn past the table stays blank.
+func TestAMergedCellsValueHoldsInEveryCellOfItsRange(t *testing.T) {
+	org := orgCode(7201)
+	header := []string{"组织机构代码", "申报日期", "所属期", "险种", "参保人数", "缴费基数(分)"}
+	for _, tt := range []struct {
+		name string
+		file func(t *testing.T) []byte
+	}{
+		{"the code merged", func(t *testing.T) []byte {
+			return workbookSheets(t, []sheetOf{{name: "申报", merges: []string{"A2:A3"}, rows: [][]any{{"组织机构代码", "申报日期", "所属期", "险种", "参保人数", "缴费基数(分)"},
+				{org, "2006-06-05", "2006-05", "养老", 2, 100000}, {nil, "2006-06-05", "2006-05", "医疗", 2, 100000}}}}, 0)
+		}},
+		{"the code and the date merged", func(*testing.T) []byte {
+			return mergedSheet([][]string{header, {org, "2006-06-05", "2006-05", "养老", "2", "100000"}, {"", "", "2006-05", "医疗", "2", "100000"}}, "A2:A3", "B2:B3")
+		}},
+		{"a date under a merged one", func(*testing.T) []byte {
+			return mergedSheet([][]string{header, {org, "2006-06-05", "2006-05", "养老", "2", "100000"}, {org, "2006-07-01", "2006-05", "医疗", "2", "100000"}}, "B2:B3")
+		}},
+		{"the code merged past the table", func(*testing.T) []byte {
+			return mergedSheet([][]string{header, {org, "2006-06-05", "2006-05", "养老", "2", "100000"}, {"", "2006-06-05", "2006-05", "医疗", "2", "100000"}, {"", " "}, {"", " "}}, "A2:A6")
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := storetest.Start(t, eventstore.Config{})
+			if r := load(t, l.Store, "regs.csv", []byte("单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n甲,"+org+",章贡区,企业,1,2006-04-03\n"), importer.Options{}); r.Imported != 1 {
+				t.Fatalf("registration: %+v", r)
+			}
+			rep, err := importer.Import(context.Background(), l.Store, open(t, "decls.xlsx", tt.file(t)), importer.Options{Today: today})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Imported != 2 || len(rep.Rejected) != 0 {
+				t.Fatalf("imported %d, refused %+v; want both rows", rep.Imported, rep.Rejected)
+			}
+			e, _ := l.Store.Employer(domain.EmployerIDForOrgCode(org))
+			st := e.Account.Statement(domain.MustDate("2006-12-31"), l.Store.Reference().LateFees)
+			for _, ins := range []domain.Insurance{domain.Pension, domain.Medical} {
+				if _, ok := st.Line(domain.LineKey{Period: domain.MustPeriod("2006-05"), Insurance: ins}); !ok {
+					t.Errorf("the 2006-05 declaration has no %s line", ins)
+				}
+			}
+			if e.N != 2 {
+				t.Errorf("the employer has %d events, want 2: its registration and one declaration", e.N)
+			}
+		})
+	}
+}
+
+// TestMergedRangesPastTheLimitOrNoRangeRefuseTheWorkbook: the merged ranges of the sheet read are
+// held while it is read, so more than MaxMergedRanges refuse the workbook as too large, and a
+// range that names no cells refuses it as damaged, before any row is read.
+func TestMergedRangesPastTheLimitOrNoRangeRefuseTheWorkbook(t *testing.T) {
+	rows := xlsxtest.Rows(paymentsHeader, []string{orgCode(5001), "2006-06-10", "100", "R1"}).Head + "</sheetData><mergeCells>"
+	for _, tt := range []struct {
+		name    string
+		sheet   xlsxtest.Sheet
+		tooMany bool
+		want    string
+	}{
+		{"one range past the limit", xlsxtest.Sheet{Head: rows, Unit: `<mergeCell ref="A2:A3"/>`, N: importer.MaxMergedRanges + 1, Tail: "</mergeCells></worksheet>", Cut: true},
+			true, "has more than 200,000 merged ranges"},
+		{"a range of no cells", xlsxtest.Sheet{Head: rows + `<mergeCell ref="A2:B"/></mergeCells></worksheet>`, Cut: true},
+			false, `the merged range "A2:B" is no range of cells; nothing was imported`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := importer.Open(bytes.NewReader(xlsxtest.File(tt.sheet, nil)), "merged.xlsx", "")
+			if tt.tooMany {
+				wantTooLarge(t, err, tt.want)
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error saying %q", err, tt.want)
 			}
 		})
 	}

@@ -58,6 +58,7 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 		return nil, err
 	}
 	rows := 0
+	var merges []mergeRange
 	for _, zf := range zr.File {
 		name := strings.ToLower(partName(zf.Name))
 		isActive := partName(zf.Name) == active.part
@@ -65,12 +66,12 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 		if !sheet && name != "xl/sharedstrings.xml" {
 			continue
 		}
-		sc := &xmlScan{part: partName(zf.Name), sheet: sheet}
+		sc := &xmlScan{part: partName(zf.Name), sheet: sheet, active: isActive}
 		if err := sc.scan(zf); err != nil {
 			return nil, err
 		}
 		if isActive {
-			rows = sc.rows - 1
+			rows, merges = sc.rows-1, sc.merges
 		}
 	}
 	f, err := excelize.OpenReader(io.NewSectionReader(ra, 0, n), excelize.Options{UnzipSizeLimit: MaxUncompressedBytes, UnzipXMLSizeLimit: streamAbove})
@@ -80,7 +81,7 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 		}
 		return nil, fmt.Errorf("xlsx: %s", domain.Clip(err.Error(), maxReason))
 	}
-	t, err := sheetTable(f, active.name)
+	t, err := sheetTable(f, active.name, merges)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -89,8 +90,9 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 	return t, nil
 }
 
-// sheetTable reads the sheet of f named sheet up to its header; on an error, the caller closes f.
-func sheetTable(f *excelize.File, sheet string) (*Table, error) {
+// sheetTable reads the sheet of f named sheet up to its header, each cell of one of its merged
+// ranges holding the value of the range's top-left cell; on an error, the caller closes f.
+func sheetTable(f *excelize.File, sheet string, merges []mergeRange) (*Table, error) {
 	rows, err := f.Rows(sheet)
 	if err != nil {
 		return nil, fmt.Errorf("xlsx: %s", domain.Clip(err.Error(), maxReason))
@@ -104,6 +106,7 @@ func sheetTable(f *excelize.File, sheet string) (*Table, error) {
 	props, _ := f.GetWorkbookProps()
 	date1904 := props.Date1904 != nil && *props.Date1904
 	line := 0
+	m := newMerger(merges)
 	t := &Table{Encoding: "xlsx"}
 	t.next = func() ([]string, int, error) {
 		if !rows.Next() {
@@ -121,6 +124,7 @@ func sheetTable(f *excelize.File, sheet string) (*Table, error) {
 		if err != nil {
 			return nil, 0, fmt.Errorf("xlsx: row %d: %s", line, domain.Clip(err.Error(), maxReason))
 		}
+		rec, raw = m.fill(line, rec, raw)
 		if err := checkRow(rec, line); err != nil {
 			return nil, 0, err
 		}
@@ -270,6 +274,67 @@ func readPart(zr *zip.Reader, name string, v any) error {
 	return fmt.Errorf("xlsx: not a valid xlsx file: it has no part %s", echo(name))
 }
 
+// mergeRange is a merged range of cells, by row and column numbers from 1, ends included.
+type mergeRange struct{ top, left, bottom, right int }
+
+// merger fills each cell of a sheet's merged ranges with the value of the range's top-left cell,
+// as a spreadsheet program shows it, in rows read in order.
+type merger struct {
+	ranges []mergeRange // by top row, those not yet begun
+	open   []openRange  // begun, and not yet ended
+}
+
+// openRange is a merged range begun, with its top-left cell's value, as shown and unformatted.
+type openRange struct {
+	mergeRange
+	value, raw string
+}
+
+func newMerger(ranges []mergeRange) *merger {
+	slices.SortStableFunc(ranges, func(a, b mergeRange) int { return a.top - b.top })
+	return &merger{ranges: ranges}
+}
+
+// fill fills row line's cells (rec as shown, raw unformatted) that merged ranges cover. A row
+// blank but for such cells stays blank: a range drawn past the rows of a table holds no row.
+func (m *merger) fill(line int, rec, raw []string) ([]string, []string) {
+	m.open = slices.DeleteFunc(m.open, func(o openRange) bool { return o.bottom < line })
+	for len(m.ranges) > 0 && m.ranges[0].top <= line {
+		r := m.ranges[0]
+		m.ranges = m.ranges[1:]
+		if r.top == line {
+			m.open = append(m.open, openRange{r, cell(rec, r.left), cell(raw, r.left)})
+		}
+	}
+	if len(m.open) == 0 || blank(rec) {
+		return rec, raw
+	}
+	for _, o := range m.open {
+		// No cell past MaxColumns holds anything: a range drawn across them refuses no row.
+		for c := o.left; c <= min(o.right, MaxColumns); c++ {
+			rec, raw = setCell(rec, c, o.value), setCell(raw, c, o.raw)
+		}
+	}
+	return rec, raw
+}
+
+// cell is the value of column c (from 1) of row, "" past its end.
+func cell(row []string, c int) string {
+	if c > len(row) {
+		return ""
+	}
+	return row[c-1]
+}
+
+// setCell sets column c (from 1) of row, lengthening it as needed.
+func setCell(row []string, c int, v string) []string {
+	for len(row) < c {
+		row = append(row, "")
+	}
+	row[c-1] = v
+	return row
+}
+
 // budgetReaderAt fails reads past a budget, so that reading a zip's directory stops at
 // MaxDirectoryBytes whatever the directory claims.
 type budgetReaderAt struct {
@@ -344,8 +409,9 @@ func checkParts(zr *zip.Reader) error {
 // tokens, so that nothing it reads is ever held whole, and errs on the side of counting too much
 // (a row is counted if any cell of it has a value or formula element, even an empty one).
 type xmlScan struct {
-	part  string
-	sheet bool // a sheet; else the shared strings
+	part   string
+	sheet  bool // a sheet; else the shared strings
+	active bool // the sheet read: its merged ranges are kept
 
 	inTag bool
 	tag   []byte // the tag being read, without its angle brackets
@@ -358,8 +424,9 @@ type xmlScan struct {
 	inItem    bool // inside a cell (sheet) or a string item (shared strings)
 	itemBytes int  // bytes of that cell's or item's XML so far
 
-	rows  int // rows with a value
-	items int // shared strings
+	rows   int          // rows with a value
+	items  int          // shared strings
+	merges []mergeRange // the active sheet's merged ranges
 
 	form xmlForm // what an XML parser would stop at
 }
@@ -561,8 +628,35 @@ func (s *xmlScan) startTag(t []byte, closed bool) error {
 		if s.inRow {
 			s.hasValue = true
 		}
+	case "mergeCell":
+		if !s.active {
+			return nil
+		}
+		ref, _ := attr(t, "ref")
+		r, ok := mergeRef(string(ref))
+		if !ok {
+			return fmt.Errorf("xlsx: the file is damaged: part %s: the merged range %q is no range of cells; nothing was imported", echo(s.part), echo(string(ref)))
+		}
+		if len(s.merges) == MaxMergedRanges {
+			return tooLarge("sheet %s has more than %s merged ranges", echo(s.part), thousands(MaxMergedRanges))
+		}
+		s.merges = append(s.merges, r)
 	}
 	return nil
+}
+
+// mergeRef reads a merged range's reference, such as A2:A3 (or A2, a range of one cell).
+func mergeRef(ref string) (mergeRange, bool) {
+	from, to, ok := strings.Cut(strings.ReplaceAll(ref, "$", ""), ":")
+	if !ok {
+		to = from
+	}
+	c1, r1, err1 := excelize.CellNameToCoordinates(from)
+	c2, r2, err2 := excelize.CellNameToCoordinates(to)
+	if err1 != nil || err2 != nil {
+		return mergeRange{}, false
+	}
+	return mergeRange{top: min(r1, r2), left: min(c1, c2), bottom: max(r1, r2), right: max(c1, c2)}, true
 }
 
 // endRow ends the row being read, if any.
