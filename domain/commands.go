@@ -59,7 +59,7 @@ func notBefore(e *Employer, field string, d Date) error {
 
 func active(e *Employer) error {
 	if e.Deregistered {
-		return Conflict("", "the employer was deregistered on %s", e.DeregisteredOn)
+		return Conflict("employer_id", "the employer was deregistered on %s", e.DeregisteredOn)
 	}
 	return nil
 }

@@ -262,6 +262,19 @@ func TestAnEnrollmentIsOfADayTheEmployerWasAPayer(t *testing.T) {
 	refused("2006-09-30")
 	decide(t, e, enroll("2006-07-10"))
 	decide(t, e, enroll("2006-10-01"))
+	// What a deregistered employer may not do names the employer: a form shows it beside it.
+	decide(t, e, &Deregister{On: "2006-11-01", Reason: "停业"})
+	for _, cmd := range []Command{&ChangeEmployer{On: "2006-11-10", RiskClass: new(Number("2"))}, &Transfer{On: "2006-11-10", County: "360721"},
+		&Deregister{On: "2006-11-10", Reason: "again"}} {
+		err := cmd.Check(ctx)
+		if err == nil {
+			_, err = cmd.Decide(e, ctx)
+		}
+		var de *Error
+		if !errors.As(err, &de) || de.Kind != KindConflict || de.Field != "employer_id" {
+			t.Errorf("%T of a deregistered employer: %v, want a conflict on employer_id", cmd, err)
+		}
+	}
 }
 
 // TestAnOpeningBalanceCarriesOnlyPeriodsBeforeTheEmployerEntered: DOMAIN.md's opening balances

@@ -520,6 +520,9 @@ func (b *builder) reject(r *record, err error) Reject {
 		if _, ok := b.cols["ownership_code"]; !ok && field == "ownership_code" {
 			field = "ownership" // the code was read from the 经济类型 column
 		}
+		if field == "lines" {
+			field = "insurance" // a declaration's lines as a whole: their rows' 险种 column
+		}
 		if _, ok := b.cols[field]; ok {
 			rj.Column, rj.Value = b.column(field), echo(b.cell(r, field))
 		} else {

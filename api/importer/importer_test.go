@@ -762,3 +762,29 @@ func TestAFileNotUTF8IsReadAsGBKOnlyIfAllOfItIsGBK(t *testing.T) {
 		})
 	}
 }
+
+// TestARejectNamesTheColumnOfTheRuleItBreaks: an enrollment effective after the payer's
+// deregistration names its date's column; a declaration that leaves out an insurance its
+// period's standing one has names the insurance column, not the declaration's lines as a whole.
+func TestARejectNamesTheColumnOfTheRuleItBreaks(t *testing.T) {
+	l := hundredPayers(t)
+	gone := domain.EmployerIDForOrgCode(orgCode(5001))
+	if _, err := l.Store.Execute(context.Background(), eventstore.Request{EmployerID: gone, Actor: "clerk:wang", Today: today,
+		Command: &domain.Deregister{On: "2006-06-01", Reason: "停业"}}); err != nil {
+		t.Fatal(err)
+	}
+	declared := "组织机构代码,申报日期,所属期,险种,参保人数,缴费基数(分)\n" +
+		orgCode(5000) + ",2006-06-05,2006-05,养老,10,1000000\n" + orgCode(5000) + ",2006-06-05,2006-05,医疗,10,1000000\n"
+	if r := load(t, l.Store, "declarations.csv", []byte(declared), importer.Options{}); r.Imported != 2 {
+		t.Fatalf("declarations: %+v", r)
+	}
+	for _, tt := range []struct{ name, file, column, value string }{
+		{"again.csv", "组织机构代码,申报日期,所属期,险种,参保人数,缴费基数(分)\n" + orgCode(5000) + ",2006-06-10,2006-05,养老,10,900000\n", "险种", "养老"},
+		{"enrollments.csv", "组织机构代码,险种,参保人数,参保日期\n" + orgCode(5001) + ",养老,10,2006-07-01\n", "参保日期", "2006-07-01"},
+	} {
+		if r := load(t, l.Store, tt.name, []byte(tt.file), importer.Options{}); r.Imported != 0 || len(r.Rejected) != 1 ||
+			r.Rejected[0].Column != tt.column || r.Rejected[0].Value != tt.value {
+			t.Errorf("%s: %+v, want one reject naming column %s, value %s", tt.name, r, tt.column, tt.value)
+		}
+	}
+}
