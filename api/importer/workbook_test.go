@@ -192,10 +192,12 @@ func TestAMergedCellsValueHoldsInEveryCellOfItsRange(t *testing.T) {
 	}
 }
 
-// TestMergedRangesPastTheLimitOrNoRangeRefuseTheWorkbook: the merged ranges of the sheet read are
-// held while it is read, so more than MaxMergedRanges refuse the workbook as too large, and a
-// range that names no cells refuses it as damaged, before any row is read.
-func TestMergedRangesPastTheLimitOrNoRangeRefuseTheWorkbook(t *testing.T) {
+// TestMergedRangesPastTheLimitOrNoRangeOrOverlappingRefuseTheWorkbook: the merged ranges of the
+// sheet read are held while it is read, so more than MaxMergedRanges refuse the workbook as too
+// large, and a range that names no cells, or ranges that overlap (which no spreadsheet program
+// writes, and which would make each row's filling cost every range), refuse it as damaged, before
+// any row is read.
+func TestMergedRangesPastTheLimitOrNoRangeOrOverlappingRefuseTheWorkbook(t *testing.T) {
 	rows := xlsxtest.Rows(paymentsHeader, []string{orgCode(5001), "2006-06-10", "100", "R1"}).Head + "</sheetData><mergeCells>"
 	for _, tt := range []struct {
 		name    string
@@ -207,6 +209,11 @@ func TestMergedRangesPastTheLimitOrNoRangeRefuseTheWorkbook(t *testing.T) {
 			true, "has more than 200,000 merged ranges"},
 		{"a range of no cells", xlsxtest.Sheet{Head: rows + `<mergeCell ref="A2:B"/></mergeCells></worksheet>`, Cut: true},
 			false, `the merged range "A2:B" is no range of cells; nothing was imported`},
+		// Filling a row covered by every one of them would take each row 200,000 ranges' work.
+		{"ranges that overlap", xlsxtest.Sheet{Head: rows, Unit: `<mergeCell ref="A2:B9"/>`, N: importer.MaxMergedRanges, Tail: "</mergeCells></worksheet>", Cut: true},
+			false, "merged ranges overlap on row 2"},
+		{"ranges that overlap in part", xlsxtest.Sheet{Head: rows + `<mergeCell ref="A2:B3"/><mergeCell ref="C2:D9"/><mergeCell ref="D5:E5"/></mergeCells></worksheet>`, Cut: true},
+			false, "merged ranges overlap on row 5"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := importer.Open(bytes.NewReader(xlsxtest.File(tt.sheet, nil)), "merged.xlsx", "")

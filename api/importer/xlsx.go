@@ -93,6 +93,10 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 // sheetTable reads the sheet of f named sheet up to its header, each cell of one of its merged
 // ranges holding the value of the range's top-left cell; on an error, the caller closes f.
 func sheetTable(f *excelize.File, sheet string, merges []mergeRange) (*Table, error) {
+	m, err := newMerger(merges)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := f.Rows(sheet)
 	if err != nil {
 		return nil, fmt.Errorf("xlsx: %s", domain.Clip(err.Error(), maxReason))
@@ -106,7 +110,6 @@ func sheetTable(f *excelize.File, sheet string, merges []mergeRange) (*Table, er
 	props, _ := f.GetWorkbookProps()
 	date1904 := props.Date1904 != nil && *props.Date1904
 	line := 0
-	m := newMerger(merges)
 	t := &Table{Encoding: "xlsx"}
 	t.next = func() ([]string, int, error) {
 		if !rows.Next() {
@@ -290,9 +293,24 @@ type openRange struct {
 	value, raw string
 }
 
-func newMerger(ranges []mergeRange) *merger {
+// newMerger fills the cells of ranges; those wholly past MaxColumns hold nothing and are left
+// out. Merged ranges never overlap in a workbook a spreadsheet program wrote: ones that do are
+// refused, and with them the work of filling a row stays within its MaxColumns cells.
+func newMerger(ranges []mergeRange) (*merger, error) {
+	ranges = slices.DeleteFunc(ranges, func(r mergeRange) bool { return r.left > MaxColumns })
 	slices.SortStableFunc(ranges, func(a, b mergeRange) int { return a.top - b.top })
-	return &merger{ranges: ranges}
+	// The ranges open on a row are apart, each from a column of its own: at most MaxColumns.
+	var open []mergeRange
+	for _, r := range ranges {
+		open = slices.DeleteFunc(open, func(o mergeRange) bool { return o.bottom < r.top })
+		for _, o := range open {
+			if o.left <= r.right && r.left <= o.right {
+				return nil, fmt.Errorf("xlsx: the file is damaged: merged ranges overlap on row %d; open it in a spreadsheet program and save it again; nothing was imported", r.top)
+			}
+		}
+		open = append(open, r)
+	}
+	return &merger{ranges: ranges}, nil
 }
 
 // fill fills row line's cells (rec as shown, raw unformatted) that merged ranges cover. A row
