@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"math"
 	"math/bits"
 	"slices"
@@ -464,14 +465,24 @@ func (s *book) refund(e *entry) {
 // waived notes that waiver e took x of its amount.
 func (s *book) waived(e *entry, x Fen) {
 	if x < e.amount {
-		s.unwaived = append(s.unwaived, waiverShort{e, e.amount - x})
+		s.unwaived = append(s.unwaived, waiverShort{e, e.lines[0].key, e.amount - x})
 	}
 }
 
-// waiverShort is a waiver that found short fen less to waive than its amount.
+// waiverShort is a waiver of line that found short fen less to waive than its amount; waiver
+// is nil for one a year's compaction carries (a lapse found on its line).
 type waiverShort struct {
 	waiver *entry
+	line   LineKey
 	short  Fen
+}
+
+// String names the waiver for a refusal.
+func (w waiverShort) String() string {
+	if w.waiver == nil {
+		return fmt.Sprintf("a waiver of the %s %s line in a closed year", w.line.Insurance, w.line.Period)
+	}
+	return fmt.Sprintf("the waiver of %d fen dated %s (sequence %d)", w.waiver.amount, w.waiver.date, w.waiver.seq)
 }
 
 // refundShort is a refund that found too little credit at its date, how much too little, and

@@ -501,12 +501,12 @@ func (r *GrantWaiver) Decide(e *Employer, ctx Context) ([]Payload, error) {
 		return nil, Conflict("amount_fen", "%d fen is more than the %s of %d fen on %s %s on %s", ev.AmountFen, what, owed, ev.Insurance, ev.Period, ev.DecidedOn)
 	}
 	if w, ok := waivedAway(&e.Account, e.Account.withNext(ev), ctx.Ref.LateFees); ok {
-		k := w.waiver.lines[0].key
-		if w.waiver.seq == math.MaxUint64 { // this waiver itself (Account.withNext)
+		k := w.line
+		if w.waiver != nil && w.waiver.seq == math.MaxUint64 { // this waiver itself (Account.withNext)
 			return nil, Conflict("amount_fen", "%d fen of the waiver would lapse: the %s %s line owes less than that after %s, by an event dated later", w.short, k.Insurance, k.Period, ev.DecidedOn)
 		}
-		return nil, Conflict("amount_fen", "the waiver of %d fen dated %s (sequence %d) would then waive %d fen less of the %s %s line: a waiver takes only what the waivers recorded leave",
-			w.waiver.amount, w.waiver.date, w.waiver.seq, w.short, k.Insurance, k.Period)
+		return nil, Conflict("amount_fen", "%s would then waive %d fen less of the %s %s line: a waiver takes only what the waivers recorded leave",
+			w, w.short, k.Insurance, k.Period)
 	}
 	return []Payload{ev}, nil
 }

@@ -224,8 +224,8 @@ func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
 			now = &whole.Account
 		}
 		if w, ok := waivedAway(now, &trial.Account, ctx.Ref.LateFees); ok {
-			return nil, Conflict("event_id", "the waiver of %d fen dated %s (sequence %d) waives what event %s set or left owed, and would find %d fen less to waive without it: void the waiver first",
-				w.waiver.amount, w.waiver.date, w.waiver.seq, t.ID, w.short)
+			return nil, Conflict("event_id", "%s waives what event %s set or left owed, and would find %d fen less to waive without it: void the waiver first",
+				w, t.ID, w.short)
 		}
 	}
 	return []Payload{EventVoided{TargetID: t.ID, TargetSeq: t.Seq, TargetType: t.Type, TargetActor: t.Actor,
@@ -604,21 +604,17 @@ func waivedAway(before, after *Account, fees []LateFeeRate) (waiverShort, bool) 
 			was = *x
 		}
 		if x := l.waiverLapsed - was.waiverLapsed; x > 0 {
-			if w := after.lastWaiver(l.key, entryWaivePrincipal, last); w != nil {
-				return waiverShort{w, x}, true
-			}
+			return waiverShort{after.lastWaiver(l.key, entryWaivePrincipal, last), l.key, x}, true
 		}
 		if x := l.feeWaiverLapsed - was.feeWaiverLapsed; x > 0 {
-			if w := after.lastWaiver(l.key, entryWaiveFee, last); w != nil {
-				return waiverShort{w, x}, true
-			}
+			return waiverShort{after.lastWaiver(l.key, entryWaiveFee, last), l.key, x}, true
 		}
 	}
 	return waiverShort{}, false
 }
 
 // lastWaiver is the waiver of kind on line k applied last on or before d, if any: the one a
-// lapse of what the line's waivers took falls on first.
+// lapse of what the line's waivers took falls on first (none when a compaction carries it).
 func (a *Account) lastWaiver(k LineKey, kind entryKind, d Date) *entry {
 	var last *entry
 	for i := range a.entries {

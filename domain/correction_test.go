@@ -881,3 +881,32 @@ func TestAPrincipalWaiverALaterLoweringWouldLapseIsRefused(t *testing.T) {
 	}
 	b.must("auditor:li", waiver("21000"))
 }
+
+// TestAWaiverThatWouldLapseOneACompactionCarriesIsRefused: a late-fee waiver of a line's whole
+// fee on 2006-12-28, then a lowering of its due in 2007: a principal waiver dated between them
+// would make the fee waiver lapse further, refused whether or not 2006's compaction carries the
+// fee waiver (it was let through when none of the account's entries was the waiver to name).
+func TestAWaiverThatWouldLapseOneACompactionCarriesIsRefused(t *testing.T) {
+	for _, compact := range []bool{false, true} {
+		b := newPayerBook(t)
+		b.today = MustDate("2007-03-31")
+		b.must("clerk:wang", declaration("2006-12-10", "2006-11", "1000000"))
+		st := b.e.Account.Statement(MustDate("2006-12-28"), b.ref.LateFees)
+		l, _ := st.Line(LineKey{MustPeriod("2006-11"), Unemployment})
+		b.must("auditor:li", &GrantWaiver{DecidedOn: "2006-12-28", Kind: WaiverLateFee, AuthorityDoc: "D-1", Reason: "困难企业",
+			Insurance: "unemployment", Period: "2006-11", AmountFen: Number(fmt.Sprint(int64(l.LateFeeAccruedFen)))})
+		if compact && !b.e.Compact(MustDate("2006-12-31"), MustPeriod("2006-10"), b.ref.LateFees) {
+			t.Fatal("the account was not compacted")
+		}
+		b.must("clerk:wang", declaration("2007-01-20", "2006-11", "200000"))
+		detail := b.refused("auditor:li", &GrantWaiver{DecidedOn: "2007-01-05", Kind: WaiverPrincipal, Basis: "bankruptcy", AuthorityDoc: "D-2", Reason: "破产",
+			Insurance: "unemployment", Period: "2006-11", AmountFen: "6000"}, KindConflict, "amount_fen")
+		want := "the waiver of 780 fen dated 2006-12-28"
+		if compact {
+			want = "a waiver of the unemployment 2006-11 line in a closed year"
+		}
+		if !strings.Contains(detail, want) || !strings.Contains(detail, "192 fen less") {
+			t.Errorf("compacted %v: the refusal %q does not name %q, 192 fen less", compact, detail, want)
+		}
+	}
+}
