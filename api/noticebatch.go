@@ -222,7 +222,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 				first = seq
 			}
 		}
-		if d.recorded || owes[id] && closed == nil {
+		if d.recorded || owes[id] {
 			all = append(all, d)
 		}
 	}
@@ -242,7 +242,9 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	var drafts, unprintable []*noticeDraft
 	for i := range all {
 		switch {
-		case eligible[i]:
+		case eligible[i] && (closed == nil || all[i].recorded):
+			// In a closed year only what an earlier try recorded is answered; those it left out
+			// unprintable are listed as it listed them.
 			drafts = append(drafts, &all[i])
 		case all[i].unprintable != "":
 			unprintable = append(unprintable, &all[i])

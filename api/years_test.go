@@ -526,20 +526,22 @@ func TestAYearIsNotClosedAfterAFreezeThisBuildCountsOtherwise(t *testing.T) {
 }
 
 // TestACountyBatchRetriedAfterItsYearClosedAnswersTheFirst: a county batch's Idempotency-Key
-// answers the notices it recorded once the year of its issue date is closed, byte for byte and
-// appending nothing; a batch of that date never recorded is refused year_closed, with a key or
-// without.
+// answers the notices it recorded once the year of its issue date is closed, byte for byte (the
+// payer it left out unprintable listed again) and appending nothing; a batch of that date never
+// recorded is refused year_closed, with a key or without.
 func TestACountyBatchRetriedAfterItsYearClosedAnswersTheFirst(t *testing.T) {
 	e, _ := newYearsEnv(t)
-	for i := range 3 {
-		id := e.register(t, tokAdmin, orgCode(7010+i), "360721")
+	// The last one's name holds a character the font lacks: the batch lists it unprintable.
+	for i, name := range []string{"甲厂", "乙厂", "赣州市堃龙机械厂"} {
+		id := e.mustWrite(t, "/v1/employers", tokAdmin, fmt.Sprintf(`{"name":%q,"county":"360721","org_code":%q,"kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`,
+			name, orgCode(7010+i))).str("employer_id")
 		e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`)
 	}
 	const path, body = "/v1/counties/360721/notices", `{"issued_on":"2006-12-20","deadline":"2007-01-05","overdue_days":30}`
 	key := http.Header{"Idempotency-Key": {"batch-2006-12"}}
 	first := e.rawWith(t, http.MethodPost, path, tokAuditor, body, key)
-	if first.status != http.StatusOK || first.header.Get("X-Notice-Count") == "0" {
-		t.Fatalf("the batch: %d, %s notices %.300s", first.status, first.header.Get("X-Notice-Count"), first.body)
+	if first.status != http.StatusOK || first.header.Get("X-Notice-Count") != "2" || first.header.Get("X-Notice-Unprintable") != "1" {
+		t.Fatalf("the batch: %d, %s notices, %s unprintable %.300s", first.status, first.header.Get("X-Notice-Count"), first.header.Get("X-Notice-Unprintable"), first.body)
 	}
 	e.freeze(t, tokAssessor, "2006-12-31", 0)
 	e.closeYear(t, tokAssessor, "2006", `{}`)
