@@ -62,15 +62,24 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	f, err := s.yearEndFreeze(year, body.FreezeID)
-	if err == nil {
-		err = s.unchangedSince(r, year, f)
-	}
+	// The year's figures are checked against the freeze, and the closing appended, with this
+	// server's writes held: none lands between (a write through another replica may; README).
+	var res eventstore.Result
+	err = s.cfg.Store.HoldWrites(r.Context(), func() error {
+		f, err := s.yearEndFreeze(year, body.FreezeID)
+		if err == nil {
+			err = s.unchangedSince(r, year, f)
+		}
+		if err == nil {
+			res, err = s.appendRef(r, canon, domain.YearClosed{Year: year, FreezeID: f.ID, Digest: f.Digest}, s.cfg.Today())
+		}
+		return err
+	})
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	s.writeRef(w, r, canon, domain.YearClosed{Year: year, FreezeID: f.ID, Digest: f.Digest}, s.cfg.Today())
+	writeJSON(w, writeStatus(res.Duplicate), res)
 }
 
 // yearEndFreeze finds the stored freeze valid through year's 31 December that a closing
@@ -170,24 +179,28 @@ func (s *Server) reopenYear(w http.ResponseWriter, r *http.Request) {
 	s.writeRef(w, r, canon, ev, s.cfg.Today())
 }
 
-// writeRef appends a reference-data event dated on, with the request's Idempotency-Key.
+// writeRef appends a reference-data event dated on, with the request's Idempotency-Key, and
+// answers it.
 func (s *Server) writeRef(w http.ResponseWriter, r *http.Request, canon []byte, payload domain.Payload, on domain.Date) {
+	res, err := s.appendRef(r, canon, payload, on)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, writeStatus(res.Duplicate), res)
+}
+
+// appendRef appends a reference-data event dated on, with the request's Idempotency-Key.
+func (s *Server) appendRef(r *http.Request, canon []byte, payload domain.Payload, on domain.Date) (eventstore.Result, error) {
 	p := principalOf(r)
 	key, err := s.idempotencyKey(r)
 	if err != nil {
-		writeError(w, err)
-		return
+		return eventstore.Result{}, err
 	}
-	res, err := s.cfg.Store.ExecuteRef(r.Context(), eventstore.RefRequest{
+	return s.cfg.Store.ExecuteRef(r.Context(), eventstore.RefRequest{
 		Payload: payload, On: on, IdempotencyKey: key,
 		BodyHash: bodyHash(r, canon), Actor: p.Role + ":" + p.Name,
 	})
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	status := writeStatus(res.Duplicate)
-	writeJSON(w, status, res)
 }
 
 func (s *Server) listYears(w http.ResponseWriter, r *http.Request) error {

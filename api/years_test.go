@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -558,4 +559,81 @@ func TestACountyBatchRetriedAfterItsYearClosedAnswersTheFirst(t *testing.T) {
 			t.Errorf("a batch dated in the closed year (%v): %d %.200s; want 409 year_closed", h, fresh.status, fresh.body)
 		}
 	}
+}
+
+// TestAClosingIsCheckedWithTheServersWritesHeld: payments dated in 2006 arrive while 2006 is
+// closed after its freeze, each paying a fen of a line due. A closing that is taken holds the
+// freeze's figures: no payment this server took lands before it (the freeze's restatement lists
+// no change) or after it (none answered 201 has a later sequence); one refused says the figures
+// moved since the freeze.
+func TestAClosingIsCheckedWithTheServersWritesHeld(t *testing.T) {
+	e, id := newYearsEnv(t)
+	e.mustWrite(t, empPath(id, "declarations"), tokClerkA, `{"declared_on":"2006-12-05","period":"2006-11","lines":[{"insurance":"pension","headcount":5,"wage_base_fen":1000000}]}`)
+	pay := func(receipt string) (int, uint64) {
+		req, err := http.NewRequest(http.MethodPost, e.srv.URL+empPath(id, "payments"), strings.NewReader(paymentBody(receipt, 1, "2006-12-28")))
+		if err != nil {
+			return 0, 0
+		}
+		req.Header.Set("Authorization", "Bearer "+tokClerkA)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, 0
+		}
+		defer res.Body.Close()
+		var body struct {
+			Seq uint64 `json:"seq"`
+		}
+		_ = json.NewDecoder(res.Body).Decode(&body)
+		return res.StatusCode, body.Seq
+	}
+	closed := 0
+	for round := range 8 {
+		f := e.freeze(t, tokAssessor, "2006-12-31", 0)
+		stop := make(chan struct{})
+		var mu sync.Mutex
+		var landed []uint64
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Go(func() {
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if status, seq := pay(fmt.Sprintf("HOLD-%d-%d-%d", round, w, i)); status == http.StatusCreated {
+						mu.Lock()
+						landed = append(landed, seq)
+						mu.Unlock()
+					}
+				}
+			})
+		}
+		r := e.post(t, "/v1/years/2006/close", tokAssessor, fmt.Sprintf(`{"freeze_id":%q}`, f.ID))
+		close(stop)
+		wg.Wait()
+		if r.Status == http.StatusConflict {
+			if !strings.Contains(r.str("detail"), "no longer those of freeze") {
+				t.Errorf("round %d: the closing refused %s, want the figures moved since the freeze", round, r)
+			}
+			continue
+		}
+		if r.Status != http.StatusCreated {
+			t.Fatalf("round %d: the closing answered %s", round, r)
+		}
+		closed++
+		at := uint64(r.num("seq"))
+		for _, seq := range landed {
+			if seq > at {
+				t.Errorf("round %d: a payment dated 2006-12-28 landed at sequence %d, after the closing at %d", round, seq, at)
+			}
+		}
+		e.waitViews(t, at)
+		if changes := e.restatement(t, tokAssessor, f.ID).Changes; len(changes) > 0 {
+			t.Errorf("round %d: 2006 closed at sequence %d after freeze %s, whose figures moved since: %+v", round, at, f.ID, changes[0])
+		}
+		e.mustWrite(t, "/v1/years/2006/reopen", tokAdmin, fmt.Sprintf(`{"reason":"第%d轮"}`, round))
+	}
+	t.Logf("%d of 8 closings taken", closed)
 }

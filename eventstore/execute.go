@@ -62,6 +62,8 @@ func KeyHash(key string) string {
 // them atomically. A retried idempotency key answers the first result; a conflicting concurrent
 // write is retried on the new state unless the caller gave If-Match.
 func (s *Store) Execute(ctx context.Context, req Request) (Result, error) {
+	s.writing.RLock() // HoldWrites
+	defer s.writing.RUnlock()
 	return s.withKey(ctx, req.IdempotencyKey, req.BodyHash, func(key string) (Result, error) {
 		return s.execute(ctx, req, key)
 	})

@@ -1,0 +1,62 @@
+package eventstore_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
+)
+
+// TestNoWriteLandsWhileWritesAreHeld: payments sent while the store holds its writes, one by
+// Execute and one by ExecuteBulk, are not appended before the function holding them ends,
+// however long it waits for them; they are appended after, once each.
+func TestNoWriteLandsWhileWritesAreHeld(t *testing.T) {
+	ctx := context.Background()
+	l := storetest.Start(t, eventstore.Config{})
+	reg, err := l.Store.Execute(ctx, eventstore.Request{Create: true, Today: today, Actor: "clerk:a", Command: &domain.RegisterEmployer{
+		Name: "单位", County: "360702", OrgCode: domain.NumberedOrgCode(8501), Kind: "enterprise", RiskClass: "1", RegisteredOn: "2006-04-03"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paid := make(chan uint64, 2)
+	var held uint64
+	err = l.Store.HoldWrites(ctx, func() error {
+		held = l.Store.Applied()
+		go func() {
+			res, err := l.Store.Execute(ctx, eventstore.Request{EmployerID: reg.EmployerID, Today: today, Actor: "clerk:a",
+				Command: &domain.RecordPayment{PaidOn: "2006-06-12", AmountFen: "100", ReceiptNo: "R-1"}})
+			if err != nil {
+				t.Error(err)
+			}
+			paid <- res.Seq
+		}()
+		go func() {
+			res := l.Store.ExecuteBulk(ctx, []eventstore.Request{{EmployerID: reg.EmployerID, Today: today, Actor: "clerk:a",
+				Command: &domain.RecordPayment{PaidOn: "2006-06-12", AmountFen: "100", ReceiptNo: "R-2"}}})
+			if res[0].Err != nil {
+				t.Error(res[0].Err)
+			}
+			paid <- res[0].Seq
+		}()
+		// The payment would land well within this wait were it not held.
+		for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if err := l.Store.CatchUp(ctx); err != nil {
+				return err
+			}
+			if got := l.Store.Applied(); got != held {
+				t.Errorf("sequence %d was appended while writes were held at %d", got, held)
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := <-paid, <-paid; min(a, b) != held+1 || max(a, b) != held+2 {
+		t.Errorf("the payments held landed at sequences %d and %d, want %d and %d", a, b, held+1, held+2)
+	}
+}
