@@ -65,13 +65,13 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 	// The year's figures are checked against the freeze, and the closing appended, with this
 	// server's writes held: none lands between (a write through another replica may; README).
 	var res eventstore.Result
-	err = s.cfg.Store.HoldWrites(r.Context(), func() error {
+	err = s.cfg.Store.HoldWrites(r.Context(), func(held eventstore.Held) error {
 		f, err := s.yearEndFreeze(year, body.FreezeID)
 		if err == nil {
 			err = s.unchangedSince(r, year, f)
 		}
 		if err == nil {
-			res, err = s.appendRef(r, canon, domain.YearClosed{Year: year, FreezeID: f.ID, Digest: f.Digest}, s.cfg.Today())
+			res, err = s.appendRef(r, held.ExecuteRef, canon, domain.YearClosed{Year: year, FreezeID: f.ID, Digest: f.Digest}, s.cfg.Today())
 		}
 		return err
 	})
@@ -182,7 +182,7 @@ func (s *Server) reopenYear(w http.ResponseWriter, r *http.Request) {
 // writeRef appends a reference-data event dated on, with the request's Idempotency-Key, and
 // answers it.
 func (s *Server) writeRef(w http.ResponseWriter, r *http.Request, canon []byte, payload domain.Payload, on domain.Date) {
-	res, err := s.appendRef(r, canon, payload, on)
+	res, err := s.appendRef(r, s.cfg.Store.ExecuteRef, canon, payload, on)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -190,14 +190,15 @@ func (s *Server) writeRef(w http.ResponseWriter, r *http.Request, canon []byte, 
 	writeJSON(w, writeStatus(res.Duplicate), res)
 }
 
-// appendRef appends a reference-data event dated on, with the request's Idempotency-Key.
-func (s *Server) appendRef(r *http.Request, canon []byte, payload domain.Payload, on domain.Date) (eventstore.Result, error) {
+// appendRef appends a reference-data event dated on through execute, with the request's
+// Idempotency-Key.
+func (s *Server) appendRef(r *http.Request, execute func(context.Context, eventstore.RefRequest) (eventstore.Result, error), canon []byte, payload domain.Payload, on domain.Date) (eventstore.Result, error) {
 	p := principalOf(r)
 	key, err := s.idempotencyKey(r)
 	if err != nil {
 		return eventstore.Result{}, err
 	}
-	return s.cfg.Store.ExecuteRef(r.Context(), eventstore.RefRequest{
+	return execute(r.Context(), eventstore.RefRequest{
 		Payload: payload, On: on, IdempotencyKey: key,
 		BodyHash: bodyHash(r, canon), Actor: p.Role + ":" + p.Name,
 	})

@@ -535,6 +535,13 @@ type RefRequest struct {
 
 // ExecuteRef validates and appends a new version of reference data.
 func (s *Store) ExecuteRef(ctx context.Context, req RefRequest) (Result, error) {
+	s.writing.RLock() // HoldWrites
+	defer s.writing.RUnlock()
+	return s.executeRefKeyed(ctx, req)
+}
+
+// executeRefKeyed is ExecuteRef without waiting for writes held (HoldWrites' own).
+func (s *Store) executeRefKeyed(ctx context.Context, req RefRequest) (Result, error) {
 	return s.withKey(ctx, req.IdempotencyKey, req.BodyHash, func(key string) (Result, error) {
 		return s.executeRef(ctx, req, key)
 	})

@@ -2,6 +2,7 @@ package eventstore_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,8 +12,9 @@ import (
 )
 
 // TestNoWriteLandsWhileWritesAreHeld: payments sent while the store holds its writes, one by
-// Execute and one by ExecuteBulk, are not appended before the function holding them ends,
-// however long it waits for them; they are appended after, once each.
+// Execute and one by ExecuteBulk, and new late-fee rates by ExecuteRef, are not appended before
+// the function holding them ends, however long it waits for them, but its own append is; they
+// are appended after, once each.
 func TestNoWriteLandsWhileWritesAreHeld(t *testing.T) {
 	ctx := context.Background()
 	l := storetest.Start(t, eventstore.Config{})
@@ -21,10 +23,18 @@ func TestNoWriteLandsWhileWritesAreHeld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	paid := make(chan uint64, 2)
+	paid := make(chan uint64, 3)
 	var held uint64
-	err = l.Store.HoldWrites(ctx, func() error {
+	err = l.Store.HoldWrites(ctx, func(h eventstore.Held) error {
 		held = l.Store.Applied()
+		go func() {
+			res, err := l.Store.ExecuteRef(ctx, eventstore.RefRequest{Payload: domain.LateFeeRatesSet{Rate: domain.LateFeeRate{
+				EffectiveFrom: domain.MustDate("2006-07-01"), DailyBP: 10, Basis: "test"}}, On: domain.MustDate("2006-07-01"), Actor: "admin:a"})
+			if err != nil {
+				t.Error(err)
+			}
+			paid <- res.Seq
+		}()
 		go func() {
 			res, err := l.Store.Execute(ctx, eventstore.Request{EmployerID: reg.EmployerID, Today: today, Actor: "clerk:a",
 				Command: &domain.RecordPayment{PaidOn: "2006-06-12", AmountFen: "100", ReceiptNo: "R-1"}})
@@ -51,12 +61,19 @@ func TestNoWriteLandsWhileWritesAreHeld(t *testing.T) {
 				return nil
 			}
 		}
+		res, err := h.ExecuteRef(ctx, eventstore.RefRequest{Payload: domain.AverageWageSet{Wage: domain.AverageWage{
+			EffectiveFrom: domain.MustDate("2006-01-01"), MonthlyFen: 120000}}, On: domain.MustDate("2006-01-01"), Actor: "admin:a"})
+		if err != nil || res.Seq != held+1 {
+			t.Errorf("the holder's own append: sequence %d, %v; want %d", res.Seq, err, held+1)
+		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a, b := <-paid, <-paid; min(a, b) != held+1 || max(a, b) != held+2 {
-		t.Errorf("the payments held landed at sequences %d and %d, want %d and %d", a, b, held+1, held+2)
+	seqs := []uint64{<-paid, <-paid, <-paid}
+	slices.Sort(seqs)
+	if seqs[0] != held+2 || seqs[2] != held+4 || seqs[1] != held+3 {
+		t.Errorf("the writes held landed at sequences %v, want %d to %d", seqs, held+2, held+4)
 	}
 }

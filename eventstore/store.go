@@ -221,7 +221,8 @@ type Store struct {
 	// applyMu is held by the follower while it applies a message, and by a snapshot's capture,
 	// which so sees the state at one sequence.
 	applyMu sync.Mutex
-	// writing is held for reading by Execute and ExecuteBulk, for writing by HoldWrites.
+	// writing is held for reading by Execute, ExecuteBulk and ExecuteRef, for writing by
+	// HoldWrites.
 	writing sync.RWMutex
 
 	mu     sync.RWMutex
