@@ -1,6 +1,7 @@
 package importer_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"io"
@@ -84,18 +85,31 @@ func TestTheSheetShownWhenAWorkbookOpensIsTheOneRead(t *testing.T) {
 		name    string
 		sheets  []sheetOf
 		active  int
-		read    string   // the receipt of the row read
-		refused []string // what the refusal says
+		read    string               // the receipt of the row read
+		refused []string             // what the refusal says
+		edit    map[string][2]string // part → text replaced in it, as a hostile or odd writer has it
 	}{
-		{"a hidden first sheet, the second shown", []sheetOf{sheet("旧", "OLD", "hidden"), sheet("新", "NEW", "")}, 1, "NEW", nil},
-		{"a very hidden first sheet, the second shown", []sheetOf{sheet("旧", "OLD", "veryHidden"), sheet("新", "NEW", "")}, 1, "NEW", nil},
-		{"two visible sheets, the second shown", []sheetOf{sheet("旧", "OLD", ""), sheet("新", "NEW", "")}, 1, "NEW", nil},
-		{"two visible sheets, the first shown", []sheetOf{sheet("新", "NEW", ""), sheet("旧", "OLD", "")}, 0, "NEW", nil},
+		{"a hidden first sheet, the second shown", []sheetOf{sheet("旧", "OLD", "hidden"), sheet("新", "NEW", "")}, 1, "NEW", nil, nil},
+		{"a very hidden first sheet, the second shown", []sheetOf{sheet("旧", "OLD", "veryHidden"), sheet("新", "NEW", "")}, 1, "NEW", nil, nil},
+		{"two visible sheets, the second shown", []sheetOf{sheet("旧", "OLD", ""), sheet("新", "NEW", "")}, 1, "NEW", nil, nil},
+		{"two visible sheets, the first shown", []sheetOf{sheet("新", "NEW", ""), sheet("旧", "OLD", "")}, 0, "NEW", nil, nil},
 		{"the shown sheet hidden", []sheetOf{sheet("新", "NEW", ""), sheet("旧", "OLD", "hidden")}, 1, "",
-			[]string{`the sheet shown when the workbook is opened, "旧", is hidden`, "nothing was imported"}},
+			[]string{`the sheet shown when the workbook is opened, "旧", is hidden`, "nothing was imported"}, nil},
+		// excelize finds a sheet by its name, the last of a name, folding case.
+		{"a hidden sheet of the shown one's name", []sheetOf{sheet("新", "NEW", ""), sheet("旧", "OLD", "hidden")}, 0, "",
+			[]string{`two of its sheets are named "新" and "新"`, "nothing was imported"}, map[string][2]string{"xl/workbook.xml": {`name="旧"`, `name="新"`}}},
+		{"two names apart only in case", []sheetOf{sheet("Data", "NEW", ""), sheet("Old", "OLD", "hidden")}, 0, "",
+			[]string{`two of its sheets are named "Data" and "DATA"`}, map[string][2]string{"xl/workbook.xml": {`name="Old"`, `name="DATA"`}}},
+		// excelize reads a target's backslashes as slashes: its rows are counted, as read.
+		{"a backslash in the shown sheet's part", []sheetOf{sheet("新", "NEW", "")}, 0, "NEW", nil,
+			map[string][2]string{"xl/_rels/workbook.xml.rels": {`Target="worksheets/sheet1.xml"`, `Target="worksheets\sheet1.xml"`}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			tb, err := importer.Open(bytes.NewReader(workbookSheets(t, tt.sheets, tt.active)), "payments.xlsx", "")
+			file := workbookSheets(t, tt.sheets, tt.active)
+			for part, r := range tt.edit {
+				file = replaceInPart(t, file, part, r[0], r[1])
+			}
+			tb, err := importer.Open(bytes.NewReader(file), "payments.xlsx", "")
 			if tt.refused != nil {
 				if err == nil {
 					tb.Close()
@@ -128,6 +142,48 @@ func TestTheSheetShownWhenAWorkbookOpensIsTheOneRead(t *testing.T) {
 			}
 		})
 	}
+}
+
+// replaceInPart returns the xlsx file data with old replaced by new in its part name, which must
+// hold old.
+func replaceInPart(t *testing.T, data []byte, name, old, new string) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	found := false
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Name == name {
+			found = bytes.Contains(b, []byte(old))
+			b = bytes.ReplaceAll(b, []byte(old), []byte(new))
+		}
+		w, err := zw.Create(f.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !found {
+		t.Fatalf("part %s does not hold %q", name, old)
+	}
+	return out.Bytes()
 }
 
 // mergedSheet writes a workbook of one sheet of rows of text, with merged ranges, as a

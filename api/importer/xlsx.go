@@ -16,6 +16,7 @@ import (
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/cases"
 )
 
 // streamAbove is the size over which excelize keeps a sheet or the shared strings in a temporary
@@ -218,9 +219,9 @@ func activeSheet(zr *zip.Reader) (sheetRef, error) {
 	if err := readPart(zr, "_rels/.rels", &root); err != nil {
 		return sheetRef{}, err
 	}
-	book := ""
+	book := "" // the first, as excelize takes it (getWorkbookPath)
 	for _, r := range root.Rels {
-		if r.Type == relOfficeDocument || r.Type == relOfficeDocumentStrict {
+		if book == "" && (r.Type == relOfficeDocument || r.Type == relOfficeDocumentStrict) {
 			book = strings.TrimPrefix(r.Target, "/")
 		}
 	}
@@ -235,6 +236,16 @@ func activeSheet(zr *zip.Reader) (sheetRef, error) {
 	if err := readPart(zr, path.Join(path.Dir(book), "_rels", path.Base(book)+".rels"), &rels); err != nil {
 		return sheetRef{}, err
 	}
+	// excelize finds a sheet by its name, folding case: two of one name would let it read a
+	// sheet other than the one shown.
+	names := map[string]string{}
+	for _, sh := range wb.Sheets {
+		k := cases.Fold().String(sh.Name)
+		if other, ok := names[k]; ok {
+			return sheetRef{}, fmt.Errorf("xlsx: the file is damaged: two of its sheets are named %q and %q; give each a name of its own, save the workbook and import it again; nothing was imported", echo(other), echo(sh.Name))
+		}
+		names[k] = sh.Name
+	}
 	tab := 0
 	if len(wb.Views) > 0 {
 		tab = wb.Views[0].ActiveTab
@@ -246,16 +257,30 @@ func activeSheet(zr *zip.Reader) (sheetRef, error) {
 	if sh.State == "hidden" || sh.State == "veryHidden" {
 		return sheetRef{}, fmt.Errorf("xlsx: the sheet shown when the workbook is opened, %q, is hidden; show the sheet to import and make it the one open, save the workbook and import it again; nothing was imported", echo(sh.Name))
 	}
-	for _, r := range rels.Rels {
-		if r.ID != sh.RID {
-			continue
-		}
-		if strings.HasPrefix(r.Target, "/") {
-			return sheetRef{sh.Name, strings.TrimPrefix(path.Clean(r.Target), "/")}, nil
-		}
-		return sheetRef{sh.Name, path.Join(path.Dir(book), r.Target)}, nil
+	parts := map[string]bool{}
+	for _, zf := range zr.File {
+		parts[partName(zf.Name)] = true
 	}
-	return sheetRef{}, fmt.Errorf("xlsx: the file is damaged: its sheet %q has no part; nothing was imported", echo(sh.Name))
+	// The last relationship of the sheet's id whose part is there, as excelize maps it.
+	part := ""
+	for _, r := range rels.Rels {
+		if p := worksheetPath(book, r.Target); r.ID == sh.RID && parts[p] {
+			part = p
+		}
+	}
+	if part == "" {
+		return sheetRef{}, fmt.Errorf("xlsx: the file is damaged: its sheet %q has no part; nothing was imported", echo(sh.Name))
+	}
+	return sheetRef{sh.Name, part}, nil
+}
+
+// worksheetPath is the part a workbook's relationship target names, as excelize resolves it
+// (getWorksheetPath): relative to the workbook's folder unless absolute, backslashes as slashes.
+func worksheetPath(book, target string) string {
+	if strings.HasPrefix(target, "/") {
+		return strings.TrimPrefix(strings.ReplaceAll(path.Clean(target), "\\", "/"), "/")
+	}
+	return strings.TrimPrefix(strings.ReplaceAll(path.Clean(path.Dir(book)+"/"+target), "\\", "/"), "/")
 }
 
 // readPart decodes the XML of the zip's part name (a part checkParts bounds to MaxPartBytes).
