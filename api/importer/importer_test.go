@@ -714,6 +714,10 @@ func ptr[T any](v T) *T { return &v }
 func TestAFileNotUTF8IsReadAsGBKOnlyIfAllOfItIsGBK(t *testing.T) {
 	const header = "单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n"
 	row := func(name string) string { return name + "," + orgCode(8001) + ",章贡区,企业,1,2006-04-03\n" }
+	var countyNames []string
+	for _, c := range domain.DefaultCounties {
+		countyNames = append(countyNames, c.Name)
+	}
 	gbk := func(s string) string {
 		b, err := simplifiedchinese.GBK.NewEncoder().String(s)
 		if err != nil {
@@ -728,14 +732,21 @@ func TestAFileNotUTF8IsReadAsGBKOnlyIfAllOfItIsGBK(t *testing.T) {
 	}{
 		{"UTF-8", header + row("章贡社保"), importer.EncodingUTF8, nil},
 		{"GBK of Chinese names", gbk(header + row("章贡社保") + row("赣州市华兴家具有限公司") + row("兴国县宏达煤业")), importer.EncodingGBK, nil},
+		{"GBK of every county's name", gbk(header + row("章贡社保") + row(strings.Join(countyNames, ""))), importer.EncodingGBK, nil},
 		{"UTF-8 with a stray byte", header + row("章贡社保") + row("章\xff贡"), "",
-			[]string{"neither valid UTF-8 nor GBK", "line 3, byte 4 (0xFF) is not UTF-8"}},
+			[]string{"UTF-8 but damaged", "line 3, byte 4 (0xFF) is not UTF-8"}},
 		{"UTF-8 with a character cut short", header + row("章贡社保") + row("章贡"[:5]), "",
-			[]string{"neither valid UTF-8 nor GBK", "line 3, byte 4 (0xE8) is not UTF-8"}},
+			[]string{"UTF-8 but damaged", "line 3, byte 4 (0xE8) is not UTF-8"}},
+		// Both read as GBK whole: 姹熻タ閾惰 and 燗BC.
+		{"UTF-8 with a character cut to its first byte", header + row("章贡社保") + row("江西"+"银"[:1]+"行"), "",
+			[]string{"UTF-8 but damaged", "line 3, byte 7 (0xE9) is not UTF-8"}},
+		{"UTF-8 with a stray byte before letters", header + row("章贡社保") + row("\xa0ABC"), "",
+			[]string{"UTF-8 but damaged", "line 3, byte 1 (0xA0) is not UTF-8"}},
 		{"UTF-8 with a stray byte past the first 64 KiB", header + strings.Repeat(row("章贡社保"), 2000) + row("章贡\xff"), "",
-			[]string{"neither valid UTF-8 nor GBK", "line 2002, byte 7 (0xFF) is not UTF-8"}},
+			[]string{"UTF-8 but damaged", "line 2002, byte 7 (0xFF) is not UTF-8"}},
 		{"UTF-8 with a stray byte in a line across the first 64 KiB", header + row("章贡社保") + row(strings.Repeat("a", 70_000)+"\xff"), "",
-			[]string{"neither valid UTF-8 nor GBK", "line 3, byte 70001 (0xFF) is not UTF-8"}},
+			[]string{"UTF-8 but damaged", "line 3, byte 70001 (0xFF) is not UTF-8"}},
+		{"neither UTF-8 nor GBK", "name,org_code\n\xff\xfe,1\n", "", []string{"neither valid UTF-8 nor GBK", "line 2, byte 1 (0xFF) is not UTF-8"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tb, err := importer.Open(strings.NewReader(tt.file), "regs.csv", "")
