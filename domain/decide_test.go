@@ -243,37 +243,29 @@ func TestAnEnrollmentIsOfADayTheEmployerWasAPayer(t *testing.T) {
 	enroll := func(on string) *RecordEnrollment {
 		return &RecordEnrollment{Insurance: "medical", Headcount: "5", EffectiveOn: on}
 	}
-	refused := func(on string) {
+	conflictOn := func(cmd Command, field string) {
 		t.Helper()
-		cmd := enroll(on)
 		err := cmd.Check(ctx)
 		if err == nil {
 			_, err = cmd.Decide(e, ctx)
 		}
 		var de *Error
-		if !errors.As(err, &de) || de.Kind != KindConflict || de.Field != "effective_on" {
-			t.Errorf("an enrollment effective %s: got %v, want a conflict on effective_on", on, err)
+		if !errors.As(err, &de) || de.Kind != KindConflict || de.Field != field {
+			t.Errorf("%T %+v: got %v, want a conflict on %s", cmd, cmd, err, field)
 		}
 	}
 	decide(t, e, &Deregister{On: "2006-08-01", Reason: "停业"})
 	decide(t, e, enroll("2006-07-31"))
-	refused("2006-08-01")
+	conflictOn(enroll("2006-08-01"), "effective_on")
 	decide(t, e, &Reinstate{ReinstatedOn: "2006-10-01", Reason: "复业"})
-	refused("2006-09-30")
+	conflictOn(enroll("2006-09-30"), "effective_on")
 	decide(t, e, enroll("2006-07-10"))
 	decide(t, e, enroll("2006-10-01"))
 	// What a deregistered employer may not do names the employer: a form shows it beside it.
 	decide(t, e, &Deregister{On: "2006-11-01", Reason: "停业"})
 	for _, cmd := range []Command{&ChangeEmployer{On: "2006-11-10", RiskClass: new(Number("2"))}, &Transfer{On: "2006-11-10", County: "360721"},
 		&Deregister{On: "2006-11-10", Reason: "again"}} {
-		err := cmd.Check(ctx)
-		if err == nil {
-			_, err = cmd.Decide(e, ctx)
-		}
-		var de *Error
-		if !errors.As(err, &de) || de.Kind != KindConflict || de.Field != "employer_id" {
-			t.Errorf("%T of a deregistered employer: %v, want a conflict on employer_id", cmd, err)
-		}
+		conflictOn(cmd, "employer_id")
 	}
 }
 

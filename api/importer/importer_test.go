@@ -751,15 +751,7 @@ func TestAFileNotUTF8IsReadAsGBKOnlyIfAllOfItIsGBK(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tb, err := importer.Open(strings.NewReader(tt.file), "regs.csv", "")
 			if tt.refused != nil {
-				if err == nil {
-					tb.Close()
-					t.Fatalf("the file was read as %s; want it refused", tb.Encoding)
-				}
-				for _, w := range tt.refused {
-					if !strings.Contains(err.Error(), w) {
-						t.Fatalf("refused with %q; want it to say %q", err, w)
-					}
-				}
+				wantRefused(t, tb, err, tt.refused)
 				return
 			}
 			if err != nil {
@@ -796,6 +788,21 @@ func TestARejectNamesTheColumnOfTheRuleItBreaks(t *testing.T) {
 		if r := load(t, l.Store, tt.name, []byte(tt.file), importer.Options{}); r.Imported != 0 || len(r.Rejected) != 1 ||
 			r.Rejected[0].Column != tt.column || r.Rejected[0].Value != tt.value {
 			t.Errorf("%s: %+v, want one reject naming column %s, value %s", tt.name, r, tt.column, tt.value)
+		}
+	}
+}
+
+// wantRefused fails the test unless err refuses the file, saying each of want; tb, read
+// instead, is closed.
+func wantRefused(t *testing.T, tb *importer.Table, err error, want []string) {
+	t.Helper()
+	if err == nil {
+		tb.Close()
+		t.Fatalf("the file was read as %s; want it refused", tb.Encoding)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Fatalf("refused with %q; want it to say %q", err, w)
 		}
 	}
 }
