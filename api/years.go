@@ -65,7 +65,9 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 	// The year's figures are checked against the freeze, and the closing appended, with this
 	// server's writes held: none lands between (a write through another replica may; README).
 	var res eventstore.Result
-	err = s.cfg.Store.HoldWrites(r.Context(), func(held eventstore.Held) error {
+	ctx, cancel := context.WithTimeout(r.Context(), WriteTimeout) // writes wait for it
+	defer cancel()
+	err = s.cfg.Store.HoldWrites(ctx, func(held eventstore.Held) error {
 		f, err := s.yearEndFreeze(year, body.FreezeID)
 		if err == nil {
 			err = s.unchangedSince(r, year, f)

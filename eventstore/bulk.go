@@ -23,9 +23,14 @@ type BulkResult struct {
 // up to MaxBatch messages, committed as Config.BatchesInFlight allows: the path for imports and generated
 // ledgers. Each request succeeds or fails on its own; results are in the order of reqs.
 func (s *Store) ExecuteBulk(ctx context.Context, reqs []Request) []BulkResult {
-	s.writing.RLock() // HoldWrites
-	defer s.writing.RUnlock()
 	out := make([]BulkResult, len(reqs))
+	if err := s.writing.Acquire(ctx, 1); err != nil { // HoldWrites
+		for i := range out {
+			out[i].Err = notRecorded(err)
+		}
+		return out
+	}
+	defer s.writing.Release(1)
 	keys := make([]string, len(reqs))
 	pending := map[string][]int{} // employer → indexes of its requests still to do, in order
 	var order []string

@@ -62,8 +62,10 @@ func KeyHash(key string) string {
 // them atomically. A retried idempotency key answers the first result; a conflicting concurrent
 // write is retried on the new state unless the caller gave If-Match.
 func (s *Store) Execute(ctx context.Context, req Request) (Result, error) {
-	s.writing.RLock() // HoldWrites
-	defer s.writing.RUnlock()
+	if err := s.writing.Acquire(ctx, 1); err != nil { // HoldWrites
+		return Result{}, notRecorded(err)
+	}
+	defer s.writing.Release(1)
 	return s.withKey(ctx, req.IdempotencyKey, req.BodyHash, func(key string) (Result, error) {
 		return s.execute(ctx, req, key)
 	})
@@ -535,8 +537,10 @@ type RefRequest struct {
 
 // ExecuteRef validates and appends a new version of reference data.
 func (s *Store) ExecuteRef(ctx context.Context, req RefRequest) (Result, error) {
-	s.writing.RLock() // HoldWrites
-	defer s.writing.RUnlock()
+	if err := s.writing.Acquire(ctx, 1); err != nil { // HoldWrites
+		return Result{}, notRecorded(err)
+	}
+	defer s.writing.Release(1)
 	return s.executeRefKeyed(ctx, req)
 }
 

@@ -7,15 +7,21 @@ import "context"
 // the store has caught up with the stream. A decision fn takes on the ledger's state (a year's
 // closing, checked against its freeze) then holds for its append through held: no write of this
 // store lands between. Writes through other replicas are not held. fn must append only through
-// held.
+// held. A write waiting for the hold to end keeps its context's deadline (answered not recorded);
+// the hold waits for the writes under way, within ctx.
 func (s *Store) HoldWrites(ctx context.Context, fn func(held Held) error) error {
-	s.writing.Lock()
-	defer s.writing.Unlock()
+	if err := s.writing.Acquire(ctx, holdWeight); err != nil {
+		return err
+	}
+	defer s.writing.Release(holdWeight)
 	if err := s.CatchUp(ctx); err != nil {
 		return err
 	}
 	return fn(Held{s})
 }
+
+// holdWeight is the whole of Store.writing: more than the writes under way at once can be.
+const holdWeight = 1 << 30
 
 // Held is the store while HoldWrites holds its writes, for the holder's own append.
 type Held struct{ s *Store }

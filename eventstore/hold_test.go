@@ -2,6 +2,7 @@ package eventstore_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ import (
 // TestNoWriteLandsWhileWritesAreHeld: payments sent while the store holds its writes, one by
 // Execute and one by ExecuteBulk, and new late-fee rates by ExecuteRef, are not appended before
 // the function holding them ends, however long it waits for them, but its own append is; they
-// are appended after, once each.
+// are appended after, once each; one given a deadline is answered by it, not recorded.
 func TestNoWriteLandsWhileWritesAreHeld(t *testing.T) {
 	ctx := context.Background()
 	l := storetest.Start(t, eventstore.Config{})
@@ -60,6 +61,13 @@ func TestNoWriteLandsWhileWritesAreHeld(t *testing.T) {
 				t.Errorf("sequence %d was appended while writes were held at %d", got, held)
 				return nil
 			}
+		}
+		// A write given a deadline is answered by it, not recorded, while the hold lasts.
+		short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		defer cancel()
+		if _, err := l.Store.Execute(short, eventstore.Request{EmployerID: reg.EmployerID, Today: today, Actor: "clerk:a",
+			Command: &domain.RecordPayment{PaidOn: "2006-06-12", AmountFen: "100", ReceiptNo: "R-3"}}); !errors.Is(err, eventstore.ErrNotRecorded) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("a write with a deadline, held: %v; want not recorded, its deadline passed", err)
 		}
 		res, err := h.ExecuteRef(ctx, eventstore.RefRequest{Payload: domain.AverageWageSet{Wage: domain.AverageWage{
 			EffectiveFrom: domain.MustDate("2006-01-01"), MonthlyFen: 120000}}, On: domain.MustDate("2006-01-01"), Actor: "admin:a"})

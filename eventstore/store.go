@@ -17,6 +17,7 @@ import (
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/semaphore"
 )
 
 // Subject prefixes of the default ledger (DefaultLedger's): a store's own are Store.Subjects.
@@ -221,9 +222,9 @@ type Store struct {
 	// applyMu is held by the follower while it applies a message, and by a snapshot's capture,
 	// which so sees the state at one sequence.
 	applyMu sync.Mutex
-	// writing is held for reading by Execute, ExecuteBulk and ExecuteRef, for writing by
-	// HoldWrites.
-	writing sync.RWMutex
+	// writing is taken a unit at a time by Execute, ExecuteBulk and ExecuteRef, whole by
+	// HoldWrites (a semaphore, not an RWMutex: a write waiting for a hold keeps its deadline).
+	writing *semaphore.Weighted
 
 	mu     sync.RWMutex
 	cache  *employerCache
@@ -387,7 +388,8 @@ func Start(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	}
 	info := stream.CachedInfo()
 	s := &Store{
-		cfg: cfg, sub: sub, nc: nc, js: js, stream: stream, log: cfg.Log,
+		writing: semaphore.NewWeighted(holdWeight),
+		cfg:     cfg, sub: sub, nc: nc, js: js, stream: stream, log: cfg.Log,
 		cache:    newEmployerCache(cfg.EmployerCache),
 		heads:    map[string]head{},
 		ahead:    map[string][]localEvent{},
