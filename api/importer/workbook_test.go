@@ -100,6 +100,9 @@ func TestTheSheetShownWhenAWorkbookOpensIsTheOneRead(t *testing.T) {
 			[]string{`two of its sheets are named "新" and "新"`, "nothing was imported"}, map[string][2]string{"xl/workbook.xml": {`name="旧"`, `name="新"`}}},
 		{"two names apart only in case", []sheetOf{sheet("Data", "NEW", ""), sheet("Old", "OLD", "hidden")}, 0, "",
 			[]string{`two of its sheets are named "Data" and "DATA"`}, map[string][2]string{"xl/workbook.xml": {`name="Old"`, `name="DATA"`}}},
+		// excelize reads the last entry of a name, readPart the first.
+		{"a part twice", []sheetOf{sheet("新", "NEW", ""), sheet("旧", "OLD", "hidden")}, 0, "",
+			[]string{"holds part xl/_rels/workbook.xml.rels twice", "nothing was imported"}, map[string][2]string{"+xl/_rels/workbook.xml.rels": {`Target="worksheets/sheet1.xml"`, `Target="worksheets/sheet2.xml"`}}},
 		// excelize reads a target's backslashes as slashes: its rows are counted, as read.
 		{"a backslash in the shown sheet's part", []sheetOf{sheet("新", "NEW", "")}, 0, "NEW", nil,
 			map[string][2]string{"xl/_rels/workbook.xml.rels": {`Target="worksheets/sheet1.xml"`, `Target="worksheets\sheet1.xml"`}}},
@@ -136,8 +139,42 @@ func TestTheSheetShownWhenAWorkbookOpensIsTheOneRead(t *testing.T) {
 	}
 }
 
+// TestASheetsPartIsTheOneItsRelationshipsIDNames: a sheet element with an id attribute of no
+// namespace beside its r:id: excelize, as a spreadsheet program, reads the part r:id names (here
+// the hidden sheet's, three rows); so are its rows counted, and not the plain id's (one row).
+func TestASheetsPartIsTheOneItsRelationshipsIDNames(t *testing.T) {
+	rows := func(receipts ...string) [][]any {
+		out := [][]any{{"组织机构代码", "缴费日期", "金额(分)", "票据号"}}
+		for _, r := range receipts {
+			out = append(out, []any{orgCode(5001), "2006-06-10", 100, r})
+		}
+		return out
+	}
+	file := workbookSheets(t, []sheetOf{{name: "新", rows: rows("NEW")}, {name: "旧", rows: rows("OLD1", "OLD2", "OLD3"), hidden: "hidden"}}, 0)
+	file = replaceInPart(t, file, "xl/workbook.xml", `sheetId="1" r:id="rId1"`, `sheetId="1" r:id="rId5" id="rId1"`)
+	tb, err := importer.Open(bytes.NewReader(file), "payments.xlsx", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tb.Close()
+	var read []string
+	for {
+		rec, _, err := tb.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		read = append(read, rec[3])
+	}
+	if !slices.Equal(read, []string{"OLD1", "OLD2", "OLD3"}) || tb.Rows != 3 {
+		t.Errorf("read %q, %d rows counted; want the three rows of the part r:id names, counted", read, tb.Rows)
+	}
+}
+
 // replaceInPart returns the xlsx file data with old replaced by new in its part name, which must
-// hold old.
+// hold old; with name "+part", the part is kept and followed by a second entry of it, replaced.
 func replaceInPart(t *testing.T, data []byte, name, old, new string) []byte {
 	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
@@ -157,17 +194,23 @@ func replaceInPart(t *testing.T, data []byte, name, old, new string) []byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.Name == name {
+		write := func(b []byte) {
+			w, err := zw.Create(f.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Write(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if f.Name == strings.TrimPrefix(name, "+") {
 			found = bytes.Contains(b, []byte(old))
+			if name != f.Name { // "+part": the part as it was, then a second entry of it, replaced
+				write(b)
+			}
 			b = bytes.ReplaceAll(b, []byte(old), []byte(new))
 		}
-		w, err := zw.Create(f.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(b); err != nil {
-			t.Fatal(err)
-		}
+		write(b)
 	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)

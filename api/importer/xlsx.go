@@ -208,7 +208,7 @@ type xmlWorkbook struct {
 	Sheets []struct {
 		Name  string `xml:"name,attr"`
 		State string `xml:"state,attr"`
-		RID   string `xml:"id,attr"` // r:id, in either namespace
+		RID   string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"` // r:id, as excelize reads it
 	} `xml:"sheets>sheet"`
 }
 
@@ -423,7 +423,13 @@ func partName(name string) string {
 // parts that excelize holds in memory are past MaxPartBytes or together MaxInMemoryBytes.
 func checkParts(zr *zip.Reader) error {
 	var total, inMemory uint64
+	seen := map[string]bool{}
 	for _, zf := range zr.File {
+		// excelize keeps the last entry of a name, readPart the first: one of each is read alike.
+		if seen[partName(zf.Name)] {
+			return fmt.Errorf("xlsx: the file is damaged: it holds part %s twice; open it in a spreadsheet program and save it again; nothing was imported", echo(partName(zf.Name)))
+		}
+		seen[partName(zf.Name)] = true
 		n := zf.UncompressedSize64
 		if n > MaxUncompressedBytes || total+n > MaxUncompressedBytes {
 			return tooLarge("the xlsx file expands to more than %s (part %s alone declares %s); split the file",
