@@ -100,6 +100,13 @@ func TestTheSheetShownWhenAWorkbookOpensIsTheOneRead(t *testing.T) {
 			[]string{`two of its sheets are named "新" and "新"`, "nothing was imported"}, map[string][2]string{"xl/workbook.xml": {`name="旧"`, `name="新"`}}},
 		{"two names apart only in case", []sheetOf{sheet("Data", "NEW", ""), sheet("Old", "OLD", "hidden")}, 0, "",
 			[]string{`two of its sheets are named "Data" and "DATA"`}, map[string][2]string{"xl/workbook.xml": {`name="Old"`, `name="DATA"`}}},
+		// A spreadsheet program reads state and activeTab of no namespace, ignoring x15's.
+		{"a hidden shown sheet said visible in another namespace", []sheetOf{sheet("新", "NEW", ""), sheet("旧", "OLD", "hidden")}, 1, "",
+			[]string{`the sheet shown when the workbook is opened, "旧", is hidden`}, map[string][2]string{"xl/workbook.xml": {`state="hidden"`, `state="hidden" x15:state="visible"`}}},
+		{"another namespace's shown tab", []sheetOf{sheet("新", "NEW", ""), sheet("旧", "OLD", "")}, 0, "NEW", nil,
+			map[string][2]string{"xl/workbook.xml": {`windowHeight="8010"`, `windowHeight="8010" activeTab="0" x15:activeTab="1"`}}},
+		{"a shown tab of no number", []sheetOf{sheet("新", "NEW", "")}, 0, "", []string{`its active sheet is "first", no number`},
+			map[string][2]string{"xl/workbook.xml": {`windowHeight="8010"`, `windowHeight="8010" activeTab="first"`}}},
 		// excelize reads the last entry of a name, readPart the first.
 		{"a part twice", []sheetOf{sheet("新", "NEW", ""), sheet("旧", "OLD", "hidden")}, 0, "",
 			[]string{"holds part xl/_rels/workbook.xml.rels twice", "nothing was imported"}, map[string][2]string{"+xl/_rels/workbook.xml.rels": {`Target="worksheets/sheet1.xml"`, `Target="worksheets/sheet2.xml"`}}},

@@ -201,15 +201,31 @@ type xmlRels struct {
 	} `xml:"Relationship"`
 }
 
+// xmlWorkbook is what a workbook part says of its sheets: a sheet's name and r:id as excelize
+// reads them (a name of any namespace, the last), its state and the shown tab as a spreadsheet
+// program does (of no namespace: plainAttr).
 type xmlWorkbook struct {
 	Views []struct {
-		ActiveTab int `xml:"activeTab,attr"`
+		Attrs []xml.Attr `xml:",any,attr"`
 	} `xml:"bookViews>workbookView"`
 	Sheets []struct {
-		Name  string `xml:"name,attr"`
-		State string `xml:"state,attr"`
-		RID   string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"` // r:id, as excelize reads it
+		Name  string     `xml:"name,attr"`
+		RID   string     `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
+		Attrs []xml.Attr `xml:",any,attr"`
 	} `xml:"sheets>sheet"`
+}
+
+// plainAttr is the value of the last attribute local of no namespace among as. Go's decoder takes
+// an attribute of any namespace for a field's (x:state="visible" for state), which a spreadsheet
+// program ignores.
+func plainAttr(as []xml.Attr, local string) string {
+	v := ""
+	for _, a := range as {
+		if a.Name.Space == "" && a.Name.Local == local {
+			v = a.Value
+		}
+	}
+	return v
 }
 
 // activeSheet finds the workbook's active sheet, the one shown when it is opened (the workbook's
@@ -248,13 +264,19 @@ func activeSheet(zr *zip.Reader) (sheetRef, error) {
 	}
 	tab := 0
 	if len(wb.Views) > 0 {
-		tab = wb.Views[0].ActiveTab
+		if v := plainAttr(wb.Views[0].Attrs, "activeTab"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return sheetRef{}, fmt.Errorf("xlsx: the file is damaged: its active sheet is %q, no number; open it in a spreadsheet program and save it again; nothing was imported", echo(v))
+			}
+			tab = n
+		}
 	}
 	if tab < 0 || tab >= len(wb.Sheets) {
 		return sheetRef{}, fmt.Errorf("xlsx: the file is damaged: its active sheet, number %d, is not among its %d sheets; open it in a spreadsheet program and save it again; nothing was imported", tab+1, len(wb.Sheets))
 	}
 	sh := wb.Sheets[tab]
-	if sh.State == "hidden" || sh.State == "veryHidden" {
+	if state := plainAttr(sh.Attrs, "state"); state == "hidden" || state == "veryHidden" {
 		return sheetRef{}, fmt.Errorf("xlsx: the sheet shown when the workbook is opened, %q, is hidden; show the sheet to import and make it the one open, save the workbook and import it again; nothing was imported", echo(sh.Name))
 	}
 	parts := map[string]bool{}
