@@ -746,6 +746,7 @@ func TestAFileNotUTF8IsReadAsGBKOnlyIfAllOfItIsGBK(t *testing.T) {
 			[]string{"UTF-8 but damaged", "line 2002, byte 7 (0xFF) is not UTF-8"}},
 		{"UTF-8 with a stray byte in a line across the first 64 KiB", header + row("章贡社保") + row(strings.Repeat("a", 70_000)+"\xff"), "",
 			[]string{"UTF-8 but damaged", "line 3, byte 70001 (0xFF) is not UTF-8"}},
+		{"GBK that is valid UTF-8 too", "name,org_code\n" + gbk("盛通实业") + ",1\n", "", []string{"reads as UTF-8 (with no Chinese character) and as GBK", "--encoding"}},
 		{"neither UTF-8 nor GBK", "name,org_code\n\xff\xfe,1\n", "", []string{"neither valid UTF-8 nor GBK", "line 2, byte 1 (0xFF) is not UTF-8"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -803,6 +804,27 @@ func wantRefused(t *testing.T, tb *importer.Table, err error, want []string) {
 	for _, w := range want {
 		if !strings.Contains(err.Error(), w) {
 			t.Fatalf("refused with %q; want it to say %q", err, w)
+		}
+	}
+}
+
+// TestAFileOfBothEncodingsReadsAsTheOneGiven: a file valid in UTF-8 and in GBK alike, refused
+// when its encoding is to be detected, reads as the encoding given.
+func TestAFileOfBothEncodingsReadsAsTheOneGiven(t *testing.T) {
+	name, err := simplifiedchinese.GBK.NewEncoder().String("盛通实业")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := "name,org_code\n" + name + ",1\n"
+	for _, tt := range []struct{ encoding, want string }{{"gbk", "盛通实业"}, {"utf-8", name}} {
+		tb, err := importer.Open(strings.NewReader(file), "regs.csv", tt.encoding)
+		if err != nil {
+			t.Fatalf("--encoding %s: %v", tt.encoding, err)
+		}
+		rec, _, err := tb.Next()
+		tb.Close()
+		if err != nil || rec[0] != tt.want {
+			t.Errorf("--encoding %s: read %q (%v), want %q", tt.encoding, rec, err, tt.want)
 		}
 	}
 }

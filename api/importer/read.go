@@ -114,6 +114,18 @@ func openCSV(r io.ReadSeeker, encoding string) (*Table, error) {
 			return nil, err
 		}
 		switch {
+		case bad == nil && enc == "":
+			// A GBK file may be valid UTF-8 too (盛通实业 reads as ʢͨɻҵ): one with no character
+			// of UTF-8 past two bytes (no Chinese) that is GBK whole is not guessed at.
+			if _, err := r.Seek(0, io.SeekStart); err != nil {
+				return nil, err
+			}
+			if ambiguous, err := utf8OrGBK(r); err != nil {
+				return nil, err
+			} else if ambiguous {
+				return nil, fmt.Errorf("the file reads as UTF-8 (with no Chinese character) and as GBK: give its encoding (--encoding utf-8 or --encoding gbk)")
+			}
+			enc = EncodingUTF8
 		case bad == nil:
 			enc = EncodingUTF8
 		case enc != "":
@@ -272,6 +284,33 @@ func mostlyUTF8(r io.Reader) (bool, error) {
 			inUTF8 += int64(size)
 		}
 	}
+}
+
+// utf8OrGBK reads r, valid UTF-8, through and reports whether its characters past ASCII are all
+// of two bytes in UTF-8 (Latin, Greek, Cyrillic: no Chinese) and it reads as GBK whole too.
+func utf8OrGBK(r io.ReadSeeker) (bool, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	two := false
+	for {
+		_, size, err := br.ReadRune()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return false, err
+		}
+		if size > 2 {
+			return false, nil
+		}
+		two = two || size == 2
+	}
+	if !two {
+		return false, nil
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return false, err
+	}
+	return validGBK(r)
 }
 
 // validGBK reads r through and reports whether all of it decodes as GBK (as GB18030, which
