@@ -746,7 +746,8 @@ func TestAFileNotUTF8IsReadAsGBKOnlyIfAllOfItIsGBK(t *testing.T) {
 			[]string{"UTF-8 but damaged", "line 2002, byte 7 (0xFF) is not UTF-8"}},
 		{"UTF-8 with a stray byte in a line across the first 64 KiB", header + row("章贡社保") + row(strings.Repeat("a", 70_000)+"\xff"), "",
 			[]string{"UTF-8 but damaged", "line 3, byte 70001 (0xFF) is not UTF-8"}},
-		{"GBK that is valid UTF-8 too", "name,org_code\n" + gbk("盛通实业") + ",1\n", "", []string{"reads as UTF-8 (with no Chinese character) and as GBK", "--encoding"}},
+		{"GBK that is valid UTF-8 too", "name,org_code\n" + gbk("盛通实业") + ",1\n", "", []string{"reads as UTF-8 (with few Chinese characters) and as GBK", "--encoding"}},
+		{"GBK that is valid UTF-8 too, a character of it Chinese", "name,org_code\n" + gbk("盛通实业刖丂") + ",1\n", "", []string{"reads as UTF-8 (with few Chinese characters) and as GBK"}},
 		{"neither UTF-8 nor GBK", "name,org_code\n\xff\xfe,1\n", "", []string{"neither valid UTF-8 nor GBK", "line 2, byte 1 (0xFF) is not UTF-8"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

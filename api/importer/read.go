@@ -115,15 +115,16 @@ func openCSV(r io.ReadSeeker, encoding string) (*Table, error) {
 		}
 		switch {
 		case bad == nil && enc == "":
-			// A GBK file may be valid UTF-8 too (盛通实业 reads as ʢͨɻҵ): one with no character
-			// of UTF-8 past two bytes (no Chinese) that is GBK whole is not guessed at.
+			// A GBK file may be valid UTF-8 too (盛通实业 reads as ʢͨɻҵ): one more of two-byte
+			// characters (Latin, Greek, Cyrillic) than of Chinese in UTF-8 that is GBK whole is
+			// not guessed at.
 			if _, err := r.Seek(0, io.SeekStart); err != nil {
 				return nil, err
 			}
 			if ambiguous, err := utf8OrGBK(r); err != nil {
 				return nil, err
 			} else if ambiguous {
-				return nil, fmt.Errorf("the file reads as UTF-8 (with no Chinese character) and as GBK: give its encoding (--encoding utf-8 or --encoding gbk)")
+				return nil, fmt.Errorf("the file reads as UTF-8 (with few Chinese characters) and as GBK: give its encoding, utf-8 or gbk (--encoding, or the upload's encoding field)")
 			}
 			enc = EncodingUTF8
 		case bad == nil:
@@ -286,11 +287,11 @@ func mostlyUTF8(r io.Reader) (bool, error) {
 	}
 }
 
-// utf8OrGBK reads r, valid UTF-8, through and reports whether its characters past ASCII are all
-// of two bytes in UTF-8 (Latin, Greek, Cyrillic: no Chinese) and it reads as GBK whole too.
+// utf8OrGBK reads r, valid UTF-8, through and reports whether it has more characters of two
+// bytes in UTF-8 (Latin, Greek, Cyrillic) than of more (Chinese), and reads as GBK whole too.
 func utf8OrGBK(r io.ReadSeeker) (bool, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	two := false
+	var two, more int64
 	for {
 		_, size, err := br.ReadRune()
 		if err == io.EOF {
@@ -299,12 +300,14 @@ func utf8OrGBK(r io.ReadSeeker) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		if size > 2 {
-			return false, nil
+		switch {
+		case size == 2:
+			two++
+		case size > 2:
+			more++
 		}
-		two = two || size == 2
 	}
-	if !two {
+	if two <= more {
 		return false, nil
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {

@@ -105,6 +105,11 @@ func TestTheSheetShownWhenAWorkbookOpensIsTheOneRead(t *testing.T) {
 			[]string{`the sheet shown when the workbook is opened, "旧", is hidden`}, map[string][2]string{"xl/workbook.xml": {`state="hidden"`, `state="hidden" x15:state="visible"`}}},
 		{"another namespace's shown tab", []sheetOf{sheet("新", "NEW", ""), sheet("旧", "OLD", "")}, 0, "NEW", nil,
 			map[string][2]string{"xl/workbook.xml": {`windowHeight="8010"`, `windowHeight="8010" activeTab="0" x15:activeTab="1"`}}},
+		{"a shown tab with spaces around it", []sheetOf{sheet("旧", "OLD", ""), sheet("新", "NEW", "")}, 0, "NEW", nil,
+			map[string][2]string{"xl/workbook.xml": {`windowHeight="8010"`, `windowHeight="8010" activeTab=" 1 "`}}},
+		// A Strict workbook's r:id is of another namespace; excelize reads it as the transitional.
+		{"a Strict workbook", []sheetOf{sheet("新", "NEW", ""), sheet("旧", "OLD", "hidden")}, 0, "NEW", nil,
+			map[string][2]string{"xl/workbook.xml": {`http://schemas.openxmlformats.org/officeDocument/2006/relationships"`, `http://purl.oclc.org/ooxml/officeDocument/relationships"`}}},
 		{"a shown tab of no number", []sheetOf{sheet("新", "NEW", "")}, 0, "", []string{`its active sheet is "first", no number`},
 			map[string][2]string{"xl/workbook.xml": {`windowHeight="8010"`, `windowHeight="8010" activeTab="first"`}}},
 		// excelize reads the last entry of a name, readPart the first.

@@ -209,9 +209,11 @@ type xmlWorkbook struct {
 		Attrs []xml.Attr `xml:",any,attr"`
 	} `xml:"bookViews>workbookView"`
 	Sheets []struct {
-		Name  string     `xml:"name,attr"`
-		RID   string     `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
-		Attrs []xml.Attr `xml:",any,attr"`
+		Name string `xml:"name,attr"`
+		RID  string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
+		// RIDStrict is r:id in a Strict workbook, which excelize reads as the transitional one.
+		RIDStrict string     `xml:"http://purl.oclc.org/ooxml/officeDocument/relationships id,attr"`
+		Attrs     []xml.Attr `xml:",any,attr"`
 	} `xml:"sheets>sheet"`
 }
 
@@ -264,7 +266,7 @@ func activeSheet(zr *zip.Reader) (sheetRef, error) {
 	}
 	tab := 0
 	if len(wb.Views) > 0 {
-		if v := plainAttr(wb.Views[0].Attrs, "activeTab"); v != "" {
+		if v := strings.TrimSpace(plainAttr(wb.Views[0].Attrs, "activeTab")); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
 				return sheetRef{}, fmt.Errorf("xlsx: the file is damaged: its active sheet is %q, no number; open it in a spreadsheet program and save it again; nothing was imported", echo(v))
@@ -279,6 +281,10 @@ func activeSheet(zr *zip.Reader) (sheetRef, error) {
 	if state := plainAttr(sh.Attrs, "state"); state == "hidden" || state == "veryHidden" {
 		return sheetRef{}, fmt.Errorf("xlsx: the sheet shown when the workbook is opened, %q, is hidden; show the sheet to import and make it the one open, save the workbook and import it again; nothing was imported", echo(sh.Name))
 	}
+	rid := sh.RID
+	if rid == "" {
+		rid = sh.RIDStrict
+	}
 	parts := map[string]bool{}
 	for _, zf := range zr.File {
 		parts[partName(zf.Name)] = true
@@ -286,7 +292,7 @@ func activeSheet(zr *zip.Reader) (sheetRef, error) {
 	// The last relationship of the sheet's id whose part is there, as excelize maps it.
 	part := ""
 	for _, r := range rels.Rels {
-		if p := worksheetPath(book, r.Target); r.ID == sh.RID && parts[p] {
+		if p := worksheetPath(book, r.Target); r.ID == rid && parts[p] {
 			part = p
 		}
 	}
