@@ -133,18 +133,7 @@ func TestTheSheetShownWhenAWorkbookOpensIsTheOneRead(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer tb.Close()
-			var read []string
-			for {
-				rec, _, err := tb.Next()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				read = append(read, rec[3])
-			}
-			if !slices.Equal(read, []string{tt.read}) || tb.Rows != 1 {
+			if read := receipts(t, tb); !slices.Equal(read, []string{tt.read}) || tb.Rows != 1 {
 				t.Fatalf("read receipts %q (%d rows counted); want %s alone", read, tb.Rows, tt.read)
 			}
 		})
@@ -169,19 +158,24 @@ func TestASheetsPartIsTheOneItsRelationshipsIDNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tb.Close()
+	if read := receipts(t, tb); !slices.Equal(read, []string{"OLD1", "OLD2", "OLD3"}) || tb.Rows != 3 {
+		t.Errorf("read %q, %d rows counted; want the three rows of the part r:id names, counted", read, tb.Rows)
+	}
+}
+
+// receipts reads tb's rows of payments through and returns their receipts (the fourth column).
+func receipts(t *testing.T, tb *importer.Table) []string {
+	t.Helper()
 	var read []string
 	for {
 		rec, _, err := tb.Next()
 		if err == io.EOF {
-			break
+			return read
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
 		read = append(read, rec[3])
-	}
-	if !slices.Equal(read, []string{"OLD1", "OLD2", "OLD3"}) || tb.Rows != 3 {
-		t.Errorf("read %q, %d rows counted; want the three rows of the part r:id names, counted", read, tb.Rows)
 	}
 }
 
