@@ -109,21 +109,19 @@ func openCSV(r io.ReadSeeker, encoding string) (*Table, error) {
 	enc := strings.ToLower(strings.ReplaceAll(encoding, "_", "-"))
 	switch enc {
 	case "", "utf8", EncodingUTF8:
-		bad, err := firstNotUTF8(r)
+		sc, err := scanUTF8(r)
 		if err != nil {
 			return nil, err
 		}
+		bad := sc.bad
 		switch {
-		case bad == nil && enc == "":
+		case bad == nil && enc == "" && sc.two > sc.more:
 			// A GBK file may be valid UTF-8 too (盛通实业 reads as ʢͨɻҵ): one more of two-byte
 			// characters (Latin, Greek, Cyrillic) than of Chinese in UTF-8 that is GBK whole is
 			// not guessed at.
-			if _, err := r.Seek(0, io.SeekStart); err != nil {
+			if gbk, err := rereadGBK(r); err != nil {
 				return nil, err
-			}
-			if ambiguous, err := utf8OrGBK(r); err != nil {
-				return nil, err
-			} else if ambiguous {
+			} else if gbk {
 				return nil, fmt.Errorf("the file reads as UTF-8 (with few Chinese characters) and as GBK: give its encoding, utf-8 or gbk (--encoding, or the upload's encoding field)")
 			}
 			enc = EncodingUTF8
@@ -131,22 +129,13 @@ func openCSV(r io.ReadSeeker, encoding string) (*Table, error) {
 			enc = EncodingUTF8
 		case enc != "":
 			return nil, fmt.Errorf("the file is not valid UTF-8: %s (is it GBK? give --encoding gbk)", bad)
+		case 10*sc.inUTF8 >= 9*sc.high:
+			// A file is GBK only if it is not mostly UTF-8: a UTF-8 file with a damaged byte
+			// would otherwise be read as GBK and its good rows stored garbled (UTF-8 Chinese
+			// often reads as GBK too).
+			return nil, fmt.Errorf("the file is UTF-8 but damaged: %s; mend it and import it again (or, if it is GBK, give --encoding gbk)", bad)
 		default:
-			// A file is GBK only if all of it reads so, and it is not mostly UTF-8: a UTF-8 file
-			// with a damaged byte would otherwise be read as GBK and its good rows stored
-			// garbled (UTF-8 Chinese often reads as GBK too).
-			if _, err := r.Seek(0, io.SeekStart); err != nil {
-				return nil, err
-			}
-			if mostly, err := mostlyUTF8(r); err != nil {
-				return nil, err
-			} else if mostly {
-				return nil, fmt.Errorf("the file is UTF-8 but damaged: %s; mend it and import it again (or, if it is GBK, give --encoding gbk)", bad)
-			}
-			if _, err := r.Seek(0, io.SeekStart); err != nil {
-				return nil, err
-			}
-			gbk, err := validGBK(r)
+			gbk, err := rereadGBK(r)
 			if err != nil {
 				return nil, err
 			}
@@ -211,105 +200,57 @@ func (n *notUTF8) String() string {
 	return fmt.Sprintf("line %d, byte %d (0x%02X) is not UTF-8", n.line, n.col, n.b)
 }
 
-// firstNotUTF8 reads r through and returns the first byte that is not part of valid UTF-8; nil
-// when r is valid UTF-8.
-func firstNotUTF8(r io.Reader) (*notUTF8, error) {
-	buf := make([]byte, 64<<10)
-	carry := 0
-	line, lineStart, off := 1, 0, 0 // off: the offset in r of buf[0]
-	for {
-		n, err := r.Read(buf[carry:])
-		n += carry
-		end := n
-		if err == nil {
-			// A character cut by the end of the buffer is checked with the next one.
-			for i := n - 1; i >= 0 && i >= n-utf8.UTFMax; i-- {
-				if utf8.RuneStart(buf[i]) {
-					if !utf8.FullRune(buf[i:n]) {
-						end = i
-					}
-					break
-				}
-			}
-		}
-		if !utf8.Valid(buf[:end]) {
-			i := 0
-			for {
-				c, size := utf8.DecodeRune(buf[i:end])
-				if c == utf8.RuneError && size == 1 {
-					break
-				}
-				i += size
-			}
-			line += bytes.Count(buf[:i], []byte("\n"))
-			if nl := bytes.LastIndexByte(buf[:i], '\n'); nl >= 0 {
-				lineStart = off + nl + 1
-			}
-			return &notUTF8{line: line, col: off + i - lineStart + 1, b: buf[i]}, nil
-		}
-		line += bytes.Count(buf[:end], []byte("\n"))
-		if nl := bytes.LastIndexByte(buf[:end], '\n'); nl >= 0 {
-			lineStart = off + nl + 1
-		}
-		off += end
-		carry = copy(buf, buf[end:n])
-		if err == io.EOF {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
+// utf8Scan is what one pass over a file tells of it as UTF-8.
+type utf8Scan struct {
+	bad *notUTF8 // the first byte not part of valid UTF-8; nil when the file is valid UTF-8
+	// high counts the bytes past ASCII, and inUTF8 those of them in valid sequences: in a UTF-8
+	// file with a damaged byte nearly all are, in GBK Chinese text few (DOMAIN.md's and the 2006
+	// plan's Chinese lines, in GBK: 25% and 34%; no line of more than two characters over 70%).
+	high, inUTF8 int64
+	// two and more count the valid characters of two bytes (Latin, Greek, Cyrillic) and of more
+	// (Chinese).
+	two, more int64
 }
 
-// mostlyUTF8 reads r through and reports whether nine in ten of its bytes past ASCII or more are
-// in sequences that are valid UTF-8 of more than one byte: in a UTF-8 file with a damaged byte
-// nearly all are; in GBK Chinese text few (DOMAIN.md's and the 2006 plan's Chinese lines, in GBK:
-// 25% and 34% of them; no line of more than two characters over 70%).
-func mostlyUTF8(r io.Reader) (bool, error) {
+// scanUTF8 reads r through once and tells what it is as UTF-8.
+func scanUTF8(r io.Reader) (utf8Scan, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	var high, inUTF8 int64
+	var sc utf8Scan
+	line, col := 1, 0 // col: the bytes of the line before the character read
 	for {
 		c, size, err := br.ReadRune()
 		if err == io.EOF {
-			return high > 0 && 10*inUTF8 >= 9*high, nil
+			return sc, nil
 		}
 		if err != nil {
-			return false, err
+			return sc, err
 		}
 		switch {
 		case c == utf8.RuneError && size == 1:
-			high++
-		case size > 1:
-			high += int64(size)
-			inUTF8 += int64(size)
+			sc.high++
+			if sc.bad == nil {
+				_ = br.UnreadRune()
+				b, _ := br.ReadByte()
+				sc.bad = &notUTF8{line: line, col: col + 1, b: b}
+			}
+		case size == 2:
+			sc.two++
+		case size > 2:
+			sc.more++
+		}
+		if size > 1 {
+			sc.high += int64(size)
+			sc.inUTF8 += int64(size)
+		}
+		col += size
+		if c == '\n' {
+			line, col = line+1, 0
 		}
 	}
 }
 
-// utf8OrGBK reads r, valid UTF-8, through and reports whether it has more characters of two
-// bytes in UTF-8 (Latin, Greek, Cyrillic) than of more (Chinese), and reads as GBK whole too.
-func utf8OrGBK(r io.ReadSeeker) (bool, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	var two, more int64
-	for {
-		_, size, err := br.ReadRune()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return false, err
-		}
-		switch {
-		case size == 2:
-			two++
-		case size > 2:
-			more++
-		}
-	}
-	if two <= more {
-		return false, nil
-	}
+// rereadGBK reads r from its start and reports whether all of it decodes as GBK (validGBK).
+func rereadGBK(r io.ReadSeeker) (bool, error) {
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return false, err
 	}
