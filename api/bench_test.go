@@ -216,3 +216,65 @@ func BenchmarkFreezePost(b *testing.B) {
 	})
 	rot.Go()
 }
+
+// BenchmarkYearClosing times POST /v1/years/2006/close on a 20,000-payer demo ledger with live
+// views, after its year-end freeze: the time this server's writes are held (the catch-up, the
+// check of the year's figures against the freeze, the closing's append and sync). Each round
+// reopens the year first, untimed.
+func BenchmarkYearClosing(b *testing.B) {
+	l := benchLedger(b, 20000, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	runner := projections.NewRunner(l.Store, projections.RunnerConfig{NoSnapshots: true})
+	if err := runner.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	today := domain.MustDate("2007-01-15")
+	srv := httptest.NewServer(api.New(api.Config{Store: l.Store, Runner: runner, Today: func() domain.Date { return today }}))
+	b.Cleanup(srv.Close)
+	post := func(path, body string, want int) {
+		b.Helper()
+		req, err := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%s-%d", path, time.Now().UnixNano()))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			b.Fatalf("POST %s: %s %s", path, resp.Status, got)
+		}
+	}
+	caughtUp := func() {
+		b.Helper()
+		last, err := l.Store.LastSeq(ctx)
+		if err == nil {
+			err = runner.WaitSeq(ctx, last)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	caughtUp()
+	post("/v1/freezes", `{"valid_through":"2006-12-31"}`, http.StatusCreated)
+	closed := false
+	var held time.Duration
+	for b.Loop() {
+		if closed {
+			b.StopTimer()
+			post("/v1/years/2006/reopen", `{"reason":"benchmark"}`, http.StatusCreated)
+			caughtUp() // a reopened year's views fold it again from the stream
+			b.StartTimer()
+		}
+		t0 := time.Now()
+		post("/v1/years/2006/close", `{}`, http.StatusCreated)
+		held += time.Since(t0)
+		closed = true
+	}
+	b.ReportMetric(held.Seconds()/float64(b.N), "s/close")
+}

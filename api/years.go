@@ -62,6 +62,18 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	// A retry answers the first result at any later time, before the figures are checked: they
+	// may have moved since (the year reopened and corrected, a rule corrected by an upgrade).
+	if key, err := s.idempotencyKey(r); err == nil && key != "" {
+		if res, ok, err := s.cfg.Store.Retried(r.Context(), key, bodyHash(r, canon)); ok {
+			if err != nil {
+				writeError(w, err)
+				return
+			}
+			writeJSON(w, writeStatus(res.Duplicate), res)
+			return
+		}
+	}
 	// The year's figures are checked against the freeze, and the closing appended, with this
 	// server's writes held: none lands between (a write through another replica may; README).
 	var res eventstore.Result
@@ -119,7 +131,36 @@ func (s *Server) unchangedSince(r *http.Request, year int, f eventstore.FreezeRe
 	if err != nil {
 		return &domain.Error{Kind: domain.KindUnavailable, Detail: fmt.Sprintf("the views are behind the ledger's sequence %d; retry", s.cfg.Store.Applied())}
 	}
-	made, _, _, changes, err := s.restated(r, f.ID)
+	views := s.cfg.Runner.Current()
+	if !views.Covers(projections.FreezeQuery(&views.Ref, f.ValidThrough)) {
+		// The views compacted the year: it is closed, or before a closed one, and the
+		// closing's own decision refuses it (or answers a retry of its key) as it should.
+		return nil
+	}
+	made, _, err := s.cfg.Store.Freeze(r.Context(), f.ID)
+	if err != nil {
+		return err
+	}
+	// One count of the year's figures while writes are held, in the freeze's layout and by its
+	// rules: every county's, group's and the city's, each segment's and the flag counts.
+	same, err := projections.StillCounts(views, made)
+	if err != nil {
+		return err
+	}
+	if same {
+		if made.CodeVersion == projections.CodeVersion { // today's rules are its own
+			return nil
+		}
+		asNow, err := projections.CountedAsNow(views, made)
+		if err != nil || asNow {
+			return err
+		}
+		return domain.Conflict("freeze_id", "freeze %s was made by %s, and this build counts the figures of %d otherwise (a rule corrected since, such as which late-fee waivers are reviewed): "+
+			"it still verifies by its own rules, but closing after it would record figures no longer the year's; make a new year-end freeze (valid_through %d-12-31) and close after it",
+			f.ID, made.CodeVersion, year, year)
+	}
+	// Refused: the restatement names what moved, or says that only a segment or a flag did.
+	_, _, _, changes, err := s.restated(r, f.ID)
 	if err != nil {
 		return err
 	}
@@ -128,28 +169,6 @@ func (s *Server) unchangedSince(r *http.Request, year int, f eventstore.FreezeRe
 		return domain.Conflict("freeze_id", "%d figures of %d are no longer those of freeze %s, made through sequence %d (first: %s %s, %d then, %d now; "+
 			"its restatement, /v1/freezes/%s/restatement, lists them): make a new year-end freeze (valid_through %d-12-31) and close after it",
 			len(changes), year, f.ID, f.ThroughSeq, c.Scope, c.Figure, c.Frozen, c.Now, f.ID, year)
-	}
-	// The restatement compares the counties', groups' and city's figures; a segment's, or a
-	// flag's count, may have moved alone (a payer's industry or risk class changed, dated in
-	// the year).
-	views := s.cfg.Runner.Current()
-	if !views.Covers(projections.FreezeQuery(&views.Ref, f.ValidThrough)) {
-		// The views compacted the year: it is closed, or before a closed one, and the
-		// closing's own decision refuses it (or answers a retry of its key) as it should.
-		return nil
-	}
-	same, err := projections.StillCounts(views, made)
-	if err != nil {
-		return err
-	}
-	if same {
-		asNow, err := projections.CountedAsNow(views, made)
-		if err != nil || asNow {
-			return err
-		}
-		return domain.Conflict("freeze_id", "freeze %s was made by %s, and this build counts the figures of %d otherwise (a rule corrected since, such as which late-fee waivers are reviewed): "+
-			"it still verifies by its own rules, but closing after it would record figures no longer the year's; make a new year-end freeze (valid_through %d-12-31) and close after it",
-			f.ID, made.CodeVersion, year, year)
 	}
 	return domain.Conflict("freeze_id", "the figures of %d are no longer those of freeze %s, made through sequence %d: a segment's figures or a flag's count "+
 		"moved since (its restatement lists the counties', groups' and city's figures only, unchanged): make a new year-end freeze (valid_through %d-12-31) and close after it",

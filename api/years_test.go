@@ -317,11 +317,16 @@ func TestAYearClosesOnlyWhenItsSegmentsAndFlagsAreTheFreezes(t *testing.T) {
 
 // TestAnAdminReopensAClosedYearWithAReason: only an admin reopens a closed year, and only with a
 // visible reason (400 otherwise); then a backdated write is recorded, the year is listed open
-// with who reopened it and why, and it can be closed again.
+// with who reopened it and why, the first closing's key still answers it, and it can be closed
+// again.
 func TestAnAdminReopensAClosedYearWithAReason(t *testing.T) {
 	e, id := newYearsEnv(t)
 	e.freeze(t, tokAssessor, "2006-12-31", 0)
-	e.closeYear(t, tokAssessor, "2006", `{}`)
+	key := map[string]string{"Idempotency-Key": "close-2006"}
+	first := e.do(t, req{Path: "/v1/years/2006/close", Token: tokAssessor, Body: []byte(`{}`), Header: key})
+	if first.Status != 201 {
+		t.Fatalf("closing 2006 after its December freeze: %s", first)
+	}
 	backdated := paymentBody("Y-5", 500, "2006-11-20")
 	wantError(t, e.post(t, empPath(id, "payments"), tokClerkA, backdated), 409, "year_closed", "paid_on")
 	for _, tt := range []struct {
@@ -365,6 +370,13 @@ func TestAnAdminReopensAClosedYearWithAReason(t *testing.T) {
 	// The freeze 2006 was first closed after no longer holds its figures (one more employer).
 	before := e.count()
 	wantError(t, e.post(t, "/v1/years/2006/close", tokAdmin, `{}`), 409, "conflict", "freeze_id")
+	e.wantUnchanged(t, before)
+	// The first closing's key still answers it, figures moved or not; with another body, 422.
+	if retry := e.do(t, req{Path: "/v1/years/2006/close", Token: tokAssessor, Body: []byte(`{}`), Header: key}); retry.Status != 200 || retry.num("seq") != first.num("seq") {
+		t.Errorf("a retry of the first closing's key after reopening and a backdated write: %s, want 200 answering sequence %d", retry, first.num("seq"))
+	}
+	other := e.do(t, req{Path: "/v1/years/2006/close", Token: tokAssessor, Body: []byte(`{"freeze_id":"x"}`), Header: key})
+	wantError(t, other, 422, "idempotency_mismatch", "Idempotency-Key")
 	e.wantUnchanged(t, before)
 	e.freeze(t, tokAssessor, "2006-12-31", 0)
 	e.closeYear(t, tokAdmin, "2006", `{}`)
