@@ -237,7 +237,7 @@ func (r *VoidEvent) Decide(e *Employer, ctx Context) ([]Payload, error) {
 // ground: the reversal of a payment; a payment recorded anew with the receipt of a reversal; a
 // declaration of a period its enrollment alone enrolls (unenrolledBy, checked apart); an
 // assessment for no declaration of the next period still standing (assessed110) made of a line
-// the event set or added to; a later enforcement step; the reinstatement that ends a
+// the event set or added to; a later enforcement step dated on or after it; the reinstatement that ends a
 // deregistration; any event recorded after a reinstatement. Voided events and voids stand on
 // nothing.
 func dependent(events []Event, at int, voided map[uint64]bool) (Event, bool) {
@@ -268,7 +268,8 @@ func dependent(events []Event, at int, voided map[uint64]bool) (Event, bool) {
 				return ev, true
 			}
 		case EnforcementStepRecorded:
-			if _, ok := ev.Body.(EnforcementStepRecorded); ok {
+			// A step dated before this one was decided on the steps before it, not on this one.
+			if x, ok := ev.Body.(EnforcementStepRecorded); ok && x.On >= t.On {
 				return ev, true
 			}
 		case EmployerDeregistered:

@@ -357,6 +357,23 @@ func TestAVoidOfAnEventLaterOnesStandOnNamesThem(t *testing.T) {
 // declaration stands on the right one. An enrollment is a declaration's ground while no other
 // enrolls its period: not one of no persons, not one from a later date, and not the right one
 // once the wrong one is voided.
+// TestANoticeRecordedLaterButDatedEarlierDoesNotStandOnAnother: a wrongly issued notice is
+// voided though a notice dated before it was recorded after it (a backdated one), which
+// was decided on the steps before its own date; a step dated after it still stands on it.
+func TestANoticeRecordedLaterButDatedEarlierDoesNotStandOnAnother(t *testing.T) {
+	b := newPayerBook(t)
+	b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+	wrong := b.must("auditor:li", &RecordEnforcement{Step: StepNotice, On: "2006-09-01", DocNo: "N-2", Deadline: "2006-09-15"})
+	inspected := b.must("auditor:li", &RecordEnforcement{Step: StepInspection, On: "2006-09-20", DocNo: "I-1"})
+	b.must("auditor:li", &RecordEnforcement{Step: StepNotice, On: "2006-07-01", DocNo: "N-1", Deadline: "2006-07-15"})
+	detail := b.refused("admin:root", void(wrong.ID, "2006-10-01"), KindConflict, "event_id")
+	if !strings.Contains(detail, inspected.ID) {
+		t.Errorf("the refusal %q does not name the inspection dated after the notice, %s", detail, inspected.ID)
+	}
+	b.must("admin:root", void(inspected.ID, "2006-10-01"))
+	b.must("admin:root", void(wrong.ID, "2006-10-02"))
+}
+
 func TestAnEnrollmentIsTheGroundOfTheDeclarationsItAloneEnrolls(t *testing.T) {
 	enroll := func(heads, from string) *RecordEnrollment {
 		return &RecordEnrollment{Insurance: "unemployment", Headcount: Number(heads), EffectiveOn: from}
