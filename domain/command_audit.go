@@ -125,6 +125,8 @@ func (r *RecordEnforcement) Check(ctx Context) error {
 			c.fail(Invalid("deadline", "%v", err))
 		} else if d < r.ev.On {
 			c.fail(Invalid("deadline", "%s is before the step's date %s", d, r.ev.On))
+		} else if r.ev.Step == StepNotice && r.ev.On != 0 && d > r.ev.On.AddDays(MaxNoticeDays) {
+			c.fail(Invalid("deadline", "%s is more than %d days after the step's date %s", d, MaxNoticeDays, r.ev.On))
 		}
 		r.ev.Deadline = d
 	} else if r.ev.Step == StepNotice {
@@ -272,10 +274,16 @@ func (e *Employer) CheckNoticeCase(issuedOn, deadline Date) error {
 	return e.takesIntoCase("issued_on", DateSpan{From: issuedOn, Until: deadline})
 }
 
-// takesIntoCase refuses a notice n (on field) dated before steps already recorded that it would
-// take into its case against the ladder, as though it had been recorded first: each must come
-// after its deadline, and a court's result after the application to court.
+// takesIntoCase refuses a notice n (on field) dated the day of one recorded, or dated before
+// steps already recorded that it would take into its case against the ladder, as though it had
+// been recorded first: each must come after its deadline, and a court's result after the
+// application to court.
 func (e *Employer) takesIntoCase(field string, n DateSpan) error {
+	// One notice a day: a second is a form sent twice, or a correction of the first, which is
+	// voided first.
+	if slices.ContainsFunc(e.Notices, func(m DateSpan) bool { return m.From == n.From }) {
+		return Conflict(field, "a notice to correct dated %s is recorded already: one a day (void it to issue another)", n.From)
+	}
 	steps := caseIn(append(slices.Clip(e.Notices), n), e.Escalations, n)
 	for _, x := range steps {
 		if x.On <= n.Until {

@@ -102,6 +102,8 @@ func TestEnforcementLadder(t *testing.T) {
 		{"a notice is checked against the steps of its own case only", false, []Command{n, step(StepInspection, "2006-07-20"),
 			notice("2006-08-10", "2006-08-31"), step(StepInspection, "2006-09-01"), notice("2006-07-25", "2006-08-05")},
 			refusal{}},
+		{"a second notice on a notice's day is refused", false, []Command{n},
+			refusal{notice("2006-07-01", "2006-07-31"), "on", "a notice to correct dated 2006-07-01 is recorded already"}},
 		{"a notice between a court application and its result is refused", false, []Command{n, step(StepCourtApplication, "2006-08-01"),
 			step(StepCourtResult, "2006-09-01")},
 			refusal{notice("2006-08-10", "2006-08-20"), "on", "the court's result of 2006-09-01"}},
@@ -184,4 +186,32 @@ func TestAPrintedNoticeTakesNoStepIntoItsCaseAgainstTheLadder(t *testing.T) {
 		t.Errorf("refused with %q, want it to name the inspection of 2006-08-01", why)
 	}
 	b.must("clerk:wang", printed("2006-07-15", "2006-07-31"))
+}
+
+// TestANoticeDeadlineIsWithinMaxNoticeDays: a notice, printed or recorded, orders payment within
+// MaxNoticeDays of its date; a later deadline (9999-12-31, a mistyped year) is refused naming
+// it, and escalation could never follow it.
+func TestANoticeDeadlineIsWithinMaxNoticeDays(t *testing.T) {
+	b := newPayerBook(t)
+	owe(b)
+	printed := func(on, deadline string) *IssueNotice {
+		n := &IssueNotice{IssuedOn: on, Deadline: deadline}
+		n.Document("赣社征〔2006〕章贡-0001", strings.Repeat("a", 64))
+		return n
+	}
+	for _, deadline := range []string{"2006-09-30", "2007-07-01", "9999-12-31"} { // 91 days on
+		if why := b.refused("auditor:li", printed("2006-07-01", deadline), KindInvalid, "deadline"); !strings.Contains(why, "more than 90 days after the issue date 2006-07-01") {
+			t.Errorf("printed, deadline %s: refused with %q", deadline, why)
+		}
+		recorded := &RecordEnforcement{Step: StepNotice, On: "2006-07-01", DocNo: "N-1", Deadline: deadline}
+		if why := b.refused("auditor:li", recorded, KindInvalid, "deadline"); !strings.Contains(why, "more than 90 days after the step's date 2006-07-01") {
+			t.Errorf("recorded, deadline %s: refused with %q", deadline, why)
+		}
+	}
+	first := b.must("auditor:li", printed("2006-07-01", "2006-09-29")) // 90 days on
+	// A second the same day is refused, printed or recorded; voided, the first leaves the day.
+	b.refused("auditor:li", printed("2006-07-01", "2006-07-15"), KindConflict, "issued_on")
+	b.refused("auditor:li", &RecordEnforcement{Step: StepNotice, On: "2006-07-01", DocNo: "N-2", Deadline: "2006-07-15"}, KindConflict, "on")
+	b.must("admin:root", void(first.ID, "2006-07-02"))
+	b.must("auditor:li", printed("2006-07-01", "2006-07-15"))
 }

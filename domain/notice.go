@@ -15,7 +15,13 @@ type IssueNotice struct {
 	ev       EnforcementStepRecorded
 }
 
-// Check validates the dates: issued_on not after today, deadline after issued_on.
+// MaxNoticeDays is the longest deadline a notice to correct gives, in days after its date: a
+// notice orders payment within days or weeks (the demo gives 15 to 30), so a later one is a
+// mistyped date that would keep escalation from ever following.
+const MaxNoticeDays = 90
+
+// Check validates the dates: issued_on not after today, deadline after issued_on and within
+// MaxNoticeDays of it.
 func (r *IssueNotice) Check(ctx Context) error {
 	c := &checker{ctx: ctx}
 	r.ev.Step = StepNotice
@@ -26,6 +32,8 @@ func (r *IssueNotice) Check(ctx Context) error {
 		c.fail(Invalid("deadline", "%v", err))
 	} else if c.err == nil && d <= r.ev.On {
 		c.fail(Invalid("deadline", "%s is not after the issue date %s", d, r.ev.On))
+	} else if c.err == nil && d > r.ev.On.AddDays(MaxNoticeDays) {
+		c.fail(Invalid("deadline", "%s is more than %d days after the issue date %s", d, MaxNoticeDays, r.ev.On))
 	} else {
 		r.ev.Deadline = d
 	}

@@ -16,9 +16,11 @@ func TestNoticeNumbersOfALedgerWithoutClaimsGoOnFromTheHighest(t *testing.T) {
 	first, second, id, _ := replicaPair(t)
 	ctx := context.Background()
 	prefix := domain.NoticePrefix("章贡区", 2006)
+	// A notice of number n is dated 2006-07-0n: a payer gets one notice a day.
 	step := func(emp, number string) Request {
+		on := "2006-07-0" + number[len(number)-1:]
 		return Request{EmployerID: emp, Today: replicaToday, Actor: "test",
-			Command: &domain.RecordEnforcement{Step: domain.StepNotice, On: "2006-07-01", DocNo: number, Deadline: "2006-07-15"}}
+			Command: &domain.RecordEnforcement{Step: domain.StepNotice, On: on, DocNo: number, Deadline: "2006-07-15"}}
 	}
 	// owe declares May and leaves it unpaid: principal overdue on the notices' date.
 	owe := func(emp string) {

@@ -430,10 +430,14 @@ func (s *simulation) enforce(p *simPayer) {
 	})
 }
 
-// takesIntoCase reports whether notice n, dated before steps recorded, would take into its case
-// (its steps dated after it, up to the next notice's day) one within its deadline, or a court's
-// result with no application to court on or before it.
+// takesIntoCase reports whether notice n is dated the day of a notice recorded (one a day), or,
+// dated before steps recorded, would take into its case (its steps dated after it, up to the
+// next notice's day) one within its deadline, or a court's result with no application to court
+// on or before it.
 func takesIntoCase(p *simPayer, n domain.DateSpan) bool {
+	if slices.ContainsFunc(p.notices, func(m domain.DateSpan) bool { return m.From == n.From }) {
+		return true
+	}
 	var next domain.Date
 	for _, m := range p.notices {
 		if m.From > n.From && (next == 0 || m.From < next) {
