@@ -30,7 +30,8 @@ func (o *Handoff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // opening answers while the ledger opens: /healthz 200 (the process is alive: a liveness check
 // must not restart it during a long first start), /readyz 503 "opening", and every other path
-// 503 with Retry-After, recording nothing.
+// 503 with Retry-After, recording nothing (a write is told to retry with its Idempotency-Key, a
+// read only to retry).
 func opening(w http.ResponseWriter, r *http.Request) {
 	protect(w.Header()) // as guard does for the API's answers
 	switch r.URL.Path {
@@ -40,6 +41,12 @@ func opening(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "opening", "reason": "the ledger is opening: its store replays the stream (or, at a first start with --demo, the demo is written)"})
 	default:
 		w.Header().Set("Retry-After", "5")
-		writeError(w, &domain.Error{Kind: domain.KindUnavailable, Detail: "this attempt was not recorded: the ledger is opening and answers no request yet; " + retryNotFinal})
+		detail := "the ledger is opening and answers no request yet; retry in a few seconds"
+		// Only a write has an Idempotency-Key and something that may have been recorded: a read
+		// told to keep a key it never sent would only be puzzled.
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions {
+			detail = "this attempt was not recorded: the ledger is opening and answers no request yet; " + retryNotFinal
+		}
+		writeError(w, &domain.Error{Kind: domain.KindUnavailable, Detail: detail})
 	}
 }

@@ -46,8 +46,15 @@ func TestAServerOpeningItsLedgerSaysSoUntilHandedTheAPI(t *testing.T) {
 			if code != c.code || body[c.key] != c.want {
 				t.Fatalf("%d %v; want %d with %s %q", code, body, c.code, c.key, c.want)
 			}
-			if code == 503 && c.path != "/readyz" && (h.Get("Retry-After") == "" || !strings.Contains(body["detail"].(string), "not recorded")) {
-				t.Fatalf("503 without Retry-After or without saying nothing was recorded: %v %v", h, body)
+			if code == 503 && c.path != "/readyz" && h.Get("Retry-After") == "" {
+				t.Fatalf("503 without Retry-After: %v %v", h, body)
+			}
+			// A write is told nothing was recorded and to keep its key; a read, which has no key
+			// and records nothing, is told only to retry.
+			if detail, _ := body["detail"].(string); c.method == "POST" && (!strings.Contains(detail, "not recorded") || !strings.Contains(detail, "Idempotency-Key")) {
+				t.Fatalf("a write's 503 without saying nothing was recorded and to retry with its key: %q", detail)
+			} else if c.method == "GET" && c.code == 503 && c.path != "/readyz" && (strings.Contains(detail, "Idempotency-Key") || !strings.Contains(detail, "retry")) {
+				t.Fatalf("a read's 503 %q: want advice to retry, with no Idempotency-Key it never sent", detail)
 			}
 			if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Content-Security-Policy") != "frame-ancestors 'none'" {
 				t.Fatalf("an answer while opening without the API's headers against sniffing and framing: %v", h)
