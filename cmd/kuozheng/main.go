@@ -30,7 +30,7 @@ Usage:
   kuozheng province figures|freeze|freezes|show|verify --nats URL [--cities CODE,...] [--year YYYY]
   kuozheng verify  [EMPLOYER] [--server URL | --data DIR | --nats URL]
   kuozheng backup  DIR [--data DIR | --nats URL] [--ledger CITY] [--stream NAME]
-  kuozheng restore DIR [--data DIR | --nats URL] [--replace] [--replicas N]
+  kuozheng restore DIR [--data DIR | --nats URL] [--ledger CITY] [--replace] [--replicas N]
   kuozheng bench   http|rss|load|years|report ...   (scripts/bench.sh runs the whole suite)
   kuozheng version
 

@@ -86,6 +86,50 @@ func TestUsageErrorsExitTwoAndHelpExitsZero(t *testing.T) {
 	}
 }
 
+// Each province command's help is its own: its usage line and only the options it takes (another
+// command's, such as freeze's --year on figures, it refuses).
+func TestEachProvinceCommandsHelpListsItsOwnOptions(t *testing.T) {
+	for _, c := range []struct {
+		sub        string
+		has, lacks []string
+	}{
+		{"figures", []string{"-cities", "-as-of", "-nats"}, []string{"-year", "-replicas", "-idempotency-key"}},
+		{"freeze", []string{"-cities", "-year", "-replicas", "-idempotency-key"}, []string{"-as-of"}},
+		{"freezes", []string{"-nats", "-province"}, []string{"-cities", "-year"}},
+		{"show", []string{"show ID", "-nats"}, []string{"-cities", "-year"}},
+		{"verify", []string{"verify ID", "-nats"}, []string{"-cities", "-year"}},
+	} {
+		code, out, errOut := runCmd("province", c.sub, "--help")
+		if code != 0 || !strings.Contains(out, "Usage: kuozheng province "+c.sub) {
+			t.Errorf("province %s --help: exit %d, %q %q; want exit 0 and its own usage line", c.sub, code, out, errOut)
+			continue
+		}
+		for _, w := range c.has {
+			if !strings.Contains(out, w) {
+				t.Errorf("province %s --help does not mention %q:\n%s", c.sub, w, out)
+			}
+		}
+		for _, w := range c.lacks {
+			if strings.Contains(out, w+" ") {
+				t.Errorf("province %s --help lists %s, which it does not take:\n%s", c.sub, w, out)
+			}
+		}
+	}
+}
+
+// The commands' summary names restore's --ledger, the check README's restore example gives.
+func TestUsageNamesRestoresLedgerCheck(t *testing.T) {
+	_, out, _ := runCmd("--help")
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "  kuozheng restore ") && !strings.Contains(line, "--ledger") {
+			t.Fatalf("the restore line omits --ledger: %q", line)
+		}
+	}
+	if code, out, _ := runCmd("restore", "--help"); code != 0 || !strings.Contains(out, "-ledger") {
+		t.Fatalf("restore --help: exit %d without -ledger: %q", code, out)
+	}
+}
+
 func TestServeRefusesADataFolderHeldByAnotherProcess(t *testing.T) {
 	dir := t.TempDir()
 	lock, err := eventstore.LockDir(dir)

@@ -90,7 +90,7 @@ func cityFigures(runner *projections.Runner, body []byte, today func() domain.Da
 	return &f, nil
 }
 
-const provinceHelp = `Usage: kuozheng province COMMAND --nats URL --cities CODE,CODE,... [options]
+const provinceHelp = `Usage: kuozheng province COMMAND --nats URL [options]
 
 The province's view of its cities' ledgers, read through NATS: each city runs its own
 'kuozheng serve --ledger CODE' on the same NATS (cluster); nothing is shared but NATS.
@@ -104,25 +104,36 @@ Commands:
   show ID   print freeze ID whole: its manifest, digest and figures
   verify ID read the cities' freezes named in freeze ID again and check its digest
 
-Options:`
+Run 'kuozheng province COMMAND --help' for a command's options.`
 
-// provinceFlags are the options each province command takes beside --nats and --province, and
-// whether it takes an argument (the freeze's id).
+// provinceFlags are the options each province command takes beside --nats and --province,
+// whether it takes an argument (the freeze's id), and its usage line and description for its
+// --help.
 var provinceFlags = map[string]struct {
-	flags []string
-	id    bool
+	flags       []string
+	id          bool
+	usage, what string
 }{
-	"figures": {flags: []string{"cities", "as-of"}},
-	"freeze":  {flags: []string{"cities", "year", "replicas", "idempotency-key"}},
-	"freezes": {},
-	"show":    {id: true},
-	"verify":  {id: true},
+	"figures": {flags: []string{"cities", "as-of"},
+		usage: "figures --nats URL --cities CODE,CODE,... [--as-of YYYY-MM-DD] [--province CODE]",
+		what:  "Prints the cities' live figures (asked of their serve replicas), their sum and ranking."},
+	"freeze": {flags: []string{"cities", "year", "replicas", "idempotency-key"},
+		usage: "freeze --nats URL --cities CODE,CODE,... --year YYYY [--replicas N] [--idempotency-key KEY] [--province CODE]",
+		what: "Freezes the province's December figures of --year from each city's latest freeze valid\n" +
+			"through that year's 31 December, and stores them with a manifest naming each city's freeze\n" +
+			"and digest in the province's stream."},
+	"freezes": {usage: "freezes --nats URL [--province CODE]",
+		what: "Lists the province's freezes (each one's manifest and digest)."},
+	"show": {id: true, usage: "show ID --nats URL [--province CODE]",
+		what: "Prints freeze ID whole: its manifest, digest and figures."},
+	"verify": {id: true, usage: "verify ID --nats URL [--province CODE]",
+		what: "Reads the cities' freezes named in freeze ID again and checks its digest."},
 }
 
 func provinceCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			fmt.Fprintln(stdout, strings.TrimSuffix(provinceHelp, "\n\nOptions:")+"\n\nRun 'kuozheng province COMMAND --help' for the options.")
+			fmt.Fprintln(stdout, provinceHelp)
 			return errHelp
 		}
 		return usageError{"province: give a command (figures, freeze, freezes, show, verify); run 'kuozheng province --help'"}
@@ -134,8 +145,18 @@ func provinceCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	fs := flag.NewFlagSet("province "+sub, flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintln(stdout, provinceHelp)
-		fs.PrintDefaults()
+		// This command's own usage and options only: the others' would read as taken here, and
+		// are refused if given.
+		fmt.Fprintf(stdout, "Usage: kuozheng province %s\n\n%s\n\nOptions:\n", takes.usage, takes.what)
+		own := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+		own.SetOutput(stdout)
+		fs.VisitAll(func(f *flag.Flag) {
+			if f.Name == "nats" || f.Name == "province" || slices.Contains(takes.flags, f.Name) {
+				own.Var(f.Value, f.Name, f.Usage)
+				own.Lookup(f.Name).DefValue = f.DefValue
+			}
+		})
+		own.PrintDefaults()
 	}
 	natsURL := fs.String("nats", "", "the NATS server or cluster the cities' ledgers are on (required)")
 	cities := fs.String("cities", "", "the cities' codes, comma-separated (for figures and freeze; known: "+domain.CityCodes()+")")
