@@ -9,3 +9,11 @@ func SetUploadBase(d time.Duration) (restore func()) {
 	uploadBase = d
 	return func() { uploadBase = old }
 }
+
+// SetNoticeProgressEvery sets how many notices of a batch the log reports progress after, for a
+// test; restore puts it back.
+func SetNoticeProgressEvery(n int) (restore func()) {
+	old := noticeProgressEvery
+	noticeProgressEvery = n
+	return func() { noticeProgressEvery = old }
+}

@@ -32,8 +32,9 @@ type NoticeBatch struct {
 	countyName string
 }
 
-// noticeProgressEvery is how many notices of a batch the log reports progress after.
-const noticeProgressEvery = 100
+// noticeProgressEvery is how many notices of a batch the log reports progress after (a
+// variable so that a test can see the lines with a few notices).
+var noticeProgressEvery = 100
 
 // noticeChunk is how many notices of a batch are numbered and printed ahead, side by side, under
 // one hold of the number series' lock (a single notice of the county waits for one chunk).
@@ -252,6 +253,8 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 		}
 	}
 	prog.set(func(p *BatchProgress) { p.Eligible, p.Unprintable = len(drafts), len(unprintable) })
+	// drafts is consumed chunk by chunk below: the log's "of" is the batch's total.
+	total := len(drafts)
 	record := func(d *noticeDraft, req eventstore.Request) (eventstore.Result, error) {
 		req.IdempotencyKey, req.BodyHash = keyOf(d.id), hash
 		res, err := s.record(r, req)
@@ -278,7 +281,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 		issued++
 		prog.set(func(p *BatchProgress) { p.Issued = issued })
 		if issued%noticeProgressEvery == 0 {
-			s.cfg.Log.Info("county notices", "county", code, "issued", issued, "of", len(drafts))
+			s.cfg.Log.Info("county notices", "county", code, "issued", issued, "of", total)
 		}
 		return nil
 	}

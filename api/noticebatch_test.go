@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -16,6 +17,8 @@ import (
 	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
 
 // unzip reads a zip's files by name, in order.
@@ -222,6 +225,36 @@ func TestABatchIsNumberedInOrderAcrossChunksAndARetryAnswersTheFirst(t *testing.
 	}
 	if got := e.events() - before; got != 0 {
 		t.Errorf("the retry appended %d events, want none", got)
+	}
+}
+
+// TestABatchsProgressLogCountsTheBatchsTotal: each progress line of a county batch says how many
+// notices are issued "of" the batch's eligible total, not of what is left after the chunk being
+// printed.
+func TestABatchsProgressLogCountsTheBatchsTotal(t *testing.T) {
+	defer api.SetNoticeProgressEvery(2)()
+	e := &env{t: t, l: storetest.Start(t, eventstore.Config{}), today: domain.MustDate("2006-06-30")}
+	e.loadTokens()
+	e.runner = startRunner(t, e.l.Store)
+	logBuf := &storetest.SyncBuffer{}
+	e.srv = httptest.NewServer(api.New(api.Config{Store: e.l.Store, Runner: e.runner, Tokens: e.tokens,
+		Log:   slog.New(slog.NewJSONHandler(logBuf, nil)),
+		Today: func() domain.Date { return e.today }}))
+	t.Cleanup(e.srv.Close)
+	const n = 5
+	for i := range n {
+		id := e.register(t, tokAdmin, orgCode(73000201+i), "360702")
+		e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`)
+	}
+	a := e.rawWith(t, http.MethodPost, "/v1/counties/360702/notices", tokAuditor, `{"issued_on":"2006-05-20","deadline":"2006-06-05","overdue_days":30}`, nil)
+	if a.status != http.StatusOK || a.header.Get("X-Notice-Count") != strconv.Itoa(n) {
+		t.Fatalf("the batch: %d, X-Notice-Count %s; want 200 and %d notices", a.status, a.header.Get("X-Notice-Count"), n)
+	}
+	lines := withMsg(t, logBuf, "county notices", n/2)
+	for i, l := range lines {
+		if issued, of := fmt.Sprint(l["issued"]), fmt.Sprint(l["of"]); issued != strconv.Itoa(2*(i+1)) || of != strconv.Itoa(n) {
+			t.Errorf("progress line %d says issued=%s of=%s; want issued=%d of=%d", i+1, issued, of, 2*(i+1), n)
+		}
 	}
 }
 
