@@ -617,6 +617,11 @@ func (b *builder) command(r *record) (eventstore.Request, error) {
 		if err := b.attributes(r, cmd); err != nil {
 			return req, err
 		}
+		// The ledger's own refusal asks for a code; a file may name the county instead.
+		if _, ok := b.ref.County(cmd.County); !ok && cmd.County != "" {
+			return req, domain.Invalid("county", "unknown county %q: want the 6-digit code or the name (Chinese or English) of one of the %d county-level units of %s",
+				cmd.County, len(b.ref.Counties), b.ref.City().NameEN)
+		}
 		if err := cmd.Check(domain.Context{Ref: b.ref, Today: b.opt.Today}); err != nil {
 			return req, err
 		}

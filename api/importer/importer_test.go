@@ -829,3 +829,22 @@ func TestAFileOfBothEncodingsReadsAsTheOneGiven(t *testing.T) {
 		}
 	}
 }
+
+// TestAnUnknownCountyIsToldACodeOrANameWillDo: a registration's county may be given by code or
+// by name, so a county the ledger does not know is refused saying both are accepted.
+func TestAnUnknownCountyIsToldACodeOrANameWillDo(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	regs := "name,org_code,county,kind,risk_class,registered_on\n" +
+		"单位甲," + orgCode(6000) + ",章贡区,enterprise,1,2006-04-03\n" +
+		"单位乙," + orgCode(6001) + ",章贡县,enterprise,1,2006-04-03\n" +
+		"单位丙," + orgCode(6002) + ",360799,enterprise,1,2006-04-03\n"
+	r := load(t, l.Store, "regs.csv", []byte(regs), importer.Options{})
+	if r.Imported != 1 || len(r.Rejected) != 2 {
+		t.Fatalf("%+v; want the county named 章贡区 imported and the two unknown ones rejected", r)
+	}
+	for _, rej := range r.Rejected {
+		if rej.Column != "county" || !strings.Contains(rej.Reason, "code or the name") || !strings.Contains(rej.Reason, `"`+rej.Value+`"`) {
+			t.Errorf("reject %+v; want it on county, naming its value and saying a code or a name will do", rej)
+		}
+	}
+}
