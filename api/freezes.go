@@ -38,7 +38,7 @@ const freezeTimeout = 5 * time.Minute
 func (s *Server) createFreeze(w http.ResponseWriter, r *http.Request) {
 	p := principalOf(r)
 	if p.Role != RoleAssessor && p.Role != RoleAdmin {
-		writeError(w, forbidden("%s (%s) may not make freezes: the assessment team only", p.Name, p.Role))
+		writeError(w, forbidden("%s (%s) may not make freezes: the assessment team (assessors) and admins only", p.Name, p.Role))
 		return
 	}
 	var body FreezeRequest

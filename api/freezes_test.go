@@ -254,6 +254,10 @@ func TestFreezeRefusals(t *testing.T) {
 	} {
 		wantError(t, e.post(t, "/v1/freezes", c.token, c.body), c.status, c.kind, c.field)
 	}
+	// A clerk refused is told who may freeze: admins as well as the assessment team.
+	if d := e.post(t, "/v1/freezes", tokClerkA, `{"valid_through":"2006-11-30"}`).str("detail"); !strings.Contains(d, "assessors") || !strings.Contains(d, "admins") {
+		t.Errorf("a clerk's refusal says %q; want it to name assessors and admins", d)
+	}
 	e.wantUnchanged(t, last)
 
 	nov := e.freeze(t, tokAssessor, "2006-11-30", last)
