@@ -58,3 +58,41 @@ func TestTheCountiesAnEmployerWasInByADate(t *testing.T) {
 		t.Errorf("countiesThrough of no moves = %q", got)
 	}
 }
+
+// A closing sent back by a write through another replica is checked again only if an event
+// appended since may count in the year's figures: dated in or before the year, a void of an
+// event so dated, reference data or a freeze, or an event this build cannot read.
+func TestTheEventsThatSendAClosingBackToItsCheck(t *testing.T) {
+	end := domain.MustDate("2006-12-31")
+	event := func(employer, on string, body domain.Payload) domain.Event {
+		ev := domain.Event{Envelope: domain.Envelope{EmployerID: employer, County: "360702", OccurredOn: domain.MustDate(on)}, Body: body}
+		if body != nil {
+			ev.Type = body.EventType()
+		}
+		return ev
+	}
+	voidOf := func(on string) domain.Payload {
+		return domain.EventVoided{TargetCounty: "360702", TargetOn: domain.MustDate(on), VoidedOn: domain.MustDate("2007-01-20")}
+	}
+	for _, tt := range []struct {
+		name string
+		ev   domain.Event
+		want bool
+	}{
+		{"a payment dated in the year", event("e", "2006-12-28", domain.PaymentReceived{}), true},
+		{"a payment dated on its last day", event("e", "2006-12-31", domain.PaymentReceived{}), true},
+		{"a payment dated after it", event("e", "2007-01-02", domain.PaymentReceived{}), false},
+		{"a declaration dated after it", event("e", "2007-01-10", domain.DeclarationFiled{}), false},
+		{"a void dated after the year of an event dated in it", event("e", "2007-01-20", voidOf("2006-11-10")), true},
+		{"a void of an event dated after the year", event("e", "2007-01-20", voidOf("2007-01-05")), false},
+		{"reference data dated after the year", event("", "2007-01-20", domain.LateFeeRatesSet{}), true},
+		{"a freeze", event("", "2007-01-20", domain.FreezeMade{}), true},
+		{"an event this build cannot read", event("e", "2007-01-20", nil), true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := movesYearEnd(tt.ev, end); got != tt.want {
+				t.Errorf("movesYearEnd = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -75,25 +76,95 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// The year's figures are checked against the freeze, and the closing appended, with this
-	// server's writes held: none lands between (a write through another replica may; README).
+	// server's writes held: none lands between. The closing is appended only if the stream is
+	// still at the sequence the check was made at: a write through another replica meanwhile
+	// sends it back, to be checked again if that write could move the year (README).
 	var res eventstore.Result
 	ctx, cancel := context.WithTimeout(r.Context(), WriteTimeout) // writes wait for it
 	defer cancel()
+	end, err := domain.DateOf(year, time.December, 31)
+	if err != nil {
+		writeError(w, domain.Invalid("year", "%v", err))
+		return
+	}
 	err = s.cfg.Store.HoldWrites(ctx, func(held eventstore.Held) error {
-		f, err := s.yearEndFreeze(year, body.FreezeID)
-		if err == nil {
-			err = s.unchangedSince(r, year, f)
+		var f eventstore.FreezeRef
+		check := func() (err error) {
+			if f, err = s.yearEndFreeze(year, body.FreezeID); err == nil {
+				err = s.unchangedSince(r, year, f)
+			}
+			return err
 		}
-		if err == nil {
-			res, err = s.appendRef(r, held.ExecuteRef, canon, domain.YearClosed{Year: year, FreezeID: f.ID, Digest: f.Digest}, s.cfg.Today())
+		at := s.cfg.Store.Applied() // the check covers at least this
+		if err := check(); err != nil {
+			return err
 		}
-		return err
+		for try := 1; ; try++ {
+			afterAt := func(ctx context.Context, req eventstore.RefRequest) (eventstore.Result, error) {
+				req.AfterSeq = at
+				return held.ExecuteRef(ctx, req)
+			}
+			var err error
+			res, err = s.appendRef(r, afterAt, canon, domain.YearClosed{Year: year, FreezeID: f.ID, Digest: f.Digest}, s.cfg.Today())
+			switch {
+			case !errors.Is(err, eventstore.ErrMoved):
+				return err
+			case try == closingTries:
+				return &domain.Error{Kind: domain.KindUnavailable, Detail: fmt.Sprintf(
+					"writes through other replicas kept landing while %d was being closed (%d tries): nothing was recorded; retry, or let the other replicas quiet first", year, try)}
+			}
+			if err := s.cfg.Store.CatchUp(ctx); err != nil {
+				return err
+			}
+			since := at
+			at = s.cfg.Store.Applied()
+			moved, err := s.movesYear(ctx, since, at, end)
+			if err != nil {
+				return err
+			}
+			if moved {
+				if err := check(); err != nil {
+					return err
+				}
+			}
+		}
 	})
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	writeJSON(w, writeStatus(res.Duplicate), res)
+}
+
+// movesYearEnd reports whether ev may count in figures valid through end: dated on or before
+// it (a void by the event it voids), reference data (a freeze, a closing among them), or an
+// event this build cannot read.
+func movesYearEnd(ev domain.Event, end domain.Date) bool {
+	return ev.Body == nil || ev.EmployerID == "" || dated(ev, end)
+}
+
+// closingTries is how many times a closing is sent before writes through other replicas,
+// landing each time between its check and its append, have it answer 503.
+const closingTries = 8
+
+// movesYear reports whether any event after sequence from, through to, may count in figures
+// valid through end, the year's last day (movesYearEnd).
+func (s *Server) movesYear(ctx context.Context, from, to uint64, end domain.Date) (bool, error) {
+	if to <= from {
+		return false, nil
+	}
+	moved, stop := false, errors.New("done")
+	err := s.cfg.Store.Subscribe(ctx, from+1, func(ev domain.Event) error {
+		moved = movesYearEnd(ev, end)
+		if moved || ev.Seq >= to {
+			return stop
+		}
+		return nil
+	})
+	if errors.Is(err, stop) {
+		err = nil
+	}
+	return moved, err
 }
 
 // yearEndFreeze finds the stored freeze valid through year's 31 December that a closing

@@ -649,3 +649,64 @@ func TestAClosingIsCheckedWithTheServersWritesHeld(t *testing.T) {
 	}
 	t.Logf("%d of 8 closings taken", closed)
 }
+
+// TestAClosingIsNotTakenOverAFreezeAWriteThroughAnotherReplicaMoved: payments dated in 2006,
+// each paying a fen of a line due, go through another replica while 2006 is closed here after
+// its freeze. A closing taken holds the freeze's figures (its restatement at the closing lists
+// no change: no such payment landed between the check and the closing); one refused says the
+// figures moved since the freeze, or, 503, that writes kept landing; nothing else.
+func TestAClosingIsNotTakenOverAFreezeAWriteThroughAnotherReplicaMoved(t *testing.T) {
+	e, id := newYearsEnv(t)
+	e.mustWrite(t, empPath(id, "declarations"), tokClerkA, `{"declared_on":"2006-12-05","period":"2006-11","lines":[{"insurance":"pension","headcount":5,"wage_base_fen":1000000}]}`)
+	other := e.secondReplica(t)
+	ctx := context.Background()
+	outcomes := map[int]int{}
+	for round := range 8 {
+		f := e.freeze(t, tokAssessor, "2006-12-31", 0)
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for w := range 1 {
+			wg.Go(func() {
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					// Sparse enough that some land while the closing is checked, not all before.
+					time.Sleep(time.Duration(1+i%3) * time.Millisecond)
+					// Refused once the other replica has followed the closing: year_closed.
+					_, _ = other.Execute(ctx, eventstore.Request{EmployerID: id, Today: yearsToday, Actor: "clerk:b", Command: &domain.RecordPayment{
+						PaidOn: "2006-12-28", AmountFen: "1", ReceiptNo: fmt.Sprintf("B-%d-%d-%d", round, w, i)}})
+				}
+			})
+		}
+		r := e.post(t, "/v1/years/2006/close", tokAssessor, fmt.Sprintf(`{"freeze_id":%q}`, f.ID))
+		close(stop)
+		wg.Wait()
+		outcomes[r.Status]++
+		switch r.Status {
+		case http.StatusCreated:
+		case http.StatusConflict:
+			if !strings.Contains(r.str("detail"), "no longer those of freeze") {
+				t.Errorf("round %d: the closing refused %s, want the figures moved since the freeze", round, r)
+			}
+			continue
+		case http.StatusServiceUnavailable:
+			if !strings.Contains(r.str("detail"), "kept landing") {
+				t.Errorf("round %d: the closing answered %s, want writes through other replicas named", round, r)
+			}
+			continue
+		default:
+			t.Fatalf("round %d: the closing answered %s", round, r)
+		}
+		at := uint64(r.num("seq"))
+		e.waitViews(t, at)
+		// The closed books leave out what the other replica recorded after the closing.
+		if changes := e.restatement(t, tokAssessor, f.ID).Changes; len(changes) > 0 {
+			t.Errorf("round %d: 2006 closed at sequence %d after freeze %s, whose figures moved before it: %+v", round, at, f.ID, changes[0])
+		}
+		e.mustWrite(t, "/v1/years/2006/reopen", tokAdmin, fmt.Sprintf(`{"reason":"第%d轮"}`, round))
+	}
+	t.Logf("closings answered by status: %v", outcomes)
+}

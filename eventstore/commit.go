@@ -20,7 +20,11 @@ import (
 type unit struct {
 	subject  string
 	expected uint64 // the subject's last sequence the events were decided on (0: none yet)
-	msgs     []*nats.Msg
+	// after, when not 0, is the stream's last sequence the unit was decided on: it is stored
+	// only if the stream is still there (Nats-Expected-Last-Sequence), so it goes in a batch
+	// of its own, as one message.
+	after uint64
+	msgs  []*nats.Msg
 	// guards are messages on subjects of their own (claims of notice numbers), each expected to
 	// be the first of its subject, sent just before msgs in the same batch: the unit is stored
 	// only if none of their subjects was taken.
@@ -274,7 +278,7 @@ func (c *committer) gather(ctx context.Context, deferred *[]*unit) ([]*unit, int
 		if u.state.Load() == unitWithdrawn {
 			return true
 		}
-		if n > 0 && n+u.size() > c.maxMsgs {
+		if n > 0 && (n+u.size() > c.maxMsgs || u.after != 0) {
 			full = true
 			return false
 		}
@@ -294,6 +298,7 @@ func (c *committer) gather(ctx context.Context, deferred *[]*unit) ([]*unit, int
 		}
 		batch = append(batch, u)
 		n += u.size()
+		full = full || u.after != 0
 		return true
 	}
 	retake := func() {
@@ -535,6 +540,9 @@ func (c *committer) publish(batch []*unit, n int) (uint64, error) {
 				// Only the first message of a subject may carry the expected sequence: the
 				// server checks each message against the stream as it stood before the batch.
 				m.Header.Set("Nats-Expected-Last-Subject-Sequence", strconv.FormatUint(u.expected, 10))
+				if u.after != 0 {
+					m.Header.Set("Nats-Expected-Last-Sequence", strconv.FormatUint(u.after, 10))
+				}
 			}
 			msgs = append(msgs, m)
 		}

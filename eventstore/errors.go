@@ -41,6 +41,12 @@ var ErrOutcomeUnknown = errors.New("eventstore: the write was sent but not ackno
 // turn, the store closed, NATS was unreachable) or nothing of it was stored; retrying is safe.
 var ErrNotRecorded = errors.New("eventstore: the write was not recorded")
 
+// ErrMoved: a write conditional on the stream's last sequence (RefRequest.AfterSeq) found the
+// stream past it: something was appended since the write was decided, by this store or another
+// replica. Nothing was recorded (it wraps ErrNotRecorded); decide again on the stream as it now
+// stands.
+var ErrMoved = errors.New("eventstore: the stream moved past the sequence the write was decided at")
+
 // ErrClosed: the store is closed; writes fail with it (wrapped in ErrNotRecorded).
 var ErrClosed = errors.New("eventstore: the store is closed")
 

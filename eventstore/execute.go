@@ -533,6 +533,10 @@ type RefRequest struct {
 	IdempotencyKey string
 	BodyHash       string
 	Actor          string
+	// AfterSeq, when not 0, is the stream's last sequence the write was decided at: it is
+	// appended only if nothing was appended since, through any replica, and answers ErrMoved
+	// otherwise (a key it was recorded under answers first).
+	AfterSeq uint64
 }
 
 // ExecuteRef validates and appends a new version of reference data.
@@ -575,7 +579,7 @@ func (s *Store) executeRef(ctx context.Context, req RefRequest, key string) (Res
 		if err != nil {
 			return Result{}, err
 		}
-		u := &unit{subject: subject, expected: h.seq, msgs: []*nats.Msg{m}}
+		u := &unit{subject: subject, expected: h.seq, after: req.AfterSeq, msgs: []*nats.Msg{m}}
 		first, err := s.appendLocal(ctx, u, []domain.Event{ev})
 		switch {
 		case err == nil:
@@ -589,6 +593,9 @@ func (s *Store) executeRef(ctx context.Context, req RefRequest, key string) (Res
 			}
 			if errors.Is(err, errDuplicate) && !errors.Is(err, errInProcess) {
 				return Result{}, fmt.Errorf("append refused as a duplicate, but no event carries its key: %w", err)
+			}
+			if req.AfterSeq != 0 && errors.Is(err, ErrConflict) {
+				return Result{}, fmt.Errorf("%w: %w: %v", ErrNotRecorded, ErrMoved, err)
 			}
 		default:
 			return Result{}, err

@@ -85,3 +85,48 @@ func TestNoWriteLandsWhileWritesAreHeld(t *testing.T) {
 		t.Errorf("the writes held landed at sequences %v, want %d to %d", seqs, held+2, held+4)
 	}
 }
+
+// TestAWriteAfterASequenceIsRecordedOnlyIfTheStreamIsStillThere: a reference write decided at
+// the stream's last sequence (RefRequest.AfterSeq) answers ErrMoved, recording nothing, once
+// another replica appended anything since, though on another subject; decided again at the
+// sequence it now stands at, it is recorded, and its key answers it after.
+func TestAWriteAfterASequenceIsRecordedOnlyIfTheStreamIsStillThere(t *testing.T) {
+	ctx := context.Background()
+	l := storetest.Start(t, eventstore.Config{})
+	other, err := eventstore.Open(ctx, l.Embedded.Conn, l.Embedded.StoreConfig(eventstore.Config{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	rates := func(after uint64) eventstore.RefRequest {
+		return eventstore.RefRequest{Payload: domain.LateFeeRatesSet{Rate: domain.LateFeeRate{
+			EffectiveFrom: domain.MustDate("2006-07-01"), DailyBP: 10, Basis: "test"}},
+			On: domain.MustDate("2006-07-01"), Actor: "admin:a", IdempotencyKey: "rates", BodyHash: "h", AfterSeq: after}
+	}
+	at := l.Store.Applied()
+	if _, err := other.Execute(ctx, eventstore.Request{Create: true, Today: today, Actor: "clerk:b", Command: &domain.RegisterEmployer{
+		Name: "单位", County: "360702", OrgCode: domain.NumberedOrgCode(8502), Kind: "enterprise", RiskClass: "1", RegisteredOn: "2006-04-03"}}); err != nil {
+		t.Fatal(err)
+	}
+	last, err := l.Store.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.Store.ExecuteRef(ctx, rates(at))
+	if !errors.Is(err, eventstore.ErrMoved) || !errors.Is(err, eventstore.ErrNotRecorded) {
+		t.Fatalf("a write after sequence %d, the stream at %d: %v, want ErrMoved (not recorded)", at, last, err)
+	}
+	if now, err := l.Store.LastSeq(ctx); err != nil || now != last {
+		t.Fatalf("the stream at %d after the refusal (%v), want %d: nothing appended", now, err, last)
+	}
+	if err := l.Store.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res, err := l.Store.ExecuteRef(ctx, rates(l.Store.Applied()))
+	if err != nil || res.Seq != last+1 {
+		t.Fatalf("decided again at the stream's sequence %d: %+v %v, want it recorded at %d", last, res, err, last+1)
+	}
+	if again, err := l.Store.ExecuteRef(ctx, rates(at)); err != nil || !again.Duplicate || again.Seq != res.Seq {
+		t.Errorf("its key sent again, after a sequence since passed: %+v %v, want the first result", again, err)
+	}
+}
