@@ -49,7 +49,7 @@ func EventDocumentOf(raw []eventstore.RawEvent, i int, ref *domain.Reference) (E
 		d.Corrects = fmt.Sprintf("第 %d 号 %s（%s，业务编号 %s）", b.TargetSeq, EventName(b.TargetType), b.TargetOn, b.TargetID)
 		for j := range raw[:i] {
 			if raw[j].Seq == b.TargetSeq {
-				what, amount := describe(raw[j].Event, raw)
+				what, amount := describe(raw[j].Event, raw, ref)
 				d.Corrects += "：" + what
 				d.AmountFen = amount
 			}

@@ -64,7 +64,7 @@ func StatementOf(id string, raw []eventstore.RawEvent, throughSeq uint64, from, 
 		if !shown || row.OccurredOn < from {
 			continue
 		}
-		what, amount := describe(ev.Event, raw)
+		what, amount := describe(ev.Event, raw, ref)
 		st.Rows = append(st.Rows, StatementRow{Seq: row.Seq, On: row.OccurredOn, Type: row.Type, What: what, AmountFen: amount})
 	}
 	var c projections.History
@@ -186,8 +186,8 @@ func EventName(eventType string) string {
 }
 
 // describe says what ev did and the money it moved or set due; raw are the employer's events,
-// to find what a reversal or a void names.
-func describe(ev domain.Event, raw []eventstore.RawEvent) (string, domain.Fen) {
+// to find what a reversal or a void names; ref names the counties of a transfer.
+func describe(ev domain.Event, raw []eventstore.RawEvent, ref *domain.Reference) (string, domain.Fen) {
 	name := EventName(ev.Type)
 	switch b := ev.Body.(type) {
 	case domain.DeclarationFiled:
@@ -237,6 +237,8 @@ func describe(ev domain.Event, raw []eventstore.RawEvent) (string, domain.Fen) {
 			s += "，限期 " + b.Deadline.String()
 		}
 		return s, 0
+	case domain.EmployerTransferred:
+		return fmt.Sprintf("%s：由 %s 转至 %s", name, countyNamed(ref, b.From), countyNamed(ref, b.To)), 0
 	case domain.SurveyCounted:
 		s := fmt.Sprintf("%s，截至 %s 职工 %d 人", name, b.AsOf, b.Workforce)
 		if b.Migrants > 0 {
@@ -245,6 +247,17 @@ func describe(ev domain.Event, raw []eventstore.RawEvent) (string, domain.Fen) {
 		return s, 0
 	}
 	return name, 0
+}
+
+// countyNamed names a county by its name and code (章贡区（360702）), or its code alone when ref
+// knows none.
+func countyNamed(ref *domain.Reference, code string) string {
+	if ref != nil {
+		if c, ok := ref.County(code); ok {
+			return c.Name + "（" + code + "）"
+		}
+	}
+	return code
 }
 
 // allocations writes a payment's allocations: 2006-03 养老保险 500.00 元；….

@@ -74,9 +74,22 @@ func TestAStatementNamesEnforcementStepsAndSurveys(t *testing.T) {
 			"执法：法院裁决，文号 （2006）章执字第12号"},
 		{domain.SurveyCounted{AsOf: d("2006-03-31"), Workforce: 40, Migrants: 15}, "摸底调查，截至 2006-03-31 职工 40 人（农民工 15 人）"},
 	} {
-		if got, fen := describe(domain.Event{Envelope: domain.Envelope{Type: tc.body.EventType()}, Body: tc.body}, nil); got != tc.want || fen != 0 {
+		if got, fen := describe(domain.Event{Envelope: domain.Envelope{Type: tc.body.EventType()}, Body: tc.body}, nil, nil); got != tc.want || fen != 0 {
 			t.Errorf("%T reads %q (%d fen), want %q", tc.body, got, fen, tc.want)
 		}
+	}
+}
+
+// A statement's transfer row names the counties the payer left and went to, by name and code.
+func TestAStatementNamesATransfersCounties(t *testing.T) {
+	ref := &domain.Reference{}
+	for _, p := range domain.DefaultReferenceEvents() {
+		ref.Apply(p)
+	}
+	body := domain.EmployerTransferred{On: domain.MustDate("2006-09-01"), From: "360702", To: "360722"}
+	got, fen := describe(domain.Event{Envelope: domain.Envelope{Type: body.EventType()}, Body: body}, nil, ref)
+	if want := "转移：由 章贡区（360702） 转至 信丰县（360722）"; got != want || fen != 0 {
+		t.Errorf("a transfer reads %q (%d fen), want %q", got, fen, want)
 	}
 }
 
@@ -86,7 +99,7 @@ func TestAStatementWordsAnAssessmentsReason(t *testing.T) {
 		domain.AssessAudit: "（养老保险 308.00；稽核核定）"} {
 		body := domain.AssessmentMade{Period: domain.MustPeriod("2006-05"), Reason: reason, DueOn: domain.MustDate("2006-06-15"),
 			Lines: []domain.AssessedLine{{Insurance: domain.Pension, DueFen: 30800}}}
-		got, fen := describe(domain.Event{Envelope: domain.Envelope{Type: body.EventType()}, Body: body}, nil)
+		got, fen := describe(domain.Event{Envelope: domain.Envelope{Type: body.EventType()}, Body: body}, nil, nil)
 		if !strings.HasSuffix(got, want) || fen != 30800 {
 			t.Errorf("an assessment for %s reads %q (%d fen), want it to end %q", reason, got, fen, want)
 		}
