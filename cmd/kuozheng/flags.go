@@ -225,7 +225,16 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		var err error
 		// No reconnect buffer: a write while disconnected fails at once (not recorded) instead of
 		// being sent later, after its client was answered.
-		nc, err = nats.Connect(f.natsURL, nats.Name("kuozheng"), nats.MaxReconnects(-1), nats.ReconnectBufSize(-1))
+		//
+		// Pings every 2 s, the connection given up after 2 unanswered: a node that goes silent
+		// (its link cut, its machine hung; no RST, no FIN, unlike a killed process) is noticed
+		// only by pings, and with nats.go's defaults (every 2 min, 2 unanswered) every write
+		// stalled on the dead connection for 4-6 min though the stream had a new leader within
+		// seconds. Now it is given up 4-6 s after the node went silent and the connection moves
+		// to another node of --nats (netcut_test.go). The dead node goes to the end of the list
+		// of nodes to try, and a dial to it gives up after nats.go's Timeout (2 s by default).
+		nc, err = nats.Connect(f.natsURL, nats.Name("kuozheng"), nats.MaxReconnects(-1), nats.ReconnectBufSize(-1),
+			nats.PingInterval(2*time.Second), nats.MaxPingsOutstanding(2))
 		if err != nil {
 			return nil, fmt.Errorf("connect to %s: %w", redactURL(f.natsURL), err)
 		}
