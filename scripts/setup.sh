@@ -2,7 +2,8 @@
 # Installs what the tests need on a fresh Debian machine, and nothing when it is already there:
 # Debian's chromium (the dashboard's test drives it) with a Chinese font for its screenshots, gcc
 # and libc headers (the race detector needs cgo), curl (scripts/load.sh), poppler's pdftotext (the
-# printed documents' tests read their text with it), and staticcheck.
+# printed documents' tests read their text with it), iproute2 (the network-cut test puts NATS
+# nodes in network namespaces), and staticcheck.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$(go env GOPATH)/bin:$PATH"
@@ -13,6 +14,7 @@ fc-list 2>/dev/null | grep -i wenquanyi >/dev/null || missing+=(fonts-wqy-microh
 command -v gcc >/dev/null || missing+=(gcc libc6-dev)
 command -v curl >/dev/null || missing+=(curl)
 command -v pdftotext >/dev/null || missing+=(poppler-utils)
+command -v ip >/dev/null || missing+=(iproute2)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian's ${missing[*]}"
   sudo=""
