@@ -88,6 +88,14 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err = s.cfg.Store.HoldWrites(ctx, func(held eventstore.Held) error {
+		// Asked again now that this server has caught up: the key may have come through
+		// another replica that this one had not followed.
+		if key, err := s.idempotencyKey(r); err == nil && key != "" {
+			if first, ok, err := s.cfg.Store.Retried(ctx, key, bodyHash(r, canon)); ok {
+				res = first
+				return err
+			}
+		}
 		var f eventstore.FreezeRef
 		check := func() (err error) {
 			if f, err = s.yearEndFreeze(year, body.FreezeID); err == nil {
@@ -100,9 +108,9 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		for try := 1; ; try++ {
-			afterAt := func(ctx context.Context, req eventstore.RefRequest) (eventstore.Result, error) {
+			afterAt := func(_ context.Context, req eventstore.RefRequest) (eventstore.Result, error) {
 				req.AfterSeq = at
-				return held.ExecuteRef(ctx, req)
+				return held.ExecuteRef(ctx, req) // within WriteTimeout, as the writes held wait
 			}
 			var err error
 			res, err = s.appendRef(r, afterAt, canon, domain.YearClosed{Year: year, FreezeID: f.ID, Digest: f.Digest}, s.cfg.Today())
@@ -137,10 +145,24 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 }
 
 // movesYearEnd reports whether ev may count in figures valid through end: dated on or before
-// it (a void by the event it voids), reference data (a freeze, a closing among them), or an
-// event this build cannot read.
+// it (a void by the event it voids), reference data (a freeze, a closing among them), an event
+// this build cannot read, or a declaration, assessment or audit finding of a period through
+// end's, whatever its date: the views keep a period's latest declaration, and the flag of a
+// base below the floor reads it only if dated by as_of, so a declaration dated after end can
+// move that count.
 func movesYearEnd(ev domain.Event, end domain.Date) bool {
-	return ev.Body == nil || ev.EmployerID == "" || dated(ev, end)
+	if ev.Body == nil || ev.EmployerID == "" || dated(ev, end) {
+		return true
+	}
+	switch b := ev.Body.(type) {
+	case domain.DeclarationFiled:
+		return b.Period <= end.Period()
+	case domain.AssessmentMade:
+		return b.Period <= end.Period()
+	case domain.AuditFindingRecorded:
+		return b.Period <= end.Period()
+	}
+	return false
 }
 
 // closingTries is how many times a closing is sent before writes through other replicas,

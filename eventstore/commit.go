@@ -278,7 +278,7 @@ func (c *committer) gather(ctx context.Context, deferred *[]*unit) ([]*unit, int
 		if u.state.Load() == unitWithdrawn {
 			return true
 		}
-		if n > 0 && (n+u.size() > c.maxMsgs || u.after != 0) {
+		if n > 0 && (n+u.size() > c.maxMsgs || u.after != 0 || batch[0].after != 0) {
 			full = true
 			return false
 		}
@@ -743,8 +743,13 @@ func (c *committer) find(batch []*unit) (first uint64, stored bool, err error) {
 	err = errors.New("nothing after the expected sequences yet")
 	for _, u := range batch {
 		offset += uint64(len(u.guards))
+		seq, subject := u.expected+1, u.subject
+		if u.after != 0 {
+			// Alone, and stored only at the stream's sequence after: whatever is there says.
+			seq, subject = u.after+1, ""
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		raw, rerr := c.resolve(ctx, u.expected+1, u.subject)
+		raw, rerr := c.resolve(ctx, seq, subject)
 		cancel()
 		switch {
 		case errors.Is(rerr, jetstream.ErrMsgNotFound):

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
@@ -50,5 +51,28 @@ func TestAnAppendWhoseAnswerWasLostAnswersItsOwnResult(t *testing.T) {
 				t.Errorf("answered %+v; the stream's last sequence is %d, the registration's %d: want its own event, once", res, last, emp.Seq)
 			}
 		})
+	}
+}
+
+// A write conditional on the stream's last sequence (RefRequest.AfterSeq) whose acknowledgement
+// was lost is sent again and refused, the stream being past that sequence by its own first
+// sending; the store reads the message after that sequence, finds it its own, and answers it.
+func TestAConditionalWriteWhoseAnswerWasLostAnswersItsOwnResult(t *testing.T) {
+	st := storetest.Start(t, eventstore.Config{}).Store
+	ctx := context.Background()
+	at := st.Applied()
+	st.LoseAnswers(1, 200*time.Millisecond)
+	res, err := st.ExecuteRef(ctx, eventstore.RefRequest{Payload: domain.LateFeeRatesSet{Rate: domain.LateFeeRate{
+		EffectiveFrom: domain.MustDate("2006-07-01"), DailyBP: 10, Basis: "test"}},
+		On: domain.MustDate("2006-07-01"), Actor: "admin:a", IdempotencyKey: "rates-lost", BodyHash: "h", AfterSeq: at})
+	if err != nil {
+		t.Fatalf("a conditional write whose first answer was lost: %v", err)
+	}
+	last, err := st.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Duplicate || res.Seq != last || res.Seq != at+1 {
+		t.Errorf("answered %+v; the stream's last sequence is %d, the write was decided at %d: want its own event, once", res, last, at)
 	}
 }
