@@ -3,6 +3,7 @@ package domain
 import (
 	"cmp"
 	"maps"
+	"math"
 	"slices"
 )
 
@@ -48,7 +49,9 @@ type History struct {
 	// date as the account folded it when a compaction took that date or that line: a compacted
 	// account no longer answers them (FeesAccruedBy).
 	WaiverFees map[int]Fen
-	// Declarations holds each period's declaration in force, by period (see Declaration).
+	// Declarations holds each period's declarations, by period, then by date (the order
+	// recorded among equal dates): the last of a period is in force (Declaration), the last
+	// dated by a day was then (DeclarationOn).
 	Declarations []Declared
 	Assessed     map[Period]Date
 	// SetSince holds, by period, the earliest date of its declarations and assessments: a
@@ -74,8 +77,8 @@ type DateSpan struct {
 	From, Until Date
 }
 
-// Declared is what the views keep of the declaration of a period in force: the latest by date
-// (the last recorded among equal dates), and of its lines what the base-floor flag reads.
+// Declared is what the views keep of a declaration of a period: its date, and of its lines what
+// the base-floor flag reads.
 type Declared struct {
 	Period Period
 	On     Date
@@ -89,34 +92,48 @@ type DeclaredBase struct {
 	WageBaseFen Fen
 }
 
-// Declaration returns the declaration of period p in force, if any.
+// Declaration returns the declaration of period p in force, if any: the latest by date, the
+// last recorded among equal dates.
 func (h *History) Declaration(p Period) (Declared, bool) {
-	i, found := h.declared(p)
-	if !found {
+	return h.DeclarationOn(p, maxDate)
+}
+
+// DeclarationOn returns the declaration of period p in force on day d, if any: the latest dated
+// on or before d, the last recorded among equal dates. One dated after d does not hide it.
+func (h *History) DeclarationOn(p Period, d Date) (Declared, bool) {
+	after := h.declaredAfter(p, d)
+	if after == 0 || h.Declarations[after-1].Period != p {
 		return Declared{}, false
 	}
-	return h.Declarations[i], true
+	return h.Declarations[after-1], true
 }
 
-func (h *History) declared(p Period) (int, bool) {
-	return slices.BinarySearchFunc(h.Declarations, p, func(d Declared, p Period) int { return cmp.Compare(d.Period, p) })
+// declaredAfter is the index of the first declaration after those of periods before p and those
+// of p dated on or before d.
+func (h *History) declaredAfter(p Period, d Date) int {
+	i, _ := slices.BinarySearchFunc(h.Declarations, p, func(x Declared, p Period) int {
+		if c := cmp.Compare(x.Period, p); c != 0 {
+			return c
+		}
+		if x.On <= d {
+			return -1
+		}
+		return 1
+	})
+	return i
 }
 
-// declare records a declaration unless one of a later date is in force. A replaced one is
-// replaced in a copy of the list: copies of the history share it.
+// maxDate is after every date.
+const maxDate = Date(math.MaxInt32)
+
+// declare records a declaration among its period's, after those of its date or before. The list
+// grows in a copy: copies of the history share it.
 func (h *History) declare(p DeclarationFiled) {
 	d := Declared{Period: p.Period, On: p.DeclaredOn, Lines: make([]DeclaredBase, len(p.Lines))}
 	for i, l := range p.Lines {
 		d.Lines[i] = DeclaredBase{l.Insurance.canonical(), l.Headcount, l.WageBaseFen}
 	}
-	i, found := h.declared(p.Period)
-	switch {
-	case !found:
-		h.Declarations = slices.Insert(h.Declarations, i, d)
-	case h.Declarations[i].On <= d.On:
-		h.Declarations = slices.Clone(h.Declarations)
-		h.Declarations[i] = d
-	}
+	h.Declarations = slices.Insert(slices.Clip(h.Declarations), h.declaredAfter(p.Period, p.DeclaredOn), d)
 }
 
 func (h *History) record(body Payload) {

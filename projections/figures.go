@@ -470,6 +470,11 @@ const rulesWaivedInAll = 18
 // payment recorded since moves it), not as that fee stood when the waiver was decided.
 const rulesAccruedAsNow = 19
 
+// rulesDeclarationOn is the first code version (views-22) for which the flag of a base below the
+// floor reads the declaration in force on as_of, not the latest if dated by it: a declaration
+// dated after as_of hid the one in force then, and moved a past date's count.
+const rulesDeclarationOn = 22
+
 // lineCounty is the county a line of period p of e counts in, by q's rules.
 func lineCounty(e *domain.Employer, p domain.Period, q Query) string {
 	if q.follows(rulesEntryCounty) {

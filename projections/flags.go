@@ -166,7 +166,13 @@ func employerFlags(id string, e *domain.Employer, profile *domain.Profile, ref *
 		}
 		flags = append(flags, Flag{Kind: FlagWaiverReview, EmployerID: id, Detail: detail, AmountFen: w.AmountFen, Since: w.DecidedOn, Facts: facts})
 	}
-	if d, ok := e.History.Declaration(q.Period); ok && d.On <= q.AsOf {
+	d, ok := e.History.DeclarationOn(q.Period, q.AsOf)
+	if !q.follows(rulesDeclarationOn) {
+		// By the rules before: the latest declaration, if dated by as_of (hid the one before).
+		d, ok = e.History.Declaration(q.Period)
+		ok = ok && d.On <= q.AsOf
+	}
+	if ok {
 		if wage, ok := ref.AverageWageOn(q.Period.FirstDay()); ok {
 			for _, l := range d.Lines {
 				// base per head < 60% of the average wage, compared without division.

@@ -655,3 +655,46 @@ func TestWaiversAreTotalledInTheOrderOfTheirDates(t *testing.T) {
 		t.Errorf("recorded late first: %+v; early first: %+v; want one flag, of 2006-08-31's waiver, 167 fen in all", a, b)
 	}
 }
+
+// TestABaseBelowTheFloorIsReadFromTheDeclarationInForceOnAsOf: November declared under the floor
+// on 12-05, then declared again above it on 2007-01-10: as of 2006-12-31 the first was in force,
+// and the flag holds (views-22 on); a freeze of views-21 counted it by the latest declaration if
+// dated by as_of, which the later one hid, and is still counted so. As of 2007-01-31 the later
+// one is in force: no flag.
+func TestABaseBelowTheFloorIsReadFromTheDeclarationInForceOnAsOf(t *testing.T) {
+	november := domain.MustPeriod("2006-11")
+	declared := func(on string, base domain.Fen) domain.Event {
+		return domain.Event{Envelope: domain.Envelope{EmployerID: "e1"}, Body: domain.DeclarationFiled{DeclaredOn: domain.MustDate(on), Period: november,
+			DueOn: domain.MustDate("2006-12-15"), Lines: []domain.DeclaredLine{{Insurance: domain.Pension, Headcount: 10, WageBaseFen: base}}}}
+	}
+	evs := append(refEvents(), domain.Event{Envelope: domain.Envelope{EmployerID: "e1"}, Body: domain.EmployerRegistered{
+		Profile: domain.Profile{Name: "e1", County: "360702", Kind: domain.KindEnterprise, RiskClass: 2}, RegisteredOn: domain.MustDate("2006-04-03")}},
+		declared("2006-12-05", 300000), declared("2007-01-10", 900000)) // 30,000 and 90,000 fen a head: under and over 60% of 100,000
+	l := NewLedger()
+	for i, ev := range evs {
+		ev.Seq, ev.N = uint64(i+1), uint64(i+1)
+		l.Apply(ev)
+	}
+	e := l.Employers["e1"]
+	below := func(asOf string, rules int) bool {
+		q := Query{Period: november, AsOf: domain.MustDate(asOf), rules: rules}
+		profile := e.ProfileOn(q.AsOf)
+		return slices.ContainsFunc(employerFlags("e1", e, &profile, &l.Ref, q, domain.Statement{}), func(f Flag) bool { return f.Kind == FlagBaseBelowFloor })
+	}
+	for _, c := range []struct {
+		asOf  string
+		rules int
+		want  bool
+	}{
+		{"2006-12-31", 0, true},
+		{"2006-12-31", rulesDeclarationOn, true},
+		{"2006-12-31", rulesDeclarationOn - 1, false},
+		{"2006-12-04", 0, false},
+		{"2007-01-31", 0, false},
+		{"2007-01-31", rulesDeclarationOn - 1, false},
+	} {
+		if got := below(c.asOf, c.rules); got != c.want {
+			t.Errorf("as of %s by the rules of views-%d: base_below_floor %v, want %v", c.asOf, c.rules, got, c.want)
+		}
+	}
+}

@@ -389,3 +389,27 @@ func TestAYearsClosingChangesNoFlagOrWorkItemOfALaterDate(t *testing.T) {
 		})
 	}
 }
+
+// TestAFindingAnsweredByARedeclarationIsNoWorkAsOfThenThoughDeclaredAgainSince: a finding of
+// June to re-declare by 08-31 is answered by June's declaration of 08-20; declared again on
+// 10-01, June asked as of 09-15 is still answered by the one then in force: no work.
+func TestAFindingAnsweredByARedeclarationIsNoWorkAsOfThenThoughDeclaredAgainSince(t *testing.T) {
+	d, p := domain.MustDate, domain.MustPeriod
+	l, apply := oneEmployerLedger()
+	apply(domain.EmployerRegistered{Profile: domain.Profile{Name: "E", County: "360702", Kind: domain.KindEnterprise, RiskClass: 1},
+		RegisteredOn: d("2006-03-01")})
+	june := func(on string) domain.DeclarationFiled {
+		return domain.DeclarationFiled{DeclaredOn: d(on), Period: p("2006-06"), DueOn: l.Ref.DueDate(p("2006-06")),
+			Lines: []domain.DeclaredLine{{Insurance: domain.Pension, Headcount: 10, WageBaseFen: 600000, DueFen: 168000}}}
+	}
+	apply(june("2006-07-05"))
+	apply(domain.AuditFindingRecorded{FoundOn: d("2006-08-01"), Kind: domain.FindingUnderReportedBase, Period: p("2006-06"), Insurance: domain.Pension,
+		ExtraWageBaseFen: 100000, RateBP: 2800, DueFen: 28000, DueOn: l.Ref.DueDate(p("2006-06")), RedeclareBy: d("2006-08-31")})
+	apply(june("2006-08-20"))
+	apply(june("2006-10-01"))
+	for _, it := range l.Worklist(map[string]bool{"360702": true}, d("2006-09-15")) {
+		if it.Kind == WorkFindingPastDeadline {
+			t.Errorf("as of 2006-09-15 the worklist asks for a re-declaration made on 2006-08-20: %+v", it)
+		}
+	}
+}
