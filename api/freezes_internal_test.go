@@ -61,9 +61,10 @@ func TestTheCountiesAnEmployerWasInByADate(t *testing.T) {
 
 // A closing sent back by a write through another replica is checked again only if an event
 // appended since may count in the year's figures: dated in or before the year, a void of an
-// event so dated, reference data or a freeze, or an event this build cannot read.
+// event so dated, reference data or a freeze, an event this build cannot read, or, for a freeze
+// counted by the rules before views-22, a declaration of the period its base-floor flag reads.
 func TestTheEventsThatSendAClosingBackToItsCheck(t *testing.T) {
-	end := domain.MustDate("2006-12-31")
+	end, november := domain.MustDate("2006-12-31"), domain.MustPeriod("2006-11")
 	event := func(employer, on string, body domain.Payload) domain.Event {
 		ev := domain.Event{Envelope: domain.Envelope{EmployerID: employer, County: "360702", OccurredOn: domain.MustDate(on)}, Body: body}
 		if body != nil {
@@ -74,27 +75,30 @@ func TestTheEventsThatSendAClosingBackToItsCheck(t *testing.T) {
 	voidOf := func(on string) domain.Payload {
 		return domain.EventVoided{TargetCounty: "360702", TargetOn: domain.MustDate(on), VoidedOn: domain.MustDate("2007-01-20")}
 	}
+	declared := func(period string) domain.Event {
+		return event("e", "2007-01-10", domain.DeclarationFiled{Period: domain.MustPeriod(period)})
+	}
 	for _, tt := range []struct {
-		name string
-		ev   domain.Event
-		want bool
+		name        string
+		ev          domain.Event
+		floorPeriod domain.Period
+		want        bool
 	}{
-		{"a payment dated in the year", event("e", "2006-12-28", domain.PaymentReceived{}), true},
-		{"a payment dated on its last day", event("e", "2006-12-31", domain.PaymentReceived{}), true},
-		{"a payment dated after it", event("e", "2007-01-02", domain.PaymentReceived{}), false},
-		{"a declaration of a later period dated after it", event("e", "2007-01-10", domain.DeclarationFiled{Period: domain.MustPeriod("2007-01")}), false},
-		{"a declaration of its December dated after it", event("e", "2007-01-10", domain.DeclarationFiled{Period: domain.MustPeriod("2006-12")}), true},
-		{"a declaration of its November dated after it, replacing the one the year counted", event("e", "2007-01-10", domain.DeclarationFiled{Period: domain.MustPeriod("2006-11")}), true},
-		{"an assessment of a period of the year dated after it", event("e", "2007-01-20", domain.AssessmentMade{Period: domain.MustPeriod("2006-12")}), true},
-		{"an audit finding of a period of the year dated after it", event("e", "2007-01-20", domain.AuditFindingRecorded{Period: domain.MustPeriod("2006-06")}), true},
-		{"a void dated after the year of an event dated in it", event("e", "2007-01-20", voidOf("2006-11-10")), true},
-		{"a void of an event dated after the year", event("e", "2007-01-20", voidOf("2007-01-05")), false},
-		{"reference data dated after the year", event("", "2007-01-20", domain.LateFeeRatesSet{}), true},
-		{"a freeze", event("", "2007-01-20", domain.FreezeMade{}), true},
-		{"an event this build cannot read", event("e", "2007-01-20", nil), true},
+		{"a payment dated in the year", event("e", "2006-12-28", domain.PaymentReceived{}), 0, true},
+		{"a payment dated on its last day", event("e", "2006-12-31", domain.PaymentReceived{}), 0, true},
+		{"a payment dated after it", event("e", "2007-01-02", domain.PaymentReceived{}), 0, false},
+		{"a declaration of its November dated after it", declared("2006-11"), 0, false},
+		{"a declaration of its November dated after it, of a freeze of the rules before views-22", declared("2006-11"), november, true},
+		{"a declaration of its December dated after it, of a freeze of the rules before views-22", declared("2006-12"), november, false},
+		{"an assessment of a period of the year dated after it", event("e", "2007-01-20", domain.AssessmentMade{Period: november}), november, false},
+		{"a void dated after the year of an event dated in it", event("e", "2007-01-20", voidOf("2006-11-10")), 0, true},
+		{"a void of an event dated after the year", event("e", "2007-01-20", voidOf("2007-01-05")), 0, false},
+		{"reference data dated after the year", event("", "2007-01-20", domain.LateFeeRatesSet{}), 0, true},
+		{"a freeze", event("", "2007-01-20", domain.FreezeMade{}), 0, true},
+		{"an event this build cannot read", event("e", "2007-01-20", nil), 0, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := movesYearEnd(tt.ev, end); got != tt.want {
+			if got := movesYearEnd(tt.ev, end, tt.floorPeriod); got != tt.want {
 				t.Errorf("movesYearEnd = %v, want %v", got, tt.want)
 			}
 		})

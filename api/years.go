@@ -97,11 +97,21 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		var f eventstore.FreezeRef
-		check := func() (err error) {
-			if f, err = s.yearEndFreeze(year, body.FreezeID); err == nil {
-				err = s.unchangedSince(r, year, f)
+		var floorPeriod domain.Period // of the declarations that move f's count of bases below the floor
+		check := func() error {
+			var err error
+			if f, err = s.yearEndFreeze(year, body.FreezeID); err != nil {
+				return err
 			}
-			return err
+			version, err := s.unchangedSince(r, year, f)
+			if err != nil {
+				return err
+			}
+			floorPeriod = 0
+			if !projections.ReadsDeclarationInForce(version) {
+				floorPeriod = projections.FreezeQuery(s.viewsRef(), f.ValidThrough).Period
+			}
+			return nil
 		}
 		at := s.cfg.Store.Applied() // the check covers at least this
 		if err := check(); err != nil {
@@ -126,7 +136,7 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 			}
 			since := at
 			at = s.cfg.Store.Applied()
-			moved, err := s.movesYear(ctx, since, at, end)
+			moved, err := s.movesYear(ctx, since, at, end, floorPeriod)
 			if err != nil {
 				return err
 			}
@@ -146,23 +156,16 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 
 // movesYearEnd reports whether ev may count in figures valid through end: dated on or before
 // it (a void by the event it voids), reference data (a freeze, a closing among them), an event
-// this build cannot read, or a declaration, assessment or audit finding of a period through
-// end's, whatever its date: the views keep a period's latest declaration, and the flag of a
-// base below the floor reads it only if dated by as_of, so a declaration dated after end can
-// move that count.
-func movesYearEnd(ev domain.Event, end domain.Date) bool {
+// this build cannot read, or, for a freeze counted by the rules before views-22 (floorPeriod
+// not zero), a declaration of floorPeriod whatever its date: those rules read the period's
+// latest declaration only if dated by end, so one dated after it moved the count of bases
+// below the floor.
+func movesYearEnd(ev domain.Event, end domain.Date, floorPeriod domain.Period) bool {
 	if ev.Body == nil || ev.EmployerID == "" || dated(ev, end) {
 		return true
 	}
-	switch b := ev.Body.(type) {
-	case domain.DeclarationFiled:
-		return b.Period <= end.Period()
-	case domain.AssessmentMade:
-		return b.Period <= end.Period()
-	case domain.AuditFindingRecorded:
-		return b.Period <= end.Period()
-	}
-	return false
+	d, ok := ev.Body.(domain.DeclarationFiled)
+	return ok && floorPeriod != 0 && d.Period == floorPeriod
 }
 
 // closingTries is how many times a closing is sent before writes through other replicas,
@@ -171,13 +174,13 @@ const closingTries = 8
 
 // movesYear reports whether any event after sequence from, through to, may count in figures
 // valid through end, the year's last day (movesYearEnd).
-func (s *Server) movesYear(ctx context.Context, from, to uint64, end domain.Date) (bool, error) {
+func (s *Server) movesYear(ctx context.Context, from, to uint64, end domain.Date, floorPeriod domain.Period) (bool, error) {
 	if to <= from {
 		return false, nil
 	}
 	moved, stop := false, errors.New("done")
 	err := s.cfg.Store.Subscribe(ctx, from+1, func(ev domain.Event) error {
-		moved = movesYearEnd(ev, end)
+		moved = movesYearEnd(ev, end, floorPeriod)
 		if moved || ev.Seq >= to {
 			return stop
 		}
@@ -213,57 +216,58 @@ func (s *Server) yearEndFreeze(year int, id string) (eventstore.FreezeRef, error
 
 // unchangedSince refuses to close year after freeze f when the year's figures, as the views
 // know the stream now, are no longer f's (a write dated in the year after f was made: a late
-// entry, a year reopened and corrected): the closing would record a digest no replay gives.
-func (s *Server) unchangedSince(r *http.Request, year int, f eventstore.FreezeRef) error {
+// entry, a year reopened and corrected): the closing would record a digest no replay gives. It
+// returns the code version of the views that made f ("" when the views compacted the year).
+func (s *Server) unchangedSince(r *http.Request, year int, f eventstore.FreezeRef) (string, error) {
 	if s.cfg.Runner == nil {
-		return &domain.Error{Kind: domain.KindUnavailable, Detail: "the views are not running on this server: a year is closed where they check its figures"}
+		return "", &domain.Error{Kind: domain.KindUnavailable, Detail: "the views are not running on this server: a year is closed where they check its figures"}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	err := s.cfg.Runner.WaitSeq(ctx, s.cfg.Store.Applied())
 	cancel()
 	if err != nil {
-		return &domain.Error{Kind: domain.KindUnavailable, Detail: fmt.Sprintf("the views are behind the ledger's sequence %d; retry", s.cfg.Store.Applied())}
+		return "", &domain.Error{Kind: domain.KindUnavailable, Detail: fmt.Sprintf("the views are behind the ledger's sequence %d; retry", s.cfg.Store.Applied())}
 	}
 	views := s.cfg.Runner.Current()
 	if !views.Covers(projections.FreezeQuery(&views.Ref, f.ValidThrough)) {
 		// The views compacted the year: it is closed, or before a closed one, and the
 		// closing's own decision refuses it (or answers a retry of its key) as it should.
-		return nil
+		return "", nil
 	}
 	made, _, err := s.cfg.Store.Freeze(r.Context(), f.ID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	// One count of the year's figures while writes are held, in the freeze's layout and by its
 	// rules: every county's, group's and the city's, each segment's and the flag counts.
 	same, err := projections.StillCounts(views, made)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if same {
 		if made.CodeVersion == projections.CodeVersion { // today's rules are its own
-			return nil
+			return made.CodeVersion, nil
 		}
 		asNow, err := projections.CountedAsNow(views, made)
 		if err != nil || asNow {
-			return err
+			return made.CodeVersion, err
 		}
-		return domain.Conflict("freeze_id", "freeze %s was made by %s, and this build counts the figures of %d otherwise (a rule corrected since, such as which late-fee waivers are reviewed): "+
+		return "", domain.Conflict("freeze_id", "freeze %s was made by %s, and this build counts the figures of %d otherwise (a rule corrected since, such as which late-fee waivers are reviewed): "+
 			"it still verifies by its own rules, but closing after it would record figures no longer the year's; make a new year-end freeze (valid_through %d-12-31) and close after it",
 			f.ID, made.CodeVersion, year, year)
 	}
 	// Refused: the restatement names what moved, or says that only a segment or a flag did.
 	_, _, _, changes, err := s.restated(r, f.ID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if len(changes) > 0 {
 		c := changes[0]
-		return domain.Conflict("freeze_id", "%d figures of %d are no longer those of freeze %s, made through sequence %d (first: %s %s, %d then, %d now; "+
+		return "", domain.Conflict("freeze_id", "%d figures of %d are no longer those of freeze %s, made through sequence %d (first: %s %s, %d then, %d now; "+
 			"its restatement, /v1/freezes/%s/restatement, lists them): make a new year-end freeze (valid_through %d-12-31) and close after it",
 			len(changes), year, f.ID, f.ThroughSeq, c.Scope, c.Figure, c.Frozen, c.Now, f.ID, year)
 	}
-	return domain.Conflict("freeze_id", "the figures of %d are no longer those of freeze %s, made through sequence %d: a segment's figures or a flag's count "+
+	return "", domain.Conflict("freeze_id", "the figures of %d are no longer those of freeze %s, made through sequence %d: a segment's figures or a flag's count "+
 		"moved since (its restatement lists the counties', groups' and city's figures only, unchanged): make a new year-end freeze (valid_through %d-12-31) and close after it",
 		year, f.ID, f.ThroughSeq, year)
 }

@@ -125,6 +125,8 @@ func (r *RecordEnforcement) Check(ctx Context) error {
 			c.fail(Invalid("deadline", "%v", err))
 		} else if d < r.ev.On {
 			c.fail(Invalid("deadline", "%s is before the step's date %s", d, r.ev.On))
+		} else if r.ev.Step == StepNotice && d == r.ev.On {
+			c.fail(Invalid("deadline", "%s is not after the notice's date %s, as a printed notice's may not be", d, r.ev.On))
 		} else if r.ev.Step == StepNotice && r.ev.On != 0 && d > r.ev.On.AddDays(MaxNoticeDays) {
 			c.fail(Invalid("deadline", "%s is more than %d days after the step's date %s", d, MaxNoticeDays, r.ev.On))
 		}

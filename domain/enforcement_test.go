@@ -188,9 +188,9 @@ func TestAPrintedNoticeTakesNoStepIntoItsCaseAgainstTheLadder(t *testing.T) {
 	b.must("clerk:wang", printed("2006-07-15", "2006-07-31"))
 }
 
-// TestANoticeDeadlineIsWithinMaxNoticeDays: a notice, printed or recorded, orders payment within
-// MaxNoticeDays of its date; a later deadline (9999-12-31, a mistyped year) is refused naming
-// it, and escalation could never follow it.
+// TestANoticeDeadlineIsWithinMaxNoticeDays: a notice, printed or recorded, orders payment after
+// its date and within MaxNoticeDays of it; a later deadline (9999-12-31, a mistyped year) is
+// refused naming it, and escalation could never follow it.
 func TestANoticeDeadlineIsWithinMaxNoticeDays(t *testing.T) {
 	b := newPayerBook(t)
 	owe(b)
@@ -198,6 +198,9 @@ func TestANoticeDeadlineIsWithinMaxNoticeDays(t *testing.T) {
 		n := &IssueNotice{IssuedOn: on, Deadline: deadline}
 		n.Document("赣社征〔2006〕章贡-0001", strings.Repeat("a", 64))
 		return n
+	}
+	if why := b.refused("auditor:li", &RecordEnforcement{Step: StepNotice, On: "2006-07-01", DocNo: "N-0", Deadline: "2006-07-01"}, KindInvalid, "deadline"); !strings.Contains(why, "not after the notice's date 2006-07-01") {
+		t.Errorf("a notice step due the day it is dated: refused with %q", why)
 	}
 	for _, deadline := range []string{"2006-09-30", "2007-07-01", "9999-12-31"} { // 91 days on
 		if why := b.refused("auditor:li", printed("2006-07-01", deadline), KindInvalid, "deadline"); !strings.Contains(why, "more than 90 days after the issue date 2006-07-01") {

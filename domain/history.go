@@ -126,14 +126,21 @@ func (h *History) declaredAfter(p Period, d Date) int {
 // maxDate is after every date.
 const maxDate = Date(math.MaxInt32)
 
-// declare records a declaration among its period's, after those of its date or before. The list
-// grows in a copy: copies of the history share it.
+// declare records a declaration among its period's, after those of its date or before. One put
+// before others is put in a copy of the list: copies of the history share it.
 func (h *History) declare(p DeclarationFiled) {
 	d := Declared{Period: p.Period, On: p.DeclaredOn, Lines: make([]DeclaredBase, len(p.Lines))}
 	for i, l := range p.Lines {
 		d.Lines[i] = DeclaredBase{l.Insurance.canonical(), l.Headcount, l.WageBaseFen}
 	}
-	h.Declarations = slices.Insert(slices.Clip(h.Declarations), h.declaredAfter(p.Period, p.DeclaredOn), d)
+	i := h.declaredAfter(p.Period, p.DeclaredOn)
+	if i == len(h.Declarations) {
+		// The common case, the latest period: copies are clipped, and never see what is
+		// appended here.
+		h.Declarations = append(h.Declarations, d)
+		return
+	}
+	h.Declarations = slices.Insert(slices.Clip(h.Declarations), i, d)
 }
 
 func (h *History) record(body Payload) {

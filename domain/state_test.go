@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -112,5 +113,33 @@ func TestAStateFoldedWithoutItsDecisionsIsNotCarried(t *testing.T) {
 	}
 	if _, err := e.AppendState(nil); err == nil {
 		t.Fatal("AppendState carried a state folded without its receipts and declared periods")
+	}
+}
+
+// A copy of a history keeps its declarations as they were when copied, whether a later one is
+// put after them or among them (dated before one of its period).
+func TestACopyOfAHistoryKeepsItsDeclarations(t *testing.T) {
+	declared := func(period, on string) DeclarationFiled {
+		return DeclarationFiled{Period: MustPeriod(period), DeclaredOn: MustDate(on), Lines: []DeclaredLine{{Insurance: Pension, Headcount: 1, WageBaseFen: 100000}}}
+	}
+	var h History
+	for _, d := range []DeclarationFiled{declared("2006-05", "2006-06-05"), declared("2006-06", "2006-07-05"), declared("2006-07", "2006-08-05")} {
+		h.declare(d)
+	}
+	c := h.clone()
+	want := fmt.Sprint(c.Declarations)
+	h.declare(declared("2006-08", "2006-09-05"))
+	h.declare(declared("2006-06", "2006-07-01")) // before June's of 07-05: not in force after it
+	if got := fmt.Sprint(c.Declarations); got != want {
+		t.Errorf("the copy's declarations became %s, were %s", got, want)
+	}
+	if d, ok := h.DeclarationOn(MustPeriod("2006-06"), MustDate("2006-07-03")); !ok || d.On != MustDate("2006-07-01") {
+		t.Errorf("June in force on 07-03: %+v %v, want the one of 07-01", d, ok)
+	}
+	if d, ok := h.Declaration(MustPeriod("2006-06")); !ok || d.On != MustDate("2006-07-05") {
+		t.Errorf("June in force: %+v %v, want the one of 07-05", d, ok)
+	}
+	if len(h.Declarations) != 5 {
+		t.Errorf("%d declarations kept, want 5", len(h.Declarations))
 	}
 }

@@ -128,6 +128,14 @@ func StillCounts(l *Ledger, f domain.FreezeMade) (bool, error) {
 	return countsBy(l, f, own)
 }
 
+// ReadsDeclarationInForce reports whether a freeze made by the views of codeVersion counts the
+// bases below the floor from the declaration in force on its date (views-22 on), which a
+// declaration dated after it cannot move; false for an unknown version.
+func ReadsDeclarationInForce(codeVersion string) bool {
+	n, err := viewsNumber(codeVersion)
+	return err == nil && n >= rulesDeclarationOn
+}
+
 // CountedAsNow reports whether today's rules count the figures views l hold of freeze f's date
 // as f holds them (its sequence aside), in f's layout: where StillCounts holds, false after an
 // upgrade that corrects how a figure f holds is counted (views-18's waivers to review), which
