@@ -117,7 +117,7 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 		if err := check(); err != nil {
 			return err
 		}
-		for try := 1; ; try++ {
+		for try, rechecks := 1, 0; ; try++ {
 			afterAt := func(_ context.Context, req eventstore.RefRequest) (eventstore.Result, error) {
 				req.AfterSeq = at
 				return held.ExecuteRef(ctx, req) // within WriteTimeout, as the writes held wait
@@ -127,9 +127,10 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 			switch {
 			case !errors.Is(err, eventstore.ErrMoved):
 				return err
-			case try == closingTries:
+			case try == closingTries || rechecks == closingRechecks:
 				return &domain.Error{Kind: domain.KindUnavailable, Detail: fmt.Sprintf(
-					"writes through other replicas kept landing while %d was being closed (%d tries): nothing was recorded; retry, or let the other replicas quiet first", year, try)}
+					"writes through other replicas kept landing while %d was being closed (%d tries, %d of them checked again): nothing was recorded; retry, or let the other replicas quiet first",
+					year, try, rechecks)}
 			}
 			if err := s.cfg.Store.CatchUp(ctx); err != nil {
 				return err
@@ -141,6 +142,7 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 				return err
 			}
 			if moved {
+				rechecks++
 				if err := check(); err != nil {
 					return err
 				}
@@ -169,8 +171,14 @@ func movesYearEnd(ev domain.Event, end domain.Date, floorPeriod domain.Period) b
 }
 
 // closingTries is how many times a closing is sent before writes through other replicas,
-// landing each time between its check and its append, have it answer 503.
-const closingTries = 8
+// landing each time between its check and its append, have it answer 503; closingRechecks how
+// many of those landings may be of writes that move the year, each a count of its figures with
+// this server's writes held. A landing of a write that cannot move it costs a read of the
+// stream: a closing goes through a steady flow of the next year's writes.
+const (
+	closingTries    = 32
+	closingRechecks = 4
+)
 
 // movesYear reports whether any event after sequence from, through to, may count in figures
 // valid through end, the year's last day (movesYearEnd).
