@@ -62,7 +62,8 @@ func TestTheCountiesAnEmployerWasInByADate(t *testing.T) {
 // A closing sent back by a write through another replica is checked again only if an event
 // appended since may count in the year's figures: dated in or before the year, a void of an
 // event so dated, reference data or a freeze, an event this build cannot read, or, for a freeze
-// counted by the rules before views-22, a declaration of the period its base-floor flag reads.
+// counted by the rules before views-22, a declaration of the period its base-floor flag reads or
+// a void of a declaration, and before views-14 a change of a payer's registration facts.
 func TestTheEventsThatSendAClosingBackToItsCheck(t *testing.T) {
 	end, november := domain.MustDate("2006-12-31"), domain.MustPeriod("2006-11")
 	event := func(employer, on string, body domain.Payload) domain.Event {
@@ -78,27 +79,35 @@ func TestTheEventsThatSendAClosingBackToItsCheck(t *testing.T) {
 	declared := func(period string) domain.Event {
 		return event("e", "2007-01-10", domain.DeclarationFiled{Period: domain.MustPeriod(period)})
 	}
+	voidOfDeclaration := event("e", "2007-01-20", domain.EventVoided{TargetType: domain.DeclarationFiled{}.EventType(),
+		TargetOn: domain.MustDate("2007-01-10"), VoidedOn: domain.MustDate("2007-01-20")})
+	changed := event("e", "2007-01-20", domain.EmployerChanged{On: domain.MustDate("2007-01-20")})
+	views21, views13 := oldRules{floorPeriod: november}, oldRules{floorPeriod: november, profileNow: true}
 	for _, tt := range []struct {
-		name        string
-		ev          domain.Event
-		floorPeriod domain.Period
-		want        bool
+		name string
+		ev   domain.Event
+		old  oldRules
+		want bool
 	}{
-		{"a payment dated in the year", event("e", "2006-12-28", domain.PaymentReceived{}), 0, true},
-		{"a payment dated on its last day", event("e", "2006-12-31", domain.PaymentReceived{}), 0, true},
-		{"a payment dated after it", event("e", "2007-01-02", domain.PaymentReceived{}), 0, false},
-		{"a declaration of its November dated after it", declared("2006-11"), 0, false},
-		{"a declaration of its November dated after it, of a freeze of the rules before views-22", declared("2006-11"), november, true},
-		{"a declaration of its December dated after it, of a freeze of the rules before views-22", declared("2006-12"), november, false},
-		{"an assessment of a period of the year dated after it", event("e", "2007-01-20", domain.AssessmentMade{Period: november}), november, false},
-		{"a void dated after the year of an event dated in it", event("e", "2007-01-20", voidOf("2006-11-10")), 0, true},
-		{"a void of an event dated after the year", event("e", "2007-01-20", voidOf("2007-01-05")), 0, false},
-		{"reference data dated after the year", event("", "2007-01-20", domain.LateFeeRatesSet{}), 0, true},
-		{"a freeze", event("", "2007-01-20", domain.FreezeMade{}), 0, true},
-		{"an event this build cannot read", event("e", "2007-01-20", nil), 0, true},
+		{"a payment dated in the year", event("e", "2006-12-28", domain.PaymentReceived{}), oldRules{}, true},
+		{"a payment dated on its last day", event("e", "2006-12-31", domain.PaymentReceived{}), oldRules{}, true},
+		{"a payment dated after it", event("e", "2007-01-02", domain.PaymentReceived{}), oldRules{}, false},
+		{"a declaration of its November dated after it", declared("2006-11"), oldRules{}, false},
+		{"a declaration of its November dated after it, of a freeze of the rules before views-22", declared("2006-11"), views21, true},
+		{"a declaration of its December dated after it, of a freeze of the rules before views-22", declared("2006-12"), views21, false},
+		{"an assessment of a period of the year dated after it", event("e", "2007-01-20", domain.AssessmentMade{Period: november}), views13, false},
+		{"a void of a declaration dated after it", voidOfDeclaration, oldRules{}, false},
+		{"a void of a declaration dated after it, of a freeze of the rules before views-22", voidOfDeclaration, views21, true},
+		{"a change of registration facts dated after it", changed, views21, false},
+		{"a change of registration facts dated after it, of a freeze of the rules before views-14", changed, views13, true},
+		{"a void dated after the year of an event dated in it", event("e", "2007-01-20", voidOf("2006-11-10")), oldRules{}, true},
+		{"a void of an event dated after the year", event("e", "2007-01-20", voidOf("2007-01-05")), oldRules{}, false},
+		{"reference data dated after the year", event("", "2007-01-20", domain.LateFeeRatesSet{}), oldRules{}, true},
+		{"a freeze", event("", "2007-01-20", domain.FreezeMade{}), oldRules{}, true},
+		{"an event this build cannot read", event("e", "2007-01-20", nil), oldRules{}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := movesYearEnd(tt.ev, end, tt.floorPeriod); got != tt.want {
+			if got := movesYearEnd(tt.ev, end, tt.old); got != tt.want {
 				t.Errorf("movesYearEnd = %v, want %v", got, tt.want)
 			}
 		})

@@ -97,7 +97,7 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		var f eventstore.FreezeRef
-		var floorPeriod domain.Period // of the declarations that move f's count of bases below the floor
+		var old oldRules // what moves f's figures by the rules it is counted by, beside dates
 		check := func() error {
 			var err error
 			if f, err = s.yearEndFreeze(year, body.FreezeID); err != nil {
@@ -107,9 +107,12 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return err
 			}
-			floorPeriod = 0
-			if !projections.ReadsDeclarationInForce(version) {
-				floorPeriod = projections.FreezeQuery(s.viewsRef(), f.ValidThrough).Period
+			old = oldRules{}
+			if version != "" { // "": the year compacted, which the closing's decision refuses
+				if !projections.ReadsDeclarationInForce(version) {
+					old.floorPeriod = projections.FreezeQuery(s.viewsRef(), f.ValidThrough).Period
+				}
+				old.profileNow = !projections.ReadsProfileAsOf(version)
 			}
 			return nil
 		}
@@ -127,21 +130,22 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 			switch {
 			case !errors.Is(err, eventstore.ErrMoved):
 				return err
-			case try == closingTries || rechecks == closingRechecks:
-				return &domain.Error{Kind: domain.KindUnavailable, Detail: fmt.Sprintf(
-					"writes through other replicas kept landing while %d was being closed (%d tries, %d of them checked again): nothing was recorded; retry, or let the other replicas quiet first",
-					year, try, rechecks)}
+			case try == closingTries:
+				return keptLanding(year, try, rechecks)
 			}
 			if err := s.cfg.Store.CatchUp(ctx); err != nil {
 				return err
 			}
 			since := at
 			at = s.cfg.Store.Applied()
-			moved, err := s.movesYear(ctx, since, at, end, floorPeriod)
+			moved, err := s.movesYear(ctx, since, at, end, old)
 			if err != nil {
 				return err
 			}
 			if moved {
+				if rechecks == closingRechecks {
+					return keptLanding(year, try, rechecks)
+				}
 				rechecks++
 				if err := check(); err != nil {
 					return err
@@ -156,18 +160,39 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, writeStatus(res.Duplicate), res)
 }
 
+// keptLanding is the closing's answer when writes through other replicas sent it back too often.
+func keptLanding(year, tries, rechecks int) error {
+	return &domain.Error{Kind: domain.KindUnavailable, Detail: fmt.Sprintf(
+		"writes through other replicas kept landing while %d was being closed (%d tries, %d of them checked again): nothing was recorded; retry, or let the other replicas quiet first",
+		year, tries, rechecks)}
+}
+
+// oldRules says what moves the figures of a freeze counted by older rules, whatever its date.
+type oldRules struct {
+	// floorPeriod, before views-22: a declaration of it, or a void of a declaration (the rules
+	// read the period's latest declaration only if dated by the freeze's date).
+	floorPeriod domain.Period
+	// profileNow, before views-14: a change of a payer's registration facts (the park and
+	// risk-class flags read them as they are now).
+	profileNow bool
+}
+
 // movesYearEnd reports whether ev may count in figures valid through end: dated on or before
 // it (a void by the event it voids), reference data (a freeze, a closing among them), an event
-// this build cannot read, or, for a freeze counted by the rules before views-22 (floorPeriod
-// not zero), a declaration of floorPeriod whatever its date: those rules read the period's
-// latest declaration only if dated by end, so one dated after it moved the count of bases
-// below the floor.
-func movesYearEnd(ev domain.Event, end domain.Date, floorPeriod domain.Period) bool {
+// this build cannot read, or one the old rules of the freeze count whatever its date.
+func movesYearEnd(ev domain.Event, end domain.Date, old oldRules) bool {
 	if ev.Body == nil || ev.EmployerID == "" || dated(ev, end) {
 		return true
 	}
-	d, ok := ev.Body.(domain.DeclarationFiled)
-	return ok && floorPeriod != 0 && d.Period == floorPeriod
+	switch b := ev.Body.(type) {
+	case domain.DeclarationFiled:
+		return old.floorPeriod != 0 && b.Period == old.floorPeriod
+	case domain.EventVoided:
+		return old.floorPeriod != 0 && b.TargetType == (domain.DeclarationFiled{}).EventType()
+	case domain.EmployerChanged:
+		return old.profileNow
+	}
+	return false
 }
 
 // closingTries is how many times a closing is sent before writes through other replicas,
@@ -182,13 +207,13 @@ const (
 
 // movesYear reports whether any event after sequence from, through to, may count in figures
 // valid through end, the year's last day (movesYearEnd).
-func (s *Server) movesYear(ctx context.Context, from, to uint64, end domain.Date, floorPeriod domain.Period) (bool, error) {
+func (s *Server) movesYear(ctx context.Context, from, to uint64, end domain.Date, old oldRules) (bool, error) {
 	if to <= from {
 		return false, nil
 	}
 	moved, stop := false, errors.New("done")
 	err := s.cfg.Store.Subscribe(ctx, from+1, func(ev domain.Event) error {
-		moved = movesYearEnd(ev, end, floorPeriod)
+		moved = movesYearEnd(ev, end, old)
 		if moved || ev.Seq >= to {
 			return stop
 		}

@@ -136,6 +136,14 @@ func ReadsDeclarationInForce(codeVersion string) bool {
 	return err == nil && n >= rulesDeclarationOn
 }
 
+// ReadsProfileAsOf reports whether a freeze made by the views of codeVersion reads the park and
+// risk-class flags from the registration facts as of its date (views-14 on), which a change
+// dated after it cannot move; false for an unknown version.
+func ReadsProfileAsOf(codeVersion string) bool {
+	n, err := viewsNumber(codeVersion)
+	return err == nil && n >= rulesWhereSigned
+}
+
 // CountedAsNow reports whether today's rules count the figures views l hold of freeze f's date
 // as f holds them (its sequence aside), in f's layout: where StillCounts holds, false after an
 // upgrade that corrects how a figure f holds is counted (views-18's waivers to review), which
