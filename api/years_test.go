@@ -602,29 +602,17 @@ func TestAClosingIsCheckedWithTheServersWritesHeld(t *testing.T) {
 	closed := 0
 	for round := range 8 {
 		f := e.freeze(t, tokAssessor, "2006-12-31", 0)
-		stop := make(chan struct{})
 		var mu sync.Mutex
 		var landed []uint64
-		var wg sync.WaitGroup
-		for w := range 4 {
-			wg.Go(func() {
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					if status, seq := pay(fmt.Sprintf("HOLD-%d-%d-%d", round, w, i)); status == http.StatusCreated {
-						mu.Lock()
-						landed = append(landed, seq)
-						mu.Unlock()
-					}
-				}
-			})
-		}
+		stop := untilStopped(4, func(w, i int) {
+			if status, seq := pay(fmt.Sprintf("HOLD-%d-%d-%d", round, w, i)); status == http.StatusCreated {
+				mu.Lock()
+				landed = append(landed, seq)
+				mu.Unlock()
+			}
+		})
 		r := e.post(t, "/v1/years/2006/close", tokAssessor, fmt.Sprintf(`{"freeze_id":%q}`, f.ID))
-		close(stop)
-		wg.Wait()
+		stop()
 		if r.Status == http.StatusConflict {
 			if !strings.Contains(r.str("detail"), "no longer those of freeze") {
 				t.Errorf("round %d: the closing refused %s, want the figures moved since the freeze", round, r)
@@ -663,27 +651,15 @@ func TestAClosingIsNotTakenOverAFreezeAWriteThroughAnotherReplicaMoved(t *testin
 	outcomes := map[int]int{}
 	for round := range 8 {
 		f := e.freeze(t, tokAssessor, "2006-12-31", 0)
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		for w := range 1 {
-			wg.Go(func() {
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					// Sparse enough that some land while the closing is checked, not all before.
-					time.Sleep(time.Duration(1+i%3) * time.Millisecond)
-					// Refused once the other replica has followed the closing: year_closed.
-					_, _ = other.Execute(ctx, eventstore.Request{EmployerID: id, Today: yearsToday, Actor: "clerk:b", Command: &domain.RecordPayment{
-						PaidOn: "2006-12-28", AmountFen: "1", ReceiptNo: fmt.Sprintf("B-%d-%d-%d", round, w, i)}})
-				}
-			})
-		}
+		stop := untilStopped(1, func(w, i int) {
+			// Sparse enough that some land while the closing is checked, not all before.
+			time.Sleep(time.Duration(1+i%3) * time.Millisecond)
+			// Refused once the other replica has followed the closing: year_closed.
+			_, _ = other.Execute(ctx, eventstore.Request{EmployerID: id, Today: yearsToday, Actor: "clerk:b", Command: &domain.RecordPayment{
+				PaidOn: "2006-12-28", AmountFen: "1", ReceiptNo: fmt.Sprintf("B-%d-%d-%d", round, w, i)}})
+		})
 		r := e.post(t, "/v1/years/2006/close", tokAssessor, fmt.Sprintf(`{"freeze_id":%q}`, f.ID))
-		close(stop)
-		wg.Wait()
+		stop()
 		outcomes[r.Status]++
 		switch r.Status {
 		case http.StatusCreated:
@@ -709,4 +685,27 @@ func TestAClosingIsNotTakenOverAFreezeAWriteThroughAnotherReplicaMoved(t *testin
 		e.mustWrite(t, "/v1/years/2006/reopen", tokAdmin, fmt.Sprintf(`{"reason":"第%d轮"}`, round))
 	}
 	t.Logf("closings answered by status: %v", outcomes)
+}
+
+// untilStopped runs do(w, i) over and over on n goroutines (w the goroutine, i its call) until
+// the returned func is called, which waits for the calls under way to end.
+func untilStopped(n int, do func(w, i int)) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range n {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				do(w, i)
+			}
+		})
+	}
+	return func() {
+		close(done)
+		wg.Wait()
+	}
 }
