@@ -251,7 +251,7 @@ func (s *Server) answerRetry(w http.ResponseWriter, r *http.Request, cmd any) bo
 		}
 		return false
 	}
-	res, ok, err := s.cfg.Store.Retried(r.Context(), key, bodyHash(r, canon))
+	res, ok, err := s.retried(r.Context(), r, canon)
 	switch {
 	case !ok:
 		return false
@@ -261,6 +261,18 @@ func (s *Server) answerRetry(w http.ResponseWriter, r *http.Request, cmd any) bo
 		writeResult(w, res)
 	}
 	return true
+}
+
+// retried answers r, whose body read canonically is canon, as a retry of a recorded write: the
+// first result when its Idempotency-Key was recorded for this principal with the same body, a
+// KindIdempotencyMismatch error with another; false when it has no key or the key is not
+// recorded.
+func (s *Server) retried(ctx context.Context, r *http.Request, canon []byte) (eventstore.Result, bool, error) {
+	key, err := s.idempotencyKey(r)
+	if err != nil || key == "" {
+		return eventstore.Result{}, false, nil
+	}
+	return s.cfg.Store.Retried(ctx, key, bodyHash(r, canon))
 }
 
 func (s *Server) execute(w http.ResponseWriter, r *http.Request, req eventstore.Request, canon []byte) {

@@ -65,15 +65,13 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 	}
 	// A retry answers the first result at any later time, before the figures are checked: they
 	// may have moved since (the year reopened and corrected, a rule corrected by an upgrade).
-	if key, err := s.idempotencyKey(r); err == nil && key != "" {
-		if res, ok, err := s.cfg.Store.Retried(r.Context(), key, bodyHash(r, canon)); ok {
-			if err != nil {
-				writeError(w, err)
-				return
-			}
-			writeJSON(w, writeStatus(res.Duplicate), res)
+	if res, ok, err := s.retried(r.Context(), r, canon); ok {
+		if err != nil {
+			writeError(w, err)
 			return
 		}
+		writeJSON(w, writeStatus(res.Duplicate), res)
+		return
 	}
 	// The year's figures are checked against the freeze, and the closing appended, with this
 	// server's writes held: none lands between. The closing is appended only if the stream is
@@ -90,11 +88,9 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 	err = s.cfg.Store.HoldWrites(ctx, func(held eventstore.Held) error {
 		// Asked again now that this server has caught up: the key may have come through
 		// another replica that this one had not followed.
-		if key, err := s.idempotencyKey(r); err == nil && key != "" {
-			if first, ok, err := s.cfg.Store.Retried(ctx, key, bodyHash(r, canon)); ok {
-				res = first
-				return err
-			}
+		if first, ok, err := s.retried(ctx, r, canon); ok {
+			res = first
+			return err
 		}
 		var f eventstore.FreezeRef
 		var old oldRules // what moves f's figures by the rules it is counted by, beside dates
