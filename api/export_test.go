@@ -1,6 +1,11 @@
 package api
 
-import "time"
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"time"
+)
 
 // SetUploadBase sets what an upload is given before its first byte, for a test; restore puts it
 // back.
@@ -16,4 +21,20 @@ func SetNoticeProgressEvery(n int) (restore func()) {
 	old := noticeProgressEvery
 	noticeProgressEvery = n
 	return func() { noticeProgressEvery = old }
+}
+
+// RecordedKey is the idempotency key and body hash the server records a write under when
+// principal sends body to path with key: a test records a write as an older build did.
+func RecordedKey(principal, key, method, path, body string) (string, string) {
+	var v any
+	d := json.NewDecoder(strings.NewReader(body))
+	d.UseNumber()
+	if err := d.Decode(&v); err != nil {
+		panic(err)
+	}
+	canon, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return "principal\x00" + principal + "\x00" + key, bodyHash(httptest.NewRequest(method, path, nil), canon)
 }

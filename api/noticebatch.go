@@ -66,10 +66,11 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ref := s.cfg.Store.Reference()
-	// A retry of a batch whose year closed since answers the notices it recorded (closed).
-	var closed *domain.Error
+	// A retry of a batch answers the notices it recorded at any later time (API.md: before any
+	// other check), though its year has closed or a rule refuses its dates since (refused).
+	var refused *domain.Error
 	if err := batch.Check(domain.Context{Ref: ref, Today: s.cfg.Today()}); err != nil {
-		if !errors.As(err, &closed) || closed.Kind != domain.KindYearClosed {
+		if !errors.As(err, &refused) || batch.Date() == 0 || batch.DeadlineDate() == 0 {
 			return err
 		}
 	}
@@ -87,11 +88,11 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if closed != nil && key == "" {
-		return closed
+	if refused != nil && key == "" {
+		return refused
 	}
 	prog := s.batches.start(code, key)
-	zipped, issued, last, err := s.runNoticeBatch(r, code, batch, ref, key, bodyHash(r, canon), prog, closed)
+	zipped, issued, last, err := s.runNoticeBatch(r, code, batch, ref, key, bodyHash(r, canon), prog, refused)
 	prog.finish(issued, err)
 	s.batches.done(key)
 	if err != nil {
@@ -186,9 +187,10 @@ func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, r
 // their notices composed side by side; then, a chunk at a time under the lock of the county's
 // number series, numbered and printed side by side and recorded in order (printed again when an
 // employer changed meanwhile, or when a notice recorded earlier leaves a number unused). last is
-// the latest sequence of a notice it answers with. With closed, the refusal of the batch's date
-// in a closed year, it answers only the notices an earlier try recorded, and closed when none.
-func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch, ref *domain.Reference, key, hash string, prog *batchProgress, closed *domain.Error) (zipped []byte, issued int, last uint64, err error) {
+// the latest sequence of a notice it answers with. With refused, the refusal of the batch's
+// dates (in a closed year, or by a rule since), it answers only the notices an earlier try
+// recorded, and refused when none.
+func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch, ref *domain.Reference, key, hash string, prog *batchProgress, refused *domain.Error) (zipped []byte, issued int, last uint64, err error) {
 	ctx, on := r.Context(), batch.Date()
 	county, _ := ref.County(code)
 	batch.countyName = county.Name
@@ -227,8 +229,8 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 			all = append(all, d)
 		}
 	}
-	if closed != nil && first == 0 {
-		return nil, 0, 0, closed
+	if refused != nil && first == 0 {
+		return nil, 0, 0, refused
 	}
 	prog.set(func(p *BatchProgress) { p.Employers = len(all) })
 	eligible := make([]bool, len(all))
@@ -243,8 +245,8 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	var drafts, unprintable []*noticeDraft
 	for i := range all {
 		switch {
-		case eligible[i] && (closed == nil || all[i].recorded):
-			// In a closed year only what an earlier try recorded is answered; those it left out
+		case eligible[i] && (refused == nil || all[i].recorded):
+			// Refused, only what an earlier try recorded is answered; those it left out
 			// unprintable are listed as it listed them.
 			drafts = append(drafts, &all[i])
 		case all[i].unprintable != "":

@@ -50,36 +50,35 @@ func (s *Server) issueNotice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ref := s.cfg.Store.Reference()
-	if err := cmd.Check(domain.Context{Ref: ref, Today: s.cfg.Today()}); err != nil && !s.answersRecorded(r, err) {
-		writeError(w, err)
-		return
-	}
-	pin := r.Header.Get("If-Match") == "" // else the client's version is the condition
-	number, pdf, res, err := s.issueOne(r.Context(), id, cmd, ref, pin, func(req eventstore.Request) (eventstore.Result, error) {
-		return s.run(r, req, canon)
-	})
-	if err != nil {
-		writeError(w, err)
-		return
+	var number string
+	var pdf []byte
+	var res eventstore.Result
+	if refusal := cmd.Check(domain.Context{Ref: ref, Today: s.cfg.Today()}); refusal != nil {
+		// A retry answers the notice its key recorded at any later time (API.md: before any
+		// other check), though its year has closed or a rule refuses its dates since.
+		var recorded bool
+		if res, recorded, err = s.retried(r.Context(), r, canon); !recorded {
+			err = refusal
+		} else if err == nil {
+			number, pdf, err = s.printAt(r.Context(), id, res.Seq)
+		}
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+	} else {
+		pin := r.Header.Get("If-Match") == "" // else the client's version is the condition
+		number, pdf, res, err = s.issueOne(r.Context(), id, cmd, ref, pin, func(req eventstore.Request) (eventstore.Result, error) {
+			return s.run(r, req, canon)
+		})
+		if err != nil {
+			writeError(w, err)
+			return
+		}
 	}
 	w.Header().Set("ETag", `"`+strconv.FormatUint(res.Version, 10)+`"`)
 	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(res.Seq, 10))
 	writePDF(w, writeStatus(res.Duplicate), number, number+".pdf", pdf)
-}
-
-// answersRecorded reports whether a notice refused by err for its year, closed since, is a retry
-// of one its Idempotency-Key recorded: the retry answers the first result at any later time.
-func (s *Server) answersRecorded(r *http.Request, err error) bool {
-	var de *domain.Error
-	if !errors.As(err, &de) || de.Kind != domain.KindYearClosed {
-		return false
-	}
-	key, kerr := s.idempotencyKey(r)
-	if kerr != nil || key == "" {
-		return false
-	}
-	_, recorded, kerr := s.cfg.Store.RecordedAt(key)
-	return kerr == nil && recorded
 }
 
 // issueOne issues one notice to employer id from cmd (checked against ref): it numbers it under
@@ -124,15 +123,21 @@ func (s *Server) issueOne(ctx context.Context, id string, cmd domain.IssueNotice
 		break
 	}
 	if res.Duplicate {
-		raw, err := s.cfg.Store.History(ctx, id)
-		if err != nil {
-			return "", nil, res, err
-		}
-		if number, pdf, err = s.printRecorded(ctx, raw, func(seq uint64, _ domain.EnforcementStepRecorded) bool { return seq == res.Seq }); err != nil {
+		var err error
+		if number, pdf, err = s.printAt(ctx, id, res.Seq); err != nil {
 			return "", nil, res, err
 		}
 	}
 	return number, pdf, res, nil
+}
+
+// printAt prints again the notice recorded at seq to employer id, from the ledger.
+func (s *Server) printAt(ctx context.Context, id string, seq uint64) (string, []byte, error) {
+	raw, err := s.cfg.Store.History(ctx, id)
+	if err != nil {
+		return "", nil, err
+	}
+	return s.printRecorded(ctx, raw, func(at uint64, _ domain.EnforcementStepRecorded) bool { return at == seq })
 }
 
 // getNotice is GET /v1/employers/{id}/notices/{number}.pdf: the notice printed again from the

@@ -30,20 +30,19 @@ func (r *IssueNotice) Check(ctx Context) error {
 		c.fail(Invalid("deadline", "is required (YYYY-MM-DD)"))
 	} else if d, err := ParseDate(r.Deadline); err != nil {
 		c.fail(Invalid("deadline", "%v", err))
-	} else if c.err == nil && d <= r.ev.On {
+	} else if r.ev.Deadline = d; c.err == nil && d <= r.ev.On {
 		c.fail(Invalid("deadline", "%s is not after the issue date %s", d, r.ev.On))
 	} else if c.err == nil && d > r.ev.On.AddDays(MaxNoticeDays) {
 		c.fail(Invalid("deadline", "%s is more than %d days after the issue date %s", d, MaxNoticeDays, r.ev.On))
-	} else {
-		r.ev.Deadline = d
 	}
 	return c.err
 }
 
-// Date is the issue date (valid after Check).
+// Date is the issue date, once Check has read it: also when a rule refuses the notice's dates
+// (a retry of a notice recorded before answers its first result).
 func (r *IssueNotice) Date() Date { return r.ev.On }
 
-// DeadlineDate is the deadline (valid after Check).
+// DeadlineDate is the deadline, once Check has read it (as Date).
 func (r *IssueNotice) DeadlineDate() Date { return r.ev.Deadline }
 
 // Document sets the notice's number and the SHA-256 (hex) of its printed bytes.

@@ -1,0 +1,122 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/kuozheng/kuozheng/api"
+	"github.com/kuozheng/kuozheng/api/documents"
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+)
+
+// olderBuildNotice records a notice as a build before domain.MaxNoticeDays did: its dates are
+// not checked, and the step is the one given.
+type olderBuildNotice struct {
+	step domain.EnforcementStepRecorded
+}
+
+func (c *olderBuildNotice) Check(domain.Context) error { return nil }
+func (c *olderBuildNotice) Date() domain.Date          { return c.step.On }
+func (c *olderBuildNotice) Decide(*domain.Employer, domain.Context) ([]domain.Payload, error) {
+	return []domain.Payload{c.step}, nil
+}
+
+// recordAsOlderBuild prints employer id's notice numbered n of its county's 2006 series, issued
+// on and due by deadline, and records it under the key and body hash the server records
+// principal aud's request (path, body, key) under, with no check of its dates.
+func recordAsOlderBuild(t *testing.T, e *env, id string, n int, on, deadline, key, path, body string) {
+	t.Helper()
+	ctx := context.Background()
+	raw, err := e.l.Store.History(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []domain.Event
+	for _, ev := range raw {
+		events = append(events, ev.Event)
+	}
+	ref := e.l.Store.Reference()
+	notice := documents.NoticeOf("", domain.MustDate(on), domain.MustDate(deadline), events, ref)
+	notice.Number = domain.NoticeNumber(domain.NoticePrefix(notice.CountyName, 2006), n)
+	pdf, err := notice.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idem, hash := api.RecordedKey("aud", key, http.MethodPost, path, body)
+	step := domain.EnforcementStepRecorded{Step: domain.StepNotice, On: domain.MustDate(on), Deadline: domain.MustDate(deadline),
+		DocNo: notice.Number, DocSHA256: sha(pdf)}
+	if _, err := e.l.Store.Execute(ctx, eventstore.Request{EmployerID: id, Command: &olderBuildNotice{step}, Checked: true,
+		IdempotencyKey: idem, BodyHash: hash, Actor: "aud"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestANoticeRetriedAfterARuleRefusesItsDatesAnswersTheFirst: a notice whose deadline an older
+// build recorded more than domain.MaxNoticeDays after its date is answered, retried with its
+// Idempotency-Key, as first recorded (API.md answers a retry before any other check), single or
+// in a county batch, appending nothing; the same body without the key, or the key with another
+// body, is refused.
+func TestANoticeRetriedAfterARuleRefusesItsDatesAnswersTheFirst(t *testing.T) {
+	e := newReadEnv(t, domain.MustDate("2006-12-31"))
+	const on, deadline = "2006-12-20", "2007-06-30" // 192 days
+	body := fmt.Sprintf(`{"issued_on":%q,"deadline":%q}`, on, deadline)
+	debt := `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`
+
+	id := e.register(t, tokAdmin, orgCode(7101), "360702")
+	e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, debt)
+	recordAsOlderBuild(t, e, id, 1, on, deadline, "long-deadline", empPath(id, "notices"), body)
+	var batch []string
+	const batchPath = "/v1/counties/360721/notices"
+	batchBody := fmt.Sprintf(`{"issued_on":%q,"deadline":%q,"overdue_days":30}`, on, deadline)
+	for i := range 2 {
+		bid := e.register(t, tokAdmin, orgCode(7110+i), "360721")
+		e.mustWrite(t, empPath(bid, "opening-balances"), tokAdmin, debt)
+		recordAsOlderBuild(t, e, bid, i+1, on, deadline, "long-batch\x00county-notices\x00"+bid, batchPath, batchBody)
+		batch = append(batch, bid)
+	}
+	before, err := e.l.Store.LastSeq(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	again := e.rawWith(t, http.MethodPost, empPath(id, "notices"), tokAuditor, body, http.Header{"Idempotency-Key": {"long-deadline"}})
+	if again.status != http.StatusOK || docNumber(t, again) != domain.NoticeNumber(domain.NoticePrefix("章贡区", 2006), 1) {
+		t.Errorf("the notice retried: %d, number %q %.200s; want 200 and the one recorded", again.status, again.header.Get("X-Document-Number"), again.body)
+	}
+	if g := e.raw(t, http.MethodGet, noticePath(id, docNumber(t, again)), tokAuditor, ""); sha(g.body) != sha(again.body) {
+		t.Errorf("the retry's bytes are not the notice recorded")
+	}
+	retried := e.rawWith(t, http.MethodPost, batchPath, tokAuditor, batchBody, http.Header{"Idempotency-Key": {"long-batch"}})
+	if retried.status != http.StatusOK || retried.header.Get("X-Notice-Count") != "2" {
+		t.Fatalf("the batch retried: %d, %s notices %.200s; want 200 and the 2 recorded", retried.status, retried.header.Get("X-Notice-Count"), retried.body)
+	}
+	_, files := unzip(t, retried.body)
+	for _, bid := range batch {
+		raw, err := e.l.Store.History(context.Background(), bid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		step := raw[len(raw)-1].Body.(domain.EnforcementStepRecorded)
+		if pdf, ok := files[step.DocNo+".pdf"]; !ok || sha(pdf) != step.DocSHA256 {
+			t.Errorf("the batch's zip has no %s.pdf with the SHA-256 recorded (%v)", step.DocNo, ok)
+		}
+	}
+
+	wantError(t, e.post(t, empPath(id, "notices"), tokAuditor, body), 400, "invalid", "deadline")
+	other := e.rawWith(t, http.MethodPost, empPath(id, "notices"), tokAuditor, strings.Replace(body, "06-30", "06-29", 1), http.Header{"Idempotency-Key": {"long-deadline"}})
+	if other.status != http.StatusUnprocessableEntity {
+		t.Errorf("the key with another body: %d %.200s; want 422", other.status, other.body)
+	}
+	wantError(t, e.post(t, batchPath, tokAuditor, batchBody), 400, "invalid", "deadline")
+	fresh := e.rawWith(t, http.MethodPost, batchPath, tokAuditor, batchBody, http.Header{"Idempotency-Key": {"new-batch"}})
+	if fresh.status != http.StatusBadRequest || !strings.Contains(string(fresh.body), "deadline") {
+		t.Errorf("a new batch with the deadline: %d %.200s; want 400 naming deadline", fresh.status, fresh.body)
+	}
+	if after, err := e.l.Store.LastSeq(context.Background()); err != nil || after != before {
+		t.Errorf("the stream moved from %d to %d (%v): retries and refusals append nothing", before, after, err)
+	}
+}
