@@ -123,3 +123,60 @@ func checkYearOpen(ref *Reference, field string, d Date) *Error {
 	}
 	return nil
 }
+
+// StillOpen refuses cmd, checked against reference data in which its date's year was open, when
+// ref has closed that year since: a caller that checks a command before the store holds its
+// writes for a closing (a printed notice, an import's rows) has the year asked again on the
+// reference data the command is decided on.
+func StillOpen(cmd Command, ref *Reference) error {
+	d := cmd.Date()
+	if d == 0 {
+		return nil
+	}
+	if err := checkYearOpen(ref, DateField(cmd), d); err != nil {
+		return err
+	}
+	return nil
+}
+
+// DateField is the body's field that cmd's business date (Command.Date) is read from.
+func DateField(cmd Command) string {
+	switch c := cmd.(type) {
+	case *RecordAuditFinding:
+		return "found_on"
+	case *RegisterEmployer:
+		if c.FoundOn != "" {
+			return "found_on"
+		}
+		return "registered_on"
+	case *FileDeclaration:
+		return "declared_on"
+	case *MakeAssessment:
+		return "assessed_on"
+	case *RecordOpeningBalance, *RecordSurvey:
+		return "as_of"
+	case *RecordPayment:
+		return "paid_on"
+	case *ReversePayment:
+		return "reversed_on"
+	case *GrantWaiver:
+		return "decided_on"
+	case *CompleteRegistration:
+		return "registered_on"
+	case *RecordEnrollment:
+		return "effective_on"
+	case *RecordContracts:
+		return "signed_on"
+	case *Reinstate:
+		return "reinstated_on"
+	case *VoidEvent:
+		return "voided_on"
+	case *RefundCredit:
+		return "refunded_on"
+	case *IssueNotice:
+		return "issued_on"
+	case *CorrectOrgCode:
+		return "corrected_on"
+	}
+	return "on" // RecordEnforcement, RecordInspection, ChangeEmployer, Transfer, Deregister
+}

@@ -39,8 +39,11 @@ type unit struct {
 	// uncached marks a bulk load's unit: its employer's state is folded into the write side's
 	// cache only if cached already (rlockEmployerFor).
 	uncached bool
-	done     chan unitResult // the unit's one outcome (buffered: sending it never blocks)
-	state    atomic.Int32    // unitQueued, unitSent, unitWithdrawn or unitAbandoned
+	// settles marks a unit whose writer, once it is sent, waits for its outcome whatever its
+	// context: a hold's own append, whose outcome the writes held must be decided after.
+	settles bool
+	done    chan unitResult // the unit's one outcome (buffered: sending it never blocks)
+	state   atomic.Int32    // unitQueued, unitSent, unitWithdrawn or unitAbandoned
 }
 
 // guardEvent is the event of a unit's guard i.
@@ -174,9 +177,10 @@ func (c *committer) enqueue(ctx context.Context, u *unit) error {
 }
 
 // outcome waits for the outcome of a queued unit. When ctx ends first, a unit not yet sent is
-// withdrawn and answers ErrNotRecorded, and one already sent answers ErrOutcomeUnknown: neither
-// is sent afterwards. When the committer stops, a unit not yet sent answers ErrNotRecorded and
-// one in flight its outcome, which comes within the publish timeout.
+// withdrawn and answers ErrNotRecorded, and one already sent answers ErrOutcomeUnknown (unless
+// it settles: then its outcome, which comes within the publish timeout): neither is sent
+// afterwards. When the committer stops, a unit not yet sent answers ErrNotRecorded and one in
+// flight its outcome.
 func (c *committer) outcome(ctx context.Context, u *unit) unitResult {
 	stopped := c.stopped
 	for {
@@ -189,9 +193,21 @@ func (c *committer) outcome(ctx context.Context, u *unit) unitResult {
 			}
 			stopped = nil // in flight: its outcome comes
 		case <-ctx.Done():
+			if u.settles {
+				return settle(u, ctx.Err())
+			}
 			return abandon(u, ctx.Err())
 		}
 	}
+}
+
+// settle answers the writer of u, whose context ended with cause: not recorded if u was not
+// sent yet (it never is after that answer), else its outcome once its batch has one.
+func settle(u *unit, cause error) unitResult {
+	if u.state.CompareAndSwap(unitQueued, unitWithdrawn) {
+		return unitResult{err: notRecorded(cause)}
+	}
+	return <-u.done
 }
 
 // abandon answers the writer of u, whose context ended with cause, and makes sure u is not

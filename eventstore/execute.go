@@ -391,6 +391,13 @@ func decideOn(e *domain.Employer, id string, req Request, ref *domain.Reference,
 	if req.IfMatch != nil && *req.IfMatch != e.Version {
 		return nil, fmt.Errorf("%w: If-Match %d, current version %d", ErrStale, *req.IfMatch, e.Version)
 	}
+	if req.Checked {
+		// Checked by its caller, maybe before a year's closing this store held its writes for:
+		// the year is asked again on the reference data the command is decided on.
+		if err := domain.StillOpen(req.Command, ref); err != nil {
+			return nil, err
+		}
+	}
 	if req.Authorize != nil && (e.Exists() || e.HeldBy != "") {
 		if err := req.Authorize(e); err != nil {
 			return nil, err
@@ -537,6 +544,8 @@ type RefRequest struct {
 	// appended only if nothing was appended since, through any replica, and answers ErrMoved
 	// otherwise (a key it was recorded under answers first).
 	AfterSeq uint64
+	// settles: once sent, the write waits for its outcome whatever ctx (Held.ExecuteRef).
+	settles bool
 }
 
 // ExecuteRef validates and appends a new version of reference data.
@@ -579,7 +588,7 @@ func (s *Store) executeRef(ctx context.Context, req RefRequest, key string) (Res
 		if err != nil {
 			return Result{}, err
 		}
-		u := &unit{subject: subject, expected: h.seq, after: req.AfterSeq, msgs: []*nats.Msg{m}}
+		u := &unit{subject: subject, expected: h.seq, after: req.AfterSeq, msgs: []*nats.Msg{m}, settles: req.settles}
 		first, err := s.appendLocal(ctx, u, []domain.Event{ev})
 		switch {
 		case err == nil:

@@ -125,6 +125,42 @@ func TestAWriterAnsweredBeforeItsUnitIsSentIsNotRecordedAndItsUnitNeverSent(t *t
 	}
 }
 
+// A settling writer (a hold's own append) whose context ends while its unit is in flight is
+// answered the unit's outcome once the batch has one, not that it is unknown; one whose context
+// ends while its unit is queued is not recorded, and its unit is never sent.
+func TestASettlingWriterWaitsForItsUnitInFlight(t *testing.T) {
+	s, emb := testStore(t)
+	got := heldAppends(t, emb.Conn)
+
+	ctxA, cancelA := context.WithCancel(context.Background())
+	a := submitAsync(s.com, ctxA, &unit{subject: "kz.held.a", msgs: []*nats.Msg{msg("kz.held.a", "a")}, settles: true})
+	heldA := next(t, got)
+
+	ctxB, cancelB := context.WithCancel(context.Background())
+	b := &unit{subject: "kz.held.b", msgs: []*nats.Msg{msg("kz.held.b", "b")}, settles: true}
+	if err := s.com.enqueue(ctxB, b); err != nil {
+		t.Fatal(err)
+	}
+	cancelB()
+	if r := s.com.outcome(ctxB, b); !errors.Is(r.err, ErrNotRecorded) || !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("a queued settling unit whose writer gave up: %v, want ErrNotRecorded", r.err)
+	}
+	cancelA()
+	ack(t, heldA, 4242)
+	if r := result(t, a); r.err != nil || r.seq != 4242 {
+		t.Fatalf("a settling unit in flight whose writer's context ended: %d %v, want its acknowledgement 4242", r.seq, r.err)
+	}
+	c := submitAsync(s.com, context.Background(), &unit{subject: "kz.held.c", msgs: []*nats.Msg{msg("kz.held.c", "c")}})
+	if m := next(t, got); m.Subject != "kz.held.c" {
+		t.Fatalf("%s was sent after its writer was answered", m.Subject)
+	} else {
+		ack(t, m, 4243)
+	}
+	if r := result(t, c); r.err != nil || r.seq != 4243 {
+		t.Fatalf("the next unit: %d %v", r.seq, r.err)
+	}
+}
+
 // Closing the store answers every writer whose unit is queued, at once, with an error that says
 // nothing was recorded; Close returns only once the batch in flight has its outcome.
 func TestCloseAnswersQueuedWritersAndWaitsForTheBatchInFlight(t *testing.T) {
