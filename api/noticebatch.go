@@ -91,6 +91,11 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 	if refused != nil && key == "" {
 		return refused
 	}
+	// The batch records its notices under keys derived from its own, never under it: a write
+	// recorded under it is another request (API.md: a key is the ledger's, whatever the route).
+	if key != "" && s.keyRecorded(r) {
+		return eventstore.KeyReused()
+	}
 	prog := s.batches.start(code, key)
 	zipped, issued, last, err := s.runNoticeBatch(r, code, batch, ref, key, bodyHash(r, canon), prog, refused)
 	prog.finish(issued, err)

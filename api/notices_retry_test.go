@@ -120,3 +120,41 @@ func TestANoticeRetriedAfterARuleRefusesItsDatesAnswersTheFirst(t *testing.T) {
 		t.Errorf("the stream moved from %d to %d (%v): retries and refusals append nothing", before, after, err)
 	}
 }
+
+// TestACountyBatchUnderAKeyAnotherWriteRecordedIsRefused: a county batch sent under an
+// Idempotency-Key that a single notice or an enforcement step recorded is another request under
+// the key (422), and appends nothing.
+func TestACountyBatchUnderAKeyAnotherWriteRecordedIsRefused(t *testing.T) {
+	e := newReadEnv(t, domain.MustDate("2006-12-31"))
+	debt := `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`
+	var ids []string
+	for i := range 2 {
+		id := e.register(t, tokAdmin, orgCode(7120+i), "360721")
+		e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, debt)
+		ids = append(ids, id)
+	}
+	single := e.rawWith(t, http.MethodPost, empPath(ids[0], "notices"), tokAuditor, `{"issued_on":"2006-12-20","deadline":"2007-01-05"}`,
+		http.Header{"Idempotency-Key": {"used-by-a-notice"}})
+	if single.status != http.StatusCreated {
+		t.Fatalf("the notice: %d %.200s", single.status, single.body)
+	}
+	step := e.rawWith(t, http.MethodPost, empPath(ids[1], "enforcement"), tokAuditor, `{"step":"notice","on":"2006-12-18","doc_no":"N-1","deadline":"2007-01-05"}`,
+		http.Header{"Idempotency-Key": {"used-by-a-step"}})
+	if step.status != http.StatusCreated {
+		t.Fatalf("the step: %d %.200s", step.status, step.body)
+	}
+	before, err := e.l.Store.LastSeq(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"used-by-a-notice", "used-by-a-step"} {
+		r := e.rawWith(t, http.MethodPost, "/v1/counties/360721/notices", tokAuditor, `{"issued_on":"2006-12-21","deadline":"2007-01-05","overdue_days":30}`,
+			http.Header{"Idempotency-Key": {key}})
+		if r.status != http.StatusUnprocessableEntity {
+			t.Errorf("a batch under the key %s: %d %.100q; want 422", key, r.status, r.body)
+		}
+	}
+	if after, err := e.l.Store.LastSeq(context.Background()); err != nil || after != before {
+		t.Errorf("the stream moved from %d to %d (%v): a refused batch appends nothing", before, after, err)
+	}
+}
