@@ -113,7 +113,8 @@ type RecordEnforcement struct {
 	ev       EnforcementStepRecorded
 }
 
-// Check validates the fields; a notice needs a deadline.
+// Check validates the fields; a notice needs a deadline, and a step's deadline is within
+// MaxNoticeDays of its date.
 func (r *RecordEnforcement) Check(ctx Context) error {
 	c := &checker{ctx: ctx}
 	r.ev.Step = c.oneOf("step", r.Step, EnforcementSteps...)
@@ -127,7 +128,8 @@ func (r *RecordEnforcement) Check(ctx Context) error {
 			c.fail(Invalid("deadline", "%s is before the step's date %s", d, r.ev.On))
 		} else if r.ev.Step == StepNotice && d == r.ev.On {
 			c.fail(Invalid("deadline", "%s is not after the notice's date %s, as a printed notice's may not be", d, r.ev.On))
-		} else if r.ev.Step == StepNotice && r.ev.On != 0 && d > r.ev.On.AddDays(MaxNoticeDays) {
+		} else if r.ev.On != 0 && d > r.ev.On.AddDays(MaxNoticeDays) {
+			// Any step's deadline (an inspection's order to correct) is days or weeks away.
 			c.fail(Invalid("deadline", "%s is more than %d days after the step's date %s", d, MaxNoticeDays, r.ev.On))
 		}
 		r.ev.Deadline = d
