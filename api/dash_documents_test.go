@@ -67,7 +67,8 @@ func wantSameDocument(t *testing.T, e *env, what string, d pageDocument, b []byt
 
 // TestDocumentsInChromium: an auditor issues an arrears notice from the employer page (one event
 // appended, its number shown, the PDF offered byte for byte what GET …/notices/{number}.pdf
-// prints again and what the ledger recorded the hash of), downloads the statement and a payment's
+// prints again and what the ledger recorded the hash of; a second one the same day refused beside
+// its date, the first one's PDF no longer offered), downloads the statement and a payment's
 // receipt (the server's bytes), sees a refused statement date beside its field; a clerk of the
 // county gets no notice form.
 func TestDocumentsInChromium(t *testing.T) {
@@ -136,6 +137,14 @@ func TestDocumentsInChromium(t *testing.T) {
 	poll(t, ctx, 15*time.Second, `document.querySelector('#history a[data-doc="notice"][data-number="`+number+`"]') !== null`)
 	if got := eval[string](t, ctx, `document.querySelector('#history a[data-doc="notice"]').getAttribute('href')`); got != noticePath(id, number) {
 		t.Errorf("the history's notice link is %q, want %q", got, noticePath(id, number))
+	}
+	// A second notice the same day is refused beside its date, and the form no longer offers
+	// the first one's PDF as though it were this one's.
+	fill(t, ctx, "notice", map[string]string{"deadline": "2007-01-20"})
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](form+`.querySelector('button[type=submit]').click()`))
+	poll(t, ctx, 10*time.Second, form+`.querySelector('[data-error-for="issued_on"]').textContent !== ''`)
+	if got := eval[[]string](t, ctx, `(r => [r.textContent, r.dataset.number || ''])(`+form+`.querySelector('.form-document'))`); got[0] != "" || got[1] != "" {
+		t.Errorf("after a refused notice the form still offers %q (number %q), the earlier notice's", got[0], got[1])
 	}
 
 	// The statement: from the year's start through the page's date, as the server prints it.

@@ -256,6 +256,33 @@ func TestDocumentsCountyBatchInChromium(t *testing.T) {
 	poll(t, ctx, 10*time.Second, status+`.dataset.state === 'done' && `+retry+`.hidden`)
 	wantProgress(posts[2].Key, api.BatchProgress{County: "360721", State: "done", Employers: 1, Read: 1, Eligible: 1, Issued: 1})
 
+	// A deadline the server refuses (more than 90 days on) is shown beside its field, with no
+	// retry offered: nothing was begun.
+	before = e.events()
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`(f => { f.elements.code.value = '360723'; f.elements.deadline.value = '2007-06-30'; f.requestSubmit(); })(`+form+`)`))
+	poll(t, ctx, 10*time.Second, form+`.querySelector('[data-error-for="deadline"]').textContent !== ''`)
+	if got := eval[[]string](t, ctx, `[String(`+retry+`.hidden), `+form+`.querySelector('.form-error').textContent, document.activeElement.name || '']`); got[0] != "true" || got[1] != "" || got[2] != "deadline" {
+		t.Errorf("a refused deadline: retry hidden %s, the form's head says %q, focus on %q; want no retry, the error beside deadline, focused", got[0], got[1], got[2])
+	}
+	if got := e.events() - before; got != 0 {
+		t.Errorf("a refused batch appended %d events, want none", got)
+	}
+	// 360723's one payer in arrears has a name the font cannot print: no notice, and the page
+	// says so beside the count.
+	unprintable := e.mustWrite(t, "/v1/employers", tokAdmin, `{"name":"赣州市堃龙机械厂","county":"360723","org_code":"`+orgCode(74000020)+`","kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`).str("employer_id")
+	opening(unprintable, "2006-04-03", "2006-03", 80000)
+	before = e.events()
+	n = eval[int](t, ctx, `window.kz.documentsOffered`)
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`(f => { f.elements.deadline.value = '2007-01-15'; f.requestSubmit(); })(`+form+`)`))
+	offered(t, ctx, n)
+	poll(t, ctx, 10*time.Second, form+`.querySelector('.form-document').dataset.unprintable === '1'`)
+	if got := eval[string](t, ctx, form+`.querySelector('.form-document').textContent`); !strings.Contains(got, "unprintable.csv") || !strings.Contains(got, "1 户") {
+		t.Errorf("the result of a batch leaving one payer out reads %q, want it to say so and name unprintable.csv", got)
+	}
+	if got := e.events() - before; got != 0 {
+		t.Errorf("a batch of an unprintable payer appended %d events, want none", got)
+	}
+
 	// A clerk of 360702: the dashboard and its publicity list, no batch form, its module not loaded.
 	clerk, cancel := chromedp.NewContext(ctx)
 	defer cancel()

@@ -334,6 +334,12 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
     formEl.dataset.busy = 'true';
     button.disabled = true;
     clearErrors(formEl);
+    if (result) {
+      // The document of an earlier submission is not this one's: a refusal must not leave it.
+      result.replaceChildren();
+      delete result.dataset.number;
+      delete formEl.dataset.number;
+    }
     const bad = [];
     const text = jsonText(bodyOf(formEl, spec, bad));
     if (bad.length) {

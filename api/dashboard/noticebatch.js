@@ -161,8 +161,10 @@ export function drawNoticeBatch() {
     delete status.dataset.state;
     const sent = { key: job.key, code: job.code, retry: again, status: 0, count: null };
     kz.noticeBatch.posts.push(sent);
-    let begun = false; // the server has counted the batch: a refusal now may leave notices issued
-    const stop = watch(job, p => { begun = true; showProgress(p); });
+    // The server has listed the batch's payers: a refusal now may leave notices issued. (One
+    // refused before, its dates in a closed year, lists none and is shown beside its field.)
+    let begun = false;
+    const stop = watch(job, p => { begun = begun || p.employers > 0; showProgress(p); });
     let res = null;
     let lost = null;
     try {
@@ -173,7 +175,7 @@ export function drawNoticeBatch() {
     }
     await stop();
     const last = await readProgress(job);
-    if (last) { begun = true; showProgress(last); } else if (!res || !res.ok) status.textContent = '';
+    if (last) { begun = begun || last.employers > 0; showProgress(last); } else if (!res || !res.ok) status.textContent = '';
     try {
       if (res && res.ok) {
         const blob = await res.blob();
@@ -182,6 +184,13 @@ export function drawNoticeBatch() {
         const a = await offer({ blob, status: res.status, number: '', sha256: '' }, job.name, '下载 download ' + job.name);
         result.replaceChildren(...bi('已出具 ' + fmtInt(count) + ' 份通知书', count + ' notices issued'), ' · ', a);
         result.dataset.count = String(count);
+        // Payers left out because their notice cannot be printed are listed in the zip only.
+        const unprintable = Number(res.headers.get('X-Notice-Unprintable') || 0);
+        result.dataset.unprintable = String(unprintable);
+        if (unprintable > 0) {
+          result.append(el('p', { class: 'warn' }, ...bi('另有 ' + fmtInt(unprintable) + ' 户欠费单位的通知书无法打印，未出具：见压缩包内 unprintable.csv',
+            unprintable + ' payers in arrears got no notice, as it cannot be printed: see unprintable.csv in the zip')));
+        }
         a.focus();
         return;
       }
