@@ -95,6 +95,10 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 		var f eventstore.FreezeRef
 		var old oldRules // what moves f's figures by the rules it is counted by, beside dates
 		check := func() error {
+			// What the books allow first: a year closed with a later one needs no freeze.
+			if err := domain.CheckClosable(s.cfg.Store.Reference(), year); err != nil {
+				return err
+			}
 			var err error
 			if f, err = s.yearEndFreeze(year, body.FreezeID); err != nil {
 				return err

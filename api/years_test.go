@@ -251,6 +251,10 @@ func TestAYearClosesOnlyAfterItsYearEndFreezeOnceAndByTheAssessmentTeam(t *testi
 		status                  int
 		kind, field             string
 	}{"a year before the first closed one", "2004", tokAdmin, fmt.Sprintf(`{"freeze_id":%q}`, y2004.ID), 409, "conflict", "year"})
+	// Nor one with no freeze of its own: the answer says it closed with 2006, not to make one.
+	if r := e.post(t, "/v1/years/2005/close", tokAdmin, `{}`); r.Status != 409 || r.str("field") != "year" || !strings.Contains(r.str("detail"), "2006, the first closed year") {
+		t.Errorf("closing 2005, closed with 2006, with no 2005 freeze: %s; want 409 saying it closed with 2006", r)
+	}
 	in2005 := strings.Replace(registration(orgCode(7102), "360702"), "2006-04-03", "2005-06-01", 1)
 	wantError(t, e.post(t, "/v1/employers", tokClerkA, in2005), 409, "year_closed", "registered_on")
 	if y := e.yearOf(t, 2006); y.FreezeID != dec.ID {

@@ -103,31 +103,8 @@ func CheckReference(p Payload, ref *Reference) error {
 			return Invalid("year", "%d is not a year from %d", e.Year, EarliestDate.Year())
 		case e.FreezeID == "" || e.Digest == "":
 			return Invalid("freeze_id", "a year is closed after a freeze valid through its 31 December")
-		case ref.Closed(e.Year):
-			st, _ := ref.Year(e.Year)
-			return Conflict("year", "%d is already closed (after freeze %s)", e.Year, st.FreezeID)
 		}
-		// The closed books stay one run of years: a year reopened before this one would take
-		// writes that change its figures after it is closed. Nor does a closing close a reopened
-		// year before the first closed one with it: it would close books its freeze never checked.
-		for _, st := range ref.Years {
-			if st.Year < e.Year && !st.Closed {
-				return Conflict("year", "%d was reopened and is open: close it again, after a year-end freeze of its figures now, before %d (closing %d would close the books before it unchecked)",
-					st.Year, e.Year, e.Year)
-			}
-		}
-		if first, ok := ref.firstClosed(); ok {
-			// A year before the first closed one closed with it; closing it again would make it
-			// the first, and open the years between to writes.
-			if e.Year < first {
-				return Conflict("year", "%d is before %d, the first closed year: the books before %d closed with it", e.Year, first, first)
-			}
-			for y := first + 1; y < e.Year; y++ {
-				if !ref.Closed(y) {
-					return Conflict("year", "%d is open: close it before %d (the closed books are the years from %d on, without a gap)", y, e.Year, first)
-				}
-			}
-		}
+		return CheckClosable(ref, e.Year)
 	case YearReopened:
 		if _, err := NewYearReopened(e.Year, e.Reason); err != nil {
 			return err
@@ -191,6 +168,38 @@ func checkTarget(field, measure string, v int64) error {
 	}
 	if v < 0 {
 		return Invalid(field, "is negative")
+	}
+	return nil
+}
+
+// CheckClosable refuses to close year when the books do not allow it: closed already (of its own
+// or with a later year), a year before it reopened, or a year between the closed ones and it
+// open. It says nothing of the freeze a closing follows.
+func CheckClosable(ref *Reference, year int) error {
+	if ref.Closed(year) {
+		st, _ := ref.Year(year)
+		return Conflict("year", "%d is already closed (after freeze %s)", year, st.FreezeID)
+	}
+	// The closed books stay one run of years: a year reopened before this one would take
+	// writes that change its figures after it is closed. Nor does a closing close a reopened
+	// year before the first closed one with it: it would close books its freeze never checked.
+	for _, st := range ref.Years {
+		if st.Year < year && !st.Closed {
+			return Conflict("year", "%d was reopened and is open: close it again, after a year-end freeze of its figures now, before %d (closing %d would close the books before it unchecked)",
+				st.Year, year, year)
+		}
+	}
+	if first, ok := ref.firstClosed(); ok {
+		// A year before the first closed one closed with it; closing it again would make it
+		// the first, and open the years between to writes.
+		if year < first {
+			return Conflict("year", "%d is before %d, the first closed year: the books before %d closed with it", year, first, first)
+		}
+		for y := first + 1; y < year; y++ {
+			if !ref.Closed(y) {
+				return Conflict("year", "%d is open: close it before %d (the closed books are the years from %d on, without a gap)", y, year, first)
+			}
+		}
 	}
 	return nil
 }
