@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -33,5 +34,30 @@ func TestACheckOfADeclarationAllocatesNoFieldNames(t *testing.T) {
 	// left; building "lines[i].…" for each field took six more.
 	if n := testing.AllocsPerRun(100, func() { _ = cmd.Check(ctx) }); n > 1 {
 		t.Errorf("a valid declaration's check allocates %v times, want at most 1", n)
+	}
+}
+
+// A number refused names the real problem: out of range, an exponent, a fraction, not a number;
+// a long one is clipped in the message.
+func TestAWholeNumberRefusedSaysWhy(t *testing.T) {
+	long := strings.Repeat("9", 200)
+	for _, tt := range []struct {
+		name, n, want string
+	}{
+		{"beyond int64 is above the maximum", "9223372036854775808", "9223372036854775808 is above the maximum 1000"},
+		{"below int64 is below the minimum", "-9223372036854775809", "-9223372036854775809 is below the minimum 0"},
+		{"an exponent is said", "1e2", "1e2 has an exponent: want a whole number of fen in digits"},
+		{"a fraction is not whole", "12.5", "12.5 is not a whole number of fen"},
+		{"a fraction with an exponent is not whole", "1.5e2", "1.5e2 is not a whole number of fen"},
+		{"a word is not a number", "true", "true is not a number: want a whole number of fen"},
+		{"a long number is clipped", long, long[:40] + "… is above the maximum 1000"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &checker{}
+			c.integer("amount_fen", Number(tt.n), true, 0, 1000, "fen")
+			if de, ok := c.err.(*Error); !ok || de.Field != "amount_fen" || de.Detail != tt.want {
+				t.Errorf("%s: refused with %+v; want %q naming amount_fen", tt.n, c.err, tt.want)
+			}
+		})
 	}
 }
