@@ -66,7 +66,7 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 	case "pdf":
 		// The figures of the csv, and the JSON's total, printed by insurance.
 		doc := documents.MonthlyReport{City: rep.Ref.City().Name, Month: m, AsOf: rep.AsOf, Period: rep.Period, Seq: rep.Seq, FreezeID: freeze.ID, Digest: freeze.Digest,
-			Scope: "全市", Counties: rows, Total: projections.Sum("全市合计", rows), TotalName: "全市合计"}
+			Scope: "全市", Counties: rows, Total: projections.Sum("全市合计", rows), TotalName: "全市合计", Closed: freeze.ID == "" && rep.Ref.BooksClosed(rep.AsOf)}
 		if !all {
 			doc.Scope, doc.TotalName = "本辖区（"+p.Name+"）", "本辖区合计"
 		}

@@ -713,3 +713,24 @@ func untilStopped(n int, do func(w, i int)) (stop func()) {
 		wg.Wait()
 	}
 }
+
+// TestALiveMonthlyReportOfAClosedYearSaysItsFiguresStand: the live monthly report of a month of
+// a closed year says the year is closed and its figures no longer move, not that later entries
+// may change them; a month of the open year says they may.
+func TestALiveMonthlyReportOfAClosedYearSaysItsFiguresStand(t *testing.T) {
+	e, _ := newYearsEnv(t)
+	e.freeze(t, tokAssessor, "2006-12-31", 0)
+	e.closeYear(t, tokAssessor, "2006", `{}`)
+	for _, tt := range []struct{ month, want, not string }{
+		{"2006-11", "2006年已结转：本月数字不再变动", "未冻结"},
+		{"2007-01", "未冻结：此后记录的事项可能改变本月数字", "已结转"},
+	} {
+		r := e.raw(t, http.MethodGet, "/v1/reports/monthly/"+tt.month+"?format=pdf", tokSuper, "")
+		if r.status != http.StatusOK {
+			t.Fatalf("the monthly report of %s: %d %.200s", tt.month, r.status, r.body)
+		}
+		if text := pdfText(t, r.body); !strings.Contains(text, tt.want) || strings.Contains(text, tt.not) {
+			t.Errorf("the live monthly report of %s does not say %q, or says %q:\n%.600s", tt.month, tt.want, tt.not, text)
+		}
+	}
+}

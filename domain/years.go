@@ -107,6 +107,10 @@ func (r *Reference) firstClosed() (int, bool) {
 	return 0, false
 }
 
+// BooksClosed reports whether nothing dated d may be recorded: its year is closed, or before
+// the first closed year.
+func (r *Reference) BooksClosed(d Date) bool { return checkYearOpen(r, "", d) != nil }
+
 // checkYearOpen refuses a business date in a closed year, or before the first closed year:
 // closing a year closes the books before it too.
 func checkYearOpen(ref *Reference, field string, d Date) *Error {

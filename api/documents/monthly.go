@@ -22,6 +22,9 @@ type MonthlyReport struct {
 	Seq    uint64
 	// FreezeID and Digest name the freeze the figures were read from; empty for live figures.
 	FreezeID, Digest string
+	// Closed says, of live figures, that the books of AsOf were closed at Seq: no write dated
+	// by then is taken until the year is reopened.
+	Closed bool
 	// Scope says whose counties are printed (全市, or the reader's).
 	Scope string
 	// Counties are the figures of the counties printed; Total sums them, in a row named
@@ -105,6 +108,8 @@ func (m *MonthlyReport) RenderAs(p Printing) ([]byte, error) {
 		if m.FreezeID != "" {
 			d.widePara(fmt.Sprintf("数据来源：冻结 %s，账本序列 S=%d", m.FreezeID, m.Seq))
 			d.widePara("冻结摘要：" + m.Digest)
+		} else if m.Closed {
+			d.widePara(fmt.Sprintf("数据来源：实时台账，账本序列 S=%d（%d年已结转：本月数字不再变动，除非该年度重新开启）", m.Seq, m.AsOf.Year()))
 		} else {
 			d.widePara(fmt.Sprintf("数据来源：实时台账，账本序列 S=%d（未冻结：此后记录的事项可能改变本月数字；需固定不变的数字，请按冻结打印）", m.Seq))
 		}
