@@ -228,7 +228,14 @@ func describe(ev domain.Event, raw []eventstore.RawEvent, ref *domain.Reference)
 	case domain.WaiverGranted:
 		return fmt.Sprintf("%s %s %s %s %s 元（%s，%s）", name, waiverKind(b.Kind), b.Period, InsuranceName(b.Insurance), Yuan(b.AmountFen), b.AuthorityDoc, b.Reason), b.AmountFen
 	case domain.EventVoided:
-		return fmt.Sprintf("%s 第 %d 号 %s（%s）：%s", name, b.TargetSeq, EventName(b.TargetType), b.TargetOn, b.Reason), 0
+		what := ""
+		for _, t := range raw {
+			// A transfer voided puts the payer back: the row says where from and to.
+			if tr, ok := t.Body.(domain.EmployerTransferred); ok && t.Seq == b.TargetSeq {
+				what = fmt.Sprintf("，由 %s 转至 %s", countyNamed(ref, tr.From), countyNamed(ref, tr.To))
+			}
+		}
+		return fmt.Sprintf("%s 第 %d 号 %s（%s%s）：%s", name, b.TargetSeq, EventName(b.TargetType), b.TargetOn, what, b.Reason), 0
 	case domain.CreditRefunded:
 		return fmt.Sprintf("%s，收据号 %s，退还溢缴 %s 元", name, b.ReceiptNo, Yuan(b.AmountFen)), b.AmountFen
 	case domain.EnforcementStepRecorded:

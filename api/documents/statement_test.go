@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/projections"
 )
 
@@ -90,6 +91,13 @@ func TestAStatementNamesATransfersCounties(t *testing.T) {
 	got, fen := describe(domain.Event{Envelope: domain.Envelope{Type: body.EventType()}, Body: body}, nil, ref)
 	if want := "转移：由 章贡区（360702） 转至 信丰县（360722）"; got != want || fen != 0 {
 		t.Errorf("a transfer reads %q (%d fen), want %q", got, fen, want)
+	}
+	// Its void too, read from the transfer among the payer's events.
+	raw := []eventstore.RawEvent{{Event: domain.Event{Envelope: domain.Envelope{Type: body.EventType(), Seq: 7}, Body: body}}}
+	void := domain.EventVoided{TargetSeq: 7, TargetType: body.EventType(), TargetOn: body.On, Reason: "误录"}
+	got, _ = describe(domain.Event{Envelope: domain.Envelope{Type: void.EventType(), Seq: 9}, Body: void}, raw, ref)
+	if want := "冲正 第 7 号 转移（2006-09-01，由 章贡区（360702） 转至 信丰县（360722））：误录"; got != want {
+		t.Errorf("a transfer's void reads %q, want %q", got, want)
 	}
 }
 
