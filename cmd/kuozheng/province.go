@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os/user"
 	"slices"
 	"strings"
@@ -53,7 +54,12 @@ func answerFigures(nc *nats.Conn, store *eventstore.Store, runner *projections.R
 	if err != nil {
 		return nil, fmt.Errorf("answer for figures on %s: %w", figuresSubject(store.Ledger()), err)
 	}
-	return func() { _ = sub.Unsubscribe() }, nil
+	return func() {
+		// Flushed, so that once stopped the server routes no request of the province here, to go
+		// unanswered until it gives up, while another replica of the city would answer it.
+		_ = sub.Unsubscribe()
+		_ = nc.FlushTimeout(time.Second)
+	}, nil
 }
 
 func cityFigures(runner *projections.Runner, body []byte, today func() domain.Date) (*projections.CityFigures, error) {
@@ -97,9 +103,10 @@ The province's view of its cities' ledgers, read through NATS: each city runs it
 
 Commands:
   figures   the cities' live figures (asked of their serve replicas), their sum and ranking
-  freeze    freeze the province's December figures of --year from each city's latest freeze
-            valid through that year's 31 December, and store them with a manifest naming each
-            city's freeze and digest in the province's stream
+  freeze    freeze the province's December figures of --year from each city's year-end freeze
+            (the one the city closed the year after; else its latest through that 31 December),
+            and store them with a manifest naming each city's freeze and digest in the
+            province's stream; a city that reopened the year and has not closed it is refused
   freezes   list the province's freezes (each one's manifest and digest)
   show ID   print freeze ID whole: its manifest, digest and figures
   verify ID read the cities' freezes named in freeze ID again and check its digest
@@ -119,9 +126,11 @@ var provinceFlags = map[string]struct {
 		what:  "Prints the cities' live figures (asked of their serve replicas), their sum and ranking."},
 	"freeze": {flags: []string{"cities", "year", "replicas", "idempotency-key"},
 		usage: "freeze --nats URL --cities CODE,CODE,... --year YYYY [--replicas N] [--idempotency-key KEY] [--province CODE]",
-		what: "Freezes the province's December figures of --year from each city's latest freeze valid\n" +
-			"through that year's 31 December, and stores them with a manifest naming each city's freeze\n" +
-			"and digest in the province's stream."},
+		what: "Freezes the province's December figures of --year from each city's year-end freeze: the one\n" +
+			"the city closed the year after, or, for a year it never closed, its freeze valid through that\n" +
+			"31 December through the latest sequence. A city that reopened the year and has not closed it\n" +
+			"again is refused. The figures are stored with a manifest naming each city's freeze and digest\n" +
+			"in the province's stream."},
 	"freezes": {usage: "freezes --nats URL [--province CODE]",
 		what: "Lists the province's freezes (each one's manifest and digest)."},
 	"show": {id: true, usage: "show ID --nats URL [--province CODE]",
@@ -161,7 +170,7 @@ func provinceCmd(args []string, stdout, stderr io.Writer) error {
 	natsURL := fs.String("nats", "", "the NATS server or cluster the cities' ledgers are on (required)")
 	cities := fs.String("cities", "", "the cities' codes, comma-separated (for figures and freeze; known: "+domain.CityCodes()+")")
 	province := fs.String("province", domain.Province, "the province's code")
-	asOf := fs.String("as-of", "", "business date of the live figures (default: each city's today)")
+	asOf := fs.String("as-of", "", "business date of the live figures (default: the cities' today, when they agree)")
 	year := fs.Int("year", 0, "the year whose December figures freeze freezes")
 	replicas := fs.Int("replicas", 0, "make or update the province's stream with this many replicas (3 on a three-node cluster); 0 keeps the stream's own (for a new one, as many as the most any city's ledger on the NATS has)")
 	key := fs.String("idempotency-key", "", "a retry of freeze with the same key stores nothing more and prints the freeze the key stored")
@@ -312,7 +321,8 @@ func storeProvinceFreeze(ctx context.Context, js jetstream.JetStream, o province
 		for _, c := range f.Cities {
 			had = append(had, c.Ledger)
 		}
-		if f.Year != o.year || !slices.Equal(had, o.codes) {
+		// The same cities in another order are the same freeze (its figures do not depend on it).
+		if f.Year != o.year || !slices.Equal(slices.Sorted(slices.Values(had)), slices.Sorted(slices.Values(o.codes))) {
 			return domain.Conflict("idempotency_key", "--idempotency-key %q stored freeze %s of %d for cities %s; this asks for %d for cities %s: give another key",
 				o.key, f.ID, f.Year, strings.Join(had, ","), o.year, strings.Join(o.codes, ","))
 		}
@@ -369,6 +379,16 @@ func provinceFigures(nc *nats.Conn, province string, codes []string, asOf domain
 	}
 	if asOf == 0 && len(cities) > 0 {
 		asOf = cities[0].AsOf
+		var days []string
+		for _, c := range cities {
+			days = append(days, c.Ledger+" "+c.AsOf.String())
+			if c.AsOf != asOf {
+				asOf = 0
+			}
+		}
+		if asOf == 0 {
+			return nil, fmt.Errorf("the cities' business dates differ (%s): give --as-of, the day the province's figures are of", strings.Join(days, ", "))
+		}
 	}
 	return projections.Province(province, asOf, cities)
 }
@@ -401,8 +421,7 @@ func askCity(nc *nats.Conn, code string, body []byte) (projections.CityFigures, 
 	return *a.Figures, nil
 }
 
-// freezeProvince makes the province's freeze of year from each city's latest freeze valid through
-// its 31 December.
+// freezeProvince makes the province's freeze of year from each city's year-end freeze (cityYearEnd).
 func freezeProvince(ctx context.Context, js jetstream.JetStream, province string, codes []string, year int) (domain.ProvinceFreezeMade, error) {
 	end, err := domain.ParseDate(fmt.Sprintf("%04d-12-31", year))
 	if err != nil {
@@ -419,14 +438,9 @@ func freezeProvince(ctx context.Context, js jetstream.JetStream, province string
 		if err != nil {
 			return f, err
 		}
-		var last *eventstore.FreezeRef
-		for i := range refs {
-			if refs[i].ValidThrough == end {
-				last = &refs[i]
-			}
-		}
-		if last == nil {
-			return f, fmt.Errorf("city %s has no freeze valid through %s: its assessment team freezes it first (POST /v1/freezes)", code, end)
+		last, err := cityYearEnd(ctx, city, refs, year, end)
+		if err != nil {
+			return f, err
 		}
 		name := code
 		if c, ok := domain.CityOf(code); ok {
@@ -440,6 +454,42 @@ func freezeProvince(ctx context.Context, js jetstream.JetStream, province string
 	}
 	f.Figures, f.Digest = figures, digest
 	return f, nil
+}
+
+// cityYearEnd is the freeze of city, among its freezes refs, that the province sums for year,
+// whose last day is end: the one the city closed the year after; for a year the city never
+// closed, its year-end freeze through the latest sequence (a freeze made later through an
+// earlier sequence, a historical cut, is not the year's). A year the city reopened and has not
+// closed again is refused: its figures may still change.
+func cityYearEnd(ctx context.Context, city *eventstore.CityLedger, refs []eventstore.FreezeRef, year int, end domain.Date) (*eventstore.FreezeRef, error) {
+	ref, err := city.ReferenceAt(ctx, math.MaxUint64)
+	if err != nil {
+		return nil, err
+	}
+	st, recorded := ref.Year(year)
+	switch {
+	case recorded && st.Closed:
+		for i := range refs {
+			if refs[i].ID == st.FreezeID {
+				return &refs[i], nil
+			}
+		}
+		return nil, fmt.Errorf("city %s closed %d after freeze %s, which its stream does not hold", city.Ledger, year, st.FreezeID)
+	case recorded:
+		return nil, fmt.Errorf("city %s reopened %d (%s) and has not closed it again: its figures of %d may still change; "+
+			"it closes the year again after a year-end freeze, then the province freezes it (or leave the city out of --cities)",
+			city.Ledger, year, st.ReopenReason, year)
+	}
+	var last *eventstore.FreezeRef
+	for i := range refs {
+		if refs[i].ValidThrough == end && (last == nil || refs[i].ThroughSeq >= last.ThroughSeq) {
+			last = &refs[i]
+		}
+	}
+	if last == nil {
+		return nil, fmt.Errorf("city %s has no freeze valid through %s: its assessment team freezes it first (POST /v1/freezes)", city.Ledger, end)
+	}
+	return last, nil
 }
 
 // provinceFreezeFigures reads the cities' freezes a manifest names, checks each has the digest the

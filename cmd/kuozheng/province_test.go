@@ -24,6 +24,8 @@ type cityLedger struct {
 	code   string
 	store  *eventstore.Store
 	runner *projections.Runner
+	// stopFigures stops answering the province for the city's figures.
+	stopFigures func()
 }
 
 // startCity opens city code's ledger (three replicas, led from node leader; one without a leader
@@ -80,7 +82,7 @@ func startCity(t *testing.T, nc *nats.Conn, code string, payers int, leader stri
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
-	return &cityLedger{code: code, store: st, runner: runner}
+	return &cityLedger{code: code, store: st, runner: runner, stopFigures: stop}
 }
 
 // report is the city's own report as of the demo's today, as its API computes it.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -215,6 +216,12 @@ func TestAProvinceFreezeKeyStoresOneFreeze(t *testing.T) {
 	if list, err := p.Freezes(ctx); err != nil || len(list) != 1 {
 		t.Fatalf("the province holds %d freezes (%v); want 1", len(list), err)
 	}
+	// The same cities in another order are the same order.
+	reordered := order
+	reordered.codes = []string{"360500", "360300"}
+	if again, seq, err := storeProvinceFreeze(ctx, js, reordered); err != nil || seq != 0 || again.ID != first.ID {
+		t.Fatalf("the key with the cities reordered: freeze %s at seq %d, %v; want %s stored before", again.ID, seq, err, first.ID)
+	}
 	for name, o := range map[string]provinceOrder{
 		"other cities": {province: domain.Province, codes: []string{"360300"}, year: 2006, key: "k1"},
 		"another year": {province: domain.Province, codes: order.codes, year: 2007, key: "k1"},
@@ -290,5 +297,75 @@ func TestProvinceCommandsRefuseBadUsage(t *testing.T) {
 				t.Fatalf("exit %d, %q %q; want exit 2 saying %q", code, out, errs, tt.want)
 			}
 		})
+	}
+}
+
+// A province freeze of a year takes from each city the freeze the city closed the year after,
+// not its latest; for a year the city never closed, its freeze through the latest sequence, not
+// a historical cut made later; and it refuses a city that reopened the year and has not closed it.
+func TestAProvinceFreezeTakesTheYearEndACityClosed(t *testing.T) {
+	_, js, cities := provinceOfTwo(t)
+	ctx := context.Background()
+	end := domain.MustDate("2006-12-31")
+	freeze := func(c *cityLedger, through uint64) eventstore.FreezeRef {
+		t.Helper()
+		f, _, err := projections.Freeze(ctx, c.store, projections.FreezeRequest{ValidThrough: end, Today: demo.Today, ThroughSeq: through,
+			FreezeOrder: eventstore.FreezeOrder{Actor: "assessor:test"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	ref := func(c *cityLedger, p domain.Payload) {
+		t.Helper()
+		if _, err := c.store.ExecuteRef(ctx, eventstore.RefRequest{Payload: p, On: domain.MustDate("2007-01-05"), Actor: "admin:test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 萍乡 closes 2006 after its first December freeze, then makes another.
+	pingxiang, xinyu := cities[0], cities[1]
+	closedOn := pingxiang.store.Freezes()[0]
+	ref(pingxiang, domain.YearClosed{Year: 2006, FreezeID: closedOn.ID, Digest: closedOn.Digest})
+	freeze(pingxiang, 0)
+	// 新余 never closes 2006; its assessors cut a freeze through an earlier sequence after it.
+	yearEnd := xinyu.store.Freezes()[0]
+	cut := freeze(xinyu, yearEnd.ThroughSeq-5)
+	f, err := freezeProvince(ctx, js, domain.Province, []string{"360300", "360500"}, 2006)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Cities[0].FreezeID; got != closedOn.ID {
+		t.Errorf("萍乡's freeze in the province's: %s; want %s, the one it closed 2006 after", got, closedOn.ID)
+	}
+	if got := f.Cities[1].FreezeID; got != yearEnd.ID || got == cut.ID {
+		t.Errorf("新余's freeze in the province's: %s; want %s, through the latest sequence (not the cut %s)", got, yearEnd.ID, cut.ID)
+	}
+	ref(pingxiang, domain.YearReopened{Year: 2006, Reason: "补录缴费"})
+	if _, err := freezeProvince(ctx, js, domain.Province, []string{"360300", "360500"}, 2006); err == nil || !strings.Contains(err.Error(), "city 360300 reopened 2006 (补录缴费)") {
+		t.Errorf("a province freeze of 2006 with 萍乡's 2006 reopened: %v; want a refusal saying so", err)
+	}
+}
+
+// The province's live figures without --as-of are of the cities' business date; cities whose
+// dates differ are refused, naming each one's and asking for --as-of.
+func TestProvinceFiguresOfCitiesWhoseDatesDifferAskForADate(t *testing.T) {
+	url, _, cities := provinceOfTwo(t)
+	nc := connect(t, url)
+	if _, err := provinceFigures(nc, domain.Province, []string{"360300", "360500"}, 0); err != nil {
+		t.Fatalf("figures of two cities of one date: %v", err)
+	}
+	c := cities[1]
+	c.stopFigures()
+	stop, err := answerFigures(nc, c.store, c.runner, func() domain.Date { return demo.Today.AddDays(15) }, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	_, err = provinceFigures(nc, domain.Province, []string{"360300", "360500"}, 0)
+	if err == nil || !strings.Contains(err.Error(), "360500 "+demo.Today.AddDays(15).String()) || !strings.Contains(err.Error(), "give --as-of") {
+		t.Errorf("figures of cities whose dates differ: %v; want a refusal naming each date and asking for --as-of", err)
+	}
+	if p, err := provinceFigures(nc, domain.Province, []string{"360300", "360500"}, demo.Today); err != nil || p.AsOf != demo.Today {
+		t.Errorf("figures of them as of %s: %v", demo.Today, err)
 	}
 }
