@@ -155,15 +155,18 @@ func (c *checker) integer(field string, n Number, required bool, lo, hi int64, u
 	v, err := strconv.ParseInt(string(n), 10, 64)
 	if err != nil {
 		shown := Clip(string(n), 40)
+		// How it is written first: a range is said only of digits.
 		switch first := n[0]; {
+		case first != '-' && (first < '0' || first > '9'):
+			c.fail(Invalid(field, "%s is not a number: want a whole number of %s", shown, unit))
+		case strings.Contains(string(n), "."):
+			c.fail(Invalid(field, "%s is not a whole number of %s", shown, unit))
+		case strings.ContainsAny(string(n), "eE"):
+			c.fail(Invalid(field, "%s has an exponent: want a whole number of %s in digits", shown, unit))
 		case errors.Is(err, strconv.ErrRange) && first == '-':
 			c.fail(Invalid(field, "%s is below the minimum %d", shown, lo))
 		case errors.Is(err, strconv.ErrRange):
 			c.fail(Invalid(field, "%s is above the maximum %d", shown, hi))
-		case first != '-' && (first < '0' || first > '9'):
-			c.fail(Invalid(field, "%s is not a number: want a whole number of %s", shown, unit))
-		case strings.ContainsAny(string(n), "eE") && !strings.Contains(string(n), "."):
-			c.fail(Invalid(field, "%s has an exponent: want a whole number of %s in digits", shown, unit))
 		default:
 			c.fail(Invalid(field, "%s is not a whole number of %s", shown, unit))
 		}

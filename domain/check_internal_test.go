@@ -49,6 +49,7 @@ func TestAWholeNumberRefusedSaysWhy(t *testing.T) {
 		{"an exponent is said", "1e2", "1e2 has an exponent: want a whole number of fen in digits"},
 		{"a fraction is not whole", "12.5", "12.5 is not a whole number of fen"},
 		{"a fraction with an exponent is not whole", "1.5e2", "1.5e2 is not a whole number of fen"},
+		{"an exponent is said before a range", "12345678901234567890e-15", "12345678901234567890e-15 has an exponent: want a whole number of fen in digits"},
 		{"a word is not a number", "true", "true is not a number: want a whole number of fen"},
 		{"a long number is clipped", long, long[:40] + "… is above the maximum 1000"},
 	} {

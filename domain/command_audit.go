@@ -113,8 +113,8 @@ type RecordEnforcement struct {
 	ev       EnforcementStepRecorded
 }
 
-// Check validates the fields; a notice needs a deadline, and a step's deadline is within
-// MaxNoticeDays of its date.
+// Check validates the fields; a notice needs a deadline, within MaxNoticeDays of its date, and
+// another step's deadline is within MaxStepDays of its.
 func (r *RecordEnforcement) Check(ctx Context) error {
 	c := &checker{ctx: ctx}
 	r.ev.Step = c.oneOf("step", r.Step, EnforcementSteps...)
@@ -128,9 +128,10 @@ func (r *RecordEnforcement) Check(ctx Context) error {
 			c.fail(Invalid("deadline", "%s is before the step's date %s", d, r.ev.On))
 		} else if r.ev.Step == StepNotice && d == r.ev.On {
 			c.fail(Invalid("deadline", "%s is not after the notice's date %s, as a printed notice's may not be", d, r.ev.On))
-		} else if r.ev.On != 0 && d > r.ev.On.AddDays(MaxNoticeDays) {
-			// Any step's deadline (an inspection's order to correct) is days or weeks away.
+		} else if r.ev.Step == StepNotice && r.ev.On != 0 && d > r.ev.On.AddDays(MaxNoticeDays) {
 			c.fail(Invalid("deadline", "%s is more than %d days after the step's date %s", d, MaxNoticeDays, r.ev.On))
+		} else if r.ev.On != 0 && d > r.ev.On.AddDays(MaxStepDays) {
+			c.fail(Invalid("deadline", "%s is more than %d days after the step's date %s: a mistyped year?", d, MaxStepDays, r.ev.On))
 		}
 		r.ev.Deadline = d
 	} else if r.ev.Step == StepNotice {

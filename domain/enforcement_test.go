@@ -189,9 +189,9 @@ func TestAPrintedNoticeTakesNoStepIntoItsCaseAgainstTheLadder(t *testing.T) {
 }
 
 // TestANoticeDeadlineIsWithinMaxNoticeDays: a notice, printed or recorded, orders payment after
-// its date and within MaxNoticeDays of it, as does any step given a deadline (an inspection's
-// order); a later deadline (9999-12-31, a mistyped year) is refused naming it, and escalation
-// could never follow it.
+// its date and within MaxNoticeDays of it; another step's deadline is within MaxStepDays of its
+// date; a later deadline (9999-12-31, a mistyped year) is refused naming it, and escalation could
+// never follow it.
 func TestANoticeDeadlineIsWithinMaxNoticeDays(t *testing.T) {
 	b := newPayerBook(t)
 	owe(b)
@@ -207,11 +207,16 @@ func TestANoticeDeadlineIsWithinMaxNoticeDays(t *testing.T) {
 		if why := b.refused("auditor:li", printed("2006-07-01", deadline), KindInvalid, "deadline"); !strings.Contains(why, "more than 90 days after the issue date 2006-07-01") {
 			t.Errorf("printed, deadline %s: refused with %q", deadline, why)
 		}
-		for _, step := range []string{StepNotice, StepInspection} {
-			recorded := &RecordEnforcement{Step: step, On: "2006-07-01", DocNo: "N-1", Deadline: deadline}
-			if why := b.refused("auditor:li", recorded, KindInvalid, "deadline"); !strings.Contains(why, "more than 90 days after the step's date 2006-07-01") {
-				t.Errorf("recorded as %s, deadline %s: refused with %q", step, deadline, why)
-			}
+		recorded := &RecordEnforcement{Step: StepNotice, On: "2006-07-01", DocNo: "N-1", Deadline: deadline}
+		if why := b.refused("auditor:li", recorded, KindInvalid, "deadline"); !strings.Contains(why, "more than 90 days after the step's date 2006-07-01") {
+			t.Errorf("recorded, deadline %s: refused with %q", deadline, why)
+		}
+	}
+	// Another step's deadline, a year on at most: 2099 is a mistyped year.
+	for _, deadline := range []string{"2007-07-03", "2099-01-01"} { // 367 days on
+		inspection := &RecordEnforcement{Step: StepInspection, On: "2006-07-01", DocNo: "I-1", Deadline: deadline}
+		if why := b.refused("auditor:li", inspection, KindInvalid, "deadline"); !strings.Contains(why, "more than 366 days after the step's date 2006-07-01") {
+			t.Errorf("an inspection, deadline %s: refused with %q", deadline, why)
 		}
 	}
 	first := b.must("auditor:li", printed("2006-07-01", "2006-09-29")) // 90 days on

@@ -20,6 +20,10 @@ type IssueNotice struct {
 // mistyped date that would keep escalation from ever following.
 const MaxNoticeDays = 90
 
+// MaxStepDays is the longest deadline another enforcement step may set (an inspection's order to
+// correct, a court's term): a deadline further on is a mistyped year.
+const MaxStepDays = 366
+
 // Check validates the dates: issued_on not after today, deadline after issued_on and within
 // MaxNoticeDays of it.
 func (r *IssueNotice) Check(ctx Context) error {
