@@ -23,6 +23,9 @@ type BatchProgress struct {
 	// Unprintable counts the overdue employers left out because their notice cannot be printed
 	// (a character the font lacks; listed in the zip's unprintable.csv).
 	Unprintable int `json:"unprintable,omitempty"`
+	// Left counts, in a retry of a batch whose dates are refused now (its year closed since),
+	// the payers the batch would have reached that no earlier try reached: they get no notice.
+	Left int `json:"left,omitempty"`
 	// Error is why a failed batch stopped (retry with the same Idempotency-Key to finish it).
 	Error string `json:"error,omitempty"`
 }

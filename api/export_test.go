@@ -23,6 +23,14 @@ func SetNoticeProgressEvery(n int) (restore func()) {
 	return func() { noticeProgressEvery = old }
 }
 
+// SetNoticeChunk sets how many notices of a batch are numbered and recorded at once, for a test;
+// restore puts it back.
+func SetNoticeChunk(n int) (restore func()) {
+	old := noticeChunk
+	noticeChunk = n
+	return func() { noticeChunk = old }
+}
+
 // RecordedKey is the idempotency key and body hash the server records a write under when
 // principal sends body to path with key: a test records a write as an older build did.
 func RecordedKey(principal, key, method, path, body string) (string, string) {

@@ -8,6 +8,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"net/url"
@@ -38,7 +39,8 @@ var noticeProgressEvery = 100
 
 // noticeChunk is how many notices of a batch are numbered and printed ahead, side by side, under
 // one hold of the number series' lock (a single notice of the county waits for one chunk).
-const noticeChunk = 32
+// (A variable so that a test can have a batch take several.)
+var noticeChunk = 32
 
 // issueNotices is POST /v1/counties/{code}/notices: an arrears notice, issued as POST
 // /v1/employers/{id}/notices issues one (same numbering, same recorded step and SHA-256), to
@@ -91,11 +93,6 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 	if refused != nil && key == "" {
 		return refused
 	}
-	// The batch records its notices under keys derived from its own, never under it: a write
-	// recorded under it is another request (API.md: a key is the ledger's, whatever the route).
-	if key != "" && s.keyRecorded(r) {
-		return eventstore.KeyReused()
-	}
 	prog := s.batches.start(code, key)
 	zipped, issued, last, err := s.runNoticeBatch(r, code, batch, ref, key, bodyHash(r, canon), prog, refused)
 	prog.finish(issued, err)
@@ -110,6 +107,9 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("X-Notice-Count", strconv.Itoa(issued))
 	// Those left out, listed in the zip's unprintable.csv: a client reading headers only sees them.
 	w.Header().Set("X-Notice-Unprintable", strconv.Itoa(prog.snapshot().Unprintable))
+	if n := prog.snapshot().Left; n > 0 {
+		w.Header().Set("X-Notice-Left", strconv.Itoa(n))
+	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(zipped)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(zipped)
@@ -222,7 +222,9 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	for _, id := range order {
 		d := noticeDraft{id: id}
 		if k := keyOf(id); k != "" {
-			seq, ok, err := s.cfg.Store.RecordedAt(k)
+			// A notice recorded under the key by another batch (another county, other days
+			// overdue) refuses this one before anything is recorded.
+			seq, ok, err := s.cfg.Store.RecordedFor(k, hash)
 			if err != nil {
 				return nil, 0, 0, err
 			}
@@ -233,6 +235,12 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 		if d.recorded || owes[id] {
 			all = append(all, d)
 		}
+	}
+	// The batch records its notices under keys derived from its own, never under it: with none
+	// of them recorded, a write recorded under it is another request (API.md: a key is the
+	// ledger's, whatever the route). One recorded after the batch leaves the batch its answer.
+	if first == 0 && key != "" && s.keyRecorded(r) {
+		return nil, 0, 0, eventstore.KeyReused()
 	}
 	if refused != nil && first == 0 {
 		return nil, 0, 0, refused
@@ -248,24 +256,49 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 		return nil, 0, 0, err
 	}
 	var drafts, unprintable []*noticeDraft
+	left := 0
 	for i := range all {
 		switch {
 		case eligible[i] && (refused == nil || all[i].recorded):
 			// Refused, only what an earlier try recorded is answered; those it left out
 			// unprintable are listed as it listed them.
 			drafts = append(drafts, &all[i])
+		case eligible[i] && all[i].unprintable == "":
+			left++ // refused: the batch would have reached it, and no try did
 		case all[i].unprintable != "":
 			unprintable = append(unprintable, &all[i])
 			s.cfg.Log.Warn("county notices: cannot be printed, left out", "county", code, "employer", all[i].id, "reason", all[i].unprintable)
 		}
 	}
-	prog.set(func(p *BatchProgress) { p.Eligible, p.Unprintable = len(drafts), len(unprintable) })
+	prog.set(func(p *BatchProgress) { p.Eligible, p.Unprintable, p.Left = len(drafts), len(unprintable), left })
+	if left > 0 {
+		s.cfg.Log.Warn("county notices: the batch's dates are refused now; payers no earlier try reached get no notice",
+			"county", code, "left", left, "answered", len(drafts), "why", refused.Detail)
+	}
+	// A refusal once notices are recorded is no refusal (which records nothing, API.md): the
+	// batch stopped, and its key answers the notices recorded, and issues what it still may.
+	recorded := 0
+	stopped := func(err error) error {
+		var de *domain.Error
+		if recorded == 0 || !errors.As(err, &de) || de.Kind == domain.KindUnavailable {
+			return err
+		}
+		how := "send the batch again with the same Idempotency-Key to have them and the rest (no notice is issued twice)"
+		if key == "" {
+			how = "they are in the payers' histories (a batch sent with an Idempotency-Key is finished by sending it again)"
+		}
+		return &domain.Error{Kind: domain.KindUnavailable, Field: de.Field, Detail: fmt.Sprintf(
+			"the batch stopped after %d notices were recorded, refused: %s; they stand: %s", recorded, de.Detail, how)}
+	}
 	// drafts is consumed chunk by chunk below: the log's "of" is the batch's total.
 	total := len(drafts)
 	record := func(d *noticeDraft, req eventstore.Request) (eventstore.Result, error) {
 		req.IdempotencyKey, req.BodyHash = keyOf(d.id), hash
 		res, err := s.record(r, req)
-		last = max(last, res.Seq)
+		if err == nil {
+			last = max(last, res.Seq)
+			recorded++
+		}
 		return res, err
 	}
 
@@ -339,6 +372,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 				d := fresh[i]
 				if res.Err == nil {
 					last = max(last, res.Seq)
+					recorded++
 				}
 				switch {
 				case errors.Is(res.Err, eventstore.ErrStale):
@@ -359,7 +393,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 			return nil
 		})
 		if err != nil {
-			return nil, 0, 0, err
+			return nil, 0, 0, stopped(err)
 		}
 		for _, d := range chunk {
 			switch {
@@ -376,7 +410,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 				err = add(d.notice.Number, d.id, d.notice, d.pdf)
 			}
 			if err != nil {
-				return nil, 0, 0, err
+				return nil, 0, 0, stopped(err)
 			}
 		}
 	}

@@ -1,16 +1,21 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/api/documents"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
 
 // olderBuildNotice records a notice as a build before domain.MaxNoticeDays did: its dates are
@@ -156,5 +161,123 @@ func TestACountyBatchUnderAKeyAnotherWriteRecordedIsRefused(t *testing.T) {
 	}
 	if after, err := e.l.Store.LastSeq(context.Background()); err != nil || after != before {
 		t.Errorf("the stream moved from %d to %d (%v): a refused batch appends nothing", before, after, err)
+	}
+}
+
+// TestACountyBatchKeyIsRefusedForAnotherBatchBeforeAnyNotice: a batch's key sent with another
+// batch (other days overdue, another county) is refused 422 before any notice is recorded; a
+// write recorded under the key after the batch leaves the batch's retry its first answer.
+func TestACountyBatchKeyIsRefusedForAnotherBatchBeforeAnyNotice(t *testing.T) {
+	e := newReadEnv(t, domain.MustDate("2006-12-31"))
+	// One payer owes since 2006-03, another since a declaration of 2006-10 (due 11-15).
+	old := e.register(t, tokAdmin, orgCode(7130), "360721")
+	e.mustWrite(t, empPath(old, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`)
+	recent := e.register(t, tokAdmin, orgCode(7131), "360721")
+	e.mustWrite(t, empPath(recent, "declarations"), tokAdmin, `{"declared_on":"2006-11-01","period":"2006-10","lines":[{"insurance":"pension","headcount":1,"wage_base_fen":250000}]}`)
+	other := e.register(t, tokAdmin, orgCode(7132), "360702")
+	e.mustWrite(t, empPath(other, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`)
+	key := http.Header{"Idempotency-Key": {"batch-k"}}
+	batch := func(county string, overdue int) pdfAnswer {
+		return e.rawWith(t, http.MethodPost, "/v1/counties/"+county+"/notices", tokAuditor,
+			fmt.Sprintf(`{"issued_on":"2006-12-20","deadline":"2007-01-05","overdue_days":%d}`, overdue), key)
+	}
+	first := batch("360721", 150)
+	if first.status != http.StatusOK || first.header.Get("X-Notice-Count") != "1" {
+		t.Fatalf("the batch of payers 150 days overdue: %d, %s notices", first.status, first.header.Get("X-Notice-Count"))
+	}
+	before, err := e.l.Store.LastSeq(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		county  string
+		overdue int
+	}{{"360721", 10}, {"360702", 150}} {
+		if r := batch(tt.county, tt.overdue); r.status != http.StatusUnprocessableEntity {
+			t.Errorf("the key with a batch of %s, %d days overdue: %d %.100q; want 422", tt.county, tt.overdue, r.status, r.body)
+		}
+	}
+	if after, err := e.l.Store.LastSeq(context.Background()); err != nil || after != before {
+		t.Errorf("the stream moved from %d to %d (%v): a batch refused under its key records no notice", before, after, err)
+	}
+	// A step recorded under the batch's key afterwards (the route does not see the batch's key)
+	// leaves the batch's retry its first answer.
+	if r := e.rawWith(t, http.MethodPost, empPath(other, "enforcement"), tokAuditor, `{"step":"notice","on":"2006-12-18","doc_no":"N-9","deadline":"2007-01-05"}`, key); r.status != http.StatusCreated {
+		t.Fatalf("a step under the batch's key: %d %.200s", r.status, r.body)
+	}
+	if again := batch("360721", 150); again.status != http.StatusOK || !bytes.Equal(again.body, first.body) {
+		t.Errorf("the batch retried after a step took its key: %d %.100q; want 200 and its first zip", again.status, again.body)
+	}
+}
+
+// onMessage is a log handler that runs do, once, on the first record of message msg, in the
+// goroutine that logs it.
+type onMessage struct {
+	slog.Handler
+	msg  string
+	once sync.Once
+	do   func()
+}
+
+func (h *onMessage) Enabled(context.Context, slog.Level) bool { return true }
+func (h *onMessage) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.once.Do(h.do)
+	}
+	return nil
+}
+
+// TestABatchStoppedByAClosingAfterItsFirstNoticeIsNoRefusal: a county batch whose year is closed
+// after it recorded a notice (between two of its chunks) answers 503 saying how many it
+// recorded, not a 4xx, which would say nothing was; its retry answers the notice recorded and
+// says how many payers the batch would have reached get none (X-Notice-Left).
+func TestABatchStoppedByAClosingAfterItsFirstNoticeIsNoRefusal(t *testing.T) {
+	defer api.SetNoticeChunk(1)()
+	defer api.SetNoticeProgressEvery(1)()
+	e := &env{t: t, l: storetest.Start(t, eventstore.Config{}), today: domain.MustDate("2007-01-10")}
+	e.loadTokens()
+	e.runner = startRunner(t, e.l.Store)
+	// After the batch's first notice is recorded and added, the year is frozen and closed.
+	var closing []string
+	closeYear := func() {
+		for _, w := range []struct{ path, body string }{{"/v1/freezes", `{"valid_through":"2006-12-31"}`}, {"/v1/years/2006/close", `{}`}} {
+			hr, _ := http.NewRequest(http.MethodPost, e.srv.URL+w.path, strings.NewReader(w.body))
+			hr.Header.Set("Authorization", "Bearer "+tokAdmin)
+			hr.Header.Set("Content-Type", "application/json")
+			res, err := e.srv.Client().Do(hr)
+			if err != nil {
+				closing = append(closing, err.Error())
+				continue
+			}
+			res.Body.Close()
+			closing = append(closing, fmt.Sprint(w.path, " ", res.StatusCode))
+		}
+	}
+	e.srv = httptest.NewServer(api.New(api.Config{Store: e.l.Store, Runner: e.runner, Tokens: e.tokens,
+		Log:   slog.New(&onMessage{Handler: slog.DiscardHandler, msg: "county notices", do: closeYear}),
+		Today: func() domain.Date { return e.today }}))
+	t.Cleanup(e.srv.Close)
+	for i := range 2 {
+		id := e.register(t, tokAdmin, orgCode(7140+i), "360702")
+		e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`)
+	}
+	const path, body = "/v1/counties/360702/notices", `{"issued_on":"2006-12-20","deadline":"2007-01-05","overdue_days":30}`
+	key := http.Header{"Idempotency-Key": {"closed-midway"}}
+	before := e.events()
+	stopped := e.rawWith(t, http.MethodPost, path, tokAuditor, body, key)
+	if fmt.Sprint(closing) != "[/v1/freezes 201 /v1/years/2006/close 201]" {
+		t.Fatalf("closing 2006 after the batch's first notice: %v", closing)
+	}
+	if stopped.status != http.StatusServiceUnavailable || !strings.Contains(string(stopped.body), "stopped after 1 notices were recorded") {
+		t.Errorf("the batch its year closed under: %d %.300s; want 503 saying 1 notice was recorded", stopped.status, stopped.body)
+	}
+	// The notice, the freeze and the closing.
+	if got := e.events() - before; got != 3 {
+		t.Errorf("the batch and the closing appended %d events, want 3", got)
+	}
+	again := e.rawWith(t, http.MethodPost, path, tokAuditor, body, key)
+	if again.status != http.StatusOK || again.header.Get("X-Notice-Count") != "1" || again.header.Get("X-Notice-Left") != "1" {
+		t.Errorf("the retry after 2006 closed: %d, %s notices, %s left %.200s; want 200, the 1 notice recorded, 1 payer left",
+			again.status, again.header.Get("X-Notice-Count"), again.header.Get("X-Notice-Left"), again.body)
 	}
 }

@@ -244,6 +244,19 @@ func (s *Store) RecordedAt(key string) (uint64, bool, error) {
 	return rec.first, true, nil
 }
 
+// RecordedFor is RecordedAt for a request whose body hashes to bodyHash: a KeyReused error when
+// key was recorded with another body. It reads the key index only.
+func (s *Store) RecordedFor(key, bodyHash string) (uint64, bool, error) {
+	rec, ok, err := s.keys.get(digestOf(KeyHash(key)))
+	switch {
+	case err != nil || !ok:
+		return 0, false, err
+	case rec.body != digestOf(bodyHash):
+		return 0, true, KeyReused()
+	}
+	return rec.first, true, nil
+}
+
 // KeyReused is the refusal of a request whose idempotency key was recorded with another one.
 func KeyReused() *domain.Error {
 	return &domain.Error{Kind: domain.KindIdempotencyMismatch, Field: "Idempotency-Key",
