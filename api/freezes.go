@@ -85,6 +85,10 @@ func (s *Server) createFreeze(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	if !dup {
+		s.cfg.Log.Info("freeze made", "id", ref.ID, "valid_through", ref.ValidThrough, "through_seq", ref.ThroughSeq,
+			"seq", ref.Seq, "digest", ref.Digest, "actor", p.Role+":"+p.Name)
+	}
 	status := writeStatus(dup)
 	w.Header().Set("Location", "/v1/freezes/"+ref.ID)
 	writeJSON(w, status, FreezeAnswer{FreezeRef: ref, Duplicate: dup})

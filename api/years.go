@@ -349,10 +349,16 @@ func (s *Server) appendRef(r *http.Request, execute func(context.Context, events
 	if err != nil {
 		return eventstore.Result{}, err
 	}
-	return execute(r.Context(), eventstore.RefRequest{
+	actor := p.Role + ":" + p.Name
+	res, err := execute(r.Context(), eventstore.RefRequest{
 		Payload: payload, On: on, IdempotencyKey: key,
-		BodyHash: bodyHash(r, canon), Actor: p.Role + ":" + p.Name,
+		BodyHash: bodyHash(r, canon), Actor: actor,
 	})
+	if err == nil && !res.Duplicate {
+		// A year closed or reopened, rates or targets set: rare, and the operator's to know.
+		s.cfg.Log.Info("reference data recorded", "type", payload.EventType(), "data", payload, "seq", res.Seq, "actor", actor)
+	}
+	return res, err
 }
 
 func (s *Server) listYears(w http.ResponseWriter, r *http.Request) error {

@@ -7,12 +7,15 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/api/importer"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
@@ -732,5 +735,35 @@ func TestALiveMonthlyReportOfAClosedYearSaysItsFiguresStand(t *testing.T) {
 		if text := pdfText(t, r.body); !strings.Contains(text, tt.want) || strings.Contains(text, tt.not) {
 			t.Errorf("the live monthly report of %s does not say %q, or says %q:\n%.600s", tt.month, tt.want, tt.not, text)
 		}
+	}
+}
+
+// TestClosingsReopeningsAndFreezesAreLoggedAtInfo: an operator reading the log at its default
+// level finds each freeze made and each year closed or reopened, once (a retry logs nothing).
+func TestClosingsReopeningsAndFreezesAreLoggedAtInfo(t *testing.T) {
+	e := &env{t: t, l: storetest.Start(t, eventstore.Config{}), today: domain.MustDate("2007-01-10")}
+	e.loadTokens()
+	e.runner = startRunner(t, e.l.Store)
+	logBuf := &storetest.SyncBuffer{}
+	e.srv = httptest.NewServer(api.New(api.Config{Store: e.l.Store, Runner: e.runner, Tokens: e.tokens,
+		Log:   slog.New(slog.NewJSONHandler(logBuf, nil)),
+		Today: func() domain.Date { return e.today }}))
+	t.Cleanup(e.srv.Close)
+	f := e.mustWrite(t, "/v1/freezes", tokAdmin, `{"valid_through":"2006-12-31"}`)
+	key := map[string]string{"Idempotency-Key": "close-2006"}
+	for range 2 { // the second a retry
+		if r := e.do(t, req{Path: "/v1/years/2006/close", Token: tokAdmin, Body: []byte(`{}`), Header: key}); r.Status >= 300 {
+			t.Fatalf("closing 2006: %s", r)
+		}
+	}
+	e.mustWrite(t, "/v1/years/2006/reopen", tokAdmin, `{"reason":"补录缴费"}`)
+	made := withMsg(t, logBuf, "freeze made", 1)
+	if len(made) != 1 || made[0]["id"] != f.str("id") || made[0]["valid_through"] != "2006-12-31" || made[0]["actor"] != "admin:adm" {
+		t.Errorf("freeze made lines: %v; want one naming freeze %s, 2006-12-31, admin:adm", made, f.str("id"))
+	}
+	recorded := withMsg(t, logBuf, "reference data recorded", 2)
+	if len(recorded) != 2 || recorded[0]["type"] != "year.closed" || recorded[1]["type"] != "year.reopened" ||
+		!strings.Contains(fmt.Sprint(recorded[1]["data"]), "补录缴费") {
+		t.Errorf("reference data lines: %v; want the closing, once, then the reopening with its reason", recorded)
 	}
 }
