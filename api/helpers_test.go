@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -75,6 +76,18 @@ func newReadEnv(t *testing.T, day domain.Date) *env {
 	e.loadTokens()
 	e.runner = startRunner(t, e.l.Store)
 	e.serve()
+	return e
+}
+
+// newLoggedEnv is newReadEnv whose server logs to h.
+func newLoggedEnv(t *testing.T, day domain.Date, h slog.Handler) *env {
+	t.Helper()
+	e := &env{t: t, l: storetest.Start(t, eventstore.Config{}), today: day}
+	e.loadTokens()
+	e.runner = startRunner(t, e.l.Store)
+	e.srv = httptest.NewServer(api.New(api.Config{Store: e.l.Store, Runner: e.runner, Tokens: e.tokens, Log: slog.New(h),
+		Today: func() domain.Date { return e.today }}))
+	t.Cleanup(e.srv.Close)
 	return e
 }
 

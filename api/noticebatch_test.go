@@ -17,7 +17,6 @@ import (
 	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
 	"github.com/kuozheng/kuozheng/domain"
-	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
 
@@ -233,14 +232,8 @@ func TestABatchIsNumberedInOrderAcrossChunksAndARetryAnswersTheFirst(t *testing.
 // printed.
 func TestABatchsProgressLogCountsTheBatchsTotal(t *testing.T) {
 	defer api.SetNoticeProgressEvery(2)()
-	e := &env{t: t, l: storetest.Start(t, eventstore.Config{}), today: domain.MustDate("2006-06-30")}
-	e.loadTokens()
-	e.runner = startRunner(t, e.l.Store)
 	logBuf := &storetest.SyncBuffer{}
-	e.srv = httptest.NewServer(api.New(api.Config{Store: e.l.Store, Runner: e.runner, Tokens: e.tokens,
-		Log:   slog.New(slog.NewJSONHandler(logBuf, nil)),
-		Today: func() domain.Date { return e.today }}))
-	t.Cleanup(e.srv.Close)
+	e := newLoggedEnv(t, domain.MustDate("2006-06-30"), slog.NewJSONHandler(logBuf, nil))
 	const n = 5
 	for i := range n {
 		id := e.register(t, tokAdmin, orgCode(73000201+i), "360702")

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +14,6 @@ import (
 	"github.com/kuozheng/kuozheng/api/documents"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
-	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
 
 // olderBuildNotice records a notice as a build before domain.MaxNoticeDays did: its dates are
@@ -35,17 +33,7 @@ func (c *olderBuildNotice) Decide(*domain.Employer, domain.Context) ([]domain.Pa
 // principal aud's request (path, body, key) under, with no check of its dates.
 func recordAsOlderBuild(t *testing.T, e *env, id string, n int, on, deadline, key, path, body string) {
 	t.Helper()
-	ctx := context.Background()
-	raw, err := e.l.Store.History(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var events []domain.Event
-	for _, ev := range raw {
-		events = append(events, ev.Event)
-	}
-	ref := e.l.Store.Reference()
-	notice := documents.NoticeOf("", domain.MustDate(on), domain.MustDate(deadline), events, ref)
+	notice := documents.NoticeOf("", domain.MustDate(on), domain.MustDate(deadline), e.eventsOf(t, id), e.l.Store.Reference())
 	notice.Number = domain.NoticeNumber(domain.NoticePrefix(notice.CountyName, 2006), n)
 	pdf, err := notice.Render()
 	if err != nil {
@@ -54,7 +42,7 @@ func recordAsOlderBuild(t *testing.T, e *env, id string, n int, on, deadline, ke
 	idem, hash := api.RecordedKey("aud", key, http.MethodPost, path, body)
 	step := domain.EnforcementStepRecorded{Step: domain.StepNotice, On: domain.MustDate(on), Deadline: domain.MustDate(deadline),
 		DocNo: notice.Number, DocSHA256: sha(pdf)}
-	if _, err := e.l.Store.Execute(ctx, eventstore.Request{EmployerID: id, Command: &olderBuildNotice{step}, Checked: true,
+	if _, err := e.l.Store.Execute(context.Background(), eventstore.Request{EmployerID: id, Command: &olderBuildNotice{step}, Checked: true,
 		IdempotencyKey: idem, BodyHash: hash, Actor: "aud"}); err != nil {
 		t.Fatal(err)
 	}
@@ -234,10 +222,8 @@ func (h *onMessage) Handle(_ context.Context, r slog.Record) error {
 func TestABatchStoppedByAClosingAfterItsFirstNoticeIsNoRefusal(t *testing.T) {
 	defer api.SetNoticeChunk(1)()
 	defer api.SetNoticeProgressEvery(1)()
-	e := &env{t: t, l: storetest.Start(t, eventstore.Config{}), today: domain.MustDate("2007-01-10")}
-	e.loadTokens()
-	e.runner = startRunner(t, e.l.Store)
 	// After the batch's first notice is recorded and added, the year is frozen and closed.
+	var e *env
 	var closing []string
 	closeYear := func() {
 		for _, w := range []struct{ path, body string }{{"/v1/freezes", `{"valid_through":"2006-12-31"}`}, {"/v1/years/2006/close", `{}`}} {
@@ -253,10 +239,7 @@ func TestABatchStoppedByAClosingAfterItsFirstNoticeIsNoRefusal(t *testing.T) {
 			closing = append(closing, fmt.Sprint(w.path, " ", res.StatusCode))
 		}
 	}
-	e.srv = httptest.NewServer(api.New(api.Config{Store: e.l.Store, Runner: e.runner, Tokens: e.tokens,
-		Log:   slog.New(&onMessage{Handler: slog.DiscardHandler, msg: "county notices", do: closeYear}),
-		Today: func() domain.Date { return e.today }}))
-	t.Cleanup(e.srv.Close)
+	e = newLoggedEnv(t, domain.MustDate("2007-01-10"), &onMessage{Handler: slog.DiscardHandler, msg: "county notices", do: closeYear})
 	for i := range 2 {
 		id := e.register(t, tokAdmin, orgCode(7140+i), "360702")
 		e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`)

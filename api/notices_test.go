@@ -278,14 +278,7 @@ func noticePrintedEarlier(t *testing.T, p documents.Printing) {
 	}
 	e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[`+lines+`]}`)
 	e.mustWrite(t, empPath(id, "payments"), tokAdmin, `{"paid_on":"2006-04-10","amount_fen":50000,"receipt_no":"P-1","allocations":[{"insurance":"pension","period":"2006-01","amount_fen":50000}]}`)
-	raw, err := e.l.Store.History(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var events []domain.Event
-	for _, ev := range raw {
-		events = append(events, ev.Event)
-	}
+	events := e.eventsOf(t, id)
 	number := domain.NoticeNumber(domain.NoticePrefix("章贡区", 2006), 1)
 	n := documents.NoticeOf(number, domain.MustDate("2006-05-15"), domain.MustDate("2006-05-31"), events, e.l.Store.Reference())
 	first, err := n.RenderAs(p)
@@ -316,6 +309,20 @@ func noticePrintedEarlier(t *testing.T, p documents.Printing) {
 	if g := e.raw(t, http.MethodGet, noticePath(id, docNumber(t, next)), tokAuditor, ""); !bytes.Equal(g.body, next.body) {
 		t.Fatalf("the notice issued now is not served again byte for byte")
 	}
+}
+
+// eventsOf is employer id's events as the store holds them.
+func (e *env) eventsOf(t testing.TB, id string) []domain.Event {
+	t.Helper()
+	raw, err := e.l.Store.History(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make([]domain.Event, len(raw))
+	for i := range raw {
+		events[i] = raw[i].Event
+	}
+	return events
 }
 
 // BenchmarkNotices prints the notices of a county's payers with arrears on 2006-12-31 in a demo

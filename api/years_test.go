@@ -9,13 +9,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/api/importer"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
@@ -741,14 +739,8 @@ func TestALiveMonthlyReportOfAClosedYearSaysItsFiguresStand(t *testing.T) {
 // TestClosingsReopeningsAndFreezesAreLoggedAtInfo: an operator reading the log at its default
 // level finds each freeze made and each year closed or reopened, once (a retry logs nothing).
 func TestClosingsReopeningsAndFreezesAreLoggedAtInfo(t *testing.T) {
-	e := &env{t: t, l: storetest.Start(t, eventstore.Config{}), today: domain.MustDate("2007-01-10")}
-	e.loadTokens()
-	e.runner = startRunner(t, e.l.Store)
 	logBuf := &storetest.SyncBuffer{}
-	e.srv = httptest.NewServer(api.New(api.Config{Store: e.l.Store, Runner: e.runner, Tokens: e.tokens,
-		Log:   slog.New(slog.NewJSONHandler(logBuf, nil)),
-		Today: func() domain.Date { return e.today }}))
-	t.Cleanup(e.srv.Close)
+	e := newLoggedEnv(t, domain.MustDate("2007-01-10"), slog.NewJSONHandler(logBuf, nil))
 	f := e.mustWrite(t, "/v1/freezes", tokAdmin, `{"valid_through":"2006-12-31"}`)
 	key := map[string]string{"Idempotency-Key": "close-2006"}
 	for range 2 { // the second a retry

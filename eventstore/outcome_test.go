@@ -42,6 +42,21 @@ func ack(t *testing.T, m *nats.Msg, seq uint64) {
 	}
 }
 
+// sendsNextOnly submits a unit on kz.held.c and checks it is the next message c sends (no
+// withdrawn unit leaves before it), acknowledged.
+func sendsNextOnly(t *testing.T, c *committer, got <-chan *nats.Msg) {
+	t.Helper()
+	ch := submitAsync(c, context.Background(), &unit{subject: "kz.held.c", msgs: []*nats.Msg{msg("kz.held.c", "c")}})
+	if m := next(t, got); m.Subject != "kz.held.c" {
+		t.Fatalf("%s was sent after its writer was answered", m.Subject)
+	} else {
+		ack(t, m, 4243)
+	}
+	if r := result(t, ch); r.err != nil || r.seq != 4243 {
+		t.Fatalf("the next unit: %d %v", r.seq, r.err)
+	}
+}
+
 type submitted struct {
 	seq uint64
 	err error
@@ -95,15 +110,7 @@ func TestAWriterAnsweredBeforeItsUnitIsSentIsNotRecordedAndItsUnitNeverSent(t *t
 
 	// The committer goes on; the withdrawn unit would leave before one queued after it.
 	ack(t, heldA, 4242)
-	c := submitAsync(s.com, context.Background(), &unit{subject: "kz.held.c", msgs: []*nats.Msg{msg("kz.held.c", "c")}})
-	if m := next(t, got); m.Subject != "kz.held.c" {
-		t.Fatalf("%s was sent after its writer was answered", m.Subject)
-	} else {
-		ack(t, m, 4243)
-	}
-	if r := result(t, c); r.err != nil || r.seq != 4243 {
-		t.Fatalf("the next unit: %d %v", r.seq, r.err)
-	}
+	sendsNextOnly(t, s.com, got)
 
 	// No acknowledgement within the publish timeout: unknown. No stream at all: not recorded.
 	short := newCommitter(emb.Conn, 10, 1, 50*time.Millisecond)
@@ -150,15 +157,7 @@ func TestASettlingWriterWaitsForItsUnitInFlight(t *testing.T) {
 	if r := result(t, a); r.err != nil || r.seq != 4242 {
 		t.Fatalf("a settling unit in flight whose writer's context ended: %d %v, want its acknowledgement 4242", r.seq, r.err)
 	}
-	c := submitAsync(s.com, context.Background(), &unit{subject: "kz.held.c", msgs: []*nats.Msg{msg("kz.held.c", "c")}})
-	if m := next(t, got); m.Subject != "kz.held.c" {
-		t.Fatalf("%s was sent after its writer was answered", m.Subject)
-	} else {
-		ack(t, m, 4243)
-	}
-	if r := result(t, c); r.err != nil || r.seq != 4243 {
-		t.Fatalf("the next unit: %d %v", r.seq, r.err)
-	}
+	sendsNextOnly(t, s.com, got)
 }
 
 // Closing the store answers every writer whose unit is queued, at once, with an error that says
