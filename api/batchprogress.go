@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"sync"
@@ -39,6 +40,40 @@ type batches struct {
 	mu       sync.Mutex
 	byKey    map[string]*batchProgress
 	finished []string // oldest first
+	// running are the keys of the batches under way, each with a channel closed when it ends.
+	running map[string]chan struct{}
+}
+
+// exclusive waits, within ctx, until no batch under key runs on this server, then holds key
+// until release is called. Without a key it holds nothing.
+func (b *batches) exclusive(ctx context.Context, key string) (release func(), err error) {
+	if key == "" {
+		return func() {}, nil
+	}
+	for {
+		b.mu.Lock()
+		busy, ok := b.running[key]
+		if !ok {
+			if b.running == nil {
+				b.running = map[string]chan struct{}{}
+			}
+			ended := make(chan struct{})
+			b.running[key] = ended
+			b.mu.Unlock()
+			return func() {
+				b.mu.Lock()
+				delete(b.running, key)
+				b.mu.Unlock()
+				close(ended)
+			}, nil
+		}
+		b.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 type batchProgress struct {

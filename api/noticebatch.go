@@ -93,6 +93,13 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 	if refused != nil && key == "" {
 		return refused
 	}
+	// One batch under a key at a time on this server: one sent again while it runs (a client
+	// that stopped waiting) is answered as its retry once it ends, never run beside it.
+	release, err := s.batches.exclusive(r.Context(), key)
+	if err != nil {
+		return err
+	}
+	defer release()
 	prog := s.batches.start(code, key)
 	zipped, issued, last, err := s.runNoticeBatch(r, code, batch, ref, key, bodyHash(r, canon), prog, refused)
 	prog.finish(issued, err)
@@ -275,20 +282,25 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 		s.cfg.Log.Warn("county notices: the batch's dates are refused now; payers no earlier try reached get no notice",
 			"county", code, "left", left, "answered", len(drafts), "why", refused.Detail)
 	}
-	// A refusal once notices are recorded is no refusal (which records nothing, API.md): the
-	// batch stopped, and its key answers the notices recorded, and issues what it still may.
+	// A refusal once notices are recorded under the key, by this try or an earlier one, is no
+	// refusal (which records nothing, API.md): the batch stopped, and its key answers the
+	// notices recorded, and issues what it still may. (Not so another request's under the key.)
 	recorded := 0
 	stopped := func(err error) error {
 		var de *domain.Error
-		if recorded == 0 || !errors.As(err, &de) || de.Kind == domain.KindUnavailable {
+		if recorded == 0 && first == 0 || !errors.As(err, &de) || de.Kind == domain.KindUnavailable || de.Kind == domain.KindIdempotencyMismatch {
 			return err
 		}
 		how := "send the batch again with the same Idempotency-Key to have them and the rest (no notice is issued twice)"
 		if key == "" {
 			how = "they are in the payers' histories (a batch sent with an Idempotency-Key is finished by sending it again)"
 		}
+		done := fmt.Sprintf("after %d notices were recorded", recorded)
+		if recorded == 0 {
+			done = "after its earlier tries recorded notices"
+		}
 		return &domain.Error{Kind: domain.KindUnavailable, Field: de.Field, Detail: fmt.Sprintf(
-			"the batch stopped after %d notices were recorded, refused: %s; they stand: %s", recorded, de.Detail, how)}
+			"the batch stopped %s, refused: %s; they stand: %s", done, de.Detail, how)}
 	}
 	// drafts is consumed chunk by chunk below: the log's "of" is the batch's total.
 	total := len(drafts)
@@ -348,8 +360,10 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 			var fresh []*noticeDraft
 			for _, d := range chunk {
 				if k := keyOf(d.id); k != "" {
+					// With its body: another batch under the key, through another replica, is
+					// refused before this one records under it.
 					var err error
-					if d.recorded, err = s.cfg.Store.Recorded(k); err != nil {
+					if _, d.recorded, err = s.cfg.Store.RecordedFor(k, hash); err != nil {
 						return err
 					}
 				}
@@ -368,12 +382,15 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 				}
 				reqs[i] = d.request(batch.IssueNotice, keyOf(d.id), hash)
 			}
-			for i, res := range s.recordAll(r, reqs) {
-				d := fresh[i]
+			results := s.recordAll(r, reqs)
+			for _, res := range results { // each decided on its own: all counted before any error
 				if res.Err == nil {
 					last = max(last, res.Seq)
 					recorded++
 				}
+			}
+			for i, res := range results {
+				d := fresh[i]
 				switch {
 				case errors.Is(res.Err, eventstore.ErrStale):
 					// Changed since read: printed again from its events, with its number.

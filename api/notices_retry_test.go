@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -262,5 +264,80 @@ func TestABatchStoppedByAClosingAfterItsFirstNoticeIsNoRefusal(t *testing.T) {
 	if again.status != http.StatusOK || again.header.Get("X-Notice-Count") != "1" || again.header.Get("X-Notice-Left") != "1" {
 		t.Errorf("the retry after 2006 closed: %d, %s notices, %s left %.200s; want 200, the 1 notice recorded, 1 payer left",
 			again.status, again.header.Get("X-Notice-Count"), again.header.Get("X-Notice-Left"), again.body)
+	}
+}
+
+// TestTwoBatchesSentAtOnceUnderOneKeyLeaveItOneRequests: two county batches of other bodies sent
+// at once under one key run one after the other: one issues its notices, the other is refused 422
+// recording none, and the first's retry answers its zip.
+func TestTwoBatchesSentAtOnceUnderOneKeyLeaveItOneRequests(t *testing.T) {
+	defer api.SetNoticeChunk(1)()
+	e := newReadEnv(t, domain.MustDate("2006-12-31"))
+	// Payers overdue since a declaration of 2006-10 (due 11-15) first, then since 2006-03.
+	for i := range 6 {
+		id := e.register(t, tokAdmin, orgCode(7150+i), "360721")
+		e.mustWrite(t, empPath(id, "declarations"), tokAdmin, `{"declared_on":"2006-11-01","period":"2006-10","lines":[{"insurance":"pension","headcount":1,"wage_base_fen":250000}]}`)
+	}
+	for i := range 6 {
+		id := e.register(t, tokAdmin, orgCode(7160+i), "360721")
+		e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`)
+	}
+	before := e.events()
+	key := http.Header{"Idempotency-Key": {"one-key"}}
+	bodies := []string{
+		`{"issued_on":"2006-12-20","deadline":"2007-01-05","overdue_days":150}`,
+		`{"issued_on":"2006-12-20","deadline":"2007-01-05","overdue_days":10}`,
+	}
+	answers := make([]pdfAnswer, 2)
+	var wg sync.WaitGroup
+	for i, body := range bodies {
+		wg.Go(func() {
+			answers[i] = e.rawWith(t, http.MethodPost, "/v1/counties/360721/notices", tokAuditor, body, key)
+		})
+	}
+	wg.Wait()
+	won := slices.IndexFunc(answers, func(a pdfAnswer) bool { return a.status == http.StatusOK })
+	if won < 0 || answers[1-won].status != http.StatusUnprocessableEntity {
+		t.Fatalf("two batches under one key: %d and %d; want one 200 and one 422", answers[0].status, answers[1].status)
+	}
+	count, _ := strconv.Atoi(answers[won].header.Get("X-Notice-Count"))
+	if got := e.events() - before; got != uint64(count) || count == 0 {
+		t.Errorf("the batches appended %d events; want the %d notices of the one answered 200", got, count)
+	}
+	if again := e.rawWith(t, http.MethodPost, "/v1/counties/360721/notices", tokAuditor, bodies[won], key); again.status != http.StatusOK || !bytes.Equal(again.body, answers[won].body) {
+		t.Errorf("the retry of the batch answered 200: %d %.100q; want its zip", again.status, again.body)
+	}
+}
+
+// TestARetryRefusedBeforeItRecordsIsNoRefusalWhenEarlierTriesDid: a batch's retry whose year is
+// closed before it records a notice answers 503, not a 4xx: its key holds the notices an earlier
+// try recorded.
+func TestARetryRefusedBeforeItRecordsIsNoRefusalWhenEarlierTriesDid(t *testing.T) {
+	defer api.SetNoticeChunk(1)()
+	var e *env
+	closeYear := func() { // once the batch has read its payers, before it records
+		for _, path := range []string{"/v1/freezes", "/v1/years/2006/close"} {
+			body := `{}`
+			if path == "/v1/freezes" {
+				body = `{"valid_through":"2006-12-31"}`
+			}
+			e.mustWrite(t, path, tokAdmin, body)
+		}
+	}
+	e = newLoggedEnv(t, domain.MustDate("2007-01-10"), &onMessage{Handler: slog.DiscardHandler, msg: "county notices: cannot be printed, left out", do: closeYear})
+	debt := `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`
+	var ids []string // the list's order: B, then A, then one whose name cannot be printed
+	for i, name := range []string{"乙厂", "甲厂", "赣州市堃龙机械厂"} {
+		id := e.mustWrite(t, "/v1/employers", tokAdmin, fmt.Sprintf(`{"name":%q,"county":"360721","org_code":%q,"kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`,
+			name, orgCode(7170+i))).str("employer_id")
+		e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, debt)
+		ids = append(ids, id)
+	}
+	const path, body = "/v1/counties/360721/notices", `{"issued_on":"2006-12-20","deadline":"2007-01-05","overdue_days":30}`
+	// An earlier try recorded A's notice.
+	recordAsOlderBuild(t, e, ids[1], 1, "2006-12-20", "2007-01-05", "earlier\x00county-notices\x00"+ids[1], path, body)
+	r := e.rawWith(t, http.MethodPost, path, tokAuditor, body, http.Header{"Idempotency-Key": {"earlier"}})
+	if r.status != http.StatusServiceUnavailable || !strings.Contains(string(r.body), "after its earlier tries recorded notices") {
+		t.Errorf("the retry refused year_closed before it recorded: %d %.300s; want 503 saying earlier tries recorded notices", r.status, r.body)
 	}
 }
