@@ -48,6 +48,29 @@ func (c *CityLedger) ReferenceAt(ctx context.Context, seq uint64) (ref *domain.R
 	return ref, err
 }
 
+// BooksClosedSince is the sequence of the reference message since which nothing dated d may be
+// recorded in the city's ledger (domain.Reference.BooksClosed), without a break through the
+// stream's end; closed is false when d's books are open now.
+func (c *CityLedger) BooksClosedSince(ctx context.Context, d domain.Date) (since uint64, closed bool, err error) {
+	err = untilAvailable(ctx, time.Minute, time.Minute, nil, "city "+c.Ledger+": reference data", func(ctx context.Context) error {
+		var ref domain.Reference
+		since = 0
+		return eachMessage(ctx, c.stream, c.sub.Ref+">", func(seq uint64, data []byte) (bool, error) {
+			if err := applyRef(&ref, seq, data); err != nil {
+				return false, err
+			}
+			switch {
+			case !ref.BooksClosed(d):
+				since = 0
+			case since == 0:
+				since = seq
+			}
+			return true, nil
+		})
+	})
+	return since, since > 0, err
+}
+
 // Freezes are the city's freezes with their figures, oldest first.
 func (c *CityLedger) Freezes(ctx context.Context) ([]FreezeRef, []domain.FreezeMade, error) {
 	var refs []FreezeRef

@@ -459,8 +459,9 @@ func freezeProvince(ctx context.Context, js jetstream.JetStream, province string
 // cityYearEnd is the freeze of city, among its freezes refs, that the province sums for year,
 // whose last day is end: the one the city closed the year after; for a year the city never
 // closed, its year-end freeze through the latest sequence (a freeze made later through an
-// earlier sequence, a historical cut, is not the year's). A year the city reopened and has not
-// closed again is refused: its figures may still change.
+// earlier sequence, a historical cut, is not the year's), made since the closing of a later year
+// closed it if one did. A year the city reopened and has not closed again is refused: its
+// figures may still change.
 func cityYearEnd(ctx context.Context, city *eventstore.CityLedger, refs []eventstore.FreezeRef, year int, end domain.Date) (*eventstore.FreezeRef, error) {
 	ref, err := city.ReferenceAt(ctx, math.MaxUint64)
 	if err != nil {
@@ -488,6 +489,24 @@ func cityYearEnd(ctx context.Context, city *eventstore.CityLedger, refs []events
 	}
 	if last == nil {
 		return nil, fmt.Errorf("city %s has no freeze valid through %s: its assessment team freezes it first (POST /v1/freezes)", city.Ledger, end)
+	}
+	// A year closed with a later one is final from that closing on: a freeze made before it
+	// may lack writes dated in the year that landed between.
+	since, closed, err := city.BooksClosedSince(ctx, end)
+	if err != nil {
+		return nil, err
+	}
+	if closed && last.ThroughSeq < since {
+		later := ""
+		for _, st := range ref.Years {
+			if st.Closed {
+				later = fmt.Sprintf("%d (after freeze %s)", st.Year, st.FreezeID)
+				break
+			}
+		}
+		return nil, fmt.Errorf("city %s closed %d with %s at sequence %d, after its latest freeze valid through %s (%s, through sequence %d): "+
+			"writes dated %d may have landed between; the city freezes %s again (its books are closed, the figures final), then the province freezes it",
+			city.Ledger, year, later, since, end, last.ID, last.ThroughSeq, year, end)
 	}
 	return last, nil
 }

@@ -346,6 +346,58 @@ func TestAProvinceFreezeTakesTheYearEndACityClosed(t *testing.T) {
 	}
 }
 
+// A year a city closed only with a later year's closing is final from that closing: the province
+// refuses its freezes made before it, naming the freeze and the closing, and takes one made since.
+func TestAProvinceFreezeOfAYearClosedWithALaterOneTakesAFreezeSinceTheClosing(t *testing.T) {
+	_, js, cities := provinceOfTwo(t)
+	ctx := context.Background()
+	freeze := func(c *cityLedger, end string, today string) eventstore.FreezeRef {
+		t.Helper()
+		f, _, err := projections.Freeze(ctx, c.store, projections.FreezeRequest{ValidThrough: domain.MustDate(end), Today: domain.MustDate(today),
+			FreezeOrder: eventstore.FreezeOrder{Actor: "assessor:test"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	// 新余 never closes 2006 of its own: it closes 2007, which closes the books before it.
+	xinyu := cities[1]
+	before := xinyu.store.Freezes()[0]
+	of2007 := freeze(xinyu, "2007-12-31", "2008-01-05")
+	if _, err := xinyu.store.ExecuteRef(ctx, eventstore.RefRequest{Payload: domain.YearClosed{Year: 2007, FreezeID: of2007.ID, Digest: of2007.Digest},
+		On: domain.MustDate("2008-01-05"), Actor: "admin:test"}); err != nil {
+		t.Fatal(err)
+	}
+	codes := []string{"360300", "360500"}
+	_, err := freezeProvince(ctx, js, domain.Province, codes, 2006)
+	for _, want := range []string{"city 360500 closed 2006 with 2007 (after freeze " + of2007.ID + ")", before.ID, "freezes 2006-12-31 again"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("a province freeze of 2006 with 新余's 2006 freeze made before 2007 closed it: %v; want a refusal saying %q", err, want)
+		}
+	}
+	since := freeze(xinyu, "2006-12-31", "2008-01-05")
+	f, err := freezeProvince(ctx, js, domain.Province, codes, 2006)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Cities[1].FreezeID; got != since.ID {
+		t.Errorf("新余's freeze in the province's: %s; want %s, made since 2007 closed 2006", got, since.ID)
+	}
+	// 2007 reopened and closed again: 2006 took writes between, and is final from the new closing.
+	ref := func(p domain.Payload) {
+		t.Helper()
+		if _, err := xinyu.store.ExecuteRef(ctx, eventstore.RefRequest{Payload: p, On: domain.MustDate("2008-01-06"), Actor: "admin:test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ref(domain.YearReopened{Year: 2007, Reason: "补录缴费"})
+	again := freeze(xinyu, "2007-12-31", "2008-01-06")
+	ref(domain.YearClosed{Year: 2007, FreezeID: again.ID, Digest: again.Digest})
+	if _, err := freezeProvince(ctx, js, domain.Province, codes, 2006); err == nil || !strings.Contains(err.Error(), since.ID) {
+		t.Errorf("a province freeze of 2006 with 新余's 2006 freeze made before 2007 was closed again: %v; want a refusal naming %s", err, since.ID)
+	}
+}
+
 // The province's live figures without --as-of are of the cities' business date; cities whose
 // dates differ are refused, naming each one's and asking for --as-of.
 func TestProvinceFiguresOfCitiesWhoseDatesDifferAskForADate(t *testing.T) {
