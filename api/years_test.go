@@ -716,14 +716,15 @@ func untilStopped(n int, do func(w, i int)) (stop func()) {
 }
 
 // TestALiveMonthlyReportOfAClosedYearSaysItsFiguresStand: the live monthly report of a month of
-// a closed year says the year is closed and its figures no longer move, not that later entries
-// may change them; a month of the open year says they may.
+// a closed year says the year is closed and its figures no longer move unless a closed year is
+// reopened (it may have closed with a later one), not that later entries may change them; a month
+// of the open year says they may.
 func TestALiveMonthlyReportOfAClosedYearSaysItsFiguresStand(t *testing.T) {
 	e, _ := newYearsEnv(t)
 	e.freeze(t, tokAssessor, "2006-12-31", 0)
 	e.closeYear(t, tokAssessor, "2006", `{}`)
 	for _, tt := range []struct{ month, want, not string }{
-		{"2006-11", "2006年已结转：本月数字不再变动", "未冻结"},
+		{"2006-11", "2006年已结转：本月数字不再变动，除非重新开启已结转的年度", "未冻结"},
 		{"2007-01", "未冻结：此后记录的事项可能改变本月数字", "已结转"},
 	} {
 		r := e.raw(t, http.MethodGet, "/v1/reports/monthly/"+tt.month+"?format=pdf", tokSuper, "")

@@ -109,7 +109,7 @@ func (m *MonthlyReport) RenderAs(p Printing) ([]byte, error) {
 			d.widePara(fmt.Sprintf("数据来源：冻结 %s，账本序列 S=%d", m.FreezeID, m.Seq))
 			d.widePara("冻结摘要：" + m.Digest)
 		} else if m.Closed {
-			d.widePara(fmt.Sprintf("数据来源：实时台账，账本序列 S=%d（%d年已结转：本月数字不再变动，除非该年度重新开启）", m.Seq, m.AsOf.Year()))
+			d.widePara(fmt.Sprintf("数据来源：实时台账，账本序列 S=%d（%d年已结转：本月数字不再变动，除非重新开启已结转的年度）", m.Seq, m.AsOf.Year()))
 		} else {
 			d.widePara(fmt.Sprintf("数据来源：实时台账，账本序列 S=%d（未冻结：此后记录的事项可能改变本月数字；需固定不变的数字，请按冻结打印）", m.Seq))
 		}
