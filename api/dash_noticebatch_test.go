@@ -292,3 +292,48 @@ func TestDocumentsCountyBatchInChromium(t *testing.T) {
 		t.Errorf("a clerk's page has a batch form: %v, loaded its module: %v; want neither", got[0], got[1])
 	}
 }
+
+// TestBatchRetryAfterClosingInChromium: the form's batch sent again under the key of an earlier
+// try that recorded one payer's notice, after the year of its dates was closed, offers that notice
+// and says beside it how many payers the batch would have reached got none (X-Notice-Left).
+func TestBatchRetryAfterClosingInChromium(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("the documents test needs a real browser at %s: %v", chromiumPath, err)
+	}
+	e := newReadEnv(t, domain.MustDate("2007-01-10"))
+	var ids []string
+	for i := range 2 {
+		id := e.register(t, tokAdmin, orgCode(74000030+i), "360702")
+		e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`)
+		ids = append(ids, id)
+	}
+	// The body the form sends for these fields, and the key its stubbed randomUUID makes.
+	const path, body, key = "/v1/counties/360702/notices", `{"issued_on":"2006-12-20","deadline":"2007-01-05","overdue_days":30}`, "batch-of-2006"
+	recordAsOlderBuild(t, e, ids[0], 1, "2006-12-20", "2007-01-05", key+"\x00county-notices\x00"+ids[0], path, body)
+	e.mustWrite(t, "/v1/freezes", tokAdmin, `{"valid_through":"2006-12-31"}`)
+	e.mustWrite(t, "/v1/years/2006/close", tokAdmin, `{}`)
+	before := e.events()
+
+	ctx := startBrowser(t)
+	watchConsole(t, ctx)
+	signIn(t, ctx, e.srv.URL+"/", tokAuditor)
+	form := `document.getElementById('notice-batch')`
+	poll(t, ctx, 15*time.Second, form+` !== null && `+form+`.querySelector('select[name="code"] option[value="360702"]') !== null`)
+	n := eval[int](t, ctx, `window.kz.documentsOffered || 0`)
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`(f => {
+		crypto.randomUUID = () => `+strconv.Quote(key)+`;
+		f.elements.code.value = '360702'; f.elements.issued_on.value = '2006-12-20'; f.elements.deadline.value = '2007-01-05'; f.elements.overdue_days.value = '30';
+		f.requestSubmit();
+	})(`+form+`)`))
+	_, b := offered(t, ctx, n)
+	poll(t, ctx, 10*time.Second, form+`.querySelector('.form-document').dataset.left !== undefined`)
+	if got := eval[[]string](t, ctx, `(r => [r.dataset.count, r.dataset.left, r.textContent])(`+form+`.querySelector('.form-document'))`); got[0] != "1" || got[1] != "1" || !strings.Contains(got[2], "另有 1 户本批次应出具的单位未出具") {
+		t.Errorf("the retry's result: count %s, left %s, reads %q; want 1 notice, 1 payer left, said so", got[0], got[1], got[2])
+	}
+	if names, _ := unzip(t, b); len(names) != 2 || !strings.HasSuffix(names[0], ".pdf") {
+		t.Errorf("the retry offers a zip holding %q; want the earlier try's notice and its manifest", names)
+	}
+	if got := e.events() - before; got != 0 {
+		t.Errorf("the retry of a batch whose year closed appended %d events, want none", got)
+	}
+}

@@ -4,7 +4,8 @@
 // Idempotency-Key made for the submission. While it runs, GET …/notices/progress with the same
 // key is read every POLL_MS and its counts shown in an element with role=status; the answer, a
 // zip of the PDFs and manifest.csv, is offered as notices-{code}-{issued_on}.zip with the count
-// of X-Notice-Count. A refusal is shown beside the field it names, or at the form's head. A batch
+// of X-Notice-Count, and warnings for the payers left out (X-Notice-Unprintable, X-Notice-Left).
+// A refusal is shown beside the field it names, or at the form's head. A batch
 // that failed (a 5xx, a lost answer, or a refusal once it had begun) is offered a retry that
 // sends the same body with the same key: the server answers the notices already issued and
 // issues those left, never one twice.
@@ -190,6 +191,14 @@ export function drawNoticeBatch() {
         if (unprintable > 0) {
           result.append(el('p', { class: 'warn' }, ...bi('另有 ' + fmtInt(unprintable) + ' 户欠费单位的通知书无法打印，未出具：见压缩包内 unprintable.csv',
             unprintable + ' payers in arrears got no notice, as it cannot be printed: see unprintable.csv in the zip')));
+        }
+        // A retry whose dates are refused now (its year closed since the first try) answers the
+        // notices recorded and issues no more: the payers no try reached are counted.
+        const left = Number(res.headers.get('X-Notice-Left') || 0);
+        result.dataset.left = String(left);
+        if (left > 0) {
+          result.append(el('p', { class: 'warn' }, ...bi('另有 ' + fmtInt(left) + ' 户本批次应出具的单位未出具：本批次的日期现已不被接受（如所在年度已结转），不再出具',
+            left + ' payers the batch would have reached got no notice: its dates are refused now (their year closed, say), so no more are issued')));
         }
         a.focus();
         return;
