@@ -252,6 +252,7 @@ func TestDashboardInChromium(t *testing.T) {
 // (whose /v1/live stream it holds open) is closed.
 func startBrowser(t *testing.T) context.Context {
 	t.Helper()
+	storetest.HoldNetwork(t, false) // no interface comes or goes while the browser runs
 	profile, tmp := t.TempDir(), t.TempDir()
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromiumPath),

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -28,7 +27,6 @@ import (
 const (
 	netcutSubnet = "10.231.7"
 	netcutPrefix = "kzcut"
-	netcutLock   = "kuozheng-netcut.lock" // in os.TempDir(): one netcut test at a time per machine
 )
 
 // netcutNet is a bridge in the root namespace and, per node, a network namespace joined to it
@@ -63,14 +61,7 @@ func startNetcutNet(t *testing.T, n int) *netcutNet {
 	if out, err := exec.Command("ip", "netns", "list").CombinedOutput(); err != nil {
 		t.Skipf("SKIPPED, NOT RUN: `ip netns` is unavailable (%v: %s); it is needed to cut a NATS node's network", err, out)
 	}
-	lock, err := os.OpenFile(filepath.Join(os.TempDir(), netcutLock), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = lock.Close() }) // releases the lock, after the network is gone
+	storetest.HoldNetwork(t, true) // released after the network is gone (cleanups run last first)
 	netcutSweep(t)
 	if out, _ := exec.Command("ip", "-o", "addr", "show", "to", netcutSubnet+".0/24").CombinedOutput(); strings.TrimSpace(string(out)) != "" {
 		t.Fatalf("%s.0/24, the netcut test's private network, is in use on this machine:\n%s", netcutSubnet, out)
