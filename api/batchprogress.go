@@ -45,7 +45,8 @@ type batches struct {
 }
 
 // exclusive waits, within ctx, until no batch under key runs on this server, then holds key
-// until release is called. Without a key it holds nothing.
+// until release is first called. Without a key it holds nothing. A wait ctx ends is answered
+// unavailable: the batch under the key still runs.
 func (b *batches) exclusive(ctx context.Context, key string) (release func(), err error) {
 	if key == "" {
 		return func() {}, nil
@@ -60,18 +61,19 @@ func (b *batches) exclusive(ctx context.Context, key string) (release func(), er
 			ended := make(chan struct{})
 			b.running[key] = ended
 			b.mu.Unlock()
-			return func() {
+			return sync.OnceFunc(func() {
 				b.mu.Lock()
 				delete(b.running, key)
 				b.mu.Unlock()
 				close(ended)
-			}, nil
+			}), nil
 		}
 		b.mu.Unlock()
 		select {
 		case <-busy:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, &domain.Error{Kind: domain.KindUnavailable, Field: "Idempotency-Key",
+				Detail: "a batch under this key is still running on this server: nothing was recorded by this request; send it again with the key once that one has answered"}
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -104,6 +105,7 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 	zipped, issued, last, err := s.runNoticeBatch(r, code, batch, ref, key, bodyHash(r, canon), prog, refused)
 	prog.finish(issued, err)
 	s.batches.done(key)
+	release() // a retry waiting for the batch need not wait for its zip to reach this client
 	if err != nil {
 		return err
 	}
@@ -288,12 +290,15 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	recorded := 0
 	stopped := func(err error) error {
 		var de *domain.Error
-		if recorded == 0 && first == 0 || !errors.As(err, &de) || de.Kind == domain.KindUnavailable || de.Kind == domain.KindIdempotencyMismatch {
+		if recorded == 0 && first == 0 || !errors.As(err, &de) || de.Kind == domain.KindUnavailable {
 			return err
 		}
 		how := "send the batch again with the same Idempotency-Key to have them and the rest (no notice is issued twice)"
-		if key == "" {
+		switch {
+		case key == "":
 			how = "they are in the payers' histories (a batch sent with an Idempotency-Key is finished by sending it again)"
+		case de.Kind == domain.KindYearClosed:
+			how = "send the batch again with the same Idempotency-Key to have them (its dates refused now, it issues no more)"
 		}
 		done := fmt.Sprintf("after %d notices were recorded", recorded)
 		if recorded == 0 {
@@ -350,6 +355,18 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 		}
 		events, _ := eventsBefore(raw, seq)
 		return add(number, id, documents.NoticeOf(number, on, batch.DeadlineDate(), events, ref), pdf)
+	}
+	// The key is claimed for this body on the stream before a notice is recorded under keys
+	// derived from it: another batch of another body under it, through any replica, is refused
+	// before it records one.
+	if key != "" && slices.ContainsFunc(drafts, func(d *noticeDraft) bool { return !d.recorded }) {
+		p := principalOf(r)
+		claim, cancel := context.WithTimeout(ctx, WriteTimeout)
+		err := s.cfg.Store.ClaimKey(claim, key, hash, p.Role+":"+p.Name, on)
+		cancel()
+		if err != nil {
+			return nil, 0, 0, stopped(err)
+		}
 	}
 	for len(drafts) > 0 {
 		chunk := drafts[:min(noticeChunk, len(drafts))]

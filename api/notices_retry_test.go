@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -306,6 +307,57 @@ func TestTwoBatchesSentAtOnceUnderOneKeyLeaveItOneRequests(t *testing.T) {
 	}
 	if again := e.rawWith(t, http.MethodPost, "/v1/counties/360721/notices", tokAuditor, bodies[won], key); again.status != http.StatusOK || !bytes.Equal(again.body, answers[won].body) {
 		t.Errorf("the retry of the batch answered 200: %d %.100q; want its zip", again.status, again.body)
+	}
+}
+
+// TestTwoBatchesUnderOneKeyThroughTwoReplicasLeaveItOneRequests: two county batches of other
+// bodies (other days overdue: other payers) sent at once under one key, each through its own API
+// replica on one stream, never both record: one issues its notices, the other is refused 422
+// recording none (the key is claimed on the stream before a notice is recorded), and the
+// first's retry through the other replica answers its zip.
+func TestTwoBatchesUnderOneKeyThroughTwoReplicasLeaveItOneRequests(t *testing.T) {
+	defer api.SetNoticeChunk(1)()
+	e := newReadEnv(t, domain.MustDate("2006-12-31"))
+	other := e.secondReplica(t)
+	second := &env{t: t, l: e.l, tokens: e.tokens, today: e.today, runner: startRunner(t, other)}
+	second.srv = httptest.NewServer(api.New(api.Config{Store: other, Runner: second.runner, Tokens: e.tokens, Today: func() domain.Date { return e.today }}))
+	t.Cleanup(second.srv.Close)
+	bodies := []string{
+		`{"issued_on":"2006-12-20","deadline":"2007-01-05","overdue_days":150}`, // the 2006-03 payers
+		`{"issued_on":"2006-12-20","deadline":"2007-01-05","overdue_days":10}`,  // all of them
+	}
+	for round := range 4 {
+		// New payers each round, overdue since a declaration of 2006-10 (due 11-15), and since 2006-03.
+		for i := range 3 {
+			id := e.register(t, tokAdmin, orgCode(7200+10*round+i), "360721")
+			e.mustWrite(t, empPath(id, "declarations"), tokAdmin, `{"declared_on":"2006-11-01","period":"2006-10","lines":[{"insurance":"pension","headcount":1,"wage_base_fen":250000}]}`)
+			id = e.register(t, tokAdmin, orgCode(7205+10*round+i), "360721")
+			e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`)
+		}
+		key := http.Header{"Idempotency-Key": {fmt.Sprintf("two-replicas-%d", round)}}
+		before := e.events()
+		answers := make([]pdfAnswer, 2)
+		var wg sync.WaitGroup
+		for i, through := range []*env{e, second} {
+			body := bodies[(i+round)%2]
+			wg.Go(func() {
+				answers[i] = through.rawWith(t, http.MethodPost, "/v1/counties/360721/notices", tokAuditor, body, key)
+			})
+		}
+		wg.Wait()
+		won := slices.IndexFunc(answers, func(a pdfAnswer) bool { return a.status == http.StatusOK })
+		if won < 0 || answers[1-won].status != http.StatusUnprocessableEntity {
+			t.Fatalf("round %d: two batches under one key through two replicas: %d %.200s and %d %.200s; want one 200 and one 422",
+				round, answers[0].status, answers[0].body, answers[1].status, answers[1].body)
+		}
+		count, _ := strconv.Atoi(answers[won].header.Get("X-Notice-Count"))
+		if got := e.events() - before; got != uint64(count) || count == 0 {
+			t.Errorf("round %d: the batches appended %d events; want the %d notices of the one answered 200", round, got, count)
+		}
+		through := []*env{second, e}[won] // the other replica
+		if again := through.rawWith(t, http.MethodPost, "/v1/counties/360721/notices", tokAuditor, bodies[(won+round)%2], key); again.status != http.StatusOK || !bytes.Equal(again.body, answers[won].body) {
+			t.Errorf("round %d: the retry of the batch answered 200 through the other replica: %d %.100q; want its zip", round, again.status, again.body)
+		}
 	}
 }
 

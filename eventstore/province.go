@@ -48,9 +48,10 @@ func (c *CityLedger) ReferenceAt(ctx context.Context, seq uint64) (ref *domain.R
 	return ref, err
 }
 
-// BooksClosedSince is the sequence of the reference message since which nothing dated d may be
-// recorded in the city's ledger (domain.Reference.BooksClosed), without a break through the
-// stream's end; closed is false when d's books are open now.
+// BooksClosedSince is the sequence of the reference message since which the city's ledger
+// refuses what is dated d (domain.Reference.BooksClosed), without a break through the stream's
+// end; closed is false when d's books are open now. (A write another replica decided just
+// before it followed that message can still land after it: README, on closing a year.)
 func (c *CityLedger) BooksClosedSince(ctx context.Context, d domain.Date) (since uint64, closed bool, err error) {
 	err = untilAvailable(ctx, time.Minute, time.Minute, nil, "city "+c.Ledger+": reference data", func(ctx context.Context) error {
 		var ref domain.Reference
