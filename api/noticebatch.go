@@ -128,7 +128,10 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 // noticeDraft is one employer's notice in a county batch: read and composed, then numbered and
 // printed ahead of being recorded.
 type noticeDraft struct {
-	id      string
+	id string
+	// key is the idempotency key its notice is recorded under: the batch's own for the batch's
+	// first notice, one derived from it for the others ("" without a key).
+	key     string
 	version uint64
 	notice  documents.Notice
 	pdf     []byte
@@ -226,31 +229,57 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	for _, row := range rows {
 		owes[row.EmployerID] = row.ArrearsFen > 0
 	}
+	// The batch's first notice is recorded under the batch's key itself, the others under keys
+	// derived from it: the key is then taken like any write's, on every replica, so a batch or
+	// a write of another body under it is refused (API.md: a key is the ledger's, whatever the
+	// route), the batch before it records a notice.
+	var bare eventstore.Result
+	var claimed bool
+	var bareErr error
+	if key != "" {
+		bare, claimed, bareErr = s.cfg.Store.Retried(ctx, key, hash)
+	}
 	var all []noticeDraft
 	var first uint64
+	took := func(seq uint64) {
+		if first == 0 || seq < first {
+			first = seq
+		}
+	}
 	for _, id := range order {
-		d := noticeDraft{id: id}
-		if k := keyOf(id); k != "" {
+		d := noticeDraft{id: id, key: keyOf(id)}
+		if claimed && id == bare.EmployerID {
+			d.key, d.recorded = key, true
+			took(bare.Seq)
+		} else if k := d.key; k != "" {
 			// A notice recorded under the key by another batch (another county, other days
 			// overdue) refuses this one before anything is recorded.
 			seq, ok, err := s.cfg.Store.RecordedFor(k, hash)
 			if err != nil {
 				return nil, 0, 0, err
 			}
-			if d.recorded = ok; ok && (first == 0 || seq < first) {
-				first = seq
+			if d.recorded = ok; ok {
+				took(seq)
 			}
 		}
 		if d.recorded || owes[id] {
 			all = append(all, d)
 		}
 	}
-	// The batch records its notices under keys derived from its own, never under it: with none
-	// of them recorded, a write recorded under it is another request (API.md: a key is the
-	// ledger's, whatever the route). One recorded after the batch leaves the batch its answer.
-	if first == 0 && key != "" && s.keyRecorded(r) {
-		return nil, 0, 0, eventstore.KeyReused()
+	if claimed && !slices.ContainsFunc(all, func(d noticeDraft) bool { return d.id == bare.EmployerID }) {
+		all = append(all, noticeDraft{id: bare.EmployerID, key: key, recorded: true}) // no longer listed
+		took(bare.Seq)
 	}
+	if bareErr != nil {
+		// Another request's key, unless an older build recorded this batch's notices under
+		// derived keys only and another request took the key since: the batch answers its own.
+		var de *domain.Error
+		if first == 0 || !errors.As(bareErr, &de) || de.Kind != domain.KindIdempotencyMismatch {
+			return nil, 0, 0, bareErr
+		}
+		claimed = true
+	}
+	claimed = claimed || key == ""
 	if refused != nil && first == 0 {
 		return nil, 0, 0, refused
 	}
@@ -310,7 +339,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	// drafts is consumed chunk by chunk below: the log's "of" is the batch's total.
 	total := len(drafts)
 	record := func(d *noticeDraft, req eventstore.Request) (eventstore.Result, error) {
-		req.IdempotencyKey, req.BodyHash = keyOf(d.id), hash
+		req.IdempotencyKey, req.BodyHash = d.key, hash
 		res, err := s.record(r, req)
 		if err == nil {
 			last = max(last, res.Seq)
@@ -356,32 +385,36 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 		events, _ := eventsBefore(raw, seq)
 		return add(number, id, documents.NoticeOf(number, on, batch.DeadlineDate(), events, ref), pdf)
 	}
-	// The key is claimed for this body on the stream before a notice is recorded under keys
-	// derived from it: another batch of another body under it, through any replica, is refused
-	// before it records one.
-	if key != "" && slices.ContainsFunc(drafts, func(d *noticeDraft) bool { return !d.recorded }) {
-		p := principalOf(r)
-		claim, cancel := context.WithTimeout(ctx, WriteTimeout)
-		err := s.cfg.Store.ClaimKey(claim, key, hash, p.Role+":"+p.Name, on)
-		cancel()
-		if err != nil {
-			return nil, 0, 0, stopped(err)
-		}
-	}
 	for len(drafts) > 0 {
-		chunk := drafts[:min(noticeChunk, len(drafts))]
-		drafts = drafts[len(chunk):]
+		n := min(noticeChunk, len(drafts))
+		if !claimed {
+			// The batch's first notice goes alone, under the batch's own key: none is recorded
+			// under a key derived from it before it (nor at all, when it is refused).
+			n = 1
+			if !drafts[0].recorded {
+				drafts[0].key = key
+			}
+		}
+		chunk := drafts[:n]
+		drafts = drafts[n:]
 		err := s.cfg.Store.WithNoticeNumbers(ctx, prefix, func(next int) error {
 			// Under the series' lock no notice of it is recorded but by this chunk: a key
 			// recorded now stays the only notice of its employer in this batch.
 			var fresh []*noticeDraft
 			for _, d := range chunk {
-				if k := keyOf(d.id); k != "" {
+				if k := d.key; k != "" {
 					// With its body: another batch under the key, through another replica, is
 					// refused before this one records under it.
 					var err error
 					if _, d.recorded, err = s.cfg.Store.RecordedFor(k, hash); err != nil {
 						return err
+					}
+					if d.recorded && k == key {
+						// Another try of the batch, through another replica, took the key
+						// meanwhile: for this employer's notice or another's.
+						if err := s.sameEmployer(ctx, key, hash, d.id); err != nil {
+							return err
+						}
 					}
 				}
 				if !d.recorded {
@@ -397,7 +430,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 				if d.err != nil {
 					return d.err
 				}
-				reqs[i] = d.request(batch.IssueNotice, keyOf(d.id), hash)
+				reqs[i] = d.request(batch.IssueNotice, d.key, hash)
 			}
 			results := s.recordAll(r, reqs)
 			for _, res := range results { // each decided on its own: all counted before any error
@@ -420,6 +453,8 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 					}
 				case res.Err != nil:
 					return res.Err
+				case res.Duplicate && res.EmployerID != d.id:
+					return anotherTry()
 				case res.Duplicate:
 					d.recordedAt = res.Seq // recorded by another replica meanwhile
 				}
@@ -428,6 +463,12 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 		})
 		if err != nil {
 			return nil, 0, 0, stopped(err)
+		}
+		if !claimed {
+			var err error
+			if _, claimed, err = s.cfg.Store.RecordedFor(key, hash); err != nil {
+				return nil, 0, 0, stopped(err)
+			}
 		}
 		for _, d := range chunk {
 			switch {
@@ -480,6 +521,24 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 }
 
 // request is the request recording d's notice, as printed, on the version it was read at.
+// sameEmployer refuses, unavailable, a notice of employer id found recorded under the batch's
+// key when the key answers another employer's notice: another try of the batch recorded that
+// one through another replica, and is running still.
+func (s *Server) sameEmployer(ctx context.Context, key, hash, id string) error {
+	res, ok, err := s.cfg.Store.Retried(ctx, key, hash)
+	if err != nil || !ok || res.EmployerID == id {
+		return err
+	}
+	return anotherTry()
+}
+
+// anotherTry is the answer of a batch that meets another try of itself (the same key and body)
+// running through another replica.
+func anotherTry() error {
+	return &domain.Error{Kind: domain.KindUnavailable, Field: "Idempotency-Key",
+		Detail: "another try of this batch (its key, its body) is running through another server: send it again once that one has answered; no notice is issued twice"}
+}
+
 func (d *noticeDraft) request(cmd domain.IssueNotice, key, bodyHash string) eventstore.Request {
 	sum := sha256.Sum256(d.pdf)
 	cmd.Document(d.notice.Number, hex.EncodeToString(sum[:]))

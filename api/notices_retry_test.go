@@ -156,8 +156,8 @@ func TestACountyBatchUnderAKeyAnotherWriteRecordedIsRefused(t *testing.T) {
 }
 
 // TestACountyBatchKeyIsRefusedForAnotherBatchBeforeAnyNotice: a batch's key sent with another
-// batch (other days overdue, another county) is refused 422 before any notice is recorded; a
-// write recorded under the key after the batch leaves the batch's retry its first answer.
+// batch (other days overdue, another county) is refused 422 before any notice is recorded, as is
+// a write of another route under it after the batch; the batch's retry answers its first zip.
 func TestACountyBatchKeyIsRefusedForAnotherBatchBeforeAnyNotice(t *testing.T) {
 	e := newReadEnv(t, domain.MustDate("2006-12-31"))
 	// One payer owes since 2006-03, another since a declaration of 2006-10 (due 11-15).
@@ -191,13 +191,16 @@ func TestACountyBatchKeyIsRefusedForAnotherBatchBeforeAnyNotice(t *testing.T) {
 	if after, err := e.l.Store.LastSeq(context.Background()); err != nil || after != before {
 		t.Errorf("the stream moved from %d to %d (%v): a batch refused under its key records no notice", before, after, err)
 	}
-	// A step recorded under the batch's key afterwards (the route does not see the batch's key)
-	// leaves the batch's retry its first answer.
-	if r := e.rawWith(t, http.MethodPost, empPath(other, "enforcement"), tokAuditor, `{"step":"notice","on":"2006-12-18","doc_no":"N-9","deadline":"2007-01-05"}`, key); r.status != http.StatusCreated {
-		t.Fatalf("a step under the batch's key: %d %.200s", r.status, r.body)
+	// A write sent under the batch's key afterwards, by another route, is refused: the batch's
+	// first notice was recorded under the key itself. The batch's retry answers its first zip.
+	if r := e.rawWith(t, http.MethodPost, empPath(other, "enforcement"), tokAuditor, `{"step":"notice","on":"2006-12-18","doc_no":"N-9","deadline":"2007-01-05"}`, key); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("a step under the batch's key: %d %.200s; want 422", r.status, r.body)
+	}
+	if after, err := e.l.Store.LastSeq(context.Background()); err != nil || after != before {
+		t.Errorf("the stream moved from %d to %d (%v): a write refused under a batch's key appends nothing", before, after, err)
 	}
 	if again := batch("360721", 150); again.status != http.StatusOK || !bytes.Equal(again.body, first.body) {
-		t.Errorf("the batch retried after a step took its key: %d %.100q; want 200 and its first zip", again.status, again.body)
+		t.Errorf("the batch retried: %d %.100q; want 200 and its first zip", again.status, again.body)
 	}
 }
 
@@ -310,13 +313,13 @@ func TestTwoBatchesSentAtOnceUnderOneKeyLeaveItOneRequests(t *testing.T) {
 	}
 }
 
-// TestTwoBatchesUnderOneKeyThroughTwoReplicasLeaveItOneRequests: two county batches of other
-// bodies (other days overdue: other payers) sent at once under one key, each through its own API
-// replica on one stream, never both record: one issues its notices, the other is refused 422
-// recording none (the key is claimed on the stream before a notice is recorded), and the
-// first's retry through the other replica answers its zip.
+// TestTwoBatchesUnderOneKeyThroughTwoReplicasLeaveItOneRequests: county batches sent at once
+// under one key, each through its own API replica on one stream. Of two bodies (other days
+// overdue: other payers) one issues its notices and the other is refused 422 recording none (the
+// batch's first notice, alone, takes the key itself); of one body sent twice, each answers its
+// zip or 503 (another try is running), issuing no notice twice. A retry through the other replica
+// answers the zip.
 func TestTwoBatchesUnderOneKeyThroughTwoReplicasLeaveItOneRequests(t *testing.T) {
-	defer api.SetNoticeChunk(1)()
 	e := newReadEnv(t, domain.MustDate("2006-12-31"))
 	other := e.secondReplica(t)
 	second := &env{t: t, l: e.l, tokens: e.tokens, today: e.today, runner: startRunner(t, other)}
@@ -326,7 +329,7 @@ func TestTwoBatchesUnderOneKeyThroughTwoReplicasLeaveItOneRequests(t *testing.T)
 		`{"issued_on":"2006-12-20","deadline":"2007-01-05","overdue_days":150}`, // the 2006-03 payers
 		`{"issued_on":"2006-12-20","deadline":"2007-01-05","overdue_days":10}`,  // all of them
 	}
-	for round := range 4 {
+	for round := range 8 {
 		// New payers each round, overdue since a declaration of 2006-10 (due 11-15), and since 2006-03.
 		for i := range 3 {
 			id := e.register(t, tokAdmin, orgCode(7200+10*round+i), "360721")
@@ -335,28 +338,46 @@ func TestTwoBatchesUnderOneKeyThroughTwoReplicasLeaveItOneRequests(t *testing.T)
 			e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`)
 		}
 		key := http.Header{"Idempotency-Key": {fmt.Sprintf("two-replicas-%d", round)}}
+		sameBody := round >= 4
+		sent := func(i int) string {
+			if sameBody {
+				return bodies[1]
+			}
+			return bodies[(i+round)%2]
+		}
 		before := e.events()
 		answers := make([]pdfAnswer, 2)
 		var wg sync.WaitGroup
 		for i, through := range []*env{e, second} {
-			body := bodies[(i+round)%2]
 			wg.Go(func() {
-				answers[i] = through.rawWith(t, http.MethodPost, "/v1/counties/360721/notices", tokAuditor, body, key)
+				answers[i] = through.rawWith(t, http.MethodPost, "/v1/counties/360721/notices", tokAuditor, sent(i), key)
 			})
 		}
 		wg.Wait()
 		won := slices.IndexFunc(answers, func(a pdfAnswer) bool { return a.status == http.StatusOK })
-		if won < 0 || answers[1-won].status != http.StatusUnprocessableEntity {
+		switch {
+		case sameBody:
+			for _, a := range answers {
+				if a.status != http.StatusOK && a.status != http.StatusServiceUnavailable || a.status == http.StatusOK && !bytes.Equal(a.body, answers[won].body) {
+					t.Fatalf("round %d: one batch sent twice at once through two replicas: %d %.200s and %d %.200s; want each its zip or 503",
+						round, answers[0].status, answers[0].body, answers[1].status, answers[1].body)
+				}
+			}
+		case won < 0 || answers[1-won].status != http.StatusUnprocessableEntity:
 			t.Fatalf("round %d: two batches under one key through two replicas: %d %.200s and %d %.200s; want one 200 and one 422",
 				round, answers[0].status, answers[0].body, answers[1].status, answers[1].body)
 		}
-		count, _ := strconv.Atoi(answers[won].header.Get("X-Notice-Count"))
-		if got := e.events() - before; got != uint64(count) || count == 0 {
-			t.Errorf("round %d: the batches appended %d events; want the %d notices of the one answered 200", round, got, count)
+		if won < 0 {
+			won = 0
 		}
 		through := []*env{second, e}[won] // the other replica
-		if again := through.rawWith(t, http.MethodPost, "/v1/counties/360721/notices", tokAuditor, bodies[(won+round)%2], key); again.status != http.StatusOK || !bytes.Equal(again.body, answers[won].body) {
-			t.Errorf("round %d: the retry of the batch answered 200 through the other replica: %d %.100q; want its zip", round, again.status, again.body)
+		again := through.rawWith(t, http.MethodPost, "/v1/counties/360721/notices", tokAuditor, sent(won), key)
+		if again.status != http.StatusOK || answers[won].status == http.StatusOK && !bytes.Equal(again.body, answers[won].body) {
+			t.Errorf("round %d: the retry of the batch through the other replica: %d %.100q; want 200 and its zip", round, again.status, again.body)
+		}
+		count, _ := strconv.Atoi(again.header.Get("X-Notice-Count"))
+		if got := e.events() - before; got != uint64(count) || count == 0 {
+			t.Errorf("round %d: the batches appended %d events; want the %d notices of the batch's zip", round, got, count)
 		}
 	}
 }
@@ -391,5 +412,40 @@ func TestARetryRefusedBeforeItRecordsIsNoRefusalWhenEarlierTriesDid(t *testing.T
 	r := e.rawWith(t, http.MethodPost, path, tokAuditor, body, http.Header{"Idempotency-Key": {"earlier"}})
 	if r.status != http.StatusServiceUnavailable || !strings.Contains(string(r.body), "after its earlier tries recorded notices") {
 		t.Errorf("the retry refused year_closed before it recorded: %d %.300s; want 503 saying earlier tries recorded notices", r.status, r.body)
+	}
+}
+
+// TestABatchMeetingAnotherTryOfItselfAnswers503: a batch that finds its key taken, after it read
+// its payers, by a notice of its own body for another payer (another try of it, through another
+// replica) answers 503 and records nothing; sent again, it answers that notice and the rest.
+func TestABatchMeetingAnotherTryOfItselfAnswers503(t *testing.T) {
+	var e *env
+	var ids []string
+	const path, body = "/v1/counties/360721/notices", `{"issued_on":"2006-12-20","deadline":"2007-01-05","overdue_days":30}`
+	otherTry := func() { // the list's second payer's notice, under the batch's own key
+		recordAsOlderBuild(t, e, ids[1], 1, "2006-12-20", "2007-01-05", "k-other-try", path, body)
+	}
+	e = newLoggedEnv(t, domain.MustDate("2006-12-31"), &onMessage{Handler: slog.DiscardHandler, msg: "county notices: cannot be printed, left out", do: otherTry})
+	debt := `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`
+	for i, name := range []string{"乙厂", "甲厂", "赣州市堃龙机械厂"} { // the list's order: B, A, one that cannot be printed
+		id := e.mustWrite(t, "/v1/employers", tokAdmin, fmt.Sprintf(`{"name":%q,"county":"360721","org_code":%q,"kind":"enterprise","risk_class":1,"registered_on":"2006-04-03"}`,
+			name, orgCode(7300+i))).str("employer_id")
+		e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, debt)
+		ids = append(ids, id)
+	}
+	key := http.Header{"Idempotency-Key": {"k-other-try"}}
+	before := e.events()
+	if r := e.rawWith(t, http.MethodPost, path, tokAuditor, body, key); r.status != http.StatusServiceUnavailable || !strings.Contains(string(r.body), "another try of this batch") {
+		t.Errorf("a batch whose key another try took for another payer: %d %.300s; want 503 saying so", r.status, r.body)
+	}
+	if got := e.events() - before; got != 1 {
+		t.Errorf("the batch and the other try appended %d events; want the other try's 1", got)
+	}
+	again := e.rawWith(t, http.MethodPost, path, tokAuditor, body, key)
+	if again.status != http.StatusOK || again.header.Get("X-Notice-Count") != "2" {
+		t.Errorf("the batch sent again: %d, %s notices %.200s; want 200 with both payers'", again.status, again.header.Get("X-Notice-Count"), again.body)
+	}
+	if got := e.events() - before; got != 2 {
+		t.Errorf("in all %d events; want 2 notices, none issued twice", got)
 	}
 }

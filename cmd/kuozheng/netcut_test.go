@@ -208,10 +208,11 @@ func TestNetcutCuttingTheLinkOfTheReplicasNATSNodeStallsWritesOnlyBriefly(t *tes
 	if testing.Short() {
 		t.Skip("builds nats-server and kuozheng and runs a three-node cluster in network namespaces")
 	}
-	nw := startNetcutNet(t, 3)
-	began := time.Now()
+	// Built before the network lock is taken: browser tests of other packages wait on it.
 	dir, bin := buildBinary(t)
 	natsBin := buildNATSServer(t, dir)
+	nw := startNetcutNet(t, 3)
+	began := time.Now()
 	cluster := startNetcutCluster(t, natsBin, nw)
 	rep := startReplica(t, bin, nil, "--nats", cluster.url(), "--replicas", "3")
 
