@@ -238,6 +238,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	var bareErr error
 	if key != "" {
 		bare, claimed, bareErr = s.cfg.Store.Retried(ctx, key, hash)
+		claimed = claimed && bareErr == nil
 	}
 	var all []noticeDraft
 	var first uint64
@@ -265,10 +266,6 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 		if d.recorded || owes[id] {
 			all = append(all, d)
 		}
-	}
-	if claimed && !slices.ContainsFunc(all, func(d noticeDraft) bool { return d.id == bare.EmployerID }) {
-		all = append(all, noticeDraft{id: bare.EmployerID, key: key, recorded: true}) // no longer listed
-		took(bare.Seq)
 	}
 	if bareErr != nil {
 		// Another request's key, unless an older build recorded this batch's notices under
@@ -387,12 +384,14 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	}
 	for len(drafts) > 0 {
 		n := min(noticeChunk, len(drafts))
+		var taking *noticeDraft // the notice to record under the batch's own key
 		if !claimed {
-			// The batch's first notice goes alone, under the batch's own key: none is recorded
-			// under a key derived from it before it (nor at all, when it is refused).
-			n = 1
-			if !drafts[0].recorded {
-				drafts[0].key = key
+			// The batch's first notice is recorded under the batch's own key, last of its
+			// chunk: none is recorded under a key derived from it before it (nor at all, when
+			// it is refused).
+			if i := slices.IndexFunc(drafts[:n], func(d *noticeDraft) bool { return !d.recorded }); i >= 0 {
+				n, taking = i+1, drafts[i]
+				taking.key = key
 			}
 		}
 		chunk := drafts[:n]
@@ -464,11 +463,17 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 		if err != nil {
 			return nil, 0, 0, stopped(err)
 		}
-		if !claimed {
-			var err error
-			if _, claimed, err = s.cfg.Store.RecordedFor(key, hash); err != nil {
+		if taking != nil {
+			// Taken now, by this chunk's notice or, through another replica, another try's
+			// for another payer: this try would then issue that payer a second notice.
+			res, ok, err := s.cfg.Store.Retried(ctx, key, hash)
+			switch {
+			case err != nil:
 				return nil, 0, 0, stopped(err)
+			case ok && (res.EmployerID != taking.id || taking.skipped):
+				return nil, 0, 0, anotherTry()
 			}
+			claimed = ok
 		}
 		for _, d := range chunk {
 			switch {
@@ -520,7 +525,6 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	return pdfs.Bytes(), issued, last, nil
 }
 
-// request is the request recording d's notice, as printed, on the version it was read at.
 // sameEmployer refuses, unavailable, a notice of employer id found recorded under the batch's
 // key when the key answers another employer's notice: another try of the batch recorded that
 // one through another replica, and is running still.
@@ -539,6 +543,7 @@ func anotherTry() error {
 		Detail: "another try of this batch (its key, its body) is running through another server: send it again once that one has answered; no notice is issued twice"}
 }
 
+// request is the request recording d's notice, as printed, on the version it was read at.
 func (d *noticeDraft) request(cmd domain.IssueNotice, key, bodyHash string) eventstore.Request {
 	sum := sha256.Sum256(d.pdf)
 	cmd.Document(d.notice.Number, hex.EncodeToString(sum[:]))
@@ -560,6 +565,9 @@ func (s *Server) recordDraft(ctx context.Context, d *noticeDraft, batch NoticeBa
 			return d.err
 		}
 		res, err := record(d, d.request(batch.IssueNotice, "", ""))
+		if err == nil && res.Duplicate && res.EmployerID != d.id {
+			return anotherTry() // its key answers another payer's notice, another try's
+		}
 		if err == nil && res.Duplicate {
 			d.recordedAt = res.Seq
 		}

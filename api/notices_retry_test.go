@@ -449,3 +449,27 @@ func TestABatchMeetingAnotherTryOfItselfAnswers503(t *testing.T) {
 		t.Errorf("in all %d events; want 2 notices, none issued twice", got)
 	}
 }
+
+// TestAnOlderBuildsBatchIsAnsweredThoughAWriteTookItsKeySince: a batch whose notices an older
+// build recorded under derived keys only, its own key then taken by a write of another route,
+// still answers its retry with its notices, recording nothing.
+func TestAnOlderBuildsBatchIsAnsweredThoughAWriteTookItsKeySince(t *testing.T) {
+	e := newReadEnv(t, domain.MustDate("2006-12-31"))
+	const path, body = "/v1/counties/360721/notices", `{"issued_on":"2006-12-20","deadline":"2007-01-05","overdue_days":30}`
+	id := e.register(t, tokAdmin, orgCode(7310), "360721")
+	e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`)
+	recordAsOlderBuild(t, e, id, 1, "2006-12-20", "2007-01-05", "old-batch\x00county-notices\x00"+id, path, body)
+	other := e.register(t, tokAdmin, orgCode(7311), "360702")
+	e.mustWrite(t, empPath(other, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`)
+	key := http.Header{"Idempotency-Key": {"old-batch"}}
+	if r := e.rawWith(t, http.MethodPost, empPath(other, "enforcement"), tokAuditor, `{"step":"notice","on":"2006-12-18","doc_no":"N-9","deadline":"2007-01-05"}`, key); r.status != http.StatusCreated {
+		t.Fatalf("a step under the older batch's key: %d %.200s", r.status, r.body)
+	}
+	before := e.events()
+	if r := e.rawWith(t, http.MethodPost, path, tokAuditor, body, key); r.status != http.StatusOK || r.header.Get("X-Notice-Count") != "1" {
+		t.Errorf("the older batch retried after a write took its key: %d, %s notices %.200s; want 200 with its notice", r.status, r.header.Get("X-Notice-Count"), r.body)
+	}
+	if got := e.events() - before; got != 0 {
+		t.Errorf("the retry appended %d events, want none", got)
+	}
+}

@@ -49,11 +49,8 @@ func ipRun(args ...string) error {
 	return nil
 }
 
-// startNetcutNet makes the network for n nodes, or skips the test when it cannot (not root, or
-// no `ip netns`). Everything it makes is removed in t.Cleanup, failed test or not; a run killed
-// before its cleanup leaves names with netcutPrefix, which the next run removes (it holds a
-// machine-wide lock, so they cannot be another run's).
-func startNetcutNet(t *testing.T, n int) *netcutNet {
+// skipUnlessNetcut skips the test when it cannot cut links: not root, or no `ip netns`.
+func skipUnlessNetcut(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("SKIPPED, NOT RUN: cutting a NATS node's network needs root (ip netns, veth, bridge); CI runs it as root")
@@ -61,6 +58,15 @@ func startNetcutNet(t *testing.T, n int) *netcutNet {
 	if out, err := exec.Command("ip", "netns", "list").CombinedOutput(); err != nil {
 		t.Skipf("SKIPPED, NOT RUN: `ip netns` is unavailable (%v: %s); it is needed to cut a NATS node's network", err, out)
 	}
+}
+
+// startNetcutNet makes the network for n nodes, or skips the test when it cannot (not root, or
+// no `ip netns`). Everything it makes is removed in t.Cleanup, failed test or not; a run killed
+// before its cleanup leaves names with netcutPrefix, which the next run removes (it holds a
+// machine-wide lock, so they cannot be another run's).
+func startNetcutNet(t *testing.T, n int) *netcutNet {
+	t.Helper()
+	skipUnlessNetcut(t)
 	storetest.HoldNetwork(t, true) // released after the network is gone (cleanups run last first)
 	netcutSweep(t)
 	if out, _ := exec.Command("ip", "-o", "addr", "show", "to", netcutSubnet+".0/24").CombinedOutput(); strings.TrimSpace(string(out)) != "" {
@@ -208,6 +214,7 @@ func TestNetcutCuttingTheLinkOfTheReplicasNATSNodeStallsWritesOnlyBriefly(t *tes
 	if testing.Short() {
 		t.Skip("builds nats-server and kuozheng and runs a three-node cluster in network namespaces")
 	}
+	skipUnlessNetcut(t)
 	// Built before the network lock is taken: browser tests of other packages wait on it.
 	dir, bin := buildBinary(t)
 	natsBin := buildNATSServer(t, dir)

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -19,7 +21,13 @@ const networkLock = "kuozheng-netcut.lock"
 func HoldNetwork(t testing.TB, exclusive bool) {
 	t.Helper()
 	// Read-only and readable by all: a lock file root made is another user's to lock too.
-	lock, err := os.OpenFile(filepath.Join(os.TempDir(), networkLock), os.O_CREATE|os.O_RDONLY, 0o644)
+	// Opened before it is made: O_CREATE on another user's file in a sticky folder such as
+	// /tmp is refused where fs.protected_regular is set.
+	path := filepath.Join(os.TempDir(), networkLock)
+	lock, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		lock, err = os.OpenFile(path, os.O_CREATE|os.O_RDONLY, 0o644)
+	}
 	if err != nil && !exclusive {
 		t.Logf("runs without the network lock (%v): a test changing the network beside it may break it", err)
 		return
