@@ -91,6 +91,7 @@ func (s *Server) createFreeze(w http.ResponseWriter, r *http.Request) {
 	}
 	status := writeStatus(dup)
 	w.Header().Set("Location", "/v1/freezes/"+ref.ID)
+	reflects(w, ref.Seq)
 	writeJSON(w, status, FreezeAnswer{FreezeRef: ref, Duplicate: dup})
 }
 

@@ -70,6 +70,7 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 			writeError(w, err)
 			return
 		}
+		reflects(w, res.Seq)
 		writeJSON(w, writeStatus(res.Duplicate), res)
 		return
 	}
@@ -157,6 +158,7 @@ func (s *Server) closeYear(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	reflects(w, res.Seq) // what it recorded, or found recorded: min_seq of it reads it anywhere
 	writeJSON(w, writeStatus(res.Duplicate), res)
 }
 
@@ -338,6 +340,7 @@ func (s *Server) writeRef(w http.ResponseWriter, r *http.Request, canon []byte, 
 		writeError(w, err)
 		return
 	}
+	reflects(w, res.Seq) // what it recorded, or found recorded: min_seq of it reads it anywhere
 	writeJSON(w, writeStatus(res.Duplicate), res)
 }
 

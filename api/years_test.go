@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -763,5 +764,29 @@ func TestClosingsReopeningsAndFreezesAreLoggedAtInfo(t *testing.T) {
 	if len(recorded) != 2 || recorded[0]["type"] != "year.closed" || recorded[1]["type"] != "year.reopened" ||
 		!strings.Contains(fmt.Sprint(recorded[1]["data"]), "补录缴费") {
 		t.Errorf("reference data lines: %v; want the closing, then the reopening with its reason, each once", recorded)
+	}
+}
+
+// TestFreezesClosingsAndReopeningsGiveTheSequenceTheyRecorded: the answers of a freeze, a closing
+// (and its retry) and a reopening carry the X-Ledger-Seq of what they recorded or found recorded,
+// as every write's does, for min_seq on another replica.
+func TestFreezesClosingsAndReopeningsGiveTheSequenceTheyRecorded(t *testing.T) {
+	e := newLoggedEnv(t, domain.MustDate("2007-01-10"), slog.DiscardHandler)
+	key := map[string]string{"Idempotency-Key": "close-2006-seq"}
+	for _, tt := range []struct {
+		name string
+		req  req
+	}{
+		{"a freeze", req{Path: "/v1/freezes", Token: tokAdmin, Body: []byte(`{"valid_through":"2006-12-31"}`)}},
+		{"a closing", req{Path: "/v1/years/2006/close", Token: tokAdmin, Body: []byte(`{}`), Header: key}},
+		{"a closing's retry", req{Path: "/v1/years/2006/close", Token: tokAdmin, Body: []byte(`{}`), Header: key}},
+		{"a reopening", req{Path: "/v1/years/2006/reopen", Token: tokAdmin, Body: []byte(`{"reason":"补录缴费"}`)}},
+	} {
+		r := e.do(t, tt.req)
+		var answer struct{ Seq uint64 }
+		_ = json.Unmarshal(r.Raw, &answer)
+		if seq := answer.Seq; r.Status >= 300 || seq == 0 || r.Header.Get("X-Ledger-Seq") != strconv.FormatUint(seq, 10) {
+			t.Errorf("%s: %d X-Ledger-Seq %q, seq %d; want the sequence it recorded", tt.name, r.Status, r.Header.Get("X-Ledger-Seq"), seq)
+		}
 	}
 }
