@@ -53,7 +53,7 @@ func writeError(w http.ResponseWriter, err error) {
 	case errors.Is(err, eventstore.ErrOutcomeUnknown):
 		// Sent but not acknowledged: it may yet be recorded (within eventstore.PublishTimeoutBound
 		// of being sent), so the client must not take it for refused.
-		writeJSON(w, http.StatusGatewayTimeout, ErrorBody{Error: errOutcomeUnknown,
+		writeErrorBody(w, http.StatusGatewayTimeout, ErrorBody{Error: errOutcomeUnknown,
 			Detail: "the ledger did not confirm the write in time: it may or may not be recorded; retry with the same Idempotency-Key to learn which (a retry never records it twice)"})
 		return
 	case errors.As(err, &disk):
@@ -77,7 +77,7 @@ func writeError(w http.ResponseWriter, err error) {
 	default:
 		// Not the client's error: its text (paths, addresses, internals) goes to the log only.
 		id := internalError(w, err)
-		writeJSON(w, http.StatusInternalServerError, ErrorBody{Error: errInternal,
+		writeErrorBody(w, http.StatusInternalServerError, ErrorBody{Error: errInternal,
 			Detail: "the server failed to complete the request; it logged the cause under request id " + id})
 		return
 	}
@@ -85,7 +85,28 @@ func writeError(w http.ResponseWriter, err error) {
 	if code == 0 {
 		code = http.StatusInternalServerError
 	}
-	writeJSON(w, code, ErrorBody{Error: de.Kind.String(), Field: de.Field, Detail: de.Detail})
+	writeErrorBody(w, code, ErrorBody{Error: de.Kind.String(), Field: de.Field, Detail: de.Detail})
+}
+
+// writeErrorBody answers an error with code, telling the metrics decorator which.
+func writeErrorBody(w http.ResponseWriter, code int, body ErrorBody) {
+	noteError(w, body.Error)
+	writeJSON(w, code, body)
+}
+
+// noteError tells the metrics decorator, wherever among w's wrappers it is, the error w answers.
+func noteError(w http.ResponseWriter, name string) {
+	for {
+		if n, ok := w.(interface{ answerError(string) }); ok {
+			n.answerError(name)
+			return
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return
+		}
+		w = u.Unwrap()
+	}
 }
 
 // unavailable reports an error of the connection to the ledger's store, or of its stream

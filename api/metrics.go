@@ -35,6 +35,7 @@ type Metrics struct {
 	snapshotSeconds prometheus.Histogram
 	requests        *prometheus.CounterVec
 	requestSeconds  *prometheus.HistogramVec
+	errorAnswers    *prometheus.CounterVec
 	appendErrors    *prometheus.CounterVec
 	importsRunning  prometheus.Gauge
 	importRowsDone  prometheus.Counter
@@ -73,6 +74,8 @@ func NewMetrics() *Metrics {
 		requestSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "kuozheng_http_request_duration_seconds", Help: "HTTP request latency by route pattern (for writes, the append latency as clients see it).",
 			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 16)}, []string{"route"}),
+		errorAnswers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kuozheng_http_errors_total", Help: "HTTP requests answered with an error body, by route pattern and the error it names (invalid, year_closed, idempotency_mismatch, conflict, unavailable, internal, ...): what a status code alone does not tell apart."}, []string{"route", "error"}),
 		appendErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kuozheng_append_errors_total", Help: "Group-committed batches the stream did not store, by kind: not_recorded (nothing stored: NATS unreachable, no stream leader; the writes answer 503), outcome_unknown (sent, not acknowledged in time; the writes answer 504), conflict (an employer changed concurrently; its commands are decided again), refused (another refusal, such as a duplicate message id; the batch's commands are sent again one by one)."},
 			[]string{"kind"}),
@@ -92,7 +95,7 @@ func NewMetrics() *Metrics {
 			return oneIf(s != nil && s.ready())
 		})
 	m.reg.MustRegister(m.appended, m.batchSeconds, m.batchMessages, m.conflicts, m.duplicates, m.applied,
-		m.snapshotBytes, m.snapshotSeconds, m.requests, m.requestSeconds, m.appendErrors,
+		m.snapshotBytes, m.snapshotSeconds, m.requests, m.requestSeconds, m.errorAnswers, m.appendErrors,
 		m.importsRunning, m.importRowsDone, m.importRowsLeft, ready,
 		// The live heap is what serve's warning compares with the soft memory limit
 		// (go_gc_gomemlimit_bytes).
@@ -284,14 +287,21 @@ func (m *Metrics) Instrument(h http.Handler) http.Handler {
 			route = "unmatched"
 		}
 		m.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
+		if sw.answered != "" {
+			m.errorAnswers.WithLabelValues(route, sw.answered).Inc()
+		}
 		m.requestSeconds.WithLabelValues(route).Observe(time.Since(start).Seconds())
 	})
 }
 
 type statusWriter struct {
 	http.ResponseWriter
-	code int
+	code     int
+	answered string // the error its body names, if any
 }
+
+// answerError is told, by writeError, the error the answer names.
+func (w *statusWriter) answerError(name string) { w.answered = name }
 
 func (w *statusWriter) WriteHeader(code int) {
 	w.code = code

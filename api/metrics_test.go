@@ -38,6 +38,12 @@ func TestMetricsFollowPrometheusConventionsAndCountWhatHappens(t *testing.T) {
 		t.Fatalf("register: %v %v", err, resp.Status)
 	}
 	resp.Body.Close()
+	// A registration refused: the check digit of its organisation code is wrong.
+	resp, err = http.Post(srv.URL+"/v1/employers", "application/json", strings.NewReader(strings.Replace(body, "10000004-0", "10000004-1", 1)))
+	if err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a registration of a wrong check digit: %v %v", err, resp.Status)
+	}
+	resp.Body.Close()
 	resp, err = http.Get(srv.URL + "/v1/counties?min_seq=8")
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("counties: %v %v", err, resp.Status)
@@ -58,6 +64,7 @@ func TestMetricsFollowPrometheusConventionsAndCountWhatHappens(t *testing.T) {
 			`kuozheng_events_appended_total{type="employer.registered"} 1`,
 			`kuozheng_http_requests_total{code="201",route="POST /v1/employers"} 1`,
 			`kuozheng_http_requests_total{code="200",route="GET /v1/counties"} 1`,
+			`kuozheng_http_errors_total{error="invalid",route="POST /v1/employers"} 1`,
 			"kuozheng_append_batch_duration_seconds_count 1",
 			"kuozheng_projection_lag_sequences 0",
 			"kuozheng_projection_sequence 8",

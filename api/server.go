@@ -230,10 +230,10 @@ func routed(mux *http.ServeMux) http.Handler {
 		case http.StatusMethodNotAllowed:
 			allow := rec.header.Get("Allow")
 			w.Header().Set("Allow", allow)
-			writeJSON(w, rec.code, ErrorBody{Error: errMethodNotAllowed,
+			writeErrorBody(w, rec.code, ErrorBody{Error: errMethodNotAllowed,
 				Detail: r.Method + " is not allowed on " + r.URL.Path + "; it takes " + allow})
 		case http.StatusNotFound:
-			writeJSON(w, http.StatusNotFound, ErrorBody{Error: domain.KindNotFound.String(),
+			writeErrorBody(w, http.StatusNotFound, ErrorBody{Error: domain.KindNotFound.String(),
 				Detail: "no route " + r.Method + " " + r.URL.Path + " (the routes: GET /openapi.yaml)"})
 		default:
 			mux.ServeHTTP(w, r)
