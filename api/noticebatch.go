@@ -101,6 +101,9 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer release()
+	// A batch of a large county, or one waiting for the views of closed books to be replayed,
+	// takes longer than the server's write timeout allows an answer.
+	allowTime(w, noticeBatchTime)
 	prog := s.batches.start(code, key)
 	zipped, issued, last, err := s.runNoticeBatch(r, code, batch, ref, key, bodyHash(r, canon), prog, refused)
 	prog.finish(issued, err)
@@ -124,6 +127,9 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 	_, _ = w.Write(zipped)
 	return nil
 }
+
+// noticeBatchTime is how long a county batch may take to be answered.
+const noticeBatchTime = 15 * time.Minute
 
 // noticeDraft is one employer's notice in a county batch: read and composed, then numbered and
 // printed ahead of being recorded.

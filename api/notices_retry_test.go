@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/api/documents"
@@ -471,5 +473,27 @@ func TestAnOlderBuildsBatchIsAnsweredThoughAWriteTookItsKeySince(t *testing.T) {
 	}
 	if got := e.events() - before; got != 0 {
 		t.Errorf("the retry appended %d events, want none", got)
+	}
+}
+
+// A county batch may take longer than the server's write timeout (a large county, or the views of
+// closed books replayed first): its answer must still reach the client. Here the timeout has
+// passed before the handler starts.
+func TestACountyBatchIsAnsweredAfterTheServersWriteTimeout(t *testing.T) {
+	e := newReadEnv(t, domain.MustDate("2006-12-31"))
+	id := e.register(t, tokAdmin, orgCode(7320), "360721")
+	e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`)
+	srv := httptest.NewUnstartedServer(api.New(api.Config{Store: e.l.Store, Runner: e.runner, Today: func() domain.Date { return e.today }}))
+	srv.Config.WriteTimeout = time.Nanosecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	resp, err := http.Post(srv.URL+"/v1/counties/360721/notices", "application/json", strings.NewReader(`{"issued_on":"2006-12-20","deadline":"2007-01-05","overdue_days":30}`))
+	if err != nil {
+		t.Fatalf("a county batch on a server whose write timeout has passed: %v", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK || resp.Header.Get("X-Notice-Count") != "1" || !bytes.HasPrefix(b, []byte("PK")) {
+		t.Fatalf("the batch: %s, %s notices, %d bytes, %v; want 200 with its zip of 1 notice", resp.Status, resp.Header.Get("X-Notice-Count"), len(b), err)
 	}
 }

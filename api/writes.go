@@ -30,7 +30,7 @@ func (s *Server) idempotencyKey(r *http.Request) (string, error) {
 		}
 	}
 	if len(k) > 200 {
-		return "", domain.Invalid("Idempotency-Key", "is longer than 200 characters")
+		return "", domain.Invalid("Idempotency-Key", "is %d bytes long, over 200 (in UTF-8: a Chinese character is 3)", len(k))
 	}
 	if !utf8.ValidString(k) {
 		return "", domain.Invalid("Idempotency-Key", "is not valid UTF-8")
