@@ -422,9 +422,24 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 						}
 					}
 				}
-				if !d.recorded {
-					fresh = append(fresh, d)
+				if d.recorded || d.skipped {
+					continue
 				}
+				// Changed since it was read (another batch's notice to it, a payment): read
+				// again before it takes a number, so one no longer due a notice leaves none
+				// unused in the county's series.
+				if s.cfg.Store.Version(d.id) != d.version {
+					eligible, err := s.draft(ctx, d, batch, ref, 0)
+					if err != nil {
+						return err
+					}
+					if !eligible {
+						d.skipped = true
+						s.cfg.Log.Info("county notices: changed since read and no longer due a notice; left out", "county", code, "employer", d.id)
+						continue
+					}
+				}
+				fresh = append(fresh, d)
 			}
 			parallel(len(fresh), func(i int) {
 				fresh[i].notice.Number = domain.NoticeNumber(prefix, next+i)
@@ -446,22 +461,35 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 			}
 			for i, res := range results {
 				d := fresh[i]
+				number := d.notice.Number
+				var de *domain.Error
 				switch {
 				case errors.Is(res.Err, eventstore.ErrStale):
 					// Changed since read: printed again from its events, with its number.
-					if err := s.recordDraft(ctx, d, batch, ref, d.notice.Number, record); err != nil {
+					if err := s.recordDraft(ctx, d, batch, ref, number, record); err != nil {
 						return err
 					}
-					if d.skipped {
-						s.cfg.Log.Warn("county notices: no longer overdue when recorded; its number is left unused",
-							"county", code, "employer", d.id, "number", d.notice.Number)
+				case errors.As(res.Err, &de) && de.Kind == domain.KindConflict:
+					// Refused as decided on the stream: changed through another replica since
+					// it was read (its notice of the day issued there). Left out if no longer due.
+					eligible, err := s.draft(ctx, d, batch, ref, 0)
+					if err != nil {
+						return err
 					}
+					if eligible {
+						return res.Err
+					}
+					d.skipped = true
 				case res.Err != nil:
 					return res.Err
 				case res.Duplicate && res.EmployerID != d.id:
 					return anotherTry()
 				case res.Duplicate:
 					d.recordedAt = res.Seq // recorded by another replica meanwhile
+				}
+				if d.skipped {
+					s.cfg.Log.Warn("county notices: no longer due a notice when recorded; its number is left unused",
+						"county", code, "employer", d.id, "number", number)
 				}
 			}
 			return nil

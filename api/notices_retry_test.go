@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"log/slog"
@@ -495,5 +496,62 @@ func TestACountyBatchIsAnsweredAfterTheServersWriteTimeout(t *testing.T) {
 	b, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != http.StatusOK || resp.Header.Get("X-Notice-Count") != "1" || !bytes.HasPrefix(b, []byte("PK")) {
 		t.Fatalf("the batch: %s, %s notices, %d bytes, %v; want 200 with its zip of 1 notice", resp.Status, resp.Header.Get("X-Notice-Count"), len(b), err)
+	}
+}
+
+// TestTwoBatchesOfOneCountyAtOnceLeaveNoGapInItsNumbers: two batches of one county and day sent
+// at once under their own keys, reaching mostly the same payers, give each payer one notice and
+// the county's numbers from 0001 without a gap: a payer another batch reached first is read again
+// before it takes a number, not numbered and then left out.
+func TestTwoBatchesOfOneCountyAtOnceLeaveNoGapInItsNumbers(t *testing.T) {
+	defer api.SetNoticeChunk(2)()
+	e := newReadEnv(t, domain.MustDate("2006-12-31"))
+	for i := range 12 {
+		id := e.register(t, tokAdmin, orgCode(7400+i), "360721")
+		e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin, `{"as_of":"2006-04-03","lines":[{"period":"2006-03","insurance":"pension","outstanding_fen":100000}]}`)
+	}
+	before := e.events()
+	answers := make([]pdfAnswer, 2)
+	var wg sync.WaitGroup
+	for i, days := range []int{30, 60} {
+		wg.Go(func() {
+			answers[i] = e.rawWith(t, http.MethodPost, "/v1/counties/360721/notices", tokAuditor,
+				fmt.Sprintf(`{"issued_on":"2006-12-20","deadline":"2007-01-05","overdue_days":%d}`, days), http.Header{"Idempotency-Key": {fmt.Sprint("gap-", i)}})
+		})
+	}
+	wg.Wait()
+	var serials []int
+	payers := map[string]int{}
+	for _, a := range answers {
+		if a.status != http.StatusOK {
+			t.Fatalf("a batch: %d %.200s", a.status, a.body)
+		}
+		names, files := unzip(t, a.body)
+		for _, name := range names {
+			if n, ok := strings.CutSuffix(name, ".pdf"); ok {
+				i := strings.LastIndex(n, "-")
+				serial, _ := strconv.Atoi(n[i+1:])
+				serials = append(serials, serial)
+			}
+		}
+		rows, err := csv.NewReader(bytes.NewReader(files["manifest.csv"])).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range rows[1:] {
+			payers[row[1]]++
+		}
+	}
+	slices.Sort(serials)
+	for i, n := range serials {
+		if n != i+1 {
+			t.Fatalf("the county's notice numbers: %v; want 1 to %d without a gap", serials, len(serials))
+		}
+	}
+	if len(payers) != 12 || len(serials) != 12 {
+		t.Errorf("%d notices to %d payers: %v; want one to each of the 12", len(serials), len(payers), payers)
+	}
+	if got := e.events() - before; got != 12 {
+		t.Errorf("the batches appended %d events; want 12 notices", got)
 	}
 }

@@ -122,6 +122,14 @@ func (s *Store) rlockEmployerFor(ctx context.Context, id string, keep bool) (e *
 	}
 }
 
+// Version is employer id's version as far as this store has followed the stream (its own
+// appends included): the sequence of its latest event, 0 for none.
+func (s *Store) Version(id string) uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.foldHead(s.sub.Employer + id).seq
+}
+
 // Employer returns a copy of an employer's write-side state; false when the employer has no
 // events or they cannot be read within Config.Timeout.
 func (s *Store) Employer(id string) (*domain.Employer, bool) {
