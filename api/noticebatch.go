@@ -96,14 +96,14 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 	}
 	// One batch under a key at a time on this server: one sent again while it runs (a client
 	// that stopped waiting) is answered as its retry once it ends, never run beside it.
+	// A batch of a large county, or one waiting for the views of closed books to be replayed,
+	// takes longer than the server's timeouts allow an answer; a retry may first wait for it.
+	allowTime(w, 2*noticeBatchTime)
 	release, err := s.batches.exclusive(r.Context(), key)
 	if err != nil {
 		return err
 	}
 	defer release()
-	// A batch of a large county, or one waiting for the views of closed books to be replayed,
-	// takes longer than the server's write timeout allows an answer.
-	allowTime(w, noticeBatchTime)
 	prog := s.batches.start(code, key)
 	zipped, issued, last, err := s.runNoticeBatch(r, code, batch, ref, key, bodyHash(r, canon), prog, refused)
 	prog.finish(issued, err)
@@ -146,6 +146,8 @@ type noticeDraft struct {
 	recorded bool
 	// skipped: no longer overdue when its notice was to be recorded (paid meanwhile).
 	skipped bool
+	// done: recorded by this try (its chunk may be numbered again for the others).
+	done bool
 	// recordedAt: the sequence of the notice its key answered, recorded by another try of the
 	// batch meanwhile (its number was not used).
 	recordedAt uint64
@@ -347,6 +349,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 		if err == nil {
 			last = max(last, res.Seq)
 			recorded++
+			d.done = true
 		}
 		return res, err
 	}
@@ -422,25 +425,33 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 						}
 					}
 				}
-				if d.recorded || d.skipped {
-					continue
+				if !d.recorded && !d.skipped && !d.done {
+					fresh = append(fresh, d)
 				}
-				// Changed since it was read (another batch's notice to it, a payment): read
-				// again before it takes a number, so one no longer due a notice leaves none
-				// unused in the county's series.
-				if s.cfg.Store.Version(d.id) != d.version {
-					eligible, err := s.draft(ctx, d, batch, ref, 0)
-					if err != nil {
-						return err
-					}
-					if !eligible {
-						d.skipped = true
-						s.cfg.Log.Info("county notices: changed since read and no longer due a notice; left out", "county", code, "employer", d.id)
-						continue
-					}
-				}
-				fresh = append(fresh, d)
 			}
+			// Changed since read (another batch's notice to it, a payment): read again before
+			// they take numbers, so one no longer due a notice leaves none unused in the
+			// county's series.
+			var changed []*noticeDraft
+			for _, d := range fresh {
+				if s.cfg.Store.Version(d.id) != d.version {
+					changed = append(changed, d)
+				}
+			}
+			due := make([]bool, len(changed))
+			errs := make([]error, len(changed))
+			parallel(len(changed), func(i int) { due[i], errs[i] = s.draft(ctx, changed[i], batch, ref, 0) })
+			if err := errors.Join(errs...); err != nil {
+				return err
+			}
+			for i, d := range changed {
+				if !due[i] {
+					d.skipped = true
+					prog.set(func(p *BatchProgress) { p.Eligible-- })
+					s.cfg.Log.Info("county notices: changed since read and no longer due a notice; left out", "county", code, "employer", d.id)
+				}
+			}
+			fresh = slices.DeleteFunc(fresh, func(d *noticeDraft) bool { return d.skipped })
 			parallel(len(fresh), func(i int) {
 				fresh[i].notice.Number = domain.NoticeNumber(prefix, next+i)
 				fresh[i].pdf, fresh[i].err = fresh[i].notice.Render()
@@ -453,10 +464,11 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 				reqs[i] = d.request(batch.IssueNotice, d.key, hash)
 			}
 			results := s.recordAll(r, reqs)
-			for _, res := range results { // each decided on its own: all counted before any error
+			for i, res := range results { // each decided on its own: all counted before any error
 				if res.Err == nil {
 					last = max(last, res.Seq)
 					recorded++
+					fresh[i].done = true
 				}
 			}
 			for i, res := range results {
@@ -488,6 +500,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 					d.recordedAt = res.Seq // recorded by another replica meanwhile
 				}
 				if d.skipped {
+					prog.set(func(p *BatchProgress) { p.Eligible-- })
 					s.cfg.Log.Warn("county notices: no longer due a notice when recorded; its number is left unused",
 						"county", code, "employer", d.id, "number", number)
 				}

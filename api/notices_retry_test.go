@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -553,5 +554,13 @@ func TestTwoBatchesOfOneCountyAtOnceLeaveNoGapInItsNumbers(t *testing.T) {
 	}
 	if got := e.events() - before; got != 12 {
 		t.Errorf("the batches appended %d events; want 12 notices", got)
+	}
+	// Each batch's progress counts as due only the payers it issued to, not those left out.
+	for i := range 2 {
+		r := e.rawWith(t, http.MethodGet, "/v1/counties/360721/notices/progress", tokAuditor, "", http.Header{"Idempotency-Key": {fmt.Sprint("gap-", i)}})
+		var p api.BatchProgress
+		if err := json.Unmarshal(r.body, &p); err != nil || p.State != "done" || p.Eligible != p.Issued || answers[i].header.Get("X-Notice-Count") != strconv.Itoa(p.Issued) {
+			t.Errorf("batch %d's progress: %d %s; want done, as many due as issued (%s)", i, r.status, r.body, answers[i].header.Get("X-Notice-Count"))
+		}
 	}
 }
