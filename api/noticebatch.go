@@ -501,7 +501,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 				}
 				if d.skipped {
 					prog.set(func(p *BatchProgress) { p.Eligible-- })
-					s.cfg.Log.Warn("county notices: no longer due a notice when recorded; its number is left unused",
+					s.cfg.Log.Warn("county notices: no longer due a notice when recorded; this batch does not use its number (another notice may have, or take, it)",
 						"county", code, "employer", d.id, "number", number)
 				}
 			}
