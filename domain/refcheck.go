@@ -110,7 +110,7 @@ func CheckReference(p Payload, ref *Reference) error {
 			return err
 		}
 		if !ref.Closed(e.Year) {
-			if first, ok := ref.firstClosed(); ok && e.Year < first {
+			if first, ok := ref.FirstClosed(); ok && e.Year < first {
 				return Conflict("year", "%d is not closed of its own: the books before %d, the first closed year, closed with it; reopen %d", e.Year, first, first)
 			}
 			return Conflict("year", "%d is not closed", e.Year)
@@ -189,7 +189,7 @@ func CheckClosable(ref *Reference, year int) error {
 				st.Year, year, year)
 		}
 	}
-	if first, ok := ref.firstClosed(); ok {
+	if first, ok := ref.FirstClosed(); ok {
 		// A year before the first closed one closed with it; closing it again would make it
 		// the first, and open the years between to writes.
 		if year < first {

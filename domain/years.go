@@ -86,7 +86,7 @@ func (r *Reference) applyYear(st YearStatus) {
 // Nothing dated on or before it can be recorded (checkYearOpen), so what it comes to is fixed
 // until an admin reopens one of those years.
 func (r *Reference) LockedThrough() Date {
-	y, ok := r.firstClosed()
+	y, ok := r.FirstClosed()
 	if !ok {
 		return 0
 	}
@@ -97,8 +97,8 @@ func (r *Reference) LockedThrough() Date {
 	return d
 }
 
-// firstClosed is the earliest closed year.
-func (r *Reference) firstClosed() (int, bool) {
+// FirstClosed is the earliest closed year: the books before it closed with it.
+func (r *Reference) FirstClosed() (int, bool) {
 	for _, st := range r.Years {
 		if st.Closed {
 			return st.Year, true
@@ -121,7 +121,7 @@ func checkYearOpen(ref *Reference, field string, d Date) *Error {
 		return &Error{Kind: KindYearClosed, Field: field,
 			Detail: fmt.Sprintf("%s is in %d, a closed year: its figures are final; an admin may reopen the year with a reason", d, d.Year())}
 	}
-	if first, ok := ref.firstClosed(); ok && d.Year() < first {
+	if first, ok := ref.FirstClosed(); ok && d.Year() < first {
 		return &Error{Kind: KindYearClosed, Field: field,
 			Detail: fmt.Sprintf("%s is before %d, the first closed year: the books before it are closed with it; an admin may reopen %d with a reason", d, first, first)}
 	}

@@ -492,21 +492,19 @@ func cityYearEnd(ctx context.Context, city *eventstore.CityLedger, refs []events
 	}
 	// A year closed with a later one is final from that closing on: a freeze made before it
 	// may lack writes dated in the year that landed between.
+	if !ref.BooksClosed(end) {
+		return last, nil
+	}
 	since, closed, err := city.BooksClosedSince(ctx, end)
 	if err != nil {
 		return nil, err
 	}
 	if closed && last.ThroughSeq < since {
-		later := ""
-		for _, st := range ref.Years {
-			if st.Closed {
-				later = fmt.Sprintf("%d (after freeze %s)", st.Year, st.FreezeID)
-				break
-			}
-		}
-		return nil, fmt.Errorf("city %s closed %d with %s at sequence %d, after its latest freeze valid through %s (%s, through sequence %d): "+
+		first, _ := ref.FirstClosed()
+		with, _ := ref.Year(first)
+		return nil, fmt.Errorf("city %s closed %d with %d (after freeze %s) at sequence %d, after its latest freeze valid through %s (%s, through sequence %d): "+
 			"writes dated %d may have landed between; the city freezes %s again (its books are closed, the figures final), then the province freezes it",
-			city.Ledger, year, later, since, end, last.ID, last.ThroughSeq, year, end)
+			city.Ledger, year, first, with.FreezeID, since, end, last.ID, last.ThroughSeq, year, end)
 	}
 	return last, nil
 }
