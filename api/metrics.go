@@ -33,6 +33,8 @@ type Metrics struct {
 	applied         prometheus.Counter
 	snapshotBytes   prometheus.Gauge
 	snapshotSeconds prometheus.Histogram
+	pastEvents      prometheus.Counter
+	pastSeconds     prometheus.Histogram
 	requests        *prometheus.CounterVec
 	requestSeconds  *prometheus.HistogramVec
 	errorAnswers    *prometheus.CounterVec
@@ -69,6 +71,11 @@ func NewMetrics() *Metrics {
 		snapshotSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "kuozheng_projection_snapshot_duration_seconds", Help: "Time to write a snapshot of the views.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12)}),
+		pastEvents: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kuozheng_projection_past_replay_events_total", Help: "Events folded again to answer figures as of a date within the closed books (each replay starts from the views kept at an earlier year's closing when it can)."}),
+		pastSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "kuozheng_projection_past_replay_duration_seconds", Help: "Time to replay the views of closed books for figures as of a date within them.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14)}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kuozheng_http_requests_total", Help: "HTTP requests answered, by route pattern and status code."}, []string{"route", "code"}),
 		requestSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -95,7 +102,7 @@ func NewMetrics() *Metrics {
 			return oneIf(s != nil && s.ready())
 		})
 	m.reg.MustRegister(m.appended, m.batchSeconds, m.batchMessages, m.conflicts, m.duplicates, m.applied,
-		m.snapshotBytes, m.snapshotSeconds, m.requests, m.requestSeconds, m.errorAnswers, m.appendErrors,
+		m.snapshotBytes, m.snapshotSeconds, m.pastEvents, m.pastSeconds, m.requests, m.requestSeconds, m.errorAnswers, m.appendErrors,
 		m.importsRunning, m.importRowsDone, m.importRowsLeft, ready,
 		// The live heap is what serve's warning compares with the soft memory limit
 		// (go_gc_gomemlimit_bytes).
@@ -201,6 +208,12 @@ func (m *Metrics) Applied(n int, seq uint64) { m.applied.Add(float64(n)) }
 func (m *Metrics) Snapshot(seq uint64, size int, d time.Duration) {
 	m.snapshotBytes.Set(float64(size))
 	m.snapshotSeconds.Observe(d.Seconds())
+}
+
+// PastReplay observes a replay of the views of closed books (projections.Observer).
+func (m *Metrics) PastReplay(events uint64, d time.Duration) {
+	m.pastEvents.Add(float64(events))
+	m.pastSeconds.Observe(d.Seconds())
 }
 
 // watchServer makes kuozheng_ready read s's readiness as /readyz answers it, and adds the gauges

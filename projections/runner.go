@@ -30,7 +30,8 @@ type RunnerConfig struct {
 	// while events arrive (default 30 s; negative: never).
 	SeriesReuse time.Duration
 	Log         *slog.Logger
-	// Observe, if set, is told of applied events and snapshots, for metrics.
+	// Observe, if set, is told of applied events, snapshots and replays of closed books, for
+	// metrics.
 	Observe Observer
 }
 
@@ -38,6 +39,8 @@ type RunnerConfig struct {
 type Observer interface {
 	Applied(n int, seq uint64)
 	Snapshot(seq uint64, size int, d time.Duration)
+	// PastReplay is told of a replay of closed books (At): the events it folded and its time.
+	PastReplay(events uint64, d time.Duration)
 }
 
 // Runner feeds the views from the stream with an ordered consumer, keeps the live report up to

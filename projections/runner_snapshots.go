@@ -28,11 +28,11 @@ func SnapshotBucketOf(ledger string) string {
 
 const snapshotObject = "views"
 
-// readSnapshot reads the views' latest snapshot, if this build can use it.
-func readSnapshot(ctx context.Context, objects jetstream.ObjectStore) (*Ledger, int, error) {
+// readSnapshot reads the snapshot stored under name, if this build can use it.
+func readSnapshot(ctx context.Context, objects jetstream.ObjectStore, name string) (*Ledger, int, error) {
 	// Read whole first (it is compressed): decoding while the object streams in outlasts the
 	// object store's read timeout on a large ledger.
-	obj, err := objects.Get(ctx, snapshotObject)
+	obj, err := objects.Get(ctx, name)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -63,7 +63,7 @@ func SavedViews(ctx context.Context, store *eventstore.Store) (*Ledger, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, _, err := readSnapshot(ctx, objects)
+	l, _, err := readSnapshot(ctx, objects, snapshotObject)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func SavedViews(ctx context.Context, store *eventstore.Store) (*Ledger, error) {
 
 func (r *Runner) restore(ctx context.Context) error {
 	start := time.Now()
-	l, size, err := readSnapshot(ctx, r.objects)
+	l, size, err := readSnapshot(ctx, r.objects, snapshotObject)
 	if err != nil {
 		return err
 	}

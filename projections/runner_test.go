@@ -260,6 +260,7 @@ type snapshotCounter struct{ n atomic.Int64 }
 
 func (c *snapshotCounter) Applied(int, uint64)                 {}
 func (c *snapshotCounter) Snapshot(uint64, int, time.Duration) { c.n.Add(1) }
+func (c *snapshotCounter) PastReplay(uint64, time.Duration)    {}
 
 // TestALongReplayWritesASnapshotEveryTwentyEventsAnEmployer: writing a snapshot costs in
 // proportion to the employers, so a replay of many events among few employers is not stopped
@@ -467,6 +468,7 @@ func (h *heldViews) Applied(_ int, seq uint64) {
 	}
 }
 func (h *heldViews) Snapshot(uint64, int, time.Duration) {}
+func (h *heldViews) PastReplay(uint64, time.Duration)    {}
 
 // Events appended after the views started (serve --demo writes the demo then) are part of what
 // Ready waits for once given to CatchUp: the views are not ready while they are behind it, and
