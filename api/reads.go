@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/projections"
@@ -98,10 +99,25 @@ func (s *Server) read(h func(w http.ResponseWriter, r *http.Request) error) http
 			return
 		}
 		w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.cfg.Runner.Seq(), 10))
-		if err := h(w, r); err != nil {
+		if err := h(w, allowReplay(w, r)); err != nil {
 			writeError(w, err)
 		}
 	}
+}
+
+// pastReadTime is how long a read has to answer once it replays the views of closed books: a
+// first replay of a long ledger's old years outlasts the server's write timeout.
+const pastReadTime = 10 * time.Minute
+
+// allowReplay gives a read the time a replay of closed books takes, should it need one. Other
+// requests keep their deadlines (a county batch sets its own).
+func allowReplay(w http.ResponseWriter, r *http.Request) *http.Request {
+	if r.Method != http.MethodGet {
+		return r
+	}
+	return r.WithContext(projections.WhenReplaying(r.Context(), func() {
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(pastReadTime))
+	}))
 }
 
 // reflects raises the X-Ledger-Seq of an answer to seq, the sequence of the views it was computed

@@ -68,6 +68,7 @@ func (r *Runner) At(ctx context.Context, keep Query, asOf domain.Date, field str
 		return p, nil
 	}
 	r.past = nil // let the collector have it before the next replay grows
+	replaying(ctx)
 	start := time.Now()
 	kept := r.closedViews(ctx)
 	l := r.pastStart(ctx, keep, closings, kept)
@@ -82,6 +83,22 @@ func (r *Runner) At(ctx context.Context, keep Query, asOf domain.Date, field str
 	}
 	r.past, r.pastUsed = l, time.Now()
 	return l, nil
+}
+
+type replayingKey struct{}
+
+// WhenReplaying returns ctx, telling the runner to call f before a read made with it replays
+// closed books or waits for such a replay: a caller with a deadline of its own (an HTTP
+// answer's) can make room for it, which a first read of a long ledger's old years needs.
+func WhenReplaying(ctx context.Context, f func()) context.Context {
+	return context.WithValue(ctx, replayingKey{}, f)
+}
+
+// replaying calls the function WhenReplaying gave ctx, if any.
+func replaying(ctx context.Context) {
+	if f, ok := ctx.Value(replayingKey{}).(func()); ok {
+		f()
+	}
 }
 
 // closedViews lists the views kept at years' closings that this build can use, by name.

@@ -55,6 +55,9 @@ func (r *Runner) keptReport(ctx context.Context, q Query, seg domain.Segment) (*
 	if run == nil {
 		run = r.startReport(key, now)
 	}
+	if !r.Current().Covers(q) {
+		replaying(ctx) // the computation replays closed books under a context of its own
+	}
 	run.mu.Lock()
 	run.waiters++
 	run.mu.Unlock()
