@@ -1,11 +1,15 @@
 package api_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +19,7 @@ import (
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
 	"github.com/kuozheng/kuozheng/projections"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // pastReplays records the replays of closed books the views tell of (projections.Observer).
@@ -40,16 +45,43 @@ func (p *pastReplays) take() []uint64 {
 	return out
 }
 
+// keptClosings are the names of the views kept at years' closings in the snapshot bucket.
+func keptClosings(t *testing.T, store *eventstore.Store) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	obs, err := store.JetStream().ObjectStore(ctx, projections.SnapshotBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	infos, err := obs.List(ctx)
+	if err != nil && !errors.Is(err, jetstream.ErrNoObjectsFound) {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, info := range infos {
+		if strings.HasPrefix(info.Name, "closed-") {
+			names = append(names, info.Name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
 // A figure as of a date within the closed books is folded from the views kept at the closing
 // of the year before the one it needs, not from the stream's start: its cost is that of the
-// years it reads, not of every year before them. The views are kept by the first replay that
-// passes a closing, and the answers from them are those of a replay from sequence 1.
+// years it reads, not of every year before them. The live views are kept at each closing they
+// pass; a ledger closed before they were (or that lost them) has them kept by the first replay
+// that passes a closing. Answers from them are those of a replay from sequence 1.
 func TestAReadOfAClosedYearFoldsFromTheClosingBefore(t *testing.T) {
 	ops := acceptOps()
 	seen := &pastReplays{}
 	e := &env{t: t, l: storetest.Start(t, eventstore.Config{}), today: acceptToday}
 	e.loadFreezeTokens()
-	e.runner = startRunnerWith(t, e.l.Store, projections.RunnerConfig{Observe: seen})
+	// Snapshots of the views are taken only when the test says (SaveSnapshot): one taken on its
+	// own by a runner left running would change where the next runner starts.
+	cfg := projections.RunnerConfig{Observe: seen, SnapshotEvery: 1 << 40, SnapshotIdle: 24 * time.Hour}
+	e.runner = startRunnerWith(t, e.l.Store, cfg)
 	e.serve()
 	a := &acceptLedger{env: e, ids: make([]string, acceptPayers)}
 	closed := map[int]uint64{} // the closing's sequence of each year
@@ -65,11 +97,18 @@ func TestAReadOfAClosedYearFoldsFromTheClosingBefore(t *testing.T) {
 		t.Fatalf("ran %d of %d writes", i, len(ops))
 	}
 	a.waitViews(t, closed[2008])
+	kept := []string{fmt.Sprintf("closed-%020d", closed[2006]), fmt.Sprintf("closed-%020d", closed[2007]), fmt.Sprintf("closed-%020d", closed[2008])}
+	storetest.CheckFor(t, time.Minute, 10*time.Millisecond, func() error {
+		if got := keptClosings(t, e.l.Store); !slices.Equal(got, kept) {
+			return fmt.Errorf("views kept at %v, want %v (each closing the live views passed)", got, kept)
+		}
+		return nil
+	})
 
 	reads := []struct {
 		path     string
-		first    uint64 // events the first read folds: every one through the closing
-		from     uint64 // the closing a later read folds from
+		first    uint64 // events a read folds with none kept yet: every one through the closing
+		from     uint64 // the closing it folds from once kept
 		through  uint64
 		whyFirst string
 	}{
@@ -79,25 +118,74 @@ func TestAReadOfAClosedYearFoldsFromTheClosingBefore(t *testing.T) {
 		{"/v1/counties?as_of=2007-06-30", closed[2007], closed[2006], closed[2007], "keeps the views at 2006's closing"},
 		{"/v1/counties?as_of=2006-06-30", closed[2006], 0, closed[2006], "the first year folds from the start"},
 	}
-	first := map[string]string{}
+	// What a replay from sequence 1 answers: views that keep no snapshots.
+	truth := &pastReplays{}
+	a.runner = startRunnerWith(t, e.l.Store, projections.RunnerConfig{NoSnapshots: true, Observe: truth})
+	a.serve()
+	want := map[string]string{}
 	for _, r := range reads {
-		for p, body := range a.snapshot(t, []string{r.path}) {
-			first[p] = body
-		}
-		if got := seen.take(); !slices.Equal(got, []uint64{r.first}) {
-			t.Errorf("GET %s, first: folded %v events, want [%d] (%s)", r.path, got, r.first, r.whyFirst)
+		maps.Copy(want, a.snapshot(t, []string{r.path}))
+		if got := truth.take(); !slices.Equal(got, []uint64{r.through}) {
+			t.Errorf("GET %s without snapshots: folded %v events, want [%d]", r.path, got, r.through)
 		}
 	}
-
-	// A new runner (as after a restart) has no replay of its own to reuse.
-	a.runner = startRunnerWith(t, e.l.Store, projections.RunnerConfig{Observe: seen})
-	a.serve()
-	seen.take()
-	for _, r := range reads {
-		sameReads(t, "folded from a closing", a.snapshot(t, []string{r.path}), map[string]string{r.path: first[r.path]})
-		if got, want := seen.take(), []uint64{r.through - r.from}; !slices.Equal(got, want) {
-			t.Errorf("GET %s, again: folded %v events, want %v (from sequence %d, through %d)", r.path, got, want, r.from, r.through)
+	// check reads on a new runner (as after a restart: no replay of its own to reuse), once
+	// wait returns.
+	check := func(when string, folded func(int) uint64, wait func()) {
+		t.Helper()
+		a.runner = startRunnerWith(t, e.l.Store, cfg)
+		a.serve()
+		wait()
+		seen.take()
+		for k, r := range reads {
+			sameReads(t, when, a.snapshot(t, []string{r.path}), map[string]string{r.path: want[r.path]})
+			if got, want := seen.take(), []uint64{folded(k)}; !slices.Equal(got, want) {
+				t.Errorf("%s: GET %s folded %v events, want %v", when, r.path, got, want)
+			}
 		}
+	}
+	fromKept := func(k int) uint64 { return reads[k].through - reads[k].from }
+	check("views kept by the live views", fromKept, func() {})
+
+	// A ledger whose closings have no views kept: the first replays keep them.
+	if err := a.runner.SaveSnapshot(context.Background()); err != nil { // a restart passes no closing
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	obs, err := e.l.Store.JetStream().ObjectStore(ctx, projections.SnapshotBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range kept {
+		if err := obs.Delete(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("none kept yet", func(k int) uint64 { return reads[k].first }, func() {})
+	if got, want := keptClosings(t, e.l.Store), kept[:2]; !slices.Equal(got, want) {
+		t.Errorf("the first replays kept views at %v, want %v", got, want)
+	}
+	check("views kept by replays", fromKept, func() {})
+
+	// Views folding the stream from the start (no snapshot) pass the closings inside the runs
+	// they read, and keep the views at each closing, not at the end of its run.
+	for _, name := range slices.Concat(kept[:2], []string{"views"}) {
+		if err := obs.Delete(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("views kept by views folded from the start", fromKept, func() {
+		// Kept in the background: until they are, a read folds from the start.
+		storetest.CheckFor(t, time.Minute, 10*time.Millisecond, func() error {
+			if got := keptClosings(t, e.l.Store); len(got) < len(kept) {
+				return fmt.Errorf("views kept at %v", got)
+			}
+			return nil
+		})
+	})
+	if got := keptClosings(t, e.l.Store); !slices.Equal(got, kept) {
+		t.Errorf("views folded from the start kept views at %v, want %v", got, kept)
 	}
 
 	// A replay makes room for itself under the server's write timeout: with a timeout passed

@@ -191,6 +191,35 @@ func (r *Runner) keepClosed(ctx context.Context, l *Ledger) {
 	r.log.Info("views kept at a year's closing", "seq", l.Seq, "boundary", l.Boundary, "bytes", len(data), "took", time.Since(start).Round(time.Millisecond))
 }
 
+// closesYear reports whether ev closes a year.
+func closesYear(ev domain.Event) bool {
+	_, ok := ev.Body.(domain.YearClosed)
+	return ok
+}
+
+// keepClosings keeps, in the background and one at a time, the live views the follower left
+// at years' closings (read-only copies), unless views are kept there already: the replays of
+// the years after them start there.
+func (r *Runner) keepClosings(ctx context.Context) {
+	r.mu.Lock()
+	vs := r.closings
+	r.closings = nil
+	r.mu.Unlock()
+	for _, v := range vs {
+		r.bg.Go(func() {
+			r.closedMu.Lock()
+			defer r.closedMu.Unlock()
+			if v.Err() != nil || v.Boundary != v.Ref.LockedThrough() {
+				return
+			}
+			if info, err := r.objects.GetInfo(ctx, closedName(v.Seq)); err == nil && info.Metadata["code_version"] == CodeVersion {
+				return
+			}
+			r.keepClosed(ctx, v)
+		})
+	}
+}
+
 // pastIdle is how long the views of closed books replayed last are kept unused.
 const pastIdle = 10 * time.Minute
 

@@ -90,6 +90,8 @@ type Runner struct {
 	bg       sync.WaitGroup // the follower, the idle-snapshot loop and the snapshots they start
 	damage   atomic.Value   // string: why the stream looks damaged, found at start
 
+	closings []*Ledger  // views at years' closings the follower passed, to be kept; guarded by mu
+	closedMu sync.Mutex // one of them kept at a time
 	pastMu   sync.Mutex // one replay of closed books at a time
 	past     *Ledger    // the last one (see At)
 	pastUsed time.Time  // when it last answered
@@ -167,6 +169,7 @@ func (r *Runner) Start(ctx context.Context) error {
 				r.log.Info("views caught up", "seq", seq, "replayed", seq-from+1, "took", time.Since(start).Round(time.Millisecond))
 			}
 			r.maybeSnapshot(ctx, false)
+			r.keepClosings(ctx)
 		}
 		handle := func(ev domain.Event) error {
 			r.apply(ev)
@@ -271,6 +274,12 @@ func (r *Runner) apply(ev domain.Event) {
 
 // applyAll folds events in stream order into the live ledger, and then tells those waiting.
 func (r *Runner) applyAll(evs []domain.Event) {
+	// A year's closing ends a run of its own, so that the views are kept as they stand at it.
+	if i := slices.IndexFunc(evs[:len(evs)-1], closesYear); i >= 0 {
+		r.applyAll(evs[:i+1])
+		r.applyAll(evs[i+1:])
+		return
+	}
 	r.mu.Lock()
 	for _, ev := range evs {
 		r.unshare(ev)
@@ -287,6 +296,9 @@ func (r *Runner) applyAll(evs []domain.Event) {
 		}
 	}
 	r.current = nil
+	if r.objects != nil && closesYear(evs[len(evs)-1]) {
+		r.closings = append(r.closings, r.currentLocked())
+	}
 	r.mu.Unlock()
 	last := evs[len(evs)-1].Seq
 	r.seq.Store(last)
