@@ -446,12 +446,19 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 			}
 			for i, d := range changed {
 				if !due[i] {
+					ok, err := s.recordedByAnotherTry(d, hash)
+					if err != nil {
+						return err
+					}
+					if d.recorded = ok; ok {
+						continue // the change was its notice, this batch's
+					}
 					d.skipped = true
 					prog.set(func(p *BatchProgress) { p.Eligible-- })
 					s.cfg.Log.Info("county notices: changed since read and no longer due a notice; left out", "county", code, "employer", d.id)
 				}
 			}
-			fresh = slices.DeleteFunc(fresh, func(d *noticeDraft) bool { return d.skipped })
+			fresh = slices.DeleteFunc(fresh, func(d *noticeDraft) bool { return d.skipped || d.recorded })
 			parallel(len(fresh), func(i int) {
 				fresh[i].notice.Number = domain.NoticeNumber(prefix, next+i)
 				fresh[i].pdf, fresh[i].err = fresh[i].notice.Render()
@@ -491,7 +498,10 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 					if eligible {
 						return res.Err
 					}
-					d.skipped = true
+					if d.recorded, err = s.recordedByAnotherTry(d, hash); err != nil {
+						return err
+					}
+					d.skipped = !d.recorded
 				case res.Err != nil:
 					return res.Err
 				case res.Duplicate && res.EmployerID != d.id:
@@ -570,6 +580,17 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	}
 	s.cfg.Log.Info("county notices done", "county", code, "issued", issued, "employers", len(all))
 	return pdfs.Bytes(), issued, last, nil
+}
+
+// recordedByAnotherTry reports whether d's notice is recorded under its key with the batch's
+// body: another try of the batch, through another replica, issued it since d was read. Such a
+// payer is no longer due a notice, yet the batch answers with it.
+func (s *Server) recordedByAnotherTry(d *noticeDraft, hash string) (bool, error) {
+	if d.key == "" {
+		return false, nil
+	}
+	_, ok, err := s.cfg.Store.RecordedFor(d.key, hash)
+	return ok, err
 }
 
 // sameEmployer refuses, unavailable, a notice of employer id found recorded under the batch's

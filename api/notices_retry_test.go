@@ -363,8 +363,8 @@ func TestTwoBatchesUnderOneKeyThroughTwoReplicasLeaveItOneRequests(t *testing.T)
 		case sameBody:
 			for _, a := range answers {
 				if a.status != http.StatusOK && a.status != http.StatusServiceUnavailable || a.status == http.StatusOK && !bytes.Equal(a.body, answers[won].body) {
-					t.Fatalf("round %d: one batch sent twice at once through two replicas: %d %.200s and %d %.200s; want each its zip or 503",
-						round, answers[0].status, answers[0].body, answers[1].status, answers[1].body)
+					t.Fatalf("round %d: one batch sent twice at once through two replicas: %d and %d; want each its zip or 503:\n%s\n%s",
+						round, answers[0].status, answers[1].status, answerManifest(t, answers[0]), answerManifest(t, answers[1]))
 				}
 			}
 		case won < 0 || answers[1-won].status != http.StatusUnprocessableEntity:
@@ -563,4 +563,13 @@ func TestTwoBatchesOfOneCountyAtOnceLeaveNoGapInItsNumbers(t *testing.T) {
 			t.Errorf("batch %d's progress: %d %s; want done, as many due as issued (%s)", i, r.status, r.body, answers[i].header.Get("X-Notice-Count"))
 		}
 	}
+}
+
+// answerManifest is a batch's answer as a failure shows it: the zip's manifest, or the body.
+func answerManifest(t *testing.T, a pdfAnswer) string {
+	if a.status != http.StatusOK {
+		return fmt.Sprintf("%d %.300s", a.status, a.body)
+	}
+	_, files := unzip(t, a.body)
+	return fmt.Sprintf("200, X-Notice-Count %s, manifest:\n%s", a.header.Get("X-Notice-Count"), files["manifest.csv"])
 }
