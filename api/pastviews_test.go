@@ -119,16 +119,20 @@ func TestAReadOfAClosedYearFoldsFromTheClosingBefore(t *testing.T) {
 		{"/v1/counties?as_of=2006-06-30", closed[2006], 0, closed[2006], "the first year folds from the start"},
 	}
 	// What a replay from sequence 1 answers: views that keep no snapshots.
-	truth := &pastReplays{}
-	a.runner = startRunnerWith(t, e.l.Store, projections.RunnerConfig{NoSnapshots: true, Observe: truth})
-	a.serve()
 	want := map[string]string{}
-	for _, r := range reads {
-		maps.Copy(want, a.snapshot(t, []string{r.path}))
-		if got := truth.take(); !slices.Equal(got, []uint64{r.through}) {
-			t.Errorf("GET %s without snapshots: folded %v events, want [%d]", r.path, got, r.through)
+	truth := func() {
+		t.Helper()
+		folded := &pastReplays{}
+		a.runner = startRunnerWith(t, e.l.Store, projections.RunnerConfig{NoSnapshots: true, Observe: folded})
+		a.serve()
+		for _, r := range reads {
+			maps.Copy(want, a.snapshot(t, []string{r.path}))
+			if got := folded.take(); !slices.Equal(got, []uint64{r.through}) {
+				t.Errorf("GET %s without snapshots: folded %v events, want [%d]", r.path, got, r.through)
+			}
 		}
 	}
+	truth()
 	// check reads on a new runner (as after a restart: no replay of its own to reuse), once
 	// wait returns.
 	check := func(when string, folded func(int) uint64, wait func()) {
@@ -188,6 +192,31 @@ func TestAReadOfAClosedYearFoldsFromTheClosingBefore(t *testing.T) {
 		t.Errorf("views folded from the start kept views at %v, want %v", got, kept)
 	}
 
+	// 2008 reopened, a payment of it recorded, and closed again: its reads fold from 2007's
+	// closing through the new one, and the views kept at the first closing of 2008 are not used.
+	if r := a.post(t, "/v1/years/2008/reopen", tokAdmin, `{"reason":"补录一笔缴费"}`); r.Status != http.StatusCreated {
+		t.Fatalf("reopen 2008: %s", r)
+	}
+	a.mustWrite(t, empPath(a.ids[0], "payments"), tokAdmin, paymentBody("late-2008", 123400, "2008-05-20"))
+	f := a.freeze(t, tokAssessor, "2008-12-31", 0)
+	a.waitViews(t, f.Seq)
+	a.closeYear(t, tokAssessor, "2008", fmt.Sprintf(`{"freeze_id":%q}`, f.ID))
+	reclosed := a.yearOf(t, 2008).ClosedSeq
+	a.waitViews(t, reclosed)
+	storetest.CheckFor(t, time.Minute, 10*time.Millisecond, func() error {
+		if got := keptClosings(t, e.l.Store); !slices.Contains(got, fmt.Sprintf("closed-%020d", reclosed)) {
+			return fmt.Errorf("views kept at %v, none at the new closing %d", got, reclosed)
+		}
+		return nil
+	})
+	before := want[reads[0].path]
+	reads[0].through, reads[1].through = reclosed, reclosed
+	truth()
+	if want[reads[0].path] == before {
+		t.Errorf("GET %s: the same after a payment of 2008 was recorded in the reopened year", reads[0].path)
+	}
+	check("2008 closed again", fromKept, func() {})
+
 	// A replay makes room for itself under the server's write timeout: with a timeout passed
 	// before any handler runs, a read that replays answers, one that does not cannot.
 	runner := startRunnerWith(t, e.l.Store, projections.RunnerConfig{NoSnapshots: true})
@@ -210,7 +239,8 @@ func TestAReadOfAClosedYearFoldsFromTheClosingBefore(t *testing.T) {
 		_, err = io.ReadAll(res.Body)
 		return res.StatusCode, err
 	}
-	for _, path := range []string{"/v1/counties?as_of=2007-06-30", "/v1/worklists?as_of=2006-10-31"} {
+	// The second worklist is answered from the replay the first made, with no replay of its own.
+	for _, path := range []string{"/v1/counties?as_of=2007-06-30", "/v1/worklists?as_of=2006-10-31", "/v1/worklists?as_of=2006-10-31"} {
 		if code, err := get(path); code != http.StatusOK || err != nil {
 			t.Errorf("GET %s, replaying closed books under a write timeout already passed: %d %v, want 200", path, code, err)
 		}

@@ -109,14 +109,17 @@ func (s *Server) read(h func(w http.ResponseWriter, r *http.Request) error) http
 // first replay of a long ledger's old years outlasts the server's write timeout.
 const pastReadTime = 10 * time.Minute
 
-// allowReplay gives a read the time a replay of closed books takes, should it need one. Other
-// requests keep their deadlines (a county batch sets its own).
+// allowReplay gives a read the time a replay of closed books takes, should it need one or wait
+// for one, and the server's write timeout again once it is over. Other requests keep their
+// deadlines (a county batch sets its own).
 func allowReplay(w http.ResponseWriter, r *http.Request) *http.Request {
-	if r.Method != http.MethodGet {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return r
 	}
-	return r.WithContext(projections.WhenReplaying(r.Context(), func() {
-		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(pastReadTime))
+	return r.WithContext(projections.WhenReplaying(r.Context(), func() func() {
+		rc := http.NewResponseController(w)
+		_ = rc.SetWriteDeadline(time.Now().Add(pastReadTime))
+		return func() { _ = rc.SetWriteDeadline(time.Now().Add(writeTimeout)) }
 	}))
 }
 

@@ -94,6 +94,9 @@ func New(cfg Config) *Server {
 // ServeHTTP serves the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
+// writeTimeout bounds the writing of an answer (but a replay of closed books: allowReplay).
+const writeTimeout = 60 * time.Second
+
 // HTTPServer wraps the handler in a server with timeouts, so slow clients cannot hold it.
 func HTTPServer(addr string, h http.Handler) *http.Server {
 	return &http.Server{
@@ -101,7 +104,7 @@ func HTTPServer(addr string, h http.Handler) *http.Server {
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}

@@ -1,7 +1,7 @@
 package projections
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -46,6 +47,11 @@ func (r *Runner) At(ctx context.Context, keep Query, asOf domain.Date, field str
 		return nil, domain.Invalid(field, "%s is in the books closed through %s: figures as of a later date cover periods from %s; ask as of a date on or before %s",
 			keep.Period, cur.Boundary, cur.KeepFrom, cur.Boundary)
 	}
+	defer replaying(ctx)() // a replay, or a wait for another one
+	// The store's record of the closings must know every one the views folded.
+	if err := r.store.WaitApplied(ctx, cur.Seq); err != nil {
+		return nil, err
+	}
 	years := r.store.Years(asOf)
 	through := cur.Seq
 	for _, y := range years {
@@ -54,13 +60,13 @@ func (r *Runner) At(ctx context.Context, keep Query, asOf domain.Date, field str
 			break
 		}
 	}
-	var closings []uint64 // the years' standing closings through it, in stream order
+	var closings []eventstore.YearRecord // the standing closings through it, in stream order
 	for _, y := range years {
 		if y.Closed && y.ClosedSeq != 0 && y.ClosedSeq <= through {
-			closings = append(closings, y.ClosedSeq)
+			closings = append(closings, y)
 		}
 	}
-	slices.Sort(closings)
+	slices.SortFunc(closings, func(a, b eventstore.YearRecord) int { return cmp.Compare(a.ClosedSeq, b.ClosedSeq) })
 	r.pastMu.Lock()
 	defer r.pastMu.Unlock()
 	if p := r.past; p != nil && p.Seq == through && p.Covers(keep) {
@@ -68,7 +74,6 @@ func (r *Runner) At(ctx context.Context, keep Query, asOf domain.Date, field str
 		return p, nil
 	}
 	r.past = nil // let the collector have it before the next replay grows
-	replaying(ctx)
 	start := time.Now()
 	kept := r.closedViews(ctx)
 	l := r.pastStart(ctx, keep, closings, kept)
@@ -87,21 +92,23 @@ func (r *Runner) At(ctx context.Context, keep Query, asOf domain.Date, field str
 
 type replayingKey struct{}
 
-// WhenReplaying returns ctx, telling the runner to call f before a read made with it replays
-// closed books or waits for such a replay: a caller with a deadline of its own (an HTTP
-// answer's) can make room for it, which a first read of a long ledger's old years needs.
-func WhenReplaying(ctx context.Context, f func()) context.Context {
-	return context.WithValue(ctx, replayingKey{}, f)
+// WhenReplaying returns ctx, telling the runner to call begin before a read made with it
+// replays closed books or waits for such a replay, and the function begin returns when that
+// is over: a caller with a deadline of its own (an HTTP answer's) can make room for the
+// replay, which a first read of a long ledger's old years needs, and take it back after.
+func WhenReplaying(ctx context.Context, begin func() (end func())) context.Context {
+	return context.WithValue(ctx, replayingKey{}, begin)
 }
 
-// replaying calls the function WhenReplaying gave ctx, if any.
-func replaying(ctx context.Context) {
-	if f, ok := ctx.Value(replayingKey{}).(func()); ok {
-		f()
+// replaying calls the begin function WhenReplaying gave ctx, if any, and returns its end.
+func replaying(ctx context.Context) (end func()) {
+	if begin, ok := ctx.Value(replayingKey{}).(func() func()); ok {
+		return begin()
 	}
+	return func() {}
 }
 
-// closedViews lists the views kept at years' closings that this build can use, by name.
+// closedViews lists the views kept at years' closings, by name.
 func (r *Runner) closedViews(ctx context.Context) map[string]*jetstream.ObjectInfo {
 	if r.objects == nil {
 		return nil
@@ -115,21 +122,32 @@ func (r *Runner) closedViews(ctx context.Context) map[string]*jetstream.ObjectIn
 	}
 	kept := map[string]*jetstream.ObjectInfo{}
 	for _, info := range infos {
-		if info.Metadata["code_version"] == CodeVersion && strings.HasPrefix(info.Name, closedPrefix) {
+		if strings.HasPrefix(info.Name, closedPrefix) {
 			kept[info.Name] = info
 		}
 	}
 	return kept
 }
 
+// keptAt reports whether info holds views this build kept at closing c: its sequence, year,
+// freeze and digest (views of a stream since replaced, or of a closing since reopened, are not).
+func keptAt(info *jetstream.ObjectInfo, c eventstore.YearRecord) bool {
+	if info == nil {
+		return false
+	}
+	m := info.Metadata
+	return info.Name == closedName(c.ClosedSeq) && m["code_version"] == CodeVersion &&
+		m["year"] == strconv.Itoa(c.Year) && m["freeze_id"] == c.FreezeID && m["digest"] == c.Digest
+}
+
 // pastStart returns the views a replay for keep starts from: those kept at the latest of the
 // closings whose compaction keeps what keep asks, else new views.
-func (r *Runner) pastStart(ctx context.Context, keep Query, closings []uint64, kept map[string]*jetstream.ObjectInfo) *Ledger {
+func (r *Runner) pastStart(ctx context.Context, keep Query, closings []eventstore.YearRecord, kept map[string]*jetstream.ObjectInfo) *Ledger {
 	l := NewLedger()
 	l.Source, l.Keep = StoreSource{Store: r.store}, &keep
 	for i := len(closings) - 1; i >= 0; i-- {
-		info := kept[closedName(closings[i])]
-		if info == nil {
+		info := kept[closedName(closings[i].ClosedSeq)]
+		if !keptAt(info, closings[i]) {
 			continue
 		}
 		b, err1 := strconv.ParseInt(info.Metadata["boundary"], 10, 32)
@@ -138,7 +156,7 @@ func (r *Runner) pastStart(ctx context.Context, keep Query, closings []uint64, k
 			continue
 		}
 		saved, _, err := readSnapshot(ctx, r.objects, info.Name)
-		if err != nil || saved.Seq != closings[i] {
+		if err != nil || saved.Seq != closings[i].ClosedSeq {
 			r.log.Warn("the views kept at a year's closing are unusable; replaying from before them", "object", info.Name, "err", err)
 			continue
 		}
@@ -148,47 +166,91 @@ func (r *Runner) pastStart(ctx context.Context, keep Query, closings []uint64, k
 	return l
 }
 
-// replayPast folds l on through `through`. At the last closing it passes, where it is
-// compacted through the books closed there as the live views were, it keeps l for the replays
-// after it, unless views are kept there already.
-func (r *Runner) replayPast(ctx context.Context, l *Ledger, through uint64, closings []uint64, kept map[string]*jetstream.ObjectInfo) error {
-	var last uint64
+// replayPast folds l on through `through`, and at the last closing it passes keeps l for the
+// replays after it, unless views are kept there already.
+func (r *Runner) replayPast(ctx context.Context, l *Ledger, through uint64, closings []eventstore.YearRecord, kept map[string]*jetstream.ObjectInfo) error {
+	var last eventstore.YearRecord
 	for _, c := range closings {
-		if c > l.Seq && c < through {
+		if c.ClosedSeq > l.Seq && c.ClosedSeq < through {
 			last = c
 		}
 	}
-	if r.objects != nil && last != 0 && kept[closedName(last)] == nil {
-		if err := ReplayOnto(ctx, r.store, l, last, nil); err != nil {
+	if r.objects != nil && last.ClosedSeq != 0 && !keptAt(kept[closedName(last.ClosedSeq)], last) {
+		if err := ReplayOnto(ctx, r.store, l, last.ClosedSeq, nil); err != nil {
 			return err
 		}
-		if l.Seq == last && l.Boundary == l.Ref.LockedThrough() {
-			r.keepClosed(ctx, l)
+		if l.Seq == last.ClosedSeq {
+			r.keepClosed(ctx, l) // the replay waits: it changes l
 		}
 	}
 	return ReplayOnto(ctx, r.store, l, through, nil)
 }
 
-// keepClosed stores l, folded through a year's closing, for later replays; a failure costs
-// them time only, and is logged.
-func (r *Runner) keepClosed(ctx context.Context, l *Ledger) {
-	start := time.Now()
-	data, err := l.SnapshotBytes()
-	if err == nil {
-		if _, ok := ctx.Deadline(); !ok {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, snapshotUpload)
-			defer cancel()
-		}
-		_, err = r.objects.Put(ctx, jetstream.ObjectMeta{Name: closedName(l.Seq), Metadata: map[string]string{
-			"seq": strconv.FormatUint(l.Seq, 10), "code_version": CodeVersion,
-			"boundary": strconv.FormatInt(int64(l.Boundary), 10), "keep_from": strconv.FormatInt(int64(l.KeepFrom), 10)}}, bytes.NewReader(data))
+// keepLease is how long a replica's claim to keep the views at a closing stands, should it not
+// let go of it (it stopped): the others leave them to it meanwhile, so that one upload, not one
+// a replica, is made.
+const keepLease = time.Hour
+
+// KeepBucketOf is the key-value bucket in which a city ledger's replicas claim the keeping of
+// the views at a closing.
+func KeepBucketOf(ledger string) string { return SnapshotBucketOf(ledger) + "_KEEP" }
+
+// keepBucket returns the bucket of claims to keep views, made on first use.
+func (r *Runner) keepBucket(ctx context.Context) (jetstream.KeyValue, error) {
+	r.keepMu.Lock()
+	defer r.keepMu.Unlock()
+	if r.claims != nil {
+		return r.claims, nil
 	}
+	kv, err := r.store.JetStream().CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: KeepBucketOf(r.store.Ledger()),
+		Description: "which replica keeps kuozheng's views at a year's closing", TTL: keepLease, Storage: jetstream.FileStorage,
+		Replicas: r.store.Replicas()})
 	if err != nil {
-		r.log.Warn("keeping the views at a year's closing", "seq", l.Seq, "err", err)
+		return nil, err
+	}
+	r.claims = kv
+	return kv, nil
+}
+
+// keepClosed stores v, views folded through a year's closing and compacted through the books
+// closed there (as the live views are), for the replays after it; unless views are kept there
+// already, or another replica claimed the keeping. A failure costs those replays time only, and
+// is logged. The views are encoded as they are uploaded.
+func (r *Runner) keepClosed(ctx context.Context, v *Ledger) {
+	if ctx.Err() != nil || v.Err() != nil || v.Boundary == 0 || v.Boundary != v.Ref.LockedThrough() {
 		return
 	}
-	r.log.Info("views kept at a year's closing", "seq", l.Seq, "boundary", l.Boundary, "bytes", len(data), "took", time.Since(start).Round(time.Millisecond))
+	st, _ := v.Ref.Year(v.Boundary.Year())
+	c := eventstore.YearRecord{YearStatus: st, ClosedSeq: v.Seq}
+	name := closedName(v.Seq)
+	if info, err := r.objects.GetInfo(ctx, name); err == nil && keptAt(info, c) {
+		return
+	}
+	claims, err := r.keepBucket(ctx)
+	if err == nil {
+		_, err = claims.Create(ctx, name, []byte(CodeVersion))
+	}
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return // another replica is keeping them
+	}
+	start := time.Now()
+	var size int
+	if err == nil {
+		// The claim is let go once the views are stored: an upload begun after it reads them
+		// and replaces them whole (two at once would leave one's chunks behind, unreferenced).
+		defer func() { _ = claims.Delete(context.WithoutCancel(ctx), name) }()
+		if info, err := r.objects.GetInfo(ctx, name); err == nil && keptAt(info, c) {
+			return // kept while this one waited to claim them
+		}
+		size, err = r.putViews(ctx, name, map[string]string{"seq": strconv.FormatUint(v.Seq, 10), "code_version": CodeVersion,
+			"boundary": strconv.FormatInt(int64(v.Boundary), 10), "keep_from": strconv.FormatInt(int64(v.KeepFrom), 10),
+			"year": strconv.Itoa(st.Year), "freeze_id": st.FreezeID, "digest": st.Digest}, v)
+	}
+	if err != nil {
+		r.log.Warn("keeping the views at a year's closing", "seq", v.Seq, "err", err)
+		return
+	}
+	r.log.Info("views kept at a year's closing", "seq", v.Seq, "boundary", v.Boundary, "bytes", size, "took", time.Since(start).Round(time.Millisecond))
 }
 
 // closesYear reports whether ev closes a year.
@@ -197,26 +259,16 @@ func closesYear(ev domain.Event) bool {
 	return ok
 }
 
-// keepClosings keeps, in the background and one at a time, the live views the follower left
-// at years' closings (read-only copies), unless views are kept there already: the replays of
-// the years after them start there.
+// keepClosings keeps, one at a time until ctx ends, the views the follower left at years'
+// closings (read-only copies).
 func (r *Runner) keepClosings(ctx context.Context) {
-	r.mu.Lock()
-	vs := r.closings
-	r.closings = nil
-	r.mu.Unlock()
-	for _, v := range vs {
-		r.bg.Go(func() {
-			r.closedMu.Lock()
-			defer r.closedMu.Unlock()
-			if v.Err() != nil || v.Boundary != v.Ref.LockedThrough() {
-				return
-			}
-			if info, err := r.objects.GetInfo(ctx, closedName(v.Seq)); err == nil && info.Metadata["code_version"] == CodeVersion {
-				return
-			}
+	for {
+		select {
+		case v := <-r.closings:
 			r.keepClosed(ctx, v)
-		})
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 

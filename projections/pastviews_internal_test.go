@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"strconv"
 	"strings"
@@ -14,9 +15,9 @@ import (
 )
 
 // The follower folds the events it reads in runs (a store's replay shared at start comes in
-// batches): a year's closing inside a run ends it, so that the views kept at the closing are
-// those at its sequence, not at the end of the run.
-func TestViewsAreKeptAtEachClosingInsideARun(t *testing.T) {
+// batches): a year's closing ends its run, so that the views kept at the closing are those at
+// its sequence, not at the end of the run. Views another replica claimed to keep are left to it.
+func TestViewsAreKeptAtAClosingInsideARunUnlessAnotherReplicaClaimedThem(t *testing.T) {
 	l := storetest.Start(t, eventstore.Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -26,29 +27,54 @@ func TestViewsAreKeptAtEachClosingInsideARun(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.objects = objects
-	var evs []domain.Event
-	for i, year := range []int{2006, 2007, 2008} {
-		evs = append(evs, domain.Event{Envelope: domain.Envelope{Seq: uint64(i + 1)}, Body: domain.YearClosed{Year: year, FreezeID: "f", Digest: "d"}})
+	r.bg.Go(func() { r.keepClosings(ctx) })
+	ev := func(seq uint64, body domain.Payload) domain.Event {
+		return domain.Event{Envelope: domain.Envelope{Seq: seq}, Body: body}
 	}
-	r.applyAll(evs)
-	r.keepClosings(ctx)
-	r.bg.Wait()
-	infos, err := objects.List(ctx)
+	freeze := func(seq uint64, d string) domain.Event {
+		return ev(seq, domain.FreezeMade{ID: "f" + d, ValidThrough: domain.MustDate(d), ThroughSeq: seq - 1})
+	}
+	closing := func(seq uint64, year int) domain.Event {
+		return ev(seq, domain.YearClosed{Year: year, FreezeID: "f", Digest: "d"})
+	}
+	claims, err := r.keepBucket(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kept := map[string]string{}
-	for _, info := range infos {
-		if strings.HasPrefix(info.Name, closedPrefix) {
-			kept[info.Name] = info.Metadata["boundary"]
-		}
+	if _, err := claims.Create(ctx, closedName(3), []byte("another replica")); err != nil {
+		t.Fatal(err)
 	}
+	for _, run := range [][]domain.Event{
+		{closing(1, 2006), freeze(2, "2007-12-31")},
+		{closing(3, 2007), freeze(4, "2008-12-31")}, // claimed by another replica
+		{closing(5, 2008)},
+	} {
+		r.applyAll(run)
+	}
+	// One at a time, in order: once the last closing's views are kept, the others were decided.
+	kept := map[string]string{}
+	storetest.CheckFor(t, time.Minute, 10*time.Millisecond, func() error {
+		infos, err := objects.List(ctx)
+		if err != nil {
+			return err
+		}
+		clear(kept)
+		for _, info := range infos {
+			if strings.HasPrefix(info.Name, closedPrefix) {
+				kept[info.Name] = info.Metadata["boundary"] + " " + info.Metadata["year"]
+			}
+		}
+		if _, ok := kept[closedName(5)]; !ok {
+			return fmt.Errorf("views kept at %v, none at the last closing", kept)
+		}
+		return nil
+	})
 	want := map[string]string{}
-	for i, year := range []int{2006, 2007, 2008} {
+	for seq, year := range map[uint64]int{1: 2006, 5: 2008} {
 		d, _ := domain.DateOf(year, time.December, 31)
-		want[closedName(uint64(i+1))] = strconv.FormatInt(int64(d), 10)
+		want[closedName(seq)] = strconv.FormatInt(int64(d), 10) + " " + strconv.Itoa(year)
 	}
 	if !maps.Equal(kept, want) {
-		t.Errorf("views kept (name: boundary) %v, want %v: one at each closing, compacted through its year", kept, want)
+		t.Errorf("views kept (name: boundary year) %v, want %v: at each closing's own sequence, compacted through its year, but the one claimed", kept, want)
 	}
 }

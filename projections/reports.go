@@ -56,7 +56,7 @@ func (r *Runner) keptReport(ctx context.Context, q Query, seg domain.Segment) (*
 		run = r.startReport(key, now)
 	}
 	if !r.Current().Covers(q) {
-		replaying(ctx) // the computation replays closed books under a context of its own
+		defer replaying(ctx)() // the computation replays closed books under a context of its own
 	}
 	run.mu.Lock()
 	run.waiters++

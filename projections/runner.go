@@ -90,11 +90,13 @@ type Runner struct {
 	bg       sync.WaitGroup // the follower, the idle-snapshot loop and the snapshots they start
 	damage   atomic.Value   // string: why the stream looks damaged, found at start
 
-	closings []*Ledger  // views at years' closings the follower passed, to be kept; guarded by mu
-	closedMu sync.Mutex // one of them kept at a time
-	pastMu   sync.Mutex // one replay of closed books at a time
-	past     *Ledger    // the last one (see At)
-	pastUsed time.Time  // when it last answered
+	closings chan *Ledger       // views at years' closings the follower folded, to be kept (keepClosings)
+	stop     <-chan struct{}    // closed when the runner stops
+	keepMu   sync.Mutex         // guards claims
+	claims   jetstream.KeyValue // who keeps the views at a closing (keepBucket)
+	pastMu   sync.Mutex         // one replay of closed books at a time
+	past     *Ledger            // the last one (see At)
+	pastUsed time.Time          // when it last answered
 }
 
 // Damage says why the stream looks damaged (a snapshot ahead of it), or "".
@@ -120,7 +122,7 @@ func NewRunner(store *eventstore.Store, cfg RunnerConfig) *Runner {
 	l := NewLedger()
 	l.Source = StoreSource{Store: store}
 	return &Runner{store: store, cfg: cfg, log: cfg.Log, ledger: l, owned: map[string]struct{}{}, dirty: map[string]bool{},
-		parts: map[string]contribution{}, notify: make(chan struct{})}
+		parts: map[string]contribution{}, notify: make(chan struct{}), closings: make(chan *Ledger, 1)}
 }
 
 // bucketTimeout bounds the wait for the snapshot bucket when the views start.
@@ -139,6 +141,8 @@ func (r *Runner) Start(ctx context.Context) error {
 			return fmt.Errorf("snapshot bucket: %w", err)
 		}
 		r.objects = obs
+		r.stop = ctx.Done()
+		r.bg.Go(func() { r.keepClosings(ctx) })
 		switch err := r.restore(ctx); {
 		case errors.Is(err, jetstream.ErrObjectNotFound):
 			// A first start, or a ledger whose views never saved one: nothing is wrong.
@@ -169,7 +173,6 @@ func (r *Runner) Start(ctx context.Context) error {
 				r.log.Info("views caught up", "seq", seq, "replayed", seq-from+1, "took", time.Since(start).Round(time.Millisecond))
 			}
 			r.maybeSnapshot(ctx, false)
-			r.keepClosings(ctx)
 		}
 		handle := func(ev domain.Event) error {
 			r.apply(ev)
@@ -296,10 +299,19 @@ func (r *Runner) applyAll(evs []domain.Event) {
 		}
 	}
 	r.current = nil
+	var closed *Ledger
 	if r.objects != nil && closesYear(evs[len(evs)-1]) {
-		r.closings = append(r.closings, r.currentLocked())
+		closed = r.currentLocked()
 	}
 	r.mu.Unlock()
+	if closed != nil {
+		// One copy waits while another is kept: the follower waits for the keeping rather than
+		// hold more copies, each of which keeps what the follower changes after it.
+		select {
+		case r.closings <- closed:
+		case <-r.stop:
+		}
+	}
 	last := evs[len(evs)-1].Seq
 	r.seq.Store(last)
 	if r.cfg.Observe != nil {

@@ -173,9 +173,24 @@ func (r *Runner) saveSnapshot(ctx context.Context) error {
 	if v.Seq != 0 && v.Seq == r.snapSeq.Load() {
 		return nil // a restart with nothing new, or a shutdown just after a snapshot
 	}
-	// The snapshot streams into the object store as it is encoded: held whole, it and the
-	// buffer's doublings were a hundred megabytes at the peak of a start folding a year. A
-	// failed encoding fails the upload, which then leaves the previous snapshot in place.
+	size, err := r.putViews(ctx, snapshotObject, map[string]string{"seq": strconv.FormatUint(v.Seq, 10), "code_version": CodeVersion}, v)
+	if err != nil {
+		return fmt.Errorf("store snapshot: %w", err)
+	}
+	r.snapSeq.Store(v.Seq)
+	r.lastSnap.Store(time.Now().UnixNano())
+	if r.cfg.Observe != nil {
+		r.cfg.Observe.Snapshot(v.Seq, size, time.Since(start))
+	}
+	r.log.Debug("snapshot stored", "seq", v.Seq, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// putViews stores v in the snapshot bucket as name, with meta, encoded as it is uploaded: held
+// whole, a snapshot and the buffer's doublings were a hundred megabytes at the peak of a start
+// folding a year. A failed encoding fails the upload, which then leaves the object stored
+// before in place. It returns the size uploaded.
+func (r *Runner) putViews(ctx context.Context, name string, meta map[string]string, v *Ledger) (int, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		// Without a deadline the object store gives each chunk's acknowledgement JetStream's
 		// default of 5 s, which a disk syncing every write on a busy machine can take; the
@@ -192,22 +207,12 @@ func (r *Runner) saveSnapshot(ctx context.Context) error {
 		pw.CloseWithError(err)
 		encoded <- err
 	}()
-	_, err := r.objects.Put(ctx, jetstream.ObjectMeta{Name: snapshotObject, Metadata: map[string]string{
-		"seq": strconv.FormatUint(v.Seq, 10), "code_version": CodeVersion}}, pr)
+	_, err := r.objects.Put(ctx, jetstream.ObjectMeta{Name: name, Metadata: meta}, pr)
 	pr.CloseWithError(errors.New("snapshot upload ended"))
 	if eerr := <-encoded; eerr != nil && err == nil {
 		err = eerr
 	}
-	if err != nil {
-		return fmt.Errorf("store snapshot: %w", err)
-	}
-	r.snapSeq.Store(v.Seq)
-	r.lastSnap.Store(time.Now().UnixNano())
-	if r.cfg.Observe != nil {
-		r.cfg.Observe.Snapshot(v.Seq, int(size), time.Since(start))
-	}
-	r.log.Debug("snapshot stored", "seq", v.Seq, "took", time.Since(start).Round(time.Millisecond))
-	return nil
+	return int(size), err
 }
 
 // LastSnapshot is when the last snapshot was stored (zero if none this run) and its sequence.

@@ -160,7 +160,10 @@ func (line *SeriesLine) setRates() {
 // (never older than sequence minSeq, a reader's min_seq), from a read-only copy of the views
 // (Current), holding up neither the follower nor readers. Its Seq is the sequence it reflects.
 func (r *Runner) Series(ctx context.Context, asOf domain.Date, from, to domain.Period, minSeq uint64) (*Series, error) {
-	r.seriesMu.Lock()
+	if !r.seriesMu.TryLock() {
+		defer replaying(ctx)() // the series under way may be replaying closed books
+		r.seriesMu.Lock()
+	}
 	defer r.seriesMu.Unlock()
 	c := r.series
 	now := r.seq.Load()

@@ -544,6 +544,11 @@ func clearTarget(ctx context.Context, js jetstream.JetStream, tg *backupTarget, 
 	} else if !errors.Is(err, jetstream.ErrStreamNotFound) && !errors.Is(err, jetstream.ErrBucketNotFound) {
 		return replaced, fmt.Errorf("deleting the views' snapshot bucket %s: %w", bucket, err)
 	}
+	// The claims to keep views at the replaced stream's closings would hold back those of the
+	// new one's for up to an hour.
+	if err := js.DeleteKeyValue(ctx, projections.KeepBucketOf(ledger)); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) && !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return replaced, fmt.Errorf("deleting the bucket %s: %w", projections.KeepBucketOf(ledger), err)
+	}
 	return replaced, nil
 }
 
