@@ -14,8 +14,8 @@ import (
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
 )
 
-// The follower folds the events it reads in runs (a store's replay shared at start comes in
-// batches): a year's closing ends its run, so that the views kept at the closing are those at
+// The follower folds the events it reads in runs (a store's replay it shares comes in batches,
+// a caught-up follower's as the stream has them): a year's closing ends its run, so that the views kept at the closing are those at
 // its sequence, not at the end of the run. Views another replica claimed to keep are left to it.
 func TestViewsAreKeptAtAClosingInsideARunUnlessAnotherReplicaClaimedThem(t *testing.T) {
 	l := storetest.Start(t, eventstore.Config{})
@@ -27,6 +27,7 @@ func TestViewsAreKeptAtAClosingInsideARunUnlessAnotherReplicaClaimedThem(t *test
 		t.Fatal(err)
 	}
 	r.objects = objects
+	r.ready.Store(true) // caught up: closings folded from now on are kept
 	r.bg.Go(func() { r.keepClosings(ctx) })
 	ev := func(seq uint64, body domain.Payload) domain.Event {
 		return domain.Event{Envelope: domain.Envelope{Seq: seq}, Body: body}

@@ -300,7 +300,9 @@ func (r *Runner) applyAll(evs []domain.Event) {
 	}
 	r.current = nil
 	var closed *Ledger
-	if r.objects != nil && closesYear(evs[len(evs)-1]) {
+	if r.objects != nil && r.ready.Load() && closesYear(evs[len(evs)-1]) {
+		// Not while catching up at start: each copy and its encoding slowed a first start
+		// (which passes every closing) by an eighth; replays keep those closings later.
 		closed = r.currentLocked()
 	}
 	r.mu.Unlock()
