@@ -485,7 +485,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 				switch {
 				case errors.Is(res.Err, eventstore.ErrStale):
 					// Changed since read: printed again from its events, with its number.
-					if err := s.recordDraft(ctx, d, batch, ref, number, record); err != nil {
+					if err := s.recordDraft(ctx, d, batch, ref, number, hash, record); err != nil {
 						return err
 					}
 				case errors.As(res.Err, &de) && de.Kind == domain.KindConflict:
@@ -621,8 +621,9 @@ func (d *noticeDraft) request(cmd domain.IssueNotice, key, bodyHash string) even
 
 // recordDraft records d's notice as number, printing it again first when it was printed with
 // another number, and again from the employer's new events when it changed since read (up to
-// noticeAttempts times); d.skipped is set when it is no longer overdue.
-func (s *Server) recordDraft(ctx context.Context, d *noticeDraft, batch NoticeBatch, ref *domain.Reference, number string,
+// noticeAttempts times); d.skipped is set when it is no longer overdue, d.recorded when that is
+// because another try of the batch (key and body hash) recorded its notice meanwhile.
+func (s *Server) recordDraft(ctx context.Context, d *noticeDraft, batch NoticeBatch, ref *domain.Reference, number, hash string,
 	record func(*noticeDraft, eventstore.Request) (eventstore.Result, error)) error {
 	for attempt := 1; ; attempt++ {
 		if d.err == nil && d.notice.Number != number {
@@ -645,8 +646,9 @@ func (s *Server) recordDraft(ctx context.Context, d *noticeDraft, batch NoticeBa
 				return err
 			}
 			if !eligible {
-				d.skipped = true
-				return nil
+				d.recorded, err = s.recordedByAnotherTry(d, hash)
+				d.skipped = !d.recorded
+				return err
 			}
 			continue // printed again with the number above
 		}
