@@ -186,16 +186,15 @@ func (r *Runner) replayPast(ctx context.Context, l *Ledger, through uint64, clos
 	return ReplayOnto(ctx, r.store, l, through, nil)
 }
 
-// keepLease is how long a replica's claim to keep the views at a closing stands, should it not
-// let go of it (it stopped): the others leave them to it meanwhile, so that one upload, not one
-// a replica, is made.
+// keepLease is how long a replica's claim to upload an object of the views' bucket stands,
+// should it not let go of it (it stopped): the others leave it meanwhile.
 const keepLease = time.Hour
 
-// KeepBucketOf is the key-value bucket in which a city ledger's replicas claim the keeping of
-// the views at a closing.
+// KeepBucketOf is the key-value bucket in which a city ledger's replicas claim the uploads of
+// the views' snapshots (claim).
 func KeepBucketOf(ledger string) string { return SnapshotBucketOf(ledger) + "_KEEP" }
 
-// keepBucket returns the bucket of claims to keep views, made on first use.
+// keepBucket returns the bucket of claims to upload snapshots, made on first use.
 func (r *Runner) keepBucket(ctx context.Context) (jetstream.KeyValue, error) {
 	r.keepMu.Lock()
 	defer r.keepMu.Unlock()
@@ -203,13 +202,35 @@ func (r *Runner) keepBucket(ctx context.Context) (jetstream.KeyValue, error) {
 		return r.claims, nil
 	}
 	kv, err := r.store.JetStream().CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: KeepBucketOf(r.store.Ledger()),
-		Description: "which replica keeps kuozheng's views at a year's closing", TTL: keepLease, Storage: jetstream.FileStorage,
+		Description: "which replica uploads a snapshot of kuozheng's views", TTL: keepLease, Storage: jetstream.FileStorage,
 		Replicas: r.store.Replicas()})
 	if err != nil {
 		return nil, err
 	}
 	r.claims = kv
 	return kv, nil
+}
+
+// claim takes name for this replica in the keeping bucket while it uploads the object: two
+// uploads of one object at once leave one's chunks behind, unreferenced, for good (each purges
+// only what was stored when it began); one begun after another ends replaces it whole. ok is
+// false while another replica holds it; release lets it go. Without the bucket (it could not be
+// made) the upload goes ahead unclaimed.
+func (r *Runner) claim(ctx context.Context, name string) (release func(), ok bool) {
+	claims, err := r.keepBucket(ctx)
+	if err == nil {
+		_, err = claims.Create(ctx, name, []byte(CodeVersion))
+	}
+	var ae *jetstream.APIError
+	switch {
+	case errors.Is(err, jetstream.ErrKeyExists) || errors.As(err, &ae) &&
+		(ae.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || ae.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant):
+		return nil, false // Create over a deleted key answers a wrong last sequence
+	case err != nil:
+		r.log.Warn("claiming an upload to the views' bucket; going ahead unclaimed", "object", name, "err", err)
+		return func() {}, true
+	}
+	return func() { _ = claims.Delete(context.WithoutCancel(ctx), name) }, true
 }
 
 // keepClosed stores v, views folded through a year's closing and compacted through the books
@@ -226,26 +247,18 @@ func (r *Runner) keepClosed(ctx context.Context, v *Ledger) {
 	if info, err := r.objects.GetInfo(ctx, name); err == nil && keptAt(info, c) {
 		return
 	}
-	claims, err := r.keepBucket(ctx)
-	if err == nil {
-		_, err = claims.Create(ctx, name, []byte(CodeVersion))
-	}
-	if errors.Is(err, jetstream.ErrKeyExists) {
+	release, ok := r.claim(ctx, name)
+	if !ok {
 		return // another replica is keeping them
 	}
-	start := time.Now()
-	var size int
-	if err == nil {
-		// The claim is let go once the views are stored: an upload begun after it reads them
-		// and replaces them whole (two at once would leave one's chunks behind, unreferenced).
-		defer func() { _ = claims.Delete(context.WithoutCancel(ctx), name) }()
-		if info, err := r.objects.GetInfo(ctx, name); err == nil && keptAt(info, c) {
-			return // kept while this one waited to claim them
-		}
-		size, err = r.putViews(ctx, name, map[string]string{"seq": strconv.FormatUint(v.Seq, 10), "code_version": CodeVersion,
-			"boundary": strconv.FormatInt(int64(v.Boundary), 10), "keep_from": strconv.FormatInt(int64(v.KeepFrom), 10),
-			"year": strconv.Itoa(st.Year), "freeze_id": st.FreezeID, "digest": st.Digest}, v)
+	defer release()
+	if info, err := r.objects.GetInfo(ctx, name); err == nil && keptAt(info, c) {
+		return // kept while this one waited to claim them
 	}
+	start := time.Now()
+	size, err := r.putViews(ctx, name, map[string]string{"seq": strconv.FormatUint(v.Seq, 10), "code_version": CodeVersion,
+		"boundary": strconv.FormatInt(int64(v.Boundary), 10), "keep_from": strconv.FormatInt(int64(v.KeepFrom), 10),
+		"year": strconv.Itoa(st.Year), "freeze_id": st.FreezeID, "digest": st.Digest}, v)
 	if err != nil {
 		r.log.Warn("keeping the views at a year's closing", "seq", v.Seq, "err", err)
 		return

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // The follower folds the events it reads in runs (a store's replay it shares comes in batches,
@@ -77,5 +79,44 @@ func TestViewsAreKeptAtAClosingInsideARunUnlessAnotherReplicaClaimedThem(t *test
 	}
 	if !maps.Equal(kept, want) {
 		t.Errorf("views kept (name: boundary year) %v, want %v: at each closing's own sequence, compacted through its year, but the one claimed", kept, want)
+	}
+}
+
+// Replicas following one stream reach a snapshot's turn together: one claimed by another
+// replica is left to it, and a replica's own claim is let go once its snapshot is stored.
+func TestASnapshotClaimedByAnotherReplicaIsLeftToIt(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r := NewRunner(l.Store, RunnerConfig{})
+	objects, err := r.snapshotBucket(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.objects = objects
+	claims, err := r.keepBucket(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := claims.Create(ctx, snapshotObject, []byte("another replica")); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SaveSnapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := objects.GetInfo(ctx, snapshotObject); !errors.Is(err, jetstream.ErrObjectNotFound) {
+		t.Errorf("a snapshot another replica claimed was stored (%v)", err)
+	}
+	if err := claims.Delete(ctx, snapshotObject); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SaveSnapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := objects.GetInfo(ctx, snapshotObject); err != nil {
+		t.Errorf("the snapshot was not stored once unclaimed: %v", err)
+	}
+	if _, err := claims.Get(ctx, snapshotObject); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Errorf("the claim of the snapshot stored is still held (%v)", err)
 	}
 }

@@ -306,14 +306,6 @@ func (r *Runner) applyAll(evs []domain.Event) {
 		closed = r.currentLocked()
 	}
 	r.mu.Unlock()
-	if closed != nil {
-		// One copy waits while another is kept: the follower waits for the keeping rather than
-		// hold more copies, each of which keeps what the follower changes after it.
-		select {
-		case r.closings <- closed:
-		case <-r.stop:
-		}
-	}
 	last := evs[len(evs)-1].Seq
 	r.seq.Store(last)
 	if r.cfg.Observe != nil {
@@ -323,6 +315,14 @@ func (r *Runner) applyAll(evs []domain.Event) {
 	close(r.notify)
 	r.notify = make(chan struct{})
 	r.notifyMu.Unlock()
+	if closed != nil {
+		// One copy waits while another is kept: the follower, the closing told, waits for the
+		// keeping rather than hold more copies, each of which keeps what it changes after it.
+		select {
+		case r.closings <- closed:
+		case <-r.stop:
+		}
+	}
 }
 
 // Changed returns a channel closed at the next applied event.

@@ -173,6 +173,14 @@ func (r *Runner) saveSnapshot(ctx context.Context) error {
 	if v.Seq != 0 && v.Seq == r.snapSeq.Load() {
 		return nil // a restart with nothing new, or a shutdown just after a snapshot
 	}
+	release, ok := r.claim(ctx, snapshotObject)
+	if !ok {
+		// Another replica stores the views now, at about the same sequence: replicas following
+		// one stream reach a snapshot's turn together.
+		r.snapSeq.Store(v.Seq)
+		return nil
+	}
+	defer release()
 	size, err := r.putViews(ctx, snapshotObject, map[string]string{"seq": strconv.FormatUint(v.Seq, 10), "code_version": CodeVersion}, v)
 	if err != nil {
 		return fmt.Errorf("store snapshot: %w", err)
