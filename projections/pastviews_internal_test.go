@@ -16,19 +16,28 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// The follower folds the events it reads in runs (a store's replay it shares comes in batches,
-// a caught-up follower's as the stream has them): a year's closing ends its run, so that the views kept at the closing are those at
-// its sequence, not at the end of the run. Views another replica claimed to keep are left to it.
-func TestViewsAreKeptAtAClosingInsideARunUnlessAnotherReplicaClaimedThem(t *testing.T) {
+// unstartedRunner is a runner over a new ledger with its snapshot bucket, following nothing: a
+// test hands it events.
+func unstartedRunner(t *testing.T, ctx context.Context) (*Runner, jetstream.ObjectStore) {
+	t.Helper()
 	l := storetest.Start(t, eventstore.Config{})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	r := NewRunner(l.Store, RunnerConfig{})
 	objects, err := r.snapshotBucket(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.objects = objects
+	return r, objects
+}
+
+// The follower folds the events it reads in runs (a store's replay it shares comes in batches,
+// a caught-up follower's as the stream has them): a year's closing ends its run, so that the
+// views kept at the closing are those at its sequence, not at the end of the run. Views another
+// replica claimed to keep are left to it.
+func TestViewsAreKeptAtAClosingInsideARunUnlessAnotherReplicaClaimedThem(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r, objects := unstartedRunner(t, ctx)
 	r.ready.Store(true) // caught up: closings folded from now on are kept
 	r.bg.Go(func() { r.keepClosings(ctx) })
 	ev := func(seq uint64, body domain.Payload) domain.Event {
@@ -85,15 +94,9 @@ func TestViewsAreKeptAtAClosingInsideARunUnlessAnotherReplicaClaimedThem(t *test
 // Replicas following one stream reach a snapshot's turn together: one claimed by another
 // replica is left to it, and a replica's own claim is let go once its snapshot is stored.
 func TestASnapshotClaimedByAnotherReplicaIsLeftToIt(t *testing.T) {
-	l := storetest.Start(t, eventstore.Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	r := NewRunner(l.Store, RunnerConfig{})
-	objects, err := r.snapshotBucket(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.objects = objects
+	r, objects := unstartedRunner(t, ctx)
 	claims, err := r.keepBucket(ctx)
 	if err != nil {
 		t.Fatal(err)
