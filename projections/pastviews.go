@@ -186,53 +186,6 @@ func (r *Runner) replayPast(ctx context.Context, l *Ledger, through uint64, clos
 	return ReplayOnto(ctx, r.store, l, through, nil)
 }
 
-// keepLease is how long a replica's claim to upload an object of the views' bucket stands,
-// should it not let go of it (it stopped): the others leave it meanwhile.
-const keepLease = time.Hour
-
-// KeepBucketOf is the key-value bucket in which a city ledger's replicas claim the uploads of
-// the views' snapshots (claim).
-func KeepBucketOf(ledger string) string { return SnapshotBucketOf(ledger) + "_KEEP" }
-
-// keepBucket returns the bucket of claims to upload snapshots, made on first use.
-func (r *Runner) keepBucket(ctx context.Context) (jetstream.KeyValue, error) {
-	r.keepMu.Lock()
-	defer r.keepMu.Unlock()
-	if r.claims != nil {
-		return r.claims, nil
-	}
-	kv, err := r.store.JetStream().CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: KeepBucketOf(r.store.Ledger()),
-		Description: "which replica uploads a snapshot of kuozheng's views", TTL: keepLease, Storage: jetstream.FileStorage,
-		Replicas: r.store.Replicas()})
-	if err != nil {
-		return nil, err
-	}
-	r.claims = kv
-	return kv, nil
-}
-
-// claim takes name for this replica in the keeping bucket while it uploads the object: two
-// uploads of one object at once leave one's chunks behind, unreferenced, for good (each purges
-// only what was stored when it began); one begun after another ends replaces it whole. ok is
-// false while another replica holds it; release lets it go. Without the bucket (it could not be
-// made) the upload goes ahead unclaimed.
-func (r *Runner) claim(ctx context.Context, name string) (release func(), ok bool) {
-	claims, err := r.keepBucket(ctx)
-	if err == nil {
-		_, err = claims.Create(ctx, name, []byte(CodeVersion))
-	}
-	var ae *jetstream.APIError
-	switch {
-	case errors.Is(err, jetstream.ErrKeyExists) || errors.As(err, &ae) &&
-		(ae.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || ae.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant):
-		return nil, false // Create over a deleted key answers a wrong last sequence
-	case err != nil:
-		r.log.Warn("claiming an upload to the views' bucket; going ahead unclaimed", "object", name, "err", err)
-		return func() {}, true
-	}
-	return func() { _ = claims.Delete(context.WithoutCancel(ctx), name) }, true
-}
-
 // keepClosed stores v, views folded through a year's closing and compacted through the books
 // closed there (as the live views are), for the replays after it; unless views are kept there
 // already, or another replica claimed the keeping. A failure costs those replays time only, and
