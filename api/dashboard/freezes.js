@@ -9,6 +9,7 @@ import { fmtInt, fmtTime } from './format.js';
 import { keyFor, settled } from './keys.js';
 import { loadPrincipal } from './search.js';
 import { kz, S } from './state.js';
+import { loadYears } from './years.js';
 
 // For a test (or a curious assessor): lists drawn, the freezes made from this page, whether one
 // is being made, and (rank.js) the downloads saved.
@@ -62,6 +63,7 @@ export async function loadFreezes(minSeq) {
   $('#freezes tbody').replaceChildren(...rows);
   $('#freezes').dataset.count = String(list.length);
   kz.freezes.loads++;
+  loadYears(minSeq).catch(e => { $('#years-error').textContent = '无法加载年度 could not load the years: ' + (e && e.message || e); });
 }
 
 // yearEnd is the default valid-through date: the year end of the figures' year, or, while that

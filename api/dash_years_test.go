@@ -1,0 +1,86 @@
+package api_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
+)
+
+// TestYearsInChromium: the year closings under the freezes. The assessment team's page lists
+// 2006 open with a button to close it once the business date has left 2006 (none for 2007, not
+// ended), and closes it from there after its December freeze; an admin's page, and only an
+// admin's, offers the reopening, refuses it without a reason beside the field (nothing
+// recorded) and reopens it with one, which the list shows; the assessor's page follows without
+// a reload.
+func TestYearsInChromium(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("the years panel's test needs a real browser at %s: %v", chromiumPath, err)
+	}
+	l := storetest.Start(t, eventstore.Config{})
+	loadDemoLedger(t, l.Store, 30)
+	e := serveAssessed(t, l, domain.MustDate("2007-01-20"))
+	f := e.freeze(t, tokAssessor, "2006-12-31", 0)
+	e.waitViews(t, f.Seq)
+
+	ctx := startBrowser(t)
+	watchConsole(t, ctx)
+	assessorSignIn(t, ctx, e.srv.URL+"/", tokAssessor)
+	row := func(year string) string { return `document.querySelector('#years tbody tr[data-year="` + year + `"]')` }
+	poll(t, ctx, 10*time.Second, `window.kz.years.loads > 0 && `+row("2006")+` !== null`)
+	if got := eval[string](t, ctx, row("2006")+`.dataset.closed`); got != "false" {
+		t.Errorf("2006 is listed closed=%s before any closing", got)
+	}
+	if !eval[bool](t, ctx, row("2006")+`.querySelector('button[data-close]') !== null`) {
+		t.Errorf("an assessor's page offers no closing of 2006, which has ended")
+	}
+	if eval[bool](t, ctx, row("2007")+` !== null && `+row("2007")+`.querySelector('button') !== null`) {
+		t.Errorf("an assessor's page offers to close 2007, which has not ended")
+	}
+	if !eval[bool](t, ctx, `document.getElementById('year-reopen-form').hidden`) {
+		t.Errorf("an assessor's page offers the reopening (admins only)")
+	}
+
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](row("2006")+`.querySelector('button[data-close]').click()`))
+	poll(t, ctx, 30*time.Second, `window.kz.years.answers.length === 1 && !window.kz.years.running && `+row("2006")+`.dataset.closed === 'true'`)
+	if rec := e.yearOf(t, 2006); !rec.Closed || rec.FreezeID != f.ID {
+		t.Errorf("after the page's closing 2006 is %+v, want closed after freeze %s", rec, f.ID)
+	}
+	if got := eval[string](t, ctx, row("2006")+`.textContent`); !strings.Contains(got, "已结转 closed") || !strings.Contains(got, "2007-01-20") {
+		t.Errorf("the closed year's row says %q, want closed and the business date it was closed on", got)
+	}
+	if eval[bool](t, ctx, row("2006")+`.querySelector('button[data-close]') !== null`) {
+		t.Errorf("a closed year still offers to close it")
+	}
+	if !eval[bool](t, ctx, `document.getElementById('year-reopen-form').hidden`) {
+		t.Errorf("an assessor's page offers to reopen the year it closed (admins only)")
+	}
+
+	admin, cancel := chromedp.NewContext(ctx)
+	defer cancel()
+	watchConsole(t, admin)
+	assessorSignIn(t, admin, e.srv.URL+"/", tokAdmin)
+	poll(t, admin, 10*time.Second, `window.kz.years.loads > 0 && !document.getElementById('year-reopen-form').hidden && document.getElementById('year-reopen-year').value === '2006'`)
+	before := e.count()
+	run(t, admin, chromedp.Evaluate[chromedp.Void](`document.getElementById('year-reopen').click()`))
+	poll(t, admin, 10*time.Second, `document.getElementById('years-error').dataset.field === 'reason'`)
+	if got := eval[string](t, admin, `document.getElementById('year-reopen-reason').getAttribute('aria-invalid')`); got != "true" {
+		t.Errorf("a reopening without a reason leaves the reason's field aria-invalid=%q", got)
+	}
+	e.wantUnchanged(t, before)
+	run(t, admin, chromedp.Evaluate[chromedp.Void](`(i => { i.value = '补录一笔缴费'; i.dispatchEvent(new Event('input', {bubbles: true})); document.getElementById('year-reopen').click(); })(document.getElementById('year-reopen-reason'))`))
+	poll(t, admin, 30*time.Second, `window.kz.years.answers.length === 1 && !window.kz.years.running && `+row("2006")+`.dataset.closed === 'false'`)
+	if rec := e.yearOf(t, 2006); rec.Closed || rec.ReopenReason != "补录一笔缴费" {
+		t.Errorf("after the page's reopening 2006 is %+v, want open with its reason", rec)
+	}
+	if got := eval[string](t, admin, row("2006")+`.textContent`); !strings.Contains(got, "补录一笔缴费") {
+		t.Errorf("the reopened year's row says %q, without the reason", got)
+	}
+	// The assessor's page, open all along, follows through /v1/live.
+	poll(t, ctx, 10*time.Second, row("2006")+`.dataset.closed === 'false'`)
+}
