@@ -365,6 +365,7 @@ func (s *Server) appendRef(r *http.Request, execute func(context.Context, events
 }
 
 func (s *Server) listYears(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]any{"years": eventstore.ClosedWith(s.cfg.Store.Years(s.cfg.Today()))})
+	today := s.cfg.Today()
+	writeJSON(w, http.StatusOK, map[string]any{"years": eventstore.ClosedWith(s.cfg.Store.Years(today)), "today": today})
 	return nil
 }
