@@ -197,6 +197,32 @@ func TestAReadOfAClosedYearFoldsFromTheClosingBefore(t *testing.T) {
 	}
 	check("2008 closed again", fromKept, func() {})
 
+	// Views kept under a closing's name whose digest is not the standing closing's (a stream
+	// replaced by hand, a closing of another stream at the same sequence) are not used: 2008's
+	// reads fold from 2006's closing, and the replay keeps 2007's again, which the next uses.
+	mctx, mcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer mcancel()
+	at2007 := kept[1]
+	info, err := obs.GetInfo(mctx, at2007)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := maps.Clone(info.Metadata)
+	meta["digest"] = "0000"
+	if err := obs.UpdateMeta(mctx, at2007, jetstream.ObjectMeta{Name: at2007, Metadata: meta}); err != nil {
+		t.Fatal(err)
+	}
+	check("views kept of another closing at 2007's sequence", func(k int) uint64 {
+		if k == 0 {
+			return reads[0].through - closed[2006]
+		}
+		return fromKept(k)
+	}, func() {})
+	if info, err := obs.GetInfo(mctx, at2007); err != nil || info.Metadata["digest"] != a.yearOf(t, 2007).Digest {
+		t.Errorf("the views at 2007's closing were not kept again by the replay that passed it: %v %v", info, err)
+	}
+	check("2007's closing kept again", fromKept, func() {})
+
 	// A replay makes room for itself under the server's write timeout: with a timeout passed
 	// before any handler runs, a read that replays answers, one that does not cannot.
 	runner := startRunnerWith(t, e.l.Store, projections.RunnerConfig{NoSnapshots: true})
