@@ -446,14 +446,12 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 			}
 			for i, d := range changed {
 				if !due[i] {
-					ok, err := s.recordedByAnotherTry(d, hash)
-					if err != nil {
+					if err := s.notDue(d, hash); err != nil {
 						return err
 					}
-					if d.recorded = ok; ok {
+					if d.recorded {
 						continue // the change was its notice, this batch's
 					}
-					d.skipped = true
 					prog.set(func(p *BatchProgress) { p.Eligible-- })
 					s.cfg.Log.Info("county notices: changed since read and no longer due a notice; left out", "county", code, "employer", d.id)
 				}
@@ -498,10 +496,9 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 					if eligible {
 						return res.Err
 					}
-					if d.recorded, err = s.recordedByAnotherTry(d, hash); err != nil {
+					if err := s.notDue(d, hash); err != nil {
 						return err
 					}
-					d.skipped = !d.recorded
 				case res.Err != nil:
 					return res.Err
 				case res.Duplicate && res.EmployerID != d.id:
@@ -582,15 +579,17 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	return pdfs.Bytes(), issued, last, nil
 }
 
-// recordedByAnotherTry reports whether d's notice is recorded under its key with the batch's
-// body: another try of the batch, through another replica, issued it since d was read. Such a
-// payer is no longer due a notice, yet the batch answers with it.
-func (s *Server) recordedByAnotherTry(d *noticeDraft, hash string) (bool, error) {
+// notDue marks d, found no longer due a notice: recorded when its notice is under its key with
+// the batch's body (another try of the batch, through another replica, issued it since d was
+// read, and the batch answers with it), else skipped.
+func (s *Server) notDue(d *noticeDraft, hash string) error {
+	d.recorded, d.skipped = false, true
 	if d.key == "" {
-		return false, nil
+		return nil
 	}
 	_, ok, err := s.cfg.Store.RecordedFor(d.key, hash)
-	return ok, err
+	d.recorded, d.skipped = ok, !ok
+	return err
 }
 
 // sameEmployer refuses, unavailable, a notice of employer id found recorded under the batch's
@@ -646,9 +645,7 @@ func (s *Server) recordDraft(ctx context.Context, d *noticeDraft, batch NoticeBa
 				return err
 			}
 			if !eligible {
-				d.recorded, err = s.recordedByAnotherTry(d, hash)
-				d.skipped = !d.recorded
-				return err
+				return s.notDue(d, hash)
 			}
 			continue // printed again with the number above
 		}
