@@ -3,7 +3,7 @@
 // the assessment team and admins the form that makes one (POST /v1/freezes). A chosen freeze's
 // ranking, figures and restatement are drawn by rank.js, loaded only when one is opened.
 
-import { api, ApiError, authHeaders, getToken, reauthorize } from './api.js';
+import { api, ApiError, postKeyed } from './api.js';
 import { $, el } from './dom.js';
 import { fmtInt, fmtTime } from './format.js';
 import { keyFor, settled } from './keys.js';
@@ -133,18 +133,7 @@ async function makeFreeze() {
   const body = JSON.stringify({ valid_through: input.value });
   const key = keyFor(keys, body);
   try {
-    let res;
-    for (let attempt = 0; ; attempt++) {
-      const sent = getToken();
-      res = await fetch('/v1/freezes', {
-        method: 'POST', cache: 'no-store', body,
-        headers: authHeaders({ 'Content-Type': 'application/json', 'Idempotency-Key': key }),
-      });
-      if (res.status === 401 && attempt < 3) { await reauthorize(sent); continue; }
-      break;
-    }
-    let data = null;
-    try { data = await res.json(); } catch (e) { data = null; }
+    const { res, data } = await postKeyed('/v1/freezes', body, key);
     // Answered: the time stops, or a tick during the list's reload below would write
     // "freezing…" over the outcome.
     clearInterval(timer);

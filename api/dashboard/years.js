@@ -5,7 +5,7 @@
 // /v1/years/{year}/reopen). Kept current with the freezes list, which loads it (a closing, like a
 // freeze, moves the sequence /v1/live watches).
 
-import { api, authHeaders, getToken, reauthorize, refusalText } from './api.js';
+import { api, postKeyed, refusalText } from './api.js';
 import { $, el, bi } from './dom.js';
 import { forget, keyFor, settled } from './keys.js';
 import { loadPrincipal } from './search.js';
@@ -110,16 +110,7 @@ async function send(path, body, year, doing, reopening) {
   let data = null;
   try {
     let res;
-    for (let attempt = 0; ; attempt++) {
-      const sent = getToken();
-      res = await fetch(path, {
-        method: 'POST', cache: 'no-store', body,
-        headers: authHeaders({ 'Content-Type': 'application/json', 'Idempotency-Key': keyFor(state, body) }),
-      });
-      if (res.status === 401 && attempt < 3) { await reauthorize(sent); continue; }
-      break;
-    }
-    try { data = await res.json(); } catch (e) { data = null; }
+    ({ res, data } = await postKeyed(path, body, keyFor(state, body)));
     progress.textContent = '';
     kz.years.answers.push({ path, status: res.status, duplicate: !!(data && data.duplicate) });
     if (res.status >= 500 || res.status === 408 || res.status === 429) {
