@@ -197,16 +197,14 @@ func (r *Runner) keepClosed(ctx context.Context, v *Ledger) {
 	st, _ := v.Ref.Year(v.Boundary.Year())
 	c := eventstore.YearRecord{YearStatus: st, ClosedSeq: v.Seq}
 	name := closedName(v.Seq)
-	if info, err := r.objects.GetInfo(ctx, name); err == nil && keptAt(info, c) {
-		return
-	}
 	release, ok := r.claim(ctx, name)
 	if !ok {
 		return // another replica is keeping them
 	}
 	defer release()
+	// Looked for under the claim: kept already, or by another replica just before.
 	if info, err := r.objects.GetInfo(ctx, name); err == nil && keptAt(info, c) {
-		return // kept while this one waited to claim them
+		return
 	}
 	start := time.Now()
 	size, err := r.putViews(ctx, name, map[string]string{"seq": strconv.FormatUint(v.Seq, 10), "code_version": CodeVersion,
