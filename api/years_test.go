@@ -647,8 +647,9 @@ func TestAClosingIsCheckedWithTheServersWritesHeld(t *testing.T) {
 // TestAClosingIsNotTakenOverAFreezeAWriteThroughAnotherReplicaMoved: payments dated in 2006,
 // each paying a fen of a line due, go through another replica while 2006 is closed here after
 // its freeze. A closing taken holds the freeze's figures (its restatement at the closing lists
-// no change: no such payment landed between the check and the closing); one refused says the
-// figures moved since the freeze, or, 503, that writes kept landing; nothing else.
+// no change: no such payment landed between the check and the closing), and none of them is
+// recorded after it (each is fenced); one refused says the figures moved since the freeze, or,
+// 503, that writes kept landing; nothing else.
 func TestAClosingIsNotTakenOverAFreezeAWriteThroughAnotherReplicaMoved(t *testing.T) {
 	e, id := newYearsEnv(t)
 	e.mustWrite(t, empPath(id, "declarations"), tokClerkA, `{"declared_on":"2006-12-05","period":"2006-11","lines":[{"insurance":"pension","headcount":5,"wage_base_fen":1000000}]}`)
@@ -657,12 +658,17 @@ func TestAClosingIsNotTakenOverAFreezeAWriteThroughAnotherReplicaMoved(t *testin
 	outcomes := map[int]int{}
 	for round := range 8 {
 		f := e.freeze(t, tokAssessor, "2006-12-31", 0)
+		var landed []uint64 // one goroutine's
 		stop := untilStopped(1, func(w, i int) {
 			// Sparse enough that some land while the closing is checked, not all before.
 			time.Sleep(time.Duration(1+i%3) * time.Millisecond)
-			// Refused once the other replica has followed the closing: year_closed.
-			_, _ = other.Execute(ctx, eventstore.Request{EmployerID: id, Today: yearsToday, Actor: "clerk:b", Command: &domain.RecordPayment{
+			// Refused once the other replica has followed the closing, or when the closing
+			// lands before it (fenced): year_closed.
+			res, err := other.Execute(ctx, eventstore.Request{EmployerID: id, Today: yearsToday, Actor: "clerk:b", Command: &domain.RecordPayment{
 				PaidOn: "2006-12-28", AmountFen: "1", ReceiptNo: fmt.Sprintf("B-%d-%d-%d", round, w, i)}})
+			if err == nil {
+				landed = append(landed, res.Seq)
+			}
 		})
 		r := e.post(t, "/v1/years/2006/close", tokAssessor, fmt.Sprintf(`{"freeze_id":%q}`, f.ID))
 		stop()
@@ -683,8 +689,12 @@ func TestAClosingIsNotTakenOverAFreezeAWriteThroughAnotherReplicaMoved(t *testin
 			t.Fatalf("round %d: the closing answered %s", round, r)
 		}
 		at := uint64(r.num("seq"))
+		for _, seq := range landed {
+			if seq > at {
+				t.Errorf("round %d: a payment dated 2006-12-28 through the other replica landed at sequence %d, after the closing at %d", round, seq, at)
+			}
+		}
 		e.waitViews(t, at)
-		// The closed books leave out what the other replica recorded after the closing.
 		if changes := e.restatement(t, tokAssessor, f.ID).Changes; len(changes) > 0 {
 			t.Errorf("round %d: 2006 closed at sequence %d after freeze %s, whose figures moved before it: %+v", round, at, f.ID, changes[0])
 		}

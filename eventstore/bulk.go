@@ -96,7 +96,10 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 	usedKeys := make(map[string]bool, len(order))
 	var units []*bulkUnit
 	var fakeSeq uint64 = math.MaxUint64 / 2
-	ref := s.Reference()
+	// The years' head the round's reference data include: what its fenced units are stored on.
+	s.mu.RLock()
+	ref, years := new(s.ref), s.foldHead(yearsSubject(s.sub)).seq
+	s.mu.RUnlock()
 	// Units go to the committer as they are built, which folds each batch's as it is stored; one
 	// goroutine takes their outcomes in order, so building and committing overlap. It holds as
 	// many units as the batches in flight and the next one can: with a unit per employer (an
@@ -206,6 +209,9 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 			}
 			if keys[i] != "" {
 				usedKeys[keys[i]] = true
+			}
+			if fencedFor(req) {
+				bu.u.fenced, bu.u.yearsSeq = true, years
 			}
 			bu.u.msgs = append(bu.u.msgs, nu.msgs...)
 			bu.u.guards = append(bu.u.guards, nu.guards...)

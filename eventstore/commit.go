@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,12 @@ type unit struct {
 	// be the first of its subject, sent just before msgs in the same batch: the unit is stored
 	// only if none of their subjects was taken.
 	guards []*nats.Msg
+	// fenced marks a unit decided with reference data that a year's closing or reopening
+	// through another replica could make wrong (it is dated in a year that has ended): it is
+	// stored only if the stream's last closing or reopening is still the one at yearsSeq, the
+	// years' head it was decided on (a fence message goes in its batch, committer.fence).
+	fenced   bool
+	yearsSeq uint64
 	// claims are the events among guards (claims of organisation codes), by their index there:
 	// folded with evs, so that the writer's replica knows the claim as soon as it answers.
 	claims []guardEvent
@@ -104,6 +111,12 @@ type committer struct {
 	// writers of a batch, answered together, would otherwise queue for the lock one by one.
 	// nil: the writers fold.
 	fold func(units []*unit, firsts []uint64)
+	// fenceSubject is where a batch's fence message goes (a claim, no event), and yearsSubject
+	// the subject the fence checks: the years' closings and reopenings.
+	fenceSubject, yearsSubject string
+	// fencing: a batch with fenced units is in flight. One at a time: on a clustered stream
+	// the leader refuses a check of the years while another batch checking them is in process.
+	fencing bool
 	// seqValues[i] is the Nats-Batch-Sequence value of a batch's message i+1, shared by every
 	// batch and never changed: one slice and string each rather than two allocations a message.
 	seqValues [][]string
@@ -289,6 +302,7 @@ func (c *committer) gather(ctx context.Context, deferred *[]*unit) ([]*unit, int
 	var batch []*unit
 	n, full := 0, false
 	taken := map[string]bool{}
+	var fence *uint64 // the years' head the batch's fenced units were decided on
 	// take puts u in the batch, or drops it if its writer withdrew it; false defers it.
 	take := func(u *unit) bool {
 		if u.state.Load() == unitWithdrawn {
@@ -303,6 +317,10 @@ func (c *committer) gather(ctx context.Context, deferred *[]*unit) ([]*unit, int
 		if c.inflight[u.subject] || taken[u.subject] {
 			return false
 		}
+		if u.fenced && (c.fencing || fence != nil && *fence != u.yearsSeq) {
+			// One fence a batch, one fenced batch in flight.
+			return false
+		}
 		for _, g := range u.guards {
 			if c.inflight[g.Subject] || taken[g.Subject] {
 				return false
@@ -311,6 +329,10 @@ func (c *committer) gather(ctx context.Context, deferred *[]*unit) ([]*unit, int
 		taken[u.subject] = true
 		for _, g := range u.guards {
 			taken[g.Subject] = true
+		}
+		if u.fenced && fence == nil {
+			fence = &u.yearsSeq
+			n++ // the fence message
 		}
 		batch = append(batch, u)
 		n += u.size()
@@ -363,6 +385,7 @@ drain:
 		}
 	}
 	c.mu.Lock()
+	c.fencing = c.fencing || fence != nil
 	for _, u := range batch {
 		c.inflight[u.subject] = true
 		for _, g := range u.guards {
@@ -402,9 +425,14 @@ func (c *committer) unmark(units []*unit) {
 	c.mu.Unlock()
 }
 
-// release frees the subjects of a batch that ended, and its slot.
-func (c *committer) release(batch []*unit) {
+// release frees the subjects of a batch that ended, its fence if it was fenced, and its slot.
+func (c *committer) release(batch []*unit, fenced bool) {
 	c.unmark(batch)
+	if fenced {
+		c.mu.Lock()
+		c.fencing = false
+		c.mu.Unlock()
+	}
 	c.freeSlot()
 }
 
@@ -431,9 +459,10 @@ func (c *committer) commit(batch []*unit, n int) {
 		}
 	}
 	c.unmark(withdrawn)
+	fenced := slices.ContainsFunc(batch, func(u *unit) bool { return u.fenced })
 	batch = sending
 	if len(batch) == 0 {
-		c.release(nil)
+		c.release(nil, fenced)
 		return
 	}
 	start := time.Now()
@@ -441,7 +470,7 @@ func (c *committer) commit(batch []*unit, n int) {
 	if c.observe != nil {
 		c.observe(n, time.Since(start), err)
 	}
-	c.release(batch)
+	c.release(batch, fenced)
 	if err == nil {
 		firsts := make([]uint64, len(batch))
 		seq := first
@@ -529,7 +558,8 @@ type pubAck struct {
 }
 
 // publish sends the units as one message (a single event) or one atomic batch, each unit's
-// guards just before its messages, and returns the sequence of the first message. An error
+// guards just before its messages, after a fence message if a unit is fenced, and returns the
+// sequence of the first unit's first message (its first guard's, if it has guards). An error
 // wrapping ErrNotRecorded means nothing was stored; one wrapping ErrOutcomeUnknown means the
 // batch was sent but its outcome could not be learnt before c.timeout from its first sending.
 //
@@ -544,7 +574,15 @@ type pubAck struct {
 // settle which it was: the earlier sending stored (the batch's first sequence is answered, not a
 // duplicate: the write is this one), or another writer's (the refusal is).
 func (c *committer) publish(batch []*unit, n int) (uint64, error) {
-	msgs := make([]*nats.Msg, 0, n)
+	msgs := make([]*nats.Msg, 0, n+1)
+	if i := slices.IndexFunc(batch, func(u *unit) bool { return u.fenced }); i >= 0 {
+		m, err := c.fence(batch[i].yearsSeq)
+		if err != nil {
+			return 0, notRecorded(err)
+		}
+		msgs = append(msgs, m)
+	}
+	lead := uint64(len(msgs))
 	for _, u := range batch {
 		for _, g := range u.guards {
 			g.Header.Set("Nats-Expected-Last-Subject-Sequence", "0")
@@ -574,7 +612,7 @@ func (c *committer) publish(batch []*unit, n int) (uint64, error) {
 		first, err := c.send(msgs, min(c.attempt, time.Until(deadline)), elected)
 		switch {
 		case err == nil:
-			return first, nil
+			return first + lead, nil
 		case unknown && (errors.Is(err, ErrConflict) || errors.Is(err, errDuplicate)):
 			return c.settle(batch, deadline, err)
 		case errors.Is(err, ErrOutcomeUnknown):
@@ -750,12 +788,13 @@ func (c *committer) settle(batch []*unit, deadline time.Time, cause error) (uint
 }
 
 // find reads the first message after each unit's expected sequence on its subject: the unit's own
-// (the batch is stored: its first sequence is answered), another's (it is not), or none yet (err).
+// (the batch is stored: the sequence of its first unit's first message, a fence before it left
+// out, is answered), another's (it is not), or none yet (err).
 func (c *committer) find(batch []*unit) (first uint64, stored bool, err error) {
 	if c.resolve == nil {
 		return 0, false, errors.New("no reader of the stream")
 	}
-	var offset uint64 // of the unit's first message in the batch
+	var offset uint64 // of the unit's first message from the first unit's
 	err = errors.New("nothing after the expected sequences yet")
 	for _, u := range batch {
 		offset += uint64(len(u.guards))

@@ -362,6 +362,9 @@ func (s *Store) decide(ctx context.Context, id string, req Request, key, slot, h
 		return nil, nil, err
 	}
 	u, built, err := s.build(id, e, e.Version, req, key, payloads)
+	if err == nil && fencedFor(req) {
+		u.fenced, u.yearsSeq = true, s.foldHead(yearsSubject(s.sub)).seq
+	}
 	if err == nil {
 		err = s.claimNotices(u, built, nil)
 	}
@@ -404,12 +407,11 @@ func decideOn(e *domain.Employer, id string, req Request, ref *domain.Reference,
 	if req.IfMatch != nil && *req.IfMatch != e.Version {
 		return nil, fmt.Errorf("%w: If-Match %d, current version %d", ErrStale, *req.IfMatch, e.Version)
 	}
-	if req.Checked {
-		// Checked by its caller, maybe before a year's closing this store held its writes for:
-		// the year is asked again on the reference data the command is decided on.
-		if err := domain.StillOpen(req.Command, ref); err != nil {
-			return nil, err
-		}
+	// Checked before a year's closing this store held its writes for (by its caller, or before
+	// an attempt refused by a closing through another replica, fencedFor): the year is asked
+	// again on the reference data the command is decided on.
+	if err := domain.StillOpen(req.Command, ref); err != nil {
+		return nil, err
 	}
 	if req.Authorize != nil && (e.Exists() || e.HeldBy != "") {
 		if err := req.Authorize(e); err != nil {
