@@ -308,7 +308,11 @@ func (c *committer) gather(ctx context.Context, deferred *[]*unit) ([]*unit, int
 		if u.state.Load() == unitWithdrawn {
 			return true
 		}
-		if n > 0 && (n+u.size() > c.maxMsgs || u.after != 0 || batch[0].after != 0) {
+		lead := 0 // the fence message, if u is the batch's first fenced unit
+		if u.fenced && fence == nil {
+			lead = 1
+		}
+		if n > 0 && (n+lead+u.size() > c.maxMsgs || u.after != 0 || batch[0].after != 0) {
 			full = true
 			return false
 		}
@@ -330,12 +334,11 @@ func (c *committer) gather(ctx context.Context, deferred *[]*unit) ([]*unit, int
 		for _, g := range u.guards {
 			taken[g.Subject] = true
 		}
-		if u.fenced && fence == nil {
+		if lead > 0 {
 			fence = &u.yearsSeq
-			n++ // the fence message
 		}
 		batch = append(batch, u)
-		n += u.size()
+		n += lead + u.size()
 		full = full || u.after != 0
 		return true
 	}

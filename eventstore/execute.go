@@ -206,9 +206,8 @@ func (s *Store) execute(ctx context.Context, req Request, key string) (Result, e
 			if r, ok, err := s.lookupKey(ctx, key, req.BodyHash); ok || err != nil {
 				return r, err
 			}
-			if req.IfMatch != nil {
-				return Result{}, fmt.Errorf("%w: %v", ErrStale, err)
-			}
+			// Decided again, an If-Match with it: the conflict may be another subject's (a
+			// fence's, when a year was closed or reopened meanwhile), the employer unchanged.
 		default:
 			return Result{}, err
 		}

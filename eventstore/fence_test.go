@@ -37,33 +37,51 @@ func latePayment(employer, receipt string) Request {
 
 // A write dated in a year that has ended, decided through a replica that has not yet followed
 // the year's closing through another, is refused when it reaches the stream after the closing,
-// decided again on the closed year and answered year_closed; nothing of it is stored.
+// decided again on the closed year and answered year_closed; nothing of it is stored. So is one
+// with an If-Match that still holds (the conflict is the fence's, not the employer's), and a
+// void, dated in the current year, of an event dated in the closed one.
 func TestAWriteIntoAYearClosedThroughAnotherReplicaMeanwhileIsRefused(t *testing.T) {
-	for _, how := range []string{"alone", "in bulk"} {
+	for _, how := range []string{"alone", "in bulk", "with If-Match", "a void"} {
 		t.Run(how, func(t *testing.T) {
 			first, second, id, sig := replicaPair(t)
+			ctx := context.Background()
+			survey, err := first.Execute(ctx, Request{EmployerID: id, Today: replicaToday, Actor: "test",
+				Command: &domain.RecordSurvey{AsOf: "2006-12-01", Workforce: "40"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := second.WaitApplied(ctx, survey.Seq); err != nil {
+				t.Fatal(err)
+			}
+			req, field := latePayment(id, "R-9"), "paid_on"
+			switch how {
+			case "with If-Match":
+				req.IfMatch = &survey.Version
+			case "a void":
+				req.Command, field = &domain.VoidEvent{EventID: survey.EventIDs[0], VoidedOn: "2007-01-08", Reason: "录入错误"}, "event_id"
+			}
 			release := sync.OnceFunc(second.markPending(yearsSubject(second.sub))) // the follower waits before the closing
 			defer release()
 			closing := closeYear(t, first, 2006)
 			out := make(chan outcome, 1)
 			go func() {
-				if how == "alone" {
-					res, err := second.Execute(context.Background(), latePayment(id, "R-9"))
-					out <- outcome{res, err}
+				if how == "in bulk" {
+					r := second.ExecuteBulk(ctx, []Request{req})[0]
+					out <- outcome{r.Result, r.Err}
 					return
 				}
-				r := second.ExecuteBulk(context.Background(), []Request{latePayment(id, "R-9")})[0]
-				out <- outcome{r.Result, r.Err}
+				res, err := second.Execute(ctx, req)
+				out <- outcome{res, err}
 			}()
-			awaitConflict(t, sig, out, "payment dated in 2006")
+			awaitConflict(t, sig, out, "write into 2006")
 			release()
 			o := <-out
 			var de *domain.Error
-			if !errors.As(o.err, &de) || de.Kind != domain.KindYearClosed || de.Field != "paid_on" {
-				t.Fatalf("the payment dated in 2006, decided before the replica followed 2006's closing: %+v %v; want year_closed naming paid_on", o.res, o.err)
+			if !errors.As(o.err, &de) || de.Kind != domain.KindYearClosed || de.Field != field {
+				t.Fatalf("the write into 2006, decided before the replica followed 2006's closing: %+v %v; want year_closed naming %s", o.res, o.err, field)
 			}
-			if last, err := second.LastSeq(context.Background()); err != nil || last != closing.Seq {
-				t.Errorf("the stream ends at %d (%v), want the closing's %d: nothing of the refused payment stored", last, err, closing.Seq)
+			if last, err := second.LastSeq(ctx); err != nil || last != closing.Seq {
+				t.Errorf("the stream ends at %d (%v), want the closing's %d: nothing of the refused write stored", last, err, closing.Seq)
 			}
 		})
 	}
@@ -126,5 +144,31 @@ func TestAWriteIntoAnEndedOpenYearIsRecordedAfterItsFence(t *testing.T) {
 		if seq == res.Seq-1 {
 			t.Errorf("Subscribe delivered the fence at %d as an event: %v", seq, delivered)
 		}
+	}
+}
+
+// A batch's fence counts against its size: a fenced unit that would fill the batch but for the
+// fence waits for the next, and no batch goes over the server's largest.
+func TestAFenceCountsAgainstTheBatchSize(t *testing.T) {
+	c, _ := heldCommitter(t, 4, 1)
+	sub := SubjectsOf("")
+	c.fenceSubject, c.yearsSubject = fenceSubject(sub), yearsSubject(sub)
+	newUnit := func(subject string, msgs int, fenced bool) *unit {
+		u := &unit{subject: subject, fenced: fenced}
+		for range msgs {
+			u.msgs = append(u.msgs, msg(subject, "x"))
+		}
+		return u
+	}
+	deferred := []*unit{newUnit("ledger.x.a", 3, false), newUnit("ledger.x.b", 1, true)}
+	c.slots <- struct{}{}
+	batch, n := c.gather(context.Background(), &deferred)
+	if len(batch) != 1 || n != 3 || len(deferred) != 1 || !deferred[0].fenced {
+		t.Fatalf("gathered %d units, %d messages, %d left: want the unfenced unit's 3 messages, the fenced unit left for the next batch", len(batch), n, len(deferred))
+	}
+	c.release(batch, false)
+	c.slots <- struct{}{}
+	if batch, n = c.gather(context.Background(), &deferred); len(batch) != 1 || n != 2 || !c.fencing {
+		t.Fatalf("then gathered %d units, %d messages (fencing %v): want the fenced unit and its fence, 2 messages", len(batch), n, c.fencing)
 	}
 }
