@@ -210,7 +210,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 			if keys[i] != "" {
 				usedKeys[keys[i]] = true
 			}
-			if fencedFor(req) {
+			if s.fenced(req) {
 				bu.u.fenced, bu.u.yearsSeq = true, years
 			}
 			bu.u.msgs = append(bu.u.msgs, nu.msgs...)

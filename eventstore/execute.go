@@ -361,7 +361,7 @@ func (s *Store) decide(ctx context.Context, id string, req Request, key, slot, h
 		return nil, nil, err
 	}
 	u, built, err := s.build(id, e, e.Version, req, key, payloads)
-	if err == nil && fencedFor(req) {
+	if err == nil && s.fenced(req) {
 		u.fenced, u.yearsSeq = true, s.foldHead(yearsSubject(s.sub)).seq
 	}
 	if err == nil {
@@ -407,7 +407,7 @@ func decideOn(e *domain.Employer, id string, req Request, ref *domain.Reference,
 		return nil, fmt.Errorf("%w: If-Match %d, current version %d", ErrStale, *req.IfMatch, e.Version)
 	}
 	// Checked before a year's closing this store held its writes for (by its caller, or before
-	// an attempt refused by a closing through another replica, fencedFor): the year is asked
+	// an attempt refused by a closing through another replica, Store.fenced): the year is asked
 	// again on the reference data the command is decided on.
 	if err := domain.StillOpen(req.Command, ref); err != nil {
 		return nil, err

@@ -28,11 +28,12 @@ func fenceSubject(sub Subjects) string { return sub.Notice + "fence" }
 // yearsSubject is the subject of sub's closings and reopenings of years.
 func yearsSubject(sub Subjects) string { return sub.Ref + domain.RefKind(domain.YearClosed{}) }
 
-// fencedFor reports whether req is fenced: it is dated in a year its business date has ended,
-// or it is decided on the employer's events (a void, refused when the event it voids is dated
-// in a closed year). A caller without a business date (a generated ledger) is not.
-func fencedFor(req Request) bool {
-	if req.Today == 0 || req.Command == nil {
+// fenced reports whether req is fenced: it is dated in a year its business date has ended, or
+// it is decided on the employer's events (a void, refused when the event it voids is dated in a
+// closed year), and other stores may write the stream. A caller without a business date (a
+// generated ledger) is not.
+func (s *Store) fenced(req Request) bool {
+	if s.cfg.SoleWriter || req.Today == 0 || req.Command == nil {
 		return false
 	}
 	if _, onEvents := req.Command.(domain.EventsDecider); onEvents {

@@ -172,3 +172,30 @@ func TestAFenceCountsAgainstTheBatchSize(t *testing.T) {
 		t.Fatalf("then gathered %d units, %d messages (fencing %v): want the fenced unit and its fence, 2 messages", len(batch), n, c.fencing)
 	}
 }
+
+// A store that is its stream's only writer fences nothing: no closing can come through another.
+func TestTheSoleWriterOfAStreamFencesNothing(t *testing.T) {
+	emb, err := StartEmbedded(EmbeddedConfig{Dir: t.TempDir()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(emb.Close)
+	st, err := Open(context.Background(), emb.Conn, Config{SoleWriter: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	ctx := context.Background()
+	reg, err := st.Execute(ctx, Request{Create: true, Today: replicaToday, Actor: "test", Command: &domain.RegisterEmployer{
+		Name: "单位", County: "360702", OrgCode: "10000004-0", Kind: "enterprise", RiskClass: "1", RegisteredOn: "2006-04-03"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	late, err := st.Execute(ctx, latePayment(reg.EmployerID, "R-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if late.Seq != reg.Seq+1 {
+		t.Errorf("the late payment at %d, the registration at %d: want no fence between", late.Seq, reg.Seq)
+	}
+}

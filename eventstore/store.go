@@ -90,6 +90,10 @@ type Config struct {
 	Ledger string
 	// Stream is the stream's name (default the ledger's, SubjectsOf).
 	Stream string
+	// SoleWriter says no other store writes the stream: serve on its embedded server with no
+	// NATS listener, its data folder locked. Its writes into an ended year need no fence
+	// (Store.fenced): a closing is decided with this store's writes held.
+	SoleWriter bool
 	// Replicas of the stream on a cluster: the stream is updated to this many. 0 keeps the
 	// count the stream has (1 for a stream Open makes): a store opened to read must not scale
 	// the stream down.

@@ -278,6 +278,8 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		cfg = emb.StoreConfig(cfg)
 		// Writes stop, answered 503, while its disk is full or read-only, or the server could not write it.
 		cfg.DiskDir, cfg.WriteFault = f.data, emb.WriteFault
+		// No other process reaches the stream without a listener; the folder is locked.
+		cfg.SoleWriter = f.natsListen == ""
 	}
 	switch {
 	case f.natsURL == "" && !f.replayAll:
