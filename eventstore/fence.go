@@ -22,8 +22,8 @@ import (
 // (Subjects.Notice), which are no events: readers of the stream leave them out.
 const fenceType = "years.fence"
 
-// fenceSubject is the subject of sub's fences.
-func fenceSubject(sub Subjects) string { return sub.Notice + "fence" }
+// Fence is the subject of the stream's fences: messages that are no events (see Store.fenced).
+func (sub Subjects) Fence() string { return sub.Notice + "fence" }
 
 // yearsSubject is the subject of sub's closings and reopenings of years.
 func yearsSubject(sub Subjects) string { return sub.Ref + domain.RefKind(domain.YearClosed{}) }

@@ -101,8 +101,8 @@ func TestAWriteIntoAnEndedOpenYearIsRecordedAfterItsFence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if raw.Subject != fenceSubject(first.sub) {
-		t.Errorf("the message before the late payment is on %s, want its fence on %s", raw.Subject, fenceSubject(first.sub))
+	if raw.Subject != first.sub.Fence() {
+		t.Errorf("the message before the late payment is on %s, want its fence on %s", raw.Subject, first.sub.Fence())
 	}
 	current, err := first.Execute(ctx, Request{EmployerID: id, Today: domain.MustDate("2007-01-10"), Actor: "test",
 		Command: &domain.RecordPayment{PaidOn: "2007-01-08", AmountFen: "100", ReceiptNo: "R-2"}})
@@ -152,7 +152,7 @@ func TestAWriteIntoAnEndedOpenYearIsRecordedAfterItsFence(t *testing.T) {
 func TestAFenceCountsAgainstTheBatchSize(t *testing.T) {
 	c, _ := heldCommitter(t, 4, 1)
 	sub := SubjectsOf("")
-	c.fenceSubject, c.yearsSubject = fenceSubject(sub), yearsSubject(sub)
+	c.fenceSubject, c.yearsSubject = sub.Fence(), yearsSubject(sub)
 	newUnit := func(subject string, msgs int, fenced bool) *unit {
 		u := &unit{subject: subject, fenced: fenced}
 		for range msgs {

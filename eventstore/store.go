@@ -419,7 +419,7 @@ func Start(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	s.snapSaved.Store(from)
 	s.com = newCommitter(nc, cfg.MaxBatch, cfg.BatchesInFlight, cfg.Timeout)
 	s.com.fold = s.foldUnits
-	s.com.fenceSubject, s.com.yearsSubject = fenceSubject(sub), yearsSubject(sub)
+	s.com.fenceSubject, s.com.yearsSubject = sub.Fence(), yearsSubject(sub)
 	if cfg.Metrics != nil {
 		s.com.observe = cfg.Metrics.Batch
 	}

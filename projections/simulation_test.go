@@ -15,6 +15,7 @@ import (
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
 	"github.com/kuozheng/kuozheng/projections"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // The simulation (issue 14, TigerBeetle's habit): thousands of random commands, valid and
@@ -166,6 +167,22 @@ func (s *simulation) lastSeq() uint64 {
 		s.fatalf("last sequence: %v", err)
 	}
 	return n
+}
+
+// fences is how many fences the stream holds.
+func (s *simulation) fences() uint64 {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	subject := eventstore.SubjectsOf("").Fence()
+	stream, err := s.store().JetStream().Stream(ctx, s.store().Stream())
+	if err != nil {
+		s.fatalf("the stream: %v", err)
+	}
+	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		s.fatalf("the stream's fences: %v", err)
+	}
+	return info.State.Subjects[subject]
 }
 
 func (s *simulation) startRunner() {
