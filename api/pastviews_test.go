@@ -255,3 +255,60 @@ func TestAReadOfAClosedYearFoldsFromTheClosingBefore(t *testing.T) {
 		t.Errorf("a live read answered %d under a write timeout already passed: the check above shows nothing", code)
 	}
 }
+
+// Reopening a year replaces the live views by those kept at the closing of the year before,
+// folded on through the reopening: its cost is that of the events since that closing, where
+// folding the reopening into the live views folded every compacted payer again from all its
+// events. The views answer what views folded from sequence 1 answer, after the reopening and
+// after a payment recorded in the reopened year.
+func TestAReopeningFoldsFromTheClosingBeforeIt(t *testing.T) {
+	ops := acceptOps()
+	seen := &pastReplays{}
+	e := &env{t: t, l: storetest.Start(t, eventstore.Config{}), today: acceptToday}
+	e.loadFreezeTokens()
+	e.runner = startRunnerWith(t, e.l.Store, projections.RunnerConfig{Observe: seen, SnapshotEvery: 1 << 40, SnapshotIdle: 24 * time.Hour})
+	e.serve()
+	a := &acceptLedger{env: e, ids: make([]string, acceptPayers)}
+	closed := map[int]uint64{}
+	i := 0
+	for _, year := range []int{2006, 2007} {
+		i = a.run(t, ops, i, fmt.Sprintf("%d-01-31", year+1))
+		f := a.freeze(t, tokAssessor, fmt.Sprintf("%d-12-31", year), 0)
+		a.waitViews(t, f.Seq)
+		a.closeYear(t, tokAssessor, fmt.Sprint(year), fmt.Sprintf(`{"freeze_id":%q}`, f.ID))
+		closed[year] = a.yearOf(t, year).ClosedSeq
+	}
+	a.waitViews(t, closed[2007])
+	storetest.CheckFor(t, time.Minute, 10*time.Millisecond, func() error {
+		if got := keptClosings(t, e.l.Store); !slices.Contains(got, fmt.Sprintf("closed-%020d", closed[2006])) {
+			return fmt.Errorf("views kept at %v, none at 2006's closing %d", got, closed[2006])
+		}
+		return nil
+	})
+	live := a.runner
+	paths := a.figureReads()
+	// compare checks the live views' answers against those of views folded from sequence 1.
+	compare := func(when string) {
+		t.Helper()
+		got := a.snapshot(t, paths)
+		a.runner = startRunnerWith(t, e.l.Store, projections.RunnerConfig{NoSnapshots: true})
+		a.serve()
+		sameReads(t, when, got, a.snapshot(t, paths))
+		a.runner = live
+		a.serve()
+	}
+	seen.take()
+	r := a.post(t, "/v1/years/2007/reopen", tokAdmin, `{"reason":"补录一笔缴费"}`)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("reopen 2007: %s", r)
+	}
+	reopened := uint64(r.num("seq"))
+	a.waitViews(t, reopened)
+	if got, want := seen.take(), []uint64{reopened - 1 - closed[2006]}; !slices.Equal(got, want) {
+		t.Errorf("reopening 2007 folded %v events from a closing, want %v: those from 2006's closing through the reopening", got, want)
+	}
+	compare("2007 reopened")
+	a.mustWrite(t, empPath(a.ids[0], "payments"), tokAdmin, paymentBody("late-2007", 123400, "2007-05-20"))
+	a.waitViews(t, e.l.Store.Applied())
+	compare("a payment of 2007 recorded once it was reopened")
+}

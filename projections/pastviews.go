@@ -250,3 +250,58 @@ func (r *Runner) dropIdlePast() {
 		r.past = nil
 	}
 }
+
+// reopenedFrom returns, for a reopening the live views are about to fold, views folded through
+// the event before it (their seq) from the views kept at the closing the books end at once it is
+// folded, compacted no further than there: folded into the live views, the reopening would
+// fold every payer compacted beyond that end again from all its events, a cost that grows with
+// the ledger's age, where these cost the events since that closing. nil when no views are kept
+// there (or they cannot be read): the live views then fold the payers again. from is the
+// closing's sequence.
+func (r *Runner) reopenedFrom(ctx context.Context, ref domain.Reference, ev domain.Event) (l *Ledger, from uint64) {
+	if r.objects == nil {
+		return nil, 0
+	}
+	after := cloneRef(ref)
+	after.Apply(ev.Body)
+	end := after.LockedThrough()
+	if end == 0 {
+		return nil, 0 // the books are open from the start: every payer folds whole anyway
+	}
+	// The store's record of the closings must know those the views folded.
+	if err := r.store.WaitApplied(ctx, ev.Seq); err != nil {
+		return nil, 0
+	}
+	var closing eventstore.YearRecord
+	for _, y := range r.store.Years(end) {
+		if y.Year == end.Year() && y.Closed && y.ClosedSeq != 0 && y.ClosedSeq < ev.Seq {
+			closing = y
+		}
+	}
+	name := closedName(closing.ClosedSeq)
+	info, err := r.objects.GetInfo(ctx, name)
+	if err != nil || !keptAt(info, closing) || info.Metadata["boundary"] != strconv.FormatInt(int64(end), 10) {
+		return nil, 0
+	}
+	l, _, err = readSnapshot(ctx, r.objects, name)
+	if err != nil || l.Seq != closing.ClosedSeq {
+		r.log.Warn("the views kept at a year's closing are unusable; the reopening folds the payers again", "object", name, "err", err)
+		return nil, 0
+	}
+	// Compacted no further than the books' end after the reopening, through the closings the
+	// replay passes.
+	firstOpen, _ := domain.DateOf(end.Year()+1, time.January, 1)
+	l.Source, l.Keep = StoreSource{Store: r.store}, &Query{AsOf: firstOpen, Period: l.KeepFrom}
+	if err := ReplayOnto(ctx, r.store, l, ev.Seq-1, nil); err != nil {
+		r.log.Warn("replaying from the views kept at a year's closing; the reopening folds the payers again", "object", name, "err", err)
+		return nil, 0
+	}
+	l.Keep = nil
+	return l, closing.ClosedSeq
+}
+
+// reopens reports whether ev reopens a year.
+func reopens(ev domain.Event) bool {
+	_, ok := ev.Body.(domain.YearReopened)
+	return ok
+}

@@ -92,6 +92,7 @@ type Runner struct {
 
 	closings chan *Ledger       // views at years' closings the follower folded, to be kept (keepClosings)
 	stop     <-chan struct{}    // closed when the runner stops
+	runCtx   context.Context    // Start's, for the follower's own reads (reopenedFrom)
 	keepMu   sync.Mutex         // guards claims
 	claims   jetstream.KeyValue // who keeps the views at a closing (keepBucket)
 	pastMu   sync.Mutex         // one replay of closed books at a time
@@ -141,7 +142,7 @@ func (r *Runner) Start(ctx context.Context) error {
 			return fmt.Errorf("snapshot bucket: %w", err)
 		}
 		r.objects = obs
-		r.stop = ctx.Done()
+		r.stop, r.runCtx = ctx.Done(), ctx
 		r.bg.Go(func() { r.keepClosings(ctx) })
 		switch err := r.restore(ctx); {
 		case errors.Is(err, jetstream.ErrObjectNotFound):
@@ -283,7 +284,31 @@ func (r *Runner) applyAll(evs []domain.Event) {
 		r.applyAll(evs[i+1:])
 		return
 	}
+	// A reopening begins a run of its own, so that the views it folds into may be replaced first.
+	if i := slices.IndexFunc(evs[1:], reopens); i >= 0 {
+		r.applyAll(evs[:i+1])
+		r.applyAll(evs[i+1:])
+		return
+	}
+	var reopened *Ledger
+	var from uint64
+	began := time.Now()
+	if r.objects != nil && r.ready.Load() && reopens(evs[0]) && evs[0].Seq > r.ledger.Seq {
+		// Read without the lock: only this goroutine changes the live ledger.
+		reopened, from = r.reopenedFrom(r.runCtx, r.ledger.Ref, evs[0])
+	}
 	r.mu.Lock()
+	if reopened != nil && reopened.Seq == r.ledger.Seq {
+		// Views equal to the live ones but compacted only where the reopening leaves the
+		// books closed: they share nothing with a copy readers hold.
+		r.ledger, r.current, r.shared = reopened, nil, false
+		clear(r.owned)
+		took := time.Since(began)
+		r.log.Info("views for a reopening folded from a year's closing", "seq", evs[0].Seq, "from", from, "took", took.Round(time.Millisecond))
+		if r.cfg.Observe != nil {
+			r.cfg.Observe.PastReplay(reopened.Seq-from, took)
+		}
+	}
 	for _, ev := range evs {
 		r.unshare(ev)
 		failed := r.ledger.Err() != nil
