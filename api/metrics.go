@@ -72,9 +72,9 @@ func NewMetrics() *Metrics {
 			Name: "kuozheng_projection_snapshot_duration_seconds", Help: "Time to write a snapshot of the views.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12)}),
 		pastEvents: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "kuozheng_projection_past_replay_events_total", Help: "Events folded again to answer figures as of a date within the closed books (each replay starts from the views kept at an earlier year's closing when it can)."}),
+			Name: "kuozheng_projection_past_replay_events_total", Help: "Events folded again to answer figures as of a date within the closed books, or for the live views when a year is reopened (each replay starts from the views kept at an earlier year's closing when it can)."}),
 		pastSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "kuozheng_projection_past_replay_duration_seconds", Help: "Time to replay the views of closed books for figures as of a date within them.",
+			Name: "kuozheng_projection_past_replay_duration_seconds", Help: "Time to replay the views of closed books for figures as of a date within them, or for a reopening.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14)}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kuozheng_http_requests_total", Help: "HTTP requests answered, by route pattern and status code."}, []string{"route", "code"}),

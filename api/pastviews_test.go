@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,6 +44,17 @@ func (p *pastReplays) take() []uint64 {
 	out := p.events
 	p.events = nil
 	return out
+}
+
+// countedEvents counts the employers the views fold again from their events.
+type countedEvents struct {
+	projections.EventSource
+	n atomic.Int64
+}
+
+func (c *countedEvents) EmployerEvents(id string, through uint64) ([]domain.Event, error) {
+	c.n.Add(1)
+	return c.EventSource.EmployerEvents(id, through)
 }
 
 // keptClosings are the names of the views kept at years' closings in the snapshot bucket.
@@ -266,7 +278,8 @@ func TestAReopeningFoldsFromTheClosingBeforeIt(t *testing.T) {
 	seen := &pastReplays{}
 	e := &env{t: t, l: storetest.Start(t, eventstore.Config{}), today: acceptToday}
 	e.loadFreezeTokens()
-	e.runner = startRunnerWith(t, e.l.Store, projections.RunnerConfig{Observe: seen, SnapshotEvery: 1 << 40, SnapshotIdle: 24 * time.Hour})
+	refolds := &countedEvents{EventSource: projections.StoreSource{Store: e.l.Store}}
+	e.runner = startRunnerWith(t, e.l.Store, projections.RunnerConfig{Observe: seen, Events: refolds, SnapshotEvery: 1 << 40, SnapshotIdle: 24 * time.Hour})
 	e.serve()
 	a := &acceptLedger{env: e, ids: make([]string, acceptPayers)}
 	closed := map[int]uint64{}
@@ -298,6 +311,7 @@ func TestAReopeningFoldsFromTheClosingBeforeIt(t *testing.T) {
 		a.serve()
 	}
 	seen.take()
+	refolds.n.Store(0)
 	r := a.post(t, "/v1/years/2007/reopen", tokAdmin, `{"reason":"补录一笔缴费"}`)
 	if r.Status != http.StatusCreated {
 		t.Fatalf("reopen 2007: %s", r)
@@ -306,6 +320,9 @@ func TestAReopeningFoldsFromTheClosingBeforeIt(t *testing.T) {
 	a.waitViews(t, reopened)
 	if got, want := seen.take(), []uint64{reopened - 1 - closed[2006]}; !slices.Equal(got, want) {
 		t.Errorf("reopening 2007 folded %v events from a closing, want %v: those from 2006's closing through the reopening", got, want)
+	}
+	if n := refolds.n.Load(); n != 0 {
+		t.Errorf("reopening 2007 folded %d payers again from their events, want none: the views it folded from are compacted only through 2006", n)
 	}
 	compare("2007 reopened")
 	a.mustWrite(t, empPath(a.ids[0], "payments"), tokAdmin, paymentBody("late-2007", 123400, "2007-05-20"))

@@ -144,7 +144,7 @@ func keptAt(info *jetstream.ObjectInfo, c eventstore.YearRecord) bool {
 // closings whose compaction keeps what keep asks, else new views.
 func (r *Runner) pastStart(ctx context.Context, keep Query, closings []eventstore.YearRecord, kept map[string]*jetstream.ObjectInfo) *Ledger {
 	l := NewLedger()
-	l.Source, l.Keep = StoreSource{Store: r.store}, &keep
+	l.Source, l.Keep = r.cfg.Events, &keep
 	for i := len(closings) - 1; i >= 0; i-- {
 		info := kept[closedName(closings[i].ClosedSeq)]
 		if !keptAt(info, closings[i]) {
@@ -268,8 +268,13 @@ func (r *Runner) reopenedFrom(ctx context.Context, ref domain.Reference, ev doma
 	if end == 0 {
 		return nil, 0 // the books are open from the start: every payer folds whole anyway
 	}
-	// The store's record of the closings must know those the views folded.
+	// The store's record of the closings must know those the views folded; a store that
+	// cannot say in reopenTimeout leaves the reopening to fold the payers again (whose reads
+	// of events are bounded too), rather than hold the views without a word.
+	ctx, cancel := context.WithTimeout(ctx, reopenTimeout)
+	defer cancel()
 	if err := r.store.WaitApplied(ctx, ev.Seq); err != nil {
+		r.log.Warn("the store did not follow the stream to a reopening; it folds the payers again", "seq", ev.Seq, "err", err)
 		return nil, 0
 	}
 	var closing eventstore.YearRecord
@@ -281,6 +286,7 @@ func (r *Runner) reopenedFrom(ctx context.Context, ref domain.Reference, ev doma
 	name := closedName(closing.ClosedSeq)
 	info, err := r.objects.GetInfo(ctx, name)
 	if err != nil || !keptAt(info, closing) || info.Metadata["boundary"] != strconv.FormatInt(int64(end), 10) {
+		r.log.Info("no views kept at the closing the books end at once reopened; the reopening folds every compacted payer again", "seq", ev.Seq, "end", end, "closing", closing.ClosedSeq, "err", err)
 		return nil, 0
 	}
 	l, _, err = readSnapshot(ctx, r.objects, name)
@@ -291,7 +297,7 @@ func (r *Runner) reopenedFrom(ctx context.Context, ref domain.Reference, ev doma
 	// Compacted no further than the books' end after the reopening, through the closings the
 	// replay passes.
 	firstOpen, _ := domain.DateOf(end.Year()+1, time.January, 1)
-	l.Source, l.Keep = StoreSource{Store: r.store}, &Query{AsOf: firstOpen, Period: l.KeepFrom}
+	l.Source, l.Keep = r.cfg.Events, &Query{AsOf: firstOpen, Period: l.KeepFrom}
 	if err := ReplayOnto(ctx, r.store, l, ev.Seq-1, nil); err != nil {
 		r.log.Warn("replaying from the views kept at a year's closing; the reopening folds the payers again", "object", name, "err", err)
 		return nil, 0
@@ -299,6 +305,10 @@ func (r *Runner) reopenedFrom(ctx context.Context, ref domain.Reference, ev doma
 	l.Keep = nil
 	return l, closing.ClosedSeq
 }
+
+// reopenTimeout bounds the views a reopening folds from a year's closing: the wait for the
+// store, the kept views' read and the replay since.
+const reopenTimeout = 10 * time.Minute
 
 // reopens reports whether ev reopens a year.
 func reopens(ev domain.Event) bool {

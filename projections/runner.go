@@ -33,13 +33,17 @@ type RunnerConfig struct {
 	// Observe, if set, is told of applied events, snapshots and replays of closed books, for
 	// metrics.
 	Observe Observer
+	// Events, if set, is where the views read an employer's events to fold it again (default:
+	// the store's, StoreSource).
+	Events EventSource
 }
 
 // Observer is told what the runner does.
 type Observer interface {
 	Applied(n int, seq uint64)
 	Snapshot(seq uint64, size int, d time.Duration)
-	// PastReplay is told of a replay of closed books (At): the events it folded and its time.
+	// PastReplay is told of a replay of closed books (At, or the views a reopening folds from a
+	// closing): the events it folded and its time.
 	PastReplay(events uint64, d time.Duration)
 }
 
@@ -120,8 +124,11 @@ func NewRunner(store *eventstore.Store, cfg RunnerConfig) *Runner {
 	if cfg.SeriesReuse == 0 {
 		cfg.SeriesReuse = 30 * time.Second
 	}
+	if cfg.Events == nil {
+		cfg.Events = StoreSource{Store: store}
+	}
 	l := NewLedger()
-	l.Source = StoreSource{Store: store}
+	l.Source = cfg.Events
 	return &Runner{store: store, cfg: cfg, log: cfg.Log, ledger: l, owned: map[string]struct{}{}, dirty: map[string]bool{},
 		parts: map[string]contribution{}, notify: make(chan struct{}), closings: make(chan *Ledger, 1)}
 }
@@ -298,16 +305,16 @@ func (r *Runner) applyAll(evs []domain.Event) {
 		reopened, from = r.reopenedFrom(r.runCtx, r.ledger.Ref, evs[0])
 	}
 	r.mu.Lock()
-	if reopened != nil && reopened.Seq == r.ledger.Seq {
+	swapped := reopened != nil && reopened.Seq == r.ledger.Seq
+	var replayed uint64 // the events the views swapped in folded since the closing
+	if swapped {
+		replayed = reopened.Seq - from
 		// Views equal to the live ones but compacted only where the reopening leaves the
 		// books closed: they share nothing with a copy readers hold.
 		r.ledger, r.current, r.shared = reopened, nil, false
 		clear(r.owned)
-		took := time.Since(began)
-		r.log.Info("views for a reopening folded from a year's closing", "seq", evs[0].Seq, "from", from, "took", took.Round(time.Millisecond))
-		if r.cfg.Observe != nil {
-			r.cfg.Observe.PastReplay(reopened.Seq-from, took)
-		}
+	} else if reopened != nil {
+		r.log.Warn("the views a reopening folded from a year's closing end elsewhere than the live views; it folds the payers again", "seq", evs[0].Seq, "at", reopened.Seq, "live", r.ledger.Seq)
 	}
 	for _, ev := range evs {
 		r.unshare(ev)
@@ -324,6 +331,13 @@ func (r *Runner) applyAll(evs []domain.Event) {
 		}
 	}
 	r.current = nil
+	if swapped {
+		took := time.Since(began)
+		r.log.Info("views for a reopening folded from a year's closing", "seq", evs[0].Seq, "from", from, "took", took.Round(time.Millisecond))
+		if r.cfg.Observe != nil {
+			defer r.cfg.Observe.PastReplay(replayed, took) // once the lock is let go
+		}
+	}
 	var closed *Ledger
 	if r.objects != nil && r.ready.Load() && closesYear(evs[len(evs)-1]) {
 		// Not while catching up at start: each copy and its encoding slowed a first start

@@ -92,7 +92,7 @@ func (r *Runner) restore(ctx context.Context) error {
 		r.damage.Store(reason)
 		return errors.New(reason)
 	}
-	l.Source = StoreSource{Store: r.store}
+	l.Source = r.cfg.Events
 	r.mu.Lock()
 	r.ledger, r.allDirty = l, true
 	r.current, r.shared, r.refOwned = nil, false, false
