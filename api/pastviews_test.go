@@ -328,4 +328,17 @@ func TestAReopeningFoldsFromTheClosingBeforeIt(t *testing.T) {
 	a.mustWrite(t, empPath(a.ids[0], "payments"), tokAdmin, paymentBody("late-2007", 123400, "2007-05-20"))
 	a.waitViews(t, e.l.Store.Applied())
 	compare("a payment of 2007 recorded once it was reopened")
+
+	// Closed again, 2007 has its views kept at the new closing, and those at the first deleted.
+	f := a.freeze(t, tokAssessor, "2007-12-31", 0)
+	a.waitViews(t, f.Seq)
+	a.closeYear(t, tokAssessor, "2007", fmt.Sprintf(`{"freeze_id":%q}`, f.ID))
+	reclosed := a.yearOf(t, 2007).ClosedSeq
+	want := []string{fmt.Sprintf("closed-%020d", closed[2006]), fmt.Sprintf("closed-%020d", reclosed)}
+	storetest.CheckFor(t, time.Minute, 10*time.Millisecond, func() error {
+		if got := keptClosings(t, e.l.Store); !slices.Equal(got, want) {
+			return fmt.Errorf("views kept at %v, want %v: 2006's, and 2007's at its new closing only", got, want)
+		}
+		return nil
+	})
 }

@@ -31,7 +31,7 @@ type unit struct {
 	// only if none of their subjects was taken.
 	guards []*nats.Msg
 	// fenced marks a unit decided with reference data that a year's closing or reopening
-	// through another replica could make wrong (it is dated in a year that has ended): it is
+	// through another replica could make wrong (dated in a year that has ended, or a void): it is
 	// stored only if the stream's last closing or reopening is still the one at yearsSeq, the
 	// years' head it was decided on (a fence message goes in its batch, committer.fence).
 	fenced   bool

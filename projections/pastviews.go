@@ -215,6 +215,25 @@ func (r *Runner) keepClosed(ctx context.Context, v *Ledger) {
 		return
 	}
 	r.log.Info("views kept at a year's closing", "seq", v.Seq, "boundary", v.Boundary, "bytes", size, "took", time.Since(start).Round(time.Millisecond))
+	r.dropSuperseded(ctx, st.Year, v.Seq)
+}
+
+// dropSuperseded deletes the views this build kept at earlier closings of year, reopened since
+// and now closed again at seq: no replay starts from them any more (keptAt takes the standing
+// closing's only). Those of other builds are left to them, which may still be running beside
+// this one.
+func (r *Runner) dropSuperseded(ctx context.Context, year int, seq uint64) {
+	for name, info := range r.closedViews(ctx) {
+		at, err := strconv.ParseUint(info.Metadata["seq"], 10, 64)
+		if err != nil || at >= seq || info.Metadata["year"] != strconv.Itoa(year) || info.Metadata["code_version"] != CodeVersion {
+			continue
+		}
+		if err := r.objects.Delete(ctx, name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+			r.log.Warn("deleting the views kept at a closing since reopened", "object", name, "err", err)
+			continue
+		}
+		r.log.Info("views kept at a closing since reopened deleted", "object", name, "closed_again_at", seq)
+	}
 }
 
 // closesYear reports whether ev closes a year.
