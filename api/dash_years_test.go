@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -110,5 +111,50 @@ func TestYearsInChromium(t *testing.T) {
 	closeFromPage(2)
 	if again := e.yearOf(t, 2006); !again.Closed || again.ClosedSeq <= first.ClosedSeq {
 		t.Errorf("closed again from the page, 2006 is %+v, want closed at a sequence after %d", again, first.ClosedSeq)
+	}
+}
+
+// TestClosableInChromium: the page offers to close only what the server would close, the
+// business date in 2009. With no year closed, every ended year (closing one closes the books
+// before it); with 2006 closed, 2007 alone (the closed books stay one run of years); with 2006
+// and 2007 closed and reopened, 2007 first, 2006 alone (closing a later year would close the
+// books over 2006, reopened and unchecked); then each next year in turn; never 2009.
+func TestClosableInChromium(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("the years panel's test needs a real browser at %s: %v", chromiumPath, err)
+	}
+	l := storetest.Start(t, eventstore.Config{})
+	loadDemoLedger(t, l.Store, 30)
+	e := serveAssessed(t, l, domain.MustDate("2009-01-20"))
+	ctx := startBrowser(t)
+	watchConsole(t, ctx)
+	assessorSignIn(t, ctx, e.srv.URL+"/", tokAssessor)
+	row := func(year string) string { return `document.querySelector('#years tbody tr[data-year="` + year + `"]')` }
+	offered := `[...document.querySelectorAll('#years button[data-close]')].map(b => b.dataset.close).join(',')`
+	poll(t, ctx, 10*time.Second, `window.kz.years.loads > 0 && `+row("2009")+` !== null`)
+	for _, step := range []struct{ do, year, want string }{
+		{"", "", "2008,2007,2006"},
+		{"close", "2006", "2007"},
+		{"close", "2007", "2008"},
+		{"reopen", "2007", "2007"},
+		{"reopen", "2006", "2006"},
+		{"close", "2006", "2007"},
+		{"close", "2007", "2008"},
+		{"close", "2008", ""},
+	} {
+		switch step.do {
+		case "close":
+			e.waitViews(t, e.freeze(t, tokAssessor, step.year+"-12-31", 0).Seq)
+			if r := e.closeYear(t, tokAssessor, step.year, `{}`); r.Status != http.StatusCreated {
+				t.Fatalf("closing %s: %s", step.year, r)
+			}
+			poll(t, ctx, 10*time.Second, row(step.year)+`.dataset.closed === 'true'`)
+		case "reopen":
+			e.mustWrite(t, "/v1/years/"+step.year+"/reopen", tokAdmin, `{"reason":"补录"}`)
+			poll(t, ctx, 10*time.Second, row(step.year)+`.dataset.closed === 'false'`)
+		}
+		if got := eval[string](t, ctx, offered); got != step.want {
+			t.Errorf("after %s %s the page offers to close %q, want %q", step.do, step.year, got, step.want)
+		}
 	}
 }

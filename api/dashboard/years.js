@@ -1,6 +1,7 @@
 // The year closings (年度结转) under the freezes: each year of the ledger, open or closed, who
 // closed or reopened it, when and why. The assessment team and admins close an ended open year
-// (POST /v1/years/{year}/close, after its latest year-end freeze); admins reopen the latest
+// the server would close (closable; POST /v1/years/{year}/close, after its latest year-end
+// freeze); admins reopen the latest
 // closed one (closed years run unbroken, and only the latest may reopen) with a reason (POST
 // /v1/years/{year}/reopen). Kept current with the freezes list, which loads it (a closing, like a
 // freeze, moves the sequence /v1/live watches).
@@ -35,7 +36,7 @@ export async function loadYears(minSeq) {
   const years = (r.data.years || []).slice().reverse();
   byYear = Object.fromEntries(years.map(y => [y.year, y]));
   const today = r.data.today || '';
-  const rows = years.map(y => row(y, today));
+  const rows = years.map(y => row(y, today, years));
   if (!rows.length) rows.push(el('tr', { class: 'placeholder' }, el('td', { colspan: 5 }, '尚无年度 no years yet')));
   $('#years tbody').replaceChildren(...rows);
   const latest = years.find(y => y.closed && !y.closed_with);
@@ -46,12 +47,11 @@ export async function loadYears(minSeq) {
   kz.years.loads++;
 }
 
-function row(y, today) {
+function row(y, today, years) {
   const status = !y.closed ? '开放 open' : y.closed_with ? '随 ' + y.closed_with + ' 结转 closed with ' + y.closed_with : '已结转 closed';
   const closedBy = y.closed_by ? y.closed_by + ' · ' + y.closed_on : '—';
   const reopened = y.reopened_by ? y.reopened_by + ' · ' + y.reopened_on + (y.reopen_reason ? ' · ' + y.reopen_reason : '') : '—';
-  // A year the business date has not ended cannot be closed: no button for it.
-  const mayClose = (role === 'assessor' || role === 'admin') && !y.closed && today && y.year < Number(today.slice(0, 4));
+  const mayClose = (role === 'assessor' || role === 'admin') && closable(y, years, today);
   return el('tr', { 'data-year': y.year, 'data-closed': String(!!y.closed) },
     el('td', null, String(y.year)), el('td', null, status),
     el('td', { class: 'nowrap' }, closedBy), el('td', null, reopened),
@@ -144,6 +144,21 @@ async function send(path, body, year, doing, reopening) {
   } catch (e) {
     $('#years-error').textContent = '已记录，但列表未能刷新 recorded, but the list could not be reloaded: ' + String(e && e.message || e);
   }
+}
+
+// closable says whether the server would close y (domain.CheckClosable): open, ended by the
+// business date, no reopened year before it still open, and, once a year is closed, the next
+// after the closed run of years (they stay one run).
+function closable(y, years, today) {
+  if (y.closed || !today || y.year >= Number(today.slice(0, 4))) return false;
+  if (years.some(o => o.year < y.year && !o.closed && o.reopened_by)) return false;
+  const closed = years.filter(o => o.closed && !o.closed_with).map(o => o.year);
+  if (!closed.length) return true;
+  const first = Math.min(...closed);
+  for (let year = first + 1; year < y.year; year++) {
+    if (!(byYear[year] && byYear[year].closed)) return false;
+  }
+  return true;
 }
 
 function closeYear(year) {
