@@ -15,8 +15,8 @@ import (
 // carries a fence message, stored only if the years' subject (closings and reopenings) still
 // ends where the write's replica had folded it, so the write is refused as a conflict and
 // decided again, on the closed year, if a closing landed first. Writes dated in the current
-// year need none (a year is closed once it has ended); rates and other reference data are not
-// fenced.
+// year need none (a year is closed once it has ended), nor do those of a store that is the
+// stream's only writer (Config.SoleWriter); rates and other reference data are not fenced.
 
 // fenceType is the type a fence message's body names. Fences go on the subject of the claims
 // (Subjects.Notice), which are no events: readers of the stream leave them out.
