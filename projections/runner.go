@@ -299,9 +299,10 @@ func (r *Runner) applyAll(evs []domain.Event) {
 	}
 	var reopened *Ledger
 	var from uint64
-	began := time.Now()
+	var began time.Time
 	if r.objects != nil && r.ready.Load() && reopens(evs[0]) && evs[0].Seq > r.ledger.Seq {
 		// Read without the lock: only this goroutine changes the live ledger.
+		began = time.Now()
 		reopened, from = r.reopenedFrom(r.runCtx, r.ledger.Ref, evs[0])
 	}
 	r.mu.Lock()

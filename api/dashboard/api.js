@@ -74,21 +74,27 @@ export function reauthorize(sent, zh, en) {
   return askToken(zh || (sent ? '令牌无效或已过期。' : '服务器要求访问令牌。'), en);
 }
 
-// postKeyed sends body (a JSON text) to path under an Idempotency-Key: a 401 asks for a token
-// and sends it again, with the same key. It answers the response and its JSON body (null when
-// it has none).
-export async function postKeyed(path, body, key) {
+// fetchAuthorized fetches path (init: method, body, headers) with the token, uncached: a 401
+// asks for a token and sends the same request again (its Idempotency-Key too), three times at
+// most. It answers the response.
+export async function fetchAuthorized(path, init) {
   for (let attempt = 0; ; attempt++) {
     const sent = getToken();
     const res = await fetch(path, {
-      method: 'POST', cache: 'no-store', body,
-      headers: authHeaders({ 'Content-Type': 'application/json', 'Idempotency-Key': key }),
+      method: init.method || 'GET', body: init.body, cache: 'no-store', headers: authHeaders(init.headers || {}),
     });
     if (res.status === 401 && attempt < 3) { await reauthorize(sent); continue; }
-    let data = null;
-    try { data = await res.json(); } catch (e) { data = null; }
-    return { res, data };
+    return res;
   }
+}
+
+// postKeyed sends body (a JSON text) to path under an Idempotency-Key (fetchAuthorized). It
+// answers the response and its JSON body (null when it has none).
+export async function postKeyed(path, body, key) {
+  const res = await fetchAuthorized(path, { method: 'POST', body, headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key } });
+  let data = null;
+  try { data = await res.json(); } catch (e) { data = null; }
+  return { res, data };
 }
 
 // api reads path as JSON: a 401 asks for a token and retries, a 503 for min_seq is retried.

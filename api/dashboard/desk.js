@@ -8,7 +8,7 @@
 // A form the menu does not list (a void, about one event of the history) is opened with its
 // event preset.
 
-import { authHeaders, getToken, reauthorize, refusalText } from './api.js';
+import { fetchAuthorized, refusalText } from './api.js';
 import { headerText, offer } from './documents.js';
 import { $, bi, el, halfWidth } from './dom.js';
 import { formsFor } from './deskforms.js';
@@ -256,23 +256,16 @@ function showProblem(formEl, status, err) {
 // post sends one submission (body, its JSON text): a 401 asks for a token and sends it again
 // (same key). A PDF answer (an arrears notice) is kept as {blob, number, sha256, seq} in data.pdf.
 async function post(path, body, key) {
-  for (let attempt = 0; ; attempt++) {
-    const sent = getToken();
-    const res = await fetch(path, {
-      method: 'POST', cache: 'no-store', body,
-      headers: authHeaders({ 'Content-Type': 'application/json', 'Idempotency-Key': key }),
-    });
-    if (res.status === 401 && attempt < 3) { await reauthorize(sent); continue; }
-    if (res.ok && (res.headers.get('Content-Type') || '').startsWith('application/pdf')) {
-      const h = n => headerText(res, n);
-      const pdf = { status: res.status, blob: await res.blob(), number: h('X-Document-Number'), sha256: h('X-Document-SHA256'), seq: Number(h('X-Ledger-Seq') || 0) };
-      const etag = /^(?:W\/)?"(\d+)"$/.exec(h('ETag'));
-      return { status: res.status, data: { seq: pdf.seq, version: etag ? Number(etag[1]) : pdf.seq, duplicate: res.status === 200, pdf } };
-    }
-    let data = null;
-    try { data = await res.json(); } catch (e) { data = null; }
-    return { status: res.status, data };
+  const res = await fetchAuthorized(path, { method: 'POST', body, headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key } });
+  if (res.ok && (res.headers.get('Content-Type') || '').startsWith('application/pdf')) {
+    const h = n => headerText(res, n);
+    const pdf = { status: res.status, blob: await res.blob(), number: h('X-Document-Number'), sha256: h('X-Document-SHA256'), seq: Number(h('X-Ledger-Seq') || 0) };
+    const etag = /^(?:W\/)?"(\d+)"$/.exec(h('ETag'));
+    return { status: res.status, data: { seq: pdf.seq, version: etag ? Number(etag[1]) : pdf.seq, duplicate: res.status === 200, pdf } };
   }
+  let data = null;
+  try { data = await res.json(); } catch (e) { data = null; }
+  return { status: res.status, data };
 }
 
 // unsureBox is what the form says when the server refuses an edited form's retry with 422

@@ -7,7 +7,7 @@
 // kz.lastDocument says what was last offered ({name, size, sha256, number, url}), so that a test
 // can read the bytes the page holds and compare them with the server's.
 
-import { ApiError, authHeaders, getToken, reauthorize, refusalText } from './api.js';
+import { ApiError, fetchAuthorized, refusalText } from './api.js';
 import { el } from './dom.js';
 import { kz } from './state.js';
 
@@ -25,25 +25,19 @@ export function headerText(res, name) {
 // and sends it again. Answers {blob, status, number, sha256, seq}.
 export async function fetchPDF(path, opts) {
   opts = opts || {};
-  for (let attempt = 0; ; attempt++) {
-    const sent = getToken();
-    const res = await fetch(path, {
-      method: opts.method || 'GET', body: opts.body, cache: 'no-store',
-      headers: authHeaders(Object.assign({ Accept: 'application/pdf, application/json' }, opts.headers || {})),
-    });
-    if (res.status === 401 && attempt < 3) { await reauthorize(sent); continue; }
-    const type = res.headers.get('Content-Type') || '';
-    if (!res.ok || !type.startsWith('application/pdf')) {
-      let data = null;
-      try { data = await res.json(); } catch (e) { data = null; }
-      throw new ApiError(res.status, data, path);
-    }
-    const blob = await res.blob();
-    return {
-      blob, status: res.status, number: headerText(res, 'X-Document-Number'),
-      sha256: res.headers.get('X-Document-SHA256') || '', seq: Number(res.headers.get('X-Ledger-Seq') || 0),
-    };
+  const res = await fetchAuthorized(path, { method: opts.method, body: opts.body,
+    headers: Object.assign({ Accept: 'application/pdf, application/json' }, opts.headers || {}) });
+  const type = res.headers.get('Content-Type') || '';
+  if (!res.ok || !type.startsWith('application/pdf')) {
+    let data = null;
+    try { data = await res.json(); } catch (e) { data = null; }
+    throw new ApiError(res.status, data, path);
   }
+  const blob = await res.blob();
+  return {
+    blob, status: res.status, number: headerText(res, 'X-Document-Number'),
+    sha256: res.headers.get('X-Document-SHA256') || '', seq: Number(res.headers.get('X-Ledger-Seq') || 0),
+  };
 }
 
 // hex is a buffer's bytes in lower-case hexadecimal.

@@ -13,7 +13,7 @@
 // kz.noticeBatch says what the form sent ({key, code, retry, status, count}, one a POST), how
 // often the progress was read, and the last progress shown, for a test to look at.
 
-import { authHeaders, getToken, reauthorize, refusalText } from './api.js';
+import { authHeaders, fetchAuthorized, refusalText } from './api.js';
 import { addDays, clearErrors, offer } from './documents.js';
 import { $, bi, el, halfWidth } from './dom.js';
 import { fmtInt } from './format.js';
@@ -82,16 +82,9 @@ function watch(job, show) {
 }
 
 // post sends the batch; a 401 asks for a token and sends it again with the same key.
-async function post(job) {
-  for (let attempt = 0; ; attempt++) {
-    const sent = getToken();
-    const res = await fetch('/v1/counties/' + encodeURIComponent(job.code) + '/notices', {
-      method: 'POST', cache: 'no-store', body: job.body,
-      headers: authHeaders({ 'Content-Type': 'application/json', Accept: 'application/zip, application/json', 'Idempotency-Key': job.key }),
-    });
-    if (res.status === 401 && attempt < 3) { await reauthorize(sent); continue; }
-    return res;
-  }
+function post(job) {
+  return fetchAuthorized('/v1/counties/' + encodeURIComponent(job.code) + '/notices', { method: 'POST', body: job.body,
+    headers: { 'Content-Type': 'application/json', Accept: 'application/zip, application/json', 'Idempotency-Key': job.key } });
 }
 
 // drawNoticeBatch puts the form under the publicity list's, its county one of those the table
