@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 seconds=60
 if [ "${1:-}" = "--seconds" ]; then seconds=$2; fi
 out=$(mktemp -d)
-trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$out"' EXIT
+# serve writes while it stops (the views' snapshot): the folder goes once it has stopped.
+trap 'kill "${pid:-}" 2>/dev/null || true; wait "${pid:-}" 2>/dev/null || true; rm -rf "$out"' EXIT
 go build -o "$out/kuozheng" ./cmd/kuozheng
 "$out/kuozheng" serve --data "$out/data" --listen 127.0.0.1:18096 --today 2006-12-31 2>"$out/serve.log" &
 pid=$!
