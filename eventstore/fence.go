@@ -16,7 +16,8 @@ import (
 // ends where the write's replica had folded it, so the write is refused as a conflict and
 // decided again, on the closed year, if a closing landed first. Writes dated in the current
 // year need none (a year is closed once it has ended), nor do those of a store that is the
-// stream's only writer (Config.SoleWriter); rates and other reference data are not fenced.
+// stream's only writer (Config.SoleWriter), but while it is unsure of its own closing (a hold
+// whose append went unanswered: HoldWrites); rates and other reference data are not fenced.
 
 // fenceType is the type a fence message's body names. Fences go on the subject of the claims
 // (Subjects.Notice), which are no events: readers of the stream leave them out.
@@ -30,10 +31,11 @@ func yearsSubject(sub Subjects) string { return sub.Ref + domain.RefKind(domain.
 
 // fenced reports whether req is fenced: it is dated in a year its business date has ended, or
 // it is decided on the employer's events (a void, refused when the event it voids is dated in a
-// closed year), and other stores may write the stream. A caller without a business date (a
-// generated ledger) is not.
+// closed year), and other stores may write the stream, or this store has not read the stream
+// since a hold's own append went unanswered (a closing that may be stored). A caller without a
+// business date (a generated ledger) is not.
 func (s *Store) fenced(req Request) bool {
-	if s.cfg.SoleWriter || req.Today == 0 || req.Command == nil {
+	if s.cfg.SoleWriter && s.unsettled.Load() == 0 || req.Today == 0 || req.Command == nil {
 		return false
 	}
 	if _, onEvents := req.Command.(domain.EventsDecider); onEvents {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
 )
@@ -197,5 +198,70 @@ func TestTheSoleWriterOfAStreamFencesNothing(t *testing.T) {
 	}
 	if late.Seq != reg.Seq+1 {
 		t.Errorf("the late payment at %d, the registration at %d: want no fence between", late.Seq, reg.Seq)
+	}
+}
+
+// The sole writer fences nothing, but a hold whose own append (a closing) went unanswered, and
+// after which it could not read the stream, leaves it unsure whether the year is closed: the
+// writes held then go on, and one into the ended year is fenced, refused year_closed once the
+// closing is found stored, until the store has read the stream; then it fences nothing again.
+func TestTheSoleWriterFencesAfterAHoldsAppendWentUnansweredUntilItCatchesUp(t *testing.T) {
+	first, emb := testStore(t)
+	sig := &conflictSignal{conflicts: make(chan struct{}, 1)}
+	sole, err := Open(context.Background(), emb.Conn, Config{Metrics: sig, SoleWriter: true, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sole.Close)
+	ctx := context.Background()
+	reg, err := sole.Execute(ctx, Request{Create: true, Today: replicaToday, Actor: "test", Command: &domain.RegisterEmployer{
+		Name: "单位", County: "360702", OrgCode: "10000004-0", Kind: "enterprise", RiskClass: "1", RegisteredOn: "2006-04-03"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.WaitApplied(ctx, reg.Seq); err != nil {
+		t.Fatal(err)
+	}
+	req := latePayment(reg.EmployerID, "R-1")
+	probe := latePayment(reg.EmployerID, "R-0") // checked, so that it has its date
+	if err := probe.Command.Check(domain.Context{Ref: sole.Reference(), Today: probe.Today}); err != nil {
+		t.Fatal(err)
+	}
+	if sole.fenced(probe) {
+		t.Fatal("the sole writer fences a write into 2006 before any hold")
+	}
+	release := sync.OnceFunc(sole.markPending(yearsSubject(sole.sub))) // the store cannot read the closing
+	defer release()
+	var closing Result
+	err = sole.HoldWrites(ctx, func(Held) error {
+		// The closing is stored, as an append whose answer was lost may be.
+		closing = closeYear(t, first, 2006)
+		return ErrOutcomeUnknown
+	})
+	if !errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("the hold: %v, want its append's outcome unknown", err)
+	}
+	if !sole.fenced(probe) {
+		t.Fatal("a write into 2006 after the hold is not fenced, though the store has not read the stream since")
+	}
+	out := make(chan outcome, 1)
+	go func() {
+		res, err := sole.Execute(ctx, req)
+		out <- outcome{res, err}
+	}()
+	awaitConflict(t, sig, out, "write into 2006")
+	release()
+	o := <-out
+	var de *domain.Error
+	if !errors.As(o.err, &de) || de.Kind != domain.KindYearClosed {
+		t.Fatalf("the write into 2006 after the hold: %+v %v; want year_closed", o.res, o.err)
+	}
+	if last, err := sole.LastSeq(ctx); err != nil || last != closing.Seq {
+		t.Errorf("the stream ends at %d (%v), want the closing's %d: nothing of the refused write stored", last, err, closing.Seq)
+	}
+	for deadline := time.Now().Add(30 * time.Second); sole.fenced(probe); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the store still fences writes into ended years after it has read the stream")
+		}
 	}
 }

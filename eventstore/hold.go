@@ -3,6 +3,7 @@ package eventstore
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // HoldWrites runs fn while this store decides and appends no command and no reference data but
@@ -12,7 +13,9 @@ import (
 // store lands between, and none is decided on a state that lacks fn's append once it is stored.
 // Writes through other replicas are not held. fn must append only through held. A write waiting
 // for the hold to end keeps its context's deadline (answered not recorded); the hold waits for
-// the writes under way, within ctx.
+// the writes under way, within ctx. If fn's append goes unanswered and the store cannot read the
+// stream within a publish timeout, the writes held go on, those into ended years fenced until
+// the store has read it (Store.fenced).
 func (s *Store) HoldWrites(ctx context.Context, fn func(held Held) error) error {
 	if err := s.writing.Acquire(ctx, holdWeight); err != nil {
 		return err
@@ -28,11 +31,40 @@ func (s *Store) HoldWrites(ctx context.Context, fn func(held Held) error) error 
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeout)
 		defer cancel()
 		if cerr := s.CatchUp(cctx); cerr != nil {
+			// The writes held go on, but one decided on a state that lacks fn's append (a
+			// year's closing) could land after it: until the store has caught up, writes into
+			// ended years are fenced on the years' head as other replicas' are.
+			s.unsettled.Add(1)
+			go s.settle()
 			return errors.Join(err, cerr)
 		}
 	}
 	return err
 }
+
+// settle catches up with the stream, again and again until it can or the store closes, for a
+// hold whose append went unanswered; then that hold no longer makes the sole writer fence.
+func (s *Store) settle() {
+	s.log.Warn("event store: a hold's own append went unanswered and the store could not read the stream since; writes into ended years are fenced until it has")
+	for {
+		ctx, cancel := context.WithTimeout(s.runCtx, s.cfg.Timeout)
+		err := s.CatchUp(ctx)
+		cancel()
+		if err == nil {
+			s.unsettled.Add(-1)
+			s.log.Info("event store: caught up with the stream after a hold's unanswered append")
+			return
+		}
+		select {
+		case <-s.runCtx.Done():
+			return
+		case <-time.After(settleRetry):
+		}
+	}
+}
+
+// settleRetry is the pause between settle's attempts to catch up.
+const settleRetry = time.Second
 
 // holdWeight is the whole of Store.writing: more than the writes under way at once can be.
 const holdWeight = 1 << 30

@@ -222,6 +222,9 @@ type Store struct {
 	com    *committer
 	cancel context.CancelFunc
 	done   chan struct{}
+	// unsettled counts holds whose own append went unanswered and that have not since caught up
+	// with the stream: meanwhile the sole writer fences too (Store.fenced).
+	unsettled atomic.Int32
 
 	// applyMu is held by the follower while it applies a message, and by a snapshot's capture,
 	// which so sees the state at one sequence.
