@@ -91,7 +91,7 @@ func (r *RecordAuditFinding) Decide(e *Employer, ctx Context) ([]Payload, error)
 		if err := owesDuesOf(e, ev.Period, e.Declared[ev.Period] || e.Account.standingBase(ev.Period) != nil); err != nil {
 			return nil, err
 		}
-		bp, ok := ctx.Ref.Rate(ev.Insurance, e.Kind.Payer(), e.RiskClass, ev.Period.FirstDay())
+		bp, ok := ctx.Ref.Rate(ev.Insurance, e.Kind.Payer(), e.RiskClassOn(ev.Period.FirstDay()), ev.Period.FirstDay())
 		if !ok {
 			return nil, Conflict("insurance", "no %s rate for %s payers is in force on %s", ev.Insurance, e.Kind.Payer(), ev.Period.FirstDay())
 		}

@@ -83,7 +83,7 @@ func (r *FileDeclaration) Decide(e *Employer, ctx Context) ([]Payload, error) {
 		if err := carries(e, f, l.Insurance); err != nil {
 			return nil, err
 		}
-		bp, ok := ctx.Ref.Rate(l.Insurance, e.Kind.Payer(), e.RiskClass, ev.Period.FirstDay())
+		bp, ok := ctx.Ref.Rate(l.Insurance, e.Kind.Payer(), e.RiskClassOn(ev.Period.FirstDay()), ev.Period.FirstDay())
 		switch {
 		case !ok && l.Headcount == 0 && l.WageBaseFen == 0:
 			// A line of none: nothing is due, and an insurance no rate covers any more (merged
@@ -204,6 +204,10 @@ func (r *MakeAssessment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	ev := r.ev
 	if ev.Reason == AssessNoDeclaration && e.Declared[ev.Period] {
 		return nil, Conflict("period", "%s is already declared; an assessment for no declaration does not apply", ev.Period)
+	}
+	if due := ctx.Ref.DueDate(ev.Period); ev.Reason == AssessNoDeclaration && ev.AssessedOn <= due {
+		// Until its due date has passed the payer may still declare the period: none is missing.
+		return nil, Conflict("assessed_on", "%s is not after %s's due date %s: the payer may declare the period until then (assess it for no declaration from %s)", ev.AssessedOn, ev.Period, due, due.AddDays(1))
 	}
 	for i, l := range ev.Lines {
 		if err := carries(e, at("lines", i, "insurance"), l.Insurance); err != nil {

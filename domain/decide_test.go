@@ -67,6 +67,93 @@ func TestDueAmountsComeFromTheRateTableInForceOnThePeriodsFirstDay(t *testing.T)
 	}
 }
 
+// A period's work-injury rate is its risk class's on the period's first day, as its rates are
+// those in force then: a change of class takes effect from its date, whenever it was recorded,
+// on the write side (folded without its history) as on the views.
+func TestWorkInjuryFollowsTheRiskClassOnThePeriodsFirstDay(t *testing.T) {
+	change := func(on string, class int) EmployerChanged {
+		return EmployerChanged{On: MustDate(on), RiskClass: new(class)}
+	}
+	const classI, classII, classIII = 6173, 12346, 24691 // 1234567 fen at 0.5%, 1% and 2%
+	tests := []struct {
+		name    string
+		changes []EmployerChanged
+		period  string
+		want    Fen
+	}{
+		{"a period before a change recorded first keeps the class it began in", []EmployerChanged{change("2006-06-10", 3)}, "2006-05", classI},
+		{"a period begun before the change's date within its month keeps the class", []EmployerChanged{change("2006-06-10", 3)}, "2006-06", classI},
+		{"a period begun after the change takes the new class", []EmployerChanged{change("2006-06-10", 3)}, "2006-07", classIII},
+		{"a change dated on the period's first day applies to it", []EmployerChanged{change("2006-07-01", 3)}, "2006-07", classIII},
+		{"a change recorded later but dated earlier applies from its date", []EmployerChanged{change("2006-08-01", 3), change("2006-06-01", 2)}, "2006-07", classII},
+		{"the change dated last applies, whatever the order recorded", []EmployerChanged{change("2006-08-01", 3), change("2006-06-01", 2)}, "2006-09", classIII},
+		{"of two changes of one day the one recorded later applies", []EmployerChanged{change("2006-06-01", 3), change("2006-06-01", 2)}, "2006-07", classII},
+		{"a change of another field leaves the class", []EmployerChanged{{On: MustDate("2006-05-01"), Name: new("y")}}, "2006-07", classI},
+		{"a change dated the day it entered corrects the class of a back-paid period", []EmployerChanged{change("2006-04-01", 3)}, "2006-02", classIII},
+		{"a period before it entered takes its class on that day, not a later one", []EmployerChanged{change("2006-04-02", 3)}, "2006-02", classI},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ps := []Payload{EmployerRegistered{Profile: Profile{Name: "x", County: "360702", Kind: KindEnterprise, RiskClass: 1}, RegisteredOn: MustDate("2006-04-01")}}
+			for _, c := range tt.changes {
+				ps = append(ps, c)
+			}
+			for side, e := range map[string]*Employer{"write side": foldWriteSide(ps...), "views": fold(ps...)} {
+				got := decide(t, e, &FileDeclaration{DeclaredOn: "2006-10-10", Period: tt.period,
+					Lines: []DeclareLine{{Insurance: "work_injury", Headcount: "1", WageBaseFen: "1234567"}}})
+				if due := got[0].(DeclarationFiled).Lines[0].DueFen; due != tt.want {
+					t.Errorf("%s: declaration due %d fen, want %d", side, due, tt.want)
+				}
+				got = decide(t, e, &RecordAuditFinding{FoundOn: "2006-10-20", Kind: FindingUnderReportedBase, Period: tt.period,
+					Insurance: "work_injury", ExtraWageBaseFen: "1234567", RedeclareBy: "2006-11-20"})
+				if due := got[0].(AuditFindingRecorded).DueFen; due != tt.want {
+					t.Errorf("%s: audit finding due %d fen, want %d", side, due, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// A period is missing its declaration only once its due date has passed: until then the payer
+// may declare it, and an assessment for no declaration is refused naming assessed_on.
+func TestAnAssessmentForNoDeclarationWaitsForThePeriodsDueDate(t *testing.T) {
+	for _, tt := range []struct {
+		on   string
+		want bool
+	}{{"2006-06-01", false}, {"2006-06-15", false}, {"2006-06-16", true}} {
+		e := registered(KindEnterprise, 1)
+		decide(t, e, &FileDeclaration{DeclaredOn: "2006-05-10", Period: "2006-04",
+			Lines: []DeclareLine{{Insurance: "pension", Headcount: "10", WageBaseFen: "1234567"}}})
+		cmd := &MakeAssessment{AssessedOn: tt.on, Period: "2006-05", Reason: AssessNoDeclaration}
+		ctx := Context{Ref: defaultRef(), Today: MustDate("2006-12-31")}
+		if err := cmd.Check(ctx); err != nil {
+			t.Fatal(err)
+		}
+		_, err := cmd.Decide(e, ctx)
+		var de *Error
+		switch {
+		case tt.want && err != nil:
+			t.Errorf("assessed on %s, the day after 2006-05's due date: %v", tt.on, err)
+		case !tt.want && (!errors.As(err, &de) || de.Kind != KindConflict || de.Field != "assessed_on"):
+			t.Errorf("assessed on %s, by 2006-05's due date 2006-06-15: %v; want a conflict naming assessed_on", tt.on, err)
+		}
+	}
+}
+
+// Two copies of a write-side state (a bulk load's round, the cache's) each keep their own
+// changes of class: a change folded into one is not seen by the other.
+func TestClonesKeepTheirOwnRiskClasses(t *testing.T) {
+	e := foldWriteSide(EmployerRegistered{Profile: Profile{Name: "x", County: "360702", Kind: KindEnterprise, RiskClass: 1}, RegisteredOn: MustDate("2006-04-01")},
+		EmployerChanged{On: MustDate("2006-05-01"), RiskClass: new(2)}, EmployerChanged{On: MustDate("2006-06-01"), RiskClass: new(1)})
+	a, b := e.Clone(), e.Clone()
+	a.Apply(Event{Envelope: Envelope{Seq: 4, N: 4}, Body: EmployerChanged{On: MustDate("2006-08-01"), RiskClass: new(3)}})
+	b.Apply(Event{Envelope: Envelope{Seq: 4, N: 4}, Body: EmployerChanged{On: MustDate("2006-08-01"), RiskClass: new(2)}})
+	d := MustDate("2006-09-01")
+	if got := [3]int{a.RiskClassOn(d), b.RiskClassOn(d), e.RiskClassOn(d)}; got != [3]int{3, 2, 1} {
+		t.Errorf("classes on %s of the two clones and the original: %v, want [3 2 1]", d, got)
+	}
+}
+
 func TestAssessmentForNoDeclarationIs110PercentOfThePreviousPeriod(t *testing.T) {
 	e := registered(KindEnterprise, 1)
 	decide(t, e, &FileDeclaration{DeclaredOn: "2006-05-10", Period: "2006-04",

@@ -33,6 +33,34 @@ type DatedStep struct {
 	On   Date
 }
 
+// DatedClass is a risk class and the day it took effect.
+type DatedClass struct {
+	Class int
+	On    Date
+}
+
+// RiskClassOn is the payer's industry risk class on d, by the changes dated on or before it
+// whenever each was recorded (of two on one day, the one recorded later); before it entered,
+// its class on the day it entered, a change of that day correcting the class registered, as a
+// transfer dated then corrects the county (CountyOfPeriod). A period's work-injury rate is its
+// class's on the period's first day, as its rates are those in force then.
+func (e *Employer) RiskClassOn(d Date) int {
+	d = max(d, e.EnteredOn)
+	if !e.SkipHistory {
+		return e.ProfileOn(d).RiskClass
+	}
+	if len(e.RiskClasses) == 0 {
+		return e.RiskClass
+	}
+	class, on := e.RiskClasses[0].Class, Date(0)
+	for _, c := range e.RiskClasses[1:] {
+		if c.On <= d && c.On >= on {
+			class, on = c.Class, c.On
+		}
+	}
+	return class
+}
+
 // Waiver kinds and bases.
 const (
 	WaiverLateFee   = "late_fee"
@@ -73,6 +101,10 @@ type Employer struct {
 	Notices []DateSpan
 	// Escalations holds the steps taken after notices (every step but StepNotice), as recorded.
 	Escalations []DatedStep
+	// RiskClasses holds on the write side (SkipHistory), once a change gave the payer a risk
+	// class, the class it entered with (dated the day it entered) and each change's, as recorded
+	// (RiskClassOn); the views have the changes in History.
+	RiskClasses []DatedClass
 	// LastStep is the latest step by date (the last recorded among equal dates).
 	LastStep string
 	// HeldBy names the employer an organisation code's slot (OrgCodeSlot) was claimed for, when
@@ -136,6 +168,12 @@ func (e *Employer) Apply(ev Event) {
 		if !e.SkipHistory && e.History.Entered == nil {
 			entered := e.Profile // no change applied yet: the profile it entered with
 			e.History.Entered = &entered
+		}
+		if p.RiskClass != nil && e.SkipHistory {
+			if len(e.RiskClasses) == 0 {
+				e.RiskClasses = append(e.RiskClasses, DatedClass{Class: e.RiskClass, On: e.EnteredOn})
+			}
+			e.RiskClasses = append(e.RiskClasses, DatedClass{Class: *p.RiskClass, On: p.On})
 		}
 		e.Profile.apply(p)
 	case SurveyCounted:
@@ -224,6 +262,7 @@ func (e *Employer) Clone() *Employer {
 	c.Inspected = slices.Clip(e.Inspected)
 	c.Notices = slices.Clip(e.Notices)
 	c.Escalations = slices.Clip(e.Escalations)
+	c.RiskClasses = slices.Clip(e.RiskClasses)
 	c.voided = maps.Clone(e.voided)
 	c.Account.entries = slices.Clip(e.Account.entries)
 	c.History = e.History.clone()

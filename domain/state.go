@@ -93,6 +93,11 @@ func (e *Employer) AppendState(b []byte) ([]byte, error) {
 		w.i(int64(s.From))
 		w.i(int64(s.Until))
 	}
+	w.u(uint64(len(e.RiskClasses)))
+	for _, c := range e.RiskClasses {
+		w.i(int64(c.Class))
+		w.i(int64(c.On))
+	}
 	return w.b, nil
 }
 
@@ -160,6 +165,12 @@ func ReadState(b []byte) (*Employer, error) {
 	}
 	for i := range e.History.Inactive {
 		e.History.Inactive[i] = DateSpan{From: Date(r.i()), Until: Date(r.i())}
+	}
+	if n = r.count(); n > 0 {
+		e.RiskClasses = make([]DatedClass, n)
+	}
+	for i := range e.RiskClasses {
+		e.RiskClasses[i] = DatedClass{Class: int(r.i()), On: Date(r.i())}
 	}
 	if r.err == nil && len(r.b) != 0 {
 		r.fail()

@@ -31,6 +31,7 @@ func TestAStateRestoredFromItsEncodingFoldsOnAsTheOriginal(t *testing.T) {
 			EnrollmentRecorded{Insurance: Medical, Headcount: 30, EffectiveOn: MustDate("2006-02-01"), Retirees: 4},
 			SurveyCounted{AsOf: MustDate("2006-02-01"), Workforce: 40, Migrants: 15},
 			InspectionRecorded{On: MustDate("2006-02-03"), Team: "市稽核一组", Scope: "full", Result: InspectionClean},
+			EmployerChanged{On: MustDate("2006-02-10"), RiskClass: new(3)},
 		)
 		e.ID, e.LastStep, e.Contracts, e.Deregistered, e.DeregisteredOn = "e1", "notice", 7, true, MustDate("2006-09-01")
 		e.MovedOn, e.HeldBy = MustDate("2006-03-10"), "e0"
@@ -40,7 +41,7 @@ func TestAStateRestoredFromItsEncodingFoldsOnAsTheOriginal(t *testing.T) {
 		n := 20 + rng.IntN(60)
 		for i := range n {
 			on = on.AddDays(rng.IntN(9))
-			e.Apply(Event{Envelope: Envelope{Seq: uint64(i + 6), N: uint64(i + 6)}, Body: randomMoneyEvent(rng, on, i, seed%2 == 0)})
+			e.Apply(Event{Envelope: Envelope{Seq: uint64(i + 7), N: uint64(i + 7)}, Body: randomMoneyEvent(rng, on, i, seed%2 == 0)})
 		}
 		b, err := e.AppendState(nil)
 		if err != nil {
@@ -54,7 +55,7 @@ func TestAStateRestoredFromItsEncodingFoldsOnAsTheOriginal(t *testing.T) {
 			t.Fatalf("seed %d: restored\n%+v\nfolded\n%+v", seed, back, e)
 		}
 		for i := range 10 {
-			ev := Event{Envelope: Envelope{Seq: uint64(n + i + 6), N: uint64(n + i + 6)}, Body: randomMoneyEvent(rng, on, n+i, true)}
+			ev := Event{Envelope: Envelope{Seq: uint64(n + i + 7), N: uint64(n + i + 7)}, Body: randomMoneyEvent(rng, on, n+i, true)}
 			e.Apply(ev)
 			back.Apply(ev)
 		}
@@ -69,8 +70,8 @@ func TestAStateRestoredFromItsEncodingFoldsOnAsTheOriginal(t *testing.T) {
 func TestTheStateEncodingKnowsEveryFieldOfEmployer(t *testing.T) {
 	// Refold and voided are not carried: a state is saved folded through its last event, with no
 	// void left to act on, and voids only ever name earlier events.
-	if n := reflect.TypeFor[Employer]().NumField(); n != 31 {
-		t.Errorf("Employer has %d fields; AppendState carries 28 (History and SkipHistory as the absence of history), leaves out Refold and voided, and refuses SkipDecisions", n)
+	if n := reflect.TypeFor[Employer]().NumField(); n != 32 {
+		t.Errorf("Employer has %d fields; AppendState carries 29 (History and SkipHistory as the absence of history), leaves out Refold and voided, and refuses SkipDecisions", n)
 	}
 	if n := reflect.TypeFor[Profile]().NumField(); n != 13 {
 		t.Errorf("Profile has %d fields; AppendState carries 13", n)

@@ -21,7 +21,7 @@ const (
 	// checkpointVersion names the rules the state was folded by and its encoding: raise it
 	// whenever domain.Employer.Apply, the meaning of Employer's fields or AppendState changes,
 	// so that states folded by the old rules are not used.
-	checkpointVersion = 8 // 8: the deregistrations a reinstatement ended; 7: the employer an organisation code's slot was claimed for; 6: the date of the latest transfer; 2: a lowered due gives back what it no longer covers (domain book.settle); 3: payer attributes, migrants, retirees, inspections; 4: notices with their deadlines; 5: the steps after notices, the latest step by date
+	checkpointVersion = 9 // 9: the risk classes by date; 8: the deregistrations a reinstatement ended; 7: the employer an organisation code's slot was claimed for; 6: the date of the latest transfer; 2: a lowered due gives back what it no longer covers (domain book.settle); 3: payer attributes, migrants, retirees, inspections; 4: notices with their deadlines; 5: the steps after notices, the latest step by date
 )
 
 var errCheckpointVersion = errors.New("written by another build")

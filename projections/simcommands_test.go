@@ -117,12 +117,12 @@ func (s *simulation) declare(p *simPayer) {
 			base = 0
 		}
 		cmd.Lines = append(cmd.Lines, domain.DeclareLine{Insurance: ins, Headcount: fen(int64(heads)), WageBaseFen: fen(base)})
-		bp, _ := modelRateBP(ins, p.individual, p.risk)
+		bp, _ := modelRateBP(ins, p.individual, p.riskOn(period.FirstDay()))
 		e.amounts = append(e.amounts, mAmount{mKey{period, insRank(ins)}, halfUp(base, bp, 10000)})
 	}
 	if len(cmd.Lines) == 0 {
 		cmd.Lines = append(cmd.Lines, domain.DeclareLine{Insurance: "pension", Headcount: "1", WageBaseFen: "100000"})
-		bp, _ := modelRateBP("pension", p.individual, p.risk)
+		bp, _ := modelRateBP("pension", p.individual, p.riskOn(period.FirstDay()))
 		e.amounts = append(e.amounts, mAmount{mKey{period, 0}, halfUp(100000, bp, 10000)})
 	}
 	// A month begun before the deregistration is owed still; one begun after it is not, unless a
@@ -259,7 +259,8 @@ func (s *simulation) assess(p *simPayer) {
 				e.amounts = append(e.amounts, mAmount{mKey{period, l.Key.ins}, halfUp(l.Due, 110, 100)})
 			}
 		}
-		if p.declared[period] || len(e.amounts) == 0 {
+		// Nor is a period missing its declaration before its due date has passed.
+		if p.declared[period] || len(e.amounts) == 0 || d <= modelDueDate(period) {
 			exp = expect{kind: domain.KindConflict, what: "assessment"}
 		}
 	}
@@ -327,7 +328,7 @@ func (s *simulation) audit(p *simPayer) {
 		s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{kind: domain.KindInvalid, what: "audit"}, nil)
 		return
 	}
-	bp, _ := modelRateBP(ins, p.individual, p.risk)
+	bp, _ := modelRateBP(ins, p.individual, p.riskOn(period.FirstDay()))
 	e := &mEvent{kind: mAudit, date: d}
 	if due := halfUp(extra, bp, 10000); due > 0 {
 		e.amounts = []mAmount{{mKey{period, insRank(ins)}, due}} // a finding of no due makes no line
@@ -539,7 +540,7 @@ func (s *simulation) other(p *simPayer) {
 	case 3:
 		risk := 1 + s.intn(3)
 		req.Command = &domain.ChangeEmployer{On: d.String(), RiskClass: ptr(fen(int64(risk)))}
-		done = func(eventstore.Result) { p.risk = risk }
+		done = func(eventstore.Result) { p.riskChanges = append(p.riskChanges, domain.DatedClass{Class: risk, On: d}) }
 	case 4:
 		to := domain.DefaultCounties[s.intn(len(domain.DefaultCounties))].Code
 		req.Command = &domain.Transfer{On: d.String(), County: to}

@@ -37,12 +37,27 @@ var (
 	simEnd   = domain.MustDate("2008-12-31")
 )
 
+// riskOn is the payer's risk class on d: the change dated last on or before it (of one day, the
+// one recorded later), else the class it entered with; before it entered, its class that day. A
+// period's rates are its first day's.
+func (p *simPayer) riskOn(d domain.Date) int {
+	d = max(d, p.entered)
+	risk, on := p.risk, domain.Date(0)
+	for _, c := range p.riskChanges {
+		if c.On <= d && c.On >= on {
+			risk, on = c.Class, c.On
+		}
+	}
+	return risk
+}
+
 // simPayer is what the simulation knows of one payer: enough to choose commands and to say
 // whether each must be accepted or refused, and its money events for the model.
 type simPayer struct {
 	id, org      string
 	individual   bool
-	risk         int
+	risk         int                 // the class it entered with
+	riskChanges  []domain.DatedClass // each change of its class, as recorded
 	county       string
 	movedOn      domain.Date // the latest transfer's date
 	entered      domain.Date

@@ -98,6 +98,8 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 				"found by the survey on %s and not registered within %d days (by %s)", e.EnteredOn, registrationDays, deadline)
 		}
 		switch {
+		// On its due date the payer may still declare it: not missing yet, nor assessable.
+		case dueOn >= asOf:
 		// Declared or assessed by asOf: one dated later leaves the period without a line then.
 		case e.History.SetBy(due, asOf) || !owes(e, due):
 		case dueBefore(e, due, asOf, l.Ref.LateFees):
