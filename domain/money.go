@@ -127,6 +127,20 @@ func Percent(amount Fen, pct int64) (Fen, error) {
 	return Fen(v), nil
 }
 
+// Plus is f + g, or the largest (smallest) Fen when the sum would pass it: a sum of many payers'
+// figures (a county's late fees accrued to 2199 on arrears at the most a line may hold) counts
+// as the most a figure can be, never as a wrapped, negative one.
+func (f Fen) Plus(g Fen) Fen {
+	s := f + g
+	switch {
+	case f > 0 && g > 0 && s < 0:
+		return math.MaxInt64
+	case f < 0 && g < 0 && s >= 0:
+		return math.MinInt64
+	}
+	return s
+}
+
 // AddFen returns a + b, or an error instead of a wrapped value when the sum
 // does not fit in int64.
 func AddFen(a, b Fen) (Fen, error) {

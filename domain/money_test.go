@@ -165,6 +165,24 @@ func TestMulDivHalfUpRoundsUpAtHalfNearMaxInt64(t *testing.T) {
 	}
 }
 
+func TestPlusSaturatesRatherThanWraps(t *testing.T) {
+	const top, bottom = Fen(math.MaxInt64), Fen(math.MinInt64)
+	for _, c := range []struct {
+		name       string
+		a, b, want Fen
+	}{
+		{"a sum within int64 is the sum", 12345, -345, 12000},
+		{"a sum one past the largest is the largest", top, 1, top},
+		{"two large late fees sum to the largest, not a negative amount", top - 10, top - 10, top},
+		{"a sum below the smallest is the smallest", bottom, -1, bottom},
+		{"the largest and the smallest sum exactly", top, bottom, -1},
+	} {
+		if got := c.a.Plus(c.b); got != c.want {
+			t.Errorf("%s: %d.Plus(%d) = %d, want %d", c.name, c.a, c.b, got, c.want)
+		}
+	}
+}
+
 func TestApplyRate(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -169,10 +169,10 @@ func (a *Account) statementOf(s *book, asOf Date, fees []LateFeeRate, lines []Li
 	}
 	st.Totals.CreditFen = s.credit
 	for _, x := range a.Settled() {
-		st.Totals.DueFen += x.DueFen
-		st.Totals.PaidFen += x.PaidFen
-		st.Totals.WaivedFen += x.WaivedFen
-		st.Totals.RecoveredFen += x.RecoveredFen
+		st.Totals.DueFen = st.Totals.DueFen.Plus(x.DueFen)
+		st.Totals.PaidFen = st.Totals.PaidFen.Plus(x.PaidFen)
+		st.Totals.WaivedFen = st.Totals.WaivedFen.Plus(x.WaivedFen)
+		st.Totals.RecoveredFen = st.Totals.RecoveredFen.Plus(x.RecoveredFen)
 	}
 	st.Settled = a.Settled()
 	return st
@@ -180,15 +180,15 @@ func (a *Account) statementOf(s *book, asOf Date, fees []LateFeeRate, lines []Li
 
 // add counts a line as of asOf into the totals.
 func (t *Totals) add(ls LineState, asOf Date) {
-	t.DueFen += ls.DueFen
-	t.PaidFen += ls.PaidFen
-	t.WaivedFen += ls.WaivedFen
-	t.OutstandingFen += ls.OutstandingFen
-	t.LateFeeFen += ls.LateFeeFen
-	t.RecoveredFen += ls.RecoveredFen
+	t.DueFen = t.DueFen.Plus(ls.DueFen)
+	t.PaidFen = t.PaidFen.Plus(ls.PaidFen)
+	t.WaivedFen = t.WaivedFen.Plus(ls.WaivedFen)
+	t.OutstandingFen = t.OutstandingFen.Plus(ls.OutstandingFen)
+	t.LateFeeFen = t.LateFeeFen.Plus(ls.LateFeeFen)
+	t.RecoveredFen = t.RecoveredFen.Plus(ls.RecoveredFen)
 	current, prior := ls.Arrears(asOf)
-	t.ArrearsCurrentYearFen += current
-	t.ArrearsPriorYearsFen += prior
+	t.ArrearsCurrentYearFen = t.ArrearsCurrentYearFen.Plus(current)
+	t.ArrearsPriorYearsFen = t.ArrearsPriorYearsFen.Plus(prior)
 }
 
 // overdue reports whether a line due on dueOn with outstanding principal is in arrears on d: it
@@ -209,7 +209,7 @@ func (ls LineState) Arrears(asOf Date) (currentYear, priorYears Fen) {
 }
 
 // ArrearsFen is the principal in arrears, the current year's and prior years' together.
-func (t Totals) ArrearsFen() Fen { return t.ArrearsCurrentYearFen + t.ArrearsPriorYearsFen }
+func (t Totals) ArrearsFen() Fen { return t.ArrearsCurrentYearFen.Plus(t.ArrearsPriorYearsFen) }
 
 // OverdueLine is a line's outstanding principal past its due date at some date.
 type OverdueLine struct {

@@ -92,15 +92,15 @@ func (f *InsuranceFigures) addCounts(o *insuranceCounts) {
 	f.Insured += o.Insured
 	f.ShouldInsure += o.ShouldInsure
 	f.PaidInsured += o.PaidInsured
-	f.PeriodDueFen += o.PeriodDueFen
-	f.PeriodCollectedFen += o.PeriodCollectedFen
-	f.CumulativeDueFen += o.CumulativeDueFen
-	f.CumulativeCollectedFen += o.CumulativeCollectedFen
-	f.ArrearsCurrentYearFen += o.ArrearsCurrentYearFen
-	f.ArrearsPriorYearsFen += o.ArrearsPriorYearsFen
-	f.RecoveredFen += o.RecoveredFen
-	f.PriorYearsRecoveredFen += o.PriorYearsRecoveredFen
-	f.YearCollectedFen += o.YearCollectedFen
+	f.PeriodDueFen = f.PeriodDueFen.Plus(o.PeriodDueFen)
+	f.PeriodCollectedFen = f.PeriodCollectedFen.Plus(o.PeriodCollectedFen)
+	f.CumulativeDueFen = f.CumulativeDueFen.Plus(o.CumulativeDueFen)
+	f.CumulativeCollectedFen = f.CumulativeCollectedFen.Plus(o.CumulativeCollectedFen)
+	f.ArrearsCurrentYearFen = f.ArrearsCurrentYearFen.Plus(o.ArrearsCurrentYearFen)
+	f.ArrearsPriorYearsFen = f.ArrearsPriorYearsFen.Plus(o.ArrearsPriorYearsFen)
+	f.RecoveredFen = f.RecoveredFen.Plus(o.RecoveredFen)
+	f.PriorYearsRecoveredFen = f.PriorYearsRecoveredFen.Plus(o.PriorYearsRecoveredFen)
+	f.YearCollectedFen = f.YearCollectedFen.Plus(o.YearCollectedFen)
 }
 
 func (f *InsuranceFigures) add(o *InsuranceFigures) {
@@ -315,11 +315,11 @@ func (f *Figures) add(o *Figures) {
 		f.Insurances[ins].add(x)
 		f.Insurances[ins].sumGrowth(x)
 	}
-	f.ArrearsCurrentYearFen += o.ArrearsCurrentYearFen
-	f.ArrearsPriorYearsFen += o.ArrearsPriorYearsFen
-	f.RecoveredFen += o.RecoveredFen
-	f.PriorYearsRecoveredFen += o.PriorYearsRecoveredFen
-	f.LateFeeFen += o.LateFeeFen
+	f.ArrearsCurrentYearFen = f.ArrearsCurrentYearFen.Plus(o.ArrearsCurrentYearFen)
+	f.ArrearsPriorYearsFen = f.ArrearsPriorYearsFen.Plus(o.ArrearsPriorYearsFen)
+	f.RecoveredFen = f.RecoveredFen.Plus(o.RecoveredFen)
+	f.PriorYearsRecoveredFen = f.PriorYearsRecoveredFen.Plus(o.PriorYearsRecoveredFen)
+	f.LateFeeFen = f.LateFeeFen.Plus(o.LateFeeFen)
 	f.ContractsSigned += o.ContractsSigned
 	if o.FieldWork != nil && f.FieldWork != nil {
 		f.FieldWork.add(o.FieldWork)
@@ -419,11 +419,11 @@ func (f *Figures) addShare(s *share) {
 	for i, ins := range domain.Insurances {
 		f.Insurances[ins].addCounts(&s.insurances[i])
 	}
-	f.ArrearsCurrentYearFen += s.arrearsCurrentYear
-	f.ArrearsPriorYearsFen += s.arrearsPriorYears
-	f.RecoveredFen += s.recovered
-	f.PriorYearsRecoveredFen += s.priorYearsRecovered
-	f.LateFeeFen += s.lateFee
+	f.ArrearsCurrentYearFen = f.ArrearsCurrentYearFen.Plus(s.arrearsCurrentYear)
+	f.ArrearsPriorYearsFen = f.ArrearsPriorYearsFen.Plus(s.arrearsPriorYears)
+	f.RecoveredFen = f.RecoveredFen.Plus(s.recovered)
+	f.PriorYearsRecoveredFen = f.PriorYearsRecoveredFen.Plus(s.priorYearsRecovered)
+	f.LateFeeFen = f.LateFeeFen.Plus(s.lateFee)
 	f.ContractsSigned += s.contracts
 	f.FieldWork.add(&s.fieldWork)
 	f.EmployerFlags = append(f.EmployerFlags, s.flags...)
@@ -550,27 +550,27 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 		f := c.at(county)
 		x := &f.insurances[l.Insurance.Rank()]
 		if l.Period == q.Period {
-			x.PeriodDueFen += l.DueFen
-			x.PeriodCollectedFen += l.PaidFen
+			x.PeriodDueFen = x.PeriodDueFen.Plus(l.DueFen)
+			x.PeriodCollectedFen = x.PeriodCollectedFen.Plus(l.PaidFen)
 		}
 		if l.Period.Year() == q.Period.Year() && l.Period <= q.Period {
-			x.CumulativeDueFen += l.DueFen
-			x.CumulativeCollectedFen += l.PaidFen
+			x.CumulativeDueFen = x.CumulativeDueFen.Plus(l.DueFen)
+			x.CumulativeCollectedFen = x.CumulativeCollectedFen.Plus(l.PaidFen)
 		}
 		if l.Period.Year() == q.AsOf.Year() {
-			x.YearCollectedFen += l.PaidFen
+			x.YearCollectedFen = x.YearCollectedFen.Plus(l.PaidFen)
 		}
 		current, prior := l.Arrears(q.AsOf)
-		x.ArrearsCurrentYearFen += current
-		f.arrearsCurrentYear += current
-		x.ArrearsPriorYearsFen += prior
-		f.arrearsPriorYears += prior
-		x.RecoveredFen += l.RecoveredFen
-		f.recovered += l.RecoveredFen
-		f.lateFee += l.LateFeeFen
+		x.ArrearsCurrentYearFen = x.ArrearsCurrentYearFen.Plus(current)
+		f.arrearsCurrentYear = f.arrearsCurrentYear.Plus(current)
+		x.ArrearsPriorYearsFen = x.ArrearsPriorYearsFen.Plus(prior)
+		f.arrearsPriorYears = f.arrearsPriorYears.Plus(prior)
+		x.RecoveredFen = x.RecoveredFen.Plus(l.RecoveredFen)
+		f.recovered = f.recovered.Plus(l.RecoveredFen)
+		f.lateFee = f.lateFee.Plus(l.LateFeeFen)
 		if l.Period.Year() < q.AsOf.Year() {
-			x.PriorYearsRecoveredFen += l.RecoveredInYearFen
-			f.priorYearsRecovered += l.RecoveredInYearFen
+			x.PriorYearsRecoveredFen = x.PriorYearsRecoveredFen.Plus(l.RecoveredInYearFen)
+			f.priorYearsRecovered = f.priorYearsRecovered.Plus(l.RecoveredInYearFen)
 		}
 	}
 	// Lines a year-end compaction summed: only their cumulative part (when the period asked is
@@ -580,11 +580,11 @@ func employerFigures(id string, e *domain.Employer, ref *domain.Reference, q Que
 		f := c.at(ref.CountyCodeOn(domain.SettledCounty(x.Group, q.follows(rulesEntryCounty)), q.AsOf))
 		ins := &f.insurances[x.Insurance.Rank()]
 		if x.Year == q.Period.Year() {
-			ins.CumulativeDueFen += x.DueFen
-			ins.CumulativeCollectedFen += x.PaidFen
+			ins.CumulativeDueFen = ins.CumulativeDueFen.Plus(x.DueFen)
+			ins.CumulativeCollectedFen = ins.CumulativeCollectedFen.Plus(x.PaidFen)
 		}
-		ins.RecoveredFen += x.RecoveredFen
-		f.recovered += x.RecoveredFen
+		ins.RecoveredFen = ins.RecoveredFen.Plus(x.RecoveredFen)
+		f.recovered = f.recovered.Plus(x.RecoveredFen)
 	}
 	profile := e.ProfileOn(q.AsOf)
 	c.at(home).flags = employerFlags(id, e, &profile, ref, q, st)

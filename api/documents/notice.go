@@ -70,14 +70,14 @@ func NoticeOf(number string, issuedOn, deadline domain.Date, events []domain.Eve
 	var accrued []domain.LineKey
 	for _, l := range st.Lines {
 		cur, prior := l.Arrears(issuedOn)
-		overdue := cur + prior
+		overdue := cur.Plus(prior)
 		if overdue == 0 && l.LateFeeFen == 0 {
 			continue
 		}
 		n.Lines = append(n.Lines, NoticeLine{Period: l.Period, Insurance: l.Insurance, DueDate: l.DueDate,
 			OutstandingFen: overdue, LateFeeFen: l.LateFeeFen})
-		n.PrincipalFen += overdue
-		n.LateFeeFen += l.LateFeeFen
+		n.PrincipalFen = n.PrincipalFen.Plus(overdue)
+		n.LateFeeFen = n.LateFeeFen.Plus(l.LateFeeFen)
 		if l.LateFeeAccruedFen > 0 {
 			accrued = append(accrued, domain.LineKey{Period: l.Period, Insurance: l.Insurance})
 			if accrualFrom == 0 || l.DueDate+1 < accrualFrom {

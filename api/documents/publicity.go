@@ -38,15 +38,15 @@ type PublicityRow struct {
 
 // ArrearsFen is the row's principal overdue, current and prior years.
 func (r PublicityRow) ArrearsFen() domain.Fen {
-	return r.ArrearsCurrentYearFen + r.ArrearsPriorYearsFen
+	return r.ArrearsCurrentYearFen.Plus(r.ArrearsPriorYearsFen)
 }
 
 // Totals sums the rows' arrears of the current year, of prior years, and late fees.
 func (l *PublicityList) Totals() (current, prior, lateFee domain.Fen) {
 	for _, r := range l.Rows {
-		current += r.ArrearsCurrentYearFen
-		prior += r.ArrearsPriorYearsFen
-		lateFee += r.LateFeeFen
+		current = current.Plus(r.ArrearsCurrentYearFen)
+		prior = prior.Plus(r.ArrearsPriorYearsFen)
+		lateFee = lateFee.Plus(r.LateFeeFen)
 	}
 	return current, prior, lateFee
 }
