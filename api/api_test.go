@@ -107,6 +107,19 @@ func TestInvalidBodiesAreRefusedWith400NamingTheFieldAndAppendNothing(t *testing
 	}
 }
 
+// A body saved by an editor that writes a byte order mark before the JSON is refused saying so,
+// not as an unreadable character, and nothing is appended.
+func TestABodyBeginningWithAByteOrderMarkIsRefusedSayingSo(t *testing.T) {
+	e := newEnv(t)
+	before := e.count()
+	r := e.do(t, req{Path: "/v1/employers", Body: append([]byte("\uFEFF"), registration(orgB, "360702")...)})
+	wantError(t, r, http.StatusBadRequest, "invalid", "body")
+	if d := r.str("detail"); !strings.Contains(d, "byte order mark") {
+		t.Errorf("the refusal says %q; want it to name the byte order mark", d)
+	}
+	e.wantUnchanged(t, before)
+}
+
 // A clerk who pastes an organisation code in full-width characters registers the payer under
 // its ASCII code, and the same code typed in ASCII is then the same payer (DOMAIN.md: codes
 // compare after NFKC normalisation).

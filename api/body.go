@@ -64,6 +64,11 @@ func readBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, domain.Invalid("body", "is empty: a JSON object is required")
 	}
+	if bytes.HasPrefix(body, []byte("\uFEFF")) {
+		// An editor's byte order mark, which JSON texts must not carry (RFC 8259 §8.1); the
+		// decoder would name its first byte as a Latin-1 character.
+		return nil, domain.Invalid("body", "begins with a byte order mark (U+FEFF), which JSON sent over a network must not carry: send the JSON without it")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
