@@ -149,7 +149,7 @@ func (c *checker) integer(field string, n Number, required bool, lo, hi int64, u
 		return 0
 	}
 	if n[0] == '"' {
-		c.fail(Invalid(field, "%s is a string: want a whole number of %s, without quotes", n, unit))
+		c.fail(Invalid(field, "%s is not a number: want a whole number of %s (in JSON a number, not a string)", n, unit))
 		return 0
 	}
 	v, err := strconv.ParseInt(string(n), 10, 64)

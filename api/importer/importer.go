@@ -467,6 +467,19 @@ func (b *builder) cell(r *record, field string) string {
 	return v
 }
 
+// typed is the cell of field in r as the clerk typed it (2006/4/31, not the 2006-04-31 read from
+// it), for a reject to show: a date cell of a workbook, a number of days, as the date it shows.
+func (b *builder) typed(r *record, field string) string {
+	c, ok := b.cols[field]
+	if !ok || c >= len(r.cells) {
+		return ""
+	}
+	if c < len(r.dates) && r.dates[c] != "" {
+		return r.dates[c]
+	}
+	return strings.TrimSpace(r.cells[c])
+}
+
 // dateFields are the fields that hold a date.
 var dateFields = map[string]bool{"as_of": true, "declared_on": true, "effective_on": true, "found_on": true, "paid_on": true, "registered_on": true, "signed_on": true}
 
@@ -524,7 +537,7 @@ func (b *builder) reject(r *record, err error) Reject {
 			field = "insurance" // a declaration's lines as a whole: their rows' 险种 column
 		}
 		if _, ok := b.cols[field]; ok {
-			rj.Column, rj.Value = b.column(field), echo(b.cell(r, field))
+			rj.Column, rj.Value = b.column(field), echo(b.typed(r, field))
 		} else {
 			rj.Column = de.Field
 		}

@@ -768,6 +768,25 @@ func TestAFileNotUTF8IsReadAsGBKOnlyIfAllOfItIsGBK(t *testing.T) {
 	}
 }
 
+// A reject shows the cell as the clerk typed it, not the value read from it: 2006/4/31 is
+// refused as the date 2006-04-31 that does not exist, and shown as typed; a decimal comma is no
+// number, and the reason does not speak of quotes the clerk never typed.
+func TestARejectShowsTheCellAsTyped(t *testing.T) {
+	l := hundredPayers(t)
+	file := "组织机构代码,申报日期,所属期,险种,参保人数,缴费基数(分)\n" +
+		orgCode(5000) + ",2006/4/31,2006-03,养老,10,1000000\n" + orgCode(5001) + ",2006-06-05,2006-05,养老,10,\"1,0\"\n"
+	r := load(t, l.Store, "declarations.csv", []byte(file), importer.Options{})
+	if r.Imported != 0 || len(r.Rejected) != 2 {
+		t.Fatalf("%+v, want both rows refused", r)
+	}
+	for i, w := range []struct{ column, value, reason string }{{"申报日期", "2006/4/31", "2006-04-31"}, {"缴费基数(分)", "1,0", "not a number"}} {
+		rj := r.Rejected[i]
+		if rj.Column != w.column || rj.Value != w.value || !strings.Contains(rj.Reason, w.reason) || strings.Contains(rj.Reason, "is a string") {
+			t.Errorf("reject %d: %+v; want column %s, value %q as typed, a reason naming %q", i, rj, w.column, w.value, w.reason)
+		}
+	}
+}
+
 // TestARejectNamesTheColumnOfTheRuleItBreaks: an enrollment effective after the payer's
 // deregistration names its date's column; a declaration that leaves out an insurance its
 // period's standing one has names the insurance column, not the declaration's lines as a whole.
