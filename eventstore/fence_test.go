@@ -208,7 +208,7 @@ func TestTheSoleWriterOfAStreamFencesNothing(t *testing.T) {
 func TestTheSoleWriterFencesAfterAHoldsAppendWentUnansweredUntilItCatchesUp(t *testing.T) {
 	first, emb := testStore(t)
 	sig := &conflictSignal{conflicts: make(chan struct{}, 1)}
-	sole, err := Open(context.Background(), emb.Conn, Config{Metrics: sig, SoleWriter: true, Timeout: 2 * time.Second})
+	sole, err := Open(context.Background(), emb.Conn, Config{Metrics: sig, SoleWriter: true, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
