@@ -190,7 +190,7 @@ func forge(t *testing.T, l *storetest.Ledger, id string) {
 // they count.
 func TestMonitoringMetricsAppearAndMoveWithWhatTheyCount(t *testing.T) {
 	sound := []bound{exactly("kuozheng_ready", 1), exactly("kuozheng_nats_connected", 1), exactly("kuozheng_ledger_damaged", 0),
-		exactly("kuozheng_ledger_chain_breaks", 0),
+		exactly("kuozheng_ledger_chain_breaks", 0), exactly("kuozheng_ledger_unsettled_holds", 0),
 		exactly(`kuozheng_append_errors_total{kind="not_recorded"}`, 0), exactly(`kuozheng_append_errors_total{kind="outcome_unknown"}`, 0),
 		exactly("kuozheng_imports_running", 0), exactly("kuozheng_import_rows_remaining", 0), exactly("kuozheng_import_rows_done_total", 0)}
 	tests := []struct {

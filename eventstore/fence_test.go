@@ -241,8 +241,8 @@ func TestTheSoleWriterFencesAfterAHoldsAppendWentUnansweredUntilItCatchesUp(t *t
 	if !errors.Is(err, ErrOutcomeUnknown) {
 		t.Fatalf("the hold: %v, want its append's outcome unknown", err)
 	}
-	if !sole.fenced(probe) {
-		t.Fatal("a write into 2006 after the hold is not fenced, though the store has not read the stream since")
+	if !sole.fenced(probe) || sole.UnsettledHolds() != 1 {
+		t.Fatalf("a write into 2006 after the hold: fenced %v, %d holds unsettled; want fenced, 1, though the store has not read the stream since", sole.fenced(probe), sole.UnsettledHolds())
 	}
 	out := make(chan outcome, 1)
 	go func() {
@@ -263,5 +263,8 @@ func TestTheSoleWriterFencesAfterAHoldsAppendWentUnansweredUntilItCatchesUp(t *t
 		if time.Now().After(deadline) {
 			t.Fatal("the store still fences writes into ended years after it has read the stream")
 		}
+	}
+	if n := sole.UnsettledHolds(); n != 0 {
+		t.Errorf("%d holds unsettled after the store read the stream, want 0", n)
 	}
 }

@@ -63,6 +63,10 @@ func (s *Store) settle() {
 	}
 }
 
+// UnsettledHolds is the number of holds whose own append went unanswered and whose store has not
+// read the stream since: while it is not 0, writes into ended years are fenced.
+func (s *Store) UnsettledHolds() int { return int(s.unsettled.Load()) }
+
 // settleRetry is the pause between settle's attempts to catch up.
 const settleRetry = time.Second
 
