@@ -218,6 +218,12 @@ func TestReceiptsAndNotesPrintTheirEvents(t *testing.T) {
 	text, _ := doc("reversal")
 	wants("reversal", text, "退票通知", "收据号：SJ-003", "更正事项：收据号 SJ-003 的缴费（2006-08-15，第 "+strconv.FormatUint(byID[ids["pay-bounced"]].Seq, 10)+" 号）",
 		"金额：人民币 70.00 元（大写：柒拾元整）", "原因：空头支票")
+	text, _ = doc("pay-bounced")
+	reversal := byID[ids["reversal"]]
+	wants("pay-bounced", text, "缴费凭证", "收据号：SJ-003", fmt.Sprintf("退票（账本序号 %d 的退票通知）", reversal.Seq))
+	if strings.Contains(receipt, "退票") {
+		t.Errorf("a receipt of a payment never reversed mentions a reversal:\n%s", receipt)
+	}
 	text, _ = doc("refund")
 	wants("refund", text, "退费通知", "收据号：TF-001", "金额：人民币 1,000.00 元（大写：壹仟元整）")
 	text, _ = doc("void")

@@ -26,6 +26,10 @@ type EventDocument struct {
 	Corrects, Reason string
 	// VoidedBy is the sequence of a later void of the event (0: none).
 	VoidedBy uint64
+	// ReversedBy is the sequence of a later reversal of a payment (退票) that stands (0: none),
+	// ReversedOn its date: a receipt printed after its payment bounced says so.
+	ReversedBy uint64
+	ReversedOn domain.Date
 }
 
 // EventDocumentOf composes the document of raw[i], an event of an employer's events raw (stream
@@ -62,12 +66,46 @@ func EventDocumentOf(raw []eventstore.RawEvent, i int, ref *domain.Reference) (E
 			d.VoidedBy = later.Seq
 		}
 	}
+	if p, ok := ev.Body.(domain.PaymentReceived); ok {
+		if r, ok := reversalOf(raw[i+1:], p.ReceiptNo); ok {
+			d.ReversedBy, d.ReversedOn = r.Seq, r.OccurredOn
+		}
+	}
 	events := make([]domain.Event, 0, i+1)
 	for _, e := range raw[:i+1] {
 		events = append(events, e.Event)
 	}
 	d.Payer = payerOn(events, d.On, ref)
 	return d, true
+}
+
+// reversalOf is the reversal among later (the events after a payment of receipt no, in stream
+// order) that undid that payment: the first of its receipt, not voided, before the receipt is
+// recorded anew (a payment recorded again under a reversed receipt is another payment).
+func reversalOf(later []eventstore.RawEvent, no string) (eventstore.RawEvent, bool) {
+	no = domain.NormalizeCode(no)
+	voided := map[uint64]bool{}
+	for _, ev := range later {
+		if v, ok := ev.Body.(domain.EventVoided); ok {
+			voided[v.TargetSeq] = true
+		}
+	}
+	for _, ev := range later {
+		if voided[ev.Seq] {
+			continue
+		}
+		switch b := ev.Body.(type) {
+		case domain.PaymentReversed:
+			if domain.NormalizeCode(b.ReceiptNo) == no {
+				return ev, true
+			}
+		case domain.PaymentReceived:
+			if domain.NormalizeCode(b.ReceiptNo) == no {
+				return eventstore.RawEvent{}, false
+			}
+		}
+	}
+	return eventstore.RawEvent{}, false
 }
 
 // Render prints the document: the same event gives the same bytes.
@@ -103,6 +141,9 @@ func (e *EventDocument) RenderAs(p Printing) ([]byte, error) {
 		}
 		if e.VoidedBy != 0 {
 			para(fmt.Sprintf("本%s所载业务已由账本序号 %d 的冲正作废。", e.Title, e.VoidedBy))
+		}
+		if e.ReversedBy != 0 {
+			para(fmt.Sprintf("本%s所载缴费已于%s退票（账本序号 %d 的退票通知），不再作为缴费凭证。", e.Title, ChineseDate(e.ReversedOn), e.ReversedBy))
 		}
 		seq, hash := fmt.Sprintf("账本序号：%d　业务编号：%s", e.Seq, e.ID), "哈希："+e.Hash
 		if d.keepsTogether() {
