@@ -145,7 +145,7 @@ func (s *Server) bulletin(w http.ResponseWriter, r *http.Request) error {
 			continue
 		}
 		// Counties of one score share a place, as the printed rule judges them (并列).
-		br := documents.BulletinRank{Rank: documents.Place(ranking, rk.Score), Code: rk.Code, Name: rk.Name, Score: rk.Score}
+		br := documents.BulletinRank{Rank: documents.Place(ranking, rk), Code: rk.Code, Name: rk.Name, Score: rk.Score}
 		for _, m := range measures {
 			var rate projections.Ratio
 			if i := slices.IndexFunc(rk.Measures, func(p projections.Progress) bool { return p.Measure == m.code }); i >= 0 {

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"math/big"
 	"sort"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -60,11 +61,41 @@ func score(ms []Progress) Ratio {
 	return Ratio{sum, int64(len(ms)) * 1_000_000}
 }
 
-// placeByScore orders rankings by score, ties by code, and numbers their places.
+// exactScore is score's mean unrounded: Score is rounded to a millionth of each measure, which
+// would tie, or swap, counties whose scores differ by less.
+func exactScore(ms []Progress) *big.Rat {
+	sum, most := new(big.Rat), big.NewRat(6, 5)
+	for _, m := range ms {
+		if m.Target > 0 {
+			sum.Add(sum, minRat(big.NewRat(max(m.Actual, 0), m.Target), most))
+		}
+	}
+	if len(ms) > 0 {
+		sum.Quo(sum, new(big.Rat).SetInt64(int64(len(ms))))
+	}
+	return sum
+}
+
+func minRat(a, b *big.Rat) *big.Rat {
+	if a.Cmp(b) > 0 {
+		return b
+	}
+	return a
+}
+
+// CompareScores compares a's and b's scores exactly, as places go: -1 if a's is lower, 0 if
+// they are equal, 1 if higher. The Score shown, rounded, may be equal for scores that are not.
+func CompareScores(a, b Ranking) int { return exactScore(a.Measures).Cmp(exactScore(b.Measures)) }
+
+// placeByScore orders rankings by their exact scores, ties by code, and numbers their places.
 func placeByScore(out []Ranking) {
+	exact := make(map[string]*big.Rat, len(out))
+	for _, r := range out {
+		exact[r.Code] = exactScore(r.Measures)
+	}
 	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Score.Num != out[j].Score.Num {
-			return out[i].Score.Num > out[j].Score.Num
+		if c := exact[out[i].Code].Cmp(exact[out[j].Code]); c != 0 {
+			return c > 0
 		}
 		return out[i].Code < out[j].Code
 	})

@@ -68,32 +68,31 @@ func Judge(ranking []projections.Ranking) (praised, criticised []string) {
 			anyLow = anyLow || below(m.Rate, 60)
 		}
 		switch {
-		case Place(judged, rk.Score) <= 3 && allMet:
+		case Place(judged, rk) <= 3 && allMet:
 			praised = append(praised, rk.Code)
-		case placeFromBottom(judged, rk.Score) <= 3 || anyLow:
+		case placeFromBottom(judged, rk) <= 3 || anyLow:
 			criticised = append(criticised, rk.Code)
 		}
 	}
 	return praised, criticised
 }
 
-// Place is the place a score takes in a ranking, counties of one score sharing it: one more than
-// the counties scoring higher (1, 2, 2, 4).
-func Place(ranking []projections.Ranking, score projections.Ratio) int {
-	return 1 + countScores(ranking, score, 1)
+// Place is the place rk's score takes in a ranking, counties of one score sharing it: one more
+// than the counties scoring higher (1, 2, 2, 4), scores compared exactly.
+func Place(ranking []projections.Ranking, rk projections.Ranking) int {
+	return 1 + countScores(ranking, rk, 1)
 }
 
 // placeFromBottom is Place counted from the bottom of the ranking.
-func placeFromBottom(ranking []projections.Ranking, score projections.Ratio) int {
-	return 1 + countScores(ranking, score, -1)
+func placeFromBottom(ranking []projections.Ranking, rk projections.Ranking) int {
+	return 1 + countScores(ranking, rk, -1)
 }
 
-// countScores counts the rankings whose score compares with score as sign says, exactly.
-func countScores(ranking []projections.Ranking, score projections.Ratio, sign int) int {
+// countScores counts the rankings whose score compares with rk's as sign says.
+func countScores(ranking []projections.Ranking, rk projections.Ranking, sign int) int {
 	n := 0
 	for _, o := range ranking {
-		l := new(big.Int).Mul(big.NewInt(o.Score.Num), big.NewInt(score.Den))
-		if l.Cmp(new(big.Int).Mul(big.NewInt(score.Num), big.NewInt(o.Score.Den))) == sign {
+		if projections.CompareScores(o, rk) == sign {
 			n++
 		}
 	}
