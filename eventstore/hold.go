@@ -35,7 +35,7 @@ func (s *Store) HoldWrites(ctx context.Context, fn func(held Held) error) error 
 			// year's closing) could land after it: until the store has caught up, writes into
 			// ended years are fenced on the years' head as other replicas' are.
 			s.unsettled.Add(1)
-			go s.settle()
+			s.settling.Go(s.settle)
 			return errors.Join(err, cerr)
 		}
 	}

@@ -223,8 +223,10 @@ type Store struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	// unsettled counts holds whose own append went unanswered and that have not since caught up
-	// with the stream: meanwhile the sole writer fences too (Store.fenced).
+	// with the stream: meanwhile the sole writer fences too (Store.fenced). settling waits for
+	// their catch-ups (settle) at Close.
 	unsettled atomic.Int32
+	settling  sync.WaitGroup
 
 	// applyMu is held by the follower while it applies a message, and by a snapshot's capture,
 	// which so sees the state at one sequence.
@@ -510,6 +512,7 @@ func (s *Store) close() {
 		_ = s.elected.Unsubscribe()
 	}
 	s.cancel()
+	s.settling.Wait()
 	s.com.wait()
 	if s.tailing.Load() {
 		<-s.done

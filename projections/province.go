@@ -92,7 +92,7 @@ func Province(code string, asOf domain.Date, cities []CityFigures) (*ProvinceRep
 	}
 	p.Total = Sum(name, rows)
 	p.Total.Code = code
-	placeByScore(p.Ranking)
+	placeByRoundedScore(p.Ranking)
 	return p, nil
 }
 

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"cmp"
 	"math/big"
 	"sort"
 
@@ -49,9 +50,10 @@ func score(ms []Progress) Ratio {
 	var sum int64
 	for _, m := range ms {
 		if m.Target > 0 {
-			// Inputs are non-negative and Target positive, so the only error is a ratio past
-			// int64's range: far above the cap, which is what it then counts.
-			v, err := domain.MulDivHalfUp(m.Actual, 1_000_000, m.Target)
+			// A negative actual (a figure wrapped before sums saturated) counts 0, as in
+			// exactScore; Target is positive, so the only error left is a ratio past int64's
+			// range: far above the cap, which is what it then counts.
+			v, err := domain.MulDivHalfUp(max(m.Actual, 0), 1_000_000, m.Target)
 			if err != nil {
 				v = 1_200_000
 			}
@@ -93,8 +95,19 @@ func placeByScore(out []Ranking) {
 	for _, r := range out {
 		exact[r.Code] = exactScore(r.Measures)
 	}
+	placeBy(out, func(a, b Ranking) int { return exact[a.Code].Cmp(exact[b.Code]) })
+}
+
+// placeByRoundedScore orders rankings by their scores as shown, rounded, ties by code: the
+// order province freezes store their cities in, which their digests keep.
+func placeByRoundedScore(out []Ranking) {
+	placeBy(out, func(a, b Ranking) int { return cmp.Compare(a.Score.Num, b.Score.Num) })
+}
+
+// placeBy orders rankings by compare, highest first, ties by code, and numbers their places.
+func placeBy(out []Ranking, compare func(a, b Ranking) int) {
 	sort.SliceStable(out, func(i, j int) bool {
-		if c := exact[out[i].Code].Cmp(exact[out[j].Code]); c != 0 {
+		if c := compare(out[i], out[j]); c != 0 {
 			return c > 0
 		}
 		return out[i].Code < out[j].Code

@@ -104,19 +104,20 @@ func (l *Ledger) Series(asOf domain.Date, from, to domain.Period) *Series {
 			}
 			code := l.Ref.CountyCodeOn(e.CountyOfPeriod(ln.Period), asOf)
 			if line := byCode[code]; line != nil {
-				line.DueFen[i] += ln.DueFen
-				line.CollectedFen[i] += ln.PaidFen
+				line.DueFen[i] = line.DueFen[i].Plus(ln.DueFen)
+				line.CollectedFen[i] = line.CollectedFen[i].Plus(ln.PaidFen)
 				x := perIns[ln.Insurance.Rank()][code]
-				x.DueFen[i] += ln.DueFen
-				x.CollectedFen[i] += ln.PaidFen
+				x.DueFen[i] = x.DueFen[i].Plus(ln.DueFen)
+				x.CollectedFen[i] = x.CollectedFen[i].Plus(ln.PaidFen)
 			}
 		}
 		for i, list := range e.Account.OverdueAt(ends, l.Ref.LateFees) {
 			for _, o := range list {
 				code := l.Ref.CountyCodeOn(e.CountyOfPeriod(o.Period), asOf)
 				if line := byCode[code]; line != nil {
-					line.ArrearsFen[i] += o.OutstandingFen
-					perIns[o.Insurance.Rank()][code].ArrearsFen[i] += o.OutstandingFen
+					line.ArrearsFen[i] = line.ArrearsFen[i].Plus(o.OutstandingFen)
+					x := perIns[o.Insurance.Rank()][code]
+					x.ArrearsFen[i] = x.ArrearsFen[i].Plus(o.OutstandingFen)
 				}
 			}
 		}
@@ -141,9 +142,9 @@ func SumSeries(name string, months int, lines []*SeriesLine) *SeriesLine {
 	sum.Name = name
 	for _, line := range lines {
 		for i := range months {
-			sum.DueFen[i] += line.DueFen[i]
-			sum.CollectedFen[i] += line.CollectedFen[i]
-			sum.ArrearsFen[i] += line.ArrearsFen[i]
+			sum.DueFen[i] = sum.DueFen[i].Plus(line.DueFen[i])
+			sum.CollectedFen[i] = sum.CollectedFen[i].Plus(line.CollectedFen[i])
+			sum.ArrearsFen[i] = sum.ArrearsFen[i].Plus(line.ArrearsFen[i])
 		}
 	}
 	sum.setRates()

@@ -186,7 +186,7 @@ func (l *PublicityList) RenderAs(p Printing) ([]byte, error) {
 				Yuan(r.ArrearsFen()), Yuan(r.LateFeeFen), strconv.Itoa(r.MonthsOverdue), oldest, r.Stage})
 		}
 		cur, prior, fee := l.Totals()
-		rows = append(rows, []string{"合计", strconv.Itoa(len(l.Rows)) + " 户", "", Yuan(cur), Yuan(prior), Yuan(cur + prior), Yuan(fee), "", "", ""})
+		rows = append(rows, []string{"合计", strconv.Itoa(len(l.Rows)) + " 户", "", Yuan(cur), Yuan(prior), Yuan(cur.Plus(prior)), Yuan(fee), "", "", ""})
 		tail := d.signTail()
 		if boxed && tail > 0 {
 			tail += 6.5 // the note below, on the signature's page too
