@@ -92,9 +92,12 @@ export async function fetchAuthorized(path, init) {
 // answers the response and its JSON body (null when it has none).
 export async function postKeyed(path, body, key) {
   const res = await fetchAuthorized(path, { method: 'POST', body, headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key } });
-  let data = null;
-  try { data = await res.json(); } catch (e) { data = null; }
-  return { res, data };
+  return { res, data: await jsonOf(res) };
+}
+
+// jsonOf is a response's JSON body, or null when it has none (or none that parses).
+export async function jsonOf(res) {
+  try { return await res.json(); } catch (e) { return null; }
 }
 
 // api reads path as JSON: a 401 asks for a token and retries, a 503 for min_seq is retried.

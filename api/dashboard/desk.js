@@ -8,7 +8,7 @@
 // A form the menu does not list (a void, about one event of the history) is opened with its
 // event preset.
 
-import { fetchAuthorized, refusalText } from './api.js';
+import { fetchAuthorized, jsonOf, refusalText } from './api.js';
 import { headerText, offer } from './documents.js';
 import { $, bi, el, halfWidth } from './dom.js';
 import { formsFor } from './deskforms.js';
@@ -263,9 +263,7 @@ async function post(path, body, key) {
     const etag = /^(?:W\/)?"(\d+)"$/.exec(h('ETag'));
     return { status: res.status, data: { seq: pdf.seq, version: etag ? Number(etag[1]) : pdf.seq, duplicate: res.status === 200, pdf } };
   }
-  let data = null;
-  try { data = await res.json(); } catch (e) { data = null; }
-  return { status: res.status, data };
+  return { status: res.status, data: await jsonOf(res) };
 }
 
 // unsureBox is what the form says when the server refuses an edited form's retry with 422

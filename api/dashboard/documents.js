@@ -7,7 +7,7 @@
 // kz.lastDocument says what was last offered ({name, size, sha256, number, url}), so that a test
 // can read the bytes the page holds and compare them with the server's.
 
-import { ApiError, fetchAuthorized, refusalText } from './api.js';
+import { ApiError, fetchAuthorized, jsonOf, refusalText } from './api.js';
 import { el } from './dom.js';
 import { kz } from './state.js';
 
@@ -29,9 +29,7 @@ export async function fetchPDF(path, opts) {
     headers: Object.assign({ Accept: 'application/pdf, application/json' }, opts.headers || {}) });
   const type = res.headers.get('Content-Type') || '';
   if (!res.ok || !type.startsWith('application/pdf')) {
-    let data = null;
-    try { data = await res.json(); } catch (e) { data = null; }
-    throw new ApiError(res.status, data, path);
+    throw new ApiError(res.status, await jsonOf(res), path);
   }
   const blob = await res.blob();
   return {

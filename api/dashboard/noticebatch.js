@@ -13,7 +13,7 @@
 // kz.noticeBatch says what the form sent ({key, code, retry, status, count}, one a POST), how
 // often the progress was read, and the last progress shown, for a test to look at.
 
-import { authHeaders, fetchAuthorized, refusalText } from './api.js';
+import { authHeaders, fetchAuthorized, jsonOf, refusalText } from './api.js';
 import { addDays, clearErrors, offer } from './documents.js';
 import { $, bi, el, halfWidth } from './dom.js';
 import { fmtInt } from './format.js';
@@ -196,8 +196,7 @@ export function drawNoticeBatch() {
         a.focus();
         return;
       }
-      let data = null;
-      if (res) try { data = await res.json(); } catch (e) { data = null; }
+      const data = res ? await jsonOf(res) : null;
       const why = lost ? '网络错误 network error: ' + (lost.message || lost)
         : refusalText(data, 'HTTP ' + res.status);
       if (lost || res.status >= 500 || res.status === 408 || res.status === 429 || begun) {

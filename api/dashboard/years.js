@@ -152,11 +152,10 @@ async function send(path, body, year, doing, reopening) {
 function closable(y, years, today) {
   if (y.closed || !today || y.year >= Number(today.slice(0, 4))) return false;
   if (years.some(o => o.year < y.year && !o.closed && o.reopened_by)) return false;
-  const closed = years.filter(o => o.closed && !o.closed_with).map(o => o.year);
-  if (!closed.length) return true;
-  const first = Math.min(...closed);
+  const closed = new Set(years.filter(o => o.closed).map(o => o.year));
+  const first = Math.min(...years.filter(o => o.closed && !o.closed_with).map(o => o.year)); // Infinity: none
   for (let year = first + 1; year < y.year; year++) {
-    if (!(byYear[year] && byYear[year].closed)) return false;
+    if (!closed.has(year)) return false;
   }
   return true;
 }
