@@ -305,11 +305,15 @@ func (b *builder) readBatches(t *Table, out chan<- checkedBatch, stop <-chan str
 }
 
 // read takes the next batch of rows from t: Options.Batch rows or MaxBatchBytes of cells; io.EOF
-// with the last.
+// with the last. An import cancelled (its client gone, or its time up) stops within a row: a
+// batch of a workbook's rows can take minutes to read.
 func (b *builder) read(t *Table, n int) ([]*record, error) {
 	var recs []*record
 	held := 0
 	for len(recs) < b.opt.Batch && held < MaxBatchBytes {
+		if err := b.ctx.Err(); err != nil {
+			return recs, err
+		}
 		cells, line, err := t.Next()
 		if err != nil {
 			return recs, err

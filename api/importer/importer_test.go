@@ -236,6 +236,54 @@ func TestAnImportTellsProgressPerBatchAndStopsWhenTheLedgerDoes(t *testing.T) {
 	}
 }
 
+// readsAfterArmed is a file that, once armed, counts the bytes read from it and calls its hook
+// after the first.
+type readsAfterArmed struct {
+	*bytes.Reader
+	armed bool
+	read  int
+	hook  func()
+}
+
+func (r *readsAfterArmed) Read(p []byte) (int, error) {
+	n, err := r.Reader.Read(p)
+	if r.armed {
+		if r.read == 0 {
+			r.hook()
+		}
+		r.read += n
+	}
+	return n, err
+}
+
+// TestACancelledImportStopsWithinARow: an import whose client went away stops reading its file
+// at the next row, not at the end of its batch (a batch of a workbook's rows can take minutes),
+// and records nothing of the batch it was reading.
+func TestACancelledImportStopsWithinARow(t *testing.T) {
+	l := hundredPayers(t)
+	before := l.Events(t)
+	file := thousandRows(nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := &readsAfterArmed{Reader: bytes.NewReader([]byte(file)), hook: cancel}
+	tb, err := importer.Open(r, "payments.csv", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tb.Close()
+	r.armed = true // Open has checked the file; the import's reading cancels it
+	rep, err := importer.Import(ctx, l.Store, tb, importer.Options{Today: today})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("import: %+v, %v; want it cancelled", rep, err)
+	}
+	if r.read >= len(file)/2 {
+		t.Fatalf("read %d bytes of %d after it was cancelled; want it stopped within a few rows", r.read, len(file))
+	}
+	if after := l.Events(t); after != before {
+		t.Fatalf("%d events appended by a cancelled import", after-before)
+	}
+}
+
 // TestAnImportTheLedgerStopsCountsExactlyTheRowsRecorded: batches about different payers are
 // appended while the next is built, so when the ledger stops, a batch after the last one told
 // may be recorded, whole or in part; the report counts exactly the rows the ledger holds.

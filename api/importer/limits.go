@@ -42,6 +42,15 @@ const (
 	// MaxBatchBytes is the most bytes of cells a batch of rows holds: a batch ends at
 	// Options.Batch rows or at this, whichever comes first.
 	MaxBatchBytes = 16 << 20
+	// MaxFormatCode is the longest, in characters, a number format code of an xlsx file's styles
+	// may be, and MaxFormatTexts how many @ (the cell's text) it may hold: the workbook reader
+	// builds what a cell shows from its format by concatenation, and a style of 2 KiB whose
+	// format repeats @ 60,000 times kept it busy for minutes a cell at a gigabyte of memory. Its
+	// cost grows faster than a format's length: 11 µs a cell for #,##0.00, 17 for a four-part
+	// accounting format (57 characters), 113 for 128 zeros, 463 for 255 (Excel's own limit).
+	// Number formats a spreadsheet program writes are a few dozen characters, with one @.
+	MaxFormatCode  = 128
+	MaxFormatTexts = 4
 	// maxXMLDepth is how deep the elements of a sheet may nest (a sheet needs about 8).
 	maxXMLDepth = 64
 	// maxEcho is the most bytes of a file's own text (a column name, a cell) an error or a report

@@ -3,6 +3,7 @@ package importer_test
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -404,6 +405,48 @@ func TestADeclarationsLinesAreRecordedWholeOrNotAtAll(t *testing.T) {
 			}
 			if eb, _ := l.Store.Employer(domain.EmployerIDForOrgCode(b)); eb.Declared[domain.MustPeriod("2006-05")] {
 				t.Errorf("乙's 2006-05 is declared, though a row of its declaration was refused")
+			}
+		})
+	}
+}
+
+// TestANumberFormatThatWouldMultiplyACellIsRefused: the workbook reader builds what a cell shows
+// from its number format by concatenation, so a format that repeats the cell's text thousands
+// of times made a file of 2 KiB hold a server's core and a gigabyte for minutes a cell. A
+// format longer than MaxFormatCode characters, or with more than MaxFormatTexts @, refuses the
+// workbook before any cell is read; formats at those limits are read.
+func TestANumberFormatThatWouldMultiplyACellIsRefused(t *testing.T) {
+	styles := func(code string) map[string]string {
+		var b strings.Builder
+		_ = xml.EscapeText(&b, []byte(code))
+		return map[string]string{"xl/styles.xml": `<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">` +
+			`<numFmts count="2"><numFmt numFmtId="164" formatCode="0.00"/><numFmt numFmtId="200" formatCode="` + b.String() + `"/></numFmts></styleSheet>`}
+	}
+	for _, tt := range []struct {
+		name, code string
+		want       []string // nothing: read
+	}{
+		{"five texts", strings.Repeat("@", importer.MaxFormatTexts+1), []string{"number format 2 of the xlsx file's styles repeats the cell's text (@) 5 times, more than the 4 allowed"}},
+		{"sixty thousand texts", strings.Repeat("@", 60000), []string{"number format 2", "60,000 characters long, more than the 128 allowed"}},
+		{"a long run of literals", strings.Repeat(`\x`, 64) + "0", []string{"129 characters long"}},
+		{"four texts", `"单位："@@@@`, nil},
+		{"128 characters", strings.Repeat("0", importer.MaxFormatCode), nil},
+		{"an accounting format", `_ [$¥-804]* #,##0.00_ ;_ [$¥-804]* \-#,##0.00_ ;_ [$¥-804]* "-"??_ ;_ @_ `, nil},
+		{"128 Chinese characters", strings.Repeat("元", importer.MaxFormatCode), nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			file := xlsxtest.File(xlsxtest.Rows(paymentsHeader), styles(tt.code))
+			tb, err := importer.Open(bytes.NewReader(file), "styled.xlsx", "")
+			if tt.want != nil {
+				wantTooLarge(t, err, tt.want...)
+				return
+			}
+			if err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			defer tb.Close()
+			if !slices.Equal(tb.Header, paymentsHeader) {
+				t.Fatalf("header %q", tb.Header)
 			}
 		})
 	}

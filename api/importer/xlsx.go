@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/xuri/excelize/v2"
@@ -56,6 +57,9 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 	}
 	active, err := activeSheet(zr)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkFormats(zr); err != nil {
 		return nil, err
 	}
 	rows := 0
@@ -309,6 +313,40 @@ func worksheetPath(book, target string) string {
 		return strings.TrimPrefix(strings.ReplaceAll(path.Clean(target), "\\", "/"), "/")
 	}
 	return strings.TrimPrefix(strings.ReplaceAll(path.Clean(path.Dir(book)+"/"+target), "\\", "/"), "/")
+}
+
+// stylesPart is the part the workbook reader takes a workbook's styles from, whatever the
+// workbook's relationships name.
+const stylesPart = "xl/styles.xml"
+
+// xmlStyles is what the styles part says of its number formats.
+type xmlStyles struct {
+	Formats []struct {
+		Code string `xml:"formatCode,attr"`
+	} `xml:"numFmts>numFmt"`
+}
+
+// checkFormats refuses a workbook whose styles hold a number format longer than MaxFormatCode
+// characters or with more than MaxFormatTexts @, before any cell is shown through it.
+func checkFormats(zr *zip.Reader) error {
+	if !slices.ContainsFunc(zr.File, func(zf *zip.File) bool { return partName(zf.Name) == stylesPart }) {
+		return nil
+	}
+	var st xmlStyles
+	if err := readPart(zr, stylesPart, &st); err != nil {
+		return err
+	}
+	for i, f := range st.Formats {
+		if n := utf8.RuneCountInString(f.Code); n > MaxFormatCode {
+			return tooLarge("number format %d of the xlsx file's styles is %s characters long, more than the %d allowed; give the cells a shorter format, save the workbook and import it again",
+				i+1, thousands(int64(n)), MaxFormatCode)
+		}
+		if n := strings.Count(f.Code, "@"); n > MaxFormatTexts {
+			return tooLarge("number format %d of the xlsx file's styles repeats the cell's text (@) %d times, more than the %d allowed; give the cells a plain text format, save the workbook and import it again",
+				i+1, n, MaxFormatTexts)
+		}
+	}
+	return nil
 }
 
 // readPart decodes the XML of the zip's part name (a part checkParts bounds to MaxPartBytes).
