@@ -72,10 +72,12 @@ type Options struct {
 
 // record is one row of the file.
 type record struct {
-	n     int // its place among the file's rows besides the header, from 0
-	line  int // its line number in the file
-	cells []string
-	dates []string // the dates of its short date cells (Table.Dates)
+	n      int // its place among the file's rows besides the header, from 0
+	line   int // its line number in the file
+	cells  []string
+	dates  []string // the dates of its short date cells (Table.Dates)
+	flaw   error    // what refuses it whatever its cells say (Table.Flaw)
+	values []string // the numbers its cells hold where they show others (Table.Values)
 }
 
 // row is one command built from one or more records.
@@ -123,6 +125,14 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 	cols, err := columns(t.Header)
 	if err != nil {
 		return nil, err
+	}
+	if err := unitOf(t.Header, cols, kind); err != nil {
+		return nil, err
+	}
+	for field, c := range cols {
+		if takes(kind, field) && slices.Contains(t.hiddenCols, c+1) {
+			return nil, fmt.Errorf("column %d (%q) is hidden in the workbook: a value the clerk did not see is not imported; show the column and import the file again, or delete it; nothing was imported", c+1, echo(t.Header[c]))
+		}
 	}
 	for _, f := range required[kind] {
 		if _, ok := cols[f]; !ok {
@@ -321,7 +331,7 @@ func (b *builder) read(t *Table, n int) ([]*record, error) {
 		for _, c := range cells {
 			held += len(c)
 		}
-		recs = append(recs, &record{n: n + len(recs), line: line, cells: cells, dates: t.Dates()})
+		recs = append(recs, &record{n: n + len(recs), line: line, cells: cells, dates: t.Dates(), flaw: t.Flaw(), values: t.Values()})
 	}
 	return recs, nil
 }
@@ -570,27 +580,40 @@ func (b *builder) key(recs []*record) (string, string) {
 	return "import:" + sum, sum
 }
 
-// employer finds the employer a row is about.
+// employer finds the employer a row is about. A row may name it more than once (its id, credit
+// code and organisation code); all it gives must name the same employer, or the row is refused:
+// the one read first could send a payment to an employer the clerk did not mean.
 func (b *builder) employer(r *record) (string, error) {
-	if id := b.cell(r, "employer_id"); id != "" {
-		return id, nil
-	}
-	if cc := b.cell(r, "credit_code"); cc != "" {
+	id, cc, oc := b.cell(r, "employer_id"), b.cell(r, "credit_code"), b.cell(r, "org_code")
+	code, field := "", ""
+	if cc != "" {
 		n, err := domain.ReadCreditCode(cc)
 		if err != nil {
 			return "", domain.Invalid("credit_code", "%v", err)
 		}
-		return b.holder(domain.OrgCodeOfCreditCode(n))
+		code, field = domain.OrgCodeOfCreditCode(n), "credit_code"
 	}
-	oc := b.cell(r, "org_code")
-	if oc == "" {
+	if oc != "" {
+		n, err := domain.ReadOrgCode(oc)
+		if err != nil {
+			return "", domain.Invalid("org_code", "%v", err)
+		}
+		if code != "" && n != code {
+			return "", domain.Invalid("org_code", "%s is not the organisation code within the credit code %s: the row names two employers; give one code, or correct the other", n, echo(cc))
+		}
+		code, field = n, "org_code"
+	}
+	switch {
+	case code == "" && id == "":
 		return "", domain.Invalid("org_code", "is required to name the employer")
+	case code == "":
+		return id, nil
 	}
-	n, err := domain.ReadOrgCode(oc)
-	if err != nil {
-		return "", domain.Invalid("org_code", "%v", err)
+	holder, err := b.holder(code)
+	if err != nil || id == "" || holder == id {
+		return holder, err
 	}
-	return b.holder(n)
+	return "", domain.Invalid("employer_id", "names another employer than the %s %s of the same row: give one of them, or correct the other", strings.ReplaceAll(field, "_", " "), echo(b.cell(r, field)))
 }
 
 // holder is the id of the employer that holds an organisation code, or of its slot when none
@@ -607,13 +630,29 @@ func (b *builder) holder(code string) (string, error) {
 // may hold here; any other (a decimal comma, 1,5) leaves it refused, not read as another number.
 var grouped = regexp.MustCompile(`^-?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$`)
 
-func (b *builder) num(r *record, field string) domain.Number {
-	v := norm.NFKC.String(b.cell(r, field)) // full-width digits, as a Chinese input method types them
+// number is the text of a number field of r: the number a workbook's cell holds where it shows
+// another, else the cell in half-width digits (as a Chinese input method may type them full
+// width) without its thousands separators.
+func (b *builder) number(r *record, field string) string {
+	if c, ok := b.cols[field]; ok && c < len(r.values) && r.values[c] != "" {
+		return r.values[c]
+	}
+	v := norm.NFKC.String(b.cell(r, field))
 	if grouped.MatchString(v) {
 		v = strings.ReplaceAll(v, ",", "")
 	}
+	return v
+}
+
+func (b *builder) num(r *record, field string) domain.Number {
+	v := b.number(r, field)
 	if v == "" {
 		return ""
+	}
+	if b.yuan(field) {
+		if fen, ok := fenOfYuan(v); ok {
+			return domain.Number(fen)
+		}
 	}
 	if _, err := strconv.ParseFloat(v, 64); err != nil {
 		return domain.Number(strconv.Quote(v)) // judged, and named, by validation
@@ -621,9 +660,54 @@ func (b *builder) num(r *record, field string) domain.Number {
 	return domain.Number(v)
 }
 
+// yuan reports whether the file gives field in yuan.
+func (b *builder) yuan(field string) bool {
+	c, ok := b.cols[field]
+	return ok && inYuan[normalize(b.header[c])]
+}
+
+// yuanAmount is an amount in yuan as a clerk writes it: at most two decimals (trailing zeros
+// aside), checked by checkYuan.
+var yuanAmount = regexp.MustCompile(`^(-?)(\d+)(?:\.(\d*?)0*)?$`)
+
+// fenOfYuan is the amount v in yuan (1234.5) as fen (123450); ok is false when v is no such
+// amount. It is exact: decimal digits, never a float.
+func fenOfYuan(v string) (fen string, ok bool) {
+	m := yuanAmount.FindStringSubmatch(v)
+	if m == nil || len(m[3]) > 2 {
+		return "", false
+	}
+	digits := strings.TrimLeft(m[2]+m[3]+strings.Repeat("0", 2-len(m[3])), "0")
+	if digits == "" {
+		return "0", true
+	}
+	return m[1] + digits, true
+}
+
+// checkYuan refuses an amount in yuan of r that is a number but not a whole number of fen
+// (12.345); one that is no number at all is refused by the command's checks, as in fen.
+func (b *builder) checkYuan(r *record) error {
+	for _, field := range []string{"wage_base_fen", "amount_fen"} {
+		if !b.yuan(field) || !takes(b.kind, field) {
+			continue
+		}
+		v := b.number(r, field)
+		if m := yuanAmount.FindStringSubmatch(v); m != nil && len(m[3]) > 2 {
+			return domain.Invalid(field, "%s yuan is not a whole number of fen: give at most two decimals", echo(v))
+		}
+	}
+	return nil
+}
+
 // command builds the command of record r (declarations are grouped by the caller).
 func (b *builder) command(r *record) (eventstore.Request, error) {
 	req := eventstore.Request{Actor: b.opt.Actor, Today: b.opt.Today}
+	if r.flaw != nil {
+		return req, r.flaw
+	}
+	if err := b.checkYuan(r); err != nil {
+		return req, err
+	}
 	if b.kind == KindRegistrations {
 		cmd := &domain.RegisterEmployer{
 			Name: b.cell(r, "name"), County: countyCode(b.ref, b.cell(r, "county")), OrgCode: b.cell(r, "org_code"),

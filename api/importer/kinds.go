@@ -51,12 +51,33 @@ var aliases = map[string][]string{
 	"effective_on":       {"effective_on", "参保日期", "生效日期"},
 	"declared_on":        {"declared_on", "申报日期"},
 	"period":             {"period", "所属期", "费款所属期", "期间"},
-	"wage_base_fen":      {"wage_base_fen", "缴费基数(分)", "缴费基数（分）", "缴费工资基数(分)", "缴费基数"},
+	"wage_base_fen":      {"wage_base_fen", "缴费基数(分)", "缴费工资基数(分)", "缴费基数", "wage_base_yuan", "缴费基数(元)", "缴费工资基数(元)"},
 	"paid_on":            {"paid_on", "缴费日期", "到账日期"},
-	"amount_fen":         {"amount_fen", "金额(分)", "金额（分）", "缴费金额(分)", "缴费金额"},
+	"amount_fen":         {"amount_fen", "金额(分)", "缴费金额(分)", "缴费金额", "amount_yuan", "金额(元)", "缴费金额(元)"},
 	"receipt_no":         {"receipt_no", "票据号", "收据号", "凭证号"},
 	"signed_on":          {"signed_on", "签订日期"},
 	"count":              {"count", "签订份数", "新签劳动合同数", "合同数"},
+}
+
+// inYuan are the column names of amounts in yuan (元), read to the fen; every other name of an
+// amount's field is in fen.
+var inYuan = map[string]bool{normalize("wage_base_yuan"): true, normalize("缴费基数(元)"): true, normalize("缴费工资基数(元)"): true,
+	normalize("amount_yuan"): true, normalize("金额(元)"): true, normalize("缴费金额(元)"): true}
+
+// unitless are the column names of amounts that do not say their unit: a 2006 spreadsheet's
+// 缴费基数 is as likely in yuan as in fen, and read as fen a base typed in yuan is recorded a
+// hundred times too small. They tell a file's kind, and a file that uses one is refused.
+var unitless = map[string]bool{normalize("缴费基数"): true, normalize("缴费金额"): true}
+
+// unitOf refuses a column of header that gives a field of kind without saying its unit.
+func unitOf(header []string, cols map[string]int, kind string) error {
+	for field, c := range cols {
+		if h := header[c]; unitless[normalize(h)] && takes(kind, field) {
+			name := strings.TrimSpace(h)
+			return fmt.Errorf("column %d (%q) does not say its unit: call it %s(分) if it holds fen, or %s(元) if it holds yuan (to the fen: 1234.50); nothing was imported", c+1, echo(h), name, name)
+		}
+	}
+	return nil
 }
 
 // required lists, per kind, the fields a file must have (an employer reference, org_code or

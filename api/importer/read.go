@@ -42,6 +42,13 @@ type Table struct {
 	read  int // rows returned, the header included
 	// dates holds the dates of the last row's short date cells (Dates).
 	dates []string
+	// flaw is what refuses the last row whatever its cells hold (Flaw).
+	flaw error
+	// hiddenCols are a workbook's hidden columns, by number from 1.
+	hiddenCols []int
+	// values holds the values of the last row's cells that show a number other than they hold
+	// (Values).
+	values []string
 }
 
 // Next returns the next row that is not blank and its line number in the file (the header's is
@@ -67,6 +74,17 @@ func (t *Table) Next() ([]string, int, error) {
 // CSV). Next returns such a cell as the workbook reader writes it, mm-dd-yy, which says nothing
 // of the day by itself; a row's key digests the cells as Next returns them.
 func (t *Table) Dates() []string { return t.dates }
+
+// Values returns, for the last row Next returned, the value each cell of a workbook holds when it
+// shows a plain number other than that value ("" for every other cell): a format that rounds
+// 12.6 to 13, or writes 1234 as 1,234.00. nil when the row has none (always, for CSV). Amounts
+// and counts are read from it: a cell that shows a number is read as the number it holds.
+func (t *Table) Values() []string { return t.values }
+
+// Flaw returns, for the last row Next returned, what refuses it whatever its cells say (nil:
+// nothing): a CSV row with values past the header's columns, whose values may have moved a
+// column (an amount written 1,234 without quotes).
+func (t *Table) Flaw() error { return t.flaw }
 
 // Close releases what the table holds (an xlsx file's temporary files).
 func (t *Table) Close() error {
@@ -178,7 +196,15 @@ func csvTable(r io.ReadSeeker, enc string, reuse bool) (*Table, error) {
 		return nil, err
 	}
 	c := newCSVReader(r, enc, reuse)
-	t := &Table{Encoding: enc, next: c.next}
+	t := &Table{Encoding: enc}
+	t.next = func() ([]string, int, error) {
+		rec, line, err := c.next()
+		t.flaw = nil
+		if w := len(t.Header); err == nil && w > 0 && len(rec) > w && !blank(rec[w:]) {
+			t.flaw = fmt.Errorf("the row has %d values where the header has %d columns: a value holding a comma (an amount written 1,234, a name) must be in double quotes, or the row's values have moved a column", len(rec), w)
+		}
+		return rec, line, err
+	}
 	rec, _, err := t.Next()
 	if err == io.EOF {
 		return nil, fmt.Errorf("the file is empty: a header row is required")

@@ -64,6 +64,7 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 	}
 	rows := 0
 	var merges []mergeRange
+	var hiddenCols []int
 	for _, zf := range zr.File {
 		name := strings.ToLower(partName(zf.Name))
 		isActive := partName(zf.Name) == active.part
@@ -76,7 +77,7 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 			return nil, err
 		}
 		if isActive {
-			rows, merges = sc.rows-1, sc.merges
+			rows, merges, hiddenCols = sc.rows-1, sc.merges, sc.hiddenColumns()
 		}
 	}
 	f, err := excelize.OpenReader(io.NewSectionReader(ra, 0, n), excelize.Options{UnzipSizeLimit: MaxUncompressedBytes, UnzipXMLSizeLimit: streamAbove})
@@ -92,6 +93,7 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 		return nil, err
 	}
 	t.Rows = max(rows, 0)
+	t.hiddenCols = hiddenCols
 	return t, nil
 }
 
@@ -124,6 +126,7 @@ func sheetTable(f *excelize.File, sheet string, merges []mergeRange) (*Table, er
 			return nil, 0, io.EOF
 		}
 		line++
+		hidden := rows.GetRowOpts().Hidden
 		rec, err := rows.Columns()
 		var raw []string
 		if err == nil && values.Next() {
@@ -137,6 +140,11 @@ func sheetTable(f *excelize.File, sheet string, merges []mergeRange) (*Table, er
 			return nil, 0, err
 		}
 		t.dates = shortDates(rec, raw, date1904)
+		t.values = heldNumbers(rec, raw)
+		t.flaw = nil
+		if hidden {
+			t.flaw = fmt.Errorf("row %d is hidden in the workbook (hidden, or filtered out): a row the clerk did not see is not imported; show it and import the file again, or delete it", line)
+		}
 		return rec, line, nil
 	}
 	t.close = func() error {
@@ -182,6 +190,29 @@ func shortDates(row, raw []string, date1904 bool) []string {
 	}
 	return dated
 }
+
+// heldNumbers returns, for each cell of row that shows a plain number (digits, thousands
+// separators, a decimal point) other than the number it holds (raw), that number; nil when no
+// cell does. A cell shown otherwise (¥1,234.00, 50%, a date) keeps what it shows: its number
+// would read as another amount than the one the clerk sees.
+func heldNumbers(row, raw []string) []string {
+	var held []string
+	for i, c := range row {
+		if i >= len(raw) || raw[i] == c || !plainNumber.MatchString(c) {
+			continue
+		}
+		if _, err := strconv.ParseFloat(raw[i], 64); err != nil {
+			continue
+		}
+		if held == nil {
+			held = make([]string, len(row))
+		}
+		held[i] = raw[i]
+	}
+	return held
+}
+
+var plainNumber = regexp.MustCompile(`^ *-?[0-9,]*[0-9][0-9,]*(\.[0-9]*)? *$`)
 
 var (
 	shortDate       = regexp.MustCompile(`^\d\d-\d\d-\d\d$`)
@@ -539,9 +570,10 @@ type xmlScan struct {
 	inItem    bool // inside a cell (sheet) or a string item (shared strings)
 	itemBytes int  // bytes of that cell's or item's XML so far
 
-	rows   int          // rows with a value
-	items  int          // shared strings
-	merges []mergeRange // the active sheet's merged ranges
+	rows   int                  // rows with a value
+	items  int                  // shared strings
+	merges []mergeRange         // the active sheet's merged ranges
+	hidden [MaxColumns + 1]bool // the active sheet's hidden columns, by number from 1
 
 	form xmlForm // what an XML parser would stop at
 }
@@ -743,6 +775,19 @@ func (s *xmlScan) startTag(t []byte, closed bool) error {
 		if s.inRow {
 			s.hasValue = true
 		}
+	case "col":
+		if v, _ := attr(t, "hidden"); s.active && (string(v) == "1" || string(v) == "true") {
+			lo, _ := attr(t, "min")
+			hi, _ := attr(t, "max")
+			from, err1 := strconv.Atoi(string(lo))
+			to, err2 := strconv.Atoi(string(hi))
+			if err1 != nil || err2 != nil || from < 1 || to < from {
+				return fmt.Errorf("xlsx: the file is damaged: part %s: a hidden column range from %q to %q; nothing was imported", echo(s.part), echo(string(lo)), echo(string(hi)))
+			}
+			for c := from; c <= min(to, MaxColumns); c++ {
+				s.hidden[c] = true
+			}
+		}
 	case "mergeCell":
 		if !s.active {
 			return nil
@@ -772,6 +817,17 @@ func mergeRef(ref string) (mergeRange, bool) {
 		return mergeRange{}, false
 	}
 	return mergeRange{top: min(r1, r2), left: min(c1, c2), bottom: max(r1, r2), right: max(c1, c2)}, true
+}
+
+// hiddenColumns lists the active sheet's hidden columns within MaxColumns, by number from 1.
+func (s *xmlScan) hiddenColumns() []int {
+	var cols []int
+	for c, h := range s.hidden {
+		if h {
+			cols = append(cols, c)
+		}
+	}
+	return cols
 }
 
 // endRow ends the row being read, if any.

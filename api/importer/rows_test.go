@@ -1,0 +1,233 @@
+package importer_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/kuozheng/kuozheng/api/importer"
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
+	"github.com/xuri/excelize/v2"
+)
+
+// payments returns the payments recorded for the employer of org, by receipt number.
+func payments(t *testing.T, l *storetest.Ledger, org string) map[string]domain.Fen {
+	t.Helper()
+	raw, err := l.Store.History(context.Background(), domain.EmployerIDForOrgCode(org))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paid := map[string]domain.Fen{}
+	for _, ev := range raw {
+		if p, ok := ev.Body.(domain.PaymentReceived); ok {
+			paid[p.ReceiptNo] = p.AmountFen
+		}
+	}
+	return paid
+}
+
+// rejectsByRow maps each rejected row's line to its reason.
+func rejectsByRow(r *importer.Report) map[int]string {
+	m := map[int]string{}
+	for _, rj := range r.Rejected {
+		m[rj.Row] = rj.Reason
+	}
+	return m
+}
+
+// TestARowWithMoreValuesThanItsHeaderIsRefused: a CSV row with values past its header's columns
+// has had a value move a column (an amount written 1,234 without quotes read as an amount of 1
+// and a receipt number 234): it is refused, naming the counts. Quoted commas, and empty fields
+// past the header (a spreadsheet's trailing commas), are read.
+func TestARowWithMoreValuesThanItsHeaderIsRefused(t *testing.T) {
+	l := hundredPayers(t)
+	org := orgCode(5000)
+	file := "组织机构代码,缴费日期,金额(分),票据号\n" +
+		org + ",2006-08-02,1,234,RAG-2\n" + // line 2: moved
+		org + ",2006-08-02,700,\"RAG,001\"\n" + // line 3: quoted
+		org + ",2006-08-02,\"1,234\",RAG-3,,\n" // line 4: trailing commas
+	r := load(t, l.Store, "payments.csv", []byte(file), importer.Options{})
+	rejected := rejectsByRow(r)
+	if r.Imported != 2 || len(rejected) != 1 || !strings.Contains(rejected[2], "the row has 5 values where the header has 4 columns") {
+		t.Fatalf("imported %d, rejected %v; want line 2 refused for its 5 values, lines 3 and 4 imported", r.Imported, rejected)
+	}
+	paid := payments(t, l, org)
+	if len(paid) != 2 || paid["RAG,001"] != 700 || paid["RAG-3"] != 1234 {
+		t.Fatalf("payments %v; want RAG,001 of 700 and RAG-3 of 1234 fen", paid)
+	}
+}
+
+// TestAnAmountsColumnSaysItsUnit: an amount's column says whether it holds fen or yuan.
+// 缴费基数 or 缴费金额 alone refuse the file (a base typed in yuan and read as fen is recorded a
+// hundred times too small); a column in yuan is read to the fen exactly, and refuses a value
+// with more than two decimals.
+func TestAnAmountsColumnSaysItsUnit(t *testing.T) {
+	l := hundredPayers(t)
+	for _, tt := range []struct{ name, file string }{
+		{"payments.csv", "组织机构代码,缴费日期,缴费金额,票据号\n" + orgCode(5000) + ",2006-08-02,3600,U-1\n"},
+		{"declarations.csv", "组织机构代码,申报日期,所属期,险种,参保人数,缴费基数\n" + orgCode(5000) + ",2006-07-05,2006-06,养老,31,24800\n"},
+	} {
+		_, err := importer.Import(context.Background(), l.Store, open(t, tt.name, []byte(tt.file)), importer.Options{Today: today})
+		if err == nil || !strings.Contains(err.Error(), "does not say its unit") || !strings.Contains(err.Error(), "(元) if it holds yuan") {
+			t.Errorf("%s: %v; want it refused for a column without its unit", tt.name, err)
+		}
+	}
+	if paid := payments(t, l, orgCode(5000)); len(paid) != 0 {
+		t.Fatalf("recorded %v from refused files", paid)
+	}
+
+	org := orgCode(5001)
+	file := "组织机构代码,缴费日期,金额(元),票据号\n" +
+		org + ",2006-08-02,\"1,234.50\",Y-1\n" +
+		org + ",2006-08-02,36,Y-2\n" +
+		org + ",2006-08-02,0.07,Y-3\n" +
+		org + ",2006-08-02,１２.３０,Y-4\n" +
+		org + ",2006-08-02,12.345,Y-5\n" + // line 6: below the fen
+		org + ",2006-08-02,12.3.4,Y-6\n" // line 7: no number
+	r := load(t, l.Store, "payments.csv", []byte(file), importer.Options{})
+	rejected := rejectsByRow(r)
+	if r.Imported != 4 || len(rejected) != 2 || !strings.Contains(rejected[6], "12.345 yuan is not a whole number of fen") || !strings.Contains(rejected[7], "not a number") {
+		t.Fatalf("imported %d, rejected %v; want lines 6 and 7 refused", r.Imported, rejected)
+	}
+	want := map[string]domain.Fen{"Y-1": 123450, "Y-2": 3600, "Y-3": 7, "Y-4": 1230}
+	if paid := payments(t, l, org); fmt.Sprint(paid) != fmt.Sprint(want) {
+		t.Fatalf("payments %v, want %v", paid, want)
+	}
+
+	decls := "组织机构代码,申报日期,所属期,险种,参保人数,缴费基数(元)\n" + org + ",2006-07-05,2006-06,养老,31,24800\n"
+	if r := load(t, l.Store, "declarations.csv", []byte(decls), importer.Options{}); r.Imported != 1 {
+		t.Fatalf("declaration in yuan: %+v", r)
+	}
+	e, _ := l.Store.Employer(domain.EmployerIDForOrgCode(org))
+	st := e.Account.Statement(today, l.Store.Reference().LateFees)
+	if line, ok := st.Line(domain.LineKey{Period: domain.MustPeriod("2006-06"), Insurance: domain.Pension}); !ok || line.DueFen != 694400 {
+		t.Fatalf("2006-06 pension %+v; want 6,944.00 yuan due (28%% of a base of 24,800.00 yuan)", line)
+	}
+}
+
+// creditCodeOf is a valid credit code holding the organisation code org.
+func creditCodeOf(t *testing.T, org string) string {
+	t.Helper()
+	body := "91360702" + strings.ReplaceAll(org, "-", "")
+	c, err := domain.CreditCodeCheck(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body + string(c)
+}
+
+// TestARowNamingTwoEmployersIsRefused: a row that names its employer more than once (its id,
+// credit code and organisation code) is read only when all of them name the same employer: the
+// one read first used to win, and a payment went to an employer the clerk did not see named.
+func TestARowNamingTwoEmployersIsRefused(t *testing.T) {
+	l := hundredPayers(t)
+	a, b := orgCode(5000), orgCode(5001)
+	idA, idB := domain.EmployerIDForOrgCode(a), domain.EmployerIDForOrgCode(b)
+	file := "组织机构代码,统一社会信用代码,employer_id,缴费日期,金额(分),票据号\n" +
+		a + ",," + idB + ",2006-08-02,100,M-1\n" + // line 2: two employers
+		a + "," + creditCodeOf(t, b) + ",,2006-08-02,100,M-2\n" + // line 3: two employers
+		a + "," + creditCodeOf(t, a) + "," + idA + ",2006-08-02,100,M-3\n" + // line 4: one, three times
+		",," + idB + ",2006-08-02,100,M-4\n" // line 5: the id alone
+	r := load(t, l.Store, "payments.csv", []byte(file), importer.Options{})
+	rejected := rejectsByRow(r)
+	if r.Imported != 2 || len(rejected) != 2 || !strings.Contains(rejected[2], "names another employer than the org code "+a) ||
+		!strings.Contains(rejected[3], "is not the organisation code within the credit code") {
+		t.Fatalf("imported %d, rejected %v; want lines 2 and 3 refused as naming two employers", r.Imported, rejected)
+	}
+	if pa, pb := payments(t, l, a), payments(t, l, b); len(pa) != 1 || pa["M-3"] != 100 || len(pb) != 1 || pb["M-4"] != 100 {
+		t.Fatalf("payments of a %v, of b %v; want M-3 to a and M-4 to b alone", pa, pb)
+	}
+}
+
+// TestAWorkbookCellIsReadAsTheNumberItHolds: an amount is the number its cell holds, not the
+// one its format rounds it to: 12.6 shown as 13 is refused as no whole number of fen, 1234 shown
+// as 1,234.00 is 1234. A cell that shows more than a number (¥1,234.00) is read as shown, and
+// refused, rather than taken for an amount the clerk does not see.
+func TestAWorkbookCellIsReadAsTheNumberItHolds(t *testing.T) {
+	l := hundredPayers(t)
+	org := orgCode(5002)
+	cases := []struct {
+		format string
+		value  float64
+		fen    domain.Fen // 0: refused
+	}{
+		{"0", 12.6, 0},
+		{"#,##0", 1234.4, 0},
+		{"#,##0.00", 1234, 1234},
+		{"0.00", 700, 700},
+		{`"¥"#,##0.00`, 1234, 0},
+		{"", 900, 900},
+	}
+	rows := [][]any{{"组织机构代码", "缴费日期", "金额(分)", "票据号"}}
+	styles := map[string]*excelize.Style{}
+	for i, c := range cases {
+		rows = append(rows, []any{org, "2006-08-02", c.value, fmt.Sprint("W-", i)})
+		if c.format != "" {
+			styles[fmt.Sprint("C", i+2)] = &excelize.Style{CustomNumFmt: ptr(c.format)}
+		}
+	}
+	r := load(t, l.Store, "payments.xlsx", workbookOf(t, rows, styles), importer.Options{})
+	paid, rejected := payments(t, l, org), rejectsByRow(r)
+	for i, c := range cases {
+		got, recorded := paid[fmt.Sprint("W-", i)]
+		if c.fen == 0 && (recorded || rejected[i+2] == "") || c.fen != 0 && got != c.fen {
+			t.Errorf("%v formatted %q: recorded %v (%d fen), refused %q; want %d fen (0: refused)", c.value, c.format, recorded, got, rejected[i+2], c.fen)
+		}
+	}
+	if !strings.Contains(rejected[2], "12.6 is not a whole number of fen") {
+		t.Errorf("12.6 shown as 13 refused with %q; want the number it holds named", rejected[2])
+	}
+}
+
+// TestHiddenRowsAndColumnsAreNotImported: a workbook's row hidden (or filtered out) is refused,
+// its other rows imported, and a hidden column that gives a field refuses the file: nothing the
+// clerk did not see is imported. A hidden column the file's kind does not read is left aside.
+func TestHiddenRowsAndColumnsAreNotImported(t *testing.T) {
+	l := hundredPayers(t)
+	org := orgCode(5003)
+	book := func(hideRow int, hideCol string) []byte {
+		f := excelize.NewFile()
+		defer f.Close()
+		sheet := f.GetSheetName(0)
+		rows := [][]any{{"组织机构代码", "缴费日期", "金额(分)", "票据号", "备注"}}
+		for i := range 3 {
+			rows = append(rows, []any{org, "2006-08-02", 100 + i, fmt.Sprintf("H%s%s-%d", hideCol, fmt.Sprint(hideRow), i), "note"})
+		}
+		for r, row := range rows {
+			if err := f.SetSheetRow(sheet, fmt.Sprint("A", r+1), &row); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if hideRow != 0 {
+			if err := f.SetRowVisible(sheet, hideRow, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if hideCol != "" {
+			if err := f.SetColVisible(sheet, hideCol, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		buf, err := f.WriteToBuffer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	r := load(t, l.Store, "payments.xlsx", book(3, ""), importer.Options{})
+	if rejected := rejectsByRow(r); r.Imported != 2 || len(rejected) != 1 || !strings.Contains(rejected[3], "row 3 is hidden in the workbook") {
+		t.Fatalf("imported %d, rejected %v; want row 3 refused as hidden, rows 2 and 4 imported", r.Imported, rejected)
+	}
+	if paid := payments(t, l, org); len(paid) != 2 || paid["H3-1"] != 0 {
+		t.Fatalf("payments %v; want the hidden row's H3-1 not among them", paid)
+	}
+	_, err := importer.Import(context.Background(), l.Store, open(t, "payments.xlsx", book(0, "C")), importer.Options{Today: today})
+	if err == nil || !strings.Contains(err.Error(), `column 3 ("金额(分)") is hidden in the workbook`) {
+		t.Fatalf("a hidden amount column: %v; want the file refused naming it", err)
+	}
+	if r := load(t, l.Store, "payments.xlsx", book(0, "E"), importer.Options{}); r.Imported != 3 {
+		t.Fatalf("a hidden column of notes: %+v; want every row imported", r)
+	}
+}
