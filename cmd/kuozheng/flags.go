@@ -129,7 +129,8 @@ type storeFlags struct {
 	// replayAll opens the store without its folder, so that it folds and checks every event.
 	replayAll bool
 	// existing refuses a data folder that holds no ledger, rather than making an empty one: a
-	// mistyped --data would otherwise verify, freeze or print an empty ledger as if it were one.
+	// mistyped --data would otherwise verify, freeze or print an empty ledger as if it were one,
+	// or import rows into a stray one (errNoLedger).
 	existing bool
 	// metrics observes the store's appends and commits (eventstore.Config.Metrics).
 	metrics eventstore.Observer
@@ -137,6 +138,9 @@ type storeFlags struct {
 	// that a reader can share the replay (eventstore.Store.ShareReplay).
 	whileReplaying func(*eventstore.Store) error
 }
+
+// errNoLedger is wrapped by the error of a data folder that holds no ledger, refused.
+var errNoLedger = errors.New("holds no ledger")
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", "./data", "data folder of the embedded nats-server (locked while open)")
@@ -241,7 +245,7 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		closers = append(closers, nc.Close)
 	} else {
 		noLedger := func() error {
-			return fmt.Errorf("data folder %s holds no ledger: give the folder serve uses (--data DIR), or ask a running server (--server URL)", f.data)
+			return fmt.Errorf("data folder %s %w: give the folder serve uses (--data DIR), or ask a running server (--server URL)", f.data, errNoLedger)
 		}
 		if _, err := os.Stat(f.data); f.existing && err != nil {
 			return nil, noLedger()
@@ -339,7 +343,7 @@ func ledgerOfFolder(ctx context.Context, nc *nats.Conn, dir, ledger string, exis
 	}
 	switch {
 	case existing && len(others) == 0:
-		return fmt.Errorf("data folder %s holds no ledger: give the folder serve uses (--data DIR), or ask a running server (--server URL)", dir)
+		return fmt.Errorf("data folder %s %w: give the folder serve uses (--data DIR), or ask a running server (--server URL)", dir, errNoLedger)
 	case len(others) == 0:
 		return nil
 	}
@@ -436,9 +440,9 @@ func (l logLines) Write(p []byte) (int, error) {
 // NATS, or a running server) and its help text.
 func command(name, help string, stdout io.Writer) (*flag.FlagSet, *storeFlags, *remote) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	// verify checks every chain from its first event, not from the store's snapshot.
-	// Only an import may make a ledger in a new folder.
-	sf, rm := &storeFlags{replayAll: name == "verify", existing: name != "import"}, &remote{}
+	// verify checks every chain from its first event, not from the store's snapshot. Only an
+	// import asked to (--new-ledger) makes a ledger in a folder that holds none.
+	sf, rm := &storeFlags{replayAll: name == "verify", existing: true}, &remote{}
 	sf.register(fs)
 	rm.register(fs)
 	fs.Usage = func() {

@@ -37,7 +37,7 @@ func TestAnImportKilledMidwayAndRunAgainHasEveryRowExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")
-	args := []string{"import", file, "--data", data, "--today", "2006-12-31"}
+	args := []string{"import", file, "--data", data, "--today", "2006-12-31", "--new-ledger"}
 
 	child := exec.Command(bin, args...)
 	stderr, _ := child.StderrPipe()
@@ -118,7 +118,7 @@ func TestAnImportWithRejectedRowsExitsThreeAndWritesEveryOne(t *testing.T) {
 	l := storetest.Start(t, eventstore.Config{})
 	srv := httptest.NewServer(api.New(api.Config{Store: l.Store, Today: func() domain.Date { return domain.MustDate("2006-12-31") }}))
 	defer srv.Close()
-	for _, where := range [][]string{{"--data", filepath.Join(dir, "data")}, {"--server", srv.URL}} {
+	for _, where := range [][]string{{"--data", filepath.Join(dir, "data"), "--new-ledger"}, {"--server", srv.URL}} {
 		rejects := filepath.Join(dir, where[0][2:]+".rejects.csv")
 		args := append([]string{"import", file, "--today", "2006-12-31", "--rejects", rejects}, where...)
 		code, out, errOut := runCmd(args...)

@@ -25,10 +25,15 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	encoding := fs.String("encoding", "", "encoding of a CSV file: utf-8 or gbk (default: detected)")
 	rejects := fs.String("rejects", "", "where to write the rejected rows (default: beside the file, bad.csv → bad.rejects.csv)")
 	today := fs.String("today", "", "business date after which rows are refused (default: today in Asia/Shanghai)")
+	newLedger := fs.Bool("new-ledger", false, "make a new ledger in --data when the folder holds none (without it such a folder is refused: a mistyped --data would fill a stray ledger)")
 	pos, err := parse(fs, args, stdout)
 	if err != nil {
 		return err
 	}
+	if *newLedger && !flagSet(fs, "data") {
+		return usageError{"--new-ledger makes a ledger in --data: give --data DIR"}
+	}
+	sf.existing = !*newLedger
 	if len(pos) != 1 {
 		return usageError{"import needs exactly one FILE"}
 	}
@@ -55,6 +60,9 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	rejected := 0 // rows rejected in all; rep lists them all but from a server that lists fewer
 	if local(fs) {
 		led, err := openLedger(ctx, *sf, newLogger(io.Discard))
+		if errors.Is(err, errNoLedger) {
+			return fmt.Errorf("%w; or, to start a ledger there from this file, give --new-ledger", err)
+		}
 		if err != nil {
 			return err
 		}

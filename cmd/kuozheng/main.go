@@ -22,7 +22,7 @@ Usage:
   kuozheng serve   [--data DIR] [--nats URL] [--ledger CITY] [--listen ADDR] [--tokens FILE] [--tls-cert FILE --tls-key FILE]
                    [--demo] [--today YYYY-MM-DD] [--lazy-fsync] [--log-format text|json] [--log-level LEVEL]
   kuozheng demo    [--years 2006[-YYYY]] [--employers N] [--seed S] [--data DIR | --nats URL]
-  kuozheng import  FILE.csv|FILE.xlsx [--kind KIND] [--encoding utf-8|gbk] [--rejects FILE] [--server URL | --data DIR]
+  kuozheng import  FILE.csv|FILE.xlsx [--kind KIND] [--encoding utf-8|gbk] [--rejects FILE] [--server URL | --data DIR [--new-ledger]]
   kuozheng history EMPLOYER [--through-seq N] [--as-of YYYY-MM-DD] [--json] [--server URL | --data DIR | --nats URL]
   kuozheng freeze  --valid-through YYYY-MM-DD [--through-seq N] [--server URL | --data DIR]
   kuozheng documents notice  --employer ID --issued-on YYYY-MM-DD --deadline YYYY-MM-DD [--out FILE.pdf] [--data DIR]

@@ -70,6 +70,8 @@ func TestUsageErrorsExitTwoAndHelpExitsZero(t *testing.T) {
 		{"an unknown import kind is bad usage", []string{"import", "rows.csv", "--kind", "bogus", "--data", "unused"}, 2, "--kind \"bogus\": want one of registrations"},
 		{"a flag given twice is bad usage, not the last one taken", []string{"freeze", "--valid-through", "2006-12-31", "--valid-through=2006-11-30", "--data", "unused"}, 2, "--valid-through is given more than once"},
 		{"a flag without its value is bad usage, not the next option taken as it", []string{"freeze", "--valid-through", "--data", "unused"}, 2, "--valid-through needs a value, and the next word is the option --data"},
+		{"--server without its scheme is bad usage", []string{"verify", "--server", "127.0.0.1:8080"}, 2, "want the server's URL with its scheme, such as http://127.0.0.1:8080"},
+		{"--server naming a host as its scheme is bad usage", []string{"freeze", "--valid-through", "2006-12-31", "--server", "localhost:8080"}, 2, "such as http://localhost:8080"},
 		{"--server with --data is bad usage, not the folder taken", []string{"import", "rows.csv", "--server", "http://127.0.0.1:1", "--data", "unused"}, 2, "not both"},
 	}
 	for _, tt := range tests {
@@ -171,20 +173,24 @@ func seed(t *testing.T, dir string) string {
 	return res.EmployerID
 }
 
-// A command that reads or freezes a ledger, given a data folder that holds none (a typo), says so
-// and exits 1, and makes no folder and no empty ledger it would then verify or freeze as if it
-// were one.
+// A command that reads, freezes or imports into a ledger, given a data folder that holds none (a
+// typo), says so and exits 1, and makes no folder and no empty ledger it would then verify or
+// freeze as if it were one, or fill with rows (an import starts one only with --new-ledger).
 func TestCommandsOnADataFolderWithoutALedgerRefuseIt(t *testing.T) {
 	for _, args := range [][]string{
 		{"verify"},
 		{"history", "no-such-employer"},
 		{"freeze", "--valid-through", "2006-12-31"},
 		{"documents", "notice", "--employer", "e", "--issued-on", "2006-12-01", "--deadline", "2006-12-31"},
+		{"import", "../../scripts/samples/registrations.csv", "--today", "2006-12-31"},
 	} {
 		dir := filepath.Join(t.TempDir(), "typo")
 		code, out, errOut := runCmd(append(args, "--data", dir)...)
 		if code != 1 || !strings.Contains(errOut, "holds no ledger") {
 			t.Errorf("%v on a folder without a ledger: exit %d\n%s\n%s; want exit 1 saying it holds no ledger", args, code, out, errOut)
+		}
+		if args[0] == "import" && !strings.Contains(errOut, "give --new-ledger") {
+			t.Errorf("an import into a folder without a ledger: %s; want it told how to start one there", errOut)
 		}
 		if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("%v on a folder without a ledger made it: %v", args, err)

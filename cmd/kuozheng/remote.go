@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -30,7 +31,15 @@ type remote struct {
 }
 
 func (r *remote) register(fs *flag.FlagSet) {
-	fs.StringVar(&r.server, "server", "http://127.0.0.1:8080", "URL of a running kuozheng server, http:// or https:// (token from KUOZHENG_TOKEN)")
+	r.server = "http://127.0.0.1:8080"
+	fs.Func("server", "URL of a running kuozheng server, http:// or https:// (token from KUOZHENG_TOKEN; default "+r.server+")", func(v string) error {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("want the server's URL with its scheme, such as http://%s", strings.TrimPrefix(strings.TrimPrefix(v, "//"), "/"))
+		}
+		r.server = v
+		return nil
+	})
 	fs.StringVar(&r.ca, "ca", "", "trust the server's certificate if it is signed by a CA of this PEM file (a private CA), instead of the system's CAs")
 }
 
