@@ -14,7 +14,7 @@ import { $, bi, el, halfWidth } from './dom.js';
 import { formsFor } from './deskforms.js';
 import { fmtYuanDigits } from './format.js';
 import { draftName, drop, keep, kept, restore } from './drafts.js';
-import { forget, forgetAnswer, keyFor, settled } from './keys.js';
+import { forget, forgetAnswer, keyFor, recordedAgain, settled } from './keys.js';
 import { kz, S } from './state.js';
 
 // written: the submissions recorded; moved: the county each payer this page transferred went to.
@@ -266,6 +266,14 @@ async function post(path, body, key) {
   return { status: res.status, data: await jsonOf(res) };
 }
 
+// again is the button that sends a form's values, recorded already, as a new entry with a new key.
+function again(formEl) {
+  return el('button', { type: 'button', class: 'record-again', onclick: () => {
+    forget(formEl.dataset);
+    formEl.requestSubmit();
+  } }, '这些内容已记录；确需另记一笔相同的，请点此 these values are recorded: record them again as a new entry');
+}
+
 // unsureBox is what the form says when the server refuses an edited form's retry with 422
 // idempotency_mismatch: the submission before it, whose answer was lost, reached the server and
 // may well be recorded, so the edited values are not sent under a fresh key by themselves (its
@@ -341,7 +349,12 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
       button.disabled = false;
       return;
     }
-    const key = keyFor(formEl.dataset, text);
+    // A form keeps its recording's key for as long as it holds the same values: sent again (a
+    // click after the minute the other forms of the page allow, or the form found again with
+    // the browser's Back) it is answered "already recorded", and a second entry of the same
+    // values is the clerk's to ask for (again).
+    const repeat = !formEl.dataset.key && recordedAgain(formEl.dataset, text, Infinity);
+    const key = keyFor(formEl.dataset, text, Infinity);
     save(); // the key before it is sent: a reload while the request is out keeps it
     let recorded = false;
     const path = '/v1/employers' + (spec.path ? '/' + encodeURIComponent(employerId) + '/' + spec.path : '');
@@ -372,6 +385,7 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
       if (spec.key === 'transfer') kz.desk.moved[employerId] = JSON.parse(text).county;
       formEl.dataset.lastSeq = String(w.seq || '');
       status.textContent = (w.duplicate ? '已记录（重复提交未再记录） already recorded' : '已记录 recorded') + ' · seq ' + w.seq + ' · v' + w.version;
+      if (w.duplicate && repeat) status.append(' ', again(formEl));
       if (w.pdf) {
         // The document the write printed: its number, and its bytes to open or save.
         formEl.dataset.number = w.pdf.number;

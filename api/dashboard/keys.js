@@ -1,18 +1,21 @@
 // A submission's Idempotency-Key (README, the desk): one per submission, kept across retries
-// until the server has answered it for good, and for a minute after a recording for the same
-// values, so that a second click on a form the server answered quicker than a double click
-// (or an impatient one) answers "already recorded" instead of recording again. Different
-// values, or the same after a minute, are a new submission. The state lives in a dataset
-// (a form's, or an object standing for one): key (pending), answered, answeredBody, answeredAt.
+// until the server has answered it for good, and after a recording for the same values (for a
+// minute by default; a desk form for as long as it holds them), so that a second click on a
+// form the server answered quicker than a double click (or an impatient one, or the form found
+// again with the browser's Back) answers "already recorded" instead of recording again.
+// Different values, or the same after that time, are a new submission. The state lives in a
+// dataset (a form's, or an object standing for one): key (pending), answered, answeredBody,
+// answeredAt.
 
 const AGAIN_MS = 60 * 1000;
 
 const newKey = () => crypto.randomUUID ? crypto.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2);
 
-// keyFor returns the key to send body (a JSON text) with.
-export function keyFor(state, body) {
+// keyFor returns the key to send body (a JSON text) with; the same values as the last recording
+// are that recording's within again ms of it.
+export function keyFor(state, body, again = AGAIN_MS) {
   if (state.key) return state.key;
-  if (state.answered && state.answeredBody === body && Date.now() - Number(state.answeredAt || 0) < AGAIN_MS) return state.answered;
+  if (recordedAgain(state, body, again)) return state.answered;
   state.key = newKey();
   return state.key;
 }
@@ -38,4 +41,10 @@ export function settled(state, body, recorded) {
     state.answeredAt = String(Date.now());
   }
   delete state.key;
+}
+
+// recordedAgain reports whether body is the values of state's last recording, within again ms
+// of it.
+export function recordedAgain(state, body, again = AGAIN_MS) {
+  return !!state.answered && state.answeredBody === body && Date.now() - Number(state.answeredAt || 0) < again;
 }
