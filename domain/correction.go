@@ -502,10 +502,14 @@ func (r *RefundCredit) Date() Date { return r.ev.RefundedOn }
 
 // Decide refuses a refund above the credit the employer holds on its date and keeps from then on
 // (a refund never takes money that has since paid a due, or that a later refund paid out), and a
-// receipt of another refund of the employer's that stands.
+// receipt of another refund of the employer's that stands, or of a payment of its that stands:
+// the refund note and the payment's receipt would print one number.
 func (r *RefundCredit) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if err := notBefore(e, "refunded_on", r.ev.RefundedOn); err != nil {
 		return nil, err
+	}
+	if reversed, used := e.Receipts[r.ev.ReceiptNo]; used && !reversed {
+		return nil, Conflict("receipt_no", "receipt %s is already recorded for this employer, on a payment that stands: a refund takes a receipt number of its own", r.ev.ReceiptNo)
 	}
 	for _, en := range e.Account.entries {
 		if en.kind == entryRefund && en.receipt == r.ev.ReceiptNo {

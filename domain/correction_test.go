@@ -493,6 +493,13 @@ func TestRefundRules(t *testing.T) {
 		b.must("clerk:wang", refund("2006-06-01", "100", "T-1"))
 		b.refused("clerk:wang", refund("2006-06-02", "100", "t-1"), KindConflict, "receipt_no")
 	})
+	t.Run("a refund takes no receipt of a payment that stands", func(t *testing.T) {
+		b, _ := setup(t)
+		if d := b.refused("clerk:wang", refund("2006-06-01", "100", "ｒ－1"), KindConflict, "receipt_no"); !strings.Contains(d, "on a payment that stands") {
+			t.Errorf("refused saying %q; want it to name the payment", d)
+		}
+		b.must("clerk:wang", refund("2006-06-01", "100", "T-1"))
+	})
 	t.Run("a refund never takes credit a later due was paid from", func(t *testing.T) {
 		b, _ := setup(t)
 		// May's line (30,000 fen, declared 06-10) is paid from the credit: 15,000 of it.
