@@ -24,6 +24,11 @@ type BatchProgress struct {
 	// Unprintable counts the overdue employers left out because their notice cannot be printed
 	// (a character the font lacks; listed in the zip's unprintable.csv).
 	Unprintable int `json:"unprintable,omitempty"`
+	// Escalated counts the overdue employers left out because a case of theirs stands open past
+	// a notice on the issue date (an inspection, media exposure, forced collection or an
+	// application to court): a notice would take it back down the ladder (listed in the zip's
+	// escalated.csv).
+	Escalated int `json:"escalated,omitempty"`
 	// Left counts, in a retry of a batch whose dates are refused now (its year closed since),
 	// the payers the batch would have reached that no earlier try reached: they get no notice.
 	Left int `json:"left,omitempty"`

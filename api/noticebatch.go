@@ -119,6 +119,8 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("X-Notice-Count", strconv.Itoa(issued))
 	// Those left out, listed in the zip's unprintable.csv: a client reading headers only sees them.
 	w.Header().Set("X-Notice-Unprintable", strconv.Itoa(prog.snapshot().Unprintable))
+	// Those whose case stands past a notice, listed in the zip's escalated.csv.
+	w.Header().Set("X-Notice-Escalated", strconv.Itoa(prog.snapshot().Escalated))
 	if n := prog.snapshot().Left; n > 0 {
 		w.Header().Set("X-Notice-Left", strconv.Itoa(n))
 	}
@@ -153,6 +155,9 @@ type noticeDraft struct {
 	recordedAt uint64
 	// unprintable says why its notice cannot be printed (a character the font lacks).
 	unprintable string
+	// escalated is the step past a notice its open case stands at on the issue date: a batch
+	// issues it no notice, which would take its case back down the ladder.
+	escalated domain.DatedStep
 }
 
 // draft reads employer id's events and composes its notice without a number; eligible reports
@@ -183,6 +188,10 @@ func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, r
 	if emp.CheckNoticeCase(batch.Date(), batch.DeadlineDate()) != nil {
 		return false, nil
 	}
+	if x, ok := emp.EscalatedOn(batch.Date(), ref.LateFees); ok {
+		d.escalated = x
+		return false, nil
+	}
 	if first != 0 {
 		then, _ := eventsBefore(raw, first)
 		n := documents.NoticeOf("", batch.Date(), batch.DeadlineDate(), then, ref)
@@ -193,6 +202,9 @@ func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, r
 		was.Fold(then)
 		if was.CheckNoticeCase(batch.Date(), batch.DeadlineDate()) != nil {
 			return false, nil // left out by the first try: a step since voided does not bring it in
+		}
+		if _, ok := was.EscalatedOn(batch.Date(), ref.LateFees); ok {
+			return false, nil
 		}
 	}
 	// One the font cannot print whole is left out before it takes a number (and listed).
@@ -206,6 +218,19 @@ func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, r
 		return false, err
 	}
 	return true, nil
+}
+
+// zipCSV adds a CSV file of rows to zw.
+func zipCSV(zw *zip.Writer, name string, modified time.Time, rows [][]string) error {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.WriteAll(rows)
+	f, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: modified})
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b.Bytes())
+	return err
 }
 
 // runNoticeBatch issues the batch's notices and zips them: the employers' events are read and
@@ -298,9 +323,12 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	if err := errors.Join(errs...); err != nil {
 		return nil, 0, 0, err
 	}
-	var drafts, unprintable []*noticeDraft
+	var drafts, unprintable, escalated []*noticeDraft
 	left := 0
 	for i := range all {
+		if all[i].escalated.Step != "" {
+			escalated = append(escalated, &all[i])
+		}
 		switch {
 		case eligible[i] && (refused == nil || all[i].recorded):
 			// Refused, only what an earlier try recorded is answered; those it left out
@@ -313,7 +341,9 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 			s.cfg.Log.Warn("county notices: cannot be printed, left out", "county", code, "employer", all[i].id, "reason", all[i].unprintable)
 		}
 	}
-	prog.set(func(p *BatchProgress) { p.Eligible, p.Unprintable, p.Left = len(drafts), len(unprintable), left })
+	prog.set(func(p *BatchProgress) {
+		p.Eligible, p.Unprintable, p.Escalated, p.Left = len(drafts), len(unprintable), len(escalated), left
+	})
 	if left > 0 {
 		s.cfg.Log.Warn("county notices: the batch's dates are refused now; payers no earlier try reached get no notice",
 			"county", code, "left", left, "answered", len(drafts), "why", refused.Detail)
@@ -557,18 +587,20 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 		return nil, 0, 0, err
 	}
 	if len(unprintable) > 0 {
-		var b bytes.Buffer
-		uw := csv.NewWriter(&b)
-		_ = uw.Write([]string{"employer_id", "name", "reason"})
+		rows := [][]string{{"employer_id", "name", "reason"}}
 		for _, d := range unprintable {
-			_ = uw.Write([]string{d.id, spreadsheetText(d.notice.Name), d.unprintable})
+			rows = append(rows, []string{d.id, spreadsheetText(d.notice.Name), d.unprintable})
 		}
-		uw.Flush()
-		f, err := zw.CreateHeader(&zip.FileHeader{Name: "unprintable.csv", Method: zip.Deflate, Modified: modified})
-		if err != nil {
+		if err := zipCSV(zw, "unprintable.csv", modified, rows); err != nil {
 			return nil, 0, 0, err
 		}
-		if _, err := f.Write(b.Bytes()); err != nil {
+	}
+	if len(escalated) > 0 {
+		rows := [][]string{{"employer_id", "name", "step", "on"}}
+		for _, d := range escalated {
+			rows = append(rows, []string{d.id, spreadsheetText(d.notice.Name), d.escalated.Step, d.escalated.On.String()})
+		}
+		if err := zipCSV(zw, "escalated.csv", modified, rows); err != nil {
 			return nil, 0, 0, err
 		}
 	}

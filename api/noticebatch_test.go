@@ -394,3 +394,54 @@ func TestABatchLeavesOutAPayerWhoseLaterStepsItsNoticeWouldBreak(t *testing.T) {
 		t.Errorf("the manifest's numbers and employers %q (files %q), want %q", got, names, want)
 	}
 }
+
+// TestABatchLeavesOutAPayerWhoseCaseStandsPastANotice: a county's batch issues no notice to a
+// payer whose case stands open at a later step of the ladder on the issue date (forced
+// collection here): the notice would have taken its case back to the first step (a reviewer
+// saw payers at forced collection turned back to "notice"). It lists them in escalated.csv and
+// counts them in X-Notice-Escalated. A case closed by a court's result, its arrears still owed,
+// gets a notice: a new case.
+func TestABatchLeavesOutAPayerWhoseCaseStandsPastANotice(t *testing.T) {
+	e := newReadEnv(t, domain.MustDate("2006-06-30"))
+	var ids []string
+	for i := range 3 {
+		id := e.register(t, tokAdmin, orgCode(72000201+i), "360702")
+		e.mustWrite(t, empPath(id, "opening-balances"), tokAdmin,
+			fmt.Sprintf(`{"as_of":"2006-04-03","lines":[{"period":"2006-02","insurance":"pension","outstanding_fen":%d}]}`, 100000+i))
+		ids = append(ids, id)
+	}
+	step := func(id, s, on string) {
+		body := fmt.Sprintf(`{"step":%q,"on":%q,"doc_no":"D-%s-%s"}`, s, on, s, on)
+		if s == "notice" {
+			body = fmt.Sprintf(`{"step":"notice","on":%q,"doc_no":"N-%s","deadline":"2006-04-15"}`, on, on)
+		}
+		e.mustWrite(t, empPath(id, "enforcement"), tokAuditor, body)
+	}
+	step(ids[1], "notice", "2006-04-05")
+	step(ids[1], "forced_collection", "2006-05-01")
+	step(ids[2], "notice", "2006-04-05")
+	step(ids[2], "court_application", "2006-04-20")
+	step(ids[2], "court_result", "2006-05-10")
+
+	r := e.rawWith(t, http.MethodPost, "/v1/counties/360702/notices", tokAuditor, `{"issued_on":"2006-05-20","deadline":"2006-06-05","overdue_days":30}`,
+		http.Header{"Idempotency-Key": {"batch-escalated"}})
+	if r.status != http.StatusOK || r.header.Get("X-Notice-Count") != "2" || r.header.Get("X-Notice-Escalated") != "1" {
+		t.Fatalf("the batch: %d, %s notices, %s escalated; want 200, 2 and 1: %.300s", r.status, r.header.Get("X-Notice-Count"), r.header.Get("X-Notice-Escalated"), r.body)
+	}
+	_, files := unzip(t, r.body)
+	manifest, escalated := string(files["manifest.csv"]), string(files["escalated.csv"])
+	if !strings.Contains(manifest, ids[0]) || !strings.Contains(manifest, ids[2]) || strings.Contains(manifest, ids[1]) {
+		t.Errorf("manifest %q; want notices to %s and %s (its case closed by a court), none to %s", manifest, ids[0], ids[2], ids[1])
+	}
+	rows, err := csv.NewReader(strings.NewReader(escalated)).ReadAll()
+	if err != nil || len(rows) != 2 || fmt.Sprint(rows[0]) != "[employer_id name step on]" || rows[1][0] != ids[1] || rows[1][2] != "forced_collection" || rows[1][3] != "2006-05-01" {
+		t.Fatalf("escalated.csv %q (%v); want %s at forced_collection of 2006-05-01", escalated, err, ids[1])
+	}
+	var st struct {
+		Stage string `json:"enforcement_stage"`
+	}
+	decode(t, e.get(t, empPath(ids[1], "")+"?as_of=2006-05-25", tokAuditor), &st)
+	if st.Stage != "forced_collection" {
+		t.Errorf("the payer left out stands at %q, want forced_collection", st.Stage)
+	}
+}

@@ -290,6 +290,30 @@ func (e *Employer) Stage(asOf Date, t Totals, fees []LateFeeRate) string {
 	return e.LastStep
 }
 
+// EscalatedOn is the step past a notice (an inspection, media exposure, forced collection or an
+// application to court) at which a case of the employer's stands open on d: the latest step
+// dated on or before d, when it is such a step and the arrears were not cleared since the
+// notice that began its case. ok is false for no step, a notice, a court's result (the case
+// closed) or a case cleared.
+func (e *Employer) EscalatedOn(d Date, fees []LateFeeRate) (step DatedStep, ok bool) {
+	var last DatedStep
+	for _, x := range e.Escalations {
+		if x.On <= d && x.On >= last.On {
+			last = x
+		}
+	}
+	n, noticed := e.noticeBy(d)
+	if last.Step == "" || last.Step == StepCourtResult || noticed && n.From > last.On {
+		return DatedStep{}, false
+	}
+	if noticed {
+		if _, cleared := e.clearedIn(n.From, d, fees); cleared {
+			return DatedStep{}, false
+		}
+	}
+	return last, true
+}
+
 // apply changes the profile as c says.
 func (p *Profile) apply(c EmployerChanged) {
 	set(&p.Name, c.Name)

@@ -4,7 +4,8 @@
 // Idempotency-Key made for the submission. While it runs, GET …/notices/progress with the same
 // key is read every POLL_MS and its counts shown in an element with role=status; the answer, a
 // zip of the PDFs and manifest.csv, is offered as notices-{code}-{issued_on}.zip with the count
-// of X-Notice-Count, and warnings for the payers left out (X-Notice-Unprintable, X-Notice-Left).
+// of X-Notice-Count, and warnings for the payers left out (X-Notice-Unprintable, X-Notice-Escalated,
+// X-Notice-Left).
 // A refusal is shown beside the field it names, or at the form's head. A batch
 // that failed (a 5xx, a lost answer, or a refusal once it had begun) is offered a retry that
 // sends the same body with the same key: the server answers the notices already issued and
@@ -184,6 +185,13 @@ export function drawNoticeBatch() {
         if (unprintable > 0) {
           result.append(el('p', { class: 'warn' }, ...bi('另有 ' + fmtInt(unprintable) + ' 户欠费单位的通知书无法打印，未出具：见压缩包内 unprintable.csv',
             unprintable + ' payers in arrears got no notice, as it cannot be printed: see unprintable.csv in the zip')));
+        }
+        // Payers whose case stands past a notice (forced collection, say) get none: listed in the zip.
+        const escalated = Number(res.headers.get('X-Notice-Escalated') || 0);
+        result.dataset.escalated = String(escalated);
+        if (escalated > 0) {
+          result.append(el('p', { class: 'warn' }, ...bi('另有 ' + fmtInt(escalated) + ' 户欠费单位的执行已进入通知书之后的阶段（稽核、曝光、强制征缴或申请法院执行），未出具通知书：见压缩包内 escalated.csv',
+            escalated + ' payers in arrears, their case past a notice (inspection, exposure, forced collection or court), got none: see escalated.csv in the zip')));
         }
         // A retry whose dates are refused now (its year closed since the first try) answers the
         // notices recorded and issues no more: the payers no try reached are counted.
