@@ -217,14 +217,14 @@ function render(e, h) {
   if (V.cut.through_seq) {
     const hb = h.balances || {};
     $('#employer-totals').replaceChildren(money('应缴', 'due', 'due_fen', hb.due_fen), money('实缴', 'paid', 'paid_fen', hb.paid_fen),
-      money('减免', 'waived', 'waived_fen', hb.waived_fen), money('欠缴', 'outstanding', 'outstanding_fen', hb.outstanding_fen),
-      money('滞纳金', 'late fee', 'late_fee_fen', hb.late_fee_fen), money('预缴', 'credit', 'credit_fen', hb.credit_fen));
+      money('本金减免', 'principal waived', 'waived_fen', hb.waived_fen), money('欠缴', 'outstanding', 'outstanding_fen', hb.outstanding_fen),
+      money('滞纳金未缴', 'late fee owed', 'late_fee_fen', hb.late_fee_fen), money('预缴', 'credit', 'credit_fen', hb.credit_fen));
     $('#employer-totals-note').textContent = '截至 ' + h.as_of + '，序列 ≤ #' + V.cut.through_seq + ' as of ' + h.as_of + ', through #' + V.cut.through_seq;
     $('#employer-lines-note').textContent = '截至 ' + e.as_of + '，含全部已记录事件（明细不按序列回看） as of ' + e.as_of + ', every event recorded (lines are not cut at a sequence)';
   } else {
     $('#employer-totals').replaceChildren(
-      ...[['应缴', 'due', 'due_fen'], ['实缴', 'paid', 'paid_fen'], ['减免', 'waived', 'waived_fen'], ['欠缴', 'outstanding', 'outstanding_fen'],
-        ['滞纳金', 'late fee', 'late_fee_fen'], ['当年欠费', 'arrears this year', 'arrears_current_year_fen'],
+      ...[['应缴', 'due', 'due_fen'], ['实缴', 'paid', 'paid_fen'], ['本金减免', 'principal waived', 'waived_fen'], ['欠缴', 'outstanding', 'outstanding_fen'],
+        ['滞纳金未缴', 'late fee owed', 'late_fee_fen'], ['当年欠费', 'arrears this year', 'arrears_current_year_fen'],
         ['历年欠费', 'arrears prior years', 'arrears_prior_years_fen'], ['清欠', 'recovered', 'recovered_fen'], ['预缴', 'credit', 'credit_fen']]
         .map(([zh, en, k]) => money(zh, en, k, t[k])));
     $('#employer-totals-note').textContent = '截至 ' + e.as_of + ' as of ' + e.as_of;
@@ -233,9 +233,13 @@ function render(e, h) {
   $('#employer-lines tbody').replaceChildren(...(e.lines || []).map(l => el('tr', { class: l.outstanding_fen > 0 ? 'owing' : null },
     el('td', { class: 'nowrap' }, l.period), el('td', null, (INSURANCES[l.insurance] || l.insurance)), el('td', { class: 'nowrap', 'data-label': '缴费期限 due by' }, l.due_date),
     el('td', { class: 'num', 'data-label': '应缴 due' }, fmtYuan(l.due_fen)), el('td', { class: 'num', 'data-label': '实缴 paid' }, fmtYuan(l.paid_fen)),
-    el('td', { class: 'num', 'data-label': '减免 waived' }, fmtYuan(l.waived_fen)),
+    el('td', { class: 'num', 'data-label': '本金减免 principal waived' }, fmtYuan(l.waived_fen)),
     el('td', { class: 'num', 'data-label': '欠缴 outstanding', 'data-value': l.outstanding_fen }, fmtYuan(l.outstanding_fen)),
-    el('td', { class: 'num', 'data-label': '滞纳金 late fee' }, fmtYuan(l.late_fee_fen)))));
+    el('td', { class: 'num', 'data-label': '滞纳金未缴 late fee owed' }, fmtYuan(l.late_fee_fen)),
+    // Where a payment's late fee went, and a late-fee waiver: without them a payment's sum
+    // could not be traced on the page (paid + credit fell short of it by the fee it paid).
+    el('td', { class: 'num', 'data-label': '滞纳金已缴 late fee paid', 'data-field': 'late_fee_paid_fen', 'data-value': l.late_fee_paid_fen || 0 }, fmtYuan(l.late_fee_paid_fen || 0)),
+    el('td', { class: 'num', 'data-label': '滞纳金减免 late fee waived', 'data-field': 'late_fee_waived_fen', 'data-value': l.late_fee_waived_fen || 0 }, fmtYuan(l.late_fee_waived_fen || 0)))));
   const chain = $('#history-chain');
   chain.textContent = h.chain_ok ? '哈希链完好 chain ok' : '哈希链断裂 chain broken';
   chain.className = 'badge ' + (h.chain_ok ? 'ok' : 'bad');
