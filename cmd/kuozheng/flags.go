@@ -139,6 +139,13 @@ type storeFlags struct {
 	whileReplaying func(*eventstore.Store) error
 }
 
+// hasLedgerFiles reports whether the data folder dir holds an embedded server's store (a ledger,
+// or one begun): a first start on it writes no defaults.
+func hasLedgerFiles(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "jetstream"))
+	return err == nil
+}
+
 // errNoLedger is wrapped by the error of a data folder that holds no ledger, refused.
 var errNoLedger = errors.New("holds no ledger")
 

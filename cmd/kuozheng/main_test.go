@@ -237,10 +237,14 @@ func TestServeRefusesAnAddressInUseOrBadTokensBeforeOpeningTheLedger(t *testing.
 		t.Fatal(err)
 	}
 	defer taken.Close()
-	badTokens := filepath.Join(t.TempDir(), "tokens.json")
-	if err := os.WriteFile(badTokens, []byte(`[{"name":"a","token":"x","role":"cashier"}]`), 0o600); err != nil {
-		t.Fatal(err)
+	tokensFile := func(entry string) string {
+		path := filepath.Join(t.TempDir(), "tokens.json")
+		if err := os.WriteFile(path, []byte("["+entry+"]"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
 	}
+	badTokens := tokensFile(`{"name":"a","token":"x","role":"cashier"}`)
 	for _, c := range []struct {
 		name  string
 		args  []string
@@ -249,6 +253,12 @@ func TestServeRefusesAnAddressInUseOrBadTokensBeforeOpeningTheLedger(t *testing.
 		{"the API's address in use", []string{"--listen", taken.Addr().String()}, []string{"--listen", taken.Addr().String()}},
 		{"the scrapers' address in use", []string{"--listen", "127.0.0.1:0", "--metrics-listen", taken.Addr().String()}, []string{"--metrics-listen", taken.Addr().String()}},
 		{"a tokens file with an unknown role", []string{"--listen", "127.0.0.1:0", "--tokens", badTokens}, []string{"--tokens", `unknown role "cashier"`}},
+		// Counties and groups are the ledger's; a new folder's are the defaults its first start
+		// writes, and are checked before they are written.
+		{"a tokens file with an unknown county", []string{"--listen", "127.0.0.1:0", "--tokens", tokensFile(`{"name":"a","token":"x","role":"clerk","counties":["360799"]}`)},
+			[]string{"--tokens", `unknown county "360799"`}},
+		{"a tokens file with an unknown group", []string{"--listen", "127.0.0.1:0", "--tokens", tokensFile(`{"name":"a","token":"x","role":"supervisor","groups":[7]}`)},
+			[]string{"--tokens", "unknown supervision group 7"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "data")

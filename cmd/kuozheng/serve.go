@@ -107,7 +107,16 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	// A tokens file that cannot be read, or is malformed, is said at once, not after the ledger's
 	// replay and without making a ledger; its counties are checked once the ledger is open.
 	if *tokens != "" {
-		if _, err := api.LoadTokens(*tokens, nil, nil); err != nil {
+		// On a folder that holds no ledger yet its counties are the city's defaults, which the
+		// first start writes: an unknown county or group is said before they are.
+		var ref *domain.Reference
+		if city, ok := domain.CityOf(sf.ledger); ok && sf.natsURL == "" && !hasLedgerFiles(sf.data) {
+			ref = &domain.Reference{}
+			for _, p := range city.ReferenceEvents() {
+				ref.Apply(p)
+			}
+		}
+		if _, err := api.LoadTokens(*tokens, ref, nil); err != nil {
 			return fmt.Errorf("--tokens: %w", err)
 		}
 	}
@@ -181,7 +190,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	var tokenSet *api.Tokens
 	if *tokens != "" {
 		if tokenSet, err = api.LoadTokens(*tokens, led.store.Reference(), log); err != nil {
-			return err
+			return fmt.Errorf("--tokens: %w", err)
 		}
 	}
 	if *withDemo {
