@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -29,6 +30,24 @@ func unknownField(body []byte, t reflect.Type, name string) error {
 }
 
 var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// objectName names the object at path for an error: the body, or the field that holds it.
+func objectName(path *pathNode) string {
+	if p := path.String(); p != "" {
+		return p
+	}
+	return "the body"
+}
+
+// fieldList lists the names of fields, sorted.
+func fieldList(fields map[string]reflect.Type) string {
+	names := make([]string, 0, len(fields))
+	for n := range fields {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
+}
 
 // keyWalker scans valid JSON once, in linear time (json.Decoder.Token is quadratic in depth).
 type keyWalker struct {
@@ -126,7 +145,7 @@ func (w *keyWalker) value(t reflect.Type, path *pathNode) error {
 			if fields != nil {
 				ft, ok := fields[name]
 				if !ok && name == w.unknown {
-					return domain.Invalid(field.String(), "is not a field of this request")
+					return domain.Invalid(field.String(), "is not a field of this request: %s takes %s", objectName(path), fieldList(fields))
 				}
 				if !ok {
 					for want := range fields {

@@ -120,8 +120,8 @@ func TestARefusalNamesTheNestedFieldAndSaysWhatItHolds(t *testing.T) {
 	for _, c := range []struct{ name, path, body, field, detail string }{
 		{"an unknown field in a list's object", empPath(id, "declarations"),
 			`{"declared_on":"2006-06-05","period":"2006-05","lines":[{"insurance":"pension","headcount":1,"wage_base_fen":100},{"insurance":"medical","headcount":1,"wage_base_fen":100,"extra":1}]}`,
-			"lines[1].extra", "is not a field of this request"},
-		{"an unknown field at the top", empPath(id, "payments"), `{"paid_on":"2006-06-20","amount_fen":1,"receipt_no":"R","zz":1}`, "zz", "is not a field of this request"},
+			"lines[1].extra", "is not a field of this request: lines[1] takes headcount, insurance, wage_base_fen"},
+		{"an unknown field at the top", empPath(id, "payments"), `{"paid_on":"2006-06-20","amount_fen":1,"receipt_no":"R","zz":1}`, "zz", "is not a field of this request: the body takes allocations, amount_fen, paid_on, receipt_no"},
 		{"an object for a string", empPath(id, "payments"), `{"paid_on":{},"amount_fen":1,"receipt_no":"R"}`, "paid_on", "has an object where a string is expected"},
 		{"a string for a whole number", "/v1/reference/settings", `{"effective_from":"2006-07-01","due_day":"x"}`, "due_day", "has a string where a whole number is expected"},
 	} {

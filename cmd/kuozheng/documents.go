@@ -57,10 +57,10 @@ func newDocumentFlags(name, help string, stdout io.Writer) *documentFlags {
 	f.sf.register(f.fs)
 	f.sf.existing = true
 	f.lf.register(f.fs)
-	f.fs.StringVar(&f.issuedOn, "issued-on", "", "the notices' issue date (required)")
+	f.fs.StringVar(&f.issuedOn, "issued-on", "", "the issue date (required)")
 	f.fs.StringVar(&f.deadline, "deadline", "", "the date to pay by, after --issued-on (required)")
 	f.fs.StringVar(&f.out, "out", "", "file to write (default: standard output)")
-	f.fs.StringVar(&f.idempotencyKey, "idempotency-key", "", "a retry with the same key answers the notices the key first issued instead of issuing more")
+	f.fs.StringVar(&f.idempotencyKey, "idempotency-key", "", "a retry with the same key answers what the key first issued instead of issuing again")
 	f.fs.StringVar(&f.today, "today", "", "business date after which --issued-on is refused (default: today in Asia/Shanghai)")
 	f.fs.Usage = func() {
 		fmt.Fprintln(stdout, help+"\n\nOptions:")

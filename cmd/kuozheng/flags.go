@@ -259,7 +259,7 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		}
 		lock, err := eventstore.LockDir(f.data)
 		if errors.Is(err, eventstore.ErrFolderInUse) {
-			return nil, fmt.Errorf("%w: a serve that holds it answers commands given --server http://HOST:PORT instead of --data", err)
+			return nil, fmt.Errorf("%w: stop the serve that holds it first, or ask it instead (a command that takes --server: --server http://HOST:PORT in place of --data)", err)
 		}
 		if err != nil {
 			return nil, err

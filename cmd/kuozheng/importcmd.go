@@ -152,7 +152,11 @@ type rowsRejected struct {
 }
 
 func (e rowsRejected) Error() string {
-	return fmt.Sprintf("%d rows rejected: correct them in %s and import that file", e.n, e.file)
+	rows := "rows"
+	if e.n == 1 {
+		rows = "row"
+	}
+	return fmt.Sprintf("%d %s rejected: correct them in %s and import that file", e.n, rows, e.file)
 }
 
 // openTable opens a file to import, read as a stream; done closes the table and the file.
