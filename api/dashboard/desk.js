@@ -216,8 +216,18 @@ function offerLines(formEl, spec) {
       });
       box.querySelector('select, input').focus();
     } }, f.load.zh + ' ' + f.load.en);
-    const sync = () => { button.hidden = !f.load.lines(typed(from, from.dataset.kind)); };
+    const note = f.load.note ? el('p', { class: 'form-note', role: 'note', hidden: true }) : null;
+    const sync = () => {
+      const v = typed(from, from.dataset.kind);
+      button.hidden = !f.load.lines(v);
+      if (note) {
+        const text = f.load.note(v);
+        note.hidden = !text;
+        note.replaceChildren(...(text ? bi(text[0], text[1]) : []));
+      }
+    };
     box.querySelector('.add-line').after(button);
+    if (note) box.before(note);
     from.addEventListener('input', sync);
     box.offer = sync;
     sync();

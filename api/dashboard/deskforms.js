@@ -9,6 +9,7 @@
 // facts (drawDesk's open).
 
 import { addDays } from './documents.js';
+import { fmtYuan } from './format.js';
 import { INDUSTRIES, INSPECTION_RESULTS, INSPECTION_SCOPES, INSURANCES, KINDS, OWNERSHIP_CODES, SECTORS, STAGES } from './labels.js';
 import { S } from './state.js';
 
@@ -24,7 +25,8 @@ const list = pairs => pairs.map(([k, zh, en]) => [k, zh + ' ' + en]);
 // as its empty choice, with `clear` also "none" (sent as ""); a field with `when: [name, value]`
 // is shown, and sent, only while the form's field `name` has that value. A lines field with
 // `load: {from, zh, en, lines}` offers a button that fills its rows with lines(the value of the
-// field `from`), shown while that gives some (nothing is sent until the clerk submits).
+// field `from`), shown while that gives some (nothing is sent until the clerk submits), and with
+// `note` a note ([Chinese, English] of that value, or null) shown above its rows.
 const date = (name, zh, en, req) => ({ name, kind: 'date', zh, en, req });
 const insurance = { name: 'insurance', kind: 'select', zh: '险种', en: 'insurance', req: true, options: () => opts(INSURANCES) };
 const int = (name, zh, en, req) => ({ name, kind: 'int', zh, en, req });
@@ -62,6 +64,29 @@ function standingLines(period) {
   }
   if (!st || st.ev.type !== 'declaration.filed') return null;
   return st.ev.payload.lines.map(l => ({ insurance: l.insurance, headcount: String(l.headcount), wage_base_fen: String(l.wage_base_fen) }));
+}
+
+// auditAdditions says, of period, the audit findings that add to its lines in the employer's
+// history as the page last read it (not voided), which the ledger adds on top of whatever
+// declaration stands (DOMAIN.md): a re-declaration after a finding gives the base without
+// them, or the difference counts twice (a reviewer so charged one twice, following the
+// worklist's "no re-declaration"). [Chinese, English], or null when none.
+function auditAdditions(period) {
+  const h = S.history;
+  if (!h || !/^\d{4}-\d{2}$/.test(period)) return null;
+  const voided = new Set((h.voided || []).map(v => v.event_seq));
+  const base = {};
+  for (const ev of h.events || []) {
+    const p = ev.payload || {};
+    if (ev.type !== 'audit_finding.recorded' || p.period !== period || voided.has(ev.seq) || !p.extra_wage_base_fen) continue;
+    base[p.insurance] = (base[p.insurance] || 0) + p.extra_wage_base_fen;
+  }
+  const ins = Object.keys(base);
+  if (!ins.length) return null;
+  const zh = ins.map(i => (INSURANCES[i] || i) + ' ' + fmtYuan(base[i]) + ' 元').join('，');
+  const en = ins.map(i => i + ' ' + fmtYuan(base[i]) + ' yuan').join(', ');
+  return ['本期另有稽核补差基数（' + zh + '），账本将其加在任何申报之上：重新申报请填不含补差的基数，否则补差重复计入。',
+    'This period carries audit additions to its base (' + en + ') that the ledger adds on top of any declaration: re-declare the base without them, or they count twice.'];
 }
 
 // today is the business date the page knows: the employer's as of (uncut), else the figures'.
@@ -121,7 +146,7 @@ export const FORMS = [
       date('declared_on', '申报日期', 'declared on', true),
       { name: 'period', kind: 'month', zh: '所属期', en: 'period', req: true },
       { name: 'lines', kind: 'lines', zh: '险种明细', en: 'insurance lines', req: true, start: 1,
-        load: { from: 'period', zh: '载入现有申报', en: 'load the standing lines', lines: standingLines },
+        load: { from: 'period', zh: '载入现有申报', en: 'load the standing lines', lines: standingLines, note: auditAdditions },
         item: [insurance, { name: 'headcount', kind: 'int', zh: '人数', en: 'headcount', req: true }, { name: 'wage_base_fen', kind: 'int', zh: '缴费基数（分）', en: 'wage base (fen)', req: true, money: true }] },
     ],
   },
