@@ -408,7 +408,8 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
       onWritten(w);
     } catch (e) {
       status.textContent = '网络错误，可重试（同一请求不会重复记录） network error: submit again to retry (it will not be recorded twice)';
-      formEl.querySelector('.form-error').textContent = String(e && e.message || e);
+      // The browser's own words for a server it cannot reach ("Failed to fetch") say little.
+      formEl.querySelector('.form-error').textContent = '无法连接服务器 the server could not be reached (' + String(e && e.message || e) + ')';
     } finally {
       if (recorded && draft) drop(draft); else save();
       formEl.dataset.busy = 'false';
