@@ -84,11 +84,15 @@ func TestDeskRegistersAndAssessesInChromium(t *testing.T) {
 		t.Errorf("after the desk's 代码更正 the payer's code is %s, want %s", coded.OrgCode, orgCode(8302))
 	}
 	openForm(t, ctx, "transfer")
-	fill(t, ctx, "transfer", map[string]string{"on": "2006-05-02", "county": "360721"})
+	fill(t, ctx, "transfer", map[string]string{"on": "2006-05-02", "county": "３６０７２１"}) // typed full width
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('form[data-form="transfer"] button[type=submit]').click()`))
 	seq = waitWritten(t, ctx, 6)
-	// The payer left the clerk's county: the page says where it went, not only that it may not be read.
-	poll(t, ctx, 10*time.Second, `document.getElementById('employer-error').textContent.startsWith('已转移至 360721')`)
+	// The payer left the clerk's county: the page says where it went (by code: a clerk's page
+	// knows the names of its own counties only), and who can undo a transfer made by mistake, not only that it may not be read; nothing of it is left to act on.
+	poll(t, ctx, 10*time.Second, `document.getElementById('employer-error').textContent.startsWith('已转移至 360721，')`)
+	if got := eval[[]string](t, ctx, fmt.Sprintf(`[document.getElementById('employer-error').textContent.includes('序号 %d') ? 'seq' : 'no seq', String(document.getElementById('employer-actions').hidden), String(document.getElementById('employer-statement').hidden), document.getElementById('history-count').textContent]`, seq)); fmt.Sprint(got) != "[seq true true ]" {
+		t.Errorf("after the transfer out: the message names the seq, the change button and statement are hidden, no count: %q", got)
+	}
 	var moved struct {
 		County string             `json:"county"`
 		Lines  []domain.LineState `json:"lines"`

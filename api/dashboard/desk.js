@@ -392,7 +392,7 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
       const w = r.data || {};
       recorded = true;
       kz.desk.written.push({ form: spec.key, key, seq: w.seq, duplicate: !!w.duplicate });
-      if (spec.key === 'transfer') kz.desk.moved[employerId] = JSON.parse(text).county;
+      if (spec.key === 'transfer') kz.desk.moved[employerId] = { county: halfWidth(JSON.parse(text).county), seq: w.seq };
       formEl.dataset.lastSeq = String(w.seq || '');
       status.textContent = (w.duplicate ? '已记录（重复提交未再记录） already recorded' : '已记录 recorded') + ' · seq ' + w.seq + ' · v' + w.version;
       if (w.duplicate && repeat) status.append(' ', again(formEl));

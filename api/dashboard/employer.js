@@ -212,6 +212,7 @@ function render(e, h) {
     fact('截至', 'as of', e.as_of + ' · v' + e.version, { 'data-field': 'as_of', 'data-value': e.as_of }));
   // A principal who writes the employer's facts changes them through the desk's change form.
   $('#employer-actions').hidden = !((S.principal && S.principal.writes) || []).includes('employer');
+  $('#employer-statement').hidden = false;
   // Cut at a sequence, the balances are the history's (the employer's read knows no sequence).
   const t = e.totals || {};
   if (V.cut.through_seq) {
@@ -340,10 +341,17 @@ async function load(minSeq) {
   $('#employer-skip').hidden = true;
   deskOf = null;
   for (const sel of ['#employer-facts', '#employer-totals', '#employer-lines tbody', '#history tbody']) $(sel).replaceChildren();
-  // A payer this page just transferred out of the clerk's counties is refused as any other: say where it went.
+  // Nothing of the employer stays to act on: its counts, its change button, its statement.
+  for (const sel of ['#history-count', '#history-chain', '#employer-totals-note', '#employer-lines-note']) $(sel).textContent = '';
+  $('#employer-actions').hidden = true;
+  $('#employer-statement').hidden = true;
+  // A payer this page just transferred out of the clerk's counties is refused as any other: say
+  // where it went, and who can undo a transfer made by mistake.
   const moved = kz.desk && kz.desk.moved && kz.desk.moved[id];
-  const where = moved && (countyName(moved) === moved ? moved : moved + ' ' + countyName(moved));
-  const msg = e instanceof ApiError && e.status === 403 && moved ? `已转移至 ${where}，不在您的辖区 moved to ${moved}: not among your counties`
+  const code = moved && moved.county;
+  const where = code && (countyName(code) === code ? code : countyName(code) + '（' + code + '）');
+  const msg = e instanceof ApiError && e.status === 403 && moved
+    ? `已转移至 ${where}，不在您的辖区；如系误转，请稽核或管理员冲正该转移（序号 ${moved.seq}） moved to ${code}: not among your counties; a transfer made by mistake is voided by an auditor or an admin (its seq ${moved.seq})`
     : e instanceof ApiError && e.status === 403 ? '无权查看此单位 not allowed to read this employer'
     : e instanceof ApiError && e.status === 404 ? '无此单位 no such employer' : '无法加载 could not load: ' + (e && e.message);
   // The heading names what was asked for; the refusal is said apart from it, and read out.
