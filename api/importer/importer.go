@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"math/big"
 	"regexp"
 	"runtime"
 	"slices"
@@ -668,7 +669,7 @@ func (b *builder) yuan(field string) bool {
 
 // yuanAmount is an amount in yuan as a clerk writes it: at most two decimals (trailing zeros
 // aside), checked by checkYuan.
-var yuanAmount = regexp.MustCompile(`^(-?)(\d+)(?:\.(\d*?)0*)?$`)
+var yuanAmount = regexp.MustCompile(`^([-+]?)(\d+)(?:\.(\d*?)0*)?$`)
 
 // fenOfYuan is the amount v in yuan (1234.5) as fen (123450); ok is false when v is no such
 // amount. It is exact: decimal digits, never a float.
@@ -681,18 +682,38 @@ func fenOfYuan(v string) (fen string, ok bool) {
 	if digits == "" {
 		return "0", true
 	}
-	return m[1] + digits, true
+	return strings.TrimPrefix(m[1], "+") + digits, true
 }
 
-// checkYuan refuses an amount in yuan of r that is a number but not a whole number of fen
-// (12.345); one that is no number at all is refused by the command's checks, as in fen.
-func (b *builder) checkYuan(r *record) error {
+// checkCells refuses r for what its cells are rather than what they say: its flaw (Table.Flaw),
+// a workbook cell of a field that shows one number and holds another (12.6 shown as 13: the
+// clerk would record an amount not seen), and an amount in yuan that is no amount to the fen
+// (12.345, 1e3, +12: the fen columns' reading of such text would record a hundredth of it).
+func (b *builder) checkCells(r *record) error {
+	if r.flaw != nil {
+		return r.flaw
+	}
+	for field, c := range b.cols {
+		if c >= len(r.values) || r.values[c] == "" || !takes(b.kind, field) {
+			continue
+		}
+		shown := strings.ReplaceAll(strings.TrimSpace(r.cells[c]), ",", "")
+		held, ok1 := new(big.Rat).SetString(r.values[c])
+		seen, ok2 := new(big.Rat).SetString(shown)
+		if ok1 && ok2 && held.Cmp(seen) != 0 {
+			return domain.Invalid(field, "the cell shows %s but holds %s: give it the amount meant, or a format that shows all of it", echo(strings.TrimSpace(r.cells[c])), echo(r.values[c]))
+		}
+	}
 	for _, field := range []string{"wage_base_fen", "amount_fen"} {
 		if !b.yuan(field) || !takes(b.kind, field) {
 			continue
 		}
 		v := b.number(r, field)
-		if m := yuanAmount.FindStringSubmatch(v); m != nil && len(m[3]) > 2 {
+		switch m := yuanAmount.FindStringSubmatch(v); {
+		case v == "":
+		case m == nil:
+			return domain.Invalid(field, "%s is not an amount in yuan: want digits, with at most two decimals (1234.50)", echo(v))
+		case len(m[3]) > 2:
 			return domain.Invalid(field, "%s yuan is not a whole number of fen: give at most two decimals", echo(v))
 		}
 	}
@@ -702,13 +723,10 @@ func (b *builder) checkYuan(r *record) error {
 // command builds the command of record r (declarations are grouped by the caller).
 func (b *builder) command(r *record) (eventstore.Request, error) {
 	req := eventstore.Request{Actor: b.opt.Actor, Today: b.opt.Today}
-	if r.flaw != nil {
-		return req, r.flaw
-	}
-	if err := b.checkYuan(r); err != nil {
-		return req, err
-	}
 	if b.kind == KindRegistrations {
+		if err := b.checkCells(r); err != nil {
+			return req, err
+		}
 		cmd := &domain.RegisterEmployer{
 			Name: b.cell(r, "name"), County: countyCode(b.ref, b.cell(r, "county")), OrgCode: b.cell(r, "org_code"),
 			CreditCode: b.cell(r, "credit_code"), Kind: canonical(kindNames, b.cell(r, "kind")),
@@ -745,7 +763,12 @@ func (b *builder) command(r *record) (eventstore.Request, error) {
 	if err != nil {
 		return req, err
 	}
+	// The employer first: a declaration's rows are grouped by it (declKey), and a row refused
+	// whatever its cells say refuses its declaration whole, not apart from it.
 	req.EmployerID = id
+	if err := b.checkCells(r); err != nil {
+		return req, err
+	}
 	switch b.kind {
 	case KindSurveys:
 		req.Command = &domain.RecordSurvey{AsOf: b.cell(r, "as_of"), Workforce: b.num(r, "workforce"), Migrants: b.num(r, "migrants")}

@@ -413,30 +413,45 @@ func TestADeclarationsLinesAreRecordedWholeOrNotAtAll(t *testing.T) {
 // TestANumberFormatThatWouldMultiplyACellIsRefused: the workbook reader builds what a cell shows
 // from its number format by concatenation, so a format that repeats the cell's text thousands
 // of times made a file of 2 KiB hold a server's core and a gigabyte for minutes a cell. A
-// format longer than MaxFormatCode characters, or with more than MaxFormatTexts @, refuses the
-// workbook before any cell is read; formats at those limits are read.
+// format longer than MaxFormatCode characters, or with more than MaxFormatTexts @, in its code
+// or in the x16r2:formatCode16 the reader takes in its place, refuses the workbook before any
+// cell is read; formats at those limits are read, and shown.
 func TestANumberFormatThatWouldMultiplyACellIsRefused(t *testing.T) {
-	styles := func(code string) map[string]string {
+	escape := func(v string) string {
 		var b strings.Builder
-		_ = xml.EscapeText(&b, []byte(code))
-		return map[string]string{"xl/styles.xml": `<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">` +
-			`<numFmts count="2"><numFmt numFmtId="164" formatCode="0.00"/><numFmt numFmtId="200" formatCode="` + b.String() + `"/></numFmts></styleSheet>`}
+		_ = xml.EscapeText(&b, []byte(v))
+		return b.String()
+	}
+	// A workbook whose receipt cell R-1 has number format 200: code, or code16 in its place.
+	book := func(code, code16 string) []byte {
+		attrs := `formatCode="` + escape(code) + `"`
+		if code16 != "" {
+			attrs = `formatCode="0.00" x16r2:formatCode16="` + escape(code16) + `"`
+		}
+		styles := `<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:x16r2="http://schemas.microsoft.com/office/spreadsheetml/2015/02/main">` +
+			`<numFmts count="2"><numFmt numFmtId="164" formatCode="0.00"/><numFmt numFmtId="200" ` + attrs + `/></numFmts>` +
+			`<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="200" applyNumberFormat="1"/></cellXfs></styleSheet>`
+		row := `<row><c t="inlineStr"><is><t>00000001-1</t></is></c><c t="inlineStr"><is><t>2006-06-01</t></is></c><c><v>100</v></c>` +
+			`<c s="1" t="inlineStr"><is><t>R-1</t></is></c></row>`
+		return xlsxtest.File(xlsxtest.Sheet{Head: xlsxtest.Cells(paymentsHeader...) + row}, map[string]string{"xl/styles.xml": styles})
 	}
 	for _, tt := range []struct {
-		name, code string
-		want       []string // nothing: read
+		name, code, code16 string
+		want               []string // nothing: read
+		shows              string   // read: what the receipt cell shows
 	}{
-		{"five texts", strings.Repeat("@", importer.MaxFormatTexts+1), []string{"number format 2 of the xlsx file's styles repeats the cell's text (@) 5 times, more than the 4 allowed"}},
-		{"sixty thousand texts", strings.Repeat("@", 60000), []string{"number format 2", "60,000 characters long, more than the 128 allowed"}},
-		{"a long run of literals", strings.Repeat(`\x`, 64) + "0", []string{"129 characters long"}},
-		{"four texts", `"单位："@@@@`, nil},
-		{"128 characters", strings.Repeat("0", importer.MaxFormatCode), nil},
-		{"an accounting format", `_ [$¥-804]* #,##0.00_ ;_ [$¥-804]* \-#,##0.00_ ;_ [$¥-804]* "-"??_ ;_ @_ `, nil},
-		{"128 Chinese characters", strings.Repeat("元", importer.MaxFormatCode), nil},
+		{"five texts", strings.Repeat("@", importer.MaxFormatTexts+1), "", []string{"number format 2 of the xlsx file's styles repeats the cell's text (@) 5 times, more than the 4 allowed"}, ""},
+		{"sixty thousand texts", strings.Repeat("@", 60000), "", []string{"number format 2", "60,000 characters long, more than the 128 allowed"}, ""},
+		{"a long run of literals", strings.Repeat(`\x`, 64) + "0", "", []string{"129 characters long"}, ""},
+		{"texts in its formatCode16", "", strings.Repeat("@", 2000), []string{"number format 2", "2,000 characters long"}, ""},
+		{"four texts", `"单位："@@@@`, "", nil, "单位：R-1R-1R-1R-1"},
+		{"four texts in its formatCode16", "", "@@@@", nil, "R-1R-1R-1R-1"},
+		{"128 characters", strings.Repeat("0", importer.MaxFormatCode), "", nil, "R-1"},
+		{"an accounting format", `_ [$¥-804]* #,##0.00_ ;_ [$¥-804]* \-#,##0.00_ ;_ [$¥-804]* "-"??_ ;_ @_ `, "", nil, " R-1 "},
+		{"128 Chinese characters", strings.Repeat("元", importer.MaxFormatCode), "", nil, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			file := xlsxtest.File(xlsxtest.Rows(paymentsHeader), styles(tt.code))
-			tb, err := importer.Open(bytes.NewReader(file), "styled.xlsx", "")
+			tb, err := importer.Open(bytes.NewReader(book(tt.code, tt.code16)), "styled.xlsx", "")
 			if tt.want != nil {
 				wantTooLarge(t, err, tt.want...)
 				return
@@ -445,8 +460,9 @@ func TestANumberFormatThatWouldMultiplyACellIsRefused(t *testing.T) {
 				t.Fatalf("refused: %v", err)
 			}
 			defer tb.Close()
-			if !slices.Equal(tb.Header, paymentsHeader) {
-				t.Fatalf("header %q", tb.Header)
+			rec, _, err := tb.Next()
+			if err != nil || !slices.Equal(tb.Header, paymentsHeader) || (tt.shows != "" && rec[3] != tt.shows) {
+				t.Fatalf("header %q, row %q (%v); want the receipt shown %q", tb.Header, rec, err, tt.shows)
 			}
 		})
 	}

@@ -85,13 +85,16 @@ func TestAnAmountsColumnSaysItsUnit(t *testing.T) {
 		org + ",2006-08-02,0.07,Y-3\n" +
 		org + ",2006-08-02,１２.３０,Y-4\n" +
 		org + ",2006-08-02,12.345,Y-5\n" + // line 6: below the fen
-		org + ",2006-08-02,12.3.4,Y-6\n" // line 7: no number
+		org + ",2006-08-02,12.3.4,Y-6\n" + // line 7: no number
+		org + ",2006-08-02,1e3,Y-7\n" + // line 8: a float's form, not an amount
+		org + ",2006-08-02,＋１２,Y-8\n" // line 9: 12 yuan, not 12 fen
 	r := load(t, l.Store, "payments.csv", []byte(file), importer.Options{})
 	rejected := rejectsByRow(r)
-	if r.Imported != 4 || len(rejected) != 2 || !strings.Contains(rejected[6], "12.345 yuan is not a whole number of fen") || !strings.Contains(rejected[7], "not a number") {
-		t.Fatalf("imported %d, rejected %v; want lines 6 and 7 refused", r.Imported, rejected)
+	if r.Imported != 5 || len(rejected) != 3 || !strings.Contains(rejected[6], "12.345 yuan is not a whole number of fen") ||
+		!strings.Contains(rejected[7], "12.3.4 is not an amount in yuan") || !strings.Contains(rejected[8], "1e3 is not an amount in yuan") {
+		t.Fatalf("imported %d, rejected %v; want lines 6 to 8 refused", r.Imported, rejected)
 	}
-	want := map[string]domain.Fen{"Y-1": 123450, "Y-2": 3600, "Y-3": 7, "Y-4": 1230}
+	want := map[string]domain.Fen{"Y-1": 123450, "Y-2": 3600, "Y-3": 7, "Y-4": 1230, "Y-8": 1200}
 	if paid := payments(t, l, org); fmt.Sprint(paid) != fmt.Sprint(want) {
 		t.Fatalf("payments %v, want %v", paid, want)
 	}
@@ -176,8 +179,58 @@ func TestAWorkbookCellIsReadAsTheNumberItHolds(t *testing.T) {
 			t.Errorf("%v formatted %q: recorded %v (%d fen), refused %q; want %d fen (0: refused)", c.value, c.format, recorded, got, rejected[i+2], c.fen)
 		}
 	}
-	if !strings.Contains(rejected[2], "12.6 is not a whole number of fen") {
-		t.Errorf("12.6 shown as 13 refused with %q; want the number it holds named", rejected[2])
+	if !strings.Contains(rejected[2], "the cell shows 13 but holds 12.6") {
+		t.Errorf("12.6 shown as 13 refused with %q; want what it shows and holds named", rejected[2])
+	}
+
+	// In yuan, 1234.4 is an amount to the fen, but shown 1,234 the clerk does not see it.
+	rows = [][]any{{"组织机构代码", "缴费日期", "金额(元)", "票据号"}, {org, "2006-08-03", 1234.4, "V-1"}, {org, "2006-08-03", 1234.5, "V-2"}}
+	r = load(t, l.Store, "payments.xlsx", workbookOf(t, rows, map[string]*excelize.Style{"C2": {CustomNumFmt: ptr("#,##0")}, "C3": {CustomNumFmt: ptr("#,##0.00")}}), importer.Options{})
+	paid, rejected = payments(t, l, org), rejectsByRow(r)
+	if _, recorded := paid["V-1"]; recorded || !strings.Contains(rejected[2], "the cell shows 1,234 but holds 1234.4") || paid["V-2"] != 123450 {
+		t.Errorf("yuan cells: rejected %v, paid V-1 %v, V-2 %d; want 1234.4 shown 1,234 refused, 1234.5 shown 1,234.50 paid 123450 fen", rejected, recorded, paid["V-2"])
+	}
+}
+
+// TestARowRefusedForItsCellsRefusesItsDeclaration: a row refused whatever its values say (values
+// past the header, hidden, an amount in yuan below the fen) refuses the declaration it is a
+// line of, as a row refused for its values does: recorded without it, the declaration would
+// replace the period's whole and drop that line.
+func TestARowRefusedForItsCellsRefusesItsDeclaration(t *testing.T) {
+	l := hundredPayers(t)
+	line := func(org, ins string, base any) []any { return []any{org, "2006-06-05", "2006-05", ins, 10, base} }
+	header := []any{"组织机构代码", "申报日期", "所属期", "险种", "参保人数", "缴费基数(元)"}
+	a, b, c := orgCode(5010), orgCode(5011), orgCode(5012)
+	csvFile := "组织机构代码,申报日期,所属期,险种,参保人数,缴费基数(元)\n" +
+		a + ",2006-06-05,2006-05,养老,10,10000\n" + a + ",2006-06-05,2006-05,医疗,10,10000,extra\n" + a + ",2006-06-05,2006-05,失业,10,10000\n" +
+		b + ",2006-06-05,2006-05,养老,10,10000\n" + b + ",2006-06-05,2006-05,医疗,10,1000.125\n"
+	r := load(t, l.Store, "declarations.csv", []byte(csvFile), importer.Options{})
+	if r.Imported != 0 || len(r.Rejected) != 5 {
+		t.Errorf("CSV: imported %d, rejected %v; want both declarations refused whole", r.Imported, rejectsByRow(r))
+	}
+	f := excelize.NewFile()
+	defer f.Close()
+	sheet := f.GetSheetName(0)
+	for i, row := range [][]any{header, line(c, "养老", 10000), line(c, "医疗", 10000), line(c, "失业", 10000)} {
+		if err := f.SetSheetRow(sheet, fmt.Sprint("A", i+1), &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.SetRowVisible(sheet, 3, false); err != nil {
+		t.Fatal(err)
+	}
+	buf, err := f.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = load(t, l.Store, "declarations.xlsx", buf.Bytes(), importer.Options{})
+	if r.Imported != 0 || len(r.Rejected) != 3 {
+		t.Errorf("xlsx with its 医疗 line hidden: imported %d, rejected %v; want the declaration refused whole", r.Imported, rejectsByRow(r))
+	}
+	for _, org := range []string{a, b, c} {
+		if e, _ := l.Store.Employer(domain.EmployerIDForOrgCode(org)); e.Declared[domain.MustPeriod("2006-05")] {
+			t.Errorf("%s's 2006-05 is declared, though a line of its declaration was refused", org)
+		}
 	}
 }
 
@@ -229,5 +282,35 @@ func TestHiddenRowsAndColumnsAreNotImported(t *testing.T) {
 	}
 	if r := load(t, l.Store, "payments.xlsx", book(0, "E"), importer.Options{}); r.Imported != 3 {
 		t.Fatalf("a hidden column of notes: %+v; want every row imported", r)
+	}
+
+	// Narrowed or lowered to nothing is not seen either.
+	f := excelize.NewFile()
+	defer f.Close()
+	sheet := f.GetSheetName(0)
+	for i, row := range [][]any{{"组织机构代码", "缴费日期", "金额(分)", "票据号"}, {org, "2006-08-03", 100, "Z-1"}, {org, "2006-08-03", 101, "Z-2"}} {
+		if err := f.SetSheetRow(sheet, fmt.Sprint("A", i+1), &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.SetRowHeight(sheet, 3, 0); err != nil {
+		t.Fatal(err)
+	}
+	buf, err := f.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = load(t, l.Store, "payments.xlsx", buf.Bytes(), importer.Options{})
+	if rejected := rejectsByRow(r); r.Imported != 1 || !strings.Contains(rejected[3], "row 3 is hidden") {
+		t.Errorf("a row of no height: imported %d, rejected %v; want it refused as hidden", r.Imported, rejected)
+	}
+	if err := f.SetColWidth(sheet, "C", "C", 0); err != nil {
+		t.Fatal(err)
+	}
+	if buf, err = f.WriteToBuffer(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := importer.Import(context.Background(), l.Store, open(t, "payments.xlsx", buf.Bytes()), importer.Options{Today: today}); err == nil || !strings.Contains(err.Error(), "is hidden in the workbook") {
+		t.Errorf("an amount column of no width: %v; want the file refused naming it", err)
 	}
 }

@@ -64,7 +64,7 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 	}
 	rows := 0
 	var merges []mergeRange
-	var hiddenCols []int
+	var hiddenCols, hiddenRows []int
 	for _, zf := range zr.File {
 		name := strings.ToLower(partName(zf.Name))
 		isActive := partName(zf.Name) == active.part
@@ -77,7 +77,7 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 			return nil, err
 		}
 		if isActive {
-			rows, merges, hiddenCols = sc.rows-1, sc.merges, sc.hiddenColumns()
+			rows, merges, hiddenCols, hiddenRows = sc.rows-1, sc.merges, sc.hiddenColumns(), sc.hiddenRows
 		}
 	}
 	f, err := excelize.OpenReader(io.NewSectionReader(ra, 0, n), excelize.Options{UnzipSizeLimit: MaxUncompressedBytes, UnzipXMLSizeLimit: streamAbove})
@@ -87,7 +87,7 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 		}
 		return nil, fmt.Errorf("xlsx: %s", domain.Clip(err.Error(), maxReason))
 	}
-	t, err := sheetTable(f, active.name, merges)
+	t, err := sheetTable(f, active.name, merges, hiddenRows)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -98,8 +98,9 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 }
 
 // sheetTable reads the sheet of f named sheet up to its header, each cell of one of its merged
-// ranges holding the value of the range's top-left cell; on an error, the caller closes f.
-func sheetTable(f *excelize.File, sheet string, merges []mergeRange) (*Table, error) {
+// ranges holding the value of the range's top-left cell, a row of hiddenRows (its numbers, in
+// order) refused (Table.Flaw); on an error, the caller closes f.
+func sheetTable(f *excelize.File, sheet string, merges []mergeRange, hiddenRows []int) (*Table, error) {
 	m, err := newMerger(merges)
 	if err != nil {
 		return nil, err
@@ -126,7 +127,6 @@ func sheetTable(f *excelize.File, sheet string, merges []mergeRange) (*Table, er
 			return nil, 0, io.EOF
 		}
 		line++
-		hidden := rows.GetRowOpts().Hidden
 		rec, err := rows.Columns()
 		var raw []string
 		if err == nil && values.Next() {
@@ -142,7 +142,10 @@ func sheetTable(f *excelize.File, sheet string, merges []mergeRange) (*Table, er
 		t.dates = shortDates(rec, raw, date1904)
 		t.values = heldNumbers(rec, raw)
 		t.flaw = nil
-		if hidden {
+		for len(hiddenRows) > 0 && hiddenRows[0] < line {
+			hiddenRows = hiddenRows[1:]
+		}
+		if len(hiddenRows) > 0 && hiddenRows[0] == line {
 			t.flaw = fmt.Errorf("row %d is hidden in the workbook (hidden, or filtered out): a row the clerk did not see is not imported; show it and import the file again, or delete it", line)
 		}
 		return rec, line, nil
@@ -350,10 +353,12 @@ func worksheetPath(book, target string) string {
 // workbook's relationships name.
 const stylesPart = "xl/styles.xml"
 
-// xmlStyles is what the styles part says of its number formats.
+// xmlStyles is what the styles part says of its number formats: each format's code, and the
+// x16r2:formatCode16 the workbook reader takes in its place when it is there.
 type xmlStyles struct {
 	Formats []struct {
-		Code string `xml:"formatCode,attr"`
+		Code   string `xml:"formatCode,attr"`
+		Code16 string `xml:"formatCode16,attr"`
 	} `xml:"numFmts>numFmt"`
 }
 
@@ -368,13 +373,15 @@ func checkFormats(zr *zip.Reader) error {
 		return err
 	}
 	for i, f := range st.Formats {
-		if n := utf8.RuneCountInString(f.Code); n > MaxFormatCode {
-			return tooLarge("number format %d of the xlsx file's styles is %s characters long, more than the %d allowed; give the cells a shorter format, save the workbook and import it again",
-				i+1, thousands(int64(n)), MaxFormatCode)
-		}
-		if n := strings.Count(f.Code, "@"); n > MaxFormatTexts {
-			return tooLarge("number format %d of the xlsx file's styles repeats the cell's text (@) %d times, more than the %d allowed; give the cells a plain text format, save the workbook and import it again",
-				i+1, n, MaxFormatTexts)
+		for _, code := range []string{f.Code, f.Code16} {
+			if n := utf8.RuneCountInString(code); n > MaxFormatCode {
+				return tooLarge("number format %d of the xlsx file's styles is %s characters long, more than the %d allowed; give the cells a shorter format, save the workbook and import it again",
+					i+1, thousands(int64(n)), MaxFormatCode)
+			}
+			if n := strings.Count(code, "@"); n > MaxFormatTexts {
+				return tooLarge("number format %d of the xlsx file's styles repeats the cell's text (@) %d times, more than the %d allowed; give the cells a plain text format, save the workbook and import it again",
+					i+1, n, MaxFormatTexts)
+			}
 		}
 	}
 	return nil
@@ -574,6 +581,10 @@ type xmlScan struct {
 	items  int                  // shared strings
 	merges []mergeRange         // the active sheet's merged ranges
 	hidden [MaxColumns + 1]bool // the active sheet's hidden columns, by number from 1
+	// hiddenRows are the active sheet's hidden rows with a value, in order; rowHidden says the
+	// row being read is hidden.
+	hiddenRows []int
+	rowHidden  bool
 
 	form xmlForm // what an XML parser would stop at
 }
@@ -757,6 +768,11 @@ func (s *xmlScan) startTag(t []byte, closed bool) error {
 			return fmt.Errorf("xlsx: the file is damaged: part %s: row %d comes after row %d, where rows are in order; open it in a spreadsheet program and save it again; nothing was imported", echo(s.part), s.row, last)
 		}
 		s.inRow, s.hasValue, s.col = !closed, false, 0
+		// Hidden (filtered out too), or lowered to nothing: either way not seen.
+		h, _ := attr(t, "hidden")
+		ht, _ := attr(t, "ht")
+		height, err := strconv.ParseFloat(string(ht), 64)
+		s.rowHidden = string(h) == "1" || string(h) == "true" || err == nil && height == 0
 	case "c":
 		if !s.inRow {
 			return nil
@@ -776,7 +792,11 @@ func (s *xmlScan) startTag(t []byte, closed bool) error {
 			s.hasValue = true
 		}
 	case "col":
-		if v, _ := attr(t, "hidden"); s.active && (string(v) == "1" || string(v) == "true") {
+		// Hidden, or narrowed to nothing: either way not seen.
+		v, _ := attr(t, "hidden")
+		w, _ := attr(t, "width")
+		width, err := strconv.ParseFloat(string(w), 64)
+		if s.active && (string(v) == "1" || string(v) == "true" || err == nil && width == 0) {
 			lo, _ := attr(t, "min")
 			hi, _ := attr(t, "max")
 			from, err1 := strconv.Atoi(string(lo))
@@ -834,6 +854,9 @@ func (s *xmlScan) hiddenColumns() []int {
 func (s *xmlScan) endRow() {
 	if s.inRow && s.hasValue {
 		s.rows++
+		if s.rowHidden && s.active {
+			s.hiddenRows = append(s.hiddenRows, s.row)
+		}
 	}
 	s.inRow, s.inItem = false, false
 }
