@@ -390,14 +390,20 @@ func (r *RecordPayment) Check(ctx Context) error {
 // Date is the payment date.
 func (r *RecordPayment) Date() Date { return r.ev.PaidOn }
 
-// Decide refuses a receipt number of a payment of the employer's that stands (not reversed),
-// compared in the form NormalizeCode gives; a reversed payment's receipt may be recorded anew.
+// Decide refuses a receipt number of a payment of the employer's that stands (not reversed), or
+// of a refund of its that stands, compared in the form NormalizeCode gives; a reversed payment's
+// receipt may be recorded anew.
 func (r *RecordPayment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if err := notBefore(e, "paid_on", r.ev.PaidOn); err != nil {
 		return nil, err
 	}
 	if reversed, used := e.Receipts[r.ev.ReceiptNo]; used && !reversed {
 		return nil, Conflict("receipt_no", "receipt %s is already recorded for this employer, on a payment that stands (only the receipt of a reversed or voided payment may be recorded again)", r.ev.ReceiptNo)
+	}
+	for _, en := range e.Account.entries {
+		if en.kind == entryRefund && en.receipt == r.ev.ReceiptNo {
+			return nil, Conflict("receipt_no", "receipt %s is already recorded for this employer, on a refund of %s: a payment takes a receipt number of its own", r.ev.ReceiptNo, en.date)
+		}
 	}
 	return []Payload{r.ev}, nil
 }

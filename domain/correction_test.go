@@ -493,12 +493,15 @@ func TestRefundRules(t *testing.T) {
 		b.must("clerk:wang", refund("2006-06-01", "100", "T-1"))
 		b.refused("clerk:wang", refund("2006-06-02", "100", "t-1"), KindConflict, "receipt_no")
 	})
-	t.Run("a refund takes no receipt of a payment that stands", func(t *testing.T) {
+	t.Run("a refund and a payment that stand never share a receipt number", func(t *testing.T) {
 		b, _ := setup(t)
 		if d := b.refused("clerk:wang", refund("2006-06-01", "100", "ｒ－1"), KindConflict, "receipt_no"); !strings.Contains(d, "on a payment that stands") {
 			t.Errorf("refused saying %q; want it to name the payment", d)
 		}
 		b.must("clerk:wang", refund("2006-06-01", "100", "T-1"))
+		if d := b.refused("clerk:wang", payment("2006-06-05", "t－1", "100"), KindConflict, "receipt_no"); !strings.Contains(d, "on a refund of 2006-06-01") {
+			t.Errorf("a payment under the refund's receipt refused saying %q; want it to name the refund", d)
+		}
 	})
 	t.Run("a refund never takes credit a later due was paid from", func(t *testing.T) {
 		b, _ := setup(t)
