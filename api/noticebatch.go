@@ -188,8 +188,9 @@ func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, r
 	if emp.CheckNoticeCase(batch.Date(), batch.DeadlineDate()) != nil {
 		return false, nil
 	}
-	if x, ok := emp.EscalatedOn(batch.Date(), ref.LateFees); ok {
-		d.escalated = x
+	escalated, isEscalated := emp.EscalatedOn(batch.Date(), ref.LateFees)
+	if first == 0 && isEscalated {
+		d.escalated = escalated
 		return false, nil
 	}
 	if first != 0 {
@@ -203,7 +204,13 @@ func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, r
 		if was.CheckNoticeCase(batch.Date(), batch.DeadlineDate()) != nil {
 			return false, nil // left out by the first try: a step since voided does not bring it in
 		}
-		if _, ok := was.EscalatedOn(batch.Date(), ref.LateFees); ok {
+		// Listed as the first try listed it, by the step its case stood at then; one escalated
+		// since is left out, not listed (the first try could not list it).
+		if x, ok := was.EscalatedOn(batch.Date(), ref.LateFees); ok {
+			d.escalated = x
+			return false, nil
+		}
+		if isEscalated {
 			return false, nil
 		}
 	}

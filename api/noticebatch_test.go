@@ -418,7 +418,7 @@ func TestABatchLeavesOutAPayerWhoseCaseStandsPastANotice(t *testing.T) {
 		e.mustWrite(t, empPath(id, "enforcement"), tokAuditor, body)
 	}
 	step(ids[1], "notice", "2006-04-05")
-	step(ids[1], "forced_collection", "2006-05-01")
+	forced := e.mustWrite(t, empPath(ids[1], "enforcement"), tokAuditor, `{"step":"forced_collection","on":"2006-05-01","doc_no":"D-forced"}`)
 	step(ids[2], "notice", "2006-04-05")
 	step(ids[2], "court_application", "2006-04-20")
 	step(ids[2], "court_result", "2006-05-10")
@@ -443,5 +443,14 @@ func TestABatchLeavesOutAPayerWhoseCaseStandsPastANotice(t *testing.T) {
 	decode(t, e.get(t, empPath(ids[1], "")+"?as_of=2006-05-25", tokAuditor), &st)
 	if st.Stage != "forced_collection" {
 		t.Errorf("the payer left out stands at %q, want forced_collection", st.Stage)
+	}
+	// Its forced collection voided since, a retry answers what the first try issued and listed,
+	// byte for byte: no notice to it, and it still listed as the first try saw it.
+	seq := e.mustWrite(t, empPath(ids[1], "voids"), tokAdmin, fmt.Sprintf(`{"event_id":%q,"voided_on":"2006-06-01","reason":"录错"}`,
+		forced.JSON["event_ids"].([]any)[0])).num("seq")
+	again := e.rawWith(t, http.MethodPost, fmt.Sprintf("/v1/counties/360702/notices?min_seq=%d", seq), tokAuditor, `{"issued_on":"2006-05-20","deadline":"2006-06-05","overdue_days":30}`,
+		http.Header{"Idempotency-Key": {"batch-escalated"}})
+	if again.status != http.StatusOK || !bytes.Equal(again.body, r.body) || again.header.Get("X-Notice-Escalated") != "1" {
+		t.Errorf("the retry after the step was voided: %d, %d bytes, %s escalated; want the first try's %d bytes and 1", again.status, len(again.body), again.header.Get("X-Notice-Escalated"), len(r.body))
 	}
 }

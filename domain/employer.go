@@ -294,7 +294,8 @@ func (e *Employer) Stage(asOf Date, t Totals, fees []LateFeeRate) string {
 // application to court) at which a case of the employer's stands open on d: the latest step
 // dated on or before d, when it is such a step and the arrears were not cleared since the
 // notice that began its case. ok is false for no step, a notice, a court's result (the case
-// closed) or a case cleared.
+// closed) or a case cleared. A notice dated the day of a step begins a case after it (as
+// caseIn takes a step of a notice's day into the case before).
 func (e *Employer) EscalatedOn(d Date, fees []LateFeeRate) (step DatedStep, ok bool) {
 	var last DatedStep
 	for _, x := range e.Escalations {
@@ -303,7 +304,7 @@ func (e *Employer) EscalatedOn(d Date, fees []LateFeeRate) (step DatedStep, ok b
 		}
 	}
 	n, noticed := e.noticeBy(d)
-	if last.Step == "" || last.Step == StepCourtResult || noticed && n.From > last.On {
+	if last.Step == "" || last.Step == StepCourtResult || noticed && n.From >= last.On {
 		return DatedStep{}, false
 	}
 	if noticed {

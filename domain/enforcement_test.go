@@ -12,12 +12,6 @@ import (
 // needs the application; a case closes when the arrears are cleared or a court outcome is
 // recorded, and a notice after that opens another.
 func TestEnforcementLadder(t *testing.T) {
-	notice := func(on, deadline string) *RecordEnforcement {
-		return &RecordEnforcement{Step: StepNotice, On: on, DocNo: "N-" + on, Deadline: deadline}
-	}
-	step := func(s, on string) *RecordEnforcement { return &RecordEnforcement{Step: s, On: on, DocNo: s + "-" + on} }
-	payAll := func(on string) Command { return payment(on, "R-"+on, "10000000") }
-	payOff := func(on string) Command { return payment(on, "R-"+on, "30000") } // owe's principal, 300 bp of 1,000,000
 	type refusal struct {
 		cmd   *RecordEnforcement
 		field string
@@ -157,6 +151,54 @@ func TestEnforcementLadder(t *testing.T) {
 		})
 	}
 }
+
+// TestACaseStandsPastANoticeUntilItClosesOrANoticeBeginsAnother: EscalatedOn (which a county's
+// batch of notices leaves out) is the step past a notice a case stands at on a day: not a notice,
+// a court's result, a case whose arrears were cleared, one begun again by a notice (of the same
+// day too), nor a step dated after the day.
+func TestACaseStandsPastANoticeUntilItClosesOrANoticeBeginsAnother(t *testing.T) {
+	n := notice("2006-07-01", "2006-07-15")
+	for _, tc := range []struct {
+		name  string
+		steps []Command
+		want  string // "": not escalated on 2006-10-01
+	}{
+		{"no step", nil, ""},
+		{"a notice", []Command{n}, ""},
+		{"forced collection after a notice", []Command{n, step(StepForcedCollection, "2006-08-01")}, StepForcedCollection},
+		{"an application to court", []Command{n, step(StepInspection, "2006-07-20"), step(StepCourtApplication, "2006-08-01")}, StepCourtApplication},
+		{"a court's result closes it", []Command{n, step(StepCourtApplication, "2006-08-01"), step(StepCourtResult, "2006-09-01")}, ""},
+		{"its arrears cleared", []Command{n, step(StepInspection, "2006-07-20"), payAll("2006-07-25")}, ""},
+		{"a notice after it begins another case", []Command{n, step(StepInspection, "2006-07-20"), notice("2006-09-01", "2006-09-15")}, ""},
+		{"a notice on its day begins another case", []Command{n, step(StepInspection, "2006-07-20"), notice("2006-07-20", "2006-07-31")}, ""},
+		{"a step dated after the day", []Command{n, step(StepForcedCollection, "2006-11-01")}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newPayerBook(t)
+			owe(b)
+			for _, c := range tc.steps {
+				b.must("auditor:li", c)
+			}
+			x, ok := b.e.EscalatedOn(MustDate("2006-10-01"), b.ref.LateFees)
+			if got := map[bool]string{true: x.Step}[ok]; got != tc.want {
+				t.Fatalf("escalated at %q (%v), want %q", got, x, tc.want)
+			}
+		})
+	}
+}
+
+// notice, step, payAll and payOff are the enforcement tests' commands: a notice to correct, a
+// later step of the ladder, a payment of everything owed and one of owe's principal (300 bp of
+// 1,000,000).
+func notice(on, deadline string) *RecordEnforcement {
+	return &RecordEnforcement{Step: StepNotice, On: on, DocNo: "N-" + on, Deadline: deadline}
+}
+
+func step(s, on string) *RecordEnforcement {
+	return &RecordEnforcement{Step: s, On: on, DocNo: s + "-" + on}
+}
+func payAll(on string) Command { return payment(on, "R-"+on, "10000000") }
+func payOff(on string) Command { return payment(on, "R-"+on, "30000") }
 
 // owe puts b's employer in arrears from 2006-05-16: April's unemployment, declared and unpaid.
 func owe(b *payerBook) {
