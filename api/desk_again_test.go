@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -48,5 +49,57 @@ func TestDeskSameValuesLater(t *testing.T) {
 	}
 	if got := e.count(); got != before+1 {
 		t.Fatalf("a second entry asked for appended %d events, want 1", got-before)
+	}
+}
+
+// TestDeskVoidAfterReload: a form's recording voided, seen after a reload of the page (its draft
+// typed into again since the recording), frees the form's key: the same values sent are the
+// entry made anew, not answered "already recorded" with the voided one (the form keeps a
+// recording's key for as long as it holds the values, so the void must reach it through the
+// draft too).
+func TestDeskVoidAfterReload(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("the desk test needs a real browser at %s: %v", chromiumPath, err)
+	}
+	e := newReadEnv(t, today)
+	id := e.register(t, tokClerkA, orgCode(8106), "360702")
+	ctx := startBrowser(t)
+	watchConsole(t, ctx)
+	signIn(t, ctx, e.srv.URL+"/#/employer/"+id, tokClerkA)
+	ready := `document.getElementById('employer-detail').dataset.version && document.querySelector('#desk-employer .desk-tabs button[data-form="survey"]') !== null`
+	poll(t, ctx, 15*time.Second, ready)
+	openForm(t, ctx, "survey")
+	survey := map[string]string{"as_of": "2006-12-01", "workforce": "20"}
+	fill(t, ctx, "survey", survey)
+	submit := chromedp.Evaluate[chromedp.Void](`document.querySelector('form[data-form="survey"] button[type=submit]').click()`)
+	run(t, ctx, submit)
+	first := waitWritten(t, ctx, 1)
+	fill(t, ctx, "survey", survey) // typed into again: its draft is kept, with the recording's key
+
+	var h struct {
+		Events []struct {
+			Seq uint64 `json:"seq"`
+			ID  string `json:"id"`
+		} `json:"events"`
+	}
+	decode(t, e.get(t, empPath(id, "history"), tokClerkA), &h)
+	eventID := ""
+	for _, ev := range h.Events {
+		if int64(ev.Seq) == first {
+			eventID = ev.ID
+		}
+	}
+	voidSeq := e.mustWrite(t, empPath(id, "voids"), tokClerkA, fmt.Sprintf(`{"event_id":%q,"voided_on":"2006-12-20","reason":"录错"}`, eventID)).num("seq")
+	run(t, ctx, chromedp.Reload())
+	poll(t, ctx, 15*time.Second, ready+fmt.Sprintf(` && document.querySelector('#history tr[data-seq="%d"]') !== null && document.querySelector('#history tr[data-seq="%d"]').classList.contains('voided')`, first, first))
+	openForm(t, ctx, "survey")
+	before := e.count()
+	run(t, ctx, submit)
+	again := waitWritten(t, ctx, 1)
+	if dup := eval[bool](t, ctx, `window.kz.desk.written[0].duplicate`); dup || again <= voidSeq {
+		t.Fatalf("the voided survey sent again after a reload was answered seq %d (duplicate %v), want a new recording after the void's %d", again, dup, voidSeq)
+	}
+	if got := e.count(); got != before+1 {
+		t.Errorf("sending the voided survey again appended %d events, want 1", got-before)
 	}
 }
