@@ -130,8 +130,8 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 	if err := unitOf(t.Header, cols, kind); err != nil {
 		return nil, err
 	}
-	for field, c := range cols {
-		if takes(kind, field) && slices.Contains(t.hiddenCols, c+1) {
+	for _, field := range takenFields(cols, kind) {
+		if c := cols[field]; slices.Contains(t.hiddenCols, c+1) {
 			return nil, fmt.Errorf("column %d (%q) is hidden in the workbook: a value the clerk did not see is not imported; show the column and import the file again, or delete it; nothing was imported", c+1, echo(t.Header[c]))
 		}
 	}
@@ -149,7 +149,7 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 		}
 	}
 	rep := &Report{Kind: kind, Encoding: t.Encoding, Rejected: []Reject{}, Ignored: ignored(t.Header, kind)}
-	b := &builder{ctx: ctx, header: t.Header, cols: cols, kind: kind, ref: store.Reference(), opt: opt, store: store,
+	b := &builder{ctx: ctx, header: t.Header, cols: cols, taken: takenFields(cols, kind), kind: kind, ref: store.Reference(), opt: opt, store: store,
 		declared: map[uint64]begun{}, seed: maphash.MakeSeed()}
 	batches, stop := make(chan checkedBatch), make(chan struct{})
 	go b.readBatches(t, batches, stop)
@@ -437,10 +437,12 @@ func sortRejects(r []Reject) {
 type builder struct {
 	header []string
 	cols   map[string]int
-	kind   string
-	ref    *domain.Reference
-	opt    Options
-	store  *eventstore.Store
+	// taken are the fields the file gives that its kind reads, in the order of their columns.
+	taken []string
+	kind  string
+	ref   *domain.Reference
+	opt   Options
+	store *eventstore.Store
 	// ctx is the import's, for the store's lookups of organisation codes.
 	ctx context.Context
 	// declared holds each declaration the import began (its employer, period and date as the
@@ -668,7 +670,7 @@ func (b *builder) yuan(field string) bool {
 }
 
 // yuanAmount is an amount in yuan as a clerk writes it: at most two decimals (trailing zeros
-// aside), checked by checkYuan.
+// aside), checked by checkCells.
 var yuanAmount = regexp.MustCompile(`^([-+]?)(\d+)(?:\.(\d*?)0*)?$`)
 
 // fenOfYuan is the amount v in yuan (1234.5) as fen (123450); ok is false when v is no such
@@ -688,13 +690,14 @@ func fenOfYuan(v string) (fen string, ok bool) {
 // checkCells refuses r for what its cells are rather than what they say: its flaw (Table.Flaw),
 // a workbook cell of a field that shows one number and holds another (12.6 shown as 13: the
 // clerk would record an amount not seen), and an amount in yuan that is no amount to the fen
-// (12.345, 1e3, +12: the fen columns' reading of such text would record a hundredth of it).
+// (12.345, 1e3, .5: the fen columns' reading of such text would record a hundredth of it).
 func (b *builder) checkCells(r *record) error {
 	if r.flaw != nil {
 		return r.flaw
 	}
-	for field, c := range b.cols {
-		if c >= len(r.values) || r.values[c] == "" || !takes(b.kind, field) {
+	for _, field := range b.taken {
+		c := b.cols[field]
+		if c >= len(r.values) || r.values[c] == "" {
 			continue
 		}
 		shown := strings.ReplaceAll(strings.TrimSpace(r.cells[c]), ",", "")

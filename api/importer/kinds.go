@@ -69,10 +69,24 @@ var inYuan = map[string]bool{normalize("wage_base_yuan"): true, normalize("缴�
 // hundred times too small. They tell a file's kind, and a file that uses one is refused.
 var unitless = map[string]bool{normalize("缴费基数"): true, normalize("缴费金额"): true}
 
-// unitOf refuses a column of header that gives a field of kind without saying its unit.
+// takenFields lists the fields of cols that kind reads, in the order of their columns.
+func takenFields(cols map[string]int, kind string) []string {
+	var fields []string
+	for field := range cols {
+		if takes(kind, field) {
+			fields = append(fields, field)
+		}
+	}
+	slices.SortFunc(fields, func(a, b string) int { return cols[a] - cols[b] })
+	return fields
+}
+
+// unitOf refuses a column of header that gives a field of kind without saying its unit (the
+// first such column).
 func unitOf(header []string, cols map[string]int, kind string) error {
-	for field, c := range cols {
-		if h := header[c]; unitless[normalize(h)] && takes(kind, field) {
+	for _, field := range takenFields(cols, kind) {
+		c := cols[field]
+		if h := header[c]; unitless[normalize(h)] {
 			name := strings.TrimSpace(h)
 			return fmt.Errorf("column %d (%q) does not say its unit: call it %s(分) if it holds fen, or %s(元) if it holds yuan (to the fen: 1234.50); nothing was imported", c+1, echo(h), name, name)
 		}
