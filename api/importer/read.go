@@ -78,7 +78,7 @@ func (t *Table) Dates() []string { return t.dates }
 // Values returns, for the last row Next returned, the value each cell of a workbook holds when it
 // shows a plain number other than that value ("" for every other cell): a format that rounds
 // 12.6 to 13, or writes 1234 as 1,234.00. nil when the row has none (always, for CSV). Amounts
-// and counts are read from it: a cell that shows a number is read as the number it holds.
+// and counts are read from it, and refused when it is another number than the one shown.
 func (t *Table) Values() []string { return t.values }
 
 // Flaw returns, for the last row Next returned, what refuses it whatever its cells say (nil:

@@ -146,7 +146,7 @@ func sheetTable(f *excelize.File, sheet string, merges []mergeRange, hiddenRows 
 			hiddenRows = hiddenRows[1:]
 		}
 		if len(hiddenRows) > 0 && hiddenRows[0] == line {
-			t.flaw = fmt.Errorf("row %d is hidden in the workbook (hidden, or filtered out): a row the clerk did not see is not imported; show it and import the file again, or delete it", line)
+			t.flaw = fmt.Errorf("row %d is hidden in the workbook (hidden, filtered out, or of no height): a row the clerk did not see is not imported; show it and import the file again, or delete it", line)
 		}
 		return rec, line, nil
 	}
