@@ -149,7 +149,7 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 		}
 	}
 	rep := &Report{Kind: kind, Encoding: t.Encoding, Rejected: []Reject{}, Ignored: ignored(t.Header, kind)}
-	b := &builder{ctx: ctx, header: t.Header, cols: cols, taken: takenFields(cols, kind), kind: kind, ref: store.Reference(), opt: opt, store: store,
+	b := &builder{ctx: ctx, header: t.Header, cols: cols, taken: takenFields(cols, kind), yuanFields: yuanFields(t.Header, cols), kind: kind, ref: store.Reference(), opt: opt, store: store,
 		declared: map[uint64]begun{}, seed: maphash.MakeSeed()}
 	batches, stop := make(chan checkedBatch), make(chan struct{})
 	go b.readBatches(t, batches, stop)
@@ -437,12 +437,14 @@ func sortRejects(r []Reject) {
 type builder struct {
 	header []string
 	cols   map[string]int
-	// taken are the fields the file gives that its kind reads, in the order of their columns.
-	taken []string
-	kind  string
-	ref   *domain.Reference
-	opt   Options
-	store *eventstore.Store
+	// taken are the fields the file gives that its kind reads, in the order of their columns;
+	// yuanFields those of them given in yuan.
+	taken      []string
+	yuanFields map[string]bool
+	kind       string
+	ref        *domain.Reference
+	opt        Options
+	store      *eventstore.Store
 	// ctx is the import's, for the store's lookups of organisation codes.
 	ctx context.Context
 	// declared holds each declaration the import began (its employer, period and date as the
@@ -664,9 +666,17 @@ func (b *builder) num(r *record, field string) domain.Number {
 }
 
 // yuan reports whether the file gives field in yuan.
-func (b *builder) yuan(field string) bool {
-	c, ok := b.cols[field]
-	return ok && inYuan[normalize(b.header[c])]
+func (b *builder) yuan(field string) bool { return b.yuanFields[field] }
+
+// yuanFields are the fields of cols whose column of header is in yuan.
+func yuanFields(header []string, cols map[string]int) map[string]bool {
+	m := map[string]bool{}
+	for field, c := range cols {
+		if inYuan[normalize(header[c])] {
+			m[field] = true
+		}
+	}
+	return m
 }
 
 // yuanAmount is an amount in yuan as a clerk writes it: at most two decimals (trailing zeros
@@ -707,8 +717,8 @@ func (b *builder) checkCells(r *record) error {
 			return domain.Invalid(field, "the cell shows %s but holds %s: give it the amount meant, or a format that shows all of it", echo(strings.TrimSpace(r.cells[c])), echo(r.values[c]))
 		}
 	}
-	for _, field := range []string{"wage_base_fen", "amount_fen"} {
-		if !b.yuan(field) || !takes(b.kind, field) {
+	for _, field := range b.taken {
+		if !b.yuan(field) {
 			continue
 		}
 		v := b.number(r, field)
