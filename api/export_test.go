@@ -15,6 +15,13 @@ func SetUploadBase(d time.Duration) (restore func()) {
 	return func() { uploadBase = old }
 }
 
+// SetImportTime sets how long an import of rows may take, for a test; restore puts it back.
+func SetImportTime(f func(rows int) time.Duration) (restore func()) {
+	old := importTime
+	importTime = f
+	return func() { importTime = old }
+}
+
 // SetNoticeProgressEvery sets how many notices of a batch the log reports progress after, for a
 // test; restore puts it back.
 func SetNoticeProgressEvery(n int) (restore func()) {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -147,7 +148,11 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer t.Close()
-	allowTime(w, importTime(t.Rows))
+	// The import's own time ends before the connection's, so that an import cut at its time is
+	// answered (the connection's deadline passing cancels the request, and its answer with it).
+	allowTime(w, importTime(t.Rows)+importAnswerTime)
+	ctx, cancel := context.WithTimeout(r.Context(), importTime(t.Rows))
+	defer cancel()
 	opt := importer.Options{Kind: r.FormValue("kind"), Actor: p.Role + ":" + p.Name, Today: s.cfg.Today()}
 	if s.cfg.Metrics != nil {
 		run := s.cfg.Metrics.importStarted(t.Rows)
@@ -164,7 +169,17 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 			return nil
 		}
 	}
-	rep, err := importer.Import(r.Context(), s.cfg.Store, t, opt)
+	rep, err := importer.Import(ctx, s.cfg.Store, t, opt)
+	if errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil {
+		imported := 0
+		if rep != nil {
+			imported = rep.Imported
+		}
+		s.cfg.Log.Warn("import: its time ran out", "rows", t.Rows, "imported", imported, "allowed", importTime(t.Rows))
+		writeError(w, &domain.Error{Kind: domain.KindUnavailable, Field: "file", Detail: fmt.Sprintf(
+			"the import's time (%s for %d rows) ran out after %d rows were recorded; they stay recorded, and importing the same file again records the rest once", importTime(t.Rows), t.Rows, imported)})
+		return
+	}
 	if err != nil {
 		writeImportError(w, err)
 		return
@@ -185,6 +200,9 @@ const (
 	importBase = time.Minute
 	importRow  = time.Millisecond
 )
+
+// importAnswerTime is what an import's answer is given to be written once its time is up.
+const importAnswerTime = 30 * time.Second
 
 // uploadBase is what an upload is given before its first byte; a variable for the tests.
 var uploadBase = 30 * time.Second
@@ -246,8 +264,8 @@ func allowTime(w http.ResponseWriter, d time.Duration) {
 	_ = rc.SetWriteDeadline(until)
 }
 
-// importTime is how long an import of rows may take to be answered.
-func importTime(rows int) time.Duration { return importBase + time.Duration(rows)*importRow }
+// importTime is how long an import of rows may take (a variable for the tests).
+var importTime = func(rows int) time.Duration { return importBase + time.Duration(rows)*importRow }
 
 // MaxRejectsListed is how many rejected rows an import's answer lists unless asked for all
 // (?rejects=all, as the command line asks, to write every one to its rejects file); the count

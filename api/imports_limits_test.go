@@ -494,3 +494,21 @@ func TestAnImportAnswersTheSequenceOfItsRows(t *testing.T) {
 		t.Errorf("a file of refused rows: %d %s; want no seq", refused.Status, refused.Raw)
 	}
 }
+
+// TestAnImportWhoseTimeRunsOutIsAnswered: an import cut at the time it is given is answered
+// 503 naming the file, saying how many rows were recorded and that the same file imported again
+// records the rest once; before, the connection's deadline, the same instant, cancelled the
+// request and its answer: the client saw an empty reply and the server logged nothing.
+func TestAnImportWhoseTimeRunsOutIsAnswered(t *testing.T) {
+	t.Cleanup(api.SetImportTime(func(int) time.Duration { return 0 }))
+	e := newEnv(t)
+	file := fmt.Sprintf("单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n单位甲,%s,章贡区,企业,1,2006-04-03\n", orgCode(72000002))
+	before := e.count()
+	r := e.upload(t, tokAdmin, "registrations.csv", []byte(file))
+	var eb api.ErrorBody
+	if err := json.Unmarshal(r.Raw, &eb); r.Status != http.StatusServiceUnavailable || err != nil || eb.Field != "file" ||
+		!strings.Contains(eb.Detail, "ran out after 0 rows were recorded") || !strings.Contains(eb.Detail, "importing the same file again records the rest once") {
+		t.Fatalf("an import whose time ran out: %d %.300s; want 503 on the file saying what was recorded", r.Status, r.Raw)
+	}
+	e.wantUnchanged(t, before)
+}

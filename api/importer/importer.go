@@ -201,6 +201,9 @@ func Import(ctx context.Context, store *eventstore.Store, t *Table, opt Options)
 			if err := flush(); err != nil {
 				return rep, err // the ledger's error came first
 			}
+			if ctx.Err() != nil {
+				return rep, cb.err // cancelled, or its time up: what it recorded is told
+			}
 			return nil, cb.err
 		}
 		ids := employersOf(cb.cmds)
