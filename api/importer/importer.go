@@ -607,7 +607,8 @@ func (b *builder) employer(r *record) (string, error) {
 			return "", domain.Invalid("org_code", "%v", err)
 		}
 		if code != "" && n != code {
-			return "", domain.Invalid("org_code", "%s is not the organisation code within the credit code %s: the row names two employers; give one code, or correct the other", n, echo(cc))
+			id, _ := b.holder(n)
+			return id, domain.Invalid("org_code", "%s is not the organisation code within the credit code %s: the row names two employers; give one code, or correct the other", n, echo(cc))
 		}
 		code, field = n, "org_code"
 	}
@@ -618,10 +619,12 @@ func (b *builder) employer(r *record) (string, error) {
 		return id, nil
 	}
 	holder, err := b.holder(code)
-	if err != nil || id == "" || holder == id {
+	if err != nil || id == "" || strings.EqualFold(holder, id) {
 		return holder, err
 	}
-	return "", domain.Invalid("employer_id", "names another employer than the %s %s of the same row: give one of them, or correct the other", strings.ReplaceAll(field, "_", " "), echo(b.cell(r, field)))
+	// The code's employer goes with the refusal: a declaration's rows are grouped by it, and
+	// the row refuses the declaration its code names.
+	return holder, domain.Invalid("employer_id", "names another employer than the %s %s of the same row: give one of them, or correct the other", strings.ReplaceAll(field, "_", " "), echo(b.cell(r, field)))
 }
 
 // holder is the id of the employer that holds an organisation code, or of its slot when none
@@ -775,13 +778,13 @@ func (b *builder) command(r *record) (eventstore.Request, error) {
 		req.Create, req.Command, req.EmployerID = true, cmd, id
 		return req, nil
 	}
+	// The employer first: a declaration's rows are grouped by it (declKey), and a row refused
+	// for its cells or its references refuses its declaration whole, not apart from it.
 	id, err := b.employer(r)
+	req.EmployerID = id
 	if err != nil {
 		return req, err
 	}
-	// The employer first: a declaration's rows are grouped by it (declKey), and a row refused
-	// whatever its cells say refuses its declaration whole, not apart from it.
-	req.EmployerID = id
 	if err := b.checkCells(r); err != nil {
 		return req, err
 	}

@@ -200,7 +200,9 @@ func csvTable(r io.ReadSeeker, enc string, reuse bool) (*Table, error) {
 	t.next = func() ([]string, int, error) {
 		rec, line, err := c.next()
 		t.flaw = nil
-		if w := len(t.Header); err == nil && w > 0 && len(rec) > w && !blank(rec[w:]) {
+		// Empty values past it too: an amount 1,234.50 unquoted spills as much into an empty
+		// optional column after it (a spreadsheet's export pads its header as wide as its rows).
+		if w := len(t.Header); err == nil && w > 0 && len(rec) > w {
 			t.flaw = fmt.Errorf("the row has %d values where the header has %d columns: a value holding a comma (an amount written 1,234, a name) must be in double quotes, or the row's values have moved a column", len(rec), w)
 		}
 		return rec, line, err

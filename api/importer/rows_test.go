@@ -39,19 +39,28 @@ func rejectsByRow(r *importer.Report) map[int]string {
 
 // TestARowWithMoreValuesThanItsHeaderIsRefused: a CSV row with values past its header's columns
 // has had a value move a column (an amount written 1,234 without quotes read as an amount of 1
-// and a receipt number 234): it is refused, naming the counts. Quoted commas, and empty fields
-// past the header (a spreadsheet's trailing commas), are read.
+// and a receipt number 234): it is refused, naming the counts, even when what spilled past the
+// header is empty (1,234.50 unquoted before an empty optional column). Quoted commas are read,
+// and so are a spreadsheet's trailing commas when its header has them too.
 func TestARowWithMoreValuesThanItsHeaderIsRefused(t *testing.T) {
 	l := hundredPayers(t)
 	org := orgCode(5000)
 	file := "组织机构代码,缴费日期,金额(分),票据号\n" +
 		org + ",2006-08-02,1,234,RAG-2\n" + // line 2: moved
 		org + ",2006-08-02,700,\"RAG,001\"\n" + // line 3: quoted
-		org + ",2006-08-02,\"1,234\",RAG-3,,\n" // line 4: trailing commas
+		org + ",2006-08-02,\"1,234\",RAG-3,,\n" // line 4: past the header, empty
 	r := load(t, l.Store, "payments.csv", []byte(file), importer.Options{})
 	rejected := rejectsByRow(r)
-	if r.Imported != 2 || len(rejected) != 1 || !strings.Contains(rejected[2], "the row has 5 values where the header has 4 columns") {
-		t.Fatalf("imported %d, rejected %v; want line 2 refused for its 5 values, lines 3 and 4 imported", r.Imported, rejected)
+	if r.Imported != 1 || len(rejected) != 2 || !strings.Contains(rejected[2], "the row has 5 values where the header has 4 columns") || !strings.Contains(rejected[4], "the row has 6 values") {
+		t.Fatalf("imported %d, rejected %v; want lines 2 and 4 refused for their values, line 3 imported", r.Imported, rejected)
+	}
+	moved := "组织机构代码,缴费日期,金额(元),票据号,备注\n" + org + ",2006-08-02,1,234.50,R-77,\n"
+	if r := load(t, l.Store, "payments.csv", []byte(moved), importer.Options{}); r.Imported != 0 || len(r.Rejected) != 1 {
+		t.Fatalf("1,234.50 unquoted before an empty remark: %+v; want it refused", r)
+	}
+	padded := "组织机构代码,缴费日期,金额(分),票据号,,\n" + org + ",2006-08-02,\"1,234\",RAG-3,,\n"
+	if r := load(t, l.Store, "payments.csv", []byte(padded), importer.Options{}); r.Imported != 1 {
+		t.Fatalf("trailing commas in the header and its rows: %+v; want the row imported", r)
 	}
 	paid := payments(t, l, org)
 	if len(paid) != 2 || paid["RAG,001"] != 700 || paid["RAG-3"] != 1234 {
@@ -208,6 +217,14 @@ func TestARowRefusedForItsCellsRefusesItsDeclaration(t *testing.T) {
 	if r.Imported != 0 || len(r.Rejected) != 5 {
 		t.Errorf("CSV: imported %d, rejected %v; want both declarations refused whole", r.Imported, rejectsByRow(r))
 	}
+	d := orgCode(5013)
+	other := domain.EmployerIDForOrgCode(orgCode(5014))
+	named := "组织机构代码,employer_id,申报日期,所属期,险种,参保人数,缴费基数(元)\n" +
+		d + ",,2006-06-05,2006-05,养老,10,10000\n" + d + "," + other + ",2006-06-05,2006-05,医疗,10,10000\n" + d + ",,2006-06-05,2006-05,失业,10,10000\n"
+	r = load(t, l.Store, "declarations.csv", []byte(named), importer.Options{})
+	if rejected := rejectsByRow(r); r.Imported != 0 || len(rejected) != 3 || !strings.Contains(rejected[3], "names another employer") || strings.Contains(rejected[4], "consecutive") {
+		t.Errorf("a line naming another employer: imported %d, rejected %v; want the declaration refused whole, its other lines for it", r.Imported, rejected)
+	}
 	f := excelize.NewFile()
 	defer f.Close()
 	sheet := f.GetSheetName(0)
@@ -227,7 +244,7 @@ func TestARowRefusedForItsCellsRefusesItsDeclaration(t *testing.T) {
 	if r.Imported != 0 || len(r.Rejected) != 3 {
 		t.Errorf("xlsx with its 医疗 line hidden: imported %d, rejected %v; want the declaration refused whole", r.Imported, rejectsByRow(r))
 	}
-	for _, org := range []string{a, b, c} {
+	for _, org := range []string{a, b, c, d} {
 		if e, _ := l.Store.Employer(domain.EmployerIDForOrgCode(org)); e.Declared[domain.MustPeriod("2006-05")] {
 			t.Errorf("%s's 2006-05 is declared, though a line of its declaration was refused", org)
 		}
