@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kuozheng/kuozheng/api/importer"
+	"github.com/kuozheng/kuozheng/api/importer/xlsxtest"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
 	"github.com/xuri/excelize/v2"
@@ -190,6 +191,17 @@ func TestAWorkbookCellIsReadAsTheNumberItHolds(t *testing.T) {
 	}
 	if !strings.Contains(rejected[2], "the cell shows 13 but holds 12.6") {
 		t.Errorf("12.6 shown as 13 refused with %q; want what it shows and holds named", rejected[2])
+	}
+
+	// A cell holds the float nearest what was typed or computed: 14.2 is stored 14.199999999999999,
+	// 0.1+0.2 0.30000000000000004; a spreadsheet shows and counts them as 14.2 and 0.3, and so
+	// are they read, in yuan to the fen.
+	file := xlsxtest.File(xlsxtest.Sheet{Head: xlsxtest.Cells("组织机构代码", "缴费日期", "金额(元)", "票据号") +
+		`<row><c t="inlineStr"><is><t>` + org + `</t></is></c><c t="inlineStr"><is><t>2006-08-04</t></is></c><c><v>14.199999999999999</v></c><c t="inlineStr"><is><t>F-1</t></is></c></row>` +
+		`<row><c t="inlineStr"><is><t>` + org + `</t></is></c><c t="inlineStr"><is><t>2006-08-04</t></is></c><c><v>0.30000000000000004</v></c><c t="inlineStr"><is><t>F-2</t></is></c></row>`}, nil)
+	r = load(t, l.Store, "payments.xlsx", file, importer.Options{})
+	if paid = payments(t, l, org); r.Imported != 2 || paid["F-1"] != 1420 || paid["F-2"] != 30 {
+		t.Errorf("floats of 14.2 and 0.3 yuan: %+v, paid %v; want 1420 and 30 fen", r, paid)
 	}
 
 	// In yuan, 1234.4 is an amount to the fen, but shown 1,234 the clerk does not see it.

@@ -204,15 +204,24 @@ func heldNumbers(row, raw []string) []string {
 		if i >= len(raw) || raw[i] == c || !plainNumber.MatchString(c) {
 			continue
 		}
-		if _, err := strconv.ParseFloat(raw[i], 64); err != nil {
+		n, err := strconv.ParseFloat(raw[i], 64)
+		if err != nil {
 			continue
 		}
 		if held == nil {
 			held = make([]string, len(row))
 		}
-		held[i] = raw[i]
+		held[i] = excelNumber(n)
 	}
 	return held
+}
+
+// excelNumber is n as a spreadsheet program takes it, to 15 significant digits, in decimal: a
+// cell holds the binary float nearest a typed 14.2 or a formula's 0.1+0.2, stored
+// 14.199999999999999 and 0.30000000000000004, and shows and computes with 14.2 and 0.3.
+func excelNumber(n float64) string {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(n, 'g', 15, 64), 64)
+	return strconv.FormatFloat(r, 'f', -1, 64)
 }
 
 var plainNumber = regexp.MustCompile(`^ *-?[0-9,]*[0-9][0-9,]*(\.[0-9]*)? *$`)
