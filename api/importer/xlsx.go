@@ -372,7 +372,8 @@ type xmlStyles struct {
 }
 
 // checkFormats refuses a workbook whose styles hold a number format longer than MaxFormatCode
-// characters or with more than MaxFormatTexts @, before any cell is shown through it.
+// characters, with more than MaxFormatTexts @ or more than MaxFormatPercents %, before any cell
+// is shown through it.
 func checkFormats(zr *zip.Reader) error {
 	if !slices.ContainsFunc(zr.File, func(zf *zip.File) bool { return partName(zf.Name) == stylesPart }) {
 		return nil
@@ -390,6 +391,10 @@ func checkFormats(zr *zip.Reader) error {
 			if n := strings.Count(code, "@"); n > MaxFormatTexts {
 				return tooLarge("number format %d of the xlsx file's styles repeats the cell's text (@) %d times, more than the %d allowed; give the cells a plain text format, save the workbook and import it again",
 					i+1, n, MaxFormatTexts)
+			}
+			if n := strings.Count(code, "%"); n > MaxFormatPercents {
+				return tooLarge("number format %d of the xlsx file's styles has %d %% signs, more than the %d allowed (each multiplies the number by 100); give the cells a plain number format, save the workbook and import it again",
+					i+1, n, MaxFormatPercents)
 			}
 		}
 	}
