@@ -176,27 +176,14 @@ func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, r
 	if d.recorded {
 		return true, nil
 	}
-	// Listed by its county on issued_on (the county's list of that date), which its notice names
-	// and numbers it in, as a single notice of that date does: never another county's payer.
-	if d.notice.CountyName != batch.countyName || !overdueSince(d.notice, batch.Date(), *batch.OverdueDays) {
-		return false, nil
-	}
-	// Steps recorded since, dated after it, that its notice would take into its case against
-	// the ladder leave it out, as they refuse the single notice (domain IssueNotice).
-	emp := &domain.Employer{ID: d.id, SkipHistory: true}
-	emp.Fold(events)
-	if emp.CheckNoticeCase(batch.Date(), batch.DeadlineDate()) != nil {
-		return false, nil
-	}
-	escalated, isEscalated := emp.EscalatedOn(batch.Date(), ref.LateFees)
-	if first == 0 && isEscalated {
-		d.escalated = escalated
-		return false, nil
-	}
 	if first != 0 {
+		// A retry issues only what its first try would have: to a payer of the county, overdue,
+		// its case taking no step against the ladder and standing at no step past a notice, on
+		// the events before the first try's first notice; and lists those escalated then as the
+		// first try did, whatever happened since (paid, moved, a step voided).
 		then, _ := eventsBefore(raw, first)
 		n := documents.NoticeOf("", batch.Date(), batch.DeadlineDate(), then, ref)
-		if len(then) == 0 || n.CountyName != d.notice.CountyName || !overdueSince(n, batch.Date(), *batch.OverdueDays) {
+		if len(then) == 0 || n.CountyName != batch.countyName || !overdueSince(n, batch.Date(), *batch.OverdueDays) {
 			return false, nil
 		}
 		was := &domain.Employer{ID: d.id, SkipHistory: true}
@@ -204,15 +191,29 @@ func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, r
 		if was.CheckNoticeCase(batch.Date(), batch.DeadlineDate()) != nil {
 			return false, nil // left out by the first try: a step since voided does not bring it in
 		}
-		// Listed as the first try listed it, by the step its case stood at then; one escalated
-		// since is left out, not listed (the first try could not list it).
 		if x, ok := was.EscalatedOn(batch.Date(), ref.LateFees); ok {
 			d.escalated = x
 			return false, nil
 		}
-		if isEscalated {
-			return false, nil
+	}
+	// Listed by its county on issued_on (the county's list of that date), which its notice names
+	// and numbers it in, as a single notice of that date does: never another county's payer.
+	if d.notice.CountyName != batch.countyName || !overdueSince(d.notice, batch.Date(), *batch.OverdueDays) {
+		return false, nil
+	}
+	// Steps recorded since, dated after it, that its notice would take into its case against
+	// the ladder leave it out, as they refuse the single notice (domain IssueNotice); so does a
+	// case standing past a notice (listed, by a first try).
+	emp := &domain.Employer{ID: d.id, SkipHistory: true}
+	emp.Fold(events)
+	if emp.CheckNoticeCase(batch.Date(), batch.DeadlineDate()) != nil {
+		return false, nil
+	}
+	if x, ok := emp.EscalatedOn(batch.Date(), ref.LateFees); ok {
+		if first == 0 {
+			d.escalated = x
 		}
+		return false, nil
 	}
 	// One the font cannot print whole is left out before it takes a number (and listed).
 	n := d.notice
