@@ -1,6 +1,7 @@
 package importer_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -341,5 +342,43 @@ func TestHiddenRowsAndColumnsAreNotImported(t *testing.T) {
 	}
 	if _, err := importer.Import(context.Background(), l.Store, open(t, "payments.xlsx", buf.Bytes()), importer.Options{Today: today}); err == nil || !strings.Contains(err.Error(), "is hidden in the workbook") {
 		t.Errorf("an amount column of no width: %v; want the file refused naming it", err)
+	}
+}
+
+// TestHiddenAsAnXMLParserReadsIt: a row or column is hidden however its sheet's XML writes it, as
+// a parser (and the spreadsheet program) reads the attribute: a character reference
+// (hidden="&#49;"), white space around a value, a size below one point or character, and a sheet
+// whose rows or columns are hidden by default is refused whole.
+func TestHiddenAsAnXMLParserReadsIt(t *testing.T) {
+	l := hundredPayers(t)
+	org := orgCode(5020)
+	row := func(n int, attrs, receipt string) string {
+		return fmt.Sprintf(`<row r="%d" %s><c t="inlineStr"><is><t>%s</t></is></c><c t="inlineStr"><is><t>2006-08-05</t></is></c><c><v>100</v></c><c t="inlineStr"><is><t>%s</t></is></c></row>`, n, attrs, org, receipt)
+	}
+	head := strings.Replace(xlsxtest.Cells("组织机构代码", "缴费日期", "金额(分)", "票据号"), "<row>", `<row r="1">`, 1)
+	book := func(before string, rows ...string) []byte {
+		file := xlsxtest.File(xlsxtest.Sheet{Head: head + strings.Join(rows, "")}, nil)
+		if before == "" {
+			return file
+		}
+		return replaceInPart(t, file, "xl/worksheets/sheet1.xml", "<sheetData>", before+"<sheetData>")
+	}
+	r := load(t, l.Store, "payments.xlsx", book("", row(2, `hidden="&#49;"`, "X-1"), row(3, `ht=" 0.5 " customHeight="1"`, "X-2"), row(4, `hidden=" true"`, "X-3"), row(5, `ht="15"`, "X-4")), importer.Options{})
+	if rejected := rejectsByRow(r); r.Imported != 1 || len(rejected) != 3 || !strings.Contains(rejected[2], "row 2 is hidden") || !strings.Contains(rejected[3], "row 3 is hidden") || !strings.Contains(rejected[4], "row 4 is hidden") {
+		t.Errorf("rows hidden as a parser reads them: imported %d, rejected %v; want rows 2 to 4 refused as hidden", r.Imported, rejected)
+	}
+	for _, before := range []string{`<cols><col min="3" max="3" width="9" hidden="&#49;"/></cols>`, `<cols><col min="3" max="3" width="0.01"/></cols>`} {
+		_, err := importer.Import(context.Background(), l.Store, open(t, "payments.xlsx", book(before, row(2, "", "Y-1"))), importer.Options{Today: today})
+		if err == nil || !strings.Contains(err.Error(), `column 3 ("金额(分)") is hidden`) {
+			t.Errorf("%s: %v; want the file refused for its hidden amount column", before, err)
+		}
+	}
+	for _, before := range []string{`<sheetFormatPr zeroHeight="1" defaultRowHeight="15"/>`, `<sheetFormatPr defaultRowHeight="0"/>`, `<sheetFormatPr defaultRowHeight="15" defaultColWidth="0"/>`} {
+		if _, err := importer.Open(bytes.NewReader(book(before, row(2, "", "Z-1"))), "payments.xlsx", ""); err == nil || !strings.Contains(err.Error(), "hides its rows or columns") {
+			t.Errorf("%s: %v; want the workbook refused", before, err)
+		}
+	}
+	if paid := payments(t, l, org); len(paid) != 1 || paid["X-4"] != 100 {
+		t.Errorf("payments %v; want X-4 alone", paid)
 	}
 }

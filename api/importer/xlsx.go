@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"path"
 	"regexp"
@@ -783,10 +784,7 @@ func (s *xmlScan) startTag(t []byte, closed bool) error {
 		}
 		s.inRow, s.hasValue, s.col = !closed, false, 0
 		// Hidden (filtered out too), or lowered to nothing: either way not seen.
-		h, _ := attr(t, "hidden")
-		ht, _ := attr(t, "ht")
-		height, err := strconv.ParseFloat(string(ht), 64)
-		s.rowHidden = string(h) == "1" || string(h) == "true" || err == nil && height == 0
+		s.rowHidden = attrTrue(t, "hidden") || attrBelow(t, "ht", 1)
 	case "c":
 		if !s.inRow {
 			return nil
@@ -805,18 +803,21 @@ func (s *xmlScan) startTag(t []byte, closed bool) error {
 		if s.inRow {
 			s.hasValue = true
 		}
+	case "sheetFormatPr":
+		// Rows or columns hidden unless they say otherwise: which are shown is a spreadsheet
+		// program's to work out, not guessed here.
+		if s.active && (attrTrue(t, "zeroHeight") || attrBelow(t, "defaultRowHeight", 1) || attrBelow(t, "defaultColWidth", 1)) {
+			return fmt.Errorf("xlsx: sheet %s hides its rows or columns unless each says otherwise (its default height or width is none); give them a height and a width, save the workbook and import it again; nothing was imported", echo(s.part))
+		}
 	case "col":
 		// Hidden, or narrowed to nothing: either way not seen.
-		v, _ := attr(t, "hidden")
-		w, _ := attr(t, "width")
-		width, err := strconv.ParseFloat(string(w), 64)
-		if s.active && (string(v) == "1" || string(v) == "true" || err == nil && width == 0) {
-			lo, _ := attr(t, "min")
-			hi, _ := attr(t, "max")
-			from, err1 := strconv.Atoi(string(lo))
-			to, err2 := strconv.Atoi(string(hi))
+		if s.active && (attrTrue(t, "hidden") || attrBelow(t, "width", 1)) {
+			lo, _ := attrValue(t, "min")
+			hi, _ := attrValue(t, "max")
+			from, err1 := strconv.Atoi(lo)
+			to, err2 := strconv.Atoi(hi)
 			if err1 != nil || err2 != nil || from < 1 || to < from {
-				return fmt.Errorf("xlsx: the file is damaged: part %s: a hidden column range from %q to %q; nothing was imported", echo(s.part), echo(string(lo)), echo(string(hi)))
+				return fmt.Errorf("xlsx: the file is damaged: part %s: a hidden column range from %q to %q; nothing was imported", echo(s.part), echo(lo), echo(hi))
 			}
 			for c := from; c <= min(to, MaxColumns); c++ {
 				s.hidden[c] = true
@@ -927,6 +928,34 @@ func attr(tag []byte, name string) ([]byte, bool) {
 		}
 		t = t[2+end:]
 	}
+}
+
+// attrValue is the value of a tag's attribute as an XML parser reads it: its character and
+// entity references replaced (hidden="&#49;" is hidden="1"), white space trimmed, as a number
+// or a boolean of the sheet's schema is read.
+func attrValue(tag []byte, name string) (string, bool) {
+	v, ok := attr(tag, name)
+	if !ok {
+		return "", false
+	}
+	return strings.TrimSpace(html.UnescapeString(string(v))), true
+}
+
+// attrTrue reports whether a tag's boolean attribute is true.
+func attrTrue(tag []byte, name string) bool {
+	v, _ := attrValue(tag, name)
+	return v == "1" || v == "true"
+}
+
+// attrBelow reports whether a tag's number attribute is below limit (a row height in points, a
+// column width in characters: under 1 nothing of a cell shows).
+func attrBelow(tag []byte, name string, limit float64) bool {
+	v, ok := attrValue(tag, name)
+	if !ok {
+		return false
+	}
+	n, err := strconv.ParseFloat(v, 64)
+	return err == nil && n < limit
 }
 
 // column is the column number of a cell reference such as "AB12" (A is 1), or 0 if it has none;
