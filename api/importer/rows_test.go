@@ -367,6 +367,12 @@ func TestHiddenAsAnXMLParserReadsIt(t *testing.T) {
 	if rejected := rejectsByRow(r); r.Imported != 1 || len(rejected) != 3 || !strings.Contains(rejected[2], "row 2 is hidden") || !strings.Contains(rejected[3], "row 3 is hidden") || !strings.Contains(rejected[4], "row 4 is hidden") {
 		t.Errorf("rows hidden as a parser reads them: imported %d, rejected %v; want rows 2 to 4 refused as hidden", r.Imported, rejected)
 	}
+	// A row's number written so too: row 5 after row 2, hidden, is refused as row 5.
+	gap := strings.Replace(row(5, `hidden="1"`, "W-1"), `r="5"`, `r="&#53;"`, 1)
+	r = load(t, l.Store, "payments.xlsx", book("", row(2, "", "W-0"), gap), importer.Options{})
+	if rejected := rejectsByRow(r); r.Imported != 1 || !strings.Contains(rejected[5], "row 5 is hidden") {
+		t.Errorf("a hidden row numbered &#53;: imported %d, rejected %v; want row 5 refused as hidden", r.Imported, rejected)
+	}
 	for _, before := range []string{`<cols><col min="3" max="3" width="9" hidden="&#49;"/></cols>`, `<cols><col min="3" max="3" width="0.01"/></cols>`} {
 		_, err := importer.Import(context.Background(), l.Store, open(t, "payments.xlsx", book(before, row(2, "", "Y-1"))), importer.Options{Today: today})
 		if err == nil || !strings.Contains(err.Error(), `column 3 ("金额(分)") is hidden`) {
@@ -378,7 +384,7 @@ func TestHiddenAsAnXMLParserReadsIt(t *testing.T) {
 			t.Errorf("%s: %v; want the workbook refused", before, err)
 		}
 	}
-	if paid := payments(t, l, org); len(paid) != 1 || paid["X-4"] != 100 {
-		t.Errorf("payments %v; want X-4 alone", paid)
+	if paid := payments(t, l, org); len(paid) != 2 || paid["X-4"] != 100 || paid["W-0"] != 100 {
+		t.Errorf("payments %v; want X-4 and W-0 alone", paid)
 	}
 }

@@ -771,8 +771,8 @@ func (s *xmlScan) startTag(t []byte, closed bool) error {
 		s.endRow()
 		last := s.row
 		s.row++
-		if r, ok := attr(t, "r"); ok {
-			if n, err := strconv.Atoi(string(r)); err == nil && n > 0 {
+		if r, ok := attrValue(t, "r"); ok {
+			if n, err := strconv.Atoi(r); err == nil && n > 0 {
 				s.row = n
 			}
 		}
@@ -790,8 +790,8 @@ func (s *xmlScan) startTag(t []byte, closed bool) error {
 			return nil
 		}
 		s.col++
-		if r, ok := attr(t, "r"); ok {
-			if c := column(r); c > 0 {
+		if r, ok := attrValue(t, "r"); ok {
+			if c := column([]byte(r)); c > 0 {
 				s.col = c
 			}
 		}
@@ -827,10 +827,10 @@ func (s *xmlScan) startTag(t []byte, closed bool) error {
 		if !s.active {
 			return nil
 		}
-		ref, _ := attr(t, "ref")
-		r, ok := mergeRef(string(ref))
+		ref, _ := attrValue(t, "ref")
+		r, ok := mergeRef(ref)
 		if !ok {
-			return fmt.Errorf("xlsx: the file is damaged: part %s: the merged range %q is no range of cells; nothing was imported", echo(s.part), echo(string(ref)))
+			return fmt.Errorf("xlsx: the file is damaged: part %s: the merged range %q is no range of cells; nothing was imported", echo(s.part), echo(ref))
 		}
 		if len(s.merges) == MaxMergedRanges {
 			return tooLarge("sheet %s has more than %s merged ranges", echo(s.part), thousands(MaxMergedRanges))
