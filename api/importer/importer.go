@@ -703,6 +703,9 @@ func fenOfYuan(v string) (fen string, ok bool) {
 	return strings.TrimPrefix(m[1], "+") + digits, true
 }
 
+// yuanText writes fen as yuan to the fen: 10000000000.00.
+func yuanText(fen domain.Fen) string { return fmt.Sprintf("%d.%02d", fen/100, fen%100) }
+
 // checkCells refuses r for what its cells are rather than what they say: its flaw (Table.Flaw),
 // a workbook cell of a field that shows one number and holds another (12.6 shown as 13: the
 // clerk would record an amount not seen), and an amount in yuan that is no amount to the fen
@@ -734,6 +737,14 @@ func (b *builder) checkCells(r *record) error {
 			return domain.Invalid(field, "%s is not an amount in yuan: want digits, with at most two decimals (1234.50)", echo(v))
 		case len(m[3]) > 2:
 			return domain.Invalid(field, "%s yuan is not a whole number of fen: give at most two decimals", echo(v))
+		case m[1] == "-":
+			return domain.Invalid(field, "%s yuan is below 0", echo(v))
+		default:
+			// Said in yuan, not as the fen the ledger's own check would name.
+			fen, _ := fenOfYuan(v)
+			if n, ok := new(big.Int).SetString(fen, 10); ok && n.Cmp(big.NewInt(int64(domain.MaxFen))) > 0 {
+				return domain.Invalid(field, "%s yuan is above the most an amount may be, %s yuan", echo(v), yuanText(domain.MaxFen))
+			}
 		}
 	}
 	return nil
