@@ -13,6 +13,7 @@ import (
 
 	"github.com/kuozheng/kuozheng/api/importer"
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
 )
 
 // MaxImport is the largest file POST /v1/imports accepts.
@@ -170,14 +171,15 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rep, err := importer.Import(ctx, s.cfg.Store, t, opt)
-	if errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil {
-		imported := 0
+	// A batch whose commit went unanswered at the deadline is 504 outcome_unknown, as any write's.
+	if errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, eventstore.ErrOutcomeUnknown) && r.Context().Err() == nil {
+		imported, there := 0, 0
 		if rep != nil {
-			imported = rep.Imported
+			imported, there = rep.Imported, rep.Duplicates
 		}
-		s.cfg.Log.Warn("import: its time ran out", "rows", t.Rows, "imported", imported, "allowed", importTime(t.Rows))
+		s.cfg.Log.Warn("import: its time ran out", "rows", t.Rows, "imported", imported, "already_there", there, "allowed", importTime(t.Rows))
 		writeError(w, &domain.Error{Kind: domain.KindUnavailable, Field: "file", Detail: fmt.Sprintf(
-			"the import's time (%s for %d rows) ran out after %d rows were recorded; they stay recorded, and importing the same file again records the rest once", importTime(t.Rows), t.Rows, imported)})
+			"the import's time (%s for %d rows) ran out after %d rows were recorded (and %d found recorded already); they stay recorded, and importing the same file again records the rest once", importTime(t.Rows), t.Rows, imported, there)})
 		return
 	}
 	if err != nil {

@@ -79,6 +79,9 @@ type record struct {
 	dates  []string // the dates of its short date cells (Table.Dates)
 	flaw   error    // what refuses it whatever its cells say (Table.Flaw)
 	values []string // the numbers its cells hold where they show others (Table.Values)
+	// also is the other employer a row naming two names (employer): a declaration of either
+	// is refused with it.
+	also string
 }
 
 // row is one command built from one or more records.
@@ -608,6 +611,7 @@ func (b *builder) employer(r *record) (string, error) {
 		}
 		if code != "" && n != code {
 			id, _ := b.holder(n)
+			r.also, _ = b.holder(code)
 			return id, domain.Invalid("org_code", "%s is not the organisation code within the credit code %s: the row names two employers; give one code, or correct the other", n, echo(cc))
 		}
 		code, field = n, "org_code"
@@ -622,8 +626,9 @@ func (b *builder) employer(r *record) (string, error) {
 	if err != nil || id == "" || strings.EqualFold(holder, id) {
 		return holder, err
 	}
-	// The code's employer goes with the refusal: a declaration's rows are grouped by it, and
-	// the row refuses the declaration its code names.
+	// Both employers go with the refusal: a declaration's rows are grouped by their employer,
+	// and the row refuses the declaration of either, whichever of its names is the mistake.
+	r.also = id
 	return holder, domain.Invalid("employer_id", "names another employer than the %s %s of the same row: give one of them, or correct the other", strings.ReplaceAll(field, "_", " "), echo(b.cell(r, field)))
 }
 
@@ -790,7 +795,8 @@ func (b *builder) command(r *record) (eventstore.Request, error) {
 		return req, nil
 	}
 	// The employer first: a declaration's rows are grouped by it (declKey), and a row refused
-	// for its cells or its references refuses its declaration whole, not apart from it.
+	// for its cells, or for naming two employers, refuses its declaration whole, not apart from
+	// it (a code that names no employer is another declaration's, as typed).
 	id, err := b.employer(r)
 	req.EmployerID = id
 	if err != nil {
@@ -922,8 +928,12 @@ func (b *builder) build(recs []*record, carry *row) (out []row, rejected []Rejec
 			continue
 		}
 		k := b.declKey(r, req.EmployerID)
+		keys := []uint64{k}
+		if r.also != "" {
+			keys = append(keys, b.declKey(r, r.also))
+		}
 		var last *row // the declaration r continues, if it does
-		if n := len(out); n > 0 && out[n-1].key == k && out[n-1].recs[len(out[n-1].recs)-1].n == r.n-1 {
+		if n := len(out); n > 0 && slices.Contains(keys, out[n-1].key) && out[n-1].recs[len(out[n-1].recs)-1].n == r.n-1 {
 			last = &out[n-1]
 		}
 		if d, ok := b.declared[k]; ok && last == nil {
@@ -953,12 +963,14 @@ func (b *builder) build(recs []*record, carry *row) (out []row, rejected []Rejec
 				out = out[:len(out)-1]
 			}
 			rejected = append(rejected, b.reject(r, err))
-			d, ok := b.declared[k]
-			if !ok {
-				d.first = r.line
+			for _, k := range keys {
+				d, ok := b.declared[k]
+				if !ok {
+					d.first = r.line
+				}
+				d.refused = r.line
+				b.declared[k] = d
 			}
-			d.refused = r.line
-			b.declared[k] = d
 			continue
 		}
 		b.declared[k] = begun{first: r.line}

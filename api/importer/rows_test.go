@@ -241,6 +241,22 @@ func TestARowRefusedForItsCellsRefusesItsDeclaration(t *testing.T) {
 	if rejected := rejectsByRow(r); r.Imported != 0 || len(rejected) != 3 || !strings.Contains(rejected[3], "names another employer") || strings.Contains(rejected[4], "consecutive") {
 		t.Errorf("a line naming another employer: imported %d, rejected %v; want the declaration refused whole, its other lines for it", r.Imported, rejected)
 	}
+	// The code the mistake, the id the declaration's: refused whole too.
+	g, h := orgCode(5015), orgCode(5016)
+	idG := domain.EmployerIDForOrgCode(g)
+	typo := "组织机构代码,employer_id,申报日期,所属期,险种,参保人数,缴费基数(元)\n" +
+		g + "," + idG + ",2006-06-05,2006-05,养老,10,10000\n" + h + "," + idG + ",2006-06-05,2006-05,医疗,10,10000\n" + g + "," + idG + ",2006-06-05,2006-05,失业,10,10000\n"
+	r = load(t, l.Store, "declarations.csv", []byte(typo), importer.Options{})
+	if rejected := rejectsByRow(r); r.Imported != 0 || len(rejected) != 3 {
+		t.Errorf("a line whose code is the mistake: imported %d, rejected %v; want the declaration refused whole", r.Imported, rejected)
+	}
+	credit := "组织机构代码,统一社会信用代码,申报日期,所属期,险种,参保人数,缴费基数(元)\n" +
+		"," + creditCodeOf(t, g) + ",2006-06-06,2006-05,养老,10,10000\n" + h + "," + creditCodeOf(t, g) + ",2006-06-06,2006-05,医疗,10,10000\n" +
+		"," + creditCodeOf(t, g) + ",2006-06-06,2006-05,失业,10,10000\n"
+	r = load(t, l.Store, "declarations.csv", []byte(credit), importer.Options{})
+	if rejected := rejectsByRow(r); r.Imported != 0 || len(rejected) != 3 {
+		t.Errorf("a line whose org code is not its credit code's: imported %d, rejected %v; want the declaration refused whole", r.Imported, rejected)
+	}
 	f := excelize.NewFile()
 	defer f.Close()
 	sheet := f.GetSheetName(0)
@@ -260,7 +276,7 @@ func TestARowRefusedForItsCellsRefusesItsDeclaration(t *testing.T) {
 	if r.Imported != 0 || len(r.Rejected) != 3 {
 		t.Errorf("xlsx with its 医疗 line hidden: imported %d, rejected %v; want the declaration refused whole", r.Imported, rejectsByRow(r))
 	}
-	for _, org := range []string{a, b, c, d} {
+	for _, org := range []string{a, b, c, d, g, h} {
 		if e, _ := l.Store.Employer(domain.EmployerIDForOrgCode(org)); e.Declared[domain.MustPeriod("2006-05")] {
 			t.Errorf("%s's 2006-05 is declared, though a line of its declaration was refused", org)
 		}

@@ -147,7 +147,7 @@ func sheetTable(f *excelize.File, sheet string, merges []mergeRange, hiddenRows 
 			hiddenRows = hiddenRows[1:]
 		}
 		if len(hiddenRows) > 0 && hiddenRows[0] == line {
-			t.flaw = fmt.Errorf("row %d is hidden in the workbook (hidden, filtered out, or of no height): a row the clerk did not see is not imported; show it and import the file again, or delete it", line)
+			t.flaw = fmt.Errorf("row %d is hidden in the workbook (hidden, filtered out, or under a point high): a row the clerk did not see is not imported; show it and import the file again, or delete it", line)
 		}
 		return rec, line, nil
 	}
@@ -393,13 +393,34 @@ func checkFormats(zr *zip.Reader) error {
 				return tooLarge("number format %d of the xlsx file's styles repeats the cell's text (@) %d times, more than the %d allowed; give the cells a plain text format, save the workbook and import it again",
 					i+1, n, MaxFormatTexts)
 			}
-			if n := strings.Count(code, "%"); n > MaxFormatPercents {
-				return tooLarge("number format %d of the xlsx file's styles has %d %% signs, more than the %d allowed (each multiplies the number by 100); give the cells a plain number format, save the workbook and import it again",
+			if n := percents(code); n > MaxFormatPercents {
+				return tooLarge("number format %d of the xlsx file's styles has %d %% signs in one section, more than the %d allowed (each multiplies the number by 100); give the cells a plain number format, save the workbook and import it again",
 					i+1, n, MaxFormatPercents)
 			}
 		}
 	}
 	return nil
+}
+
+// percents is the most % signs one section of a number format holds that multiply its number:
+// not quoted ("%") nor escaped (\%), which are text; a format's sections, split by ;, are one
+// each for positive, negative and zero numbers and text, and a number is shown through one.
+func percents(code string) int {
+	most, n, quoted := 0, 0, false
+	for i := 0; i < len(code); i++ {
+		switch c := code[i]; {
+		case c == '"':
+			quoted = !quoted
+		case quoted:
+		case c == '\\':
+			i++ // the character after it is text
+		case c == ';':
+			most, n = max(most, n), 0
+		case c == '%':
+			n++
+		}
+	}
+	return max(most, n)
 }
 
 // readPart decodes the XML of the zip's part name (a part checkParts bounds to MaxPartBytes).
@@ -783,7 +804,7 @@ func (s *xmlScan) startTag(t []byte, closed bool) error {
 			return fmt.Errorf("xlsx: the file is damaged: part %s: row %d comes after row %d, where rows are in order; open it in a spreadsheet program and save it again; nothing was imported", echo(s.part), s.row, last)
 		}
 		s.inRow, s.hasValue, s.col = !closed, false, 0
-		// Hidden (filtered out too), or lowered to nothing: either way not seen.
+		// Hidden (filtered out too), or under a point high: either way not seen.
 		s.rowHidden = attrTrue(t, "hidden") || attrBelow(t, "ht", 1)
 	case "c":
 		if !s.inRow {
@@ -810,7 +831,7 @@ func (s *xmlScan) startTag(t []byte, closed bool) error {
 			return fmt.Errorf("xlsx: sheet %s hides its rows or columns unless each says otherwise (its default height or width is none); give them a height and a width, save the workbook and import it again; nothing was imported", echo(s.part))
 		}
 	case "col":
-		// Hidden, or narrowed to nothing: either way not seen.
+		// Hidden, or under a character wide: either way not seen.
 		if s.active && (attrTrue(t, "hidden") || attrBelow(t, "width", 1)) {
 			lo, _ := attrValue(t, "min")
 			hi, _ := attrValue(t, "max")

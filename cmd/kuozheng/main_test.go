@@ -71,6 +71,7 @@ func TestUsageErrorsExitTwoAndHelpExitsZero(t *testing.T) {
 		{"a flag given twice is bad usage, not the last one taken", []string{"freeze", "--valid-through", "2006-12-31", "--valid-through=2006-11-30", "--data", "unused"}, 2, "--valid-through is given more than once"},
 		{"a flag without its value is bad usage, not the next option taken as it", []string{"freeze", "--valid-through", "--data", "unused"}, 2, "--valid-through needs a value, and the next word is the option --data"},
 		{"--server without its scheme is bad usage", []string{"verify", "--server", "127.0.0.1:8080"}, 2, "want the server's URL with its scheme, such as http://127.0.0.1:8080"},
+		{"--server without its scheme's name is bad usage", []string{"verify", "--server", "//127.0.0.1:8080"}, 2, "such as http://127.0.0.1:8080"},
 		{"--server of another scheme is bad usage", []string{"verify", "--server", "ftp://h:21"}, 2, "want an http:// or https:// URL, not ftp://"},
 		{"--server naming a host as its scheme is bad usage", []string{"freeze", "--valid-through", "2006-12-31", "--server", "localhost:8080"}, 2, "such as http://localhost:8080"},
 		{"--server with --data is bad usage, not the folder taken", []string{"import", "rows.csv", "--server", "http://127.0.0.1:1", "--data", "unused"}, 2, "not both"},

@@ -35,7 +35,7 @@ func (r *remote) register(fs *flag.FlagSet) {
 	fs.Func("server", "URL of a running kuozheng server, http:// or https:// (token from KUOZHENG_TOKEN; default "+r.server+")", func(v string) error {
 		u, err := url.Parse(v)
 		switch {
-		case err == nil && u.Host != "" && u.Scheme != "http" && u.Scheme != "https":
+		case err == nil && u.Host != "" && u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https":
 			return fmt.Errorf("want an http:// or https:// URL, not %s://", u.Scheme)
 		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 			return fmt.Errorf("want the server's URL with its scheme, such as http://%s", strings.TrimPrefix(strings.TrimPrefix(v, "//"), "/"))
