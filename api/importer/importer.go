@@ -742,7 +742,7 @@ func (b *builder) checkCells(r *record) error {
 			return domain.Invalid(field, "%s is not an amount in yuan: want digits, with at most two decimals (1234.50)", echo(v))
 		case len(m[3]) > 2:
 			return domain.Invalid(field, "%s yuan is not a whole number of fen: give at most two decimals", echo(v))
-		case m[1] == "-":
+		case m[1] == "-" && strings.Trim(m[2]+m[3], "0") != "": // -0.00 is 0
 			return domain.Invalid(field, "%s yuan is below 0", echo(v))
 		default:
 			// Said in yuan, not as the fen the ledger's own check would name.

@@ -100,13 +100,15 @@ func TestAnAmountsColumnSaysItsUnit(t *testing.T) {
 		org + ",2006-08-02,1e3,Y-7\n" + // line 8: a float's form, not an amount
 		org + ",2006-08-02,＋１２,Y-8\n" + // line 9: 12 yuan, not 12 fen
 		org + ",2006-08-02,-12.50,Y-9\n" + // line 10: below 0, said in yuan
-		org + ",2006-08-02,99999999999999,Y-10\n" // line 11: above the most, said in yuan
+		org + ",2006-08-02,-0.00,Y-11\n" + // line 11: 0, not below it (and no amount to pay)
+		org + ",2006-08-02,99999999999999,Y-10\n" // line 12: above the most, said in yuan
 	r := load(t, l.Store, "payments.csv", []byte(file), importer.Options{})
 	rejected := rejectsByRow(r)
-	if r.Imported != 5 || len(rejected) != 5 || !strings.Contains(rejected[6], "12.345 yuan is not a whole number of fen") ||
+	if r.Imported != 5 || len(rejected) != 6 || !strings.Contains(rejected[6], "12.345 yuan is not a whole number of fen") ||
 		!strings.Contains(rejected[7], "12.3.4 is not an amount in yuan") || !strings.Contains(rejected[8], "1e3 is not an amount in yuan") ||
-		!strings.Contains(rejected[10], "-12.50 yuan is below 0") || !strings.Contains(rejected[11], "99999999999999 yuan is above the most an amount may be, 10000000000.00 yuan") {
-		t.Fatalf("imported %d, rejected %v; want lines 6 to 8, 10 and 11 refused", r.Imported, rejected)
+		!strings.Contains(rejected[10], "-12.50 yuan is below 0") || strings.Contains(rejected[11], "below 0") ||
+		!strings.Contains(rejected[12], "99999999999999 yuan is above the most an amount may be, 10000000000.00 yuan") {
+		t.Fatalf("imported %d, rejected %v; want lines 6 to 8 and 10 to 12 refused, -0.00 not as below 0", r.Imported, rejected)
 	}
 	want := map[string]domain.Fen{"Y-1": 123450, "Y-2": 3600, "Y-3": 7, "Y-4": 1230, "Y-8": 1200}
 	if paid := payments(t, l, org); fmt.Sprint(paid) != fmt.Sprint(want) {

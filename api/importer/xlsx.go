@@ -221,7 +221,10 @@ func heldNumbers(row, raw []string) []string {
 // cell holds the binary float nearest a typed 14.2 or a formula's 0.1+0.2, stored
 // 14.199999999999999 and 0.30000000000000004, and shows and computes with 14.2 and 0.3.
 func excelNumber(n float64) string {
-	r, _ := strconv.ParseFloat(strconv.FormatFloat(n, 'g', 15, 64), 64)
+	r, err := strconv.ParseFloat(strconv.FormatFloat(n, 'g', 15, 64), 64)
+	if err != nil {
+		return strconv.FormatFloat(n, 'g', -1, 64) // past the largest float once rounded up
+	}
 	return strconv.FormatFloat(r, 'f', -1, 64)
 }
 
