@@ -183,17 +183,24 @@ function showWhen(formEl, spec) {
 // answers with the voided recording.
 const desks = new Map();
 document.addEventListener('kz-history', () => {
-  const voided = new Set(((S.history && S.history.voided) || []).map(v => String(v.event_seq)));
   for (const drawn of desks.values()) {
     for (const formEl of drawn.values()) {
-      if (formEl.dataset.lastSeq && voided.has(formEl.dataset.lastSeq)) {
-        forgetAnswer(formEl.dataset);
-        delete formEl.dataset.lastSeq;
-      }
+      forgetVoided(formEl);
       for (const box of formEl.querySelectorAll('fieldset.lines')) if (box.offer) box.offer();
     }
   }
 });
+
+// forgetVoided forgets formEl's recording when the history as the page last read it shows it
+// voided: when the history is read, and when a form is drawn from its draft (after a reload the
+// history may have been read before the form was drawn).
+function forgetVoided(formEl) {
+  const voided = new Set(((S.history && S.history.voided) || []).map(v => String(v.event_seq)));
+  if (formEl.dataset.lastSeq && voided.has(formEl.dataset.lastSeq)) {
+    forgetAnswer(formEl.dataset);
+    delete formEl.dataset.lastSeq;
+  }
+}
 
 // offerLines gives each lines field with `load` its button: shown while load.lines(the value of
 // the field load.from) gives some lines (checked as that field is typed, and by the fieldset's
@@ -331,6 +338,7 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
   if (cancel) formEl.addEventListener('keydown', ev => { if (ev.key === 'Escape') { ev.preventDefault(); preset.cancel(); } });
   const draft = preset ? null : draftName(employerId, spec.key);
   if (draft && restore(formEl, draft)) {
+    forgetVoided(formEl);
     status.textContent = '已恢复此前填写而未记录的内容 what was typed here before, not yet recorded, is back';
     formEl.querySelector('.form-unsure').hidden = formEl.dataset.unsure !== 'true';
   }

@@ -595,7 +595,8 @@ func (b *builder) key(recs []*record) (string, string) {
 // code and organisation code); all it gives must name the same employer, or the row is refused:
 // the one read first could send a payment to an employer the clerk did not mean.
 func (b *builder) employer(r *record) (string, error) {
-	id, cc, oc := b.cell(r, "employer_id"), b.cell(r, "credit_code"), b.cell(r, "org_code")
+	// An employer's id is a UUID, written in lower case; one typed in upper case is the same.
+	id, cc, oc := strings.ToLower(b.cell(r, "employer_id")), b.cell(r, "credit_code"), b.cell(r, "org_code")
 	code, field := "", ""
 	if cc != "" {
 		n, err := domain.ReadCreditCode(cc)
@@ -623,7 +624,7 @@ func (b *builder) employer(r *record) (string, error) {
 		return id, nil
 	}
 	holder, err := b.holder(code)
-	if err != nil || id == "" || strings.EqualFold(holder, id) {
+	if err != nil || id == "" || holder == id {
 		return holder, err
 	}
 	// Both employers go with the refusal: a declaration's rows are grouped by their employer,

@@ -148,15 +148,17 @@ func TestARowNamingTwoEmployersIsRefused(t *testing.T) {
 		a + ",," + idB + ",2006-08-02,100,M-1\n" + // line 2: two employers
 		a + "," + creditCodeOf(t, b) + ",,2006-08-02,100,M-2\n" + // line 3: two employers
 		a + "," + creditCodeOf(t, a) + "," + idA + ",2006-08-02,100,M-3\n" + // line 4: one, three times
-		",," + idB + ",2006-08-02,100,M-4\n" // line 5: the id alone
+		",," + idB + ",2006-08-02,100,M-4\n" + // line 5: the id alone
+		",," + strings.ToUpper(idB) + ",2006-08-02,100,M-5\n" + // line 6: the id in upper case, the same
+		a + ",," + strings.ToUpper(idA) + ",2006-08-02,100,M-6\n" // line 7: so beside its code
 	r := load(t, l.Store, "payments.csv", []byte(file), importer.Options{})
 	rejected := rejectsByRow(r)
-	if r.Imported != 2 || len(rejected) != 2 || !strings.Contains(rejected[2], "names another employer than the org code "+a) ||
+	if r.Imported != 4 || len(rejected) != 2 || !strings.Contains(rejected[2], "names another employer than the org code "+a) ||
 		!strings.Contains(rejected[3], "is not the organisation code within the credit code") {
 		t.Fatalf("imported %d, rejected %v; want lines 2 and 3 refused as naming two employers", r.Imported, rejected)
 	}
-	if pa, pb := payments(t, l, a), payments(t, l, b); len(pa) != 1 || pa["M-3"] != 100 || len(pb) != 1 || pb["M-4"] != 100 {
-		t.Fatalf("payments of a %v, of b %v; want M-3 to a and M-4 to b alone", pa, pb)
+	if pa, pb := payments(t, l, a), payments(t, l, b); len(pa) != 2 || pa["M-3"] != 100 || pa["M-6"] != 100 || len(pb) != 2 || pb["M-4"] != 100 || pb["M-5"] != 100 {
+		t.Fatalf("payments of a %v, of b %v; want M-3 and M-6 to a, M-4 and M-5 to b", pa, pb)
 	}
 }
 
