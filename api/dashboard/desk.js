@@ -191,9 +191,8 @@ document.addEventListener('kz-history', () => {
   }
 });
 
-// forgetVoided forgets formEl's recording when the history as the page last read it shows it
-// voided: when the history is read, and when a form is drawn from its draft (after a reload the
-// history may have been read before the form was drawn).
+// forgetVoided forgets formEl's recording the history shows voided (also on drawing a draft:
+// the history may be read first).
 function forgetVoided(formEl) {
   const voided = new Set(((S.history && S.history.voided) || []).map(v => String(v.event_seq)));
   if (formEl.dataset.lastSeq && voided.has(formEl.dataset.lastSeq)) {
@@ -367,10 +366,7 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
       button.disabled = false;
       return;
     }
-    // A form keeps its recording's key for as long as it holds the same values: sent again (a
-    // click after the minute the other forms of the page allow, or the form found again with
-    // the browser's Back) it is answered "already recorded", and a second entry of the same
-    // values is the clerk's to ask for (again).
+    // A recording's key is kept while the form holds its values (keys.js); a second entry is asked for.
     const repeat = !formEl.dataset.key && recordedAgain(formEl.dataset, text, Infinity);
     const key = keyFor(formEl.dataset, text, Infinity);
     save(); // the key before it is sent: a reload while the request is out keeps it
@@ -416,7 +412,6 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
       onWritten(w);
     } catch (e) {
       status.textContent = '网络错误，可重试（同一请求不会重复记录） network error: submit again to retry (it will not be recorded twice)';
-      // The browser's own words for a server it cannot reach ("Failed to fetch") say little.
       formEl.querySelector('.form-error').textContent = '无法连接服务器 the server could not be reached (' + String(e && e.message || e) + ')';
     } finally {
       if (recorded && draft) drop(draft); else save();

@@ -66,11 +66,8 @@ function standingLines(period) {
   return st.ev.payload.lines.map(l => ({ insurance: l.insurance, headcount: String(l.headcount), wage_base_fen: String(l.wage_base_fen) }));
 }
 
-// auditAdditions says, of period, the audit findings that add to its lines in the employer's
-// history as the page last read it (not voided), which the ledger adds on top of whatever
-// declaration stands (DOMAIN.md): a re-declaration after a finding gives the base without
-// them, or the difference counts twice (a reviewer so charged one twice, following the
-// worklist's "no re-declaration"). [Chinese, English], or null when none.
+// auditAdditions names period's audit additions to the base (not voided), which the ledger adds
+// on top of any declaration: [Chinese, English], or null.
 function auditAdditions(period) {
   const h = S.history;
   if (!h || !/^\d{4}-\d{2}$/.test(period)) return null;

@@ -5,8 +5,7 @@
 // not recorded twice. A recording drops the draft; closing the tab drops them all.
 
 const PREFIX = 'kz-draft:';
-// lastSeq (the recording's sequence) goes with its answered key: a void of it seen after a
-// reload must still forget the key (desk.js), which a form keeps for as long as it holds the values.
+// lastSeq goes with the answered key: a void seen after a reload forgets it (desk.js).
 const STATE = ['key', 'answered', 'answeredBody', 'answeredAt', 'unsure', 'lastSeq'];
 
 // draftName is the storage name of the form key's draft for employer id ('' for none).

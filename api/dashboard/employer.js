@@ -237,8 +237,6 @@ function render(e, h) {
     el('td', { class: 'num', 'data-label': '本金减免 principal waived' }, fmtYuan(l.waived_fen)),
     el('td', { class: 'num', 'data-label': '欠缴 outstanding', 'data-value': l.outstanding_fen }, fmtYuan(l.outstanding_fen)),
     el('td', { class: 'num', 'data-label': '滞纳金未缴 late fee owed' }, fmtYuan(l.late_fee_fen)),
-    // Where a payment's late fee went, and a late-fee waiver: without them a payment's sum
-    // could not be traced on the page (paid + credit fell short of it by the fee it paid).
     el('td', { class: 'num', 'data-label': '滞纳金已缴 late fee paid', 'data-field': 'late_fee_paid_fen', 'data-value': l.late_fee_paid_fen || 0 }, fmtYuan(l.late_fee_paid_fen || 0)),
     el('td', { class: 'num', 'data-label': '滞纳金减免 late fee waived', 'data-field': 'late_fee_waived_fen', 'data-value': l.late_fee_waived_fen || 0 }, fmtYuan(l.late_fee_waived_fen || 0)))));
   const chain = $('#history-chain');
@@ -341,12 +339,10 @@ async function load(minSeq) {
   $('#employer-skip').hidden = true;
   deskOf = null;
   for (const sel of ['#employer-facts', '#employer-totals', '#employer-lines tbody', '#history tbody']) $(sel).replaceChildren();
-  // Nothing of the employer stays to act on: its counts, its change button, its statement.
   for (const sel of ['#history-count', '#history-chain', '#employer-totals-note', '#employer-lines-note']) $(sel).textContent = '';
   $('#employer-actions').hidden = true;
   $('#employer-statement').hidden = true;
-  // A payer this page just transferred out of the clerk's counties is refused as any other: say
-  // where it went, and who can undo a transfer made by mistake.
+  // A payer this page just transferred out of the clerk's counties: say where, and who undoes it.
   const moved = kz.desk && kz.desk.moved && kz.desk.moved[id];
   const code = moved && moved.county;
   const where = code && (countyName(code) === code ? code : countyName(code) + '（' + code + '）');

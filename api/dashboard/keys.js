@@ -1,11 +1,8 @@
 // A submission's Idempotency-Key (README, the desk): one per submission, kept across retries
-// until the server has answered it for good, and after a recording for the same values (for a
-// minute by default; a desk form for as long as it holds them), so that a second click on a
-// form the server answered quicker than a double click (or an impatient one, or the form found
-// again with the browser's Back) answers "already recorded" instead of recording again.
-// Different values, or the same after that time, are a new submission. The state lives in a
-// dataset (a form's, or an object standing for one): key (pending), answered, answeredBody,
-// answeredAt.
+// until answered for good, and after a recording for the same values (a minute by default; a
+// desk form while it holds them), so that a second click, or the form found again with Back,
+// answers "already recorded". The state lives in a dataset: key (pending), answered,
+// answeredBody, answeredAt.
 
 const AGAIN_MS = 60 * 1000;
 

@@ -186,7 +186,6 @@ export function drawNoticeBatch() {
           result.append(el('p', { class: 'warn' }, ...bi('另有 ' + fmtInt(unprintable) + ' 户欠费单位的通知书无法打印，未出具：见压缩包内 unprintable.csv',
             unprintable + ' payers in arrears got no notice, as it cannot be printed: see unprintable.csv in the zip')));
         }
-        // Payers whose case stands past a notice (forced collection, say) get none: listed in the zip.
         const escalated = Number(res.headers.get('X-Notice-Escalated') || 0);
         result.dataset.escalated = String(escalated);
         if (escalated > 0) {
