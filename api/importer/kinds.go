@@ -176,9 +176,13 @@ func ignored(header []string, kind string) []string {
 	return out
 }
 
+// headerSpelling folds the spellings of one column name together (normalize); made once, as a
+// Replacer is costly to build.
+var headerSpelling = strings.NewReplacer(" ", "", "_", "", "（", "(", "）", ")")
+
 func normalize(s string) string {
 	s = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(s, "\ufeff")))
-	return strings.NewReplacer(" ", "", "_", "", "（", "(", "）", ")").Replace(s)
+	return headerSpelling.Replace(s)
 }
 
 // Detect names the kind of a file from its header: the kind whose required columns are all
