@@ -162,6 +162,7 @@ var dashboardLabels = []labelTable{
 		{projections.WorkAssessmentCandidate, "当期未申报 no declaration for the due period"},
 		{projections.WorkWorkInjuryTarget, "工伤扩面对象未参保 work-injury target not enrolled"},
 		{projections.WorkFoundNotRegistered, "摸底未登记 found by the survey, not registered"},
+		{projections.WorkClassMischarged, "风险类别已变更 declared at another risk class"},
 	}},
 }
 
@@ -293,7 +294,7 @@ const (
 // the page shows the server's English detail beside it (worklist.js). A key is an item's kind,
 // or a kind and its variant (worklist.js workKey: the finding's kind; "basis" when there is a
 // due for the period before). Placeholders: {since} (the date the item counts from), {doc_no},
-// {found_on} and {period} as they are; {arrears} in 元; {insurance} by its label.
+// {found_on}, {period} and {risk_class} as they are; {arrears} in 元; {insurance} by its label.
 var workDetails = []label{
 	{projections.WorkNoticePastDeadline, "通知书 {doc_no} 限期 {since} 已过，仍欠费 {arrears} 元：应转稽核检查"},
 	{projections.WorkFindingPastDeadline + "." + domain.FindingUnderReportedBase, "{found_on} 稽核发现{insurance} {period} 少报缴费基数，{since} 前未补报"},
@@ -302,6 +303,7 @@ var workDetails = []label{
 	{projections.WorkAssessmentCandidate, "{period} 未申报也未核定（缴费期限 {since}），上期无应缴可作 110% 核定的依据：请催报申报，或直接核定各险种"},
 	{projections.WorkWorkInjuryTarget, workInjuryZH},
 	{projections.WorkFoundNotRegistered, "{found_on} 普查发现，30 日内（{since} 前）未办理社会保险登记"},
+	{projections.WorkClassMischarged, "{period} 工伤保险按申报时的风险类别计征，{since} 风险类别为 {risk_class}：请重新申报 {period}"},
 }
 
 // detailTable is a table of wordings (flagDetails) in one language (0 Chinese, 1 English), as a

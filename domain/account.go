@@ -186,10 +186,13 @@ func (a *Account) baseSetOn(p Period) (Date, uint64, bool) {
 
 // standingBase is the declaration or assessment of period p that stands: the latest by date,
 // the last recorded among equal dates (nil: none).
-func (a *Account) standingBase(p Period) *entry {
+func (a *Account) standingBase(p Period) *entry { return a.baseOn(p, maxDate) }
+
+// baseOn is the declaration or assessment of period p that stood on day d (nil: none).
+func (a *Account) baseOn(p Period, d Date) *entry {
 	var st *entry
 	for i := range a.entries {
-		if en := &a.entries[i]; en.kind == entrySetBase && en.period == p && (st == nil || en.date >= st.date) {
+		if en := &a.entries[i]; en.kind == entrySetBase && en.period == p && en.date <= d && (st == nil || en.date >= st.date) {
 			st = en
 		}
 	}

@@ -13,6 +13,7 @@ const (
 	WorkAssessmentCandidate = "no_line_for_due_period"
 	WorkWorkInjuryTarget    = FlagWorkInjuryTarget
 	WorkFoundNotRegistered  = "found_not_registered"
+	WorkClassMischarged     = "declared_at_another_risk_class"
 )
 
 // registrationDays is the time a payer has to register (登记: within 30 days).
@@ -34,7 +35,8 @@ type WorkItem struct {
 // WorkFacts are the facts of a work item; each kind sets those its detail names: a notice's
 // DocNo and ArrearsFen; a finding's Finding, FoundOn, Insurance and Period; a period not
 // declared its Period and Basis (a due for the period before, to take 110% of); a payer the
-// survey found, FoundOn.
+// survey found, FoundOn; a period declared at another risk class, Period, Insurance, RiskClass
+// (on the period's first day), DueFen (at it) and ChargedFen.
 type WorkFacts struct {
 	DocNo      string           `json:"doc_no,omitempty"`
 	ArrearsFen domain.Fen       `json:"arrears_fen,omitempty"`
@@ -43,14 +45,18 @@ type WorkFacts struct {
 	Insurance  domain.Insurance `json:"insurance,omitempty"`
 	Period     domain.Period    `json:"period,omitempty"`
 	Basis      bool             `json:"basis,omitempty"`
+	RiskClass  int              `json:"risk_class,omitempty"`
+	DueFen     domain.Fen       `json:"due_fen,omitempty"`
+	ChargedFen domain.Fen       `json:"charged_fen,omitempty"`
 }
 
 // Worklist lists a clerk's work in the given counties (all when counties is nil) as of asOf:
 // notices past their deadline with arrears still owed and no later step, audit findings past
 // redeclare_by with no new declaration of the period, employers that owe the last due period
 // with no line for it (candidates for a 110% assessment; owes), payers of the plan's work-injury target
-// not enrolled in work injury (missingWorkInjury), and payers the survey found that are still
-// not registered more than 30 days after.
+// not enrolled in work injury (missingWorkInjury), payers the survey found that are still
+// not registered more than 30 days after, and periods declared at another risk class than the
+// payer had on their first day (domain Employer.ClassMischarges).
 func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem {
 	items := []WorkItem{}
 	due := DefaultPeriod(&l.Ref, asOf)
@@ -89,6 +95,11 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 			}
 			item(WorkFindingPastDeadline, f.RedeclareBy, WorkFacts{Finding: f.Kind, FoundOn: f.FoundOn, Insurance: f.Insurance, Period: f.Period},
 				"%s finding of %s on %s %s: no re-declaration by %s", f.Kind, f.FoundOn, f.Insurance, f.Period, f.RedeclareBy)
+		}
+		for _, m := range e.ClassMischarges(&l.Ref, asOf) {
+			item(WorkClassMischarged, m.Period.FirstDay(), WorkFacts{Period: m.Period, Insurance: domain.WorkInjury, RiskClass: m.Class, DueFen: m.DueFen, ChargedFen: m.ChargedFen},
+				"work injury of %s charged %s yuan, but risk class %d on %s owes %s yuan on the wage base declared: file the declaration of %s again",
+				m.Period, m.ChargedFen, m.Class, m.Period.FirstDay(), m.DueFen, m.Period)
 		}
 		if m, ok := missingWorkInjury(e, asOf); ok {
 			item(WorkWorkInjuryTarget, m.since, WorkFacts{}, "%s", m.detail)

@@ -416,3 +416,72 @@ func TestAFindingAnsweredByARedeclarationIsNoWorkAsOfThenThoughDeclaredAgainSinc
 		}
 	}
 }
+
+// TestADeclarationAtAnotherRiskClassIsWork: a change of risk class recorded after a declaration
+// and dated on or before its period's first day leaves the declaration charging another class:
+// the worklist asks for it to be filed again, until a declaration at the class in force (or a
+// change back) answers it. The declaration itself is never rewritten.
+func TestADeclarationAtAnotherRiskClassIsWork(t *testing.T) {
+	d, p := domain.MustDate, domain.MustPeriod
+	march := p("2007-03")
+	declare := func(l *Ledger, on string, class int) domain.DeclarationFiled {
+		bp, _ := l.Ref.Rate(domain.WorkInjury, domain.KindEnterprise.Payer(), class, march.FirstDay())
+		due, _ := domain.ApplyRate(1000000, bp)
+		return domain.DeclarationFiled{DeclaredOn: d(on), Period: march, DueOn: l.Ref.DueDate(march),
+			Lines: []domain.DeclaredLine{{Insurance: domain.WorkInjury, Headcount: 10, WageBaseFen: 1000000, RateBP: bp, DueFen: due}}}
+	}
+	class := func(on string, c int) domain.EmployerChanged { return domain.EmployerChanged{On: d(on), RiskClass: &c} }
+	for _, c := range []struct {
+		name   string
+		events func(l *Ledger) []domain.Payload // after the registration at class 1, in recording order
+		want   []WorkFacts
+	}{
+		{"a class changed from the period's first day, recorded after its declaration, asks for it again",
+			func(l *Ledger) []domain.Payload {
+				return []domain.Payload{declare(l, "2007-04-05", 1), class("2007-03-01", 3)}
+			},
+			[]WorkFacts{{Period: march, Insurance: domain.WorkInjury, RiskClass: 3, DueFen: 20000, ChargedFen: 5000}}},
+		{"a change dated after the period's first day leaves it at the class of that day",
+			func(l *Ledger) []domain.Payload {
+				return []domain.Payload{declare(l, "2007-04-05", 1), class("2007-03-02", 3)}
+			}, nil},
+		{"the declaration filed again at the class in force answers it",
+			func(l *Ledger) []domain.Payload {
+				return []domain.Payload{declare(l, "2007-04-05", 1), class("2007-03-01", 3), declare(l, "2007-04-20", 3)}
+			}, nil},
+		{"a change back to the class charged answers it",
+			func(l *Ledger) []domain.Payload {
+				return []domain.Payload{declare(l, "2007-04-05", 1), class("2007-03-01", 3), class("2007-03-01", 1)}
+			}, nil},
+		{"an assessment after the declaration replaced what it charged",
+			func(l *Ledger) []domain.Payload {
+				return []domain.Payload{declare(l, "2007-04-05", 1), class("2007-03-01", 3), domain.AssessmentMade{AssessedOn: d("2007-04-25"),
+					Period: march, Reason: "audit", DueOn: l.Ref.DueDate(march), Lines: []domain.AssessedLine{{Insurance: domain.WorkInjury, DueFen: 30000}}}}
+			}, nil},
+		{"a change recorded before the declaration was charged by it",
+			func(l *Ledger) []domain.Payload {
+				return []domain.Payload{class("2007-03-01", 3), declare(l, "2007-04-05", 3)}
+			}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l, apply := oneEmployerLedger()
+			apply(domain.EmployerRegistered{Profile: domain.Profile{Name: "E", County: "360702", Kind: domain.KindEnterprise, RiskClass: 1},
+				RegisteredOn: d("2006-03-01")})
+			for _, ev := range c.events(l) {
+				apply(ev)
+			}
+			var got []WorkFacts
+			for _, it := range l.Worklist(map[string]bool{"360702": true}, d("2007-04-30")) {
+				if it.Kind == WorkClassMischarged {
+					got = append(got, it.Facts)
+					if it.Since != march.FirstDay() {
+						t.Errorf("since %s, want the period's first day", it.Since)
+					}
+				}
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("declared_at_another_risk_class items %+v, want %+v", got, c.want)
+			}
+		})
+	}
+}
