@@ -16,8 +16,8 @@ type ClassMischarge struct {
 
 // ClassMischarges lists, oldest period first, the periods whose declaration in force on asOf
 // charged work injury other than at the risk class the payer had on the period's first day.
-// It reads the views' employer (its History); periods a closing compacted are not listed, as
-// they can no longer be amended.
+// It reads the views' employer (its History); periods of closed years are not listed, as they
+// can no longer be filed again.
 func (e *Employer) ClassMischarges(ref *Reference, asOf Date) []ClassMischarge {
 	if !e.classChanged() {
 		return nil
@@ -29,16 +29,19 @@ func (e *Employer) ClassMischarges(ref *Reference, asOf Date) []ClassMischarge {
 		if d.On > asOf || (i+1 < len(decls) && decls[i+1].Period == d.Period && decls[i+1].On <= asOf) {
 			continue
 		}
+		first := d.Period.FirstDay()
+		if ref.BooksClosed(first) {
+			continue // a closed year's period is filed again no more
+		}
 		base, ok := workInjuryBase(d)
 		set := e.Account.baseOn(d.Period, asOf)
 		if !ok || set == nil || set.date != d.On {
-			continue // an assessment replaced it, or a closing compacted it
+			continue // an assessment replaced it
 		}
 		charged, ok := set.amountOf(LineKey{d.Period, WorkInjury})
 		if !ok {
 			continue
 		}
-		first := d.Period.FirstDay()
 		class := e.RiskClassOn(first)
 		bp, ok := ref.Rate(WorkInjury, e.Kind.Payer(), class, first)
 		if !ok {

@@ -391,8 +391,9 @@ func (r *RecordPayment) Check(ctx Context) error {
 func (r *RecordPayment) Date() Date { return r.ev.PaidOn }
 
 // Decide refuses a receipt number of a payment of the employer's that stands (not reversed), or
-// of a refund of its that stands, compared in the form NormalizeCode gives; a reversed payment's
-// receipt may be recorded anew.
+// of a refund of its that stands, compared in the form NormalizeCode gives (a reversed payment's
+// receipt may be recorded anew), and a payment dated before a principal waiver that would pay
+// what the waiver took, leaving it less to waive.
 func (r *RecordPayment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if err := notBefore(e, "paid_on", r.ev.PaidOn); err != nil {
 		return nil, err
@@ -403,6 +404,16 @@ func (r *RecordPayment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	for _, en := range e.Account.entries {
 		if en.kind == entryRefund && en.receipt == r.ev.ReceiptNo {
 			return nil, Conflict("receipt_no", "receipt %s is already recorded for this employer, on a refund of %s: a payment takes a receipt number of its own", r.ev.ReceiptNo, en.date)
+		}
+	}
+	// A payment dated before a principal waiver may pay what it waived, and the waiver would lapse
+	// unseen (a court's waiver gone, the payer pursued for it): refused as a void that would
+	// leave a waiver less to waive is.
+	if e.Account.principalWaiverFrom(r.ev.PaidOn) {
+		if w, ok := principalPaidAway(&e.Account, e.Account.withNext(r.ev), ctx.Ref.LateFees); ok {
+			k := w.line
+			return nil, Conflict("paid_on", "a payment on %s would pay %d fen of what %s waived of the %s %s line, and the waiver would lapse by as much: allocate the payment to other lines (allocations), or void the waiver first",
+				r.ev.PaidOn, w.short, w, k.Insurance, k.Period)
 		}
 	}
 	return []Payload{r.ev}, nil

@@ -594,14 +594,8 @@ func waivedAway(before, after *Account, fees []LateFeeRate) (waiverShort, bool) 
 		return waiverShort{}, false // none short after: before is not needed
 	}
 	b := before.bookThrough(last, fees)
-	for _, w := range a.unwaived {
-		i := slices.IndexFunc(b.unwaived, func(v waiverShort) bool { return v.waiver.seq == w.waiver.seq })
-		if i >= 0 {
-			w.short -= b.unwaived[i].short // short already (a waiver recorded before this rule): the part added
-		}
-		if w.short > 0 {
-			return w, true
-		}
+	if w, ok := unwaivedMore(a, b, nil); ok {
+		return w, true
 	}
 	for _, l := range a.order {
 		var was bookLine
@@ -616,6 +610,36 @@ func waivedAway(before, after *Account, fees []LateFeeRate) (waiverShort, bool) 
 		}
 	}
 	return waiverShort{}, false
+}
+
+// unwaivedMore returns a waiver among those of book a that pass keep (all, when keep is nil)
+// that finds less to waive than in book b, and how much less.
+func unwaivedMore(a, b *book, keep func(*entry) bool) (waiverShort, bool) {
+	for _, w := range a.unwaived {
+		if keep != nil && (w.waiver == nil || !keep(w.waiver)) {
+			continue
+		}
+		i := slices.IndexFunc(b.unwaived, func(v waiverShort) bool { return v.waiver.seq == w.waiver.seq })
+		if i >= 0 {
+			w.short -= b.unwaived[i].short // short already (a waiver recorded before this rule): the part added
+		}
+		if w.short > 0 {
+			return w, true
+		}
+	}
+	return waiverShort{}, false
+}
+
+// principalPaidAway returns a principal waiver that, with a payment added (after), finds less to
+// waive than before: the payment, dated before it, paid what it waived. A fee waiver that finds
+// less is not counted: principal paid earlier accrues less fee, which is no loss to the payer.
+func principalPaidAway(before, after *Account, fees []LateFeeRate) (waiverShort, bool) {
+	last, _ := after.refundsAfter(0)
+	a := after.bookThrough(last, fees)
+	if len(a.unwaived) == 0 {
+		return waiverShort{}, false
+	}
+	return unwaivedMore(a, before.bookThrough(last, fees), func(en *entry) bool { return en.kind == entryWaivePrincipal })
 }
 
 // lastWaiver is the waiver of kind on line k applied last on or before d, if any: the one a
@@ -640,4 +664,15 @@ func (a *Account) refundsAfter(d Date) (last Date, refunds bool) {
 		refunds = refunds || e.kind == entryRefund && e.date > d
 	}
 	return last, refunds
+}
+
+// principalWaiverFrom reports whether a principal waiver among the entries is dated on or after
+// d: only such a waiver can find less to waive when a payment dated d is added.
+func (a *Account) principalWaiverFrom(d Date) bool {
+	for i := range a.entries {
+		if en := &a.entries[i]; en.kind == entryWaivePrincipal && en.date >= d {
+			return true
+		}
+	}
+	return false
 }

@@ -937,3 +937,27 @@ func TestAWaiverThatWouldLapseOneACompactionCarriesIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestAPaymentDatedBeforeAWaiverMayNotPayWhatItWaived: a principal waiver of April's whole line
+// on 07-01, then a payment recorded dated 06-20: paid oldest first, it would pay April, and the
+// waiver would lapse unseen (the payer pursued for what was waived). Refused; allocated to May,
+// or dated after the waiver, it stands.
+func TestAPaymentDatedBeforeAWaiverMayNotPayWhatItWaived(t *testing.T) {
+	b := newPayerBook(t)
+	b.must("clerk:wang", declaration("2006-05-10", "2006-04", "1000000"))
+	b.must("clerk:wang", declaration("2006-06-10", "2006-05", "1000000"))
+	b.must("auditor:li", &GrantWaiver{DecidedOn: "2006-07-01", Kind: WaiverPrincipal, Basis: "bankruptcy", AuthorityDoc: "(2006)赣民破字第1号", Reason: "破产",
+		Insurance: "unemployment", Period: "2006-04", AmountFen: "30000"})
+	detail := b.refused("clerk:wang", payment("2006-06-20", "R1", "30000"), KindConflict, "paid_on")
+	if !strings.Contains(detail, "30000 fen of what the waiver of 30000 fen dated 2006-07-01") || !strings.Contains(detail, "unemployment 2006-04") {
+		t.Errorf("the refusal %q does not name the waiver, its line and the 30000 fen", detail)
+	}
+	to := payment("2006-06-20", "R1", "30000")
+	to.Allocations = []AllocationInput{{Insurance: "unemployment", Period: "2006-05", AmountFen: "30000"}}
+	b.must("clerk:wang", to)
+	b.must("clerk:wang", payment("2006-07-02", "R2", "500"))
+	st := b.e.Account.Statement(MustDate("2006-07-31"), b.ref.LateFees)
+	if l, _ := st.Line(LineKey{MustPeriod("2006-04"), Unemployment}); l.WaivedFen != 30000 || l.OutstandingFen != 0 {
+		t.Errorf("April: waived %d, outstanding %d; want the waiver's 30000 standing and nothing owed", l.WaivedFen, l.OutstandingFen)
+	}
+}

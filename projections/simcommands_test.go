@@ -174,7 +174,11 @@ func (s *simulation) pay(p *simPayer) {
 		cmd.Allocations = append(cmd.Allocations, domain.AllocationInput{Insurance: modelIns[l.Key.ins], Period: l.Key.period.String(), AmountFen: fen(x)})
 		e.amounts = append(e.amounts, mAmount{l.Key, x})
 	}
-	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, expect{what: "payment"}, func(res eventstore.Result) {
+	exp := expect{what: "payment"}
+	if principalPaidAway(p.events, append(slices.Clip(p.events), e), d) {
+		exp.kind = domain.KindConflict // it would pay what a principal waiver dated after it waived
+	}
+	s.exec(p, eventstore.Request{EmployerID: p.id, Command: cmd}, exp, func(res eventstore.Result) {
 		p.standing[receipt] = e
 		s.record(p, res, e)
 	})
@@ -699,6 +703,19 @@ func waivedAway(before, after []*mEvent, d domain.Date) bool {
 	}
 	for k, lapsed := range now.Lapsed {
 		if lapsed[0] > was.Lapsed[k][0] || lapsed[1] > was.Lapsed[k][1] {
+			return true
+		}
+	}
+	return false
+}
+
+// principalPaidAway reports whether, with a payment added (after), a principal waiver finds less
+// to waive than before, as of the last event.
+func principalPaidAway(before, after []*mEvent, d domain.Date) bool {
+	last := lastDate(&simPayer{events: after}, d)
+	was, now := modelReplay(before, last, last), modelReplay(after, last, last)
+	for w, short := range now.Unwaived {
+		if w.kind == mWaivePrincipal && short > was.Unwaived[w] {
 			return true
 		}
 	}
