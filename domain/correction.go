@@ -132,7 +132,8 @@ type VoidEvent struct {
 // Check validates the fields.
 func (r *VoidEvent) Check(ctx Context) error {
 	c := &checker{ctx: ctx}
-	r.EventID = c.text("event_id", r.EventID, true, 64)
+	// Ids are UUIDs, written in lower case; one copied in upper case names the same event.
+	r.EventID = strings.ToLower(c.text("event_id", r.EventID, true, 64))
 	r.date = c.date("voided_on", r.VoidedOn, true)
 	r.Reason = c.text("reason", r.Reason, true, 500)
 	return c.err

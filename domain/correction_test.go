@@ -176,6 +176,14 @@ func TestVoidRules(t *testing.T) {
 		b := newPayerBook(t)
 		b.refused("admin:root", void(b.evs[0].ID, "2006-05-03"), KindConflict, "event_id")
 	})
+	t.Run("an id copied in upper case names the same event", func(t *testing.T) {
+		b := newPayerBook(t)
+		s := b.must("clerk:wang", &RecordSurvey{AsOf: "2006-05-01", Workforce: "40"})
+		b.must("clerk:wang", void(strings.ToUpper(s.ID), "2006-05-02"))
+		if b.e.Workforce != 0 {
+			t.Errorf("workforce %d after the void, want 0", b.e.Workforce)
+		}
+	})
 	t.Run("an unknown event is not found", func(t *testing.T) {
 		b := newPayerBook(t)
 		b.refused("admin:root", void("no-such-event", "2006-05-03"), KindNotFound, "event_id")
