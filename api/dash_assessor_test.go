@@ -472,6 +472,11 @@ func TestAssessorDashboardInChromium(t *testing.T) {
 		return err
 	}))
 	poll(t, ctx, 5*time.Second, `getComputedStyle(document.getElementById('panel-flags')).display === 'none' && getComputedStyle(document.getElementById('freeze-form')).display === 'none'`)
+	// A county's flag count is a button on screen: printed as its number, not left blank.
+	links := eval[[2]int](t, ctx, `(b => [b.length, b.filter(x => getComputedStyle(x).display === 'none').length])(Array.from(document.querySelectorAll('#counties tbody .flags-link')))`)
+	if links[0] == 0 || links[1] != 0 {
+		t.Errorf("printed: %d of %d counties' flag counts are hidden", links[1], links[0])
+	}
 	checks := eval[assessorPrint](t, ctx, assessorPrintJS)
 	for _, p := range checks.Problems {
 		t.Errorf("printed: %s", p)

@@ -763,9 +763,20 @@ func TestDashboardSupervisorInChromium(t *testing.T) {
 	if len(list.Employers) == 0 {
 		t.Fatal("no employer of 360702 to pay for")
 	}
+	// The freeze shown, restated by nothing yet.
+	run(t, ctx, chromedp.Click(chromedp.CSS(`#freezes tr[data-freeze="`+freeze.ID+`"]`)))
+	poll(t, ctx, 10*time.Second, `document.querySelector('#freeze-detail .restatement') !== null && document.querySelector('#restatement-changes') === null`)
+	loadID := eval[string](t, ctx, `window.kz.loadId`)
 	paid := e.mustWrite(t, empPath(list.Employers[0].ID, "payments"), tokAdmin, paymentBody("LIVE-1", 12345, "2006-12-20")).num("seq")
 	poll(t, ctx, 15*time.Second, fmt.Sprintf(`window.kz.seq >= %d && window.kz.refreshes > 0`, paid))
 	if seqs := eval[[]int](t, ctx, `[window.kz.seq, window.kz.groupsSeq]`); seqs[0] != seqs[1] {
 		t.Errorf("after a live refresh the counties show sequence %d and the groups' totals %d", seqs[0], seqs[1])
+	}
+	// A payer registered in 360702 dated before the freeze's date restates it: the restatement
+	// shown says so as the sequence moves, without a reload (it said "no changes" until reopened).
+	e.freezeEmployer(t, 1, "360702", 1000000)
+	poll(t, ctx, 30*time.Second, `document.querySelector('#restatement-changes tr[data-scope="360702"]') !== null`)
+	if eval[string](t, ctx, `window.kz.loadId`) != loadID {
+		t.Error("the page was reloaded to show the restatement")
 	}
 }

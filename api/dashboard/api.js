@@ -105,7 +105,8 @@ export async function api(path, opts) {
   opts = opts || {};
   for (let attempt = 0; ; attempt++) {
     const sent = getToken();
-    const res = await fetch(path, { method: opts.method || 'GET', headers: authHeaders(opts.headers), body: opts.body, cache: 'no-store' });
+    const res = await fetch(path, { method: opts.method || 'GET', headers: authHeaders(opts.headers), body: opts.body, cache: 'no-store' })
+      .catch(() => { throw Object.assign(new Error('无法连接服务器 the server could not be reached'), { net: true }); });
     if (res.status === 401 && attempt < 5) {
       await reauthorize(sent);
       continue;

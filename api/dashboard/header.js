@@ -26,11 +26,12 @@ export async function panel(id, fn) {
 export function showError(e) {
   const box = $('#error');
   box.hidden = false;
+  box.dataset.net = e && e.net ? '1' : ''; // cleared when the live stream is back (live.js)
   box.textContent = '出错 error: ' + (e && e.message ? e.message : String(e)) + (e && e.path ? ' (' + e.path + ')' : '');
-  console.error(e);
+  (e && e.net ? console.warn : console.error)(e); // an outage is no fault of the page
 }
 
-export function clearError() { $('#error').hidden = true; }
+export function clearError(net) { if (!net || $('#error').dataset.net) $('#error').hidden = true; }
 
 // showHeader shows the date, the sequence and one state of the figures: caught up (live and
 // current), catching up, or, while the live stream is down, possibly stale — never "caught up"

@@ -7,7 +7,7 @@ import { loadCorrections } from './corrections.js';
 import { loadCounties, loadGroups, renderCounties } from './counties.js';
 import { loadFlags } from './flags.js';
 import { loadFreezes } from './freezes.js';
-import { panel, setConn, showHeader } from './header.js';
+import { clearError, panel, setConn, showHeader } from './header.js';
 import { kz, S } from './state.js';
 import { loadTargets } from './targets.js';
 
@@ -140,6 +140,7 @@ export async function live() {
       if (res.status === 403) { setConn('off'); return; }
       if (!res.ok || !res.body) throw new Error('live: HTTP ' + res.status);
       setConn('on');
+      clearError(true);
       backoff = 1000;
       const reader = res.body.getReader();
       const dec = new TextDecoder();

@@ -224,6 +224,20 @@ function printFooter(f) {
 }
 
 let drawing = 0; // the latest freeze asked for: an older answer arriving later is dropped
+let restating = 0;
+
+// restate draws the restatement of the freeze shown again, as the ledger now restates it.
+export async function restate(id, minSeq) {
+  const mine = ++restating, box = $('#freeze-detail');
+  let rest;
+  try {
+    rest = restatement((await api('/v1/freezes/' + encodeURIComponent(id) + '/restatement?min_seq=' + (minSeq || 0))).data);
+  } catch (e) {
+    rest = el('p', { class: 'note restatement' }, '重述暂不可用 restatement not available: ' + e.message);
+  }
+  const old = box.querySelector('.restatement');
+  if (mine === restating && box.dataset.freeze === id && old) old.replaceWith(rest);
+}
 
 // showFreeze draws freeze id's detail under the list.
 export async function showFreeze(id) {
