@@ -271,7 +271,8 @@ func TestFlagDetailsSayTheSameInBothLanguages(t *testing.T) {
 		}
 	}
 	// The worklists' items, as worklist.js fills them in.
-	workPlaceholders := []string{"since", "doc_no", "arrears", "found_on", "insurance", "period"}
+	// Facts other than these are filled in as they are (worklist.js detail's default): risk_class.
+	workPlaceholders := []string{"since", "doc_no", "arrears", "found_on", "insurance", "period", "risk_class"}
 	if len(tables["WORK_DETAILS_ZH"]) == 0 {
 		t.Fatal("labels.js has no wordings of the worklists' items")
 	}
