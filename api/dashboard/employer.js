@@ -15,13 +15,12 @@
 // principal who may void (the server decides which events).
 
 import { api, ApiError, authHeaders, refusalText } from './api.js';
-import { drawDesk } from './desk.js';
 import { $, bi, el, halfWidth } from './dom.js';
 import { download } from './documents.js';
 import { coded, describe, recorded, sector } from './events.js';
 import { fmtInt, fmtYuan } from './format.js';
 import { EVENT_TYPES, INDUSTRIES, INSURANCES, KINDS, OWNERSHIP_CODES, STAGES } from './labels.js';
-import { leaveResults, loadPrincipal, resultsLink } from './search.js';
+import { deskModule, leaveResults, loadPrincipal, resultsLink } from './search.js';
 import { countyName, kz, S } from './state.js';
 
 const CUTS = ['as_of', 'through_seq'];
@@ -316,8 +315,10 @@ async function load(minSeq) {
     render(er.value.data, hr.value.data);
     const desk = $('#desk-employer');
     if (desk.dataset.employer !== id) {
+      const m = await deskModule();
+      if (gen !== V.gen) return;
       desk.dataset.employer = id;
-      deskOf = drawDesk(desk, 'employer', id, w => load(w.seq), () => load());
+      deskOf = m && m.drawDesk(desk, 'employer', id, w => load(w.seq), () => load());
     }
     $('#employer-skip').hidden = desk.hidden;
     return;

@@ -5,7 +5,6 @@
 // pages and its scroll, without searching again.
 
 import { api, authHeaders } from './api.js';
-import { drawDesk } from './desk.js';
 import { $, el, halfWidth } from './dom.js';
 import { fmtInt, fmtYuan } from './format.js';
 import { clearError } from './header.js';
@@ -195,14 +194,18 @@ export async function searchEmployers(q, cursor) {
   drawRegister();
 }
 
+// deskModule loads the desk for those who write (null for a reader: a supervisor's page goes
+// without its modules).
+export const deskModule = () => (S.principal && (S.principal.writes || []).length ? import('./desk.js') : Promise.resolve(null));
+
 // drawRegister shows the registration form to those who may register payers, and the worklist
 // (its module loaded then) to those who write.
 export function drawRegister() {
   const box = $('#desk-register');
   if (box.dataset.drawn === 'true' || !S.principal) return;
   box.dataset.drawn = 'true';
-  drawDesk(box, 'none', '', w => { location.hash = '#/employer/' + w.employer_id + '?seq=' + w.seq; });
   if ((S.principal.writes || []).length) {
+    deskModule().then(m => m.drawDesk(box, 'none', '', w => { location.hash = '#/employer/' + w.employer_id + '?seq=' + w.seq; }));
     import('./worklist.js').then(m => m.drawWorklist()).catch(e => { $('#employer-results-note').textContent = '待办无法加载 the worklist could not load: ' + e.message; });
   }
 }
