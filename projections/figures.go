@@ -475,6 +475,10 @@ const rulesAccruedAsNow = 19
 // dated after as_of hid the one in force then, and moved a past date's count.
 const rulesDeclarationOn = 22
 
+// rulesTargetsShared is the first code version (views-23) whose county targets shared from the
+// city's add up to it (sharedTargets); before it, each county's share was rounded alone.
+const rulesTargetsShared = 23
+
 // lineCounty is the county a line of period p of e counts in, by q's rules.
 func lineCounty(e *domain.Employer, p domain.Period, q Query) string {
 	if q.follows(rulesEntryCounty) {
@@ -616,6 +620,9 @@ type Report struct {
 	// Ref is the reference data the figures were computed with (read-only): a read of the
 	// report names counties and groups and checks scopes by it, not by another copy.
 	Ref *domain.Reference `json:"-"`
+	// rules is, for a freeze read back, the code version its figures were counted by (Query.rules);
+	// what is derived from them (the county targets it is ranked against) follows it. 0: today's.
+	rules int
 }
 
 // SegmentFigures are the figures of one segment's payers: per county, group and the city.

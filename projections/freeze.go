@@ -114,6 +114,7 @@ func FrozenReport(f domain.FreezeMade) (*Report, error) {
 	if r.City == nil {
 		return nil, fmt.Errorf("freeze %s: figures without the city", f.ID)
 	}
+	r.rules, _ = viewsNumber(f.CodeVersion) // FreezeFormatOf checked it
 	// Rates are stored as numbers; their integer parts come back from the counts. The flag
 	// counts are stored as they were (the employers behind them are not), worded as now.
 	for _, c := range append(append(r.Counties, r.Groups...), r.City) {

@@ -1,8 +1,12 @@
 package projections
 
 import (
+	"fmt"
 	"math/big"
+	"slices"
 	"testing"
+
+	"github.com/kuozheng/kuozheng/domain"
 )
 
 // Places go by the exact mean of min(actual/target, 1.2), not by the score shown, which is rounded
@@ -54,5 +58,44 @@ func TestANegativeActualCountsNothing(t *testing.T) {
 	}
 	if exactScore(ms).Cmp(big.NewRat(1, 2)) != 0 {
 		t.Errorf("exact score %v, want 1/2", exactScore(ms))
+	}
+}
+
+// TestCountyTargetsSharedFromTheCityAddUpToIt: counties without a split share the city's target
+// by their should-insure, and their shares add up to it (three equal counties of 100: 34, 33, 33,
+// the first of equal remainders taking the unit left); beside a county with a split they share
+// their part of it. A freeze of views-22 or before keeps its own rounding, each share alone (33
+// each: one short of the city's), so that its ranking does not move.
+func TestCountyTargetsSharedFromTheCityAddUpToIt(t *testing.T) {
+	report := func(rules int, should ...int64) *Report {
+		r := &Report{rules: rules, City: &Figures{Insurances: map[domain.Insurance]*InsuranceFigures{}}}
+		var sum int64
+		for i, s := range should {
+			r.Counties = append(r.Counties, &Figures{Code: fmt.Sprint(360700 + i), Insurances: map[domain.Insurance]*InsuranceFigures{domain.Pension: {ShouldInsure: s}}})
+			sum += s
+		}
+		r.City.Insurances[domain.Pension] = &InsuranceFigures{ShouldInsure: sum}
+		return r
+	}
+	for _, c := range []struct {
+		name  string
+		city  int64
+		r     *Report
+		split map[string]map[string]int64
+		want  []int64
+	}{
+		{"three equal counties share 100 as 34, 33, 33", 100, report(0, 5, 5, 5), nil, []int64{34, 33, 33}},
+		{"the largest remainder takes the unit left", 10, report(0, 1, 3, 2), nil, []int64{2, 5, 3}},
+		{"a target of 0 shares 0", 0, report(0, 1, 2), nil, []int64{0, 0}},
+		{"a county with a split shares nothing; the others share their part", 100, report(0, 5, 5, 5, 5),
+			map[string]map[string]int64{"360700": {"m": 7}}, []int64{0, 25, 25, 25}},
+		{"a freeze of views-22 keeps each share rounded alone", 100, report(22, 5, 5, 5), nil, []int64{33, 33, 33}},
+		{"no should-insure shares nothing", 100, report(0, 0, 0), nil, []int64{0, 0}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := sharedTargets(c.city, c.r, c.split, "m"); !slices.Equal(got, c.want) {
+				t.Errorf("shares %v, want %v", got, c.want)
+			}
+		})
 	}
 }

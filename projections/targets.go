@@ -1,8 +1,10 @@
 package projections
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
+	"math/bits"
 	"slices"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -71,17 +73,17 @@ func Targets(ref *domain.Reference, r *Report) TargetProgress {
 		actual := m.actual(r.City)
 		tp.City = append(tp.City, Progress{m.name, target, actual, Ratio{actual, target}})
 	}
-	cityShould := r.City.Insurances[domain.Pension].ShouldInsure
 	split := countyTargets(ref, t, r.AsOf)
-	for _, c := range r.Counties {
+	shared := make([][]int64, len(measures))
+	for i, m := range measures {
+		shared[i] = sharedTargets(t.City[m.name], r, split, m.name)
+	}
+	for j, c := range r.Counties {
 		var list []Progress
-		for _, m := range measures {
+		for i, m := range measures {
 			target, ok := split[c.Code][m.name]
-			if !ok && cityShould > 0 {
-				// Cannot fail: all are non-negative and the county's share is at most the
-				// city's, so the result is at most the city's target.
-				v, _ := domain.MulDivHalfUp(t.City[m.name], c.Insurances[domain.Pension].ShouldInsure, cityShould)
-				target = v
+			if !ok {
+				target = shared[i][j]
 			}
 			actual := m.actual(c)
 			list = append(list, Progress{m.name, target, actual, Ratio{actual, target}})
@@ -89,6 +91,58 @@ func Targets(ref *domain.Reference, r *Report) TargetProgress {
 		tp.Counties[c.Code] = list
 	}
 	return tp
+}
+
+// sharedTargets shares the city's target of measure among r's counties split sets none for, in
+// proportion to their should-insure pension population (by r's counties' order; 0 for one with
+// a split). The shares add up to the city's target (its part for those counties): each county
+// gets its share rounded down, then the units left one each, largest remainder first (the
+// earlier county among equal ones). Before views-23 (a freeze's rules) each was rounded half up
+// alone, and the counties' targets could add up to one more or less than the city's.
+func sharedTargets(city int64, r *Report, split map[string]map[string]int64, measure string) []int64 {
+	out := make([]int64, len(r.Counties))
+	cityShould := r.City.Insurances[domain.Pension].ShouldInsure
+	if cityShould <= 0 {
+		return out
+	}
+	var sum int64
+	var idx []int
+	for j, c := range r.Counties {
+		if _, ok := split[c.Code][measure]; !ok {
+			idx = append(idx, j)
+			sum += c.Insurances[domain.Pension].ShouldInsure
+		}
+	}
+	if !(Query{rules: r.rules}).follows(rulesTargetsShared) {
+		for _, j := range idx {
+			// Cannot fail: all are non-negative and the county's share is at most the city's,
+			// so the result is at most the city's target.
+			out[j], _ = domain.MulDivHalfUp(city, r.Counties[j].Insurances[domain.Pension].ShouldInsure, cityShould)
+		}
+		return out
+	}
+	if sum <= 0 {
+		return out
+	}
+	// What these counties share: the whole city's target when none has a split.
+	total, _ := domain.MulDivHalfUp(city, sum, cityShould)
+	rems := make([]uint64, len(idx))
+	left := total
+	for k, j := range idx {
+		hi, lo := bits.Mul64(uint64(total), uint64(r.Counties[j].Insurances[domain.Pension].ShouldInsure))
+		q, rem := bits.Div64(hi, lo, uint64(sum)) // q <= total: the county's should is at most sum
+		out[j], rems[k] = int64(q), rem
+		left -= int64(q)
+	}
+	order := make([]int, len(idx))
+	for k := range order {
+		order[k] = k
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(rems[b], rems[a]) })
+	for _, k := range order[:int(left)] {
+		out[idx[k]]++
+	}
+	return out
 }
 
 // countyTargets is the target split of t with each county under the code in force on asOf
