@@ -510,6 +510,11 @@ func TestDashboardSupervisorInChromium(t *testing.T) {
 			t.Errorf("a money cell of %s fen shows %q, want %s (万元, two decimals)", c[0], c[1], supWan(fen))
 		}
 	}
+	// Rates to a tenth of a percent: one short of all never reads as all, one above none never as none.
+	rates, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`import('/assets/format.js').then(m => [0.99996, 1, 1.2, 0.0004, 0, 0.5].map(m.fmtRate))`, chromedp.EvalAwaitPromise))
+	if want := []string{"99.9%", "100.0%", "120.0%", "0.1%", "0.0%", "50.0%"}; err != nil || !slices.Equal(rates, want) {
+		t.Errorf("rates 0.99996, 1, 1.2, 0.0004, 0, 0.5 read %v (%v), want %v", rates, err, want)
+	}
 	for _, h := range eval[[]string](t, ctx, `Array.from(document.querySelectorAll('#counties-head th[data-field$="_fen"]')).map(th => th.textContent)`) {
 		if !strings.Contains(h, "万元") {
 			t.Errorf("the money column %q does not name its unit 万元", h)

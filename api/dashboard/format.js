@@ -41,9 +41,12 @@ export function fmtMoney(fen, lang) {
   return fmtWan(fen) + (lang ? ' ×10k yuan' : ' 万元');
 }
 
+// fmtRate shows a rate to a tenth of a percent; one short of 1 never shows 100.0% (all collected),
+// nor one above 0 shows 0.0%.
 export function fmtRate(r) {
   if (r === null || r === undefined) return '—';
-  return (r * 100).toFixed(1) + '%';
+  const s = (r * 100).toFixed(1);
+  return (r < 1 && s === '100.0' ? '99.9' : r > 0 && s === '0.0' ? '0.1' : s) + '%';
 }
 
 export function fmtCell(kind, v) {
