@@ -58,6 +58,7 @@ type archive struct {
 	sealMu              sync.Mutex
 	sealRaw, sealPacked []byte
 	sealSpare           map[string]struct{}
+	log                 *slog.Logger // the store's: its handler and format
 }
 
 // shelf is one employer's events: a chain of chunks in the file, then the open tail.
@@ -108,8 +109,8 @@ type record struct {
 
 // newArchive opens an archive whose chunks go to file and tails to tails (file nil: the archive
 // is disabled).
-func newArchive(file *os.File, tails *tailLog) *archive {
-	return &archive{file: file, tails: tails, shelves: map[string]*shelf{}, seal: map[string]struct{}{}, wake: make(chan struct{}, 1)}
+func newArchive(file *os.File, tails *tailLog, log *slog.Logger) *archive {
+	return &archive{file: file, tails: tails, shelves: map[string]*shelf{}, seal: map[string]struct{}{}, wake: make(chan struct{}, 1), log: log}
 }
 
 // scratchArchiveFile is an unlinked file in dir (the system's temporary folder when "").
@@ -150,7 +151,7 @@ func (a *archive) usable() bool { return a.file != nil && a.err == nil && !a.clo
 func (a *archive) fail(err error) {
 	if a.err == nil {
 		a.err = err
-		slog.Error("history archive failed; histories are read from the stream instead", "err", err)
+		a.log.Error("history archive failed; histories are read from the stream instead", "err", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package eventstore
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 )
@@ -195,7 +196,23 @@ func scratchArchive(t *testing.T) *archive {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := newArchive(file, newTailLog("", t.TempDir()))
+	a := newArchive(file, newTailLog("", t.TempDir()), slog.New(slog.DiscardHandler))
 	t.Cleanup(a.close)
 	return a
+}
+
+// An archive that fails says so once, through the store's logger: in serve's format (a JSON
+// object a line with --log-format json), not the process's default.
+func TestAnArchiveFailureIsLoggedByTheStoresLogger(t *testing.T) {
+	var out strings.Builder
+	a := scratchArchive(t)
+	a.log = slog.New(slog.NewJSONHandler(&out, nil))
+	a.mu.Lock()
+	a.fail(errors.New("disk gone"))
+	a.fail(errors.New("disk gone again"))
+	a.mu.Unlock()
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "{") || !strings.Contains(lines[0], "disk gone") {
+		t.Errorf("the store's logger got %q, want one JSON line naming the error", out.String())
+	}
 }

@@ -37,7 +37,7 @@ func (s *Store) openState(ctx context.Context) error {
 				return err
 			}
 		}
-		s.archive = newArchive(f, newTailLog("", s.cfg.ArchiveDir))
+		s.archive = newArchive(f, newTailLog("", s.cfg.ArchiveDir), s.log)
 		return nil
 	}
 	lock, err := LockDir(dir)
@@ -52,7 +52,7 @@ func (s *Store) openState(ctx context.Context) error {
 			return fmt.Errorf("history archive: %w", err)
 		}
 	}
-	s.archive = newArchive(f, newTailLog(dir, ""))
+	s.archive = newArchive(f, newTailLog(dir, ""), s.log)
 	snap, err := readSnapshot(filepath.Join(dir, snapshotFile))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -169,7 +169,7 @@ func (s *Store) startFresh() error {
 			return fmt.Errorf("history archive: %w", err)
 		}
 	}
-	s.archive = newArchive(f, newTailLog(dir, ""))
+	s.archive = newArchive(f, newTailLog(dir, ""), s.log)
 	s.heads, s.breaks, s.refSeqs, s.freezes, s.earliest = map[string]head{}, map[string]ChainBreak{}, nil, nil, 0
 	s.ref, s.years, s.last = domain.Reference{}, map[int]YearRecord{}, lastMessage{}
 	s.notices, s.recoded = map[string]int{}, map[string]bool{}

@@ -121,7 +121,10 @@ func (r *Runner) maybeSnapshot(ctx context.Context, idle bool) {
 	every := max(r.cfg.SnapshotEvery, snapshotPerEmployer*uint64(len(r.ledger.Employers)))
 	r.mu.RUnlock()
 	due := seq >= last+every || (idle && seq > last)
-	if !due || !r.snapMu.TryLock() {
+	// Below the disk's reserve the ledger takes no write, and an upload filling the disk would
+	// fault the server's store (every write refused until a restart): the snapshot waits for
+	// space, as the writes do, unsaid (readyz and the store say the disk is full).
+	if !due || r.store.DiskCheck() != nil || !r.snapMu.TryLock() {
 		return
 	}
 	r.bg.Go(func() {
@@ -172,6 +175,9 @@ func (r *Runner) saveSnapshot(ctx context.Context) error {
 	v := r.Current()
 	if v.Seq != 0 && v.Seq == r.snapSeq.Load() {
 		return nil // a restart with nothing new, or a shutdown just after a snapshot
+	}
+	if err := r.store.DiskCheck(); err != nil {
+		return fmt.Errorf("store snapshot not stored: %w", err)
 	}
 	release, ok := r.claim(ctx, snapshotObject)
 	if !ok {
