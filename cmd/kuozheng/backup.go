@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -135,6 +136,10 @@ func (b *backupTarget) connect(restore bool) (nc *nats.Conn, closeAll func() err
 	lock, err := eventstore.LockDir(b.data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w; reach a running server with --nats (serve --nats-listen), or stop it", err)
+	}
+	if err := restoreUnfinished(b.data); err != nil && !restore {
+		lock.Unlock()
+		return nil, nil, err
 	}
 	emb, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: b.data, LazySync: restore}, nil)
 	if err != nil {
@@ -336,6 +341,9 @@ Options:`)
 		if _, err := os.Stat(filepath.Join(tg.data, manifestFile)); err == nil {
 			return usageError{fmt.Sprintf("--data %s holds a backup's %s: give the data folder to restore into, a new one or a ledger's", tg.data, manifestFile)}
 		}
+		if err := restoreUnfinished(tg.data); err != nil && !*replace {
+			return usageError{fmt.Sprintf("%v; nothing was restored", err)}
+		}
 	}
 	m, err := checkBackup(dir, stderr)
 	if err != nil {
@@ -378,6 +386,17 @@ Options:`)
 	nothing := "nothing was restored"
 	if replaced {
 		nothing += fmt.Sprintf(" (and the stream --replace deleted is gone: restore this or another backup into %s)", tg.source())
+	}
+	// From here until it is verified the folder holds part of a ledger, which looks whole (a
+	// restore killed half way left a prefix whose chains hold): marked, no command opens it.
+	if tg.natsURL == "" {
+		mark := fmt.Sprintf("from the backup in %s, begun %s", dir, time.Now().UTC().Format(time.RFC3339))
+		if err := writeSynced(os.Create, filepath.Join(tg.data, unfinishedRestore), []byte(mark+"\n")); err != nil {
+			return fmt.Errorf("marking the restore under way: %w; %s", err, nothing)
+		}
+		if err := syncFolder(tg.data); err != nil {
+			return fmt.Errorf("marking the restore under way: %w; %s", err, nothing)
+		}
 	}
 
 	archive, err := os.Open(filepath.Join(dir, bs.Archive))
@@ -425,6 +444,12 @@ Options:`)
 	}
 	if tg.natsURL == "" {
 		fmt.Fprintf(stderr, "restore: the server stopped and every restored file synced to disk in %v\n", time.Since(synced).Round(time.Millisecond))
+		if err := os.Remove(filepath.Join(tg.data, unfinishedRestore)); err != nil {
+			return fmt.Errorf("ledger %s restored and verified in %s, but its mark of a restore under way stays: %w", m.Ledger, tg.source(), err)
+		}
+		if err := syncFolder(tg.data); err != nil {
+			return fmt.Errorf("ledger %s restored and verified in %s, but %w", m.Ledger, tg.source(), err)
+		}
 	}
 	fmt.Fprintf(stdout, "restored ledger %s from %s (taken %s) into %s: %d messages through sequence %d in %v\n",
 		m.Ledger, dir, m.Started.Format(time.RFC3339), tg.source(), bs.Messages, bs.LastSeq, restored.Round(time.Millisecond))
@@ -439,6 +464,25 @@ Options:`)
 	}
 	fmt.Fprintf(stdout, "verified in %v; serve it with %s (it rebuilds the views from the stream at its first start; add --today YYYY-MM-DD to read a ledger of past years as of a day in them)\n", v.took.Round(time.Millisecond), serve)
 	return nil
+}
+
+// unfinishedRestore names the file a restore into a data folder writes before it makes the
+// ledger's stream, and removes once the stream is verified and synced.
+const unfinishedRestore = "RESTORE-UNFINISHED"
+
+// restoreUnfinished refuses data folder dir while it holds a restore that did not finish (killed,
+// or failed its verification): its stream may hold a prefix of the backup's, every chain of which
+// holds, and would be served as the ledger.
+func restoreUnfinished(dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, unfinishedRestore))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	}
+	return fmt.Errorf("data folder %s holds a restore that did not finish (%s): its ledger may be part of the backup's and is not opened; restore it again with kuozheng restore BACKUP --data %s --replace",
+		dir, strings.TrimSpace(string(b)), dir)
 }
 
 // checkBackup reads dir's manifest and checks every file it names against its size and SHA-256.

@@ -476,6 +476,29 @@ func TestARestoreFailsNamingAStoredFreezeThatDoesNotReproduce(t *testing.T) {
 	if !strings.Contains(errOut, "freeze 1 of 2 reproduced") {
 		t.Fatalf("the true freeze was not reproduced first:\n%s", errOut)
 	}
+
+	// The ledger left for inspection is opened by no command, as one whose restore was killed
+	// half way is not (both keep the restore's mark); restored again with --replace, it is.
+	dst := filepath.Join(t.TempDir(), "restored")
+	if code, _, _ := runCmd("restore", bk, "--data", dst); code != 1 {
+		t.Fatalf("restore of the false freeze again: exit %d, want 1", code)
+	}
+	for _, args := range [][]string{{"verify", "--data", dst}, {"history", "--data", dst, "x"}, {"backup", filepath.Join(t.TempDir(), "bk"), "--data", dst}, {"restore", bk, "--data", dst}} {
+		code, out, errOut := runCmd(args...)
+		if code == 0 || !strings.Contains(errOut, "holds a restore that did not finish (from the backup in "+bk) || !strings.Contains(errOut, "--replace") {
+			t.Errorf("%s on a folder whose restore did not finish: exit %d\n%s\n%s", args[0], code, out, errOut)
+		}
+	}
+	good := backUp(t, frozenDemo(t, 20))
+	if code, out, errOut := runCmd("restore", good, "--data", dst, "--replace"); code != 0 {
+		t.Fatalf("restore --replace over an unfinished restore: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dst, unfinishedRestore)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a finished restore left its mark: %v", err)
+	}
+	if code, out, errOut := runCmd("verify", "--data", dst); code != 0 {
+		t.Errorf("verify after the restore finished: exit %d\n%s\n%s", code, out, errOut)
+	}
 }
 
 func TestABackupOfAMirrorRestoresAsTheLedgerItMirrors(t *testing.T) {

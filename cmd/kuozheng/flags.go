@@ -265,6 +265,10 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 			return nil, err
 		}
 		closers = append(closers, lock.Unlock)
+		if err := restoreUnfinished(f.data); err != nil {
+			closeAll()
+			return nil, err
+		}
 		if _, err := os.Stat(filepath.Join(f.data, "jetstream")); f.existing && err != nil {
 			closeAll()
 			return nil, noLedger()
