@@ -16,6 +16,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -378,6 +379,11 @@ Options:`)
 	if err != nil {
 		return err
 	}
+	if tg.natsURL == "" {
+		if err := roomToRestore(ctx, js, tg.data, sub.Stream, desc.State, *replace); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	replaced, err := clearTarget(ctx, js, &tg, sub.Stream, m.Ledger, *replace, stderr)
 	if err != nil {
@@ -464,6 +470,35 @@ Options:`)
 	}
 	fmt.Fprintf(stdout, "verified in %v; serve it with %s (it rebuilds the views from the stream at its first start; add --today YYYY-MM-DD to read a ledger of past years as of a day in them)\n", v.took.Round(time.Millisecond), serve)
 	return nil
+}
+
+// roomToRestore refuses a restore into data folder dir whose disk cannot hold the stream's bytes
+// as backed up (state), counting those of the stream --replace would delete as free: else the
+// restore stops half way, after --replace deleted the ledger it was to replace.
+func roomToRestore(ctx context.Context, js jetstream.JetStream, dir, stream string, state json.RawMessage, replace bool) error {
+	var backedUp struct {
+		Bytes uint64 `json:"bytes"`
+	}
+	var st syscall.Statfs_t
+	if json.Unmarshal(state, &backedUp) != nil || syscall.Statfs(dir, &st) != nil {
+		return nil // nothing to judge by: the restore's own errors say what fails
+	}
+	free := st.Bavail * uint64(st.Bsize)
+	var deleted uint64
+	if s, err := js.Stream(ctx, stream); err == nil && replace {
+		deleted = s.CachedInfo().State.Bytes
+	}
+	// The server's files hold more than the messages' bytes (their blocks' and indexes' own).
+	need := backedUp.Bytes + backedUp.Bytes/8 + 16<<20
+	if free+deleted >= need {
+		return nil
+	}
+	more := ""
+	if deleted > 0 {
+		more = fmt.Sprintf(", and %s more once --replace deletes the stream there", megabytes(int64(deleted)))
+	}
+	return fmt.Errorf("the ledger's stream took %s when backed up, about %s on disk, and the disk of data folder %s has %s free%s: free space there first, or restore into a folder on another disk; nothing was deleted or restored",
+		megabytes(int64(backedUp.Bytes)), megabytes(int64(need)), dir, megabytes(int64(free)), more)
 }
 
 // unfinishedRestore names the file a restore into a data folder writes before it makes the

@@ -581,3 +581,37 @@ func TestAFolderOfAnotherCitysLedgerIsRefusedNamingIt(t *testing.T) {
 		}
 	}
 }
+
+// TestARestoreWithoutRoomDeletesNothing: a restore --replace onto a disk that cannot hold the
+// backup's stream (even with the stream it replaces deleted) is refused before anything is
+// deleted: it used to delete the ledger, stop on a full disk and leave the folder empty (an
+// operator's drill). The ledger there stays whole; with room made, the restore goes through.
+func TestARestoreWithoutRoomDeletesNothing(t *testing.T) {
+	mnt := storetest.MountTmpfs(t, "64m")
+	data := filepath.Join(mnt, "data")
+	if code, out, errOut := runCmd("restore", backUp(t, frozenDemo(t, 10)), "--data", data); code != 0 {
+		t.Fatalf("restore of the small ledger: exit %d\n%s\n%s", code, out, errOut)
+	}
+	big := backUp(t, frozenDemo(t, 120))
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(mnt, &st); err != nil {
+		t.Fatal(err)
+	}
+	filler := filepath.Join(mnt, "filler")
+	if err := os.WriteFile(filler, make([]byte, int64(st.Bavail)*st.Bsize-(1<<20)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCmd("restore", big, "--data", data, "--replace")
+	if code == 0 || !strings.Contains(errOut, "free space there first") || !strings.Contains(errOut, "nothing was deleted or restored") || strings.Contains(errOut, "deleting stream") {
+		t.Fatalf("restore --replace without room: exit %d, want a refusal before deleting anything\n%s\n%s", code, out, errOut)
+	}
+	if code, out, errOut := runCmd("verify", "--data", data); code != 0 || !strings.Contains(out, "ok: every hash chain") {
+		t.Fatalf("the ledger after a refused restore: verify exit %d\n%s\n%s", code, out, errOut)
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCmd("restore", big, "--data", data, "--replace"); code != 0 {
+		t.Fatalf("restore --replace with room: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
