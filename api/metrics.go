@@ -129,7 +129,7 @@ func (m *Metrics) Watch(store *eventstore.Store, runner *projections.Runner) {
 				}
 				return time.Since(at).Seconds()
 			}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_ledger_chain_breaks", Help: "Employers whose hash chain or sequence links the store found broken (kuozheng verify lists them); 0 in a sound ledger."},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_ledger_chain_breaks", Help: "Employers whose hash chain or sequence links the store found broken, following the stream or verifying it whole (GET /v1/verify; kuozheng verify lists them); 0 in a sound ledger."},
 			func() float64 { return float64(store.ChainBreaks()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_ledger_unsettled_holds", Help: "Year closings (or reopenings) whose append went unanswered and after which this process could not yet read the stream: while above 0, writes dated in ended years are fenced (checked against the years' head), and it retries each second."},
 			func() float64 { return float64(store.UnsettledHolds()) }),

@@ -163,6 +163,15 @@ func (s *Store) VerifyWhole(ctx context.Context) (Integrity, error) {
 	in.Breaks = slices.AppendSeq(make([]BreakEntry, 0, len(earliest)), maps.Values(earliest))
 	slices.SortFunc(in.Breaks, func(a, b BreakEntry) int { return cmp.Compare(a.Seq, b.Seq) })
 	in.OK = in.OK && len(in.Breaks) == 0 && in.Unreadable == 0
+	// What the reads found is the store's to know from now on, as the follower's finds are: the
+	// metric of broken chains (and its alert) and the employer's reads say so.
+	s.mu.Lock()
+	for _, b := range in.Breaks {
+		if _, seen := s.breaks[b.EmployerID]; !seen {
+			s.breaks[b.EmployerID] = b.ChainBreak
+		}
+	}
+	s.mu.Unlock()
 	return in, nil
 }
 

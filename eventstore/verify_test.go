@@ -46,6 +46,9 @@ func TestAnEventAlteredInTheStreamsFilesIsFoundByAWholeVerification(t *testing.T
 		t.Fatalf("no block of %v holds the payment's receipt", blocks)
 	}
 	l.Restart(t)
+	if n := l.Store.ChainBreaks(); n != 0 {
+		t.Fatalf("resumed from its snapshot, the store counts %d broken chains before reading the stream again", n)
+	}
 
 	in, err := l.Store.VerifyWhole(context.Background())
 	if err != nil {
@@ -56,6 +59,11 @@ func TestAnEventAlteredInTheStreamsFilesIsFoundByAWholeVerification(t *testing.T
 	}
 	if want := "the stream could not read this event back: its stored bytes are damaged"; in.Breaks[0].Reason != want {
 		t.Errorf("the break's reason %q, want %q", in.Breaks[0].Reason, want)
+	}
+	// The store knows it from then on: the metric of broken chains (its alert) counts it, and
+	// the employer's reads say its chain is broken.
+	if b, ok := l.Store.ChainBreak(id); l.Store.ChainBreaks() != 1 || !ok || b.Seq != paid.Seq {
+		t.Errorf("after the verification the store counts %d broken chains, %s's %+v (%v); want 1, at %d", l.Store.ChainBreaks(), id, b, ok, paid.Seq)
 	}
 }
 
