@@ -1,14 +1,18 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
 )
 
 // MaxRequestID is the longest X-Request-Id accepted: it is stored in every event the request
@@ -37,8 +41,14 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		gw := &guardWriter{ResponseWriter: w, id: id}
 		defer func() {
-			if gw.internal != nil {
+			var disk *eventstore.DiskError
+			if gw.internal == nil {
+				return
+			}
+			if !errors.As(gw.internal, &disk) {
 				s.cfg.Log.Error("request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", gw.internal)
+			} else if n, ok := s.diskLog.let(time.Now()); ok {
+				s.cfg.Log.Error("request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", gw.internal, "also_refused_since_last_logged", n)
 			}
 		}()
 		if s.cfg.Tokens == nil && !loopbackHost(r.Host) {
@@ -51,6 +61,27 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		cop.Handler(next).ServeHTTP(gw, r)
 
 	})
+}
+
+// logThrottle lets one line a minute through: while a disk is full every write is refused for
+// the same reason, and a line each buried the rest of the log (an operator's drill: hundreds a
+// minute). The lines it holds back are counted in the next it lets through.
+type logThrottle struct {
+	mu      sync.Mutex
+	last    time.Time
+	skipped int
+}
+
+// let reports whether a line at now goes to the log, and how many were held back before it.
+func (t *logThrottle) let(now time.Time) (skipped int, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.last.IsZero() && now.Sub(t.last) < time.Minute {
+		t.skipped++
+		return 0, false
+	}
+	skipped, t.last, t.skipped = t.skipped, now, 0
+	return skipped, true
 }
 
 // protect sets the headers that keep an answer from being sniffed or framed (a page that set its

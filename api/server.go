@@ -60,6 +60,8 @@ type Server struct {
 	warming   atomic.Bool
 	batches   batches
 	verifying verifyRuns
+	// diskLog lets the log have one refusal for a full disk a minute, not one a write.
+	diskLog   logThrottle
 	uploads   chan struct{} // a slot for each import taken, from its upload on (MaxUploadsAtOnce)
 	uploading uploaders     // each principal's uploads under way (MaxUploadsEach)
 	imports   chan struct{} // a slot for each import being read and imported (MaxImportsAtOnce)

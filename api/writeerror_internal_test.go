@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kuozheng/kuozheng/eventstore"
 )
@@ -54,5 +55,21 @@ func TestWriteErrorTellsUnknownFromNotRecorded(t *testing.T) {
 				t.Errorf("an internal error is not kept for the log under its request id: %+v", body)
 			}
 		})
+	}
+}
+
+// TestALogThrottleLetsOneLineAMinute: while a disk is full every write is refused alike; the log
+// gets one line a minute, which counts those held back since the last.
+func TestALogThrottleLetsOneLineAMinute(t *testing.T) {
+	var th logThrottle
+	t0 := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	for i, c := range []struct {
+		at      time.Duration
+		ok      bool
+		skipped int
+	}{{0, true, 0}, {time.Second, false, 0}, {59 * time.Second, false, 0}, {time.Minute, true, 2}, {time.Minute + time.Second, false, 0}, {3 * time.Minute, true, 1}} {
+		if skipped, ok := th.let(t0.Add(c.at)); ok != c.ok || skipped != c.skipped {
+			t.Errorf("line %d at +%v: let %v, %d held back; want %v, %d", i, c.at, ok, skipped, c.ok, c.skipped)
+		}
 	}
 }
