@@ -14,11 +14,13 @@ type ClassMischarge struct {
 	ChargedFen Fen
 }
 
-// ClassMischarges lists, oldest period first, the periods whose declaration in force on asOf
-// charged work injury other than at the risk class the payer had on the period's first day.
-// It reads the views' employer (its History); periods of closed years are not listed, as they
-// can no longer be filed again.
-func (e *Employer) ClassMischarges(ref *Reference, asOf Date) []ClassMischarge {
+// ClassMischarges lists, oldest period first, the periods from from on whose declaration in
+// force on asOf charged work injury at another risk class than the payer had on the period's
+// first day: what it charged is what the declared base owes at another class's rate, not at
+// this one's (a rate table recorded since for the period, which charges no class as declared, is
+// not listed). It reads the views' employer (its History); from is the first period of the open
+// books: a closing folds the lines before it with their charge.
+func (e *Employer) ClassMischarges(ref *Reference, asOf Date, from Period) []ClassMischarge {
 	if !e.classChanged() {
 		return nil
 	}
@@ -30,8 +32,8 @@ func (e *Employer) ClassMischarges(ref *Reference, asOf Date) []ClassMischarge {
 			continue
 		}
 		first := d.Period.FirstDay()
-		if ref.BooksClosed(first) {
-			continue // a closed year's period is filed again no more
+		if d.Period < from {
+			continue
 		}
 		base, ok := workInjuryBase(d)
 		set := e.Account.baseOn(d.Period, asOf)
@@ -47,11 +49,24 @@ func (e *Employer) ClassMischarges(ref *Reference, asOf Date) []ClassMischarge {
 		if !ok {
 			continue
 		}
-		if due, err := ApplyRate(base, bp); err == nil && due != charged {
+		if due, err := ApplyRate(base, bp); err == nil && due != charged && chargedAtAnother(ref, e.Kind.Payer(), class, first, base, charged) {
 			out = append(out, ClassMischarge{Period: d.Period, Class: class, DueFen: due, ChargedFen: charged})
 		}
 	}
 	return out
+}
+
+// chargedAtAnother reports whether charged is what base owes at the rate of a risk class other
+// than class on day d.
+func chargedAtAnother(ref *Reference, payer PayerClass, class int, d Date, base, charged Fen) bool {
+	for c := 1; c <= 3; c++ {
+		if bp, ok := ref.Rate(WorkInjury, payer, c, d); ok && c != class {
+			if due, err := ApplyRate(base, bp); err == nil && due == charged {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // classChanged reports whether a change of registration facts was recorded (a closing folds the

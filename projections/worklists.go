@@ -61,6 +61,12 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 	items := []WorkItem{}
 	due := DefaultPeriod(&l.Ref, asOf)
 	dueOn := l.Ref.DueDate(due)
+	// The first period of the open books: a closing folds the lines before it, whose charge the
+	// views then no longer hold apart (compacted or not, the worklist says the same).
+	var openFrom domain.Period
+	if b := l.Ref.LockedThrough(); b != 0 {
+		openFrom = b.AddDays(1).Period()
+	}
 	for _, id := range l.Order {
 		e := l.Employers[id]
 		county := l.Ref.CountyCodeOn(e.CountyOn(asOf), asOf)
@@ -96,7 +102,7 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 			item(WorkFindingPastDeadline, f.RedeclareBy, WorkFacts{Finding: f.Kind, FoundOn: f.FoundOn, Insurance: f.Insurance, Period: f.Period},
 				"%s finding of %s on %s %s: no re-declaration by %s", f.Kind, f.FoundOn, f.Insurance, f.Period, f.RedeclareBy)
 		}
-		for _, m := range e.ClassMischarges(&l.Ref, asOf) {
+		for _, m := range e.ClassMischarges(&l.Ref, asOf, openFrom) {
 			item(WorkClassMischarged, m.Period.FirstDay(), WorkFacts{Period: m.Period, Insurance: domain.WorkInjury, RiskClass: m.Class, DueFen: m.DueFen, ChargedFen: m.ChargedFen},
 				"work injury of %s charged %s yuan, but risk class %d on %s owes %s yuan on the wage base declared: file the declaration of %s again",
 				m.Period, m.ChargedFen, m.Class, m.Period.FirstDay(), m.DueFen, m.Period)

@@ -485,3 +485,68 @@ func TestADeclarationAtAnotherRiskClassIsWork(t *testing.T) {
 		})
 	}
 }
+
+// TestOnlyAnotherClassesChargeIsWork: the item is for a declaration that charged another risk
+// class, not for any that owes otherwise today: a rate table recorded since for its period (the
+// class unchanged, another registration fact changed) charges no class as declared, and is not
+// listed. A closing ends the item for its year's periods: it folds their lines with what they
+// charged, so the views compacted or not say the same (the period may still be declared again
+// by a declaration dated in an open year: README).
+func TestOnlyAnotherClassesChargeIsWork(t *testing.T) {
+	d, p := domain.MustDate, domain.MustPeriod
+	refEvent := func(l *Ledger, body domain.Payload) {
+		l.Apply(domain.Event{Envelope: domain.Envelope{Seq: l.Seq + 1}, Body: body})
+	}
+	register := domain.EmployerRegistered{Profile: domain.Profile{Name: "E", County: "360702", Kind: domain.KindEnterprise, RiskClass: 1},
+		RegisteredOn: d("2006-03-01")}
+	declare := func(l *Ledger, period domain.Period, on string) domain.DeclarationFiled {
+		bp, _ := l.Ref.Rate(domain.WorkInjury, domain.KindEnterprise.Payer(), 1, period.FirstDay())
+		due, _ := domain.ApplyRate(1000000, bp)
+		return domain.DeclarationFiled{DeclaredOn: d(on), Period: period, DueOn: l.Ref.DueDate(period),
+			Lines: []domain.DeclaredLine{{Insurance: domain.WorkInjury, Headcount: 10, WageBaseFen: 1000000, RateBP: bp, DueFen: due}}}
+	}
+	kinds := func(l *Ledger, asOf string) []domain.Period {
+		var got []domain.Period
+		for _, it := range l.Worklist(nil, d(asOf)) {
+			if it.Kind == WorkClassMischarged {
+				got = append(got, it.Facts.Period)
+			}
+		}
+		return got
+	}
+
+	t.Run("a rate table recorded since, the class unchanged", func(t *testing.T) {
+		l, apply := oneEmployerLedger()
+		apply(register)
+		march := p("2007-03")
+		apply(declare(l, march, "2007-04-05"))
+		name := "E 改名"
+		apply(domain.EmployerChanged{On: d("2007-04-10"), Name: &name})
+		table, _ := l.Ref.RatesOn(march.FirstDay())
+		table.EffectiveFrom = d("2007-01-01")
+		table.Lines = slices.Clone(table.Lines)
+		for i := range table.Lines {
+			if table.Lines[i].Insurance == domain.WorkInjury {
+				table.Lines[i].EmployerBP += 10
+			}
+		}
+		refEvent(l, domain.RatesSet{Table: table})
+		if got := kinds(l, "2007-04-30"); len(got) != 0 {
+			t.Errorf("listed %v for a rate table recorded since, the class unchanged", got)
+		}
+	})
+	t.Run("a closed year's December is listed until the closing", func(t *testing.T) {
+		l, apply := oneEmployerLedger()
+		apply(register)
+		apply(declare(l, p("2006-12"), "2007-01-05"))
+		three := 3
+		apply(domain.EmployerChanged{On: d("2006-12-01"), RiskClass: &three})
+		if got := kinds(l, "2007-01-20"); !slices.Equal(got, []domain.Period{p("2006-12")}) {
+			t.Fatalf("before the closing: %v, want 2006-12", got)
+		}
+		refEvent(l, domain.YearClosed{Year: 2006, FreezeID: "f", Digest: "d"})
+		if got := kinds(l, "2007-01-20"); len(got) != 0 {
+			t.Errorf("after the closing: %v, want none", got)
+		}
+	})
+}
