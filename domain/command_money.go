@@ -412,8 +412,8 @@ func (r *RecordPayment) Decide(e *Employer, ctx Context) ([]Payload, error) {
 	if e.Account.principalWaiverFrom(r.ev.PaidOn) {
 		if w, ok := principalPaidAway(&e.Account, e.Account.withNext(r.ev), ctx.Ref.LateFees); ok {
 			k := w.line
-			return nil, Conflict("paid_on", "a payment on %s would pay %d fen of what %s waived of the %s %s line, and the waiver would lapse by as much: allocate the payment to other lines (allocations), or void the waiver first",
-				r.ev.PaidOn, w.short, w, k.Insurance, k.Period)
+			return nil, Conflict("paid_on", "with this payment dated %s, payments in date order would pay %d fen of the %s %s line that %s waived, and the waiver would lapse by as much: allocate this payment (or one dated after it whose allocation it would take) to other lines at the desk, or void the waiver first",
+				r.ev.PaidOn, w.short, k.Insurance, k.Period, w)
 		}
 	}
 	return []Payload{r.ev}, nil

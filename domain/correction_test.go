@@ -957,7 +957,7 @@ func TestAPaymentDatedBeforeAWaiverMayNotPayWhatItWaived(t *testing.T) {
 	b.must("auditor:li", &GrantWaiver{DecidedOn: "2006-07-01", Kind: WaiverPrincipal, Basis: "bankruptcy", AuthorityDoc: "(2006)赣民破字第1号", Reason: "破产",
 		Insurance: "unemployment", Period: "2006-04", AmountFen: "30000"})
 	detail := b.refused("clerk:wang", payment("2006-06-20", "R1", "30000"), KindConflict, "paid_on")
-	if !strings.Contains(detail, "30000 fen of what the waiver of 30000 fen dated 2006-07-01") || !strings.Contains(detail, "unemployment 2006-04") {
+	if !strings.Contains(detail, "30000 fen of the unemployment 2006-04 line that the waiver of 30000 fen dated 2006-07-01") {
 		t.Errorf("the refusal %q does not name the waiver, its line and the 30000 fen", detail)
 	}
 	to := payment("2006-06-20", "R1", "30000")
