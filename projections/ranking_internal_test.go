@@ -99,3 +99,32 @@ func TestCountyTargetsSharedFromTheCityAddUpToIt(t *testing.T) {
 		})
 	}
 }
+
+// TestAFreezeReadBackKeepsTheRulesItWasMadeBy: a freeze made by views-22 is read back with its
+// rules, so its county targets (and ranking) keep each share rounded alone; one made now is read
+// with today's.
+func TestAFreezeReadBackKeepsTheRulesItWasMadeBy(t *testing.T) {
+	l := NewLedger()
+	for i, ev := range refEvents() {
+		ev.Seq = uint64(i + 1)
+		l.Apply(ev)
+	}
+	for _, c := range []struct {
+		version string
+		rules   int
+	}{{"views-22", 22}, {CodeVersion, 0}} {
+		d := domain.MustDate("2006-12-31")
+		_, figures, digest, err := FreezeFiguresIn(l, d, c.version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := FrozenReport(domain.FreezeMade{ID: "f", ValidThrough: d, CodeVersion: c.version, Digest: digest, Figures: figures})
+		if err != nil {
+			t.Fatal(err)
+		}
+		follows := (Query{rules: r.rules}).follows(rulesTargetsShared)
+		if want := c.rules == 0; follows != want || (c.rules != 0 && r.rules != c.rules) {
+			t.Errorf("a freeze of %s read back by the rules of views-%d (targets shared whole: %v)", c.version, r.rules, follows)
+		}
+	}
+}
