@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -70,6 +71,9 @@ func TestANetworkErrorClearsOnReconnect(t *testing.T) {
 		t.Errorf("a read the server could not answer says %q, want it in words", got)
 	}
 
+	refreshes := eval[int](t, ctx, `window.kz.refreshes`)
 	down.Store(false)
 	poll(t, ctx, 30*time.Second, `document.getElementById('conn').dataset.state === 'on' && document.getElementById('error').hidden`)
+	// What failed meanwhile is read again, though the quiet ledger announces no new sequence.
+	poll(t, ctx, 15*time.Second, fmt.Sprintf(`window.kz.refreshes > %d`, refreshes))
 }

@@ -106,7 +106,7 @@ export async function api(path, opts) {
   for (let attempt = 0; ; attempt++) {
     const sent = getToken();
     const res = await fetch(path, { method: opts.method || 'GET', headers: authHeaders(opts.headers), body: opts.body, cache: 'no-store' })
-      .catch(() => { throw Object.assign(new Error('无法连接服务器 the server could not be reached'), { net: true }); });
+      .catch(e => { throw Object.assign(new Error('无法连接服务器 the server could not be reached (' + e.message + ')'), { net: true }); });
     if (res.status === 401 && attempt < 5) {
       await reauthorize(sent);
       continue;

@@ -315,9 +315,9 @@ async function load(minSeq) {
     render(er.value.data, hr.value.data);
     const desk = $('#desk-employer');
     if (desk.dataset.employer !== id) {
-      const m = await deskModule();
+      const m = await deskModule().catch(e => { $('#employer-error').hidden = false; $('#employer-error').textContent = '录入表无法加载 the desk could not load: ' + e.message; });
       if (gen !== V.gen) return;
-      desk.dataset.employer = id;
+      if (m !== undefined) desk.dataset.employer = id; // a desk that failed to load is tried again
       deskOf = m && m.drawDesk(desk, 'employer', id, w => load(w.seq), () => load());
     }
     $('#employer-skip').hidden = desk.hidden;

@@ -63,7 +63,7 @@ export async function loadFreezes(minSeq) {
   $('#freezes tbody').replaceChildren(...rows);
   $('#freezes').dataset.count = String(list.length);
   kz.freezes.loads++;
-  if (chosen && !$('#freeze-detail').hidden) import('./rank.js').then(m => m.restate(chosen, minSeq));
+  if (chosen && !$('#freeze-detail').hidden) import('./rank.js').then(m => m.restate(chosen, minSeq), e => console.warn('rank.js:', e));
   loadYears(minSeq).catch(e => { $('#years-error').textContent = '无法加载年度 could not load the years: ' + (e && e.message || e); });
 }
 

@@ -31,7 +31,13 @@ export function showError(e) {
   (e && e.net ? console.warn : console.error)(e); // an outage is no fault of the page
 }
 
-export function clearError(net) { if (!net || $('#error').dataset.net) $('#error').hidden = true; }
+// clearError hides the error (with net, only one of the network), and says whether it did.
+export function clearError(net) {
+  const box = $('#error');
+  if (box.hidden || (net && !box.dataset.net)) return false;
+  box.hidden = true;
+  return true;
+}
 
 // showHeader shows the date, the sequence and one state of the figures: caught up (live and
 // current), catching up, or, while the live stream is down, possibly stale — never "caught up"

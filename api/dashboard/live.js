@@ -46,12 +46,13 @@ async function readCorrections() {
 
 // refresh re-reads what the page shows, reflecting at least seq; calls during a refresh are
 // folded into one more.
-async function refresh(seq) {
+// again re-reads once at the page's sequence too (a read that failed while the server was away).
+async function refresh(seq, again) {
   pendingSeq = Math.max(pendingSeq, seq);
   if (refreshing) return;
   refreshing = true;
   try {
-    for (let tries = 0; pendingSeq > kz.seq && tries < 5; tries++) {
+    for (let tries = 0; (again || pendingSeq > kz.seq) && tries < 5; tries++, again = false) {
       const want = pendingSeq;
       await panel('panel-counties', async () => {
         // The groups' totals too when the token reads them: a group chosen later shows them.
@@ -140,7 +141,7 @@ export async function live() {
       if (res.status === 403) { setConn('off'); return; }
       if (!res.ok || !res.body) throw new Error('live: HTTP ' + res.status);
       setConn('on');
-      clearError(true);
+      if (clearError(true)) refresh(kz.seq, true);
       backoff = 1000;
       const reader = res.body.getReader();
       const dec = new TextDecoder();

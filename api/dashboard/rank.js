@@ -224,24 +224,31 @@ function printFooter(f) {
 }
 
 let drawing = 0; // the latest freeze asked for: an older answer arriving later is dropped
-let restating = 0;
+let restating = 0; // the latest restatement asked for (showFreeze's too): an older answer is dropped
+let restateBusy = false, restateNext = null; // one read at a time; the last asked for meanwhile follows
 
-// restate draws the restatement of the freeze shown again, as the ledger now restates it.
+// restate draws the restatement of the freeze shown again, as the ledger now restates it; one
+// that fails leaves the one drawn, read again at the next sequence.
 export async function restate(id, minSeq) {
+  if (restateBusy) { restateNext = [id, minSeq]; return; }
+  restateBusy = true;
   const mine = ++restating, box = $('#freeze-detail');
-  let rest;
   try {
-    rest = restatement((await api('/v1/freezes/' + encodeURIComponent(id) + '/restatement?min_seq=' + (minSeq || 0))).data);
+    const r = await api('/v1/freezes/' + encodeURIComponent(id) + '/restatement?min_seq=' + (minSeq || 0));
+    const old = box.querySelector('.restatement');
+    if (mine === restating && box.dataset.freeze === id && old) old.replaceWith(restatement(r.data));
   } catch (e) {
-    rest = el('p', { class: 'note restatement' }, '重述暂不可用 restatement not available: ' + e.message);
+    console.warn('restatement:', e);
+  } finally {
+    restateBusy = false;
+    if (restateNext) { const [i, s] = restateNext; restateNext = null; restate(i, s); }
   }
-  const old = box.querySelector('.restatement');
-  if (mine === restating && box.dataset.freeze === id && old) old.replaceWith(rest);
 }
 
 // showFreeze draws freeze id's detail under the list.
 export async function showFreeze(id) {
   const mine = ++drawing;
+  restating++; // a restatement read before this one is not drawn over it
   const box = $('#freeze-detail');
   box.hidden = false;
   box.replaceChildren(el('p', { class: 'computing' }, '加载中 loading…'));

@@ -205,7 +205,8 @@ export function drawRegister() {
   if (box.dataset.drawn === 'true' || !S.principal) return;
   box.dataset.drawn = 'true';
   if ((S.principal.writes || []).length) {
-    deskModule().then(m => m.drawDesk(box, 'none', '', w => { location.hash = '#/employer/' + w.employer_id + '?seq=' + w.seq; }));
+    deskModule().then(m => m.drawDesk(box, 'none', '', w => { location.hash = '#/employer/' + w.employer_id + '?seq=' + w.seq; }))
+      .catch(e => { box.dataset.drawn = ''; $('#employer-results-note').textContent = '录入表无法加载 the desk could not load: ' + e.message; });
     import('./worklist.js').then(m => m.drawWorklist()).catch(e => { $('#employer-results-note').textContent = '待办无法加载 the worklist could not load: ' + e.message; });
   }
 }
