@@ -76,6 +76,9 @@ func LoadTokens(path string, ref *domain.Reference, log *slog.Logger) (*Tokens, 
 	if err := dec.Decode(&entries); err != nil {
 		return nil, fmt.Errorf("tokens file %s: %w", path, err)
 	}
+	if len(entries) == 0 {
+		return nil, fmt.Errorf("tokens file %s names no token: every request would be refused (401); give an entry for each user, or leave --tokens out to serve localhost alone", path)
+	}
 	t := &Tokens{byHash: map[[32]byte]Principal{}}
 	names := map[string]int{}
 	digests := map[[32]byte]int{}
