@@ -41,10 +41,10 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		gw := &guardWriter{ResponseWriter: w, id: id}
 		defer func() {
-			var disk *eventstore.DiskError
 			if gw.internal == nil {
 				return
 			}
+			var disk *eventstore.DiskError
 			if !errors.As(gw.internal, &disk) {
 				s.cfg.Log.Error("request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", gw.internal)
 			} else if n, ok := s.diskLog.let(time.Now()); ok {

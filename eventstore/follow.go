@@ -560,10 +560,7 @@ func (s *Store) applyLocked(p *prepared) bool {
 		}
 	}
 	if isEmployer && reason != "" {
-		if _, seen := s.breaks[id]; !seen {
-			s.breaks[strings.Clone(id)] = ChainBreak{Seq: seq, Reason: reason}
-			s.log.Error("hash chain broken", "employer", id, "seq", seq, "reason", reason)
-		}
+		s.noteBreak(id, ChainBreak{Seq: seq, Reason: reason})
 	}
 	if fold {
 		if isEmployer && s.shared(seq) {

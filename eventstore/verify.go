@@ -167,9 +167,7 @@ func (s *Store) VerifyWhole(ctx context.Context) (Integrity, error) {
 	// metric of broken chains (and its alert) and the employer's reads say so.
 	s.mu.Lock()
 	for _, b := range in.Breaks {
-		if _, seen := s.breaks[b.EmployerID]; !seen {
-			s.breaks[b.EmployerID] = b.ChainBreak
-		}
+		s.noteBreak(b.EmployerID, b.ChainBreak)
 	}
 	s.mu.Unlock()
 	return in, nil
