@@ -143,7 +143,7 @@ func LoadTokens(path string, ref *domain.Reference, log *slog.Logger) (*Tokens, 
 				break
 			}
 			if _, ok := ref.County(c); !ok {
-				return nil, fmt.Errorf("tokens file %s: entry %d: unknown county %q", path, i, c)
+				return nil, fmt.Errorf("tokens file %s: entry %d (%s): unknown county %q", path, i, e.Name, c)
 			}
 		}
 		// A clerk without counties, or a supervisor without groups, would read and write nothing,

@@ -511,9 +511,9 @@ func TestDashboardSupervisorInChromium(t *testing.T) {
 		}
 	}
 	// Rates to a tenth of a percent: one short of all never reads as all, one above none never as none.
-	rates, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`import('/assets/format.js').then(m => [0.99996, 1, 1.2, 0.0004, 0, 0.5].map(m.fmtRate))`, chromedp.EvalAwaitPromise))
-	if want := []string{"99.9%", "100.0%", "120.0%", "0.1%", "0.0%", "50.0%"}; err != nil || !slices.Equal(rates, want) {
-		t.Errorf("rates 0.99996, 1, 1.2, 0.0004, 0, 0.5 read %v (%v), want %v", rates, err, want)
+	rates, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`import('/assets/format.js').then(m => [0.99996, 1, 1.2, 0.0004, 0, 0.5, -0.0004].map(m.fmtRate))`, chromedp.EvalAwaitPromise))
+	if want := []string{"99.9%", "100.0%", "120.0%", "0.1%", "0.0%", "50.0%", "-0.1%"}; err != nil || !slices.Equal(rates, want) {
+		t.Errorf("rates 0.99996, 1, 1.2, 0.0004, 0, 0.5, -0.0004 read %v (%v), want %v", rates, err, want)
 	}
 	for _, h := range eval[[]string](t, ctx, `Array.from(document.querySelectorAll('#counties-head th[data-field$="_fen"]')).map(th => th.textContent)`) {
 		if !strings.Contains(h, "万元") {

@@ -122,8 +122,12 @@ func TestTokensFile(t *testing.T) {
 		case len(entries) == 0:
 			_ = os.WriteFile(p, []byte(`[]`), 0o600) // an operator's drill: every request answered 401, nothing said
 		}
-		if _, err := api.LoadTokens(p, ref, nil); err == nil {
+		_, err := api.LoadTokens(p, ref, nil)
+		switch {
+		case err == nil:
 			t.Errorf("a tokens file with %s loaded", name)
+		case name == "an unknown county" && !strings.Contains(err.Error(), "entry 0 (x): unknown county"):
+			t.Errorf("a tokens file with %s: %v, want the entry named as the other refusals name it", name, err)
 		}
 	}
 }

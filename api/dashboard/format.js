@@ -42,11 +42,11 @@ export function fmtMoney(fen, lang) {
 }
 
 // fmtRate shows a rate to a tenth of a percent; one short of 1 never shows 100.0% (all collected),
-// nor one above 0 shows 0.0%.
+// nor one off 0 shows 0.0% (or -0.0%).
 export function fmtRate(r) {
   if (r === null || r === undefined) return '—';
   const s = (r * 100).toFixed(1);
-  return (r < 1 && s === '100.0' ? '99.9' : r > 0 && s === '0.0' ? '0.1' : s) + '%';
+  return (r < 1 && s === '100.0' ? '99.9' : r > 0 && s === '0.0' ? '0.1' : r < 0 && s === '-0.0' ? '-0.1' : s) + '%';
 }
 
 export function fmtCell(kind, v) {
