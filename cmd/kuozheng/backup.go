@@ -643,7 +643,7 @@ func verifyRestored(ctx context.Context, nc *nats.Conn, tg *backupTarget, ledger
 	start := time.Now()
 	cfg := eventstore.Config{Ledger: ledger, Replicas: max(replicas, 1), Log: newLogger(stderr)}
 	if tg.natsURL == "" {
-		cfg.Dir = filepath.Join(tg.data, "store")
+		cfg.Dir = storeDir(tg.data, ledger)
 	}
 	st, err := eventstore.Open(ctx, nc, cfg)
 	if err != nil {

@@ -301,7 +301,7 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		// The store's snapshot, archive and key runs beside the stream: a start folds only the
 		// events after the snapshot. On --nats a replica has no folder of its own: it folds the
 		// whole stream at start, with scratch files in the system's temporary folder.
-		cfg.Dir = filepath.Join(f.data, "store")
+		cfg.Dir = storeDir(f.data, f.ledger)
 	case f.natsURL == "":
 		cfg.ArchiveDir = f.data // beside the stream, not in a temporary folder that may be in memory
 	}
@@ -326,6 +326,17 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		closers = append(closers, watchConnection(nc, log))
 	}
 	return &ledger{store: st, nc: nc, close: closeAll}, nil
+}
+
+// storeDir is the folder of the store's own files (snapshot, archive, key runs) of ledger in the
+// data folder data. Each city has its own: a second city's ledger in a folder (--ledger given)
+// must not replace the first's snapshot and archive, which would make its next start fold the
+// whole stream again.
+func storeDir(data, ledger string) string {
+	if ledger == "" || ledger == eventstore.DefaultLedger {
+		return filepath.Join(data, "store")
+	}
+	return filepath.Join(data, "store-"+ledger)
 }
 
 // ledgerOfFolder refuses a data folder that holds another city's ledger and none of ledger's, the

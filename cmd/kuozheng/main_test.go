@@ -478,3 +478,26 @@ func TestCommandOutputSuitsAPipe(t *testing.T) {
 		t.Errorf("freeze's progress on a pipe holds control characters: %q", errOut)
 	}
 }
+
+// Two cities' ledgers in one data folder (--ledger given) keep a store each: opening the second
+// leaves the first's snapshot as it was, so the first's next start folds only what came after it.
+func TestEachCitysLedgerInAFolderKeepsItsOwnStore(t *testing.T) {
+	dir := t.TempDir()
+	seed(t, dir)
+	snap := filepath.Join(dir, "store", "store.snap")
+	before, err := os.ReadFile(snap)
+	if err != nil {
+		t.Fatalf("Ganzhou's ledger closed without its snapshot: %v", err)
+	}
+	led, err := openLedger(context.Background(), storeFlags{data: dir, ledger: "360600", ledgerSet: true}, newLogger(&bytes.Buffer{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	led.close()
+	if after, err := os.ReadFile(snap); err != nil || !bytes.Equal(after, before) {
+		t.Errorf("opening 360600's ledger in Ganzhou's folder changed Ganzhou's snapshot (%d bytes before, %d after, %v)", len(before), len(after), err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "store-360600", "store.snap")); err != nil {
+		t.Errorf("360600's ledger kept no snapshot of its own: %v", err)
+	}
+}
