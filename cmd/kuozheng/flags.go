@@ -282,8 +282,8 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		closers = append(closers, emb.Close)
 		nc = emb.Conn
 	}
-	if f.natsURL == "" && (!f.ledgerSet || f.existing) {
-		if err := ledgerOfFolder(ctx, nc, f.data, f.ledger, f.existing); err != nil {
+	if f.natsURL == "" {
+		if err := ledgerOfFolder(ctx, nc, f, log); err != nil {
 			closeAll()
 			return nil, err
 		}
@@ -339,12 +339,14 @@ func storeDir(data, ledger string) string {
 	return filepath.Join(data, "store-"+ledger)
 }
 
-// ledgerOfFolder refuses a data folder that holds another city's ledger and none of ledger's, the
+// ledgerOfFolder refuses a data folder that holds another city's ledger and none of f's, the
 // default: a start would make an empty ledger beside it and serve that (a city's backup restored,
-// then served without its --ledger). A --ledger given names the ledger meant. A command that
-// reads an existing ledger (existing) refuses a folder without ledger's whatever it holds, rather
+// then served without its --ledger). A --ledger given names the ledger meant, and the new ledger
+// beside the others is logged (a mistyped code would otherwise serve an empty ledger unsaid). A
+// command that reads an existing ledger refuses a folder without f's whatever it holds, rather
 // than make an empty one and report on it.
-func ledgerOfFolder(ctx context.Context, nc *nats.Conn, dir, ledger string, existing bool) error {
+func ledgerOfFolder(ctx context.Context, nc *nats.Conn, f storeFlags, log *slog.Logger) error {
+	dir, ledger, existing := f.data, f.ledger, f.existing
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return err
@@ -367,6 +369,11 @@ func ledgerOfFolder(ctx context.Context, nc *nats.Conn, dir, ledger string, exis
 	case existing && len(others) == 0:
 		return fmt.Errorf("data folder %s %w: give the folder serve uses (--data DIR), or ask a running server (--server URL)", dir, errNoLedger)
 	case len(others) == 0:
+		return nil
+	case f.ledgerSet && !existing:
+		if log != nil {
+			log.Warn("making a new ledger beside another city's in the data folder", "data", dir, "ledger", ledger, "folder_holds", strings.Join(others, ","))
+		}
 		return nil
 	}
 	return usageError{fmt.Sprintf("the data folder %s holds the ledger of city %s and none of city %s: give --ledger %s",

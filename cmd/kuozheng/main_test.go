@@ -480,7 +480,8 @@ func TestCommandOutputSuitsAPipe(t *testing.T) {
 }
 
 // Two cities' ledgers in one data folder (--ledger given) keep a store each: opening the second
-// leaves the first's snapshot as it was, so the first's next start folds only what came after it.
+// leaves the first's snapshot as it was, so the first's next start folds only what came after it;
+// and the second, made new beside the first, is logged.
 func TestEachCitysLedgerInAFolderKeepsItsOwnStore(t *testing.T) {
 	dir := t.TempDir()
 	seed(t, dir)
@@ -489,11 +490,15 @@ func TestEachCitysLedgerInAFolderKeepsItsOwnStore(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Ganzhou's ledger closed without its snapshot: %v", err)
 	}
-	led, err := openLedger(context.Background(), storeFlags{data: dir, ledger: "360600", ledgerSet: true}, newLogger(&bytes.Buffer{}))
+	var logged bytes.Buffer
+	led, err := openLedger(context.Background(), storeFlags{data: dir, ledger: "360600", ledgerSet: true}, newLogger(&logged))
 	if err != nil {
 		t.Fatal(err)
 	}
 	led.close()
+	if !strings.Contains(logged.String(), "making a new ledger beside another city's") || !strings.Contains(logged.String(), "360700") {
+		t.Errorf("a new ledger made beside Ganzhou's went unsaid (a mistyped --ledger serves an empty ledger): %s", logged.String())
+	}
 	if after, err := os.ReadFile(snap); err != nil || !bytes.Equal(after, before) {
 		t.Errorf("opening 360600's ledger in Ganzhou's folder changed Ganzhou's snapshot (%d bytes before, %d after, %v)", len(before), len(after), err)
 	}
