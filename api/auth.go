@@ -233,27 +233,35 @@ func principalOf(r *http.Request) Principal { return r.Context().Value(ctxKey{})
 // auth resolves the bearer token to a principal: 401 when missing or unknown.
 func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p := Admin
-		if s.cfg.Tokens != nil {
-			if len(r.Header.Values("Authorization")) > 1 {
-				// Which of two credentials is meant is not ours to guess.
-				writeError(w, domain.Invalid("Authorization", "is given more than once: send one bearer token"))
-				return
-			}
-			tok, ok := bearer(r.Header.Get("Authorization"))
-			if !ok || tok == "" {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="kuozheng"`)
-				writeError(w, &domain.Error{Kind: domain.KindUnauthorized, Field: "Authorization", Detail: "a bearer token is required"})
-				return
-			}
-			if p, ok = s.cfg.Tokens.Lookup(strings.TrimSpace(tok)); !ok {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="kuozheng", error="invalid_token"`)
-				writeError(w, &domain.Error{Kind: domain.KindUnauthorized, Field: "Authorization", Detail: "unknown token"})
-				return
-			}
+		if p, ok := authenticate(s.cfg.Tokens, w, r); ok {
+			h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, p)))
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, p)))
 	}
+}
+
+// authenticate resolves r's bearer token to a principal among tokens (Admin when tokens is nil),
+// or answers w 400 or 401 and reports false.
+func authenticate(tokens *Tokens, w http.ResponseWriter, r *http.Request) (Principal, bool) {
+	if tokens == nil {
+		return Admin, true
+	}
+	if len(r.Header.Values("Authorization")) > 1 {
+		// Which of two credentials is meant is not ours to guess.
+		writeError(w, domain.Invalid("Authorization", "is given more than once: send one bearer token"))
+		return Principal{}, false
+	}
+	tok, ok := bearer(r.Header.Get("Authorization"))
+	if !ok || tok == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="kuozheng"`)
+		writeError(w, &domain.Error{Kind: domain.KindUnauthorized, Field: "Authorization", Detail: "a bearer token is required"})
+		return Principal{}, false
+	}
+	p, ok := tokens.Lookup(strings.TrimSpace(tok))
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="kuozheng", error="invalid_token"`)
+		writeError(w, &domain.Error{Kind: domain.KindUnauthorized, Field: "Authorization", Detail: "unknown token"})
+	}
+	return p, ok
 }
 
 // bearer returns the token of an Authorization header of the Bearer scheme, whose name is

@@ -13,7 +13,12 @@ import (
 // on a large ledger): an address in use then fails at once, and clients meanwhile get an answer
 // saying the server is opening, not a refused or hanging connection.
 type Handoff struct {
-	h atomic.Pointer[http.Handler]
+	// Metrics, if set, are served on /metrics while the ledger opens as the API serves them (to an
+	// admin's token among Tokens): a scraper of the API's port sees a server opening
+	// (kuozheng_ready 0), not one down.
+	Metrics *Metrics
+	Tokens  *Tokens
+	h       atomic.Pointer[http.Handler]
 }
 
 // Serve has every request from now on answered by h.
@@ -23,6 +28,13 @@ func (o *Handoff) Serve(h http.Handler) { o.h.Store(&h) }
 func (o *Handoff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h := o.h.Load(); h != nil {
 		(*h).ServeHTTP(w, r)
+		return
+	}
+	if o.Metrics != nil && r.URL.Path == "/metrics" && r.Method == http.MethodGet {
+		protect(w.Header())
+		if p, ok := authenticate(o.Tokens, w, r); ok {
+			serveMetrics(o.Metrics, p, w, r)
+		}
 		return
 	}
 	opening(w, r)

@@ -2,8 +2,12 @@ package api
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -68,5 +72,48 @@ func TestAServerOpeningItsLedgerSaysSoUntilHandedTheAPI(t *testing.T) {
 	handoff.Serve(mux)
 	if code, _, body := ask("GET", "/readyz"); code != 200 || body["status"] != "ready" {
 		t.Fatalf("after the handoff: %d %v; want the API's answer", code, body)
+	}
+}
+
+// While the ledger opens, the API's port serves /metrics as the API does, to an admin's token
+// only: a scraper of that port sees a server opening (kuozheng_ready 0), not one down.
+func TestMetricsAreServedWhileTheLedgerOpens(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	if err := os.WriteFile(path, []byte(`[{"token":"adm-1","name":"ops","role":"admin"},{"token":"clk-1","name":"c","role":"clerk","counties":["360702"]}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := LoadTokens(path, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(&Handoff{Metrics: NewMetrics(), Tokens: tokens})
+	defer srv.Close()
+	for _, c := range []struct {
+		name, token string
+		code        int
+	}{
+		{"an admin reads them", "adm-1", 200},
+		{"a clerk may not", "clk-1", 403},
+		{"nobody without a token", "", 401},
+		{"nor with an unknown one", "nope", 401},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", srv.URL+"/metrics", nil)
+			if c.token != "" {
+				req.Header.Set("Authorization", "Bearer "+c.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != c.code {
+				t.Fatalf("%d %s; want %d", resp.StatusCode, body, c.code)
+			}
+			if c.code == 200 && !regexp.MustCompile(`(?m)^kuozheng_ready 0$`).Match(body) {
+				t.Fatalf("metrics while opening without kuozheng_ready 0:\n%s", body)
+			}
+		})
 	}
 }

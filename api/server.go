@@ -171,11 +171,16 @@ func (s *Server) routes() {
 // metrics serves Prometheus metrics to admins; a scraper without a token uses serve's
 // --metrics-listen instead.
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
-	if p := principalOf(r); p.Role != RoleAdmin {
+	serveMetrics(s.cfg.Metrics, principalOf(r), w, r)
+}
+
+// serveMetrics answers /metrics to an admin, 403 to anyone else.
+func serveMetrics(m *Metrics, p Principal, w http.ResponseWriter, r *http.Request) {
+	if p.Role != RoleAdmin {
 		writeError(w, forbidden("%s (%s) may not read metrics: admins only (or scrape serve's --metrics-listen)", p.Name, p.Role))
 		return
 	}
-	s.cfg.Metrics.Handler().ServeHTTP(w, r)
+	m.Handler().ServeHTTP(w, r)
 }
 
 // paramHints say where to go for what a parameter a route does not take asks.

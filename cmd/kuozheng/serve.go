@@ -106,6 +106,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	sf.replayAll = *noSnapshots
 	// A tokens file that cannot be read, or is malformed, is said at once, not after the ledger's
 	// replay and without making a ledger; its counties are checked once the ledger is open.
+	var openingTokens *api.Tokens // the admins who may read /metrics while the ledger opens
 	if *tokens != "" {
 		// On a folder that holds no ledger yet its counties are the city's defaults, which the
 		// first start writes: an unknown county or group is said before they are.
@@ -116,7 +117,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 				ref.Apply(p)
 			}
 		}
-		if _, err := api.LoadTokens(*tokens, ref, nil); err != nil {
+		var err error
+		if openingTokens, err = api.LoadTokens(*tokens, ref, nil); err != nil {
 			return fmt.Errorf("--tokens: %w", err)
 		}
 	}
@@ -128,7 +130,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--listen: %w", err)
 	}
-	handoff := &api.Handoff{}
+	handoff := &api.Handoff{Metrics: metrics, Tokens: openingTokens}
 	srv := api.HTTPServer(*listen, handoff)
 	// net/http's own lines (TLS handshakes that failed, panics) go to the same log, in its format.
 	srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
