@@ -60,6 +60,7 @@ func TestUsageErrorsExitTwoAndHelpExitsZero(t *testing.T) {
 		{"a non-loopback listener needs tokens", []string{"serve", "--listen", "0.0.0.0:0", "--data", "unused"}, 2, "--tokens"},
 		{"a bad --today is bad usage", []string{"serve", "--today", "2006-04-31", "--data", "unused"}, 2, "April 2006 has 30 days"},
 		{"a --today before the ledger's first day is bad usage", []string{"serve", "--today", "1980-01-01", "--data", "unused"}, 2, "before"},
+		{"a --listen port out of range is bad usage, as the others are", []string{"serve", "--listen", "127.0.0.1:99999", "--data", "unused"}, 2, `port "99999" is not a port`},
 		{"--replicas above 1 needs a cluster", []string{"serve", "--replicas", "3", "--listen", "127.0.0.1:0", "--data", "unused"}, 2, "--replicas 3 needs --nats"},
 		{"a demo has at least one payer", []string{"serve", "--demo", "--demo-employers", "0", "--data", "unused"}, 2, "--demo-employers 0: must be at least 1"},
 		{"history needs an employer", []string{"history"}, 2, "EMPLOYER"},

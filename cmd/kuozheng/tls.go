@@ -39,9 +39,12 @@ func checkTransport(listen string, tokens bool, f tlsFlags) error {
 	case f.insecureHTTP && f.enabled():
 		return usageError{"--insecure-http and --tls-cert: the API is served over HTTPS; drop --insecure-http"}
 	}
-	host, _, err := net.SplitHostPort(listen)
+	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
 		return usageError{fmt.Sprintf("--listen %q: %v", listen, err)}
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return usageError{fmt.Sprintf("--listen %q: port %q is not a port (0 to 65535, or a service's name)", listen, port)}
 	}
 	switch {
 	case isLoopback(host):
