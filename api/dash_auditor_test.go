@@ -190,6 +190,26 @@ func TestAuditorInChromium(t *testing.T) {
 	signIn(t, ctx, e.srv.URL+"/#/employer", tokAuditor)
 	poll(t, ctx, 15*time.Second, `window.kz.searches >= 1`)
 
+	// The arrears threshold is typed in 元, as the publicity list's is: 1,000.5 元 finds those
+	// owing more than 100,050 fen; what is not an amount of 元 is said beside the form, unsent.
+	var above struct {
+		Total int `json:"total"`
+	}
+	decode(t, e.get(t, "/v1/employers?arrears_above_fen=100050", tokAuditor), &above)
+	typed := func(v string) {
+		t.Helper()
+		run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('search-arrears-above').value = `+strconv.Quote(v)+`; document.querySelector('#employer-search button[type=submit]').click()`))
+	}
+	if above.Total == 0 {
+		t.Fatal("nobody owes more than 1,000.5 元: the test would not show the threshold read")
+	}
+	before := eval[int](t, ctx, `window.kz.searches`)
+	typed("１,000.5")
+	poll(t, ctx, 10*time.Second, fmt.Sprintf(`window.kz.searches > %d && document.getElementById('employer-results').dataset.total === '%d'`, before, above.Total))
+	typed("1000.555")
+	poll(t, ctx, 10*time.Second, `document.getElementById('employer-results-note').textContent.includes('欠费高于须为元') && document.getElementById('search-arrears-above').getAttribute('aria-invalid') === 'true' && document.getElementById('employer-results').hidden`)
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('search-arrears-above').value = ''`))
+
 	// Search by name: a list longer than the screen.
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('employer-q').value = '公司'; document.querySelector('#employer-search button[type=submit]').click()`))
 	poll(t, ctx, 10*time.Second, fmt.Sprintf(`document.getElementById('employer-results').dataset.total === '%d' && document.querySelectorAll('#employer-results tbody tr').length === %d`, found.Total, found.Total))

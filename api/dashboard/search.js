@@ -7,11 +7,12 @@
 import { api, authHeaders } from './api.js';
 import { $, el, halfWidth } from './dom.js';
 import { fmtInt, fmtYuan } from './format.js';
+import { yuanToFen } from './documents.js';
 import { clearError } from './header.js';
 import { FLAG_KINDS, KINDS, STAGES } from './labels.js';
 import { countyName, kz, S } from './state.js';
 
-const FILTERS = ['county', 'kind', 'in_park', 'stage', 'arrears_above_fen', 'flag'];
+const FILTERS = ['county', 'kind', 'in_park', 'stage', 'flag'];
 
 // wireSearch fills the filter menus and wires the buttons.
 export function wireSearch(onError) {
@@ -37,7 +38,16 @@ function params(q) {
     const v = halfWidth($('#search-' + f.replace(/_/g, '-')).value);
     if (v) p.set(f, v);
   }
+  const above = arrearsAbove();
+  if (above) p.set('arrears_above_fen', above);
   return p;
+}
+
+// arrearsAbove is the arrears threshold, typed in 元 as the publicity list's is, in fen: '' when
+// none is typed, null when what is typed is not an amount of 元.
+function arrearsAbove() {
+  const v = halfWidth($('#search-arrears-above').value);
+  return v ? yuanToFen(v) : '';
 }
 
 // left is the list an employer was opened from: its search, the page's scroll then, and the
@@ -163,19 +173,31 @@ export async function loadPrincipal() {
 export async function searchEmployers(q, cursor) {
   const p = cursor ? S.searchParams : params(q === null || q === undefined ? $('#employer-q').value.trim() : q);
   if (!cursor) S.searchParams = p;
+  // The list shown must not pass for this search's: when it is not made, it is put away and the
+  // note says why.
+  const putAway = note => {
+    $('#employer-results tbody').replaceChildren();
+    $('#employer-results').hidden = true;
+    delete $('#employer-results').dataset.total;
+    $('#employer-more').hidden = true;
+    $('#search-export').hidden = true;
+    $('#employer-results-note').textContent = note;
+  };
+  const field = $('#search-arrears-above');
+  if (!cursor) {
+    field.removeAttribute('aria-invalid');
+    if (arrearsAbove() === null) {
+      field.setAttribute('aria-invalid', 'true');
+      field.focus();
+      putAway('欠费高于须为元：至多 13 位整数、两位小数 arrears above: yuan, at most 13 digits before the point and two after');
+      return;
+    }
+  }
   let r;
   try {
     r = await api('/v1/employers?' + p + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
   } catch (e) {
-    // The list shown must not pass for this search's: it is put away and the note says why.
-    if (!cursor) {
-      $('#employer-results tbody').replaceChildren();
-      $('#employer-results').hidden = true;
-      delete $('#employer-results').dataset.total;
-      $('#employer-more').hidden = true;
-      $('#search-export').hidden = true;
-      $('#employer-results-note').textContent = '查询失败，未显示结果 the search failed: no results shown (' + (e && e.message ? e.message : String(e)) + ')';
-    }
+    if (!cursor) putAway('查询失败，未显示结果 the search failed: no results shown (' + (e && e.message ? e.message : String(e)) + ')');
     throw e;
   }
   clearError();
