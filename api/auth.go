@@ -170,13 +170,15 @@ func (t *Tokens) Lookup(token string) (Principal, bool) {
 	return Principal{}, false
 }
 
-// canWriteEmployer: clerks in their counties, admins everywhere.
-func (p Principal) canWriteEmployer(county string) bool {
+// canWriteEmployer: clerks in their counties, under every code each has had (a clerk of 南康区
+// 360703 writes the payers recorded under 南康市 360782 before the change, as it reads them),
+// admins everywhere.
+func (p Principal) canWriteEmployer(county string, ref *domain.Reference) bool {
 	switch p.Role {
 	case RoleAdmin:
 		return true
 	case RoleClerk:
-		return slices.Contains(p.Counties, county)
+		return slices.ContainsFunc(p.Counties, func(c string) bool { return ref.SameCounty(c, county) })
 	}
 	return false
 }

@@ -163,8 +163,9 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 	if p.Role != RoleAdmin {
 		// A clerk's rows are vetted one by one: a row about an employer outside its counties is
 		// refused.
+		ref := s.cfg.Store.Reference()
 		opt.Authorize = func(county string) error {
-			if !p.canWriteEmployer(county) {
+			if !p.canWriteEmployer(county, ref) {
 				return forbidden("%s (%s) may not write to employers of county %s", p.Name, p.Role, county)
 			}
 			return nil

@@ -260,3 +260,35 @@ func TestTokensNamingThePredecessorReadTheSuccessor(t *testing.T) {
 		t.Errorf("GET /v1/employers?county=360703 as the clerk of 360782 does not list %s: %s", id, r)
 	}
 }
+
+// TestAClerkOfEitherCodeWritesTheCountysPayers: after 南康市 360782 became 南康区 360703, a clerk
+// whose token names the code in force writes the payers recorded under the old one (every payer
+// the county had before the change), and one naming the old code writes those registered under
+// the new, as each reads them; a clerk of another county writes neither.
+func TestAClerkOfEitherCodeWritesTheCountysPayers(t *testing.T) {
+	t.Parallel()
+	e, old := nankangLedger(t, true)
+	e.useTokens([]map[string]any{
+		{"token": "clerk-nkq", "name": "nkq", "role": "clerk", "counties": []string{"360703"}},
+		{"token": "clerk-nk", "name": "nk", "role": "clerk", "counties": []string{"360782"}},
+		{"token": "clerk-a", "name": "a", "role": "clerk", "counties": []string{"360702"}},
+	})
+	e.serve()
+	fresh := e.mustWrite(t, "/v1/employers", "clerk-nkq", `{"name":"南康区家具城","county":"360703","org_code":"`+orgCode(78200002)+
+		`","kind":"enterprise","risk_class":1,"registered_on":"2014-01-12"}`).str("employer_id")
+	for _, c := range []struct {
+		name, id, token string
+		status          int
+	}{
+		{"the new code's clerk pays in a payer recorded under the old", old, "clerk-nkq", 201},
+		{"the old code's clerk pays in a payer registered under the new", fresh, "clerk-nk", 201},
+		{"another county's clerk does not", old, "clerk-a", 403},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			body := fmt.Sprintf(`{"paid_on":"2014-03-10","amount_fen":1000,"receipt_no":"NK-%s"}`, c.token)
+			if r := e.post(t, empPath(c.id, "payments"), c.token, body); r.Status != c.status {
+				t.Errorf("a payment as %s: %s, want %d", c.token, r, c.status)
+			}
+		})
+	}
+}

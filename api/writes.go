@@ -87,7 +87,7 @@ func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !p.canWriteEmployer(cmd.County) {
+	if !p.canWriteEmployer(cmd.County, s.cfg.Store.Reference()) {
 		if _, known := s.cfg.Store.Reference().County(cmd.County); !known {
 			// No county is no scope either: a code misspelt (or in full-width digits) is answered
 			// as an admin's is.
@@ -154,7 +154,7 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 				return noEmployer("employer_id", id)
 			case !p.readsAll() && !p.canReadCounty(county, s.cfg.Store.Reference()):
 				return notYours(id)
-			case countyBound && !p.canWriteEmployer(county):
+			case countyBound && !p.canWriteEmployer(county, s.cfg.Store.Reference()):
 				return forbidden("%s (%s) may not write to employers of county %s", p.Name, p.Role, county)
 			}
 			return nil
@@ -188,8 +188,9 @@ func (s *Server) employerWrite(rt route) http.HandlerFunc {
 		}
 		req := eventstore.Request{EmployerID: r.PathValue("id"), Command: cmd}
 		if countyBound {
+			ref := s.cfg.Store.Reference() // taken here: the write side decides under the store's lock
 			req.Authorize = func(e *domain.Employer) error {
-				if !p.canWriteEmployer(e.County) {
+				if !p.canWriteEmployer(e.County, ref) {
 					return notYours(e.ID)
 				}
 				return nil
