@@ -128,7 +128,8 @@ var provinceFlags = map[string]struct {
 		usage: "freeze --nats URL --cities CODE,CODE,... --year YYYY [--replicas N] [--idempotency-key KEY] [--province CODE]",
 		what: "Freezes the province's December figures of --year from each city's year-end freeze: the one\n" +
 			"the city closed the year after, or, for a year it never closed, its freeze valid through that\n" +
-			"31 December through the latest sequence. A city that reopened the year and has not closed it\n" +
+			"31 December through the latest sequence, checked against the city's live figures of that day\n" +
+			"(asked of its serve replicas; a stale one is refused). A city that reopened the year and has not closed it\n" +
 			"again is refused. The figures are stored with a manifest naming each city's freeze and digest\n" +
 			"in the province's stream."},
 	"freezes": {usage: "freezes --nats URL [--province CODE]",
@@ -429,6 +430,7 @@ func freezeProvince(ctx context.Context, js jetstream.JetStream, province string
 	}
 	f := domain.ProvinceFreezeMade{ID: uuid.Must(uuid.NewV7()).String(), Province: province, Year: year, ValidThrough: end,
 		CodeVersion: projections.CodeVersion}
+	var open []int // the cities whose year is not closed: their freeze may be stale
 	for _, code := range codes {
 		city, err := eventstore.OpenCityLedger(ctx, js, code)
 		if err != nil {
@@ -438,9 +440,12 @@ func freezeProvince(ctx context.Context, js jetstream.JetStream, province string
 		if err != nil {
 			return f, err
 		}
-		last, err := cityYearEnd(ctx, city, refs, year, end)
+		last, final, err := cityYearEnd(ctx, city, refs, year, end)
 		if err != nil {
 			return f, err
+		}
+		if !final {
+			open = append(open, len(f.Cities))
 		}
 		name := code
 		if c, ok := domain.CityOf(code); ok {
@@ -448,36 +453,119 @@ func freezeProvince(ctx context.Context, js jetstream.JetStream, province string
 		}
 		f.Cities = append(f.Cities, domain.CityFreeze{Ledger: code, Name: name, FreezeID: last.ID, Seq: last.Seq, ThroughSeq: last.ThroughSeq, Digest: last.Digest})
 	}
-	figures, digest, err := provinceFreezeFigures(ctx, js, province, end, f.Cities)
+	figures, digest, frozen, err := provinceFreezeFigures(ctx, js, province, end, f.Cities)
 	if err != nil {
 		return f, err
 	}
+	for _, i := range open {
+		if err := stillCurrent(js.Conn(), f.Cities[i], frozen[i], year); err != nil {
+			return f, err
+		}
+	}
 	f.Figures, f.Digest = figures, digest
 	return f, nil
+}
+
+// stillCurrent checks a city's freeze c of a year it has not closed against its live figures of
+// the year's last day, asked of its serve replicas: a write dated in the year that landed after
+// the freeze (a payment imported late) changes them, and the province would otherwise sum the
+// stale figures unsaid, as a closing of the year refuses to close on them.
+func stillCurrent(nc *nats.Conn, c domain.CityFreeze, frozen projections.CityFigures, year int) error {
+	body, _ := json.Marshal(map[string]any{"as_of": frozen.AsOf})
+	live, err := askCity(nc, c.Ledger, body)
+	if err != nil {
+		return fmt.Errorf("city %s has not closed %d, so its freeze %s is checked against its live figures of %s before the province sums it, and they could not be read: %w (or the city closes the year)",
+			c.Ledger, year, c.FreezeID, frozen.AsOf, err)
+	}
+	if diff := summedDiff(frozen, live); len(diff) > 0 {
+		return fmt.Errorf("city %s: its freeze %s (through sequence %d) is stale: its live figures of %s differ (%s): writes dated in %d landed since; "+
+			"the city freezes %s again (or closes the year after a freeze), then the province freezes it",
+			c.Ledger, c.FreezeID, c.ThroughSeq, frozen.AsOf, strings.Join(diff, "; "), year, frozen.AsOf)
+	}
+	return nil
+}
+
+// summedDiff names the figures the province sums and ranks by (the city's totals and targets)
+// that differ between a and b, "name a → b", at most three.
+func summedDiff(a, b projections.CityFigures) []string {
+	flat := func(c projections.CityFigures) map[string]string {
+		out := map[string]string{}
+		var walk func(prefix string, v any)
+		walk = func(prefix string, v any) {
+			switch x := v.(type) {
+			case map[string]any:
+				for k, e := range x {
+					walk(prefix+"."+k, e)
+				}
+			default:
+				// Rates follow from the counts and amounts compared; figures read back from JSON
+				// (a city's answer) keep none (projections.Ratio).
+				if !strings.HasSuffix(prefix, "_rate") {
+					out[strings.TrimPrefix(prefix, ".")] = fmt.Sprint(x)
+				}
+			}
+		}
+		f := c.City
+		if f == nil {
+			f = &projections.Figures{}
+		}
+		b, _ := json.Marshal(map[string]any{"employers": f.Employers, "insurances": f.Insurances, "arrears_current_year_fen": f.ArrearsCurrentYearFen,
+			"arrears_prior_years_fen": f.ArrearsPriorYearsFen, "recovered_fen": f.RecoveredFen, "prior_years_recovered_fen": f.PriorYearsRecoveredFen,
+			"late_fee_fen": f.LateFeeFen, "contracts_signed": f.ContractsSigned, "targets": c.Targets})
+		var m any
+		_ = json.Unmarshal(b, &m)
+		walk("", m)
+		return out
+	}
+	fa, fb := flat(a), flat(b)
+	var keys []string
+	for k := range fa {
+		keys = append(keys, k)
+	}
+	for k := range fb {
+		if _, ok := fa[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var out []string
+	for _, k := range keys {
+		if fa[k] != fb[k] && len(out) < 3 {
+			out = append(out, fmt.Sprintf("%s %s → %s", k, orNone(fa[k]), orNone(fb[k])))
+		}
+	}
+	return out
+}
+
+func orNone(v string) string {
+	if v == "" {
+		return "none"
+	}
+	return v
 }
 
 // cityYearEnd is the freeze of city, among its freezes refs, that the province sums for year,
 // whose last day is end: the one the city closed the year after; for a year the city never
 // closed, its year-end freeze through the latest sequence (a freeze made later through an
 // earlier sequence, a historical cut, is not the year's), made since the closing of a later year
-// closed it if one did. A year the city reopened and has not closed again is refused: its
-// figures may still change.
-func cityYearEnd(ctx context.Context, city *eventstore.CityLedger, refs []eventstore.FreezeRef, year int, end domain.Date) (*eventstore.FreezeRef, error) {
-	ref, err := city.ReferenceAt(ctx, math.MaxUint64)
+// closed it if one did (final: the year is closed, its figures cannot change). A year the city
+// reopened and has not closed again is refused: its figures may still change.
+func cityYearEnd(ctx context.Context, city *eventstore.CityLedger, refs []eventstore.FreezeRef, year int, end domain.Date) (ref *eventstore.FreezeRef, final bool, err error) {
+	r, err := city.ReferenceAt(ctx, math.MaxUint64)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	st, recorded := ref.Year(year)
+	st, recorded := r.Year(year)
 	switch {
 	case recorded && st.Closed:
 		for i := range refs {
 			if refs[i].ID == st.FreezeID {
-				return &refs[i], nil
+				return &refs[i], true, nil
 			}
 		}
-		return nil, fmt.Errorf("city %s closed %d after freeze %s, which its stream does not hold", city.Ledger, year, st.FreezeID)
+		return nil, false, fmt.Errorf("city %s closed %d after freeze %s, which its stream does not hold", city.Ledger, year, st.FreezeID)
 	case recorded:
-		return nil, fmt.Errorf("city %s reopened %d (%s) and has not closed it again: its figures of %d may still change; "+
+		return nil, false, fmt.Errorf("city %s reopened %d (%s) and has not closed it again: its figures of %d may still change; "+
 			"it closes the year again after a year-end freeze, then the province freezes it (or leave the city out of --cities)",
 			city.Ledger, year, st.ReopenReason, year)
 	}
@@ -488,73 +576,74 @@ func cityYearEnd(ctx context.Context, city *eventstore.CityLedger, refs []events
 		}
 	}
 	if last == nil {
-		return nil, fmt.Errorf("city %s has no freeze valid through %s: its assessment team freezes it first (POST /v1/freezes)", city.Ledger, end)
+		return nil, false, fmt.Errorf("city %s has no freeze valid through %s: its assessment team freezes it first (POST /v1/freezes)", city.Ledger, end)
 	}
 	// A year closed with a later one is final from that closing on: a freeze made before it
 	// may lack writes dated in the year that landed between.
-	if !ref.BooksClosed(end) {
-		return last, nil
+	if !r.BooksClosed(end) {
+		return last, false, nil
 	}
 	since, closed, err := city.BooksClosedSince(ctx, end)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if closed && last.ThroughSeq < since {
-		first, _ := ref.FirstClosed()
-		with, _ := ref.Year(first)
-		return nil, fmt.Errorf("city %s closed %d with %d (after freeze %s) at sequence %d, after its latest freeze valid through %s (%s, through sequence %d): "+
+		first, _ := r.FirstClosed()
+		with, _ := r.Year(first)
+		return nil, false, fmt.Errorf("city %s closed %d with %d (after freeze %s) at sequence %d, after its latest freeze valid through %s (%s, through sequence %d): "+
 			"writes dated %d may have landed between; the city freezes %s again (its books are closed, the figures final), then the province freezes it",
 			city.Ledger, year, first, with.FreezeID, since, end, last.ID, last.ThroughSeq, year, end)
 	}
-	return last, nil
+	return last, closed, nil
 }
 
 // provinceFreezeFigures reads the cities' freezes a manifest names, checks each has the digest the
 // manifest gives, and sums and ranks their figures.
-func provinceFreezeFigures(ctx context.Context, js jetstream.JetStream, province string, end domain.Date, manifest []domain.CityFreeze) ([]byte, string, error) {
+func provinceFreezeFigures(ctx context.Context, js jetstream.JetStream, province string, end domain.Date, manifest []domain.CityFreeze) ([]byte, string, []projections.CityFigures, error) {
 	var cities []projections.CityFigures
 	for _, m := range manifest {
 		city, err := eventstore.OpenCityLedger(ctx, js, m.Ledger)
 		if err != nil {
-			return nil, "", err
+			return nil, "", nil, err
 		}
 		made, seq, err := city.Freeze(ctx, m.FreezeID)
 		if err != nil {
-			return nil, "", err
+			return nil, "", nil, err
 		}
 		if made.Digest != m.Digest || made.ValidThrough != end {
-			return nil, "", fmt.Errorf("city %s: freeze %s has digest %s valid through %s, the manifest says %s through %s",
+			return nil, "", nil, fmt.Errorf("city %s: freeze %s has digest %s valid through %s, the manifest says %s through %s",
 				m.Ledger, m.FreezeID, made.Digest, made.ValidThrough, m.Digest, end)
 		}
 		if seq != m.Seq || made.ThroughSeq != m.ThroughSeq {
-			return nil, "", fmt.Errorf("city %s: freeze %s is at sequence %d through %d, the manifest says at %d through %d",
+			return nil, "", nil, fmt.Errorf("city %s: freeze %s is at sequence %d through %d, the manifest says at %d through %d",
 				m.Ledger, m.FreezeID, seq, made.ThroughSeq, m.Seq, m.ThroughSeq)
 		}
 		if c, ok := domain.CityOf(m.Ledger); ok && c.Name != m.Name {
-			return nil, "", fmt.Errorf("city %s is %s, the manifest names it %s", m.Ledger, c.Name, m.Name)
+			return nil, "", nil, fmt.Errorf("city %s is %s, the manifest names it %s", m.Ledger, c.Name, m.Name)
 		}
 		r, err := projections.FrozenReport(made)
 		if err != nil {
-			return nil, "", err
+			return nil, "", nil, err
 		}
 		ref, err := city.ReferenceAt(ctx, made.ThroughSeq)
 		if err != nil {
-			return nil, "", err
+			return nil, "", nil, err
 		}
 		r.AsOf = made.ValidThrough
 		cities = append(cities, projections.CityFiguresOf(ref, r))
 	}
 	p, err := projections.Province(province, end, cities)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
-	return projections.ProvinceFigures(p)
+	figures, digest, err := projections.ProvinceFigures(p)
+	return figures, digest, cities, err
 }
 
 // verifyProvinceFreeze reproduces a province freeze's digest from the cities' freezes its manifest
 // names, each checked against the manifest. (Loading a freeze checks its figures give its digest.)
 func verifyProvinceFreeze(ctx context.Context, js jetstream.JetStream, f domain.ProvinceFreezeMade) error {
-	_, digest, err := provinceFreezeFigures(ctx, js, f.Province, f.ValidThrough, f.Cities)
+	_, digest, _, err := provinceFreezeFigures(ctx, js, f.Province, f.ValidThrough, f.Cities)
 	if err != nil {
 		return err
 	}

@@ -421,3 +421,42 @@ func TestProvinceFiguresOfCitiesWhoseDatesDifferAskForADate(t *testing.T) {
 		t.Errorf("figures of them as of %s: %v", demo.Today, err)
 	}
 }
+
+// A city's freeze of a year it has not closed is checked against its live figures of the year's
+// last day: a registration dated in the year and recorded after the freeze makes it stale, and the
+// province's freeze is refused naming it and what moved, until the city freezes again; a city
+// whose figures cannot be read is refused too, not summed unchecked. (A closing refuses as much.)
+func TestAProvinceFreezeRefusesAStaleFreezeOfAnOpenYear(t *testing.T) {
+	_, js, cities := provinceOfTwo(t)
+	ctx := context.Background()
+	codes := []string{"360300", "360500"}
+	xinyu := cities[1]
+	stale := xinyu.store.Freezes()[0]
+	res, err := xinyu.store.Execute(ctx, eventstore.Request{Create: true, Today: demo.Today, Actor: "clerk:test", Command: &domain.RegisterEmployer{
+		Name: "新余某厂", County: "360502", OrgCode: domain.NumberedOrgCode(50200001), Kind: "enterprise", RiskClass: "1", RegisteredOn: "2006-12-20"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := xinyu.runner.WaitSeq(ctx, res.Seq); err != nil {
+		t.Fatal(err)
+	}
+	_, err = freezeProvince(ctx, js, domain.Province, codes, 2006)
+	for _, want := range []string{"city 360500: its freeze " + stale.ID, "is stale", "employers", "freezes 2006-12-31 again"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("a province freeze of 2006 after a registration dated 2006 landed past 新余's freeze: %v; want a refusal saying %q", err, want)
+		}
+	}
+	again, _, err := projections.Freeze(ctx, xinyu.store, projections.FreezeRequest{ValidThrough: domain.MustDate("2006-12-31"), Today: demo.Today,
+		FreezeOrder: eventstore.FreezeOrder{Actor: "assessor:test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := freezeProvince(ctx, js, domain.Province, codes, 2006)
+	if err != nil || f.Cities[1].FreezeID != again.ID {
+		t.Fatalf("a province freeze after 新余 froze again: %v (%+v); want its new freeze %s", err, f.Cities, again.ID)
+	}
+	xinyu.stopFigures()
+	if _, err := freezeProvince(ctx, js, domain.Province, codes, 2006); err == nil || !strings.Contains(err.Error(), "could not be read") || !strings.Contains(err.Error(), "no serve replica answers") {
+		t.Errorf("a province freeze of 2006 with 新余 not answering: %v; want a refusal saying its freeze could not be checked", err)
+	}
+}
