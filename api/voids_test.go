@@ -209,3 +209,34 @@ func TestAVoidOnADamagedSubjectAnswersAsAnyWrite(t *testing.T) {
 	}
 	e.wantUnchanged(t, n)
 }
+
+// A retry of a payment's Idempotency-Key answers its first result at any later time; once the
+// payment is voided, the answer names the void too, or the client would take it for recorded
+// and counting. A retry of a payment not voided names none.
+func TestARetryOfAVoidedPaymentSaysItWasVoided(t *testing.T) {
+	e := newFreezeEnv(t, 0)
+	ids, _ := correctionsLedger(t, e, false)
+	body := allocated("R-K", pensionDue(1_000_000), "2006-11-20", "2006-10")
+	pay := func() resp {
+		t.Helper()
+		return e.do(t, req{Path: empPath(ids[1], "payments"), Token: tokClerkA, Body: []byte(body), Header: map[string]string{"Idempotency-Key": "pay-R-K"}})
+	}
+	first := pay()
+	if first.Status != http.StatusCreated {
+		t.Fatalf("the payment: %s", first)
+	}
+	payment := first.JSON["event_ids"].([]any)[0].(string)
+	if again := pay(); again.Status != http.StatusOK || again.JSON["duplicate"] != true || again.JSON["voided_since"] != nil {
+		t.Fatalf("a retry before any void: %s; want the first result, duplicate, no voided_since", again)
+	}
+	v := e.mustWrite(t, empPath(ids[1], "voids"), tokAuditor, fmt.Sprintf(`{"event_id":%q,"voided_on":"2006-12-28","reason":"收据作废 receipt cancelled"}`, payment))
+	again := pay()
+	voids, _ := again.JSON["voided_since"].([]any)
+	if again.Status != http.StatusOK || again.JSON["duplicate"] != true || len(voids) != 1 {
+		t.Fatalf("a retry after the void: %s; want the first result, duplicate, and the void named", again)
+	}
+	got := voids[0].(map[string]any)
+	if got["event_id"] != payment || got["void_seq"].(json.Number).String() != v.JSON["seq"].(json.Number).String() || got["voided_on"] != "2006-12-28" {
+		t.Errorf("the void named on the retry: %v; want event %s voided by seq %v on 2006-12-28", got, payment, v.JSON["seq"])
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -259,7 +260,7 @@ func (s *Server) answerRetry(w http.ResponseWriter, r *http.Request, cmd any) bo
 	case err != nil:
 		writeError(w, err)
 	default:
-		writeResult(w, res)
+		s.writeResult(w, r, res)
 	}
 	return true
 }
@@ -282,14 +283,52 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, req eventstore.
 		writeError(w, err)
 		return
 	}
-	writeResult(w, res)
+	s.writeResult(w, r, res)
 }
 
-// writeResult answers a write's result: 201, or 200 for a retry, with the employer's version.
-func writeResult(w http.ResponseWriter, res eventstore.Result) {
+// writeAnswer is a write's answer: its result and, for a retry, the voids recorded since of the
+// events it first recorded.
+type writeAnswer struct {
+	eventstore.Result
+	VoidedSince []voidedSince `json:"voided_since,omitempty"`
+}
+
+// voidedSince is a void of an event a retried write first recorded.
+type voidedSince struct {
+	EventID  string      `json:"event_id"`
+	VoidSeq  uint64      `json:"void_seq"`
+	VoidedOn domain.Date `json:"voided_on"`
+}
+
+// writeResult answers a write's result: 201, or 200 for a retry, with the employer's version. A
+// retry answers the first result, at any later time: a client told so of a payment voided since
+// is told that too, or it would take the payment for recorded and counting.
+func (s *Server) writeResult(w http.ResponseWriter, r *http.Request, res eventstore.Result) {
+	a := writeAnswer{Result: res}
+	if res.Duplicate && res.EmployerID != "" {
+		a.VoidedSince = s.voidsOf(r.Context(), res)
+	}
 	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, res.Version))
 	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(res.Seq, 10))
-	writeJSON(w, writeStatus(res.Duplicate), res)
+	writeJSON(w, writeStatus(res.Duplicate), a)
+}
+
+// voidsOf lists the voids, in the employer's events after res, of the events res recorded. A
+// history that cannot be read leaves the answer as it was (the retry's result stands; the
+// history read says the rest).
+func (s *Server) voidsOf(ctx context.Context, res eventstore.Result) []voidedSince {
+	evs, err := s.cfg.Store.History(ctx, res.EmployerID)
+	if err != nil {
+		s.cfg.Log.Warn("a retry's voids could not be read", "employer_id", res.EmployerID, "err", err)
+		return nil
+	}
+	var out []voidedSince
+	for _, ev := range evs {
+		if v, ok := ev.Body.(domain.EventVoided); ok && ev.Seq > res.Seq && slices.Contains(res.EventIDs, v.TargetID) {
+			out = append(out, voidedSince{EventID: v.TargetID, VoidSeq: ev.Seq, VoidedOn: v.VoidedOn})
+		}
+	}
+	return out
 }
 
 // run executes req as the request r asks: its If-Match (unless req has one), Idempotency-Key,
