@@ -112,9 +112,11 @@ func noteError(w http.ResponseWriter, name string) {
 // unavailable reports an error of the connection to the ledger's store, or of its stream
 // without a leader (an election, or a quorum lost), which a retry may cure.
 func unavailable(err error) bool {
+	// A request made while the connection is down fails at once with ErrReconnectBufExceeded
+	// (serve keeps no buffer of what it would send: a write must not go out minutes later).
 	for _, e := range []error{nats.ErrConnectionClosed, nats.ErrNoServers, nats.ErrTimeout, nats.ErrNoResponders,
-		nats.ErrConnectionDraining, nats.ErrDisconnected, jetstream.ErrNoStreamResponse, jetstream.ErrJetStreamNotEnabled,
-		eventstore.ErrNoLeader} {
+		nats.ErrConnectionDraining, nats.ErrDisconnected, nats.ErrConnectionReconnecting, nats.ErrReconnectBufExceeded,
+		jetstream.ErrNoStreamResponse, jetstream.ErrJetStreamNotEnabled, eventstore.ErrNoLeader} {
 		if errors.Is(err, e) {
 			return true
 		}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/nats-io/nats.go"
 )
 
 // Until the ledger is open, the server's address answers: the process is alive, not ready, and a
@@ -115,5 +118,19 @@ func TestMetricsAreServedWhileTheLedgerOpens(t *testing.T) {
 				t.Fatalf("metrics while opening without kuozheng_ready 0:\n%s", body)
 			}
 		})
+	}
+}
+
+// An error of the connection to the ledger's stream (the cluster unreachable) is a 503 the
+// client may retry, not a 500: a request made while serve is reconnecting fails at once with
+// nats.ErrReconnectBufExceeded, which GET /v1/verify answered 500 during an outside review's
+// drill.
+func TestAnErrorOfTheConnectionIsAnswered503(t *testing.T) {
+	for _, err := range []error{nats.ErrReconnectBufExceeded, nats.ErrConnectionReconnecting, nats.ErrDisconnected, nats.ErrNoServers} {
+		rec := httptest.NewRecorder()
+		writeError(rec, fmt.Errorf("stream info: %w", err))
+		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), `"unavailable"`) {
+			t.Errorf("%v: %d %s; want 503 unavailable", err, rec.Code, rec.Body)
+		}
 	}
 }

@@ -43,7 +43,7 @@ func transient(err error) bool {
 		return false
 	}
 	for _, e := range []error{context.DeadlineExceeded, nats.ErrTimeout, nats.ErrNoResponders, jetstream.ErrJetStreamNotEnabled,
-		jetstream.ErrNoStreamResponse, nats.ErrDisconnected, nats.ErrConnectionReconnecting, ErrNoLeader, errNotFromLeader, errNotYet, ErrNotRecorded,
+		jetstream.ErrNoStreamResponse, nats.ErrDisconnected, nats.ErrConnectionReconnecting, nats.ErrReconnectBufExceeded, ErrNoLeader, errNotFromLeader, errNotYet, ErrNotRecorded,
 		ErrOutcomeUnknown} {
 		if errors.Is(err, e) {
 			return true
