@@ -58,9 +58,29 @@ func (s *Server) guard(next http.Handler) http.Handler {
 				Detail: fmt.Sprintf("%q is not a loopback name: without --tokens this server answers only localhost, 127.0.0.1 and [::1]", domain.Clip(r.Host, 64))})
 			return
 		}
+		if err := s.disconnectedRead(r); err != nil {
+			gw.Header().Set("Retry-After", "5")
+			writeError(gw, err)
+			return
+		}
 		cop.Handler(next).ServeHTTP(gw, r)
 
 	})
+}
+
+// disconnectedRead refuses a read of the API while this server's connection to the ledger's
+// stream is down: what it holds may be behind what other replicas recorded since (an employer
+// registered through another reads as not found here), and a 200 would pass it for the ledger's.
+// The health checks, metrics and the dashboard's files still answer.
+func (s *Server) disconnectedRead(r *http.Request) error {
+	if s.cfg.Connected == nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) || !strings.HasPrefix(r.URL.Path, "/v1/") {
+		return nil
+	}
+	if err := s.cfg.Connected(); err != nil {
+		return &domain.Error{Kind: domain.KindUnavailable, Detail: "this server is cut off from the ledger's stream (" + err.Error() +
+			"): what it holds may be behind what was recorded since, so it answers no read until it is back; retry, or ask another replica"}
+	}
+	return nil
 }
 
 // logThrottle lets one line a minute through: while a disk is full every write is refused for

@@ -215,6 +215,17 @@ func TestMonitoringMetricsAppearAndMoveWithWhatTheyCount(t *testing.T) {
 				if code := e.post(t, "/v1/employers", "application/json", strings.NewReader(body)); code != http.StatusServiceUnavailable {
 					t.Fatalf("a write with NATS gone answered %d, want 503", code)
 				}
+				// Nor does a read pass what this server holds for the ledger's (an outside review:
+				// an employer registered through another replica read as not found).
+				resp, err := http.Get(e.srv.URL + "/v1/counties")
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "cut off from the ledger's stream") || resp.Header.Get("Retry-After") == "" {
+					t.Fatalf("a read with NATS gone answered %d %s, want 503 saying the server is cut off, with Retry-After", resp.StatusCode, b)
+				}
 			},
 			want: []bound{atLeast(`kuozheng_append_errors_total{kind="not_recorded"}`, 1), exactly("kuozheng_nats_connected", 0), exactly("kuozheng_ready", 0)}},
 		{name: "an event forged into the stream raises the chain breaks",

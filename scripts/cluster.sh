@@ -78,6 +78,18 @@ nats_urls() {
 
 build() {
   [ -n "${built:-}" ] && return
+  # A process started beside running ones (a node killed and started again) runs their build, not
+  # one of a working tree changed since: peers of two builds are not the layout tested.
+  local n
+  if [ -x "$dir/bin/nats-server" ] && [ -x "$dir/bin/kuozheng" ]; then
+    for n in "${nodes[@]}" $(api_names); do
+      if pid "$n" >/dev/null; then
+        echo "reusing the binaries in $dir/bin: $n runs them (down, then up, to build again)"
+        built=1
+        return
+      fi
+    done
+  fi
   echo "building nats-server (the version in go.mod) and kuozheng into $dir/bin"
   mkdir -p "$dir/bin"
   # Built beside and renamed over: a binary a running process executes is never written to.

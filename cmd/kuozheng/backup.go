@@ -383,6 +383,8 @@ Options:`)
 		if err := roomToRestore(ctx, js, tg.data, sub.Stream, desc.State, *replace); err != nil {
 			return err
 		}
+	} else if err := noServeOf(nc, m.Ledger); err != nil {
+		return err
 	}
 	start := time.Now()
 	replaced, err := clearTarget(ctx, js, &tg, sub.Stream, m.Ledger, *replace, stderr)
@@ -629,6 +631,23 @@ func clearTarget(ctx context.Context, js jetstream.JetStream, tg *backupTarget, 
 		return replaced, fmt.Errorf("deleting the bucket %s: %w", projections.KeepBucketOf(ledger), err)
 	}
 	return replaced, nil
+}
+
+// noServeOf refuses a restore onto a NATS where a serve of ledger still answers (on the subject
+// the province asks it for figures): it would go on answering from the ledger replaced, writes
+// refused as conflicts, until restarted (an outside review's drill). A serve still opening does
+// not answer yet; it finds the stream replaced and says so on /readyz.
+func noServeOf(nc *nats.Conn, ledger string) error {
+	// Not JSON: a serve answers it at once with an error, without computing any figures.
+	_, err := nc.Request(figuresSubject(ledger), []byte("is anyone serving?"), 5*time.Second)
+	switch {
+	case errors.Is(err, nats.ErrNoResponders):
+		return nil
+	case err == nil:
+		return fmt.Errorf("a kuozheng serve of ledger %s is running on this NATS (it answers on %s): stop every serve of the ledger before restoring it; nothing was restored",
+			ledger, figuresSubject(ledger))
+	}
+	return fmt.Errorf("asking whether a serve of ledger %s runs on this NATS: %w; nothing was restored", ledger, err)
 }
 
 // verified is what verification of a restored ledger found.

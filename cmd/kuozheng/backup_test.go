@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -243,6 +244,28 @@ func TestABackupUnderWriteLoadRestoresEveryAcknowledgedEventWithItsChainsAndFree
 	}
 	if _, err := to.GetMsg(ctx, bs.LastSeq+1); err == nil {
 		t.Fatalf("the restored stream goes on past the backup's sequence %d", bs.LastSeq)
+	}
+
+	// A restore onto the NATS of a serve still running is refused, and deletes nothing: the serve
+	// would go on answering from the ledger replaced.
+	runner := projections.NewRunner(st, projections.RunnerConfig{NoSnapshots: true})
+	rctx, cancel := context.WithCancel(ctx)
+	t.Cleanup(func() { cancel(); runner.Wait() })
+	if err := runner.Start(rctx); err != nil {
+		t.Fatal(err)
+	}
+	stop, err := answerFigures(emb.Conn, st, runner, func() domain.Date { return demo.Today }, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	held := st.Applied()
+	code, out, errOut = runCmd("restore", bk, "--nats", u.String(), "--replace")
+	if code != 1 || !strings.Contains(errOut, "a kuozheng serve of ledger 360700 is running on this NATS") || !strings.Contains(errOut, "nothing was restored") {
+		t.Fatalf("restore --replace onto a served ledger's NATS: exit %d\n%s\n%s; want it refused, naming the serve", code, out, errOut)
+	}
+	if info, err := from.Info(ctx); err != nil || info.State.LastSeq < held {
+		t.Fatalf("after the refused restore the served stream: %+v, %v; want it as it was, through %d at least", info, err, held)
 	}
 }
 
