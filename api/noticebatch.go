@@ -231,6 +231,7 @@ func (s *Server) draft(ctx context.Context, d *noticeDraft, batch NoticeBatch, r
 // zipCSV adds a CSV file of rows to zw.
 func zipCSV(zw *zip.Writer, name string, modified time.Time, rows [][]string) error {
 	var b bytes.Buffer
+	b.WriteString(csvBOM)
 	w := csv.NewWriter(&b)
 	_ = w.WriteAll(rows)
 	f, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: modified})
@@ -395,6 +396,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	var pdfs bytes.Buffer
 	zw := zip.NewWriter(&pdfs)
 	var manifest bytes.Buffer
+	manifest.WriteString(csvBOM)
 	mw := csv.NewWriter(&manifest)
 	_ = mw.Write([]string{"number", "employer_id", "name", "principal_fen", "late_fee_fen", "sha256"})
 	modified := time.Date(on.Year(), on.Month(), on.Day(), 0, 0, 0, 0, time.UTC)

@@ -12,6 +12,10 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
+// csvBOM begins every CSV the API writes, in an answer or a zip: without it Excel reads UTF-8 as
+// the system's code page (GBK on a Chinese Windows) and garbles every Chinese header and name.
+const csvBOM = "\ufeff"
+
 // writeTable answers rows, a header row first, as a download named name: "csv" (UTF-8, a
 // byte-order mark first) or "xlsx" (one sheet). number says which columns of the data rows are
 // figures, written to the sheet as numbers; codes stay text, keeping their leading zeros.
@@ -23,7 +27,7 @@ func (s *Server) writeTable(w http.ResponseWriter, format, name, sheet string, r
 		// early, which the client sees as a cut download, and the log records. A byte-order mark
 		// first, as the import's rejected rows have: without it Excel reads UTF-8 as the
 		// system's code page (GBK on a Chinese Windows) and garbles every Chinese header and name.
-		if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		if _, err := io.WriteString(w, csvBOM); err != nil {
 			return nil
 		}
 		cw := csv.NewWriter(w)
