@@ -93,6 +93,9 @@ func checkBaseline(b Baseline, ref *Reference) error {
 		}
 		return Invalid("source", "is not in its stored form (NormalizeSource)")
 	}
+	if err := oneCodeEach(ref, slices.Sorted(maps.Keys(b.Counties))); err != nil {
+		return err
+	}
 	for _, code := range slices.Sorted(maps.Keys(b.Counties)) {
 		if err := ref.CheckCounty("counties."+code, code); err != nil {
 			return err

@@ -1,7 +1,9 @@
 package domain_test
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -77,5 +79,31 @@ func TestGroupsOfCounty(t *testing.T) {
 		if got := ref.GroupsOfCounty(c.code); !slices.Equal(got, c.want) {
 			t.Errorf("GroupsOfCounty(%s) = %v, want %v", c.code, got, c.want)
 		}
+	}
+}
+
+// TestTargetsNameACountyUnderOneCode: targets that give one county under its code before and
+// after a change are refused, naming the second (one of them would silently win); two counties'
+// codes are not.
+func TestTargetsNameACountyUnderOneCode(t *testing.T) {
+	var ref domain.Reference
+	for _, p := range domain.DefaultReferenceEvents() {
+		ref.Apply(p)
+	}
+	ref.Apply(domain.CountyRedefined{Code: "360703", Name: "南康区", Predecessor: "360782", EffectiveFrom: domain.MustDate("2013-11-18")})
+	targets := func(counties ...string) domain.TargetsSet {
+		m := map[string]map[string]int64{}
+		for i, c := range counties {
+			m[c] = map[string]int64{"pension_insured": int64(i + 1)}
+		}
+		return domain.TargetsSet{Targets: domain.Targets{EffectiveFrom: domain.MustDate("2014-01-01"), Year: 2014, City: map[string]int64{"pension_insured": 50}, Counties: m}}
+	}
+	err := domain.CheckReference(targets("360782", "360703"), &ref)
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Field != "counties.360782" || !strings.Contains(de.Detail, "360703") {
+		t.Errorf("targets naming 南康 under both codes: %v; want a refusal of counties.360782 naming 360703", err)
+	}
+	if err := domain.CheckReference(targets("360782", "360702"), &ref); err != nil {
+		t.Errorf("targets of two counties: %v", err)
 	}
 }

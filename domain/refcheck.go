@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"maps"
 	"slices"
 	"strings"
 )
@@ -85,6 +86,9 @@ func CheckReference(p Payload, ref *Reference) error {
 					return err
 				}
 			}
+		}
+		if err := oneCodeEach(ref, slices.Sorted(maps.Keys(e.Targets.Counties))); err != nil {
+			return err
 		}
 	case AverageWageSet:
 		if err := checkEffectiveOpen(e.Wage.EffectiveFrom, ref); err != nil {
@@ -198,6 +202,19 @@ func CheckClosable(ref *Reference, year int) error {
 		for y := first + 1; y < year; y++ {
 			if !ref.Closed(y) {
 				return Conflict("year", "%d is open: close it before %d (the closed books are the years from %d on, without a gap)", y, year, first)
+			}
+		}
+	}
+	return nil
+}
+
+// oneCodeEach refuses codes (sorted) that name one county twice, under its code before and after
+// a change (南康市 360782 and 南康区 360703): one of the two would silently win.
+func oneCodeEach(ref *Reference, codes []string) error {
+	for i, a := range codes {
+		for _, b := range codes[i+1:] {
+			if ref.SameCounty(a, b) {
+				return Invalid("counties."+b, "names the county %s names too (one county under its code before and after a change): give it under one code", a)
 			}
 		}
 	}
