@@ -24,6 +24,8 @@ func TestAQueryParameterTheRouteDoesNotTakeIsRefused(t *testing.T) {
 		{"a parameter of another route", "GET", "/v1/employers/" + id + "?period=2006-05", "period", "as_of, min_seq"},
 		{"a parameter of a write", "POST", empPath(id, "payments") + "?dry_run=1", "dry_run", "takes none"},
 		{"a read at a sequence where figures come from a freeze", "GET", "/v1/reports/monthly/2006-11?through_seq=1", "through_seq", "freeze={id}"},
+		{"a search for broken UTF-8, which would find nothing as if there were nothing", "GET", "/v1/employers?q=%ff", "q", "UTF-8"},
+		{"a search holding NUL", "GET", "/v1/employers?q=a%00b", "q", "control character"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := e.count()

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
@@ -213,6 +215,12 @@ func oneOfEach(pattern, raw string) error {
 			return domain.Invalid(domain.Clip(k, 64), "is not a parameter of %s, which takes none%s", pattern, paramHints[k])
 		case documented && !takes[k]:
 			return domain.Invalid(domain.Clip(k, 64), "is not a parameter of %s, which takes %s%s", pattern, strings.Join(slices.Sorted(maps.Keys(takes)), ", "), paramHints[k])
+		case documented && !utf8.ValidString(q[k][0]):
+			// As a body's text is refused: a search for broken bytes would otherwise answer
+			// no match, as if there were none.
+			return domain.Invalid(k, "is not valid UTF-8")
+		case documented && strings.ContainsFunc(q[k][0], unicode.IsControl):
+			return domain.Invalid(k, "holds a control character (such as NUL or a line break)")
 		}
 	}
 	return nil
