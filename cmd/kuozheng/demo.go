@@ -97,7 +97,7 @@ Options:`)
 		return err
 	}
 	sum.print(stdout)
-	fmt.Fprintf(stdout, "demo ledger: %d commands for %d payers; the stream is at sequence %d\n", sum.commands, sum.payers, lastSeq)
+	fmt.Fprintf(stdout, "demo ledger: %d commands; %d payers active at its end (others left); the stream is at sequence %d\n", sum.commands, sum.payers, lastSeq)
 	return nil
 }
 

@@ -59,6 +59,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if args[0] == "version" || args[0] == "--version" {
+		if len(args) == 2 && (args[1] == "--help" || args[1] == "-h") {
+			fmt.Fprintln(stdout, "Usage: kuozheng version\n\nPrints the build's version (its module version or commit) and Go's.")
+			return 0
+		}
 		if len(args) > 1 {
 			fmt.Fprintf(stderr, "kuozheng: version takes no argument, and was given %q\n", strings.Join(args[1:], " "))
 			return 2

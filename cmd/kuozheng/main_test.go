@@ -52,6 +52,7 @@ func TestUsageErrorsExitTwoAndHelpExitsZero(t *testing.T) {
 		{"version names the build", []string{"version"}, 0, "kuozheng (devel) "},
 		{"--version is version", []string{"--version"}, 0, "kuozheng (devel) "},
 		{"version takes no argument", []string{"version", "--json"}, 2, "version takes no argument"},
+		{"version's help exits 0, as every command's", []string{"version", "--help"}, 0, "Usage: kuozheng version"},
 		{"a command's help exits 0", []string{"serve", "--help"}, 0, "-listen"},
 		{"help COMMAND is the command's help", []string{"help", "serve"}, 0, "-listen"},
 		{"help of an unknown command is bad usage", []string{"help", "frobnicate"}, 2, "unknown command"},
