@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -196,6 +198,7 @@ func scanArchive(r io.Reader, st snapshotState, seen *atomic.Uint64, message fun
 		}
 	}
 	var n, last uint64
+	var missing []string // the first gaps in the sequences, when the state has none to account for them
 	for {
 		hdr, err := ar.Next()
 		if err != nil {
@@ -210,6 +213,9 @@ func scanArchive(r io.Reader, st snapshotState, seen *atomic.Uint64, message fun
 		if hdr.Sequence <= last {
 			return fmt.Errorf("sequence %d after %d", hdr.Sequence, last)
 		}
+		if from := max(last+1, st.FirstSeq); hdr.Sequence > from && len(missing) < 5 {
+			missing = append(missing, seqRange(from, hdr.Sequence-1))
+		}
 		n, last = n+1, hdr.Sequence
 		seen.Store(last)
 		if message != nil {
@@ -217,13 +223,30 @@ func scanArchive(r io.Reader, st snapshotState, seen *atomic.Uint64, message fun
 		}
 	}
 	if n != st.Msgs || (n > 0 && last != st.LastSeq) {
-		return fmt.Errorf("the archive holds %d messages through sequence %d; the stream's state at the snapshot says %d through %d", n, last, st.Msgs, st.LastSeq)
+		err := fmt.Errorf("the archive holds %d messages through sequence %d; the stream's state at the snapshot says %d through %d", n, last, st.Msgs, st.LastSeq)
+		if last < st.LastSeq && len(missing) < 5 {
+			missing = append(missing, seqRange(max(last+1, st.FirstSeq), st.LastSeq))
+		}
+		if n < st.Msgs && len(missing) > 0 {
+			// The server leaves out a message it cannot read back (its stored bytes damaged).
+			err = fmt.Errorf("%w: it lacks sequence %s, which the server could not read back (damaged in the stream's files? kuozheng verify names the employer)",
+				err, strings.Join(missing, ", "))
+		}
+		return err
 	}
 	// The rest of the compressed stream (its last blocks' checksums) must read cleanly too.
 	if _, err := io.Copy(io.Discard, dec); err != nil {
 		return fmt.Errorf("after the end marker: %w", err)
 	}
 	return nil
+}
+
+// seqRange names the sequences from a through b: "7" or "7-9".
+func seqRange(a, b uint64) string {
+	if a == b {
+		return strconv.FormatUint(a, 10)
+	}
+	return fmt.Sprintf("%d-%d", a, b)
 }
 
 // RestoreStream creates a stream from a snapshot's archive read from r, with the configuration
