@@ -101,9 +101,10 @@ func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
 			Detail: fmt.Sprintf("%s (%s) may not register employers in county %q", p.Name, p.Role, domain.Clip(cmd.County, 32))})
 		return
 	}
+	ref := s.cfg.Store.Reference() // taken here: Authorize runs under the store's lock
 	req := eventstore.Request{Create: true, Command: &cmd, Authorize: func(e *domain.Employer) error {
 		// The code is taken; whose it is, and its name, are only for those who may read it.
-		if !p.canReadCounty(e.County, s.cfg.Store.Reference()) {
+		if !p.canReadCounty(e.County, ref) {
 			return domain.Conflict("org_code", "organisation code %s is already registered, to an employer that is not yours", cmd.Code())
 		}
 		return nil

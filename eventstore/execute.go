@@ -32,7 +32,9 @@ type Request struct {
 	CorrelationID  string
 	// Today is the business date against which future dates are refused.
 	Today domain.Date
-	// Authorize, if set, vets the employer's current state (e.g. the caller's county scope).
+	// Authorize, if set, vets the employer's current state (e.g. the caller's county scope). It
+	// runs under the store's read lock: it must not call the Store (a nested read lock waits
+	// behind a writer waiting for the first, and the store stops).
 	Authorize func(e *domain.Employer) error
 	// Checked says the caller already ran Command.Check on this very Command value against the
 	// current reference data (Check also normalises the fields Decide and the ids use), so that

@@ -717,6 +717,7 @@ func (s *Store) fold(subject string, ev domain.Event, derr error, mode int) {
 	}
 	if strings.HasPrefix(subject, s.sub.Ref) {
 		s.ref.Apply(ev.Body)
+		s.publishRef()
 		s.foldYear(ev)
 		return
 	}

@@ -142,6 +142,7 @@ func (s *Store) restore(ctx context.Context, snap *snapshot) error {
 		s.ref.Apply(ev.Body)
 		s.foldYear(ev)
 	}
+	s.publishRef()
 	s.heads, s.breaks, s.refSeqs, s.freezes, s.earliest = snap.heads, snap.breaks, snap.refSeqs, snap.freezes, snap.earliest
 	s.notices, s.recoded = snap.notices, snap.recoded
 	s.last = snap.last
@@ -172,6 +173,7 @@ func (s *Store) startFresh() error {
 	s.archive = newArchive(f, newTailLog(dir, ""), s.log)
 	s.heads, s.breaks, s.refSeqs, s.freezes, s.earliest = map[string]head{}, map[string]ChainBreak{}, nil, nil, 0
 	s.ref, s.years, s.last = domain.Reference{}, map[int]YearRecord{}, lastMessage{}
+	s.publishRef()
 	s.notices, s.recoded = map[string]int{}, map[string]bool{}
 	s.applied.Store(0)
 	return nil

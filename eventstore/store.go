@@ -243,8 +243,12 @@ type Store struct {
 	breaks map[string]ChainBreak
 	// damage counts reads of the store's files derived from the stream (the history archive,
 	// the idempotency index) that found their bytes damaged (derivedDamaged).
-	damage  atomic.Int64
-	ref     domain.Reference
+	damage atomic.Int64
+	ref    domain.Reference
+	// refNow is ref as last published (publishRef), read without the lock: Reference is called
+	// from callbacks that run under it (Request.Authorize), where a nested read lock would wait
+	// behind a writer waiting for the first.
+	refNow  atomic.Pointer[domain.Reference]
 	refSeqs []uint64 // sequences of the reference events through applied, for a snapshot
 	applied atomic.Uint64
 	last    lastMessage   // the message at applied
@@ -645,10 +649,18 @@ func (s *Store) WaitApplied(ctx context.Context, seq uint64) error {
 	}
 }
 
-// Reference returns the reference data as the store knows it now.
+// Reference returns the reference data as the store knows it now. It takes no lock, so it may
+// be called from anywhere, callbacks under the store's lock included.
 func (s *Store) Reference() *domain.Reference {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	if p := s.refNow.Load(); p != nil {
+		r := *p
+		return &r
+	}
+	return &domain.Reference{}
+}
+
+// publishRef makes ref, changed under the store's lock, what Reference answers.
+func (s *Store) publishRef() {
 	r := s.ref
-	return &r
+	s.refNow.Store(&r)
 }
