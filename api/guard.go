@@ -59,7 +59,8 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			return
 		}
 		if err := s.disconnectedRead(r); err != nil {
-			gw.Header().Set("Retry-After", "5")
+			// No Retry-After: the dashboard waits out a 503 that carries one, five times over,
+			// before it says anything; this one is said at once.
 			writeError(gw, err)
 			return
 		}
@@ -76,9 +77,9 @@ func (s *Server) disconnectedRead(r *http.Request) error {
 	if s.cfg.Connected == nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) || !strings.HasPrefix(r.URL.Path, "/v1/") {
 		return nil
 	}
-	if err := s.cfg.Connected(); err != nil {
-		return &domain.Error{Kind: domain.KindUnavailable, Detail: "this server is cut off from the ledger's stream (" + err.Error() +
-			"): what it holds may be behind what was recorded since, so it answers no read until it is back; retry, or ask another replica"}
+	if s.cfg.Connected() != nil {
+		return &domain.Error{Kind: domain.KindUnavailable, Detail: "this server is cut off from the ledger's stream (its connection to NATS is down): " +
+			"what it holds may be behind what was recorded since, so it answers no read until the connection is back; retry in a few seconds, or ask another replica"}
 	}
 	return nil
 }

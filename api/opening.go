@@ -30,8 +30,15 @@ func (o *Handoff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		(*h).ServeHTTP(w, r)
 		return
 	}
-	if o.Metrics != nil && r.URL.Path == "/metrics" && r.Method == http.MethodGet {
+	if o.Metrics != nil && r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		protect(w.Header())
+		if o.Tokens == nil && !loopbackHost(r.Host) {
+			// As the API's guard: without tokens every request is an admin's, and a page of
+			// another site that made its own name resolve to 127.0.0.1 must not be one.
+			writeError(w, &domain.Error{Kind: domain.KindForbidden, Field: "Host",
+				Detail: "not a loopback name: without --tokens this server answers only localhost, 127.0.0.1 and [::1]"})
+			return
+		}
 		if p, ok := authenticate(o.Tokens, w, r); ok {
 			serveMetrics(o.Metrics, p, w, r)
 		}
@@ -42,6 +49,7 @@ func (o *Handoff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // opening answers while the ledger opens: /healthz 200 (the process is alive: a liveness check
 // must not restart it during a long first start), /readyz 503 "opening", and every other path
+// (but /metrics, which Handoff serves when given them)
 // 503 with Retry-After, recording nothing (a write is told to retry with its Idempotency-Key, a
 // read only to retry).
 func opening(w http.ResponseWriter, r *http.Request) {

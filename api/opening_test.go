@@ -91,6 +91,22 @@ func TestMetricsAreServedWhileTheLedgerOpens(t *testing.T) {
 	}
 	srv := httptest.NewServer(&Handoff{Metrics: NewMetrics(), Tokens: tokens})
 	defer srv.Close()
+	// Without tokens every request is an admin's: only a loopback name is answered, as the API's
+	// guard answers (a page of another site that resolved its own name to 127.0.0.1).
+	open := httptest.NewServer(&Handoff{Metrics: NewMetrics()})
+	defer open.Close()
+	for host, want := range map[string]int{"rebound.example": 403, "localhost": 200} {
+		req, _ := http.NewRequest("GET", open.URL+"/metrics", nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("/metrics without tokens while opening, Host %s: %d, want %d", host, resp.StatusCode, want)
+		}
+	}
 	for _, c := range []struct {
 		name, token string
 		code        int

@@ -647,7 +647,7 @@ func noServeOf(nc *nats.Conn, ledger string) error {
 		return fmt.Errorf("a kuozheng serve of ledger %s is running on this NATS (it answers on %s): stop every serve of the ledger before restoring it; nothing was restored",
 			ledger, figuresSubject(ledger))
 	}
-	return fmt.Errorf("asking whether a serve of ledger %s runs on this NATS: %w; nothing was restored", ledger, err)
+	return fmt.Errorf("asking whether a serve of ledger %s runs on this NATS (%w): one may be running, busy; stop every serve of the ledger and restore again; nothing was restored", ledger, err)
 }
 
 // verified is what verification of a restored ledger found.
