@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -302,6 +303,10 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		// events after the snapshot. On --nats a replica has no folder of its own: it folds the
 		// whole stream at start, with scratch files in the system's temporary folder.
 		cfg.Dir = storeDir(f.data, f.ledger)
+		if err := adoptStoreDir(ctx, nc, f.data, f.ledger, log); err != nil {
+			closeAll()
+			return nil, err
+		}
 	case f.natsURL == "":
 		cfg.ArchiveDir = f.data // beside the stream, not in a temporary folder that may be in memory
 	}
@@ -337,6 +342,37 @@ func storeDir(data, ledger string) string {
 		return filepath.Join(data, "store")
 	}
 	return filepath.Join(data, "store-"+ledger)
+}
+
+// adoptStoreDir moves the store folder of another city's ledger alone in a data folder from
+// store/, where builds before 2026-12-07 kept it, to its own (storeDir), so that its first start
+// since does not fold the whole stream again. A folder that holds Ganzhou's ledger keeps store/
+// for it.
+func adoptStoreDir(ctx context.Context, nc *nats.Conn, data, ledger string, log *slog.Logger) error {
+	own, old := storeDir(data, ledger), filepath.Join(data, "store")
+	if own == old {
+		return nil
+	}
+	if _, err := os.Stat(own); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if _, err := os.Stat(old); err != nil {
+		return nil
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	if _, err := js.Stream(ctx, eventstore.SubjectsOf(eventstore.DefaultLedger).Stream); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil // Ganzhou's, or not known: left where it is
+	}
+	if err := os.Rename(old, own); err != nil {
+		return fmt.Errorf("moving the store's folder %s to %s: %w", old, own, err)
+	}
+	if log != nil {
+		log.Info("moved the store's folder to the city's own", "from", old, "to", own)
+	}
+	return nil
 }
 
 // ledgerOfFolder refuses a data folder that holds another city's ledger and none of f's, the

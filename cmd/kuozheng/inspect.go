@@ -162,7 +162,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "DAMAGED: the stream could not read back %d of its messages\n", in.Unreadable)
 	}
 	if in.StoreDamaged > 0 {
-		fmt.Fprintf(stdout, "DAMAGED: %d reads of the store's files (its history archive, its idempotency index) found them damaged; stop the server and remove the data folder's store/ to make them again\n", in.StoreDamaged)
+		fmt.Fprintf(stdout, "DAMAGED: %d reads of the store's files (its history archive, its idempotency index) found them damaged; stop the server and remove the data folder's store/ (store-<code>/ for a city other than Ganzhou) to make them again\n", in.StoreDamaged)
 	}
 	for _, b := range in.Breaks {
 		if len(pos) == 1 && b.EmployerID != pos[0] {

@@ -508,3 +508,33 @@ func TestEachCitysLedgerInAFolderKeepsItsOwnStore(t *testing.T) {
 		t.Errorf("360600's ledger kept no snapshot of its own: %v", err)
 	}
 }
+
+// Another city's ledger alone in a data folder, its store kept in store/ by a build before each
+// city had its own folder, has it moved to its own at the next open, not left behind while the
+// whole stream is folded again.
+func TestAnOlderStoreFolderOfAnotherCityIsAdopted(t *testing.T) {
+	dir := t.TempDir()
+	led, err := openLedger(context.Background(), storeFlags{data: dir, ledger: "360600", ledgerSet: true}, newLogger(&bytes.Buffer{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	led.close()
+	own := filepath.Join(dir, "store-360600")
+	if err := os.Rename(own, filepath.Join(dir, "store")); err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	if led, err = openLedger(context.Background(), storeFlags{data: dir, ledger: "360600", ledgerSet: true}, newLogger(&logged)); err != nil {
+		t.Fatal(err)
+	}
+	led.close()
+	if _, err := os.Stat(filepath.Join(dir, "store")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("store/ is still there after the open: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(own, "store.snap")); err != nil || !strings.Contains(logged.String(), "moved the store's folder") {
+		t.Errorf("the store's folder was not adopted (%v):\n%s", err, logged.String())
+	}
+	if strings.Contains(logged.String(), "ignored") {
+		t.Errorf("the adopted snapshot was not used:\n%s", logged.String())
+	}
+}
