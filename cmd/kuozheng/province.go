@@ -65,6 +65,9 @@ func answerFigures(nc *nats.Conn, store *eventstore.Store, runner *projections.R
 func cityFigures(runner *projections.Runner, body []byte, today func() domain.Date) (*projections.CityFigures, error) {
 	var req struct {
 		AsOf domain.Date `json:"as_of"`
+		// MinSeq, if set, is a sequence the figures must reflect: the answer waits for the
+		// views to reach it (a replica behind would answer figures older than asked).
+		MinSeq uint64 `json:"min_seq"`
 	}
 	if len(body) > 0 {
 		if err := json.Unmarshal(body, &req); err != nil {
@@ -79,6 +82,14 @@ func cityFigures(runner *projections.Runner, body []byte, today func() domain.Da
 	}
 	if !runner.Ready() {
 		return nil, errors.New("the views are catching up; ask again")
+	}
+	if req.MinSeq > 0 {
+		wctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := runner.WaitSeq(wctx, req.MinSeq)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("the views did not reach sequence %d within 30 s (at %d): ask again", req.MinSeq, runner.Seq())
+		}
 	}
 	var ref domain.Reference
 	var q projections.Query
@@ -458,7 +469,7 @@ func freezeProvince(ctx context.Context, js jetstream.JetStream, province string
 		return f, err
 	}
 	for _, i := range open {
-		if err := stillCurrent(js.Conn(), f.Cities[i], frozen[i], year); err != nil {
+		if err := stillCurrent(ctx, js, f.Cities[i], frozen[i], year); err != nil {
 			return f, err
 		}
 	}
@@ -470,9 +481,18 @@ func freezeProvince(ctx context.Context, js jetstream.JetStream, province string
 // the year's last day, asked of its serve replicas: a write dated in the year that landed after
 // the freeze (a payment imported late) changes them, and the province would otherwise sum the
 // stale figures unsaid, as a closing of the year refuses to close on them.
-func stillCurrent(nc *nats.Conn, c domain.CityFreeze, frozen projections.CityFigures, year int) error {
-	body, _ := json.Marshal(map[string]any{"as_of": frozen.AsOf})
-	live, err := askCity(nc, c.Ledger, body)
+func stillCurrent(ctx context.Context, js jetstream.JetStream, c domain.CityFreeze, frozen projections.CityFigures, year int) error {
+	// The figures asked must reflect the city's stream as it is now, whichever replica answers.
+	stream, err := js.Stream(ctx, eventstore.SubjectsOf(c.Ledger).Stream)
+	if err != nil {
+		return fmt.Errorf("city %s: its stream: %w", c.Ledger, err)
+	}
+	last := stream.CachedInfo().State.LastSeq
+	body, _ := json.Marshal(map[string]any{"as_of": frozen.AsOf, "min_seq": last})
+	live, err := askCity(js.Conn(), c.Ledger, body)
+	if err == nil && live.Seq < last {
+		err = fmt.Errorf("its figures answered at sequence %d, behind the stream's %d", live.Seq, last)
+	}
 	if err != nil {
 		return fmt.Errorf("city %s has not closed %d, so its freeze %s is checked against its live figures of %s before the province sums it, and they could not be read: %w (or the city closes the year)",
 			c.Ledger, year, c.FreezeID, frozen.AsOf, err)
