@@ -260,6 +260,9 @@ func TestDeskCorrectionsInChromium(t *testing.T) {
 	if got := employer(v2.num("seq")).Totals.CreditFen; got != 30000 {
 		t.Fatalf("after paying 310,000 fen of a due of 280,000 the employer holds %d fen of credit, want 30000", got)
 	}
+	// The clerk's page shows that payment before the refund is begun (a form begun before it
+	// would be refused as begun on a payer changed since: TestDeskStaleForm).
+	poll(t, ctx, 10*time.Second, fmt.Sprintf(`document.getElementById('employer-detail').dataset.version === '%d'`, v2.num("seq")))
 	openForm(t, ctx, "refund")
 	fill(t, ctx, "refund", map[string]string{"refunded_on": "2006-12-15", "amount_fen": "40000", "receipt_no": "T-1"})
 	count = e.count()

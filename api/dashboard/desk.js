@@ -22,6 +22,10 @@ kz.desk = { submits: 0, written: [], moved: {} }; // what a test (or a curious c
 
 let uid = 0;
 
+// begun holds the forms drawn for the employer whose desk is shown (drawn or not), so that the
+// page's own write from one of them moves the version the others were begun at.
+const begun = new Set();
+
 // NONE is the value of a select's "none" choice (a field's `clear`), sent as "".
 const NONE = '\u2205';
 
@@ -271,8 +275,10 @@ function showProblem(formEl, status, err) {
 
 // post sends one submission (body, its JSON text): a 401 asks for a token and sends it again
 // (same key). A PDF answer (an arrears notice) is kept as {blob, number, sha256, seq} in data.pdf.
-async function post(path, body, key) {
-  const res = await fetchAuthorized(path, { method: 'POST', body, headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key } });
+async function post(path, body, key, ifMatch) {
+  const headers = { 'Content-Type': 'application/json', 'Idempotency-Key': key };
+  if (ifMatch) headers['If-Match'] = '"' + ifMatch + '"';
+  const res = await fetchAuthorized(path, { method: 'POST', body, headers });
   if (res.ok && (res.headers.get('Content-Type') || '').startsWith('application/pdf')) {
     const h = n => headerText(res, n);
     const pdf = { status: res.status, blob: await res.blob(), number: h('X-Document-Number'), sha256: h('X-Document-SHA256'), seq: Number(h('X-Ledger-Seq') || 0) };
@@ -319,6 +325,7 @@ function unsureBox(formEl, reload) {
 // a reload of the page (drafts.js) until it is recorded.
 function drawForm(spec, employerId, onWritten, preset, reload) {
   const formEl = el('form', { class: 'desk-form', 'data-form': spec.key, novalidate: true });
+  if (employerId) begun.add(formEl);
   const button = el('button', { type: 'submit', class: 'primary' }, '提交 submit');
   const cancel = preset && preset.cancel ? el('button', { type: 'button', class: 'cancel', onclick: preset.cancel }, '关闭 close') : null;
   const status = el('p', { class: 'form-status', role: 'status' });
@@ -342,6 +349,12 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
     formEl.querySelector('.form-unsure').hidden = formEl.dataset.unsure !== 'true';
   }
   const save = () => { if (draft) keep(formEl, draft); };
+  // The employer's version when the clerk began the form (or it was opened from the history),
+  // sent as If-Match: a write from another tab or clerk meanwhile (a declaration of the same
+  // period, a transfer) is not overwritten unsaid, but refused, 412, for the clerk to look first.
+  const shownVersion = () => { const d = $('#employer-detail'); return employerId && d && d.dataset.employer === employerId ? (d.dataset.version || '') : ''; };
+  if (preset) formEl.dataset.seen = shownVersion();
+  formEl.addEventListener('input', () => { if (!formEl.dataset.seen) formEl.dataset.seen = shownVersion(); });
   formEl.addEventListener('input', save);
   formEl.addEventListener('change', save);
   formEl.addEventListener('submit', async ev => {
@@ -375,7 +388,8 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
     kz.desk.submits++;
     status.textContent = '提交中 sending…';
     try {
-      const r = await post(path, text, key);
+      const seen = spec.path ? (formEl.dataset.seen || shownVersion()) : '';
+      const r = await post(path, text, key, seen);
       if (r.status >= 500 || r.status === 408 || r.status === 429) {
         status.textContent = '未确认，可重试（同一请求不会重复记录） not confirmed: submit again to retry (it will not be recorded twice)';
         showProblem(formEl, r.status, r.data);
@@ -391,10 +405,27 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
         return;
       }
       formEl.dataset.unsure = '';
+      if (r.status === 412) {
+        // Nothing recorded, the key unused: the page reads the employer again, and the next
+        // submission is checked against what it shows then.
+        status.textContent = '';
+        const head = formEl.querySelector('.form-error');
+        head.textContent = '未记录：您填写期间该单位已有新的记录（其他页面或其他经办人）。请先查看下方事件历史，确认后再次提交。 Not recorded: the payer changed while this form was filled (another tab or clerk). Check its history below, then submit again.';
+        formEl.dataset.errorStatus = '412';
+        if (reload) await reload();
+        formEl.dataset.seen = shownVersion();
+        head.focus();
+        return;
+      }
       settled(formEl.dataset, text, r.status < 400);
       if (r.status >= 400) { status.textContent = ''; showProblem(formEl, r.status, r.data); return; }
       const w = r.data || {};
       recorded = true;
+      delete formEl.dataset.seen; // the next entry is begun against the page as it is then
+      // The other forms this page began at the same version see only this page's own change.
+      if (seen && w.version && !w.duplicate) {
+        for (const f of begun) if (f !== formEl && f.dataset.seen === seen) f.dataset.seen = String(w.version);
+      }
       kz.desk.written.push({ form: spec.key, key, seq: w.seq, duplicate: !!w.duplicate });
       if (spec.key === 'transfer') kz.desk.moved[employerId] = { county: halfWidth(JSON.parse(text).county), seq: w.seq };
       formEl.dataset.lastSeq = String(w.seq || '');
@@ -430,6 +461,7 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
 export function drawDesk(box, scope, employerId, onWritten, reload) {
   const forms = formsFor(S.principal, scope);
   const listed = forms.filter(f => !f.opened);
+  if (employerId) begun.clear(); // another employer's forms are not this one's
   const area = el('div', { class: 'desk-area' });
   // The menu's form last chosen: at first, after a reload, the first one a draft waits in.
   let current = listed.find(spec => kept(draftName(employerId, spec.key))) || listed[0];
