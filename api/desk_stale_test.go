@@ -58,3 +58,17 @@ func TestDeskStaleForm(t *testing.T) {
 		t.Errorf("submitted again after the refusal: seq %d, %d events appended; want it recorded once, after %d", again, e.count()-before, seq)
 	}
 }
+
+// TestPageOfAPayerMovedAway: a clerk's page showing a payer that another tab or clerk transfers
+// out of the clerk's counties says so once the live stream tells of the write, rather than go on
+// showing it as it was beside "caught up" (its check of the payer's version was refused, and
+// taken for no change), with a desk whose every submission the server refuses.
+func TestPageOfAPayerMovedAway(t *testing.T) {
+	e, ctx, id := deskPayer(t, 8312)
+	watchConsole(t, ctx)
+	e.mustWrite(t, empPath(id, "transfer"), tokClerkA, `{"on":"2006-12-20","county":"360782"}`)
+	poll(t, ctx, 15*time.Second, `(m => !m.hidden && m.textContent.includes('no longer in a county you may read'))(document.getElementById('employer-error'))`)
+	if eval[bool](t, ctx, `!document.getElementById('desk-employer').hidden`) {
+		t.Errorf("the desk of a payer moved out of the clerk's counties is still offered")
+	}
+}

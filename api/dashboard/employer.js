@@ -37,6 +37,7 @@ const V = {
   pending: 0, // a live sequence announced while a check was running
   checking: false,
   shown: null, // the employer and history last drawn: { e, h }
+  lost: '', // the employer drawn that a live check found no longer readable (moved out of scope)
 };
 
 let deskOf = null; // drawDesk's answer for the employer shown: opens the void form
@@ -349,6 +350,7 @@ async function load(minSeq) {
   const where = code && (countyName(code) === code ? code : countyName(code) + '（' + code + '）');
   const msg = e instanceof ApiError && e.status === 403 && moved
     ? `已转移至 ${where}，不在您的辖区；如系误转，请稽核或管理员冲正该转移（序号 ${moved.seq}） moved to ${code}: not among your counties; a transfer made by mistake is voided by an auditor or an admin (its seq ${moved.seq})`
+    : e instanceof ApiError && e.status === 403 && V.lost === id ? '此单位已不在您可查看的区县（刚被转移？请查询或询问稽核） this payer is no longer in a county you may read: moved out since this page showed it (transferred?)'
     : e instanceof ApiError && e.status === 403 ? '无权查看此单位 not allowed to read this employer'
     : e instanceof ApiError && e.status === 404 ? '无此单位 no such employer' : '无法加载 could not load: ' + (e && e.message);
   // The heading names what was asked for; the refusal is said apart from it, and read out.
@@ -373,6 +375,7 @@ export function showEmployer(id, query) {
   a.replaceChildren('← ', ...(back.results ? bi('返回查询结果', 'back to the results') : bi('查询单位', 'find an employer')));
   if (fresh) {
     V.id = id;
+    V.lost = '';
     V.rendered = false;
     V.version = 0;
     V.checked = 0;
@@ -396,6 +399,9 @@ async function headVersion(id, seq) {
   kz.employerChecks = (kz.employerChecks || 0) + 1;
   try {
     const res = await fetch('/v1/employers/' + encodeURIComponent(id) + '?min_seq=' + seq, { method: 'HEAD', headers: authHeaders(), cache: 'no-store' });
+    // Not readable any more (transferred out of the clerk's counties): changed, as far as this
+    // page can know; reading it again says so.
+    if (res.status === 403 || res.status === 404) return Infinity;
     const m = res.ok && /^(?:W\/)?"(\d+)"$/.exec(res.headers.get('ETag') || '');
     return m ? Number(m[1]) : 0;
   } catch (e) {
@@ -415,7 +421,8 @@ async function follow(seq) {
       const id = V.id;
       const v = await headVersion(id, want);
       if (id !== V.id || v <= V.version) continue;
-      if (isCut()) showNewer(v); else await load(want);
+      if (v === Infinity) V.lost = id;
+      if (isCut() && v !== Infinity) showNewer(v); else await load(want);
     }
   } finally {
     V.checking = false;
