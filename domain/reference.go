@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"reflect"
 	"slices"
 	"sort"
 )
@@ -265,4 +266,27 @@ func upsert[T any](list []T, v T, eff func(T) Date) []T {
 		return list
 	}
 	return slices.Insert(list, i, v)
+}
+
+// Clone returns r with lists and maps of its own: Apply changes r's in place (a version of the
+// same date replaces its element, a backdated one is inserted), which a copy sharing them would
+// see change under it.
+func (r Reference) Clone() Reference {
+	v := reflect.ValueOf(&r).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch {
+		case f.Kind() == reflect.Slice && !f.IsNil():
+			c := reflect.MakeSlice(f.Type(), f.Len(), f.Len())
+			reflect.Copy(c, f)
+			f.Set(c)
+		case f.Kind() == reflect.Map && !f.IsNil():
+			c := reflect.MakeMapWithSize(f.Type(), f.Len())
+			for it := f.MapRange(); it.Next(); {
+				c.SetMapIndex(it.Key(), it.Value())
+			}
+			f.Set(c)
+		}
+	}
+	return r
 }

@@ -98,7 +98,7 @@ func (s *Store) bulkRound(ctx context.Context, reqs []Request, keys []string, ou
 	var fakeSeq uint64 = math.MaxUint64 / 2
 	// The years' head the round's reference data include: what its fenced units are stored on.
 	s.mu.RLock()
-	ref, years := new(s.ref), s.foldHead(yearsSubject(s.sub)).seq
+	ref, years := s.Reference(), s.foldHead(yearsSubject(s.sub)).seq
 	s.mu.RUnlock()
 	// Units go to the committer as they are built, which folds each batch's as it is stored; one
 	// goroutine takes their outcomes in order, so building and committing overlap. It holds as

@@ -661,6 +661,6 @@ func (s *Store) Reference() *domain.Reference {
 
 // publishRef makes ref, changed under the store's lock, what Reference answers.
 func (s *Store) publishRef() {
-	r := s.ref
+	r := s.ref.Clone() // lists of its own: the next Apply changes s.ref's in place
 	s.refNow.Store(&r)
 }

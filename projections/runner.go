@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -411,27 +410,8 @@ func (r *Runner) unshare(ev domain.Event) {
 	r.owned[ev.EmployerID] = struct{}{}
 }
 
-// cloneRef copies the reference data's lists and maps, so that changing one copy in place
-// leaves the other as it was.
-func cloneRef(ref domain.Reference) domain.Reference {
-	v := reflect.ValueOf(&ref).Elem()
-	for i := range v.NumField() {
-		f := v.Field(i)
-		switch {
-		case f.Kind() == reflect.Slice && !f.IsNil():
-			c := reflect.MakeSlice(f.Type(), f.Len(), f.Len())
-			reflect.Copy(c, f)
-			f.Set(c)
-		case f.Kind() == reflect.Map && !f.IsNil():
-			c := reflect.MakeMapWithSize(f.Type(), f.Len())
-			for it := f.MapRange(); it.Next(); {
-				c.SetMapIndex(it.Key(), it.Value())
-			}
-			f.Set(c)
-		}
-	}
-	return ref
-}
+// cloneRef copies the reference data's lists and maps (domain.Reference.Clone).
+func cloneRef(ref domain.Reference) domain.Reference { return ref.Clone() }
 
 // Current returns the views as they are now, read-only. The follower never changes what it
 // returns: it copies an employer, or the reference data, before changing what such a copy
