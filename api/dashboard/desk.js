@@ -26,6 +26,10 @@ let uid = 0;
 // page's own write from one of them moves the version the others were begun at.
 const begun = new Set();
 
+// wrote is the version this page's own latest write left its employer at: the page may not
+// have read the employer again yet when the clerk begins the next form.
+let wrote = { id: '', version: 0 };
+
 // NONE is the value of a select's "none" choice (a field's `clear`), sent as "".
 const NONE = '\u2205';
 
@@ -352,7 +356,12 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
   // The employer's version when the clerk began the form (or it was opened from the history),
   // sent as If-Match: a write from another tab or clerk meanwhile (a declaration of the same
   // period, a transfer) is not overwritten unsaid, but refused, 412, for the clerk to look first.
-  const shownVersion = () => { const d = $('#employer-detail'); return employerId && d && d.dataset.employer === employerId ? (d.dataset.version || '') : ''; };
+  const shownVersion = () => {
+    const d = $('#employer-detail');
+    if (!employerId || !d || d.dataset.employer !== employerId) return '';
+    const v = Math.max(Number(d.dataset.version) || 0, wrote.id === employerId ? wrote.version : 0);
+    return v ? String(v) : '';
+  };
   if (preset) formEl.dataset.seen = shownVersion();
   formEl.addEventListener('input', () => { if (!formEl.dataset.seen) formEl.dataset.seen = shownVersion(); });
   formEl.addEventListener('input', save);
@@ -412,8 +421,18 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
         const head = formEl.querySelector('.form-error');
         head.textContent = '未记录：您填写期间该单位已有新的记录（其他页面或其他经办人）。请先查看下方事件历史，确认后再次提交。 Not recorded: the payer changed while this form was filled (another tab or clerk). Check its history below, then submit again.';
         formEl.dataset.errorStatus = '412';
+        // The version now, as the ledger answers it (the page's reload may be overtaken by a
+        // newer one, or not draw): the next submission is checked against it.
+        try {
+          const h = await fetchAuthorized('/v1/employers/' + encodeURIComponent(employerId), { method: 'HEAD' });
+          const m = h.ok && /^(?:W\/)?"(\d+)"$/.exec(h.headers.get('ETag') || '');
+          formEl.dataset.seen = m ? m[1] : '';
+        } catch (e) {
+          formEl.dataset.seen = '';
+        }
         if (reload) await reload();
-        formEl.dataset.seen = shownVersion();
+        if (!formEl.dataset.seen) formEl.dataset.seen = shownVersion();
+        save();
         head.focus();
         return;
       }
@@ -423,7 +442,8 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
       recorded = true;
       delete formEl.dataset.seen; // the next entry is begun against the page as it is then
       // The other forms this page began at the same version see only this page's own change.
-      if (seen && w.version && !w.duplicate) {
+      if (employerId && w.version && !w.duplicate && (wrote.id !== employerId || w.version > wrote.version)) wrote = { id: employerId, version: w.version };
+      if (seen && Number(w.version) > Number(seen)) {
         for (const f of begun) if (f !== formEl && f.dataset.seen === seen) f.dataset.seen = String(w.version);
       }
       kz.desk.written.push({ form: spec.key, key, seq: w.seq, duplicate: !!w.duplicate });
