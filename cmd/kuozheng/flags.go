@@ -346,8 +346,8 @@ func storeDir(data, ledger string) string {
 
 // adoptStoreDir moves the store folder of another city's ledger alone in a data folder from
 // store/, where builds before 2026-12-07 kept it, to its own (storeDir), so that its first start
-// since does not fold the whole stream again. A folder that holds Ganzhou's ledger keeps store/
-// for it.
+// since does not fold the whole stream again. A folder that holds another ledger too (Ganzhou's,
+// or a third city's) leaves store/ where it is.
 func adoptStoreDir(ctx context.Context, nc *nats.Conn, data, ledger string, log *slog.Logger) error {
 	own, old := storeDir(data, ledger), filepath.Join(data, "store")
 	if own == old {
@@ -363,8 +363,15 @@ func adoptStoreDir(ctx context.Context, nc *nats.Conn, data, ledger string, log 
 	if err != nil {
 		return err
 	}
-	if _, err := js.Stream(ctx, eventstore.SubjectsOf(eventstore.DefaultLedger).Stream); !errors.Is(err, jetstream.ErrStreamNotFound) {
-		return nil // Ganzhou's, or not known: left where it is
+	// Only a folder of this one ledger: store/ may be Ganzhou's, or another city's of two.
+	names := js.StreamNames(ctx)
+	for name := range names.Name() {
+		if city, ok := eventstore.CityOfStream(name); ok && city != ledger {
+			return nil
+		}
+	}
+	if err := names.Err(); err != nil {
+		return nil // not known: left where it is
 	}
 	if err := os.Rename(old, own); err != nil {
 		return fmt.Errorf("moving the store's folder %s to %s: %w", old, own, err)

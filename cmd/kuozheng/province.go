@@ -37,19 +37,9 @@ type figuresAnswer struct {
 // until the returned func stops it.
 func answerFigures(nc *nats.Conn, store *eventstore.Store, runner *projections.Runner, today func() domain.Date, log *slog.Logger) (func(), error) {
 	sub, err := nc.QueueSubscribe(figuresSubject(store.Ledger()), "kuozheng", func(m *nats.Msg) {
-		a := figuresAnswer{}
-		if f, err := cityFigures(runner, m.Data, today); err != nil {
-			a.Error = err.Error()
-		} else {
-			a.Figures = f
-		}
-		b, err := json.Marshal(a)
-		if err != nil {
-			b, _ = json.Marshal(figuresAnswer{Error: fmt.Sprintf("the figures cannot be written as JSON: %v", err)})
-		}
-		if err := m.Respond(b); err != nil {
-			log.Warn("answering the province", "err", err)
-		}
+		// Each on its own: one that waits for the views (min_seq) or computes a large report
+		// holds up no other.
+		go answerFigure(m, runner, today, log)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("answer for figures on %s: %w", figuresSubject(store.Ledger()), err)
@@ -60,6 +50,23 @@ func answerFigures(nc *nats.Conn, store *eventstore.Store, runner *projections.R
 		_ = sub.Unsubscribe()
 		_ = nc.FlushTimeout(time.Second)
 	}, nil
+}
+
+// answerFigure answers one request of the province for the city's figures.
+func answerFigure(m *nats.Msg, runner *projections.Runner, today func() domain.Date, log *slog.Logger) {
+	a := figuresAnswer{}
+	if f, err := cityFigures(runner, m.Data, today); err != nil {
+		a.Error = err.Error()
+	} else {
+		a.Figures = f
+	}
+	b, err := json.Marshal(a)
+	if err != nil {
+		b, _ = json.Marshal(figuresAnswer{Error: fmt.Sprintf("the figures cannot be written as JSON: %v", err)})
+	}
+	if err := m.Respond(b); err != nil {
+		log.Warn("answering the province", "err", err)
+	}
 }
 
 func cityFigures(runner *projections.Runner, body []byte, today func() domain.Date) (*projections.CityFigures, error) {
