@@ -51,11 +51,8 @@ func (s *Server) guard(next http.Handler) http.Handler {
 				s.cfg.Log.Error("request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", gw.internal, "also_refused_since_last_logged", n)
 			}
 		}()
-		if s.cfg.Tokens == nil && !loopbackHost(r.Host) {
-			// Without tokens every request is an admin's; a page of another site that made its
-			// own name resolve to 127.0.0.1 must not be one.
-			writeError(gw, &domain.Error{Kind: domain.KindForbidden, Field: "Host",
-				Detail: fmt.Sprintf("%q is not a loopback name: without --tokens this server answers only localhost, 127.0.0.1 and [::1]", domain.Clip(r.Host, 64))})
+		if err := loopbackOnly(s.cfg.Tokens, r); err != nil {
+			writeError(gw, err)
 			return
 		}
 		if err := s.disconnectedRead(r); err != nil {
@@ -67,6 +64,17 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		cop.Handler(next).ServeHTTP(gw, r)
 
 	})
+}
+
+// loopbackOnly refuses a request to a name that is not a loopback one when there are no tokens:
+// every request is then an admin's, and a page of another site that made its own name resolve
+// to 127.0.0.1 must not be one (DNS rebinding).
+func loopbackOnly(tokens *Tokens, r *http.Request) error {
+	if tokens != nil || loopbackHost(r.Host) {
+		return nil
+	}
+	return &domain.Error{Kind: domain.KindForbidden, Field: "Host",
+		Detail: fmt.Sprintf("%q is not a loopback name: without --tokens this server answers only localhost, 127.0.0.1 and [::1]", domain.Clip(r.Host, 64))}
 }
 
 // disconnectedRead refuses a read of the API while this server's connection to the ledger's

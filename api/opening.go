@@ -32,11 +32,8 @@ func (o *Handoff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if o.Metrics != nil && r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		protect(w.Header())
-		if o.Tokens == nil && !loopbackHost(r.Host) {
-			// As the API's guard: without tokens every request is an admin's, and a page of
-			// another site that made its own name resolve to 127.0.0.1 must not be one.
-			writeError(w, &domain.Error{Kind: domain.KindForbidden, Field: "Host",
-				Detail: "not a loopback name: without --tokens this server answers only localhost, 127.0.0.1 and [::1]"})
+		if err := loopbackOnly(o.Tokens, r); err != nil { // as the API's guard
+			writeError(w, err)
 			return
 		}
 		if p, ok := authenticate(o.Tokens, w, r); ok {
