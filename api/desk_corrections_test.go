@@ -234,8 +234,12 @@ func TestDeskCorrectionsInChromium(t *testing.T) {
 	if got := eval[int](t, aud, `document.querySelectorAll('`+payRow+` button.void, `+voidRow+` button.void').length`); got != 0 {
 		t.Errorf("%d void buttons on the voided payment and its void, want none", got)
 	}
-	if !eval[bool](t, aud, `document.querySelector('#history tr[data-type="employer.registered"] button.void') !== null`) {
-		t.Errorf("the registration, neither a void nor voided, has no void button")
+	if !eval[bool](t, aud, fmt.Sprintf(`document.querySelector('#history tr[data-seq="%d"] button.void') !== null`, declSeq)) {
+		t.Errorf("the declaration, neither a void nor voided, has no void button")
+	}
+	// The registration is never voided (deregister instead): no button invites the attempt.
+	if eval[bool](t, aud, `document.querySelector('#history tr[data-type="employer.registered"] button.void') !== null`) {
+		t.Errorf("the registration, which the ledger never voids, offers a void button")
 	}
 	run(t, aud, chromedp.SendKeys(voidRow+` td.correction a`, "\r"))
 	poll(t, aud, 5*time.Second, fmt.Sprintf(`document.activeElement && document.activeElement.id === 'ev-%d'`, paySeq))

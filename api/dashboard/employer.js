@@ -73,6 +73,10 @@ const VOID_NOTES = {
     'A void leaves the period undeclared and makes what was paid for it credit. To correct a headcount or a wage base, file the period again (the new declaration replaces this one) instead; declaring it again after a void, dated today, charges late fees from the original due date.'],
 };
 
+// NEVER_VOIDED are the events the ledger never voids (domain/correction.go): the employer's entry
+// (deregister instead) and a code correction (correct it again): no button invites the attempt.
+const NEVER_VOIDED = new Set(['employer.registered', 'employer.found', 'employer.org_code_corrected']);
+
 // correction is a history row's last cell: a voided event's void, a void's event, or the button
 // that opens the void form.
 function correction(ev, voidOf, voids, mayVoid) {
@@ -84,7 +88,7 @@ function correction(ev, voidOf, voids, mayVoid) {
     const v = voidOf.get(ev.seq);
     return el('td', { class: 'correction', 'data-voided-by': v }, '已冲正 voided by ', jumpLink(v, '#' + v));
   }
-  if (!mayVoid) return el('td', { class: 'correction' });
+  if (!mayVoid || NEVER_VOIDED.has(ev.type)) return el('td', { class: 'correction' });
   const what = (EVENT_TYPES[ev.type] || ev.type) + ' · ' + ev.occurred_on + ' · #' + ev.seq + ' · ' + ev.actor;
   const open = () => deskOf && deskOf.open('void', {
     values: { event_id: ev.id }, shown: { event_id: what }, note: VOID_NOTES[ev.type],
