@@ -25,7 +25,8 @@ func TestAQueryParameterTheRouteDoesNotTakeIsRefused(t *testing.T) {
 		{"a parameter of a write", "POST", empPath(id, "payments") + "?dry_run=1", "dry_run", "takes none"},
 		{"a read at a sequence where figures come from a freeze", "GET", "/v1/reports/monthly/2006-11?through_seq=1", "through_seq", "freeze={id}"},
 		{"a search for broken UTF-8, which would find nothing as if there were nothing", "GET", "/v1/employers?q=%ff", "q", "UTF-8"},
-		{"a search holding NUL", "GET", "/v1/employers?q=a%00b", "q", "control character"},
+		{"a search holding NUL", "GET", "/v1/employers?q=a%00b", "q", "control or invisible"},
+		{"a search holding a direction override, as a body's text may not", "GET", "/v1/employers?q=a%E2%80%AEb", "q", "direction override"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := e.count()

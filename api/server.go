@@ -12,7 +12,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -219,8 +218,9 @@ func oneOfEach(pattern, raw string) error {
 			// As a body's text is refused: a search for broken bytes would otherwise answer
 			// no match, as if there were none.
 			return domain.Invalid(k, "is not valid UTF-8")
-		case documented && strings.ContainsFunc(q[k][0], unicode.IsControl):
-			return domain.Invalid(k, "holds a control character (such as NUL or a line break)")
+		case documented && strings.ContainsFunc(q[k][0], domain.Unprintable):
+			// As a body's text: a bidirectional override or a noncharacter matches nothing either.
+			return domain.Invalid(k, "holds a control or invisible formatting character (such as NUL, a line break or a direction override)")
 		}
 	}
 	return nil

@@ -76,7 +76,7 @@ func (c *checker) normalized(field, s string, required bool, maxLen int, normali
 		c.fail(Invalid(field, "is not valid UTF-8"))
 		return ""
 	}
-	if i := strings.IndexFunc(s, unprintable); i >= 0 {
+	if i := strings.IndexFunc(s, Unprintable); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(s[i:])
 		c.fail(Invalid(field, "contains the character U+%04X, which is not allowed (a control, direction-override or line-separator character, a noncharacter, or U+FFFD, which stands for text damaged before it was sent)", r))
 		return ""
@@ -216,10 +216,11 @@ func (c *checker) oneOf(field, s string, options ...string) string {
 	return s
 }
 
-// unprintable reports control characters, the bidirectional overrides that make text display
-// differently from what it is, the line and paragraph separators (a line break inside a name in a
-// CSV cell or a printed table) and the noncharacters, which stand for no character at all.
-func unprintable(r rune) bool {
+// Unprintable reports the characters no text of the ledger may hold: controls, the
+// bidirectional overrides that make text display differently from what it is, the line and
+// paragraph separators (a line break inside a name in a CSV cell or a printed table), U+FFFD and
+// the noncharacters, which stand for no character at all.
+func Unprintable(r rune) bool {
 	return unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == utf8.RuneError ||
 		r == 0x2028 || r == 0x2029 || (r >= 0xFDD0 && r <= 0xFDEF) || r&0xFFFE == 0xFFFE
 }
