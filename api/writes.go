@@ -80,19 +80,21 @@ func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	// One reference for the whole decision; Authorize, run under the store's lock, uses it too.
+	ref := s.cfg.Store.Reference()
 	if cmd.County == "" {
 		// No county is no scope to refuse: the body is incomplete, as the checks say (an
 		// admin's is answered so too).
-		if err := cmd.Check(domain.Context{Ref: s.cfg.Store.Reference(), Today: s.cfg.Today()}); err != nil {
+		if err := cmd.Check(domain.Context{Ref: ref, Today: s.cfg.Today()}); err != nil {
 			writeError(w, s.refusedUnderKey(r, err))
 			return
 		}
 	}
-	if !p.canWriteEmployer(cmd.County, s.cfg.Store.Reference()) {
-		if _, known := s.cfg.Store.Reference().County(cmd.County); !known {
+	if !p.canWriteEmployer(cmd.County, ref) {
+		if _, known := ref.County(cmd.County); !known {
 			// No county is no scope either: a code misspelt (or in full-width digits) is answered
 			// as an admin's is.
-			if err := cmd.Check(domain.Context{Ref: s.cfg.Store.Reference(), Today: s.cfg.Today()}); err != nil {
+			if err := cmd.Check(domain.Context{Ref: ref, Today: s.cfg.Today()}); err != nil {
 				writeError(w, s.refusedUnderKey(r, err))
 				return
 			}
@@ -101,7 +103,6 @@ func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
 			Detail: fmt.Sprintf("%s (%s) may not register employers in county %q", p.Name, p.Role, domain.Clip(cmd.County, 32))})
 		return
 	}
-	ref := s.cfg.Store.Reference() // taken here: Authorize runs under the store's lock
 	req := eventstore.Request{Create: true, Command: &cmd, Authorize: func(e *domain.Employer) error {
 		// The code is taken; whose it is, and its name, are only for those who may read it.
 		if !p.canReadCounty(e.County, ref) {
@@ -111,7 +112,7 @@ func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
 	}}
 	// A request without a key that fails its checks is answered at once; a keyed one goes on, as
 	// a retry of a recorded request answers its first result.
-	if err := cmd.Check(domain.Context{Ref: s.cfg.Store.Reference(), Today: s.cfg.Today()}); err != nil {
+	if err := cmd.Check(domain.Context{Ref: ref, Today: s.cfg.Today()}); err != nil {
 		if key := r.Header.Get("Idempotency-Key"); key == "" {
 			writeError(w, err)
 			return
