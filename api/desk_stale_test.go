@@ -47,7 +47,9 @@ func TestDeskStaleForm(t *testing.T) {
 	poll(t, ctx, 10*time.Second, fmt.Sprintf(`document.getElementById('employer-detail').dataset.version === '%d'`, seq))
 	before := e.count()
 	submitPayment(t, ctx)
-	poll(t, ctx, 10*time.Second, paymentForm+`.dataset.errorStatus === '412'`)
+	// The refusal is shown before the page reads the payer again; the form takes a submission
+	// once that is done (a click while it is busy is ignored, as a double click is).
+	poll(t, ctx, 15*time.Second, paymentForm+`.dataset.errorStatus === '412' && `+paymentForm+`.dataset.busy === 'false'`)
 	if got := eval[string](t, ctx, paymentForm+`.querySelector('.form-error').textContent`); !strings.Contains(got, "payer changed while this form was filled") {
 		t.Errorf("the stale payment's form says %q, want that the payer changed meanwhile", got)
 	}
