@@ -216,6 +216,7 @@ func (h *History) clone() History {
 	c.WaiverFees = maps.Clone(h.WaiverFees)
 	c.Declarations = slices.Clip(h.Declarations)
 	c.Changes = slices.Clip(h.Changes) // Entered is never changed in place: copies share it
+	c.Inactive = slices.Clip(h.Inactive)
 	c.Assessed = maps.Clone(h.Assessed)
 	c.SetSince = maps.Clone(h.SetSince)
 	return c

@@ -144,3 +144,23 @@ func TestACopyOfAHistoryKeepsItsDeclarations(t *testing.T) {
 		t.Errorf("%d declarations kept, want 5", len(h.Declarations))
 	}
 }
+
+// A copy of a history leaves no room in any of its lists: what is appended to the copy (a bulk
+// round folds into a copy of a cached employer) is never written into the original's array, nor
+// the original's appends into the copy's. (An outside review: Inactive was not clipped.)
+func TestACopyOfAHistoryLeavesNoRoomInItsLists(t *testing.T) {
+	var h History
+	v := reflect.ValueOf(&h).Elem()
+	for i := range v.NumField() {
+		if f := v.Field(i); f.Kind() == reflect.Slice {
+			f.Set(reflect.MakeSlice(f.Type(), 1, 4))
+		}
+	}
+	c := h.clone()
+	cv := reflect.ValueOf(c)
+	for i := range cv.NumField() {
+		if f := cv.Field(i); f.Kind() == reflect.Slice && f.Cap() != f.Len() {
+			t.Errorf("the copy's %s has room for %d more: an append to it writes into the original's array", cv.Type().Field(i).Name, f.Cap()-f.Len())
+		}
+	}
+}

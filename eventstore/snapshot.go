@@ -58,13 +58,15 @@ type snapshot struct {
 }
 
 // capture takes the state at the sequence applied last. The caller holds s.applyMu, so the
-// follower is between two messages; the heads, breaks and reference sequences change only
-// under it. The memtable is frozen so that the snapshot's runs hold every key folded so far.
+// follower is between two messages; the heads and reference sequences change only under it.
+// The breaks change under s.mu too (a whole verification notes those it finds). The memtable is
+// frozen so that the snapshot's runs hold every key folded so far.
 func (s *Store) capture() *snapshot {
 	s.keys.freeze()
 	snap := &snapshot{stream: s.cfg.Stream, created: s.created, firstSeq: s.firstSeq, seq: s.applied.Load(), last: s.last,
-		refSeqs: slices.Clone(s.refSeqs), breaks: maps.Clone(s.breaks), heads: maps.Clone(s.heads)}
+		refSeqs: slices.Clone(s.refSeqs), heads: maps.Clone(s.heads)}
 	s.mu.RLock()
+	snap.breaks = maps.Clone(s.breaks)
 	snap.earliest = s.earliest
 	snap.notices = maps.Clone(s.notices)
 	snap.recoded = maps.Clone(s.recoded)
