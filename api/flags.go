@@ -161,7 +161,7 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 	employers := groupFlags(rows)
 	sortFlags(fq.sort, rows, employers)
 	if fq.format == "csv" || fq.format == "xlsx" {
-		return s.writeTable(w, fq.format, "kuozheng-flags-"+rep.AsOf.String(), "标记 Flags", flagTableRows(rows), func(col int) bool { return col == 6 || col == 8 })
+		return s.writeTable(w, fq.format, "kuozheng-flags-"+rep.AsOf.String(), "标记 Flags", flagTableRows(rows), func(col int) bool { return col == 6 || col == 8 }, rep.AsOf)
 	}
 	out := withSegment(rep, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "page": fq.page, "page_size": fq.limit,
 		"flags_total": len(rows), "employers_total": len(employers)})

@@ -387,7 +387,7 @@ func (s *Server) rankings(w http.ResponseWriter, r *http.Request) error {
 	if format == "csv" || format == "xlsx" {
 		// The rank, the code and the name, then figures; codes stay text.
 		name := fmt.Sprintf("kuozheng-ranking-%s-seq%d", f.ValidThrough, f.ThroughSeq)
-		return s.writeTable(w, format, name, "排名 Ranking", RankingRows(f, rankings), func(col int) bool { return col == 0 || col >= 3 })
+		return s.writeTable(w, format, name, "排名 Ranking", RankingRows(f, rankings), func(col int) bool { return col == 0 || col >= 3 }, f.ValidThrough)
 	}
 	out := map[string]any{"freeze": f.ID, "valid_through": f.ValidThrough, "through_seq": f.ThroughSeq, "year": f.ValidThrough.Year(),
 		"weighting": projections.RankingWeighting, "rankings": rankings}

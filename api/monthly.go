@@ -62,7 +62,7 @@ func (s *Server) monthly(w http.ResponseWriter, r *http.Request) error {
 		if !all {
 			totalName = "本辖区合计 visible counties"
 		}
-		return s.writeTable(w, format, name, "月报 Monthly", MonthlyRows(rep, rows, projections.Sum(totalName, rows)), func(col int) bool { return col >= 3 })
+		return s.writeTable(w, format, name, "月报 Monthly", MonthlyRows(rep, rows, projections.Sum(totalName, rows)), func(col int) bool { return col >= 3 }, rep.AsOf)
 	case "pdf":
 		// The figures of the csv, and the JSON's total, printed by insurance.
 		doc := documents.MonthlyReport{City: rep.Ref.City().Name, Month: m, AsOf: rep.AsOf, Period: rep.Period, Seq: rep.Seq, FreezeID: freeze.ID, Digest: freeze.Digest,

@@ -424,6 +424,11 @@ func TestProjectionReadsOverASmallLedger(t *testing.T) {
 			t.Fatalf("the xlsx does not open: %v", err)
 		}
 		defer f.Close()
+		// The workbook is dated as the report is (midnight of its as_of in China), made by the
+		// ledger: not the spreadsheet library's own author and date (an outside review).
+		if props, err := f.GetDocProps(); err != nil || props.Creator != "kuozheng" || props.Created != "2006-07-30T16:00:00Z" || props.Modified != props.Created {
+			t.Errorf("the workbook's properties %+v (%v): want made by kuozheng on 2006-07-31 in China (2006-07-30T16:00:00Z)", props, err)
+		}
 		sheets := f.GetSheetList()
 		if len(sheets) != 1 {
 			t.Fatalf("sheets %v, want one", sheets)

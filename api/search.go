@@ -308,5 +308,5 @@ func searchRows(rows []EmployerSummary) [][]string {
 // writeExport answers every match as csv or xlsx.
 func (s *Server) writeExport(w http.ResponseWriter, format string, rows []EmployerSummary, today domain.Date) error {
 	// Arrears and version are numbers; codes stay text (leading zeros).
-	return s.writeTable(w, format, "kuozheng-employers-"+today.String(), "单位 Employers", searchRows(rows), func(col int) bool { return col == 9 || col == 11 })
+	return s.writeTable(w, format, "kuozheng-employers-"+today.String(), "单位 Employers", searchRows(rows), func(col int) bool { return col == 9 || col == 11 }, today)
 }

@@ -8,7 +8,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/kuozheng/kuozheng/domain"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -18,8 +20,10 @@ const csvBOM = "\ufeff"
 
 // writeTable answers rows, a header row first, as a download named name: "csv" (UTF-8, a
 // byte-order mark first) or "xlsx" (one sheet). number says which columns of the data rows are
-// figures, written to the sheet as numbers; codes stay text, keeping their leading zeros.
-func (s *Server) writeTable(w http.ResponseWriter, format, name, sheet string, rows [][]string, number func(col int) bool) error {
+// figures, written to the sheet as numbers; codes stay text, keeping their leading zeros. on is
+// the ledger's date the table is as of, the workbook's creation and modification dates (midnight
+// in China), as a PDF's are: no clock reading, and not the spreadsheet library's own defaults.
+func (s *Server) writeTable(w http.ResponseWriter, format, name, sheet string, rows [][]string, number func(col int) bool, on domain.Date) error {
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, name))
@@ -49,6 +53,10 @@ func (s *Server) writeTable(w http.ResponseWriter, format, name, sheet string, r
 	}
 	f := excelize.NewFile()
 	defer f.Close()
+	at := on.StartInChina().UTC().Format(time.RFC3339)
+	if err := f.SetDocProps(&excelize.DocProperties{Creator: "kuozheng", LastModifiedBy: "kuozheng", Title: name, Created: at, Modified: at}); err != nil {
+		return err
+	}
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
 		return err
 	}
