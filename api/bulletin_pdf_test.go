@@ -121,12 +121,13 @@ func TestBulletinPrintsTheFreezesRankingAndJudgesByItsRule(t *testing.T) {
 		allMet, anyLow bool
 	}
 	var verdicts []verdict
+	noTarget := 0
 	for _, r := range rk.Rankings {
 		var sum int64
 		cells := []string{}
 		allMet, anyLow := true, false
 		for _, code := range bulletinMeasures {
-			cell := ""
+			cell := "－" // no target
 			for _, m := range r.Measures {
 				if m.Measure != code || m.Target <= 0 {
 					continue
@@ -152,12 +153,17 @@ func TestBulletinPrintsTheFreezesRankingAndJudgesByItsRule(t *testing.T) {
 				place++
 			}
 		}
+		targeted := slices.ContainsFunc(cells, func(c string) bool { return c != "－" })
 		head := fmt.Sprintf(" %d %s ", place, r.Code)
 		tail := " " + documents.Percent(score) + " " + strings.Join(cells, " ") + "\n"
+		if !targeted { // a county with no target is neither placed nor scored as 0%
+			head, tail = " － "+r.Code+" ", " 无目标 "+strings.Join(cells, " ")+"\n"
+			noTarget++
+		}
 		if i := strings.Index(text, head); i < 0 || !strings.Contains(text[i:], tail) {
 			t.Errorf("rank %d (%s): the bulletin does not print %q after %q", r.Rank, r.Code, tail, head)
 		}
-		if slices.ContainsFunc(cells, func(c string) bool { return c != "" }) { // a county with no target is not judged
+		if targeted { // a county with no target is not judged
 			verdicts = append(verdicts, verdict{r.Name + "（" + r.Code + "）", score, allMet, anyLow})
 		}
 	}

@@ -143,8 +143,8 @@ func (b *Bulletin) RenderAs(p Printing) ([]byte, error) {
 		rows := make([][]string, 0, len(b.Counties)+1)
 		line := func(code, name string, f *projections.Figures) []string {
 			p := f.Insurances[domain.Pension]
-			return []string{code, name, Percent(p.CoverageRate), Percent(p.ContributionRate), Percent(p.PeriodCollectionRate),
-				Percent(p.CumulativeCollectionRate), Yuan(p.ArrearsCurrentYearFen), Yuan(p.ArrearsPriorYearsFen), Yuan(p.RecoveredFen)}
+			return []string{code, name, rate(p.CoverageRate), rate(p.ContributionRate), rate(p.PeriodCollectionRate),
+				rate(p.CumulativeCollectionRate), Yuan(p.ArrearsCurrentYearFen), Yuan(p.ArrearsPriorYearsFen), Yuan(p.RecoveredFen)}
 		}
 		for _, c := range b.Counties {
 			rows = append(rows, line(c.Code, c.Name, c))
@@ -157,6 +157,7 @@ func (b *Bulletin) RenderAs(p Printing) ([]byte, error) {
 		d.font(11)
 		d.widePara("二、目标任务完成情况排名（完成率 = 实际/目标）")
 		d.widePara("计分办法：" + b.Weighting)
+		d.widePara("分母为 0 的比率、无目标的指标记为 " + undefinedRate + "；无任何目标的县（市、区）不列名次，不参与表扬与通报批评。")
 		if b.Note != "" {
 			d.widePara(b.Note)
 		} else {
@@ -167,9 +168,14 @@ func (b *Bulletin) RenderAs(p Printing) ([]byte, error) {
 			}
 			rows = rows[:0]
 			for _, rk := range b.Ranking {
-				row := []string{strconv.Itoa(rk.Rank), rk.Code, rk.Name, Percent(rk.Score)}
+				// A county with no target at all is not placed: its score of 0 by the weighting
+				// would read as a completion of 0%.
+				row := []string{undefinedRate, rk.Code, rk.Name, "无目标"}
+				if slices.ContainsFunc(rk.Completions, func(c projections.Ratio) bool { return c.Den != 0 }) {
+					row = []string{strconv.Itoa(rk.Rank), rk.Code, rk.Name, Percent(rk.Score)}
+				}
 				for _, c := range rk.Completions {
-					row = append(row, Percent(c))
+					row = append(row, rate(c))
 				}
 				rows = append(rows, row)
 			}

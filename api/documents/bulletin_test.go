@@ -2,8 +2,10 @@ package documents
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/projections"
 )
 
@@ -50,5 +52,25 @@ func TestTheBulletinJudgesCountiesByTheirScoresAndTargets(t *testing.T) {
 				t.Fatalf("praised %v, criticised %v; want %v and %v", praised, criticised, tt.praised, tt.criticised)
 			}
 		})
+	}
+}
+
+// A county with no target at all is printed without a place, its score not as 0% but as having
+// no target, and a rate with nothing to divide by as －, said under the ranking's heading (an
+// outside review read "0.00%" at a shared last place).
+func TestTheBulletinPrintsACountyWithoutATargetUnplaced(t *testing.T) {
+	b := &Bulletin{ValidThrough: domain.MustDate("2006-12-31"), Period: domain.MustPeriod("2006-11"), Scope: "全市", FreezeID: "f", Weighting: "w",
+		Measures: []string{"甲", "乙"}, Ranking: []BulletinRank{
+			{Rank: 1, Code: "360702", Name: "章贡区", Score: projections.Ratio{Num: 9, Den: 10}, Completions: []projections.Ratio{{Num: 9, Den: 10}, {}}},
+			{Rank: 2, Code: "360703", Name: "南康区", Score: projections.Ratio{Den: 10}, Completions: []projections.Ratio{{}, {}}}}}
+	pdf, err := b.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(string(poppler(t, pdf, "pdftotext", "-layout", "-enc", "UTF-8", "-", "-"))), " ")
+	for _, want := range []string{"1 360702 章贡区 90.00% 90.00% －", "－ 360703 南康区 无目标 － －", "无任何目标的县（市、区）不列名次"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the bulletin does not print %q:\n%s", want, text)
+		}
 	}
 }
