@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,7 +87,11 @@ func TestDeskRegistersAndAssessesInChromium(t *testing.T) {
 	}
 	openForm(t, ctx, "transfer")
 	fill(t, ctx, "transfer", map[string]string{"on": "2006-05-02", "county": "３６０７２１"}) // typed full width
-	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('form[data-form="transfer"] button[type=submit]').click()`))
+	// The first submission says where the payer goes and that the clerk will lose it; nothing
+	// is sent until the clerk submits again.
+	if asked := submitTransfer(t, ctx, e); !strings.Contains(asked, "将转至 360721，不在您的辖区") || !strings.Contains(asked, "out of your counties") {
+		t.Errorf("before the transfer out of the clerk's county the form says %q, want where it goes and that it leaves the clerk's counties", asked)
+	}
 	seq = waitWritten(t, ctx, 6)
 	// The payer left the clerk's county: the page says where it went (by code: a clerk's page
 	// knows the names of its own counties only), and who can undo a transfer made by mistake, not only that it may not be read; nothing of it is left to act on.
@@ -137,4 +143,21 @@ func TestSearchFailureInChromium(t *testing.T) {
 	if hidden := eval[bool](t, ctx, `document.getElementById('error').hidden`); !hidden {
 		t.Errorf("the error of the failed search still shows after one that succeeded")
 	}
+}
+
+// submitTransfer submits the transfer form, which asks first: it waits for the question, checks
+// that nothing was sent, and submits again. It answers what the form asked.
+func submitTransfer(t *testing.T, ctx context.Context, e *env) string {
+	t.Helper()
+	const form = `document.querySelector('form[data-form="transfer"]')`
+	before, submits := e.count(), eval[int](t, ctx, `window.kz.desk.submits`)
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](form+`.querySelector('button[type=submit]').click()`))
+	poll(t, ctx, 10*time.Second, form+`.querySelector('.form-status').textContent.includes('再次提交')`)
+	if got := eval[int](t, ctx, `window.kz.desk.submits`); got != submits {
+		t.Errorf("the transfer's first submission sent %d requests, want none until it is confirmed", got-submits)
+	}
+	e.wantUnchanged(t, before)
+	asked := eval[string](t, ctx, form+`.querySelector('.form-status').textContent`)
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](form+`.querySelector('button[type=submit]').click()`))
+	return asked
 }

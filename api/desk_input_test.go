@@ -366,7 +366,7 @@ func TestDeskFullWidthInChromium(t *testing.T) {
 	openForm(t, ctx, "transfer")
 	fill(t, ctx, "transfer", map[string]string{"on": "２００６－１２－２０", "county": "３６０７２１"})
 	before = e.count()
-	run(t, ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector('form[data-form="transfer"] button[type=submit]').click()`))
+	submitTransfer(t, ctx, e)
 	waitWritten(t, ctx, 2)
 	if got := e.count(); got != before+1 {
 		t.Errorf("the transfer to ３６０７２１ appended %d messages, want 1", got-before)

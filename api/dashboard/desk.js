@@ -388,6 +388,17 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
       button.disabled = false;
       return;
     }
+    // A form that asks first (a transfer) says what it will do, and sends the same values when
+    // submitted again.
+    const ask = spec.confirm && formEl.dataset.confirmed !== text && spec.confirm(JSON.parse(text));
+    if (ask) {
+      formEl.dataset.confirmed = text;
+      status.textContent = ask;
+      formEl.dataset.busy = 'false';
+      button.disabled = false;
+      button.focus();
+      return;
+    }
     // A recording's key is kept while the form holds its values (keys.js); a second entry is asked for.
     const repeat = !formEl.dataset.key && recordedAgain(formEl.dataset, text, Infinity);
     const key = keyFor(formEl.dataset, text, Infinity);

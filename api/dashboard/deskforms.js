@@ -9,6 +9,7 @@
 // facts (drawDesk's open).
 
 import { addDays } from './documents.js';
+import { halfWidth } from './dom.js';
 import { fmtYuan } from './format.js';
 import { INDUSTRIES, INSPECTION_RESULTS, INSPECTION_SCOPES, INSURANCES, KINDS, OWNERSHIP_CODES, SECTORS, STAGES } from './labels.js';
 import { S } from './state.js';
@@ -196,6 +197,17 @@ export const FORMS = [
     key: 'transfer', path: 'transfer', family: 'employer', zh: '转移', en: 'Transfer',
     fields: [date('on', '转移日期（登记错区县：登记日）', 'on (wrong county registered: the entry day)', true),
       { name: 'county', kind: 'county', zh: '转入区县代码', en: 'to county (6-digit code)', req: true, hint: '360702' }],
+    // A transfer out of the clerk's counties takes the payer out of the clerk's reach, and only
+    // an auditor's or an admin's void undoes it: the desk says where it goes first.
+    confirm: body => {
+      const code = halfWidth(String(body.county));
+      const mine = (S.principal && S.principal.counties) || [];
+      const out = mine.length > 0 && !mine.includes(code);
+      const where = S.names[code] ? S.names[code] + '（' + code + '）' : code;
+      return '请确认：将转至 ' + where + (out ? '，不在您的辖区：转出后您将无法查看或录入该单位，误转须由稽核或管理员冲正' : '') +
+        '。核对无误请再次提交。 Confirm: the payer goes to ' + code + (out ? ', out of your counties: you will no longer see it or record for it, and a transfer made by mistake is voided by an auditor or an admin' : '') +
+        '. Submit again to record it.';
+    },
   },
   {
     // 代码更正: the organisation code (or credit code) was entered wrong. The payer keeps its id
