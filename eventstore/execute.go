@@ -100,7 +100,7 @@ func refusal(err error) bool {
 }
 
 func (s *Store) execute(ctx context.Context, req Request, key string) (Result, error) {
-	if err := check(req, s.Reference()); err != nil {
+	if err := s.checkFollowed(ctx, req); err != nil {
 		return Result{}, err
 	}
 	// The state a command is decided on is what this store has folded, which may lack what
@@ -390,6 +390,26 @@ func codeOf(req Request) (registered, claimed string) {
 }
 
 // check runs the command's checks of its own fields, unless the caller says it has.
+// checkFollowed is check on this store's reference data; a refusal is checked again once the
+// store has caught up with the stream, if the reference data moved meanwhile: a year reopened or
+// a county redefined through another replica a moment ago must not be refused for this one's
+// lag, since a refusal is final to the client. (Checking again normalises the same fields to
+// the same values.)
+func (s *Store) checkFollowed(ctx context.Context, req Request) error {
+	was := s.refNow.Load()
+	err := check(req, s.Reference())
+	if err == nil || !refusal(err) {
+		return err
+	}
+	if err := s.CatchUp(ctx); err != nil {
+		return err
+	}
+	if s.refNow.Load() == was {
+		return err
+	}
+	return check(req, s.Reference())
+}
+
 func check(req Request, ref *domain.Reference) error {
 	if req.Checked {
 		return nil
