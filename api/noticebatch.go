@@ -68,11 +68,11 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ref := s.cfg.Store.Reference()
 	// A retry of a batch answers the notices it recorded at any later time (API.md: before any
 	// other check), though its year has closed or a rule refuses its dates since (refused).
 	var refused *domain.Error
-	if err := batch.Check(domain.Context{Ref: ref, Today: s.cfg.Today()}); err != nil {
+	ref, err := s.cfg.Store.Check(r.Context(), &batch, s.cfg.Today())
+	if err != nil {
 		if !errors.As(err, &refused) || batch.Date() == 0 || batch.DeadlineDate() == 0 {
 			return err
 		}

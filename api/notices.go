@@ -49,11 +49,11 @@ func (s *Server) issueNotice(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	ref := s.cfg.Store.Reference()
+	ref, refusal := s.cfg.Store.Check(r.Context(), &cmd, s.cfg.Today())
 	var number string
 	var pdf []byte
 	var res eventstore.Result
-	if refusal := cmd.Check(domain.Context{Ref: ref, Today: s.cfg.Today()}); refusal != nil {
+	if refusal != nil {
 		// A retry answers the notice its key recorded at any later time (API.md: before any
 		// other check), though its year has closed or a rule refuses its dates since.
 		var recorded bool

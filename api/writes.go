@@ -81,23 +81,26 @@ func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// One reference for the whole decision; Authorize, run under the store's lock, uses it too.
-	ref := s.cfg.Store.Reference()
-	if cmd.County == "" {
+	// It is the one the checks passed on, or, when they refuse, what the store followed once
+	// caught up with the stream (a county code redefined through another replica a moment ago).
+	ref, refused := s.cfg.Store.Check(r.Context(), &cmd, s.cfg.Today())
+	var de *domain.Error
+	if refused != nil && !errors.As(refused, &de) {
+		writeError(w, refused) // the store could not catch up: whether the checks refuse is not known
+		return
+	}
+	if cmd.County == "" && refused != nil {
 		// No county is no scope to refuse: the body is incomplete, as the checks say (an
 		// admin's is answered so too).
-		if err := cmd.Check(domain.Context{Ref: ref, Today: s.cfg.Today()}); err != nil {
-			writeError(w, s.refusedUnderKey(r, err))
-			return
-		}
+		writeError(w, s.refusedUnderKey(r, refused))
+		return
 	}
 	if !p.canWriteEmployer(cmd.County, ref) {
-		if _, known := ref.County(cmd.County); !known {
+		if _, known := ref.County(cmd.County); !known && refused != nil {
 			// No county is no scope either: a code misspelt (or in full-width digits) is answered
 			// as an admin's is.
-			if err := cmd.Check(domain.Context{Ref: ref, Today: s.cfg.Today()}); err != nil {
-				writeError(w, s.refusedUnderKey(r, err))
-				return
-			}
+			writeError(w, s.refusedUnderKey(r, refused))
+			return
 		}
 		writeError(w, &domain.Error{Kind: domain.KindForbidden, Field: "county",
 			Detail: fmt.Sprintf("%s (%s) may not register employers in county %q", p.Name, p.Role, domain.Clip(cmd.County, 32))})
@@ -112,11 +115,9 @@ func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
 	}}
 	// A request without a key that fails its checks is answered at once; a keyed one goes on, as
 	// a retry of a recorded request answers its first result.
-	if err := cmd.Check(domain.Context{Ref: ref, Today: s.cfg.Today()}); err != nil {
-		if key := r.Header.Get("Idempotency-Key"); key == "" {
-			writeError(w, err)
-			return
-		}
+	if refused != nil && r.Header.Get("Idempotency-Key") == "" {
+		writeError(w, refused)
+		return
 	}
 	s.execute(w, r, req, canon)
 }

@@ -800,3 +800,26 @@ func TestFreezesClosingsAndReopeningsGiveTheSequenceTheyRecorded(t *testing.T) {
 		}
 	}
 }
+
+// TestAWriteRightAfterAReopeningThroughAnotherReplicaIsRecorded: 2006 is reopened through
+// another replica and a payment dated in 2006 is sent here at once: it is recorded, not refused
+// as dated in a closed year (a final answer) on this replica's reference data from before the
+// reopening. (A two-replica review: 9 of 78 were answered 409 year_closed.)
+func TestAWriteRightAfterAReopeningThroughAnotherReplicaIsRecorded(t *testing.T) {
+	e, id := newYearsEnv(t)
+	other := e.secondReplica(t)
+	for round := range 8 {
+		f := e.freeze(t, tokAssessor, "2006-12-31", 0)
+		closing := e.closeYear(t, tokAssessor, "2006", fmt.Sprintf(`{"freeze_id":%q}`, f.ID))
+		if err := other.WaitApplied(context.Background(), uint64(closing.num("seq"))); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.ExecuteRef(context.Background(), eventstore.RefRequest{Payload: domain.YearReopened{Year: 2006, Reason: fmt.Sprintf("第%d轮补录", round)},
+			On: yearsToday, Actor: "admin:b"}); err != nil {
+			t.Fatal(err)
+		}
+		if r := e.post(t, empPath(id, "payments"), tokClerkA, paymentBody(fmt.Sprintf("RO-%d", round), 100, "2006-12-28")); r.Status != http.StatusCreated {
+			t.Fatalf("round %d: a payment dated in 2006 just after another replica reopened it: %s, want 201", round, r)
+		}
+	}
+}

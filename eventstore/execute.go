@@ -390,24 +390,41 @@ func codeOf(req Request) (registered, claimed string) {
 }
 
 // check runs the command's checks of its own fields, unless the caller says it has.
-// checkFollowed is check on this store's reference data; a refusal is checked again once the
-// store has caught up with the stream, if the reference data moved meanwhile: a year reopened or
-// a county redefined through another replica a moment ago must not be refused for this one's
-// lag, since a refusal is final to the client. (Checking again normalises the same fields to
-// the same values.)
+// checkFollowed is Check for a request the caller has not checked.
 func (s *Store) checkFollowed(ctx context.Context, req Request) error {
+	if req.Checked {
+		return nil
+	}
+	_, err := s.Check(ctx, req.Command, req.Today)
+	return err
+}
+
+// Checker is what Check runs: a command's checks, or a batch's.
+type Checker interface {
+	Check(domain.Context) error
+}
+
+// Check runs c's checks on the reference data this store has followed and answers the data it
+// checked on. A refusal is checked again once the store has caught up with the stream, if the
+// reference data moved meanwhile: a year reopened or a county redefined through another replica
+// a moment ago is not refused for this one's lag, as a refusal is final to the client. (Checks
+// run again normalise the same fields to the same values.) An error catching up is answered
+// in place of the refusal: whether the refusal stands is not known.
+func (s *Store) Check(ctx context.Context, c Checker, today domain.Date) (*domain.Reference, error) {
 	was := s.refNow.Load()
-	err := check(req, s.Reference())
+	ref := s.Reference()
+	err := c.Check(domain.Context{Ref: ref, Today: today})
 	if err == nil || !refusal(err) {
-		return err
+		return ref, err
 	}
 	if err := s.CatchUp(ctx); err != nil {
-		return err
+		return ref, err
 	}
 	if s.refNow.Load() == was {
-		return err
+		return ref, err
 	}
-	return check(req, s.Reference())
+	ref = s.Reference()
+	return ref, c.Check(domain.Context{Ref: ref, Today: today})
 }
 
 func check(req Request, ref *domain.Reference) error {
