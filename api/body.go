@@ -255,3 +255,13 @@ func requireField(body []byte, field, detail string) error {
 	}
 	return nil
 }
+
+// afresh answers a func that puts v, decoded by readBody from the body whose canonical form is
+// canon, back as decoded: its checks normalise it in place (Store.Check checks it again).
+func afresh(v any, canon []byte) func() error {
+	return func() error {
+		e := reflect.ValueOf(v).Elem()
+		e.Set(reflect.Zero(e.Type()))
+		return json.Unmarshal(canon, v)
+	}
+}

@@ -83,7 +83,8 @@ func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
 	// One reference for the whole decision; Authorize, run under the store's lock, uses it too.
 	// It is the one the checks passed on, or, when they refuse, what the store followed once
 	// caught up with the stream (a county code redefined through another replica a moment ago).
-	ref, refused := s.cfg.Store.Check(r.Context(), &cmd, s.cfg.Today())
+	again := afresh(&cmd, canon)
+	ref, refused := s.cfg.Store.Check(r.Context(), &cmd, again, s.cfg.Today())
 	var de *domain.Error
 	if refused != nil && !errors.As(refused, &de) {
 		writeError(w, refused) // the store could not catch up: whether the checks refuse is not known
@@ -115,9 +116,16 @@ func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
 	}}
 	// A request without a key that fails its checks is answered at once; a keyed one goes on, as
 	// a retry of a recorded request answers its first result.
-	if refused != nil && r.Header.Get("Idempotency-Key") == "" {
-		writeError(w, refused)
-		return
+	if refused != nil {
+		if r.Header.Get("Idempotency-Key") == "" {
+			writeError(w, refused)
+			return
+		}
+		// The command goes to the store as sent: the checks that refused it normalised it.
+		if err := again(); err != nil {
+			writeError(w, err)
+			return
+		}
 	}
 	s.execute(w, r, req, canon)
 }
@@ -347,6 +355,9 @@ func (s *Server) run(r *http.Request, req eventstore.Request, canon []byte) (eve
 		return eventstore.Result{}, err
 	}
 	req.BodyHash = bodyHash(r, canon)
+	if req.Command != nil && !req.Checked {
+		req.Again = afresh(req.Command, canon)
+	}
 	return s.record(r, req)
 }
 

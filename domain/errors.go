@@ -59,7 +59,15 @@ type Error struct {
 	Kind   Kind
 	Field  string
 	Detail string
+	// onReference says the refusal rests on the reference data it was checked on (a county
+	// code unknown there); a closed year always does.
+	onReference bool
 }
+
+// OnReference reports whether the refusal rests on the reference data the input was checked
+// on: a year closed, a county code unknown. Reference data that moved since (a year reopened,
+// a county redefined) may answer otherwise.
+func (e *Error) OnReference() bool { return e.Kind == KindYearClosed || e.onReference }
 
 // Error formats the error as "field: detail".
 func (e *Error) Error() string {

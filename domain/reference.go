@@ -172,7 +172,9 @@ func (r *Reference) County(code string) (County, bool) {
 // CheckCounty returns an error naming field unless code is a known county.
 func (r *Reference) CheckCounty(field, code string) error {
 	if _, ok := r.County(code); !ok {
-		return Invalid(field, "unknown county %q: want a 6-digit code of one of the %d county-level units of %s", code, len(r.Counties), r.cityName())
+		e := Invalid(field, "unknown county %q: want a 6-digit code of one of the %d county-level units of %s", code, len(r.Counties), r.cityName())
+		e.onReference = true
+		return e
 	}
 	return nil
 }

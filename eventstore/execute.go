@@ -36,6 +36,9 @@ type Request struct {
 	// runs under the store's read lock: it must not call the Store (a nested read lock waits
 	// behind a writer waiting for the first, and the store stops).
 	Authorize func(e *domain.Employer) error
+	// Again, when set, puts Command back as it was before its checks (they normalise it in
+	// place), for checks again on reference data the store catches up to (Check).
+	Again func() error
 	// Checked says the caller already ran Command.Check on this very Command value against the
 	// current reference data (Check also normalises the fields Decide and the ids use), so that
 	// the write side does not run it again.
@@ -395,7 +398,7 @@ func (s *Store) checkFollowed(ctx context.Context, req Request) error {
 	if req.Checked {
 		return nil
 	}
-	_, err := s.Check(ctx, req.Command, req.Today)
+	_, err := s.Check(ctx, req.Command, req.Again, req.Today)
 	return err
 }
 
@@ -405,22 +408,28 @@ type Checker interface {
 }
 
 // Check runs c's checks on the reference data this store has followed and answers the data it
-// checked on. A refusal is checked again once the store has caught up with the stream, if the
-// reference data moved meanwhile: a year reopened or a county redefined through another replica
-// a moment ago is not refused for this one's lag, as a refusal is final to the client. (Checks
-// run again normalise the same fields to the same values.) An error catching up is answered
-// in place of the refusal: whether the refusal stands is not known.
-func (s *Store) Check(ctx context.Context, c Checker, today domain.Date) (*domain.Reference, error) {
+// checked on. A refusal that rests on them (domain.Error.OnReference: a year closed, a county
+// code unknown) is checked again once the store has caught up with the stream, if they moved
+// meanwhile: a year reopened or a county redefined through another replica a moment ago is not
+// refused for this one's lag, as a refusal is final to the client. again puts c back as it was
+// before its checks, which normalise it in place (a field they refused would be checked again
+// blank); without it the refusal stands. An error catching up is answered in its place:
+// whether the refusal stands is not known.
+func (s *Store) Check(ctx context.Context, c Checker, again func() error, today domain.Date) (*domain.Reference, error) {
 	was := s.refNow.Load()
 	ref := s.Reference()
 	err := c.Check(domain.Context{Ref: ref, Today: today})
-	if err == nil || !refusal(err) {
+	var de *domain.Error
+	if err == nil || again == nil || !errors.As(err, &de) || !de.OnReference() {
 		return ref, err
 	}
 	if err := s.CatchUp(ctx); err != nil {
 		return ref, err
 	}
 	if s.refNow.Load() == was {
+		return ref, err
+	}
+	if err := again(); err != nil {
 		return ref, err
 	}
 	ref = s.Reference()

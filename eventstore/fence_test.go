@@ -30,6 +30,14 @@ func closeYear(t *testing.T, st *Store, year int) Result {
 	return res
 }
 
+// afresh gives req's payment the Again an API request has: its values as sent.
+func afresh(req Request) Request {
+	cmd := req.Command.(*domain.RecordPayment)
+	sent := *cmd
+	req.Again = func() error { *cmd = sent; return nil }
+	return req
+}
+
 // latePayment is a payment dated in 2006, sent on a business date of 2007.
 func latePayment(employer, receipt string) Request {
 	return Request{EmployerID: employer, Today: domain.MustDate("2007-01-10"), Actor: "test",
@@ -105,15 +113,49 @@ func TestAWriteIntoAYearReopenedThroughAnotherReplicaIsRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	held, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-	_, err := second.Execute(held, latePayment(id, "R-1"))
+	_, err := second.Execute(held, afresh(latePayment(id, "R-1")))
 	cancel()
 	var de *domain.Error
 	if errors.As(err, &de) {
 		t.Fatalf("a payment into 2006 on a replica behind its reopening: %v; want it to wait for the reopening", err)
 	}
 	release()
-	if _, err := second.Execute(ctx, latePayment(id, "R-1")); err != nil {
+	if _, err := second.Execute(ctx, afresh(latePayment(id, "R-1"))); err != nil {
 		t.Fatalf("the payment once the replica followed the reopening: %v", err)
+	}
+}
+
+// A command checked again on reference data caught up with is checked as it was sent, not as
+// its first checks left it: a certificate number they refused (and blanked) is refused again,
+// not recorded blank. (A review of the re-check: it recorded such a registration without its
+// certificate.)
+func TestACommandCheckedAgainAfterAReopeningIsCheckedAsSent(t *testing.T) {
+	first, second, _, _ := replicaPair(t)
+	ctx := context.Background()
+	closing := closeYear(t, first, 2006)
+	if err := second.WaitApplied(ctx, closing.Seq); err != nil {
+		t.Fatal(err)
+	}
+	release := sync.OnceFunc(second.markPending(yearsSubject(second.sub))) // the follower waits before the reopening
+	defer release()
+	if _, err := first.ExecuteRef(ctx, RefRequest{Payload: domain.YearReopened{Year: 2006, Reason: "补录"}, On: domain.MustDate("2007-01-08"), Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	sent := domain.RegisterEmployer{Name: "单位丙", County: "360702", OrgCode: "10000018-X", Kind: "enterprise", RiskClass: "1",
+		RegisteredOn: "2006-12-20", CertificateNo: "证\x01号"}
+	cmd := sent
+	out := make(chan error, 1)
+	go func() {
+		_, err := second.Execute(ctx, Request{Create: true, Today: domain.MustDate("2007-01-10"), Actor: "test", Command: &cmd,
+			Again: func() error { cmd = sent; return nil }})
+		out <- err
+	}()
+	// Refused on 2006 closed, the registration waits for the replica to follow the stream.
+	waitBlocked(t, "eventstore.(*Store).Check", "[select]", "[chan receive]")
+	release()
+	var de *domain.Error
+	if err := <-out; !errors.As(err, &de) || de.Kind != domain.KindInvalid || de.Field != "certificate_no" {
+		t.Fatalf("a registration with a control character in its certificate number, checked again after 2006 reopened: %v; want it refused naming certificate_no", err)
 	}
 }
 
