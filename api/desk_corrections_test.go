@@ -275,8 +275,8 @@ func TestDeskCorrectionsInChromium(t *testing.T) {
 	if got := eval[string](t, ctx, `document.querySelector('form[data-form="refund"]').dataset.errorField + '|' + document.activeElement.dataset.path`); got != "amount_fen|amount_fen" {
 		t.Errorf("the refund above the credit: error field and focus %q, want amount_fen", got)
 	}
-	if got := eval[string](t, ctx, `document.querySelector('form[data-form="refund"] [data-error-for="amount_fen"]').textContent`); !strings.Contains(got, "30000") {
-		t.Errorf("beside the amount the clerk reads %q, want the server's word on the credit of 30000 fen", got)
+	if got := eval[string](t, ctx, `document.querySelector('form[data-form="refund"] [data-error-for="amount_fen"]').textContent`); !strings.Contains(got, "30000 fen（300.00 元）") {
+		t.Errorf("beside the amount the clerk reads %q, want the server's word on the credit of 30000 fen, in 元 too", got)
 	}
 	e.wantUnchanged(t, count)
 	fill(t, ctx, "refund", map[string]string{"amount_fen": "20000"})

@@ -145,19 +145,21 @@ func TestSearchFailureInChromium(t *testing.T) {
 	}
 }
 
-// submitTransfer submits the transfer form, which asks first: it waits for the question, checks
-// that nothing was sent, and submits again. It answers what the form asked.
+// submitTransfer submits the transfer form, which asks first: it double-clicks submit and
+// presses Enter twice, checks that nothing was sent (each asks again), and confirms with the
+// question's own button. It answers what the form asked.
 func submitTransfer(t *testing.T, ctx context.Context, e *env) string {
 	t.Helper()
 	const form = `document.querySelector('form[data-form="transfer"]')`
 	before, submits := e.count(), eval[int](t, ctx, `window.kz.desk.submits`)
-	run(t, ctx, chromedp.Evaluate[chromedp.Void](form+`.querySelector('button[type=submit]').click()`))
-	poll(t, ctx, 10*time.Second, form+`.querySelector('.form-status').textContent.includes('再次提交')`)
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`(b => { b.click(); b.click(); })(`+form+`.querySelector('button[type=submit]'))`))
+	run(t, ctx, chromedp.SendKeys(`form[data-form="transfer"] [data-path="county"]`, "\r\r"))
+	poll(t, ctx, 10*time.Second, form+`.querySelector('.form-status button.confirm') !== null`)
 	if got := eval[int](t, ctx, `window.kz.desk.submits`); got != submits {
-		t.Errorf("the transfer's first submission sent %d requests, want none until it is confirmed", got-submits)
+		t.Errorf("the transfer's submissions before its confirmation sent %d requests, want none", got-submits)
 	}
 	e.wantUnchanged(t, before)
 	asked := eval[string](t, ctx, form+`.querySelector('.form-status').textContent`)
-	run(t, ctx, chromedp.Evaluate[chromedp.Void](form+`.querySelector('button[type=submit]').click()`))
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](form+`.querySelector('.form-status button.confirm').click()`))
 	return asked
 }

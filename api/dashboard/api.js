@@ -2,6 +2,7 @@
 
 import { $, bi } from './dom.js';
 import { dropAll } from './drafts.js';
+import { fmtYuanDigits } from './format.js';
 import { ERRORS } from './labels.js';
 
 export const TOKEN_KEY = 'kuozheng-token';
@@ -19,7 +20,8 @@ export class ApiError extends Error {
 // Chinese, the server's detail (English) and its code; fallback when the answer has none.
 export function refusalText(body, fallback) {
   const name = body && ERRORS[body.error];
-  const text = (body && (body.detail || body.error)) || fallback;
+  // The server words amounts in fen; the page shows 元: each amount is given in both.
+  const text = String((body && (body.detail || body.error)) || fallback).replace(/\b(\d+) fen\b/g, (m, n) => m + '（' + fmtYuanDigits(n) + ' 元）');
   return (name ? name.split(' ')[0] + '：' : '') + text + (body && body.error ? ' [' + body.error + ']' : '');
 }
 

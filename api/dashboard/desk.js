@@ -388,15 +388,15 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
       button.disabled = false;
       return;
     }
-    // A form that asks first (a transfer) says what it will do, and sends the same values when
-    // submitted again.
+    // A form that asks first (a transfer) says what it will do, and sends these values only
+    // from its own confirm button: a second click or Enter on the form asks again.
     const ask = spec.confirm && formEl.dataset.confirmed !== text && spec.confirm(JSON.parse(text));
     if (ask) {
-      formEl.dataset.confirmed = text;
-      status.textContent = ask;
+      const confirm = el('button', { type: 'button', class: 'confirm primary', onclick: () => { formEl.dataset.confirmed = text; formEl.requestSubmit(); } },
+        ...bi('确认提交', 'confirm'));
+      status.replaceChildren(ask, ' ', confirm);
       formEl.dataset.busy = 'false';
       button.disabled = false;
-      button.focus();
       return;
     }
     // A recording's key is kept while the form holds its values (keys.js); a second entry is asked for.

@@ -205,8 +205,8 @@ export const FORMS = [
       const out = mine.length > 0 && !mine.includes(code);
       const where = S.names[code] ? S.names[code] + '（' + code + '）' : code;
       return '请确认：将转至 ' + where + (out ? '，不在您的辖区：转出后您将无法查看或录入该单位，误转须由稽核或管理员冲正' : '') +
-        '。核对无误请再次提交。 Confirm: the payer goes to ' + code + (out ? ', out of your counties: you will no longer see it or record for it, and a transfer made by mistake is voided by an auditor or an admin' : '') +
-        '. Submit again to record it.';
+        '。核对无误请点击确认提交。 Confirm: the payer goes to ' + code + (out ? ', out of your counties: you will no longer see it or record for it, and a transfer made by mistake is voided by an auditor or an admin' : '') +
+        '. Confirm to record it.';
     },
   },
   {
