@@ -96,22 +96,32 @@ func TestAWriteIntoAYearClosedThroughAnotherReplicaMeanwhileIsRefused(t *testing
 	}
 }
 
-// A write into a year reopened through another replica a moment ago, checked on a replica that
-// has not yet followed the reopening, is not refused as dated in a closed year (a final answer
-// to its client) but waits for the replica to follow, and is recorded. (A two-replica review:
-// 9 of 78 payments sent to B right after a reopening on A were answered 409 year_closed.)
-func TestAWriteIntoAYearReopenedThroughAnotherReplicaIsRecorded(t *testing.T) {
-	first, second, id, _ := replicaPair(t)
+// reopenedBehind closes 2006 through one of a pair of replicas, lets the other follow, and
+// reopens it through the first while the second's follower waits before the reopening until
+// release (called when the test ends too). It returns the second and the pair's employer.
+func reopenedBehind(t *testing.T) (second *Store, employer string, release func()) {
+	t.Helper()
+	first, second, employer, _ := replicaPair(t)
 	ctx := context.Background()
 	closing := closeYear(t, first, 2006)
 	if err := second.WaitApplied(ctx, closing.Seq); err != nil {
 		t.Fatal(err)
 	}
-	release := sync.OnceFunc(second.markPending(yearsSubject(second.sub))) // the follower waits before the reopening
-	defer release()
+	release = sync.OnceFunc(second.markPending(yearsSubject(second.sub)))
+	t.Cleanup(release)
 	if _, err := first.ExecuteRef(ctx, RefRequest{Payload: domain.YearReopened{Year: 2006, Reason: "补录"}, On: domain.MustDate("2007-01-08"), Actor: "test"}); err != nil {
 		t.Fatal(err)
 	}
+	return second, employer, release
+}
+
+// A write into a year reopened through another replica a moment ago, checked on a replica that
+// has not yet followed the reopening, is not refused as dated in a closed year (a final answer
+// to its client) but waits for the replica to follow, and is recorded. (A two-replica review:
+// 9 of 78 payments sent to B right after a reopening on A were answered 409 year_closed.)
+func TestAWriteIntoAYearReopenedThroughAnotherReplicaIsRecorded(t *testing.T) {
+	second, id, release := reopenedBehind(t)
+	ctx := context.Background()
 	held, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	_, err := second.Execute(held, afresh(latePayment(id, "R-1")))
 	cancel()
@@ -130,17 +140,8 @@ func TestAWriteIntoAYearReopenedThroughAnotherReplicaIsRecorded(t *testing.T) {
 // not recorded blank. (A review of the re-check: it recorded such a registration without its
 // certificate.)
 func TestACommandCheckedAgainAfterAReopeningIsCheckedAsSent(t *testing.T) {
-	first, second, _, _ := replicaPair(t)
+	second, _, release := reopenedBehind(t)
 	ctx := context.Background()
-	closing := closeYear(t, first, 2006)
-	if err := second.WaitApplied(ctx, closing.Seq); err != nil {
-		t.Fatal(err)
-	}
-	release := sync.OnceFunc(second.markPending(yearsSubject(second.sub))) // the follower waits before the reopening
-	defer release()
-	if _, err := first.ExecuteRef(ctx, RefRequest{Payload: domain.YearReopened{Year: 2006, Reason: "补录"}, On: domain.MustDate("2007-01-08"), Actor: "test"}); err != nil {
-		t.Fatal(err)
-	}
 	sent := domain.RegisterEmployer{Name: "单位丙", County: "360702", OrgCode: "10000018-X", Kind: "enterprise", RiskClass: "1",
 		RegisteredOn: "2006-12-20", CertificateNo: "证\x01号"}
 	cmd := sent
