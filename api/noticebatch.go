@@ -71,7 +71,7 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 	// A retry of a batch answers the notices it recorded at any later time (API.md: before any
 	// other check), though its year has closed or a rule refuses its dates since (refused).
 	var refused *domain.Error
-	ref, err := s.cfg.Store.Check(r.Context(), &batch, afresh(&batch, canon), s.cfg.Today())
+	ref, _, err := s.check(r, &batch, canon)
 	if err != nil {
 		if !errors.As(err, &refused) || batch.Date() == 0 || batch.DeadlineDate() == 0 {
 			return err

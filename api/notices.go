@@ -49,7 +49,7 @@ func (s *Server) issueNotice(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	ref, refusal := s.cfg.Store.Check(r.Context(), &cmd, afresh(&cmd, canon), s.cfg.Today())
+	ref, _, refusal := s.check(r, &cmd, canon)
 	var number string
 	var pdf []byte
 	var res eventstore.Result

@@ -42,6 +42,17 @@ func (s *Server) idempotencyKey(r *http.Request) (string, error) {
 	return "principal\x00" + principalOf(r).Name + "\x00" + k, nil
 }
 
+// check runs the checks of c, decoded from the body whose canonical form is canon, on the
+// store's reference data (Store.Check: caught up with the stream when they refuse on it), within
+// a write's time. It answers the reference data checked on and what puts c back as sent.
+func (s *Server) check(r *http.Request, c eventstore.Checker, canon []byte) (*domain.Reference, func() error, error) {
+	ctx, cancel := context.WithTimeout(r.Context(), WriteTimeout)
+	defer cancel()
+	again := afresh(c, canon)
+	ref, err := s.cfg.Store.Check(ctx, c, again, s.cfg.Today())
+	return ref, again, err
+}
+
 // oneHeader is the value of header name ("" if absent), refused with 400 naming it when it is
 // sent more than once: which one is meant is not guessed.
 func oneHeader(r *http.Request, name string) (string, error) {
@@ -83,8 +94,7 @@ func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
 	// One reference for the whole decision; Authorize, run under the store's lock, uses it too.
 	// It is the one the checks passed on, or, when they refuse, what the store followed once
 	// caught up with the stream (a county code redefined through another replica a moment ago).
-	again := afresh(&cmd, canon)
-	ref, refused := s.cfg.Store.Check(r.Context(), &cmd, again, s.cfg.Today())
+	ref, again, refused := s.check(r, &cmd, canon)
 	var de *domain.Error
 	if refused != nil && !errors.As(refused, &de) {
 		writeError(w, refused) // the store could not catch up: whether the checks refuse is not known
