@@ -60,8 +60,8 @@ func (s *Server) issueNotices(w http.ResponseWriter, r *http.Request) error {
 		return forbidden("%s (%s) may not issue arrears notices: auditors and admins only", p.Name, p.Role)
 	}
 	code := r.PathValue("code")
-	if err := s.cfg.Store.Reference().CheckCounty("code", code); err != nil {
-		return domain.NotFound("code", "no county %q", domain.Clip(code, 32))
+	if err := s.countyKnown(r, code); err != nil {
+		return err
 	}
 	var batch NoticeBatch
 	canon, err := readBody(w, r, &batch)

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
 )
 
 // nankangRedefinition is the real change: 南康市 360782 became 南康区 360703 on 2013-01-01.
@@ -290,5 +292,38 @@ func TestAClerkOfEitherCodeWritesTheCountysPayers(t *testing.T) {
 				t.Errorf("a payment as %s: %s, want %d", c.token, r, c.status)
 			}
 		})
+	}
+}
+
+// TestACountyRedefinedThroughAnotherReplicaIsKnownAtOnce: county codes are redefined through
+// another replica, and each new code is written to here at once, a registration under it and a
+// county's batch of notices: neither is refused as an unknown county on this replica's
+// reference data from before the redefinition (the two-replica review saw 3 of 23 registrations
+// refused so; the diff's review a batch answered 404).
+func TestACountyRedefinedThroughAnotherReplicaIsKnownAtOnce(t *testing.T) {
+	e := newReadEnv(t, today)
+	other := e.secondReplica(t)
+	for i, pred := range []string{"360721", "360722", "360723", "360724", "360725", "360726", "360727", "360728"} {
+		code := fmt.Sprintf("3607%d", 90+i)
+		if _, err := other.ExecuteRef(context.Background(), eventstore.RefRequest{Actor: "admin:b", On: today,
+			Payload: domain.CountyRedefined{Code: code, Name: fmt.Sprintf("新区%d", i), Predecessor: pred, EffectiveFrom: domain.MustDate("2006-07-01")}}); err != nil {
+			t.Fatal(err)
+		}
+		// Half the rounds the batch goes first, half the registration: whichever is first is
+		// the one sent before this replica followed.
+		if i%2 == 0 {
+			if r := e.raw(t, http.MethodPost, "/v1/counties/"+code+"/notices", tokAuditor, `{"issued_on":"2006-12-20","deadline":"2007-01-05","overdue_days":30}`); r.status != http.StatusOK {
+				t.Errorf("a batch of notices of %s, redefined through another replica a moment ago: %d %.300s, want 200", code, r.status, r.body)
+			}
+		}
+		if r := e.post(t, "/v1/employers", tokAdmin, fmt.Sprintf(`{"name":"新区单位%d","county":%q,"org_code":%q,"kind":"enterprise","risk_class":1,"registered_on":"2006-08-01"}`,
+			i, code, orgCode(78300000+i))); r.Status != http.StatusCreated {
+			t.Errorf("a registration under %s, redefined through another replica a moment ago: %s, want 201", code, r)
+		}
+		if i%2 == 1 {
+			if r := e.raw(t, http.MethodPost, "/v1/counties/"+code+"/notices", tokAuditor, `{"issued_on":"2006-12-20","deadline":"2007-01-05","overdue_days":30}`); r.status != http.StatusOK {
+				t.Errorf("a batch of notices of %s, redefined through another replica a moment ago: %d %.300s, want 200", code, r.status, r.body)
+			}
+		}
 	}
 }

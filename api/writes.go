@@ -53,6 +53,24 @@ func (s *Server) check(r *http.Request, c eventstore.Checker, canon []byte) (*do
 	return ref, again, err
 }
 
+// countyKnown refuses a county code in a write's path (404) the store's reference data does
+// not know once caught up with the stream: one redefined through another replica a moment ago
+// is known.
+func (s *Server) countyKnown(r *http.Request, code string) error {
+	if s.cfg.Store.Reference().CheckCounty("code", code) == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), WriteTimeout)
+	defer cancel()
+	if err := s.cfg.Store.CatchUp(ctx); err != nil {
+		return err
+	}
+	if s.cfg.Store.Reference().CheckCounty("code", code) != nil {
+		return domain.NotFound("code", "no county %q", domain.Clip(code, 32))
+	}
+	return nil
+}
+
 // oneHeader is the value of header name ("" if absent), refused with 400 naming it when it is
 // sent more than once: which one is meant is not guessed.
 func oneHeader(r *http.Request, name string) (string, error) {

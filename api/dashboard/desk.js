@@ -389,10 +389,13 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
       return;
     }
     // A form that asks first (a transfer) says what it will do, and sends these values only
-    // from its own confirm button: a second click or Enter on the form asks again.
+    // from its own confirm button: a second click or Enter on the form asks again. Values
+    // confirmed are sent again without asking (a retry after a lost answer or a refusal).
     const ask = spec.confirm && formEl.dataset.confirmed !== text && spec.confirm(JSON.parse(text));
     if (ask) {
-      const confirm = el('button', { type: 'button', class: 'confirm primary', onclick: () => { formEl.dataset.confirmed = text; formEl.requestSubmit(); } },
+      // The status (role=status) reads the question out; focus stays where the clerk typed, and
+      // moves to the submit button once confirmed (the question, and its button, then go).
+      const confirm = el('button', { type: 'button', class: 'confirm primary', onclick: () => { formEl.dataset.confirmed = text; button.focus(); formEl.requestSubmit(); } },
         ...bi('确认提交', 'confirm'));
       status.replaceChildren(ask, ' ', confirm);
       formEl.dataset.busy = 'false';
