@@ -160,6 +160,25 @@ func submitTransfer(t *testing.T, ctx context.Context, e *env) string {
 	}
 	e.wantUnchanged(t, before)
 	asked := eval[string](t, ctx, form+`.querySelector('.form-status').textContent`)
+
+	// The values changed and changed back after a question: neither its confirm button nor a
+	// submission sends them, but the form asks again (a clerk's review: a stale question's
+	// button, clicked, confirmed the values it was first asked of).
+	county := form + `.querySelector('[data-path="county"]')`
+	typed := eval[string](t, ctx, county+`.value`)
+	setCounty := func(v string) {
+		run(t, ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(f => { f.value = %q; f.dispatchEvent(new Event('input', { bubbles: true })); })(%s)`, v, county)))
+	}
+	setCounty("360722")
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](form+`.querySelector('.form-status button.confirm').click()`))
+	poll(t, ctx, 10*time.Second, form+`.querySelector('.form-status').textContent.includes('goes to 360722')`)
+	setCounty(typed)
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](form+`.querySelector('button[type=submit]').click()`))
+	poll(t, ctx, 10*time.Second, form+`.querySelector('.form-status button.confirm') !== null && !`+form+`.querySelector('.form-status').textContent.includes('360722')`)
+	if got := eval[int](t, ctx, `window.kz.desk.submits`); got != submits {
+		t.Errorf("the transfer's values changed and changed back after its question sent %d requests, want none until confirmed", got-submits)
+	}
+	e.wantUnchanged(t, before)
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](form+`.querySelector('.form-status button.confirm').click()`))
 	return asked
 }

@@ -365,6 +365,8 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
   if (preset) formEl.dataset.seen = shownVersion();
   formEl.addEventListener('input', () => { if (!formEl.dataset.seen) formEl.dataset.seen = shownVersion(); });
   formEl.addEventListener('input', save);
+  // A value changed: what was asked or confirmed of the values before is not of these.
+  formEl.addEventListener('input', () => { delete formEl.dataset.asked; delete formEl.dataset.confirmed; });
   formEl.addEventListener('change', save);
   formEl.addEventListener('submit', async ev => {
     ev.preventDefault();
@@ -395,8 +397,12 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
     if (ask) {
       // The status (role=status) reads the question out; focus stays where the clerk typed, and
       // moves to the submit button once confirmed (the question, and its button, then go).
-      const confirm = el('button', { type: 'button', class: 'confirm primary', onclick: () => { formEl.dataset.confirmed = text; button.focus(); formEl.requestSubmit(); } },
-        ...bi('确认提交', 'confirm'));
+      // A question answers for the values it was asked of, and only until they change.
+      formEl.dataset.asked = text;
+      const confirm = el('button', {
+        type: 'button', class: 'confirm primary',
+        onclick: () => { if (formEl.dataset.asked === text) formEl.dataset.confirmed = text; button.focus(); formEl.requestSubmit(); },
+      }, ...bi('确认提交', 'confirm'));
       status.replaceChildren(ask, ' ', confirm);
       formEl.dataset.busy = 'false';
       button.disabled = false;
