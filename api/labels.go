@@ -64,6 +64,9 @@ var dashboardLabels = []labelTable{
 		{domain.StepCourtResult, documents.StepName(domain.StepCourtResult) + " court result"},
 		{domain.StageClosed, documents.StepName(domain.StageClosed) + " closed"},
 	}},
+	// AUDITOR_VOIDS: the events only an auditor or an admin voids, "four eyes" those that move
+	// money (never by whoever recorded them): the page offers no void the server refuses.
+	{"AUDITOR_VOIDS", auditorVoids()},
 	{"EVENT_TYPES", []label{
 		{"employer.registered", "登记 registered"},
 		{"employer.found", "摸底发现 found"},
@@ -217,6 +220,19 @@ var ownershipCodesEN = map[string]string{
 	"290": "other Hong Kong, Macao and Taiwan investment", "300": "foreign investment", "310": "Sino-foreign equity joint venture",
 	"320": "Sino-foreign cooperative joint venture", "330": "wholly foreign-owned", "340": "foreign company limited by shares",
 	"390": "other foreign investment",
+}
+
+// auditorVoids labels domain.AuditorVoids: "four eyes" or "inspectorate".
+func auditorVoids() []label {
+	var out []label
+	for _, t := range domain.AuditorVoids() {
+		why := "inspectorate"
+		if domain.VoidNeedsFourEyes(t) {
+			why = "four eyes"
+		}
+		out = append(out, label{t, why})
+	}
+	return out
 }
 
 // domainLabels is a table of the domain's codes in their order, each named by its Chinese from

@@ -109,7 +109,9 @@ func TestDashboardLabelsCoverTheDomain(t *testing.T) {
 		"MEASURES":    consts("", "Target"),
 		"STAGES":      append(stages, consts("", "Step")...),
 		"EVENT_TYPES": domain.EventTypes(),
-		"KINDS":       consts("EmployerKind", ""),
+		// The events a clerk may not void, or their recorder if they move money.
+		"AUDITOR_VOIDS": domain.AuditorVoids(),
+		"KINDS":         consts("EmployerKind", ""),
 		// The bases a principal waiver may give (domain's waiver command accepts these two).
 		"WAIVER_BASES":    {"bankruptcy", "court_ruling"},
 		"FLAG_DETAILS_ZH": flagDetailKeys(),

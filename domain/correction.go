@@ -59,6 +59,14 @@ var fourEyes = map[string]bool{
 // who is not the event's actor.
 func VoidNeedsFourEyes(eventType string) bool { return fourEyes[eventType] }
 
+// AuditorVoids lists, sorted, the event types only an auditor or an admin may void: those that
+// move money (VoidNeedsFourEyes) and the inspectorate's.
+func AuditorVoids() []string {
+	out := slices.AppendSeq(slices.Collect(maps.Keys(fourEyes)), maps.Keys(inspectorate))
+	slices.Sort(out)
+	return out
+}
+
 // inspectorate lists the event types only auditors and admins record (the inspectorate's steps
 // and inspections): a clerk, who may not record one, may not void one either.
 var inspectorate = map[string]bool{

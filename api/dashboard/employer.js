@@ -19,7 +19,7 @@ import { $, bi, el, halfWidth } from './dom.js';
 import { download } from './documents.js';
 import { coded, describe, recorded, sector } from './events.js';
 import { fmtInt, fmtYuan } from './format.js';
-import { EVENT_TYPES, INDUSTRIES, INSURANCES, KINDS, OWNERSHIP_CODES, STAGES } from './labels.js';
+import { AUDITOR_VOIDS, EVENT_TYPES, INDUSTRIES, INSURANCES, KINDS, OWNERSHIP_CODES, STAGES } from './labels.js';
 import { deskModule, leaveResults, loadPrincipal, resultsLink } from './search.js';
 import { countyName, kz, S } from './state.js';
 
@@ -77,6 +77,18 @@ const VOID_NOTES = {
 // (deregister instead) and a code correction (correct it again): no button invites the attempt.
 const NEVER_VOIDED = new Set(['employer.registered', 'employer.found', 'employer.org_code_corrected']);
 
+// mayVoidEvent is the server's rule of who voids ev (domain/correction.go, AUDITOR_VOIDS), so
+// that no button invites a void it refuses: a money event or an inspectorate's step only by an
+// auditor or an admin, a money event never by whoever recorded it (four eyes).
+function mayVoidEvent(ev) {
+  const why = AUDITOR_VOIDS[ev.type];
+  const p = S.principal || {};
+  if (!why) return true;
+  if (p.role !== 'auditor' && p.role !== 'admin') return false;
+  const actor = ev.actor || '';
+  return why !== 'four eyes' || actor.slice(actor.indexOf(':') + 1) !== p.name;
+}
+
 // correction is a history row's last cell: a voided event's void, a void's event, or the button
 // that opens the void form.
 function correction(ev, voidOf, voids, mayVoid) {
@@ -88,7 +100,7 @@ function correction(ev, voidOf, voids, mayVoid) {
     const v = voidOf.get(ev.seq);
     return el('td', { class: 'correction', 'data-voided-by': v }, '已冲正 voided by ', jumpLink(v, '#' + v));
   }
-  if (!mayVoid || NEVER_VOIDED.has(ev.type)) return el('td', { class: 'correction' });
+  if (!mayVoid || NEVER_VOIDED.has(ev.type) || !mayVoidEvent(ev)) return el('td', { class: 'correction' });
   const what = (EVENT_TYPES[ev.type] || ev.type) + ' · ' + ev.occurred_on + ' · #' + ev.seq + ' · ' + ev.actor;
   const open = () => deskOf && deskOf.open('void', {
     values: { event_id: ev.id }, shown: { event_id: what }, note: VOID_NOTES[ev.type],
