@@ -122,7 +122,7 @@ func TestDeskCorrectionsInChromium(t *testing.T) {
 	signIn(t, ctx, e.srv.URL+"/#/employer/"+id, tokClerkA)
 	poll(t, ctx, 15*time.Second, `document.getElementById('employer-detail').dataset.version && document.querySelector('#desk-employer .desk-tabs') !== null`)
 	tabs := eval[[]string](t, ctx, `Array.from(document.querySelectorAll('#desk-employer .desk-tabs button')).map(b => b.dataset.form)`)
-	if want := []string{"registration", "survey", "enrollment", "declaration", "assessment", "payment", "reversal", "refund", "deregistration", "reinstatement", "transfer", "orgcode", "opening"}; !slices.Equal(tabs, want) {
+	if want := []string{"survey", "enrollment", "declaration", "assessment", "payment", "reversal", "refund", "deregistration", "reinstatement", "transfer", "orgcode", "opening"}; !slices.Equal(tabs, want) {
 		t.Errorf("a clerk's desk offers %v, want %v", tabs, want)
 	}
 	paidBefore := eval[string](t, ctx, totalJS("paid_fen"))

@@ -497,9 +497,11 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
 // returns what opens a form the menu does not list: open(key, preset) shows it with preset's
 // values (drawForm) and focuses its first field to fill; its close button shows the menu's form again
 // and calls preset.onCancel. open answers false when the principal may not use the form. reload
-// (if given) reloads the employer's page, for a clerk to check what was recorded.
-export function drawDesk(box, scope, employerId, onWritten, reload) {
-  const forms = formsFor(S.principal, scope);
+// (if given) reloads the employer's page, for a clerk to check what was recorded. payer (the
+// employer as read, if any) leaves out the forms not offered for it (补办登记 of a payer
+// registered).
+export function drawDesk(box, scope, employerId, onWritten, reload, payer) {
+  const forms = formsFor(S.principal, scope).filter(f => !f.offered || f.offered(payer));
   const listed = forms.filter(f => !f.opened);
   if (employerId) begun.clear(); // another employer's forms are not this one's
   const area = el('div', { class: 'desk-area' });

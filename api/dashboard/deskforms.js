@@ -111,6 +111,7 @@ export const FORMS = [
   {
     // A payer the survey found unregistered (摸底未登记 on the worklist) registers: 补办登记.
     key: 'registration', path: 'registration', family: 'employer', zh: '补办登记', en: 'Complete the registration',
+    offered: payer => !payer || !payer.registered,
     fields: [date('registered_on', '登记日期', 'registered on (holds a certificate)', true), { name: 'certificate_no', kind: 'text', zh: '登记证号', en: 'certificate no' }],
   },
   {

@@ -335,7 +335,7 @@ async function load(minSeq) {
       const m = await deskModule().catch(e => { $('#employer-error').hidden = false; $('#employer-error').textContent = '录入表无法加载 the desk could not load: ' + e.message; });
       if (gen !== V.gen) return;
       if (m !== undefined) desk.dataset.employer = id; // a desk that failed to load is tried again
-      deskOf = m && m.drawDesk(desk, 'employer', id, w => load(w.seq), () => load());
+      deskOf = m && m.drawDesk(desk, 'employer', id, w => load(w.seq), () => load(), er.value.data);
     }
     $('#employer-skip').hidden = desk.hidden;
     return;
