@@ -392,7 +392,6 @@ func codeOf(req Request) (registered, claimed string) {
 	return "", ""
 }
 
-// check runs the command's checks of its own fields, unless the caller says it has.
 // checkFollowed is Check for a request the caller has not checked.
 func (s *Store) checkFollowed(ctx context.Context, req Request) error {
 	if req.Checked {
@@ -436,6 +435,7 @@ func (s *Store) Check(ctx context.Context, c Checker, again func() error, today 
 	return ref, c.Check(domain.Context{Ref: ref, Today: today})
 }
 
+// check runs the command's checks of its own fields, unless the caller says it has.
 func check(req Request, ref *domain.Reference) error {
 	if req.Checked {
 		return nil
