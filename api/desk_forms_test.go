@@ -48,6 +48,9 @@ func TestDeskRegistersAndAssessesInChromium(t *testing.T) {
 	if !emp.Registered || emp.RegisteredOn != domain.MustDate("2006-06-01") || emp.CertificateNo != "赣社登360702-8301" {
 		t.Fatalf("after the desk's 补办登记: registered %v on %s, certificate %q", emp.Registered, emp.RegisteredOn, emp.CertificateNo)
 	}
+	// Registered, the payer is offered 补办登记 no more (a review: the desk drawn for the payer
+	// unregistered kept it, refused 409 when used), nor in a replay cut before the registration.
+	poll(t, ctx, 10*time.Second, `document.querySelector('#desk-employer .desk-tabs button[data-form="registration"]').hidden && document.getElementById('desk-employer').dataset.form !== 'registration'`)
 
 	openForm(t, ctx, "declaration")
 	fill(t, ctx, "declaration", map[string]string{"declared_on": "2006-11-05", "period": "2006-10",

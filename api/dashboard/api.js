@@ -21,8 +21,9 @@ export class ApiError extends Error {
 export function refusalText(body, fallback) {
   const name = body && ERRORS[body.error];
   // The server words amounts in fen; the page shows 元: each amount is given in both.
-  // A whole number of fen (not the tail of 12.5 or 310,000), its sign kept.
-  const text = String((body && (body.detail || body.error)) || fallback).replace(/(?<![\d.,])(-?)(\d+) fen\b/g, (m, sign, n) => m + '（' + sign + fmtYuanDigits(n) + ' 元）');
+  // A whole number of fen (not the tail of 12.5, 310,000 or 1e5), its sign kept; no lookbehind,
+  // which Safari before 16.4 cannot parse.
+  const text = String((body && (body.detail || body.error)) || fallback).replace(/(^|[^\w.,])(-?)(\d+) fen\b/g, (m, pre, sign, n) => m + '（' + sign + fmtYuanDigits(n) + ' 元）');
   return (name ? name.split(' ')[0] + '：' : '') + text + (body && body.error ? ' [' + body.error + ']' : '');
 }
 

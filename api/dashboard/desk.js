@@ -498,15 +498,16 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
 // values (drawForm) and focuses its first field to fill; its close button shows the menu's form again
 // and calls preset.onCancel. open answers false when the principal may not use the form. reload
 // (if given) reloads the employer's page, for a clerk to check what was recorded. payer (the
-// employer as read, if any) leaves out the forms not offered for it (补办登记 of a payer
-// registered).
+// employer as read uncut, if any) hides the forms not offered for it (补办登记 of a payer
+// registered), and so does the answer's offer(payer) as the payer is read again.
 export function drawDesk(box, scope, employerId, onWritten, reload, payer) {
-  const forms = formsFor(S.principal, scope).filter(f => !f.offered || f.offered(payer));
+  const forms = formsFor(S.principal, scope);
   const listed = forms.filter(f => !f.opened);
+  const offered = spec => !spec.offered || spec.offered(payer);
   if (employerId) begun.clear(); // another employer's forms are not this one's
   const area = el('div', { class: 'desk-area' });
   // The menu's form last chosen: at first, after a reload, the first one a draft waits in.
-  let current = listed.find(spec => kept(draftName(employerId, spec.key))) || listed[0];
+  let current = listed.find(spec => offered(spec) && kept(draftName(employerId, spec.key))) || listed.find(offered);
   // The menu's forms are drawn once: one half filled, or waiting on a lost answer's key, is as
   // the clerk left it after a look at another form. A form opened with a preset is drawn anew.
   const drawn = new Map();
@@ -523,11 +524,26 @@ export function drawDesk(box, scope, employerId, onWritten, reload, payer) {
   };
   const tabs = el('div', { class: 'desk-tabs', role: 'toolbar', 'aria-label': '录入 record' },
     ...listed.map(spec => el('button', { type: 'button', 'data-form': spec.key, onclick: () => { current = spec; show(spec); area.querySelector('input, select').focus(); } }, ...bi(spec.zh, spec.en))));
+  const hideUnoffered = () => {
+    for (const b of tabs.querySelectorAll('button')) b.hidden = !offered(listed.find(f => f.key === b.dataset.form));
+  };
+  hideUnoffered();
   box.hidden = listed.length === 0;
   box.replaceChildren(...(listed.length > 1 ? [tabs] : []), area);
   box.dataset.form = '';
   if (current) show(current);
   return {
+    // offer shows the menu's forms offered for the payer as now read (uncut), another form in
+    // place of one shown no longer offered (a form opened from the history stays open).
+    offer(now) {
+      payer = now;
+      hideUnoffered();
+      if (current && !offered(current)) {
+        const shown = box.dataset.form === current.key;
+        current = listed.find(offered);
+        if (shown && current) show(current);
+      }
+    },
     open(key, preset) {
       const spec = forms.find(f => f.key === key && f.opened);
       if (!spec) return false;

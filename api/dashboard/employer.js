@@ -331,11 +331,15 @@ async function load(minSeq) {
     $('#employer-error').hidden = true;
     render(er.value.data, hr.value.data);
     const desk = $('#desk-employer');
+    // What the desk offers follows the payer as it stands, not as a replay's cut shows it.
+    const uncut = !V.cut.as_of && !V.cut.through_seq;
     if (desk.dataset.employer !== id) {
       const m = await deskModule().catch(e => { $('#employer-error').hidden = false; $('#employer-error').textContent = '录入表无法加载 the desk could not load: ' + e.message; });
       if (gen !== V.gen) return;
       if (m !== undefined) desk.dataset.employer = id; // a desk that failed to load is tried again
-      deskOf = m && m.drawDesk(desk, 'employer', id, w => load(w.seq), () => load(), er.value.data);
+      deskOf = m && m.drawDesk(desk, 'employer', id, w => load(w.seq), () => load(), uncut ? er.value.data : undefined);
+    } else if (deskOf && uncut) {
+      deskOf.offer(er.value.data); // registered (or its registration voided) since
     }
     $('#employer-skip').hidden = desk.hidden;
     return;
@@ -457,7 +461,7 @@ export function wireEmployer() {
   $('#employer-change').addEventListener('click', () => deskOf && deskOf.open('change', { onCancel: () => $('#employer-change').focus() }));
   // The history may hold a hundred rows of links before the desk: a keyboard user skips them.
   $('#employer-skip').addEventListener('click', () => {
-    const f = $('#desk-employer').querySelector('button, input, select');
+    const f = $('#desk-employer').querySelector('button:not([hidden]), input, select'); // a form not offered is a hidden tab
     if (f) f.focus();
   });
   $('#cut-reset').addEventListener('click', () => {
