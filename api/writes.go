@@ -57,19 +57,20 @@ func (s *Server) check(r *http.Request, c eventstore.Checker, canon []byte) (*do
 // not know once caught up with the stream: one redefined through another replica a moment ago
 // is known.
 func (s *Server) countyKnown(r *http.Request, code string) error {
-	if s.cfg.Store.Reference().CheckCounty("code", code) == nil {
-		return nil
-	}
 	ctx, cancel := context.WithTimeout(r.Context(), WriteTimeout)
 	defer cancel()
-	if err := s.cfg.Store.CatchUp(ctx); err != nil {
-		return err
-	}
-	if s.cfg.Store.Reference().CheckCounty("code", code) != nil {
+	_, err := s.cfg.Store.Check(ctx, countyCode(code), func() error { return nil }, s.cfg.Today())
+	var de *domain.Error
+	if errors.As(err, &de) {
 		return domain.NotFound("code", "no county %q", domain.Clip(code, 32))
 	}
-	return nil
+	return err
 }
+
+// countyCode is a county code to check (Store.Check), as a command's county is.
+type countyCode string
+
+func (c countyCode) Check(ctx domain.Context) error { return ctx.Ref.CheckCounty("code", string(c)) }
 
 // oneHeader is the value of header name ("" if absent), refused with 400 naming it when it is
 // sent more than once: which one is meant is not guessed.
@@ -135,7 +136,8 @@ func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
 			Detail: fmt.Sprintf("%s (%s) may not register employers in county %q", p.Name, p.Role, domain.Clip(cmd.County, 32))})
 		return
 	}
-	req := eventstore.Request{Create: true, Command: &cmd, Authorize: func(e *domain.Employer) error {
+	// Checked here, and unless refused, not again by the store.
+	req := eventstore.Request{Create: true, Command: &cmd, Checked: refused == nil, Authorize: func(e *domain.Employer) error {
 		// The code is taken; whose it is, and its name, are only for those who may read it.
 		if !p.canReadCounty(e.County, ref) {
 			return domain.Conflict("org_code", "organisation code %s is already registered, to an employer that is not yours", cmd.Code())

@@ -281,7 +281,7 @@ func (r *Runner) reopenedFrom(ctx context.Context, ref domain.Reference, ev doma
 	if r.objects == nil {
 		return nil, 0
 	}
-	after := cloneRef(ref)
+	after := ref.Clone()
 	after.Apply(ev.Body)
 	end := after.LockedThrough()
 	if end == 0 {

@@ -396,7 +396,7 @@ func (r *Runner) unshare(ev domain.Event) {
 	}
 	if ev.EmployerID == "" {
 		if !r.refOwned {
-			r.ledger.Ref = cloneRef(r.ledger.Ref)
+			r.ledger.Ref = r.ledger.Ref.Clone()
 			r.refOwned = true
 		}
 		return
@@ -409,9 +409,6 @@ func (r *Runner) unshare(ev domain.Event) {
 	}
 	r.owned[ev.EmployerID] = struct{}{}
 }
-
-// cloneRef copies the reference data's lists and maps (domain.Reference.Clone).
-func cloneRef(ref domain.Reference) domain.Reference { return ref.Clone() }
 
 // Current returns the views as they are now, read-only. The follower never changes what it
 // returns: it copies an employer, or the reference data, before changing what such a copy

@@ -363,10 +363,13 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
     return v ? String(v) : '';
   };
   if (preset) formEl.dataset.seen = shownVersion();
-  formEl.addEventListener('input', () => { if (!formEl.dataset.seen) formEl.dataset.seen = shownVersion(); });
-  formEl.addEventListener('input', save);
-  // A value changed: what was asked or confirmed of the values before is not of these.
-  formEl.addEventListener('input', () => { delete formEl.dataset.asked; delete formEl.dataset.confirmed; });
+  formEl.addEventListener('input', () => {
+    if (!formEl.dataset.seen) formEl.dataset.seen = shownVersion();
+    // A value changed: what was asked or confirmed of the values before is not of these.
+    delete formEl.dataset.asked;
+    delete formEl.dataset.confirmed;
+    save();
+  });
   formEl.addEventListener('change', save);
   formEl.addEventListener('submit', async ev => {
     ev.preventDefault();
