@@ -505,6 +505,12 @@ func TestWritesAnswer201WithTheirEventsAndReadsShowTheBalances(t *testing.T) {
 	if len(evs) != len(wantTypes) {
 		t.Fatalf("history has %d events, want %d: %s", len(evs), len(wantTypes), h.Raw)
 	}
+	// Reads of an employer send its version as ETag (API.md), a history's whatever its cut.
+	for _, path := range []string{empPath(a, "history"), empPath(a, "history") + fmt.Sprintf("?through_seq=%d", decl.num("seq"))} {
+		if h := e.get(t, path, ""); h.Header.Get("ETag") != fmt.Sprintf(`"%d"`, pay.num("version")) {
+			t.Errorf("%s: ETag %q, want the employer's version %d", path, h.Header.Get("ETag"), pay.num("version"))
+		}
+	}
 	for i, x := range evs {
 		ev := x.(map[string]any)
 		seq, _ := ev["seq"].(json.Number).Int64()

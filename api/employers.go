@@ -319,6 +319,8 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 	if through == 0 {
 		seq = max(applied, h.Version) // an event of id applied during the read is in it
 	}
+	// The version writes compare with If-Match, as an employer read sends it, whatever the cut.
+	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, e.Version))
 	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(seq, 10))
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(http.StatusOK)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -52,6 +53,7 @@ func (s *Server) WarmWhenReady(ctx context.Context) <-chan struct{} {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.viewsSeq(), 10))
 	if s.cfg.Damage != "" {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "damaged", "reason": s.cfg.Damage,
 			"what_to_do": "inspect with kuozheng verify; restart with --accept-damage to serve the ledger as it is"})
@@ -315,4 +317,12 @@ func (p *StreamProbe) check(ctx context.Context) (*StreamState, *NotReady) {
 				st.Applied, p.behind, before)}
 	}
 	return st, nil
+}
+
+// viewsSeq is the sequence the views reflect, or the store's where no views run.
+func (s *Server) viewsSeq() uint64 {
+	if s.cfg.Runner == nil {
+		return s.cfg.Store.Applied()
+	}
+	return s.cfg.Runner.Seq()
 }

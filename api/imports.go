@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/kuozheng/kuozheng/api/importer"
@@ -35,35 +34,6 @@ const (
 	MaxUploadsEach   = 2
 )
 
-// uploaders counts each principal's uploads under way.
-type uploaders struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-// take counts one more upload of who, unless who has MaxUploadsEach under way.
-func (u *uploaders) take(who string) bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.n[who] >= MaxUploadsEach {
-		return false
-	}
-	if u.n == nil {
-		u.n = map[string]int{}
-	}
-	u.n[who]++
-	return true
-}
-
-// put counts one upload of who less.
-func (u *uploaders) put(who string) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.n[who]--; u.n[who] == 0 {
-		delete(u.n, who)
-	}
-}
-
 func (s *Server) importRoutes() {
 	s.mux.HandleFunc("POST /v1/imports", s.auth(s.importFile))
 }
@@ -86,7 +56,7 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	who := p.Role + ":" + p.Name
-	if !s.uploading.take(who) {
+	if !s.uploading.take(who, MaxUploadsEach) {
 		w.Header().Set("Retry-After", "30")
 		writeError(w, &domain.Error{Kind: domain.KindUnavailable, Field: "file",
 			Detail: fmt.Sprintf("%s is sending %d files already, the most one may at once; nothing of this file was read or recorded: send it again when one has ended", p.Name, MaxUploadsEach)})

@@ -4,11 +4,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/projections"
 )
+
+// MaxLiveEach is how many live streams (GET /v1/live) one principal may hold open at once: a
+// stream holds a connection and a goroutine for as long as its client stays, and a page holds
+// one only while it is shown. Each person has a token of their own, so a person's browsers and
+// devices are far below it; a client that opens streams in a loop is refused past it, and
+// never takes another principal's.
+const MaxLiveEach = 32
 
 // live streams server-sent events: each time the views advance, the sequence and the city's
 // headline figures for the default query; clients re-read what they show.
@@ -22,13 +30,22 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &domain.Error{Kind: domain.KindUnavailable, Detail: "streaming is not supported here"})
 		return
 	}
+	p := principalOf(r)
+	who := p.Role + ":" + p.Name
+	if !s.watching.take(who, MaxLiveEach) {
+		w.Header().Set("Retry-After", "30")
+		writeError(w, &domain.Error{Kind: domain.KindUnavailable,
+			Detail: fmt.Sprintf("%s has %d live streams open already, the most one may at once: close a page that follows the ledger live, or retry later", p.Name, MaxLiveEach)})
+		return
+	}
+	defer s.watching.put(who)
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{})
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.cfg.Runner.Seq(), 10))
 	w.WriteHeader(http.StatusOK)
-	p := principalOf(r)
 	full := p.readsAll()
 	send := func() bool {
 		rep, err := s.cfg.Runner.Report(r.Context(), s.liveQuery())

@@ -1,9 +1,14 @@
 package api_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,5 +47,85 @@ func TestAShutdownEndsTheLiveStreams(t *testing.T) {
 	}
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("/v1/live answered %d", res.StatusCode)
+	}
+}
+
+// One principal holds at most api.MaxLiveEach live streams: the next is refused 503 with
+// Retry-After and a detail naming the limit, another principal's stream is not, and a stream
+// closed frees its place.
+func TestAPrincipalsLiveStreamsAreCapped(t *testing.T) {
+	e := newAccessEnv(t)
+	open := func(tok string) (*http.Response, context.CancelFunc) {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		hr, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.srv.URL+"/v1/live", nil)
+		hr.Header.Set("Authorization", "Bearer "+tok)
+		res, err := e.srv.Client().Do(hr)
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		return res, cancel
+	}
+	// firstEvent waits for a stream's first event: its place is taken by then.
+	firstEvent := func(res *http.Response) {
+		t.Helper()
+		sc := bufio.NewScanner(res.Body)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "data: ") {
+				return
+			}
+		}
+		t.Fatalf("no event on /v1/live: %v", sc.Err())
+	}
+	var cancels []context.CancelFunc
+	defer func() {
+		for _, c := range cancels {
+			c()
+		}
+	}()
+	for i := range api.MaxLiveEach {
+		res, cancel := open(tokClerkA)
+		cancels = append(cancels, cancel)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("stream %d of %d: %d", i+1, api.MaxLiveEach, res.StatusCode)
+		}
+		firstEvent(res)
+	}
+	res, cancel := open(tokClerkA)
+	if res.StatusCode == http.StatusOK {
+		cancel()
+		t.Fatalf("stream %d of one principal was opened: the most one may hold is %d", api.MaxLiveEach+1, api.MaxLiveEach)
+	}
+	body, _ := io.ReadAll(res.Body)
+	cancel()
+	var refusal struct{ Error, Detail string }
+	_ = json.Unmarshal(body, &refusal)
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || refusal.Error != "unavailable" ||
+		!strings.Contains(refusal.Detail, fmt.Sprint(api.MaxLiveEach)) {
+		t.Fatalf("stream %d of one principal: %d, Retry-After %q, %s; want 503 with Retry-After naming the limit",
+			api.MaxLiveEach+1, res.StatusCode, res.Header.Get("Retry-After"), body)
+	}
+	other, cancel := open(tokSuper)
+	cancels = append(cancels, cancel)
+	if other.StatusCode != http.StatusOK {
+		t.Fatalf("another principal's stream beside them: %d", other.StatusCode)
+	}
+	firstEvent(other)
+	cancels[0]()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, cancel := open(tokClerkA)
+		cancels = append(cancels, cancel)
+		if res.StatusCode == http.StatusOK {
+			firstEvent(res)
+			break
+		}
+		res.Body.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("a stream closed left its place taken: still %d", res.StatusCode)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

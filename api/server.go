@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -64,7 +65,8 @@ type Server struct {
 	// diskLog lets the log have one refusal for a full disk a minute, not one a write.
 	diskLog   logThrottle
 	uploads   chan struct{} // a slot for each import taken, from its upload on (MaxUploadsAtOnce)
-	uploading uploaders     // each principal's uploads under way (MaxUploadsEach)
+	uploading perPrincipal  // each principal's uploads under way (MaxUploadsEach)
+	watching  perPrincipal  // each principal's live streams open (MaxLiveEach)
 	imports   chan struct{} // a slot for each import being read and imported (MaxImportsAtOnce)
 	ending    chan struct{} // closed by EndStreams
 	endOnce   sync.Once
@@ -125,7 +127,9 @@ func (s *Server) routes() {
 		_, _ = w.Write(OpenAPI)
 	})
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "seq": s.cfg.Store.Applied()})
+		seq := s.cfg.Store.Applied()
+		w.Header().Set("X-Ledger-Seq", strconv.FormatUint(seq, 10))
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "seq": seq})
 	})
 	s.mux.HandleFunc("POST /v1/employers", s.auth(s.createEmployer))
 	for _, rt := range []route{
@@ -172,6 +176,7 @@ func (s *Server) routes() {
 // metrics serves Prometheus metrics to admins; a scraper without a token uses serve's
 // --metrics-listen instead.
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.cfg.Store.Applied(), 10))
 	serveMetrics(s.cfg.Metrics, principalOf(r), w, r)
 }
 

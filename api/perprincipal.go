@@ -1,0 +1,33 @@
+package api
+
+import "sync"
+
+// perPrincipal counts what each principal holds of a resource (uploads under way, live streams
+// open), so that one client's excess holds its own turns and not every clerk's.
+type perPrincipal struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// take counts one more for who, unless who holds limit already.
+func (c *perPrincipal) take(who string, limit int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n[who] >= limit {
+		return false
+	}
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[who]++
+	return true
+}
+
+// put counts one less for who.
+func (c *perPrincipal) put(who string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n[who]--; c.n[who] == 0 {
+		delete(c.n, who)
+	}
+}
