@@ -354,6 +354,7 @@ func watchConsole(t *testing.T, ctx context.Context) {
 // shot saves a full-page PNG in the test's folder and in /tmp, for people to look at.
 func shot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
+	wantReadable(t, ctx, "document.body")
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
@@ -482,4 +483,36 @@ func owingPensionLine(t *testing.T, e *env) (id, county, period string, owed int
 		t.Fatal("no employer of the demo ledger owes pension for a period of 2006")
 	}
 	return id, county, period, owed
+}
+
+// readableJS lists the text shown in the element it is called with whose colour has less
+// contrast with the background behind it than WCAG's 4.5:1 for normal text (charts, whose
+// text is drawn in its fill, and disabled controls, which WCAG leaves out, aside).
+const readableJS = `(root => {
+	const rgba = c => (c.match(/[\d.]+/g) || []).map(Number);
+	const lum = c => { const [r, g, b] = rgba(c).slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+	const behind = n => {
+		for (; n; n = n.parentElement) {
+			const c = getComputedStyle(n).backgroundColor, a = rgba(c)[3];
+			if (a === undefined || a > 0) return c;
+		}
+		return 'rgb(255, 255, 255)';
+	};
+	const out = [];
+	for (const n of root.querySelectorAll('*')) {
+		if (!n.offsetParent || n.closest('svg, :disabled') || ![...n.childNodes].some(c => c.nodeType === 3 && c.textContent.trim())) continue;
+		const fg = getComputedStyle(n).color, bg = behind(n);
+		const [x, y] = [lum(fg), lum(bg)].sort((p, q) => q - p);
+		const ratio = (x + 0.05) / (y + 0.05);
+		if (ratio < 4.5) out.push(n.textContent.trim().slice(0, 30) + ': ' + fg + ' on ' + bg + ' ' + ratio.toFixed(2));
+	}
+	return out;
+})`
+
+// wantReadable fails the test for text in the element sel whose contrast is too low to read.
+func wantReadable(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	for _, p := range eval[[]string](t, ctx, readableJS+`(`+sel+`)`) {
+		t.Errorf("hard to read: %s", p)
+	}
 }

@@ -162,6 +162,7 @@ func submitTransfer(t *testing.T, ctx context.Context, e *env) string {
 		t.Errorf("the transfer's submissions before its confirmation sent %d requests, want none", got-submits)
 	}
 	e.wantUnchanged(t, before)
+	wantReadable(t, ctx, form)
 	asked := eval[string](t, ctx, form+`.querySelector('.form-status').textContent`)
 
 	// The values changed and changed back after a question: neither its confirm button nor a
