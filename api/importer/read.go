@@ -33,8 +33,7 @@ type Table struct {
 	Header []string
 	// Encoding is what the file was read as: utf-8, gbk or xlsx.
 	Encoding string
-	// Rows is how many rows besides the header Open counted: exactly those Next will return for
-	// a CSV file; for xlsx, an estimate from the XML: the rows with any value in the sheet read.
+	// Rows is how many rows besides the header Open counted: exactly those Next will return.
 	Rows int
 	// next returns the next row, blank or not, and its line; io.EOF after the last.
 	next  func() ([]string, int, error)

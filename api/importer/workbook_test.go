@@ -324,3 +324,51 @@ func TestMergedRangesPastTheLimitOrNoRangeOrOverlappingRefuseTheWorkbook(t *test
 		})
 	}
 }
+
+// TestARowTheReaderRefusesRefusesTheWholeWorkbook: rows are imported a batch at a time, but a
+// row of a workbook the reader refuses (a cell past MaxCellBytes that the XML's scan let by, a
+// cell reference that names no cell) refuses the file whole, whatever batch it is in: the rows
+// of the batches before it were recorded, and the clerk was answered that the file was refused.
+func TestARowTheReaderRefusesRefusesTheWholeWorkbook(t *testing.T) {
+	org := orgCode(7301)
+	for _, tt := range []struct {
+		name, bad, want string
+	}{
+		{"a cell past 8 KiB", `<row><c t="inlineStr"><is><t>` + org + `</t></is></c><c t="inlineStr"><is><t>2006-06-05</t></is></c>` +
+			`<c t="inlineStr"><is><t>` + strings.Repeat("1", importer.MaxCellBytes+100) + `</t></is></c></row>`, "longer than 8,192 bytes"},
+		{"a cell reference naming no cell", `<row><c r="1C25" t="inlineStr"><is><t>` + org + `</t></is></c></row>`, "1C25"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := storetest.Start(t, eventstore.Config{})
+			if r := load(t, l.Store, "regs.csv", []byte("单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n甲,"+org+",章贡区,企业,1,2006-04-03\n"), importer.Options{}); r.Imported != 1 {
+				t.Fatalf("registration: %+v", r)
+			}
+			// As far as the stream goes: the registration's event is followed, not only committed.
+			if err := l.Store.CatchUp(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			before := l.Store.Applied()
+			var head strings.Builder
+			head.WriteString(xlsxtest.Cells("组织机构代码", "签订日期", "新签劳动合同数"))
+			for range 23 {
+				head.WriteString(xlsxtest.Cells(org, "2006-06-05", "1"))
+			}
+			head.WriteString(tt.bad)
+			head.WriteString(xlsxtest.Cells(org, "2006-06-05", "1"))
+			tb, err := importer.Open(bytes.NewReader(xlsxtest.File(xlsxtest.Sheet{Head: head.String()}, nil)), "contracts.xlsx", "")
+			if err == nil {
+				defer tb.Close()
+				_, err = importer.Import(context.Background(), l.Store, tb, importer.Options{Today: today, Batch: 5})
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "25") {
+				t.Fatalf("a workbook whose row 25 the reader refuses: %v; want the file refused naming row 25 and %q", err, tt.want)
+			}
+			if err := l.Store.CatchUp(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := l.Store.Applied(); got != before {
+				t.Errorf("the refused workbook appended %d events: its rows before row 25 were recorded", got-before)
+			}
+		})
+	}
+}

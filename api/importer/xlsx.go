@@ -63,7 +63,6 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 	if err := checkFormats(zr); err != nil {
 		return nil, err
 	}
-	rows := 0
 	var merges []mergeRange
 	var hiddenCols, hiddenRows []int
 	for _, zf := range zr.File {
@@ -78,7 +77,7 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 			return nil, err
 		}
 		if isActive {
-			rows, merges, hiddenCols, hiddenRows = sc.rows-1, sc.merges, sc.hiddenColumns(), sc.hiddenRows
+			merges, hiddenCols, hiddenRows = sc.merges, sc.hiddenColumns(), sc.hiddenRows
 		}
 	}
 	f, err := excelize.OpenReader(io.NewSectionReader(ra, 0, n), excelize.Options{UnzipSizeLimit: MaxUncompressedBytes, UnzipXMLSizeLimit: streamAbove})
@@ -88,19 +87,62 @@ func openXLSX(r io.ReadSeeker) (*Table, error) {
 		}
 		return nil, fmt.Errorf("xlsx: %s", domain.Clip(err.Error(), maxReason))
 	}
+	// The rows are read through once before any is imported, as a CSV file's are: a row the
+	// reader refuses (a cell past its limit, a cell reference it cannot read) refuses the file
+	// whole, not after the rows before it were recorded. The pass counts the rows exactly too.
+	rows, err := readThrough(f, active.name, merges)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
 	t, err := sheetTable(f, active.name, merges, hiddenRows)
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	t.Rows = max(rows, 0)
+	closeRows := t.close
+	t.close = func() error { return errors.Join(closeRows(), f.Close()) }
+	t.Rows = rows
 	t.hiddenCols = hiddenCols
 	return t, nil
 }
 
+// readThrough reads the sheet of f named sheet to its end as sheetTable shows it, its merged
+// ranges filled, and returns how many rows besides the header are not blank, or the first error
+// reading them met.
+func readThrough(f *excelize.File, sheet string, merges []mergeRange) (int, error) {
+	m, err := newMerger(merges)
+	if err != nil {
+		return 0, err
+	}
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		return 0, fmt.Errorf("xlsx: %s", domain.Clip(err.Error(), maxReason))
+	}
+	defer rows.Close()
+	n := 0
+	for line := 1; rows.Next(); line++ {
+		rec, err := rows.Columns()
+		if err != nil {
+			return 0, fmt.Errorf("xlsx: row %d: %s; nothing was imported", line, domain.Clip(err.Error(), maxReason))
+		}
+		rec, _ = m.fill(line, rec, nil)
+		if err := checkRow(rec, line); err != nil {
+			return 0, err
+		}
+		if !blank(rec) {
+			n++
+		}
+	}
+	if err := rows.Error(); err != nil {
+		return 0, fmt.Errorf("xlsx: %s; nothing was imported", domain.Clip(err.Error(), maxReason))
+	}
+	return max(n-1, 0), nil
+}
+
 // sheetTable reads the sheet of f named sheet up to its header, each cell of one of its merged
 // ranges holding the value of the range's top-left cell, a row of hiddenRows (its numbers, in
-// order) refused (Table.Flaw); on an error, the caller closes f.
+// order) refused (Table.Flaw). Closing the table leaves f open: the caller closes it.
 func sheetTable(f *excelize.File, sheet string, merges []mergeRange, hiddenRows []int) (*Table, error) {
 	m, err := newMerger(merges)
 	if err != nil {
@@ -152,7 +194,7 @@ func sheetTable(f *excelize.File, sheet string, merges []mergeRange, hiddenRows 
 		return rec, line, nil
 	}
 	t.close = func() error {
-		return errors.Join(rows.Close(), values.Close(), f.Close())
+		return errors.Join(rows.Close(), values.Close())
 	}
 	rec, _, err := t.Next()
 	if err == io.EOF {
@@ -465,7 +507,7 @@ type openRange struct {
 // out. Merged ranges never overlap in a workbook a spreadsheet program wrote: ones that do are
 // refused, and with them the work of filling a row stays within its MaxColumns cells.
 func newMerger(ranges []mergeRange) (*merger, error) {
-	ranges = slices.DeleteFunc(ranges, func(r mergeRange) bool { return r.left > MaxColumns })
+	ranges = slices.DeleteFunc(slices.Clone(ranges), func(r mergeRange) bool { return r.left > MaxColumns })
 	slices.SortStableFunc(ranges, func(a, b mergeRange) int { return a.top - b.top })
 	// The ranges open on a row are apart, each from a column of its own: at most MaxColumns.
 	var open []mergeRange
