@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/kuozheng/kuozheng/api/documents"
+	"github.com/kuozheng/kuozheng/api/importer"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/projections"
@@ -409,7 +410,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 			return err
 		}
 		sum := sha256.Sum256(pdf)
-		_ = mw.Write([]string{number, id, spreadsheetText(n.Name), strconv.FormatInt(int64(n.PrincipalFen), 10), strconv.FormatInt(int64(n.LateFeeFen), 10), hex.EncodeToString(sum[:])})
+		_ = mw.Write([]string{number, id, importer.SpreadsheetText(n.Name), strconv.FormatInt(int64(n.PrincipalFen), 10), strconv.FormatInt(int64(n.LateFeeFen), 10), hex.EncodeToString(sum[:])})
 		issued++
 		prog.set(func(p *BatchProgress) { p.Issued = issued })
 		if issued%noticeProgressEvery == 0 {
@@ -599,7 +600,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	if len(unprintable) > 0 {
 		rows := [][]string{{"employer_id", "name", "reason"}}
 		for _, d := range unprintable {
-			rows = append(rows, []string{d.id, spreadsheetText(d.notice.Name), d.unprintable})
+			rows = append(rows, []string{d.id, importer.SpreadsheetText(d.notice.Name), d.unprintable})
 		}
 		if err := zipCSV(zw, "unprintable.csv", modified, rows); err != nil {
 			return nil, 0, 0, err
@@ -608,7 +609,7 @@ func (s *Server) runNoticeBatch(r *http.Request, code string, batch NoticeBatch,
 	if len(escalated) > 0 {
 		rows := [][]string{{"employer_id", "name", "step", "on"}}
 		for _, d := range escalated {
-			rows = append(rows, []string{d.id, spreadsheetText(d.notice.Name), d.escalated.Step, d.escalated.On.String()})
+			rows = append(rows, []string{d.id, importer.SpreadsheetText(d.notice.Name), d.escalated.Step, d.escalated.On.String()})
 		}
 		if err := zipCSV(zw, "escalated.csv", modified, rows); err != nil {
 			return nil, 0, 0, err

@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/kuozheng/kuozheng/api/importer"
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/xuri/excelize/v2"
 )
@@ -39,7 +38,7 @@ func (s *Server) writeTable(w http.ResponseWriter, format, name, sheet string, r
 		for _, row := range rows {
 			safe = safe[:0]
 			for _, v := range row {
-				safe = append(safe, spreadsheetText(v))
+				safe = append(safe, importer.SpreadsheetText(v))
 			}
 			if cw.Write(safe) != nil {
 				break
@@ -80,26 +79,3 @@ func (s *Server) writeTable(w http.ResponseWriter, format, name, sheet string, r
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.xlsx"`, name))
 	return f.Write(w)
 }
-
-// spreadsheetText is v as a CSV cell: behind a single quote if a spreadsheet would take it for
-// a formula (a name such as "=HYPERLINK(…)": one that begins with =, +, -, @, a tab or a
-// carriage return), which a spreadsheet then shows as text and does not run. Numbers ("-120",
-// "12.5%") stay as they are: a spreadsheet reads them as numbers, never as formulas.
-func spreadsheetText(v string) string {
-	if formulaLike(v) {
-		return "'" + v
-	}
-	return v
-}
-
-// formulaLike reports whether a spreadsheet would take v, a CSV cell, for a formula.
-func formulaLike(v string) bool {
-	if v == "" || !strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return false
-	}
-	return !plainNumber.MatchString(v)
-}
-
-// plainNumber is a number as the ledger writes figures: an integer or a decimal, maybe signed,
-// maybe a percentage.
-var plainNumber = regexp.MustCompile(`^[+-]?[0-9]+(\.[0-9]+)?%?$`)

@@ -1000,14 +1000,24 @@ func (b *builder) finish(cmds []row) {
 }
 
 // WriteRejects writes the rejected rows with the file's header and a last column saying why, as
-// UTF-8 CSV (with a byte-order mark, for Excel), ready to be corrected and imported again. t is
+// UTF-8 CSV (with a byte-order mark, for Excel), ready to be corrected and imported again; a
+// cell a spreadsheet would run as a formula goes behind a quote (SpreadsheetText), which the
+// import reads it without. t is
 // the file opened again: its rows are read through, and those rejected written as they were.
 func WriteRejects(w io.Writer, t *Table, rejects []Reject) error {
 	if _, err := io.WriteString(w, "\ufeff"); err != nil {
 		return err
 	}
 	cw := csv.NewWriter(w)
-	if err := cw.Write(append(append([]string(nil), t.Header...), "错误 error")); err != nil {
+	// Every cell as text: a cell of the file a spreadsheet would run as a formula (inert text
+	// in a workbook, or in the CSV's quotes) is not made one by this file.
+	write := func(rec []string) error {
+		for i, c := range rec {
+			rec[i] = SpreadsheetText(c)
+		}
+		return cw.Write(rec)
+	}
+	if err := write(append(append([]string(nil), t.Header...), "错误 error")); err != nil {
 		return err
 	}
 	why := map[int]string{}
@@ -1042,7 +1052,7 @@ func WriteRejects(w io.Writer, t *Table, rejects []Reject) error {
 				rec[i] = d
 			}
 		}
-		if err := cw.Write(append(rec[:len(t.Header)], reason)); err != nil {
+		if err := write(append(rec[:len(t.Header)], reason)); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package importer_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"os"
@@ -186,6 +187,43 @@ func TestBadRowsAreReportedAndTheirFixedRejectsImport(t *testing.T) {
 	}
 	if r := load(t, l.Store, "payments.csv", []byte(file), importer.Options{}); r.Imported != 0 || r.Duplicates != 993 {
 		t.Fatalf("the original file again: %+v", r)
+	}
+}
+
+// A rejects file is opened in a spreadsheet to be corrected: a cell that would run there as a
+// formula (text in the file imported) is written behind a quote, and read without it when the
+// corrected file is imported, so the payment recorded holds the receipt number as typed.
+func TestARejectsFileRunsNoFormulaAndImportsAsTyped(t *testing.T) {
+	l := hundredPayers(t)
+	const receipt = "=cmd|' /C calc'!A0"
+	file := "组织机构代码,缴费日期,金额(分),票据号\n" + orgCode(5001) + ",2006-04-31,1000," + receipt + "\n" +
+		"\"=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",2006-06-10,1000,R2\n"
+	rep := load(t, l.Store, "payments.csv", []byte(file), importer.Options{})
+	if rep.Imported != 0 || len(rep.Rejected) != 2 {
+		t.Fatalf("imported %d, rejected %+v; want both rows rejected", rep.Imported, rep.Rejected)
+	}
+	var rejects bytes.Buffer
+	if err := importer.WriteRejects(&rejects, open(t, "payments.csv", []byte(file)), rep.Rejected); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(rejects.String(), "\ufeff"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rows {
+		for _, c := range row {
+			if c != "" && strings.ContainsRune("=+-@", rune(c[0])) {
+				t.Errorf("the rejects file holds %q, which a spreadsheet runs as a formula:\n%s", c, rejects.String())
+			}
+		}
+	}
+	fixed := strings.Replace(rejects.String(), "2006-04-31", "2006-04-30", 1)
+	if again := load(t, l.Store, "payments.rejects.csv", []byte(fixed), importer.Options{}); again.Imported != 1 {
+		t.Fatalf("the corrected rejects: %+v", again)
+	}
+	e, _ := l.Store.Employer(domain.EmployerIDForOrgCode(orgCode(5001)))
+	if reversed, ok := e.Receipts[domain.NormalizeCode(receipt)]; !ok || reversed {
+		t.Errorf("the payment's receipts %v; want %q as typed, without the rejects file's quote", e.Receipts, receipt)
 	}
 }
 
