@@ -18,6 +18,10 @@ import (
 // MaxImport is the largest file POST /v1/imports accepts.
 const MaxImport = 64 << 20
 
+// formRoom is what a multipart form may hold besides its file: the boundaries, each part's
+// headers, kind and encoding. A file of MaxImport bytes is taken.
+const formRoom = 64 << 10
+
 // MaxUploadsAtOnce is how many imports a server takes at once, each from its upload's first byte
 // to its answer; one more is answered 503 at once, before its file is sent. An upload holds up
 // to 8 MiB of its file in memory (the rest waits on disk).
@@ -76,11 +80,12 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 	// and then its import, are given time by their size.
 	allowed := uploadTime(r.ContentLength)
 	allowTime(w, allowed)
-	r.Body = http.MaxBytesReader(w, newPaced(w, r.Body, allowed), MaxImport)
+	r.Body = http.MaxBytesReader(w, newPaced(w, r.Body, allowed), MaxImport+formRoom)
+	tooLarge := &domain.Error{Kind: domain.KindTooLarge, Field: "file", Detail: "the file is over the limit of " + importer.Size(MaxImport)}
 	if err := r.ParseMultipartForm(8 << 20); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			writeError(w, &domain.Error{Kind: domain.KindTooLarge, Field: "file", Detail: fmt.Sprintf("the upload is over the limit of %d bytes", MaxImport)})
+			writeError(w, tooLarge)
 			return
 		}
 		var ne net.Error
@@ -103,6 +108,10 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
+	if hdr.Size > MaxImport {
+		writeError(w, tooLarge)
+		return
+	}
 	// The file has arrived: it waits for its turn to be read and imported, given the time the
 	// largest import takes meanwhile.
 	allowTime(w, importTime(importer.MaxRows)+importAnswerTime)

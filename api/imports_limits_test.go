@@ -108,6 +108,29 @@ func TestAnXLSXBombAnswers413WithoutExpanding(t *testing.T) {
 	}
 }
 
+// TestAFileOfTheLimitIsTakenAndOneByteMoreIsNot: the limit is the file's, 64 MiB, not the
+// multipart form's around it (a file of exactly 64 MiB was refused as over it); one byte more
+// answers 413 naming the limit. Both here are one long row, refused on their content if read.
+func TestAFileOfTheLimitIsTakenAndOneByteMoreIsNot(t *testing.T) {
+	e := newAuthEnv(t)
+	before := e.count()
+	for _, tt := range []struct {
+		size int
+		want string
+	}{
+		{api.MaxImport, "longer than 262,144 bytes"},
+		{api.MaxImport + 1, "the file is over the limit of 67,108,864 bytes (64 MiB)"},
+	} {
+		file := append([]byte("组织机构代码,缴费日期,金额(分),票据号\n"), bytes.Repeat([]byte("x"), tt.size)...)[:tt.size]
+		r := e.upload(t, tokClerkA, "big.csv", file)
+		wantError(t, r, http.StatusRequestEntityTooLarge, "too_large", "file")
+		if !strings.Contains(r.str("detail"), tt.want) {
+			t.Errorf("a file of %d bytes: %q, want it to say %q", tt.size, r.str("detail"), tt.want)
+		}
+	}
+	e.wantUnchanged(t, before)
+}
+
 // TestACSVOfAMillionColumnsAnswers413Briefly: a CSV header of a million columns (2 MB) answers
 // 413 in a few hundred bytes (before, 400 echoing the header back in 11.9 MB); 300 columns of long
 // unknown names, within the row limit, answer 413 too; 200 of them answer 400 without the header

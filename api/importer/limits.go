@@ -68,8 +68,8 @@ func tooLarge(format string, args ...any) *domain.Error {
 	return &domain.Error{Kind: domain.KindTooLarge, Field: "file", Detail: fmt.Sprintf(format, args...)}
 }
 
-// size writes a number of bytes as a reader would: 262,144 bytes (256 KiB).
-func size(n int64) string {
+// Size writes a number of bytes as a reader would: 262,144 bytes (256 KiB).
+func Size(n int64) string {
 	switch {
 	case n >= 1<<20 && n%(1<<20) == 0:
 		return fmt.Sprintf("%s bytes (%d MiB)", thousands(n), n>>20)

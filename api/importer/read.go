@@ -395,20 +395,20 @@ func tooManyRows(what string) error {
 }
 
 func rowTooLong(line int) error {
-	return tooLarge("the row on line %d is longer than %s; %s", line, size(MaxRowBytes), rowLimits())
+	return tooLarge("the row on line %d is longer than %s; %s", line, Size(MaxRowBytes), rowLimits())
 }
 
 // rowTooLongAfter refuses the row that begins after line (a blank line between them aside).
 func rowTooLongAfter(line int) error {
-	return tooLarge("the row after line %d is longer than %s; %s", line, size(MaxRowBytes), rowLimits())
+	return tooLarge("the row after line %d is longer than %s; %s", line, Size(MaxRowBytes), rowLimits())
 }
 
 func headerTooLong() error {
-	return tooLarge("the first row (the header) is longer than %s; %s", size(MaxRowBytes), rowLimits())
+	return tooLarge("the first row (the header) is longer than %s; %s", Size(MaxRowBytes), rowLimits())
 }
 
 func rowLimits() string {
-	return fmt.Sprintf("a row may have at most %d columns of at most %s each, and %s in all", MaxColumns, size(MaxCellBytes), size(MaxRowBytes))
+	return fmt.Sprintf("a row may have at most %d columns of at most %s each, and %s in all", MaxColumns, Size(MaxCellBytes), Size(MaxRowBytes))
 }
 
 // checkRow refuses a row of too many columns or with too long a cell.
@@ -418,7 +418,7 @@ func checkRow(rec []string, line int) error {
 	}
 	for i, c := range rec {
 		if len(c) > MaxCellBytes {
-			return tooLarge("the cell in column %d of line %d is longer than %s", i+1, line, size(MaxCellBytes))
+			return tooLarge("the cell in column %d of line %d is longer than %s", i+1, line, Size(MaxCellBytes))
 		}
 	}
 	return nil

@@ -589,7 +589,7 @@ func openZip(r io.ReaderAt, n int64) (*zip.Reader, error) {
 	br := &budgetReaderAt{r: r, budget: MaxDirectoryBytes + 1<<10 + 65<<10 + 4<<10}
 	zr, err := zip.NewReader(br, n)
 	if errors.Is(err, errDirectoryTooLarge) {
-		return nil, tooLarge("the xlsx file's list of parts is longer than %s: too many parts", size(MaxDirectoryBytes))
+		return nil, tooLarge("the xlsx file's list of parts is longer than %s: too many parts", Size(MaxDirectoryBytes))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("xlsx: not a valid xlsx (zip) file: %w", err)
@@ -618,7 +618,7 @@ func checkParts(zr *zip.Reader) error {
 		n := zf.UncompressedSize64
 		if n > MaxUncompressedBytes || total+n > MaxUncompressedBytes {
 			return tooLarge("the xlsx file expands to more than %s (part %s alone declares %s); split the file",
-				size(MaxUncompressedBytes), echo(partName(zf.Name)), size(int64(min(n, 1<<62))))
+				Size(MaxUncompressedBytes), echo(partName(zf.Name)), Size(int64(min(n, 1<<62))))
 		}
 		total += n
 		name := strings.ToLower(partName(zf.Name))
@@ -628,11 +628,11 @@ func checkParts(zr *zip.Reader) error {
 		}
 		if n > MaxPartBytes && !strings.HasPrefix(name, "xl/worksheets/sheet") && name != "xl/sharedstrings.xml" {
 			return tooLarge("part %s of the xlsx file expands to %s, more than the %s allowed a part other than a sheet",
-				echo(partName(zf.Name)), size(int64(n)), size(MaxPartBytes))
+				echo(partName(zf.Name)), Size(int64(n)), Size(MaxPartBytes))
 		}
 		if inMemory += n; inMemory > MaxInMemoryBytes {
 			return tooLarge("the parts of the xlsx file read into memory (all but its sheets and shared strings over %s) expand to more than %s",
-				size(streamAbove), size(MaxInMemoryBytes))
+				Size(streamAbove), Size(MaxInMemoryBytes))
 		}
 	}
 	return nil
@@ -781,9 +781,9 @@ func (s *xmlScan) grow(n int) error {
 
 func (s *xmlScan) tooLong() error {
 	if s.sheet {
-		return tooLarge("a cell of row %d of sheet %s is longer than %s", max(s.row, 1), echo(s.part), size(MaxCellBytes))
+		return tooLarge("a cell of row %d of sheet %s is longer than %s", max(s.row, 1), echo(s.part), Size(MaxCellBytes))
 	}
-	return tooLarge("text %d of the xlsx file's shared strings is longer than %s", s.items, size(MaxCellBytes))
+	return tooLarge("text %d of the xlsx file's shared strings is longer than %s", s.items, Size(MaxCellBytes))
 }
 
 // element acts on the tag just read.
