@@ -544,10 +544,10 @@ var indexed = regexp.MustCompile(`^(lines|allocations)\[\d+\]\.`)
 
 // reject turns an error about record r into a report line naming the column.
 func (b *builder) reject(r *record, err error) Reject {
-	rj := Reject{Row: r.line, Reason: domain.Clip(err.Error(), maxReason)}
+	rj := Reject{Row: r.line, Reason: reason(err.Error())}
 	var de *domain.Error
 	if errors.As(err, &de) {
-		rj.Reason = domain.Clip(de.Detail, maxReason)
+		rj.Reason = reason(de.Detail)
 		if de.Kind == domain.KindYearClosed {
 			rj.Error = de.Kind.String()
 		}
@@ -569,6 +569,23 @@ func (b *builder) reject(r *record, err error) Reject {
 	}
 	return rj
 }
+
+// reason is a rejected row's reason, each value it quotes (or word it holds) past maxEcho
+// shortened, so that a long value leaves room for what is wrong with it, and at most maxReason.
+func reason(detail string) string {
+	return domain.Clip(longWord.ReplaceAllStringFunc(detail, func(w string) string {
+		if len(w) <= maxEcho+2 {
+			return w
+		}
+		if w[0] == '"' {
+			return `"` + echo(w[1:len(w)-1]) + `"`
+		}
+		return echo(w)
+	}), maxReason)
+}
+
+// longWord is a quoted value ("…", its quotes escaped) or a run of text without spaces.
+var longWord = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|[^\s"]+`)
 
 // employerField is the column a row names its employer by: employer_id, credit_code or org_code.
 func (b *builder) employerField(r *record) string {

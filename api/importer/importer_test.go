@@ -227,6 +227,28 @@ func TestARejectsFileRunsNoFormulaAndImportsAsTyped(t *testing.T) {
 	}
 }
 
+// A rejected row's reason quotes its value shortened, so that what is wrong with it still fits:
+// a value of 8,000 characters left a reason of nothing but its first 320.
+func TestALongValuesReasonSaysWhatIsWrong(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	org := orgCode(7401)
+	if r := load(t, l.Store, "regs.csv", []byte("单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n甲,"+org+",章贡区,企业,1,2006-04-03\n"), importer.Options{}); r.Imported != 1 {
+		t.Fatalf("registration: %+v", r)
+	}
+	long := func(c string) string { return strings.Repeat(c, 8000) }
+	file := "组织机构代码,签订日期,新签劳动合同数\n" + org + ",2006-06-05," + long("1") + "\n" + org + "," + long("2") + ",3\n" + long("3") + ",2006-06-05,3\n"
+	want := map[int]string{2: "is not a number", 3: "is not a date", 4: "is not a valid organisation code"}
+	rep := load(t, l.Store, "contracts.csv", []byte(file), importer.Options{})
+	if len(rep.Rejected) != len(want) {
+		t.Fatalf("rejected %+v; want the three rows", rep.Rejected)
+	}
+	for _, r := range rep.Rejected {
+		if !strings.Contains(r.Reason, want[r.Row]) || len(r.Reason) > 320 {
+			t.Errorf("line %d: reason %q (%d bytes); want it to say %q", r.Row, r.Reason, len(r.Reason), want[r.Row])
+		}
+	}
+}
+
 // A spreadsheet whose organisation codes are in full-width characters, as a Chinese input
 // method types them, finds its payers by their ASCII codes.
 func TestFullWidthOrgCodesFindTheirPayers(t *testing.T) {
