@@ -109,6 +109,7 @@ type StreamSource interface {
 	Stream() string
 	JetStream() jetstream.JetStream
 	Applied() uint64
+	Reached(seq uint64) bool
 	DiskCheck() error
 }
 
@@ -122,6 +123,10 @@ type StreamProbe struct {
 	Info func(ctx context.Context) (*jetstream.StreamInfo, error)
 	// Applied is the last stream sequence the store has folded.
 	Applied func() uint64
+	// Reached, if set, says whether the store has followed the stream through a sequence, which
+	// it may have passed unfolded (eventstore.Store.Reached: the stream's last messages lost);
+	// without it, whether Applied is at or past it.
+	Reached func(seq uint64) bool
 	// Disk, if set, says why the data folder can take no write now (full, read-only, or a
 	// write fault of the server), or nil.
 	Disk func() error
@@ -177,6 +182,7 @@ func NewStreamProbe(st StreamSource) *StreamProbe {
 			return s.CachedInfo(), nil
 		},
 		Applied: st.Applied,
+		Reached: st.Reached,
 		Disk:    st.DiskCheck,
 	}
 }
@@ -304,7 +310,11 @@ func (p *StreamProbe) check(ctx context.Context) (*StreamState, *NotReady) {
 			return st, &NotReady{Status: status, Reason: err.Error() + "; reads go on"}
 		}
 	}
-	if p.seen > 0 && st.Applied < p.seen {
+	reached := func(seq uint64) bool { return st.Applied >= seq }
+	if p.Reached != nil {
+		reached = p.Reached
+	}
+	if p.seen > 0 && !reached(p.seen) {
 		p.behind++
 	} else {
 		p.behind = 0

@@ -121,6 +121,22 @@ func statusOf(err error) string {
 	return "ready"
 }
 
+// A follower that passed the stream's last messages as lost (eventstore.Store.Reached: the end of
+// the last block file cut off, which no consumer delivers) is not behind them: the ledger was
+// ready once damage was accepted, then said "follower behind" for ever.
+func TestAFollowerPastTheStreamsLostMessagesIsNotBehind(t *testing.T) {
+	f := &fakeStream{}
+	f.set(7000, "n1", false)
+	f.applied.Store(6997)
+	p := f.probe()
+	p.Reached = func(seq uint64) bool { return seq <= 7000 }
+	for i := range 5 {
+		if _, err := p.Check(context.Background()); statusOf(err) != "ready" {
+			t.Fatalf("check %d with the follower past the lost 6998-7000: %s", i+1, statusOf(err))
+		}
+	}
+}
+
 // A stream whose followers answer that it has no leader is not ready; once one is elected it is.
 func TestAStreamWithoutALeaderIsNotReady(t *testing.T) {
 	f := &fakeStream{}

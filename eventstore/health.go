@@ -58,7 +58,7 @@ func (s *Store) Health(ctx context.Context) error {
 	}
 	last := info.State.LastSeq
 	from := s.applied.Load()
-	if from >= last {
+	if s.Reached(last) {
 		return nil
 	}
 	err = s.WaitApplied(ctx, last)

@@ -282,6 +282,7 @@ type Store struct {
 	tailing  atomic.Bool     // the follower runs (done is closed when it stops)
 	startSeq uint64
 	replayTo uint64
+	lost     lostTail // set by Start, read-only after
 	share    atomic.Pointer[replayShare]
 	// backlog holds the batches of messages received and not yet folded (startTail).
 	backlog atomic.Pointer[chan *preparedBatch]
@@ -464,8 +465,14 @@ func Start(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 			// Just created: a server that has not applied the stream's creation yet answered.
 			return fmt.Errorf("%w: %w", errNotYet, err)
 		}
+		if err == nil {
+			s.replayTo, s.lost, err = s.readableEnd(ctx, s.replayTo)
+		}
 		return err
 	})
+	if s.lost.count() > 0 {
+		s.log.Error("event store: "+s.lost.String()+"; replaying to the last it can read", "replay_to", s.replayTo)
+	}
 	if err != nil {
 		cancel()
 		s.com.wait()
@@ -566,7 +573,9 @@ func (s *Store) Applied() uint64 { return s.applied.Load() }
 // LastSeq asks the stream for its last sequence. On a cluster only the stream's leader knows it
 // for sure, but a replica answers with what it has applied while the stream has no leader
 // (LastSeq then answers ErrNoLeader), and so does a new stream's preferred replica before it
-// leads (errNotFromLeader: the leader is among the replicas its answer lists).
+// leads (errNotFromLeader: the leader is among the replicas its answer lists). The stream's last
+// messages that Start found lost are not counted while no message follows them: no
+// reader can reach them.
 func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
 	info, err := s.stream.Info(ctx)
 	if err != nil {
@@ -582,7 +591,7 @@ func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
 			}
 		}
 	}
-	return info.State.LastSeq, nil
+	return s.lost.readable(info.State.LastSeq), nil
 }
 
 // catchUpTimeout bounds CatchUp's wait for a stream leader when its context has no deadline.
@@ -628,7 +637,7 @@ func (s *Store) WaitApplied(ctx context.Context, seq uint64) error {
 		s.mu.RLock()
 		ch, terr := s.notify, s.tailErr
 		s.mu.RUnlock()
-		if s.applied.Load() >= seq {
+		if s.Reached(seq) {
 			return nil
 		}
 		if terr != nil {

@@ -35,6 +35,9 @@ type Integrity struct {
 	Messages uint64 `json:"messages"`
 	Deleted  int    `json:"deleted"`
 	Lost     int    `json:"lost"`
+	// LostTail, when the stream's last messages could not be read back at the store's start,
+	// says which (they are counted in Lost).
+	LostTail string `json:"lost_tail,omitempty"`
 	// Unreadable is how many messages the stream holds but could not read back (their stored
 	// bytes fail their checksum): counted by VerifyWhole only.
 	Unreadable int `json:"unreadable,omitempty"`
@@ -66,6 +69,10 @@ func (s *Store) Verify(ctx context.Context) (Integrity, error) {
 	in := Integrity{LastSeq: info.State.LastSeq, Messages: info.State.Msgs, Deleted: info.State.NumDeleted, Breaks: []BreakEntry{}}
 	if info.State.Lost != nil {
 		in.Lost = len(info.State.Lost.Msgs)
+	}
+	in.Lost += s.lost.count()
+	if s.lost.count() > 0 {
+		in.LostTail = s.lost.String()
 	}
 	s.mu.RLock()
 	for subject := range s.heads {

@@ -75,6 +75,59 @@ func TestAnEventAlteredInTheStreamsFilesIsFoundByAWholeVerification(t *testing.T
 	}
 }
 
+// TestAStreamWhoseLastBlockIsCutShortOpensAndSaysWhatItLost: the end of the stream's last block
+// file cut off (its index left as it was, counting the messages it held) left the store opening
+// for ever, waiting for messages no consumer delivers, and every catch-up and verification with
+// it. It opens to the last message it can read, counts the rest as lost, and takes writes after
+// them.
+func TestAStreamWhoseLastBlockIsCutShortOpensAndSaysWhatItLost(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{Dir: t.TempDir()})
+	id := mustExecute(t, l.Store, register(orgCode(1), "360702")).EmployerID
+	var paid []eventstore.Result
+	for i := range 5 {
+		paid = append(paid, mustExecute(t, l.Store, payment(id, fmt.Sprintf("CUT-%04d", i), 100)))
+	}
+	l.Stop()
+	blocks, _ := filepath.Glob(filepath.Join(l.Dir, "jetstream", "jetstream", "*", "streams", "LEDGER", "msgs", "*.blk"))
+	cut := false
+	for _, blk := range blocks {
+		b, err := os.ReadFile(blk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := bytes.Index(b, []byte("CUT-0003")); i >= 0 {
+			if err := os.Truncate(blk, int64(i)); err != nil {
+				t.Fatal(err)
+			}
+			cut = true
+		}
+	}
+	if !cut {
+		t.Fatalf("no block of %v holds the fourth payment", blocks)
+	}
+	l.Restart(t)
+	lost := paid[3].Seq // the fourth payment's
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	in, err := l.Store.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.OK || in.Lost < 2 || !strings.Contains(in.LostTail, fmt.Sprintf("from %d on cannot be read: 2 acknowledged events were lost", lost)) {
+		t.Errorf("verified: %+v; want the two last payments counted lost", in)
+	}
+	if e, _ := l.Store.Employer(id); e.Version != paid[2].Seq {
+		t.Errorf("the employer's version is %d, want %d: its third payment, the last the stream holds", e.Version, paid[2].Seq)
+	}
+	again := mustExecute(t, l.Store, payment(id, "CUT-0009", 100))
+	if err := l.Store.CatchUp(ctx); err != nil || !l.Store.Reached(again.Seq) {
+		t.Fatalf("a payment after the lost messages, at %d: caught up %v, applied %d", again.Seq, err, l.Store.Applied())
+	}
+	if e, _ := l.Store.Employer(id); e.Version != again.Seq {
+		t.Errorf("the employer's version is %d after a payment at %d", e.Version, again.Seq)
+	}
+}
+
 // TestAWriteWhoseKeyTheDamagedIndexCannotLookUpIsRefused: a write's idempotency key is looked up
 // in the store's index (store/keys-*.run) before anything is appended. Where the index's bytes
 // are damaged it cannot tell whether the key was used: the write is refused as unavailable,

@@ -78,6 +78,38 @@ func TestDamagedBlocksAreReportedNotServedSilently(t *testing.T) {
 			t.Fatalf("serve's start-up check found %q", d)
 		}
 	})
+	t.Run("a block whose end is cut off, its index kept, shows its last events lost", func(t *testing.T) {
+		// The store waited for ever for the messages the index still counted (an operator's
+		// drill: serve stayed opening, verify printed nothing).
+		dir := demoFolder(t, 60)
+		saveViews(t, dir)
+		blk := filepath.Join(dir, "jetstream", "jetstream", "$G", "streams", "LEDGER", "msgs", "1.blk")
+		fi, err := os.Stat(blk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Truncate(blk, fi.Size()-3000); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errOut := runCmd("verify", "--data", dir)
+		if code != 1 || !strings.Contains(out, "LOST: the stream says it ends at sequence") || !strings.Contains(out, "employers affected") {
+			t.Fatalf("verify: exit %d\n%s\nstandard error:\n%s", code, out, errOut)
+		}
+		led, err := openLedger(context.Background(), storeFlags{data: dir}, newLogger(io.Discard))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer led.close()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		r := projections.NewRunner(led.store, projections.RunnerConfig{})
+		if err := r.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if d := startupDamage(ctx, led, r); !strings.Contains(d, "cannot be read") || !strings.Contains(d, "the views' snapshot reached sequence") {
+			t.Fatalf("serve's start-up check found %q", d)
+		}
+	})
 }
 
 // TestADamagedHistoryArchiveIsReadFromTheStream: the store's history archive (store/) is a copy of

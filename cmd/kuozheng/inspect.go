@@ -158,6 +158,9 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	}
 	failed := !in.OK
 	fmt.Fprintf(stdout, "stream: last sequence %d, %d messages, %d deleted, %d lost; %d employers\n", in.LastSeq, in.Messages, in.Deleted, in.Lost, in.Employers)
+	if in.LostTail != "" {
+		fmt.Fprintf(stdout, "LOST: %s (the end of its last block file cut short?)\n", in.LostTail)
+	}
 	if in.Unreadable > 0 {
 		fmt.Fprintf(stdout, "DAMAGED: the stream could not read back %d of its messages\n", in.Unreadable)
 	}

@@ -335,8 +335,11 @@ func startupDamage(ctx context.Context, led *ledger, runner *projections.Runner)
 	if err != nil {
 		return "verification failed: " + err.Error()
 	}
+	if in.LostTail != "" {
+		why = append(why, in.LostTail)
+	}
 	if in.Lost > 0 || in.Deleted > 0 {
-		why = append(why, fmt.Sprintf("the stream reports %d lost and %d deleted messages", in.Lost, in.Deleted))
+		why = append(why, fmt.Sprintf("the stream has %d lost and %d deleted messages", in.Lost, in.Deleted))
 	}
 	for i, b := range in.Breaks {
 		if i == 5 {

@@ -1,0 +1,85 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// lostTail is the run of sequences at the stream's end, as Start found it, that the stream says it
+// holds but cannot give back: the end of its last block file cut off while its index still
+// counts them (a disk that lost its last writes, a copy made mid-write). Consumers pass over
+// them, so a replay that waited for the stream's last sequence would wait for ever.
+type lostTail struct {
+	from, to uint64 // 0, 0: none
+}
+
+// Reached reports whether the store has followed the stream through seq: folded it, or passed it
+// as one of the last messages Start found the stream had lost, which no consumer delivers.
+func (s *Store) Reached(seq uint64) bool {
+	applied := s.applied.Load()
+	return applied >= seq || s.lost.covers(seq, applied)
+}
+
+// readable is the stream's last sequence last as a reader can reach it: before the lost tail
+// while no message follows it.
+func (t lostTail) readable(last uint64) uint64 {
+	if t.from != 0 && last <= t.to {
+		return min(last, t.from-1)
+	}
+	return last
+}
+
+// count is how many messages the tail lost.
+func (t lostTail) count() int {
+	if t.from == 0 {
+		return 0
+	}
+	return int(t.to - t.from + 1)
+}
+
+// covers reports whether waiting for seq is waiting for the lost tail, with applied, what the
+// store has folded, at its start.
+func (t lostTail) covers(seq, applied uint64) bool {
+	return t.from != 0 && seq <= t.to && applied+1 >= t.from
+}
+
+// readableEnd is the last sequence at or before last that the stream gives back, and the tail
+// after it that it does not. The messages before it are taken as readable (the search halves
+// the range): a ledger's stream deletes none, and what else is damaged a verification finds.
+func (s *Store) readableEnd(ctx context.Context, last uint64) (uint64, lostTail, error) {
+	readable := func(seq uint64) (bool, error) {
+		_, err := s.getMsg(ctx, seq, "")
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	if last == 0 {
+		return 0, lostTail{}, nil
+	}
+	if ok, err := readable(last); ok || err != nil {
+		return last, lostTail{}, err
+	}
+	lo, hi := uint64(0), last // lo readable (0: none), hi not
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		ok, err := readable(mid)
+		if err != nil {
+			return 0, lostTail{}, err
+		}
+		if ok {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo, lostTail{from: lo + 1, to: last}, nil
+}
+
+// String says what the tail lost, for a verification and the log.
+func (t lostTail) String() string {
+	return fmt.Sprintf("the stream says it ends at sequence %d, but its messages from %d on cannot be read: %d acknowledged events were lost", t.to, t.from, t.count())
+}
