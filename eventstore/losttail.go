@@ -14,6 +14,10 @@ import (
 // them, so a replay that waited for the stream's last sequence would wait for ever.
 type lostTail struct {
 	from, to uint64 // 0, 0: none
+	// gone says the stream no longer counts them either (its index was made again from the
+	// blocks): the store's own snapshot had folded them. Their sequences are the stream's
+	// next ones, so a reader waits for them as for any.
+	gone bool
 }
 
 // Reached reports whether the store has followed the stream through seq: folded it, or passed it
@@ -26,7 +30,7 @@ func (s *Store) Reached(seq uint64) bool {
 // readable is the stream's last sequence last as a reader can reach it: before the lost tail
 // while no message follows it.
 func (t lostTail) readable(last uint64) uint64 {
-	if t.from != 0 && last <= t.to {
+	if t.from != 0 && !t.gone && last <= t.to {
 		return min(last, t.from-1)
 	}
 	return last
@@ -43,7 +47,7 @@ func (t lostTail) count() int {
 // covers reports whether waiting for seq is waiting for the lost tail, with applied, what the
 // store has folded, at its start.
 func (t lostTail) covers(seq, applied uint64) bool {
-	return t.from != 0 && seq <= t.to && applied+1 >= t.from
+	return t.from != 0 && !t.gone && seq <= t.to && applied+1 >= t.from
 }
 
 // readableEnd is the last sequence at or before last that the stream gives back, and the tail
@@ -81,5 +85,8 @@ func (s *Store) readableEnd(ctx context.Context, last uint64) (uint64, lostTail,
 
 // String says what the tail lost, for a verification and the log.
 func (t lostTail) String() string {
+	if t.gone {
+		return fmt.Sprintf("the store's snapshot had folded the stream to sequence %d, but it ends at %d: %d acknowledged events were lost", t.to, t.from-1, t.count())
+	}
 	return fmt.Sprintf("the stream says it ends at sequence %d, but its messages from %d on cannot be read: %d acknowledged events were lost", t.to, t.from, t.count())
 }

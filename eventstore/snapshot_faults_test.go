@@ -21,6 +21,7 @@ func TestADamagedOrMismatchedSnapshotIsIgnoredWithALogLineAndTheStoreRebuilds(t 
 	for _, c := range []struct {
 		name   string
 		damage func(t *testing.T, l *storetest.Ledger, dir string)
+		lost   string // what a verification says was lost, if anything
 	}{
 		{"truncated", func(t *testing.T, l *storetest.Ledger, dir string) {
 			b, err := os.ReadFile(snapPath(dir))
@@ -30,12 +31,12 @@ func TestADamagedOrMismatchedSnapshotIsIgnoredWithALogLineAndTheStoreRebuilds(t 
 			if err := os.WriteFile(snapPath(dir), b[:len(b)/2], 0o640); err != nil {
 				t.Fatal(err)
 			}
-		}},
+		}, ""},
 		{"of an unknown version", func(t *testing.T, l *storetest.Ledger, dir string) {
 			if err := os.WriteFile(snapPath(dir), []byte("KZSTORE\x00\x63\x00\x00\x00\x00"), 0o640); err != nil {
 				t.Fatal(err)
 			}
-		}},
+		}, ""},
 		{"of another stream", func(t *testing.T, l *storetest.Ledger, dir string) {
 			other := storetest.Start(t, snapshotConfig(t.TempDir(), nil))
 			var w ledgerWork
@@ -49,7 +50,7 @@ func TestADamagedOrMismatchedSnapshotIsIgnoredWithALogLineAndTheStoreRebuilds(t 
 			if err := os.WriteFile(snapPath(dir), b, 0o640); err != nil {
 				t.Fatal(err)
 			}
-		}},
+		}, ""},
 		{"ahead of the stream", func(t *testing.T, l *storetest.Ledger, dir string) {
 			// The stream's files go back to an earlier copy: the same stream, shorter.
 			saved := t.TempDir()
@@ -68,7 +69,7 @@ func TestADamagedOrMismatchedSnapshotIsIgnoredWithALogLineAndTheStoreRebuilds(t 
 			if err := os.CopyFS(filepath.Join(l.Dir, "jetstream"), os.DirFS(saved)); err != nil {
 				t.Fatal(err)
 			}
-		}},
+		}, "acknowledged events were lost"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir, log := t.TempDir(), &storetest.SyncBuffer{}
@@ -86,6 +87,17 @@ func TestADamagedOrMismatchedSnapshotIsIgnoredWithALogLineAndTheStoreRebuilds(t 
 			}
 			if got, want := l.Store.Folded(), l.MessageCount(t); got != want {
 				t.Fatalf("folded %d messages, want all %d", got, want)
+			}
+			in, err := l.Store.Verify(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (c.lost == "") != (in.LostTail == "") || !strings.Contains(in.LostTail, c.lost) {
+				t.Fatalf("verified %+v; want the events lost said (%q)", in, c.lost)
+			}
+			if c.lost != "" {
+				// Said once: the store then holds the stream as it is, as a replay does.
+				l.Restart(t)
 			}
 			sameAsReplay(t, l, w.ids)
 			w.checkRetries(t, l.Store)

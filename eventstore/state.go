@@ -92,6 +92,8 @@ func (s *Store) restore(ctx context.Context, snap *snapshot) error {
 		return unusable("written before the store kept notice numbers")
 	}
 	if last < snap.seq {
+		// The same stream (made at the same time) without messages the store folded.
+		s.lost = lostTail{from: last + 1, to: snap.seq, gone: true}
 		return unusable("taken at sequence %d, but the stream ends at %d", snap.seq, last)
 	}
 	if snap.seq > 0 {

@@ -76,55 +76,73 @@ func TestAnEventAlteredInTheStreamsFilesIsFoundByAWholeVerification(t *testing.T
 }
 
 // TestAStreamWhoseLastBlockIsCutShortOpensAndSaysWhatItLost: the end of the stream's last block
-// file cut off (its index left as it was, counting the messages it held) left the store opening
+// file cut off, its index left as it was (counting the messages it held), left the store opening
 // for ever, waiting for messages no consumer delivers, and every catch-up and verification with
-// it. It opens to the last message it can read, counts the rest as lost, and takes writes after
-// them.
+// it; with its index made again from the blocks, the store's snapshot past the stream's end was
+// ignored with a warning alone. Either way it opens to the last message the stream gives back,
+// counts the rest as lost, and takes writes after them.
 func TestAStreamWhoseLastBlockIsCutShortOpensAndSaysWhatItLost(t *testing.T) {
-	l := storetest.Start(t, eventstore.Config{Dir: t.TempDir()})
-	id := mustExecute(t, l.Store, register(orgCode(1), "360702")).EmployerID
-	var paid []eventstore.Result
-	for i := range 5 {
-		paid = append(paid, mustExecute(t, l.Store, payment(id, fmt.Sprintf("CUT-%04d", i), 100)))
-	}
-	l.Stop()
-	blocks, _ := filepath.Glob(filepath.Join(l.Dir, "jetstream", "jetstream", "*", "streams", "LEDGER", "msgs", "*.blk"))
-	cut := false
-	for _, blk := range blocks {
-		b, err := os.ReadFile(blk)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i := bytes.Index(b, []byte("CUT-0003")); i >= 0 {
-			if err := os.Truncate(blk, int64(i)); err != nil {
+	for _, tt := range []struct {
+		name      string
+		dropIndex bool
+		want      string // with the fourth payment's and the third's (the last kept) sequences
+	}{
+		{"its index kept", false, "its messages from %[1]d on cannot be read: 2 acknowledged events were lost"},
+		// The snapshot is of what the follower had folded at the close: one of them or both.
+		{"its index made again", true, "but it ends at %[2]d: "},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := storetest.Start(t, eventstore.Config{Dir: t.TempDir()})
+			id := mustExecute(t, l.Store, register(orgCode(1), "360702")).EmployerID
+			var paid []eventstore.Result
+			for i := range 5 {
+				paid = append(paid, mustExecute(t, l.Store, payment(id, fmt.Sprintf("CUT-%04d", i), 100)))
+			}
+			l.Stop()
+			msgs := filepath.Join(l.Dir, "jetstream", "jetstream", "$G", "streams", "LEDGER", "msgs")
+			blocks, _ := filepath.Glob(filepath.Join(msgs, "*.blk"))
+			cut := false
+			for _, blk := range blocks {
+				b, err := os.ReadFile(blk)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i := bytes.Index(b, []byte("CUT-0003")); i >= 0 {
+					if err := os.Truncate(blk, int64(i)); err != nil {
+						t.Fatal(err)
+					}
+					cut = true
+				}
+			}
+			if !cut {
+				t.Fatalf("no block of %v holds the fourth payment", blocks)
+			}
+			if tt.dropIndex {
+				if err := os.Remove(filepath.Join(msgs, "index.db")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			l.Restart(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			in, err := l.Store.Verify(ctx)
+			if err != nil {
 				t.Fatal(err)
 			}
-			cut = true
-		}
-	}
-	if !cut {
-		t.Fatalf("no block of %v holds the fourth payment", blocks)
-	}
-	l.Restart(t)
-	lost := paid[3].Seq // the fourth payment's
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	in, err := l.Store.Verify(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if in.OK || in.Lost < 2 || !strings.Contains(in.LostTail, fmt.Sprintf("from %d on cannot be read: 2 acknowledged events were lost", lost)) {
-		t.Errorf("verified: %+v; want the two last payments counted lost", in)
-	}
-	if e, _ := l.Store.Employer(id); e.Version != paid[2].Seq {
-		t.Errorf("the employer's version is %d, want %d: its third payment, the last the stream holds", e.Version, paid[2].Seq)
-	}
-	again := mustExecute(t, l.Store, payment(id, "CUT-0009", 100))
-	if err := l.Store.CatchUp(ctx); err != nil || !l.Store.Reached(again.Seq) {
-		t.Fatalf("a payment after the lost messages, at %d: caught up %v, applied %d", again.Seq, err, l.Store.Applied())
-	}
-	if e, _ := l.Store.Employer(id); e.Version != again.Seq {
-		t.Errorf("the employer's version is %d after a payment at %d", e.Version, again.Seq)
+			if want := fmt.Sprintf(tt.want, paid[3].Seq, paid[2].Seq); in.OK || in.Lost < 1 || !strings.Contains(in.LostTail, want) {
+				t.Errorf("verified: %+v; want the last payments counted lost: %q", in, want)
+			}
+			if e, _ := l.Store.Employer(id); e.Version != paid[2].Seq {
+				t.Errorf("the employer's version is %d, want %d: its third payment, the last the stream holds", e.Version, paid[2].Seq)
+			}
+			again := mustExecute(t, l.Store, payment(id, "CUT-0009", 100))
+			if err := l.Store.CatchUp(ctx); err != nil || !l.Store.Reached(again.Seq) {
+				t.Fatalf("a payment after the lost messages, at %d: caught up %v, applied %d", again.Seq, err, l.Store.Applied())
+			}
+			if e, _ := l.Store.Employer(id); e.Version != again.Seq {
+				t.Errorf("the employer's version is %d after a payment at %d", e.Version, again.Seq)
+			}
+		})
 	}
 }
 
