@@ -31,7 +31,7 @@ func TestWriteErrorTellsUnknownFromNotRecorded(t *testing.T) {
 		{"sent, not acknowledged", fmt.Errorf("append: %w: %w", eventstore.ErrOutcomeUnknown, context.DeadlineExceeded), 504, "outcome_unknown", "Idempotency-Key", false},
 		{"never sent, the client gone", fmt.Errorf("append: %w: %w", eventstore.ErrNotRecorded, context.Canceled), 503, "unavailable", "only a 2xx or 4xx answer is final", false},
 		{"store closed", fmt.Errorf("%w: %w", eventstore.ErrNotRecorded, eventstore.ErrClosed), 503, "unavailable", "not recorded", true},
-		{"no stream leader while catching up", fmt.Errorf("stream info: the stream's cluster did not answer for 8.6s (13 attempts): stream info: %w", eventstore.ErrNoLeader), 503, "unavailable", "retry", true},
+		{"no stream leader while catching up", fmt.Errorf("stream info: the stream did not answer for 8.6s (13 attempts): stream info: %w", eventstore.ErrNoLeader), 503, "unavailable", "retry", true},
 		{"a bug", errors.New("open /var/lib/kuozheng/secret: permission denied"), 500, "internal", "request id", true},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -88,11 +88,12 @@ func untilAvailable(ctx context.Context, budget, attempt time.Duration, log *slo
 			return err
 		}
 		if ctx.Err() != nil || time.Now().Add(wait).After(deadline) {
-			return fmt.Errorf("%s: the stream's cluster did not answer for %v (%d attempts; is a JetStream meta leader elected, "+
-				"and are enough of the stream's replicas up?): %w", what, time.Since(start).Round(time.Millisecond), n, err)
+			return fmt.Errorf("%s: the stream did not answer for %v (%d attempts; on a cluster, is a JetStream meta leader elected, "+
+				"and are enough of the stream's replicas up? on one server, can its data folder be written, and is its disk full?): %w",
+				what, time.Since(start).Round(time.Millisecond), n, err)
 		}
 		if log != nil {
-			log.Warn("event store: the cluster cannot answer yet; trying again", "what", what, "attempt", n, "err", err)
+			log.Warn("event store: the stream cannot answer yet; trying again", "what", what, "attempt", n, "err", err)
 		}
 		pause(ctx, wait)
 		wait = min(2*wait, time.Second)
