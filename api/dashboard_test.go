@@ -491,12 +491,18 @@ func owingPensionLine(t *testing.T, e *env) (id, county, period string, owed int
 const readableJS = `(root => {
 	const rgba = c => (c.match(/[\d.]+/g) || []).map(Number);
 	const lum = c => { const [r, g, b] = rgba(c).slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+	// The background drawn behind n: its own and its ancestors' colours laid over one another,
+	// down to the first opaque one (or the page's white).
 	const behind = n => {
+		const layers = [];
 		for (; n; n = n.parentElement) {
-			const c = getComputedStyle(n).backgroundColor, a = rgba(c)[3];
-			if (a === undefined || a > 0) return c;
+			const [r, g, b, a = 1] = rgba(getComputedStyle(n).backgroundColor);
+			if (a > 0) layers.push([r, g, b, a]);
+			if (a >= 1) break;
 		}
-		return 'rgb(255, 255, 255)';
+		let bg = [255, 255, 255];
+		for (const [r, g, b, a] of layers.reverse()) bg = [r * a + bg[0] * (1 - a), g * a + bg[1] * (1 - a), b * a + bg[2] * (1 - a)];
+		return 'rgb(' + bg.map(Math.round).join(', ') + ')';
 	};
 	const out = [];
 	for (const n of root.querySelectorAll('*')) {

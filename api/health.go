@@ -53,15 +53,23 @@ func (s *Server) WarmWhenReady(ctx context.Context) <-chan struct{} {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Ledger-Seq", strconv.FormatUint(s.viewsSeq(), 10))
+	// The sequence is read once the checks are done: the header and a ready answer's seq agree.
+	answer := func(code int, body map[string]any) {
+		seq := s.viewsSeq()
+		w.Header().Set("X-Ledger-Seq", strconv.FormatUint(seq, 10))
+		if code == http.StatusOK {
+			body["seq"] = seq
+		}
+		writeJSON(w, code, body)
+	}
 	if s.cfg.Damage != "" {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "damaged", "reason": s.cfg.Damage,
+		answer(http.StatusServiceUnavailable, map[string]any{"status": "damaged", "reason": s.cfg.Damage,
 			"what_to_do": "inspect with kuozheng verify; restart with --accept-damage to serve the ledger as it is"})
 		return
 	}
 	if s.cfg.Connected != nil {
 		if err := s.cfg.Connected(); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "disconnected", "reason": err.Error()})
+			answer(http.StatusServiceUnavailable, map[string]any{"status": "disconnected", "reason": err.Error()})
 			return
 		}
 	}
@@ -85,10 +93,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	case s.warming.Load():
 		status = "warming up"
 	default:
-		code, status, body["seq"] = http.StatusOK, "ready", s.cfg.Runner.Seq()
+		code, status = http.StatusOK, "ready"
 	}
 	body["status"] = status
-	writeJSON(w, code, body)
+	answer(code, body)
 }
 
 // Probe says whether the ledger can take writes now: nil, or why not. A *NotReady error gives

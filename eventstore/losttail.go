@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -51,8 +52,10 @@ func (t lostTail) covers(seq, applied uint64) bool {
 }
 
 // readableEnd is the last sequence at or before last that the stream gives back, and the tail
-// after it that it does not. The messages before it are taken as readable (the search halves
-// the range): a ledger's stream deletes none, and what else is damaged a verification finds.
+// after it that it does not. The last message is asked for a few times over a second and more
+// before it is taken as lost: even a stream's leader can answer "not found" for a moment (just
+// elected, say). The search then halves the range, and walks on from what it found, so that a
+// message missing before the tail (what a verification names) does not end it early.
 func (s *Store) readableEnd(ctx context.Context, last uint64) (uint64, lostTail, error) {
 	readable := func(seq uint64) (bool, error) {
 		_, err := s.getMsg(ctx, seq, "")
@@ -64,8 +67,17 @@ func (s *Store) readableEnd(ctx context.Context, last uint64) (uint64, lostTail,
 	if last == 0 {
 		return 0, lostTail{}, nil
 	}
-	if ok, err := readable(last); ok || err != nil {
-		return last, lostTail{}, err
+	for wait := 50 * time.Millisecond; ; wait *= 2 {
+		ok, err := readable(last)
+		if ok || err != nil {
+			return last, lostTail{}, err
+		}
+		if wait > time.Second {
+			break
+		}
+		if pause(ctx, wait); ctx.Err() != nil {
+			return 0, lostTail{}, ctx.Err()
+		}
 	}
 	lo, hi := uint64(0), last // lo readable (0: none), hi not
 	for hi-lo > 1 {
@@ -80,13 +92,31 @@ func (s *Store) readableEnd(ctx context.Context, last uint64) (uint64, lostTail,
 			hi = mid
 		}
 	}
+	for seq := lo + 1; seq < last; seq++ {
+		ok, err := readable(seq)
+		if err != nil {
+			return 0, lostTail{}, err
+		}
+		if ok {
+			lo = seq
+		}
+	}
 	return lo, lostTail{from: lo + 1, to: last}, nil
 }
 
 // String says what the tail lost, for a verification and the log.
 func (t lostTail) String() string {
 	if t.gone {
-		return fmt.Sprintf("the store's snapshot had folded the stream to sequence %d, but it ends at %d: %d acknowledged events were lost", t.to, t.from-1, t.count())
+		// The snapshot is of what was folded when it was taken: more may have been lost since.
+		return fmt.Sprintf("the store's snapshot had folded the stream to sequence %d, but it ends at %d: at least %d acknowledged %s lost", t.to, t.from-1, t.count(), plural(t.count(), "event was", "events were"))
 	}
-	return fmt.Sprintf("the stream says it ends at sequence %d, but its messages from %d on cannot be read: %d acknowledged events were lost", t.to, t.from, t.count())
+	return fmt.Sprintf("the stream says it ends at sequence %d, but its messages from %d on cannot be read: %d acknowledged %s lost", t.to, t.from, t.count(), plural(t.count(), "event was", "events were"))
+}
+
+// plural is one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

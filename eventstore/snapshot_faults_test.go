@@ -69,7 +69,7 @@ func TestADamagedOrMismatchedSnapshotIsIgnoredWithALogLineAndTheStoreRebuilds(t 
 			if err := os.CopyFS(filepath.Join(l.Dir, "jetstream"), os.DirFS(saved)); err != nil {
 				t.Fatal(err)
 			}
-		}, "acknowledged events were lost"},
+		}, "acknowledged event"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir, log := t.TempDir(), &storetest.SyncBuffer{}

@@ -465,11 +465,11 @@ func Start(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 			// Just created: a server that has not applied the stream's creation yet answered.
 			return fmt.Errorf("%w: %w", errNotYet, err)
 		}
-		if err == nil && !s.lost.gone {
-			s.replayTo, s.lost, err = s.readableEnd(ctx, s.replayTo)
-		}
 		return err
 	})
+	if err == nil && !s.lost.gone {
+		s.replayTo, s.lost, err = s.readableEnd(ctx, s.replayTo)
+	}
 	if s.lost.count() > 0 {
 		s.log.Error("event store: "+s.lost.String(), "replay_to", s.replayTo)
 	}

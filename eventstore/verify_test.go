@@ -129,7 +129,7 @@ func TestAStreamWhoseLastBlockIsCutShortOpensAndSaysWhatItLost(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := fmt.Sprintf(tt.want, paid[3].Seq, paid[2].Seq); in.OK || in.Lost < 1 || !strings.Contains(in.LostTail, want) {
+			if want := fmt.Sprintf(tt.want, paid[3].Seq, paid[2].Seq); in.OK || in.Lost+in.Deleted < 1 || !strings.Contains(in.LostTail, want) {
 				t.Errorf("verified: %+v; want the last payments counted lost: %q", in, want)
 			}
 			if e, _ := l.Store.Employer(id); e.Version != paid[2].Seq {
@@ -187,6 +187,15 @@ func TestAWriteWhoseKeyTheDamagedIndexCannotLookUpIsRefused(t *testing.T) {
 	}
 	l.Restart(t)
 	ctx := context.Background()
+	// A whole verification reads every block of the index: it finds the damage before any
+	// write meets it (an operator's drill: GET /v1/verify answered ok until then).
+	whole, err := l.Store.VerifyWhole(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if whole.OK || whole.StoreDamaged == 0 {
+		t.Fatalf("a whole verification of the damaged index before any write: %+v; want it not ok", whole)
+	}
 	last, _ := l.Store.LastSeq(ctx)
 	refused := 0
 	for _, req := range reqs {
@@ -210,7 +219,7 @@ func TestAWriteWhoseKeyTheDamagedIndexCannotLookUpIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.OK || in.StoreDamaged != int64(refused) {
-		t.Errorf("verification after %d refusals: %+v; want it not ok, counting them", refused, in)
+	if in.OK || in.StoreDamaged != whole.StoreDamaged+int64(refused) {
+		t.Errorf("verification after %d refusals: %+v; want it not ok, counting them beside the %d blocks found before", refused, in, whole.StoreDamaged)
 	}
 }

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -9,12 +10,27 @@ import (
 // a formula (a name such as "=HYPERLINK(…)": one that begins with =, +, -, @, a tab or a
 // carriage return), which a spreadsheet then shows as text and does not run. Numbers ("-120",
 // "12.5%") stay as they are: a spreadsheet reads them as numbers, never as formulas. A CSV
-// file imported reads such a cell without its quote (Table.Next).
+// file imported reads such a cell's value without its quote (its row's key keeps it).
 func SpreadsheetText(v string) string {
 	if formulaLike(v) {
 		return "'" + v
 	}
 	return v
+}
+
+// unquotedCells is a CSV row's cells with each written behind a quote (SpreadsheetText) back as
+// it was, or nil when none was.
+func unquotedCells(cells []string) []string {
+	var out []string
+	for i, c := range cells {
+		if u := unquoted(c); u != c {
+			if out == nil {
+				out = slices.Clone(cells)
+			}
+			out[i] = u
+		}
+	}
+	return out
 }
 
 // unquoted is a CSV cell as SpreadsheetText wrote it, back as it was.

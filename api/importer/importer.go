@@ -73,9 +73,13 @@ type Options struct {
 
 // record is one row of the file.
 type record struct {
-	n      int // its place among the file's rows besides the header, from 0
-	line   int // its line number in the file
-	cells  []string
+	n     int // its place among the file's rows besides the header, from 0
+	line  int // its line number in the file
+	cells []string
+	// typed, when not nil, is cells as the file holds them, where a CSV cell written behind a
+	// quote (SpreadsheetText) is read without it in cells: the row's key digests typed, as it
+	// did before such cells were read so, so that a file imported before keeps its keys.
+	typed  []string
 	dates  []string // the dates of its short date cells (Table.Dates)
 	flaw   error    // what refuses it whatever its cells say (Table.Flaw)
 	values []string // the numbers its cells hold where they show others (Table.Values)
@@ -338,7 +342,13 @@ func (b *builder) read(t *Table, n int) ([]*record, error) {
 		for _, c := range cells {
 			held += len(c)
 		}
-		recs = append(recs, &record{n: n + len(recs), line: line, cells: cells, dates: t.Dates(), flaw: t.Flaw(), values: t.Values()})
+		var typed []string
+		if t.Encoding != "xlsx" {
+			if u := unquotedCells(cells); u != nil {
+				typed, cells = cells, u
+			}
+		}
+		recs = append(recs, &record{n: n + len(recs), line: line, cells: cells, typed: typed, dates: t.Dates(), flaw: t.Flaw(), values: t.Values()})
 	}
 	return recs, nil
 }
@@ -570,8 +580,8 @@ func (b *builder) reject(r *record, err error) Reject {
 	return rj
 }
 
-// reason is a rejected row's reason, each value it quotes (or word it holds) past maxEcho
-// shortened, so that a long value leaves room for what is wrong with it, and at most maxReason.
+// reason is a rejected row's reason, each value it quotes (or number or code it holds) past
+// maxEcho shortened, so that a long value leaves room for what is wrong with it, and at most maxReason.
 func reason(detail string) string {
 	return domain.Clip(longWord.ReplaceAllStringFunc(detail, func(w string) string {
 		if len(w) <= maxEcho+2 {
@@ -584,8 +594,9 @@ func reason(detail string) string {
 	}), maxReason)
 }
 
-// longWord is a quoted value ("…", its quotes escaped) or a run of text without spaces.
-var longWord = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|[^\s"]+`)
+// longWord is a quoted value ("…", its quotes escaped) or a run of ASCII without spaces (a
+// number, a code): a sentence of Chinese, which has no spaces, is not one.
+var longWord = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|[!#-~]+`)
 
 // employerField is the column a row names its employer by: employer_id, credit_code or org_code.
 func (b *builder) employerField(r *record) string {
@@ -602,7 +613,11 @@ func (b *builder) key(recs []*record) (string, string) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00", b.kind)
 	for _, r := range recs {
-		fmt.Fprintf(h, "%d\x00%s\x1e", r.line, strings.Join(r.cells, "\x1f"))
+		cells := r.cells
+		if r.typed != nil {
+			cells = r.typed
+		}
+		fmt.Fprintf(h, "%d\x00%s\x1e", r.line, strings.Join(cells, "\x1f"))
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	return "import:" + sum, sum

@@ -64,12 +64,6 @@ func (t *Table) Next() ([]string, int, error) {
 		if t.read++; t.read > MaxRows+1 {
 			return nil, 0, tooManyRows("the file")
 		}
-		if t.Encoding != "xlsx" {
-			// A rejects file or an export wrote such a cell behind a quote (SpreadsheetText).
-			for i, c := range rec {
-				rec[i] = unquoted(c)
-			}
-		}
 		return rec, line, nil
 	}
 }
