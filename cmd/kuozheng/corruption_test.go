@@ -44,6 +44,23 @@ func flipMiddle(t *testing.T, path string, n int) {
 	}
 }
 
+// startupDamageOf is what serve's start-up check finds in the ledger of data folder dir.
+func startupDamageOf(t *testing.T, dir string) string {
+	t.Helper()
+	led, err := openLedger(context.Background(), storeFlags{data: dir}, newLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer led.close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := projections.NewRunner(led.store, projections.RunnerConfig{})
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return startupDamage(ctx, led, r)
+}
+
 func TestDamagedBlocksAreReportedNotServedSilently(t *testing.T) {
 	t.Run("altered bytes are reported with the employers and sequences they touch", func(t *testing.T) {
 		// The file store either serves the altered message (then its hash chain breaks) or finds
@@ -63,18 +80,7 @@ func TestDamagedBlocksAreReportedNotServedSilently(t *testing.T) {
 			t.Fatalf("verify: exit %d\n%s", code, out)
 		}
 		// serve says why it is not ready, until told to go on.
-		led, err := openLedger(context.Background(), storeFlags{data: dir}, newLogger(io.Discard))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer led.close()
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		r := projections.NewRunner(led.store, projections.RunnerConfig{})
-		if err := r.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if d := startupDamage(ctx, led, r); !strings.Contains(d, "acknowledged events were lost") {
+		if d := startupDamageOf(t, dir); !strings.Contains(d, "acknowledged events were lost") {
 			t.Fatalf("serve's start-up check found %q", d)
 		}
 	})
@@ -95,18 +101,7 @@ func TestDamagedBlocksAreReportedNotServedSilently(t *testing.T) {
 		if code != 1 || !strings.Contains(out, "LOST: the stream says it ends at sequence") || !strings.Contains(out, "employers affected") {
 			t.Fatalf("verify: exit %d\n%s\nstandard error:\n%s", code, out, errOut)
 		}
-		led, err := openLedger(context.Background(), storeFlags{data: dir}, newLogger(io.Discard))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer led.close()
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		r := projections.NewRunner(led.store, projections.RunnerConfig{})
-		if err := r.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if d := startupDamage(ctx, led, r); !strings.Contains(d, "cannot be read") || !strings.Contains(d, "the views' snapshot reached sequence") {
+		if d := startupDamageOf(t, dir); !strings.Contains(d, "cannot be read") || !strings.Contains(d, "the views' snapshot reached sequence") {
 			t.Fatalf("serve's start-up check found %q", d)
 		}
 	})
