@@ -96,6 +96,9 @@ func (s *Store) requestSnapshot() {
 // writeSnapshot makes what snap names durable, then writes snap atomically. The keeper runs it
 // (and Close, once the keeper has stopped).
 func (s *Store) writeSnapshot(snap *snapshot) error {
+	if s.snapHeld.Load() {
+		return nil
+	}
 	if err := s.keys.flush(); err != nil {
 		return err
 	}
@@ -434,3 +437,10 @@ func readSnapshot(path string) (*snapshot, error) {
 	}
 	return snap, nil
 }
+
+// AcceptLoss lets the store write its snapshot again after it found acknowledged events lost as
+// it started (Integrity.LostTail), which it otherwise does not from then on: the snapshot that
+// showed the loss (one past the stream's end) is kept, so that the next start says it again,
+// rather than one taken since making the loss look like none. An operator accepting the
+// damage (serve --accept-damage) calls it.
+func (s *Store) AcceptLoss() { s.snapHeld.Store(false) }

@@ -156,8 +156,12 @@ func (s *Store) restore(ctx context.Context, snap *snapshot) error {
 // one is written, a start folds the whole stream again.
 func (s *Store) startFresh() error {
 	dir := s.cfg.Dir
-	if err := os.Remove(filepath.Join(dir, snapshotFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("event store: %w", err)
+	// A snapshot past the stream's end is kept, unused, until the loss it shows is accepted
+	// (AcceptLoss): the next start says it again.
+	if !s.lost.gone {
+		if err := os.Remove(filepath.Join(dir, snapshotFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("event store: %w", err)
+		}
 	}
 	if err := syncDir(dir); err != nil {
 		return fmt.Errorf("event store: %w", err)

@@ -282,7 +282,8 @@ type Store struct {
 	tailing  atomic.Bool     // the follower runs (done is closed when it stops)
 	startSeq uint64
 	replayTo uint64
-	lost     lostTail // set by Start, read-only after
+	lost     lostTail    // set by Start, read-only after
+	snapHeld atomic.Bool // no snapshot is written: events found lost at the start (AcceptLoss)
 	share    atomic.Pointer[replayShare]
 	// backlog holds the batches of messages received and not yet folded (startTail).
 	backlog atomic.Pointer[chan *preparedBatch]
@@ -471,7 +472,8 @@ func Start(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		s.replayTo, s.lost, err = s.readableEnd(ctx, s.replayTo)
 	}
 	if s.lost.count() > 0 {
-		s.log.Error("event store: "+s.lost.String(), "replay_to", s.replayTo)
+		s.log.Error("event store: "+s.lost.String()+"; no snapshot is written until the loss is accepted", "replay_to", s.replayTo)
+		s.snapHeld.Store(true)
 	}
 	if err != nil {
 		cancel()

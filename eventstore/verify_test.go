@@ -135,6 +135,13 @@ func TestAStreamWhoseLastBlockIsCutShortOpensAndSaysWhatItLost(t *testing.T) {
 			if e, _ := l.Store.Employer(id); e.Version != paid[2].Seq {
 				t.Errorf("the employer's version is %d, want %d: its third payment, the last the stream holds", e.Version, paid[2].Seq)
 			}
+			// No snapshot is written until the loss is accepted: the next start says it again
+			// (a restart used to make it look like none), and once accepted, no more.
+			l.Restart(t)
+			if again, err := l.Store.Verify(ctx); err != nil || again.LostTail != in.LostTail {
+				t.Errorf("verified after a restart: %+v, %v; want the loss said again: %q", again, err, in.LostTail)
+			}
+			l.Store.AcceptLoss()
 			again := mustExecute(t, l.Store, payment(id, "CUT-0009", 100))
 			if err := l.Store.CatchUp(ctx); err != nil || !l.Store.Reached(again.Seq) {
 				t.Fatalf("a payment after the lost messages, at %d: caught up %v, applied %d", again.Seq, err, l.Store.Applied())

@@ -88,6 +88,7 @@ type Runner struct {
 
 	objects  jetstream.ObjectStore
 	snapSeq  atomic.Uint64
+	snapHeld atomic.Bool    // HoldSnapshots
 	snapMu   sync.Mutex     // one snapshot at a time
 	lastSnap atomic.Int64   // when the last snapshot was stored, in Unix nanoseconds (0: none)
 	bg       sync.WaitGroup // the follower, the idle-snapshot loop and the snapshots they start

@@ -90,6 +90,7 @@ func (r *Runner) restore(ctx context.Context) error {
 		reason := fmt.Sprintf("the views' snapshot reached sequence %d but the stream ends at %d: acknowledged events were lost; employers affected: %s",
 			l.Seq, last, strings.Join(lost, ", "))
 		r.damage.Store(reason)
+		r.snapHeld.Store(true)
 		return errors.New(reason)
 	}
 	l.Source = r.cfg.Events
@@ -151,6 +152,12 @@ func (r *Runner) idleSnapshots(ctx context.Context) {
 	}
 }
 
+// AcceptDamage lets the runner store the views' snapshot again after the one it found at its
+// start was past the stream's end (Damage), which it otherwise does not from then on: that
+// snapshot is kept, so that the next start says it again. An operator accepting the damage
+// (serve --accept-damage) calls it.
+func (r *Runner) AcceptDamage() { r.snapHeld.Store(false) }
+
 // ErrNoSnapshots is SaveSnapshot's answer when the runner keeps no snapshots.
 var ErrNoSnapshots = errors.New("snapshots are disabled")
 
@@ -171,6 +178,9 @@ const snapshotUpload = 2 * time.Minute
 
 // saveSnapshot is SaveSnapshot for a caller holding r.snapMu.
 func (r *Runner) saveSnapshot(ctx context.Context) error {
+	if r.snapHeld.Load() {
+		return nil
+	}
 	start := time.Now()
 	v := r.Current()
 	if v.Seq != 0 && v.Seq == r.snapSeq.Load() {

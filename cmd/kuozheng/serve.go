@@ -247,6 +247,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		if *acceptDamage {
 			log.Error("the ledger is damaged; serving it as it is because of --accept-damage", "damage", damage)
 			cfg.AcceptedDamage = damage
+			led.store.AcceptLoss()
+			runner.AcceptDamage()
 		} else {
 			log.Error("the ledger is damaged; /readyz answers 503 until restarted with --accept-damage (inspect with kuozheng verify)", "damage", damage)
 			cfg.Damage = damage
