@@ -35,8 +35,9 @@ type Integrity struct {
 	Messages uint64 `json:"messages"`
 	Deleted  int    `json:"deleted"`
 	Lost     int    `json:"lost"`
-	// LostTail, when the stream's last messages could not be read back at the store's start,
-	// says which (they are counted in Lost).
+	// LostTail, when the stream's last messages could not be read back at the store's start, or
+	// the store's snapshot had folded messages past the stream's end, says which: counted in
+	// Deleted where the stream still counts them (so it does), else in Lost.
 	LostTail string `json:"lost_tail,omitempty"`
 	// Unreadable is how many messages the stream holds but could not read back (their stored
 	// bytes fail their checksum): counted by VerifyWhole only.
