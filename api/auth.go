@@ -183,6 +183,9 @@ func (p Principal) canWriteEmployer(county string, ref *domain.Reference) bool {
 	return false
 }
 
+// actor is how events and keys name p: its role and name, "clerk:wang".
+func (p Principal) actor() string { return p.Role + ":" + p.Name }
+
 // readsAll reports whether the principal reads every county's employers and figures.
 func (p Principal) readsAll() bool {
 	return p.Role == RoleAdmin || p.Role == RoleAuditor || p.Role == RoleAssessor

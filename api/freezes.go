@@ -78,7 +78,7 @@ func (s *Server) createFreeze(w http.ResponseWriter, r *http.Request) {
 			}
 			return nil, nil
 		},
-		FreezeOrder: eventstore.FreezeOrder{Actor: p.Role + ":" + p.Name, IdempotencyKey: key,
+		FreezeOrder: eventstore.FreezeOrder{Actor: p.actor(), IdempotencyKey: key,
 			BodyHash: bodyHash(r, canon), CorrelationID: r.Header.Get("X-Request-Id")},
 	})
 	if err != nil {
@@ -87,7 +87,7 @@ func (s *Server) createFreeze(w http.ResponseWriter, r *http.Request) {
 	}
 	if !dup {
 		s.cfg.Log.Info("freeze made", "id", ref.ID, "valid_through", ref.ValidThrough, "through_seq", ref.ThroughSeq,
-			"seq", ref.Seq, "digest", ref.Digest, "actor", p.Role+":"+p.Name)
+			"seq", ref.Seq, "digest", ref.Digest, "actor", p.actor())
 	}
 	status := writeStatus(dup)
 	w.Header().Set("Location", "/v1/freezes/"+ref.ID)

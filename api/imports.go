@@ -59,14 +59,13 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 		writeError(w, domain.Invalid("rejects", "must be all (every rejected row listed) or left out (the first %d), not %q", MaxRejectsListed, v))
 		return
 	}
-	who := p.Role + ":" + p.Name
-	if !s.uploading.take(who, MaxUploadsEach) {
+	if !s.uploading.take(p, MaxUploadsEach) {
 		w.Header().Set("Retry-After", "30")
 		writeError(w, &domain.Error{Kind: domain.KindUnavailable, Field: "file",
 			Detail: fmt.Sprintf("%s is sending %d files already, the most one may at once; nothing of this file was read or recorded: send it again when one has ended", p.Name, MaxUploadsEach)})
 		return
 	}
-	defer s.uploading.put(who)
+	defer s.uploading.put(p)
 	select {
 	case s.uploads <- struct{}{}:
 		defer func() { <-s.uploads }()
@@ -133,7 +132,7 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 	allowTime(w, importTime(t.Rows)+importAnswerTime)
 	ctx, cancel := context.WithTimeout(r.Context(), importTime(t.Rows))
 	defer cancel()
-	opt := importer.Options{Kind: r.FormValue("kind"), Actor: p.Role + ":" + p.Name, Today: s.cfg.Today()}
+	opt := importer.Options{Kind: r.FormValue("kind"), Actor: p.actor(), Today: s.cfg.Today()}
 	if s.cfg.Metrics != nil {
 		run := s.cfg.Metrics.importStarted(t.Rows)
 		defer run.end()

@@ -31,14 +31,13 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := principalOf(r)
-	who := p.Role + ":" + p.Name
-	if !s.watching.take(who, MaxLiveEach) {
+	if !s.watching.take(p, MaxLiveEach) {
 		w.Header().Set("Retry-After", "30")
 		writeError(w, &domain.Error{Kind: domain.KindUnavailable,
 			Detail: fmt.Sprintf("%s has %d live streams open already, the most one may at once: close a page that follows the ledger live, or retry later", p.Name, MaxLiveEach)})
 		return
 	}
-	defer s.watching.put(who)
+	defer s.watching.put(p)
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{})
 	w.Header().Set("Content-Type", "text/event-stream")

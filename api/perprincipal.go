@@ -9,8 +9,9 @@ type perPrincipal struct {
 	n  map[string]int
 }
 
-// take counts one more for who, unless who holds limit already.
-func (c *perPrincipal) take(who string, limit int) bool {
+// take counts one more for p, unless p holds limit already.
+func (c *perPrincipal) take(p Principal, limit int) bool {
+	who := p.actor()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.n[who] >= limit {
@@ -23,8 +24,9 @@ func (c *perPrincipal) take(who string, limit int) bool {
 	return true
 }
 
-// put counts one less for who.
-func (c *perPrincipal) put(who string) {
+// put counts one less for p.
+func (c *perPrincipal) put(p Principal) {
+	who := p.actor()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.n[who]--; c.n[who] == 0 {

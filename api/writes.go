@@ -415,7 +415,7 @@ func (s *Server) recordAll(r *http.Request, reqs []eventstore.Request) []eventst
 // stamp sets who records req, under which request, on which business date.
 func (s *Server) stamp(r *http.Request, req *eventstore.Request) {
 	p := principalOf(r)
-	req.Actor = p.Role + ":" + p.Name
+	req.Actor = p.actor()
 	req.CorrelationID = r.Header.Get("X-Request-Id")
 	req.Today = s.cfg.Today()
 }

@@ -352,7 +352,7 @@ func (s *Server) appendRef(r *http.Request, execute func(context.Context, events
 	if err != nil {
 		return eventstore.Result{}, err
 	}
-	actor := p.Role + ":" + p.Name
+	actor := p.actor()
 	res, err := execute(r.Context(), eventstore.RefRequest{
 		Payload: payload, On: on, IdempotencyKey: key,
 		BodyHash: bodyHash(r, canon), Actor: actor,

@@ -3,7 +3,6 @@ package eventstore
 import (
 	"bytes"
 	"fmt"
-	"hash/crc32"
 	"math/bits"
 	"os"
 	"path/filepath"
@@ -418,15 +417,6 @@ func (x *keyIndex) checkBlocks(r *keyRun, first int, buf []byte) (damaged int, g
 	if !slices.Contains(x.runs, r) {
 		return 0, true, nil
 	}
-	nb := min(keyIterBlocks, len(r.fences)-first)
-	b := buf[:(nb-1)*keyBlockSize+r.blockLen(first+nb-1)*keyRecSize]
-	if _, err := r.f.ReadAt(b, int64(first)*keyBlockSize); err != nil {
-		return 0, false, fmt.Errorf("idempotency index: read %s: %w", r.f.Name(), err)
-	}
-	for i := range nb {
-		if crc32.Checksum(b[i*keyBlockSize:min(len(b), (i+1)*keyBlockSize)], crc32c) != r.sums[first+i] {
-			damaged++
-		}
-	}
-	return damaged, false, nil
+	_, bad, err := r.readBlocks(first, buf)
+	return len(bad), false, err
 }

@@ -245,24 +245,36 @@ func (it *keyRunIter) next() (digest, keyRecord, bool, error) {
 		if it.block == len(it.r.fences) {
 			return digest{}, keyRecord{}, false, nil
 		}
-		nb := min(keyIterBlocks, len(it.r.fences)-it.block)
-		size := (nb-1)*keyBlockSize + it.r.blockLen(it.block+nb-1)*keyRecSize
-		b := it.buf[:size]
-		if _, err := it.r.f.ReadAt(b, int64(it.block)*keyBlockSize); err != nil {
-			return digest{}, keyRecord{}, false, fmt.Errorf("idempotency index: read %s: %w", it.r.f.Name(), err)
+		b, bad, err := it.r.readBlocks(it.block, it.buf)
+		if err != nil {
+			return digest{}, keyRecord{}, false, err
 		}
-		for i := range nb {
-			blk := b[i*keyBlockSize : min(len(b), (i+1)*keyBlockSize)]
-			if crc32.Checksum(blk, crc32c) != it.r.sums[it.block+i] {
-				return digest{}, keyRecord{}, false, fmt.Errorf("%w: %s block %d", errKeyRunCorrupt, it.r.f.Name(), it.block+i)
-			}
+		if len(bad) > 0 {
+			return digest{}, keyRecord{}, false, fmt.Errorf("%w: %s block %d", errKeyRunCorrupt, it.r.f.Name(), bad[0])
 		}
-		it.block += nb
+		it.block += min(keyIterBlocks, len(it.r.fences)-it.block)
 		it.rest = b
 	}
 	k, rec := getKeyRecord(it.rest)
 	it.rest = it.rest[keyRecSize:]
 	return k, rec, true, nil
+}
+
+// readBlocks reads keyIterBlocks blocks of r at most, from block first, into buf (of
+// keyIterBlocks*keyBlockSize bytes), and returns their bytes and the numbers of those whose bytes
+// do not match their CRC.
+func (r *keyRun) readBlocks(first int, buf []byte) (b []byte, bad []int, err error) {
+	nb := min(keyIterBlocks, len(r.fences)-first)
+	b = buf[:(nb-1)*keyBlockSize+r.blockLen(first+nb-1)*keyRecSize]
+	if _, err := r.f.ReadAt(b, int64(first)*keyBlockSize); err != nil {
+		return nil, nil, fmt.Errorf("idempotency index: read %s: %w", r.f.Name(), err)
+	}
+	for i := range nb {
+		if crc32.Checksum(b[i*keyBlockSize:min(len(b), (i+1)*keyBlockSize)], crc32c) != r.sums[first+i] {
+			bad = append(bad, first+i)
+		}
+	}
+	return b, bad, nil
 }
 
 // mergeKeyRuns writes the union of runs to w, merging the records of a key found in several.
