@@ -152,7 +152,7 @@ func TestASheetWithRowsOutOfOrderIsRefusedWhole(t *testing.T) {
 
 // TestADamagedSheetIsRefusedWhole: a sheet an XML parser stops reading in its fourth row (an
 // entity XML does not define, an end tag closing no element open, a character reference to
-// NUL, a sheet cut short) is refused whole, naming the part and the row, before any row is
+// NUL, a sheet cut short, a character XML does not allow or bytes that are not UTF-8) is refused whole, naming the part and the row, before any row is
 // read: excelize would end the sheet at the damage without an error, and the rows after it
 // would be dropped in silence. References XML defines (with leading zeros too) are read as
 // their characters, and a comment's or a CDATA section's '>' and '&' as text.
@@ -170,6 +170,12 @@ func TestADamagedSheetIsRefusedWhole(t *testing.T) {
 		{"a character reference to NUL", `<row><c t="inlineStr"><is><t>a&#0;b</t></is></c></row>`, false, "&#0; is no entity XML defines"},
 		{"an attribute with an undefined entity", `<row r="&x;"><c><v>1</v></c></row>`, false, "is no entity reference XML defines"},
 		{"a sheet cut short", `<row><c t="inlineStr"><is><t>cut`, true, "ends with 6 elements still open"},
+		{"a control character in a cell", "<row><c t=\"inlineStr\"><is><t>name\x01</t></is></c></row>", false, "U+0001, which XML does not allow"},
+		{"a vertical tab in a cell", "<row><c t=\"inlineStr\"><is><t>a\x0bb</t></is></c></row>", false, "U+000B, which XML does not allow"},
+		{"bytes that are not UTF-8", "<row><c t=\"inlineStr\"><is><t>a\xff\xfeb</t></is></c></row>", false, "byte 0xFF, which is not UTF-8"},
+		{"a noncharacter", "<row><c t=\"inlineStr\"><is><t>a\uffffb</t></is></c></row>", false, "U+FFFF, which XML does not allow"},
+		{"a control character in a tag", "<row><c r=\"A4\x1f\"><v>1</v></c></row>", false, "U+001F, which XML does not allow"},
+		{"a character cut at the tag after it", "<row><c t=\"inlineStr\"><is><t>\xe4\xb8</t></is></c></row>", false, "which is not UTF-8"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			sheet := xlsxtest.Sheet{Head: good + tt.damage, Tail: after, Cut: tt.cut}

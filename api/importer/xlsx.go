@@ -711,6 +711,10 @@ func (s *xmlScan) feed(p []byte) error {
 			if i < 0 {
 				i = len(p)
 			}
+			// With the '<' after it: a character cut short there is not UTF-8.
+			if err := s.form.chars(p[:min(i+1, len(p))]); err != nil {
+				return s.damaged(err)
+			}
 			if err := s.form.text(p[:i]); err != nil {
 				return s.damaged(err)
 			}
@@ -735,6 +739,9 @@ func (s *xmlScan) feed(p []byte) error {
 		}
 		if len(s.tag)+i > maxXMLRun {
 			return s.tooLong()
+		}
+		if err := s.form.chars(p[:min(i+1, len(p))]); err != nil {
+			return s.damaged(err)
 		}
 		s.tag = append(s.tag, p[:i]...)
 		if !end {

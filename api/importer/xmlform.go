@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"strconv"
+	"unicode/utf8"
 )
 
 // xmlForm follows, as xmlScan reads a part's bytes, what a streaming XML parser stops at: an end
@@ -18,6 +19,7 @@ type xmlForm struct {
 	root  bool     // the root element was opened
 	inRef bool     // reading an entity reference of the text, after its '&'
 	ref   []byte   // the reference read so far
+	carry []byte   // the first bytes of a character the next bytes end
 }
 
 var formSeed = maphash.MakeSeed()
@@ -88,9 +90,64 @@ func (f *xmlForm) text(p []byte) error {
 	return nil
 }
 
-// finish checks that the part ended whole: its root element opened and closed, no reference cut.
+// chars checks that the next bytes of the part, tags and text alike, are UTF-8 and characters
+// XML allows (a character may span calls): a parser stops at a control character or a byte that
+// is not UTF-8 as it does at a malformed tag.
+func (f *xmlForm) chars(p []byte) error {
+	for len(f.carry) > 0 && len(p) > 0 {
+		f.carry, p = append(f.carry, p[0]), p[1:]
+		if utf8.FullRune(f.carry) {
+			err := charOf(f.carry)
+			f.carry = f.carry[:0]
+			if err != nil {
+				return err
+			}
+		}
+	}
+	for i := 0; i < len(p); {
+		if c := p[i]; c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				return fmt.Errorf("it holds the character U+%04X, which XML does not allow", c)
+			}
+			i++
+			continue
+		}
+		if !utf8.FullRune(p[i:]) {
+			f.carry = append(f.carry, p[i:]...)
+			return nil
+		}
+		if err := charOf(p[i:]); err != nil {
+			return err
+		}
+		_, n := utf8.DecodeRune(p[i:])
+		i += n
+	}
+	return nil
+}
+
+// charOf checks the character p begins with, whole.
+func charOf(p []byte) error {
+	r, n := utf8.DecodeRune(p)
+	switch {
+	case r == utf8.RuneError && n <= 1:
+		return fmt.Errorf("it holds the byte 0x%02X, which is not UTF-8 (the parts of an xlsx file are UTF-8 text)", p[0])
+	case !xmlChar(r):
+		return fmt.Errorf("it holds the character U+%04X, which XML does not allow", r)
+	}
+	return nil
+}
+
+// xmlChar reports a character XML allows in a document.
+func xmlChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D || (r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
+}
+
+// finish checks that the part ended whole: its root element opened and closed, no reference or
+// character cut.
 func (f *xmlForm) finish() error {
 	switch {
+	case len(f.carry) > 0:
+		return fmt.Errorf("it ends inside a character: the byte 0x%02X begins one that is not whole", f.carry[0])
 	case f.inRef:
 		return fmt.Errorf("it ends inside the entity reference &%s", echo(string(f.ref)))
 	case !f.root:
@@ -142,6 +199,5 @@ func validRef(ref []byte) bool {
 	if err != nil {
 		return false
 	}
-	r := rune(n)
-	return r == 0x09 || r == 0x0A || r == 0x0D || (r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
+	return xmlChar(rune(n))
 }
