@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -286,6 +287,50 @@ func TestTargetsOfAYearWithoutTargets(t *testing.T) {
 		tp := l.targetsAt(t, "?as_of=2006-12-31")
 		wantProgress(t, "city", tp.City, map[string][2]int64{domain.TargetPensionInsured: {275000, 13}})
 	})
+}
+
+// TestTargetsAreThoseInForceOnTheDateRead: a year's targets are dated like all reference data: a
+// revision of 2007's from 2007-07-01 measures the reads from that day, the version before it the
+// reads before, and none is in force before the first takes effect. A version taking effect after
+// its year ended, which no read of the year would meet, is refused and nothing is appended.
+func TestTargetsAreThoseInForceOnTheDateRead(t *testing.T) {
+	t.Parallel()
+	l := newYearLedger(t, true)
+	revised := maps.Clone(targets2007)
+	revised[domain.TargetPensionInsured] = 40
+	b, err := json.Marshal(domain.Targets{EffectiveFrom: domain.MustDate("2007-07-01"), Year: 2007, City: revised})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.waitViews(t, uint64(l.mustWrite(t, "/v1/reference/targets", tokAdmin, string(b)).num("seq")))
+	for _, tc := range []struct {
+		asOf   string
+		target int64 // 0: no targets in force
+	}{{"2007-01-04", 0}, {"2007-01-05", 20}, {"2007-06-30", 20}, {"2007-07-01", 40}, {"2007-12-31", 40}} {
+		tp := l.targetsAt(t, "?as_of="+tc.asOf)
+		if tc.target == 0 {
+			if len(tp.City) != 0 || !strings.HasPrefix(tp.Note, "no targets recorded for 2007") {
+				t.Errorf("as of %s: %d city measures, note %q: want none in force yet", tc.asOf, len(tp.City), tp.Note)
+			}
+			continue
+		}
+		found := false
+		for _, p := range tp.City {
+			if p.Measure == domain.TargetPensionInsured {
+				found = p.Target == tc.target
+			}
+		}
+		if !found {
+			t.Errorf("as of %s the city's pension target is not %d: %+v", tc.asOf, tc.target, tp.City)
+		}
+	}
+	before := l.count()
+	late, err := json.Marshal(domain.Targets{EffectiveFrom: domain.MustDate("2008-01-10"), Year: 2007, City: revised})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, l.do(t, req{Path: "/v1/reference/targets", Token: tokAdmin, Body: late}), http.StatusBadRequest, "invalid", "effective_from")
+	l.wantUnchanged(t, before)
 }
 
 // TestLateFeeAcrossTheSocialInsuranceLaw: a line due 2011-06-15 and paid 2011-08-10 bears 2‰ a day

@@ -391,7 +391,7 @@ func (s *Server) rankings(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := map[string]any{"freeze": f.ID, "valid_through": f.ValidThrough, "through_seq": f.ThroughSeq, "year": f.ValidThrough.Year(),
 		"weighting": projections.RankingWeighting, "rankings": rankings}
-	if _, ok := ref.TargetsFor(f.ValidThrough.Year()); !ok {
+	if _, ok := ref.TargetsFor(f.ValidThrough.Year(), f.ValidThrough); !ok {
 		out["note"] = projections.NoTargetsNote(f.ValidThrough.Year())
 	}
 	writeJSON(w, http.StatusOK, out)

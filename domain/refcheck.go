@@ -72,6 +72,12 @@ func CheckReference(p Payload, ref *Reference) error {
 		if locked := ref.LockedThrough(); locked != 0 && e.Targets.Year <= locked.Year() {
 			return Conflict("year", "%d is in the books closed through %s: its targets are final; reopen the year first (an admin, POST /v1/years/{year}/reopen)", e.Targets.Year, locked)
 		}
+		// A year's progress is read as of its own dates: targets in force only after it ended
+		// would never be read.
+		if e.Targets.EffectiveFrom.Year() > e.Targets.Year {
+			return Invalid("effective_from", "%s is after %d ended: a year's targets take effect on a date in that year or before it (date a revision on or before %d-12-31 to measure the year's figures against it)",
+				e.Targets.EffectiveFrom, e.Targets.Year, e.Targets.Year)
+		}
 		for k, v := range e.Targets.City {
 			if err := checkTarget("city."+k, k, v); err != nil {
 				return err

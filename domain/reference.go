@@ -249,14 +249,19 @@ func (r *Reference) AverageWageOn(d Date) (Fen, bool) {
 	return r.AverageWages[i].MonthlyFen, true
 }
 
-// TargetsFor returns the latest targets set for year.
-func (r *Reference) TargetsFor(year int) (Targets, bool) {
-	for i := len(r.Targets) - 1; i >= 0; i-- {
-		if r.Targets[i].Year == year {
-			return r.Targets[i], true
+// TargetsFor returns the targets for year in force on d: of the versions set for year, the one
+// with the latest effective date on or before d (of two with that date, the one set later).
+func (r *Reference) TargetsFor(year int, d Date) (Targets, bool) {
+	found := -1
+	for i, t := range r.Targets {
+		if t.Year == year && t.EffectiveFrom <= d && (found < 0 || t.EffectiveFrom >= r.Targets[found].EffectiveFrom) {
+			found = i
 		}
 	}
-	return Targets{}, false
+	if found < 0 {
+		return Targets{}, false
+	}
+	return r.Targets[found], true
 }
 
 // upsert inserts v into a list kept sorted by effective date, replacing a version with the same date.

@@ -63,7 +63,7 @@ var measures = func() []measure {
 // year without targets gives an empty progress with a Note.
 func Targets(ref *domain.Reference, r *Report) TargetProgress {
 	tp := TargetProgress{Year: r.AsOf.Year(), AsOf: r.AsOf, City: []Progress{}, Counties: map[string][]Progress{}}
-	t, ok := ref.TargetsFor(r.AsOf.Year())
+	t, ok := ref.TargetsFor(r.AsOf.Year(), r.AsOf)
 	if !ok {
 		tp.Note = NoTargetsNote(tp.Year)
 		return tp
