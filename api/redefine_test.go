@@ -327,3 +327,34 @@ func TestACountyRedefinedThroughAnotherReplicaIsKnownAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestAnImportNamesASuccessorCountyAsTheLedgerDoes: after 南康市 360782 became 南康区 360703, an
+// import's 所属区县 may name the county as the ledger's reads name it (南康区, Nankang District)
+// as well as by either code or the old name, and a code typed in full-width digits is the code,
+// in a file and in a JSON registration alike (the review of clerks' text saw 南康区 refused as
+// an unknown county while GET /v1/counties named it).
+func TestAnImportNamesASuccessorCountyAsTheLedgerDoes(t *testing.T) {
+	t.Parallel()
+	e, _ := nankangLedger(t, true)
+	var csv strings.Builder
+	csv.WriteString("单位名称,组织机构代码,所属区县,单位类型,经济类型,行业风险类别,是否工业园区,登记日期\n")
+	spellings := []string{"南康区", "Nankang District", "３６０７０３", "360703", "南康市", "360782"}
+	for i, county := range spellings {
+		fmt.Fprintf(&csv, "南康家具%d厂,%s,%s,企业,私营,1,否,2014-02-0%d\n", i, orgCode(78300001+i), county, i+1)
+	}
+	r := e.upload(t, tokAdmin, "nankang.csv", []byte(csv.String()))
+	if r.Status != http.StatusOK || r.num("imported") != int64(len(spellings)) {
+		t.Fatalf("an import naming the county six ways: %s, want all %d rows imported", r, len(spellings))
+	}
+	for i, county := range spellings {
+		id := domain.EmployerIDForOrgCode(orgCode(78300001 + i))
+		if got := e.get(t, "/v1/employers/"+id+"?as_of=2014-12-31", tokAdmin).str("county"); got != "360703" {
+			t.Errorf("the payer whose row named %q reads in county %q, want 360703", county, got)
+		}
+	}
+	reg := e.mustWrite(t, "/v1/employers", tokAdmin, `{"name":"南康木业","county":"３６０７０３","org_code":"`+orgCode(78300009)+
+		`","kind":"enterprise","risk_class":1,"registered_on":"2014-03-01"}`)
+	if got := e.get(t, "/v1/employers/"+reg.str("employer_id"), tokAdmin).str("county"); got != "360703" {
+		t.Errorf("a registration naming the county in full-width digits reads in %q, want 360703", got)
+	}
+}

@@ -24,6 +24,7 @@ func (r *RegisterEmployer) Check(ctx Context) error {
 	c := &checker{ctx: ctx}
 	p := Profile{InIndustrialPark: r.InIndustrialPark != nil && *r.InIndustrialPark}
 	p.Name = c.text("name", r.Name, true, 200)
+	r.County = NormalizeCode(r.County) // a code typed in full-width digits is the code
 	p.County = r.County
 	if c.err == nil && r.County == "" {
 		c.fail(Invalid("county", "is required (6-digit code)"))
@@ -315,6 +316,7 @@ type Transfer struct {
 func (r *Transfer) Check(ctx Context) error {
 	c := &checker{ctx: ctx}
 	r.date = c.date("on", r.On, true)
+	r.County = NormalizeCode(r.County)
 	if c.err == nil && r.County == "" {
 		c.fail(Invalid("county", "is required (6-digit code)"))
 	}

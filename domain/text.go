@@ -29,13 +29,28 @@ func ignorable(r rune) bool {
 		unicode.Is(unicode.Variation_Selector, r)
 }
 
-// format reports a format character (general category Cf).
-func format(r rune) bool { return unicode.Is(unicode.Cf, r) }
-
-// visible reports a character that shows: graphic, not white space, not default-ignorable, and
-// not the Braille blank (U+2800), which is graphic but draws nothing.
+// visible reports a character that shows: graphic, not white space, not default-ignorable, not
+// the Braille blank (U+2800), which is graphic but draws nothing, and not a nonspacing mark,
+// which shows only on the character before it.
 func visible(r rune) bool {
-	return unicode.IsGraphic(r) && !unicode.IsSpace(r) && !ignorable(r) && r != '\u2800'
+	return unicode.IsGraphic(r) && !unicode.IsSpace(r) && !ignorable(r) && r != braille && !unicode.Is(unicode.Mn, r)
+}
+
+// braille is the Braille blank, a space to the eye.
+const braille = '\u2800'
+
+// unseen removes the default-ignorable characters from free text and reads the Braille blank as
+// a space: what draws nothing cannot tell two names apart.
+func unseen(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case ignorable(r):
+			return -1
+		case r == braille:
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // dash reports a character that reads as a hyphen in a code: the dash punctuation (Pd: hyphen,
@@ -69,16 +84,28 @@ func drop(s string, strip func(rune) bool) string {
 }
 
 // NormalizeText returns the form in which free text (a name, a reason, an authority document)
-// is stored: format characters (Cf: zero-width space and joiners, BOM, direction marks, soft
-// hyphen) removed, Unicode NFKC applied (so full-width letters, digits and punctuation become
-// their ordinary forms), and white space trimmed from both ends. Letter case is kept. It never
-// fails and NormalizeText(NormalizeText(s)) == NormalizeText(s); whether the result has a
-// visible character is for the caller to judge.
+// is stored: default-ignorable characters removed (the format characters, Cf: zero-width space
+// and joiners, BOM, direction marks, soft hyphen; fillers such as HANGUL FILLER; variation
+// selectors; the combining grapheme joiner), the Braille blank read as a space, Unicode NFKC
+// applied (so full-width letters, digits and punctuation become their ordinary forms), and white
+// space trimmed from both ends. Letter case is kept. Two names that look the same are then one
+// text. It never fails and NormalizeText(NormalizeText(s)) == NormalizeText(s); whether the
+// result has a visible character is for the caller to judge.
 func NormalizeText(s string) string {
 	if asciiOnly(s) {
 		return strings.TrimSpace(s)
 	}
-	return strings.TrimSpace(drop(norm.NFKC.String(drop(s, format)), format))
+	n := norm.NFKC.String(unseen(s))
+	// NFKC may spell a character out as an ignorable one (U+FFA0 as U+1160), and taking an
+	// ignorable one out may let its neighbours compose: again until nothing changes.
+	for range 3 {
+		m := unseen(n)
+		if m == n {
+			break
+		}
+		n = norm.NFKC.String(m)
+	}
+	return strings.TrimSpace(n)
 }
 
 // NormalizeCode returns the form in which a code typed by people (a receipt, certificate or

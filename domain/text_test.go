@@ -65,6 +65,8 @@ func TestTextWithNoVisibleCharacterIsRefusedNamingTheField(t *testing.T) {
 		{"a waiver whose authority document is the Braille blank, which draws nothing", waiver("\u2800", "r"), "authority_doc"},
 		{"a receipt number of the Braille blank", &RecordPayment{PaidOn: "2006-06-10", AmountFen: "100", ReceiptNo: "\u2800"}, "receipt_no"},
 		{"a name of the Braille blank and a HANGUL FILLER", reg("\u2800\u3164", ""), "name"},
+		{"a name of combining accents alone, on no letter", reg("\u0301\u0301", ""), "name"},
+		{"a name of a variation selector and a combining grapheme joiner", reg("\ufe0f\u034f", ""), "name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -369,5 +371,50 @@ func TestNamesRefuseLineSeparatorsAndNoncharacters(t *testing.T) {
 				t.Errorf("got %v, want name refused naming %s", err, tt.refused)
 			}
 		})
+	}
+}
+
+// TestNamesThatLookTheSameAreStoredTheSame: characters that draw nothing (variation selectors,
+// the combining grapheme joiner, Khmer's invisible vowels, Hangul fillers in both widths) are
+// taken out of free text as zero-width spaces are, and the Braille blank reads as a space, so a
+// name cannot be made to look like another's while being another text.
+func TestNamesThatLookTheSameAreStoredTheSame(t *testing.T) {
+	for _, tt := range []struct{ name, typed, want string }{
+		{"an emoji variation selector", "赣州\ufe0f公司", "赣州公司"},
+		{"a text variation selector", "赣州\ufe00公司", "赣州公司"},
+		{"an ideographic variation selector", "赣\U000E0100州公司", "赣州公司"},
+		{"a combining grapheme joiner", "赣州\u034f公司", "赣州公司"},
+		{"a Khmer invisible vowel", "赣州\u17b4公司", "赣州公司"},
+		{"a HANGUL FILLER", "赣州\u3164公司", "赣州公司"},
+		{"a half-width HANGUL FILLER, which NFKC makes a Hangul jungseong filler", "赣州\uffa0公司", "赣州公司"},
+		{"a Braille blank between words", "赣州\u2800公司", "赣州 公司"},
+		{"a Braille blank at the end", "赣州公司\u2800", "赣州公司"},
+		{"a joiner that kept an accent off its letter", "cafe\u034f\u0301", "caf\u00e9"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			reg := &RegisterEmployer{Name: tt.typed, County: "360702", OrgCode: "10000004-0", Kind: "enterprise", RiskClass: "1", RegisteredOn: "2006-04-03"}
+			if err := reg.Check(testCtx()); err != nil {
+				t.Fatal(err)
+			}
+			if reg.profile.Name != tt.want {
+				t.Errorf("stored %q (%+q), want %q", reg.profile.Name, reg.profile.Name, tt.want)
+			}
+			if again := NormalizeText(reg.profile.Name); again != reg.profile.Name {
+				t.Errorf("normalised again: %+q", again)
+			}
+		})
+	}
+}
+
+// TestACountyCodeInFullWidthDigitsIsTheCode: county codes compare after NFKC, as other codes do,
+// in a registration and a transfer alike.
+func TestACountyCodeInFullWidthDigitsIsTheCode(t *testing.T) {
+	reg := &RegisterEmployer{Name: "单位甲", County: " ３６０７０２", OrgCode: "10000004-0", Kind: "enterprise", RiskClass: "1", RegisteredOn: "2006-04-03"}
+	if err := reg.Check(testCtx()); err != nil || reg.profile.County != "360702" {
+		t.Errorf("a registration in county %q: %v, stored %q, want 360702", reg.County, err, reg.profile.County)
+	}
+	tr := &Transfer{On: "2006-06-01", County: "３６０７２４"}
+	if err := tr.Check(testCtx()); err != nil || tr.County != "360724" {
+		t.Errorf("a transfer to %q: %v, want 360724", tr.County, err)
 	}
 }

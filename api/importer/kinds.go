@@ -210,12 +210,19 @@ func Detect(header []string) (string, error) {
 	return best, nil
 }
 
-// countyCode accepts a county by its code or its name as the plan writes it.
+// countyCode accepts a county by its code or its name as the plan writes it, or a successor by the
+// code or name a redefinition gave it; NFKC applied, so full-width digits are the code.
 func countyCode(ref *domain.Reference, v string) string {
-	v = strings.TrimSpace(v)
+	v = domain.NormalizeText(v)
 	for _, c := range ref.Counties {
 		if c.Code == v || c.Name == v || strings.EqualFold(c.NameEN, v) {
 			return c.Code
+		}
+	}
+	// A successor's name (南康区), as the ledger's counties name it after the change.
+	for _, x := range ref.Redefinitions {
+		if x.Code == v || x.Name == v || (x.NameEN != "" && strings.EqualFold(x.NameEN, v)) {
+			return x.Code
 		}
 	}
 	return v
