@@ -878,6 +878,8 @@ func TestAFileNotUTF8IsReadAsGBKOnlyIfAllOfItIsGBK(t *testing.T) {
 		{"GBK that is valid UTF-8 too", "name,org_code\n" + gbk("盛通实业") + ",1\n", "", []string{"reads as UTF-8 (with few Chinese characters) and as GBK", "--encoding"}},
 		{"GBK that is valid UTF-8 too, a character of it Chinese", "name,org_code\n" + gbk("盛通实业刖丂") + ",1\n", "", []string{"reads as UTF-8 (with few Chinese characters) and as GBK"}},
 		{"neither UTF-8 nor GBK", "name,org_code\n\xff\xfe,1\n", "", []string{"neither valid UTF-8 nor GBK", "line 2, byte 1 (0xFF) is not UTF-8"}},
+		{"UTF-16, little-endian", "\xff\xfen\x00a\x00m\x00e\x00", "", []string{"the file is UTF-16 text", "byte-order mark FF FE", "save it again as CSV UTF-8"}},
+		{"UTF-16, big-endian", "\xfe\xff\x00n\x00a", "", []string{"the file is UTF-16 text", "byte-order mark FE FF"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tb, err := importer.Open(strings.NewReader(tt.file), "regs.csv", "")

@@ -123,6 +123,9 @@ func blank(rec []string) bool {
 }
 
 func openCSV(r io.ReadSeeker, encoding string) (*Table, error) {
+	if err := notUTF16(r); err != nil {
+		return nil, err
+	}
 	enc := strings.ToLower(strings.ReplaceAll(encoding, "_", "-"))
 	switch enc {
 	case "", "utf8", EncodingUTF8:
@@ -414,6 +417,23 @@ func checkRow(rec []string, line int) error {
 		if len(c) > MaxCellBytes {
 			return tooLarge("the cell in column %d of line %d is longer than %s", i+1, line, Size(MaxCellBytes))
 		}
+	}
+	return nil
+}
+
+// notUTF16 refuses a file that begins with UTF-16's byte-order mark (Excel's "Unicode text"),
+// naming it, rather than as bytes that are neither UTF-8 nor GBK; r is left at its start.
+func notUTF16(r io.ReadSeeker) error {
+	var bom [2]byte
+	n, err := io.ReadFull(r, bom[:])
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return err
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if n == 2 && (bom == [2]byte{0xFF, 0xFE} || bom == [2]byte{0xFE, 0xFF}) {
+		return fmt.Errorf("the file is UTF-16 text (it begins with the byte-order mark %X %X): save it again as CSV UTF-8 (or as an xlsx workbook)", bom[0], bom[1])
 	}
 	return nil
 }
