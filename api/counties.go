@@ -130,9 +130,9 @@ func groupVisible(p Principal, n int, rep *projections.Report) bool {
 	return true
 }
 
-// visibleGroups are rep's groups p reads (groupVisible), in order; nil when none.
+// visibleGroups are rep's groups p reads (groupVisible), in order: an empty list when none.
 func visibleGroups(p Principal, rep *projections.Report) []*projections.Figures {
-	var out []*projections.Figures
+	out := []*projections.Figures{} // none is a list, as an answer says it
 	for _, g := range rep.Groups {
 		if groupVisible(p, g.Group, rep) {
 			out = append(out, g)
@@ -147,9 +147,6 @@ func (s *Server) groups(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := visibleGroups(principalOf(r), rep)
-	if out == nil {
-		out = []*projections.Figures{}
-	}
 	reflects(w, rep.Seq)
 	writeJSON(w, http.StatusOK, withSegment(rep, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "groups": out}))
 	return nil

@@ -134,6 +134,10 @@ func TestAFrozenGroupIsReadByItsOwnCounties(t *testing.T) {
 	if n := len(l.getFreeze(t, reader, m.ID).figures(t).Groups); n != 0 {
 		t.Fatalf("before the redefinition %s reads %d frozen groups, want none", reader, n)
 	}
+	// None is an empty list, as GET /v1/groups answers it, not null.
+	if raw := l.getFreeze(t, reader, m.ID).Figures; !bytes.Contains(raw, []byte(`"groups":[]`)) {
+		t.Errorf("%s's frozen figures do not list their groups as an empty list: %.300s", reader, raw)
+	}
 	l.mustWrite(t, "/v1/reference/county-redefinitions", tokAdmin,
 		`{"code":"360799","name":"新区","predecessor":"360721","effective_from":"2006-06-01","group":2}`)
 	if groups := l.getFreeze(t, reader, m.ID).figures(t).Groups; len(groups) != 0 {
