@@ -3,11 +3,11 @@
 // the other modules to the page and loads them; labels.js is rendered by the server from the
 // Go constants.
 
-import { ApiError, askToken, TOKEN_KEY } from './api.js';
+import { ApiError, askToken, getToken, TOKEN_KEY } from './api.js';
 import { loadSeries, wireCharts } from './charts.js';
 import { loadCorrections, wireCorrections } from './corrections.js';
 import { checkGroup, loadCounties, loadFigures, loadGroups, renderCounties, wireCounties } from './counties.js';
-import { $ } from './dom.js';
+import { $, TITLE } from './dom.js';
 import { dropAll } from './drafts.js';
 import { redrawNames, showEmployer, wireEmployer } from './employer.js';
 import { fillCountySelect, loadFlags, wireFlags } from './flags.js';
@@ -29,6 +29,10 @@ function route() {
   $('#view-employer').hidden = !m;
   $('#nav-dashboard').classList.toggle('current', !m);
   $('#nav-employer').classList.toggle('current', !!m);
+  $(m ? '#nav-employer' : '#nav-dashboard').setAttribute('aria-current', 'page');
+  $(m ? '#nav-dashboard' : '#nav-employer').removeAttribute('aria-current');
+  // Each view its own title (an employer's, once read, names it: employer.js).
+  document.title = (m ? (m[1] ? '单位 employer' : '单位查询 employers') : '看板 dashboard') + ' · ' + TITLE;
   if (!m) {
     // A dashboard link with another view (group, insurance, order) shows that view.
     if (readViewState(h) && S.counties) showView();
@@ -78,7 +82,10 @@ function wire() {
     const target = '#/employer' + (q ? '?q=' + encodeURIComponent(q) : '');
     if (location.hash === target) route(); else location.hash = target;
   });
-  $('#token-change').addEventListener('click', () => askToken('输入新的令牌（留空则不发送）。', 'Enter a new token (leave it empty to send none).').then(() => location.reload()));
+  // A new token (or none, cleared) reads the page again; Escape changes nothing and gives the
+  // focus back to the button that opened the dialog.
+  $('#token-change').addEventListener('click', () => askToken('输入新的令牌（留空则不发送）。', 'Enter a new token (leave it empty to send none).')
+    .then(v => { if (v || !getToken()) location.reload(); else $('#token-change').focus(); }));
   $('#token-clear').addEventListener('click', () => { sessionStorage.removeItem(TOKEN_KEY); dropAll(); $('#token-input').value = ''; $('#token-dialog').close(); });
   window.addEventListener('hashchange', route);
 }

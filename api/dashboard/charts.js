@@ -3,7 +3,7 @@
 // legend whose items hide a line or show only it, and a table of the figures drawn.
 
 import { api } from './api.js';
-import { $, bi, el } from './dom.js';
+import { $, bi, el, keepFocus } from './dom.js';
 import { fmtRate, fmtWan, fmtYuan } from './format.js';
 import { panel } from './header.js';
 import { INSURANCES } from './labels.js';
@@ -94,7 +94,7 @@ function lineChart(id, months, lines, o) {
   box.replaceChildren(root);
   const items = lines.map(ln => legendItem(id, ln, plot, root, lines));
   if (hidden.size) items.push(el('button', { type: 'button', class: 'link show-all', onclick: () => { hidden.clear(); renderCharts(); } }, '全部显示 show all'));
-  legend.replaceChildren(...items);
+  keepFocus(legend, () => legend.replaceChildren(...items));
   dataTable(id, months, lines, o);
 }
 

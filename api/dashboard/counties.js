@@ -4,7 +4,7 @@
 // shows money in 万元, the unit in the header; a county's flag count opens its flags.
 
 import { api, ApiError } from './api.js';
-import { $, el, halfWidth } from './dom.js';
+import { $, el, halfWidth, keepFocus } from './dom.js';
 import { clearErrors, download, yuanToFen } from './documents.js';
 import { fillCountySelect, showCountyFlags } from './flags.js';
 import { fmtCell, fmtInt, fmtYuan } from './format.js';
@@ -219,31 +219,34 @@ export function renderCounties(animate) {
       return S.sort.dir * (x - y);
     });
   }
-  const rows = list.map(c => {
-    let tr = rowsByKey.get(c.code);
-    if (!tr) { tr = el('tr', { 'data-county': c.code, 'data-group': c.group }); rowsByKey.set(c.code, tr); }
-    fillRow(tr, c, animate);
-    return tr;
-  });
-  $('#counties-body').replaceChildren(...rows);
-  // Totals: the group chosen, then the city (or the counties the token may see).
-  const foot = [];
-  if (S.group) {
-    const g = S.groups.find(x => String(x.group) === S.group);
-    if (g && S.groupsSegment === (data.segment || '')) {
-      let tr = rowsByKey.get('group:' + S.group);
-      if (!tr) { tr = el('tr', { 'data-county': 'group:' + S.group, class: 'total' }); rowsByKey.set('group:' + S.group, tr); }
-      fillRow(tr, Object.assign({}, g, { name: '第' + g.group + '组 group ' + g.group }), animate);
+  const rows = keepFocus($('#counties'), () => {
+    const rows = list.map(c => {
+      let tr = rowsByKey.get(c.code);
+      if (!tr) { tr = el('tr', { 'data-county': c.code, 'data-group': c.group }); rowsByKey.set(c.code, tr); }
+      fillRow(tr, c, animate);
+      return tr;
+    });
+    $('#counties-body').replaceChildren(...rows);
+    // Totals: the group chosen, then the city (or the counties the token may see).
+    const foot = [];
+    if (S.group) {
+      const g = S.groups.find(x => String(x.group) === S.group);
+      if (g && S.groupsSegment === (data.segment || '')) {
+        let tr = rowsByKey.get('group:' + S.group);
+        if (!tr) { tr = el('tr', { 'data-county': 'group:' + S.group, class: 'total' }); rowsByKey.set('group:' + S.group, tr); }
+        fillRow(tr, Object.assign({}, g, { name: '第' + g.group + '组 group ' + g.group }), animate);
+        foot.push(tr);
+      }
+    }
+    if (data.city) {
+      let tr = rowsByKey.get('city');
+      if (!tr) { tr = el('tr', { 'data-county': 'city', class: 'total' }); rowsByKey.set('city', tr); }
+      fillRow(tr, Object.assign({}, data.city, { name: data.scope === 'city' ? '全市 city' : '可见合计 visible' }), animate);
       foot.push(tr);
     }
-  }
-  if (data.city) {
-    let tr = rowsByKey.get('city');
-    if (!tr) { tr = el('tr', { 'data-county': 'city', class: 'total' }); rowsByKey.set('city', tr); }
-    fillRow(tr, Object.assign({}, data.city, { name: data.scope === 'city' ? '全市 city' : '可见合计 visible' }), animate);
-    foot.push(tr);
-  }
-  $('#counties-foot').replaceChildren(...foot);
+    $('#counties-foot').replaceChildren(...foot);
+    return rows;
+  });
   renderGrowth(list, data.city, data.scope === 'city' ? '全市 city' : '可见合计 visible', data.segment || '');
   for (const th of $('#counties-head').cells) {
     const on = th.dataset.field === S.sort.key;

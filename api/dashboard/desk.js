@@ -66,7 +66,8 @@ function input(f, path, form) {
 }
 
 function linesBlock(f, form) {
-  const box = el('fieldset', { class: 'lines', 'data-path': f.name });
+  const errId = 'f-' + form.key + '-' + f.name + '-err-' + (++uid);
+  const box = el('fieldset', { class: 'lines', 'data-path': f.name, 'aria-describedby': errId });
   const rows = el('div', { class: 'line-rows' });
   const renumber = () => Array.from(rows.children).forEach((row, i) => {
     for (const ctl of row.querySelectorAll('[data-item]')) {
@@ -83,7 +84,12 @@ function linesBlock(f, form) {
       ctl.dataset.item = it.name;
       row.append(fld);
     }
-    row.append(el('button', { type: 'button', class: 'link remove', onclick: () => { row.remove(); renumber(); } }, '删除 remove'));
+    // Focus goes to the line after (or before) the one removed, or to "add a line": not the page's top.
+    row.append(el('button', { type: 'button', class: 'link remove', onclick: () => {
+      const near = row.nextElementSibling || row.previousElementSibling;
+      row.remove(); renumber();
+      (near ? near.querySelector('select, input') : box.querySelector('.add-line')).focus();
+    } }, '删除 remove'));
     rows.append(row);
     renumber();
     return row;
@@ -96,7 +102,7 @@ function linesBlock(f, form) {
   };
   box.append(el('legend', null, ...bi(f.zh, f.en)), rows,
     el('button', { type: 'button', class: 'add-line', onclick: () => { const r = add(); r.querySelector('select, input').focus(); } }, '+ 增加一行 add a line'),
-    el('span', { class: 'field-error', 'data-error-for': f.name, role: 'alert' }));
+    el('span', { class: 'field-error', id: errId, 'data-error-for': f.name, role: 'alert' }));
   return box;
 }
 
@@ -491,6 +497,9 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
       if (recorded && draft) drop(draft); else save();
       formEl.dataset.busy = 'false';
       button.disabled = false;
+      // Disabled while the request was out, the button lost the focus to the page: it gets it
+      // back, unless an answer put it elsewhere (a refused field, the document's link).
+      if (!document.activeElement || document.activeElement === document.body) button.focus();
     }
   });
   return formEl;

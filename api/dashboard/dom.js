@@ -2,6 +2,9 @@
 
 export const $ = (sel, root) => (root || document).querySelector(sel);
 
+// TITLE is the page's own title, which each view puts its name before.
+export const TITLE = document.title;
+
 // halfWidth is a date, month, number or code as typed, trimmed and in half width: a Chinese input
 // method in full-width mode types ２００６－１２－０１ and １２３４５.
 export const halfWidth = s => s.normalize('NFKC').trim();
@@ -10,7 +13,7 @@ export function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === null || v === undefined || v === false) continue;
-    if (k === 'class') e.className = v;
+    if (k === 'class') { e.className = v; if (v === 'en') e.lang = 'en'; } // read in an English voice
     else if (k === 'text') e.textContent = v;
     else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
     else e.setAttribute(k, v === true ? '' : String(v));
@@ -24,3 +27,44 @@ export function el(tag, attrs, ...children) {
 
 // bi is a bilingual label: the Chinese, then the English in a span the style sheet dims.
 export function bi(zh, en) { return [zh + ' ', el('span', { class: 'en' }, en)]; }
+
+const CONTROLS = 'a[href],button,input,select,textarea,summary,[tabindex="0"]';
+const usable = x => !x.disabled && !x.hidden && !x.closest('[hidden]');
+const keyOf = x => { const r = x.closest('[data-seq],[data-employer],[data-county]'); return r ? r.dataset.seq || r.dataset.employer || r.dataset.county : ''; };
+
+// keepFocus draws box again with draw(): the control the user was on (another clerk's write, a
+// refresh or the user's own click redraws it) is found again by its row's key, or its place, and
+// its place in the row; else the box's first control. Focus never falls to the page's top, where
+// the next Tab would begin again. Details open before are open again.
+export function keepFocus(box, draw) {
+  const a = document.activeElement;
+  const open = [...box.querySelectorAll('details[open]')].map(keyOf).filter(Boolean);
+  const inside = a && a !== box && box.contains(a);
+  let key = '', n = 0, all = 0;
+  if (inside) {
+    key = keyOf(a);
+    const row = key && a.closest('[data-seq],[data-employer],[data-county]');
+    n = [...(row || box).querySelectorAll(CONTROLS)].indexOf(a);
+    all = [...box.querySelectorAll(CONTROLS)].indexOf(a);
+  }
+  const out = draw();
+  for (const d of box.querySelectorAll('details')) if (open.includes(keyOf(d))) d.open = true;
+  if (inside && !box.contains(document.activeElement)) {
+    const row = key && [...box.querySelectorAll('[data-seq],[data-employer],[data-county]')].find(r => keyOf(r) === key);
+    const list = [...(row || box).querySelectorAll(CONTROLS)].filter(usable);
+    let at = list[Math.min(row ? n : all, list.length - 1)];
+    if (!at) { box.tabIndex = -1; at = box; }
+    at.focus({ preventScroll: true });
+  }
+  return out;
+}
+
+// pager enables a pager's buttons for the page shown; the one in use that can no longer be used
+// (the first or last page reached) gives the focus to the other, not to the page's top.
+export function pager(prev, next, first, last) {
+  const a = document.activeElement, p = $(prev), n = $(next);
+  p.disabled = first;
+  n.disabled = last;
+  if (a === p && first && !last) n.focus();
+  if (a === n && last && !first) p.focus();
+}

@@ -15,7 +15,7 @@
 // principal who may void (the server decides which events).
 
 import { api, ApiError, authHeaders, refusalText } from './api.js';
-import { $, bi, el, halfWidth } from './dom.js';
+import { $, bi, el, halfWidth, keepFocus, TITLE } from './dom.js';
 import { download } from './documents.js';
 import { coded, describe, recorded, sector } from './events.js';
 import { fmtInt, fmtYuan } from './format.js';
@@ -210,6 +210,7 @@ function render(e, h) {
   // The cut as the server read it: through_seq 0 is none.
   V.cut = { as_of: V.cut.as_of ? h.as_of : '', through_seq: h.through_seq ? String(h.through_seq) : '' };
   $('#employer-name').replaceChildren(e.name + ' ', el('small', { class: 'mono' }, e.employer_id));
+  document.title = e.name + ' · ' + TITLE;
   $('#employer-facts').replaceChildren(
     fact('区县', 'county', countyName(e.county) + ' ' + e.county),
     fact('类型', 'kind', KINDS[e.kind] || e.kind),
@@ -263,7 +264,7 @@ function render(e, h) {
   const voids = new Map((h.voided || []).map(v => [v.void_seq, v.event_seq]));
   const mayVoid = ((S.principal && S.principal.writes) || []).includes('void');
   const events = h.events || [];
-  $('#history tbody').replaceChildren(...events.map(ev => historyRow(ev, voidOf, voids, mayVoid)));
+  keepFocus($('#history'), () => $('#history tbody').replaceChildren(...events.map(ev => historyRow(ev, voidOf, voids, mayVoid))));
   $('#history-count').textContent = events.length + ' 条 ' + (events.length === 1 ? 'event' : 'events');
   $('#cut-state').replaceChildren(...cutText(e.as_of));
   box.dataset.version = String(e.version);

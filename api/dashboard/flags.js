@@ -3,7 +3,7 @@
 // filtered, searched and sorted by the server (GET /v1/flags?by=employer), and exported.
 
 import { api, authHeaders } from './api.js';
-import { $, el } from './dom.js';
+import { $, el, keepFocus, pager } from './dom.js';
 import { fmtInt, fmtMoney, fmtWan, fmtYuan } from './format.js';
 import { panel } from './header.js';
 import { FLAG_DETAILS_EN, FLAG_DETAILS_ZH, FLAG_KINDS, INSURANCES, SEGMENTS, WAIVER_BASES } from './labels.js';
@@ -144,7 +144,7 @@ export async function loadFlags(minSeq) {
   const d = r.data;
   const rows = (d.employers || []).map(employerRow);
   if (!rows.length) rows.push(el('tr', { class: 'placeholder' }, el('td', { colspan: 5 }, '无标记 no flags')));
-  $('#flags tbody').replaceChildren(...rows);
+  keepFocus($('#flags'), () => $('#flags tbody').replaceChildren(...rows));
   const pages = Math.max(1, Math.ceil(d.total / d.page_size));
   const total = $('#flags-total');
   total.textContent = fmtInt(d.flags_total) + ' 条标记 · ' + fmtInt(d.employers_total) + ' 家单位 ' + fmtInt(d.flags_total) + ' flag' + (d.flags_total === 1 ? '' : 's') +
@@ -155,8 +155,7 @@ export async function loadFlags(minSeq) {
     S.segment ? SEGMENTS[S.segment] : ''].filter(Boolean).join(' · ');
   $('#flags').dataset.query = q.toString();
   $('#flags-page').textContent = '第 ' + d.page + ' / ' + pages + ' 页 page ' + d.page + ' of ' + pages;
-  $('#flags-prev').disabled = d.page <= 1;
-  $('#flags-next').disabled = d.page >= pages;
+  pager('#flags-prev', '#flags-next', d.page <= 1, d.page >= pages);
   kz.flagLoads = (kz.flagLoads || 0) + 1;
 }
 

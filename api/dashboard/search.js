@@ -207,6 +207,8 @@ export async function searchEmployers(q, cursor) {
   const body = $('#employer-results tbody');
   const rows = (d.employers || []).map(row);
   if (cursor) body.append(...rows); else body.replaceChildren(...rows);
+  // "More" on the last page goes: the first result it brought takes the focus it had.
+  if (cursor && !d.next_cursor && document.activeElement === $('#employer-more') && rows[0]) rows[0].querySelector('a').focus();
   if (!cursor) reads++; // a reread asked before this search is not its list's
   $('#employer-results').hidden = false;
   $('#employer-more').hidden = !S.nextCursor;

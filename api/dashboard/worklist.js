@@ -6,7 +6,7 @@
 // a page at a time, each item linked to its employer.
 
 import { api, ApiError } from './api.js';
-import { $, bi, el } from './dom.js';
+import { $, bi, el, pager } from './dom.js';
 import { fmtInt, fmtYuan } from './format.js';
 import { INSURANCES, WORK_DETAILS_ZH, WORK_KINDS } from './labels.js';
 import { countyName, kz, S } from './state.js';
@@ -83,8 +83,7 @@ function draw() {
   $('#worklist').dataset.total = String(list.length);
   $('#worklist-total').textContent = fmtInt(list.length) + ' 项 item' + (list.length === 1 ? '' : 's');
   $('#worklist-page').textContent = '第 ' + page + ' / ' + pages + ' 页 page ' + page + ' of ' + pages;
-  $('#worklist-prev').disabled = page <= 1;
-  $('#worklist-next').disabled = page >= pages;
+  pager('#worklist-prev', '#worklist-next', page <= 1, page >= pages);
 }
 
 // load reads the worklist of the county chosen (every county the token reads without one),
