@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 
 	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
@@ -23,7 +22,8 @@ const documentsUsage = `Usage:
 
 Issues arrears notices on a data folder that no server holds, as the API does (POST
 /v1/employers/{id}/notices and POST /v1/counties/{code}/notices): numbered, recorded with their
-SHA-256, and written to --out (default: standard output). Run 'kuozheng documents notice --help'
+SHA-256, and written to --out, a file that must not exist yet (default: standard output, if
+not a terminal). Run 'kuozheng documents notice --help'
 for a command's options.`
 
 // documentsCmd is 'kuozheng documents notice|notices'.
@@ -59,7 +59,7 @@ func newDocumentFlags(name, help string, stdout io.Writer) *documentFlags {
 	f.lf.register(f.fs)
 	f.fs.StringVar(&f.issuedOn, "issued-on", "", "the issue date (required)")
 	f.fs.StringVar(&f.deadline, "deadline", "", "the date to pay by, after --issued-on (required)")
-	f.fs.StringVar(&f.out, "out", "", "file to write (default: standard output)")
+	f.fs.StringVar(&f.out, "out", "", "file to write, which must not exist yet, checked before any notice is issued (default: standard output, unless a terminal)")
 	f.fs.StringVar(&f.idempotencyKey, "idempotency-key", "", "a retry with the same key answers what the key first issued instead of issuing again")
 	f.fs.StringVar(&f.today, "today", "", "business date after which --issued-on is refused (default: today in Asia/Shanghai)")
 	f.fs.Usage = func() {
@@ -133,6 +133,17 @@ func (f *documentFlags) issue(stdout, stderr io.Writer, path string, body []byte
 	if err != nil {
 		return err
 	}
+	// Where the documents go is checked before any is issued: a notice is issued once (one a
+	// day), and its PDF not handed over would be issued with no copy to send.
+	var out *outFile
+	if f.out != "" {
+		if out, err = prepareOut("out", f.out, true); err != nil {
+			return err
+		}
+		defer out.discard()
+	} else if terminal(stdout) {
+		return usageError{"standard output is a terminal, not a place for a PDF or a zip: give --out FILE (or redirect it)"}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	led, err := openLedger(ctx, f.sf, newLogger(io.Discard))
@@ -182,9 +193,12 @@ func (f *documentFlags) issue(stdout, stderr io.Writer, path string, body []byte
 	} else if n, err := url.PathUnescape(rec.Header().Get("X-Document-Number")); err == nil && n != "" {
 		fmt.Fprintf(stderr, "notice %s issued\n", n)
 	}
-	if f.out == "" {
+	if out == nil {
 		_, err = stdout.Write(rec.Body.Bytes())
 		return err
 	}
-	return os.WriteFile(f.out, rec.Body.Bytes(), 0o644)
+	if _, err := out.Write(rec.Body.Bytes()); err != nil {
+		return err
+	}
+	return out.commit()
 }

@@ -109,10 +109,52 @@ func TestDocumentsNoticesWritesTheCountysZip(t *testing.T) {
 			t.Errorf("manifest: %s has SHA-256 %s, its PDF %x", row[0], row[5], sum)
 		}
 	}
-	if code, _, errOut := runCmd(args...); code != 0 {
+	// The retry into the same --out is refused (the zip there may be the only copy of notices
+	// issued); into another, it writes the same bytes.
+	if code, _, errOut := runCmd(args...); code != 1 || !strings.Contains(errOut, "--out "+out+" exists") {
+		t.Errorf("a retry into the zip written: exit %d: %s; want 1 saying --out exists", code, errOut)
+	}
+	out2 := filepath.Join(dir, "again.zip")
+	if code, _, errOut := runCmd(append(args[:len(args)-1:len(args)-1], out2)...); code != 0 {
 		t.Fatalf("the retry: exit %d: %s", code, errOut)
 	}
-	if again, _ := os.ReadFile(out); !bytes.Equal(again, first) {
+	if again, _ := os.ReadFile(out2); !bytes.Equal(again, first) {
 		t.Errorf("the retry with the same key wrote %d other bytes, want the %d first written", len(again), len(first))
+	}
+}
+
+// TestDocumentsGoWhereTheyCanBeWrittenOrNoneIsIssued: a notice is issued once (one a day), so
+// --out is checked before any is: a folder that is not there, or a file that exists (a run before
+// wrote it), fails the command with nothing issued, and the same command to a good --out then
+// issues every notice. A terminal is no place for a PDF.
+func TestDocumentsGoWhereTheyCanBeWrittenOrNoneIsIssued(t *testing.T) {
+	dir := t.TempDir()
+	seedArrears(t, dir, 2)
+	held := filepath.Join(dir, "held.zip")
+	if err := os.WriteFile(held, []byte("an earlier run's zip"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	notices := func(out string) (int, string) {
+		code, _, errOut := runCmd("documents", "notices", "--data", dir, "--county", "360702", "--issued-on", "2006-12-31", "--deadline", "2007-01-15",
+			"--overdue-days", "30", "--today", "2006-12-31", "--out", out)
+		return code, errOut
+	}
+	for _, tt := range []struct{ name, out, want string }{
+		{"a folder that is not there", filepath.Join(dir, "nodir", "z.zip"), "folder " + filepath.Join(dir, "nodir")},
+		{"a file that exists", held, "exists"},
+	} {
+		if code, errOut := notices(tt.out); code != 1 || !strings.Contains(errOut, "--out "+tt.out) || !strings.Contains(errOut, tt.want) || strings.Contains(errOut, "issued") {
+			t.Errorf("%s: exit %d: %q; want 1 naming --out and %q, nothing issued", tt.name, code, errOut, tt.want)
+		}
+	}
+	if b, _ := os.ReadFile(held); string(b) != "an earlier run's zip" {
+		t.Errorf("the file that was there now holds %q", b)
+	}
+	out := filepath.Join(dir, "z.zip")
+	if code, errOut := notices(out); code != 0 || !strings.Contains(errOut, "2 notices issued") {
+		t.Errorf("to a good --out: exit %d: %q; want 2 notices issued (none was issued by the refused runs)", code, errOut)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(left) != 0 {
+		t.Errorf("temporary files left: %q", left)
 	}
 }

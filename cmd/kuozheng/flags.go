@@ -527,6 +527,21 @@ func command(name, help string, stdout io.Writer) (*flag.FlagSet, *storeFlags, *
 // local reports whether the command was asked to open the ledger itself rather than ask a server.
 func local(fs *flag.FlagSet) bool { return flagSet(fs, "data") || flagSet(fs, "nats") }
 
+// localOnly refuses, as bad usage, the flags given that act only on a ledger the command opens
+// itself: asking a server, they would be ignored, and rows or a freeze recorded where the user
+// said they should not be (a server's city and business date are its own).
+func localOnly(fs *flag.FlagSet) error {
+	if local(fs) {
+		return nil
+	}
+	for _, n := range []string{"ledger", "today", "lazy-fsync", "prefer-leader", "replicas", "nats-listen"} {
+		if flagSet(fs, n) {
+			return usageError{fmt.Sprintf("--%s applies to a ledger this command opens (--data DIR or --nats URL); a server uses its own (give it to kuozheng serve)", n)}
+		}
+	}
+	return nil
+}
+
 // redactURL hides the credentials of a --nats URL (one URL or a comma-separated list, as
 // nats.Connect takes) before it is printed or logged: a password, or a user with no password
 // (NATS's token authentication: nats://TOKEN@host).

@@ -29,6 +29,9 @@ func freezeCmd(args []string, stdout, stderr io.Writer) error {
 	if len(pos) > 0 {
 		return usageError{fmt.Sprintf("freeze takes no arguments, got %q", pos)}
 	}
+	if err := localOnly(fs); err != nil {
+		return err
+	}
 	if *validThrough == "" {
 		return usageError{"--valid-through is required"}
 	}

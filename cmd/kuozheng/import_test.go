@@ -118,9 +118,10 @@ func TestAnImportWithRejectedRowsExitsThreeAndWritesEveryOne(t *testing.T) {
 	l := storetest.Start(t, eventstore.Config{})
 	srv := httptest.NewServer(api.New(api.Config{Store: l.Store, Today: func() domain.Date { return domain.MustDate("2006-12-31") }}))
 	defer srv.Close()
-	for _, where := range [][]string{{"--data", filepath.Join(dir, "data"), "--new-ledger"}, {"--server", srv.URL}} {
+	// --today is the business date of a ledger opened here; a server's is its own.
+	for _, where := range [][]string{{"--data", filepath.Join(dir, "data"), "--new-ledger", "--today", "2006-12-31"}, {"--server", srv.URL}} {
 		rejects := filepath.Join(dir, where[0][2:]+".rejects.csv")
-		args := append([]string{"import", file, "--today", "2006-12-31", "--rejects", rejects}, where...)
+		args := append([]string{"import", file, "--rejects", rejects}, where...)
 		code, out, errOut := runCmd(args...)
 		if code != 3 || !strings.Contains(out, fmt.Sprintf("%d imported, 0 already there, %d rejected", good, bad)) ||
 			!strings.Contains(errOut, fmt.Sprintf("%d rows rejected", bad)) {
@@ -138,8 +139,52 @@ func TestAnImportWithRejectedRowsExitsThreeAndWritesEveryOne(t *testing.T) {
 	if err := os.WriteFile(clean, []byte(strings.Join(strings.SplitAfter(b.String(), "\n")[:good+1], "")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if code, out, errOut := runCmd("import", clean, "--today", "2006-12-31", "--server", srv.URL); code != 0 || !strings.Contains(out, fmt.Sprintf("0 imported, %d already there, 0 rejected", good)) {
+	if code, out, errOut := runCmd("import", clean, "--server", srv.URL); code != 0 || !strings.Contains(out, fmt.Sprintf("0 imported, %d already there, 0 rejected", good)) {
 		t.Errorf("a clean import: exit %d\n%s%s\nwant 0, every row already there", code, out, errOut)
+	}
+}
+
+// TestAnImportRefusedBeforeItsFirstRowRecordsNothing: what would be ignored or could not be
+// done after the rows are recorded is refused first, nothing recorded: --today or --ledger asking
+// a server (its business date and city are its own), an encoding the importer does not know (bad
+// usage), a --rejects that is the file imported (it would be replaced by its rejects) or in a
+// folder that is not there. The same file then imports whole.
+func TestAnImportRefusedBeforeItsFirstRowRecordsNothing(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "regs.csv")
+	const rows = "单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n单位甲," + "62000001-X" + ",瑞金市,企业,1,2006-04-05\n单位乙,%s,瑞金市,企业,1,2006-04-31\n"
+	body := fmt.Sprintf(strings.Replace(rows, "62000001-X", domain.NumberedOrgCode(62000001), 1), domain.NumberedOrgCode(62000002))
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l := storetest.Start(t, eventstore.Config{})
+	srv := httptest.NewServer(api.New(api.Config{Store: l.Store, Today: func() domain.Date { return domain.MustDate("2006-12-31") }}))
+	defer srv.Close()
+	before := l.Store.Applied()
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"--today asking a server", []string{"--server", srv.URL, "--today", "2006-01-01"}, 2, "--today applies to a ledger this command opens"},
+		{"--ledger asking a server", []string{"--server", srv.URL, "--ledger", "360500"}, 2, "--ledger applies to a ledger this command opens"},
+		{"an encoding the importer does not know", []string{"--server", srv.URL, "--encoding", "latin1"}, 2, `--encoding "latin1": want utf-8 or gbk`},
+		{"--rejects naming the file imported", []string{"--server", srv.URL, "--rejects", file}, 2, "is the file imported"},
+		{"--rejects in a folder that is not there", []string{"--server", srv.URL, "--rejects", filepath.Join(dir, "nodir", "r.csv")}, 1, "--rejects " + filepath.Join(dir, "nodir", "r.csv") + " cannot be written"},
+	} {
+		if code, _, errOut := runCmd(append([]string{"import", file}, tt.args...)...); code != tt.code || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%s: exit %d: %q; want %d saying %q", tt.name, code, errOut, tt.code, tt.want)
+		}
+		if got := l.Store.Applied(); got != before {
+			t.Errorf("%s: the ledger moved from %d to %d", tt.name, before, got)
+		}
+	}
+	if b, _ := os.ReadFile(file); string(b) != body {
+		t.Errorf("the file imported was changed: %q", b)
+	}
+	if code, out, errOut := runCmd("import", file, "--server", srv.URL); code != 3 || !strings.Contains(out, "1 imported, 0 already there, 1 rejected") {
+		t.Errorf("the import then: exit %d\n%s%s\nwant 3, 1 imported and 1 rejected", code, out, errOut)
 	}
 }
 
@@ -226,7 +271,7 @@ func TestAnImportToABusyServerIsSentAgainUntilItIsTaken(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		code, out, errOut := runCmd("import", file, "--today", "2006-12-31", "--server", srv.URL)
+		code, out, errOut := runCmd("import", file, "--server", srv.URL)
 		done <- result{code, out, errOut}
 	}()
 	storetest.CheckFor(t, time.Minute, 10*time.Millisecond, func() error {

@@ -34,6 +34,9 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		return usageError{"--new-ledger makes a ledger in --data: give --data DIR"}
 	}
 	sf.existing = !*newLedger
+	if err := localOnly(fs); err != nil {
+		return err
+	}
 	if len(pos) != 1 {
 		return usageError{"import needs exactly one FILE"}
 	}
@@ -50,10 +53,30 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	// The file is checked within the importer's limits here, also before an upload.
 	t, done, err := openTable(path, *encoding)
+	if errors.Is(err, importer.ErrUnknownEncoding) {
+		return usageError{fmt.Sprintf("--encoding %q: want utf-8 or gbk (or leave it out: the encoding is detected)", *encoding)}
+	}
 	if err != nil {
 		return err
 	}
 	defer done()
+	// The rejects file can be written, checked before any row is recorded; it never replaces
+	// the file imported.
+	rejectsPath := *rejects
+	if rejectsPath == "" {
+		rejectsPath = strings.TrimSuffix(path, filepath.Ext(path)) + ".rejects.csv"
+	}
+	if sameFile(rejectsPath, path) {
+		return usageError{fmt.Sprintf("--rejects %s is the file imported: give another file for its rejected rows", rejectsPath)}
+	}
+	rejectsOut, err := prepareOut("rejects", rejectsPath, false)
+	if err != nil && *rejects == "" {
+		return fmt.Errorf("%w (the rejects file goes beside the file imported: give --rejects FILE in a folder you may write in)", err)
+	}
+	if err != nil {
+		return err
+	}
+	defer rejectsOut.discard()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	var rep *importer.Report
@@ -97,6 +120,9 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 			}
 			waited += d
 		}
+		if err != nil && ctx.Err() != nil {
+			return fmt.Errorf("interrupted while the server imported the file: the rows it recorded stay; run the same command again to import the rest (no row is recorded twice)")
+		}
 		if err != nil {
 			return err
 		}
@@ -114,24 +140,16 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "row %d, column %s, value %q: %s\n", r.Row, r.Column, r.Value, r.Reason)
 	}
 	if len(rep.Rejected) > 0 {
-		out := *rejects
-		if out == "" {
-			out = strings.TrimSuffix(path, filepath.Ext(path)) + ".rejects.csv"
-		}
+		out := rejectsPath
 		again, doneAgain, err := openTable(path, *encoding)
 		if err != nil {
 			return err
 		}
 		defer doneAgain()
-		f, err := os.Create(out)
-		if err != nil {
+		if err := importer.WriteRejects(rejectsOut, again, rep.Rejected); err != nil {
 			return err
 		}
-		if err := importer.WriteRejects(f, again, rep.Rejected); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
+		if err := rejectsOut.commit(); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "rejected rows written to %s: correct them and import that file\n", out)
@@ -250,4 +268,14 @@ func uploadImport(ctx context.Context, rm remote, path, kind, encoding string) (
 		return nil, 0, err
 	}
 	return &ans.Report, ans.RejectedTotal, nil
+}
+
+// sameFile reports whether a and b name one file (b existing; a may not).
+func sameFile(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
 }

@@ -25,6 +25,9 @@ func history(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return usageError{"history needs exactly one EMPLOYER id"}
 	}
+	if err := localOnly(fs); err != nil {
+		return err
+	}
 	d, err := parseDateFlag("as-of", *asOf)
 	if err != nil {
 		return err
@@ -123,6 +126,9 @@ func verify(args []string, stdout, stderr io.Writer) error {
 	}
 	if len(pos) > 1 {
 		return usageError{"verify takes at most one EMPLOYER id"}
+	}
+	if err := localOnly(fs); err != nil {
+		return err
 	}
 	ctx := context.Background()
 	var in api.Verification
