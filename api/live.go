@@ -18,6 +18,10 @@ import (
 // never takes another principal's.
 const MaxLiveEach = 32
 
+// DefaultLiveSendWait is Config.LiveSendWait's default: a reader that has taken nothing for this
+// long after its buffers filled (minutes of events) is not reading.
+const DefaultLiveSendWait = 30 * time.Second
+
 // live streams server-sent events: each time the views advance, the sequence and the city's
 // headline figures for the default query; clients re-read what they show.
 func (s *Server) live(w http.ResponseWriter, r *http.Request) {
@@ -25,8 +29,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &domain.Error{Kind: domain.KindUnavailable, Detail: "the views are not running on this server"})
 		return
 	}
-	fl, ok := w.(http.Flusher)
-	if !ok {
+	if _, ok := w.(http.Flusher); !ok {
 		writeError(w, &domain.Error{Kind: domain.KindUnavailable, Detail: "streaming is not supported here"})
 		return
 	}
@@ -39,7 +42,21 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.watching.put(p)
 	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{})
+	wait := s.cfg.LiveSendWait
+	if wait <= 0 {
+		wait = DefaultLiveSendWait
+	}
+	// emit writes and flushes, each with its own deadline: a client that stops reading is cut
+	// off once its buffers are full, not held (with its place among MaxLiveEach) for ever.
+	emit := func(format string, a ...any) bool {
+		if err := rc.SetWriteDeadline(time.Now().Add(wait)); err != nil {
+			return false
+		}
+		if _, err := fmt.Fprintf(w, format, a...); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
@@ -58,11 +75,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		}
 		b, _ := json.Marshal(map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "caught_up": s.cfg.Runner.Ready(),
 			"head": s.cfg.Store.Applied(), "city": city})
-		if _, err := fmt.Fprintf(w, "id: %d\nevent: views\ndata: %s\n\n", rep.Seq, b); err != nil {
-			return false
-		}
-		fl.Flush()
-		return true
+		return emit("id: %d\nevent: views\ndata: %s\n\n", rep.Seq, b)
 	}
 	// Listen before reading, so an event applied while a report is built still wakes us.
 	changed := s.cfg.Runner.Changed()
@@ -78,10 +91,9 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		case <-s.ending:
 			return
 		case <-ping.C:
-			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
+			if !emit(": ping\n\n") {
 				return
 			}
-			fl.Flush()
 		case <-changed:
 			// Coalesce bursts: at most a few updates a second.
 			select {

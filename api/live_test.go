@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -127,5 +128,89 @@ func TestAPrincipalsLiveStreamsAreCapped(t *testing.T) {
 			t.Fatalf("a stream closed left its place taken: still %d", res.StatusCode)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// smallSendBuffers is a listener whose connections hold little unsent: a client that stops
+// reading fills them after a few events.
+type smallSendBuffers struct{ net.Listener }
+
+func (l smallSendBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(1024)
+	}
+	return c, err
+}
+
+// TestALiveReaderThatStopsReadingIsCutOff: a client that opened a live stream and reads nothing
+// more (a tab frozen, a proxy stuck) held its stream, a goroutine and one of its principal's
+// places for as long as it stayed connected (a soak's review). Once the connection's buffers are
+// full, an event that waits LiveSendWait for it ends the stream: kuozheng_live_streams falls back
+// to 0 while the client is still connected, and a client that reads gets its stream.
+func TestALiveReaderThatStopsReadingIsCutOff(t *testing.T) {
+	t.Parallel()
+	l := storetest.Start(t, eventstore.Config{})
+	h := api.New(api.Config{Store: l.Store, Runner: startRunner(t, l.Store), Metrics: api.NewMetrics(), LiveSendWait: 200 * time.Millisecond,
+		Today: func() domain.Date { return domain.MustDate("2006-12-31") }})
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener = smallSendBuffers{srv.Listener}
+	srv.Start()
+	defer srv.Close()
+	streams := func() string {
+		t.Helper()
+		res, err := srv.Client().Get(srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "kuozheng_live_streams "); ok {
+				return v
+			}
+		}
+		t.Fatalf("no kuozheng_live_streams in /metrics")
+		return ""
+	}
+	stuck, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	_ = stuck.(*net.TCPConn).SetReadBuffer(1024)
+	if _, err := fmt.Fprintf(stuck, "GET /v1/live HTTP/1.1\r\nHost: localhost\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for streams() != "1" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stream never opened: kuozheng_live_streams %s", streams())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Writes, each changing the views, until the stream is cut: a bounded number of them.
+	writes := 0
+	for ; streams() != "0"; writes++ {
+		if writes == 10000 {
+			t.Fatalf("after %d writes the reader that reads nothing still holds its stream", writes)
+		}
+		res, err := srv.Client().Post(srv.URL+"/v1/employers", "application/json", strings.NewReader(registration(orgCode(91000000+writes), "360702")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("write %d: %d", writes, res.StatusCode)
+		}
+	}
+	t.Logf("cut off after %d writes", writes)
+	res, err := srv.Client().Get(srv.URL + "/v1/live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("a reading client's stream after: %d", res.StatusCode)
 	}
 }

@@ -101,7 +101,14 @@ func NewMetrics() *Metrics {
 			s := m.server.Load()
 			return oneIf(s != nil && s.ready())
 		})
-	m.reg.MustRegister(m.appended, m.batchSeconds, m.batchMessages, m.conflicts, m.duplicates, m.applied,
+	live := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_live_streams", Help: "Live streams (GET /v1/live) open on this server, of every principal; one principal holds at most 32."},
+		func() float64 {
+			if s := m.server.Load(); s != nil {
+				return float64(s.watching.total())
+			}
+			return 0
+		})
+	m.reg.MustRegister(live, m.appended, m.batchSeconds, m.batchMessages, m.conflicts, m.duplicates, m.applied,
 		m.snapshotBytes, m.snapshotSeconds, m.pastEvents, m.pastSeconds, m.requests, m.requestSeconds, m.errorAnswers, m.appendErrors,
 		m.importsRunning, m.importRowsDone, m.importRowsLeft, ready,
 		// The live heap is what serve's warning compares with the soft memory limit

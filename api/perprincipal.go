@@ -33,3 +33,14 @@ func (c *perPrincipal) put(p Principal) {
 		delete(c.n, who)
 	}
 }
+
+// total is the count of every principal.
+func (c *perPrincipal) total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, k := range c.n {
+		n += k
+	}
+	return n
+}

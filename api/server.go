@@ -49,7 +49,11 @@ type Config struct {
 	// Probe, if set, says whether the ledger can take writes (a stream that answers and has a
 	// leader, a follower that keeps up): /readyz answers 503 with its reason when not.
 	Probe Probe
-	Log   *slog.Logger
+	// LiveSendWait is how long one event of a live stream may wait for its client to take it
+	// once the connection's buffers are full (a tab frozen, a proxy stuck): the stream is then
+	// cut and its place among the principal's MaxLiveEach freed. 0 is DefaultLiveSendWait.
+	LiveSendWait time.Duration
+	Log          *slog.Logger
 }
 
 // Server is the HTTP API.
