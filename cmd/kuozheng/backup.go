@@ -299,6 +299,10 @@ func emptyFolder(dir string) error {
 		return err
 	}
 	if len(entries) > 0 {
+		if _, err := os.Stat(filepath.Join(dir, manifestFile)); errors.Is(err, os.ErrNotExist) {
+			// What a backup cut short leaves: its manifest is written last.
+			return fmt.Errorf("backup folder %s holds a backup that did not finish (%s…, no manifest.json): remove the folder, or give a new one", dir, entries[0].Name())
+		}
 		return fmt.Errorf("backup folder %s is not empty (%s…): give a new folder to each backup, such as one named by the date", dir, entries[0].Name())
 	}
 	return nil

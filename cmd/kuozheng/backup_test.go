@@ -404,6 +404,15 @@ func TestARestoreRefusesADamagedOrPartialBackupAndRestoresNothing(t *testing.T) 
 		if code != 1 || !strings.Contains(errOut, "is not empty") {
 			t.Fatalf("backup into a used folder: exit %d, %q", code, errOut)
 		}
+		// A folder a backup cut short left (its manifest is written last) is said to be one.
+		cut := t.TempDir()
+		if err := os.WriteFile(filepath.Join(cut, "LEDGER.snapshot.s2"), []byte("part"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errOut = runCmd("backup", cut, "--data", filepath.Join(t.TempDir(), "unused"))
+		if code != 1 || !strings.Contains(errOut, "holds a backup that did not finish") {
+			t.Fatalf("backup into a cut-short backup's folder: exit %d, %q", code, errOut)
+		}
 		empty := filepath.Join(t.TempDir(), "none")
 		code, _, errOut = runCmd("backup", filepath.Join(t.TempDir(), "b"), "--data", empty)
 		if _, err := os.Stat(empty); code != 1 || !strings.Contains(errOut, "holds no ledger") || !os.IsNotExist(err) {

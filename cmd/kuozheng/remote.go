@@ -87,12 +87,15 @@ func (r *remote) do(req *http.Request, v any) error {
 	if err != nil {
 		return err
 	}
-	if tok := os.Getenv("KUOZHENG_TOKEN"); tok != "" {
+	// A token read from a file ends in a line break, which no header may hold.
+	if tok := strings.TrimSpace(os.Getenv("KUOZHENG_TOKEN")); tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	resp, err := client.Do(req)
 	var unknownCA x509.UnknownAuthorityError
 	switch {
+	case err != nil && req.Context().Err() != nil:
+		return fmt.Errorf("interrupted before the server answered: %w", req.Context().Err())
 	case errors.As(err, &unknownCA):
 		return fmt.Errorf("%w (give --ca FILE, the certificate of the CA that signed the server's)", err)
 	case err != nil:
@@ -117,7 +120,7 @@ func (r *remote) do(req *http.Request, v any) error {
 func answerError(resp *http.Response, body []byte) error {
 	var eb api.ErrorBody
 	hint := ""
-	if resp.StatusCode == http.StatusUnauthorized && os.Getenv("KUOZHENG_TOKEN") == "" {
+	if resp.StatusCode == http.StatusUnauthorized && strings.TrimSpace(os.Getenv("KUOZHENG_TOKEN")) == "" {
 		hint = " (set KUOZHENG_TOKEN to your token)"
 	}
 	if json.Unmarshal(body, &eb) == nil && eb.Detail != "" {

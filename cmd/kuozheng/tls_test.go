@@ -208,6 +208,12 @@ func TestServeOverTLS(t *testing.T) {
 			})
 		}
 	})
+	t.Run("a token read from a file, its line break and all, is the token", func(t *testing.T) {
+		t.Setenv("KUOZHENG_TOKEN", token+"\n")
+		if code, out, errOut := runCmd("history", reg.EmployerID, "--server", s.base, "--ca", pki.ca); code != 0 || !strings.Contains(out, "employer.registered") {
+			t.Fatalf("exit %d, stdout %q, stderr %q; want the history", code, out, errOut)
+		}
+	})
 	t.Run("the CLI without a token is told where it goes", func(t *testing.T) {
 		t.Setenv("KUOZHENG_TOKEN", "")
 		code, _, errOut := runCmd("history", reg.EmployerID, "--server", s.base, "--ca", pki.ca)
