@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -60,7 +62,7 @@ func newDocumentFlags(name, help string, stdout io.Writer) *documentFlags {
 	f.fs.StringVar(&f.issuedOn, "issued-on", "", "the issue date (required)")
 	f.fs.StringVar(&f.deadline, "deadline", "", "the date to pay by, after --issued-on (required)")
 	f.fs.StringVar(&f.out, "out", "", "file to write, which must not exist yet, checked before any notice is issued (default: standard output, unless a terminal)")
-	f.fs.StringVar(&f.idempotencyKey, "idempotency-key", "", "a retry with the same key answers what the key first issued instead of issuing again")
+	f.fs.StringVar(&f.idempotencyKey, "idempotency-key", "", "a retry with the same key answers what the key first issued instead of issuing again (default: a key made of the command's employer or county, dates and days, so the same command run again answers the same notices)")
 	f.fs.StringVar(&f.today, "today", "", "business date after which --issued-on is refused (default: today in Asia/Shanghai)")
 	f.fs.Usage = func() {
 		fmt.Fprintln(stdout, help+"\n\nOptions:")
@@ -125,6 +127,17 @@ func noticesCmd(args []string, stdout, stderr io.Writer) error {
 	return f.issue(stdout, stderr, "/v1/counties/"+url.PathEscape(*county)+"/notices", body)
 }
 
+// key is --idempotency-key, or else one the command's own request makes: the same command run
+// again (after Ctrl-C cut a batch, or its --out was lost) answers the notices the first run
+// issued, and issues the rest of a batch, rather than being refused as issued already.
+func (f *documentFlags) key(path string, body []byte) string {
+	if f.idempotencyKey != "" {
+		return f.idempotencyKey
+	}
+	sum := sha256.Sum256(append([]byte(path+"\n"), body...))
+	return "kuozheng-documents-" + hex.EncodeToString(sum[:16])
+}
+
 // issue opens the ledger, runs its views, and posts body to path through the API's handler (as
 // an admin, the server's principal without tokens), writing the answer to --out or stdout; the
 // API's log, with the batch's progress, goes to stderr.
@@ -169,9 +182,7 @@ func (f *documentFlags) issue(stdout, stderr io.Writer, path string, body []byte
 	req := httptest.NewRequestWithContext(ctx, http.MethodPost, path, bytes.NewReader(body))
 	req.Host, req.RemoteAddr = "localhost", "127.0.0.1:0" // a loopback request, as the server without tokens takes
 	req.Header.Set("Content-Type", "application/json")
-	if f.idempotencyKey != "" {
-		req.Header.Set("Idempotency-Key", f.idempotencyKey)
-	}
+	req.Header.Set("Idempotency-Key", f.key(path, body))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code >= 300 {

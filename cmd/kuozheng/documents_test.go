@@ -126,7 +126,7 @@ func TestDocumentsNoticesWritesTheCountysZip(t *testing.T) {
 // TestDocumentsGoWhereTheyCanBeWrittenOrNoneIsIssued: a notice is issued once (one a day), so
 // --out is checked before any is: a folder that is not there, or a file that exists (a run before
 // wrote it), fails the command with nothing issued, and the same command to a good --out then
-// issues every notice. A terminal is no place for a PDF.
+// issues every notice; run again it answers the same notices. A terminal is no place for a PDF.
 func TestDocumentsGoWhereTheyCanBeWrittenOrNoneIsIssued(t *testing.T) {
 	dir := t.TempDir()
 	seedArrears(t, dir, 2)
@@ -153,6 +153,16 @@ func TestDocumentsGoWhereTheyCanBeWrittenOrNoneIsIssued(t *testing.T) {
 	out := filepath.Join(dir, "z.zip")
 	if code, errOut := notices(out); code != 0 || !strings.Contains(errOut, "2 notices issued") {
 		t.Errorf("to a good --out: exit %d: %q; want 2 notices issued (none was issued by the refused runs)", code, errOut)
+	}
+	// The same command again (its zip lost, or a batch cut by Ctrl-C) answers the same notices:
+	// its own arguments make its key.
+	again := filepath.Join(dir, "again.zip")
+	if code, errOut := notices(again); code != 0 {
+		t.Errorf("the same command again: exit %d: %q", code, errOut)
+	}
+	first, _ := os.ReadFile(out)
+	if second, _ := os.ReadFile(again); len(first) == 0 || !bytes.Equal(first, second) {
+		t.Errorf("the same command again wrote %d bytes, other than the %d of the first run", len(second), len(first))
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(left) != 0 {
 		t.Errorf("temporary files left: %q", left)
