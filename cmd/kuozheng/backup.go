@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
@@ -194,12 +195,23 @@ Options:`)
 		return err
 	}
 	defer func() { _ = closeConn() }()
+	_, statErr := os.Stat(dir)
+	made := errors.Is(statErr, os.ErrNotExist)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
+	// Ctrl-C ends the backup as a failure does: what it wrote is removed, and the folder it made.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
 	start := time.Now()
-	m, size, err := writeBackup(context.Background(), nc, dir, &tg, *stream, stderr)
+	m, size, err := writeBackup(ctx, nc, dir, &tg, *stream, stderr)
 	if err != nil {
+		if made {
+			_ = os.Remove(dir) // empty now: writeBackup removed its files
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted: the backup did not finish, and what it wrote in %s is removed", dir)
+		}
 		return err
 	}
 	bs := m.Streams[0]

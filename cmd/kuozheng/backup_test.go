@@ -318,7 +318,15 @@ func copyBackup(t *testing.T, bk string) string {
 }
 
 func TestARestoreRefusesADamagedOrPartialBackupAndRestoresNothing(t *testing.T) {
-	_, bk := backedUpDemo(t, 30)
+	data, bk := backedUpDemo(t, 30)
+	// A backup that fails (no such stream) leaves no folder it made behind.
+	gone := filepath.Join(t.TempDir(), "bk-nope")
+	if code, _, errOut := runCmd("backup", gone, "--data", data, "--stream", "NOPE"); code != 1 || !strings.Contains(errOut, "NOPE") {
+		t.Errorf("a backup of a stream not there: exit %d, %q; want 1 naming it", code, errOut)
+	}
+	if _, err := os.Stat(gone); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the failed backup left its folder %s: %v", gone, err)
+	}
 	flip := func(name string) func(t *testing.T, dir string) {
 		return func(t *testing.T, dir string) {
 			path := filepath.Join(dir, name)
