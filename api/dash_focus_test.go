@@ -16,7 +16,8 @@ import (
 // another clerk's write, drawing the history again, keeps the focus on the control it was on and
 // a raw record opened stays open; removing a declaration's line gives the focus to the line left;
 // Escape in the token dialog changes nothing and gives the focus back to its opener. The page's
-// title names the employer shown, and English text is marked English for a screen reader.
+// title names the employer shown, English text is marked English for a screen reader, and a live
+// region whose words do not change is not rewritten.
 func TestFocusStaysWhereTheClerkWorksInChromium(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("the test needs a real browser at %s: %v", chromiumPath, err)
@@ -55,10 +56,16 @@ func TestFocusStaysWhereTheClerkWorksInChromium(t *testing.T) {
 	poll(t, ctx, 10*time.Second, `document.querySelectorAll('#history tbody tr').length === 3`)
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`(r => { r.querySelector('details').open = true; r.querySelector('td.seq a').focus(); return true })(document.querySelector('#history tbody tr'))`))
 	seq := eval[string](t, ctx, `document.activeElement.closest('tr').dataset.seq`)
+	// The view's state line (a live region) says the same after the write: it is not rewritten,
+	// which a screen reader would read out again.
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`window.cutSaid = 0; new MutationObserver(() => window.cutSaid++).observe(document.getElementById('cut-state'), {childList: true, characterData: true, subtree: true})`))
 	e.mustWrite(t, empPath(id, "surveys"), tokAdmin, `{"as_of":"2006-06-20","workforce":10}`)
 	poll(t, ctx, 15*time.Second, `document.querySelectorAll('#history tbody tr').length === 4`)
 	if got := eval[string](t, ctx, `(a => a.closest('tr') ? a.closest('tr').dataset.seq + ' ' + a.tagName : 'none')(document.activeElement)`); got != seq+" A" {
 		t.Errorf("after another clerk's write the focus is on %q (%s), want event %s's link", got, active(), seq)
+	}
+	if n := eval[int](t, ctx, `window.cutSaid`); n != 0 {
+		t.Errorf("the state line, unchanged, was rewritten %d times by the write", n)
 	}
 	if !eval[bool](t, ctx, `document.querySelector('#history tbody tr[data-seq="`+seq+`"] details').open`) {
 		t.Errorf("event %s's raw record, open, was closed by the history drawn again", seq)

@@ -534,7 +534,8 @@ export function drawDesk(box, scope, employerId, onWritten, reload, payer) {
     area.replaceChildren(formOf(spec, preset));
     box.dataset.form = spec.key;
   };
-  const tabs = el('div', { class: 'desk-tabs', role: 'toolbar', 'aria-label': '录入 record' },
+  // A group, not a toolbar: a toolbar promises arrow keys between its buttons; each is a Tab stop.
+  const tabs = el('div', { class: 'desk-tabs', role: 'group', 'aria-label': '录入 record' },
     ...listed.map(spec => el('button', { type: 'button', 'data-form': spec.key, onclick: () => { current = spec; show(spec); area.querySelector('input, select').focus(); } }, ...bi(spec.zh, spec.en))));
   const hideUnoffered = () => {
     for (const b of tabs.querySelectorAll('button')) b.hidden = !offered(listed.find(f => f.key === b.dataset.form));

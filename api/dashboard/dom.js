@@ -68,3 +68,10 @@ export function pager(prev, next, first, last) {
   if (a === p && first && !last) n.focus();
   if (a === n && last && !first) p.focus();
 }
+
+// say puts parts in a live region only when they read otherwise: a region rewritten with the
+// same words is read out again by a screen reader at every live update.
+export function say(e, ...parts) {
+  const n = el('span', null, ...parts);
+  if (e.textContent !== n.textContent) e.replaceChildren(...n.childNodes);
+}

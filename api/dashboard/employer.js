@@ -15,7 +15,7 @@
 // principal who may void (the server decides which events).
 
 import { api, ApiError, authHeaders, refusalText } from './api.js';
-import { $, bi, el, halfWidth, keepFocus, TITLE } from './dom.js';
+import { $, bi, el, halfWidth, keepFocus, say, TITLE } from './dom.js';
 import { download } from './documents.js';
 import { coded, describe, recorded, sector } from './events.js';
 import { fmtInt, fmtYuan } from './format.js';
@@ -266,7 +266,7 @@ function render(e, h) {
   const events = h.events || [];
   keepFocus($('#history'), () => $('#history tbody').replaceChildren(...events.map(ev => historyRow(ev, voidOf, voids, mayVoid))));
   $('#history-count').textContent = events.length + ' 条 ' + (events.length === 1 ? 'event' : 'events');
-  $('#cut-state').replaceChildren(...cutText(e.as_of));
+  say($('#cut-state'), ...cutText(e.as_of));
   box.dataset.version = String(e.version);
   box.dataset.asOf = V.cut.as_of;
   box.dataset.throughSeq = V.cut.through_seq;

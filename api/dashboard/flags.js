@@ -3,7 +3,7 @@
 // filtered, searched and sorted by the server (GET /v1/flags?by=employer), and exported.
 
 import { api, authHeaders } from './api.js';
-import { $, el, keepFocus, pager } from './dom.js';
+import { $, el, keepFocus, pager, say } from './dom.js';
 import { fmtInt, fmtMoney, fmtWan, fmtYuan } from './format.js';
 import { panel } from './header.js';
 import { FLAG_DETAILS_EN, FLAG_DETAILS_ZH, FLAG_KINDS, INSURANCES, SEGMENTS, WAIVER_BASES } from './labels.js';
@@ -147,8 +147,8 @@ export async function loadFlags(minSeq) {
   keepFocus($('#flags'), () => $('#flags tbody').replaceChildren(...rows));
   const pages = Math.max(1, Math.ceil(d.total / d.page_size));
   const total = $('#flags-total');
-  total.textContent = fmtInt(d.flags_total) + ' 条标记 · ' + fmtInt(d.employers_total) + ' 家单位 ' + fmtInt(d.flags_total) + ' flag' + (d.flags_total === 1 ? '' : 's') +
-    ' on ' + fmtInt(d.employers_total) + ' employer' + (d.employers_total === 1 ? '' : 's');
+  say(total, fmtInt(d.flags_total) + ' 条标记 · ' + fmtInt(d.employers_total) + ' 家单位 ' + fmtInt(d.flags_total) + ' flag' + (d.flags_total === 1 ? '' : 's') +
+    ' on ' + fmtInt(d.employers_total) + ' employer' + (d.employers_total === 1 ? '' : 's'));
   total.dataset.flags = d.flags_total;
   total.dataset.employers = d.employers_total;
   $('#flags-scope').textContent = [S.flagsQuery.county ? countyName(S.flagsQuery.county) : S.group ? '第' + S.group + '组 group ' + S.group : '',

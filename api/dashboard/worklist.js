@@ -6,7 +6,7 @@
 // a page at a time, each item linked to its employer.
 
 import { api, ApiError } from './api.js';
-import { $, bi, el, pager } from './dom.js';
+import { $, bi, el, pager, say } from './dom.js';
 import { fmtInt, fmtYuan } from './format.js';
 import { INSURANCES, WORK_DETAILS_ZH, WORK_KINDS } from './labels.js';
 import { countyName, kz, S } from './state.js';
@@ -81,7 +81,7 @@ function draw() {
   if (!rows.length) rows.push(el('tr', { class: 'placeholder' }, el('td', { colspan: 5 }, '无待办 nothing to do')));
   $('#worklist tbody').replaceChildren(...rows);
   $('#worklist').dataset.total = String(list.length);
-  $('#worklist-total').textContent = fmtInt(list.length) + ' 项 item' + (list.length === 1 ? '' : 's');
+  say($('#worklist-total'), fmtInt(list.length) + ' 项 item' + (list.length === 1 ? '' : 's'));
   $('#worklist-page').textContent = '第 ' + page + ' / ' + pages + ' 页 page ' + page + ' of ' + pages;
   pager('#worklist-prev', '#worklist-next', page <= 1, page >= pages);
 }
