@@ -39,6 +39,9 @@ func TestFocusStaysWhereTheClerkWorksInChromium(t *testing.T) {
 	if n := eval[int](t, ctx, `document.querySelectorAll('.en:not([lang="en"])').length`); n != 0 {
 		t.Errorf("%d English texts are not marked lang=en", n)
 	}
+	if got := eval[[]string](t, ctx, `[...document.querySelectorAll('table')].filter(t => t.offsetParent !== null && !t.caption && !t.getAttribute('aria-label') && !(t.getAttribute('aria-labelledby') && document.getElementById(t.getAttribute('aria-labelledby')))).map(t => t.id)`); len(got) != 0 {
+		t.Errorf("tables shown with no name (caption or heading): %q", got)
+	}
 
 	// A survey submitted with Enter on its button: recorded, the focus back on the button.
 	openForm(t, ctx, "survey")
