@@ -55,7 +55,12 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		if _, err := fmt.Fprintf(w, format, a...); err != nil {
 			return false
 		}
-		return rc.Flush() == nil
+		if rc.Flush() != nil {
+			return false
+		}
+		// None between writes: over HTTP/2 a deadline is a timer that resets the stream even
+		// while nothing is written (a report that takes long to compute).
+		return rc.SetWriteDeadline(time.Time{}) == nil
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")

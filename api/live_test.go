@@ -214,3 +214,55 @@ func TestALiveReaderThatStopsReadingIsCutOff(t *testing.T) {
 		t.Errorf("a reading client's stream after: %d", res.StatusCode)
 	}
 }
+
+// TestALiveStreamOverHTTP2OutlivesItsSendWaitWhenIdle: over HTTP/2 (serve's TLS) a write deadline
+// is a timer that resets the stream even while nothing is written: one left set after an event
+// cut a healthy client's stream once the views stayed still for LiveSendWait (the diff's review).
+// Idle for several times that, the stream still carries the next change.
+func TestALiveStreamOverHTTP2OutlivesItsSendWaitWhenIdle(t *testing.T) {
+	t.Parallel()
+	l := storetest.Start(t, eventstore.Config{})
+	wait := 100 * time.Millisecond
+	srv := httptest.NewUnstartedServer(api.New(api.Config{Store: l.Store, Runner: startRunner(t, l.Store), LiveSendWait: wait,
+		Today: func() domain.Date { return domain.MustDate("2006-12-31") }}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	res, err := srv.Client().Get(srv.URL + "/v1/live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.ProtoMajor != 2 {
+		t.Fatalf("the stream is HTTP/%d, want 2", res.ProtoMajor)
+	}
+	events := make(chan string, 16)
+	go func() {
+		defer close(events)
+		sc := bufio.NewScanner(res.Body)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				events <- d
+			}
+		}
+	}()
+	if _, ok := <-events; !ok {
+		t.Fatal("no first event")
+	}
+	time.Sleep(5 * wait) // idle: no change, no ping
+	r, err := srv.Client().Post(srv.URL+"/v1/employers", "application/json", strings.NewReader(registration(orgCode(92000001), "360702")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var written struct{ Seq uint64 }
+	_ = json.NewDecoder(r.Body).Decode(&written)
+	r.Body.Close()
+	for d := range events {
+		var ev struct{ Seq uint64 }
+		if json.Unmarshal([]byte(d), &ev) == nil && written.Seq > 0 && ev.Seq >= written.Seq {
+			return // the change arrived
+		}
+	}
+	t.Fatalf("the stream ended after being idle for %v: %v", 5*wait, res.Body.Close())
+}
