@@ -46,9 +46,11 @@ export function askToken(zh, en) {
   zh = zh || '服务器要求访问令牌。';
   $('#token-reason').replaceChildren(...bi(zh, en || REASONS_EN[zh] || ''));
   $('#token-input').value = '';
+  dlg.returnValue = '';
   tokenPrompt = new Promise(resolve => {
     const done = () => {
-      const v = $('#token-input').value.trim();
+      // Only OK sends what was typed: Escape (a cancel) leaves the token as it was.
+      const v = dlg.returnValue === 'ok' ? $('#token-input').value.trim() : '';
       if (v && v !== getToken()) dropAll();
       if (v) sessionStorage.setItem(TOKEN_KEY, v);
       dlg.removeEventListener('close', done);

@@ -3,7 +3,7 @@
 // the other modules to the page and loads them; labels.js is rendered by the server from the
 // Go constants.
 
-import { ApiError, askToken, getToken, TOKEN_KEY } from './api.js';
+import { ApiError, askToken, TOKEN_KEY } from './api.js';
 import { loadSeries, wireCharts } from './charts.js';
 import { loadCorrections, wireCorrections } from './corrections.js';
 import { checkGroup, loadCounties, loadFigures, loadGroups, renderCounties, wireCounties } from './counties.js';
@@ -84,9 +84,10 @@ function wire() {
   });
   // A new token (or none, cleared) reads the page again; Escape changes nothing and gives the
   // focus back to the button that opened the dialog.
+  let cleared = false;
   $('#token-change').addEventListener('click', () => askToken('输入新的令牌（留空则不发送）。', 'Enter a new token (leave it empty to send none).')
-    .then(v => { if (v || !getToken()) location.reload(); else $('#token-change').focus(); }));
-  $('#token-clear').addEventListener('click', () => { sessionStorage.removeItem(TOKEN_KEY); dropAll(); $('#token-input').value = ''; $('#token-dialog').close(); });
+    .then(v => { if (v || cleared) location.reload(); else $('#token-change').focus(); }));
+  $('#token-clear').addEventListener('click', () => { cleared = true; sessionStorage.removeItem(TOKEN_KEY); dropAll(); $('#token-input').value = ''; $('#token-dialog').close(); });
   window.addEventListener('hashchange', route);
 }
 

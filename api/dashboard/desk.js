@@ -499,7 +499,7 @@ function drawForm(spec, employerId, onWritten, preset, reload) {
       button.disabled = false;
       // Disabled while the request was out, the button lost the focus to the page: it gets it
       // back, unless an answer put it elsewhere (a refused field, the document's link).
-      if (!document.activeElement || document.activeElement === document.body) button.focus();
+      if (!document.activeElement || document.activeElement === document.body) button.focus({ preventScroll: true });
     }
   });
   return formEl;

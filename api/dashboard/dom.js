@@ -30,7 +30,10 @@ export function bi(zh, en) { return [zh + ' ', el('span', { class: 'en' }, en)];
 
 const CONTROLS = 'a[href],button,input,select,textarea,summary,[tabindex="0"]';
 const usable = x => !x.disabled && !x.hidden && !x.closest('[hidden]');
-const keyOf = x => { const r = x.closest('[data-seq],[data-employer],[data-county]'); return r ? r.dataset.seq || r.dataset.employer || r.dataset.county : ''; };
+const controls = r => [...r.querySelectorAll(CONTROLS)].filter(usable);
+// A row is a table's: a control inside it may carry the same data (a county's flags button).
+const rowOf = x => x.closest('tr');
+const keyOf = r => r ? r.dataset.seq || r.dataset.employer || r.dataset.county || '' : '';
 
 // keepFocus draws box again with draw(): the control the user was on (another clerk's write, a
 // refresh or the user's own click redraws it) is found again by its row's key, or its place, and
@@ -38,21 +41,16 @@ const keyOf = x => { const r = x.closest('[data-seq],[data-employer],[data-count
 // the next Tab would begin again. Details open before are open again.
 export function keepFocus(box, draw) {
   const a = document.activeElement;
-  const open = [...box.querySelectorAll('details[open]')].map(keyOf).filter(Boolean);
+  const open = [...box.querySelectorAll('details[open]')].map(d => keyOf(rowOf(d))).filter(Boolean);
   const inside = a && a !== box && box.contains(a);
-  let key = '', n = 0, all = 0;
-  if (inside) {
-    key = keyOf(a);
-    const row = key && a.closest('[data-seq],[data-employer],[data-county]');
-    n = [...(row || box).querySelectorAll(CONTROLS)].indexOf(a);
-    all = [...box.querySelectorAll(CONTROLS)].indexOf(a);
-  }
+  const key = inside ? keyOf(rowOf(a)) : '';
+  const n = inside ? controls((key && rowOf(a)) || box).indexOf(a) : -1;
   const out = draw();
-  for (const d of box.querySelectorAll('details')) if (open.includes(keyOf(d))) d.open = true;
+  for (const d of box.querySelectorAll('details')) if (open.includes(keyOf(rowOf(d)))) d.open = true;
   if (inside && !box.contains(document.activeElement)) {
-    const row = key && [...box.querySelectorAll('[data-seq],[data-employer],[data-county]')].find(r => keyOf(r) === key);
-    const list = [...(row || box).querySelectorAll(CONTROLS)].filter(usable);
-    let at = list[Math.min(row ? n : all, list.length - 1)];
+    const row = key && [...box.querySelectorAll('tr')].find(r => keyOf(r) === key);
+    const list = controls(row || box);
+    let at = list[Math.min(Math.max(n, 0), list.length - 1)];
     if (!at) { box.tabIndex = -1; at = box; }
     at.focus({ preventScroll: true });
   }

@@ -164,6 +164,6 @@ async function makeFreeze() {
     kz.freezes.running = false;
     button.disabled = false;
     $('#freeze-form').removeAttribute('aria-busy');
-    if (!document.activeElement || document.activeElement === document.body) button.focus(); // as desk.js
+    if (!document.activeElement || document.activeElement === document.body) button.focus({ preventScroll: true }); // as desk.js
   }
 }
