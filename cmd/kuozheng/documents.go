@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os/signal"
+	"syscall"
 
 	"github.com/kuozheng/kuozheng/api"
 	"github.com/kuozheng/kuozheng/domain"
@@ -157,7 +159,11 @@ func (f *documentFlags) issue(stdout, stderr io.Writer, path string, body []byte
 	} else if terminal(stdout) {
 		return usageError{"standard output is a terminal, not a place for a PDF or a zip: give --out FILE (or redirect it)"}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	// Ctrl-C ends the command through its deferred work (the unwritten --out removed); the same
+	// command run again answers what was issued and issues the rest (its key).
+	sig, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithCancel(sig)
 	defer cancel()
 	led, err := openLedger(ctx, f.sf, newLogger(io.Discard))
 	if err != nil {
@@ -185,6 +191,9 @@ func (f *documentFlags) issue(stdout, stderr io.Writer, path string, body []byte
 	req.Header.Set("Idempotency-Key", f.key(path, body))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
+	if sig.Err() != nil {
+		return fmt.Errorf("interrupted: the notices issued so far stay recorded; run the same command again to have them and the rest")
+	}
 	if rec.Code >= 300 {
 		var e struct {
 			Error  string `json:"error"`

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -185,6 +186,55 @@ func TestAnImportRefusedBeforeItsFirstRowRecordsNothing(t *testing.T) {
 	}
 	if code, out, errOut := runCmd("import", file, "--server", srv.URL); code != 3 || !strings.Contains(out, "1 imported, 0 already there, 1 rejected") {
 		t.Errorf("the import then: exit %d\n%s%s\nwant 3, 1 imported and 1 rejected", code, out, errOut)
+	}
+	// A --rejects that is no regular file is written as it is, never replaced: a pipe (as
+	// /dev/null or /dev/stdout would be), and a file through a symbolic link, which stays a link.
+	fifo := filepath.Join(dir, "pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	drained := make(chan int64)
+	go func() {
+		f, err := os.Open(fifo)
+		if err != nil {
+			drained <- -1
+			return
+		}
+		n, _ := io.Copy(io.Discard, f)
+		f.Close()
+		drained <- n
+	}()
+	target := filepath.Join(dir, "target.csv")
+	link := filepath.Join(dir, "link.csv")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, rejects := range []string{fifo, link} {
+		if code, out, errOut := runCmd("import", file, "--server", srv.URL, "--rejects", rejects); code != 3 || !strings.Contains(out, "1 rejected") {
+			t.Errorf("--rejects %s: exit %d\n%s%s\nwant 3, the row rejected", rejects, code, out, errOut)
+		}
+	}
+	select {
+	case n := <-drained:
+		if n <= 0 {
+			t.Errorf("the pipe given as --rejects carried %d bytes, want the rejects", n)
+		}
+	case <-time.After(time.Minute): // a guard, not a measure: the import has long ended
+		t.Errorf("nothing opened the pipe given as --rejects")
+	}
+	if st, err := os.Lstat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the pipe given as --rejects was replaced: %v", err)
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link given as --rejects was replaced: %v", err)
+	}
+	// The rejects file is made as any file the user makes: the umask applies.
+	mask := syscall.Umask(0)
+	syscall.Umask(mask)
+	if st, err := os.Stat(target); err != nil {
+		t.Errorf("the rejects file through the link: %v", err)
+	} else if st.Mode().Perm() != 0o666&^os.FileMode(mask) {
+		t.Errorf("the rejects file's mode is %v, want %v", st.Mode().Perm(), 0o666&^os.FileMode(mask))
 	}
 }
 

@@ -60,23 +60,22 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer done()
-	// The rejects file can be written, checked before any row is recorded; it never replaces
-	// the file imported.
+	// A --rejects given can be written, checked before any row is recorded; it never replaces
+	// the file imported. The default, beside the file, is made only if rows are rejected: a
+	// file on a read-only medium with none imports.
 	rejectsPath := *rejects
-	if rejectsPath == "" {
+	var rejectsOut *outFile
+	if rejectsPath != "" {
+		if sameFile(rejectsPath, path) {
+			return usageError{fmt.Sprintf("--rejects %s is the file imported: give another file for its rejected rows", rejectsPath)}
+		}
+		if rejectsOut, err = prepareOut("rejects", rejectsPath, false); err != nil {
+			return err
+		}
+		defer rejectsOut.discard()
+	} else {
 		rejectsPath = strings.TrimSuffix(path, filepath.Ext(path)) + ".rejects.csv"
 	}
-	if sameFile(rejectsPath, path) {
-		return usageError{fmt.Sprintf("--rejects %s is the file imported: give another file for its rejected rows", rejectsPath)}
-	}
-	rejectsOut, err := prepareOut("rejects", rejectsPath, false)
-	if err != nil && *rejects == "" {
-		return fmt.Errorf("%w (the rejects file goes beside the file imported: give --rejects FILE in a folder you may write in)", err)
-	}
-	if err != nil {
-		return err
-	}
-	defer rejectsOut.discard()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	var rep *importer.Report
@@ -146,6 +145,12 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer doneAgain()
+		if rejectsOut == nil {
+			if rejectsOut, err = prepareOut("rejects", out, false); err != nil {
+				return fmt.Errorf("%w: the rows imported stay recorded; give --rejects FILE in a folder you may write in and run the same command again (no row is recorded twice, and the rejected rows are written there)", err)
+			}
+			defer rejectsOut.discard()
+		}
 		if err := importer.WriteRejects(rejectsOut, again, rep.Rejected); err != nil {
 			return err
 		}

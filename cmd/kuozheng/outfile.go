@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,29 +14,54 @@ import (
 // a path that cannot be written fails the command before anything is recorded, and a run cut
 // short leaves no half-written file in its place.
 type outFile struct {
-	path string
-	tmp  *os.File
+	path string   // the file put in place by commit
+	tmp  *os.File // the file written: a temporary one beside path, or path itself (direct)
+	// direct: path is no regular file (/dev/null, /dev/stdout, a pipe), written as it is.
+	direct bool
 }
 
 // prepareOut makes path ready to be written, the value of --flag: a temporary file beside it,
-// put in its place by commit. fresh refuses a path that exists, which may hold what an earlier
-// run wrote and could not write again (notices issued once).
+// put in its place by commit, made as os.Create makes a file (the user's umask applies). fresh
+// refuses a regular file that exists, which may hold what an earlier run wrote and could not
+// write again (notices issued once). A path through a symbolic link is the file it links to.
 func prepareOut(flag, path string, fresh bool) (*outFile, error) {
-	if fresh {
-		if _, err := os.Lstat(path); err == nil {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	} else if to, err := os.Readlink(path); err == nil { // a link to a file not made yet
+		if !filepath.IsAbs(to) {
+			to = filepath.Join(filepath.Dir(path), to)
+		}
+		path = to
+	}
+	if st, err := os.Stat(path); err == nil {
+		if !st.Mode().IsRegular() {
+			f, err := os.OpenFile(path, os.O_WRONLY, 0)
+			if err != nil {
+				return nil, fmt.Errorf("--%s %s cannot be written: %v", flag, path, unwrapPath(err))
+			}
+			return &outFile{path: path, tmp: f, direct: true}, nil
+		}
+		if fresh {
 			return nil, fmt.Errorf("--%s %s exists: give a file that does not (it may hold what an earlier run wrote)", flag, path)
 		}
 	}
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	tmp, err := os.OpenFile(filepath.Join(dir, "."+filepath.Base(path)+"."+hex.EncodeToString(rnd[:])+".tmp"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, fmt.Errorf("--%s %s cannot be written: folder %s: %v", flag, path, dir, err)
+		return nil, fmt.Errorf("--%s %s cannot be written: folder %s: %v", flag, path, dir, unwrapPath(err))
 	}
 	return &outFile{path: path, tmp: tmp}, nil
+}
+
+// unwrapPath is err without the path an *fs.PathError names (the message names the flag's).
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // Write writes to the file being made.
@@ -42,10 +69,10 @@ func (o *outFile) Write(b []byte) (int, error) { return o.tmp.Write(b) }
 
 // commit puts the file written in its place.
 func (o *outFile) commit() error {
-	err := o.tmp.Chmod(0o644) // as a file the user made, not a temporary one
-	if err == nil {
-		err = o.tmp.Sync()
+	if o.direct {
+		return o.tmp.Close()
 	}
+	err := o.tmp.Sync()
 	if cerr := o.tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -61,7 +88,7 @@ func (o *outFile) commit() error {
 
 // discard removes the file being made, if it was not committed.
 func (o *outFile) discard() {
-	if o.tmp.Close() == nil {
+	if o.tmp.Close() == nil && !o.direct {
 		os.Remove(o.tmp.Name())
 	}
 }
