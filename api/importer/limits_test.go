@@ -17,6 +17,7 @@ import (
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
+	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 // memoryBound is how much a refused or streamed file may make the process allocate, in all.
@@ -210,6 +211,28 @@ func TestADamagedSheetIsRefusedWhole(t *testing.T) {
 	}
 	if want := []string{"12345678-9", "12345678-9", `a&b <中文"`, "A>B & CoA", "12345678-9"}; !slices.Equal(texts, want) {
 		t.Errorf("the rows' first cells read %q, want %q", texts, want)
+	}
+}
+
+// TestAPartInAnotherEncodingOrWithRemarksIsRead: what the spreadsheet library reads is not
+// refused as damaged: shared strings declared GBK (it decodes them), and a comment or processing
+// instruction holding a control character, which the parser does not check (the diff's review).
+func TestAPartInAnotherEncodingOrWithRemarksIsRead(t *testing.T) {
+	name, err := simplifiedchinese.GBK.NewEncoder().String("章贡社保")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sst := `<?xml version="1.0" encoding="GBK" standalone="yes"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>` + name + `</t></si></sst>`
+	remarks := "<!-- a \x01 remark --><?app \x02?>"
+	sheet := xlsxtest.Sheet{Head: xlsxtest.Cells(paymentsHeader...) + remarks + `<row><c t="s"><v>0</v></c><c><v>7</v></c></row>`}
+	tb, err := importer.Open(bytes.NewReader(xlsxtest.File(sheet, map[string]string{"xl/sharedStrings.xml": sst})), "gbk.xlsx", "")
+	if err != nil {
+		t.Fatalf("a workbook whose shared strings are GBK, with remarks: %v", err)
+	}
+	defer tb.Close()
+	rec, _, err := tb.Next()
+	if err != nil || len(rec) < 2 || rec[0] != "章贡社保" || rec[1] != "7" {
+		t.Errorf("its row read %q (%v), want 章贡社保 and 7", rec, err)
 	}
 }
 

@@ -686,8 +686,11 @@ func (s *xmlScan) scan(zf *zip.File) error {
 	}
 	defer rc.Close()
 	buf := make([]byte, 64<<10)
-	for {
+	for first := true; ; first = false {
 		n, err := rc.Read(buf)
+		if first {
+			s.form.declares(buf[:n])
+		}
 		if serr := s.feed(buf[:n]); serr != nil {
 			return serr
 		}
@@ -740,8 +743,11 @@ func (s *xmlScan) feed(p []byte) error {
 		if len(s.tag)+i > maxXMLRun {
 			return s.tooLong()
 		}
-		if err := s.form.chars(p[:min(i+1, len(p))]); err != nil {
-			return s.damaged(err)
+		// A comment's or processing instruction's characters are not the parser's to check.
+		if !remark(s.tag, p[:i]) {
+			if err := s.form.chars(p[:min(i+1, len(p))]); err != nil {
+				return s.damaged(err)
+			}
 		}
 		s.tag = append(s.tag, p[:i]...)
 		if !end {
@@ -762,6 +768,16 @@ func (s *xmlScan) feed(p []byte) error {
 		}
 	}
 	return nil
+}
+
+// remark reports whether the tag whose first bytes are read, then more, is a comment or a
+// processing instruction (the XML declaration among them).
+func remark(read, more []byte) bool {
+	start := read
+	if len(start) < 3 {
+		start = append(slices.Clip(start), more[:min(len(more), 3-len(start))]...)
+	}
+	return bytes.HasPrefix(start, []byte("!--")) || bytes.HasPrefix(start, []byte("?"))
 }
 
 // opaque reports whether tag (read to a '>') is a comment or CDATA section not yet ended.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -20,6 +21,34 @@ type xmlForm struct {
 	inRef bool     // reading an entity reference of the text, after its '&'
 	ref   []byte   // the reference read so far
 	carry []byte   // the first bytes of a character the next bytes end
+	// declared: the part declares an encoding other than UTF-8 (the spreadsheet library decodes
+	// it), so its bytes are checked for control characters only.
+	declared bool
+}
+
+// declares reads the encoding a part's XML declaration names, if any, from its first bytes; a
+// part that names none, or UTF-8, is UTF-8.
+func (f *xmlForm) declares(head []byte) {
+	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	end := bytes.Index(head, []byte("?>"))
+	if !bytes.HasPrefix(head, []byte("<?xml")) || end < 0 {
+		return
+	}
+	decl := head[:end]
+	i := bytes.Index(decl, []byte("encoding"))
+	if i < 0 {
+		return
+	}
+	v := bytes.TrimLeft(decl[i+len("encoding"):], " \t\r\n=")
+	if len(v) == 0 || (v[0] != '"' && v[0] != '\'') {
+		return
+	}
+	name, _, _ := bytes.Cut(v[1:], v[:1])
+	switch strings.ToLower(string(name)) {
+	case "utf-8", "utf8":
+	default:
+		f.declared = true
+	}
 }
 
 var formSeed = maphash.MakeSeed()
@@ -105,7 +134,7 @@ func (f *xmlForm) chars(p []byte) error {
 		}
 	}
 	for i := 0; i < len(p); {
-		if c := p[i]; c < utf8.RuneSelf {
+		if c := p[i]; c < utf8.RuneSelf || f.declared {
 			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
 				return fmt.Errorf("it holds the character U+%04X, which XML does not allow", c)
 			}
