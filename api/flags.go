@@ -96,7 +96,7 @@ func flagMatch(text, id string, e *domain.Employer) bool {
 		return true
 	}
 	bare := strings.ReplaceAll(text, "-", "")
-	for _, v := range []string{e.Name, e.OrgCode, e.CreditCode, e.CertificateNo} {
+	for _, v := range []string{domain.Stored(e.Name), e.OrgCode, e.CreditCode, e.CertificateNo} {
 		v = strings.ToLower(v)
 		if v != "" && (strings.Contains(v, text) || (bare != "" && strings.Contains(strings.ReplaceAll(v, "-", ""), bare))) {
 			return true

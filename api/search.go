@@ -235,7 +235,7 @@ func (s search) matches(id string, e *domain.Employer, p Principal, ref *domain.
 	if s.text == "" {
 		return true
 	}
-	for _, v := range []string{e.Name, e.OrgCode, e.CreditCode, e.CertificateNo} {
+	for _, v := range []string{domain.Stored(e.Name), e.OrgCode, e.CreditCode, e.CertificateNo} {
 		if v != "" && strings.Contains(strings.ToLower(v), s.text) {
 			return true
 		}

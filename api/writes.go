@@ -127,8 +127,8 @@ func (s *Server) createEmployer(w http.ResponseWriter, r *http.Request) {
 	}
 	if !p.canWriteEmployer(cmd.County, ref) {
 		if _, known := ref.County(cmd.County); !known && refused != nil {
-			// No county is no scope either: a code misspelt (or in full-width digits) is answered
-			// as an admin's is.
+			// No county is no scope either: a code misspelt is answered as an admin's is (one in
+			// full-width digits is the code, NFKC'd by the check, and gated as the code).
 			writeError(w, s.refusedUnderKey(r, refused))
 			return
 		}

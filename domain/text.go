@@ -17,8 +17,9 @@ import (
 //   - free text (names, reasons, authority documents, ownership): NormalizeText;
 //   - codes (receipt, certificate and document numbers): NormalizeCode, which also folds case.
 //
-// Both are pure functions of their input, so a fold of old events that were stored before
-// normalisation reaches the same state as one of events stored normalised.
+// Both are pure functions of their input, applied when a command is checked: an event keeps the
+// text as it was stored then, and text stored before a rule was added is compared with text
+// normalised now through Stored.
 
 // ignorable reports the default-ignorable code points (Unicode's Default_Ignorable_Code_Point
 // without its white space): the format characters (general category Cf: zero-width space and
@@ -106,6 +107,17 @@ func NormalizeText(s string) string {
 		n = norm.NFKC.String(m)
 	}
 	return strings.TrimSpace(n)
+}
+
+// Stored returns free text as NormalizeText stores it now, for comparing with text normalised
+// now: a name recorded before the default-ignorable characters and the Braille blank were taken
+// out still holds them in its event. Text that holds none is returned as it is, at the cost of
+// one scan.
+func Stored(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return r == braille || ignorable(r) }) < 0 {
+		return s
+	}
+	return NormalizeText(s)
 }
 
 // NormalizeCode returns the form in which a code typed by people (a receipt, certificate or

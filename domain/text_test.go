@@ -418,3 +418,19 @@ func TestACountyCodeInFullWidthDigitsIsTheCode(t *testing.T) {
 		t.Errorf("a transfer to %q: %v, want 360724", tr.County, err)
 	}
 }
+
+// TestTextStoredBeforeIsComparedAsStoredNow: a name recorded before the characters that draw
+// nothing were taken out still holds them in its event; search compares it as stored now, so
+// the name typed as it is shown finds it.
+func TestTextStoredBeforeIsComparedAsStoredNow(t *testing.T) {
+	for _, tt := range []struct{ old, now string }{
+		{"赣州\ufe0f公司", "赣州公司"},
+		{"王\u2800五", "王 五"},
+		{"赣州公司", "赣州公司"},
+		{"Ganzhou Co.", "Ganzhou Co."},
+	} {
+		if got := Stored(tt.old); got != tt.now || got != NormalizeText(tt.now) {
+			t.Errorf("Stored(%+q) = %+q, want %+q", tt.old, got, tt.now)
+		}
+	}
+}
