@@ -309,7 +309,7 @@ func TestTargetsAreThoseInForceOnTheDateRead(t *testing.T) {
 	}{{"2007-01-04", 0}, {"2007-01-05", 20}, {"2007-06-30", 20}, {"2007-07-01", 40}, {"2007-12-31", 40}} {
 		tp := l.targetsAt(t, "?as_of="+tc.asOf)
 		if tc.target == 0 {
-			if len(tp.City) != 0 || !strings.HasPrefix(tp.Note, "no targets recorded for 2007") {
+			if len(tp.City) != 0 || !strings.HasPrefix(tp.Note, "no targets in force for 2007 on "+tc.asOf+": the first version of them takes effect on 2007-01-05") {
 				t.Errorf("as of %s: %d city measures, note %q: want none in force yet", tc.asOf, len(tp.City), tp.Note)
 			}
 			continue

@@ -391,8 +391,8 @@ func (s *Server) rankings(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := map[string]any{"freeze": f.ID, "valid_through": f.ValidThrough, "through_seq": f.ThroughSeq, "year": f.ValidThrough.Year(),
 		"weighting": projections.RankingWeighting, "rankings": rankings}
-	if _, ok := ref.TargetsFor(f.ValidThrough.Year(), f.ValidThrough); !ok {
-		out["note"] = projections.NoTargetsNote(f.ValidThrough.Year())
+	if _, ok := projections.TargetsOf(ref, rep); !ok {
+		out["note"] = projections.NoTargetsNote(ref, rep)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -136,7 +136,7 @@ func (s *Server) bulletin(w http.ResponseWriter, r *http.Request) error {
 	}
 	ranking := projections.Rank(ref, rep)
 	if len(ranking) == 0 {
-		doc.Note = projections.NoTargetsNoteZH(f.ValidThrough.Year())
+		doc.Note = projections.NoTargetsNoteZH(ref, rep)
 	}
 	names := map[string]string{}
 	for _, rk := range ranking {

@@ -264,6 +264,28 @@ func (r *Reference) TargetsFor(year int, d Date) (Targets, bool) {
 	return r.Targets[found], true
 }
 
+// LatestTargetsFor returns the targets for year recorded last, whatever their effective date:
+// what freezes made before targets were read as of a date (views-23 and before) are ranked on.
+func (r *Reference) LatestTargetsFor(year int) (Targets, bool) {
+	for i := len(r.Targets) - 1; i >= 0; i-- {
+		if r.Targets[i].Year == year {
+			return r.Targets[i], true
+		}
+	}
+	return Targets{}, false
+}
+
+// FirstTargetsFrom is the earliest effective date of the versions of year's targets, 0 if none.
+func (r *Reference) FirstTargetsFrom(year int) Date {
+	var first Date
+	for _, t := range r.Targets {
+		if t.Year == year && (first == 0 || t.EffectiveFrom < first) {
+			first = t.EffectiveFrom
+		}
+	}
+	return first
+}
+
 // upsert inserts v into a list kept sorted by effective date, replacing a version with the same date.
 func upsert[T any](list []T, v T, eff func(T) Date) []T {
 	d := eff(v)

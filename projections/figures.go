@@ -479,6 +479,11 @@ const rulesDeclarationOn = 22
 // city's add up to it (sharedTargets); before it, each county's share was rounded alone.
 const rulesTargetsShared = 23
 
+// rulesTargetsDated is the first code version (views-24) whose targets are those in force on the
+// report's date (domain Reference.TargetsFor); before it, the version recorded last for the year,
+// whatever its effective date.
+const rulesTargetsDated = 24
+
 // lineCounty is the county a line of period p of e counts in, by q's rules.
 func lineCounty(e *domain.Employer, p domain.Period, q Query) string {
 	if q.follows(rulesEntryCounty) {

@@ -27,7 +27,7 @@ type CityFigures struct {
 func CityFiguresOf(ref *domain.Reference, r *Report) CityFigures {
 	city := ref.City()
 	c := CityFigures{Ledger: city.Code, Name: city.Name, Seq: r.Seq, AsOf: r.AsOf, Period: r.Period, City: r.City}
-	if t, ok := ref.TargetsFor(r.AsOf.Year(), r.AsOf); ok {
+	if t, ok := TargetsOf(ref, r); ok {
 		c.Targets = t.City
 	}
 	return c

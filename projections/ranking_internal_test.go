@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -126,5 +127,43 @@ func TestAFreezeReadBackKeepsTheRulesItWasMadeBy(t *testing.T) {
 		if want := c.rules == 0; follows != want || (c.rules != 0 && r.rules != c.rules) {
 			t.Errorf("a freeze of %s read back by the rules of views-%d (targets shared whole: %v)", c.version, r.rules, follows)
 		}
+	}
+}
+
+// TestTargetsAreReadByTheRulesOfTheirReport: a report of now (and a freeze made by views-24 on)
+// is measured against the version of its year in force on its date, none before the first takes
+// effect (the note says when it does); a freeze made by views-23 or before keeps the version of
+// its year recorded last, whatever its date, as it was ranked when made.
+func TestTargetsAreReadByTheRulesOfTheirReport(t *testing.T) {
+	ref := &domain.Reference{}
+	for _, p := range domain.DefaultReferenceEvents() {
+		ref.Apply(p)
+	}
+	late := domain.DefaultTargets
+	late.EffectiveFrom, late.City = domain.MustDate("2007-06-01"), map[string]int64{domain.TargetPensionInsured: 1000}
+	ref.Apply(domain.TargetsSet{Targets: late})
+	for _, c := range []struct {
+		name  string
+		rules int
+		asOf  string
+		want  int64 // 0: none
+	}{
+		{"now, on 31 December: the version in force", 0, "2006-12-31", domain.DefaultTargets.City[domain.TargetPensionInsured]},
+		{"now, before the first version takes effect: none", 0, "2006-03-31", 0},
+		{"a freeze of views-23: the version recorded last", 23, "2006-12-31", 1000},
+		{"a freeze of views-23 before the first date: the version recorded last", 23, "2006-03-31", 1000},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := &Report{AsOf: domain.MustDate(c.asOf), rules: c.rules}
+			got, ok := TargetsOf(ref, r)
+			if (c.want == 0) == ok || (ok && got.City[domain.TargetPensionInsured] != c.want) {
+				t.Errorf("targets %v (%v), want pension insured %d", got.City, ok, c.want)
+			}
+			if c.want == 0 {
+				if note := NoTargetsNote(ref, r); !strings.Contains(note, "takes effect on 2006-04-18") {
+					t.Errorf("the note %q does not say when the first version takes effect", note)
+				}
+			}
+		})
 	}
 }

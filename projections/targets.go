@@ -63,9 +63,9 @@ var measures = func() []measure {
 // year without targets gives an empty progress with a Note.
 func Targets(ref *domain.Reference, r *Report) TargetProgress {
 	tp := TargetProgress{Year: r.AsOf.Year(), AsOf: r.AsOf, City: []Progress{}, Counties: map[string][]Progress{}}
-	t, ok := ref.TargetsFor(r.AsOf.Year(), r.AsOf)
+	t, ok := TargetsOf(ref, r)
 	if !ok {
-		tp.Note = NoTargetsNote(tp.Year)
+		tp.Note = NoTargetsNote(ref, r)
 		return tp
 	}
 	for _, m := range measures {
@@ -161,11 +161,28 @@ func countyTargets(ref *domain.Reference, t domain.Targets, asOf domain.Date) ma
 }
 
 // NoTargetsNote says that year has no targets and how to record them.
-func NoTargetsNote(year int) string {
+func NoTargetsNote(ref *domain.Reference, r *Report) string {
+	year := r.AsOf.Year()
+	if first := ref.FirstTargetsFrom(year); first != 0 {
+		return fmt.Sprintf("no targets in force for %d on %s: the first version of them takes effect on %s", year, r.AsOf, first)
+	}
 	return fmt.Sprintf("no targets recorded for %d: an admin records them with POST /v1/reference/targets {\"year\": %d, …}", year, year)
 }
 
-// NoTargetsNoteZH says, as a printed bulletin does, that year has no targets to rank on.
-func NoTargetsNoteZH(year int) string {
+// NoTargetsNoteZH says, as a printed bulletin does, that r's year has no targets to rank on.
+func NoTargetsNoteZH(ref *domain.Reference, r *Report) string {
+	year := r.AsOf.Year()
+	if first := ref.FirstTargetsFrom(year); first != 0 {
+		return fmt.Sprintf("%d 年目标任务自 %s 起施行，%s 尚无，本期不排名。", year, first, r.AsOf)
+	}
 	return fmt.Sprintf("%d 年未录入目标任务，本期不排名。", year)
+}
+
+// TargetsOf returns the targets r is measured against, by r's rules: those of its year in force
+// on its date; for a freeze of views-23 or before, the version of its year recorded last.
+func TargetsOf(ref *domain.Reference, r *Report) (domain.Targets, bool) {
+	if (Query{rules: r.rules}).follows(rulesTargetsDated) {
+		return ref.TargetsFor(r.AsOf.Year(), r.AsOf)
+	}
+	return ref.LatestTargetsFor(r.AsOf.Year())
 }
