@@ -258,6 +258,9 @@ func TestALiveStreamOverHTTP2OutlivesItsSendWaitWhenIdle(t *testing.T) {
 	var written struct{ Seq uint64 }
 	_ = json.NewDecoder(r.Body).Decode(&written)
 	r.Body.Close()
+	if r.StatusCode != http.StatusCreated || written.Seq == 0 {
+		t.Fatalf("the write: %d, seq %d", r.StatusCode, written.Seq)
+	}
 	for d := range events {
 		var ev struct{ Seq uint64 }
 		if json.Unmarshal([]byte(d), &ev) == nil && written.Seq > 0 && ev.Seq >= written.Seq {

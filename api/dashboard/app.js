@@ -85,8 +85,11 @@ function wire() {
   // A new token (or none, cleared) reads the page again; Escape changes nothing and gives the
   // focus back to the button that opened the dialog.
   let cleared = false;
-  $('#token-change').addEventListener('click', () => askToken('输入新的令牌（留空则不发送）。', 'Enter a new token (leave it empty to send none).')
-    .then(v => { if (v || cleared) location.reload(); else $('#token-change').focus(); }));
+  $('#token-change').addEventListener('click', () => {
+    cleared = false; // a clear in a prompt before (a 401's) is not this one's
+    askToken('输入新的令牌（留空则不发送）。', 'Enter a new token (leave it empty to send none).')
+      .then(v => { if (v || cleared) location.reload(); else $('#token-change').focus(); });
+  });
   $('#token-clear').addEventListener('click', () => { cleared = true; sessionStorage.removeItem(TOKEN_KEY); dropAll(); $('#token-input').value = ''; $('#token-dialog').close(); });
   window.addEventListener('hashchange', route);
 }

@@ -44,13 +44,15 @@ export function keepFocus(box, draw) {
   const open = [...box.querySelectorAll('details[open]')].map(d => keyOf(rowOf(d))).filter(Boolean);
   const inside = a && a !== box && box.contains(a);
   const key = inside ? keyOf(rowOf(a)) : '';
-  const n = inside ? controls((key && rowOf(a)) || box).indexOf(a) : -1;
+  // Its place in its row, and in the box: a row gone (a flag cleared) leaves the place near it.
+  const inRow = key ? controls(rowOf(a)).indexOf(a) : -1;
+  const inBox = inside ? controls(box).indexOf(a) : -1;
   const out = draw();
   for (const d of box.querySelectorAll('details')) if (open.includes(keyOf(rowOf(d)))) d.open = true;
   if (inside && !box.contains(document.activeElement)) {
     const row = key && [...box.querySelectorAll('tr')].find(r => keyOf(r) === key);
     const list = controls(row || box);
-    let at = list[Math.min(Math.max(n, 0), list.length - 1)];
+    let at = list[Math.min(Math.max(row ? inRow : inBox, 0), list.length - 1)];
     if (!at) { box.tabIndex = -1; at = box; }
     at.focus({ preventScroll: true });
   }

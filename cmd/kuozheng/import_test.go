@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -209,7 +210,22 @@ func TestAnImportRefusedBeforeItsFirstRowRecordsNothing(t *testing.T) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
-	for _, rejects := range []string{fifo, link} {
+	// A chain of links to a file not made yet, and a rejects file of its own mode (payers' rows,
+	// kept private) written again: the chain stays, its end is made; the mode is kept.
+	sub := filepath.Join(dir, "sub")
+	if err := os.Mkdir(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	end := filepath.Join(sub, "end.csv")
+	l2, l1 := filepath.Join(dir, "l2.csv"), filepath.Join(dir, "l1.csv")
+	if err := errors.Join(os.Symlink(filepath.Join("sub", "end.csv"), l2), os.Symlink("l2.csv", l1)); err != nil {
+		t.Fatal(err)
+	}
+	private := filepath.Join(dir, "private.csv")
+	if err := os.WriteFile(private, []byte("an earlier run's rejects"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, rejects := range []string{fifo, link, l1, private} {
 		if code, out, errOut := runCmd("import", file, "--server", srv.URL, "--rejects", rejects); code != 3 || !strings.Contains(out, "1 rejected") {
 			t.Errorf("--rejects %s: exit %d\n%s%s\nwant 3, the row rejected", rejects, code, out, errOut)
 		}
@@ -227,6 +243,17 @@ func TestAnImportRefusedBeforeItsFirstRowRecordsNothing(t *testing.T) {
 	}
 	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
 		t.Errorf("the link given as --rejects was replaced: %v", err)
+	}
+	for _, l := range []string{l1, l2} {
+		if st, err := os.Lstat(l); err != nil || st.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("the link %s in the chain given as --rejects was replaced: %v", l, err)
+		}
+	}
+	if b, err := os.ReadFile(end); err != nil || !strings.Contains(string(b), "2006-04-31") {
+		t.Errorf("the chain's end holds %q (%v), want the rejects", b, err)
+	}
+	if st, err := os.Stat(private); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("the rejects file written again: %v, want mode 0600 kept", err)
 	}
 	// The rejects file is made as any file the user makes: the umask applies.
 	mask := syscall.Umask(0)

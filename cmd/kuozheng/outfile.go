@@ -16,26 +16,25 @@ import (
 type outFile struct {
 	path string   // the file put in place by commit
 	tmp  *os.File // the file written: a temporary one beside path, or path itself (direct)
-	// direct: path is no regular file (/dev/null, /dev/stdout, a pipe), written as it is.
+	// direct: path is a link or no regular file (/dev/null, /dev/stdout, a pipe), written as it is.
 	direct bool
 }
 
 // prepareOut makes path ready to be written, the value of --flag: a temporary file beside it,
-// put in its place by commit, made as os.Create makes a file (the user's umask applies). fresh
-// refuses a regular file that exists, which may hold what an earlier run wrote and could not
-// write again (notices issued once). A path through a symbolic link is the file it links to.
+// put in its place by commit, made as os.Create makes a file (the umask applies, an existing
+// file's mode is kept). fresh refuses a regular file that exists, which may hold what an earlier
+// run wrote and could not write again (notices issued once). A path that is a symbolic link, or
+// no regular file (/dev/null, /dev/stdout, a pipe), is written as it is, through the link as the
+// system resolves it: never replaced.
 func prepareOut(flag, path string, fresh bool) (*outFile, error) {
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real
-	} else if to, err := os.Readlink(path); err == nil { // a link to a file not made yet
-		if !filepath.IsAbs(to) {
-			to = filepath.Join(filepath.Dir(path), to)
-		}
-		path = to
-	}
-	if st, err := os.Stat(path); err == nil {
-		if !st.Mode().IsRegular() {
-			f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	mode := os.FileMode(0o666)
+	if st, err := os.Lstat(path); err == nil {
+		if st.Mode()&os.ModeSymlink != 0 || !st.Mode().IsRegular() {
+			flags := os.O_WRONLY | os.O_CREATE
+			if target, err := os.Stat(path); err == nil && target.Mode().IsRegular() {
+				flags |= os.O_TRUNC
+			}
+			f, err := os.OpenFile(path, flags, 0o666)
 			if err != nil {
 				return nil, fmt.Errorf("--%s %s cannot be written: %v", flag, path, unwrapPath(err))
 			}
@@ -44,6 +43,7 @@ func prepareOut(flag, path string, fresh bool) (*outFile, error) {
 		if fresh {
 			return nil, fmt.Errorf("--%s %s exists: give a file that does not (it may hold what an earlier run wrote)", flag, path)
 		}
+		mode = st.Mode().Perm()
 	}
 	dir := filepath.Dir(path)
 	var rnd [6]byte
@@ -51,6 +51,9 @@ func prepareOut(flag, path string, fresh bool) (*outFile, error) {
 	tmp, err := os.OpenFile(filepath.Join(dir, "."+filepath.Base(path)+"."+hex.EncodeToString(rnd[:])+".tmp"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
 		return nil, fmt.Errorf("--%s %s cannot be written: folder %s: %v", flag, path, dir, unwrapPath(err))
+	}
+	if mode != 0o666 {
+		_ = tmp.Chmod(mode) // the file it replaces keeps its mode, as os.Create keeps it
 	}
 	return &outFile{path: path, tmp: tmp}, nil
 }
