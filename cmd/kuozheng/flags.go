@@ -258,6 +258,15 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		if _, err := os.Stat(f.data); f.existing && err != nil {
 			return nil, noLedger()
 		}
+		// A folder that holds no ledger is refused before it is locked: the lock's file would
+		// be left in someone's folder that never was a ledger's. One a restore left unfinished
+		// says so first.
+		if _, err := os.Stat(filepath.Join(f.data, "jetstream")); f.existing && err != nil {
+			if err := restoreUnfinished(f.data); err != nil {
+				return nil, err
+			}
+			return nil, noLedger()
+		}
 		lock, err := eventstore.LockDir(f.data)
 		if errors.Is(err, eventstore.ErrFolderInUse) {
 			return nil, fmt.Errorf("%w: stop the serve that holds it first, or ask it instead (a command that takes --server: --server http://HOST:PORT in place of --data)", err)
@@ -269,10 +278,6 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		if err := restoreUnfinished(f.data); err != nil {
 			closeAll()
 			return nil, err
-		}
-		if _, err := os.Stat(filepath.Join(f.data, "jetstream")); f.existing && err != nil {
-			closeAll()
-			return nil, noLedger()
 		}
 		emb, err = eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: f.data, LazySync: f.lazyFsync, Listen: f.natsListen,
 			User: os.Getenv("KUOZHENG_NATS_USER"), Password: os.Getenv("KUOZHENG_NATS_PASSWORD")}, log)

@@ -199,6 +199,15 @@ func TestCommandsOnADataFolderWithoutALedgerRefuseIt(t *testing.T) {
 		if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("%v on a folder without a ledger made it: %v", args, err)
 		}
+		// A folder that exists, but never was a ledger's (someone's documents), is left as it was:
+		// no lock file in it.
+		plain := t.TempDir()
+		if code, _, errOut := runCmd(append(args, "--data", plain)...); code != 1 || !strings.Contains(errOut, "holds no ledger") {
+			t.Errorf("%v on a plain folder: exit %d, %s; want 1 saying it holds no ledger", args, code, errOut)
+		}
+		if left, _ := os.ReadDir(plain); len(left) != 0 {
+			t.Errorf("%v on a plain folder left %s in it", args, left[0].Name())
+		}
 	}
 	// A folder of another city's ledger, the city given: no ledger of it is made to verify.
 	dir := t.TempDir()
