@@ -163,13 +163,16 @@ type DirLock struct{ f *os.File }
 // ErrFolderInUse is LockDir's error when another process holds the folder.
 var ErrFolderInUse = errors.New("in use by another kuozheng process")
 
+// LockFile is the name of the file in a data folder that LockDir locks.
+const LockFile = "kuozheng.lock"
+
 // LockDir takes the exclusive lock on dir, failing at once (ErrFolderInUse) if another process
 // holds it.
 func LockDir(dir string) (*DirLock, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir, "kuozheng.lock")
+	path := filepath.Join(dir, LockFile)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o640)
 	if err != nil {
 		return nil, err

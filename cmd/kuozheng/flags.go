@@ -258,10 +258,12 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		if _, err := os.Stat(f.data); f.existing && err != nil {
 			return nil, noLedger()
 		}
-		// A folder that holds no ledger is refused before it is locked: the lock's file would
-		// be left in someone's folder that never was a ledger's. One a restore left unfinished
-		// says so first.
-		if _, err := os.Stat(filepath.Join(f.data, "jetstream")); f.existing && err != nil {
+		// A folder that holds no ledger, and no lock's file, is refused before it is locked:
+		// the lock's file would be left in someone's folder that never was a ledger's. One a
+		// restore left unfinished says so first; one with a lock's file is locked (another
+		// process may hold it), then checked.
+		_, lockErr := os.Stat(filepath.Join(f.data, eventstore.LockFile))
+		if _, err := os.Stat(filepath.Join(f.data, "jetstream")); f.existing && err != nil && lockErr != nil {
 			if err := restoreUnfinished(f.data); err != nil {
 				return nil, err
 			}
@@ -278,6 +280,10 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		if err := restoreUnfinished(f.data); err != nil {
 			closeAll()
 			return nil, err
+		}
+		if _, err := os.Stat(filepath.Join(f.data, "jetstream")); f.existing && err != nil {
+			closeAll()
+			return nil, noLedger()
 		}
 		emb, err = eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: f.data, LazySync: f.lazyFsync, Listen: f.natsListen,
 			User: os.Getenv("KUOZHENG_NATS_USER"), Password: os.Getenv("KUOZHENG_NATS_PASSWORD")}, log)
