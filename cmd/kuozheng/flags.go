@@ -263,7 +263,7 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 		// restore left unfinished says so first; one with a lock's file is locked (another
 		// process may hold it), then checked.
 		_, lockErr := os.Stat(filepath.Join(f.data, eventstore.LockFile))
-		if _, err := os.Stat(filepath.Join(f.data, "jetstream")); f.existing && err != nil && lockErr != nil {
+		if f.existing && !hasLedgerFiles(f.data) && lockErr != nil {
 			if err := restoreUnfinished(f.data); err != nil {
 				return nil, err
 			}
@@ -281,7 +281,7 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 			closeAll()
 			return nil, err
 		}
-		if _, err := os.Stat(filepath.Join(f.data, "jetstream")); f.existing && err != nil {
+		if f.existing && !hasLedgerFiles(f.data) {
 			closeAll()
 			return nil, noLedger()
 		}
