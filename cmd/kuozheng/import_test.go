@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -366,4 +367,64 @@ func TestAnImportToABusyServerIsSentAgainUntilItIsTaken(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.out, "1 imported") || !strings.Contains(r.err, "sending it again") {
 		t.Fatalf("exit %d\n%s%s\nwant 0, the row imported, and the waits said", r.code, r.out, r.err)
 	}
+}
+
+// An import sent to a server says what it sends where and, while the server works on it, that it
+// is still waiting: the server tells no progress of its own, and a large file takes a while.
+func TestAnImportSentToAServerSaysItIsWaiting(t *testing.T) {
+	defer func(d time.Duration) { importWaitEvery = d }(importWaitEvery)
+	importWaitEvery = time.Millisecond
+	file := filepath.Join(t.TempDir(), "regs.csv")
+	if err := os.WriteFile(file, fmt.Appendf(nil, "单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n单位甲,%s,瑞金市,企业,1,2006-04-05\n", domain.NumberedOrgCode(62000002)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l := storetest.Start(t, eventstore.Config{})
+	h := api.New(api.Config{Store: l.Store, Today: func() domain.Date { return domain.MustDate("2006-12-31") }})
+	said := &watchWriter{want: "import: the server has had the file for", seen: make(chan struct{})}
+	// The server answers only once the command has said it waits (or after a minute, when the
+	// test fails below).
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/imports" {
+			select {
+			case <-said.seen:
+			case <-time.After(time.Minute):
+			}
+		}
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	var out strings.Builder
+	code := run([]string{"import", file, "--server", srv.URL}, &out, said)
+	errOut := said.String()
+	if code != 0 || !strings.Contains(out.String(), "1 imported") {
+		t.Fatalf("exit %d\n%s%s\nwant 0 and the row imported", code, out.String(), errOut)
+	}
+	if !strings.Contains(errOut, "import: sending "+file+" (1 KB) to "+srv.URL) || !strings.Contains(errOut, said.want) {
+		t.Fatalf("standard error:\n%s\nwant what is sent where, and the wait said", errOut)
+	}
+}
+
+// watchWriter keeps what is written to it, from any goroutine, and closes seen once it holds want.
+type watchWriter struct {
+	mu   sync.Mutex
+	b    strings.Builder
+	want string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.b.Write(p)
+	if strings.Contains(w.b.String(), w.want) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return len(p), nil
+}
+
+func (w *watchWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }

@@ -101,8 +101,15 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	} else {
 		// A server taking the most imports it takes at once asks to be asked again: the file is
 		// sent again after the time it gives, for a while, saying so.
+		size := ""
+		if st, err := os.Stat(path); err == nil {
+			size = fmt.Sprintf(" (%d KB)", (st.Size()+1023)/1024)
+		}
+		fmt.Fprintf(stderr, "import: sending %s%s to %s; the server answers once every row has its outcome\n", path, size, rm.server)
 		for waited := time.Duration(0); ; {
+			stopSaying := sayWaiting(stderr, "the server has had the file for")
 			rep, rejected, err = uploadImport(ctx, *rm, path, *kind, *encoding)
+			stopSaying()
 			var busy *busyError
 			if !errors.As(err, &busy) || waited >= importBusyFor {
 				break
@@ -235,6 +242,34 @@ var (
 	importBusyFor   = 10 * time.Minute
 	importRetryWait time.Duration
 )
+
+// importWaitEvery is how often an import sent to a server says it is still waiting for the
+// server's answer: the server tells no progress of its own, and a large file takes a while.
+var importWaitEvery = 5 * time.Second
+
+// sayWaiting writes to w, every importWaitEvery until stop is called, what is waited for and for
+// how long; stop returns once nothing more is written.
+func sayWaiting(w io.Writer, what string) (stop func()) {
+	start := time.Now()
+	tick := time.NewTicker(importWaitEvery)
+	quit, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			select {
+			case <-quit:
+				return
+			case <-tick.C:
+				fmt.Fprintf(w, "import: %s %v\n", what, time.Since(start).Round(time.Second))
+			}
+		}
+	}()
+	return func() {
+		tick.Stop()
+		close(quit)
+		<-finished
+	}
+}
 
 // uploadImport sends the file to a server's POST /v1/imports and returns its report and how
 // many rows it rejected in all (a server that does not know rejects=all lists fewer).
