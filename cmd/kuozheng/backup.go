@@ -130,6 +130,9 @@ func (b *backupTarget) connect(restore bool) (nc *nats.Conn, closeAll func() err
 		}
 		return nc, func() error { nc.Close(); return nil }, nil
 	}
+	if err := notAFolder(b.data); err != nil {
+		return nil, nil, err
+	}
 	if !restore {
 		if _, err := os.Stat(filepath.Join(b.data, "jetstream")); err != nil {
 			return nil, nil, fmt.Errorf("data folder %s holds no ledger (%w); back up a running server with --nats", b.data, err)
@@ -355,6 +358,9 @@ Options:`)
 		return err
 	}
 	if tg.natsURL == "" {
+		if err := notAFolder(tg.data); err != nil {
+			return err
+		}
 		if _, err := os.Stat(filepath.Join(tg.data, manifestFile)); err == nil {
 			return usageError{fmt.Sprintf("--data %s holds a backup's %s: give the data folder to restore into, a new one or a ledger's", tg.data, manifestFile)}
 		}

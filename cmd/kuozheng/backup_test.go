@@ -43,6 +43,7 @@ func TestBackupAndRestoreUsageErrorsNameTheProblem(t *testing.T) {
 		{[]string{"restore", "x", "--replicas", "3"}, "--replicas applies to --nats only"},
 		{[]string{"restore", "x", "--nats", "nats://127.0.0.1:1", "--replicas", "-1"}, "want 1 or more"},
 		{[]string{"restore", bk, "--data", bk}, "holds a backup's manifest.json"},
+		{[]string{"restore", bk, "--data", filepath.Join(bk, manifestFile)}, "is a file, not a data folder"},
 	} {
 		code, out, errOut := runCmd(tt.args...)
 		if code != 2 || !strings.Contains(errOut, tt.want) {

@@ -147,6 +147,15 @@ func hasLedgerFiles(dir string) bool {
 	return err == nil
 }
 
+// notAFolder refuses a --data that names a file, which the commands would otherwise report as an
+// error opening a file inside it.
+func notAFolder(dir string) error {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return usageError{fmt.Sprintf("--data %s is a file, not a data folder: give the ledger's folder (--data DIR)", dir)}
+	}
+	return nil
+}
+
 // errNoLedger is wrapped by the error of a data folder that holds no ledger, refused.
 var errNoLedger = errors.New("holds no ledger")
 
@@ -254,6 +263,9 @@ func openLedger(ctx context.Context, f storeFlags, log *slog.Logger) (*ledger, e
 	} else {
 		noLedger := func() error {
 			return fmt.Errorf("data folder %s %w: give the folder serve uses (--data DIR), or ask a running server (--server URL)", f.data, errNoLedger)
+		}
+		if err := notAFolder(f.data); err != nil {
+			return nil, err
 		}
 		if _, err := os.Stat(f.data); f.existing && err != nil {
 			return nil, noLedger()

@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -380,13 +379,14 @@ func TestAnImportSentToAServerSaysItIsWaiting(t *testing.T) {
 	}
 	l := storetest.Start(t, eventstore.Config{})
 	h := api.New(api.Config{Store: l.Store, Today: func() domain.Date { return domain.MustDate("2006-12-31") }})
-	said := &watchWriter{want: "import: the server has had the file for", seen: make(chan struct{})}
+	seen := make(chan struct{})
+	said := &gatedWriter{mark: "import: the server has had the file for", hold: func() { close(seen) }}
 	// The server answers only once the command has said it waits (or after a minute, when the
 	// test fails below).
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v1/imports" {
 			select {
-			case <-said.seen:
+			case <-seen:
 			case <-time.After(time.Minute):
 			}
 		}
@@ -399,32 +399,7 @@ func TestAnImportSentToAServerSaysItIsWaiting(t *testing.T) {
 	if code != 0 || !strings.Contains(out.String(), "1 imported") {
 		t.Fatalf("exit %d\n%s%s\nwant 0 and the row imported", code, out.String(), errOut)
 	}
-	if !strings.Contains(errOut, "import: sending "+file+" (1 KB) to "+srv.URL) || !strings.Contains(errOut, said.want) {
+	if !strings.Contains(errOut, "import: sending "+file+" (1 KB) to "+srv.URL) || !strings.Contains(errOut, said.mark) {
 		t.Fatalf("standard error:\n%s\nwant what is sent where, and the wait said", errOut)
 	}
-}
-
-// watchWriter keeps what is written to it, from any goroutine, and closes seen once it holds want.
-type watchWriter struct {
-	mu   sync.Mutex
-	b    strings.Builder
-	want string
-	seen chan struct{}
-	once sync.Once
-}
-
-func (w *watchWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.b.Write(p)
-	if strings.Contains(w.b.String(), w.want) {
-		w.once.Do(func() { close(w.seen) })
-	}
-	return len(p), nil
-}
-
-func (w *watchWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
 }

@@ -187,6 +187,7 @@ func TestCommandsOnADataFolderWithoutALedgerRefuseIt(t *testing.T) {
 		{"freeze", "--valid-through", "2006-12-31"},
 		{"documents", "notice", "--employer", "e", "--issued-on", "2006-12-01", "--deadline", "2006-12-31"},
 		{"import", "../../scripts/samples/registrations.csv", "--today", "2006-12-31"},
+		{"backup", filepath.Join(t.TempDir(), "backup")},
 	} {
 		dir := filepath.Join(t.TempDir(), "typo")
 		code, out, errOut := runCmd(append(args, "--data", dir)...)
@@ -207,6 +208,14 @@ func TestCommandsOnADataFolderWithoutALedgerRefuseIt(t *testing.T) {
 		}
 		if left, _ := os.ReadDir(plain); len(left) != 0 {
 			t.Errorf("%v on a plain folder left %s in it", args, left[0].Name())
+		}
+		// A file is no folder: said so, as bad usage, not as an error opening a file inside it.
+		file := filepath.Join(plain, "notes.txt")
+		if err := os.WriteFile(file, []byte("notes\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, errOut := runCmd(append(args, "--data", file)...); code != 2 || !strings.Contains(errOut, "--data "+file+" is a file, not a data folder") {
+			t.Errorf("%v on a file: exit %d, %s; want 2 saying it is a file", args, code, errOut)
 		}
 	}
 	// A folder of another city's ledger, the city given: no ledger of it is made to verify.
