@@ -556,3 +556,31 @@ func TestAnOlderStoreFolderOfAnotherCityIsAdopted(t *testing.T) {
 		t.Errorf("the adopted snapshot was not used:\n%s", logged.String())
 	}
 }
+
+// A command asking a server hints that none may be running only when no server took the
+// connection: one that took it and broke off is there, and the hint would mislead.
+func TestARequestHintsAtServeOnlyWhenNoServerTookIt(t *testing.T) {
+	code, _, errOut := runCmd("verify", "--server", "http://127.0.0.1:1")
+	if code != 1 || !strings.Contains(errOut, "is 'kuozheng serve' running?") {
+		t.Errorf("no server: exit %d, %s; want 1 and the hint", code, errOut)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = conn.Read(make([]byte, 4096))
+			conn.Close()
+		}
+	}()
+	code, _, errOut = runCmd("verify", "--server", "http://"+ln.Addr().String())
+	if code != 1 || !strings.Contains(errOut, "EOF") || strings.Contains(errOut, "running?") {
+		t.Errorf("a server that broke off: exit %d, %s; want 1 and the EOF, without the hint", code, errOut)
+	}
+}

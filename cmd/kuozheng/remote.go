@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -93,13 +94,17 @@ func (r *remote) do(req *http.Request, v any) error {
 	}
 	resp, err := client.Do(req)
 	var unknownCA x509.UnknownAuthorityError
+	var netErr *net.OpError
 	switch {
 	case err != nil && req.Context().Err() != nil:
 		return fmt.Errorf("interrupted before the server answered: %w", req.Context().Err())
 	case errors.As(err, &unknownCA):
 		return fmt.Errorf("%w (give --ca FILE, the certificate of the CA that signed the server's)", err)
-	case err != nil:
+	case errors.As(err, &netErr) && netErr.Op == "dial":
 		return fmt.Errorf("%w (is 'kuozheng serve' running? or use --data DIR)", err)
+	case err != nil:
+		// A server took the connection, then broke it off or answered no HTTP.
+		return err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
