@@ -396,7 +396,7 @@ func TestAnImportSentToAServerSaysItIsWaiting(t *testing.T) {
 	var out strings.Builder
 	code := run([]string{"import", file, "--server", srv.URL}, &out, said)
 	errOut := said.String()
-	if code != 0 || !strings.Contains(out.String(), "1 imported") {
+	if code != 0 || !strings.Contains(out.String(), "regs.csv: 1 row (registrations, utf-8): 1 imported") {
 		t.Fatalf("exit %d\n%s%s\nwant 0 and the row imported", code, out.String(), errOut)
 	}
 	if !strings.Contains(errOut, "import: sending "+file+" (1 KB) to "+srv.URL) || !strings.Contains(errOut, said.mark) {

@@ -133,8 +133,8 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "%s: %d rows (%s, %s): %d imported, %d already there, %d rejected, in %.1f s (%.0f rows/s)\n",
-		path, rep.Rows, rep.Kind, rep.Encoding, rep.Imported, rep.Duplicates, rejected, rep.Seconds, float64(rep.Rows)/max(rep.Seconds, 1e-9))
+	fmt.Fprintf(stdout, "%s: %s (%s, %s): %d imported, %d already there, %d rejected, in %.1f s (%.0f rows/s)\n",
+		path, rowCount(rep.Rows), rep.Kind, rep.Encoding, rep.Imported, rep.Duplicates, rejected, rep.Seconds, float64(rep.Rows)/max(rep.Seconds, 1e-9))
 	if len(rep.Ignored) > 0 {
 		fmt.Fprintf(stdout, "columns left aside, no field of a %s file: %s\n", rep.Kind, strings.Join(rep.Ignored, ", "))
 	}
@@ -182,11 +182,15 @@ type rowsRejected struct {
 }
 
 func (e rowsRejected) Error() string {
-	rows := "rows"
-	if e.n == 1 {
-		rows = "row"
+	return fmt.Sprintf("%s rejected: correct them in %s and import that file", rowCount(e.n), e.file)
+}
+
+// rowCount says n rows, or 1 row.
+func rowCount(n int) string {
+	if n == 1 {
+		return "1 row"
 	}
-	return fmt.Sprintf("%d %s rejected: correct them in %s and import that file", e.n, rows, e.file)
+	return fmt.Sprintf("%d rows", n)
 }
 
 // openTable opens a file to import, read as a stream; done closes the table and the file.
