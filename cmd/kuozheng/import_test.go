@@ -141,8 +141,16 @@ func TestAnImportWithRejectedRowsExitsThreeAndWritesEveryOne(t *testing.T) {
 	if err := os.WriteFile(clean, []byte(strings.Join(strings.SplitAfter(b.String(), "\n")[:good+1], "")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if code, out, errOut := runCmd("import", clean, "--server", srv.URL); code != 0 || !strings.Contains(out, fmt.Sprintf("0 imported, %d already there, 0 rejected", good)) {
+	if code, out, errOut := runCmd("import", clean, "--server", srv.URL); code != 0 || !strings.Contains(out, fmt.Sprintf("0 imported, %d already there, 0 rejected", good)) || strings.Contains(out, "earlier run") {
 		t.Errorf("a clean import: exit %d\n%s%s\nwant 0, every row already there", code, out, errOut)
+	}
+	// A rejects file beside it, left by an earlier run, is said to be one.
+	stale := filepath.Join(dir, "clean.rejects.csv")
+	if err := os.WriteFile(stale, []byte("单位名称\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCmd("import", clean, "--server", srv.URL); code != 0 || !strings.Contains(out, "no row rejected this time: "+stale+" is an earlier run's") {
+		t.Errorf("a clean import beside an earlier run's rejects: exit %d\n%s%s\nwant it said", code, out, errOut)
 	}
 }
 

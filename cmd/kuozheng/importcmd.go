@@ -171,6 +171,12 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		return rowsRejected{n: rejected, file: out}
 	}
+	// A rejects file an earlier run left beside the file would be taken for this run's.
+	if *rejects == "" {
+		if _, err := os.Stat(rejectsPath); err == nil {
+			fmt.Fprintf(stdout, "no row rejected this time: %s is an earlier run's\n", rejectsPath)
+		}
+	}
 	return nil
 }
 
