@@ -3,6 +3,7 @@ package domain
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -73,6 +74,10 @@ func DecodeFor(data []byte, employerID string) (Event, error) {
 	return ev, err
 }
 
+// ErrUnknownToThisBuild is wrapped by the error of an event whose type, or whose type's schema,
+// this build does not know: a newer build's, if its bytes are whole.
+var ErrUnknownToThisBuild = errors.New("not known to this build")
+
 // decodeFallback decodes any JSON of an event: keys in any order, spaced, unknown keys, older
 // schemas. It is what Decode means; the generated decoder reads the bytes Encode writes faster.
 func decodeFallback(data []byte) (Event, error) {
@@ -90,10 +95,10 @@ func decodeFallback(data []byte) (Event, error) {
 	}
 	reg, ok := registry[ev.Type]
 	if !ok {
-		return ev, fmt.Errorf("unknown event type %q", ev.Type)
+		return ev, fmt.Errorf("%w: unknown event type %q", ErrUnknownToThisBuild, ev.Type)
 	}
 	if ev.Schema > reg.schema {
-		return ev, fmt.Errorf("event type %q schema %d is newer than this build knows (%d)", ev.Type, ev.Schema, reg.schema)
+		return ev, fmt.Errorf("%w: event type %q schema %d is newer than this build knows (%d)", ErrUnknownToThisBuild, ev.Type, ev.Schema, reg.schema)
 	}
 	body, err := reg.decode(ev.Schema, ev.Payload)
 	if err != nil {

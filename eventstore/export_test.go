@@ -1,6 +1,7 @@
 package eventstore
 
 import (
+	"path/filepath"
 	"sync"
 	"time"
 )
@@ -165,4 +166,15 @@ func (s *Store) CachedEmployerIDs() map[string]bool {
 		ids[id] = true
 	}
 	return ids
+}
+
+// NoteUndecodableInSnapshot rewrites the store snapshot in dir as a build that could not decode
+// employer id's event at seq would have written it: with a break there.
+func NoteUndecodableInSnapshot(dir, id string, seq uint64) error {
+	snap, err := readSnapshot(filepath.Join(dir, snapshotFile))
+	if err != nil {
+		return err
+	}
+	snap.breaks[id] = ChainBreak{Seq: seq, Reason: undecodable + `unknown event type "employer.registered"`}
+	return writeFileAtomic(dir, snapshotFile, snap.encode())
 }

@@ -766,12 +766,26 @@ func hashMatches(ev domain.Event, data []byte) bool {
 	return ev.Hash != "" && domain.ChainHashIs(ev.Hash, ev.PrevHash, data)
 }
 
+// undecodable begins the reason of a break at an event the store could not decode; newerBuild
+// follows it when the event's bytes are whole (their chain hash holds) but of a type or schema
+// this build does not know.
+const (
+	undecodable = "undecodable event: "
+	newerBuild  = "written by a newer build of kuozheng, which this one cannot read ("
+)
+
+// ByNewerBuild reports whether the break is at an event a newer build wrote: the ledger is
+// whole, but this build cannot fold it.
+func (b ChainBreak) ByNewerBuild() bool { return strings.HasPrefix(b.Reason, undecodable+newerBuild) }
+
 // chainReason says why an event does not link to its subject's previous event, or ""; hashOK
 // is hashMatches of the event.
 func chainReason(prev head, ev domain.Event, hashOK bool, derr error) string {
 	switch {
+	case derr != nil && hashOK && errors.Is(derr, domain.ErrUnknownToThisBuild):
+		return undecodable + newerBuild + derr.Error() + ")"
 	case derr != nil:
-		return "undecodable event: " + derr.Error()
+		return undecodable + derr.Error()
 	case ev.Hash == "":
 		return "no hash header"
 	case !hashOK:

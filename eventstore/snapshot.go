@@ -34,7 +34,8 @@ const (
 	// older versions are read as shelves without them. Version 4 adds the notice numbers; a
 	// snapshot of an older version is not used (the stream is folded again). Version 5 adds the
 	// subjects of corrected organisation codes; version 4 is read with none, as no build that
-	// wrote it recorded any.
+	// wrote it recorded any (an older build started on a ledger a newer one wrote to took the
+	// events it could not decode for breaks: such a snapshot is not used, restore).
 	snapshotVersion = 5
 )
 

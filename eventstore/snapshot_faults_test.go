@@ -51,6 +51,19 @@ func TestADamagedOrMismatchedSnapshotIsIgnoredWithALogLineAndTheStoreRebuilds(t 
 				t.Fatal(err)
 			}
 		}, ""},
+		{"written by an older build, which could not decode an event", func(t *testing.T, l *storetest.Ledger, dir string) {
+			// Started on a ledger a newer build wrote to, it took the event for a break.
+			l.Restart(t)
+			id := l.Store.EmployerIDs()[0]
+			e, ok := l.Store.Employer(id)
+			if !ok {
+				t.Fatalf("employer %s not found", id)
+			}
+			l.Stop()
+			if err := eventstore.NoteUndecodableInSnapshot(dir, id, e.Version); err != nil {
+				t.Fatal(err)
+			}
+		}, ""},
 		{"ahead of the stream", func(t *testing.T, l *storetest.Ledger, dir string) {
 			// The stream's files go back to an earlier copy: the same stream, shorter.
 			saved := t.TempDir()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -90,6 +91,21 @@ func (s *Store) restore(ctx context.Context, snap *snapshot) error {
 	}
 	if snap.notices == nil {
 		return unusable("written before the store kept notice numbers")
+	}
+	// An older build, started on a ledger a newer one wrote to, took the events it could not
+	// decode for breaks and left out what they hold (corrected codes, say): its snapshot is no
+	// state of this build's, which decodes them.
+	for id, b := range snap.breaks {
+		if !strings.HasPrefix(b.Reason, undecodable) {
+			continue
+		}
+		raw, err := s.getMsg(ctx, b.Seq, "")
+		if err != nil {
+			continue // checked as the snapshot's breaks are, by verification
+		}
+		if _, err := domain.Decode(raw.Data); err == nil {
+			return unusable("it holds event %d of employer %s as undecodable, which this build decodes (a build older than this one wrote it)", b.Seq, id)
+		}
 	}
 	if last < snap.seq {
 		// The same stream (made at the same time) without messages the store folded.

@@ -412,3 +412,48 @@ func TestRecordedKnowsTheKeysOfRecordedCommandsOnly(t *testing.T) {
 		}
 	}
 }
+
+// An event a newer build wrote (a type or schema this build does not know, its chain whole)
+// cannot be folded: it is a break, which says the ledger is a newer build's, not that it was
+// altered; one whose hash does not hold is not taken for a newer build's.
+func TestAnEventOfANewerBuildIsABreakThatSaysSo(t *testing.T) {
+	l := storetest.Start(t, eventstore.Config{})
+	for i, c := range []struct {
+		typ    string
+		schema int
+		whole  bool // its chain hash holds
+	}{
+		{"employer.renamed_in_2030", 1, true},
+		{"payment.received", 99, true},
+		{"employer.renamed_in_2030", 1, false},
+	} {
+		id := mustExecute(t, l.Store, register(orgCode(90+i), "360781")).EmployerID
+		h, err := l.Store.History(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := h[len(h)-1]
+		var env map[string]any
+		_ = json.Unmarshal(last.Data, &env)
+		env["type"], env["schema"], env["n"], env["prev_hash"] = c.typ, c.schema, last.N+1, last.Hash
+		delete(env, "prev_seq")
+		data, _ := json.Marshal(env)
+		m := nats.NewMsg(eventstore.EmployerPrefix + id)
+		m.Data = data
+		hash := domain.ChainHash(last.Hash, data)
+		if !c.whole {
+			hash = last.Hash
+		}
+		m.Header.Set(eventstore.HashHeader, hash)
+		if _, err := l.Embedded.Conn.RequestMsg(m, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Store.CatchUp(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		b, ok := l.Store.ChainBreak(id)
+		if !ok || b.ByNewerBuild() != c.whole || strings.Contains(b.Reason, "newer build") != c.whole {
+			t.Errorf("%s schema %d, hash whole %v: break %+v, %v; want one saying a newer build wrote it if and only if whole", c.typ, c.schema, c.whole, b, ok)
+		}
+	}
+}

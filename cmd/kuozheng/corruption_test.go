@@ -3,14 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/projections"
+	"github.com/nats-io/nats.go"
 )
 
 // damagedLedger makes a small demo ledger with a snapshot of its views, then flips bytes in the
@@ -208,5 +213,38 @@ func TestADamagedHistoryArchiveIsReadFromTheStream(t *testing.T) {
 				t.Errorf("verification after reading a damaged archive: %+v; want it not ok, naming the damage", in)
 			}
 		})
+	}
+}
+
+// A ledger a newer build wrote to holds events this build cannot read: serve says so, and which
+// build to run, rather than only that the ledger is damaged.
+func TestServeOnALedgerANewerBuildWroteSaysSo(t *testing.T) {
+	dir := t.TempDir()
+	id := seed(t, dir)
+	led, err := openLedger(context.Background(), storeFlags{data: dir}, newLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := led.store.History(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := h[len(h)-1]
+	var env map[string]any
+	if err := json.Unmarshal(last.Data, &env); err != nil {
+		t.Fatal(err)
+	}
+	env["type"], env["n"], env["prev_hash"] = "employer.merged_in_2030", last.N+1, last.Hash
+	delete(env, "prev_seq")
+	data, _ := json.Marshal(env)
+	m := nats.NewMsg(eventstore.EmployerPrefix + id)
+	m.Data = data
+	m.Header.Set(eventstore.HashHeader, domain.ChainHash(last.Hash, data))
+	if _, err := led.nc.RequestMsg(m, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	led.close()
+	if d := startupDamageOf(t, dir); !strings.Contains(d, "a newer build of kuozheng wrote events this one cannot read (employer "+id) {
+		t.Fatalf("serve's start-up check found %q; want it to say a newer build wrote the ledger", d)
 	}
 }

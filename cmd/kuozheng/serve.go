@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -342,6 +343,11 @@ func startupDamage(ctx context.Context, led *ledger, runner *projections.Runner)
 	}
 	if in.Lost > 0 || in.Deleted > 0 {
 		why = append(why, fmt.Sprintf("the stream has %d lost and %d deleted messages", in.Lost, in.Deleted))
+	}
+	// Not damage, but the same answer: served, the views would leave those events out.
+	if i := slices.IndexFunc(in.Breaks, func(b eventstore.BreakEntry) bool { return b.ByNewerBuild() }); i >= 0 {
+		why = append(why, fmt.Sprintf("a newer build of kuozheng wrote events this one cannot read (employer %s at sequence %d, and maybe others): run that build or a newer one; --accept-damage would serve figures without them",
+			in.Breaks[i].EmployerID, in.Breaks[i].Seq))
 	}
 	for i, b := range in.Breaks {
 		if i == 5 {
