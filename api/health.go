@@ -62,8 +62,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, code, body)
 	}
-	if s.cfg.Damage != "" {
-		answer(http.StatusServiceUnavailable, map[string]any{"status": "damaged", "reason": s.cfg.Damage,
+	if reason, accepted := s.damage(); reason != "" && !accepted {
+		answer(http.StatusServiceUnavailable, map[string]any{"status": "damaged", "reason": reason,
 			"what_to_do": "inspect with kuozheng verify; restart with --accept-damage to serve the ledger as it is"})
 		return
 	}

@@ -230,8 +230,8 @@ func (m *Metrics) PastReplay(events uint64, d time.Duration) {
 func (m *Metrics) watchServer(s *Server) {
 	m.server.Store(s)
 	cs := []prometheus.Collector{
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_ledger_damaged", Help: "1 when verification at start found damage (lost or altered events, a snapshot ahead of the stream): /readyz answers 503 until serve is restarted with --accept-damage, which serves the ledger as it is, still damaged (1)."},
-			func() float64 { return oneIf(s.cfg.Damage != "" || s.cfg.AcceptedDamage != "") }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_ledger_damaged", Help: "1 when verification at start, or of every chain once started, found damage (lost or altered events, a snapshot ahead of the stream): /readyz answers 503 until serve is restarted with --accept-damage, which serves the ledger as it is, still damaged (1)."},
+			func() float64 { reason, _ := s.damage(); return oneIf(reason != "") }),
 	}
 	if s.cfg.Connected != nil {
 		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_nats_connected", Help: "1 while the ledger's NATS connection is up, else 0 (writes answer 503 meanwhile)."},

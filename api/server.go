@@ -66,6 +66,7 @@ type Server struct {
 	warming   atomic.Bool
 	batches   batches
 	verifying verifyRuns
+	found     foundDamage
 	// diskLog lets the log have one refusal for a full disk a minute, not one a write.
 	diskLog   logThrottle
 	uploads   chan struct{} // a slot for each import taken, from its upload on (MaxUploadsAtOnce)

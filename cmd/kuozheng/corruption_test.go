@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
 	"github.com/kuozheng/kuozheng/projections"
 	"github.com/nats-io/nats.go"
 )
@@ -246,5 +248,30 @@ func TestServeOnALedgerANewerBuildWroteSaysSo(t *testing.T) {
 	led.close()
 	if d := startupDamageOf(t, dir); !strings.Contains(d, "a newer build of kuozheng wrote events this one cannot read (employer "+id) {
 		t.Fatalf("serve's start-up check found %q; want it to say a newer build wrote the ledger", d)
+	}
+}
+
+// Bytes altered before the store's snapshot are not met by a start, which folds only the events
+// after it: serve verifies every chain once it is ready, and then says the ledger is damaged, as
+// a start that met the damage does (an outside review found it ready, serving altered figures).
+func TestServeFindsDamageBeforeItsSnapshotOnceStarted(t *testing.T) {
+	_, bin := buildBinary(t)
+	dir := damagedLedger(t, false)
+	s := launchServe(t, bin, nil, &http.Client{Timeout: 30 * time.Second}, "--data", dir)
+	var seen readyzSeen
+	storetest.CheckFor(t, 2*time.Minute, 50*time.Millisecond, func() error {
+		if seen = readyzOnce(s, s.client); seen.status != "damaged" {
+			return fmt.Errorf("/readyz %d %q %q %v", seen.code, seen.status, seen.reason, seen.err)
+		}
+		return nil
+	})
+	if seen.code != http.StatusServiceUnavailable || !(strings.Contains(seen.reason, "could not read back") || strings.Contains(seen.reason, "breaks at sequence")) {
+		t.Fatalf("/readyz %d %q %q; want 503 naming what is unreadable or broken", seen.code, seen.status, seen.reason)
+	}
+	if v, err := metricValue(s, "kuozheng_ledger_damaged"); err != nil || v != 1 {
+		t.Fatalf("kuozheng_ledger_damaged %v, %v; want 1", v, err)
+	}
+	if log := s.stderr.String(); !strings.Contains(log, "the verification of every chain found damage") {
+		t.Fatalf("serve's log does not say what the verification found:\n%s", log)
 	}
 }

@@ -278,6 +278,24 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		<-warmed
 		collectAsStarted()
 	}()
+	// The data folder's stream is this server's to check whole (on --nats, each node's copy is
+	// its cluster's): once the ledger is ready, and stopped before the ledger is closed.
+	if sf.natsURL == "" && cfg.Damage == "" && cfg.AcceptedDamage == "" {
+		vctx, cancel := context.WithCancel(ctx)
+		verified := make(chan struct{})
+		go func() {
+			defer close(verified)
+			select {
+			case <-warmed:
+				verifyWhole(vctx, led.store, handler, *acceptDamage, log)
+			case <-vctx.Done():
+			}
+		}()
+		defer func() {
+			cancel()
+			<-verified
+		}()
+	}
 	handoff.Serve(handler)
 	log.Info("kuozheng serving", "url", scheme+"://"+ln.Addr().String(), "seq", led.store.Applied())
 	select {
@@ -338,11 +356,21 @@ func startupDamage(ctx context.Context, led *ledger, runner *projections.Runner)
 	if err != nil {
 		return "verification failed: " + err.Error()
 	}
+	return strings.Join(append(why, integrityDamage(in)...), "; ")
+}
+
+// integrityDamage says what a verification found that keeps serve from being ready, if anything:
+// events lost, unreadable or altered, or written by a newer build.
+func integrityDamage(in eventstore.Integrity) []string {
+	var why []string
 	if in.LostTail != "" {
 		why = append(why, in.LostTail)
 	}
 	if in.Lost > 0 || in.Deleted > 0 {
 		why = append(why, fmt.Sprintf("the stream has %d lost and %d deleted messages", in.Lost, in.Deleted))
+	}
+	if in.Unreadable > 0 {
+		why = append(why, fmt.Sprintf("the stream could not read back %d of its messages (their stored bytes fail their checksum)", in.Unreadable))
 	}
 	// Not damage, but the same answer: served, the views would leave those events out.
 	if i := slices.IndexFunc(in.Breaks, func(b eventstore.BreakEntry) bool { return b.ByNewerBuild() }); i >= 0 {
@@ -356,5 +384,33 @@ func startupDamage(ctx context.Context, led *ledger, runner *projections.Runner)
 		}
 		why = append(why, fmt.Sprintf("employer %s breaks at sequence %d: %s", b.EmployerID, b.Seq, b.Reason))
 	}
-	return strings.Join(why, "; ")
+	return why
+}
+
+// verifyWhole checks every chain of the ledger from its first event once serve is ready, and
+// reports damage found as the start's check does (until --accept-damage, /readyz answers 503):
+// a start checks only the events after the store's snapshot, and bytes of the stream altered
+// before it (a disk's damage while the server was stopped) would be served until someone ran
+// kuozheng verify. It returns once done, or once ctx is cancelled.
+func verifyWhole(ctx context.Context, store *eventstore.Store, h *api.Server, accept bool, log *slog.Logger) {
+	start := time.Now()
+	in, err := store.VerifyWhole(ctx)
+	switch {
+	case ctx.Err() != nil:
+		return
+	case err != nil:
+		log.Warn("the verification of every chain could not run; kuozheng verify or GET /v1/verify runs it", "err", err)
+		return
+	}
+	damage := strings.Join(integrityDamage(in), "; ")
+	switch {
+	case damage == "":
+		log.Info("every chain verified from the first event", "through_seq", in.LastSeq, "employers", in.Employers, "took", time.Since(start).Round(time.Millisecond))
+		return
+	case accept:
+		log.Error("the verification of every chain found damage; serving the ledger as it is because of --accept-damage", "damage", damage)
+	default:
+		log.Error("the verification of every chain found damage; /readyz answers 503 until restarted with --accept-damage (inspect with kuozheng verify)", "damage", damage)
+	}
+	h.FoundDamage(damage, accept)
 }
