@@ -58,6 +58,9 @@ function detail(f) {
   return [...fill(FLAG_DETAILS_ZH[key], 0), ' ', el('span', { class: 'en' }, ...fill(FLAG_DETAILS_EN[key], 1))];
 }
 
+// drawn is the query (min_seq aside) and sequence of the answer the panel shows.
+let drawn = { query: '', seq: 0 };
+
 function query(extra) {
   const f = S.flagsQuery;
   const q = new URLSearchParams({ by: 'employer', sort: f.sort, limit: String(PAGE_SIZE), page: String(S.flagsPage) });
@@ -139,8 +142,16 @@ function employerRow(e) {
 }
 
 export async function loadFlags(minSeq) {
+  const chosen = query().toString();
   const q = query(minSeq ? { min_seq: String(minSeq) } : null);
   const r = await api('/v1/flags?' + q);
+  // Answers can arrive out of order: one for filters or a page no longer chosen, or older than
+  // the one drawn, is dropped (the panel showed another county's rows under its name).
+  if (query().toString() !== chosen || (drawn.query === chosen && r.seq < drawn.seq)) {
+    kz.lateDropped++;
+    return;
+  }
+  drawn = { query: chosen, seq: r.seq };
   const d = r.data;
   const rows = (d.employers || []).map(employerRow);
   if (!rows.length) rows.push(el('tr', { class: 'placeholder' }, el('td', { colspan: 5 }, '无标记 no flags')));

@@ -55,7 +55,10 @@ export async function loadFreezes(minSeq) {
     wireForm();
   }
   const r = await api('/v1/freezes' + (minSeq ? '?min_seq=' + minSeq : ''));
-  if (r.seq < listSeq) return;
+  if (r.seq < listSeq) {
+    kz.lateDropped++;
+    return;
+  }
   listSeq = r.seq;
   const list = (r.data.freezes || []).slice().reverse();
   const rows = list.map(row);

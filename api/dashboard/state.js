@@ -15,6 +15,7 @@ export const kz = window.kz = {
   liveSeq: 0, // the last sequence announced by /v1/live
   refreshes: 0,
   chartDraws: 0, // how often the charts were drawn, so that a test can wait for a redraw
+  lateDropped: 0, // answers dropped for arriving after a newer one, or for another choice
 };
 
 export const S = {

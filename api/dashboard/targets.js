@@ -5,7 +5,7 @@ import { api } from './api.js';
 import { $, bi, el } from './dom.js';
 import { fmtInt, fmtRate, fmtWan, fmtYuan } from './format.js';
 import { MEASURES } from './labels.js';
-import { countyName, inGroup, S } from './state.js';
+import { countyName, inGroup, kz, S } from './state.js';
 
 // The three states of a target, by the share reached.
 const STATES = {
@@ -63,6 +63,16 @@ export function renderTargets() {
 
 export async function loadTargets(minSeq) {
   const r = await api('/v1/targets' + (minSeq ? '?min_seq=' + minSeq : ''));
+  // Answers can arrive out of order: never go back to older figures.
+  if (r.seq < drawnSeq) {
+    kz.lateDropped++;
+    return;
+  }
+  drawnSeq = r.seq;
   S.targets = r.data;
+  $('#targets-city').dataset.seq = String(r.seq);
   renderTargets();
 }
+
+// drawnSeq is the sequence of the targets drawn.
+let drawnSeq = 0;
