@@ -42,6 +42,9 @@ type Integrity struct {
 	// Unreadable is how many messages the stream holds but could not read back (their stored
 	// bytes fail their checksum): counted by VerifyWhole only.
 	Unreadable int `json:"unreadable,omitempty"`
+	// UnreadableAt names the first of them (at most unreadableNamed), in order: a message of no
+	// employer (a freeze, a reference event) damaged breaks no employer's chain.
+	UnreadableAt []uint64 `json:"unreadable_at,omitempty"`
 	// StoreDamaged is how many reads of the store's files derived from the stream (its history
 	// archive, its idempotency index) found their bytes damaged since the store opened. Stop the
 	// server and remove the store's folder to make them again.
@@ -148,7 +151,7 @@ func (s *Store) VerifyWhole(ctx context.Context) (Integrity, error) {
 	if err := s.CatchUp(ctx); err != nil {
 		return Integrity{}, err
 	}
-	again, unreadable, err := s.checkChains(ctx)
+	again, skipped, err := s.checkChains(ctx)
 	if err != nil {
 		return Integrity{}, err
 	}
@@ -170,7 +173,10 @@ func (s *Store) VerifyWhole(ctx context.Context) (Integrity, error) {
 	if err != nil {
 		return in, err
 	}
-	in.Unreadable = unreadable
+	in.Unreadable = len(skipped)
+	if len(skipped) > 0 {
+		in.UnreadableAt = skipped[:min(len(skipped), unreadableNamed)]
+	}
 	// Each employer's first break, whichever read found it (the follower's sees this store's own
 	// appends stored otherwise than appended, which a read of the stream cannot tell).
 	earliest := map[string]BreakEntry{}
@@ -197,22 +203,25 @@ func (s *Store) VerifyWhole(ctx context.Context) (Integrity, error) {
 // never delivered, and a wait for it would not end.
 const checkIdle = 30 * time.Second
 
+// unreadableNamed is how many unreadable messages a verification names.
+const unreadableNamed = 20
+
 // checkChains reads the stream from its first event and returns the first break of every
-// employer's hash chain or sequence links, as the follower checks them, and how many messages
-// the stream could not read back.
-func (s *Store) checkChains(ctx context.Context) ([]BreakEntry, int, error) {
+// employer's hash chain or sequence links, as the follower checks them, and the sequences of the
+// messages the stream could not read back.
+func (s *Store) checkChains(ctx context.Context) ([]BreakEntry, []uint64, error) {
 	info, err := s.stream.Info(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	breaks := []BreakEntry{}
 	last := info.State.LastSeq
 	if info.State.Msgs == 0 {
-		return breaks, 0, nil
+		return breaks, nil, nil
 	}
 	it, err := s.tailFrom(ctx, info.State.FirstSeq)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
@@ -227,16 +236,16 @@ func (s *Store) checkChains(ctx context.Context) ([]BreakEntry, int, error) {
 		msg, err := it.Next(jetstream.NextMaxWait(checkIdle))
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, 0, ctx.Err()
+				return nil, nil, ctx.Err()
 			}
 			if errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
 				// Nothing more comes: what the stream said it held and did not deliver is unreadable.
 				for ; next <= last; next++ {
 					skipped = append(skipped, next)
 				}
-				return breaks, len(skipped), nil
+				return breaks, skipped, nil
 			}
-			return nil, 0, fmt.Errorf("check chains: %w", err)
+			return nil, nil, fmt.Errorf("check chains: %w", err)
 		}
 		m := tailMsgOf(msg)
 		// The last message stored when the check began, or none left then (one deleted at the end).
@@ -246,7 +255,7 @@ func (s *Store) checkChains(ctx context.Context) ([]BreakEntry, int, error) {
 		}
 		if !m.ok {
 			if done {
-				return breaks, len(skipped), nil
+				return breaks, skipped, nil
 			}
 			continue
 		}
@@ -270,7 +279,7 @@ func (s *Store) checkChains(ctx context.Context) ([]BreakEntry, int, error) {
 			breaks = append(breaks, BreakEntry{EmployerID: id, ChainBreak: ChainBreak{Seq: at, Reason: reason}})
 		}
 		if done {
-			return breaks, len(skipped), nil
+			return breaks, skipped, nil
 		}
 	}
 }

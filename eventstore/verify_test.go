@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -56,7 +57,7 @@ func TestAnEventAlteredInTheStreamsFilesIsFoundByAWholeVerification(t *testing.T
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.OK || in.Unreadable != 1 || len(in.Breaks) != 1 || in.Breaks[0].EmployerID != id || in.Breaks[0].Seq != paid.Seq {
+	if in.OK || in.Unreadable != 1 || !slices.Equal(in.UnreadableAt, []uint64{paid.Seq}) || len(in.Breaks) != 1 || in.Breaks[0].EmployerID != id || in.Breaks[0].Seq != paid.Seq {
 		t.Fatalf("verified whole: %+v; want employer %s broken at sequence %d only", in, id, paid.Seq)
 	}
 	// A backup of it fails, naming the sequence the server left out of its snapshot (an

@@ -370,7 +370,7 @@ func integrityDamage(in eventstore.Integrity) []string {
 		why = append(why, fmt.Sprintf("the stream has %d lost and %d deleted messages", in.Lost, in.Deleted))
 	}
 	if in.Unreadable > 0 {
-		why = append(why, fmt.Sprintf("the stream could not read back %d of its messages (their stored bytes fail their checksum)", in.Unreadable))
+		why = append(why, fmt.Sprintf("the stream could not read back %d of its messages (at sequence %s: their stored bytes fail their checksum)", in.Unreadable, seqList(in.UnreadableAt, in.Unreadable)))
 	}
 	// Not damage, but the same answer: served, the views would leave those events out.
 	if i := slices.IndexFunc(in.Breaks, func(b eventstore.BreakEntry) bool { return b.ByNewerBuild() }); i >= 0 {
