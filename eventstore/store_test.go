@@ -14,6 +14,7 @@ import (
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 var today = domain.MustDate("2006-12-31")
@@ -454,6 +455,25 @@ func TestAnEventOfANewerBuildIsABreakThatSaysSo(t *testing.T) {
 		b, ok := l.Store.ChainBreak(id)
 		if !ok || b.ByNewerBuild() != c.whole || strings.Contains(b.Reason, "newer build") != c.whole {
 			t.Errorf("%s schema %d, hash whole %v: break %+v, %v; want one saying a newer build wrote it if and only if whole", c.typ, c.schema, c.whole, b, ok)
+		}
+	}
+}
+
+// The ledger's stream never forgets and answers reads and atomic batches; the embedded server
+// syncs every write before acknowledging it unless told to be lazy.
+func TestTheStreamForgetsNothingAndTheServerSyncsBeforeAcknowledging(t *testing.T) {
+	for _, lazy := range []bool{false, true} {
+		l := storetest.StartLazy(t, eventstore.Config{}, lazy)
+		s, err := l.Store.JetStream().Stream(context.Background(), l.Store.Stream())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := s.CachedInfo().Config
+		if !c.DenyDelete || !c.DenyPurge || !c.AllowDirect || !c.AllowAtomicPublish || c.Storage != jetstream.FileStorage {
+			t.Errorf("the stream's config %+v; want file storage, deny delete and purge, direct gets and atomic batches", c)
+		}
+		if got := l.Embedded.Server.JetStreamConfig().SyncAlways; got == lazy {
+			t.Errorf("lazy %v: the server syncs every write %v", lazy, got)
 		}
 	}
 }
