@@ -58,8 +58,12 @@ func TestDashboardFilesAreServedAsModules(t *testing.T) {
 			t.Errorf("GET %s: %d %q, want 200 %s", p, res.StatusCode, ct, media[path.Ext(p)])
 			continue
 		}
-		if h.Get("Content-Security-Policy") == "" || h.Get("Cache-Control") != "no-cache" {
-			t.Errorf("GET %s: CSP %q, Cache-Control %q: want a CSP and no-cache", p, h.Get("Content-Security-Policy"), h.Get("Cache-Control"))
+		// Nothing from elsewhere: scripts, styles, fonts and requests from the server itself only.
+		if path.Ext(p) != ".js" && regexp.MustCompile(`(src|href)="(https?:)?//`).Match(body) {
+			t.Errorf("GET %s links a file of another origin", p)
+		}
+		if csp := h.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'self';") || strings.Contains(csp, "http") || strings.Contains(csp, "unsafe-eval") || h.Get("Cache-Control") != "no-cache" {
+			t.Errorf("GET %s: CSP %q, Cache-Control %q: want default-src 'self', no other origin, no eval, and no-cache", p, csp, h.Get("Cache-Control"))
 		}
 		// The page is index.html under two paths; other files have ETags of their own.
 		file := strings.Replace(path.Base(p), "/", "index.html", 1)
