@@ -167,6 +167,11 @@ func TestBadRowsAreReportedAndTheirFixedRejectsImport(t *testing.T) {
 	if err := importer.WriteRejects(&rejects, open(t, "payments.csv", []byte(file)), rep.Rejected); err != nil {
 		t.Fatal(err)
 	}
+	// UTF-8 with a byte order mark, which Excel needs to read the Chinese as such, and the
+	// reason of each row in a column of its own, last.
+	if header, _, _ := strings.Cut(rejects.String(), "\n"); !strings.HasPrefix(header, "\ufeff") || !strings.HasSuffix(strings.TrimSuffix(header, "\r"), ",错误 error") {
+		t.Errorf("the rejects file's header %q: want a byte order mark first and 错误 error last", header)
+	}
 	// A clerk corrects the rejects file: fixes each bad value and drops the error column.
 	fixed := strings.NewReplacer("2006-04-31", "2006-04-30", ",12.5,", ",125,", ",-3,", ",3,", "50000001-9", orgCode(5000)).Replace(rejects.String())
 	if lines := strings.Count(fixed, "\n"); lines != 8 {
