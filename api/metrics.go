@@ -232,6 +232,8 @@ func (m *Metrics) watchServer(s *Server) {
 	cs := []prometheus.Collector{
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_ledger_damaged", Help: "1 when verification at start, or of every chain once started, found damage (lost or altered events, a snapshot ahead of the stream): /readyz answers 503 until serve is restarted with --accept-damage, which serves the ledger as it is, still damaged (1)."},
 			func() float64 { reason, _ := s.damage(); return oneIf(reason != "") }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_verified_seq", Help: "The stream sequence through which serve, once ready on a data folder, verified every chain from the first event (0 until that ends; 0 too on --nats, after damage found at start, and after a start that folded the stream from its first event, checking every chain as it went)."},
+			func() float64 { return float64(s.found.verified.Load()) }),
 	}
 	if s.cfg.Connected != nil {
 		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_nats_connected", Help: "1 while the ledger's NATS connection is up, else 0 (writes answer 503 meanwhile)."},

@@ -782,7 +782,7 @@ func (b ChainBreak) ByNewerBuild() bool { return strings.HasPrefix(b.Reason, und
 // is hashMatches of the event.
 func chainReason(prev head, ev domain.Event, hashOK bool, derr error) string {
 	switch {
-	case derr != nil && hashOK && errors.Is(derr, domain.ErrUnknownToThisBuild):
+	case derr != nil && hashOK && errors.Is(derr, domain.ErrUnknownToThisBuild) && ev.PrevHash == prev.hash && ev.N == prev.n+1:
 		return undecodable + newerBuild + derr.Error() + ")"
 	case derr != nil:
 		return undecodable + derr.Error()

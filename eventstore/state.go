@@ -92,9 +92,15 @@ func (s *Store) restore(ctx context.Context, snap *snapshot) error {
 	if snap.notices == nil {
 		return unusable("written before the store kept notice numbers")
 	}
+	if last < snap.seq {
+		// The same stream (made at the same time) without messages the store folded.
+		s.lost = lostTail{from: last + 1, to: snap.seq, gone: true}
+		return unusable("taken at sequence %d, but the stream ends at %d", snap.seq, last)
+	}
 	// An older build, started on a ledger a newer one wrote to, took the events it could not
 	// decode for breaks and left out what they hold (corrected codes, say): its snapshot is no
-	// state of this build's, which decodes them.
+	// state of this build's, which decodes them. Checked after the loss above, which a snapshot
+	// refused first would no longer say.
 	for id, b := range snap.breaks {
 		if !strings.HasPrefix(b.Reason, undecodable) {
 			continue
@@ -106,11 +112,6 @@ func (s *Store) restore(ctx context.Context, snap *snapshot) error {
 		if _, err := domain.Decode(raw.Data); err == nil {
 			return unusable("it holds event %d of employer %s as undecodable, which this build decodes (a build older than this one wrote it)", b.Seq, id)
 		}
-	}
-	if last < snap.seq {
-		// The same stream (made at the same time) without messages the store folded.
-		s.lost = lostTail{from: last + 1, to: snap.seq, gone: true}
-		return unusable("taken at sequence %d, but the stream ends at %d", snap.seq, last)
 	}
 	if snap.seq > 0 {
 		raw, err := s.getMsg(ctx, snap.seq, "")

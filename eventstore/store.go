@@ -572,6 +572,10 @@ func (s *Store) JetStream() jetstream.JetStream { return s.js }
 // Applied is the last stream sequence folded into the store's indexes.
 func (s *Store) Applied() uint64 { return s.applied.Load() }
 
+// ResumedAt is the sequence the store's start resumed after, from its snapshot: 0 when it folded
+// the stream from its first event, checking every chain as it went.
+func (s *Store) ResumedAt() uint64 { return s.startSeq }
+
 // LastSeq asks the stream for its last sequence. On a cluster only the stream's leader knows it
 // for sure, but a replica answers with what it has applied while the stream has no leader
 // (LastSeq then answers ErrNoLeader), and so does a new stream's preferred replica before it

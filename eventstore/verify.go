@@ -148,6 +148,18 @@ func (s *Store) unreadableLast(id string, e *domain.Employer) error {
 // snapshot and reads no event twice), and damage to the archive no read has met yet. It reads
 // every event twice: seconds a million.
 func (s *Store) VerifyWhole(ctx context.Context) (Integrity, error) {
+	return s.verifyAgain(ctx, true)
+}
+
+// VerifyStream is VerifyWhole without the store's own files: every chain checked again from the
+// stream as it stands now, from its first event. It reads every event once, and keeps little of
+// what it reads.
+func (s *Store) VerifyStream(ctx context.Context) (Integrity, error) {
+	return s.verifyAgain(ctx, false)
+}
+
+// verifyAgain is VerifyWhole, or VerifyStream without files.
+func (s *Store) verifyAgain(ctx context.Context, files bool) (Integrity, error) {
 	if err := s.CatchUp(ctx); err != nil {
 		return Integrity{}, err
 	}
@@ -155,19 +167,10 @@ func (s *Store) VerifyWhole(ctx context.Context) (Integrity, error) {
 	if err != nil {
 		return Integrity{}, err
 	}
-	for _, id := range s.EmployerIDs() {
-		// Damage met is counted (archivedEvent, archiveDamaged) and read past.
-		if err := s.EachEvent(ctx, id, func(RawEvent) error { return nil }); err != nil {
+	if files {
+		if err := s.checkFiles(ctx); err != nil {
 			return Integrity{}, err
 		}
-	}
-	// The idempotency index's runs are read whole too: a damaged block is otherwise found only
-	// by a write whose key falls in it.
-	if n, err := s.keys.damagedBlocks(); err != nil {
-		return Integrity{}, err
-	} else if n > 0 {
-		s.damage.Add(int64(n))
-		s.log.Error("idempotency index damaged: writes whose keys fall in its damaged blocks are refused; stop the server and remove the store's folder (data/store) to make the index again", "blocks", n)
 	}
 	in, err := s.Verify(ctx)
 	if err != nil {
@@ -202,6 +205,26 @@ func (s *Store) VerifyWhole(ctx context.Context) (Integrity, error) {
 // rest the stream said it held as unreadable: a message cut off at the end of a damaged block is
 // never delivered, and a wait for it would not end.
 const checkIdle = 30 * time.Second
+
+// checkFiles reads every employer's history from the store's archive, checked against the
+// stream's, and the idempotency index's runs whole: damage met is counted (archiveDamaged) and
+// read past; a damaged block of the index is otherwise found only by a write whose key falls in it.
+func (s *Store) checkFiles(ctx context.Context) error {
+	for _, id := range s.EmployerIDs() {
+		if err := s.EachEvent(ctx, id, func(RawEvent) error { return nil }); err != nil {
+			return err
+		}
+	}
+	n, err := s.keys.damagedBlocks()
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.damage.Add(int64(n))
+		s.log.Error("idempotency index damaged: writes whose keys fall in its damaged blocks are refused; stop the server and remove the store's folder (data/store) to make the index again", "blocks", n)
+	}
+	return nil
+}
 
 // unreadableNamed is how many unreadable messages a verification names.
 const unreadableNamed = 20

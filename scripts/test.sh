@@ -17,7 +17,7 @@ promtool check rules scripts/deploy/prometheus/kuozheng-rules.yml
 promtool test rules scripts/deploy/prometheus/kuozheng-rules-test.yml
 # A package's limit: api takes 12 minutes on a quiet 2-core machine and 25 on one loaded three
 # times over (a CI at 254bf68 beside three reviewers' servers and browsers hit a 25-minute limit
-# mid-test); the limit is for a hung test, and CI's 90 minutes bound the whole.
+# mid-test); the limit is for a hung test, and the CI's own budget of 90 minutes bounds the whole.
 go test -race -count=1 -timeout 50m ./...
 # Brief fuzzing of every fuzz target (their seed corpora already ran as tests above), bounded by a
 # count of executions, not by time: a time bound lets a busy machine's slow start end the fuzzing

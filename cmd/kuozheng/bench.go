@@ -209,6 +209,18 @@ func benchRSS(args []string, stdout io.Writer) error {
 	if resp, err := http.Get("http://" + *listen + "/v1/counties"); err == nil {
 		resp.Body.Close()
 	}
+	// The peak is of a start whole: serve verifies every chain once ready, reading every event.
+	for ctx.Err() == nil && !verifiedWhole("http://"+*listen+"/metrics") {
+		select {
+		case err := <-exited:
+			exited <- err
+			return fmt.Errorf("serve stopped before it verified the ledger (%v):\n%s", err, log.String())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("serve had not verified the ledger after 15 minutes:\n%s", log.String())
+	}
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
 	if err != nil {
 		return err
@@ -302,6 +314,29 @@ func benchReport(files []string, stdout io.Writer) error {
 }
 
 // tailBuffer keeps the last 4 KiB written to it, for a child process's log.
+// verifiedWhole reports whether the server whose /metrics is at url has verified every chain, or
+// found damage doing so.
+func verifiedWhole(url string) bool {
+	resp, err := http.Get(url)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return false
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "kuozheng_verified_seq "); ok && v != "0" {
+			return true
+		}
+		if strings.TrimSpace(line) == "kuozheng_ledger_damaged 1" {
+			return true
+		}
+	}
+	return false
+}
+
 type tailBuffer struct {
 	mu  sync.Mutex
 	buf []byte

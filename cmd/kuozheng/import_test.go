@@ -388,7 +388,7 @@ func TestAnImportSentToAServerSaysItIsWaiting(t *testing.T) {
 	l := storetest.Start(t, eventstore.Config{})
 	h := api.New(api.Config{Store: l.Store, Today: func() domain.Date { return domain.MustDate("2006-12-31") }})
 	seen := make(chan struct{})
-	said := &gatedWriter{mark: "import: the server has had the file for", hold: func() { close(seen) }}
+	said := &gatedWriter{mark: "import: no answer from the server yet, after", hold: func() { close(seen) }}
 	// The server answers only once the command has said it waits (or after a minute, when the
 	// test fails below).
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

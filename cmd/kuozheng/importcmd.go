@@ -107,7 +107,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stderr, "import: sending %s%s to %s; the server answers once every row has its outcome\n", path, size, rm.server)
 		for waited := time.Duration(0); ; {
-			stopSaying := sayWaiting(stderr, "the server has had the file for")
+			stopSaying := sayWaiting(stderr, "no answer from the server yet, after")
 			rep, rejected, err = uploadImport(ctx, *rm, path, *kind, *encoding)
 			stopSaying()
 			var busy *busyError

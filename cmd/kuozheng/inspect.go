@@ -170,7 +170,7 @@ func verify(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "LOST: %s (the end of its last block file cut short?)\n", in.LostTail)
 	}
 	if in.Unreadable > 0 {
-		fmt.Fprintf(stdout, "DAMAGED: the stream could not read back %d of its messages (at sequence %s)\n", in.Unreadable, seqList(in.UnreadableAt, in.Unreadable))
+		fmt.Fprintf(stdout, "DAMAGED: the stream could not read back %d of its messages%s\n", in.Unreadable, seqList(in.UnreadableAt, in.Unreadable))
 	}
 	if in.StoreDamaged > 0 {
 		fmt.Fprintf(stdout, "DAMAGED: %d reads of the store's files (its history archive, its idempotency index) found them damaged; stop the server and remove the data folder's store/ (store-<code>/ for a city other than Ganzhou) to make them again\n", in.StoreDamaged)
@@ -230,8 +230,12 @@ func verifyViews(ctx context.Context, led *ledger) (projections.ViewCheck, error
 	return vc, err
 }
 
-// seqList names sequences, the first of n: "12, 40 and 3 more".
+// seqList names sequences, the first of n: " (at sequence 12, 40 and 3 more)", or "" for none
+// named (a server that does not name them).
 func seqList(seqs []uint64, n int) string {
+	if len(seqs) == 0 {
+		return ""
+	}
 	parts := make([]string, len(seqs))
 	for i, q := range seqs {
 		parts[i] = strconv.FormatUint(q, 10)
@@ -240,5 +244,5 @@ func seqList(seqs []uint64, n int) string {
 	if more := n - len(seqs); more > 0 {
 		list += fmt.Sprintf(" and %d more", more)
 	}
-	return list
+	return " (at sequence " + list + ")"
 }

@@ -91,6 +91,19 @@ func collectNearLimit(limit int64) (started func()) {
 	return func() { debug.SetGCPercent(steadyGCPercent) }
 }
 
+// readingGCPercent is the collector's pace while serve, once started, reads every event of the
+// stream again (verifyWhole): Go's default, so that the read's garbage is not let grow to four
+// times what is live, as steadyGCPercent would (a few hundred MiB more at the peak).
+const readingGCPercent = 100
+
+// collectAt sets the collector's pace to percent where collectNearLimit sets it (a soft limit,
+// GOGC not set), and leaves it alone elsewhere.
+func collectAt(limit int64, percent int) {
+	if limit > 0 && os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(percent)
+	}
+}
+
 // watchMemory warns, at most hourly, when what is live approaches the soft limit: the collector
 // then runs often and takes CPU from serving, and the limit should be raised.
 func watchMemory(ctx context.Context, limit int64, log *slog.Logger) {

@@ -274,28 +274,29 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	defer stopFigures()
 	// The dashboard's figures are computed once the views have caught up, before /readyz says ready.
 	warmed := handler.WarmWhenReady(ctx)
+	// The data folder's stream is this server's to check whole (on --nats, each node's copy is
+	// its cluster's): once the ledger is ready, and stopped before the ledger is closed. A start
+	// that folded the stream from its first event checked every chain as it went.
+	verify := sf.natsURL == "" && cfg.Damage == "" && cfg.AcceptedDamage == "" && led.store.ResumedAt() > 0
+	startedCtx, stopStarted := context.WithCancel(ctx)
+	started := make(chan struct{})
 	go func() {
-		<-warmed
+		defer close(started)
+		select {
+		case <-warmed:
+		case <-startedCtx.Done():
+			return
+		}
+		if verify {
+			collectAt(limit, readingGCPercent)
+			verifyWhole(startedCtx, led.store, handler, *acceptDamage, log)
+		}
 		collectAsStarted()
 	}()
-	// The data folder's stream is this server's to check whole (on --nats, each node's copy is
-	// its cluster's): once the ledger is ready, and stopped before the ledger is closed.
-	if sf.natsURL == "" && cfg.Damage == "" && cfg.AcceptedDamage == "" {
-		vctx, cancel := context.WithCancel(ctx)
-		verified := make(chan struct{})
-		go func() {
-			defer close(verified)
-			select {
-			case <-warmed:
-				verifyWhole(vctx, led.store, handler, *acceptDamage, log)
-			case <-vctx.Done():
-			}
-		}()
-		defer func() {
-			cancel()
-			<-verified
-		}()
-	}
+	defer func() {
+		stopStarted()
+		<-started
+	}()
 	handoff.Serve(handler)
 	log.Info("kuozheng serving", "url", scheme+"://"+ln.Addr().String(), "seq", led.store.Applied())
 	select {
@@ -370,7 +371,7 @@ func integrityDamage(in eventstore.Integrity) []string {
 		why = append(why, fmt.Sprintf("the stream has %d lost and %d deleted messages", in.Lost, in.Deleted))
 	}
 	if in.Unreadable > 0 {
-		why = append(why, fmt.Sprintf("the stream could not read back %d of its messages (at sequence %s: their stored bytes fail their checksum)", in.Unreadable, seqList(in.UnreadableAt, in.Unreadable)))
+		why = append(why, fmt.Sprintf("the stream could not read back %d of its messages%s: their stored bytes fail their checksum", in.Unreadable, seqList(in.UnreadableAt, in.Unreadable)))
 	}
 	// Not damage, but the same answer: served, the views would leave those events out.
 	if i := slices.IndexFunc(in.Breaks, func(b eventstore.BreakEntry) bool { return b.ByNewerBuild() }); i >= 0 {
@@ -387,14 +388,15 @@ func integrityDamage(in eventstore.Integrity) []string {
 	return why
 }
 
-// verifyWhole checks every chain of the ledger from its first event once serve is ready, and
+// verifyWhole checks every chain of the ledger from its first event, again from the stream, once
+// serve is ready, and
 // reports damage found as the start's check does (until --accept-damage, /readyz answers 503):
 // a start checks only the events after the store's snapshot, and bytes of the stream altered
 // before it (a disk's damage while the server was stopped) would be served until someone ran
 // kuozheng verify. It returns once done, or once ctx is cancelled.
 func verifyWhole(ctx context.Context, store *eventstore.Store, h *api.Server, accept bool, log *slog.Logger) {
 	start := time.Now()
-	in, err := store.VerifyWhole(ctx)
+	in, err := store.VerifyStream(ctx)
 	switch {
 	case ctx.Err() != nil:
 		return
@@ -406,6 +408,7 @@ func verifyWhole(ctx context.Context, store *eventstore.Store, h *api.Server, ac
 	switch {
 	case damage == "":
 		log.Info("every chain verified from the first event", "through_seq", in.LastSeq, "employers", in.Employers, "took", time.Since(start).Round(time.Millisecond))
+		h.Verified(in.LastSeq)
 		return
 	case accept:
 		log.Error("the verification of every chain found damage; serving the ledger as it is because of --accept-damage", "damage", damage)
