@@ -166,24 +166,7 @@ func (e *monitored) check(t *testing.T, want []bound) {
 // is not its own: the store's follower finds its chain broken.
 func forge(t *testing.T, l *storetest.Ledger, id string) {
 	t.Helper()
-	h, err := l.Store.History(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	last := h[len(h)-1]
-	var env map[string]any
-	if err := json.Unmarshal(last.Data, &env); err != nil {
-		t.Fatal(err)
-	}
-	env["n"], env["prev_hash"] = last.N+1, last.Hash
-	delete(env, "prev_seq")
-	data, _ := json.Marshal(env)
-	m := nats.NewMsg(eventstore.EmployerPrefix + id)
-	m.Data = data
-	m.Header.Set(eventstore.HashHeader, last.Hash)
-	if _, err := l.Embedded.Conn.RequestMsg(m, 5*time.Second); err != nil {
-		t.Fatalf("forged publish: %v", err)
-	}
+	storetest.Forge(t, l.Store, l.Embedded.Conn, id, func(map[string]any) bool { return false })
 }
 
 // The metrics an operator's alerts and dashboard read appear from the start and move with what

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,11 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kuozheng/kuozheng/domain"
-	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
 	"github.com/kuozheng/kuozheng/projections"
-	"github.com/nats-io/nats.go"
 )
 
 // damagedLedger makes a small demo ledger with a snapshot of its views, then flips bytes in the
@@ -233,24 +229,10 @@ func TestServeOnALedgerANewerBuildWroteSaysSo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := led.store.History(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	last := h[len(h)-1]
-	var env map[string]any
-	if err := json.Unmarshal(last.Data, &env); err != nil {
-		t.Fatal(err)
-	}
-	env["type"], env["n"], env["prev_hash"] = "employer.merged_in_2030", last.N+1, last.Hash
-	delete(env, "prev_seq")
-	data, _ := json.Marshal(env)
-	m := nats.NewMsg(eventstore.EmployerPrefix + id)
-	m.Data = data
-	m.Header.Set(eventstore.HashHeader, domain.ChainHash(last.Hash, data))
-	if _, err := led.nc.RequestMsg(m, 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	storetest.Forge(t, led.store, led.nc, id, func(env map[string]any) bool {
+		env["type"] = "employer.merged_in_2030"
+		return true
+	})
 	led.close()
 	if d := startupDamageOf(t, dir); !strings.Contains(d, "a newer build of kuozheng wrote events this one cannot read (employer "+id) {
 		t.Fatalf("serve's start-up check found %q; want it to say a newer build wrote the ledger", d)
