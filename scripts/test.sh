@@ -24,7 +24,7 @@ go test -race -count=1 -timeout 50m ./...
 # run with "context deadline exceeded", which is no crasher.
 fuzz_execs=${KUOZHENG_FUZZ_EXECS:-3000}
 targets=(domain:FuzzParseDate domain:FuzzParsePeriod domain:FuzzNormalizeOrgCode domain:FuzzNormalizeCreditCode domain:FuzzNormalizeCode domain:FuzzNormalizeText
-  domain:FuzzFenUnmarshalJSON domain:FuzzDecode api:FuzzDecodeRequest api/importer:FuzzImportRows)
+  domain:FuzzFenUnmarshalJSON domain:FuzzDecode domain:FuzzAppendJSONString domain:FuzzEmployerApply api:FuzzDecodeRequest api/importer:FuzzImportRows)
 for target in "${targets[@]}"; do
   if ! out=$(go test -run XXX -fuzz "^${target#*:}\$" -fuzztime "$fuzz_execs"x -fuzzminimizetime 100x "./${target%%:*}" 2>&1); then
     echo "fuzzing $target failed:"; echo "$out"; exit 1
