@@ -98,8 +98,8 @@ func TestANoticePrintsTheDaysTheFeeAccrued(t *testing.T) {
 	n := NoticeOf("赣社征〔2012〕章贡-0001", issued, domain.MustDate("2012-07-15"), events, ref)
 
 	want := []NoticeRate{
-		{From: domain.MustDate("2010-07-16"), Through: domain.MustDate("2010-09-30"), DailyBP: 20, Basis: domain.LegalBasis(domain.MustDate("2010-07-16"))},
-		{From: domain.MustDate("2012-05-16"), Through: issued, DailyBP: 5, Basis: domain.LegalBasis(issued)},
+		{From: domain.MustDate("2010-07-16"), Through: domain.MustDate("2010-09-30"), DailyBP: 20, Basis: "《社会保险费征缴暂行条例》第十三条"},
+		{From: domain.MustDate("2012-05-16"), Through: issued, DailyBP: 5, Basis: "《中华人民共和国社会保险法》第八十六条"},
 	}
 	if !slices.Equal(n.FeeDays, want) {
 		t.Fatalf("the days the fee accrued: %+v, want %+v", n.FeeDays, want)
@@ -111,7 +111,7 @@ func TestANoticePrintsTheDaysTheFeeAccrued(t *testing.T) {
 		p        Printing
 		has, not []string
 	}{
-		{OwnWriterFeeDays, []string{"2010-07-16 至 2010-09-30，按日加收 2‰", "2012-05-16 至 2012-06-30，按日加收 0.5‰"}, []string{"2011-06-30", "2011-07-01"}},
+		{OwnWriterFeeDays, []string{"2010-07-16 至 2010-09-30，按日加收 2‰", "2012-05-16 至 2012-06-30，按日加收 0.5‰", "《社会保险费征缴暂行条例》第十三条", "《中华人民共和国社会保险法》第八十六"}, []string{"2011-06-30", "2011-07-01"}},
 		{OwnWriterLineRules, []string{"2010-07-16 至 2011-06-30，按日加收 2‰", "2011-07-01 至 2012-06-30，按日加收 0.5‰"}, nil},
 	} {
 		pdf, err := n.RenderAs(c.p)
