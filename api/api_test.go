@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: the write routes' refusals of bad input are one table over one
+// server.
+
 package api_test
 
 import (

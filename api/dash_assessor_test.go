@@ -1,3 +1,5 @@
+// Over 500 lines for a reason: one Chromium session walks the assessor's freezes and rankings.
+
 package api_test
 
 import (

@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: one Chromium session walks the supervisor's page; starting a
+// browser per part would cost more than the parts.
+
 package api_test
 
 import (

@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: one Chromium session checks the dashboard's table, charts and live
+// updates.
+
 package api_test
 
 import (

@@ -1,3 +1,5 @@
+// Over 500 lines for a reason: every limit of an upload is one case of one table over one server.
+
 package api_test
 
 import (

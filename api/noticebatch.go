@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: a county's batch of notices (choosing payers, numbering, issuing,
+// resuming after a cut, progress) is one idempotent request.
+
 package api
 
 import (

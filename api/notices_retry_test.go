@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: a notice batch cut and resumed, against notices recorded by older
+// builds, over one ledger.
+
 package api_test
 
 import (

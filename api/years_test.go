@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: closing and reopening years is one scenario over one ledger,
+// checked at each step.
+
 package api_test
 
 import (

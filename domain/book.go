@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: an employer's account book: lines, payments allocated, late fees
+// accrued, reductions, all folded together.
+
 package domain
 
 import (

@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: the commands that move money (declarations, assessments, payments,
+// allocations, waivers) share their checks of amounts and periods.
+
 package domain
 
 import (

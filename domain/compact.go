@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: a year-end compaction folds every kind of entry of an account into
+// its carry; the kinds are listed together.
+
 package domain
 
 import (

@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: voids, reversals, refunds and reinstatements are the corrections of
+// DOMAIN.md, decided against one another.
+
 package domain
 
 import (

@@ -1,3 +1,5 @@
+// Over 500 lines for a reason: the corrections' rules are a table of cases over one payer's book.
+
 package domain
 
 import (

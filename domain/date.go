@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: civil dates: parsing every spelling a clerk types, calendar
+// arithmetic and periods.
+
 package domain
 
 import (

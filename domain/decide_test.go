@@ -1,3 +1,5 @@
+// Over 500 lines for a reason: the commands' decisions are a table of cases over one employer.
+
 package domain
 
 import (

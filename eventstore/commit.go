@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: the committer's batching (gathering, splitting on conflicts,
+// retries, folding a batch under one hold) is one state machine over units.
+
 package eventstore
 
 import (

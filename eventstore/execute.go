@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: Execute's path (checking, deciding, If-Match, idempotency keys,
+// conflicts and retries) is one sequence that each write takes.
+
 package eventstore
 
 import (

@@ -1,3 +1,7 @@
+// Over 500 lines for a reason: the follower folds every message of the stream into the store's
+// indexes and checks its chain; its cases (own appends, others', breaks, reference data, freezes)
+// share one loop.
+
 package eventstore
 
 import (

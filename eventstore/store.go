@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: the Store type, its configuration and its start and close, which
+// the other files of the package extend.
+
 // Package eventstore keeps the ledger's events in a NATS JetStream stream: it appends commands'
 // events atomically with optimistic concurrency per employer, remembers idempotency keys for
 // ever, chains each employer's events by SHA-256, and indexes what the write side needs.

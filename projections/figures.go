@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: the formulas of DOMAIN.md for every rate and figure of a county's
+// report are kept side by side, so that each reads against the others.
+
 package projections
 
 import (

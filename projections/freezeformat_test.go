@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: the freeze's format is checked field by field over one reproducible
+// two-year ledger.
+
 package projections
 
 import (

@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: the views' folding is compared over random and hand-made ledgers
+// sharing helpers.
+
 package projections
 
 import (

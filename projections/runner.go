@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: the runner's following, catching up and reads of the views are one
+// life cycle.
+
 package projections
 
 import (

@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: the runner's life cycle (snapshots, catching up, damage) over
+// shared ledgers.
+
 package projections_test
 
 import (

@@ -1,3 +1,5 @@
+// Over 500 lines for a reason: the simulation's commands: one generator for every kind of write.
+
 package projections_test
 
 import (

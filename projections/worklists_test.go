@@ -1,3 +1,5 @@
+// Over 500 lines for a reason: the worklists' rules are a table of cases over one ledger.
+
 package projections
 
 import (

@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: the desk's submission path (keys, retries, If-Match, errors beside
+// fields, focus) is shared by every form.
+
 // The desk: the forms of deskforms.js drawn for the token's role, posted to the write routes.
 // Each submission carries an Idempotency-Key made once for it and kept across its retries (a
 // network error, a 5xx, a 504 outcome_unknown), so a retry or a second click appends once; the

@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: a TrueType reader and subsetter for the embedded font, its tables
+// read and written together.
+
 package documents
 
 import (

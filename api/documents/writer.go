@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: a PDF writer of our own (pages, text, tables, rules, a subset font)
+// in one place, so that every document prints through the same code.
+
 package documents
 
 import (

@@ -1,3 +1,7 @@
+// Over 500 lines for a reason: the importer's one pass over a file (reading, checking, deciding,
+// batching, appending a batch beside the one before, tallying in order) shares its row and batch
+// state; split, each part would need the others' internals.
+
 package importer
 
 import (

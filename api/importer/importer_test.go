@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: the importer's rules are tested file by file against one set of
+// helpers and small ledgers.
+
 package importer_test
 
 import (

@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: every limit of a file is one case of one table, with the memory
+// each may take.
+
 package importer_test
 
 import (

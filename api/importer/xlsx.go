@@ -1,3 +1,7 @@
+// Over 500 lines for a reason: the byte-level checks of a workbook (zip sizes, XML runs, hidden
+// rows and columns, number formats, characters) must all run before excelize reads a cell, in one
+// streaming pass over each part.
+
 package importer
 
 import (

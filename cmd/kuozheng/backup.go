@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: backup and restore are one format (manifest, snapshot, stream
+// configuration) read and written by two commands that share its checks.
+
 package main
 
 import (

@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: backup and restore are tested end to end over the same demo
+// folders.
+
 package main
 
 import (

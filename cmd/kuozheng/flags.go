@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: the options every command shares (data folder, NATS, ledger,
+// server, logging) and the opening of a ledger from them.
+
 package main
 
 import (

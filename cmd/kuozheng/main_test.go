@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: the command line's usage, data folders and shared helpers for the
+// package's tests.
+
 package main
 
 import (

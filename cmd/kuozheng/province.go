@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: the province commands (figures across cities, freezes, guards)
+// share the request and answer types of a province's cities.
+
 package main
 
 import (

@@ -1,3 +1,6 @@
+// Over 500 lines for a reason: the generator writes the encoder and decoder of every event type;
+// its templates are one program.
+
 // Package gencodec writes the event codec that domain.Encode and domain.Decode try first
 // (domain/codec_gen.go): for the envelope and every registered payload type, Go without
 // reflection that writes the JSON encoding/json writes, and reads it back through the scanner of
