@@ -389,11 +389,10 @@ func integrityDamage(in eventstore.Integrity) []string {
 }
 
 // verifyWhole checks every chain of the ledger from its first event, again from the stream, once
-// serve is ready, and
-// reports damage found as the start's check does (until --accept-damage, /readyz answers 503):
-// a start checks only the events after the store's snapshot, and bytes of the stream altered
-// before it (a disk's damage while the server was stopped) would be served until someone ran
-// kuozheng verify. It returns once done, or once ctx is cancelled.
+// serve is ready, and reports damage found as the start's check does (until --accept-damage,
+// /readyz answers 503): a start checks only the events after the store's snapshot, and bytes of
+// the stream altered before it (a disk's damage while the server was stopped) would be served
+// until someone ran kuozheng verify. It returns once done, or once ctx is cancelled.
 func verifyWhole(ctx context.Context, store *eventstore.Store, h *api.Server, accept bool, log *slog.Logger) {
 	start := time.Now()
 	in, err := store.VerifyStream(ctx)
