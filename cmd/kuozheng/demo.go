@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
@@ -82,13 +85,18 @@ Options:`)
 	if err != nil {
 		return err
 	}
-	ctx := context.Background()
+	// Ctrl-C stops the run between appends and closes the ledger as a finished run does.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
 	led, err := openLedger(ctx, sf, log)
 	if err != nil {
 		return err
 	}
 	defer led.close()
 	sum, err := loadYears(ctx, led.store, demo.Config{Employers: *employers, Seed: *seed}, last, stderr)
+	if err != nil && ctx.Err() != nil {
+		return errors.New("interrupted: what was appended stays; run the same command again to append the rest (nothing is appended twice)")
+	}
 	if err != nil {
 		return err
 	}

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/kuozheng/kuozheng/cmd/kuozheng/demo"
@@ -303,5 +308,47 @@ func TestServeDemoChecksTheTokensFileBeforeWritingTheDemo(t *testing.T) {
 	}
 	if n := len(openData(t, dir).store.EmployerIDs()); n != 0 {
 		t.Fatalf("the refused start wrote %d demo employers", n)
+	}
+}
+
+// Ctrl-C stops a demo run between appends, closes the ledger and says how to finish; the same
+// command run again appends the rest, and the ledger's chains hold.
+func TestADemoRunStoppedWithCtrlCSaysSoAndRunsOnAfterwards(t *testing.T) {
+	dir, bin := buildBinary(t)
+	data := filepath.Join(dir, "data")
+	args := []string{"demo", "--employers", "4000", "--data", data}
+	child := exec.Command(bin, args...)
+	stderr, err := child.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var said strings.Builder
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		said.WriteString(sc.Text() + "\n")
+		// A batch is appended (the first progress line follows it), the rest are not.
+		if strings.HasPrefix(sc.Text(), "demo: 2006: ") {
+			if err := child.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	rest, _ := io.ReadAll(stderr)
+	said.Write(rest)
+	err = child.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(said.String(), "interrupted: what was appended stays; run the same command again") {
+		t.Fatalf("a demo stopped with Ctrl-C: %v\n%s\nwant exit 1 saying how to finish", err, said.String())
+	}
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "demo ledger: ") {
+		t.Fatalf("the demo run again: %v\n%s", err, out)
+	}
+	if code, out, errOut := runCmd("verify", "--data", data); code != 0 {
+		t.Fatalf("verify after the demo finished: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
