@@ -186,40 +186,39 @@ func benchRSS(args []string, stdout io.Writer) error {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	for ctx.Err() == nil {
-		resp, err := http.Get("http://" + *listen + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
+	// until asks cond every half second until it holds, serve stops, or 15 minutes pass.
+	until := func(what string, cond func() bool) error {
+		for !cond() {
+			select {
+			case err := <-exited:
+				exited <- err
+				return fmt.Errorf("serve stopped before it was %s (%v):\n%s", what, err, log.String())
+			case <-ctx.Done():
+				return fmt.Errorf("serve was not %s after 15 minutes:\n%s", what, log.String())
+			case <-time.After(500 * time.Millisecond):
 			}
 		}
-		select {
-		case err := <-exited:
-			exited <- err
-			return fmt.Errorf("serve stopped before it was ready (%v):\n%s", err, log.String())
-		case <-time.After(500 * time.Millisecond):
+		return nil
+	}
+	ready := func() bool {
+		resp, err := http.Get("http://" + *listen + "/readyz")
+		if err != nil {
+			return false
 		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
 	}
-	if ctx.Err() != nil {
-		return fmt.Errorf("serve was not ready after 15 minutes")
+	if err := until("ready", ready); err != nil {
+		return err
 	}
-	ready := time.Since(start)
+	readyAfter := time.Since(start)
 	// Read /v1/counties once so the live figures are computed too.
 	if resp, err := http.Get("http://" + *listen + "/v1/counties"); err == nil {
 		resp.Body.Close()
 	}
 	// The peak is of a start whole: serve verifies every chain once ready, reading every event.
-	for ctx.Err() == nil && !verifiedWhole("http://"+*listen+"/metrics") {
-		select {
-		case err := <-exited:
-			exited <- err
-			return fmt.Errorf("serve stopped before it verified the ledger (%v):\n%s", err, log.String())
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-	if ctx.Err() != nil {
-		return fmt.Errorf("serve had not verified the ledger after 15 minutes:\n%s", log.String())
+	if err := until("done verifying the ledger", func() bool { return verifiedWhole("http://" + *listen + "/metrics") }); err != nil {
+		return err
 	}
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
 	if err != nil {
@@ -231,7 +230,7 @@ func benchRSS(args []string, stdout io.Writer) error {
 			emit(stdout, "serve/peak-rss", kb/1024, "MiB")
 		}
 	}
-	emit(stdout, "serve/ready", ready.Seconds(), "s")
+	emit(stdout, "serve/ready", readyAfter.Seconds(), "s")
 	return nil
 }
 
@@ -313,7 +312,6 @@ func benchReport(files []string, stdout io.Writer) error {
 	return os.WriteFile("bench-results.json", b, 0o644)
 }
 
-// tailBuffer keeps the last 4 KiB written to it, for a child process's log.
 // verifiedWhole reports whether the server whose /metrics is at url has verified every chain, or
 // found damage doing so.
 func verifiedWhole(url string) bool {
@@ -337,6 +335,7 @@ func verifiedWhole(url string) bool {
 	return false
 }
 
+// tailBuffer keeps the last 4 KiB written to it, for a child process's log.
 type tailBuffer struct {
 	mu  sync.Mutex
 	buf []byte

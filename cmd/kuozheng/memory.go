@@ -84,7 +84,7 @@ const steadyGCPercent = 400
 // started (steadyGCPercent). Without a limit (the heap would grow without bound) or with GOGC
 // set it changes nothing.
 func collectNearLimit(limit int64) (started func()) {
-	if limit <= 0 || os.Getenv("GOGC") != "" {
+	if !setsCollector(limit) {
 		return func() {}
 	}
 	debug.SetGCPercent(-1)
@@ -99,10 +99,14 @@ const readingGCPercent = 100
 // collectAt sets the collector's pace to percent where collectNearLimit sets it (a soft limit,
 // GOGC not set), and leaves it alone elsewhere.
 func collectAt(limit int64, percent int) {
-	if limit > 0 && os.Getenv("GOGC") == "" {
+	if setsCollector(limit) {
 		debug.SetGCPercent(percent)
 	}
 }
+
+// setsCollector reports whether serve sets the collector's pace: only under a soft limit (the
+// heap would grow without bound otherwise), and not when GOGC is set.
+func setsCollector(limit int64) bool { return limit > 0 && os.Getenv("GOGC") == "" }
 
 // watchMemory warns, at most hourly, when what is live approaches the soft limit: the collector
 // then runs often and takes CPU from serving, and the limit should be raised.
