@@ -2,8 +2,12 @@ package api
 
 import (
 	"cmp"
+	"context"
+	"errors"
 	"net/http"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -50,7 +54,8 @@ type Correction struct {
 
 // corrections answers GET /v1/corrections: the voids recorded from one day through another, per
 // county and actor beside the events each recorded, for auditors, admins and supervisors (of
-// the counties they read). It reads the period's events once: its cost is the period's.
+// the counties they read). A period's events are read once for each scope and filter asked
+// for: a read again (the dashboard's, every 30 s) reads only what was recorded since.
 func (s *Server) corrections(w http.ResponseWriter, r *http.Request) error {
 	p := principalOf(r)
 	if p.Role != RoleAuditor && p.Role != RoleAdmin && p.Role != RoleSupervisor {
@@ -75,84 +80,176 @@ func (s *Server) corrections(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	actor := q.Get("actor")
-	start, err := s.cfg.Store.SeqAt(r.Context(), from.StartInChina())
+	last, err := s.cfg.Store.LastSeq(r.Context())
 	if err != nil {
 		return err
 	}
+	// The reference data the rows are counted by (the scope's counties, one county's renames)
+	// are those of the last sequence: a change of them starts another tally.
+	t := s.tallies.get(tallyKey{from: from, to: to, county: county, actor: actor, scope: scopeOf(p), refSeq: s.cfg.Store.ReferenceSeq(last)})
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	see := s.visibleIn(p, ref)
-	type key struct{ county, actor string }
-	rows := map[key]*CorrectionRow{}
-	row := func(county, actor string) *CorrectionRow {
-		k := key{county, actor}
-		if rows[k] == nil {
-			rows[k] = &CorrectionRow{County: county, Actor: actor}
-		}
-		return rows[k]
-	}
-	voids := []Correction{}
-	truncated := false
-	err = s.eachRecorded(r.Context(), start, to, func(ev domain.Event) error {
-		if ev.EmployerID == "" {
-			return nil
-		}
-		in := func(c string) bool { return see(c) && (county == "" || ref.SameCounty(county, c)) }
-		v, isVoid := ev.Body.(domain.EventVoided)
-		if _, claim := ev.Body.(domain.OrgCodeClaimed); claim {
-			return nil // appended with the correction of a code, which counts
-		}
-		if !isVoid {
-			if in(ev.County) && isActor(ev.Actor, actor) {
-				row(ev.County, ev.Actor).Recorded++
-			}
-			return nil
-		}
-		listed := false
-		if in(ev.County) && isActor(ev.Actor, actor) {
-			row(ev.County, ev.Actor).VoidsMade++
-			listed = true
-		}
-		// A mistake counts where it was recorded: the employer may have moved since.
-		if tc := cmp.Or(v.TargetCounty, ev.County); in(tc) && isActor(v.TargetActor, actor) {
-			row(tc, v.TargetActor).Voided++
-			listed = true
-		}
-		if !listed {
-			return nil
-		}
-		if len(voids) == correctionList {
-			truncated = true
-			return nil
-		}
-		voids = append(voids, Correction{Seq: ev.Seq, RecordedAt: time.Unix(0, ev.RecordedAt).UTC(), EmployerID: ev.EmployerID,
-			County: ev.County, Actor: ev.Actor, VoidedOn: v.VoidedOn, EventID: v.TargetID, EventSeq: v.TargetSeq,
-			EventType: v.TargetType, EventActor: v.TargetActor, Reason: v.Reason})
-		return nil
-	})
-	if err != nil {
+	in := func(c string) bool { return see(c) && (county == "" || ref.SameCounty(county, c)) }
+	if err := s.extend(r.Context(), t, from, to, last, in, actor); err != nil {
 		return err
 	}
-	out := make([]CorrectionRow, 0, len(rows))
-	for _, rw := range rows {
+	out := make([]CorrectionRow, 0, len(t.rows))
+	for _, rw := range t.rows {
+		rw := *rw
 		if rw.Recorded > 0 {
 			bp := rw.Voided * 10000 / rw.Recorded
 			rw.RateBP = &bp
 		}
 		rw.Flagged = rw.Voided >= flagVoids && (rw.RateBP == nil || *rw.RateBP >= flagRateBP)
-		out = append(out, *rw)
+		out = append(out, rw)
 	}
 	slices.SortFunc(out, func(a, b CorrectionRow) int {
 		return cmp.Or(cmp.Compare(a.County, b.County), cmp.Compare(a.Actor, b.Actor))
 	})
-	answer := map[string]any{"from": from, "to": to, "rows": out, "voids": voids}
+	answer := map[string]any{"from": from, "to": to, "rows": out, "voids": slices.Clone(t.voids)}
 	if county != "" {
 		answer["county"] = county
 	}
 	if actor != "" {
 		answer["actor"] = actor
 	}
-	if truncated {
+	if t.truncated {
 		answer["voids_truncated"] = true
 	}
 	writeJSON(w, http.StatusOK, answer)
 	return nil
+}
+
+// tally is what GET /v1/corrections gathered of one period for one scope and filter: the rows
+// and voids of the events it read, through sequence next-1.
+type tally struct {
+	mu        sync.Mutex
+	begun     bool   // next is the period's first sequence or later
+	next      uint64 // the first sequence not read
+	ended     bool   // an event recorded after the period was read: none will join it
+	rows      map[correctionKey]*CorrectionRow
+	voids     []Correction
+	truncated bool
+}
+
+type correctionKey struct{ county, actor string }
+
+// tallyKey names a tally by all its rows are a function of.
+type tallyKey struct {
+	from, to      domain.Date
+	county, actor string
+	scope         string
+	refSeq        uint64
+}
+
+// tallies are the corrections' tallies asked for lately, and a count of the events read.
+type tallies struct {
+	mu   sync.Mutex
+	m    map[tallyKey]*tally
+	read atomic.Uint64
+}
+
+// maxTallies bounds the tallies kept: each is a few rows per county and actor and at most
+// correctionList voids.
+const maxTallies = 64
+
+// get answers the tally of k, a new one when there is none.
+func (ts *tallies) get(k tallyKey) *tally {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	t := ts.m[k]
+	if t == nil {
+		if ts.m == nil || len(ts.m) >= maxTallies {
+			ts.m = map[tallyKey]*tally{}
+		}
+		t = &tally{rows: map[correctionKey]*CorrectionRow{}}
+		ts.m[k] = t
+	}
+	return t
+}
+
+// extend reads into t, held by the caller, what the stream recorded in the period through
+// sequence last that t has not read. A read cut short leaves t where it got to.
+func (s *Server) extend(ctx context.Context, t *tally, from, to domain.Date, last uint64, in func(string) bool, actor string) error {
+	if t.ended {
+		return nil
+	}
+	if !t.begun {
+		start, err := s.cfg.Store.SeqAt(ctx, from.StartInChina())
+		if err != nil {
+			return err
+		}
+		t.next, t.begun = start, true
+	}
+	if t.next > last {
+		return nil
+	}
+	end := (to + 1).StartInChina().UnixNano()
+	err := s.cfg.Store.Subscribe(ctx, t.next, func(ev domain.Event) error {
+		switch {
+		case ev.Seq > last:
+			t.next = last + 1 // what came before was read, or was no event (a claim of a number)
+			return errStopScan
+		case ev.RecordedAt >= end:
+			t.ended = true // the stream's times only grow: nothing after joins the period
+			return errStopScan
+		}
+		t.next = ev.Seq + 1
+		s.tallies.read.Add(1)
+		t.add(ev, in, actor)
+		if ev.Seq == last {
+			return errStopScan
+		}
+		return nil
+	})
+	if errors.Is(err, errStopScan) {
+		return nil
+	}
+	return err
+}
+
+// add counts ev in t's rows, and lists it when it is a void, for the counties in reports and
+// the actor asked for ("" for all).
+func (t *tally) add(ev domain.Event, in func(string) bool, actor string) {
+	if ev.EmployerID == "" {
+		return
+	}
+	if _, claim := ev.Body.(domain.OrgCodeClaimed); claim {
+		return // appended with the correction of a code, which counts
+	}
+	row := func(county, actor string) *CorrectionRow {
+		k := correctionKey{county, actor}
+		if t.rows[k] == nil {
+			t.rows[k] = &CorrectionRow{County: county, Actor: actor}
+		}
+		return t.rows[k]
+	}
+	v, isVoid := ev.Body.(domain.EventVoided)
+	if !isVoid {
+		if in(ev.County) && isActor(ev.Actor, actor) {
+			row(ev.County, ev.Actor).Recorded++
+		}
+		return
+	}
+	listed := false
+	if in(ev.County) && isActor(ev.Actor, actor) {
+		row(ev.County, ev.Actor).VoidsMade++
+		listed = true
+	}
+	// A mistake counts where it was recorded: the employer may have moved since.
+	if tc := cmp.Or(v.TargetCounty, ev.County); in(tc) && isActor(v.TargetActor, actor) {
+		row(tc, v.TargetActor).Voided++
+		listed = true
+	}
+	if !listed {
+		return
+	}
+	if len(t.voids) == correctionList {
+		t.truncated = true
+		return
+	}
+	t.voids = append(t.voids, Correction{Seq: ev.Seq, RecordedAt: time.Unix(0, ev.RecordedAt).UTC(), EmployerID: ev.EmployerID,
+		County: ev.County, Actor: ev.Actor, VoidedOn: v.VoidedOn, EventID: v.TargetID, EventSeq: v.TargetSeq,
+		EventType: v.TargetType, EventActor: v.TargetActor, Reason: v.Reason})
 }

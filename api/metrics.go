@@ -234,6 +234,8 @@ func (m *Metrics) watchServer(s *Server) {
 			func() float64 { reason, _ := s.damage(); return oneIf(reason != "") }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_verified_seq", Help: "The stream sequence through which serve, once ready on a data folder, verified every chain from the first event (0 until that ends; 0 too on --nats, after damage found at start, and after a start that folded the stream from its first event, checking every chain as it went)."},
 			func() float64 { return float64(s.found.verified.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kuozheng_corrections_events_read_total", Help: "Events GET /v1/corrections read from the stream: a period's once for each reader's scope and filter, then only those recorded since (the 64 tallies last asked for are kept)."},
+			func() float64 { return float64(s.tallies.read.Load()) }),
 	}
 	if s.cfg.Connected != nil {
 		cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_nats_connected", Help: "1 while the ledger's NATS connection is up, else 0 (writes answer 503 meanwhile)."},

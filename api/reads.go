@@ -31,11 +31,12 @@ func (s *Server) readRoutes() {
 	s.mux.HandleFunc("GET /v1/live", s.auth(s.live))
 }
 
-// encoded caches encoded answers of a report per route and scope: the live report only changes
-// when an event arrives, and supervisors' dashboards ask for it far more often than that.
+// encoded caches encoded answers of a report per route and scope, and their gzip once asked for:
+// the live report only changes when an event arrives, and supervisors' dashboards ask for it
+// far more often than that.
 type encoded struct {
 	mu sync.Mutex
-	m  map[encKey][]byte
+	m  map[encKey]*gzipped
 }
 
 // encKey names a report by what it is a function of (the views' sequence, the query and the
@@ -51,34 +52,37 @@ type encKey struct {
 	scope  string
 }
 
+// scopeOf names what p may read: two principals of one scope are answered the same.
+func scopeOf(p Principal) string {
+	if p.readsAll() {
+		return "all"
+	}
+	return p.Role + fmt.Sprint(p.Counties, p.Groups)
+}
+
 // writeCached answers with the cached encoding of build() for (rep, route, principal's scope).
 func (s *Server) writeCached(w http.ResponseWriter, r *http.Request, rep *projections.Report, build func() any) {
-	p := principalOf(r)
-	scope := p.Role + fmt.Sprint(p.Counties, p.Groups)
-	if p.readsAll() {
-		scope = "all"
-	}
-	key := encKey{rep.Seq, rep.AsOf, rep.Period, rep.Segment, r.Pattern + "?" + r.URL.RawQuery, scope}
+	key := encKey{rep.Seq, rep.AsOf, rep.Period, rep.Segment, r.Pattern + "?" + r.URL.RawQuery, scopeOf(principalOf(r))}
 	s.enc.mu.Lock()
-	b, ok := s.enc.m[key]
+	g, ok := s.enc.m[key]
 	s.enc.mu.Unlock()
 	if !ok {
-		var err error
-		if b, err = json.Marshal(build()); err != nil {
+		b, err := json.Marshal(build())
+		if err != nil {
 			writeError(w, err)
 			return
 		}
-		b = append(b, '\n')
+		g = &gzipped{plain: append(b, '\n')}
 		s.enc.mu.Lock()
 		if s.enc.m == nil || len(s.enc.m) > 256 {
-			s.enc.m = map[encKey][]byte{}
+			s.enc.m = map[encKey]*gzipped{}
 		}
-		s.enc.m[key] = b
+		s.enc.m[key] = g
 		s.enc.mu.Unlock()
 	}
 	reflects(w, rep.Seq)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	_, _ = w.Write(b)
+	g.write(w, r)
 }
 
 // read wraps a projection read: the views must be running, min_seq is waited for, and the

@@ -62,6 +62,7 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler
 	enc     encoded
+	tallies tallies
 	// warming is set while WarmWhenReady has not yet computed the live report.
 	warming   atomic.Bool
 	batches   batches
@@ -92,7 +93,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), uploads: make(chan struct{}, MaxUploadsAtOnce), imports: make(chan struct{}, MaxImportsAtOnce),
 		ending: make(chan struct{})}
 	s.routes()
-	s.handler = s.guard(s.logWrites(routed(s.mux)))
+	s.handler = s.guard(compressed(s.logWrites(routed(s.mux))))
 	if cfg.Metrics != nil {
 		s.mux.HandleFunc("GET /metrics", s.auth(s.metrics))
 		s.handler = cfg.Metrics.Instrument(s.handler)
