@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"slices"
 	"sync"
@@ -69,7 +70,7 @@ func (s *Server) corrections(w http.ResponseWriter, r *http.Request) error {
 	if to-from >= correctionDays {
 		return domain.Invalid("to", "the period from %s through %s is longer than %d days: ask for a year at most", from, to, correctionDays)
 	}
-	ref := s.cfg.Store.Reference()
+	ref, refSeq := s.referenceNow()
 	county := q.Get("county")
 	if county != "" {
 		if _, ok := ref.County(county); !ok {
@@ -84,41 +85,41 @@ func (s *Server) corrections(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// The reference data the rows are counted by (the scope's counties, one county's renames)
-	// are those of the last sequence: a change of them starts another tally.
-	t := s.tallies.get(tallyKey{from: from, to: to, county: county, actor: actor, scope: scopeOf(p), refSeq: s.cfg.Store.ReferenceSeq(last)})
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	// The rows are counted by the reference data (the scope's counties, one county's renames):
+	// a change of them starts another tally.
+	t := s.tallies.get(tallyKey{from: from, to: to, county: county, actor: actor, scope: scopeOf(p), refSeq: refSeq})
 	see := s.visibleIn(p, ref)
 	in := func(c string) bool { return see(c) && (county == "" || ref.SameCounty(county, c)) }
-	if err := s.extend(r.Context(), t, from, to, last, in, actor); err != nil {
+	out, voids, truncated, err := s.extend(r.Context(), t, from, to, last, in, actor)
+	if err != nil {
 		return err
 	}
-	out := make([]CorrectionRow, 0, len(t.rows))
-	for _, rw := range t.rows {
-		rw := *rw
-		if rw.Recorded > 0 {
-			bp := rw.Voided * 10000 / rw.Recorded
-			rw.RateBP = &bp
-		}
-		rw.Flagged = rw.Voided >= flagVoids && (rw.RateBP == nil || *rw.RateBP >= flagRateBP)
-		out = append(out, rw)
-	}
-	slices.SortFunc(out, func(a, b CorrectionRow) int {
-		return cmp.Or(cmp.Compare(a.County, b.County), cmp.Compare(a.Actor, b.Actor))
-	})
-	answer := map[string]any{"from": from, "to": to, "rows": out, "voids": slices.Clone(t.voids)}
+	answer := map[string]any{"from": from, "to": to, "rows": out, "voids": voids}
 	if county != "" {
 		answer["county"] = county
 	}
 	if actor != "" {
 		answer["actor"] = actor
 	}
-	if t.truncated {
+	if truncated {
 		answer["voids_truncated"] = true
 	}
 	writeJSON(w, http.StatusOK, answer)
 	return nil
+}
+
+// referenceNow answers the reference data and the sequence of the last reference event they
+// fold, read together.
+func (s *Server) referenceNow() (*domain.Reference, uint64) {
+	const every = math.MaxUint64 - 1 // ReferenceSeq(seq) looks at seq+1
+	for {
+		seq := s.cfg.Store.ReferenceSeq(every)
+		ref := s.cfg.Store.Reference()
+		// A reference event folded meanwhile has moved the sequence: read both again.
+		if s.cfg.Store.ReferenceSeq(every) == seq {
+			return ref, seq
+		}
+	}
 }
 
 // tally is what GET /v1/corrections gathered of one period for one scope and filter: the rows
@@ -131,6 +132,7 @@ type tally struct {
 	rows      map[correctionKey]*CorrectionRow
 	voids     []Correction
 	truncated bool
+	used      uint64 // when it was last asked for, in the tallies' count of asks
 }
 
 type correctionKey struct{ county, actor string }
@@ -147,36 +149,75 @@ type tallyKey struct {
 type tallies struct {
 	mu   sync.Mutex
 	m    map[tallyKey]*tally
+	asks uint64
 	read atomic.Uint64
 }
 
 // maxTallies bounds the tallies kept: each is a few rows per county and actor and at most
-// correctionList voids.
+// correctionList voids; the one asked for least lately goes first.
 const maxTallies = 64
 
 // get answers the tally of k, a new one when there is none.
 func (ts *tallies) get(k tallyKey) *tally {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
+	ts.asks++
 	t := ts.m[k]
 	if t == nil {
-		if ts.m == nil || len(ts.m) >= maxTallies {
+		if ts.m == nil {
 			ts.m = map[tallyKey]*tally{}
+		}
+		if len(ts.m) >= maxTallies {
+			var oldest *tally
+			var key tallyKey
+			for k, o := range ts.m {
+				if oldest == nil || o.used < oldest.used {
+					oldest, key = o, k
+				}
+			}
+			delete(ts.m, key)
 		}
 		t = &tally{rows: map[correctionKey]*CorrectionRow{}}
 		ts.m[k] = t
 	}
+	t.used = ts.asks
 	return t
 }
 
-// extend reads into t, held by the caller, what the stream recorded in the period through
-// sequence last that t has not read. A read cut short leaves t where it got to.
-func (s *Server) extend(ctx context.Context, t *tally, from, to domain.Date, last uint64, in func(string) bool, actor string) error {
+// extend reads into t what the stream recorded in the period through sequence last that t has
+// not read, and answers t's rows, rated and in order, and its voids. A read cut short leaves t
+// where it got to.
+func (s *Server) extend(ctx context.Context, t *tally, from, to domain.Date, last uint64, in func(string) bool, actor string) ([]CorrectionRow, []Correction, bool, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := s.scan(ctx, t, from, to, last, in, actor); err != nil {
+		return nil, nil, false, err
+	}
+	out := make([]CorrectionRow, 0, len(t.rows))
+	for _, rw := range t.rows {
+		rw := *rw
+		if rw.Recorded > 0 {
+			bp := rw.Voided * 10000 / rw.Recorded
+			rw.RateBP = &bp
+		}
+		rw.Flagged = rw.Voided >= flagVoids && (rw.RateBP == nil || *rw.RateBP >= flagRateBP)
+		out = append(out, rw)
+	}
+	slices.SortFunc(out, func(a, b CorrectionRow) int {
+		return cmp.Or(cmp.Compare(a.County, b.County), cmp.Compare(a.Actor, b.Actor))
+	})
+	return out, append([]Correction{}, t.voids...), t.truncated, nil
+}
+
+// scan reads into t, held by the caller, the events recorded in the period through sequence
+// last that it has not read.
+func (s *Server) scan(ctx context.Context, t *tally, from, to domain.Date, last uint64, in func(string) bool, actor string) error {
 	if t.ended {
 		return nil
 	}
+	begin := from.StartInChina()
 	if !t.begun {
-		start, err := s.cfg.Store.SeqAt(ctx, from.StartInChina())
+		start, err := s.cfg.Store.SeqAt(ctx, begin)
 		if err != nil {
 			return err
 		}
@@ -185,7 +226,7 @@ func (s *Server) extend(ctx context.Context, t *tally, from, to domain.Date, las
 	if t.next > last {
 		return nil
 	}
-	end := (to + 1).StartInChina().UnixNano()
+	start, end := begin.UnixNano(), (to + 1).StartInChina().UnixNano()
 	err := s.cfg.Store.Subscribe(ctx, t.next, func(ev domain.Event) error {
 		switch {
 		case ev.Seq > last:
@@ -197,7 +238,10 @@ func (s *Server) extend(ctx context.Context, t *tally, from, to domain.Date, las
 		}
 		t.next = ev.Seq + 1
 		s.tallies.read.Add(1)
-		t.add(ev, in, actor)
+		// Before the period: a period asked for before it began starts at the stream's end.
+		if ev.RecordedAt >= start {
+			t.add(ev, in, actor)
+		}
 		if ev.Seq == last {
 			return errStopScan
 		}

@@ -217,3 +217,70 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// A period asked for before it begins counts nothing recorded before it, and an empty answer
+// lists its voids as [], not null; the tallies asked for most lately stay when others push the
+// rest out.
+func TestCorrectionsTalliesKeepToTheirPeriodAndTheLatestAsked(t *testing.T) {
+	e := newReadEnv(t, today)
+	m := api.NewMetrics()
+	srv := httptest.NewServer(api.New(api.Config{Store: e.l.Store, Runner: e.runner, Tokens: e.tokens, Metrics: m,
+		Today: func() domain.Date { return today }}))
+	t.Cleanup(srv.Close)
+	get := func(path, token string) []byte {
+		t.Helper()
+		hr, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		hr.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, res.StatusCode, b)
+		}
+		return b
+	}
+	read := func() uint64 {
+		t.Helper()
+		for _, line := range strings.Split(string(get("/metrics", tokAdmin)), "\n") {
+			if v, ok := strings.CutPrefix(line, "kuozheng_corrections_events_read_total "); ok {
+				n, _ := strconv.ParseFloat(v, 64)
+				return uint64(n)
+			}
+		}
+		t.Fatal("no kuozheng_corrections_events_read_total in /metrics")
+		return 0
+	}
+	now := domain.DateInChina(time.Now())
+	a := e.register(t, tokClerkA, orgCode(9500), "360702")
+
+	future := fmt.Sprintf("/v1/corrections?from=%s&to=%s", now+2, now+3)
+	if got := string(get(future, tokAuditor)); !strings.Contains(got, `"rows":[]`) || !strings.Contains(got, `"voids":[]`) {
+		t.Fatalf("a period to come: %s; want no rows and voids []", got)
+	}
+	r := e.mustWrite(t, empPath(a, "surveys"), tokClerkA, `{"as_of":"2006-05-01","workforce":3}`)
+	e.mustWrite(t, empPath(a, "voids"), tokClerkA, fmt.Sprintf(`{"event_id":%q,"voided_on":"2006-05-10","reason":"录错 mistyped"}`, r.JSON["event_ids"].([]any)[0]))
+	if got := string(get(future, tokAuditor)); !strings.Contains(got, `"rows":[]`) || !strings.Contains(got, `"voids":[]`) {
+		t.Errorf("a period to come, asked again after a survey and its void were recorded: %s; want them left out", got)
+	}
+
+	kept := fmt.Sprintf("/v1/corrections?from=%s&to=%s", now-1, now+1)
+	get(kept, tokAuditor)
+	before := read()
+	others := 0
+	for i := range 70 { // more than the tallies kept
+		get(fmt.Sprintf("%s&actor=nobody-%d", kept, i), tokAuditor)
+		others += int(e.events())
+		get(kept, tokAuditor)
+	}
+	if got := read() - before; got != uint64(others) {
+		t.Errorf("70 other tallies and the one asked for after each read %d events, want only the others' %d: the one asked for most lately was pushed out", got, others)
+	}
+	before = read()
+	get(kept+"&actor=nobody-0", tokAuditor)
+	if got := read() - before; got != e.events() {
+		t.Errorf("the tally asked for least lately, asked for again, read %d events; want it read again from the start, %d", got, e.events())
+	}
+}
