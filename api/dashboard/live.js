@@ -44,6 +44,23 @@ async function readCorrections() {
   correctionsSeen = want;
 }
 
+// A refresh begins at least kz.refreshGapMs after the one before began: under a stream of
+// writes the page re-read its tables as fast as the server answered (up to five times a second,
+// the live stream's pace), a few hundred kilobytes each time. Events within the gap are folded
+// into the refresh at its end, so the last write of a burst is always shown.
+kz.refreshGapMs = 1000;
+kz.refreshHeld = false; // a refresh waits for the gap to pass
+let refreshBegan = 0;
+async function gap() {
+  // Polled rather than slept whole, so that a shorter gap set meanwhile takes effect.
+  while (Date.now() < refreshBegan + kz.refreshGapMs) {
+    kz.refreshHeld = true;
+    await sleep(Math.min(100, refreshBegan + kz.refreshGapMs - Date.now()));
+  }
+  kz.refreshHeld = false;
+  refreshBegan = Date.now();
+}
+
 // refresh re-reads what the page shows, reflecting at least seq; calls during a refresh are
 // folded into one more.
 // again re-reads once at the page's sequence too (a read that failed while the server was away).
@@ -53,6 +70,7 @@ async function refresh(seq, again) {
   refreshing = true;
   try {
     for (let tries = 0; (again || pendingSeq > kz.seq) && tries < 5; tries++, again = false) {
+      await gap();
       const want = pendingSeq;
       await panel('panel-counties', async () => {
         // The groups' totals too when the token reads them: a group chosen later shows them.
