@@ -65,6 +65,10 @@ func TestANetworkErrorClearsOnReconnect(t *testing.T) {
 	}
 	mu.Unlock()
 	poll(t, ctx, 15*time.Second, `document.getElementById('conn').dataset.state !== 'on'`)
+	// The state is told in words in a live region: a screen reader hears the page go offline.
+	if got := eval[[]string](t, ctx, `(s => [s.getAttribute('role'), s.textContent])(document.getElementById('conn-text'))`); got[0] != "status" || !strings.Contains(got[1], "offline") && !strings.Contains(got[1], "connecting") {
+		t.Errorf("the connection state is %q in an element of role %q; want offline or connecting, role status", got[1], got[0])
+	}
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`import('/assets/api.js').then(m => m.api('/v1/counties')).catch(e => import('/assets/header.js').then(h => h.showError(e)))`))
 	poll(t, ctx, 15*time.Second, `!document.getElementById('error').hidden`)
 	if got := eval[string](t, ctx, `document.getElementById('error').textContent`); !strings.Contains(got, "无法连接服务器") || !strings.Contains(got, "could not be reached") {
