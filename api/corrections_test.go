@@ -115,53 +115,16 @@ func TestCorrectionsReadAgainReadOnlyWhatWasRecordedSince(t *testing.T) {
 	cached := httptest.NewServer(api.New(api.Config{Store: e.l.Store, Runner: e.runner, Tokens: e.tokens, Metrics: api.NewMetrics(),
 		Today: func() domain.Date { return today }}))
 	t.Cleanup(cached.Close)
-	fetch := func(h http.Handler, base, path, token string) []byte {
-		t.Helper()
-		r := httptest.NewRequest(http.MethodGet, path, nil)
-		r.Header.Set("Authorization", "Bearer "+token)
-		if h != nil {
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, r)
-			if w.Code != http.StatusOK {
-				t.Fatalf("GET %s: %d %s", path, w.Code, w.Body)
-			}
-			return w.Body.Bytes()
-		}
-		hr, _ := http.NewRequest(http.MethodGet, base+path, nil)
-		hr.Header.Set("Authorization", "Bearer "+token)
-		res, err := http.DefaultClient.Do(hr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		if res.StatusCode != http.StatusOK {
-			t.Fatalf("GET %s: %d %s", path, res.StatusCode, b)
-		}
-		return b
-	}
-	read := func() uint64 {
-		t.Helper()
-		for _, line := range strings.Split(string(fetch(nil, cached.URL, "/metrics", tokAdmin)), "\n") {
-			if v, ok := strings.CutPrefix(line, "kuozheng_corrections_events_read_total "); ok {
-				n, err := strconv.ParseFloat(v, 64)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return uint64(n)
-			}
-		}
-		t.Fatal("no kuozheng_corrections_events_read_total in /metrics")
-		return 0
-	}
+	read := func() uint64 { return correctionsRead(t, cached.URL) }
 	now := domain.DateInChina(time.Now())
 	period := func(q string) string { return fmt.Sprintf("/v1/corrections?from=%s&to=%s%s", now-1, now+1, q) }
 	// Each answer of the server that keeps its tallies is the one a new server (which has none)
 	// gives.
 	same := func(what, path, token string) {
 		t.Helper()
-		fresh := api.New(api.Config{Store: e.l.Store, Runner: e.runner, Tokens: e.tokens, Today: func() domain.Date { return today }})
-		if got, want := fetch(nil, cached.URL, path, token), fetch(fresh, "", path, token); !bytes.Equal(got, want) {
+		fresh := httptest.NewServer(api.New(api.Config{Store: e.l.Store, Runner: e.runner, Tokens: e.tokens, Today: func() domain.Date { return today }}))
+		defer fresh.Close()
+		if got, want := getOK(t, cached.URL, path, token), getOK(t, fresh.URL, path, token); !bytes.Equal(got, want) {
 			t.Errorf("%s: the kept tally answers\n%s\nreading the whole period answers\n%s", what, got, want)
 		}
 	}
@@ -211,6 +174,39 @@ func TestCorrectionsReadAgainReadOnlyWhatWasRecordedSince(t *testing.T) {
 	}
 }
 
+// getOK answers the body of GET base+path with token, and fails the test unless it is 200.
+func getOK(t *testing.T, base, path, token string) []byte {
+	t.Helper()
+	hr, _ := http.NewRequest(http.MethodGet, base+path, nil)
+	hr.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, res.StatusCode, b)
+	}
+	return b
+}
+
+// correctionsRead answers kuozheng_corrections_events_read_total of the server at base.
+func correctionsRead(t *testing.T, base string) uint64 {
+	t.Helper()
+	for _, line := range strings.Split(string(getOK(t, base, "/metrics", tokAdmin)), "\n") {
+		if v, ok := strings.CutPrefix(line, "kuozheng_corrections_events_read_total "); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return uint64(n)
+		}
+	}
+	t.Fatal("no kuozheng_corrections_events_read_total in /metrics")
+	return 0
+}
+
 func boolInt(b bool) int {
 	if b {
 		return 1
@@ -223,36 +219,11 @@ func boolInt(b bool) int {
 // rest out.
 func TestCorrectionsTalliesKeepToTheirPeriodAndTheLatestAsked(t *testing.T) {
 	e := newReadEnv(t, today)
-	m := api.NewMetrics()
-	srv := httptest.NewServer(api.New(api.Config{Store: e.l.Store, Runner: e.runner, Tokens: e.tokens, Metrics: m,
+	srv := httptest.NewServer(api.New(api.Config{Store: e.l.Store, Runner: e.runner, Tokens: e.tokens, Metrics: api.NewMetrics(),
 		Today: func() domain.Date { return today }}))
 	t.Cleanup(srv.Close)
-	get := func(path, token string) []byte {
-		t.Helper()
-		hr, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
-		hr.Header.Set("Authorization", "Bearer "+token)
-		res, err := http.DefaultClient.Do(hr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		if res.StatusCode != http.StatusOK {
-			t.Fatalf("GET %s: %d %s", path, res.StatusCode, b)
-		}
-		return b
-	}
-	read := func() uint64 {
-		t.Helper()
-		for _, line := range strings.Split(string(get("/metrics", tokAdmin)), "\n") {
-			if v, ok := strings.CutPrefix(line, "kuozheng_corrections_events_read_total "); ok {
-				n, _ := strconv.ParseFloat(v, 64)
-				return uint64(n)
-			}
-		}
-		t.Fatal("no kuozheng_corrections_events_read_total in /metrics")
-		return 0
-	}
+	get := func(path, token string) []byte { return getOK(t, srv.URL, path, token) }
+	read := func() uint64 { return correctionsRead(t, srv.URL) }
 	now := domain.DateInChina(time.Now())
 	a := e.register(t, tokClerkA, orgCode(9500), "360702")
 
