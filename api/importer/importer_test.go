@@ -907,6 +907,37 @@ func TestAFileNotUTF8IsReadAsGBKOnlyIfAllOfItIsGBK(t *testing.T) {
 	}
 }
 
+// A file given as GBK whose Chinese is valid UTF-8 is refused, not stored garbled (UTF-8
+// Chinese mostly reads as GBK too: 章贡社保 as 绔犺础绀句繚); a GBK file, or one of ASCII
+// alone, given as GBK is read so.
+func TestAUTF8FileGivenAsGBKIsRefused(t *testing.T) {
+	const header = "单位名称,组织机构代码,所属区县,单位类型,行业风险类别,登记日期\n"
+	row := header + "章贡社保," + orgCode(8001) + ",章贡区,企业,1,2006-04-03\n"
+	gbkRow, err := simplifiedchinese.GBK.NewEncoder().String(row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, given := range []string{"gbk", "GB18030", "cp936"} {
+		t.Run(given, func(t *testing.T) {
+			tb, err := importer.Open(strings.NewReader(row), "regs.csv", given)
+			wantRefused(t, tb, err, []string{"the file is UTF-8", "not " + given, "stored garbled", "as utf-8"})
+			tb, err = importer.Open(strings.NewReader(gbkRow), "regs.csv", given)
+			if err != nil {
+				t.Fatalf("a GBK file given as %s: %v", given, err)
+			}
+			defer tb.Close()
+			if rec, _, err := tb.Next(); err != nil || rec[0] != "章贡社保" {
+				t.Errorf("a GBK file given as %s reads %q (%v), want 章贡社保", given, rec, err)
+			}
+		})
+	}
+	tb, err := importer.Open(strings.NewReader("name,org_code\nABC,"+orgCode(8001)+"\n"), "regs.csv", "gbk")
+	if err != nil {
+		t.Fatalf("a file of ASCII alone given as gbk: %v", err)
+	}
+	tb.Close()
+}
+
 // A reject shows the cell as the clerk typed it, not the value read from it: 2006/4/31 is
 // refused as the date 2006-04-31 that does not exist, and shown as typed; a decimal comma is no
 // number, and the reason does not speak of quotes the clerk never typed.

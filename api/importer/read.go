@@ -165,6 +165,15 @@ func openCSV(r io.ReadSeeker, encoding string) (*Table, error) {
 			enc = EncodingGBK
 		}
 	case "gb2312", "gb18030", "cp936", EncodingGBK:
+		// UTF-8 Chinese mostly reads as GBK too, garbled (章贡 as 绔犺础): a file given as GBK
+		// whose Chinese is valid UTF-8 is the wrong encoding given, not GBK.
+		sc, err := scanUTF8(r)
+		if err != nil {
+			return nil, err
+		}
+		if sc.bad == nil && sc.more > 0 && sc.more >= sc.two {
+			return nil, fmt.Errorf("the file is UTF-8 (its Chinese reads as UTF-8), not %s: read as GBK it would be stored garbled; import it as utf-8 (or without an encoding)", echo(encoding))
+		}
 		enc = EncodingGBK
 	default:
 		return nil, fmt.Errorf("%w %q: want utf-8 or gbk", ErrUnknownEncoding, echo(encoding))
