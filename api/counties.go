@@ -14,11 +14,24 @@ func (s *Server) counties(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// with=groups: the groups' totals of the same figures, so that a page showing both never
+	// shows a group's row that is not the sum of its counties' (two reads may answer two
+	// sequences).
+	with := r.URL.Query().Get("with")
+	if with != "" && with != "groups" {
+		return domain.Invalid("with", "%q: want groups", domain.Clip(with, 16))
+	}
 	s.writeCached(w, r, rep, func() any {
 		out := scoped{Seq: rep.Seq, AsOf: rep.AsOf, Period: rep.Period, City: rep.City, Scope: "city", Segment: rep.Segment,
 			Counties: visibleCounties(s.visibleIn(principalOf(r), rep.Ref), rep.Counties)}
 		if len(out.Counties) != len(rep.Counties) {
 			out.City, out.Scope = projections.Sum("", out.Counties), "visible counties"
+		}
+		if with == "groups" {
+			return struct {
+				scoped
+				Groups []*projections.Figures `json:"groups"`
+			}{out, visibleGroups(principalOf(r), rep)}
 		}
 		return out
 	})

@@ -297,14 +297,14 @@ func TestAnswersHoldToTheirOpenAPISchemas(t *testing.T) {
 	gets := []string{
 		"/v1/employers?limit=3", "/v1/employers?county=360702&q=单位", "/v1/employers/" + id,
 		"/v1/employers/" + id + "?as_of=2006-09-30", "/v1/employers/" + id + "/history",
-		"/v1/employers/" + id + "/history?as_of=2006-12-31", "/v1/counties", "/v1/counties?period=2006-11&as_of=2006-12-31",
+		"/v1/employers/" + id + "/history?as_of=2006-12-31", "/v1/counties", "/v1/counties?with=groups", "/v1/counties?period=2006-11&as_of=2006-12-31",
 		"/v1/counties/360702", "/v1/groups", "/v1/groups/1", "/v1/targets", "/v1/worklists?county=360702",
 		"/v1/flags", "/v1/events?limit=5", "/v1/corrections", "/v1/reports/monthly/2006-11",
 		"/v1/freezes", "/v1/freezes/" + f.ID, "/v1/freezes/" + f.ID + "/restatement", "/v1/rankings?freeze=" + f.ID,
 		"/v1/years", "/v1/series", "/v1/verify", "/healthz", "/readyz",
 		// refused reads
 		"/v1/employers/" + uuid.NewString(), "/v1/employers?limit=0", "/v1/counties?as_of=2006-04-31",
-		"/v1/counties/999999", "/v1/verify?min_seq=abc", "/v1/freezes/" + uuid.NewString(),
+		"/v1/counties/999999", "/v1/counties?with=nothing", "/v1/verify?min_seq=abc", "/v1/freezes/" + uuid.NewString(),
 	}
 	var reqs []req
 	for _, tok := range []string{tokAdmin, tokClerkA, tokSuper, tokAuditor} {

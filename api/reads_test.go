@@ -649,3 +649,35 @@ func TestTheEmployerListsPagesHoldEveryEmployerOnce(t *testing.T) {
 		}
 	}
 }
+
+// GET /v1/counties?with=groups answers the groups' totals the reader may read, as GET /v1/groups
+// does, of the same sequence as the counties: the dashboard read the two apart, and a group's
+// row could be of another sequence than its counties' under writes (a supervisor saw one).
+func TestCountiesWithGroupsAnswerBothOfOneSequence(t *testing.T) {
+	e := newReadEnv(t, today)
+	id := e.register(t, tokClerkA, orgCode(9600), "360702")
+	e.mustWrite(t, empPath(id, "surveys"), tokClerkA, `{"as_of":"2006-05-01","workforce":7}`)
+	e.waitViews(t, e.l.Store.Applied())
+	type answer struct {
+		Seq      uint64            `json:"seq"`
+		Counties []json.RawMessage `json:"counties"`
+		Groups   []json.RawMessage `json:"groups"`
+	}
+	for _, tok := range []string{tokAdmin, tokSuper, tokClerkA} {
+		var both, counties, groups answer
+		decode(t, e.get(t, "/v1/counties?with=groups", tok), &both)
+		decode(t, e.get(t, "/v1/counties", tok), &counties)
+		decode(t, e.get(t, "/v1/groups", tok), &groups)
+		if both.Seq != counties.Seq || both.Seq != groups.Seq {
+			t.Fatalf("%s: sequences %d, %d and %d on a quiet ledger", tok, both.Seq, counties.Seq, groups.Seq)
+		}
+		if fmt.Sprint(both.Counties) != fmt.Sprint(counties.Counties) || fmt.Sprint(both.Groups) != fmt.Sprint(groups.Groups) || both.Groups == nil {
+			t.Errorf("%s: with=groups answers %d counties and %d groups, not those of /v1/counties (%d) and /v1/groups (%d)",
+				tok, len(both.Counties), len(both.Groups), len(counties.Counties), len(groups.Groups))
+		}
+		if counties.Groups != nil {
+			t.Errorf("%s: /v1/counties without with=groups answers groups", tok)
+		}
+	}
+	wantError(t, e.get(t, "/v1/counties?with=group", tokAdmin), http.StatusBadRequest, "invalid", "with")
+}

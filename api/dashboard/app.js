@@ -3,17 +3,17 @@
 // the other modules to the page and loads them; labels.js is rendered by the server from the
 // Go constants.
 
-import { ApiError, askToken, TOKEN_KEY } from './api.js';
+import { askToken, TOKEN_KEY } from './api.js';
 import { loadSeries, wireCharts } from './charts.js';
 import { loadCorrections, wireCorrections } from './corrections.js';
-import { checkGroup, loadCounties, loadFigures, loadGroups, renderCounties, wireCounties } from './counties.js';
+import { checkGroup, loadCounties, loadFigures, renderCounties, wireCounties } from './counties.js';
 import { $, TITLE } from './dom.js';
 import { dropAll } from './drafts.js';
 import { redrawNames, showEmployer, wireEmployer } from './employer.js';
 import { fillCountySelect, loadFlags, wireFlags } from './flags.js';
 import { loadFreezes } from './freezes.js';
-import { panel, showError, showPrincipal } from './header.js';
-import { live } from './live.js';
+import { panel, showError, showHeader, showPrincipal } from './header.js';
+import { boardShown, live } from './live.js';
 import { fillSearchCounties, loadPrincipal, showResults, wireSearch } from './search.js';
 import { S } from './state.js';
 import { loadTargets, renderTargets } from './targets.js';
@@ -36,8 +36,10 @@ function route() {
   if (!m) {
     // A dashboard link with another view (group, insurance, order) shows that view.
     if (readViewState(h) && S.counties) showView();
+    boardShown();
     return;
   }
+  showHeader();
   const query = new URLSearchParams(m[2] || '');
   if (m[1]) showEmployer(decodeURIComponent(m[1]), query);
   else showResults(query.has('q') ? query.get('q') : null).catch(showError);
@@ -107,8 +109,8 @@ async function start() {
   route();
   // The table first; the rest after it; the series (slow on a big ledger) last.
   await panel('panel-counties', async () => {
-    // loadGroups checks the group a link names; a token that may read no group checks it here.
-    await Promise.all([loadCounties(0), loadGroups(0).catch(e => { if (!(e instanceof ApiError && e.status === 403)) throw e; checkGroup(); })]);
+    // With the groups' totals, which check the group a link names.
+    await loadCounties(0, true);
     S.groupsLoaded = true;
     redrawNames();
     renderCounties(false);

@@ -3,7 +3,7 @@
 // column, updated in place. Each cell keeps its raw figure in data-value (money in fen) and
 // shows money in 万元, the unit in the header; a county's flag count opens its flags.
 
-import { api, ApiError } from './api.js';
+import { api } from './api.js';
 import { $, el, halfWidth, keepFocus } from './dom.js';
 import { clearErrors, download, yuanToFen } from './documents.js';
 import { fillCountySelect, showCountyFlags } from './flags.js';
@@ -152,17 +152,18 @@ export function wireCounties() {
 }
 
 // segmentQuery is the query of a figures read: the segment chosen, and min_seq when given.
-function segmentQuery(minSeq) {
+function segmentQuery(minSeq, withGroups) {
   const q = new URLSearchParams();
   if (S.segment) q.set('segment', S.segment);
   if (minSeq) q.set('min_seq', String(minSeq));
+  if (withGroups) q.set('with', 'groups');
   const s = q.toString();
   return s ? '?' + s : '';
 }
 
 // loadFigures reads the table's figures and the groups' totals again, for the segment now chosen.
 export async function loadFigures() {
-  await Promise.all([loadCounties(0), loadGroups(0).catch(e => { if (!(e instanceof ApiError && e.status === 403)) throw e; })]);
+  await loadCounties(0, true);
   renderCounties(false);
 }
 
@@ -264,13 +265,16 @@ export function renderCounties(animate) {
   }
 }
 
-export async function loadCounties(minSeq) {
+// loadCounties reads the table's figures reflecting at least minSeq, and with withGroups the
+// groups' totals of the same sequence (a group's row is then the sum of its counties').
+export async function loadCounties(minSeq, withGroups) {
   const seg = S.segment;
-  const r = await api('/v1/counties' + segmentQuery(minSeq));
+  const r = await api('/v1/counties' + segmentQuery(minSeq, withGroups));
   const data = r.data;
   data.counties = data.counties || [];
   // Answers can arrive out of order: never go back to older figures, or to another segment's.
   if (seg !== S.segment || (S.counties && data.seq < S.counties.seq && (S.counties.segment || '') === seg)) return;
+  if (withGroups) showGroups(data.groups || [], data.seq, seg);
   S.counties = data;
   kz.seq = data.seq;
   for (const c of data.counties) S.names[c.code] = c.name;
@@ -298,12 +302,11 @@ export function checkGroup() {
   S.group = '';
 }
 
-export async function loadGroups(minSeq) {
-  const seg = S.segment;
-  const r = await api('/v1/groups' + segmentQuery(minSeq));
-  if (seg !== S.segment) return; // another segment was chosen meanwhile: its answer draws
-  S.groups = r.data.groups || [];
-  kz.groupsSeq = r.data.seq;
+// showGroups keeps the groups' totals of sequence seq for segment seg, and offers the groups in
+// the selector the first time.
+function showGroups(groups, seq, seg) {
+  S.groups = groups;
+  kz.groupsSeq = seq;
   S.groupsSegment = seg;
   const sel = $('#group');
   if (sel.options.length === 1) {

@@ -48,16 +48,19 @@ export function showHeader() {
     $('#as-of').textContent = c.as_of;
     $('#period').textContent = c.period;
   }
-  $('#seq').textContent = kz.seq ? String(kz.seq) : '—';
-  const badge = $('#caught-up');
   const live = S.live;
+  // Under the employer page the tables are not read again (live.js): the header tells the
+  // views' sequence the live stream announced, which the employer page follows.
+  const seq = $('#view-dashboard').hidden && live ? Math.max(kz.seq, live.seq) : kz.seq;
+  $('#seq').textContent = seq ? String(seq) : '—';
+  const badge = $('#caught-up');
   let state = 'unknown';
   let text = '—';
   if (S.conn !== 'on') {
     state = live ? 'stale' : 'unknown';
     text = live ? '可能过时 may be stale' : '—';
   } else if (live) {
-    state = live.caught_up && kz.seq >= live.seq ? 'ok' : 'catching-up';
+    state = live.caught_up && seq >= live.seq ? 'ok' : 'catching-up';
     text = state === 'ok' ? '已同步 caught up' : '追赶中 catching up' + (live.head ? ' (' + live.head + ')' : '');
   }
   badge.textContent = text;

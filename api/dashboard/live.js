@@ -4,7 +4,7 @@
 import { authHeaders, getToken, reauthorize, sleep } from './api.js';
 import { loadSeries } from './charts.js';
 import { loadCorrections } from './corrections.js';
-import { loadCounties, loadGroups, renderCounties } from './counties.js';
+import { loadCounties, renderCounties } from './counties.js';
 import { loadFlags } from './flags.js';
 import { loadFreezes } from './freezes.js';
 import { clearError, panel, setConn, showHeader } from './header.js';
@@ -13,6 +13,7 @@ import { loadTargets } from './targets.js';
 
 let refreshing = false;
 let pendingSeq = 0;
+let readAgain = false; // a read again was asked for while the dashboard was not shown
 
 // The series and the corrections read much more than the other panels: each is read again at
 // most once a window (kz.throttleMs), and a change within the window when it ends, so that the
@@ -66,6 +67,12 @@ async function gap() {
 // again re-reads once at the page's sequence too (a read that failed while the server was away).
 async function refresh(seq, again) {
   pendingSeq = Math.max(pendingSeq, seq);
+  // Under the employer page the dashboard is not shown: it is read again when it is
+  // (boardShown), not on each write of a clerk at the desk.
+  if (boardHidden()) {
+    readAgain ||= !!again;
+    return;
+  }
   if (refreshing) return;
   refreshing = true;
   try {
@@ -73,13 +80,9 @@ async function refresh(seq, again) {
       await gap();
       const want = pendingSeq;
       await panel('panel-counties', async () => {
-        // The groups' totals too when the token reads them: a group chosen later shows them.
-        await Promise.all([loadCounties(want), S.groups.length ? loadGroups(want) : null]);
-        // A group's row sums its counties': both of one sequence, or the one behind again.
-        for (let i = 0; S.groups.length && kz.groupsSeq !== kz.seq && i < 3; i++) {
-          const at = Math.max(kz.groupsSeq, kz.seq);
-          await Promise.all([kz.seq < at ? loadCounties(at) : null, kz.groupsSeq < at ? loadGroups(at) : null]);
-        }
+        // The groups' totals too when the token reads them (a group chosen later shows them),
+        // in the same answer: a group's row sums its counties'.
+        await loadCounties(want, S.groups.length > 0);
         renderCounties(true);
       });
       kz.refreshes++;
@@ -95,6 +98,20 @@ async function refresh(seq, again) {
     refreshing = false;
     showHeader();
   }
+}
+
+// boardHidden reports whether the dashboard's view is not shown (the employer page is).
+function boardHidden() {
+  return document.getElementById('view-dashboard').hidden;
+}
+
+// boardShown brings the dashboard, shown again, up to the last sequence announced.
+export function boardShown() {
+  showHeader();
+  if (!S.counties || !(pendingSeq > kz.seq || readAgain)) return;
+  const again = readAgain;
+  readAgain = false;
+  refresh(pendingSeq, again);
 }
 
 // dispatch handles one server-sent event block; only `views` events matter.
