@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -15,16 +16,7 @@ import (
 // writes the page re-read a few hundred kilobytes as fast as the server answered (an outside
 // review measured 5.6-25 MB a minute for one page on the demo).
 func TestRefreshesKeepAGap(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("the test needs a real browser at %s: %v", chromiumPath, err)
-	}
-	e := newReadEnv(t, today)
-	id := e.register(t, tokAdmin, orgCode(19601), "360702")
-	e.waitViews(t, e.l.Store.Applied())
-	ctx := startBrowser(t)
-	watchConsole(t, ctx)
-	signIn(t, ctx, e.srv.URL+"/", tokSuper)
-	poll(t, ctx, 15*time.Second, `document.getElementById('caught-up').dataset.state === 'ok'`)
+	e, id, ctx := boardOfOne(t, 19601, tokSuper)
 	if got := eval[int](t, ctx, `window.kz.refreshGapMs`); got != 1000 {
 		t.Errorf("the gap between refreshes is %d ms, want 1000", got)
 	}
@@ -57,16 +49,8 @@ func TestRefreshesKeepAGap(t *testing.T) {
 // dashboard's tables were read again on every write, unseen; they are read when the dashboard
 // is shown again, and the header meanwhile tells the sequence the live stream announced.
 func TestHiddenBoardReadsNothing(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("the test needs a real browser at %s: %v", chromiumPath, err)
-	}
-	e := newReadEnv(t, today)
-	id := e.register(t, tokAdmin, orgCode(19602), "360702")
-	e.waitViews(t, e.l.Store.Applied())
-	ctx := startBrowser(t)
-	watchConsole(t, ctx)
-	signIn(t, ctx, e.srv.URL+"/", tokAdmin)
-	poll(t, ctx, 15*time.Second, `document.getElementById('caught-up').dataset.state === 'ok' && document.getElementById('targets-city').dataset.seq !== undefined`)
+	e, id, ctx := boardOfOne(t, 19602, tokAdmin)
+	poll(t, ctx, 15*time.Second, `document.getElementById('targets-city').dataset.seq !== undefined`)
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => {
 		const real = window.fetch;
 		window.kzReads = [];
@@ -93,4 +77,21 @@ func TestHiddenBoardReadsNothing(t *testing.T) {
 	// Shown again, it reads what it missed.
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`location.hash = '#/'`))
 	poll(t, ctx, 15*time.Second, fmt.Sprintf(`window.kz.seq >= %[1]d && Number(document.getElementById('targets-city').dataset.seq) >= %[1]d && document.getElementById('caught-up').dataset.state === 'ok'`, last))
+}
+
+// boardOfOne registers one employer (organisation code number org, in 360702) on a ledger of
+// its own and opens the dashboard with token in Chromium, caught up.
+func boardOfOne(t *testing.T, org int, token string) (*env, string, context.Context) {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("the test needs a real browser at %s: %v", chromiumPath, err)
+	}
+	e := newReadEnv(t, today)
+	id := e.register(t, tokAdmin, orgCode(org), "360702")
+	e.waitViews(t, e.l.Store.Applied())
+	ctx := startBrowser(t)
+	watchConsole(t, ctx)
+	signIn(t, ctx, e.srv.URL+"/", token)
+	poll(t, ctx, 15*time.Second, `document.getElementById('caught-up').dataset.state === 'ok'`)
+	return e, id, ctx
 }
