@@ -55,10 +55,21 @@ func TestHiddenBoardReadsNothing(t *testing.T) {
 		const real = window.fetch;
 		window.kzReads = [];
 		window.fetch = (url, opts) => { window.kzReads.push(String(url)); return real(url, opts); };
+		// The charts' and the corrections' next reads, a window away, are kept to be run by the
+		// test once the employer page is shown.
+		const later = window.setTimeout;
+		window.kzLater = [];
+		window.setTimeout = (f, ms, ...args) => ms > 60000 ? window.kzLater.push(f) : later(f, ms, ...args);
+		window.kz.throttleMs = 3600000;
 	})()`))
+	poll(t, ctx, 15*time.Second, `window.kz.chartDraws > 0 && document.getElementById('corrections').dataset.from !== undefined`)
+	write := e.mustWrite(t, empPath(id, "surveys"), tokAdmin, `{"as_of":"2006-04-19","workforce":7}`).num("seq")
+	poll(t, ctx, 15*time.Second, fmt.Sprintf(`window.kz.seq >= %d && window.kzLater.length === 2`, write))
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`location.hash = '#/employer/%s'`, id)))
 	poll(t, ctx, 15*time.Second, `!document.getElementById('view-employer').hidden && !document.getElementById('employer-detail').hidden`)
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`window.kzReads = []`))
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`Promise.all(window.kzLater.splice(0).map(f => f())).then(() => { window.kzLaterRan = true; })`))
+	poll(t, ctx, 15*time.Second, `window.kzLaterRan === true`)
 
 	var last int64
 	for i := range 3 {
@@ -77,6 +88,44 @@ func TestHiddenBoardReadsNothing(t *testing.T) {
 	// Shown again, it reads what it missed.
 	run(t, ctx, chromedp.Evaluate[chromedp.Void](`location.hash = '#/'`))
 	poll(t, ctx, 15*time.Second, fmt.Sprintf(`window.kz.seq >= %[1]d && Number(document.getElementById('targets-city').dataset.seq) >= %[1]d && document.getElementById('caught-up').dataset.state === 'ok'`, last))
+}
+
+// TestRefreshesGoOnWhileWritesDo: a refresh reads again while each read moves the page on; it
+// gave up after five reads, and an event announced during the fifth was never shown (with the
+// gap, five reads were five seconds of steady writes). Each read's answer is held until the next
+// write is announced, so that seven reads in a row each find more to show.
+func TestRefreshesGoOnWhileWritesDo(t *testing.T) {
+	e, id, ctx := boardOfOne(t, 19603, tokAdmin)
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => {
+		const real = window.fetch;
+		window.kzHeld = [];
+		window.kzHold = true;
+		window.fetch = async (url, opts) => {
+			const res = await real(url, opts);
+			if (window.kzHold && String(url).includes('/v1/counties')) await new Promise(r => window.kzHeld.push(r));
+			return res;
+		};
+		window.kz.refreshGapMs = 0;
+	})()`))
+	write := func(i int) int64 {
+		seq := e.mustWrite(t, empPath(id, "surveys"), tokAdmin, fmt.Sprintf(`{"as_of":"2006-05-%02d","workforce":%d}`, i+1, 5+i)).num("seq")
+		e.waitViews(t, uint64(seq))
+		poll(t, ctx, 15*time.Second, fmt.Sprintf(`window.kz.liveSeq >= %d`, seq))
+		return seq
+	}
+	last := write(0)
+	poll(t, ctx, 15*time.Second, `window.kzHeld.length === 1`)
+	refreshes := eval[int](t, ctx, `window.kz.refreshes`)
+	for i := 1; i <= 7; i++ {
+		last = write(i) // announced while the read before is held
+		run(t, ctx, chromedp.Evaluate[chromedp.Void](`window.kzHeld.shift()()`))
+		poll(t, ctx, 15*time.Second, `window.kzHeld.length === 1`)
+	}
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](`window.kzHold = false; window.kzHeld.splice(0).forEach(r => r())`))
+	poll(t, ctx, 15*time.Second, fmt.Sprintf(`window.kz.seq >= %d`, last))
+	if n := eval[int](t, ctx, `window.kz.refreshes`) - refreshes; n < 7 {
+		t.Errorf("eight writes, each announced during the read before, were shown in %d reads; want each read to go on to the next", n)
+	}
 }
 
 // boardOfOne registers one employer (organisation code number org, in 360702) on a ledger of

@@ -767,9 +767,17 @@ func TestDashboardSupervisorInChromium(t *testing.T) {
 			ID string `json:"employer_id"`
 		} `json:"employers"`
 	}
-	decode(t, e.get(t, "/v1/employers?county=360702&limit=1", tokAdmin), &list)
+	// A payer of group 2, the group chosen: its row moves with the payment.
+	var payCounty string
+	for _, code := range slices.Sorted(maps.Keys(cityGroups)) {
+		if cityGroups[code] == 2 {
+			payCounty = code
+			break
+		}
+	}
+	decode(t, e.get(t, "/v1/employers?limit=1&county="+payCounty, tokAdmin), &list)
 	if len(list.Employers) == 0 {
-		t.Fatal("no employer of 360702 to pay for")
+		t.Fatalf("no employer of %s to pay for", payCounty)
 	}
 	// The freeze shown, restated by nothing yet.
 	run(t, ctx, chromedp.Click(chromedp.CSS(`#freezes tr[data-freeze="`+freeze.ID+`"]`)))
@@ -779,6 +787,21 @@ func TestDashboardSupervisorInChromium(t *testing.T) {
 	poll(t, ctx, 15*time.Second, fmt.Sprintf(`window.kz.seq >= %d && window.kz.refreshes > 0`, paid))
 	if seqs := eval[[]int](t, ctx, `[window.kz.seq, window.kz.groupsSeq]`); seqs[0] != seqs[1] {
 		t.Errorf("after a live refresh the counties show sequence %d and the groups' totals %d", seqs[0], seqs[1])
+	}
+	// The group chosen (2) has its row: each figure that is a sum is its counties' rows' sum.
+	if bad := eval[string](t, ctx, `(() => {
+		const foot = document.querySelector('#counties-foot tr.total[data-county="group:2"]');
+		if (!foot) return 'no row for group 2';
+		const bad = [];
+		for (const f of ['insured', 'period_collected_fen', 'arrears_current_year_fen', 'arrears_prior_years_fen', 'recovered_fen', 'flags']) {
+			let sum = 0;
+			for (const tr of document.querySelectorAll('#counties-body tr[data-county]')) sum += Number(tr.querySelector('[data-field="' + f + '"]').dataset.value || 0);
+			const g = Number(foot.querySelector('[data-field="' + f + '"]').dataset.value || 0);
+			if (g !== sum) bad.push(f + ': group ' + g + ', its counties ' + sum);
+		}
+		return bad.join('; ');
+	})()`); bad != "" {
+		t.Errorf("after a live refresh group 2's row is not the sum of its counties': %s", bad)
 	}
 	// A payer registered in 360702 dated before the freeze's date restates it: the restatement
 	// shown says so as the sequence moves, without a reload (it said "no changes" until reopened).

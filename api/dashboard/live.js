@@ -13,7 +13,7 @@ import { loadTargets } from './targets.js';
 
 let refreshing = false;
 let pendingSeq = 0;
-let readAgain = false; // a read again was asked for while the dashboard was not shown
+let readAgain = false; // a read again at the page's sequence is asked for, not yet begun
 
 // The series and the corrections read much more than the other panels: each is read again at
 // most once a window (kz.throttleMs), and a change within the window when it ends, so that the
@@ -26,6 +26,12 @@ const tried = {}; // panel id → when it was last asked for, answered or not
 function throttled(id, readAt, load, seen) {
   if (pending[id]) return; // it reads this change too, or reads again after
   const read = async () => {
+    if (boardHidden()) {
+      // Not shown: read when it is (boardShown reads everything again).
+      pending[id] = false;
+      readAgain = true;
+      return;
+    }
     const want = kz.seq;
     tried[id] = Date.now();
     await panel(id, load);
@@ -63,21 +69,22 @@ async function gap() {
 }
 
 // refresh re-reads what the page shows, reflecting at least seq; calls during a refresh are
-// folded into one more.
-// again re-reads once at the page's sequence too (a read that failed while the server was away).
+// folded into it. again re-reads once at the page's sequence too (a read that failed while the
+// server was away). It goes on while each read moves the page on (under a stream of writes, a
+// read a gap), and gives up after 5 reads in a row that did not; under the employer page the
+// dashboard is not shown and nothing is read until it is (boardShown), not on each write of a
+// clerk at the desk.
 async function refresh(seq, again) {
   pendingSeq = Math.max(pendingSeq, seq);
-  // Under the employer page the dashboard is not shown: it is read again when it is
-  // (boardShown), not on each write of a clerk at the desk.
-  if (boardHidden()) {
-    readAgain ||= !!again;
-    return;
-  }
-  if (refreshing) return;
+  readAgain ||= !!again;
+  if (refreshing || boardHidden()) return;
   refreshing = true;
   try {
-    for (let tries = 0; (again || pendingSeq > kz.seq) && tries < 5; tries++, again = false) {
+    for (let stuck = 0; (readAgain || pendingSeq > kz.seq) && stuck < 5;) {
       await gap();
+      if (boardHidden()) break;
+      readAgain = false;
+      const before = kz.seq;
       const want = pendingSeq;
       await panel('panel-counties', async () => {
         // The groups' totals too when the token reads them (a group chosen later shows them),
@@ -92,6 +99,7 @@ async function refresh(seq, again) {
       if (S.series) throttled('panel-charts', () => S.seriesAt, loadSeries, () => S.series.seq);
       // The corrections read the period's events as the stream holds them; not after a 403.
       if (!S.forbidden.has('panel-corrections')) throttled('panel-corrections', () => S.correctionsAt, readCorrections, () => correctionsSeen);
+      stuck = kz.seq > before ? 0 : stuck + 1;
       if (kz.seq < want) await sleep(500); // the views answered an older sequence: try again
     }
   } finally {
@@ -108,10 +116,7 @@ function boardHidden() {
 // boardShown brings the dashboard, shown again, up to the last sequence announced.
 export function boardShown() {
   showHeader();
-  if (!S.counties || !(pendingSeq > kz.seq || readAgain)) return;
-  const again = readAgain;
-  readAgain = false;
-  refresh(pendingSeq, again);
+  if (S.counties && (pendingSeq > kz.seq || readAgain)) refresh(pendingSeq);
 }
 
 // dispatch handles one server-sent event block; only `views` events matter.
