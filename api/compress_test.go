@@ -15,49 +15,27 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// rawAnswer is an answer as it came over the wire: not decompressed by the client.
-type rawAnswer struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
 // getRaw sends GET path with the Accept-Encoding given ("" sends none) and returns the answer
-// undecoded.
-func getRaw(t *testing.T, e *env, path, token, acceptEncoding string) rawAnswer {
+// as it came over the wire: not decompressed by the client.
+func getRaw(t *testing.T, e *env, path, token, acceptEncoding string) resp {
 	t.Helper()
-	hr, err := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		hr.Header.Set("Authorization", "Bearer "+token)
-	}
-	if acceptEncoding != "" {
-		hr.Header.Set("Accept-Encoding", acceptEncoding)
-	}
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	defer client.CloseIdleConnections()
-	res, err := client.Do(hr)
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
+	header := map[string]string{}
+	if acceptEncoding != "" {
+		header["Accept-Encoding"] = acceptEncoding
 	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatalf("GET %s: read the answer: %v", path, err)
-	}
-	return rawAnswer{res.StatusCode, res.Header, body}
+	return rawGetFrom(t, client, e.srv.URL+path, token, header)
 }
 
 // decoded is the answer's body with its Content-Encoding undone.
-func (a rawAnswer) decoded(t *testing.T) []byte {
+func decoded(t *testing.T, a resp) []byte {
 	t.Helper()
-	switch ce := a.header.Get("Content-Encoding"); ce {
+	switch ce := a.Header.Get("Content-Encoding"); ce {
 	case "":
-		return a.body
+		return a.Raw
 	case "gzip":
-		zr, err := gzip.NewReader(bytes.NewReader(a.body))
+		zr, err := gzip.NewReader(bytes.NewReader(a.Raw))
 		if err != nil {
 			t.Fatalf("the answer says gzip but is not: %v", err)
 		}
@@ -67,7 +45,7 @@ func (a rawAnswer) decoded(t *testing.T) []byte {
 		}
 		return b
 	case "zstd":
-		zr, err := zstd.NewReader(bytes.NewReader(a.body))
+		zr, err := zstd.NewReader(bytes.NewReader(a.Raw))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,31 +87,31 @@ func TestLargeAnswersAreCompressedForClientsThatAcceptIt(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			a := getRaw(t, e, c.path, c.token, c.accept)
-			if a.status != http.StatusOK {
-				t.Fatalf("GET %s: %d %s", c.path, a.status, a.body)
+			if a.Status != http.StatusOK {
+				t.Fatalf("GET %s: %d %s", c.path, a.Status, a.Raw)
 			}
-			if got := a.header.Get("Content-Encoding"); got != c.want {
+			if got := a.Header.Get("Content-Encoding"); got != c.want {
 				t.Fatalf("GET %s with Accept-Encoding %q: Content-Encoding %q, want %q", c.path, c.accept, got, c.want)
 			}
-			if !strings.Contains(strings.Join(a.header.Values("Vary"), ","), "Accept-Encoding") {
-				t.Errorf("GET %s: Vary %q does not name Accept-Encoding: a cache between could hand gzip to a client that cannot read it", c.path, a.header.Values("Vary"))
+			if !strings.Contains(strings.Join(a.Header.Values("Vary"), ","), "Accept-Encoding") {
+				t.Errorf("GET %s: Vary %q does not name Accept-Encoding: a cache between could hand gzip to a client that cannot read it", c.path, a.Header.Values("Vary"))
 			}
 			plain := getRaw(t, e, c.path, c.token, "")
-			if plain.header.Get("Content-Encoding") != "" {
-				t.Fatalf("GET %s without Accept-Encoding: Content-Encoding %q", c.path, plain.header.Get("Content-Encoding"))
+			if plain.Header.Get("Content-Encoding") != "" {
+				t.Fatalf("GET %s without Accept-Encoding: Content-Encoding %q", c.path, plain.Header.Get("Content-Encoding"))
 			}
 			if c.want == "" {
 				return
 			}
-			if !bytes.Equal(a.decoded(t), plain.body) {
+			if !bytes.Equal(decoded(t, a), plain.Raw) {
 				t.Errorf("GET %s: the %s answer decodes to other bytes than the plain one", c.path, c.want)
 			}
-			if len(a.body)*2 > len(plain.body) {
-				t.Errorf("GET %s: %d bytes in %s for %d plain: not compressed", c.path, len(a.body), c.want, len(plain.body))
+			if len(a.Raw)*2 > len(plain.Raw) {
+				t.Errorf("GET %s: %d bytes in %s for %d plain: not compressed", c.path, len(a.Raw), c.want, len(plain.Raw))
 			}
 			for _, h := range []string{"ETag", "X-Ledger-Seq"} {
-				if a.header.Get(h) != plain.header.Get(h) {
-					t.Errorf("GET %s: %s %q compressed, %q plain: it names the ledger's version, not the bytes", c.path, h, a.header.Get(h), plain.header.Get(h))
+				if a.Header.Get(h) != plain.Header.Get(h) {
+					t.Errorf("GET %s: %s %q compressed, %q plain: it names the ledger's version, not the bytes", c.path, h, a.Header.Get(h), plain.Header.Get(h))
 				}
 			}
 		})
@@ -141,11 +119,11 @@ func TestLargeAnswersAreCompressedForClientsThatAcceptIt(t *testing.T) {
 
 	t.Run("the ETag of a compressed read is good for If-Match", func(t *testing.T) {
 		a := getRaw(t, e, empPath(id, "history"), tokAuditor, "gzip")
-		if a.header.Get("Content-Encoding") != "gzip" || a.header.Get("ETag") != etag {
-			t.Fatalf("history: Content-Encoding %q, ETag %q, want gzip and the last write's %q", a.header.Get("Content-Encoding"), a.header.Get("ETag"), etag)
+		if a.Header.Get("Content-Encoding") != "gzip" || a.Header.Get("ETag") != etag {
+			t.Fatalf("history: Content-Encoding %q, ETag %q, want gzip and the last write's %q", a.Header.Get("Content-Encoding"), a.Header.Get("ETag"), etag)
 		}
 		r := e.do(t, req{Path: empPath(id, "payments"), Token: tokClerkA, Body: []byte(paymentBody("R-if", 100, "2006-06-10")),
-			Header: map[string]string{"If-Match": a.header.Get("ETag")}})
+			Header: map[string]string{"If-Match": a.Header.Get("ETag")}})
 		if r.Status != http.StatusCreated {
 			t.Fatalf("a payment with If-Match from a compressed read: %s", r)
 		}

@@ -3,7 +3,6 @@ package api
 import (
 	"cmp"
 	"context"
-	"errors"
 	"math"
 	"net/http"
 	"slices"
@@ -223,33 +222,17 @@ func (s *Server) scan(ctx context.Context, t *tally, from, to domain.Date, last 
 		}
 		t.next, t.begun = start, true
 	}
-	if t.next > last {
-		return nil
-	}
-	start, end := begin.UnixNano(), (to + 1).StartInChina().UnixNano()
-	err := s.cfg.Store.Subscribe(ctx, t.next, func(ev domain.Event) error {
-		switch {
-		case ev.Seq > last:
-			t.next = last + 1 // what came before was read, or was no event (a claim of a number)
-			return errStopScan
-		case ev.RecordedAt >= end:
-			t.ended = true // the stream's times only grow: nothing after joins the period
-			return errStopScan
-		}
-		t.next = ev.Seq + 1
+	start := begin.UnixNano()
+	sc, err := s.eachRecorded(ctx, t.next, last, to, func(ev domain.Event) error {
 		s.tallies.read.Add(1)
 		// Before the period: a period asked for before it began starts at the stream's end.
 		if ev.RecordedAt >= start {
 			t.add(ev, in, actor)
 		}
-		if ev.Seq == last {
-			return errStopScan
-		}
 		return nil
 	})
-	if errors.Is(err, errStopScan) {
-		return nil
-	}
+	// Where it stopped, also when cut short: what it read is in t.
+	t.next, t.ended = sc.next, sc.ended
 	return err
 }
 

@@ -3,10 +3,8 @@ package api_test
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -177,34 +175,21 @@ func TestCorrectionsReadAgainReadOnlyWhatWasRecordedSince(t *testing.T) {
 // getOK answers the body of GET base+path with token, and fails the test unless it is 200.
 func getOK(t *testing.T, base, path, token string) []byte {
 	t.Helper()
-	hr, _ := http.NewRequest(http.MethodGet, base+path, nil)
-	hr.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(hr)
-	if err != nil {
-		t.Fatal(err)
+	r := rawGetFrom(t, http.DefaultClient, base+path, token, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, r.Status, r.Raw)
 	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %s", path, res.StatusCode, b)
-	}
-	return b
+	return r.Raw
 }
 
 // correctionsRead answers kuozheng_corrections_events_read_total of the server at base.
 func correctionsRead(t *testing.T, base string) uint64 {
 	t.Helper()
-	for _, line := range strings.Split(string(getOK(t, base, "/metrics", tokAdmin)), "\n") {
-		if v, ok := strings.CutPrefix(line, "kuozheng_corrections_events_read_total "); ok {
-			n, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return uint64(n)
-		}
+	n, ok := scrape(t, base, tokAdmin)["kuozheng_corrections_events_read_total"]
+	if !ok {
+		t.Fatal("no kuozheng_corrections_events_read_total in /metrics")
 	}
-	t.Fatal("no kuozheng_corrections_events_read_total in /metrics")
-	return 0
+	return uint64(n)
 }
 
 func boolInt(b bool) int {

@@ -60,10 +60,14 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	} else if start, err = s.cfg.Store.SeqAt(ctx, from.StartInChina()); err != nil {
 		return err
 	}
+	last, err := s.cfg.Store.LastSeq(ctx)
+	if err != nil {
+		return err
+	}
 	rows := []RecordedEvent{}
 	next := uint64(0) // where the next page starts; 0 when the period is read through
 	scanned := 0
-	err = s.eachRecorded(ctx, start, to, func(ev domain.Event) error {
+	_, err = s.eachRecorded(ctx, start, last, to, func(ev domain.Event) error {
 		if len(rows) == eventsPage || scanned == eventsScan {
 			next = ev.Seq
 			return errStopScan
@@ -97,30 +101,47 @@ func isActor(actor, asked string) bool {
 // errStopScan ends an eachRecorded scan early, without error.
 var errStopScan = errors.New("scan stopped")
 
-// eachRecorded calls fn with the events from sequence start on that were recorded on or before
-// day to (in China), in order, until fn answers errStopScan.
-func (s *Server) eachRecorded(ctx context.Context, start uint64, to domain.Date, fn func(domain.Event) error) error {
-	last, err := s.cfg.Store.LastSeq(ctx)
-	if err != nil || start > last {
-		return err
+// recordedScan is where an eachRecorded scan stopped.
+type recordedScan struct {
+	// next is the first sequence not handed on: those before it were, or were no event (a
+	// claim of a notice number).
+	next uint64
+	// ended is set when an event recorded after the scan's last day was met: the stream's
+	// times only grow, so none after it is of the period.
+	ended bool
+}
+
+// eachRecorded calls fn with the events from sequence start through last that were recorded on
+// or before day to (in China), in order, until fn answers errStopScan, and says where it
+// stopped (also when it failed, or fn did).
+func (s *Server) eachRecorded(ctx context.Context, start, last uint64, to domain.Date, fn func(domain.Event) error) (recordedScan, error) {
+	sc := recordedScan{next: start}
+	if start > last {
+		return sc, nil
 	}
 	end := (to + 1).StartInChina().UnixNano()
-	err = s.cfg.Store.Subscribe(ctx, start, func(ev domain.Event) error {
-		if ev.RecordedAt >= end {
+	err := s.cfg.Store.Subscribe(ctx, start, func(ev domain.Event) error {
+		switch {
+		case ev.Seq > last:
+			sc.next = last + 1
+			return errStopScan
+		case ev.RecordedAt >= end:
+			sc.ended = true
 			return errStopScan
 		}
 		if err := fn(ev); err != nil {
 			return err
 		}
+		sc.next = ev.Seq + 1
 		if ev.Seq >= last {
 			return errStopScan
 		}
 		return nil
 	})
 	if errors.Is(err, errStopScan) {
-		return nil
+		return sc, nil
 	}
-	return err
+	return sc, err
 }
 
 // recordedPeriod reads the days from and to (in China) of a list of recorded events.

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -75,19 +74,20 @@ func startMonitored(t *testing.T, damage string) *monitored {
 // (name{label="value",...}, labels sorted).
 func (e *monitored) scrape(t *testing.T) map[string]float64 {
 	t.Helper()
-	resp, err := http.Get(e.srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("/metrics: %s", resp.Status)
+	return scrape(t, e.srv.URL, "")
+}
+
+// scrape reads the /metrics of the server at base with token ("" sends none): every sample's
+// value by its series.
+func scrape(t *testing.T, base, token string) map[string]float64 {
+	t.Helper()
+	r := rawGetFrom(t, http.DefaultClient, base+"/metrics", token, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("/metrics: %d %s", r.Status, r.Raw)
 	}
 	samples := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
+	for line := range strings.Lines(string(r.Raw)) {
+		line = strings.TrimSuffix(line, "\n")
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
@@ -98,13 +98,9 @@ func (e *monitored) scrape(t *testing.T) map[string]float64 {
 		}
 		samples[line[:i]] = v
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
 	return samples
 }
 
-// post sends body to path and answers the status code.
 func (e *monitored) post(t *testing.T, path, contentType string, body io.Reader) int {
 	t.Helper()
 	resp, err := http.Post(e.srv.URL+path, contentType, body)

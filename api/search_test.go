@@ -290,19 +290,31 @@ func TestEmployerSearchBadParameters(t *testing.T) {
 // rawGet reads an answer that is not JSON (an export).
 func rawGet(t *testing.T, e *env, path, token string) resp {
 	t.Helper()
-	hr, err := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
+	return rawGetFrom(t, e.srv.Client(), e.srv.URL+path, token, nil)
+}
+
+// rawGetFrom sends GET url through client, with token ("" sends none) and the headers given,
+// and answers what came back, undecoded.
+func rawGetFrom(t *testing.T, client *http.Client, url, token string, header map[string]string) resp {
+	t.Helper()
+	hr, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hr.Header.Set("Authorization", "Bearer "+token)
-	res, err := e.srv.Client().Do(hr)
+	if token != "" {
+		hr.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range header {
+		hr.Header.Set(k, v)
+	}
+	res, err := client.Do(hr)
 	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
+		t.Fatalf("GET %s: %v", url, err)
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
+		t.Fatalf("GET %s: %v", url, err)
 	}
 	return resp{Status: res.StatusCode, Header: res.Header, Raw: raw}
 }
