@@ -325,8 +325,8 @@ func TestAReopeningFoldsFromTheClosingBeforeIt(t *testing.T) {
 		t.Errorf("reopening 2007 folded %d payers again from their events, want none: the views it folded from are compacted only through 2006", n)
 	}
 	compare("2007 reopened")
-	a.mustWrite(t, empPath(a.ids[0], "payments"), tokAdmin, paymentBody("late-2007", 123400, "2007-05-20"))
-	a.waitViews(t, e.l.Store.Applied())
+	late := a.mustWrite(t, empPath(a.ids[0], "payments"), tokAdmin, paymentBody("late-2007", 123400, "2007-05-20"))
+	a.waitViews(t, uint64(late.num("seq")))
 	compare("a payment of 2007 recorded once it was reopened")
 
 	// Closed again, 2007 has its views kept at the new closing, and those at the first deleted.

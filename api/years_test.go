@@ -275,7 +275,7 @@ func TestAYearClosesOnlyAfterAFreezeOfItsFiguresAsTheyStand(t *testing.T) {
 	e, _ := newYearsEnv(t)
 	stale := e.freeze(t, tokAssessor, "2006-12-31", 0)
 	e.register(t, tokClerkA, orgCode(7002), "360702")
-	e.waitViews(t, e.l.Store.Applied())
+	e.waitViews(t, e.count())
 	for _, body := range []string{`{}`, fmt.Sprintf(`{"freeze_id":%q}`, stale.ID)} {
 		before := e.count()
 		r := e.post(t, "/v1/years/2006/close", tokAssessor, body)
