@@ -27,7 +27,6 @@ import (
 	"github.com/kuozheng/kuozheng/domain"
 	"github.com/kuozheng/kuozheng/eventstore"
 	"github.com/kuozheng/kuozheng/eventstore/storetest"
-	"github.com/kuozheng/kuozheng/projections"
 )
 
 // chromiumPath is Debian's chromium, which .ci/run installs when it is missing.
@@ -73,9 +72,9 @@ func TestDashboardInChromium(t *testing.T) {
 	l := storetest.Start(t, eventstore.Config{})
 	loadDemoLedger(t, l.Store, 200)
 	e := &env{t: t, l: l, today: demo.Today}
-	// The series is folded again for every new sequence (not reused for 30 s): the charts
-	// follow the payment below once the page reads them again.
-	e.runner = startRunnerWith(t, l.Store, projections.RunnerConfig{NoSnapshots: true, SeriesReuse: -1})
+	// The series is of every new sequence: the charts follow the payment below once the page
+	// reads them again.
+	e.runner = startRunner(t, l.Store)
 	e.serve()
 	// A freeze of the ledger as it is, so the freezes panel has one and the payment below
 	// restates it.

@@ -2,3 +2,13 @@ package projections
 
 // HeldEvents is heldEvents for the package's external tests and benchmarks.
 type HeldEvents = heldEvents
+
+// SeriesFolded is how many employers the runner has summed into the series it keeps.
+func (r *Runner) SeriesFolded() uint64 { return r.seriesFolded.Load() }
+
+// SeriesKept reports whether the runner keeps the sums of a series for the next.
+func (r *Runner) SeriesKept() bool {
+	r.seriesMu.Lock()
+	defer r.seriesMu.Unlock()
+	return r.kept != nil
+}

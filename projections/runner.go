@@ -28,10 +28,10 @@ type RunnerConfig struct {
 	SnapshotIdle  time.Duration
 	// NoSnapshots disables reading and writing snapshots.
 	NoSnapshots bool
-	// SeriesReuse is how long a series (a year of months, costly to fold) is answered again
-	// while events arrive (default 30 s; negative: never).
-	SeriesReuse time.Duration
-	Log         *slog.Logger
+	// SeriesIdle is how long the sums of the last series asked for are kept for the next
+	// (default 2 minutes): they hold the former state of every employer changed since.
+	SeriesIdle time.Duration
+	Log        *slog.Logger
 	// Observe, if set, is told of applied events, snapshots and replays of closed books, for
 	// metrics.
 	Observe Observer
@@ -85,9 +85,9 @@ type Runner struct {
 	reportsMu sync.Mutex
 	reports   map[reportKey]*reportRun // reports of queries other than the live one (keptReport)
 
-	seriesMu sync.Mutex
-	series   *Series
-	seriesAt time.Time
+	seriesMu     sync.Mutex
+	kept         *keptSeries   // the last series summed (sumSeries)
+	seriesFolded atomic.Uint64 // employers summed into kept series, for tests
 
 	objects  jetstream.ObjectStore
 	snapSeq  atomic.Uint64
@@ -124,8 +124,8 @@ func NewRunner(store *eventstore.Store, cfg RunnerConfig) *Runner {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	if cfg.SeriesReuse == 0 {
-		cfg.SeriesReuse = 30 * time.Second
+	if cfg.SeriesIdle == 0 {
+		cfg.SeriesIdle = 2 * time.Minute
 	}
 	if cfg.Events == nil {
 		cfg.Events = StoreSource{Store: store}

@@ -2,6 +2,8 @@ package projections
 
 import (
 	"context"
+	"math"
+	"reflect"
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -54,24 +56,68 @@ func DefaultSeriesMonths(asOf domain.Date) (from, to domain.Period) {
 	return from, from + 11
 }
 
-// Series computes the monthly series for the periods from..to as of asOf, with one statement and
-// one pass for the arrears per employer.
-func (l *Ledger) Series(asOf domain.Date, from, to domain.Period) *Series {
-	var months []domain.Period
+// seriesMonths are the months of a series: each one's index by its period, and its last day,
+// asOf at most (the day its arrears are read on).
+type seriesMonths struct {
+	asOf    domain.Date
+	periods []domain.Period
+	index   map[domain.Period]int
+	ends    []domain.Date
+}
+
+func newSeriesMonths(asOf domain.Date, from, to domain.Period) *seriesMonths {
+	m := &seriesMonths{asOf: asOf, index: map[domain.Period]int{}}
 	for p := from; p <= to; p = p.Next() {
-		months = append(months, p)
+		m.index[p] = len(m.periods)
+		m.periods = append(m.periods, p)
+		m.ends = append(m.ends, min(p.LastDay(), asOf))
 	}
-	n := len(months)
-	s := &Series{Seq: l.Seq, AsOf: asOf, City: newLine(n)}
-	s.City.Name = l.Ref.City().Name
+	return m
+}
+
+// seriesAmount is what one line of an employer brings to one month of a series: its due and
+// collected when the month is its period, the arrears it holds at the month's end.
+type seriesAmount struct {
+	code                    string // the county it counts in, as of the series' date
+	ins, month              int
+	due, collected, arrears domain.Fen
+}
+
+// eachAmount calls add for every amount employer e brings to a series of the months m.
+func (m *seriesMonths) eachAmount(e *domain.Employer, ref *domain.Reference, add func(seriesAmount)) {
+	if !e.EnteredBy(m.asOf) {
+		return
+	}
+	for _, ln := range e.Account.Statement(m.asOf, ref.LateFees).Lines {
+		if i, ok := m.index[ln.Period]; ok {
+			code := ref.CountyCodeOn(e.CountyOfPeriod(ln.Period), m.asOf)
+			add(seriesAmount{code: code, ins: ln.Insurance.Rank(), month: i, due: ln.DueFen, collected: ln.PaidFen})
+		}
+	}
+	for i, list := range e.Account.OverdueAt(m.ends, ref.LateFees) {
+		for _, o := range list {
+			code := ref.CountyCodeOn(e.CountyOfPeriod(o.Period), m.asOf)
+			add(seriesAmount{code: code, ins: o.Insurance.Rank(), month: i, arrears: o.OutstandingFen})
+		}
+	}
+}
+
+// seriesOf makes the empty series of the months m: a line for each county on asOf, and the same
+// for each insurance; lines finds a county's line and its insurance's by code (nil: none).
+func seriesOf(ref *domain.Reference, seq uint64, m *seriesMonths) (s *Series, lines func(code string, ins int) (*SeriesLine, *SeriesLine)) {
+	n := len(m.periods)
+	s = &Series{Seq: seq, AsOf: m.asOf}
+	for _, p := range m.periods {
+		s.Months = append(s.Months, p.String())
+	}
 	byCode := map[string]*SeriesLine{}
 	// Each insurance's lines, by county code, beside the sums.
 	perIns := make([]map[string]*SeriesLine, len(domain.Insurances))
 	for i, ins := range domain.Insurances {
 		perIns[i] = map[string]*SeriesLine{}
-		s.byInsurance = append(s.byInsurance, &Series{Seq: l.Seq, AsOf: asOf, Insurance: ins})
+		s.byInsurance = append(s.byInsurance, &Series{Seq: seq, AsOf: m.asOf, Insurance: ins, Months: s.Months})
 	}
-	for _, c := range l.Ref.CountiesOn(asOf) {
+	for _, c := range ref.CountiesOn(m.asOf) {
 		line := newLine(n)
 		line.Code, line.Name, line.Group = c.Code, c.Name, c.Group
 		byCode[c.Code] = line
@@ -83,56 +129,51 @@ func (l *Ledger) Series(asOf domain.Date, from, to domain.Period) *Series {
 			is.Counties = append(is.Counties, x)
 		}
 	}
-	ends := make([]domain.Date, n)
-	for i, p := range months {
-		s.Months = append(s.Months, p.String())
-		ends[i] = min(p.LastDay(), asOf)
-	}
-	index := map[domain.Period]int{}
-	for i, p := range months {
-		index[p] = i
-	}
-	for _, id := range sortedIDs(l.Employers) {
-		e := l.Employers[id]
-		if !e.EnteredBy(asOf) {
-			continue
+	return s, func(code string, ins int) (*SeriesLine, *SeriesLine) {
+		line := byCode[code]
+		if line == nil {
+			return nil, nil
 		}
-		for _, ln := range e.Account.Statement(asOf, l.Ref.LateFees).Lines {
-			i, ok := index[ln.Period]
-			if !ok {
-				continue
-			}
-			code := l.Ref.CountyCodeOn(e.CountyOfPeriod(ln.Period), asOf)
-			if line := byCode[code]; line != nil {
-				line.DueFen[i] = line.DueFen[i].Plus(ln.DueFen)
-				line.CollectedFen[i] = line.CollectedFen[i].Plus(ln.PaidFen)
-				x := perIns[ln.Insurance.Rank()][code]
-				x.DueFen[i] = x.DueFen[i].Plus(ln.DueFen)
-				x.CollectedFen[i] = x.CollectedFen[i].Plus(ln.PaidFen)
-			}
-		}
-		for i, list := range e.Account.OverdueAt(ends, l.Ref.LateFees) {
-			for _, o := range list {
-				code := l.Ref.CountyCodeOn(e.CountyOfPeriod(o.Period), asOf)
-				if line := byCode[code]; line != nil {
-					line.ArrearsFen[i] = line.ArrearsFen[i].Plus(o.OutstandingFen)
-					x := perIns[o.Insurance.Rank()][code]
-					x.ArrearsFen[i] = x.ArrearsFen[i].Plus(o.OutstandingFen)
-				}
-			}
-		}
+		return line, perIns[ins][code]
 	}
+}
+
+// finish sets the rates of the lines summed and sums the city's.
+func (s *Series) finish(city string) {
+	n := len(s.Months)
 	for _, line := range s.Counties {
 		line.setRates()
 	}
-	s.City = SumSeries(s.City.Name, n, s.Counties)
+	s.City = SumSeries(city, n, s.Counties)
 	for _, is := range s.byInsurance {
-		is.Months = s.Months
 		for _, line := range is.Counties {
 			line.setRates()
 		}
-		is.City = SumSeries(s.City.Name, n, is.Counties)
+		is.City = SumSeries(city, n, is.Counties)
 	}
+}
+
+// Series computes the monthly series for the periods from..to as of asOf, with one statement and
+// one pass for the arrears per employer.
+func (l *Ledger) Series(asOf domain.Date, from, to domain.Period) *Series {
+	m := newSeriesMonths(asOf, from, to)
+	s, lines := seriesOf(&l.Ref, l.Seq, m)
+	for _, id := range sortedIDs(l.Employers) {
+		m.eachAmount(l.Employers[id], &l.Ref, func(a seriesAmount) {
+			line, x := lines(a.code, a.ins)
+			if line == nil {
+				return
+			}
+			i := a.month
+			line.DueFen[i] = line.DueFen[i].Plus(a.due)
+			line.CollectedFen[i] = line.CollectedFen[i].Plus(a.collected)
+			line.ArrearsFen[i] = line.ArrearsFen[i].Plus(a.arrears)
+			x.DueFen[i] = x.DueFen[i].Plus(a.due)
+			x.CollectedFen[i] = x.CollectedFen[i].Plus(a.collected)
+			x.ArrearsFen[i] = x.ArrearsFen[i].Plus(a.arrears)
+		})
+	}
+	s.finish(l.Ref.City().Name)
 	return s
 }
 
@@ -157,21 +198,21 @@ func (line *SeriesLine) setRates() {
 	}
 }
 
-// Series returns the monthly series, recomputed at most every 30 seconds while events arrive
-// (never older than sequence minSeq, a reader's min_seq), from a read-only copy of the views
-// (Current), holding up neither the follower nor readers. Its Seq is the sequence it reflects.
+// Series returns the monthly series as the views are now (never older than sequence minSeq, a
+// reader's min_seq), from a read-only copy of the views (Current), holding up neither the
+// follower nor readers. Its Seq is the sequence it reflects. The runner keeps the sums of the
+// last series asked for, so that the next one of the same months and date sums again only the
+// employers changed since: one folds the payers once, and then costs what was written.
 func (r *Runner) Series(ctx context.Context, asOf domain.Date, from, to domain.Period, minSeq uint64) (*Series, error) {
 	if !r.seriesMu.TryLock() {
 		defer replaying(ctx)() // the series under way may be replaying closed books
 		r.seriesMu.Lock()
 	}
 	defer r.seriesMu.Unlock()
-	c := r.series
 	now := r.seq.Load()
-	fresh := c != nil && c.AsOf == asOf && len(c.Months) > 0 && c.Months[0] == from.String() && c.Months[len(c.Months)-1] == to.String() &&
-		c.Seq >= minSeq && (c.Seq == now || time.Since(r.seriesAt) < r.cfg.SeriesReuse)
-	if fresh {
-		return c, nil
+	if k := r.kept; k != nil && k.fits(asOf, from, to) && k.series.Seq == now && now >= minSeq {
+		k.asked = time.Now()
+		return k.series, nil
 	}
 	if cur := r.Current(); asOf > cur.Boundary && !cur.CoversSeries(asOf, from) {
 		// A series reads each month from its first day: it starts after the closed books, a
@@ -183,9 +224,177 @@ func (r *Runner) Series(ctx context.Context, asOf domain.Date, from, to domain.P
 	if err != nil {
 		return nil, err
 	}
-	s := l.Series(asOf, from, to)
+	s := r.sumSeries(l, asOf, from, to)
 	// A replay of closed books is of their closing's sequence, and holds through every later one.
 	s.Seq = max(s.Seq, now)
-	r.series, r.seriesAt = s, time.Now()
 	return s, nil
+}
+
+// keptSeries is the last series the runner summed, with what it summed it from. A later copy of
+// the views holds a new pointer for every employer changed since (copy on write: Current), so
+// the next series subtracts what each such employer brought before and adds what it brings now.
+// The views it holds keep the former state of those employers: it is dropped once nobody has
+// asked for a series for RunnerConfig.SeriesIdle.
+type keptSeries struct {
+	months *seriesMonths
+	from   domain.Period
+	base   *Ledger                      // the views it was summed from
+	sums   map[seriesKey][]seriesAmount // by county and insurance, month by month
+	series *Series
+	asked  time.Time
+	idle   *time.Timer
+}
+
+type seriesKey struct {
+	code string
+	ins  int
+}
+
+func newKeptSeries(asOf domain.Date, from, to domain.Period, ref domain.Reference) *keptSeries {
+	return &keptSeries{months: newSeriesMonths(asOf, from, to), from: from,
+		base: &Ledger{Ref: ref}, sums: map[seriesKey][]seriesAmount{}}
+}
+
+func (k *keptSeries) fits(asOf domain.Date, from, to domain.Period) bool {
+	return k.months.asOf == asOf && k.from == from && len(k.months.periods) == int(to-from)+1
+}
+
+// sumSeries is l's series of the months from..to as of asOf, summed again from the kept one's
+// sums when it has the same months and date, the same reference data, and less than half of
+// the employers changed since.
+func (r *Runner) sumSeries(l *Ledger, asOf domain.Date, from, to domain.Period) *Series {
+	k := r.kept
+	if k == nil || !k.fits(asOf, from, to) || !reflect.DeepEqual(k.base.Ref, l.Ref) || !r.foldChanged(k, l, len(l.Employers)/2) {
+		k = newKeptSeries(asOf, from, to, l.Ref)
+		if !r.foldChanged(k, l, len(l.Employers)) {
+			r.keep(nil)
+			return l.Series(asOf, from, to) // sums past what int64 holds: the views' own, saturated
+		}
+	}
+	s, ok := k.build(&l.Ref, l.Seq)
+	if !ok {
+		r.keep(nil)
+		return l.Series(asOf, from, to)
+	}
+	k.base, k.series = l, s
+	r.keep(k)
+	return s
+}
+
+// foldChanged brings k's sums from its views to l's: each employer changed since (at most
+// limit of them) takes back what it brought and adds what it brings now. It reports false,
+// leaving k's sums unusable, when more changed, when an employer of its views is gone, or
+// when an amount is negative or a sum would pass int64: the sums are then those of
+// Ledger.Series only when summed in its order, saturated.
+func (r *Runner) foldChanged(k *keptSeries, l *Ledger, limit int) bool {
+	var changed []string
+	kept := 0
+	for id, e := range l.Employers {
+		switch old, ok := k.base.Employers[id]; {
+		case !ok:
+			changed = append(changed, id)
+		case old != e:
+			kept++
+			changed = append(changed, id)
+		default:
+			kept++
+		}
+	}
+	if len(changed) > limit || kept != len(k.base.Employers) {
+		return false
+	}
+	for _, id := range changed {
+		if old := k.base.Employers[id]; old != nil && !k.add(old, &k.base.Ref, true) {
+			return false
+		}
+		if !k.add(l.Employers[id], &l.Ref, false) {
+			return false
+		}
+	}
+	r.seriesFolded.Add(uint64(len(changed)))
+	return true
+}
+
+// add adds what employer e brings to the sums, or takes it back.
+func (k *keptSeries) add(e *domain.Employer, ref *domain.Reference, takeBack bool) bool {
+	ok := true
+	n := len(k.months.periods)
+	k.months.eachAmount(e, ref, func(a seriesAmount) {
+		key := seriesKey{a.code, a.ins}
+		cells := k.sums[key]
+		if cells == nil {
+			cells = make([]seriesAmount, n)
+			k.sums[key] = cells
+		}
+		c := &cells[a.month]
+		ok = ok && addExact(&c.due, a.due, takeBack) && addExact(&c.collected, a.collected, takeBack) && addExact(&c.arrears, a.arrears, takeBack)
+	})
+	return ok
+}
+
+// addExact adds b, not negative, to *a (or takes it away), reporting false instead of
+// passing what int64 holds.
+func addExact(a *domain.Fen, b domain.Fen, takeBack bool) bool {
+	if b < 0 {
+		return false
+	}
+	if takeBack {
+		*a -= b
+		return true
+	}
+	if *a > math.MaxInt64-b {
+		return false
+	}
+	*a += b
+	return true
+}
+
+// build makes the series of k's sums: each county's lines (the sum of its insurances') and the
+// city's. It reports false when a county's sum would pass int64.
+func (k *keptSeries) build(ref *domain.Reference, seq uint64) (*Series, bool) {
+	s, lines := seriesOf(ref, seq, k.months)
+	for key, cells := range k.sums {
+		line, x := lines(key.code, key.ins)
+		if line == nil {
+			continue
+		}
+		for i, c := range cells {
+			x.DueFen[i], x.CollectedFen[i], x.ArrearsFen[i] = c.due, c.collected, c.arrears
+			if !addExact(&line.DueFen[i], c.due, false) || !addExact(&line.CollectedFen[i], c.collected, false) || !addExact(&line.ArrearsFen[i], c.arrears, false) {
+				return nil, false
+			}
+		}
+	}
+	s.finish(ref.City().Name)
+	return s, true
+}
+
+// keep makes k the kept series (nil: none), to be dropped once nobody has asked for one for
+// SeriesIdle. The caller holds seriesMu.
+func (r *Runner) keep(k *keptSeries) {
+	if old := r.kept; old != nil && old != k {
+		old.idle.Stop()
+	}
+	r.kept = k
+	if k == nil {
+		return
+	}
+	k.asked = time.Now()
+	if k.idle == nil {
+		k.idle = time.AfterFunc(r.cfg.SeriesIdle, func() { r.dropIdle(k) })
+	}
+}
+
+// dropIdle drops k if nobody has asked for a series since SeriesIdle, or looks again then.
+func (r *Runner) dropIdle(k *keptSeries) {
+	r.seriesMu.Lock()
+	defer r.seriesMu.Unlock()
+	if r.kept != k {
+		return
+	}
+	if left := r.cfg.SeriesIdle - time.Since(k.asked); left > 0 {
+		k.idle.Reset(left)
+		return
+	}
+	r.kept = nil
 }

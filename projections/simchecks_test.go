@@ -212,3 +212,34 @@ func dumpEvents(evs []*mEvent) string {
 	}
 	return b.String()
 }
+
+// checkSeries holds the runner's series to the views' own (Ledger.Series, summed from every
+// payer): those of the months of the year, as of its last day, so that the runner sums again
+// only the payers changed since the last check of the year.
+func (s *simulation) checkSeries() {
+	s.t.Helper()
+	ctx, cancel := s.ctx()
+	defer cancel()
+	if err := s.runner.WaitSeq(ctx, s.lastSeq()); err != nil {
+		s.fatalf("views did not reach %d: %v", s.lastSeq(), err)
+	}
+	views := s.runner.Current()
+	asOf := domain.MustDate(fmt.Sprintf("%d-12-31", s.today.Year()))
+	from, to := projections.DefaultSeriesMonths(asOf)
+	if views.Boundary != 0 {
+		from = max(from, views.Boundary.AddDays(1).Period())
+		to = max(to, from)
+	}
+	before := s.runner.SeriesFolded()
+	got, err := s.runner.Series(ctx, asOf, from, to, 0)
+	if err != nil {
+		s.fatalf("series as of %s from %s: %v", asOf, from, err)
+	}
+	if a, b := seriesJSON(s.t, got), seriesJSON(s.t, views.Series(asOf, from, to)); a != b {
+		s.fatalf("the runner's series as of %s differs from the views' own:\n%s", asOf, firstDifference(a, b))
+	}
+	if s.runner.SeriesFolded()-before < uint64(len(views.Employers)) {
+		s.counts["series of the payers changed"]++
+	}
+	s.counts["series"]++
+}

@@ -124,7 +124,7 @@ func TestSimulation(t *testing.T) {
 
 	checkEvery := max(100, steps/20)
 	restartEvery := max(400, steps/5)
-	const burstEvery = 150
+	const burstEvery, seriesEvery = 150, 7
 	for s.step = 1; s.step <= steps; s.step++ {
 		s.today = simStart.AddDays(int(int64(s.step) * int64(simEnd-simStart) / int64(steps)))
 		s.yearEnd()
@@ -138,6 +138,9 @@ func TestSimulation(t *testing.T) {
 		}
 		if s.step%checkEvery == 0 {
 			s.checkAll()
+		}
+		if s.step%seriesEvery == 0 {
+			s.checkSeries()
 		}
 	}
 	s.checkAll()
@@ -155,7 +158,8 @@ func TestSimulation(t *testing.T) {
 	// The run must have exercised what it claims to: each kind of command accepted, and
 	// refused, at least once.
 	for _, k := range []string{"ok:declaration", "ok:amendment", "ok:payment", "ok:reversal", "ok:waiver_fee", "ok:waiver_principal",
-		"ok:audit", "ok:assessment", "ok:opening", "ok:burst", "refused:year_closed", "refused:payment", "year_closed", "restart", "freeze"} {
+		"ok:audit", "ok:assessment", "ok:opening", "ok:burst", "refused:year_closed", "refused:payment", "year_closed", "restart", "freeze",
+		"series of the payers changed"} {
 		if s.counts[k] == 0 && steps >= 1000 {
 			t.Errorf("seed %d: no %s in %d steps", seed, k, steps)
 		}

@@ -15,11 +15,10 @@ let refreshing = false;
 let pendingSeq = 0;
 let readAgain = false; // a read again at the page's sequence is asked for, not yet begun
 
-// The series and the corrections read much more than the other panels: each is read again at
-// most once a window (kz.throttleMs), and a change within the window when it ends, so that the
-// last write of a burst is never left out; a read that answers less than the page has seen
-// (the server answers a series it folded up to 30 s before: projections.RunnerConfig's
-// SeriesReuse; events that came while a read was under way) is followed by another.
+// The charts and the corrections change little from one write to the next: each is read again
+// at most once a window (kz.throttleMs), and a change within the window when it ends, so that
+// the last write of a burst is never left out; a read that answers less than the page has seen
+// (events that came while it was under way) is followed by another.
 kz.throttleMs = 30000;
 const pending = {}; // panel id → a read waits or is under way
 const tried = {}; // panel id → when it was last asked for, answered or not

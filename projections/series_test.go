@@ -1,0 +1,119 @@
+package projections_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/kuozheng/kuozheng/domain"
+	"github.com/kuozheng/kuozheng/eventstore"
+	"github.com/kuozheng/kuozheng/eventstore/storetest"
+	"github.com/kuozheng/kuozheng/projections"
+)
+
+// seriesJSON is a series as answered, with the series of each insurance after it.
+func seriesJSON(t *testing.T, s *projections.Series) string {
+	t.Helper()
+	all := []any{s}
+	for _, ins := range domain.Insurances {
+		all = append(all, s.ForInsurance(ins))
+	}
+	b, err := json.Marshal(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// askSeries asks r for the series of from..to as of asOf and checks that it equals the views'
+// own at that sequence (Ledger.Series, summed from every payer) and that r summed folded payers
+// for it.
+func askSeries(t *testing.T, r *projections.Runner, what string, asOf domain.Date, from, to domain.Period, folded uint64) {
+	t.Helper()
+	before := r.SeriesFolded()
+	s, err := r.Series(context.Background(), asOf, from, to, 0)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if got := r.SeriesFolded() - before; got != folded {
+		t.Errorf("%s: the series summed %d payers, want %d", what, got, folded)
+	}
+	cur := r.Current()
+	if cur.Seq != s.Seq {
+		t.Fatalf("%s: the series is of %d, the views of %d", what, s.Seq, cur.Seq)
+	}
+	if got, want := seriesJSON(t, s), seriesJSON(t, cur.Series(asOf, from, to)); got != want {
+		t.Errorf("%s: the series differs from the views' own:\n got %s\nwant %s", what, got, want)
+	}
+}
+
+// TestASeriesAskedAgainSumsOnlyThePayersChangedSince: the runner sums a series from every payer
+// once; asked again, it sums only the payers written to since, and the series equals the views'
+// own at its sequence. New reference data, other months or another date sum every payer again.
+func TestASeriesAskedAgainSumsOnlyThePayersChangedSince(t *testing.T) {
+	const payers = 20
+	l := storetest.Start(t, eventstore.Config{})
+	write(t, l.Store, payers, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := projections.NewRunner(l.Store, projections.RunnerConfig{NoSnapshots: true, SeriesIdle: time.Hour})
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitSeq(t, r, head(t, l))
+	from, to := domain.MustPeriod("2006-01"), domain.MustPeriod("2006-12")
+	askSeries(t, r, "first asked", today, from, to, payers)
+	askSeries(t, r, "asked again with nothing written", today, from, to, 0)
+
+	for i := range 2 {
+		id := domain.EmployerIDForOrgCode(domain.NumberedOrgCode(300 + 3*i))
+		if _, err := l.Store.Execute(ctx, eventstore.Request{EmployerID: id, Today: today,
+			Command: &domain.RecordPayment{PaidOn: "2006-08-01", AmountFen: "150000", ReceiptNo: fmt.Sprintf("R-%d", i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitSeq(t, r, head(t, l))
+	askSeries(t, r, "after a payment by each of two payers", today, from, to, 2)
+
+	write(t, l.Store, 1, payers)
+	waitSeq(t, r, head(t, l))
+	askSeries(t, r, "after a payer's registration", today, from, to, 1)
+
+	wage := domain.DefaultAverageWage
+	wage.MonthlyFen *= 2
+	if _, err := l.Store.ExecuteRef(ctx, eventstore.RefRequest{Payload: domain.AverageWageSet{Wage: wage}, On: wage.EffectiveFrom, Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	waitSeq(t, r, head(t, l))
+	askSeries(t, r, "after new reference data", today, from, to, payers+1)
+	askSeries(t, r, "of other months", today, from, domain.MustPeriod("2006-09"), payers+1)
+	askSeries(t, r, "as of another date", domain.MustDate("2006-10-31"), from, domain.MustPeriod("2006-09"), payers+1)
+	askSeries(t, r, "the same asked again", domain.MustDate("2006-10-31"), from, domain.MustPeriod("2006-09"), 0)
+}
+
+// TestASeriesNobodyAsksForIsLetGo: the sums kept for the next series hold the former state of
+// every payer changed since, so they are dropped once no series was asked for SeriesIdle; the
+// next one sums every payer again.
+func TestASeriesNobodyAsksForIsLetGo(t *testing.T) {
+	const payers = 5
+	l := storetest.Start(t, eventstore.Config{})
+	write(t, l.Store, payers, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := projections.NewRunner(l.Store, projections.RunnerConfig{NoSnapshots: true, SeriesIdle: time.Millisecond})
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitSeq(t, r, head(t, l))
+	from, to := domain.MustPeriod("2006-01"), domain.MustPeriod("2006-12")
+	askSeries(t, r, "first asked", today, from, to, payers)
+	storetest.CheckFor(t, 10*time.Second, time.Millisecond, func() error {
+		if r.SeriesKept() {
+			return fmt.Errorf("the series' sums are still kept")
+		}
+		return nil
+	})
+	askSeries(t, r, "asked once they were let go", today, from, to, payers)
+}
