@@ -107,9 +107,28 @@ func (f *InsuranceFigures) addCounts(o *insuranceCounts) {
 }
 
 func (f *InsuranceFigures) add(o *InsuranceFigures) {
-	f.addCounts(&insuranceCounts{o.Insured, o.ShouldInsure, o.PaidInsured, o.PeriodDueFen, o.PeriodCollectedFen,
-		o.CumulativeDueFen, o.CumulativeCollectedFen, o.ArrearsCurrentYearFen, o.ArrearsPriorYearsFen,
-		o.RecoveredFen, o.PriorYearsRecoveredFen, o.YearCollectedFen})
+	c := o.counts()
+	f.addCounts(&c)
+}
+
+func (f *InsuranceFigures) counts() insuranceCounts {
+	return insuranceCounts{f.Insured, f.ShouldInsure, f.PaidInsured, f.PeriodDueFen, f.PeriodCollectedFen,
+		f.CumulativeDueFen, f.CumulativeCollectedFen, f.ArrearsCurrentYearFen, f.ArrearsPriorYearsFen,
+		f.RecoveredFen, f.PriorYearsRecoveredFen, f.YearCollectedFen}
+}
+
+// add adds o's counts to c's.
+func (c *insuranceCounts) add(o *insuranceCounts) {
+	var x InsuranceFigures
+	x.addCounts(c)
+	x.addCounts(o)
+	*c = x.counts()
+}
+
+// negative reports whether an amount of c is below zero.
+func (c *insuranceCounts) negative() bool {
+	return min(c.PeriodDueFen, c.PeriodCollectedFen, c.CumulativeDueFen, c.CumulativeCollectedFen, c.ArrearsCurrentYearFen,
+		c.ArrearsPriorYearsFen, c.RecoveredFen, c.PriorYearsRecoveredFen, c.YearCollectedFen) < 0
 }
 
 func (f *InsuranceFigures) rates() {
@@ -405,6 +424,36 @@ type share struct {
 	flags                                 []Flag
 }
 
+// add adds o, a share of the same county, to s: the sum of shares adds to Figures as each of
+// them does, in order (addShare), when no amount is negative (Fen.Plus stops at int64's limits).
+func (s *share) add(o *share) {
+	s.employers += o.employers
+	s.contracts += o.contracts
+	s.arrearsCurrentYear = s.arrearsCurrentYear.Plus(o.arrearsCurrentYear)
+	s.arrearsPriorYears = s.arrearsPriorYears.Plus(o.arrearsPriorYears)
+	s.recovered = s.recovered.Plus(o.recovered)
+	s.lateFee = s.lateFee.Plus(o.lateFee)
+	s.priorYearsRecovered = s.priorYearsRecovered.Plus(o.priorYearsRecovered)
+	for i := range s.insurances {
+		s.insurances[i].add(&o.insurances[i])
+	}
+	s.fieldWork.add(&o.fieldWork)
+	s.flags = append(s.flags, o.flags...)
+}
+
+// negative reports whether an amount of s is below zero.
+func (s *share) negative() bool {
+	if min(s.arrearsCurrentYear, s.arrearsPriorYears, s.recovered, s.lateFee, s.priorYearsRecovered) < 0 {
+		return true
+	}
+	for i := range s.insurances {
+		if s.insurances[i].negative() {
+			return true
+		}
+	}
+	return false
+}
+
 // at returns the county's share, added if missing; it is valid until the next call.
 func (c *contribution) at(county string) *share {
 	for i := range *c {
@@ -644,6 +693,18 @@ type SegmentFigures struct {
 // aggregate sums employers' contributions into a report: of the employers in segment seg
 // only, unless seg is "".
 func aggregate(ref *domain.Reference, q Query, seq uint64, parts []contribution, seg domain.Segment) *Report {
+	return aggregateShares(ref, q, seq, seg, func(add func(*share)) {
+		for _, p := range parts {
+			for i := range p {
+				add(&p[i])
+			}
+		}
+	})
+}
+
+// aggregateShares sums the shares each gives, in order, into a report: of the employers in
+// segment seg only, unless seg is "".
+func aggregateShares(ref *domain.Reference, q Query, seq uint64, seg domain.Segment, each func(add func(*share))) *Report {
 	r := &Report{Seq: seq, AsOf: q.AsOf, Period: q.Period, Segment: seg, City: newFigures(), Ref: ref}
 	in := segmentSetOf(seg)
 	byCode := map[string]*Figures{}
@@ -653,13 +714,11 @@ func aggregate(ref *domain.Reference, q Query, seq uint64, parts []contribution,
 		byCode[c.Code] = f
 		r.Counties = append(r.Counties, f)
 	}
-	for _, p := range parts {
-		for i := range p {
-			if cf := byCode[p[i].county]; cf != nil && p[i].segments&in == in {
-				cf.addShare(&p[i])
-			}
+	each(func(s *share) {
+		if cf := byCode[s.county]; cf != nil && s.segments&in == in {
+			cf.addShare(s)
 		}
-	}
+	})
 	if seg == "" { // a baseline is of every payer, not of a segment's
 		setBaselines(ref, q.AsOf, byCode)
 	}

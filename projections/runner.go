@@ -70,9 +70,10 @@ type Runner struct {
 	liveMu    sync.Mutex
 	liveQuery Query
 	parts     map[string]contribution
+	chunks    *liveChunks // parts summed by ranges of ids
 	cached    *Report
-	// ordered holds the contributions cached was summed from, in id order; segments the
-	// segments' reports summed from them since.
+	// ordered holds the contributions cached was summed from, in id order, once a segment's
+	// report was asked for; segments the segments' reports summed from them since.
 	ordered  []contribution
 	segments map[domain.Segment]*Report
 
@@ -133,7 +134,7 @@ func NewRunner(store *eventstore.Store, cfg RunnerConfig) *Runner {
 	l := NewLedger()
 	l.Source = cfg.Events
 	return &Runner{store: store, cfg: cfg, log: cfg.Log, ledger: l, owned: map[string]struct{}{}, dirty: map[string]bool{},
-		parts: map[string]contribution{}, notify: make(chan struct{}), closings: make(chan *Ledger, 1)}
+		notify: make(chan struct{}), closings: make(chan *Ledger, 1)}
 }
 
 // bucketTimeout bounds the wait for the snapshot bucket when the views start.
@@ -456,7 +457,7 @@ func (r *Runner) SetLive(q Query) {
 	r.liveMu.Lock()
 	defer r.liveMu.Unlock()
 	if q != r.liveQuery {
-		r.liveQuery, r.cached, r.parts, r.ordered, r.segments = q, nil, nil, nil, nil
+		r.liveQuery, r.cached, r.parts, r.chunks, r.ordered, r.segments = q, nil, nil, nil, nil, nil
 	}
 }
 
@@ -485,6 +486,9 @@ func (r *Runner) SegmentReport(ctx context.Context, q Query, seg domain.Segment)
 	if rep := r.segments[seg]; rep != nil {
 		return rep, nil
 	}
+	if r.ordered == nil {
+		r.ordered = r.chunks.ordered(r.parts)
+	}
 	rep := aggregate(all.Ref, q, all.Seq, r.ordered, seg)
 	if r.segments == nil {
 		r.segments = map[domain.Segment]*Report{}
@@ -494,7 +498,8 @@ func (r *Runner) SegmentReport(ctx context.Context, q Query, seg domain.Segment)
 }
 
 // liveReport is the report of the live query q as the views are now, summed again from the
-// contributions of the employers changed since it was last asked. The caller holds liveMu.
+// contributions of the employers changed since it was last asked: their ranges of ids are
+// summed again (liveChunks), and the report adds up the ranges. The caller holds liveMu.
 func (r *Runner) liveReport(q Query) *Report {
 	r.mu.RLock()
 	seq := r.ledger.Seq
@@ -508,23 +513,26 @@ func (r *Runner) liveReport(q Query) *Report {
 	dirty, all := r.dirty, r.allDirty
 	r.dirty, r.allDirty = map[string]bool{}, false
 	r.mu.Unlock()
-	if r.parts == nil || all {
+	if r.chunks == nil || all {
 		r.parts = make(map[string]contribution, len(v.Employers))
 		for id, e := range v.Employers {
 			r.parts[id] = employerFigures(id, e, &v.Ref, q)
 		}
+		r.chunks = newLiveChunks(sortedIDs(v.Employers))
 	} else {
 		for id := range dirty {
 			if e, ok := v.Employers[id]; ok {
+				_, had := r.parts[id]
 				r.parts[id] = employerFigures(id, e, &v.Ref, q)
+				r.chunks.changed(id, !had)
 			}
 		}
 	}
-	ids := sortedIDs(v.Employers)
-	parts := make([]contribution, 0, len(ids))
-	for _, id := range ids {
-		parts = append(parts, r.parts[id])
+	if r.chunks.sum(r.parts) {
+		r.cached = aggregateShares(&v.Ref, q, v.Seq, "", r.chunks.each)
+	} else {
+		r.cached = aggregate(&v.Ref, q, v.Seq, r.chunks.ordered(r.parts), "")
 	}
-	r.cached, r.ordered, r.segments = aggregate(&v.Ref, q, v.Seq, parts, ""), parts, nil
+	r.ordered, r.segments = nil, nil
 	return r.cached
 }

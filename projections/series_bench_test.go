@@ -13,16 +13,16 @@ import (
 	"github.com/kuozheng/kuozheng/projections"
 )
 
-// BenchmarkSeries reads the dashboard's series (the year's months) on a demo ledger of about
-// 464,000 events (20,000 payers, serve --demo's; KUOZHENG_BENCH_EVENTS sets another size):
-// summed from every payer, as every read was before the runner kept a series' sums (and as a
-// first read still is), and read again after 10 payments by 10 payers, which sums only those.
-func BenchmarkSeries(b *testing.B) {
+// demoRunner is a runner caught up with a demo ledger of about 464,000 events (20,000 payers,
+// serve --demo's; KUOZHENG_BENCH_EVENTS sets another size), and a func that records a payment
+// by the next of its payers and returns its sequence.
+func demoRunner(b *testing.B) (*projections.Runner, func() uint64) {
+	b.Helper()
 	payers := storetest.BenchEvents(464_000) / 23
 	l := storetest.StartLazy(b, eventstore.Config{}, true)
 	storetest.AppendDemo(b, l.Store, payers)
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	b.Cleanup(cancel)
 	r := projections.NewRunner(l.Store, projections.RunnerConfig{NoSnapshots: true})
 	if err := r.Start(ctx); err != nil {
 		b.Fatal(err)
@@ -34,6 +34,27 @@ func BenchmarkSeries(b *testing.B) {
 	if err := r.WaitSeq(ctx, last); err != nil {
 		b.Fatal(err)
 	}
+	ids, next := r.Current().Order, 0
+	return r, func() uint64 {
+		res, err := l.Store.Execute(ctx, eventstore.Request{EmployerID: ids[next%len(ids)], Today: demo.Today,
+			Command: &domain.RecordPayment{PaidOn: "2006-12-30", AmountFen: "1000", ReceiptNo: fmt.Sprintf("BENCH-%d", next)}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		next++
+		if err := r.WaitSeq(ctx, res.Seq); err != nil {
+			b.Fatal(err)
+		}
+		return res.Seq
+	}
+}
+
+// BenchmarkSeries reads the dashboard's series (the year's months) on the demo ledger: summed
+// from every payer, as every read was before the runner kept a series' sums (and as a first
+// read still is), and read again after 10 payments by 10 payers, which sums only those.
+func BenchmarkSeries(b *testing.B) {
+	r, pay := demoRunner(b)
+	ctx := context.Background()
 	from, to := projections.DefaultSeriesMonths(demo.Today)
 	b.Run("every-payer", func(b *testing.B) {
 		cur := r.Current()
@@ -44,24 +65,15 @@ func BenchmarkSeries(b *testing.B) {
 		b.ReportMetric(float64(len(cur.Employers)), "payers/series")
 	})
 	b.Run("after-10-payments", func(b *testing.B) {
-		ids := r.Current().Order
 		if _, err := r.Series(ctx, demo.Today, from, to, 0); err != nil {
 			b.Fatal(err)
 		}
 		var elapsed time.Duration
-		next, folded := 0, r.SeriesFolded()
+		folded := r.SeriesFolded()
 		for b.Loop() {
 			var seq uint64
 			for range 10 {
-				res, err := l.Store.Execute(ctx, eventstore.Request{EmployerID: ids[next%len(ids)], Today: demo.Today,
-					Command: &domain.RecordPayment{PaidOn: "2006-12-30", AmountFen: "1000", ReceiptNo: fmt.Sprintf("BENCH-%d", next)}})
-				if err != nil {
-					b.Fatal(err)
-				}
-				seq, next = res.Seq, next+1
-			}
-			if err := r.WaitSeq(ctx, seq); err != nil {
-				b.Fatal(err)
+				seq = pay()
 			}
 			start := time.Now()
 			if _, err := r.Series(ctx, demo.Today, from, to, seq); err != nil {
@@ -71,5 +83,37 @@ func BenchmarkSeries(b *testing.B) {
 		}
 		b.ReportMetric(float64(elapsed.Microseconds())/1000/float64(b.N), "ms/series")
 		b.ReportMetric(float64(r.SeriesFolded()-folded)/float64(b.N), "payers/series")
+	})
+}
+
+// BenchmarkLiveReport reads the live report (GET /v1/counties's, and the city's figures each
+// event of GET /v1/live carries) on the demo ledger after a payment: summed from every payer's
+// contribution, as it was before the runner kept them summed by ranges of ids, and as it is now.
+func BenchmarkLiveReport(b *testing.B) {
+	r, pay := demoRunner(b)
+	ctx := context.Background()
+	q := projections.Query{AsOf: demo.Today, Period: projections.DefaultPeriod(&r.Current().Ref, demo.Today)}
+	r.SetLive(q)
+	b.Run("every-payer", func(b *testing.B) {
+		cur := r.Current()
+		for b.Loop() {
+			cur.Report(q)
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/report")
+	})
+	b.Run("after-a-payment", func(b *testing.B) {
+		if _, err := r.Report(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+		var elapsed time.Duration
+		for b.Loop() {
+			pay()
+			start := time.Now()
+			if _, err := r.Report(ctx, q); err != nil {
+				b.Fatal(err)
+			}
+			elapsed += time.Since(start)
+		}
+		b.ReportMetric(float64(elapsed.Microseconds())/1000/float64(b.N), "ms/report")
 	})
 }

@@ -117,3 +117,90 @@ func TestASeriesNobodyAsksForIsLetGo(t *testing.T) {
 	})
 	askSeries(t, r, "asked once they were let go", today, from, to, payers)
 }
+
+// TestTheLiveReportAddsUpRangesOfPayers: the live report sums again only the ranges of employer
+// ids a write changed, and adds up the ranges; with several payers in most ranges, after
+// payments, new payers and a segment's report, it equals the views' own, summed from every
+// payer one at a time.
+func TestTheLiveReportAddsUpRangesOfPayers(t *testing.T) {
+	const payers = 600 // about two in each of the 256 ranges
+	l := storetest.Start(t, eventstore.Config{})
+	write(t, l.Store, payers, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := projections.NewRunner(l.Store, projections.RunnerConfig{NoSnapshots: true})
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	q := projections.Query{Period: domain.MustPeriod("2006-05"), AsOf: today}
+	r.SetLive(q)
+	flagged := false
+	same := func(what string) {
+		t.Helper()
+		waitSeq(t, r, head(t, l))
+		cur := r.Current()
+		for _, seg := range []domain.Segment{"", domain.SegmentNonPublic} {
+			got, err := r.SegmentReport(ctx, q, seg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Seq != cur.Seq {
+				t.Fatalf("%s: the live report is of %d, the views of %d", what, got.Seq, cur.Seq)
+			}
+			want := cur.SegmentReport(q, seg)
+			if a, b := reportJSON(t, got), reportJSON(t, want); a != b {
+				t.Errorf("%s: the live report of %q differs from the views' own:\n got %s\nwant %s", what, seg, a, b)
+			}
+			// The flagged payers, in the order GET /v1/flags lists them.
+			if a, b := flagsJSON(t, got, flagged && seg == ""), flagsJSON(t, want, flagged && seg == ""); a != b {
+				t.Errorf("%s: the live report of %q flags other payers or in another order than the views' own:\n got %s\nwant %s", what, seg, a, b)
+			}
+		}
+	}
+	same("first read")
+	for i := range 7 {
+		id := domain.EmployerIDForOrgCode(domain.NumberedOrgCode(300 + 41*i))
+		if _, err := l.Store.Execute(ctx, eventstore.Request{EmployerID: id, Today: today,
+			Command: &domain.RecordPayment{PaidOn: "2006-08-01", AmountFen: "150000", ReceiptNo: fmt.Sprintf("R-%d", i)}}); err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 0 {
+			same(fmt.Sprintf("after payment %d", i))
+		}
+	}
+	same("after seven payments")
+	// Payers of risk class 3 without work injury, flagged, among those of their ranges.
+	var reqs []eventstore.Request
+	for i := range 40 {
+		reqs = append(reqs, eventstore.Request{Create: true, Today: today, Command: &domain.RegisterEmployer{Name: fmt.Sprint("矿", i), County: "360702",
+			OrgCode: domain.NumberedOrgCode(5000 + i), Kind: "enterprise", RiskClass: "3", RegisteredOn: "2006-04-03"}})
+	}
+	for _, res := range l.Store.ExecuteBulk(ctx, reqs) {
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+	}
+	flagged = true
+	same("after 40 registrations of payers to flag")
+	write(t, l.Store, 40, payers)
+	same("after 40 more registrations")
+}
+
+// flagsJSON is each county's flagged payers, in order; strict, there must be some.
+func flagsJSON(t *testing.T, r *projections.Report, strict bool) string {
+	t.Helper()
+	var all [][]projections.Flag
+	n := 0
+	for _, c := range r.Counties {
+		all = append(all, c.EmployerFlags)
+		n += len(c.EmployerFlags)
+	}
+	if n == 0 && strict {
+		t.Fatalf("the report flags no payer: nothing to hold the order of")
+	}
+	b, err := json.Marshal(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -213,10 +213,12 @@ func dumpEvents(evs []*mEvent) string {
 	return b.String()
 }
 
-// checkSeries holds the runner's series to the views' own (Ledger.Series, summed from every
-// payer): those of the months of the year, as of its last day, so that the runner sums again
-// only the payers changed since the last check of the year.
-func (s *simulation) checkSeries() {
+// checkSums holds what the runner keeps summed and sums again from the payers changed since it
+// last did to the views' own, summed from every payer: the series (Ledger.Series) of the months
+// of the year and the live report (Ledger.SegmentReport), with a segment's, both as of the
+// year's last day, so that they are summed again from the payers changed since the last check
+// of the year.
+func (s *simulation) checkSums() {
 	s.t.Helper()
 	ctx, cancel := s.ctx()
 	defer cancel()
@@ -242,4 +244,21 @@ func (s *simulation) checkSeries() {
 		s.counts["series of the payers changed"]++
 	}
 	s.counts["series"]++
+	q := projections.Query{AsOf: asOf, Period: projections.DefaultPeriod(&views.Ref, asOf)}
+	if !views.Covers(q) {
+		return
+	}
+	s.runner.SetLive(q)
+	for _, seg := range []domain.Segment{"", domain.Segments[s.intn(len(domain.Segments))]} {
+		got, err := s.runner.SegmentReport(ctx, q, seg)
+		if err != nil {
+			s.fatalf("live report of %q as of %s: %v", seg, asOf, err)
+		}
+		a, _ := json.Marshal(got)
+		b, _ := json.Marshal(views.SegmentReport(q, seg))
+		if string(a) != string(b) {
+			s.fatalf("the runner's live report of %q as of %s differs from the views' own:\n%s", seg, asOf, firstDifference(string(a), string(b)))
+		}
+	}
+	s.counts["live report"]++
 }

@@ -140,7 +140,7 @@ func TestSimulation(t *testing.T) {
 			s.checkAll()
 		}
 		if s.step%seriesEvery == 0 {
-			s.checkSeries()
+			s.checkSums()
 		}
 	}
 	s.checkAll()
