@@ -12,13 +12,19 @@ import (
 type liveChunks struct {
 	byKey map[string]*liveChunk
 	order []*liveChunk // by key
+	// exact says adding up the ranges' sums gives the report that adding every share in id
+	// order would: no share holds a negative amount (sum).
+	exact bool
 }
 
 type liveChunk struct {
-	key   string
-	ids   []string     // sorted
-	sum   contribution // a share for each county, summed in id order
-	dirty bool         // an employer's contribution changed since sum was made
+	key string
+	ids []string     // sorted
+	sum contribution // a share for each county, summed in id order
+	// bySegment holds, once a segment's report asked for it, the sum of the shares of the
+	// segment's payers, by the segment's set.
+	bySegment map[segmentSet]contribution
+	dirty     bool // an employer's contribution changed since sum was made
 	// negative says an employer's share holds a negative amount: Fen.Plus, which stops at
 	// int64's limits, may then give another sum in ranges than one share at a time.
 	negative bool
@@ -66,7 +72,7 @@ func (c *liveChunks) sum(parts map[string]contribution) bool {
 	exact := true
 	for _, k := range c.order {
 		if k.dirty {
-			k.sum, k.negative, k.dirty = nil, false, false
+			k.sum, k.bySegment, k.negative, k.dirty = nil, nil, false, false
 			for _, id := range k.ids {
 				p := parts[id]
 				for i := range p {
@@ -77,16 +83,48 @@ func (c *liveChunks) sum(parts map[string]contribution) bool {
 		}
 		exact = exact && !k.negative
 	}
+	c.exact = exact
 	return exact
 }
 
-// each gives the ranges' sums, in id order (aggregateShares).
-func (c *liveChunks) each(add func(*share)) {
-	for _, k := range c.order {
-		for i := range k.sum {
-			add(&k.sum[i])
+// eachIn gives the ranges' sums of the shares of payers in the segments of in (0: every
+// payer), in id order (aggregateShares), summing a range's for a segment the first time.
+func (c *liveChunks) eachIn(in segmentSet, parts map[string]contribution) func(add func(*share)) {
+	return func(add func(*share)) {
+		for _, k := range c.order {
+			sum := k.sum
+			if in != 0 {
+				sum = k.segmentSum(in, parts)
+			}
+			for i := range sum {
+				add(&sum[i])
+			}
 		}
 	}
+}
+
+// segmentSum is the sum of the shares of k's payers in the segments of in; each share of it is
+// marked as theirs.
+func (k *liveChunk) segmentSum(in segmentSet, parts map[string]contribution) contribution {
+	if s, ok := k.bySegment[in]; ok {
+		return s
+	}
+	var s contribution
+	for _, id := range k.ids {
+		p := parts[id]
+		for i := range p {
+			if p[i].segments&in == in {
+				x := s.at(p[i].county)
+				x.segments = in
+				x.add(&p[i])
+			}
+		}
+	}
+	if k.bySegment == nil {
+		k.bySegment = map[segmentSet]contribution{}
+	}
+	k.bySegment[in] = s
+	return s
 }
 
 // ordered is every employer's contribution, in id order.

@@ -73,7 +73,8 @@ type Runner struct {
 	chunks    *liveChunks // parts summed by ranges of ids
 	cached    *Report
 	// ordered holds the contributions cached was summed from, in id order, once a segment's
-	// report was asked for; segments the segments' reports summed from them since.
+	// report was asked for while a share held a negative amount (liveChunks.exact); segments
+	// the segments' reports summed since.
 	ordered  []contribution
 	segments map[domain.Segment]*Report
 
@@ -163,6 +164,12 @@ func (r *Runner) Start(ctx context.Context) error {
 			r.log.Warn("no usable snapshot; replaying the stream from the start", "err", err)
 		}
 	}
+	// The sums a series keeps hold views: let them go with the runner, not SeriesIdle later.
+	context.AfterFunc(ctx, func() {
+		r.seriesMu.Lock()
+		defer r.seriesMu.Unlock()
+		r.keep(nil)
+	})
 	head, err := r.store.LastSeq(ctx)
 	if err != nil {
 		return err
@@ -486,10 +493,15 @@ func (r *Runner) SegmentReport(ctx context.Context, q Query, seg domain.Segment)
 	if rep := r.segments[seg]; rep != nil {
 		return rep, nil
 	}
-	if r.ordered == nil {
-		r.ordered = r.chunks.ordered(r.parts)
+	var rep *Report
+	if r.chunks.exact {
+		rep = aggregateShares(all.Ref, q, all.Seq, seg, r.chunks.eachIn(segmentSetOf(seg), r.parts))
+	} else {
+		if r.ordered == nil {
+			r.ordered = r.chunks.ordered(r.parts)
+		}
+		rep = aggregate(all.Ref, q, all.Seq, r.ordered, seg)
 	}
-	rep := aggregate(all.Ref, q, all.Seq, r.ordered, seg)
 	if r.segments == nil {
 		r.segments = map[domain.Segment]*Report{}
 	}
@@ -529,7 +541,7 @@ func (r *Runner) liveReport(q Query) *Report {
 		}
 	}
 	if r.chunks.sum(r.parts) {
-		r.cached = aggregateShares(&v.Ref, q, v.Seq, "", r.chunks.each)
+		r.cached = aggregateShares(&v.Ref, q, v.Seq, "", r.chunks.eachIn(0, r.parts))
 	} else {
 		r.cached = aggregate(&v.Ref, q, v.Seq, r.chunks.ordered(r.parts), "")
 	}

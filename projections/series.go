@@ -224,10 +224,27 @@ func (r *Runner) Series(ctx context.Context, asOf domain.Date, from, to domain.P
 	if err != nil {
 		return nil, err
 	}
-	s := r.sumSeries(l, asOf, from, to)
 	// A replay of closed books is of their closing's sequence, and holds through every later one.
-	s.Seq = max(s.Seq, now)
+	past := l.Seq < now
+	s := r.sumSeries(l, asOf, from, to, past)
+	if s.Seq < now {
+		s = s.withSeq(now)
+	}
 	return s, nil
+}
+
+// withSeq is a copy of s, and of its series of each insurance, saying it reflects seq: the
+// kept one's readers may hold s.
+func (s *Series) withSeq(seq uint64) *Series {
+	c := *s
+	c.Seq = seq
+	c.byInsurance = make([]*Series, len(s.byInsurance))
+	for i, is := range s.byInsurance {
+		x := *is
+		x.Seq = seq
+		c.byInsurance[i] = &x
+	}
+	return &c
 }
 
 // keptSeries is the last series the runner summed, with what it summed it from. A later copy of
@@ -235,10 +252,15 @@ func (r *Runner) Series(ctx context.Context, asOf domain.Date, from, to domain.P
 // the next series subtracts what each such employer brought before and adds what it brings now.
 // The views it holds keep the former state of those employers: it is dropped once nobody has
 // asked for a series for RunnerConfig.SeriesIdle.
+//
+// A series of views of closed books, or one whose amounts Ledger.Series must sum (sumSeries), is
+// kept whole, without the views: it answers again for the same views' sequence only.
 type keptSeries struct {
 	months *seriesMonths
 	from   domain.Period
-	base   *Ledger                      // the views it was summed from
+	seq    uint64                       // the sequence of the views it was summed from
+	past   bool                         // they are of closed books (At)
+	base   *Ledger                      // the views, or nil: kept whole
 	sums   map[seriesKey][]seriesAmount // by county and insurance, month by month
 	series *Series
 	asked  time.Time
@@ -259,24 +281,34 @@ func (k *keptSeries) fits(asOf domain.Date, from, to domain.Period) bool {
 	return k.months.asOf == asOf && k.from == from && len(k.months.periods) == int(to-from)+1
 }
 
-// sumSeries is l's series of the months from..to as of asOf, summed again from the kept one's
-// sums when it has the same months and date, the same reference data, and less than half of
-// the employers changed since.
-func (r *Runner) sumSeries(l *Ledger, asOf domain.Date, from, to domain.Period) *Series {
+// sumSeries is l's series of the months from..to as of asOf: the kept one if it is of the same
+// views, kept whole; or summed again from the kept one's sums when it has the same months and
+// date, the same reference data, and less than half of the employers changed since. Views of
+// closed books (past) are not kept: another replay may need their memory (At).
+func (r *Runner) sumSeries(l *Ledger, asOf domain.Date, from, to domain.Period, past bool) *Series {
 	k := r.kept
-	if k == nil || !k.fits(asOf, from, to) || !reflect.DeepEqual(k.base.Ref, l.Ref) || !r.foldChanged(k, l, len(l.Employers)/2) {
+	if k != nil && k.fits(asOf, from, to) && k.seq == l.Seq && k.past == past && k.base == nil {
+		return k.series
+	}
+	whole := func() *Series {
+		s := l.Series(asOf, from, to)
+		r.keep(&keptSeries{months: newSeriesMonths(asOf, from, to), from: from, seq: l.Seq, past: past, series: s})
+		return s
+	}
+	if past {
+		return whole()
+	}
+	if k == nil || k.base == nil || !k.fits(asOf, from, to) || !reflect.DeepEqual(k.base.Ref, l.Ref) || !r.foldChanged(k, l, len(l.Employers)/2) {
 		k = newKeptSeries(asOf, from, to, l.Ref)
 		if !r.foldChanged(k, l, len(l.Employers)) {
-			r.keep(nil)
-			return l.Series(asOf, from, to) // sums past what int64 holds: the views' own, saturated
+			return whole() // a negative amount, or sums past what int64 holds: the views' own
 		}
 	}
 	s, ok := k.build(&l.Ref, l.Seq)
 	if !ok {
-		r.keep(nil)
-		return l.Series(asOf, from, to)
+		return whole()
 	}
-	k.base, k.series = l, s
+	k.base, k.seq, k.series = l, l.Seq, s
 	r.keep(k)
 	return s
 }

@@ -87,8 +87,9 @@ func BenchmarkSeries(b *testing.B) {
 }
 
 // BenchmarkLiveReport reads the live report (GET /v1/counties's, and the city's figures each
-// event of GET /v1/live carries) on the demo ledger after a payment: summed from every payer's
-// contribution, as it was before the runner kept them summed by ranges of ids, and as it is now.
+// event of GET /v1/live carries) on the demo ledger: computed from every payer (Ledger.Report,
+// a rebuild's or a freeze's), and after a payment as the runner keeps it, of every payer and of
+// one segment's.
 func BenchmarkLiveReport(b *testing.B) {
 	r, pay := demoRunner(b)
 	ctx := context.Background()
@@ -110,6 +111,21 @@ func BenchmarkLiveReport(b *testing.B) {
 			pay()
 			start := time.Now()
 			if _, err := r.Report(ctx, q); err != nil {
+				b.Fatal(err)
+			}
+			elapsed += time.Since(start)
+		}
+		b.ReportMetric(float64(elapsed.Microseconds())/1000/float64(b.N), "ms/report")
+	})
+	b.Run("a-segment-after-a-payment", func(b *testing.B) {
+		if _, err := r.SegmentReport(ctx, q, domain.SegmentPark); err != nil {
+			b.Fatal(err)
+		}
+		var elapsed time.Duration
+		for b.Loop() {
+			pay()
+			start := time.Now()
+			if _, err := r.SegmentReport(ctx, q, domain.SegmentPark); err != nil {
 				b.Fatal(err)
 			}
 			elapsed += time.Since(start)

@@ -120,8 +120,8 @@ func TestASeriesNobodyAsksForIsLetGo(t *testing.T) {
 
 // TestTheLiveReportAddsUpRangesOfPayers: the live report sums again only the ranges of employer
 // ids a write changed, and adds up the ranges; with several payers in most ranges, after
-// payments, new payers and a segment's report, it equals the views' own, summed from every
-// payer one at a time.
+// payments, new payers and enrollments, it and a segment's report equal the views' own, summed
+// from every payer one at a time, flagged payers in the same order.
 func TestTheLiveReportAddsUpRangesOfPayers(t *testing.T) {
 	const payers = 600 // about two in each of the 256 ranges
 	l := storetest.Start(t, eventstore.Config{})
@@ -139,7 +139,7 @@ func TestTheLiveReportAddsUpRangesOfPayers(t *testing.T) {
 		t.Helper()
 		waitSeq(t, r, head(t, l))
 		cur := r.Current()
-		for _, seg := range []domain.Segment{"", domain.SegmentNonPublic} {
+		for _, seg := range []domain.Segment{"", domain.SegmentHighRisk} {
 			got, err := r.SegmentReport(ctx, q, seg)
 			if err != nil {
 				t.Fatal(err)
@@ -148,6 +148,9 @@ func TestTheLiveReportAddsUpRangesOfPayers(t *testing.T) {
 				t.Fatalf("%s: the live report is of %d, the views of %d", what, got.Seq, cur.Seq)
 			}
 			want := cur.SegmentReport(q, seg)
+			if flagged && want.City.Employers == 0 {
+				t.Fatalf("%s: the report of %q counts no payer", what, seg)
+			}
 			if a, b := reportJSON(t, got), reportJSON(t, want); a != b {
 				t.Errorf("%s: the live report of %q differs from the views' own:\n got %s\nwant %s", what, seg, a, b)
 			}
@@ -182,6 +185,14 @@ func TestTheLiveReportAddsUpRangesOfPayers(t *testing.T) {
 	}
 	flagged = true
 	same("after 40 registrations of payers to flag")
+	for i := range 3 {
+		id := domain.EmployerIDForOrgCode(domain.NumberedOrgCode(5000 + 7*i))
+		if _, err := l.Store.Execute(ctx, eventstore.Request{EmployerID: id, Today: today, Command: &domain.RecordEnrollment{
+			Insurance: "work_injury", Headcount: "4", EffectiveOn: "2006-05-01"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	same("after three of them enrolled in work injury")
 	write(t, l.Store, 40, payers)
 	same("after 40 more registrations")
 }

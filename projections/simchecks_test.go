@@ -143,6 +143,21 @@ func (s *simulation) checkClosingChangesNothing(views *projections.Ledger) {
 			}
 		}
 	}
+	// A series as of the closed books' last day is of views replayed through their closing
+	// (Runner.At): the same as of views that compacted nothing, and kept without those views.
+	from, to := projections.DefaultSeriesMonths(views.Boundary)
+	for range 2 {
+		got, err := s.runner.Series(ctx, views.Boundary, from, to, 0)
+		if err != nil {
+			s.fatalf("series as of %s: %v", views.Boundary, err)
+		}
+		if a, b := seriesJSON(s.t, got), seriesJSON(s.t, whole.Series(views.Boundary, from, to)); a != b {
+			s.fatalf("the series as of %s, in the closed books, differs from that of views that compacted nothing:\n%s", views.Boundary, firstDifference(a, b))
+		}
+		if s.runner.SeriesKeepsViews() {
+			s.fatalf("the series as of %s, in the closed books, keeps the views it was summed from", views.Boundary)
+		}
+	}
 	s.counts["closing changes nothing"]++
 }
 

@@ -1,7 +1,10 @@
 package projections
 
 import (
+	"encoding/json"
+	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -32,5 +35,67 @@ func TestACountysMoneySumsSaturateRatherThanWrap(t *testing.T) {
 	}
 	if city.Employers != 4 {
 		t.Errorf("the city counts %d payers, want 4", city.Employers)
+	}
+}
+
+// The live report adds up payers' shares summed by ranges of ids (liveChunks) only where that
+// gives what adding each share in id order gives: with amounts that saturate, it does, the
+// flagged payers in id order; a negative amount anywhere makes the ranges say they do not.
+func TestRangesOfSharesAddUpAsEachShareDoes(t *testing.T) {
+	big := domain.Fen(math.MaxInt64/3 + 1)
+	parts := map[string]contribution{}
+	var ids []string
+	for i := range 40 {
+		id := fmt.Sprintf("%02x%06d", i%7*37, i) // several payers a range, out of order
+		s := share{county: []string{"360702", "360721"}[i%2], segments: segmentSetOf(domain.Segments[i%3]), employers: 1, lateFee: big, recovered: domain.Fen(i)}
+		s.insurances[0].CumulativeDueFen = big
+		s.flags = []Flag{{Kind: FlagBaseBelowFloor, EmployerID: id}}
+		parts[id] = contribution{s}
+		ids = append(ids, id)
+	}
+	q := Query{AsOf: domain.MustDate("2006-12-31"), Period: domain.MustPeriod("2006-11")}
+	ref := &domain.Reference{}
+	for _, p := range domain.DefaultReferenceEvents() {
+		ref.Apply(p)
+	}
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted)
+	chunks := newLiveChunks(sorted)
+	if !chunks.sum(parts) {
+		t.Fatal("the ranges say a share holds a negative amount; none does")
+	}
+	ordered := chunks.ordered(parts)
+	for _, seg := range []domain.Segment{"", domain.Segments[1]} {
+		want := aggregate(ref, q, 1, ordered, seg)
+		got := aggregateShares(ref, q, 1, seg, chunks.eachIn(segmentSetOf(seg), parts))
+		a, _ := json.Marshal([]any{got, got.Counties[0].EmployerFlags, got.Counties[1].EmployerFlags})
+		b, _ := json.Marshal([]any{want, want.Counties[0].EmployerFlags, want.Counties[1].EmployerFlags})
+		if string(a) != string(b) {
+			t.Errorf("segment %q: the ranges added up give\n%s\nwant\n%s", seg, a, b)
+		}
+	}
+	p := parts[ids[5]]
+	p[0].recovered = -1
+	chunks.changed(ids[5], false)
+	if chunks.sum(parts) || chunks.exact {
+		t.Error("a share holds a negative amount, and the ranges say adding them up gives what adding each share does")
+	}
+}
+
+// A series' sums (keptSeries) refuse a negative amount, and a sum past int64, rather than keep
+// sums that would differ from Ledger.Series's; what was added is taken back exactly.
+func TestASeriesSumRefusesANegativeAmountOrOnePastInt64(t *testing.T) {
+	var a domain.Fen = 10
+	if addExact(&a, -1, false) || addExact(&a, -1, true) {
+		t.Error("a negative amount was added")
+	}
+	if !addExact(&a, math.MaxInt64-10, false) || a != math.MaxInt64 {
+		t.Errorf("the largest amount was not added: %d", a)
+	}
+	if addExact(&a, 1, false) || a != math.MaxInt64 {
+		t.Errorf("a sum past int64 was kept: %d", a)
+	}
+	if !addExact(&a, math.MaxInt64-10, true) || a != 10 {
+		t.Errorf("taken back, the sum is %d, want 10", a)
 	}
 }
