@@ -373,9 +373,15 @@ func TestLiveStreamIsScoped(t *testing.T) {
 // firstLiveEvent reads the data of the first event of GET /v1/live.
 func firstLiveEvent(t *testing.T, e *env, token string) []byte {
 	t.Helper()
+	return firstLiveEventAt(t, e, token, "/v1/live")
+}
+
+// firstLiveEventAt reads the data of the first event of GET path, a live stream.
+func firstLiveEventAt(t *testing.T, e *env, token, path string) []byte {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	hr, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.srv.URL+"/v1/live", nil)
+	hr, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.srv.URL+path, nil)
 	hr.Header.Set("Authorization", "Bearer "+token)
 	res, err := e.srv.Client().Do(hr)
 	if err != nil {

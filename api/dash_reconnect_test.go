@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,7 @@ func TestANetworkErrorClearsOnReconnect(t *testing.T) {
 	var down atomic.Bool
 	var mu sync.Mutex
 	var streams []context.CancelFunc
+	var asked []string // the queries the page's live streams were opened with
 	e.wrap = func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if down.Load() {
@@ -43,6 +45,7 @@ func TestANetworkErrorClearsOnReconnect(t *testing.T) {
 				ctx, cancel := context.WithCancel(r.Context())
 				mu.Lock()
 				streams = append(streams, cancel)
+				asked = append(asked, r.URL.RawQuery)
 				mu.Unlock()
 				r = r.WithContext(ctx)
 			}
@@ -57,6 +60,12 @@ func TestANetworkErrorClearsOnReconnect(t *testing.T) {
 	poll(t, ctx, 15*time.Second, `document.getElementById('token-dialog').open`)
 	run(t, ctx, chromedp.SendKeys(chromedp.ID("token-input"), tokSuper+"\r"))
 	poll(t, ctx, 15*time.Second, `document.getElementById('conn').dataset.state === 'on' && document.getElementById('caught-up').dataset.state === 'ok'`)
+	// The page re-reads what it shows: its stream carries no figures, most of an event's bytes.
+	mu.Lock()
+	if len(asked) == 0 || slices.ContainsFunc(asked, func(q string) bool { return q != "figures=none" }) {
+		t.Errorf("the page opened its live streams with the queries %q, want figures=none", asked)
+	}
+	mu.Unlock()
 
 	down.Store(true)
 	mu.Lock()

@@ -33,6 +33,17 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &domain.Error{Kind: domain.KindUnavailable, Detail: "streaming is not supported here"})
 		return
 	}
+	// figures=none: the events carry no figures, for a page that re-reads what it shows (the
+	// dashboard), the city's figures being most of an event's bytes.
+	withCity := true
+	switch v := r.URL.Query().Get("figures"); v {
+	case "", "city":
+	case "none":
+		withCity = false
+	default:
+		writeError(w, domain.Invalid("figures", "%q is not a choice of figures: city (the default) or none", domain.Clip(v, 32)))
+		return
+	}
 	p := principalOf(r)
 	if !s.watching.take(p, MaxLiveEach) {
 		w.Header().Set("Retry-After", "30")
@@ -69,6 +80,13 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	full := p.readsAll()
 	send := func() bool {
+		if !withCity {
+			q := s.liveQuery()
+			seq := s.cfg.Runner.Seq()
+			b, _ := json.Marshal(map[string]any{"seq": seq, "as_of": q.AsOf, "period": q.Period, "caught_up": s.cfg.Runner.Ready(),
+				"head": s.cfg.Store.Applied()})
+			return emit("id: %d\nevent: views\ndata: %s\n\n", seq, b)
+		}
 		rep, err := s.cfg.Runner.Report(r.Context(), s.liveQuery())
 		if err != nil {
 			return r.Context().Err() == nil

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -268,4 +269,35 @@ func TestALiveStreamOverHTTP2OutlivesItsSendWaitWhenIdle(t *testing.T) {
 		}
 	}
 	t.Fatalf("the stream ended after being idle for %v: %v", 5*wait, res.Body.Close())
+}
+
+// A live stream asked for figures=none carries the sequences only, a fiftieth of the bytes of
+// one with the city's figures (the default, kept for other clients), for a page that re-reads
+// what it shows; another choice of figures is refused, naming figures.
+func TestALiveStreamWithoutFiguresCarriesTheSequencesOnly(t *testing.T) {
+	e := newAccessEnv(t)
+	lean := firstLiveEventAt(t, e, tokAdmin, "/v1/live?figures=none")
+	var got map[string]any
+	if err := json.Unmarshal(lean, &got); err != nil {
+		t.Fatalf("figures=none: %v: %s", err, lean)
+	}
+	keys := []string{}
+	for k := range got {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if want := []string{"as_of", "caught_up", "head", "period", "seq"}; !slices.Equal(keys, want) {
+		t.Errorf("figures=none: the event holds %v, want %v: %s", keys, want, lean)
+	}
+	if seq, _ := got["seq"].(float64); uint64(seq) != e.runner.Seq() {
+		t.Errorf("figures=none: the event says sequence %v, the views are at %d", got["seq"], e.runner.Seq())
+	}
+	full := firstLiveEventAt(t, e, tokAdmin, "/v1/live?figures=city")
+	if !strings.Contains(string(full), `"city":{`) || len(lean)*20 > len(full) {
+		t.Errorf("figures=city: %d bytes, figures=none %d: want the city's figures, and twenty times the bytes of none", len(full), len(lean))
+	}
+	if def := firstLiveEventAt(t, e, tokAdmin, "/v1/live"); !strings.Contains(string(def), `"city":{`) {
+		t.Errorf("the default event carries no city's figures: %s", def)
+	}
+	wantError(t, e.get(t, "/v1/live?figures=all", tokAdmin), http.StatusBadRequest, "invalid", "figures")
 }

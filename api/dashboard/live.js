@@ -171,7 +171,7 @@ export async function live() {
     document.addEventListener('visibilitychange', hide);
     try {
       const sent = getToken();
-      const res = await fetch('/v1/live', { headers: authHeaders({ Accept: 'text/event-stream' }), cache: 'no-store', signal: hidden.signal });
+      const res = await fetch('/v1/live?figures=none', { headers: authHeaders({ Accept: 'text/event-stream' }), cache: 'no-store', signal: hidden.signal });
       if (res.status === 401) {
         setConn('off');
         await reauthorize(sent, '实时更新需要令牌。', 'Live updates need a token.');
