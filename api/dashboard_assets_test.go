@@ -88,6 +88,17 @@ func TestDashboardFilesAreServedAsModules(t *testing.T) {
 			queue = append(queue, imp)
 		}
 	}
+	// The page names its icon inline: a browser would otherwise ask for /favicon.ico, a 404
+	// on every visit.
+	page, err := srv.Client().Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if !regexp.MustCompile(`<link rel="icon" href="data:image/svg\+xml,`).Match(html) {
+		t.Errorf("the page names no icon of its own")
+	}
 	for p := range seen {
 		if strings.HasSuffix(p, ".js") && !imported[p] {
 			t.Errorf("%s is neither the page's module script nor imported by a module", p)
