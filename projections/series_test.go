@@ -13,6 +13,20 @@ import (
 	"github.com/kuozheng/kuozheng/projections"
 )
 
+// startedRunner is a runner over l's store with cfg, started (until the test ends) and caught up
+// with the stream.
+func startedRunner(t *testing.T, l *storetest.Ledger, cfg projections.RunnerConfig) *projections.Runner {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	r := projections.NewRunner(l.Store, cfg)
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitSeq(t, r, head(t, l))
+	return r
+}
+
 // seriesJSON is a series as answered, with the series of each insurance after it.
 func seriesJSON(t *testing.T, s *projections.Series) string {
 	t.Helper()
@@ -56,13 +70,8 @@ func TestASeriesAskedAgainSumsOnlyThePayersChangedSince(t *testing.T) {
 	const payers = 20
 	l := storetest.Start(t, eventstore.Config{})
 	write(t, l.Store, payers, 0)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	r := projections.NewRunner(l.Store, projections.RunnerConfig{NoSnapshots: true, SeriesIdle: time.Hour})
-	if err := r.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	waitSeq(t, r, head(t, l))
+	r := startedRunner(t, l, projections.RunnerConfig{NoSnapshots: true, SeriesIdle: time.Hour})
+	ctx := context.Background()
 	from, to := domain.MustPeriod("2006-01"), domain.MustPeriod("2006-12")
 	askSeries(t, r, "first asked", today, from, to, payers)
 	askSeries(t, r, "asked again with nothing written", today, from, to, 0)
@@ -100,13 +109,7 @@ func TestASeriesNobodyAsksForIsLetGo(t *testing.T) {
 	const payers = 5
 	l := storetest.Start(t, eventstore.Config{})
 	write(t, l.Store, payers, 0)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	r := projections.NewRunner(l.Store, projections.RunnerConfig{NoSnapshots: true, SeriesIdle: time.Millisecond})
-	if err := r.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	waitSeq(t, r, head(t, l))
+	r := startedRunner(t, l, projections.RunnerConfig{NoSnapshots: true, SeriesIdle: time.Millisecond})
 	from, to := domain.MustPeriod("2006-01"), domain.MustPeriod("2006-12")
 	askSeries(t, r, "first asked", today, from, to, payers)
 	storetest.CheckFor(t, 10*time.Second, time.Millisecond, func() error {
@@ -126,12 +129,8 @@ func TestTheLiveReportAddsUpRangesOfPayers(t *testing.T) {
 	const payers = 600 // about two in each of the 256 ranges
 	l := storetest.Start(t, eventstore.Config{})
 	write(t, l.Store, payers, 0)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	r := projections.NewRunner(l.Store, projections.RunnerConfig{NoSnapshots: true})
-	if err := r.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	r := startedRunner(t, l, projections.RunnerConfig{NoSnapshots: true})
+	ctx := context.Background()
 	q := projections.Query{Period: domain.MustPeriod("2006-05"), AsOf: today}
 	r.SetLive(q)
 	flagged := false
