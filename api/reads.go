@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,12 +68,15 @@ func (s *Server) writeCached(w http.ResponseWriter, r *http.Request, rep *projec
 	g, ok := s.enc.m[key]
 	s.enc.mu.Unlock()
 	if !ok {
-		b, err := json.Marshal(build())
-		if err != nil {
+		// As writeJSON encodes: the same bytes whether an answer is cached or not.
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(build()); err != nil {
 			writeError(w, err)
 			return
 		}
-		g = &gzipped{plain: append(b, '\n')}
+		g = &gzipped{plain: b.Bytes()}
 		s.enc.mu.Lock()
 		if s.enc.m == nil || len(s.enc.m) > 256 {
 			s.enc.m = map[encKey]*gzipped{}
