@@ -58,7 +58,12 @@ func (t lostTail) covers(seq, applied uint64) bool {
 // message missing before the tail (what a verification names) does not end it early.
 func (s *Store) readableEnd(ctx context.Context, last uint64) (uint64, lostTail, error) {
 	readable := func(seq uint64) (bool, error) {
-		_, err := s.getMsg(ctx, seq, "")
+		// A direct get: a node of a cluster just formed may not route it yet (no responders),
+		// so it is asked again, as the stream's creation and info are.
+		err := untilAvailable(ctx, StartTimeout, availableAttempt, s.log, fmt.Sprintf("read message %d", seq), func(ctx context.Context) error {
+			_, err := s.getMsg(ctx, seq, "")
+			return err
+		})
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			return false, nil
 		}

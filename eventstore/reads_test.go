@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kuozheng/kuozheng/domain"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -155,5 +156,27 @@ func TestACitysReferenceDataIsReadWholeThroughAConsumerOnALaggingReplica(t *test
 	}
 	if !slices.Contains(got.AverageWages, wage) || !reflect.DeepEqual(got, want) {
 		t.Fatalf("the city's reference data read through a consumer that counts 1 pending differs from the ledger's own (the new average wage in it: %v)", slices.Contains(got.AverageWages, wage))
+	}
+}
+
+// A node of a cluster just formed may answer a direct get with "no responders" until the
+// stream's replicas are routed to it: a start reading the stream's last message (readableEnd)
+// asks again rather than fail (a replica failed so in CI, opening right after another).
+func TestAStartReadsTheLastMessageAgainWhileNoOneResponds(t *testing.T) {
+	s, _ := testStore(t)
+	last := s.Applied()
+	var asked atomic.Int32
+	s.lagDirect = func(ctx context.Context, seq uint64, opts ...jetstream.GetMsgOpt) (*jetstream.RawStreamMsg, error) {
+		if asked.Add(1) <= 3 {
+			return nil, nats.ErrNoResponders
+		}
+		return s.stream.GetMsg(ctx, seq, opts...)
+	}
+	end, lost, err := s.readableEnd(context.Background(), last)
+	if err != nil || end != last || lost.count() != 0 {
+		t.Fatalf("readableEnd after three unanswered reads: %d, %s, %v; want %d, nothing lost", end, lost.String(), err, last)
+	}
+	if n := asked.Load(); n != 4 {
+		t.Errorf("the last message was read %d times, want 4", n)
 	}
 }
