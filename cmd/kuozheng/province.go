@@ -47,6 +47,12 @@ func answerFigures(nc *nats.Conn, store *eventstore.Store, runner *projections.R
 	if err != nil {
 		return nil, fmt.Errorf("answer for figures on %s: %w", figuresSubject(store.Ledger()), err)
 	}
+	// Flushed, so that once this returns the server routes requests here: a restore asking
+	// whether a serve runs (noServeOf) found none once, the subscription not yet sent.
+	if err := nc.FlushTimeout(5 * time.Second); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, fmt.Errorf("answer for figures on %s: %w", figuresSubject(store.Ledger()), err)
+	}
 	return func() {
 		// Flushed, so that once stopped the server routes no request of the province here, to go
 		// unanswered until it gives up, while another replica of the city would answer it.
