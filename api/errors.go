@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -127,7 +128,13 @@ func unavailable(err error) bool {
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(code)
+	_ = jsonEncoder(w).Encode(v)
+}
+
+// jsonEncoder encodes answers as every JSON answer is: names, codes and details as they are
+// written (no HTML escaping of <, > and &), a newline after each value.
+func jsonEncoder(w io.Writer) *json.Encoder {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	return enc
 }

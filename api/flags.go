@@ -132,9 +132,8 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 	}
 	see, now := s.visibleIn(p, rep.Ref), s.readsNow(p)
 	cur := s.cfg.Runner.Current() // the payers' names, and the counties they are in now
-	var rows []flagRow
-	collect := func() {
-		rows = []flagRow{}
+	collect := func() []flagRow {
+		rows := []flagRow{}
 		for _, c := range rep.Counties {
 			if (fq.county != "" && c.Code != fq.county) || (fq.group != 0 && c.Group != fq.group) || !see(c.Code) {
 				continue
@@ -158,15 +157,16 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 				rows = append(rows, row)
 			}
 		}
+		return rows
 	}
 	if fq.format == "csv" || fq.format == "xlsx" {
-		collect()
+		rows := collect()
 		sortFlags(fq.sort, rows, groupFlags(rows))
 		reflects(w, rep.Seq)
 		return s.writeTable(w, fq.format, "kuozheng-flags-"+rep.AsOf.String(), "标记 Flags", flagTableRows(rows), func(col int) bool { return col == 6 || col == 8 }, rep.AsOf)
 	}
 	page := func() any {
-		collect()
+		rows := collect()
 		employers := groupFlags(rows)
 		sortFlags(fq.sort, rows, employers)
 		out := withSegment(rep, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "page": fq.page, "page_size": fq.limit,

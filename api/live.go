@@ -80,25 +80,23 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	full := p.readsAll()
 	send := func() bool {
-		if !withCity {
-			q := s.liveQuery()
-			seq := s.cfg.Runner.Seq()
-			b, _ := json.Marshal(map[string]any{"seq": seq, "as_of": q.AsOf, "period": q.Period, "caught_up": s.cfg.Runner.Ready(),
-				"head": s.cfg.Store.Applied()})
-			return emit("id: %d\nevent: views\ndata: %s\n\n", seq, b)
+		q := s.liveQuery()
+		ev := map[string]any{"seq": s.cfg.Runner.Seq(), "as_of": q.AsOf, "period": q.Period}
+		if withCity {
+			rep, err := s.cfg.Runner.Report(r.Context(), q)
+			if err != nil {
+				return r.Context().Err() == nil
+			}
+			city := rep.City
+			if !full {
+				// A scoped reader sees the sum of its counties, never the city's.
+				city = projections.Sum("visible counties", visibleCounties(s.visibleIn(p, rep.Ref), rep.Counties))
+			}
+			ev["seq"], ev["city"] = rep.Seq, city
 		}
-		rep, err := s.cfg.Runner.Report(r.Context(), s.liveQuery())
-		if err != nil {
-			return r.Context().Err() == nil
-		}
-		city := rep.City
-		if !full {
-			// A scoped reader sees the sum of its counties, never the city's.
-			city = projections.Sum("visible counties", visibleCounties(s.visibleIn(p, rep.Ref), rep.Counties))
-		}
-		b, _ := json.Marshal(map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "caught_up": s.cfg.Runner.Ready(),
-			"head": s.cfg.Store.Applied(), "city": city})
-		return emit("id: %d\nevent: views\ndata: %s\n\n", rep.Seq, b)
+		ev["caught_up"], ev["head"] = s.cfg.Runner.Ready(), s.cfg.Store.Applied()
+		b, _ := json.Marshal(ev)
+		return emit("id: %d\nevent: views\ndata: %s\n\n", ev["seq"], b)
 	}
 	// Listen before reading, so an event applied while a report is built still wakes us.
 	changed := s.cfg.Runner.Changed()

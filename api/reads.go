@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -70,9 +69,7 @@ func (s *Server) writeCached(w http.ResponseWriter, r *http.Request, rep *projec
 	if !ok {
 		// As writeJSON encodes: the same bytes whether an answer is cached or not.
 		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(build()); err != nil {
+		if err := jsonEncoder(&b).Encode(build()); err != nil {
 			writeError(w, err)
 			return
 		}

@@ -66,9 +66,8 @@ func (c *liveChunks) changed(id string, added bool) {
 	}
 }
 
-// sum sums again the ranges marked changed from parts, and reports whether adding up the ranges'
-// sums gives the report that adding every share in id order would (no negative amount).
-func (c *liveChunks) sum(parts map[string]contribution) bool {
+// sum sums again the ranges marked changed from parts, and sets exact.
+func (c *liveChunks) sum(parts map[string]contribution) {
 	exact := true
 	for _, k := range c.order {
 		if k.dirty {
@@ -84,16 +83,26 @@ func (c *liveChunks) sum(parts map[string]contribution) bool {
 		exact = exact && !k.negative
 	}
 	c.exact = exact
-	return exact
 }
 
-// eachIn gives the ranges' sums of the shares of payers in the segments of in (0: every
-// payer), in id order (aggregateShares), summing a range's for a segment the first time.
-func (c *liveChunks) eachIn(in segmentSet, parts map[string]contribution) func(add func(*share)) {
+// shares gives, in id order, what aggregateShares adds for the payers in the segments of in
+// (0: every payer): the ranges' sums (a range's for a segment summed the first time it is
+// asked for), or, unless exact, every payer's shares one at a time.
+func (c *liveChunks) shares(in segmentSet, parts map[string]contribution) func(add func(*share)) {
 	return func(add func(*share)) {
 		for _, k := range c.order {
-			sum := k.sum
-			if in != 0 {
+			var sum contribution
+			switch {
+			case !c.exact:
+				for _, id := range k.ids {
+					p := parts[id]
+					for i := range p {
+						add(&p[i])
+					}
+				}
+			case in == 0:
+				sum = k.sum
+			default:
 				sum = k.segmentSum(in, parts)
 			}
 			for i := range sum {
@@ -125,15 +134,4 @@ func (k *liveChunk) segmentSum(in segmentSet, parts map[string]contribution) con
 	}
 	k.bySegment[in] = s
 	return s
-}
-
-// ordered is every employer's contribution, in id order.
-func (c *liveChunks) ordered(parts map[string]contribution) []contribution {
-	var out []contribution
-	for _, k := range c.order {
-		for _, id := range k.ids {
-			out = append(out, parts[id])
-		}
-	}
-	return out
 }

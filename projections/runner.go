@@ -72,11 +72,7 @@ type Runner struct {
 	parts     map[string]contribution
 	chunks    *liveChunks // parts summed by ranges of ids
 	cached    *Report
-	// ordered holds the contributions cached was summed from, in id order, once a segment's
-	// report was asked for while a share held a negative amount (liveChunks.exact); segments
-	// the segments' reports summed since.
-	ordered  []contribution
-	segments map[domain.Segment]*Report
+	segments  map[domain.Segment]*Report // the segments' reports summed since cached
 
 	seq      atomic.Uint64
 	notifyMu sync.Mutex
@@ -464,7 +460,7 @@ func (r *Runner) SetLive(q Query) {
 	r.liveMu.Lock()
 	defer r.liveMu.Unlock()
 	if q != r.liveQuery {
-		r.liveQuery, r.cached, r.parts, r.chunks, r.ordered, r.segments = q, nil, nil, nil, nil, nil
+		r.liveQuery, r.cached, r.parts, r.chunks, r.segments = q, nil, nil, nil, nil
 	}
 }
 
@@ -493,15 +489,7 @@ func (r *Runner) SegmentReport(ctx context.Context, q Query, seg domain.Segment)
 	if rep := r.segments[seg]; rep != nil {
 		return rep, nil
 	}
-	var rep *Report
-	if r.chunks.exact {
-		rep = aggregateShares(all.Ref, q, all.Seq, seg, r.chunks.eachIn(segmentSetOf(seg), r.parts))
-	} else {
-		if r.ordered == nil {
-			r.ordered = r.chunks.ordered(r.parts)
-		}
-		rep = aggregate(all.Ref, q, all.Seq, r.ordered, seg)
-	}
+	rep := aggregateShares(all.Ref, q, all.Seq, seg, r.chunks.shares(segmentSetOf(seg), r.parts))
 	if r.segments == nil {
 		r.segments = map[domain.Segment]*Report{}
 	}
@@ -540,11 +528,7 @@ func (r *Runner) liveReport(q Query) *Report {
 			}
 		}
 	}
-	if r.chunks.sum(r.parts) {
-		r.cached = aggregateShares(&v.Ref, q, v.Seq, "", r.chunks.eachIn(0, r.parts))
-	} else {
-		r.cached = aggregate(&v.Ref, q, v.Seq, r.chunks.ordered(r.parts), "")
-	}
-	r.ordered, r.segments = nil, nil
+	r.chunks.sum(r.parts)
+	r.cached, r.segments = aggregateShares(&v.Ref, q, v.Seq, "", r.chunks.shares(0, r.parts)), nil
 	return r.cached
 }

@@ -257,7 +257,6 @@ func (s *Series) withSeq(seq uint64) *Series {
 // kept whole, without the views: it answers again for the same views' sequence only.
 type keptSeries struct {
 	months *seriesMonths
-	from   domain.Period
 	seq    uint64                       // the sequence of the views it was summed from
 	past   bool                         // they are of closed books (At)
 	base   *Ledger                      // the views, or nil: kept whole
@@ -273,12 +272,12 @@ type seriesKey struct {
 }
 
 func newKeptSeries(asOf domain.Date, from, to domain.Period, ref domain.Reference) *keptSeries {
-	return &keptSeries{months: newSeriesMonths(asOf, from, to), from: from,
-		base: &Ledger{Ref: ref}, sums: map[seriesKey][]seriesAmount{}}
+	return &keptSeries{months: newSeriesMonths(asOf, from, to), base: &Ledger{Ref: ref}, sums: map[seriesKey][]seriesAmount{}}
 }
 
 func (k *keptSeries) fits(asOf domain.Date, from, to domain.Period) bool {
-	return k.months.asOf == asOf && k.from == from && len(k.months.periods) == int(to-from)+1
+	p := k.months.periods
+	return k.months.asOf == asOf && len(p) > 0 && p[0] == from && p[len(p)-1] == to
 }
 
 // sumSeries is l's series of the months from..to as of asOf: the kept one if it is of the same
@@ -292,7 +291,7 @@ func (r *Runner) sumSeries(l *Ledger, asOf domain.Date, from, to domain.Period, 
 	}
 	whole := func() *Series {
 		s := l.Series(asOf, from, to)
-		r.keep(&keptSeries{months: newSeriesMonths(asOf, from, to), from: from, seq: l.Seq, past: past, series: s})
+		r.keep(&keptSeries{months: newSeriesMonths(asOf, from, to), seq: l.Seq, past: past, series: s})
 		return s
 	}
 	if past {

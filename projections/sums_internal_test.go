@@ -61,25 +61,35 @@ func TestRangesOfSharesAddUpAsEachShareDoes(t *testing.T) {
 	sorted := slices.Clone(ids)
 	slices.Sort(sorted)
 	chunks := newLiveChunks(sorted)
-	if !chunks.sum(parts) {
+	if chunks.sum(parts); !chunks.exact {
 		t.Fatal("the ranges say a share holds a negative amount; none does")
 	}
-	ordered := chunks.ordered(parts)
-	for _, seg := range []domain.Segment{"", domain.Segments[1]} {
-		want := aggregate(ref, q, 1, ordered, seg)
-		got := aggregateShares(ref, q, 1, seg, chunks.eachIn(segmentSetOf(seg), parts))
-		a, _ := json.Marshal([]any{got, got.Counties[0].EmployerFlags, got.Counties[1].EmployerFlags})
-		b, _ := json.Marshal([]any{want, want.Counties[0].EmployerFlags, want.Counties[1].EmployerFlags})
-		if string(a) != string(b) {
-			t.Errorf("segment %q: the ranges added up give\n%s\nwant\n%s", seg, a, b)
+	same := func(what string) {
+		t.Helper()
+		var ordered []contribution
+		for _, id := range sorted {
+			ordered = append(ordered, parts[id])
+		}
+		for _, seg := range []domain.Segment{"", domain.Segments[1]} {
+			want := aggregate(ref, q, 1, ordered, seg)
+			got := aggregateShares(ref, q, 1, seg, chunks.shares(segmentSetOf(seg), parts))
+			a, _ := json.Marshal([]any{got, got.Counties[0].EmployerFlags, got.Counties[1].EmployerFlags})
+			b, _ := json.Marshal([]any{want, want.Counties[0].EmployerFlags, want.Counties[1].EmployerFlags})
+			if string(a) != string(b) {
+				t.Errorf("%s, segment %q: the ranges added up give\n%s\nwant\n%s", what, seg, a, b)
+			}
 		}
 	}
-	p := parts[ids[5]]
-	p[0].recovered = -1
-	chunks.changed(ids[5], false)
-	if chunks.sum(parts) || chunks.exact {
+	same("amounts that saturate")
+	// The last of its county in id order, in a range with one other: added one at a time, its
+	// county's saturated late fee comes down by big; summed in ranges, its range's is 0.
+	p := parts[ids[27]]
+	p[0].recovered, p[0].lateFee = -1, -big
+	chunks.changed(ids[27], false)
+	if chunks.sum(parts); chunks.exact {
 		t.Error("a share holds a negative amount, and the ranges say adding them up gives what adding each share does")
 	}
+	same("a negative amount, each share added")
 }
 
 // A series' sums (keptSeries) refuse a negative amount, and a sum past int64, rather than keep
