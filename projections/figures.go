@@ -708,34 +708,53 @@ func aggregateShares(ref *domain.Reference, q Query, seq uint64, seg domain.Segm
 	r := &Report{Seq: seq, AsOf: q.AsOf, Period: q.Period, Segment: seg, City: newFigures(), Ref: ref}
 	in := segmentSetOf(seg)
 	byCode := map[string]*Figures{}
+	sums := map[string]*share{}
 	for _, c := range ref.CountiesOn(q.AsOf) {
 		f := newFigures()
 		f.Code, f.Name, f.NameEN, f.Group = c.Code, c.Name, c.NameEN, c.Group
 		byCode[c.Code] = f
+		sums[c.Code] = &share{county: c.Code}
 		r.Counties = append(r.Counties, f)
 	}
+	// Each county's shares are summed as shares, which add every field as addShare does and
+	// in the same order, so the sum is the same (Fen.Plus stops at int64's limits in both);
+	// Figures, whose insurances are a map, take the sum once.
 	each(func(s *share) {
-		if cf := byCode[s.county]; cf != nil && s.segments&in == in {
-			cf.addShare(s)
+		if sum := sums[s.county]; sum != nil && s.segments&in == in {
+			sum.add(s)
 		}
 	})
+	flagged := 0
+	for _, cf := range r.Counties {
+		sum := sums[cf.Code]
+		flags := sum.flags
+		sum.flags = nil
+		cf.addShare(sum)
+		cf.EmployerFlags = flags // the county's own: share.add copied each share's
+		flagged += len(flags)
+	}
 	if seg == "" { // a baseline is of every payer, not of a segment's
 		setBaselines(ref, q.AsOf, byCode)
 	}
 	for _, g := range ref.GroupsOn(q.AsOf) {
 		gf := newFigures()
 		gf.Group, gf.Name = g.N, g.Lead
-		codes := []string{}
+		codes, n := []string{}, 0
 		for _, code := range g.Counties {
 			if cf := byCode[code]; cf != nil {
-				gf.add(cf)
 				codes = append(codes, code)
+				n += len(cf.EmployerFlags)
 			}
+		}
+		gf.EmployerFlags = slices.Grow(gf.EmployerFlags, n) // copied once, not grown county by county
+		for _, code := range codes {
+			gf.add(byCode[code])
 		}
 		gf.finish()
 		r.Groups = append(r.Groups, gf)
 		r.groupCounties = append(r.groupCounties, codes)
 	}
+	r.City.EmployerFlags = slices.Grow(r.City.EmployerFlags, flagged)
 	for _, cf := range r.Counties {
 		r.City.add(cf)
 		cf.finish()

@@ -109,3 +109,77 @@ func TestASeriesSumRefusesANegativeAmountOrOnePastInt64(t *testing.T) {
 		t.Errorf("taken back, the sum is %d, want 10", a)
 	}
 }
+
+// A report's county figures are what adding each of the county's shares in order gives, every
+// field (summing them as shares first must change nothing, saturating and negative amounts
+// too); a group's and the city's flagged payers are their counties', in order.
+func TestACountysFiguresAreItsSharesAddedInOrder(t *testing.T) {
+	big := domain.Fen(math.MaxInt64/3 + 1)
+	counties := []string{"360702", "360721", "360722"}
+	var shares []share
+	for i := range 30 {
+		s := share{county: counties[i%3], segments: segmentSetOf(domain.Segments[i%2]), employers: 1, contracts: int64(i % 2),
+			arrearsCurrentYear: big, arrearsPriorYears: domain.Fen(i), recovered: domain.Fen(i * 3), lateFee: big,
+			priorYearsRecovered: domain.Fen(i * 5), fieldWork: FieldWork{ParkPayers: 1, Closed: int64(i % 2), RegisteredInsured: 1}}
+		if i == 16 {
+			s.lateFee, s.recovered = -big, -7 // the county's late fee saturates, then comes down
+		}
+		for k := range s.insurances {
+			s.insurances[k] = insuranceCounts{Insured: int64(k + i), ShouldInsure: 2, PaidInsured: 1, PeriodDueFen: big,
+				PeriodCollectedFen: domain.Fen(k), CumulativeDueFen: domain.Fen(i), YearCollectedFen: 9}
+		}
+		s.flags = []Flag{{Kind: FlagBaseBelowFloor, EmployerID: fmt.Sprintf("e%02d", i)}}
+		shares = append(shares, s)
+	}
+	q := Query{AsOf: domain.MustDate("2006-12-31"), Period: domain.MustPeriod("2006-11")}
+	ref := &domain.Reference{}
+	for _, p := range domain.DefaultReferenceEvents() {
+		ref.Apply(p)
+	}
+	for _, seg := range []domain.Segment{"", domain.Segments[1]} {
+		got := aggregateShares(ref, q, 1, seg, func(add func(*share)) {
+			for i := range shares {
+				add(&shares[i])
+			}
+		})
+		want := map[string]*Figures{}
+		for _, c := range got.Counties {
+			want[c.Code] = newFigures()
+			want[c.Code].Code, want[c.Code].Name, want[c.Code].NameEN, want[c.Code].Group = c.Code, c.Name, c.NameEN, c.Group
+		}
+		for i := range shares {
+			if s := &shares[i]; s.segments&segmentSetOf(seg) == segmentSetOf(seg) {
+				want[s.county].addShare(s)
+			}
+		}
+		if seg == "" {
+			setBaselines(ref, q.AsOf, want)
+		}
+		var cityFlags []Flag
+		for _, c := range got.Counties {
+			w := want[c.Code]
+			w.finish()
+			a, _ := json.Marshal([]any{c, c.EmployerFlags})
+			b, _ := json.Marshal([]any{w, w.EmployerFlags})
+			if string(a) != string(b) {
+				t.Errorf("segment %q, county %s: the report gives\n%s\nadding each share gives\n%s", seg, c.Code, a, b)
+			}
+			cityFlags = append(cityFlags, c.EmployerFlags...)
+		}
+		if !slices.Equal(got.City.EmployerFlags, cityFlags) {
+			t.Errorf("segment %q: the city's flagged payers are %v, want its counties' in order %v", seg, got.City.EmployerFlags, cityFlags)
+		}
+		for i, g := range got.Groups {
+			var flags []Flag
+			for _, code := range got.groupCounties[i] {
+				flags = append(flags, want[code].EmployerFlags...)
+			}
+			if !slices.Equal(g.EmployerFlags, flags) {
+				t.Errorf("segment %q, group %d: flagged payers %v, want its counties' in order %v", seg, g.Group, g.EmployerFlags, flags)
+			}
+		}
+		if n := len(want[counties[0]].EmployerFlags); n == 0 {
+			t.Fatalf("segment %q: no share of county %s was added", seg, counties[0])
+		}
+	}
+}
