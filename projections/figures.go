@@ -92,18 +92,13 @@ type insuranceCounts struct {
 }
 
 func (f *InsuranceFigures) addCounts(o *insuranceCounts) {
-	f.Insured += o.Insured
-	f.ShouldInsure += o.ShouldInsure
-	f.PaidInsured += o.PaidInsured
-	f.PeriodDueFen = f.PeriodDueFen.Plus(o.PeriodDueFen)
-	f.PeriodCollectedFen = f.PeriodCollectedFen.Plus(o.PeriodCollectedFen)
-	f.CumulativeDueFen = f.CumulativeDueFen.Plus(o.CumulativeDueFen)
-	f.CumulativeCollectedFen = f.CumulativeCollectedFen.Plus(o.CumulativeCollectedFen)
-	f.ArrearsCurrentYearFen = f.ArrearsCurrentYearFen.Plus(o.ArrearsCurrentYearFen)
-	f.ArrearsPriorYearsFen = f.ArrearsPriorYearsFen.Plus(o.ArrearsPriorYearsFen)
-	f.RecoveredFen = f.RecoveredFen.Plus(o.RecoveredFen)
-	f.PriorYearsRecoveredFen = f.PriorYearsRecoveredFen.Plus(o.PriorYearsRecoveredFen)
-	f.YearCollectedFen = f.YearCollectedFen.Plus(o.YearCollectedFen)
+	c := f.counts()
+	c.add(o)
+	f.Insured, f.ShouldInsure, f.PaidInsured = c.Insured, c.ShouldInsure, c.PaidInsured
+	f.PeriodDueFen, f.PeriodCollectedFen = c.PeriodDueFen, c.PeriodCollectedFen
+	f.CumulativeDueFen, f.CumulativeCollectedFen = c.CumulativeDueFen, c.CumulativeCollectedFen
+	f.ArrearsCurrentYearFen, f.ArrearsPriorYearsFen = c.ArrearsCurrentYearFen, c.ArrearsPriorYearsFen
+	f.RecoveredFen, f.PriorYearsRecoveredFen, f.YearCollectedFen = c.RecoveredFen, c.PriorYearsRecoveredFen, c.YearCollectedFen
 }
 
 func (f *InsuranceFigures) add(o *InsuranceFigures) {
@@ -117,12 +112,21 @@ func (f *InsuranceFigures) counts() insuranceCounts {
 		f.RecoveredFen, f.PriorYearsRecoveredFen, f.YearCollectedFen}
 }
 
-// add adds o's counts to c's.
+// add adds o's counts to c's; amounts stop at int64's limits (Fen.Plus). A report adds a share
+// of each range and county this way, Figures (addCounts) a county's sum.
 func (c *insuranceCounts) add(o *insuranceCounts) {
-	var x InsuranceFigures
-	x.addCounts(c)
-	x.addCounts(o)
-	*c = x.counts()
+	c.Insured += o.Insured
+	c.ShouldInsure += o.ShouldInsure
+	c.PaidInsured += o.PaidInsured
+	c.PeriodDueFen = c.PeriodDueFen.Plus(o.PeriodDueFen)
+	c.PeriodCollectedFen = c.PeriodCollectedFen.Plus(o.PeriodCollectedFen)
+	c.CumulativeDueFen = c.CumulativeDueFen.Plus(o.CumulativeDueFen)
+	c.CumulativeCollectedFen = c.CumulativeCollectedFen.Plus(o.CumulativeCollectedFen)
+	c.ArrearsCurrentYearFen = c.ArrearsCurrentYearFen.Plus(o.ArrearsCurrentYearFen)
+	c.ArrearsPriorYearsFen = c.ArrearsPriorYearsFen.Plus(o.ArrearsPriorYearsFen)
+	c.RecoveredFen = c.RecoveredFen.Plus(o.RecoveredFen)
+	c.PriorYearsRecoveredFen = c.PriorYearsRecoveredFen.Plus(o.PriorYearsRecoveredFen)
+	c.YearCollectedFen = c.YearCollectedFen.Plus(o.YearCollectedFen)
 }
 
 // negative reports whether an amount of c is below zero.
