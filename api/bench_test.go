@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -198,6 +199,59 @@ func BenchmarkCountiesRead(b *testing.B) {
 		}
 	})
 	rot.Go()
+}
+
+// BenchmarkReadAfterAWrite times what an open dashboard reads after each write, on a
+// 20,000-payer demo ledger: a payment is appended, then its page of flags, or the county table,
+// is read over loopback HTTP (gzip) at the payment's sequence. Only the read is timed.
+func BenchmarkReadAfterAWrite(b *testing.B) {
+	l, srv, _ := servedLedger(b, 20000, true)
+	resp, err := http.Get(srv.URL + "/v1/employers?limit=200")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var list struct {
+		Employers []struct {
+			ID string `json:"employer_id"`
+		} `json:"employers"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if err != nil || len(list.Employers) == 0 {
+		b.Fatalf("GET /v1/employers: %v, %d employers", err, len(list.Employers))
+	}
+	get := func(url string) {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("GET %s: %s", url, resp.Status)
+		}
+	}
+	n := 0
+	for _, path := range []string{"/v1/flags", "/v1/counties"} {
+		get(srv.URL + path) // the first read sums every payer; later ones, those written to
+		b.Run(strings.TrimPrefix(path, "/v1/"), func(b *testing.B) {
+			var elapsed time.Duration
+			for b.Loop() {
+				res, err := l.Store.Execute(context.Background(), eventstore.Request{EmployerID: list.Employers[n%len(list.Employers)].ID,
+					Today: demo.Today, Command: &domain.RecordPayment{PaidOn: "2006-12-30", AmountFen: "1000", ReceiptNo: fmt.Sprintf("BENCH-%d", n)}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				n++
+				start := time.Now()
+				get(fmt.Sprintf("%s%s?min_seq=%d", srv.URL, path, res.Seq))
+				elapsed += time.Since(start)
+			}
+			b.ReportMetric(float64(elapsed.Microseconds())/1000/float64(b.N), "ms/read")
+		})
+	}
 }
 
 // BenchmarkFreezePost times POST /v1/freezes over loopback HTTP on a 20,000-payer demo ledger

@@ -186,6 +186,9 @@ func TestFlagsAndSeriesForTheDashboard(t *testing.T) {
 		for _, x := range all.Flags {
 			ids[x.EmployerID] = true
 		}
+		if all.EmployersTotal != len(ids) {
+			t.Errorf("a page of flags counts %d employers, its flags are of %d", all.EmployersTotal, len(ids))
+		}
 		if f.Total != len(ids) || f.EmployersTotal != len(ids) || f.FlagsTotal != sum || len(f.Employers) != len(ids) {
 			t.Fatalf("by employer: total %d, employers_total %d, %d rows, flags_total %d; want %d employers and %d flags", f.Total, f.EmployersTotal, len(f.Employers), f.FlagsTotal, len(ids), sum)
 		}

@@ -161,16 +161,20 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 	}
 	if fq.format == "csv" || fq.format == "xlsx" {
 		rows := collect()
-		sortFlags(fq.sort, rows, groupFlags(rows))
+		sortFlags(fq.sort, rows, nil)
 		reflects(w, rep.Seq)
 		return s.writeTable(w, fq.format, "kuozheng-flags-"+rep.AsOf.String(), "标记 Flags", flagTableRows(rows), func(col int) bool { return col == 6 || col == 8 }, rep.AsOf)
 	}
 	page := func() any {
 		rows := collect()
-		employers := groupFlags(rows)
+		// Employers are gathered only for a page of them; a page of flags just counts them.
+		var employers []*flagEmployer
+		if fq.by == "employer" {
+			employers = groupFlags(rows)
+		}
 		sortFlags(fq.sort, rows, employers)
 		out := withSegment(rep, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "page": fq.page, "page_size": fq.limit,
-			"flags_total": len(rows), "employers_total": len(employers)})
+			"flags_total": len(rows), "employers_total": employersIn(rows)})
 		if fq.by == "employer" {
 			lo, hi := pageRange(fq.page, fq.limit, len(employers))
 			out["total"], out["employers"] = len(employers), employers[lo:hi]
@@ -202,6 +206,15 @@ func pageRange(page, size, n int) (lo, hi int) {
 	return lo, min(lo+size, n)
 }
 
+// employersIn counts the employers the rows are of.
+func employersIn(rows []flagRow) int {
+	ids := make(map[string]struct{}, len(rows))
+	for _, f := range rows {
+		ids[f.EmployerID] = struct{}{}
+	}
+	return len(ids)
+}
+
 // groupFlags gathers the rows by employer, in the order the employers first appear.
 func groupFlags(rows []flagRow) []*flagEmployer {
 	out := []*flagEmployer{}
@@ -225,8 +238,8 @@ func groupFlags(rows []flagRow) []*flagEmployer {
 	return out
 }
 
-// sortFlags orders the rows and the employers (and each employer's flags) as asked; ties keep
-// the report's order. Flags without an amount or a date go last.
+// sortFlags orders the rows and the employers, if any (and each employer's flags), as asked;
+// ties keep the report's order. Flags without an amount or a date go last.
 func sortFlags(order string, rows []flagRow, employers []*flagEmployer) {
 	byAmount := func(a, b domain.Fen) int { return cmp.Compare(b, a) }
 	byAge := func(a, b domain.Date) int {
