@@ -169,12 +169,16 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 		rows := collect()
 		// Employers are gathered only for a page of them; a page of flags just counts them.
 		var employers []*flagEmployer
+		var nEmployers int
 		if fq.by == "employer" {
 			employers = groupFlags(rows)
+			nEmployers = len(employers)
+		} else {
+			nEmployers = employersIn(rows)
 		}
 		sortFlags(fq.sort, rows, employers)
 		out := withSegment(rep, map[string]any{"seq": rep.Seq, "as_of": rep.AsOf, "period": rep.Period, "page": fq.page, "page_size": fq.limit,
-			"flags_total": len(rows), "employers_total": employersIn(rows)})
+			"flags_total": len(rows), "employers_total": nEmployers})
 		if fq.by == "employer" {
 			lo, hi := pageRange(fq.page, fq.limit, len(employers))
 			out["total"], out["employers"] = len(employers), employers[lo:hi]

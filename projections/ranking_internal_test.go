@@ -135,10 +135,7 @@ func TestAFreezeReadBackKeepsTheRulesItWasMadeBy(t *testing.T) {
 // effect (the note says when it does); a freeze made by views-23 or before keeps the version of
 // its year recorded last, whatever its date, as it was ranked when made.
 func TestTargetsAreReadByTheRulesOfTheirReport(t *testing.T) {
-	ref := &domain.Reference{}
-	for _, p := range domain.DefaultReferenceEvents() {
-		ref.Apply(p)
-	}
+	ref := defaultReference()
 	late := domain.DefaultTargets
 	late.EffectiveFrom, late.City = domain.MustDate("2007-06-01"), map[string]int64{domain.TargetPensionInsured: 1000}
 	ref.Apply(domain.TargetsSet{Targets: late})

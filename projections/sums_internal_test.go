@@ -54,10 +54,7 @@ func TestRangesOfSharesAddUpAsEachShareDoes(t *testing.T) {
 		ids = append(ids, id)
 	}
 	q := Query{AsOf: domain.MustDate("2006-12-31"), Period: domain.MustPeriod("2006-11")}
-	ref := &domain.Reference{}
-	for _, p := range domain.DefaultReferenceEvents() {
-		ref.Apply(p)
-	}
+	ref := defaultReference()
 	sorted := slices.Clone(ids)
 	slices.Sort(sorted)
 	chunks := newLiveChunks(sorted)
@@ -132,10 +129,7 @@ func TestACountysFiguresAreItsSharesAddedInOrder(t *testing.T) {
 		shares = append(shares, s)
 	}
 	q := Query{AsOf: domain.MustDate("2006-12-31"), Period: domain.MustPeriod("2006-11")}
-	ref := &domain.Reference{}
-	for _, p := range domain.DefaultReferenceEvents() {
-		ref.Apply(p)
-	}
+	ref := defaultReference()
 	for _, seg := range []domain.Segment{"", domain.Segments[1]} {
 		got := aggregateShares(ref, q, 1, seg, func(add func(*share)) {
 			for i := range shares {
@@ -182,4 +176,13 @@ func TestACountysFiguresAreItsSharesAddedInOrder(t *testing.T) {
 			t.Fatalf("segment %q: no share of county %s was added", seg, counties[0])
 		}
 	}
+}
+
+// defaultReference is the reference data a ledger starts with (domain.DefaultReferenceEvents).
+func defaultReference() *domain.Reference {
+	ref := &domain.Reference{}
+	for _, p := range domain.DefaultReferenceEvents() {
+		ref.Apply(p)
+	}
+	return ref
 }
