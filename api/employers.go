@@ -93,7 +93,7 @@ func (s *Server) readableNow(p Principal) func(id string) bool {
 	}
 	now, cur := s.readsNow(p), s.cfg.Runner.Current()
 	return func(id string) bool {
-		e := cur.Employers[id]
+		e := cur.Employers.Get(id)
 		return e != nil && now(e)
 	}
 }

@@ -143,7 +143,7 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 					continue
 				}
 				row := flagRow{Flag: f, County: c.Code}
-				if e := cur.Employers[f.EmployerID]; e != nil {
+				if e := cur.Employers.Get(f.EmployerID); e != nil {
 					if !now(e) || !flagMatch(fq.text, f.EmployerID, e) {
 						continue
 					}

@@ -636,7 +636,7 @@ func TestTheEmployerListsPagesHoldEveryEmployerOnce(t *testing.T) {
 		var want []string
 		e.runner.View(func(l *projections.Ledger) {
 			for _, id := range l.Order {
-				if tok == tokAdmin || l.Employers[id].County == "360702" {
+				if tok == tokAdmin || l.Employers.Get(id).County == "360702" {
 					want = append(want, id)
 				}
 			}

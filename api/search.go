@@ -147,7 +147,7 @@ func (s search) run(l *projections.Ledger, p Principal, today domain.Date, flagg
 	start := 0
 	if s.cursor != "" {
 		pos, err := decodeCursor(s.cursor, l.Order, func(id string) bool {
-			e := l.Employers[id]
+			e := l.Employers.Get(id)
 			return e != nil && p.canReadCounty(e.County, ref)
 		})
 		if err != nil {
@@ -167,7 +167,7 @@ func (s search) run(l *projections.Ledger, p Principal, today domain.Date, flagg
 	seen, more := 0, false       // matches at or after start; whether one follows the page
 	var lines []domain.LineState // one array for every statement: only their totals are kept
 	for i, id := range l.Order {
-		e := l.Employers[id]
+		e := l.Employers.Get(id)
 		if e == nil || !s.matches(id, e, p, ref, today, flagged) {
 			continue
 		}

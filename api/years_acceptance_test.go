@@ -326,10 +326,10 @@ func TestClosingYearsAcceptance(t *testing.T) {
 	// The bounced payment of 2007 keeps payer 6 out of the 2007 compaction; the audit brought
 	// payer 3's 2006-07 pension line back into its working set.
 	views := closing.runner.Current()
-	if through := views.Employers[closing.ids[6]].Account.CompactedThrough(); through >= views.Boundary {
+	if through := views.Employers.Get(closing.ids[6]).Account.CompactedThrough(); through >= views.Boundary {
 		t.Errorf("payer 6, whose 2007 payment bounced in 2008, is compacted through %s", through)
 	}
-	if !hasLine(views.Employers[closing.ids[3]].Account.Statement(acceptToday, views.Ref.LateFees), "2006-07", domain.Pension) {
+	if !hasLine(views.Employers.Get(closing.ids[3]).Account.Statement(acceptToday, views.Ref.LateFees), "2006-07", domain.Pension) {
 		t.Errorf("payer 3's audited 2006-07 pension line is not in its working set")
 	}
 
@@ -396,13 +396,13 @@ func wantCompacted(t *testing.T, r *projections.Runner, boundary domain.Date) {
 		t.Fatalf("the live views are compacted through %s, want %s", l.Boundary, boundary)
 	}
 	settled := 0
-	for _, e := range l.Employers {
+	for _, e := range l.Employers.All() {
 		if e.Account.CompactedThrough() == boundary && len(e.Account.Settled()) > 0 {
 			settled++
 		}
 	}
-	if settled < len(l.Employers)/2 {
-		t.Errorf("%d of %d payers have settled lines compacted through %s, want most", settled, len(l.Employers), boundary)
+	if settled < l.Employers.Len()/2 {
+		t.Errorf("%d of %d payers have settled lines compacted through %s, want most", settled, l.Employers.Len(), boundary)
 	}
 	if l.Covers(projections.Query{AsOf: boundary, Period: boundary.Period()}) {
 		t.Errorf("compacted views claim to cover figures as of %s", boundary)

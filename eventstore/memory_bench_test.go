@@ -94,15 +94,15 @@ func measureMemory(b *testing.B, payers int, half bool) memoryPoint {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := memoryPoint{payers: float64(len(views.Employers)), events: float64(last), bytes: map[string]float64{}}
+	p := memoryPoint{payers: float64(views.Employers.Len()), events: float64(last), bytes: map[string]float64{}}
 	p.bytes["views-snapshot"] = float64(len(snap))
 	snap = nil
 	archHeap, archFile := st.ArchiveSizes()
 	p.bytes["archive-heap-own"], p.bytes["archive-file"] = float64(archHeap), float64(archFile)
-	b.Logf("%d payers, %d events, %d employers in the write side's LRU", len(views.Employers), last, st.CachedEmployers())
+	b.Logf("%d payers, %d events, %d employers in the write side's LRU", views.Employers.Len(), last, st.CachedEmployers())
 
 	before := liveHeap()
-	for _, e := range views.Employers {
+	for _, e := range views.Employers.All() {
 		e.History = domain.History{}
 	}
 	after := liveHeap()

@@ -118,14 +118,14 @@ func (l *Ledger) recompact() {
 		l.KeepFrom = l.keepFrom(b)
 	}
 	for _, id := range l.Order {
-		e := l.Employers[id]
+		e := l.Employers.Get(id)
 		switch through := e.Account.CompactedThrough(); {
 		case through > b:
 			l.refold(id, l.Seq)
 		case b != 0 && through < b:
 			c := e.Clone()
 			if c.Compact(b, l.KeepFrom, l.Ref.LateFees) {
-				l.Employers[id] = c
+				l.Employers.Set(id, c)
 			}
 		}
 	}
@@ -153,5 +153,5 @@ func (l *Ledger) refold(id string, seq uint64) {
 	if l.Boundary != 0 {
 		e.Compact(l.Boundary, l.KeepFrom, l.Ref.LateFees)
 	}
-	l.Employers[id] = e
+	l.Employers.Set(id, e)
 }

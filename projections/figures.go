@@ -815,7 +815,7 @@ const contributionChunk = 256
 // read only its own views and the reference data, so a report of tens of thousands of payers
 // (a rebuild's, a freeze's) need not wait for one core to go through them all.
 func (l *Ledger) contributionsOn(q Query, workers int) []contribution {
-	ids := sortedIDs(l.Employers)
+	ids := l.Employers.IDs()
 	parts := make([]contribution, len(ids))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -827,7 +827,7 @@ func (l *Ledger) contributionsOn(q Query, workers int) []contribution {
 					return
 				}
 				for i := start; i < min(start+contributionChunk, len(ids)); i++ {
-					parts[i] = employerFigures(ids[i], l.Employers[ids[i]], &l.Ref, q)
+					parts[i] = employerFigures(ids[i], l.Employers.Get(ids[i]), &l.Ref, q)
 				}
 			}
 		})

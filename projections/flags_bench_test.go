@@ -35,7 +35,7 @@ func BenchmarkEmployerFlagsWaivers(b *testing.B) {
 					Insurance: domain.Pension, Period: p, AmountFen: 5000, AccruedFeeFen: 8000})
 				p = p.Next()
 			}
-			e, asOf := l.Employers["e1"], domain.MustDate("2007-06-30")
+			e, asOf := l.Employers.Get("e1"), domain.MustDate("2007-06-30")
 			profile := e.ProfileOn(asOf)
 			q := Query{Period: domain.MustPeriod("2006-11"), AsOf: asOf}
 			st := e.Account.Statement(asOf, l.Ref.LateFees)

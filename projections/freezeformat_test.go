@@ -225,11 +225,12 @@ func TestASegmentsFiguresAreThoseOfALedgerOfItsPayersAlone(t *testing.T) {
 		}
 		for _, q := range queries {
 			for _, seg := range domain.Segments {
-				alone := &Ledger{Seq: l.Seq, Ref: l.Ref, Employers: map[string]*domain.Employer{}}
+				alone := &Ledger{Seq: l.Seq, Ref: l.Ref, Employers: NewEmployerMap()}
 				for _, id := range l.Order {
-					if p := l.Employers[id].ProfileOn(q.AsOf); p.In(seg) {
-						e := l.Employers[id]
-						alone.Employers[id], alone.Order = e, append(alone.Order, id)
+					if p := l.Employers.Get(id).ProfileOn(q.AsOf); p.In(seg) {
+						e := l.Employers.Get(id)
+						alone.Employers.Set(id, e)
+						alone.Order = append(alone.Order, id)
 					}
 				}
 				members[seg] += len(alone.Order)
@@ -643,7 +644,7 @@ func TestWaiversAreTotalledInTheOrderOfTheirDates(t *testing.T) {
 			l.Apply(ev)
 		}
 		var out []Flag
-		e, asOf := l.Employers["e1"], domain.MustDate("2006-12-31")
+		e, asOf := l.Employers.Get("e1"), domain.MustDate("2006-12-31")
 		profile := e.ProfileOn(asOf)
 		for _, f := range employerFlags("e1", e, &profile, &l.Ref, Query{Period: domain.MustPeriod("2006-11"), AsOf: asOf}, domain.Statement{}) {
 			if f.Kind == FlagWaiverReview {
@@ -678,7 +679,7 @@ func TestABaseBelowTheFloorIsReadFromTheDeclarationInForceOnAsOf(t *testing.T) {
 		ev.Seq, ev.N = uint64(i+1), uint64(i+1)
 		l.Apply(ev)
 	}
-	e := l.Employers["e1"]
+	e := l.Employers.Get("e1")
 	below := func(asOf string, rules int) bool {
 		q := Query{Period: november, AsOf: domain.MustDate(asOf), rules: rules}
 		profile := e.ProfileOn(q.AsOf)

@@ -4,8 +4,6 @@
 package projections
 
 import (
-	"slices"
-
 	"github.com/kuozheng/kuozheng/domain"
 )
 
@@ -15,7 +13,7 @@ import (
 type Ledger struct {
 	Seq       uint64
 	Ref       domain.Reference
-	Employers map[string]*domain.Employer
+	Employers *EmployerMap
 	// Order lists employer ids in the order they entered the ledger.
 	Order []string
 	// Boundary is the date every employer is compacted through (0: none), KeepFrom the first
@@ -32,7 +30,7 @@ type Ledger struct {
 
 // NewLedger returns an empty ledger.
 func NewLedger() *Ledger {
-	return &Ledger{Employers: map[string]*domain.Employer{}}
+	return &Ledger{Employers: NewEmployerMap()}
 }
 
 // Apply folds one event. Events must come in stream order; one already applied is ignored.
@@ -57,10 +55,10 @@ func (l *Ledger) Apply(ev domain.Event) {
 	if _, ok := ev.Body.(domain.OrgCodeClaimed); ok {
 		return // a claim of an organisation code: its subject holds no employer
 	}
-	e := l.Employers[ev.EmployerID]
+	e := l.Employers.Get(ev.EmployerID)
 	if e == nil {
 		e = &domain.Employer{SkipDecisions: true}
-		l.Employers[ev.EmployerID] = e
+		l.Employers.Set(ev.EmployerID, e)
 		l.Order = append(l.Order, ev.EmployerID)
 	}
 	e.Apply(ev)
@@ -76,14 +74,4 @@ func DefaultPeriod(ref *domain.Reference, asOf domain.Date) domain.Period {
 		p = p.Prev()
 	}
 	return p
-}
-
-// sortedIDs returns ids sorted, for deterministic output.
-func sortedIDs(m map[string]*domain.Employer) []string {
-	ids := make([]string, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
 }

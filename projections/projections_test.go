@@ -116,9 +116,9 @@ func TestFoldingInOnePassOrThroughASnapshotGivesIdenticalViews(t *testing.T) {
 				t.Fatalf("seed %d, cut %d of %d, %v: views differ\none pass: %.400s\nsnapshot: %.400s", seed, cut, len(evs), q, a, b)
 			}
 		}
-		for id, e := range whole.Employers {
+		for id, e := range whole.Employers.All() {
 			a, _ := json.Marshal(e.Account.Statement(domain.MustDate("2006-12-31"), domain.DefaultLateFees))
-			b, _ := json.Marshal(second.Employers[id].Account.Statement(domain.MustDate("2006-12-31"), domain.DefaultLateFees))
+			b, _ := json.Marshal(second.Employers.Get(id).Account.Statement(domain.MustDate("2006-12-31"), domain.DefaultLateFees))
 			if string(a) != string(b) {
 				t.Fatalf("seed %d: employer %s statement differs after a snapshot", seed, id)
 			}
@@ -263,9 +263,9 @@ func TestASnapshotInPartsRestoresEveryEmployerInOrder(t *testing.T) {
 	}
 	asOf := domain.MustDate("2006-12-31")
 	for _, id := range l.Order {
-		a, _ := json.Marshal(l.Employers[id].Account.Statement(asOf, domain.DefaultLateFees))
-		b, _ := json.Marshal(back.Employers[id].Account.Statement(asOf, domain.DefaultLateFees))
-		if string(a) != string(b) || l.Employers[id].Version != back.Employers[id].Version {
+		a, _ := json.Marshal(l.Employers.Get(id).Account.Statement(asOf, domain.DefaultLateFees))
+		b, _ := json.Marshal(back.Employers.Get(id).Account.Statement(asOf, domain.DefaultLateFees))
+		if string(a) != string(b) || l.Employers.Get(id).Version != back.Employers.Get(id).Version {
 			t.Fatalf("employer %s differs after a snapshot", id)
 		}
 	}
@@ -302,7 +302,7 @@ func TestTheViewsKeepNoStateOnlyDecidingReads(t *testing.T) {
 	for id, e := range deciding {
 		receipts += len(e.Receipts)
 		declared += len(e.Declared)
-		for name, v := range map[string]*domain.Employer{"folded": l.Employers[id], "restored": back.Employers[id]} {
+		for name, v := range map[string]*domain.Employer{"folded": l.Employers.Get(id), "restored": back.Employers.Get(id)} {
 			if !v.SkipDecisions || v.Receipts != nil || v.Declared != nil {
 				t.Fatalf("%s views of %s keep %d receipts and %d declared periods (SkipDecisions %v)", name, id, len(v.Receipts), len(v.Declared), v.SkipDecisions)
 			}
@@ -335,7 +335,7 @@ func TestAReportComputedOnSeveralCoresEqualsOneComputedOnOne(t *testing.T) {
 	for _, ev := range randomEvents(rng, 6000) {
 		l.Apply(ev)
 	}
-	if n := len(l.Employers); n < 2*contributionChunk {
+	if n := l.Employers.Len(); n < 2*contributionChunk {
 		t.Fatalf("the ledger holds %d employers, too few for two workers' chunks", n)
 	}
 	for _, q := range []Query{
@@ -343,8 +343,8 @@ func TestAReportComputedOnSeveralCoresEqualsOneComputedOnOne(t *testing.T) {
 		{Period: domain.MustPeriod("2006-11"), AsOf: domain.MustDate("2006-12-31")},
 	} {
 		var one []contribution
-		for _, id := range sortedIDs(l.Employers) {
-			one = append(one, employerFigures(id, l.Employers[id], &l.Ref, q))
+		for _, id := range l.Employers.IDs() {
+			one = append(one, employerFigures(id, l.Employers.Get(id), &l.Ref, q))
 		}
 		if several := l.contributionsOn(q, 4); !reflect.DeepEqual(one, several) {
 			t.Fatalf("%v: the payers' figures computed by four goroutines differ from those computed by one", q)

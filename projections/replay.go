@@ -65,10 +65,10 @@ func ReplayOnto(ctx context.Context, store *eventstore.Store, l *Ledger, through
 // holding up neither the follower nor readers.
 func (r *Runner) Copy() (*Ledger, error) {
 	cur := r.Current()
-	l := &Ledger{Seq: cur.Seq, Ref: cur.Ref.Clone(), Employers: make(map[string]*domain.Employer, len(cur.Employers)),
+	l := &Ledger{Seq: cur.Seq, Ref: cur.Ref.Clone(), Employers: NewEmployerMap(),
 		Order: slices.Clone(cur.Order), Boundary: cur.Boundary, KeepFrom: cur.KeepFrom, Source: r.cfg.Events}
-	for id, e := range cur.Employers {
-		l.Employers[id] = e.Clone()
+	for id, e := range cur.Employers.All() {
+		l.Employers.Set(id, e.Clone())
 	}
 	return l, nil
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -412,8 +411,8 @@ func (r *Runner) unshare(ev domain.Event) {
 	if _, ok := r.owned[ev.EmployerID]; ok {
 		return
 	}
-	if e := r.ledger.Employers[ev.EmployerID]; e != nil {
-		r.ledger.Employers[ev.EmployerID] = e.Clone()
+	if e := r.ledger.Employers.Get(ev.EmployerID); e != nil {
+		r.ledger.Employers.Set(ev.EmployerID, e.Clone())
 	}
 	r.owned[ev.EmployerID] = struct{}{}
 }
@@ -434,12 +433,13 @@ func (r *Runner) Current() *Ledger {
 	return r.currentLocked()
 }
 
-// currentLocked is Current for a caller holding r.mu for writing. Making a copy costs a map of
-// employer pointers; the follower then copies each employer before it first changes it.
+// currentLocked is Current for a caller holding r.mu for writing. Making a copy costs the same at
+// any size (EmployerMap.Share); the follower then copies each employer, and each part of the
+// map, before it first changes it.
 func (r *Runner) currentLocked() *Ledger {
 	if r.current == nil {
 		c := *r.ledger
-		c.Employers = maps.Clone(r.ledger.Employers)
+		c.Employers = r.ledger.Employers.Share()
 		c.Order = slices.Clip(r.ledger.Order) // the live ledger only appends past it
 		r.current = &c
 		r.shared, r.refOwned = true, false
@@ -514,14 +514,14 @@ func (r *Runner) liveReport(q Query) *Report {
 	r.dirty, r.allDirty = map[string]bool{}, false
 	r.mu.Unlock()
 	if r.chunks == nil || all {
-		r.parts = make(map[string]contribution, len(v.Employers))
-		for id, e := range v.Employers {
+		r.parts = make(map[string]contribution, v.Employers.Len())
+		for id, e := range v.Employers.All() {
 			r.parts[id] = employerFigures(id, e, &v.Ref, q)
 		}
-		r.chunks = newLiveChunks(sortedIDs(v.Employers))
+		r.chunks = newLiveChunks(v.Employers.IDs())
 	} else {
 		for id := range dirty {
-			if e, ok := v.Employers[id]; ok {
+			if e := v.Employers.Get(id); e != nil {
 				_, had := r.parts[id]
 				r.parts[id] = employerFigures(id, e, &v.Ref, q)
 				r.chunks.changed(id, !had)

@@ -79,8 +79,8 @@ func (r *Runner) restore(ctx context.Context) error {
 	}
 	if last, err := r.store.LastSeq(ctx); err == nil && l.Seq > last {
 		var lost []string
-		for _, id := range sortedIDs(l.Employers) {
-			if e := l.Employers[id]; e.Version > last {
+		for _, id := range l.Employers.IDs() {
+			if e := l.Employers.Get(id); e.Version > last {
 				lost = append(lost, fmt.Sprintf("%s (known through sequence %d)", id, e.Version))
 			}
 		}
@@ -119,7 +119,7 @@ func (r *Runner) maybeSnapshot(ctx context.Context, idle bool) {
 	seq := r.seq.Load()
 	last := r.snapSeq.Load()
 	r.mu.RLock()
-	every := max(r.cfg.SnapshotEvery, snapshotPerEmployer*uint64(len(r.ledger.Employers)))
+	every := max(r.cfg.SnapshotEvery, snapshotPerEmployer*uint64(r.ledger.Employers.Len()))
 	r.mu.RUnlock()
 	due := seq >= last+every || (idle && seq > last)
 	// Below the disk's reserve the ledger takes no write, and an upload filling the disk would

@@ -158,8 +158,8 @@ func (s *Series) finish(city string) {
 func (l *Ledger) Series(asOf domain.Date, from, to domain.Period) *Series {
 	m := newSeriesMonths(asOf, from, to)
 	s, lines := seriesOf(&l.Ref, l.Seq, m)
-	for _, id := range sortedIDs(l.Employers) {
-		m.eachAmount(l.Employers[id], &l.Ref, func(a seriesAmount) {
+	for _, id := range l.Employers.IDs() {
+		m.eachAmount(l.Employers.Get(id), &l.Ref, func(a seriesAmount) {
 			line, x := lines(a.code, a.ins)
 			if line == nil {
 				return
@@ -297,9 +297,9 @@ func (r *Runner) sumSeries(l *Ledger, asOf domain.Date, from, to domain.Period, 
 	if past {
 		return whole()
 	}
-	if k == nil || k.base == nil || !k.fits(asOf, from, to) || !reflect.DeepEqual(k.base.Ref, l.Ref) || !r.foldChanged(k, l, len(l.Employers)/2) {
+	if k == nil || k.base == nil || !k.fits(asOf, from, to) || !reflect.DeepEqual(k.base.Ref, l.Ref) || !r.foldChanged(k, l, l.Employers.Len()/2) {
 		k = newKeptSeries(asOf, from, to, l.Ref)
-		if !r.foldChanged(k, l, len(l.Employers)) {
+		if !r.foldChanged(k, l, l.Employers.Len()) {
 			return whole() // a negative amount, or sums past what int64 holds: the views' own
 		}
 	}
@@ -320,9 +320,9 @@ func (r *Runner) sumSeries(l *Ledger, asOf domain.Date, from, to domain.Period, 
 func (r *Runner) foldChanged(k *keptSeries, l *Ledger, limit int) bool {
 	var changed []string
 	kept := 0
-	for id, e := range l.Employers {
-		switch old, ok := k.base.Employers[id]; {
-		case !ok:
+	for id, e := range l.Employers.All() {
+		switch old := k.base.Employers.Get(id); {
+		case old == nil:
 			changed = append(changed, id)
 		case old != e:
 			kept++
@@ -331,14 +331,14 @@ func (r *Runner) foldChanged(k *keptSeries, l *Ledger, limit int) bool {
 			kept++
 		}
 	}
-	if len(changed) > limit || kept != len(k.base.Employers) {
+	if len(changed) > limit || kept != k.base.Employers.Len() {
 		return false
 	}
 	for _, id := range changed {
-		if old := k.base.Employers[id]; old != nil && !k.add(old, &k.base.Ref, true) {
+		if old := k.base.Employers.Get(id); old != nil && !k.add(old, &k.base.Ref, true) {
 			return false
 		}
-		if !k.add(l.Employers[id], &l.Ref, false) {
+		if !k.add(l.Employers.Get(id), &l.Ref, false) {
 			return false
 		}
 	}

@@ -62,7 +62,7 @@ func BenchmarkSeries(b *testing.B) {
 			cur.Series(demo.Today, from, to)
 		}
 		b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/series")
-		b.ReportMetric(float64(len(cur.Employers)), "payers/series")
+		b.ReportMetric(float64(cur.Employers.Len()), "payers/series")
 	})
 	b.Run("after-10-payments", func(b *testing.B) {
 		if _, err := r.Series(ctx, demo.Today, from, to, 0); err != nil {

@@ -68,8 +68,8 @@ func (s *simulation) checkAll() {
 		s.fatalf("live views differ from a rebuild: %+v %v", vc, err)
 	}
 	views := s.runner.Current()
-	if len(views.Employers) != len(s.payers) {
-		s.fatalf("the views hold %d employers, the simulation registered %d", len(views.Employers), len(s.payers))
+	if views.Employers.Len() != len(s.payers) {
+		s.fatalf("the views hold %d employers, the simulation registered %d", views.Employers.Len(), len(s.payers))
 	}
 	fees := s.store().Reference().LateFees
 	for _, p := range s.payers {
@@ -83,7 +83,7 @@ func (s *simulation) checkAll() {
 			s.compare("write side", p, asOf, &st)
 			s.checkViolations("write side", p, e.Account.Violations(asOf, fees), asOf)
 		}
-		v := views.Employers[p.id]
+		v := views.Employers.Get(p.id)
 		if v == nil {
 			s.fatalf("employer %s is not in the views", p.id)
 		}
@@ -255,7 +255,7 @@ func (s *simulation) checkSums() {
 	if a, b := seriesJSON(s.t, got), seriesJSON(s.t, views.Series(asOf, from, to)); a != b {
 		s.fatalf("the runner's series as of %s differs from the views' own:\n%s", asOf, firstDifference(a, b))
 	}
-	if s.runner.SeriesFolded()-before < uint64(len(views.Employers)) {
+	if s.runner.SeriesFolded()-before < uint64(views.Employers.Len()) {
 		s.counts["series of the payers changed"]++
 	}
 	s.counts["series"]++

@@ -49,7 +49,7 @@ func (l *Ledger) Snapshot(w io.Writer) error {
 	return inOrder(parts, func(i int) ([]byte, error) {
 		return encodePart(func(enc *gob.Encoder) error {
 			for _, id := range l.Order[i*snapshotChunk : min((i+1)*snapshotChunk, len(l.Order))] {
-				if err := encodeEmployer(enc, id, l.Employers[id]); err != nil {
+				if err := encodeEmployer(enc, id, l.Employers.Get(id)); err != nil {
 					return fmt.Errorf("snapshot of employer %s: %w", id, err)
 				}
 			}
@@ -91,7 +91,7 @@ func RestoreLedgerBytes(data []byte) (*Ledger, error) {
 	if err := decodePart(head, func(dec *gob.Decoder) error { return dec.Decode(&h) }); err != nil {
 		return nil, fmt.Errorf("restore snapshot: %w", err)
 	}
-	l := &Ledger{Seq: h.Seq, Ref: h.Ref, Employers: make(map[string]*domain.Employer, h.Employers), Order: make([]string, 0, h.Employers),
+	l := &Ledger{Seq: h.Seq, Ref: h.Ref, Employers: NewEmployerMap(), Order: make([]string, 0, h.Employers),
 		Boundary: h.Boundary, KeepFrom: h.KeepFrom}
 	parts := (h.Employers + snapshotChunk - 1) / snapshotChunk
 	encoded := make([][]byte, parts)
@@ -126,7 +126,7 @@ func RestoreLedgerBytes(data []byte) (*Ledger, error) {
 		return out, err
 	}, func(_ int, part []employer) error {
 		for _, x := range part {
-			l.Employers[x.id] = x.e
+			l.Employers.Set(x.id, x.e)
 			l.Order = append(l.Order, x.id)
 		}
 		return nil

@@ -19,8 +19,8 @@ func Compare(live, rebuilt *Ledger, queries []Query) []string {
 	if live.Seq != rebuilt.Seq {
 		note("live views at sequence %d, rebuilt at %d", live.Seq, rebuilt.Seq)
 	}
-	if len(live.Employers) != len(rebuilt.Employers) {
-		note("live views hold %d employers, rebuilt %d", len(live.Employers), len(rebuilt.Employers))
+	if live.Employers.Len() != rebuilt.Employers.Len() {
+		note("live views hold %d employers, rebuilt %d", live.Employers.Len(), rebuilt.Employers.Len())
 	}
 	for _, q := range queries {
 		if !live.Covers(q) || !rebuilt.Covers(q) {
@@ -31,15 +31,15 @@ func Compare(live, rebuilt *Ledger, queries []Query) []string {
 		if string(a) != string(b) && !note("report for period %s as of %s differs", q.Period, q.AsOf) {
 			return diffs
 		}
-		for _, id := range sortedIDs(live.Employers) {
-			r, ok := rebuilt.Employers[id]
-			if !ok {
+		for _, id := range live.Employers.IDs() {
+			r := rebuilt.Employers.Get(id)
+			if r == nil {
 				if !note("employer %s is missing from the rebuild", id) {
 					return diffs
 				}
 				continue
 			}
-			acct := &live.Employers[id].Account
+			acct := &live.Employers.Get(id).Account
 			st := acct.Statement(q.AsOf, live.Ref.LateFees)
 			if in, ok := acct.Received(q.AsOf); ok {
 				if err := domain.CheckStatement(&st, in); err != nil && !note("employer %s: %v", id, err) {

@@ -68,7 +68,7 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 		openFrom = b.AddDays(1).Period()
 	}
 	for _, id := range l.Order {
-		e := l.Employers[id]
+		e := l.Employers.Get(id)
 		county := l.Ref.CountyCodeOn(e.CountyOn(asOf), asOf)
 		// A payer deregistered since has the work of what it still owes: the months it was a
 		// payer on the first day of, findings and notices of them; the plan's targets and the

@@ -201,7 +201,7 @@ func TestAYearsClosingLeavesTheBasisOfAnAssessmentInTheWorklist(t *testing.T) {
 		t.Fatalf("before the closing: %q, want %q", got, want)
 	}
 	apply("", domain.YearClosed{Year: 2006, FreezeID: "f", Digest: "d"})
-	if l.Employers["E"].Account.CompactedThrough() == 0 {
+	if l.Employers.Get("E").Account.CompactedThrough() == 0 {
 		t.Fatal("the closing compacted nothing: the test no longer shows a compacted line")
 	}
 	if got := item(); got != want {
@@ -342,7 +342,7 @@ func TestAYearsClosingChangesNoFlagOrWorkItemOfALaterDate(t *testing.T) {
 				}
 				if closing {
 					apply("", closed)
-					if l.Employers["E"].Account.CompactedThrough() == 0 {
+					if l.Employers.Get("E").Account.CompactedThrough() == 0 {
 						t.Fatal("closing 2006 compacted nothing")
 					}
 				}

@@ -23,7 +23,10 @@ func TestTheDemoLedgerGrowsFromItsIllustrativeBaseline(t *testing.T) {
 		t.Errorf("the baseline has %d counties, want all %d", len(b.Counties), len(domain.DefaultCounties))
 	}
 	ref.Apply(domain.BaselineSet{Baseline: b})
-	views := &projections.Ledger{Ref: *ref, Employers: l.employers, Order: l.order}
+	views := &projections.Ledger{Ref: *ref, Employers: projections.NewEmployerMap(), Order: l.order}
+	for id, e := range l.employers {
+		views.Employers.Set(id, e)
+	}
 	rep := views.Report(projections.Query{Period: domain.MustPeriod("2006-11"), AsOf: demo.Today})
 	band := func(what string, got *int64, lo, hi int64) {
 		t.Helper()

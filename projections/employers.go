@@ -1,0 +1,108 @@
+package projections
+
+import (
+	"hash/maphash"
+	"iter"
+	"maps"
+	"slices"
+
+	"github.com/kuozheng/kuozheng/domain"
+)
+
+// employerParts is how many parts an EmployerMap is kept in. Sharing one copies that many
+// pointers, however many employers it holds; the first change to a part after that copies the
+// part, about 1/employerParts of the employers.
+const employerParts = 1024
+
+// partSeed places ids in parts; any seed will do, as long as a process keeps one.
+var partSeed = maphash.MakeSeed()
+
+// EmployerMap holds employers by id. Share gives a copy that costs the same at any size: the
+// original and the copy share their parts, and each copies a part before it first changes it.
+// So a copy is never changed by a change to the original, nor the original by one to the copy.
+// Like a map, an EmployerMap must not be changed while anyone else reads it, and a nil one reads
+// as empty.
+type EmployerMap struct {
+	parts [employerParts]map[string]*domain.Employer
+	owned [employerParts]bool // parts this map alone holds, changed in place
+	n     int
+}
+
+// NewEmployerMap returns an empty map.
+func NewEmployerMap() *EmployerMap {
+	return &EmployerMap{}
+}
+
+func partOf(id string) int {
+	return int(maphash.String(partSeed, id) % employerParts)
+}
+
+// Get returns the employer with id, or nil.
+func (m *EmployerMap) Get(id string) *domain.Employer {
+	if m == nil {
+		return nil
+	}
+	return m.parts[partOf(id)][id]
+}
+
+// Set makes e the employer with id.
+func (m *EmployerMap) Set(id string, e *domain.Employer) {
+	i := partOf(id)
+	p := m.parts[i]
+	if !m.owned[i] {
+		if p = maps.Clone(p); p == nil {
+			p = map[string]*domain.Employer{}
+		}
+		m.parts[i], m.owned[i] = p, true
+	}
+	if _, ok := p[id]; !ok {
+		m.n++
+	}
+	p[id] = e
+}
+
+// Len returns how many employers m holds.
+func (m *EmployerMap) Len() int {
+	if m == nil {
+		return 0
+	}
+	return m.n
+}
+
+// All yields every employer with its id, in no set order.
+func (m *EmployerMap) All() iter.Seq2[string, *domain.Employer] {
+	return func(yield func(string, *domain.Employer) bool) {
+		if m == nil {
+			return
+		}
+		for _, p := range m.parts {
+			for id, e := range p {
+				if !yield(id, e) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// IDs returns every id, sorted, for output that does not change from run to run.
+func (m *EmployerMap) IDs() []string {
+	ids := make([]string, 0, m.Len())
+	if m == nil {
+		return ids
+	}
+	for _, p := range m.parts {
+		for id := range p {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Share returns a copy of m. From then on m and the copy each copy a part before changing it.
+func (m *EmployerMap) Share() *EmployerMap {
+	m.owned = [employerParts]bool{}
+	c := *m
+	return &c
+}
