@@ -23,9 +23,14 @@ var partSeed = maphash.MakeSeed()
 // Like a map, an EmployerMap must not be changed while anyone else reads it, and a nil one reads
 // as empty.
 type EmployerMap struct {
-	parts [employerParts]map[string]*domain.Employer
+	parts [employerParts]*employerPart
 	owned [employerParts]bool // parts this map alone holds, changed in place
 	n     int
+}
+
+// An employerPart is behind a pointer so that two maps can tell a part they share.
+type employerPart struct {
+	byID map[string]*domain.Employer
 }
 
 // NewEmployerMap returns an empty map.
@@ -42,19 +47,23 @@ func (m *EmployerMap) Get(id string) *domain.Employer {
 	if m == nil {
 		return nil
 	}
-	return m.parts[partOf(id)][id]
+	if p := m.parts[partOf(id)]; p != nil {
+		return p.byID[id]
+	}
+	return nil
 }
 
 // Set makes e the employer with id.
 func (m *EmployerMap) Set(id string, e *domain.Employer) {
 	i := partOf(id)
-	p := m.parts[i]
 	if !m.owned[i] {
-		if p = maps.Clone(p); p == nil {
-			p = map[string]*domain.Employer{}
+		p := &employerPart{byID: map[string]*domain.Employer{}}
+		if old := m.parts[i]; old != nil {
+			p.byID = maps.Clone(old.byID)
 		}
 		m.parts[i], m.owned[i] = p, true
 	}
+	p := m.parts[i].byID
 	if _, ok := p[id]; !ok {
 		m.n++
 	}
@@ -76,7 +85,10 @@ func (m *EmployerMap) All() iter.Seq2[string, *domain.Employer] {
 			return
 		}
 		for _, p := range m.parts {
-			for id, e := range p {
+			if p == nil {
+				continue
+			}
+			for id, e := range p.byID {
 				if !yield(id, e) {
 					return
 				}
@@ -92,7 +104,10 @@ func (m *EmployerMap) IDs() []string {
 		return ids
 	}
 	for _, p := range m.parts {
-		for id := range p {
+		if p == nil {
+			continue
+		}
+		for id := range p.byID {
 			ids = append(ids, id)
 		}
 	}
@@ -105,4 +120,33 @@ func (m *EmployerMap) Share() *EmployerMap {
 	m.owned = [employerParts]bool{}
 	c := *m
 	return &c
+}
+
+// differing calls fn with each employer of m in a part that base (nil: none) does not share,
+// and base's employer with the same id (nil: none). It returns how many employers are in the
+// parts the two share, which are the same in both.
+func (m *EmployerMap) differing(base *EmployerMap, fn func(id string, e, old *domain.Employer)) (shared int) {
+	for i, p := range m.parts {
+		var bp *employerPart
+		if base != nil {
+			bp = base.parts[i]
+		}
+		if p == bp {
+			if p != nil {
+				shared += len(p.byID)
+			}
+			continue
+		}
+		if p == nil {
+			continue
+		}
+		for id, e := range p.byID {
+			var old *domain.Employer
+			if bp != nil {
+				old = bp.byID[id]
+			}
+			fn(id, e, old)
+		}
+	}
+	return shared
 }

@@ -319,9 +319,9 @@ func (r *Runner) sumSeries(l *Ledger, asOf domain.Date, from, to domain.Period, 
 // Ledger.Series only when summed in its order, saturated.
 func (r *Runner) foldChanged(k *keptSeries, l *Ledger, limit int) bool {
 	var changed []string
-	kept := 0
-	for id, e := range l.Employers.All() {
-		switch old := k.base.Employers.Get(id); {
+	kept := 0 // the employers of k's views that l still holds
+	shared := l.Employers.differing(k.base.Employers, func(id string, e, old *domain.Employer) {
+		switch {
 		case old == nil:
 			changed = append(changed, id)
 		case old != e:
@@ -330,8 +330,8 @@ func (r *Runner) foldChanged(k *keptSeries, l *Ledger, limit int) bool {
 		default:
 			kept++
 		}
-	}
-	if len(changed) > limit || kept != k.base.Employers.Len() {
+	})
+	if kept += shared; len(changed) > limit || kept != k.base.Employers.Len() {
 		return false
 	}
 	for _, id := range changed {
