@@ -132,8 +132,15 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 	}
 	see, now := s.visibleIn(p, rep.Ref), s.readsNow(p)
 	cur := s.cfg.Runner.Current() // the payers' names, and the counties they are in now
+	// Each flag's payer is looked up where a search or a scope must judge it; otherwise only
+	// the payers shown are, for their names (named).
+	judged := fq.text != "" || !p.readsAll()
 	collect := func() []flagRow {
-		rows := []flagRow{}
+		n := 0
+		for _, c := range rep.Counties {
+			n += len(c.EmployerFlags)
+		}
+		rows := make([]flagRow, 0, n)
 		for _, c := range rep.Counties {
 			if (fq.county != "" && c.Code != fq.county) || (fq.group != 0 && c.Group != fq.group) || !see(c.Code) {
 				continue
@@ -143,13 +150,15 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 					continue
 				}
 				row := flagRow{Flag: f, County: c.Code}
-				if e := cur.Employers.Get(f.EmployerID); e != nil {
-					if !now(e) || !flagMatch(fq.text, f.EmployerID, e) {
+				if judged {
+					if e := cur.Employers.Get(f.EmployerID); e != nil {
+						if !now(e) || !flagMatch(fq.text, f.EmployerID, e) {
+							continue
+						}
+						row.Name = e.Name
+					} else if fq.text != "" {
 						continue
 					}
-					row.Name = e.Name
-				} else if fq.text != "" {
-					continue
 				}
 				if f.Since != 0 {
 					row.AgeDays = rep.AsOf.DaysSince(f.Since)
@@ -159,8 +168,19 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 		}
 		return rows
 	}
+	named := func(rows []flagRow) {
+		if judged {
+			return // named as they were judged
+		}
+		for i := range rows {
+			if e := cur.Employers.Get(rows[i].EmployerID); e != nil {
+				rows[i].Name = e.Name
+			}
+		}
+	}
 	if fq.format == "csv" || fq.format == "xlsx" {
 		rows := collect()
+		named(rows)
 		sortFlags(fq.sort, rows, nil)
 		reflects(w, rep.Seq)
 		return s.writeTable(w, fq.format, "kuozheng-flags-"+rep.AsOf.String(), "标记 Flags", flagTableRows(rows), func(col int) bool { return col == 6 || col == 8 }, rep.AsOf)
@@ -181,9 +201,14 @@ func (s *Server) flags(w http.ResponseWriter, r *http.Request) error {
 			"flags_total": len(rows), "employers_total": nEmployers})
 		if fq.by == "employer" {
 			lo, hi := pageRange(fq.page, fq.limit, len(employers))
+			for _, e := range employers[lo:hi] {
+				named(e.Flags)
+				e.Name = e.Flags[0].Name
+			}
 			out["total"], out["employers"] = len(employers), employers[lo:hi]
 		} else {
 			lo, hi := pageRange(fq.page, fq.limit, len(rows))
+			named(rows[lo:hi])
 			out["total"], out["flags"] = len(rows), rows[lo:hi]
 		}
 		return out

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -33,5 +34,71 @@ func TestAPageOfFlagsIsSharedOnlyByReadersOfTheSameViewsAndScope(t *testing.T) {
 	e.waitViews(t, uint64(seq))
 	if later := e.get(t, "/v1/flags", tokAdmin); !strings.Contains(string(later.Raw), c) {
 		t.Errorf("after a payer was flagged, the same query answers %s, without %s", later, c)
+	}
+}
+
+// A flag names its payer wherever it is shown, whoever reads it: a page of flags, a page of
+// employers and the flags under each, and an export; for readers of every county, who are
+// shown every flag, as for a clerk, whose flags are each judged by the payer's county now.
+func TestEveryFlagShownNamesItsPayer(t *testing.T) {
+	e := newReadEnv(t, today)
+	names := map[string]string{}
+	var seq int64
+	for n, county := range []string{"360702", "360702", "360721"} {
+		token := map[string]string{"360702": tokClerkA, "360721": tokClerkB}[county]
+		r := e.mustWrite(t, "/v1/employers", token, fmt.Sprintf(`{"name":"名矿%d","county":%q,"org_code":%q,"kind":"enterprise","risk_class":3,"registered_on":"2006-04-03"}`, n, county, orgCode(8600+n)))
+		names[r.str("employer_id")], seq = fmt.Sprintf("名矿%d", n), r.num("seq")
+	}
+	e.waitViews(t, uint64(seq))
+	for _, token := range []string{tokAdmin, tokClerkA} {
+		var flags struct {
+			Flags []struct {
+				ID   string `json:"employer_id"`
+				Name string `json:"name"`
+			} `json:"flags"`
+			Employers []struct {
+				ID    string `json:"employer_id"`
+				Name  string `json:"name"`
+				Flags []struct {
+					ID   string `json:"employer_id"`
+					Name string `json:"name"`
+				} `json:"flags"`
+			} `json:"employers"`
+		}
+		shown := 0
+		check := func(where, id, name string) {
+			t.Helper()
+			shown++
+			if names[id] == "" || name != names[id] {
+				t.Errorf("%s: %s, a flag of %s names %q, want %q", token, where, id, name, names[id])
+			}
+		}
+		for _, path := range []string{"/v1/flags?limit=2&page=2", "/v1/flags?by=employer&limit=1&page=2"} {
+			r := e.get(t, path, token)
+			if err := json.Unmarshal(r.Raw, &flags); r.Status != 200 || err != nil {
+				t.Fatalf("%s: GET %s: %s (%v)", token, path, r, err)
+			}
+			for _, f := range flags.Flags {
+				check(path, f.ID, f.Name)
+			}
+			for _, emp := range flags.Employers {
+				check(path, emp.ID, emp.Name)
+				for _, f := range emp.Flags {
+					check(path+", under its employer", f.ID, f.Name)
+				}
+			}
+		}
+		status, csv, err := e.rawDo("/v1/flags?format=csv", token)
+		if status != 200 || err != nil {
+			t.Fatalf("%s: GET /v1/flags?format=csv: %d %v", token, status, err)
+		}
+		for id, name := range names {
+			if strings.Contains(string(csv), id) != strings.Contains(string(csv), ","+name+",") {
+				t.Errorf("%s: the csv holds %s without its name %s, or the name alone: %s", token, id, name, csv)
+			}
+		}
+		if shown < 3 || !strings.Contains(string(csv), "名矿0") {
+			t.Errorf("%s: %d flags shown on the second pages, and a csv without 名矿0; want a few", token, shown)
+		}
 	}
 }
