@@ -27,8 +27,8 @@ type RunnerConfig struct {
 	SnapshotIdle  time.Duration
 	// NoSnapshots disables reading and writing snapshots.
 	NoSnapshots bool
-	// SeriesIdle is how long the sums of the last series asked for are kept for the next
-	// (default 2 minutes): they hold the former state of every employer changed since.
+	// SeriesIdle is how long the sums of a series asked for are kept for the next of the same
+	// months (default 2 minutes): they hold the former state of every employer changed since.
 	SeriesIdle time.Duration
 	Log        *slog.Logger
 	// Observe, if set, is told of applied events, snapshots and replays of closed books, for
@@ -83,7 +83,7 @@ type Runner struct {
 	reports   map[reportKey]*reportRun // reports of queries other than the live one (keptReport)
 
 	seriesMu     sync.Mutex
-	kept         *keptSeries   // the last series summed (sumSeries)
+	kept         []*keptSeries // the series last asked for, the latest first (sumSeries)
 	seriesFolded atomic.Uint64 // employers summed into kept series, for tests
 
 	objects  jetstream.ObjectStore
@@ -163,7 +163,7 @@ func (r *Runner) Start(ctx context.Context) error {
 	context.AfterFunc(ctx, func() {
 		r.seriesMu.Lock()
 		defer r.seriesMu.Unlock()
-		r.keep(nil)
+		r.forgetSeries()
 	})
 	head, err := r.store.LastSeq(ctx)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/kuozheng/kuozheng/domain"
@@ -201,8 +202,9 @@ func (line *SeriesLine) setRates() {
 // Series returns the monthly series as the views are now (never older than sequence minSeq, a
 // reader's min_seq), from a read-only copy of the views (Current), holding up neither the
 // follower nor readers. Its Seq is the sequence it reflects. The runner keeps the sums of the
-// last series asked for, so that the next one of the same months and date sums again only the
-// employers changed since: one folds the payers once, and then costs what was written.
+// last few series asked for (keptSeriesMax), so that the next one of the same months and date
+// sums again only the employers changed since: one folds the payers once, and then costs what
+// was written.
 func (r *Runner) Series(ctx context.Context, asOf domain.Date, from, to domain.Period, minSeq uint64) (*Series, error) {
 	if !r.seriesMu.TryLock() {
 		defer replaying(ctx)() // the series under way may be replaying closed books
@@ -210,8 +212,8 @@ func (r *Runner) Series(ctx context.Context, asOf domain.Date, from, to domain.P
 	}
 	defer r.seriesMu.Unlock()
 	now := r.seq.Load()
-	if k := r.kept; k != nil && k.fits(asOf, from, to) && k.series.Seq == now && now >= minSeq {
-		k.asked = time.Now()
+	if k := r.keptFor(asOf, from, to); k != nil && k.series.Seq == now && now >= minSeq {
+		r.keep(k)
 		return k.series, nil
 	}
 	if cur := r.Current(); asOf > cur.Boundary && !cur.CoversSeries(asOf, from) {
@@ -247,7 +249,7 @@ func (s *Series) withSeq(seq uint64) *Series {
 	return &c
 }
 
-// keptSeries is the last series the runner summed, with what it summed it from. A later copy of
+// keptSeries is a series the runner summed, with what it summed it from. A later copy of
 // the views holds a new pointer for every employer changed since (copy on write: Current), so
 // the next series subtracts what each such employer brought before and adds what it brings now.
 // The views it holds keep the former state of those employers: it is dropped once nobody has
@@ -285,8 +287,9 @@ func (k *keptSeries) fits(asOf domain.Date, from, to domain.Period) bool {
 // date, the same reference data, and less than half of the employers changed since. Views of
 // closed books (past) are not kept: another replay may need their memory (At).
 func (r *Runner) sumSeries(l *Ledger, asOf domain.Date, from, to domain.Period, past bool) *Series {
-	k := r.kept
-	if k != nil && k.fits(asOf, from, to) && k.seq == l.Seq && k.past == past && k.base == nil {
+	k := r.keptFor(asOf, from, to)
+	if k != nil && k.seq == l.Seq && k.past == past && k.base == nil {
+		r.keep(k)
 		return k.series
 	}
 	whole := func() *Series {
@@ -297,7 +300,7 @@ func (r *Runner) sumSeries(l *Ledger, asOf domain.Date, from, to domain.Period, 
 	if past {
 		return whole()
 	}
-	if k == nil || k.base == nil || !k.fits(asOf, from, to) || !reflect.DeepEqual(k.base.Ref, l.Ref) || !r.foldChanged(k, l, l.Employers.Len()/2) {
+	if k == nil || k.base == nil || !reflect.DeepEqual(k.base.Ref, l.Ref) || !r.foldChanged(k, l, l.Employers.Len()/2) {
 		k = newKeptSeries(asOf, from, to, l.Ref)
 		if !r.foldChanged(k, l, l.Employers.Len()) {
 			return whole() // a negative amount, or sums past what int64 holds: the views' own
@@ -400,32 +403,62 @@ func (k *keptSeries) build(ref *domain.Reference, seq uint64) (*Series, bool) {
 	return s, true
 }
 
-// keep makes k the kept series (nil: none), to be dropped once nobody has asked for one for
-// SeriesIdle. The caller holds seriesMu.
+// keptSeriesMax bounds the series kept at once: enough for the dashboards' charts and a
+// year or two looked at beside them, each of which would otherwise sum every payer again
+// whenever another was asked for in between.
+const keptSeriesMax = 4
+
+// keptFor returns the kept series of the months from..to as of asOf, or nil. The caller holds
+// seriesMu.
+func (r *Runner) keptFor(asOf domain.Date, from, to domain.Period) *keptSeries {
+	for _, k := range r.kept {
+		if k.fits(asOf, from, to) {
+			return k
+		}
+	}
+	return nil
+}
+
+// keep keeps k as the series last asked for, in place of one of the same months and date, to
+// be dropped once nobody has asked for it for SeriesIdle; beyond keptSeriesMax, the one asked
+// for longest ago goes. The caller holds seriesMu.
 func (r *Runner) keep(k *keptSeries) {
-	if old := r.kept; old != nil && old != k {
-		old.idle.Stop()
+	r.kept = slices.DeleteFunc(r.kept, func(o *keptSeries) bool {
+		if o != k && o.fits(k.months.asOf, k.months.periods[0], k.months.periods[len(k.months.periods)-1]) {
+			o.idle.Stop()
+			return true
+		}
+		return o == k
+	})
+	r.kept = slices.Insert(r.kept, 0, k)
+	for _, o := range r.kept[min(len(r.kept), keptSeriesMax):] {
+		o.idle.Stop()
 	}
-	r.kept = k
-	if k == nil {
-		return
-	}
+	r.kept = r.kept[:min(len(r.kept), keptSeriesMax)]
 	k.asked = time.Now()
 	if k.idle == nil {
 		k.idle = time.AfterFunc(r.cfg.SeriesIdle, func() { r.dropIdle(k) })
 	}
 }
 
-// dropIdle drops k if nobody has asked for a series since SeriesIdle, or looks again then.
+// forgetSeries drops every kept series. The caller holds seriesMu.
+func (r *Runner) forgetSeries() {
+	for _, k := range r.kept {
+		k.idle.Stop()
+	}
+	r.kept = nil
+}
+
+// dropIdle drops k if nobody has asked for it since SeriesIdle, or looks again then.
 func (r *Runner) dropIdle(k *keptSeries) {
 	r.seriesMu.Lock()
 	defer r.seriesMu.Unlock()
-	if r.kept != k {
+	if !slices.Contains(r.kept, k) {
 		return
 	}
 	if left := r.cfg.SeriesIdle - time.Since(k.asked); left > 0 {
 		k.idle.Reset(left)
 		return
 	}
-	r.kept = nil
+	r.kept = slices.DeleteFunc(r.kept, func(o *keptSeries) bool { return o == k })
 }

@@ -102,6 +102,36 @@ func TestASeriesAskedAgainSumsOnlyThePayersChangedSince(t *testing.T) {
 	askSeries(t, r, "the same asked again", domain.MustDate("2006-10-31"), from, domain.MustPeriod("2006-09"), 0)
 }
 
+// TestSeriesOfOtherMonthsAskedBetweenKeepTheirSums: a few series are kept at once, so that a
+// chart of other months, or of a year looked at beside the live one, does not make the next read
+// of either sum every payer again; a fifth series asked for lets go of the one asked for longest
+// ago.
+func TestSeriesOfOtherMonthsAskedBetweenKeepTheirSums(t *testing.T) {
+	const payers = 12
+	l := storetest.Start(t, eventstore.Config{})
+	write(t, l.Store, payers, 0)
+	r := startedRunner(t, l, projections.RunnerConfig{NoSnapshots: true, SeriesIdle: time.Hour})
+	ends := []domain.Period{domain.MustPeriod("2006-12"), domain.MustPeriod("2006-09"), domain.MustPeriod("2006-06"), domain.MustPeriod("2006-03")}
+	from := domain.MustPeriod("2006-01")
+	for _, to := range ends {
+		askSeries(t, r, "first asked, to "+to.String(), today, from, to, payers)
+	}
+	for i := range 2 {
+		id := domain.EmployerIDForOrgCode(domain.NumberedOrgCode(300 + 3*i))
+		if _, err := l.Store.Execute(context.Background(), eventstore.Request{EmployerID: id, Today: today,
+			Command: &domain.RecordPayment{PaidOn: "2006-08-01", AmountFen: "150000", ReceiptNo: fmt.Sprintf("R-%d", i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitSeq(t, r, head(t, l))
+	for _, to := range ends {
+		askSeries(t, r, "after two payments, to "+to.String(), today, from, to, 2)
+	}
+	askSeries(t, r, "a fifth", today, from, domain.MustPeriod("2006-02"), payers)
+	askSeries(t, r, "the one asked for longest ago, after a fifth", today, from, ends[0], payers)
+	askSeries(t, r, "one still kept", today, from, ends[3], 0)
+}
+
 // TestASeriesNobodyAsksForIsLetGo: the sums kept for the next series hold the former state of
 // every payer changed since, so they are dropped once no series was asked for SeriesIdle; the
 // next one sums every payer again.
