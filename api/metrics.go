@@ -232,7 +232,7 @@ func (m *Metrics) watchServer(s *Server) {
 	cs := []prometheus.Collector{
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_ledger_damaged", Help: "1 when verification at start, or of every chain once started, found damage (lost or altered events, a snapshot ahead of the stream): /readyz answers 503 until serve is restarted with --accept-damage, which serves the ledger as it is, still damaged (1)."},
 			func() float64 { reason, _ := s.damage(); return oneIf(reason != "") }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_verified_seq", Help: "The stream sequence through which serve, once ready on a data folder, verified every chain from the first event (0 until that ends; 0 too on --nats, after damage found at start, and after a start that folded the stream from its first event, checking every chain as it went)."},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kuozheng_verified_seq", Help: "The stream sequence through which serve, once ready on a data folder, verified every chain from the first event (0 until that ends, and 0 on --nats or after damage found at start); after a start that folded the stream from its first event, checking every chain as it went, the sequence it was ready at."},
 			func() float64 { return float64(s.found.verified.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kuozheng_corrections_events_read_total", Help: "Events GET /v1/corrections read from the stream: a period's once for each reader's scope and filter, then only those recorded since (the 64 tallies last asked for are kept)."},
 			func() float64 { return float64(s.tallies.read.Load()) }),

@@ -116,6 +116,7 @@ func (m *EmployerMap) IDs() []string {
 }
 
 // Share returns a copy of m. From then on m and the copy each copy a part before changing it.
+// Share counts as a change to m: no one else may be reading m meanwhile.
 func (m *EmployerMap) Share() *EmployerMap {
 	m.owned = [employerParts]bool{}
 	c := *m

@@ -239,6 +239,30 @@ func TestServeOnALedgerANewerBuildWroteSaysSo(t *testing.T) {
 	}
 }
 
+// A start that folds the stream from its first event checks every chain as it goes: serve says
+// it has verified them through the sequence it was ready at, without reading the stream again,
+// so that a reader waiting for that (bench rss) does not wait in vain.
+func TestAStartThatFoldedEveryEventSaysEveryChainIsVerified(t *testing.T) {
+	_, bin := buildBinary(t)
+	dir := t.TempDir()
+	seed(t, dir)
+	// As a folder the benchmarks wrote, or one whose process stopped before its first snapshot:
+	// nothing for serve to resume from.
+	if err := os.Remove(filepath.Join(dir, "store", "store.snap")); err != nil {
+		t.Fatal(err)
+	}
+	s := launchServe(t, bin, nil, &http.Client{Timeout: 30 * time.Second}, "--data", dir)
+	storetest.CheckFor(t, 2*time.Minute, 50*time.Millisecond, func() error {
+		if v, err := metricValue(s, "kuozheng_verified_seq"); err != nil || v < 4 {
+			return fmt.Errorf("kuozheng_verified_seq %v, %v; want the 4 events seeded, at least", v, err)
+		}
+		return nil
+	})
+	if log := s.stderr.String(); strings.Contains(log, "every chain verified from the first event") {
+		t.Errorf("serve read the stream again to verify it, after a start that folded every event:\n%s", log)
+	}
+}
+
 // Bytes altered before the store's snapshot are not met by a start, which folds only the events
 // after it: serve verifies every chain once it is ready, and then says the ledger is damaged, as
 // a start that met the damage does (an outside review found it ready, serving altered figures).

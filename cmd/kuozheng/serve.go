@@ -276,8 +276,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	warmed := handler.WarmWhenReady(ctx)
 	// The data folder's stream is this server's to check whole (on --nats, each node's copy is
 	// its cluster's): once the ledger is ready, and stopped before the ledger is closed. A start
-	// that folded the stream from its first event checked every chain as it went.
-	verify := sf.natsURL == "" && cfg.Damage == "" && cfg.AcceptedDamage == "" && led.store.ResumedAt() > 0
+	// that folded the stream from its first event checked every chain as it went, and says so.
+	own := sf.natsURL == "" && cfg.Damage == "" && cfg.AcceptedDamage == ""
+	verify := own && led.store.ResumedAt() > 0
 	startedCtx, stopStarted := context.WithCancel(ctx)
 	started := make(chan struct{})
 	go func() {
@@ -287,9 +288,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		case <-startedCtx.Done():
 			return
 		}
-		if verify {
+		switch {
+		case verify:
 			collectAt(limit, readingGCPercent)
 			verifyWhole(startedCtx, led.store, handler, *acceptDamage, log)
+		case own:
+			handler.Verified(led.store.Applied())
 		}
 		collectAsStarted()
 	}()
