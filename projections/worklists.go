@@ -70,13 +70,13 @@ func (l *Ledger) Worklist(counties map[string]bool, asOf domain.Date) []WorkItem
 	for _, id := range l.Order {
 		e := l.Employers.Get(id)
 		county := l.Ref.CountyCodeOn(e.CountyOn(asOf), asOf)
+		if !e.EnteredBy(asOf) || (counties != nil && !counties[county]) {
+			continue
+		}
 		// A payer deregistered since has the work of what it still owes: the months it was a
 		// payer on the first day of, findings and notices of them; the plan's targets and the
 		// registration check are a payer's only (missingWorkInjury is).
 		payer := e.ActiveOn(asOf)
-		if !e.EnteredBy(asOf) || (counties != nil && !counties[county]) {
-			continue
-		}
 		item := func(kind string, since domain.Date, facts WorkFacts, format string, args ...any) {
 			items = append(items, WorkItem{kind, id, e.Name, county, since, fmt.Sprintf(format, args...), facts})
 		}
