@@ -5,6 +5,7 @@ import (
 	"iter"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/kuozheng/kuozheng/domain"
 )
@@ -33,6 +34,14 @@ type employerPart struct {
 	byID map[string]*domain.Employer
 }
 
+// items is p's employers by id; a nil part has none.
+func (p *employerPart) items() map[string]*domain.Employer {
+	if p == nil {
+		return nil
+	}
+	return p.byID
+}
+
 // NewEmployerMap returns an empty map.
 func NewEmployerMap() *EmployerMap {
 	return &EmployerMap{}
@@ -47,21 +56,18 @@ func (m *EmployerMap) Get(id string) *domain.Employer {
 	if m == nil {
 		return nil
 	}
-	if p := m.parts[partOf(id)]; p != nil {
-		return p.byID[id]
-	}
-	return nil
+	return m.parts[partOf(id)].items()[id]
 }
 
 // Set makes e the employer with id.
 func (m *EmployerMap) Set(id string, e *domain.Employer) {
 	i := partOf(id)
 	if !m.owned[i] {
-		p := &employerPart{byID: map[string]*domain.Employer{}}
-		if old := m.parts[i]; old != nil {
-			p.byID = maps.Clone(old.byID)
+		byID := maps.Clone(m.parts[i].items())
+		if byID == nil {
+			byID = map[string]*domain.Employer{}
 		}
-		m.parts[i], m.owned[i] = p, true
+		m.parts[i], m.owned[i] = &employerPart{byID: byID}, true
 	}
 	p := m.parts[i].byID
 	if _, ok := p[id]; !ok {
@@ -85,10 +91,7 @@ func (m *EmployerMap) All() iter.Seq2[string, *domain.Employer] {
 			return
 		}
 		for _, p := range m.parts {
-			if p == nil {
-				continue
-			}
-			for id, e := range p.byID {
+			for id, e := range p.items() {
 				if !yield(id, e) {
 					return
 				}
@@ -100,19 +103,31 @@ func (m *EmployerMap) All() iter.Seq2[string, *domain.Employer] {
 // IDs returns every id, sorted, for output that does not change from run to run.
 func (m *EmployerMap) IDs() []string {
 	ids := make([]string, 0, m.Len())
-	if m == nil {
-		return ids
-	}
-	for _, p := range m.parts {
-		if p == nil {
-			continue
-		}
-		for id := range p.byID {
-			ids = append(ids, id)
-		}
+	for id := range m.All() {
+		ids = append(ids, id)
 	}
 	slices.Sort(ids)
 	return ids
+}
+
+// Sorted yields every employer with its id, in the order of the ids.
+func (m *EmployerMap) Sorted() iter.Seq2[string, *domain.Employer] {
+	return func(yield func(string, *domain.Employer) bool) {
+		type entry struct {
+			id string
+			e  *domain.Employer
+		}
+		all := make([]entry, 0, m.Len())
+		for id, e := range m.All() {
+			all = append(all, entry{id, e})
+		}
+		slices.SortFunc(all, func(a, b entry) int { return strings.Compare(a.id, b.id) })
+		for _, x := range all {
+			if !yield(x.id, x.e) {
+				return
+			}
+		}
+	}
 }
 
 // Share returns a copy of m. From then on m and the copy each copy a part before changing it.
@@ -133,20 +148,11 @@ func (m *EmployerMap) differing(base *EmployerMap, fn func(id string, e, old *do
 			bp = base.parts[i]
 		}
 		if p == bp {
-			if p != nil {
-				shared += len(p.byID)
-			}
+			shared += len(p.items())
 			continue
 		}
-		if p == nil {
-			continue
-		}
-		for id, e := range p.byID {
-			var old *domain.Employer
-			if bp != nil {
-				old = bp.byID[id]
-			}
-			fn(id, e, old)
+		for id, e := range p.items() {
+			fn(id, e, bp.items()[id])
 		}
 	}
 	return shared

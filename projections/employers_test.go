@@ -120,6 +120,16 @@ func TestEmployerMapIDsAreSorted(t *testing.T) {
 	if got := m.IDs(); !slices.Equal(got, want) {
 		t.Fatalf("IDs gives %d ids out of order or incomplete", len(got))
 	}
+	var sorted []string
+	for id, e := range m.Sorted() {
+		if e != m.Get(id) {
+			t.Fatalf("Sorted gives %s another employer than Get", id)
+		}
+		sorted = append(sorted, id)
+	}
+	if !slices.Equal(sorted, want) {
+		t.Fatalf("Sorted yields %d ids out of order or incomplete", len(sorted))
+	}
 }
 
 // The race detector checks that a reader of a copy and a writer of the original touch nothing

@@ -22,8 +22,8 @@ func FreezeQuery(ref *domain.Reference, d domain.Date) Query {
 // before the sequence disagrees with it.
 func ChainHead(l *Ledger) string {
 	h := sha256.New()
-	for _, id := range l.Employers.IDs() {
-		fmt.Fprintf(h, "%s %s\n", id, l.Employers.Get(id).Head)
+	for id, e := range l.Employers.Sorted() {
+		fmt.Fprintf(h, "%s %s\n", id, e.Head)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

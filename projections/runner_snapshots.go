@@ -79,8 +79,8 @@ func (r *Runner) restore(ctx context.Context) error {
 	}
 	if last, err := r.store.LastSeq(ctx); err == nil && l.Seq > last {
 		var lost []string
-		for _, id := range l.Employers.IDs() {
-			if e := l.Employers.Get(id); e.Version > last {
+		for id, e := range l.Employers.Sorted() {
+			if e.Version > last {
 				lost = append(lost, fmt.Sprintf("%s (known through sequence %d)", id, e.Version))
 			}
 		}

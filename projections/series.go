@@ -159,8 +159,8 @@ func (s *Series) finish(city string) {
 func (l *Ledger) Series(asOf domain.Date, from, to domain.Period) *Series {
 	m := newSeriesMonths(asOf, from, to)
 	s, lines := seriesOf(&l.Ref, l.Seq, m)
-	for _, id := range l.Employers.IDs() {
-		m.eachAmount(l.Employers.Get(id), &l.Ref, func(a seriesAmount) {
+	for _, e := range l.Employers.Sorted() {
+		m.eachAmount(e, &l.Ref, func(a seriesAmount) {
 			line, x := lines(a.code, a.ins)
 			if line == nil {
 				return
@@ -423,18 +423,21 @@ func (r *Runner) keptFor(asOf domain.Date, from, to domain.Period) *keptSeries {
 // be dropped once nobody has asked for it for SeriesIdle; beyond keptSeriesMax, the one asked
 // for longest ago goes. The caller holds seriesMu.
 func (r *Runner) keep(k *keptSeries) {
+	p := k.months.periods
 	r.kept = slices.DeleteFunc(r.kept, func(o *keptSeries) bool {
-		if o != k && o.fits(k.months.asOf, k.months.periods[0], k.months.periods[len(k.months.periods)-1]) {
-			o.idle.Stop()
-			return true
+		if !o.fits(k.months.asOf, p[0], p[len(p)-1]) {
+			return false
 		}
-		return o == k
+		if o != k {
+			o.idle.Stop()
+		}
+		return true // k itself goes first again, below
 	})
 	r.kept = slices.Insert(r.kept, 0, k)
-	for _, o := range r.kept[min(len(r.kept), keptSeriesMax):] {
-		o.idle.Stop()
+	if len(r.kept) > keptSeriesMax {
+		r.kept[keptSeriesMax].idle.Stop() // one at most: one was added
+		r.kept = r.kept[:keptSeriesMax]
 	}
-	r.kept = r.kept[:min(len(r.kept), keptSeriesMax)]
 	k.asked = time.Now()
 	if k.idle == nil {
 		k.idle = time.AfterFunc(r.cfg.SeriesIdle, func() { r.dropIdle(k) })

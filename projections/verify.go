@@ -31,7 +31,7 @@ func Compare(live, rebuilt *Ledger, queries []Query) []string {
 		if string(a) != string(b) && !note("report for period %s as of %s differs", q.Period, q.AsOf) {
 			return diffs
 		}
-		for _, id := range live.Employers.IDs() {
+		for id, e := range live.Employers.Sorted() {
 			r := rebuilt.Employers.Get(id)
 			if r == nil {
 				if !note("employer %s is missing from the rebuild", id) {
@@ -39,7 +39,7 @@ func Compare(live, rebuilt *Ledger, queries []Query) []string {
 				}
 				continue
 			}
-			acct := &live.Employers.Get(id).Account
+			acct := &e.Account
 			st := acct.Statement(q.AsOf, live.Ref.LateFees)
 			if in, ok := acct.Received(q.AsOf); ok {
 				if err := domain.CheckStatement(&st, in); err != nil && !note("employer %s: %v", id, err) {
